@@ -1,0 +1,147 @@
+/*
+ * value.h — SQL types and values as murphy carries them between modules.
+ *
+ * Two layers:
+ *   mur_type   the PostgreSQL type a column or expression has (what clients
+ *              see: RowDescription OIDs, text output format).
+ *   mur_value  the storage value, which is what SQLite holds and what
+ *              crosses the node protocol: NULL, INT (int64), FLOAT (double),
+ *              TEXT or BLOB.  Each mur_type has one storage class:
+ *
+ *   mur_type            storage   stored form
+ *   BOOL                INT       0 / 1
+ *   INT2, INT4, INT8    INT
+ *   FLOAT4, FLOAT8      FLOAT
+ *   NUMERIC             FLOAT     (double precision: see docs/decisions.md)
+ *   TEXT, VARCHAR, BPCHAR TEXT
+ *   DATE                TEXT      'YYYY-MM-DD'            (sorts as text)
+ *   TIMESTAMP           TEXT      'YYYY-MM-DD HH:MM:SS[.ffffff]'
+ *   TIMESTAMPTZ         TEXT      same, always UTC, no zone suffix
+ *   BYTEA               BLOB
+ *
+ * mur_value does not own its bytes: s points into a row buffer, a message
+ * or an arena whose lifetime the caller manages.
+ *
+ * Row encoding (mur_row_*): a row is a sequence of values, each a tag byte
+ * then its payload (INT: i64 BE, FLOAT: f64 BE, TEXT/BLOB: u32 len + bytes,
+ * NULL: nothing).  Rows are concatenated in a mur_buf; a result set is
+ * (ncols, nrows, bytes).  Used by the node protocol, the hash aggregate and
+ * the leader's merge.
+ */
+#ifndef MUR_VALUE_H
+#define MUR_VALUE_H
+
+#include "common/buf.h"
+#include "common/error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum mur_type {
+	MT_UNKNOWN = 0, /* untyped literal / parameter not yet resolved */
+	MT_BOOL,
+	MT_INT2,
+	MT_INT4,
+	MT_INT8,
+	MT_FLOAT4,
+	MT_FLOAT8,
+	MT_NUMERIC,
+	MT_TEXT,
+	MT_VARCHAR,
+	MT_BPCHAR,
+	MT_DATE,
+	MT_TIMESTAMP,
+	MT_TIMESTAMPTZ,
+	MT_BYTEA,
+	MT_TYPE_COUNT
+} mur_type;
+
+typedef enum mur_vkind {
+	MV_NULL = 0,
+	MV_INT = 1,
+	MV_FLOAT = 2,
+	MV_TEXT = 3,
+	MV_BLOB = 4,
+} mur_vkind;
+
+typedef struct mur_value {
+	mur_vkind kind;
+	int64_t i;     /* MV_INT */
+	double f;      /* MV_FLOAT */
+	const char *s; /* MV_TEXT / MV_BLOB: not NUL-terminated in general */
+	size_t len;
+} mur_value;
+
+/* PostgreSQL OID of the type (pg_type.oid): BOOL 16, INT8 20, INT2 21,
+ * INT4 23, TEXT 25, FLOAT4 700, FLOAT8 701, BPCHAR 1042, VARCHAR 1043,
+ * DATE 1082, TIMESTAMP 1114, TIMESTAMPTZ 1184, NUMERIC 1700, BYTEA 17,
+ * UNKNOWN 705. */
+uint32_t mur_type_oid(mur_type t);
+mur_type mur_type_from_oid(uint32_t oid); /* MT_UNKNOWN when not ours */
+/* pg_type.typlen: 1 bool, 2 int2, 4 int4/float4/date, 8 int8/float8/timestamp*, -1 varlena */
+int16_t mur_type_len(mur_type t);
+/* SQL name as PostgreSQL prints it: "integer", "bigint", "text", ... */
+const char *mur_type_name(mur_type t);
+/* Storage class of a type (MV_INT for BOOL/INT*, MV_FLOAT, MV_TEXT, MV_BLOB). */
+mur_vkind mur_type_storage(mur_type t);
+/* SQLite column affinity for CREATE TABLE: "INTEGER", "REAL", "TEXT", "BLOB". */
+const char *mur_type_sqlite_decl(mur_type t);
+int mur_type_is_integer(mur_type t); /* INT2/INT4/INT8 */
+int mur_type_is_numeric(mur_type t); /* integer, float or numeric */
+int mur_type_is_text(mur_type t);    /* TEXT/VARCHAR/BPCHAR */
+/* Resolve a type name as written in SQL (after libpg_query's
+ * normalization: "int4", "int8", "varchar", "bool", "float8", "timestamptz",
+ * and also "integer", "bigint", "text", "serial"...).  MT_UNKNOWN if not
+ * supported. */
+mur_type mur_type_from_name(const char *name);
+
+/*
+ * Text I/O in PostgreSQL's text format (what DataRow carries with format 0).
+ *
+ * mur_value_to_pgtext appends the PostgreSQL text form of v, interpreted as
+ * type t, to out (NOT NUL-terminated).  BOOL → "t"/"f", FLOAT8 → shortest
+ * round-trip form ("0.1", "1e+20", "Infinity", "NaN"), NUMERIC → like
+ * PostgreSQL's numeric output where the double allows, BYTEA → "\x" + hex,
+ * TIMESTAMPTZ → stored text + "+00".  Caller checks v is not NULL.
+ */
+void mur_value_to_pgtext(mur_type t, const mur_value *v, mur_buf *out);
+
+/*
+ * mur_value_from_pgtext parses text (len bytes, need not be NUL-terminated)
+ * as PostgreSQL would parse a literal of type t, producing a storage value.
+ * Text/blob results point into `scratch` (appended; caller keeps scratch
+ * alive as long as the value and must not append between parsing and use
+ * if the buffer may move — use the returned offset semantics: values point
+ * into scratch->data after the call returns; a later append may move it).
+ * Errors: 22P02 invalid input syntax ("invalid input syntax for type
+ * integer: \"abc\""), 22003 out of range, 22007/22008 bad dates.
+ */
+int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scratch,
+			  mur_value *out, mur_error *err);
+
+/* Convert a storage value to the storage class of type t (coercion for
+ * comparisons and inserts: INT→FLOAT, TEXT→INT by parsing, ...).  Same
+ * errors as mur_value_from_pgtext. */
+int mur_value_coerce(mur_type t, const mur_value *in, mur_buf *scratch, mur_value *out,
+		     mur_error *err);
+
+/* Ordering used by merges: NULLs last, then numbers, then text/blob by
+ * memcmp.  Returns <0, 0, >0. */
+int mur_value_cmp(const mur_value *a, const mur_value *b);
+/* Hash used for distribution and shuffles: xxh64 of the canonical encoding
+ * (INT: 8 bytes LE; FLOAT with an integral value hashes as INT; TEXT/BLOB:
+ * bytes; NULL: 0). */
+uint64_t mur_value_hash(const mur_value *v);
+
+static inline mur_value mur_v_null(void) { mur_value v = {0}; return v; }
+static inline mur_value mur_v_int(int64_t i) { mur_value v = {0}; v.kind = MV_INT; v.i = i; return v; }
+static inline mur_value mur_v_float(double f) { mur_value v = {0}; v.kind = MV_FLOAT; v.f = f; return v; }
+static inline mur_value mur_v_text(const char *s, size_t n) { mur_value v = {0}; v.kind = MV_TEXT; v.s = s; v.len = n; return v; }
+static inline mur_value mur_v_blob(const char *s, size_t n) { mur_value v = {0}; v.kind = MV_BLOB; v.s = s; v.len = n; return v; }
+
+/* Row encoding; see the file comment. */
+void mur_row_put_value(mur_buf *b, const mur_value *v);
+/* Read one value; returns MUR_EPROTO on a malformed encoding. */
+int mur_row_get_value(mur_rd *r, mur_value *v);
+
+#endif

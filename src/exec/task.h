@@ -1,0 +1,119 @@
+/*
+ * task.h — a shard task: the unit of work the leader sends a follower.
+ *
+ * The leader turns each statement into tasks (one per shard it touches);
+ * the follower runs the task against the placement files it names and
+ * answers with a task result.  Both travel inside node-protocol frames
+ * (net/proto.h) encoded by exec_task_encode / exec_result_encode.
+ *
+ * Task kinds:
+ *   EXEC_TASK_QUERY   run `sql` (a SELECT) with `params`; return its rows.
+ *                     When `agg` is set, the rows go through murphy's hash
+ *                     aggregate (exec/hashagg.h) and the aggregate's output
+ *                     is returned instead (partial aggregation).
+ *   EXEC_TASK_WRITE   run `sql` (INSERT/UPDATE/DELETE, maybe RETURNING) once
+ *                     with `params`, or, when `nrows` > 0, once per row of
+ *                     `rows` (each row bound to ?1..?ncols).  All of it in one
+ *                     SQLite transaction that also bumps the placement's LSN.
+ *                     Returns RETURNING rows, `changes` and the new `lsn`.
+ *   EXEC_TASK_DDL     run `sql` (one or more statements; CREATE TABLE,
+ *                     CREATE INDEX, DROP INDEX) creating the placement file if
+ *                     needed.  Also bumps the LSN.
+ *   EXEC_TASK_DROP    delete the placement files named (DROP TABLE).
+ *   EXEC_TASK_COUNT   return one row: count(*) of table `sql` names... (kept
+ *                     simple: sql is "SELECT count(*) FROM main.<t>").
+ *
+ * Placement files: placements[0] is opened as schema "main"; placements[i]
+ * for i >= 1 is ATTACHed as schema "m<i>" (co-located joins).  The SQL
+ * refers to tables as main."t", m1."u", ...
+ */
+#ifndef EXEC_TASK_H
+#define EXEC_TASK_H
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/value.h"
+
+#include <stdint.h>
+
+#define EXEC_TASK_PLACEMENTS_MAX 8
+#define EXEC_AGGS_MAX 64
+#define EXEC_PARAMS_MAX 65535
+
+typedef enum exec_task_kind {
+	EXEC_TASK_QUERY = 1,
+	EXEC_TASK_WRITE = 2,
+	EXEC_TASK_DDL = 3,
+	EXEC_TASK_DROP = 4,
+} exec_task_kind;
+
+typedef enum exec_agg_fn {
+	EXEC_AGG_COUNT_STAR = 1,     /* count(*): number of input rows */
+	EXEC_AGG_COUNT = 2,          /* count(x): non-NULL inputs */
+	EXEC_AGG_SUM = 3,            /* sum: int64 while inputs are ints and no overflow, else double; NULL if no non-NULL input */
+	EXEC_AGG_MIN = 4,            /* mur_value_cmp order, NULLs ignored */
+	EXEC_AGG_MAX = 5,
+	EXEC_AGG_COUNT_DISTINCT = 6, /* distinct non-NULL values per group (hash set) */
+	EXEC_AGG_SUM_COUNT = 7,      /* merge of counts: sum of ints, 0 when no input */
+	EXEC_AGG_BOOL_AND = 8,
+	EXEC_AGG_BOOL_OR = 9,
+} exec_agg_fn;
+
+typedef struct exec_agg {
+	uint8_t fn;    /* exec_agg_fn */
+	uint32_t col;  /* input column index (ignored for COUNT_STAR) */
+} exec_agg;
+
+/* Hash aggregation: group input rows by their first `ngroup` columns and
+ * compute `naggs` aggregates.  Output rows: the ngroup key values, then one
+ * value per aggregate.  With ngroup == 0 there is exactly one output row
+ * even for empty input (count 0, sum/min/max NULL), as in SQL. */
+typedef struct exec_agg_spec {
+	uint32_t ngroup;
+	uint32_t naggs;
+	exec_agg aggs[EXEC_AGGS_MAX];
+} exec_agg_spec;
+
+typedef struct exec_task {
+	uint64_t id;
+	uint8_t kind;                  /* exec_task_kind */
+	uint32_t nplacements;
+	char placements[EXEC_TASK_PLACEMENTS_MAX][64]; /* file names, see header */
+	const char *sql;               /* NUL-terminated */
+	uint32_t nparams;
+	mur_value *params;             /* nparams values */
+	uint32_t ncols;                /* EXEC_TASK_WRITE with rows: values per row */
+	uint64_t nrows;
+	const char *rows;              /* nrows rows in mur_row encoding */
+	size_t rows_len;
+	int has_agg;
+	exec_agg_spec agg;
+} exec_task;
+
+typedef struct exec_result {
+	uint64_t task_id;
+	int failed;
+	mur_error err;     /* when failed */
+	uint32_t ncols;
+	uint64_t nrows;
+	mur_buf rows;      /* nrows rows of ncols values, mur_row encoding */
+	uint64_t changes;  /* rows inserted/updated/deleted */
+	uint64_t lsn;      /* placement LSN after a write/DDL; 0 for queries */
+	uint64_t elapsed_us;
+} exec_result;
+
+/* Encode a task into b (appends). */
+void exec_task_encode(const exec_task *t, mur_buf *b);
+/* Decode from p/len.  Pointers in *t point into p (which must outlive *t),
+ * except params, which is malloc'd: free with exec_task_free_decoded().
+ * Returns MUR_OK or MUR_EPROTO. */
+int exec_task_decode(const char *p, size_t len, exec_task *t);
+void exec_task_free_decoded(exec_task *t);
+
+void exec_result_init(exec_result *r);
+void exec_result_free(exec_result *r);
+void exec_result_encode(const exec_result *r, mur_buf *b);
+/* Decode; rows are copied into r->rows.  MUR_OK or MUR_EPROTO. */
+int exec_result_decode(const char *p, size_t len, exec_result *r);
+
+#endif

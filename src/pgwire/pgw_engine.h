@@ -1,0 +1,128 @@
+/*
+ * pgw_engine.h — the contract between the PostgreSQL protocol layer and the
+ * database engine behind it.
+ *
+ * pgwire knows bytes, messages and session state; the engine knows SQL.
+ * pgwire calls the engine through pgw_engine_ops; the engine answers with
+ * pgw_result values.  The engine never writes to the socket.
+ *
+ * Execution is asynchronous: execute() and copy_done() take a callback that
+ * the engine calls exactly once (possibly before returning) with a result
+ * whose ownership passes to pgwire (freed with pgw_result_free).  While a
+ * statement is running, pgwire processes no further messages of that
+ * session; it keeps them buffered.
+ *
+ * Rows are pre-encoded by the engine: pgw_result.rows holds complete
+ * DataRow messages ('D', int32 length, int16 nfields, fields), so pgwire
+ * sends them without copying field by field.  pgw_result_add_row() does
+ * that encoding.
+ */
+#ifndef PGW_ENGINE_H
+#define PGW_ENGINE_H
+
+#include "common/buf.h"
+#include "common/error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pgw_session pgw_session;
+
+typedef struct pgw_column {
+	char name[64];
+	uint32_t type_oid;
+	int16_t typlen;
+	int32_t typmod; /* -1 when none */
+} pgw_column;
+
+typedef enum pgw_result_kind {
+	PGW_RESULT_COMMAND = 0, /* CommandComplete only (INSERT, CREATE ...) */
+	PGW_RESULT_ROWS = 1,    /* RowDescription, DataRows, CommandComplete */
+	PGW_RESULT_ERROR = 2,   /* ErrorResponse */
+	PGW_RESULT_COPY_IN = 3, /* CopyInResponse: pgwire enters COPY mode */
+	PGW_RESULT_EMPTY = 4,   /* EmptyQueryResponse */
+} pgw_result_kind;
+
+#define PGW_NOTICES_MAX 8
+
+typedef struct pgw_result {
+	pgw_result_kind kind;
+	mur_error err;          /* PGW_RESULT_ERROR */
+	uint32_t ncols;         /* PGW_RESULT_ROWS */
+	pgw_column *cols;       /* malloc'd, ncols entries */
+	uint64_t nrows;
+	mur_buf rows;           /* complete DataRow messages, back to back */
+	char tag[64];           /* CommandComplete tag, e.g. "SELECT 3", "INSERT 0 1" */
+	uint32_t copy_ncols;    /* PGW_RESULT_COPY_IN: number of columns */
+	int nnotices;
+	mur_error notices[PGW_NOTICES_MAX]; /* sent as NoticeResponse (severity NOTICE) before the result */
+} pgw_result;
+
+/* malloc + zero; kind COMMAND.  NULL on allocation failure. */
+pgw_result *pgw_result_new(void);
+void pgw_result_free(pgw_result *r);
+/* Set the column list (copied).  Returns MUR_OK or MUR_ENOMEM. */
+int pgw_result_set_columns(pgw_result *r, uint32_t ncols, const pgw_column *cols);
+/* Append one DataRow: vals[i] points at lens[i] bytes of text; lens[i] < 0 means NULL. */
+void pgw_result_add_row(pgw_result *r, uint32_t nvals, const char *const *vals, const int32_t *lens);
+/* Turn r into an error result (keeps notices). */
+void pgw_result_set_error(pgw_result *r, const mur_error *err);
+void pgw_result_add_notice(pgw_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+typedef void (*pgw_done_cb)(void *arg, pgw_result *res);
+
+typedef struct pgw_engine_ops {
+	/* A client finished startup.  Returns the engine's session object
+	 * (NULL refuses the connection with err).  ps is the protocol session,
+	 * for pgw_session_resume_read(). */
+	void *(*session_open)(void *engine, pgw_session *ps, const char *user, const char *database,
+			      mur_error *err);
+	/* The client is gone.  Called once, never while a callback is pending
+	 * from the engine's point of view: if a statement is still running,
+	 * the engine must still call its done callback (pgwire then only frees
+	 * the result). */
+	void (*session_close)(void *esess);
+
+	/* Split a simple-query string into statements.  On success *n
+	 * statements are returned in *stmts (malloc'd array of malloc'd
+	 * strings; free each and the array).  A syntax error returns MUR_ERR
+	 * with err (42601, position). */
+	int (*split)(void *esess, const char *sql, int *n, char ***stmts, mur_error *err);
+
+	/* Parse, analyze and plan one statement.  param_oids may give types for
+	 * the first nparams parameters (0 = let the engine infer).  Returns an
+	 * opaque statement, or NULL with err set. */
+	void *(*prepare)(void *esess, const char *sql, int nparams, const uint32_t *param_oids,
+			 mur_error *err);
+	/* Parameter types and result columns of a prepared statement, valid until
+	 * stmt_free.  *ncols == 0 means the statement returns no rows (NoData). */
+	void (*describe)(void *stmt, int *nparams, const uint32_t **param_oids, int *ncols,
+			 const pgw_column **cols);
+	void (*stmt_free)(void *stmt);
+
+	/* Run a prepared statement.  values[i]/lengths[i] (length -1 = NULL) in
+	 * format formats[i] (0 text, 1 binary; nformats 0 = all text, 1 = one
+	 * for all, as in Bind).  done() is called exactly once. */
+	void (*execute)(void *esess, void *stmt, int nparams, const char *const *values,
+			const int32_t *lengths, int nformats, const int16_t *formats, pgw_done_cb done,
+			void *arg);
+
+	/* COPY FROM STDIN data after a COPY_IN result.  Returns 0 to keep
+	 * reading, or 1 to ask pgwire to stop reading the socket until the
+	 * engine calls pgw_session_resume_read(ps). */
+	int (*copy_data)(void *esess, const char *data, size_t len);
+	/* CopyDone (failed = 0) or CopyFail (failed = 1, msg = client's reason).
+	 * done() gets the COPY's final result ("COPY n" or an error). */
+	void (*copy_done)(void *esess, int failed, const char *msg, pgw_done_cb done, void *arg);
+
+	/* Transaction status for ReadyForQuery: 'I' idle, 'T' in a block, 'E' failed block. */
+	char (*txn_status)(void *esess);
+	/* Called when a statement failed inside an extended-protocol batch or a
+	 * simple query, so the engine can mark an open transaction failed. */
+	void (*statement_failed)(void *esess);
+} pgw_engine_ops;
+
+/* Start reading the socket again after copy_data() returned 1. */
+void pgw_session_resume_read(pgw_session *ps);
+
+#endif

@@ -1,0 +1,187 @@
+/*
+ * plan.h — a distributed plan: what the SQL front end hands the leader's
+ * executor.
+ *
+ * sql_prepare() (sql/sql.h) turns one statement into a plan.  The plan
+ * holds everything the executor needs and nothing it has to re-derive
+ * from the parse tree: SQLite SQL for the shards (written by murphy's own
+ * emitter), the aggregation specs for the follower and the leader, the SQL
+ * the leader runs over merged rows, output column types, and how to prune
+ * shards.
+ *
+ * SELECT over distributed tables, in stages:
+ *
+ *   shard_sql ──(followers, one task per shard)──> rows
+ *      [partial_agg: follower hash aggregate over shard_sql's rows]
+ *   concatenate all shards' rows
+ *      [final_agg:   leader hash aggregate merging the partials]
+ *   [final_sql: leader runs it in an in-memory SQLite over table "r" whose
+ *               columns are c0, c1, ... = the rows so far; computes final
+ *               expressions, HAVING, ORDER BY, LIMIT/OFFSET, DISTINCT]
+ *   -> output rows (nout columns, types out[])
+ *
+ * A router plan (one shard, known from `prune`) runs the whole query in
+ * shard_sql and has neither aggregate nor final_sql.
+ *
+ * Parameters: $n in the statement becomes ?n in every SQL string of the
+ * plan (shard_sql, final_sql, values_sql...).  The executor binds the same
+ * values everywhere, coerced to param_types[n-1].
+ *
+ * Table naming in shard SQL: the plan's tables[0] is schema `main`,
+ * tables[i] (i >= 1) is schema `m<i>` (see exec/task.h).
+ *
+ * Memory: a plan and everything it points to live in its arena; plan_free()
+ * releases all of it.  cat_table pointers are borrowed from the catalog.
+ */
+#ifndef SQL_PLAN_H
+#define SQL_PLAN_H
+
+#include "catalog/catalog.h"
+#include "common/value.h"
+#include "exec/task.h"
+
+#include <stdint.h>
+
+#define PLAN_TABLES_MAX EXEC_TASK_PLACEMENTS_MAX
+#define PLAN_PARAMS_MAX 1024
+
+typedef enum plan_kind {
+	PLAN_EMPTY = 0,         /* empty statement */
+	PLAN_SELECT,            /* distributed SELECT (router or scatter-gather) */
+	PLAN_LEADER_SELECT,     /* no distributed table: leader_sql runs on the leader
+				   (SELECT 1; SELECT now(); murphy.nodes, murphy.shards) */
+	PLAN_INSERT,            /* INSERT ... VALUES / INSERT ... SELECT */
+	PLAN_MODIFY,            /* UPDATE / DELETE */
+	PLAN_CREATE_TABLE,
+	PLAN_DROP_TABLE,
+	PLAN_CREATE_INDEX,
+	PLAN_DROP_INDEX,
+	PLAN_COPY_FROM,         /* COPY t [(cols)] FROM STDIN */
+	PLAN_EXPLAIN,
+	PLAN_SET,               /* SET name = value / SET name TO DEFAULT / RESET */
+	PLAN_SHOW,
+	PLAN_BEGIN,
+	PLAN_COMMIT,
+	PLAN_ROLLBACK,
+	PLAN_NOOP,              /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
+} plan_kind;
+
+typedef struct plan_column {
+	char name[64];
+	mur_type type;
+	int32_t typmod;
+} plan_column;
+
+/* Shard pruning: the statement pins the distribution column of tables[0]
+ * to one value, either a constant or parameter $param (1-based). */
+typedef struct plan_prune {
+	int active;        /* 0: every shard */
+	int param;         /* > 0: value is $param; 0: value is `constant` */
+	mur_value constant; /* already coerced to the column's storage class */
+	mur_type type;     /* distribution column type, for coercing the parameter */
+} plan_prune;
+
+typedef struct plan plan;
+
+typedef struct plan_select {
+	int ntables;
+	const cat_table *tables[PLAN_TABLES_MAX]; /* co-located: same shard count */
+	plan_prune prune;
+	int router;                /* pruned to one shard: shard_sql is the whole query */
+	const char *shard_sql;
+	int has_partial_agg;
+	exec_agg_spec partial_agg;
+	int has_final_agg;
+	exec_agg_spec final_agg;
+	const char *final_sql;     /* NULL: output = concatenated (merged) rows */
+	const char *strategy;      /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
+	const char *merge_desc;    /* for EXPLAIN: what the leader does, one line */
+} plan_select;
+
+typedef struct plan_insert {
+	const cat_table *table;
+	/* Source rows, with exactly table->ncols values each, in table column
+	 * order (defaults already filled in by the planner; the hidden rowid
+	 * column, if any, is NULL and the executor generates it): */
+	const char *values_sql;    /* leader-evaluated SQLite (VALUES ... / SELECT ...), or NULL */
+	plan *source;              /* INSERT ... SELECT: a PLAN_SELECT/PLAN_LEADER_SELECT whose output
+				      has table->ncols columns in table order; NULL otherwise */
+	const char *shard_sql;     /* "INSERT INTO main."t" (c0,...) VALUES (?1,...) [RETURNING ...]" */
+	int nreturning;            /* RETURNING columns (out[] holds them) */
+	int on_conflict_nothing;   /* ON CONFLICT DO NOTHING */
+} plan_insert;
+
+typedef struct plan_modify {
+	const cat_table *table;
+	int is_delete;
+	plan_prune prune;
+	const char *shard_sql;     /* UPDATE/DELETE on main."t" [RETURNING ...] */
+	int nreturning;
+} plan_modify;
+
+typedef struct plan_create_table {
+	cat_table *def;            /* new table, id 0, shards NULL: the leader assigns them */
+	int if_not_exists;
+	const char *shard_ddl;     /* CREATE TABLE main."t" (...) for each placement */
+} plan_create_table;
+
+typedef struct plan_drop_table {
+	int ntables;
+	char names[16][64];
+	int if_exists;
+} plan_drop_table;
+
+typedef struct plan_index {
+	const cat_table *table;    /* CREATE INDEX: the indexed table; DROP INDEX: NULL */
+	char index_name[64];
+	int if_not_exists;         /* or if_exists for DROP */
+	const char *shard_ddl;     /* CREATE [UNIQUE] INDEX ... ON main."t"(...) / DROP INDEX ... */
+} plan_index;
+
+typedef struct plan_copy {
+	const cat_table *table;
+	int ncols;
+	int cols[CAT_COLUMNS_MAX]; /* table column index of each COPY field */
+	int csv;                   /* FORMAT csv (else text) */
+	char delimiter;            /* '\t' text, ',' csv */
+	char quote;                /* csv */
+	int header;                /* csv HEADER */
+	char null_string[16];      /* "\\N" text, "" csv */
+	const char *shard_sql;     /* INSERT INTO main."t" (all columns) VALUES (?1,...) */
+} plan_copy;
+
+typedef struct plan_set {
+	char name[64];             /* lower-case, e.g. "client_encoding", "murphy.write_quorum" */
+	char value[256];           /* empty with is_default */
+	int is_default;            /* SET x TO DEFAULT / RESET x */
+	int is_local;
+} plan_set;
+
+struct plan {
+	plan_kind kind;
+	const char *tag;            /* CommandComplete tag base: "SELECT", "INSERT", "CREATE TABLE" ... */
+	int nparams;
+	mur_type param_types[PLAN_PARAMS_MAX]; /* inferred or given; MT_TEXT when unknowable */
+	int nout;                   /* result columns (0: none) */
+	plan_column *out;
+	const char *leader_sql;     /* PLAN_LEADER_SELECT */
+	union {
+		plan_select select;
+		plan_insert insert;
+		plan_modify modify;
+		plan_create_table create_table;
+		plan_drop_table drop_table;
+		plan_index index;
+		plan_copy copy;
+		plan_set set;
+		struct {
+			plan *inner;
+			int analyze;
+		} explain;
+	} u;
+	void *arena;                /* owned; everything above lives in it */
+};
+
+void plan_free(plan *p);
+
+#endif

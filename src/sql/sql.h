@@ -1,0 +1,29 @@
+/*
+ * sql.h — the SQL front end: PostgreSQL text in, distributed plan out.
+ *
+ *   sql_split    one simple-query string → statement strings
+ *   sql_prepare  one statement → plan (parse with libpg_query, analyze
+ *                names and types against the catalog, plan, emit SQLite SQL)
+ *
+ * Errors follow PostgreSQL: 42601 syntax (with position), 42P01 undefined
+ * table, 42703 undefined column, 42883 undefined function, 42804 type
+ * mismatch, 0A000 for anything murphy does not support, naming exactly
+ * what ("murphy does not support window functions yet").
+ */
+#ifndef SQL_SQL_H
+#define SQL_SQL_H
+
+#include "catalog/catalog.h"
+#include "common/error.h"
+#include "sql/plan.h"
+
+/* Split sql into statements (malloc'd array of malloc'd strings).  Empty
+ * statements are dropped; an all-empty string gives *n == 0. */
+int sql_split(const char *sql, int *n, char ***stmts, mur_error *err);
+
+/* Plan one statement.  param_types gives the first nparam_types parameter
+ * types (MT_UNKNOWN = infer).  On success *out is a new plan (plan_free). */
+int sql_prepare(const catalog *cat, const char *sql, int nparam_types,
+		const mur_type *param_types, plan **out, mur_error *err);
+
+#endif
