@@ -89,7 +89,19 @@ void mur_error_context(mur_error *e, const char *fmt, ...)
 	vsnprintf(prefix, sizeof prefix, fmt, ap);
 	va_end(ap);
 	memcpy(old, e->message, sizeof old);
-	snprintf(e->message, sizeof e->message, "%s: %s", prefix, old);
+	{
+		size_t n = strlen(prefix);
+		if (n > sizeof e->message - 3)
+			n = sizeof e->message - 3;
+		memcpy(e->message, prefix, n);
+		memcpy(e->message + n, ": ", 2);
+		n += 2;
+		size_t m = strlen(old);
+		if (m > sizeof e->message - 1 - n)
+			m = sizeof e->message - 1 - n;
+		memcpy(e->message + n, old, m);
+		e->message[n + m] = '\0';
+	}
 }
 
 int mur_error_is_set(const mur_error *e)
