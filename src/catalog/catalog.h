@@ -4,9 +4,10 @@
  *
  * Vocabulary (docs/architecture.md):
  *   table      a distributed table: columns, distribution column, shard count
- *   shard      one hash range of a table; shard i of a table with N shards
- *              covers hash32 values [i * 2^32 / N, (i+1) * 2^32 / N - 1],
- *              where hash32 = (uint32_t)(mur_value_hash(v) >> 32)
+ *   shard      one hash range of a table; a value with
+ *              hash32 = (uint32_t)(mur_value_hash(v) >> 32) lives in shard
+ *              floor(hash32 * N / 2^32), so shard i covers
+ *              [ceil(i * 2^32 / N), ceil((i+1) * 2^32 / N) - 1]
  *   placement  one copy of a shard on one follower, stored there as one
  *              SQLite file named by cat_placement_file()
  *   colocation tables with the same shard count place shard i on the same
@@ -33,6 +34,8 @@
 #define CAT_NODES_MAX 64
 #define CAT_TABLES_MAX 1024
 #define CAT_DEFAULT_SHARDS 8 /* per table when WITH (shards = N) is absent */
+#define CAT_DEFAULT_REPLICAS 3 /* per table when WITH (replicas = R) is absent; capped by followers */
+#define CAT_VIRTUAL_ID_BASE 1000000000u /* ids of murphy.* virtual tables */
 #define CAT_HIDDEN_ROWID "_murphy_rowid" /* distribution column of tables without a key */
 
 typedef struct cat_column {
@@ -135,6 +138,8 @@ int cat_upsert_node(catalog *c, const char *name, const char *addr, cat_node_rol
 void cat_node_set_state(catalog *c, uint32_t node_id, cat_node_state st, int64_t heartbeat_ms);
 void cat_placement_set_lsn(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 			   uint64_t lsn);
+/* Write changed applied LSNs to the store (batched; see catalog.c). */
+void cat_flush_lsns(catalog *c);
 void cat_shard_set_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows);
 
 int cat_node_count(const catalog *c);

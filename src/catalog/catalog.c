@@ -1,0 +1,388 @@
+/*
+ * catalog.c — the leader's catalog: in-memory view plus durable store.
+ *
+ * Memory: `catalog` holds arrays of pointers to individually malloc'd
+ * cat_table and cat_node objects, so pointers handed to the planner stay
+ * valid until the object is dropped.
+ *
+ * Durability: when opened with a path, every mutation is written to the
+ * catalog SQLite file (catalog_store.c) before memory changes, so a leader
+ * killed at any point restarts with the last committed state.
+ *
+ * Placement policy: shard i of a table gets placements on followers
+ * (i + k) mod F, k = 0 .. replicas-1, over the followers ordered by id.
+ * Tables with equal shard counts are therefore co-located.
+ */
+#include "catalog/catalog_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void table_free(cat_table *t)
+{
+	if (!t)
+		return;
+	for (int i = 0; i < t->ncols; i++)
+		free(t->cols[i].default_sql);
+	free(t->shards);
+	free(t);
+}
+
+static void add_column(cat_table *t, const char *name, mur_type type)
+{
+	cat_column *c = &t->cols[t->ncols++];
+	memset(c, 0, sizeof *c);
+	snprintf(c->name, sizeof c->name, "%s", name);
+	c->type = type;
+	c->typmod = -1;
+}
+
+static cat_table *virtual_table(uint32_t id, const char *name)
+{
+	cat_table *t = calloc(1, sizeof *t);
+	if (!t)
+		return NULL;
+	t->id = id;
+	snprintf(t->name, sizeof t->name, "%s", name);
+	snprintf(t->schema, sizeof t->schema, "murphy");
+	t->kind = CAT_TABLE_VIRTUAL;
+	t->dist_col = -1;
+	return t;
+}
+
+/* murphy.nodes, murphy.shards, murphy.placements: materialized by the
+ * leader (exec/leader_virtual.c) with exactly these columns. */
+static int add_virtual_tables(catalog *c)
+{
+	cat_table *t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 1, "nodes");
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "name", MT_TEXT);
+	add_column(t, "address", MT_TEXT);
+	add_column(t, "role", MT_TEXT);
+	add_column(t, "state", MT_TEXT);
+	add_column(t, "last_heartbeat", MT_TIMESTAMPTZ);
+	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 2, "shards");
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "table_name", MT_TEXT);
+	add_column(t, "shard", MT_INT4);
+	add_column(t, "hash_min", MT_INT8);
+	add_column(t, "hash_max", MT_INT8);
+	add_column(t, "node", MT_TEXT);
+	add_column(t, "rows", MT_INT8);
+	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 3, "placements");
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "table_name", MT_TEXT);
+	add_column(t, "shard", MT_INT4);
+	add_column(t, "node", MT_TEXT);
+	add_column(t, "role", MT_TEXT);
+	add_column(t, "applied_lsn", MT_INT8);
+	c->tables[c->ntables++] = t;
+	return MUR_OK;
+}
+
+catalog *cat_open(const char *path, mur_error *err)
+{
+	catalog *c = calloc(1, sizeof *c);
+	if (!c) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory opening the catalog");
+		return NULL;
+	}
+	c->next_table_id = 1;
+	c->next_node_id = 1;
+	if (add_virtual_tables(c) != MUR_OK) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory opening the catalog");
+		cat_close(c);
+		return NULL;
+	}
+	if (path && cat_store_open(c, path, err) != MUR_OK) {
+		cat_close(c);
+		return NULL;
+	}
+	return c;
+}
+
+void cat_close(catalog *c)
+{
+	if (!c)
+		return;
+	cat_store_close(c);
+	for (int i = 0; i < c->ntables; i++)
+		table_free(c->tables[i]);
+	for (int i = 0; i < c->nnodes; i++)
+		free(c->nodes[i]);
+	free(c);
+}
+
+const cat_table *cat_table_lookup(const catalog *c, const char *schema, const char *name)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		const char *want = schema ? schema : (pass == 0 ? "public" : "murphy");
+		for (int i = 0; i < c->ntables; i++)
+			if (strcmp(c->tables[i]->name, name) == 0 &&
+			    strcmp(c->tables[i]->schema, want) == 0)
+				return c->tables[i];
+		if (schema)
+			break;
+	}
+	return NULL;
+}
+
+int cat_column_index(const cat_table *t, const char *name)
+{
+	for (int i = 0; i < t->ncols; i++)
+		if (strcmp(t->cols[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+uint32_t cat_shard_for_hash32(uint32_t nshards, uint32_t hash32)
+{
+	return (uint32_t)(((uint64_t)hash32 * nshards) >> 32);
+}
+
+uint32_t cat_shard_for_value(const cat_table *t, const mur_value *v)
+{
+	return cat_shard_for_hash32(t->nshards, (uint32_t)(mur_value_hash(v) >> 32));
+}
+
+void cat_placement_file(const cat_table *t, uint32_t shard, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "t%u_s%u.db", t->id, shard);
+}
+
+int cat_node_count(const catalog *c) { return c->nnodes; }
+const cat_node *cat_node_at(const catalog *c, int i) { return c->nodes[i]; }
+int cat_table_count(const catalog *c) { return c->ntables; }
+const cat_table *cat_table_at(const catalog *c, int i) { return c->tables[i]; }
+
+const cat_node *cat_node_by_id(const catalog *c, uint32_t id)
+{
+	for (int i = 0; i < c->nnodes; i++)
+		if (c->nodes[i]->id == id)
+			return c->nodes[i];
+	return NULL;
+}
+
+/* Followers ordered by id (nodes[] is kept in id order). */
+static int followers(const catalog *c, uint32_t *ids)
+{
+	int n = 0;
+	for (int i = 0; i < c->nnodes; i++)
+		if (c->nodes[i]->role == CAT_NODE_FOLLOWER)
+			ids[n++] = c->nodes[i]->id;
+	return n;
+}
+
+/* Fill hash ranges and placements of a new table. */
+static void assign_shards(const catalog *c, cat_table *t)
+{
+	uint32_t fids[CAT_NODES_MAX];
+	int nf = followers(c, fids);
+	int replicas = t->replicas > nf ? nf : t->replicas;
+
+	for (uint32_t i = 0; i < t->nshards; i++) {
+		cat_shard *s = &t->shards[i];
+		s->index = i;
+		/* ceil(i * 2^32 / N): the smallest hash cat_shard_for_hash32 maps to i */
+		s->hash_min = (uint32_t)((((uint64_t)i << 32) + t->nshards - 1) / t->nshards);
+		s->hash_max = (uint32_t)(((((uint64_t)(i + 1) << 32) + t->nshards - 1) / t->nshards) - 1);
+		s->nplacements = replicas;
+		for (int k = 0; k < replicas; k++) {
+			s->placements[k].node_id = fids[(i + (uint32_t)k) % (uint32_t)nf];
+			s->placements[k].role = k == 0 ? CAT_PRIMARY : CAT_REPLICA;
+			s->placements[k].applied_lsn = 0;
+		}
+	}
+}
+
+int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mur_error *err)
+{
+	cat_table *t;
+
+	if (cat_table_lookup(c, "public", def->name))
+		return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
+				     def->name);
+	if (c->ntables >= CAT_TABLES_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "too many tables (limit %d)", CAT_TABLES_MAX);
+	t = calloc(1, sizeof *t);
+	if (!t)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	*t = *def;
+	for (int i = 0; i < t->ncols; i++)
+		t->cols[i].default_sql = def->cols[i].default_sql ? strdup(def->cols[i].default_sql)
+								  : NULL;
+	t->id = c->next_table_id++;
+	if (!t->schema[0])
+		snprintf(t->schema, sizeof t->schema, "public");
+	t->kind = CAT_TABLE_DISTRIBUTED;
+	if (t->nshards == 0)
+		t->nshards = CAT_DEFAULT_SHARDS;
+	if (t->replicas <= 0)
+		t->replicas = CAT_DEFAULT_REPLICAS;
+	t->shards = calloc(t->nshards, sizeof *t->shards);
+	if (!t->shards) {
+		table_free(t);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
+	assign_shards(c, t);
+	if (c->store && cat_store_put_table(c, t, err) != MUR_OK) {
+		c->next_table_id--;
+		table_free(t);
+		return MUR_ERR;
+	}
+	c->tables[c->ntables++] = t;
+	if (out)
+		*out = t;
+	return MUR_OK;
+}
+
+/* Add an already-complete table (from the store at open). */
+int cat_insert_loaded_table(catalog *c, cat_table *t)
+{
+	if (c->ntables >= CAT_TABLES_MAX)
+		return MUR_ERR;
+	c->tables[c->ntables++] = t;
+	if (t->id >= c->next_table_id)
+		c->next_table_id = t->id + 1;
+	return MUR_OK;
+}
+
+int cat_drop_table(catalog *c, const char *name, mur_error *err)
+{
+	for (int i = 0; i < c->ntables; i++) {
+		cat_table *t = c->tables[i];
+		if (strcmp(t->name, name) != 0 || t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		if (c->store && cat_store_delete_table(c, t->id, err) != MUR_OK)
+			return MUR_ERR;
+		table_free(t);
+		memmove(&c->tables[i], &c->tables[i + 1],
+			(size_t)(c->ntables - i - 1) * sizeof c->tables[0]);
+		c->ntables--;
+		return MUR_OK;
+	}
+	return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table \"%s\" does not exist", name);
+}
+
+static cat_node *node_by_name(catalog *c, const char *name)
+{
+	for (int i = 0; i < c->nnodes; i++)
+		if (strcmp(c->nodes[i]->name, name) == 0)
+			return c->nodes[i];
+	return NULL;
+}
+
+int cat_upsert_node(catalog *c, const char *name, const char *addr, cat_node_role role,
+		    const cat_node **out, mur_error *err)
+{
+	cat_node *n = node_by_name(c, name);
+	int is_new = n == NULL;
+
+	if (is_new) {
+		if (c->nnodes >= CAT_NODES_MAX)
+			return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+					     "too many nodes (limit %d)", CAT_NODES_MAX);
+		n = calloc(1, sizeof *n);
+		if (!n)
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		n->id = c->next_node_id++;
+		snprintf(n->name, sizeof n->name, "%s", name);
+	}
+	snprintf(n->addr, sizeof n->addr, "%s", addr);
+	n->role = role;
+	if (c->store && cat_store_put_node(c, n, err) != MUR_OK) {
+		if (is_new) {
+			c->next_node_id--;
+			free(n);
+		}
+		return MUR_ERR;
+	}
+	if (is_new)
+		c->nodes[c->nnodes++] = n;
+	if (out)
+		*out = n;
+	return MUR_OK;
+}
+
+int cat_insert_loaded_node(catalog *c, cat_node *n)
+{
+	if (c->nnodes >= CAT_NODES_MAX)
+		return MUR_ERR;
+	c->nodes[c->nnodes++] = n;
+	if (n->id >= c->next_node_id)
+		c->next_node_id = n->id + 1;
+	return MUR_OK;
+}
+
+void cat_node_set_state(catalog *c, uint32_t node_id, cat_node_state st, int64_t heartbeat_ms)
+{
+	cat_node *n = (cat_node *)cat_node_by_id(c, node_id);
+	if (!n)
+		return;
+	n->state = st;
+	if (heartbeat_ms)
+		n->last_heartbeat_ms = heartbeat_ms;
+}
+
+static cat_table *table_by_id(catalog *c, uint32_t id)
+{
+	for (int i = 0; i < c->ntables; i++)
+		if (c->tables[i]->id == id)
+			return c->tables[i];
+	return NULL;
+}
+
+void cat_placement_set_lsn(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+			   uint64_t lsn)
+{
+	cat_table *t = table_by_id(c, table_id);
+	if (!t || shard >= t->nshards)
+		return;
+	for (int k = 0; k < t->shards[shard].nplacements; k++) {
+		cat_placement *p = &t->shards[shard].placements[k];
+		if (p->node_id == node_id && lsn > p->applied_lsn) {
+			p->applied_lsn = lsn;
+			c->lsn_dirty = 1;
+		}
+	}
+}
+
+void cat_shard_set_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows)
+{
+	cat_table *t = table_by_id(c, table_id);
+	if (t && shard < t->nshards)
+		t->shards[shard].rows = rows;
+}
+
+/* Persist every placement's applied LSN in one transaction.  Called by the
+ * leader on a timer and at shutdown, so the write path does not pay a
+ * catalog fsync per statement. */
+void cat_flush_lsns(catalog *c)
+{
+	if (!c->store || !c->lsn_dirty)
+		return;
+	sqlite3_exec(c->store, "BEGIN", NULL, NULL, NULL);
+	for (int i = 0; i < c->ntables; i++) {
+		const cat_table *t = c->tables[i];
+		if (t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++)
+			for (int k = 0; k < t->shards[s].nplacements; k++)
+				cat_store_put_placement_lsn(c, t->id, s,
+							    t->shards[s].placements[k].node_id,
+							    t->shards[s].placements[k].applied_lsn);
+	}
+	sqlite3_exec(c->store, "COMMIT", NULL, NULL, NULL);
+	c->lsn_dirty = 0;
+}

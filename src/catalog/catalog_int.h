@@ -1,0 +1,36 @@
+/*
+ * catalog_int.h — private to src/catalog: the catalog struct and the
+ * durable store behind it (catalog_store.c).
+ */
+#ifndef MUR_CATALOG_INT_H
+#define MUR_CATALOG_INT_H
+
+#include "catalog/catalog.h"
+
+#include <sqlite3.h>
+
+struct catalog {
+	int ntables;
+	cat_table *tables[CAT_TABLES_MAX + 8]; /* + the virtual tables */
+	int nnodes;
+	cat_node *nodes[CAT_NODES_MAX];
+	uint32_t next_table_id;
+	uint32_t next_node_id;
+	sqlite3 *store; /* NULL for a memory-only catalog */
+	int lsn_dirty;  /* applied LSNs changed since cat_flush_lsns */
+};
+
+int cat_insert_loaded_table(catalog *c, cat_table *t);
+int cat_insert_loaded_node(catalog *c, cat_node *n);
+
+/* catalog_store.c: open (create schema, load everything into c), close,
+ * and one write per mutation, each its own transaction. */
+int cat_store_open(catalog *c, const char *path, mur_error *err);
+void cat_store_close(catalog *c);
+int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err);
+int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err);
+int cat_store_put_node(catalog *c, const cat_node *n, mur_error *err);
+void cat_store_put_placement_lsn(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+				 uint64_t lsn);
+
+#endif

@@ -1,0 +1,283 @@
+/*
+ * catalog_store.c — the catalog's SQLite file on the leader.
+ *
+ * Schema (one row per object; each mutation is one transaction, with
+ * synchronous=FULL so an acknowledged DDL survives kill -9 and power loss):
+ *   nodes(id, name, addr, role)
+ *   tables(id, name, schema, dist_col, nshards, replicas)
+ *   columns(table_id, idx, name, type, typmod, not_null, primary_key, hidden, default_sql)
+ *   shards(table_id, idx, hash_min, hash_max)
+ *   placements(table_id, shard, node_id, role, applied_lsn)
+ * Loading at open rebuilds the in-memory catalog exactly.
+ */
+#include "catalog/catalog_int.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const schema_sql =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA synchronous=FULL;"
+	"CREATE TABLE IF NOT EXISTS nodes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+	" addr TEXT NOT NULL, role INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	" schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
+	" replicas INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS columns(table_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	" name TEXT NOT NULL, type INTEGER NOT NULL, typmod INTEGER NOT NULL,"
+	" not_null INTEGER NOT NULL, primary_key INTEGER NOT NULL, hidden INTEGER NOT NULL,"
+	" default_sql TEXT, PRIMARY KEY(table_id, idx));"
+	"CREATE TABLE IF NOT EXISTS shards(table_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	" hash_min INTEGER NOT NULL, hash_max INTEGER NOT NULL, PRIMARY KEY(table_id, idx));"
+	"CREATE TABLE IF NOT EXISTS placements(table_id INTEGER NOT NULL, shard INTEGER NOT NULL,"
+	" node_id INTEGER NOT NULL, role INTEGER NOT NULL, applied_lsn INTEGER NOT NULL,"
+	" PRIMARY KEY(table_id, shard, node_id));";
+
+static int store_error(catalog *c, mur_error *err, const char *what)
+{
+	return mur_error_set(err, SQLSTATE_IO_ERROR, "catalog store: %s: %s", what,
+			     c->store ? sqlite3_errmsg(c->store) : "not open");
+}
+
+static int exec_sql(catalog *c, const char *sql, mur_error *err)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(c->store, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		mur_error_set(err, SQLSTATE_IO_ERROR, "catalog store: %s", msg ? msg : "?");
+		sqlite3_free(msg);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+/* Prepare, bind a list of int64s (and optional texts via bind_text), step
+ * to completion.  Used for all the small writes below. */
+static int run(catalog *c, const char *sql, const char *fmt, mur_error *err, ...)
+{
+	sqlite3_stmt *st = NULL;
+	va_list ap;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->store, sql, -1, &st, NULL) != SQLITE_OK)
+		return store_error(c, err, "prepare");
+	va_start(ap, err);
+	for (int i = 0; fmt[i]; i++) {
+		if (fmt[i] == 'i')
+			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+		else {
+			const char *s = va_arg(ap, const char *);
+			if (s)
+				sqlite3_bind_text(st, i + 1, s, -1, SQLITE_TRANSIENT);
+			else
+				sqlite3_bind_null(st, i + 1);
+		}
+	}
+	va_end(ap);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return store_error(c, err, "write");
+	return MUR_OK;
+}
+
+static int load_nodes(catalog *c, mur_error *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(c->store, "SELECT id, name, addr, role FROM nodes ORDER BY id", -1,
+			       &st, NULL) != SQLITE_OK)
+		return store_error(c, err, "load nodes");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		cat_node *n = calloc(1, sizeof *n);
+		if (!n)
+			break;
+		n->id = (uint32_t)sqlite3_column_int64(st, 0);
+		snprintf(n->name, sizeof n->name, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(n->addr, sizeof n->addr, "%s", (const char *)sqlite3_column_text(st, 2));
+		n->role = (cat_node_role)sqlite3_column_int(st, 3);
+		/* Until it heartbeats again, a follower known from the store is
+		 * not known to be alive. */
+		n->state = n->role == CAT_NODE_LEADER ? CAT_NODE_ALIVE : CAT_NODE_SUSPECT;
+		cat_insert_loaded_node(c, n);
+	}
+	sqlite3_finalize(st);
+	return MUR_OK;
+}
+
+static int load_table_children(catalog *c, cat_table *t)
+{
+	sqlite3_stmt *st;
+
+	sqlite3_prepare_v2(c->store,
+			   "SELECT idx, name, type, typmod, not_null, primary_key, hidden, default_sql"
+			   " FROM columns WHERE table_id = ? ORDER BY idx",
+			   -1, &st, NULL);
+	sqlite3_bind_int64(st, 1, t->id);
+	while (sqlite3_step(st) == SQLITE_ROW && t->ncols < CAT_COLUMNS_MAX) {
+		cat_column *col = &t->cols[t->ncols++];
+		const char *def = (const char *)sqlite3_column_text(st, 7);
+		snprintf(col->name, sizeof col->name, "%s", (const char *)sqlite3_column_text(st, 1));
+		col->type = (mur_type)sqlite3_column_int(st, 2);
+		col->typmod = sqlite3_column_int(st, 3);
+		col->not_null = sqlite3_column_int(st, 4);
+		col->primary_key = sqlite3_column_int(st, 5);
+		col->hidden = sqlite3_column_int(st, 6);
+		col->default_sql = def ? strdup(def) : NULL;
+	}
+	sqlite3_finalize(st);
+
+	t->shards = calloc(t->nshards, sizeof *t->shards);
+	if (!t->shards)
+		return MUR_ENOMEM;
+	sqlite3_prepare_v2(c->store,
+			   "SELECT idx, hash_min, hash_max FROM shards WHERE table_id = ? ORDER BY idx",
+			   -1, &st, NULL);
+	sqlite3_bind_int64(st, 1, t->id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		uint32_t i = (uint32_t)sqlite3_column_int64(st, 0);
+		if (i >= t->nshards)
+			continue;
+		t->shards[i].index = i;
+		t->shards[i].hash_min = (uint32_t)sqlite3_column_int64(st, 1);
+		t->shards[i].hash_max = (uint32_t)sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+
+	sqlite3_prepare_v2(c->store,
+			   "SELECT shard, node_id, role, applied_lsn FROM placements WHERE table_id = ?"
+			   " ORDER BY shard, role, node_id",
+			   -1, &st, NULL);
+	sqlite3_bind_int64(st, 1, t->id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		uint32_t i = (uint32_t)sqlite3_column_int64(st, 0);
+		cat_shard *s;
+		if (i >= t->nshards)
+			continue;
+		s = &t->shards[i];
+		if (s->nplacements >= CAT_REPLICAS_MAX)
+			continue;
+		s->placements[s->nplacements].node_id = (uint32_t)sqlite3_column_int64(st, 1);
+		s->placements[s->nplacements].role = (cat_placement_role)sqlite3_column_int(st, 2);
+		s->placements[s->nplacements].applied_lsn = (uint64_t)sqlite3_column_int64(st, 3);
+		s->nplacements++;
+	}
+	sqlite3_finalize(st);
+	return MUR_OK;
+}
+
+static int load_tables(catalog *c, mur_error *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(c->store,
+			       "SELECT id, name, schema, dist_col, nshards, replicas FROM tables"
+			       " ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_error(c, err, "load tables");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		cat_table *t = calloc(1, sizeof *t);
+		if (!t)
+			break;
+		t->id = (uint32_t)sqlite3_column_int64(st, 0);
+		snprintf(t->name, sizeof t->name, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(t->schema, sizeof t->schema, "%s", (const char *)sqlite3_column_text(st, 2));
+		t->dist_col = sqlite3_column_int(st, 3);
+		t->nshards = (uint32_t)sqlite3_column_int64(st, 4);
+		t->replicas = sqlite3_column_int(st, 5);
+		t->kind = CAT_TABLE_DISTRIBUTED;
+		if (t->nshards == 0 || t->nshards > CAT_SHARDS_MAX || load_table_children(c, t) != MUR_OK) {
+			free(t->shards);
+			free(t);
+			continue;
+		}
+		cat_insert_loaded_table(c, t);
+	}
+	sqlite3_finalize(st);
+	return MUR_OK;
+}
+
+int cat_store_open(catalog *c, const char *path, mur_error *err)
+{
+	if (sqlite3_open_v2(path, &c->store, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		store_error(c, err, path);
+		sqlite3_close(c->store);
+		c->store = NULL;
+		return MUR_ERR;
+	}
+	sqlite3_busy_timeout(c->store, 5000);
+	if (exec_sql(c, schema_sql, err) != MUR_OK || load_nodes(c, err) != MUR_OK ||
+	    load_tables(c, err) != MUR_OK)
+		return MUR_ERR;
+	return MUR_OK;
+}
+
+void cat_store_close(catalog *c)
+{
+	if (c->store)
+		sqlite3_close(c->store);
+	c->store = NULL;
+}
+
+int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err)
+{
+	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
+		return MUR_ERR;
+	if (run(c, "INSERT INTO tables VALUES (?,?,?,?,?,?)", "issiii", err, (int64_t)t->id,
+		t->name, t->schema, (int64_t)t->dist_col, (int64_t)t->nshards,
+		(int64_t)t->replicas) != MUR_OK)
+		goto rollback;
+	for (int i = 0; i < t->ncols; i++) {
+		const cat_column *col = &t->cols[i];
+		if (run(c, "INSERT INTO columns VALUES (?,?,?,?,?,?,?,?,?)", "iisiiiiis", err,
+			(int64_t)t->id, (int64_t)i, col->name, (int64_t)col->type,
+			(int64_t)col->typmod, (int64_t)col->not_null, (int64_t)col->primary_key,
+			(int64_t)col->hidden, col->default_sql) != MUR_OK)
+			goto rollback;
+	}
+	for (uint32_t i = 0; i < t->nshards; i++) {
+		const cat_shard *s = &t->shards[i];
+		if (run(c, "INSERT INTO shards VALUES (?,?,?,?)", "iiii", err, (int64_t)t->id,
+			(int64_t)i, (int64_t)s->hash_min, (int64_t)s->hash_max) != MUR_OK)
+			goto rollback;
+		for (int k = 0; k < s->nplacements; k++)
+			if (run(c, "INSERT INTO placements VALUES (?,?,?,?,?)", "iiiii", err,
+				(int64_t)t->id, (int64_t)i, (int64_t)s->placements[k].node_id,
+				(int64_t)s->placements[k].role,
+				(int64_t)s->placements[k].applied_lsn) != MUR_OK)
+				goto rollback;
+	}
+	return exec_sql(c, "COMMIT", err);
+rollback:
+	sqlite3_exec(c->store, "ROLLBACK", NULL, NULL, NULL);
+	return MUR_ERR;
+}
+
+int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
+{
+	static const char *const sqls[] = {
+		"DELETE FROM tables WHERE id = ?", "DELETE FROM columns WHERE table_id = ?",
+		"DELETE FROM shards WHERE table_id = ?", "DELETE FROM placements WHERE table_id = ?"};
+	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
+		return MUR_ERR;
+	for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++)
+		if (run(c, sqls[i], "i", err, (int64_t)table_id) != MUR_OK) {
+			sqlite3_exec(c->store, "ROLLBACK", NULL, NULL, NULL);
+			return MUR_ERR;
+		}
+	return exec_sql(c, "COMMIT", err);
+}
+
+int cat_store_put_node(catalog *c, const cat_node *n, mur_error *err)
+{
+	return run(c, "INSERT OR REPLACE INTO nodes VALUES (?,?,?,?)", "issi", err, (int64_t)n->id,
+		   n->name, n->addr, (int64_t)n->role);
+}
+
+void cat_store_put_placement_lsn(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+				 uint64_t lsn)
+{
+	mur_error err;
+	run(c, "UPDATE placements SET applied_lsn = ? WHERE table_id = ? AND shard = ? AND node_id = ?",
+	    "iiii", &err, (int64_t)lsn, (int64_t)table_id, (int64_t)shard, (int64_t)node_id);
+}

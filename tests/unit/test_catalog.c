@@ -1,0 +1,116 @@
+/*
+ * test_catalog.c — catalog placement policy and durability across reopen.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "catalog/catalog.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static cat_table make_def(const char *name, uint32_t nshards, int replicas)
+{
+	cat_table d;
+	memset(&d, 0, sizeof d);
+	snprintf(d.name, sizeof d.name, "%s", name);
+	d.ncols = 2;
+	snprintf(d.cols[0].name, sizeof d.cols[0].name, "id");
+	d.cols[0].type = MT_INT8;
+	d.cols[0].primary_key = 1;
+	d.cols[0].not_null = 1;
+	snprintf(d.cols[1].name, sizeof d.cols[1].name, "v");
+	d.cols[1].type = MT_TEXT;
+	d.cols[1].default_sql = "'x'";
+	d.dist_col = 0;
+	d.nshards = nshards;
+	d.replicas = replicas;
+	return d;
+}
+
+static void test_placement_and_colocation(void **state)
+{
+	mur_error err;
+	catalog *c = cat_open(NULL, &err);
+	const cat_table *a, *b;
+	assert_non_null(c);
+	for (int i = 1; i <= 3; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "f%d", i);
+		assert_int_equal(cat_upsert_node(c, name, "127.0.0.1:1", CAT_NODE_FOLLOWER, NULL, &err), 0);
+	}
+	cat_table da = make_def("a", 6, 2), db = make_def("b", 6, 5);
+	assert_int_equal(cat_create_table(c, &da, &a, &err), 0);
+	assert_int_equal(cat_create_table(c, &db, &b, &err), 0);
+	assert_int_equal(cat_create_table(c, &da, NULL, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "42P07");
+	assert_int_equal(b->shards[0].nplacements, 3); /* capped by followers */
+	for (uint32_t s = 0; s < 6; s++) {
+		assert_int_equal(a->shards[s].nplacements, 2);
+		assert_int_equal(a->shards[s].placements[0].node_id, b->shards[s].placements[0].node_id);
+		assert_int_not_equal(a->shards[s].placements[0].node_id, a->shards[s].placements[1].node_id);
+	}
+	assert_int_equal(a->shards[0].hash_min, 0);
+	assert_int_equal(a->shards[5].hash_max, 0xffffffffu);
+	for (uint32_t s = 0; s + 1 < 6; s++)
+		assert_int_equal(a->shards[s].hash_max + 1, a->shards[s + 1].hash_min);
+	for (uint32_t h = 0; h < 6; h++) {
+		uint32_t hash = a->shards[h].hash_min;
+		assert_int_equal(cat_shard_for_hash32(6, hash), h);
+		assert_int_equal(cat_shard_for_hash32(6, a->shards[h].hash_max), h);
+	}
+	assert_non_null(cat_table_lookup(c, NULL, "nodes"));
+	assert_null(cat_table_lookup(c, "public", "nodes"));
+	cat_close(c);
+}
+
+static void test_durable_reopen(void **state)
+{
+	char dir[] = "/tmp/murphy_cat_XXXXXX", path[256];
+	mur_error err;
+	const cat_table *t;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/catalog.db", dir);
+	catalog *c = cat_open(path, &err);
+	assert_non_null(c);
+	assert_int_equal(cat_upsert_node(c, "f1", "127.0.0.1:7001", CAT_NODE_FOLLOWER, NULL, &err), 0);
+	assert_int_equal(cat_upsert_node(c, "f2", "127.0.0.1:7002", CAT_NODE_FOLLOWER, NULL, &err), 0);
+	cat_table d = make_def("events", 4, 2);
+	assert_int_equal(cat_create_table(c, &d, &t, &err), 0);
+	uint32_t id = t->id, node = t->shards[1].placements[0].node_id;
+	cat_placement_set_lsn(c, id, 1, node, 42);
+	cat_flush_lsns(c);
+	cat_close(c);
+
+	c = cat_open(path, &err);
+	assert_non_null(c);
+	t = cat_table_lookup(c, NULL, "events");
+	assert_non_null(t);
+	assert_int_equal(t->id, id);
+	assert_int_equal(t->nshards, 4);
+	assert_int_equal(t->ncols, 2);
+	assert_string_equal(t->cols[1].default_sql, "'x'");
+	assert_int_equal(t->shards[1].placements[0].applied_lsn, 42);
+	assert_int_equal(cat_node_count(c), 2);
+	assert_int_equal(cat_drop_table(c, "events", &err), 0);
+	assert_int_equal(cat_drop_table(c, "events", &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "42P01");
+	cat_close(c);
+	c = cat_open(path, &err);
+	assert_null(cat_table_lookup(c, NULL, "events"));
+	cat_close(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_placement_and_colocation),
+		cmocka_unit_test(test_durable_reopen),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
