@@ -1,0 +1,16 @@
+/*
+ * cli.h — the murphy command line's subcommands, called from src/node/main.c.
+ *
+ *   murphy local start|stop|status --dir DIR …   a leader and N followers on 127.0.0.1
+ *   murphy demo [--dir DIR] …                    local start + sample data + psql
+ *
+ * Each takes the arguments after `murphy` (argv[0] is the subcommand name)
+ * and returns the process exit code: 0 success, 1 failure, 2 usage error.
+ */
+#ifndef CLI_H
+#define CLI_H
+
+int cli_local_main(int argc, char **argv);
+int cli_demo_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * local.h — `murphy local`: the embedded cluster under one data directory,
+ * shared by `murphy local …` and `murphy demo`.
+ *
+ * Layout of DIR:
+ *   DIR/local.conf          followers=N, pg_port=P (remembered across starts)
+ *   DIR/leader/             leader node: --listen 127.0.0.1:P+1, --pg 127.0.0.1:P
+ *   DIR/f1 … DIR/fN/        follower i:  --listen 127.0.0.1:P+1+i, --join 127.0.0.1:P+1
+ *   DIR/<name>/murphy.pid   written by the node; murphy.log: its stderr
+ *   DIR/<name>/cluster.secret  the same random secret in every node dir
+ */
+#ifndef CLI_LOCAL_H
+#define CLI_LOCAL_H
+
+#include <limits.h>
+
+#define CLI_LOCAL_FOLLOWERS_DEFAULT 3
+#define CLI_LOCAL_FOLLOWERS_MAX 64 /* ports P+1 … P+1+N must stay below 65536 */
+#define CLI_LOCAL_PG_PORT_DEFAULT 5433
+#define CLI_LOCAL_READY_TIMEOUT_S 30
+#define CLI_LOCAL_STOP_TIMEOUT_S 10
+
+typedef struct cli_local_opts {
+	char dir[PATH_MAX];  /* absolute once cli_local_resolve() ran */
+	int followers;       /* -1: from local.conf, else the default */
+	int pg_port;         /* -1: from local.conf, else the default */
+	int timeout_s;       /* wait for SQL this long */
+} cli_local_opts;
+
+/* Fill unset followers/pg_port from DIR/local.conf or the defaults and make
+ * dir absolute (creating it).  0 or 1 with a message on stderr. */
+int cli_local_resolve(cli_local_opts *o);
+
+/* Start whatever nodes are not running, wait until N followers are alive
+ * according to murphy.nodes, print the URL.  0 or 1 (message on stderr). */
+int cli_local_start(cli_local_opts *o);
+
+/* SIGTERM every node with a pid file, SIGKILL after the timeout. 0 or 1. */
+int cli_local_stop(const char *dir);
+
+#endif

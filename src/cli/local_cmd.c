@@ -1,0 +1,131 @@
+/*
+ * local_cmd.c — `murphy local start|stop|status`: argument parsing, help
+ * text and the status report.  The work is in local.c.
+ */
+#include "cli/cli.h"
+#include "cli/local.h"
+#include "cli/pgclient.h"
+#include "cli/proc.h"
+#include "cli/table.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char local_usage[] =
+	"usage: murphy local start  --dir DIR [--followers N] [--pg-port P]\n"
+	"       murphy local stop   --dir DIR\n"
+	"       murphy local status --dir DIR\n"
+	"\n"
+	"A leader and N followers on 127.0.0.1, each a background process under DIR:\n"
+	"DIR/leader, DIR/f1 .. DIR/fN, each with murphy.pid and murphy.log.\n"
+	"\n"
+	"  start   start the nodes that are not running and wait (up to 30 s) until\n"
+	"          the leader reports N followers alive; prints the connection URL.\n"
+	"          Starting again on the same DIR keeps the data.\n"
+	"  stop    SIGTERM every node, SIGKILL after 10 s\n"
+	"  status  which nodes run, and murphy.nodes as the leader sees it\n"
+	"\n"
+	"options:\n"
+	"  --dir DIR        data directory (required)\n"
+	"  --followers N    number of followers (default 3; remembered in DIR/local.conf)\n"
+	"  --pg-port P      PostgreSQL port of the leader (default 5433; nodes use P+1..P+1+N)\n"
+	"  --timeout S      seconds to wait for the cluster (default 30)\n";
+
+/* Parse the options shared by start/stop/status.  2 on a usage error. */
+static int parse_opts(int argc, char **argv, cli_local_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->followers = -1;
+	o->pg_port = -1;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			fputs(local_usage, stdout);
+			return -1;
+		}
+		if (!v) {
+			fprintf(stderr, "murphy local: unknown option or missing value: %s\n%s", a,
+				local_usage);
+			return 2;
+		}
+		if (strcmp(a, "--dir") == 0)
+			snprintf(o->dir, sizeof o->dir, "%s", v);
+		else if (strcmp(a, "--followers") == 0)
+			o->followers = atoi(v);
+		else if (strcmp(a, "--pg-port") == 0)
+			o->pg_port = atoi(v);
+		else if (strcmp(a, "--timeout") == 0)
+			o->timeout_s = atoi(v);
+		else {
+			fprintf(stderr, "murphy local: unknown option %s\n%s", a, local_usage);
+			return 2;
+		}
+		i++;
+	}
+	if (!o->dir[0]) {
+		fprintf(stderr, "murphy local: --dir DIR is required\n%s", local_usage);
+		return 2;
+	}
+	return 0;
+}
+
+static int local_status(cli_local_opts *o)
+{
+	int down = 0;
+	printf("%-8s %-9s %-22s %-8s %s\n", "node", "role", "listen", "pid", "process");
+	for (int i = 0; i <= o->followers; i++) {
+		char name[16], dir[PATH_MAX + 16], listen[32];
+		if (i == 0)
+			snprintf(name, sizeof name, "leader");
+		else
+			snprintf(name, sizeof name, "f%d", i);
+		snprintf(dir, sizeof dir, "%s/%s", o->dir, name);
+		snprintf(listen, sizeof listen, "127.0.0.1:%d", o->pg_port + 1 + i);
+		pid_t pid = cli_proc_read_pid(dir);
+		int up = cli_proc_is_node(pid, dir);
+		down += !up;
+		printf("%-8s %-9s %-22s %-8d %s\n", name, i ? "follower" : "leader", listen, (int)pid,
+		       up ? "running" : "stopped");
+	}
+	cli_pg c;
+	mur_error err;
+	if (cli_pg_connect(&c, "127.0.0.1", o->pg_port, "murphy", "murphy", 2000, &err) != MUR_OK) {
+		printf("\nleader not answering on 127.0.0.1:%d: %s\n", o->pg_port, err.message);
+		return 1;
+	}
+	cli_pg_result res;
+	printf("\nmurphy.nodes (postgresql://murphy@127.0.0.1:%d/murphy):\n", o->pg_port);
+	if (cli_pg_query(&c, "SELECT * FROM murphy.nodes", &res, &err) == MUR_OK)
+		cli_table_print(&res, stdout);
+	else
+		printf("  %s\n", err.message);
+	cli_pg_result_free(&res);
+	cli_pg_close(&c);
+	return down ? 1 : 0;
+}
+
+int cli_local_main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(local_usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "start") != 0 && strcmp(cmd, "stop") != 0 && strcmp(cmd, "status") != 0) {
+		fprintf(stderr, "murphy local: unknown command '%s'\n%s", cmd, local_usage);
+		return 2;
+	}
+	cli_local_opts o;
+	int rc = parse_opts(argc - 2, argv + 2, &o);
+	if (rc != 0)
+		return rc < 0 ? 0 : rc;
+	if (strcmp(cmd, "stop") == 0)
+		return cli_local_stop(o.dir);
+	if (cli_local_resolve(&o) != 0)
+		return 1;
+	if (strcmp(cmd, "status") == 0)
+		return local_status(&o);
+	return cli_local_start(&o);
+}

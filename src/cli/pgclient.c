@@ -1,0 +1,471 @@
+/*
+ * pgclient.c — blocking PostgreSQL v3 client (see pgclient.h).
+ *
+ * Flow: connect (non-blocking connect + poll for the timeout) → send
+ * StartupMessage → read messages until ReadyForQuery ('Z').  A query sends
+ * 'Q' and reads until 'Z', collecting RowDescription/DataRow/CommandComplete
+ * into a cli_pg_result and ErrorResponse into a mur_error.  COPY sends 'Q',
+ * stops at CopyInResponse ('G'), streams CopyData ('d'), then CopyDone ('c')
+ * and reads until 'Z'.
+ *
+ * Received bytes accumulate in c->in; read_message() returns a pointer to
+ * one complete message body inside it, valid until the next read.
+ */
+#include "cli/pgclient.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define CLI_PG_PROTOCOL_V3 196608u
+#define CLI_PG_COPY_CHUNK_MAX (1u << 20)
+
+static int fail(cli_pg *c, int rc, mur_error *err, const char *fmt, const char *arg)
+{
+	mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, fmt, arg ? arg : "");
+	if (c->fd >= 0) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	return rc;
+}
+
+static int wait_fd(cli_pg *c, short events)
+{
+	struct pollfd p = {.fd = c->fd, .events = events};
+	int n;
+	do {
+		n = poll(&p, 1, c->timeout_ms > 0 ? c->timeout_ms : -1);
+	} while (n < 0 && errno == EINTR);
+	return n; /* 0 = timeout, <0 = error */
+}
+
+static int send_all(cli_pg *c, const void *data, size_t len, mur_error *err)
+{
+	const char *p = data;
+	while (len > 0) {
+		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			if (wait_fd(c, POLLOUT) <= 0)
+				return fail(c, MUR_EIO, err, "timed out sending to server%s", "");
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return fail(c, MUR_EIO, err, "could not send to server: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+	return MUR_OK;
+}
+
+/* Make at least `need` unconsumed bytes available in c->in. */
+static int fill(cli_pg *c, size_t need, mur_error *err)
+{
+	while (c->in.len - c->in_off < need) {
+		if (c->in_off > 0 && c->in_off == c->in.len) {
+			c->in.len = 0;
+			c->in_off = 0;
+		} else if (c->in_off > (1u << 16)) {
+			memmove(c->in.data, c->in.data + c->in_off, c->in.len - c->in_off);
+			c->in.len -= c->in_off;
+			c->in_off = 0;
+		}
+		if (mur_buf_reserve(&c->in, 1u << 16) != MUR_OK)
+			return fail(c, MUR_ENOMEM, err, "out of memory%s", "");
+		int w = wait_fd(c, POLLIN);
+		if (w == 0)
+			return fail(c, MUR_EIO, err, "timed out waiting for the server%s", "");
+		if (w < 0)
+			return fail(c, MUR_EIO, err, "poll: %s", strerror(errno));
+		ssize_t n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len, 0);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			continue;
+		if (n < 0)
+			return fail(c, MUR_EIO, err, "could not receive from server: %s", strerror(errno));
+		if (n == 0)
+			return fail(c, MUR_EIO, err, "server closed the connection unexpectedly%s", "");
+		c->in.len += (size_t)n;
+	}
+	return MUR_OK;
+}
+
+/* Read one message: *type, *body (inside c->in), *len (body bytes). */
+static int read_message(cli_pg *c, char *type, const char **body, uint32_t *len, mur_error *err)
+{
+	int rc = fill(c, 5, err);
+	if (rc != MUR_OK)
+		return rc;
+	mur_rd r;
+	mur_rd_init(&r, c->in.data + c->in_off, 5);
+	*type = (char)mur_rd_u8(&r);
+	uint32_t total = mur_rd_u32(&r);
+	if (total < 4 || total > CLI_PG_MESSAGE_MAX)
+		return fail(c, MUR_EPROTO, err, "invalid message length from server%s", "");
+	rc = fill(c, 1 + (size_t)total, err);
+	if (rc != MUR_OK)
+		return rc;
+	*body = c->in.data + c->in_off + 5;
+	*len = total - 4;
+	c->in_off += 1 + (size_t)total;
+	return MUR_OK;
+}
+
+/* Parse ErrorResponse fields into err. */
+static void parse_error(const char *body, uint32_t len, mur_error *err)
+{
+	mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "error without message");
+	mur_rd r;
+	mur_rd_init(&r, body, len);
+	for (;;) {
+		uint8_t field = mur_rd_u8(&r);
+		if (!mur_rd_ok(&r) || field == 0)
+			break;
+		const char *s = mur_rd_cstr(&r);
+		if (!s)
+			break;
+		if (!err)
+			continue;
+		switch (field) {
+		case 'C': snprintf(err->sqlstate, sizeof err->sqlstate, "%s", s); break;
+		case 'M': snprintf(err->message, sizeof err->message, "%s", s); break;
+		case 'D': snprintf(err->detail, sizeof err->detail, "%s", s); break;
+		case 'H': snprintf(err->hint, sizeof err->hint, "%s", s); break;
+		case 'P': err->position = atoi(s); break;
+		default: break;
+		}
+	}
+}
+
+static void result_reset(cli_pg_result *res)
+{
+	if (!res)
+		return;
+	cli_pg_result_free(res);
+}
+
+static int parse_row_description(cli_pg_result *res, const char *body, uint32_t len)
+{
+	result_reset(res);
+	mur_rd r;
+	mur_rd_init(&r, body, len);
+	int n = mur_rd_u16(&r);
+	res->colnames = calloc((size_t)n + 1, sizeof *res->colnames);
+	res->coltypes = calloc((size_t)n + 1, sizeof *res->coltypes);
+	if (!res->colnames || !res->coltypes)
+		return MUR_ENOMEM;
+	res->ncols = n;
+	for (int i = 0; i < n; i++) {
+		const char *name = mur_rd_cstr(&r);
+		(void)mur_rd_u32(&r); /* table oid */
+		(void)mur_rd_u16(&r); /* attnum */
+		res->coltypes[i] = mur_rd_u32(&r);
+		(void)mur_rd_bytes(&r, 2 + 4 + 2); /* typlen, typmod, format */
+		res->colnames[i] = strdup(name ? name : "?");
+		if (!res->colnames[i])
+			return MUR_ENOMEM;
+	}
+	return mur_rd_ok(&r) ? MUR_OK : MUR_EPROTO;
+}
+
+static int parse_data_row(cli_pg_result *res, const char *body, uint32_t len, size_t *cap_rows)
+{
+	mur_rd r;
+	mur_rd_init(&r, body, len);
+	int n = mur_rd_u16(&r);
+	if (n != res->ncols)
+		return MUR_EPROTO;
+	if ((size_t)res->nrows + 1 > *cap_rows) {
+		size_t cap = *cap_rows ? *cap_rows * 2 : 16;
+		char **v = realloc(res->values, cap * (size_t)(n ? n : 1) * sizeof *v);
+		if (!v)
+			return MUR_ENOMEM;
+		res->values = v;
+		*cap_rows = cap;
+	}
+	char **row = res->values + (size_t)res->nrows * (size_t)n;
+	for (int i = 0; i < n; i++)
+		row[i] = NULL;
+	res->nrows++;
+	for (int i = 0; i < n; i++) {
+		uint32_t flen = mur_rd_u32(&r);
+		if (flen == 0xFFFFFFFFu)
+			continue;
+		const char *p = mur_rd_bytes(&r, flen);
+		if (!p)
+			return MUR_EPROTO;
+		row[i] = strndup(p, flen);
+		if (!row[i])
+			return MUR_ENOMEM;
+	}
+	return mur_rd_ok(&r) ? MUR_OK : MUR_EPROTO;
+}
+
+/* Read messages until ReadyForQuery.  With stop_at_copy_in, return MUR_OK
+ * as soon as CopyInResponse arrives (*in_copy = 1). */
+static int read_until_ready(cli_pg *c, cli_pg_result *res, mur_error *err, int stop_at_copy_in,
+			    int *in_copy, char *tag, size_t tag_size)
+{
+	cli_pg_result scratch = {0};
+	size_t cap_rows = 0;
+	int rc = MUR_OK;
+	if (!res)
+		res = &scratch;
+	for (;;) {
+		char type;
+		const char *body;
+		uint32_t len;
+		int io = read_message(c, &type, &body, &len, err);
+		if (io != MUR_OK) {
+			cli_pg_result_free(&scratch);
+			return io;
+		}
+		int prc = MUR_OK;
+		switch (type) {
+		case 'T': prc = parse_row_description(res, body, len); cap_rows = 0; break;
+		case 'D': prc = parse_data_row(res, body, len, &cap_rows); break;
+		case 'C':
+			snprintf(res->tag, sizeof res->tag, "%.*s", (int)(len ? len - 1 : 0), body);
+			if (tag)
+				snprintf(tag, tag_size, "%s", res->tag);
+			break;
+		case 'E':
+			parse_error(body, len, err);
+			rc = MUR_ERR;
+			break;
+		case 'G':
+			if (stop_at_copy_in) {
+				*in_copy = 1;
+				cli_pg_result_free(&scratch);
+				return MUR_OK;
+			}
+			/* COPY FROM STDIN through cli_pg_query: refuse to send data. */
+			mur_buf_reset(&c->out);
+			mur_buf_put_u8(&c->out, 'f');
+			mur_buf_put_u32(&c->out, 4 + 8);
+			mur_buf_put_cstr(&c->out, "no data");
+			io = send_all(c, c->out.data, c->out.len, err);
+			if (io != MUR_OK)
+				return io;
+			break;
+		case 'Z':
+			cli_pg_result_free(&scratch);
+			return rc;
+		default: break; /* N, S, K, I, H, d, c, 1, 2, 3, n, t, s: nothing to keep */
+		}
+		if (prc != MUR_OK) {
+			cli_pg_result_free(&scratch);
+			return fail(c, prc, err, "malformed result message from server%s", "");
+		}
+	}
+}
+
+static int connect_socket(cli_pg *c, const char *host, int port, mur_error *err)
+{
+	char portstr[16];
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *ai = NULL;
+	snprintf(portstr, sizeof portstr, "%d", port);
+	if (getaddrinfo(host, portstr, &hints, &ai) != 0 || !ai)
+		return fail(c, MUR_EIO, err, "could not resolve host %s", host);
+	c->fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (c->fd < 0) {
+		freeaddrinfo(ai);
+		return fail(c, MUR_EIO, err, "socket: %s", strerror(errno));
+	}
+	int r = connect(c->fd, ai->ai_addr, ai->ai_addrlen);
+	freeaddrinfo(ai);
+	if (r < 0 && errno != EINPROGRESS)
+		return fail(c, MUR_EIO, err, "could not connect: %s", strerror(errno));
+	if (r < 0) {
+		if (wait_fd(c, POLLOUT) <= 0)
+			return fail(c, MUR_EIO, err, "timed out connecting%s", "");
+		int soerr = 0;
+		socklen_t sl = sizeof soerr;
+		getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
+		if (soerr != 0)
+			return fail(c, MUR_EIO, err, "could not connect: %s", strerror(soerr));
+	}
+	return MUR_OK;
+}
+
+int cli_pg_connect(cli_pg *c, const char *host, int port, const char *user, const char *database,
+		   int timeout_ms, mur_error *err)
+{
+	memset(c, 0, sizeof *c);
+	c->fd = -1;
+	c->timeout_ms = timeout_ms;
+	mur_buf_init(&c->in);
+	mur_buf_init(&c->out);
+	int rc = connect_socket(c, host, port, err);
+	if (rc != MUR_OK)
+		return rc;
+	mur_buf *o = &c->out;
+	mur_buf_put_u32(o, 0);
+	mur_buf_put_u32(o, CLI_PG_PROTOCOL_V3);
+	mur_buf_put_cstr(o, "user");
+	mur_buf_put_cstr(o, user);
+	mur_buf_put_cstr(o, "database");
+	mur_buf_put_cstr(o, database);
+	mur_buf_put_cstr(o, "application_name");
+	mur_buf_put_cstr(o, "murphy-cli");
+	mur_buf_put_u8(o, 0);
+	mur_buf_patch_u32(o, 0, (uint32_t)o->len);
+	if (!mur_buf_ok(o))
+		return fail(c, MUR_ENOMEM, err, "out of memory%s", "");
+	rc = send_all(c, o->data, o->len, err);
+	if (rc != MUR_OK)
+		return rc;
+	for (;;) {
+		char type;
+		const char *body;
+		uint32_t len;
+		rc = read_message(c, &type, &body, &len, err);
+		if (rc != MUR_OK)
+			return rc;
+		if (type == 'R') {
+			mur_rd r;
+			mur_rd_init(&r, body, len);
+			uint32_t method = mur_rd_u32(&r);
+			if (method != 0)
+				return fail(c, MUR_EPROTO, err,
+					    "server asks for a password (authentication method %s); "
+					    "only trust is supported",
+					    method == 3 ? "cleartext" : method == 5 ? "md5" : "other");
+		} else if (type == 'E') {
+			parse_error(body, len, err);
+			close(c->fd);
+			c->fd = -1;
+			return MUR_ERR;
+		} else if (type == 'Z') {
+			return MUR_OK;
+		}
+	}
+}
+
+void cli_pg_close(cli_pg *c)
+{
+	if (c->fd >= 0) {
+		static const char terminate[5] = {'X', 0, 0, 0, 4};
+		(void)!send(c->fd, terminate, sizeof terminate, MSG_NOSIGNAL);
+		close(c->fd);
+		c->fd = -1;
+	}
+	mur_buf_free(&c->in);
+	mur_buf_free(&c->out);
+	c->in_off = 0;
+}
+
+static int send_query(cli_pg *c, const char *sql, mur_error *err)
+{
+	if (c->fd < 0)
+		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "not connected"), MUR_EIO;
+	size_t n = strlen(sql);
+	mur_buf_reset(&c->out);
+	mur_buf_put_u8(&c->out, 'Q');
+	mur_buf_put_u32(&c->out, (uint32_t)(4 + n + 1));
+	mur_buf_put(&c->out, sql, n + 1);
+	if (!mur_buf_ok(&c->out))
+		return fail(c, MUR_ENOMEM, err, "out of memory%s", "");
+	return send_all(c, c->out.data, c->out.len, err);
+}
+
+int cli_pg_query(cli_pg *c, const char *sql, cli_pg_result *res, mur_error *err)
+{
+	if (res)
+		memset(res, 0, sizeof *res);
+	mur_error_clear(err);
+	int rc = send_query(c, sql, err);
+	if (rc != MUR_OK)
+		return rc;
+	return read_until_ready(c, res, err, 0, NULL, NULL, 0);
+}
+
+void cli_pg_result_free(cli_pg_result *res)
+{
+	if (!res)
+		return;
+	if (res->values) {
+		for (size_t i = 0; i < (size_t)res->nrows * (size_t)res->ncols; i++)
+			free(res->values[i]);
+		free(res->values);
+	}
+	if (res->colnames) {
+		for (int i = 0; i < res->ncols; i++)
+			free(res->colnames[i]);
+		free(res->colnames);
+	}
+	free(res->coltypes);
+	char tag[sizeof res->tag];
+	memcpy(tag, res->tag, sizeof tag);
+	memset(res, 0, sizeof *res);
+	memcpy(res->tag, tag, sizeof tag);
+}
+
+const char *cli_pg_value(const cli_pg_result *res, long r, int k)
+{
+	if (!res || r < 0 || r >= res->nrows || k < 0 || k >= res->ncols)
+		return NULL;
+	return res->values[(size_t)r * (size_t)res->ncols + (size_t)k];
+}
+
+int cli_pg_copy_begin(cli_pg *c, const char *sql, mur_error *err)
+{
+	mur_error_clear(err);
+	int rc = send_query(c, sql, err);
+	if (rc != MUR_OK)
+		return rc;
+	int in_copy = 0;
+	rc = read_until_ready(c, NULL, err, 1, &in_copy, NULL, 0);
+	if (rc == MUR_OK && !in_copy)
+		return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+				     "server did not enter COPY mode for: %s", sql);
+	return rc;
+}
+
+int cli_pg_copy_data(cli_pg *c, const void *data, size_t len, mur_error *err)
+{
+	if (c->fd < 0)
+		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "not connected"), MUR_EIO;
+	if (len > CLI_PG_COPY_CHUNK_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, "CopyData chunk too large");
+	char hdr[5];
+	hdr[0] = 'd';
+	uint32_t n = (uint32_t)(len + 4);
+	hdr[1] = (char)(n >> 24);
+	hdr[2] = (char)(n >> 16);
+	hdr[3] = (char)(n >> 8);
+	hdr[4] = (char)n;
+	int rc = send_all(c, hdr, sizeof hdr, err);
+	if (rc == MUR_OK)
+		rc = send_all(c, data, len, err);
+	return rc;
+}
+
+int cli_pg_copy_end(cli_pg *c, const char *fail_reason, char *tag, size_t tag_size, mur_error *err)
+{
+	if (c->fd < 0)
+		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "not connected"), MUR_EIO;
+	mur_buf_reset(&c->out);
+	if (fail_reason) {
+		mur_buf_put_u8(&c->out, 'f');
+		mur_buf_put_u32(&c->out, (uint32_t)(4 + strlen(fail_reason) + 1));
+		mur_buf_put_cstr(&c->out, fail_reason);
+	} else {
+		mur_buf_put_u8(&c->out, 'c');
+		mur_buf_put_u32(&c->out, 4);
+	}
+	int rc = send_all(c, c->out.data, c->out.len, err);
+	if (rc != MUR_OK)
+		return rc;
+	if (tag && tag_size)
+		tag[0] = 0;
+	return read_until_ready(c, NULL, err, 0, NULL, tag, tag_size);
+}
