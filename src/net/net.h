@@ -1,0 +1,152 @@
+/*
+ * net.h — framed node-to-node transport over libuv TCP.
+ *
+ * Every byte between murphy nodes travels in frames:
+ *
+ *     u32 length (big-endian; counts the type byte + payload) | u8 type | payload
+ *
+ * A net_conn wraps one uv_tcp_t.  It reassembles frames from however the
+ * kernel splits them and hands each complete frame to on_frame; it sends
+ * frames with net_conn_send (which copies).  The frame types themselves are
+ * defined in net/proto.h; this layer only checks that a type is one the
+ * connection accepts (net_conn_cbs.type_ok) and that the length is within
+ * the connection's frame limit.  A frame that breaks either rule closes
+ * that connection (and only that one) with a logged reason.
+ *
+ * Connection state machine (net.c):
+ *
+ *     net_connect ──► CONNECTING ──connect ok (on_connect)──► OPEN
+ *                         │                                   ▲  │
+ *                         │ connect failed                    │  │ net_conn_close, peer EOF,
+ *     accept ──► ACCEPTED ┼──net_conn_start───────────────────┘  │ read/write error, bad frame,
+ *                         │                                      │ read timeout
+ *                         └───────────────► CLOSING ◄────────────┘
+ *                                              │ uv close callbacks (tcp + timer)
+ *                                              ▼
+ *                                   on_close(conn, reason); memory freed
+ *
+ * Lifetime (libuv style): net owns every net_conn.  Each connection that
+ * reached the user (through net_connect, or net_conn_start after accept)
+ * gets exactly one on_close call; it comes from the loop, never from inside
+ * a net_* call, and after on_close returns the memory is freed — drop every
+ * pointer to the conn there.  Between net_conn_close and on_close the conn
+ * is still valid memory but sends fail and no more frames are delivered.
+ * If a function that takes a callback returns an error, the callback is
+ * never called and nothing was allocated.
+ *
+ * Fault injection (later issue): net_conn_set_fault installs a per-conn
+ * policy consulted for every frame sent and received; NULL (the default)
+ * passes everything.  That is the single place the nemesis hooks into.
+ */
+#ifndef MUR_NET_H
+#define MUR_NET_H
+
+#include "common/error.h"
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* Largest frame (type byte + payload) a connection accepts.  A RESULT
+ * frame carries one shard's whole result set (there is no row streaming
+ * yet) and a TASK frame a whole COPY batch, so the limit must be generous;
+ * 1 GiB keeps one frame's buffer within what a 2-core test box can hold
+ * while still rejecting a corrupted or hostile length (up to 4 GiB) before
+ * we allocate for it.  Frames beyond it are a protocol error. */
+#define NET_FRAME_MAX (1u << 30)
+/* Frame limit before a peer has proved who it is (the HELLO exchange):
+ * a stranger must not make us buffer more than this. */
+#define NET_FRAME_MAX_UNAUTH (16u * 1024)
+#define NET_HEADER_SIZE 5
+/* Bytes queued for writing on one connection and not yet accepted by the
+ * kernel.  Two maximal frames: a sender can always queue one big RESULT
+ * behind another, and a peer that stops reading cannot grow our memory
+ * without bound.  Exceeding it makes net_conn_send fail with MUR_EAGAIN. */
+#define NET_SENDQ_BYTES_MAX ((size_t)2 * NET_FRAME_MAX)
+/* Frames queued for writing on one connection (bounds the number of
+ * uv_write_t requests as well as their bytes). */
+#define NET_SENDQ_FRAMES_MAX 65536
+/* Longest accepted "host:port" string. */
+#define NET_ADDR_MAX 128
+
+typedef struct net_conn net_conn;
+typedef struct net_listener net_listener;
+
+/* Fault policy (placeholder for the fault-injection issue): return 0 to
+ * pass a frame, 1 to drop it silently.  dir is 'S' (send) or 'R' (receive). */
+typedef struct net_fault {
+	int (*filter)(void *arg, net_conn *c, char dir, uint8_t type, size_t len);
+	void *arg;
+} net_fault;
+
+typedef struct net_conn_cbs {
+	/* Outgoing connections only: the TCP connection is established and
+	 * reading has started.  May be NULL. */
+	void (*on_connect)(net_conn *c);
+	/* One complete frame.  payload (len bytes, type byte excluded) is valid
+	 * only during the call; keep it with net_conn_take_payload.  The
+	 * callback may call net_conn_send and net_conn_close. */
+	void (*on_frame)(net_conn *c, uint8_t type, const char *payload, size_t len);
+	/* Exactly once per conn; reason says why ("peer closed the
+	 * connection", "frame of 2000000000 bytes exceeds the limit ...",
+	 * "connect to 127.0.0.1:7000 failed: connection refused", or the
+	 * reason given to net_conn_close).  The conn is freed after return. */
+	void (*on_close)(net_conn *c, const char *reason);
+	/* Which frame types this conn accepts; NULL accepts every type. */
+	int (*type_ok)(uint8_t type);
+} net_conn_cbs;
+
+/* Accepted connection, not yet reading.  The callback must call either
+ * net_conn_start (the conn then follows the rules above) or net_conn_close
+ * (freed without any on_close call) before returning. */
+typedef void (*net_accept_cb)(net_listener *l, net_conn *c, void *arg);
+
+/* Parse "host:port" (IPv4 dotted quad, "localhost", or "[v6]:port"; port
+ * 0..65535, 0 = ephemeral).  MUR_ERR with a message naming the problem
+ * ("invalid address \"x\": expected HOST:PORT"). */
+int net_parse_addr(const char *addr, struct sockaddr_storage *out, mur_error *err);
+
+/* Bind and listen on addr; on_accept(l, conn, arg) gets each new
+ * connection.  Close with net_listener_close. */
+int net_listen(uv_loop_t *loop, const char *addr, net_accept_cb on_accept, void *arg,
+	       net_listener **out, mur_error *err);
+/* The bound port (useful after listening on port 0). */
+int net_listener_port(const net_listener *l);
+/* Stop accepting; the listener is freed from the loop.  Connections it
+ * accepted are unaffected. */
+void net_listener_close(net_listener *l);
+
+/* Connect to addr.  On success *out is the conn (CONNECTING): later either
+ * cbs->on_connect, or on_close with the failure reason.  cbs is copied. */
+int net_connect(uv_loop_t *loop, const char *addr, const net_conn_cbs *cbs, void *arg,
+		net_conn **out, mur_error *err);
+/* Start reading an accepted conn with these callbacks (cbs is copied). */
+void net_conn_start(net_conn *c, const net_conn_cbs *cbs, void *arg);
+
+/* Queue one frame; payload is copied.  MUR_OK, or (nothing queued, conn
+ * unchanged): MUR_EIO if the conn is closing, MUR_EPROTO if the frame
+ * exceeds NET_FRAME_MAX, MUR_EAGAIN if the send queue limit would be
+ * exceeded (err says which limit), MUR_ENOMEM. */
+int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err);
+/* Begin closing (idempotent).  reason is copied and passed to on_close. */
+void net_conn_close(net_conn *c, const char *reason);
+int net_conn_is_open(const net_conn *c);
+
+/* During on_frame only: take the payload as a malloc'd buffer the caller
+ * frees (a copy when the frame was not in its own buffer).  NULL on OOM. */
+char *net_conn_take_payload(net_conn *c, size_t *len);
+/* Per-conn frame limit (default NET_FRAME_MAX; must be <= it). */
+void net_conn_set_frame_max(net_conn *c, size_t frame_max);
+/* Close the conn (with reason "no frame received within N ms") if no
+ * complete frame arrives within timeout_ms of now or of the previous
+ * frame; 0 disables. */
+void net_conn_set_read_timeout(net_conn *c, uint64_t timeout_ms);
+void net_conn_set_fault(net_conn *c, const net_fault *f);
+void *net_conn_arg(const net_conn *c);
+void net_conn_set_arg(net_conn *c, void *arg);
+/* "127.0.0.1:51234" — the remote address, for logs. */
+const char *net_conn_peer(const net_conn *c);
+/* Bytes queued and not yet written (tests, flow control). */
+size_t net_conn_sendq_bytes(const net_conn *c);
+
+#endif
