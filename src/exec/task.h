@@ -39,6 +39,18 @@
 #define EXEC_TASK_PLACEMENTS_MAX 8
 #define EXEC_AGGS_MAX 64
 #define EXEC_PARAMS_MAX 65535
+/* Placement file names: [A-Za-z0-9_.-], no leading '.', < 64 bytes (they
+ * become paths on the follower, so the decoder refuses anything else). */
+#define EXEC_PLACEMENT_NAME_MAX 64
+/* SQL text of one task.  Bulk data travels in `rows`, never in the SQL,
+ * so 16 MiB is generous. */
+#define EXEC_TASK_SQL_BYTES_MAX (16u << 20)
+/* Rows a result may carry: one node-protocol frame is at most 1 GiB
+ * (NET_FRAME_MAX); leave 1 MiB for the rest of the result.  The follower
+ * fails the task with 54000 rather than exceed it. */
+#define EXEC_RESULT_ROWS_BYTES_MAX (((size_t)1 << 30) - ((size_t)1 << 20))
+/* First byte of an encoded task or result; bumped on layout changes. */
+#define EXEC_WIRE_VERSION 1
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -106,14 +118,16 @@ typedef struct exec_result {
 void exec_task_encode(const exec_task *t, mur_buf *b);
 /* Decode from p/len.  Pointers in *t point into p (which must outlive *t),
  * except params, which is malloc'd: free with exec_task_free_decoded().
- * Returns MUR_OK or MUR_EPROTO. */
+ * Returns MUR_OK, MUR_EPROTO (malformed: nothing to free) or MUR_ENOMEM. */
 int exec_task_decode(const char *p, size_t len, exec_task *t);
 void exec_task_free_decoded(exec_task *t);
 
 void exec_result_init(exec_result *r);
 void exec_result_free(exec_result *r);
 void exec_result_encode(const exec_result *r, mur_buf *b);
-/* Decode; rows are copied into r->rows.  MUR_OK or MUR_EPROTO. */
+/* Decode into r, which must have been initialized (exec_result_init); its
+ * rows buffer is reused and the rows are copied into it.  MUR_OK, MUR_EPROTO
+ * or MUR_ENOMEM; on error r is empty (still freeable). */
 int exec_result_decode(const char *p, size_t len, exec_result *r);
 
 #endif
