@@ -161,6 +161,7 @@ void cat_placement_file(const cat_table *t, uint32_t shard, char *out, size_t ou
 }
 
 int cat_node_count(const catalog *c) { return c->nnodes; }
+uint64_t cat_version(const catalog *c) { return c->version; }
 const cat_node *cat_node_at(const catalog *c, int i) { return c->nodes[i]; }
 int cat_table_count(const catalog *c) { return c->ntables; }
 const cat_table *cat_table_at(const catalog *c, int i) { return c->tables[i]; }
@@ -242,6 +243,7 @@ int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mu
 		return MUR_ERR;
 	}
 	c->tables[c->ntables++] = t;
+	c->version++;
 	if (out)
 		*out = t;
 	return MUR_OK;
@@ -270,6 +272,7 @@ int cat_drop_table(catalog *c, const char *name, mur_error *err)
 		memmove(&c->tables[i], &c->tables[i + 1],
 			(size_t)(c->ntables - i - 1) * sizeof c->tables[0]);
 		c->ntables--;
+		c->version++;
 		return MUR_OK;
 	}
 	return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table \"%s\" does not exist", name);

@@ -142,6 +142,10 @@ void cat_placement_set_lsn(catalog *c, uint32_t table_id, uint32_t shard, uint32
 void cat_flush_lsns(catalog *c);
 void cat_shard_set_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows);
 
+/* Bumped by every table create/drop: prepared plans older than this are
+ * re-planned (they may point at a dropped table). */
+uint64_t cat_version(const catalog *c);
+
 int cat_node_count(const catalog *c);
 const cat_node *cat_node_at(const catalog *c, int i);
 const cat_node *cat_node_by_id(const catalog *c, uint32_t id);

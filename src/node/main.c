@@ -1,16 +1,50 @@
 /*
- * main.c — the murphy binary: dispatches to subcommands.
- * (Skeleton: subcommands are wired in as their modules land.)
+ * main.c — the murphy binary: one executable, subcommands.
+ *
+ *   murphy leader ...     coordinator (node/leader.c)
+ *   murphy follower ...   data node (node/follower.c)
+ *   murphy local ...      start/stop a local cluster (cli/local*.c)
+ *   murphy demo ...       local cluster + sample data + psql (cli/demo.c)
  */
+#include "cli/cli.h"
+#include "node/follower.h"
+#include "node/leader.h"
+
 #include <stdio.h>
 #include <string.h>
 
+static void usage(FILE *f)
+{
+	fprintf(f, "murphy — a distributed SQL database that expects nodes to fail\n"
+		   "\n"
+		   "usage: murphy <command> [options]   (murphy <command> --help for details)\n"
+		   "\n"
+		   "  local start|stop|status   a leader and N followers on 127.0.0.1 in the background\n"
+		   "  demo                      local cluster + sample data, then psql on it\n"
+		   "  leader                    run a leader node in the foreground\n"
+		   "  follower                  run a follower node in the foreground\n");
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-		printf("usage: murphy <leader|follower|local|demo> [options]\n");
-		return argc < 2 ? 2 : 0;
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
 	}
-	fprintf(stderr, "murphy: unknown command '%s'\n", argv[1]);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "leader") == 0)
+		return node_leader_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "follower") == 0)
+		return node_follower_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "local") == 0)
+		return cli_local_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "demo") == 0)
+		return cli_demo_main(argc - 1, argv + 1);
+	fprintf(stderr, "murphy: unknown command \"%s\"\n\n", argv[1]);
+	usage(stderr);
 	return 2;
 }

@@ -1,0 +1,41 @@
+/*
+ * lead.h — the leader's SQL engine: plans in, results out.
+ *
+ * lead_engine implements pgw_engine_ops (pgwire/pgw_engine.h).  For each
+ * statement it asks the SQL front end for a plan (sql/sql.h), turns the
+ * plan into shard tasks (exec/task.h), sends them to followers through a
+ * send function (cluster/, injected so the engine does not depend on the
+ * transport), merges what comes back (exec/hashagg.h plus an in-memory
+ * SQLite for final expressions) and formats PostgreSQL rows.
+ *
+ * One engine per leader process; everything runs on the leader's libuv
+ * loop thread.
+ */
+#ifndef EXEC_LEAD_H
+#define EXEC_LEAD_H
+
+#include "catalog/catalog.h"
+#include "exec/task.h"
+#include "pgwire/pgw_engine.h"
+
+typedef struct lead_engine lead_engine;
+
+typedef void (*lead_task_cb)(void *arg, exec_result *res);
+
+/* How the engine reaches followers.  send() follows clu_send_task's
+ * contract: on MUR_OK, cb is called exactly once later (the result is
+ * owned by the caller of cb and valid only during cb); on error cb is
+ * never called. */
+typedef struct lead_transport {
+	int (*send)(void *ctx, uint32_t node_id, exec_task *task, lead_task_cb cb, void *arg,
+		    mur_error *err);
+	int (*connected)(void *ctx, uint32_t node_id);
+	void *ctx;
+} lead_transport;
+
+lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_error *err);
+void lead_engine_destroy(lead_engine *e);
+
+extern const pgw_engine_ops lead_engine_ops;
+
+#endif

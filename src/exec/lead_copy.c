@@ -1,0 +1,454 @@
+/*
+ * lead_copy.c — COPY t FROM STDIN (text and CSV) on the leader.
+ *
+ * States:  COPY_IN ──copy_data*──> COPY_IN ──copy_done──> DRAINING ──last batch──> done()
+ *              │                                              ▲
+ *              └──(error: remember it, ignore further data)───┘
+ *
+ * copy_data splits the stream into lines (CSV: a quoted field may hold a
+ * newline), parses fields into typed values (lead_encode_row coerces and
+ * checks them like INSERT), and appends each row to its shard's batch.  A
+ * batch of LEAD_COPY_BATCH_ROWS rows goes to every placement of its shard
+ * as one WRITE task.  With LEAD_COPY_INFLIGHT_MAX tasks in flight, pgwire
+ * is asked to stop reading the socket until half of them are answered:
+ * backpressure instead of buffering the whole file.
+ *
+ * Batches commit as they arrive: a COPY that fails part-way leaves the
+ * batches already acknowledged in place (reported in the error detail);
+ * atomic multi-shard COPY comes with distributed transactions.
+ */
+#include "exec/lead_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct lead_copy {
+	lead_session *s;
+	plan *p;                 /* owned */
+	const plan_copy *pc;
+	const cat_table *t;
+	mur_buf line;            /* bytes of an incomplete line */
+	mur_buf field;           /* unescaped fields of the current row */
+	mur_buf scratch[CAT_COLUMNS_MAX];
+	mur_buf enc_scratch;
+	mur_buf row;             /* the current row, encoded */
+	mur_buf *batches;
+	uint64_t *counts;
+	uint64_t rows;           /* rows parsed */
+	uint64_t rows_acked;     /* rows acknowledged by primaries */
+	uint64_t lineno;
+	int inflight;
+	int paused;
+	int failed;
+	int ended;               /* saw the "\." end marker */
+	mur_error err;
+	int draining;
+	pgw_done_cb done;
+	void *done_arg;
+};
+
+typedef struct copy_task_ref {
+	lead_copy *c;
+	uint32_t shard;
+	uint32_t node_id;
+	int primary;
+} copy_task_ref;
+
+static void copy_fail(lead_copy *c, const mur_error *err)
+{
+	if (c->failed)
+		return;
+	c->failed = 1;
+	c->err = *err;
+}
+
+static void copy_free(lead_copy *c)
+{
+	mur_buf_free(&c->line);
+	mur_buf_free(&c->field);
+	mur_buf_free(&c->enc_scratch);
+	mur_buf_free(&c->row);
+	for (int i = 0; i < CAT_COLUMNS_MAX; i++)
+		mur_buf_free(&c->scratch[i]);
+	if (c->batches)
+		for (uint32_t i = 0; i < c->t->nshards; i++)
+			mur_buf_free(&c->batches[i]);
+	free(c->batches);
+	free(c->counts);
+	plan_free(c->p);
+	free(c);
+}
+
+static void copy_finish(lead_copy *c)
+{
+	pgw_result *res = pgw_result_new();
+	lead_session *s = c->s;
+	if (res) {
+		if (c->failed) {
+			if (c->rows_acked && !c->err.detail[0])
+				mur_error_detail(&c->err,
+						 "%llu rows were already stored before the error; "
+						 "COPY is not atomic across shards yet",
+						 (unsigned long long)c->rows_acked);
+			pgw_result_set_error(res, &c->err);
+		} else {
+			snprintf(res->tag, sizeof res->tag, "COPY %llu", (unsigned long long)c->rows);
+		}
+	}
+	s->copy = NULL;
+	if (c->done)
+		c->done(c->done_arg, res);
+	else
+		pgw_result_free(res);
+	copy_free(c);
+	lead_session_unref(s);
+}
+
+static void copy_task_done(void *arg, exec_result *res)
+{
+	copy_task_ref *ref = arg;
+	lead_copy *c = ref->c;
+
+	c->inflight--;
+	if (res->failed)
+		copy_fail(c, &res->err);
+	else {
+		cat_placement_set_lsn(c->s->e->cat, c->t->id, ref->shard, ref->node_id, res->lsn);
+		if (ref->primary)
+			c->rows_acked += res->changes;
+	}
+	free(ref);
+	if (c->paused && c->inflight <= LEAD_COPY_INFLIGHT_MAX / 2) {
+		c->paused = 0;
+		if (!c->s->closed)
+			pgw_session_resume_read(c->s->ps);
+	}
+	if (c->draining && c->inflight == 0)
+		copy_finish(c);
+}
+
+static void flush_shard(lead_copy *c, uint32_t shard)
+{
+	lead_engine *e = c->s->e;
+	const cat_shard *sh = &c->t->shards[shard];
+	mur_error err;
+
+	if (c->counts[shard] == 0 || c->failed)
+		return;
+	for (int k = 0; k < sh->nplacements && !c->failed; k++) {
+		exec_task task;
+		copy_task_ref *ref = malloc(sizeof *ref);
+		if (!ref) {
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			copy_fail(c, &err);
+			break;
+		}
+		memset(&task, 0, sizeof task);
+		task.kind = EXEC_TASK_WRITE;
+		task.nplacements = 1;
+		cat_placement_file(c->t, shard, task.placements[0], sizeof task.placements[0]);
+		task.sql = c->pc->shard_sql;
+		task.ncols = (uint32_t)c->t->ncols;
+		task.nrows = c->counts[shard];
+		task.rows = c->batches[shard].data;
+		task.rows_len = c->batches[shard].len;
+		ref->c = c;
+		ref->shard = shard;
+		ref->node_id = sh->placements[k].node_id;
+		ref->primary = sh->placements[k].role == CAT_PRIMARY;
+		if (e->tr.send(e->tr.ctx, ref->node_id, &task, copy_task_done, ref, &err) != MUR_OK) {
+			free(ref);
+			copy_fail(c, &err);
+			break;
+		}
+		c->inflight++;
+	}
+	mur_buf_reset(&c->batches[shard]);
+	c->counts[shard] = 0;
+}
+
+/* Unescape one text-format field (PostgreSQL COPY text escapes). */
+static void text_unescape(mur_buf *out, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+		if (ch != '\\' || i + 1 == n) {
+			mur_buf_put_u8(out, (uint8_t)ch);
+			continue;
+		}
+		ch = p[++i];
+		switch (ch) {
+		case 'b': mur_buf_put_u8(out, '\b'); break;
+		case 'f': mur_buf_put_u8(out, '\f'); break;
+		case 'n': mur_buf_put_u8(out, '\n'); break;
+		case 'r': mur_buf_put_u8(out, '\r'); break;
+		case 't': mur_buf_put_u8(out, '\t'); break;
+		case 'v': mur_buf_put_u8(out, '\v'); break;
+		case 'x': {
+			int v = 0, k = 0;
+			while (k < 2 && i + 1 < n && strchr("0123456789abcdefABCDEF", p[i + 1]) && p[i + 1]) {
+				char h = p[++i];
+				v = v * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+				k++;
+			}
+			mur_buf_put_u8(out, (uint8_t)v);
+			break;
+		}
+		default:
+			if (ch >= '0' && ch <= '7') {
+				int v = ch - '0', k = 1;
+				while (k < 3 && i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '7') {
+					v = v * 8 + (p[++i] - '0');
+					k++;
+				}
+				mur_buf_put_u8(out, (uint8_t)v);
+			} else {
+				mur_buf_put_u8(out, (uint8_t)ch);
+			}
+		}
+	}
+}
+
+#define FIELDS_MAX CAT_COLUMNS_MAX
+
+/* Split one line into fields: offsets/lengths into c->field, is_null. */
+static int split_line(lead_copy *c, const char *p, size_t n, size_t *offs, size_t *lens,
+		      int *nulls, int *nfields)
+{
+	const plan_copy *pc = c->pc;
+	int nf = 0;
+	size_t i = 0;
+
+	mur_buf_reset(&c->field);
+	for (;;) {
+		size_t start = c->field.len;
+		int quoted = 0;
+		if (nf >= FIELDS_MAX)
+			return MUR_ERR;
+		if (pc->csv) {
+			size_t fstart = i;
+			while (i < n && (quoted || p[i] != pc->delimiter)) {
+				if (p[i] == pc->quote) {
+					if (quoted && i + 1 < n && p[i + 1] == pc->quote) {
+						mur_buf_put_u8(&c->field, (uint8_t)pc->quote);
+						i += 2;
+						continue;
+					}
+					quoted = !quoted;
+					i++;
+					continue;
+				}
+				mur_buf_put_u8(&c->field, (uint8_t)p[i]);
+				i++;
+			}
+			lens[nf] = c->field.len - start;
+			/* unquoted field equal to the null string is NULL */
+			nulls[nf] = memchr(p + fstart, pc->quote, i - fstart) == NULL &&
+				    lens[nf] == strlen(pc->null_string) &&
+				    memcmp(c->field.data ? c->field.data + start : "", pc->null_string,
+					   lens[nf]) == 0;
+		} else {
+			size_t fstart = i;
+			while (i < n && p[i] != pc->delimiter)
+				i++;
+			nulls[nf] = i - fstart == strlen(pc->null_string) &&
+				    memcmp(p + fstart, pc->null_string, i - fstart) == 0;
+			if (!nulls[nf])
+				text_unescape(&c->field, p + fstart, i - fstart);
+			lens[nf] = c->field.len - start;
+		}
+		offs[nf] = start;
+		nf++;
+		if (i >= n)
+			break;
+		i++; /* delimiter */
+	}
+	*nfields = nf;
+	return MUR_OK;
+}
+
+static void parse_line(lead_copy *c, const char *p, size_t n)
+{
+	size_t offs[FIELDS_MAX], lens[FIELDS_MAX];
+	int nulls[FIELDS_MAX], nf = 0;
+	mur_value vals[CAT_COLUMNS_MAX];
+	mur_error err;
+	uint32_t shard = 0;
+	const cat_table *t = c->t;
+
+	c->lineno++;
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	if (!c->pc->csv && n == 2 && p[0] == '\\' && p[1] == '.') {
+		c->ended = 1;
+		return;
+	}
+	if (c->pc->header && c->lineno == 1)
+		return;
+	if (split_line(c, p, n, offs, lens, nulls, &nf) != MUR_OK || nf != c->pc->ncols) {
+		mur_error_set(&err, SQLSTATE_BAD_COPY_FORMAT, nf > c->pc->ncols ? "extra data after last expected column"
+						: "missing data for column \"%s\"",
+			      nf < c->pc->ncols ? t->cols[c->pc->cols[nf]].name : "");
+		mur_error_context(&err, "COPY %s, line %llu", t->name, (unsigned long long)c->lineno);
+		copy_fail(c, &err);
+		return;
+	}
+	for (int i = 0; i < t->ncols; i++)
+		vals[i] = mur_v_null();
+	for (int f = 0; f < nf; f++) {
+		int col = c->pc->cols[f];
+		if (nulls[f])
+			continue;
+		mur_buf_reset(&c->scratch[f]);
+		if (mur_value_from_pgtext(t->cols[col].type, c->field.data ? c->field.data + offs[f] : "",
+					  lens[f], &c->scratch[f], &vals[col], &err) != MUR_OK) {
+			mur_error_context(&err, "COPY %s, line %llu, column %s", t->name,
+					  (unsigned long long)c->lineno, t->cols[col].name);
+			copy_fail(c, &err);
+			return;
+		}
+	}
+	mur_buf_reset(&c->row);
+	if (lead_encode_row(c->s->e, t, vals, &c->enc_scratch, &c->row, &shard, &err) != MUR_OK) {
+		mur_error_context(&err, "COPY %s, line %llu", t->name, (unsigned long long)c->lineno);
+		copy_fail(c, &err);
+		return;
+	}
+	mur_buf_put(&c->batches[shard], c->row.data, c->row.len);
+	c->rows++;
+	c->counts[shard]++;
+	if (c->counts[shard] >= LEAD_COPY_BATCH_ROWS)
+		flush_shard(c, shard);
+}
+
+/* Process every complete line in buf[0..len). Returns bytes consumed. */
+static size_t consume_lines(lead_copy *c, const char *buf, size_t len)
+{
+	size_t start = 0;
+	int inq = 0;
+	for (size_t i = 0; i < len && !c->failed && !c->ended; i++) {
+		if (c->pc->csv && buf[i] == c->pc->quote)
+			inq = !inq;
+		if (buf[i] == '\n' && !inq) {
+			parse_line(c, buf + start, i - start);
+			start = i + 1;
+		}
+	}
+	return c->failed || c->ended ? len : start;
+}
+
+int lead_copy_data(lead_session *s, const char *data, size_t len)
+{
+	lead_copy *c = s->copy;
+	mur_error err;
+	if (!c || c->failed || c->ended)
+		return 0;
+	if (c->line.len == 0) {
+		size_t used = consume_lines(c, data, len);
+		mur_buf_put(&c->line, data + used, len - used);
+	} else {
+		size_t used;
+		mur_buf_put(&c->line, data, len);
+		used = consume_lines(c, c->line.data, c->line.len);
+		memmove(c->line.data, c->line.data + used, c->line.len - used);
+		c->line.len -= used;
+	}
+	if (c->line.len > LEAD_COPY_LINE_MAX) {
+		mur_error_set(&err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+			      "COPY line %llu is longer than %u bytes",
+			      (unsigned long long)c->lineno + 1, LEAD_COPY_LINE_MAX);
+		copy_fail(c, &err);
+	}
+	if (c->inflight >= LEAD_COPY_INFLIGHT_MAX) {
+		c->paused = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb done, void *arg)
+{
+	lead_copy *c = s->copy;
+	mur_error err;
+
+	if (!c) {
+		pgw_result *res = pgw_result_new();
+		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION, "no COPY in progress");
+		if (res)
+			pgw_result_set_error(res, &err);
+		done(arg, res);
+		return;
+	}
+	c->done = done;
+	c->done_arg = arg;
+	if (failed) {
+		mur_error_set(&err, SQLSTATE_QUERY_CANCELED, "COPY from stdin failed: %s",
+			      msg ? msg : "");
+		copy_fail(c, &err);
+	} else if (c->line.len > 0 && !c->failed && !c->ended) {
+		parse_line(c, c->line.data, c->line.len);
+		c->line.len = 0;
+	}
+	for (uint32_t i = 0; i < c->t->nshards && !c->failed; i++)
+		flush_shard(c, i);
+	c->draining = 1;
+	if (c->inflight == 0)
+		copy_finish(c);
+}
+
+/* The client went away mid-COPY: drop buffered rows; in-flight batches
+ * still complete and then free everything. */
+void lead_copy_abort(lead_session *s)
+{
+	lead_copy *c = s->copy;
+	mur_error err;
+	if (!c)
+		return;
+	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE, "client disconnected during COPY");
+	copy_fail(c, &err);
+	c->done = NULL;
+	c->draining = 1;
+	if (c->inflight == 0)
+		copy_finish(c);
+}
+
+/* Start a COPY: check the table is writable, set up batches, answer COPY_IN. */
+int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
+{
+	lead_copy *c;
+	const plan_copy *pc = &p->u.copy;
+
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	c->s = s;
+	c->p = p;
+	c->pc = pc;
+	c->t = pc->table;
+	c->batches = calloc(c->t->nshards, sizeof *c->batches);
+	c->counts = calloc(c->t->nshards, sizeof *c->counts);
+	if (!c->batches || !c->counts) {
+		c->p = NULL;
+		copy_free(c);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
+	for (uint32_t i = 0; i < c->t->nshards; i++) {
+		const cat_shard *sh = &c->t->shards[i];
+		for (int k = 0; k < sh->nplacements; k++)
+			if (!s->e->tr.connected(s->e->tr.ctx, sh->placements[k].node_id)) {
+				const cat_node *nd = cat_node_by_id(s->e->cat, sh->placements[k].node_id);
+				c->p = NULL;
+				copy_free(c);
+				return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE,
+						     "cannot COPY into \"%s\": follower \"%s\" holding "
+						     "shard %u is not connected",
+						     pc->table->name, nd ? nd->name : "?", i);
+			}
+	}
+	s->copy = c;
+	s->refs++;
+	res->kind = PGW_RESULT_COPY_IN;
+	res->copy_ncols = (uint32_t)pc->ncols;
+	return MUR_OK;
+}

@@ -1,0 +1,197 @@
+/*
+ * lead_int.h — private to the leader engine (src/exec/lead_*.c).
+ *
+ * Objects:
+ *   lead_engine   catalog, transport, the leader's in-memory SQLite
+ *   lead_session  one client: settings, transaction state, COPY state
+ *   lead_stmt     a prepared statement: its plan and pgwire description
+ *   lead_run      one execution of a statement; a small state machine:
+ *
+ *       start ──(tasks sent)──> WAIT ──(last result)──> MERGE ──> done()
+ *         │                       │
+ *         └── error ──────────────┴──(first failure remembered;
+ *                                     done() once all results are in)
+ *
+ *     The run owns its results until done() is called, then frees itself.
+ *     A run never outlives the engine; a session may close while a run is
+ *     pending: the run still completes and calls done() (pgwire then only
+ *     frees the result).
+ */
+#ifndef EXEC_LEAD_INT_H
+#define EXEC_LEAD_INT_H
+
+#include "exec/lead.h"
+#include "sql/plan.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#define LEAD_TASKS_MAX 4096          /* tasks one statement may send (shards × replicas) */
+#define LEAD_SETTINGS_MAX 64
+#define LEAD_COPY_BATCH_ROWS 20000    /* rows per shard before a COPY batch is sent */
+#define LEAD_COPY_INFLIGHT_MAX 24     /* COPY batches in flight before pgwire stops reading */
+#define LEAD_COPY_LINE_MAX (64u << 20) /* one COPY line; longer is an error (54000) */
+
+struct lead_engine {
+	catalog *cat;
+	lead_transport tr;
+	sqlite3 *mem;          /* leader-side evaluation: VALUES, final SQL, murphy.* views */
+	uint64_t rowid_next;   /* hidden row ids: (start time in ms << 20) + counter */
+	uint32_t next_backend;
+};
+
+typedef struct lead_setting {
+	char name[64];
+	char value[256];
+} lead_setting;
+
+typedef struct lead_copy lead_copy;
+
+typedef struct lead_session {
+	lead_engine *e;
+	pgw_session *ps;
+	char txn;              /* 'I', 'T', 'E' */
+	int txn_writes;        /* statements that wrote inside the open block */
+	int nsettings;
+	lead_setting settings[LEAD_SETTINGS_MAX];
+	lead_copy *copy;       /* COPY FROM STDIN in progress */
+	int closed;
+	int refs;              /* session + pending runs; freed at 0 */
+} lead_session;
+
+typedef struct lead_stmt {
+	plan *p;
+	char *sql;
+	uint64_t catalog_version; /* cat_version() when planned: re-plan when it moves */
+	int given_nparams;        /* parameter types the client gave at Parse */
+	uint32_t given_oids[PLAN_PARAMS_MAX];
+	int nparams;
+	uint32_t param_oids[PLAN_PARAMS_MAX];
+	int ncols;
+	pgw_column *cols;
+} lead_stmt;
+
+/* Per-task bookkeeping for EXPLAIN ANALYZE and merging. */
+typedef struct lead_task_slot {
+	uint32_t node_id;
+	uint32_t shard;
+	uint32_t table_id;     /* set by callers that need it (murphy.shards counts) */
+	int primary;           /* this placement's result is the one returned */
+	int done;
+	exec_result res;
+	uint64_t bytes;        /* encoded result size, approximately */
+} lead_task_slot;
+
+typedef struct lead_run lead_run;
+typedef void (*lead_run_next)(lead_run *r);
+
+struct lead_run {
+	lead_session *s;
+	lead_engine *e;
+	const plan *p;         /* borrowed from the statement (or owned: own_plan) */
+	plan *own_plan;
+	int nparams;
+	mur_value *params;     /* bound parameters, coerced to plan->param_types */
+	mur_buf param_scratch;
+	pgw_done_cb done;
+	void *done_arg;
+	pgw_result *res;       /* being built */
+	int ntasks, npending;
+	lead_task_slot *tasks;
+	int failed;
+	mur_error err;
+	lead_run_next on_tasks_done; /* continuation after the last task result */
+	uint64_t start_us;
+	int analyze;           /* EXPLAIN ANALYZE: keep stats */
+	/* INSERT ... SELECT and EXPLAIN ANALYZE run a child select first */
+	mur_buf rows;          /* rows produced so far (mur_row encoding) */
+	uint64_t nrows;
+	uint32_t ncols;
+	uint64_t changes;
+	lead_run *parent;      /* child runs report to child_cb instead of done() */
+	void (*child_cb)(lead_run *parent, lead_run *child);
+};
+
+/* lead_run.c */
+lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *arg);
+/* A child run of parent for plan p (INSERT ... SELECT, EXPLAIN ANALYZE):
+ * shares the parent's parameters; when it finishes, child_cb(parent,
+ * child) runs and then the child is freed. */
+lead_run *lead_run_child(lead_run *parent, const plan *p,
+			 void (*child_cb)(lead_run *parent, lead_run *child));
+/* Start executing r->p (dispatch on plan kind). */
+void lead_run_start(lead_run *r);
+void lead_run_fail(lead_run *r, const mur_error *err);
+/* Send a task to one node; slot bookkeeping; errors mark the run failed. */
+int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, exec_task *t);
+/* Finish: call done() with r->res (or an error result) and free the run. */
+void lead_run_finish(lead_run *r);
+/* Called after all tasks sent: if none pending, continue immediately. */
+void lead_run_wait(lead_run *r, lead_run_next next);
+int lead_bind_params(lead_run *r, int nvals, const char *const *values, const int32_t *lengths,
+		     int nformats, const int16_t *formats);
+uint64_t lead_now_us(void);
+
+/* lead_select.c */
+void lead_select_start(lead_run *r);
+/* Which shards a pruned or unpruned statement touches: returns count and
+ * fills out (up to nshards). */
+int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *out);
+/* Placement to read from: the primary if connected, else the first
+ * connected replica; 0 when none. */
+uint32_t lead_read_node(lead_engine *e, const cat_shard *s);
+
+/* lead_local.c: the leader's in-memory SQLite */
+int lead_local_open(lead_engine *e, mur_error *err);
+/* Run sql with params over optional input rows (table r(c0..)); append
+ * result rows to out.  *ncols_out gets the column count. */
+int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, int nparams,
+		     const mur_buf *in_rows, uint64_t in_nrows, uint32_t in_ncols, mur_buf *out,
+		     uint64_t *nrows_out, uint32_t *ncols_out, mur_error *err);
+int lead_local_materialize_views(lead_engine *e, mur_error *err);
+
+/* lead_format.c: storage rows → DataRows using the plan's output types */
+int lead_format_rows(pgw_result *res, const plan *p, const mur_buf *rows, uint64_t nrows,
+		     uint32_t ncols, mur_error *err);
+int lead_result_columns(pgw_result *res, const plan *p);
+void lead_plan_columns(const plan *p, int *ncols, pgw_column **cols);
+
+/* lead_write.c */
+void lead_insert_start(lead_run *r);
+void lead_modify_start(lead_run *r);
+/* Coerce and check one row (t->ncols values in table order: NOT NULL,
+ * varchar(n)), fill the hidden row id, and append its mur_row encoding to
+ * out; *shard gets the shard its distribution value hashes to.  scratch is
+ * reused per column. */
+int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, mur_buf *scratch,
+		    mur_buf *out, uint32_t *shard, mur_error *err);
+/* Every placement of the given shards must be connected before a write
+ * (fails the run with a clear error otherwise). */
+int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards, int n);
+/* Send rows (already routed to one shard) to every placement of it. */
+int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const char *sql,
+			 const mur_buf *rows, uint64_t nrows, uint32_t ncols);
+
+/* lead_ddl.c */
+void lead_create_table_start(lead_run *r);
+void lead_drop_table_start(lead_run *r);
+void lead_index_start(lead_run *r);
+
+/* lead_copy.c */
+/* Start COPY FROM STDIN for plan p (ownership of p passes to the COPY);
+ * fills res as the COPY_IN answer.  Error: p still the caller's. */
+int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err);
+int lead_copy_data(lead_session *s, const char *data, size_t len);
+void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb done, void *arg);
+void lead_copy_abort(lead_session *s);
+
+/* lead_explain.c */
+void lead_explain_start(lead_run *r);
+
+/* lead_session.c */
+void lead_session_set(lead_session *s, const char *name, const char *value);
+const char *lead_session_get(lead_session *s, const char *name);
+void lead_utility_start(lead_run *r);
+void lead_session_unref(lead_session *s);
+
+#endif

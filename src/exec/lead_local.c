@@ -1,0 +1,275 @@
+/*
+ * lead_local.c — the leader's own in-memory SQLite.
+ *
+ * Used for everything the leader computes itself over small inputs:
+ *   - INSERT's values_sql (literals, parameters, defaults such as now())
+ *   - a SELECT's final_sql over the merged shard rows, loaded into table r
+ *     (columns c0, c1, ... without affinity, so values keep their class)
+ *   - SELECTs without distributed tables, and the murphy.* views, which
+ *     are materialized as tables murphy_nodes, murphy_shards,
+ *     murphy_placements right before such a query runs.
+ * The SQL functions the emitter relies on are registered here too
+ * (sql_register_functions), so the leader and the followers agree.
+ * Everything runs on the loop thread; the inputs are bounded by what the
+ * followers return.
+ */
+#include "exec/lead_int.h"
+
+#include "storage/storage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+extern int sql_register_functions(sqlite3 *db);
+
+int lead_local_open(lead_engine *e, mur_error *err)
+{
+	if (sqlite3_open_v2(":memory:", &e->mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK)
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "cannot open the leader's SQLite");
+	sql_register_functions(e->mem);
+	return MUR_OK;
+}
+
+static void bind_value(sqlite3_stmt *st, int i, const mur_value *v)
+{
+	switch (v->kind) {
+	case MV_NULL:
+		sqlite3_bind_null(st, i);
+		break;
+	case MV_INT:
+		sqlite3_bind_int64(st, i, v->i);
+		break;
+	case MV_FLOAT:
+		sqlite3_bind_double(st, i, v->f);
+		break;
+	case MV_TEXT:
+		sqlite3_bind_text(st, i, v->s ? v->s : "", (int)v->len, SQLITE_STATIC);
+		break;
+	case MV_BLOB:
+		sqlite3_bind_blob(st, i, v->s ? v->s : "", (int)v->len, SQLITE_STATIC);
+		break;
+	}
+}
+
+static void column_value(sqlite3_stmt *st, int i, mur_value *v)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER:
+		*v = mur_v_int(sqlite3_column_int64(st, i));
+		break;
+	case SQLITE_FLOAT:
+		*v = mur_v_float(sqlite3_column_double(st, i));
+		break;
+	case SQLITE_TEXT:
+		*v = mur_v_text((const char *)sqlite3_column_text(st, i),
+				(size_t)sqlite3_column_bytes(st, i));
+		break;
+	case SQLITE_BLOB:
+		*v = mur_v_blob((const char *)sqlite3_column_blob(st, i),
+				(size_t)sqlite3_column_bytes(st, i));
+		break;
+	default:
+		*v = mur_v_null();
+	}
+}
+
+static int sqlite_fail(lead_engine *e, int rc, mur_error *err)
+{
+	stor_map_sqlite_error(e->mem, rc, err);
+	return MUR_ERR;
+}
+
+/* Create table r(c0..c{n-1}) and load the rows. */
+static int load_input(lead_engine *e, const mur_buf *rows, uint64_t nrows, uint32_t ncols,
+		      mur_error *err)
+{
+	mur_buf sql;
+	sqlite3_stmt *st = NULL;
+	mur_rd rd;
+	int rc;
+
+	sqlite3_exec(e->mem, "DROP TABLE IF EXISTS r", NULL, NULL, NULL);
+	mur_buf_init(&sql);
+	mur_buf_printf(&sql, "CREATE TABLE r(");
+	for (uint32_t i = 0; i < ncols; i++)
+		mur_buf_printf(&sql, "%sc%u", i ? ", " : "", i);
+	if (ncols == 0)
+		mur_buf_printf(&sql, "c0");
+	mur_buf_printf(&sql, ")");
+	rc = sqlite3_exec(e->mem, mur_buf_cstr(&sql), NULL, NULL, NULL);
+	mur_buf_reset(&sql);
+	if (rc != SQLITE_OK) {
+		mur_buf_free(&sql);
+		return sqlite_fail(e, rc, err);
+	}
+	mur_buf_printf(&sql, "INSERT INTO r VALUES (");
+	for (uint32_t i = 0; i < ncols; i++)
+		mur_buf_printf(&sql, "%s?", i ? ", " : "");
+	mur_buf_printf(&sql, ")");
+	if (ncols == 0 || nrows == 0) {
+		mur_buf_free(&sql);
+		return MUR_OK;
+	}
+	rc = sqlite3_prepare_v2(e->mem, mur_buf_cstr(&sql), -1, &st, NULL);
+	mur_buf_free(&sql);
+	if (rc != SQLITE_OK)
+		return sqlite_fail(e, rc, err);
+	sqlite3_exec(e->mem, "BEGIN", NULL, NULL, NULL);
+	mur_rd_init(&rd, rows->data, rows->len);
+	for (uint64_t r = 0; r < nrows; r++) {
+		for (uint32_t c = 0; c < ncols; c++) {
+			mur_value v;
+			if (mur_row_get_value(&rd, &v) != MUR_OK) {
+				sqlite3_finalize(st);
+				sqlite3_exec(e->mem, "ROLLBACK", NULL, NULL, NULL);
+				return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+						     "malformed rows from a follower");
+			}
+			bind_value(st, (int)c + 1, &v);
+		}
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			sqlite3_exec(e->mem, "ROLLBACK", NULL, NULL, NULL);
+			return sqlite_fail(e, rc, err);
+		}
+	}
+	sqlite3_finalize(st);
+	sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
+	return MUR_OK;
+}
+
+int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, int nparams,
+		     const mur_buf *in_rows, uint64_t in_nrows, uint32_t in_ncols, mur_buf *out,
+		     uint64_t *nrows_out, uint32_t *ncols_out, mur_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ncols, nbind;
+	uint64_t n = 0;
+
+	if (in_rows && load_input(e, in_rows, in_nrows, in_ncols, err) != MUR_OK)
+		return MUR_ERR;
+	rc = sqlite3_prepare_v2(e->mem, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_fail(e, rc, err);
+	nbind = sqlite3_bind_parameter_count(st);
+	for (int i = 0; i < nbind && i < nparams; i++)
+		bind_value(st, i + 1, &params[i]);
+	ncols = sqlite3_column_count(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int c = 0; c < ncols; c++) {
+			mur_value v;
+			column_value(st, c, &v);
+			mur_row_put_value(out, &v);
+		}
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		sqlite_fail(e, rc, err);
+		sqlite3_finalize(st);
+		return MUR_ERR;
+	}
+	sqlite3_finalize(st);
+	if (in_rows)
+		sqlite3_exec(e->mem, "DROP TABLE IF EXISTS r", NULL, NULL, NULL);
+	if (!mur_buf_ok(out))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	*nrows_out = n;
+	*ncols_out = (uint32_t)ncols;
+	return MUR_OK;
+}
+
+static const char *const node_roles[] = {"leader", "follower"};
+static const char *const node_states[] = {"alive", "suspect", "dead", "returning"};
+
+static void ts_text(int64_t ms, char *out, size_t n)
+{
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+static const char *node_name(const catalog *c, uint32_t id)
+{
+	const cat_node *n = cat_node_by_id(c, id);
+	return n ? n->name : "?";
+}
+
+/* Rebuild murphy_nodes / murphy_shards / murphy_placements from the catalog. */
+int lead_local_materialize_views(lead_engine *e, mur_error *err)
+{
+	const catalog *c = e->cat;
+	sqlite3_stmt *st;
+	static const char *const ddl =
+		"DROP TABLE IF EXISTS murphy_nodes; DROP TABLE IF EXISTS murphy_shards;"
+		"DROP TABLE IF EXISTS murphy_placements;"
+		"CREATE TABLE murphy_nodes(name, address, role, state, last_heartbeat);"
+		"CREATE TABLE murphy_shards(table_name, shard, hash_min, hash_max, node, rows);"
+		"CREATE TABLE murphy_placements(table_name, shard, node, role, applied_lsn);";
+
+	if (sqlite3_exec(e->mem, ddl, NULL, NULL, NULL) != SQLITE_OK)
+		return sqlite_fail(e, SQLITE_ERROR, err);
+	sqlite3_exec(e->mem, "BEGIN", NULL, NULL, NULL);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_nodes VALUES (?,?,?,?,?)", -1, &st, NULL);
+	for (int i = 0; i < cat_node_count(c); i++) {
+		const cat_node *n = cat_node_at(c, i);
+		char ts[64];
+		sqlite3_bind_text(st, 1, n->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, n->addr, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, node_roles[n->role], -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, node_states[n->state], -1, SQLITE_STATIC);
+		if (n->last_heartbeat_ms) {
+			ts_text(n->last_heartbeat_ms, ts, sizeof ts);
+			sqlite3_bind_text(st, 5, ts, -1, SQLITE_TRANSIENT);
+		} else {
+			sqlite3_bind_null(st, 5);
+		}
+		sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+
+	sqlite3_stmt *ss, *sp;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shards VALUES (?,?,?,?,?,?)", -1, &ss, NULL);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_placements VALUES (?,?,?,?,?)", -1, &sp, NULL);
+	for (int i = 0; i < cat_table_count(c); i++) {
+		const cat_table *t = cat_table_at(c, i);
+		if (t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++) {
+			const cat_shard *sh = &t->shards[s];
+			for (int k = 0; k < sh->nplacements; k++) {
+				const cat_placement *pl = &sh->placements[k];
+				const char *nn = node_name(c, pl->node_id);
+				if (pl->role == CAT_PRIMARY) {
+					sqlite3_bind_text(ss, 1, t->name, -1, SQLITE_STATIC);
+					sqlite3_bind_int64(ss, 2, s);
+					sqlite3_bind_int64(ss, 3, sh->hash_min);
+					sqlite3_bind_int64(ss, 4, sh->hash_max);
+					sqlite3_bind_text(ss, 5, nn, -1, SQLITE_STATIC);
+					sqlite3_bind_int64(ss, 6, (sqlite3_int64)sh->rows);
+					sqlite3_step(ss);
+					sqlite3_reset(ss);
+				}
+				sqlite3_bind_text(sp, 1, t->name, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(sp, 2, s);
+				sqlite3_bind_text(sp, 3, nn, -1, SQLITE_STATIC);
+				sqlite3_bind_text(sp, 4, pl->role == CAT_PRIMARY ? "primary" : "replica", -1,
+						  SQLITE_STATIC);
+				sqlite3_bind_int64(sp, 5, (sqlite3_int64)pl->applied_lsn);
+				sqlite3_step(sp);
+				sqlite3_reset(sp);
+			}
+		}
+	}
+	sqlite3_finalize(ss);
+	sqlite3_finalize(sp);
+	sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
+	return MUR_OK;
+}

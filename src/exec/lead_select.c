@@ -1,0 +1,184 @@
+/*
+ * lead_select.c — distributed SELECT on the leader.
+ *
+ *   lead_select_start: prune shards, send one QUERY task per shard to a
+ *                      readable placement (primary first)
+ *   select_merge:      concatenate shard rows → [final hash aggregate] →
+ *                      [final SQL in the leader's SQLite] → DataRows
+ *
+ * The stages are described in sql/plan.h.
+ */
+#include "exec/hashagg.h"
+#include "exec/lead_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint32_t lead_read_node(lead_engine *e, const cat_shard *s)
+{
+	for (int k = 0; k < s->nplacements; k++)
+		if (s->placements[k].role == CAT_PRIMARY &&
+		    e->tr.connected(e->tr.ctx, s->placements[k].node_id))
+			return s->placements[k].node_id;
+	for (int k = 0; k < s->nplacements; k++)
+		if (e->tr.connected(e->tr.ctx, s->placements[k].node_id))
+			return s->placements[k].node_id;
+	return 0;
+}
+
+int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *out)
+{
+	mur_value v, cv;
+	mur_error err;
+
+	if (!pr->active) {
+		for (uint32_t i = 0; i < t->nshards; i++)
+			out[i] = i;
+		return (int)t->nshards;
+	}
+	v = pr->param > 0 && pr->param <= r->nparams ? r->params[pr->param - 1] : pr->constant;
+	if (v.kind == MV_NULL) {
+		out[0] = 0; /* col = NULL matches nothing; any one shard answers that */
+		return 1;
+	}
+	if (mur_value_coerce(pr->type, &v, &r->param_scratch, &cv, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+		return -1;
+	}
+	out[0] = cat_shard_for_value(t, &cv);
+	return 1;
+}
+
+static void select_merge(lead_run *r);
+
+/* Fill a QUERY task for shard `shard` of the plan's (co-located) tables. */
+static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, exec_task *t)
+{
+	memset(t, 0, sizeof *t);
+	t->kind = EXEC_TASK_QUERY;
+	t->nplacements = (uint32_t)ps->ntables;
+	for (int i = 0; i < ps->ntables; i++)
+		cat_placement_file(ps->tables[i], shard, t->placements[i], sizeof t->placements[i]);
+	t->sql = ps->shard_sql;
+	t->nparams = (uint32_t)r->nparams;
+	t->params = r->params;
+	if (ps->has_partial_agg) {
+		t->has_agg = 1;
+		t->agg = ps->partial_agg;
+	}
+}
+
+void lead_select_start(lead_run *r)
+{
+	const plan_select *ps = &r->p->u.select;
+	const cat_table *t0 = ps->tables[0];
+	uint32_t shards[CAT_SHARDS_MAX];
+	mur_error err;
+	int n = lead_prune(r, t0, &ps->prune, shards);
+
+	for (int i = 0; i < n && !r->failed; i++) {
+		const cat_shard *s = &t0->shards[shards[i]];
+		uint32_t node = lead_read_node(r->e, s);
+		exec_task t;
+		if (!node) {
+			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+				      "no reachable placement for shard %u of table \"%s\"", s->index,
+				      t0->name);
+			mur_error_hint(&err, "check murphy.nodes: the followers holding it are down");
+			lead_run_fail(r, &err);
+			break;
+		}
+		fill_query_task(r, ps, s->index, &t);
+		lead_run_send(r, node, s->index, 1, &t);
+	}
+	lead_run_wait(r, select_merge);
+}
+
+/* Merge the shard results into r->rows / r->nrows / r->ncols. */
+static int merge_rows(lead_run *r, mur_error *err)
+{
+	const plan_select *ps = &r->p->u.select;
+	uint32_t ncols = 0;
+
+	for (int i = 0; i < r->ntasks; i++)
+		if (r->tasks[i].res.ncols)
+			ncols = r->tasks[i].res.ncols;
+	if (ps->has_final_agg) {
+		exec_hashagg *h;
+		if (ncols == 0)
+			ncols = ps->final_agg.ngroup + ps->partial_agg.naggs;
+		h = exec_hashagg_create(&ps->final_agg, ncols);
+		if (!h)
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		for (int i = 0; i < r->ntasks; i++) {
+			lead_task_slot *sl = &r->tasks[i];
+			if (exec_hashagg_add_rows(h, sl->res.rows.data, sl->res.rows.len,
+						  sl->res.nrows) != MUR_OK) {
+				exec_hashagg_destroy(h);
+				return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+						     "merging partial aggregates failed");
+			}
+		}
+		mur_buf_reset(&r->rows);
+		if (exec_hashagg_finish(h, &r->rows, &r->nrows) != MUR_OK) {
+			exec_hashagg_destroy(h);
+			return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
+					     "merging partial aggregates failed");
+		}
+		exec_hashagg_destroy(h);
+		r->ncols = ps->final_agg.ngroup + ps->final_agg.naggs;
+		return MUR_OK;
+	}
+	mur_buf_reset(&r->rows);
+	r->nrows = 0;
+	for (int i = 0; i < r->ntasks; i++) {
+		lead_task_slot *sl = &r->tasks[i];
+		mur_buf_put(&r->rows, sl->res.rows.data, sl->res.rows.len);
+		r->nrows += sl->res.nrows;
+	}
+	r->ncols = ncols ? ncols : (uint32_t)r->p->nout;
+	if (!mur_buf_ok(&r->rows))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory merging rows");
+	return MUR_OK;
+}
+
+/* Final SQL over the merged rows, in the leader's SQLite. */
+static int final_stage(lead_run *r, mur_error *err)
+{
+	const plan_select *ps = &r->p->u.select;
+	mur_buf out;
+	uint64_t nrows = 0;
+	uint32_t ncols = 0;
+
+	if (!ps->final_sql)
+		return MUR_OK;
+	mur_buf_init(&out);
+	if (lead_local_query(r->e, ps->final_sql, r->params, r->nparams, &r->rows, r->nrows,
+			     r->ncols, &out, &nrows, &ncols, err) != MUR_OK) {
+		mur_buf_free(&out);
+		return MUR_ERR;
+	}
+	mur_buf_free(&r->rows);
+	r->rows = out;
+	r->nrows = nrows;
+	r->ncols = ncols;
+	return MUR_OK;
+}
+
+/* Continuation when every shard has answered. */
+static void select_merge(lead_run *r)
+{
+	mur_error err;
+
+	if (!r->failed && (merge_rows(r, &err) != MUR_OK || final_stage(r, &err) != MUR_OK))
+		lead_run_fail(r, &err);
+	if (r->parent) {
+		/* INSERT ... SELECT / EXPLAIN ANALYZE take the rows from here */
+		lead_run_finish(r);
+		return;
+	}
+	if (!r->failed && (lead_result_columns(r->res, r->p) != MUR_OK ||
+			   lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
+		lead_run_fail(r, &err);
+	lead_run_finish(r);
+}

@@ -1,0 +1,517 @@
+/*
+ * lead_session.c — the leader engine's pgw_engine_ops: sessions, prepared
+ * statements, dispatch of a run by plan kind, and the utility statements
+ * (SET, SHOW, BEGIN/COMMIT/ROLLBACK) plus SELECTs the leader answers
+ * itself (no distributed table, murphy.* views).
+ *
+ * Transactions: murphy runs each statement as it arrives (autocommit per
+ * statement).  BEGIN/COMMIT are accepted so clients that wrap statements
+ * in blocks (psycopg2, pgbench) work, and the block's status is reported
+ * ('T', 'E' after an error, as PostgreSQL does).  ROLLBACK cannot undo
+ * statements that already ran: it says so with a WARNING when the block
+ * wrote anything.  Multi-statement atomicity is the transactions issue.
+ */
+#include "exec/lead_int.h"
+
+#include "common/log.h"
+#include "sql/sql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_error *err)
+{
+	lead_engine *e = calloc(1, sizeof *e);
+	if (!e) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return NULL;
+	}
+	e->cat = cat;
+	e->tr = *tr;
+	if (lead_local_open(e, err) != MUR_OK) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void lead_engine_destroy(lead_engine *e)
+{
+	if (!e)
+		return;
+	sqlite3_close(e->mem);
+	free(e);
+}
+
+void lead_session_unref(lead_session *s)
+{
+	if (--s->refs == 0)
+		free(s);
+}
+
+/* ---- settings ---- */
+
+static const char *const known_settings[] = {
+	"application_name", "client_encoding", "datestyle", "timezone", "extra_float_digits",
+	"search_path", "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
+	"standard_conforming_strings", "intervalstyle", "client_min_messages", "bytea_output",
+	"synchronous_commit", "default_transaction_isolation", "transaction_isolation",
+	"default_transaction_read_only", "jit", "work_mem", "max_parallel_workers_per_gather",
+	"enable_seqscan", "row_security", "server_version", "server_encoding", "integer_datetimes",
+	"is_superuser", "session_authorization", "max_identifier_length", "geqo", NULL};
+
+static const char *default_setting(const char *name)
+{
+	static const char *const defaults[][2] = {
+		{"server_version", "15.0"},      {"server_encoding", "UTF8"},
+		{"client_encoding", "UTF8"},     {"datestyle", "ISO, MDY"},
+		{"timezone", "UTC"},             {"standard_conforming_strings", "on"},
+		{"transaction_isolation", "read committed"},
+		{"default_transaction_isolation", "read committed"},
+		{"integer_datetimes", "on"},     {"intervalstyle", "postgres"},
+		{"extra_float_digits", "1"},     {"search_path", "\"$user\", public"},
+		{"max_identifier_length", "63"}, {"application_name", ""},
+		{"statement_timeout", "0"},      {"client_min_messages", "notice"},
+		{"bytea_output", "hex"},         {"is_superuser", "on"},
+	};
+	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+		if (strcmp(defaults[i][0], name) == 0)
+			return defaults[i][1];
+	return NULL;
+}
+
+static int setting_known(const char *name)
+{
+	for (int i = 0; known_settings[i]; i++)
+		if (strcmp(known_settings[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+const char *lead_session_get(lead_session *s, const char *name)
+{
+	for (int i = 0; i < s->nsettings; i++)
+		if (strcmp(s->settings[i].name, name) == 0)
+			return s->settings[i].value;
+	return default_setting(name);
+}
+
+void lead_session_set(lead_session *s, const char *name, const char *value)
+{
+	int i;
+	for (i = 0; i < s->nsettings; i++)
+		if (strcmp(s->settings[i].name, name) == 0)
+			break;
+	if (i == s->nsettings) {
+		if (s->nsettings >= LEAD_SETTINGS_MAX)
+			return;
+		s->nsettings++;
+	}
+	snprintf(s->settings[i].name, sizeof s->settings[i].name, "%s", name);
+	snprintf(s->settings[i].value, sizeof s->settings[i].value, "%s", value ? value : "");
+}
+
+static void show_row(lead_run *r, const char *name, const char *value)
+{
+	pgw_column col;
+	const char *vals[1] = {value};
+	int32_t lens[1] = {(int32_t)strlen(value)};
+	memset(&col, 0, sizeof col);
+	snprintf(col.name, sizeof col.name, "%s", name);
+	col.type_oid = mur_type_oid(MT_TEXT);
+	col.typlen = -1;
+	col.typmod = -1;
+	r->res->kind = PGW_RESULT_ROWS;
+	pgw_result_set_columns(r->res, 1, &col);
+	pgw_result_add_row(r->res, 1, vals, lens);
+	snprintf(r->res->tag, sizeof r->res->tag, "SHOW");
+}
+
+void lead_utility_start(lead_run *r)
+{
+	lead_session *s = r->s;
+	const plan *p = r->p;
+	mur_error err;
+
+	switch (p->kind) {
+	case PLAN_SET: {
+		const plan_set *ps = &p->u.set;
+		if (!setting_known(ps->name)) {
+			mur_error_set(&err, SQLSTATE_UNDEFINED_OBJECT,
+				      "unrecognized configuration parameter \"%s\"", ps->name);
+			lead_run_fail(r, &err);
+			break;
+		}
+		if (ps->is_default) {
+			const char *d = default_setting(ps->name);
+			lead_session_set(s, ps->name, d ? d : "");
+		} else {
+			lead_session_set(s, ps->name, ps->value);
+		}
+		snprintf(r->res->tag, sizeof r->res->tag, ps->is_default ? "RESET" : "SET");
+		if (ps->is_default)
+			snprintf(r->res->tag, sizeof r->res->tag, "SET");
+		break;
+	}
+	case PLAN_SHOW: {
+		const char *v = lead_session_get(s, p->u.set.name);
+		if (!v) {
+			mur_error_set(&err, SQLSTATE_UNDEFINED_OBJECT,
+				      "unrecognized configuration parameter \"%s\"", p->u.set.name);
+			lead_run_fail(r, &err);
+			break;
+		}
+		show_row(r, p->u.set.name, v);
+		break;
+	}
+	case PLAN_BEGIN:
+		if (s->txn != 'I')
+			pgw_result_add_notice(r->res, "there is already a transaction in progress");
+		else {
+			s->txn = 'T';
+			s->txn_writes = 0;
+		}
+		snprintf(r->res->tag, sizeof r->res->tag, "BEGIN");
+		break;
+	case PLAN_COMMIT:
+		if (s->txn == 'I')
+			pgw_result_add_notice(r->res, "there is no transaction in progress");
+		snprintf(r->res->tag, sizeof r->res->tag, s->txn == 'E' ? "ROLLBACK" : "COMMIT");
+		s->txn = 'I';
+		break;
+	case PLAN_ROLLBACK:
+		if (s->txn == 'I')
+			pgw_result_add_notice(r->res, "there is no transaction in progress");
+		else if (s->txn_writes > 0)
+			pgw_result_add_notice(r->res,
+					      "ROLLBACK cannot undo the %d write statement%s of this "
+					      "block: murphy applies each statement when it runs",
+					      s->txn_writes, s->txn_writes == 1 ? "" : "s");
+		s->txn = 'I';
+		s->txn_writes = 0;
+		snprintf(r->res->tag, sizeof r->res->tag, "ROLLBACK");
+		break;
+	case PLAN_NOOP:
+		snprintf(r->res->tag, sizeof r->res->tag, "%s", p->tag ? p->tag : "");
+		break;
+	case PLAN_EMPTY:
+		r->res->kind = PGW_RESULT_EMPTY;
+		break;
+	default:
+		mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "internal error: unexpected plan kind %d",
+			      (int)p->kind);
+		lead_run_fail(r, &err);
+	}
+	lead_run_finish(r);
+}
+
+/* ---- SELECTs the leader answers itself ---- */
+
+static void leader_select_run(lead_run *r)
+{
+	mur_error err;
+	if (!r->failed && (lead_local_materialize_views(r->e, &err) != MUR_OK ||
+			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0, 0,
+					    &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
+		lead_run_fail(r, &err);
+	if (!r->failed && !r->parent &&
+	    (lead_result_columns(r->res, r->p) != MUR_OK ||
+	     lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
+		lead_run_fail(r, &err);
+	lead_run_finish(r);
+}
+
+static void shard_counts_done(lead_run *r)
+{
+	for (int i = 0; i < r->ntasks; i++) {
+		lead_task_slot *sl = &r->tasks[i];
+		mur_rd rd;
+		mur_value v;
+		if (sl->res.failed || sl->res.nrows != 1)
+			continue;
+		mur_rd_init(&rd, sl->res.rows.data, sl->res.rows.len);
+		if (mur_row_get_value(&rd, &v) == MUR_OK && v.kind == MV_INT)
+			cat_shard_set_rows(r->e->cat, sl->table_id, sl->shard, (uint64_t)v.i);
+	}
+	r->failed = 0; /* counts are best effort: a down follower leaves the last known count */
+	leader_select_run(r);
+}
+
+/* murphy.shards shows rows per shard: refresh the counts first. */
+static void leader_select_start(lead_run *r)
+{
+	if (!r->p->leader_sql || !strstr(r->p->leader_sql, "murphy_shards")) {
+		leader_select_run(r);
+		return;
+	}
+	for (int i = 0; i < cat_table_count(r->e->cat); i++) {
+		const cat_table *t = cat_table_at(r->e->cat, i);
+		if (t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++) {
+			uint32_t node = lead_read_node(r->e, &t->shards[s]);
+			exec_task task;
+			char sql[160];
+			if (!node)
+				continue;
+			memset(&task, 0, sizeof task);
+			task.kind = EXEC_TASK_QUERY;
+			task.nplacements = 1;
+			cat_placement_file(t, s, task.placements[0], sizeof task.placements[0]);
+			snprintf(sql, sizeof sql, "SELECT count(*) FROM main.\"%s\"", t->name);
+			task.sql = sql;
+			if (lead_run_send(r, node, s, 1, &task) == MUR_OK)
+				r->tasks[r->ntasks - 1].table_id = t->id;
+		}
+	}
+	r->failed = 0;
+	lead_run_wait(r, shard_counts_done);
+}
+
+/* ---- dispatch ---- */
+
+void lead_run_start(lead_run *r)
+{
+	switch (r->p->kind) {
+	case PLAN_SELECT:
+		lead_select_start(r);
+		break;
+	case PLAN_LEADER_SELECT:
+		leader_select_start(r);
+		break;
+	case PLAN_INSERT:
+		lead_insert_start(r);
+		break;
+	case PLAN_MODIFY:
+		lead_modify_start(r);
+		break;
+	case PLAN_CREATE_TABLE:
+		lead_create_table_start(r);
+		break;
+	case PLAN_DROP_TABLE:
+		lead_drop_table_start(r);
+		break;
+	case PLAN_CREATE_INDEX:
+	case PLAN_DROP_INDEX:
+		lead_index_start(r);
+		break;
+	case PLAN_EXPLAIN:
+		lead_explain_start(r);
+		break;
+	default:
+		lead_utility_start(r);
+	}
+}
+
+/* ---- pgw_engine_ops ---- */
+
+static void *op_session_open(void *engine, pgw_session *ps, const char *user, const char *database,
+			     mur_error *err)
+{
+	lead_session *s = calloc(1, sizeof *s);
+	(void)user;
+	(void)database;
+	if (!s) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return NULL;
+	}
+	s->e = engine;
+	s->ps = ps;
+	s->txn = 'I';
+	s->refs = 1;
+	return s;
+}
+
+static void op_session_close(void *esess)
+{
+	lead_session *s = esess;
+	s->closed = 1;
+	if (s->copy)
+		lead_copy_abort(s);
+	lead_session_unref(s);
+}
+
+static int op_split(void *esess, const char *sql, int *n, char ***stmts, mur_error *err)
+{
+	(void)esess;
+	return sql_split(sql, n, stmts, err);
+}
+
+static void stmt_free(lead_stmt *st)
+{
+	if (!st)
+		return;
+	if (st->p)
+		plan_free(st->p);
+	free(st->cols);
+	free(st->sql);
+	free(st);
+}
+
+static void stmt_describe_fill(lead_stmt *st)
+{
+	const plan *p = st->p;
+	st->nparams = p->nparams;
+	for (int i = 0; i < p->nparams && i < PLAN_PARAMS_MAX; i++)
+		st->param_oids[i] = mur_type_oid(p->param_types[i] == MT_UNKNOWN ? MT_TEXT
+										  : p->param_types[i]);
+	free(st->cols);
+	st->cols = NULL;
+	st->ncols = 0;
+	if (p->kind == PLAN_EXPLAIN || p->kind == PLAN_SHOW) {
+		st->cols = calloc(1, sizeof *st->cols);
+		if (!st->cols)
+			return;
+		snprintf(st->cols[0].name, sizeof st->cols[0].name, "%s",
+			 p->kind == PLAN_EXPLAIN ? "QUERY PLAN" : p->u.set.name);
+		st->cols[0].type_oid = mur_type_oid(MT_TEXT);
+		st->cols[0].typlen = -1;
+		st->cols[0].typmod = -1;
+		st->ncols = 1;
+		return;
+	}
+	lead_plan_columns(p, &st->ncols, &st->cols);
+}
+
+static int stmt_plan(lead_session *s, lead_stmt *st, int nparams, const uint32_t *param_oids,
+		     mur_error *err)
+{
+	mur_type types[PLAN_PARAMS_MAX];
+	int n = nparams > PLAN_PARAMS_MAX ? PLAN_PARAMS_MAX : nparams;
+	plan *p = NULL;
+	for (int i = 0; i < n; i++)
+		types[i] = param_oids[i] ? mur_type_from_oid(param_oids[i]) : MT_UNKNOWN;
+	if (sql_prepare(s->e->cat, st->sql, n, types, &p, err) != MUR_OK)
+		return MUR_ERR;
+	if (st->p)
+		plan_free(st->p);
+	st->p = p;
+	st->catalog_version = cat_version(s->e->cat);
+	stmt_describe_fill(st);
+	return MUR_OK;
+}
+
+static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_t *param_oids,
+			mur_error *err)
+{
+	lead_session *s = esess;
+	lead_stmt *st = calloc(1, sizeof *st);
+	if (!st || !(st->sql = strdup(sql))) {
+		free(st);
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return NULL;
+	}
+	st->given_nparams = nparams > PLAN_PARAMS_MAX ? PLAN_PARAMS_MAX : nparams;
+	for (int i = 0; i < st->given_nparams; i++)
+		st->given_oids[i] = param_oids[i];
+	if (stmt_plan(s, st, st->given_nparams, st->given_oids, err) != MUR_OK) {
+		stmt_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void op_describe(void *stmt, int *nparams, const uint32_t **param_oids, int *ncols,
+			const pgw_column **cols)
+{
+	lead_stmt *st = stmt;
+	*nparams = st->nparams;
+	*param_oids = st->param_oids;
+	*ncols = st->ncols;
+	*cols = st->cols;
+}
+
+static void op_stmt_free(void *stmt) { stmt_free(stmt); }
+
+static void done_with_error(pgw_done_cb done, void *arg, const mur_error *err)
+{
+	pgw_result *res = pgw_result_new();
+	if (res)
+		pgw_result_set_error(res, err);
+	done(arg, res);
+}
+
+static void op_execute(void *esess, void *stmt, int nparams, const char *const *values,
+		       const int32_t *lengths, int nformats, const int16_t *formats, pgw_done_cb done,
+		       void *arg)
+{
+	lead_session *s = esess;
+	lead_stmt *st = stmt;
+	lead_run *r;
+	mur_error err;
+
+	if (s->txn == 'E' && st->p->kind != PLAN_ROLLBACK && st->p->kind != PLAN_COMMIT) {
+		mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
+			      "current transaction is aborted, commands ignored until end of "
+			      "transaction block");
+		done_with_error(done, arg, &err);
+		return;
+	}
+	/* A table was created or dropped since planning: plan again so no
+	 * plan points at a dropped table. */
+	if (st->catalog_version != cat_version(s->e->cat) &&
+	    stmt_plan(s, st, st->given_nparams, st->given_oids, &err) != MUR_OK) {
+		if (s->txn == 'T')
+			s->txn = 'E';
+		done_with_error(done, arg, &err);
+		return;
+	}
+	r = lead_run_new(s, st->p, done, arg);
+	if (!r) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		done_with_error(done, arg, &err);
+		return;
+	}
+	if (lead_bind_params(r, nparams, values, lengths, nformats, formats) != MUR_OK) {
+		lead_run_finish(r);
+		return;
+	}
+	if (st->p->kind == PLAN_COPY_FROM) {
+		/* the COPY owns a fresh plan: the statement may be freed meanwhile */
+		plan *p = NULL;
+		if (sql_prepare(s->e->cat, st->sql, 0, NULL, &p, &err) != MUR_OK ||
+		    lead_copy_start(s, p, r->res, &err) != MUR_OK) {
+			if (p)
+				plan_free(p);
+			lead_run_fail(r, &err);
+		}
+		lead_run_finish(r);
+		return;
+	}
+	lead_run_start(r);
+}
+
+static int op_copy_data(void *esess, const char *data, size_t len)
+{
+	return lead_copy_data(esess, data, len);
+}
+
+static void op_copy_done(void *esess, int failed, const char *msg, pgw_done_cb done, void *arg)
+{
+	lead_copy_done(esess, failed, msg, done, arg);
+}
+
+static char op_txn_status(void *esess) { return ((lead_session *)esess)->txn; }
+
+static void op_statement_failed(void *esess)
+{
+	lead_session *s = esess;
+	if (s->txn == 'T')
+		s->txn = 'E';
+}
+
+const pgw_engine_ops lead_engine_ops = {
+	.session_open = op_session_open,
+	.session_close = op_session_close,
+	.split = op_split,
+	.prepare = op_prepare,
+	.describe = op_describe,
+	.stmt_free = op_stmt_free,
+	.execute = op_execute,
+	.copy_data = op_copy_data,
+	.copy_done = op_copy_done,
+	.txn_status = op_txn_status,
+	.statement_failed = op_statement_failed,
+};

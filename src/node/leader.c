@@ -1,0 +1,216 @@
+/*
+ * leader.c — `murphy leader`: the coordinator process.
+ *
+ * Wiring, all on one libuv loop:
+ *   catalog  (DIR/catalog.db, durable)
+ *   clu_leader   follower connections: HELLO/secret, heartbeats, tasks
+ *   lead_engine  SQL: plan → shard tasks → merge (exec/lead.h)
+ *   pgw_server   PostgreSQL clients on --pg
+ *   a 1 s timer  persisting applied LSNs (cat_flush_lsns)
+ * SIGTERM/SIGINT close the listeners and connections, flush the catalog
+ * and return once every handle has closed.
+ */
+#include "node/leader.h"
+
+#include "catalog/catalog.h"
+#include "cluster/cluster.h"
+#include "common/log.h"
+#include "exec/lead.h"
+#include "node/node_files.h"
+#include "pgwire/pgw_server.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#define LEADER_FLUSH_MS 1000
+
+typedef struct leader {
+	uv_loop_t *loop;
+	const char *dir;
+	catalog *cat;
+	clu_leader *clu;
+	lead_engine *engine;
+	pgw_server *pg;
+	uv_timer_t flush_timer;
+	uv_signal_t sigterm, sigint;
+	int stopping;
+} leader;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: murphy leader --dir DIR --listen HOST:PORT --pg HOST:PORT\n"
+		"                     [--suspect-timeout-ms MS] [--dead-timeout-ms MS]\n"
+		"\n"
+		"Runs the coordinator in the foreground, logging to stderr.\n"
+		"  --dir DIR         data directory: catalog.db, cluster.secret, murphy.pid\n"
+		"  --listen H:P      address followers join (murphy follower --join H:P)\n"
+		"  --pg H:P          PostgreSQL protocol address for clients (psql -h H -p P)\n"
+		"  --suspect-timeout-ms MS   no heartbeat for MS: follower is suspect (default 1500)\n"
+		"  --dead-timeout-ms MS      no heartbeat for MS: follower is dead (default 10000)\n"
+		"SIGTERM or SIGINT shuts it down cleanly.\n");
+}
+
+static int split_hostport(const char *s, char *host, size_t hostsz, int *port)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long p;
+	if (!colon || (size_t)(colon - s) >= hostsz)
+		return MUR_ERR;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	p = strtol(colon + 1, &end, 10);
+	if (*end || p < 0 || p > 65535)
+		return MUR_ERR;
+	*port = (int)p;
+	return MUR_OK;
+}
+
+static int tr_send(void *ctx, uint32_t node_id, exec_task *task, lead_task_cb cb, void *arg,
+		   mur_error *err)
+{
+	return clu_send_task(ctx, node_id, task, cb, arg, err);
+}
+
+static int tr_connected(void *ctx, uint32_t node_id) { return clu_node_connected(ctx, node_id); }
+
+static void on_flush(uv_timer_t *t)
+{
+	leader *l = t->data;
+	cat_flush_lsns(l->cat);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	leader *l = s->data;
+	if (l->stopping)
+		return;
+	l->stopping = 1;
+	MLOG(INFO, "leader", "signal %d: shutting down", signum);
+	if (l->pg)
+		pgw_server_close(l->pg);
+	if (l->clu)
+		clu_leader_stop(l->clu);
+	uv_timer_stop(&l->flush_timer);
+	uv_close((uv_handle_t *)&l->flush_timer, NULL);
+	uv_close((uv_handle_t *)&l->sigterm, NULL);
+	uv_close((uv_handle_t *)&l->sigint, NULL);
+}
+
+static int parse_args(int argc, char **argv, const char **dir, const char **listen,
+		      const char **pg, long *suspect_ms, long *dead_ms)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			exit(0);
+		}
+		if (!v) {
+			fprintf(stderr, "murphy leader: %s needs a value\n", a);
+			return MUR_ERR;
+		}
+		if (strcmp(a, "--dir") == 0)
+			*dir = v;
+		else if (strcmp(a, "--listen") == 0)
+			*listen = v;
+		else if (strcmp(a, "--pg") == 0)
+			*pg = v;
+		else if (strcmp(a, "--suspect-timeout-ms") == 0)
+			*suspect_ms = strtol(v, NULL, 10);
+		else if (strcmp(a, "--dead-timeout-ms") == 0)
+			*dead_ms = strtol(v, NULL, 10);
+		else {
+			fprintf(stderr, "murphy leader: unknown option %s\n", a);
+			return MUR_ERR;
+		}
+		i++;
+	}
+	if (!*dir || !*listen || !*pg) {
+		fprintf(stderr, "murphy leader: --dir, --listen and --pg are required\n");
+		usage(stderr);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+int node_leader_main(int argc, char **argv)
+{
+	const char *dir = NULL, *listen = NULL, *pgaddr = NULL;
+	long suspect_ms = 1500, dead_ms = 10000;
+	char secret[256], path[4096], host[256];
+	int port, rc = 1;
+	leader l;
+	mur_error err;
+	lead_transport tr;
+
+	memset(&l, 0, sizeof l);
+	mur_log_init("leader", MUR_LOG_INFO);
+	if (parse_args(argc, argv, &dir, &listen, &pgaddr, &suspect_ms, &dead_ms) != MUR_OK)
+		return 2;
+	if (split_hostport(pgaddr, host, sizeof host, &port) != MUR_OK) {
+		fprintf(stderr, "murphy leader: --pg wants HOST:PORT, got \"%s\"\n", pgaddr);
+		return 2;
+	}
+	l.dir = dir;
+	if (node_mkdirs(dir, &err) != MUR_OK || node_write_pid(dir, &err) != MUR_OK ||
+	    node_ensure_secret(dir, secret, sizeof secret, &err) != MUR_OK) {
+		MLOG(ERROR, "leader", "%s", err.message);
+		return 1;
+	}
+	snprintf(path, sizeof path, "%s/catalog.db", dir);
+	l.cat = cat_open(path, &err);
+	if (!l.cat) {
+		MLOG(ERROR, "leader", "%s", err.message);
+		goto out;
+	}
+	if (cat_upsert_node(l.cat, "leader", listen, CAT_NODE_LEADER, NULL, &err) != MUR_OK) {
+		MLOG(ERROR, "leader", "%s", err.message);
+		goto out;
+	}
+	l.loop = uv_default_loop();
+	if (clu_leader_start(l.loop, listen, l.cat, secret, &l.clu, &err) != MUR_OK) {
+		MLOG(ERROR, "leader", "followers listener on %s: %s", listen, err.message);
+		goto out;
+	}
+	clu_leader_set_timeouts(l.clu, (uint64_t)suspect_ms, (uint64_t)dead_ms);
+	tr.send = tr_send;
+	tr.connected = tr_connected;
+	tr.ctx = l.clu;
+	l.engine = lead_engine_create(l.cat, &tr, &err);
+	if (!l.engine) {
+		MLOG(ERROR, "leader", "%s", err.message);
+		goto out;
+	}
+	if (pgw_server_start(l.loop, host, port, &lead_engine_ops, l.engine, &l.pg, &err) != MUR_OK) {
+		MLOG(ERROR, "leader", "PostgreSQL listener on %s: %s", pgaddr, err.message);
+		clu_leader_stop(l.clu);
+		l.clu = NULL;
+		uv_run(l.loop, UV_RUN_DEFAULT);
+		goto out;
+	}
+	uv_timer_init(l.loop, &l.flush_timer);
+	l.flush_timer.data = &l;
+	uv_timer_start(&l.flush_timer, on_flush, LEADER_FLUSH_MS, LEADER_FLUSH_MS);
+	uv_signal_init(l.loop, &l.sigterm);
+	uv_signal_init(l.loop, &l.sigint);
+	l.sigterm.data = l.sigint.data = &l;
+	uv_signal_start(&l.sigterm, on_signal, SIGTERM);
+	uv_signal_start(&l.sigint, on_signal, SIGINT);
+	MLOG(INFO, "leader", "ready: followers join %s, clients connect to %s (data in %s)", listen,
+	     pgaddr, dir);
+	uv_run(l.loop, UV_RUN_DEFAULT);
+	rc = 0;
+out:
+	if (l.cat)
+		cat_flush_lsns(l.cat);
+	lead_engine_destroy(l.engine);
+	cat_close(l.cat);
+	node_remove_pid(dir);
+	MLOG(INFO, "leader", "stopped");
+	return rc;
+}
