@@ -1,0 +1,152 @@
+"""Fixtures for murphy's cluster tests: real processes on loopback.
+
+- ``pg``       (session): a throwaway PostgreSQL 15 server, the reference.
+- ``cluster``  (module):  ``build/murphy local start`` in a temp dir on free
+               ports, 3 followers; stopped at teardown whatever happens.
+               When a test that used it fails, the tail of every node log is
+               attached to the failure report.
+- ``db``       (module):  a ``Compare`` over a murphy connection and a fresh
+               PostgreSQL database: ``db.both(sql, params)`` runs a statement
+               on both and asserts the same result, ``db.exec_both(sql)``
+               runs setup on both.
+"""
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import psycopg2
+import pytest
+
+from pgserver import PgServer, free_port
+from compare import Compare
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+MURPHY = os.path.join(ROOT, "build", "murphy")
+FOLLOWERS = 3
+LOG_TAIL_LINES = 40
+
+
+class Cluster:
+    """A local murphy cluster driven through `murphy local start|stop`."""
+
+    def __init__(self, followers=FOLLOWERS):
+        self.followers = followers
+        self.dir = tempfile.mkdtemp(prefix="murphy-test-")
+        self.port = free_port(count=followers + 2)
+
+    def run(self, *args, check=True, timeout=60):
+        r = subprocess.run([MURPHY] + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError("murphy %s failed (%d)\nstdout:\n%s\nstderr:\n%s"
+                                 % (" ".join(args), r.returncode, r.stdout, r.stderr))
+        return r
+
+    def start(self):
+        return self.run("local", "start", "--dir", self.dir, "--followers",
+                        str(self.followers), "--pg-port", str(self.port))
+
+    def stop(self):
+        return self.run("local", "stop", "--dir", self.dir, check=False)
+
+    def node_names(self):
+        return ["leader"] + ["f%d" % i for i in range(1, self.followers + 1)]
+
+    def pid(self, name):
+        try:
+            with open(os.path.join(self.dir, name, "murphy.pid")) as f:
+                return int(f.read().strip())
+        except (OSError, ValueError):
+            return None
+
+    def dsn(self, user="murphy", dbname="murphy"):
+        return "host=127.0.0.1 port=%d user=%s dbname=%s connect_timeout=10" % (
+            self.port, user, dbname)
+
+    def connect(self, autocommit=True, **kw):
+        conn = psycopg2.connect(self.dsn(**kw))
+        conn.autocommit = autocommit
+        return conn
+
+    def logs(self, lines=LOG_TAIL_LINES):
+        out = []
+        for name in self.node_names():
+            path = os.path.join(self.dir, name, "murphy.log")
+            try:
+                with open(path, errors="replace") as f:
+                    tail = f.readlines()[-lines:]
+            except OSError:
+                tail = ["(no log)\n"]
+            out.append("--- %s (%s)\n%s" % (name, path, "".join(tail)))
+        return "\n".join(out)
+
+    def cleanup(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _require_binary():
+    if not os.access(MURPHY, os.X_OK):
+        pytest.fail("%s is missing: run `make` first" % MURPHY)
+
+
+@pytest.fixture(scope="session")
+def pg():
+    server = PgServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def cluster(request):
+    _require_binary()
+    c = Cluster()
+    request.module._murphy_cluster = c
+    try:
+        c.start()
+    except BaseException:
+        print(c.logs())
+        c.cleanup()
+        raise
+    yield c
+    c.cleanup()
+
+
+def _module_dbname(request):
+    return "t_" + re.sub(r"[^a-z0-9_]", "_", request.module.__name__.lower())
+
+
+@pytest.fixture(scope="module")
+def pgconn(pg, request):
+    name = _module_dbname(request)
+    admin = psycopg2.connect(pg.dsn())
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS %s" % name)
+        cur.execute("CREATE DATABASE %s" % name)
+    conn = psycopg2.connect(pg.dsn(name))
+    conn.autocommit = True
+    yield conn
+    conn.close()
+    with admin.cursor() as cur:
+        cur.execute("DROP DATABASE IF EXISTS %s" % name)
+    admin.close()
+
+
+@pytest.fixture(scope="module")
+def db(cluster, pgconn):
+    m = cluster.connect()
+    yield Compare(m, pgconn)
+    m.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        c = getattr(item.module, "_murphy_cluster", None)
+        if c is not None and os.path.isdir(c.dir):
+            rep.sections.append(("murphy node logs", c.logs()))

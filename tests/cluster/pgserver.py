@@ -1,0 +1,93 @@
+"""A throwaway PostgreSQL 15 server on a free loopback port.
+
+Used by the cluster tests (reference answers) and by bench/ (baseline).
+initdb refuses to run as root, so when we are root the server runs as the
+``postgres`` user in a directory it owns.  ``--no-locale -E UTF8`` makes text
+ordering byte order, like murphy's.  Trust authentication, no TCP outside
+127.0.0.1.
+"""
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+def free_port(count=1):
+    """A port P such that P .. P+count-1 are all free on 127.0.0.1 right now."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + count >= 65000:
+            continue
+        ok = True
+        for p in range(base, base + count):
+            with socket.socket() as s:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                try:
+                    s.bind(("127.0.0.1", p))
+                except OSError:
+                    ok = False
+                    break
+        if ok:
+            return base
+    raise RuntimeError("no free port range")
+
+
+class PgServer:
+    def __init__(self, port=None, settings=None):
+        self.port = port or free_port()
+        self.settings = settings or {}
+        self.datadir = None
+        self._root = None
+        self._user = None
+
+    def _run(self, args, **kw):
+        if self._user:
+            args = ["runuser", "-u", self._user, "--"] + args
+        return subprocess.run(args, check=True, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, **kw)
+
+    def start(self):
+        if not os.path.exists(os.path.join(PG_BIN, "initdb")):
+            raise RuntimeError("PostgreSQL 15 server not installed at " + PG_BIN)
+        self._root = tempfile.mkdtemp(prefix="murphy-pg-")
+        os.chmod(self._root, 0o755)
+        self.datadir = os.path.join(self._root, "data")
+        if os.geteuid() == 0:
+            self._user = "postgres"
+            pw = pwd.getpwnam("postgres")
+            os.chown(self._root, pw.pw_uid, pw.pw_gid)
+        self._run([PG_BIN + "/initdb", "-D", self.datadir, "--no-locale", "-E", "UTF8",
+                   "-A", "trust", "-U", "postgres"])
+        opts = ["-c listen_addresses=127.0.0.1", "-p %d" % self.port,
+                "-c unix_socket_directories=%s" % self._root]
+        opts += ["-c %s=%s" % kv for kv in self.settings.items()]
+        self._run([PG_BIN + "/pg_ctl", "-D", self.datadir, "-w", "-t", "60",
+                   "-l", os.path.join(self._root, "server.log"), "-o", " ".join(opts), "start"])
+        return self
+
+    def stop(self):
+        if self.datadir and os.path.exists(self.datadir):
+            try:
+                self._run([PG_BIN + "/pg_ctl", "-D", self.datadir, "-m", "fast", "-w", "stop"])
+            except subprocess.CalledProcessError:
+                pass
+        if self._root:
+            shutil.rmtree(self._root, ignore_errors=True)
+            self._root = None
+
+    def dsn(self, dbname="postgres"):
+        return "host=127.0.0.1 port=%d user=postgres dbname=%s" % (self.port, dbname)
+
+    def log(self):
+        try:
+            with open(os.path.join(self._root, "server.log")) as f:
+                return f.read()
+        except OSError:
+            return ""

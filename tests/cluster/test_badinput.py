@@ -1,0 +1,270 @@
+"""Bad input on either port: the offending connection gets an error or is
+closed, every other client keeps being served, and no data is lost.
+
+Each test sends something broken over a raw socket, then checks with a
+connection opened *before* the abuse and a fresh one that the table still
+holds exactly what it held.
+"""
+import os
+import socket
+import struct
+import time
+
+import psycopg2
+import pytest
+
+ROWS = 2000
+
+
+@pytest.fixture(scope="module")
+def bystander(cluster):
+    """A connection that lives through every abuse."""
+    conn = cluster.connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE victims (id int PRIMARY KEY, payload text)")
+    for k in range(0, ROWS, 500):
+        values = ", ".join("(%d, 'row %d')" % (i, i) for i in range(k + 1, k + 501))
+        cur.execute("INSERT INTO victims VALUES " + values)
+    yield conn
+    conn.close()
+
+
+def intact(cluster, bystander):
+    expected = (ROWS, ROWS * (ROWS + 1) // 2)
+    with bystander.cursor() as cur:
+        cur.execute("SELECT count(*), sum(id) FROM victims")
+        assert cur.fetchone() == expected
+    fresh = cluster.connect()
+    try:
+        with fresh.cursor() as cur:
+            cur.execute("SELECT count(*), sum(id) FROM victims")
+            assert cur.fetchone() == expected
+            cur.execute("SELECT payload FROM victims WHERE id = 1234")
+            assert cur.fetchone() == ("row 1234",)
+    finally:
+        fresh.close()
+
+
+def raw(port, timeout=5.0):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.settimeout(timeout)
+    return s
+
+
+def msg(kind, body=b""):
+    return kind + struct.pack("!I", len(body) + 4) + body
+
+
+def startup(user=b"murphy", db=b"murphy"):
+    body = struct.pack("!I", 196608) + b"user\0" + user + b"\0database\0" + db + b"\0\0"
+    return struct.pack("!I", len(body) + 4) + body
+
+
+def read_messages(s, until=b"Z", limit=1 << 20):
+    """Read messages until one of type `until`; returns [(type, body)].
+    Stops early (returning what it has) when the server closes."""
+    buf, out = b"", []
+    while len(buf) < limit:
+        try:
+            chunk = s.recv(65536)
+        except socket.timeout:
+            raise AssertionError("server neither answered nor closed: %r" % out)
+        except ConnectionResetError:
+            return out
+        if not chunk:
+            return out
+        buf += chunk
+        while len(buf) >= 5:
+            kind = buf[:1]
+            (n,) = struct.unpack("!I", buf[1:5])
+            if len(buf) < 1 + n:
+                break
+            out.append((kind, buf[5:1 + n]))
+            buf = buf[1 + n:]
+            if kind == until:
+                return out
+    return out
+
+
+def logged_in(port):
+    s = raw(port)
+    s.sendall(startup())
+    got = read_messages(s)
+    assert got and got[-1][0] == b"Z", got
+    return s
+
+
+def closed_or_error(s):
+    """After abuse: the server must close the socket or send ErrorResponse."""
+    got = read_messages(s, until=b"E")
+    kinds = [k for k, _ in got]
+    s.close()
+    return kinds
+
+
+def test_garbage_before_startup(cluster, bystander):
+    s = raw(cluster.port)
+    s.sendall(os.urandom(4096))
+    closed_or_error(s)
+    intact(cluster, bystander)
+
+
+def test_http_request_on_pg_port(cluster, bystander):
+    s = raw(cluster.port)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    closed_or_error(s)
+    intact(cluster, bystander)
+
+
+def test_oversized_startup_length(cluster, bystander):
+    s = raw(cluster.port)
+    s.sendall(struct.pack("!II", 0x7FFFFFFF, 196608) + b"user\0x\0\0")
+    closed_or_error(s)
+    intact(cluster, bystander)
+
+
+def test_unknown_protocol_version(cluster, bystander):
+    s = raw(cluster.port)
+    body = struct.pack("!I", 0x00020000) + b"user\0murphy\0\0"
+    s.sendall(struct.pack("!I", len(body) + 4) + body)
+    closed_or_error(s)
+    intact(cluster, bystander)
+
+
+def test_ssl_request_is_declined(cluster, bystander):
+    s = raw(cluster.port)
+    s.sendall(struct.pack("!II", 8, 80877103))
+    assert s.recv(1) == b"N"
+    s.sendall(startup())
+    got = read_messages(s)
+    assert got[-1][0] == b"Z"
+    s.close()
+    intact(cluster, bystander)
+
+
+def test_garbage_after_startup(cluster, bystander):
+    s = logged_in(cluster.port)
+    s.sendall(b"\x01\x02\x03 this is not a message" + os.urandom(2048))
+    closed_or_error(s)
+    intact(cluster, bystander)
+
+
+def test_oversized_message_length(cluster, bystander):
+    s = logged_in(cluster.port)
+    s.sendall(b"Q" + struct.pack("!I", 0x7FFFFFF0) + b"SELECT 1")
+    kinds = closed_or_error(s)
+    intact(cluster, bystander)
+    assert b"Z" not in kinds or b"E" in kinds
+
+
+def test_negative_message_length(cluster, bystander):
+    s = logged_in(cluster.port)
+    s.sendall(b"Q" + struct.pack("!I", 2) + b"SELECT 1\0")
+    closed_or_error(s)
+    intact(cluster, bystander)
+
+
+def test_truncated_message_then_close(cluster, bystander):
+    s = logged_in(cluster.port)
+    s.sendall(b"Q" + struct.pack("!I", 100) + b"SELECT co")
+    time.sleep(0.2)
+    s.close()
+    intact(cluster, bystander)
+
+
+def test_query_without_terminator(cluster, bystander):
+    s = logged_in(cluster.port)
+    s.sendall(msg(b"Q", b"SELECT 1"))  # no trailing NUL
+    closed_or_error(s)
+    intact(cluster, bystander)
+
+
+def test_bind_to_unknown_statement(cluster, bystander):
+    s = logged_in(cluster.port)
+    bind = b"\0nope\0" + struct.pack("!HHH", 0, 0, 0)
+    s.sendall(msg(b"B", bind) + msg(b"S"))
+    got = read_messages(s)
+    kinds = [k for k, _ in got]
+    assert b"E" in kinds, kinds
+    assert kinds[-1] == b"Z", kinds
+    # the session still works after the error
+    s.sendall(msg(b"Q", b"SELECT count(*) FROM victims\0"))
+    got = read_messages(s)
+    rows = [b for k, b in got if k == b"D"]
+    assert rows and rows[0].endswith(str(ROWS).encode()), got
+    s.close()
+    intact(cluster, bystander)
+
+
+def test_disconnect_mid_query(cluster, bystander):
+    for _ in range(5):
+        s = logged_in(cluster.port)
+        s.sendall(msg(b"Q", b"SELECT a.id, a.payload FROM victims a ORDER BY a.payload\0"))
+        s.close()
+    time.sleep(0.3)
+    intact(cluster, bystander)
+
+
+def test_disconnect_mid_copy(cluster, bystander):
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE copy_victims (id int PRIMARY KEY, payload text)")
+        cur.execute("INSERT INTO copy_victims VALUES (1, 'kept'), (2, 'kept')")
+    s = logged_in(cluster.port)
+    s.sendall(msg(b"Q", b"COPY copy_victims FROM STDIN\0"))
+    got = read_messages(s, until=b"G")
+    assert got and got[-1][0] == b"G", got
+    rows = b"".join(b"%d\tpartial\n" % i for i in range(100, 600))
+    s.sendall(msg(b"d", rows) + msg(b"d", b"600\tparti"))
+    time.sleep(0.2)
+    s.close()
+    time.sleep(0.5)
+    with conn.cursor() as cur:
+        cur.execute("SELECT id, payload FROM copy_victims WHERE payload = 'kept' ORDER BY id")
+        assert cur.fetchall() == [(1, "kept"), (2, "kept")]
+        cur.execute("SELECT count(*) FROM copy_victims WHERE payload <> 'kept'")
+        # an abandoned COPY must not half-apply (PostgreSQL loads nothing)
+        assert cur.fetchone()[0] == 0
+    conn.close()
+    intact(cluster, bystander)
+
+
+def test_copy_fail_from_client(cluster, bystander):
+    s = logged_in(cluster.port)
+    s.sendall(msg(b"Q", b"COPY victims FROM STDIN\0"))
+    got = read_messages(s, until=b"G")
+    assert got[-1][0] == b"G", got
+    s.sendall(msg(b"d", b"999999\tnever\n") + msg(b"f", b"client gave up\0"))
+    got = read_messages(s)
+    kinds = [k for k, _ in got]
+    assert b"E" in kinds and kinds[-1] == b"Z", kinds
+    s.close()
+    intact(cluster, bystander)
+
+
+@pytest.mark.parametrize("which", ["leader", "follower"])
+def test_garbage_on_node_port(cluster, bystander, which):
+    port = cluster.port + 1 if which == "leader" else cluster.port + 2
+    for payload in (os.urandom(4096), b"\xff" * 64, b"\x00" * 16 + b"\x7f\xff\xff\xff" * 4,
+                    b"GET / HTTP/1.0\r\n\r\n"):
+        s = raw(port, timeout=1.0)
+        try:
+            s.sendall(payload)
+            s.recv(4096)
+        except (socket.timeout, ConnectionResetError, BrokenPipeError):
+            pass
+        s.close()
+    time.sleep(0.5)
+    intact(cluster, bystander)
+    with bystander.cursor() as cur:
+        cur.execute("SELECT count(*) FROM murphy.nodes WHERE role = 'follower' AND state = 'alive'")
+        assert cur.fetchone()[0] == cluster.followers
+
+
+def test_many_abrupt_connections(cluster, bystander):
+    for i in range(50):
+        s = raw(cluster.port)
+        if i % 2:
+            s.sendall(startup())
+        s.close()
+    intact(cluster, bystander)

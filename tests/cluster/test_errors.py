@@ -1,0 +1,106 @@
+"""Errors carry PostgreSQL's SQLSTATE, and nothing breaks afterwards.
+
+After every error, the same connection answers the next statement and a
+second connection opened before the error still works.
+"""
+import psycopg2
+import pytest
+
+
+@pytest.fixture(scope="module", autouse=True)
+def setup(db):
+    db.exec_both("CREATE TABLE errs (id int PRIMARY KEY, name text NOT NULL, n int)")
+    db.exec_both("INSERT INTO errs VALUES (1, 'one', 10), (2, 'two', 20), (3, 'three', NULL)")
+    return db
+
+
+@pytest.fixture(scope="module")
+def other(cluster):
+    conn = cluster.connect()
+    yield conn
+    conn.close()
+
+
+def still_works(db, other):
+    db.both("SELECT id, name, n FROM errs ORDER BY id")
+    with other.cursor() as cur:
+        cur.execute("SELECT count(*) FROM errs")
+        assert cur.fetchone()[0] == 3
+
+
+CASES = [
+    ("42601", "SELEC id FROM errs"),
+    ("42601", "SELECT id FROM errs WHERE"),
+    ("42601", "SELECT id,, name FROM errs"),
+    ("42P01", "SELECT * FROM no_such_table"),
+    ("42P01", "INSERT INTO no_such_table VALUES (1)"),
+    ("42703", "SELECT no_such_column FROM errs"),
+    ("42703", "SELECT id FROM errs WHERE nope = 1"),
+    ("42703", "UPDATE errs SET nope = 1 WHERE id = 1"),
+    ("23505", "INSERT INTO errs VALUES (1, 'dup', 0)"),
+    ("23505", "INSERT INTO errs VALUES (50, 'x', 0), (50, 'y', 0)"),
+    ("23502", "INSERT INTO errs VALUES (4, NULL, 1)"),
+    ("23502", "INSERT INTO errs (id, n) VALUES (4, 1)"),
+    ("23502", "UPDATE errs SET name = NULL WHERE id = 2"),
+    ("22P02", "INSERT INTO errs VALUES ('abc', 'x', 1)"),
+    ("22P02", "SELECT * FROM errs WHERE id = 'abc'"),
+    ("22P02", "SELECT * FROM errs WHERE n > 'ten'"),
+    ("42P07", "CREATE TABLE errs (id int)"),
+]
+
+
+@pytest.mark.parametrize("sqlstate,sql", CASES)
+def test_error_matches_postgres(db, other, sqlstate, sql):
+    db.both_error(sql, sqlstate)
+    still_works(db, other)
+
+
+@pytest.mark.parametrize("sql", ["SELEC id FROM errs", "SELECT id FROM errs WHERE id = = 1",
+                                 "SELECT id FROM errs ORDER"])
+def test_syntax_error_position(db, sql):
+    m = db.both_error(sql, "42601")
+    cur = db.p.cursor()
+    with pytest.raises(psycopg2.Error) as pe:
+        cur.execute(sql)
+    assert m.diag.statement_position is not None, "murphy gave no position for " + sql
+    assert m.diag.statement_position == pe.value.diag.statement_position
+    assert m.diag.message_primary
+
+
+UNSUPPORTED = [
+    "SELECT id, row_number() OVER (ORDER BY id) FROM errs",
+    "CREATE VIEW v AS SELECT id FROM errs",
+]
+
+
+@pytest.mark.parametrize("sql", UNSUPPORTED)
+def test_unsupported_is_0A000(db, other, sql):
+    with pytest.raises(psycopg2.Error) as e:
+        db.m.cursor().execute(sql)
+    assert e.value.pgcode == "0A000", str(e.value)
+    msg = e.value.diag.message_primary or ""
+    assert len(msg) > 10 and ("not supported" in msg.lower() or "unsupported" in msg.lower()), msg
+    still_works(db, other)
+
+
+def test_error_inside_transaction_block(db, cluster):
+    conn = cluster.connect(autocommit=False)
+    try:
+        cur = conn.cursor()
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("SELECT * FROM no_such_table")
+        assert e.value.pgcode == "42P01"
+        conn.rollback()
+        cur.execute("SELECT count(*) FROM errs")
+        assert cur.fetchone()[0] == 3
+        conn.rollback()
+    finally:
+        conn.close()
+
+
+def test_many_errors_in_a_row(db, other):
+    cur = db.m.cursor()
+    for i in range(50):
+        with pytest.raises(psycopg2.Error):
+            cur.execute("SELECT * FROM errs WHERE id = 'bad%d'" % i)
+    still_works(db, other)
