@@ -114,16 +114,16 @@ static int merge_rows(lead_run *r, mur_error *err)
 			lead_task_slot *sl = &r->tasks[i];
 			if (exec_hashagg_add_rows(h, sl->res.rows.data, sl->res.rows.len,
 						  sl->res.nrows) != MUR_OK) {
+				*err = *exec_hashagg_error(h);
 				exec_hashagg_destroy(h);
-				return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
-						     "merging partial aggregates failed");
+				return MUR_ERR;
 			}
 		}
 		mur_buf_reset(&r->rows);
 		if (exec_hashagg_finish(h, &r->rows, &r->nrows) != MUR_OK) {
+			*err = *exec_hashagg_error(h);
 			exec_hashagg_destroy(h);
-			return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
-					     "merging partial aggregates failed");
+			return MUR_ERR;
 		}
 		exec_hashagg_destroy(h);
 		r->ncols = ps->final_agg.ngroup + ps->final_agg.naggs;
