@@ -12,7 +12,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 
 PG_BIN = "/usr/lib/postgresql/15/bin"
 

@@ -10,7 +10,6 @@ import socket
 import struct
 import time
 
-import psycopg2
 import pytest
 
 ROWS = 2000

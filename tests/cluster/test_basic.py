@@ -2,7 +2,6 @@
 import os
 
 import psycopg2
-import pytest
 
 
 def test_select_one(cluster):
