@@ -1,0 +1,528 @@
+/*
+ * pgw_conn.c — connection lifecycle, the input loop, startup, and the
+ * helpers the protocol parts share.  See pgw_conn.h for the state machine
+ * and pgw_conn_int.h for the structure and its invariants.
+ *
+ * Flow: pgw_conn_feed appends bytes to c->in and runs conn_run, which
+ * calls conn_step until nothing more can be done: handle an arrived engine
+ * result, start the next statement of a simple query, or frame and
+ * dispatch one message.  Engine callbacks never process input themselves
+ * while conn_run is active (they only record the result), so a
+ * synchronous engine cannot recurse; an asynchronous callback runs
+ * conn_run itself and then wakes the owner.
+ */
+#include "pgwire/pgw_conn_int.h"
+
+#include "common/log.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void conn_run(pgw_conn *c);
+static void conn_set_closed(pgw_conn *c);
+
+/* ---- Lifecycle ------------------------------------------------------------ */
+
+/* BackendKeyData: murphy does not implement CancelRequest, so the key only
+ * has to look like PostgreSQL's (a process id and a secret). */
+static uint32_t conn_next_pid(void)
+{
+	static _Atomic uint32_t next = 1000;
+	return atomic_fetch_add(&next, 1);
+}
+
+static uint32_t conn_secret(const void *salt, uint32_t pid)
+{
+	uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)salt << 16) ^ pid;
+	x += 0x9e3779b97f4a7c15ull; /* splitmix64 */
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+	return (uint32_t)(x ^ (x >> 31));
+}
+
+int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake,
+		    void *wake_arg, pgw_conn **out)
+{
+	pgw_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return MUR_ENOMEM;
+	c->state = PGW_CONN_STARTUP;
+	c->refs = 1;
+	c->ops = ops;
+	c->engine = engine;
+	c->wake = wake;
+	c->wake_arg = wake_arg;
+	mur_buf_init(&c->in);
+	mur_buf_init(&c->out);
+	c->pid = conn_next_pid();
+	c->key = conn_secret(c, c->pid);
+	*out = c;
+	return MUR_OK;
+}
+
+static void conn_free(pgw_conn *c)
+{
+	assert(c->session_closed && !c->pending && !c->result);
+	mur_buf_free(&c->in);
+	mur_buf_free(&c->out);
+	free(c);
+}
+
+static void conn_unref(pgw_conn *c)
+{
+	assert(c->refs > 0);
+	if (--c->refs == 0)
+		conn_free(c);
+}
+
+/* Invariant 5: give everything back to the engine, then close its session. */
+static void conn_maybe_close_session(pgw_conn *c)
+{
+	if (c->state != PGW_CONN_CLOSED || c->pending || c->result || c->session_closed)
+		return;
+	pgw_simple_clear(c);
+	pgw_extended_clear(c);
+	c->session_closed = 1;
+	if (c->esess)
+		c->ops->session_close(c->esess);
+	c->esess = NULL;
+}
+
+void pgw_conn_destroy(pgw_conn *c)
+{
+	c->destroyed = 1;
+	c->wake = NULL;
+	conn_set_closed(c);
+	conn_run(c);
+	conn_maybe_close_session(c);
+	conn_unref(c);
+}
+
+/* Enter CLOSED.  A COPY in progress is ended with copy_done(failed) so the
+ * engine never sees a session close in the middle of a COPY. */
+static void conn_set_closed(pgw_conn *c)
+{
+	int was_copy = c->state == PGW_CONN_COPY_IN;
+	if (c->state == PGW_CONN_CLOSED)
+		return;
+	c->state = PGW_CONN_CLOSED;
+	c->paused = 0;
+	if (was_copy)
+		pgw_conn_copy_done(c, 1, "connection closed during COPY");
+}
+
+/* ---- Owner interface -------------------------------------------------- */
+
+void pgw_conn_feed(pgw_conn *c, const char *bytes, size_t len)
+{
+	if (c->state == PGW_CONN_CLOSED || len == 0)
+		return;
+	mur_buf_put(&c->in, bytes, len);
+	conn_run(c);
+}
+
+char *pgw_conn_take_output(pgw_conn *c, size_t *len)
+{
+	*len = 0;
+	if (!mur_buf_ok(&c->out)) { /* a truncated stream is worse than none */
+		mur_buf_free(&c->out);
+		return NULL;
+	}
+	if (c->out.len == 0)
+		return NULL;
+	return mur_buf_steal(&c->out, len);
+}
+
+size_t pgw_conn_output_len(const pgw_conn *c) { return c->out.len; }
+
+int pgw_conn_is_closed(const pgw_conn *c) { return c->state == PGW_CONN_CLOSED; }
+
+pgw_conn_state pgw_conn_get_state(const pgw_conn *c) { return c->state; }
+
+int pgw_conn_wants_read(const pgw_conn *c)
+{
+	size_t unprocessed = c->in.len - c->in_off;
+	if (c->state == PGW_CONN_CLOSED || c->paused)
+		return 0;
+	if (c->state == PGW_CONN_BUSY && unprocessed >= PGW_INPUT_PENDING_MAX)
+		return 0;
+	return 1;
+}
+
+void pgw_session_resume_read(pgw_session *ps)
+{
+	pgw_conn *c = ps;
+	c->resume_seen = 1;
+	if (!c->paused || c->state == PGW_CONN_CLOSED)
+		return;
+	c->paused = 0;
+	if (c->running)
+		return; /* the active conn_run sees paused == 0 */
+	c->refs++;
+	conn_run(c);
+	if (c->wake && !c->destroyed)
+		c->wake(c->wake_arg);
+	conn_unref(c);
+}
+
+/* ---- Engine callbacks ------------------------------------------------- */
+
+static void conn_done_cb(void *arg, pgw_result *res)
+{
+	pgw_conn *c = arg;
+	int nested = c->running;
+	assert(c->pending && !c->result);
+	c->pending = 0;
+	if (!res) { /* engine bug: report it instead of hanging the client */
+		res = pgw_result_new();
+		if (res) {
+			mur_error e;
+			mur_error_set(&e, SQLSTATE_INTERNAL_ERROR, "engine returned no result");
+			pgw_result_set_error(res, &e);
+		} else {
+			c->wait = PGW_WAIT_NONE;
+			pgw_conn_fatalf(c, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		}
+	}
+	c->result = res;
+	if (!nested) {
+		conn_run(c);
+		if (c->wake && !c->destroyed)
+			c->wake(c->wake_arg);
+	}
+	conn_unref(c); /* the reference taken when the call started */
+}
+
+/* Enter BUSY (unless CLOSED) and take the callback's reference. */
+static void conn_begin_wait(pgw_conn *c, pgw_wait wait)
+{
+	assert(!c->pending && !c->result);
+	if (c->state != PGW_CONN_CLOSED)
+		c->state = PGW_CONN_BUSY;
+	c->wait = wait;
+	c->pending = 1;
+	c->refs++;
+}
+
+void pgw_conn_execute(pgw_conn *c, pgw_wait wait, void *estmt, const pgw_bind *b)
+{
+	conn_begin_wait(c, wait);
+	if (b)
+		c->ops->execute(c->esess, estmt, b->nparams, b->values, b->lengths, b->nformats,
+				b->formats, conn_done_cb, c);
+	else
+		c->ops->execute(c->esess, estmt, 0, NULL, NULL, 0, NULL, conn_done_cb, c);
+}
+
+void pgw_conn_copy_done(pgw_conn *c, int failed, const char *msg)
+{
+	conn_begin_wait(c, PGW_WAIT_COPY_DONE);
+	c->ops->copy_done(c->esess, failed, msg, conn_done_cb, c);
+}
+
+/* Route an arrived result to the part of the protocol that waited for it. */
+static void conn_on_result(pgw_conn *c, pgw_result *r)
+{
+	pgw_wait wait = c->wait;
+	c->wait = PGW_WAIT_NONE;
+	if (c->state == PGW_CONN_CLOSED) { /* client gone: only free */
+		if (wait == PGW_WAIT_SIMPLE && c->sq_estmt) {
+			c->ops->stmt_free(c->sq_estmt);
+			c->sq_estmt = NULL;
+		}
+		pgw_result_free(r);
+		return;
+	}
+	assert(c->state == PGW_CONN_BUSY);
+	c->state = PGW_CONN_READY;
+	switch (wait) {
+	case PGW_WAIT_SIMPLE: pgw_simple_on_result(c, r); break;
+	case PGW_WAIT_EXECUTE: pgw_extended_on_result(c, r); break;
+	case PGW_WAIT_COPY_DONE: pgw_copy_on_result(c, r); break;
+	default: assert(0); pgw_result_free(r); break;
+	}
+}
+
+/* ---- Errors and common messages ---------------------------------------- */
+
+void pgw_conn_fatal(pgw_conn *c, const mur_error *err)
+{
+	if (c->state == PGW_CONN_CLOSED)
+		return;
+	pgw_put_error(&c->out, "FATAL", err);
+	conn_set_closed(c);
+}
+
+void pgw_conn_fatalf(pgw_conn *c, const char *sqlstate, const char *fmt, ...)
+{
+	mur_error e;
+	va_list ap;
+	va_start(ap, fmt);
+	mur_error_setv(&e, sqlstate, fmt, ap);
+	va_end(ap);
+	pgw_conn_fatal(c, &e);
+}
+
+void pgw_conn_fail(pgw_conn *c, const mur_error *err)
+{
+	pgw_put_error(&c->out, "ERROR", err);
+	if (c->esess && c->ops->statement_failed)
+		c->ops->statement_failed(c->esess);
+	if (c->extended)
+		c->state = PGW_CONN_SKIP;
+	else
+		pgw_simple_finish(c);
+}
+
+void pgw_conn_failf(pgw_conn *c, const char *sqlstate, const char *fmt, ...)
+{
+	mur_error e;
+	va_list ap;
+	va_start(ap, fmt);
+	mur_error_setv(&e, sqlstate, fmt, ap);
+	va_end(ap);
+	pgw_conn_fail(c, &e);
+}
+
+void pgw_conn_oom(pgw_conn *c)
+{
+	pgw_conn_failf(c, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+void pgw_conn_ready_for_query(pgw_conn *c)
+{
+	char st = 'I';
+	if (c->esess && c->ops->txn_status)
+		st = c->ops->txn_status(c->esess);
+	if (st != 'I' && st != 'T' && st != 'E')
+		st = 'I';
+	pgw_put_ready_for_query(&c->out, st);
+}
+
+void pgw_conn_send_notices(pgw_conn *c, const pgw_result *r)
+{
+	int n = r->nnotices < PGW_NOTICES_MAX ? r->nnotices : PGW_NOTICES_MAX;
+	for (int i = 0; i < n; i++)
+		pgw_put_notice(&c->out, &r->notices[i]);
+}
+
+/* ---- Startup ------------------------------------------------------------ */
+
+static void conn_send_parameters(pgw_conn *c, const char *user, const char *app)
+{
+	static const char *const fixed[][2] = {
+		{"server_version", "15.0"},        {"server_encoding", "UTF8"},
+		{"client_encoding", "UTF8"},       {"DateStyle", "ISO, MDY"},
+		{"IntervalStyle", "postgres"},     {"TimeZone", "UTC"},
+		{"integer_datetimes", "on"},       {"standard_conforming_strings", "on"},
+		{"is_superuser", "on"},
+	};
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		pgw_put_parameter_status(&c->out, fixed[i][0], fixed[i][1]);
+	pgw_put_parameter_status(&c->out, "session_authorization", user);
+	pgw_put_parameter_status(&c->out, "application_name", app ? app : "");
+}
+
+/* StartupMessage: version check, trust authentication, session_open.
+ * Returns MUR_OK or an error for a FATAL reply (err filled). */
+static int conn_startup_check(const pgw_frame *f, pgw_startup *st, mur_error *err)
+{
+	uint32_t major = f->code >> 16, minor = f->code & 0xffff;
+	if (major != 3)
+		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "unsupported frontend protocol %u.%u: server supports 3.0 to 3.0",
+				     major, minor);
+	if (pgw_startup_decode(f->body, f->body_len, st, err) != MUR_OK)
+		return MUR_EPROTO;
+	if (!st->user || !st->user[0])
+		return mur_error_set(err, SQLSTATE_INVALID_AUTHORIZATION,
+				     "no PostgreSQL user name specified in startup packet");
+	return MUR_OK;
+}
+
+static void conn_startup_v3(pgw_conn *c, const pgw_frame *f)
+{
+	pgw_startup st;
+	mur_error err;
+	const char *db;
+
+	mur_error_clear(&err);
+	if (conn_startup_check(f, &st, &err) != MUR_OK) {
+		pgw_conn_fatal(c, &err);
+		return;
+	}
+	db = st.database && st.database[0] ? st.database : st.user;
+	c->esess = c->ops->session_open(c->engine, c, st.user, db, &err);
+	if (!c->esess) {
+		if (!mur_error_is_set(&err))
+			mur_error_set(&err, SQLSTATE_INVALID_AUTHORIZATION, "connection refused");
+		pgw_conn_fatal(c, &err);
+		return;
+	}
+	/* 3.x with x > 0, or "_pq_." options: say what we speak (3.0). */
+	if ((f->code & 0xffff) > 0 || st.noptions > 0)
+		pgw_put_negotiate_version(&c->out, 0, st.noptions, st.options);
+	pgw_put_auth_ok(&c->out);
+	conn_send_parameters(c, st.user, st.application_name);
+	pgw_put_backend_key_data(&c->out, c->pid, c->key);
+	c->state = PGW_CONN_READY;
+	pgw_conn_ready_for_query(c);
+	MLOG(DEBUG, "pgwire", "session %u: user %s database %s", c->pid, st.user, db);
+}
+
+/* One startup-phase packet; returns 0 when more bytes are needed. */
+static int conn_startup(pgw_conn *c)
+{
+	pgw_frame f;
+	mur_error err;
+	int rc = pgw_frame_startup(c->in.data + c->in_off, c->in.len - c->in_off, &f, &err);
+	if (rc == MUR_EAGAIN)
+		return 0;
+	if (rc != MUR_OK) {
+		pgw_conn_fatal(c, &err);
+		return 1;
+	}
+	c->in_off += f.total;
+	if (f.code == PGW_SSL_REQUEST_CODE || f.code == PGW_GSSENC_REQUEST_CODE) {
+		int *done = f.code == PGW_SSL_REQUEST_CODE ? &c->ssl_done : &c->gss_done;
+		if (*done || f.body_len != 0)
+			pgw_conn_fatalf(c, SQLSTATE_PROTOCOL_VIOLATION,
+					"invalid encryption request packet");
+		else
+			mur_buf_put_u8(&c->out, 'N'); /* no SSL/GSS: continue in plain text */
+		*done = 1;
+		return 1;
+	}
+	if (f.code == PGW_CANCEL_REQUEST_CODE) { /* not supported: just hang up */
+		conn_set_closed(c);
+		return 1;
+	}
+	conn_startup_v3(c, &f);
+	return 1;
+}
+
+/* ---- The input loop ----------------------------------------------------- */
+
+static void conn_dispatch(pgw_conn *c, char type, const char *body, size_t len)
+{
+	if (type == PGW_FE_TERMINATE) { /* also ends a COPY (conn_set_closed) */
+		conn_set_closed(c);
+		return;
+	}
+	if (c->state == PGW_CONN_COPY_IN) {
+		pgw_copy_message(c, type, body, len);
+		return;
+	}
+	if (c->state == PGW_CONN_SKIP) {
+		if (type == PGW_FE_SYNC)
+			pgw_extended_sync(c);
+		return; /* everything else is discarded until Sync */
+	}
+	switch (type) {
+	case PGW_FE_QUERY:
+		pgw_simple_query(c, body, len);
+		break;
+	case PGW_FE_PARSE: case PGW_FE_BIND: case PGW_FE_DESCRIBE: case PGW_FE_EXECUTE:
+	case PGW_FE_CLOSE: case PGW_FE_SYNC: case PGW_FE_FLUSH:
+		pgw_extended_message(c, type, body, len);
+		break;
+	case PGW_FE_COPY_DATA: case PGW_FE_COPY_DONE: case PGW_FE_COPY_FAIL:
+		break; /* outside COPY: ignored, per the protocol (a COPY failed earlier) */
+	case PGW_FE_FUNCTION_CALL:
+		c->extended = 0;
+		pgw_conn_failf(c, SQLSTATE_FEATURE_NOT_SUPPORTED,
+			       "the function call protocol is not supported");
+		break;
+	default:
+		pgw_conn_fatalf(c, SQLSTATE_PROTOCOL_VIOLATION, "unexpected message type '%c'", type);
+		break;
+	}
+}
+
+static int conn_next_message(pgw_conn *c)
+{
+	pgw_frame f;
+	mur_error err;
+	int rc = pgw_frame_message(c->in.data + c->in_off, c->in.len - c->in_off, &f, &err);
+	if (rc == MUR_EAGAIN)
+		return 0;
+	if (rc != MUR_OK) {
+		pgw_conn_fatal(c, &err);
+		return 1;
+	}
+	c->in_off += f.total;
+	conn_dispatch(c, f.type, f.body, f.body_len);
+	return 1;
+}
+
+/* One unit of work; 0 when nothing more can be done until new input, an
+ * engine callback or a resume. */
+static int conn_step(pgw_conn *c)
+{
+	if ((!mur_buf_ok(&c->out) || !mur_buf_ok(&c->in)) && c->state != PGW_CONN_CLOSED) {
+		MLOG(WARN, "pgwire", "session %u: out of memory, closing", c->pid);
+		conn_set_closed(c);
+	}
+	if (c->result) {
+		pgw_result *r = c->result;
+		c->result = NULL;
+		conn_on_result(c, r);
+		return 1;
+	}
+	switch (c->state) {
+	case PGW_CONN_CLOSED:
+	case PGW_CONN_BUSY:
+		return 0;
+	case PGW_CONN_STARTUP:
+		return conn_startup(c);
+	case PGW_CONN_COPY_IN:
+		if (c->paused)
+			return 0;
+		break;
+	case PGW_CONN_READY:
+		if (c->sq_stmts) {
+			pgw_simple_next(c);
+			return 1;
+		}
+		break;
+	case PGW_CONN_SKIP:
+		break;
+	}
+	return conn_next_message(c);
+}
+
+/* Drop processed input; give back the memory of a large message. */
+static void conn_compact_input(pgw_conn *c)
+{
+	size_t left = c->in.len - c->in_off;
+	if (c->in_off == 0)
+		return;
+	if (left == 0 && c->in.cap > PGW_INPUT_PENDING_MAX) {
+		mur_buf_free(&c->in);
+	} else {
+		memmove(c->in.data, c->in.data + c->in_off, left);
+		c->in.len = left;
+	}
+	c->in_off = 0;
+}
+
+static void conn_run(pgw_conn *c)
+{
+	if (c->running)
+		return;
+	c->running = 1;
+	c->refs++;
+	while (conn_step(c))
+		;
+	if (c->state == PGW_CONN_CLOSED) {
+		c->in_off = c->in.len; /* input after the end is never read */
+	}
+	conn_compact_input(c);
+	conn_maybe_close_session(c);
+	c->running = 0;
+	conn_unref(c);
+}

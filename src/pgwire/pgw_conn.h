@@ -1,0 +1,107 @@
+/*
+ * pgw_conn.h — one client connection's PostgreSQL v3 protocol state
+ * machine, with no sockets ("sans-IO").
+ *
+ * The owner (the libuv shell in pgw_server.c, or a test) feeds received
+ * bytes with pgw_conn_feed(), takes the bytes to send with
+ * pgw_conn_take_output(), and closes the socket once pgw_conn_is_closed()
+ * and the output is flushed.  The connection object is the pgw_session the
+ * engine sees (pgw_engine.h): pgw_conn and pgw_session are the same type.
+ *
+ * State machine (c->state; the function behind each transition):
+ *
+ *             feed: StartupMessage v3 (conn_startup)
+ *   STARTUP ─────────────────────────────────────────────► READY ◄───────────┐
+ *     │ SSLRequest/GSSENCRequest: 'N', stay (conn_startup)   │               │
+ *     │                                                      │ Query, Execute│
+ *     │                                                      │ (conn_execute)│ done callback
+ *     │                                                      ▼               │ (conn_done_cb →
+ *     │                                                    BUSY ─────────────┤  conn_on_result)
+ *     │                                                    │  ▲              │
+ *     │                  result COPY_IN (conn_on_result)   │  │ CopyDone/CopyFail
+ *     │                                                    ▼  │ (pgw_copy_message)
+ *     │                                                  COPY_IN
+ *     │
+ *     │        ERROR in an extended-protocol message (pgw_conn_fail)
+ *     │   READY / BUSY ──────────────────────────────► SKIP (discard until Sync)
+ *     │   SKIP ── Sync (pgw_extended_sync) ──► READY
+ *     │
+ *     └──► CLOSED from any state: CancelRequest, Terminate, FATAL error
+ *          (pgw_conn_fatal), pgw_conn_destroy (client gone).
+ *
+ * While BUSY (an engine callback is pending) input is buffered, not
+ * processed; when the callback arrives the buffered input is processed.
+ * COPY_IN can also be paused: copy_data() returned 1 and input waits until
+ * pgw_session_resume_read().
+ *
+ * Ownership and lifetime.  The connection is reference counted: one
+ * reference for the owner (dropped by pgw_conn_destroy) and one for each
+ * pending engine callback (at most one).  A client that disconnects while
+ * a statement runs: the owner calls pgw_conn_destroy(), the connection
+ * becomes CLOSED, and the memory stays until the engine's done callback
+ * returns; that callback's result is just freed.  A connection closed in
+ * COPY_IN mode first ends the COPY with copy_done(failed = 1).
+ *
+ * Engine session: session_open() is called at the end of startup;
+ * session_close() exactly once, after the connection is CLOSED and no
+ * engine callback is pending, and after every prepared statement has been
+ * returned with stmt_free().  The engine must not call
+ * pgw_session_resume_read() after session_close().
+ *
+ * Threading: everything runs on the thread that owns the connection (the
+ * loop thread); the engine calls done() and pgw_session_resume_read() on
+ * that thread too.
+ */
+#ifndef PGW_CONN_H
+#define PGW_CONN_H
+
+#include "pgwire/pgw_engine.h"
+
+#include <stddef.h>
+
+typedef struct pgw_session pgw_conn;
+
+typedef enum pgw_conn_state {
+	PGW_CONN_STARTUP = 0, /* waiting for the startup packet */
+	PGW_CONN_READY,       /* processing messages */
+	PGW_CONN_SKIP,        /* extended-protocol error: discarding until Sync */
+	PGW_CONN_BUSY,        /* an engine callback is pending; input is buffered */
+	PGW_CONN_COPY_IN,     /* COPY FROM STDIN: expecting CopyData/CopyDone/CopyFail */
+	PGW_CONN_CLOSED,      /* no more input is processed */
+} pgw_conn_state;
+
+/* Buffered unprocessed input while BUSY or paused beyond which the owner
+ * should stop reading the socket (pgw_conn_wants_read): bounds memory of a
+ * client that pipelines while a long statement runs. */
+#define PGW_INPUT_PENDING_MAX (1024u * 1024u)
+
+/* Called when the connection made progress outside pgw_conn_feed() (an
+ * engine callback completed, or the engine resumed reading): the owner
+ * should take the output and re-check closed / wants_read. */
+typedef void (*pgw_conn_wake_cb)(void *arg);
+
+/* Create a connection in STARTUP state.  ops and engine must outlive it.
+ * wake may be NULL.  Returns MUR_OK or MUR_ENOMEM (*out untouched). */
+int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake,
+		    void *wake_arg, pgw_conn **out);
+
+/* Consume len received bytes (copied) and process as much as possible.
+ * Ignored once CLOSED. */
+void pgw_conn_feed(pgw_conn *c, const char *bytes, size_t len);
+
+/* The bytes to send, coalesced since the last call: malloc'd, caller
+ * frees; NULL with *len = 0 when there is nothing to send. */
+char *pgw_conn_take_output(pgw_conn *c, size_t *len);
+size_t pgw_conn_output_len(const pgw_conn *c);
+
+int pgw_conn_is_closed(const pgw_conn *c);
+pgw_conn_state pgw_conn_get_state(const pgw_conn *c);
+/* Whether the owner should keep reading the socket now. */
+int pgw_conn_wants_read(const pgw_conn *c);
+
+/* The owner is done with the connection (the client disconnected or the
+ * socket was closed).  c must not be used afterwards; its memory is freed
+ * now or when a pending engine callback returns. */
+void pgw_conn_destroy(pgw_conn *c);
+
+#endif

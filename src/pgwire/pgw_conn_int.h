@@ -1,0 +1,144 @@
+/*
+ * pgw_conn_int.h — internals of the connection state machine, shared by
+ * pgw_conn.c (lifecycle, input loop, startup, results), pgw_simple.c
+ * (Query), pgw_extended.c (Parse/Bind/Describe/Execute/Close/Sync) and
+ * pgw_copy.c (COPY FROM STDIN).  Not for use outside src/pgwire.
+ *
+ * Invariants (checked by pgw_conn_check in debug builds):
+ *   1. pending != 0  ⇔  an engine done callback is outstanding; then the
+ *      state is BUSY, or CLOSED (client gone while the engine works).
+ *   2. wait != PGW_WAIT_NONE  ⇔  pending or result != NULL.
+ *   3. refs >= 1 + pending until the memory is freed.
+ *   4. in_off <= in.len; bytes before in_off are processed.
+ *   5. session_close is called at most once, only when CLOSED and !pending.
+ */
+#ifndef PGW_CONN_INT_H
+#define PGW_CONN_INT_H
+
+#include "pgwire/pgw_codec.h"
+#include "pgwire/pgw_conn.h"
+
+/* Prepared statements and portals a session may hold at once: bounds
+ * memory for a client that never closes them (JDBC names statements
+ * S_1, S_2, ... and closes them; pgbench -M prepared uses a handful). */
+#define PGW_STATEMENTS_MAX 10000
+#define PGW_PORTALS_MAX 1000
+
+/* What the pending engine callback completes. */
+typedef enum pgw_wait {
+	PGW_WAIT_NONE = 0,
+	PGW_WAIT_SIMPLE,    /* execute() of a simple-query statement */
+	PGW_WAIT_EXECUTE,   /* execute() of an extended-protocol portal */
+	PGW_WAIT_COPY_DONE, /* copy_done() */
+} pgw_wait;
+
+/* A prepared statement.  refs: one for the session's table entry and one
+ * per portal built from it; the engine statement is freed at zero. */
+typedef struct pgw_stmt {
+	struct pgw_stmt *next;
+	char *name; /* "" for the unnamed statement */
+	void *estmt;
+	int refs;
+	int in_table;
+} pgw_stmt;
+
+/* A portal: a bound statement and, once executed, its result. */
+typedef struct pgw_portal {
+	struct pgw_portal *next;
+	char *name;         /* "" for the unnamed portal */
+	pgw_stmt *stmt;     /* holds a reference */
+	char *body;         /* copy of the Bind message; bind points into it */
+	pgw_bind bind;
+	pgw_result *res;    /* NULL until the first Execute completes */
+	size_t row_off;     /* next DataRow to send in res->rows */
+	uint64_t rows_sent;
+	int done;           /* CommandComplete has been sent */
+} pgw_portal;
+
+struct pgw_session {
+	pgw_conn_state state;
+	int refs;
+	int running;   /* inside conn_run: callbacks only record results */
+	int destroyed; /* the owner let go: no more wake calls */
+
+	const pgw_engine_ops *ops;
+	void *engine;
+	void *esess;   /* NULL until session_open succeeded */
+	int session_closed;
+	pgw_conn_wake_cb wake;
+	void *wake_arg;
+
+	mur_buf in;    /* received bytes; processed up to in_off */
+	size_t in_off;
+	mur_buf out;   /* bytes to send */
+
+	int pending;        /* an engine callback is outstanding */
+	pgw_wait wait;
+	pgw_result *result; /* arrived, not yet handled */
+	int extended;       /* current command is extended protocol: errors → SKIP */
+
+	/* Simple query in progress. */
+	char **sq_stmts;
+	int sq_n, sq_i;
+	void *sq_estmt;
+
+	/* Extended protocol. */
+	pgw_stmt *stmts;
+	int nstmts;
+	pgw_portal *portals;
+	int nportals;
+	pgw_portal *exec_portal; /* portal whose Execute is pending / in COPY */
+	int32_t exec_max_rows;
+
+	/* COPY FROM STDIN. */
+	int paused;       /* copy_data() returned 1 */
+	int resume_seen;  /* pgw_session_resume_read() ran during copy_data() */
+	int copy_violated;
+	mur_error copy_violation;
+
+	int ssl_done, gss_done;
+	uint32_t pid, key;
+};
+
+/* pgw_conn.c */
+void pgw_conn_fatal(pgw_conn *c, const mur_error *err);
+void pgw_conn_fatalf(pgw_conn *c, const char *sqlstate, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* An ERROR: ErrorResponse, statement_failed(); in the extended protocol
+ * go to SKIP, in a simple query end it with ReadyForQuery. */
+void pgw_conn_fail(pgw_conn *c, const mur_error *err);
+void pgw_conn_failf(pgw_conn *c, const char *sqlstate, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void pgw_conn_ready_for_query(pgw_conn *c);
+void pgw_conn_send_notices(pgw_conn *c, const pgw_result *r);
+/* Enter BUSY and call execute()/copy_done(); the result comes back through
+ * conn_on_result with c->wait = wait. */
+void pgw_conn_execute(pgw_conn *c, pgw_wait wait, void *estmt, const pgw_bind *b);
+void pgw_conn_copy_done(pgw_conn *c, int failed, const char *msg);
+/* An out-of-memory error for a result whose row buffer failed. */
+void pgw_conn_oom(pgw_conn *c);
+
+/* pgw_simple.c */
+void pgw_simple_query(pgw_conn *c, const char *body, size_t len);
+void pgw_simple_next(pgw_conn *c);
+void pgw_simple_on_result(pgw_conn *c, pgw_result *r);
+void pgw_simple_finish(pgw_conn *c);
+void pgw_simple_clear(pgw_conn *c);
+
+/* pgw_extended.c */
+void pgw_extended_message(pgw_conn *c, char type, const char *body, size_t len);
+void pgw_extended_on_result(pgw_conn *c, pgw_result *r);
+void pgw_extended_sync(pgw_conn *c);
+void pgw_extended_drop_unnamed(pgw_conn *c);
+void pgw_extended_clear(pgw_conn *c);
+void pgw_portal_drop(pgw_conn *c, pgw_portal *p);
+/* Send the portal's rows (up to max_rows when > 0) and PortalSuspended or
+ * CommandComplete. */
+void pgw_portal_send(pgw_conn *c, pgw_portal *p, int32_t max_rows);
+
+/* pgw_copy.c */
+void pgw_copy_start(pgw_conn *c, const pgw_result *r);
+void pgw_copy_message(pgw_conn *c, char type, const char *body, size_t len);
+void pgw_copy_on_result(pgw_conn *c, pgw_result *r);
+
+#endif

@@ -1,0 +1,498 @@
+/*
+ * pgw_extended.c — the extended query protocol (PostgreSQL docs 55.2.3):
+ * Parse, Bind, Describe, Execute, Close, Sync, Flush.
+ *
+ * Prepared statements (pgw_stmt) and portals (pgw_portal) live in two
+ * lists on the connection, bounded by PGW_STATEMENTS_MAX and
+ * PGW_PORTALS_MAX; the unnamed ones have the name "".  A portal holds a
+ * reference to its statement, so redefining the unnamed statement does
+ * not pull the engine statement out from under a portal; closing a named
+ * statement closes its portals too (as the spec says).
+ *
+ * A portal is executed once: the first Execute runs the engine and keeps
+ * the pgw_result in the portal; that Execute and later ones send DataRows
+ * from where the previous one stopped (max_rows > 0 → PortalSuspended
+ * while rows remain).  Portals end when the implicit transaction ends: at
+ * Sync with the engine idle ('I').
+ *
+ * Any ERROR makes the connection discard messages until Sync
+ * (pgw_conn_fail → SKIP); malformed messages are FATAL.
+ */
+#include "pgwire/pgw_conn_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Statements ------------------------------------------------------------ */
+
+static pgw_stmt *stmt_find(pgw_conn *c, const char *name)
+{
+	for (pgw_stmt *s = c->stmts; s; s = s->next)
+		if (strcmp(s->name, name) == 0)
+			return s;
+	return NULL;
+}
+
+static void stmt_unref(pgw_conn *c, pgw_stmt *s)
+{
+	if (--s->refs > 0)
+		return;
+	if (s->estmt)
+		c->ops->stmt_free(s->estmt);
+	free(s->name);
+	free(s);
+}
+
+/* Take s out of the table (drop the table's reference). */
+static void stmt_remove(pgw_conn *c, pgw_stmt *s)
+{
+	for (pgw_stmt **pp = &c->stmts; *pp; pp = &(*pp)->next) {
+		if (*pp == s) {
+			*pp = s->next;
+			c->nstmts--;
+			s->in_table = 0;
+			stmt_unref(c, s);
+			return;
+		}
+	}
+}
+
+/* Add a statement; on allocation failure the engine statement is freed. */
+static pgw_stmt *stmt_add(pgw_conn *c, const char *name, void *estmt)
+{
+	pgw_stmt *s = calloc(1, sizeof *s);
+	char *n = strdup(name);
+	if (!s || !n) {
+		free(s);
+		free(n);
+		c->ops->stmt_free(estmt);
+		return NULL;
+	}
+	s->name = n;
+	s->estmt = estmt;
+	s->refs = 1;
+	s->in_table = 1;
+	s->next = c->stmts;
+	c->stmts = s;
+	c->nstmts++;
+	return s;
+}
+
+/* ---- Portals ------------------------------------------------------------------ */
+
+static pgw_portal *portal_find(pgw_conn *c, const char *name)
+{
+	for (pgw_portal *p = c->portals; p; p = p->next)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+void pgw_portal_drop(pgw_conn *c, pgw_portal *p)
+{
+	for (pgw_portal **pp = &c->portals; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	c->nportals--;
+	if (c->exec_portal == p)
+		c->exec_portal = NULL;
+	stmt_unref(c, p->stmt);
+	pgw_bind_free(&p->bind);
+	free(p->body);
+	pgw_result_free(p->res);
+	free(p->name);
+	free(p);
+}
+
+static void portals_drop_all(pgw_conn *c, const pgw_stmt *only)
+{
+	pgw_portal *p = c->portals, *next;
+	for (; p; p = next) {
+		next = p->next;
+		if (!only || p->stmt == only)
+			pgw_portal_drop(c, p);
+	}
+}
+
+void pgw_extended_drop_unnamed(pgw_conn *c)
+{
+	pgw_portal *p = portal_find(c, "");
+	pgw_stmt *s = stmt_find(c, "");
+	if (p)
+		pgw_portal_drop(c, p);
+	if (s)
+		stmt_remove(c, s);
+}
+
+void pgw_extended_clear(pgw_conn *c)
+{
+	portals_drop_all(c, NULL);
+	while (c->stmts)
+		stmt_remove(c, c->stmts);
+}
+
+/* ---- Parse ----------------------------------------------------------------------- */
+
+static void ext_parse(pgw_conn *c, const char *body, size_t len)
+{
+	pgw_parse m;
+	mur_error err;
+	void *estmt;
+	int named, rc = pgw_parse_decode(body, len, &m, &err);
+
+	if (rc != MUR_OK) {
+		if (rc == MUR_EPROTO)
+			pgw_conn_fatal(c, &err);
+		else
+			pgw_conn_fail(c, &err);
+		return;
+	}
+	named = m.name[0] != '\0';
+	mur_error_clear(&err);
+	if (named && stmt_find(c, m.name)) {
+		pgw_conn_failf(c, "42P05", "prepared statement \"%s\" already exists", m.name);
+	} else if (named && c->nstmts >= PGW_STATEMENTS_MAX) {
+		pgw_conn_failf(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+			       "too many prepared statements (limit %d)", PGW_STATEMENTS_MAX);
+	} else if (!(estmt = c->ops->prepare(c->esess, m.query, m.nparams, m.param_oids, &err))) {
+		if (!mur_error_is_set(&err))
+			mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "could not prepare statement");
+		pgw_conn_fail(c, &err);
+	} else {
+		pgw_stmt *old = named ? NULL : stmt_find(c, "");
+		if (old)
+			stmt_remove(c, old);
+		if (stmt_add(c, m.name, estmt))
+			pgw_put_empty(&c->out, PGW_BE_PARSE_COMPLETE);
+		else
+			pgw_conn_oom(c);
+	}
+	pgw_parse_free(&m);
+}
+
+/* ---- Bind ------------------------------------------------------------------------ */
+
+static int check_format(int16_t f, mur_error *err)
+{
+	if (f == 0 || f == 1)
+		return MUR_OK;
+	return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE, "unsupported format code: %d",
+			     f);
+}
+
+/* Result formats: only text.  A binary request names the column. */
+static int check_result_formats(const pgw_bind *b, int ncols, const pgw_column *cols,
+				mur_error *err)
+{
+	if (b->nresult_formats > 1 && b->nresult_formats != ncols)
+		return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+				     "bind message has %d result formats but query has %d columns",
+				     b->nresult_formats, ncols);
+	for (int i = 0; i < b->nresult_formats; i++) {
+		int16_t f = b->result_formats[i];
+		if (check_format(f, err) != MUR_OK)
+			return MUR_ERR;
+		if (f == 1 && ncols > 0)
+			return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+					     "binary result format is not supported (column \"%.*s\")",
+					     (int)sizeof cols[i].name, cols[i].name);
+	}
+	return MUR_OK;
+}
+
+static int check_bind(pgw_conn *c, const pgw_stmt *s, const pgw_bind *b, mur_error *err)
+{
+	int nparams = 0, ncols = 0;
+	const uint32_t *oids = NULL;
+	const pgw_column *cols = NULL;
+
+	c->ops->describe(s->estmt, &nparams, &oids, &ncols, &cols);
+	if (b->nformats > 1 && b->nformats != b->nparams)
+		return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+				     "bind message has %d parameter formats but %d parameters",
+				     b->nformats, b->nparams);
+	if (b->nparams != nparams)
+		return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+				     "bind message supplies %d parameters, but prepared statement "
+				     "\"%s\" requires %d",
+				     b->nparams, s->name, nparams);
+	for (int i = 0; i < b->nformats; i++)
+		if (check_format(b->formats[i], err) != MUR_OK)
+			return MUR_ERR;
+	return check_result_formats(b, ncols, cols, err);
+}
+
+/* Validate the Bind and find its statement; MUR_OK or an ERROR in err. */
+static int bind_lookup(pgw_conn *c, const pgw_bind *b, pgw_stmt **out, mur_error *err)
+{
+	pgw_stmt *s = stmt_find(c, b->stmt);
+	if (!s)
+		return mur_error_set(err, SQLSTATE_INVALID_SQL_STATEMENT_NAME,
+				     "prepared statement \"%s\" does not exist", b->stmt);
+	if (b->portal[0] && portal_find(c, b->portal))
+		return mur_error_set(err, "42P03", "cursor \"%s\" already exists", b->portal);
+	if (b->portal[0] && c->nportals >= PGW_PORTALS_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "too many portals (limit %d)", PGW_PORTALS_MAX);
+	*out = s;
+	return check_bind(c, s, b, err);
+}
+
+/* Create the portal; takes body (the Bind copy) and b's arrays. */
+static pgw_portal *portal_add(pgw_conn *c, pgw_stmt *s, char *body, pgw_bind *b)
+{
+	pgw_portal *p = calloc(1, sizeof *p), *old;
+	char *name = strdup(b->portal);
+	if (!p || !name) {
+		free(p);
+		free(name);
+		return NULL;
+	}
+	if (!b->portal[0] && (old = portal_find(c, "")))
+		pgw_portal_drop(c, old);
+	p->name = name;
+	p->stmt = s;
+	s->refs++;
+	p->body = body;
+	p->bind = *b;
+	p->next = c->portals;
+	c->portals = p;
+	c->nportals++;
+	return p;
+}
+
+static void ext_bind(pgw_conn *c, const char *body, size_t len)
+{
+	char *copy = malloc(len ? len : 1); /* values must outlive the input buffer */
+	pgw_bind b;
+	pgw_stmt *s = NULL;
+	mur_error err;
+	int rc;
+
+	if (!copy) {
+		pgw_conn_oom(c);
+		return;
+	}
+	memcpy(copy, body, len);
+	rc = pgw_bind_decode(copy, len, &b, &err);
+	if (rc == MUR_EPROTO) {
+		pgw_conn_fatal(c, &err);
+	} else if (rc != MUR_OK || bind_lookup(c, &b, &s, &err) != MUR_OK) {
+		pgw_conn_fail(c, &err);
+	} else if (portal_add(c, s, copy, &b)) {
+		pgw_put_empty(&c->out, PGW_BE_BIND_COMPLETE);
+		return; /* the portal owns copy and b */
+	} else {
+		pgw_conn_oom(c);
+	}
+	pgw_bind_free(&b);
+	free(copy);
+}
+
+/* ---- Describe, Execute, Close, Sync ------------------------------------------ */
+
+static void describe_rows(pgw_conn *c, void *estmt, int with_params)
+{
+	int nparams = 0, ncols = 0;
+	const uint32_t *oids = NULL;
+	const pgw_column *cols = NULL;
+	c->ops->describe(estmt, &nparams, &oids, &ncols, &cols);
+	if (with_params)
+		pgw_put_parameter_description(&c->out, nparams, oids);
+	if (ncols > 0)
+		pgw_put_row_description(&c->out, (uint32_t)ncols, cols);
+	else
+		pgw_put_empty(&c->out, PGW_BE_NO_DATA);
+}
+
+static void ext_describe(pgw_conn *c, const char *body, size_t len)
+{
+	char kind;
+	const char *name;
+	mur_error err;
+	if (pgw_target_decode(body, len, &kind, &name, &err) != MUR_OK) {
+		pgw_conn_fatal(c, &err);
+	} else if (kind == 'S') {
+		pgw_stmt *s = stmt_find(c, name);
+		if (s)
+			describe_rows(c, s->estmt, 1);
+		else
+			pgw_conn_failf(c, SQLSTATE_INVALID_SQL_STATEMENT_NAME,
+				       "prepared statement \"%s\" does not exist", name);
+	} else {
+		pgw_portal *p = portal_find(c, name);
+		if (p)
+			describe_rows(c, p->stmt->estmt, 0);
+		else
+			pgw_conn_failf(c, SQLSTATE_INVALID_CURSOR_NAME,
+				       "portal \"%s\" does not exist", name);
+	}
+}
+
+static void ext_execute(pgw_conn *c, const char *body, size_t len)
+{
+	const char *name;
+	int32_t max_rows;
+	mur_error err;
+	pgw_portal *p;
+	if (pgw_execute_decode(body, len, &name, &max_rows, &err) != MUR_OK) {
+		pgw_conn_fatal(c, &err);
+		return;
+	}
+	if (!(p = portal_find(c, name))) {
+		pgw_conn_failf(c, SQLSTATE_INVALID_CURSOR_NAME, "portal \"%s\" does not exist", name);
+		return;
+	}
+	if (p->res) { /* executed before: continue from where it stopped */
+		pgw_portal_send(c, p, max_rows);
+		return;
+	}
+	c->exec_portal = p;
+	c->exec_max_rows = max_rows;
+	pgw_conn_execute(c, PGW_WAIT_EXECUTE, p->stmt->estmt, &p->bind);
+}
+
+static void ext_close(pgw_conn *c, const char *body, size_t len)
+{
+	char kind;
+	const char *name;
+	mur_error err;
+	if (pgw_target_decode(body, len, &kind, &name, &err) != MUR_OK) {
+		pgw_conn_fatal(c, &err);
+		return;
+	}
+	if (kind == 'S') {
+		pgw_stmt *s = stmt_find(c, name);
+		if (s) {
+			portals_drop_all(c, s);
+			stmt_remove(c, s);
+		}
+	} else {
+		pgw_portal *p = portal_find(c, name);
+		if (p)
+			pgw_portal_drop(c, p);
+	}
+	pgw_put_empty(&c->out, PGW_BE_CLOSE_COMPLETE); /* closing nothing is not an error */
+}
+
+void pgw_extended_sync(pgw_conn *c)
+{
+	char st = c->ops->txn_status ? c->ops->txn_status(c->esess) : 'I';
+	c->state = PGW_CONN_READY;
+	if (st == 'I') /* the implicit transaction ended: its portals go with it */
+		portals_drop_all(c, NULL);
+	pgw_conn_ready_for_query(c);
+}
+
+void pgw_extended_message(pgw_conn *c, char type, const char *body, size_t len)
+{
+	mur_error err;
+	c->extended = 1;
+	switch (type) {
+	case PGW_FE_PARSE: ext_parse(c, body, len); break;
+	case PGW_FE_BIND: ext_bind(c, body, len); break;
+	case PGW_FE_DESCRIBE: ext_describe(c, body, len); break;
+	case PGW_FE_EXECUTE: ext_execute(c, body, len); break;
+	case PGW_FE_CLOSE: ext_close(c, body, len); break;
+	case PGW_FE_SYNC:
+	case PGW_FE_FLUSH: /* output is flushed after every feed anyway */
+		if (pgw_empty_decode(len, type, &err) != MUR_OK)
+			pgw_conn_fatal(c, &err);
+		else if (type == PGW_FE_SYNC)
+			pgw_extended_sync(c);
+		break;
+	default: break;
+	}
+}
+
+/* ---- Results --------------------------------------------------------------------- */
+
+/* Size of the DataRow message at p (0 if malformed). */
+static size_t datarow_size(const char *p, size_t left)
+{
+	mur_rd r;
+	uint32_t n;
+	mur_rd_init(&r, p, left);
+	if (mur_rd_u8(&r) != PGW_BE_DATA_ROW)
+		return 0;
+	n = mur_rd_u32(&r);
+	if (!mur_rd_ok(&r) || n < 4 || n - 4 > mur_rd_left(&r))
+		return 0;
+	return (size_t)n + 1;
+}
+
+static void portal_complete(pgw_conn *c, pgw_portal *p, size_t start, uint64_t batch)
+{
+	pgw_result *r = p->res;
+	char tag[sizeof r->tag + 24];
+	r->tag[sizeof r->tag - 1] = '\0';
+	if (start == 0 || strncmp(r->tag, "SELECT", 6) != 0)
+		snprintf(tag, sizeof tag, "%s", r->tag);
+	else /* a resumed portal reports the rows of this Execute, as PostgreSQL does */
+		snprintf(tag, sizeof tag, "SELECT %llu", (unsigned long long)batch);
+	pgw_put_command_complete(&c->out, tag);
+	p->done = 1;
+}
+
+void pgw_portal_send(pgw_conn *c, pgw_portal *p, int32_t max_rows)
+{
+	pgw_result *r = p->res;
+	size_t start = p->row_off, n;
+	uint64_t batch = 0;
+
+	if (r->kind == PGW_RESULT_COMMAND) {
+		portal_complete(c, p, 0, 0);
+		return;
+	}
+	if (r->kind == PGW_RESULT_EMPTY) {
+		pgw_put_empty(&c->out, PGW_BE_EMPTY_QUERY);
+		return;
+	}
+	if (r->kind != PGW_RESULT_ROWS || !mur_buf_ok(&r->rows)) {
+		pgw_conn_failf(c, SQLSTATE_INTERNAL_ERROR, "portal \"%s\" cannot be run", p->name);
+		return;
+	}
+	while (p->row_off < r->rows.len && (max_rows <= 0 || batch < (uint64_t)max_rows)) {
+		n = datarow_size(r->rows.data + p->row_off, r->rows.len - p->row_off);
+		if (n == 0) {
+			pgw_conn_failf(c, SQLSTATE_INTERNAL_ERROR, "malformed row in result");
+			return;
+		}
+		p->row_off += n;
+		batch++;
+	}
+	mur_buf_put(&c->out, r->rows.data + start, p->row_off - start);
+	p->rows_sent += batch;
+	if (p->row_off < r->rows.len)
+		pgw_put_empty(&c->out, PGW_BE_PORTAL_SUSPENDED);
+	else
+		portal_complete(c, p, start, batch);
+}
+
+/* The result of the portal's first Execute, or of the COPY it started. */
+void pgw_extended_on_result(pgw_conn *c, pgw_result *r)
+{
+	pgw_portal *p = c->exec_portal;
+	pgw_conn_send_notices(c, r);
+	if (!p) { /* cannot happen: nothing drops a portal while BUSY */
+		pgw_result_free(r);
+		pgw_conn_failf(c, SQLSTATE_INTERNAL_ERROR, "portal vanished during execution");
+		return;
+	}
+	pgw_result_free(p->res); /* the COPY_IN result after a COPY */
+	p->res = r;
+	if (r->kind == PGW_RESULT_ERROR) {
+		mur_error e = r->err;
+		pgw_portal_drop(c, p);
+		pgw_conn_fail(c, &e);
+	} else if (r->kind == PGW_RESULT_COPY_IN) {
+		pgw_copy_start(c, r); /* exec_portal stays for the COPY's result */
+	} else {
+		c->exec_portal = NULL;
+		pgw_portal_send(c, p, c->exec_max_rows);
+	}
+}

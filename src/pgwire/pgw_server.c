@@ -1,0 +1,356 @@
+/*
+ * pgw_server.c — libuv shell: listener, one pgw_client per TCP connection,
+ * each wrapping a sans-IO pgw_conn.  See pgw_server.h.
+ *
+ * Lifetimes (libuv rules: a handle's memory is reusable only in its close
+ * callback):
+ *   pgw_server  freed when the listener is closed and the last client's
+ *               close callback ran, after pgw_server_close.
+ *   pgw_client  freed in its close callback (client_closed_cb), which
+ *               libuv runs after the callbacks of cancelled writes; the
+ *               pgw_conn is released there with pgw_conn_destroy (it may
+ *               live on until a pending engine callback returns).
+ *   pgw_write   one per uv_write; owns the output bytes; freed in
+ *               write_cb.
+ *
+ * client_sync() is the one place that reconciles a client with its
+ * connection: flush output, close when the protocol closed, start/stop
+ * reading.  It runs after every read, every write completion, and every
+ * wake from the connection (engine callback completed asynchronously).
+ */
+#include "pgwire/pgw_server.h"
+
+#include "common/log.h"
+#include "pgwire/pgw_codec.h"
+#include "pgwire/pgw_conn.h"
+
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pgw_client {
+	uv_tcp_t tcp;
+	pgw_server *srv;
+	pgw_conn *conn;
+	struct pgw_client *prev, *next;
+	size_t queued;      /* bytes in uv_write requests not yet completed */
+	int nwrites;
+	int reading;
+	int closing;
+	int close_after_flush;
+} pgw_client;
+
+typedef struct pgw_write {
+	uv_write_t req;
+	pgw_client *cl;
+	char *data;
+	size_t len;
+} pgw_write;
+
+struct pgw_server {
+	uv_loop_t *loop;
+	uv_tcp_t listener;
+	const pgw_engine_ops *ops;
+	void *engine;
+	pgw_client *clients;
+	size_t nclients;
+	int port;
+	int closing;
+	int listener_closed;
+	char rbuf[PGW_READ_CHUNK];
+};
+
+static void client_sync(pgw_client *cl);
+
+/* ---- Teardown ---------------------------------------------------------------- */
+
+static void server_maybe_free(pgw_server *s)
+{
+	if (s->closing && s->listener_closed && s->nclients == 0)
+		free(s);
+}
+
+static void client_closed_cb(uv_handle_t *h)
+{
+	pgw_client *cl = h->data;
+	pgw_server *s = cl->srv;
+	if (cl->prev)
+		cl->prev->next = cl->next;
+	else
+		s->clients = cl->next;
+	if (cl->next)
+		cl->next->prev = cl->prev;
+	s->nclients--;
+	if (cl->conn)
+		pgw_conn_destroy(cl->conn);
+	free(cl);
+	server_maybe_free(s);
+}
+
+static void client_close(pgw_client *cl)
+{
+	if (cl->closing)
+		return;
+	cl->closing = 1;
+	if (cl->reading)
+		uv_read_stop((uv_stream_t *)&cl->tcp);
+	cl->reading = 0;
+	uv_close((uv_handle_t *)&cl->tcp, client_closed_cb);
+}
+
+/* ---- Writing ------------------------------------------------------------------- */
+
+static void write_cb(uv_write_t *req, int status)
+{
+	pgw_write *w = (pgw_write *)req;
+	pgw_client *cl = w->cl;
+	cl->queued -= w->len;
+	cl->nwrites--;
+	free(w->data);
+	free(w);
+	if (status < 0) {
+		if (status != UV_ECANCELED)
+			MLOG(DEBUG, "pgwire", "write failed: %s", uv_strerror(status));
+		client_close(cl);
+	} else if (cl->close_after_flush && cl->nwrites == 0) {
+		client_close(cl);
+	} else {
+		client_sync(cl); /* drained: maybe read again */
+	}
+}
+
+/* Queue data (malloc'd; ownership passes here) as one uv_write. */
+static int client_write(pgw_client *cl, char *data, size_t len)
+{
+	pgw_write *w = malloc(sizeof *w);
+	uv_buf_t buf = uv_buf_init(data, (unsigned int)len);
+	int rc;
+	if (!w) {
+		free(data);
+		return UV_ENOMEM;
+	}
+	w->cl = cl;
+	w->data = data;
+	w->len = len;
+	rc = uv_write(&w->req, (uv_stream_t *)&cl->tcp, &buf, 1, write_cb);
+	if (rc < 0) { /* the callback will not run */
+		free(data);
+		free(w);
+		return rc;
+	}
+	cl->queued += len;
+	cl->nwrites++;
+	return 0;
+}
+
+/* ---- Reading --------------------------------------------------------------------- */
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	pgw_client *cl = h->data;
+	(void)suggested;
+	*buf = uv_buf_init(cl->srv->rbuf, sizeof cl->srv->rbuf);
+}
+
+static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	pgw_client *cl = stream->data;
+	if (nread > 0) {
+		pgw_conn_feed(cl->conn, buf->base, (size_t)nread);
+		client_sync(cl);
+	} else if (nread < 0) { /* EOF or error: the client is gone */
+		client_close(cl);
+	}
+}
+
+static void client_set_reading(pgw_client *cl, int want)
+{
+	if (want && !cl->reading) {
+		if (uv_read_start((uv_stream_t *)&cl->tcp, alloc_cb, read_cb) == 0)
+			cl->reading = 1;
+		else
+			client_close(cl);
+	} else if (!want && cl->reading) {
+		uv_read_stop((uv_stream_t *)&cl->tcp);
+		cl->reading = 0;
+	}
+}
+
+static void client_sync(pgw_client *cl)
+{
+	size_t len;
+	char *data;
+	if (cl->closing)
+		return;
+	data = pgw_conn_take_output(cl->conn, &len);
+	if (data && client_write(cl, data, len) != 0) {
+		client_close(cl);
+		return;
+	}
+	if (pgw_conn_is_closed(cl->conn)) {
+		client_set_reading(cl, 0);
+		if (cl->nwrites == 0)
+			client_close(cl);
+		else
+			cl->close_after_flush = 1;
+		return;
+	}
+	client_set_reading(cl, pgw_conn_wants_read(cl->conn) && cl->queued < PGW_WRITE_QUEUE_MAX);
+}
+
+static void client_wake(void *arg) { client_sync(arg); }
+
+/* ---- Accepting ---------------------------------------------------------------------- */
+
+/* Past PGW_CONNECTIONS_MAX: a FATAL ErrorResponse, then close. */
+static void client_refuse(pgw_client *cl)
+{
+	mur_buf b;
+	mur_error e;
+	size_t len;
+	char *data;
+	mur_buf_init(&b);
+	mur_error_set(&e, "53300", "sorry, too many clients already");
+	pgw_put_error(&b, "FATAL", &e);
+	data = mur_buf_steal(&b, &len);
+	if (!data || client_write(cl, data, len) != 0 || cl->nwrites == 0)
+		client_close(cl);
+	else
+		cl->close_after_flush = 1;
+}
+
+static void connection_cb(uv_stream_t *listener, int status)
+{
+	pgw_server *s = listener->data;
+	pgw_client *cl;
+	if (status < 0) {
+		MLOG(WARN, "pgwire", "accept failed: %s", uv_strerror(status));
+		return;
+	}
+	cl = calloc(1, sizeof *cl);
+	if (!cl || uv_tcp_init(s->loop, &cl->tcp) != 0) {
+		free(cl);
+		MLOG(WARN, "pgwire", "out of memory accepting a connection");
+		return;
+	}
+	cl->tcp.data = cl;
+	cl->srv = s;
+	cl->next = s->clients;
+	if (s->clients)
+		s->clients->prev = cl;
+	s->clients = cl;
+	s->nclients++;
+	if (uv_accept(listener, (uv_stream_t *)&cl->tcp) != 0) {
+		client_close(cl);
+		return;
+	}
+	uv_tcp_nodelay(&cl->tcp, 1);
+	if (s->nclients > PGW_CONNECTIONS_MAX) {
+		client_refuse(cl);
+		return;
+	}
+	if (pgw_conn_create(s->ops, s->engine, client_wake, cl, &cl->conn) != MUR_OK) {
+		client_close(cl);
+		return;
+	}
+	client_sync(cl);
+}
+
+/* ---- Listener ------------------------------------------------------------------------ */
+
+static void listener_closed_cb(uv_handle_t *h)
+{
+	pgw_server *s = h->data;
+	s->listener_closed = 1;
+	server_maybe_free(s);
+}
+
+/* Resolve host (numeric or name) to a socket address for port. */
+static int resolve(const char *host, int port, struct sockaddr_storage *ss)
+{
+	struct addrinfo hints, *res = NULL;
+	char service[16];
+	int rc;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(service, sizeof service, "%d", port);
+	rc = getaddrinfo(host, service, &hints, &res);
+	if (rc != 0 || !res)
+		return UV_EINVAL;
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int listener_port(uv_tcp_t *t)
+{
+	struct sockaddr_storage ss;
+	int len = sizeof ss;
+	if (uv_tcp_getsockname(t, (struct sockaddr *)&ss, &len) != 0)
+		return -1;
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+int pgw_server_start(uv_loop_t *loop, const char *host, int port, const pgw_engine_ops *ops,
+		     void *engine, pgw_server **out, mur_error *err)
+{
+	struct sockaddr_storage ss;
+	pgw_server *s;
+	int rc;
+
+	if (!host)
+		host = "0.0.0.0";
+	if (port < 0 || port > 65535 || resolve(host, port, &ss) != 0) {
+		mur_error_set(err, SQLSTATE_IO_ERROR, "invalid listen address %s:%d", host, port);
+		return MUR_EIO;
+	}
+	if (!(s = calloc(1, sizeof *s))) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return MUR_ENOMEM;
+	}
+	s->loop = loop;
+	s->ops = ops;
+	s->engine = engine;
+	if ((rc = uv_tcp_init(loop, &s->listener)) != 0) {
+		free(s);
+		mur_error_set(err, SQLSTATE_IO_ERROR, "could not create socket: %s", uv_strerror(rc));
+		return MUR_EIO;
+	}
+	s->listener.data = s;
+	rc = uv_tcp_bind(&s->listener, (const struct sockaddr *)&ss, 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&s->listener, PGW_LISTEN_BACKLOG, connection_cb);
+	if (rc != 0) {
+		mur_error_set(err, SQLSTATE_IO_ERROR, "could not listen on %s:%d: %s", host, port,
+			      uv_strerror(rc));
+		s->closing = 1;
+		uv_close((uv_handle_t *)&s->listener, listener_closed_cb);
+		return MUR_EIO;
+	}
+	s->port = listener_port(&s->listener);
+	MLOG(INFO, "pgwire", "listening on %s:%d", host, s->port);
+	*out = s;
+	return MUR_OK;
+}
+
+int pgw_server_port(const pgw_server *s) { return s->port; }
+
+size_t pgw_server_connections(const pgw_server *s) { return s->nclients; }
+
+void pgw_server_close(pgw_server *s)
+{
+	pgw_client *cl, *next;
+	if (s->closing)
+		return;
+	s->closing = 1;
+	uv_close((uv_handle_t *)&s->listener, listener_closed_cb);
+	for (cl = s->clients; cl; cl = next) {
+		next = cl->next;
+		client_close(cl);
+	}
+}
