@@ -1,0 +1,309 @@
+/*
+ * test_pgwire_server.c — the libuv shell over real TCP: pgw_server on
+ * 127.0.0.1 with an ephemeral port, its loop on a thread, the toy engine
+ * behind it, and blocking client sockets in the test thread.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "pgwire/pgw_codec.h"
+#include "pgwire/pgw_server.h"
+#include "test_pgwire_toy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+typedef struct server_fixture {
+	uv_loop_t loop;
+	uv_async_t stop;
+	pgw_server *srv;
+	toy_engine e;
+	int port;
+	pthread_t thread;
+	int stopped;
+} server_fixture;
+
+static void stop_cb(uv_async_t *a)
+{
+	server_fixture *f = a->data;
+	pgw_server_close(f->srv);
+	uv_close((uv_handle_t *)a, NULL);
+}
+
+static void *loop_main(void *arg)
+{
+	server_fixture *f = arg;
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	return NULL;
+}
+
+static int setup(void **state)
+{
+	server_fixture *f = calloc(1, sizeof *f);
+	mur_error err;
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	assert_int_equal(pgw_server_start(&f->loop, "127.0.0.1", 0, &toy_ops, &f->e, &f->srv, &err),
+			 MUR_OK);
+	f->port = pgw_server_port(f->srv);
+	assert_true(f->port > 0);
+	uv_async_init(&f->loop, &f->stop, stop_cb);
+	f->stop.data = f;
+	assert_int_equal(pthread_create(&f->thread, NULL, loop_main, f), 0);
+	*state = f;
+	return 0;
+}
+
+/* Close the server from its loop thread and wait for the loop to drain. */
+static void stop_server(server_fixture *f)
+{
+	if (f->stopped)
+		return;
+	f->stopped = 1;
+	uv_async_send(&f->stop);
+	pthread_join(f->thread, NULL);
+}
+
+static int teardown(void **state)
+{
+	server_fixture *f = *state;
+	stop_server(f);
+	assert_int_equal(uv_loop_close(&f->loop), 0); /* every handle was closed */
+	assert_int_equal(f->e.sessions_closed, f->e.sessions_open);
+	assert_int_equal(f->e.stmts_live, 0);
+	free(f);
+	return 0;
+}
+
+static int connect_to(int port)
+{
+	struct sockaddr_in sa;
+	struct timeval tv = {.tv_sec = 5};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	return fd;
+}
+
+static void send_buf(int fd, mur_buf *b)
+{
+	size_t off = 0;
+	while (off < b->len) {
+		ssize_t n = write(fd, b->data + off, b->len - off);
+		assert_true(n > 0);
+		off += (size_t)n;
+	}
+	mur_buf_reset(b);
+}
+
+static int read_full(int fd, char *p, size_t n)
+{
+	size_t off = 0;
+	while (off < n) {
+		ssize_t k = read(fd, p + off, n - off);
+		if (k <= 0)
+			return -1;
+		off += (size_t)k;
+	}
+	return 0;
+}
+
+/* Read messages until ReadyForQuery or EOF; returns their types in types
+ * (one char each, '!' appended on EOF).  The last ErrorResponse's SQLSTATE
+ * goes to sqlstate when given. */
+static void read_until_ready(int fd, char *types, size_t cap, char *sqlstate)
+{
+	size_t n = 0;
+	for (;;) {
+		char hdr[5], *body;
+		uint32_t len;
+		if (read_full(fd, hdr, 5) != 0) {
+			types[n++] = '!';
+			break;
+		}
+		len = ((uint32_t)(uint8_t)hdr[1] << 24) | ((uint32_t)(uint8_t)hdr[2] << 16) |
+		      ((uint32_t)(uint8_t)hdr[3] << 8) | (uint8_t)hdr[4];
+		assert_true(len >= 4 && len < 64 * 1024 * 1024);
+		body = malloc(len - 4 + 1);
+		assert_int_equal(read_full(fd, body, len - 4), 0);
+		if (hdr[0] == 'E' && sqlstate) {
+			for (char *p = body; *p; p += strlen(p) + 1)
+				if (*p == 'C')
+					snprintf(sqlstate, 6, "%s", p + 1);
+		}
+		free(body);
+		if (n + 2 < cap)
+			types[n++] = hdr[0];
+		if (hdr[0] == 'Z')
+			break;
+	}
+	types[n] = '\0';
+}
+
+static void handshake(int fd)
+{
+	mur_buf b;
+	char types[64];
+	mur_buf_init(&b);
+	fe_startup(&b, "alice", "db");
+	send_buf(fd, &b);
+	read_until_ready(fd, types, sizeof types, NULL);
+	assert_string_equal(types, "RSSSSSSSSSSSKZ");
+	mur_buf_free(&b);
+}
+
+static void query(int fd, const char *sql, const char *expect)
+{
+	mur_buf b;
+	char types[256];
+	mur_buf_init(&b);
+	fe_query(&b, sql);
+	send_buf(fd, &b);
+	read_until_ready(fd, types, sizeof types, NULL);
+	assert_string_equal(types, expect);
+	mur_buf_free(&b);
+}
+
+static void test_handshake_and_query(void **state)
+{
+	server_fixture *f = *state;
+	int fd = connect_to(f->port);
+	handshake(fd);
+	query(fd, "select 3", "TDDDCZ");
+	query(fd, "bad", "EZ");
+	query(fd, "select 1; select 2", "TDCTDDCZ");
+	close(fd);
+}
+
+static void test_ssl_request_over_tcp(void **state)
+{
+	server_fixture *f = *state;
+	int fd = connect_to(f->port);
+	mur_buf b;
+	char c;
+	mur_buf_init(&b);
+	fe_request(&b, PGW_SSL_REQUEST_CODE);
+	send_buf(fd, &b);
+	assert_int_equal(read_full(fd, &c, 1), 0);
+	assert_int_equal(c, 'N');
+	handshake(fd);
+	query(fd, "select 1", "TDCZ");
+	mur_buf_free(&b);
+	close(fd);
+}
+
+static void test_garbage_isolated(void **state)
+{
+	server_fixture *f = *state;
+	int good = connect_to(f->port), bad = connect_to(f->port), big = connect_to(f->port);
+	char types[64], sqlstate[6] = "";
+	mur_buf b;
+	mur_buf_init(&b);
+	handshake(good);
+	handshake(bad);
+	handshake(big);
+
+	mur_buf_put(&b, "\x01garbage garbage garbage", 24);
+	send_buf(bad, &b);
+	read_until_ready(bad, types, sizeof types, sqlstate);
+	assert_string_equal(types, "E!"); /* FATAL, then the server hangs up */
+	assert_string_equal(sqlstate, "08P01");
+
+	mur_buf_put_u8(&b, 'Q');
+	mur_buf_put_u32(&b, 0x7fffffff); /* oversized */
+	send_buf(big, &b);
+	read_until_ready(big, types, sizeof types, sqlstate);
+	assert_string_equal(types, "E!");
+	assert_string_equal(sqlstate, "08P01");
+
+	query(good, "select 2", "TDDCZ");
+	int again = connect_to(f->port);
+	handshake(again);
+	query(again, "select 1", "TDCZ");
+	close(again);
+	close(good);
+	close(bad);
+	close(big);
+	mur_buf_free(&b);
+}
+
+static void test_large_result_and_pipelining(void **state)
+{
+	server_fixture *f = *state;
+	int fd = connect_to(f->port);
+	mur_buf b;
+	char types[256];
+	handshake(fd);
+	/* ~2 MB of DataRows in one result */
+	mur_buf_init(&b);
+	fe_query(&b, "select 200000");
+	send_buf(fd, &b);
+	{
+		uint64_t rows = 0;
+		char hdr[5];
+		for (;;) {
+			uint32_t len;
+			char *body;
+			assert_int_equal(read_full(fd, hdr, 5), 0);
+			len = ((uint32_t)(uint8_t)hdr[1] << 24) | ((uint32_t)(uint8_t)hdr[2] << 16) |
+			      ((uint32_t)(uint8_t)hdr[3] << 8) | (uint8_t)hdr[4];
+			body = malloc(len);
+			assert_int_equal(read_full(fd, body, len - 4), 0);
+			free(body);
+			rows += hdr[0] == 'D';
+			if (hdr[0] == 'Z')
+				break;
+		}
+		assert_int_equal(rows, 200000);
+	}
+	/* many queries in one write */
+	for (int i = 0; i < 100; i++)
+		fe_query(&b, "select 1");
+	send_buf(fd, &b);
+	for (int i = 0; i < 100; i++) {
+		read_until_ready(fd, types, sizeof types, NULL);
+		assert_string_equal(types, "TDCZ");
+	}
+	mur_buf_free(&b);
+	close(fd);
+}
+
+static void test_close_with_open_connections(void **state)
+{
+	server_fixture *f = *state;
+	int a = connect_to(f->port), b = connect_to(f->port);
+	char types[8];
+	handshake(a);
+	handshake(b);
+	stop_server(f); /* both still connected */
+	read_until_ready(a, types, sizeof types, NULL);
+	assert_string_equal(types, "!");
+	assert_int_equal(f->e.sessions_closed, 2);
+	close(a);
+	close(b);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_handshake_and_query),
+		T(test_ssl_request_over_tcp),
+		T(test_garbage_isolated),
+		T(test_large_result_and_pipelining),
+		T(test_close_with_open_connections),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
