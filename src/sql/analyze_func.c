@@ -1,0 +1,341 @@
+/*
+ * analyze_func.c — function calls: aggregates and the scalar functions
+ * murphy supports, with PostgreSQL's argument and result types.
+ *
+ * Scalar functions are table-driven (fn_defs): each entry names the
+ * argument kinds it accepts, how the result type is derived, and the
+ * SQLite function that implements it (a built-in where SQLite's semantics
+ * match PostgreSQL's, else a mur_* function from sqlfn.c).  Aggregates
+ * become SE_AGG nodes; plan_select.c decides where they run.
+ */
+#include "sql/sqlInt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define FN_HINT "No function matches the given name and argument types. You might need to add explicit type casts."
+
+/* Argument kinds: S text, N any numeric, I integer, T timestamp-ish (date
+ * promoted to timestamp), A anything (converted to text for concat). */
+/* Result rules: */
+enum {
+	R_TEXT = 1, R_INT4, R_FLOAT8, R_SAME,  /* R_SAME: type of argument 0 */
+	R_ROUND,                               /* int → float8, else same */
+	R_NUMERIC_IF,                          /* numeric if any numeric arg and no float, else float8 */
+	R_TS,                                  /* timestamp type of argument 1 */
+	R_NUMERIC, R_TSTZ, R_DATE,
+};
+
+typedef struct fn_def {
+	const char *name;
+	int minargs, maxargs;
+	const char *kinds; /* one letter per argument; the last repeats */
+	int result;
+	const char *sqlite;
+} fn_def;
+
+static const fn_def fn_defs[] = {
+	{"lower", 1, 1, "S", R_TEXT, "lower"},
+	{"upper", 1, 1, "S", R_TEXT, "upper"},
+	{"length", 1, 1, "S", R_INT4, "length"},
+	{"char_length", 1, 1, "S", R_INT4, "length"},
+	{"character_length", 1, 1, "S", R_INT4, "length"},
+	{"substr", 2, 3, "SII", R_TEXT, "mur_substr"},
+	{"substring", 2, 3, "SII", R_TEXT, "mur_substr"},
+	{"btrim", 1, 2, "SS", R_TEXT, "trim"},
+	{"ltrim", 1, 2, "SS", R_TEXT, "ltrim"},
+	{"rtrim", 1, 2, "SS", R_TEXT, "rtrim"},
+	{"replace", 3, 3, "SSS", R_TEXT, "replace"},
+	{"concat", 1, SQL_ARGS_MAX, "A", R_TEXT, "mur_concat"},
+	{"position", 2, 2, "SS", R_INT4, "instr"},
+	{"strpos", 2, 2, "SS", R_INT4, "instr"},
+	{"left", 2, 2, "SI", R_TEXT, "mur_left"},
+	{"right", 2, 2, "SI", R_TEXT, "mur_right"},
+	{"abs", 1, 1, "N", R_SAME, "mur_abs"},
+	{"round", 1, 1, "N", R_ROUND, "mur_round"},
+	{"round", 2, 2, "NI", R_NUMERIC, "mur_round"},
+	{"ceil", 1, 1, "N", R_ROUND, "mur_ceil"},
+	{"ceiling", 1, 1, "N", R_ROUND, "mur_ceil"},
+	{"floor", 1, 1, "N", R_ROUND, "mur_floor"},
+	{"trunc", 1, 1, "N", R_ROUND, "mur_trunc"},
+	{"trunc", 2, 2, "NI", R_NUMERIC, "mur_trunc"},
+	{"power", 2, 2, "NN", R_NUMERIC_IF, "mur_power"},
+	{"pow", 2, 2, "NN", R_NUMERIC_IF, "mur_power"},
+	{"sqrt", 1, 1, "N", R_NUMERIC_IF, "mur_sqrt"},
+	{"now", 0, 0, "", R_TSTZ, "mur_now"},
+	{"transaction_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
+	{"statement_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
+	{"clock_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
+	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
+	{"date_part", 2, 2, "ST", R_FLOAT8, "mur_extract"},
+	{"extract", 2, 2, "ST", R_NUMERIC, "mur_extract"},
+	{"random", 0, 0, "", R_FLOAT8, "mur_random"},
+};
+
+static const char *fn_name(PgQuery__FuncCall *f)
+{
+	PgQuery__Node *n = f->funcname[f->n_funcname - 1];
+	return n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : "";
+}
+
+static sql_expr *no_function(sql_ctx *c, const char *name, sql_expr **args, int n, int loc)
+{
+	char sig[256] = "";
+	size_t len = 0;
+	for (int i = 0; i < n && len < sizeof sig - 40; i++)
+		len += (size_t)snprintf(sig + len, sizeof sig - len, "%s%s", i ? ", " : "",
+					sql_type_name(args[i]->type));
+	sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, loc, "function %s(%s) does not exist", name, sig);
+	mur_error_hint(c->err, FN_HINT);
+	return NULL;
+}
+
+/* Convert argument a to the kind k; NULL (no error set) when impossible. */
+static sql_expr *fit_arg(sql_ctx *c, sql_expr *a, char k)
+{
+	mur_type t = a->type;
+	switch (k) {
+	case 'S':
+		if (t == MT_UNKNOWN || mur_type_is_text(t))
+			return sql_coerce(c, a, MT_TEXT, NULL);
+		return NULL;
+	case 'N':
+		if (t == MT_UNKNOWN)
+			return sql_coerce(c, a, MT_NUMERIC, NULL);
+		return mur_type_is_numeric(t) ? a : NULL;
+	case 'I':
+		if (t == MT_UNKNOWN)
+			return sql_coerce(c, a, MT_INT4, NULL);
+		return mur_type_is_integer(t) ? a : NULL;
+	case 'T':
+		if (t == MT_UNKNOWN)
+			return sql_coerce(c, a, MT_TIMESTAMP, NULL);
+		if (t == MT_DATE)
+			return sql_make_cast(c, a, MT_TIMESTAMP, a->loc);
+		return (t == MT_TIMESTAMP || t == MT_TIMESTAMPTZ) ? a : NULL;
+	default: /* 'A' */
+		return sql_make_cast(c, sql_resolve_unknown(c, a), MT_TEXT, a->loc);
+	}
+}
+
+static mur_type result_type(const fn_def *d, sql_expr **args, int n)
+{
+	int any_num = 0, any_float = 0;
+	switch (d->result) {
+	case R_TEXT: return MT_TEXT;
+	case R_INT4: return MT_INT4;
+	case R_FLOAT8: return MT_FLOAT8;
+	case R_NUMERIC: return MT_NUMERIC;
+	case R_TSTZ: return MT_TIMESTAMPTZ;
+	case R_DATE: return MT_DATE;
+	case R_SAME: return args[0]->type;
+	case R_TS: return args[1]->type;
+	case R_ROUND: return mur_type_is_integer(args[0]->type) ? MT_FLOAT8 : args[0]->type;
+	default:
+		for (int i = 0; i < n; i++) {
+			any_num |= args[i]->type == MT_NUMERIC;
+			any_float |= args[i]->type == MT_FLOAT4 || args[i]->type == MT_FLOAT8;
+		}
+		return (any_num && !any_float) ? MT_NUMERIC : MT_FLOAT8;
+	}
+}
+
+/* Try one definition; 1 matched (*out set or error), 0 not applicable. */
+static int try_def(sql_ctx *c, const fn_def *d, sql_expr **args, int n, int loc, sql_expr **out)
+{
+	sql_expr *fitted[SQL_ARGS_MAX], *e;
+	if (n < d->minargs || n > d->maxargs)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		size_t kl = strlen(d->kinds);
+		char k = d->kinds[(size_t)i < kl ? (size_t)i : kl - 1];
+		if (!(fitted[i] = fit_arg(c, args[i], k)))
+			return mur_error_is_set(c->err) ? (*out = NULL, 1) : 0;
+	}
+	e = sql_expr_new(c, SE_CALL, result_type(d, fitted, n), loc);
+	if (!e || !(e->args = sql_alloc(c, sizeof(sql_expr *) * (size_t)(n ? n : 1)))) {
+		*out = NULL;
+		return 1;
+	}
+	e->op = d->sqlite;
+	e->nargs = n;
+	memcpy(e->args, fitted, sizeof(sql_expr *) * (size_t)n);
+	*out = e;
+	return 1;
+}
+
+static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, int loc)
+{
+	sql_expr *out = NULL;
+	int named = 0;
+	if (!strcmp(name, "mod") && n == 2) {
+		mur_type t;
+		if (args[0]->type == MT_UNKNOWN)
+			args[0] = sql_coerce(c, args[0], MT_INT4, NULL);
+		if (args[1]->type == MT_UNKNOWN)
+			args[1] = sql_coerce(c, args[1], MT_INT4, NULL);
+		if (!args[0] || !args[1])
+			return NULL;
+		t = sql_type_arith(args[0]->type, args[1]->type);
+		if (t == MT_UNKNOWN || t == MT_FLOAT4 || t == MT_FLOAT8)
+			return no_function(c, name, args, n, loc);
+		return sql_make_call(c, "mur_mod", t, loc, 2, args[0], args[1]);
+	}
+	if (!strcmp(name, "version") && n == 0)
+		return sql_make_const_text(c, "PostgreSQL 15.1 (murphy)");
+	if (!strcmp(name, "current_database") && n == 0)
+		return sql_make_const_text(c, "murphy");
+	for (size_t i = 0; i < sizeof fn_defs / sizeof fn_defs[0]; i++) {
+		if (strcmp(fn_defs[i].name, name))
+			continue;
+		named = 1;
+		if (try_def(c, &fn_defs[i], args, n, loc, &out))
+			return out;
+	}
+	(void)named;
+	return no_function(c, name, args, n, loc);
+}
+
+/* ---- aggregates ---- */
+
+static int agg_kind(const char *name)
+{
+	static const struct { const char *name; int fn; } aggs[] = {
+		{"count", SQL_AGG_COUNT}, {"sum", SQL_AGG_SUM},       {"min", SQL_AGG_MIN},
+		{"max", SQL_AGG_MAX},     {"avg", SQL_AGG_AVG},       {"bool_and", SQL_AGG_BOOL_AND},
+		{"every", SQL_AGG_BOOL_AND}, {"bool_or", SQL_AGG_BOOL_OR},
+	};
+	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
+		if (!strcmp(aggs[i].name, name))
+			return aggs[i].fn;
+	return 0;
+}
+
+static mur_type agg_type(int fn, mur_type t)
+{
+	switch (fn) {
+	case SQL_AGG_COUNT: case SQL_AGG_COUNT_STAR: return MT_INT8;
+	case SQL_AGG_SUM:
+		if (t == MT_INT2 || t == MT_INT4)
+			return MT_INT8;
+		if (t == MT_INT8 || t == MT_NUMERIC)
+			return MT_NUMERIC;
+		return (t == MT_FLOAT4 || t == MT_FLOAT8) ? t : MT_UNKNOWN;
+	case SQL_AGG_AVG:
+		if (mur_type_is_integer(t) || t == MT_NUMERIC)
+			return MT_NUMERIC;
+		return (t == MT_FLOAT4 || t == MT_FLOAT8) ? MT_FLOAT8 : MT_UNKNOWN;
+	case SQL_AGG_MIN: case SQL_AGG_MAX:
+		return (t == MT_BOOL || t == MT_BYTEA) ? MT_UNKNOWN : t;
+	default: return t == MT_BOOL ? MT_BOOL : MT_UNKNOWN;
+	}
+}
+
+static int agg_check_context(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	if (f->over)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy does not support window functions yet");
+	if (!c->agg_ok)
+		return sql_err(c, SQLSTATE_GROUPING_ERROR, f->location,
+			       "aggregate functions are not allowed in %s",
+			       c->agg_where ? c->agg_where : "this context");
+	if (c->in_agg)
+		return sql_err(c, SQLSTATE_GROUPING_ERROR, f->location,
+			       "aggregate function calls cannot be nested");
+	if (f->agg_filter)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy does not support FILTER yet");
+	if (f->n_agg_order || f->agg_within_group)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy does not support ordered aggregates yet");
+	return MUR_OK;
+}
+
+static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name)
+{
+	sql_expr *e, *arg = NULL;
+	mur_type t;
+	if (agg_check_context(c, f) != MUR_OK)
+		return NULL;
+	if (f->agg_star) {
+		if (fn != SQL_AGG_COUNT)
+			return (sql_err(c, SQLSTATE_SYNTAX_ERROR, f->location,
+					"%s(*) must be used to call a parameterless aggregate function", name), NULL);
+		fn = SQL_AGG_COUNT_STAR;
+	} else {
+		if (f->n_args != 1)
+			return (sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+					"murphy supports %s with one argument only", name), NULL);
+		c->in_agg = 1;
+		arg = sql_analyze_expr(c, f->args[0]);
+		c->in_agg = 0;
+		if (!arg || !(arg = sql_resolve_unknown(c, arg)))
+			return NULL;
+	}
+	t = agg_type(fn, arg ? arg->type : MT_UNKNOWN);
+	if (t == MT_UNKNOWN)
+		return no_function(c, name, &arg, 1, f->location);
+	if (f->agg_distinct && fn != SQL_AGG_COUNT && fn != SQL_AGG_MIN && fn != SQL_AGG_MAX)
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy does not support %s(DISTINCT ...) yet", name), NULL);
+	e = sql_expr_new(c, SE_AGG, t, f->location);
+	if (!e || (arg && !(e->args = sql_alloc(c, sizeof(sql_expr *)))))
+		return NULL;
+	e->agg = fn;
+	e->distinct = f->agg_distinct && fn == SQL_AGG_COUNT;
+	e->nargs = arg ? 1 : 0;
+	if (arg)
+		e->args[0] = arg;
+	c->seen_agg = 1;
+	return e;
+}
+
+sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	const char *name = fn_name(f);
+	sql_expr *args[SQL_ARGS_MAX];
+	int fn = agg_kind(name);
+	if (fn)
+		return aggregate(c, f, fn, name);
+	if (f->over)
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy does not support window functions yet"), NULL);
+	if (f->agg_star || f->agg_distinct)
+		return (sql_err(c, "42809", f->location,
+				"%s is not an aggregate function", name), NULL);
+	if (f->n_args > SQL_ARGS_MAX)
+		return (sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, f->location,
+				"cannot pass more than %d arguments to a function", SQL_ARGS_MAX), NULL);
+	for (size_t i = 0; i < f->n_args; i++)
+		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
+			return NULL;
+	return scalar(c, name, args, (int)f->n_args, f->location);
+}
+
+sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f)
+{
+	switch (f->op) {
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE:
+		return sql_make_call(c, "mur_current_date", MT_DATE, f->location, 0);
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP_N:
+		return sql_make_call(c, "mur_now", MT_TIMESTAMPTZ, f->location, 0);
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N:
+		return sql_make_call(c, "mur_now", MT_TIMESTAMP, f->location, 0);
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_USER:
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER:
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER:
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_ROLE:
+		return sql_make_const_text(c, "murphy");
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA:
+		return sql_make_const_text(c, "public");
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG:
+		return sql_make_const_text(c, "murphy");
+	default:
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			"murphy does not support the time type yet");
+		return NULL;
+	}
+}

@@ -1,0 +1,472 @@
+/*
+ * analyze_select.c — SelectStmt → sql_query: FROM (tables, aliases, inner
+ * and left joins), select list (with '*' expansion and PostgreSQL's output
+ * names), WHERE, GROUP BY (expressions, positions, aliases), HAVING, ORDER
+ * BY (positions, aliases, expressions), LIMIT/OFFSET and DISTINCT.
+ *
+ * The result is independent of distribution: plan_select.c decides where
+ * each part runs.  Constructs murphy does not run are rejected here with
+ * 0A000 naming the construct.
+ */
+#include "sql/sqlInt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int unsupported(sql_ctx *c, const char *what, int loc)
+{
+	return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc, "murphy does not support %s yet",
+		       what);
+}
+
+int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s)
+{
+	if (s->with_clause)
+		return unsupported(c, "WITH (common table expressions)", s->with_clause->location);
+	switch (s->op) {
+	case PG_QUERY__SET_OPERATION__SETOP_UNION: return unsupported(c, "UNION", -1);
+	case PG_QUERY__SET_OPERATION__SETOP_INTERSECT: return unsupported(c, "INTERSECT", -1);
+	case PG_QUERY__SET_OPERATION__SETOP_EXCEPT: return unsupported(c, "EXCEPT", -1);
+	default: break;
+	}
+	if (s->n_values_lists)
+		return unsupported(c, "VALUES lists outside INSERT", -1);
+	if (s->n_window_clause)
+		return unsupported(c, "window functions", -1);
+	if (s->n_locking_clause)
+		return unsupported(c, "SELECT ... FOR UPDATE/SHARE", -1);
+	if (s->into_clause)
+		return unsupported(c, "SELECT INTO", -1);
+	if (s->n_distinct_clause && s->distinct_clause[0]->node_case != PG_QUERY__NODE__NODE__NOT_SET)
+		return unsupported(c, "DISTINCT ON", -1);
+	if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
+		return unsupported(c, "FETCH ... WITH TIES", -1);
+	return MUR_OK;
+}
+
+/* ---- FROM ---- */
+
+const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv)
+{
+	const char *schema = (rv->schemaname && *rv->schemaname) ? rv->schemaname : NULL;
+	const cat_table *t = c->cat ? cat_table_lookup(c->cat, schema, rv->relname) : NULL;
+	if (!t) {
+		if (schema)
+			sql_err(c, SQLSTATE_UNDEFINED_TABLE, rv->location,
+				"relation \"%s.%s\" does not exist", schema, rv->relname);
+		else
+			sql_err(c, SQLSTATE_UNDEFINED_TABLE, rv->location,
+				"relation \"%s\" does not exist", rv->relname);
+	}
+	return t;
+}
+
+int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
+{
+	const cat_table *t = sql_lookup_table(c, rv);
+	sql_rte *r;
+	const char *alias;
+	if (!t)
+		return MUR_ERR;
+	if (q->nrte >= PLAN_TABLES_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, rv->location,
+			       "murphy joins at most %d tables", PLAN_TABLES_MAX);
+	alias = (rv->alias && rv->alias->aliasname) ? rv->alias->aliasname : t->name;
+	for (int i = 0; i < q->nrte; i++)
+		if (!strcmp(q->rtes[i].alias, alias))
+			return sql_err(c, "42712", rv->location,
+				       "table name \"%s\" specified more than once", alias);
+	r = &q->rtes[q->nrte++];
+	r->table = t;
+	r->loc = rv->location;
+	snprintf(r->alias, sizeof r->alias, "%s", alias);
+	return MUR_OK;
+}
+
+static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n);
+
+static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
+{
+	sql_rte *r;
+	if (j->jointype != PG_QUERY__JOIN_TYPE__JOIN_INNER &&
+	    j->jointype != PG_QUERY__JOIN_TYPE__JOIN_LEFT)
+		return unsupported(c, j->jointype == PG_QUERY__JOIN_TYPE__JOIN_RIGHT ? "RIGHT JOIN"
+								  : "FULL JOIN", -1);
+	if (j->is_natural || j->n_using_clause)
+		return unsupported(c, "JOIN ... USING / NATURAL JOIN", -1);
+	if (from_item(c, q, j->larg) != MUR_OK)
+		return MUR_ERR;
+	if (j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+		return unsupported(c, "nested joins on the right-hand side", -1);
+	if (sql_analyze_from_table(c, q, j->rarg->range_var) != MUR_OK)
+		return MUR_ERR;
+	r = &q->rtes[q->nrte - 1];
+	r->join_left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
+	if (j->quals) {
+		sql_expr *on;
+		c->agg_ok = 0;
+		c->agg_where = "JOIN conditions";
+		on = sql_analyze_expr(c, j->quals);
+		if (!on || !(on = sql_coerce(c, on, MT_BOOL, NULL)))
+			return MUR_ERR;
+		if (on->type != MT_BOOL)
+			return sql_err(c, SQLSTATE_DATATYPE_MISMATCH, on->loc,
+				       "argument of JOIN/ON must be type boolean, not type %s",
+				       sql_type_name(on->type));
+		r->on = on;
+	} else {
+		r->on = sql_make_const_int(c, 1, MT_BOOL); /* CROSS JOIN */
+	}
+	return MUR_OK;
+}
+
+static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
+{
+	switch (n->node_case) {
+	case PG_QUERY__NODE__NODE_RANGE_VAR: return sql_analyze_from_table(c, q, n->range_var);
+	case PG_QUERY__NODE__NODE_JOIN_EXPR: return join_item(c, q, n->join_expr);
+	case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: return unsupported(c, "subqueries in FROM", -1);
+	case PG_QUERY__NODE__NODE_RANGE_FUNCTION: return unsupported(c, "functions in FROM", -1);
+	default: return unsupported(c, "this FROM item", -1);
+	}
+}
+
+static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
+{
+	int nvirtual = 0;
+	for (size_t i = 0; i < s->n_from_clause; i++)
+		if (from_item(c, q, s->from_clause[i]) != MUR_OK)
+			return MUR_ERR;
+	for (int i = 0; i < q->nrte; i++)
+		nvirtual += q->rtes[i].table->kind == CAT_TABLE_VIRTUAL;
+	if (nvirtual && nvirtual != q->nrte)
+		return unsupported(c, "joining murphy.* catalog tables with distributed tables", -1);
+	q->is_virtual = nvirtual == q->nrte;
+	return MUR_OK;
+}
+
+/* ---- select list ---- */
+
+static int add_target(sql_ctx *c, sql_query *q, sql_expr *e, const char *name, int loc)
+{
+	sql_target *t;
+	if (q->ntarget >= SQL_TARGETS_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, loc,
+			       "target lists can have at most %d entries", SQL_TARGETS_MAX);
+	t = &q->targets[q->ntarget++];
+	t->e = e;
+	t->loc = loc;
+	snprintf(t->name, sizeof t->name, "%s", name);
+	return MUR_OK;
+}
+
+static int expand_star(sql_ctx *c, sql_query *q, PgQuery__ColumnRef *r)
+{
+	const char *only = NULL;
+	int found = 0;
+	if (r->n_fields == 2 && r->fields[0]->node_case == PG_QUERY__NODE__NODE_STRING)
+		only = r->fields[0]->string->sval;
+	if (q->nrte == 0)
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, r->location,
+			       "SELECT * with no tables specified is not valid");
+	for (int i = 0; i < q->nrte; i++) {
+		const cat_table *t = q->rtes[i].table;
+		if (only && strcmp(only, q->rtes[i].alias))
+			continue;
+		found = 1;
+		for (int k = 0; k < t->ncols; k++) {
+			sql_expr *e;
+			if (t->cols[k].hidden)
+				continue;
+			e = sql_expr_new(c, SE_COLUMN, t->cols[k].type, r->location);
+			if (!e)
+				return MUR_ERR;
+			e->rte = i;
+			e->col = k;
+			e->typmod = t->cols[k].typmod;
+			if (add_target(c, q, e, t->cols[k].name, r->location) != MUR_OK)
+				return MUR_ERR;
+		}
+	}
+	if (!found)
+		return sql_err(c, SQLSTATE_UNDEFINED_TABLE, r->location,
+			       "missing FROM-clause entry for table \"%s\"", only);
+	return MUR_OK;
+}
+
+static int is_star(PgQuery__Node *n)
+{
+	return n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+	       n->column_ref->fields[n->column_ref->n_fields - 1]->node_case ==
+		       PG_QUERY__NODE__NODE_A_STAR;
+}
+
+static int analyze_targets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
+{
+	q->targets = sql_alloc(c, sizeof(sql_target) * SQL_TARGETS_MAX);
+	if (!q->targets)
+		return MUR_ERR;
+	c->agg_ok = 1;
+	for (size_t i = 0; i < s->n_target_list; i++) {
+		PgQuery__ResTarget *rt = s->target_list[i]->res_target;
+		sql_expr *e;
+		if (is_star(rt->val)) {
+			if (expand_star(c, q, rt->val->column_ref) != MUR_OK)
+				return MUR_ERR;
+			continue;
+		}
+		e = sql_analyze_expr(c, rt->val);
+		if (!e || !(e = sql_resolve_unknown(c, e)))
+			return MUR_ERR;
+		if (add_target(c, q, e, (rt->name && *rt->name) ? rt->name : sql_colname(rt->val),
+			       rt->location) != MUR_OK)
+			return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+/* ---- GROUP BY / ORDER BY ---- */
+
+static int position_ref(PgQuery__Node *n)
+{
+	if (n->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+	    n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
+		return n->a_const->ival->ival;
+	return 0;
+}
+
+static const char *bare_name(PgQuery__Node *n)
+{
+	if (n->node_case != PG_QUERY__NODE__NODE_COLUMN_REF || n->column_ref->n_fields != 1 ||
+	    n->column_ref->fields[0]->node_case != PG_QUERY__NODE__NODE_STRING)
+		return NULL;
+	return n->column_ref->fields[0]->string->sval;
+}
+
+static int name_in_from(const sql_query *q, const char *name)
+{
+	for (int i = 0; i < q->nrte; i++)
+		if (cat_column_index(q->rtes[i].table, name) >= 0)
+			return 1;
+	return 0;
+}
+
+static int target_by_name(sql_ctx *c, const sql_query *q, const char *name, int loc)
+{
+	int found = -1;
+	for (int i = 0; i < q->ntarget; i++) {
+		if (strcmp(q->targets[i].name, name))
+			continue;
+		if (found >= 0 && !sql_expr_equal(q->targets[found].e, q->targets[i].e))
+			return sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, loc,
+				       "ORDER BY \"%s\" is ambiguous", name), -2;
+		if (found < 0)
+			found = i;
+	}
+	return found;
+}
+
+static sql_expr *group_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
+{
+	int pos = position_ref(n);
+	const char *name = bare_name(n);
+	if (pos) {
+		if (pos < 1 || pos > q->ntarget) {
+			sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE, n->a_const->location,
+				"GROUP BY position %d is not in select list", pos);
+			return NULL;
+		}
+		if (sql_expr_has_agg(q->targets[pos - 1].e)) {
+			sql_err(c, SQLSTATE_GROUPING_ERROR, n->a_const->location,
+				"aggregate functions are not allowed in GROUP BY");
+			return NULL;
+		}
+		return q->targets[pos - 1].e;
+	}
+	if (name && !name_in_from(q, name)) {
+		int t = target_by_name(c, q, name, n->column_ref->location);
+		if (t >= 0 && !sql_expr_has_agg(q->targets[t].e))
+			return q->targets[t].e;
+	}
+	c->agg_ok = 0;
+	c->agg_where = "GROUP BY";
+	return sql_resolve_unknown(c, sql_analyze_expr(c, n));
+}
+
+static int analyze_group(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
+{
+	if (s->n_group_clause > SQL_GROUP_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+			       "murphy supports at most %d GROUP BY expressions", SQL_GROUP_MAX);
+	for (size_t i = 0; i < s->n_group_clause; i++) {
+		PgQuery__Node *n = s->group_clause[i];
+		sql_expr *e;
+		if (n->node_case == PG_QUERY__NODE__NODE_GROUPING_SET)
+			return unsupported(c, "GROUPING SETS, ROLLUP and CUBE",
+					   n->grouping_set->location);
+		if (!(e = group_item(c, q, n)))
+			return MUR_ERR;
+		q->group[q->ngroup++] = e;
+	}
+	return MUR_OK;
+}
+
+static int sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sort *out)
+{
+	int pos = position_ref(sb->node), t = -1;
+	const char *name = bare_name(sb->node);
+	if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
+		return unsupported(c, "ORDER BY ... USING", sb->location);
+	out->desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+	out->nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+			   (out->desc && sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST);
+	if (pos) {
+		if (pos < 1 || pos > q->ntarget)
+			return sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE, sb->node->a_const->location,
+				       "ORDER BY position %d is not in select list", pos);
+		t = pos - 1;
+	} else if (name && (t = target_by_name(c, q, name, sb->location)) == -2) {
+		return MUR_ERR;
+	}
+	if (t >= 0) {
+		out->e = q->targets[t].e;
+		out->target = t;
+		return MUR_OK;
+	}
+	c->agg_ok = 1;
+	out->e = sql_resolve_unknown(c, sql_analyze_expr(c, sb->node));
+	if (!out->e)
+		return MUR_ERR;
+	out->target = -1;
+	for (int i = 0; i < q->ntarget; i++)
+		if (sql_expr_equal(q->targets[i].e, out->e))
+			out->target = i;
+	if (out->target < 0 && q->distinct)
+		return sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE, sb->location,
+			       "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+	return MUR_OK;
+}
+
+static int analyze_sort(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
+{
+	if (s->n_sort_clause > SQL_SORT_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+			       "murphy supports at most %d ORDER BY expressions", SQL_SORT_MAX);
+	for (size_t i = 0; i < s->n_sort_clause; i++)
+		if (sort_item(c, q, s->sort_clause[i]->sort_by, &q->sorts[q->nsort++]) != MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
+}
+
+static sql_expr *limit_expr(sql_ctx *c, PgQuery__Node *n, const char *what)
+{
+	sql_expr *e;
+	if (!n || (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->isnull))
+		return NULL;
+	c->agg_ok = 0;
+	c->agg_where = what;
+	e = sql_analyze_expr(c, n);
+	if (e && !sql_expr_is_const(e)) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, e->loc,
+			"murphy supports only constants and parameters in %s", what);
+		return NULL;
+	}
+	return e ? sql_coerce(c, e, MT_INT8, NULL) : NULL;
+}
+
+/* ---- grouping check ---- */
+
+static int check_grouped(sql_ctx *c, const sql_query *q, const sql_expr *e)
+{
+	if (!e || e->kind == SE_AGG)
+		return MUR_OK;
+	for (int i = 0; i < q->ngroup; i++)
+		if (sql_expr_equal(q->group[i], e))
+			return MUR_OK;
+	if (e->kind == SE_COLUMN) {
+		const sql_rte *r = &q->rtes[e->rte];
+		return sql_err(c, SQLSTATE_GROUPING_ERROR, e->loc,
+			       "column \"%s.%s\" must appear in the GROUP BY clause or be used in an aggregate function",
+			       r->alias, r->table->cols[e->col].name);
+	}
+	for (int i = 0; i < e->nargs; i++)
+		if (check_grouped(c, q, e->args[i]) != MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
+}
+
+static int check_grouping(sql_ctx *c, sql_query *q)
+{
+	if (!q->has_agg)
+		return MUR_OK;
+	for (int i = 0; i < q->ntarget; i++)
+		if (check_grouped(c, q, q->targets[i].e) != MUR_OK)
+			return MUR_ERR;
+	for (int i = 0; i < q->nsort; i++)
+		if (check_grouped(c, q, q->sorts[i].e) != MUR_OK)
+			return MUR_ERR;
+	return check_grouped(c, q, q->having);
+}
+
+static int analyze_where(sql_ctx *c, sql_query *q, PgQuery__Node *w)
+{
+	sql_expr *e;
+	if (!w)
+		return MUR_OK;
+	c->agg_ok = 0;
+	c->agg_where = "WHERE";
+	e = sql_analyze_expr(c, w);
+	if (!e || !(e = sql_coerce(c, e, MT_BOOL, NULL)))
+		return MUR_ERR;
+	if (e->type != MT_BOOL)
+		return sql_err(c, SQLSTATE_DATATYPE_MISMATCH, e->loc,
+			       "argument of WHERE must be type boolean, not type %s",
+			       sql_type_name(e->type));
+	q->where = e;
+	return MUR_OK;
+}
+
+static int analyze_having(sql_ctx *c, sql_query *q, PgQuery__Node *h)
+{
+	sql_expr *e;
+	if (!h)
+		return MUR_OK;
+	c->agg_ok = 1;
+	e = sql_analyze_expr(c, h);
+	if (!e || !(e = sql_coerce(c, e, MT_BOOL, NULL)))
+		return MUR_ERR;
+	q->having = e;
+	return MUR_OK;
+}
+
+sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
+{
+	sql_query *q = sql_alloc(c, sizeof *q), *saved = c->q;
+	int rc;
+	if (!q || sql_check_unsupported_select(c, s) != MUR_OK)
+		return NULL;
+	c->q = q;
+	c->seen_agg = 0;
+	q->distinct = s->n_distinct_clause > 0;
+	rc = analyze_from(c, q, s);
+	if (rc == MUR_OK)
+		rc = analyze_where(c, q, s->where_clause);
+	if (rc == MUR_OK)
+		rc = analyze_targets(c, q, s);
+	if (rc == MUR_OK)
+		rc = analyze_group(c, q, s);
+	if (rc == MUR_OK)
+		rc = analyze_having(c, q, s->having_clause);
+	if (rc == MUR_OK)
+		rc = analyze_sort(c, q, s);
+	if (rc == MUR_OK) {
+		q->limit = limit_expr(c, s->limit_count, "LIMIT");
+		q->offset = mur_error_is_set(c->err) ? NULL : limit_expr(c, s->limit_offset, "OFFSET");
+		rc = mur_error_is_set(c->err) ? MUR_ERR : MUR_OK;
+	}
+	q->has_agg = q->ngroup > 0 || c->seen_agg || q->having;
+	if (rc == MUR_OK)
+		rc = check_grouping(c, q);
+	c->q = saved;
+	return rc == MUR_OK ? q : NULL;
+}

@@ -1,0 +1,510 @@
+/*
+ * plan_ddl.c — CREATE TABLE, DROP TABLE / DROP INDEX, CREATE INDEX.
+ *
+ * CREATE TABLE builds the catalog definition (plan_create_table.def) and
+ * the DDL every placement runs (shard_ddl: a STRICT SQLite table with
+ * murphy's storage classes, NOT NULL and key constraints; defaults are not
+ * there because the leader evaluates them at INSERT).
+ *
+ * Distribution column: PARTITION BY HASH (col), else the first PRIMARY KEY
+ * column, else a hidden CAT_HIDDEN_ROWID column the executor fills.
+ * Uniqueness is enforced inside each shard, so every PRIMARY KEY / UNIQUE
+ * constraint / unique index must contain the distribution column (0A000
+ * otherwise, saying why).
+ */
+#include "sql/sqlInt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define SQL_DEFAULT_REPLICAS 3 /* design.md: replication factor 3, capped by the followers */
+#define SQL_UNIQUE_MAX 16
+
+typedef struct key_def {
+	int ncols;
+	int cols[CAT_COLUMNS_MAX];
+	int loc;
+} key_def;
+
+typedef struct table_build {
+	cat_table *t;
+	key_def pk;
+	int has_pk;
+	int nunique;
+	key_def unique[SQL_UNIQUE_MAX];
+	const char *dist_name;
+	int dist_loc;
+} table_build;
+
+static int unsupported(sql_ctx *c, int loc, const char *what)
+{
+	return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc, "murphy does not support %s yet",
+		       what);
+}
+
+static int column_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw)
+{
+	sql_query *saved = c->q;
+	int nparams = c->plan->nparams;
+	sql_expr *e;
+	mur_buf b;
+	sql_emit em = {&b, NULL, 0};
+	c->q = NULL;
+	c->agg_ok = 0;
+	c->agg_where = "DEFAULT expressions";
+	e = sql_analyze_expr(c, raw);
+	c->q = saved;
+	if (!e)
+		return MUR_ERR;
+	if (c->plan->nparams != nparams)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, e->loc,
+			       "cannot use parameters in DEFAULT expressions");
+	if (mur_type_is_text(col->type) && e->type != MT_UNKNOWN && !mur_type_is_text(e->type))
+		e = sql_make_cast(c, e, col->type, e->loc);
+	else
+		e = sql_coerce(c, e, col->type, col->name);
+	if (!e)
+		return MUR_ERR;
+	mur_buf_init(&b);
+	sql_emit_expr(&em, e);
+	return (col->default_sql = (char *)sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}
+
+static int key_from_names(sql_ctx *c, table_build *tb, PgQuery__Node **keys, size_t n,
+			  key_def *k, int loc)
+{
+	k->ncols = 0;
+	k->loc = loc;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = keys[i]->node_case == PG_QUERY__NODE__NODE_STRING
+					   ? keys[i]->string->sval : "";
+		int col = cat_column_index(tb->t, name);
+		if (col < 0)
+			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, loc,
+				       "column \"%s\" named in key does not exist", name);
+		k->cols[k->ncols++] = col;
+	}
+	return MUR_OK;
+}
+
+static int add_unique(sql_ctx *c, table_build *tb, key_def *k)
+{
+	if (tb->nunique >= SQL_UNIQUE_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, k->loc,
+			       "murphy supports at most %d UNIQUE constraints per table", SQL_UNIQUE_MAX);
+	tb->unique[tb->nunique++] = *k;
+	return MUR_OK;
+}
+
+static int set_pk(sql_ctx *c, table_build *tb, key_def *k)
+{
+	if (tb->has_pk)
+		return sql_err(c, SQLSTATE_INVALID_TABLE_DEFINITION, k->loc,
+			       "multiple primary keys for table \"%s\" are not allowed", tb->t->name);
+	tb->pk = *k;
+	tb->has_pk = 1;
+	return MUR_OK;
+}
+
+static int column_constraint(sql_ctx *c, table_build *tb, int ci, PgQuery__Constraint *k)
+{
+	cat_column *col = &tb->t->cols[ci];
+	key_def kd = {.ncols = 1, .cols = {ci}, .loc = k->location};
+	switch (k->contype) {
+	case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: col->not_null = 1; return MUR_OK;
+	case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: return MUR_OK;
+	case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: return column_default(c, col, k->raw_expr);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY: return set_pk(c, tb, &kd);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE: return add_unique(c, tb, &kd);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK: return unsupported(c, k->location, "CHECK constraints");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN: return unsupported(c, k->location, "foreign keys");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY: return unsupported(c, k->location, "identity columns");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED: return unsupported(c, k->location, "generated columns");
+	default: return unsupported(c, k->location, "this column constraint");
+	}
+}
+
+static int column_def(sql_ctx *c, table_build *tb, PgQuery__ColumnDef *cd)
+{
+	cat_table *t = tb->t;
+	cat_column *col;
+	if (t->ncols >= CAT_COLUMNS_MAX - 1)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, cd->location,
+			       "tables can have at most %d columns", CAT_COLUMNS_MAX - 1);
+	if (cat_column_index(t, cd->colname) >= 0)
+		return sql_err(c, "42701", cd->location, "column \"%s\" specified more than once",
+			       cd->colname);
+	if (strlen(cd->colname) >= CAT_NAME_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, cd->location,
+			       "column name \"%s\" is too long", cd->colname);
+	if (cd->coll_clause)
+		return unsupported(c, cd->location, "COLLATE");
+	col = &t->cols[t->ncols++];
+	snprintf(col->name, sizeof col->name, "%s", cd->colname);
+	col->type = sql_type_from_typename(c, cd->type_name, &col->typmod);
+	if (col->type == MT_UNKNOWN)
+		return MUR_ERR;
+	col->not_null = cd->is_not_null;
+	if (cd->raw_default && column_default(c, col, cd->raw_default) != MUR_OK)
+		return MUR_ERR;
+	for (size_t i = 0; i < cd->n_constraints; i++)
+		if (column_constraint(c, tb, t->ncols - 1, cd->constraints[i]->constraint) != MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
+}
+
+static int table_constraint(sql_ctx *c, table_build *tb, PgQuery__Constraint *k)
+{
+	key_def kd;
+	switch (k->contype) {
+	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+		return key_from_names(c, tb, k->keys, k->n_keys, &kd, k->location) ?: set_pk(c, tb, &kd);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+		return key_from_names(c, tb, k->keys, k->n_keys, &kd, k->location) ?: add_unique(c, tb, &kd);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK: return unsupported(c, k->location, "CHECK constraints");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN: return unsupported(c, k->location, "foreign keys");
+	default: return unsupported(c, k->location, "this table constraint");
+	}
+}
+
+static int option_int(sql_ctx *c, PgQuery__DefElem *d, int min, int max, int *out)
+{
+	long v = -1;
+	if (d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_INTEGER)
+		v = d->arg->integer->ival;
+	else if (d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_STRING)
+		v = strtol(d->arg->string->sval, NULL, 10);
+	if (v < min || v > max)
+		return sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, d->location,
+			       "%s must be between %d and %d", d->defname, min, max);
+	*out = (int)v;
+	return MUR_OK;
+}
+
+static int table_options(sql_ctx *c, table_build *tb, PgQuery__CreateStmt *s)
+{
+	for (size_t i = 0; i < s->n_options; i++) {
+		PgQuery__DefElem *d = s->options[i]->def_elem;
+		int v;
+		if (!strcmp(d->defname, "shards")) {
+			if (option_int(c, d, 1, CAT_SHARDS_MAX, &v) != MUR_OK)
+				return MUR_ERR;
+			tb->t->nshards = (uint32_t)v;
+		} else if (!strcmp(d->defname, "replicas")) {
+			if (option_int(c, d, 1, CAT_REPLICAS_MAX, &v) != MUR_OK)
+				return MUR_ERR;
+			tb->t->replicas = v;
+		} else {
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->location,
+				       "murphy does not support table option \"%s\"", d->defname);
+		}
+	}
+	return MUR_OK;
+}
+
+static int partition_spec(sql_ctx *c, table_build *tb, PgQuery__PartitionSpec *ps)
+{
+	PgQuery__PartitionElem *pe;
+	if (!ps)
+		return MUR_OK;
+	if (strcasecmp(ps->strategy, "hash") || ps->n_part_params != 1 ||
+	    ps->part_params[0]->node_case != PG_QUERY__NODE__NODE_PARTITION_ELEM ||
+	    !ps->part_params[0]->partition_elem->name || !*ps->part_params[0]->partition_elem->name)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, ps->location,
+			       "murphy supports only PARTITION BY HASH (column)");
+	pe = ps->part_params[0]->partition_elem;
+	tb->dist_name = pe->name;
+	tb->dist_loc = pe->location;
+	return MUR_OK;
+}
+
+static int key_has(const key_def *k, int col)
+{
+	for (int i = 0; i < k->ncols; i++)
+		if (k->cols[i] == col)
+			return 1;
+	return 0;
+}
+
+static int key_error(sql_ctx *c, const cat_table *t, const key_def *k, const char *what)
+{
+	char cols[256] = "";
+	size_t n = 0;
+	for (int i = 0; i < k->ncols && n < sizeof cols - 70; i++)
+		n += (size_t)snprintf(cols + n, sizeof cols - n, "%s%s", i ? ", " : "",
+				      t->cols[k->cols[i]].name);
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, k->loc,
+		"murphy cannot enforce %s (%s) on \"%s\": it does not contain the distribution column \"%s\"",
+		what, cols, t->name, t->cols[t->dist_col].name);
+	mur_error_detail(c->err, "murphy enforces uniqueness inside each shard, so a unique key "
+				 "must include the column rows are distributed by.");
+	mur_error_hint(c->err, "Add \"%s\" to the key, or distribute the table by a key column "
+			       "with PARTITION BY HASH (column).",
+		       t->cols[t->dist_col].name);
+	return MUR_ERR;
+}
+
+static int choose_distribution(sql_ctx *c, table_build *tb)
+{
+	cat_table *t = tb->t;
+	if (tb->dist_name) {
+		t->dist_col = cat_column_index(t, tb->dist_name);
+		if (t->dist_col < 0)
+			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, tb->dist_loc,
+				       "column \"%s\" named in partition key does not exist",
+				       tb->dist_name);
+	} else if (tb->has_pk) {
+		t->dist_col = tb->pk.cols[0];
+	} else {
+		cat_column *h = &t->cols[t->ncols];
+		snprintf(h->name, sizeof h->name, "%s", CAT_HIDDEN_ROWID);
+		h->type = MT_INT8;
+		h->typmod = -1;
+		h->hidden = 1;
+		t->dist_col = t->ncols++;
+	}
+	if (tb->has_pk && !key_has(&tb->pk, t->dist_col))
+		return key_error(c, t, &tb->pk, "PRIMARY KEY");
+	for (int i = 0; i < tb->nunique; i++)
+		if (!key_has(&tb->unique[i], t->dist_col))
+			return key_error(c, t, &tb->unique[i], "UNIQUE");
+	for (int i = 0; tb->has_pk && i < tb->pk.ncols; i++) {
+		t->cols[tb->pk.cols[i]].primary_key = 1;
+		t->cols[tb->pk.cols[i]].not_null = 1;
+	}
+	return MUR_OK;
+}
+
+static void emit_key(mur_buf *b, const cat_table *t, const key_def *k, const char *kw)
+{
+	mur_buf_printf(b, ", %s (", kw);
+	for (int i = 0; i < k->ncols; i++) {
+		mur_buf_printf(b, i ? ", " : "");
+		sql_emit_ident(b, t->cols[k->cols[i]].name);
+	}
+	mur_buf_put_u8(b, ')');
+}
+
+static const char *shard_ddl(sql_ctx *c, const table_build *tb)
+{
+	const cat_table *t = tb->t;
+	mur_buf b;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "CREATE TABLE IF NOT EXISTS main.");
+	sql_emit_ident(&b, t->name);
+	mur_buf_printf(&b, " (");
+	for (int i = 0; i < t->ncols; i++) {
+		mur_buf_printf(&b, i ? ", " : "");
+		sql_emit_ident(&b, t->cols[i].name);
+		mur_buf_printf(&b, " %s%s", mur_type_sqlite_decl(t->cols[i].type),
+			       t->cols[i].not_null ? " NOT NULL" : "");
+	}
+	if (tb->has_pk)
+		emit_key(&b, t, &tb->pk, "PRIMARY KEY");
+	for (int i = 0; i < tb->nunique; i++)
+		emit_key(&b, t, &tb->unique[i], "UNIQUE");
+	mur_buf_printf(&b, ") STRICT");
+	return sql_buf_finish(c, &b);
+}
+
+static int create_checks(sql_ctx *c, PgQuery__CreateStmt *s)
+{
+	PgQuery__RangeVar *rv = s->relation;
+	if (rv->schemaname && *rv->schemaname && strcmp(rv->schemaname, "public"))
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
+			       "murphy supports tables only in schema \"public\"");
+	if (rv->relpersistence && *rv->relpersistence == 't')
+		return unsupported(c, rv->location, "temporary tables");
+	if (s->n_inh_relations)
+		return unsupported(c, rv->location, "table inheritance");
+	if (s->partbound || s->of_typename)
+		return unsupported(c, rv->location, "partitions and typed tables");
+	if (strlen(rv->relname) >= CAT_NAME_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, rv->location,
+			       "table name \"%s\" is too long", rv->relname);
+	if (c->cat && cat_table_lookup(c->cat, NULL, rv->relname) && !s->if_not_exists)
+		return sql_err(c, SQLSTATE_DUPLICATE_TABLE, rv->location,
+			       "relation \"%s\" already exists", rv->relname);
+	return MUR_OK;
+}
+
+int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
+{
+	plan_create_table *pc = &p->u.create_table;
+	table_build *tb = sql_alloc(c, sizeof *tb);
+	p->kind = PLAN_CREATE_TABLE;
+	p->tag = "CREATE TABLE";
+	if (!tb || create_checks(c, s) != MUR_OK || !(tb->t = sql_alloc(c, sizeof(cat_table))))
+		return MUR_ERR;
+	snprintf(tb->t->name, sizeof tb->t->name, "%s", s->relation->relname);
+	snprintf(tb->t->schema, sizeof tb->t->schema, "public");
+	tb->t->kind = CAT_TABLE_DISTRIBUTED;
+	tb->t->replicas = SQL_DEFAULT_REPLICAS;
+	for (size_t i = 0; i < s->n_table_elts; i++) {
+		PgQuery__Node *n = s->table_elts[i];
+		int rc;
+		if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
+			rc = column_def(c, tb, n->column_def);
+		else if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
+			continue; /* after all columns are known */
+		else
+			rc = unsupported(c, -1, "CREATE TABLE ... LIKE");
+		if (rc != MUR_OK)
+			return rc;
+	}
+	for (size_t i = 0; i < s->n_table_elts; i++)
+		if (s->table_elts[i]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+		    table_constraint(c, tb, s->table_elts[i]->constraint) != MUR_OK)
+			return MUR_ERR;
+	for (size_t i = 0; i < s->n_constraints; i++)
+		if (table_constraint(c, tb, s->constraints[i]->constraint) != MUR_OK)
+			return MUR_ERR;
+	if (table_options(c, tb, s) != MUR_OK || partition_spec(c, tb, s->partspec) != MUR_OK ||
+	    choose_distribution(c, tb) != MUR_OK)
+		return MUR_ERR;
+	pc->def = tb->t;
+	pc->if_not_exists = s->if_not_exists;
+	return (pc->shard_ddl = shard_ddl(c, tb)) ? MUR_OK : MUR_ERR;
+}
+
+/* ---- DROP ---- */
+
+static const char *object_name(PgQuery__Node *n)
+{
+	PgQuery__List *l;
+	if (n->node_case == PG_QUERY__NODE__NODE_STRING)
+		return n->string->sval;
+	if (n->node_case != PG_QUERY__NODE__NODE_LIST)
+		return "";
+	l = n->list;
+	return l->n_items && l->items[l->n_items - 1]->node_case == PG_QUERY__NODE__NODE_STRING
+		       ? l->items[l->n_items - 1]->string->sval
+		       : "";
+}
+
+static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
+{
+	plan_drop_table *pd = &p->u.drop_table;
+	p->kind = PLAN_DROP_TABLE;
+	p->tag = "DROP TABLE";
+	if (s->n_objects > 16)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+			       "murphy drops at most 16 tables per statement");
+	pd->if_exists = s->missing_ok;
+	for (size_t i = 0; i < s->n_objects; i++) {
+		const char *name = object_name(s->objects[i]);
+		const cat_table *t = c->cat ? cat_table_lookup(c->cat, NULL, name) : NULL;
+		if (t && t->kind == CAT_TABLE_VIRTUAL)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+				       "cannot drop murphy.%s: it is a catalog view", name);
+		if (!t && !s->missing_ok)
+			return sql_err(c, SQLSTATE_UNDEFINED_TABLE, -1, "table \"%s\" does not exist",
+				       name);
+		snprintf(pd->names[pd->ntables++], sizeof pd->names[0], "%s", name);
+	}
+	return MUR_OK;
+}
+
+static int drop_index(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
+{
+	plan_index *pi = &p->u.index;
+	mur_buf b;
+	p->kind = PLAN_DROP_INDEX;
+	p->tag = "DROP INDEX";
+	if (s->n_objects != 1)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy drops one index per statement");
+	snprintf(pi->index_name, sizeof pi->index_name, "%s", object_name(s->objects[0]));
+	pi->if_not_exists = s->missing_ok;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "DROP INDEX %smain.", s->missing_ok ? "IF EXISTS " : "");
+	sql_emit_ident(&b, pi->index_name);
+	return (pi->shard_ddl = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}
+
+int sql_plan_drop(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
+{
+	switch (s->remove_type) {
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE: return drop_tables(c, s, p);
+	case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: return drop_index(c, s, p);
+	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW: return unsupported(c, -1, "DROP VIEW");
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA: return unsupported(c, -1, "DROP SCHEMA");
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE: return unsupported(c, -1, "DROP SEQUENCE");
+	default: return unsupported(c, -1, "this DROP statement");
+	}
+}
+
+/* ---- CREATE INDEX ---- */
+
+static int index_columns(sql_ctx *c, PgQuery__IndexStmt *s, const cat_table *t, key_def *k,
+			 int *desc)
+{
+	k->ncols = 0;
+	k->loc = s->relation->location;
+	for (size_t i = 0; i < s->n_index_params; i++) {
+		PgQuery__IndexElem *ie = s->index_params[i]->index_elem;
+		int col;
+		if (!ie->name || !*ie->name)
+			return unsupported(c, -1, "indexes on expressions");
+		if ((col = cat_column_index(t, ie->name)) < 0)
+			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, -1, "column \"%s\" does not exist",
+				       ie->name);
+		desc[k->ncols] = ie->ordering == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+		k->cols[k->ncols++] = col;
+	}
+	return MUR_OK;
+}
+
+static void default_index_name(const cat_table *t, const key_def *k, char *out, size_t n)
+{
+	size_t len = (size_t)snprintf(out, n, "%s", t->name);
+	for (int i = 0; i < k->ncols && len < n; i++)
+		len += (size_t)snprintf(out + len, n - len, "_%s", t->cols[k->cols[i]].name);
+	if (len < n)
+		snprintf(out + len, n - len, "_idx");
+}
+
+int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p)
+{
+	plan_index *pi = &p->u.index;
+	key_def *k = sql_alloc(c, sizeof *k);
+	int desc[CAT_COLUMNS_MAX];
+	mur_buf b;
+	p->kind = PLAN_CREATE_INDEX;
+	p->tag = "CREATE INDEX";
+	if (!k || !(pi->table = sql_lookup_table(c, s->relation)))
+		return MUR_ERR;
+	if (pi->table->kind == CAT_TABLE_VIRTUAL)
+		return unsupported(c, s->relation->location, "indexes on murphy.* catalog views");
+	if (s->where_clause)
+		return unsupported(c, -1, "partial indexes");
+	if (s->access_method && *s->access_method && strcmp(s->access_method, "btree"))
+		return unsupported(c, -1, "index methods other than btree");
+	if (s->n_index_including_params)
+		return unsupported(c, -1, "INCLUDE columns");
+	if (index_columns(c, s, pi->table, k, desc) != MUR_OK)
+		return MUR_ERR;
+	if (s->unique && !key_has(k, pi->table->dist_col))
+		return key_error(c, pi->table, k, "UNIQUE INDEX");
+	if (s->idxname && *s->idxname)
+		snprintf(pi->index_name, sizeof pi->index_name, "%s", s->idxname);
+	else
+		default_index_name(pi->table, k, pi->index_name, sizeof pi->index_name);
+	pi->if_not_exists = s->if_not_exists;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "CREATE %sINDEX %smain.", s->unique ? "UNIQUE " : "",
+		       s->if_not_exists ? "IF NOT EXISTS " : "");
+	sql_emit_ident(&b, pi->index_name);
+	mur_buf_printf(&b, " ON ");
+	sql_emit_ident(&b, pi->table->name);
+	mur_buf_printf(&b, " (");
+	for (int i = 0; i < k->ncols; i++) {
+		mur_buf_printf(&b, i ? ", " : "");
+		sql_emit_ident(&b, pi->table->cols[k->cols[i]].name);
+		mur_buf_printf(&b, desc[i] ? " DESC" : "");
+	}
+	mur_buf_put_u8(&b, ')');
+	return (pi->shard_ddl = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}

@@ -1,0 +1,406 @@
+/*
+ * plan_dml.c — INSERT, UPDATE, DELETE and RETURNING.
+ *
+ * INSERT: the planner builds values_sql, a leader-evaluated SQLite VALUES
+ * list (or, for INSERT ... SELECT, a source plan) producing exactly
+ * table->ncols values per row in table column order: given values coerced
+ * to the column type at plan time (literals parsed here, 22P02 on bad
+ * input), missing or DEFAULT columns filled with cat_column.default_sql or
+ * NULL, the hidden rowid column NULL (the executor generates it).  The
+ * executor then coerces each value to its column type, checks NOT NULL,
+ * routes the row by its distribution value and runs shard_sql
+ * (INSERT INTO main."t" (all columns) VALUES (?1..?n)) on the shard.
+ *
+ * UPDATE/DELETE run on every shard, or one when WHERE pins the
+ * distribution column (plan_prune, as for SELECT).  Updating the
+ * distribution column would move rows between shards: 0A000.
+ */
+#include "sql/sqlInt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void sql_insert_shard_sql(const cat_table *t, mur_buf *b)
+{
+	mur_buf_printf(b, "INSERT INTO main.");
+	sql_emit_ident(b, t->name);
+	mur_buf_printf(b, " (");
+	for (int i = 0; i < t->ncols; i++) {
+		if (i)
+			mur_buf_printf(b, ", ");
+		sql_emit_ident(b, t->cols[i].name);
+	}
+	mur_buf_printf(b, ") VALUES (");
+	for (int i = 0; i < t->ncols; i++)
+		mur_buf_printf(b, "%s?%d", i ? ", " : "", i + 1);
+	mur_buf_put_u8(b, ')');
+}
+
+static const cat_table *target_table(sql_ctx *c, PgQuery__RangeVar *rv, const char *verb)
+{
+	const cat_table *t = sql_lookup_table(c, rv);
+	if (t && t->kind == CAT_TABLE_VIRTUAL) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
+			"cannot %s murphy.%s: it is a read-only catalog view", verb, t->name);
+		return NULL;
+	}
+	return t;
+}
+
+static sql_query *single_table_scope(sql_ctx *c, PgQuery__RangeVar *rv, const char *verb)
+{
+	sql_query *q = sql_alloc(c, sizeof *q);
+	if (!q || !target_table(c, rv, verb) || sql_analyze_from_table(c, q, rv) != MUR_OK)
+		return NULL;
+	return q;
+}
+
+/* Value for column col when the statement gives none (or DEFAULT). */
+static sql_expr *default_value(sql_ctx *c, const cat_column *col)
+{
+	sql_expr *e;
+	if (!col->default_sql || col->hidden) {
+		e = sql_expr_new(c, SE_CONST, col->type, -1);
+		return e;
+	}
+	e = sql_expr_new(c, SE_RAW, col->type, -1);
+	if (e && !(e->op = sql_strdup(c, col->default_sql)))
+		return NULL;
+	return e;
+}
+
+/* Assignment to a column: PostgreSQL's assignment casts (anything converts
+ * to a string type; numeric to any numeric; date/timestamps). */
+static sql_expr *assign(sql_ctx *c, sql_expr *e, const cat_column *col)
+{
+	if (mur_type_is_text(col->type) && e->type != MT_UNKNOWN && !mur_type_is_text(e->type))
+		return sql_make_cast(c, e, col->type, e->loc);
+	return sql_coerce(c, e, col->type, col->name);
+}
+
+static sql_expr *value_for(sql_ctx *c, PgQuery__Node *n, const cat_column *col)
+{
+	sql_expr *e;
+	if (n->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT)
+		return default_value(c, col);
+	c->agg_ok = 0;
+	c->agg_where = "VALUES";
+	e = sql_analyze_expr(c, n);
+	return e ? assign(c, e, col) : NULL;
+}
+
+/* ---- RETURNING ---- */
+
+int sql_plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list, plan *p,
+		       mur_buf *b)
+{
+	sql_emit em = {b, q, 1};
+	const cat_table *t = q->rtes[0].table;
+	int k = 0, max = t->ncols * (int)n + 1;
+	if (!n)
+		return MUR_OK;
+	if (!(p->out = sql_alloc(c, sizeof(plan_column) * (size_t)max)))
+		return MUR_ERR;
+	mur_buf_printf(b, " RETURNING ");
+	c->q = q;
+	c->agg_ok = 0;
+	c->agg_where = "RETURNING";
+	for (size_t i = 0; i < n; i++) {
+		PgQuery__ResTarget *rt = list[i]->res_target;
+		PgQuery__Node *v = rt->val;
+		if (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+		    v->column_ref->fields[v->column_ref->n_fields - 1]->node_case ==
+			    PG_QUERY__NODE__NODE_A_STAR) {
+			for (int j = 0; j < t->ncols; j++) {
+				if (t->cols[j].hidden)
+					continue;
+				mur_buf_printf(b, k ? ", " : "");
+				sql_emit_ident(b, t->cols[j].name);
+				snprintf(p->out[k].name, sizeof p->out[k].name, "%s", t->cols[j].name);
+				p->out[k].type = t->cols[j].type;
+				p->out[k++].typmod = -1;
+			}
+			continue;
+		}
+		sql_expr *e = sql_resolve_unknown(c, sql_analyze_expr(c, v));
+		if (!e)
+			return MUR_ERR;
+		mur_buf_printf(b, k ? ", " : "");
+		sql_emit_expr(&em, e);
+		snprintf(p->out[k].name, sizeof p->out[k].name, "%s",
+			 (rt->name && *rt->name) ? rt->name : sql_colname(v));
+		p->out[k].type = e->type == MT_UNKNOWN ? MT_TEXT : e->type;
+		p->out[k++].typmod = -1;
+	}
+	p->nout = k;
+	return MUR_OK;
+}
+
+/* ---- INSERT ---- */
+
+typedef struct insert_cols {
+	int n;
+	int idx[CAT_COLUMNS_MAX]; /* table column of each listed column */
+} insert_cols;
+
+static int insert_columns(sql_ctx *c, const cat_table *t, PgQuery__InsertStmt *s, insert_cols *ic)
+{
+	ic->n = 0;
+	if (!s->n_cols) {
+		for (int i = 0; i < t->ncols; i++)
+			if (!t->cols[i].hidden)
+				ic->idx[ic->n++] = i;
+		return MUR_OK;
+	}
+	for (size_t i = 0; i < s->n_cols; i++) {
+		PgQuery__ResTarget *rt = s->cols[i]->res_target;
+		int col = cat_column_index(t, rt->name);
+		if (rt->n_indirection)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rt->location,
+				       "murphy does not support subscripted INSERT targets");
+		if (col < 0)
+			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, rt->location,
+				       "column \"%s\" of relation \"%s\" does not exist", rt->name,
+				       t->name);
+		for (int j = 0; j < ic->n; j++)
+			if (ic->idx[j] == col)
+				return sql_err(c, "42701", rt->location,
+					       "column \"%s\" specified more than once", rt->name);
+		ic->idx[ic->n++] = col;
+	}
+	return MUR_OK;
+}
+
+static int values_row(sql_ctx *c, const cat_table *t, const insert_cols *ic, PgQuery__List *row,
+		      mur_buf *b)
+{
+	sql_expr *vals[CAT_COLUMNS_MAX] = {0};
+	sql_emit em = {b, NULL, 0};
+	if ((int)row->n_items > ic->n)
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1,
+			       "INSERT has more expressions than target columns");
+	if ((int)row->n_items < ic->n)
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1,
+			       "INSERT has more target columns than expressions");
+	for (int j = 0; j < ic->n; j++)
+		if (!(vals[ic->idx[j]] = value_for(c, row->items[j], &t->cols[ic->idx[j]])))
+			return MUR_ERR;
+	mur_buf_put_u8(b, '(');
+	for (int i = 0; i < t->ncols; i++) {
+		sql_expr *e = vals[i] ? vals[i] : default_value(c, &t->cols[i]);
+		if (!e)
+			return MUR_ERR;
+		mur_buf_printf(b, i ? ", " : "");
+		sql_emit_expr(&em, e);
+	}
+	mur_buf_put_u8(b, ')');
+	return MUR_OK;
+}
+
+static int insert_values(sql_ctx *c, const cat_table *t, const insert_cols *ic,
+			 PgQuery__SelectStmt *sel, plan_insert *pi)
+{
+	mur_buf b;
+	sql_query *saved = c->q;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "VALUES ");
+	c->q = NULL;
+	for (size_t r = 0; r < (sel ? sel->n_values_lists : 1); r++) {
+		PgQuery__List empty = PG_QUERY__LIST__INIT;
+		PgQuery__List *row = sel ? sel->values_lists[r]->list : &empty;
+		insert_cols none = {0};
+		mur_buf_printf(&b, r ? ", " : "");
+		if (values_row(c, t, sel ? ic : &none, row, &b) != MUR_OK) {
+			c->q = saved;
+			mur_buf_free(&b);
+			return MUR_ERR;
+		}
+	}
+	c->q = saved;
+	return (pi->values_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}
+
+/* INSERT ... SELECT: reshape the select list into table column order. */
+static int insert_select(sql_ctx *c, const cat_table *t, const insert_cols *ic,
+			 PgQuery__SelectStmt *sel, plan_insert *pi)
+{
+	sql_query *q = sql_analyze_select(c, sel);
+	sql_target *nt;
+	int remap[SQL_TARGETS_MAX];
+	if (!q)
+		return MUR_ERR;
+	if (q->ntarget != ic->n)
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "INSERT has more %s than %s",
+			       q->ntarget > ic->n ? "expressions" : "target columns",
+			       q->ntarget > ic->n ? "target columns" : "expressions");
+	if (!(nt = sql_alloc(c, sizeof(sql_target) * (size_t)t->ncols)))
+		return MUR_ERR;
+	for (int i = 0; i < t->ncols; i++) {
+		nt[i].e = default_value(c, &t->cols[i]);
+		snprintf(nt[i].name, sizeof nt[i].name, "%s", t->cols[i].name);
+	}
+	for (int j = 0; j < ic->n; j++) {
+		const cat_column *col = &t->cols[ic->idx[j]];
+		if (!(nt[ic->idx[j]].e = assign(c, q->targets[j].e, col)))
+			return MUR_ERR;
+		remap[j] = ic->idx[j];
+	}
+	for (int i = 0; i < q->nsort; i++)
+		if (q->sorts[i].target >= 0)
+			q->sorts[i].target = remap[q->sorts[i].target];
+	q->targets = nt;
+	q->ntarget = t->ncols;
+	if (!(pi->source = sql_plan_new(c, PLAN_SELECT, "SELECT")))
+		return MUR_ERR;
+	return sql_plan_query(c, q, pi->source);
+}
+
+int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
+{
+	plan_insert *pi = &p->u.insert;
+	insert_cols *ic = sql_alloc(c, sizeof *ic);
+	PgQuery__SelectStmt *sel = s->select_stmt ? s->select_stmt->select_stmt : NULL;
+	sql_query *scope;
+	mur_buf b;
+	int rc;
+	p->kind = PLAN_INSERT;
+	p->tag = "INSERT";
+	if (!ic)
+		return MUR_ERR;
+	if (s->with_clause)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support WITH (common table expressions) yet");
+	if (!(scope = single_table_scope(c, s->relation, "insert into")))
+		return MUR_ERR;
+	pi->table = scope->rtes[0].table;
+	if (insert_columns(c, pi->table, s, ic) != MUR_OK)
+		return MUR_ERR;
+	if (s->on_conflict_clause) {
+		if (s->on_conflict_clause->action != PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, s->on_conflict_clause->location,
+				       "murphy does not support ON CONFLICT DO UPDATE yet");
+		pi->on_conflict_nothing = 1;
+	}
+	if (!sel || sel->n_values_lists)
+		rc = insert_values(c, pi->table, ic, sel, pi);
+	else
+		rc = insert_select(c, pi->table, ic, sel, pi);
+	if (rc != MUR_OK)
+		return rc;
+	mur_buf_init(&b);
+	sql_insert_shard_sql(pi->table, &b);
+	if (pi->on_conflict_nothing)
+		mur_buf_printf(&b, " ON CONFLICT DO NOTHING");
+	if (sql_plan_returning(c, scope, s->n_returning_list, s->returning_list, p, &b) != MUR_OK) {
+		mur_buf_free(&b);
+		return MUR_ERR;
+	}
+	pi->nreturning = p->nout;
+	return (pi->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}
+
+/* ---- UPDATE / DELETE ---- */
+
+static int modify_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, plan_modify *pm, mur_buf *b)
+{
+	sql_emit em = {b, q, 1};
+	sql_expr *e;
+	if (!w)
+		return sql_find_prune(c, q, NULL, &pm->prune);
+	c->q = q;
+	c->agg_ok = 0;
+	c->agg_where = "WHERE";
+	e = sql_analyze_expr(c, w);
+	if (!e || !(e = sql_coerce(c, e, MT_BOOL, NULL)))
+		return MUR_ERR;
+	if (e->type != MT_BOOL)
+		return sql_err(c, SQLSTATE_DATATYPE_MISMATCH, e->loc,
+			       "argument of WHERE must be type boolean, not type %s",
+			       sql_type_name(e->type));
+	mur_buf_printf(b, " WHERE ");
+	sql_emit_expr(&em, e);
+	return sql_find_prune(c, q, e, &pm->prune);
+}
+
+static int update_set(sql_ctx *c, sql_query *q, PgQuery__UpdateStmt *s, mur_buf *b)
+{
+	const cat_table *t = q->rtes[0].table;
+	sql_emit em = {b, q, 1};
+	for (size_t i = 0; i < s->n_target_list; i++) {
+		PgQuery__ResTarget *rt = s->target_list[i]->res_target;
+		int col = cat_column_index(t, rt->name);
+		sql_expr *e;
+		if (col < 0)
+			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, rt->location,
+				       "column \"%s\" of relation \"%s\" does not exist", rt->name,
+				       t->name);
+		if (rt->n_indirection)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rt->location,
+				       "murphy does not support subscripted UPDATE targets");
+		if (col == t->dist_col) {
+			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rt->location,
+				"murphy cannot update the distribution column \"%s\" of \"%s\"",
+				rt->name, t->name);
+			mur_error_hint(c->err, "Delete the row and insert it with the new value.");
+			return MUR_ERR;
+		}
+		c->q = q;
+		if (!(e = value_for(c, rt->val, &t->cols[col])))
+			return MUR_ERR;
+		mur_buf_printf(b, i ? ", " : " SET ");
+		sql_emit_ident(b, t->cols[col].name);
+		mur_buf_printf(b, " = ");
+		sql_emit_expr(&em, e);
+	}
+	return MUR_OK;
+}
+
+static int plan_modify_common(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, int is_delete,
+			      PgQuery__UpdateStmt *u, PgQuery__Node *where, size_t nret,
+			      PgQuery__Node **ret)
+{
+	plan_modify *pm = &p->u.modify;
+	sql_query *q = single_table_scope(c, rv, is_delete ? "delete from" : "update");
+	mur_buf b;
+	int rc;
+	p->kind = PLAN_MODIFY;
+	p->tag = is_delete ? "DELETE" : "UPDATE";
+	if (!q)
+		return MUR_ERR;
+	pm->table = q->rtes[0].table;
+	pm->is_delete = is_delete;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, is_delete ? "DELETE FROM main." : "UPDATE main.");
+	sql_emit_ident(&b, pm->table->name);
+	rc = u ? update_set(c, q, u, &b) : MUR_OK;
+	if (rc == MUR_OK)
+		rc = modify_where(c, q, where, pm, &b);
+	if (rc == MUR_OK)
+		rc = sql_plan_returning(c, q, nret, ret, p, &b);
+	if (rc != MUR_OK) {
+		mur_buf_free(&b);
+		return rc;
+	}
+	pm->nreturning = p->nout;
+	return (pm->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}
+
+int sql_plan_update(sql_ctx *c, PgQuery__UpdateStmt *s, plan *p)
+{
+	if (s->with_clause || s->n_from_clause)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1, "%s",
+			       s->with_clause ? "murphy does not support WITH (common table expressions) yet"
+					      : "murphy does not support UPDATE ... FROM yet");
+	return plan_modify_common(c, p, s->relation, 0, s, s->where_clause, s->n_returning_list,
+				  s->returning_list);
+}
+
+int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
+{
+	if (s->with_clause || s->n_using_clause)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1, "%s",
+			       s->with_clause ? "murphy does not support WITH (common table expressions) yet"
+					      : "murphy does not support DELETE ... USING yet");
+	return plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause, s->n_returning_list,
+				  s->returning_list);
+}

@@ -1,0 +1,580 @@
+/*
+ * plan_select.c — where each part of an analyzed SELECT runs.
+ *
+ * Strategies, tried in order (Citus's order: fast path, router, logical):
+ *   leader     no FROM or only murphy.* virtual tables: leader_sql runs in
+ *              the leader's in-memory SQLite (PLAN_LEADER_SELECT).
+ *   router     WHERE pins tables[0]'s distribution column (top-level
+ *              conjunct `col = constant | $n`): the whole query, aggregates
+ *              and ORDER BY/LIMIT included, runs on the one shard.
+ *   scatter    no aggregates: shard_sql = projection + WHERE (+ ORDER BY
+ *              and LIMIT limit+offset as a per-shard top-N); final_sql over
+ *              r does the global ORDER BY/LIMIT/OFFSET/DISTINCT.  Sort keys
+ *              that are not output columns ride along as hidden columns.
+ *   aggregate  shard_sql = group expressions + aggregate arguments; the
+ *              follower's hash aggregate (partial_agg) groups them; the
+ *              leader merges partials (final_agg); final_sql computes the
+ *              output expressions, HAVING, ORDER BY, LIMIT over r.
+ *              count(DISTINCT x): co-located when x is the distribution
+ *              column (COUNT_DISTINCT per shard, SUM_COUNT on the leader),
+ *              else gather distinct (shards return distinct (groups, x)
+ *              tuples; the leader counts them).
+ *
+ * Joins run inside each shard and are accepted only when co-located: every
+ * table is joined to another on both distribution columns by equality and
+ * all have the same shard count (then shard i of each lives on the same
+ * followers).
+ */
+#include "sql/sqlInt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- outputs ---- */
+
+static int set_outputs(sql_ctx *c, const sql_query *q, plan *p)
+{
+	p->nout = q->ntarget;
+	p->out = sql_alloc(c, sizeof(plan_column) * (size_t)(q->ntarget ? q->ntarget : 1));
+	if (!p->out)
+		return MUR_ERR;
+	for (int i = 0; i < q->ntarget; i++) {
+		const sql_expr *e = q->targets[i].e;
+		plan_column *o = &p->out[i];
+		snprintf(o->name, sizeof o->name, "%s", q->targets[i].name);
+		o->type = e->type;
+		if (e->kind == SE_PARAM)
+			o->type = c->plan->param_types[e->param - 1];
+		if (o->type == MT_UNKNOWN)
+			o->type = MT_TEXT;
+		/* RowDescription carries PostgreSQL's atttypmod: varchar(n) is n + 4 */
+		o->typmod = (e->typmod >= 0 && (e->type == MT_VARCHAR || e->type == MT_BPCHAR))
+				    ? e->typmod + 4
+				    : -1;
+	}
+	return MUR_OK;
+}
+
+/* ---- conjuncts, co-location, pruning ---- */
+
+static int conjuncts(sql_expr *e, sql_expr **out, int n, int max)
+{
+	if (!e)
+		return n;
+	if (e->kind == SE_BOOL && !strcmp(e->op, "AND")) {
+		for (int i = 0; i < e->nargs; i++)
+			n = conjuncts(e->args[i], out, n, max);
+		return n;
+	}
+	if (n < max)
+		out[n++] = e;
+	return n;
+}
+
+static int is_dist_col(const sql_query *q, const sql_expr *e)
+{
+	return e->kind == SE_COLUMN && q->rtes[e->rte].table->dist_col == e->col;
+}
+
+static int is_dist_equality(const sql_query *q, const sql_expr *e)
+{
+	return e->kind == SE_OP && e->nargs == 2 && !strcmp(e->op, "=") &&
+	       is_dist_col(q, e->args[0]) && is_dist_col(q, e->args[1]) &&
+	       e->args[0]->rte != e->args[1]->rte;
+}
+
+static int colocation_error(sql_ctx *c, const sql_query *q, int a, int b)
+{
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->rtes[b].loc,
+		"murphy cannot join \"%s\" and \"%s\": they are not co-located on the join column",
+		q->rtes[a].table->name, q->rtes[b].table->name);
+	mur_error_hint(c->err,
+		       "Join the tables by equality on their distribution columns (%s.%s = %s.%s); "
+		       "both tables must have the same shard count.",
+		       q->rtes[a].alias, q->rtes[a].table->cols[q->rtes[a].table->dist_col].name,
+		       q->rtes[b].alias, q->rtes[b].table->cols[q->rtes[b].table->dist_col].name);
+	return MUR_ERR;
+}
+
+static int check_colocation(sql_ctx *c, const sql_query *q)
+{
+	sql_expr *eqs[256];
+	int n = 0, linked[PLAN_TABLES_MAX] = {1}, changed = 1;
+	n = conjuncts(q->where, eqs, n, 256);
+	for (int i = 1; i < q->nrte; i++)
+		n = conjuncts(q->rtes[i].on, eqs, n, 256);
+	while (changed) {
+		changed = 0;
+		for (int i = 0; i < n; i++) {
+			int a, b;
+			if (!is_dist_equality(q, eqs[i]))
+				continue;
+			a = eqs[i]->args[0]->rte;
+			b = eqs[i]->args[1]->rte;
+			if (linked[a] != linked[b]) {
+				linked[a] = linked[b] = 1;
+				changed = 1;
+			}
+		}
+	}
+	for (int i = 1; i < q->nrte; i++) {
+		const cat_table *t0 = q->rtes[0].table, *ti = q->rtes[i].table;
+		if (!linked[i] || t0->nshards != ti->nshards ||
+		    mur_type_storage(t0->cols[t0->dist_col].type) !=
+			    mur_type_storage(ti->cols[ti->dist_col].type))
+			return colocation_error(c, q, 0, i);
+	}
+	return MUR_OK;
+}
+
+static int prune_value(sql_ctx *c, const cat_column *col, const sql_expr *k, plan_prune *pr)
+{
+	mur_buf scratch;
+	mur_value v;
+	mur_buf_init(&scratch);
+	if (mur_value_coerce(col->type, &k->val, &scratch, &v, c->err) != MUR_OK) {
+		mur_buf_free(&scratch);
+		return MUR_ERR;
+	}
+	if (v.kind == MV_TEXT || v.kind == MV_BLOB) {
+		char *s = sql_arena_strndup(c->arena, v.s, v.len);
+		if (!s) {
+			mur_buf_free(&scratch);
+			return sql_err_oom(c);
+		}
+		v.s = s;
+	}
+	mur_buf_free(&scratch);
+	pr->constant = v;
+	return MUR_OK;
+}
+
+int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *pr)
+{
+	sql_expr *cj[256];
+	int n = conjuncts(where, cj, 0, 256);
+	memset(pr, 0, sizeof *pr);
+	if (q->nrte == 0)
+		return MUR_OK;
+	pr->type = q->rtes[0].table->cols[q->rtes[0].table->dist_col].type;
+	for (int i = 0; i < n; i++) {
+		sql_expr *e = cj[i], *col, *k;
+		if (e->kind != SE_OP || e->nargs != 2 || strcmp(e->op, "="))
+			continue;
+		col = e->args[0];
+		k = e->args[1];
+		if (col->kind != SE_COLUMN) {
+			col = e->args[1];
+			k = e->args[0];
+		}
+		if (col->kind != SE_COLUMN || col->rte != 0 || !is_dist_col(q, col))
+			continue;
+		if (k->kind == SE_PARAM) {
+			pr->active = 1;
+			pr->param = k->param;
+			return MUR_OK;
+		}
+		if (k->kind == SE_CONST && k->val.kind != MV_NULL) {
+			pr->active = 1;
+			return prune_value(c, &q->rtes[0].table->cols[col->col], k, pr);
+		}
+	}
+	return MUR_OK;
+}
+
+/* ---- SQL text pieces ---- */
+
+static void emit_limit(sql_emit *e, const sql_query *q, int add_offset)
+{
+	if (q->limit) {
+		mur_buf_printf(e->b, " LIMIT ");
+		if (add_offset && q->offset) {
+			mur_buf_put_u8(e->b, '(');
+			sql_emit_expr(e, q->limit);
+			mur_buf_printf(e->b, " + ");
+			sql_emit_expr(e, q->offset);
+			mur_buf_put_u8(e->b, ')');
+		} else {
+			sql_emit_expr(e, q->limit);
+		}
+	} else if (q->offset && !add_offset) {
+		mur_buf_printf(e->b, " LIMIT -1");
+	}
+	if (q->offset && !add_offset) {
+		mur_buf_printf(e->b, " OFFSET ");
+		sql_emit_expr(e, q->offset);
+	}
+}
+
+static void emit_where(sql_emit *e, const char *kw, const sql_expr *x)
+{
+	if (!x)
+		return;
+	mur_buf_printf(e->b, " %s ", kw);
+	sql_emit_expr(e, x);
+}
+
+/* The whole query as one SQLite statement (router and leader plans). */
+static const char *emit_whole(sql_ctx *c, const sql_query *q)
+{
+	mur_buf b;
+	sql_emit e = {&b, q, 0};
+	mur_buf_init(&b);
+	mur_buf_printf(&b, q->distinct ? "SELECT DISTINCT " : "SELECT ");
+	for (int i = 0; i < q->ntarget; i++) {
+		if (i)
+			mur_buf_printf(&b, ", ");
+		sql_emit_expr(&e, q->targets[i].e);
+	}
+	sql_emit_from(&e, q);
+	emit_where(&e, "WHERE", q->where);
+	for (int i = 0; i < q->ngroup; i++) {
+		mur_buf_printf(&b, i ? ", " : " GROUP BY ");
+		sql_emit_expr(&e, q->group[i]);
+	}
+	emit_where(&e, "HAVING", q->having);
+	for (int i = 0; i < q->nsort; i++) {
+		mur_buf_printf(&b, i ? ", " : " ORDER BY ");
+		sql_emit_sort(&e, q->sorts[i].e, q->sorts[i].desc, q->sorts[i].nulls_first);
+	}
+	emit_limit(&e, q, 0);
+	return sql_buf_finish(c, &b);
+}
+
+/* ---- scatter-gather without aggregates ---- */
+
+static int plan_scatter(sql_ctx *c, const sql_query *q, plan_select *ps)
+{
+	mur_buf b;
+	sql_emit e = {&b, q, 0};
+	int hidden[SQL_SORT_MAX], nhidden = 0, topn = q->limit != NULL;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, q->distinct ? "SELECT DISTINCT " : "SELECT ");
+	for (int i = 0; i < q->ntarget; i++) {
+		if (i)
+			mur_buf_printf(&b, ", ");
+		sql_emit_expr(&e, q->targets[i].e);
+	}
+	for (int i = 0; i < q->nsort; i++) {
+		if (q->sorts[i].target >= 0)
+			continue;
+		hidden[i] = q->ntarget + nhidden++;
+		mur_buf_printf(&b, ", ");
+		sql_emit_expr(&e, q->sorts[i].e);
+	}
+	if (q->ntarget + nhidden == 0)
+		mur_buf_printf(&b, "NULL");
+	sql_emit_from(&e, q);
+	emit_where(&e, "WHERE", q->where);
+	for (int i = 0; topn && i < q->nsort; i++) {
+		mur_buf_printf(&b, i ? ", " : " ORDER BY ");
+		sql_emit_sort(&e, q->sorts[i].e, q->sorts[i].desc, q->sorts[i].nulls_first);
+	}
+	if (topn)
+		emit_limit(&e, q, 1);
+	if (!(ps->shard_sql = sql_buf_finish(c, &b)))
+		return MUR_ERR;
+	ps->strategy = "scatter-gather";
+	ps->merge_desc = "concatenate shard rows";
+	if (!q->nsort && !q->limit && !q->offset && !q->distinct)
+		return MUR_OK;
+	mur_buf_init(&b);
+	e.q = NULL;
+	mur_buf_printf(&b, q->distinct ? "SELECT DISTINCT " : "SELECT ");
+	for (int i = 0; i < q->ntarget; i++)
+		mur_buf_printf(&b, "%sc%d", i ? ", " : "", i);
+	mur_buf_printf(&b, " FROM r");
+	for (int i = 0; i < q->nsort; i++) {
+		int col = q->sorts[i].target >= 0 ? q->sorts[i].target : hidden[i];
+		mur_buf_printf(&b, "%sc%d%s%s", i ? ", " : " ORDER BY ", col,
+			       q->sorts[i].desc ? " DESC" : " ASC",
+			       q->sorts[i].nulls_first ? " NULLS FIRST" : " NULLS LAST");
+	}
+	emit_limit(&e, q, 0);
+	ps->merge_desc = topn ? "per-shard top-N, then sort and limit on the leader"
+			      : "sort / distinct / limit on the leader";
+	return (ps->final_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}
+
+/* ---- aggregates ---- */
+
+typedef struct agg_plan {
+	int nagg;
+	sql_expr *aggs[EXEC_AGGS_MAX];     /* distinct aggregate expressions */
+	int first_partial[EXEC_AGGS_MAX];  /* partial output index (after groups) */
+	int nargcol;
+	sql_expr *argcols[EXEC_AGGS_MAX];  /* shard output columns after the groups */
+	int gather;                        /* gather-distinct strategy */
+} agg_plan;
+
+static int collect_aggs(sql_ctx *c, agg_plan *ap, sql_expr *e)
+{
+	if (!e)
+		return MUR_OK;
+	if (e->kind == SE_AGG) {
+		for (int i = 0; i < ap->nagg; i++)
+			if (sql_expr_equal(ap->aggs[i], e))
+				return MUR_OK;
+		if (ap->nagg >= EXEC_AGGS_MAX / 2)
+			return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, e->loc,
+				       "murphy supports at most %d aggregates per query", EXEC_AGGS_MAX / 2);
+		ap->aggs[ap->nagg++] = e;
+		return MUR_OK;
+	}
+	for (int i = 0; i < e->nargs; i++)
+		if (collect_aggs(c, ap, e->args[i]) != MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
+}
+
+static int arg_column(agg_plan *ap, sql_expr *x)
+{
+	for (int i = 0; i < ap->nargcol; i++)
+		if (sql_expr_equal(ap->argcols[i], x))
+			return i;
+	ap->argcols[ap->nargcol] = x;
+	return ap->nargcol++;
+}
+
+static void add_agg(exec_agg_spec *s, int fn, int col)
+{
+	s->aggs[s->naggs].fn = (uint8_t)fn;
+	s->aggs[s->naggs].col = (uint32_t)col;
+	s->naggs++;
+}
+
+static int final_fn(int partial_fn)
+{
+	switch (partial_fn) {
+	case EXEC_AGG_COUNT_STAR: case EXEC_AGG_COUNT: case EXEC_AGG_COUNT_DISTINCT:
+		return EXEC_AGG_SUM_COUNT;
+	default: return partial_fn;
+	}
+}
+
+/* Partial aggregate specs for the hash-aggregate strategy. */
+static void build_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
+{
+	exec_agg_spec *pa = &ps->partial_agg, *fa = &ps->final_agg;
+	int k = q->ngroup;
+	static const int fn_of[] = {
+		[SQL_AGG_COUNT_STAR] = EXEC_AGG_COUNT_STAR, [SQL_AGG_COUNT] = EXEC_AGG_COUNT,
+		[SQL_AGG_SUM] = EXEC_AGG_SUM, [SQL_AGG_MIN] = EXEC_AGG_MIN,
+		[SQL_AGG_MAX] = EXEC_AGG_MAX, [SQL_AGG_AVG] = EXEC_AGG_SUM,
+		[SQL_AGG_BOOL_AND] = EXEC_AGG_BOOL_AND, [SQL_AGG_BOOL_OR] = EXEC_AGG_BOOL_OR,
+	};
+	pa->ngroup = fa->ngroup = (uint32_t)k;
+	for (int i = 0; i < ap->nagg; i++) {
+		sql_expr *a = ap->aggs[i];
+		int col = a->nargs ? k + arg_column(ap, a->args[0]) : 0;
+		int fn = a->distinct ? EXEC_AGG_COUNT_DISTINCT : fn_of[a->agg];
+		ap->first_partial[i] = (int)pa->naggs;
+		add_agg(pa, fn, col);
+		if (a->agg == SQL_AGG_AVG)
+			add_agg(pa, EXEC_AGG_COUNT, col);
+	}
+	for (uint32_t j = 0; j < pa->naggs; j++)
+		add_agg(fa, final_fn(pa->aggs[j].fn), (int)(k + j));
+	ps->has_partial_agg = ps->has_final_agg = 1;
+}
+
+static sql_expr *slot(sql_ctx *c, int i, mur_type t)
+{
+	sql_expr *e = sql_expr_new(c, SE_SLOT, t, -1);
+	if (e)
+		e->slot = i;
+	return e;
+}
+
+/* Rewrite an output expression over the leader's r columns. */
+static sql_expr *rewrite(sql_ctx *c, const sql_query *q, agg_plan *ap, sql_expr *e)
+{
+	sql_expr *n;
+	for (int i = 0; i < q->ngroup; i++)
+		if (sql_expr_equal(q->group[i], e))
+			return slot(c, i, e->type);
+	if (e->kind == SE_AGG) {
+		for (int i = 0; i < ap->nagg; i++) {
+			int s = q->ngroup + (ap->gather ? 0 : ap->first_partial[i]);
+			if (!sql_expr_equal(ap->aggs[i], e))
+				continue;
+			if (e->agg == SQL_AGG_AVG)
+				return sql_make_call(c, "mur_avg", e->type, e->loc, 2, slot(c, s, e->type),
+						     slot(c, s + 1, MT_INT8));
+			return slot(c, s, e->type);
+		}
+	}
+	if (!e->nargs)
+		return e;
+	n = sql_alloc(c, sizeof *n);
+	if (!n || !(n->args = sql_alloc(c, sizeof(sql_expr *) * (size_t)e->nargs)))
+		return NULL;
+	*n = (sql_expr){.kind = e->kind, .type = e->type, .typmod = e->typmod, .loc = e->loc,
+			.op = e->op, .postfix = e->postfix, .negate = e->negate, .nargs = e->nargs,
+			.args = n->args, .has_arg = e->has_arg, .has_else = e->has_else};
+	for (int i = 0; i < e->nargs; i++)
+		if (!(n->args[i] = rewrite(c, q, ap, e->args[i])))
+			return NULL;
+	return n;
+}
+
+static const char *emit_final(sql_ctx *c, const sql_query *q, agg_plan *ap)
+{
+	mur_buf b;
+	sql_emit e = {&b, NULL, 0};
+	sql_expr *x;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, q->distinct ? "SELECT DISTINCT " : "SELECT ");
+	for (int i = 0; i < q->ntarget; i++) {
+		if (!(x = rewrite(c, q, ap, q->targets[i].e)))
+			return mur_buf_free(&b), NULL;
+		mur_buf_printf(&b, i ? ", " : "");
+		sql_emit_expr(&e, x);
+	}
+	mur_buf_printf(&b, " FROM r");
+	if (q->having) {
+		if (!(x = rewrite(c, q, ap, q->having)))
+			return mur_buf_free(&b), NULL;
+		emit_where(&e, "WHERE", x);
+	}
+	for (int i = 0; i < q->nsort; i++) {
+		if (!(x = rewrite(c, q, ap, q->sorts[i].e)))
+			return mur_buf_free(&b), NULL;
+		mur_buf_printf(&b, i ? ", " : " ORDER BY ");
+		sql_emit_sort(&e, x, q->sorts[i].desc, q->sorts[i].nulls_first);
+	}
+	emit_limit(&e, q, 0);
+	return sql_buf_finish(c, &b);
+}
+
+static const char *emit_agg_shard(sql_ctx *c, const sql_query *q, agg_plan *ap)
+{
+	mur_buf b;
+	sql_emit e = {&b, q, 0};
+	int n = 0;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "SELECT ");
+	for (int i = 0; i < q->ngroup; i++, n++) {
+		mur_buf_printf(&b, n ? ", " : "");
+		sql_emit_expr(&e, q->group[i]);
+	}
+	for (int i = 0; i < ap->nargcol; i++, n++) {
+		mur_buf_printf(&b, n ? ", " : "");
+		sql_emit_expr(&e, ap->argcols[i]);
+	}
+	if (n == 0)
+		mur_buf_printf(&b, "NULL");
+	sql_emit_from(&e, q);
+	emit_where(&e, "WHERE", q->where);
+	return sql_buf_finish(c, &b);
+}
+
+/* Decide between co-located and gather distinct. */
+static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_select *ps)
+{
+	sql_expr *dx = NULL;
+	int nplain = 0;
+	for (int i = 0; i < ap->nagg; i++) {
+		sql_expr *a = ap->aggs[i];
+		if (!a->distinct) {
+			nplain++;
+			continue;
+		}
+		if (is_dist_col(q, a->args[0]) && a->args[0]->rte == 0)
+			continue; /* co-located: exact per shard */
+		if (dx && !sql_expr_equal(dx, a->args[0]))
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->loc,
+				       "murphy does not support count(DISTINCT) over more than one non-distribution column yet");
+		dx = a->args[0];
+	}
+	if (!dx) {
+		ps->strategy = ap->nagg && nplain < ap->nagg ? "co-located distinct" : "scatter-gather";
+		return MUR_OK;
+	}
+	for (int i = 0; i < ap->nagg; i++)
+		if (!sql_expr_equal(ap->aggs[i]->args ? ap->aggs[i]->args[0] : NULL, dx) ||
+		    !ap->aggs[i]->distinct)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, ap->aggs[i]->loc,
+				       "murphy does not support count(DISTINCT) on a non-distribution column together with other aggregates yet");
+	ap->gather = 1;
+	ps->strategy = "gather distinct";
+	return MUR_OK;
+}
+
+static void build_gather_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
+{
+	int k = q->ngroup;
+	ap->nargcol = 0;
+	arg_column(ap, ap->aggs[0]->args[0]);
+	ps->partial_agg.ngroup = (uint32_t)k + 1; /* distinct (groups, x) tuples */
+	ps->partial_agg.naggs = 0;
+	ps->final_agg.ngroup = (uint32_t)k;
+	add_agg(&ps->final_agg, EXEC_AGG_COUNT_DISTINCT, k);
+	ps->has_partial_agg = ps->has_final_agg = 1;
+}
+
+static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
+{
+	agg_plan *ap = sql_alloc(c, sizeof *ap);
+	if (!ap)
+		return MUR_ERR;
+	for (int i = 0; i < q->ntarget; i++)
+		if (collect_aggs(c, ap, q->targets[i].e) != MUR_OK)
+			return MUR_ERR;
+	for (int i = 0; i < q->nsort; i++)
+		if (collect_aggs(c, ap, q->sorts[i].e) != MUR_OK)
+			return MUR_ERR;
+	if (collect_aggs(c, ap, q->having) != MUR_OK || choose_distinct(c, q, ap, ps) != MUR_OK)
+		return MUR_ERR;
+	if (ap->gather)
+		build_gather_specs(q, ap, ps);
+	else
+		build_specs(q, ap, ps);
+	ps->merge_desc = ap->gather ? "shards return distinct values; leader counts them"
+				    : "merge partial aggregates by group on the leader";
+	if (!(ps->shard_sql = emit_agg_shard(c, q, ap)))
+		return MUR_ERR;
+	return (ps->final_sql = emit_final(c, q, ap)) ? MUR_OK : MUR_ERR;
+}
+
+/* ---- entry ---- */
+
+static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
+{
+	plan_select *ps = &p->u.select;
+	ps->ntables = q->nrte;
+	for (int i = 0; i < q->nrte; i++)
+		ps->tables[i] = q->rtes[i].table;
+	if (q->nrte > 1 && check_colocation(c, q) != MUR_OK)
+		return MUR_ERR;
+	if (sql_find_prune(c, q, q->where, &ps->prune) != MUR_OK)
+		return MUR_ERR;
+	if (ps->prune.active) {
+		ps->router = 1;
+		ps->strategy = "router";
+		ps->merge_desc = "none: one shard";
+		return (ps->shard_sql = emit_whole(c, q)) ? MUR_OK : MUR_ERR;
+	}
+	if (q->has_agg)
+		return plan_aggregate(c, q, ps);
+	return plan_scatter(c, q, ps);
+}
+
+int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
+{
+	p->tag = "SELECT";
+	if (set_outputs(c, q, p) != MUR_OK)
+		return MUR_ERR;
+	if (q->is_virtual) {
+		p->kind = PLAN_LEADER_SELECT;
+		return (p->leader_sql = emit_whole(c, q)) ? MUR_OK : MUR_ERR;
+	}
+	p->kind = PLAN_SELECT;
+	return plan_distributed(c, q, p);
+}
+
+int sql_plan_select(sql_ctx *c, PgQuery__SelectStmt *s, plan *p)
+{
+	sql_query *q = sql_analyze_select(c, s);
+	return q ? sql_plan_query(c, q, p) : MUR_ERR;
+}

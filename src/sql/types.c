@@ -1,0 +1,148 @@
+/*
+ * types.c — PostgreSQL's type rules, as far as murphy's types go.
+ *
+ * Numeric promotion follows PostgreSQL's operator catalog: int2 < int4 <
+ * int8 < numeric < float4/float8 (any float makes the result float8, an
+ * int mixed with numeric gives numeric).  Categories mirror pg_type's
+ * typcategory: N numeric, S string, B boolean, D date/time, U unknown,
+ * X bytea.  Types of different categories never compare or combine
+ * implicitly, except date with timestamp (both D).
+ */
+#include "sql/sqlInt.h"
+
+#include <string.h>
+
+static const char *const type_names[MT_TYPE_COUNT] = {
+	[MT_UNKNOWN] = "unknown", [MT_BOOL] = "boolean", [MT_INT2] = "smallint",
+	[MT_INT4] = "integer", [MT_INT8] = "bigint", [MT_FLOAT4] = "real",
+	[MT_FLOAT8] = "double precision", [MT_NUMERIC] = "numeric", [MT_TEXT] = "text",
+	[MT_VARCHAR] = "character varying", [MT_BPCHAR] = "character", [MT_DATE] = "date",
+	[MT_TIMESTAMP] = "timestamp without time zone",
+	[MT_TIMESTAMPTZ] = "timestamp with time zone", [MT_BYTEA] = "bytea",
+};
+
+const char *sql_type_name(mur_type t)
+{
+	return (t >= 0 && t < MT_TYPE_COUNT && type_names[t]) ? type_names[t] : "unknown";
+}
+
+int sql_type_category(mur_type t)
+{
+	switch (t) {
+	case MT_INT2: case MT_INT4: case MT_INT8: case MT_FLOAT4: case MT_FLOAT8:
+	case MT_NUMERIC: return 'N';
+	case MT_TEXT: case MT_VARCHAR: case MT_BPCHAR: return 'S';
+	case MT_BOOL: return 'B';
+	case MT_DATE: case MT_TIMESTAMP: case MT_TIMESTAMPTZ: return 'D';
+	case MT_BYTEA: return 'X';
+	default: return 'U';
+	}
+}
+
+int sql_type_numeric_rank(mur_type t)
+{
+	switch (t) {
+	case MT_INT2: return 1;
+	case MT_INT4: return 2;
+	case MT_INT8: return 3;
+	case MT_NUMERIC: return 4;
+	case MT_FLOAT4: return 5;
+	case MT_FLOAT8: return 6;
+	default: return 0;
+	}
+}
+
+mur_type sql_type_arith(mur_type a, mur_type b)
+{
+	int ra = sql_type_numeric_rank(a), rb = sql_type_numeric_rank(b);
+	if (!ra || !rb)
+		return MT_UNKNOWN;
+	if (ra >= 5 || rb >= 5)
+		return (a == MT_FLOAT4 && b == MT_FLOAT4) ? MT_FLOAT4 : MT_FLOAT8;
+	return ra >= rb ? a : b;
+}
+
+int sql_type_comparable(mur_type a, mur_type b)
+{
+	int ca = sql_type_category(a), cb = sql_type_category(b);
+	if (a == MT_UNKNOWN || b == MT_UNKNOWN)
+		return 1;
+	return ca == cb;
+}
+
+mur_type sql_type_common(mur_type a, mur_type b)
+{
+	if (a == MT_UNKNOWN)
+		return b;
+	if (b == MT_UNKNOWN || a == b)
+		return a;
+	if (sql_type_category(a) != sql_type_category(b))
+		return MT_UNKNOWN;
+	switch (sql_type_category(a)) {
+	case 'N': return sql_type_arith(a, b);
+	case 'S': return MT_TEXT;
+	case 'D':
+		if (a == MT_TIMESTAMPTZ || b == MT_TIMESTAMPTZ)
+			return MT_TIMESTAMPTZ;
+		return MT_TIMESTAMP;
+	default: return a;
+	}
+}
+
+/* Assignment casts PostgreSQL applies on INSERT/UPDATE without being told:
+ * within the numeric category (int ← numeric rounds), within strings,
+ * between date and timestamps. */
+int sql_type_implicit_ok(mur_type from, mur_type to)
+{
+	if (from == to || from == MT_UNKNOWN)
+		return 1;
+	return sql_type_category(from) == sql_type_category(to) &&
+	       sql_type_category(to) != 'U';
+}
+
+static const char *typename_last(const PgQuery__TypeName *tn)
+{
+	PgQuery__Node *n = tn->names[tn->n_names - 1];
+	return n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : "";
+}
+
+static int32_t typmod_of(const PgQuery__TypeName *tn)
+{
+	PgQuery__Node *n;
+	if (tn->n_typmods < 1)
+		return -1;
+	n = tn->typmods[0];
+	if (n->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+	    n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL)
+		return n->a_const->ival->ival;
+	return -1;
+}
+
+mur_type sql_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, int32_t *typmod)
+{
+	const char *name = typename_last(tn);
+	mur_type t;
+	if (typmod)
+		*typmod = -1;
+	if (tn->n_array_bounds > 0) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tn->location,
+			"murphy does not support array types yet");
+		return MT_UNKNOWN;
+	}
+	if (!strcmp(name, "serial") || !strcmp(name, "bigserial") || !strcmp(name, "smallserial") ||
+	    !strcmp(name, "serial4") || !strcmp(name, "serial8")) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tn->location,
+			"murphy does not support type %s yet", name);
+		mur_error_hint(c->err, "Use integer or bigint and supply the values.");
+		return MT_UNKNOWN;
+	}
+	t = mur_type_from_name(name);
+	if (t == MT_UNKNOWN) {
+		sql_err(c, SQLSTATE_UNDEFINED_OBJECT, tn->location, "type \"%s\" does not exist",
+			name);
+		return MT_UNKNOWN;
+	}
+	if (typmod && (t == MT_VARCHAR || t == MT_BPCHAR))
+		*typmod = typmod_of(tn);
+	return t;
+}
