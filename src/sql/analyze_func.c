@@ -158,6 +158,9 @@ static int try_def(sql_ctx *c, const fn_def *d, sql_expr **args, int n, int loc,
 		return 1;
 	}
 	e->op = d->sqlite;
+	/* float8 round() is rint (half to even); numeric rounds half away from zero */
+	if (!strcmp(d->sqlite, "mur_round") && n == 1 && e->type == MT_FLOAT8)
+		e->op = "mur_rint";
 	e->nargs = n;
 	memcpy(e->args, fitted, sizeof(sql_expr *) * (size_t)n);
 	*out = e;

@@ -1,0 +1,700 @@
+/*
+ * sqlfn.c — SQLite user functions that give emitted SQL PostgreSQL's
+ * semantics where SQLite's differ.  Followers register them on every
+ * placement connection, the leader on its in-memory SQLite
+ * (sql_register_functions).
+ *
+ *   mur_div, mur_fdiv, mur_mod   division by zero is an error (22012), not NULL
+ *   mur_cast(x, from, to)        PostgreSQL casts through value.c's text I/O
+ *   mur_like, mur_ilike          LIKE is case-sensitive; '\' escapes
+ *   mur_greatest, mur_least      ignore NULLs like PostgreSQL
+ *   mur_concat                   concat(): NULLs are skipped
+ *   mur_substr, mur_left, mur_right   character (UTF-8) positions, PostgreSQL edge cases
+ *   mur_abs, mur_round, mur_rint, mur_ceil, mur_floor, mur_trunc, mur_power, mur_sqrt
+ *   mur_now, mur_current_date    UTC, canonical timestamp text
+ *   mur_date_trunc, mur_extract, mur_date_add, mur_date_diff
+ *   mur_random, mur_avg
+ *
+ * Errors use the message convention "SQLSTATE:<5 chars>:<message>"; the
+ * storage layer turns the prefix back into a SQLSTATE.
+ */
+#include "sql/sql.h"
+
+#include "common/value.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+static void fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
+{
+	char msg[MUR_ERROR_MESSAGE_MAX + 16];
+	int n = snprintf(msg, sizeof msg, "SQLSTATE:%s:", state);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+	va_end(ap);
+	sqlite3_result_error(cx, msg, -1);
+}
+
+static int any_null(int argc, sqlite3_value **v)
+{
+	for (int i = 0; i < argc; i++)
+		if (sqlite3_value_type(v[i]) == SQLITE_NULL)
+			return 1;
+	return 0;
+}
+
+static int is_int(sqlite3_value *v) { return sqlite3_value_numeric_type(v) == SQLITE_INTEGER; }
+
+/* ---- arithmetic ---- */
+
+static void fn_div(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	if (any_null(argc, v))
+		return;
+	if (is_int(v[0]) && is_int(v[1])) {
+		int64_t a = sqlite3_value_int64(v[0]), b = sqlite3_value_int64(v[1]);
+		if (b == 0)
+			return fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
+		if (a == INT64_MIN && b == -1)
+			return fail(cx, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE, "bigint out of range");
+		sqlite3_result_int64(cx, a / b);
+		return;
+	}
+	if (sqlite3_value_double(v[1]) == 0.0)
+		return fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
+	sqlite3_result_double(cx, sqlite3_value_double(v[0]) / sqlite3_value_double(v[1]));
+}
+
+static void fn_fdiv(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	double b;
+	if (any_null(argc, v))
+		return;
+	b = sqlite3_value_double(v[1]);
+	if (b == 0.0)
+		return fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
+	sqlite3_result_double(cx, sqlite3_value_double(v[0]) / b);
+}
+
+static void fn_mod(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	if (any_null(argc, v))
+		return;
+	if (is_int(v[0]) && is_int(v[1])) {
+		int64_t a = sqlite3_value_int64(v[0]), b = sqlite3_value_int64(v[1]);
+		if (b == 0)
+			return fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
+		sqlite3_result_int64(cx, b == -1 ? 0 : a % b);
+		return;
+	}
+	if (sqlite3_value_double(v[1]) == 0.0)
+		return fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
+	sqlite3_result_double(cx, fmod(sqlite3_value_double(v[0]), sqlite3_value_double(v[1])));
+}
+
+static void fn_avg(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	if (any_null(argc, v) || sqlite3_value_int64(v[1]) == 0)
+		return;
+	sqlite3_result_double(cx, sqlite3_value_double(v[0]) / (double)sqlite3_value_int64(v[1]));
+}
+
+static void fn_abs(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	if (any_null(argc, v))
+		return;
+	if (is_int(v[0])) {
+		int64_t a = sqlite3_value_int64(v[0]);
+		if (a == INT64_MIN)
+			return fail(cx, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE, "bigint out of range");
+		sqlite3_result_int64(cx, a < 0 ? -a : a);
+		return;
+	}
+	sqlite3_result_double(cx, fabs(sqlite3_value_double(v[0])));
+}
+
+/* x * 10^d rounded with `how`, robust against binary fractions like 2.675
+ * (printed to 15 significant digits first, as PostgreSQL's numeric would
+ * hold the decimal literal). */
+static double scaled(double x, int d, double (*how)(double))
+{
+	double p = pow(10.0, d), y;
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, "%.15g", x * p);
+	sscanf(tmp, "%lf", &y);
+	return how(y) / p;
+}
+
+static void round_like(sqlite3_context *cx, int argc, sqlite3_value **v, double (*how)(double))
+{
+	if (any_null(argc, v))
+		return;
+	if (argc == 1) {
+		sqlite3_result_double(cx, how(sqlite3_value_double(v[0])));
+		return;
+	}
+	sqlite3_result_double(cx, scaled(sqlite3_value_double(v[0]), sqlite3_value_int(v[1]), how));
+}
+
+static void fn_round(sqlite3_context *cx, int argc, sqlite3_value **v) { round_like(cx, argc, v, round); }
+static void fn_rint(sqlite3_context *cx, int argc, sqlite3_value **v) { round_like(cx, argc, v, rint); }
+static void fn_ceil(sqlite3_context *cx, int argc, sqlite3_value **v) { round_like(cx, argc, v, ceil); }
+static void fn_floor(sqlite3_context *cx, int argc, sqlite3_value **v) { round_like(cx, argc, v, floor); }
+static void fn_trunc(sqlite3_context *cx, int argc, sqlite3_value **v) { round_like(cx, argc, v, trunc); }
+
+static void fn_power(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	double a, b;
+	if (any_null(argc, v))
+		return;
+	a = sqlite3_value_double(v[0]);
+	b = sqlite3_value_double(v[1]);
+	if (a == 0 && b < 0)
+		return fail(cx, "2201F", "zero raised to a negative power is undefined");
+	if (a < 0 && floor(b) != b)
+		return fail(cx, "2201F", "a negative number raised to a non-integer power yields a complex result");
+	sqlite3_result_double(cx, pow(a, b));
+}
+
+static void fn_sqrt(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	double a;
+	if (any_null(argc, v))
+		return;
+	a = sqlite3_value_double(v[0]);
+	if (a < 0)
+		return fail(cx, "2201F", "cannot take square root of a negative number");
+	sqlite3_result_double(cx, sqrt(a));
+}
+
+static void fn_random(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	uint64_t r;
+	sqlite3_randomness(sizeof r, &r);
+	sqlite3_result_double(cx, (double)(r >> 11) / 9007199254740992.0);
+}
+
+/* ---- casts ---- */
+
+static mur_value to_value(sqlite3_value *v)
+{
+	switch (sqlite3_value_type(v)) {
+	case SQLITE_INTEGER: return mur_v_int(sqlite3_value_int64(v));
+	case SQLITE_FLOAT: return mur_v_float(sqlite3_value_double(v));
+	case SQLITE_TEXT:
+		return mur_v_text((const char *)sqlite3_value_text(v), (size_t)sqlite3_value_bytes(v));
+	case SQLITE_BLOB:
+		return mur_v_blob((const char *)sqlite3_value_blob(v), (size_t)sqlite3_value_bytes(v));
+	default: return mur_v_null();
+	}
+}
+
+static void result_value(sqlite3_context *cx, const mur_value *v)
+{
+	switch (v->kind) {
+	case MV_INT: sqlite3_result_int64(cx, v->i); break;
+	case MV_FLOAT: sqlite3_result_double(cx, v->f); break;
+	case MV_TEXT: sqlite3_result_text(cx, v->s, (int)v->len, SQLITE_TRANSIENT); break;
+	case MV_BLOB: sqlite3_result_blob(cx, v->s, (int)v->len, SQLITE_TRANSIENT); break;
+	default: sqlite3_result_null(cx);
+	}
+}
+
+static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_type from = (mur_type)sqlite3_value_int(v[1]), to = (mur_type)sqlite3_value_int(v[2]);
+	mur_value in = to_value(v[0]), out;
+	mur_buf scratch;
+	mur_error err;
+	if (in.kind == MV_NULL || from <= MT_UNKNOWN || from >= MT_TYPE_COUNT || to <= MT_UNKNOWN ||
+	    to >= MT_TYPE_COUNT)
+		return;
+	mur_buf_init(&scratch);
+	if (mur_type_is_text(to)) {
+		if (in.kind == MV_TEXT && (mur_type_is_text(from) || mur_type_storage(from) == MV_TEXT))
+			out = in;
+		else {
+			mur_value_to_pgtext(from, &in, &scratch);
+			out = mur_v_text(scratch.data ? scratch.data : "", scratch.len);
+		}
+	} else {
+		if (from == MT_NUMERIC && mur_type_is_integer(to) && in.kind == MV_FLOAT)
+			in.f = round(in.f); /* numeric → int rounds half away from zero */
+		if (from != MT_DATE && to == MT_DATE && in.kind == MV_TEXT && in.len > 10)
+			in.len = 10; /* timestamp → date */
+		if (mur_value_coerce(to, &in, &scratch, &out, &err) != MUR_OK) {
+			mur_buf_free(&scratch);
+			return fail(cx, err.sqlstate, "%s", err.message);
+		}
+	}
+	result_value(cx, &out);
+	mur_buf_free(&scratch);
+}
+
+/* ---- text ---- */
+
+static int utf8_len(const unsigned char *s, int n)
+{
+	int k = 0;
+	for (int i = 0; i < n; i++)
+		k += (s[i] & 0xC0) != 0x80;
+	return k;
+}
+
+/* Byte offset of character index ci (0-based) in s[0..n). */
+static int utf8_off(const unsigned char *s, int n, int64_t ci)
+{
+	int i = 0;
+	if (ci <= 0)
+		return 0;
+	for (int64_t k = 0; i < n; i++) {
+		if ((s[i] & 0xC0) != 0x80) {
+			if (k == ci)
+				return i;
+			k++;
+		}
+	}
+	return n;
+}
+
+static void result_chars(sqlite3_context *cx, const unsigned char *s, int n, int64_t from, int64_t to)
+{
+	int a = utf8_off(s, n, from), b = utf8_off(s, n, to);
+	sqlite3_result_text(cx, (const char *)s + a, b > a ? b - a : 0, SQLITE_TRANSIENT);
+}
+
+static void fn_substr(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const unsigned char *s;
+	int n, nc;
+	int64_t start, end;
+	if (any_null(argc, v))
+		return;
+	s = sqlite3_value_text(v[0]);
+	n = sqlite3_value_bytes(v[0]);
+	nc = utf8_len(s, n);
+	start = sqlite3_value_int64(v[1]) - 1; /* 0-based, may be negative */
+	end = nc;
+	if (argc == 3) {
+		int64_t len = sqlite3_value_int64(v[2]);
+		if (len < 0)
+			return fail(cx, "22011", "negative substring length not allowed");
+		end = start + len < nc ? start + len : nc;
+	}
+	if (start < 0)
+		start = 0;
+	result_chars(cx, s, n, start, end < start ? start : end);
+}
+
+static void fn_left(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const unsigned char *s;
+	int n, nc;
+	int64_t k;
+	if (any_null(argc, v))
+		return;
+	s = sqlite3_value_text(v[0]);
+	n = sqlite3_value_bytes(v[0]);
+	nc = utf8_len(s, n);
+	k = sqlite3_value_int64(v[1]);
+	result_chars(cx, s, n, 0, k >= 0 ? k : (nc + k > 0 ? nc + k : 0));
+}
+
+static void fn_right(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const unsigned char *s;
+	int n, nc;
+	int64_t k;
+	if (any_null(argc, v))
+		return;
+	s = sqlite3_value_text(v[0]);
+	n = sqlite3_value_bytes(v[0]);
+	nc = utf8_len(s, n);
+	k = sqlite3_value_int64(v[1]);
+	result_chars(cx, s, n, k >= 0 ? (nc - k > 0 ? nc - k : 0) : (-k < nc ? -k : nc), nc);
+}
+
+static void fn_concat(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_buf b;
+	mur_buf_init(&b);
+	for (int i = 0; i < argc; i++)
+		if (sqlite3_value_type(v[i]) != SQLITE_NULL)
+			mur_buf_put(&b, sqlite3_value_text(v[i]), (size_t)sqlite3_value_bytes(v[i]));
+	if (!mur_buf_ok(&b)) {
+		mur_buf_free(&b);
+		return sqlite3_result_error_nomem(cx);
+	}
+	sqlite3_result_text(cx, b.data ? b.data : "", (int)b.len, SQLITE_TRANSIENT);
+	mur_buf_free(&b);
+}
+
+/* PostgreSQL LIKE: % any string, _ one character, esc quotes the next
+ * character; fold = ASCII case folding for ILIKE.  Recursion depth is
+ * bounded by the number of '%' in the pattern. */
+static int like_match(const unsigned char *s, const unsigned char *se, const unsigned char *p,
+		      const unsigned char *pe, int esc, int fold)
+{
+	while (p < pe) {
+		if (*p == '%') {
+			while (p < pe && *p == '%')
+				p++;
+			if (p == pe)
+				return 1;
+			for (; s <= se; s++) {
+				if (s < se && (*s & 0xC0) == 0x80)
+					continue;
+				if (like_match(s, se, p, pe, esc, fold))
+					return 1;
+				if (s == se)
+					break;
+			}
+			return 0;
+		}
+		if (s >= se)
+			return 0;
+		if (*p == '_') {
+			p++;
+			s++;
+			while (s < se && (*s & 0xC0) == 0x80)
+				s++;
+			continue;
+		}
+		if (esc >= 0 && *p == esc && p + 1 < pe)
+			p++;
+		if (fold ? tolower(*p) != tolower(*s) : *p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	return s == se;
+}
+
+static void like_common(sqlite3_context *cx, int argc, sqlite3_value **v, int fold)
+{
+	const unsigned char *s, *p;
+	int esc = '\\';
+	if (any_null(argc, v))
+		return;
+	s = sqlite3_value_text(v[0]);
+	p = sqlite3_value_text(v[1]);
+	if (argc == 3) {
+		const unsigned char *e = sqlite3_value_text(v[2]);
+		if (sqlite3_value_bytes(v[2]) > 1)
+			return fail(cx, "22025", "invalid escape string");
+		esc = sqlite3_value_bytes(v[2]) ? e[0] : -1;
+	}
+	sqlite3_result_int(cx, like_match(s, s + sqlite3_value_bytes(v[0]), p,
+					  p + sqlite3_value_bytes(v[1]), esc, fold));
+}
+
+static void fn_like(sqlite3_context *cx, int argc, sqlite3_value **v) { like_common(cx, argc, v, 0); }
+static void fn_ilike(sqlite3_context *cx, int argc, sqlite3_value **v) { like_common(cx, argc, v, 1); }
+
+/* <0, 0, >0 with numbers before text, text by bytes (C collation). */
+static int value_cmp(sqlite3_value *a, sqlite3_value *b)
+{
+	int ta = sqlite3_value_numeric_type(a), tb = sqlite3_value_numeric_type(b);
+	int na = ta == SQLITE_INTEGER || ta == SQLITE_FLOAT, nb = tb == SQLITE_INTEGER || tb == SQLITE_FLOAT;
+	if (na && nb) {
+		if (ta == SQLITE_INTEGER && tb == SQLITE_INTEGER) {
+			int64_t x = sqlite3_value_int64(a), y = sqlite3_value_int64(b);
+			return (x > y) - (x < y);
+		}
+		double x = sqlite3_value_double(a), y = sqlite3_value_double(b);
+		return (x > y) - (x < y);
+	}
+	if (na != nb)
+		return na ? -1 : 1;
+	{
+		int la = sqlite3_value_bytes(a), lb = sqlite3_value_bytes(b);
+		int r = memcmp(sqlite3_value_blob(a), sqlite3_value_blob(b), (size_t)(la < lb ? la : lb));
+		return r ? r : (la > lb) - (la < lb);
+	}
+}
+
+static void extreme(sqlite3_context *cx, int argc, sqlite3_value **v, int sign)
+{
+	sqlite3_value *best = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (sqlite3_value_type(v[i]) == SQLITE_NULL)
+			continue;
+		if (!best || value_cmp(v[i], best) * sign > 0)
+			best = v[i];
+	}
+	if (best)
+		sqlite3_result_value(cx, best);
+}
+
+static void fn_greatest(sqlite3_context *cx, int argc, sqlite3_value **v) { extreme(cx, argc, v, 1); }
+static void fn_least(sqlite3_context *cx, int argc, sqlite3_value **v) { extreme(cx, argc, v, -1); }
+
+/* ---- date/time ---- */
+
+typedef struct tsparts {
+	int64_t y;
+	int mo, d, h, mi;
+	double s; /* seconds with fraction */
+} tsparts;
+
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int parse_ts(const char *s, tsparts *t)
+{
+	long long y;
+	int n = 0;
+	memset(t, 0, sizeof *t);
+	if (!s || sscanf(s, "%lld-%d-%d%n", &y, &t->mo, &t->d, &n) != 3)
+		return -1;
+	t->y = y;
+	if (s[n] == ' ' || s[n] == 'T')
+		sscanf(s + n + 1, "%d:%d:%lf", &t->h, &t->mi, &t->s);
+	return 0;
+}
+
+static void result_ts(sqlite3_context *cx, const tsparts *t, int with_time)
+{
+	char buf[64];
+	int64_t us = (int64_t)llround((t->s - floor(t->s)) * 1e6);
+	int sec = (int)floor(t->s);
+	if (!with_time) {
+		snprintf(buf, sizeof buf, "%04lld-%02d-%02d", (long long)t->y, t->mo, t->d);
+	} else if (us) {
+		int n = snprintf(buf, sizeof buf, "%04lld-%02d-%02d %02d:%02d:%02d.%06lld",
+				 (long long)t->y, t->mo, t->d, t->h, t->mi, sec, (long long)us);
+		while (buf[n - 1] == '0')
+			buf[--n] = '\0';
+	} else {
+		snprintf(buf, sizeof buf, "%04lld-%02d-%02d %02d:%02d:%02d", (long long)t->y, t->mo,
+			 t->d, t->h, t->mi, sec);
+	}
+	sqlite3_result_text(cx, buf, -1, SQLITE_TRANSIENT);
+}
+
+static void fn_now(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	struct timespec ts;
+	struct tm tm;
+	tsparts t;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	t = (tsparts){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+		      tm.tm_sec + (double)(ts.tv_nsec / 1000) / 1e6};
+	result_ts(cx, &t, 1);
+}
+
+static void fn_current_date(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	tsparts t = {0};
+	gmtime_r(&now, &tm);
+	t.y = tm.tm_year + 1900;
+	t.mo = tm.tm_mon + 1;
+	t.d = tm.tm_mday;
+	result_ts(cx, &t, 0);
+}
+
+static void lower_field(sqlite3_value *v, char *out, size_t n)
+{
+	const char *s = (const char *)sqlite3_value_text(v);
+	size_t i = 0;
+	for (; s && s[i] && i + 1 < n; i++)
+		out[i] = (char)tolower((unsigned char)s[i]);
+	out[i] = '\0';
+}
+
+static int trunc_parts(const char *f, tsparts *t)
+{
+	int64_t days;
+	int dow;
+	if (!strcmp(f, "microseconds"))
+		return 0;
+	if (!strcmp(f, "milliseconds")) {
+		t->s = floor(t->s * 1000) / 1000;
+		return 0;
+	}
+	if (!strcmp(f, "second")) { t->s = floor(t->s); return 0; }
+	t->s = 0;
+	if (!strcmp(f, "minute")) return 0;
+	t->mi = 0;
+	if (!strcmp(f, "hour")) return 0;
+	t->h = 0;
+	if (!strcmp(f, "day")) return 0;
+	if (!strcmp(f, "week")) { /* ISO week: back to Monday */
+		days = days_from_civil(t->y, t->mo, t->d);
+		dow = (int)(((days % 7) + 7 + 3) % 7); /* 0 = Monday */
+		civil_from_days(days - dow, &t->y, &t->mo, &t->d);
+		return 0;
+	}
+	t->d = 1;
+	if (!strcmp(f, "month")) return 0;
+	if (!strcmp(f, "quarter")) { t->mo = (t->mo - 1) / 3 * 3 + 1; return 0; }
+	t->mo = 1;
+	if (!strcmp(f, "year")) return 0;
+	if (!strcmp(f, "decade")) { t->y = t->y / 10 * 10; return 0; }
+	if (!strcmp(f, "century")) { t->y = (t->y - 1) / 100 * 100 + 1; return 0; }
+	if (!strcmp(f, "millennium")) { t->y = (t->y - 1) / 1000 * 1000 + 1; return 0; }
+	return -1;
+}
+
+static void fn_date_trunc(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	char f[32];
+	tsparts t;
+	if (any_null(argc, v))
+		return;
+	lower_field(v[0], f, sizeof f);
+	if (parse_ts((const char *)sqlite3_value_text(v[1]), &t))
+		return fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid timestamp value");
+	if (trunc_parts(f, &t))
+		return fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
+			    "unit \"%s\" not recognized for type timestamp without time zone", f);
+	result_ts(cx, &t, 1);
+}
+
+static int extract_part(const char *f, const tsparts *t, double *out)
+{
+	int64_t days = days_from_civil(t->y, t->mo, t->d);
+	int isodow = (int)(((days % 7) + 7 + 3) % 7) + 1; /* 1 = Monday */
+	if (!strcmp(f, "year")) *out = (double)t->y;
+	else if (!strcmp(f, "month")) *out = t->mo;
+	else if (!strcmp(f, "day")) *out = t->d;
+	else if (!strcmp(f, "hour")) *out = t->h;
+	else if (!strcmp(f, "minute")) *out = t->mi;
+	else if (!strcmp(f, "second")) *out = t->s;
+	else if (!strcmp(f, "milliseconds")) *out = t->s * 1000;
+	else if (!strcmp(f, "microseconds")) *out = round(t->s * 1e6);
+	else if (!strcmp(f, "dow")) *out = isodow % 7;
+	else if (!strcmp(f, "isodow")) *out = isodow;
+	else if (!strcmp(f, "doy")) *out = (double)(days - days_from_civil(t->y, 1, 1) + 1);
+	else if (!strcmp(f, "quarter")) *out = (t->mo - 1) / 3 + 1;
+	else if (!strcmp(f, "decade")) *out = (double)(t->y / 10);
+	else if (!strcmp(f, "century")) *out = (double)((t->y + 99) / 100);
+	else if (!strcmp(f, "epoch"))
+		*out = (double)days * 86400.0 + t->h * 3600.0 + t->mi * 60.0 + t->s;
+	else if (!strcmp(f, "week")) { /* ISO 8601 week number */
+		int64_t thursday = days - isodow + 4, y;
+		int m, d;
+		civil_from_days(thursday, &y, &m, &d);
+		*out = (double)((thursday - days_from_civil(y, 1, 1)) / 7 + 1);
+	} else
+		return -1;
+	return 0;
+}
+
+static void fn_extract(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	char f[32];
+	tsparts t;
+	double r;
+	if (any_null(argc, v))
+		return;
+	lower_field(v[0], f, sizeof f);
+	if (parse_ts((const char *)sqlite3_value_text(v[1]), &t))
+		return fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid timestamp value");
+	if (extract_part(f, &t, &r))
+		return fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
+			    "unit \"%s\" not recognized for type timestamp without time zone", f);
+	if (r == floor(r) && fabs(r) < 9e15)
+		sqlite3_result_int64(cx, (int64_t)r);
+	else
+		sqlite3_result_double(cx, r);
+}
+
+static void fn_date_add(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	tsparts t;
+	if (any_null(argc, v))
+		return;
+	if (parse_ts((const char *)sqlite3_value_text(v[0]), &t))
+		return fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
+	civil_from_days(days_from_civil(t.y, t.mo, t.d) + sqlite3_value_int64(v[1]), &t.y, &t.mo, &t.d);
+	if (t.y < 1 || t.y > 9999)
+		return fail(cx, SQLSTATE_DATETIME_FIELD_OVERFLOW, "date out of range");
+	result_ts(cx, &t, 0);
+}
+
+static void fn_date_diff(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	tsparts a, b;
+	if (any_null(argc, v))
+		return;
+	if (parse_ts((const char *)sqlite3_value_text(v[0]), &a) ||
+	    parse_ts((const char *)sqlite3_value_text(v[1]), &b))
+		return fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
+	sqlite3_result_int64(cx, days_from_civil(a.y, a.mo, a.d) - days_from_civil(b.y, b.mo, b.d));
+}
+
+/* ---- registration ---- */
+
+typedef void (*sqlfn_impl)(sqlite3_context *, int, sqlite3_value **);
+
+static const struct {
+	const char *name;
+	int nargs; /* -1 variadic */
+	int deterministic;
+	sqlfn_impl fn;
+} sqlfns[] = {
+	{"mur_div", 2, 1, fn_div},           {"mur_fdiv", 2, 1, fn_fdiv},
+	{"mur_mod", 2, 1, fn_mod},           {"mur_avg", 2, 1, fn_avg},
+	{"mur_abs", 1, 1, fn_abs},           {"mur_round", 1, 1, fn_round},
+	{"mur_round", 2, 1, fn_round},       {"mur_rint", 1, 1, fn_rint},
+	{"mur_ceil", 1, 1, fn_ceil},         {"mur_floor", 1, 1, fn_floor},
+	{"mur_trunc", 1, 1, fn_trunc},       {"mur_trunc", 2, 1, fn_trunc},
+	{"mur_power", 2, 1, fn_power},       {"mur_sqrt", 1, 1, fn_sqrt},
+	{"mur_random", 0, 0, fn_random},     {"mur_cast", 3, 1, fn_cast},
+	{"mur_substr", 2, 1, fn_substr},     {"mur_substr", 3, 1, fn_substr},
+	{"mur_left", 2, 1, fn_left},         {"mur_right", 2, 1, fn_right},
+	{"mur_concat", -1, 1, fn_concat},    {"mur_like", 2, 1, fn_like},
+	{"mur_like", 3, 1, fn_like},         {"mur_ilike", 2, 1, fn_ilike},
+	{"mur_ilike", 3, 1, fn_ilike},       {"mur_greatest", -1, 1, fn_greatest},
+	{"mur_least", -1, 1, fn_least},      {"mur_now", 0, 0, fn_now},
+	{"mur_current_date", 0, 0, fn_current_date},
+	{"mur_date_trunc", 2, 1, fn_date_trunc}, {"mur_extract", 2, 1, fn_extract},
+	{"mur_date_add", 2, 1, fn_date_add}, {"mur_date_diff", 2, 1, fn_date_diff},
+};
+
+int sql_register_functions(sqlite3 *db)
+{
+	for (size_t i = 0; i < sizeof sqlfns / sizeof sqlfns[0]; i++) {
+		int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS |
+			    (sqlfns[i].deterministic ? SQLITE_DETERMINISTIC : 0);
+		int rc = sqlite3_create_function_v2(db, sqlfns[i].name, sqlfns[i].nargs, flags, NULL,
+						    sqlfns[i].fn, NULL, NULL, NULL);
+		if (rc != SQLITE_OK)
+			return MUR_ERR;
+	}
+	return MUR_OK;
+}
