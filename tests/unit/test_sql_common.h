@@ -29,7 +29,7 @@
 
 static catalog *tcat;
 
-static void tcol(cat_table *t, const char *name, mur_type type, int pk)
+static __attribute__((unused)) void tcol(cat_table *t, const char *name, mur_type type, int pk)
 {
 	cat_column *c = &t->cols[t->ncols++];
 	memset(c, 0, sizeof *c);
@@ -40,7 +40,7 @@ static void tcol(cat_table *t, const char *name, mur_type type, int pk)
 	c->not_null = pk;
 }
 
-static void tcreate(cat_table *t, const char *name, int dist, uint32_t nshards)
+static __attribute__((unused)) void tcreate(cat_table *t, const char *name, int dist, uint32_t nshards)
 {
 	const cat_table *out;
 	mur_error err;
@@ -52,7 +52,7 @@ static void tcreate(cat_table *t, const char *name, int dist, uint32_t nshards)
 	assert_int_equal(cat_create_table(tcat, t, &out, &err), MUR_OK);
 }
 
-static int setup_catalog(void **state)
+static __attribute__((unused)) int setup_catalog(void **state)
 {
 	static cat_table t; /* large: keep off the stack */
 	mur_error err;
@@ -85,14 +85,14 @@ static int setup_catalog(void **state)
 	return 0;
 }
 
-static int teardown_catalog(void **state)
+static __attribute__((unused)) int teardown_catalog(void **state)
 {
 	cat_close(tcat);
 	return 0;
 }
 
 /* Plan sql; fail the test on error (printing it). */
-static plan *P(const char *sql)
+static __attribute__((unused)) plan *P(const char *sql)
 {
 	plan *p = NULL;
 	mur_error err;
@@ -105,7 +105,7 @@ static plan *P(const char *sql)
 }
 
 /* Plan sql expecting an error with this SQLSTATE; returns it for more checks. */
-static mur_error E(const char *sql, const char *sqlstate)
+static __attribute__((unused)) mur_error E(const char *sql, const char *sqlstate)
 {
 	plan *p = NULL;
 	mur_error err;
@@ -123,7 +123,7 @@ static mur_error E(const char *sql, const char *sqlstate)
 
 /* ---- a one-shard SQLite ---- */
 
-static sqlite3 *shard_open(void)
+static __attribute__((unused)) sqlite3 *shard_open(void)
 {
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
@@ -131,7 +131,7 @@ static sqlite3 *shard_open(void)
 	return db;
 }
 
-static void shard_exec(sqlite3 *db, const char *sql)
+static __attribute__((unused)) void shard_exec(sqlite3 *db, const char *sql)
 {
 	char *msg = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
@@ -143,7 +143,7 @@ static void shard_exec(sqlite3 *db, const char *sql)
 
 /* Run sql; concatenate the rows as "a|b;c|d" (NULL as "N").  Returns
  * sqlite's error message (static buffer) prefixed "ERR:" on error. */
-static const char *shard_query(sqlite3 *db, const char *sql)
+static __attribute__((unused)) const char *shard_query(sqlite3 *db, const char *sql)
 {
 	static char out[4096];
 	sqlite3_stmt *st;
