@@ -205,6 +205,14 @@ static int insert_values(sql_ctx *c, const cat_table *t, const insert_cols *ic,
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "VALUES ");
 	c->q = NULL;
+	for (size_t r = 0; sel && r < sel->n_values_lists; r++) {
+		size_t len = sel->values_lists[r]->list->n_items;
+		if (len != sel->values_lists[0]->list->n_items) {
+			c->q = saved;
+			mur_buf_free(&b);
+			return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "VALUES lists must all be the same length");
+		}
+	}
 	for (size_t r = 0; r < (sel ? sel->n_values_lists : 1); r++) {
 		PgQuery__List empty = PG_QUERY__LIST__INIT;
 		PgQuery__List *row = sel ? sel->values_lists[r]->list : &empty;
@@ -221,7 +229,7 @@ static int insert_values(sql_ctx *c, const cat_table *t, const insert_cols *ic,
 }
 
 /* INSERT ... SELECT: reshape the select list into table column order. */
-static int insert_select(sql_ctx *c, const cat_table *t, const insert_cols *ic,
+static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int implicit,
 			 PgQuery__SelectStmt *sel, plan_insert *pi)
 {
 	sql_query *q = sql_analyze_select(c, sel);
@@ -229,6 +237,8 @@ static int insert_select(sql_ctx *c, const cat_table *t, const insert_cols *ic,
 	int remap[SQL_TARGETS_MAX];
 	if (!q)
 		return MUR_ERR;
+	if (!sel->n_values_lists && q->ntarget < ic->n && implicit)
+		ic->n = q->ntarget;
 	if (q->ntarget != ic->n)
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "INSERT has more %s than %s",
 			       q->ntarget > ic->n ? "expressions" : "target columns",
@@ -281,10 +291,13 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 				       "murphy does not support ON CONFLICT DO UPDATE yet");
 		pi->on_conflict_nothing = 1;
 	}
+	if (!s->n_cols && sel && sel->n_values_lists &&
+	    (int)sel->values_lists[0]->list->n_items < ic->n)
+		ic->n = (int)sel->values_lists[0]->list->n_items; /* PostgreSQL fills the first columns */
 	if (!sel || sel->n_values_lists)
 		rc = insert_values(c, pi->table, ic, sel, pi);
 	else
-		rc = insert_select(c, pi->table, ic, sel, pi);
+		rc = insert_select(c, pi->table, ic, !s->n_cols, sel, pi);
 	if (rc != MUR_OK)
 		return rc;
 	mur_buf_init(&b);

@@ -223,6 +223,8 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (mur_type_is_text(to)) {
 		if (in.kind == MV_TEXT && (mur_type_is_text(from) || mur_type_storage(from) == MV_TEXT))
 			out = in;
+		else if (from == MT_BOOL) /* bool::text is 'true'/'false', unlike bool output 't' */
+			out = in.i ? mur_v_text("true", 4) : mur_v_text("false", 5);
 		else {
 			mur_value_to_pgtext(from, &in, &scratch);
 			out = mur_v_text(scratch.data ? scratch.data : "", scratch.len);

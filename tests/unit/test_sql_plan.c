@@ -139,7 +139,7 @@ static void test_aggregate_types(void **state)
 	assert_string_equal(p->out[6].name, "n");
 	assert_int_equal(p->u.select.partial_agg.ngroup, 0);
 	assert_int_equal(p->u.select.partial_agg.aggs[4].fn, EXEC_AGG_BOOL_AND);
-	assert_non_null(strstr(p->u.select.final_sql, "mur_div(c5, 2)"));
+	assert_non_null(strstr(p->u.select.final_sql, "mur_div(c6, 2)"));
 	plan_free(p);
 }
 
