@@ -14,7 +14,9 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
+import threading
 
 import psycopg2
 import pytest
@@ -26,6 +28,12 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MURPHY = os.path.join(ROOT, "build", "murphy")
 FOLLOWERS = 3
 LOG_TAIL_LINES = 40
+# A hung statement must not hang `make test` (psycopg2 cannot be interrupted
+# by a signal): after this long a watchdog dumps the logs, stops every
+# cluster and exits.
+TEST_TIMEOUT_S = int(os.environ.get("MURPHY_TEST_TIMEOUT", "180"))
+_clusters = []
+_pg_servers = []
 
 
 class Cluster:
@@ -35,6 +43,7 @@ class Cluster:
         self.followers = followers
         self.dir = tempfile.mkdtemp(prefix="murphy-test-")
         self.port = free_port(count=followers + 2)
+        _clusters.append(self)
 
     def run(self, *args, check=True, timeout=60):
         r = subprocess.run([MURPHY] + list(args), stdout=subprocess.PIPE,
@@ -85,6 +94,8 @@ class Cluster:
     def cleanup(self):
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self in _clusters:
+            _clusters.remove(self)
 
 
 def _require_binary():
@@ -95,8 +106,10 @@ def _require_binary():
 @pytest.fixture(scope="session")
 def pg():
     server = PgServer().start()
+    _pg_servers.append(server)
     yield server
     server.stop()
+    _pg_servers.remove(server)
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +163,25 @@ def pytest_runtest_makereport(item, call):
         c = getattr(item.module, "_murphy_cluster", None)
         if c is not None and os.path.isdir(c.dir):
             rep.sections.append(("murphy node logs", c.logs()))
+
+
+def _watchdog_fire(nodeid):
+    sys.stderr.write("\n\nTIMEOUT: %s ran longer than %d s; stopping\n" % (nodeid, TEST_TIMEOUT_S))
+    for c in list(_clusters):
+        sys.stderr.write(c.logs() + "\n")
+        c.cleanup()
+    for server in list(_pg_servers):
+        server.stop()
+    sys.stderr.flush()
+    os._exit(3)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    timer = threading.Timer(TEST_TIMEOUT_S, _watchdog_fire, args=(item.nodeid,))
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
