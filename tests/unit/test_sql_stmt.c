@@ -1,0 +1,295 @@
+/*
+ * test_sql_stmt.c — INSERT / UPDATE / DELETE / CREATE TABLE / DROP /
+ * CREATE INDEX / COPY / EXPLAIN / SET / SHOW / transactions, and the
+ * errors (SQLSTATE + position) bad statements get.
+ */
+#include "test_sql_common.h"
+
+static void test_insert(void **state)
+{
+	plan *p = P("INSERT INTO events (id, kind) VALUES ($1, $2) ON CONFLICT DO NOTHING "
+		    "RETURNING id, kind || 'x' AS k");
+	plan_insert *pi = &p->u.insert;
+	assert_int_equal(p->kind, PLAN_INSERT);
+	assert_string_equal(p->tag, "INSERT");
+	assert_string_equal(pi->values_sql, "VALUES (?1, NULL, ?2, NULL, NULL, NULL)");
+	assert_string_equal(pi->shard_sql,
+			    "INSERT INTO main.\"events\" (\"id\", \"user_id\", \"kind\", \"created_at\", "
+			    "\"amount\", \"flag\") VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING "
+			    "RETURNING \"id\", (\"kind\" || 'x')");
+	assert_int_equal(pi->on_conflict_nothing, 1);
+	assert_int_equal(pi->nreturning, 2);
+	assert_string_equal(p->out[1].name, "k");
+	assert_int_equal(p->nparams, 2);
+	assert_int_equal(p->param_types[0], MT_INT8);
+	assert_int_equal(p->param_types[1], MT_TEXT);
+	plan_free(p);
+	p = P("INSERT INTO other (id) VALUES (1), (2)");
+	assert_string_equal(p->u.insert.values_sql, "VALUES (1, (42)), (2, (42))");
+	plan_free(p);
+}
+
+static void test_insert_select(void **state)
+{
+	plan *p = P("INSERT INTO other (x, id) SELECT user_id, user_id FROM events WHERE id = 1");
+	plan *src = p->u.insert.source;
+	assert_null(p->u.insert.values_sql);
+	assert_non_null(src);
+	assert_int_equal(src->kind, PLAN_SELECT);
+	assert_int_equal(src->nout, 2); /* table column order */
+	assert_string_equal(src->out[0].name, "id");
+	assert_string_equal(src->out[1].name, "x");
+	plan_free(p);
+	p = P("INSERT INTO other SELECT 7");
+	assert_int_equal(p->u.insert.source->kind, PLAN_LEADER_SELECT);
+	assert_string_equal(p->u.insert.source->leader_sql, "SELECT 7, (42)");
+	plan_free(p);
+}
+
+static void test_insert_errors(void **state)
+{
+	mur_error e = E("INSERT INTO events VALUES (1, 'abc')", "22P02");
+	assert_string_equal(e.message, "invalid input syntax for type integer: \"abc\"");
+	assert_int_equal(e.position, 31);
+	E("INSERT INTO events (id, nope) VALUES (1, 2)", "42703");
+	E("INSERT INTO events (id) VALUES (1, 2)", "42601");
+	E("INSERT INTO events (id, id) VALUES (1, 2)", "42701");
+	E("INSERT INTO events (id, created_at) VALUES (1, 'yesterday-ish')", "22007");
+	E("INSERT INTO events (id, flag) VALUES (1, 3)", "42804");
+	E("INSERT INTO murphy.nodes VALUES ('x')", "0A000");
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET kind = 'x'", "0A000");
+}
+
+static void test_update_delete(void **state)
+{
+	plan *p = P("UPDATE users SET state = DEFAULT, name = 'bob' WHERE id = 3 RETURNING *");
+	plan_modify *m = &p->u.modify;
+	assert_int_equal(p->kind, PLAN_MODIFY);
+	assert_string_equal(p->tag, "UPDATE");
+	assert_int_equal(m->is_delete, 0);
+	assert_int_equal(m->prune.active, 1);
+	assert_int_equal(m->prune.constant.i, 3);
+	assert_string_equal(m->shard_sql, "UPDATE main.\"users\" SET \"state\" = NULL, \"name\" = 'bob' "
+					  "WHERE (\"id\" = 3) RETURNING \"id\", \"state\", \"name\"");
+	assert_int_equal(m->nreturning, 3);
+	plan_free(p);
+	p = P("DELETE FROM events WHERE kind = $1");
+	assert_string_equal(p->tag, "DELETE");
+	assert_int_equal(p->u.modify.is_delete, 1);
+	assert_int_equal(p->u.modify.prune.active, 0);
+	assert_string_equal(p->u.modify.shard_sql, "DELETE FROM main.\"events\" WHERE (\"kind\" = ?1)");
+	assert_int_equal(p->param_types[0], MT_TEXT);
+	plan_free(p);
+	p = P("UPDATE events SET user_id = user_id + 1 WHERE id = $1");
+	assert_int_equal(p->u.modify.prune.param, 1);
+	assert_string_equal(p->u.modify.shard_sql, "UPDATE main.\"events\" SET \"user_id\" = "
+						   "(\"user_id\" + 1) WHERE (\"id\" = ?1)");
+	plan_free(p);
+	mur_error e = E("UPDATE events SET id = 5", "0A000");
+	assert_int_equal(e.position, 19);
+	E("UPDATE events SET nope = 1", "42703");
+	E("UPDATE events SET user_id = 'x'", "22P02");
+}
+
+static void test_create_table(void **state)
+{
+	plan *p = P("CREATE TABLE IF NOT EXISTS t (a int8, b text NOT NULL DEFAULT 'x', "
+		    "c timestamp DEFAULT now(), d numeric, PRIMARY KEY (a), UNIQUE (a, b)) "
+		    "WITH (shards = 4, replicas = 2)");
+	plan_create_table *ct = &p->u.create_table;
+	assert_int_equal(p->kind, PLAN_CREATE_TABLE);
+	assert_int_equal(ct->if_not_exists, 1);
+	assert_string_equal(ct->def->name, "t");
+	assert_int_equal(ct->def->ncols, 4);
+	assert_int_equal(ct->def->dist_col, 0);
+	assert_int_equal(ct->def->nshards, 4);
+	assert_int_equal(ct->def->replicas, 2);
+	assert_int_equal(ct->def->cols[0].primary_key, 1);
+	assert_int_equal(ct->def->cols[0].not_null, 1);
+	assert_string_equal(ct->def->cols[1].default_sql, "'x'");
+	assert_string_equal(ct->def->cols[2].default_sql, "mur_now()");
+	assert_int_equal(ct->def->cols[3].type, MT_NUMERIC);
+	assert_string_equal(ct->shard_ddl,
+			    "CREATE TABLE IF NOT EXISTS main.\"t\" (\"a\" INTEGER NOT NULL, \"b\" TEXT NOT "
+			    "NULL, \"c\" TEXT, \"d\" REAL, PRIMARY KEY (\"a\"), UNIQUE (\"a\", \"b\")) STRICT");
+	plan_free(p);
+	p = P("CREATE TABLE t2 (a int, b text, PRIMARY KEY (a, b)) PARTITION BY HASH (b)");
+	assert_int_equal(p->u.create_table.def->dist_col, 1);
+	plan_free(p);
+	p = P("CREATE TABLE t3 (a int, b varchar(10))");
+	assert_int_equal(p->u.create_table.def->ncols, 3);
+	assert_int_equal(p->u.create_table.def->dist_col, 2);
+	assert_string_equal(p->u.create_table.def->cols[2].name, CAT_HIDDEN_ROWID);
+	assert_int_equal(p->u.create_table.def->cols[2].hidden, 1);
+	assert_int_equal(p->u.create_table.def->cols[1].typmod, 10);
+	plan_free(p);
+}
+
+static void test_create_table_errors(void **state)
+{
+	mur_error e = E("CREATE TABLE t4 (a int PRIMARY KEY, b int) PARTITION BY HASH (b)", "0A000");
+	assert_non_null(strstr(e.message, "does not contain the distribution column \"b\""));
+	E("CREATE TABLE t5 (a serial)", "0A000");
+	E("CREATE TABLE t7 (a int) WITH (fillfactor = 10)", "0A000");
+	E("CREATE TABLE t8 (a int) WITH (shards = 0)", "22023");
+	E("CREATE TABLE t9 (a int, a int)", "42701");
+	E("CREATE TABLE t10 (a nosuchtype)", "42704");
+	E("CREATE TABLE events (a int)", "42P07");
+	E("CREATE TABLE t11 (a int CHECK (a > 0))", "0A000");
+	E("CREATE TABLE t12 (a int) PARTITION BY RANGE (a)", "0A000");
+	E("CREATE TABLE t13 (a int DEFAULT 'zz')", "22P02");
+}
+
+static void test_drop_and_index(void **state)
+{
+	plan *p = P("DROP TABLE IF EXISTS events, nosuch");
+	assert_int_equal(p->kind, PLAN_DROP_TABLE);
+	assert_int_equal(p->u.drop_table.ntables, 2);
+	assert_int_equal(p->u.drop_table.if_exists, 1);
+	assert_string_equal(p->u.drop_table.names[0], "events");
+	plan_free(p);
+	E("DROP TABLE nosuch", "42P01");
+	p = P("CREATE UNIQUE INDEX IF NOT EXISTS ev_k ON events (id, kind DESC)");
+	assert_int_equal(p->kind, PLAN_CREATE_INDEX);
+	assert_string_equal(p->u.index.shard_ddl, "CREATE UNIQUE INDEX IF NOT EXISTS main.\"ev_k\" ON "
+						  "\"events\" (\"id\", \"kind\" DESC)");
+	plan_free(p);
+	p = P("CREATE INDEX ON events (kind)");
+	assert_string_equal(p->u.index.index_name, "events_kind_idx");
+	plan_free(p);
+	E("CREATE UNIQUE INDEX u ON events (kind)", "0A000");
+	p = P("DROP INDEX IF EXISTS ev_k");
+	assert_int_equal(p->kind, PLAN_DROP_INDEX);
+	assert_string_equal(p->u.index.shard_ddl, "DROP INDEX IF EXISTS main.\"ev_k\"");
+	plan_free(p);
+}
+
+static void test_copy(void **state)
+{
+	plan *p = P("COPY events (id, kind) FROM STDIN WITH (FORMAT csv, DELIMITER '|', NULL 'x', HEADER)");
+	plan_copy *c = &p->u.copy;
+	assert_int_equal(p->kind, PLAN_COPY_FROM);
+	assert_int_equal(c->ncols, 2);
+	assert_int_equal(c->cols[1], 2);
+	assert_int_equal(c->csv, 1);
+	assert_int_equal(c->delimiter, '|');
+	assert_int_equal(c->header, 1);
+	assert_string_equal(c->null_string, "x");
+	assert_non_null(strstr(c->shard_sql, "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+	plan_free(p);
+	p = P("COPY users FROM STDIN WITH CSV HEADER");
+	assert_int_equal(p->u.copy.csv, 1);
+	assert_int_equal(p->u.copy.header, 1);
+	assert_int_equal(p->u.copy.delimiter, ',');
+	assert_string_equal(p->u.copy.null_string, "");
+	plan_free(p);
+	p = P("COPY users FROM STDIN");
+	assert_int_equal(p->u.copy.csv, 0);
+	assert_int_equal(p->u.copy.delimiter, '\t');
+	assert_string_equal(p->u.copy.null_string, "\\N");
+	assert_int_equal(p->u.copy.ncols, 3);
+	plan_free(p);
+	E("COPY users TO STDOUT", "0A000");
+	E("COPY users FROM '/tmp/x'", "0A000");
+	E("COPY users FROM STDIN WITH (FORMAT binary)", "0A000");
+}
+
+static void test_misc_statements(void **state)
+{
+	plan *p = P("EXPLAIN ANALYZE SELECT count(*) FROM events WHERE id = $1");
+	assert_int_equal(p->kind, PLAN_EXPLAIN);
+	assert_int_equal(p->u.explain.analyze, 1);
+	assert_int_equal(p->u.explain.inner->kind, PLAN_SELECT);
+	assert_int_equal(p->u.explain.inner->u.select.router, 1);
+	assert_int_equal(p->u.explain.inner->nparams, 1);
+	assert_int_equal(p->u.explain.inner->param_types[0], MT_INT8);
+	assert_string_equal(p->out[0].name, "QUERY PLAN");
+	plan_free(p);
+	p = P("SET search_path TO public, murphy");
+	assert_int_equal(p->kind, PLAN_SET);
+	assert_string_equal(p->u.set.name, "search_path");
+	assert_string_equal(p->u.set.value, "public, murphy");
+	plan_free(p);
+	p = P("SET LOCAL statement_timeout = 5");
+	assert_int_equal(p->u.set.is_local, 1);
+	assert_string_equal(p->u.set.value, "5");
+	plan_free(p);
+	p = P("RESET murphy.consistency");
+	assert_int_equal(p->u.set.is_default, 1);
+	assert_string_equal(p->u.set.name, "murphy.consistency");
+	plan_free(p);
+	p = P("SHOW server_version");
+	assert_int_equal(p->kind, PLAN_SHOW);
+	assert_string_equal(p->out[0].name, "server_version");
+	plan_free(p);
+	static const struct { const char *sql; plan_kind kind; } txn[] = {
+		{"BEGIN", PLAN_BEGIN}, {"START TRANSACTION", PLAN_BEGIN}, {"COMMIT", PLAN_COMMIT},
+		{"END", PLAN_COMMIT}, {"ROLLBACK", PLAN_ROLLBACK}, {"ABORT", PLAN_ROLLBACK},
+		{"DISCARD ALL", PLAN_NOOP}, {"", PLAN_EMPTY}, {"  ;  ", PLAN_EMPTY},
+	};
+	for (size_t i = 0; i < sizeof txn / sizeof txn[0]; i++) {
+		p = P(txn[i].sql);
+		assert_int_equal(p->kind, txn[i].kind);
+		plan_free(p);
+	}
+	E("SAVEPOINT a", "0A000");
+	E("SHOW ALL", "0A000");
+	E("TRUNCATE events", "0A000");
+	E("SELECT 1; SELECT 2", "42601");
+}
+
+static void test_select_errors(void **state)
+{
+	mur_error e = E("SELECT * FORM events", "42601");
+	assert_string_equal(e.message, "syntax error at or near \"FORM\"");
+	assert_int_equal(e.position, 10);
+	e = E("SELECT nope FROM events", "42703");
+	assert_int_equal(e.position, 8);
+	e = E("SELECT * FROM nosuch", "42P01");
+	assert_string_equal(e.message, "relation \"nosuch\" does not exist");
+	assert_int_equal(e.position, 15);
+	e = E("SELECT * FROM events WHERE user_id = 'abc'", "22P02");
+	assert_int_equal(e.position, 38);
+	e = E("SELECT * FROM events WHERE user_id = kind", "42883");
+	assert_string_equal(e.message, "operator does not exist: integer = text");
+	assert_true(strlen(e.hint) > 0);
+	e = E("SELECT kind, user_id FROM events GROUP BY kind", "42803");
+	assert_string_equal(e.message, "column \"events.user_id\" must appear in the GROUP BY clause or "
+				       "be used in an aggregate function");
+	assert_int_equal(e.position, 14);
+	e = E("SELECT count(*) OVER () FROM events", "0A000");
+	assert_string_equal(e.message, "murphy does not support window functions yet");
+	e = E("WITH x AS (SELECT 1) SELECT * FROM x", "0A000");
+	assert_non_null(strstr(e.message, "WITH"));
+	e = E("SELECT 1 UNION SELECT 2", "0A000");
+	assert_string_equal(e.message, "murphy does not support UNION yet");
+	E("SELECT * FROM (SELECT 1) s", "0A000");
+	E("SELECT * FROM events WHERE id IN (SELECT 1)", "0A000");
+	E("SELECT sum(kind) FROM events", "42883");
+	E("SELECT * FROM events WHERE count(*) > 1", "42803");
+	E("SELECT kind FROM events ORDER BY 5", "42P10");
+	E("SELECT x.id FROM events e", "42P01");
+	E("SELECT nosuchfn(1)", "42883");
+	E("SELECT 1 + 'a'", "22P02");
+	E("SELECT 'a' + 'b'", "42725");
+	E("SELECT * FROM events WHERE user_id", "42804");
+	E("SELECT DISTINCT kind FROM events ORDER BY id", "42P10");
+	E("SELECT * FROM events WHERE created_at = 'garbage'", "22007");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_insert),
+		cmocka_unit_test(test_insert_select),
+		cmocka_unit_test(test_insert_errors),
+		cmocka_unit_test(test_update_delete),
+		cmocka_unit_test(test_create_table),
+		cmocka_unit_test(test_create_table_errors),
+		cmocka_unit_test(test_drop_and_index),
+		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_misc_statements),
+		cmocka_unit_test(test_select_errors),
+	};
+	return cmocka_run_group_tests(tests, setup_catalog, teardown_catalog);
+}
