@@ -7,14 +7,14 @@ DDL = "CREATE TABLE %s (id int PRIMARY KEY, name text, score double precision, b
 
 
 def copy_both(db, sql, payload):
-    """Run the same COPY on both; return (murphy status, postgres status)."""
-    statuses = []
+    """Run the same COPY on both; return the row count (from "COPY n")."""
+    counts = []
     for conn in (db.m, db.p):
         with conn.cursor() as cur:
             cur.copy_expert(sql, io.StringIO(payload))
-            statuses.append((cur.statusmessage, cur.rowcount))
-    assert statuses[0] == statuses[1], statuses
-    return statuses[0]
+            counts.append(cur.rowcount)
+    assert counts[0] == counts[1], counts
+    return counts[0]
 
 
 TEXT = (
@@ -36,8 +36,7 @@ CSV = (
 
 def test_copy_text(db):
     db.exec_both(DDL % "c_text")
-    status = copy_both(db, "COPY c_text FROM STDIN", TEXT)
-    assert status == ("COPY 5", 5)
+    assert copy_both(db, "COPY c_text FROM STDIN", TEXT) == 5
     db.both("SELECT * FROM c_text")
     db.both("SELECT id FROM c_text WHERE note IS NULL OR name IS NULL OR score IS NULL")
 
@@ -66,7 +65,7 @@ def test_copy_many_rows_spread_over_shards(db):
     n = 20000
     payload = "".join("%d\tname%d\t%d.5\t2020-01-%02d\tnote %d\n" % (i, i % 97, i, 1 + i % 28, i)
                       for i in range(1, n + 1))
-    assert copy_both(db, "COPY c_big FROM STDIN", payload) == ("COPY %d" % n, n)
+    assert copy_both(db, "COPY c_big FROM STDIN", payload) == n
     db.both("SELECT count(*), sum(id), sum(score), min(born), max(name) FROM c_big")
     db.both("SELECT name, count(*) FROM c_big GROUP BY name")
     db.both("SELECT * FROM c_big WHERE id = 12345")
