@@ -240,9 +240,13 @@ static int key_error(sql_ctx *c, const cat_table *t, const key_def *k, const cha
 		what, cols, t->name, t->cols[t->dist_col].name);
 	mur_error_detail(c->err, "murphy enforces uniqueness inside each shard, so a unique key "
 				 "must include the column rows are distributed by.");
-	mur_error_hint(c->err, "Add \"%s\" to the key, or distribute the table by a key column "
-			       "with PARTITION BY HASH (column).",
-		       t->cols[t->dist_col].name);
+	if (t->cols[t->dist_col].hidden)
+		mur_error_hint(c->err, "Distribute the table by a key column: PARTITION BY HASH (%s).",
+			       t->cols[k->cols[0]].name);
+	else
+		mur_error_hint(c->err, "Add \"%s\" to the key, or distribute the table by a key "
+				       "column with PARTITION BY HASH (column).",
+			       t->cols[t->dist_col].name);
 	return MUR_ERR;
 }
 

@@ -138,6 +138,8 @@ static void test_create_table_errors(void **state)
 	E("CREATE TABLE t11 (a int CHECK (a > 0))", "0A000");
 	E("CREATE TABLE t12 (a int) PARTITION BY RANGE (a)", "0A000");
 	E("CREATE TABLE t13 (a int DEFAULT 'zz')", "22P02");
+	e = E("CREATE TABLE t14 (a int, b text UNIQUE)", "0A000");
+	assert_string_equal(e.hint, "Distribute the table by a key column: PARTITION BY HASH (b).");
 }
 
 static void test_drop_and_index(void **state)
@@ -277,6 +279,25 @@ static void test_select_errors(void **state)
 	E("SELECT * FROM events WHERE created_at = 'garbage'", "22007");
 }
 
+static void test_split(void **state)
+{
+	char **stmts;
+	int n;
+	mur_error err;
+	assert_int_equal(sql_split("select 1; select 'a;b' ;; -- c\n", &n, &stmts, &err), MUR_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(stmts[0], "select 1");
+	assert_string_equal(stmts[1], "select 'a;b' ");
+	for (int i = 0; i < n; i++)
+		free(stmts[i]);
+	free(stmts);
+	assert_int_equal(sql_split("  ", &n, &stmts, &err), MUR_OK);
+	assert_int_equal(n, 0);
+	free(stmts);
+	assert_int_not_equal(sql_split("select 1; selec 2", &n, &stmts, &err), MUR_OK);
+	assert_string_equal(err.sqlstate, "42601");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -290,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_misc_statements),
 		cmocka_unit_test(test_select_errors),
+		cmocka_unit_test(test_split),
 	};
 	return cmocka_run_group_tests(tests, setup_catalog, teardown_catalog);
 }
