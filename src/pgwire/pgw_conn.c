@@ -139,6 +139,14 @@ char *pgw_conn_take_output(pgw_conn *c, size_t *len)
 
 size_t pgw_conn_output_len(const pgw_conn *c) { return c->out.len; }
 
+int pgw_conn_stalled(const pgw_conn *c) { return c->stalled && c->state != PGW_CONN_CLOSED; }
+
+void pgw_conn_process(pgw_conn *c)
+{
+	if (c->state != PGW_CONN_CLOSED)
+		conn_run(c);
+}
+
 int pgw_conn_is_closed(const pgw_conn *c) { return c->state == PGW_CONN_CLOSED; }
 
 pgw_conn_state pgw_conn_get_state(const pgw_conn *c) { return c->state; }
@@ -148,7 +156,7 @@ int pgw_conn_wants_read(const pgw_conn *c)
 	size_t unprocessed = c->in.len - c->in_off;
 	if (c->state == PGW_CONN_CLOSED || c->paused)
 		return 0;
-	if (c->state == PGW_CONN_BUSY && unprocessed >= PGW_INPUT_PENDING_MAX)
+	if ((c->state == PGW_CONN_BUSY || c->stalled) && unprocessed >= PGW_INPUT_PENDING_MAX)
 		return 0;
 	return 1;
 }
@@ -463,15 +471,17 @@ static int conn_next_message(pgw_conn *c)
  * engine callback or a resume. */
 static int conn_step(pgw_conn *c)
 {
-	if ((!mur_buf_ok(&c->out) || !mur_buf_ok(&c->in)) && c->state != PGW_CONN_CLOSED) {
-		MLOG(WARN, "pgwire", "session %u: out of memory, closing", c->pid);
-		conn_set_closed(c);
-	}
 	if (c->result) {
 		pgw_result *r = c->result;
 		c->result = NULL;
 		conn_on_result(c, r);
 		return 1;
+	}
+	if (c->state == PGW_CONN_CLOSED || c->state == PGW_CONN_BUSY)
+		return 0;
+	if (c->out.len >= PGW_OUTPUT_PENDING_MAX) { /* the owner must send first */
+		c->stalled = 1;
+		return 0;
 	}
 	switch (c->state) {
 	case PGW_CONN_CLOSED:
@@ -510,14 +520,29 @@ static void conn_compact_input(pgw_conn *c)
 	c->in_off = 0;
 }
 
+/* A buffer that failed to grow leaves a stream we cannot continue: close.
+ * Returns 1 when it closed the connection (there may be work: a COPY
+ * ended by the close). */
+static int conn_check_memory(pgw_conn *c)
+{
+	if (c->state == PGW_CONN_CLOSED || (mur_buf_ok(&c->out) && mur_buf_ok(&c->in)))
+		return 0;
+	MLOG(WARN, "pgwire", "session %u: out of memory, closing", c->pid);
+	conn_set_closed(c);
+	return 1;
+}
+
 static void conn_run(pgw_conn *c)
 {
 	if (c->running)
 		return;
 	c->running = 1;
+	c->stalled = 0;
 	c->refs++;
-	while (conn_step(c))
-		;
+	do {
+		while (conn_step(c))
+			;
+	} while (conn_check_memory(c));
 	if (c->state == PGW_CONN_CLOSED) {
 		c->in_off = c->in.len; /* input after the end is never read */
 	}

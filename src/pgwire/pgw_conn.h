@@ -10,24 +10,26 @@
  *
  * State machine (c->state; the function behind each transition):
  *
- *             feed: StartupMessage v3 (conn_startup)
- *   STARTUP ─────────────────────────────────────────────► READY ◄───────────┐
- *     │ SSLRequest/GSSENCRequest: 'N', stay (conn_startup)   │               │
- *     │                                                      │ Query, Execute│
- *     │                                                      │ (conn_execute)│ done callback
- *     │                                                      ▼               │ (conn_done_cb →
- *     │                                                    BUSY ─────────────┤  conn_on_result)
- *     │                                                    │  ▲              │
- *     │                  result COPY_IN (conn_on_result)   │  │ CopyDone/CopyFail
- *     │                                                    ▼  │ (pgw_copy_message)
- *     │                                                  COPY_IN
+ *                  StartupMessage v3.0 (conn_startup → conn_startup_v3)
+ *   STARTUP ───────────────────────────────────────────────────► READY ◄──────────────┐
+ *     │ SSLRequest / GSSENCRequest: reply 'N', stay (conn_startup)   │                  │
+ *     │                                                              │ Query, Execute   │ result
+ *     │                                                              │ (pgw_conn_execute)│ (conn_done_cb →
+ *     │                                                              ▼                  │  conn_on_result)
+ *     │                                                            BUSY ────────────────┤
+ *     │                               result COPY_IN               │  ▲                 │
+ *     │                               (pgw_copy_start)             ▼  │ CopyDone/CopyFail
+ *     │                                                          COPY_IN (pgw_copy_message →
+ *     │                                                                  pgw_conn_copy_done)
  *     │
- *     │        ERROR in an extended-protocol message (pgw_conn_fail)
- *     │   READY / BUSY ──────────────────────────────► SKIP (discard until Sync)
- *     │   SKIP ── Sync (pgw_extended_sync) ──► READY
+ *     │   READY ── ERROR in an extended-protocol message (pgw_conn_fail) ──► SKIP
+ *     │   SKIP  ── Sync (pgw_extended_sync) ──► READY     (other messages discarded)
+ *     │   READY ── ERROR in a simple query (pgw_conn_fail → pgw_simple_finish) ──► READY
  *     │
- *     └──► CLOSED from any state: CancelRequest, Terminate, FATAL error
- *          (pgw_conn_fatal), pgw_conn_destroy (client gone).
+ *     └─► CLOSED from any state (conn_set_closed): CancelRequest, Terminate, a
+ *         FATAL error (pgw_conn_fatal: bad startup, malformed message), out of
+ *         memory, or pgw_conn_destroy (client gone).  From COPY_IN it first
+ *         ends the COPY with copy_done(failed = 1).
  *
  * While BUSY (an engine callback is pending) input is buffered, not
  * processed; when the callback arrives the buffered input is processed.
@@ -75,6 +77,12 @@ typedef enum pgw_conn_state {
  * client that pipelines while a long statement runs. */
 #define PGW_INPUT_PENDING_MAX (1024u * 1024u)
 
+/* Output produced and not yet taken beyond which the connection stops
+ * processing input (pgw_conn_stalled): without it, a client pipelining
+ * many large queries without reading would make the server buffer every
+ * result at once.  Results already computed are still delivered whole. */
+#define PGW_OUTPUT_PENDING_MAX (1024u * 1024u)
+
 /* Called when the connection made progress outside pgw_conn_feed() (an
  * engine callback completed, or the engine resumed reading): the owner
  * should take the output and re-check closed / wants_read. */
@@ -93,6 +101,14 @@ void pgw_conn_feed(pgw_conn *c, const char *bytes, size_t len);
  * frees; NULL with *len = 0 when there is nothing to send. */
 char *pgw_conn_take_output(pgw_conn *c, size_t *len);
 size_t pgw_conn_output_len(const pgw_conn *c);
+
+/* Processing stopped with input left because PGW_OUTPUT_PENDING_MAX
+ * bytes of output were waiting: take the output, and when the socket can
+ * take more, call pgw_conn_process. */
+int pgw_conn_stalled(const pgw_conn *c);
+/* Process buffered input (after a stall); a no-op when there is nothing
+ * to do. */
+void pgw_conn_process(pgw_conn *c);
 
 int pgw_conn_is_closed(const pgw_conn *c);
 pgw_conn_state pgw_conn_get_state(const pgw_conn *c);

@@ -59,6 +59,7 @@ struct pgw_session {
 	pgw_conn_state state;
 	int refs;
 	int running;   /* inside conn_run: callbacks only record results */
+	int stalled;   /* conn_run stopped at PGW_OUTPUT_PENDING_MAX */
 	int destroyed; /* the owner let go: no more wake calls */
 
 	const pgw_engine_ops *ops;

@@ -61,7 +61,8 @@ typedef struct pgw_result {
 /* malloc + zero; kind COMMAND.  NULL on allocation failure. */
 pgw_result *pgw_result_new(void);
 void pgw_result_free(pgw_result *r);
-/* Set the column list (copied).  Returns MUR_OK or MUR_ENOMEM. */
+/* Set the column list (copied) and make the kind PGW_RESULT_ROWS.
+ * Returns MUR_OK or MUR_ENOMEM. */
 int pgw_result_set_columns(pgw_result *r, uint32_t ncols, const pgw_column *cols);
 /* Append one DataRow: vals[i] points at lens[i] bytes of text; lens[i] < 0 means NULL. */
 void pgw_result_add_row(pgw_result *r, uint32_t nvals, const char *const *vals, const int32_t *lens);
@@ -80,7 +81,9 @@ typedef struct pgw_engine_ops {
 	/* The client is gone.  Called once, never while a callback is pending
 	 * from the engine's point of view: if a statement is still running,
 	 * the engine must still call its done callback (pgwire then only frees
-	 * the result). */
+	 * the result), and session_close follows once that callback returns.
+	 * Before it, pgwire has returned every prepared statement with
+	 * stmt_free and ended an open COPY with copy_done(failed = 1). */
 	void (*session_close)(void *esess);
 
 	/* Split a simple-query string into statements.  On success *n
@@ -122,7 +125,9 @@ typedef struct pgw_engine_ops {
 	void (*statement_failed)(void *esess);
 } pgw_engine_ops;
 
-/* Start reading the socket again after copy_data() returned 1. */
+/* Start reading the socket again after copy_data() returned 1 (may be
+ * called from inside copy_data too).  Not after session_close.
+ * pgw_session is defined by pgwire (pgw_conn.h: the connection object). */
 void pgw_session_resume_read(pgw_session *ps);
 
 #endif

@@ -177,16 +177,23 @@ static void client_set_reading(pgw_client *cl, int want)
 	}
 }
 
+/* Send what the connection produced; while the write queue has room, let a
+ * stalled connection continue with its buffered input. */
 static void client_sync(pgw_client *cl)
 {
 	size_t len;
 	char *data;
 	if (cl->closing)
 		return;
-	data = pgw_conn_take_output(cl->conn, &len);
-	if (data && client_write(cl, data, len) != 0) {
-		client_close(cl);
-		return;
+	for (;;) {
+		data = pgw_conn_take_output(cl->conn, &len);
+		if (data && client_write(cl, data, len) != 0) {
+			client_close(cl);
+			return;
+		}
+		if (!pgw_conn_stalled(cl->conn) || cl->queued >= PGW_WRITE_QUEUE_MAX)
+			break;
+		pgw_conn_process(cl->conn);
 	}
 	if (pgw_conn_is_closed(cl->conn)) {
 		client_set_reading(cl, 0);

@@ -241,6 +241,10 @@ static void fz_drain(pgw_conn *c)
 {
 	size_t len;
 	free(pgw_conn_take_output(c, &len));
+	while (pgw_conn_stalled(c)) {
+		pgw_conn_process(c);
+		free(pgw_conn_take_output(c, &len));
+	}
 }
 
 static void fz_feed(pgw_conn *c, const uint8_t *p, size_t n, size_t chunk, int flags)

@@ -61,6 +61,7 @@ static const char *feed_chunked(fixture *f, size_t chunk)
 	mur_buf_reset(&f->in);
 	be_free(&f->out);
 	data = pgw_conn_take_output(f->c, &len);
+	assert_false(pgw_conn_stalled(f->c)); /* tests with big output use take_all */
 	be_split(&f->out, data, len);
 	assert_false(f->out.bad);
 	return f->out.types;
@@ -291,6 +292,49 @@ static void test_pipelined_queries(void **state)
 	assert_int_equal(strlen(t), strlen(HANDSHAKE) + 50 * 4);
 	assert_true(pgw_conn_is_closed(f->c));
 	assert_int_equal(f->e.sessions_closed, 1); /* Terminate closes the session at once */
+}
+
+/* A client pipelining big results without reading: the connection stops
+ * at PGW_OUTPUT_PENDING_MAX and continues on pgw_conn_process. */
+static void test_output_stall(void **state)
+{
+	fixture *f = *state;
+	size_t len, max_chunk = 0, total_rows = 0;
+	int rounds = 0;
+	startup(f);
+	for (int i = 0; i < 10; i++)
+		fe_query(&f->in, "select 100000");
+	pgw_conn_feed(f->c, f->in.data, f->in.len);
+	mur_buf_reset(&f->in);
+	for (;;) {
+		char *data = pgw_conn_take_output(f->c, &len);
+		be_msgs m;
+		if (len > max_chunk)
+			max_chunk = len;
+		be_split(&m, data, len);
+		assert_false(m.bad);
+		for (int i = 0; i < m.n; i++)
+			total_rows += m.types[i] == 'D';
+		/* be_split stops at BE_MSGS_MAX messages: count the rest by hand */
+		if (m.n == BE_MSGS_MAX) {
+			size_t off = (size_t)(m.body[m.n - 1] - data) + m.len[m.n - 1];
+			while (off < len) {
+				uint32_t n = ((uint32_t)(uint8_t)data[off + 1] << 24) |
+					     ((uint32_t)(uint8_t)data[off + 2] << 16) |
+					     ((uint32_t)(uint8_t)data[off + 3] << 8) | (uint8_t)data[off + 4];
+				total_rows += data[off] == 'D';
+				off += 1 + n;
+			}
+		}
+		be_free(&m);
+		rounds++;
+		if (!pgw_conn_stalled(f->c))
+			break;
+		pgw_conn_process(f->c);
+	}
+	assert_int_equal(total_rows, 10 * 100000);
+	assert_true(rounds >= 5);
+	assert_true(max_chunk < PGW_OUTPUT_PENDING_MAX + 3 * 1024 * 1024);
 }
 
 static void test_function_call_unsupported(void **state)
@@ -674,6 +718,7 @@ int main(void)
 		T(test_simple_error_stops),
 		T(test_simple_empty_and_notice),
 		T(test_pipelined_queries),
+		T(test_output_stall),
 		T(test_function_call_unsupported),
 		T(test_extended_basic),
 		T(test_extended_max_rows),

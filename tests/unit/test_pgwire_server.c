@@ -81,6 +81,8 @@ static int teardown(void **state)
 	return 0;
 }
 
+static void rbuf_reset(int fd);
+
 static int connect_to(int port)
 {
 	struct sockaddr_in sa;
@@ -93,6 +95,7 @@ static int connect_to(int port)
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	rbuf_reset(fd);
 	return fd;
 }
 
@@ -107,14 +110,39 @@ static void send_buf(int fd, mur_buf *b)
 	mur_buf_reset(b);
 }
 
+/* Buffered reads per fd: results are millions of small messages. */
+#define RBUF_FDS 1024
+typedef struct rbuf {
+	char data[64 * 1024];
+	size_t off, len;
+} rbuf;
+static rbuf *rbufs[RBUF_FDS];
+
+static void rbuf_reset(int fd)
+{
+	assert_true(fd >= 0 && fd < RBUF_FDS);
+	if (!rbufs[fd])
+		rbufs[fd] = calloc(1, sizeof(rbuf));
+	rbufs[fd]->off = rbufs[fd]->len = 0;
+}
+
 static int read_full(int fd, char *p, size_t n)
 {
-	size_t off = 0;
-	while (off < n) {
-		ssize_t k = read(fd, p + off, n - off);
-		if (k <= 0)
-			return -1;
-		off += (size_t)k;
+	rbuf *r = rbufs[fd];
+	while (n > 0) {
+		size_t k;
+		if (r->off == r->len) {
+			ssize_t got = read(fd, r->data, sizeof r->data);
+			if (got <= 0)
+				return -1;
+			r->off = 0;
+			r->len = (size_t)got;
+		}
+		k = r->len - r->off < n ? r->len - r->off : n;
+		memcpy(p, r->data + r->off, k);
+		r->off += k;
+		p += k;
+		n -= k;
 	}
 	return 0;
 }
@@ -279,6 +307,39 @@ static void test_large_result_and_pipelining(void **state)
 	close(fd);
 }
 
+/* ~30 MB of results requested at once while the client is not reading:
+ * the server stops at its write-queue limit and resumes as we drain. */
+static void test_backpressure(void **state)
+{
+	server_fixture *f = *state;
+	int fd = connect_to(f->port);
+	mur_buf b;
+	uint64_t rows = 0;
+	int ready = 0;
+	handshake(fd);
+	mur_buf_init(&b);
+	for (int i = 0; i < 20; i++)
+		fe_query(&b, "select 100000");
+	send_buf(fd, &b);
+	usleep(300 * 1000);
+	while (ready < 20) {
+		char hdr[5], *body;
+		uint32_t len;
+		assert_int_equal(read_full(fd, hdr, 5), 0);
+		len = ((uint32_t)(uint8_t)hdr[1] << 24) | ((uint32_t)(uint8_t)hdr[2] << 16) |
+		      ((uint32_t)(uint8_t)hdr[3] << 8) | (uint8_t)hdr[4];
+		body = malloc(len);
+		assert_int_equal(read_full(fd, body, len - 4), 0);
+		free(body);
+		rows += hdr[0] == 'D';
+		ready += hdr[0] == 'Z';
+	}
+	assert_int_equal(rows, 20 * 100000);
+	query(fd, "select 1", "TDCZ");
+	mur_buf_free(&b);
+	close(fd);
+}
+
 static void test_close_with_open_connections(void **state)
 {
 	server_fixture *f = *state;
@@ -302,8 +363,12 @@ int main(void)
 		T(test_ssl_request_over_tcp),
 		T(test_garbage_isolated),
 		T(test_large_result_and_pipelining),
+		T(test_backpressure),
 		T(test_close_with_open_connections),
 	};
 #undef T
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	for (int i = 0; i < RBUF_FDS; i++)
+		free(rbufs[i]);
+	return rc;
 }
