@@ -33,6 +33,8 @@ struct lead_copy {
 	mur_buf scratch[CAT_COLUMNS_MAX];
 	mur_buf enc_scratch;
 	mur_buf row;             /* the current row, encoded */
+	mur_buf defaults_buf;    /* evaluated DEFAULTs of columns COPY does not list */
+	mur_value defaults[CAT_COLUMNS_MAX];
 	mur_buf *batches;
 	uint64_t *counts;
 	uint64_t rows;           /* rows parsed */
@@ -69,6 +71,7 @@ static void copy_free(lead_copy *c)
 	mur_buf_free(&c->field);
 	mur_buf_free(&c->enc_scratch);
 	mur_buf_free(&c->row);
+	mur_buf_free(&c->defaults_buf);
 	for (int i = 0; i < CAT_COLUMNS_MAX; i++)
 		mur_buf_free(&c->scratch[i]);
 	if (c->batches)
@@ -295,7 +298,7 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 		return;
 	}
 	for (int i = 0; i < t->ncols; i++)
-		vals[i] = mur_v_null();
+		vals[i] = c->defaults[i];
 	for (int f = 0; f < nf; f++) {
 		int col = c->pc->cols[f];
 		if (nulls[f])
@@ -413,6 +416,45 @@ void lead_copy_abort(lead_session *s)
 		copy_finish(c);
 }
 
+/* Columns the COPY does not list get their DEFAULT, evaluated once per
+ * COPY (as PostgreSQL evaluates now() once per statement), or NULL. */
+static int copy_eval_defaults(lead_copy *c, mur_error *err)
+{
+	const cat_table *t = c->t;
+	int listed[CAT_COLUMNS_MAX] = {0}, idx[CAT_COLUMNS_MAX], n = 0;
+	mur_buf sql;
+	uint64_t nrows = 0;
+	uint32_t ncols = 0;
+	mur_rd rd;
+	int rc;
+
+	for (int i = 0; i < t->ncols; i++)
+		c->defaults[i] = mur_v_null();
+	for (int f = 0; f < c->pc->ncols; f++)
+		listed[c->pc->cols[f]] = 1;
+	mur_buf_init(&sql);
+	mur_buf_printf(&sql, "SELECT ");
+	for (int i = 0; i < t->ncols; i++)
+		if (!listed[i] && t->cols[i].default_sql) {
+			mur_buf_printf(&sql, "%s(%s)", n ? ", " : "", t->cols[i].default_sql);
+			idx[n++] = i;
+		}
+	if (n == 0) {
+		mur_buf_free(&sql);
+		return MUR_OK;
+	}
+	rc = lead_local_query(c->s->e, mur_buf_cstr(&sql), NULL, 0, NULL, 0, 0, &c->defaults_buf,
+			      &nrows, &ncols, err);
+	mur_buf_free(&sql);
+	if (rc != MUR_OK)
+		return MUR_ERR;
+	mur_rd_init(&rd, c->defaults_buf.data, c->defaults_buf.len);
+	for (int k = 0; k < n && nrows == 1; k++)
+		if (mur_row_get_value(&rd, &c->defaults[idx[k]]) != MUR_OK)
+			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "bad default values");
+	return MUR_OK;
+}
+
 /* Start a COPY: check the table is writable, set up batches, answer COPY_IN. */
 int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
 {
@@ -445,6 +487,11 @@ int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
 						     "shard %u is not connected",
 						     pc->table->name, nd ? nd->name : "?", i);
 			}
+	}
+	if (copy_eval_defaults(c, err) != MUR_OK) {
+		c->p = NULL;
+		copy_free(c);
+		return MUR_ERR;
 	}
 	s->copy = c;
 	s->refs++;

@@ -189,7 +189,7 @@ static void insert_route(lead_run *r)
 	const cat_table *t = pi->table;
 	mur_buf *batches = NULL;
 	uint64_t *counts = NULL;
-	uint32_t shards[CAT_SHARDS_MAX];
+	uint32_t shards[CAT_SHARDS_MAX] = {0};
 	int nshards = 0;
 	mur_value vals[CAT_COLUMNS_MAX];
 	mur_buf scratch;
