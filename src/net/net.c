@@ -1,0 +1,599 @@
+/*
+ * net.c — framed transport over libuv TCP (see net.h for the frame format,
+ * the state machine and the lifetime rules).
+ *
+ * Receive path: libuv asks alloc_cb for a buffer.  Normally that is one
+ * thread-local 64 KiB chunk (net_rbuf) shared by every connection of the
+ * loop thread — nothing points into it once read_cb returns, because a
+ * partial frame is copied into the conn's own frame buffer.  A frame whose
+ * payload arrived whole inside the chunk is delivered straight from it
+ * (no copy).  While a large payload is outstanding (>= one chunk left),
+ * alloc_cb hands out the tail of the frame buffer itself, so multi-MB
+ * frames are read with no extra copy.  The frame buffer grows
+ * geometrically as bytes arrive, never past the announced length, so a
+ * peer announcing 1 GiB and sending 10 bytes costs us 64 KiB, not 1 GiB.
+ *
+ * Send path: each frame is one malloc'd block (write request + header +
+ * payload) and one uv_write; libuv writes immediately when its queue is
+ * empty, so small frames are not delayed (TCP_NODELAY is on).  The queue
+ * is accounted in bytes and frames and bounded (NET_SENDQ_*).
+ *
+ * Handles: a conn owns a uv_tcp_t and a uv_timer_t (read timeout); it is
+ * freed when both close callbacks have run.  Pending write callbacks run
+ * (with UV_ECANCELED) before the tcp close callback, so no write request
+ * outlives the conn.
+ */
+#include "net/net.h"
+
+#include "common/log.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* One read syscall's worth; also the threshold for reading a payload
+ * straight into the frame buffer. */
+#define NET_READ_CHUNK (64 * 1024)
+/* Frame buffers up to this size are kept for the next frame; larger ones
+ * are freed after delivery so an idle connection does not pin a big
+ * buffer. */
+#define NET_FRAME_KEEP_MAX (1024 * 1024)
+#define NET_REASON_MAX 256
+
+typedef enum net_conn_state {
+	NC_ACCEPTED = 0, /* accepted, waiting for net_conn_start */
+	NC_CONNECTING,
+	NC_OPEN,
+	NC_CLOSING,
+} net_conn_state;
+
+struct net_conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_connect_t connect_req;
+	net_conn_state state;
+	int handles_open;
+	int started; /* the user has seen it: on_close is owed */
+	net_conn_cbs cbs;
+	void *arg;
+	net_fault fault;
+	int has_fault;
+	char peer[NET_ADDR_MAX];
+	char reason[NET_REASON_MAX];
+	size_t frame_max;
+	uint64_t read_timeout_ms;
+
+	/* reassembly: header bytes, then payload into frame[] */
+	unsigned char hdr[NET_HEADER_SIZE];
+	size_t hdr_got;
+	uint8_t type;
+	size_t payload_len;
+	size_t payload_got;
+	char *frame;
+	size_t frame_cap;
+
+	/* the frame being delivered (valid during on_frame) */
+	const char *cur;
+	size_t cur_len;
+	int cur_owned;
+
+	size_t sendq_bytes;
+	size_t sendq_frames;
+};
+
+struct net_listener {
+	uv_tcp_t tcp;
+	net_accept_cb on_accept;
+	void *arg;
+	int port;
+};
+
+typedef struct net_wreq {
+	uv_write_t req;
+	net_conn *conn;
+	size_t len;
+	char data[];
+} net_wreq;
+
+static _Thread_local char net_rbuf[NET_READ_CHUNK];
+
+static void conn_close_cb(uv_handle_t *h);
+
+/* ---- lifetime ---------------------------------------------------------- */
+
+static net_conn *conn_new(uv_loop_t *loop)
+{
+	net_conn *c = calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	if (uv_tcp_init(loop, &c->tcp) != 0) {
+		free(c);
+		return NULL;
+	}
+	uv_timer_init(loop, &c->timer); /* cannot fail */
+	c->tcp.data = c;
+	c->timer.data = c;
+	c->connect_req.data = c;
+	c->handles_open = 2;
+	c->frame_max = NET_FRAME_MAX;
+	return c;
+}
+
+void net_conn_close(net_conn *c, const char *reason)
+{
+	if (c->state == NC_CLOSING)
+		return;
+	snprintf(c->reason, sizeof c->reason, "%s", reason ? reason : "closed");
+	c->state = NC_CLOSING;
+	uv_timer_stop(&c->timer);
+	uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
+	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
+}
+
+static void conn_fail(net_conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void conn_fail(net_conn *c, const char *fmt, ...)
+{
+	char why[NET_REASON_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof why, fmt, ap);
+	va_end(ap);
+	MLOG(WARN, "net", "closing connection with %s: %s", c->peer, why);
+	net_conn_close(c, why);
+}
+
+static void conn_close_cb(uv_handle_t *h)
+{
+	net_conn *c = h->data;
+	if (--c->handles_open > 0)
+		return;
+	assert(c->sendq_frames == 0);
+	if (c->started && c->cbs.on_close)
+		c->cbs.on_close(c, c->reason);
+	free(c->frame);
+	free(c);
+}
+
+/* ---- receive ----------------------------------------------------------- */
+
+static void timer_cb(uv_timer_t *t)
+{
+	net_conn *c = t->data;
+	conn_fail(c, "no frame received within %llu ms", (unsigned long long)c->read_timeout_ms);
+}
+
+static void arm_read_timer(net_conn *c)
+{
+	if (c->read_timeout_ms && c->state != NC_CLOSING)
+		uv_timer_start(&c->timer, timer_cb, c->read_timeout_ms, 0);
+}
+
+/* Grow frame[] to hold at least need bytes (need <= payload_len). */
+static int frame_reserve(net_conn *c, size_t need)
+{
+	size_t cap;
+	char *p;
+
+	if (need <= c->frame_cap)
+		return 0;
+	cap = c->frame_cap * 2;
+	if (cap < NET_READ_CHUNK)
+		cap = NET_READ_CHUNK;
+	if (cap < need)
+		cap = need;
+	if (cap > c->payload_len)
+		cap = c->payload_len;
+	p = realloc(c->frame, cap);
+	if (!p)
+		return -1;
+	c->frame = p;
+	c->frame_cap = cap;
+	return 0;
+}
+
+static void deliver(net_conn *c, const char *payload, size_t len, int owned)
+{
+	uint8_t type = c->type;
+
+	c->hdr_got = 0;
+	c->payload_got = 0;
+	c->payload_len = 0;
+	arm_read_timer(c);
+	if (c->has_fault && c->fault.filter(c->fault.arg, c, 'R', type, len))
+		return;
+	c->cur = payload;
+	c->cur_len = len;
+	c->cur_owned = owned;
+	c->cbs.on_frame(c, type, payload, len);
+	c->cur = NULL;
+	if (owned && c->frame_cap > NET_FRAME_KEEP_MAX) {
+		free(c->frame);
+		c->frame = NULL;
+		c->frame_cap = 0;
+	}
+}
+
+/* The length field is in (hdr_got >= 4): reject it before waiting for
+ * more.  0 to go on, -1 when the conn was closed. */
+static int check_length(net_conn *c)
+{
+	uint32_t n = (uint32_t)c->hdr[0] << 24 | (uint32_t)c->hdr[1] << 16 |
+		     (uint32_t)c->hdr[2] << 8 | (uint32_t)c->hdr[3];
+	if (n == 0) {
+		conn_fail(c, "frame with length 0 (no type byte)");
+		return -1;
+	}
+	if (n > c->frame_max) {
+		conn_fail(c, "frame of %u bytes exceeds the limit of %zu bytes", n, c->frame_max);
+		return -1;
+	}
+	c->payload_len = n - 1;
+	c->payload_got = 0;
+	return 0;
+}
+
+/* Header complete: check the type.  0 to go on, -1 when closed. */
+static int check_type(net_conn *c)
+{
+	c->type = c->hdr[4];
+	if (c->cbs.type_ok && !c->cbs.type_ok(c->type)) {
+		conn_fail(c, "unknown frame type %u", (unsigned)c->type);
+		return -1;
+	}
+	return 0;
+}
+
+/* Consume n bytes from the shared chunk. */
+static void parse(net_conn *c, const char *p, size_t n)
+{
+	while (n > 0 && c->state == NC_OPEN) {
+		if (c->hdr_got < NET_HEADER_SIZE) {
+			size_t k = NET_HEADER_SIZE - c->hdr_got;
+			if (k > n)
+				k = n;
+			memcpy(c->hdr + c->hdr_got, p, k);
+			if (c->hdr_got < 4 && c->hdr_got + k >= 4 && check_length(c) != 0)
+				return;
+			c->hdr_got += k;
+			p += k;
+			n -= k;
+			if (c->hdr_got < NET_HEADER_SIZE || check_type(c) != 0)
+				continue;
+			if (c->payload_len == 0) {
+				deliver(c, "", 0, 0);
+				continue;
+			}
+			if (n >= c->payload_len) { /* whole payload here: no copy */
+				size_t len = c->payload_len;
+				deliver(c, p, len, 0);
+				p += len;
+				n -= len;
+				continue;
+			}
+		}
+		/* partial payload: append to the frame buffer */
+		size_t k = c->payload_len - c->payload_got;
+		if (k > n)
+			k = n;
+		if (frame_reserve(c, c->payload_got + k) != 0) {
+			conn_fail(c, "out of memory for a frame of %zu bytes", c->payload_len);
+			return;
+		}
+		memcpy(c->frame + c->payload_got, p, k);
+		c->payload_got += k;
+		p += k;
+		n -= k;
+		if (c->payload_got == c->payload_len)
+			deliver(c, c->frame, c->payload_len, 1);
+	}
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	net_conn *c = h->data;
+	size_t left = c->payload_len - c->payload_got;
+
+	(void)suggested;
+	if (c->hdr_got == NET_HEADER_SIZE && left >= NET_READ_CHUNK) {
+		size_t want = c->payload_got + (left < (size_t)NET_READ_CHUNK * 4 ? left : (size_t)NET_READ_CHUNK * 4);
+		if (frame_reserve(c, want) != 0) {
+			*buf = uv_buf_init(NULL, 0); /* read_cb gets UV_ENOBUFS */
+			return;
+		}
+		size_t room = c->frame_cap - c->payload_got;
+		*buf = uv_buf_init(c->frame + c->payload_got, (unsigned)(room < left ? room : left));
+		return;
+	}
+	*buf = uv_buf_init(net_rbuf, sizeof net_rbuf);
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	net_conn *c = s->data;
+
+	if (nread == 0 || c->state != NC_OPEN)
+		return;
+	if (nread < 0) {
+		if (nread == UV_EOF)
+			net_conn_close(c, "peer closed the connection");
+		else if (nread == UV_ENOBUFS)
+			conn_fail(c, "out of memory for a frame of %zu bytes", c->payload_len);
+		else
+			conn_fail(c, "read failed: %s", uv_strerror((int)nread));
+		return;
+	}
+	if (buf->base == net_rbuf) {
+		parse(c, buf->base, (size_t)nread);
+		return;
+	}
+	assert(buf->base == c->frame + c->payload_got);
+	c->payload_got += (size_t)nread;
+	if (c->payload_got == c->payload_len)
+		deliver(c, c->frame, c->payload_len, 1);
+}
+
+static void start_reading(net_conn *c)
+{
+	int rc;
+	c->state = NC_OPEN;
+	uv_tcp_nodelay(&c->tcp, 1);
+	rc = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+	if (rc != 0) {
+		conn_fail(c, "cannot read: %s", uv_strerror(rc));
+		return;
+	}
+	arm_read_timer(c);
+}
+
+char *net_conn_take_payload(net_conn *c, size_t *len)
+{
+	char *p;
+
+	assert(c->cur != NULL);
+	*len = c->cur_len;
+	if (c->cur_owned) {
+		p = c->frame;
+		c->frame = NULL;
+		c->frame_cap = 0;
+		return p;
+	}
+	p = malloc(c->cur_len ? c->cur_len : 1);
+	if (p)
+		memcpy(p, c->cur, c->cur_len);
+	return p;
+}
+
+/* ---- send -------------------------------------------------------------- */
+
+static void write_cb(uv_write_t *req, int status)
+{
+	net_wreq *w = (net_wreq *)req;
+	net_conn *c = w->conn;
+
+	c->sendq_bytes -= w->len;
+	c->sendq_frames--;
+	free(w);
+	if (status < 0 && status != UV_ECANCELED && c->state == NC_OPEN)
+		conn_fail(c, "write failed: %s", uv_strerror(status));
+}
+
+int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err)
+{
+	size_t total = NET_HEADER_SIZE + len;
+	net_wreq *w;
+	uv_buf_t b;
+	int rc;
+
+	if (c->state != NC_OPEN)
+		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE,
+				     "connection to %s is not open", c->peer), MUR_EIO;
+	if (len >= NET_FRAME_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "message of %zu bytes exceeds the node protocol limit of %u bytes",
+				     len, NET_FRAME_MAX - 1), MUR_EPROTO;
+	if (c->sendq_frames >= NET_SENDQ_FRAMES_MAX || c->sendq_bytes + total > NET_SENDQ_BYTES_MAX)
+		return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
+				     "send queue to %s is full (%zu frames, %zu bytes queued; limits %d frames, %zu bytes)",
+				     c->peer, c->sendq_frames, c->sendq_bytes, NET_SENDQ_FRAMES_MAX,
+				     NET_SENDQ_BYTES_MAX), MUR_EAGAIN;
+	if (c->has_fault && c->fault.filter(c->fault.arg, c, 'S', type, len))
+		return MUR_OK;
+	w = malloc(sizeof *w + total);
+	if (!w)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+	w->conn = c;
+	w->len = total;
+	w->data[0] = (char)((len + 1) >> 24);
+	w->data[1] = (char)((len + 1) >> 16);
+	w->data[2] = (char)((len + 1) >> 8);
+	w->data[3] = (char)(len + 1);
+	w->data[4] = (char)type;
+	if (len)
+		memcpy(w->data + NET_HEADER_SIZE, payload, len);
+	b = uv_buf_init(w->data, (unsigned)total);
+	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
+	if (rc != 0) {
+		free(w);
+		conn_fail(c, "write failed: %s", uv_strerror(rc));
+		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "write to %s failed: %s",
+				     c->peer, uv_strerror(rc)), MUR_EIO;
+	}
+	c->sendq_bytes += total;
+	c->sendq_frames++;
+	return MUR_OK;
+}
+
+/* ---- connect / accept -------------------------------------------------- */
+
+static void connect_cb(uv_connect_t *req, int status)
+{
+	net_conn *c = req->data;
+
+	if (c->state != NC_CONNECTING)
+		return; /* closed while connecting (status is UV_ECANCELED) */
+	if (status < 0) {
+		char why[NET_REASON_MAX];
+		snprintf(why, sizeof why, "connect to %s failed: %s", c->peer, uv_strerror(status));
+		net_conn_close(c, why);
+		return;
+	}
+	start_reading(c);
+	if (c->state == NC_OPEN && c->cbs.on_connect)
+		c->cbs.on_connect(c);
+}
+
+int net_connect(uv_loop_t *loop, const char *addr, const net_conn_cbs *cbs, void *arg,
+		net_conn **out, mur_error *err)
+{
+	struct sockaddr_storage sa;
+	net_conn *c;
+	int rc;
+
+	assert(cbs && cbs->on_frame && cbs->on_close);
+	if (net_parse_addr(addr, &sa, err) != MUR_OK)
+		return MUR_ERR;
+	c = conn_new(loop);
+	if (!c)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+	c->state = NC_CONNECTING;
+	c->cbs = *cbs;
+	c->arg = arg;
+	snprintf(c->peer, sizeof c->peer, "%s", addr);
+	rc = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&sa, connect_cb);
+	if (rc != 0) {
+		net_conn_close(c, "connect failed"); /* started == 0: freed silently */
+		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "connect to %s failed: %s",
+				     addr, uv_strerror(rc)), MUR_EIO;
+	}
+	c->started = 1;
+	*out = c;
+	return MUR_OK;
+}
+
+void net_conn_start(net_conn *c, const net_conn_cbs *cbs, void *arg)
+{
+	assert(c->state == NC_ACCEPTED);
+	assert(cbs && cbs->on_frame && cbs->on_close);
+	c->cbs = *cbs;
+	c->arg = arg;
+	c->started = 1;
+	start_reading(c);
+}
+
+static void peer_name(net_conn *c)
+{
+	struct sockaddr_storage sa;
+	int len = sizeof sa;
+	char host[64] = "?";
+	int port = 0;
+
+	if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&sa, &len) == 0) {
+		if (sa.ss_family == AF_INET6) {
+			uv_ip6_name((struct sockaddr_in6 *)&sa, host, sizeof host);
+			port = ntohs(((struct sockaddr_in6 *)&sa)->sin6_port);
+			snprintf(c->peer, sizeof c->peer, "[%s]:%d", host, port);
+			return;
+		}
+		uv_ip4_name((struct sockaddr_in *)&sa, host, sizeof host);
+		port = ntohs(((struct sockaddr_in *)&sa)->sin_port);
+	}
+	snprintf(c->peer, sizeof c->peer, "%s:%d", host, port);
+}
+
+static void connection_cb(uv_stream_t *server, int status)
+{
+	net_listener *l = server->data;
+	net_conn *c;
+
+	if (status < 0) {
+		MLOG(WARN, "net", "accept failed: %s", uv_strerror(status));
+		return;
+	}
+	c = conn_new(server->loop);
+	if (!c) {
+		MLOG(ERROR, "net", "out of memory accepting a connection");
+		return;
+	}
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+		net_conn_close(c, "accept failed");
+		return;
+	}
+	peer_name(c);
+	l->on_accept(l, c, l->arg);
+	if (c->state == NC_ACCEPTED) {
+		MLOG(ERROR, "net", "accept callback neither started nor closed %s", c->peer);
+		net_conn_close(c, "not started");
+	}
+}
+
+int net_listen(uv_loop_t *loop, const char *addr, net_accept_cb on_accept, void *arg,
+	       net_listener **out, mur_error *err)
+{
+	struct sockaddr_storage sa;
+	int len = sizeof sa;
+	net_listener *l;
+	int rc;
+
+	if (net_parse_addr(addr, &sa, err) != MUR_OK)
+		return MUR_ERR;
+	l = calloc(1, sizeof *l);
+	if (!l)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+	uv_tcp_init(loop, &l->tcp);
+	l->tcp.data = l;
+	l->on_accept = on_accept;
+	l->arg = arg;
+	rc = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&sa, 0);
+	if (rc == 0)
+		rc = uv_listen((uv_stream_t *)&l->tcp, 128, connection_cb);
+	if (rc != 0) {
+		uv_close((uv_handle_t *)&l->tcp, (uv_close_cb)free);
+		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "cannot listen on %s: %s",
+				     addr, uv_strerror(rc)), MUR_EIO;
+	}
+	if (uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&sa, &len) == 0)
+		l->port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+							 : ((struct sockaddr_in *)&sa)->sin_port);
+	*out = l;
+	return MUR_OK;
+}
+
+int net_listener_port(const net_listener *l) { return l->port; }
+
+void net_listener_close(net_listener *l)
+{
+	uv_close((uv_handle_t *)&l->tcp, (uv_close_cb)free);
+}
+
+/* ---- small accessors --------------------------------------------------- */
+
+int net_conn_is_open(const net_conn *c) { return c->state == NC_OPEN; }
+void *net_conn_arg(const net_conn *c) { return c->arg; }
+void net_conn_set_arg(net_conn *c, void *arg) { c->arg = arg; }
+const char *net_conn_peer(const net_conn *c) { return c->peer; }
+size_t net_conn_sendq_bytes(const net_conn *c) { return c->sendq_bytes; }
+
+void net_conn_set_frame_max(net_conn *c, size_t frame_max)
+{
+	assert(frame_max > 0 && frame_max <= NET_FRAME_MAX);
+	c->frame_max = frame_max;
+}
+
+void net_conn_set_read_timeout(net_conn *c, uint64_t timeout_ms)
+{
+	c->read_timeout_ms = timeout_ms;
+	if (c->state == NC_CLOSING)
+		return;
+	if (timeout_ms == 0)
+		uv_timer_stop(&c->timer);
+	else if (c->state != NC_CONNECTING)
+		arm_read_timer(c);
+}
+
+void net_conn_set_fault(net_conn *c, const net_fault *f)
+{
+	c->has_fault = f != NULL && f->filter != NULL;
+	if (c->has_fault)
+		c->fault = *f;
+}
