@@ -1,0 +1,287 @@
+/*
+ * db.c — one placement file (stor_db): open with murphy's pragmas, the
+ * `_murphy_meta` LSN, the prepared-statement cache and transactions.
+ *
+ * Open:   sqlite3_open_v2 (no SQLite mutex: stor_lock serializes) →
+ *         PRAGMA journal_mode=WAL, synchronous=FULL, cache_size,
+ *         busy_timeout → CREATE TABLE IF NOT EXISTS _murphy_meta, seed
+ *         lsn 0 → read lsn → register murphy's SQL functions.
+ *
+ * Statement cache: STOR_STMT_CACHE_MAX entries keyed by SQL text, LRU
+ * replacement among entries not handed out.  When every entry is busy the
+ * statement is prepared uncached and finalized on release.  Statements are
+ * prepared with SQLITE_PREPARE_PERSISTENT and re-prepare themselves after
+ * schema changes (DDL, ATTACH/DETACH), so caching never serves stale plans.
+ *
+ * LSN: stor_bump_lsn increments the row inside the caller's transaction
+ * and remembers the new value as pending; stor_commit publishes it only
+ * when COMMIT succeeds, so stor_lsn never reports an LSN that a rollback
+ * undid.
+ *
+ * Memory: stor_db and cache keys are malloc'd; stor_close frees all.
+ */
+#include "storage/storage_int.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int stor_file_name_ok(const char *file)
+{
+	size_t n = file ? strnlen(file, STOR_FILE_NAME_MAX) : 0;
+	if (n == 0 || n >= STOR_FILE_NAME_MAX || file[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = file[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+int stor_register_functions(sqlite3 *db)
+{
+	extern int sql_register_functions(sqlite3 * db);
+	return sql_register_functions(db);
+}
+
+static int exec_sql(stor_db *db, const char *sql, mur_error *err)
+{
+	int rc = sqlite3_exec(db->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return stor_map_sqlite_error(db->db, rc, err);
+	return MUR_OK;
+}
+
+static int read_lsn(stor_db *db, mur_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db->db, "SELECT value FROM _murphy_meta WHERE key = 'lsn'", -1,
+				    &st, NULL);
+	if (rc != SQLITE_OK)
+		return stor_map_sqlite_error(db->db, rc, err);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		db->lsn = (uint64_t)sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE) {
+		stor_map_sqlite_error(db->db, rc, err);
+		sqlite3_finalize(st);
+		return MUR_ERR;
+	}
+	sqlite3_finalize(st);
+	return MUR_OK;
+}
+
+int stor_open(const char *dir, const char *file, stor_db **out, mur_error *err)
+{
+	char pragmas[256];
+	*out = NULL;
+	if (!stor_file_name_ok(file))
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "invalid placement file name \"%.64s\"", file ? file : "");
+	stor_db *db = calloc(1, sizeof *db);
+	if (!db)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	if ((size_t)snprintf(db->path, sizeof db->path, "%s/%s", dir, file) >= sizeof db->path) {
+		free(db);
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "placement path too long");
+	}
+	snprintf(db->file, sizeof db->file, "%s", file);
+	pthread_mutex_init(&db->mu, NULL);
+
+	int rc = sqlite3_open_v2(db->path, &db->db,
+				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+				 NULL);
+	if (rc != SQLITE_OK) {
+		stor_map_sqlite_error(db->db, rc, err);
+		mur_error_context(err, "opening placement %s", db->path);
+		goto fail;
+	}
+	sqlite3_extended_result_codes(db->db, 1);
+	sqlite3_busy_timeout(db->db, STOR_BUSY_TIMEOUT_MS);
+	snprintf(pragmas, sizeof pragmas,
+		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-%d;"
+		 " PRAGMA foreign_keys=OFF;",
+		 STOR_CACHE_KIB);
+	if (exec_sql(db, pragmas, err) != MUR_OK ||
+	    exec_sql(db,
+		     "CREATE TABLE IF NOT EXISTS _murphy_meta(key TEXT PRIMARY KEY, value INTEGER);"
+		     " INSERT OR IGNORE INTO _murphy_meta VALUES ('lsn', 0);",
+		     err) != MUR_OK ||
+	    read_lsn(db, err) != MUR_OK) {
+		mur_error_context(err, "opening placement %s", db->path);
+		goto fail;
+	}
+	rc = stor_register_functions(db->db);
+	if (rc != SQLITE_OK) {
+		stor_map_sqlite_error(db->db, rc, err);
+		mur_error_context(err, "registering SQL functions");
+		goto fail;
+	}
+	*out = db;
+	return MUR_OK;
+fail:
+	stor_close(db);
+	return MUR_ERR;
+}
+
+void stor_db_shutdown(stor_db *db)
+{
+	for (int i = 0; i < STOR_STMT_CACHE_MAX; i++) {
+		if (db->stmts[i].st)
+			sqlite3_finalize(db->stmts[i].st);
+		free(db->stmts[i].sql);
+		memset(&db->stmts[i], 0, sizeof db->stmts[i]);
+	}
+	if (db->db) {
+		if (db->in_txn)
+			sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close_v2(db->db);
+		db->db = NULL;
+	}
+}
+
+void stor_close(stor_db *db)
+{
+	if (!db)
+		return;
+	stor_db_shutdown(db);
+	pthread_mutex_destroy(&db->mu);
+	free(db);
+}
+
+uint64_t stor_lsn(stor_db *db) { return db->lsn; }
+const char *stor_path(const stor_db *db) { return db->path; }
+sqlite3 *stor_handle(stor_db *db) { return db->db; }
+
+int stor_lock(stor_db *db, mur_error *err)
+{
+	pthread_mutex_lock(&db->mu);
+	if (!db->db) {
+		pthread_mutex_unlock(&db->mu);
+		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE,
+				     "placement \"%s\" was dropped", db->file);
+	}
+	return MUR_OK;
+}
+
+void stor_unlock(stor_db *db) { pthread_mutex_unlock(&db->mu); }
+
+/* True when nothing but whitespace and ';' is left. */
+static int only_blank(const char *s)
+{
+	for (; s && *s; s++)
+		if (!isspace((unsigned char)*s) && *s != ';')
+			return 0;
+	return 1;
+}
+
+int stor_prepare(stor_db *db, const char *sql, sqlite3_stmt **out, mur_error *err)
+{
+	stor_stmt *victim = NULL;
+	const char *tail = NULL;
+	*out = NULL;
+	for (int i = 0; i < STOR_STMT_CACHE_MAX; i++) {
+		stor_stmt *c = &db->stmts[i];
+		if (c->sql && !c->busy && strcmp(c->sql, sql) == 0) {
+			c->busy = 1;
+			c->used = ++db->clock;
+			*out = c->st;
+			return MUR_OK;
+		}
+		if (!c->busy && (!victim || !c->sql || (victim->sql && c->used < victim->used)))
+			victim = c;
+	}
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail);
+	if (rc != SQLITE_OK)
+		return stor_map_sqlite_error(db->db, rc, err);
+	if (!st || !only_blank(tail)) {
+		sqlite3_finalize(st);
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+				     st ? "task SQL holds more than one statement"
+					: "task SQL holds no statement");
+	}
+	char *key = victim ? strdup(sql) : NULL;
+	if (victim && key) {
+		if (victim->st)
+			sqlite3_finalize(victim->st);
+		free(victim->sql);
+		victim->sql = key;
+		victim->st = st;
+		victim->busy = 1;
+		victim->used = ++db->clock;
+	}
+	*out = st;
+	return MUR_OK;
+}
+
+void stor_release(stor_db *db, sqlite3_stmt *st)
+{
+	if (!st)
+		return;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	for (int i = 0; i < STOR_STMT_CACHE_MAX; i++)
+		if (db->stmts[i].st == st) {
+			db->stmts[i].busy = 0;
+			return;
+		}
+	sqlite3_finalize(st); /* was not cached */
+}
+
+int stor_begin(stor_db *db, mur_error *err)
+{
+	if (exec_sql(db, "BEGIN IMMEDIATE", err) != MUR_OK)
+		return MUR_ERR;
+	db->in_txn = 1;
+	db->pending_lsn = 0;
+	return MUR_OK;
+}
+
+int stor_bump_lsn(stor_db *db, uint64_t *lsn, mur_error *err)
+{
+	sqlite3_stmt *st;
+	if (stor_prepare(db,
+			 "UPDATE _murphy_meta SET value = value + 1 WHERE key = 'lsn' RETURNING value",
+			 &st, err) != MUR_OK)
+		return MUR_ERR;
+	int rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		stor_map_sqlite_error(db->db, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, err);
+		stor_release(db, st);
+		return MUR_ERR;
+	}
+	db->pending_lsn = (uint64_t)sqlite3_column_int64(st, 0);
+	stor_release(db, st);
+	if (lsn)
+		*lsn = db->pending_lsn;
+	return MUR_OK;
+}
+
+int stor_commit(stor_db *db, mur_error *err)
+{
+	int rc = sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		stor_map_sqlite_error(db->db, rc, err);
+		stor_rollback(db);
+		return MUR_ERR;
+	}
+	db->in_txn = 0;
+	if (db->pending_lsn)
+		db->lsn = db->pending_lsn;
+	db->pending_lsn = 0;
+	return MUR_OK;
+}
+
+void stor_rollback(stor_db *db)
+{
+	if (!sqlite3_get_autocommit(db->db))
+		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	db->in_txn = 0;
+	db->pending_lsn = 0;
+}

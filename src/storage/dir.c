@@ -1,0 +1,223 @@
+/*
+ * dir.c — the follower's placement directory (stor_dir).
+ *
+ * Keeps the open placements in a list under one mutex, with a reference
+ * count per placement so a file is never closed under a running task:
+ *
+ *   stor_dir_get   find or open (refs++)
+ *   stor_dir_put   refs--; a dropped placement is freed at refs == 0
+ *   stor_dir_drop  unlist, wait for the placement's lock (a running task),
+ *                  close SQLite, delete file, -wal and -shm.  The dir mutex
+ *                  is held throughout so a concurrent get cannot reopen the
+ *                  file half-deleted; tasks must stor_unlock before
+ *                  stor_dir_put (lock order: dir mutex, then placement).
+ *
+ * At most STOR_DIR_OPEN_MAX (stor_dir_set_open_max) placements stay open: opening one more closes
+ * the least recently used idle one; if none is idle the open fails (53000).
+ */
+#include "storage/storage_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct stor_dir {
+	char path[STOR_PATH_MAX];
+	pthread_mutex_t mu;
+	stor_db *open;  /* list through stor_db.next */
+	size_t nopen;
+	size_t open_max; /* STOR_DIR_OPEN_MAX unless set */
+	uint64_t clock;  /* LRU */
+};
+
+static int mkdir_p(const char *path)
+{
+	char buf[STOR_PATH_MAX];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf)
+		return -1;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int stor_dir_open(const char *path, stor_dir **out, mur_error *err)
+{
+	*out = NULL;
+	if (strlen(path) + STOR_FILE_NAME_MAX + 8 >= STOR_PATH_MAX)
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "data directory path too long");
+	if (mkdir_p(path) != 0)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "could not create directory \"%s\": %s",
+				     path, strerror(errno));
+	stor_dir *d = calloc(1, sizeof *d);
+	if (!d)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	snprintf(d->path, sizeof d->path, "%s", path);
+	d->open_max = STOR_DIR_OPEN_MAX;
+	pthread_mutex_init(&d->mu, NULL);
+	*out = d;
+	return MUR_OK;
+}
+
+void stor_dir_close(stor_dir *d)
+{
+	if (!d)
+		return;
+	while (d->open) {
+		stor_db *db = d->open;
+		d->open = db->next;
+		stor_close(db);
+	}
+	pthread_mutex_destroy(&d->mu);
+	free(d);
+}
+
+const char *stor_dir_path(const stor_dir *d) { return d->path; }
+
+void stor_dir_set_open_max(stor_dir *d, size_t n)
+{
+	pthread_mutex_lock(&d->mu);
+	d->open_max = n ? n : STOR_DIR_OPEN_MAX;
+	pthread_mutex_unlock(&d->mu);
+}
+
+int stor_dir_file_path(const stor_dir *d, const char *file, char *buf, size_t bufsz)
+{
+	if (!stor_file_name_ok(file))
+		return -1;
+	int n = snprintf(buf, bufsz, "%s/%s", d->path, file);
+	return n < 0 || (size_t)n >= bufsz ? -1 : 0;
+}
+
+int stor_dir_exists(const stor_dir *d, const char *file)
+{
+	char path[STOR_PATH_MAX];
+	struct stat sb;
+	return stor_dir_file_path(d, file, path, sizeof path) == 0 && stat(path, &sb) == 0;
+}
+
+static stor_db *find(stor_dir *d, const char *file, stor_db ***link)
+{
+	for (stor_db **pp = &d->open; *pp; pp = &(*pp)->next)
+		if (strcmp((*pp)->file, file) == 0) {
+			if (link)
+				*link = pp;
+			return *pp;
+		}
+	return NULL;
+}
+
+/* Close the least recently used idle placement.  0 when one was closed. */
+static int evict_idle(stor_dir *d)
+{
+	stor_db **victim = NULL;
+	for (stor_db **pp = &d->open; *pp; pp = &(*pp)->next)
+		if ((*pp)->refs == 0 && (!victim || (*pp)->last_used < (*victim)->last_used))
+			victim = pp;
+	if (!victim)
+		return -1;
+	stor_db *db = *victim;
+	*victim = db->next;
+	d->nopen--;
+	stor_close(db);
+	return 0;
+}
+
+int stor_dir_get(stor_dir *d, const char *file, int create, stor_db **out, mur_error *err)
+{
+	int rc = MUR_OK;
+	*out = NULL;
+	if (!stor_file_name_ok(file))
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "invalid placement file name \"%.64s\"", file ? file : "");
+	pthread_mutex_lock(&d->mu);
+	stor_db *db = find(d, file, NULL);
+	if (db) {
+		db->refs++;
+		*out = db;
+		goto done;
+	}
+	if (!create && !stor_dir_exists(d, file)) {
+		rc = mur_error_set(err, SQLSTATE_UNDEFINED_FILE,
+				   "placement \"%s\" does not exist on this node", file);
+		goto done;
+	}
+	if (d->nopen >= d->open_max && evict_idle(d) != 0) {
+		rc = mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
+				   "too many placements in use (%zu)", d->open_max);
+		goto done;
+	}
+	rc = stor_open(d->path, file, &db, err);
+	if (rc != MUR_OK)
+		goto done;
+	db->refs = 1;
+	db->next = d->open;
+	d->open = db;
+	d->nopen++;
+	*out = db;
+done:
+	pthread_mutex_unlock(&d->mu);
+	return rc;
+}
+
+void stor_dir_put(stor_dir *d, stor_db *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&d->mu);
+	db->last_used = ++d->clock;
+	int free_it = --db->refs == 0 && db->dropped;
+	pthread_mutex_unlock(&d->mu);
+	if (free_it)
+		stor_close(db);
+}
+
+static int unlink_quiet(const char *path, const char *suffix, mur_error *err)
+{
+	char p[STOR_PATH_MAX + 8];
+	snprintf(p, sizeof p, "%s%s", path, suffix);
+	if (unlink(p) != 0 && errno != ENOENT)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "could not remove \"%s\": %s", p,
+				     strerror(errno));
+	return MUR_OK;
+}
+
+int stor_dir_drop(stor_dir *d, const char *file, mur_error *err)
+{
+	char path[STOR_PATH_MAX];
+	stor_db **link, *db;
+	int rc = MUR_OK, free_it = 0;
+
+	if (stor_dir_file_path(d, file, path, sizeof path) != 0)
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "invalid placement file name \"%.64s\"", file ? file : "");
+	pthread_mutex_lock(&d->mu);
+	db = find(d, file, &link);
+	if (db) {
+		*link = db->next;
+		d->nopen--;
+		db->dropped = 1;
+		pthread_mutex_lock(&db->mu); /* wait for a running task */
+		stor_db_shutdown(db);
+		pthread_mutex_unlock(&db->mu);
+		free_it = db->refs == 0;
+	}
+	if (unlink_quiet(path, "", err) != MUR_OK || unlink_quiet(path, "-wal", err) != MUR_OK ||
+	    unlink_quiet(path, "-shm", err) != MUR_OK)
+		rc = MUR_ERR;
+	pthread_mutex_unlock(&d->mu);
+	if (free_it)
+		stor_close(db);
+	return rc;
+}

@@ -1,0 +1,149 @@
+/*
+ * errmap.c — SQLite result codes to SQLSTATEs (stor_map_sqlite_error).
+ *
+ * The one place where a SQLite failure becomes a PostgreSQL error.
+ * Constraint messages are rebuilt in PostgreSQL's words from SQLite's:
+ *
+ *   "UNIQUE constraint failed: t.a, t.b"  → 23505 duplicate key value
+ *       violates unique constraint "t_pkey" (PRIMARY KEY) or "t_a_b_key"
+ *       (PostgreSQL's default name for a UNIQUE constraint)
+ *   "NOT NULL constraint failed: t.x"     → 23502 null value in column "x"
+ *       of relation "t" violates not-null constraint
+ *   "CHECK constraint failed: c"          → 23514 (SQLite does not name
+ *       the table, so neither do we)
+ *
+ * murphy's SQL functions report PostgreSQL errors through SQLite as
+ * "SQLSTATE:ccccc:message" (sqlite3_result_error); that prefix is decoded
+ * here.  The key values of a duplicate are not in SQLite's message, so the
+ * DETAIL names only the columns.
+ */
+#include "storage/storage.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* "t.a, t.b" → table "t", columns "a, b" (display) and "a_b" (name). */
+static void split_columns(const char *list, char *table, size_t tsz, char *cols, size_t csz,
+			  char *joined, size_t jsz)
+{
+	size_t tn = 0, cn = 0, jn = 0;
+	int first = 1;
+	table[0] = cols[0] = joined[0] = '\0';
+	while (*list) {
+		while (*list == ' ' || *list == ',')
+			list++;
+		const char *dot = strchr(list, '.');
+		const char *end = strchr(list, ',');
+		if (!end)
+			end = list + strlen(list);
+		if (!dot || dot > end)
+			dot = NULL;
+		if (first && dot) {
+			tn = (size_t)(dot - list) < tsz - 1 ? (size_t)(dot - list) : tsz - 1;
+			memcpy(table, list, tn);
+			table[tn] = '\0';
+		}
+		const char *col = dot ? dot + 1 : list;
+		size_t n = (size_t)(end - col);
+		cn += (size_t)snprintf(cols + cn, cn < csz ? csz - cn : 0, "%s%.*s",
+				       first ? "" : ", ", (int)n, col);
+		jn += (size_t)snprintf(joined + jn, jn < jsz ? jsz - jn : 0, "%s%.*s",
+				       first ? "" : "_", (int)n, col);
+		if (cn >= csz)
+			cn = csz - 1;
+		if (jn >= jsz)
+			jn = jsz - 1;
+		first = 0;
+		list = end;
+	}
+}
+
+static int map_constraint(int ext, const char *msg, mur_error *err)
+{
+	char table[128], cols[256], joined[256];
+	const char *colon = strstr(msg, "failed: ");
+	const char *what = colon ? colon + 8 : "";
+
+	switch (ext) {
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+	case SQLITE_CONSTRAINT_UNIQUE:
+		split_columns(what, table, sizeof table, cols, sizeof cols, joined, sizeof joined);
+		if (ext == SQLITE_CONSTRAINT_PRIMARYKEY)
+			mur_error_set(err, SQLSTATE_UNIQUE_VIOLATION,
+				      "duplicate key value violates unique constraint \"%s_pkey\"",
+				      table);
+		else
+			mur_error_set(err, SQLSTATE_UNIQUE_VIOLATION,
+				      "duplicate key value violates unique constraint \"%s_%s_key\"",
+				      table, joined);
+		mur_error_detail(err, "Key (%s) already exists.", cols);
+		return MUR_ERR;
+	case SQLITE_CONSTRAINT_NOTNULL:
+		split_columns(what, table, sizeof table, cols, sizeof cols, joined, sizeof joined);
+		return mur_error_set(err, SQLSTATE_NOT_NULL_VIOLATION,
+				     "null value in column \"%s\" of relation \"%s\" violates "
+				     "not-null constraint",
+				     cols, table);
+	case SQLITE_CONSTRAINT_CHECK:
+		return mur_error_set(err, SQLSTATE_CHECK_VIOLATION,
+				     "new row violates check constraint \"%s\"", what);
+	default:
+		return mur_error_set(err, "23000", "%s", msg);
+	}
+}
+
+/* "SQLSTATE:ccccc:message" → 1 and err set. */
+static int map_prefixed(const char *msg, mur_error *err)
+{
+	if (strncmp(msg, "SQLSTATE:", 9) != 0 || strlen(msg) < 15 || msg[14] != ':')
+		return 0;
+	char st[6];
+	for (int i = 0; i < 5; i++) {
+		char c = msg[9 + i];
+		if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z')))
+			return 0;
+		st[i] = c;
+	}
+	st[5] = '\0';
+	mur_error_set(err, st, "%s", msg + 15);
+	return 1;
+}
+
+int stor_map_sqlite_error(sqlite3 *db, int rc, mur_error *err)
+{
+	int ext = rc;
+	const char *msg = sqlite3_errstr(rc);
+	if (db) {
+		int dext = sqlite3_extended_errcode(db);
+		if ((dext & 0xff) == (rc & 0xff)) {
+			ext = dext;
+			msg = sqlite3_errmsg(db);
+		}
+	}
+	if (map_prefixed(msg, err))
+		return MUR_ERR;
+	switch (ext & 0xff) {
+	case SQLITE_CONSTRAINT:
+		return map_constraint(ext, msg, err);
+	case SQLITE_NOMEM:
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	case SQLITE_FULL:
+		return mur_error_set(err, "53100", "could not write to placement: disk full");
+	case SQLITE_IOERR:
+	case SQLITE_CANTOPEN:
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "%s", msg);
+	case SQLITE_INTERRUPT:
+		return mur_error_set(err, SQLSTATE_QUERY_CANCELED,
+				     "canceling statement due to user request");
+	case SQLITE_TOOBIG:
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, "%s", msg);
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return mur_error_set(err, "XX001", "%s", msg);
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return mur_error_set(err, "55P03", "could not obtain lock on placement: %s", msg);
+	default:
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "%s", msg);
+	}
+}

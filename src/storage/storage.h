@@ -1,0 +1,135 @@
+/*
+ * storage.h — the follower's SQLite placement store.
+ *
+ * One SQLite file per shard placement (catalog.h: cat_placement_file).
+ *
+ *   stor_db    one open placement file: pragmas (WAL, synchronous=FULL),
+ *              the `_murphy_meta` table holding the placement's LSN, a small
+ *              LRU cache of prepared statements keyed by SQL text, and a
+ *              mutex so tasks on one placement run one at a time.
+ *   stor_dir   the follower's data directory: opens placement files on
+ *              demand, keeps them open (bounded), deletes them on DROP.
+ *
+ * Threading: stor_dir functions are thread-safe.  Everything done with a
+ * stor_db's sqlite3 handle or statements must happen between
+ * stor_lock() and stor_unlock() (the connection is opened without SQLite's
+ * own mutex).
+ *
+ * Errors: SQLite failures become mur_errors through stor_map_sqlite_error,
+ * the one place where SQLite result codes turn into SQLSTATEs.
+ *
+ * Transactions and the LSN: a change runs as
+ *     stor_begin → … → stor_bump_lsn → stor_commit   (or stor_rollback)
+ * stor_lsn() reports the last committed LSN; a rolled-back bump leaves it
+ * unchanged.
+ */
+#ifndef MUR_STORAGE_H
+#define MUR_STORAGE_H
+
+#include "common/error.h"
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Prepared statements kept per placement: the shard SQL of a workload is a
+ * handful of distinct texts (one per prepared statement shape). */
+#define STOR_STMT_CACHE_MAX 32
+/* Page cache per placement, KiB (PRAGMA cache_size = -N).  A follower with
+ * hundreds of placements must not hold GiBs of cache. */
+#define STOR_CACHE_KIB 8192
+/* How long a statement waits for another connection's lock (an ATTACHed
+ * placement being written by its own task) before SQLITE_BUSY. */
+#define STOR_BUSY_TIMEOUT_MS 5000
+/* Placement files a stor_dir keeps open; idle ones are closed beyond it
+ * (file descriptors: each WAL database holds three). */
+#define STOR_DIR_OPEN_MAX 512
+/* Longest path of a placement file. */
+#define STOR_PATH_MAX 4096
+/* Placement file names: [A-Za-z0-9_.-], no leading '.', shorter than this. */
+#define STOR_FILE_NAME_MAX 64
+
+typedef struct stor_db stor_db;
+typedef struct stor_dir stor_dir;
+
+/* 1 when file is an acceptable placement file name (no path separators,
+ * no "..", not empty, < STOR_FILE_NAME_MAX). */
+int stor_file_name_ok(const char *file);
+
+/* Open dir/file, creating it (and `_murphy_meta` with lsn 0) if missing.
+ * Sets the pragmas and registers murphy's SQL functions.  *out is freed
+ * with stor_close.  Errors: 58P01/58030 for files, XX000 otherwise. */
+int stor_open(const char *dir, const char *file, stor_db **out, mur_error *err);
+/* Finalize cached statements and close.  No task may be using db. */
+void stor_close(stor_db *db);
+
+/* Last committed LSN of the placement. */
+uint64_t stor_lsn(stor_db *db);
+/* Full path of the file ("dir/file"); valid while db is open. */
+const char *stor_path(const stor_db *db);
+/* The SQLite connection (use under stor_lock). */
+sqlite3 *stor_handle(stor_db *db);
+
+/* Serialize tasks on this placement.  stor_lock fails (58P01) when the
+ * placement was dropped while the caller waited; then do not unlock. */
+int stor_lock(stor_db *db, mur_error *err);
+void stor_unlock(stor_db *db);
+
+/* A prepared statement for sql, from the cache when possible.  sql must be
+ * one statement (trailing whitespace and ';' allowed).  Give it back with
+ * stor_release (which resets it and clears its bindings).  Under the lock. */
+int stor_prepare(stor_db *db, const char *sql, sqlite3_stmt **out, mur_error *err);
+void stor_release(stor_db *db, sqlite3_stmt *st);
+
+/* BEGIN IMMEDIATE / bump `_murphy_meta.lsn` (inside the transaction; *lsn
+ * gets the new value) / COMMIT.  stor_commit rolls back when COMMIT fails.
+ * stor_rollback is safe to call outside a transaction. */
+int stor_begin(stor_db *db, mur_error *err);
+int stor_bump_lsn(stor_db *db, uint64_t *lsn, mur_error *err);
+int stor_commit(stor_db *db, mur_error *err);
+void stor_rollback(stor_db *db);
+
+/* Turn SQLite result code rc, just returned by a call on db (NULL: no
+ * connection), into err.  Always returns MUR_ERR.
+ *   UNIQUE / PRIMARY KEY       23505 duplicate key value violates unique
+ *                              constraint "<t>_pkey" / "<t>_<cols>_key"
+ *   NOT NULL                   23502 null value in column "x" of relation
+ *                              "t" violates not-null constraint
+ *   CHECK                      23514 new row violates check constraint "c"
+ *   "SQLSTATE:ccccc:message"   ccccc, message (raised by murphy's SQL
+ *                              functions, see sql_register_functions)
+ *   NOMEM 53200, FULL 53100, IOERR 58030, INTERRUPT 57014, TOOBIG 54000,
+ *   CORRUPT/NOTADB XX001, BUSY/LOCKED 55P03, anything else XX000 with
+ *   SQLite's message. */
+int stor_map_sqlite_error(sqlite3 *db, int rc, mur_error *err);
+
+/* Register murphy's SQL functions on a connection: calls
+ * sql_register_functions() (src/sql/sqlfn.c; a weak no-op default lives in
+ * storage/sqlfn_default.c until it exists).  SQLite rc. */
+int stor_register_functions(sqlite3 *db);
+
+/* ---- data directory ---------------------------------------------- */
+
+/* Use path (created if missing) as the placement directory. */
+int stor_dir_open(const char *path, stor_dir **out, mur_error *err);
+/* Close every placement.  No task may be running. */
+void stor_dir_close(stor_dir *d);
+const char *stor_dir_path(const stor_dir *d);
+/* Lower the open-placement bound (tests).  0 = STOR_DIR_OPEN_MAX. */
+void stor_dir_set_open_max(stor_dir *d, size_t n);
+/* Full path of a placement file in d into buf; -1 when it does not fit or
+ * the name is not acceptable. */
+int stor_dir_file_path(const stor_dir *d, const char *file, char *buf, size_t bufsz);
+/* 1 when the placement file exists. */
+int stor_dir_exists(const stor_dir *d, const char *file);
+
+/* A reference to the open placement `file`, opening it if needed.  With
+ * create == 0 a missing file is an error (58P01 placement "f" does not
+ * exist on this node).  Every successful get pairs with a stor_dir_put. */
+int stor_dir_get(stor_dir *d, const char *file, int create, stor_db **out, mur_error *err);
+void stor_dir_put(stor_dir *d, stor_db *db);
+/* Close the placement (waiting for a task running on it) and delete the
+ * file with its -wal and -shm.  A missing file is not an error. */
+int stor_dir_drop(stor_dir *d, const char *file, mur_error *err);
+
+#endif

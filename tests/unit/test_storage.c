@@ -1,0 +1,331 @@
+/*
+ * test_storage.c — placement files (src/storage): open/reopen keeps the
+ * LSN, commit/rollback of LSN bumps, statement cache, SQLite → SQLSTATE
+ * mapping, and the placement directory (get/put/drop, names, limits).
+ * Real SQLite files in a mkdtemp directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "storage/storage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/murphy_test_storage_XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	return system(cmd);
+}
+
+static int file_exists(const char *dir, const char *file)
+{
+	char p[512];
+	struct stat sb;
+	snprintf(p, sizeof p, "%s/%s", dir, file);
+	return stat(p, &sb) == 0;
+}
+
+static void must(int rc, const mur_error *err)
+{
+	if (rc != MUR_OK)
+		fail_msg("rc %d: %s %s", rc, err->sqlstate, err->message);
+}
+
+static void test_open_reopen_lsn(void **state)
+{
+	(void)state;
+	stor_db *db;
+	mur_error err;
+	uint64_t lsn = 0;
+	must(stor_open(tmpdir, "a.db", &db, &err), &err);
+	assert_int_equal(stor_lsn(db), 0);
+	must(stor_lock(db, &err), &err);
+	must(stor_begin(db, &err), &err);
+	must(stor_bump_lsn(db, &lsn, &err), &err);
+	assert_int_equal(lsn, 1);
+	assert_int_equal(stor_lsn(db), 0); /* not committed yet */
+	must(stor_commit(db, &err), &err);
+	assert_int_equal(stor_lsn(db), 1);
+	/* a rolled-back bump changes nothing */
+	must(stor_begin(db, &err), &err);
+	must(stor_bump_lsn(db, &lsn, &err), &err);
+	assert_int_equal(lsn, 2);
+	stor_rollback(db);
+	assert_int_equal(stor_lsn(db), 1);
+	must(stor_begin(db, &err), &err);
+	must(stor_bump_lsn(db, &lsn, &err), &err);
+	must(stor_commit(db, &err), &err);
+	assert_int_equal(stor_lsn(db), 2);
+	/* pragmas */
+	sqlite3_stmt *st;
+	must(stor_prepare(db, "PRAGMA journal_mode", &st, &err), &err);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+	stor_release(db, st);
+	must(stor_prepare(db, "PRAGMA synchronous", &st, &err), &err);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 2); /* FULL */
+	stor_release(db, st);
+	stor_unlock(db);
+	stor_close(db);
+
+	must(stor_open(tmpdir, "a.db", &db, &err), &err);
+	assert_int_equal(stor_lsn(db), 2);
+	assert_true(strstr(stor_path(db), "/a.db") != NULL);
+	stor_close(db);
+}
+
+static void test_bad_names(void **state)
+{
+	(void)state;
+	stor_db *db;
+	mur_error err;
+	const char *bad[] = {"", "../x.db", "a/b.db", ".x", "x y", NULL};
+	for (int i = 0; bad[i]; i++) {
+		assert_int_not_equal(stor_open(tmpdir, bad[i], &db, &err), MUR_OK);
+		assert_null(db);
+		assert_false(stor_file_name_ok(bad[i]));
+	}
+	assert_false(stor_file_name_ok(NULL));
+	assert_true(stor_file_name_ok("t1_s0.db"));
+	/* a directory that does not exist */
+	assert_int_not_equal(stor_open("/nonexistent/murphy", "x.db", &db, &err), MUR_OK);
+	assert_string_equal(err.sqlstate, "58030");
+}
+
+static void test_stmt_cache(void **state)
+{
+	(void)state;
+	stor_db *db;
+	mur_error err;
+	sqlite3_stmt *a, *b, *c;
+	must(stor_open(tmpdir, "cache.db", &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	must(stor_prepare(db, "SELECT ?1 + 1", &a, &err), &err);
+	sqlite3_bind_int(a, 1, 41);
+	assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(a, 0), 42);
+	/* the same text while a is out: a different statement */
+	must(stor_prepare(db, "SELECT ?1 + 1", &b, &err), &err);
+	assert_ptr_not_equal(a, b);
+	stor_release(db, b);
+	stor_release(db, a);
+	/* after release: served from the cache, reset and unbound */
+	must(stor_prepare(db, "SELECT ?1 + 1", &c, &err), &err);
+	assert_true(c == a || c == b);
+	assert_int_equal(sqlite3_step(c), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_type(c, 0), SQLITE_NULL);
+	stor_release(db, c);
+	/* many distinct texts: the cache stays bounded and correct */
+	for (int i = 0; i < 3 * STOR_STMT_CACHE_MAX; i++) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "SELECT %d", i);
+		must(stor_prepare(db, sql, &a, &err), &err);
+		assert_int_equal(sqlite3_step(a), SQLITE_ROW);
+		assert_int_equal(sqlite3_column_int(a, 0), i);
+		stor_release(db, a);
+	}
+	/* one statement only; trailing ';' and blanks are fine */
+	must(stor_prepare(db, "SELECT 1; \n", &a, &err), &err);
+	stor_release(db, a);
+	assert_int_not_equal(stor_prepare(db, "SELECT 1; SELECT 2", &a, &err), MUR_OK);
+	assert_int_not_equal(stor_prepare(db, "SELEKT 1", &a, &err), MUR_OK);
+	assert_string_equal(err.sqlstate, "XX000");
+	assert_true(strstr(err.message, "syntax error") != NULL);
+	stor_unlock(db);
+	stor_close(db);
+}
+
+static int step_sql(stor_db *db, const char *sql, mur_error *err)
+{
+	sqlite3_stmt *st;
+	if (stor_prepare(db, sql, &st, err) != MUR_OK)
+		return MUR_ERR;
+	int rc = sqlite3_step(st);
+	int out = MUR_OK;
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		out = stor_map_sqlite_error(stor_handle(db), rc, err);
+	stor_release(db, st);
+	return out;
+}
+
+static void raise_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	sqlite3_result_error(ctx, "SQLSTATE:22012:division by zero", -1);
+}
+
+static void test_error_mapping(void **state)
+{
+	(void)state;
+	stor_db *db;
+	mur_error err;
+	must(stor_open(tmpdir, "errs.db", &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	must(step_sql(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT NOT NULL, u INTEGER, "
+			  "v INTEGER, CONSTRAINT t_u_check CHECK (u > 0), UNIQUE (u, v))",
+		      &err),
+	     &err);
+	must(step_sql(db, "CREATE TABLE k (name TEXT PRIMARY KEY)", &err), &err);
+	must(step_sql(db, "INSERT INTO t VALUES (1, 'a', 1, 1)", &err), &err);
+	must(step_sql(db, "INSERT INTO k VALUES ('a')", &err), &err);
+
+	assert_int_equal(step_sql(db, "INSERT INTO t VALUES (1, 'b', 2, 2)", &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "23505");
+	assert_string_equal(err.message, "duplicate key value violates unique constraint \"t_pkey\"");
+	assert_string_equal(err.detail, "Key (id) already exists.");
+
+	assert_int_equal(step_sql(db, "INSERT INTO k VALUES ('a')", &err), MUR_ERR);
+	assert_string_equal(err.message, "duplicate key value violates unique constraint \"k_pkey\"");
+
+	assert_int_equal(step_sql(db, "INSERT INTO t VALUES (2, 'b', 1, 1)", &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "23505");
+	assert_string_equal(err.message,
+			    "duplicate key value violates unique constraint \"t_u_v_key\"");
+	assert_string_equal(err.detail, "Key (u, v) already exists.");
+
+	assert_int_equal(step_sql(db, "INSERT INTO t VALUES (3, NULL, 5, 5)", &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "23502");
+	assert_string_equal(err.message,
+			    "null value in column \"x\" of relation \"t\" violates not-null constraint");
+
+	assert_int_equal(step_sql(db, "INSERT INTO t VALUES (4, 'c', -1, 0)", &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "23514");
+	assert_string_equal(err.message, "new row violates check constraint \"t_u_check\"");
+
+	sqlite3_create_function(stor_handle(db), "raise_it", 0, SQLITE_UTF8, NULL, raise_fn, NULL,
+				NULL);
+	assert_int_equal(step_sql(db, "SELECT raise_it()", &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "22012");
+	assert_string_equal(err.message, "division by zero");
+
+	assert_int_equal(step_sql(db, "SELECT * FROM nosuch", &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "XX000");
+	assert_string_equal(err.message, "no such table: nosuch");
+
+	/* without a connection: SQLite's generic text */
+	stor_map_sqlite_error(NULL, SQLITE_FULL, &err);
+	assert_string_equal(err.sqlstate, "53100");
+	stor_map_sqlite_error(NULL, SQLITE_BUSY, &err);
+	assert_string_equal(err.sqlstate, "55P03");
+	stor_map_sqlite_error(NULL, SQLITE_IOERR_FSYNC, &err);
+	assert_string_equal(err.sqlstate, "58030");
+	stor_unlock(db);
+	stor_close(db);
+}
+
+static void test_dir(void **state)
+{
+	(void)state;
+	char path[300];
+	stor_dir *d;
+	stor_db *a, *a2, *b;
+	mur_error err;
+	snprintf(path, sizeof path, "%s/data/deeper", tmpdir);
+	must(stor_dir_open(path, &d, &err), &err);
+	assert_string_equal(stor_dir_path(d), path);
+
+	assert_int_not_equal(stor_dir_get(d, "missing.db", 0, &a, &err), MUR_OK);
+	assert_string_equal(err.sqlstate, "58P01");
+	assert_string_equal(err.message, "placement \"missing.db\" does not exist on this node");
+	assert_false(file_exists(path, "missing.db"));
+	assert_int_not_equal(stor_dir_get(d, "../evil.db", 1, &a, &err), MUR_OK);
+
+	must(stor_dir_get(d, "t1_s0.db", 1, &a, &err), &err);
+	must(stor_dir_get(d, "t1_s0.db", 0, &a2, &err), &err);
+	assert_ptr_equal(a, a2); /* cached */
+	assert_true(stor_dir_exists(d, "t1_s0.db"));
+	char fp[512];
+	assert_int_equal(stor_dir_file_path(d, "t1_s0.db", fp, sizeof fp), 0);
+	assert_string_equal(fp, stor_path(a));
+	assert_int_equal(stor_dir_file_path(d, "a/b", fp, sizeof fp), -1);
+
+	must(stor_lock(a, &err), &err);
+	must(step_sql(a, "CREATE TABLE x (i INTEGER)", &err), &err);
+	stor_unlock(a);
+	stor_dir_put(d, a2);
+
+	/* drop while a reference is still held: the holder sees "dropped" */
+	must(stor_dir_drop(d, "t1_s0.db", &err), &err);
+	assert_false(file_exists(path, "t1_s0.db"));
+	assert_false(file_exists(path, "t1_s0.db-wal"));
+	assert_false(file_exists(path, "t1_s0.db-shm"));
+	assert_int_not_equal(stor_lock(a, &err), MUR_OK);
+	assert_string_equal(err.sqlstate, "58P01");
+	stor_dir_put(d, a); /* frees it */
+
+	/* recreated empty */
+	must(stor_dir_get(d, "t1_s0.db", 1, &b, &err), &err);
+	assert_int_equal(stor_lsn(b), 0);
+	must(stor_lock(b, &err), &err);
+	assert_int_equal(step_sql(b, "SELECT * FROM x", &err), MUR_ERR);
+	stor_unlock(b);
+	stor_dir_put(d, b);
+	/* dropping something absent is fine */
+	must(stor_dir_drop(d, "never.db", &err), &err);
+	stor_dir_close(d);
+}
+
+/* More placements than the open bound: idle ones are closed; when none is
+ * idle the open fails with 53000. */
+static void test_dir_eviction(void **state)
+{
+	(void)state;
+	char path[300];
+	stor_dir *d;
+	stor_db *db;
+	mur_error err;
+	snprintf(path, sizeof path, "%s/evict", tmpdir);
+	must(stor_dir_open(path, &d, &err), &err);
+	stor_dir_set_open_max(d, 4);
+	for (int i = 0; i < 10; i++) {
+		char f[32];
+		snprintf(f, sizeof f, "p%d.db", i);
+		must(stor_dir_get(d, f, 1, &db, &err), &err);
+		stor_dir_put(d, db);
+	}
+	must(stor_dir_get(d, "p0.db", 0, &db, &err), &err); /* reopened after eviction */
+	stor_db *held[4] = {db};
+	for (int i = 1; i < 4; i++) {
+		char f[32];
+		snprintf(f, sizeof f, "p%d.db", i);
+		must(stor_dir_get(d, f, 0, &held[i], &err), &err);
+	}
+	assert_int_not_equal(stor_dir_get(d, "p9.db", 0, &db, &err), MUR_OK);
+	assert_string_equal(err.sqlstate, "53000");
+	for (int i = 0; i < 4; i++)
+		stor_dir_put(d, held[i]);
+	stor_dir_close(d);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_open_reopen_lsn),
+		cmocka_unit_test(test_bad_names),
+		cmocka_unit_test(test_stmt_cache),
+		cmocka_unit_test(test_error_mapping),
+		cmocka_unit_test(test_dir),
+		cmocka_unit_test(test_dir_eviction),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
