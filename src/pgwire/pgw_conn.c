@@ -25,6 +25,17 @@
 static void conn_run(pgw_conn *c);
 static void conn_set_closed(pgw_conn *c);
 
+/* The invariants of pgw_conn_int.h. */
+static void conn_check(const pgw_conn *c)
+{
+	assert(!c->pending || c->state == PGW_CONN_BUSY || c->state == PGW_CONN_CLOSED);
+	assert((c->wait != PGW_WAIT_NONE) == (c->pending || c->result != NULL));
+	assert(c->refs >= c->pending);
+	assert(c->in_off <= c->in.len);
+	assert(!c->session_closed || (c->state == PGW_CONN_CLOSED && !c->pending));
+	(void)c;
+}
+
 /* ---- Lifecycle ------------------------------------------------------------ */
 
 /* BackendKeyData: murphy does not implement CancelRequest, so the key only
@@ -209,6 +220,7 @@ static void conn_done_cb(void *arg, pgw_result *res)
 static void conn_begin_wait(pgw_conn *c, pgw_wait wait)
 {
 	assert(!c->pending && !c->result);
+	conn_check(c);
 	if (c->state != PGW_CONN_CLOSED)
 		c->state = PGW_CONN_BUSY;
 	c->wait = wait;
@@ -548,6 +560,7 @@ static void conn_run(pgw_conn *c)
 	}
 	conn_compact_input(c);
 	conn_maybe_close_session(c);
+	conn_check(c);
 	c->running = 0;
 	conn_unref(c);
 }

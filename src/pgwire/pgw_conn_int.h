@@ -4,13 +4,17 @@
  * (Query), pgw_extended.c (Parse/Bind/Describe/Execute/Close/Sync) and
  * pgw_copy.c (COPY FROM STDIN).  Not for use outside src/pgwire.
  *
- * Invariants (checked by pgw_conn_check in debug builds):
- *   1. pending != 0  ⇔  an engine done callback is outstanding; then the
- *      state is BUSY, or CLOSED (client gone while the engine works).
+ * Invariants (asserted by conn_check in pgw_conn.c after every run and
+ * before every engine call; assertions stay on in release builds):
+ *   1. pending != 0  ⇒  the state is BUSY, or CLOSED (client gone while
+ *      the engine works).
  *   2. wait != PGW_WAIT_NONE  ⇔  pending or result != NULL.
- *   3. refs >= 1 + pending until the memory is freed.
+ *   3. refs >= pending: the owner holds one reference until
+ *      pgw_conn_destroy, each pending engine callback one, an active
+ *      conn_run one.
  *   4. in_off <= in.len; bytes before in_off are processed.
- *   5. session_close is called at most once, only when CLOSED and !pending.
+ *   5. session_closed  ⇒  CLOSED and nothing pending: session_close is
+ *      called at most once, when no engine callback can follow.
  */
 #ifndef PGW_CONN_INT_H
 #define PGW_CONN_INT_H

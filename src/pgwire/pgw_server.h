@@ -43,8 +43,9 @@ typedef struct pgw_server pgw_server;
 /* Listen on host:port (numeric IPv4/IPv6 address or a name resolved with
  * getaddrinfo; NULL = all IPv4 interfaces; port 0 = ephemeral, see
  * pgw_server_port).  ops and engine must outlive the server.  Returns
- * MUR_OK with *out set, or MUR_EIO / MUR_ENOMEM with err filled (nothing
- * to close then). */
+ * MUR_OK with *out set, or MUR_EIO / MUR_ENOMEM with err filled: nothing
+ * for the caller to close (a socket already created is closed by the
+ * loop's next run). */
 int pgw_server_start(uv_loop_t *loop, const char *host, int port, const pgw_engine_ops *ops,
 		     void *engine, pgw_server **out, mur_error *err);
 
