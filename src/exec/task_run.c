@@ -1,0 +1,456 @@
+/*
+ * task_run.c — execute one shard task on a follower (task_run.h).
+ *
+ * Flow: exec_task_run → run_query / run_write / run_ddl / run_drop, each
+ * holding a reference (stor_dir_get/put) and the lock (stor_lock/unlock) of
+ * its main placement for the whole task; the lock is released before the
+ * reference (storage/dir.c's lock order).
+ *
+ * Rows leave SQLite in mur_row encoding.  With an aggregate, rows are
+ * encoded into a small batch buffer and handed to the hash aggregate
+ * RUN_AGG_BATCH_ROWS at a time: that copies SQLite's transient text (valid
+ * only until the next step) and lets the aggregate prefetch.
+ *
+ * Writes are all-or-nothing: one BEGIN IMMEDIATE … COMMIT that includes
+ * the LSN bump; on any error the transaction is rolled back and the result
+ * carries the error and no rows.
+ *
+ * Memory: everything allocated here (attach statements, batch buffer, hash
+ * aggregate) is freed before returning; result rows live in res->rows.
+ */
+#include "exec/task_run.h"
+
+#include "exec/hashagg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Rows encoded per hash-aggregate batch (a few KiB of buffer). */
+#define RUN_AGG_BATCH_ROWS 256
+
+typedef struct run_ctx {
+	stor_dir *dir;
+	const exec_task *t;
+	exec_result *res;
+	size_t rows_max;
+	stor_db *db;
+	int nattached;
+} run_ctx;
+
+static uint64_t now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int fail(run_ctx *c, int rc)
+{
+	(void)rc;
+	c->res->failed = 1;
+	return MUR_ERR;
+}
+
+static int sqlite_fail(run_ctx *c, int rc)
+{
+	stor_map_sqlite_error(stor_handle(c->db), rc, &c->res->err);
+	return fail(c, MUR_ERR);
+}
+
+static int bind_value(sqlite3_stmt *st, int i, const mur_value *v)
+{
+	switch (v->kind) {
+	case MV_INT:
+		return sqlite3_bind_int64(st, i, v->i);
+	case MV_FLOAT:
+		return sqlite3_bind_double(st, i, v->f);
+	case MV_TEXT:
+		return sqlite3_bind_text64(st, i, v->s, v->len, SQLITE_STATIC, SQLITE_UTF8);
+	case MV_BLOB:
+		return sqlite3_bind_blob64(st, i, v->s, v->len, SQLITE_STATIC);
+	default:
+		return sqlite3_bind_null(st, i);
+	}
+}
+
+/* Bind vals to ?1..?n, skipping those the statement does not have. */
+static int bind_all(run_ctx *c, sqlite3_stmt *st, const mur_value *vals, uint32_t n)
+{
+	int have = sqlite3_bind_parameter_count(st);
+	for (uint32_t i = 0; i < n && (int)i < have; i++) {
+		int rc = bind_value(st, (int)i + 1, &vals[i]);
+		if (rc != SQLITE_OK)
+			return sqlite_fail(c, rc);
+	}
+	return MUR_OK;
+}
+
+static mur_value column_value(sqlite3_stmt *st, int i)
+{
+	switch (sqlite3_column_type(st, i)) {
+	case SQLITE_INTEGER:
+		return mur_v_int(sqlite3_column_int64(st, i));
+	case SQLITE_FLOAT:
+		return mur_v_float(sqlite3_column_double(st, i));
+	case SQLITE_TEXT: {
+		const char *s = (const char *)sqlite3_column_text(st, i);
+		return mur_v_text(s ? s : "", (size_t)sqlite3_column_bytes(st, i));
+	}
+	case SQLITE_BLOB: {
+		const char *s = sqlite3_column_blob(st, i);
+		return mur_v_blob(s ? s : "", (size_t)sqlite3_column_bytes(st, i));
+	}
+	default:
+		return mur_v_null();
+	}
+}
+
+static void put_row(sqlite3_stmt *st, int ncols, mur_buf *out)
+{
+	for (int i = 0; i < ncols; i++) {
+		mur_value v = column_value(st, i);
+		mur_row_put_value(out, &v);
+	}
+}
+
+static int check_size(run_ctx *c, const mur_buf *b)
+{
+	if (!mur_buf_ok(b)) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	if (b->len > c->rows_max) {
+		mur_error_set(&c->res->err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+			      "shard task result exceeded %zu bytes", c->rows_max);
+		mur_error_hint(&c->res->err, "Add a LIMIT or an aggregate, or select fewer columns.");
+		return fail(c, MUR_ERR);
+	}
+	return MUR_OK;
+}
+
+/* ---- placements ------------------------------------------------------- */
+
+static int open_main(run_ctx *c, int create)
+{
+	if (stor_dir_get(c->dir, c->t->placements[0], create, &c->db, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	if (stor_lock(c->db, &c->res->err) != MUR_OK) {
+		stor_dir_put(c->dir, c->db);
+		c->db = NULL;
+		return fail(c, MUR_ERR);
+	}
+	return MUR_OK;
+}
+
+static void detach_all(run_ctx *c)
+{
+	for (int i = c->nattached; i >= 1; i--) {
+		char sql[32];
+		snprintf(sql, sizeof sql, "DETACH DATABASE m%d", i);
+		sqlite3_exec(stor_handle(c->db), sql, NULL, NULL, NULL);
+	}
+	c->nattached = 0;
+}
+
+static void close_main(run_ctx *c)
+{
+	if (!c->db)
+		return;
+	detach_all(c);
+	stor_unlock(c->db);
+	stor_dir_put(c->dir, c->db);
+	c->db = NULL;
+}
+
+/* ATTACH placements[1..] as m1.. (each must exist: ATTACH would create). */
+static int attach_others(run_ctx *c)
+{
+	for (uint32_t i = 1; i < c->t->nplacements; i++) {
+		char path[STOR_PATH_MAX], sql[48];
+		const char *file = c->t->placements[i];
+		if (stor_dir_file_path(c->dir, file, path, sizeof path) != 0 ||
+		    !stor_dir_exists(c->dir, file)) {
+			mur_error_set(&c->res->err, SQLSTATE_UNDEFINED_FILE,
+				      "placement \"%s\" does not exist on this node", file);
+			return fail(c, MUR_ERR);
+		}
+		sqlite3_stmt *st;
+		snprintf(sql, sizeof sql, "ATTACH DATABASE ?1 AS m%u", i);
+		int rc = sqlite3_prepare_v2(stor_handle(c->db), sql, -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return sqlite_fail(c, rc);
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return sqlite_fail(c, rc);
+		c->nattached = (int)i;
+	}
+	return MUR_OK;
+}
+
+/* ---- QUERY ------------------------------------------------------------ */
+
+static int query_plain(run_ctx *c, sqlite3_stmt *st)
+{
+	int ncols = sqlite3_column_count(st), rc;
+	c->res->ncols = (uint32_t)ncols;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		put_row(st, ncols, &c->res->rows);
+		c->res->nrows++;
+		if (check_size(c, &c->res->rows) != MUR_OK)
+			return MUR_ERR;
+	}
+	return rc == SQLITE_DONE ? MUR_OK : sqlite_fail(c, rc);
+}
+
+static int agg_fail(run_ctx *c, exec_hashagg *h)
+{
+	c->res->err = *exec_hashagg_error(h);
+	if (!mur_error_is_set(&c->res->err))
+		mur_error_set(&c->res->err, SQLSTATE_INTERNAL_ERROR, "hash aggregate failed");
+	return fail(c, MUR_ERR);
+}
+
+static int query_agg(run_ctx *c, sqlite3_stmt *st)
+{
+	int ncols = sqlite3_column_count(st), rc, out = MUR_OK;
+	uint64_t n = 0, groups;
+	mur_buf batch;
+	if (exec_hashagg_validate(&c->t->agg, (uint32_t)ncols, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	exec_hashagg *h = exec_hashagg_create(&c->t->agg, (uint32_t)ncols);
+	if (!h) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	mur_buf_init(&batch);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		put_row(st, ncols, &batch);
+		if (++n < RUN_AGG_BATCH_ROWS)
+			continue;
+		if (!mur_buf_ok(&batch) || exec_hashagg_add_rows(h, batch.data, batch.len, n)) {
+			out = agg_fail(c, h);
+			goto done;
+		}
+		mur_buf_reset(&batch);
+		n = 0;
+	}
+	if (rc != SQLITE_DONE) {
+		out = sqlite_fail(c, rc);
+		goto done;
+	}
+	if (!mur_buf_ok(&batch) || exec_hashagg_add_rows(h, batch.data, batch.len, n) ||
+	    exec_hashagg_finish(h, &c->res->rows, &groups)) {
+		out = agg_fail(c, h);
+		goto done;
+	}
+	c->res->ncols = c->t->agg.ngroup + c->t->agg.naggs;
+	c->res->nrows = groups;
+	out = check_size(c, &c->res->rows);
+done:
+	mur_buf_free(&batch);
+	exec_hashagg_destroy(h);
+	return out;
+}
+
+static int run_query(run_ctx *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = MUR_ERR;
+	if (open_main(c, 0) != MUR_OK)
+		return MUR_ERR;
+	if (attach_others(c) != MUR_OK)
+		goto done;
+	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	if (bind_all(c, st, c->t->params, c->t->nparams) != MUR_OK)
+		goto done;
+	rc = c->t->has_agg ? query_agg(c, st) : query_plain(c, st);
+done:
+	stor_release(c->db, st);
+	close_main(c);
+	return rc;
+}
+
+/* ---- WRITE ------------------------------------------------------------ */
+
+/* Step one execution of st; RETURNING rows go to the result. */
+static int write_once(run_ctx *c, sqlite3_stmt *st)
+{
+	int rc, ncols = sqlite3_column_count(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		put_row(st, ncols, &c->res->rows);
+		c->res->nrows++;
+		if (check_size(c, &c->res->rows) != MUR_OK)
+			return MUR_ERR;
+	}
+	if (rc != SQLITE_DONE)
+		return sqlite_fail(c, rc);
+	c->res->changes += (uint64_t)sqlite3_changes64(stor_handle(c->db));
+	sqlite3_reset(st);
+	return MUR_OK;
+}
+
+static int write_rows(run_ctx *c, sqlite3_stmt *st)
+{
+	const exec_task *t = c->t;
+	mur_value vals[64], *v = vals;
+	mur_rd rd;
+	int rc = MUR_OK;
+	if (t->ncols > sizeof vals / sizeof vals[0] && !(v = calloc(t->ncols, sizeof *v))) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	mur_rd_init(&rd, t->rows, t->rows_len);
+	for (uint64_t r = 0; r < t->nrows && rc == MUR_OK; r++) {
+		for (uint32_t k = 0; k < t->ncols; k++)
+			if (mur_row_get_value(&rd, &v[k]) != MUR_OK) {
+				mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION,
+					      "malformed rows in write task");
+				rc = fail(c, MUR_EPROTO);
+				break;
+			}
+		if (rc == MUR_OK)
+			rc = bind_all(c, st, v, t->ncols);
+		if (rc == MUR_OK)
+			rc = write_once(c, st);
+		sqlite3_clear_bindings(st);
+	}
+	if (v != vals)
+		free(v);
+	return rc;
+}
+
+static int run_write(run_ctx *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = MUR_ERR;
+	uint64_t lsn;
+	if (open_main(c, 0) != MUR_OK)
+		return MUR_ERR;
+	if (stor_begin(c->db, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto rollback;
+	}
+	c->res->ncols = (uint32_t)sqlite3_column_count(st);
+	if (c->t->nrows > 0)
+		rc = write_rows(c, st);
+	else if ((rc = bind_all(c, st, c->t->params, c->t->nparams)) == MUR_OK)
+		rc = write_once(c, st);
+	stor_release(c->db, st);
+	st = NULL;
+	if (rc != MUR_OK)
+		goto rollback;
+	if (stor_bump_lsn(c->db, &lsn, &c->res->err) != MUR_OK ||
+	    stor_commit(c->db, &c->res->err) != MUR_OK) {
+		rc = fail(c, MUR_ERR);
+		goto rollback;
+	}
+	c->res->lsn = lsn;
+	goto done;
+rollback:
+	stor_rollback(c->db);
+	rc = MUR_ERR;
+done:
+	close_main(c);
+	return rc;
+}
+
+/* ---- DDL and DROP ----------------------------------------------------- */
+
+static int run_ddl(run_ctx *c)
+{
+	int rc = MUR_ERR;
+	uint64_t lsn;
+	if (open_main(c, 1) != MUR_OK)
+		return MUR_ERR;
+	if (stor_begin(c->db, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	int src = sqlite3_exec(stor_handle(c->db), c->t->sql, NULL, NULL, NULL);
+	if (src != SQLITE_OK) {
+		sqlite_fail(c, src);
+		stor_rollback(c->db);
+		goto done;
+	}
+	if (stor_bump_lsn(c->db, &lsn, &c->res->err) != MUR_OK ||
+	    stor_commit(c->db, &c->res->err) != MUR_OK) {
+		stor_rollback(c->db);
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	c->res->lsn = lsn;
+	rc = MUR_OK;
+done:
+	close_main(c);
+	return rc;
+}
+
+static int run_drop(run_ctx *c)
+{
+	for (uint32_t i = 0; i < c->t->nplacements; i++)
+		if (stor_dir_drop(c->dir, c->t->placements[i], &c->res->err) != MUR_OK)
+			return fail(c, MUR_ERR);
+	return MUR_OK;
+}
+
+int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
+			  size_t rows_bytes_max)
+{
+	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = rows_bytes_max};
+	uint64_t start = now_us();
+	int rc;
+	res->task_id = t->id;
+	if (t->nplacements < 1 || t->nplacements > EXEC_TASK_PLACEMENTS_MAX) {
+		mur_error_set(&res->err, SQLSTATE_PROTOCOL_VIOLATION,
+			      "task names %u placements", t->nplacements);
+		rc = fail(&c, MUR_EPROTO);
+		goto out;
+	}
+	switch (t->kind) {
+	case EXEC_TASK_QUERY:
+		rc = run_query(&c);
+		break;
+	case EXEC_TASK_WRITE:
+		rc = run_write(&c);
+		break;
+	case EXEC_TASK_DDL:
+		rc = run_ddl(&c);
+		break;
+	case EXEC_TASK_DROP:
+		rc = run_drop(&c);
+		break;
+	default:
+		mur_error_set(&res->err, SQLSTATE_PROTOCOL_VIOLATION, "unknown task kind %u",
+			      t->kind);
+		rc = fail(&c, MUR_EPROTO);
+		break;
+	}
+out:
+	if (rc != MUR_OK) {
+		/* nothing partial: no rows, no changes */
+		res->failed = 1;
+		mur_buf_reset(&res->rows);
+		res->nrows = res->ncols = 0;
+		res->changes = res->lsn = 0;
+		if (!mur_error_is_set(&res->err))
+			mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
+	}
+	res->elapsed_us = now_us() - start;
+	return rc == MUR_OK ? MUR_OK : MUR_ERR;
+}
+
+int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res)
+{
+	return exec_task_run_bounded(dir, t, res, EXEC_RESULT_ROWS_BYTES_MAX);
+}

@@ -1,0 +1,486 @@
+/*
+ * test_task_run.c — shard tasks end to end on real SQLite placement files
+ * (src/exec/task_run.c): DDL creates, WRITE with rows / params / RETURNING,
+ * QUERY plain and through the hash aggregate, ATTACHed co-located join,
+ * failing writes leave nothing, result bound, DROP.  Tasks travel through
+ * exec_task_encode/decode first, as they do between leader and follower.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "exec/task_run.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static char tmpdir[256];
+static stor_dir *dir;
+
+static int setup(void **state)
+{
+	(void)state;
+	mur_error err;
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/murphy_test_task_run_XXXXXX");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	return stor_dir_open(tmpdir, &dir, &err);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[300];
+	stor_dir_close(dir);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	return system(cmd);
+}
+
+/* A task under construction. */
+typedef struct tb {
+	exec_task t;
+	mur_value params[8];
+	mur_buf rows;
+} tb;
+
+static void tb_init(tb *b, exec_task_kind kind, const char *sql, const char *p0, const char *p1)
+{
+	memset(b, 0, sizeof *b);
+	static uint64_t next_id = 1;
+	b->t.id = next_id++;
+	b->t.kind = (uint8_t)kind;
+	b->t.sql = sql;
+	b->t.nplacements = p1 ? 2 : 1;
+	snprintf(b->t.placements[0], sizeof b->t.placements[0], "%s", p0);
+	if (p1)
+		snprintf(b->t.placements[1], sizeof b->t.placements[1], "%s", p1);
+	b->t.params = b->params;
+	mur_buf_init(&b->rows);
+}
+
+static void tb_row(tb *b, uint32_t n, const mur_value *vals)
+{
+	for (uint32_t i = 0; i < n; i++)
+		mur_row_put_value(&b->rows, &vals[i]);
+	b->t.ncols = n;
+	b->t.nrows++;
+	b->t.rows = b->rows.data;
+	b->t.rows_len = b->rows.len;
+}
+
+/* Encode, decode, run. */
+static int run(tb *b, exec_result *res, size_t limit)
+{
+	mur_buf wire;
+	exec_task d;
+	mur_buf_init(&wire);
+	exec_task_encode(&b->t, &wire);
+	assert_int_equal(exec_task_decode(wire.data, wire.len, &d), MUR_OK);
+	exec_result_init(res);
+	int rc = limit ? exec_task_run_bounded(dir, &d, res, limit) : exec_task_run(dir, &d, res);
+	assert_int_equal(res->task_id, b->t.id);
+	assert_int_equal(rc == MUR_OK, !res->failed);
+	exec_task_free_decoded(&d);
+	mur_buf_free(&wire);
+	mur_buf_free(&b->rows);
+	return rc;
+}
+
+static void run_ok(tb *b, exec_result *res)
+{
+	if (run(b, res, 0) != MUR_OK)
+		fail_msg("task failed: %s %s", res->err.sqlstate, res->err.message);
+}
+
+/* Decoded result values. */
+static mur_value *values(exec_result *res)
+{
+	mur_value *v = calloc(res->nrows * res->ncols + 1, sizeof *v);
+	mur_rd r;
+	mur_rd_init(&r, res->rows.data, res->rows.len);
+	for (uint64_t i = 0; i < res->nrows * res->ncols; i++)
+		assert_int_equal(mur_row_get_value(&r, &v[i]), MUR_OK);
+	assert_int_equal(mur_rd_left(&r), 0);
+	return v;
+}
+
+static void expect_text(const mur_value *v, const char *s)
+{
+	assert_int_equal(v->kind, MV_TEXT);
+	assert_int_equal(v->len, strlen(s));
+	assert_memory_equal(v->s, s, v->len);
+}
+
+static int64_t count_rows(const char *file, const char *table)
+{
+	char sql[128];
+	tb b;
+	exec_result res;
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM main.\"%s\"", table);
+	tb_init(&b, EXEC_TASK_QUERY, sql, file, NULL);
+	run_ok(&b, &res);
+	mur_value *v = values(&res);
+	int64_t n = v[0].i;
+	free(v);
+	exec_result_free(&res);
+	return n;
+}
+
+static void test_ddl_write_query(void **state)
+{
+	(void)state;
+	tb b;
+	exec_result res;
+
+	tb_init(&b, EXEC_TASK_DDL,
+		"CREATE TABLE main.\"t\" (id INTEGER PRIMARY KEY, name TEXT NOT NULL, v REAL);"
+		"CREATE INDEX main.\"t_name\" ON \"t\"(name);",
+		"t1_s0.db", NULL);
+	run_ok(&b, &res);
+	assert_int_equal(res.lsn, 1);
+	exec_result_free(&res);
+
+	/* WRITE with rows */
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" (id, name, v) VALUES (?1, ?2, ?3)",
+		"t1_s0.db", NULL);
+	const char *names[] = {"ann", "bob", "ann", "cy", "bob", "ann"};
+	for (int i = 0; i < 6; i++) {
+		mur_value row[3] = {mur_v_int(i + 1), mur_v_text(names[i], strlen(names[i])),
+				    i == 3 ? mur_v_null() : mur_v_float(i * 1.5)};
+		tb_row(&b, 3, row);
+	}
+	run_ok(&b, &res);
+	assert_int_equal(res.changes, 6);
+	assert_int_equal(res.lsn, 2);
+	assert_int_equal(res.nrows, 0);
+	exec_result_free(&res);
+
+	/* WRITE with params and RETURNING */
+	tb_init(&b, EXEC_TASK_WRITE,
+		"INSERT INTO main.\"t\" VALUES (?1, ?2, ?3) RETURNING id, upper(name)", "t1_s0.db",
+		NULL);
+	b.params[0] = mur_v_int(7);
+	b.params[1] = mur_v_text("dee", 3);
+	b.params[2] = mur_v_float(0.25);
+	b.t.nparams = 3;
+	run_ok(&b, &res);
+	assert_int_equal(res.changes, 1);
+	assert_int_equal(res.lsn, 3);
+	assert_int_equal(res.ncols, 2);
+	assert_int_equal(res.nrows, 1);
+	mur_value *v = values(&res);
+	assert_int_equal(v[0].i, 7);
+	expect_text(&v[1], "DEE");
+	free(v);
+	exec_result_free(&res);
+
+	/* UPDATE counts changes */
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET v = v + 1 WHERE name = ?1", "t1_s0.db",
+		NULL);
+	b.params[0] = mur_v_text("ann", 3);
+	b.t.nparams = 1;
+	run_ok(&b, &res);
+	assert_int_equal(res.changes, 3);
+	assert_int_equal(res.lsn, 4);
+	exec_result_free(&res);
+
+	/* QUERY with a parameter, plus one the SQL does not use */
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT id, name, v FROM main.\"t\" WHERE id > ?1 ORDER BY id",
+		"t1_s0.db", NULL);
+	b.params[0] = mur_v_int(4);
+	b.params[1] = mur_v_text("unused", 6);
+	b.t.nparams = 2;
+	run_ok(&b, &res);
+	assert_int_equal(res.ncols, 3);
+	assert_int_equal(res.nrows, 3);
+	assert_int_equal(res.lsn, 0);
+	v = values(&res);
+	assert_int_equal(v[0].i, 5);
+	expect_text(&v[1], "bob");
+	assert_true(v[2].kind == MV_FLOAT && v[2].f == 6.0);
+	assert_int_equal(v[3].i, 6);
+	assert_true(v[5].f == 8.5); /* 7.5 + 1 */
+	assert_int_equal(v[6].i, 7);
+	free(v);
+	exec_result_free(&res);
+}
+
+static void test_query_agg(void **state)
+{
+	(void)state;
+	tb b;
+	exec_result res;
+	/* group by name: count(*), count(v), sum(v), min(id), count(distinct v) */
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT name, v, id FROM main.\"t\"", "t1_s0.db", NULL);
+	b.t.has_agg = 1;
+	b.t.agg.ngroup = 1;
+	b.t.agg.naggs = 5;
+	b.t.agg.aggs[0] = (exec_agg){EXEC_AGG_COUNT_STAR, 0};
+	b.t.agg.aggs[1] = (exec_agg){EXEC_AGG_COUNT, 1};
+	b.t.agg.aggs[2] = (exec_agg){EXEC_AGG_SUM, 1};
+	b.t.agg.aggs[3] = (exec_agg){EXEC_AGG_MIN, 2};
+	b.t.agg.aggs[4] = (exec_agg){EXEC_AGG_COUNT_DISTINCT, 1};
+	run_ok(&b, &res);
+	assert_int_equal(res.ncols, 6);
+	assert_int_equal(res.nrows, 4); /* ann bob cy dee */
+	mur_value *v = values(&res);
+	for (uint64_t r = 0; r < res.nrows; r++) {
+		mur_value *row = &v[r * 6];
+		if (row[0].len == 3 && memcmp(row[0].s, "ann", 3) == 0) {
+			assert_int_equal(row[1].i, 3);
+			assert_int_equal(row[2].i, 3);
+			assert_true(row[3].f == 0 + 1 + 3 + 1 + 7.5 + 1); /* v: 0,3,7.5 each +1 */
+			assert_int_equal(row[4].i, 1);
+			assert_int_equal(row[5].i, 3);
+		} else if (row[0].len == 2) { /* cy: v NULL */
+			assert_int_equal(row[1].i, 1);
+			assert_int_equal(row[2].i, 0);
+			assert_int_equal(row[3].kind, MV_NULL);
+		}
+	}
+	free(v);
+	exec_result_free(&res);
+
+	/* no group: exactly one row even when the filter leaves nothing */
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT v FROM main.\"t\" WHERE id < 0", "t1_s0.db", NULL);
+	b.t.has_agg = 1;
+	b.t.agg.naggs = 2;
+	b.t.agg.aggs[0] = (exec_agg){EXEC_AGG_COUNT_STAR, 0};
+	b.t.agg.aggs[1] = (exec_agg){EXEC_AGG_SUM, 0};
+	run_ok(&b, &res);
+	assert_int_equal(res.nrows, 1);
+	v = values(&res);
+	assert_int_equal(v[0].i, 0);
+	assert_int_equal(v[1].kind, MV_NULL);
+	free(v);
+	exec_result_free(&res);
+
+	/* an aggregate reading a column the SQL does not produce */
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT v FROM main.\"t\"", "t1_s0.db", NULL);
+	b.t.has_agg = 1;
+	b.t.agg.naggs = 1;
+	b.t.agg.aggs[0] = (exec_agg){EXEC_AGG_SUM, 3};
+	assert_int_equal(run(&b, &res, 0), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, "XX000");
+	exec_result_free(&res);
+}
+
+/* Many rows with text keys: crosses the aggregate's batches, and SQLite's
+ * transient text must have been copied. */
+static void test_query_agg_many(void **state)
+{
+	(void)state;
+	tb b;
+	exec_result res;
+	tb_init(&b, EXEC_TASK_DDL, "CREATE TABLE main.\"big\" (k TEXT, n INTEGER)", "big_s0.db",
+		NULL);
+	run_ok(&b, &res);
+	exec_result_free(&res);
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"big\" VALUES (?1, ?2)", "big_s0.db", NULL);
+	for (int i = 0; i < 5000; i++) {
+		char k[16];
+		int n = snprintf(k, sizeof k, "key-%03d", i % 300);
+		mur_value row[2] = {mur_v_text(k, (size_t)n), mur_v_int(i)};
+		tb_row(&b, 2, row);
+	}
+	run_ok(&b, &res);
+	assert_int_equal(res.changes, 5000);
+	exec_result_free(&res);
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT k, n FROM main.\"big\"", "big_s0.db", NULL);
+	b.t.has_agg = 1;
+	b.t.agg.ngroup = 1;
+	b.t.agg.naggs = 2;
+	b.t.agg.aggs[0] = (exec_agg){EXEC_AGG_COUNT_STAR, 0};
+	b.t.agg.aggs[1] = (exec_agg){EXEC_AGG_SUM, 1};
+	run_ok(&b, &res);
+	assert_int_equal(res.nrows, 300);
+	mur_value *v = values(&res);
+	int64_t total = 0;
+	for (int r = 0; r < 300; r++) {
+		char k[16];
+		int n = snprintf(k, sizeof k, "key-%03d", r);
+		assert_int_equal(v[r * 3].len, (size_t)n);
+		assert_memory_equal(v[r * 3].s, k, (size_t)n);
+		assert_int_equal(v[r * 3 + 1].i, r < 200 ? 17 : 16);
+		total += v[r * 3 + 2].i;
+	}
+	assert_int_equal(total, 4999 * 5000 / 2);
+	free(v);
+	exec_result_free(&res);
+
+	/* the result bound */
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT k, n FROM main.\"big\"", "big_s0.db", NULL);
+	assert_int_equal(run(&b, &res, 1000), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, "54000");
+	assert_string_equal(res.err.message, "shard task result exceeded 1000 bytes");
+	assert_int_equal(res.rows.len, 0);
+	assert_int_equal(res.nrows, 0);
+	exec_result_free(&res);
+}
+
+static void test_attach_join(void **state)
+{
+	(void)state;
+	tb b;
+	exec_result res;
+	tb_init(&b, EXEC_TASK_DDL, "CREATE TABLE main.\"u\" (id INTEGER PRIMARY KEY, w TEXT)",
+		"t2_s0.db", NULL);
+	run_ok(&b, &res);
+	exec_result_free(&res);
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"u\" VALUES (?1, ?2)", "t2_s0.db", NULL);
+	for (int i = 1; i <= 7; i += 2) {
+		mur_value row[2] = {mur_v_int(i), mur_v_text("odd", 3)};
+		tb_row(&b, 2, row);
+	}
+	run_ok(&b, &res);
+	exec_result_free(&res);
+
+	for (int round = 0; round < 2; round++) { /* attach/detach repeats cleanly */
+		tb_init(&b, EXEC_TASK_QUERY,
+			"SELECT t.id, t.name, u.w FROM main.\"t\" t JOIN m1.\"u\" u ON u.id = t.id "
+			"ORDER BY t.id",
+			"t1_s0.db", "t2_s0.db");
+		run_ok(&b, &res);
+		assert_int_equal(res.nrows, 4); /* 1 3 5 7 */
+		mur_value *v = values(&res);
+		assert_int_equal(v[0].i, 1);
+		expect_text(&v[1], "ann");
+		expect_text(&v[2], "odd");
+		assert_int_equal(v[9].i, 7);
+		expect_text(&v[10], "dee");
+		free(v);
+		exec_result_free(&res);
+	}
+	/* attached placement missing */
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT 1", "t1_s0.db", "nope_s0.db");
+	assert_int_equal(run(&b, &res, 0), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, "58P01");
+	exec_result_free(&res);
+	struct stat sb;
+	char p[512];
+	snprintf(p, sizeof p, "%s/nope_s0.db", tmpdir);
+	assert_int_not_equal(stat(p, &sb), 0); /* ATTACH did not create it */
+	/* main still works, nothing left attached */
+	assert_int_equal(count_rows("t1_s0.db", "t"), 7);
+}
+
+static void test_failing_write(void **state)
+{
+	(void)state;
+	tb b;
+	exec_result res;
+	stor_db *db;
+	mur_error err;
+	assert_int_equal(stor_dir_get(dir, "t1_s0.db", 0, &db, &err), MUR_OK);
+	uint64_t lsn_before = stor_lsn(db);
+	stor_dir_put(dir, db);
+
+	/* second row hits the primary key: nothing of the task survives */
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" (id, name) VALUES (?1, ?2) RETURNING id",
+		"t1_s0.db", NULL);
+	mur_value r1[2] = {mur_v_int(100), mur_v_text("new", 3)};
+	mur_value r2[2] = {mur_v_int(1), mur_v_text("dup", 3)};
+	tb_row(&b, 2, r1);
+	tb_row(&b, 2, r2);
+	assert_int_equal(run(&b, &res, 0), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, "23505");
+	assert_string_equal(res.err.message,
+			    "duplicate key value violates unique constraint \"t_pkey\"");
+	assert_int_equal(res.nrows, 0);
+	assert_int_equal(res.rows.len, 0);
+	assert_int_equal(res.changes, 0);
+	assert_int_equal(res.lsn, 0);
+	exec_result_free(&res);
+	assert_int_equal(count_rows("t1_s0.db", "t"), 7);
+
+	/* NOT NULL through params */
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" (id, name) VALUES (?1, ?2)",
+		"t1_s0.db", NULL);
+	b.params[0] = mur_v_int(101);
+	b.params[1] = mur_v_null();
+	b.t.nparams = 2;
+	assert_int_equal(run(&b, &res, 0), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, "23502");
+	assert_string_equal(res.err.message,
+			    "null value in column \"name\" of relation \"t\" violates not-null constraint");
+	exec_result_free(&res);
+
+	/* bad SQL, write to a missing placement */
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO nosuch VALUES (1)", "t1_s0.db", NULL);
+	assert_int_equal(run(&b, &res, 0), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, "XX000");
+	exec_result_free(&res);
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" VALUES (1)", "ghost_s0.db", NULL);
+	assert_int_equal(run(&b, &res, 0), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, "58P01");
+	exec_result_free(&res);
+
+	assert_int_equal(stor_dir_get(dir, "t1_s0.db", 0, &db, &err), MUR_OK);
+	assert_int_equal(stor_lsn(db), lsn_before);
+	stor_dir_put(dir, db);
+	assert_int_equal(count_rows("t1_s0.db", "t"), 7);
+
+	/* the next good write continues the LSN sequence */
+	tb_init(&b, EXEC_TASK_WRITE, "DELETE FROM main.\"t\" WHERE id = ?1", "t1_s0.db", NULL);
+	b.params[0] = mur_v_int(7);
+	b.t.nparams = 1;
+	run_ok(&b, &res);
+	assert_int_equal(res.lsn, lsn_before + 1);
+	assert_int_equal(res.changes, 1);
+	exec_result_free(&res);
+
+	/* a failing DDL bumps nothing either */
+	tb_init(&b, EXEC_TASK_DDL, "CREATE TABLE main.\"x\" (a INTEGER); CREATE TABLE main.\"t\" (b)",
+		"t1_s0.db", NULL);
+	assert_int_equal(run(&b, &res, 0), MUR_ERR);
+	exec_result_free(&res);
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT * FROM main.\"x\"", "t1_s0.db", NULL);
+	assert_int_equal(run(&b, &res, 0), MUR_ERR); /* x was rolled back */
+	exec_result_free(&res);
+	assert_int_equal(stor_dir_get(dir, "t1_s0.db", 0, &db, &err), MUR_OK);
+	assert_int_equal(stor_lsn(db), lsn_before + 1);
+	stor_dir_put(dir, db);
+}
+
+static void test_drop(void **state)
+{
+	(void)state;
+	tb b;
+	exec_result res;
+	char p[512];
+	struct stat sb;
+	tb_init(&b, EXEC_TASK_DROP, "", "t1_s0.db", "t2_s0.db");
+	run_ok(&b, &res);
+	exec_result_free(&res);
+	for (int i = 1; i <= 2; i++) {
+		snprintf(p, sizeof p, "%s/t%d_s0.db", tmpdir, i);
+		assert_int_not_equal(stat(p, &sb), 0);
+		snprintf(p, sizeof p, "%s/t%d_s0.db-wal", tmpdir, i);
+		assert_int_not_equal(stat(p, &sb), 0);
+	}
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT 1", "t1_s0.db", NULL);
+	assert_int_equal(run(&b, &res, 0), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, "58P01");
+	exec_result_free(&res);
+	/* dropping again is fine */
+	tb_init(&b, EXEC_TASK_DROP, "", "t1_s0.db", NULL);
+	run_ok(&b, &res);
+	exec_result_free(&res);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ddl_write_query),
+		cmocka_unit_test(test_query_agg),
+		cmocka_unit_test(test_query_agg_many),
+		cmocka_unit_test(test_attach_join),
+		cmocka_unit_test(test_failing_write),
+		cmocka_unit_test(test_drop),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
