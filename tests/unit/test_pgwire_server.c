@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -23,6 +24,8 @@
 typedef struct server_fixture {
 	uv_loop_t loop;
 	uv_async_t stop;
+	uv_timer_t complete;     /* delivers pending async results when released */
+	atomic_int release;      /* async results the test allows to complete */
 	pgw_server *srv;
 	toy_engine e;
 	int port;
@@ -35,6 +38,14 @@ static void stop_cb(uv_async_t *a)
 	server_fixture *f = a->data;
 	pgw_server_close(f->srv);
 	uv_close((uv_handle_t *)a, NULL);
+	uv_close((uv_handle_t *)&f->complete, NULL);
+}
+
+static void complete_cb(uv_timer_t *t)
+{
+	server_fixture *f = t->data;
+	if (atomic_load(&f->release) > 0 && toy_complete(&f->e))
+		atomic_fetch_sub(&f->release, 1);
 }
 
 static void *loop_main(void *arg)
@@ -55,6 +66,9 @@ static int setup(void **state)
 	assert_true(f->port > 0);
 	uv_async_init(&f->loop, &f->stop, stop_cb);
 	f->stop.data = f;
+	uv_timer_init(&f->loop, &f->complete);
+	f->complete.data = f;
+	uv_timer_start(&f->complete, complete_cb, 2, 2);
 	assert_int_equal(pthread_create(&f->thread, NULL, loop_main, f), 0);
 	*state = f;
 	return 0;
@@ -307,6 +321,36 @@ static void test_large_result_and_pipelining(void **state)
 	close(fd);
 }
 
+/* An engine that answers later: the result reaches the client through
+ * the connection's wake callback; a client that leaves before the answer
+ * has its session closed once the answer comes. */
+static void test_async_engine(void **state)
+{
+	server_fixture *f = *state;
+	int fd = connect_to(f->port), gone = connect_to(f->port);
+	mur_buf b;
+	char types[64];
+	mur_buf_init(&b);
+	handshake(fd);
+	handshake(gone);
+	fe_query(&b, "async select 2; select 1");
+	send_buf(fd, &b);
+	atomic_fetch_add(&f->release, 1);
+	read_until_ready(fd, types, sizeof types, NULL);
+	assert_string_equal(types, "TDDCTDCZ");
+
+	fe_query(&b, "async select 1");
+	send_buf(gone, &b);
+	usleep(50 * 1000);
+	close(gone); /* disconnect while the statement runs */
+	atomic_fetch_add(&f->release, 1);
+	while (atomic_load(&f->release) > 0) /* the engine must answer before teardown */
+		usleep(1000);
+	query(fd, "select 1", "TDCZ");
+	mur_buf_free(&b);
+	close(fd);
+}
+
 /* ~30 MB of results requested at once while the client is not reading:
  * the server stops at its write-queue limit and resumes as we drain. */
 static void test_backpressure(void **state)
@@ -363,6 +407,7 @@ int main(void)
 		T(test_ssl_request_over_tcp),
 		T(test_garbage_isolated),
 		T(test_large_result_and_pipelining),
+		T(test_async_engine),
 		T(test_backpressure),
 		T(test_close_with_open_connections),
 	};
