@@ -45,6 +45,7 @@ typedef enum net_conn_state {
 	NC_ACCEPTED = 0, /* accepted, waiting for net_conn_start */
 	NC_CONNECTING,
 	NC_OPEN,
+	NC_SHUTTING, /* net_conn_shutdown: flushing, then CLOSING */
 	NC_CLOSING,
 } net_conn_state;
 
@@ -52,6 +53,7 @@ struct net_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_connect_t connect_req;
+	uv_shutdown_t shutdown_req;
 	net_conn_state state;
 	int handles_open;
 	int started; /* the user has seen it: on_close is owed */
@@ -124,7 +126,8 @@ void net_conn_close(net_conn *c, const char *reason)
 {
 	if (c->state == NC_CLOSING)
 		return;
-	snprintf(c->reason, sizeof c->reason, "%s", reason ? reason : "closed");
+	if (reason != c->reason)
+		snprintf(c->reason, sizeof c->reason, "%s", reason ? reason : "closed");
 	c->state = NC_CLOSING;
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
@@ -165,7 +168,7 @@ static void timer_cb(uv_timer_t *t)
 
 static void arm_read_timer(net_conn *c)
 {
-	if (c->read_timeout_ms && c->state != NC_CLOSING)
+	if (c->read_timeout_ms && (c->state == NC_OPEN || c->state == NC_ACCEPTED))
 		uv_timer_start(&c->timer, timer_cb, c->read_timeout_ms, 0);
 }
 
@@ -566,6 +569,36 @@ void net_listener_close(net_listener *l)
 	uv_close((uv_handle_t *)&l->tcp, (uv_close_cb)free);
 }
 
+static void shutdown_cb(uv_shutdown_t *req, int status)
+{
+	net_conn *c = req->data;
+	(void)status;
+	if (c->state == NC_SHUTTING)
+		net_conn_close(c, c->reason);
+}
+
+static void shutdown_timer_cb(uv_timer_t *t)
+{
+	net_conn *c = t->data;
+	if (c->state == NC_SHUTTING)
+		net_conn_close(c, c->reason);
+}
+
+void net_conn_shutdown(net_conn *c, const char *reason)
+{
+	if (c->state != NC_OPEN) {
+		net_conn_close(c, reason);
+		return;
+	}
+	snprintf(c->reason, sizeof c->reason, "%s", reason ? reason : "closed");
+	c->state = NC_SHUTTING;
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	uv_timer_start(&c->timer, shutdown_timer_cb, NET_SHUTDOWN_TIMEOUT_MS, 0);
+	c->shutdown_req.data = c;
+	if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, shutdown_cb) != 0)
+		net_conn_close(c, c->reason);
+}
+
 /* ---- small accessors --------------------------------------------------- */
 
 int net_conn_is_open(const net_conn *c) { return c->state == NC_OPEN; }
@@ -583,7 +616,7 @@ void net_conn_set_frame_max(net_conn *c, size_t frame_max)
 void net_conn_set_read_timeout(net_conn *c, uint64_t timeout_ms)
 {
 	c->read_timeout_ms = timeout_ms;
-	if (c->state == NC_CLOSING)
+	if (c->state == NC_CLOSING || c->state == NC_SHUTTING)
 		return;
 	if (timeout_ms == 0)
 		uv_timer_stop(&c->timer);

@@ -20,6 +20,10 @@
  *                         │ connect failed                    │  │ net_conn_close, peer EOF,
  *     accept ──► ACCEPTED ┼──net_conn_start───────────────────┘  │ read/write error, bad frame,
  *                         │                                      │ read timeout
+ *                         │                                      │ net_conn_shutdown
+ *                         │                                      ▼
+ *                         │                      SHUTTING (flush, FIN; timer bounds it)
+ *                         │                                      │
  *                         └───────────────► CLOSING ◄────────────┘
  *                                              │ uv close callbacks (tcp + timer)
  *                                              ▼
@@ -66,6 +70,8 @@
 /* Frames queued for writing on one connection (bounds the number of
  * uv_write_t requests as well as their bytes). */
 #define NET_SENDQ_FRAMES_MAX 65536
+/* How long net_conn_shutdown waits for queued frames to drain. */
+#define NET_SHUTDOWN_TIMEOUT_MS 1000
 /* Longest accepted "host:port" string. */
 #define NET_ADDR_MAX 128
 
@@ -128,8 +134,13 @@ void net_conn_start(net_conn *c, const net_conn_cbs *cbs, void *arg);
  * exceeds NET_FRAME_MAX, MUR_EAGAIN if the send queue limit would be
  * exceeded (err says which limit), MUR_ENOMEM. */
 int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err);
-/* Begin closing (idempotent).  reason is copied and passed to on_close. */
+/* Begin closing (idempotent).  reason is copied and passed to on_close.
+ * Frames still queued may be lost: use net_conn_shutdown for a last word. */
 void net_conn_close(net_conn *c, const char *reason);
+/* Stop reading, flush queued frames, send FIN, then close (within
+ * NET_SHUTDOWN_TIMEOUT_MS even if the peer does not read).  Used after
+ * REFUSED so the reason reaches the peer.  Sends fail from now on. */
+void net_conn_shutdown(net_conn *c, const char *reason);
 int net_conn_is_open(const net_conn *c);
 
 /* During on_frame only: take the payload as a malloc'd buffer the caller

@@ -1,0 +1,87 @@
+/*
+ * cluster_int.h — clu_leader's private structs, shared by membership.c
+ * (connections, HELLO, heartbeats), detector.c (suspect/dead timers) and
+ * route.c (tasks in flight).
+ *
+ *   clu_leader ─┬─ nodes[]   one clu_node per follower the catalog knows
+ *               │            (state, last heartbeat, current link)
+ *               └─ links     every open follower connection (clu_link),
+ *                            welcomed or still waiting for HELLO; each
+ *                            holds the tasks pending on it
+ *
+ * Ownership: the leader owns nodes, links and pending entries.  A link is
+ * freed in its connection's on_close; the leader itself once the detector
+ * timer has closed and no link is left (clu_leader_stop).
+ */
+#ifndef MUR_CLUSTER_INT_H
+#define MUR_CLUSTER_INT_H
+
+#include "cluster/cluster.h"
+#include "net/net.h"
+#include "net/proto.h"
+
+typedef struct clu_pending {
+	uint64_t task_id;
+	clu_task_cb cb;
+	void *arg;
+	struct clu_pending *prev, *next;
+} clu_pending;
+
+typedef struct clu_node clu_node;
+
+typedef struct clu_link {
+	clu_leader *l;
+	net_conn *conn;
+	clu_node *node;          /* NULL until its HELLO was accepted */
+	clu_pending *pending;    /* doubly linked, newest first */
+	size_t npending;
+	struct clu_link *prev, *next;
+} clu_link;
+
+struct clu_node {
+	uint32_t id;
+	char name[CAT_NAME_MAX];
+	cat_node_state state;
+	clu_link *link;             /* current welcomed connection, or NULL */
+	uint64_t last_seen_ms;      /* loop clock (uv_now) at the last HELLO/HEARTBEAT */
+	int skew_warned;
+};
+
+struct clu_leader {
+	uv_loop_t *loop;
+	catalog *cat;
+	char secret[NET_SECRET_MAX + 1];
+	net_listener *lis;
+	int port;
+	uv_timer_t timer;           /* failure detector tick */
+	int timer_closed;
+	uint64_t suspect_timeout_ms;
+	uint64_t dead_timeout_ms;
+	clu_node nodes[CAT_NODES_MAX];
+	int nnodes;
+	clu_link *links;
+	int nlinks;
+	uint64_t next_task_id;
+	clu_node_change_cb change_cb;
+	void *change_arg;
+	int stopping;
+};
+
+/* membership.c */
+clu_node *clu_node_find(clu_leader *l, uint32_t id);
+clu_node *clu_node_add(clu_leader *l, uint32_t id, const char *name);
+void clu_notify(clu_leader *l, uint32_t node_id);
+void clu_maybe_free(clu_leader *l);
+int64_t clu_wall_ms(void);
+
+/* detector.c */
+void clu_detector_start(clu_leader *l);
+void clu_detector_seen(clu_leader *l, clu_node *n);
+void clu_detector_stop(clu_leader *l);
+
+/* route.c */
+void clu_route_result(clu_link *k, const char *payload, size_t len);
+/* Fail every task pending on k with 08006 `why`. */
+void clu_route_fail_all(clu_link *k, const char *why);
+
+#endif

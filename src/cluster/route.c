@@ -1,0 +1,139 @@
+/*
+ * route.c — tasks in flight between the leader and its followers.
+ *
+ * clu_send_task encodes the task into a TASK frame on the follower's
+ * current link and records a clu_pending on that link.  The entry leaves
+ * the list exactly once, which is what makes "cb is called exactly once"
+ * true:
+ *   RESULT with its id arrives      → cb(decoded result)
+ *   the link closes / leader stops  → cb(failed result, 08006)
+ * Entries are removed from the list before cb runs, so cb may send more
+ * tasks, or stop the leader.
+ *
+ * Lookup of a RESULT is a linear scan of its link's list: a follower has
+ * a handful of tasks in flight (one per shard a statement touches times
+ * the sessions using it), bounded by CLU_PENDING_TASKS_MAX.
+ */
+#include "cluster/cluster_int.h"
+
+#include "common/log.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void pending_unlink(clu_link *k, clu_pending *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		k->pending = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	k->npending--;
+}
+
+static void finish(clu_pending *p, exec_result *res)
+{
+	res->task_id = p->task_id;
+	p->cb(p->arg, res);
+	exec_result_free(res);
+	free(p);
+}
+
+void clu_route_fail_all(clu_link *k, const char *why)
+{
+	clu_pending *p;
+
+	while ((p = k->pending) != NULL) {
+		exec_result res;
+		pending_unlink(k, p);
+		exec_result_init(&res);
+		res.failed = 1;
+		mur_error_set(&res.err, SQLSTATE_CONNECTION_FAILURE, "%s", why);
+		finish(p, &res);
+	}
+}
+
+void clu_route_result(clu_link *k, const char *payload, size_t len)
+{
+	exec_result res;
+	clu_pending *p;
+
+	exec_result_init(&res);
+	if (exec_result_decode(payload, len, &res) != MUR_OK) {
+		exec_result_free(&res);
+		MLOG(WARN, "cluster", "malformed RESULT from follower %s", k->node->name);
+		net_conn_close(k->conn, "malformed RESULT");
+		return;
+	}
+	for (p = k->pending; p; p = p->next)
+		if (p->task_id == res.task_id)
+			break;
+	if (!p) {
+		MLOG(WARN, "cluster", "follower %s answered task %llu, which is not pending",
+		     k->node->name, (unsigned long long)res.task_id);
+		exec_result_free(&res);
+		return;
+	}
+	pending_unlink(k, p);
+	finish(p, &res);
+}
+
+static int not_connected(clu_leader *l, uint32_t node_id, mur_error *err)
+{
+	const cat_node *cn = cat_node_by_id(l->cat, node_id);
+	if (!cn || cn->role != CAT_NODE_FOLLOWER)
+		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE,
+				     "node %u is not a follower", node_id);
+	return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "follower \"%s\" is not connected",
+			     cn->name);
+}
+
+int clu_send_task(clu_leader *l, uint32_t node_id, exec_task *task, clu_task_cb cb, void *arg,
+		  mur_error *err)
+{
+	clu_node *n = clu_node_find(l, node_id);
+	clu_link *k = n ? n->link : NULL;
+	clu_pending *p;
+	mur_buf b;
+	int rc;
+
+	if (l->stopping)
+		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "leader is shutting down");
+	if (!k || !net_conn_is_open(k->conn))
+		return not_connected(l, node_id, err);
+	if (k->npending >= CLU_PENDING_TASKS_MAX)
+		return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
+				     "too many tasks in flight on follower \"%s\" (limit %d)",
+				     n->name, CLU_PENDING_TASKS_MAX);
+	p = calloc(1, sizeof *p);
+	if (!p)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	task->id = l->next_task_id++;
+	mur_buf_init(&b);
+	exec_task_encode(task, &b);
+	if (!mur_buf_ok(&b)) {
+		rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory encoding a task");
+		goto free_pending;
+	}
+	if (net_conn_send(k->conn, NET_MSG_TASK, b.data, b.len, err) != MUR_OK) {
+		mur_error_context(err, "sending a task to follower \"%s\"", n->name);
+		rc = MUR_ERR;
+		goto free_pending;
+	}
+	mur_buf_free(&b);
+	p->task_id = task->id;
+	p->cb = cb;
+	p->arg = arg;
+	p->next = k->pending;
+	if (k->pending)
+		k->pending->prev = p;
+	k->pending = p;
+	k->npending++;
+	return MUR_OK;
+
+free_pending:
+	mur_buf_free(&b);
+	free(p);
+	return rc;
+}
