@@ -450,23 +450,32 @@ static int dset_grow(exec_hashagg *h, dset *d)
 	return MUR_OK;
 }
 
+/* The entry (without copying bytes) and hash of (gidx, v); v not NULL. */
+static int dset_key(exec_hashagg *h, uint32_t gidx, const mur_value *v, dset_entry *n)
+{
+	memset(n, 0, sizeof *n);
+	n->gidx = gidx;
+	if (v->kind == MV_INT || v->kind == MV_FLOAT) {
+		n->tag = (uint8_t)num_canon(v, &n->k.i);
+		n->hash = XXH3_64bits_withSeed(&n->k.i, 8, ((uint64_t)n->tag << 32) | gidx);
+		return MUR_OK;
+	}
+	if (v->len > UINT32_MAX)
+		return mur_error_set(&h->err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "distinct value too long");
+	n->tag = v->kind == MV_TEXT ? TAG_TEXT : TAG_BLOB;
+	n->len = (uint32_t)v->len;
+	n->k.p = v->s;
+	n->hash = XXH3_64bits_withSeed(v->s, v->len, ((uint64_t)n->tag << 32) | gidx);
+	return MUR_OK;
+}
+
 /* Insert (gidx, v); *added = 1 when it was not there.  v is not NULL. */
 static int dset_add(exec_hashagg *h, dset *d, uint32_t gidx, const mur_value *v, int *added)
 {
-	dset_entry n = {0};
-	n.gidx = gidx;
-	if (v->kind == MV_INT || v->kind == MV_FLOAT) {
-		n.tag = (uint8_t)num_canon(v, &n.k.i);
-		n.hash = XXH3_64bits_withSeed(&n.k.i, 8, ((uint64_t)n.tag << 32) | gidx);
-	} else {
-		n.tag = v->kind == MV_TEXT ? TAG_TEXT : TAG_BLOB;
-		n.len = (uint32_t)v->len;
-		if (v->len > UINT32_MAX)
-			return mur_error_set(&h->err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
-					     "distinct value too long");
-		n.k.p = v->s;
-		n.hash = XXH3_64bits_withSeed(v->s, v->len, ((uint64_t)n.tag << 32) | gidx);
-	}
+	dset_entry n;
+	if (dset_key(h, gidx, v, &n) != MUR_OK)
+		return MUR_ERR;
 	if ((d->count + 1) * 2 > d->cap && dset_grow(h, d) != MUR_OK)
 		return MUR_ERR;
 	size_t mask = d->cap - 1, i = n.hash & mask;
@@ -813,6 +822,30 @@ static inline int rd_value(const unsigned char **pp, const unsigned char *end, m
 }
 
 /*
+ * Update the states of n rows whose groups are known, prefetching the
+ * distinct-set slots of COUNT_DISTINCT first (one more miss per row).
+ */
+static int update_batch(exec_hashagg *h, group *const *gs, const mur_value *vals, uint32_t n)
+{
+	uint32_t nc = h->ncols_in;
+	for (uint32_t a = 0; a < h->spec.naggs; a++) {
+		const dset *d = &h->dsets[a];
+		if (h->spec.aggs[a].fn != EXEC_AGG_COUNT_DISTINCT || !d->cap)
+			continue;
+		for (uint32_t r = 0; r < n; r++) {
+			const mur_value *v = &vals[(size_t)r * nc + h->spec.aggs[a].col];
+			dset_entry e;
+			if (v->kind != MV_NULL && dset_key(h, gs[r]->index, v, &e) == MUR_OK)
+				__builtin_prefetch(&d->e[e.hash & (d->cap - 1)]);
+		}
+	}
+	for (uint32_t r = 0; r < n; r++)
+		if (update(h, gs[r], vals + (size_t)r * nc) != MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
+}
+
+/*
  * n rows (vals[0 .. n * ncols_in)), same result as n exec_hashagg_add_row
  * calls.  High-cardinality aggregation is bound by memory latency (a slot
  * miss, then a group miss, ~200 ns each here), so the batch overlaps them:
@@ -824,13 +857,13 @@ static int add_batch(exec_hashagg *h, const mur_value *vals, uint32_t n)
 {
 	size_t koff[HASHAGG_BATCH], klen[HASHAGG_BATCH], off = 0;
 	uint64_t hs[HASHAGG_BATCH];
+	group *gs[HASHAGG_BATCH];
 	uint32_t nc = h->ncols_in;
 
 	if (h->spec.ngroup == 0) {
 		for (uint32_t r = 0; r < n; r++)
-			if (update(h, h->groups[0], vals + (size_t)r * nc) != MUR_OK)
-				return MUR_ERR;
-		return MUR_OK;
+			gs[r] = h->groups[0];
+		return update_batch(h, gs, vals, n);
 	}
 	for (uint32_t r = 0; r < n; r++) {
 		if (key_encode(h, vals + (size_t)r * nc, off, &klen[r]) != MUR_OK)
@@ -850,14 +883,10 @@ static int add_batch(exec_hashagg *h, const mur_value *vals, uint32_t n)
 			__builtin_prefetch((const char *)s->g + 64);
 		}
 	}
-	for (uint32_t r = 0; r < n; r++) {
-		group *g;
-		if (group_lookup(h, koff[r], klen[r], hs[r], &g) != MUR_OK)
+	for (uint32_t r = 0; r < n; r++)
+		if (group_lookup(h, koff[r], klen[r], hs[r], &gs[r]) != MUR_OK)
 			goto fail;
-		if (update(h, g, vals + (size_t)r * nc) != MUR_OK)
-			return MUR_ERR;
-	}
-	return MUR_OK;
+	return update_batch(h, gs, vals, n);
 fail:
 	h->failed = 1;
 	return MUR_ERR;
