@@ -45,8 +45,11 @@ typedef struct clu_member_cbs {
 	 * retrying unless the callback calls clu_member_stop. */
 	void (*on_refused)(void *arg, const char *reason);
 	/* A TASK frame: payload is malloc'd and now owned by the callee
-	 * (free it); gen identifies the connection it came on. */
-	void (*on_task)(void *arg, uint64_t gen, char *payload, size_t len);
+	 * (free it, whatever it returns); gen identifies the connection it
+	 * came on.  Return 0, or -1 when the task is malformed: the member
+	 * then closes the connection (the leader fails that connection's
+	 * tasks with 08006) and reconnects. */
+	int (*on_task)(void *arg, uint64_t gen, char *payload, size_t len);
 } clu_member_cbs;
 
 /* Start connecting to leader_addr.  hello and cbs are copied. */
@@ -54,7 +57,8 @@ int clu_member_start(uv_loop_t *loop, const char *leader_addr, const net_hello *
 		     const clu_member_cbs *cbs, void *arg, clu_member **out, mur_error *err);
 /* Send a RESULT on connection gen.  MUR_OK also when gen is no longer
  * current (the result is dropped, see above); an error when it cannot be
- * queued.  A result too large for one frame is replaced by a failed
+ * queued — the connection is then closed, so the leader fails the task
+ * rather than wait for it.  A result too large for one frame is replaced by a failed
  * result (54000) so the leader still hears about the task. */
 int clu_member_send_result(clu_member *m, uint64_t gen, const exec_result *res, mur_error *err);
 /* 1 once WELCOME was received on the current connection. */

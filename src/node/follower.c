@@ -1,0 +1,421 @@
+/*
+ * follower.c — `murphy follower`: holds placements and runs shard tasks.
+ *
+ * Wiring, on one libuv loop:
+ *   clu_member    link to the leader (--join): HELLO, heartbeats, reconnects
+ *   peer listener --listen, for follower-to-follower streaming (a later
+ *                 issue); today every connection there is closed after its
+ *                 first frame or CLU_HELLO_TIMEOUT_MS of silence
+ *   stor_dir      DIR/data, one SQLite file per placement
+ *   signals       SIGTERM/SIGINT: stop accepting work, wait for running
+ *                 tasks, exit 0 (a second signal exits at once)
+ *
+ * A task: TASK frame → decode on the loop thread → exec_task_run on the
+ * libuv thread pool (placement locks serialize tasks per shard) → RESULT
+ * sent from the loop thread on the connection the task came on.
+ *
+ * Memory: a follower_task owns the TASK payload (the decoded task borrows
+ * it) and the exec_result; both are freed in task_done.
+ */
+#include "node/follower.h"
+
+#include "cluster/cluster.h"
+#include "cluster/member.h"
+#include "common/log.h"
+#include "exec/task_run.h"
+#include "net/net.h"
+#include "net/proto.h"
+#include "node/node_files.h"
+#include "storage/storage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+/* Thread pool size when UV_THREADPOOL_SIZE is unset: tasks on different
+ * placements run in parallel; more threads than that only queue on disk. */
+#define FOLLOWER_THREADS_DEFAULT "8"
+/* Tasks accepted and not yet answered.  Beyond it a task is answered at
+ * once with 53000 instead of growing the thread pool's queue. */
+#define FOLLOWER_TASKS_MAX 4096
+/* Open connections on the peer port (nothing legitimate uses it yet). */
+#define FOLLOWER_PEER_CONNS_MAX 64
+#define FOLLOWER_PATH_MAX 4096
+
+typedef struct follower {
+	uv_loop_t loop;
+	const char *dir;
+	char name[NET_NAME_MAX];
+	stor_dir *stor;
+	clu_member *member;
+	net_listener *peer_lis;
+	net_conn *peers[FOLLOWER_PEER_CONNS_MAX];
+	uv_signal_t sigterm, sigint;
+	int running; /* tasks on the thread pool */
+	int stopping;
+	int exit_code;
+} follower;
+
+typedef struct follower_task {
+	uv_work_t work;
+	follower *f;
+	uint64_t gen;
+	char *payload;
+	exec_task task;
+	exec_result res;
+} follower_task;
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: murphy follower --dir DIR --listen HOST:PORT --join HOST:PORT [--name NAME]\n"
+		"\n"
+		"Runs one follower in the foreground, logging to stderr.\n"
+		"  --dir DIR        data directory: cluster.secret (copy of the leader's),\n"
+		"                   murphy.pid, data/ (one SQLite file per shard placement)\n"
+		"  --listen H:P     this follower's node address (follower-to-follower traffic)\n"
+		"  --join H:P       the leader's node address (murphy leader --listen)\n"
+		"  --name NAME      node name in murphy.nodes (default: basename of DIR)\n"
+		"SIGTERM or SIGINT shuts it down after running tasks finish.\n");
+}
+
+/* ---- shutdown ------------------------------------------------------------ */
+
+static void shutdown_follower(follower *f, int exit_code)
+{
+	if (f->stopping)
+		return;
+	f->stopping = 1;
+	f->exit_code = exit_code;
+	clu_member_stop(f->member);
+	net_listener_close(f->peer_lis);
+	for (int i = 0; i < FOLLOWER_PEER_CONNS_MAX; i++)
+		if (f->peers[i])
+			net_conn_close(f->peers[i], "follower is shutting down");
+	/* signals stay armed (a second one forces the exit) but no longer
+	 * keep the loop alive; they are closed after uv_run returns */
+	uv_unref((uv_handle_t *)&f->sigterm);
+	uv_unref((uv_handle_t *)&f->sigint);
+	if (f->running)
+		MLOG(INFO, "follower", "waiting for %d running task(s)", f->running);
+}
+
+static void on_signal(uv_signal_t *s, int signum)
+{
+	follower *f = s->data;
+	if (f->stopping) {
+		MLOG(WARN, "follower", "signal %d again: exiting without waiting for %d task(s)",
+		     signum, f->running);
+		_exit(1);
+	}
+	MLOG(INFO, "follower", "signal %d: shutting down", signum);
+	shutdown_follower(f, 0);
+}
+
+/* ---- tasks ------------------------------------------------------------- */
+
+static void task_work(uv_work_t *w)
+{
+	follower_task *ft = w->data;
+	exec_task_run(ft->f->stor, &ft->task, &ft->res);
+}
+
+static void task_done(uv_work_t *w, int status)
+{
+	follower_task *ft = w->data;
+	follower *f = ft->f;
+	mur_error err;
+
+	(void)status; /* UV_ECANCELED never happens: we do not cancel work */
+	f->running--;
+	if (!f->stopping)
+		clu_member_send_result(f->member, ft->gen, &ft->res, &err);
+	exec_result_free(&ft->res);
+	exec_task_free_decoded(&ft->task);
+	free(ft->payload);
+	free(ft);
+}
+
+/* Answer a task we will not run (too many in flight). */
+static void answer_busy(follower *f, uint64_t gen, uint64_t task_id)
+{
+	exec_result res;
+	mur_error err;
+
+	exec_result_init(&res);
+	res.task_id = task_id;
+	res.failed = 1;
+	mur_error_set(&res.err, SQLSTATE_INSUFFICIENT_RESOURCES,
+		      "follower \"%s\" has too many tasks in flight (limit %d)", f->name,
+		      FOLLOWER_TASKS_MAX);
+	clu_member_send_result(f->member, gen, &res, &err);
+	exec_result_free(&res);
+}
+
+static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
+{
+	follower *f = arg;
+	follower_task *ft;
+	int rc;
+
+	ft = calloc(1, sizeof *ft);
+	if (!ft) {
+		free(payload);
+		return -1; /* the leader fails it when the connection closes */
+	}
+	if (exec_task_decode(payload, len, &ft->task) != MUR_OK) {
+		free(payload);
+		free(ft);
+		return -1;
+	}
+	if (f->stopping || f->running >= FOLLOWER_TASKS_MAX) {
+		answer_busy(f, gen, ft->task.id);
+		exec_task_free_decoded(&ft->task);
+		free(payload);
+		free(ft);
+		return 0;
+	}
+	ft->f = f;
+	ft->gen = gen;
+	ft->payload = payload;
+	exec_result_init(&ft->res);
+	ft->work.data = ft;
+	rc = uv_queue_work(&f->loop, &ft->work, task_work, task_done);
+	if (rc != 0) {
+		MLOG(ERROR, "follower", "cannot queue a task: %s", uv_strerror(rc));
+		answer_busy(f, gen, ft->task.id);
+		exec_task_free_decoded(&ft->task);
+		free(payload);
+		free(ft);
+		return 0;
+	}
+	f->running++;
+	return 0;
+}
+
+static void on_welcome(void *arg, uint32_t node_id)
+{
+	follower *f = arg;
+	MLOG(INFO, "follower", "%s is node %u", f->name, node_id);
+}
+
+static void on_refused(void *arg, const char *reason)
+{
+	follower *f = arg;
+	MLOG(ERROR, "follower", "the leader refused this follower: %s", reason);
+	shutdown_follower(f, 1);
+}
+
+/* ---- peer port ----------------------------------------------------------- */
+
+static void peer_frame(net_conn *c, uint8_t type, const char *p, size_t len)
+{
+	MLOG(WARN, "follower", "closing peer connection from %s: no follower-to-follower "
+	     "protocol yet (got %s)", net_conn_peer(c), net_msg_name(type));
+	net_conn_close(c, "unsupported on the peer port");
+}
+
+static void peer_close(net_conn *c, const char *reason)
+{
+	follower *f = net_conn_arg(c);
+	for (int i = 0; i < FOLLOWER_PEER_CONNS_MAX; i++)
+		if (f->peers[i] == c)
+			f->peers[i] = NULL;
+}
+
+static const net_conn_cbs peer_cbs = {
+	.on_frame = peer_frame, .on_close = peer_close, .type_ok = net_msg_type_ok};
+
+static void peer_accept(net_listener *l, net_conn *c, void *arg)
+{
+	follower *f = arg;
+	int slot = -1;
+
+	for (int i = 0; i < FOLLOWER_PEER_CONNS_MAX && slot < 0; i++)
+		if (!f->peers[i])
+			slot = i;
+	if (f->stopping || slot < 0) {
+		MLOG(WARN, "follower", "refusing peer connection from %s: %s", net_conn_peer(c),
+		     f->stopping ? "shutting down" : "too many peer connections");
+		net_conn_close(c, "refused");
+		return;
+	}
+	f->peers[slot] = c;
+	net_conn_start(c, &peer_cbs, f);
+	net_conn_set_frame_max(c, NET_FRAME_MAX_UNAUTH);
+	net_conn_set_read_timeout(c, CLU_HELLO_TIMEOUT_MS);
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+typedef struct follower_args {
+	const char *dir, *listen, *join, *name;
+} follower_args;
+
+/* 0 ok, 1 --help printed, -1 usage error (printed). */
+static int parse_args(int argc, char **argv, follower_args *a)
+{
+	memset(a, 0, sizeof *a);
+	for (int i = 1; i < argc; i++) {
+		const char *opt = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		const char **dst = NULL;
+		if (strcmp(opt, "--help") == 0 || strcmp(opt, "-h") == 0) {
+			usage(stdout);
+			return 1;
+		}
+		if (strcmp(opt, "--dir") == 0)
+			dst = &a->dir;
+		else if (strcmp(opt, "--listen") == 0)
+			dst = &a->listen;
+		else if (strcmp(opt, "--join") == 0)
+			dst = &a->join;
+		else if (strcmp(opt, "--name") == 0)
+			dst = &a->name;
+		if (!dst) {
+			fprintf(stderr, "murphy follower: unknown option '%s'\n", opt);
+			usage(stderr);
+			return -1;
+		}
+		if (!v) {
+			fprintf(stderr, "murphy follower: %s needs a value\n", opt);
+			return -1;
+		}
+		*dst = v;
+		i++;
+	}
+	if (!a->dir || !a->listen || !a->join) {
+		fprintf(stderr, "murphy follower: --dir, --listen and --join are required\n");
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+/* basename of dir without trailing slashes. */
+static void default_name(const char *dir, char *out, size_t outsz)
+{
+	size_t end = strlen(dir), start;
+	while (end > 1 && dir[end - 1] == '/')
+		end--;
+	start = end;
+	while (start > 0 && dir[start - 1] != '/')
+		start--;
+	snprintf(out, outsz, "%.*s", (int)(end - start), dir + start);
+}
+
+/* Everything that can fail before the loop runs; messages go to stderr. */
+static int prepare(follower *f, const follower_args *a, net_hello *hello)
+{
+	struct sockaddr_storage sa;
+	char path[FOLLOWER_PATH_MAX];
+	mur_error err;
+	int rc;
+
+	if (net_parse_addr(a->listen, &sa, &err) != MUR_OK ||
+	    net_parse_addr(a->join, &sa, &err) != MUR_OK) {
+		MLOG(ERROR, "follower", "%s", err.message);
+		return -1;
+	}
+	if (strlen(a->listen) >= NET_NAME_MAX) {
+		MLOG(ERROR, "follower", "--listen address is too long (limit %d)", NET_NAME_MAX - 1);
+		return -1;
+	}
+	if (node_mkdirs(f->dir, &err) != MUR_OK || node_write_pid(f->dir, &err) != MUR_OK) {
+		MLOG(ERROR, "follower", "%s", err.message);
+		return -1;
+	}
+	rc = node_read_secret(f->dir, hello->secret, sizeof hello->secret, &err);
+	if (rc == MUR_ENOTFOUND) {
+		MLOG(ERROR, "follower", "no cluster secret: copy the leader's DIR/cluster.secret to "
+		     "%s/cluster.secret", f->dir);
+		goto remove_pid;
+	}
+	if (rc != MUR_OK) {
+		MLOG(ERROR, "follower", "%s", err.message);
+		goto remove_pid;
+	}
+	snprintf(path, sizeof path, "%s/data", f->dir);
+	if (stor_dir_open(path, &f->stor, &err) != MUR_OK) {
+		MLOG(ERROR, "follower", "%s", err.message);
+		goto remove_pid;
+	}
+	hello->version = NET_PROTO_VERSION;
+	snprintf(hello->name, sizeof hello->name, "%s", f->name);
+	snprintf(hello->addr, sizeof hello->addr, "%s", a->listen);
+	return 0;
+
+remove_pid:
+	node_remove_pid(f->dir);
+	return -1;
+}
+
+static int start_loop_parts(follower *f, const follower_args *a, const net_hello *hello)
+{
+	static const clu_member_cbs mcbs = {
+		.on_welcome = on_welcome, .on_refused = on_refused, .on_task = on_task};
+	mur_error err;
+
+	if (net_listen(&f->loop, a->listen, peer_accept, f, &f->peer_lis, &err) != MUR_OK) {
+		MLOG(ERROR, "follower", "%s", err.message);
+		return -1;
+	}
+	if (clu_member_start(&f->loop, a->join, hello, &mcbs, f, &f->member, &err) != MUR_OK) {
+		MLOG(ERROR, "follower", "%s", err.message);
+		net_listener_close(f->peer_lis);
+		return -1;
+	}
+	uv_signal_init(&f->loop, &f->sigterm);
+	uv_signal_init(&f->loop, &f->sigint);
+	f->sigterm.data = f->sigint.data = f;
+	uv_signal_start(&f->sigterm, on_signal, SIGTERM);
+	uv_signal_start(&f->sigint, on_signal, SIGINT);
+	return 0;
+}
+
+int node_follower_main(int argc, char **argv)
+{
+	follower_args a;
+	net_hello hello;
+	follower *f;
+	int rc = parse_args(argc, argv, &a);
+
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	f = calloc(1, sizeof *f);
+	if (!f)
+		return 1;
+	f->dir = a.dir;
+	if (a.name)
+		snprintf(f->name, sizeof f->name, "%s", a.name);
+	else
+		default_name(a.dir, f->name, sizeof f->name);
+	mur_log_init(f->name, MUR_LOG_INFO);
+	memset(&hello, 0, sizeof hello);
+	if (prepare(f, &a, &hello) != 0) {
+		free(f);
+		return 1;
+	}
+	setenv("UV_THREADPOOL_SIZE", FOLLOWER_THREADS_DEFAULT, 0); /* 0: keep the user's */
+	uv_loop_init(&f->loop);
+	if (start_loop_parts(f, &a, &hello) != 0) {
+		f->exit_code = 1;
+		goto close_loop;
+	}
+	MLOG(INFO, "follower", "%s: data in %s/data, peers on %s, joining %s", f->name, f->dir,
+	     a.listen, a.join);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	uv_close((uv_handle_t *)&f->sigterm, NULL);
+	uv_close((uv_handle_t *)&f->sigint, NULL);
+close_loop:
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&f->loop) != 0)
+		MLOG(WARN, "follower", "loop closed with handles still open");
+	stor_dir_close(f->stor);
+	node_remove_pid(f->dir);
+	MLOG(INFO, "follower", "stopped");
+	rc = f->exit_code;
+	free(f);
+	return rc;
+}
