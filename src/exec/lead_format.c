@@ -93,6 +93,8 @@ int lead_format_rows(pgw_result *res, const plan *p, const mur_buf *rows, uint64
 		pgw_result_add_row(res, nout, vals, lens); /* counts res->nrows */
 	}
 	mur_buf_free(&text);
+	if (!res->tag[0])
+		snprintf(res->tag, sizeof res->tag, "SELECT %llu", (unsigned long long)res->nrows);
 	if (!mur_buf_ok(&res->rows))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory formatting rows");
 	return MUR_OK;
