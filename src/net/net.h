@@ -38,6 +38,9 @@
  * If a function that takes a callback returns an error, the callback is
  * never called and nothing was allocated.
  *
+ * Threading: every net_* call and callback belongs to the loop thread that
+ * created the listener or conn.
+ *
  * Fault injection (later issue): net_conn_set_fault installs a per-conn
  * policy consulted for every frame sent and received; NULL (the default)
  * passes everything.  That is the single place the nemesis hooks into.
