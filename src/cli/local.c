@@ -262,6 +262,11 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 			cli_proc_port_free(port) ? o->pg_port : port);
 		return 1;
 	}
+	/* A pid file naming a dead process (kill -9, a crash) would make the node
+	 * refuse to start; zombies count as dead (PID 1 may never reap them). */
+	char pidfile[PATH_MAX + 32];
+	node_path(o, i, "murphy.pid", pidfile, sizeof pidfile);
+	unlink(pidfile);
 	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir, "--listen", listen, "--pg", pg, NULL};
 	char *follower_argv[] = {(char *)exe, "follower", "--dir", dir, "--listen", listen,
 				 "--join", join, "--name", name, NULL};
@@ -301,6 +306,20 @@ static long alive_followers(int pg_port, char *why, size_t why_size)
 	return n;
 }
 
+/* The first spawned node that has not written its pid file yet, or -1.
+ * murphy.nodes may still show a node killed a moment ago as alive, so the
+ * pid file is the proof that the new process got through its startup. */
+static int pid_file_missing(const cli_local_opts *o, const spawned *sp)
+{
+	for (int k = 0; k < sp->n; k++) {
+		char dir[PATH_MAX + 16];
+		node_path(o, sp->node[k], NULL, dir, sizeof dir);
+		if (sp->pid[k] > 0 && cli_proc_read_pid(dir) != sp->pid[k])
+			return sp->node[k];
+	}
+	return -1;
+}
+
 /* Wait until the leader answers (want < 0) or `want` followers are alive. */
 static int wait_ready(const cli_local_opts *o, spawned *sp, long want, double deadline)
 {
@@ -309,9 +328,15 @@ static int wait_ready(const cli_local_opts *o, spawned *sp, long want, double de
 		if (check_children(o, sp))
 			return 1;
 		long n = alive_followers(o->pg_port, why, sizeof why);
-		if ((want < 0 && n != -1) || (want >= 0 && n >= want))
+		int missing = want >= 0 ? pid_file_missing(o, sp) : -1;
+		if (missing >= 0) {
+			char name[16];
+			node_name(missing, name, sizeof name);
+			snprintf(why, sizeof why, "node %s has not written its pid file", name);
+		} else if ((want < 0 && n != -1) || (want >= 0 && n >= want)) {
 			return 0;
-		if (n >= 0)
+		}
+		if (missing < 0 && n >= 0)
 			snprintf(why, sizeof why, "%ld of %ld followers alive", n, want);
 		if (now_s() > deadline) {
 			fprintf(stderr, "murphy local: cluster in %s not ready after %d s: %s\n", o->dir,
