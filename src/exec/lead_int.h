@@ -96,7 +96,7 @@ struct lead_run {
 	pgw_done_cb done;
 	void *done_arg;
 	pgw_result *res;       /* being built */
-	int ntasks, npending;
+	int ntasks, npending, tasks_cap;
 	lead_task_slot *tasks;
 	int failed;
 	mur_error err;

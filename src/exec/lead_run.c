@@ -125,13 +125,18 @@ int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, ex
 		lead_run_fail(r, &err);
 		return MUR_ERR;
 	}
-	if (!r->tasks) {
-		r->tasks = calloc(LEAD_TASKS_MAX, sizeof *r->tasks);
-		if (!r->tasks) {
+	if (r->ntasks == r->tasks_cap) {
+		/* grow by doubling; slots are addressed by index, so moving is safe
+		 * (task callbacks never run inside send) */
+		int cap = r->tasks_cap ? r->tasks_cap * 2 : 8;
+		lead_task_slot *grown = realloc(r->tasks, (size_t)cap * sizeof *grown);
+		if (!grown) {
 			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 			lead_run_fail(r, &err);
 			return MUR_ERR;
 		}
+		r->tasks = grown;
+		r->tasks_cap = cap;
 	}
 	slot = &r->tasks[r->ntasks];
 	memset(slot, 0, sizeof *slot);

@@ -415,6 +415,18 @@ int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mu
 	if (len)
 		memcpy(w->data + NET_HEADER_SIZE, payload, len);
 	b = uv_buf_init(w->data, (unsigned)total);
+	if (c->sendq_frames == 0) {
+		/* Nothing queued: write now.  uv_write would also write at once,
+		 * but then re-arms the epoll watcher (one epoll_ctl per frame);
+		 * uv_try_write does not. */
+		int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+		if (n == (int)total) {
+			free(w);
+			return MUR_OK;
+		}
+		if (n > 0)
+			b = uv_buf_init(w->data + n, (unsigned)(total - (size_t)n));
+	}
 	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
 	if (rc != 0) {
 		free(w);

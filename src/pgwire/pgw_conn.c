@@ -150,6 +150,8 @@ char *pgw_conn_take_output(pgw_conn *c, size_t *len)
 
 size_t pgw_conn_output_len(const pgw_conn *c) { return c->out.len; }
 
+int pgw_conn_busy(const pgw_conn *c) { return c->state == PGW_CONN_BUSY; }
+
 int pgw_conn_stalled(const pgw_conn *c) { return c->stalled && c->state != PGW_CONN_CLOSED; }
 
 void pgw_conn_process(pgw_conn *c)

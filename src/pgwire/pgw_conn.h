@@ -106,6 +106,8 @@ size_t pgw_conn_output_len(const pgw_conn *c);
  * bytes of output were waiting: take the output, and when the socket can
  * take more, call pgw_conn_process. */
 int pgw_conn_stalled(const pgw_conn *c);
+/* 1 while an engine callback is pending (state BUSY). */
+int pgw_conn_busy(const pgw_conn *c);
 /* Process buffered input (after a stall); a no-op when there is nothing
  * to do. */
 void pgw_conn_process(pgw_conn *c);

@@ -99,6 +99,10 @@ static void client_close(pgw_client *cl)
 	uv_close((uv_handle_t *)&cl->tcp, client_closed_cb);
 }
 
+/* Output held back while a statement runs, so the usual response leaves in
+ * one write; beyond this much it is sent at once. */
+#define PGW_HOLD_OUTPUT_MAX (64u * 1024u)
+
 /* ---- Writing ------------------------------------------------------------------- */
 
 static void write_cb(uv_write_t *req, int status)
@@ -133,6 +137,18 @@ static int client_write(pgw_client *cl, char *data, size_t len)
 	w->cl = cl;
 	w->data = data;
 	w->len = len;
+	if (cl->nwrites == 0) {
+		/* Nothing queued: write now without a request (uv_write would
+		 * re-arm the epoll watcher: one epoll_ctl per response). */
+		int n = uv_try_write((uv_stream_t *)&cl->tcp, &buf, 1);
+		if (n == (int)len) {
+			free(data);
+			free(w);
+			return 0;
+		}
+		if (n > 0)
+			buf = uv_buf_init(data + n, (unsigned int)(len - (size_t)n));
+	}
 	rc = uv_write(&w->req, (uv_stream_t *)&cl->tcp, &buf, 1, write_cb);
 	if (rc < 0) { /* the callback will not run */
 		free(data);
@@ -186,6 +202,10 @@ static void client_sync(pgw_client *cl)
 	if (cl->closing)
 		return;
 	for (;;) {
+		/* While the engine runs a statement, hold small output (BindComplete,
+		 * RowDescription) back: it leaves with the result in one write. */
+		if (pgw_conn_busy(cl->conn) && pgw_conn_output_len(cl->conn) < PGW_HOLD_OUTPUT_MAX)
+			break;
 		data = pgw_conn_take_output(cl->conn, &len);
 		if (data && client_write(cl, data, len) != 0) {
 			client_close(cl);
