@@ -802,6 +802,16 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+/* Write v (0 <= v < 10^width) as exactly `width` digits at b[n]. */
+static size_t put_digits(char *b, size_t n, int64_t v, int width)
+{
+	for (int i = width - 1; i >= 0; i--) {
+		b[n + (size_t)i] = (char)('0' + v % 10);
+		v /= 10;
+	}
+	return n + (size_t)width;
+}
+
 /* Microseconds since the epoch → canonical text into scratch. */
 static int put_timestamp(mur_type t, int64_t us, const char *text, size_t len, mur_buf *scratch,
 			 mur_value *out, mur_error *err)
@@ -815,22 +825,31 @@ static int put_timestamp(mur_type t, int64_t us, const char *text, size_t len, m
 				     "date/time field value out of range: \"%.*s\"", quote_len(len),
 				     text);
 	size_t off = scratch->len;
-	if (t == MT_DATE) {
-		mur_buf_printf(scratch, "%04d-%02d-%02d", (int)y, m, d);
-	} else {
+	/* Digits by hand: this runs for every timestamp of a COPY, where
+	 * printf's formatting machinery was a fifth of the leader's time. */
+	char b[32];
+	size_t n = 0;
+	n = put_digits(b, n, y, 4);
+	b[n++] = '-';
+	n = put_digits(b, n, m, 2);
+	b[n++] = '-';
+	n = put_digits(b, n, d, 2);
+	if (t != MT_DATE) {
 		int64_t secs = rem / USEC_PER_SEC, frac = rem % USEC_PER_SEC;
-		mur_buf_printf(scratch, "%04d-%02d-%02d %02d:%02d:%02d", (int)y, m, d,
-			       (int)(secs / 3600), (int)(secs / 60 % 60), (int)(secs % 60));
+		b[n++] = ' ';
+		n = put_digits(b, n, secs / 3600, 2);
+		b[n++] = ':';
+		n = put_digits(b, n, secs / 60 % 60, 2);
+		b[n++] = ':';
+		n = put_digits(b, n, secs % 60, 2);
 		if (frac) {
-			char f[8];
-			int n = 6;
-			snprintf(f, sizeof f, "%06d", (int)frac);
-			while (f[n - 1] == '0')
+			b[n++] = '.';
+			n = put_digits(b, n, frac, 6);
+			while (b[n - 1] == '0')
 				n--;
-			mur_buf_put_u8(scratch, '.');
-			mur_buf_put(scratch, f, (size_t)n);
 		}
 	}
+	mur_buf_put(scratch, b, n);
 	if (!mur_buf_ok(scratch))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	out->kind = MV_TEXT;

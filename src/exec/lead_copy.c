@@ -312,12 +312,16 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 			return;
 		}
 	}
+	/* The shard is known only after encoding: encode into a row buffer
+	 * sized once, then append it to its batch. */
 	mur_buf_reset(&c->row);
 	if (lead_encode_row(c->s->e, t, vals, &c->enc_scratch, &c->row, &shard, &err) != MUR_OK) {
 		mur_error_context(&err, "COPY %s, line %llu", t->name, (unsigned long long)c->lineno);
 		copy_fail(c, &err);
 		return;
 	}
+	if (c->batches[shard].cap == 0)
+		mur_buf_reserve(&c->batches[shard], c->row.len * LEAD_COPY_BATCH_ROWS + 64);
 	mur_buf_put(&c->batches[shard], c->row.data, c->row.len);
 	c->rows++;
 	c->counts[shard]++;
