@@ -225,8 +225,14 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 		sqlite3_bind_text(st, 2, n->addr, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, node_roles[n->role], -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, node_states[n->state], -1, SQLITE_STATIC);
-		if (n->last_heartbeat_ms) {
-			ts_text(n->last_heartbeat_ms, ts, sizeof ts);
+		int64_t hb = n->last_heartbeat_ms;
+		if (n->role == CAT_NODE_LEADER) { /* the leader is answering: it is alive now */
+			struct timeval tv;
+			gettimeofday(&tv, NULL);
+			hb = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+		}
+		if (hb) {
+			ts_text(hb, ts, sizeof ts);
 			sqlite3_bind_text(st, 5, ts, -1, SQLITE_TRANSIENT);
 		} else {
 			sqlite3_bind_null(st, 5);
