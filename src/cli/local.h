@@ -13,6 +13,7 @@
 #define CLI_LOCAL_H
 
 #include <limits.h>
+#include <stddef.h>
 
 #define CLI_LOCAL_FOLLOWERS_DEFAULT 3
 #define CLI_LOCAL_FOLLOWERS_MAX 64 /* ports P+1 … P+1+N must stay below 65536 */
@@ -30,6 +31,15 @@ typedef struct cli_local_opts {
 /* Fill unset followers/pg_port from DIR/local.conf or the defaults and make
  * dir absolute (creating it).  0 or 1 with a message on stderr. */
 int cli_local_resolve(cli_local_opts *o);
+
+/* Node i's name: "leader" for 0, "f<i>" otherwise. */
+void cli_local_node_name(int i, char *buf, size_t size);
+/* DIR/<name of node i>[/file] into buf. */
+void cli_local_node_path(const cli_local_opts *o, int i, const char *file, char *buf, size_t size);
+/* Create the node directories, write local.conf, share the secret.  0 or 1. */
+int cli_local_prepare(const cli_local_opts *o);
+/* Monotonic clock in seconds. */
+double cli_local_now_s(void);
 
 /* Start whatever nodes are not running, wait until N followers are alive
  * according to murphy.nodes, print the URL.  0 or 1 (message on stderr). */

@@ -122,3 +122,13 @@ def test_recreate_table_after_drop(db):
     db.exec_both("CREATE TABLE again (id int PRIMARY KEY, y int)")
     db.both("INSERT INTO again VALUES (1, 5)")
     db.both("SELECT * FROM again")
+
+
+def test_notice_response(db):
+    """DROP TABLE IF EXISTS on a missing table: a NOTICE, as in PostgreSQL."""
+    for conn in (db.m, db.p):
+        del conn.notices[:]
+    db.both("DROP TABLE IF EXISTS never_created")
+    m, p = list(db.m.notices), list(db.p.notices)
+    assert len(m) == len(p) == 1, (m, p)
+    assert m[0].startswith("NOTICE:") and "never_created" in m[0], m

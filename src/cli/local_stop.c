@@ -1,0 +1,86 @@
+/*
+ * local_stop.c — `murphy local stop`: SIGTERM every node whose
+ * DIR/<name>/murphy.pid names a live node process, wait up to
+ * CLI_LOCAL_STOP_TIMEOUT_S, SIGKILL the stragglers, remove the pid files.
+ * Any subdirectory counts, so nodes started by hand in DIR are stopped too.
+ */
+#include "cli/local.h"
+#include "cli/proc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Signal every node with a live pid file; returns how many were signalled. */
+static int signal_nodes(const char *dir, int sig, int *alive_out)
+{
+	DIR *d = opendir(dir);
+	int signalled = 0, alive = 0;
+	if (!d)
+		return 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char node_dir[PATH_MAX + 256];
+		snprintf(node_dir, sizeof node_dir, "%s/%s", dir, e->d_name);
+		pid_t pid = cli_proc_read_pid(node_dir);
+		if (!pid || !cli_proc_is_node(pid, node_dir))
+			continue;
+		alive++;
+		if (sig && kill(pid, sig) == 0)
+			signalled++;
+	}
+	closedir(d);
+	if (alive_out)
+		*alive_out = alive;
+	return signalled;
+}
+
+static void remove_pid_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		char path[PATH_MAX + 300];
+		snprintf(path, sizeof path, "%s/%s/murphy.pid", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+int cli_local_stop(const char *dir_arg)
+{
+	char dir[PATH_MAX];
+	if (!realpath(dir_arg, dir)) {
+		printf("murphy: nothing to stop in %s (%s)\n", dir_arg, strerror(errno));
+		return 0;
+	}
+	int n = signal_nodes(dir, SIGTERM, NULL), alive = n;
+	double deadline = cli_local_now_s() + CLI_LOCAL_STOP_TIMEOUT_S;
+	while (alive > 0 && cli_local_now_s() < deadline) {
+		cli_proc_sleep_ms(50);
+		signal_nodes(dir, 0, &alive);
+	}
+	if (alive > 0) {
+		fprintf(stderr, "murphy local: %d node(s) ignored SIGTERM for %d s; killing them\n", alive,
+			CLI_LOCAL_STOP_TIMEOUT_S);
+		signal_nodes(dir, SIGKILL, NULL);
+		for (int i = 0; i < 40 && alive > 0; i++) {
+			cli_proc_sleep_ms(50);
+			signal_nodes(dir, 0, &alive);
+		}
+	}
+	remove_pid_files(dir);
+	if (n == 0)
+		printf("murphy: no running nodes in %s\n", dir);
+	else
+		printf("murphy: stopped %d node(s) in %s\n", n, dir);
+	return alive > 0 ? 1 : 0;
+}
