@@ -13,6 +13,13 @@ static int cell_width(const char *s)
 	return n > CLI_TABLE_CELL_MAX ? CLI_TABLE_CELL_MAX : (int)n;
 }
 
+/* psql right-aligns numbers: int2, int4, int8, oid, float4, float8, numeric. */
+static int is_numeric_oid(unsigned oid)
+{
+	return oid == 20 || oid == 21 || oid == 23 || oid == 26 || oid == 700 || oid == 701 ||
+	       oid == 1700;
+}
+
 void cli_table_print(const cli_pg_result *res, FILE *out)
 {
 	if (res->ncols == 0) {
@@ -42,7 +49,10 @@ void cli_table_print(const cli_pg_result *res, FILE *out)
 	for (long r = 0; r < res->nrows; r++) {
 		for (int k = 0; k < res->ncols; k++) {
 			const char *v = cli_pg_value(res, r, k);
-			fprintf(out, "%s %-*.*s ", k ? "|" : "", w[k], w[k], v ? v : "");
+			if (is_numeric_oid(res->coltypes[k]))
+				fprintf(out, "%s %*.*s ", k ? "|" : "", w[k], w[k], v ? v : "");
+			else
+				fprintf(out, "%s %-*.*s ", k ? "|" : "", w[k], w[k], v ? v : "");
 		}
 		fputc('\n', out);
 	}
