@@ -2,6 +2,7 @@
 --help everywhere, and a node with the wrong cluster secret is refused."""
 import os
 import shutil
+import socket
 import subprocess
 import time
 
@@ -175,3 +176,19 @@ def test_follower_with_right_secret_joins(cluster):
         except subprocess.TimeoutExpired:
             p.kill()
         log.close()
+
+
+def test_start_on_a_busy_port_fails_clearly(tmp_path):
+    port = free_port(count=5)
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", port))
+    blocker.listen(1)
+    try:
+        r = subprocess.run([MURPHY, "local", "start", "--dir", str(tmp_path / "busy"), "--pg-port",
+                            str(port)], capture_output=True, text=True, timeout=60)
+        assert r.returncode == 1, (r.stdout, r.stderr)
+        assert "%d" % port in r.stderr and "in use" in r.stderr, r.stderr
+    finally:
+        blocker.close()
+        subprocess.run([MURPHY, "local", "stop", "--dir", str(tmp_path / "busy")],
+                       capture_output=True, timeout=60)
