@@ -33,6 +33,26 @@ int node_mkdirs(const char *dir, mur_error *err)
 	return MUR_OK;
 }
 
+/* A live process, not a zombie (on machines where pid 1 does not reap, a
+ * killed node stays a zombie and kill(pid, 0) still succeeds). */
+static int process_alive(long pid)
+{
+	char path[64], buf[512];
+	FILE *f;
+	char *p;
+	if (kill((pid_t)pid, 0) != 0)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 1;
+	p = fgets(buf, sizeof buf, f);
+	fclose(f);
+	if (!p || !(p = strrchr(buf, ')')))
+		return 1;
+	return !(p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
+}
+
 int node_write_pid(const char *dir, mur_error *err)
 {
 	char path[4096];
@@ -42,7 +62,7 @@ int node_write_pid(const char *dir, mur_error *err)
 	f = fopen(path, "r");
 	if (f) {
 		if (fscanf(f, "%ld", &old) == 1 && old > 0 && old != (long)getpid() &&
-		    kill((pid_t)old, 0) == 0) {
+		    process_alive(old)) {
 			fclose(f);
 			return mur_error_set(err, SQLSTATE_IO_ERROR,
 					     "another murphy process (pid %ld) is running in \"%s\"", old,
