@@ -8,13 +8,14 @@
  *   | sql bytes + NUL | u32 nparams | nparams × row value (value.h)
  *   | u32 ncols | u64 nrows | u64 rows_len | rows bytes
  *   | u8 has_agg [ | u32 ngroup | u32 naggs | naggs × (u8 fn | u32 col) ]
+ *   | u64 lsn | u64 entry_id | u8 capture | u64 blob_len | blob | u32 len + peer addr
  *
  * A result:
  *
  *   u8 version | u64 task_id | u8 failed
  *   [ | 5 bytes sqlstate | u32 position | 3 × (u32 len + text): message, detail, hint ]
  *   | u32 ncols | u64 nrows | u64 rows_len | rows bytes
- *   | u64 changes | u64 lsn | u64 elapsed_us
+ *   | u64 changes | u64 lsn | u64 elapsed_us | u64 entry_id | u64 blob_len | blob
  *
  * The decoders take bytes straight from the network: every length is
  * checked against what is left and against the limits in task.h, rows are
@@ -93,6 +94,13 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 			mur_buf_put_u32(b, t->agg.aggs[i].col);
 		}
 	}
+	mur_buf_put_u64(b, t->lsn);
+	mur_buf_put_u64(b, t->entry_id);
+	mur_buf_put_u8(b, t->capture ? 1 : 0);
+	mur_buf_put_u64(b, t->blob ? t->blob_len : 0);
+	if (t->blob)
+		mur_buf_put(b, t->blob, t->blob_len);
+	mur_buf_put_lstr(b, t->peer_addr, strnlen(t->peer_addr, sizeof t->peer_addr - 1));
 }
 
 static int decode_agg(mur_rd *r, exec_agg_spec *a)
@@ -119,7 +127,7 @@ static int decode_task(mur_rd *r, exec_task *t)
 		return MUR_EPROTO;
 	t->id = mur_rd_u64(r);
 	t->kind = mur_rd_u8(r);
-	if (t->kind < EXEC_TASK_QUERY || t->kind > EXEC_TASK_DROP)
+	if (t->kind < EXEC_TASK_QUERY || t->kind > EXEC_TASK_KIND_MAX)
 		return MUR_EPROTO;
 	t->nplacements = mur_rd_u8(r);
 	if (t->nplacements < 1 || t->nplacements > EXEC_TASK_PLACEMENTS_MAX)
@@ -160,6 +168,19 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->has_agg = has_agg;
 	if (has_agg && decode_agg(r, &t->agg) != MUR_OK)
 		return MUR_EPROTO;
+	t->lsn = mur_rd_u64(r);
+	t->entry_id = mur_rd_u64(r);
+	t->capture = mur_rd_u8(r);
+	uint64_t blob_len = mur_rd_u64(r);
+	if (!mur_rd_ok(r) || t->capture > 1 || blob_len > mur_rd_left(r))
+		return MUR_EPROTO;
+	t->blob_len = (size_t)blob_len;
+	t->blob = blob_len ? mur_rd_bytes(r, t->blob_len) : NULL;
+	s = mur_rd_lstr(r, &n);
+	if (!s || n >= sizeof t->peer_addr || memchr(s, '\0', n))
+		return MUR_EPROTO;
+	memcpy(t->peer_addr, s, n);
+	t->peer_addr[n] = '\0';
 	if (!mur_rd_ok(r) || mur_rd_left(r) != 0)
 		return MUR_EPROTO;
 	return MUR_OK;
@@ -190,12 +211,14 @@ void exec_result_init(exec_result *r)
 {
 	memset(r, 0, sizeof *r);
 	mur_buf_init(&r->rows);
+	mur_buf_init(&r->blob);
 	mur_error_clear(&r->err);
 }
 
 void exec_result_free(exec_result *r)
 {
 	mur_buf_free(&r->rows);
+	mur_buf_free(&r->blob);
 	exec_result_init(r);
 }
 
@@ -226,6 +249,9 @@ void exec_result_encode(const exec_result *r, mur_buf *b)
 	mur_buf_put_u64(b, r->changes);
 	mur_buf_put_u64(b, r->lsn);
 	mur_buf_put_u64(b, r->elapsed_us);
+	mur_buf_put_u64(b, r->entry_id);
+	mur_buf_put_u64(b, r->blob.len);
+	mur_buf_put(b, r->blob.data, r->blob.len);
 }
 
 /* A bounded text field without NULs into dst (NUL-terminated). */
@@ -282,10 +308,17 @@ static int decode_result(mur_rd *r, exec_result *res)
 	res->changes = mur_rd_u64(r);
 	res->lsn = mur_rd_u64(r);
 	res->elapsed_us = mur_rd_u64(r);
+	res->entry_id = mur_rd_u64(r);
+	uint64_t blob_len = mur_rd_u64(r);
+	if (!mur_rd_ok(r) || blob_len > mur_rd_left(r))
+		return MUR_EPROTO;
+	const char *blob = mur_rd_bytes(r, (size_t)blob_len);
 	if (!mur_rd_ok(r) || mur_rd_left(r) != 0)
 		return MUR_EPROTO;
 	mur_buf_put(&res->rows, rows, (size_t)rows_len);
-	return mur_buf_ok(&res->rows) ? MUR_OK : MUR_ENOMEM;
+	if (blob_len)
+		mur_buf_put(&res->blob, blob, (size_t)blob_len);
+	return mur_buf_ok(&res->rows) && mur_buf_ok(&res->blob) ? MUR_OK : MUR_ENOMEM;
 }
 
 int exec_result_decode(const char *p, size_t len, exec_result *r)

@@ -50,13 +50,20 @@
  * fails the task with 54000 rather than exceed it. */
 #define EXEC_RESULT_ROWS_BYTES_MAX (((size_t)1 << 30) - ((size_t)1 << 20))
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 1
+#define EXEC_WIRE_VERSION 2
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
 	EXEC_TASK_WRITE = 2,
 	EXEC_TASK_DDL = 3,
 	EXEC_TASK_DROP = 4,
+	EXEC_TASK_APPLY = 5,   /* replica: apply `blob` (a changeset) as log entry (lsn, entry_id) */
+	EXEC_TASK_UNDO = 6,    /* roll placements[0] back to `lsn` by inverting its own log entries */
+	EXEC_TASK_STATUS = 7,  /* rows (file TEXT, lsn INT, entry_id INT) for every placement held */
+	EXEC_TASK_REBUILD = 8, /* copy placements[0] from the follower at peer_addr: snapshot + log */
+	EXEC_TASK_CATCHUP = 9, /* fetch log entries after my lsn up to `lsn` from peer_addr and apply */
+	EXEC_TASK_FAULT = 10,  /* fault injection on the follower; sql holds the command */
+	EXEC_TASK_KIND_MAX = 10,
 } exec_task_kind;
 
 typedef enum exec_agg_fn {
@@ -100,6 +107,13 @@ typedef struct exec_task {
 	size_t rows_len;
 	int has_agg;
 	exec_agg_spec agg;
+	/* replication (docs/replication.md) */
+	uint64_t lsn;                  /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target */
+	uint64_t entry_id;             /* WRITE (capture) / APPLY: the entry's leader-assigned id */
+	uint8_t capture;               /* WRITE on a primary: log the changeset and return it */
+	const char *blob;              /* APPLY: the changeset */
+	size_t blob_len;
+	char peer_addr[64];            /* REBUILD / CATCHUP: host:port of the source follower */
 } exec_task;
 
 typedef struct exec_result {
@@ -112,6 +126,8 @@ typedef struct exec_result {
 	uint64_t changes;  /* rows inserted/updated/deleted */
 	uint64_t lsn;      /* placement LSN after a write/DDL; 0 for queries */
 	uint64_t elapsed_us;
+	uint64_t entry_id; /* id of the log entry at `lsn` (0 when none) */
+	mur_buf blob;      /* WRITE with capture: the changeset logged at `lsn` */
 } exec_result;
 
 /* Encode a task into b (appends). */

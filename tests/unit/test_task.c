@@ -149,7 +149,7 @@ static void test_task_malformed(void **state)
 		mur_buf_free(&rows);
 	}
 	make_task(&t, params, &rows);
-	t.kind = 9;
+	t.kind = EXEC_TASK_KIND_MAX + 1;
 	expect_bad(&t);
 	t.kind = EXEC_TASK_QUERY;
 	t.agg.aggs[0].fn = 42;
