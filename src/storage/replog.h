@@ -1,0 +1,157 @@
+/*
+ * replog.h — the shard log inside every placement file (docs/replication.md).
+ *
+ * Each placement file holds, next to the user's tables:
+ *
+ *   _murphy_meta(key, value)   'lsn'      highest entry applied to this file
+ *                              'entry_id' leader-assigned id of that entry
+ *                                         (0 when lsn is 0, or unknown)
+ *   _murphy_log(lsn INTEGER PRIMARY KEY, entry_id INTEGER NOT NULL,
+ *               changeset BLOB NOT NULL)
+ *                              the row changesets (SQLite session extension)
+ *                              of the newest entries, for catch-up and undo
+ *
+ * The LSN counts log entries only: plain writes without capture and DDL do
+ * not move it (schema is not in the log).  An entry is appended, applied or
+ * undone in the same SQLite transaction as its row changes, so an entry is
+ * durable with its data or absent (synchronous=FULL).
+ *
+ * Retention: the log keeps at most STOR_LOG_KEEP entries and
+ * STOR_LOG_BYTES_MAX bytes of changesets (the newest entry is always kept);
+ * older entries are trimmed in the transaction that appends a new one.
+ *
+ * Entry encoding on the wire (stor_log_read → stor_apply_entries), one
+ * after the other, big-endian (mur_buf):
+ *
+ *     u64 lsn | u64 entry_id | u32 len | len bytes of changeset
+ *
+ * Errors that the leader acts upon use SQLSTATE STOR_SQLSTATE_LOG ("55000",
+ * object not in prerequisite state), with messages such as
+ *     placement t1_s3.db is at lsn 5, cannot apply entry 7
+ *     placement t1_s3.db holds a different entry 5
+ *     changeset conflict applying entry 7
+ *     cannot undo to lsn 2: entries trimmed
+ *     entries after lsn 3 are no longer in the log
+ * The leader then catches the placement up, undoes it, or rebuilds it.
+ *
+ * Locking: functions marked "locks" take the placement's lock themselves
+ * (stor_lock) and may be called from any thread with a reference from
+ * stor_dir_get; functions marked "under lock" must be called between
+ * stor_lock and stor_unlock (the shard-task runner uses those).
+ */
+#ifndef MUR_STORAGE_REPLOG_H
+#define MUR_STORAGE_REPLOG_H
+
+#include "common/buf.h"
+#include "storage/storage.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Entries kept per placement.  A replica further behind than this is
+ * rebuilt from a snapshot instead of caught up; 100k entries cover minutes
+ * of a busy shard's writes, long enough for a paused or briefly cut-off
+ * follower to catch up from the log. */
+#define STOR_LOG_KEEP 100000
+/* Changeset bytes kept per placement (bulk loads make large entries; the
+ * log must not double the file). */
+#define STOR_LOG_BYTES_MAX ((uint64_t)64 << 20)
+/* Bytes of one entry's header in the wire encoding. */
+#define STOR_ENTRY_HEADER_BYTES 20
+/* Largest changeset accepted in an entry (matches SQLite's default blob
+ * limit, SQLITE_MAX_LENGTH). */
+#define STOR_CHANGESET_BYTES_MAX ((size_t)1000000000)
+
+/* SQLSTATE of log-position errors: the leader decides catch-up / undo /
+ * rebuild on it. */
+#define STOR_SQLSTATE_LOG "55000"
+
+/* ---- positions --------------------------------------------------- */
+
+/* Last committed LSN and the entry id at it.  Exact under the placement's
+ * lock; without it, a value that was current a moment ago. */
+uint64_t stor_entry_id(stor_db *db);
+/* (stor_lsn is declared in storage.h.) */
+
+/* Oldest LSN still in the log; 0 when the log is empty.  Under lock. */
+int stor_log_first(stor_db *db, uint64_t *first_lsn, mur_error *err);
+
+/* ---- primary: capture ------------------------------------------- */
+
+/* Start recording row changes of every table in "main" except _murphy_*
+ * (sqlite3session).  Under lock, inside stor_begin.  *out is freed with
+ * stor_capture_end (always call it, also on error paths). */
+int stor_capture_begin(stor_db *db, sqlite3_session **out, mur_error *err);
+/* Take the changeset recorded by s (malloc'd into *cs/*len, NULL/0 when
+ * nothing changed; free with sqlite3_free). */
+int stor_capture_take(stor_db *db, sqlite3_session *s, void **cs, size_t *len, mur_error *err);
+void stor_capture_end(sqlite3_session *s);
+
+/* Append changeset cs as entry lsn+1 with entry_id, update the meta rows
+ * and trim the log.  Under lock, inside stor_begin (the entry becomes
+ * visible in stor_lsn/stor_entry_id at stor_commit).  *lsn = the new LSN. */
+int stor_log_append(stor_db *db, uint64_t entry_id, const void *cs, size_t len, uint64_t *lsn,
+		    mur_error *err);
+
+/* ---- replicas: apply, undo --------------------------------------- */
+
+/* APPLY one entry in its own transaction (under lock): the placement must
+ * be at lsn-1 (else 55000 "... is at lsn c, cannot apply entry lsn"); if it
+ * is at lsn with the same entry_id the entry is already applied: success,
+ * nothing changes.  Any conflict aborts (copies must be identical).  On
+ * error nothing changes. */
+int stor_log_apply(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs, size_t len,
+		   mur_error *err);
+
+/* UNDO to target in one transaction (under lock): invert and apply the
+ * logged entries from the current LSN down to target+1, delete them, set
+ * lsn = target and entry_id = the target entry's id (0 when target is 0 or
+ * trimmed).  target > current LSN is an error; target == current is a
+ * no-op.  55000 "cannot undo to lsn n: entries trimmed" when an entry
+ * needed is gone.  On error nothing changes. */
+int stor_log_undo(stor_db *db, uint64_t target, mur_error *err);
+
+/* ---- peer streaming (catch-up and rebuild) ----------------------- */
+
+/* Locks.  Append to out the entries with lsn > after_lsn, in order, in the
+ * wire encoding above, until adding the next one would pass bytes_max (at
+ * least one entry is appended when there is one).  *nentries = entries
+ * appended, *last_lsn = lsn of the last one (after_lsn when none: the
+ * caller is up to date).  55000 "entries after lsn N are no longer in the
+ * log" when after_lsn < first retained lsn - 1 (rebuild instead). */
+int stor_log_read(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_buf *out,
+		  uint64_t *nentries, uint64_t *last_lsn, mur_error *err);
+
+/* Locks.  Apply a batch in the wire encoding (p/len), each entry under the
+ * APPLY rules of stor_log_apply (entries this placement already holds with
+ * the same entry_id are skipped), all in one transaction.  *lsn_out = the
+ * placement's LSN afterwards.  On any error (including a malformed batch,
+ * 08P01) nothing changes. */
+int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out,
+		       mur_error *err);
+
+/* A consistent copy of placement `file` of d written to tmp_path (which
+ * must not exist; it is created, fsynced).  Uses its own read-only
+ * connection and VACUUM INTO, so writers on the placement are not blocked.
+ * *lsn = the LSN the copy contains.  On error tmp_path is removed. */
+int stor_snapshot(stor_dir *d, const char *file, const char *tmp_path, uint64_t *lsn,
+		  mur_error *err);
+
+/* Replace placement `file` of d with the SQLite file at src_path: fsync
+ * src, close the cached handle of file (waiting for a task running on it;
+ * later stor_dir_get calls open the new file), rename src over the
+ * placement, remove stale -wal/-shm, fsync the directory.  src_path must be
+ * on the same file system as the data directory (rename). */
+int stor_dir_install(stor_dir *d, const char *file, const char *src_path, mur_error *err);
+
+/* ---- status ------------------------------------------------------ */
+
+/* Rows for every placement file (*.db) in d, in name order, each of four
+ * values in mur_row encoding:
+ *     file TEXT, lsn INT, entry_id INT, first_log_lsn INT (0: empty log)
+ * appended to rows; *nrows = how many.  Files that cannot be opened fail
+ * the call. */
+int stor_status(stor_dir *d, mur_buf *rows, uint64_t *nrows, mur_error *err);
+#define STOR_STATUS_COLS 4
+
+#endif
