@@ -346,6 +346,82 @@ static cat_table *table_by_id(catalog *c, uint32_t id)
 	return NULL;
 }
 
+cat_table *cat_table_by_id(catalog *c, uint32_t id) { return table_by_id(c, id); }
+
+static cat_shard *shard_of(catalog *c, uint32_t table_id, uint32_t shard, mur_error *err)
+{
+	cat_table *t = table_by_id(c, table_id);
+	if (!t || shard >= t->nshards) {
+		mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT, "no shard %u of table %u", shard, table_id);
+		return NULL;
+	}
+	return &t->shards[shard];
+}
+
+int cat_placement_add(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+		      cat_placement_role role, mur_error *err)
+{
+	cat_shard *s = shard_of(c, table_id, shard, err);
+	cat_placement *p;
+	if (!s)
+		return MUR_ERR;
+	for (int k = 0; k < s->nplacements; k++)
+		if (s->placements[k].node_id == node_id)
+			return mur_error_set(err, SQLSTATE_DUPLICATE_OBJECT,
+					     "shard %u already has a placement on node %u", shard, node_id);
+	if (s->nplacements >= CAT_REPLICAS_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, "too many placements");
+	if (c->store && cat_store_put_placement(c, table_id, shard, node_id, role, 0, err) != MUR_OK)
+		return MUR_ERR;
+	p = &s->placements[s->nplacements++];
+	memset(p, 0, sizeof *p);
+	p->node_id = node_id;
+	p->role = role;
+	p->state = CAT_PL_REBUILDING;
+	return MUR_OK;
+}
+
+int cat_placement_remove(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+			 mur_error *err)
+{
+	cat_shard *s = shard_of(c, table_id, shard, err);
+	if (!s)
+		return MUR_ERR;
+	for (int k = 0; k < s->nplacements; k++) {
+		if (s->placements[k].node_id != node_id)
+			continue;
+		if (c->store && cat_store_delete_placement(c, table_id, shard, node_id, err) != MUR_OK)
+			return MUR_ERR;
+		memmove(&s->placements[k], &s->placements[k + 1],
+			(size_t)(s->nplacements - k - 1) * sizeof s->placements[0]);
+		s->nplacements--;
+		return MUR_OK;
+	}
+	return MUR_OK;
+}
+
+int cat_shard_set_primary(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+			  mur_error *err)
+{
+	cat_shard *s = shard_of(c, table_id, shard, err);
+	int found = 0;
+	if (!s)
+		return MUR_ERR;
+	for (int k = 0; k < s->nplacements; k++)
+		found |= s->placements[k].node_id == node_id;
+	if (!found)
+		return mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT, "node %u holds no copy of shard %u",
+				     node_id, shard);
+	for (int k = 0; k < s->nplacements; k++) {
+		cat_placement_role role = s->placements[k].node_id == node_id ? CAT_PRIMARY : CAT_REPLICA;
+		if (c->store && cat_store_put_placement(c, table_id, shard, s->placements[k].node_id, role,
+							s->placements[k].applied_lsn, err) != MUR_OK)
+			return MUR_ERR;
+		s->placements[k].role = role;
+	}
+	return MUR_OK;
+}
+
 void cat_placement_set_lsn(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 			   uint64_t lsn)
 {

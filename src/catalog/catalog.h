@@ -50,10 +50,28 @@ typedef struct cat_column {
 
 typedef enum cat_placement_role { CAT_PRIMARY = 0, CAT_REPLICA = 1 } cat_placement_role;
 
+/* What the leader knows of a placement's contents (docs/replication.md):
+ *
+ *   CURRENT ──(missed an entry / node lost)──> LAGGING ──CATCHUP──> CURRENT
+ *      │                                          │
+ *      │                                  (log gone / unknown history)
+ *      │                                          ▼
+ *      └──(held an undecided entry)──> DIVERGENT ──UNDO──> LAGGING
+ *                                                 REBUILDING ──> CURRENT
+ * Only CURRENT placements are read at the default consistency or written. */
+typedef enum cat_placement_state {
+	CAT_PL_CURRENT = 0,
+	CAT_PL_LAGGING = 1,
+	CAT_PL_DIVERGENT = 2,
+	CAT_PL_REBUILDING = 3,
+} cat_placement_state;
+
 typedef struct cat_placement {
 	uint32_t node_id;
 	cat_placement_role role;
 	uint64_t applied_lsn; /* highest shard LSN this placement has durably applied */
+	uint64_t entry_id;    /* id of the entry at applied_lsn, when known */
+	cat_placement_state state; /* runtime; not stored */
 } cat_placement;
 
 typedef struct cat_shard {
@@ -61,6 +79,9 @@ typedef struct cat_shard {
 	uint32_t hash_min;  /* inclusive */
 	uint32_t hash_max;  /* inclusive */
 	uint64_t rows;      /* last known row count (refreshed by the leader) */
+	uint64_t committed_lsn;   /* runtime: highest entry decided committed */
+	uint64_t committed_entry; /* runtime: its entry id */
+	void *rt;                 /* runtime state owned by the leader engine */
 	int nplacements;
 	cat_placement placements[CAT_REPLICAS_MAX];
 } cat_shard;
@@ -138,6 +159,16 @@ int cat_upsert_node(catalog *c, const char *name, const char *addr, cat_node_rol
 void cat_node_set_state(catalog *c, uint32_t node_id, cat_node_state st, int64_t heartbeat_ms);
 void cat_placement_set_lsn(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 			   uint64_t lsn);
+/* Placement membership and roles (durable). */
+int cat_placement_add(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+		      cat_placement_role role, mur_error *err);
+int cat_placement_remove(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+			 mur_error *err);
+/* Make node_id the shard's primary (the previous primary becomes a replica). */
+int cat_shard_set_primary(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+			  mur_error *err);
+cat_table *cat_table_by_id(catalog *c, uint32_t id);
+
 /* Write changed applied LSNs to the store (batched; see catalog.c). */
 void cat_flush_lsns(catalog *c);
 void cat_shard_set_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows);

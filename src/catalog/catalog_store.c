@@ -281,3 +281,17 @@ void cat_store_put_placement_lsn(catalog *c, uint32_t table_id, uint32_t shard, 
 	run(c, "UPDATE placements SET applied_lsn = ? WHERE table_id = ? AND shard = ? AND node_id = ?",
 	    "iiii", &err, (int64_t)lsn, (int64_t)table_id, (int64_t)shard, (int64_t)node_id);
 }
+
+int cat_store_put_placement(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+			    int role, uint64_t lsn, mur_error *err)
+{
+	return run(c, "INSERT OR REPLACE INTO placements VALUES (?,?,?,?,?)", "iiiii", err,
+		   (int64_t)table_id, (int64_t)shard, (int64_t)node_id, (int64_t)role, (int64_t)lsn);
+}
+
+int cat_store_delete_placement(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+			       mur_error *err)
+{
+	return run(c, "DELETE FROM placements WHERE table_id = ? AND shard = ? AND node_id = ?", "iii",
+		   err, (int64_t)table_id, (int64_t)shard, (int64_t)node_id);
+}
