@@ -32,7 +32,11 @@
  *
  * Task routing (cluster/route.c): clu_send_task assigns the task id,
  * sends TASK on the follower's current connection and remembers the task
- * until its RESULT arrives or the connection is lost.
+ * until its RESULT arrives, the connection is lost, or the task timeout
+ * (clu_leader_set_task_timeout; none by default) passes.  REBUILD and
+ * CATCHUP tasks never time out: they take as long as the copy does and
+ * show they are alive through PROGRESS frames instead
+ * (cluster/progress.c, clu_on_progress).
  *
  * Threading: everything runs on the loop thread that started the leader.
  */
@@ -54,6 +58,10 @@
 #define CLU_HEARTBEAT_INTERVAL_MS 500
 /* A new connection must send its HELLO within this time. */
 #define CLU_HELLO_TIMEOUT_MS 3000
+/* Default task timeout: none.  A follower that stops answering is caught
+ * by the failure detector (its connection is closed when it is declared
+ * dead, failing its tasks), so a per-task timer is only a second line. */
+#define CLU_TASK_TIMEOUT_MS_DEFAULT 0
 /* Tasks in flight on one follower connection; beyond it clu_send_task
  * fails with 53000 rather than queueing without bound. */
 #define CLU_PENDING_TASKS_MAX 65536
@@ -67,6 +75,13 @@ typedef struct clu_leader clu_leader;
  * task` when the connection drops (or `leader is shutting down` at
  * clu_leader_stop).  Never called from inside clu_send_task. */
 typedef void (*clu_task_cb)(void *arg, exec_result *res);
+
+/* A follower reported progress on task task_id (REBUILD / CATCHUP):
+ * `done` of `total` in `phase` ("snapshot": bytes, "log": log entries).
+ * The follower sends at most one per 200 ms per task; phase is valid
+ * during the call only. */
+typedef void (*clu_progress_cb)(void *arg, uint32_t node_id, uint64_t task_id, uint64_t done,
+				uint64_t total, const char *phase);
 
 /* Node state change (ALIVE/SUSPECT/DEAD) or connect/disconnect of a
  * follower; read the new state from the catalog / clu_node_connected. */
@@ -87,6 +102,14 @@ void clu_leader_stop(clu_leader *l);
 void clu_leader_set_timeouts(clu_leader *l, uint64_t suspect_timeout_ms,
 			     uint64_t dead_timeout_ms);
 void clu_on_node_change(clu_leader *l, clu_node_change_cb cb, void *arg);
+/* Progress reports of long tasks (NULL cb: ignore them). */
+void clu_on_progress(clu_leader *l, clu_progress_cb cb, void *arg);
+/* Fail tasks (57014 `task N on follower "f2" did not finish within T ms`)
+ * whose RESULT has not arrived within task_timeout_ms of being sent;
+ * 0 = never (the default).  REBUILD and CATCHUP tasks are exempt.  Applies
+ * to tasks sent from now on; 0 stops enforcing every deadline.  A RESULT
+ * arriving after its task timed out is ignored (logged). */
+void clu_leader_set_task_timeout(clu_leader *l, uint64_t task_timeout_ms);
 /* Bound port of the follower listener. */
 int clu_leader_port(const clu_leader *l);
 

@@ -1,7 +1,7 @@
 /*
  * cluster_int.h — clu_leader's private structs, shared by membership.c
- * (connections, HELLO, heartbeats), detector.c (suspect/dead timers) and
- * route.c (tasks in flight).
+ * (connections, HELLO, heartbeats), detector.c (suspect/dead timers),
+ * route.c (tasks in flight) and progress.c (PROGRESS frames).
  *
  *   clu_leader ─┬─ nodes[]   one clu_node per follower the catalog knows
  *               │            (state, last heartbeat, current link)
@@ -24,6 +24,7 @@ typedef struct clu_pending {
 	uint64_t task_id;
 	clu_task_cb cb;
 	void *arg;
+	uint64_t deadline_ms;    /* loop clock; 0 = no timeout */
 	struct clu_pending *prev, *next;
 } clu_pending;
 
@@ -64,6 +65,9 @@ struct clu_leader {
 	uint64_t next_task_id;
 	clu_node_change_cb change_cb;
 	void *change_arg;
+	clu_progress_cb progress_cb;
+	void *progress_arg;
+	uint64_t task_timeout_ms;   /* 0 = none */
 	int stopping;
 };
 
@@ -83,5 +87,10 @@ void clu_detector_stop(clu_leader *l);
 void clu_route_result(clu_link *k, const char *payload, size_t len);
 /* Fail every task pending on k with 08006 `why`. */
 void clu_route_fail_all(clu_link *k, const char *why);
+/* Fail tasks whose deadline is <= now_ms (detector tick). */
+void clu_route_expire(clu_leader *l, uint64_t now_ms);
+
+/* progress.c: a PROGRESS frame on welcomed link k. */
+void clu_progress_frame(clu_link *k, const char *payload, size_t len);
 
 #endif

@@ -6,7 +6,8 @@
  * timeout (clamped to CLU_TICK_MIN_MS..CLU_TICK_MAX_MS) so a state change
  * is noticed at most 25 % late.  On DEAD the follower's connection, if it
  * still has one (a paused process keeps its TCP connection), is closed so
- * the tasks waiting on it fail instead of hanging.
+ * the tasks waiting on it fail instead of hanging.  The same tick expires
+ * tasks past the task timeout (route.c).
  */
 #include "cluster/cluster_int.h"
 
@@ -57,6 +58,7 @@ static void tick(uv_timer_t *t)
 			set_state(l, n, CAT_NODE_SUSPECT, silent);
 		}
 	}
+	clu_route_expire(l, now);
 }
 
 static uint64_t tick_ms(const clu_leader *l)

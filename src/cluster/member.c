@@ -270,3 +270,18 @@ int clu_member_send_result(clu_member *m, uint64_t gen, const exec_result *res, 
 	}
 	return rc;
 }
+
+int clu_member_send_progress(clu_member *m, uint64_t gen, const net_progress *pr, mur_error *err)
+{
+	mur_buf b;
+	int rc;
+
+	if (m->state != CM_WELCOMED || gen != m->gen || !m->conn)
+		return MUR_OK;
+	mur_buf_init(&b);
+	net_progress_encode(pr, &b);
+	rc = mur_buf_ok(&b) ? net_conn_send(m->conn, NET_MSG_PROGRESS, b.data, b.len, err)
+			    : mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	mur_buf_free(&b);
+	return rc;
+}

@@ -19,7 +19,9 @@
  * generation number; the follower runs them and answers with
  * clu_member_send_result(gen).  A result whose connection has since been
  * replaced is dropped: the leader already failed that task when the old
- * connection closed.
+ * connection closed.  PROGRESS frames of long tasks (REBUILD, CATCHUP) go
+ * the same way with clu_member_send_progress; they are advisory, so one
+ * that cannot be queued is dropped without closing anything.
  */
 #ifndef MUR_CLUSTER_MEMBER_H
 #define MUR_CLUSTER_MEMBER_H
@@ -61,6 +63,10 @@ int clu_member_start(uv_loop_t *loop, const char *leader_addr, const net_hello *
  * rather than wait for it.  A result too large for one frame is replaced by a failed
  * result (54000) so the leader still hears about the task. */
 int clu_member_send_result(clu_member *m, uint64_t gen, const exec_result *res, mur_error *err);
+/* Send a PROGRESS frame for a task that came on connection gen.  Dropped
+ * (MUR_OK) when gen is no longer current; MUR_EAGAIN (err set, connection
+ * untouched) when the send queue is full. */
+int clu_member_send_progress(clu_member *m, uint64_t gen, const net_progress *pr, mur_error *err);
 /* 1 once WELCOME was received on the current connection. */
 int clu_member_welcomed(const clu_member *m);
 /* Close the connection and timers; memory is released from the loop. */

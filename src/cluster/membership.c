@@ -8,6 +8,8 @@
  *      │   └──HELLO bad──► REFUSED, shutdown ──────────────────► freed
  *      └──garbage / silence > CLU_HELLO_TIMEOUT_MS / other frame──► closed, freed
  *
+ * After WELCOME: HEARTBEAT (detector.c), RESULT (route.c), PROGRESS
+ * (progress.c); anything else closes the connection.
  * Before HELLO a connection may send at most NET_FRAME_MAX_UNAUTH bytes per
  * frame: a stranger cannot make the leader buffer a 1 GiB frame.
  * Pending tasks are failed in the link's on_close (route.c).
@@ -128,16 +130,6 @@ static int refuse(clu_link *k, const char *fmt, ...)
 	return 0;
 }
 
-static int secret_equal(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char diff = la != lb;
-	/* constant time in the secret's length: no early exit */
-	for (size_t i = 0; i < la; i++)
-		diff |= (unsigned char)(a[i] ^ (i < lb ? b[i] : 0));
-	return diff == 0;
-}
-
 static int name_ok(const char *s)
 {
 	if (!*s)
@@ -212,7 +204,7 @@ static int on_hello(clu_link *k, const char *p, size_t len)
 	if (h.version != NET_PROTO_VERSION)
 		return refuse(k, "node protocol version %u is not supported (this leader speaks %u)",
 			      h.version, NET_PROTO_VERSION);
-	if (!secret_equal(h.secret, k->l->secret))
+	if (!net_secret_equal(h.secret, k->l->secret))
 		return refuse(k, "wrong cluster secret: copy the leader's DIR/cluster.secret "
 				 "into the follower's data directory");
 	if (!name_ok(h.name))
@@ -260,6 +252,9 @@ static void link_on_frame(net_conn *c, uint8_t type, const char *p, size_t len)
 		return;
 	case NET_MSG_RESULT:
 		clu_route_result(k, p, len);
+		return;
+	case NET_MSG_PROGRESS:
+		clu_progress_frame(k, p, len);
 		return;
 	default:
 		snprintf(why, sizeof why, "unexpected %s from follower %s", net_msg_name(type),
@@ -315,6 +310,7 @@ int clu_leader_start(uv_loop_t *loop, const char *listen_addr, catalog *cat, con
 	l->suspect_timeout_ms = CLU_SUSPECT_TIMEOUT_MS_DEFAULT;
 	l->dead_timeout_ms = CLU_DEAD_TIMEOUT_MS_DEFAULT;
 	l->next_task_id = 1;
+	l->task_timeout_ms = CLU_TASK_TIMEOUT_MS_DEFAULT;
 	if (net_listen(loop, listen_addr, on_accept, l, &l->lis, err) != MUR_OK) {
 		free(l);
 		return MUR_ERR;

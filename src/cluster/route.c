@@ -7,8 +7,11 @@
  * true:
  *   RESULT with its id arrives      → cb(decoded result)
  *   the link closes / leader stops  → cb(failed result, 08006)
+ *   its deadline passes             → cb(failed result, 57014)
  * Entries are removed from the list before cb runs, so cb may send more
- * tasks, or stop the leader.
+ * tasks, or stop the leader.  Deadlines (clu_leader_set_task_timeout) are
+ * checked on the failure detector's tick, so a timeout fires up to one
+ * tick (<= 250 ms) late; REBUILD and CATCHUP have none.
  *
  * Lookup of a RESULT is a linear scan of its link's list: a follower has
  * a handful of tasks in flight (one per shard a statement touches times
@@ -79,6 +82,52 @@ void clu_route_result(clu_link *k, const char *payload, size_t len)
 	finish(p, &res);
 }
 
+/* Fail the expired tasks of one link: unlink them all first (one pass),
+ * then run their callbacks, which may send tasks on this link. */
+static void expire_link(clu_link *k, uint64_t now_ms, uint64_t timeout_ms)
+{
+	clu_pending *p, *next, *expired = NULL;
+
+	for (p = k->pending; p; p = next) {
+		next = p->next;
+		if (p->deadline_ms && p->deadline_ms <= now_ms) {
+			pending_unlink(k, p);
+			p->next = expired;
+			expired = p;
+		}
+	}
+	for (p = expired; p; p = next) {
+		exec_result res;
+		next = p->next;
+		exec_result_init(&res);
+		res.failed = 1;
+		mur_error_set(&res.err, SQLSTATE_QUERY_CANCELED,
+			      "task %llu on follower \"%s\" did not finish within %llu ms",
+			      (unsigned long long)p->task_id, k->node->name,
+			      (unsigned long long)timeout_ms);
+		MLOG(WARN, "cluster", "%s", res.err.message);
+		finish(p, &res);
+	}
+}
+
+void clu_route_expire(clu_leader *l, uint64_t now_ms)
+{
+	clu_link *k, *next;
+
+	if (l->task_timeout_ms == 0)
+		return; /* disabled: deadlines already set are not enforced */
+	for (k = l->links; k; k = next) {
+		next = k->next;
+		if (k->node)
+			expire_link(k, now_ms, l->task_timeout_ms);
+	}
+}
+
+void clu_leader_set_task_timeout(clu_leader *l, uint64_t task_timeout_ms)
+{
+	l->task_timeout_ms = task_timeout_ms;
+}
+
 static int not_connected(clu_leader *l, uint32_t node_id, mur_error *err)
 {
 	const cat_node *cn = cat_node_by_id(l->cat, node_id);
@@ -123,6 +172,8 @@ int clu_send_task(clu_leader *l, uint32_t node_id, exec_task *task, clu_task_cb 
 	}
 	mur_buf_free(&b);
 	p->task_id = task->id;
+	if (l->task_timeout_ms && task->kind != EXEC_TASK_REBUILD && task->kind != EXEC_TASK_CATCHUP)
+		p->deadline_ms = uv_now(l->loop) + l->task_timeout_ms;
 	p->cb = cb;
 	p->arg = arg;
 	p->next = k->pending;

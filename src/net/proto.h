@@ -11,6 +11,32 @@
  *   HEARTBEAT  follower → leader: i64 follower wall clock, ms since epoch
  *   TASK       leader → follower: exec_task_encode bytes (exec/task.h)
  *   RESULT     follower → leader: exec_result_encode bytes
+ *   PROGRESS   follower → leader, while a REBUILD/CATCHUP task runs:
+ *              u64 task id | str file | str phase | u64 done | u64 total
+ *              (phase "snapshot": bytes of the snapshot received of its
+ *              size; "log": log entries applied of those to fetch)
+ *
+ * Peer frames (follower ↔ follower on the source's --listen port, served
+ * by node/peer_server.c, fetched by node/peer_fetch.c):
+ *
+ *   HELLO           fetcher → source, first frame (same layout; the source
+ *                   checks version and cluster secret) → WELCOME (node id
+ *                   0) or REFUSED
+ *   FETCH_SNAPSHOT  fetcher → source: str file
+ *   SNAPSHOT_CHUNK  source → fetcher: u64 offset | u64 total | u64 lsn |
+ *                   bytes (the rest of the payload) — a piece of a
+ *                   consistent copy of the file: `total` bytes, holding
+ *                   every entry up to `lsn`
+ *   SNAPSHOT_END    source → fetcher: u64 total | u64 lsn
+ *   FETCH_LOG       fetcher → source: str file | u64 after lsn | u64 upto
+ *                   lsn (0 = the source's lsn when the request arrives)
+ *   LOG_CHUNK       source → fetcher: u64 nentries | u64 last lsn | u64
+ *                   upto lsn (resolved) | entries (storage/replog.h wire
+ *                   encoding)
+ *   LOG_END         source → fetcher: u64 last lsn sent (= after when none)
+ *   PEER_ACK        fetcher → source: u32 chunks consumed (flow control)
+ *   PEER_ERROR      source → fetcher: str sqlstate | str message; ends the
+ *                   request (the connection stays usable)
  *
  * Session (leader side in cluster/leader.c, follower side in
  * cluster/member.c):
@@ -20,7 +46,21 @@
  *            ◄─────────────── WELCOME  (or REFUSED, then close)
  *      HEARTBEAT every 500 ms ──────►
  *            ◄─────────────────  TASK  (any number in flight)
+ *      PROGRESS (same task id) ─────►  REBUILD/CATCHUP only, ≤ 1 per 200 ms
  *      RESULT (same task id) ───────►
+ *
+ *   fetcher                         source (one request at a time)
+ *      HELLO ───────────────────────►  version/secret checked
+ *            ◄─────────────── WELCOME  (or REFUSED, then close)
+ *      FETCH_SNAPSHOT / FETCH_LOG ──►
+ *            ◄─────── *_CHUNK × n      at most NET_PEER_WINDOW_CHUNKS
+ *      PEER_ACK per chunk consumed ─►  not yet acknowledged
+ *            ◄──────────── *_END       (or PEER_ERROR)
+ *      next request ...
+ *
+ * While the source prepares a chunk for longer than a moment (making a
+ * snapshot) it sends HEARTBEAT frames every NET_PEER_KEEPALIVE_MS so the
+ * fetcher's read timeout measures a dead peer, not a big file.
  *
  * Decoders reject anything malformed: short input, trailing bytes, strings
  * over their limit or containing NUL.  They return MUR_OK or MUR_EPROTO and
@@ -45,6 +85,23 @@
 #define NET_SECRET_MAX 256
 /* A REFUSED reason is a one-line human message. */
 #define NET_REASON_MAX 256
+/* PROGRESS phase names ("snapshot", "log"). */
+#define NET_PHASE_MAX 16
+/* Snapshot bytes per SNAPSHOT_CHUNK: large enough that framing costs
+ * nothing, small enough that the window below stays a few MiB. */
+#define NET_PEER_SNAPSHOT_CHUNK_BYTES ((size_t)1 << 20)
+/* Log bytes per LOG_CHUNK (stor_log_read's bytes_max; one entry larger
+ * than this still travels alone, up to STOR_CHANGESET_BYTES_MAX). */
+#define NET_PEER_LOG_CHUNK_BYTES ((size_t)4 << 20)
+/* Chunks a source sends ahead of the fetcher's PEER_ACKs: the fetcher
+ * buffers at most this many (it cannot stop reading its socket), and two
+ * are enough to overlap the network with the fetcher's disk work. */
+#define NET_PEER_WINDOW_CHUNKS 4
+/* Keepalive period of a source busy preparing a chunk (see above). */
+#define NET_PEER_KEEPALIVE_MS 1000
+/* Fixed part of the chunk payloads (before the bytes). */
+#define NET_SNAPSHOT_CHUNK_HEADER_BYTES 24
+#define NET_LOG_CHUNK_HEADER_BYTES 24
 
 typedef enum net_msg_type {
 	NET_MSG_HELLO = 1,
@@ -53,6 +110,15 @@ typedef enum net_msg_type {
 	NET_MSG_HEARTBEAT = 4,
 	NET_MSG_TASK = 5,
 	NET_MSG_RESULT = 6,
+	NET_MSG_PROGRESS = 7,
+	NET_MSG_FETCH_SNAPSHOT = 8,
+	NET_MSG_SNAPSHOT_CHUNK = 9,
+	NET_MSG_SNAPSHOT_END = 10,
+	NET_MSG_FETCH_LOG = 11,
+	NET_MSG_LOG_CHUNK = 12,
+	NET_MSG_LOG_END = 13,
+	NET_MSG_PEER_ACK = 14,
+	NET_MSG_PEER_ERROR = 15,
 	NET_MSG_COUNT
 } net_msg_type;
 
@@ -81,5 +147,70 @@ int net_refused_decode(const char *p, size_t len, char *out, mur_error *err);
 
 void net_heartbeat_encode(int64_t wall_ms, mur_buf *b);
 int net_heartbeat_decode(const char *p, size_t len, int64_t *wall_ms, mur_error *err);
+
+/* Compare two secrets in time that depends only on a's length. */
+int net_secret_equal(const char *a, const char *b);
+
+typedef struct net_progress {
+	uint64_t task_id;
+	char file[NET_NAME_MAX];
+	char phase[NET_PHASE_MAX];
+	uint64_t done;
+	uint64_t total;
+} net_progress;
+
+void net_progress_encode(const net_progress *pr, mur_buf *b);
+int net_progress_decode(const char *p, size_t len, net_progress *pr, mur_error *err);
+
+/* FETCH_SNAPSHOT.  file must hold NET_NAME_MAX bytes. */
+void net_fetch_snapshot_encode(const char *file, mur_buf *b);
+int net_fetch_snapshot_decode(const char *p, size_t len, char *file, mur_error *err);
+
+typedef struct net_snapshot_chunk {
+	uint64_t offset, total, lsn;
+	const char *data; /* points into the decoded payload */
+	size_t len;
+} net_snapshot_chunk;
+
+/* Append the fixed header; the caller appends the bytes. */
+void net_snapshot_chunk_header_encode(uint64_t offset, uint64_t total, uint64_t lsn,
+				      mur_buf *b);
+/* Also checks offset + len <= total. */
+int net_snapshot_chunk_decode(const char *p, size_t len, net_snapshot_chunk *c,
+			      mur_error *err);
+
+void net_snapshot_end_encode(uint64_t total, uint64_t lsn, mur_buf *b);
+int net_snapshot_end_decode(const char *p, size_t len, uint64_t *total, uint64_t *lsn,
+			    mur_error *err);
+
+typedef struct net_fetch_log {
+	char file[NET_NAME_MAX];
+	uint64_t after_lsn;
+	uint64_t upto_lsn; /* 0 = the source's current lsn */
+} net_fetch_log;
+
+void net_fetch_log_encode(const net_fetch_log *f, mur_buf *b);
+int net_fetch_log_decode(const char *p, size_t len, net_fetch_log *f, mur_error *err);
+
+typedef struct net_log_chunk {
+	uint64_t nentries, last_lsn, upto_lsn;
+	const char *data; /* entries, pointing into the decoded payload */
+	size_t len;
+} net_log_chunk;
+
+void net_log_chunk_header_encode(uint64_t nentries, uint64_t last_lsn, uint64_t upto_lsn,
+				 mur_buf *b);
+int net_log_chunk_decode(const char *p, size_t len, net_log_chunk *c, mur_error *err);
+
+/* LOG_END and PEER_ACK: one integer each. */
+void net_log_end_encode(uint64_t last_lsn, mur_buf *b);
+int net_log_end_decode(const char *p, size_t len, uint64_t *last_lsn, mur_error *err);
+void net_peer_ack_encode(uint32_t chunks, mur_buf *b);
+int net_peer_ack_decode(const char *p, size_t len, uint32_t *chunks, mur_error *err);
+
+/* PEER_ERROR carries a mur_error's sqlstate and message (detail and hint
+ * are not sent). */
+void net_peer_error_encode(const mur_error *e, mur_buf *b);
+int net_peer_error_decode(const char *p, size_t len, mur_error *out, mur_error *err);
 
 #endif
