@@ -11,9 +11,12 @@
  * RUN_AGG_BATCH_ROWS at a time: that copies SQLite's transient text (valid
  * only until the next step) and lets the aggregate prefetch.
  *
- * Writes are all-or-nothing: one BEGIN IMMEDIATE … COMMIT that includes
- * the LSN bump; on any error the transaction is rolled back and the result
- * carries the error and no rows.
+ * Writes are all-or-nothing: one BEGIN IMMEDIATE … COMMIT; with capture
+ * the same transaction records the row changes (sqlite3session), appends
+ * them to the shard log as the next entry and returns the changeset; on
+ * any error the transaction is rolled back and the result carries the
+ * error and no rows.  APPLY / UNDO / STATUS are thin wrappers over the
+ * shard log (storage/replog.h), which owns their rules.
  *
  * Memory: everything allocated here (attach statements, batch buffer, hash
  * aggregate) is freed before returning; result rows live in res->rows.
@@ -21,6 +24,7 @@
 #include "exec/task_run.h"
 
 #include "exec/hashagg.h"
+#include "storage/replog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,38 +330,74 @@ static int write_rows(run_ctx *c, sqlite3_stmt *st)
 	return rc;
 }
 
-static int run_write(run_ctx *c)
+/* Run the task's SQL once with params or once per row of `rows`. */
+static int write_body(run_ctx *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = MUR_ERR;
-	uint64_t lsn;
-	if (open_main(c, 0) != MUR_OK)
-		return MUR_ERR;
-	if (stor_begin(c->db, &c->res->err) != MUR_OK) {
-		fail(c, MUR_ERR);
-		goto done;
-	}
-	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK) {
-		fail(c, MUR_ERR);
-		goto rollback;
-	}
+	int rc;
+	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
 	c->res->ncols = (uint32_t)sqlite3_column_count(st);
 	if (c->t->nrows > 0)
 		rc = write_rows(c, st);
 	else if ((rc = bind_all(c, st, c->t->params, c->t->nparams)) == MUR_OK)
 		rc = write_once(c, st);
 	stor_release(c->db, st);
-	st = NULL;
+	return rc;
+}
+
+/* Capture: take the changeset; when rows changed, log it as the next
+ * entry and return it in the result. */
+static int write_log(run_ctx *c, sqlite3_session *s)
+{
+	void *cs = NULL;
+	size_t len = 0;
+	uint64_t lsn;
+	if (stor_capture_take(c->db, s, &cs, &len, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	if (!cs)
+		return MUR_OK; /* nothing changed: no entry */
+	int rc = stor_log_append(c->db, c->t->entry_id, cs, len, &lsn, &c->res->err);
+	if (rc == MUR_OK)
+		mur_buf_put(&c->res->blob, cs, len);
+	sqlite3_free(cs);
 	if (rc != MUR_OK)
-		goto rollback;
-	if (stor_bump_lsn(c->db, &lsn, &c->res->err) != MUR_OK ||
-	    stor_commit(c->db, &c->res->err) != MUR_OK) {
-		rc = fail(c, MUR_ERR);
+		return fail(c, MUR_ERR);
+	if (!mur_buf_ok(&c->res->blob)) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	return MUR_OK;
+}
+
+static int run_write(run_ctx *c)
+{
+	sqlite3_session *s = NULL;
+	int rc = MUR_ERR;
+	if (open_main(c, 0) != MUR_OK)
+		return MUR_ERR;
+	if (stor_begin(c->db, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	if (c->t->capture && stor_capture_begin(c->db, &s, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
 		goto rollback;
 	}
-	c->res->lsn = lsn;
+	if (write_body(c) != MUR_OK || (s && write_log(c, s) != MUR_OK))
+		goto rollback;
+	stor_capture_end(s);
+	s = NULL;
+	if (stor_commit(c->db, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto rollback;
+	}
+	c->res->lsn = stor_lsn(c->db);
+	c->res->entry_id = stor_entry_id(c->db);
+	rc = MUR_OK;
 	goto done;
 rollback:
+	stor_capture_end(s);
 	stor_rollback(c->db);
 	rc = MUR_ERR;
 done:
@@ -365,12 +405,12 @@ done:
 	return rc;
 }
 
-/* ---- DDL and DROP ----------------------------------------------------- */
+/* ---- DDL, DROP, APPLY, UNDO, STATUS ---------------------------------- */
 
+/* Schema is not in the shard log: DDL leaves the LSN where it is. */
 static int run_ddl(run_ctx *c)
 {
 	int rc = MUR_ERR;
-	uint64_t lsn;
 	if (open_main(c, 1) != MUR_OK)
 		return MUR_ERR;
 	if (stor_begin(c->db, &c->res->err) != MUR_OK) {
@@ -383,17 +423,55 @@ static int run_ddl(run_ctx *c)
 		stor_rollback(c->db);
 		goto done;
 	}
-	if (stor_bump_lsn(c->db, &lsn, &c->res->err) != MUR_OK ||
-	    stor_commit(c->db, &c->res->err) != MUR_OK) {
-		stor_rollback(c->db);
+	if (stor_commit(c->db, &c->res->err) != MUR_OK) {
 		fail(c, MUR_ERR);
 		goto done;
 	}
-	c->res->lsn = lsn;
+	c->res->lsn = stor_lsn(c->db);
+	c->res->entry_id = stor_entry_id(c->db);
 	rc = MUR_OK;
 done:
 	close_main(c);
 	return rc;
+}
+
+static int run_apply(run_ctx *c)
+{
+	int rc;
+	if (open_main(c, 0) != MUR_OK)
+		return MUR_ERR;
+	rc = stor_log_apply(c->db, c->t->lsn, c->t->entry_id, c->t->blob, c->t->blob_len,
+			    &c->res->err);
+	if (rc == MUR_OK) {
+		c->res->lsn = stor_lsn(c->db);
+		c->res->entry_id = stor_entry_id(c->db);
+	} else
+		fail(c, MUR_ERR);
+	close_main(c);
+	return rc;
+}
+
+static int run_undo(run_ctx *c)
+{
+	int rc;
+	if (open_main(c, 0) != MUR_OK)
+		return MUR_ERR;
+	rc = stor_log_undo(c->db, c->t->lsn, &c->res->err);
+	if (rc == MUR_OK) {
+		c->res->lsn = stor_lsn(c->db);
+		c->res->entry_id = stor_entry_id(c->db);
+	} else
+		fail(c, MUR_ERR);
+	close_main(c);
+	return rc;
+}
+
+static int run_status(run_ctx *c)
+{
+	if (stor_status(c->dir, &c->res->rows, &c->res->nrows, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	c->res->ncols = STOR_STATUS_COLS;
+	return check_size(c, &c->res->rows);
 }
 
 static int run_drop(run_ctx *c)
@@ -411,7 +489,8 @@ int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 	uint64_t start = now_us();
 	int rc;
 	res->task_id = t->id;
-	if (t->nplacements < 1 || t->nplacements > EXEC_TASK_PLACEMENTS_MAX) {
+	if ((t->nplacements < 1 && t->kind != EXEC_TASK_STATUS) ||
+	    t->nplacements > EXEC_TASK_PLACEMENTS_MAX) {
 		mur_error_set(&res->err, SQLSTATE_PROTOCOL_VIOLATION,
 			      "task names %u placements", t->nplacements);
 		rc = fail(&c, MUR_EPROTO);
@@ -430,6 +509,15 @@ int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 	case EXEC_TASK_DROP:
 		rc = run_drop(&c);
 		break;
+	case EXEC_TASK_APPLY:
+		rc = run_apply(&c);
+		break;
+	case EXEC_TASK_UNDO:
+		rc = run_undo(&c);
+		break;
+	case EXEC_TASK_STATUS:
+		rc = run_status(&c);
+		break;
 	default:
 		mur_error_set(&res->err, SQLSTATE_PROTOCOL_VIOLATION, "unknown task kind %u",
 			      t->kind);
@@ -442,7 +530,8 @@ out:
 		res->failed = 1;
 		mur_buf_reset(&res->rows);
 		res->nrows = res->ncols = 0;
-		res->changes = res->lsn = 0;
+		res->changes = res->lsn = res->entry_id = 0;
+		mur_buf_reset(&res->blob);
 		if (!mur_error_is_set(&res->err))
 			mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
 	}

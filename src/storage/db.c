@@ -4,8 +4,9 @@
  *
  * Open:   sqlite3_open_v2 (no SQLite mutex: stor_lock serializes) →
  *         PRAGMA journal_mode=WAL, synchronous=FULL, cache_size,
- *         busy_timeout → CREATE TABLE IF NOT EXISTS _murphy_meta, seed
- *         lsn 0 → read lsn → register murphy's SQL functions.
+ *         busy_timeout → create `_murphy_meta` / `_murphy_log` if missing
+ *         (replog.c) → read lsn and entry_id → register murphy's SQL
+ *         functions.
  *
  * Statement cache: STOR_STMT_CACHE_MAX entries keyed by SQL text, LRU
  * replacement among entries not handed out.  When every entry is busy the
@@ -13,13 +14,14 @@
  * prepared with SQLITE_PREPARE_PERSISTENT and re-prepare themselves after
  * schema changes (DDL, ATTACH/DETACH), so caching never serves stale plans.
  *
- * LSN: stor_bump_lsn increments the row inside the caller's transaction
- * and remembers the new value as pending; stor_commit publishes it only
- * when COMMIT succeeds, so stor_lsn never reports an LSN that a rollback
- * undid.
+ * Log position: stor_set_position writes (lsn, entry_id) inside the
+ * caller's transaction and remembers them as pending; stor_commit publishes
+ * them only when COMMIT succeeds, so stor_lsn never reports an LSN that a
+ * rollback undid.  Only the shard log (replog.c) moves the position.
  *
  * Memory: stor_db and cache keys are malloc'd; stor_close frees all.
  */
+#include "storage/replog.h"
 #include "storage/storage_int.h"
 
 #include <ctype.h>
@@ -56,22 +58,30 @@ static int exec_sql(stor_db *db, const char *sql, mur_error *err)
 	return MUR_OK;
 }
 
-static int read_lsn(stor_db *db, mur_error *err)
+int stor_meta_get(stor_db *db, const char *key, uint64_t *out, mur_error *err)
 {
 	sqlite3_stmt *st;
-	int rc = sqlite3_prepare_v2(db->db, "SELECT value FROM _murphy_meta WHERE key = 'lsn'", -1,
-				    &st, NULL);
-	if (rc != SQLITE_OK)
-		return stor_map_sqlite_error(db->db, rc, err);
-	rc = sqlite3_step(st);
+	*out = 0;
+	if (stor_prepare(db, "SELECT value FROM _murphy_meta WHERE key = ?1", &st, err) != MUR_OK)
+		return MUR_ERR;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
-		db->lsn = (uint64_t)sqlite3_column_int64(st, 0);
+		*out = (uint64_t)sqlite3_column_int64(st, 0);
 	else if (rc != SQLITE_DONE) {
 		stor_map_sqlite_error(db->db, rc, err);
-		sqlite3_finalize(st);
+		stor_release(db, st);
 		return MUR_ERR;
 	}
-	sqlite3_finalize(st);
+	stor_release(db, st);
+	return MUR_OK;
+}
+
+static int read_position(stor_db *db, mur_error *err)
+{
+	if (stor_meta_get(db, "lsn", &db->lsn, err) != MUR_OK ||
+	    stor_meta_get(db, "entry_id", &db->entry_id, err) != MUR_OK)
+		return MUR_ERR;
 	return MUR_OK;
 }
 
@@ -91,6 +101,8 @@ int stor_open(const char *dir, const char *file, stor_db **out, mur_error *err)
 				     "placement path too long");
 	}
 	snprintf(db->file, sizeof db->file, "%s", file);
+	db->log_keep = STOR_LOG_KEEP;
+	db->log_bytes_max = STOR_LOG_BYTES_MAX;
 	pthread_mutex_init(&db->mu, NULL);
 
 	int rc = sqlite3_open_v2(db->path, &db->db,
@@ -108,11 +120,10 @@ int stor_open(const char *dir, const char *file, stor_db **out, mur_error *err)
 		 " PRAGMA foreign_keys=OFF;",
 		 STOR_CACHE_KIB);
 	if (exec_sql(db, pragmas, err) != MUR_OK ||
-	    exec_sql(db,
-		     "CREATE TABLE IF NOT EXISTS _murphy_meta(key TEXT PRIMARY KEY, value INTEGER);"
-		     " INSERT OR IGNORE INTO _murphy_meta VALUES ('lsn', 0);",
-		     err) != MUR_OK ||
-	    read_lsn(db, err) != MUR_OK) {
+	    (rc = stor_log_schema(db->db)) != SQLITE_OK ||
+	    read_position(db, err) != MUR_OK) {
+		if (rc != SQLITE_OK)
+			stor_map_sqlite_error(db->db, rc, err);
 		mur_error_context(err, "opening placement %s", db->path);
 		goto fail;
 	}
@@ -155,6 +166,7 @@ void stor_close(stor_db *db)
 }
 
 uint64_t stor_lsn(stor_db *db) { return db->lsn; }
+uint64_t stor_entry_id(stor_db *db) { return db->entry_id; }
 const char *stor_path(const stor_db *db) { return db->path; }
 sqlite3 *stor_handle(stor_db *db) { return db->db; }
 
@@ -164,7 +176,7 @@ int stor_lock(stor_db *db, mur_error *err)
 	if (!db->db) {
 		pthread_mutex_unlock(&db->mu);
 		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE,
-				     "placement \"%s\" was dropped", db->file);
+				     "placement \"%s\" was dropped or replaced", db->file);
 	}
 	return MUR_OK;
 }
@@ -239,27 +251,30 @@ int stor_begin(stor_db *db, mur_error *err)
 	if (exec_sql(db, "BEGIN IMMEDIATE", err) != MUR_OK)
 		return MUR_ERR;
 	db->in_txn = 1;
-	db->pending_lsn = 0;
+	db->has_pending = 0;
 	return MUR_OK;
 }
 
-int stor_bump_lsn(stor_db *db, uint64_t *lsn, mur_error *err)
+int stor_set_position(stor_db *db, uint64_t lsn, uint64_t entry_id, mur_error *err)
 {
 	sqlite3_stmt *st;
 	if (stor_prepare(db,
-			 "UPDATE _murphy_meta SET value = value + 1 WHERE key = 'lsn' RETURNING value",
+			 "UPDATE _murphy_meta SET value = CASE key WHEN 'lsn' THEN ?1 ELSE ?2 END"
+			 " WHERE key IN ('lsn', 'entry_id')",
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)lsn);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)entry_id);
 	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		stor_map_sqlite_error(db->db, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, err);
-		stor_release(db, st);
-		return MUR_ERR;
-	}
-	db->pending_lsn = (uint64_t)sqlite3_column_int64(st, 0);
+	int n = sqlite3_changes(db->db);
 	stor_release(db, st);
-	if (lsn)
-		*lsn = db->pending_lsn;
+	if (rc != SQLITE_DONE)
+		return stor_map_sqlite_error(db->db, rc, err);
+	if (n != 2)
+		return stor_map_sqlite_error(db->db, SQLITE_CORRUPT, err);
+	db->pending_lsn = lsn;
+	db->pending_entry_id = entry_id;
+	db->has_pending = 1;
 	return MUR_OK;
 }
 
@@ -272,9 +287,11 @@ int stor_commit(stor_db *db, mur_error *err)
 		return MUR_ERR;
 	}
 	db->in_txn = 0;
-	if (db->pending_lsn)
+	if (db->has_pending) {
 		db->lsn = db->pending_lsn;
-	db->pending_lsn = 0;
+		db->entry_id = db->pending_entry_id;
+	}
+	db->has_pending = 0;
 	return MUR_OK;
 }
 
@@ -283,5 +300,5 @@ void stor_rollback(stor_db *db)
 	if (!sqlite3_get_autocommit(db->db))
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 	db->in_txn = 0;
-	db->pending_lsn = 0;
+	db->has_pending = 0;
 }

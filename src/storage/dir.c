@@ -11,13 +11,19 @@
  *                  is held throughout so a concurrent get cannot reopen the
  *                  file half-deleted; tasks must stor_unlock before
  *                  stor_dir_put (lock order: dir mutex, then placement).
+ *   stor_dir_install  the same close, then remove -wal/-shm and rename a
+ *                  snapshot over the file, still under the dir mutex: the
+ *                  next get opens the new file.  A task that held a
+ *                  reference sees "dropped or replaced" at stor_lock.
  *
  * At most STOR_DIR_OPEN_MAX (stor_dir_set_open_max) placements stay open: opening one more closes
  * the least recently used idle one; if none is idle the open fails (53000).
  */
+#include "storage/replog.h"
 #include "storage/storage_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +37,7 @@ struct stor_dir {
 	size_t nopen;
 	size_t open_max; /* STOR_DIR_OPEN_MAX unless set */
 	uint64_t clock;  /* LRU */
+	uint64_t log_keep, log_bytes_max; /* 0: defaults (stor_dir_set_log_retention) */
 };
 
 static int mkdir_p(const char *path)
@@ -89,6 +96,18 @@ void stor_dir_set_open_max(stor_dir *d, size_t n)
 {
 	pthread_mutex_lock(&d->mu);
 	d->open_max = n ? n : STOR_DIR_OPEN_MAX;
+	pthread_mutex_unlock(&d->mu);
+}
+
+void stor_dir_set_log_retention(stor_dir *d, uint64_t keep, uint64_t bytes_max)
+{
+	pthread_mutex_lock(&d->mu);
+	d->log_keep = keep;
+	d->log_bytes_max = bytes_max;
+	for (stor_db *db = d->open; db; db = db->next) {
+		db->log_keep = keep ? keep : STOR_LOG_KEEP;
+		db->log_bytes_max = bytes_max ? bytes_max : STOR_LOG_BYTES_MAX;
+	}
 	pthread_mutex_unlock(&d->mu);
 }
 
@@ -161,6 +180,10 @@ int stor_dir_get(stor_dir *d, const char *file, int create, stor_db **out, mur_e
 	rc = stor_open(d->path, file, &db, err);
 	if (rc != MUR_OK)
 		goto done;
+	if (d->log_keep)
+		db->log_keep = d->log_keep;
+	if (d->log_bytes_max)
+		db->log_bytes_max = d->log_bytes_max;
 	db->refs = 1;
 	db->next = d->open;
 	d->open = db;
@@ -193,31 +216,81 @@ static int unlink_quiet(const char *path, const char *suffix, mur_error *err)
 	return MUR_OK;
 }
 
+/* Unlist the cached placement `file` (if open), wait for a task running on
+ * it and close its SQLite side.  Under d->mu.  Returns the stor_db to free
+ * after unlocking d->mu (NULL when none or still referenced: the last
+ * stor_dir_put frees it). */
+static stor_db *close_cached(stor_dir *d, const char *file)
+{
+	stor_db **link, *db = find(d, file, &link);
+	if (!db)
+		return NULL;
+	*link = db->next;
+	d->nopen--;
+	db->dropped = 1;
+	pthread_mutex_lock(&db->mu); /* wait for a running task */
+	stor_db_shutdown(db);
+	pthread_mutex_unlock(&db->mu);
+	return db->refs == 0 ? db : NULL;
+}
+
 int stor_dir_drop(stor_dir *d, const char *file, mur_error *err)
 {
 	char path[STOR_PATH_MAX];
-	stor_db **link, *db;
-	int rc = MUR_OK, free_it = 0;
+	int rc = MUR_OK;
 
 	if (stor_dir_file_path(d, file, path, sizeof path) != 0)
 		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 				     "invalid placement file name \"%.64s\"", file ? file : "");
 	pthread_mutex_lock(&d->mu);
-	db = find(d, file, &link);
-	if (db) {
-		*link = db->next;
-		d->nopen--;
-		db->dropped = 1;
-		pthread_mutex_lock(&db->mu); /* wait for a running task */
-		stor_db_shutdown(db);
-		pthread_mutex_unlock(&db->mu);
-		free_it = db->refs == 0;
-	}
+	stor_db *gone = close_cached(d, file);
 	if (unlink_quiet(path, "", err) != MUR_OK || unlink_quiet(path, "-wal", err) != MUR_OK ||
 	    unlink_quiet(path, "-shm", err) != MUR_OK)
 		rc = MUR_ERR;
 	pthread_mutex_unlock(&d->mu);
-	if (free_it)
-		stor_close(db);
+	stor_close(gone);
+	return rc;
+}
+
+static int fsync_path(const char *path, int dir, mur_error *err)
+{
+	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDWR) | O_CLOEXEC);
+	if (fd < 0)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "could not open \"%s\": %s", path,
+				     strerror(errno));
+	int rc = fsync(fd);
+	int e = errno;
+	close(fd);
+	if (rc != 0)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "could not fsync \"%s\": %s", path,
+				     strerror(e));
+	return MUR_OK;
+}
+
+int stor_dir_install(stor_dir *d, const char *file, const char *src_path, mur_error *err)
+{
+	char path[STOR_PATH_MAX];
+	int rc = MUR_ERR;
+
+	if (stor_dir_file_path(d, file, path, sizeof path) != 0)
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "invalid placement file name \"%.64s\"", file ? file : "");
+	if (fsync_path(src_path, 0, err) != MUR_OK)
+		return MUR_ERR;
+	pthread_mutex_lock(&d->mu);
+	stor_db *gone = close_cached(d, file);
+	/* The old file's WAL must never be replayed onto the new file:
+	 * remove it before the rename (closing checkpointed it already). */
+	if (unlink_quiet(path, "-wal", err) != MUR_OK || unlink_quiet(path, "-shm", err) != MUR_OK)
+		goto done;
+	if (rename(src_path, path) != 0) {
+		mur_error_set(err, SQLSTATE_IO_ERROR, "could not rename \"%s\" to \"%s\": %s",
+			      src_path, path, strerror(errno));
+		goto done;
+	}
+	rc = fsync_path(d->path, 1, err);
+done:
+	pthread_mutex_unlock(&d->mu);
+	stor_close(gone);
 	return rc;
 }

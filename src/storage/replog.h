@@ -45,6 +45,14 @@
 #include "common/buf.h"
 #include "storage/storage.h"
 
+/* sqlite3.h declares the session extension (libsqlite3 here is built with
+ * it) only under this macro; that part of the header sits outside its
+ * include guard, so including it again here is enough. */
+#ifndef SQLITE_ENABLE_SESSION
+#define SQLITE_ENABLE_SESSION 1
+#endif
+#include <sqlite3.h>
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,7 +90,7 @@ int stor_log_first(stor_db *db, uint64_t *first_lsn, mur_error *err);
  * (sqlite3session).  Under lock, inside stor_begin.  *out is freed with
  * stor_capture_end (always call it, also on error paths). */
 int stor_capture_begin(stor_db *db, sqlite3_session **out, mur_error *err);
-/* Take the changeset recorded by s (malloc'd into *cs/*len, NULL/0 when
+/* Take the changeset recorded by s (sqlite3_malloc'd into *cs, size *len; NULL, 0 when
  * nothing changed; free with sqlite3_free). */
 int stor_capture_take(stor_db *db, sqlite3_session *s, void **cs, size_t *len, mur_error *err);
 void stor_capture_end(sqlite3_session *s);
@@ -122,6 +130,12 @@ int stor_log_undo(stor_db *db, uint64_t target, mur_error *err);
 int stor_log_read(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_buf *out,
 		  uint64_t *nentries, uint64_t *last_lsn, mur_error *err);
 
+/* Locks.  The entry id this placement holds at lsn (*found = 0 when lsn is
+ * beyond its position or trimmed; lsn 0 is always found, id 0).  Lets a
+ * catching-up follower check that its last entry is the peer's entry
+ * (same history) before asking for what follows. */
+int stor_log_entry_at(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, mur_error *err);
+
 /* Locks.  Apply a batch in the wire encoding (p/len), each entry under the
  * APPLY rules of stor_log_apply (entries this placement already holds with
  * the same entry_id are skipped), all in one transaction.  *lsn_out = the
@@ -143,6 +157,10 @@ int stor_snapshot(stor_dir *d, const char *file, const char *tmp_path, uint64_t 
  * placement, remove stale -wal/-shm, fsync the directory.  src_path must be
  * on the same file system as the data directory (rename). */
 int stor_dir_install(stor_dir *d, const char *file, const char *src_path, mur_error *err);
+
+/* Lower the retention of the placements of d (tests; 0 = the defaults).
+ * Applies to open placements and those opened later. */
+void stor_dir_set_log_retention(stor_dir *d, uint64_t keep, uint64_t bytes_max);
 
 /* ---- status ------------------------------------------------------ */
 

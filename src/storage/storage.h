@@ -19,9 +19,11 @@
  * the one place where SQLite result codes turn into SQLSTATEs.
  *
  * Transactions and the LSN: a change runs as
- *     stor_begin → … → stor_bump_lsn → stor_commit   (or stor_rollback)
- * stor_lsn() reports the last committed LSN; a rolled-back bump leaves it
- * unchanged.
+ *     stor_begin → … → stor_commit   (or stor_rollback)
+ * The LSN counts entries of the placement's shard log and only the log
+ * moves it (storage/replog.h: capture + stor_log_append on a primary,
+ * stor_log_apply / stor_log_undo on replicas).  stor_lsn() reports the last
+ * committed LSN; a rolled-back transaction leaves it unchanged.
  */
 #ifndef MUR_STORAGE_H
 #define MUR_STORAGE_H
@@ -56,14 +58,15 @@ typedef struct stor_dir stor_dir;
  * no "..", not empty, < STOR_FILE_NAME_MAX). */
 int stor_file_name_ok(const char *file);
 
-/* Open dir/file, creating it (and `_murphy_meta` with lsn 0) if missing.
+/* Open dir/file, creating it (and `_murphy_meta` with lsn 0, `_murphy_log`)
+ * if missing.
  * Sets the pragmas and registers murphy's SQL functions.  *out is freed
  * with stor_close.  Errors: 58P01/58030 for files, XX000 otherwise. */
 int stor_open(const char *dir, const char *file, stor_db **out, mur_error *err);
 /* Finalize cached statements and close.  No task may be using db. */
 void stor_close(stor_db *db);
 
-/* Last committed LSN of the placement. */
+/* Last committed LSN of the placement (stor_entry_id: replog.h). */
 uint64_t stor_lsn(stor_db *db);
 /* Full path of the file ("dir/file"); valid while db is open. */
 const char *stor_path(const stor_db *db);
@@ -81,11 +84,9 @@ void stor_unlock(stor_db *db);
 int stor_prepare(stor_db *db, const char *sql, sqlite3_stmt **out, mur_error *err);
 void stor_release(stor_db *db, sqlite3_stmt *st);
 
-/* BEGIN IMMEDIATE / bump `_murphy_meta.lsn` (inside the transaction; *lsn
- * gets the new value) / COMMIT.  stor_commit rolls back when COMMIT fails.
+/* BEGIN IMMEDIATE / COMMIT.  stor_commit rolls back when COMMIT fails.
  * stor_rollback is safe to call outside a transaction. */
 int stor_begin(stor_db *db, mur_error *err);
-int stor_bump_lsn(stor_db *db, uint64_t *lsn, mur_error *err);
 int stor_commit(stor_db *db, mur_error *err);
 void stor_rollback(stor_db *db);
 

@@ -21,8 +21,13 @@ struct stor_db {
 	char path[STOR_PATH_MAX];
 	char file[STOR_FILE_NAME_MAX];
 	pthread_mutex_t mu;     /* stor_lock: one task at a time */
-	uint64_t lsn;           /* committed */
-	uint64_t pending_lsn;   /* bumped in the open transaction; 0 = none */
+	uint64_t lsn;           /* committed (_murphy_meta 'lsn') */
+	uint64_t entry_id;      /* committed (_murphy_meta 'entry_id') */
+	uint64_t pending_lsn;   /* set in the open transaction, when has_pending */
+	uint64_t pending_entry_id;
+	int has_pending;        /* the open transaction moves the log position */
+	uint64_t log_keep;      /* retention: STOR_LOG_KEEP unless set (tests) */
+	uint64_t log_bytes_max; /* retention: STOR_LOG_BYTES_MAX unless set */
 	int in_txn;
 	stor_stmt stmts[STOR_STMT_CACHE_MAX];
 	uint64_t clock;
@@ -36,5 +41,16 @@ struct stor_db {
 
 /* Close the SQLite side (statements + connection); the struct stays. */
 void stor_db_shutdown(stor_db *db);
+
+/* Write lsn and entry_id to `_murphy_meta` inside the open transaction and
+ * remember them as pending: stor_commit publishes them to db->lsn /
+ * db->entry_id, a rollback forgets them (replog.c, db.c). */
+int stor_set_position(stor_db *db, uint64_t lsn, uint64_t entry_id, mur_error *err);
+
+/* Read an integer from `_murphy_meta` (0 when the key is missing). */
+int stor_meta_get(stor_db *db, const char *key, uint64_t *out, mur_error *err);
+
+/* Create `_murphy_meta` and `_murphy_log` if missing (replog.c). */
+int stor_log_schema(sqlite3 *db);
 
 #endif

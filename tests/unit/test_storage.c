@@ -1,6 +1,6 @@
 /*
  * test_storage.c — placement files (src/storage): open/reopen keeps the
- * LSN, commit/rollback of LSN bumps, statement cache, SQLite → SQLSTATE
+ * LSN and entry id, commit/rollback of log appends, statement cache, SQLite → SQLSTATE
  * mapping, and the placement directory (get/put/drop, names, limits).
  * Real SQLite files in a mkdtemp directory.
  */
@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "storage/replog.h"
 #include "storage/storage.h"
 
 #include <stdio.h>
@@ -59,21 +60,26 @@ static void test_open_reopen_lsn(void **state)
 	assert_int_equal(stor_lsn(db), 0);
 	must(stor_lock(db, &err), &err);
 	must(stor_begin(db, &err), &err);
-	must(stor_bump_lsn(db, &lsn, &err), &err);
+	must(stor_log_append(db, 11, "x", 1, &lsn, &err), &err);
 	assert_int_equal(lsn, 1);
 	assert_int_equal(stor_lsn(db), 0); /* not committed yet */
 	must(stor_commit(db, &err), &err);
 	assert_int_equal(stor_lsn(db), 1);
-	/* a rolled-back bump changes nothing */
+	assert_int_equal(stor_entry_id(db), 11);
+	/* a rolled-back entry changes nothing */
 	must(stor_begin(db, &err), &err);
-	must(stor_bump_lsn(db, &lsn, &err), &err);
+	must(stor_log_append(db, 12, "y", 1, &lsn, &err), &err);
 	assert_int_equal(lsn, 2);
 	stor_rollback(db);
 	assert_int_equal(stor_lsn(db), 1);
+	assert_int_equal(stor_entry_id(db), 11);
 	must(stor_begin(db, &err), &err);
-	must(stor_bump_lsn(db, &lsn, &err), &err);
+	must(stor_log_append(db, 13, "z", 1, &lsn, &err), &err);
 	must(stor_commit(db, &err), &err);
 	assert_int_equal(stor_lsn(db), 2);
+	uint64_t first;
+	must(stor_log_first(db, &first, &err), &err);
+	assert_int_equal(first, 1);
 	/* pragmas */
 	sqlite3_stmt *st;
 	must(stor_prepare(db, "PRAGMA journal_mode", &st, &err), &err);
@@ -89,6 +95,7 @@ static void test_open_reopen_lsn(void **state)
 
 	must(stor_open(tmpdir, "a.db", &db, &err), &err);
 	assert_int_equal(stor_lsn(db), 2);
+	assert_int_equal(stor_entry_id(db), 13);
 	assert_true(strstr(stor_path(db), "/a.db") != NULL);
 	stor_close(db);
 }

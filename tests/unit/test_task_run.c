@@ -141,12 +141,14 @@ static void test_ddl_write_query(void **state)
 		"CREATE INDEX main.\"t_name\" ON \"t\"(name);",
 		"t1_s0.db", NULL);
 	run_ok(&b, &res);
-	assert_int_equal(res.lsn, 1);
+	assert_int_equal(res.lsn, 0); /* schema is not in the shard log */
 	exec_result_free(&res);
 
-	/* WRITE with rows */
+	/* WRITE with rows, captured: log entry 1 */
 	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" (id, name, v) VALUES (?1, ?2, ?3)",
 		"t1_s0.db", NULL);
+	b.t.capture = 1;
+	b.t.entry_id = 501;
 	const char *names[] = {"ann", "bob", "ann", "cy", "bob", "ann"};
 	for (int i = 0; i < 6; i++) {
 		mur_value row[3] = {mur_v_int(i + 1), mur_v_text(names[i], strlen(names[i])),
@@ -155,7 +157,9 @@ static void test_ddl_write_query(void **state)
 	}
 	run_ok(&b, &res);
 	assert_int_equal(res.changes, 6);
-	assert_int_equal(res.lsn, 2);
+	assert_int_equal(res.lsn, 1);
+	assert_int_equal(res.entry_id, 501);
+	assert_true(res.blob.len > 0);
 	assert_int_equal(res.nrows, 0);
 	exec_result_free(&res);
 
@@ -169,7 +173,8 @@ static void test_ddl_write_query(void **state)
 	b.t.nparams = 3;
 	run_ok(&b, &res);
 	assert_int_equal(res.changes, 1);
-	assert_int_equal(res.lsn, 3);
+	assert_int_equal(res.lsn, 1); /* no capture: the LSN does not move */
+	assert_int_equal(res.blob.len, 0);
 	assert_int_equal(res.ncols, 2);
 	assert_int_equal(res.nrows, 1);
 	mur_value *v = values(&res);
@@ -183,9 +188,12 @@ static void test_ddl_write_query(void **state)
 		NULL);
 	b.params[0] = mur_v_text("ann", 3);
 	b.t.nparams = 1;
+	b.t.capture = 1;
+	b.t.entry_id = 502;
 	run_ok(&b, &res);
 	assert_int_equal(res.changes, 3);
-	assert_int_equal(res.lsn, 4);
+	assert_int_equal(res.lsn, 2);
+	assert_int_equal(res.entry_id, 502);
 	exec_result_free(&res);
 
 	/* QUERY with a parameter, plus one the SQL does not use */
@@ -386,6 +394,8 @@ static void test_failing_write(void **state)
 	mur_value r2[2] = {mur_v_int(1), mur_v_text("dup", 3)};
 	tb_row(&b, 2, r1);
 	tb_row(&b, 2, r2);
+	b.t.capture = 1;
+	b.t.entry_id = 900;
 	assert_int_equal(run(&b, &res, 0), MUR_ERR);
 	assert_string_equal(res.err.sqlstate, "23505");
 	assert_string_equal(res.err.message,
@@ -394,6 +404,8 @@ static void test_failing_write(void **state)
 	assert_int_equal(res.rows.len, 0);
 	assert_int_equal(res.changes, 0);
 	assert_int_equal(res.lsn, 0);
+	assert_int_equal(res.entry_id, 0);
+	assert_int_equal(res.blob.len, 0);
 	exec_result_free(&res);
 	assert_int_equal(count_rows("t1_s0.db", "t"), 7);
 
@@ -428,12 +440,15 @@ static void test_failing_write(void **state)
 	tb_init(&b, EXEC_TASK_WRITE, "DELETE FROM main.\"t\" WHERE id = ?1", "t1_s0.db", NULL);
 	b.params[0] = mur_v_int(7);
 	b.t.nparams = 1;
+	b.t.capture = 1;
+	b.t.entry_id = 901;
 	run_ok(&b, &res);
 	assert_int_equal(res.lsn, lsn_before + 1);
+	assert_int_equal(res.entry_id, 901);
 	assert_int_equal(res.changes, 1);
 	exec_result_free(&res);
 
-	/* a failing DDL bumps nothing either */
+	/* a failing DDL changes nothing either */
 	tb_init(&b, EXEC_TASK_DDL, "CREATE TABLE main.\"x\" (a INTEGER); CREATE TABLE main.\"t\" (b)",
 		"t1_s0.db", NULL);
 	assert_int_equal(run(&b, &res, 0), MUR_ERR);

@@ -1,0 +1,576 @@
+/*
+ * replog.c — the shard log of one placement (replog.h, docs/replication.md).
+ *
+ * Tables (created at open by stor_log_schema):
+ *   _murphy_meta  'lsn', 'entry_id': the position; 'log_bytes': sum of the
+ *                 changeset sizes in _murphy_log (kept so trimming never
+ *                 scans the log)
+ *   _murphy_log   (lsn, entry_id, changeset), lsns contiguous: the log holds
+ *                 exactly first..lsn, or is empty
+ *
+ * Flows (each one SQLite transaction, under the placement's lock):
+ *   primary   stor_begin → stor_capture_begin → run SQL → stor_capture_take
+ *             → stor_log_append (log row, position, trim) → stor_commit
+ *   replica   stor_log_apply / stor_apply_entries: check position →
+ *             apply_changeset (any conflict aborts) → log_put → commit
+ *   undo      stor_log_undo: for lsn = cur … target+1: read entry, invert,
+ *             apply, delete row → position (target, its entry id) → commit
+ *
+ * Invariants: position and log change only together with the rows they
+ * describe; the newest entry is never trimmed; after any failure the
+ * transaction is rolled back, so the file is as before the call.
+ *
+ * A changeset op that SQLite skips silently (a table missing on this
+ * placement, a different column count) would make copies differ, so every
+ * apply counts the ops of the changeset and compares with the rows SQLite
+ * changed (sqlite3_total_changes64): a mismatch fails the entry.
+ *
+ * Memory: changesets returned by capture are sqlite3_malloc'd (the caller
+ * sqlite3_frees them); everything else is freed before returning.
+ */
+#include "storage/replog.h"
+
+#include "storage/storage_int.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+int stor_log_schema(sqlite3 *db)
+{
+	return sqlite3_exec(db,
+			    "CREATE TABLE IF NOT EXISTS _murphy_meta(key TEXT PRIMARY KEY, value INTEGER);"
+			    " CREATE TABLE IF NOT EXISTS _murphy_log(lsn INTEGER PRIMARY KEY,"
+			    " entry_id INTEGER NOT NULL, changeset BLOB NOT NULL);"
+			    " INSERT OR IGNORE INTO _murphy_meta VALUES ('lsn', 0), ('entry_id', 0),"
+			    " ('log_bytes', 0);",
+			    NULL, NULL, NULL);
+}
+
+/* Position including the open transaction's pending change. */
+static void position(stor_db *db, uint64_t *lsn, uint64_t *entry_id)
+{
+	*lsn = db->has_pending ? db->pending_lsn : db->lsn;
+	*entry_id = db->has_pending ? db->pending_entry_id : db->entry_id;
+}
+
+static int log_error(stor_db *db, mur_error *err, const char *fmt, uint64_t a, uint64_t b)
+{
+	(void)db;
+	return mur_error_set(err, STOR_SQLSTATE_LOG, fmt, a, b);
+}
+
+/* Run a prepared one-shot statement binding up to two integers. */
+static int exec_ints(stor_db *db, const char *sql, int n, int64_t a, int64_t b, mur_error *err)
+{
+	sqlite3_stmt *st;
+	if (stor_prepare(db, sql, &st, err) != MUR_OK)
+		return MUR_ERR;
+	if (n >= 1)
+		sqlite3_bind_int64(st, 1, a);
+	if (n >= 2)
+		sqlite3_bind_int64(st, 2, b);
+	int rc = sqlite3_step(st);
+	stor_release(db, st);
+	return rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+}
+
+int stor_log_first(stor_db *db, uint64_t *first_lsn, mur_error *err)
+{
+	sqlite3_stmt *st;
+	*first_lsn = 0;
+	if (stor_prepare(db, "SELECT min(lsn) FROM _murphy_log", &st, err) != MUR_OK)
+		return MUR_ERR;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*first_lsn = (uint64_t)sqlite3_column_int64(st, 0); /* NULL → 0 */
+	stor_release(db, st);
+	return rc == SQLITE_ROW ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+}
+
+/* ---- capture ----------------------------------------------------- */
+
+static int capture_filter(void *ctx, const char *table)
+{
+	(void)ctx;
+	return strncmp(table, "_murphy_", 8) != 0;
+}
+
+int stor_capture_begin(stor_db *db, sqlite3_session **out, mur_error *err)
+{
+	sqlite3_session *s = NULL;
+	*out = NULL;
+	int rc = sqlite3session_create(db->db, "main", &s);
+	if (rc == SQLITE_OK) {
+		sqlite3session_table_filter(s, capture_filter, NULL);
+		rc = sqlite3session_attach(s, NULL);
+	}
+	if (rc != SQLITE_OK) {
+		if (s)
+			sqlite3session_delete(s);
+		stor_map_sqlite_error(db->db, rc, err);
+		mur_error_context(err, "starting change capture");
+		return MUR_ERR;
+	}
+	*out = s;
+	return MUR_OK;
+}
+
+int stor_capture_take(stor_db *db, sqlite3_session *s, void **cs, size_t *len, mur_error *err)
+{
+	int n = 0;
+	void *p = NULL;
+	*cs = NULL;
+	*len = 0;
+	int rc = sqlite3session_changeset(s, &n, &p);
+	if (rc != SQLITE_OK) {
+		sqlite3_free(p);
+		stor_map_sqlite_error(db->db, rc, err);
+		mur_error_context(err, "taking the changeset");
+		return MUR_ERR;
+	}
+	if (n <= 0) {
+		sqlite3_free(p);
+		return MUR_OK;
+	}
+	*cs = p;
+	*len = (size_t)n;
+	return MUR_OK;
+}
+
+void stor_capture_end(sqlite3_session *s)
+{
+	if (s)
+		sqlite3session_delete(s);
+}
+
+/* ---- log rows ---------------------------------------------------- */
+
+/* Drop the oldest entries while the log holds more than STOR_LOG_KEEP
+ * entries or `bytes` exceeds STOR_LOG_BYTES_MAX; never entry `newest`.
+ * Stores the resulting byte count. */
+static int trim(stor_db *db, uint64_t newest, uint64_t bytes, mur_error *err)
+{
+	for (;;) {
+		sqlite3_stmt *st;
+		if (stor_prepare(db, "SELECT lsn, length(changeset) FROM _murphy_log ORDER BY lsn LIMIT 1",
+				 &st, err) != MUR_OK)
+			return MUR_ERR;
+		int rc = sqlite3_step(st);
+		uint64_t first = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+		uint64_t flen = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 1) : 0;
+		stor_release(db, st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			return stor_map_sqlite_error(db->db, rc, err);
+		if (rc == SQLITE_DONE || first >= newest)
+			break;
+		if (newest - first + 1 <= db->log_keep && bytes <= db->log_bytes_max)
+			break;
+		if (exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1, (int64_t)first, 0,
+			      err) != MUR_OK)
+			return MUR_ERR;
+		bytes = bytes > flen ? bytes - flen : 0;
+	}
+	return exec_ints(db, "UPDATE _murphy_meta SET value = ?1 WHERE key = 'log_bytes'", 1,
+			 (int64_t)bytes, 0, err);
+}
+
+/* Insert entry (lsn, entry_id, cs) as the newest, move the position, trim. */
+static int log_put(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs, size_t len,
+		   mur_error *err)
+{
+	sqlite3_stmt *st;
+	uint64_t bytes;
+	if (stor_prepare(db, "INSERT INTO _murphy_log(lsn, entry_id, changeset) VALUES (?1, ?2, ?3)",
+			 &st, err) != MUR_OK)
+		return MUR_ERR;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)lsn);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)entry_id);
+	sqlite3_bind_blob64(st, 3, cs, len, SQLITE_STATIC);
+	int rc = sqlite3_step(st);
+	stor_release(db, st);
+	if (rc != SQLITE_DONE)
+		return stor_map_sqlite_error(db->db, rc, err);
+	if (stor_meta_get(db, "log_bytes", &bytes, err) != MUR_OK ||
+	    stor_set_position(db, lsn, entry_id, err) != MUR_OK)
+		return MUR_ERR;
+	return trim(db, lsn, bytes + len, err);
+}
+
+int stor_log_append(stor_db *db, uint64_t entry_id, const void *cs, size_t len, uint64_t *lsn,
+		    mur_error *err)
+{
+	uint64_t cur, cur_id;
+	position(db, &cur, &cur_id);
+	if (log_put(db, cur + 1, entry_id, cs, len, err) != MUR_OK)
+		return MUR_ERR;
+	*lsn = cur + 1;
+	return MUR_OK;
+}
+
+/* Entry lsn from the log: *found = 0 when it is not there.  With cs, *cs
+ * is a malloc'd copy of the changeset (free it) when found. */
+static int log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs,
+		   size_t *len, mur_error *err)
+{
+	sqlite3_stmt *st;
+	*found = 0;
+	if (cs)
+		*cs = NULL;
+	*len = 0;
+	if (stor_prepare(db, "SELECT entry_id, changeset FROM _murphy_log WHERE lsn = ?1", &st,
+			 err) != MUR_OK)
+		return MUR_ERR;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)lsn);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*found = 1;
+		*entry_id = (uint64_t)sqlite3_column_int64(st, 0);
+		*len = (size_t)sqlite3_column_bytes(st, 1);
+		if (cs && (*cs = malloc(*len ? *len : 1)) == NULL) {
+			stor_release(db, st);
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		}
+		if (cs && *len)
+			memcpy(*cs, sqlite3_column_blob(st, 1), *len);
+	}
+	stor_release(db, st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return stor_map_sqlite_error(db->db, rc, err);
+	return MUR_OK;
+}
+
+/* ---- applying changesets ----------------------------------------- */
+
+typedef struct apply_ctx {
+	int conflict; /* SQLITE_CHANGESET_* of the first conflict, 0 = none */
+} apply_ctx;
+
+static int apply_conflict(void *p, int kind, sqlite3_changeset_iter *it)
+{
+	(void)it;
+	apply_ctx *a = p;
+	if (!a->conflict)
+		a->conflict = kind;
+	return SQLITE_CHANGESET_ABORT;
+}
+
+static const char *conflict_name(int kind)
+{
+	switch (kind) {
+	case SQLITE_CHANGESET_DATA: return "row differs";
+	case SQLITE_CHANGESET_NOTFOUND: return "row not found";
+	case SQLITE_CHANGESET_CONFLICT: return "row already exists";
+	case SQLITE_CHANGESET_CONSTRAINT: return "constraint violation";
+	case SQLITE_CHANGESET_FOREIGN_KEY: return "foreign key violation";
+	default: return "conflict";
+	}
+}
+
+/* Number of ops in a changeset; SQLite rc (SQLITE_CORRUPT when malformed). */
+static int count_ops(const void *cs, size_t len, int64_t *nops)
+{
+	sqlite3_changeset_iter *it;
+	*nops = 0;
+	int rc = sqlite3changeset_start(&it, (int)len, (void *)cs);
+	if (rc != SQLITE_OK)
+		return rc;
+	while ((rc = sqlite3changeset_next(it)) == SQLITE_ROW)
+		(*nops)++;
+	int frc = sqlite3changeset_finalize(it);
+	return rc == SQLITE_DONE ? frc : rc;
+}
+
+/* Apply cs (inverted when invert) to the open transaction; any conflict
+ * or skipped op fails.  `what` and lsn name the entry in messages. */
+static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, uint64_t lsn,
+			   mur_error *err)
+{
+	const char *what = invert ? "undoing" : "applying";
+	void *inv = NULL;
+	apply_ctx a = {0};
+	int64_t nops;
+	if (len > (size_t)INT_MAX || len > STOR_CHANGESET_BYTES_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "changeset of entry %" PRIu64 " is too large (%zu bytes)", lsn, len);
+	if (len == 0)
+		return MUR_OK;
+	if (invert) {
+		int ninv = 0;
+		int rc = sqlite3changeset_invert((int)len, cs, &ninv, &inv);
+		if (rc != SQLITE_OK) {
+			sqlite3_free(inv);
+			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+					     "cannot invert changeset of entry %" PRIu64 ": %s", lsn,
+					     sqlite3_errstr(rc));
+		}
+		cs = inv;
+		len = (size_t)ninv;
+	}
+	int rc = count_ops(cs, len, &nops);
+	if (rc != SQLITE_OK) {
+		sqlite3_free(inv);
+		return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+				     "malformed changeset in entry %" PRIu64 ": %s", lsn,
+				     sqlite3_errstr(rc));
+	}
+	sqlite3_int64 before = sqlite3_total_changes64(db->db);
+	rc = sqlite3changeset_apply(db->db, (int)len, (void *)cs, NULL, apply_conflict, &a);
+	int64_t changed = (int64_t)(sqlite3_total_changes64(db->db) - before);
+	sqlite3_free(inv);
+	if (a.conflict) {
+		mur_error_set(err, STOR_SQLSTATE_LOG, "changeset conflict %s entry %" PRIu64, what, lsn);
+		mur_error_detail(err, "%s on placement %s", conflict_name(a.conflict), db->file);
+		return MUR_ERR;
+	}
+	if (rc != SQLITE_OK) {
+		stor_map_sqlite_error(db->db, rc, err);
+		mur_error_context(err, "%s entry %" PRIu64, what, lsn);
+		return MUR_ERR;
+	}
+	if (changed != nops) {
+		mur_error_set(err, STOR_SQLSTATE_LOG,
+			      "changeset of entry %" PRIu64 " does not match the schema of placement %s",
+			      lsn, db->file);
+		mur_error_detail(err, "%" PRId64 " of %" PRId64 " row changes applied", changed, nops);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+/* One entry under the APPLY rules, inside the open transaction.  *skipped
+ * = 1 when this placement already holds it (nothing done). */
+static int apply_one(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs, size_t len,
+		     int *skipped, mur_error *err)
+{
+	uint64_t cur, cur_id, held_id = 0;
+	int found = 0;
+	size_t nlen;
+	*skipped = 0;
+	position(db, &cur, &cur_id);
+	if (lsn == 0)
+		return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "log entry with lsn 0");
+	if (lsn <= cur) {
+		if (lsn == cur)
+			found = 1, held_id = cur_id;
+		else if (log_get(db, lsn, &found, &held_id, NULL, &nlen, err) != MUR_OK)
+			return MUR_ERR;
+		if (found && held_id == entry_id) {
+			*skipped = 1;
+			return MUR_OK;
+		}
+		if (found) {
+			mur_error_set(err, STOR_SQLSTATE_LOG,
+				      "placement %s holds a different entry %" PRIu64, db->file, lsn);
+			mur_error_detail(err, "entry id %" PRIu64 " here, %" PRIu64 " applied", held_id,
+					 entry_id);
+			return MUR_ERR;
+		}
+	}
+	if (lsn != cur + 1)
+		return mur_error_set(err, STOR_SQLSTATE_LOG,
+				     "placement %s is at lsn %" PRIu64 ", cannot apply entry %" PRIu64,
+				     db->file, cur, lsn);
+	if (apply_changeset(db, cs, len, 0, lsn, err) != MUR_OK)
+		return MUR_ERR;
+	return log_put(db, lsn, entry_id, cs, len, err);
+}
+
+int stor_log_apply(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs, size_t len,
+		   mur_error *err)
+{
+	int skipped;
+	if (stor_begin(db, err) != MUR_OK)
+		return MUR_ERR;
+	if (apply_one(db, lsn, entry_id, cs, len, &skipped, err) != MUR_OK) {
+		stor_rollback(db);
+		return MUR_ERR;
+	}
+	if (skipped) {
+		stor_rollback(db); /* nothing was written */
+		return MUR_OK;
+	}
+	return stor_commit(db, err);
+}
+
+int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out, mur_error *err)
+{
+	mur_rd rd;
+	int skipped, applied = 0;
+	*lsn_out = 0;
+	if (stor_lock(db, err) != MUR_OK)
+		return MUR_ERR;
+	if (stor_begin(db, err) != MUR_OK)
+		goto fail;
+	mur_rd_init(&rd, p, len);
+	while (mur_rd_left(&rd) > 0) {
+		uint64_t lsn = mur_rd_u64(&rd), entry_id = mur_rd_u64(&rd);
+		uint32_t n = mur_rd_u32(&rd);
+		const char *cs = mur_rd_bytes(&rd, n);
+		if (!mur_rd_ok(&rd)) {
+			mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "malformed log entries");
+			goto rollback;
+		}
+		if (apply_one(db, lsn, entry_id, cs, n, &skipped, err) != MUR_OK)
+			goto rollback;
+		applied += !skipped;
+	}
+	if (!applied)
+		stor_rollback(db);
+	else if (stor_commit(db, err) != MUR_OK)
+		goto fail;
+	*lsn_out = db->lsn;
+	stor_unlock(db);
+	return MUR_OK;
+rollback:
+	stor_rollback(db);
+fail:
+	*lsn_out = db->lsn;
+	stor_unlock(db);
+	return MUR_ERR;
+}
+
+/* ---- undo -------------------------------------------------------- */
+
+/* Invert entries cur … target+1 inside the open transaction. */
+static int undo_entries(stor_db *db, uint64_t cur, uint64_t target, uint64_t *freed,
+			mur_error *err)
+{
+	for (uint64_t lsn = cur; lsn > target; lsn--) {
+		uint64_t entry_id;
+		void *cs;
+		size_t len;
+		int found;
+		if (log_get(db, lsn, &found, &entry_id, &cs, &len, err) != MUR_OK)
+			return MUR_ERR;
+		if (!found)
+			return mur_error_set(err, STOR_SQLSTATE_LOG,
+					     "cannot undo to lsn %" PRIu64 ": entries trimmed", target);
+		int rc = apply_changeset(db, cs, len, 1, lsn, err);
+		free(cs);
+		if (rc != MUR_OK ||
+		    exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1, (int64_t)lsn, 0, err) !=
+			    MUR_OK)
+			return MUR_ERR;
+		*freed += len;
+	}
+	return MUR_OK;
+}
+
+int stor_log_undo(stor_db *db, uint64_t target, mur_error *err)
+{
+	uint64_t cur = db->lsn, bytes, freed = 0, target_id = 0;
+	int found;
+	size_t nlen;
+	if (target > cur)
+		return log_error(db, err, "cannot undo to lsn %" PRIu64 ": placement is at lsn %" PRIu64,
+				 target, cur);
+	if (target == cur)
+		return MUR_OK;
+	if (stor_begin(db, err) != MUR_OK)
+		return MUR_ERR;
+	if (undo_entries(db, cur, target, &freed, err) != MUR_OK)
+		goto rollback;
+	if (target > 0 && log_get(db, target, &found, &target_id, NULL, &nlen, err) != MUR_OK)
+		goto rollback;
+	if (stor_meta_get(db, "log_bytes", &bytes, err) != MUR_OK ||
+	    exec_ints(db, "UPDATE _murphy_meta SET value = ?1 WHERE key = 'log_bytes'", 1,
+		      (int64_t)(bytes > freed ? bytes - freed : 0), 0, err) != MUR_OK ||
+	    stor_set_position(db, target, target_id, err) != MUR_OK)
+		goto rollback;
+	return stor_commit(db, err);
+rollback:
+	stor_rollback(db);
+	return MUR_ERR;
+}
+
+/* ---- reading the log for a peer --------------------------------- */
+
+static int read_entries(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_buf *out,
+			uint64_t *nentries, uint64_t *last_lsn, mur_error *err)
+{
+	sqlite3_stmt *st;
+	size_t added = 0;
+	int rc;
+	if (stor_prepare(db,
+			 "SELECT lsn, entry_id, changeset FROM _murphy_log WHERE lsn > ?1 ORDER BY lsn",
+			 &st, err) != MUR_OK)
+		return MUR_ERR;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)after_lsn);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t lsn = (uint64_t)sqlite3_column_int64(st, 0);
+		size_t len = (size_t)sqlite3_column_bytes(st, 2);
+		if (lsn != *last_lsn + 1) {
+			stor_release(db, st);
+			return mur_error_set(err, "XX001", "log of placement %s skips from %" PRIu64
+					     " to %" PRIu64, db->file, *last_lsn, lsn);
+		}
+		if (*nentries > 0 && added + STOR_ENTRY_HEADER_BYTES + len > bytes_max)
+			break;
+		mur_buf_put_u64(out, lsn);
+		mur_buf_put_u64(out, (uint64_t)sqlite3_column_int64(st, 1));
+		mur_buf_put_lstr(out, sqlite3_column_blob(st, 2), len);
+		added += STOR_ENTRY_HEADER_BYTES + len;
+		(*nentries)++;
+		*last_lsn = lsn;
+	}
+	stor_release(db, st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return stor_map_sqlite_error(db->db, rc, err);
+	if (!mur_buf_ok(out))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	return MUR_OK;
+}
+
+int stor_log_read(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_buf *out,
+		  uint64_t *nentries, uint64_t *last_lsn, mur_error *err)
+{
+	uint64_t first;
+	int rc = MUR_ERR;
+	*nentries = 0;
+	*last_lsn = after_lsn;
+	if (stor_lock(db, err) != MUR_OK)
+		return MUR_ERR;
+	if (after_lsn > db->lsn) {
+		log_error(db, err, "cannot read entries after lsn %" PRIu64 ": placement is at lsn %" PRIu64,
+			  after_lsn, db->lsn);
+		goto done;
+	}
+	if (after_lsn == db->lsn) {
+		rc = MUR_OK;
+		goto done;
+	}
+	if (stor_log_first(db, &first, err) != MUR_OK)
+		goto done;
+	if (first == 0 || after_lsn + 1 < first) {
+		mur_error_set(err, STOR_SQLSTATE_LOG,
+			      "entries after lsn %" PRIu64 " are no longer in the log", after_lsn);
+		mur_error_detail(err, "placement %s is at lsn %" PRIu64 "; its log starts at %" PRIu64,
+				 db->file, db->lsn, first);
+		goto done;
+	}
+	rc = read_entries(db, after_lsn, bytes_max, out, nentries, last_lsn, err);
+done:
+	stor_unlock(db);
+	return rc;
+}
+
+int stor_log_entry_at(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, mur_error *err)
+{
+	size_t len;
+	*found = 0;
+	*entry_id = 0;
+	if (stor_lock(db, err) != MUR_OK)
+		return MUR_ERR;
+	int rc = MUR_OK;
+	if (lsn == 0)
+		*found = 1; /* the empty beginning every copy shares */
+	else if (lsn == db->lsn) {
+		*found = 1;
+		*entry_id = db->entry_id;
+	} else if (lsn < db->lsn)
+		rc = log_get(db, lsn, found, entry_id, NULL, &len, err);
+	stor_unlock(db);
+	return rc;
+}

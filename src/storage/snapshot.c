@@ -1,0 +1,247 @@
+/*
+ * snapshot.c — whole-placement operations for rebuilds and the leader's
+ * view: stor_snapshot (a consistent copy of a placement file) and
+ * stor_status (lsn / entry id / first log lsn of every placement held).
+ *
+ * Snapshot: a second, private connection on the placement file runs
+ * `VACUUM INTO tmp_path`.  VACUUM INTO reads inside one read transaction,
+ * so the copy is a committed state of the file (rows, _murphy_meta and
+ * _murphy_log agree), and in WAL mode it does not block the placement's
+ * writer.  The copy is then fsynced and its LSN read back from the copy
+ * itself, which is exact by construction.  (stor_dir_install, in dir.c,
+ * puts such a copy in place on the receiving follower.)
+ *
+ * Status: lists the "*.db" files of the directory (names stor_file_name_ok
+ * accepts), in name order, and opens each through the stor_dir so the
+ * numbers come from the same handle tasks use.  Snapshot temporaries must therefore not end in
+ * ".db".
+ *
+ * Memory: file name lists are malloc'd and freed here; rows go to the
+ * caller's buffer.
+ */
+#include "storage/replog.h"
+
+#include "common/value.h"
+#include "storage/storage_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Placement files a STATUS lists (a follower holds far fewer). */
+#define STOR_STATUS_FILES_MAX 1000000
+
+static void unlink_tmp(const char *tmp_path)
+{
+	char p[STOR_PATH_MAX + 8];
+	unlink(tmp_path);
+	snprintf(p, sizeof p, "%s-wal", tmp_path);
+	unlink(p);
+	snprintf(p, sizeof p, "%s-shm", tmp_path);
+	unlink(p);
+}
+
+static int fsync_file(const char *path, mur_error *err)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "could not fsync \"%s\": %s", path,
+				     strerror(e));
+	}
+	close(fd);
+	return MUR_OK;
+}
+
+/* Open path with a private connection (SQLite mutex on: used by one thread
+ * but not through stor_lock). */
+static int open_private(const char *path, int flags, sqlite3 **out, mur_error *err)
+{
+	int rc = sqlite3_open_v2(path, out, flags | SQLITE_OPEN_FULLMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		stor_map_sqlite_error(*out, rc, err);
+		mur_error_context(err, "opening %s", path);
+		sqlite3_close_v2(*out);
+		*out = NULL;
+		return MUR_ERR;
+	}
+	sqlite3_extended_result_codes(*out, 1);
+	sqlite3_busy_timeout(*out, STOR_BUSY_TIMEOUT_MS);
+	return MUR_OK;
+}
+
+static int vacuum_into(sqlite3 *src, const char *tmp_path, mur_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(src, "VACUUM main INTO ?1", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, tmp_path, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE)
+			rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_OK)
+		stor_map_sqlite_error(src, rc, err);
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? MUR_OK : MUR_ERR;
+}
+
+/* The 'lsn' row of _murphy_meta of the file at path. */
+static int read_copy_lsn(const char *path, uint64_t *lsn, mur_error *err)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	if (open_private(path, SQLITE_OPEN_READONLY, &db, err) != MUR_OK)
+		return MUR_ERR;
+	int rc = sqlite3_prepare_v2(db, "SELECT value FROM _murphy_meta WHERE key = 'lsn'", -1, &st,
+				    NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*lsn = (uint64_t)sqlite3_column_int64(st, 0);
+	else
+		stor_map_sqlite_error(db, rc == SQLITE_DONE ? SQLITE_CORRUPT : rc, err);
+	sqlite3_finalize(st);
+	sqlite3_close_v2(db);
+	return rc == SQLITE_ROW ? MUR_OK : MUR_ERR;
+}
+
+int stor_snapshot(stor_dir *d, const char *file, const char *tmp_path, uint64_t *lsn,
+		  mur_error *err)
+{
+	char path[STOR_PATH_MAX];
+	sqlite3 *src = NULL;
+	*lsn = 0;
+	if (stor_dir_file_path(d, file, path, sizeof path) != 0)
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "invalid placement file name \"%.64s\"", file ? file : "");
+	if (!stor_dir_exists(d, file))
+		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE,
+				     "placement \"%s\" does not exist on this node", file);
+	if (access(tmp_path, F_OK) == 0)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "snapshot target \"%s\" already exists",
+				     tmp_path);
+	/* Read-write without CREATE: a WAL reader needs the -shm; nothing is
+	 * written to the placement. */
+	if (open_private(path, SQLITE_OPEN_READWRITE, &src, err) != MUR_OK)
+		return MUR_ERR;
+	int rc = stor_register_functions(src) == SQLITE_OK ? vacuum_into(src, tmp_path, err)
+							   : stor_map_sqlite_error(src, SQLITE_ERROR, err);
+	sqlite3_close_v2(src);
+	if (rc == MUR_OK)
+		rc = fsync_file(tmp_path, err);
+	if (rc == MUR_OK)
+		rc = read_copy_lsn(tmp_path, lsn, err);
+	if (rc != MUR_OK) {
+		mur_error_context(err, "snapshot of placement %s", file);
+		unlink_tmp(tmp_path);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+/* ---- status ------------------------------------------------------ */
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int is_placement_name(const char *name)
+{
+	size_t n = strlen(name);
+	return n > 3 && strcmp(name + n - 3, ".db") == 0 && stor_file_name_ok(name);
+}
+
+/* Sorted malloc'd list of placement file names in d (free each and the
+ * array). */
+static int list_files(stor_dir *d, char ***names, size_t *n, mur_error *err)
+{
+	size_t cap = 0;
+	struct dirent *e;
+	*names = NULL;
+	*n = 0;
+	DIR *dir = opendir(stor_dir_path(d));
+	if (!dir)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "could not open directory \"%s\": %s",
+				     stor_dir_path(d), strerror(errno));
+	while ((e = readdir(dir)) != NULL && *n < STOR_STATUS_FILES_MAX) {
+		if (!is_placement_name(e->d_name))
+			continue;
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			char **grown = realloc(*names, cap * sizeof *grown);
+			if (!grown)
+				goto oom;
+			*names = grown;
+		}
+		if (((*names)[*n] = strdup(e->d_name)) == NULL)
+			goto oom;
+		(*n)++;
+	}
+	closedir(dir);
+	if (*n)
+		qsort(*names, *n, sizeof **names, name_cmp);
+	return MUR_OK;
+oom:
+	closedir(dir);
+	return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+static int status_row(stor_dir *d, const char *file, mur_buf *rows, mur_error *err)
+{
+	stor_db *db;
+	uint64_t first = 0;
+	if (stor_dir_get(d, file, 0, &db, err) != MUR_OK)
+		return MUR_ERR;
+	if (stor_lock(db, err) != MUR_OK) {
+		stor_dir_put(d, db);
+		return MUR_ERR;
+	}
+	int rc = stor_log_first(db, &first, err);
+	mur_value v[STOR_STATUS_COLS] = {
+		mur_v_text(file, strlen(file)), mur_v_int((int64_t)stor_lsn(db)),
+		mur_v_int((int64_t)stor_entry_id(db)), mur_v_int((int64_t)first)};
+	stor_unlock(db);
+	stor_dir_put(d, db);
+	if (rc != MUR_OK)
+		return MUR_ERR;
+	for (int i = 0; i < STOR_STATUS_COLS; i++)
+		mur_row_put_value(rows, &v[i]);
+	return MUR_OK;
+}
+
+int stor_status(stor_dir *d, mur_buf *rows, uint64_t *nrows, mur_error *err)
+{
+	char **names;
+	size_t n;
+	int rc = MUR_OK;
+	*nrows = 0;
+	if (list_files(d, &names, &n, err) != MUR_OK) {
+		for (size_t i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return MUR_ERR;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rc == MUR_OK) {
+			rc = status_row(d, names[i], rows, err);
+			if (rc != MUR_OK && strcmp(err->sqlstate, SQLSTATE_UNDEFINED_FILE) == 0)
+				rc = MUR_OK; /* dropped meanwhile */
+			else if (rc == MUR_OK)
+				(*nrows)++;
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (rc == MUR_OK && !mur_buf_ok(rows))
+		rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	return rc;
+}
