@@ -25,8 +25,10 @@
  * apply counts the ops of the changeset and compares with the rows SQLite
  * changed (sqlite3_total_changes64): a mismatch fails the entry.
  *
- * Memory: changesets returned by capture are sqlite3_malloc'd (the caller
- * sqlite3_frees them); everything else is freed before returning.
+ * Capture (sqlite3session) lives in capture.c, reading the log for a peer
+ * in replog_read.c.
+ *
+ * Memory: everything allocated here is freed before returning.
  */
 #include "storage/replog.h"
 
@@ -55,12 +57,6 @@ static void position(stor_db *db, uint64_t *lsn, uint64_t *entry_id)
 	*entry_id = db->has_pending ? db->pending_entry_id : db->entry_id;
 }
 
-static int log_error(stor_db *db, mur_error *err, const char *fmt, uint64_t a, uint64_t b)
-{
-	(void)db;
-	return mur_error_set(err, STOR_SQLSTATE_LOG, fmt, a, b);
-}
-
 /* Run a prepared one-shot statement binding up to two integers. */
 static int exec_ints(stor_db *db, const char *sql, int n, int64_t a, int64_t b, mur_error *err)
 {
@@ -87,62 +83,6 @@ int stor_log_first(stor_db *db, uint64_t *first_lsn, mur_error *err)
 		*first_lsn = (uint64_t)sqlite3_column_int64(st, 0); /* NULL → 0 */
 	stor_release(db, st);
 	return rc == SQLITE_ROW ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
-}
-
-/* ---- capture ----------------------------------------------------- */
-
-static int capture_filter(void *ctx, const char *table)
-{
-	(void)ctx;
-	return strncmp(table, "_murphy_", 8) != 0;
-}
-
-int stor_capture_begin(stor_db *db, sqlite3_session **out, mur_error *err)
-{
-	sqlite3_session *s = NULL;
-	*out = NULL;
-	int rc = sqlite3session_create(db->db, "main", &s);
-	if (rc == SQLITE_OK) {
-		sqlite3session_table_filter(s, capture_filter, NULL);
-		rc = sqlite3session_attach(s, NULL);
-	}
-	if (rc != SQLITE_OK) {
-		if (s)
-			sqlite3session_delete(s);
-		stor_map_sqlite_error(db->db, rc, err);
-		mur_error_context(err, "starting change capture");
-		return MUR_ERR;
-	}
-	*out = s;
-	return MUR_OK;
-}
-
-int stor_capture_take(stor_db *db, sqlite3_session *s, void **cs, size_t *len, mur_error *err)
-{
-	int n = 0;
-	void *p = NULL;
-	*cs = NULL;
-	*len = 0;
-	int rc = sqlite3session_changeset(s, &n, &p);
-	if (rc != SQLITE_OK) {
-		sqlite3_free(p);
-		stor_map_sqlite_error(db->db, rc, err);
-		mur_error_context(err, "taking the changeset");
-		return MUR_ERR;
-	}
-	if (n <= 0) {
-		sqlite3_free(p);
-		return MUR_OK;
-	}
-	*cs = p;
-	*len = (size_t)n;
-	return MUR_OK;
-}
-
-void stor_capture_end(sqlite3_session *s)
-{
-	if (s)
-		sqlite3session_delete(s);
 }
 
 /* ---- log rows ---------------------------------------------------- */
@@ -209,9 +149,7 @@ int stor_log_append(stor_db *db, uint64_t entry_id, const void *cs, size_t len, 
 	return MUR_OK;
 }
 
-/* Entry lsn from the log: *found = 0 when it is not there.  With cs, *cs
- * is a malloc'd copy of the changeset (free it) when found. */
-static int log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs,
+int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs,
 		   size_t *len, mur_error *err)
 {
 	sqlite3_stmt *st;
@@ -354,7 +292,7 @@ static int apply_one(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *c
 	if (lsn <= cur) {
 		if (lsn == cur)
 			found = 1, held_id = cur_id;
-		else if (log_get(db, lsn, &found, &held_id, NULL, &nlen, err) != MUR_OK)
+		else if (stor_log_get(db, lsn, &found, &held_id, NULL, &nlen, err) != MUR_OK)
 			return MUR_ERR;
 		if (found && held_id == entry_id) {
 			*skipped = 1;
@@ -442,7 +380,7 @@ static int undo_entries(stor_db *db, uint64_t cur, uint64_t target, uint64_t *fr
 		void *cs;
 		size_t len;
 		int found;
-		if (log_get(db, lsn, &found, &entry_id, &cs, &len, err) != MUR_OK)
+		if (stor_log_get(db, lsn, &found, &entry_id, &cs, &len, err) != MUR_OK)
 			return MUR_ERR;
 		if (!found)
 			return mur_error_set(err, STOR_SQLSTATE_LOG,
@@ -464,15 +402,16 @@ int stor_log_undo(stor_db *db, uint64_t target, mur_error *err)
 	int found;
 	size_t nlen;
 	if (target > cur)
-		return log_error(db, err, "cannot undo to lsn %" PRIu64 ": placement is at lsn %" PRIu64,
-				 target, cur);
+		return mur_error_set(err, STOR_SQLSTATE_LOG,
+				     "cannot undo to lsn %" PRIu64 ": placement is at lsn %" PRIu64,
+				     target, cur);
 	if (target == cur)
 		return MUR_OK;
 	if (stor_begin(db, err) != MUR_OK)
 		return MUR_ERR;
 	if (undo_entries(db, cur, target, &freed, err) != MUR_OK)
 		goto rollback;
-	if (target > 0 && log_get(db, target, &found, &target_id, NULL, &nlen, err) != MUR_OK)
+	if (target > 0 && stor_log_get(db, target, &found, &target_id, NULL, &nlen, err) != MUR_OK)
 		goto rollback;
 	if (stor_meta_get(db, "log_bytes", &bytes, err) != MUR_OK ||
 	    exec_ints(db, "UPDATE _murphy_meta SET value = ?1 WHERE key = 'log_bytes'", 1,
@@ -483,94 +422,4 @@ int stor_log_undo(stor_db *db, uint64_t target, mur_error *err)
 rollback:
 	stor_rollback(db);
 	return MUR_ERR;
-}
-
-/* ---- reading the log for a peer --------------------------------- */
-
-static int read_entries(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_buf *out,
-			uint64_t *nentries, uint64_t *last_lsn, mur_error *err)
-{
-	sqlite3_stmt *st;
-	size_t added = 0;
-	int rc;
-	if (stor_prepare(db,
-			 "SELECT lsn, entry_id, changeset FROM _murphy_log WHERE lsn > ?1 ORDER BY lsn",
-			 &st, err) != MUR_OK)
-		return MUR_ERR;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)after_lsn);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t lsn = (uint64_t)sqlite3_column_int64(st, 0);
-		size_t len = (size_t)sqlite3_column_bytes(st, 2);
-		if (lsn != *last_lsn + 1) {
-			stor_release(db, st);
-			return mur_error_set(err, "XX001", "log of placement %s skips from %" PRIu64
-					     " to %" PRIu64, db->file, *last_lsn, lsn);
-		}
-		if (*nentries > 0 && added + STOR_ENTRY_HEADER_BYTES + len > bytes_max)
-			break;
-		mur_buf_put_u64(out, lsn);
-		mur_buf_put_u64(out, (uint64_t)sqlite3_column_int64(st, 1));
-		mur_buf_put_lstr(out, sqlite3_column_blob(st, 2), len);
-		added += STOR_ENTRY_HEADER_BYTES + len;
-		(*nentries)++;
-		*last_lsn = lsn;
-	}
-	stor_release(db, st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return stor_map_sqlite_error(db->db, rc, err);
-	if (!mur_buf_ok(out))
-		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-	return MUR_OK;
-}
-
-int stor_log_read(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_buf *out,
-		  uint64_t *nentries, uint64_t *last_lsn, mur_error *err)
-{
-	uint64_t first;
-	int rc = MUR_ERR;
-	*nentries = 0;
-	*last_lsn = after_lsn;
-	if (stor_lock(db, err) != MUR_OK)
-		return MUR_ERR;
-	if (after_lsn > db->lsn) {
-		log_error(db, err, "cannot read entries after lsn %" PRIu64 ": placement is at lsn %" PRIu64,
-			  after_lsn, db->lsn);
-		goto done;
-	}
-	if (after_lsn == db->lsn) {
-		rc = MUR_OK;
-		goto done;
-	}
-	if (stor_log_first(db, &first, err) != MUR_OK)
-		goto done;
-	if (first == 0 || after_lsn + 1 < first) {
-		mur_error_set(err, STOR_SQLSTATE_LOG,
-			      "entries after lsn %" PRIu64 " are no longer in the log", after_lsn);
-		mur_error_detail(err, "placement %s is at lsn %" PRIu64 "; its log starts at %" PRIu64,
-				 db->file, db->lsn, first);
-		goto done;
-	}
-	rc = read_entries(db, after_lsn, bytes_max, out, nentries, last_lsn, err);
-done:
-	stor_unlock(db);
-	return rc;
-}
-
-int stor_log_entry_at(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, mur_error *err)
-{
-	size_t len;
-	*found = 0;
-	*entry_id = 0;
-	if (stor_lock(db, err) != MUR_OK)
-		return MUR_ERR;
-	int rc = MUR_OK;
-	if (lsn == 0)
-		*found = 1; /* the empty beginning every copy shares */
-	else if (lsn == db->lsn) {
-		*found = 1;
-		*entry_id = db->entry_id;
-	} else if (lsn < db->lsn)
-		rc = log_get(db, lsn, found, entry_id, NULL, &len, err);
-	stor_unlock(db);
-	return rc;
 }

@@ -50,6 +50,11 @@ int stor_set_position(stor_db *db, uint64_t lsn, uint64_t entry_id, mur_error *e
 /* Read an integer from `_murphy_meta` (0 when the key is missing). */
 int stor_meta_get(stor_db *db, const char *key, uint64_t *out, mur_error *err);
 
+/* Entry lsn from `_murphy_log`: *found = 0 when it is not there.  With cs,
+ * *cs is a malloc'd copy of the changeset (free it) when found (replog.c). */
+int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs,
+		 size_t *len, mur_error *err);
+
 /* Create `_murphy_meta` and `_murphy_log` if missing (replog.c). */
 int stor_log_schema(sqlite3 *db);
 
