@@ -2,7 +2,8 @@
  * test_cluster_member.c — the follower's link (clu_member) against a real
  * clu_leader in the same loop: join and heartbeats keep it ALIVE under
  * short timeouts, a task round trip through on_task and
- * clu_member_send_result, reconnect after the leader restarts on the same
+ * clu_member_send_result, PROGRESS frames reaching clu_on_progress, the
+ * task timeout (REBUILD exempt), reconnect after the leader restarts on the same
  * port, results of a replaced connection dropped, REFUSED reported, and a
  * malformed TASK closing the connection (the leader fails the task).
  */
@@ -41,6 +42,11 @@ static struct {
 	/* leader-side completions */
 	int done;
 	exec_result res;
+	/* leader-side progress reports */
+	int nprogress;
+	uint32_t pr_node;
+	uint64_t pr_task, pr_done, pr_total;
+	char pr_phase[NET_PHASE_MAX];
 } T;
 
 static void wake_cb(uv_timer_t *t) { (void)t; }
@@ -263,6 +269,72 @@ static void test_malformed_task_closes(void **state)
 	assert_true(run_until_ms(two_welcomes, 5000));
 }
 
+static void progress_cb(void *arg, uint32_t node_id, uint64_t task_id, uint64_t done,
+			uint64_t total, const char *phase)
+{
+	T.nprogress++;
+	T.pr_node = node_id;
+	T.pr_task = task_id;
+	T.pr_done = done;
+	T.pr_total = total;
+	snprintf(T.pr_phase, sizeof T.pr_phase, "%s", phase);
+}
+
+static int got_progress(void) { return T.nprogress > 0; }
+
+static void test_progress(void **state)
+{
+	exec_task t = make_task();
+	net_progress pr = {.done = 3 << 20, .total = 10 << 20};
+	mur_error err;
+
+	clu_on_progress(T.l, progress_cb, NULL);
+	member_start(SECRET);
+	assert_true(run_until_ms(welcomed, 5000));
+	t.kind = EXEC_TASK_REBUILD;
+	snprintf(t.peer_addr, sizeof t.peer_addr, "127.0.0.1:1");
+	assert_int_equal(clu_send_task(T.l, T.node_id, &t, task_cb, NULL, &err), MUR_OK);
+	assert_true(run_until_ms(got_task, 5000));
+	pr.task_id = T.task[0].id;
+	snprintf(pr.file, sizeof pr.file, "t1_s0.db");
+	snprintf(pr.phase, sizeof pr.phase, "snapshot");
+	assert_int_equal(clu_member_send_progress(T.m, T.gen[0], &pr, &err), MUR_OK);
+	assert_true(run_until_ms(got_progress, 5000));
+	assert_int_equal(T.pr_node, T.node_id);
+	assert_int_equal(T.pr_task, t.id);
+	assert_int_equal(T.pr_done, 3 << 20);
+	assert_int_equal(T.pr_total, 10 << 20);
+	assert_string_equal(T.pr_phase, "snapshot");
+	/* a stale generation is dropped without error */
+	assert_int_equal(clu_member_send_progress(T.m, T.gen[0] + 1, &pr, &err), MUR_OK);
+	answer(0, 1);
+	assert_true(run_until_ms(task_done, 5000));
+	assert_false(T.res.failed);
+	assert_int_equal(T.nprogress, 1);
+}
+
+static void test_task_timeout(void **state)
+{
+	exec_task q = make_task(), rb = make_task();
+	mur_error err;
+
+	clu_leader_set_timeouts(T.l, 100, 60000); /* detector tick: 25 ms */
+	clu_leader_set_task_timeout(T.l, 200);
+	member_start(SECRET);
+	assert_true(run_until_ms(welcomed, 5000));
+	rb.kind = EXEC_TASK_REBUILD;
+	assert_int_equal(clu_send_task(T.l, T.node_id, &rb, task_cb, NULL, &err), MUR_OK);
+	assert_int_equal(clu_send_task(T.l, T.node_id, &q, task_cb, NULL, &err), MUR_OK);
+	assert_true(run_until_ms(task_done, 5000));
+	assert_true(T.res.failed);
+	assert_string_equal(T.res.err.sqlstate, "57014");
+	assert_int_equal(T.res.task_id, q.id);
+	assert_non_null(strstr(T.res.err.message, "did not finish within 200 ms"));
+	/* the REBUILD is still pending well past the timeout */
+	run_until_ms(never, 400);
+	assert_int_equal(T.done, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +342,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reconnect_after_leader_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_task_closes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_progress, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_task_timeout, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
