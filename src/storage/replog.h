@@ -126,7 +126,9 @@ int stor_log_undo(stor_db *db, uint64_t target, mur_error *err);
  * least one entry is appended when there is one).  *nentries = entries
  * appended, *last_lsn = lsn of the last one (after_lsn when none: the
  * caller is up to date).  55000 "entries after lsn N are no longer in the
- * log" when after_lsn < first retained lsn - 1 (rebuild instead). */
+ * log" when after_lsn < first retained lsn - 1 (rebuild instead); 55000
+ * "cannot read entries after lsn N: placement is at lsn M" when this
+ * placement is behind the asker (pick another peer). */
 int stor_log_read(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_buf *out,
 		  uint64_t *nentries, uint64_t *last_lsn, mur_error *err);
 
@@ -145,9 +147,12 @@ int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out
 		       mur_error *err);
 
 /* A consistent copy of placement `file` of d written to tmp_path (which
- * must not exist; it is created, fsynced).  Uses its own read-only
- * connection and VACUUM INTO, so writers on the placement are not blocked.
- * *lsn = the LSN the copy contains.  On error tmp_path is removed. */
+ * must not exist; it is created, fsynced; it holds the rows, _murphy_meta
+ * and _murphy_log, no -wal beside it).  Uses its own connection (nothing
+ * written to the placement) and VACUUM INTO, so writers on the placement
+ * are not blocked.  *lsn = the LSN the copy contains.  On error tmp_path is
+ * removed.  Do not name tmp_path "*.db" inside the data directory: STATUS
+ * would list it. */
 int stor_snapshot(stor_dir *d, const char *file, const char *tmp_path, uint64_t *lsn,
 		  mur_error *err);
 

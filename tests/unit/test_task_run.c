@@ -1,8 +1,10 @@
 /*
  * test_task_run.c — shard tasks end to end on real SQLite placement files
- * (src/exec/task_run.c): DDL creates, WRITE with rows / params / RETURNING,
- * QUERY plain and through the hash aggregate, ATTACHed co-located join,
- * failing writes leave nothing, result bound, DROP.  Tasks travel through
+ * (src/exec/task_run.c): DDL creates (LSN unmoved), WRITE with rows /
+ * params / RETURNING, captured writes as log entries (test_replog.c has
+ * the replication tasks), QUERY plain and through the hash aggregate,
+ * ATTACHed co-located join, failing writes leave nothing, result bound,
+ * DROP.  Tasks travel through
  * exec_task_encode/decode first, as they do between leader and follower.
  */
 #include <setjmp.h>
