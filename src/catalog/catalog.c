@@ -86,6 +86,34 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "node", MT_TEXT);
 	add_column(t, "role", MT_TEXT);
 	add_column(t, "applied_lsn", MT_INT8);
+	add_column(t, "lag", MT_INT8);
+	add_column(t, "state", MT_TEXT);
+	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 4, "rebuilds");
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "table_name", MT_TEXT);
+	add_column(t, "shard", MT_INT4);
+	add_column(t, "source", MT_TEXT);
+	add_column(t, "target", MT_TEXT);
+	add_column(t, "replaces", MT_TEXT);
+	add_column(t, "state", MT_TEXT);
+	add_column(t, "phase", MT_TEXT);
+	add_column(t, "bytes_done", MT_INT8);
+	add_column(t, "bytes_total", MT_INT8);
+	add_column(t, "started_at", MT_TIMESTAMPTZ);
+	add_column(t, "elapsed_ms", MT_INT8);
+	add_column(t, "error", MT_TEXT);
+	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 5, "settings");
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "name", MT_TEXT);
+	add_column(t, "setting", MT_TEXT);
+	add_column(t, "unit", MT_TEXT);
+	add_column(t, "description", MT_TEXT);
 	c->tables[c->ntables++] = t;
 	return MUR_OK;
 }

@@ -72,6 +72,7 @@ typedef struct cat_placement {
 	uint64_t applied_lsn; /* highest shard LSN this placement has durably applied */
 	uint64_t entry_id;    /* id of the entry at applied_lsn, when known */
 	cat_placement_state state; /* runtime; not stored */
+	int needs_rebuild;         /* runtime: catch-up cannot fix it, copy it anew */
 } cat_placement;
 
 typedef struct cat_shard {
@@ -81,6 +82,7 @@ typedef struct cat_shard {
 	uint64_t rows;      /* last known row count (refreshed by the leader) */
 	uint64_t committed_lsn;   /* runtime: highest entry decided committed */
 	uint64_t committed_entry; /* runtime: its entry id */
+	int committed_known;      /* runtime: 0 after a leader restart until the primary reports */
 	void *rt;                 /* runtime state owned by the leader engine */
 	int nplacements;
 	cat_placement placements[CAT_REPLICAS_MAX];

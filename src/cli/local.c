@@ -125,7 +125,7 @@ static long alive_followers(int pg_port, char *why, size_t why_size)
 		return -1;
 	}
 	int rc = cli_pg_query(&c,
-			      "SELECT count(*) FROM murphy.nodes WHERE role = 'follower' AND state = 'alive'",
+			      "SELECT count(*) FROM murphy.nodes WHERE role = 'follower' AND state IN ('alive', 'returning')",
 			      &res, &err);
 	if (rc == MUR_OK && cli_pg_value(&res, 0, 0))
 		n = atol(cli_pg_value(&res, 0, 0));

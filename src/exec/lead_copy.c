@@ -8,8 +8,8 @@
  * copy_data splits the stream into lines (CSV: a quoted field may hold a
  * newline), parses fields into typed values (lead_encode_row coerces and
  * checks them like INSERT), and appends each row to its shard's batch.  A
- * batch of LEAD_COPY_BATCH_ROWS rows goes to every placement of its shard
- * as one WRITE task.  With LEAD_COPY_INFLIGHT_MAX tasks in flight, pgwire
+ * batch of LEAD_COPY_BATCH_ROWS rows is one quorum write on its shard
+ * (lead_repl_write).  With LEAD_COPY_INFLIGHT_MAX tasks in flight, pgwire
  * is asked to stop reading the socket until half of them are answered:
  * backpressure instead of buffering the whole file.
  *
@@ -17,7 +17,7 @@
  * batches already acknowledged in place (reported in the error detail);
  * atomic multi-shard COPY comes with distributed transactions.
  */
-#include "exec/lead_int.h"
+#include "exec/lead_repl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,16 +46,10 @@ struct lead_copy {
 	int ended;               /* saw the "\." end marker */
 	mur_error err;
 	int draining;
+	lead_quorum quorum;      /* the session's write quorum when COPY began */
 	pgw_done_cb done;
 	void *done_arg;
 };
-
-typedef struct copy_task_ref {
-	lead_copy *c;
-	uint32_t shard;
-	uint32_t node_id;
-	int primary;
-} copy_task_ref;
 
 static void copy_fail(lead_copy *c, const mur_error *err)
 {
@@ -108,20 +102,17 @@ static void copy_finish(lead_copy *c)
 	lead_session_unref(s);
 }
 
-static void copy_task_done(void *arg, exec_result *res)
+/* One batch (one shard's part) is decided. */
+static void copy_part_done(void *arg, lead_wop *op, int failed, const mur_error *err,
+			   const exec_result *primary)
 {
-	copy_task_ref *ref = arg;
-	lead_copy *c = ref->c;
-
+	lead_copy *c = arg;
+	(void)op;
 	c->inflight--;
-	if (res->failed)
-		copy_fail(c, &res->err);
-	else {
-		cat_placement_set_lsn(c->s->e->cat, c->t->id, ref->shard, ref->node_id, res->lsn);
-		if (ref->primary)
-			c->rows_acked += res->changes;
-	}
-	free(ref);
+	if (failed)
+		copy_fail(c, err);
+	else
+		c->rows_acked += primary->changes;
 	if (c->paused && c->inflight <= LEAD_COPY_INFLIGHT_MAX / 2) {
 		c->paused = 0;
 		if (!c->s->closed)
@@ -133,39 +124,16 @@ static void copy_task_done(void *arg, exec_result *res)
 
 static void flush_shard(lead_copy *c, uint32_t shard)
 {
-	lead_engine *e = c->s->e;
-	const cat_shard *sh = &c->t->shards[shard];
 	mur_error err;
 
 	if (c->counts[shard] == 0 || c->failed)
 		return;
-	for (int k = 0; k < sh->nplacements && !c->failed; k++) {
-		exec_task task;
-		copy_task_ref *ref = malloc(sizeof *ref);
-		if (!ref) {
-			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-			copy_fail(c, &err);
-			break;
-		}
-		memset(&task, 0, sizeof task);
-		task.kind = EXEC_TASK_WRITE;
-		task.nplacements = 1;
-		cat_placement_file(c->t, shard, task.placements[0], sizeof task.placements[0]);
-		task.sql = c->pc->shard_sql;
-		task.ncols = (uint32_t)c->t->ncols;
-		task.nrows = c->counts[shard];
-		task.rows = c->batches[shard].data;
-		task.rows_len = c->batches[shard].len;
-		ref->c = c;
-		ref->shard = shard;
-		ref->node_id = sh->placements[k].node_id;
-		ref->primary = sh->placements[k].role == CAT_PRIMARY;
-		if (e->tr.send(e->tr.ctx, ref->node_id, &task, copy_task_done, ref, &err) != MUR_OK) {
-			free(ref);
-			copy_fail(c, &err);
-			break;
-		}
-		c->inflight++;
+	c->inflight++;
+	if (lead_repl_write(c->s->e, c->t, shard, c->quorum, c->pc->shard_sql, NULL, 0,
+			    &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,
+			    c, &err) != MUR_OK) {
+		c->inflight--;
+		copy_fail(c, &err);
 	}
 	mur_buf_reset(&c->batches[shard]);
 	c->counts[shard] = 0;
@@ -479,19 +447,7 @@ int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
 		copy_free(c);
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	}
-	for (uint32_t i = 0; i < c->t->nshards; i++) {
-		const cat_shard *sh = &c->t->shards[i];
-		for (int k = 0; k < sh->nplacements; k++)
-			if (!s->e->tr.connected(s->e->tr.ctx, sh->placements[k].node_id)) {
-				const cat_node *nd = cat_node_by_id(s->e->cat, sh->placements[k].node_id);
-				c->p = NULL;
-				copy_free(c);
-				return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE,
-						     "cannot COPY into \"%s\": follower \"%s\" holding "
-						     "shard %u is not connected",
-						     pc->table->name, nd ? nd->name : "?", i);
-			}
-	}
+	c->quorum = lead_session_quorum(s);
 	if (copy_eval_defaults(c, err) != MUR_OK) {
 		c->p = NULL;
 		copy_free(c);

@@ -111,8 +111,11 @@ void lead_create_table_start(lead_run *r)
 		lead_run_finish(r);
 		return;
 	}
-	for (uint32_t s = 0; s < t->nshards; s++)
+	for (uint32_t s = 0; s < t->nshards; s++) {
 		all[s] = s;
+		/* a new table: every copy is empty and current at lsn 0 */
+		((cat_table *)t)->shards[s].committed_known = 1;
+	}
 	if (lead_check_writable(r, t, all, (int)t->nshards) != MUR_OK) {
 		lead_run_wait(r, create_done);
 		return;

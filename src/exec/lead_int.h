@@ -32,11 +32,38 @@
 #define LEAD_COPY_INFLIGHT_MAX 24     /* COPY batches in flight before pgwire stops reading */
 #define LEAD_COPY_LINE_MAX (64u << 20) /* one COPY line; longer is an error (54000) */
 
+#define LEAD_ACTIONS_MAX 1024  /* recovery actions in flight (one per placement) */
+#define LEAD_REBUILDS_MAX 256  /* rebuilds remembered for murphy.rebuilds */
+
+typedef struct lead_action_key {
+	uint32_t table_id, shard, node_id;
+} lead_action_key;
+
+/* One placement copy, shown in murphy.rebuilds. */
+typedef struct lead_rebuild {
+	uint32_t table_id, shard;
+	uint32_t source, target, replaces;
+	uint64_t task_id;
+	uint64_t bytes_done, bytes_total;
+	char state[16];  /* copying, catching up, done, failed */
+	char phase[16];  /* as the target reports it: snapshot, log */
+	char error[160];
+	int64_t started_ms, finished_ms;
+} lead_rebuild;
+
 struct lead_engine {
 	catalog *cat;
 	lead_transport tr;
 	sqlite3 *mem;          /* leader-side evaluation: VALUES, final SQL, murphy.* views */
 	uint64_t rowid_next;   /* hidden row ids: (start time in ms << 20) + counter */
+	uint64_t entry_next;   /* shard log entry ids, same scheme */
+	lead_action_key actions[LEAD_ACTIONS_MAX];
+	int nactions;
+	lead_rebuild rebuilds[LEAD_REBUILDS_MAX];
+	int nrebuilds;
+	uint8_t status_known[CAT_NODES_MAX]; /* node answered STATUS since it connected */
+	uint8_t status_wanted[CAT_NODES_MAX]; /* send STATUS at the next tick */
+	uint64_t suspect_timeout_ms, dead_timeout_ms; /* for murphy.settings */
 	uint32_t next_backend;
 };
 
@@ -148,6 +175,8 @@ int lead_local_open(lead_engine *e, mur_error *err);
 int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, int nparams,
 		     const mur_buf *in_rows, uint64_t in_nrows, uint32_t in_ncols, mur_buf *out,
 		     uint64_t *nrows_out, uint32_t *ncols_out, mur_error *err);
+int lead_local_fail(lead_engine *e, int rc, mur_error *err); /* SQLite error → err */
+/* lead_views.c: (re)build the murphy.* views as murphy_<name> tables. */
 int lead_local_materialize_views(lead_engine *e, mur_error *err);
 
 /* lead_format.c: storage rows → DataRows using the plan's output types */

@@ -5,9 +5,8 @@
  *   - INSERT's values_sql (literals, parameters, defaults such as now())
  *   - a SELECT's final_sql over the merged shard rows, loaded into table r
  *     (columns c0, c1, ... without affinity, so values keep their class)
- *   - SELECTs without distributed tables, and the murphy.* views, which
- *     are materialized as tables murphy_nodes, murphy_shards,
- *     murphy_placements right before such a query runs.
+ *   - SELECTs without distributed tables, and the murphy.* views
+ *     (materialized by lead_views.c right before such a query runs).
  * The SQL functions the emitter relies on are registered here too
  * (sql_register_functions), so the leader and the followers agree.
  * Everything runs on the loop thread; the inputs are bounded by what the
@@ -75,6 +74,12 @@ static void column_value(sqlite3_stmt *st, int i, mur_value *v)
 	default:
 		*v = mur_v_null();
 	}
+}
+
+int lead_local_fail(lead_engine *e, int rc, mur_error *err)
+{
+	stor_map_sqlite_error(e->mem, rc, err);
+	return MUR_ERR;
 }
 
 static int sqlite_fail(lead_engine *e, int rc, mur_error *err)
@@ -184,99 +189,3 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 	return MUR_OK;
 }
 
-static const char *const node_roles[] = {"leader", "follower"};
-static const char *const node_states[] = {"alive", "suspect", "dead", "returning"};
-
-static void ts_text(int64_t ms, char *out, size_t n)
-{
-	time_t sec = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&sec, &tm);
-	snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-}
-
-static const char *node_name(const catalog *c, uint32_t id)
-{
-	const cat_node *n = cat_node_by_id(c, id);
-	return n ? n->name : "?";
-}
-
-/* Rebuild murphy_nodes / murphy_shards / murphy_placements from the catalog. */
-int lead_local_materialize_views(lead_engine *e, mur_error *err)
-{
-	const catalog *c = e->cat;
-	sqlite3_stmt *st;
-	static const char *const ddl =
-		"DROP TABLE IF EXISTS murphy_nodes; DROP TABLE IF EXISTS murphy_shards;"
-		"DROP TABLE IF EXISTS murphy_placements;"
-		"CREATE TABLE murphy_nodes(name, address, role, state, last_heartbeat);"
-		"CREATE TABLE murphy_shards(table_name, shard, hash_min, hash_max, node, rows);"
-		"CREATE TABLE murphy_placements(table_name, shard, node, role, applied_lsn);";
-
-	if (sqlite3_exec(e->mem, ddl, NULL, NULL, NULL) != SQLITE_OK)
-		return sqlite_fail(e, SQLITE_ERROR, err);
-	sqlite3_exec(e->mem, "BEGIN", NULL, NULL, NULL);
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_nodes VALUES (?,?,?,?,?)", -1, &st, NULL);
-	for (int i = 0; i < cat_node_count(c); i++) {
-		const cat_node *n = cat_node_at(c, i);
-		char ts[64];
-		sqlite3_bind_text(st, 1, n->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, n->addr, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, node_roles[n->role], -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, node_states[n->state], -1, SQLITE_STATIC);
-		int64_t hb = n->last_heartbeat_ms;
-		if (n->role == CAT_NODE_LEADER) { /* the leader is answering: it is alive now */
-			struct timeval tv;
-			gettimeofday(&tv, NULL);
-			hb = (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-		}
-		if (hb) {
-			ts_text(hb, ts, sizeof ts);
-			sqlite3_bind_text(st, 5, ts, -1, SQLITE_TRANSIENT);
-		} else {
-			sqlite3_bind_null(st, 5);
-		}
-		sqlite3_step(st);
-		sqlite3_reset(st);
-	}
-	sqlite3_finalize(st);
-
-	sqlite3_stmt *ss, *sp;
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shards VALUES (?,?,?,?,?,?)", -1, &ss, NULL);
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_placements VALUES (?,?,?,?,?)", -1, &sp, NULL);
-	for (int i = 0; i < cat_table_count(c); i++) {
-		const cat_table *t = cat_table_at(c, i);
-		if (t->kind != CAT_TABLE_DISTRIBUTED)
-			continue;
-		for (uint32_t s = 0; s < t->nshards; s++) {
-			const cat_shard *sh = &t->shards[s];
-			for (int k = 0; k < sh->nplacements; k++) {
-				const cat_placement *pl = &sh->placements[k];
-				const char *nn = node_name(c, pl->node_id);
-				if (pl->role == CAT_PRIMARY) {
-					sqlite3_bind_text(ss, 1, t->name, -1, SQLITE_STATIC);
-					sqlite3_bind_int64(ss, 2, s);
-					sqlite3_bind_int64(ss, 3, sh->hash_min);
-					sqlite3_bind_int64(ss, 4, sh->hash_max);
-					sqlite3_bind_text(ss, 5, nn, -1, SQLITE_STATIC);
-					sqlite3_bind_int64(ss, 6, (sqlite3_int64)sh->rows);
-					sqlite3_step(ss);
-					sqlite3_reset(ss);
-				}
-				sqlite3_bind_text(sp, 1, t->name, -1, SQLITE_STATIC);
-				sqlite3_bind_int64(sp, 2, s);
-				sqlite3_bind_text(sp, 3, nn, -1, SQLITE_STATIC);
-				sqlite3_bind_text(sp, 4, pl->role == CAT_PRIMARY ? "primary" : "replica", -1,
-						  SQLITE_STATIC);
-				sqlite3_bind_int64(sp, 5, (sqlite3_int64)pl->applied_lsn);
-				sqlite3_step(sp);
-				sqlite3_reset(sp);
-			}
-		}
-	}
-	sqlite3_finalize(ss);
-	sqlite3_finalize(sp);
-	sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
-	return MUR_OK;
-}

@@ -9,22 +9,12 @@
  * The stages are described in sql/plan.h.
  */
 #include "exec/hashagg.h"
-#include "exec/lead_int.h"
+#include "exec/lead_repl.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-uint32_t lead_read_node(lead_engine *e, const cat_shard *s)
-{
-	for (int k = 0; k < s->nplacements; k++)
-		if (s->placements[k].role == CAT_PRIMARY &&
-		    e->tr.connected(e->tr.ctx, s->placements[k].node_id))
-			return s->placements[k].node_id;
-	for (int k = 0; k < s->nplacements; k++)
-		if (e->tr.connected(e->tr.ctx, s->placements[k].node_id))
-			return s->placements[k].node_id;
-	return 0;
-}
+uint32_t lead_read_node(lead_engine *e, const cat_shard *s) { return lead_repl_read_node(e, s); }
 
 int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *out)
 {
@@ -76,15 +66,21 @@ void lead_select_start(lead_run *r)
 	mur_error err;
 	int n = lead_prune(r, t0, &ps->prune, shards);
 
+	/* An undecided write on one of the shards: wait for its outcome, then
+	 * start over (lead_repl.c calls lead_select_start again). */
+	for (int i = 0; i < n && !r->failed; i++)
+		if (lead_repl_read_gated(r->e, t0, shards[i], r))
+			return;
 	for (int i = 0; i < n && !r->failed; i++) {
 		const cat_shard *s = &t0->shards[shards[i]];
 		uint32_t node = lead_read_node(r->e, s);
 		exec_task t;
 		if (!node) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-				      "no reachable placement for shard %u of table \"%s\"", s->index,
+				      "no current copy of shard %u of table \"%s\" is reachable", s->index,
 				      t0->name);
-			mur_error_hint(&err, "check murphy.nodes: the followers holding it are down");
+			mur_error_hint(&err, "check murphy.nodes and murphy.placements: the followers "
+					     "holding it are down or still catching up");
 			lead_run_fail(r, &err);
 			break;
 		}

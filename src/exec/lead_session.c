@@ -11,7 +11,7 @@
  * statements that already ran: it says so with a WARNING when the block
  * wrote anything.  Multi-statement atomicity is the transactions issue.
  */
-#include "exec/lead_int.h"
+#include "exec/lead_repl.h"
 
 #include "common/log.h"
 #include "sql/sql.h"
@@ -30,6 +30,18 @@ lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_erro
 	}
 	e->cat = cat;
 	e->tr = *tr;
+	/* After a (re)start nothing is known about any copy until its follower
+	 * reports (lead_recover.c): no placement serves yet. */
+	for (int i = 0; i < cat_table_count(cat); i++) {
+		cat_table *t = cat_table_by_id(cat, cat_table_at(cat, i)->id);
+		if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t sh = 0; sh < t->nshards; sh++) {
+			t->shards[sh].committed_known = 0;
+			for (int k = 0; k < t->shards[sh].nplacements; k++)
+				t->shards[sh].placements[k].state = CAT_PL_LAGGING;
+		}
+	}
 	if (lead_local_open(e, err) != MUR_OK) {
 		free(e);
 		return NULL;
@@ -60,7 +72,8 @@ static const char *const known_settings[] = {
 	"synchronous_commit", "default_transaction_isolation", "transaction_isolation",
 	"default_transaction_read_only", "jit", "work_mem", "max_parallel_workers_per_gather",
 	"enable_seqscan", "row_security", "server_version", "server_encoding", "integer_datetimes",
-	"is_superuser", "session_authorization", "max_identifier_length", "geqo", NULL};
+	"is_superuser", "session_authorization", "max_identifier_length", "geqo",
+	"murphy.write_quorum", NULL};
 
 static const char *default_setting(const char *name)
 {
@@ -75,6 +88,7 @@ static const char *default_setting(const char *name)
 		{"max_identifier_length", "63"}, {"application_name", ""},
 		{"statement_timeout", "0"},      {"client_min_messages", "notice"},
 		{"bytea_output", "hex"},         {"is_superuser", "on"},
+		{"murphy.write_quorum", "majority"},
 	};
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
 		if (strcmp(defaults[i][0], name) == 0)
@@ -141,6 +155,15 @@ void lead_utility_start(lead_run *r)
 		if (!setting_known(ps->name)) {
 			mur_error_set(&err, SQLSTATE_UNDEFINED_OBJECT,
 				      "unrecognized configuration parameter \"%s\"", ps->name);
+			lead_run_fail(r, &err);
+			break;
+		}
+		if (strcmp(ps->name, "murphy.write_quorum") == 0 && !ps->is_default &&
+		    !lead_quorum_parse(ps->value)) {
+			mur_error_set(&err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				      "invalid value for parameter \"murphy.write_quorum\": \"%s\"",
+				      ps->value);
+			mur_error_hint(&err, "Available values: one, majority, all.");
 			lead_run_fail(r, &err);
 			break;
 		}

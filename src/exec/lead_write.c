@@ -12,12 +12,12 @@
  * UPDATE/DELETE: the shard SQL runs on every placement of every shard the
  * WHERE clause does not prune away.
  *
- * Until the replication issue lands (changesets, quorum), a write needs
- * every placement of the shards it touches to be connected; it is refused
- * up front otherwise, so no placement silently misses a write.  Writes
+ * Each shard's part goes through lead_repl_write (lead_repl.h): the
+ * primary runs it and logs the changeset, the replicas apply it, and the
+ * part counts as done once the session's write quorum holds it.  Writes
  * spanning several shards are not atomic across shards yet.
  */
-#include "exec/lead_int.h"
+#include "exec/lead_repl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,24 +78,47 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 	return MUR_OK;
 }
 
+lead_quorum lead_session_quorum(lead_session *s)
+{
+	const char *v = lead_session_get(s, "murphy.write_quorum");
+	lead_quorum q = v ? lead_quorum_parse(v) : 0;
+	return q ? q : LEAD_QUORUM_MAJORITY;
+}
+
+/* A shard part of the run's write is decided. */
+static void run_part_done(void *arg, lead_wop *op, int failed, const mur_error *err,
+			  const exec_result *primary)
+{
+	lead_run *r = arg;
+	(void)op;
+	if (failed) {
+		lead_run_fail(r, err);
+	} else {
+		r->changes += primary->changes;
+		if (primary->nrows) {
+			mur_buf_put(&r->rows, primary->rows.data, primary->rows.len);
+			r->nrows += primary->nrows;
+			r->ncols = primary->ncols;
+		}
+	}
+	r->npending--;
+	if (r->npending == 0 && r->on_tasks_done) {
+		lead_run_next next = r->on_tasks_done;
+		r->on_tasks_done = NULL;
+		next(r);
+	}
+}
+
 int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const char *sql,
 			 const mur_buf *rows, uint64_t nrows, uint32_t ncols)
 {
-	const cat_shard *s = &t->shards[shard];
-	for (int k = 0; k < s->nplacements; k++) {
-		exec_task task;
-		memset(&task, 0, sizeof task);
-		task.kind = EXEC_TASK_WRITE;
-		task.nplacements = 1;
-		cat_placement_file(t, shard, task.placements[0], sizeof task.placements[0]);
-		task.sql = sql;
-		task.ncols = ncols;
-		task.nrows = nrows;
-		task.rows = rows->data;
-		task.rows_len = rows->len;
-		if (lead_run_send(r, s->placements[k].node_id, shard,
-				  s->placements[k].role == CAT_PRIMARY, &task) != MUR_OK)
-			return MUR_ERR;
+	mur_error err;
+	r->npending++;
+	if (lead_repl_write(r->e, t, shard, lead_session_quorum(r->s), sql, NULL, 0, rows, nrows,
+			    ncols, run_part_done, r, &err) != MUR_OK) {
+		r->npending--;
+		lead_run_fail(r, &err);
+		return MUR_ERR;
 	}
 	return MUR_OK;
 }
@@ -139,46 +162,17 @@ static void write_done(lead_run *r)
 						      : "UPDATE";
 	int nret = r->p->kind == PLAN_INSERT ? r->p->u.insert.nreturning
 					     : r->p->u.modify.nreturning;
-	uint64_t changes = 0;
 
-	mur_buf_reset(&r->rows);
-	r->nrows = 0;
-	for (int i = 0; i < r->ntasks; i++) {
-		lead_task_slot *sl = &r->tasks[i];
-		if (!sl->primary)
-			continue;
-		changes += sl->res.changes;
-		if (nret) {
-			mur_buf_put(&r->rows, sl->res.rows.data, sl->res.rows.len);
-			r->nrows += sl->res.nrows;
-			r->ncols = sl->res.ncols;
-		}
-	}
 	if (!r->failed && nret) {
 		if (lead_result_columns(r->res, r->p) != MUR_OK ||
 		    lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols ? r->ncols : (uint32_t)nret,
 				     &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	}
-	snprintf(r->res->tag, sizeof r->res->tag, "%s %llu", verb, (unsigned long long)changes);
+	snprintf(r->res->tag, sizeof r->res->tag, "%s %llu", verb, (unsigned long long)r->changes);
 	if (r->s->txn == 'T')
 		r->s->txn_writes++;
 	lead_run_finish(r);
-}
-
-/* Record applied LSNs reported by followers. */
-static void record_lsns(lead_run *r, const cat_table *t)
-{
-	for (int i = 0; i < r->ntasks; i++)
-		if (!r->tasks[i].res.failed && r->tasks[i].res.lsn)
-			cat_placement_set_lsn(r->e->cat, t->id, r->tasks[i].shard, r->tasks[i].node_id,
-					      r->tasks[i].res.lsn);
-}
-
-static void insert_done(lead_run *r)
-{
-	record_lsns(r, r->p->u.insert.table);
-	write_done(r);
 }
 
 /* Route source rows (r->rows, table column order) into shard batches and
@@ -237,8 +231,8 @@ static void insert_route(lead_run *r)
 			mur_buf_free(&one);
 		}
 	}
-	if (lead_check_writable(r, t, shards, nshards) != MUR_OK)
-		goto out;
+	mur_buf_reset(&r->rows);
+	r->nrows = 0;
 	for (int i = 0; i < nshards && !r->failed; i++)
 		lead_send_shard_rows(r, t, shards[i], pi->shard_sql, &batches[shards[i]],
 				     counts[shards[i]], (uint32_t)t->ncols);
@@ -249,7 +243,8 @@ out:
 	free(batches);
 	free(counts);
 	mur_buf_free(&scratch);
-	lead_run_wait(r, insert_done);
+	/* the source rows are routed: collect the parts' RETURNING rows afresh */
+	lead_run_wait(r, write_done);
 }
 
 static void insert_source_done(lead_run *parent, lead_run *child)
@@ -289,38 +284,24 @@ void lead_insert_start(lead_run *r)
 	insert_route(r);
 }
 
-static void modify_done(lead_run *r)
-{
-	record_lsns(r, r->p->u.modify.table);
-	write_done(r);
-}
-
 void lead_modify_start(lead_run *r)
 {
 	const plan_modify *pm = &r->p->u.modify;
 	const cat_table *t = pm->table;
 	uint32_t shards[CAT_SHARDS_MAX];
 	int n = lead_prune(r, t, &pm->prune, shards);
+	mur_error err;
 
-	if (n < 0 || lead_check_writable(r, t, shards, n) != MUR_OK) {
-		lead_run_wait(r, modify_done);
-		return;
-	}
+	mur_buf_reset(&r->rows);
+	r->nrows = 0;
 	for (int i = 0; i < n && !r->failed; i++) {
-		const cat_shard *s = &t->shards[shards[i]];
-		for (int k = 0; k < s->nplacements; k++) {
-			exec_task task;
-			memset(&task, 0, sizeof task);
-			task.kind = EXEC_TASK_WRITE;
-			task.nplacements = 1;
-			cat_placement_file(t, s->index, task.placements[0], sizeof task.placements[0]);
-			task.sql = pm->shard_sql;
-			task.nparams = (uint32_t)r->nparams;
-			task.params = r->params;
-			if (lead_run_send(r, s->placements[k].node_id, s->index,
-					  s->placements[k].role == CAT_PRIMARY, &task) != MUR_OK)
-				break;
+		r->npending++;
+		if (lead_repl_write(r->e, t, shards[i], lead_session_quorum(r->s), pm->shard_sql,
+				    r->params, (uint32_t)r->nparams, NULL, 0, 0, run_part_done, r,
+				    &err) != MUR_OK) {
+			r->npending--;
+			lead_run_fail(r, &err);
 		}
 	}
-	lead_run_wait(r, modify_done);
+	lead_run_wait(r, write_done);
 }

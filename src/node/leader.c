@@ -81,6 +81,23 @@ static void on_flush(uv_timer_t *t)
 {
 	leader *l = t->data;
 	cat_flush_lsns(l->cat);
+	if (l->engine)
+		lead_engine_tick(l->engine);
+}
+
+static void on_node_change(void *arg, uint32_t node_id)
+{
+	leader *l = arg;
+	if (l->engine)
+		lead_engine_node_changed(l->engine, node_id);
+}
+
+static void on_progress(void *arg, uint32_t node_id, uint64_t task_id, uint64_t done,
+			uint64_t total, const char *phase)
+{
+	leader *l = arg;
+	if (l->engine)
+		lead_engine_progress(l->engine, node_id, task_id, done, total, phase);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -186,6 +203,9 @@ int node_leader_main(int argc, char **argv)
 		MLOG(ERROR, "leader", "%s", err.message);
 		goto out;
 	}
+	lead_engine_set_timeouts(l.engine, (uint64_t)suspect_ms, (uint64_t)dead_ms);
+	clu_on_node_change(l.clu, on_node_change, &l);
+	clu_on_progress(l.clu, on_progress, &l);
 	if (pgw_server_start(l.loop, host, port, &lead_engine_ops, l.engine, &l.pg, &err) != MUR_OK) {
 		MLOG(ERROR, "leader", "PostgreSQL listener on %s: %s", pgaddr, err.message);
 		clu_leader_stop(l.clu);

@@ -1,0 +1,640 @@
+/*
+ * lead_recover.c — bringing placements back to CURRENT and shards back to
+ * their replication factor (docs/replication.md, docs/failures.md).
+ *
+ * Inputs: follower state changes (clu: connect, suspect, dead) and a 1 s
+ * tick.  Per placement (state diagram in catalog.h):
+ *
+ *   node lost/suspect      → its placements LAGGING; a primary there fails over
+ *                            to the most up-to-date current copy
+ *   node (re)connects      → STATUS: each placement reports (lsn, entry id);
+ *                            equal to the shard's committed entry → CURRENT;
+ *                            behind on the same history → LAGGING (catch up);
+ *                            ahead, or history unknown → DIVERGENT
+ *   tick: LAGGING          → CATCHUP from the primary (exclusive on the shard,
+ *                            so no write slips in before the switch)
+ *   tick: DIVERGENT        → UNDO to the committed LSN, then verify; else rebuild
+ *   tick: node DEAD        → REBUILD each of its placements on another follower
+ *                            from a current peer, catch up, switch in, then
+ *                            drop the dead node's placement (RF restored)
+ *   orphan file on a node  → DROP (the catalog gave its shard to another node)
+ *
+ * The leader relays no data: CATCHUP and REBUILD make the target follower
+ * fetch from a peer follower.  At most one recovery action per placement
+ * is in flight (the `busy` list below).
+ */
+#include "exec/lead_repl.h"
+
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+typedef enum action_kind { ACT_STATUS, ACT_CATCHUP, ACT_UNDO, ACT_REBUILD, ACT_DROP } action_kind;
+
+typedef struct recover_action {
+	lead_engine *e;
+	action_kind kind;
+	uint32_t table_id;
+	uint32_t shard;
+	uint32_t node_id;      /* the placement's (target's) node */
+	uint32_t source_id;    /* REBUILD/CATCHUP: peer */
+	uint32_t replaces;     /* REBUILD: dead node whose placement this replaces (0: in place) */
+	int exclusive;         /* holds the shard's write queue */
+} recover_action;
+
+static const char *node_name(lead_engine *e, uint32_t id)
+{
+	const cat_node *n = cat_node_by_id(e->cat, id);
+	return n ? n->name : "?";
+}
+
+static int64_t now_ms(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static cat_placement *placement_on(cat_shard *s, uint32_t node_id)
+{
+	for (int k = 0; k < s->nplacements; k++)
+		if (s->placements[k].node_id == node_id)
+			return &s->placements[k];
+	return NULL;
+}
+
+/* ---- in-flight bookkeeping ---- */
+
+static int action_busy(lead_engine *e, uint32_t table_id, uint32_t shard, uint32_t node_id)
+{
+	for (int i = 0; i < e->nactions; i++)
+		if (e->actions[i].table_id == table_id && e->actions[i].shard == shard &&
+		    e->actions[i].node_id == node_id)
+			return 1;
+	return 0;
+}
+
+static void action_mark(lead_engine *e, uint32_t table_id, uint32_t shard, uint32_t node_id)
+{
+	if (e->nactions < LEAD_ACTIONS_MAX) {
+		e->actions[e->nactions].table_id = table_id;
+		e->actions[e->nactions].shard = shard;
+		e->actions[e->nactions].node_id = node_id;
+		e->nactions++;
+	}
+}
+
+static void action_unmark(lead_engine *e, uint32_t table_id, uint32_t shard, uint32_t node_id)
+{
+	for (int i = 0; i < e->nactions; i++)
+		if (e->actions[i].table_id == table_id && e->actions[i].shard == shard &&
+		    e->actions[i].node_id == node_id) {
+			e->actions[i] = e->actions[--e->nactions];
+			return;
+		}
+}
+
+/* ---- rebuild progress (murphy.rebuilds) ---- */
+
+static lead_rebuild *rebuild_find(lead_engine *e, uint32_t table_id, uint32_t shard, uint32_t target)
+{
+	for (int i = 0; i < e->nrebuilds; i++)
+		if (e->rebuilds[i].table_id == table_id && e->rebuilds[i].shard == shard &&
+		    e->rebuilds[i].target == target)
+			return &e->rebuilds[i];
+	return NULL;
+}
+
+static lead_rebuild *rebuild_start(lead_engine *e, uint32_t table_id, uint32_t shard,
+				   uint32_t source, uint32_t target)
+{
+	lead_rebuild *rb = rebuild_find(e, table_id, shard, target);
+	if (!rb) {
+		if (e->nrebuilds >= LEAD_REBUILDS_MAX) {
+			/* forget the oldest finished one */
+			int victim = -1;
+			for (int i = 0; i < e->nrebuilds && victim < 0; i++)
+				if (strcmp(e->rebuilds[i].state, "copying") != 0 &&
+				    strcmp(e->rebuilds[i].state, "catching up") != 0)
+					victim = i;
+			if (victim < 0)
+				return NULL;
+			e->rebuilds[victim] = e->rebuilds[--e->nrebuilds];
+		}
+		rb = &e->rebuilds[e->nrebuilds++];
+	}
+	memset(rb, 0, sizeof *rb);
+	rb->table_id = table_id;
+	rb->shard = shard;
+	rb->source = source;
+	rb->target = target;
+	rb->started_ms = now_ms();
+	snprintf(rb->state, sizeof rb->state, "copying");
+	return rb;
+}
+
+void lead_engine_progress(lead_engine *e, uint32_t node_id, uint64_t task_id, uint64_t done,
+			  uint64_t total, const char *phase)
+{
+	for (int i = 0; i < e->nrebuilds; i++) {
+		lead_rebuild *rb = &e->rebuilds[i];
+		if (rb->target == node_id && rb->task_id == task_id) {
+			rb->bytes_done = done;
+			rb->bytes_total = total;
+			snprintf(rb->phase, sizeof rb->phase, "%s", phase ? phase : "");
+		}
+	}
+}
+
+/* ---- sending recovery tasks ---- */
+
+static void action_done(void *arg, exec_result *res);
+
+static int send_action(lead_engine *e, recover_action *a, exec_task *task)
+{
+	mur_error err;
+	a->e = e;
+	if (e->tr.send(e->tr.ctx, a->node_id, task, action_done, a, &err) != MUR_OK) {
+		MLOG(INFO, "recover", "cannot send recovery task to %s: %s", node_name(e, a->node_id),
+		     err.message);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+static recover_action *new_action(action_kind kind, const cat_table *t, uint32_t shard,
+				  uint32_t node_id)
+{
+	recover_action *a = calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->kind = kind;
+	a->table_id = t ? t->id : 0;
+	a->shard = shard;
+	a->node_id = node_id;
+	return a;
+}
+
+static void task_for(exec_task *task, exec_task_kind kind, const cat_table *t, uint32_t shard)
+{
+	memset(task, 0, sizeof *task);
+	task->kind = kind;
+	task->nplacements = 1;
+	if (t)
+		cat_placement_file(t, shard, task->placements[0], sizeof task->placements[0]);
+	else
+		snprintf(task->placements[0], sizeof task->placements[0], "status.db");
+	task->sql = "";
+}
+
+static void set_peer(lead_engine *e, exec_task *task, uint32_t source)
+{
+	const cat_node *n = cat_node_by_id(e->cat, source);
+	snprintf(task->peer_addr, sizeof task->peer_addr, "%s", n ? n->addr : "");
+}
+
+/* Exclusive catch-up: runs when the shard's write queue reaches it. */
+static void catchup_excl(lead_engine *e, cat_table *t, uint32_t shard, void *arg)
+{
+	recover_action *a = arg;
+	cat_shard *s = &t->shards[shard];
+	uint32_t primary = lead_repl_ensure_primary(e, t, shard);
+	cat_placement *p = placement_on(s, a->node_id);
+	exec_task task;
+
+	if (!primary || !p || primary == a->node_id) {
+		action_unmark(e, a->table_id, a->shard, a->node_id);
+		free(a);
+		lead_repl_exclusive_done(e, t, shard);
+		return;
+	}
+	a->source_id = primary;
+	a->exclusive = 1;
+	task_for(&task, EXEC_TASK_CATCHUP, t, shard);
+	task.lsn = s->committed_lsn;
+	set_peer(e, &task, primary);
+	if (send_action(e, a, &task) != MUR_OK) {
+		action_unmark(e, a->table_id, a->shard, a->node_id);
+		free(a);
+		lead_repl_exclusive_done(e, t, shard);
+	}
+}
+
+static void start_rebuild(lead_engine *e, cat_table *t, uint32_t shard, uint32_t target,
+			  uint32_t replaces)
+{
+	cat_shard *s = &t->shards[shard];
+	uint32_t source = lead_repl_ensure_primary(e, t, shard);
+	recover_action *a;
+	exec_task task;
+	lead_rebuild *rb;
+
+	if (!source || source == target || action_busy(e, t->id, shard, target))
+		return;
+	a = new_action(ACT_REBUILD, t, shard, target);
+	if (!a)
+		return;
+	a->source_id = source;
+	a->replaces = replaces;
+	task_for(&task, EXEC_TASK_REBUILD, t, shard);
+	set_peer(e, &task, source);
+	rb = rebuild_start(e, t->id, shard, source, target);
+	if (send_action(e, a, &task) != MUR_OK) {
+		if (rb)
+			snprintf(rb->state, sizeof rb->state, "failed");
+		free(a);
+		return;
+	}
+	if (rb)
+		rb->task_id = task.id;
+	action_mark(e, t->id, shard, target);
+	MLOG(INFO, "recover", "rebuilding shard %u of %s on %s from %s%s%s", shard, t->name,
+	     node_name(e, target), node_name(e, source), replaces ? ", replacing " : "",
+	     replaces ? node_name(e, replaces) : "");
+	(void)s;
+}
+
+static void status_row(lead_engine *e, uint32_t node_id, const char *file, uint64_t lsn,
+		       uint64_t entry_id);
+
+static void action_done(void *arg, exec_result *res)
+{
+	recover_action *a = arg;
+	lead_engine *e = a->e;
+	cat_table *t = a->table_id ? cat_table_by_id(e->cat, a->table_id) : NULL;
+	cat_shard *s = t && a->shard < t->nshards ? &t->shards[a->shard] : NULL;
+	cat_placement *p = s ? placement_on(s, a->node_id) : NULL;
+	lead_rebuild *rb = t ? rebuild_find(e, a->table_id, a->shard, a->node_id) : NULL;
+	mur_error err;
+
+	switch (a->kind) {
+	case ACT_STATUS:
+		if (!res->failed) {
+			mur_rd rd;
+			mur_rd_init(&rd, res->rows.data, res->rows.len);
+			for (uint64_t i = 0; i < res->nrows; i++) {
+				mur_value v[8];
+				char file[64];
+				int ok = 1;
+				for (uint32_t c = 0; c < res->ncols && c < 8; c++)
+					ok &= mur_row_get_value(&rd, &v[c]) == MUR_OK;
+				if (!ok || res->ncols < 3 || v[0].kind != MV_TEXT)
+					break;
+				snprintf(file, sizeof file, "%.*s", (int)v[0].len, v[0].s);
+				status_row(e, a->node_id, file, (uint64_t)v[1].i, (uint64_t)v[2].i);
+			}
+			e->status_known[a->node_id % CAT_NODES_MAX] = 1;
+		} else {
+			e->status_wanted[a->node_id % CAT_NODES_MAX] = 1; /* ask again next tick */
+		}
+		break;
+	case ACT_CATCHUP:
+		if (p) {
+			if (!res->failed) {
+				p->applied_lsn = res->lsn;
+				p->entry_id = lead_repl_entry_at(s, res->lsn);
+				if (res->lsn == s->committed_lsn) {
+					p->state = CAT_PL_CURRENT;
+					MLOG(INFO, "recover", "%s caught up shard %u of %s to lsn %llu",
+					     node_name(e, a->node_id), a->shard, t->name,
+					     (unsigned long long)res->lsn);
+				}
+				if (rb && p->state == CAT_PL_CURRENT) {
+					snprintf(rb->state, sizeof rb->state, "done");
+					rb->finished_ms = now_ms();
+					if (rb->replaces &&
+					    cat_placement_remove(e->cat, t->id, a->shard, rb->replaces, &err) != MUR_OK)
+						MLOG(WARN, "recover", "%s", err.message);
+				}
+			} else if (strcmp(res->err.sqlstate, "55000") == 0) {
+				p->state = CAT_PL_DIVERGENT; /* log trimmed or history differs: rebuild */
+				p->needs_rebuild = 1;
+			}
+			cat_placement_set_lsn(e->cat, a->table_id, a->shard, a->node_id, p->applied_lsn);
+		}
+		break;
+	case ACT_UNDO:
+		if (p) {
+			if (!res->failed && res->lsn == s->committed_lsn &&
+			    (res->entry_id == s->committed_entry || s->committed_entry == 0 ||
+			     res->entry_id == 0)) {
+				p->applied_lsn = res->lsn;
+				p->state = res->entry_id == s->committed_entry ? CAT_PL_CURRENT
+									   : CAT_PL_LAGGING;
+			} else {
+				p->needs_rebuild = 1;
+			}
+		}
+		break;
+	case ACT_REBUILD:
+		if (rb) {
+			if (res->failed) {
+				snprintf(rb->state, sizeof rb->state, "failed");
+				snprintf(rb->error, sizeof rb->error, "%.150s", res->err.message);
+				rb->finished_ms = now_ms();
+			} else {
+				snprintf(rb->state, sizeof rb->state, "catching up");
+				rb->replaces = a->replaces;
+			}
+		}
+		if (p && !res->failed) {
+			p->applied_lsn = res->lsn;
+			p->state = CAT_PL_LAGGING; /* the final catch-up switches it in */
+			p->needs_rebuild = 0;
+		}
+		break;
+	case ACT_DROP:
+		break;
+	}
+	action_unmark(e, a->table_id, a->shard, a->node_id);
+	if (a->exclusive && t)
+		lead_repl_exclusive_done(e, t, a->shard);
+	free(a);
+	(void)err;
+}
+
+/* ---- reconciling a reported placement ---- */
+
+static int parse_file(const char *file, uint32_t *table_id, uint32_t *shard)
+{
+	unsigned tid, sh;
+	char tail[8];
+	if (sscanf(file, "t%u_s%u%7s", &tid, &sh, tail) != 3 || strcmp(tail, ".db") != 0)
+		return MUR_ERR;
+	*table_id = tid;
+	*shard = sh;
+	return MUR_OK;
+}
+
+static void status_row(lead_engine *e, uint32_t node_id, const char *file, uint64_t lsn,
+		       uint64_t entry_id)
+{
+	uint32_t table_id, shard;
+	cat_table *t;
+	cat_shard *s;
+	cat_placement *p;
+
+	if (parse_file(file, &table_id, &shard) != MUR_OK)
+		return;
+	t = cat_table_by_id(e->cat, table_id);
+	s = t && shard < t->nshards ? &t->shards[shard] : NULL;
+	p = s ? placement_on(s, node_id) : NULL;
+	if (!p) {
+		/* the catalog does not place this shard here (dropped, or replaced
+		 * while the node was away): delete the file */
+		recover_action *a = new_action(ACT_DROP, NULL, shard, node_id);
+		exec_task task;
+		if (!a)
+			return;
+		task_for(&task, EXEC_TASK_DROP, NULL, 0);
+		snprintf(task.placements[0], sizeof task.placements[0], "%s", file);
+		MLOG(INFO, "recover", "dropping %s on %s: not a placement in the catalog", file,
+		     node_name(e, node_id));
+		if (send_action(e, a, &task) != MUR_OK)
+			free(a);
+		return;
+	}
+	if (p->state == CAT_PL_REBUILDING)
+		return;
+	p->applied_lsn = lsn;
+	p->entry_id = entry_id;
+	if (!s->committed_known) {
+		/* leader restart: the primary has every committed entry (all writes
+		 * go through it first); entries beyond the others' get caught up */
+		if (p->role != CAT_PRIMARY) {
+			p->state = CAT_PL_LAGGING;
+			return;
+		}
+		lead_repl_committed(s, lsn, entry_id);
+		s->committed_known = 1;
+		p->state = CAT_PL_CURRENT;
+		for (int k = 0; k < s->nplacements; k++) {
+			cat_placement *o = &s->placements[k];
+			if (o != p && o->state != CAT_PL_REBUILDING)
+				o->state = o->applied_lsn == lsn && (o->entry_id == entry_id) ? CAT_PL_CURRENT
+												 : CAT_PL_LAGGING;
+		}
+		return;
+	}
+	if (lsn == s->committed_lsn && (entry_id == s->committed_entry || s->committed_entry == 0)) {
+		p->state = CAT_PL_CURRENT;
+	} else if (lsn < s->committed_lsn) {
+		uint64_t known = lead_repl_entry_at(s, lsn);
+		p->state = CAT_PL_LAGGING;
+		if (lsn > 0 && known != 0 && known != entry_id) {
+			/* its entry lsn is not ours: it applied a write that was undone */
+			p->state = CAT_PL_DIVERGENT;
+			p->needs_rebuild = 1;
+		}
+		/* known == 0 (e.g. after a leader restart): the catch-up verifies the
+		 * base entry with the peer (CATCHUP fails with 55000 otherwise) */
+	} else {
+		p->state = CAT_PL_DIVERGENT; /* holds entries the shard never committed */
+	}
+}
+
+/* ---- node changes ---- */
+
+void lead_recover_node_changed(lead_engine *e, uint32_t node_id)
+{
+	const cat_node *n = cat_node_by_id(e->cat, node_id);
+	int connected = e->tr.connected(e->tr.ctx, node_id);
+
+	if (!n || n->role != CAT_NODE_FOLLOWER)
+		return;
+	if (!connected || n->state != CAT_NODE_ALIVE) {
+		e->status_known[node_id % CAT_NODES_MAX] = 0;
+		for (int i = 0; i < cat_table_count(e->cat); i++) {
+			cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
+			if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
+				continue;
+			for (uint32_t sh = 0; sh < t->nshards; sh++) {
+				cat_placement *p = placement_on(&t->shards[sh], node_id);
+				if (!p)
+					continue;
+				if (p->state == CAT_PL_CURRENT)
+					p->state = CAT_PL_LAGGING; /* it may miss entries from now on */
+				if (p->role == CAT_PRIMARY && t->shards[sh].committed_known)
+					lead_repl_ensure_primary(e, t, sh);
+			}
+		}
+		MLOG(INFO, "recover", "follower %s is %s: its placements stop serving",
+		     n->name, connected ? "suspect" : "disconnected");
+		return;
+	}
+	/* (re)connected and alive: ask what it holds (from the tick, so the
+	 * follower has its WELCOME before the first task) */
+	e->status_wanted[node_id % CAT_NODES_MAX] = 1;
+}
+
+static void send_status(lead_engine *e, uint32_t node_id)
+{
+	recover_action *a;
+	exec_task task;
+	if (action_busy(e, 0, 0, node_id))
+		return;
+	a = new_action(ACT_STATUS, NULL, 0, node_id);
+	if (!a)
+		return;
+	task_for(&task, EXEC_TASK_STATUS, NULL, 0);
+	if (send_action(e, a, &task) != MUR_OK) {
+		free(a);
+		return;
+	}
+	action_mark(e, 0, 0, node_id);
+	e->status_wanted[node_id % CAT_NODES_MAX] = 0;
+}
+
+/* A follower to host a new copy of shard: alive, connected, not holding
+ * the shard, fewest placements. */
+static uint32_t pick_target(lead_engine *e, const cat_shard *s)
+{
+	uint32_t best = 0;
+	int best_load = 1 << 30;
+	for (int i = 0; i < cat_node_count(e->cat); i++) {
+		const cat_node *n = cat_node_at(e->cat, i);
+		int load = 0, holds = 0;
+		if (n->role != CAT_NODE_FOLLOWER || n->state != CAT_NODE_ALIVE ||
+		    !e->tr.connected(e->tr.ctx, n->id))
+			continue;
+		for (int k = 0; k < s->nplacements; k++)
+			holds |= s->placements[k].node_id == n->id;
+		if (holds)
+			continue;
+		for (int j = 0; j < cat_table_count(e->cat); j++) {
+			const cat_table *t = cat_table_at(e->cat, j);
+			if (t->kind != CAT_TABLE_DISTRIBUTED)
+				continue;
+			for (uint32_t sh = 0; sh < t->nshards; sh++)
+				for (int k = 0; k < t->shards[sh].nplacements; k++)
+					load += t->shards[sh].placements[k].node_id == n->id;
+		}
+		if (load < best_load) {
+			best = n->id;
+			best_load = load;
+		}
+	}
+	return best;
+}
+
+static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p)
+{
+	cat_shard *s = &t->shards[sh];
+	const cat_node *n = cat_node_by_id(e->cat, p->node_id);
+	int connected = e->tr.connected(e->tr.ctx, p->node_id);
+	recover_action *a;
+	exec_task task;
+
+	if (!n || action_busy(e, t->id, sh, p->node_id))
+		return;
+	if (n->state == CAT_NODE_DEAD) {
+		/* replace it: a new copy elsewhere, then drop this one */
+		int replacing = 0;
+		for (int k = 0; k < s->nplacements; k++)
+			if (s->placements[k].state == CAT_PL_REBUILDING ||
+			    rebuild_find(e, t->id, sh, s->placements[k].node_id))
+				replacing |= s->placements[k].node_id != p->node_id &&
+					     s->placements[k].state != CAT_PL_CURRENT;
+		if (!replacing) {
+			uint32_t target = pick_target(e, s);
+			mur_error err;
+			if (target && cat_placement_add(e->cat, t->id, sh, target, CAT_REPLICA, &err) == MUR_OK)
+				start_rebuild(e, t, sh, target, p->node_id);
+		}
+		return;
+	}
+	if (!connected || n->state != CAT_NODE_ALIVE || !e->status_known[p->node_id % CAT_NODES_MAX] ||
+	    !s->committed_known)
+		return;
+	if (p->needs_rebuild || p->state == CAT_PL_REBUILDING) {
+		if (p->state != CAT_PL_REBUILDING || !rebuild_find(e, t->id, sh, p->node_id))
+			start_rebuild(e, t, sh, p->node_id, 0);
+		return;
+	}
+	switch (p->state) {
+	case CAT_PL_LAGGING:
+		a = new_action(ACT_CATCHUP, t, sh, p->node_id);
+		if (!a)
+			return;
+		action_mark(e, t->id, sh, p->node_id);
+		if (lead_repl_exclusive(e, t, sh, catchup_excl, a) != MUR_OK) {
+			action_unmark(e, t->id, sh, p->node_id);
+			free(a);
+		}
+		break;
+	case CAT_PL_DIVERGENT:
+		a = new_action(ACT_UNDO, t, sh, p->node_id);
+		if (!a)
+			return;
+		task_for(&task, EXEC_TASK_UNDO, t, sh);
+		task.lsn = s->committed_lsn;
+		if (send_action(e, a, &task) == MUR_OK)
+			action_mark(e, t->id, sh, p->node_id);
+		else
+			free(a);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Shards whose primary never came back after a leader restart: once the
+ * primary is dead, the most advanced reported copy takes over. */
+static void settle_unknown(lead_engine *e, cat_table *t, uint32_t sh)
+{
+	cat_shard *s = &t->shards[sh];
+	cat_placement *best = NULL;
+	mur_error err;
+	for (int k = 0; k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		const cat_node *n = cat_node_by_id(e->cat, p->node_id);
+		if (p->role == CAT_PRIMARY && n && n->state != CAT_NODE_DEAD)
+			return; /* wait for the primary to report */
+		if (n && n->state == CAT_NODE_ALIVE && e->status_known[p->node_id % CAT_NODES_MAX] &&
+		    (!best || p->applied_lsn > best->applied_lsn))
+			best = p;
+	}
+	if (!best || cat_shard_set_primary(e->cat, t->id, sh, best->node_id, &err) != MUR_OK)
+		return;
+	lead_repl_committed(s, best->applied_lsn, best->entry_id);
+	s->committed_known = 1;
+	best->state = CAT_PL_CURRENT;
+	MLOG(INFO, "recover", "shard %u of %s: primary lost across a leader restart; %s (lsn %llu) "
+			      "takes over",
+	     sh, t->name, node_name(e, best->node_id), (unsigned long long)best->applied_lsn);
+}
+
+void lead_recover_tick(lead_engine *e)
+{
+	for (int i = 0; i < cat_node_count(e->cat); i++) {
+		const cat_node *n = cat_node_at(e->cat, i);
+		if (e->status_wanted[n->id % CAT_NODES_MAX] && n->state == CAT_NODE_ALIVE &&
+		    e->tr.connected(e->tr.ctx, n->id))
+			send_status(e, n->id);
+	}
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
+		if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t sh = 0; sh < t->nshards; sh++) {
+			cat_shard *s = &t->shards[sh];
+			if (!s->committed_known)
+				settle_unknown(e, t, sh);
+			for (int k = 0; k < s->nplacements; k++)
+				if (s->placements[k].state != CAT_PL_CURRENT ||
+				    cat_node_by_id(e->cat, s->placements[k].node_id)->state == CAT_NODE_DEAD)
+					recover_placement(e, t, sh, &s->placements[k]);
+		}
+	}
+}
+
+void lead_engine_node_changed(lead_engine *e, uint32_t node_id) { lead_recover_node_changed(e, node_id); }
+void lead_engine_tick(lead_engine *e) { lead_recover_tick(e); }
+void lead_engine_set_timeouts(lead_engine *e, uint64_t suspect_ms, uint64_t dead_ms)
+{
+	e->suspect_timeout_ms = suspect_ms;
+	e->dead_timeout_ms = dead_ms;
+}

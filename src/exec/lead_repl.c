@@ -1,0 +1,704 @@
+/*
+ * lead_repl.c — quorum writes per shard (state machine in lead_repl.h).
+ *
+ * The primary runs the statement and logs its changeset as entry n; the
+ * leader ships the changeset to every replica that is current at n-1; the
+ * client hears back once the write quorum holds entry n durably.  If the
+ * quorum becomes impossible, every copy that applied n inverts it (UNDO)
+ * before the client gets the error.  Reads of the shard wait while entry n
+ * is undecided.
+ */
+#include "exec/lead_repl.h"
+
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define LEAD_RING 256 /* recent committed entry ids remembered per shard */
+
+typedef struct lead_shard_rt {
+	int busy;               /* an op is past QUEUED */
+	int gated;              /* reads wait: an entry is undecided or being undone */
+	lead_wop *qhead, *qtail;
+	lead_run **readers;
+	int nreaders, capreaders;
+	uint64_t ring_lsn[LEAD_RING];
+	uint64_t ring_entry[LEAD_RING];
+} lead_shard_rt;
+
+enum { WOP_QUEUED, WOP_PRIMARY, WOP_REPLICATING, WOP_UNDOING };
+
+struct lead_wop {
+	lead_engine *e;
+	uint32_t table_id;
+	uint32_t shard;
+	int exclusive;
+	lead_excl_fn fn;
+	void *fn_arg;
+	lead_quorum q;
+	char *sql;
+	mur_value *params;
+	uint32_t nparams;
+	mur_buf scratch;        /* text of params */
+	mur_buf rows;
+	uint64_t nrows;
+	uint32_t ncols;
+	lead_wop_cb cb;
+	void *cb_arg;
+	int state;
+	int reported;
+	uint64_t entry_id;
+	uint64_t lsn;
+	exec_result primary;    /* the primary's answer (rows, changes, changeset) */
+	int required, acks, pending, undo_pending;
+	int decided;            /* 0 undecided, 1 committed, -1 undone */
+	uint32_t holders[CAT_REPLICAS_MAX]; /* nodes holding entry lsn */
+	int nholders;
+	char missing[256];      /* followers that did not get the entry */
+	mur_error err;
+	int failed;
+	lead_wop *next;
+};
+
+typedef struct wop_ref {
+	lead_wop *op;
+	uint32_t node_id;
+} wop_ref;
+
+static lead_shard_rt *shard_rt(cat_shard *s)
+{
+	if (!s->rt)
+		s->rt = calloc(1, sizeof(lead_shard_rt));
+	return s->rt;
+}
+
+static cat_shard *op_shard(lead_wop *op, cat_table **tout)
+{
+	cat_table *t = cat_table_by_id(op->e->cat, op->table_id);
+	if (tout)
+		*tout = t;
+	return t && op->shard < t->nshards ? &t->shards[op->shard] : NULL;
+}
+
+static const char *node_name(lead_engine *e, uint32_t id)
+{
+	const cat_node *n = cat_node_by_id(e->cat, id);
+	return n ? n->name : "?";
+}
+
+static cat_placement *placement_on(cat_shard *s, uint32_t node_id)
+{
+	for (int k = 0; k < s->nplacements; k++)
+		if (s->placements[k].node_id == node_id)
+			return &s->placements[k];
+	return NULL;
+}
+
+int lead_quorum_required(lead_quorum q, int n)
+{
+	switch (q) {
+	case LEAD_QUORUM_ONE: return n > 0 ? 1 : 0;
+	case LEAD_QUORUM_ALL: return n;
+	default: return n / 2 + 1;
+	}
+}
+
+lead_quorum lead_quorum_parse(const char *s)
+{
+	if (strcmp(s, "one") == 0)
+		return LEAD_QUORUM_ONE;
+	if (strcmp(s, "majority") == 0)
+		return LEAD_QUORUM_MAJORITY;
+	if (strcmp(s, "all") == 0)
+		return LEAD_QUORUM_ALL;
+	return 0;
+}
+
+const char *lead_quorum_name(lead_quorum q)
+{
+	return q == LEAD_QUORUM_ONE ? "one" : q == LEAD_QUORUM_ALL ? "all" : "majority";
+}
+
+void lead_repl_committed(cat_shard *s, uint64_t lsn, uint64_t entry_id)
+{
+	lead_shard_rt *rt = shard_rt(s);
+	s->committed_lsn = lsn;
+	s->committed_entry = entry_id;
+	if (rt && lsn) {
+		rt->ring_lsn[lsn % LEAD_RING] = lsn;
+		rt->ring_entry[lsn % LEAD_RING] = entry_id;
+	}
+}
+
+uint64_t lead_repl_entry_at(const cat_shard *s, uint64_t lsn)
+{
+	const lead_shard_rt *rt = s->rt;
+	if (lsn == 0)
+		return 0;
+	if (lsn == s->committed_lsn && s->committed_entry)
+		return s->committed_entry;
+	if (!rt || rt->ring_lsn[lsn % LEAD_RING] != lsn)
+		return 0;
+	return rt->ring_entry[lsn % LEAD_RING];
+}
+
+uint32_t lead_repl_read_node(lead_engine *e, const cat_shard *s)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (int k = 0; k < s->nplacements; k++) {
+			const cat_placement *p = &s->placements[k];
+			if ((pass == 0) != (p->role == CAT_PRIMARY))
+				continue;
+			if (p->state == CAT_PL_CURRENT && p->applied_lsn >= s->committed_lsn &&
+			    e->tr.connected(e->tr.ctx, p->node_id))
+				return p->node_id;
+		}
+	return 0;
+}
+
+/* ---- read gating ---- */
+
+int lead_repl_read_gated(lead_engine *e, const cat_table *t, uint32_t shard, lead_run *r)
+{
+	lead_shard_rt *rt = shard_rt(&((cat_table *)t)->shards[shard]);
+	(void)e;
+	if (!rt || !rt->gated)
+		return 0;
+	if (rt->nreaders == rt->capreaders) {
+		int cap = rt->capreaders ? rt->capreaders * 2 : 8;
+		lead_run **g = realloc(rt->readers, (size_t)cap * sizeof *g);
+		if (!g)
+			return 0; /* cannot park: read now rather than fail */
+		rt->readers = g;
+		rt->capreaders = cap;
+	}
+	rt->readers[rt->nreaders++] = r;
+	return 1;
+}
+
+static void ungate(cat_shard *s)
+{
+	lead_shard_rt *rt = shard_rt(s);
+	lead_run **readers;
+	int n;
+	if (!rt)
+		return;
+	rt->gated = 0;
+	readers = rt->readers;
+	n = rt->nreaders;
+	rt->readers = NULL;
+	rt->nreaders = rt->capreaders = 0;
+	for (int i = 0; i < n; i++)
+		lead_select_start(readers[i]);
+	free(readers);
+}
+
+/* ---- op lifecycle ---- */
+
+static void op_free(lead_wop *op)
+{
+	free(op->sql);
+	free(op->params);
+	mur_buf_free(&op->scratch);
+	mur_buf_free(&op->rows);
+	exec_result_free(&op->primary);
+	free(op);
+}
+
+static void op_report(lead_wop *op)
+{
+	if (op->reported || !op->cb)
+		return;
+	op->reported = 1;
+	op->cb(op->cb_arg, op, op->failed, &op->err, &op->primary);
+}
+
+static void op_fail(lead_wop *op, const mur_error *err)
+{
+	if (!op->failed) {
+		op->failed = 1;
+		op->err = *err;
+	}
+}
+
+static void start_next(lead_engine *e, cat_table *t, uint32_t shard);
+
+/* The op is over: report if not yet, free it, start the shard's next op. */
+static void op_done(lead_wop *op)
+{
+	lead_engine *e = op->e;
+	cat_table *t;
+	cat_shard *s = op_shard(op, &t);
+	uint32_t shard = op->shard;
+	op_report(op);
+	op_free(op);
+	if (!s)
+		return;
+	shard_rt(s)->busy = 0;
+	start_next(e, t, shard);
+}
+
+static void add_missing(lead_wop *op, const char *name)
+{
+	size_t n = strlen(op->missing);
+	if (strstr(op->missing, name))
+		return;
+	snprintf(op->missing + n, sizeof op->missing - n, "%s\"%s\"", n ? ", " : "", name);
+}
+
+static void undo_done(void *arg, exec_result *res);
+
+/* The quorum can no longer be reached: invert entry lsn on every copy
+ * holding it, then fail the client. */
+static void start_undo(lead_wop *op)
+{
+	cat_shard *s = op_shard(op, NULL);
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+		      "write to shard %u reached %d of the %d copies write_quorum '%s' requires; "
+		      "it was undone",
+		      op->shard, op->acks, op->required, lead_quorum_name(op->q));
+	if (op->missing[0])
+		mur_error_detail(&err, "not written on: %s", op->missing);
+	mur_error_hint(&err, "retry when the followers are back, or SET murphy.write_quorum = 'one'");
+	op_fail(op, &err);
+	op->decided = -1;
+	op->state = WOP_UNDOING;
+	for (int i = 0; i < op->nholders && s; i++) {
+		cat_table *t = cat_table_by_id(op->e->cat, op->table_id);
+		exec_task task;
+		wop_ref *ref = malloc(sizeof *ref);
+		memset(&task, 0, sizeof task);
+		task.kind = EXEC_TASK_UNDO;
+		task.nplacements = 1;
+		cat_placement_file(t, op->shard, task.placements[0], sizeof task.placements[0]);
+		task.sql = "";
+		task.lsn = op->lsn - 1;
+		if (!ref)
+			continue;
+		ref->op = op;
+		ref->node_id = op->holders[i];
+		if (op->e->tr.send(op->e->tr.ctx, op->holders[i], &task, undo_done, ref, &err) != MUR_OK) {
+			cat_placement *p = placement_on(s, op->holders[i]);
+			if (p)
+				p->state = CAT_PL_DIVERGENT;
+			free(ref);
+			continue;
+		}
+		op->undo_pending++;
+	}
+	if (op->undo_pending == 0) {
+		if (s)
+			ungate(s);
+		op_done(op);
+	}
+}
+
+static void undo_done(void *arg, exec_result *res)
+{
+	wop_ref *ref = arg;
+	lead_wop *op = ref->op;
+	uint32_t node_id = ref->node_id;
+	cat_shard *s = op_shard(op, NULL);
+	cat_placement *p = s ? placement_on(s, node_id) : NULL;
+	free(ref);
+	if (p) {
+		if (res->failed) {
+			MLOG(WARN, "repl", "undo of entry %llu on %s failed: %s",
+			     (unsigned long long)op->lsn, node_name(op->e, p->node_id), res->err.message);
+			p->state = CAT_PL_DIVERGENT;
+		} else {
+			p->applied_lsn = res->lsn;
+			p->entry_id = lead_repl_entry_at(s, res->lsn);
+		}
+	}
+	if (--op->undo_pending == 0) {
+		if (s)
+			ungate(s);
+		op_done(op);
+	}
+}
+
+/* Decide as soon as the outcome is certain. */
+static void check_decision(lead_wop *op)
+{
+	cat_shard *s = op_shard(op, NULL);
+	if (op->decided == 0 && op->acks >= op->required) {
+		op->decided = 1;
+		if (s) {
+			lead_repl_committed(s, op->lsn, op->entry_id);
+			ungate(s);
+		}
+		op_report(op);
+	}
+	if (op->decided == 0 && op->acks + op->pending < op->required) {
+		if (op->pending == 0)
+			start_undo(op); /* after the replies in flight, so holders is complete */
+		return;
+	}
+	if (op->decided == 1 && op->pending == 0)
+		op_done(op);
+}
+
+static void apply_done(void *arg, exec_result *res)
+{
+	wop_ref *ref = arg;
+	lead_wop *op = ref->op;
+	uint32_t node_id = ref->node_id;
+	cat_shard *s = op_shard(op, NULL);
+	cat_placement *p = s ? placement_on(s, node_id) : NULL;
+	free(ref);
+	op->pending--;
+	if (!res->failed && res->lsn == op->lsn) {
+		op->acks++;
+		if (op->nholders < CAT_REPLICAS_MAX)
+			op->holders[op->nholders++] = node_id;
+		if (p) {
+			p->applied_lsn = op->lsn;
+			p->entry_id = op->entry_id;
+			cat_placement_set_lsn(op->e->cat, op->table_id, op->shard, node_id, op->lsn);
+		}
+	} else if (p) {
+		p->state = CAT_PL_LAGGING;
+		add_missing(op, node_name(op->e, node_id));
+		MLOG(INFO, "repl", "%s missed entry %llu of shard %u: %s", node_name(op->e, node_id),
+		     (unsigned long long)op->lsn, op->shard,
+		     res->failed ? res->err.message : "wrong lsn");
+	}
+	check_decision(op);
+}
+
+static void send_applies(lead_wop *op)
+{
+	cat_table *t;
+	cat_shard *s = op_shard(op, &t);
+	mur_error err;
+	for (int k = 0; s && k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		exec_task task;
+		wop_ref *ref;
+		if (p->role == CAT_PRIMARY)
+			continue;
+		if (p->state != CAT_PL_CURRENT || p->applied_lsn != op->lsn - 1 ||
+		    !op->e->tr.connected(op->e->tr.ctx, p->node_id)) {
+			if (p->state == CAT_PL_CURRENT)
+				p->state = CAT_PL_LAGGING;
+			add_missing(op, node_name(op->e, p->node_id));
+			continue;
+		}
+		memset(&task, 0, sizeof task);
+		task.kind = EXEC_TASK_APPLY;
+		task.nplacements = 1;
+		cat_placement_file(t, op->shard, task.placements[0], sizeof task.placements[0]);
+		task.sql = "";
+		task.lsn = op->lsn;
+		task.entry_id = op->entry_id;
+		task.blob = op->primary.blob.data;
+		task.blob_len = op->primary.blob.len;
+		ref = malloc(sizeof *ref);
+		if (!ref)
+			continue;
+		ref->op = op;
+		ref->node_id = p->node_id;
+		if (op->e->tr.send(op->e->tr.ctx, p->node_id, &task, apply_done, ref, &err) != MUR_OK) {
+			free(ref);
+			p->state = CAT_PL_LAGGING;
+			add_missing(op, node_name(op->e, p->node_id));
+			continue;
+		}
+		op->pending++;
+	}
+	check_decision(op);
+}
+
+static void primary_done(void *arg, exec_result *res)
+{
+	wop_ref *ref = arg;
+	lead_wop *op = ref->op;
+	uint32_t node_id = ref->node_id;
+	cat_shard *s = op_shard(op, NULL);
+	cat_placement *p = s ? placement_on(s, node_id) : NULL;
+	free(ref);
+
+	if (res->failed) {
+		if (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 && p) {
+			/* it may have committed the entry before it was lost */
+			p->state = CAT_PL_DIVERGENT;
+			mur_error e2 = res->err;
+			mur_error_detail(&e2, "the write was not acknowledged; the follower's copy will be "
+					      "checked when it returns");
+			op_fail(op, &e2);
+		} else {
+			op_fail(op, &res->err);
+		}
+		if (s)
+			ungate(s);
+		op_done(op);
+		return;
+	}
+	/* keep the primary's answer (rows, changes, changeset) */
+	exec_result_free(&op->primary);
+	op->primary = *res;
+	exec_result_init(res);
+	if (!s) {
+		op_done(op);
+		return;
+	}
+	if (op->primary.blob.len == 0) {
+		/* no row changed: nothing to replicate */
+		op->decided = 1;
+		ungate(s);
+		op_done(op);
+		return;
+	}
+	op->lsn = op->primary.lsn;
+	if (op->lsn != s->committed_lsn + 1)
+		MLOG(WARN, "repl", "shard %u: primary logged entry %llu after committed %llu",
+		     op->shard, (unsigned long long)op->lsn, (unsigned long long)s->committed_lsn);
+	if (p) {
+		p->applied_lsn = op->lsn;
+		p->entry_id = op->entry_id;
+		cat_placement_set_lsn(op->e->cat, op->table_id, op->shard, p->node_id, op->lsn);
+	}
+	op->acks = 1;
+	op->holders[0] = node_id;
+	op->nholders = 1;
+	op->state = WOP_REPLICATING;
+	send_applies(op);
+}
+
+static uint64_t next_entry_id(lead_engine *e)
+{
+	struct timeval tv;
+	uint64_t floor_id;
+	gettimeofday(&tv, NULL);
+	floor_id = ((uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u) << 20;
+	if (e->entry_next < floor_id)
+		e->entry_next = floor_id;
+	return e->entry_next++;
+}
+
+/* Make the most up-to-date current copy the primary when the primary is
+ * unusable.  Returns the primary's node id or 0. */
+uint32_t lead_repl_ensure_primary(lead_engine *e, cat_table *t, uint32_t shard)
+{
+	cat_shard *s = &t->shards[shard];
+	cat_placement *best = NULL;
+	mur_error err;
+	for (int k = 0; k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		if (p->role == CAT_PRIMARY && p->state == CAT_PL_CURRENT &&
+		    e->tr.connected(e->tr.ctx, p->node_id))
+			return p->node_id;
+	}
+	for (int k = 0; k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		if (p->state != CAT_PL_CURRENT || !e->tr.connected(e->tr.ctx, p->node_id))
+			continue;
+		if (!best || p->applied_lsn > best->applied_lsn)
+			best = p;
+	}
+	if (!best || best->applied_lsn < s->committed_lsn)
+		return 0;
+	if (cat_shard_set_primary(e->cat, t->id, shard, best->node_id, &err) != MUR_OK) {
+		MLOG(ERROR, "repl", "failover of shard %u of %s: %s", shard, t->name, err.message);
+		return 0;
+	}
+	MLOG(INFO, "repl", "shard %u of %s: primary is now %s (lsn %llu)", shard, t->name,
+	     node_name(e, best->node_id), (unsigned long long)best->applied_lsn);
+	return best->node_id;
+}
+
+static void start_primary(lead_wop *op)
+{
+	cat_table *t;
+	cat_shard *s = op_shard(op, &t);
+	uint32_t primary;
+	int reachable = 0;
+	exec_task task;
+	wop_ref *ref;
+	mur_error err;
+
+	if (!s) {
+		mur_error_set(&err, SQLSTATE_UNDEFINED_TABLE, "the table was dropped during the write");
+		op_fail(op, &err);
+		op_done(op);
+		return;
+	}
+	primary = lead_repl_ensure_primary(op->e, t, op->shard);
+	op->required = lead_quorum_required(op->q, s->nplacements);
+	for (int k = 0; k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		if (p->state == CAT_PL_CURRENT && op->e->tr.connected(op->e->tr.ctx, p->node_id))
+			reachable++;
+		else
+			add_missing(op, node_name(op->e, p->node_id));
+	}
+	if (!primary || reachable < op->required) {
+		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+			      "cannot write shard %u of table \"%s\": %d of %d copies are reachable and "
+			      "current, write_quorum '%s' needs %d",
+			      op->shard, t->name, primary ? reachable : 0, s->nplacements,
+			      lead_quorum_name(op->q), op->required);
+		if (op->missing[0])
+			mur_error_detail(&err, "unavailable: %s; nothing was written", op->missing);
+		mur_error_hint(&err, "check murphy.nodes and murphy.placements; copies catch up when "
+				     "their followers return");
+		op_fail(op, &err);
+		op_done(op);
+		return;
+	}
+	op->missing[0] = '\0';
+	op->entry_id = next_entry_id(op->e);
+	memset(&task, 0, sizeof task);
+	task.kind = EXEC_TASK_WRITE;
+	task.nplacements = 1;
+	cat_placement_file(t, op->shard, task.placements[0], sizeof task.placements[0]);
+	task.sql = op->sql;
+	task.nparams = op->nparams;
+	task.params = op->params;
+	task.ncols = op->ncols;
+	task.nrows = op->nrows;
+	task.rows = op->nrows ? op->rows.data : NULL;
+	task.rows_len = op->nrows ? op->rows.len : 0;
+	task.capture = 1;
+	task.entry_id = op->entry_id;
+	ref = malloc(sizeof *ref);
+	if (!ref) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		op_fail(op, &err);
+		op_done(op);
+		return;
+	}
+	ref->op = op;
+	ref->node_id = primary;
+	op->holders[0] = primary;
+	op->nholders = 0;
+	op->state = WOP_PRIMARY;
+	shard_rt(s)->gated = 1;
+	if (op->e->tr.send(op->e->tr.ctx, primary, &task, primary_done, ref, &err) != MUR_OK) {
+		free(ref);
+		op_fail(op, &err);
+		ungate(s);
+		op_done(op);
+	}
+}
+
+static void start_next(lead_engine *e, cat_table *t, uint32_t shard)
+{
+	cat_shard *s = &t->shards[shard];
+	lead_shard_rt *rt = shard_rt(s);
+	lead_wop *op;
+	if (!rt || rt->busy || !rt->qhead)
+		return;
+	op = rt->qhead;
+	rt->qhead = op->next;
+	if (!rt->qhead)
+		rt->qtail = NULL;
+	rt->busy = 1;
+	if (op->exclusive) {
+		lead_excl_fn fn = op->fn;
+		void *arg = op->fn_arg;
+		free(op);
+		fn(e, t, shard, arg);
+		return;
+	}
+	start_primary(op);
+}
+
+void lead_repl_kick(lead_engine *e, const cat_table *t, uint32_t shard)
+{
+	start_next(e, (cat_table *)t, shard);
+}
+
+static int enqueue(lead_engine *e, cat_table *t, uint32_t shard, lead_wop *op)
+{
+	lead_shard_rt *rt = shard_rt(&t->shards[shard]);
+	if (!rt)
+		return MUR_ENOMEM;
+	if (rt->qtail)
+		rt->qtail->next = op;
+	else
+		rt->qhead = op;
+	rt->qtail = op;
+	start_next(e, t, shard);
+	return MUR_OK;
+}
+
+int lead_repl_exclusive(lead_engine *e, cat_table *t, uint32_t shard, lead_excl_fn fn, void *arg)
+{
+	lead_wop *op = calloc(1, sizeof *op);
+	if (!op)
+		return MUR_ENOMEM;
+	op->e = e;
+	op->table_id = t->id;
+	op->shard = shard;
+	op->exclusive = 1;
+	op->fn = fn;
+	op->fn_arg = arg;
+	return enqueue(e, t, shard, op);
+}
+
+void lead_repl_exclusive_done(lead_engine *e, cat_table *t, uint32_t shard)
+{
+	lead_shard_rt *rt = shard_rt(&t->shards[shard]);
+	if (rt)
+		rt->busy = 0;
+	start_next(e, t, shard);
+}
+
+int lead_repl_write(lead_engine *e, const cat_table *t, uint32_t shard, lead_quorum q,
+		    const char *sql, const mur_value *params, uint32_t nparams, const mur_buf *rows,
+		    uint64_t nrows, uint32_t ncols, lead_wop_cb cb, void *arg, mur_error *err)
+{
+	lead_wop *op = calloc(1, sizeof *op);
+	size_t *offs = NULL;
+	if (!op)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	op->e = e;
+	op->table_id = t->id;
+	op->shard = shard;
+	op->q = q ? q : LEAD_QUORUM_MAJORITY;
+	op->cb = cb;
+	op->cb_arg = arg;
+	op->sql = strdup(sql);
+	exec_result_init(&op->primary);
+	mur_buf_init(&op->scratch);
+	mur_buf_init(&op->rows);
+	if (rows && nrows) {
+		mur_buf_put(&op->rows, rows->data, rows->len);
+		op->nrows = nrows;
+		op->ncols = ncols;
+	}
+	if (nparams) {
+		op->params = calloc(nparams, sizeof *op->params);
+		offs = calloc(nparams, sizeof *offs);
+		if (!op->params || !offs)
+			goto oom;
+		op->nparams = nparams;
+		for (uint32_t i = 0; i < nparams; i++) {
+			op->params[i] = params[i];
+			if (params[i].kind == MV_TEXT || params[i].kind == MV_BLOB) {
+				offs[i] = op->scratch.len;
+				mur_buf_put(&op->scratch, params[i].s ? params[i].s : "", params[i].len);
+			}
+		}
+		for (uint32_t i = 0; i < nparams; i++)
+			if (params[i].kind == MV_TEXT || params[i].kind == MV_BLOB)
+				op->params[i].s = op->scratch.data ? op->scratch.data + offs[i] : "";
+		free(offs);
+		offs = NULL;
+	}
+	if (!op->sql || !mur_buf_ok(&op->rows) || !mur_buf_ok(&op->scratch))
+		goto oom;
+	if (enqueue(e, (cat_table *)t, shard, op) != MUR_OK)
+		goto oom;
+	return MUR_OK;
+oom:
+	free(offs);
+	op_free(op);
+	return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}

@@ -1,0 +1,85 @@
+/*
+ * lead_repl.h — the leader's per-shard replication: quorum writes, read
+ * gating, undo, catch-up and rebuild orchestration (docs/replication.md).
+ *
+ * A write op is one statement's (or one COPY batch's) work on one shard:
+ *
+ *   QUEUED ──(shard idle)──> PRIMARY ──(primary committed entry n)──> REPLICATING
+ *                              │                                        │   │
+ *                    (SQL error / lost)                     (acks ≥ quorum) (quorum impossible)
+ *                              ▼                                        ▼   ▼
+ *                            DONE <────────(all replies in)──── COMMITTED  UNDOING ──> DONE (error)
+ *
+ * One op per shard is past QUEUED at a time, so entries reach replicas in
+ * LSN order.  From PRIMARY until COMMITTED (or until the undo finished),
+ * the shard is *gated*: reads of it wait, so no client reads an entry that
+ * has not reached its quorum.  The client's callback runs at COMMITTED
+ * (or at DONE with an error); the shard takes its next op at DONE.
+ *
+ * Exclusive ops (catch-up of a placement before it is switched in) go
+ * through the same queue, so no write can slip between the catch-up and
+ * the switch.
+ */
+#ifndef EXEC_LEAD_REPL_H
+#define EXEC_LEAD_REPL_H
+
+#include "exec/lead_int.h"
+
+typedef enum lead_quorum {
+	LEAD_QUORUM_ONE = 1,
+	LEAD_QUORUM_MAJORITY = 2,
+	LEAD_QUORUM_ALL = 3,
+} lead_quorum;
+
+typedef struct lead_wop lead_wop;
+
+/* Called once per op when its outcome is known to the client side: at
+ * COMMITTED (ok) or DONE (failed).  op stays valid during the call. */
+typedef void (*lead_wop_cb)(void *arg, lead_wop *op, int failed, const mur_error *err,
+			    const exec_result *primary);
+
+/* Submit one shard's write: sql run once with params (nparams) or once per
+ * row of rows (nrows × ncols, mur_row encoding; copied).  cb reports it. */
+int lead_repl_write(lead_engine *e, const cat_table *t, uint32_t shard, lead_quorum q,
+		    const char *sql, const mur_value *params, uint32_t nparams, const mur_buf *rows,
+		    uint64_t nrows, uint32_t ncols, lead_wop_cb cb, void *arg, mur_error *err);
+
+/* Reads: 1 when the shard is gated (an undecided entry); then the run is
+ * parked and lead_select_start(r) is called again when the gate lifts. */
+int lead_repl_read_gated(lead_engine *e, const cat_table *t, uint32_t shard, lead_run *r);
+
+/* The placement to read a shard from: the primary when current and
+ * connected, else a current replica at the committed LSN; 0 when none. */
+uint32_t lead_repl_read_node(lead_engine *e, const cat_shard *s);
+
+/* Make the most up-to-date current copy primary when the primary is not
+ * usable (suspect, lost, not current).  Returns the primary or 0. */
+uint32_t lead_repl_ensure_primary(lead_engine *e, cat_table *t, uint32_t shard);
+
+/* The session's murphy.write_quorum (default majority). */
+lead_quorum lead_session_quorum(lead_session *s);
+
+/* Number of copies a write needs under q for a shard with n placements. */
+int lead_quorum_required(lead_quorum q, int n);
+/* Parse 'one' | 'majority' | 'all'; 0 when invalid. */
+lead_quorum lead_quorum_parse(const char *s);
+const char *lead_quorum_name(lead_quorum q);
+
+/* Recovery (lead_recover.c): called on every follower state change and on
+ * connect; a 1 s timer drives retries. */
+void lead_recover_node_changed(lead_engine *e, uint32_t node_id);
+void lead_recover_tick(lead_engine *e);
+/* Kick the shard's queue (after failover, recovery ops). */
+void lead_repl_kick(lead_engine *e, const cat_table *t, uint32_t shard);
+/* Queue an exclusive op: fn runs when the shard is idle and must call
+ * lead_repl_exclusive_done when finished. */
+typedef void (*lead_excl_fn)(lead_engine *e, cat_table *t, uint32_t shard, void *arg);
+int lead_repl_exclusive(lead_engine *e, cat_table *t, uint32_t shard, lead_excl_fn fn, void *arg);
+void lead_repl_exclusive_done(lead_engine *e, cat_table *t, uint32_t shard);
+
+/* Remember entry (lsn, entry_id) as committed for the shard. */
+void lead_repl_committed(cat_shard *s, uint64_t lsn, uint64_t entry_id);
+/* Entry id the leader recorded for lsn, or 0 when it no longer knows. */
+uint64_t lead_repl_entry_at(const cat_shard *s, uint64_t lsn);
+
+#endif

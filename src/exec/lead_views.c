@@ -1,0 +1,236 @@
+/*
+ * lead_views.c — the murphy.* views: cluster state as SQL.
+ *
+ *   murphy.nodes       name, address, role, state, last_heartbeat
+ *   murphy.shards      table_name, shard, hash_min, hash_max, node (primary), rows
+ *   murphy.placements  table_name, shard, node, role, applied_lsn, lag, state
+ *   murphy.rebuilds    table_name, shard, source, target, replaces, state, phase,
+ *                      bytes_done, bytes_total, started_at, elapsed_ms, error
+ *   murphy.settings    name, setting, unit, description
+ *
+ * The columns are declared once, in the catalog (catalog.c); here each
+ * view is rebuilt as table murphy_<name> in the leader's SQLite right
+ * before a query that reads it.  Node state "returning" is shown for an
+ * alive follower whose copies are still being checked or caught up.
+ */
+#include "exec/lead_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+static const char *const node_states[] = {"alive", "suspect", "dead", "returning"};
+static const char *const placement_states[] = {"current", "lagging", "divergent", "rebuilding"};
+
+static int64_t now_ms(void)
+{
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
+}
+
+static void ts_text(int64_t ms, char *out, size_t n)
+{
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+static const char *node_name(const catalog *c, uint32_t id)
+{
+	const cat_node *n = cat_node_by_id(c, id);
+	return n ? n->name : "";
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s && s[0])
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_ts(sqlite3_stmt *st, int i, int64_t ms)
+{
+	char ts[64];
+	if (!ms) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	ts_text(ms, ts, sizeof ts);
+	sqlite3_bind_text(st, i, ts, -1, SQLITE_TRANSIENT);
+}
+
+static void step(sqlite3_stmt *st)
+{
+	sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Alive, but some copy on it is not current yet. */
+static int returning(lead_engine *e, const cat_node *n)
+{
+	if (n->role != CAT_NODE_FOLLOWER || n->state != CAT_NODE_ALIVE)
+		return 0;
+	if (!e->status_known[n->id % CAT_NODES_MAX])
+		return 1;
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		const cat_table *t = cat_table_at(e->cat, i);
+		if (t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++)
+			for (int k = 0; k < t->shards[s].nplacements; k++)
+				if (t->shards[s].placements[k].node_id == n->id &&
+				    t->shards[s].placements[k].state != CAT_PL_CURRENT)
+					return 1;
+	}
+	return 0;
+}
+
+static void fill_nodes(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_nodes VALUES (?,?,?,?,?)", -1, &st, NULL);
+	for (int i = 0; i < cat_node_count(e->cat); i++) {
+		const cat_node *n = cat_node_at(e->cat, i);
+		int64_t hb = n->role == CAT_NODE_LEADER ? now_ms() : n->last_heartbeat_ms;
+		bind_text(st, 1, n->name);
+		bind_text(st, 2, n->addr);
+		bind_text(st, 3, n->role == CAT_NODE_LEADER ? "leader" : "follower");
+		const char *state = node_states[n->state];
+		if (n->role == CAT_NODE_FOLLOWER && n->state == CAT_NODE_ALIVE &&
+		    !e->tr.connected(e->tr.ctx, n->id))
+			state = "suspect"; /* its connection just dropped */
+		else if (returning(e, n))
+			state = "returning";
+		bind_text(st, 4, state);
+		bind_ts(st, 5, hb);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
+static void fill_shards_and_placements(lead_engine *e)
+{
+	sqlite3_stmt *ss, *sp;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shards VALUES (?,?,?,?,?,?)", -1, &ss, NULL);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_placements VALUES (?,?,?,?,?,?,?)", -1, &sp,
+			   NULL);
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		const cat_table *t = cat_table_at(e->cat, i);
+		if (t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++) {
+			const cat_shard *sh = &t->shards[s];
+			for (int k = 0; k < sh->nplacements; k++) {
+				const cat_placement *pl = &sh->placements[k];
+				const char *nn = node_name(e->cat, pl->node_id);
+				if (pl->role == CAT_PRIMARY) {
+					bind_text(ss, 1, t->name);
+					sqlite3_bind_int64(ss, 2, s);
+					sqlite3_bind_int64(ss, 3, sh->hash_min);
+					sqlite3_bind_int64(ss, 4, sh->hash_max);
+					bind_text(ss, 5, nn);
+					sqlite3_bind_int64(ss, 6, (sqlite3_int64)sh->rows);
+					step(ss);
+				}
+				bind_text(sp, 1, t->name);
+				sqlite3_bind_int64(sp, 2, s);
+				bind_text(sp, 3, nn);
+				bind_text(sp, 4, pl->role == CAT_PRIMARY ? "primary" : "replica");
+				sqlite3_bind_int64(sp, 5, (sqlite3_int64)pl->applied_lsn);
+				sqlite3_bind_int64(sp, 6, sh->committed_lsn > pl->applied_lsn
+								  ? (sqlite3_int64)(sh->committed_lsn - pl->applied_lsn)
+								  : 0);
+				bind_text(sp, 7, sh->committed_known ? placement_states[pl->state]
+								     : "unknown");
+				step(sp);
+			}
+		}
+	}
+	sqlite3_finalize(ss);
+	sqlite3_finalize(sp);
+}
+
+static void fill_rebuilds(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_rebuilds VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+			   &st, NULL);
+	for (int i = 0; i < e->nrebuilds; i++) {
+		const lead_rebuild *rb = &e->rebuilds[i];
+		const cat_table *t = cat_table_by_id(e->cat, rb->table_id);
+		int64_t end = rb->finished_ms ? rb->finished_ms : now_ms();
+		bind_text(st, 1, t ? t->name : "?");
+		sqlite3_bind_int64(st, 2, rb->shard);
+		bind_text(st, 3, node_name(e->cat, rb->source));
+		bind_text(st, 4, node_name(e->cat, rb->target));
+		bind_text(st, 5, rb->replaces ? node_name(e->cat, rb->replaces) : NULL);
+		bind_text(st, 6, rb->state);
+		bind_text(st, 7, rb->phase);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)rb->bytes_done);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)rb->bytes_total);
+		bind_ts(st, 10, rb->started_ms);
+		sqlite3_bind_int64(st, 11, end - rb->started_ms);
+		bind_text(st, 12, rb->error);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
+static void fill_settings(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	char v1[32], v2[32];
+	snprintf(v1, sizeof v1, "%llu", (unsigned long long)e->suspect_timeout_ms);
+	snprintf(v2, sizeof v2, "%llu", (unsigned long long)e->dead_timeout_ms);
+	const char *rows[][4] = {
+		{"suspect_timeout", v1, "ms",
+		 "no heartbeat for this long: the follower is suspect, its copies stop serving and "
+		 "primaries on it move (leader flag --suspect-timeout-ms)"},
+		{"dead_timeout", v2, "ms",
+		 "no heartbeat for this long: the follower is dead and its copies are rebuilt elsewhere "
+		 "(leader flag --dead-timeout-ms)"},
+		{"heartbeat_interval", "500", "ms", "how often followers report to the leader"},
+		{"murphy.write_quorum", "majority", NULL,
+		 "copies that must hold a write before it is acknowledged: one, majority, all (SET per "
+		 "session)"},
+		{"replicas", "3", NULL, "copies per shard when CREATE TABLE has no WITH (replicas = R)"},
+		{"shards", "8", NULL, "shards per table when CREATE TABLE has no WITH (shards = N)"},
+	};
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_settings VALUES (?,?,?,?)", -1, &st, NULL);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		for (int c = 0; c < 4; c++)
+			bind_text(st, c + 1, rows[i][c]);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
+int lead_local_materialize_views(lead_engine *e, mur_error *err)
+{
+	static const char *const ddl =
+		"DROP TABLE IF EXISTS murphy_nodes; DROP TABLE IF EXISTS murphy_shards;"
+		"DROP TABLE IF EXISTS murphy_placements; DROP TABLE IF EXISTS murphy_rebuilds;"
+		"DROP TABLE IF EXISTS murphy_settings;"
+		"CREATE TABLE murphy_nodes(name, address, role, state, last_heartbeat);"
+		"CREATE TABLE murphy_shards(table_name, shard, hash_min, hash_max, node, rows);"
+		"CREATE TABLE murphy_placements(table_name, shard, node, role, applied_lsn, lag, state);"
+		"CREATE TABLE murphy_rebuilds(table_name, shard, source, target, replaces, state, phase,"
+		" bytes_done, bytes_total, started_at, elapsed_ms, error);"
+		"CREATE TABLE murphy_settings(name, setting, unit, description);";
+	int rc = sqlite3_exec(e->mem, ddl, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return lead_local_fail(e, rc, err);
+	sqlite3_exec(e->mem, "BEGIN", NULL, NULL, NULL);
+	fill_nodes(e);
+	fill_shards_and_placements(e);
+	fill_rebuilds(e);
+	fill_settings(e);
+	sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
+	return MUR_OK;
+}
