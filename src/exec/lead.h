@@ -38,4 +38,13 @@ void lead_engine_destroy(lead_engine *e);
 
 extern const pgw_engine_ops lead_engine_ops;
 
+/* Replication and recovery hooks (exec/lead_recover.c), wired by the
+ * leader process to the cluster layer's callbacks and a 1 s timer. */
+void lead_engine_node_changed(lead_engine *e, uint32_t node_id);
+void lead_engine_progress(lead_engine *e, uint32_t node_id, uint64_t task_id, uint64_t done,
+			  uint64_t total, const char *phase);
+void lead_engine_tick(lead_engine *e);
+/* Shown in murphy.settings. */
+void lead_engine_set_timeouts(lead_engine *e, uint64_t suspect_ms, uint64_t dead_ms);
+
 #endif

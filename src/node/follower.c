@@ -3,19 +3,26 @@
  *
  * Wiring, on one libuv loop:
  *   clu_member    link to the leader (--join): HELLO, heartbeats, reconnects
- *   peer listener --listen, for follower-to-follower streaming (a later
- *                 issue); today every connection there is closed after its
- *                 first frame or CLU_HELLO_TIMEOUT_MS of silence
+ *   peer server   --listen: serves snapshots and log entries of our
+ *                 placements to other followers (node/peer.h)
  *   stor_dir      DIR/data, one SQLite file per placement
  *   signals       SIGTERM/SIGINT: stop accepting work, wait for running
  *                 tasks, exit 0 (a second signal exits at once)
  *
- * A task: TASK frame → decode on the loop thread → exec_task_run on the
- * libuv thread pool (placement locks serialize tasks per shard) → RESULT
- * sent from the loop thread on the connection the task came on.
+ * A task: TASK frame → decode on the loop thread → by kind:
+ *   REBUILD, CATCHUP  a node_peer_fetch job on the loop (node/peer.h): it
+ *                     copies from task->peer_addr, sends PROGRESS frames
+ *                     (at most every 200 ms) and ends with the RESULT; one
+ *                     job per placement file at a time (55006 otherwise)
+ *   FAULT             node_fault_apply on the loop thread (node/fault.h,
+ *                     not in this build yet: answered with 0A000)
+ *   anything else     exec_task_run on the libuv thread pool (placement
+ *                     locks serialize tasks per shard)
+ * → RESULT sent from the loop thread on the connection the task came on.
  *
  * Memory: a follower_task owns the TASK payload (the decoded task borrows
- * it) and the exec_result; both are freed in task_done.
+ * it) and the exec_result; both are freed in task_done.  A follower_fetch
+ * lives from the job's start to its on_done.
  */
 #include "node/follower.h"
 
@@ -26,6 +33,7 @@
 #include "net/net.h"
 #include "net/proto.h"
 #include "node/node_files.h"
+#include "node/peer.h"
 #include "storage/storage.h"
 
 #include <stdio.h>
@@ -40,18 +48,19 @@
 /* Tasks accepted and not yet answered.  Beyond it a task is answered at
  * once with 53000 instead of growing the thread pool's queue. */
 #define FOLLOWER_TASKS_MAX 4096
-/* Open connections on the peer port (nothing legitimate uses it yet). */
-#define FOLLOWER_PEER_CONNS_MAX 64
 #define FOLLOWER_PATH_MAX 4096
+
+typedef struct follower_fetch follower_fetch;
 
 typedef struct follower {
 	uv_loop_t loop;
 	const char *dir;
 	char name[NET_NAME_MAX];
+	net_hello hello; /* ours: sent to the leader and to peers we fetch from */
 	stor_dir *stor;
 	clu_member *member;
-	net_listener *peer_lis;
-	net_conn *peers[FOLLOWER_PEER_CONNS_MAX];
+	node_peer_server *peer;
+	follower_fetch *fetches; /* REBUILD / CATCHUP jobs running */
 	uv_signal_t sigterm, sigint;
 	int running; /* tasks on the thread pool */
 	int stopping;
@@ -66,6 +75,14 @@ typedef struct follower_task {
 	exec_task task;
 	exec_result res;
 } follower_task;
+
+struct follower_fetch {
+	follower *f;
+	uint64_t gen;
+	node_peer_fetch *job;
+	char file[EXEC_PLACEMENT_NAME_MAX];
+	follower_fetch *prev, *next;
+};
 
 static void usage(FILE *out)
 {
@@ -90,10 +107,9 @@ static void shutdown_follower(follower *f, int exit_code)
 	f->stopping = 1;
 	f->exit_code = exit_code;
 	clu_member_stop(f->member);
-	net_listener_close(f->peer_lis);
-	for (int i = 0; i < FOLLOWER_PEER_CONNS_MAX; i++)
-		if (f->peers[i])
-			net_conn_close(f->peers[i], "follower is shutting down");
+	node_peer_server_stop(f->peer);
+	for (follower_fetch *ff = f->fetches; ff; ff = ff->next)
+		node_peer_fetch_cancel(ff->job, "the follower is shutting down");
 	/* signals stay armed (a second one forces the exit) but no longer
 	 * keep the loop alive; they are closed after uv_run returns */
 	uv_unref((uv_handle_t *)&f->sigterm);
@@ -154,6 +170,102 @@ static void answer_busy(follower *f, uint64_t gen, uint64_t task_id)
 	exec_result_free(&res);
 }
 
+/* Answer a task with a failure without running it. */
+static void answer_error(follower *f, uint64_t gen, uint64_t task_id, const mur_error *e)
+{
+	exec_result res;
+	mur_error err;
+
+	exec_result_init(&res);
+	res.task_id = task_id;
+	res.failed = 1;
+	res.err = *e;
+	clu_member_send_result(f->member, gen, &res, &err);
+	exec_result_free(&res);
+}
+
+/* ---- REBUILD / CATCHUP ---------------------------------------------------- */
+
+static void fetch_progress(void *arg, const net_progress *pr)
+{
+	follower_fetch *ff = arg;
+	mur_error err;
+	/* advisory: a full send queue drops it */
+	clu_member_send_progress(ff->f->member, ff->gen, pr, &err);
+}
+
+static void fetch_done(void *arg, exec_result *res)
+{
+	follower_fetch *ff = arg;
+	follower *f = ff->f;
+	mur_error err;
+
+	if (ff->prev)
+		ff->prev->next = ff->next;
+	else
+		f->fetches = ff->next;
+	if (ff->next)
+		ff->next->prev = ff->prev;
+	f->running--;
+	if (!f->stopping)
+		clu_member_send_result(f->member, ff->gen, res, &err);
+	free(ff);
+}
+
+static void start_fetch(follower *f, uint64_t gen, const exec_task *t)
+{
+	static const node_peer_fetch_cbs cbs = {.on_progress = fetch_progress,
+						.on_done = fetch_done};
+	follower_fetch *ff;
+	mur_error err;
+
+	for (ff = f->fetches; ff; ff = ff->next)
+		if (t->nplacements > 0 && strcmp(ff->file, t->placements[0]) == 0) {
+			mur_error_set(&err, "55006", "a rebuild or catch-up of %s is already "
+				      "running on follower \"%s\"", ff->file, f->name);
+			answer_error(f, gen, t->id, &err);
+			return;
+		}
+	ff = calloc(1, sizeof *ff);
+	if (!ff) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		answer_error(f, gen, t->id, &err);
+		return;
+	}
+	ff->f = f;
+	ff->gen = gen;
+	snprintf(ff->file, sizeof ff->file, "%s", t->nplacements ? t->placements[0] : "");
+	if (node_peer_fetch_start(&f->loop, f->stor, t, &f->hello, &cbs, ff, &ff->job, &err) !=
+	    MUR_OK) {
+		free(ff);
+		answer_error(f, gen, t->id, &err);
+		return;
+	}
+	ff->next = f->fetches;
+	if (f->fetches)
+		f->fetches->prev = ff;
+	f->fetches = ff;
+	f->running++;
+}
+
+/* FAULT runs on the loop thread: it changes this process (net faults,
+ * signals), not a placement. */
+static void run_fault(follower *f, uint64_t gen, const exec_task *t)
+{
+	exec_result res;
+	mur_error err;
+
+	exec_result_init(&res);
+	res.task_id = t->id;
+	res.failed = 1; /* hook: node_fault_apply(&f->loop, t, &res) once node/fault.h lands */
+	mur_error_set(&res.err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+		      "fault injection not built into this follower");
+	clu_member_send_result(f->member, gen, &res, &err);
+	exec_result_free(&res);
+}
+
+/* ---- dispatch ------------------------------------------------------------- */
+
 static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 {
 	follower *f = arg;
@@ -170,8 +282,15 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 		free(ft);
 		return -1;
 	}
-	if (f->stopping || f->running >= FOLLOWER_TASKS_MAX) {
-		answer_busy(f, gen, ft->task.id);
+	if (f->stopping || f->running >= FOLLOWER_TASKS_MAX ||
+	    ft->task.kind == EXEC_TASK_REBUILD || ft->task.kind == EXEC_TASK_CATCHUP ||
+	    ft->task.kind == EXEC_TASK_FAULT) {
+		if (f->stopping || f->running >= FOLLOWER_TASKS_MAX)
+			answer_busy(f, gen, ft->task.id);
+		else if (ft->task.kind == EXEC_TASK_FAULT)
+			run_fault(f, gen, &ft->task);
+		else
+			start_fetch(f, gen, &ft->task); /* copies what it needs */
 		exec_task_free_decoded(&ft->task);
 		free(payload);
 		free(ft);
@@ -206,46 +325,6 @@ static void on_refused(void *arg, const char *reason)
 	follower *f = arg;
 	MLOG(ERROR, "follower", "the leader refused this follower: %s", reason);
 	shutdown_follower(f, 1);
-}
-
-/* ---- peer port ----------------------------------------------------------- */
-
-static void peer_frame(net_conn *c, uint8_t type, const char *p, size_t len)
-{
-	MLOG(WARN, "follower", "closing peer connection from %s: no follower-to-follower "
-	     "protocol yet (got %s)", net_conn_peer(c), net_msg_name(type));
-	net_conn_close(c, "unsupported on the peer port");
-}
-
-static void peer_close(net_conn *c, const char *reason)
-{
-	follower *f = net_conn_arg(c);
-	for (int i = 0; i < FOLLOWER_PEER_CONNS_MAX; i++)
-		if (f->peers[i] == c)
-			f->peers[i] = NULL;
-}
-
-static const net_conn_cbs peer_cbs = {
-	.on_frame = peer_frame, .on_close = peer_close, .type_ok = net_msg_type_ok};
-
-static void peer_accept(net_listener *l, net_conn *c, void *arg)
-{
-	follower *f = arg;
-	int slot = -1;
-
-	for (int i = 0; i < FOLLOWER_PEER_CONNS_MAX && slot < 0; i++)
-		if (!f->peers[i])
-			slot = i;
-	if (f->stopping || slot < 0) {
-		MLOG(WARN, "follower", "refusing peer connection from %s: %s", net_conn_peer(c),
-		     f->stopping ? "shutting down" : "too many peer connections");
-		net_conn_close(c, "refused");
-		return;
-	}
-	f->peers[slot] = c;
-	net_conn_start(c, &peer_cbs, f);
-	net_conn_set_frame_max(c, NET_FRAME_MAX_UNAUTH);
-	net_conn_set_read_timeout(c, CLU_HELLO_TIMEOUT_MS);
 }
 
 /* ---- main ---------------------------------------------------------------- */
@@ -357,13 +436,14 @@ static int start_loop_parts(follower *f, const follower_args *a, const net_hello
 		.on_welcome = on_welcome, .on_refused = on_refused, .on_task = on_task};
 	mur_error err;
 
-	if (net_listen(&f->loop, a->listen, peer_accept, f, &f->peer_lis, &err) != MUR_OK) {
+	if (node_peer_server_start(&f->loop, a->listen, f->stor, hello->secret, &f->peer, &err) !=
+	    MUR_OK) {
 		MLOG(ERROR, "follower", "%s", err.message);
 		return -1;
 	}
 	if (clu_member_start(&f->loop, a->join, hello, &mcbs, f, &f->member, &err) != MUR_OK) {
 		MLOG(ERROR, "follower", "%s", err.message);
-		net_listener_close(f->peer_lis);
+		node_peer_server_stop(f->peer);
 		return -1;
 	}
 	uv_signal_init(&f->loop, &f->sigterm);
@@ -399,6 +479,7 @@ int node_follower_main(int argc, char **argv)
 	}
 	setenv("UV_THREADPOOL_SIZE", FOLLOWER_THREADS_DEFAULT, 0); /* 0: keep the user's */
 	uv_loop_init(&f->loop);
+	f->hello = hello;
 	if (start_loop_parts(f, &a, &hello) != 0) {
 		f->exit_code = 1;
 		goto close_loop;
