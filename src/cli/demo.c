@@ -68,6 +68,8 @@ static int parse_opts(int argc, char **argv, demo_opts *o)
 	snprintf(o->local.dir, sizeof o->local.dir, "./murphy-demo");
 	o->local.followers = -1;
 	o->local.pg_port = -1;
+	o->local.suspect_timeout_ms = -1;
+	o->local.dead_timeout_ms = -1;
 	o->events = CLI_DEMO_EVENTS_DEFAULT;
 	o->users = CLI_DEMO_USERS_DEFAULT;
 	for (int i = 1; i < argc; i++) {

@@ -97,7 +97,20 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	char pidfile[PATH_MAX + 32];
 	cli_local_node_path(o, i, "murphy.pid", pidfile, sizeof pidfile);
 	unlink(pidfile);
-	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir, "--listen", listen, "--pg", pg, NULL};
+	char suspect[32], dead[32];
+	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir, "--listen", listen, "--pg", pg,
+			       NULL, NULL, NULL, NULL, NULL};
+	int na = 8;
+	if (o->suspect_timeout_ms > 0) {
+		snprintf(suspect, sizeof suspect, "%ld", o->suspect_timeout_ms);
+		leader_argv[na++] = "--suspect-timeout-ms";
+		leader_argv[na++] = suspect;
+	}
+	if (o->dead_timeout_ms > 0) {
+		snprintf(dead, sizeof dead, "%ld", o->dead_timeout_ms);
+		leader_argv[na++] = "--dead-timeout-ms";
+		leader_argv[na++] = dead;
+	}
 	char *follower_argv[] = {(char *)exe, "follower", "--dir", dir, "--listen", listen,
 				 "--join", join, "--name", name, NULL};
 	mur_error err;

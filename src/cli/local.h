@@ -3,7 +3,8 @@
  * shared by `murphy local …` and `murphy demo`.
  *
  * Layout of DIR:
- *   DIR/local.conf          followers=N, pg_port=P (remembered across starts)
+ *   DIR/local.conf          followers=N, pg_port=P, and the leader's failure-detector
+ *                           timers when given (remembered across starts)
  *   DIR/leader/             leader node: --listen 127.0.0.1:P+1, --pg 127.0.0.1:P
  *   DIR/f1 … DIR/fN/        follower i:  --listen 127.0.0.1:P+1+i, --join 127.0.0.1:P+1
  *   DIR/<name>/murphy.pid   written by the node; murphy.log: its stderr
@@ -26,6 +27,8 @@ typedef struct cli_local_opts {
 	int followers;       /* -1: from local.conf, else the default */
 	int pg_port;         /* -1: from local.conf, else the default */
 	int timeout_s;       /* wait for SQL this long */
+	long suspect_timeout_ms; /* leader --suspect-timeout-ms; -1 unset, 0 the leader's default */
+	long dead_timeout_ms;    /* leader --dead-timeout-ms; same */
 } cli_local_opts;
 
 /* Fill unset followers/pg_port from DIR/local.conf or the defaults and make

@@ -14,6 +14,7 @@
 
 static const char local_usage[] =
 	"usage: murphy local start  --dir DIR [--followers N] [--pg-port P]\n"
+	"                           [--suspect-timeout-ms MS] [--dead-timeout-ms MS]\n"
 	"       murphy local stop   --dir DIR\n"
 	"       murphy local status --dir DIR\n"
 	"\n"
@@ -30,7 +31,10 @@ static const char local_usage[] =
 	"  --dir DIR        data directory (required)\n"
 	"  --followers N    number of followers (default 3; remembered in DIR/local.conf)\n"
 	"  --pg-port P      PostgreSQL port of the leader (default 5433; nodes use P+1..P+1+N)\n"
-	"  --timeout S      seconds to wait for the cluster (default 30)\n";
+	"  --timeout S      seconds to wait for the cluster (default 30)\n"
+	"  --suspect-timeout-ms MS, --dead-timeout-ms MS\n"
+	"                   the leader's failure-detector timers (murphy leader --help;\n"
+	"                   docs/failures.md); remembered in DIR/local.conf\n";
 
 /* Parse the options shared by start/stop/status.  2 on a usage error. */
 static int parse_opts(int argc, char **argv, cli_local_opts *o)
@@ -38,6 +42,8 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 	memset(o, 0, sizeof *o);
 	o->followers = -1;
 	o->pg_port = -1;
+	o->suspect_timeout_ms = -1;
+	o->dead_timeout_ms = -1;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -58,6 +64,10 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 			o->pg_port = atoi(v);
 		else if (strcmp(a, "--timeout") == 0)
 			o->timeout_s = atoi(v);
+		else if (strcmp(a, "--suspect-timeout-ms") == 0)
+			o->suspect_timeout_ms = atol(v);
+		else if (strcmp(a, "--dead-timeout-ms") == 0)
+			o->dead_timeout_ms = atol(v);
 		else {
 			fprintf(stderr, "murphy local: unknown option %s\n%s", a, local_usage);
 			return 2;

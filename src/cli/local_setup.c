@@ -72,6 +72,10 @@ static void conf_read(cli_local_opts *o)
 			o->followers = v;
 		if (o->pg_port < 0 && sscanf(line, "pg_port=%d", &v) == 1)
 			o->pg_port = v;
+		if (o->suspect_timeout_ms < 0 && sscanf(line, "suspect_timeout_ms=%d", &v) == 1)
+			o->suspect_timeout_ms = v;
+		if (o->dead_timeout_ms < 0 && sscanf(line, "dead_timeout_ms=%d", &v) == 1)
+			o->dead_timeout_ms = v;
 	}
 	fclose(f);
 }
@@ -85,6 +89,10 @@ static int conf_write(const cli_local_opts *o)
 		return -1;
 	fprintf(f, "# murphy local cluster: reused by `murphy local start|stop`\n");
 	fprintf(f, "followers=%d\npg_port=%d\n", o->followers, o->pg_port);
+	if (o->suspect_timeout_ms > 0)
+		fprintf(f, "suspect_timeout_ms=%ld\n", o->suspect_timeout_ms);
+	if (o->dead_timeout_ms > 0)
+		fprintf(f, "dead_timeout_ms=%ld\n", o->dead_timeout_ms);
 	return fclose(f);
 }
 
@@ -111,6 +119,10 @@ int cli_local_resolve(cli_local_opts *o)
 		o->pg_port = CLI_LOCAL_PG_PORT_DEFAULT;
 	if (o->timeout_s <= 0)
 		o->timeout_s = CLI_LOCAL_READY_TIMEOUT_S;
+	if (o->suspect_timeout_ms < 0)
+		o->suspect_timeout_ms = 0;
+	if (o->dead_timeout_ms < 0)
+		o->dead_timeout_ms = 0;
 	if (o->followers < 1 || o->followers > CLI_LOCAL_FOLLOWERS_MAX) {
 		fprintf(stderr, "murphy local: --followers must be 1..%d\n", CLI_LOCAL_FOLLOWERS_MAX);
 		return 1;

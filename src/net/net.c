@@ -22,10 +22,20 @@
  * freed when both close callbacks have run.  Pending write callbacks run
  * (with UV_ECANCELED) before the tcp close callback, so no write request
  * outlives the conn.
+ *
+ * Fault injection (net.h): every frame passes fault_drops() — the conn's
+ * drop policy, or for a dialed conn its address on this thread's blocked
+ * list — and then fault_delays(): with a delay set, or frames still held,
+ * it goes through the conn's delay queue (netfault.c, created on first
+ * use, destroyed with the conn) and comes back through delay_release.  A
+ * frame received under delay is copied (or its frame buffer taken); one
+ * sent under delay is copied.  Dialed conns sit on a per-thread list so
+ * net_fault_unblock_all can close the ones that lost frames.
  */
 #include "net/net.h"
 
 #include "common/log.h"
+#include "net/netfault.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -60,7 +70,14 @@ struct net_conn {
 	net_conn_cbs cbs;
 	void *arg;
 	net_fault fault;
-	int has_fault;
+	net_filter_fn filter;    /* fault injection hook, or NULL */
+	void *filter_arg;
+	net_delayq *dq;          /* frames held back by fault.delay_ms, or NULL */
+	int rx_paused;           /* reading stopped: too many received bytes held */
+	int fault_lost;          /* a frame was dropped by fault injection */
+	int dialed;              /* made by net_connect (dial_sa is its address) */
+	struct sockaddr_storage dial_sa;
+	struct net_conn *dprev, *dnext; /* this thread's dialed conns */
 	char peer[NET_ADDR_MAX];
 	char reason[NET_REASON_MAX];
 	size_t frame_max;
@@ -89,6 +106,8 @@ struct net_listener {
 	net_accept_cb on_accept;
 	void *arg;
 	int port;
+	net_filter_fn filter;    /* given to every conn accepted */
+	void *filter_arg;
 };
 
 typedef struct net_wreq {
@@ -99,8 +118,11 @@ typedef struct net_wreq {
 } net_wreq;
 
 static _Thread_local char net_rbuf[NET_READ_CHUNK];
+static _Thread_local net_conn *net_dialed;
 
 static void conn_close_cb(uv_handle_t *h);
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 /* ---- lifetime ---------------------------------------------------------- */
 
@@ -129,6 +151,10 @@ void net_conn_close(net_conn *c, const char *reason)
 	if (reason != c->reason)
 		snprintf(c->reason, sizeof c->reason, "%s", reason ? reason : "closed");
 	c->state = NC_CLOSING;
+	if (c->dq) {
+		net_delayq_destroy(c->dq);
+		c->dq = NULL;
+	}
 	uv_timer_stop(&c->timer);
 	uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
 	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
@@ -152,6 +178,14 @@ static void conn_close_cb(uv_handle_t *h)
 	if (--c->handles_open > 0)
 		return;
 	assert(c->sendq_frames == 0);
+	if (c->dialed) {
+		if (c->dprev)
+			c->dprev->dnext = c->dnext;
+		else
+			net_dialed = c->dnext;
+		if (c->dnext)
+			c->dnext->dprev = c->dprev;
+	}
 	if (c->started && c->cbs.on_close)
 		c->cbs.on_close(c, c->reason);
 	free(c->frame);
@@ -195,6 +229,107 @@ static int frame_reserve(net_conn *c, size_t need)
 	return 0;
 }
 
+/* ---- fault injection ------------------------------------------------- */
+
+static int raw_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err);
+
+/* 1 when the frame must vanish (and remember that one did). */
+static int fault_drops(net_conn *c)
+{
+	if (c->fault.drop ||
+	    (c->dialed && net_fault_nblocked && net_fault_addr_blocked(&c->dial_sa))) {
+		c->fault_lost = 1;
+		return 1;
+	}
+	return 0;
+}
+
+/* 1 when the frame must wait: a delay is set, or earlier frames still
+ * wait (order is kept when the delay is lifted). */
+static int fault_delays(const net_conn *c)
+{
+	return c->fault.delay_ms > 0 || (c->dq && !net_delayq_empty(c->dq));
+}
+
+static void delay_release(void *arg, char dir, uint8_t type, char *p, size_t len)
+{
+	net_conn *c = arg;
+
+	if (c->state == NC_OPEN && !fault_drops(c)) {
+		if (dir == 'S') {
+			raw_send(c, type, p, len, NULL); /* a failure closes the conn */
+		} else {
+			c->cur = p;
+			c->cur_len = len;
+			c->cur_owned = 0;
+			c->cbs.on_frame(c, type, p, len);
+			c->cur = NULL;
+		}
+	}
+	free(p);
+	if (dir == 'R' && c->rx_paused && c->state == NC_OPEN && c->dq &&
+	    net_delayq_bytes(c->dq, 'R') <= NET_FAULT_DELAY_BYTES_MAX / 2) {
+		c->rx_paused = 0;
+		uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb);
+	}
+}
+
+static int ensure_dq(net_conn *c)
+{
+	if (!c->dq)
+		c->dq = net_delayq_create(c->tcp.loop, delay_release, c);
+	return c->dq ? 0 : -1;
+}
+
+/* A received frame goes into the delay queue. */
+static void delay_recv(net_conn *c, uint8_t type, const char *payload, size_t len, int owned)
+{
+	char *copy;
+
+	if (owned) { /* take the frame buffer: no copy of a big frame */
+		copy = c->frame;
+		c->frame = NULL;
+		c->frame_cap = 0;
+	} else if ((copy = malloc(len ? len : 1)) != NULL) {
+		memcpy(copy, payload, len);
+	}
+	if (!copy || ensure_dq(c) != 0) {
+		free(copy);
+		conn_fail(c, "out of memory delaying a frame");
+		return;
+	}
+	if (net_delayq_push(c->dq, c->fault.delay_ms, 'R', type, copy, len) != MUR_OK) {
+		conn_fail(c, "more than %d delayed frames", NET_FAULT_DELAY_FRAMES_MAX);
+		return;
+	}
+	if (!c->rx_paused && net_delayq_bytes(c->dq, 'R') > NET_FAULT_DELAY_BYTES_MAX) {
+		c->rx_paused = 1;
+		uv_read_stop((uv_stream_t *)&c->tcp);
+	}
+}
+
+static int delay_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err)
+{
+	char *copy;
+
+	if (c->dq && net_delayq_bytes(c->dq, 'S') + len > NET_FAULT_DELAY_BYTES_MAX)
+		return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
+				     "delayed frames to %s exceed %zu bytes (fault injection)",
+				     c->peer, NET_FAULT_DELAY_BYTES_MAX), MUR_EAGAIN;
+	if (!(copy = malloc(len ? len : 1)) || ensure_dq(c) != 0) {
+		free(copy);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+	}
+	memcpy(copy, payload, len);
+	if (net_delayq_push(c->dq, c->fault.delay_ms, 'S', type, copy, len) != MUR_OK)
+		return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
+				     "more than %d delayed frames to %s (fault injection)",
+				     NET_FAULT_DELAY_FRAMES_MAX, c->peer), MUR_EAGAIN;
+	return MUR_OK;
+}
+
+/* ---- receive, continued ----------------------------------------------- */
+
 static void deliver(net_conn *c, const char *payload, size_t len, int owned)
 {
 	uint8_t type = c->type;
@@ -202,14 +337,19 @@ static void deliver(net_conn *c, const char *payload, size_t len, int owned)
 	c->hdr_got = 0;
 	c->payload_got = 0;
 	c->payload_len = 0;
+	if ((c->filter && c->filter(c->filter_arg, c, 'R', type, payload, len)) || fault_drops(c))
+		goto trim;
 	arm_read_timer(c);
-	if (c->has_fault && c->fault.filter(c->fault.arg, c, 'R', type, len))
+	if (fault_delays(c)) {
+		delay_recv(c, type, payload, len, owned);
 		return;
+	}
 	c->cur = payload;
 	c->cur_len = len;
 	c->cur_owned = owned;
 	c->cbs.on_frame(c, type, payload, len);
 	c->cur = NULL;
+trim:
 	if (owned && c->frame_cap > NET_FRAME_KEEP_MAX) {
 		free(c->frame);
 		c->frame = NULL;
@@ -384,9 +524,7 @@ static void write_cb(uv_write_t *req, int status)
 int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err)
 {
 	size_t total = NET_HEADER_SIZE + len;
-	net_wreq *w;
-	uv_buf_t b;
-	int rc;
+	size_t held = c->dq ? net_delayq_bytes(c->dq, 'S') : 0;
 
 	if (c->state != NC_OPEN)
 		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE,
@@ -395,13 +533,27 @@ int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mu
 		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
 				     "message of %zu bytes exceeds the node protocol limit of %u bytes",
 				     len, NET_FRAME_MAX - 1), MUR_EPROTO;
-	if (c->sendq_frames >= NET_SENDQ_FRAMES_MAX || c->sendq_bytes + total > NET_SENDQ_BYTES_MAX)
+	if (c->sendq_frames >= NET_SENDQ_FRAMES_MAX ||
+	    c->sendq_bytes + held + total > NET_SENDQ_BYTES_MAX)
 		return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
 				     "send queue to %s is full (%zu frames, %zu bytes queued; limits %d frames, %zu bytes)",
-				     c->peer, c->sendq_frames, c->sendq_bytes, NET_SENDQ_FRAMES_MAX,
+				     c->peer, c->sendq_frames, c->sendq_bytes + held, NET_SENDQ_FRAMES_MAX,
 				     NET_SENDQ_BYTES_MAX), MUR_EAGAIN;
-	if (c->has_fault && c->fault.filter(c->fault.arg, c, 'S', type, len))
+	if ((c->filter && c->filter(c->filter_arg, c, 'S', type, payload, len)) || fault_drops(c))
 		return MUR_OK;
+	if (fault_delays(c))
+		return delay_send(c, type, payload, len, err);
+	return raw_send(c, type, payload, len, err);
+}
+
+/* Queue one frame on the socket: net_conn_send past its checks. */
+static int raw_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err)
+{
+	size_t total = NET_HEADER_SIZE + len;
+	net_wreq *w;
+	uv_buf_t b;
+	int rc;
+
 	w = malloc(sizeof *w + total);
 	if (!w)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
@@ -475,6 +627,12 @@ int net_connect(uv_loop_t *loop, const char *addr, const net_conn_cbs *cbs, void
 	c->cbs = *cbs;
 	c->arg = arg;
 	snprintf(c->peer, sizeof c->peer, "%s", addr);
+	c->dialed = 1;
+	c->dial_sa = sa;
+	c->dnext = net_dialed;
+	if (net_dialed)
+		net_dialed->dprev = c;
+	net_dialed = c;
 	rc = uv_tcp_connect(&c->connect_req, &c->tcp, (const struct sockaddr *)&sa, connect_cb);
 	if (rc != 0) {
 		net_conn_close(c, "connect failed"); /* started == 0: freed silently */
@@ -535,6 +693,8 @@ static void connection_cb(uv_stream_t *server, int status)
 		return;
 	}
 	peer_name(c);
+	c->filter = l->filter;
+	c->filter_arg = l->filter_arg;
 	l->on_accept(l, c, l->arg);
 	if (c->state == NC_ACCEPTED) {
 		MLOG(ERROR, "net", "accept callback neither started nor closed %s", c->peer);
@@ -598,6 +758,8 @@ static void shutdown_timer_cb(uv_timer_t *t)
 
 void net_conn_shutdown(net_conn *c, const char *reason)
 {
+	if (c->dq && c->state == NC_OPEN)
+		net_delayq_flush(c->dq, 'S'); /* the last word goes out now */
 	if (c->state != NC_OPEN) {
 		net_conn_close(c, reason);
 		return;
@@ -638,7 +800,33 @@ void net_conn_set_read_timeout(net_conn *c, uint64_t timeout_ms)
 
 void net_conn_set_fault(net_conn *c, const net_fault *f)
 {
-	c->has_fault = f != NULL && f->filter != NULL;
-	if (c->has_fault)
+	memset(&c->fault, 0, sizeof c->fault);
+	if (f)
 		c->fault = *f;
+	if (c->fault.delay_ms > NET_FAULT_DELAY_MS_MAX)
+		c->fault.delay_ms = NET_FAULT_DELAY_MS_MAX;
+}
+
+net_fault net_conn_fault(const net_conn *c) { return c->fault; }
+
+void net_conn_set_filter(net_conn *c, net_filter_fn fn, void *arg)
+{
+	c->filter = fn;
+	c->filter_arg = arg;
+}
+
+void net_listener_set_filter(net_listener *l, net_filter_fn fn, void *arg)
+{
+	l->filter = fn;
+	l->filter_arg = arg;
+}
+
+void net_fault_unblock_all(void)
+{
+	net_fault_clear_blocks();
+	for (net_conn *c = net_dialed; c; c = c->dnext)
+		if (c->fault_lost && c->state != NC_CLOSING) {
+			c->fault_lost = 0;
+			conn_fail(c, "partition healed: frames were lost");
+		}
 }

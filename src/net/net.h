@@ -41,9 +41,24 @@
  * Threading: every net_* call and callback belongs to the loop thread that
  * created the listener or conn.
  *
- * Fault injection (later issue): net_conn_set_fault installs a per-conn
- * policy consulted for every frame sent and received; NULL (the default)
- * passes everything.  That is the single place the nemesis hooks into.
+ * Fault injection (this kernel has no netem, so latency and partitions are
+ * made here; `murphy fault` drives it, docs/failures.md):
+ *   - net_conn_set_fault: a per-conn policy consulted for every frame sent
+ *     and received.  drop: frames vanish both ways while the TCP connection
+ *     stays up — to both ends it looks like a partition (silence, no EOF).
+ *     delay_ms: every frame, each way, is held that long (a uv timer queue
+ *     in netfault.c), order preserved, bounded by NET_FAULT_DELAY_*.
+ *   - net_fault_block_addr: on this thread, every connection made with
+ *     net_connect to that address (already open or made later) drops its
+ *     frames both ways: the follower's half of a follower↔follower
+ *     partition.  net_fault_unblock_all lifts them and closes the
+ *     connections that lost frames (their users would otherwise wait for
+ *     answers that were thrown away; they reconnect).
+ *   - net_conn_set_filter / net_listener_set_filter: a callback that sees
+ *     every frame (with its payload) before the policy and may drop it or
+ *     change the conn's policy — how the leader recognizes the HELLO of a
+ *     follower it has partitioned away and mutes the new connection too.
+ * Dropped frames do not re-arm the read timeout: silence is silence.
  */
 #ifndef MUR_NET_H
 #define MUR_NET_H
@@ -81,12 +96,30 @@
 typedef struct net_conn net_conn;
 typedef struct net_listener net_listener;
 
-/* Fault policy (placeholder for the fault-injection issue): return 0 to
- * pass a frame, 1 to drop it silently.  dir is 'S' (send) or 'R' (receive). */
+/* Fault injection limits.  A delay beyond a minute is a partition, not
+ * latency.  Frames held back per connection are bounded in count and, per
+ * direction, in bytes: a sender past the byte bound gets MUR_EAGAIN from
+ * net_conn_send (as for a full send queue); a receiver past it stops
+ * reading the socket until half has been released (TCP pushes back). */
+#define NET_FAULT_DELAY_MS_MAX 60000
+#define NET_FAULT_DELAY_BYTES_MAX ((size_t)64 << 20)
+#define NET_FAULT_DELAY_FRAMES_MAX 65536
+/* Addresses blocked at once per thread: one per other node is plenty. */
+#define NET_FAULT_ADDRS_MAX 64
+
+/* Per-connection fault policy; all zero passes everything.  drop wins over
+ * delay.  Frames already held when the policy changes keep their time (and
+ * are dropped on release while drop is set). */
 typedef struct net_fault {
-	int (*filter)(void *arg, net_conn *c, char dir, uint8_t type, size_t len);
-	void *arg;
+	int drop;          /* 1: every frame, sent or received, vanishes */
+	uint32_t delay_ms; /* hold every frame this long (<= NET_FAULT_DELAY_MS_MAX) */
 } net_fault;
+
+/* Frame filter: dir 'S' (being sent) or 'R' (received); return 1 to drop
+ * the frame.  May call net_conn_set_fault on c (the new policy applies to
+ * this frame); must not close c. */
+typedef int (*net_filter_fn)(void *arg, net_conn *c, char dir, uint8_t type, const char *payload,
+			     size_t len);
 
 typedef struct net_conn_cbs {
 	/* Outgoing connections only: the TCP connection is established and
@@ -121,6 +154,8 @@ int net_listen(uv_loop_t *loop, const char *addr, net_accept_cb on_accept, void 
 	       net_listener **out, mur_error *err);
 /* The bound port (useful after listening on port 0). */
 int net_listener_port(const net_listener *l);
+/* Connections accepted from now on get this frame filter (NULL: none). */
+void net_listener_set_filter(net_listener *l, net_filter_fn fn, void *arg);
 /* Stop accepting; the listener is freed from the loop.  Connections it
  * accepted are unaffected. */
 void net_listener_close(net_listener *l);
@@ -155,7 +190,20 @@ void net_conn_set_frame_max(net_conn *c, size_t frame_max);
  * complete frame arrives within timeout_ms of now or of the previous
  * frame; 0 disables. */
 void net_conn_set_read_timeout(net_conn *c, uint64_t timeout_ms);
+/* Install a fault policy (copied); NULL clears it.  delay_ms is clamped to
+ * NET_FAULT_DELAY_MS_MAX. */
 void net_conn_set_fault(net_conn *c, const net_fault *f);
+/* Install a frame filter on c (NULL fn: none); see net_filter_fn. */
+void net_conn_set_filter(net_conn *c, net_filter_fn fn, void *arg);
+/* The conn's policy (all zero when none). */
+net_fault net_conn_fault(const net_conn *c);
+/* Partition this thread from addr ("host:port"): see the header.  MUR_ERR
+ * (22023 message) on a bad address, 54000 past NET_FAULT_ADDRS_MAX. */
+int net_fault_block_addr(const char *addr, mur_error *err);
+/* Lift every block made on this thread; close (reason "partition healed:
+ * frames were lost") each dialed connection that dropped a frame. */
+void net_fault_unblock_all(void);
+int net_fault_blocked_count(void);
 void *net_conn_arg(const net_conn *c);
 void net_conn_set_arg(net_conn *c, void *arg);
 /* "127.0.0.1:51234" — the remote address, for logs. */

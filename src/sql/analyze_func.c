@@ -7,6 +7,12 @@
  * SQLite function that implements it (a built-in where SQLite's semantics
  * match PostgreSQL's, else a mur_* function from sqlfn.c).  Aggregates
  * become SE_AGG nodes; plan_select.c decides where they run.
+ *
+ * One admin function: murphy.fault(text) (schema-qualified only) becomes
+ * the SQLite call murphy_fault(text), which the leader registers in its
+ * in-memory SQLite (cluster/fault.h).  It is accepted only where the
+ * statement runs on the leader — a SELECT without FROM or over murphy.*
+ * views — never pushed to followers.
  */
 #include "sql/sqlInt.h"
 
@@ -294,11 +300,45 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 	return e;
 }
 
+static int is_murphy_fault(PgQuery__FuncCall *f)
+{
+	PgQuery__Node *s, *n;
+	if (f->n_funcname != 2)
+		return 0;
+	s = f->funcname[0];
+	n = f->funcname[1];
+	return s->node_case == PG_QUERY__NODE__NODE_STRING && !strcmp(s->string->sval, "murphy") &&
+	       n->node_case == PG_QUERY__NODE__NODE_STRING && !strcmp(n->string->sval, "fault");
+}
+
+/* murphy.fault(text) → murphy_fault(text), leader-only. */
+static sql_expr *murphy_fault(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	sql_expr *arg, *fitted;
+	if (f->agg_star || f->agg_distinct || f->over || f->n_args != 1) {
+		sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			"murphy.fault takes one text argument: SELECT murphy.fault('partition f1 leader')");
+		return NULL;
+	}
+	if (!c->q || !c->q->is_virtual || c->in_agg)
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy.fault() runs on the leader only: call it as SELECT murphy.fault('...')"),
+			NULL);
+	if (!(arg = sql_analyze_expr(c, f->args[0])))
+		return NULL;
+	if (!(fitted = fit_arg(c, arg, 'S')))
+		return mur_error_is_set(c->err) ? NULL : no_function(c, "murphy.fault", &arg, 1, f->location);
+	return sql_make_call(c, "murphy_fault", MT_TEXT, f->location, 1, fitted);
+}
+
 sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	const char *name = fn_name(f);
 	sql_expr *args[SQL_ARGS_MAX];
-	int fn = agg_kind(name);
+	int fn;
+	if (is_murphy_fault(f))
+		return murphy_fault(c, f);
+	fn = agg_kind(name);
 	if (fn)
 		return aggregate(c, f, fn, name);
 	if (f->over)
