@@ -153,8 +153,8 @@ static void succeed(node_peer_fetch *j)
 static void send_small(node_peer_fetch *j, uint8_t type, const mur_buf *b)
 {
 	mur_error err;
-	if (!j->conn || j->state == PF_DONE)
-		return;
+	if (!j->conn || !net_conn_is_open(j->conn) || j->state == PF_DONE)
+		return; /* closing: on_close reports why */
 	if (!mur_buf_ok(b))
 		fail(j, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	else if (net_conn_send(j->conn, type, b->data, b->len, &err) != MUR_OK)

@@ -150,8 +150,8 @@ static void session_maybe_free(peer_session *ss)
 static void send_frame(peer_session *ss, uint8_t type, const mur_buf *b)
 {
 	mur_error err;
-	if (!ss->conn)
-		return;
+	if (!ss->conn || !net_conn_is_open(ss->conn))
+		return; /* closing: on_close follows */
 	if (!mur_buf_ok(b)) {
 		net_conn_close(ss->conn, "out of memory encoding a peer frame");
 		return;
