@@ -14,8 +14,7 @@
  *                     copies from task->peer_addr, sends PROGRESS frames
  *                     (at most every 200 ms) and ends with the RESULT; one
  *                     job per placement file at a time (55006 otherwise)
- *   FAULT             node_fault_apply on the loop thread (node/fault.h,
- *                     not in this build yet: answered with 0A000)
+ *   FAULT             node_fault_apply on the loop thread (node/fault.h)
  *   anything else     exec_task_run on the libuv thread pool (placement
  *                     locks serialize tasks per shard)
  * → RESULT sent from the loop thread on the connection the task came on.
@@ -32,6 +31,7 @@
 #include "exec/task_run.h"
 #include "net/net.h"
 #include "net/proto.h"
+#include "node/fault.h"
 #include "node/node_files.h"
 #include "node/peer.h"
 #include "storage/storage.h"
@@ -257,9 +257,8 @@ static void run_fault(follower *f, uint64_t gen, const exec_task *t)
 
 	exec_result_init(&res);
 	res.task_id = t->id;
-	res.failed = 1; /* hook: node_fault_apply(&f->loop, t, &res) once node/fault.h lands */
-	mur_error_set(&res.err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-		      "fault injection not built into this follower");
+	node_fault_apply(&f->loop, t, &res);
+	res.task_id = t->id;
 	clu_member_send_result(f->member, gen, &res, &err);
 	exec_result_free(&res);
 }
