@@ -32,6 +32,7 @@
 #define LEAD_COPY_INFLIGHT_MAX 24     /* COPY batches in flight before pgwire stops reading */
 #define LEAD_COPY_LINE_MAX (64u << 20) /* one COPY line; longer is an error (54000) */
 
+#define LEAD_RECONCILE_WAIT_MS 5000 /* how long a statement waits for copies to report */
 #define LEAD_ACTIONS_MAX 1024  /* recovery actions in flight (one per placement) */
 #define LEAD_REBUILDS_MAX 256  /* rebuilds remembered for murphy.rebuilds */
 
@@ -63,6 +64,8 @@ struct lead_engine {
 	int nrebuilds;
 	uint8_t status_known[CAT_NODES_MAX]; /* node answered STATUS since it connected */
 	uint8_t status_wanted[CAT_NODES_MAX]; /* send STATUS at the next tick */
+	struct lead_run **waiters; /* runs waiting for copies to report after a restart */
+	int nwaiters, capwaiters;
 	uint64_t suspect_timeout_ms, dead_timeout_ms; /* for murphy.settings */
 	uint32_t next_backend;
 };
@@ -158,6 +161,11 @@ void lead_run_wait(lead_run *r, lead_run_next next);
 int lead_bind_params(lead_run *r, int nvals, const char *const *values, const int32_t *lengths,
 		     int nformats, const int16_t *formats);
 uint64_t lead_now_us(void);
+
+/* lead_recover.c: waiting for copies to report after a (re)start */
+int lead_shard_reconciling(lead_engine *e, const cat_shard *s);
+int lead_reconcile_park(lead_engine *e, lead_run *r); /* 1: parked */
+void lead_reconcile_waiters(lead_engine *e);
 
 /* lead_select.c */
 void lead_select_start(lead_run *r);

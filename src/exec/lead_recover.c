@@ -259,6 +259,7 @@ static void start_rebuild(lead_engine *e, cat_table *t, uint32_t shard, uint32_t
 
 static void status_row(lead_engine *e, uint32_t node_id, const char *file, uint64_t lsn,
 		       uint64_t entry_id);
+static void send_status(lead_engine *e, uint32_t node_id);
 
 static void action_done(void *arg, exec_result *res)
 {
@@ -287,6 +288,7 @@ static void action_done(void *arg, exec_result *res)
 				status_row(e, a->node_id, file, (uint64_t)v[1].i, (uint64_t)v[2].i);
 			}
 			e->status_known[a->node_id % CAT_NODES_MAX] = 1;
+			lead_reconcile_waiters(e);
 		} else {
 			e->status_wanted[a->node_id % CAT_NODES_MAX] = 1; /* ask again next tick */
 		}
@@ -465,9 +467,9 @@ void lead_recover_node_changed(lead_engine *e, uint32_t node_id)
 		     n->name, connected ? "suspect" : "disconnected");
 		return;
 	}
-	/* (re)connected and alive: ask what it holds (from the tick, so the
-	 * follower has its WELCOME before the first task) */
+	/* (re)connected and alive: ask what it holds (the tick retries) */
 	e->status_wanted[node_id % CAT_NODES_MAX] = 1;
+	send_status(e, node_id);
 }
 
 static void send_status(lead_engine *e, uint32_t node_id)
@@ -607,8 +609,60 @@ static void settle_unknown(lead_engine *e, cat_table *t, uint32_t sh)
 	     sh, t->name, node_name(e, best->node_id), (unsigned long long)best->applied_lsn);
 }
 
+/* Reads and writes that arrived before the shard's copies reported after a
+ * (re)start wait for STATUS (at most LEAD_RECONCILE_WAIT_MS). */
+int lead_shard_reconciling(lead_engine *e, const cat_shard *s)
+{
+	if (s->committed_known)
+		return 0;
+	for (int k = 0; k < s->nplacements; k++) {
+		const cat_placement *p = &s->placements[k];
+		const cat_node *n = cat_node_by_id(e->cat, p->node_id);
+		if (p->role == CAT_PRIMARY && n && n->state != CAT_NODE_DEAD &&
+		    !e->status_known[p->node_id % CAT_NODES_MAX])
+			return 1;
+	}
+	return 0;
+}
+
+void lead_reconcile_waiters(lead_engine *e)
+{
+	lead_run **w = e->waiters;
+	int n = e->nwaiters;
+	e->waiters = NULL;
+	e->nwaiters = e->capwaiters = 0;
+	for (int i = 0; i < n; i++)
+		lead_select_start(w[i]);
+	free(w);
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		const cat_table *t = cat_table_at(e->cat, i);
+		if (t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t sh = 0; sh < t->nshards; sh++)
+			lead_repl_kick(e, t, sh);
+	}
+}
+
+int lead_reconcile_park(lead_engine *e, lead_run *r)
+{
+	if (lead_now_us() - r->start_us > (uint64_t)LEAD_RECONCILE_WAIT_MS * 1000u)
+		return 0;
+	if (e->nwaiters == e->capwaiters) {
+		int cap = e->capwaiters ? e->capwaiters * 2 : 16;
+		lead_run **g = realloc(e->waiters, (size_t)cap * sizeof *g);
+		if (!g)
+			return 0;
+		e->waiters = g;
+		e->capwaiters = cap;
+	}
+	e->waiters[e->nwaiters++] = r;
+	return 1;
+}
+
 void lead_recover_tick(lead_engine *e)
 {
+	if (e->nwaiters)
+		lead_reconcile_waiters(e);
 	for (int i = 0; i < cat_node_count(e->cat); i++) {
 		const cat_node *n = cat_node_at(e->cat, i);
 		if (e->status_wanted[n->id % CAT_NODES_MAX] && n->state == CAT_NODE_ALIVE &&

@@ -60,6 +60,7 @@ struct lead_wop {
 	char missing[256];      /* followers that did not get the entry */
 	mur_error err;
 	int failed;
+	uint64_t queued_us;
 	lead_wop *next;
 };
 
@@ -595,6 +596,9 @@ static void start_next(lead_engine *e, cat_table *t, uint32_t shard)
 	if (!rt || rt->busy || !rt->qhead)
 		return;
 	op = rt->qhead;
+	if (!op->exclusive && lead_shard_reconciling(e, s) &&
+	    lead_now_us() - op->queued_us < (uint64_t)LEAD_RECONCILE_WAIT_MS * 1000u)
+		return; /* copies have not reported since the restart: wait (kicked on STATUS) */
 	rt->qhead = op->next;
 	if (!rt->qhead)
 		rt->qtail = NULL;
@@ -619,6 +623,7 @@ static int enqueue(lead_engine *e, cat_table *t, uint32_t shard, lead_wop *op)
 	lead_shard_rt *rt = shard_rt(&t->shards[shard]);
 	if (!rt)
 		return MUR_ENOMEM;
+	op->queued_us = lead_now_us();
 	if (rt->qtail)
 		rt->qtail->next = op;
 	else

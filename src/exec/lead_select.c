@@ -68,9 +68,13 @@ void lead_select_start(lead_run *r)
 
 	/* An undecided write on one of the shards: wait for its outcome, then
 	 * start over (lead_repl.c calls lead_select_start again). */
-	for (int i = 0; i < n && !r->failed; i++)
+	for (int i = 0; i < n && !r->failed; i++) {
 		if (lead_repl_read_gated(r->e, t0, shards[i], r))
 			return;
+		if (lead_shard_reconciling(r->e, &t0->shards[shards[i]]) &&
+		    lead_reconcile_park(r->e, r))
+			return;
+	}
 	for (int i = 0; i < n && !r->failed; i++) {
 		const cat_shard *s = &t0->shards[shards[i]];
 		uint32_t node = lead_read_node(r->e, s);
