@@ -242,6 +242,8 @@ static void start_rebuild(lead_engine *e, cat_table *t, uint32_t shard, uint32_t
 	task_for(&task, EXEC_TASK_REBUILD, t, shard);
 	set_peer(e, &task, source);
 	rb = rebuild_start(e, t->id, shard, source, target);
+	if (rb)
+		rb->replaces = replaces;
 	if (send_action(e, a, &task) != MUR_OK) {
 		if (rb)
 			snprintf(rb->state, sizeof rb->state, "failed");
@@ -343,8 +345,9 @@ static void action_done(void *arg, exec_result *res)
 			}
 		}
 		if (p && !res->failed) {
+			/* still not a member: the final catch-up (exclusive on the
+			 * shard) switches it in */
 			p->applied_lsn = res->lsn;
-			p->state = CAT_PL_LAGGING; /* the final catch-up switches it in */
 			p->needs_rebuild = 0;
 		}
 		break;
@@ -522,6 +525,18 @@ static uint32_t pick_target(lead_engine *e, const cat_shard *s)
 	return best;
 }
 
+static void queue_catchup(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p)
+{
+	recover_action *a = new_action(ACT_CATCHUP, t, sh, p->node_id);
+	if (!a)
+		return;
+	action_mark(e, t->id, sh, p->node_id);
+	if (lead_repl_exclusive(e, t, sh, catchup_excl, a) != MUR_OK) {
+		action_unmark(e, t->id, sh, p->node_id);
+		free(a);
+	}
+}
+
 static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p)
 {
 	cat_shard *s = &t->shards[sh];
@@ -535,11 +550,11 @@ static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_pla
 	if (n->state == CAT_NODE_DEAD) {
 		/* replace it: a new copy elsewhere, then drop this one */
 		int replacing = 0;
-		for (int k = 0; k < s->nplacements; k++)
-			if (s->placements[k].state == CAT_PL_REBUILDING ||
-			    rebuild_find(e, t->id, sh, s->placements[k].node_id))
-				replacing |= s->placements[k].node_id != p->node_id &&
-					     s->placements[k].state != CAT_PL_CURRENT;
+		for (int k = 0; k < s->nplacements; k++) {
+			lead_rebuild *rb = rebuild_find(e, t->id, sh, s->placements[k].node_id);
+			replacing |= s->placements[k].state == CAT_PL_REBUILDING && rb &&
+				     rb->replaces == p->node_id;
+		}
 		if (!replacing) {
 			uint32_t target = pick_target(e, s);
 			mur_error err;
@@ -551,21 +566,22 @@ static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_pla
 	if (!connected || n->state != CAT_NODE_ALIVE || !e->status_known[p->node_id % CAT_NODES_MAX] ||
 	    !s->committed_known)
 		return;
-	if (p->needs_rebuild || p->state == CAT_PL_REBUILDING) {
-		if (p->state != CAT_PL_REBUILDING || !rebuild_find(e, t->id, sh, p->node_id))
-			start_rebuild(e, t, sh, p->node_id, 0);
+	if (p->state == CAT_PL_REBUILDING) {
+		lead_rebuild *rb = rebuild_find(e, t->id, sh, p->node_id);
+		if (rb && strcmp(rb->state, "catching up") == 0)
+			queue_catchup(e, t, sh, p);
+		else if (!rb || strcmp(rb->state, "failed") == 0)
+			start_rebuild(e, t, sh, p->node_id, rb ? rb->replaces : 0);
+		return;
+	}
+	if (p->needs_rebuild) {
+		p->state = CAT_PL_REBUILDING; /* copied anew in place */
+		start_rebuild(e, t, sh, p->node_id, 0);
 		return;
 	}
 	switch (p->state) {
 	case CAT_PL_LAGGING:
-		a = new_action(ACT_CATCHUP, t, sh, p->node_id);
-		if (!a)
-			return;
-		action_mark(e, t->id, sh, p->node_id);
-		if (lead_repl_exclusive(e, t, sh, catchup_excl, a) != MUR_OK) {
-			action_unmark(e, t->id, sh, p->node_id);
-			free(a);
-		}
+		queue_catchup(e, t, sh, p);
 		break;
 	case CAT_PL_DIVERGENT:
 		a = new_action(ACT_UNDO, t, sh, p->node_id);

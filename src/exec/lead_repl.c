@@ -530,19 +530,26 @@ static void start_primary(lead_wop *op)
 		return;
 	}
 	primary = lead_repl_ensure_primary(op->e, t, op->shard);
-	op->required = lead_quorum_required(op->q, s->nplacements);
+	/* The quorum counts the shard's replica set: a copy being rebuilt is
+	 * not a member until it is switched in (and the copy it replaces still
+	 * is until then). */
+	int members = 0;
 	for (int k = 0; k < s->nplacements; k++) {
 		cat_placement *p = &s->placements[k];
+		if (p->state == CAT_PL_REBUILDING)
+			continue;
+		members++;
 		if (p->state == CAT_PL_CURRENT && op->e->tr.connected(op->e->tr.ctx, p->node_id))
 			reachable++;
 		else
 			add_missing(op, node_name(op->e, p->node_id));
 	}
+	op->required = lead_quorum_required(op->q, members);
 	if (!primary || reachable < op->required) {
 		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
 			      "cannot write shard %u of table \"%s\": %d of %d copies are reachable and "
 			      "current, write_quorum '%s' needs %d",
-			      op->shard, t->name, primary ? reachable : 0, s->nplacements,
+			      op->shard, t->name, primary ? reachable : 0, members,
 			      lead_quorum_name(op->q), op->required);
 		if (op->missing[0])
 			mur_error_detail(&err, "unavailable: %s; nothing was written", op->missing);
