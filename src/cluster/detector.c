@@ -56,6 +56,12 @@ static void tick(uv_timer_t *t)
 				net_conn_close(n->link->conn, "declared dead: no heartbeat");
 		} else if (silent > l->suspect_timeout_ms && n->state == CAT_NODE_ALIVE) {
 			set_state(l, n, CAT_NODE_SUSPECT, silent);
+			/* Close its connection: tasks waiting on a paused or cut-off
+			 * follower fail now (08006) instead of at dead_timeout, so the
+			 * shards it was primary for move on.  It reconnects when it
+			 * can and is checked then ("returning"). */
+			if (n->link)
+				net_conn_close(n->link->conn, "suspect: no heartbeat");
 		}
 	}
 	clu_route_expire(l, now);

@@ -381,8 +381,8 @@ static void send_applies(lead_wop *op)
 		cat_placement *p = &s->placements[k];
 		exec_task task;
 		wop_ref *ref;
-		if (p->role == CAT_PRIMARY)
-			continue;
+		if (p->node_id == op->holders[0])
+			continue; /* the copy that ran the statement (the primary when it started) */
 		if (p->state != CAT_PL_CURRENT || p->applied_lsn != op->lsn - 1 ||
 		    !op->e->tr.connected(op->e->tr.ctx, p->node_id)) {
 			if (p->state == CAT_PL_CURRENT)
@@ -456,9 +456,24 @@ static void primary_done(void *arg, exec_result *res)
 		return;
 	}
 	op->lsn = op->primary.lsn;
-	if (op->lsn != s->committed_lsn + 1)
-		MLOG(WARN, "repl", "shard %u: primary logged entry %llu after committed %llu",
-		     op->shard, (unsigned long long)op->lsn, (unsigned long long)s->committed_lsn);
+	if (op->lsn != s->committed_lsn + 1) {
+		/* The copy that ran it was not at the committed entry: its history
+		 * is not the shard's.  Undo it there and refuse the write. */
+		mur_error e2;
+		MLOG(WARN, "repl", "shard %u: %s logged entry %llu but the shard committed %llu; undoing",
+		     op->shard, node_name(op->e, node_id), (unsigned long long)op->lsn,
+		     (unsigned long long)s->committed_lsn);
+		if (p) /* behind: undone and caught up; ahead: undone to the committed entry */
+			p->state = op->lsn <= s->committed_lsn ? CAT_PL_LAGGING : CAT_PL_DIVERGENT;
+		mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
+			      "write to shard %u was not applied: the primary was not current; retry",
+			      op->shard);
+		op->holders[0] = node_id;
+		op->nholders = 1;
+		op_fail(op, &e2);
+		start_undo(op);
+		return;
+	}
 	if (p) {
 		p->applied_lsn = op->lsn;
 		p->entry_id = op->entry_id;
@@ -492,7 +507,7 @@ uint32_t lead_repl_ensure_primary(lead_engine *e, cat_table *t, uint32_t shard)
 	for (int k = 0; k < s->nplacements; k++) {
 		cat_placement *p = &s->placements[k];
 		if (p->role == CAT_PRIMARY && p->state == CAT_PL_CURRENT &&
-		    e->tr.connected(e->tr.ctx, p->node_id))
+		    p->applied_lsn == s->committed_lsn && e->tr.connected(e->tr.ctx, p->node_id))
 			return p->node_id;
 	}
 	for (int k = 0; k < s->nplacements; k++) {
