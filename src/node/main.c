@@ -10,6 +10,7 @@
 #include "node/follower.h"
 #include "node/leader.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -27,6 +28,10 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	/* SQLite's allocation statistics take a global mutex on every malloc;
+	 * murphy never reads them, and on the write path (COPY, changeset
+	 * apply) that mutex was 15% of a follower's time. */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;
