@@ -30,6 +30,9 @@ typedef struct lead_transport {
 	int (*send)(void *ctx, uint32_t node_id, exec_task *task, lead_task_cb cb, void *arg,
 		    mur_error *err);
 	int (*connected)(void *ctx, uint32_t node_id);
+	/* murphy.fault('kill f2' | 'pause f2 5' | 'partition f1 f2' | 'delay f2 100' | 'heal'):
+	 * reply says what was done; NULL when fault injection is not wired. */
+	int (*fault)(void *ctx, const char *cmd, char *reply, size_t replysz, mur_error *err);
 	void *ctx;
 } lead_transport;
 

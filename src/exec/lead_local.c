@@ -24,12 +24,41 @@
 
 extern int sql_register_functions(sqlite3 *db);
 
+/* SQLite function murphy_fault(cmd): the SQL face of fault injection
+ * (SELECT murphy.fault('partition f1 leader')), leader-only. */
+static void fn_murphy_fault(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	lead_engine *e = sqlite3_user_data(ctx);
+	const char *cmd = (const char *)sqlite3_value_text(argv[0]);
+	char reply[512], msg[MUR_ERROR_MESSAGE_MAX + 16];
+	mur_error err;
+	(void)argc;
+	mur_error_clear(&err);
+	if (!cmd) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (!e->tr.fault) {
+		sqlite3_result_error(ctx, "SQLSTATE:0A000:fault injection is not available here", -1);
+		return;
+	}
+	if (e->tr.fault(e->tr.ctx, cmd, reply, sizeof reply, &err) != MUR_OK) {
+		snprintf(msg, sizeof msg, "SQLSTATE:%s:%s", err.sqlstate[0] ? err.sqlstate : "22023",
+			 err.message);
+		sqlite3_result_error(ctx, msg, -1);
+		return;
+	}
+	sqlite3_result_text(ctx, reply, -1, SQLITE_TRANSIENT);
+}
+
 int lead_local_open(lead_engine *e, mur_error *err)
 {
 	if (sqlite3_open_v2(":memory:", &e->mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK)
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "cannot open the leader's SQLite");
 	sql_register_functions(e->mem);
+	sqlite3_create_function(e->mem, "murphy_fault", 1, SQLITE_UTF8, e, fn_murphy_fault, NULL,
+				NULL);
 	return MUR_OK;
 }
 

@@ -14,6 +14,7 @@
 
 #include "catalog/catalog.h"
 #include "cluster/cluster.h"
+#include "cluster/fault.h"
 #include "common/log.h"
 #include "exec/lead.h"
 #include "node/node_files.h"
@@ -76,6 +77,11 @@ static int tr_send(void *ctx, uint32_t node_id, exec_task *task, lead_task_cb cb
 }
 
 static int tr_connected(void *ctx, uint32_t node_id) { return clu_node_connected(ctx, node_id); }
+
+static int tr_fault(void *ctx, const char *cmd, char *reply, size_t replysz, mur_error *err)
+{
+	return clu_fault_command(ctx, cmd, reply, replysz, err);
+}
 
 static void on_flush(uv_timer_t *t)
 {
@@ -197,6 +203,7 @@ int node_leader_main(int argc, char **argv)
 	clu_leader_set_timeouts(l.clu, (uint64_t)suspect_ms, (uint64_t)dead_ms);
 	tr.send = tr_send;
 	tr.connected = tr_connected;
+	tr.fault = tr_fault;
 	tr.ctx = l.clu;
 	l.engine = lead_engine_create(l.cat, &tr, &err);
 	if (!l.engine) {

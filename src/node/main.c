@@ -22,6 +22,8 @@ static void usage(FILE *f)
 		   "\n"
 		   "  local start|stop|status   a leader and N followers on 127.0.0.1 in the background\n"
 		   "  demo                      local cluster + sample data, then psql on it\n"
+		   "  status                    nodes, placements, lag and rebuild progress\n"
+		   "  fault kill|pause|partition|delay|heal   inject failures through the leader\n"
 		   "  leader                    run a leader node in the foreground\n"
 		   "  follower                  run a follower node in the foreground\n");
 }
@@ -49,6 +51,10 @@ int main(int argc, char **argv)
 		return cli_local_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "demo") == 0)
 		return cli_demo_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "status") == 0)
+		return cli_status_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "fault") == 0)
+		return cli_fault_main(argc - 1, argv + 1);
 	fprintf(stderr, "murphy: unknown command \"%s\"\n\n", argv[1]);
 	usage(stderr);
 	return 2;
