@@ -11,6 +11,8 @@
  */
 #include "cluster/cluster_int.h"
 
+#include <stdio.h>
+
 #include "common/log.h"
 
 #define CLU_TICK_MIN_MS 5
@@ -56,12 +58,18 @@ static void tick(uv_timer_t *t)
 				net_conn_close(n->link->conn, "declared dead: no heartbeat");
 		} else if (silent > l->suspect_timeout_ms && n->state == CAT_NODE_ALIVE) {
 			set_state(l, n, CAT_NODE_SUSPECT, silent);
-			/* Close its connection: tasks waiting on a paused or cut-off
-			 * follower fail now (08006) instead of at dead_timeout, so the
-			 * shards it was primary for move on.  It reconnects when it
-			 * can and is checked then ("returning"). */
-			if (n->link)
-				net_conn_close(n->link->conn, "suspect: no heartbeat");
+			/* Fail the tasks waiting on it now (08006) instead of at the
+			 * dead timeout, so the shards it was primary for move on; the
+			 * connection stays (a paused follower that resumes just
+			 * heartbeats again and is checked then: "returning"). */
+			if (n->link) {
+				char why[160];
+				snprintf(why, sizeof why,
+					 "follower \"%s\" is suspect (no heartbeat for %llu ms); its task was "
+					 "abandoned",
+					 n->name, (unsigned long long)silent);
+				clu_route_fail_all(n->link, why);
+			}
 		}
 	}
 	clu_route_expire(l, now);

@@ -168,6 +168,7 @@ void net_fetch_log_encode(const net_fetch_log *f, mur_buf *b)
 	mur_buf_put_lstr(b, f->file, strnlen(f->file, sizeof f->file - 1));
 	mur_buf_put_u64(b, f->after_lsn);
 	mur_buf_put_u64(b, f->upto_lsn);
+	mur_buf_put_u64(b, f->after_entry_id);
 }
 
 int net_fetch_log_decode(const char *p, size_t len, net_fetch_log *f, mur_error *err)
@@ -179,6 +180,7 @@ int net_fetch_log_decode(const char *p, size_t len, net_fetch_log *f, mur_error 
 		return malformed(err, "FETCH_LOG");
 	f->after_lsn = mur_rd_u64(&r);
 	f->upto_lsn = mur_rd_u64(&r);
+	f->after_entry_id = mur_rd_u64(&r);
 	if (!mur_rd_ok(&r) || mur_rd_left(&r) != 0)
 		return malformed(err, "FETCH_LOG");
 	return MUR_OK;

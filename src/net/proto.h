@@ -28,7 +28,7 @@
  *                   consistent copy of the file: `total` bytes, holding
  *                   every entry up to `lsn`
  *   SNAPSHOT_END    source → fetcher: u64 total | u64 lsn
- *   FETCH_LOG       fetcher → source: str file | u64 after lsn | u64 upto
+ *   FETCH_LOG       fetcher → source: str file | u64 after lsn | u64 upto | u64 after entry id
  *                   lsn (0 = the source's lsn when the request arrives)
  *   LOG_CHUNK       source → fetcher: u64 nentries | u64 last lsn | u64
  *                   upto lsn (resolved) | entries (storage/replog.h wire
@@ -187,6 +187,8 @@ typedef struct net_fetch_log {
 	char file[NET_NAME_MAX];
 	uint64_t after_lsn;
 	uint64_t upto_lsn; /* 0 = the source's current lsn */
+	uint64_t after_entry_id; /* the fetcher's entry at after_lsn (0 = unknown):
+				    the source refuses (55000) when its entry differs */
 } net_fetch_log;
 
 void net_fetch_log_encode(const net_fetch_log *f, mur_buf *b);

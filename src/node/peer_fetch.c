@@ -94,6 +94,7 @@ struct node_peer_fetch {
 	/* log */
 	stor_db *db;
 	uint64_t lsn, log_start, upto;
+	uint64_t base_entry;     /* our entry id at log_start: the source checks it */
 	int log_end;
 
 	uint64_t progress_ms;
@@ -200,8 +201,10 @@ static void w_prepare(node_peer_fetch *j)
 
 	if (j->kind == EXEC_TASK_CATCHUP) {
 		j->work_rc = stor_dir_get(j->dir, j->file, 0, &j->db, &j->work_err);
-		if (j->work_rc == MUR_OK)
+		if (j->work_rc == MUR_OK) {
 			j->lsn = j->log_start = stor_lsn(j->db);
+			j->base_entry = stor_entry_id(j->db);
+		}
 		return;
 	}
 	if (node_peer_tmp_dir(j->dir, tmp_dir, sizeof tmp_dir) != 0 ||
@@ -255,8 +258,10 @@ static void w_install(node_peer_fetch *j)
 	j->tmp_path[0] = '\0'; /* renamed into place */
 	j->installed = 1;
 	j->work_rc = stor_dir_get(j->dir, j->file, 0, &j->db, &j->work_err);
-	if (j->work_rc == MUR_OK)
+	if (j->work_rc == MUR_OK) {
 		j->lsn = j->log_start = stor_lsn(j->db);
+		j->base_entry = stor_entry_id(j->db);
+	}
 }
 
 static void w_finish(node_peer_fetch *j)
@@ -335,6 +340,7 @@ static void send_fetch_log(node_peer_fetch *j)
 	snprintf(f.file, sizeof f.file, "%s", j->file);
 	f.after_lsn = j->lsn;
 	f.upto_lsn = j->target;
+	f.after_entry_id = j->lsn == j->log_start ? j->base_entry : 0;
 	j->upto = j->target > j->lsn ? j->target : j->lsn;
 	if (j->conn)
 		net_conn_set_read_timeout(j->conn, NODE_PEER_READ_TIMEOUT_MS);

@@ -77,6 +77,7 @@ struct peer_session {
 	/* log */
 	stor_db *db;
 	uint64_t after, upto, req_upto;
+	uint64_t after_entry;   /* the fetcher's entry at `after` (0: unknown) */
 	/* work output */
 	mur_buf out;
 	uint64_t nentries;
@@ -261,6 +262,23 @@ static void log_read(peer_session *ss)
 		 * streaming forever */
 		uint64_t cur = stor_lsn(ss->db);
 		ss->upto = ss->req_upto && ss->req_upto < cur ? ss->req_upto : cur;
+		/* Same history?  The fetcher's last entry must be ours, or the
+		 * entries that follow would land on a different past. */
+		if (ss->after > 0 && ss->after_entry != 0 && ss->after <= cur) {
+			int found = 0;
+			uint64_t eid = 0;
+			ss->work_rc = stor_log_entry_at(ss->db, ss->after, &found, &eid, &ss->err);
+			if (ss->work_rc != MUR_OK)
+				return;
+			if (!found || eid != ss->after_entry) {
+				ss->work_rc = mur_error_set(
+					&ss->err, "55000",
+					"%s: the copy being caught up %s at lsn %llu; rebuild it",
+					ss->file, found ? "holds a different entry" : "cannot be verified",
+					(unsigned long long)ss->after);
+				return;
+			}
+		}
 	}
 	ss->work_rc = MUR_OK;
 	if (ss->after >= ss->upto)
@@ -462,6 +480,7 @@ static void on_fetch_log(peer_session *ss, const char *p, size_t len)
 		return;
 	}
 	ss->after = f.after_lsn;
+	ss->after_entry = f.after_entry_id;
 	ss->req_upto = f.upto_lsn;
 	ss->upto = 0;
 	MLOG(INFO, "peer", "%s: log of %s after lsn %llu%s", ss->who, f.file,

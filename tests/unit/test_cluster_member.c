@@ -318,7 +318,7 @@ static void test_task_timeout(void **state)
 	exec_task q = make_task(), rb = make_task();
 	mur_error err;
 
-	clu_leader_set_timeouts(T.l, 100, 60000); /* detector tick: 25 ms */
+	clu_leader_set_timeouts(T.l, 1000, 60000); /* detector tick: 250 ms; heartbeats (500 ms) keep it alive */
 	clu_leader_set_task_timeout(T.l, 200);
 	member_start(SECRET);
 	assert_true(run_until_ms(welcomed, 5000));
