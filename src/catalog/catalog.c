@@ -202,12 +202,13 @@ const cat_node *cat_node_by_id(const catalog *c, uint32_t id)
 	return NULL;
 }
 
-/* Followers ordered by id (nodes[] is kept in id order). */
+/* Alive followers ordered by id (nodes[] is kept in id order): a new
+ * table's copies go only where they can be created now. */
 static int followers(const catalog *c, uint32_t *ids)
 {
 	int n = 0;
 	for (int i = 0; i < c->nnodes; i++)
-		if (c->nodes[i]->role == CAT_NODE_FOLLOWER)
+		if (c->nodes[i]->role == CAT_NODE_FOLLOWER && c->nodes[i]->state == CAT_NODE_ALIVE)
 			ids[n++] = c->nodes[i]->id;
 	return n;
 }

@@ -495,8 +495,9 @@ static void send_status(lead_engine *e, uint32_t node_id)
 
 /* A follower to host a new copy of shard: alive, connected, not holding
  * the shard, fewest placements. */
-static uint32_t pick_target(lead_engine *e, const cat_shard *s)
+static uint32_t pick_target(lead_engine *e, const cat_shard *s, uint32_t nshards)
 {
+	uint32_t index = s->index;
 	uint32_t best = 0;
 	int best_load = 1 << 30;
 	for (int i = 0; i < cat_node_count(e->cat); i++) {
@@ -515,7 +516,13 @@ static uint32_t pick_target(lead_engine *e, const cat_shard *s)
 				continue;
 			for (uint32_t sh = 0; sh < t->nshards; sh++)
 				for (int k = 0; k < t->shards[sh].nplacements; k++)
-					load += t->shards[sh].placements[k].node_id == n->id;
+					if (t->shards[sh].placements[k].node_id == n->id) {
+						load++;
+						/* co-location: prefer the node that holds this shard
+						 * of tables with the same shard count (joins) */
+						if (t->nshards == nshards && sh == index)
+							load -= 1000;
+					}
 		}
 		if (load < best_load) {
 			best = n->id;
@@ -556,7 +563,7 @@ static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_pla
 				     rb->replaces == p->node_id;
 		}
 		if (!replacing) {
-			uint32_t target = pick_target(e, s);
+			uint32_t target = pick_target(e, s, t->nshards);
 			mur_error err;
 			if (target && cat_placement_add(e->cat, t->id, sh, target, CAT_REPLICA, &err) == MUR_OK)
 				start_rebuild(e, t, sh, target, p->node_id);

@@ -41,6 +41,35 @@ int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *
 
 static void select_merge(lead_run *r);
 
+/* A join reads shard i of every table inside one follower: pick a node
+ * holding a current copy of each (the primary of tables[0] first). */
+static int current_on(lead_engine *e, const cat_shard *s, uint32_t node)
+{
+	for (int k = 0; k < s->nplacements; k++)
+		if (s->placements[k].node_id == node && s->placements[k].state == CAT_PL_CURRENT &&
+		    s->placements[k].applied_lsn >= s->committed_lsn)
+			return e->tr.connected(e->tr.ctx, node);
+	return 0;
+}
+
+static uint32_t colocated_node(lead_engine *e, const plan_select *ps, uint32_t shard)
+{
+	const cat_shard *s0 = &ps->tables[0]->shards[shard];
+	uint32_t first = lead_read_node(e, s0);
+	for (int pass = 0; pass < 2; pass++)
+		for (int k = 0; k < s0->nplacements; k++) {
+			uint32_t node = pass == 0 ? first : s0->placements[k].node_id;
+			int ok = node != 0;
+			for (int i = 0; i < ps->ntables && ok; i++)
+				ok = current_on(e, &ps->tables[i]->shards[shard], node);
+			if (ok)
+				return node;
+			if (pass == 0)
+				break;
+		}
+	return 0;
+}
+
 /* Fill a QUERY task for shard `shard` of the plan's (co-located) tables. */
 static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, exec_task *t)
 {
@@ -77,7 +106,8 @@ void lead_select_start(lead_run *r)
 	}
 	for (int i = 0; i < n && !r->failed; i++) {
 		const cat_shard *s = &t0->shards[shards[i]];
-		uint32_t node = lead_read_node(r->e, s);
+		uint32_t node = ps->ntables > 1 ? colocated_node(r->e, ps, shards[i])
+						: lead_read_node(r->e, s);
 		exec_task t;
 		if (!node) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
