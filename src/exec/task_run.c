@@ -15,7 +15,10 @@
  * the same transaction records the row changes (sqlite3session), appends
  * them to the shard log as the next entry and returns the changeset; on
  * any error the transaction is rolled back and the result carries the
- * error and no rows.  APPLY / UNDO / STATUS are thin wrappers over the
+ * error and no rows.  With the follower WAL on (storage/fwal.h) a
+ * captured entry is durable once its record's group fsync returned, which
+ * happens before the task answers; DDL commits with synchronous=FULL.
+ * APPLY / UNDO / STATUS are thin wrappers over the
  * shard log (storage/replog.h), which owns their rules.
  *
  * Memory: everything allocated here (attach statements, batch buffer, hash
@@ -24,6 +27,7 @@
 #include "exec/task_run.h"
 
 #include "exec/hashagg.h"
+#include "storage/fwal.h"
 #include "storage/replog.h"
 
 #include <stdio.h>
@@ -388,12 +392,24 @@ static int run_write(run_ctx *c)
 		goto rollback;
 	stor_capture_end(s);
 	s = NULL;
+	/* A logged entry is made durable by the follower WAL's group fsync
+	 * (when on); anything else commits with synchronous=FULL. */
+	if (stor_fwal_prepare_commit(c->db, c->t->capture && c->res->blob.len > 0, c->res->blob.len,
+				     &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto rollback;
+	}
 	if (stor_commit(c->db, &c->res->err) != MUR_OK) {
 		fail(c, MUR_ERR);
 		goto rollback;
 	}
 	c->res->lsn = stor_lsn(c->db);
 	c->res->entry_id = stor_entry_id(c->db);
+	if (stor_fwal_log_entry(c->db, c->res->lsn, c->res->entry_id, c->res->blob.data,
+				c->res->blob.len, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto done;
+	}
 	rc = MUR_OK;
 	goto done;
 rollback:
@@ -420,6 +436,12 @@ static int run_ddl(run_ctx *c)
 	int src = sqlite3_exec(stor_handle(c->db), c->t->sql, NULL, NULL, NULL);
 	if (src != SQLITE_OK) {
 		sqlite_fail(c, src);
+		stor_rollback(c->db);
+		goto done;
+	}
+	/* schema is not in the follower WAL: synchronous=FULL for this one */
+	if (stor_fwal_prepare_commit(c->db, 0, 0, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
 		stor_rollback(c->db);
 		goto done;
 	}

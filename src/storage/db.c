@@ -252,6 +252,7 @@ int stor_begin(stor_db *db, mur_error *err)
 		return MUR_ERR;
 	db->in_txn = 1;
 	db->has_pending = 0;
+	db->fwal_log = 0;
 	return MUR_OK;
 }
 
@@ -278,6 +279,21 @@ int stor_set_position(stor_db *db, uint64_t lsn, uint64_t entry_id, mur_error *e
 	return MUR_OK;
 }
 
+int stor_db_set_sync(stor_db *db, int full, mur_error *err)
+{
+	return exec_sql(db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err);
+}
+
+/* A transaction made strict by stor_fwal_prepare_commit goes back to
+ * NORMAL once it ended. */
+static void end_strict(stor_db *db)
+{
+	mur_error ignored;
+	if (db->strict && db->fwal)
+		stor_db_set_sync(db, 0, &ignored);
+	db->strict = 0;
+}
+
 int stor_commit(stor_db *db, mur_error *err)
 {
 	int rc = sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
@@ -286,6 +302,7 @@ int stor_commit(stor_db *db, mur_error *err)
 		stor_rollback(db);
 		return MUR_ERR;
 	}
+	end_strict(db);
 	db->in_txn = 0;
 	if (db->has_pending) {
 		db->lsn = db->pending_lsn;
@@ -299,6 +316,8 @@ void stor_rollback(stor_db *db)
 {
 	if (!sqlite3_get_autocommit(db->db))
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
+	end_strict(db);
+	db->fwal_log = 0;
 	db->in_txn = 0;
 	db->has_pending = 0;
 }

@@ -16,9 +16,16 @@
  *                  next get opens the new file.  A task that held a
  *                  reference sees "dropped or replaced" at stor_lock.
  *
+ * Follower WAL (fwal.h): while one is attached (stor_dir_attach_fwal),
+ * placements run synchronous=NORMAL; drop and install first append a
+ * RESET record so a later recovery never replays the old file's entries
+ * onto a new one.  stor_dir_close stops the WAL.
+ *
  * At most STOR_DIR_OPEN_MAX (stor_dir_set_open_max) placements stay open: opening one more closes
  * the least recently used idle one; if none is idle the open fails (53000).
  */
+#include "common/log.h"
+#include "storage/fwal.h"
 #include "storage/replog.h"
 #include "storage/storage_int.h"
 
@@ -38,7 +45,32 @@ struct stor_dir {
 	size_t open_max; /* STOR_DIR_OPEN_MAX unless set */
 	uint64_t clock;  /* LRU */
 	uint64_t log_keep, log_bytes_max; /* 0: defaults (stor_dir_set_log_retention) */
+	stor_fwal *fwal; /* NULL: group commit off */
 };
+
+stor_fwal *stor_dir_fwal(stor_dir *d)
+{
+	pthread_mutex_lock(&d->mu);
+	stor_fwal *w = d->fwal;
+	pthread_mutex_unlock(&d->mu);
+	return w;
+}
+
+void stor_dir_attach_fwal(stor_dir *d, stor_fwal *w)
+{
+	mur_error err;
+	pthread_mutex_lock(&d->mu);
+	d->fwal = w;
+	for (stor_db *db = d->open; db; db = db->next) {
+		pthread_mutex_lock(&db->mu);
+		if (db->db && (db->fwal != NULL) != (w != NULL) &&
+		    stor_db_set_sync(db, w == NULL, &err) != MUR_OK)
+			MLOG(WARN, "storage", "%s: %s", db->file, err.message);
+		db->fwal = w;
+		pthread_mutex_unlock(&db->mu);
+	}
+	pthread_mutex_unlock(&d->mu);
+}
 
 static int mkdir_p(const char *path)
 {
@@ -81,6 +113,7 @@ void stor_dir_close(stor_dir *d)
 {
 	if (!d)
 		return;
+	stor_fwal_stop(d);
 	while (d->open) {
 		stor_db *db = d->open;
 		d->open = db->next;
@@ -184,6 +217,12 @@ int stor_dir_get(stor_dir *d, const char *file, int create, stor_db **out, mur_e
 		db->log_keep = d->log_keep;
 	if (d->log_bytes_max)
 		db->log_bytes_max = d->log_bytes_max;
+	if (d->fwal && stor_db_set_sync(db, 0, err) != MUR_OK) {
+		stor_close(db);
+		rc = MUR_ERR;
+		goto done;
+	}
+	db->fwal = d->fwal;
 	db->refs = 1;
 	db->next = d->open;
 	d->open = db;
@@ -242,6 +281,8 @@ int stor_dir_drop(stor_dir *d, const char *file, mur_error *err)
 	if (stor_dir_file_path(d, file, path, sizeof path) != 0)
 		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 				     "invalid placement file name \"%.64s\"", file ? file : "");
+	if (stor_fwal_log_reset(d, file, err) != MUR_OK)
+		return MUR_ERR;
 	pthread_mutex_lock(&d->mu);
 	stor_db *gone = close_cached(d, file);
 	if (unlink_quiet(path, "", err) != MUR_OK || unlink_quiet(path, "-wal", err) != MUR_OK ||
@@ -275,7 +316,7 @@ int stor_dir_install(stor_dir *d, const char *file, const char *src_path, mur_er
 	if (stor_dir_file_path(d, file, path, sizeof path) != 0)
 		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 				     "invalid placement file name \"%.64s\"", file ? file : "");
-	if (fsync_path(src_path, 0, err) != MUR_OK)
+	if (fsync_path(src_path, 0, err) != MUR_OK || stor_fwal_log_reset(d, file, err) != MUR_OK)
 		return MUR_ERR;
 	pthread_mutex_lock(&d->mu);
 	stor_db *gone = close_cached(d, file);

@@ -28,10 +28,16 @@
  * Capture (sqlite3session) lives in capture.c, reading the log for a peer
  * in replog_read.c.
  *
+ * Durability: with the follower WAL on (fwal.h) the file runs
+ * synchronous=NORMAL; an APPLY and an UNDO append their record after the
+ * commit and wait for its group fsync; a catch-up batch commits with
+ * synchronous=FULL.
+ *
  * Memory: everything allocated here is freed before returning.
  */
 #include "storage/replog.h"
 
+#include "storage/fwal.h"
 #include "storage/storage_int.h"
 
 #include <inttypes.h>
@@ -329,7 +335,14 @@ int stor_log_apply(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
 		stor_rollback(db); /* nothing was written */
 		return MUR_OK;
 	}
-	return stor_commit(db, err);
+	/* durable: through the follower WAL when it is on (fwal.h) */
+	if (stor_fwal_prepare_commit(db, 1, len, err) != MUR_OK) {
+		stor_rollback(db);
+		return MUR_ERR;
+	}
+	if (stor_commit(db, err) != MUR_OK)
+		return MUR_ERR;
+	return stor_fwal_log_entry(db, lsn, entry_id, cs, len, err);
 }
 
 int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out, mur_error *err)
@@ -356,6 +369,8 @@ int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out
 	}
 	if (!applied)
 		stor_rollback(db);
+	else if (stor_fwal_prepare_commit(db, 0, 0, err) != MUR_OK) /* catch-up: FULL */
+		goto rollback;
 	else if (stor_commit(db, err) != MUR_OK)
 		goto fail;
 	*lsn_out = db->lsn;
@@ -416,9 +431,12 @@ int stor_log_undo(stor_db *db, uint64_t target, mur_error *err)
 	if (stor_meta_get(db, "log_bytes", &bytes, err) != MUR_OK ||
 	    exec_ints(db, "UPDATE _murphy_meta SET value = ?1 WHERE key = 'log_bytes'", 1,
 		      (int64_t)(bytes > freed ? bytes - freed : 0), 0, err) != MUR_OK ||
-	    stor_set_position(db, target, target_id, err) != MUR_OK)
+	    stor_set_position(db, target, target_id, err) != MUR_OK ||
+	    stor_fwal_prepare_commit(db, 1, 0, err) != MUR_OK)
 		goto rollback;
-	return stor_commit(db, err);
+	if (stor_commit(db, err) != MUR_OK)
+		return MUR_ERR;
+	return stor_fwal_log_undo(db, target, err);
 rollback:
 	stor_rollback(db);
 	return MUR_ERR;

@@ -29,6 +29,13 @@ struct stor_db {
 	uint64_t log_keep;      /* retention: STOR_LOG_KEEP unless set (tests) */
 	uint64_t log_bytes_max; /* retention: STOR_LOG_BYTES_MAX unless set */
 	int in_txn;
+	/* Follower WAL (fwal.c): set while the WAL is attached; the connection
+	 * then runs synchronous=NORMAL.  fwal_log: the open transaction will be
+	 * logged (stor_fwal_prepare_commit → stor_fwal_log_*); strict: it was
+	 * switched to synchronous=FULL instead (restored at commit/rollback). */
+	struct stor_fwal *fwal;
+	int fwal_log;
+	int strict;
 	stor_stmt stmts[STOR_STMT_CACHE_MAX];
 	uint64_t clock;
 
@@ -38,6 +45,15 @@ struct stor_db {
 	int dropped;
 	uint64_t last_used;
 };
+
+/* PRAGMA synchronous=FULL (full = 1) or NORMAL.  Under lock. */
+int stor_db_set_sync(stor_db *db, int full, mur_error *err);
+
+/* The follower WAL attached to d (NULL: off).  stor_dir_attach_fwal sets
+ * it (NULL detaches) and switches every open placement's synchronous mode
+ * (NORMAL with a WAL, FULL without); placements opened later follow. */
+struct stor_fwal *stor_dir_fwal(stor_dir *d);
+void stor_dir_attach_fwal(stor_dir *d, struct stor_fwal *w);
 
 /* Close the SQLite side (statements + connection); the struct stays. */
 void stor_db_shutdown(stor_db *db);

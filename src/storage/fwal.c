@@ -1,0 +1,970 @@
+/*
+ * fwal.c — the follower write-ahead log (fwal.h has the record format,
+ * the group-commit protocol and the rotation protocol, drawn).
+ *
+ *   stor_fwal   one per stor_dir while group commit is on: the current
+ *               generation's fd, the pending buffer (records appended, not
+ *               yet written), the buffer the group leader is writing, the
+ *               counters appended / durable, and the checkpointer thread.
+ *
+ * Invariants (under mu):
+ *   durable <= appended; records 1..durable are fdatasynced;
+ *   syncing == 1 exactly while one appender (the group leader) or the
+ *   rotation owns `writing` and fd outside the mutex;
+ *   generations old_lo .. gen-1 are on disk, fully synced, waiting for
+ *   their placements to be checkpointed; gen is being appended to.
+ *   A placement's records reach the file in LSN order: they are appended
+ *   under its placement lock, after its commit.
+ *
+ * Memory: stor_fwal, its buffers and the per-recovery tables are malloc'd
+ * here and freed here (stor_fwal_stop, end of recovery / rotation).
+ */
+#include "storage/fwal.h"
+
+#include "common/log.h"
+#include "storage/replog.h"
+#include "storage/storage_int.h"
+
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+struct stor_fwal {
+	stor_dir *dir;
+	uint64_t rotate_bytes;
+	uint32_t rotate_ms;
+
+	pthread_mutex_t mu;
+	pthread_cond_t done_cv; /* a group ended (durable moved, broken, syncing 0) */
+	pthread_cond_t ckpt_cv; /* wakes the checkpointer */
+	int fd;
+	uint64_t gen, old_lo;
+	uint64_t file_bytes;    /* appended to generation gen */
+	char *pending;          /* records appended, not yet written */
+	size_t pending_len, pending_cap;
+	char *writing;          /* the group being written (leader only) */
+	size_t writing_cap;
+	uint64_t appended, durable;
+	int syncing, broken, stopping, rotate_asked;
+	stor_fwal_stats stats;
+	stor_fwal_stats window; /* since the last summary line */
+	uint64_t window_start_ms;
+
+	pthread_mutex_t rot_mu; /* one rotation at a time (thread, tests) */
+	pthread_t thread;
+	int thread_started;
+};
+
+/* ---- CRC-32 (IEEE 802.3, reflected, as zlib) --------------------------- */
+
+static uint32_t crc_table[256];
+static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+/* crc = running value (start with 0). */
+static uint32_t crc32_update(uint32_t crc, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	pthread_once(&crc_once, crc_init);
+	crc = ~crc;
+	while (n--)
+		crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16);
+	p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+	put_u32(p, (uint32_t)(v >> 32));
+	put_u32(p + 4, (uint32_t)v);
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int stor_fwal_env_enabled(void)
+{
+	const char *v = getenv("MURPHY_GROUP_COMMIT");
+	return v && (strcmp(v, "1") == 0 || strcmp(v, "on") == 0 || strcmp(v, "true") == 0);
+}
+
+/* ---- files --------------------------------------------------------------- */
+
+static int gen_path(stor_dir *d, uint64_t gen, char *buf, size_t n)
+{
+	int k = snprintf(buf, n, "%s/" STOR_FWAL_PREFIX "%016" PRIx64, stor_dir_path(d), gen);
+	return k < 0 || (size_t)k >= n ? -1 : 0;
+}
+
+static int io_error(mur_error *err, const char *what, const char *path)
+{
+	return mur_error_set(err, SQLSTATE_IO_ERROR, "could not %s \"%s\": %s", what, path,
+			     strerror(errno));
+}
+
+static int fsync_dir(stor_dir *d, mur_error *err)
+{
+	int fd = open(stor_dir_path(d), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fsync(fd) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		errno = e;
+		return io_error(err, "fsync directory", stor_dir_path(d));
+	}
+	close(fd);
+	return MUR_OK;
+}
+
+static int gen_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Generations on disk, sorted, into gens[STOR_FWAL_FILES_MAX]. */
+static int list_gens(stor_dir *d, uint64_t *gens, size_t *n, mur_error *err)
+{
+	DIR *dh = opendir(stor_dir_path(d));
+	struct dirent *e;
+	size_t plen = strlen(STOR_FWAL_PREFIX);
+	*n = 0;
+	if (!dh)
+		return io_error(err, "open directory", stor_dir_path(d));
+	while ((e = readdir(dh)) != NULL) {
+		char *end;
+		if (strncmp(e->d_name, STOR_FWAL_PREFIX, plen) != 0 || strlen(e->d_name) != plen + 16)
+			continue;
+		uint64_t g = strtoull(e->d_name + plen, &end, 16);
+		if (*end)
+			continue;
+		if (*n == STOR_FWAL_FILES_MAX) {
+			closedir(dh);
+			return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+					     "more than %d follower WAL files in %s", STOR_FWAL_FILES_MAX,
+					     stor_dir_path(d));
+		}
+		gens[(*n)++] = g;
+	}
+	closedir(dh);
+	qsort(gens, *n, sizeof *gens, gen_cmp);
+	return MUR_OK;
+}
+
+/* ---- reading a generation -------------------------------------------- */
+
+typedef struct fwal_rec {
+	int type;
+	char file[STOR_FILE_NAME_MAX];
+	uint64_t lsn, entry_id; /* UNDO: lsn = target */
+	const void *cs;
+	size_t cs_len;
+	uint64_t offset; /* of the record in its file */
+} fwal_rec;
+
+/* Called per good record; nonzero stops the scan (returned). */
+typedef int (*fwal_rec_fn)(void *arg, const fwal_rec *r);
+
+static int decode(int type, const unsigned char *p, size_t len, fwal_rec *r)
+{
+	if (len < 1 || (size_t)p[0] + 1 > len || p[0] == 0 || p[0] >= STOR_FILE_NAME_MAX)
+		return -1;
+	size_t nlen = p[0];
+	memcpy(r->file, p + 1, nlen);
+	r->file[nlen] = '\0';
+	p += 1 + nlen, len -= 1 + nlen;
+	r->type = type;
+	r->lsn = r->entry_id = 0;
+	r->cs = NULL;
+	r->cs_len = 0;
+	switch (type) {
+	case STOR_FWAL_ENTRY:
+		if (len < 16)
+			return -1;
+		r->lsn = get_u64(p), r->entry_id = get_u64(p + 8);
+		r->cs = p + 16, r->cs_len = len - 16;
+		return 0;
+	case STOR_FWAL_UNDO:
+		if (len != 8)
+			return -1;
+		r->lsn = get_u64(p);
+		return 0;
+	case STOR_FWAL_RESET:
+		return len == 0 ? 0 : -1;
+	default:
+		return -1;
+	}
+}
+
+/* Scan file `path` record by record.  *good_end = offset after the last
+ * good record, *torn = 1 when bytes after it are not a good record. */
+static int scan_file(const char *path, fwal_rec_fn fn, void *arg, uint64_t *good_end, int *torn,
+		     mur_error *err)
+{
+	FILE *f = fopen(path, "rb");
+	unsigned char hdr[STOR_FWAL_HEADER_BYTES], *buf = NULL;
+	size_t cap = 0;
+	int rc = MUR_OK;
+	*good_end = 0;
+	*torn = 0;
+	if (!f)
+		return io_error(err, "open", path);
+	for (;;) {
+		size_t got = fread(hdr, 1, sizeof hdr, f);
+		if (got == 0 && feof(f))
+			break;
+		uint32_t len = got == sizeof hdr ? get_u32(hdr) : 0;
+		if (len == 0 || len > STOR_FWAL_RECORD_MAX + 256) {
+			*torn = 1;
+			break;
+		}
+		if (len > cap) {
+			unsigned char *nb = realloc(buf, len);
+			if (!nb) {
+				rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+				break;
+			}
+			buf = nb, cap = len;
+		}
+		fwal_rec r;
+		if (fread(buf, 1, len, f) != len ||
+		    crc32_update(crc32_update(0, hdr + 8, 1), buf, len) != get_u32(hdr + 4) ||
+		    decode(hdr[8], buf, len, &r) != 0) {
+			*torn = 1;
+			break;
+		}
+		r.offset = *good_end;
+		if (fn(arg, &r) != 0)
+			break;
+		*good_end += STOR_FWAL_HEADER_BYTES + len;
+	}
+	if (ferror(f) && rc == MUR_OK)
+		rc = io_error(err, "read", path);
+	fclose(f);
+	free(buf);
+	return rc;
+}
+
+/* ---- names: small set of placement files -------------------------------- */
+
+typedef struct name_set {
+	char (*names)[STOR_FILE_NAME_MAX];
+	uint64_t *gen, *off; /* recovery: position of the last RESET (gen 0: none) */
+	size_t n, cap;
+} name_set;
+
+static ssize_t name_find(const name_set *s, const char *file)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->names[i], file) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Index of file in s, added when missing; -1 out of memory. */
+static ssize_t name_add(name_set *s, const char *file)
+{
+	ssize_t i = name_find(s, file);
+	if (i >= 0)
+		return i;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		void *a = realloc(s->names, cap * sizeof *s->names);
+		if (a)
+			s->names = a;
+		void *b = a ? realloc(s->gen, cap * sizeof *s->gen) : NULL;
+		if (b)
+			s->gen = b;
+		void *c = b ? realloc(s->off, cap * sizeof *s->off) : NULL;
+		if (!c)
+			return -1;
+		s->off = c;
+		s->cap = cap;
+	}
+	snprintf(s->names[s->n], STOR_FILE_NAME_MAX, "%s", file);
+	s->gen[s->n] = s->off[s->n] = 0;
+	return (ssize_t)s->n++;
+}
+
+static void name_free(name_set *s)
+{
+	free(s->names);
+	free(s->gen);
+	free(s->off);
+	memset(s, 0, sizeof *s);
+}
+
+static int collect_name(void *arg, const fwal_rec *r)
+{
+	return name_add(arg, r->file) < 0;
+}
+
+/* ---- checkpoint ---------------------------------------------------------- */
+
+/* Make everything committed on placement `file` durable in its own files:
+ * wal_checkpoint(FULL); when a reader keeps it from completing, fdatasync
+ * the -wal file (its frames are then durable as they are).  A missing
+ * placement is fine (dropped).  restore: set the synchronous mode the
+ * placement runs with (recovery replays with NORMAL). */
+static int checkpoint_file(stor_dir *d, const char *file, int restore, mur_error *err)
+{
+	stor_db *db;
+	int nlog = 0, nckpt = 0, rc = MUR_OK;
+	if (!stor_dir_exists(d, file))
+		return MUR_OK;
+	if (stor_dir_get(d, file, 0, &db, err) != MUR_OK)
+		return MUR_ERR;
+	if (stor_lock(db, err) != MUR_OK) {
+		stor_dir_put(d, db);
+		return MUR_OK; /* dropped meanwhile */
+	}
+	int src = sqlite3_wal_checkpoint_v2(db->db, "main", SQLITE_CHECKPOINT_FULL, &nlog, &nckpt);
+	if (src != SQLITE_OK || nlog != nckpt) {
+		char wal[STOR_PATH_MAX + 8];
+		snprintf(wal, sizeof wal, "%s-wal", db->path);
+		int fd = open(wal, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0) {
+			if (fdatasync(fd) != 0)
+				rc = io_error(err, "fdatasync", wal);
+			close(fd);
+		} else if (errno != ENOENT)
+			rc = io_error(err, "open", wal);
+	}
+	if (restore && stor_db_set_sync(db, db->fwal == NULL, err) != MUR_OK)
+		rc = MUR_ERR;
+	stor_unlock(db);
+	stor_dir_put(d, db);
+	return rc;
+}
+
+/* ---- recovery ------------------------------------------------------------ */
+
+typedef struct recover_ctx {
+	stor_dir *d;
+	stor_fwal_recovery *rep;
+	name_set resets;  /* last RESET per placement (pass 1) */
+	name_set touched; /* placements to checkpoint (pass 2) */
+	uint64_t gen;     /* file being scanned */
+	int oom;
+} recover_ctx;
+
+static int note_reset(void *arg, const fwal_rec *r)
+{
+	recover_ctx *c = arg;
+	if (r->type != STOR_FWAL_RESET)
+		return 0;
+	ssize_t i = name_add(&c->resets, r->file);
+	if (i < 0)
+		return c->oom = 1;
+	c->resets.gen[i] = c->gen;
+	c->resets.off[i] = r->offset;
+	return 0;
+}
+
+/* Apply one record to its placement (the rules in fwal.h). */
+static void replay_one(recover_ctx *c, stor_db *db, const fwal_rec *r)
+{
+	mur_error err;
+	uint64_t cur = stor_lsn(db);
+	if (r->type == STOR_FWAL_UNDO) {
+		if (cur <= r->lsn) {
+			c->rep->skipped++;
+			return;
+		}
+		if (stor_log_undo(db, r->lsn, &err) == MUR_OK)
+			c->rep->undone++;
+		else {
+			c->rep->gaps++;
+			MLOG(ERROR, "fwal", "recovery: undo of %s to lsn %" PRIu64 " failed: %s", r->file,
+			     r->lsn, err.message);
+		}
+		return;
+	}
+	if (r->lsn <= cur) {
+		uint64_t held = cur == r->lsn ? stor_entry_id(db) : r->entry_id;
+		if (held != r->entry_id)
+			MLOG(WARN, "fwal", "recovery: %s holds entry id %" PRIu64 " at lsn %" PRIu64
+			     ", the WAL has %" PRIu64, r->file, held, r->lsn, r->entry_id);
+		c->rep->skipped++;
+		return;
+	}
+	if (r->lsn > cur + 1) {
+		c->rep->gaps++;
+		MLOG(ERROR, "fwal", "recovery: %s is at lsn %" PRIu64 ", the WAL's next entry is %" PRIu64
+		     ": left for the leader to rebuild", r->file, cur, r->lsn);
+		return;
+	}
+	if (stor_log_apply(db, r->lsn, r->entry_id, r->cs, r->cs_len, &err) == MUR_OK)
+		c->rep->applied++;
+	else {
+		c->rep->gaps++;
+		MLOG(ERROR, "fwal", "recovery: applying entry %" PRIu64 " to %s failed: %s", r->lsn,
+		     r->file, err.message);
+	}
+}
+
+static int replay_rec(void *arg, const fwal_rec *r)
+{
+	recover_ctx *c = arg;
+	stor_db *db;
+	mur_error err;
+	ssize_t i = name_find(&c->resets, r->file);
+	c->rep->records++;
+	if (i >= 0 && (c->gen < c->resets.gen[i] ||
+		       (c->gen == c->resets.gen[i] && r->offset <= c->resets.off[i]))) {
+		c->rep->voided++;
+		return 0;
+	}
+	if (r->type == STOR_FWAL_RESET)
+		return 0;
+	if (!stor_dir_exists(c->d, r->file)) {
+		c->rep->missing++;
+		return 0;
+	}
+	if (name_add(&c->touched, r->file) < 0)
+		return c->oom = 1;
+	if (stor_dir_get(c->d, r->file, 0, &db, &err) != MUR_OK || stor_lock(db, &err) != MUR_OK) {
+		c->rep->gaps++;
+		MLOG(ERROR, "fwal", "recovery: %s", err.message);
+		return 0;
+	}
+	/* Replay commits without fsync; the checkpoint at the end syncs. */
+	if (stor_db_set_sync(db, 0, &err) != MUR_OK)
+		MLOG(WARN, "fwal", "recovery: %s", err.message);
+	replay_one(c, db, r);
+	stor_unlock(db);
+	stor_dir_put(c->d, db);
+	return 0;
+}
+
+/* Scan every generation with fn; truncate torn tails when truncate. */
+static int scan_all(recover_ctx *c, const uint64_t *gens, size_t n, fwal_rec_fn fn, int trunc_torn,
+		    mur_error *err)
+{
+	for (size_t k = 0; k < n; k++) {
+		char path[STOR_PATH_MAX];
+		uint64_t end;
+		int torn;
+		if (gen_path(c->d, gens[k], path, sizeof path) != 0)
+			return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE, "path too long");
+		c->gen = gens[k];
+		if (scan_file(path, fn, c, &end, &torn, err) != MUR_OK)
+			return MUR_ERR;
+		if (c->oom)
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		if (trunc_torn && torn) {
+			c->rep->torn++;
+			MLOG(WARN, "fwal", "recovery: %s ends in a torn record at offset %" PRIu64
+			     ": truncated there", path, end);
+			if (truncate(path, (off_t)end) != 0)
+				return io_error(err, "truncate", path);
+		}
+	}
+	return MUR_OK;
+}
+
+/* Replay all generations; *next_gen = the generation to create, *old_lo =
+ * the oldest still on disk (== *next_gen when all were removed). */
+static int recover(stor_dir *d, stor_fwal_recovery *rep, uint64_t *next_gen, uint64_t *old_lo,
+		   mur_error *err)
+{
+	stor_fwal_recovery dummy;
+	recover_ctx c = {.d = d, .rep = rep ? rep : &dummy};
+	uint64_t *gens = malloc(STOR_FWAL_FILES_MAX * sizeof *gens);
+	size_t n = 0;
+	int rc = MUR_ERR, all_synced = 1;
+	memset(c.rep, 0, sizeof *c.rep);
+	*next_gen = *old_lo = 1;
+	if (!gens)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	if (list_gens(d, gens, &n, err) != MUR_OK)
+		goto done;
+	if (n == 0) {
+		rc = MUR_OK;
+		goto done;
+	}
+	c.rep->files = n;
+	if (scan_all(&c, gens, n, note_reset, 1, err) != MUR_OK ||
+	    scan_all(&c, gens, n, replay_rec, 0, err) != MUR_OK)
+		goto done;
+	for (size_t i = 0; i < c.touched.n; i++) {
+		mur_error e;
+		if (checkpoint_file(d, c.touched.names[i], 1, &e) != MUR_OK) {
+			MLOG(ERROR, "fwal", "recovery: checkpoint of %s: %s", c.touched.names[i], e.message);
+			all_synced = 0;
+		}
+	}
+	*next_gen = gens[n - 1] + 1;
+	*old_lo = all_synced ? *next_gen : gens[0];
+	for (size_t k = 0; all_synced && k < n; k++) {
+		char path[STOR_PATH_MAX];
+		if (gen_path(d, gens[k], path, sizeof path) == 0 && unlink(path) != 0 && errno != ENOENT) {
+			io_error(err, "remove", path);
+			goto done;
+		}
+	}
+	if (all_synced && fsync_dir(d, err) != MUR_OK)
+		goto done;
+	MLOG(INFO, "fwal", "recovered %" PRIu64 " file(s), %" PRIu64 " record(s): %" PRIu64
+	     " applied, %" PRIu64 " undone, %" PRIu64 " already there, %" PRIu64 " voided, %" PRIu64
+	     " of missing placements, %" PRIu64 " left for the leader, %" PRIu64 " torn tail(s)",
+	     c.rep->files, c.rep->records, c.rep->applied, c.rep->undone, c.rep->skipped,
+	     c.rep->voided, c.rep->missing, c.rep->gaps, c.rep->torn);
+	rc = MUR_OK;
+done:
+	name_free(&c.resets);
+	name_free(&c.touched);
+	free(gens);
+	return rc;
+}
+
+int stor_fwal_recover(stor_dir *d, stor_fwal_recovery *rep, mur_error *err)
+{
+	uint64_t next, lo;
+	if (stor_dir_fwal(d))
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+				     "follower WAL recovery while group commit is on");
+	return recover(d, rep, &next, &lo, err);
+}
+
+/* ---- group commit -------------------------------------------------------- */
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		p += k, n -= (size_t)k;
+	}
+	return 0;
+}
+
+/* Under mu with !syncing: write and fdatasync everything pending as one
+ * group; returns with mu held. */
+static void lead_group(stor_fwal *w)
+{
+	char *buf = w->pending;
+	size_t n = w->pending_len, cap = w->pending_cap;
+	uint64_t upto = w->appended, before = w->durable;
+	int fd = w->fd;
+
+	w->syncing = 1;
+	w->pending = w->writing, w->pending_cap = w->writing_cap, w->pending_len = 0;
+	w->writing = buf, w->writing_cap = cap;
+	pthread_mutex_unlock(&w->mu);
+	int ok = write_all(fd, buf, n) == 0 && fdatasync(fd) == 0;
+	int e = errno;
+	pthread_mutex_lock(&w->mu);
+	if (ok) {
+		uint64_t k = upto - before;
+		w->durable = upto;
+		w->stats.records += k, w->window.records += k;
+		w->stats.groups++, w->window.groups++;
+		w->stats.bytes += n, w->window.bytes += n;
+		if (k > w->stats.group_max)
+			w->stats.group_max = k;
+		if (k > w->window.group_max)
+			w->window.group_max = k;
+		MLOG(DEBUG, "fwal", "group commit: %" PRIu64 " record(s), %zu bytes, one fdatasync", k,
+		     n);
+	} else if (!w->broken) {
+		w->broken = 1;
+		MLOG(ERROR, "fwal", "follower WAL write/fdatasync failed: %s; falling back to "
+		     "synchronous=FULL per placement", strerror(e));
+	}
+	w->syncing = 0;
+	pthread_cond_broadcast(&w->done_cv);
+}
+
+/* Append one record and wait until it is durable.  fixed: the bytes
+ * after the file name (lsn, entry_id / target), then cs. */
+static int fwal_append(stor_fwal *w, int type, const char *file, const unsigned char *fixed,
+		       size_t fixed_len, const void *cs, size_t cs_len, mur_error *err)
+{
+	unsigned char head[STOR_FWAL_HEADER_BYTES + 1 + STOR_FILE_NAME_MAX + 16];
+	size_t nlen = strlen(file), hlen = STOR_FWAL_HEADER_BYTES + 1 + nlen + fixed_len;
+	size_t plen = 1 + nlen + fixed_len + cs_len, total = STOR_FWAL_HEADER_BYTES + plen;
+	int rc = MUR_OK;
+
+	assert(nlen > 0 && nlen < STOR_FILE_NAME_MAX && fixed_len <= 16);
+	put_u32(head, (uint32_t)plen);
+	head[8] = (unsigned char)type;
+	head[9] = (unsigned char)nlen;
+	memcpy(head + 10, file, nlen);
+	if (fixed_len)
+		memcpy(head + 10 + nlen, fixed, fixed_len);
+	uint32_t crc = crc32_update(0, head + 8, hlen - 8);
+	put_u32(head + 4, cs_len ? crc32_update(crc, cs, cs_len) : crc);
+
+	pthread_mutex_lock(&w->mu);
+	if (w->broken) {
+		rc = mur_error_set(err, SQLSTATE_IO_ERROR, "the follower WAL failed earlier");
+		goto out;
+	}
+	if (w->pending_len + total > w->pending_cap) {
+		size_t cap = w->pending_cap ? w->pending_cap : 65536;
+		while (cap < w->pending_len + total)
+			cap *= 2;
+		char *nb = realloc(w->pending, cap);
+		if (!nb) {
+			rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			goto out;
+		}
+		w->pending = nb, w->pending_cap = cap;
+	}
+	memcpy(w->pending + w->pending_len, head, hlen);
+	if (cs_len)
+		memcpy(w->pending + w->pending_len + hlen, cs, cs_len);
+	w->pending_len += total;
+	w->file_bytes += total;
+	uint64_t my = ++w->appended;
+	while (w->durable < my && !w->broken) {
+		if (w->syncing)
+			pthread_cond_wait(&w->done_cv, &w->mu);
+		else
+			lead_group(w);
+	}
+	if (w->durable < my)
+		rc = mur_error_set(err, SQLSTATE_IO_ERROR,
+				   "could not make entry durable: the follower WAL failed");
+	if (w->file_bytes >= w->rotate_bytes && !w->rotate_asked) {
+		w->rotate_asked = 1;
+		pthread_cond_signal(&w->ckpt_cv);
+	}
+out:
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
+static int fwal_broken(stor_fwal *w)
+{
+	pthread_mutex_lock(&w->mu);
+	int b = w->broken;
+	pthread_mutex_unlock(&w->mu);
+	return b;
+}
+
+int stor_fwal_prepare_commit(stor_db *db, int logged, size_t cs_len, mur_error *err)
+{
+	db->fwal_log = 0;
+	if (!db->fwal)
+		return MUR_OK;
+	if (logged && cs_len <= STOR_FWAL_RECORD_MAX - 1 - STOR_FILE_NAME_MAX - 16 &&
+	    !fwal_broken(db->fwal)) {
+		db->fwal_log = 1;
+		return MUR_OK;
+	}
+	if (!db->strict) {
+		if (stor_db_set_sync(db, 1, err) != MUR_OK)
+			return MUR_ERR;
+		db->strict = 1;
+	}
+	return MUR_OK;
+}
+
+int stor_fwal_log_entry(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
+			size_t len, mur_error *err)
+{
+	unsigned char fixed[16];
+	if (!db->fwal_log || !db->fwal)
+		return MUR_OK;
+	db->fwal_log = 0;
+	put_u64(fixed, lsn);
+	put_u64(fixed + 8, entry_id);
+	return fwal_append(db->fwal, STOR_FWAL_ENTRY, db->file, fixed, 16, cs, len, err);
+}
+
+int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err)
+{
+	unsigned char fixed[8];
+	if (!db->fwal_log || !db->fwal)
+		return MUR_OK;
+	db->fwal_log = 0;
+	put_u64(fixed, target);
+	return fwal_append(db->fwal, STOR_FWAL_UNDO, db->file, fixed, 8, NULL, 0, err);
+}
+
+int stor_fwal_log_reset(stor_dir *d, const char *file, mur_error *err)
+{
+	stor_fwal *w = stor_dir_fwal(d);
+	if (!w || fwal_broken(w))
+		return MUR_OK;
+	return fwal_append(w, STOR_FWAL_RESET, file, NULL, 0, NULL, 0, err);
+}
+
+/* ---- rotation and the checkpointer ---------------------------------------- */
+
+/* Checkpoint the placements of generation g (on disk, complete), then
+ * remove it.  MUR_ERR keeps the file. */
+static int retire_gen(stor_fwal *w, uint64_t g, mur_error *err)
+{
+	char path[STOR_PATH_MAX];
+	name_set names = {0};
+	uint64_t end;
+	int torn, rc = MUR_ERR;
+	if (gen_path(w->dir, g, path, sizeof path) != 0)
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE, "path too long");
+	if (scan_file(path, collect_name, &names, &end, &torn, err) != MUR_OK)
+		goto done;
+	for (size_t i = 0; i < names.n; i++)
+		if (checkpoint_file(w->dir, names.names[i], 0, err) != MUR_OK)
+			goto done;
+	if (unlink(path) != 0 && errno != ENOENT) {
+		io_error(err, "remove", path);
+		goto done;
+	}
+	rc = fsync_dir(w->dir, err);
+	MLOG(DEBUG, "fwal", "retired %s: %zu placement(s) checkpointed", path, names.n);
+done:
+	name_free(&names);
+	return rc;
+}
+
+/* The rotation protocol of fwal.h.  Runs on the checkpointer thread (or a
+ * test), never on a thread holding a placement lock. */
+static int rotate_locked(stor_fwal *w, mur_error *err)
+{
+	char path[STOR_PATH_MAX];
+	pthread_mutex_lock(&w->mu);
+	uint64_t next = w->gen + 1;
+	int swap = w->file_bytes > 0 && !w->broken;
+	pthread_mutex_unlock(&w->mu);
+	if (swap) {
+		if (gen_path(w->dir, next, path, sizeof path) != 0)
+			return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE, "path too long");
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return io_error(err, "create", path);
+		if (fsync_dir(w->dir, err) != MUR_OK) {
+			close(fd);
+			unlink(path);
+			return MUR_ERR;
+		}
+		pthread_mutex_lock(&w->mu);
+		while (w->syncing)
+			pthread_cond_wait(&w->done_cv, &w->mu);
+		int old = w->fd;
+		w->fd = fd;
+		w->gen = next;
+		w->file_bytes = 0;
+		w->rotate_asked = 0;
+		pthread_mutex_unlock(&w->mu);
+		close(old); /* everything written to it was fdatasynced by its group */
+	}
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		uint64_t g = w->old_lo, cur = w->gen;
+		pthread_mutex_unlock(&w->mu);
+		if (g >= cur)
+			return MUR_OK;
+		if (retire_gen(w, g, err) != MUR_OK)
+			return MUR_ERR;
+		pthread_mutex_lock(&w->mu);
+		w->old_lo = g + 1;
+		w->stats.rotations++;
+		pthread_mutex_unlock(&w->mu);
+	}
+}
+
+static int rotate(stor_fwal *w, mur_error *err)
+{
+	pthread_mutex_lock(&w->rot_mu);
+	int rc = rotate_locked(w, err);
+	pthread_mutex_unlock(&w->rot_mu);
+	return rc;
+}
+
+static void log_summary(stor_fwal *w, uint64_t now)
+{
+	pthread_mutex_lock(&w->mu);
+	stor_fwal_stats s = w->window;
+	uint64_t ms = now - w->window_start_ms;
+	memset(&w->window, 0, sizeof w->window);
+	w->window_start_ms = now;
+	pthread_mutex_unlock(&w->mu);
+	if (s.groups)
+		MLOG(INFO, "fwal", "group commit: %" PRIu64 " records in %" PRIu64
+		     " fdatasyncs (%.2f per fsync, largest group %" PRIu64 ") over %.1f s",
+		     s.records, s.groups, (double)s.records / (double)s.groups, s.group_max,
+		     (double)ms / 1000.0);
+}
+
+static void *ckpt_main(void *arg)
+{
+	stor_fwal *w = arg;
+	pthread_mutex_lock(&w->mu);
+	while (!w->stopping) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += w->rotate_ms / 1000;
+		ts.tv_nsec += (long)(w->rotate_ms % 1000) * 1000000L;
+		if (ts.tv_nsec >= 1000000000L)
+			ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+		while (!w->stopping && !w->rotate_asked)
+			if (pthread_cond_timedwait(&w->ckpt_cv, &w->mu, &ts) == ETIMEDOUT)
+				break;
+		if (w->stopping)
+			break;
+		pthread_mutex_unlock(&w->mu);
+		mur_error err;
+		if (rotate(w, &err) != MUR_OK)
+			MLOG(WARN, "fwal", "rotation: %s (retrying later)", err.message);
+		uint64_t now = now_ms();
+		if (now - w->window_start_ms >= STOR_FWAL_STATS_MS)
+			log_summary(w, now);
+		pthread_mutex_lock(&w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* ---- start / stop ------------------------------------------------------------ */
+
+static void fwal_free(stor_fwal *w)
+{
+	if (w->fd >= 0)
+		close(w->fd);
+	pthread_cond_destroy(&w->done_cv);
+	pthread_cond_destroy(&w->ckpt_cv);
+	pthread_mutex_destroy(&w->mu);
+	pthread_mutex_destroy(&w->rot_mu);
+	free(w->pending);
+	free(w->writing);
+	free(w);
+}
+
+int stor_fwal_start(stor_dir *d, const stor_fwal_opts *opts, stor_fwal_recovery *rep,
+		    mur_error *err)
+{
+	char path[STOR_PATH_MAX];
+	pthread_condattr_t ca;
+	uint64_t next, lo;
+	if (stor_fwal_recover(d, rep, err) != MUR_OK)
+		return MUR_ERR;
+	/* recover() again only to learn next/lo is wasteful: list instead */
+	uint64_t *gens = malloc(STOR_FWAL_FILES_MAX * sizeof *gens);
+	size_t n = 0;
+	if (!gens)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	if (list_gens(d, gens, &n, err) != MUR_OK) {
+		free(gens);
+		return MUR_ERR;
+	}
+	next = n ? gens[n - 1] + 1 : 1;
+	lo = n ? gens[0] : next;
+	free(gens);
+
+	stor_fwal *w = calloc(1, sizeof *w);
+	if (!w)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	w->dir = d;
+	w->rotate_bytes = opts && opts->rotate_bytes ? opts->rotate_bytes : STOR_FWAL_ROTATE_BYTES;
+	w->rotate_ms = opts && opts->rotate_ms ? opts->rotate_ms : STOR_FWAL_ROTATE_MS;
+	w->gen = next;
+	w->old_lo = lo;
+	w->window_start_ms = now_ms();
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_mutex_init(&w->rot_mu, NULL);
+	pthread_cond_init(&w->done_cv, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->ckpt_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	w->fd = -1;
+	if (gen_path(d, next, path, sizeof path) != 0) {
+		fwal_free(w);
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE, "path too long");
+	}
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (w->fd < 0) {
+		io_error(err, "create", path);
+		fwal_free(w);
+		return MUR_ERR;
+	}
+	if (fsync_dir(d, err) != MUR_OK) {
+		fwal_free(w);
+		return MUR_ERR;
+	}
+	if (pthread_create(&w->thread, NULL, ckpt_main, w) != 0) {
+		fwal_free(w);
+		return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
+				     "cannot start the follower WAL checkpointer");
+	}
+	w->thread_started = 1;
+	stor_dir_attach_fwal(d, w);
+	MLOG(INFO, "fwal", "group commit on: %s (rotate at %" PRIu64 " KiB or every %u ms)", path,
+	     w->rotate_bytes >> 10, w->rotate_ms);
+	return MUR_OK;
+}
+
+void stor_fwal_stop(stor_dir *d)
+{
+	stor_fwal *w = stor_dir_fwal(d);
+	if (!w)
+		return;
+	stor_dir_attach_fwal(d, NULL);
+	pthread_mutex_lock(&w->mu);
+	w->stopping = 1;
+	pthread_cond_signal(&w->ckpt_cv);
+	pthread_mutex_unlock(&w->mu);
+	if (w->thread_started)
+		pthread_join(w->thread, NULL);
+	log_summary(w, now_ms());
+	fwal_free(w);
+}
+
+int stor_fwal_rotate(stor_dir *d, mur_error *err)
+{
+	stor_fwal *w = stor_dir_fwal(d);
+	return w ? rotate(w, err) : MUR_OK;
+}
+
+void stor_fwal_get_stats(stor_dir *d, stor_fwal_stats *out)
+{
+	stor_fwal *w = stor_dir_fwal(d);
+	memset(out, 0, sizeof *out);
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	*out = w->stats;
+	pthread_mutex_unlock(&w->mu);
+}

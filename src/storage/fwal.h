@@ -1,0 +1,172 @@
+/*
+ * fwal.h — the follower write-ahead log: group commit across placements.
+ *
+ * Without it every replicated write costs one fsync per placement file
+ * (each placement is its own SQLite WAL, synchronous=FULL), and the disk's
+ * fsync rate caps the follower.  With it (follower --group-commit on, or
+ * MURPHY_GROUP_COMMIT=1), placement files run synchronous=NORMAL (SQLite's
+ * WAL stays consistent after a crash but may lose its newest commits) and
+ * every entry committed on a placement is also appended to ONE file per
+ * follower, DIR/data/follower.wal.<gen> (16 hex digits), that is fsynced
+ * once for all the records appended meanwhile, whatever their placement.
+ *
+ * Record (big-endian), one after the other, from offset 0:
+ *
+ *     u32 len | u32 crc32 | u8 type | payload (len bytes)
+ *       crc32 (IEEE) covers type and payload; len == 0 or a bad crc ends
+ *       the file (torn tail).
+ *     ENTRY  u8 nlen | file | u64 lsn | u64 entry_id | changeset (rest)
+ *     UNDO   u8 nlen | file | u64 target_lsn
+ *     RESET  u8 nlen | file        the placement was dropped or replaced:
+ *                                  earlier records of it are void
+ *
+ * Durability rule: a transaction committed on a placement with the WAL on
+ * is either logged here (ENTRY after a capture WRITE or an APPLY, UNDO
+ * after an undo; the task waits for the group fsync before it answers) or
+ * committed with synchronous=FULL for that one transaction
+ * (stor_fwal_prepare_commit: DDL, catch-up batches, writes without
+ * capture, changesets above STOR_FWAL_RECORD_MAX, a broken WAL).
+ *
+ * Group commit (leader of the group; no syncer thread):
+ *
+ *   appender (worker thread, holds its placement lock)
+ *     lock mu; copy record into `pending`; my = ++appended
+ *     while durable < my:
+ *        syncing?  ── yes ─► wait done_cv
+ *           │ no
+ *           ▼  become the group's leader
+ *        syncing = 1; swap pending ↔ writing; upto = appended; unlock
+ *        write(all of `writing`) ; fdatasync          ◄─ one per group
+ *        lock; durable = upto (or broken = 1); syncing = 0; broadcast
+ *     unlock → the task answers the leader
+ *
+ *   Records appended while a leader syncs form the next group: with N
+ *   concurrent writers one fsync covers up to N records.
+ *
+ * Truncation (the checkpointer thread, every STOR_FWAL_ROTATE_MS or when a
+ * generation passes STOR_FWAL_ROTATE_BYTES):
+ *
+ *   1. create follower.wal.<gen+1>, fsync the directory (no lock held)
+ *   2. lock mu; wait until !syncing; fd = new, gen++; unlock
+ *        (records still pending go to the new file; everything written to
+ *         the old one was fdatasynced by the group that wrote it)
+ *   3. read the old file: the set of placements that have records in it;
+ *      for each: stor_lock, PRAGMA wal_checkpoint(FULL) (fsyncs the SQLite
+ *      WAL, then the database file; on SQLITE_BUSY from a reader: fsync the
+ *      -wal file instead), stor_unlock
+ *   4. all done: unlink the old file, fsync the directory.  Otherwise keep
+ *      it and retry at the next tick (generations old_lo .. gen-1 on disk).
+ *   Appends block only for step 2 (at most one group's fsync).
+ *
+ * Recovery (stor_fwal_recover, before serving tasks): generations in
+ * order, records until the first bad one (truncated there); a placement's
+ * records before its last RESET are skipped; ENTRY lsn == placement lsn+1
+ * is applied (stor_log_apply), lsn <= placement lsn skipped (a different
+ * entry id is warned about), lsn > lsn+1 logged as an error and left (the
+ * leader rebuilds that placement); UNDO → stor_log_undo when the placement
+ * is above the target.  Then every touched placement is checkpointed and
+ * the files are removed.
+ *
+ * Errors: a failed write or fdatasync marks the WAL broken (an fsync error
+ * cannot be retried safely): the waiting tasks fail with 58030 and later
+ * transactions fall back to synchronous=FULL.
+ *
+ * Threading: everything here is thread-safe; stor_fwal_start/stop and
+ * stor_fwal_recover must run while no task uses the directory.
+ */
+#ifndef MUR_STORAGE_FWAL_H
+#define MUR_STORAGE_FWAL_H
+
+#include "storage/storage.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Size of a generation after which the checkpointer rotates: bounds the
+ * replay at start (~64 MiB of records ≈ a second of replay). */
+#define STOR_FWAL_ROTATE_BYTES ((uint64_t)64 << 20)
+/* Rotation tick: records older than this are checkpointed into their
+ * placement files even on a quiet follower. */
+#define STOR_FWAL_ROTATE_MS 5000
+/* Group-size summary in the log (INFO) at most this often. */
+#define STOR_FWAL_STATS_MS 10000
+/* Largest record; bigger changesets (bulk loads) commit with
+ * synchronous=FULL instead of being copied through the WAL. */
+#define STOR_FWAL_RECORD_MAX ((size_t)16 << 20)
+/* Generation files read at recovery (each one is a rotation that failed
+ * to checkpoint; more means the disk is failing). */
+#define STOR_FWAL_FILES_MAX 1024
+/* Bytes before the payload: u32 len, u32 crc, u8 type. */
+#define STOR_FWAL_HEADER_BYTES 9
+#define STOR_FWAL_PREFIX "follower.wal."
+
+enum { STOR_FWAL_ENTRY = 1, STOR_FWAL_UNDO = 2, STOR_FWAL_RESET = 3 };
+
+typedef struct stor_fwal stor_fwal;
+
+typedef struct stor_fwal_opts {
+	uint64_t rotate_bytes; /* 0: STOR_FWAL_ROTATE_BYTES */
+	uint32_t rotate_ms;    /* 0: STOR_FWAL_ROTATE_MS */
+} stor_fwal_opts;
+
+typedef struct stor_fwal_stats {
+	uint64_t records;   /* made durable */
+	uint64_t groups;    /* = fdatasyncs of the WAL */
+	uint64_t group_max; /* records in the largest group */
+	uint64_t bytes;
+	uint64_t rotations; /* old generations checkpointed and removed */
+} stor_fwal_stats;
+
+typedef struct stor_fwal_recovery {
+	uint64_t files, records; /* read (good records) */
+	uint64_t applied, skipped, undone, voided; /* voided: before a RESET */
+	uint64_t missing;  /* records of placements that no longer exist */
+	uint64_t gaps;     /* ENTRY beyond lsn+1 / failed replays: left to the leader */
+	uint64_t torn;     /* files that ended in a bad record */
+} stor_fwal_recovery;
+
+/* 1 when MURPHY_GROUP_COMMIT is set to 1/on/true. */
+int stor_fwal_env_enabled(void);
+
+/* Recover (below), then open a new generation and attach the WAL to d:
+ * placements switch to synchronous=NORMAL, the checkpointer thread starts.
+ * opts may be NULL; rep (may be NULL) receives the recovery counts.  No
+ * task may run on d meanwhile.  stor_dir_close stops it. */
+int stor_fwal_start(stor_dir *d, const stor_fwal_opts *opts, stor_fwal_recovery *rep,
+		    mur_error *err);
+/* Detach and free (placements back to synchronous=FULL); the files stay
+ * (a later recovery skips what is already applied).  No-op when off. */
+void stor_fwal_stop(stor_dir *d);
+
+/* Replay every generation file in d's directory (see top), checkpoint
+ * the placements touched, remove the files.  Must run with the WAL not
+ * attached (a follower with group commit off still calls it, so records
+ * of an earlier run are never lost).  Errors only for I/O failures. */
+int stor_fwal_recover(stor_dir *d, stor_fwal_recovery *rep, mur_error *err);
+
+/* Rotate now and checkpoint the old generation (tests; the thread does it
+ * on its own).  MUR_OK when off. */
+int stor_fwal_rotate(stor_dir *d, mur_error *err);
+/* Counters since start (zeros when off). */
+void stor_fwal_get_stats(stor_dir *d, stor_fwal_stats *out);
+
+/* ---- hooks on the write path (storage, task_run.c) ---------------- */
+
+/* Before COMMIT of db's open transaction: the transaction will be logged
+ * (logged = 1, changeset of cs_len bytes) or not.  When the WAL is on and
+ * it will not be logged here (logged == 0, too large, WAL broken), the
+ * transaction switches to synchronous=FULL (back to NORMAL at
+ * stor_commit/stor_rollback).  Under lock. */
+int stor_fwal_prepare_commit(stor_db *db, int logged, size_t cs_len, mur_error *err);
+/* After stor_commit: append the ENTRY (UNDO) record of the transaction
+ * that stor_fwal_prepare_commit accepted, and wait for its group's fsync.
+ * No-op otherwise.  58030 when the WAL failed (the SQLite commit stays).
+ * Under lock (keeps a placement's records in LSN order). */
+int stor_fwal_log_entry(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
+			size_t len, mur_error *err);
+int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err);
+/* Before a placement file is dropped or replaced: void its earlier
+ * records (durable on return).  No-op when off. */
+int stor_fwal_log_reset(stor_dir *d, const char *file, mur_error *err);
+
+#endif
