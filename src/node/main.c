@@ -10,6 +10,7 @@
 #include "node/follower.h"
 #include "node/leader.h"
 
+#include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,9 @@ int main(int argc, char **argv)
 	 * murphy never reads them, and on the write path (COPY, changeset
 	 * apply) that mutex was 15% of a follower's time. */
 	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* A peer that closes its socket while we write must cost an EPIPE on
+	 * that connection, not the whole process (SIGPIPE's default). */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -7,6 +7,7 @@
  * reconnection is muted (no WELCOME); heal lets it back in.
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -287,6 +288,7 @@ static void test_delay(void **state)
 
 int main(void)
 {
+	signal(SIGPIPE, SIG_IGN); /* a closed peer is an EPIPE, as in the node binary */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_bad_commands, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kill_pause_send_fault_tasks, setup, teardown),

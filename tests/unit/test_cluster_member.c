@@ -8,6 +8,7 @@
  * malformed TASK closing the connection (the leader fails the task).
  */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -337,6 +338,7 @@ static void test_task_timeout(void **state)
 
 int main(void)
 {
+	signal(SIGPIPE, SIG_IGN); /* a closed peer is an EPIPE, as in the node binary */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_join_heartbeat_task, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconnect_after_leader_restart, setup, teardown),
