@@ -45,6 +45,8 @@ struct clu_node {
 	cat_node_state state;
 	clu_link *link;             /* current welcomed connection, or NULL */
 	uint64_t last_seen_ms;      /* loop clock (uv_now) at the last HELLO/HEARTBEAT */
+	uint64_t epoch;             /* stamped on every task; bumped when its tasks are abandoned
+				       (suspect), so a resumed follower refuses the stale ones */
 	int skew_warned;
 };
 

@@ -69,6 +69,7 @@ static void tick(uv_timer_t *t)
 					 "abandoned",
 					 n->name, (unsigned long long)silent);
 				clu_route_fail_all(n->link, why);
+				n->epoch++; /* fence: those tasks must not run if it resumes */
 			}
 		}
 	}

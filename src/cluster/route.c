@@ -159,6 +159,7 @@ int clu_send_task(clu_leader *l, uint32_t node_id, exec_task *task, clu_task_cb 
 	if (!p)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	task->id = l->next_task_id++;
+	task->epoch = n->epoch;
 	mur_buf_init(&b);
 	exec_task_encode(task, &b);
 	if (!mur_buf_ok(&b)) {

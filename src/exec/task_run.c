@@ -138,6 +138,38 @@ static int check_size(run_ctx *c, const mur_buf *b)
 	return MUR_OK;
 }
 
+/* ---- fencing ------------------------------------------------------------ */
+
+/* The newest leader epoch this follower has seen on a task.  When the
+ * leader gives up on a follower's tasks (it went silent: suspect), it bumps
+ * the epoch it stamps on that follower's tasks.  A follower that was only
+ * paused may still hold the abandoned tasks; once it has seen a newer
+ * epoch it refuses to run them.  Checked under the placement lock, so a
+ * STATUS that reads the placement after the newer epoch arrived sees
+ * either the write's effect or no write at all. */
+static _Atomic uint64_t fence_epoch;
+
+void exec_fence_observe(uint64_t epoch)
+{
+	uint64_t cur = fence_epoch;
+	while (epoch > cur && !__atomic_compare_exchange_n(&fence_epoch, &cur, epoch, 0,
+							   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
+}
+
+static int fenced(const exec_task *t)
+{
+	switch (t->kind) {
+	case EXEC_TASK_WRITE:
+	case EXEC_TASK_APPLY:
+	case EXEC_TASK_UNDO:
+	case EXEC_TASK_DDL:
+		return t->epoch != 0 && t->epoch < fence_epoch;
+	default:
+		return 0;
+	}
+}
+
 /* ---- placements ------------------------------------------------------- */
 
 static int open_main(run_ctx *c, int create)
@@ -147,6 +179,15 @@ static int open_main(run_ctx *c, int create)
 	if (stor_lock(c->db, &c->res->err) != MUR_OK) {
 		stor_dir_put(c->dir, c->db);
 		c->db = NULL;
+		return fail(c, MUR_ERR);
+	}
+	if (fenced(c->t)) {
+		stor_unlock(c->db);
+		stor_dir_put(c->dir, c->db);
+		c->db = NULL;
+		mur_error_set(&c->res->err, "55000",
+			      "task %llu is from before the leader gave up on this follower; not run",
+			      (unsigned long long)c->t->id);
 		return fail(c, MUR_ERR);
 	}
 	return MUR_OK;

@@ -55,4 +55,8 @@ int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res);
 int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 			  size_t rows_bytes_max);
 
+/* Record a task's leader epoch as seen (call on receipt, in arrival
+ * order); write tasks older than the newest seen are refused. */
+void exec_fence_observe(uint64_t epoch);
+
 #endif

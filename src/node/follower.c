@@ -292,6 +292,7 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 		free(ft);
 		return -1;
 	}
+	exec_fence_observe(ft->task.epoch);
 	if (f->stopping || f->running >= FOLLOWER_TASKS_MAX ||
 	    ft->task.kind == EXEC_TASK_REBUILD || ft->task.kind == EXEC_TASK_CATCHUP ||
 	    ft->task.kind == EXEC_TASK_FAULT) {
