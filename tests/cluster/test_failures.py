@@ -222,10 +222,6 @@ def test_kill9_follower_under_majority_writes(fc):
     conn.close()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "replication bug, not a missing feature: after SIGSTOP/SIGCONT of a shard's primary the "
-    "checker sometimes finds the new primary one entry behind a replica (lag 1, still 'current') "
-    "and the replica holding an entry that was never acknowledged; it is not rolled back"))
 def test_sigstop_past_suspect_then_sigcont(fc):
     conn = create_table(fc)
     victim = primary_of(conn, "t", 1)
