@@ -26,9 +26,11 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int stor_file_name_ok(const char *file)
 {
@@ -284,14 +286,28 @@ int stor_db_set_sync(stor_db *db, int full, mur_error *err)
 	return exec_sql(db, full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", err);
 }
 
-/* A transaction made strict by stor_fwal_prepare_commit goes back to
- * NORMAL once it ended. */
-static void end_strict(stor_db *db)
+/* A transaction that stor_fwal_prepare_commit marked strict (not logged
+ * in the follower WAL, on a placement running synchronous=NORMAL) is made
+ * durable after COMMIT by fdatasync of the -wal file: what
+ * synchronous=FULL does at COMMIT in WAL mode.  (SQLite refuses to change
+ * synchronous inside a transaction.) */
+static int end_strict(stor_db *db, mur_error *err)
 {
-	mur_error ignored;
-	if (db->strict && db->fwal)
-		stor_db_set_sync(db, 0, &ignored);
+	char wal[STOR_PATH_MAX + 8];
+	int rc = MUR_OK;
+	if (!db->strict)
+		return MUR_OK;
 	db->strict = 0;
+	snprintf(wal, sizeof wal, "%s-wal", db->path);
+	int fd = open(wal, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return MUR_OK; /* checkpointed and removed: in the synced db file */
+	if (fd < 0 || fdatasync(fd) != 0)
+		rc = mur_error_set(err, SQLSTATE_IO_ERROR, "could not fdatasync \"%s\": %s", wal,
+				   strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 int stor_commit(stor_db *db, mur_error *err)
@@ -302,21 +318,20 @@ int stor_commit(stor_db *db, mur_error *err)
 		stor_rollback(db);
 		return MUR_ERR;
 	}
-	end_strict(db);
 	db->in_txn = 0;
 	if (db->has_pending) {
 		db->lsn = db->pending_lsn;
 		db->entry_id = db->pending_entry_id;
 	}
 	db->has_pending = 0;
-	return MUR_OK;
+	return end_strict(db, err);
 }
 
 void stor_rollback(stor_db *db)
 {
 	if (!sqlite3_get_autocommit(db->db))
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
-	end_strict(db);
+	db->strict = 0;
 	db->fwal_log = 0;
 	db->in_txn = 0;
 	db->has_pending = 0;

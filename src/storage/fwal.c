@@ -152,6 +152,31 @@ static int fsync_dir(stor_dir *d, mur_error *err)
 	return MUR_OK;
 }
 
+/* Create generation file path filled with STOR_FWAL_PREALLOC_BYTES of
+ * zeros (fdatasynced), positioned at 0: appends inside it overwrite
+ * allocated blocks, so each group's fdatasync flushes data without a
+ * file-size (journal) update.  Zeros read as "no record".  -1 on error
+ * (errno set). */
+static int create_gen_file(const char *path)
+{
+	static const char zeros[65536];
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	for (size_t done = 0; done < STOR_FWAL_PREALLOC_BYTES; done += sizeof zeros)
+		if (write(fd, zeros, sizeof zeros) != (ssize_t)sizeof zeros)
+			goto fail;
+	if (fdatasync(fd) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+		goto fail;
+	return fd;
+fail:;
+	int e = errno;
+	close(fd);
+	unlink(path);
+	errno = e ? e : EIO;
+	return -1;
+}
+
 static int gen_cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -250,6 +275,8 @@ static int scan_file(const char *path, fwal_rec_fn fn, void *arg, uint64_t *good
 		if (got == 0 && feof(f))
 			break;
 		uint32_t len = got == sizeof hdr ? get_u32(hdr) : 0;
+		if (got == sizeof hdr && len == 0 && get_u32(hdr + 4) == 0 && hdr[8] == 0)
+			break; /* preallocated zeros: the clean end */
 		if (len == 0 || len > STOR_FWAL_RECORD_MAX + 256) {
 			*torn = 1;
 			break;
@@ -667,6 +694,7 @@ static int fwal_append(stor_fwal *w, int type, const char *file, const unsigned 
 		rc = mur_error_set(err, SQLSTATE_IO_ERROR,
 				   "could not make entry durable: the follower WAL failed");
 	if (w->file_bytes >= w->rotate_bytes && !w->rotate_asked) {
+		/* past it, appends extend the file: each fsync updates its size */
 		w->rotate_asked = 1;
 		pthread_cond_signal(&w->ckpt_cv);
 	}
@@ -693,11 +721,7 @@ int stor_fwal_prepare_commit(stor_db *db, int logged, size_t cs_len, mur_error *
 		db->fwal_log = 1;
 		return MUR_OK;
 	}
-	if (!db->strict) {
-		if (stor_db_set_sync(db, 1, err) != MUR_OK)
-			return MUR_ERR;
-		db->strict = 1;
-	}
+	db->strict = 1; /* stor_commit fdatasyncs the -wal file */
 	return MUR_OK;
 }
 
@@ -771,7 +795,7 @@ static int rotate_locked(stor_fwal *w, mur_error *err)
 	if (swap) {
 		if (gen_path(w->dir, next, path, sizeof path) != 0)
 			return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE, "path too long");
-		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		int fd = create_gen_file(path);
 		if (fd < 0)
 			return io_error(err, "create", path);
 		if (fsync_dir(w->dir, err) != MUR_OK) {
@@ -898,6 +922,8 @@ int stor_fwal_start(stor_dir *d, const stor_fwal_opts *opts, stor_fwal_recovery 
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	w->dir = d;
 	w->rotate_bytes = opts && opts->rotate_bytes ? opts->rotate_bytes : STOR_FWAL_ROTATE_BYTES;
+	if (w->rotate_bytes > STOR_FWAL_PREALLOC_BYTES)
+		w->rotate_bytes = STOR_FWAL_PREALLOC_BYTES;
 	w->rotate_ms = opts && opts->rotate_ms ? opts->rotate_ms : STOR_FWAL_ROTATE_MS;
 	w->gen = next;
 	w->old_lo = lo;
@@ -914,7 +940,7 @@ int stor_fwal_start(stor_dir *d, const stor_fwal_opts *opts, stor_fwal_recovery 
 		fwal_free(w);
 		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE, "path too long");
 	}
-	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	w->fd = create_gen_file(path);
 	if (w->fd < 0) {
 		io_error(err, "create", path);
 		fwal_free(w);

@@ -31,8 +31,8 @@ struct stor_db {
 	int in_txn;
 	/* Follower WAL (fwal.c): set while the WAL is attached; the connection
 	 * then runs synchronous=NORMAL.  fwal_log: the open transaction will be
-	 * logged (stor_fwal_prepare_commit → stor_fwal_log_*); strict: it was
-	 * switched to synchronous=FULL instead (restored at commit/rollback). */
+	 * logged (stor_fwal_prepare_commit → stor_fwal_log_*); strict: it is
+	 * not, so stor_commit fdatasyncs the -wal file after COMMIT. */
 	struct stor_fwal *fwal;
 	int fwal_log;
 	int strict;
