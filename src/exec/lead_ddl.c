@@ -11,7 +11,7 @@
  * connected, then removes the table from the catalog; files on a follower
  * that was away are orphans it can delete (logged).
  */
-#include "exec/lead_int.h"
+#include "exec/lead_repl.h"
 
 #include "common/log.h"
 
@@ -135,10 +135,14 @@ static void drop_done(lead_run *r)
 			MLOG(WARN, "ddl", "dropping a placement of shard %u on node %u failed: %s",
 			     r->tasks[i].shard, r->tasks[i].node_id, r->tasks[i].res.err.message);
 	r->failed = 0;
-	for (int i = 0; i < pd->ntables; i++)
-		if (cat_table_lookup(r->e->cat, "public", pd->names[i]) &&
-		    cat_drop_table(r->e->cat, pd->names[i], &err) != MUR_OK)
+	for (int i = 0; i < pd->ntables; i++) {
+		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
+		if (!t)
+			continue;
+		lead_repl_forget(r->e, (cat_table *)t);
+		if (cat_drop_table(r->e->cat, pd->names[i], &err) != MUR_OK)
 			lead_run_fail(r, &err);
+	}
 	snprintf(r->res->tag, sizeof r->res->tag, "DROP TABLE");
 	lead_run_finish(r);
 }
@@ -159,6 +163,18 @@ void lead_drop_table_start(lead_run *r)
 			return;
 		}
 		pgw_result_add_notice(r->res, "table \"%s\" does not exist, skipping", pd->names[i]);
+	}
+	for (int i = 0; i < pd->ntables; i++) {
+		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
+		if (t && lead_repl_table_busy(r->e, t)) {
+			mur_error_set(&err, SQLSTATE_OBJECT_IN_USE,
+				      "cannot drop table \"%s\" while writes to it are in flight",
+				      pd->names[i]);
+			mur_error_hint(&err, "retry when the writes (or COPY) have finished");
+			lead_run_fail(r, &err);
+			lead_run_finish(r);
+			return;
+		}
 	}
 	for (int i = 0; i < pd->ntables; i++) {
 		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);

@@ -729,3 +729,27 @@ oom:
 	op_free(op);
 	return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 }
+
+int lead_repl_table_busy(lead_engine *e, const cat_table *t)
+{
+	(void)e;
+	for (uint32_t sh = 0; sh < t->nshards; sh++) {
+		const lead_shard_rt *rt = t->shards[sh].rt;
+		if (rt && (rt->busy || rt->qhead || rt->nreaders))
+			return 1;
+	}
+	return 0;
+}
+
+void lead_repl_forget(lead_engine *e, cat_table *t)
+{
+	(void)e;
+	for (uint32_t sh = 0; sh < t->nshards; sh++) {
+		lead_shard_rt *rt = t->shards[sh].rt;
+		if (!rt)
+			continue;
+		free(rt->readers);
+		free(rt);
+		t->shards[sh].rt = NULL;
+	}
+}

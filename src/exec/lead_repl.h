@@ -77,6 +77,11 @@ typedef void (*lead_excl_fn)(lead_engine *e, cat_table *t, uint32_t shard, void 
 int lead_repl_exclusive(lead_engine *e, cat_table *t, uint32_t shard, lead_excl_fn fn, void *arg);
 void lead_repl_exclusive_done(lead_engine *e, cat_table *t, uint32_t shard);
 
+/* 1 when a write or recovery op is queued or running on any shard of t. */
+int lead_repl_table_busy(lead_engine *e, const cat_table *t);
+/* Release the replication state of t's shards (DROP TABLE; t idle). */
+void lead_repl_forget(lead_engine *e, cat_table *t);
+
 /* Remember entry (lsn, entry_id) as committed for the shard. */
 void lead_repl_committed(cat_shard *s, uint64_t lsn, uint64_t entry_id);
 /* Entry id the leader recorded for lsn, or 0 when it no longer knows. */
