@@ -18,6 +18,7 @@
 #include <sys/time.h>
 
 #define LEAD_RING 256 /* recent committed entry ids remembered per shard */
+#define LEAD_PARALLEL_ROWS_MAX 256 /* row batches up to this size run on all copies at once */
 
 typedef struct lead_shard_rt {
 	int busy;               /* an op is past QUEUED */
@@ -880,7 +881,11 @@ int lead_repl_write(lead_engine *e, const cat_table *t, uint32_t shard, lead_quo
 		mur_buf_put(&op->rows, rows->data, rows->len);
 		op->nrows = nrows;
 		op->ncols = ncols;
-		op->parallel = 1; /* rows are INSERTs of explicit values: see send_parallel */
+		/* rows are INSERTs of explicit values (see send_parallel): small
+		 * batches are latency-bound and gain from one round of fsyncs;
+		 * large ones (COPY) are CPU-bound, where applying the primary's
+		 * changeset costs the replicas less than running the inserts */
+		op->parallel = nrows <= LEAD_PARALLEL_ROWS_MAX;
 	}
 	if (nparams) {
 		op->params = calloc(nparams, sizeof *op->params);
