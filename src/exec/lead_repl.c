@@ -305,14 +305,38 @@ static void start_undo(lead_wop *op)
 	}
 }
 
-static void undo_done(void *arg, exec_result *res)
+/* A task callback's argument: the op, and the copy the task went to (its
+ * shard and placement, NULL when the table or copy is gone).  Frees ref. */
+static lead_wop *take_ref(void *arg, uint32_t *node_id, cat_shard **s, cat_placement **p)
 {
 	wop_ref *ref = arg;
 	lead_wop *op = ref->op;
-	uint32_t node_id = ref->node_id;
-	cat_shard *s = op_shard(op, NULL);
-	cat_placement *p = s ? placement_on(s, node_id) : NULL;
+	*node_id = ref->node_id;
 	free(ref);
+	*s = op_shard(op, NULL);
+	*p = *s ? placement_on(*s, *node_id) : NULL;
+	return op;
+}
+
+/* node_id now durably holds entry op->lsn: count it toward the quorum. */
+static void hold(lead_wop *op, cat_placement *p, uint32_t node_id)
+{
+	op->acks++;
+	if (op->nholders < CAT_REPLICAS_MAX)
+		op->holders[op->nholders++] = node_id;
+	if (p) {
+		p->applied_lsn = op->lsn;
+		p->entry_id = op->entry_id;
+		cat_placement_set_lsn(op->e->cat, op->table_id, op->shard, node_id, op->lsn);
+	}
+}
+
+static void undo_done(void *arg, exec_result *res)
+{
+	uint32_t node_id;
+	cat_shard *s;
+	cat_placement *p;
+	lead_wop *op = take_ref(arg, &node_id, &s, &p);
 	if (p) {
 		if (res->failed) {
 			MLOG(WARN, "repl", "undo of entry %llu on %s failed: %s",
@@ -353,22 +377,13 @@ static void check_decision(lead_wop *op)
 
 static void apply_done(void *arg, exec_result *res)
 {
-	wop_ref *ref = arg;
-	lead_wop *op = ref->op;
-	uint32_t node_id = ref->node_id;
-	cat_shard *s = op_shard(op, NULL);
-	cat_placement *p = s ? placement_on(s, node_id) : NULL;
-	free(ref);
+	uint32_t node_id;
+	cat_shard *s;
+	cat_placement *p;
+	lead_wop *op = take_ref(arg, &node_id, &s, &p);
 	op->pending--;
 	if (!res->failed && res->lsn == op->lsn) {
-		op->acks++;
-		if (op->nholders < CAT_REPLICAS_MAX)
-			op->holders[op->nholders++] = node_id;
-		if (p) {
-			p->applied_lsn = op->lsn;
-			p->entry_id = op->entry_id;
-			cat_placement_set_lsn(op->e->cat, op->table_id, op->shard, node_id, op->lsn);
-		}
+		hold(op, p, node_id);
 	} else if (p) {
 		p->state = CAT_PL_LAGGING;
 		add_missing(op, node_name(op->e, node_id));
@@ -475,23 +490,15 @@ static void parallel_check(lead_wop *op)
 
 static void parallel_copy_done(void *arg, exec_result *res)
 {
-	wop_ref *ref = arg;
-	lead_wop *op = ref->op;
-	uint32_t node_id = ref->node_id;
-	cat_shard *s = op_shard(op, NULL);
-	cat_placement *p = s ? placement_on(s, node_id) : NULL;
-	free(ref);
+	uint32_t node_id;
+	cat_shard *s;
+	cat_placement *p;
+	lead_wop *op = take_ref(arg, &node_id, &s, &p);
 	op->pending--;
 	if (!res->failed && res->blob.len > 0) {
 		if (p && res->lsn == op->base + 1) {
-			op->acks++;
-			if (op->nholders < CAT_REPLICAS_MAX)
-				op->holders[op->nholders++] = node_id;
-			if (!op->lsn)
-				op->lsn = res->lsn;
-			p->applied_lsn = res->lsn;
-			p->entry_id = op->entry_id;
-			cat_placement_set_lsn(op->e->cat, op->table_id, op->shard, node_id, res->lsn);
+			op->lsn = res->lsn;
+			hold(op, p, node_id);
 		} else if (p) {
 			p->state = CAT_PL_DIVERGENT; /* logged at an lsn the shard is not at */
 			add_missing(op, node_name(op->e, node_id));
@@ -538,16 +545,7 @@ static void parallel_primary_done(lead_wop *op, cat_shard *s, cat_placement *p, 
 			op->lsn = op->primary.lsn;
 	} else {
 		op->lsn = op->primary.lsn;
-		op->acks++;
-		if (op->nholders < CAT_REPLICAS_MAX)
-			op->holders[op->nholders++] = node_id;
-		if (p) {
-			p->applied_lsn = op->lsn;
-			p->entry_id = op->entry_id;
-			cat_placement_set_lsn(op->e->cat, op->table_id, op->shard, node_id, op->lsn);
-		}
-		/* copies that failed with a data error while the primary succeeded
-		 * (answers that came first) lack the entry */
+		hold(op, p, node_id);
 	}
 	op->state = WOP_REPLICATING;
 	parallel_check(op);
@@ -591,12 +589,10 @@ static void send_parallel(lead_wop *op, const exec_task *task, uint32_t primary)
 
 static void primary_done(void *arg, exec_result *res)
 {
-	wop_ref *ref = arg;
-	lead_wop *op = ref->op;
-	uint32_t node_id = ref->node_id;
-	cat_shard *s = op_shard(op, NULL);
-	cat_placement *p = s ? placement_on(s, node_id) : NULL;
-	free(ref);
+	uint32_t node_id;
+	cat_shard *s;
+	cat_placement *p;
+	lead_wop *op = take_ref(arg, &node_id, &s, &p);
 
 	if (op->parallel) {
 		parallel_primary_done(op, s, p, node_id, res);
@@ -652,14 +648,9 @@ static void primary_done(void *arg, exec_result *res)
 		start_undo(op);
 		return;
 	}
-	if (p) {
-		p->applied_lsn = op->lsn;
-		p->entry_id = op->entry_id;
-		cat_placement_set_lsn(op->e->cat, op->table_id, op->shard, p->node_id, op->lsn);
-	}
-	op->acks = 1;
-	op->holders[0] = node_id;
-	op->nholders = 1;
+	op->acks = 0;
+	op->nholders = 0;
+	hold(op, p, node_id);
 	op->state = WOP_REPLICATING;
 	send_applies(op);
 }
