@@ -70,6 +70,17 @@ static uint32_t colocated_node(lead_engine *e, const plan_select *ps, uint32_t s
 	return 0;
 }
 
+/* The distribution column is the whole primary key: a router plan on it
+ * is an index lookup of at most one row (safe to run on the follower's
+ * event loop). */
+static int point_key(const cat_table *t)
+{
+	int npk = 0;
+	for (int i = 0; i < t->ncols; i++)
+		npk += t->cols[i].primary_key;
+	return npk == 1 && t->dist_col >= 0 && t->cols[t->dist_col].primary_key;
+}
+
 /* Fill a QUERY task for shard `shard` of the plan's (co-located) tables. */
 static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, exec_task *t)
 {
@@ -85,6 +96,7 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 		t->has_agg = 1;
 		t->agg = ps->partial_agg;
 	}
+	t->quick = ps->router && ps->ntables == 1 && point_key(ps->tables[0]);
 }
 
 void lead_select_start(lead_run *r)

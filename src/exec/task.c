@@ -9,6 +9,7 @@
  *   | u32 ncols | u64 nrows | u64 rows_len | rows bytes
  *   | u8 has_agg [ | u32 ngroup | u32 naggs | naggs × (u8 fn | u32 col) ]
  *   | u64 lsn | u64 entry_id | u8 capture | u64 blob_len | blob | u32 len + peer addr | u64 epoch
+ *   | u8 quick
  *
  * A result:
  *
@@ -102,6 +103,7 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 		mur_buf_put(b, t->blob, t->blob_len);
 	mur_buf_put_lstr(b, t->peer_addr, strnlen(t->peer_addr, sizeof t->peer_addr - 1));
 	mur_buf_put_u64(b, t->epoch);
+	mur_buf_put_u8(b, t->quick ? 1 : 0);
 }
 
 static int decode_agg(mur_rd *r, exec_agg_spec *a)
@@ -183,7 +185,8 @@ static int decode_task(mur_rd *r, exec_task *t)
 	memcpy(t->peer_addr, s, n);
 	t->peer_addr[n] = '\0';
 	t->epoch = mur_rd_u64(r);
-	if (!mur_rd_ok(r) || mur_rd_left(r) != 0)
+	t->quick = mur_rd_u8(r);
+	if (!mur_rd_ok(r) || mur_rd_left(r) != 0 || t->quick > 1)
 		return MUR_EPROTO;
 	return MUR_OK;
 }

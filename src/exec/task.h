@@ -114,6 +114,9 @@ typedef struct exec_task {
 	const char *blob;              /* APPLY: the changeset */
 	size_t blob_len;
 	char peer_addr[64];            /* REBUILD / CATCHUP: host:port of the source follower */
+	uint8_t quick;                 /* QUERY: a point lookup (router plan on the primary key):
+					  the follower may run it on its event loop, skipping
+					  the thread pool, when the placement is free */
 	uint64_t epoch;                /* fencing: the leader's epoch for this follower when sent;
 					  a follower refuses writes older than the newest it has seen
 					  (exec_fence_observe, task_run.c) */

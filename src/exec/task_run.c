@@ -45,6 +45,7 @@ typedef struct run_ctx {
 	size_t rows_max;
 	stor_db *db;
 	int nattached;
+	int try_lock;      /* exec_task_run_quick: MUR_EAGAIN instead of waiting */
 } run_ctx;
 
 static uint64_t now_us(void)
@@ -176,7 +177,14 @@ static int open_main(run_ctx *c, int create)
 {
 	if (stor_dir_get(c->dir, c->t->placements[0], create, &c->db, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
-	if (stor_lock(c->db, &c->res->err) != MUR_OK) {
+	if (c->try_lock) {
+		int rc = stor_trylock(c->db, &c->res->err);
+		if (rc != MUR_OK) {
+			stor_dir_put(c->dir, c->db);
+			c->db = NULL;
+			return rc == MUR_EAGAIN ? MUR_EAGAIN : fail(c, MUR_ERR);
+		}
+	} else if (stor_lock(c->db, &c->res->err) != MUR_OK) {
 		stor_dir_put(c->dir, c->db);
 		c->db = NULL;
 		return fail(c, MUR_ERR);
@@ -308,9 +316,10 @@ done:
 static int run_query(run_ctx *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = MUR_ERR;
-	if (open_main(c, 0) != MUR_OK)
-		return MUR_ERR;
+	int rc = open_main(c, 0);
+	if (rc != MUR_OK)
+		return rc; /* MUR_EAGAIN: placement busy (quick mode) */
+	rc = MUR_ERR;
 	if (attach_others(c) != MUR_OK)
 		goto done;
 	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK) {
@@ -605,4 +614,27 @@ out:
 int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res)
 {
 	return exec_task_run_bounded(dir, t, res, EXEC_RESULT_ROWS_BYTES_MAX);
+}
+
+int exec_task_run_quick(stor_dir *dir, const exec_task *t, exec_result *res)
+{
+	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
+		     .try_lock = 1};
+	uint64_t start = now_us();
+	int rc;
+	if (t->kind != EXEC_TASK_QUERY || !t->quick || t->nplacements != 1)
+		return MUR_EAGAIN;
+	res->task_id = t->id;
+	rc = run_query(&c);
+	if (rc == MUR_EAGAIN)
+		return MUR_EAGAIN;
+	if (rc != MUR_OK) {
+		res->failed = 1;
+		mur_buf_reset(&res->rows);
+		res->nrows = res->ncols = 0;
+		if (!mur_error_is_set(&res->err))
+			mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
+	}
+	res->elapsed_us = now_us() - start;
+	return rc == MUR_OK ? MUR_OK : MUR_ERR;
 }

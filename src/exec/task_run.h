@@ -55,6 +55,12 @@ int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res);
 int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 			  size_t rows_bytes_max);
 
+/* Run a quick QUERY (task->quick: a point lookup) right here, on the
+ * caller's thread (the follower's event loop), if its placement is free.
+ * MUR_EAGAIN (res untouched): not quick or placement busy — use the
+ * thread pool (exec_task_run).  Otherwise as exec_task_run. */
+int exec_task_run_quick(stor_dir *dir, const exec_task *t, exec_result *res);
+
 /* Record a task's leader epoch as seen (call on receipt, in arrival
  * order); write tasks older than the newest seen are refused. */
 void exec_fence_observe(uint64_t epoch);

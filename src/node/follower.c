@@ -312,6 +312,14 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 	ft->payload = payload;
 	exec_result_init(&ft->res);
 	ft->work.data = ft;
+	/* A point lookup on a free placement runs right here: a thread-pool
+	 * round trip costs more than the lookup itself. */
+	if (ft->task.quick && !f->stopping &&
+	    exec_task_run_quick(f->stor, &ft->task, &ft->res) != MUR_EAGAIN) {
+		f->running++;
+		task_done(&ft->work, 0);
+		return 0;
+	}
 	rc = uv_queue_work(&f->loop, &ft->work, task_work, task_done);
 	if (rc != 0) {
 		MLOG(ERROR, "follower", "cannot queue a task: %s", uv_strerror(rc));

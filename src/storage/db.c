@@ -183,6 +183,18 @@ int stor_lock(stor_db *db, mur_error *err)
 	return MUR_OK;
 }
 
+int stor_trylock(stor_db *db, mur_error *err)
+{
+	if (pthread_mutex_trylock(&db->mu) != 0)
+		return MUR_EAGAIN;
+	if (!db->db) {
+		pthread_mutex_unlock(&db->mu);
+		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE,
+				     "placement \"%s\" was dropped or replaced", db->file);
+	}
+	return MUR_OK;
+}
+
 void stor_unlock(stor_db *db) { pthread_mutex_unlock(&db->mu); }
 
 /* True when nothing but whitespace and ';' is left. */

@@ -76,6 +76,8 @@ sqlite3 *stor_handle(stor_db *db);
 /* Serialize tasks on this placement.  stor_lock fails (58P01) when the
  * placement was dropped while the caller waited; then do not unlock. */
 int stor_lock(stor_db *db, mur_error *err);
+/* stor_lock without waiting: MUR_EAGAIN when another task holds it. */
+int stor_trylock(stor_db *db, mur_error *err);
 void stor_unlock(stor_db *db);
 
 /* A prepared statement for sql, from the cache when possible.  sql must be
