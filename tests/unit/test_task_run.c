@@ -489,6 +489,63 @@ static void test_drop(void **state)
 	exec_result_free(&res);
 }
 
+/* Fencing: once a newer leader epoch has been seen, an older write task is
+ * refused and changes nothing; reads are never fenced. */
+static void test_fenced_write(void **state)
+{
+	(void)state;
+	tb b;
+	exec_result res;
+	mur_value v[2];
+	tb_init(&b, EXEC_TASK_DDL, "CREATE TABLE main.\"f\" (k INTEGER PRIMARY KEY, v TEXT) STRICT",
+		"t9_s0.db", NULL);
+	run_ok(&b, &res);
+	exec_result_free(&res);
+
+	exec_fence_observe(100);
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"f\" VALUES (?1, ?2)", "t9_s0.db", NULL);
+	v[0] = mur_v_int(1);
+	v[1] = mur_v_text("new", 3);
+	tb_row(&b, 2, v);
+	b.t.epoch = 100; /* current: runs */
+	run_ok(&b, &res);
+	exec_result_free(&res);
+
+	exec_fence_observe(101); /* the leader gave up on epoch 100's tasks */
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"f\" VALUES (?1, ?2)", "t9_s0.db", NULL);
+	v[0] = mur_v_int(2);
+	v[1] = mur_v_text("stale", 5);
+	tb_row(&b, 2, v);
+	b.t.epoch = 100;
+	assert_int_equal(run(&b, &res, 0), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, "55000");
+	exec_result_free(&res);
+	assert_int_equal(count_rows("t9_s0.db", "f"), 1);
+
+	exec_fence_observe(50); /* epochs only move forward */
+	tb_init(&b, EXEC_TASK_WRITE, "DELETE FROM main.\"f\"", "t9_s0.db", NULL);
+	b.t.epoch = 100;
+	assert_int_equal(run(&b, &res, 0), MUR_ERR);
+	exec_result_free(&res);
+	assert_int_equal(count_rows("t9_s0.db", "f"), 1);
+
+	/* a quick point lookup runs inline, and is not fenced */
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT v FROM main.\"f\" WHERE k = 1", "t9_s0.db", NULL);
+	b.t.quick = 1;
+	exec_result_init(&res);
+	assert_int_equal(exec_task_run_quick(dir, &b.t, &res), MUR_OK);
+	assert_int_equal(res.nrows, 1);
+	exec_result_free(&res);
+	mur_buf_free(&b.rows);
+	/* not marked quick: the caller must use the thread pool */
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT v FROM main.\"f\"", "t9_s0.db", NULL);
+	exec_result_init(&res);
+	assert_int_equal(exec_task_run_quick(dir, &b.t, &res), MUR_EAGAIN);
+	assert_int_equal(res.failed, 0);
+	exec_result_free(&res);
+	mur_buf_free(&b.rows);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -498,6 +555,7 @@ int main(void)
 		cmocka_unit_test(test_attach_join),
 		cmocka_unit_test(test_failing_write),
 		cmocka_unit_test(test_drop),
+		cmocka_unit_test(test_fenced_write),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
