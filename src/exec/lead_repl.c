@@ -19,6 +19,8 @@
 
 #define LEAD_RING 256 /* recent committed entry ids remembered per shard */
 #define LEAD_PARALLEL_ROWS_MAX 256 /* row batches up to this size run on all copies at once */
+#define LEAD_GROUP_OPS_MAX 64       /* queued row inserts one group commit may carry */
+#define LEAD_GROUP_ROWS_MAX 20000   /* rows one group commit may carry */
 
 typedef struct lead_shard_rt {
 	int busy;               /* an op is past QUEUED */
@@ -68,6 +70,11 @@ struct lead_wop {
 	int primary_in;         /* the primary's answer has arrived */
 	int noop;               /* the primary changed nothing */
 	uint64_t base;          /* the shard's committed lsn when the op started */
+	/* group commit: a group op carries the rows of several queued row
+	 * inserts (its members) as one entry; each member is reported on its own */
+	lead_wop *members;      /* linked through member_next, in queue order */
+	lead_wop *member_next;
+	int no_merge;           /* run alone (retrying after its group hit a data error) */
 	lead_wop *next;
 };
 
@@ -208,6 +215,12 @@ static void ungate(cat_shard *s)
 
 static void op_free(lead_wop *op)
 {
+	lead_wop *m = op->members;
+	while (m) {
+		lead_wop *next = m->member_next;
+		op_free(m);
+		m = next;
+	}
 	free(op->sql);
 	free(op->params);
 	mur_buf_free(&op->scratch);
@@ -218,10 +231,25 @@ static void op_free(lead_wop *op)
 
 static void op_report(lead_wop *op)
 {
-	if (op->reported || !op->cb)
+	if (op->reported)
 		return;
 	op->reported = 1;
-	op->cb(op->cb_arg, op, op->failed, &op->err, &op->primary);
+	if (op->members) {
+		/* a group: every member inserted all its rows, or the group failed
+		 * as a whole (data errors never reach here: see op_done) */
+		for (lead_wop *m = op->members; m; m = m->member_next) {
+			exec_result r;
+			exec_result_init(&r);
+			r.changes = op->failed ? 0 : m->nrows;
+			r.lsn = op->lsn;
+			m->reported = 1;
+			if (m->cb)
+				m->cb(m->cb_arg, m, op->failed, &op->err, &r);
+		}
+		return;
+	}
+	if (op->cb)
+		op->cb(op->cb_arg, op, op->failed, &op->err, &op->primary);
 }
 
 static void op_fail(lead_wop *op, const mur_error *err)
@@ -233,6 +261,30 @@ static void op_fail(lead_wop *op, const mur_error *err)
 }
 
 static void start_next(lead_engine *e, cat_table *t, uint32_t shard);
+static int sql_error(const mur_error *e);
+static lead_shard_rt *shard_rt(cat_shard *s);
+
+/* A group hit a data error (say a duplicate key in one member's rows):
+ * put its members back at the front of the queue, each to run alone, so
+ * only the guilty one fails. */
+static void ungroup(lead_wop *op, cat_shard *s)
+{
+	lead_shard_rt *rt = shard_rt(s);
+	lead_wop *last = NULL;
+	for (lead_wop *m = op->members; m; m = m->member_next) {
+		m->no_merge = 1;
+		last = m;
+	}
+	if (!rt || !last)
+		return;
+	for (lead_wop *m = op->members; m; m = m->member_next)
+		m->next = m->member_next ? m->member_next : rt->qhead;
+	if (!rt->qhead)
+		rt->qtail = last;
+	rt->qhead = op->members;
+	op->members = NULL;
+	op->reported = 1;
+}
 
 /* The op is over: report if not yet, free it, start the shard's next op. */
 static void op_done(lead_wop *op)
@@ -241,6 +293,8 @@ static void op_done(lead_wop *op)
 	cat_table *t;
 	cat_shard *s = op_shard(op, &t);
 	uint32_t shard = op->shard;
+	if (op->members && op->failed && !op->reported && s && sql_error(&op->err))
+		ungroup(op, s);
 	op_report(op);
 	op_free(op);
 	if (!s)
@@ -783,6 +837,63 @@ static void start_primary(lead_wop *op)
 		send_parallel(op, &task, primary);
 }
 
+/* Plain row inserts (no RETURNING, no ON CONFLICT: every row is inserted
+ * or the statement fails) can share one entry. */
+static int groupable(const lead_wop *op)
+{
+	return op->nrows > 0 && !op->exclusive && !op->no_merge && op->sql &&
+	       !strstr(op->sql, "RETURNING") && !strstr(op->sql, "ON CONFLICT") &&
+	       !strstr(op->sql, "OR IGNORE");
+}
+
+/* Group commit on the leader: while a shard's previous write was in
+ * flight, more row inserts may have queued behind it; send them as one
+ * write (one entry, one round of fsyncs on every copy).  Returns op itself
+ * when there is nothing to group. */
+static lead_wop *group(lead_shard_rt *rt, lead_wop *op)
+{
+	lead_wop *g, *tail;
+	int n = 1;
+	if (!groupable(op) || !rt->qhead || !groupable(rt->qhead) ||
+	    strcmp(rt->qhead->sql, op->sql) != 0 || rt->qhead->ncols != op->ncols ||
+	    rt->qhead->q != op->q)
+		return op;
+	g = calloc(1, sizeof *g);
+	if (!g || !(g->sql = strdup(op->sql))) {
+		free(g);
+		return op;
+	}
+	g->e = op->e;
+	g->table_id = op->table_id;
+	g->shard = op->shard;
+	g->q = op->q;
+	g->ncols = op->ncols;
+	g->queued_us = op->queued_us;
+	exec_result_init(&g->primary);
+	mur_buf_init(&g->scratch);
+	mur_buf_init(&g->rows);
+	mur_buf_put(&g->rows, op->rows.data, op->rows.len);
+	g->nrows = op->nrows;
+	g->members = tail = op;
+	op->member_next = NULL;
+	while (rt->qhead && n < LEAD_GROUP_OPS_MAX && groupable(rt->qhead) &&
+	       strcmp(rt->qhead->sql, op->sql) == 0 && rt->qhead->ncols == op->ncols &&
+	       rt->qhead->q == op->q && g->nrows + rt->qhead->nrows <= LEAD_GROUP_ROWS_MAX) {
+		lead_wop *m = rt->qhead;
+		rt->qhead = m->next;
+		if (!rt->qhead)
+			rt->qtail = NULL;
+		mur_buf_put(&g->rows, m->rows.data, m->rows.len);
+		g->nrows += m->nrows;
+		m->member_next = NULL;
+		tail->member_next = m;
+		tail = m;
+		n++;
+	}
+	g->parallel = g->nrows <= LEAD_PARALLEL_ROWS_MAX;
+	return g;
+}
+
 static void start_next(lead_engine *e, cat_table *t, uint32_t shard)
 {
 	cat_shard *s = &t->shards[shard];
@@ -805,7 +916,7 @@ static void start_next(lead_engine *e, cat_table *t, uint32_t shard)
 		fn(e, t, shard, arg);
 		return;
 	}
-	start_primary(op);
+	start_primary(group(rt, op));
 }
 
 void lead_repl_kick(lead_engine *e, const cat_table *t, uint32_t shard)

@@ -17,13 +17,23 @@ PG_BIN = "/usr/lib/postgresql/15/bin"
 
 
 def free_port(count=1):
-    """A port P such that P .. P+count-1 are all free on 127.0.0.1 right now."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + count >= 65000:
-            continue
+    """A port P such that P .. P+count-1 are all free on 127.0.0.1 right now.
+
+    Chosen below the kernel's ephemeral range (32768-60999 by default): a
+    port the kernel handed out for bind(0) can be handed out again moments
+    later as the local port of some outgoing connection (a follower joining,
+    a client), and the node that wanted to listen on it would fail to start.
+    """
+    import random
+    lo, hi = 20000, 32000
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            eph_lo = int(f.read().split()[0])
+        hi = min(hi, eph_lo - count - 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    for _ in range(500):
+        base = random.randrange(lo, hi)
         ok = True
         for p in range(base, base + count):
             with socket.socket() as s:
