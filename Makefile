@@ -4,7 +4,9 @@
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc
+# always on, whatever CFLAGS the command line gives (make asan passes its own)
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc
+ALL_CFLAGS = $(CFLAGS) $(BASE_CFLAGS)
 PKGS    := libuv sqlite3 libxxhash libprotobuf-c
 LDLIBS  := -lpg_query $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
 PYTHON  := /usr/bin/python3
@@ -13,14 +15,16 @@ DEB_PKGS := build-essential pkg-config libuv1-dev libsqlite3-dev libpg-query-dev
             libprotobuf-c-dev libxxhash-dev libcmocka-dev python3-pytest python3-psycopg2 \
             postgresql postgresql-client sqlite3 clang libclang-rt-14-dev
 
+# B: the build directory (build/, or build-asan/ for `make asan`)
+B        ?= build
 SRCS     := $(shell find src -name '*.c' | sort)
-OBJS     := $(SRCS:src/%.c=build/obj/%.o)
-LIB_OBJS := $(filter-out build/obj/node/main.o,$(OBJS))
+OBJS     := $(SRCS:src/%.c=$(B)/obj/%.o)
+LIB_OBJS := $(filter-out $(B)/obj/node/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/tests/%)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit cluster demo clean fuzz asan bench
-all: build/.deps build/murphy
+.PHONY: all deps test unit cluster demo clean fuzz asan asan-cluster bench
+all: build/.deps $(B)/murphy
 
 # Install whatever Debian packages are missing (we run as root on Debian 12).
 deps build/.deps:
@@ -33,25 +37,25 @@ deps build/.deps:
 	fi
 	@mkdir -p build && touch build/.deps
 
-build/murphy: $(OBJS)
+$(B)/murphy: $(OBJS)
 	@echo "LD $@"
-	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-build/obj/%.o: src/%.c | build/.deps
+$(B)/obj/%.o: src/%.c | build/.deps
 	@mkdir -p $(dir $@)
 	@echo "CC $<"
-	@$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-build/tests/%: tests/unit/%.c $(LIB_OBJS)
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)
 	@echo "LD $@"
-	@$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
 unit: all $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 cluster: all
-	$(PYTHON) -m pytest -q -x tests/cluster
+	MURPHY_BIN=$(CURDIR)/$(B)/murphy $(PYTHON) -m pytest -q -x tests/cluster
 
 test: unit cluster
 
@@ -66,12 +70,16 @@ fuzz: build/.deps
 	clang -g -O1 -fsanitize=fuzzer,address,undefined -std=c11 -D_GNU_SOURCE -Isrc \
 	  -o build/fuzz_pgwire tests/fuzz/fuzz_pgwire.c $(filter src/pgwire/% src/common/%,$(SRCS)) $(LDLIBS)
 
-# Everything under AddressSanitizer + UBSan into build-asan/.
+# Everything under AddressSanitizer + UBSan in build-asan/: the unit tests,
+# then the cluster tests against build-asan/murphy (`make asan-cluster`).
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
 asan:
-	$(MAKE) BUILD=asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer" \
-	  build/murphy
+	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" unit
+
+asan-cluster:
+	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" cluster
 
 clean:
-	rm -rf build
+	rm -rf build build-asan
 
 -include $(OBJS:.o=.d)

@@ -167,6 +167,10 @@ void lead_drop_table_start(lead_run *r)
 	for (int i = 0; i < pd->ntables; i++) {
 		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
 		if (t && lead_repl_table_busy(r->e, t)) {
+			/* writes already answered may still be reaching the last
+			 * copies: wait for them (restarted when a shard goes idle) */
+			if (lead_reconcile_park(r->e, r))
+				return;
 			mur_error_set(&err, SQLSTATE_OBJECT_IN_USE,
 				      "cannot drop table \"%s\" while writes to it are in flight",
 				      pd->names[i]);

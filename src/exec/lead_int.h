@@ -162,7 +162,9 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 		     int nformats, const int16_t *formats);
 uint64_t lead_now_us(void);
 
-/* lead_recover.c: waiting for copies to report after a (re)start */
+/* lead_recover.c: statements parked until copies report after a (re)start,
+ * or (DROP TABLE) until the table's shards are idle; restarted with
+ * lead_run_start, for at most LEAD_RECONCILE_WAIT_MS */
 int lead_shard_reconciling(lead_engine *e, const cat_shard *s);
 int lead_reconcile_park(lead_engine *e, lead_run *r); /* 1: parked */
 void lead_reconcile_waiters(lead_engine *e);

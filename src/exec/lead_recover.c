@@ -655,7 +655,7 @@ void lead_reconcile_waiters(lead_engine *e)
 	e->waiters = NULL;
 	e->nwaiters = e->capwaiters = 0;
 	for (int i = 0; i < n; i++)
-		lead_select_start(w[i]);
+		lead_run_start(w[i]); /* parked SELECTs and DROP TABLEs try again */
 	free(w);
 	for (int i = 0; i < cat_table_count(e->cat); i++) {
 		const cat_table *t = cat_table_at(e->cat, i);

@@ -178,7 +178,7 @@ uint32_t lead_repl_read_node(lead_engine *e, const cat_shard *s)
 
 int lead_repl_read_gated(lead_engine *e, const cat_table *t, uint32_t shard, lead_run *r)
 {
-	lead_shard_rt *rt = shard_rt(&((cat_table *)t)->shards[shard]);
+	lead_shard_rt *rt = t->shards[shard].rt; /* none yet: no write ever gated it */
 	(void)e;
 	if (!rt || !rt->gated)
 		return 0;
@@ -301,6 +301,8 @@ static void op_done(lead_wop *op)
 		return;
 	shard_rt(s)->busy = 0;
 	start_next(e, t, shard);
+	if (e->nwaiters && !shard_rt(s)->busy)
+		lead_reconcile_waiters(e); /* a DROP TABLE may be waiting for this shard */
 }
 
 static void add_missing(lead_wop *op, const char *name)

@@ -90,6 +90,8 @@ void lead_run_finish(lead_run *r)
 	pgw_result *res = r->res;
 	if (r->parent) {
 		r->child_cb(r->parent, r);
+		r->res = NULL;
+		pgw_result_free(res); /* a child's rows went to its parent, not to a client */
 		run_free(r);
 		return;
 	}

@@ -53,6 +53,12 @@ void lead_engine_destroy(lead_engine *e)
 {
 	if (!e)
 		return;
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
+		if (t && t->kind == CAT_TABLE_DISTRIBUTED)
+			lead_repl_forget(e, t);
+	}
+	free(e->waiters);
 	sqlite3_close(e->mem);
 	free(e);
 }

@@ -25,7 +25,7 @@ from pgserver import PgServer, free_port
 from compare import Compare
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-MURPHY = os.path.join(ROOT, "build", "murphy")
+MURPHY = os.environ.get("MURPHY_BIN") or os.path.join(ROOT, "build", "murphy")
 FOLLOWERS = 3
 LOG_TAIL_LINES = 40
 # A hung statement must not hang `make test` (psycopg2 cannot be interrupted
