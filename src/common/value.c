@@ -773,7 +773,7 @@ static int days_in_month(int64_t y, int m)
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
+int64_t mur_days_from_civil(int64_t y, int m, int d)
 {
 	y -= m <= 2;
 	int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -783,7 +783,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 	return era * 146097 + doe - 719468;
 }
 
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+void mur_civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -819,7 +819,7 @@ static int put_timestamp(mur_type t, int64_t us, const char *text, size_t len, m
 	int64_t days = floor_div(us, USEC_PER_DAY), y;
 	int64_t rem = us - days * USEC_PER_DAY;
 	int m, d;
-	civil_from_days(days, &y, &m, &d);
+	mur_civil_from_days(days, &y, &m, &d);
 	if (y < 1 || y > 9999)
 		return mur_error_set(err, SQLSTATE_DATETIME_FIELD_OVERFLOW,
 				     "date/time field value out of range: \"%.*s\"", quote_len(len),
@@ -1006,7 +1006,7 @@ static int parse_datetime(mur_type t, const char *text, size_t len, mur_buf *scr
 		return mur_error_set(err, SQLSTATE_DATETIME_FIELD_OVERFLOW,
 				     "date/time field value out of range: \"%.*s\"", quote_len(len),
 				     text);
-	int64_t us = days_from_civil(y, (int)mo, (int)d) * USEC_PER_DAY;
+	int64_t us = mur_days_from_civil(y, (int)mo, (int)d) * USEC_PER_DAY;
 	if (t != MT_DATE)
 		us += ((h * 60 + mi) * 60 + s) * USEC_PER_SEC + frac;
 	if (t == MT_TIMESTAMPTZ)

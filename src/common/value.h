@@ -139,6 +139,11 @@ static inline mur_value mur_v_float(double f) { mur_value v = {0}; v.kind = MV_F
 static inline mur_value mur_v_text(const char *s, size_t n) { mur_value v = {0}; v.kind = MV_TEXT; v.s = s; v.len = n; return v; }
 static inline mur_value mur_v_blob(const char *s, size_t n) { mur_value v = {0}; v.kind = MV_BLOB; v.s = s; v.len = n; return v; }
 
+/* Calendar arithmetic (proleptic Gregorian, H. Hinnant's algorithms):
+ * days since 1970-01-01 of a date, and back. */
+int64_t mur_days_from_civil(int64_t y, int m, int d);
+void mur_civil_from_days(int64_t days, int64_t *y, int *m, int *d);
+
 /* Row encoding; see the file comment. */
 void mur_row_put_value(mur_buf *b, const mur_value *v);
 /* Read one value; returns MUR_EPROTO on a malformed encoding. */

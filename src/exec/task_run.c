@@ -554,6 +554,22 @@ static int run_drop(run_ctx *c)
 	return MUR_OK;
 }
 
+/* A failed task leaves nothing partial: no rows, no changes. */
+static int finish(exec_result *res, int rc, uint64_t start)
+{
+	if (rc != MUR_OK) {
+		res->failed = 1;
+		mur_buf_reset(&res->rows);
+		res->nrows = res->ncols = 0;
+		res->changes = res->lsn = res->entry_id = 0;
+		mur_buf_reset(&res->blob);
+		if (!mur_error_is_set(&res->err))
+			mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
+	}
+	res->elapsed_us = now_us() - start;
+	return rc == MUR_OK ? MUR_OK : MUR_ERR;
+}
+
 int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 			  size_t rows_bytes_max)
 {
@@ -597,18 +613,7 @@ int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 		break;
 	}
 out:
-	if (rc != MUR_OK) {
-		/* nothing partial: no rows, no changes */
-		res->failed = 1;
-		mur_buf_reset(&res->rows);
-		res->nrows = res->ncols = 0;
-		res->changes = res->lsn = res->entry_id = 0;
-		mur_buf_reset(&res->blob);
-		if (!mur_error_is_set(&res->err))
-			mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
-	}
-	res->elapsed_us = now_us() - start;
-	return rc == MUR_OK ? MUR_OK : MUR_ERR;
+	return finish(res, rc, start);
 }
 
 int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res)
@@ -628,13 +633,5 @@ int exec_task_run_quick(stor_dir *dir, const exec_task *t, exec_result *res)
 	rc = run_query(&c);
 	if (rc == MUR_EAGAIN)
 		return MUR_EAGAIN;
-	if (rc != MUR_OK) {
-		res->failed = 1;
-		mur_buf_reset(&res->rows);
-		res->nrows = res->ncols = 0;
-		if (!mur_error_is_set(&res->err))
-			mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
-	}
-	res->elapsed_us = now_us() - start;
-	return rc == MUR_OK ? MUR_OK : MUR_ERR;
+	return finish(res, rc, start);
 }

@@ -449,28 +449,6 @@ typedef struct tsparts {
 	double s; /* seconds with fraction */
 } tsparts;
 
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
 
 static int parse_ts(const char *s, tsparts *t)
 {
@@ -555,9 +533,9 @@ static int trunc_parts(const char *f, tsparts *t)
 	t->h = 0;
 	if (!strcmp(f, "day")) return 0;
 	if (!strcmp(f, "week")) { /* ISO week: back to Monday */
-		days = days_from_civil(t->y, t->mo, t->d);
+		days = mur_days_from_civil(t->y, t->mo, t->d);
 		dow = (int)(((days % 7) + 7 + 3) % 7); /* 0 = Monday */
-		civil_from_days(days - dow, &t->y, &t->mo, &t->d);
+		mur_civil_from_days(days - dow, &t->y, &t->mo, &t->d);
 		return 0;
 	}
 	t->d = 1;
@@ -588,7 +566,7 @@ static void fn_date_trunc(sqlite3_context *cx, int argc, sqlite3_value **v)
 
 static int extract_part(const char *f, const tsparts *t, double *out)
 {
-	int64_t days = days_from_civil(t->y, t->mo, t->d);
+	int64_t days = mur_days_from_civil(t->y, t->mo, t->d);
 	int isodow = (int)(((days % 7) + 7 + 3) % 7) + 1; /* 1 = Monday */
 	if (!strcmp(f, "year")) *out = (double)t->y;
 	else if (!strcmp(f, "month")) *out = t->mo;
@@ -600,7 +578,7 @@ static int extract_part(const char *f, const tsparts *t, double *out)
 	else if (!strcmp(f, "microseconds")) *out = round(t->s * 1e6);
 	else if (!strcmp(f, "dow")) *out = isodow % 7;
 	else if (!strcmp(f, "isodow")) *out = isodow;
-	else if (!strcmp(f, "doy")) *out = (double)(days - days_from_civil(t->y, 1, 1) + 1);
+	else if (!strcmp(f, "doy")) *out = (double)(days - mur_days_from_civil(t->y, 1, 1) + 1);
 	else if (!strcmp(f, "quarter")) *out = (t->mo - 1) / 3 + 1;
 	else if (!strcmp(f, "decade")) *out = (double)(t->y / 10);
 	else if (!strcmp(f, "century")) *out = (double)((t->y + 99) / 100);
@@ -609,8 +587,8 @@ static int extract_part(const char *f, const tsparts *t, double *out)
 	else if (!strcmp(f, "week")) { /* ISO 8601 week number */
 		int64_t thursday = days - isodow + 4, y;
 		int m, d;
-		civil_from_days(thursday, &y, &m, &d);
-		*out = (double)((thursday - days_from_civil(y, 1, 1)) / 7 + 1);
+		mur_civil_from_days(thursday, &y, &m, &d);
+		*out = (double)((thursday - mur_days_from_civil(y, 1, 1)) / 7 + 1);
 	} else
 		return -1;
 	return 0;
@@ -642,7 +620,7 @@ static void fn_date_add(sqlite3_context *cx, int argc, sqlite3_value **v)
 		return;
 	if (parse_ts((const char *)sqlite3_value_text(v[0]), &t))
 		return fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
-	civil_from_days(days_from_civil(t.y, t.mo, t.d) + sqlite3_value_int64(v[1]), &t.y, &t.mo, &t.d);
+	mur_civil_from_days(mur_days_from_civil(t.y, t.mo, t.d) + sqlite3_value_int64(v[1]), &t.y, &t.mo, &t.d);
 	if (t.y < 1 || t.y > 9999)
 		return fail(cx, SQLSTATE_DATETIME_FIELD_OVERFLOW, "date out of range");
 	result_ts(cx, &t, 0);
@@ -656,7 +634,7 @@ static void fn_date_diff(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (parse_ts((const char *)sqlite3_value_text(v[0]), &a) ||
 	    parse_ts((const char *)sqlite3_value_text(v[1]), &b))
 		return fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
-	sqlite3_result_int64(cx, days_from_civil(a.y, a.mo, a.d) - days_from_civil(b.y, b.mo, b.d));
+	sqlite3_result_int64(cx, mur_days_from_civil(a.y, a.mo, a.d) - mur_days_from_civil(b.y, b.mo, b.d));
 }
 
 /* ---- registration ---- */
