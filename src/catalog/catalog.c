@@ -11,7 +11,9 @@
  *
  * Placement policy: shard i of a table gets placements on followers
  * (i + k) mod F, k = 0 .. replicas-1, over the followers ordered by id.
- * Tables with equal shard counts are therefore co-located.
+ * Tables with equal shard counts are therefore co-located.  A reference
+ * table's one shard is placed on every alive follower (replicas = F,
+ * capped by CAT_REPLICAS_MAX).
  */
 #include "catalog/catalog_int.h"
 
@@ -260,6 +262,13 @@ int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mu
 		t->nshards = CAT_DEFAULT_SHARDS;
 	if (t->replicas <= 0)
 		t->replicas = CAT_DEFAULT_REPLICAS;
+	if (cat_table_is_reference(t)) {
+		/* one shard, a copy on every follower that can take one now */
+		uint32_t fids[CAT_NODES_MAX];
+		int nf = followers(c, fids);
+		t->nshards = 1;
+		t->replicas = nf < CAT_REPLICAS_MAX ? nf : CAT_REPLICAS_MAX;
+	}
 	t->shards = calloc(t->nshards, sizeof *t->shards);
 	if (!t->shards) {
 		table_free(t);

@@ -13,6 +13,9 @@
  *   colocation tables with the same shard count place shard i on the same
  *              followers, so joins on the distribution column run inside
  *              one follower (shard files ATTACHed together)
+ *   reference  a table with one shard and a copy on every follower (up to
+ *              CAT_REPLICAS_MAX): joins with any distributed table run
+ *              inside each of that table's shards, whatever the condition
  *
  * The in-memory structs below are the planner's read-only view.  The
  * leader keeps them durable in its catalog SQLite file (catalog_store.c);
@@ -88,6 +91,13 @@ typedef struct cat_shard {
 	cat_placement placements[CAT_REPLICAS_MAX];
 } cat_shard;
 
+/* How a stored table's rows are spread (durable; catalog_store.c). */
+typedef enum cat_distribution {
+	CAT_DIST_HASH = 0,      /* nshards hash ranges of dist_col, `replicas` copies each */
+	CAT_DIST_REFERENCE = 1, /* one shard, a copy on every follower alive at CREATE
+				   (later ones get a copy from a peer: lead_recover.c) */
+} cat_distribution;
+
 typedef enum cat_table_kind {
 	CAT_TABLE_DISTRIBUTED = 0,
 	CAT_TABLE_VIRTUAL = 1, /* murphy.nodes, murphy.shards: materialized by the leader */
@@ -104,6 +114,8 @@ typedef struct cat_table {
 	uint32_t nshards;
 	int replicas;
 	cat_shard *shards;          /* malloc'd, nshards entries */
+	cat_distribution distribution; /* CAT_DIST_REFERENCE: nshards == 1; dist_col still names
+					  the key (or hidden row id) that writes hash, to shard 0 */
 } cat_table;
 
 typedef enum cat_node_role { CAT_NODE_LEADER = 0, CAT_NODE_FOLLOWER = 1 } cat_node_role;
@@ -124,6 +136,12 @@ typedef struct cat_node {
 } cat_node;
 
 typedef struct catalog catalog;
+
+/* A reference table (CAT_DIST_REFERENCE). */
+static inline int cat_table_is_reference(const cat_table *t)
+{
+	return t->distribution == CAT_DIST_REFERENCE;
+}
 
 /* Lookup by (schema, name).  schema NULL means "public" then "murphy".
  * Returns NULL when absent.  The pointer stays valid until the table is
@@ -149,8 +167,10 @@ void cat_close(catalog *c);
  * the catalog assigns id, nshards (def->nshards, or CAT_DEFAULT_SHARDS when
  * 0), hash ranges and placements: shard i's placements go to followers
  * (i + k) mod F for k < replicas (replicas capped by F; with F == 0 the
- * shards have no placements).  42P07 if the name exists.  *out is the
- * stored table. */
+ * shards have no placements).  A reference table (def->distribution) gets
+ * one shard with a placement on every alive follower (at most
+ * CAT_REPLICAS_MAX); its replicas is that count.  42P07 if the name
+ * exists.  *out is the stored table. */
 int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mur_error *err);
 /* 42P01 if absent. */
 int cat_drop_table(catalog *c, const char *name, mur_error *err);

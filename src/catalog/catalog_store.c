@@ -4,11 +4,15 @@
  * Schema (one row per object; each mutation is one transaction, with
  * synchronous=FULL so an acknowledged DDL survives kill -9 and power loss):
  *   nodes(id, name, addr, role)
- *   tables(id, name, schema, dist_col, nshards, replicas)
+ *   tables(id, name, schema, dist_col, nshards, replicas, distribution)
  *   columns(table_id, idx, name, type, typmod, not_null, primary_key, hidden, default_sql)
  *   shards(table_id, idx, hash_min, hash_max)
  *   placements(table_id, shard, node_id, role, applied_lsn)
  * Loading at open rebuilds the in-memory catalog exactly.
+ *
+ * Upgrades: a catalog file written before a column existed gets it at open
+ * (ALTER TABLE ... ADD COLUMN with the value every old row meant):
+ *   tables.distribution   0 = hash (reference tables came later)
  */
 #include "catalog/catalog_int.h"
 
@@ -24,7 +28,7 @@ static const char *const schema_sql =
 	" addr TEXT NOT NULL, role INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 	" schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
-	" replicas INTEGER NOT NULL);"
+	" replicas INTEGER NOT NULL, distribution INTEGER NOT NULL DEFAULT 0);"
 	"CREATE TABLE IF NOT EXISTS columns(table_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
 	" name TEXT NOT NULL, type INTEGER NOT NULL, typmod INTEGER NOT NULL,"
 	" not_null INTEGER NOT NULL, primary_key INTEGER NOT NULL, hidden INTEGER NOT NULL,"
@@ -79,6 +83,31 @@ static int run(catalog *c, const char *sql, const char *fmt, mur_error *err, ...
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return store_error(c, err, "write");
+	return MUR_OK;
+}
+
+/* 1 when table `table` of the store has column `column`. */
+static int has_column(catalog *c, const char *table, const char *column)
+{
+	sqlite3_stmt *st;
+	int found = 0;
+	if (sqlite3_prepare_v2(c->store, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1,
+			       &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return found;
+}
+
+/* Columns added since the first catalog format (see the header). */
+static int upgrade(catalog *c, mur_error *err)
+{
+	if (!has_column(c, "tables", "distribution"))
+		return exec_sql(c, "ALTER TABLE tables ADD COLUMN distribution INTEGER NOT NULL"
+				   " DEFAULT 0",
+				err);
 	return MUR_OK;
 }
 
@@ -170,8 +199,8 @@ static int load_tables(catalog *c, mur_error *err)
 {
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(c->store,
-			       "SELECT id, name, schema, dist_col, nshards, replicas FROM tables"
-			       " ORDER BY id",
+			       "SELECT id, name, schema, dist_col, nshards, replicas, distribution"
+			       " FROM tables ORDER BY id",
 			       -1, &st, NULL) != SQLITE_OK)
 		return store_error(c, err, "load tables");
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -185,6 +214,8 @@ static int load_tables(catalog *c, mur_error *err)
 		t->nshards = (uint32_t)sqlite3_column_int64(st, 4);
 		t->replicas = sqlite3_column_int(st, 5);
 		t->kind = CAT_TABLE_DISTRIBUTED;
+		t->distribution = sqlite3_column_int(st, 6) == CAT_DIST_REFERENCE ? CAT_DIST_REFERENCE
+										    : CAT_DIST_HASH;
 		if (t->nshards == 0 || t->nshards > CAT_SHARDS_MAX || load_table_children(c, t) != MUR_OK) {
 			free(t->shards);
 			free(t);
@@ -206,8 +237,8 @@ int cat_store_open(catalog *c, const char *path, mur_error *err)
 		return MUR_ERR;
 	}
 	sqlite3_busy_timeout(c->store, 5000);
-	if (exec_sql(c, schema_sql, err) != MUR_OK || load_nodes(c, err) != MUR_OK ||
-	    load_tables(c, err) != MUR_OK)
+	if (exec_sql(c, schema_sql, err) != MUR_OK || upgrade(c, err) != MUR_OK ||
+	    load_nodes(c, err) != MUR_OK || load_tables(c, err) != MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;
 }
@@ -223,9 +254,11 @@ int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err)
 {
 	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
 		return MUR_ERR;
-	if (run(c, "INSERT INTO tables VALUES (?,?,?,?,?,?)", "issiii", err, (int64_t)t->id,
-		t->name, t->schema, (int64_t)t->dist_col, (int64_t)t->nshards,
-		(int64_t)t->replicas) != MUR_OK)
+	if (run(c,
+		"INSERT INTO tables (id, name, schema, dist_col, nshards, replicas, distribution)"
+		" VALUES (?,?,?,?,?,?,?)",
+		"issiiii", err, (int64_t)t->id, t->name, t->schema, (int64_t)t->dist_col,
+		(int64_t)t->nshards, (int64_t)t->replicas, (int64_t)t->distribution) != MUR_OK)
 		goto rollback;
 	for (int i = 0; i < t->ncols; i++) {
 		const cat_column *col = &t->cols[i];

@@ -1,5 +1,7 @@
 /*
- * test_catalog.c — catalog placement policy and durability across reopen.
+ * test_catalog.c — catalog placement policy and durability across reopen;
+ * reference tables (a copy on every alive follower, kept across reopen,
+ * and the upgrade of a catalog file written before they existed).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,6 +10,8 @@
 #include <cmocka.h>
 
 #include "catalog/catalog.h"
+
+#include <sqlite3.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,11 +110,94 @@ static void test_durable_reopen(void **state)
 	cat_close(c);
 }
 
+static void test_reference_placement(void **state)
+{
+	mur_error err;
+	catalog *c = cat_open(NULL, &err);
+	const cat_table *r;
+	const cat_node *dead;
+	assert_non_null(c);
+	for (int i = 1; i <= 4; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "f%d", i);
+		assert_int_equal(cat_upsert_node(c, name, "127.0.0.1:1", CAT_NODE_FOLLOWER,
+						 i == 3 ? &dead : NULL, &err), 0);
+	}
+	cat_node_set_state(c, dead->id, CAT_NODE_DEAD, 0);
+	cat_table d = make_def("nation", 8, 2); /* shards and replicas are ignored */
+	d.distribution = CAT_DIST_REFERENCE;
+	assert_int_equal(cat_create_table(c, &d, &r, &err), 0);
+	assert_true(cat_table_is_reference(r));
+	assert_int_equal(r->nshards, 1);
+	assert_int_equal(r->replicas, 3);
+	assert_int_equal(r->shards[0].nplacements, 3); /* every alive follower, not f3 */
+	for (int k = 0; k < 3; k++) {
+		assert_int_not_equal(r->shards[0].placements[k].node_id, dead->id);
+		assert_int_equal(r->shards[0].placements[k].role, k == 0 ? CAT_PRIMARY : CAT_REPLICA);
+	}
+	assert_int_equal(r->shards[0].hash_min, 0);
+	assert_int_equal(r->shards[0].hash_max, 0xffffffffu);
+	mur_value v = {.kind = MV_INT, .i = 12345};
+	assert_int_equal(cat_shard_for_value(r, &v), 0);
+	cat_close(c);
+}
+
+/* A catalog file from before reference tables (no tables.distribution):
+ * opening it adds the column, old tables stay hash-distributed, and a
+ * reference table created afterwards is one after a reopen. */
+static void test_reference_durable_and_upgrade(void **state)
+{
+	char dir[] = "/tmp/murphy_cat_XXXXXX", path[256];
+	mur_error err;
+	sqlite3 *db;
+	const cat_table *t;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/catalog.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(
+		sqlite3_exec(db,
+			     "CREATE TABLE nodes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+			     " addr TEXT NOT NULL, role INTEGER NOT NULL);"
+			     "CREATE TABLE tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+			     " schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
+			     " replicas INTEGER NOT NULL);"
+			     "INSERT INTO nodes VALUES (1, 'f1', '127.0.0.1:7001', 1);"
+			     "INSERT INTO tables VALUES (1, 'old', 'public', 0, 2, 1);",
+			     NULL, NULL, NULL),
+		SQLITE_OK);
+	sqlite3_close(db);
+
+	catalog *c = cat_open(path, &err);
+	assert_non_null(c);
+	t = cat_table_lookup(c, NULL, "old");
+	assert_non_null(t);
+	assert_int_equal(t->nshards, 2);
+	assert_false(cat_table_is_reference(t));
+	cat_node_set_state(c, 1, CAT_NODE_ALIVE, 0); /* loaded nodes start suspect */
+	cat_table d = make_def("ref", 0, 0);
+	d.distribution = CAT_DIST_REFERENCE;
+	assert_int_equal(cat_create_table(c, &d, &t, &err), 0);
+	assert_int_equal(t->shards[0].nplacements, 1);
+	cat_close(c);
+
+	c = cat_open(path, &err);
+	assert_non_null(c);
+	t = cat_table_lookup(c, NULL, "ref");
+	assert_non_null(t);
+	assert_true(cat_table_is_reference(t));
+	assert_int_equal(t->nshards, 1);
+	assert_int_equal(t->shards[0].nplacements, 1);
+	assert_false(cat_table_is_reference(cat_table_lookup(c, NULL, "old")));
+	cat_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_placement_and_colocation),
 		cmocka_unit_test(test_durable_reopen),
+		cmocka_unit_test(test_reference_placement),
+		cmocka_unit_test(test_reference_durable_and_upgrade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
