@@ -1234,31 +1234,39 @@ int mur_value_cmp(const mur_value *a, const mur_value *b)
 	return a->len < b->len ? -1 : a->len > b->len;
 }
 
-uint64_t mur_value_hash(const mur_value *v)
+mur_vkind mur_value_canon_bytes(const mur_value *v, uint8_t num[8], const void **p, size_t *len)
 {
-	uint8_t b[8];
-	uint64_t u;
+	int64_t bits;
+	mur_vkind k;
 	switch (v->kind) {
 	case MV_INT:
-		u = (uint64_t)v->i;
-		break;
 	case MV_FLOAT:
-		if (v->f == trunc(v->f) && v->f >= -0x1p63 && v->f < 0x1p63) {
-			u = (uint64_t)(int64_t)v->f; /* 1.0 hashes like 1; -0.0 like 0 */
-		} else {
-			double d = isnan(v->f) ? NAN : v->f; /* one NaN */
-			memcpy(&u, &d, 8);
-		}
-		break;
+		k = mur_value_num_canon(v, &bits);
+		for (int b = 0; b < 8; b++)
+			num[b] = (uint8_t)((uint64_t)bits >> (8 * b));
+		*p = num;
+		*len = 8;
+		return k;
 	case MV_TEXT:
 	case MV_BLOB:
-		return XXH64(v->s, v->len, 0);
+		*p = v->s;
+		*len = v->len;
+		return v->kind;
 	default:
-		return 0;
+		*p = num;
+		*len = 0;
+		return MV_NULL;
 	}
-	for (int k = 0; k < 8; k++)
-		b[k] = (uint8_t)(u >> (8 * k));
-	return XXH64(b, 8, 0);
+}
+
+uint64_t mur_value_hash(const mur_value *v)
+{
+	uint8_t num[8];
+	const void *p;
+	size_t len;
+	if (mur_value_canon_bytes(v, num, &p, &len) == MV_NULL)
+		return 0;
+	return XXH64(p, len, 0);
 }
 
 /* ------------------------------------------------------------------ */

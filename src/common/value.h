@@ -34,8 +34,10 @@
 #include "common/buf.h"
 #include "common/error.h"
 
+#include <math.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef enum mur_type {
 	MT_UNKNOWN = 0, /* untyped literal / parameter not yet resolved */
@@ -128,9 +130,43 @@ int mur_value_coerce(mur_type t, const mur_value *in, mur_buf *scratch, mur_valu
 /* Ordering used by merges: NULLs last, then numbers, then text/blob by
  * memcmp.  Returns <0, 0, >0. */
 int mur_value_cmp(const mur_value *a, const mur_value *b);
-/* Hash used for distribution and shuffles: xxh64 of the canonical encoding
- * (INT: 8 bytes LE; FLOAT with an integral value hashes as INT; TEXT/BLOB:
- * bytes; NULL: 0). */
+/*
+ * Canonical form: what "the same value" means wherever murphy groups,
+ * deduplicates or hashes values (hash aggregate keys and distinct sets,
+ * the distribution hash, HyperLogLog sketches), as SQL GROUP BY does.
+ *
+ * mur_value_num_canon: v is MV_INT or MV_FLOAT.  An INT, or a FLOAT whose
+ * value is integral and within int64 range, is that integer (1.0 == 1,
+ * -0.0 == 0): returns MV_INT with *bits = the int64.  Any other FLOAT
+ * returns MV_FLOAT with *bits = the double's bits, every NaN the same NaN.
+ */
+static inline mur_vkind mur_value_num_canon(const mur_value *v, int64_t *bits)
+{
+	if (v->kind == MV_INT) {
+		*bits = v->i;
+		return MV_INT;
+	}
+	double d = v->f;
+	if (d == d && d >= -0x1p63 && d < 0x1p63 && d == (double)(int64_t)d) {
+		*bits = (int64_t)d;
+		return MV_INT;
+	}
+	if (d != d)
+		d = NAN;
+	memcpy(bits, &d, 8);
+	return MV_FLOAT;
+}
+
+/* The bytes to hash for v's canonical form: numbers as the 8 bytes of
+ * mur_value_num_canon's bits, little-endian (written to num[], so every
+ * node hashes alike), TEXT and BLOB their bytes.  Sets *p and *len and
+ * returns the canonical kind (MV_INT, MV_FLOAT, MV_TEXT, MV_BLOB), or
+ * MV_NULL with *len = 0 for NULL. */
+mur_vkind mur_value_canon_bytes(const mur_value *v, uint8_t num[8], const void **p, size_t *len);
+
+/* Hash used for distribution and shuffles: XXH64 (seed 0) of
+ * mur_value_canon_bytes (the kind is not hashed: TEXT and BLOB of the same
+ * bytes hash alike); NULL hashes to 0. */
 uint64_t mur_value_hash(const mur_value *v);
 
 static inline mur_value mur_v_null(void) { mur_value v = {0}; return v; }

@@ -53,7 +53,8 @@
 /* Allocations from this size up use mmap + MADV_HUGEPAGE (2 MiB pages). */
 #define HASHAGG_BIG_BYTES ((size_t)2 << 20)
 
-enum { TAG_NULL = 0, TAG_INT = 1, TAG_FLOAT = 2, TAG_TEXT = 3, TAG_BLOB = 4 };
+/* Canonical encoding tags: the mur_vkind values (value.h's canonical form). */
+enum { TAG_NULL = MV_NULL, TAG_INT = MV_INT, TAG_FLOAT = MV_FLOAT, TAG_TEXT = MV_TEXT, TAG_BLOB = MV_BLOB };
 enum { ST_HAS = 1, ST_FLOAT = 2 }; /* agg_state.flags */
 
 typedef struct agg_state {
@@ -213,24 +214,6 @@ static void *arena_alloc(exec_hashagg *h, size_t n)
 /* Canonical encoding                                                 */
 /* ------------------------------------------------------------------ */
 
-/* Numbers: INT tag for integers and integral floats, FLOAT tag otherwise. */
-static inline int num_canon(const mur_value *v, int64_t *bits)
-{
-	if (v->kind == MV_INT) {
-		*bits = v->i;
-		return TAG_INT;
-	}
-	double d = v->f;
-	if (d == d && d >= -0x1p63 && d < 0x1p63 && d == (double)(int64_t)d) {
-		*bits = (int64_t)d;
-		return TAG_INT;
-	}
-	if (d != d)
-		d = NAN;
-	memcpy(bits, &d, 8);
-	return TAG_FLOAT;
-}
-
 static int key_reserve(exec_hashagg *h, size_t need)
 {
 	if (need <= h->key_cap)
@@ -259,7 +242,7 @@ static int key_encode(exec_hashagg *h, const mur_value *vals, size_t base, size_
 		case MV_FLOAT:
 			if (h->key_cap - n < 9 && key_reserve(h, n + 9) != MUR_OK)
 				return MUR_ERR;
-			h->key[n] = (char)num_canon(v, &bits);
+			h->key[n] = (char)mur_value_num_canon(v, &bits);
 			memcpy(h->key + n + 1, &bits, 8);
 			n += 9;
 			break;
@@ -456,7 +439,7 @@ static int dset_key(exec_hashagg *h, uint32_t gidx, const mur_value *v, dset_ent
 	memset(n, 0, sizeof *n);
 	n->gidx = gidx;
 	if (v->kind == MV_INT || v->kind == MV_FLOAT) {
-		n->tag = (uint8_t)num_canon(v, &n->k.i);
+		n->tag = (uint8_t)mur_value_num_canon(v, &n->k.i);
 		n->hash = XXH3_64bits_withSeed(&n->k.i, 8, ((uint64_t)n->tag << 32) | gidx);
 		return MUR_OK;
 	}
