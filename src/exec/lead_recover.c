@@ -18,6 +18,15 @@
  *                            from a current peer, catch up, switch in, then
  *                            drop the dead node's placement (RF restored)
  *   orphan file on a node  → DROP (the catalog gave its shard to another node)
+ *   tick: reference table  → an alive follower without a copy (joined after
+ *                            the CREATE, or its copy was replaced while it
+ *                            was dead) gets one: REBUILD from a current peer,
+ *                            catch up, switch in, replacing nothing.  A dead
+ *                            follower's copy is replaced only when some alive
+ *                            follower has none (pick_target); otherwise it
+ *                            stays and is caught up when the node returns:
+ *                            "at RF" for a reference table is every alive
+ *                            follower holding a current copy
  *
  * The leader relays no data: CATCHUP and REBUILD make the target follower
  * fetch from a peer follower.  At most one recovery action per placement
@@ -390,16 +399,20 @@ static void status_row(lead_engine *e, uint32_t node_id, const char *file, uint6
 	if (!p) {
 		/* the catalog does not place this shard here (dropped, or replaced
 		 * while the node was away): delete the file */
-		recover_action *a = new_action(ACT_DROP, NULL, shard, node_id);
+		recover_action *a;
 		exec_task task;
-		if (!a)
+		if (action_busy(e, table_id, shard, node_id) ||
+		    !(a = new_action(ACT_DROP, NULL, shard, node_id)))
 			return;
+		a->table_id = table_id; /* busy until dropped: no new copy lands on it before */
 		task_for(&task, EXEC_TASK_DROP, NULL, 0);
 		snprintf(task.placements[0], sizeof task.placements[0], "%s", file);
 		MLOG(INFO, "recover", "dropping %s on %s: not a placement in the catalog", file,
 		     node_name(e, node_id));
 		if (send_action(e, a, &task) != MUR_OK)
 			free(a);
+		else
+			action_mark(e, table_id, shard, node_id);
 		return;
 	}
 	if (p->state == CAT_PL_REBUILDING)
@@ -682,6 +695,29 @@ int lead_reconcile_park(lead_engine *e, lead_run *r)
 	return 1;
 }
 
+/* A reference table's copy for every alive follower that reported its
+ * placements and holds none (up to CAT_REPLICAS_MAX copies). */
+static void reference_fill(lead_engine *e, cat_table *t)
+{
+	cat_shard *s = &t->shards[0];
+	mur_error err;
+	if (!s->committed_known)
+		return;
+	for (int i = 0; i < cat_node_count(e->cat) && s->nplacements < CAT_REPLICAS_MAX; i++) {
+		const cat_node *n = cat_node_at(e->cat, i);
+		if (n->role != CAT_NODE_FOLLOWER || n->state != CAT_NODE_ALIVE ||
+		    !e->tr.connected(e->tr.ctx, n->id) || !e->status_known[n->id % CAT_NODES_MAX] ||
+		    placement_on(s, n->id) || action_busy(e, t->id, 0, n->id))
+			continue;
+		if (cat_placement_add(e->cat, t->id, 0, n->id, CAT_REPLICA, &err) != MUR_OK) {
+			MLOG(WARN, "recover", "no copy of reference table %s on %s: %s", t->name, n->name,
+			     err.message);
+			continue;
+		}
+		start_rebuild(e, t, 0, n->id, 0);
+	}
+}
+
 void lead_recover_tick(lead_engine *e)
 {
 	if (e->nwaiters)
@@ -705,6 +741,8 @@ void lead_recover_tick(lead_engine *e)
 				    cat_node_by_id(e->cat, s->placements[k].node_id)->state == CAT_NODE_DEAD)
 					recover_placement(e, t, sh, &s->placements[k]);
 		}
+		if (cat_table_is_reference(t))
+			reference_fill(e, t);
 	}
 }
 

@@ -6,7 +6,9 @@
  *   select_merge:      concatenate shard rows → [final hash aggregate] →
  *                      [final SQL in the leader's SQLite] → DataRows
  *
- * The stages are described in sql/plan.h.
+ * The stages are described in sql/plan.h.  A join reads shard i of the
+ * driver table (tables[0]) and of the tables co-located with it, and shard
+ * 0 of each reference table, all on one follower (shard_of).
  */
 #include "exec/hashagg.h"
 #include "exec/lead_repl.h"
@@ -41,6 +43,13 @@ int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *
 
 static void select_merge(lead_run *r);
 
+/* The shard of plan table i that the task for shard `shard` of tables[0]
+ * reads: the same index, or 0 for a reference table (one shard). */
+static uint32_t shard_of(const plan_select *ps, int i, uint32_t shard)
+{
+	return cat_table_is_reference(ps->tables[i]) ? 0 : shard;
+}
+
 /* A join reads shard i of every table inside one follower: pick a node
  * holding a current copy of each (the primary of tables[0] first). */
 static int current_on(lead_engine *e, const cat_shard *s, uint32_t node)
@@ -61,7 +70,7 @@ static uint32_t colocated_node(lead_engine *e, const plan_select *ps, uint32_t s
 			uint32_t node = pass == 0 ? first : s0->placements[k].node_id;
 			int ok = node != 0;
 			for (int i = 0; i < ps->ntables && ok; i++)
-				ok = current_on(e, &ps->tables[i]->shards[shard], node);
+				ok = current_on(e, &ps->tables[i]->shards[shard_of(ps, i, shard)], node);
 			if (ok)
 				return node;
 			if (pass == 0)
@@ -88,7 +97,8 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 	t->kind = EXEC_TASK_QUERY;
 	t->nplacements = (uint32_t)ps->ntables;
 	for (int i = 0; i < ps->ntables; i++)
-		cat_placement_file(ps->tables[i], shard, t->placements[i], sizeof t->placements[i]);
+		cat_placement_file(ps->tables[i], shard_of(ps, i, shard), t->placements[i],
+				   sizeof t->placements[i]);
 	t->sql = ps->shard_sql;
 	t->nparams = (uint32_t)r->nparams;
 	t->params = r->params;
@@ -96,7 +106,7 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 		t->has_agg = 1;
 		t->agg = ps->partial_agg;
 	}
-	t->quick = ps->router && ps->ntables == 1 && point_key(ps->tables[0]);
+	t->quick = ps->router && ps->prune.active && ps->ntables == 1 && point_key(ps->tables[0]);
 }
 
 void lead_select_start(lead_run *r)
@@ -107,15 +117,19 @@ void lead_select_start(lead_run *r)
 	mur_error err;
 	int n = lead_prune(r, t0, &ps->prune, shards);
 
-	/* An undecided write on one of the shards: wait for its outcome, then
-	 * start over (lead_repl.c calls lead_select_start again). */
-	for (int i = 0; i < n && !r->failed; i++) {
-		if (lead_repl_read_gated(r->e, t0, shards[i], r))
-			return;
-		if (lead_shard_reconciling(r->e, &t0->shards[shards[i]]) &&
-		    lead_reconcile_park(r->e, r))
-			return;
-	}
+	/* An undecided write on one of the shards read (of any table joined):
+	 * wait for its outcome, then start over (lead_repl.c calls
+	 * lead_select_start again). */
+	for (int i = 0; i < n && !r->failed; i++)
+		for (int j = 0; j < ps->ntables; j++) {
+			const cat_table *tj = ps->tables[j];
+			uint32_t sh = shard_of(ps, j, shards[i]);
+			if (lead_repl_read_gated(r->e, tj, sh, r))
+				return;
+			if (lead_shard_reconciling(r->e, &tj->shards[sh]) &&
+			    lead_reconcile_park(r->e, r))
+				return;
+		}
 	for (int i = 0; i < n && !r->failed; i++) {
 		const cat_shard *s = &t0->shards[shards[i]];
 		uint32_t node = ps->ntables > 1 ? colocated_node(r->e, ps, shards[i])

@@ -188,18 +188,25 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 	}
 }
 
-static void emit_table(sql_emit *e, const sql_rte *r, int i)
+int sql_rte_slot(const sql_query *q, int i)
 {
+	return i == q->driver ? 0 : i == 0 ? q->driver : i;
+}
+
+static void emit_table(sql_emit *e, const sql_query *q, int i)
+{
+	const sql_rte *r = &q->rtes[i];
+	int slot = sql_rte_slot(q, i);
 	if (r->table->kind == CAT_TABLE_VIRTUAL) {
 		char name[CAT_NAME_MAX + 8];
 		snprintf(name, sizeof name, "murphy_%s", r->table->name);
 		mur_buf_printf(e->b, "main.");
 		sql_emit_ident(e->b, name);
 	} else {
-		if (i == 0)
+		if (slot == 0)
 			mur_buf_printf(e->b, "main.");
 		else
-			mur_buf_printf(e->b, "m%d.", i);
+			mur_buf_printf(e->b, "m%d.", slot);
 		sql_emit_ident(e->b, r->table->name);
 	}
 	mur_buf_printf(e->b, " AS ");
@@ -215,7 +222,7 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 		const sql_rte *r = &q->rtes[i];
 		if (i > 0)
 			mur_buf_printf(e->b, r->on ? (r->join_left ? " LEFT JOIN " : " JOIN ") : ", ");
-		emit_table(e, r, i);
+		emit_table(e, q, i);
 		if (i > 0 && r->on) {
 			mur_buf_printf(e->b, " ON ");
 			sql_emit_expr(e, r->on);

@@ -11,6 +11,13 @@
  * Uniqueness is enforced inside each shard, so every PRIMARY KEY / UNIQUE
  * constraint / unique index must contain the distribution column (0A000
  * otherwise, saying why).
+ *
+ * WITH (distribution = 'reference'): one shard copied to every follower
+ * (catalog.h).  It has no partition key, shard count or replica count of
+ * its own, so PARTITION BY, shards > 1 and replicas are refused; any
+ * unique key can be enforced (there is one shard).  The key (or hidden row
+ * id) still plays the distribution column's part for writes: every value
+ * hashes to shard 0.
  */
 #include "sql/sqlInt.h"
 
@@ -36,6 +43,7 @@ typedef struct table_build {
 	key_def unique[SQL_UNIQUE_MAX];
 	const char *dist_name;
 	int dist_loc;
+	int shards_loc, replicas_loc; /* WITH (shards / replicas = ...) given: its location, else -1 */
 } table_build;
 
 static int unsupported(sql_ctx *c, int loc, const char *what)
@@ -183,8 +191,33 @@ static int option_int(sql_ctx *c, PgQuery__DefElem *d, int min, int max, int *ou
 	return MUR_OK;
 }
 
+/* distribution = 'hash' | 'reference' (quoted or a bare word). */
+static int option_distribution(sql_ctx *c, PgQuery__DefElem *d, cat_distribution *out)
+{
+	const char *v = "";
+	if (d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_STRING)
+		v = d->arg->string->sval;
+	else if (d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_TYPE_NAME &&
+		 d->arg->type_name->n_names > 0 &&
+		 d->arg->type_name->names[d->arg->type_name->n_names - 1]->node_case ==
+			 PG_QUERY__NODE__NODE_STRING)
+		v = d->arg->type_name->names[d->arg->type_name->n_names - 1]->string->sval;
+	if (!strcasecmp(v, "hash"))
+		*out = CAT_DIST_HASH;
+	else if (!strcasecmp(v, "reference"))
+		*out = CAT_DIST_REFERENCE;
+	else {
+		sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, d->location,
+			"invalid value for table option \"distribution\": \"%s\"", v);
+		mur_error_hint(c->err, "Available values: hash (the default), reference.");
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
 static int table_options(sql_ctx *c, table_build *tb, PgQuery__CreateStmt *s)
 {
+	tb->shards_loc = tb->replicas_loc = -1;
 	for (size_t i = 0; i < s->n_options; i++) {
 		PgQuery__DefElem *d = s->options[i]->def_elem;
 		int v;
@@ -192,10 +225,15 @@ static int table_options(sql_ctx *c, table_build *tb, PgQuery__CreateStmt *s)
 			if (option_int(c, d, 1, CAT_SHARDS_MAX, &v) != MUR_OK)
 				return MUR_ERR;
 			tb->t->nshards = (uint32_t)v;
+			tb->shards_loc = v > 1 ? d->location : -1; /* shards = 1 fits a reference table */
 		} else if (!strcmp(d->defname, "replicas")) {
 			if (option_int(c, d, 1, CAT_REPLICAS_MAX, &v) != MUR_OK)
 				return MUR_ERR;
 			tb->t->replicas = v;
+			tb->replicas_loc = d->location;
+		} else if (!strcmp(d->defname, "distribution")) {
+			if (option_distribution(c, d, &tb->t->distribution) != MUR_OK)
+				return MUR_ERR;
 		} else {
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->location,
 				       "murphy does not support table option \"%s\"", d->defname);
@@ -217,6 +255,35 @@ static int partition_spec(sql_ctx *c, table_build *tb, PgQuery__PartitionSpec *p
 	pe = ps->part_params[0]->partition_elem;
 	tb->dist_name = pe->name;
 	tb->dist_loc = pe->location;
+	return MUR_OK;
+}
+
+/* A reference table takes none of the options that shape hash shards. */
+static int reference_checks(sql_ctx *c, table_build *tb, PgQuery__CreateStmt *s)
+{
+	if (!cat_table_is_reference(tb->t))
+		return MUR_OK;
+	if (s->partspec) {
+		sql_err(c, SQLSTATE_INVALID_TABLE_DEFINITION, s->partspec->location,
+			"a reference table cannot have PARTITION BY");
+		mur_error_detail(c->err, "A reference table has one shard with a copy on every "
+					 "follower; there is nothing to partition.");
+		return MUR_ERR;
+	}
+	if (tb->shards_loc >= 0) {
+		sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, tb->shards_loc,
+			"a reference table has exactly one shard");
+		mur_error_hint(c->err, "Remove WITH (shards = N), or use distribution = 'hash'.");
+		return MUR_ERR;
+	}
+	if (tb->replicas_loc >= 0) {
+		sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, tb->replicas_loc,
+			"a reference table cannot set replicas");
+		mur_error_detail(c->err, "A reference table has a copy on every follower.");
+		mur_error_hint(c->err, "Remove WITH (replicas = R).");
+		return MUR_ERR;
+	}
+	tb->t->nshards = 1;
 	return MUR_OK;
 }
 
@@ -269,10 +336,11 @@ static int choose_distribution(sql_ctx *c, table_build *tb)
 		h->hidden = 1;
 		t->dist_col = t->ncols++;
 	}
-	if (tb->has_pk && !key_has(&tb->pk, t->dist_col))
+	/* one shard (reference): every key is enforced where all rows are */
+	if (tb->has_pk && !key_has(&tb->pk, t->dist_col) && !cat_table_is_reference(t))
 		return key_error(c, t, &tb->pk, "PRIMARY KEY");
 	for (int i = 0; i < tb->nunique; i++)
-		if (!key_has(&tb->unique[i], t->dist_col))
+		if (!key_has(&tb->unique[i], t->dist_col) && !cat_table_is_reference(t))
 			return key_error(c, t, &tb->unique[i], "UNIQUE");
 	for (int i = 0; tb->has_pk && i < tb->pk.ncols; i++) {
 		t->cols[tb->pk.cols[i]].primary_key = 1;
@@ -365,8 +433,8 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 	for (size_t i = 0; i < s->n_constraints; i++)
 		if (table_constraint(c, tb, s->constraints[i]->constraint) != MUR_OK)
 			return MUR_ERR;
-	if (table_options(c, tb, s) != MUR_OK || partition_spec(c, tb, s->partspec) != MUR_OK ||
-	    choose_distribution(c, tb) != MUR_OK)
+	if (table_options(c, tb, s) != MUR_OK || reference_checks(c, tb, s) != MUR_OK ||
+	    partition_spec(c, tb, s->partspec) != MUR_OK || choose_distribution(c, tb) != MUR_OK)
 		return MUR_ERR;
 	pc->def = tb->t;
 	pc->if_not_exists = s->if_not_exists;
@@ -490,7 +558,7 @@ int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p)
 		return unsupported(c, -1, "INCLUDE columns");
 	if (index_columns(c, s, pi->table, k, desc) != MUR_OK)
 		return MUR_ERR;
-	if (s->unique && !key_has(k, pi->table->dist_col))
+	if (s->unique && !key_has(k, pi->table->dist_col) && !cat_table_is_reference(pi->table))
 		return key_error(c, pi->table, k, "UNIQUE INDEX");
 	if (s->idxname && *s->idxname)
 		snprintf(pi->index_name, sizeof pi->index_name, "%s", s->idxname);

@@ -350,7 +350,7 @@ static int update_set(sql_ctx *c, sql_query *q, PgQuery__UpdateStmt *s, mur_buf 
 		if (rt->n_indirection)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rt->location,
 				       "murphy does not support subscripted UPDATE targets");
-		if (col == t->dist_col) {
+		if (col == t->dist_col && !cat_table_is_reference(t)) { /* one shard: rows stay */
 			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rt->location,
 				"murphy cannot update the distribution column \"%s\" of \"%s\"",
 				rt->name, t->name);

@@ -24,6 +24,15 @@
  * table is joined to another on both distribution columns by equality and
  * all have the same shard count (then shard i of each lives on the same
  * followers).
+ *
+ * Reference tables (one shard, a copy on every follower) join with
+ * anything on any condition: the tasks follow the shards of the first
+ * hash-distributed table (the *driver*, schema main) and read shard 0 of
+ * each reference table on the same follower.  Only hash tables take part
+ * in the co-location check.  A query over reference tables only is a
+ * router plan on shard 0.  Refused: a hash table on the optional side of a
+ * LEFT JOIN whose preserved side has only reference tables (every shard
+ * would emit the unmatched reference rows).
  */
 #include "sql/sqlInt.h"
 
@@ -71,9 +80,11 @@ static int conjuncts(sql_expr *e, sql_expr **out, int n, int max)
 	return n;
 }
 
+/* A reference table's key is no distribution column: it splits nothing. */
 static int is_dist_col(const sql_query *q, const sql_expr *e)
 {
-	return e->kind == SE_COLUMN && q->rtes[e->rte].table->dist_col == e->col;
+	return e->kind == SE_COLUMN && q->rtes[e->rte].table->dist_col == e->col &&
+	       !cat_table_is_reference(q->rtes[e->rte].table);
 }
 
 static int is_dist_equality(const sql_query *q, const sql_expr *e)
@@ -96,10 +107,30 @@ static int colocation_error(sql_ctx *c, const sql_query *q, int a, int b)
 	return MUR_ERR;
 }
 
+/* LEFT JOIN from reference tables only to a hash table: each shard would
+ * also emit the reference rows that match nothing in that shard. */
+static int check_reference_outer(sql_ctx *c, const sql_query *q)
+{
+	const sql_rte *d = &q->rtes[q->driver];
+	if (q->driver == 0 || !d->join_left)
+		return MUR_OK;
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->loc,
+		"murphy cannot LEFT JOIN reference table \"%s\" to distributed table \"%s\"",
+		q->rtes[0].table->name, d->table->name);
+	mur_error_detail(c->err, "Each shard of \"%s\" would return the rows of \"%s\" that "
+				 "match nothing in that shard.",
+			 d->table->name, q->rtes[0].table->name);
+	mur_error_hint(c->err, "Put the distributed table first (FROM %s LEFT JOIN %s ...) or use "
+			       "an inner join.",
+		       d->table->name, q->rtes[0].table->name);
+	return MUR_ERR;
+}
+
 static int check_colocation(sql_ctx *c, const sql_query *q)
 {
 	sql_expr *eqs[256];
-	int n = 0, linked[PLAN_TABLES_MAX] = {1}, changed = 1;
+	int n = 0, linked[PLAN_TABLES_MAX] = {0}, changed = 1, d = q->driver;
+	linked[d] = 1;
 	n = conjuncts(q->where, eqs, n, 256);
 	for (int i = 1; i < q->nrte; i++)
 		n = conjuncts(q->rtes[i].on, eqs, n, 256);
@@ -117,14 +148,16 @@ static int check_colocation(sql_ctx *c, const sql_query *q)
 			}
 		}
 	}
-	for (int i = 1; i < q->nrte; i++) {
-		const cat_table *t0 = q->rtes[0].table, *ti = q->rtes[i].table;
+	for (int i = d + 1; i < q->nrte; i++) {
+		const cat_table *t0 = q->rtes[d].table, *ti = q->rtes[i].table;
+		if (cat_table_is_reference(ti))
+			continue; /* a copy on every follower: joins anywhere */
 		if (!linked[i] || t0->nshards != ti->nshards ||
 		    mur_type_storage(t0->cols[t0->dist_col].type) !=
 			    mur_type_storage(ti->cols[ti->dist_col].type))
-			return colocation_error(c, q, 0, i);
+			return colocation_error(c, q, d, i);
 	}
-	return MUR_OK;
+	return check_reference_outer(c, q);
 }
 
 static int prune_value(sql_ctx *c, const cat_column *col, const sql_expr *k, plan_prune *pr)
@@ -156,7 +189,7 @@ int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *
 	memset(pr, 0, sizeof *pr);
 	if (q->nrte == 0)
 		return MUR_OK;
-	pr->type = q->rtes[0].table->cols[q->rtes[0].table->dist_col].type;
+	pr->type = q->rtes[q->driver].table->cols[q->rtes[q->driver].table->dist_col].type;
 	for (int i = 0; i < n; i++) {
 		sql_expr *e = cj[i], *col, *k;
 		if (e->kind != SE_OP || e->nargs != 2 || strcmp(e->op, "="))
@@ -167,7 +200,7 @@ int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *
 			col = e->args[1];
 			k = e->args[0];
 		}
-		if (col->kind != SE_COLUMN || col->rte != 0 || !is_dist_col(q, col))
+		if (col->kind != SE_COLUMN || col->rte != q->driver || !is_dist_col(q, col))
 			continue;
 		if (k->kind == SE_PARAM) {
 			pr->active = 1;
@@ -176,7 +209,7 @@ int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *
 		}
 		if (k->kind == SE_CONST && k->val.kind != MV_NULL) {
 			pr->active = 1;
-			return prune_value(c, &q->rtes[0].table->cols[col->col], k, pr);
+			return prune_value(c, &q->rtes[q->driver].table->cols[col->col], k, pr);
 		}
 	}
 	return MUR_OK;
@@ -480,7 +513,7 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 			nplain++;
 			continue;
 		}
-		if (is_dist_col(q, a->args[0]) && a->args[0]->rte == 0)
+		if (is_dist_col(q, a->args[0]) && a->args[0]->rte == q->driver)
 			continue; /* co-located: exact per shard */
 		if (dx && !sql_expr_equal(dx, a->args[0]))
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->loc,
@@ -539,12 +572,33 @@ static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
 
 /* ---- entry ---- */
 
+/* Reference tables only: the whole query on shard 0 (any current copy). */
+static int plan_reference_router(sql_ctx *c, const sql_query *q, plan_select *ps)
+{
+	ps->router = 1;
+	ps->strategy = "router (reference tables)";
+	ps->merge_desc = "none: one shard";
+	return (ps->shard_sql = emit_whole(c, q)) ? MUR_OK : MUR_ERR;
+}
+
+/* The first hash-distributed table of FROM; -1 when all are reference
+ * tables. */
+static int find_driver(const sql_query *q)
+{
+	for (int i = 0; i < q->nrte; i++)
+		if (!cat_table_is_reference(q->rtes[i].table))
+			return i;
+	return -1;
+}
+
 static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 {
 	plan_select *ps = &p->u.select;
 	ps->ntables = q->nrte;
 	for (int i = 0; i < q->nrte; i++)
-		ps->tables[i] = q->rtes[i].table;
+		ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
+	if (find_driver(q) < 0)
+		return plan_reference_router(c, q, ps);
 	if (q->nrte > 1 && check_colocation(c, q) != MUR_OK)
 		return MUR_ERR;
 	if (sql_find_prune(c, q, q->where, &ps->prune) != MUR_OK)
@@ -570,6 +624,7 @@ int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
 		return (p->leader_sql = emit_whole(c, q)) ? MUR_OK : MUR_ERR;
 	}
 	p->kind = PLAN_SELECT;
+	q->driver = find_driver(q) > 0 ? find_driver(q) : 0;
 	return plan_distributed(c, q, p);
 }
 

@@ -118,6 +118,10 @@ typedef struct sql_query {
 	int distinct;
 	int has_agg;              /* aggregates or GROUP BY present */
 	int is_virtual;           /* FROM names only murphy.* virtual tables (or nothing) */
+	/* reference tables (plan_select.c): the rte whose shards the tasks follow,
+	 * the first hash-distributed table; its file is schema main and rte 0's
+	 * is m<driver> (sql_rte_slot).  0 unless a reference table comes first. */
+	int driver;
 } sql_query;
 
 /* Analysis context for one statement. */
@@ -199,6 +203,9 @@ void sql_emit_ident(mur_buf *b, const char *name);
 void sql_emit_string(mur_buf *b, const char *s, size_t n);
 void sql_emit_value(mur_buf *b, const mur_value *v);
 void sql_emit_from(sql_emit *e, const sql_query *q);
+/* Placement slot (schema main = 0, m<i> = i) of rte i: i, except that the
+ * driver rte and rte 0 trade places (sql_query.driver). */
+int sql_rte_slot(const sql_query *q, int i);
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first);
 const char *sql_buf_finish(sql_ctx *c, mur_buf *b); /* arena copy, frees b; NULL on OOM */
 
