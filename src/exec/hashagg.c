@@ -18,6 +18,11 @@
  *   dsets[]   one hash set per COUNT_DISTINCT aggregate, keyed by
  *             (group index, canonical value): a per-group set without a
  *             per-group allocation.  A new member bumps that group's count.
+ *   sketches  HLL / HLL_MERGE / HLL_COUNT keep an hll (exec/hll.h) per
+ *             group: the struct in the arena, made at the group's first
+ *             non-NULL input; its block (sparse list or registers) comes
+ *             through hll_mem → sketch_resize, which charges the limit.
+ *             destroy frees the blocks by walking the groups.
  *
  * Canonical value encoding (keys and distinct values):
  *   tag 0 NULL | tag 1 + int64 (INT, and FLOAT with an integral value in
@@ -34,6 +39,8 @@
  * and nothing more is allocated.
  */
 #include "exec/hashagg.h"
+
+#include "exec/hll.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -62,6 +69,7 @@ typedef struct agg_state {
 		int64_t i;     /* counts, int sums, INT min/max, bool */
 		double f;      /* FLOAT min/max */
 		const char *s; /* TEXT/BLOB min/max (arena) */
+		hll *sk;       /* HLL, HLL_MERGE, HLL_COUNT (arena; NULL until an input) */
 	} v;
 	union {
 		double fsum;   /* SUM: the FLOAT part */
@@ -124,6 +132,8 @@ struct exec_hashagg {
 	size_t group_bytes; /* header + states, before the key */
 
 	dset dsets[EXEC_AGGS_MAX]; /* indexed like spec.aggs; used for COUNT_DISTINCT */
+	hll_mem sketch_mem;        /* sketch blocks: sketch_resize charging this aggregate */
+	int has_sketch;            /* some aggregate keeps sketches */
 
 	char *key;             /* scratch for the current row's key */
 	size_t key_cap;
@@ -185,6 +195,32 @@ static void xfree(exec_hashagg *h, void *p, size_t n)
 	else
 		free(p);
 	h->bytes -= n;
+}
+
+/* hll_mem resize for the sketches: charged like xmalloc, but realloc'd
+ * (a sparse list grows by doubling). */
+static void *sketch_resize(void *ctx, void *p, size_t old_bytes, size_t new_bytes)
+{
+	exec_hashagg *h = ctx;
+	void *q;
+	if (!new_bytes) {
+		free(p);
+		h->bytes -= old_bytes;
+		return NULL;
+	}
+	if (new_bytes > old_bytes && charge(h, new_bytes - old_bytes) != MUR_OK)
+		return NULL;
+	q = realloc(p, new_bytes);
+	if (!q) {
+		if (new_bytes > old_bytes)
+			h->bytes -= new_bytes - old_bytes;
+		h->failed = 1;
+		mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return NULL;
+	}
+	if (new_bytes < old_bytes)
+		h->bytes -= old_bytes - new_bytes;
+	return q;
 }
 
 static void *arena_alloc(exec_hashagg *h, size_t n)
@@ -581,6 +617,31 @@ static int truthy(exec_hashagg *h, const mur_value *v, int *out)
 	}
 }
 
+static int is_sketch_fn(uint8_t fn)
+{
+	return fn == EXEC_AGG_HLL || fn == EXEC_AGG_HLL_MERGE || fn == EXEC_AGG_HLL_COUNT;
+}
+
+/* HLL: add v; HLL_MERGE / HLL_COUNT: merge the sketch blob v.  v is not
+ * NULL.  The sketch is made at the first input. */
+static int sketch_update(exec_hashagg *h, uint8_t fn, agg_state *st, const mur_value *v)
+{
+	int rc;
+	if (!st->v.sk) {
+		if (!(st->v.sk = arena_alloc(h, sizeof(hll))))
+			return MUR_ERR;
+		hll_init(st->v.sk, HLL_P_DEFAULT, &h->sketch_mem);
+	}
+	if (fn == EXEC_AGG_HLL)
+		rc = hll_add(st->v.sk, v);
+	else if (v->kind != MV_BLOB)
+		return mur_error_set(&h->err, SQLSTATE_INVALID_BINARY_REPRESENTATION,
+				     "invalid HyperLogLog sketch: a bytea sketch was expected");
+	else
+		rc = hll_merge_blob(st->v.sk, v->s, v->len, &h->err);
+	return rc == MUR_OK ? MUR_OK : MUR_ERR; /* errors set by hll or sketch_resize */
+}
+
 static int update(exec_hashagg *h, group *g, const mur_value *vals)
 {
 	for (uint32_t a = 0; a < h->spec.naggs; a++) {
@@ -614,6 +675,11 @@ static int update(exec_hashagg *h, group *g, const mur_value *vals)
 		case EXEC_AGG_COUNT_DISTINCT:
 			rc = dset_add(h, &h->dsets[a], g->index, v, &added);
 			st->v.i += rc == MUR_OK && added;
+			break;
+		case EXEC_AGG_HLL:
+		case EXEC_AGG_HLL_MERGE:
+		case EXEC_AGG_HLL_COUNT:
+			rc = sketch_update(h, ag->fn, st, v);
 			break;
 		case EXEC_AGG_BOOL_AND:
 		case EXEC_AGG_BOOL_OR:
@@ -659,6 +725,8 @@ static mur_value agg_output(const exec_agg *ag, const agg_state *st)
 	case EXEC_AGG_BOOL_AND:
 	case EXEC_AGG_BOOL_OR:
 		return (st->flags & ST_HAS) ? mur_v_int(st->v.i) : mur_v_null();
+	case EXEC_AGG_HLL_COUNT:
+		return mur_v_int(st->v.sk ? hll_count(st->v.sk) : 0);
 	default:
 		return mur_v_null();
 	}
@@ -678,7 +746,7 @@ int exec_hashagg_validate(const exec_agg_spec *spec, uint32_t ncols_in, mur_erro
 				     spec->naggs);
 	for (uint32_t a = 0; a < spec->naggs; a++) {
 		const exec_agg *ag = &spec->aggs[a];
-		if (ag->fn < EXEC_AGG_COUNT_STAR || ag->fn > EXEC_AGG_BOOL_OR)
+		if (ag->fn < EXEC_AGG_COUNT_STAR || ag->fn > EXEC_AGG_FN_MAX)
 			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
 					     "unknown aggregate function %u", ag->fn);
 		if (ag->fn != EXEC_AGG_COUNT_STAR && ag->col >= ncols_in)
@@ -702,6 +770,9 @@ exec_hashagg *exec_hashagg_create(const exec_agg_spec *spec, uint32_t ncols_in)
 	h->limit = EXEC_HASHAGG_BYTES_MAX;
 	h->chunk_next = ARENA_CHUNK_MIN;
 	h->group_bytes = sizeof(group) + spec->naggs * sizeof(agg_state);
+	h->sketch_mem = (hll_mem){.resize = sketch_resize, .ctx = h};
+	for (uint32_t a = 0; a < spec->naggs; a++)
+		h->has_sketch |= is_sketch_fn(spec->aggs[a].fn);
 	mur_error_clear(&h->err);
 	mur_buf_init(&h->scratch);
 	h->key_cap = 64 + 9 * (size_t)spec->ngroup;
@@ -723,6 +794,10 @@ void exec_hashagg_destroy(exec_hashagg *h)
 {
 	if (!h)
 		return;
+	for (uint64_t gi = 0; h->has_sketch && gi < h->ngroups; gi++)
+		for (uint32_t a = 0; a < h->spec.naggs; a++)
+			if (is_sketch_fn(h->spec.aggs[a].fn) && h->groups[gi]->st[a].v.sk)
+				hll_free(h->groups[gi]->st[a].v.sk);
 	while (h->chunks) {
 		arena_chunk *c = h->chunks;
 		h->chunks = c->next;
@@ -899,6 +974,21 @@ malformed:
 	return MUR_EPROTO;
 }
 
+/* *v = a sketch as a BLOB in h->scratch (valid until its next use); the
+ * empty sketch when sk is NULL (no input).  MUR_OK or MUR_ENOMEM. */
+static int sketch_output(exec_hashagg *h, const hll *sk, mur_value *v)
+{
+	hll empty;
+	if (!sk) {
+		hll_init(&empty, HLL_P_DEFAULT, NULL);
+		sk = &empty;
+	}
+	mur_buf_reset(&h->scratch);
+	hll_serialize(sk, &h->scratch);
+	*v = mur_v_blob(h->scratch.data, h->scratch.len);
+	return mur_buf_ok(&h->scratch) ? MUR_OK : MUR_ENOMEM;
+}
+
 int exec_hashagg_finish(exec_hashagg *h, mur_buf *out, uint64_t *nrows_out)
 {
 	if (h->failed)
@@ -911,7 +1001,13 @@ int exec_hashagg_finish(exec_hashagg *h, mur_buf *out, uint64_t *nrows_out)
 			mur_row_put_value(out, &v);
 		}
 		for (uint32_t a = 0; a < h->spec.naggs; a++) {
+			uint8_t fn = h->spec.aggs[a].fn;
 			mur_value v = agg_output(&h->spec.aggs[a], &g->st[a]);
+			if ((fn == EXEC_AGG_HLL || fn == EXEC_AGG_HLL_MERGE) &&
+			    sketch_output(h, g->st[a].v.sk, &v) != MUR_OK) {
+				h->failed = 1;
+				return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			}
 			mur_row_put_value(out, &v);
 		}
 	}

@@ -21,6 +21,13 @@
  *   - SUM adds INTs exactly in an int64 and FLOATs in a double; the
  *     result is an INT unless a FLOAT was seen or the int64 overflowed.
  *     TEXT inputs are parsed as numeric (22P02 when they are not numbers).
+ *   - HLL adds the non-NULL inputs to a HyperLogLog sketch (exec/hll.h,
+ *     same equality as keys) and outputs it as a BLOB, the empty sketch
+ *     for a group without input; HLL_MERGE outputs the union of its
+ *     input sketches, HLL_COUNT the union's rounded estimate (INT, 0
+ *     without input).  A sketch input that is not a valid sketch BLOB
+ *     fails with 22P03.  A sketch costs a few bytes per distinct value
+ *     while small, at most 16 KiB per group and aggregate.
  *   - memory is bounded: past the limit (EXEC_HASHAGG_BYTES_MAX unless set
  *     with exec_hashagg_set_limit) adds fail with 53000
  *     "hash aggregate exceeded N bytes".

@@ -25,6 +25,9 @@ static const char *agg_name(uint8_t fn)
 	case EXEC_AGG_SUM_COUNT: return "sum of counts";
 	case EXEC_AGG_BOOL_AND: return "bool_and";
 	case EXEC_AGG_BOOL_OR: return "bool_or";
+	case EXEC_AGG_HLL: return "hll sketch";
+	case EXEC_AGG_HLL_MERGE: return "hll merge";
+	case EXEC_AGG_HLL_COUNT: return "hll estimate";
 	default: return "?";
 	}
 }

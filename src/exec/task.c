@@ -115,7 +115,7 @@ static int decode_agg(mur_rd *r, exec_agg_spec *a)
 	for (uint32_t i = 0; i < a->naggs; i++) {
 		a->aggs[i].fn = mur_rd_u8(r);
 		a->aggs[i].col = mur_rd_u32(r);
-		if (a->aggs[i].fn < EXEC_AGG_COUNT_STAR || a->aggs[i].fn > EXEC_AGG_BOOL_OR)
+		if (a->aggs[i].fn < EXEC_AGG_COUNT_STAR || a->aggs[i].fn > EXEC_AGG_FN_MAX)
 			return MUR_EPROTO;
 	}
 	return mur_rd_ok(r) ? MUR_OK : MUR_EPROTO;

@@ -76,6 +76,12 @@ typedef enum exec_agg_fn {
 	EXEC_AGG_SUM_COUNT = 7,      /* merge of counts: sum of ints, 0 when no input */
 	EXEC_AGG_BOOL_AND = 8,
 	EXEC_AGG_BOOL_OR = 9,
+	/* HyperLogLog sketches (exec/hll.h), approx_count_distinct: */
+	EXEC_AGG_HLL = 10,           /* non-NULL inputs → sketch BLOB (the empty sketch when none) */
+	EXEC_AGG_HLL_MERGE = 11,     /* sketch BLOBs, NULLs ignored → their union, a sketch BLOB */
+	EXEC_AGG_HLL_COUNT = 12,     /* sketch BLOBs, NULLs ignored → INT estimate of the union's
+					distinct count, 0 when no input */
+	EXEC_AGG_FN_MAX = 12,        /* the last one (numbers are append-only: they cross the wire) */
 } exec_agg_fn;
 
 typedef struct exec_agg {
