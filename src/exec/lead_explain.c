@@ -92,9 +92,18 @@ static void explain_select(lead_run *r, const plan *p)
 	node_list(r->e, t0, shards, n, nodes, sizeof nodes);
 	line(r->res, "Distributed Query (strategy: %s)",
 	     ps->strategy ? ps->strategy : (ps->router ? "router" : "scatter-gather"));
-	for (int i = 0; i < ps->ntables; i++)
-		line(r->res, "  Table: %s (%u shards%s)", ps->tables[i]->name, ps->tables[i]->nshards,
-		     i ? ", co-located" : "");
+	for (int i = 0; i < ps->ntables; i++) {
+		if (cat_table_is_reference(ps->tables[i]))
+			line(r->res, "  Table: %s (reference table: a copy on every follower)",
+			     ps->tables[i]->name);
+		else
+			line(r->res, "  Table: %s (%u shards%s)", ps->tables[i]->name,
+			     ps->tables[i]->nshards, i ? ", co-located" : "");
+	}
+	for (int i = 1; i < ps->ntables && !cat_table_is_reference(t0); i++)
+		if (cat_table_is_reference(ps->tables[i]))
+			line(r->res, "  Reference join: %s, read from the copy on each shard's follower",
+			     ps->tables[i]->name);
 	if (n == 1)
 		line(r->res, "  Shards: 1 of %u (shard %u) on %s", t0->nshards, shards[0], nodes);
 	else
