@@ -117,6 +117,22 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "unit", MT_TEXT);
 	add_column(t, "description", MT_TEXT);
 	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 6, "query_stats");
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "started_at", MT_TIMESTAMPTZ);
+	add_column(t, "query", MT_TEXT);
+	add_column(t, "strategy", MT_TEXT);
+	add_column(t, "shards", MT_INT4);
+	add_column(t, "rows", MT_INT8);
+	add_column(t, "leader_rows", MT_INT8);
+	add_column(t, "leader_bytes", MT_INT8);
+	add_column(t, "shuffled_rows", MT_INT8);
+	add_column(t, "shuffled_bytes", MT_INT8);
+	add_column(t, "elapsed_ms", MT_FLOAT8);
+	add_column(t, "error", MT_TEXT);
+	c->tables[c->ntables++] = t;
 	return MUR_OK;
 }
 

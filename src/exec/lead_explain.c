@@ -90,8 +90,12 @@ static void explain_select(lead_run *r, const plan *p)
 	if (n < 0)
 		return;
 	node_list(r->e, t0, shards, n, nodes, sizeof nodes);
-	line(r->res, "Distributed Query (strategy: %s)",
-	     ps->strategy ? ps->strategy : (ps->router ? "router" : "scatter-gather"));
+	int repartition = lead_shuffle_chosen(r, ps, n);
+	if (repartition)
+		line(r->res, "Distributed Query (strategy: repartition %s)", ps->shuffle_what);
+	else
+		line(r->res, "Distributed Query (strategy: %s)",
+		     ps->strategy ? ps->strategy : (ps->router ? "router" : "scatter-gather"));
 	for (int i = 0; i < ps->ntables; i++) {
 		if (cat_table_is_reference(ps->tables[i]))
 			line(r->res, "  Table: %s (reference table: a copy on every follower)",
@@ -111,6 +115,19 @@ static void explain_select(lead_run *r, const plan *p)
 	line(r->res, "  Shard query: %s", ps->shard_sql);
 	if (ps->has_partial_agg)
 		describe_agg(r->res, "Follower aggregate", &ps->partial_agg);
+	if (repartition) {
+		line(r->res, "  Shuffle: each shard's rows go to owner hash(first %u column%s) "
+			     "among the followers, follower to follower",
+		     ps->shuffle_hash_cols, ps->shuffle_hash_cols == 1 ? "" : "s");
+		describe_agg(r->res, "Owner aggregate", &ps->owner_agg);
+		if (ps->has_leader_agg)
+			describe_agg(r->res, "Leader merge", &ps->leader_agg);
+		else
+			line(r->res, "  Leader merge: concatenate the owners' disjoint results");
+		if (ps->final_sql)
+			line(r->res, "  Leader final: %s", ps->final_sql);
+		return;
+	}
 	if (ps->has_final_agg)
 		describe_agg(r->res, "Leader merge", &ps->final_agg);
 	else if (!ps->router)
@@ -178,6 +195,15 @@ static void analyze_done(lead_run *parent, lead_run *child)
 
 	if (child->failed) {
 		lead_run_fail(parent, &child->err);
+		lead_run_finish(parent);
+		return;
+	}
+	if (child->shuffle) {
+		lead_shuffle_explain(child, parent->res);
+		line(parent->res, "  Result: %llu rows", (unsigned long long)child->nrows);
+		line(parent->res, "  Execution time: %.3f ms",
+		     (double)(lead_now_us() - parent->start_us) / 1000.0);
+		snprintf(parent->res->tag, sizeof parent->res->tag, "EXPLAIN");
 		lead_run_finish(parent);
 		return;
 	}

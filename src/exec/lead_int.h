@@ -32,6 +32,9 @@
 #define LEAD_COPY_INFLIGHT_MAX 24     /* COPY batches in flight before pgwire stops reading */
 #define LEAD_COPY_LINE_MAX (64u << 20) /* one COPY line; longer is an error (54000) */
 
+/* murphy.shuffle_strategy = auto repartitions when a gather would pull
+ * about this many rows into the leader (docs/shuffle.md: measured). */
+#define LEAD_SHUFFLE_AUTO_ROWS 100000
 #define LEAD_RECONCILE_WAIT_MS 5000 /* how long a statement waits for copies to report */
 #define LEAD_ACTIONS_MAX 1024  /* recovery actions in flight (one per placement) */
 #define LEAD_REBUILDS_MAX 256  /* rebuilds remembered for murphy.rebuilds */
@@ -52,12 +55,28 @@ typedef struct lead_rebuild {
 	int64_t started_ms, finished_ms;
 } lead_rebuild;
 
+/* One finished SELECT, for murphy.query_stats (lead_stats.c). */
+#define LEAD_QUERY_STATS_MAX 200
+#define LEAD_QUERY_TEXT_MAX 256
+typedef struct lead_query_stat {
+	int64_t started_ms;
+	char query[LEAD_QUERY_TEXT_MAX];
+	char strategy[128];
+	uint32_t shards;
+	uint64_t rows;                         /* result rows */
+	uint64_t leader_rows, leader_bytes;    /* into the leader from followers */
+	uint64_t shuffled_rows, shuffled_bytes; /* follower to follower, over the network */
+	uint64_t elapsed_us;
+	char error[160];
+} lead_query_stat;
+
 struct lead_engine {
 	catalog *cat;
 	lead_transport tr;
 	sqlite3 *mem;          /* leader-side evaluation: VALUES, final SQL, murphy.* views */
 	uint64_t rowid_next;   /* hidden row ids: (start time in ms << 20) + counter */
 	uint64_t entry_next;   /* shard log entry ids, same scheme */
+	uint64_t shuffle_next; /* repartition shuffle ids, same scheme */
 	lead_action_key actions[LEAD_ACTIONS_MAX];
 	int nactions;
 	lead_rebuild rebuilds[LEAD_REBUILDS_MAX];
@@ -67,6 +86,8 @@ struct lead_engine {
 	struct lead_run **waiters; /* runs waiting for copies to report after a restart */
 	int nwaiters, capwaiters;
 	uint64_t suspect_timeout_ms, dead_timeout_ms; /* for murphy.settings */
+	lead_query_stat qstats[LEAD_QUERY_STATS_MAX]; /* ring: the most recent SELECTs */
+	uint64_t nqstats;                             /* recorded so far */
 	uint32_t next_backend;
 };
 
@@ -140,6 +161,10 @@ struct lead_run {
 	uint64_t changes;
 	lead_run *parent;      /* child runs report to child_cb instead of done() */
 	void (*child_cb)(lead_run *parent, lead_run *child);
+	/* called after each failed task result (tasks may be sent from it) */
+	void (*on_task_failed)(lead_run *r);
+	struct lead_shuffle *shuffle; /* repartition state (lead_shuffle.c) */
+	char sql_text[LEAD_QUERY_TEXT_MAX]; /* the statement, for murphy.query_stats */
 };
 
 /* lead_run.c */
@@ -177,6 +202,31 @@ int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *
 /* Placement to read from: the primary if connected, else the first
  * connected replica; 0 when none. */
 uint32_t lead_read_node(lead_engine *e, const cat_shard *s);
+/* The follower that reads shard `shard` of the run's SELECT (all its
+ * co-located tables current there); 0 when none. */
+uint32_t lead_select_node(lead_run *r, uint32_t shard);
+/* The QUERY task for that shard. */
+void lead_select_fill_task(lead_run *r, uint32_t shard, exec_task *t);
+/* After the rows are merged into r->rows: final SQL, format, finish. */
+void lead_select_finish(lead_run *r);
+
+/* lead_shuffle.c: repartition instead of gather (docs/shuffle.md) */
+/* 1 when a run (in r's session) of SELECT ps over n shards should
+ * repartition. */
+int lead_shuffle_chosen(lead_run *r, const plan_select *ps, int nshards);
+void lead_shuffle_start(lead_run *r, const uint32_t *shards, int n);
+void lead_shuffle_free(lead_run *r);
+/* EXPLAIN ANALYZE lines for a run that repartitioned (links, stages). */
+void lead_shuffle_explain(lead_run *run, pgw_result *res);
+/* Rows and bytes a repartitioned run moved: follower to follower over the
+ * network (and kept local), and owners into the leader. */
+typedef struct lead_shuffle_totals {
+	uint64_t moved_rows, moved_bytes, local_bytes, leader_rows, leader_bytes;
+} lead_shuffle_totals;
+void lead_shuffle_totals_of(const lead_run *r, lead_shuffle_totals *out);
+
+/* lead_stats.c: murphy.query_stats (shown by lead_views.c) */
+void lead_stats_record(lead_run *r);
 
 /* lead_local.c: the leader's in-memory SQLite */
 int lead_local_open(lead_engine *e, mur_error *err);

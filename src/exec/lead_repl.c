@@ -229,11 +229,28 @@ static void op_free(lead_wop *op)
 	free(op);
 }
 
+/* Keep the shard's row estimate (murphy.shards, the shuffle's cost
+ * model) moving with inserts and deletes; ANALYZE and murphy.shards set it
+ * exactly. */
+static void track_rows(lead_wop *op, uint64_t changes)
+{
+	cat_table *t = cat_table_by_id(op->e->cat, op->table_id);
+	cat_shard *s;
+	if (!t || op->shard >= t->nshards || op->failed || !changes)
+		return;
+	s = &t->shards[op->shard];
+	if (op->nrows)
+		s->rows += changes;
+	else if (op->sql && strncmp(op->sql, "DELETE", 6) == 0)
+		s->rows = s->rows > changes ? s->rows - changes : 0;
+}
+
 static void op_report(lead_wop *op)
 {
 	if (op->reported)
 		return;
 	op->reported = 1;
+	track_rows(op, op->members ? 0 : op->primary.changes);
 	if (op->members) {
 		/* a group: every member inserted all its rows, or the group failed
 		 * as a whole (data errors never reach here: see op_done) */
@@ -241,6 +258,7 @@ static void op_report(lead_wop *op)
 			exec_result r;
 			exec_result_init(&r);
 			r.changes = op->failed ? 0 : m->nrows;
+			track_rows(m, r.changes);
 			r.lsn = op->lsn;
 			m->reported = 1;
 			if (m->cb)

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,6 +53,7 @@ void lead_run_fail(lead_run *r, const mur_error *err)
 
 static void run_free(lead_run *r)
 {
+	lead_shuffle_free(r);
 	for (int i = 0; i < r->ntasks; i++)
 		exec_result_free(&r->tasks[i].res);
 	free(r->tasks);
@@ -68,6 +70,8 @@ lead_run *lead_run_child(lead_run *parent, const plan *p,
 			 void (*child_cb)(lead_run *parent, lead_run *child))
 {
 	lead_run *c = lead_run_new(parent->s, p, NULL, NULL);
+	if (c)
+		snprintf(c->sql_text, sizeof c->sql_text, "%s", parent->sql_text);
 	if (!c)
 		return NULL;
 	c->parent = parent;
@@ -87,6 +91,7 @@ lead_run *lead_run_child(lead_run *parent, const plan *p,
 
 void lead_run_finish(lead_run *r)
 {
+	lead_stats_record(r);
 	pgw_result *res = r->res;
 	if (r->parent) {
 		r->child_cb(r->parent, r);
@@ -191,6 +196,8 @@ static void task_done(void *arg, exec_result *res)
 	if (res->failed)
 		lead_run_fail(r, &res->err);
 	r->npending--;
+	if (res->failed && r->on_task_failed)
+		r->on_task_failed(r);
 	if (r->npending == 0 && r->on_tasks_done) {
 		lead_run_next next = r->on_tasks_done;
 		r->on_tasks_done = NULL;

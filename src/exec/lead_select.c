@@ -130,6 +130,10 @@ void lead_select_start(lead_run *r)
 			    lead_reconcile_park(r->e, r))
 				return;
 		}
+	if (!r->failed && lead_shuffle_chosen(r, ps, n)) {
+		lead_shuffle_start(r, shards, n);
+		return;
+	}
 	for (int i = 0; i < n && !r->failed; i++) {
 		const cat_shard *s = &t0->shards[shards[i]];
 		uint32_t node = ps->ntables > 1 ? colocated_node(r->e, ps, shards[i])
@@ -226,7 +230,16 @@ static void select_merge(lead_run *r)
 {
 	mur_error err;
 
-	if (!r->failed && (merge_rows(r, &err) != MUR_OK || final_stage(r, &err) != MUR_OK))
+	if (!r->failed && merge_rows(r, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+	lead_select_finish(r);
+}
+
+void lead_select_finish(lead_run *r)
+{
+	mur_error err;
+
+	if (!r->failed && final_stage(r, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	if (r->parent) {
 		/* INSERT ... SELECT / EXPLAIN ANALYZE take the rows from here */
@@ -237,4 +250,16 @@ static void select_merge(lead_run *r)
 			   lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
 	lead_run_finish(r);
+}
+
+uint32_t lead_select_node(lead_run *r, uint32_t shard)
+{
+	const plan_select *ps = &r->p->u.select;
+	return ps->ntables > 1 ? colocated_node(r->e, ps, shard)
+			       : lead_read_node(r->e, &ps->tables[0]->shards[shard]);
+}
+
+void lead_select_fill_task(lead_run *r, uint32_t shard, exec_task *t)
+{
+	fill_query_task(r, &r->p->u.select, shard, t);
 }

@@ -79,7 +79,7 @@ static const char *const known_settings[] = {
 	"default_transaction_read_only", "jit", "work_mem", "max_parallel_workers_per_gather",
 	"enable_seqscan", "row_security", "server_version", "server_encoding", "integer_datetimes",
 	"is_superuser", "session_authorization", "max_identifier_length", "geqo",
-	"murphy.write_quorum", NULL};
+	"murphy.write_quorum", "murphy.shuffle_strategy", NULL};
 
 static const char *default_setting(const char *name)
 {
@@ -95,6 +95,7 @@ static const char *default_setting(const char *name)
 		{"statement_timeout", "0"},      {"client_min_messages", "notice"},
 		{"bytea_output", "hex"},         {"is_superuser", "on"},
 		{"murphy.write_quorum", "majority"},
+		{"murphy.shuffle_strategy", "auto"},
 	};
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
 		if (strcmp(defaults[i][0], name) == 0)
@@ -170,6 +171,16 @@ void lead_utility_start(lead_run *r)
 				      "invalid value for parameter \"murphy.write_quorum\": \"%s\"",
 				      ps->value);
 			mur_error_hint(&err, "Available values: one, majority, all.");
+			lead_run_fail(r, &err);
+			break;
+		}
+		if (strcmp(ps->name, "murphy.shuffle_strategy") == 0 && !ps->is_default &&
+		    strcmp(ps->value, "auto") != 0 && strcmp(ps->value, "gather") != 0 &&
+		    strcmp(ps->value, "repartition") != 0) {
+			mur_error_set(&err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				      "invalid value for parameter \"murphy.shuffle_strategy\": \"%s\"",
+				      ps->value);
+			mur_error_hint(&err, "Available values: auto, gather, repartition.");
 			lead_run_fail(r, &err);
 			break;
 		}
@@ -493,6 +504,7 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 		done_with_error(done, arg, &err);
 		return;
 	}
+	snprintf(r->sql_text, sizeof r->sql_text, "%s", st->sql ? st->sql : "");
 	if (lead_bind_params(r, nparams, values, lengths, nformats, formats) != MUR_OK) {
 		lead_run_finish(r);
 		return;

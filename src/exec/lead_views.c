@@ -7,6 +7,9 @@
  *   murphy.rebuilds    table_name, shard, source, target, replaces, state, phase,
  *                      bytes_done, bytes_total, started_at, elapsed_ms, error
  *   murphy.settings    name, setting, unit, description
+ *   murphy.query_stats started_at, query, strategy, shards, rows, leader_rows,
+ *                      leader_bytes, shuffled_rows, shuffled_bytes, elapsed_ms,
+ *                      error (lead_stats.c keeps the ring)
  *
  * The columns are declared once, in the catalog (catalog.c); here each
  * view is rebuilt as table murphy_<name> in the leader's SQLite right
@@ -188,6 +191,8 @@ static void fill_settings(lead_engine *e)
 	char v1[32], v2[32];
 	snprintf(v1, sizeof v1, "%llu", (unsigned long long)e->suspect_timeout_ms);
 	snprintf(v2, sizeof v2, "%llu", (unsigned long long)e->dead_timeout_ms);
+	char auto_rows[32];
+	snprintf(auto_rows, sizeof auto_rows, "%d", LEAD_SHUFFLE_AUTO_ROWS);
 	const char *rows[][4] = {
 		{"suspect_timeout", v1, "ms",
 		 "no heartbeat for this long: the follower is suspect, its copies stop serving and "
@@ -199,6 +204,14 @@ static void fill_settings(lead_engine *e)
 		{"murphy.write_quorum", "majority", NULL,
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET per "
 		 "session)"},
+		{"murphy.shuffle_strategy", "auto", NULL,
+		 "COUNT(DISTINCT), SELECT DISTINCT and GROUP BY on a non-distribution column: gather "
+		 "(every shard to the leader), repartition (follower to follower by hash, the leader "
+		 "adds up), auto (repartition when a gather would pull at least shuffle_auto_rows rows "
+		 "into the leader; SET per session)"},
+		{"shuffle_auto_rows", auto_rows, "rows",
+		 "estimated rows into the leader from which auto repartitions (from murphy.shards row "
+		 "counts)"},
 		{"replicas", "3", NULL, "copies per shard when CREATE TABLE has no WITH (replicas = R)"},
 		{"shards", "8", NULL, "shards per table when CREATE TABLE has no WITH (shards = N)"},
 	};
@@ -211,18 +224,44 @@ static void fill_settings(lead_engine *e)
 	sqlite3_finalize(st);
 }
 
+static void fill_query_stats(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	uint64_t n = e->nqstats < LEAD_QUERY_STATS_MAX ? e->nqstats : LEAD_QUERY_STATS_MAX;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_query_stats VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+			   -1, &st, NULL);
+	for (uint64_t k = e->nqstats - n; k < e->nqstats; k++) {
+		const lead_query_stat *q = &e->qstats[k % LEAD_QUERY_STATS_MAX];
+		bind_ts(st, 1, q->started_ms);
+		bind_text(st, 2, q->query);
+		bind_text(st, 3, q->strategy);
+		sqlite3_bind_int64(st, 4, q->shards);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)q->rows);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)q->leader_rows);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)q->leader_bytes);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)q->shuffled_rows);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)q->shuffled_bytes);
+		sqlite3_bind_double(st, 10, (double)q->elapsed_us / 1000.0);
+		bind_text(st, 11, q->error[0] ? q->error : NULL);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
 int lead_local_materialize_views(lead_engine *e, mur_error *err)
 {
 	static const char *const ddl =
 		"DROP TABLE IF EXISTS murphy_nodes; DROP TABLE IF EXISTS murphy_shards;"
 		"DROP TABLE IF EXISTS murphy_placements; DROP TABLE IF EXISTS murphy_rebuilds;"
-		"DROP TABLE IF EXISTS murphy_settings;"
+		"DROP TABLE IF EXISTS murphy_settings; DROP TABLE IF EXISTS murphy_query_stats;"
 		"CREATE TABLE murphy_nodes(name, address, role, state, last_heartbeat);"
 		"CREATE TABLE murphy_shards(table_name, shard, hash_min, hash_max, node, rows);"
 		"CREATE TABLE murphy_placements(table_name, shard, node, role, applied_lsn, lag, state);"
 		"CREATE TABLE murphy_rebuilds(table_name, shard, source, target, replaces, state, phase,"
 		" bytes_done, bytes_total, started_at, elapsed_ms, error);"
-		"CREATE TABLE murphy_settings(name, setting, unit, description);";
+		"CREATE TABLE murphy_settings(name, setting, unit, description);"
+		"CREATE TABLE murphy_query_stats(started_at, query, strategy, shards, rows, leader_rows,"
+		" leader_bytes, shuffled_rows, shuffled_bytes, elapsed_ms, error);";
 	int rc = sqlite3_exec(e->mem, ddl, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return lead_local_fail(e, rc, err);
@@ -231,6 +270,7 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 	fill_shards_and_placements(e);
 	fill_rebuilds(e);
 	fill_settings(e);
+	fill_query_stats(e);
 	sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
 	return MUR_OK;
 }

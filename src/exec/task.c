@@ -9,7 +9,8 @@
  *   | u32 ncols | u64 nrows | u64 rows_len | rows bytes
  *   | u8 has_agg [ | u32 ngroup | u32 naggs | naggs × (u8 fn | u32 col) ]
  *   | u64 lsn | u64 entry_id | u8 capture | u64 blob_len | blob | u32 len + peer addr | u64 epoch
- *   | u8 quick
+ *   | u8 quick | u64 shuffle_id | u32 shuffle_source | u32 shuffle_inputs
+ *   | u32 shuffle_hash_cols | u32 len + shuffle_to
  *
  * A result:
  *
@@ -104,6 +105,12 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	mur_buf_put_lstr(b, t->peer_addr, strnlen(t->peer_addr, sizeof t->peer_addr - 1));
 	mur_buf_put_u64(b, t->epoch);
 	mur_buf_put_u8(b, t->quick ? 1 : 0);
+	mur_buf_put_u64(b, t->shuffle_id);
+	mur_buf_put_u32(b, t->shuffle_source);
+	mur_buf_put_u32(b, t->shuffle_inputs);
+	mur_buf_put_u32(b, t->shuffle_hash_cols);
+	mur_buf_put_lstr(b, t->shuffle_to ? t->shuffle_to : "",
+			 t->shuffle_to ? strnlen(t->shuffle_to, EXEC_SHUFFLE_TO_BYTES_MAX) : 0);
 }
 
 static int decode_agg(mur_rd *r, exec_agg_spec *a)
@@ -133,7 +140,9 @@ static int decode_task(mur_rd *r, exec_task *t)
 	if (t->kind < EXEC_TASK_QUERY || t->kind > EXEC_TASK_KIND_MAX)
 		return MUR_EPROTO;
 	t->nplacements = mur_rd_u8(r);
-	if (t->nplacements < 1 || t->nplacements > EXEC_TASK_PLACEMENTS_MAX)
+	if (t->nplacements > EXEC_TASK_PLACEMENTS_MAX ||
+	    (t->nplacements < 1 && t->kind != EXEC_TASK_SHUFFLE_RECV &&
+	     t->kind != EXEC_TASK_SHUFFLE_CANCEL))
 		return MUR_EPROTO;
 	for (uint32_t i = 0; i < t->nplacements; i++) {
 		s = mur_rd_lstr(r, &n);
@@ -186,7 +195,22 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->peer_addr[n] = '\0';
 	t->epoch = mur_rd_u64(r);
 	t->quick = mur_rd_u8(r);
-	if (!mur_rd_ok(r) || mur_rd_left(r) != 0 || t->quick > 1)
+	t->shuffle_id = mur_rd_u64(r);
+	t->shuffle_source = mur_rd_u32(r);
+	t->shuffle_inputs = mur_rd_u32(r);
+	t->shuffle_hash_cols = mur_rd_u32(r);
+	s = mur_rd_lstr(r, &n);
+	if (!s || n > EXEC_SHUFFLE_TO_BYTES_MAX || memchr(s, '\0', n))
+		return MUR_EPROTO;
+	t->shuffle_to = s; /* NUL-terminated below: copied into shuffle_to_buf */
+	if (n >= sizeof t->shuffle_to_buf)
+		return MUR_EPROTO;
+	memcpy(t->shuffle_to_buf, s, n);
+	t->shuffle_to_buf[n] = '\0';
+	t->shuffle_to = t->shuffle_to_buf;
+	if (!mur_rd_ok(r) || mur_rd_left(r) != 0 || t->quick > 1 ||
+	    (t->kind == EXEC_TASK_SHUFFLE_SEND &&
+	     (t->shuffle_inputs == 0 || t->shuffle_source >= t->shuffle_inputs)))
 		return MUR_EPROTO;
 	return MUR_OK;
 }

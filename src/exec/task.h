@@ -50,7 +50,7 @@
  * fails the task with 54000 rather than exceed it. */
 #define EXEC_RESULT_ROWS_BYTES_MAX (((size_t)1 << 30) - ((size_t)1 << 20))
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 2
+#define EXEC_WIRE_VERSION 3
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -63,7 +63,15 @@ typedef enum exec_task_kind {
 	EXEC_TASK_REBUILD = 8, /* copy placements[0] from the follower at peer_addr: snapshot + log */
 	EXEC_TASK_CATCHUP = 9, /* fetch log entries after my lsn up to `lsn` from peer_addr and apply */
 	EXEC_TASK_FAULT = 10,  /* fault injection on the follower; sql holds the command */
-	EXEC_TASK_KIND_MAX = 10,
+	/* repartition shuffle (docs/shuffle.md): */
+	EXEC_TASK_SHUFFLE_SEND = 11, /* run like QUERY, hash the output rows by their first
+					shuffle_hash_cols columns into one part per owner in
+					shuffle_to, stream each part to its owner; result rows:
+					(owner TEXT, rows INT, bytes INT) per owner */
+	EXEC_TASK_SHUFFLE_RECV = 12, /* collect shuffle_id's parts from shuffle_inputs senders,
+					aggregate them with `agg`, return the rows */
+	EXEC_TASK_SHUFFLE_CANCEL = 13, /* fail the RECV of shuffle_id (sql: the reason) */
+	EXEC_TASK_KIND_MAX = 13,
 } exec_task_kind;
 
 typedef enum exec_agg_fn {
@@ -99,6 +107,12 @@ typedef struct exec_agg_spec {
 	exec_agg aggs[EXEC_AGGS_MAX];
 } exec_agg_spec;
 
+/* Owners of one shuffle (parts of shuffle_to). */
+#define EXEC_SHUFFLE_PARTS_MAX 64
+#define EXEC_SHUFFLE_TO_BYTES_MAX (EXEC_SHUFFLE_PARTS_MAX * 64)
+/* Senders (shards) feeding one shuffle. */
+#define EXEC_SHUFFLE_INPUTS_MAX 4096
+
 typedef struct exec_task {
 	uint64_t id;
 	uint8_t kind;                  /* exec_task_kind */
@@ -126,6 +140,14 @@ typedef struct exec_task {
 	uint64_t epoch;                /* fencing: the leader's epoch for this follower when sent;
 					  a follower refuses writes older than the newest it has seen
 					  (exec_fence_observe, task_run.c) */
+	/* repartition shuffle (SHUFFLE_SEND / RECV / CANCEL) */
+	uint64_t shuffle_id;           /* leader-unique id of one shuffle */
+	uint32_t shuffle_source;       /* SEND: which input this is (the shard), < shuffle_inputs */
+	uint32_t shuffle_inputs;       /* SEND and RECV: how many SEND tasks feed every owner */
+	uint32_t shuffle_hash_cols;    /* SEND: leading output columns that pick the owner */
+	const char *shuffle_to;        /* SEND: owners' peer addresses, comma-separated, in
+					  part order (NULL or "" otherwise) */
+	char shuffle_to_buf[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* decoded shuffle_to lives here */
 } exec_task;
 
 typedef struct exec_result {

@@ -586,6 +586,7 @@ int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 	}
 	switch (t->kind) {
 	case EXEC_TASK_QUERY:
+	case EXEC_TASK_SHUFFLE_SEND: /* the follower splits the rows afterwards */
 		rc = run_query(&c);
 		break;
 	case EXEC_TASK_WRITE:

@@ -19,6 +19,8 @@ static const char *const msg_names[NET_MSG_COUNT] = {
 	[NET_MSG_FETCH_LOG] = "FETCH_LOG", [NET_MSG_LOG_CHUNK] = "LOG_CHUNK",
 	[NET_MSG_LOG_END] = "LOG_END",     [NET_MSG_PEER_ACK] = "PEER_ACK",
 	[NET_MSG_PEER_ERROR] = "PEER_ERROR",
+	[NET_MSG_SHUFFLE_DATA] = "SHUFFLE_DATA",
+	[NET_MSG_SHUFFLE_ACK] = "SHUFFLE_ACK",
 };
 
 int net_msg_type_ok(uint8_t type) { return type >= NET_MSG_HELLO && type < NET_MSG_COUNT; }
@@ -291,5 +293,52 @@ int net_peer_error_decode(const char *p, size_t len, mur_error *out, mur_error *
 		mur_error_clear(out);
 		return malformed(err, "PEER_ERROR");
 	}
+	return MUR_OK;
+}
+
+/* ---- shuffle --------------------------------------------------------------- */
+
+void net_shuffle_data_header_encode(const net_shuffle_data *d, mur_buf *b)
+{
+	mur_buf_put_u64(b, d->shuffle_id);
+	mur_buf_put_u32(b, d->source);
+	mur_buf_put_u32(b, d->inputs);
+	mur_buf_put_u8(b, d->last);
+	mur_buf_put_u32(b, d->ncols);
+	mur_buf_put_u64(b, d->nrows);
+}
+
+int net_shuffle_data_decode(const char *p, size_t len, net_shuffle_data *d, mur_error *err)
+{
+	mur_rd r;
+	mur_rd_init(&r, p, len);
+	d->shuffle_id = mur_rd_u64(&r);
+	d->source = mur_rd_u32(&r);
+	d->inputs = mur_rd_u32(&r);
+	d->last = mur_rd_u8(&r);
+	d->ncols = mur_rd_u32(&r);
+	d->nrows = mur_rd_u64(&r);
+	if (!mur_rd_ok(&r) || d->source >= d->inputs || d->last > 1)
+		return malformed(err, "SHUFFLE_DATA");
+	d->rows_len = mur_rd_left(&r);
+	d->rows = p + (len - d->rows_len);
+	return MUR_OK;
+}
+
+void net_shuffle_ack_encode(uint64_t shuffle_id, uint32_t source, mur_buf *b)
+{
+	mur_buf_put_u64(b, shuffle_id);
+	mur_buf_put_u32(b, source);
+}
+
+int net_shuffle_ack_decode(const char *p, size_t len, uint64_t *shuffle_id, uint32_t *source,
+			   mur_error *err)
+{
+	mur_rd r;
+	mur_rd_init(&r, p, len);
+	*shuffle_id = mur_rd_u64(&r);
+	*source = mur_rd_u32(&r);
+	if (!mur_rd_ok(&r) || mur_rd_left(&r) != 0)
+		return malformed(err, "SHUFFLE_ACK");
 	return MUR_OK;
 }

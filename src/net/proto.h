@@ -38,6 +38,17 @@
  *   PEER_ERROR      source → fetcher: str sqlstate | str message; ends the
  *                   request (the connection stays usable)
  *
+ * Shuffle frames (sender → owner on the owner's --listen port, after the
+ * same HELLO/WELCOME; node/shuffle.h, docs/shuffle.md):
+ *
+ *   SHUFFLE_DATA    sender → owner: u64 shuffle id | u32 source | u32 inputs |
+ *                   u8 last | u32 ncols | u64 nrows | rows (value.h row
+ *                   encoding, the rest of the payload): the rows of one
+ *                   source that hash to this owner (last = 1 on the source's
+ *                   final frame)
+ *   SHUFFLE_ACK     owner → sender: u64 shuffle id | u32 source — the
+ *                   source's last frame is held by the owner; or PEER_ERROR
+ *
  * Session (leader side in cluster/leader.c, follower side in
  * cluster/member.c):
  *
@@ -119,6 +130,8 @@ typedef enum net_msg_type {
 	NET_MSG_LOG_END = 13,
 	NET_MSG_PEER_ACK = 14,
 	NET_MSG_PEER_ERROR = 15,
+	NET_MSG_SHUFFLE_DATA = 16,
+	NET_MSG_SHUFFLE_ACK = 17,
 	NET_MSG_COUNT
 } net_msg_type;
 
@@ -214,5 +227,25 @@ int net_peer_ack_decode(const char *p, size_t len, uint32_t *chunks, mur_error *
  * are not sent). */
 void net_peer_error_encode(const mur_error *e, mur_buf *b);
 int net_peer_error_decode(const char *p, size_t len, mur_error *out, mur_error *err);
+
+typedef struct net_shuffle_data {
+	uint64_t shuffle_id;
+	uint32_t source, inputs;
+	uint8_t last;
+	uint32_t ncols;
+	uint64_t nrows;
+	const char *rows; /* points into the decoded payload (not validated here) */
+	size_t rows_len;
+} net_shuffle_data;
+
+#define NET_SHUFFLE_DATA_HEADER_BYTES 29
+
+/* Append the fixed header; the caller appends the rows. */
+void net_shuffle_data_header_encode(const net_shuffle_data *d, mur_buf *b);
+/* Checks source < inputs, last <= 1; rows are checked by their consumer. */
+int net_shuffle_data_decode(const char *p, size_t len, net_shuffle_data *d, mur_error *err);
+void net_shuffle_ack_encode(uint64_t shuffle_id, uint32_t source, mur_buf *b);
+int net_shuffle_ack_decode(const char *p, size_t len, uint64_t *shuffle_id, uint32_t *source,
+			   mur_error *err);
 
 #endif

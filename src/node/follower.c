@@ -38,6 +38,8 @@
 #include "node/fault.h"
 #include "node/node_files.h"
 #include "node/peer.h"
+#include "node/shuffle.h"
+#include "exec/shuffle_part.h"
 #include "storage/fwal.h"
 #include "storage/storage.h"
 
@@ -65,6 +67,7 @@ typedef struct follower {
 	stor_dir *stor;
 	clu_member *member;
 	node_peer_server *peer;
+	node_shuffle_hub *shuffle; /* repartition shuffles (node/shuffle.h) */
 	follower_fetch *fetches; /* REBUILD / CATCHUP jobs running */
 	uv_signal_t sigterm, sigint;
 	int running; /* tasks on the thread pool */
@@ -79,6 +82,10 @@ typedef struct follower_task {
 	char *payload;
 	exec_task task;
 	exec_result res;
+	/* SHUFFLE_SEND: the query's rows split by owner (on the pool) */
+	uint32_t nparts;
+	mur_buf *parts;
+	uint64_t *part_rows;
 } follower_task;
 
 struct follower_fetch {
@@ -119,6 +126,7 @@ static void shutdown_follower(follower *f, int exit_code)
 	f->exit_code = exit_code;
 	clu_member_stop(f->member);
 	node_peer_server_stop(f->peer);
+	node_shuffle_hub_stop(f->shuffle);
 	for (follower_fetch *ff = f->fetches; ff; ff = ff->next)
 		node_peer_fetch_cancel(ff->job, "the follower is shutting down");
 	/* signals stay armed (a second one forces the exit) but no longer
@@ -143,10 +151,70 @@ static void on_signal(uv_signal_t *s, int signum)
 
 /* ---- tasks ------------------------------------------------------------- */
 
+/* SHUFFLE_SEND on the pool, after its query: split the rows by owner. */
+static void split_parts(follower_task *ft)
+{
+	char (*owners)[NET_NAME_MAX] = calloc(EXEC_SHUFFLE_PARTS_MAX, NET_NAME_MAX);
+	int n = owners ? node_shuffle_owners(ft->task.shuffle_to, owners, EXEC_SHUFFLE_PARTS_MAX)
+		       : -1;
+	exec_result *res = &ft->res;
+
+	free(owners);
+	if (n < 1 || ft->task.shuffle_hash_cols > res->ncols) {
+		mur_error_set(&res->err, SQLSTATE_PROTOCOL_VIOLATION,
+			      "SHUFFLE_SEND with owners \"%s\" and %u hash columns of %u",
+			      ft->task.shuffle_to, ft->task.shuffle_hash_cols, res->ncols);
+		res->failed = 1;
+		return;
+	}
+	ft->parts = calloc((size_t)n, sizeof *ft->parts);
+	ft->part_rows = calloc((size_t)n, sizeof *ft->part_rows);
+	if (!ft->parts || !ft->part_rows) {
+		mur_error_set(&res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		res->failed = 1;
+		return;
+	}
+	ft->nparts = (uint32_t)n;
+	for (int i = 0; i < n; i++)
+		mur_buf_init(&ft->parts[i]);
+	if (exec_shuffle_partition(res->rows.data, res->rows.len, res->nrows, res->ncols,
+				   ft->task.shuffle_hash_cols, ft->nparts, ft->parts, ft->part_rows,
+				   &res->err) != MUR_OK)
+		res->failed = 1;
+	mur_buf_free(&res->rows);
+	mur_buf_init(&res->rows);
+}
+
 static void task_work(uv_work_t *w)
 {
 	follower_task *ft = w->data;
 	exec_task_run(ft->f->stor, &ft->task, &ft->res);
+	if (ft->task.kind == EXEC_TASK_SHUFFLE_SEND && !ft->res.failed)
+		split_parts(ft);
+}
+
+static void task_free(follower_task *ft)
+{
+	for (uint32_t i = 0; i < ft->nparts; i++)
+		mur_buf_free(&ft->parts[i]);
+	free(ft->parts);
+	free(ft->part_rows);
+	exec_result_free(&ft->res);
+	exec_task_free_decoded(&ft->task);
+	free(ft->payload);
+	free(ft);
+}
+
+/* A shuffle job (SEND) or entry (RECV) has its answer. */
+static void shuffle_done(void *arg, exec_result *res)
+{
+	follower_task *ft = arg;
+	follower *f = ft->f;
+	mur_error err;
+	f->running--;
+	if (!f->stopping)
+		clu_member_send_result(f->member, ft->gen, res, &err);
+	task_free(ft);
 }
 
 static void task_done(uv_work_t *w, int status)
@@ -156,13 +224,18 @@ static void task_done(uv_work_t *w, int status)
 	mur_error err;
 
 	(void)status; /* UV_ECANCELED never happens: we do not cancel work */
+	if (ft->task.kind == EXEC_TASK_SHUFFLE_SEND && !ft->res.failed && !f->stopping) {
+		if (node_shuffle_send_start(f->shuffle, &ft->task, ft->parts, ft->part_rows,
+					    ft->nparts, ft->res.ncols, ft->res.elapsed_us,
+					    shuffle_done, ft, &err) == MUR_OK)
+			return; /* shuffle_done answers and frees */
+		ft->res.failed = 1;
+		ft->res.err = err;
+	}
 	f->running--;
 	if (!f->stopping)
 		clu_member_send_result(f->member, ft->gen, &ft->res, &err);
-	exec_result_free(&ft->res);
-	exec_task_free_decoded(&ft->task);
-	free(ft->payload);
-	free(ft);
+	task_free(ft);
 }
 
 /* Answer a task we will not run (too many in flight). */
@@ -293,6 +366,23 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 		return -1;
 	}
 	exec_fence_observe(ft->task.epoch);
+	if (!f->stopping && f->running < FOLLOWER_TASKS_MAX &&
+	    (ft->task.kind == EXEC_TASK_SHUFFLE_RECV || ft->task.kind == EXEC_TASK_SHUFFLE_CANCEL)) {
+		ft->f = f;
+		ft->gen = gen;
+		ft->payload = payload;
+		exec_result_init(&ft->res);
+		if (ft->task.kind == EXEC_TASK_SHUFFLE_CANCEL) {
+			node_shuffle_hub_cancel(f->shuffle, ft->task.shuffle_id, ft->task.sql);
+			ft->res.task_id = ft->task.id;
+			f->running++;
+			shuffle_done(ft, &ft->res);
+			return 0;
+		}
+		f->running++;
+		node_shuffle_hub_recv(f->shuffle, &ft->task, shuffle_done, ft);
+		return 0;
+	}
 	if (f->stopping || f->running >= FOLLOWER_TASKS_MAX ||
 	    ft->task.kind == EXEC_TASK_REBUILD || ft->task.kind == EXEC_TASK_CATCHUP ||
 	    ft->task.kind == EXEC_TASK_FAULT) {
@@ -475,9 +565,16 @@ static int start_loop_parts(follower *f, const follower_args *a, const net_hello
 		MLOG(ERROR, "follower", "%s", err.message);
 		return -1;
 	}
+	if (node_shuffle_hub_create(&f->loop, hello, a->listen, &f->shuffle, &err) != MUR_OK) {
+		MLOG(ERROR, "follower", "%s", err.message);
+		node_peer_server_stop(f->peer);
+		return -1;
+	}
+	node_peer_server_set_shuffle(f->peer, f->shuffle);
 	if (clu_member_start(&f->loop, a->join, hello, &mcbs, f, &f->member, &err) != MUR_OK) {
 		MLOG(ERROR, "follower", "%s", err.message);
 		node_peer_server_stop(f->peer);
+		node_shuffle_hub_stop(f->shuffle);
 		return -1;
 	}
 	uv_signal_init(&f->loop, &f->sigterm);

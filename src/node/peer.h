@@ -97,6 +97,9 @@ int node_peer_server_start(uv_loop_t *loop, const char *listen_addr, stor_dir *d
  * loop once work in flight is back (keep running the loop). */
 void node_peer_server_stop(node_peer_server *s);
 int node_peer_server_port(const node_peer_server *s);
+/* Hand SHUFFLE_DATA frames to hub (node/shuffle.h); NULL refuses them. */
+struct node_shuffle_hub;
+void node_peer_server_set_shuffle(node_peer_server *s, struct node_shuffle_hub *hub);
 
 /* ---- fetching side ------------------------------------------------- */
 

@@ -23,6 +23,7 @@
 #include "cluster/cluster.h"
 #include "common/log.h"
 #include "net/net.h"
+#include "node/shuffle.h"
 #include "storage/replog.h"
 
 #include <assert.h>
@@ -51,6 +52,7 @@ struct node_peer_server {
 	int nsessions;
 	int nsnapshots; /* sessions in PS_SNAPSHOT */
 	uint64_t next_id;
+	node_shuffle_hub *shuffle; /* SHUFFLE_DATA goes there (NULL: refused) */
 	int stopping;
 };
 
@@ -522,6 +524,7 @@ static void on_hello(peer_session *ss, const char *p, size_t len)
 	snprintf(ss->who, sizeof ss->who, "peer %s (%s)", h.name, net_conn_peer(ss->conn));
 	ss->state = PS_IDLE;
 	net_conn_set_read_timeout(ss->conn, NODE_PEER_READ_TIMEOUT_MS);
+	net_conn_set_frame_max(ss->conn, NET_FRAME_MAX); /* shuffle parts are big */
 	mur_buf_init(&b);
 	net_welcome_encode(0, &b);
 	send_frame(ss, NET_MSG_WELCOME, &b);
@@ -541,6 +544,42 @@ static void on_ack(peer_session *ss, const char *p, size_t len)
 	pump(ss);
 }
 
+/* A part of a repartition shuffle for the hub (node/shuffle.h). */
+static void on_shuffle_data(peer_session *ss, const char *p, size_t len)
+{
+	net_shuffle_data d;
+	mur_error err;
+	mur_buf b;
+	char *payload;
+	size_t plen;
+
+	if (net_shuffle_data_decode(p, len, &d, &err) != MUR_OK) {
+		net_conn_close(ss->conn, err.message);
+		return;
+	}
+	mur_buf_init(&b);
+	if (!ss->s->shuffle) {
+		mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this follower takes no shuffles");
+		goto refuse;
+	}
+	if (!(payload = net_conn_take_payload(ss->conn, &plen))) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		goto refuse;
+	}
+	if (node_shuffle_hub_data(ss->s->shuffle, payload, plen, &err) != MUR_OK)
+		goto refuse;
+	if (d.last) {
+		net_shuffle_ack_encode(d.shuffle_id, d.source, &b);
+		send_frame(ss, NET_MSG_SHUFFLE_ACK, &b);
+	}
+	mur_buf_free(&b);
+	return;
+refuse:
+	net_peer_error_encode(&err, &b);
+	send_frame(ss, NET_MSG_PEER_ERROR, &b);
+	mur_buf_free(&b);
+}
+
 static void on_frame(net_conn *c, uint8_t type, const char *p, size_t len)
 {
 	peer_session *ss = net_conn_arg(c);
@@ -554,6 +593,8 @@ static void on_frame(net_conn *c, uint8_t type, const char *p, size_t len)
 		on_ack(ss, p, len);
 	else if (type == NET_MSG_HEARTBEAT)
 		; /* keepalive */
+	else if (type == NET_MSG_SHUFFLE_DATA)
+		on_shuffle_data(ss, p, len);
 	else if (ss->state != PS_IDLE &&
 		 (type == NET_MSG_FETCH_SNAPSHOT || type == NET_MSG_FETCH_LOG))
 		net_conn_close(c, "a second request while one is running");
@@ -685,3 +726,5 @@ void node_peer_server_stop(node_peer_server *s)
 }
 
 int node_peer_server_port(const node_peer_server *s) { return s->port; }
+
+void node_peer_server_set_shuffle(node_peer_server *s, node_shuffle_hub *hub) { s->shuffle = hub; }

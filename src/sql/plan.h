@@ -96,6 +96,19 @@ typedef struct plan_select {
 	const char *final_sql;     /* NULL: output = concatenated (merged) rows */
 	const char *strategy;      /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
 	const char *merge_desc;    /* for EXPLAIN: what the leader does, one line */
+	/* Repartition (docs/shuffle.md), the alternative to gathering every
+	 * shard's rows into the leader: each shard's rows (after partial_agg)
+	 * go to owner hash(first shuffle_hash_cols columns) % owners, follower
+	 * to follower; each owner runs owner_agg over what it got; the leader
+	 * merges the owners' rows with leader_agg (has_leader_agg) or just
+	 * concatenates them (their groups are disjoint), then final_sql as
+	 * usual.  shuffle_hash_cols == 0: the plan cannot repartition.  The
+	 * executor picks gather or repartition per run (murphy.shuffle_strategy). */
+	uint32_t shuffle_hash_cols;
+	exec_agg_spec owner_agg;
+	int has_leader_agg;
+	exec_agg_spec leader_agg;
+	const char *shuffle_what;  /* for EXPLAIN: "distinct (state, user_id)", ... */
 } plan_select;
 
 typedef struct plan_insert {

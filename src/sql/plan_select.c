@@ -276,6 +276,9 @@ static const char *emit_whole(sql_ctx *c, const sql_query *q)
 
 /* ---- scatter-gather without aggregates ---- */
 
+static void offer_distinct_rows_repartition(sql_ctx *c, const sql_query *q, plan_select *ps,
+					    int nhidden);
+
 static int plan_scatter(sql_ctx *c, const sql_query *q, plan_select *ps)
 {
 	mur_buf b;
@@ -309,6 +312,7 @@ static int plan_scatter(sql_ctx *c, const sql_query *q, plan_select *ps)
 		return MUR_ERR;
 	ps->strategy = "scatter-gather";
 	ps->merge_desc = "concatenate shard rows";
+	offer_distinct_rows_repartition(c, q, ps, nhidden);
 	if (!q->nsort && !q->limit && !q->offset && !q->distinct)
 		return MUR_OK;
 	mur_buf_init(&b);
@@ -381,6 +385,7 @@ static int final_fn(int partial_fn)
 	switch (partial_fn) {
 	case EXEC_AGG_COUNT_STAR: case EXEC_AGG_COUNT: case EXEC_AGG_COUNT_DISTINCT:
 		return EXEC_AGG_SUM_COUNT;
+	case EXEC_AGG_HLL: return EXEC_AGG_HLL_COUNT; /* merge the shards' sketches, estimate */
 	default: return partial_fn;
 	}
 }
@@ -395,6 +400,7 @@ static void build_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
 		[SQL_AGG_SUM] = EXEC_AGG_SUM, [SQL_AGG_MIN] = EXEC_AGG_MIN,
 		[SQL_AGG_MAX] = EXEC_AGG_MAX, [SQL_AGG_AVG] = EXEC_AGG_SUM,
 		[SQL_AGG_BOOL_AND] = EXEC_AGG_BOOL_AND, [SQL_AGG_BOOL_OR] = EXEC_AGG_BOOL_OR,
+		[SQL_AGG_APPROX_COUNT_DISTINCT] = EXEC_AGG_HLL,
 	};
 	pa->ngroup = fa->ngroup = (uint32_t)k;
 	for (int i = 0; i < ap->nagg; i++) {
@@ -534,6 +540,83 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 	return MUR_OK;
 }
 
+/* ---- repartition (docs/shuffle.md) ---- */
+
+/* A group key that holds the driver's distribution column splits nothing
+ * the shards have not split already: their groups are disjoint. */
+static int groups_colocated(const sql_query *q)
+{
+	for (int i = 0; i < q->ngroup; i++)
+		if (is_dist_col(q, q->group[i]) && q->group[i]->rte == q->driver)
+			return 1;
+	return 0;
+}
+
+static void describe_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps, const char *what,
+			     sql_expr *const *cols, int ncols)
+{
+	mur_buf b;
+	sql_emit e = {&b, q, 0};
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "%s (", what);
+	for (int i = 0; i < ncols; i++) {
+		mur_buf_printf(&b, i ? ", " : "");
+		sql_emit_expr(&e, cols[i]);
+	}
+	mur_buf_printf(&b, ")");
+	ps->shuffle_what = sql_buf_finish(c, &b);
+}
+
+/* count(DISTINCT x) [GROUP BY g]: shards send distinct (g, x) to owner
+ * hash(g, x); an owner counts distinct x per g in its part; the leader
+ * adds the owners' counts per g. */
+static void offer_distinct_repartition(sql_ctx *c, const sql_query *q, agg_plan *ap,
+				       plan_select *ps)
+{
+	int k = q->ngroup;
+	sql_expr *cols[SQL_GROUP_MAX + 1];
+	if (k + 1 > SQL_GROUP_MAX || groups_colocated(q))
+		return;
+	ps->shuffle_hash_cols = (uint32_t)k + 1;
+	ps->owner_agg.ngroup = (uint32_t)k;
+	ps->owner_agg.naggs = 0;
+	add_agg(&ps->owner_agg, EXEC_AGG_COUNT_DISTINCT, k);
+	ps->leader_agg.ngroup = (uint32_t)k;
+	ps->leader_agg.naggs = 0;
+	add_agg(&ps->leader_agg, EXEC_AGG_SUM_COUNT, k);
+	ps->has_leader_agg = 1;
+	for (int i = 0; i < k; i++)
+		cols[i] = q->group[i];
+	cols[k] = ap->aggs[0]->args[0];
+	describe_shuffle(c, q, ps, "distinct", cols, k + 1);
+}
+
+/* GROUP BY g (not the distribution column): partial groups go to owner
+ * hash(g), which merges them into final groups; the leader concatenates. */
+static void offer_group_repartition(sql_ctx *c, const sql_query *q, plan_select *ps)
+{
+	if (q->ngroup == 0 || groups_colocated(q))
+		return;
+	ps->shuffle_hash_cols = (uint32_t)q->ngroup;
+	ps->owner_agg = ps->final_agg;
+	describe_shuffle(c, q, ps, "groups", q->group, q->ngroup);
+}
+
+/* SELECT DISTINCT: distinct rows go to owner hash(row). */
+static void offer_distinct_rows_repartition(sql_ctx *c, const sql_query *q, plan_select *ps,
+					    int nhidden)
+{
+	sql_expr *cols[SQL_GROUP_MAX];
+	if (!q->distinct || nhidden || q->ntarget == 0 || q->ntarget > SQL_GROUP_MAX)
+		return;
+	ps->shuffle_hash_cols = (uint32_t)q->ntarget;
+	ps->owner_agg.ngroup = (uint32_t)q->ntarget;
+	ps->owner_agg.naggs = 0;
+	for (int i = 0; i < q->ntarget; i++)
+		cols[i] = q->targets[i].e;
+	describe_shuffle(c, q, ps, "distinct rows", cols, q->ntarget);
+}
+
 static void build_gather_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
 {
 	int k = q->ngroup;
@@ -559,10 +642,13 @@ static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
 			return MUR_ERR;
 	if (collect_aggs(c, ap, q->having) != MUR_OK || choose_distinct(c, q, ap, ps) != MUR_OK)
 		return MUR_ERR;
-	if (ap->gather)
+	if (ap->gather) {
 		build_gather_specs(q, ap, ps);
-	else
+		offer_distinct_repartition(c, q, ap, ps);
+	} else {
 		build_specs(q, ap, ps);
+		offer_group_repartition(c, q, ps);
+	}
 	ps->merge_desc = ap->gather ? "shards return distinct values; leader counts them"
 				    : "merge partial aggregates by group on the leader";
 	if (!(ps->shard_sql = emit_agg_shard(c, q, ap)))

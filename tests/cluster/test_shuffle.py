@@ -1,0 +1,233 @@
+"""Data shuffling (issue 4): gather and repartition give PostgreSQL's answer.
+
+ev is distributed by id (its primary key), so user_id and kind are not
+distribution columns: count(DISTINCT user_id), SELECT DISTINCT user_id and
+GROUP BY user_id must combine shards.  The data has NULLs, values repeated
+on every shard, an integer and a text key; evtext is distributed by a text
+key; empty has shards and no rows.  Every query runs under each forced
+strategy and under auto, and must equal PostgreSQL's answer every time (so
+the strategies agree with each other too).
+
+The last test kills -9 a follower while a slowed-down repartition runs: the
+query gets a clear error or the right answer, never a wrong count, and the
+next repartition (without that follower) is right again.
+"""
+import os
+import random
+import re
+import signal
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from conftest import Cluster
+
+ROWS = 6000
+USERS = 900
+
+DDL_EV = ("CREATE TABLE ev (id bigint PRIMARY KEY, user_id int, kind text, amount int, "
+          "day date)")
+DDL_EVTEXT = "CREATE TABLE evtext (k text PRIMARY KEY, user_id int, tag text)"
+DDL_EMPTY = "CREATE TABLE empty (id int PRIMARY KEY, user_id int, kind text)"
+KINDS = ["view", "click", "buy", "share", None]
+
+
+def ev_rows():
+    rnd = random.Random(4)
+    for i in range(1, ROWS + 1):
+        user = None if i % 97 == 0 else rnd.randint(1, USERS)
+        if i % 50 == 0:
+            user = 7  # on every shard
+        yield (i, user, KINDS[i % len(KINDS)], rnd.randint(-50, 500),
+               "2026-01-%02d" % (1 + i % 28))
+
+
+def evtext_rows():
+    rnd = random.Random(5)
+    for i in range(1, 1501):
+        yield ("key-%05d" % i, None if i % 31 == 0 else rnd.randint(1, 200),
+               "t%d" % (i % 13))
+
+
+def insert(cur, table, rows, ncols):
+    rows = list(rows)
+    ph = "(" + ",".join(["%s"] * ncols) + ")"
+    for k in range(0, len(rows), 500):
+        chunk = rows[k:k + 500]
+        args = [v for r in chunk for v in r]
+        cur.execute("INSERT INTO %s VALUES %s" % (table, ",".join([ph] * len(chunk))), args)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loaded(db):
+    for t in ("ev", "evtext", "empty"):
+        db.exec_both("DROP TABLE IF EXISTS %s" % t)
+    for ddl in (DDL_EV, DDL_EVTEXT, DDL_EMPTY):
+        db.exec_both(ddl)
+    for conn in (db.m, db.p):
+        cur = conn.cursor()
+        insert(cur, "ev", ev_rows(), 5)
+        insert(cur, "evtext", evtext_rows(), 3)
+    return db
+
+
+QUERIES = [
+    "SELECT count(DISTINCT user_id) FROM ev",
+    "SELECT count(DISTINCT kind) FROM ev",
+    "SELECT count(DISTINCT user_id) FROM ev WHERE amount > 400",
+    "SELECT count(DISTINCT user_id) FROM ev WHERE amount > 100000",
+    "SELECT kind, count(DISTINCT user_id) FROM ev GROUP BY kind",
+    "SELECT kind, count(DISTINCT user_id) AS n FROM ev GROUP BY kind HAVING count(DISTINCT user_id) > 10 ORDER BY n DESC, kind",
+    "SELECT day, kind, count(DISTINCT user_id) FROM ev GROUP BY day, kind ORDER BY day, kind LIMIT 20",
+    "SELECT count(DISTINCT amount % 10) FROM ev",
+    "SELECT DISTINCT user_id FROM ev",
+    "SELECT DISTINCT kind FROM ev ORDER BY kind",
+    "SELECT DISTINCT kind, user_id % 3 AS m FROM ev ORDER BY kind, m LIMIT 7",
+    "SELECT user_id, count(*), sum(amount), min(amount), max(amount) FROM ev GROUP BY user_id",
+    "SELECT user_id, avg(amount) FROM ev GROUP BY user_id ORDER BY user_id LIMIT 25",
+    "SELECT user_id, count(*) AS n FROM ev GROUP BY user_id HAVING count(*) > 10 ORDER BY n DESC, user_id",
+    "SELECT kind, count(*) FROM ev GROUP BY kind ORDER BY kind",
+    "SELECT tag, count(DISTINCT user_id) FROM evtext GROUP BY tag ORDER BY tag",
+    "SELECT count(DISTINCT tag) FROM evtext",
+    "SELECT DISTINCT tag FROM evtext ORDER BY tag",
+    "SELECT user_id, count(*) FROM evtext GROUP BY user_id ORDER BY user_id",
+    "SELECT count(DISTINCT user_id) FROM empty",
+    "SELECT kind, count(DISTINCT user_id) FROM empty GROUP BY kind",
+    "SELECT DISTINCT user_id FROM empty",
+    "SELECT user_id, count(*) FROM empty GROUP BY user_id",
+]
+
+
+def set_strategy(db, strategy):
+    with db.m.cursor() as cur:
+        cur.execute("SET murphy.shuffle_strategy = %s", (strategy,))
+
+
+@pytest.mark.parametrize("strategy", ["gather", "repartition", "auto"])
+@pytest.mark.parametrize("sql", QUERIES)
+def test_strategy_matches_postgres(db, strategy, sql):
+    set_strategy(db, strategy)
+    try:
+        db.both(sql)
+    finally:
+        set_strategy(db, "auto")
+
+
+def explain(db, sql):
+    _, rows = db.murphy("EXPLAIN ANALYZE " + sql)
+    return "\n".join(r[0] for r in rows)
+
+
+def into_leader(text):
+    m = re.search(r"[Ii]nto leader: (\d+) rows, (\d+) bytes", text)
+    assert m, text
+    return int(m.group(1)), int(m.group(2))
+
+
+def test_explain_shows_strategy_and_bytes_moved(db):
+    sql = "SELECT count(DISTINCT user_id) FROM ev"
+    set_strategy(db, "gather")
+    gather = explain(db, sql)
+    set_strategy(db, "repartition")
+    try:
+        rep = explain(db, sql)
+        plain = "\n".join(r[0] for r in db.murphy("EXPLAIN " + sql)[1])
+    finally:
+        set_strategy(db, "auto")
+    assert "gather distinct" in gather, gather
+    assert "repartition" in rep and "repartition" in plain, rep
+    # every link between followers is listed, and the leader only gets one
+    # count per owner
+    assert len(re.findall(r"Link f\d -> f\d", rep)) >= 3, rep
+    g_rows, g_bytes = into_leader(gather)
+    r_rows, r_bytes = into_leader(rep)
+    assert r_rows == 3, rep  # three owners, one count each
+    assert g_rows > 10 * r_rows and g_bytes > 10 * r_bytes, (gather, rep)
+
+
+def test_setting_is_validated(db):
+    with pytest.raises(psycopg2.Error) as e:
+        db.murphy("SET murphy.shuffle_strategy = 'sideways'")
+    assert e.value.pgcode == "22023"
+    assert "gather" in str(e.value) and "repartition" in str(e.value)
+    _, rows = db.murphy("SHOW murphy.shuffle_strategy")
+    assert rows == [("auto",)]
+
+
+def test_auto_repartitions_large_tables_only(db):
+    """auto: ev is small (a gather is cheap); murphy.shards row counts drive it."""
+    text = "\n".join(r[0] for r in db.murphy("EXPLAIN SELECT count(DISTINCT user_id) FROM ev")[1])
+    assert "gather distinct" in text, text
+
+
+# ---- a follower dies mid-shuffle ------------------------------------------
+
+
+@pytest.fixture
+def kc(request):
+    c = Cluster(followers=3)
+    request.module._murphy_cluster = c
+    try:
+        c.start()
+        yield c
+    finally:
+        c.cleanup()
+
+
+def test_follower_killed_mid_shuffle(kc):
+    conn = kc.connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE big (id bigint PRIMARY KEY, u int)")
+    n, users = 20000, 5000
+    rows = [(i, i % users) for i in range(1, n + 1)]
+    for k in range(0, n, 1000):
+        chunk = rows[k:k + 1000]
+        cur.execute("INSERT INTO big VALUES " + ",".join(["(%s,%s)"] * len(chunk)),
+                    [v for r in chunk for v in r])
+    cur.execute("SET murphy.shuffle_strategy = 'repartition'")
+    cur.execute("SELECT count(DISTINCT u) FROM big")
+    assert cur.fetchone()[0] == users
+    # slow every frame of f2 so the shuffle is in flight when it dies
+    cur.execute("SELECT murphy.fault('delay f2 300')")
+    outcome = {}
+
+    def query():
+        c2 = kc.connect()
+        try:
+            q = c2.cursor()
+            q.execute("SET murphy.shuffle_strategy = 'repartition'")
+            q.execute("SELECT count(DISTINCT u) FROM big")
+            outcome["count"] = q.fetchone()[0]
+        except psycopg2.Error as e:
+            outcome["error"] = e
+        finally:
+            c2.close()
+
+    t = threading.Thread(target=query)
+    t.start()
+    time.sleep(0.2)
+    os.kill(kc.pid("f2"), signal.SIGKILL)
+    t.join(60)
+    assert not t.is_alive(), "query hung after a follower died mid-shuffle"
+    print("mid-shuffle outcome:", outcome)
+    if "error" in outcome:
+        e = outcome["error"]
+        assert e.pgcode in ("08006", "57014", "53000"), (e.pgcode, str(e))
+        assert "f2" in str(e) or "shuffle" in str(e) or "connection" in str(e), str(e)
+    else:
+        assert outcome["count"] == users, outcome
+    # without f2 (its copies elsewhere), the next repartition is right
+    deadline = time.time() + 30
+    while True:
+        try:
+            cur.execute("SELECT count(DISTINCT u) FROM big")
+            got = cur.fetchone()[0]
+            assert got == users
+            break
+        except psycopg2.Error:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
+    conn.close()
