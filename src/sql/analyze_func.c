@@ -7,6 +7,8 @@
  * SQLite function that implements it (a built-in where SQLite's semantics
  * match PostgreSQL's, else a mur_* function from sqlfn.c).  Aggregates
  * become SE_AGG nodes; plan_select.c decides where they run.
+ * approx_count_distinct(x) (murphy's own, any argument type, bigint) is
+ * one of them: HyperLogLog sketches merged on the leader (docs/approx.md).
  *
  * One admin function: murphy.fault(text) (schema-qualified only) becomes
  * the SQLite call murphy_fault(text), which the leader registers in its
@@ -213,6 +215,7 @@ static int agg_kind(const char *name)
 		{"count", SQL_AGG_COUNT}, {"sum", SQL_AGG_SUM},       {"min", SQL_AGG_MIN},
 		{"max", SQL_AGG_MAX},     {"avg", SQL_AGG_AVG},       {"bool_and", SQL_AGG_BOOL_AND},
 		{"every", SQL_AGG_BOOL_AND}, {"bool_or", SQL_AGG_BOOL_OR},
+		{"approx_count_distinct", SQL_AGG_APPROX_COUNT_DISTINCT},
 	};
 	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
 		if (!strcmp(aggs[i].name, name))
@@ -224,6 +227,7 @@ static mur_type agg_type(int fn, mur_type t)
 {
 	switch (fn) {
 	case SQL_AGG_COUNT: case SQL_AGG_COUNT_STAR: return MT_INT8;
+	case SQL_AGG_APPROX_COUNT_DISTINCT: return MT_INT8; /* any argument type */
 	case SQL_AGG_SUM:
 		if (t == MT_INT2 || t == MT_INT4)
 			return MT_INT8;
@@ -285,6 +289,13 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 	t = agg_type(fn, arg ? arg->type : MT_UNKNOWN);
 	if (t == MT_UNKNOWN)
 		return no_function(c, name, &arg, 1, f->location);
+	if (f->agg_distinct && fn == SQL_AGG_APPROX_COUNT_DISTINCT) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			"approx_count_distinct(DISTINCT ...) is not supported");
+		mur_error_hint(c->err, "approx_count_distinct already counts each value once: "
+				       "drop DISTINCT, or use count(DISTINCT ...) for an exact count.");
+		return NULL;
+	}
 	if (f->agg_distinct && fn != SQL_AGG_COUNT && fn != SQL_AGG_MIN && fn != SQL_AGG_MAX)
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 				"murphy does not support %s(DISTINCT ...) yet", name), NULL);

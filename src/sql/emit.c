@@ -10,7 +10,8 @@
  *
  * Aggregates are emitted as SQLite aggregates only where SQLite itself runs
  * them (router plans, leader-only plans); bool_and/bool_or map to min/max
- * over the 0/1 storage.
+ * over the 0/1 storage; approx_count_distinct to mur_approx_count_distinct
+ * (sqlfn.c), the same HyperLogLog sketch the hash aggregate keeps.
  */
 #include "sql/sqlInt.h"
 
@@ -136,6 +137,7 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_COUNT_STAR] = "count", [SQL_AGG_COUNT] = "count", [SQL_AGG_SUM] = "sum",
 		[SQL_AGG_MIN] = "min",          [SQL_AGG_MAX] = "max",     [SQL_AGG_AVG] = "avg",
 		[SQL_AGG_BOOL_AND] = "min",     [SQL_AGG_BOOL_OR] = "max",
+		[SQL_AGG_APPROX_COUNT_DISTINCT] = "mur_approx_count_distinct",
 	};
 	mur_buf_printf(e->b, "%s(", names[x->agg]);
 	if (x->agg == SQL_AGG_COUNT_STAR)

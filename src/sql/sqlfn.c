@@ -14,6 +14,10 @@
  *   mur_now, mur_current_date    UTC, canonical timestamp text
  *   mur_date_trunc, mur_extract, mur_date_add, mur_date_diff
  *   mur_random, mur_avg
+ *   mur_approx_count_distinct    aggregate: the HyperLogLog estimate of
+ *                                exec/hll.h (the sketch the hash aggregate
+ *                                keeps), so router and leader plans answer
+ *                                what scatter-gather plans do
  *
  * Errors use the message convention "SQLSTATE:<5 chars>:<message>"; the
  * storage layer turns the prefix back into a SQLSTATE.
@@ -21,6 +25,7 @@
 #include "sql/sql.h"
 
 #include "common/value.h"
+#include "exec/hll.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -637,6 +642,33 @@ static void fn_date_diff(sqlite3_context *cx, int argc, sqlite3_value **v)
 	sqlite3_result_int64(cx, mur_days_from_civil(a.y, a.mo, a.d) - mur_days_from_civil(b.y, b.mo, b.d));
 }
 
+/* ---- approx_count_distinct ---- */
+
+/* The aggregate context is a zeroed hll until the first row (p == 0). */
+static void approx_step(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	hll *sk = sqlite3_aggregate_context(cx, (int)sizeof *sk);
+	mur_value x = to_value(v[0]);
+	if (!sk)
+		return sqlite3_result_error_nomem(cx);
+	if (!sk->p)
+		hll_init(sk, HLL_P_DEFAULT, NULL);
+	if (hll_add(sk, &x) != MUR_OK)
+		sqlite3_result_error_nomem(cx);
+}
+
+/* Also SQLite's cleanup when a statement stops early: frees the sketch. */
+static void approx_final(sqlite3_context *cx)
+{
+	hll *sk = sqlite3_aggregate_context(cx, 0);
+	if (!sk || !sk->p) {
+		sqlite3_result_int64(cx, 0);
+		return;
+	}
+	sqlite3_result_int64(cx, hll_count(sk));
+	hll_free(sk);
+}
+
 /* ---- registration ---- */
 
 typedef void (*sqlfn_impl)(sqlite3_context *, int, sqlite3_value **);
@@ -676,5 +708,9 @@ int sql_register_functions(sqlite3 *db)
 		if (rc != SQLITE_OK)
 			return MUR_ERR;
 	}
+	if (sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1,
+				       SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC, NULL, NULL,
+				       approx_step, approx_final, NULL) != SQLITE_OK)
+		return MUR_ERR;
 	return MUR_OK;
 }
