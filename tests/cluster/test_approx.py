@@ -182,3 +182,26 @@ def test_distinct_error_says_why(db):
         db.murphy("SELECT approx_count_distinct(DISTINCT user_id) FROM visits")
     assert "approx_count_distinct(DISTINCT" in str(e.value)
     assert e.value.diag.message_hint and "drop DISTINCT" in e.value.diag.message_hint
+
+
+@pytest.mark.parametrize("strategy", ["gather", "repartition"])
+def test_group_by_under_each_shuffle_strategy(db, strategy):
+    """GROUP BY a non-distribution column may merge the sketches on the
+    owners of a repartition instead of the leader: the same numbers."""
+    sql = ("SELECT small, approx_count_distinct(user_id), approx_count_distinct(page) "
+           "FROM visits GROUP BY small ORDER BY small")
+    db.murphy("SET murphy.shuffle_strategy = '%s'" % strategy)
+    try:
+        got = murphy_rows(db, sql).rows
+        plan = "\n".join(r[0] for r in murphy_rows(db, "EXPLAIN " + sql).rows)
+    finally:
+        db.murphy("SET murphy.shuffle_strategy = 'auto'")
+    assert ("repartition" in plan.lower()) == (strategy == "repartition"), plan
+    db.murphy("SET murphy.shuffle_strategy = 'gather'")
+    try:
+        reference = murphy_rows(db, sql).rows
+    finally:
+        db.murphy("SET murphy.shuffle_strategy = 'auto'")
+    assert got == reference
+    approx_vs_exact(db, "SELECT small, {cd}(user_id), {cd}(page) FROM visits "
+                        "GROUP BY small ORDER BY small")
