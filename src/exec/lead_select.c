@@ -141,8 +141,11 @@ void lead_select_start(lead_run *r)
 		exec_task t;
 		if (!node) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-				      "no current copy of shard %u of table \"%s\" is reachable", s->index,
-				      t0->name);
+				      ps->ntables > 1 ? "no reachable follower holds current copies of shard "
+							"%u of table \"%s\" and of the tables joined with it"
+						      : "no current copy of shard %u of table \"%s\" is "
+							"reachable",
+				      s->index, t0->name);
 			mur_error_hint(&err, "check murphy.nodes and murphy.placements: the followers "
 					     "holding it are down or still catching up");
 			lead_run_fail(r, &err);
