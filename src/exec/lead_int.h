@@ -186,6 +186,9 @@ void lead_run_wait(lead_run *r, lead_run_next next);
 int lead_bind_params(lead_run *r, int nvals, const char *const *values, const int32_t *lengths,
 		     int nformats, const int16_t *formats);
 uint64_t lead_now_us(void);
+/* An id unique across leader restarts: (wall ms << 20) + a counter kept in
+ * *next (row ids, log entry ids, shuffle ids). */
+uint64_t lead_time_id(uint64_t *next);
 
 /* lead_recover.c: statements parked until copies report after a (re)start,
  * or (DROP TABLE) until the table's shards are idle; restarted with

@@ -729,16 +729,7 @@ static void primary_done(void *arg, exec_result *res)
 	send_applies(op);
 }
 
-static uint64_t next_entry_id(lead_engine *e)
-{
-	struct timeval tv;
-	uint64_t floor_id;
-	gettimeofday(&tv, NULL);
-	floor_id = ((uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u) << 20;
-	if (e->entry_next < floor_id)
-		e->entry_next = floor_id;
-	return e->entry_next++;
-}
+static uint64_t next_entry_id(lead_engine *e) { return lead_time_id(&e->entry_next); }
 
 /* Make the most up-to-date current copy the primary when the primary is
  * unusable.  Returns the primary's node id or 0. */

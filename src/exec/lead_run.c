@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
 #include <time.h>
 
 uint64_t lead_now_us(void)
@@ -17,6 +18,19 @@ uint64_t lead_now_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+uint64_t lead_time_id(uint64_t *next)
+{
+	struct timeval tv;
+	uint64_t floor_id;
+	gettimeofday(&tv, NULL);
+	/* ms since epoch << 20: unique across restarts unless a leader
+	 * generates more than 2^20 ids per ms */
+	floor_id = ((uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u) << 20;
+	if (*next < floor_id)
+		*next = floor_id;
+	return (*next)++;
 }
 
 lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *arg)

@@ -91,16 +91,7 @@ int lead_shuffle_chosen(lead_run *r, const plan_select *ps, int nshards)
 
 /* ---- run ----------------------------------------------------------------- */
 
-static uint64_t next_shuffle_id(lead_engine *e)
-{
-	struct timeval tv;
-	uint64_t floor_id;
-	gettimeofday(&tv, NULL);
-	floor_id = ((uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u) << 20;
-	if (e->shuffle_next < floor_id)
-		e->shuffle_next = floor_id;
-	return e->shuffle_next++;
-}
+static uint64_t next_shuffle_id(lead_engine *e) { return lead_time_id(&e->shuffle_next); }
 
 static void send_cancels(lead_run *r)
 {

@@ -24,18 +24,7 @@
 #include <string.h>
 #include <sys/time.h>
 
-static uint64_t next_rowid(lead_engine *e)
-{
-	struct timeval tv;
-	uint64_t floor_id;
-	gettimeofday(&tv, NULL);
-	/* ms since epoch << 20: unique across restarts unless a leader
-	 * generates more than 2^20 ids per ms */
-	floor_id = ((uint64_t)tv.tv_sec * 1000u + (uint64_t)tv.tv_usec / 1000u) << 20;
-	if (e->rowid_next < floor_id)
-		e->rowid_next = floor_id;
-	return (e->rowid_next++) & INT64_MAX;
-}
+static uint64_t next_rowid(lead_engine *e) { return lead_time_id(&e->rowid_next) & INT64_MAX; }
 
 static size_t utf8_chars(const char *s, size_t n)
 {

@@ -271,10 +271,42 @@ static int agg_fail(run_ctx *c, exec_hashagg *h)
 	return fail(c, MUR_ERR);
 }
 
+/* A shuffle sender's pure DISTINCT (no aggregates, every column a key)
+ * stops aggregating once it sees that nearly every row is a new key: the
+ * owners deduplicate anyway, and a hash table that removes little costs
+ * more than sending the rows (adaptive partial aggregation). */
+#define RUN_ADAPT_MIN_ROWS 16384
+#define RUN_ADAPT_KEEP_RATIO 0.5 /* keep aggregating while groups <= rows × this */
+
+static int adaptive_distinct(const run_ctx *c, int ncols)
+{
+	return c->t->kind == EXEC_TASK_SHUFFLE_SEND && c->t->agg.naggs == 0 &&
+	       c->t->agg.ngroup == (uint32_t)ncols;
+}
+
+/* Bypass: the groups so far, then every remaining row as it is. */
+static int query_bypass(run_ctx *c, sqlite3_stmt *st, exec_hashagg *h, int ncols)
+{
+	uint64_t groups;
+	int rc;
+	if (exec_hashagg_finish(h, &c->res->rows, &groups) != MUR_OK)
+		return agg_fail(c, h);
+	c->res->ncols = (uint32_t)ncols;
+	c->res->nrows = groups;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		put_row(st, ncols, &c->res->rows);
+		c->res->nrows++;
+		if (check_size(c, &c->res->rows) != MUR_OK)
+			return MUR_ERR;
+	}
+	return rc == SQLITE_DONE ? check_size(c, &c->res->rows) : sqlite_fail(c, rc);
+}
+
 static int query_agg(run_ctx *c, sqlite3_stmt *st)
 {
 	int ncols = sqlite3_column_count(st), rc, out = MUR_OK;
-	uint64_t n = 0, groups;
+	uint64_t n = 0, groups, seen = 0;
+	int adaptive = adaptive_distinct(c, ncols);
 	mur_buf batch;
 	if (exec_hashagg_validate(&c->t->agg, (uint32_t)ncols, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
@@ -292,8 +324,14 @@ static int query_agg(run_ctx *c, sqlite3_stmt *st)
 			out = agg_fail(c, h);
 			goto done;
 		}
+		seen += n;
 		mur_buf_reset(&batch);
 		n = 0;
+		if (adaptive && seen >= RUN_ADAPT_MIN_ROWS &&
+		    (double)exec_hashagg_groups(h) > (double)seen * RUN_ADAPT_KEEP_RATIO) {
+			out = query_bypass(c, st, h, ncols);
+			goto done;
+		}
 	}
 	if (rc != SQLITE_DONE) {
 		out = sqlite_fail(c, rc);
