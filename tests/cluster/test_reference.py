@@ -303,29 +303,41 @@ def test_kill9_follower_with_reference_copies(fc, pgconn):
     conn.close()
 
 
+def small_tables(conn, nat, ev):
+    """A reference table nat and a hash table ev; returns their join query
+    and its answer."""
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE %s %s%s" % (nat, NATION_COLS, REF))
+        cur.execute("INSERT INTO %s VALUES ('a', 'A', 1), ('b', 'B', 2)" % nat)
+        cur.execute("CREATE TABLE %s (id int PRIMARY KEY, code text) WITH (shards = 4)" % ev)
+        cur.execute("INSERT INTO %s VALUES (1, 'a'), (2, 'b'), (3, 'a'), (4, 'c')" % ev)
+    return ("SELECT e.id, n.name FROM %s e JOIN %s n ON n.code = e.code ORDER BY e.id" % (ev, nat),
+            [(1, "A"), (2, "B"), (3, "A")])
+
+
+def fetch_retry(conn, sql, timeout=10):
+    """Rows of sql once the shards it reads are served again (08006 until)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                return cur.fetchall()
+        except psycopg2.errors.ConnectionFailure:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def test_leader_restart_keeps_reference_tables(fc):
     conn = fc.connect()
-    with conn.cursor() as cur:
-        cur.execute("CREATE TABLE r_nat " + NATION_COLS + REF)
-        cur.execute("INSERT INTO r_nat VALUES ('a', 'A', 1), ('b', 'B', 2)")
-        cur.execute("CREATE TABLE r_ev (id int PRIMARY KEY, code text) WITH (shards = 4)")
-        cur.execute("INSERT INTO r_ev VALUES (1, 'a'), (2, 'b'), (3, 'a'), (4, 'c')")
+    query, want = small_tables(conn, "r_nat", "r_ev")
     conn.close()
     os.kill(fc.pid("leader"), signal.SIGKILL)
     time.sleep(0.3)
     fc.start()
     conn = fc.connect()
-    query = "SELECT e.id, n.name FROM r_ev e JOIN r_nat n ON n.code = e.code ORDER BY e.id"
-    deadline = time.time() + 10
-    while True:
-        try:
-            with conn.cursor() as cur:
-                cur.execute(query)
-                assert cur.fetchall() == [(1, "A"), (2, "B"), (3, "A")]
-            break
-        except psycopg2.errors.ConnectionFailure:
-            assert time.time() < deadline
-            time.sleep(0.2)
+    assert fetch_retry(conn, query) == want
     with conn.cursor() as cur:
         cur.execute("INSERT INTO r_nat VALUES ('c', 'C', 3)")
         cur.execute("SELECT count(*) FROM murphy.placements WHERE table_name = 'r_nat'")
@@ -350,19 +362,21 @@ def test_follower_joining_later_gets_a_copy(request):
     try:
         c.start()
         conn = c.connect()
-        with conn.cursor() as cur:
-            cur.execute("CREATE TABLE late " + NATION_COLS + REF)
-            cur.execute("INSERT INTO late VALUES ('a', 'A', 1), ('b', 'B', 2)")
-            cur.execute("CREATE TABLE late_ev (id int PRIMARY KEY, code text) WITH (shards = 4)")
-            cur.execute("INSERT INTO late_ev VALUES (1, 'a'), (2, 'b'), (3, 'a'), (4, 'c')")
+        query, want = small_tables(conn, "late", "late_ev")
         wait_consistent(c, conn, timeout=10, replicas=3, tables={"late"})
         c.start(followers=4)  # f4 joins
         wait_consistent(c, conn, timeout=20, replicas=4, tables={"late"})
         with conn.cursor() as cur:
             cur.execute("INSERT INTO late VALUES ('c', 'C', 3)")
-            cur.execute("SELECT e.id, l.name FROM late_ev e JOIN late l ON l.code = e.code "
-                        "ORDER BY e.id")
-            assert cur.fetchall() == [(1, "A"), (2, "B"), (3, "A"), (4, "C")]
+            # a table created now has shards led by f4: their joins read f4's copy
+            cur.execute("CREATE TABLE late_ev2 (id int PRIMARY KEY, code text) "
+                        "WITH (shards = 4, replicas = 1)")
+            cur.execute("INSERT INTO late_ev2 SELECT id, code FROM late_ev")
+            cur.execute("SELECT count(*) FROM murphy.placements WHERE table_name = 'late_ev2' "
+                        "AND node = 'f4'")
+            assert cur.fetchone()[0] == 1
+        assert fetch_retry(conn, query) == want + [(4, "C")]
+        assert fetch_retry(conn, query.replace("late_ev", "late_ev2")) == want + [(4, "C")]
         wait_consistent(c, conn, timeout=10, replicas=4, tables={"late"})
         conn.close()
     finally:
