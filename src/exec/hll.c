@@ -18,8 +18,8 @@
  * 4 KiB at p = 14.
  *
  * Estimator.  Ertl, "New cardinality estimation algorithms for
- * HyperLogLog sketches" (2017, arXiv:1702.01284), section 3, the
- * "improved estimator": with C_k the number of registers equal to k,
+ * HyperLogLog sketches" (2017, arXiv:1702.01284), the "improved
+ * estimator": with C_k the number of registers equal to k,
  *
  *   n ≈ α∞ m² / ( m σ(C_0/m) + Σ_{k=1..q} C_k 2^-k + m τ(1 - C_{q+1}/m) 2^-q )
  *
@@ -31,8 +31,8 @@
  * needed; the relative standard error is 1.04 / sqrt(m).  The same
  * formula estimates a sparse list (m = 2^25, q = 39).
  *
- * Flow: hll_add → hll_hash → add_hash → sparse_insert (→ to_dense) or
- * dense update; merge: fold the destination down if needed, then insert
+ * Flow: hll_add → hll_hash → hll_add_hash → sparse_insert (→ to_dense) or
+ * dense_put; merge: fold the destination down if needed, then insert
  * each sparse entry / max each folded register.
  */
 #include "exec/hll.h"
