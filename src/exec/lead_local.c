@@ -13,6 +13,7 @@
  * followers return.
  */
 #include "exec/lead_int.h"
+#include "exec/sqlrow.h"
 
 #include "storage/storage.h"
 
@@ -62,49 +63,6 @@ int lead_local_open(lead_engine *e, mur_error *err)
 	return MUR_OK;
 }
 
-static void bind_value(sqlite3_stmt *st, int i, const mur_value *v)
-{
-	switch (v->kind) {
-	case MV_NULL:
-		sqlite3_bind_null(st, i);
-		break;
-	case MV_INT:
-		sqlite3_bind_int64(st, i, v->i);
-		break;
-	case MV_FLOAT:
-		sqlite3_bind_double(st, i, v->f);
-		break;
-	case MV_TEXT:
-		sqlite3_bind_text(st, i, v->s ? v->s : "", (int)v->len, SQLITE_STATIC);
-		break;
-	case MV_BLOB:
-		sqlite3_bind_blob(st, i, v->s ? v->s : "", (int)v->len, SQLITE_STATIC);
-		break;
-	}
-}
-
-static void column_value(sqlite3_stmt *st, int i, mur_value *v)
-{
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_INTEGER:
-		*v = mur_v_int(sqlite3_column_int64(st, i));
-		break;
-	case SQLITE_FLOAT:
-		*v = mur_v_float(sqlite3_column_double(st, i));
-		break;
-	case SQLITE_TEXT:
-		*v = mur_v_text((const char *)sqlite3_column_text(st, i),
-				(size_t)sqlite3_column_bytes(st, i));
-		break;
-	case SQLITE_BLOB:
-		*v = mur_v_blob((const char *)sqlite3_column_blob(st, i),
-				(size_t)sqlite3_column_bytes(st, i));
-		break;
-	default:
-		*v = mur_v_null();
-	}
-}
-
 int lead_local_fail(lead_engine *e, int rc, mur_error *err)
 {
 	stor_map_sqlite_error(e->mem, rc, err);
@@ -123,7 +81,6 @@ static int load_input(lead_engine *e, const mur_buf *rows, uint64_t nrows, uint3
 {
 	mur_buf sql;
 	sqlite3_stmt *st = NULL;
-	mur_rd rd;
 	int rc;
 
 	sqlite3_exec(e->mem, "DROP TABLE IF EXISTS r", NULL, NULL, NULL);
@@ -153,25 +110,13 @@ static int load_input(lead_engine *e, const mur_buf *rows, uint64_t nrows, uint3
 	if (rc != SQLITE_OK)
 		return sqlite_fail(e, rc, err);
 	sqlite3_exec(e->mem, "BEGIN", NULL, NULL, NULL);
-	mur_rd_init(&rd, rows->data, rows->len);
-	for (uint64_t r = 0; r < nrows; r++) {
-		for (uint32_t c = 0; c < ncols; c++) {
-			mur_value v;
-			if (mur_row_get_value(&rd, &v) != MUR_OK) {
-				sqlite3_finalize(st);
-				sqlite3_exec(e->mem, "ROLLBACK", NULL, NULL, NULL);
-				return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
-						     "malformed rows from a follower");
-			}
-			bind_value(st, (int)c + 1, &v);
-		}
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			sqlite3_exec(e->mem, "ROLLBACK", NULL, NULL, NULL);
-			return sqlite_fail(e, rc, err);
-		}
+	rc = exec_sql_load_rows(e->mem, st, rows->data, rows->len, nrows, ncols, err);
+	if (rc != MUR_OK) {
+		sqlite3_finalize(st);
+		sqlite3_exec(e->mem, "ROLLBACK", NULL, NULL, NULL);
+		if (rc == MUR_EPROTO)
+			mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "malformed rows from a follower");
+		return MUR_ERR;
 	}
 	sqlite3_finalize(st);
 	sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
@@ -193,12 +138,11 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 		return sqlite_fail(e, rc, err);
 	nbind = sqlite3_bind_parameter_count(st);
 	for (int i = 0; i < nbind && i < nparams; i++)
-		bind_value(st, i + 1, &params[i]);
+		exec_sql_bind_value(st, i + 1, &params[i]);
 	ncols = sqlite3_column_count(st);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		for (int c = 0; c < ncols; c++) {
-			mur_value v;
-			column_value(st, c, &v);
+			mur_value v = exec_sql_column_value(st, c);
 			mur_row_put_value(out, &v);
 		}
 		n++;

@@ -10,7 +10,8 @@
  *   | u8 has_agg [ | u32 ngroup | u32 naggs | naggs × (u8 fn | u32 col) ]
  *   | u64 lsn | u64 entry_id | u8 capture | u64 blob_len | blob | u32 len + peer addr | u64 epoch
  *   | u8 quick | u64 shuffle_id | u32 shuffle_source | u32 shuffle_inputs
- *   | u32 shuffle_hash_cols | u32 len + shuffle_to
+ *   | u32 shuffle_hash_cols | u32 len + shuffle_to | u32 shuffle_stream
+ *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
  *
  * A result:
  *
@@ -111,6 +112,10 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	mur_buf_put_u32(b, t->shuffle_hash_cols);
 	mur_buf_put_lstr(b, t->shuffle_to ? t->shuffle_to : "",
 			 t->shuffle_to ? strnlen(t->shuffle_to, EXEC_SHUFFLE_TO_BYTES_MAX) : 0);
+	mur_buf_put_u32(b, t->shuffle_stream);
+	mur_buf_put_cstr(b, t->shuffle_ddl ? t->shuffle_ddl : "");
+	mur_buf_put_cstr(b, t->shuffle_load ? t->shuffle_load : "");
+	mur_buf_put_cstr(b, t->shuffle_post ? t->shuffle_post : "");
 }
 
 static int decode_agg(mur_rd *r, exec_agg_spec *a)
@@ -208,6 +213,15 @@ static int decode_task(mur_rd *r, exec_task *t)
 	memcpy(t->shuffle_to_buf, s, n);
 	t->shuffle_to_buf[n] = '\0';
 	t->shuffle_to = t->shuffle_to_buf;
+	t->shuffle_stream = mur_rd_u32(r);
+	t->shuffle_ddl = mur_rd_cstr(r);
+	t->shuffle_load = mur_rd_cstr(r);
+	t->shuffle_post = mur_rd_cstr(r);
+	if (!t->shuffle_ddl || !t->shuffle_load || !t->shuffle_post ||
+	    strlen(t->shuffle_ddl) > EXEC_TASK_SQL_BYTES_MAX ||
+	    strlen(t->shuffle_load) > EXEC_TASK_SQL_BYTES_MAX ||
+	    strlen(t->shuffle_post) > EXEC_TASK_SQL_BYTES_MAX)
+		return MUR_EPROTO;
 	if (!mur_rd_ok(r) || mur_rd_left(r) != 0 || t->quick > 1 ||
 	    (t->kind == EXEC_TASK_SHUFFLE_SEND &&
 	     (t->shuffle_inputs == 0 || t->shuffle_source >= t->shuffle_inputs)))

@@ -69,7 +69,11 @@ typedef enum exec_task_kind {
 					shuffle_to, stream each part to its owner; result rows:
 					(owner TEXT, rows INT, bytes INT) per owner */
 	EXEC_TASK_SHUFFLE_RECV = 12, /* collect shuffle_id's parts from shuffle_inputs senders,
-					aggregate them with `agg`, return the rows */
+					aggregate them with `agg`, return the rows; with
+					shuffle_streams > 0 (a join): load stream s's parts
+					into the table of line s of shuffle_load in a fresh
+					in-memory SQLite (made by shuffle_ddl, indexed by
+					shuffle_post), run `sql` there (then `agg` if set) */
 	EXEC_TASK_SHUFFLE_CANCEL = 13, /* fail the RECV of shuffle_id (sql: the reason) */
 	EXEC_TASK_KIND_MAX = 13,
 } exec_task_kind;
@@ -110,6 +114,8 @@ typedef struct exec_agg_spec {
 /* Owners of one shuffle (parts of shuffle_to). */
 #define EXEC_SHUFFLE_PARTS_MAX 64
 #define EXEC_SHUFFLE_TO_BYTES_MAX (EXEC_SHUFFLE_PARTS_MAX * 64)
+/* Tables of a repartitioned join (streams of one shuffle). */
+#define EXEC_JOIN_STREAMS_MAX 8
 /* Senders (shards) feeding one shuffle. */
 #define EXEC_SHUFFLE_INPUTS_MAX 4096
 
@@ -146,7 +152,13 @@ typedef struct exec_task {
 	uint32_t shuffle_inputs;       /* SEND and RECV: how many SEND tasks feed every owner */
 	uint32_t shuffle_hash_cols;    /* SEND: leading output columns that pick the owner */
 	const char *shuffle_to;        /* SEND: owners' peer addresses, comma-separated, in
-					  part order (NULL or "" otherwise) */
+					  part order (NULL or "" otherwise); with
+					  shuffle_hash_cols == 0 every owner gets every row */
+	uint32_t shuffle_stream;       /* SEND: the stream (join input) it feeds;
+					  RECV: how many streams (0: an aggregate shuffle) */
+	const char *shuffle_ddl;       /* RECV join: script run first (ATTACH, CREATE TABLE) */
+	const char *shuffle_load;      /* RECV join: one INSERT per stream, '\n'-separated */
+	const char *shuffle_post;      /* RECV join: script run after loading (CREATE INDEX) */
 	char shuffle_to_buf[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* decoded shuffle_to lives here */
 } exec_task;
 

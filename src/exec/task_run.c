@@ -26,6 +26,8 @@
  */
 #include "exec/task_run.h"
 
+#include "exec/sqlrow.h"
+
 #include "exec/hashagg.h"
 #include "storage/fwal.h"
 #include "storage/replog.h"
@@ -44,6 +46,7 @@ typedef struct run_ctx {
 	exec_result *res;
 	size_t rows_max;
 	stor_db *db;
+	sqlite3 *mem;      /* exec_task_run_on: a caller's database instead of db */
 	int nattached;
 	int try_lock;      /* exec_task_run_quick: MUR_EAGAIN instead of waiting */
 } run_ctx;
@@ -64,24 +67,8 @@ static int fail(run_ctx *c, int rc)
 
 static int sqlite_fail(run_ctx *c, int rc)
 {
-	stor_map_sqlite_error(stor_handle(c->db), rc, &c->res->err);
+	stor_map_sqlite_error(c->mem ? c->mem : stor_handle(c->db), rc, &c->res->err);
 	return fail(c, MUR_ERR);
-}
-
-static int bind_value(sqlite3_stmt *st, int i, const mur_value *v)
-{
-	switch (v->kind) {
-	case MV_INT:
-		return sqlite3_bind_int64(st, i, v->i);
-	case MV_FLOAT:
-		return sqlite3_bind_double(st, i, v->f);
-	case MV_TEXT:
-		return sqlite3_bind_text64(st, i, v->s, v->len, SQLITE_STATIC, SQLITE_UTF8);
-	case MV_BLOB:
-		return sqlite3_bind_blob64(st, i, v->s, v->len, SQLITE_STATIC);
-	default:
-		return sqlite3_bind_null(st, i);
-	}
 }
 
 /* Bind vals to ?1..?n, skipping those the statement does not have. */
@@ -89,39 +76,11 @@ static int bind_all(run_ctx *c, sqlite3_stmt *st, const mur_value *vals, uint32_
 {
 	int have = sqlite3_bind_parameter_count(st);
 	for (uint32_t i = 0; i < n && (int)i < have; i++) {
-		int rc = bind_value(st, (int)i + 1, &vals[i]);
+		int rc = exec_sql_bind_value(st, (int)i + 1, &vals[i]);
 		if (rc != SQLITE_OK)
 			return sqlite_fail(c, rc);
 	}
 	return MUR_OK;
-}
-
-static mur_value column_value(sqlite3_stmt *st, int i)
-{
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_INTEGER:
-		return mur_v_int(sqlite3_column_int64(st, i));
-	case SQLITE_FLOAT:
-		return mur_v_float(sqlite3_column_double(st, i));
-	case SQLITE_TEXT: {
-		const char *s = (const char *)sqlite3_column_text(st, i);
-		return mur_v_text(s ? s : "", (size_t)sqlite3_column_bytes(st, i));
-	}
-	case SQLITE_BLOB: {
-		const char *s = sqlite3_column_blob(st, i);
-		return mur_v_blob(s ? s : "", (size_t)sqlite3_column_bytes(st, i));
-	}
-	default:
-		return mur_v_null();
-	}
-}
-
-static void put_row(sqlite3_stmt *st, int ncols, mur_buf *out)
-{
-	for (int i = 0; i < ncols; i++) {
-		mur_value v = column_value(st, i);
-		mur_row_put_value(out, &v);
-	}
 }
 
 static int check_size(run_ctx *c, const mur_buf *b)
@@ -255,7 +214,7 @@ static int query_plain(run_ctx *c, sqlite3_stmt *st)
 	int ncols = sqlite3_column_count(st), rc;
 	c->res->ncols = (uint32_t)ncols;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		put_row(st, ncols, &c->res->rows);
+		exec_sql_put_row(st, ncols, &c->res->rows);
 		c->res->nrows++;
 		if (check_size(c, &c->res->rows) != MUR_OK)
 			return MUR_ERR;
@@ -294,7 +253,7 @@ static int query_bypass(run_ctx *c, sqlite3_stmt *st, exec_hashagg *h, int ncols
 	c->res->ncols = (uint32_t)ncols;
 	c->res->nrows = groups;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		put_row(st, ncols, &c->res->rows);
+		exec_sql_put_row(st, ncols, &c->res->rows);
 		c->res->nrows++;
 		if (check_size(c, &c->res->rows) != MUR_OK)
 			return MUR_ERR;
@@ -317,7 +276,7 @@ static int query_agg(run_ctx *c, sqlite3_stmt *st)
 	}
 	mur_buf_init(&batch);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		put_row(st, ncols, &batch);
+		exec_sql_put_row(st, ncols, &batch);
 		if (++n < RUN_AGG_BATCH_ROWS)
 			continue;
 		if (!mur_buf_ok(&batch) || exec_hashagg_add_rows(h, batch.data, batch.len, n)) {
@@ -380,7 +339,7 @@ static int write_once(run_ctx *c, sqlite3_stmt *st)
 {
 	int rc, ncols = sqlite3_column_count(st);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		put_row(st, ncols, &c->res->rows);
+		exec_sql_put_row(st, ncols, &c->res->rows);
 		c->res->nrows++;
 		if (check_size(c, &c->res->rows) != MUR_OK)
 			return MUR_ERR;
@@ -672,5 +631,25 @@ int exec_task_run_quick(stor_dir *dir, const exec_task *t, exec_result *res)
 	rc = run_query(&c);
 	if (rc == MUR_EAGAIN)
 		return MUR_EAGAIN;
+	return finish(res, rc, start);
+}
+
+int exec_task_run_on(sqlite3 *db, const exec_task *t, exec_result *res)
+{
+	run_ctx c = {.t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX, .mem = db};
+	sqlite3_stmt *st = NULL;
+	uint64_t start = now_us();
+	int rc;
+
+	res->task_id = t->id;
+	rc = sqlite3_prepare_v2(db, t->sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		rc = sqlite_fail(&c, rc);
+	} else {
+		rc = bind_all(&c, st, t->params, t->nparams);
+		if (rc == MUR_OK)
+			rc = t->has_agg ? query_agg(&c, st) : query_plain(&c, st);
+	}
+	sqlite3_finalize(st);
 	return finish(res, rc, start);
 }

@@ -42,6 +42,8 @@
 #include "exec/task.h"
 #include "storage/storage.h"
 
+#include <sqlite3.h>
+
 #include <stddef.h>
 
 /* Run t against the placements in dir.  res must be initialized
@@ -60,6 +62,11 @@ int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
  * MUR_EAGAIN (res untouched): not quick or placement busy — use the
  * thread pool (exec_task_run).  Otherwise as exec_task_run. */
 int exec_task_run_quick(stor_dir *dir, const exec_task *t, exec_result *res);
+
+/* Run t->sql (with t->params, through t->agg when has_agg) over db, a
+ * database the caller made (the owner of a repartitioned join: its
+ * in-memory tables).  Same result contract as exec_task_run. */
+int exec_task_run_on(sqlite3 *db, const exec_task *t, exec_result *res);
 
 /* Record a task's leader epoch as seen (call on receipt, in arrival
  * order); write tasks older than the newest seen are refused. */

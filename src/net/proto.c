@@ -303,6 +303,7 @@ void net_shuffle_data_header_encode(const net_shuffle_data *d, mur_buf *b)
 	mur_buf_put_u64(b, d->shuffle_id);
 	mur_buf_put_u32(b, d->source);
 	mur_buf_put_u32(b, d->inputs);
+	mur_buf_put_u32(b, d->stream);
 	mur_buf_put_u8(b, d->last);
 	mur_buf_put_u32(b, d->ncols);
 	mur_buf_put_u64(b, d->nrows);
@@ -315,6 +316,7 @@ int net_shuffle_data_decode(const char *p, size_t len, net_shuffle_data *d, mur_
 	d->shuffle_id = mur_rd_u64(&r);
 	d->source = mur_rd_u32(&r);
 	d->inputs = mur_rd_u32(&r);
+	d->stream = mur_rd_u32(&r);
 	d->last = mur_rd_u8(&r);
 	d->ncols = mur_rd_u32(&r);
 	d->nrows = mur_rd_u64(&r);

@@ -42,10 +42,12 @@
  * same HELLO/WELCOME; node/shuffle.h, docs/shuffle.md):
  *
  *   SHUFFLE_DATA    sender → owner: u64 shuffle id | u32 source | u32 inputs |
- *                   u8 last | u32 ncols | u64 nrows | rows (value.h row
- *                   encoding, the rest of the payload): the rows of one
- *                   source that hash to this owner (last = 1 on the source's
- *                   final frame)
+ *                   u32 stream | u8 last | u32 ncols | u64 nrows | rows
+ *                   (value.h row encoding, the rest of the payload): the
+ *                   rows of one source (0 <= source < inputs, the senders of
+ *                   the whole shuffle) that go to this owner, for join input
+ *                   `stream` (0 in an aggregate shuffle); last = 1 on the
+ *                   source's final frame
  *   SHUFFLE_ACK     owner → sender: u64 shuffle id | u32 source — the
  *                   source's last frame is held by the owner; or PEER_ERROR
  *
@@ -230,7 +232,7 @@ int net_peer_error_decode(const char *p, size_t len, mur_error *out, mur_error *
 
 typedef struct net_shuffle_data {
 	uint64_t shuffle_id;
-	uint32_t source, inputs;
+	uint32_t source, inputs, stream;
 	uint8_t last;
 	uint32_t ncols;
 	uint64_t nrows;
@@ -238,7 +240,7 @@ typedef struct net_shuffle_data {
 	size_t rows_len;
 } net_shuffle_data;
 
-#define NET_SHUFFLE_DATA_HEADER_BYTES 29
+#define NET_SHUFFLE_DATA_HEADER_BYTES 33
 
 /* Append the fixed header; the caller appends the rows. */
 void net_shuffle_data_header_encode(const net_shuffle_data *d, mur_buf *b);

@@ -177,10 +177,21 @@ static void split_parts(follower_task *ft)
 	ft->nparts = (uint32_t)n;
 	for (int i = 0; i < n; i++)
 		mur_buf_init(&ft->parts[i]);
-	if (exec_shuffle_partition(res->rows.data, res->rows.len, res->nrows, res->ncols,
-				   ft->task.shuffle_hash_cols, ft->nparts, ft->parts, ft->part_rows,
-				   &res->err) != MUR_OK)
+	if (ft->task.shuffle_hash_cols == 0) {
+		/* broadcast: every owner gets every row */
+		for (int i = 0; i < n; i++) {
+			mur_buf_put(&ft->parts[i], res->rows.data, res->rows.len);
+			ft->part_rows[i] = res->nrows;
+			if (!mur_buf_ok(&ft->parts[i])) {
+				mur_error_set(&res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+				res->failed = 1;
+			}
+		}
+	} else if (exec_shuffle_partition(res->rows.data, res->rows.len, res->nrows, res->ncols,
+					  ft->task.shuffle_hash_cols, ft->nparts, ft->parts,
+					  ft->part_rows, &res->err) != MUR_OK) {
 		res->failed = 1;
+	}
 	mur_buf_free(&res->rows);
 	mur_buf_init(&res->rows);
 }

@@ -24,29 +24,28 @@
 typedef enum entry_state { ES_COLLECTING, ES_FINISHING, ES_DONE, ES_FAILED } entry_state;
 typedef enum entry_work { EW_NONE, EW_ADD, EW_FINISH } entry_work;
 
-typedef struct part {
-	struct part *next;
-	char *payload; /* owns: the SHUFFLE_DATA frame */
-	const char *rows;
-	size_t rows_len;
-	uint64_t nrows;
-} part;
+typedef shuffle_part part;
 
 typedef struct entry {
 	node_shuffle_hub *hub;
 	uint64_t id;
 	entry_state state;
-	uint32_t inputs;      /* from the first part or the RECV */
-	uint32_t ndone;       /* inputs whose last part arrived */
-	uint8_t *done;        /* per input */
-	uint32_t ncols;       /* width of the parts; 0 until the first */
+	uint32_t sources;     /* senders of the whole shuffle (from the parts) */
+	uint8_t *done;        /* per source: its last part arrived */
+	uint32_t ndone;       /* sources done here */
+	uint32_t expected;    /* sources that send here (from the RECV); 0 until known */
+	uint32_t ncols;       /* aggregate: width of the parts; 0 until the first */
+	uint32_t ncols_of[EXEC_JOIN_STREAMS_MAX]; /* join: width of each stream's parts */
 	part *pending, *pending_tail;
 	size_t pending_bytes;
 	uint64_t rows_in, bytes_in;
 	/* RECV */
 	int has_recv;
 	uint64_t task_id;
+	const exec_task *recv; /* the RECV task: valid until it is answered */
 	exec_agg_spec spec;
+	uint32_t nstreams;     /* > 0: a join: tables loaded, recv->sql run */
+	exec_result jres;      /* a join's answer */
 	node_shuffle_done_cb cb;
 	void *cb_arg;
 	/* aggregation */
@@ -103,6 +102,7 @@ static entry *entry_get(node_shuffle_hub *h, uint64_t id, mur_error *err)
 	e->state = ES_COLLECTING;
 	e->work.data = e;
 	mur_buf_init(&e->out);
+	exec_result_init(&e->jres);
 	mur_error_clear(&e->err);
 	e->start_us = uv_hrtime() / 1000;
 	e->touched_ms = now_ms(h->loop);
@@ -125,29 +125,30 @@ static void entry_free(entry *e)
 	parts_free(e->pending);
 	exec_hashagg_destroy(e->agg);
 	mur_buf_free(&e->out);
+	exec_result_free(&e->jres);
 	free(e->done);
 	free(e);
 	node_shuffle_hub_maybe_free(h);
 }
 
-/* Set how many inputs feed the entry (the first to say wins; the others
- * must agree). */
-static int set_inputs(entry *e, uint32_t inputs, mur_error *err)
+/* How many senders the whole shuffle has (every part says; they must
+ * agree). */
+static int set_sources(entry *e, uint32_t sources, mur_error *err)
 {
-	if (e->inputs == 0) {
-		if (inputs == 0 || inputs > EXEC_SHUFFLE_INPUTS_MAX)
+	if (e->sources == 0) {
+		if (sources == 0 || sources > EXEC_SHUFFLE_INPUTS_MAX)
 			return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
-					     "shuffle with %u inputs", inputs);
-		e->done = calloc(inputs, 1);
+					     "shuffle with %u senders", sources);
+		e->done = calloc(sources, 1);
 		if (!e->done)
 			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-		e->inputs = inputs;
+		e->sources = sources;
 		return MUR_OK;
 	}
-	if (e->inputs != inputs)
+	if (e->sources != sources)
 		return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
-				     "shuffle %llu: %u inputs announced, then %u",
-				     (unsigned long long)e->id, e->inputs, inputs);
+				     "shuffle %llu: %u senders announced, then %u",
+				     (unsigned long long)e->id, e->sources, sources);
 	return MUR_OK;
 }
 
@@ -165,6 +166,12 @@ static void answer(entry *e)
 	if (e->state == ES_FAILED) {
 		res.failed = 1;
 		res.err = e->err;
+	} else if (e->nstreams) {
+		res = e->jres;
+		exec_result_init(&e->jres);
+		res.task_id = e->task_id;
+		res.changes = e->rows_in;
+		res.lsn = e->bytes_in;
 	} else {
 		res.rows = e->out;
 		mur_buf_init(&e->out);
@@ -173,6 +180,7 @@ static void answer(entry *e)
 		res.changes = e->rows_in; /* rows received: for EXPLAIN ANALYZE */
 		res.lsn = e->bytes_in;    /* bytes received */
 	}
+	e->recv = NULL;
 	cb(e->cb_arg, &res);
 	exec_result_free(&res);
 }
@@ -198,6 +206,11 @@ static void work_cb(uv_work_t *w)
 {
 	entry *e = w->data;
 	e->work_rc = MUR_OK;
+	if (e->nstreams) {
+		e->work_rc = node_shuffle_join(e->recv, e->nstreams, e->ncols_of, e->work_parts,
+					       &e->jres, &e->work_err);
+		return;
+	}
 	if (e->working == EW_ADD) {
 		if (!e->agg && !(e->agg = exec_hashagg_create(&e->spec, e->ncols))) {
 			mur_error_set(&e->work_err, SQLSTATE_INTERNAL_ERROR,
@@ -272,6 +285,18 @@ static void pump(entry *e)
 {
 	if (e->working != EW_NONE || e->state != ES_COLLECTING || !e->has_recv)
 		return;
+	if (e->nstreams) {
+		/* a join needs every row before it can start */
+		if (e->ndone < e->expected)
+			return;
+		e->work_parts = e->pending;
+		e->pending = e->pending_tail = NULL;
+		e->hub->pending_bytes -= e->pending_bytes;
+		e->pending_bytes = 0;
+		e->state = ES_FINISHING;
+		queue(e, EW_FINISH);
+		return;
+	}
 	if (e->pending) {
 		e->work_parts = e->pending;
 		e->pending = e->pending_tail = NULL;
@@ -280,7 +305,7 @@ static void pump(entry *e)
 		queue(e, EW_ADD);
 		return;
 	}
-	if (e->inputs && e->ndone == e->inputs) {
+	if (e->expected && e->ndone >= e->expected) {
 		e->state = ES_FINISHING;
 		queue(e, EW_FINISH);
 	}
@@ -302,17 +327,22 @@ int node_shuffle_hub_data(node_shuffle_hub *h, char *payload, size_t len, mur_er
 			      e->state == ES_FAILED ? "cancelled" : "already finished");
 		goto refuse;
 	}
-	if (set_inputs(e, d.inputs, err) != MUR_OK)
+	if (set_sources(e, d.inputs, err) != MUR_OK)
 		goto fail_entry;
+	if (d.stream >= EXEC_JOIN_STREAMS_MAX) {
+		mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "shuffle %llu: stream %u",
+			      (unsigned long long)d.shuffle_id, d.stream);
+		goto fail_entry;
+	}
 	if (e->done[d.source]) {
 		mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "shuffle %llu: input %u sent twice",
 			      (unsigned long long)d.shuffle_id, d.source);
 		goto fail_entry;
 	}
-	if (e->ncols && d.ncols != e->ncols) {
+	if (e->ncols_of[d.stream] && d.ncols != e->ncols_of[d.stream]) {
 		mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
 			      "shuffle %llu: parts of %u and %u columns",
-			      (unsigned long long)d.shuffle_id, e->ncols, d.ncols);
+			      (unsigned long long)d.shuffle_id, e->ncols_of[d.stream], d.ncols);
 		goto fail_entry;
 	}
 	if (h->pending_bytes + len > NODE_SHUFFLE_PENDING_BYTES_MAX) {
@@ -321,7 +351,9 @@ int node_shuffle_hub_data(node_shuffle_hub *h, char *payload, size_t len, mur_er
 			      (size_t)NODE_SHUFFLE_PENDING_BYTES_MAX);
 		goto fail_entry;
 	}
-	e->ncols = d.ncols;
+	if (d.stream == 0)
+		e->ncols = d.ncols;
+	e->ncols_of[d.stream] = d.ncols;
 	e->touched_ms = now_ms(h->loop);
 	e->rows_in += d.nrows;
 	e->bytes_in += d.rows_len;
@@ -338,6 +370,7 @@ int node_shuffle_hub_data(node_shuffle_hub *h, char *payload, size_t len, mur_er
 		p->rows = d.rows;
 		p->rows_len = d.rows_len;
 		p->nrows = d.nrows;
+		p->stream = d.stream;
 		if (e->pending_tail)
 			e->pending_tail->next = p;
 		else
@@ -389,7 +422,10 @@ void node_shuffle_hub_recv(node_shuffle_hub *h, const exec_task *t, node_shuffle
 	}
 	e->has_recv = 1;
 	e->task_id = t->id;
+	e->recv = t;
 	e->spec = t->agg;
+	e->nstreams = t->shuffle_stream;
+	e->expected = t->shuffle_inputs;
 	e->cb = cb;
 	e->cb_arg = arg;
 	e->touched_ms = now_ms(h->loop);
@@ -397,7 +433,11 @@ void node_shuffle_hub_recv(node_shuffle_hub *h, const exec_task *t, node_shuffle
 		answer(e);
 		return;
 	}
-	if (set_inputs(e, t->shuffle_inputs, &err) != MUR_OK) {
+	if (e->nstreams > EXEC_JOIN_STREAMS_MAX ||
+	    (e->expected == 0 || e->expected > EXEC_SHUFFLE_INPUTS_MAX) ||
+	    (e->sources && e->expected > e->sources)) {
+		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION,
+			      "SHUFFLE_RECV expects %u senders in %u streams", e->expected, e->nstreams);
 		entry_fail(e, &err);
 		return;
 	}
@@ -431,7 +471,7 @@ static void gc_cb(uv_timer_t *t)
 		if (e->state == ES_COLLECTING && now - e->touched_ms > NODE_SHUFFLE_IDLE_MS) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
 				      "shuffle %llu: %u of %u inputs arrived in %d s; a sender is gone",
-				      (unsigned long long)e->id, e->ndone, e->inputs,
+				      (unsigned long long)e->id, e->ndone, e->expected,
 				      NODE_SHUFFLE_IDLE_MS / 1000);
 			MLOG(WARN, "shuffle", "%s", err.message);
 			entry_fail(e, &err);

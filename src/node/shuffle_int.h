@@ -10,6 +10,24 @@
 struct entry;
 struct shuffle_send;
 
+/* One SHUFFLE_DATA frame an owner holds. */
+typedef struct shuffle_part {
+	struct shuffle_part *next;
+	char *payload; /* owns: the frame */
+	const char *rows;
+	size_t rows_len;
+	uint64_t nrows;
+	uint32_t stream;
+} shuffle_part;
+
+/* shuffle_join.c: a join owner's work (thread pool): a fresh in-memory
+ * SQLite made by recv->shuffle_ddl, stream s's parts (ncols_of[s] values
+ * a row) inserted with line s of recv->shuffle_load, recv->shuffle_post
+ * run, then recv->sql (and recv->agg) into res.  MUR_OK or MUR_ERR with
+ * err set. */
+int node_shuffle_join(const exec_task *recv, uint32_t nstreams, const uint32_t *ncols_of,
+		      const shuffle_part *parts, exec_result *res, mur_error *err);
+
 struct node_shuffle_hub {
 	uv_loop_t *loop;
 	net_hello hello;            /* presented to owners */

@@ -198,6 +198,7 @@ static void build_frame(shuffle_send *j, const exec_task *t, send_link *l, mur_b
 	net_shuffle_data d = {.shuffle_id = t->shuffle_id,
 			      .source = t->shuffle_source,
 			      .inputs = t->shuffle_inputs,
+			      .stream = t->shuffle_stream,
 			      .last = 1,
 			      .ncols = ncols,
 			      .nrows = nrows};
