@@ -13,7 +13,8 @@
  * (i + k) mod F, k = 0 .. replicas-1, over the followers ordered by id.
  * Tables with equal shard counts are therefore co-located.  A reference
  * table's one shard is placed on every alive follower (replicas = F,
- * capped by CAT_REPLICAS_MAX).
+ * capped by CAT_REPLICAS_MAX).  A range table's shards are placed like a
+ * hash table's; their bounds are catalog_range.c's.
  */
 #include "catalog/catalog_int.h"
 
@@ -27,6 +28,7 @@ static void table_free(cat_table *t)
 		return;
 	for (int i = 0; i < t->ncols; i++)
 		free(t->cols[i].default_sql);
+	cat_range_free(t);
 	free(t->shards);
 	free(t);
 }
@@ -198,6 +200,8 @@ uint32_t cat_shard_for_hash32(uint32_t nshards, uint32_t hash32)
 
 uint32_t cat_shard_for_value(const cat_table *t, const mur_value *v)
 {
+	if (cat_table_is_range(t))
+		return cat_range_shard_for_value(t, v);
 	return cat_shard_for_hash32(t->nshards, (uint32_t)(mur_value_hash(v) >> 32));
 }
 
@@ -241,9 +245,13 @@ static void assign_shards(const catalog *c, cat_table *t)
 	for (uint32_t i = 0; i < t->nshards; i++) {
 		cat_shard *s = &t->shards[i];
 		s->index = i;
-		/* ceil(i * 2^32 / N): the smallest hash cat_shard_for_hash32 maps to i */
-		s->hash_min = (uint32_t)((((uint64_t)i << 32) + t->nshards - 1) / t->nshards);
-		s->hash_max = (uint32_t)(((((uint64_t)(i + 1) << 32) + t->nshards - 1) / t->nshards) - 1);
+		/* ceil(i * 2^32 / N): the smallest hash cat_shard_for_hash32 maps to i;
+		 * a range table has no hash ranges (catalog_range.c) */
+		if (!cat_table_is_range(t)) {
+			s->hash_min = (uint32_t)((((uint64_t)i << 32) + t->nshards - 1) / t->nshards);
+			s->hash_max = (uint32_t)(((((uint64_t)(i + 1) << 32) + t->nshards - 1) /
+						  t->nshards) - 1);
+		}
 		s->nplacements = replicas;
 		for (int k = 0; k < replicas; k++) {
 			s->placements[k].node_id = fids[(i + (uint32_t)k) % (uint32_t)nf];
@@ -267,6 +275,8 @@ int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mu
 	if (!t)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	*t = *def;
+	t->shards = NULL; /* def->shards carries a range table's bounds only */
+	t->range_order = NULL;
 	for (int i = 0; i < t->ncols; i++)
 		t->cols[i].default_sql = def->cols[i].default_sql ? strdup(def->cols[i].default_sql)
 								  : NULL;
@@ -285,10 +295,17 @@ int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mu
 		t->nshards = 1;
 		t->replicas = nf < CAT_REPLICAS_MAX ? nf : CAT_REPLICAS_MAX;
 	}
+	if (cat_table_is_range(t) && !def->shards)
+		t->nshards = 1; /* one shard covering every value until it is split */
 	t->shards = calloc(t->nshards, sizeof *t->shards);
 	if (!t->shards) {
 		table_free(t);
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
+	if (cat_table_is_range(t) && cat_range_init(t, def->shards, err) != MUR_OK) {
+		table_free(t);
+		c->next_table_id--;
+		return MUR_ERR;
 	}
 	assign_shards(c, t);
 	if (c->store && cat_store_put_table(c, t, err) != MUR_OK) {

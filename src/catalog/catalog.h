@@ -7,7 +7,14 @@
  *   shard      one hash range of a table; a value with
  *              hash32 = (uint32_t)(mur_value_hash(v) >> 32) lives in shard
  *              floor(hash32 * N / 2^32), so shard i covers
- *              [ceil(i * 2^32 / N), ceil((i+1) * 2^32 / N) - 1]
+ *              [ceil(i * 2^32 / N), ceil((i+1) * 2^32 / N) - 1].
+ *              In a range table (CAT_DIST_RANGE), one range of values of
+ *              the distribution column: [range_min, the next range_min)
+ *   range order the shards of a range table sorted by range_min (the
+ *              first one unbounded below): range_order[p] is the shard
+ *              index at position p.  A shard's index names its files and
+ *              never changes, so a split can append a shard (index N) and
+ *              insert it into the order without renaming anything
  *   placement  one copy of a shard on one follower, stored there as one
  *              SQLite file named by cat_placement_file()
  *   colocation tables with the same shard count place shard i on the same
@@ -80,8 +87,15 @@ typedef struct cat_placement {
 
 typedef struct cat_shard {
 	uint32_t index;     /* 0 .. nshards-1 */
-	uint32_t hash_min;  /* inclusive */
+	uint32_t hash_min;  /* inclusive (hash and reference tables) */
 	uint32_t hash_max;  /* inclusive */
+	/* CAT_DIST_RANGE: the smallest value the shard holds (inclusive), in
+	 * the distribution column's storage class; MV_NULL: unbounded below
+	 * (exactly one shard of a range table).  Its upper bound is the next
+	 * shard's range_min in range order (cat_shard_range_max).  Durable:
+	 * shards.range_min. */
+	mur_value range_min;
+	char *range_bytes;        /* owns range_min's TEXT bytes (malloc'd), or NULL */
 	uint64_t rows;      /* last known row count (refreshed by the leader) */
 	uint64_t committed_lsn;   /* runtime: highest entry decided committed */
 	uint64_t committed_entry; /* runtime: its entry id */
@@ -96,6 +110,8 @@ typedef enum cat_distribution {
 	CAT_DIST_HASH = 0,      /* nshards hash ranges of dist_col, `replicas` copies each */
 	CAT_DIST_REFERENCE = 1, /* one shard, a copy on every follower alive at CREATE
 				   (later ones get a copy from a peer: lead_recover.c) */
+	CAT_DIST_RANGE = 2,     /* PARTITION BY RANGE (dist_col): shard s holds the values
+				   from its range_min up to the next one in range order */
 } cat_distribution;
 
 typedef enum cat_table_kind {
@@ -116,6 +132,8 @@ typedef struct cat_table {
 	cat_shard *shards;          /* malloc'd, nshards entries */
 	cat_distribution distribution; /* CAT_DIST_REFERENCE: nshards == 1; dist_col still names
 					  the key (or hidden row id) that writes hash, to shard 0 */
+	uint32_t *range_order;      /* CAT_DIST_RANGE: nshards shard indexes by ascending
+				       range_min (malloc'd; rebuilt from the bounds at load) */
 } cat_table;
 
 typedef enum cat_node_role { CAT_NODE_LEADER = 0, CAT_NODE_FOLLOWER = 1 } cat_node_role;
@@ -143,6 +161,12 @@ static inline int cat_table_is_reference(const cat_table *t)
 	return t->distribution == CAT_DIST_REFERENCE;
 }
 
+/* A range-partitioned table (CAT_DIST_RANGE). */
+static inline int cat_table_is_range(const cat_table *t)
+{
+	return t->distribution == CAT_DIST_RANGE;
+}
+
 /* Lookup by (schema, name).  schema NULL means "public" then "murphy".
  * Returns NULL when absent.  The pointer stays valid until the table is
  * dropped. */
@@ -150,8 +174,29 @@ const cat_table *cat_table_lookup(const catalog *c, const char *schema, const ch
 /* Column index by name, -1 when absent. */
 int cat_column_index(const cat_table *t, const char *name);
 /* Which shard holds a distribution value (already coerced to the column's
- * storage class). */
+ * storage class).  Hash tables hash it; range tables binary-search the
+ * range order (a NULL, which writes refuse for range tables, would go to
+ * the first shard of the order). */
 uint32_t cat_shard_for_value(const cat_table *t, const mur_value *v);
+/* Range tables: the shards whose ranges overlap the values v with
+ * lo <= v (lo_inclusive) or lo < v, and v <= hi (hi_inclusive) or v < hi;
+ * lo / hi NULL: unbounded on that side.  Values compare by mur_value_cmp
+ * (numbers by value, text by bytes), so lo and hi need only be comparable
+ * with the bounds (an integer column may take a numeric bound).  Writes
+ * the shard indexes to out (room for nshards) in range order; returns how
+ * many, 0 when the range is empty. */
+int cat_range_shards(const cat_table *t, const mur_value *lo, int lo_inclusive,
+		     const mur_value *hi, int hi_inclusive, uint32_t *out);
+/* Range tables: the exclusive upper bound of shard `shard` (the next
+ * shard's range_min in range order) in *out; 0 when it is unbounded
+ * above, 1 otherwise.  *out borrows the catalog's bytes. */
+int cat_shard_range_max(const cat_table *t, uint32_t shard, mur_value *out);
+/* Shard i of a holds exactly the rows of b that a join of a.dist_col =
+ * b.dist_col can meet (so the join runs inside each shard): both hash with
+ * the same shard count, or both range with the same bounds, and the
+ * distribution columns have the same storage class.  Reference tables are
+ * never co-located this way (they join anywhere). */
+int cat_tables_colocated(const cat_table *a, const cat_table *b);
 uint32_t cat_shard_for_hash32(uint32_t nshards, uint32_t hash32);
 /* Placement file name on a follower: "t<table id>_s<shard index>.db". */
 void cat_placement_file(const cat_table *t, uint32_t shard, char *out, size_t outsz);
@@ -169,8 +214,12 @@ void cat_close(catalog *c);
  * (i + k) mod F for k < replicas (replicas capped by F; with F == 0 the
  * shards have no placements).  A reference table (def->distribution) gets
  * one shard with a placement on every alive follower (at most
- * CAT_REPLICAS_MAX); its replicas is that count.  42P07 if the name
- * exists.  *out is the stored table. */
+ * CAT_REPLICAS_MAX); its replicas is that count.  A range table
+ * (CAT_DIST_RANGE) takes its bounds from def->shards: NULL means one shard
+ * covering every value; else def->nshards entries whose range_min are the
+ * lower bounds, the first MV_NULL and the others strictly increasing in
+ * the distribution column's storage class (22023 otherwise); the bounds
+ * are copied.  42P07 if the name exists.  *out is the stored table. */
 int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mur_error *err);
 /* 42P01 if absent. */
 int cat_drop_table(catalog *c, const char *name, mur_error *err);

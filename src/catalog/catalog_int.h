@@ -22,6 +22,18 @@ struct catalog {
 };
 
 int cat_insert_loaded_table(catalog *c, cat_table *t);
+
+/* catalog_range.c: range tables' bounds.  cat_range_init copies the lower
+ * bounds of a new range table from bounds[] (NULL: one unbounded shard)
+ * and builds the range order (22023 when they are not one unbounded shard
+ * and strictly increasing values); cat_range_build_order rebuilds the
+ * order from the shards' bounds (MUR_ERR when they break the invariants,
+ * MUR_ENOMEM); cat_range_free releases the bounds and the order. */
+int cat_shard_set_range_min(cat_shard *s, const mur_value *v);
+int cat_range_init(cat_table *t, const cat_shard *bounds, mur_error *err);
+int cat_range_build_order(cat_table *t);
+void cat_range_free(cat_table *t);
+uint32_t cat_range_shard_for_value(const cat_table *t, const mur_value *v);
 int cat_insert_loaded_node(catalog *c, cat_node *n);
 
 /* catalog_store.c: open (create schema, load everything into c), close,

@@ -6,13 +6,19 @@
  *   nodes(id, name, addr, role)
  *   tables(id, name, schema, dist_col, nshards, replicas, distribution)
  *   columns(table_id, idx, name, type, typmod, not_null, primary_key, hidden, default_sql)
- *   shards(table_id, idx, hash_min, hash_max)
+ *   shards(table_id, idx, hash_min, hash_max, range_min)
  *   placements(table_id, shard, node_id, role, applied_lsn)
  * Loading at open rebuilds the in-memory catalog exactly.
  *
  * Upgrades: a catalog file written before a column existed gets it at open
  * (ALTER TABLE ... ADD COLUMN with the value every old row meant):
  *   tables.distribution   0 = hash (reference tables came later)
+ *   shards.range_min      NULL (range tables came later)
+ *
+ * shards.range_min has no declared type, so it keeps the storage class it
+ * is given: INTEGER for an integer range column, TEXT for text, date and
+ * timestamp columns (cat_shard.range_min); NULL means unbounded below, and
+ * hash and reference tables leave it NULL.
  */
 #include "catalog/catalog_int.h"
 
@@ -34,7 +40,8 @@ static const char *const schema_sql =
 	" not_null INTEGER NOT NULL, primary_key INTEGER NOT NULL, hidden INTEGER NOT NULL,"
 	" default_sql TEXT, PRIMARY KEY(table_id, idx));"
 	"CREATE TABLE IF NOT EXISTS shards(table_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
-	" hash_min INTEGER NOT NULL, hash_max INTEGER NOT NULL, PRIMARY KEY(table_id, idx));"
+	" hash_min INTEGER NOT NULL, hash_max INTEGER NOT NULL, range_min,"
+	" PRIMARY KEY(table_id, idx));"
 	"CREATE TABLE IF NOT EXISTS placements(table_id INTEGER NOT NULL, shard INTEGER NOT NULL,"
 	" node_id INTEGER NOT NULL, role INTEGER NOT NULL, applied_lsn INTEGER NOT NULL,"
 	" PRIMARY KEY(table_id, shard, node_id));";
@@ -104,11 +111,45 @@ static int has_column(catalog *c, const char *table, const char *column)
 /* Columns added since the first catalog format (see the header). */
 static int upgrade(catalog *c, mur_error *err)
 {
-	if (!has_column(c, "tables", "distribution"))
-		return exec_sql(c, "ALTER TABLE tables ADD COLUMN distribution INTEGER NOT NULL"
-				   " DEFAULT 0",
-				err);
+	if (!has_column(c, "tables", "distribution") &&
+	    exec_sql(c, "ALTER TABLE tables ADD COLUMN distribution INTEGER NOT NULL DEFAULT 0",
+		     err) != MUR_OK)
+		return MUR_ERR;
+	if (!has_column(c, "shards", "range_min") &&
+	    exec_sql(c, "ALTER TABLE shards ADD COLUMN range_min", err) != MUR_OK)
+		return MUR_ERR;
 	return MUR_OK;
+}
+
+/* shards.range_min → cat_shard.range_min (a copy). */
+static int load_range_min(sqlite3_stmt *st, int col, cat_shard *s)
+{
+	mur_value v = mur_v_null();
+	switch (sqlite3_column_type(st, col)) {
+	case SQLITE_INTEGER: v = mur_v_int(sqlite3_column_int64(st, col)); break;
+	case SQLITE_FLOAT: v = mur_v_float(sqlite3_column_double(st, col)); break;
+	case SQLITE_TEXT:
+		v = mur_v_text((const char *)sqlite3_column_text(st, col),
+			       (size_t)sqlite3_column_bytes(st, col));
+		break;
+	case SQLITE_BLOB:
+		v = mur_v_blob(sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col));
+		break;
+	default: break;
+	}
+	return cat_shard_set_range_min(s, &v);
+}
+
+/* Bind cat_shard.range_min to parameter i. */
+static void bind_range_min(sqlite3_stmt *st, int i, const mur_value *v)
+{
+	switch (v->kind) {
+	case MV_INT: sqlite3_bind_int64(st, i, v->i); break;
+	case MV_FLOAT: sqlite3_bind_double(st, i, v->f); break;
+	case MV_TEXT: sqlite3_bind_text(st, i, v->s, (int)v->len, SQLITE_TRANSIENT); break;
+	case MV_BLOB: sqlite3_bind_blob(st, i, v->s, (int)v->len, SQLITE_TRANSIENT); break;
+	default: sqlite3_bind_null(st, i); break;
+	}
 }
 
 static int load_nodes(catalog *c, mur_error *err)
@@ -160,7 +201,8 @@ static int load_table_children(catalog *c, cat_table *t)
 	if (!t->shards)
 		return MUR_ENOMEM;
 	sqlite3_prepare_v2(c->store,
-			   "SELECT idx, hash_min, hash_max FROM shards WHERE table_id = ? ORDER BY idx",
+			   "SELECT idx, hash_min, hash_max, range_min FROM shards WHERE table_id = ?"
+			   " ORDER BY idx",
 			   -1, &st, NULL);
 	sqlite3_bind_int64(st, 1, t->id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -170,8 +212,14 @@ static int load_table_children(catalog *c, cat_table *t)
 		t->shards[i].index = i;
 		t->shards[i].hash_min = (uint32_t)sqlite3_column_int64(st, 1);
 		t->shards[i].hash_max = (uint32_t)sqlite3_column_int64(st, 2);
+		if (cat_table_is_range(t) && load_range_min(st, 3, &t->shards[i]) != MUR_OK) {
+			sqlite3_finalize(st);
+			return MUR_ENOMEM;
+		}
 	}
 	sqlite3_finalize(st);
+	if (cat_table_is_range(t) && cat_range_build_order(t) != MUR_OK)
+		return MUR_ERR; /* bounds that break catalog_range.c's invariants */
 
 	sqlite3_prepare_v2(c->store,
 			   "SELECT shard, node_id, role, applied_lsn FROM placements WHERE table_id = ?"
@@ -214,9 +262,13 @@ static int load_tables(catalog *c, mur_error *err)
 		t->nshards = (uint32_t)sqlite3_column_int64(st, 4);
 		t->replicas = sqlite3_column_int(st, 5);
 		t->kind = CAT_TABLE_DISTRIBUTED;
-		t->distribution = sqlite3_column_int(st, 6) == CAT_DIST_REFERENCE ? CAT_DIST_REFERENCE
-										    : CAT_DIST_HASH;
+		switch (sqlite3_column_int(st, 6)) {
+		case CAT_DIST_REFERENCE: t->distribution = CAT_DIST_REFERENCE; break;
+		case CAT_DIST_RANGE: t->distribution = CAT_DIST_RANGE; break;
+		default: t->distribution = CAT_DIST_HASH; break;
+		}
 		if (t->nshards == 0 || t->nshards > CAT_SHARDS_MAX || load_table_children(c, t) != MUR_OK) {
+			cat_range_free(t);
 			free(t->shards);
 			free(t);
 			continue;
@@ -250,6 +302,25 @@ void cat_store_close(catalog *c)
 	c->store = NULL;
 }
 
+static int put_shard(catalog *c, uint32_t table_id, const cat_shard *s, mur_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	if (sqlite3_prepare_v2(c->store,
+			       "INSERT INTO shards (table_id, idx, hash_min, hash_max, range_min)"
+			       " VALUES (?,?,?,?,?)",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_error(c, err, "prepare");
+	sqlite3_bind_int64(st, 1, table_id);
+	sqlite3_bind_int64(st, 2, s->index);
+	sqlite3_bind_int64(st, 3, s->hash_min);
+	sqlite3_bind_int64(st, 4, s->hash_max);
+	bind_range_min(st, 5, &s->range_min);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? MUR_OK : store_error(c, err, "write");
+}
+
 int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err)
 {
 	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
@@ -270,8 +341,7 @@ int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err)
 	}
 	for (uint32_t i = 0; i < t->nshards; i++) {
 		const cat_shard *s = &t->shards[i];
-		if (run(c, "INSERT INTO shards VALUES (?,?,?,?)", "iiii", err, (int64_t)t->id,
-			(int64_t)i, (int64_t)s->hash_min, (int64_t)s->hash_max) != MUR_OK)
+		if (put_shard(c, t->id, s, err) != MUR_OK)
 			goto rollback;
 		for (int k = 0; k < s->nplacements; k++)
 			if (run(c, "INSERT INTO placements VALUES (?,?,?,?,?)", "iiiii", err,

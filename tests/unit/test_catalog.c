@@ -1,7 +1,9 @@
 /*
  * test_catalog.c — catalog placement policy and durability across reopen;
  * reference tables (a copy on every alive follower, kept across reopen,
- * and the upgrade of a catalog file written before they existed).
+ * and the upgrade of a catalog file written before they existed); range
+ * tables (routing by binary search, the shards a range of values touches,
+ * co-location, bounds kept across reopen and the upgrade of older files).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -145,27 +147,31 @@ static void test_reference_placement(void **state)
 /* A catalog file from before reference tables (no tables.distribution):
  * opening it adds the column, old tables stay hash-distributed, and a
  * reference table created afterwards is one after a reopen. */
+/* A catalog file in a new temporary directory written by `sql` (an older
+ * format); its path in path[256]. */
+static void old_catalog(char *path, const char *sql)
+{
+	char dir[] = "/tmp/murphy_cat_XXXXXX";
+	sqlite3 *db;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, 256, "%s/catalog.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
 static void test_reference_durable_and_upgrade(void **state)
 {
-	char dir[] = "/tmp/murphy_cat_XXXXXX", path[256];
+	char path[256];
 	mur_error err;
-	sqlite3 *db;
 	const cat_table *t;
-	assert_non_null(mkdtemp(dir));
-	snprintf(path, sizeof path, "%s/catalog.db", dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(
-		sqlite3_exec(db,
-			     "CREATE TABLE nodes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
-			     " addr TEXT NOT NULL, role INTEGER NOT NULL);"
-			     "CREATE TABLE tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-			     " schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
-			     " replicas INTEGER NOT NULL);"
-			     "INSERT INTO nodes VALUES (1, 'f1', '127.0.0.1:7001', 1);"
-			     "INSERT INTO tables VALUES (1, 'old', 'public', 0, 2, 1);",
-			     NULL, NULL, NULL),
-		SQLITE_OK);
-	sqlite3_close(db);
+	old_catalog(path, "CREATE TABLE nodes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+		  " addr TEXT NOT NULL, role INTEGER NOT NULL);"
+		  "CREATE TABLE tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		  " schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
+		  " replicas INTEGER NOT NULL);"
+		  "INSERT INTO nodes VALUES (1, 'f1', '127.0.0.1:7001', 1);"
+		  "INSERT INTO tables VALUES (1, 'old', 'public', 0, 2, 1);");
 
 	catalog *c = cat_open(path, &err);
 	assert_non_null(c);
@@ -191,6 +197,155 @@ static void test_reference_durable_and_upgrade(void **state)
 	cat_close(c);
 }
 
+/* A range table on id (int8) with lower bounds -inf, 10, 20, 30; its
+ * bounds array stays valid as long as the caller's frame. */
+static cat_table range_def(const char *name, cat_shard *bounds, const int64_t *lows, uint32_t n)
+{
+	cat_table d = make_def(name, n, 1);
+	d.distribution = CAT_DIST_RANGE;
+	memset(bounds, 0, sizeof *bounds * n);
+	for (uint32_t i = 1; i < n; i++)
+		bounds[i].range_min = mur_v_int(lows[i]);
+	d.shards = bounds;
+	return d;
+}
+
+static uint32_t shard_of_int(const cat_table *t, int64_t i)
+{
+	mur_value v = mur_v_int(i);
+	return cat_shard_for_value(t, &v);
+}
+
+static void test_range_routing(void **state)
+{
+	mur_error err;
+	catalog *c = cat_open(NULL, &err);
+	const cat_table *t, *u, *h, *one;
+	cat_shard b[4], b2[4], b3[4];
+	const int64_t lows[] = {0, 10, 20, 30}, other[] = {0, 10, 20, 31};
+	uint32_t out[8];
+	mur_value lo, hi;
+	assert_int_equal(cat_upsert_node(c, "f1", "127.0.0.1:1", CAT_NODE_FOLLOWER, NULL, &err), 0);
+	cat_table d = range_def("r", b, lows, 4);
+	assert_int_equal(cat_create_table(c, &d, &t, &err), 0);
+	assert_true(cat_table_is_range(t));
+	assert_int_equal(t->nshards, 4);
+	assert_int_equal(t->shards[0].range_min.kind, MV_NULL);
+	assert_int_equal(t->shards[2].range_min.i, 20);
+	assert_int_equal(shard_of_int(t, INT64_MIN), 0);
+	assert_int_equal(shard_of_int(t, 9), 0);
+	assert_int_equal(shard_of_int(t, 10), 1);
+	assert_int_equal(shard_of_int(t, 19), 1);
+	assert_int_equal(shard_of_int(t, 20), 2);
+	assert_int_equal(shard_of_int(t, 30), 3);
+	assert_int_equal(shard_of_int(t, INT64_MAX), 3);
+	/* 10 <= v < 30: shards 1 and 2; 10 < v <= 30: 1, 2, 3; v < 10: 0 */
+	lo = mur_v_int(10), hi = mur_v_int(30);
+	assert_int_equal(cat_range_shards(t, &lo, 1, &hi, 0, out), 2);
+	assert_int_equal(out[0], 1);
+	assert_int_equal(out[1], 2);
+	assert_int_equal(cat_range_shards(t, &lo, 0, &hi, 1, out), 3);
+	assert_int_equal(cat_range_shards(t, NULL, 0, &lo, 0, out), 1);
+	assert_int_equal(out[0], 0);
+	assert_int_equal(cat_range_shards(t, &hi, 1, NULL, 0, out), 1);
+	assert_int_equal(out[0], 3);
+	assert_int_equal(cat_range_shards(t, &hi, 1, &lo, 1, out), 0); /* empty */
+	lo = mur_v_float(19.5); /* a numeric bound on an integer column */
+	assert_int_equal(cat_range_shards(t, &lo, 1, NULL, 0, out), 3);
+	lo = mur_v_null();
+	assert_int_equal(cat_range_shards(t, &lo, 1, NULL, 0, out), 0);
+	assert_int_equal(cat_shard_range_max(t, 1, &hi), 1);
+	assert_int_equal(hi.i, 20);
+	assert_int_equal(cat_shard_range_max(t, 3, &hi), 0);
+
+	cat_table d2 = range_def("r2", b2, lows, 4), d3 = range_def("r3", b3, other, 4);
+	cat_table dh = make_def("h", 4, 1), d1 = make_def("one", 0, 1);
+	d1.distribution = CAT_DIST_RANGE; /* no bounds: one shard */
+	assert_int_equal(cat_create_table(c, &d2, &u, &err), 0);
+	assert_true(cat_tables_colocated(t, u));
+	assert_int_equal(cat_create_table(c, &d3, &u, &err), 0);
+	assert_false(cat_tables_colocated(t, u)); /* bounds differ */
+	assert_int_equal(cat_create_table(c, &dh, &h, &err), 0);
+	assert_false(cat_tables_colocated(t, h)); /* range and hash */
+	assert_int_equal(cat_create_table(c, &d1, &one, &err), 0);
+	assert_int_equal(one->nshards, 1);
+	assert_int_equal(shard_of_int(one, -5), 0);
+
+	/* the order, not the index, follows the bounds (a split appends a shard) */
+	cat_shard sb[3], bad[3];
+	const int64_t split[] = {0, 20, 10}, dup[] = {0, 10, 10};
+	cat_table ds = range_def("split", sb, split, 3);
+	assert_int_equal(cat_create_table(c, &ds, &u, &err), 0);
+	assert_int_equal(shard_of_int(u, 15), 2);
+	assert_int_equal(shard_of_int(u, 25), 1);
+	lo = mur_v_int(12);
+	assert_int_equal(cat_range_shards(u, &lo, 1, NULL, 0, out), 2);
+	assert_int_equal(out[0], 2);
+	assert_int_equal(out[1], 1);
+	assert_int_equal(cat_shard_range_max(u, 2, &hi), 1);
+	assert_int_equal(hi.i, 20);
+	cat_table db = range_def("bad", bad, dup, 3);
+	assert_int_equal(cat_create_table(c, &db, NULL, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "22023");
+	assert_null(cat_table_lookup(c, NULL, "bad"));
+	cat_close(c);
+}
+
+/* Text bounds survive a reopen; a catalog file from before range tables
+ * (no shards.range_min) gets the column and its tables stay hash. */
+static void test_range_durable_and_upgrade(void **state)
+{
+	char path[256];
+	mur_error err;
+	const cat_table *t;
+	cat_shard b[3];
+	mur_value v, hi;
+	old_catalog(path, "CREATE TABLE tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		  " schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
+		  " replicas INTEGER NOT NULL, distribution INTEGER NOT NULL DEFAULT 0);"
+		  "CREATE TABLE shards(table_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
+		  " hash_min INTEGER NOT NULL, hash_max INTEGER NOT NULL,"
+		  " PRIMARY KEY(table_id, idx));"
+		  "INSERT INTO tables VALUES (1, 'old', 'public', 0, 2, 1, 0);"
+		  "INSERT INTO shards VALUES (1, 0, 0, 2147483647), (1, 1, 2147483648, 4294967295);");
+
+	catalog *c = cat_open(path, &err);
+	assert_non_null(c);
+	t = cat_table_lookup(c, NULL, "old");
+	assert_non_null(t);
+	assert_false(cat_table_is_range(t));
+	assert_int_equal(t->shards[1].hash_min, 2147483648u);
+	cat_table d = make_def("texts", 3, 1);
+	d.cols[0].type = MT_TEXT;
+	d.distribution = CAT_DIST_RANGE;
+	memset(b, 0, sizeof b);
+	b[1].range_min = mur_v_text("g", 1);
+	b[2].range_min = mur_v_text("p", 1);
+	d.shards = b;
+	assert_int_equal(cat_create_table(c, &d, &t, &err), 0);
+	cat_close(c);
+
+	c = cat_open(path, &err);
+	assert_non_null(c);
+	t = cat_table_lookup(c, NULL, "texts");
+	assert_non_null(t);
+	assert_true(cat_table_is_range(t));
+	assert_int_equal(t->nshards, 3);
+	assert_int_equal(t->shards[0].range_min.kind, MV_NULL);
+	assert_int_equal(t->shards[2].range_min.kind, MV_TEXT);
+	assert_memory_equal(t->shards[2].range_min.s, "p", 1);
+	v = mur_v_text("apple", 5);
+	assert_int_equal(cat_shard_for_value(t, &v), 0);
+	v = mur_v_text("g", 1);
+	assert_int_equal(cat_shard_for_value(t, &v), 1);
+	v = mur_v_text("zebra", 5);
+	assert_int_equal(cat_shard_for_value(t, &v), 2);
+	assert_int_equal(cat_shard_range_max(t, 0, &hi), 1);
+	assert_memory_equal(hi.s, "g", 1);
+	assert_false(cat_table_is_range(cat_table_lookup(c, NULL, "old")));
+	cat_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,6 +353,8 @@ int main(void)
 		cmocka_unit_test(test_durable_reopen),
 		cmocka_unit_test(test_reference_placement),
 		cmocka_unit_test(test_reference_durable_and_upgrade),
+		cmocka_unit_test(test_range_routing),
+		cmocka_unit_test(test_range_durable_and_upgrade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,189 @@
+/*
+ * catalog_range.c — range-partitioned tables (CAT_DIST_RANGE): where a
+ * value lives, which shards a range of values touches, and when two
+ * tables are co-located.
+ *
+ * Each shard carries its own lower bound (cat_shard.range_min, durable in
+ * shards.range_min); exactly one shard is unbounded below (MV_NULL).  The
+ * range order (cat_table.range_order) lists the shard indexes by ascending
+ * lower bound, so position p covers [L(p), L(p+1)) with L(0) = -inf and
+ * L(n) = +inf.  Bounds live per shard rather than per table so that a
+ * split (the hot-segment work) appends a shard with a new index and a new
+ * lower bound and re-sorts the order: no file is renamed, no other shard
+ * changes.
+ *
+ * Invariants (checked by range_order_ok when the order is built):
+ *   1. position 0 holds the one shard with range_min MV_NULL;
+ *   2. L(1) < L(2) < ... < L(n-1) by mur_value_cmp, all of one storage
+ *      class (the distribution column's).
+ * Lookup is a binary search for the last position whose bound is <= v.
+ */
+#include "catalog/catalog_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Copy v into the shard as its lower bound (TEXT/BLOB bytes malloc'd). */
+int cat_shard_set_range_min(cat_shard *s, const mur_value *v)
+{
+	char *bytes = NULL;
+	if (v->kind == MV_TEXT || v->kind == MV_BLOB) {
+		bytes = malloc(v->len + 1);
+		if (!bytes)
+			return MUR_ENOMEM;
+		if (v->len)
+			memcpy(bytes, v->s, v->len);
+		bytes[v->len] = '\0';
+	}
+	free(s->range_bytes);
+	s->range_bytes = bytes;
+	s->range_min = *v;
+	if (bytes)
+		s->range_min.s = bytes;
+	return MUR_OK;
+}
+
+void cat_range_free(cat_table *t)
+{
+	if (t->shards)
+		for (uint32_t i = 0; i < t->nshards; i++)
+			free(t->shards[i].range_bytes);
+	free(t->range_order);
+	t->range_order = NULL;
+}
+
+static const mur_value *bound_at(const cat_table *t, uint32_t pos)
+{
+	return &t->shards[t->range_order[pos]].range_min;
+}
+
+/* Lower bounds: NULL (unbounded) first, then ascending (qsort_r). */
+static int by_bound(const void *a, const void *b, void *table)
+{
+	const cat_table *t = table;
+	const mur_value *x = &t->shards[*(const uint32_t *)a].range_min;
+	const mur_value *y = &t->shards[*(const uint32_t *)b].range_min;
+	if (x->kind == MV_NULL || y->kind == MV_NULL)
+		return (x->kind != MV_NULL) - (y->kind != MV_NULL);
+	return mur_value_cmp(x, y);
+}
+
+static int range_order_ok(const cat_table *t)
+{
+	if (bound_at(t, 0)->kind != MV_NULL)
+		return 0;
+	for (uint32_t p = 1; p < t->nshards; p++) {
+		const mur_value *v = bound_at(t, p);
+		if (v->kind == MV_NULL || (v->kind == MV_FLOAT && v->f != v->f))
+			return 0;
+		if (p > 1 && (bound_at(t, p - 1)->kind != v->kind ||
+			      mur_value_cmp(bound_at(t, p - 1), v) >= 0))
+			return 0;
+	}
+	return 1;
+}
+
+int cat_range_build_order(cat_table *t)
+{
+	uint32_t *order = malloc(sizeof *order * (t->nshards ? t->nshards : 1));
+	if (!order)
+		return MUR_ENOMEM;
+	for (uint32_t i = 0; i < t->nshards; i++)
+		order[i] = i;
+	qsort_r(order, t->nshards, sizeof *order, by_bound, t);
+	free(t->range_order);
+	t->range_order = order;
+	return range_order_ok(t) ? MUR_OK : MUR_ERR;
+}
+
+int cat_range_init(cat_table *t, const cat_shard *bounds, mur_error *err)
+{
+	mur_value none = mur_v_null();
+	for (uint32_t i = 0; i < t->nshards; i++)
+		if (cat_shard_set_range_min(&t->shards[i], bounds ? &bounds[i].range_min : &none) !=
+		    MUR_OK)
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	int rc = cat_range_build_order(t);
+	if (rc == MUR_ENOMEM)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	if (rc != MUR_OK)
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "range bounds of table \"%s\" must be one unbounded shard and "
+				     "strictly increasing values of one type",
+				     t->name);
+	return MUR_OK;
+}
+
+/* The last position whose lower bound is <= v (0 when v is below L(1)). */
+static uint32_t position_of(const cat_table *t, const mur_value *v)
+{
+	uint32_t lo = 0, hi = t->nshards - 1;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2; /* >= 1: never the unbounded L(0) */
+		if (mur_value_cmp(bound_at(t, mid), v) <= 0)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+uint32_t cat_range_shard_for_value(const cat_table *t, const mur_value *v)
+{
+	if (v->kind == MV_NULL)
+		return t->range_order[0];
+	return t->range_order[position_of(t, v)];
+}
+
+int cat_range_shards(const cat_table *t, const mur_value *lo, int lo_inclusive,
+		     const mur_value *hi, int hi_inclusive, uint32_t *out)
+{
+	uint32_t plo = 0, phi = t->nshards - 1;
+	int n = 0;
+	(void)lo_inclusive; /* v > lo may still lie in lo's shard */
+	/* A NaN bound orders nowhere reliably: it narrows nothing. */
+	if (lo && lo->kind == MV_FLOAT && lo->f != lo->f)
+		lo = NULL;
+	if (hi && hi->kind == MV_FLOAT && hi->f != hi->f)
+		hi = NULL;
+	if ((lo && lo->kind == MV_NULL) || (hi && hi->kind == MV_NULL))
+		return 0; /* a comparison with NULL holds for no row */
+	if (lo)
+		plo = position_of(t, lo);
+	if (hi) {
+		phi = position_of(t, hi);
+		/* v < hi where hi is exactly a shard's lower bound: not that shard */
+		if (!hi_inclusive && phi > 0 && mur_value_cmp(bound_at(t, phi), hi) == 0)
+			phi--;
+	}
+	for (uint32_t p = plo; p <= phi; p++)
+		out[n++] = t->range_order[p];
+	return n;
+}
+
+int cat_shard_range_max(const cat_table *t, uint32_t shard, mur_value *out)
+{
+	for (uint32_t p = 0; p + 1 < t->nshards; p++)
+		if (t->range_order[p] == shard) {
+			*out = *bound_at(t, p + 1);
+			return 1;
+		}
+	*out = mur_v_null();
+	return 0;
+}
+
+int cat_tables_colocated(const cat_table *a, const cat_table *b)
+{
+	if (a->distribution != b->distribution || a->nshards != b->nshards ||
+	    cat_table_is_reference(a) || a->dist_col < 0 || b->dist_col < 0 ||
+	    mur_type_storage(a->cols[a->dist_col].type) != mur_type_storage(b->cols[b->dist_col].type))
+		return 0;
+	if (!cat_table_is_range(a))
+		return 1;
+	for (uint32_t i = 0; i < a->nshards; i++) {
+		const mur_value *x = &a->shards[i].range_min, *y = &b->shards[i].range_min;
+		if ((x->kind == MV_NULL) != (y->kind == MV_NULL) || mur_value_cmp(x, y) != 0)
+			return 0;
+	}
+	return 1;
+}
