@@ -79,6 +79,33 @@ static void node_list(lead_engine *e, const cat_table *t, const uint32_t *shards
 	}
 }
 
+/* A join of tables that are not co-located: how the rows meet. */
+static void explain_join(lead_run *r, const plan_select *ps)
+{
+	int broadcast = lead_join_broadcast_chosen(r, ps);
+	if (broadcast)
+		line(r->res, "Distributed Query (strategy: broadcast join)");
+	else
+		line(r->res, "Distributed Query (strategy: repartition join on %s)", ps->join_key_desc);
+	for (int i = 0; i < ps->ntables; i++) {
+		const cat_table *t = ps->tables[i];
+		line(r->res, "  Table: %s (%u shard%s): %s", t->name, t->nshards,
+		     t->nshards == 1 ? "" : "s",
+		     broadcast ? (i == 0 ? "stays on its followers" : "copied to every owner")
+			       : "each row to owner hash(join key)");
+		line(r->res, "    Sent: %s", ps->join_side_sql[i]);
+	}
+	line(r->res, "  Owner query (over the rows received, as a shard would): %s", ps->shard_sql);
+	if (ps->has_partial_agg)
+		describe_agg(r->res, "Owner aggregate", &ps->partial_agg);
+	if (ps->has_final_agg)
+		describe_agg(r->res, "Leader merge", &ps->final_agg);
+	else
+		line(r->res, "  Leader merge: concatenate the owners' results");
+	if (ps->final_sql)
+		line(r->res, "  Leader final: %s", ps->final_sql);
+}
+
 static void explain_select(lead_run *r, const plan *p)
 {
 	const plan_select *ps = &p->u.select;
@@ -89,6 +116,10 @@ static void explain_select(lead_run *r, const plan *p)
 
 	if (n < 0)
 		return;
+	if (ps->join_shuffle) {
+		explain_join(r, ps);
+		return;
+	}
 	node_list(r->e, t0, shards, n, nodes, sizeof nodes);
 	int repartition = lead_shuffle_chosen(r, ps, n);
 	if (repartition)

@@ -128,6 +128,7 @@ typedef struct lead_task_slot {
 	uint32_t shard;
 	uint32_t table_id;     /* set by callers that need it (murphy.shards counts) */
 	int primary;           /* this placement's result is the one returned */
+	int stats_only;        /* a shuffle SEND or CANCEL: its rows are not data */
 	int done;
 	exec_result res;
 	uint64_t bytes;        /* encoded result size, approximately */
@@ -135,6 +136,19 @@ typedef struct lead_task_slot {
 
 typedef struct lead_run lead_run;
 typedef void (*lead_run_next)(lead_run *r);
+
+/* A shuffle in flight (lead_shuffle.c, lead_join.c).  Task slots of its
+ * run: [0, nowners) the owners' RECVs, then nsends SENDs, then CANCELs. */
+typedef struct lead_shuffle {
+	uint64_t id;
+	int nowners;
+	uint32_t owners[EXEC_SHUFFLE_PARTS_MAX];
+	int nsends;
+	int cancelled;
+	const char *what;  /* for EXPLAIN ANALYZE: what was hashed or copied */
+	char to[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* owners' addresses, comma-separated */
+	uint64_t merge_us; /* leader merge time */
+} lead_shuffle;
 
 struct lead_run {
 	lead_session *s;
@@ -212,6 +226,9 @@ uint32_t lead_select_node(lead_run *r, uint32_t shard);
 void lead_select_fill_task(lead_run *r, uint32_t shard, exec_task *t);
 /* After the rows are merged into r->rows: final SQL, format, finish. */
 void lead_select_finish(lead_run *r);
+/* Continuation once every shard (or owner) has answered: merge the data
+ * slots' rows (final aggregate) into r->rows, then lead_select_finish. */
+void lead_select_merge(lead_run *r);
 
 /* lead_shuffle.c: repartition instead of gather (docs/shuffle.md) */
 /* 1 when a run (in r's session) of SELECT ps over n shards should
@@ -219,6 +236,20 @@ void lead_select_finish(lead_run *r);
 int lead_shuffle_chosen(lead_run *r, const plan_select *ps, int nshards);
 void lead_shuffle_start(lead_run *r, const uint32_t *shards, int n);
 void lead_shuffle_free(lead_run *r);
+/* The followers that can own parts now (alive, connected), in id order. */
+int lead_shuffle_owners(lead_engine *e, uint32_t *owners);
+/* Start r's shuffle toward these owners (r->shuffle; cancels on failure);
+ * NULL (r failed) when out of memory. */
+lead_shuffle *lead_shuffle_new(lead_run *r, const uint32_t *owners, int nowners,
+			       const char *what);
+/* Send a SEND task of r's shuffle (a stats-only slot). */
+int lead_shuffle_send(lead_run *r, uint32_t node, uint32_t shard, exec_task *t);
+/* After sending: if r failed on the way, cancel the owners' RECVs. */
+void lead_shuffle_abort_if_failed(lead_run *r);
+/* lead_join.c: a join of tables that are not co-located (plan.h join_*) */
+void lead_join_start(lead_run *r);
+/* 1 when a run of ps in r's session broadcasts (else repartitions). */
+int lead_join_broadcast_chosen(lead_run *r, const plan_select *ps);
 /* EXPLAIN ANALYZE lines for a run that repartitioned (links, stages). */
 void lead_shuffle_explain(lead_run *run, pgw_result *res);
 /* Rows and bytes a repartitioned run moved: follower to follower over the

@@ -41,7 +41,6 @@ int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *
 	return 1;
 }
 
-static void select_merge(lead_run *r);
 
 /* The shard of plan table i that the task for shard `shard` of tables[0]
  * reads: the same index, or 0 for a reference table (one shard). */
@@ -115,7 +114,13 @@ void lead_select_start(lead_run *r)
 	const cat_table *t0 = ps->tables[0];
 	uint32_t shards[CAT_SHARDS_MAX];
 	mur_error err;
-	int n = lead_prune(r, t0, &ps->prune, shards);
+	int n;
+
+	if (ps->join_shuffle) {
+		lead_join_start(r);
+		return;
+	}
+	n = lead_prune(r, t0, &ps->prune, shards);
 
 	/* An undecided write on one of the shards read (of any table joined):
 	 * wait for its outcome, then start over (lead_repl.c calls
@@ -154,7 +159,7 @@ void lead_select_start(lead_run *r)
 		fill_query_task(r, ps, s->index, &t);
 		lead_run_send(r, node, s->index, 1, &t);
 	}
-	lead_run_wait(r, select_merge);
+	lead_run_wait(r, lead_select_merge);
 }
 
 /* Merge the shard results into r->rows / r->nrows / r->ncols. */
@@ -164,7 +169,7 @@ static int merge_rows(lead_run *r, mur_error *err)
 	uint32_t ncols = 0;
 
 	for (int i = 0; i < r->ntasks; i++)
-		if (r->tasks[i].res.ncols)
+		if (r->tasks[i].res.ncols && !r->tasks[i].stats_only)
 			ncols = r->tasks[i].res.ncols;
 	if (ps->has_final_agg) {
 		exec_hashagg *h;
@@ -175,6 +180,8 @@ static int merge_rows(lead_run *r, mur_error *err)
 			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		for (int i = 0; i < r->ntasks; i++) {
 			lead_task_slot *sl = &r->tasks[i];
+			if (sl->stats_only)
+				continue;
 			if (exec_hashagg_add_rows(h, sl->res.rows.data, sl->res.rows.len,
 						  sl->res.nrows) != MUR_OK) {
 				*err = *exec_hashagg_error(h);
@@ -196,6 +203,8 @@ static int merge_rows(lead_run *r, mur_error *err)
 	r->nrows = 0;
 	for (int i = 0; i < r->ntasks; i++) {
 		lead_task_slot *sl = &r->tasks[i];
+		if (sl->stats_only)
+			continue;
 		mur_buf_put(&r->rows, sl->res.rows.data, sl->res.rows.len);
 		r->nrows += sl->res.nrows;
 	}
@@ -229,7 +238,7 @@ static int final_stage(lead_run *r, mur_error *err)
 }
 
 /* Continuation when every shard has answered. */
-static void select_merge(lead_run *r)
+void lead_select_merge(lead_run *r)
 {
 	mur_error err;
 

@@ -79,7 +79,7 @@ static const char *const known_settings[] = {
 	"default_transaction_read_only", "jit", "work_mem", "max_parallel_workers_per_gather",
 	"enable_seqscan", "row_security", "server_version", "server_encoding", "integer_datetimes",
 	"is_superuser", "session_authorization", "max_identifier_length", "geqo",
-	"murphy.write_quorum", "murphy.shuffle_strategy", NULL};
+	"murphy.write_quorum", "murphy.shuffle_strategy", "murphy.join_strategy", NULL};
 
 static const char *default_setting(const char *name)
 {
@@ -96,6 +96,7 @@ static const char *default_setting(const char *name)
 		{"bytea_output", "hex"},         {"is_superuser", "on"},
 		{"murphy.write_quorum", "majority"},
 		{"murphy.shuffle_strategy", "auto"},
+		{"murphy.join_strategy", "auto"},
 	};
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
 		if (strcmp(defaults[i][0], name) == 0)
@@ -171,6 +172,16 @@ void lead_utility_start(lead_run *r)
 				      "invalid value for parameter \"murphy.write_quorum\": \"%s\"",
 				      ps->value);
 			mur_error_hint(&err, "Available values: one, majority, all.");
+			lead_run_fail(r, &err);
+			break;
+		}
+		if (strcmp(ps->name, "murphy.join_strategy") == 0 && !ps->is_default &&
+		    strcmp(ps->value, "auto") != 0 && strcmp(ps->value, "broadcast") != 0 &&
+		    strcmp(ps->value, "repartition") != 0) {
+			mur_error_set(&err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				      "invalid value for parameter \"murphy.join_strategy\": \"%s\"",
+				      ps->value);
+			mur_error_hint(&err, "Available values: auto, broadcast, repartition.");
 			lead_run_fail(r, &err);
 			break;
 		}

@@ -30,15 +30,6 @@
 #include <string.h>
 #include <sys/time.h>
 
-typedef struct lead_shuffle {
-	uint64_t id;
-	int nowners;
-	uint32_t owners[EXEC_SHUFFLE_PARTS_MAX];
-	int nsends;
-	int cancelled;
-	char to[EXEC_SHUFFLE_TO_BYTES_MAX + 1];
-	uint64_t merge_us; /* leader merge time */
-} lead_shuffle;
 
 void lead_shuffle_free(lead_run *r)
 {
@@ -48,7 +39,7 @@ void lead_shuffle_free(lead_run *r)
 
 /* ---- choice -------------------------------------------------------------- */
 
-static int collect_owners(lead_engine *e, uint32_t *owners)
+int lead_shuffle_owners(lead_engine *e, uint32_t *owners)
 {
 	int n = 0;
 	for (int i = 0; i < cat_node_count(e->cat) && n < EXEC_SHUFFLE_PARTS_MAX; i++) {
@@ -79,7 +70,7 @@ int lead_shuffle_chosen(lead_run *r, const plan_select *ps, int nshards)
 
 	if (!ps->shuffle_hash_cols || ps->router || nshards < 1 || (v && !strcmp(v, "gather")))
 		return 0;
-	nowners = collect_owners(r->e, owners);
+	nowners = lead_shuffle_owners(r->e, owners);
 	if (nowners < 1)
 		return 0;
 	if (v && !strcmp(v, "repartition"))
@@ -107,15 +98,13 @@ static void send_cancels(lead_run *r)
 		t.sql = r->err.message;
 		if (!r->e->tr.connected(r->e->tr.ctx, sh->owners[i]))
 			continue; /* its RECV fails with the connection */
-		lead_run_send(r, sh->owners[i], 0, 0, &t);
+		if (lead_run_send(r, sh->owners[i], 0, 0, &t) == MUR_OK)
+			r->tasks[r->ntasks - 1].stats_only = 1;
 	}
 }
 
-static void shuffle_merge(lead_run *r);
-
-void lead_shuffle_start(lead_run *r, const uint32_t *shards, int n)
+lead_shuffle *lead_shuffle_new(lead_run *r, const uint32_t *owners, int nowners, const char *what)
 {
-	const plan_select *ps = &r->p->u.select;
 	lead_shuffle *sh = calloc(1, sizeof *sh);
 	mur_error err;
 	size_t len = 0;
@@ -123,18 +112,51 @@ void lead_shuffle_start(lead_run *r, const uint32_t *shards, int n)
 	if (!sh) {
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		lead_run_fail(r, &err);
-		lead_run_wait(r, lead_select_finish);
-		return;
+		return NULL;
 	}
 	r->shuffle = sh;
 	sh->id = next_shuffle_id(r->e);
-	sh->nowners = collect_owners(r->e, sh->owners);
-	for (int i = 0; i < sh->nowners; i++) {
-		const cat_node *nd = cat_node_by_id(r->e->cat, sh->owners[i]);
+	sh->what = what;
+	sh->nowners = nowners;
+	for (int i = 0; i < nowners; i++) {
+		const cat_node *nd = cat_node_by_id(r->e->cat, owners[i]);
+		sh->owners[i] = owners[i];
 		len += (size_t)snprintf(sh->to + len, sizeof sh->to - len, "%s%s", i ? "," : "",
 					nd ? nd->addr : "?");
 	}
 	r->on_task_failed = send_cancels;
+	return sh;
+}
+
+int lead_shuffle_send(lead_run *r, uint32_t node, uint32_t shard, exec_task *t)
+{
+	if (lead_run_send(r, node, shard, 1, t) != MUR_OK)
+		return MUR_ERR;
+	r->tasks[r->ntasks - 1].stats_only = 1;
+	r->shuffle->nsends++;
+	return MUR_OK;
+}
+
+void lead_shuffle_abort_if_failed(lead_run *r)
+{
+	if (r->failed)
+		send_cancels(r);
+}
+
+static void shuffle_merge(lead_run *r);
+
+void lead_shuffle_start(lead_run *r, const uint32_t *shards, int n)
+{
+	const plan_select *ps = &r->p->u.select;
+	uint32_t owners[EXEC_SHUFFLE_PARTS_MAX];
+	lead_shuffle *sh = lead_shuffle_new(r, owners, lead_shuffle_owners(r->e, owners),
+					    ps->shuffle_what);
+	mur_error err;
+
+	if (!sh) {
+		lead_run_wait(r, lead_select_finish);
+		return;
+	}
 	/* owners first: a part may reach an owner before its RECV, but never
 	 * for a shuffle the owner could mistake for another */
 	for (int i = 0; i < sh->nowners && !r->failed; i++) {
@@ -166,11 +188,9 @@ void lead_shuffle_start(lead_run *r, const uint32_t *shards, int n)
 		t.shuffle_inputs = (uint32_t)n;
 		t.shuffle_hash_cols = ps->shuffle_hash_cols;
 		t.shuffle_to = sh->to;
-		if (lead_run_send(r, node, shards[i], 1, &t) == MUR_OK)
-			sh->nsends++;
+		lead_shuffle_send(r, node, shards[i], &t);
 	}
-	if (r->failed)
-		send_cancels(r);
+	lead_shuffle_abort_if_failed(r);
 	lead_run_wait(r, shuffle_merge);
 }
 
@@ -329,9 +349,9 @@ void lead_shuffle_explain(lead_run *run, pgw_result *res)
 	for (int i = sh->nowners; i < sh->nowners + sh->nsends && i < run->ntasks; i++)
 		if (run->tasks[i].res.elapsed_us > max_send_us)
 			max_send_us = run->tasks[i].res.elapsed_us;
-	out_line(res, "  Repartition: %d shard%s -> %d owner%s, hashed by %s", sh->nsends,
+	out_line(res, "  Shuffle: %d task%s -> %d owner%s: %s", sh->nsends,
 		 sh->nsends == 1 ? "" : "s", sh->nowners, sh->nowners == 1 ? "" : "s",
-		 run->p->u.select.shuffle_what ? run->p->u.select.shuffle_what : "?");
+		 sh->what ? sh->what : "?");
 	for (int k = 0; k < cat_node_count(e->cat) && k < CAT_NODES_MAX; k++)
 		for (int o = 0; o < sh->nowners; o++) {
 			if (!m->rows[k][o] && !m->bytes[k][o])

@@ -43,8 +43,12 @@ void lead_stats_record(lead_run *r)
 	if (r->shuffle) {
 		lead_shuffle_totals t;
 		lead_shuffle_totals_of(r, &t);
-		snprintf(q->strategy, sizeof q->strategy, "repartition %s",
-			 ps->shuffle_what ? ps->shuffle_what : "");
+		const char *what = r->shuffle->what ? r->shuffle->what : "";
+		if (ps->join_shuffle && !strncmp(what, "broadcast", 9))
+			snprintf(q->strategy, sizeof q->strategy, "broadcast join");
+		else
+			snprintf(q->strategy, sizeof q->strategy, "repartition %s%s",
+				 ps->join_shuffle ? "join on " : "", what);
 		q->leader_rows = t.leader_rows;
 		q->leader_bytes = t.leader_bytes;
 		q->shuffled_rows = t.moved_rows;

@@ -209,6 +209,10 @@ static void fill_settings(lead_engine *e)
 		 "(every shard to the leader), repartition (follower to follower by hash, the leader "
 		 "adds up), auto (repartition when a gather would pull at least shuffle_auto_rows rows "
 		 "into the leader; SET per session)"},
+		{"murphy.join_strategy", "auto", NULL,
+		 "joins of tables that are not co-located: repartition (every table by its join key, "
+		 "follower to follower), broadcast (the first table stays, the others are copied to "
+		 "every follower), auto (broadcast when it moves fewer rows; SET per session)"},
 		{"shuffle_auto_rows", auto_rows, "rows",
 		 "estimated rows into the leader from which auto repartitions (from murphy.shards row "
 		 "counts)"},

@@ -401,7 +401,7 @@ void node_shuffle_hub_recv(node_shuffle_hub *h, const exec_task *t, node_shuffle
 		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION, "shuffle %llu received twice",
 			      (unsigned long long)t->shuffle_id);
 		e = NULL;
-	} else if (e && !t->has_agg) {
+	} else if (e && !t->has_agg && t->shuffle_stream == 0) {
 		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION, "SHUFFLE_RECV without an aggregate");
 		entry_fail(e, &err);
 		e->has_recv = 1;

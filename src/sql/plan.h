@@ -109,6 +109,20 @@ typedef struct plan_select {
 	int has_leader_agg;
 	exec_agg_spec leader_agg;
 	const char *shuffle_what;  /* for EXPLAIN: "distinct (state, user_id)", ... */
+	/* A join of tables that are not co-located (sql/plan_join.c): the
+	 * executor first brings the rows to the followers (owners) by
+	 * repartition (every table by its join key) or broadcast (tables[0]
+	 * stays, the others go to every owner); the owners then run shard_sql
+	 * (with partial_agg) over in-memory copies named like the shards'
+	 * (join_ddl makes them, line i of join_load fills table i, join_post
+	 * indexes the keys), and the rest of the plan runs as usual.  Indexes
+	 * below are table slots (tables[i], stream i). */
+	int join_shuffle;
+	int join_repartition_ok;   /* every table has a column in one class of equated keys */
+	int join_broadcast_ok;     /* no table but tables[0] is the preserved side of a LEFT JOIN */
+	const char *join_side_sql[PLAN_TABLES_MAX]; /* per table: key first, then the columns used */
+	const char *join_ddl, *join_load, *join_post;
+	const char *join_key_desc; /* for EXPLAIN: "a"."x" = "b"."y" */
 } plan_select;
 
 typedef struct plan_insert {

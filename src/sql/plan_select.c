@@ -94,19 +94,6 @@ static int is_dist_equality(const sql_query *q, const sql_expr *e)
 	       e->args[0]->rte != e->args[1]->rte;
 }
 
-static int colocation_error(sql_ctx *c, const sql_query *q, int a, int b)
-{
-	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->rtes[b].loc,
-		"murphy cannot join \"%s\" and \"%s\": they are not co-located on the join column",
-		q->rtes[a].table->name, q->rtes[b].table->name);
-	mur_error_hint(c->err,
-		       "Join the tables by equality on their distribution columns (%s.%s = %s.%s); "
-		       "both tables must have the same shard count.",
-		       q->rtes[a].alias, q->rtes[a].table->cols[q->rtes[a].table->dist_col].name,
-		       q->rtes[b].alias, q->rtes[b].table->cols[q->rtes[b].table->dist_col].name);
-	return MUR_ERR;
-}
-
 /* LEFT JOIN from reference tables only to a hash table: each shard would
  * also emit the reference rows that match nothing in that shard. */
 static int check_reference_outer(sql_ctx *c, const sql_query *q)
@@ -126,7 +113,9 @@ static int check_reference_outer(sql_ctx *c, const sql_query *q)
 	return MUR_ERR;
 }
 
-static int check_colocation(sql_ctx *c, const sql_query *q)
+/* MUR_OK with *shuffle = 1 when two hash tables are not co-located (the
+ * join is shuffled: plan_join.c). */
+static int check_colocation(sql_ctx *c, const sql_query *q, int *shuffle)
 {
 	sql_expr *eqs[256];
 	int n = 0, linked[PLAN_TABLES_MAX] = {0}, changed = 1, d = q->driver;
@@ -152,10 +141,10 @@ static int check_colocation(sql_ctx *c, const sql_query *q)
 		const cat_table *t0 = q->rtes[d].table, *ti = q->rtes[i].table;
 		if (cat_table_is_reference(ti))
 			continue; /* a copy on every follower: joins anywhere */
-		if (!linked[i] || t0->nshards != ti->nshards ||
-		    mur_type_storage(t0->cols[t0->dist_col].type) !=
-			    mur_type_storage(ti->cols[ti->dist_col].type))
-			return colocation_error(c, q, d, i);
+		if (!linked[i] || !cat_tables_colocated(t0, ti)) {
+			*shuffle = 1;
+			return MUR_OK;
+		}
 	}
 	return check_reference_outer(c, q);
 }
@@ -685,8 +674,16 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 		ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
 	if (find_driver(q) < 0)
 		return plan_reference_router(c, q, ps);
-	if (q->nrte > 1 && check_colocation(c, q) != MUR_OK)
+	int shuffle = 0;
+	if (q->nrte > 1 && check_colocation(c, q, &shuffle) != MUR_OK)
 		return MUR_ERR;
+	if (shuffle) {
+		/* the owners play the shards: no pruning, no router */
+		if (sql_plan_join_shuffle(c, q, ps) != MUR_OK)
+			return MUR_ERR;
+		ps->strategy = "shuffled join";
+		return q->has_agg ? plan_aggregate(c, q, ps) : plan_scatter(c, q, ps);
+	}
 	if (sql_find_prune(c, q, q->where, &ps->prune) != MUR_OK)
 		return MUR_ERR;
 	if (ps->prune.active) {

@@ -207,6 +207,10 @@ void sql_emit_from(sql_emit *e, const sql_query *q);
 /* Placement slot (schema main = 0, m<i> = i) of rte i: i, except that the
  * driver rte and rte 0 trade places (sql_query.driver). */
 int sql_rte_slot(const sql_query *q, int i);
+/* ---- plan_join.c ---- */
+/* Plan a join whose hash tables are not co-located (repartition or
+ * broadcast, plan.h join_*). */
+int sql_plan_join_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps);
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first);
 const char *sql_buf_finish(sql_ctx *c, mur_buf *b); /* arena copy, frees b; NULL on OOM */
 

@@ -222,11 +222,37 @@ static void test_colocated_join(void **state)
 
 static void test_join_not_colocated(void **state)
 {
-	mur_error e = E("SELECT * FROM events e JOIN users u ON e.user_id = u.id", "0A000");
-	assert_string_equal(e.message, "murphy cannot join \"events\" and \"users\": they are not "
-				       "co-located on the join column");
-	assert_true(strlen(e.hint) > 0);
-	E("SELECT * FROM users u JOIN other x ON u.id = x.id", "0A000"); /* shard counts differ */
+	/* shuffled: repartition by e.user_id = u.id, or broadcast users */
+	plan *p = P("SELECT e.kind, u.name FROM events e JOIN users u ON e.user_id = u.id "
+		    "WHERE e.kind = 'x' AND u.id > 3");
+	mur_error e;
+	assert_int_equal(p->u.select.join_shuffle, 1);
+	assert_int_equal(p->u.select.join_repartition_ok, 1);
+	assert_int_equal(p->u.select.join_broadcast_ok, 1);
+	assert_int_equal(p->u.select.router, 0);
+	/* the key first, then what the query reads; each table's own filter */
+	assert_string_equal(p->u.select.join_side_sql[0],
+			    "SELECT \"e\".\"user_id\", \"e\".\"kind\" FROM main.\"events\" AS \"e\" "
+			    "WHERE (\"e\".\"kind\" = 'x')");
+	assert_non_null(strstr(p->u.select.join_side_sql[1], "WHERE (\"u\".\"id\" > 3)"));
+	assert_non_null(strstr(p->u.select.join_ddl, "ATTACH ':memory:' AS m1;"));
+	assert_non_null(strstr(p->u.select.join_load, "\nINSERT INTO m1.\"users\" VALUES (?, ?)"));
+	assert_non_null(strstr(p->u.select.join_post, "ON \"users\"(\"id\")"));
+	plan_free(p);
+	p = P("SELECT * FROM users u JOIN other x ON u.id = x.id"); /* shard counts differ */
+	assert_int_equal(p->u.select.join_shuffle, 1);
+	plan_free(p);
+	/* LEFT JOIN: the optional side is not filtered early, and the preserved
+	 * side (the driver) is never copied */
+	p = P("SELECT u.id FROM users u LEFT JOIN events e ON e.user_id = u.id WHERE e.kind = 'x'");
+	assert_int_equal(p->u.select.join_shuffle, 1);
+	assert_int_equal(p->u.select.join_broadcast_ok, 1);
+	assert_null(strstr(p->u.select.join_side_sql[1], "WHERE"));
+	plan_free(p);
+	/* no join key and a preserved side that would have to be copied */
+	e = E("SELECT * FROM users u JOIN events e ON u.id < e.id LEFT JOIN other x ON x.id < e.id",
+	      "0A000");
+	assert_non_null(strstr(e.message, "cannot join these tables"));
 	e = E("SELECT kind FROM events a JOIN events b ON a.id = b.id", "42702");
 	assert_string_equal(e.message, "column reference \"kind\" is ambiguous");
 }

@@ -182,24 +182,22 @@ static void test_join_with_colocated_tables(void **state)
 
 static void test_join_refused(void **state)
 {
-	/* two distributed tables still need co-location, reference or not */
-	mur_error e = E("SELECT * FROM events e JOIN nation n ON n.code = e.kind JOIN users u "
-			"ON e.user_id = u.id",
-			"0A000");
-	assert_string_equal(e.message, "murphy cannot join \"events\" and \"users\": they are not "
-				       "co-located on the join column");
-	e = E("SELECT * FROM nation n JOIN events e ON n.code = e.kind JOIN users u "
-	      "ON e.user_id = u.id",
-	      "0A000");
-	assert_string_equal(e.message, "murphy cannot join \"events\" and \"users\": they are not "
-				       "co-located on the join column");
+	/* two distributed tables that are not co-located: the join is
+	 * shuffled, the reference table with them (broadcast: no common key) */
+	plan *p = P("SELECT * FROM events e JOIN nation n ON n.code = e.kind JOIN users u "
+		    "ON e.user_id = u.id");
+	mur_error e;
+	assert_int_equal(p->u.select.join_shuffle, 1);
+	assert_int_equal(p->u.select.join_repartition_ok, 0);
+	assert_int_equal(p->u.select.join_broadcast_ok, 1);
+	plan_free(p);
 	/* every shard would emit the unmatched reference rows */
 	e = E("SELECT * FROM nation n LEFT JOIN events e ON n.code = e.kind", "0A000");
 	assert_string_equal(e.message, "murphy cannot LEFT JOIN reference table \"nation\" to "
 				       "distributed table \"events\"");
 	assert_true(strlen(e.hint) > 0);
 	/* reference tables among themselves may LEFT JOIN before the driver */
-	plan *p = P("SELECT count(*) FROM nation n LEFT JOIN region r ON r.id = n.region "
+	p = P("SELECT count(*) FROM nation n LEFT JOIN region r ON r.id = n.region "
 		    "JOIN events e ON e.kind = n.code");
 	assert_int_equal(p->u.select.ntables, 3);
 	plan_free(p);

@@ -1,0 +1,301 @@
+/*
+ * plan_join.c — joins of tables that are not co-located (docs/shuffle.md).
+ *
+ * When the tables of a join do not keep matching rows on the same
+ * followers, the executor brings them together on the followers first
+ * (lead_join.c), by one of two strategies:
+ *
+ *   repartition  every table's rows go to owner hash(join key), follower to
+ *                follower: rows that can match meet on one owner
+ *   broadcast    the driver (the first hash table) stays where it is; every
+ *                other table is copied to every follower
+ *
+ * Either way each owner holds, per table, the rows it must join, in an
+ * in-memory SQLite database whose tables are named and placed exactly as a
+ * shard task names them (main."a", m1."b"), and runs the plan's usual
+ * shard_sql (with its partial aggregate).  So everything after — the
+ * leader's merge, final aggregate and final SQL — is the plan as if the
+ * tables were co-located, and the owners play the shards.
+ *
+ * What this file decides, per table (in FROM order = stream order):
+ *   - the join key: one class of columns equated across every table (a.x =
+ *     b.y [= c.z], in WHERE or ON); without one, only broadcast is possible
+ *   - side SQL: the key first, then every other column the query uses,
+ *     with the WHERE conjuncts on that table alone (not for the optional
+ *     side of a LEFT JOIN, where filtering early would change the answer)
+ *   - whether it may be broadcast: not the preserved side of a LEFT JOIN
+ *     (every owner would emit its unmatched rows)
+ *   - the owner's DDL, load statements and key indexes
+ */
+#include "sql/sqlInt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define KEYS_MAX 128 /* column references considered for the join key */
+
+typedef struct colref {
+	int rte, col;
+} colref;
+
+typedef struct uf {
+	int n;
+	colref refs[KEYS_MAX];
+	int parent[KEYS_MAX];
+} uf;
+
+static int uf_find(uf *u, int i)
+{
+	while (u->parent[i] != i)
+		i = u->parent[i] = u->parent[u->parent[i]];
+	return i;
+}
+
+static int uf_add(uf *u, const sql_expr *e)
+{
+	for (int i = 0; i < u->n; i++)
+		if (u->refs[i].rte == e->rte && u->refs[i].col == e->col)
+			return i;
+	if (u->n >= KEYS_MAX)
+		return -1;
+	u->refs[u->n] = (colref){e->rte, e->col};
+	u->parent[u->n] = u->n;
+	return u->n++;
+}
+
+static void equalities(uf *u, const sql_expr *e)
+{
+	if (!e)
+		return;
+	if (e->kind == SE_BOOL && !strcmp(e->op, "AND")) {
+		for (int i = 0; i < e->nargs; i++)
+			equalities(u, e->args[i]);
+		return;
+	}
+	if (e->kind == SE_OP && e->nargs == 2 && !strcmp(e->op, "=") &&
+	    e->args[0]->kind == SE_COLUMN && e->args[1]->kind == SE_COLUMN &&
+	    e->args[0]->rte != e->args[1]->rte) {
+		int a = uf_add(u, e->args[0]), b = uf_add(u, e->args[1]);
+		if (a >= 0 && b >= 0)
+			u->parent[uf_find(u, a)] = uf_find(u, b);
+	}
+}
+
+/* A class of equated columns with one column of every table, all of one
+ * storage class: keys[i] = that column of table i.  0 when none. */
+static int find_key(const sql_query *q, int *keys)
+{
+	uf u = {0};
+	equalities(&u, q->where);
+	for (int i = 1; i < q->nrte; i++)
+		equalities(&u, q->rtes[i].on);
+	for (int root = 0; root < u.n; root++) {
+		int ok = 1;
+		mur_vkind kind = MV_NULL;
+		if (uf_find(&u, root) != root)
+			continue;
+		for (int t = 0; t < q->nrte && ok; t++) {
+			keys[t] = -1;
+			for (int i = 0; i < u.n; i++)
+				if (uf_find(&u, i) == root && u.refs[i].rte == t) {
+					keys[t] = u.refs[i].col;
+					break;
+				}
+			if (keys[t] < 0) {
+				ok = 0;
+				break;
+			}
+			mur_vkind k = mur_type_storage(q->rtes[t].table->cols[keys[t]].type);
+			if (kind != MV_NULL && k != kind)
+				ok = 0;
+			kind = k;
+		}
+		if (ok)
+			return 1;
+	}
+	return 0;
+}
+
+/* Which columns of each table the query reads. */
+static void mark_columns(const sql_expr *e, uint8_t used[][CAT_COLUMNS_MAX])
+{
+	if (!e)
+		return;
+	if (e->kind == SE_COLUMN && e->rte >= 0 && e->col >= 0 && e->col < CAT_COLUMNS_MAX)
+		used[e->rte][e->col] = 1;
+	for (int i = 0; i < e->nargs; i++)
+		mark_columns(e->args[i], used);
+}
+
+/* Does e read only table t (and at least one column of it)? */
+static int only_table(const sql_expr *e, int t, int *seen)
+{
+	if (!e)
+		return 1;
+	if (e->kind == SE_AGG)
+		return 0;
+	if (e->kind == SE_COLUMN) {
+		*seen = 1;
+		return e->rte == t;
+	}
+	for (int i = 0; i < e->nargs; i++)
+		if (!only_table(e->args[i], t, seen))
+			return 0;
+	return 1;
+}
+
+static void emit_pushed_where(sql_emit *em, const sql_query *q, int t, const sql_expr *e, int *n)
+{
+	int seen = 0;
+	if (!e)
+		return;
+	if (e->kind == SE_BOOL && !strcmp(e->op, "AND")) {
+		for (int i = 0; i < e->nargs; i++)
+			emit_pushed_where(em, q, t, e->args[i], n);
+		return;
+	}
+	if (!only_table(e, t, &seen) || !seen)
+		return;
+	mur_buf_printf(em->b, *n ? " AND " : " WHERE ");
+	sql_emit_expr(em, e);
+	(*n)++;
+}
+
+static void schema_of(const sql_query *q, int t, char *out, size_t outsz)
+{
+	int slot = sql_rte_slot(q, t);
+	if (slot == 0)
+		snprintf(out, outsz, "main");
+	else
+		snprintf(out, outsz, "m%d", slot);
+}
+
+/* Side SQL, DDL, load and index statements for table t. */
+static int describe_table(sql_ctx *c, const sql_query *q, int t, int slot, int key,
+			  uint8_t used[][CAT_COLUMNS_MAX], plan_select *ps, mur_buf *ddl,
+			  mur_buf *load, mur_buf *post)
+{
+	const cat_table *tb = q->rtes[t].table;
+	int order[CAT_COLUMNS_MAX], n = 0, nwhere = 0;
+	char schema[16];
+	mur_buf b;
+	sql_emit em = {&b, q, 0};
+
+	order[n++] = key >= 0 ? key : -1;
+	for (int i = 0; i < tb->ncols; i++)
+		if (used[t][i] && i != key)
+			order[n++] = i;
+	if (order[0] < 0) { /* no key: the first used column leads (or any) */
+		order[0] = n > 1 ? order[--n] : 0;
+	}
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "SELECT ");
+	for (int i = 0; i < n; i++) {
+		mur_buf_printf(&b, i ? ", " : "");
+		sql_emit_ident(&b, q->rtes[t].alias);
+		mur_buf_put_u8(&b, '.');
+		sql_emit_ident(&b, tb->cols[order[i]].name);
+	}
+	mur_buf_printf(&b, " FROM main.");
+	sql_emit_ident(&b, tb->name);
+	mur_buf_printf(&b, " AS ");
+	sql_emit_ident(&b, q->rtes[t].alias);
+	if (!q->rtes[t].join_left)
+		emit_pushed_where(&em, q, t, q->where, &nwhere);
+	if (!(ps->join_side_sql[slot] = sql_buf_finish(c, &b)))
+		return MUR_ERR;
+
+	schema_of(q, t, schema, sizeof schema);
+	if (strcmp(schema, "main"))
+		mur_buf_printf(ddl, "ATTACH ':memory:' AS %s;", schema);
+	mur_buf_printf(ddl, "CREATE TABLE %s.", schema);
+	sql_emit_ident(ddl, tb->name);
+	mur_buf_put_u8(ddl, '(');
+	for (int i = 0; i < n; i++) {
+		mur_buf_printf(ddl, i ? ", " : "");
+		sql_emit_ident(ddl, tb->cols[order[i]].name);
+	}
+	mur_buf_printf(ddl, ");");
+	mur_buf_printf(load, "%sINSERT INTO %s.", slot ? "\n" : "", schema);
+	sql_emit_ident(load, tb->name);
+	mur_buf_printf(load, " VALUES (");
+	for (int i = 0; i < n; i++)
+		mur_buf_printf(load, i ? ", ?" : "?");
+	mur_buf_put_u8(load, ')');
+	if (key >= 0) {
+		mur_buf_printf(post, "CREATE INDEX %s.\"murphy_join_key_%d\" ON ", schema, slot);
+		sql_emit_ident(post, tb->name);
+		mur_buf_put_u8(post, '(');
+		sql_emit_ident(post, tb->cols[key].name);
+		mur_buf_printf(post, ");");
+	}
+	return MUR_OK;
+}
+
+static void describe_key(sql_ctx *c, const sql_query *q, const int *keys, plan_select *ps)
+{
+	mur_buf b;
+	mur_buf_init(&b);
+	for (int t = 0; t < q->nrte; t++) {
+		mur_buf_printf(&b, t ? " = " : "");
+		sql_emit_ident(&b, q->rtes[t].alias);
+		mur_buf_put_u8(&b, '.');
+		sql_emit_ident(&b, q->rtes[t].table->cols[keys[t]].name);
+	}
+	ps->join_key_desc = sql_buf_finish(c, &b);
+}
+
+int sql_plan_join_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps)
+{
+	int keys[PLAN_TABLES_MAX], has_key = find_key(q, keys), any_outer = 0;
+	uint8_t (*used)[CAT_COLUMNS_MAX] = sql_alloc(c, sizeof(uint8_t) * PLAN_TABLES_MAX *
+							   CAT_COLUMNS_MAX);
+	mur_buf ddl, load, post;
+
+	if (!used)
+		return MUR_ERR;
+	if (q->nrte > EXEC_JOIN_STREAMS_MAX)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->rtes[0].loc,
+			       "murphy joins at most %d tables that are not co-located",
+			       EXEC_JOIN_STREAMS_MAX);
+	for (int t = 0; t < q->nrte; t++)
+		any_outer |= q->rtes[t].join_left;
+	ps->join_repartition_ok = has_key;
+	ps->join_broadcast_ok = 1;
+	for (int t = 0; t < q->nrte; t++)
+		/* broadcast copies every table but the driver to every owner: the
+		 * preserved side of a LEFT JOIN must not be copied */
+		ps->join_broadcast_ok &= t == q->driver || !any_outer || q->rtes[t].join_left;
+	if (!ps->join_repartition_ok && !ps->join_broadcast_ok)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->rtes[1].loc,
+			       "murphy cannot join these tables: they are not co-located, share no "
+			       "equality on a join key, and a LEFT JOIN keeps the rows of a table "
+			       "it would have to copy");
+	for (int i = 0; i < q->ntarget; i++)
+		mark_columns(q->targets[i].e, used);
+	mark_columns(q->where, used);
+	for (int t = 0; t < q->nrte; t++)
+		mark_columns(q->rtes[t].on, used);
+	for (int i = 0; i < q->ngroup; i++)
+		mark_columns(q->group[i], used);
+	mark_columns(q->having, used);
+	for (int i = 0; i < q->nsort; i++)
+		mark_columns(q->sorts[i].e, used);
+	mur_buf_init(&ddl);
+	mur_buf_init(&load);
+	mur_buf_init(&post);
+	/* in slot order: table slot s is rte sql_rte_slot(q, s) (a swap) */
+	for (int s = 0, rc = MUR_OK; s < q->nrte && rc == MUR_OK; s++) {
+		int t = sql_rte_slot(q, s);
+		rc = describe_table(c, q, t, s, has_key ? keys[t] : -1, used, ps, &ddl, &load, &post);
+	}
+	ps->join_shuffle = 1;
+	ps->join_ddl = sql_buf_finish(c, &ddl);
+	ps->join_load = sql_buf_finish(c, &load);
+	ps->join_post = sql_buf_finish(c, &post);
+	if (!ps->join_ddl || !ps->join_load || !ps->join_post || ps->join_side_sql[q->nrte - 1] == NULL)
+		return MUR_ERR;
+	if (has_key)
+		describe_key(c, q, keys, ps);
+	return MUR_OK;
+}

@@ -1,0 +1,170 @@
+"""Joins of tables that are not co-located (issue 4): repartition and broadcast.
+
+orders is distributed by id (8 shards), customers by id (4 shards), notes by
+customer_id with 2 shards, regions is a reference table: joining orders to
+customers on orders.customer = customers.id can only meet on the followers
+after moving rows.  Every query runs with murphy.join_strategy forced to
+repartition, to broadcast, and on auto, and must give PostgreSQL's answer
+(so the strategies agree).  The data has NULL keys, keys with no match,
+many matches per key, and text keys.
+"""
+import random
+import re
+
+import psycopg2
+import pytest
+
+ORDERS, CUSTOMERS = 3000, 400
+
+
+def rows_orders():
+    rnd = random.Random(11)
+    for i in range(1, ORDERS + 1):
+        cust = None if i % 41 == 0 else rnd.randint(1, CUSTOMERS + 50)  # some match nothing
+        yield (i, cust, rnd.randint(1, 900), "2026-%02d-%02d" % (1 + i % 12, 1 + i % 28),
+               "sku-%d" % rnd.randint(1, 60))
+
+
+def rows_customers():
+    rnd = random.Random(12)
+    for i in range(1, CUSTOMERS + 1):
+        yield (i, ["north", "south", "east", "west", None][i % 5], "c%d" % i, rnd.randint(18, 90))
+
+
+def rows_notes():
+    for i in range(1, 700):
+        yield (i, (i * 7) % (CUSTOMERS + 30) + 1, "note %d" % (i % 17))
+
+
+def rows_skus():
+    for i in range(1, 61):
+        yield ("sku-%d" % i, ["red", "green", "blue"][i % 3])
+
+
+def insert(cur, table, rows, ncols):
+    rows = list(rows)
+    ph = "(" + ",".join(["%s"] * ncols) + ")"
+    for k in range(0, len(rows), 500):
+        chunk = rows[k:k + 500]
+        cur.execute("INSERT INTO %s VALUES %s" % (table, ",".join([ph] * len(chunk))),
+                    [v for r in chunk for v in r])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loaded(db):
+    for t in ("orders", "customers", "notes", "skus", "regions"):
+        db.exec_both("DROP TABLE IF EXISTS %s" % t)
+    db.exec_both("CREATE TABLE orders (id int PRIMARY KEY, customer int, amount int, day date, "
+                 "sku text)")
+    ddl = [("customers", "(id int PRIMARY KEY, region text, name text, age int)",
+            " WITH (shards = 4)"),
+           ("notes", "(id int PRIMARY KEY, customer_id int, body text)", None),
+           ("skus", "(sku text PRIMARY KEY, color text)", " WITH (shards = 3)"),
+           ("regions", "(name text PRIMARY KEY, manager text)", " WITH (distribution = 'reference')")]
+    for name, cols, opts in ddl:
+        db.p.cursor().execute("CREATE TABLE %s %s" % (name, cols))
+        if name == "notes":
+            db.m.cursor().execute("CREATE TABLE notes (id int, customer_id int, body text) "
+                                  "PARTITION BY HASH (customer_id) WITH (shards = 2)")
+        else:
+            db.m.cursor().execute("CREATE TABLE %s %s%s" % (name, cols, opts))
+    for conn in (db.m, db.p):
+        cur = conn.cursor()
+        insert(cur, "orders", rows_orders(), 5)
+        insert(cur, "customers", rows_customers(), 4)
+        insert(cur, "notes", rows_notes(), 3)
+        insert(cur, "skus", rows_skus(), 2)
+        insert(cur, "regions", [("north", "ann"), ("south", "bob"), ("east", "cy")], 2)
+    return db
+
+
+QUERIES = [
+    "SELECT o.id, c.name FROM orders o JOIN customers c ON o.customer = c.id",
+    "SELECT o.id, c.name, o.amount FROM orders o JOIN customers c ON c.id = o.customer "
+    "WHERE o.amount > 800 AND c.age < 40",
+    "SELECT c.region, count(*), sum(o.amount), avg(o.amount) FROM orders o "
+    "JOIN customers c ON o.customer = c.id GROUP BY c.region",
+    "SELECT c.region, count(DISTINCT o.sku) FROM orders o JOIN customers c "
+    "ON o.customer = c.id GROUP BY c.region ORDER BY c.region",
+    "SELECT count(DISTINCT c.id) FROM orders o JOIN customers c ON o.customer = c.id "
+    "WHERE o.amount < 100",
+    "SELECT c.name, sum(o.amount) AS total FROM customers c JOIN orders o "
+    "ON o.customer = c.id GROUP BY c.name ORDER BY total DESC, c.name LIMIT 10",
+    "SELECT o.id, c.name FROM orders o LEFT JOIN customers c ON o.customer = c.id "
+    "ORDER BY o.id LIMIT 50",
+    "SELECT count(*) FROM orders o LEFT JOIN customers c ON o.customer = c.id WHERE c.id IS NULL",
+    "SELECT count(*), count(c.id) FROM orders o LEFT JOIN customers c "
+    "ON o.customer = c.id AND c.age > 50",
+    "SELECT c.region, count(n.id) FROM customers c JOIN orders o ON o.customer = c.id "
+    "JOIN notes n ON n.customer_id = c.id GROUP BY c.region",
+    "SELECT o.sku, s.color, count(*) FROM orders o JOIN skus s ON s.sku = o.sku "
+    "GROUP BY o.sku, s.color ORDER BY o.sku",
+    "SELECT r.manager, count(*) FROM orders o JOIN customers c ON o.customer = c.id "
+    "JOIN regions r ON r.name = c.region GROUP BY r.manager",
+    "SELECT count(*) FROM orders a JOIN orders b ON a.customer = b.customer AND a.id < b.id",
+    "SELECT DISTINCT c.region FROM orders o JOIN customers c ON o.customer = c.id "
+    "WHERE o.day >= '2026-06-01' ORDER BY 1",
+    "SELECT o.id FROM orders o JOIN customers c ON o.customer = c.id WHERE c.id = 17 ORDER BY 1",
+]
+
+
+def set_join(db, strategy):
+    with db.m.cursor() as cur:
+        cur.execute("SET murphy.join_strategy = %s", (strategy,))
+
+
+@pytest.mark.parametrize("strategy", ["repartition", "broadcast", "auto"])
+@pytest.mark.parametrize("sql", QUERIES)
+def test_join_matches_postgres(db, strategy, sql):
+    set_join(db, strategy)
+    try:
+        db.both(sql)
+    finally:
+        set_join(db, "auto")
+
+
+def explain(db, sql, analyze=True):
+    _, rows = db.murphy(("EXPLAIN ANALYZE " if analyze else "EXPLAIN ") + sql)
+    return "\n".join(r[0] for r in rows)
+
+
+def test_explain_names_the_strategy_and_the_traffic(db):
+    sql = ("SELECT c.region, count(*) FROM orders o JOIN customers c ON o.customer = c.id "
+           "GROUP BY c.region")
+    set_join(db, "repartition")
+    try:
+        rep = explain(db, sql)
+        set_join(db, "broadcast")
+        bro = explain(db, sql)
+    finally:
+        set_join(db, "auto")
+    assert 'repartition join on "o"."customer" = "c"."id"' in rep, rep
+    assert "broadcast join" in bro and "copied to every owner" in bro, bro
+    # repartition moves orders; broadcast moves only customers (to every owner)
+    moved = lambda text: int(re.search(r"Moved follower -> follower: (\d+) rows", text).group(1))
+    assert moved(rep) > moved(bro), (rep, bro)
+    _, rows = db.murphy("SELECT strategy FROM murphy.query_stats")
+    strategies = [r[0] for r in rows]
+    assert any(s.startswith("repartition join on") for s in strategies), strategies
+    assert "broadcast join" in strategies, strategies
+
+
+def test_auto_broadcasts_the_small_side(db):
+    # customers (400 rows) against orders (3000) on 3 followers: copying
+    # customers to every follower moves fewer rows than moving both
+    text = explain(db, "SELECT count(*) FROM orders o JOIN customers c ON o.customer = c.id",
+                   analyze=False)
+    assert "broadcast join" in text, text
+
+
+def test_join_strategy_is_validated(db):
+    with pytest.raises(psycopg2.Error) as e:
+        db.murphy("SET murphy.join_strategy = 'hash'")
+    assert e.value.pgcode == "22023"
+
+
+def test_unjoinable_is_refused_clearly(db):
+    with pytest.raises(psycopg2.Error) as e:
+        db.murphy("SELECT count(*) FROM customers c JOIN orders o ON c.id < o.id "
+                  "LEFT JOIN notes n ON n.id < o.id")
+    assert e.value.pgcode == "0A000" and "cannot join" in str(e.value)
