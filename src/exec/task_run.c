@@ -29,6 +29,7 @@
 #include "exec/sqlrow.h"
 
 #include "exec/hashagg.h"
+#include "exec/hll.h"
 #include "storage/fwal.h"
 #include "storage/replog.h"
 
@@ -261,6 +262,45 @@ static int query_bypass(run_ctx *c, sqlite3_stmt *st, exec_hashagg *h, int ncols
 	return rc == SQLITE_DONE ? check_size(c, &c->res->rows) : sqlite_fail(c, rc);
 }
 
+/* approx_count_distinct(x) alone, no GROUP BY: straight from SQLite's
+ * column into the sketch, without the hash aggregate's row copies.  The
+ * output is what the hash aggregate would give: one row, the sketch. */
+static int only_sketch(const exec_agg_spec *a)
+{
+	return a->ngroup == 0 && a->naggs == 1 && a->aggs[0].fn == EXEC_AGG_HLL;
+}
+
+static int query_sketch(run_ctx *c, sqlite3_stmt *st)
+{
+	int col = (int)c->t->agg.aggs[0].col, rc;
+	hll h;
+	mur_value v;
+	mur_buf blob;
+
+	hll_init(&h, HLL_P_DEFAULT, NULL);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = exec_sql_column_value(st, col);
+		if (hll_add(&h, &v) != MUR_OK) {
+			hll_free(&h);
+			mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			return fail(c, MUR_ENOMEM);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		hll_free(&h);
+		return sqlite_fail(c, rc);
+	}
+	mur_buf_init(&blob);
+	hll_serialize(&h, &blob);
+	hll_free(&h);
+	v = mur_v_blob(blob.data ? blob.data : "", blob.len);
+	mur_row_put_value(&c->res->rows, &v);
+	mur_buf_free(&blob);
+	c->res->ncols = 1;
+	c->res->nrows = 1;
+	return check_size(c, &c->res->rows);
+}
+
 static int query_agg(run_ctx *c, sqlite3_stmt *st)
 {
 	int ncols = sqlite3_column_count(st), rc, out = MUR_OK;
@@ -269,6 +309,8 @@ static int query_agg(run_ctx *c, sqlite3_stmt *st)
 	mur_buf batch;
 	if (exec_hashagg_validate(&c->t->agg, (uint32_t)ncols, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
+	if (only_sketch(&c->t->agg))
+		return query_sketch(c, st);
 	exec_hashagg *h = exec_hashagg_create(&c->t->agg, (uint32_t)ncols);
 	if (!h) {
 		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
