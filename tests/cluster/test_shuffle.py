@@ -8,7 +8,8 @@ key; empty has shards and no rows.  Every query runs under each forced
 strategy and under auto, and must equal PostgreSQL's answer every time (so
 the strategies agree with each other too).
 
-The last test kills -9 a follower while a slowed-down repartition runs: the
+The last tests kill -9 a follower while a slowed-down repartition (of a
+COUNT(DISTINCT), and of a join) runs: the
 query gets a clear error or the right answer, never a wrong count, and the
 next repartition (without that follower) is right again.
 """
@@ -208,19 +209,36 @@ def kc(request):
         c.cleanup()
 
 
-def test_follower_killed_mid_shuffle(kc):
+KILL_CASES = {
+    # aggregate repartition: distinct u over big
+    "count_distinct": ("SET murphy.shuffle_strategy = 'repartition'",
+                       "SELECT count(DISTINCT u) FROM big", lambda n, users: users),
+    # repartition join of big and small on big.u = small.id (not co-located)
+    "join": ("SET murphy.join_strategy = 'repartition'",
+             "SELECT count(*) FROM big b JOIN small s ON b.u = s.id",
+             lambda n, users: n // 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KILL_CASES))
+def test_follower_killed_mid_shuffle(kc, case):
+    setting, sql, expect = KILL_CASES[case]
     conn = kc.connect()
     cur = conn.cursor()
     cur.execute("CREATE TABLE big (id bigint PRIMARY KEY, u int)")
+    cur.execute("CREATE TABLE small (id int PRIMARY KEY, name text) WITH (shards = 3)")
     n, users = 20000, 5000
     rows = [(i, i % users) for i in range(1, n + 1)]
     for k in range(0, n, 1000):
         chunk = rows[k:k + 1000]
         cur.execute("INSERT INTO big VALUES " + ",".join(["(%s,%s)"] * len(chunk)),
                     [v for r in chunk for v in r])
-    cur.execute("SET murphy.shuffle_strategy = 'repartition'")
-    cur.execute("SELECT count(DISTINCT u) FROM big")
-    assert cur.fetchone()[0] == users
+    cur.execute("INSERT INTO small VALUES " + ",".join(["(%s,%s)"] * (users // 2)),
+                [v for i in range(users // 2) for v in (i, "s%d" % i)])
+    expected = expect(n, users)
+    cur.execute(setting)
+    cur.execute(sql)
+    assert cur.fetchone()[0] == expected
     # slow every frame of f2 so the shuffle is in flight when it dies
     cur.execute("SELECT murphy.fault('delay f2 300')")
     outcome = {}
@@ -229,8 +247,8 @@ def test_follower_killed_mid_shuffle(kc):
         c2 = kc.connect()
         try:
             q = c2.cursor()
-            q.execute("SET murphy.shuffle_strategy = 'repartition'")
-            q.execute("SELECT count(DISTINCT u) FROM big")
+            q.execute(setting)
+            q.execute(sql)
             outcome["count"] = q.fetchone()[0]
         except psycopg2.Error as e:
             outcome["error"] = e
@@ -249,14 +267,14 @@ def test_follower_killed_mid_shuffle(kc):
         assert e.pgcode in ("08006", "57014", "53000"), (e.pgcode, str(e))
         assert "f2" in str(e) or "shuffle" in str(e) or "connection" in str(e), str(e)
     else:
-        assert outcome["count"] == users, outcome
-    # without f2 (its copies elsewhere), the next repartition is right
+        assert outcome["count"] == expected, outcome
+    # without f2 (its copies elsewhere), the next shuffle is right
     deadline = time.time() + 30
     while True:
         try:
-            cur.execute("SELECT count(DISTINCT u) FROM big")
+            cur.execute(sql)
             got = cur.fetchone()[0]
-            assert got == users
+            assert got == expected
             break
         except psycopg2.Error:
             if time.time() > deadline:
