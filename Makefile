@@ -23,7 +23,7 @@ LIB_OBJS := $(filter-out $(B)/obj/node/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit cluster demo clean fuzz asan asan-cluster bench
+.PHONY: all deps test unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle
 all: build/.deps $(B)/murphy
 
 # Install whatever Debian packages are missing (we run as root on Debian 12).
@@ -64,6 +64,11 @@ demo: all
 
 bench: all
 	bench/run.sh
+
+# COUNT(DISTINCT) by gather, repartition and approximate vs PostgreSQL and
+# SQLite (docs/shuffle.md); ARGS="--rows 1000000 --users 100000" is quicker
+bench-shuffle: all
+	/usr/bin/python3 bench/bench_shuffle.py $(ARGS)
 
 # libFuzzer target for the pgwire decoder: make fuzz && build/fuzz_pgwire -max_total_time=60
 fuzz: build/.deps
