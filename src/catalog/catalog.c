@@ -28,6 +28,7 @@ static void table_free(cat_table *t)
 		return;
 	for (int i = 0; i < t->ncols; i++)
 		free(t->cols[i].default_sql);
+	cat_stats_free(t);
 	cat_range_free(t);
 	free(t->shards);
 	free(t);
@@ -55,8 +56,8 @@ static cat_table *virtual_table(uint32_t id, const char *name)
 	return t;
 }
 
-/* murphy.nodes, murphy.shards, murphy.placements: materialized by the
- * leader (exec/leader_virtual.c) with exactly these columns. */
+/* The murphy.* views: materialized by the leader (exec/lead_views.c) with
+ * exactly these columns. */
 static int add_virtual_tables(catalog *c)
 {
 	cat_table *t;
@@ -80,8 +81,6 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "hash_max", MT_INT8);
 	add_column(t, "node", MT_TEXT);
 	add_column(t, "rows", MT_INT8);
-	add_column(t, "range_min", MT_TEXT); /* range tables; NULL: unbounded */
-	add_column(t, "range_max", MT_TEXT);
 	c->tables[c->ntables++] = t;
 
 	t = virtual_table(CAT_VIRTUAL_ID_BASE + 3, "placements");
@@ -293,6 +292,8 @@ int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mu
 	if (cat_table_is_reference(t)) {
 		/* one shard, a copy on every follower that can take one now */
 		uint32_t fids[CAT_NODES_MAX];
+	t->analyzed_ms = 0; /* statistics come from ANALYZE only */
+	t->col_analyzed_ms = NULL;
 		int nf = followers(c, fids);
 		t->nshards = 1;
 		t->replicas = nf < CAT_REPLICAS_MAX ? nf : CAT_REPLICAS_MAX;

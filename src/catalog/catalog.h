@@ -96,7 +96,12 @@ typedef struct cat_shard {
 	 * shards.range_min. */
 	mur_value range_min;
 	char *range_bytes;        /* owns range_min's TEXT bytes (malloc'd), or NULL */
-	uint64_t rows;      /* last known row count (refreshed by the leader) */
+	uint64_t rows;      /* row estimate: exact after ANALYZE, then moved by writes
+			       (lead_repl.c) and by murphy.shards counts */
+	uint64_t analyzed_rows;   /* the rows the last ANALYZE counted (durable: stats) */
+	uint64_t *distinct;       /* ANALYZE: per column (ncols entries) its distinct estimate,
+				     0 for a column never measured; malloc'd, NULL: never
+				     analyzed (durable: stats; catalog_stats.c) */
 	uint64_t committed_lsn;   /* runtime: highest entry decided committed */
 	uint64_t committed_entry; /* runtime: its entry id */
 	int committed_known;      /* runtime: 0 after a leader restart until the primary reports */
@@ -134,6 +139,9 @@ typedef struct cat_table {
 					  the key (or hidden row id) that writes hash, to shard 0 */
 	uint32_t *range_order;      /* CAT_DIST_RANGE: nshards shard indexes by ascending
 				       range_min (malloc'd; rebuilt from the bounds at load) */
+	int64_t analyzed_ms;        /* last ANALYZE, ms since epoch; 0: never (durable: stats) */
+	int64_t *col_analyzed_ms;   /* per column (ncols): the last ANALYZE that measured it;
+				       malloc'd, NULL: never analyzed */
 } cat_table;
 
 typedef enum cat_node_role { CAT_NODE_LEADER = 0, CAT_NODE_FOLLOWER = 1 } cat_node_role;
@@ -243,6 +251,37 @@ cat_table *cat_table_by_id(catalog *c, uint32_t id);
 /* Write changed applied LSNs to the store (batched; see catalog.c). */
 void cat_flush_lsns(catalog *c);
 void cat_shard_set_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows);
+
+/* ---- statistics (ANALYZE; catalog_stats.c) ---- */
+
+/* One ANALYZE of a table: the row count of each of its nshards shards,
+ * and for each of the ncols columns cols[k] its distinct estimate in each
+ * shard, distinct[shard * ncols + k]. */
+typedef struct cat_analysis {
+	int64_t analyzed_ms;      /* wall clock, ms since epoch */
+	uint32_t nshards;
+	int ncols;
+	const int *cols;
+	const uint64_t *rows;     /* nshards */
+	const uint64_t *distinct; /* nshards * ncols */
+} cat_analysis;
+
+/* Keep an analysis of table table_id: durably first (one transaction in
+ * the store), then in memory: each shard's analyzed_rows and rows (the
+ * estimate starts again from the exact count), the distinct estimates of
+ * the columns measured (the others keep theirs) and the times.  42P01
+ * when the table is gone, 55006 when its shard count is not nshards any
+ * more (a range split); 22023 for a column index out of range; nothing changes then. */
+int cat_table_set_stats(catalog *c, uint32_t table_id, const cat_analysis *a, mur_error *err);
+/* Distinct values of column col in shard `shard` at the last ANALYZE that
+ * measured it (a HyperLogLog estimate, docs/approx.md: about 0.8 %
+ * standard error, exact below ~1000 values; NULLs not counted); 0 when
+ * never analyzed, or for a shard or column out of range. */
+uint64_t cat_shard_distinct(const cat_table *t, uint32_t shard, int col);
+/* When t was last analyzed (any of its columns), ms since epoch; 0: never. */
+int64_t cat_table_analyzed_ms(const cat_table *t);
+/* When column col of t was last measured, ms since epoch; 0: never. */
+int64_t cat_column_analyzed_ms(const cat_table *t, int col);
 
 /* Bumped by every table create/drop: prepared plans older than this are
  * re-planned (they may point at a dropped table). */

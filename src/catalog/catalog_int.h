@@ -36,6 +36,13 @@ void cat_range_free(cat_table *t);
 uint32_t cat_range_shard_for_value(const cat_table *t, const mur_value *v);
 int cat_insert_loaded_node(catalog *c, cat_node *n);
 
+/* catalog_stats.c: one statistic into memory (at load, and by
+ * cat_table_set_stats): col -1 is the shard's row count, col >= 0 that
+ * column's distinct estimate.  MUR_ENOMEM, or MUR_ERR for a shard or
+ * column out of range (a row left by another catalog version: ignored). */
+int cat_stats_apply(cat_table *t, uint32_t shard, int col, uint64_t value, int64_t analyzed_ms);
+void cat_stats_free(cat_table *t);
+
 /* catalog_store.c: open (create schema, load everything into c), close,
  * and one write per mutation, each its own transaction. */
 int cat_store_open(catalog *c, const char *path, mur_error *err);
@@ -47,6 +54,8 @@ int cat_store_put_placement(catalog *c, uint32_t table_id, uint32_t shard, uint3
 			    int role, uint64_t lsn, mur_error *err);
 int cat_store_delete_placement(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 			       mur_error *err);
+/* One analysis (cat_table_set_stats): its rows in the stats table. */
+int cat_store_put_stats(catalog *c, uint32_t table_id, const cat_analysis *a, mur_error *err);
 void cat_store_put_placement_lsn(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 				 uint64_t lsn);
 

@@ -8,12 +8,17 @@
  *   columns(table_id, idx, name, type, typmod, not_null, primary_key, hidden, default_sql)
  *   shards(table_id, idx, hash_min, hash_max, range_min)
  *   placements(table_id, shard, node_id, role, applied_lsn)
+ *   stats(table_id, shard, col, value, analyzed_ms)   ANALYZE (catalog_stats.c):
+ *       col -1: the shard's row count; col >= 0: that column's distinct
+ *       estimate in the shard; analyzed_ms: when, ms since epoch
  * Loading at open rebuilds the in-memory catalog exactly.
  *
  * Upgrades: a catalog file written before a column existed gets it at open
  * (ALTER TABLE ... ADD COLUMN with the value every old row meant):
  *   tables.distribution   0 = hash (reference tables came later)
  *   shards.range_min      NULL (range tables came later)
+ * and a missing table is created (CREATE TABLE IF NOT EXISTS): stats, empty
+ * (no table analyzed yet).
  *
  * shards.range_min has no declared type, so it keeps the storage class it
  * is given: INTEGER for an integer range column, TEXT for text, date and
@@ -44,7 +49,10 @@ static const char *const schema_sql =
 	" PRIMARY KEY(table_id, idx));"
 	"CREATE TABLE IF NOT EXISTS placements(table_id INTEGER NOT NULL, shard INTEGER NOT NULL,"
 	" node_id INTEGER NOT NULL, role INTEGER NOT NULL, applied_lsn INTEGER NOT NULL,"
-	" PRIMARY KEY(table_id, shard, node_id));";
+	" PRIMARY KEY(table_id, shard, node_id));"
+	"CREATE TABLE IF NOT EXISTS stats(table_id INTEGER NOT NULL, shard INTEGER NOT NULL,"
+	" col INTEGER NOT NULL, value INTEGER NOT NULL, analyzed_ms INTEGER NOT NULL,"
+	" PRIMARY KEY(table_id, shard, col));";
 
 static int store_error(catalog *c, mur_error *err, const char *what)
 {
@@ -279,6 +287,27 @@ static int load_tables(catalog *c, mur_error *err)
 	return MUR_OK;
 }
 
+/* stats rows → the loaded tables (rows of tables not loaded are skipped). */
+static int load_stats(catalog *c, mur_error *err)
+{
+	sqlite3_stmt *st;
+	int rc = MUR_OK;
+	if (sqlite3_prepare_v2(c->store,
+			       "SELECT table_id, shard, col, value, analyzed_ms FROM stats ORDER BY 1, 2, 3",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_error(c, err, "load stats");
+	while (rc == MUR_OK && sqlite3_step(st) == SQLITE_ROW) {
+		cat_table *t = cat_table_by_id(c, (uint32_t)sqlite3_column_int64(st, 0));
+		if (t && t->kind == CAT_TABLE_DISTRIBUTED &&
+		    cat_stats_apply(t, (uint32_t)sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
+				    (uint64_t)sqlite3_column_int64(st, 3),
+				    sqlite3_column_int64(st, 4)) == MUR_ENOMEM)
+			rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory loading statistics");
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int cat_store_open(catalog *c, const char *path, mur_error *err)
 {
 	if (sqlite3_open_v2(path, &c->store, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -290,7 +319,8 @@ int cat_store_open(catalog *c, const char *path, mur_error *err)
 	}
 	sqlite3_busy_timeout(c->store, 5000);
 	if (exec_sql(c, schema_sql, err) != MUR_OK || upgrade(c, err) != MUR_OK ||
-	    load_nodes(c, err) != MUR_OK || load_tables(c, err) != MUR_OK)
+	    load_nodes(c, err) != MUR_OK || load_tables(c, err) != MUR_OK ||
+	    load_stats(c, err) != MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;
 }
@@ -360,7 +390,8 @@ int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 {
 	static const char *const sqls[] = {
 		"DELETE FROM tables WHERE id = ?", "DELETE FROM columns WHERE table_id = ?",
-		"DELETE FROM shards WHERE table_id = ?", "DELETE FROM placements WHERE table_id = ?"};
+		"DELETE FROM shards WHERE table_id = ?", "DELETE FROM placements WHERE table_id = ?",
+		"DELETE FROM stats WHERE table_id = ?"};
 	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++)
@@ -369,6 +400,27 @@ int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 			return MUR_ERR;
 		}
 	return exec_sql(c, "COMMIT", err);
+}
+
+int cat_store_put_stats(catalog *c, uint32_t table_id, const cat_analysis *a, mur_error *err)
+{
+	static const char *const sql = "INSERT OR REPLACE INTO stats VALUES (?,?,?,?,?)";
+	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
+		return MUR_ERR;
+	for (uint32_t i = 0; i < a->nshards; i++) {
+		if (run(c, sql, "iiiii", err, (int64_t)table_id, (int64_t)i, (int64_t)-1,
+			(int64_t)a->rows[i], a->analyzed_ms) != MUR_OK)
+			goto rollback;
+		for (int k = 0; k < a->ncols; k++)
+			if (run(c, sql, "iiiii", err, (int64_t)table_id, (int64_t)i, (int64_t)a->cols[k],
+				(int64_t)a->distinct[(size_t)i * (size_t)a->ncols + (size_t)k],
+				a->analyzed_ms) != MUR_OK)
+				goto rollback;
+	}
+	return exec_sql(c, "COMMIT", err);
+rollback:
+	sqlite3_exec(c->store, "ROLLBACK", NULL, NULL, NULL);
+	return MUR_ERR;
 }
 
 int cat_store_put_node(catalog *c, const cat_node *n, mur_error *err)

@@ -3,7 +3,9 @@
  * reference tables (a copy on every alive follower, kept across reopen,
  * and the upgrade of a catalog file written before they existed); range
  * tables (routing by binary search, the shards a range of values touches,
- * co-location, bounds kept across reopen and the upgrade of older files).
+ * co-location, bounds kept across reopen and the upgrade of older files);
+ * statistics (ANALYZE: kept across reopen, partial updates, errors, gone
+ * with the table, the upgrade of a file from before the stats table).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -346,6 +348,93 @@ static void test_range_durable_and_upgrade(void **state)
 	cat_close(c);
 }
 
+/* Rows left in the store's stats table for table_id. */
+static int stored_stats(const char *path, uint32_t table_id)
+{
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	int n;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM stats WHERE table_id = ?", -1,
+					    &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, table_id);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return n;
+}
+
+/* A file from before statistics (no stats table) opens with none; an
+ * analysis survives a reopen; analyzing one column keeps the other's
+ * estimates; bad analyses change nothing; DROP TABLE takes them along. */
+static void test_stats_durable_and_upgrade(void **state)
+{
+	char path[256];
+	mur_error err;
+	const cat_table *t;
+	old_catalog(path, "CREATE TABLE tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		  " schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
+		  " replicas INTEGER NOT NULL, distribution INTEGER NOT NULL DEFAULT 0);"
+		  "CREATE TABLE columns(table_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
+		  " name TEXT NOT NULL, type INTEGER NOT NULL, typmod INTEGER NOT NULL,"
+		  " not_null INTEGER NOT NULL, primary_key INTEGER NOT NULL, hidden INTEGER NOT NULL,"
+		  " default_sql TEXT, PRIMARY KEY(table_id, idx));"
+		  "INSERT INTO tables VALUES (1, 'old', 'public', 0, 2, 1, 0);"
+		  "INSERT INTO columns VALUES (1, 0, 'id', 4, -1, 1, 1, 0, NULL),"
+		  " (1, 1, 'v', 8, -1, 0, 0, 0, NULL);");
+	catalog *c = cat_open(path, &err);
+	assert_non_null(c);
+	t = cat_table_lookup(c, NULL, "old");
+	assert_non_null(t);
+	assert_int_equal(cat_table_analyzed_ms(t), 0);
+	assert_int_equal(cat_shard_distinct(t, 0, 1), 0);
+
+	int both[2] = {0, 1}, v_only[1] = {1};
+	uint64_t rows[2] = {100, 250}, d_both[4] = {100, 7, 250, 9}, d_v[2] = {3, 4};
+	cat_analysis a = {.analyzed_ms = 1700000000000, .nshards = 2, .ncols = 2, .cols = both,
+			  .rows = rows, .distinct = d_both};
+	((cat_table *)t)->shards[0].rows = 99; /* a moving estimate: ANALYZE resets it */
+	assert_int_equal(cat_table_set_stats(c, t->id, &a, &err), 0);
+	assert_int_equal(t->shards[0].rows, 100);
+	assert_int_equal(t->shards[1].analyzed_rows, 250);
+	assert_int_equal(cat_shard_distinct(t, 1, 0), 250);
+	assert_int_equal(cat_shard_distinct(t, 1, 1), 9);
+	assert_int_equal(cat_shard_distinct(t, 2, 1), 0); /* out of range */
+	assert_int_equal(cat_shard_distinct(t, 0, 2), 0);
+	cat_close(c);
+
+	c = cat_open(path, &err);
+	assert_non_null(c);
+	t = cat_table_lookup(c, NULL, "old");
+	assert_int_equal(cat_table_analyzed_ms(t), 1700000000000);
+	assert_int_equal(cat_column_analyzed_ms(t, 1), 1700000000000);
+	assert_int_equal(t->shards[1].rows, 250);
+	assert_int_equal(cat_shard_distinct(t, 0, 1), 7);
+	cat_analysis one = {.analyzed_ms = 1700000001000, .nshards = 2, .ncols = 1, .cols = v_only,
+			    .rows = rows, .distinct = d_v};
+	assert_int_equal(cat_table_set_stats(c, t->id, &one, &err), 0);
+	assert_int_equal(cat_shard_distinct(t, 1, 1), 4);
+	assert_int_equal(cat_shard_distinct(t, 1, 0), 250); /* not measured this time */
+	assert_int_equal(cat_column_analyzed_ms(t, 0), 1700000000000);
+	assert_int_equal(cat_table_analyzed_ms(t), 1700000001000);
+
+	one.nshards = 3;
+	assert_int_equal(cat_table_set_stats(c, t->id, &one, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "55006");
+	one.nshards = 2;
+	v_only[0] = 2;
+	assert_int_equal(cat_table_set_stats(c, t->id, &one, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "22023");
+	assert_int_equal(cat_table_set_stats(c, 77, &one, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "42P01");
+	assert_int_equal(cat_shard_distinct(t, 1, 1), 4);
+	assert_int_equal(stored_stats(path, 1), 6); /* 2 shards × (rows, id, v) */
+	assert_int_equal(cat_drop_table(c, "old", &err), 0);
+	assert_int_equal(stored_stats(path, 1), 0);
+	cat_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +444,7 @@ int main(void)
 		cmocka_unit_test(test_reference_durable_and_upgrade),
 		cmocka_unit_test(test_range_routing),
 		cmocka_unit_test(test_range_durable_and_upgrade),
+		cmocka_unit_test(test_stats_durable_and_upgrade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
