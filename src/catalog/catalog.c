@@ -81,6 +81,8 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "hash_max", MT_INT8);
 	add_column(t, "node", MT_TEXT);
 	add_column(t, "rows", MT_INT8);
+	add_column(t, "range_min", MT_TEXT); /* range tables; NULL: unbounded */
+	add_column(t, "range_max", MT_TEXT);
 	c->tables[c->ntables++] = t;
 
 	t = virtual_table(CAT_VIRTUAL_ID_BASE + 3, "placements");

@@ -131,6 +131,11 @@ static void explain_select(lead_run *r, const plan *p)
 		if (cat_table_is_reference(ps->tables[i]))
 			line(r->res, "  Table: %s (reference table: a copy on every follower)",
 			     ps->tables[i]->name);
+		else if (cat_table_is_range(ps->tables[i]))
+			line(r->res, "  Table: %s (%u range shards on %s%s)", ps->tables[i]->name,
+			     ps->tables[i]->nshards,
+			     ps->tables[i]->cols[ps->tables[i]->dist_col].name,
+			     i ? ", co-located" : "");
 		else
 			line(r->res, "  Table: %s (%u shards%s)", ps->tables[i]->name,
 			     ps->tables[i]->nshards, i ? ", co-located" : "");
@@ -180,8 +185,8 @@ static void explain_plan(lead_run *r, const plan *p)
 		line(r->res, "  Leader SQL: %s", p->leader_sql);
 		break;
 	case PLAN_INSERT:
-		line(r->res, "Distributed Insert into %s (rows routed by hash of \"%s\")",
-		     p->u.insert.table->name,
+		line(r->res, "Distributed Insert into %s (rows routed by %s of \"%s\")",
+		     p->u.insert.table->name, cat_table_is_range(p->u.insert.table) ? "range" : "hash",
 		     p->u.insert.table->cols[p->u.insert.table->dist_col].name);
 		if (p->u.insert.values_sql)
 			line(r->res, "  Values on leader: %s", p->u.insert.values_sql);

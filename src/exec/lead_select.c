@@ -18,11 +18,84 @@
 
 uint32_t lead_read_node(lead_engine *e, const cat_shard *s) { return lead_repl_read_node(e, s); }
 
+/* The bound's value: its constant, or its parameter coerced to its type
+ * (text in scratch; MUR_ERR after failing the run). */
+static int bound_value(lead_run *r, const plan_bound *b, mur_buf *scratch, mur_value *out)
+{
+	mur_error err;
+	if (b->param <= 0 || b->param > r->nparams) {
+		*out = b->constant;
+		return MUR_OK;
+	}
+	if (r->params[b->param - 1].kind == MV_NULL) {
+		*out = mur_v_null();
+		return MUR_OK;
+	}
+	if (mur_value_coerce(b->type, &r->params[b->param - 1], scratch, out, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+/* The tighter of two bounds on one side: a the current one (or NULL). */
+static int tighter(const mur_value *a, int a_incl, const mur_value *b, int b_incl, int upper)
+{
+	int c;
+	if (!a)
+		return 1;
+	c = mur_value_cmp(b, a);
+	if (c == 0)
+		return a_incl && !b_incl;
+	return upper ? c < 0 : c > 0;
+}
+
+/* A range table's shards that every bound of pr leaves (at least one:
+ * bounds that exclude every row are answered by any one shard). */
+static int prune_range(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *out)
+{
+	mur_value vals[PLAN_PRUNE_BOUNDS_MAX];
+	mur_buf scratch[PLAN_PRUNE_BOUNDS_MAX]; /* one each: a value must not move */
+	const mur_value *lo = NULL, *hi = NULL;
+	int lo_incl = 1, hi_incl = 1, n = -1;
+
+	for (int i = 0; i < pr->nbounds; i++)
+		mur_buf_init(&scratch[i]);
+	for (int i = 0; i < pr->nbounds; i++) {
+		const plan_bound *b = &pr->bounds[i];
+		if (bound_value(r, b, &scratch[i], &vals[i]) != MUR_OK)
+			goto out;
+		if (vals[i].kind == MV_NULL) { /* col < NULL: no row */
+			out[0] = t->range_order[0];
+			n = 1;
+			goto out;
+		}
+		if (b->upper && tighter(hi, hi_incl, &vals[i], b->inclusive, 1)) {
+			hi = &vals[i];
+			hi_incl = b->inclusive;
+		} else if (!b->upper && tighter(lo, lo_incl, &vals[i], b->inclusive, 0)) {
+			lo = &vals[i];
+			lo_incl = b->inclusive;
+		}
+	}
+	n = cat_range_shards(t, lo, lo_incl, hi, hi_incl, out);
+	if (n == 0) {
+		out[0] = t->range_order[0];
+		n = 1;
+	}
+out:
+	for (int i = 0; i < pr->nbounds; i++)
+		mur_buf_free(&scratch[i]);
+	return n;
+}
+
 int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *out)
 {
 	mur_value v, cv;
 	mur_error err;
 
+	if (!pr->active && pr->nbounds && cat_table_is_range(t))
+		return prune_range(r, t, pr, out);
 	if (!pr->active) {
 		for (uint32_t i = 0; i < t->nshards; i++)
 			out[i] = i;

@@ -2,7 +2,9 @@
  * lead_views.c — the murphy.* views: cluster state as SQL.
  *
  *   murphy.nodes       name, address, role, state, last_heartbeat
- *   murphy.shards      table_name, shard, hash_min, hash_max, node (primary), rows
+ *   murphy.shards      table_name, shard, hash_min, hash_max, node (primary), rows,
+ *                      range_min, range_max (range tables: the bounds as text, NULL
+ *                      when unbounded; hash_min/hash_max are then NULL)
  *   murphy.placements  table_name, shard, node, role, applied_lsn, lag, state
  *   murphy.rebuilds    table_name, shard, source, target, replaces, state, phase,
  *                      bytes_done, bytes_total, started_at, elapsed_ms, error
@@ -117,10 +119,39 @@ static void fill_nodes(lead_engine *e)
 	sqlite3_finalize(st);
 }
 
+/* A range bound in its column's PostgreSQL text form, or NULL (unbounded). */
+static void bind_bound(sqlite3_stmt *st, int i, const cat_table *t, const mur_value *v)
+{
+	mur_buf b;
+	if (v->kind == MV_NULL) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	mur_buf_init(&b);
+	mur_value_to_pgtext(t->cols[t->dist_col].type, v, &b);
+	sqlite3_bind_text(st, i, b.len ? (const char *)b.data : "", (int)b.len, SQLITE_TRANSIENT);
+	mur_buf_free(&b);
+}
+
+/* hash_min, hash_max, range_min, range_max of one shard (parameters 3, 4, 7, 8). */
+static void bind_shard_bounds(sqlite3_stmt *st, const cat_table *t, const cat_shard *sh)
+{
+	mur_value max;
+	if (!cat_table_is_range(t)) {
+		sqlite3_bind_int64(st, 3, sh->hash_min);
+		sqlite3_bind_int64(st, 4, sh->hash_max);
+		return; /* range_min, range_max stay NULL */
+	}
+	bind_bound(st, 7, t, &sh->range_min);
+	cat_shard_range_max(t, sh->index, &max);
+	bind_bound(st, 8, t, &max);
+}
+
 static void fill_shards_and_placements(lead_engine *e)
 {
 	sqlite3_stmt *ss, *sp;
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shards VALUES (?,?,?,?,?,?)", -1, &ss, NULL);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shards VALUES (?,?,?,?,?,?,?,?)", -1, &ss,
+			   NULL);
 	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_placements VALUES (?,?,?,?,?,?,?)", -1, &sp,
 			   NULL);
 	for (int i = 0; i < cat_table_count(e->cat); i++) {
@@ -135,8 +166,7 @@ static void fill_shards_and_placements(lead_engine *e)
 				if (pl->role == CAT_PRIMARY) {
 					bind_text(ss, 1, t->name);
 					sqlite3_bind_int64(ss, 2, s);
-					sqlite3_bind_int64(ss, 3, sh->hash_min);
-					sqlite3_bind_int64(ss, 4, sh->hash_max);
+					bind_shard_bounds(ss, t, sh);
 					bind_text(ss, 5, nn);
 					sqlite3_bind_int64(ss, 6, (sqlite3_int64)sh->rows);
 					step(ss);
@@ -259,7 +289,8 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 		"DROP TABLE IF EXISTS murphy_placements; DROP TABLE IF EXISTS murphy_rebuilds;"
 		"DROP TABLE IF EXISTS murphy_settings; DROP TABLE IF EXISTS murphy_query_stats;"
 		"CREATE TABLE murphy_nodes(name, address, role, state, last_heartbeat);"
-		"CREATE TABLE murphy_shards(table_name, shard, hash_min, hash_max, node, rows);"
+		"CREATE TABLE murphy_shards(table_name, shard, hash_min, hash_max, node, rows,"
+		" range_min, range_max);"
 		"CREATE TABLE murphy_placements(table_name, shard, node, role, applied_lsn, lag, state);"
 		"CREATE TABLE murphy_rebuilds(table_name, shard, source, target, replaces, state, phase,"
 		" bytes_done, bytes_total, started_at, elapsed_ms, error);"

@@ -4,8 +4,10 @@
  * INSERT: source rows come from values_sql (evaluated in the leader's
  * SQLite: literals, parameters, defaults) or from a child SELECT run.  Each
  * row is coerced to the table's column types, checked (NOT NULL,
- * varchar(n)), given a hidden row id when the table has no key, hashed on
- * its distribution column and appended to its shard's batch.  Each batch
+ * varchar(n)), given a hidden row id when the table has no key, routed by
+ * its distribution column (hash, or the range holding it: a NULL there is
+ * 23514 as in PostgreSQL without a default partition) and appended to its
+ * shard's batch.  Each batch
  * goes to every placement of its shard as one WRITE task (one SQLite
  * transaction there).
  *
@@ -59,6 +61,15 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 				return mur_error_set(err, SQLSTATE_STRING_DATA_RIGHT_TRUNCATION,
 						     "value too long for type character varying(%d)",
 						     col->typmod);
+		}
+		if (i == t->dist_col && cv.kind == MV_NULL && cat_table_is_range(t)) {
+			/* PostgreSQL: no range partition takes NULL but a default
+			 * one, and murphy has none */
+			mur_error_set(err, SQLSTATE_CHECK_VIOLATION,
+				      "no partition of relation \"%s\" found for row", t->name);
+			mur_error_detail(err, "Partition key of the failing row contains (%s) = (null).",
+					 col->name);
+			return MUR_ERR;
 		}
 		if (i == t->dist_col)
 			*shard = cv.kind == MV_NULL ? 0 : cat_shard_for_value(t, &cv);

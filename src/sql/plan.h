@@ -73,12 +73,28 @@ typedef struct plan_column {
 } plan_column;
 
 /* Shard pruning: the statement pins the distribution column of tables[0]
- * to one value, either a constant or parameter $param (1-based). */
+ * to one value, either a constant or parameter $param (1-based).  For a
+ * range table it may instead bound the column (top-level conjuncts
+ * col >= / > / < / <= value, col BETWEEN a AND b): the executor keeps the
+ * shards whose ranges overlap every bound (cat_range_shards). */
+#define PLAN_PRUNE_BOUNDS_MAX 8
+
+typedef struct plan_bound {
+	int upper;          /* 1: col < / <= value; 0: col > / >= value */
+	int inclusive;      /* <= / >= (and BETWEEN) */
+	int param;          /* > 0: value is $param; 0: value is `constant` */
+	mur_value constant; /* comparable with the column's bounds (a numeric
+			       constant may bound an integer column) */
+	mur_type type;      /* the value's type: a parameter is coerced to it */
+} plan_bound;
+
 typedef struct plan_prune {
-	int active;        /* 0: every shard */
+	int active;        /* 1: one value (router); 0: every shard, unless bounds */
 	int param;         /* > 0: value is $param; 0: value is `constant` */
 	mur_value constant; /* already coerced to the column's storage class */
 	mur_type type;     /* distribution column type, for coercing the parameter */
+	int nbounds;       /* range tables, when !active */
+	plan_bound bounds[PLAN_PRUNE_BOUNDS_MAX];
 } plan_prune;
 
 typedef struct plan plan;

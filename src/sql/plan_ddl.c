@@ -18,6 +18,12 @@
  * unique key can be enforced (there is one shard).  The key (or hidden row
  * id) still plays the distribution column's part for writes: every value
  * hashes to shard 0.
+ *
+ * PARTITION BY RANGE (col): shards hold ranges of col's values, split at
+ * WITH (range_bounds = 'v1,...') (plan_range.c; none: one shard).  The
+ * combinations that make no sense are 42P16: range_bounds or distribution =
+ * 'range' without PARTITION BY RANGE, distribution = 'hash' or 'reference'
+ * with it, shards = N that is not the number of ranges.
  */
 #include "sql/sqlInt.h"
 
@@ -44,6 +50,11 @@ typedef struct table_build {
 	const char *dist_name;
 	int dist_loc;
 	int shards_loc, replicas_loc; /* WITH (shards / replicas = ...) given: its location, else -1 */
+	int shards_opt;               /* WITH (shards = N): N, else 0 */
+	int distribution_loc;         /* WITH (distribution = ...) given: its location, else -1 */
+	int range;                    /* PARTITION BY RANGE */
+	const char *range_bounds;     /* WITH (range_bounds = '...'), or NULL */
+	int bounds_loc;
 } table_build;
 
 static int unsupported(sql_ctx *c, int loc, const char *what)
@@ -191,25 +202,40 @@ static int option_int(sql_ctx *c, PgQuery__DefElem *d, int min, int max, int *ou
 	return MUR_OK;
 }
 
-/* distribution = 'hash' | 'reference' (quoted or a bare word). */
+/* An option's value as text: a string, a bare word or a number. */
+static const char *option_text(sql_ctx *c, PgQuery__DefElem *d)
+{
+	if (d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_STRING)
+		return d->arg->string->sval;
+	if (d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_INTEGER)
+		return sql_arena_printf(c->arena, "%d", d->arg->integer->ival);
+	if (d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_FLOAT)
+		return d->arg->float_->fval;
+	if (d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_TYPE_NAME &&
+	    d->arg->type_name->n_names > 0 &&
+	    d->arg->type_name->names[d->arg->type_name->n_names - 1]->node_case ==
+		    PG_QUERY__NODE__NODE_STRING)
+		return d->arg->type_name->names[d->arg->type_name->n_names - 1]->string->sval;
+	return "";
+}
+
+/* distribution = 'hash' | 'reference' | 'range' (quoted or a bare word). */
 static int option_distribution(sql_ctx *c, PgQuery__DefElem *d, cat_distribution *out)
 {
-	const char *v = "";
-	if (d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_STRING)
-		v = d->arg->string->sval;
-	else if (d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_TYPE_NAME &&
-		 d->arg->type_name->n_names > 0 &&
-		 d->arg->type_name->names[d->arg->type_name->n_names - 1]->node_case ==
-			 PG_QUERY__NODE__NODE_STRING)
-		v = d->arg->type_name->names[d->arg->type_name->n_names - 1]->string->sval;
+	const char *v = option_text(c, d);
+	if (!v)
+		return sql_err_oom(c);
 	if (!strcasecmp(v, "hash"))
 		*out = CAT_DIST_HASH;
 	else if (!strcasecmp(v, "reference"))
 		*out = CAT_DIST_REFERENCE;
+	else if (!strcasecmp(v, "range"))
+		*out = CAT_DIST_RANGE;
 	else {
 		sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, d->location,
 			"invalid value for table option \"distribution\": \"%s\"", v);
-		mur_error_hint(c->err, "Available values: hash (the default), reference.");
+		mur_error_hint(c->err, "Available values: hash (the default), reference, range "
+				       "(with PARTITION BY RANGE).");
 		return MUR_ERR;
 	}
 	return MUR_OK;
@@ -217,7 +243,7 @@ static int option_distribution(sql_ctx *c, PgQuery__DefElem *d, cat_distribution
 
 static int table_options(sql_ctx *c, table_build *tb, PgQuery__CreateStmt *s)
 {
-	tb->shards_loc = tb->replicas_loc = -1;
+	tb->shards_loc = tb->replicas_loc = tb->distribution_loc = tb->bounds_loc = -1;
 	for (size_t i = 0; i < s->n_options; i++) {
 		PgQuery__DefElem *d = s->options[i]->def_elem;
 		int v;
@@ -225,6 +251,7 @@ static int table_options(sql_ctx *c, table_build *tb, PgQuery__CreateStmt *s)
 			if (option_int(c, d, 1, CAT_SHARDS_MAX, &v) != MUR_OK)
 				return MUR_ERR;
 			tb->t->nshards = (uint32_t)v;
+			tb->shards_opt = v;
 			tb->shards_loc = v > 1 ? d->location : -1; /* shards = 1 fits a reference table */
 		} else if (!strcmp(d->defname, "replicas")) {
 			if (option_int(c, d, 1, CAT_REPLICAS_MAX, &v) != MUR_OK)
@@ -234,6 +261,11 @@ static int table_options(sql_ctx *c, table_build *tb, PgQuery__CreateStmt *s)
 		} else if (!strcmp(d->defname, "distribution")) {
 			if (option_distribution(c, d, &tb->t->distribution) != MUR_OK)
 				return MUR_ERR;
+			tb->distribution_loc = d->location;
+		} else if (!strcmp(d->defname, "range_bounds")) {
+			if (!(tb->range_bounds = option_text(c, d)))
+				return sql_err_oom(c);
+			tb->bounds_loc = d->location;
 		} else {
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->location,
 				       "murphy does not support table option \"%s\"", d->defname);
@@ -247,14 +279,85 @@ static int partition_spec(sql_ctx *c, table_build *tb, PgQuery__PartitionSpec *p
 	PgQuery__PartitionElem *pe;
 	if (!ps)
 		return MUR_OK;
-	if (strcasecmp(ps->strategy, "hash") || ps->n_part_params != 1 ||
+	tb->range = !strcasecmp(ps->strategy, "range");
+	if ((strcasecmp(ps->strategy, "hash") && !tb->range) || ps->n_part_params != 1 ||
 	    ps->part_params[0]->node_case != PG_QUERY__NODE__NODE_PARTITION_ELEM ||
 	    !ps->part_params[0]->partition_elem->name || !*ps->part_params[0]->partition_elem->name)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, ps->location,
-			       "murphy supports only PARTITION BY HASH (column)");
+			       "murphy supports only PARTITION BY HASH (column) and PARTITION BY "
+			       "RANGE (column)");
 	pe = ps->part_params[0]->partition_elem;
 	tb->dist_name = pe->name;
 	tb->dist_loc = pe->location;
+	return MUR_OK;
+}
+
+/* The options that go with PARTITION BY RANGE, and only with it (before
+ * the distribution column is chosen). */
+static int range_checks(sql_ctx *c, table_build *tb)
+{
+	cat_table *t = tb->t;
+	if (tb->range && tb->distribution_loc >= 0 && t->distribution != CAT_DIST_RANGE) {
+		sql_err(c, SQLSTATE_INVALID_TABLE_DEFINITION, tb->distribution_loc,
+			"PARTITION BY RANGE conflicts with distribution = 'hash'");
+		mur_error_hint(c->err, "Remove the distribution option, or use PARTITION BY HASH.");
+		return MUR_ERR;
+	}
+	if (!tb->range && cat_table_is_range(t)) {
+		sql_err(c, SQLSTATE_INVALID_TABLE_DEFINITION, tb->distribution_loc,
+			"distribution = 'range' needs PARTITION BY RANGE (column)");
+		return MUR_ERR;
+	}
+	if (!tb->range && tb->bounds_loc >= 0) {
+		sql_err(c, SQLSTATE_INVALID_TABLE_DEFINITION, tb->bounds_loc,
+			"range_bounds needs PARTITION BY RANGE (column)");
+		mur_error_detail(c->err, "range_bounds gives the split points of a range-partitioned "
+					 "table; this table is %s.",
+				 cat_table_is_reference(t) ? "a reference table" : "hash-distributed");
+		mur_error_hint(c->err, "Add PARTITION BY RANGE (column), or remove range_bounds.");
+		return MUR_ERR;
+	}
+	if (tb->range)
+		t->distribution = CAT_DIST_RANGE;
+	return MUR_OK;
+}
+
+/* After the distribution column is known: its type, the split points and
+ * the shard count they make. */
+static int range_shards(sql_ctx *c, table_build *tb)
+{
+	cat_table *t = tb->t;
+	const cat_column *col;
+	if (!tb->range)
+		return MUR_OK;
+	col = &t->cols[t->dist_col];
+	if (!sql_range_type_ok(col->type)) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tb->dist_loc,
+			"murphy cannot partition by range on column \"%s\" of type %s", col->name,
+			sql_type_name(col->type));
+		mur_error_hint(c->err, "Range partitioning takes smallint, integer, bigint, date, "
+				       "timestamp, timestamptz, text and varchar columns.");
+		return MUR_ERR;
+	}
+	t->nshards = 1;
+	t->shards = NULL; /* one shard covering every value until it is split */
+	if (tb->range_bounds && sql_range_bounds(c, t, tb->range_bounds, tb->bounds_loc) != MUR_OK)
+		return MUR_ERR;
+	if (tb->shards_opt && (uint32_t)tb->shards_opt != t->nshards && !tb->range_bounds) {
+		sql_err(c, SQLSTATE_INVALID_TABLE_DEFINITION, tb->shards_loc,
+			"a range-partitioned table without range_bounds has one shard");
+		mur_error_hint(c->err, "Give the split points: WITH (range_bounds = 'v1,v2,...'); "
+				       "k of them make k + 1 shards.");
+		return MUR_ERR;
+	}
+	if (tb->shards_opt && (uint32_t)tb->shards_opt != t->nshards) {
+		sql_err(c, SQLSTATE_INVALID_TABLE_DEFINITION, tb->bounds_loc,
+			"shards = %d disagrees with range_bounds, which make %u shard%s",
+			tb->shards_opt, t->nshards, t->nshards == 1 ? "" : "s");
+		mur_error_detail(c->err, "k split points make k + 1 shards.");
+		mur_error_hint(c->err, "Remove WITH (shards = N): range_bounds decides the shard count.");
+		return MUR_ERR;
+	}
 	return MUR_OK;
 }
 
@@ -434,7 +537,8 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 		if (table_constraint(c, tb, s->constraints[i]->constraint) != MUR_OK)
 			return MUR_ERR;
 	if (table_options(c, tb, s) != MUR_OK || reference_checks(c, tb, s) != MUR_OK ||
-	    partition_spec(c, tb, s->partspec) != MUR_OK || choose_distribution(c, tb) != MUR_OK)
+	    partition_spec(c, tb, s->partspec) != MUR_OK || range_checks(c, tb) != MUR_OK ||
+	    choose_distribution(c, tb) != MUR_OK || range_shards(c, tb) != MUR_OK)
 		return MUR_ERR;
 	pc->def = tb->t;
 	pc->if_not_exists = s->if_not_exists;

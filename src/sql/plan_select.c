@@ -7,6 +7,9 @@
  *   router     WHERE pins tables[0]'s distribution column (top-level
  *              conjunct `col = constant | $n`): the whole query, aggregates
  *              and ORDER BY/LIMIT included, runs on the one shard.
+ *              A range table's column bounded instead (col >= / > / < /
+ *              <= k, col BETWEEN a AND b; plan_prune.bounds) leaves the
+ *              shards whose ranges overlap: the next strategies run there.
  *   scatter    no aggregates: shard_sql = projection + WHERE (+ ORDER BY
  *              and LIMIT limit+offset as a per-shard top-N); final_sql over
  *              r does the global ORDER BY/LIMIT/OFFSET/DISTINCT.  Sort keys
@@ -23,7 +26,8 @@
  * Joins run inside each shard and are accepted only when co-located: every
  * table is joined to another on both distribution columns by equality and
  * all have the same shard count (then shard i of each lives on the same
- * followers).
+ * followers); range tables must have the same bounds, and a range table is
+ * never co-located with a hash table (cat_tables_colocated).
  *
  * Reference tables (one shard, a copy on every follower) join with
  * anything on any condition: the tasks follow the shards of the first
@@ -171,6 +175,70 @@ static int prune_value(sql_ctx *c, const cat_column *col, const sql_expr *k, pla
 	return MUR_OK;
 }
 
+/* A value of type t orders against a range column's bounds as PostgreSQL
+ * orders it against the column: integers with any number, text with text,
+ * a date or timestamp with its own type (the analyzer casts the column
+ * itself in mixed date/timestamp comparisons, which then prune nothing). */
+static int bound_type_ok(mur_type col, mur_type t)
+{
+	if (mur_type_is_integer(col))
+		return mur_type_is_numeric(t);
+	if (mur_type_is_text(col))
+		return t == MT_TEXT || t == MT_VARCHAR;
+	return t == col;
+}
+
+/* col > k (upper 0, inclusive 0), col <= k (1, 1), ...: one bound of a
+ * range table's column.  A value that cannot bound it is left out: the
+ * shards are then only less pruned. */
+static void add_bound(sql_ctx *c, plan_prune *pr, mur_type coltype, const sql_expr *k, int upper,
+		      int inclusive)
+{
+	plan_bound *b;
+	mur_type t = k->kind == SE_PARAM ? c->plan->param_types[k->param - 1] : k->type;
+	if (pr->nbounds >= PLAN_PRUNE_BOUNDS_MAX || !bound_type_ok(coltype, t) ||
+	    (k->kind != SE_PARAM && (k->kind != SE_CONST || k->val.kind == MV_NULL)))
+		return;
+	b = &pr->bounds[pr->nbounds++];
+	b->upper = upper;
+	b->inclusive = inclusive;
+	b->type = t;
+	b->param = k->kind == SE_PARAM ? k->param : 0;
+	b->constant = k->kind == SE_CONST ? k->val : mur_v_null(); /* in the plan's arena */
+}
+
+static int is_bound_value(const sql_expr *k) { return k->kind == SE_PARAM || k->kind == SE_CONST; }
+
+/* Range tables: col >= / > / < / <= k (either way round), col BETWEEN a AND b. */
+static void range_conjunct(sql_ctx *c, const sql_query *q, const sql_expr *e, plan_prune *pr)
+{
+	static const char *const ops[] = {">", ">=", "<", "<="};
+	const sql_expr *col, *k;
+	if (e->kind == SE_BETWEEN && !e->negate && e->args[0]->kind == SE_COLUMN &&
+	    e->args[0]->rte == q->driver && is_dist_col(q, e->args[0])) {
+		if (is_bound_value(e->args[1]))
+			add_bound(c, pr, pr->type, e->args[1], 0, 1);
+		if (is_bound_value(e->args[2]))
+			add_bound(c, pr, pr->type, e->args[2], 1, 1);
+		return;
+	}
+	if (e->kind != SE_OP || e->nargs != 2)
+		return;
+	for (int op = 0; op < 4; op++) {
+		if (strcmp(e->op, ops[op]))
+			continue;
+		int flip = e->args[0]->kind != SE_COLUMN; /* k op col */
+		col = e->args[flip];
+		k = e->args[!flip];
+		if (col->kind != SE_COLUMN || col->rte != q->driver || !is_dist_col(q, col) ||
+		    !is_bound_value(k))
+			return;
+		/* col > k and k < col both bound col from below */
+		add_bound(c, pr, pr->type, k, (op >= 2) != flip, op % 2);
+		return;
+	}
+}
+
 int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *pr)
 {
 	sql_expr *cj[256];
@@ -181,6 +249,8 @@ int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *
 	pr->type = q->rtes[q->driver].table->cols[q->rtes[q->driver].table->dist_col].type;
 	for (int i = 0; i < n; i++) {
 		sql_expr *e = cj[i], *col, *k;
+		if (cat_table_is_range(q->rtes[q->driver].table))
+			range_conjunct(c, q, e, pr);
 		if (e->kind != SE_OP || e->nargs != 2 || strcmp(e->op, "="))
 			continue;
 		col = e->args[0];

@@ -233,6 +233,13 @@ int sql_plan_explain(sql_ctx *c, PgQuery__ExplainStmt *s, plan *p);
 int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p);
 int sql_plan_show(sql_ctx *c, PgQuery__VariableShowStmt *s, plan *p);
 int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p);
+/* plan_range.c: PARTITION BY RANGE.  sql_range_type_ok: the column types
+ * a range table can be split on.  sql_range_bounds: parse the range_bounds
+ * list `list` for t's distribution column into t->shards (arena; shard 0
+ * unbounded below) and t->nshards; 22023 naming a bad or out-of-order
+ * value. */
+int sql_range_type_ok(mur_type t);
+int sql_range_bounds(sql_ctx *c, cat_table *t, const char *list, int loc);
 const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv);
 void sql_insert_shard_sql(const cat_table *t, mur_buf *b); /* INSERT INTO main."t" (...) VALUES (?1...) */
 

@@ -136,7 +136,7 @@ static void test_create_table_errors(void **state)
 	E("CREATE TABLE t10 (a nosuchtype)", "42704");
 	E("CREATE TABLE events (a int)", "42P07");
 	E("CREATE TABLE t11 (a int CHECK (a > 0))", "0A000");
-	E("CREATE TABLE t12 (a int) PARTITION BY RANGE (a)", "0A000");
+	E("CREATE TABLE t12 (a int) PARTITION BY LIST (a)", "0A000");
 	E("CREATE TABLE t13 (a int DEFAULT 'zz')", "22P02");
 	e = E("CREATE TABLE t14 (a int, b text UNIQUE)", "0A000");
 	assert_string_equal(e.hint, "Distribute the table by a key column: PARTITION BY HASH (b).");
