@@ -20,6 +20,7 @@
  */
 #include "catalog/catalog_int.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,12 +136,36 @@ uint32_t cat_range_shard_for_value(const cat_table *t, const mur_value *v)
 	return t->range_order[position_of(t, v)];
 }
 
+/* An integer column holds nothing strictly between two integers, so a
+ * bound means an inclusive integer: v > 9.5 is v >= 10, v < 10 is v <= 9
+ * (then a bound next to a split point does not read the shard below it).
+ * 0 when v is no number or beyond int64: it stays as it is. */
+static int integer_bound(const mur_value *v, int inclusive, int upper, mur_value *out)
+{
+	double f;
+	if (v->kind == MV_INT) {
+		if (!inclusive && v->i == (upper ? INT64_MIN : INT64_MAX))
+			return 0;
+		*out = mur_v_int(inclusive ? v->i : upper ? v->i - 1 : v->i + 1);
+		return 1;
+	}
+	if (v->kind != MV_FLOAT)
+		return 0;
+	f = upper ? floor(v->f) : ceil(v->f);
+	if (!inclusive && f == v->f)
+		f += upper ? -1 : 1;
+	if (!(f >= -0x1p63 && f < 0x1p63))
+		return 0;
+	*out = mur_v_int((int64_t)f);
+	return 1;
+}
+
 int cat_range_shards(const cat_table *t, const mur_value *lo, int lo_inclusive,
 		     const mur_value *hi, int hi_inclusive, uint32_t *out)
 {
 	uint32_t plo = 0, phi = t->nshards - 1;
 	int n = 0;
-	(void)lo_inclusive; /* v > lo may still lie in lo's shard */
+	mur_value ilo, ihi;
 	/* A NaN bound orders nowhere reliably: it narrows nothing. */
 	if (lo && lo->kind == MV_FLOAT && lo->f != lo->f)
 		lo = NULL;
@@ -148,6 +173,14 @@ int cat_range_shards(const cat_table *t, const mur_value *lo, int lo_inclusive,
 		hi = NULL;
 	if ((lo && lo->kind == MV_NULL) || (hi && hi->kind == MV_NULL))
 		return 0; /* a comparison with NULL holds for no row */
+	if (mur_type_is_integer(t->cols[t->dist_col].type)) {
+		if (lo && integer_bound(lo, lo_inclusive, 0, &ilo))
+			lo = &ilo; /* (v > lo may otherwise still lie in lo's shard) */
+		if (hi && integer_bound(hi, hi_inclusive, 1, &ihi)) {
+			hi = &ihi;
+			hi_inclusive = 1;
+		}
+	}
 	if (lo)
 		plo = position_of(t, lo);
 	if (hi) {

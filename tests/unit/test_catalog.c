@@ -252,8 +252,23 @@ static void test_range_routing(void **state)
 	assert_int_equal(cat_range_shards(t, &hi, 1, NULL, 0, out), 1);
 	assert_int_equal(out[0], 3);
 	assert_int_equal(cat_range_shards(t, &hi, 1, &lo, 1, out), 0); /* empty */
-	lo = mur_v_float(19.5); /* a numeric bound on an integer column */
+	lo = mur_v_float(9.5); /* a numeric bound on an integer column */
 	assert_int_equal(cat_range_shards(t, &lo, 1, NULL, 0, out), 3);
+	/* an integer column has nothing between 9 and 10, or 19.5 and 20 */
+	lo = mur_v_float(19.5);
+	assert_int_equal(cat_range_shards(t, &lo, 1, NULL, 0, out), 2);
+	assert_int_equal(out[0], 2);
+	lo = mur_v_int(9);
+	assert_int_equal(cat_range_shards(t, &lo, 0, NULL, 0, out), 3);
+	assert_int_equal(out[0], 1);
+	lo = mur_v_float(19.5), hi = mur_v_float(29.5);
+	assert_int_equal(cat_range_shards(t, &lo, 0, &hi, 1, out), 1);
+	assert_int_equal(out[0], 2);
+	hi = mur_v_float(20.0);
+	assert_int_equal(cat_range_shards(t, NULL, 0, &hi, 0, out), 2);
+	lo = mur_v_int(INT64_MAX);
+	assert_int_equal(cat_range_shards(t, &lo, 0, NULL, 0, out), 1);
+	assert_int_equal(out[0], 3);
 	lo = mur_v_null();
 	assert_int_equal(cat_range_shards(t, &lo, 1, NULL, 0, out), 0);
 	assert_int_equal(cat_shard_range_max(t, 1, &hi), 1);
