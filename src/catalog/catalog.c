@@ -138,6 +138,18 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "elapsed_ms", MT_FLOAT8);
 	add_column(t, "error", MT_TEXT);
 	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 7, "stats");
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "table_name", MT_TEXT);
+	add_column(t, "column_name", MT_TEXT);
+	add_column(t, "shards", MT_INT4);
+	add_column(t, "rows", MT_INT8);
+	add_column(t, "distinct_per_shard_avg", MT_FLOAT8);
+	add_column(t, "distinct_max_shard", MT_INT8);
+	add_column(t, "analyzed_at", MT_TIMESTAMPTZ);
+	c->tables[c->ntables++] = t;
 	return MUR_OK;
 }
 

@@ -179,6 +179,7 @@ struct lead_run {
 	void (*on_task_failed)(lead_run *r);
 	struct lead_shuffle *shuffle; /* repartition state (lead_shuffle.c) */
 	char sql_text[LEAD_QUERY_TEXT_MAX]; /* the statement, for murphy.query_stats */
+	int step;              /* statements run in steps (ANALYZE: the table being analyzed) */
 };
 
 /* lead_run.c */
@@ -310,6 +311,9 @@ void lead_copy_abort(lead_session *s);
 
 /* lead_explain.c */
 void lead_explain_start(lead_run *r);
+
+/* lead_analyze.c: ANALYZE (PLAN_ANALYZE) */
+void lead_analyze_start(lead_run *r);
 
 /* lead_session.c */
 void lead_session_set(lead_session *s, const char *name, const char *value);

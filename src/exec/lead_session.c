@@ -351,6 +351,9 @@ void lead_run_start(lead_run *r)
 	case PLAN_EXPLAIN:
 		lead_explain_start(r);
 		break;
+	case PLAN_ANALYZE:
+		lead_analyze_start(r);
+		break;
 	default:
 		lead_utility_start(r);
 	}

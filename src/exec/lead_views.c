@@ -9,6 +9,9 @@
  *   murphy.rebuilds    table_name, shard, source, target, replaces, state, phase,
  *                      bytes_done, bytes_total, started_at, elapsed_ms, error
  *   murphy.settings    name, setting, unit, description
+ *   murphy.stats       table_name, column_name, shards, rows, distinct_per_shard_avg,
+ *                      distinct_max_shard, analyzed_at: per analyzed column, what the
+ *                      last ANALYZE measured (catalog_stats.c; rows summed over shards)
  *   murphy.query_stats started_at, query, strategy, shards, rows, leader_rows,
  *                      leader_bytes, shuffled_rows, shuffled_bytes, elapsed_ms,
  *                      error (lead_stats.c keeps the ring)
@@ -282,12 +285,50 @@ static void fill_query_stats(lead_engine *e)
 	sqlite3_finalize(st);
 }
 
+/* One row per analyzed column (cat_column_analyzed_ms), hidden ones too
+ * when named in ANALYZE; rows as ANALYZE counted them. */
+static void fill_stats(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_stats VALUES (?,?,?,?,?,?,?)", -1, &st, NULL);
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		const cat_table *t = cat_table_at(e->cat, i);
+		uint64_t rows = 0;
+		if (t->kind != CAT_TABLE_DISTRIBUTED || !cat_table_analyzed_ms(t))
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++)
+			rows += t->shards[s].analyzed_rows;
+		for (int c = 0; c < t->ncols; c++) {
+			uint64_t sum = 0, max = 0;
+			if (!cat_column_analyzed_ms(t, c))
+				continue;
+			for (uint32_t s = 0; s < t->nshards; s++) {
+				uint64_t d = cat_shard_distinct(t, s, c);
+				sum += d;
+				max = d > max ? d : max;
+			}
+			bind_text(st, 1, t->name);
+			bind_text(st, 2, t->cols[c].name);
+			sqlite3_bind_int64(st, 3, t->nshards);
+			sqlite3_bind_int64(st, 4, (sqlite3_int64)rows);
+			sqlite3_bind_double(st, 5, (double)sum / (double)t->nshards);
+			sqlite3_bind_int64(st, 6, (sqlite3_int64)max);
+			bind_ts(st, 7, cat_column_analyzed_ms(t, c));
+			step(st);
+		}
+	}
+	sqlite3_finalize(st);
+}
+
 int lead_local_materialize_views(lead_engine *e, mur_error *err)
 {
 	static const char *const ddl =
 		"DROP TABLE IF EXISTS murphy_nodes; DROP TABLE IF EXISTS murphy_shards;"
 		"DROP TABLE IF EXISTS murphy_placements; DROP TABLE IF EXISTS murphy_rebuilds;"
 		"DROP TABLE IF EXISTS murphy_settings; DROP TABLE IF EXISTS murphy_query_stats;"
+		"DROP TABLE IF EXISTS murphy_stats;"
+		"CREATE TABLE murphy_stats(table_name, column_name, shards, rows, distinct_per_shard_avg,"
+		" distinct_max_shard, analyzed_at);"
 		"CREATE TABLE murphy_nodes(name, address, role, state, last_heartbeat);"
 		"CREATE TABLE murphy_shards(table_name, shard, hash_min, hash_max, node, rows,"
 		" range_min, range_max);"
@@ -306,6 +347,7 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 	fill_rebuilds(e);
 	fill_settings(e);
 	fill_query_stats(e);
+	fill_stats(e);
 	sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
 	return MUR_OK;
 }

@@ -196,6 +196,7 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 	case PG_QUERY__NODE__NODE_TRANSACTION_STMT:
 		return sql_plan_transaction(c, n->transaction_stmt, p);
 	case PG_QUERY__NODE__NODE_DISCARD_STMT: return plan_discard(c, n->discard_stmt, p);
+	case PG_QUERY__NODE__NODE_VACUUM_STMT: return sql_plan_analyze(c, n->vacuum_stmt, p);
 	default:
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support %s yet", sql_node_name(n));

@@ -64,6 +64,7 @@ typedef enum plan_kind {
 	PLAN_COMMIT,
 	PLAN_ROLLBACK,
 	PLAN_NOOP,              /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
+	PLAN_ANALYZE,           /* ANALYZE: shard statistics into the catalog */
 } plan_kind;
 
 typedef struct plan_column {
@@ -193,6 +194,24 @@ typedef struct plan_copy {
 	const char *shard_sql;     /* INSERT INTO main."t" (all columns) VALUES (?1,...) */
 } plan_copy;
 
+/* ANALYZE: per table, one QUERY task per shard running shard_sql, which
+ * returns one row: count(*), then the distinct estimate of each column
+ * cols[k] (mur_approx_count_distinct, one scan).  The executor stores the
+ * results with cat_table_set_stats (looking the table up by table_id: it
+ * may be dropped meanwhile). */
+typedef struct plan_analyze_table {
+	const cat_table *table;
+	uint32_t table_id;
+	int ncols;
+	const int *cols;
+	const char *shard_sql;
+} plan_analyze_table;
+
+typedef struct plan_analyze {
+	int ntables;               /* every distributed table when the statement names none */
+	plan_analyze_table *tables;
+} plan_analyze;
+
 typedef struct plan_set {
 	char name[64];             /* lower-case, e.g. "client_encoding", "murphy.write_quorum" */
 	char value[256];           /* empty with is_default */
@@ -217,6 +236,7 @@ struct plan {
 		plan_index index;
 		plan_copy copy;
 		plan_set set;
+		plan_analyze analyze;
 		struct {
 			plan *inner;
 			int analyze;

@@ -241,6 +241,10 @@ int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p);
 int sql_range_type_ok(mur_type t);
 int sql_range_bounds(sql_ctx *c, cat_table *t, const char *list, int loc);
 const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv);
+
+/* ---- plan_analyze.c ---- */
+/* ANALYZE [table [(columns)] [, ...]] (PLAN_ANALYZE); VACUUM is 0A000. */
+int sql_plan_analyze(sql_ctx *c, PgQuery__VacuumStmt *s, plan *p);
 void sql_insert_shard_sql(const cat_table *t, mur_buf *b); /* INSERT INTO main."t" (...) VALUES (?1...) */
 
 #endif

@@ -1,0 +1,179 @@
+"""Shard statistics (ANALYZE, murphy.stats) and SET murphy.count_distinct.
+
+items is distributed by id over 8 shards; its other columns repeat across
+shards.  items_ref is a reference table (one shard) holding part of the
+same rows.  The same data is in PostgreSQL.
+
+- ANALYZE fills murphy.stats: rows equal count(*); each column's distinct
+  estimates within 3 % of the truth: per shard, as counted in the shard
+  files themselves, and for the one shard of the reference table and the
+  sum over items' shards of its distribution column, PostgreSQL's
+  count(DISTINCT); small sets exact.  The statistics survive kill -9 of the
+  leader; ANALYZE of a missing table or column is 42P01 / 42703, VACUUM is
+  0A000; a table's statistics go with DROP TABLE.
+"""
+import glob
+import os
+import signal
+import sqlite3
+import time
+
+import psycopg2
+import pytest
+
+from checker import _user_table
+from test_approx import VISITS_DDL, copy_text, visit
+
+ROWS = 120000
+REF_ROWS = 30000
+ESTIMATE_TOL = 0.03
+COLUMNS = ["id", "user_id", "page", "bucket", "small", "score", "tag"]
+DDL = VISITS_DDL.split("visits ", 1)[1]  # test_approx's rows: 60000 users, 5000 pages...
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loaded(db):
+    db.exec_both("DROP TABLE IF EXISTS items")
+    db.exec_both("DROP TABLE IF EXISTS items_ref")
+    db.exec_both("CREATE TABLE items " + DDL)
+    db.m.cursor().execute("CREATE TABLE items_ref %s WITH (distribution = 'reference')" % DDL)
+    db.p.cursor().execute("CREATE TABLE items_ref " + DDL)
+    rows = [visit(i) for i in range(1, ROWS + 1)]
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            cur.copy_expert("COPY items FROM STDIN", copy_text(rows))
+            cur.copy_expert("COPY items_ref FROM STDIN", copy_text(rows[:REF_ROWS]))
+    return db
+
+
+def query(conn, sql, args=None):
+    with conn.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchall() if cur.description else cur.statusmessage
+
+
+def stats(conn, table):
+    """{column: (shards, rows, distinct_per_shard_avg, distinct_max_shard, analyzed_at)}"""
+    got = query(conn, "SELECT column_name, shards, rows, distinct_per_shard_avg, "
+                      "distinct_max_shard, analyzed_at FROM murphy.stats WHERE table_name = %s",
+                (table,))
+    return {r[0]: r[1:] for r in got}
+
+
+def shard_truth(cluster, table):
+    """{shard: {column: count(DISTINCT column)}} from one copy of each shard's file."""
+    out = {}
+    for path in glob.glob(os.path.join(cluster.dir, "f*", "data", "t*_s*.db")):
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            if _user_table(db) != table:
+                continue
+            shard = int(os.path.basename(path).rsplit("_s", 1)[1][:-3])
+            sql = "SELECT " + ", ".join('count(DISTINCT "%s")' % c for c in COLUMNS) + \
+                  ' FROM "%s"' % table
+            out[shard] = dict(zip(COLUMNS, db.execute(sql).fetchone()))
+        finally:
+            db.close()
+    return out
+
+
+def close(estimate, truth, tol=ESTIMATE_TOL):
+    if truth == 0:
+        return estimate == 0
+    return abs(estimate - truth) / truth <= tol
+
+
+def test_analyze_fills_murphy_stats(db, cluster):
+    assert query(db.m, "SELECT count(*) FROM murphy.stats WHERE table_name = 'items'") == [(0,)]
+    assert query(db.m, "ANALYZE") == "ANALYZE"
+    st = stats(db.m, "items")
+    assert sorted(st) == sorted(COLUMNS)  # not the hidden row id: items has a key
+    truth = shard_truth(cluster, "items")
+    assert sorted(truth) == list(range(8))
+    worst = 0.0
+    for col in COLUMNS:
+        shards, rows, avg, mx, at = st[col]
+        assert (shards, rows) == (8, ROWS), (col, st[col])
+        assert at is not None
+        per_shard = [truth[s][col] for s in range(8)]
+        want_avg, want_max = sum(per_shard) / 8.0, max(per_shard)
+        assert close(avg, want_avg) and close(mx, want_max), (col, st[col], per_shard)
+        if want_avg:
+            worst = max(worst, abs(avg - want_avg) / want_avg, abs(mx - want_max) / want_max)
+    print("\nitems: worst per-shard distinct error %.4f" % worst)
+    assert st["small"][3] == 37 and st["tag"][3] == 0  # small sets exact, NULLs not counted
+    # the distribution column's values are disjoint across shards
+    pg_ids = query(db.p, "SELECT count(DISTINCT id) FROM items")[0][0]
+    assert close(st["id"][2] * 8, pg_ids), (st["id"], pg_ids)
+    # the shards' row estimates are exact now
+    assert query(db.m, "SELECT sum(rows) FROM murphy.shards WHERE table_name = 'items'") == \
+        [(ROWS,)]
+
+
+def test_reference_table_against_postgres(db):
+    st = stats(db.m, "items_ref")
+    worst = 0.0
+    for col in COLUMNS:
+        pg = query(db.p, 'SELECT count(DISTINCT "%s") FROM items_ref' % col)[0][0]
+        shards, rows, avg, mx, _ = st[col]
+        assert (shards, rows) == (1, REF_ROWS)
+        assert avg == mx and close(mx, pg), (col, st[col], pg)
+        worst = max(worst, abs(mx - pg) / pg if pg else 0)
+    print("\nitems_ref: worst distinct error against PostgreSQL %.4f" % worst)
+
+
+def test_analyze_columns_keeps_the_others(db):
+    before = stats(db.m, "items")
+    time.sleep(0.01)
+    db.murphy("INSERT INTO items VALUES (%d, 1, 'x', 1, 1, 1, NULL)" % (ROWS + 1))
+    query(db.p, "INSERT INTO items VALUES (%d, 1, 'x', 1, 1, 1, NULL)" % (ROWS + 1))
+    assert stats(db.m, "items") == before  # what ANALYZE measured, until the next one
+    assert query(db.m, "ANALYZE items (small, page)") == "ANALYZE"
+    after = stats(db.m, "items")
+    for col in COLUMNS:
+        assert after[col][1] == ROWS + 1  # the row count is always measured
+        moved = after[col][4] > before[col][4]
+        assert moved == (col in ("small", "page")), (col, before[col], after[col])
+
+
+@pytest.mark.parametrize("sqlstate,sql", [
+    ("42P01", "ANALYZE nope"),
+    ("42P01", "ANALYZE items, nope"),
+    ("42703", "ANALYZE items (nope)"),
+    ("0A000", "ANALYZE murphy.shards"),
+    ("0A000", "VACUUM"),
+    ("0A000", "VACUUM ANALYZE items"),
+])
+def test_errors(db, sqlstate, sql):
+    with pytest.raises(psycopg2.Error) as e:
+        db.murphy(sql)
+    assert e.value.pgcode == sqlstate, (sql, e.value.pgcode, str(e.value))
+
+
+def test_drop_table_drops_its_stats(db):
+    db.murphy("CREATE TABLE gone (id int PRIMARY KEY, v text)")
+    db.murphy("INSERT INTO gone VALUES (1, 'a'), (2, 'b'), (3, 'b')")
+    assert query(db.m, "ANALYZE gone") == "ANALYZE"
+    assert stats(db.m, "gone")["v"][3] == 2
+    db.murphy("DROP TABLE gone")
+    db.murphy("CREATE TABLE gone (id int PRIMARY KEY, v text)")
+    assert stats(db.m, "gone") == {}
+    db.murphy("DROP TABLE gone")
+
+
+# ---- last: restarts the leader ----
+
+def test_stats_survive_leader_kill(db, cluster):
+    before = {t: stats(db.m, t) for t in ("items", "items_ref")}
+    assert before["items"] and before["items_ref"]
+    os.kill(cluster.pid("leader"), signal.SIGKILL)
+    time.sleep(0.3)
+    cluster.start()
+    conn = cluster.connect()
+    try:
+        assert {t: stats(conn, t) for t in ("items", "items_ref")} == before
+        # ANALYZE after a restart waits for the copies to report
+        assert query(conn, "ANALYZE items_ref") == "ANALYZE"
+        assert stats(conn, "items_ref")["small"][1:4] == before["items_ref"]["small"][1:4]
+    finally:
+        conn.close()
