@@ -292,6 +292,8 @@ int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mu
 	*t = *def;
 	t->shards = NULL; /* def->shards carries a range table's bounds only */
 	t->range_order = NULL;
+	t->analyzed_ms = 0; /* statistics come from ANALYZE only */
+	t->col_analyzed_ms = NULL;
 	for (int i = 0; i < t->ncols; i++)
 		t->cols[i].default_sql = def->cols[i].default_sql ? strdup(def->cols[i].default_sql)
 								  : NULL;
@@ -306,8 +308,6 @@ int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mu
 	if (cat_table_is_reference(t)) {
 		/* one shard, a copy on every follower that can take one now */
 		uint32_t fids[CAT_NODES_MAX];
-	t->analyzed_ms = 0; /* statistics come from ANALYZE only */
-	t->col_analyzed_ms = NULL;
 		int nf = followers(c, fids);
 		t->nshards = 1;
 		t->replicas = nf < CAT_REPLICAS_MAX ? nf : CAT_REPLICAS_MAX;
