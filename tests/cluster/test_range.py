@@ -424,6 +424,19 @@ def test_date_range_key(db):
     db.both("SELECT day, n FROM daily WHERE day >= '2024-01-01' ORDER BY day")
 
 
+def test_reference_join_with_range_table(db):
+    create_both(db, "kinds", "(kind text PRIMARY KEY, label text)",
+                "WITH (distribution = 'reference')")
+    db.exec_both("INSERT INTO kinds VALUES ('click', 'C'), ('view', 'V'), ('buy', 'B')")
+    sql = ("SELECT k.label, count(*), sum(e.amount) FROM events e JOIN kinds k ON e.kind = k.kind "
+           "WHERE e.created_at >= '2024-03-01' AND e.created_at < '2024-05-01' GROUP BY k.label")
+    text = plan(db, sql)
+    assert "Reference join: kinds" in text and shards_line(text) == (2, 12), text
+    db.both(sql)
+    db.both("SELECT e.id, k.label FROM kinds k JOIN events e ON e.kind = k.kind "
+            "WHERE e.created_at > '2024-12-28' ORDER BY e.id LIMIT 20")
+
+
 # ---- DDL errors ----
 
 @pytest.mark.parametrize("sql, code, text", [
