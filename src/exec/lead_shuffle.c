@@ -52,13 +52,22 @@ int lead_shuffle_owners(lead_engine *e, uint32_t *owners)
 }
 
 /* Rows a gather would bring into the leader (at most: a shard's partial
- * aggregate has no more rows than the shard). */
+ * aggregate has no more rows than the shard, nor than the distinct tuples
+ * of the hash columns: the product of their ANALYZE estimates, + 1 each
+ * for NULL, when every hash column is a column of tables[0] measured). */
 static uint64_t gather_rows_estimate(const plan_select *ps)
 {
 	const cat_table *t0 = ps->tables[0];
 	uint64_t total = 0;
-	for (uint32_t i = 0; i < t0->nshards; i++)
-		total += t0->shards[i].rows;
+	for (uint32_t i = 0; i < t0->nshards; i++) {
+		uint64_t rows = t0->shards[i].rows, tuples = ps->shuffle_hash_cols ? 1 : UINT64_MAX;
+		for (uint32_t k = 0; k < ps->shuffle_hash_cols && tuples <= rows; k++) {
+			uint64_t d = ps->shuffle_cols[k] < 0 ? 0
+							     : cat_shard_distinct(t0, i, ps->shuffle_cols[k]);
+			tuples = d && tuples <= rows / (d + 1) ? tuples * (d + 1) : UINT64_MAX;
+		}
+		total += tuples < rows ? tuples : rows;
+	}
 	return total;
 }
 

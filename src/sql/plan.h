@@ -44,6 +44,7 @@
 
 #define PLAN_TABLES_MAX EXEC_TASK_PLACEMENTS_MAX
 #define PLAN_PARAMS_MAX 1024
+#define PLAN_SHUFFLE_COLS_MAX 64 /* repartition hash columns (groups + 1 <= SQL_GROUP_MAX) */
 
 typedef enum plan_kind {
 	PLAN_EMPTY = 0,         /* empty statement */
@@ -126,6 +127,9 @@ typedef struct plan_select {
 	int has_leader_agg;
 	exec_agg_spec leader_agg;
 	const char *shuffle_what;  /* for EXPLAIN: "distinct (state, user_id)", ... */
+	/* for the cost estimate (lead_shuffle.c): the column of tables[0] each
+	 * of the first shuffle_hash_cols columns is, -1 for an expression */
+	int shuffle_cols[PLAN_SHUFFLE_COLS_MAX];
 	/* A join of tables that are not co-located (sql/plan_join.c): the
 	 * executor first brings the rows to the followers (owners) by
 	 * repartition (every table by its join key) or broadcast (tables[0]

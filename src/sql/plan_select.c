@@ -611,6 +611,9 @@ static int groups_colocated(const sql_query *q)
 	return 0;
 }
 
+_Static_assert(SQL_GROUP_MAX <= PLAN_SHUFFLE_COLS_MAX, "shuffle_cols holds every hash column");
+
+/* Also notes which hash columns are columns of the driver (shuffle_cols). */
 static void describe_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps, const char *what,
 			     sql_expr *const *cols, int ncols)
 {
@@ -621,6 +624,8 @@ static void describe_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps, co
 	for (int i = 0; i < ncols; i++) {
 		mur_buf_printf(&b, i ? ", " : "");
 		sql_emit_expr(&e, cols[i]);
+		ps->shuffle_cols[i] =
+			cols[i]->kind == SE_COLUMN && cols[i]->rte == q->driver ? cols[i]->col : -1;
 	}
 	mur_buf_printf(&b, ")");
 	ps->shuffle_what = sql_buf_finish(c, &b);

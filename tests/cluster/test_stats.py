@@ -11,6 +11,8 @@ same rows.  The same data is in PostgreSQL.
   count(DISTINCT); small sets exact.  The statistics survive kill -9 of the
   leader; ANALYZE of a missing table or column is 42P01 / 42703, VACUUM is
   0A000; a table's statistics go with DROP TABLE.
+- The cost model uses them: with more than shuffle_auto_rows rows, GROUP BY
+  a column of 37 values repartitions before ANALYZE and gathers after it.
 """
 import glob
 import os
@@ -159,6 +161,28 @@ def test_drop_table_drops_its_stats(db):
     db.murphy("CREATE TABLE gone (id int PRIMARY KEY, v text)")
     assert stats(db.m, "gone") == {}
     db.murphy("DROP TABLE gone")
+
+
+def explain(conn, sql):
+    return "\n".join(r[0] for r in query(conn, "EXPLAIN " + sql))
+
+
+def test_auto_strategy_uses_distinct_estimates(db):
+    """shuffle_auto_rows (100000) rows, 37 groups: a gather brings 8 × 38
+    partial groups at most, which only ANALYZE knows."""
+    sql = "SELECT small, count(*) FROM items GROUP BY small"
+    db.murphy("CREATE TABLE fresh " + DDL)
+    with db.m.cursor() as cur:
+        cur.copy_expert("COPY fresh FROM STDIN", copy_text(visit(i) for i in range(1, ROWS + 1)))
+    try:
+        assert "repartition" in explain(db.m, sql.replace("items", "fresh"))
+        db.murphy("ANALYZE fresh")
+        assert "repartition" not in explain(db.m, sql.replace("items", "fresh"))
+        # a column ANALYZE did not measure still counts as many groups as rows
+        assert "repartition" in explain(db.m, "SELECT lower(page), count(*) FROM fresh "
+                                              "GROUP BY lower(page)")
+    finally:
+        db.murphy("DROP TABLE fresh")
 
 
 # ---- last: restarts the leader ----

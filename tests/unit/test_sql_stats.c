@@ -1,6 +1,8 @@
 /*
  * test_sql_stats.c — ANALYZE in the SQL front end: the plan (tables,
- * columns, the shard SQL, run here on a one-shard SQLite) and its errors.
+ * columns, the shard SQL, run here on a one-shard SQLite) and its errors;
+ * the hash columns a repartition notes for the cost estimate
+ * (shuffle_cols).
  */
 #include "test_sql_common.h"
 
@@ -86,6 +88,26 @@ static void test_analyze_shard_sql(void **state)
 	sqlite3_close(db);
 }
 
+/* Repartition hash columns that are columns of the driver are named for
+ * the cost estimate; expressions are -1. */
+static void test_shuffle_cols(void **state)
+{
+	plan *p = P("SELECT kind, count(*) FROM events GROUP BY kind");
+	assert_int_equal(p->u.select.shuffle_hash_cols, 1);
+	assert_int_equal(p->u.select.shuffle_cols[0], 2);
+	plan_free(p);
+	p = P("SELECT kind, count(DISTINCT user_id) FROM events GROUP BY kind");
+	assert_int_equal(p->u.select.shuffle_hash_cols, 2);
+	assert_int_equal(p->u.select.shuffle_cols[0], 2);
+	assert_int_equal(p->u.select.shuffle_cols[1], 1);
+	plan_free(p);
+	p = P("SELECT DISTINCT lower(kind), user_id FROM events");
+	assert_int_equal(p->u.select.shuffle_hash_cols, 2);
+	assert_int_equal(p->u.select.shuffle_cols[0], -1);
+	assert_int_equal(p->u.select.shuffle_cols[1], 1);
+	plan_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -93,6 +115,7 @@ int main(void)
 		cmocka_unit_test(test_analyze_named),
 		cmocka_unit_test(test_analyze_errors),
 		cmocka_unit_test(test_analyze_shard_sql),
+		cmocka_unit_test(test_shuffle_cols),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown_catalog);
 }
