@@ -22,6 +22,7 @@
 
 #include "exec/lead.h"
 #include "sql/plan.h"
+#include "sql/sql.h"
 
 #include <sqlite3.h>
 #include <stdint.h>
@@ -114,6 +115,7 @@ typedef struct lead_stmt {
 	plan *p;
 	char *sql;
 	uint64_t catalog_version; /* cat_version() when planned: re-plan when it moves */
+	sql_options opts;         /* the session's settings when planned: re-plan when they change */
 	int given_nparams;        /* parameter types the client gave at Parse */
 	uint32_t given_oids[PLAN_PARAMS_MAX];
 	int nparams;
@@ -318,6 +320,8 @@ void lead_analyze_start(lead_run *r);
 /* lead_session.c */
 void lead_session_set(lead_session *s, const char *name, const char *value);
 const char *lead_session_get(lead_session *s, const char *name);
+/* The session's settings that change plans (sql_prepare). */
+void lead_session_sql_options(lead_session *s, sql_options *out);
 void lead_utility_start(lead_run *r);
 void lead_session_unref(lead_session *s);
 

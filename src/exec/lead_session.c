@@ -79,6 +79,7 @@ static const char *const known_settings[] = {
 	"default_transaction_read_only", "jit", "work_mem", "max_parallel_workers_per_gather",
 	"enable_seqscan", "row_security", "server_version", "server_encoding", "integer_datetimes",
 	"is_superuser", "session_authorization", "max_identifier_length", "geqo",
+	"murphy.count_distinct",
 	"murphy.write_quorum", "murphy.shuffle_strategy", "murphy.join_strategy", NULL};
 
 static const char *default_setting(const char *name)
@@ -94,6 +95,7 @@ static const char *default_setting(const char *name)
 		{"max_identifier_length", "63"}, {"application_name", ""},
 		{"statement_timeout", "0"},      {"client_min_messages", "notice"},
 		{"bytea_output", "hex"},         {"is_superuser", "on"},
+		{"murphy.count_distinct", "exact"},
 		{"murphy.write_quorum", "majority"},
 		{"murphy.shuffle_strategy", "auto"},
 		{"murphy.join_strategy", "auto"},
@@ -102,6 +104,45 @@ static const char *default_setting(const char *name)
 		if (strcmp(defaults[i][0], name) == 0)
 			return defaults[i][1];
 	return NULL;
+}
+
+/* Settings that take one of a few words (anything else is 22023). */
+static const struct {
+	const char *name;
+	const char *values[4]; /* NULL-terminated */
+} word_settings[] = {
+	{"murphy.shuffle_strategy", {"auto", "gather", "repartition", NULL}},
+	{"murphy.join_strategy", {"auto", "broadcast", "repartition", NULL}},
+	{"murphy.count_distinct", {"exact", "approximate", NULL}},
+};
+
+/* MUR_OK when ps sets a word setting to one of its words (or is not one). */
+static int check_word_setting(const plan_set *ps, mur_error *err)
+{
+	char hint[128];
+	size_t len = 0;
+	for (size_t i = 0; i < sizeof word_settings / sizeof word_settings[0]; i++) {
+		if (strcmp(word_settings[i].name, ps->name) != 0 || ps->is_default)
+			continue;
+		for (int k = 0; word_settings[i].values[k]; k++) {
+			if (strcmp(word_settings[i].values[k], ps->value) == 0)
+				return MUR_OK;
+			len += (size_t)snprintf(hint + len, sizeof hint - len, "%s%s", k ? ", " : "",
+						word_settings[i].values[k]);
+		}
+		mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+			      "invalid value for parameter \"%s\": \"%s\"", ps->name, ps->value);
+		mur_error_hint(err, "Available values: %s.", hint);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+void lead_session_sql_options(lead_session *s, sql_options *out)
+{
+	const char *cd = lead_session_get(s, "murphy.count_distinct");
+	memset(out, 0, sizeof *out);
+	out->count_distinct_approx = cd && strcmp(cd, "approximate") == 0;
 }
 
 static int setting_known(const char *name)
@@ -175,23 +216,7 @@ void lead_utility_start(lead_run *r)
 			lead_run_fail(r, &err);
 			break;
 		}
-		if (strcmp(ps->name, "murphy.join_strategy") == 0 && !ps->is_default &&
-		    strcmp(ps->value, "auto") != 0 && strcmp(ps->value, "broadcast") != 0 &&
-		    strcmp(ps->value, "repartition") != 0) {
-			mur_error_set(&err, SQLSTATE_INVALID_PARAMETER_VALUE,
-				      "invalid value for parameter \"murphy.join_strategy\": \"%s\"",
-				      ps->value);
-			mur_error_hint(&err, "Available values: auto, broadcast, repartition.");
-			lead_run_fail(r, &err);
-			break;
-		}
-		if (strcmp(ps->name, "murphy.shuffle_strategy") == 0 && !ps->is_default &&
-		    strcmp(ps->value, "auto") != 0 && strcmp(ps->value, "gather") != 0 &&
-		    strcmp(ps->value, "repartition") != 0) {
-			mur_error_set(&err, SQLSTATE_INVALID_PARAMETER_VALUE,
-				      "invalid value for parameter \"murphy.shuffle_strategy\": \"%s\"",
-				      ps->value);
-			mur_error_hint(&err, "Available values: auto, gather, repartition.");
+		if (check_word_setting(ps, &err) != MUR_OK) {
 			lead_run_fail(r, &err);
 			break;
 		}
@@ -435,16 +460,26 @@ static int stmt_plan(lead_session *s, lead_stmt *st, int nparams, const uint32_t
 	mur_type types[PLAN_PARAMS_MAX];
 	int n = nparams > PLAN_PARAMS_MAX ? PLAN_PARAMS_MAX : nparams;
 	plan *p = NULL;
+	sql_options opts;
 	for (int i = 0; i < n; i++)
 		types[i] = param_oids[i] ? mur_type_from_oid(param_oids[i]) : MT_UNKNOWN;
-	if (sql_prepare(s->e->cat, st->sql, n, types, &p, err) != MUR_OK)
+	lead_session_sql_options(s, &opts);
+	if (sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err) != MUR_OK)
 		return MUR_ERR;
 	if (st->p)
 		plan_free(st->p);
 	st->p = p;
 	st->catalog_version = cat_version(s->e->cat);
+	st->opts = opts;
 	stmt_describe_fill(st);
 	return MUR_OK;
+}
+
+static int stmt_stale(lead_session *s, const lead_stmt *st)
+{
+	sql_options now;
+	lead_session_sql_options(s, &now);
+	return st->catalog_version != cat_version(s->e->cat) || sql_options_differ(&st->opts, &now);
 }
 
 static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_t *param_oids,
@@ -503,10 +538,10 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 		done_with_error(done, arg, &err);
 		return;
 	}
-	/* A table was created or dropped since planning: plan again so no
-	 * plan points at a dropped table. */
-	if (st->catalog_version != cat_version(s->e->cat) &&
-	    stmt_plan(s, st, st->given_nparams, st->given_oids, &err) != MUR_OK) {
+	/* A table was created or dropped since planning, or a setting that
+	 * changes plans was SET: plan again (no plan may point at a dropped
+	 * table; murphy.count_distinct decides the aggregates). */
+	if (stmt_stale(s, st) && stmt_plan(s, st, st->given_nparams, st->given_oids, &err) != MUR_OK) {
 		if (s->txn == 'T')
 			s->txn = 'E';
 		done_with_error(done, arg, &err);

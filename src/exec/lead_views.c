@@ -237,6 +237,10 @@ static void fill_settings(lead_engine *e)
 		{"murphy.write_quorum", "majority", NULL,
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET per "
 		 "session)"},
+		{"murphy.count_distinct", "exact", NULL,
+		 "count(DISTINCT x) over distributed tables: exact, or approximate (answered as "
+		 "approx_count_distinct(x): HyperLogLog sketches, about 0.8 % standard error; "
+		 "docs/approx.md; SET per session)"},
 		{"murphy.shuffle_strategy", "auto", NULL,
 		 "COUNT(DISTINCT), SELECT DISTINCT and GROUP BY on a non-distribution column: gather "
 		 "(every shard to the leader), repartition (follower to follower by hash, the leader "

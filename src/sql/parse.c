@@ -257,8 +257,19 @@ static int prepare_tree(sql_ctx *c, PgQuery__ParseResult *tree, plan *p)
 	return sql_plan_statement(c, tree->stmts[0]->stmt, p);
 }
 
+int sql_options_differ(const sql_options *a, const sql_options *b)
+{
+	return a->count_distinct_approx != b->count_distinct_approx;
+}
+
 int sql_prepare(const catalog *cat, const char *sql, int nparam_types,
 		const mur_type *param_types, plan **out, mur_error *err)
+{
+	return sql_prepare_opts(cat, sql, NULL, nparam_types, param_types, out, err);
+}
+
+int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opts,
+		     int nparam_types, const mur_type *param_types, plan **out, mur_error *err)
 {
 	PgQuery__ParseResult *tree = NULL;
 	sql_arena *arena;
@@ -279,6 +290,8 @@ int sql_prepare(const catalog *cat, const char *sql, int nparam_types,
 	c.sql = sql;
 	c.err = err;
 	c.nparam_given = nparam_types;
+	if (opts)
+		c.opts = *opts;
 	p = sql_plan_new(&c, PLAN_EMPTY, "");
 	if (!p) {
 		sql_arena_destroy(arena);

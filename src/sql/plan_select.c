@@ -22,6 +22,12 @@
  *              column (COUNT_DISTINCT per shard, SUM_COUNT on the leader),
  *              else gather distinct (shards return distinct (groups, x)
  *              tuples; the leader counts them).
+ *   approximate with murphy.count_distinct = 'approximate' (sql_options),
+ *              every count(DISTINCT x) of a distributed SELECT is planned
+ *              as approx_count_distinct(x) before the strategies above
+ *              (HyperLogLog: HLL per shard, HLL_COUNT on the leader, or
+ *              mur_approx_count_distinct in a router plan): strategy
+ *              "approximate count distinct".
  *
  * Joins run inside each shard and are accepted only when co-located: every
  * table is joined to another on both distribution columns by equality and
@@ -587,6 +593,9 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 	}
 	if (!dx) {
 		ps->strategy = ap->nagg && nplain < ap->nagg ? "co-located distinct" : "scatter-gather";
+		for (int i = 0; i < ap->nagg && c->opts.count_distinct_approx; i++)
+			if (ap->aggs[i]->agg == SQL_AGG_APPROX_COUNT_DISTINCT)
+				ps->strategy = "approximate count distinct";
 		return MUR_OK;
 	}
 	for (int i = 0; i < ap->nagg; i++)
@@ -772,6 +781,30 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 	return plan_scatter(c, q, ps);
 }
 
+/* murphy.count_distinct = 'approximate': count(DISTINCT x) becomes
+ * approx_count_distinct(x) wherever it stands (same type, bigint). */
+static void approximate_count_distinct(sql_expr *e)
+{
+	if (!e)
+		return;
+	if (e->kind == SE_AGG && e->agg == SQL_AGG_COUNT && e->distinct) {
+		e->agg = SQL_AGG_APPROX_COUNT_DISTINCT;
+		e->distinct = 0;
+		return;
+	}
+	for (int i = 0; i < e->nargs; i++)
+		approximate_count_distinct(e->args[i]);
+}
+
+static void approximate_query(sql_query *q)
+{
+	for (int i = 0; i < q->ntarget; i++)
+		approximate_count_distinct(q->targets[i].e);
+	for (int i = 0; i < q->nsort; i++)
+		approximate_count_distinct(q->sorts[i].e);
+	approximate_count_distinct(q->having);
+}
+
 int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
 {
 	p->tag = "SELECT";
@@ -783,6 +816,8 @@ int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
 	}
 	p->kind = PLAN_SELECT;
 	q->driver = find_driver(q) > 0 ? find_driver(q) : 0;
+	if (c->opts.count_distinct_approx)
+		approximate_query(q);
 	return plan_distributed(c, q, p);
 }
 

@@ -21,10 +21,27 @@
  * statements are dropped; an all-empty string gives *n == 0. */
 int sql_split(const char *sql, int *n, char ***stmts, mur_error *err);
 
-/* Plan one statement.  param_types gives the first nparam_types parameter
- * types (MT_UNKNOWN = infer).  On success *out is a new plan (plan_free). */
+/* Session settings that change how a statement is planned.  The leader
+ * fills them from the session (lead_session.c) and plans a prepared
+ * statement again when they differ from the ones it was planned with. */
+typedef struct sql_options {
+	/* murphy.count_distinct = 'approximate': count(DISTINCT x) over
+	 * distributed tables is planned as approx_count_distinct(x)
+	 * (HyperLogLog sketches, docs/approx.md); 0: exact (the default) */
+	int count_distinct_approx;
+} sql_options;
+
+/* 1 when plans made with a and with b may differ. */
+int sql_options_differ(const sql_options *a, const sql_options *b);
+
+/* Plan one statement with the default settings.  param_types gives the
+ * first nparam_types parameter types (MT_UNKNOWN = infer).  On success
+ * *out is a new plan (plan_free). */
 int sql_prepare(const catalog *cat, const char *sql, int nparam_types,
 		const mur_type *param_types, plan **out, mur_error *err);
+/* The same with a session's settings (NULL: the defaults). */
+int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opts,
+		     int nparam_types, const mur_type *param_types, plan **out, mur_error *err);
 
 /* Register on db every SQLite user function murphy's emitted SQL uses
  * (sqlfn.c: mur_div, mur_like, mur_cast, mur_date_trunc, ...).  Followers

@@ -26,6 +26,7 @@
 #include "common/value.h"
 #include "sql/arena.h"
 #include "sql/plan.h"
+#include "sql/sql.h"
 
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
@@ -129,6 +130,7 @@ typedef struct sql_query {
 typedef struct sql_ctx {
 	sql_arena *arena;
 	const catalog *cat;
+	sql_options opts;         /* the session's planning settings (sql_prepare) */
 	const char *sql;          /* statement text (positions are computed from it) */
 	mur_error *err;
 	plan *plan;               /* param_types/nparams live here */

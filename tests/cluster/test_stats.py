@@ -13,11 +13,16 @@ same rows.  The same data is in PostgreSQL.
   0A000; a table's statistics go with DROP TABLE.
 - The cost model uses them: with more than shuffle_auto_rows rows, GROUP BY
   a column of 37 values repartitions before ANALYZE and gathers after it.
+- murphy.count_distinct = 'approximate' answers count(DISTINCT) within
+  2.5 % of PostgreSQL, with and without GROUP BY (and under both shuffle
+  strategies); 'exact' answers exactly; a statement prepared with the
+  extended protocol is planned again after each SET.  A bad value is 22023.
 """
 import glob
 import os
 import signal
 import sqlite3
+import struct
 import time
 
 import psycopg2
@@ -25,10 +30,13 @@ import pytest
 
 from checker import _user_table
 from test_approx import VISITS_DDL, copy_text, visit
+from test_protocol import SYNC, bind, cstr, execute, parse
+from wire import logged_in, msg, read_messages
 
 ROWS = 120000
 REF_ROWS = 30000
 ESTIMATE_TOL = 0.03
+APPROX_TOL = 0.025
 COLUMNS = ["id", "user_id", "page", "bucket", "small", "score", "tag"]
 DDL = VISITS_DDL.split("visits ", 1)[1]  # test_approx's rows: 60000 users, 5000 pages...
 
@@ -183,6 +191,129 @@ def test_auto_strategy_uses_distinct_estimates(db):
                                               "GROUP BY lower(page)")
     finally:
         db.murphy("DROP TABLE fresh")
+
+
+# ---- murphy.count_distinct ----
+
+CD_QUERIES = [
+    "SELECT count(DISTINCT user_id) FROM items",
+    "SELECT count(DISTINCT page) FROM items WHERE small < 30",
+    "SELECT small, count(DISTINCT user_id) FROM items GROUP BY small ORDER BY small",
+    "SELECT count(DISTINCT id) FROM items",  # co-located when exact
+]
+
+
+def compare_counts(mrows, prows, exact):
+    assert len(mrows) == len(prows)
+    worst = 0.0
+    for mr, pr in zip(mrows, prows):
+        for a, b in zip(mr, pr):
+            if exact or a == b:
+                assert a == b, (mr, pr)
+                continue
+            err = abs(a - b) / b
+            assert err <= APPROX_TOL, (mr, pr, err)
+            worst = max(worst, err)
+    return worst
+
+
+@pytest.mark.parametrize("strategy", ["gather", "repartition"])
+def test_approximate_within_tolerance(db, strategy):
+    db.murphy("SET murphy.shuffle_strategy = '%s'" % strategy)
+    try:
+        for sql in CD_QUERIES:
+            prows = query(db.p, sql)
+            assert compare_counts(query(db.m, sql), prows, exact=True) == 0
+            db.murphy("SET murphy.count_distinct = 'approximate'")
+            try:
+                worst = compare_counts(query(db.m, sql), prows, exact=False)
+                plan = explain(db.m, sql)
+            finally:
+                db.murphy("SET murphy.count_distinct = 'exact'")
+            print("\n%s (%s): worst error %.4f" % (sql, strategy, worst))
+            assert "hll" in plan, plan
+            if "GROUP BY" not in sql or strategy == "gather":
+                assert "strategy: approximate count distinct" in plan, plan
+    finally:
+        db.murphy("SET murphy.shuffle_strategy = 'auto'")
+
+
+def test_approximate_lifts_the_one_column_limit(db):
+    """Exact count(DISTINCT) over two non-distribution columns is 0A000;
+    sketches of any number of columns merge independently."""
+    sql = ("SELECT small, count(DISTINCT user_id), count(DISTINCT page), count(*) FROM items "
+           "GROUP BY small ORDER BY small")
+    with pytest.raises(psycopg2.Error) as e:
+        db.murphy(sql)
+    assert e.value.pgcode == "0A000"
+    db.murphy("SET murphy.count_distinct = 'approximate'")
+    try:
+        compare_counts(query(db.m, sql), query(db.p, sql), exact=False)
+    finally:
+        db.murphy("SET murphy.count_distinct = 'exact'")
+
+
+def test_setting_is_listed_and_validated(db):
+    assert query(db.m, "SHOW murphy.count_distinct") == [("exact",)]
+    assert query(db.m, "SELECT setting FROM murphy.settings WHERE name = 'murphy.count_distinct'") \
+        == [("exact",)]
+    with pytest.raises(psycopg2.Error) as e:
+        db.murphy("SET murphy.count_distinct = 'roughly'")
+    assert e.value.pgcode == "22023"
+    assert e.value.diag.message_hint == "Available values: exact, approximate."
+    db.murphy("SET murphy.count_distinct = 'approximate'")
+    assert query(db.m, "SHOW murphy.count_distinct") == [("approximate",)]
+    db.murphy("RESET murphy.count_distinct")
+    assert query(db.m, "SHOW murphy.count_distinct") == [("exact",)]
+
+
+def data_rows(messages):
+    out = []
+    for kind, body in messages:
+        if kind == b"E":
+            raise AssertionError("error: %r" % body)
+        if kind != b"D":
+            continue
+        (n,), off, row = struct.unpack("!H", body[:2]), 2, []
+        for _ in range(n):
+            (length,) = struct.unpack("!i", body[off:off + 4])
+            row.append(None if length < 0 else int(body[off + 4:off + 4 + length]))
+            off += 4 + max(length, 0)
+        out.append(tuple(row))
+    return out
+
+
+def test_prepared_statement_follows_the_setting(db, cluster):
+    """Extended protocol: one Parse, then Bind/Execute after each SET."""
+    sqls = {"plain": "SELECT count(DISTINCT user_id) FROM items WHERE small <> $1",
+            "grouped": "SELECT small, count(DISTINCT user_id) FROM items WHERE small <> $1 "
+                       "GROUP BY small ORDER BY small"}
+    s = logged_in(cluster.port)
+    try:
+        for name, sql in sqls.items():
+            s.sendall(parse(name, sql, (23,)) + SYNC)
+            assert [m[0] for m in read_messages(s)] == [b"1", b"Z"]
+
+        def run(name):
+            s.sendall(bind("", name, ["-1"]) + execute("") + SYNC)
+            return data_rows(read_messages(s))
+
+        def set_to(value):
+            s.sendall(msg(b"Q", cstr("SET murphy.count_distinct = '%s'" % value)))
+            assert b"E" not in [m[0] for m in read_messages(s)]
+
+        for name, sql in sqls.items():
+            want = query(db.p, sql.replace("$1", "-1"))
+            exact = run(name)
+            assert exact == want
+            set_to("approximate")
+            approx = run(name)
+            set_to("exact")
+            assert approx != exact  # planned again: sketches now
+            compare_counts(approx, want, exact=False)
+            assert run(name) == want
+    finally:
+        s.close()
 
 
 # ---- last: restarts the leader ----
