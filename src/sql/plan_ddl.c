@@ -8,6 +8,10 @@
  *
  * Distribution column: PARTITION BY HASH (col), else the first PRIMARY KEY
  * column, else a hidden CAT_HIDDEN_ROWID column the executor fills.
+ * Every shard table has a SQLite PRIMARY KEY: SQLite's session extension,
+ * which captures a write's changes for the replicas (storage/capture.c),
+ * records only tables with one, so a table that declares none gets the
+ * hidden row id as its shard key (also beside PARTITION BY col).
  * Uniqueness is enforced inside each shard, so every PRIMARY KEY / UNIQUE
  * constraint / unique index must contain the distribution column (0A000
  * otherwise, saying why).
@@ -55,6 +59,7 @@ typedef struct table_build {
 	int range;                    /* PARTITION BY RANGE */
 	const char *range_bounds;     /* WITH (range_bounds = '...'), or NULL */
 	int bounds_loc;
+	key_def shard_key;            /* no PRIMARY KEY declared: the hidden row id */
 } table_build;
 
 static int unsupported(sql_ctx *c, int loc, const char *what)
@@ -420,6 +425,17 @@ static int key_error(sql_ctx *c, const cat_table *t, const key_def *k, const cha
 	return MUR_ERR;
 }
 
+/* The hidden row id column (column_def leaves room for it): its index. */
+static int add_hidden_rowid(cat_table *t)
+{
+	cat_column *h = &t->cols[t->ncols];
+	snprintf(h->name, sizeof h->name, "%s", CAT_HIDDEN_ROWID);
+	h->type = MT_INT8;
+	h->typmod = -1;
+	h->hidden = 1;
+	return t->ncols++;
+}
+
 static int choose_distribution(sql_ctx *c, table_build *tb)
 {
 	cat_table *t = tb->t;
@@ -432,12 +448,12 @@ static int choose_distribution(sql_ctx *c, table_build *tb)
 	} else if (tb->has_pk) {
 		t->dist_col = tb->pk.cols[0];
 	} else {
-		cat_column *h = &t->cols[t->ncols];
-		snprintf(h->name, sizeof h->name, "%s", CAT_HIDDEN_ROWID);
-		h->type = MT_INT8;
-		h->typmod = -1;
-		h->hidden = 1;
-		t->dist_col = t->ncols++;
+		t->dist_col = add_hidden_rowid(t);
+	}
+	if (!tb->has_pk) { /* the shard key changes are captured by (file comment) */
+		tb->shard_key.ncols = 1;
+		tb->shard_key.cols[0] = t->cols[t->dist_col].hidden ? t->dist_col
+								    : add_hidden_rowid(t);
 	}
 	/* one shard (reference): every key is enforced where all rows are */
 	if (tb->has_pk && !key_has(&tb->pk, t->dist_col) && !cat_table_is_reference(t))
@@ -476,8 +492,7 @@ static const char *shard_ddl(sql_ctx *c, const table_build *tb)
 		mur_buf_printf(&b, " %s%s", mur_type_sqlite_decl(t->cols[i].type),
 			       t->cols[i].not_null ? " NOT NULL" : "");
 	}
-	if (tb->has_pk)
-		emit_key(&b, t, &tb->pk, "PRIMARY KEY");
+	emit_key(&b, t, tb->has_pk ? &tb->pk : &tb->shard_key, "PRIMARY KEY");
 	for (int i = 0; i < tb->nunique; i++)
 		emit_key(&b, t, &tb->unique[i], "UNIQUE");
 	mur_buf_printf(&b, ") STRICT");

@@ -122,6 +122,16 @@ static void test_create_table(void **state)
 	assert_string_equal(p->u.create_table.def->cols[2].name, CAT_HIDDEN_ROWID);
 	assert_int_equal(p->u.create_table.def->cols[2].hidden, 1);
 	assert_int_equal(p->u.create_table.def->cols[1].typmod, 10);
+	/* replication captures changes of tables with a key only: the row id is it */
+	assert_non_null(strstr(p->u.create_table.shard_ddl, "PRIMARY KEY (\"_murphy_rowid\")"));
+	plan_free(p);
+	p = P("CREATE TABLE t5 (a int, b text) PARTITION BY HASH (b)");
+	assert_int_equal(p->u.create_table.def->dist_col, 1);
+	assert_int_equal(p->u.create_table.def->ncols, 3);
+	assert_int_equal(p->u.create_table.def->cols[2].hidden, 1);
+	assert_string_equal(p->u.create_table.shard_ddl,
+			    "CREATE TABLE IF NOT EXISTS main.\"t5\" (\"a\" INTEGER, \"b\" TEXT, "
+			    "\"_murphy_rowid\" INTEGER, PRIMARY KEY (\"_murphy_rowid\")) STRICT");
 	plan_free(p);
 }
 
