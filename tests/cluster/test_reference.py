@@ -128,6 +128,11 @@ def test_copy_on_every_follower(db, cluster):
      "42P16", "PARTITION BY"),
 ])
 def test_create_errors(db, sql, code, text):
+    check_create_error(db, sql, code, text)
+
+
+def check_create_error(db, sql, code, text):
+    """CREATE TABLE r_bad fails with code, saying text, and leaves nothing."""
     e = murphy_error(db, sql)
     assert e.pgcode == code, str(e)
     assert text in str(e) or text in (e.diag.message_hint or ""), str(e)
