@@ -407,6 +407,9 @@ typedef struct agg_plan {
 	int nargcol;
 	sql_expr *argcols[EXEC_AGGS_MAX];  /* shard output columns after the groups */
 	int gather;                        /* gather-distinct strategy */
+	int mixed;                         /* gather distinct with other aggregates too */
+	sql_expr *dx;                      /* mixed: the DISTINCT argument */
+	int final_pos[EXEC_AGGS_MAX];      /* mixed: final output index (after groups) */
 } agg_plan;
 
 static int collect_aggs(sql_ctx *c, agg_plan *ap, sql_expr *e)
@@ -499,7 +502,9 @@ static sql_expr *rewrite(sql_ctx *c, const sql_query *q, agg_plan *ap, sql_expr 
 			return slot(c, i, e->type);
 	if (e->kind == SE_AGG) {
 		for (int i = 0; i < ap->nagg; i++) {
-			int s = q->ngroup + (ap->gather ? 0 : ap->first_partial[i]);
+			int s = q->ngroup + (ap->mixed    ? ap->final_pos[i]
+					     : ap->gather ? 0
+							  : ap->first_partial[i]);
 			if (!sql_expr_equal(ap->aggs[i], e))
 				continue;
 			if (e->agg == SQL_AGG_AVG)
@@ -598,11 +603,15 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 				ps->strategy = "approximate count distinct";
 		return MUR_OK;
 	}
-	for (int i = 0; i < ap->nagg; i++)
-		if (!sql_expr_equal(ap->aggs[i]->args ? ap->aggs[i]->args[0] : NULL, dx) ||
-		    !ap->aggs[i]->distinct)
-			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, ap->aggs[i]->loc,
-				       "murphy does not support count(DISTINCT) on a non-distribution column together with other aggregates yet");
+	for (int i = 0; i < ap->nagg; i++) {
+		sql_expr *a = ap->aggs[i];
+		if (a->distinct && !sql_expr_equal(a->args[0], dx))
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->loc,
+				       "murphy does not support count(DISTINCT) over the distribution column together with count(DISTINCT) over another column yet");
+		if (!a->distinct)
+			ap->mixed = 1;
+	}
+	ap->dx = dx;
 	ap->gather = 1;
 	ps->strategy = "gather distinct";
 	return MUR_OK;
@@ -690,6 +699,60 @@ static void offer_distinct_rows_repartition(sql_ctx *c, const sql_query *q, plan
 	describe_shuffle(c, q, ps, "distinct rows", cols, q->ntarget);
 }
 
+/* count(DISTINCT x) with other aggregates: shards group by (g, x) with
+ * the others' partials; the final step groups by g, counting distinct x
+ * and merging the partials.  Repartitioned, an owner (hash(g, x)) does
+ * that final step over its part, and the leader adds the owners' distinct
+ * counts and merges their partials once more (sketches stay sketches
+ * until the leader). */
+static void build_mixed_specs(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_select *ps)
+{
+	exec_agg_spec *pa = &ps->partial_agg, *fa = &ps->final_agg;
+	int k = q->ngroup;
+	sql_expr *cols[SQL_GROUP_MAX + 1];
+	static const int fn_of[] = {
+		[SQL_AGG_COUNT_STAR] = EXEC_AGG_COUNT_STAR, [SQL_AGG_COUNT] = EXEC_AGG_COUNT,
+		[SQL_AGG_SUM] = EXEC_AGG_SUM, [SQL_AGG_MIN] = EXEC_AGG_MIN,
+		[SQL_AGG_MAX] = EXEC_AGG_MAX, [SQL_AGG_AVG] = EXEC_AGG_SUM,
+		[SQL_AGG_BOOL_AND] = EXEC_AGG_BOOL_AND, [SQL_AGG_BOOL_OR] = EXEC_AGG_BOOL_OR,
+		[SQL_AGG_APPROX_COUNT_DISTINCT] = EXEC_AGG_HLL,
+	};
+	ap->nargcol = 0;
+	arg_column(ap, ap->dx); /* shard output column k */
+	pa->ngroup = (uint32_t)k + 1;
+	fa->ngroup = ps->owner_agg.ngroup = ps->leader_agg.ngroup = (uint32_t)k;
+	for (int i = 0; i < ap->nagg; i++) {
+		sql_expr *a = ap->aggs[i];
+		ap->final_pos[i] = (int)fa->naggs;
+		if (a->distinct) {
+			add_agg(fa, EXEC_AGG_COUNT_DISTINCT, k);
+			add_agg(&ps->owner_agg, EXEC_AGG_COUNT_DISTINCT, k);
+			add_agg(&ps->leader_agg, EXEC_AGG_SUM_COUNT, k + (int)ps->leader_agg.naggs);
+			continue;
+		}
+		int col = a->nargs ? k + arg_column(ap, a->args[0]) : 0;
+		int n = a->agg == SQL_AGG_AVG ? 2 : 1;
+		for (int j = 0; j < n; j++) {
+			int fn = j ? EXEC_AGG_COUNT : fn_of[a->agg];
+			int in = k + 1 + (int)pa->naggs;
+			add_agg(pa, fn, col);
+			add_agg(fa, final_fn(fn), in);
+			add_agg(&ps->owner_agg, fn == EXEC_AGG_HLL ? EXEC_AGG_HLL_MERGE : final_fn(fn), in);
+			add_agg(&ps->leader_agg, final_fn(final_fn(fn)),
+				k + (int)ps->leader_agg.naggs);
+		}
+	}
+	ps->has_partial_agg = ps->has_final_agg = 1;
+	if (k + 1 > SQL_GROUP_MAX || groups_colocated(q))
+		return;
+	ps->shuffle_hash_cols = (uint32_t)k + 1;
+	ps->has_leader_agg = 1;
+	for (int i = 0; i < k; i++)
+		cols[i] = q->group[i];
+	cols[k] = ap->dx;
+	describe_shuffle(c, q, ps, "distinct", cols, k + 1);
+}
+
 static void build_gather_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
 {
 	int k = q->ngroup;
@@ -715,7 +778,9 @@ static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
 			return MUR_ERR;
 	if (collect_aggs(c, ap, q->having) != MUR_OK || choose_distinct(c, q, ap, ps) != MUR_OK)
 		return MUR_ERR;
-	if (ap->gather) {
+	if (ap->mixed) {
+		build_mixed_specs(c, q, ap, ps);
+	} else if (ap->gather) {
 		build_gather_specs(q, ap, ps);
 		offer_distinct_repartition(c, q, ap, ps);
 	} else {

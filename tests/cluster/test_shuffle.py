@@ -91,6 +91,14 @@ QUERIES = [
     "SELECT user_id, avg(amount) FROM ev GROUP BY user_id ORDER BY user_id LIMIT 25",
     "SELECT user_id, count(*) AS n FROM ev GROUP BY user_id HAVING count(*) > 10 ORDER BY n DESC, user_id",
     "SELECT kind, count(*) FROM ev GROUP BY kind ORDER BY kind",
+    # count(DISTINCT) together with other aggregates
+    "SELECT count(*), count(DISTINCT user_id), sum(amount) FROM ev",
+    "SELECT kind, count(DISTINCT user_id), avg(amount), min(day), max(amount), count(kind) "
+    "FROM ev GROUP BY kind ORDER BY kind",
+    "SELECT kind, count(DISTINCT user_id) AS u, count(*) AS n FROM ev GROUP BY kind "
+    "HAVING count(*) > 100 ORDER BY u DESC, kind",
+    "SELECT day, count(DISTINCT kind), sum(amount) FROM ev WHERE amount > 0 GROUP BY day "
+    "ORDER BY day LIMIT 10",
     "SELECT tag, count(DISTINCT user_id) FROM evtext GROUP BY tag ORDER BY tag",
     "SELECT count(DISTINCT tag) FROM evtext",
     "SELECT DISTINCT tag FROM evtext ORDER BY tag",

@@ -188,7 +188,26 @@ static void test_count_distinct_gather(void **state)
 	assert_string_equal(s->final_sql, "SELECT c0, c1 FROM r");
 	plan_free(p);
 	E("SELECT count(DISTINCT user_id), count(DISTINCT kind) FROM events", "0A000");
-	E("SELECT count(DISTINCT user_id), sum(id) FROM events", "0A000");
+	/* with other aggregates: shards group by (groups, x) with the others'
+	 * partials; the final step counts distinct x and merges the partials */
+	p = P("SELECT kind, count(DISTINCT user_id), avg(amount), count(*) FROM events GROUP BY kind");
+	s = &p->u.select;
+	assert_string_equal(s->shard_sql, "SELECT \"events\".\"kind\", \"events\".\"user_id\", "
+					  "\"events\".\"amount\" FROM main.\"events\" AS \"events\"");
+	assert_int_equal(s->partial_agg.ngroup, 2);
+	assert_int_equal(s->partial_agg.naggs, 3); /* sum, count (avg); count(*) */
+	assert_int_equal(s->final_agg.ngroup, 1);
+	assert_int_equal(s->final_agg.naggs, 4);
+	assert_int_equal(s->final_agg.aggs[0].fn, EXEC_AGG_COUNT_DISTINCT);
+	assert_int_equal(s->final_agg.aggs[0].col, 1);
+	assert_int_equal(s->final_agg.aggs[1].fn, EXEC_AGG_SUM);
+	assert_int_equal(s->final_agg.aggs[1].col, 2);
+	assert_int_equal(s->final_agg.aggs[3].fn, EXEC_AGG_SUM_COUNT);
+	assert_int_equal(s->shuffle_hash_cols, 2);
+	assert_int_equal(s->leader_agg.aggs[0].fn, EXEC_AGG_SUM_COUNT);
+	assert_int_equal(s->leader_agg.aggs[2].col, 3);
+	assert_string_equal(s->final_sql, "SELECT c0, c1, mur_avg(c2, c3), c4 FROM r");
+	plan_free(p);
 }
 
 static void test_router_aggregate(void **state)
