@@ -458,18 +458,21 @@ static int final_fn(int partial_fn)
 	}
 }
 
+/* The follower's partial aggregate for each SQL aggregate (avg also
+ * needs a COUNT beside this SUM). */
+static const int fn_of[] = {
+	[SQL_AGG_COUNT_STAR] = EXEC_AGG_COUNT_STAR, [SQL_AGG_COUNT] = EXEC_AGG_COUNT,
+	[SQL_AGG_SUM] = EXEC_AGG_SUM, [SQL_AGG_MIN] = EXEC_AGG_MIN,
+	[SQL_AGG_MAX] = EXEC_AGG_MAX, [SQL_AGG_AVG] = EXEC_AGG_SUM,
+	[SQL_AGG_BOOL_AND] = EXEC_AGG_BOOL_AND, [SQL_AGG_BOOL_OR] = EXEC_AGG_BOOL_OR,
+	[SQL_AGG_APPROX_COUNT_DISTINCT] = EXEC_AGG_HLL,
+};
+
 /* Partial aggregate specs for the hash-aggregate strategy. */
 static void build_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
 {
 	exec_agg_spec *pa = &ps->partial_agg, *fa = &ps->final_agg;
 	int k = q->ngroup;
-	static const int fn_of[] = {
-		[SQL_AGG_COUNT_STAR] = EXEC_AGG_COUNT_STAR, [SQL_AGG_COUNT] = EXEC_AGG_COUNT,
-		[SQL_AGG_SUM] = EXEC_AGG_SUM, [SQL_AGG_MIN] = EXEC_AGG_MIN,
-		[SQL_AGG_MAX] = EXEC_AGG_MAX, [SQL_AGG_AVG] = EXEC_AGG_SUM,
-		[SQL_AGG_BOOL_AND] = EXEC_AGG_BOOL_AND, [SQL_AGG_BOOL_OR] = EXEC_AGG_BOOL_OR,
-		[SQL_AGG_APPROX_COUNT_DISTINCT] = EXEC_AGG_HLL,
-	};
 	pa->ngroup = fa->ngroup = (uint32_t)k;
 	for (int i = 0; i < ap->nagg; i++) {
 		sql_expr *a = ap->aggs[i];
@@ -710,13 +713,6 @@ static void build_mixed_specs(sql_ctx *c, const sql_query *q, agg_plan *ap, plan
 	exec_agg_spec *pa = &ps->partial_agg, *fa = &ps->final_agg;
 	int k = q->ngroup;
 	sql_expr *cols[SQL_GROUP_MAX + 1];
-	static const int fn_of[] = {
-		[SQL_AGG_COUNT_STAR] = EXEC_AGG_COUNT_STAR, [SQL_AGG_COUNT] = EXEC_AGG_COUNT,
-		[SQL_AGG_SUM] = EXEC_AGG_SUM, [SQL_AGG_MIN] = EXEC_AGG_MIN,
-		[SQL_AGG_MAX] = EXEC_AGG_MAX, [SQL_AGG_AVG] = EXEC_AGG_SUM,
-		[SQL_AGG_BOOL_AND] = EXEC_AGG_BOOL_AND, [SQL_AGG_BOOL_OR] = EXEC_AGG_BOOL_OR,
-		[SQL_AGG_APPROX_COUNT_DISTINCT] = EXEC_AGG_HLL,
-	};
 	ap->nargcol = 0;
 	arg_column(ap, ap->dx); /* shard output column k */
 	pa->ngroup = (uint32_t)k + 1;
