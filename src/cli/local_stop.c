@@ -16,10 +16,13 @@
 #include <unistd.h>
 
 /* Signal every node with a live pid file; returns how many were signalled. */
-static int signal_nodes(const char *dir, int sig, int *alive_out)
+/* Send sig to every node of dir that is running; remember their pids in
+ * pids (up to max).  Returns how many were signalled. */
+static int signal_nodes(const char *dir, int sig, pid_t *pids, int max, int *npids)
 {
 	DIR *d = opendir(dir);
-	int signalled = 0, alive = 0;
+	int signalled = 0;
+	*npids = 0;
 	if (!d)
 		return 0;
 	for (struct dirent *e; (e = readdir(d));) {
@@ -30,14 +33,23 @@ static int signal_nodes(const char *dir, int sig, int *alive_out)
 		pid_t pid = cli_proc_read_pid(node_dir);
 		if (!pid || !cli_proc_is_node(pid, node_dir))
 			continue;
-		alive++;
-		if (sig && kill(pid, sig) == 0)
+		if (*npids < max)
+			pids[(*npids)++] = pid;
+		if (kill(pid, sig) == 0)
 			signalled++;
 	}
 	closedir(d);
-	if (alive_out)
-		*alive_out = alive;
 	return signalled;
+}
+
+/* How many of pids still run.  A node removes its pid file just before it
+ * exits, so the pids, not the files, say when it is gone. */
+static int count_alive(const pid_t *pids, int n)
+{
+	int alive = 0;
+	for (int i = 0; i < n; i++)
+		alive += cli_proc_alive(pids[i]);
+	return alive;
 }
 
 static void remove_pid_files(const char *dir)
@@ -62,19 +74,23 @@ int cli_local_stop(const char *dir_arg)
 		printf("murphy: nothing to stop in %s (%s)\n", dir_arg, strerror(errno));
 		return 0;
 	}
-	int n = signal_nodes(dir, SIGTERM, NULL), alive = n;
+	pid_t pids[CLI_LOCAL_NODES_MAX];
+	int npids, n = signal_nodes(dir, SIGTERM, pids, CLI_LOCAL_NODES_MAX, &npids);
+	int alive = count_alive(pids, npids);
 	double deadline = cli_local_now_s() + CLI_LOCAL_STOP_TIMEOUT_S;
 	while (alive > 0 && cli_local_now_s() < deadline) {
 		cli_proc_sleep_ms(50);
-		signal_nodes(dir, 0, &alive);
+		alive = count_alive(pids, npids);
 	}
 	if (alive > 0) {
 		fprintf(stderr, "murphy local: %d node(s) ignored SIGTERM for %d s; killing them\n", alive,
 			CLI_LOCAL_STOP_TIMEOUT_S);
-		signal_nodes(dir, SIGKILL, NULL);
+		for (int i = 0; i < npids; i++)
+			if (cli_proc_alive(pids[i]))
+				kill(pids[i], SIGKILL);
 		for (int i = 0; i < 40 && alive > 0; i++) {
 			cli_proc_sleep_ms(50);
-			signal_nodes(dir, 0, &alive);
+			alive = count_alive(pids, npids);
 		}
 	}
 	remove_pid_files(dir);
