@@ -113,6 +113,10 @@ def check_cluster(cluster, conn, replicas=None, not_on=(), tables=None):
                                 % (where, node))
                 continue
             path, lsn, rows, digest = f
+            if rows and not lsn:
+                # every row arrives by a logged write: a file with rows at
+                # LSN 0 means the LSN was not read (or not kept)
+                problems.append("%s on %s: %d rows but file LSN 0" % (where, node, rows))
             if applied != lsn:
                 problems.append("%s on %s: catalog applied_lsn %s, file LSN %s"
                                 % (where, node, applied, lsn))
