@@ -119,8 +119,8 @@ int stor_open(const char *dir, const char *file, stor_db **out, mur_error *err)
 	sqlite3_busy_timeout(db->db, STOR_BUSY_TIMEOUT_MS);
 	snprintf(pragmas, sizeof pragmas,
 		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-%d;"
-		 " PRAGMA foreign_keys=OFF;",
-		 STOR_CACHE_KIB);
+		 " PRAGMA foreign_keys=OFF; PRAGMA mmap_size=%lld;",
+		 STOR_CACHE_KIB, (long long)STOR_MMAP_BYTES);
 	if (exec_sql(db, pragmas, err) != MUR_OK ||
 	    (rc = stor_log_schema(db->db)) != SQLITE_OK ||
 	    read_position(db, err) != MUR_OK) {

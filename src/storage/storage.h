@@ -40,6 +40,10 @@
 /* Page cache per placement, KiB (PRAGMA cache_size = -N).  A follower with
  * hundreds of placements must not hold GiBs of cache. */
 #define STOR_CACHE_KIB 8192
+/* Reads map the placement file (PRAGMA mmap_size) up to this size: a scan
+ * then walks the OS page cache instead of copying every page through a
+ * read() into SQLite's cache. */
+#define STOR_MMAP_BYTES ((int64_t)1 << 30)
 /* How long a statement waits for another connection's lock (an ATTACHed
  * placement being written by its own task) before SQLITE_BUSY. */
 #define STOR_BUSY_TIMEOUT_MS 5000
