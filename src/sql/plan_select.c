@@ -601,7 +601,7 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 	}
 	if (!dx) {
 		ps->strategy = ap->nagg && nplain < ap->nagg ? "co-located distinct" : "scatter-gather";
-		for (int i = 0; i < ap->nagg && c->opts.count_distinct_approx; i++)
+		for (int i = 0; i < ap->nagg; i++)
 			if (ap->aggs[i]->agg == SQL_AGG_APPROX_COUNT_DISTINCT)
 				ps->strategy = "approximate count distinct";
 		return MUR_OK;
