@@ -528,8 +528,10 @@ void cat_placement_set_lsn(catalog *c, uint32_t table_id, uint32_t shard, uint32
 void cat_shard_set_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows)
 {
 	cat_table *t = table_by_id(c, table_id);
-	if (t && shard < t->nshards)
+	if (t && shard < t->nshards && t->shards[shard].rows != rows) {
 		t->shards[shard].rows = rows;
+		c->lsn_dirty = 1; /* persisted with the LSNs (cat_flush_lsns) */
+	}
 }
 
 /* Persist every placement's applied LSN in one transaction.  Called by the
@@ -544,11 +546,13 @@ void cat_flush_lsns(catalog *c)
 		const cat_table *t = c->tables[i];
 		if (t->kind != CAT_TABLE_DISTRIBUTED)
 			continue;
-		for (uint32_t s = 0; s < t->nshards; s++)
+		for (uint32_t s = 0; s < t->nshards; s++) {
+			cat_store_put_shard_rows(c, t->id, s, t->shards[s].rows);
 			for (int k = 0; k < t->shards[s].nplacements; k++)
 				cat_store_put_placement_lsn(c, t->id, s,
 							    t->shards[s].placements[k].node_id,
 							    t->shards[s].placements[k].applied_lsn);
+		}
 	}
 	sqlite3_exec(c->store, "COMMIT", NULL, NULL, NULL);
 	c->lsn_dirty = 0;

@@ -248,8 +248,11 @@ int cat_shard_set_primary(catalog *c, uint32_t table_id, uint32_t shard, uint32_
 			  mur_error *err);
 cat_table *cat_table_by_id(catalog *c, uint32_t id);
 
-/* Write changed applied LSNs to the store (batched; see catalog.c). */
+/* Write changed applied LSNs and row estimates to the store (batched; see
+ * catalog.c). */
 void cat_flush_lsns(catalog *c);
+/* A shard's row estimate (murphy.shards, the shuffle's cost model); kept
+ * in the store at the next cat_flush_lsns. */
 void cat_shard_set_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows);
 
 /* ---- statistics (ANALYZE; catalog_stats.c) ---- */

@@ -56,6 +56,7 @@ int cat_store_delete_placement(catalog *c, uint32_t table_id, uint32_t shard, ui
 			       mur_error *err);
 /* One analysis (cat_table_set_stats): its rows in the stats table. */
 int cat_store_put_stats(catalog *c, uint32_t table_id, const cat_analysis *a, mur_error *err);
+void cat_store_put_shard_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows);
 void cat_store_put_placement_lsn(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 				 uint64_t lsn);
 

@@ -6,7 +6,10 @@
  *   nodes(id, name, addr, role)
  *   tables(id, name, schema, dist_col, nshards, replicas, distribution)
  *   columns(table_id, idx, name, type, typmod, not_null, primary_key, hidden, default_sql)
- *   shards(table_id, idx, hash_min, hash_max, range_min)
+ *   shards(table_id, idx, hash_min, hash_max, range_min, rows)
+ *       rows: the leader's row estimate (cat_shard.rows), written with the
+ *       placements' LSNs (cat_flush_lsns), so the shuffle's cost model
+ *       still knows table sizes after a leader restart
  *   placements(table_id, shard, node_id, role, applied_lsn)
  *   stats(table_id, shard, col, value, analyzed_ms)   ANALYZE (catalog_stats.c):
  *       col -1: the shard's row count; col >= 0: that column's distinct
@@ -17,6 +20,7 @@
  * (ALTER TABLE ... ADD COLUMN with the value every old row meant):
  *   tables.distribution   0 = hash (reference tables came later)
  *   shards.range_min      NULL (range tables came later)
+ *   shards.rows           0 (unknown)
  * and a missing table is created (CREATE TABLE IF NOT EXISTS): stats, empty
  * (no table analyzed yet).
  *
@@ -46,7 +50,7 @@ static const char *const schema_sql =
 	" default_sql TEXT, PRIMARY KEY(table_id, idx));"
 	"CREATE TABLE IF NOT EXISTS shards(table_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
 	" hash_min INTEGER NOT NULL, hash_max INTEGER NOT NULL, range_min,"
-	" PRIMARY KEY(table_id, idx));"
+	" rows INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(table_id, idx));"
 	"CREATE TABLE IF NOT EXISTS placements(table_id INTEGER NOT NULL, shard INTEGER NOT NULL,"
 	" node_id INTEGER NOT NULL, role INTEGER NOT NULL, applied_lsn INTEGER NOT NULL,"
 	" PRIMARY KEY(table_id, shard, node_id));"
@@ -125,6 +129,10 @@ static int upgrade(catalog *c, mur_error *err)
 		return MUR_ERR;
 	if (!has_column(c, "shards", "range_min") &&
 	    exec_sql(c, "ALTER TABLE shards ADD COLUMN range_min", err) != MUR_OK)
+		return MUR_ERR;
+	if (!has_column(c, "shards", "rows") &&
+	    exec_sql(c, "ALTER TABLE shards ADD COLUMN rows INTEGER NOT NULL DEFAULT 0", err) !=
+		    MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;
 }
@@ -287,6 +295,24 @@ static int load_tables(catalog *c, mur_error *err)
 	return MUR_OK;
 }
 
+/* shards.rows → cat_shard.rows, after the statistics: the estimate kept
+ * by writes is at least as recent as the last ANALYZE's count. */
+static int load_row_estimates(catalog *c, mur_error *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(c->store, "SELECT table_id, idx, rows FROM shards WHERE rows > 0",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_error(c, err, "load row estimates");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		cat_table *t = cat_table_by_id(c, (uint32_t)sqlite3_column_int64(st, 0));
+		uint32_t s = (uint32_t)sqlite3_column_int64(st, 1);
+		if (t && s < t->nshards)
+			t->shards[s].rows = (uint64_t)sqlite3_column_int64(st, 2);
+	}
+	sqlite3_finalize(st);
+	return MUR_OK;
+}
+
 /* stats rows → the loaded tables (rows of tables not loaded are skipped). */
 static int load_stats(catalog *c, mur_error *err)
 {
@@ -320,7 +346,7 @@ int cat_store_open(catalog *c, const char *path, mur_error *err)
 	sqlite3_busy_timeout(c->store, 5000);
 	if (exec_sql(c, schema_sql, err) != MUR_OK || upgrade(c, err) != MUR_OK ||
 	    load_nodes(c, err) != MUR_OK || load_tables(c, err) != MUR_OK ||
-	    load_stats(c, err) != MUR_OK)
+	    load_stats(c, err) != MUR_OK || load_row_estimates(c, err) != MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;
 }
@@ -435,6 +461,13 @@ void cat_store_put_placement_lsn(catalog *c, uint32_t table_id, uint32_t shard, 
 	mur_error err;
 	run(c, "UPDATE placements SET applied_lsn = ? WHERE table_id = ? AND shard = ? AND node_id = ?",
 	    "iiii", &err, (int64_t)lsn, (int64_t)table_id, (int64_t)shard, (int64_t)node_id);
+}
+
+void cat_store_put_shard_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows)
+{
+	mur_error err;
+	run(c, "UPDATE shards SET rows = ? WHERE table_id = ? AND idx = ?", "iii", &err,
+	    (int64_t)rows, (int64_t)table_id, (int64_t)shard);
 }
 
 int cat_store_put_placement(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,

@@ -240,9 +240,10 @@ static void track_rows(lead_wop *op, uint64_t changes)
 		return;
 	s = &t->shards[op->shard];
 	if (op->nrows)
-		s->rows += changes;
+		cat_shard_set_rows(op->e->cat, op->table_id, op->shard, s->rows + changes);
 	else if (op->sql && strncmp(op->sql, "DELETE", 6) == 0)
-		s->rows = s->rows > changes ? s->rows - changes : 0;
+		cat_shard_set_rows(op->e->cat, op->table_id, op->shard,
+				   s->rows > changes ? s->rows - changes : 0);
 }
 
 static void op_report(lead_wop *op)

@@ -289,3 +289,28 @@ def test_follower_killed_mid_shuffle(kc, case):
                 raise
             time.sleep(0.5)
     conn.close()
+
+
+def test_row_estimates_survive_a_restart(kc):
+    """auto chooses by the shards' row estimates; the leader keeps them in
+    its catalog, so a restart does not send a big table back to gather."""
+    conn = kc.connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE sized (id int PRIMARY KEY, u int)")
+    data = "".join("%d\t%d\n" % (i, i % 50000) for i in range(1, 150001))
+    cur.copy_expert("COPY sized FROM STDIN", io.StringIO(data))
+    sql = "EXPLAIN SELECT count(DISTINCT u) FROM sized"
+    cur.execute(sql)
+    assert "repartition" in cur.fetchone()[0]
+    conn.close()
+    time.sleep(1.5)  # the leader writes LSNs and row estimates every second
+    kc.stop()
+    kc.start()
+    conn = kc.connect()
+    cur = conn.cursor()
+    cur.execute(sql)
+    plan = cur.fetchone()[0]
+    assert "repartition" in plan, plan
+    cur.execute("SELECT count(DISTINCT u) FROM sized")
+    assert cur.fetchone()[0] == 50000
+    conn.close()
