@@ -216,7 +216,9 @@ static int analyze_targets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 			continue;
 		}
 		e = sql_analyze_expr(c, rt->val);
-		if (!e || !(e = sql_resolve_unknown(c, e)))
+		/* INSERT ... SELECT NULL, '2024-01-01': the target column types
+		 * them, as in PostgreSQL (plan_dml.c insert_select) */
+		if (!e || (!c->targets_typed_later && !(e = sql_resolve_unknown(c, e))))
 			return MUR_ERR;
 		if (add_target(c, q, e, (rt->name && *rt->name) ? rt->name : sql_colname(rt->val),
 			       rt->location) != MUR_OK)

@@ -232,9 +232,12 @@ static int insert_values(sql_ctx *c, const cat_table *t, const insert_cols *ic,
 static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int implicit,
 			 PgQuery__SelectStmt *sel, plan_insert *pi)
 {
-	sql_query *q = sql_analyze_select(c, sel);
+	sql_query *q;
 	sql_target *nt;
 	int remap[SQL_TARGETS_MAX];
+	c->targets_typed_later = 1;
+	q = sql_analyze_select(c, sel);
+	c->targets_typed_later = 0;
 	if (!q)
 		return MUR_ERR;
 	if (!sel->n_values_lists && q->ntarget < ic->n && implicit)
@@ -253,6 +256,7 @@ static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int im
 		const cat_column *col = &t->cols[ic->idx[j]];
 		if (!(nt[ic->idx[j]].e = assign(c, q->targets[j].e, col)))
 			return MUR_ERR;
+		q->targets[j].e = nt[ic->idx[j]].e; /* ORDER BY / DISTINCT see the typed value */
 		remap[j] = ic->idx[j];
 	}
 	for (int i = 0; i < q->nsort; i++)

@@ -140,6 +140,8 @@ typedef struct sql_ctx {
 	const char *agg_where;    /* "WHERE", "GROUP BY", ... for the error message */
 	int in_agg;               /* inside an aggregate's argument */
 	int seen_agg;             /* an aggregate was analyzed */
+	int targets_typed_later;  /* INSERT ... SELECT: leave the select list's unknown
+				     literals for the target columns to type */
 } sql_ctx;
 
 /* ---- parse.c ---- */

@@ -139,6 +139,12 @@ def test_insert_returning(db):
 def test_insert_select(db):
     db.both("INSERT INTO items SELECT id + 100, name, score, age FROM users WHERE id <= 30")
     db.both("SELECT * FROM items")
+    # untyped literals in the select list take the target columns' types
+    db.both("INSERT INTO items SELECT id + 200, 'n', NULL, '7' FROM users WHERE id <= 5")
+    db.both("INSERT INTO items SELECT 300, 'x', '2.5', NULL")
+    db.both("INSERT INTO items SELECT 301, 'x', 'y', NULL")  # 22P02 on both
+    db.both("INSERT INTO items SELECT 302, NULL, 1, 1")      # 23502 on both
+    db.both("SELECT * FROM items WHERE id >= 200")
 
 
 def test_update(db):
