@@ -65,8 +65,12 @@
 #include <stdint.h>
 #include <uv.h>
 
-/* Open connections on the peer port (fetchers connect once per task). */
-#define NODE_PEER_SESSIONS_MAX 64
+/* Open connections on the peer port: fetchers connect once per task, and
+ * a shuffle once per (sending shard, remote owner), so 16 clients each
+ * repartitioning 8 shards over 3 followers hold about 16 × 8 × 2 / 3 ≈ 85
+ * on every follower at once.  Beyond the limit a connection is refused
+ * (the query fails with 08006; it does not wait). */
+#define NODE_PEER_SESSIONS_MAX 1024
 /* Snapshots being made or streamed at once by one source: each is a temp
  * copy of a placement on its disk; more wait (53000, the leader retries). */
 #define NODE_PEER_SNAPSHOTS_MAX 4

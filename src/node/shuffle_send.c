@@ -183,8 +183,9 @@ static void on_close(net_conn *c, const char *reason)
 	l->conn = NULL;
 	j->nopen--;
 	if (l->state != LS_DONE && !j->answered)
-		link_failed(l, reason);
-	job_maybe_free(j);
+		link_failed(l, reason); /* answers, and frees j once nothing is open */
+	else
+		job_maybe_free(j);
 }
 
 static const net_conn_cbs link_cbs = {.on_connect = on_connect,

@@ -203,6 +203,36 @@ def test_senders_stop_aggregating_when_it_removes_little(db):
     assert lo == 80, lo
 
 
+def test_many_shuffles_at_once(db, cluster):
+    """16 sessions repartitioning at the same time: every answer right, no
+    follower lost (each shuffle opens a connection per shard and owner)."""
+    expected = db.both("SELECT count(DISTINCT user_id) FROM ev")[0][0]
+    answers, errors = [], []
+
+    def client():
+        conn = cluster.connect()
+        try:
+            cur = conn.cursor()
+            cur.execute("SET murphy.shuffle_strategy = 'repartition'")
+            for _ in range(5):
+                cur.execute("SELECT count(DISTINCT user_id) FROM ev")
+                answers.append(cur.fetchone()[0])
+        except psycopg2.Error as e:
+            errors.append(e)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=client) for _ in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors, errors[:3]
+    assert answers == [expected] * 80
+    _, rows = db.murphy("SELECT name, state FROM murphy.nodes WHERE role = 'follower'")
+    assert all(state == "alive" for _, state in rows), rows
+
+
 # ---- a follower dies mid-shuffle ------------------------------------------
 
 
