@@ -52,7 +52,7 @@ def insert(cur, table, rows, ncols):
 
 @pytest.fixture(scope="module", autouse=True)
 def loaded(db):
-    for t in ("orders", "customers", "notes", "skus", "regions"):
+    for t in ("orders", "customers", "notes", "skus", "regions", "visits"):
         db.exec_both("DROP TABLE IF EXISTS %s" % t)
     db.exec_both("CREATE TABLE orders (id int PRIMARY KEY, customer int, amount int, day date, "
                  "sku text)")
@@ -60,7 +60,9 @@ def loaded(db):
             " WITH (shards = 4)"),
            ("notes", "(id int PRIMARY KEY, customer_id int, body text)", None),
            ("skus", "(sku text PRIMARY KEY, color text)", " WITH (shards = 3)"),
-           ("regions", "(name text PRIMARY KEY, manager text)", " WITH (distribution = 'reference')")]
+           ("regions", "(name text PRIMARY KEY, manager text)", " WITH (distribution = 'reference')"),
+           ("visits", "(day date, customer int, pages int)",
+            " PARTITION BY RANGE (day) WITH (range_bounds = '2026-04-01,2026-08-01')")]
     for name, cols, opts in ddl:
         db.p.cursor().execute("CREATE TABLE %s %s" % (name, cols))
         if name == "notes":
@@ -75,6 +77,8 @@ def loaded(db):
         insert(cur, "notes", rows_notes(), 3)
         insert(cur, "skus", rows_skus(), 2)
         insert(cur, "regions", [("north", "ann"), ("south", "bob"), ("east", "cy")], 2)
+        insert(cur, "visits", [("2026-%02d-%02d" % (1 + i % 12, 1 + i % 28), 1 + i % 420, i % 9)
+                               for i in range(900)], 3)
     return db
 
 
@@ -105,6 +109,9 @@ QUERIES = [
     "SELECT DISTINCT c.region FROM orders o JOIN customers c ON o.customer = c.id "
     "WHERE o.day >= '2026-06-01' ORDER BY 1",
     "SELECT o.id FROM orders o JOIN customers c ON o.customer = c.id WHERE c.id = 17 ORDER BY 1",
+    # a range table (by day) with a hash table (by id)
+    "SELECT c.region, sum(v.pages), count(*) FROM visits v JOIN customers c ON c.id = v.customer "
+    "WHERE v.day >= '2026-05-01' GROUP BY c.region",
 ]
 
 
