@@ -820,11 +820,22 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 	if (find_driver(q) < 0)
 		return plan_reference_router(c, q, ps);
 	int shuffle = 0;
-	if (q->nrte > 1 && check_colocation(c, q, &shuffle) != MUR_OK)
-		return MUR_ERR;
+	if (q->nrte > 1 && check_colocation(c, q, &shuffle) != MUR_OK) {
+		/* reference rows preserved by a LEFT JOIN to a distributed table:
+		 * right when both are repartitioned by a join key, each reference
+		 * row then meeting its matches on one owner */
+		mur_error refused = *c->err;
+		mur_error_clear(c->err);
+		if (q->driver == 0 || sql_plan_join_shuffle(c, q, ps) != MUR_OK ||
+		    !ps->join_repartition_ok) {
+			*c->err = refused;
+			return MUR_ERR;
+		}
+		shuffle = 2; /* planned */
+	}
 	if (shuffle) {
 		/* the owners play the shards: no pruning, no router */
-		if (sql_plan_join_shuffle(c, q, ps) != MUR_OK)
+		if (shuffle == 1 && sql_plan_join_shuffle(c, q, ps) != MUR_OK)
 			return MUR_ERR;
 		ps->strategy = "shuffled join";
 		return q->has_agg ? plan_aggregate(c, q, ps) : plan_scatter(c, q, ps);

@@ -191,8 +191,15 @@ static void test_join_refused(void **state)
 	assert_int_equal(p->u.select.join_repartition_ok, 0);
 	assert_int_equal(p->u.select.join_broadcast_ok, 1);
 	plan_free(p);
-	/* every shard would emit the unmatched reference rows */
-	e = E("SELECT * FROM nation n LEFT JOIN events e ON n.code = e.kind", "0A000");
+	/* reference rows preserved by a LEFT JOIN: repartitioned by the join
+	 * key (each reference row meets its matches on one owner) ... */
+	p = P("SELECT * FROM nation n LEFT JOIN events e ON n.code = e.kind");
+	assert_int_equal(p->u.select.join_shuffle, 1);
+	assert_int_equal(p->u.select.join_repartition_ok, 1);
+	assert_int_equal(p->u.select.join_broadcast_ok, 0);
+	plan_free(p);
+	/* ... but without a join key every shard would emit them */
+	e = E("SELECT * FROM nation n LEFT JOIN events e ON n.code < e.kind", "0A000");
 	assert_string_equal(e.message, "murphy cannot LEFT JOIN reference table \"nation\" to "
 				       "distributed table \"events\"");
 	assert_true(strlen(e.hint) > 0);
