@@ -17,6 +17,7 @@ bench/results/<date>.md.
     bench/run.sh --rows 1000000  # a quicker run
 """
 import argparse
+import contextlib
 import datetime
 import os
 import platform
@@ -137,7 +138,9 @@ def bench_pg_like(name, conn, port, user, dbname, args, data, tmp):
     return res
 
 
-def bench_murphy(args, data, tmp):
+@contextlib.contextmanager
+def murphy_cluster(args, tmp):
+    """A local murphy cluster in tmp: yields (autocommit connection, pg port)."""
     d = os.path.join(tmp, "murphy")
     port = free_port(count=args.followers + 2)
     r = subprocess.run([MURPHY, "local", "start", "--dir", d, "--followers", str(args.followers),
@@ -147,23 +150,34 @@ def bench_murphy(args, data, tmp):
     try:
         conn = psycopg2.connect(host="127.0.0.1", port=port, user="murphy", dbname="murphy")
         conn.autocommit = True
-        res = bench_pg_like("murphy", conn, port, "murphy", "murphy", args, data, tmp)
+        yield conn, port
         conn.close()
-        return res
     finally:
         subprocess.run([MURPHY, "local", "stop", "--dir", d], capture_output=True, timeout=60)
 
 
-def bench_postgres(args, data, tmp):
+@contextlib.contextmanager
+def postgres_server():
+    """A throwaway PostgreSQL: yields (autocommit connection, server)."""
     server = PgServer().start()
     try:
         conn = psycopg2.connect(server.dsn())
         conn.autocommit = True
-        res = bench_pg_like("postgres", conn, server.port, "postgres", "postgres", args, data, tmp)
+        yield conn, server
         conn.close()
-        return res
     finally:
         server.stop()
+
+
+def bench_murphy(args, data, tmp):
+    with murphy_cluster(args, tmp) as (conn, port):
+        return bench_pg_like("murphy", conn, port, "murphy", "murphy", args, data, tmp)
+
+
+def bench_postgres(args, data, tmp):
+    with postgres_server() as (conn, server):
+        return bench_pg_like("postgres", conn, server.port, "postgres", "postgres", args, data,
+                             tmp)
 
 
 def bench_sqlite(args, data, tmp):

@@ -21,7 +21,6 @@ import datetime
 import os
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 
@@ -29,7 +28,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import bench  # noqa: E402
-from bench import DDL, MURPHY, PgServer, best_of, free_port, generate, log, pg_load  # noqa: E402
+from bench import (DDL, best_of, generate, log, murphy_cluster, pg_load,  # noqa: E402
+                   postgres_server)
 import psycopg2  # noqa: E402
 
 EXACT = "SELECT count(DISTINCT user_id) FROM events"
@@ -52,16 +52,8 @@ def last_stats(conn):
 
 
 def bench_murphy(args, data, tmp):
-    d = os.path.join(tmp, "murphy")
-    port = free_port(count=args.followers + 2)
-    r = subprocess.run([MURPHY, "local", "start", "--dir", d, "--followers", str(args.followers),
-                        "--pg-port", str(port)], capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        raise RuntimeError("murphy local start failed:\n" + r.stdout + r.stderr)
     res = {}
-    try:
-        conn = psycopg2.connect(host="127.0.0.1", port=port, user="murphy", dbname="murphy")
-        conn.autocommit = True
+    with murphy_cluster(args, tmp) as (conn, port):
         log("[murphy] loading")
         res["load"] = pg_load(conn, data)
         for name, strategy, sql in (("gather", "gather", EXACT),
@@ -77,27 +69,18 @@ def bench_murphy(args, data, tmp):
                 continue
             res[name] = {"time": t, "answer": answer, "stats": last_stats(conn)}
             log("[murphy] %s: %.3f s, answer %s, %r" % (name, t, answer, res[name]["stats"]))
-        conn.close()
-        return res
-    finally:
-        subprocess.run([MURPHY, "local", "stop", "--dir", d], capture_output=True, timeout=60)
+    return res
 
 
 def bench_postgres(args, data, tmp):
-    server = PgServer().start()
-    try:
-        conn = psycopg2.connect(server.dsn())
-        conn.autocommit = True
+    with postgres_server() as (conn, server):
         log("[postgres] loading")
         pg_load(conn, data)
         with conn.cursor() as cur:
             cur.execute("VACUUM ANALYZE events")
         t, answer = best_of(args.repeat, one_value(conn, EXACT))
         log("[postgres] exact: %.3f s, answer %s" % (t, answer))
-        conn.close()
         return {"exact": {"time": t, "answer": answer}}
-    finally:
-        server.stop()
 
 
 def bench_sqlite(args, data, tmp):

@@ -14,6 +14,8 @@ import re
 import psycopg2
 import pytest
 
+import data
+
 ORDERS, CUSTOMERS = 3000, 400
 
 
@@ -41,15 +43,6 @@ def rows_skus():
         yield ("sku-%d" % i, ["red", "green", "blue"][i % 3])
 
 
-def insert(cur, table, rows, ncols):
-    rows = list(rows)
-    ph = "(" + ",".join(["%s"] * ncols) + ")"
-    for k in range(0, len(rows), 500):
-        chunk = rows[k:k + 500]
-        cur.execute("INSERT INTO %s VALUES %s" % (table, ",".join([ph] * len(chunk))),
-                    [v for r in chunk for v in r])
-
-
 @pytest.fixture(scope="module", autouse=True)
 def loaded(db):
     for t in ("orders", "customers", "notes", "skus", "regions", "visits"):
@@ -72,13 +65,15 @@ def loaded(db):
             db.m.cursor().execute("CREATE TABLE %s %s%s" % (name, cols, opts))
     for conn in (db.m, db.p):
         cur = conn.cursor()
-        insert(cur, "orders", rows_orders(), 5)
-        insert(cur, "customers", rows_customers(), 4)
-        insert(cur, "notes", rows_notes(), 3)
-        insert(cur, "skus", rows_skus(), 2)
-        insert(cur, "regions", [("north", "ann"), ("south", "bob"), ("east", "cy")], 2)
-        insert(cur, "visits", [("2026-%02d-%02d" % (1 + i % 12, 1 + i % 28), 1 + i % 420, i % 9)
-                               for i in range(900)], 3)
+        data.insert_batches(cur.execute, "orders", list(rows_orders()), batch=500)
+        data.insert_batches(cur.execute, "customers", list(rows_customers()), batch=500)
+        data.insert_batches(cur.execute, "notes", list(rows_notes()), batch=500)
+        data.insert_batches(cur.execute, "skus", list(rows_skus()), batch=500)
+        data.insert_batches(cur.execute, "regions",
+                            [("north", "ann"), ("south", "bob"), ("east", "cy")])
+        data.insert_batches(cur.execute, "visits",
+                            [("2026-%02d-%02d" % (1 + i % 12, 1 + i % 28), 1 + i % 420, i % 9)
+                             for i in range(900)], batch=500)
     return db
 
 

@@ -24,6 +24,8 @@ import time
 import psycopg2
 import pytest
 
+import data
+
 from conftest import Cluster
 
 ROWS = 6000
@@ -53,15 +55,6 @@ def evtext_rows():
                "t%d" % (i % 13))
 
 
-def insert(cur, table, rows, ncols):
-    rows = list(rows)
-    ph = "(" + ",".join(["%s"] * ncols) + ")"
-    for k in range(0, len(rows), 500):
-        chunk = rows[k:k + 500]
-        args = [v for r in chunk for v in r]
-        cur.execute("INSERT INTO %s VALUES %s" % (table, ",".join([ph] * len(chunk))), args)
-
-
 @pytest.fixture(scope="module", autouse=True)
 def loaded(db):
     for t in ("ev", "evtext", "empty"):
@@ -70,8 +63,8 @@ def loaded(db):
         db.exec_both(ddl)
     for conn in (db.m, db.p):
         cur = conn.cursor()
-        insert(cur, "ev", ev_rows(), 5)
-        insert(cur, "evtext", evtext_rows(), 3)
+        data.insert_batches(cur.execute, "ev", list(ev_rows()), batch=500)
+        data.insert_batches(cur.execute, "evtext", list(evtext_rows()), batch=500)
     return db
 
 
@@ -266,13 +259,8 @@ def test_follower_killed_mid_shuffle(kc, case):
     cur.execute("CREATE TABLE big (id bigint PRIMARY KEY, u int)")
     cur.execute("CREATE TABLE small (id int PRIMARY KEY, name text) WITH (shards = 3)")
     n, users = 20000, 5000
-    rows = [(i, i % users) for i in range(1, n + 1)]
-    for k in range(0, n, 1000):
-        chunk = rows[k:k + 1000]
-        cur.execute("INSERT INTO big VALUES " + ",".join(["(%s,%s)"] * len(chunk)),
-                    [v for r in chunk for v in r])
-    cur.execute("INSERT INTO small VALUES " + ",".join(["(%s,%s)"] * (users // 2)),
-                [v for i in range(users // 2) for v in (i, "s%d" % i)])
+    data.insert_batches(cur.execute, "big", [(i, i % users) for i in range(1, n + 1)], 1000)
+    data.insert_batches(cur.execute, "small", [(i, "s%d" % i) for i in range(users // 2)], 1000)
     expected = expect(n, users)
     cur.execute(setting)
     cur.execute(sql)
