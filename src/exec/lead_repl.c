@@ -18,7 +18,6 @@
 #include <sys/time.h>
 
 #define LEAD_RING 256 /* recent committed entry ids remembered per shard */
-#define LEAD_PARALLEL_ROWS_MAX 256 /* row batches up to this size run on all copies at once */
 #define LEAD_GROUP_OPS_MAX 64       /* queued row inserts one group commit may carry */
 #define LEAD_GROUP_ROWS_MAX 20000   /* rows one group commit may carry */
 
@@ -570,7 +569,7 @@ static void parallel_copy_done(void *arg, exec_result *res)
 	cat_placement *p;
 	lead_wop *op = take_ref(arg, &node_id, &s, &p);
 	op->pending--;
-	if (!res->failed && res->blob.len > 0) {
+	if (!res->failed && res->entry_id == op->entry_id) { /* it logged this entry */
 		if (p && res->lsn == op->base + 1) {
 			op->lsn = res->lsn;
 			hold(op, p, node_id);
@@ -636,6 +635,7 @@ static void send_parallel(lead_wop *op, const exec_task *task, uint32_t primary)
 		cat_placement *p = &s->placements[k];
 		exec_task copy = *task;
 		wop_ref *ref;
+		copy.capture = EXEC_CAPTURE_LOG; /* answers its position, not the changeset */
 		if (p->node_id == primary)
 			continue;
 		if (p->state != CAT_PL_CURRENT || p->applied_lsn != s->committed_lsn ||
@@ -823,7 +823,7 @@ static void start_primary(lead_wop *op)
 	task.nrows = op->nrows;
 	task.rows = op->nrows ? op->rows.data : NULL;
 	task.rows_len = op->nrows ? op->rows.len : 0;
-	task.capture = 1;
+	task.capture = EXEC_CAPTURE_RETURN;
 	task.entry_id = op->entry_id;
 	ref = malloc(sizeof *ref);
 	if (!ref) {
@@ -902,7 +902,7 @@ static lead_wop *group(lead_shard_rt *rt, lead_wop *op)
 		tail = m;
 		n++;
 	}
-	g->parallel = g->nrows <= LEAD_PARALLEL_ROWS_MAX;
+	g->parallel = 1;
 	return g;
 }
 
@@ -995,11 +995,10 @@ int lead_repl_write(lead_engine *e, const cat_table *t, uint32_t shard, lead_quo
 		mur_buf_put(&op->rows, rows->data, rows->len);
 		op->nrows = nrows;
 		op->ncols = ncols;
-		/* rows are INSERTs of explicit values (see send_parallel): small
-		 * batches are latency-bound and gain from one round of fsyncs;
-		 * large ones (COPY) are CPU-bound, where applying the primary's
-		 * changeset costs the replicas less than running the inserts */
-		op->parallel = nrows <= LEAD_PARALLEL_ROWS_MAX;
+		/* rows are INSERTs of explicit values: every copy runs them
+		 * (see send_parallel); with row capture (storage/capture_rows.c)
+		 * that costs a copy less than applying the primary's changeset */
+		op->parallel = 1;
 	}
 	if (nparams) {
 		op->params = calloc(nparams, sizeof *op->params);

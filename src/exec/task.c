@@ -189,7 +189,7 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->entry_id = mur_rd_u64(r);
 	t->capture = mur_rd_u8(r);
 	uint64_t blob_len = mur_rd_u64(r);
-	if (!mur_rd_ok(r) || t->capture > 1 || blob_len > mur_rd_left(r))
+	if (!mur_rd_ok(r) || t->capture > EXEC_CAPTURE_LOG || blob_len > mur_rd_left(r))
 		return MUR_EPROTO;
 	t->blob_len = (size_t)blob_len;
 	t->blob = blob_len ? mur_rd_bytes(r, t->blob_len) : NULL;

@@ -119,6 +119,14 @@ typedef struct exec_agg_spec {
 /* Senders (shards) feeding one shuffle. */
 #define EXEC_SHUFFLE_INPUTS_MAX 4096
 
+/* exec_task.capture */
+enum {
+	EXEC_CAPTURE_NONE = 0,
+	EXEC_CAPTURE_RETURN = 1, /* log the changeset and return it (a primary) */
+	EXEC_CAPTURE_LOG = 2,    /* log it, return only the position: a copy of a
+				  * parallel write, whose rows the leader has */
+};
+
 typedef struct exec_task {
 	uint64_t id;
 	uint8_t kind;                  /* exec_task_kind */
@@ -136,7 +144,7 @@ typedef struct exec_task {
 	/* replication (docs/replication.md) */
 	uint64_t lsn;                  /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target */
 	uint64_t entry_id;             /* WRITE (capture) / APPLY: the entry's leader-assigned id */
-	uint8_t capture;               /* WRITE on a primary: log the changeset and return it */
+	uint8_t capture;               /* WRITE: EXEC_CAPTURE_* (log the changeset as an entry) */
 	const char *blob;              /* APPLY: the changeset */
 	size_t blob_len;
 	char peer_addr[64];            /* REBUILD / CATCHUP: host:port of the source follower */

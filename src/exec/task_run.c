@@ -439,23 +439,17 @@ static int write_body(run_ctx *c)
 	return rc;
 }
 
-/* Capture: take the changeset; when rows changed, log it as the next
- * entry and return it in the result. */
-static int write_log(run_ctx *c, sqlite3_session *s)
+/* Log changeset cs (len bytes; none: nothing changed, no entry) as the
+ * next entry and return it in the result. */
+static int log_entry(run_ctx *c, const void *cs, size_t len)
 {
-	void *cs = NULL;
-	size_t len = 0;
 	uint64_t lsn;
-	if (stor_capture_take(c->db, s, &cs, &len, &c->res->err) != MUR_OK)
+	if (!cs || len == 0)
+		return MUR_OK;
+	if (stor_log_append(c->db, c->t->entry_id, cs, len, &lsn, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
-	if (!cs)
-		return MUR_OK; /* nothing changed: no entry */
-	int rc = stor_log_append(c->db, c->t->entry_id, cs, len, &lsn, &c->res->err);
-	if (rc == MUR_OK)
+	if (c->res->blob.data != cs)
 		mur_buf_put(&c->res->blob, cs, len);
-	sqlite3_free(cs);
-	if (rc != MUR_OK)
-		return fail(c, MUR_ERR);
 	if (!mur_buf_ok(&c->res->blob)) {
 		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return fail(c, MUR_ENOMEM);
@@ -463,24 +457,66 @@ static int write_log(run_ctx *c, sqlite3_session *s)
 	return MUR_OK;
 }
 
-static int run_write(run_ctx *c)
+/* Capture under sqlite3session: take the changeset and log it. */
+static int log_session(run_ctx *c, sqlite3_session *s)
+{
+	void *cs = NULL;
+	size_t len = 0;
+	if (stor_capture_take(c->db, s, &cs, &len, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	int rc = log_entry(c, cs, len);
+	sqlite3_free(cs);
+	return rc;
+}
+
+/* Row capture: the changeset is built; MUR_EAGAIN when the statement did
+ * more than insert rows (run it again under a session). */
+static int log_rows(run_ctx *c, stor_rowcap *rcap)
+{
+	int rc = stor_rowcap_take(rcap, &c->res->blob, &c->res->err);
+	if (rc == MUR_EAGAIN)
+		return MUR_EAGAIN;
+	if (rc != MUR_OK)
+		return fail(c, MUR_ERR);
+	return log_entry(c, c->res->blob.data, c->res->blob.len);
+}
+
+/* Forget what a rolled-back attempt put in the result. */
+static void reset_result(exec_result *res)
+{
+	mur_buf_reset(&res->rows);
+	mur_buf_reset(&res->blob);
+	res->nrows = 0;
+	res->changes = 0;
+}
+
+/* One write transaction.  Capture with row capture when `rows_capture`
+ * (row inserts: see storage/capture_rows.c), else with a session; returns
+ * MUR_EAGAIN (rolled back) when row capture could not describe the
+ * write. */
+static int write_txn(run_ctx *c, int rows_capture)
 {
 	sqlite3_session *s = NULL;
+	stor_rowcap *rcap = NULL;
 	int rc = MUR_ERR;
-	if (open_main(c, 0) != MUR_OK)
-		return MUR_ERR;
-	if (stor_begin(c->db, &c->res->err) != MUR_OK) {
-		fail(c, MUR_ERR);
-		goto done;
-	}
-	if (c->t->capture && stor_capture_begin(c->db, &s, &c->res->err) != MUR_OK) {
+	if (stor_begin(c->db, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	if (c->t->capture &&
+	    (rows_capture ? stor_rowcap_begin(c->db, &rcap, &c->res->err)
+			  : stor_capture_begin(c->db, &s, &c->res->err)) != MUR_OK) {
 		fail(c, MUR_ERR);
 		goto rollback;
 	}
-	if (write_body(c) != MUR_OK || (s && write_log(c, s) != MUR_OK))
+	if (write_body(c) != MUR_OK)
+		goto rollback;
+	if (s && log_session(c, s) != MUR_OK)
+		goto rollback;
+	if (rcap && (rc = log_rows(c, rcap)) != MUR_OK)
 		goto rollback;
 	stor_capture_end(s);
+	stor_rowcap_end(rcap);
 	s = NULL;
+	rcap = NULL;
 	/* A logged entry is made durable by the follower WAL's group fsync
 	 * (when on); anything else commits with synchronous=FULL. */
 	if (stor_fwal_prepare_commit(c->db, c->t->capture && c->res->blob.len > 0, c->res->blob.len,
@@ -495,17 +531,28 @@ static int run_write(run_ctx *c)
 	c->res->lsn = stor_lsn(c->db);
 	c->res->entry_id = stor_entry_id(c->db);
 	if (stor_fwal_log_entry(c->db, c->res->lsn, c->res->entry_id, c->res->blob.data,
-				c->res->blob.len, &c->res->err) != MUR_OK) {
-		fail(c, MUR_ERR);
-		goto done;
-	}
-	rc = MUR_OK;
-	goto done;
+				c->res->blob.len, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	return MUR_OK;
 rollback:
 	stor_capture_end(s);
+	stor_rowcap_end(rcap);
 	stor_rollback(c->db);
-	rc = MUR_ERR;
-done:
+	if (rc == MUR_EAGAIN)
+		reset_result(c->res);
+	return rc == MUR_EAGAIN ? MUR_EAGAIN : MUR_ERR;
+}
+
+static int run_write(run_ctx *c)
+{
+	int rc;
+	if (open_main(c, 0) != MUR_OK)
+		return MUR_ERR;
+	rc = write_txn(c, c->t->nrows > 0);
+	if (rc == MUR_EAGAIN)
+		rc = write_txn(c, 0);
+	if (rc == MUR_OK && c->t->capture == EXEC_CAPTURE_LOG)
+		mur_buf_free(&c->res->blob); /* logged; the leader has the rows */
 	close_main(c);
 	return rc;
 }

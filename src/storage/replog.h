@@ -95,6 +95,17 @@ int stor_capture_begin(stor_db *db, sqlite3_session **out, mur_error *err);
 int stor_capture_take(stor_db *db, sqlite3_session *s, void **cs, size_t *len, mur_error *err);
 void stor_capture_end(sqlite3_session *s);
 
+/* Row capture (capture_rows.c): the changeset of a write that only
+ * INSERTs rows into one table, built as the rows go in, at a third of the
+ * session's cost.  begin → run the INSERTs → take → end (always).  take
+ * moves the changeset into *cs (empty: no row inserted) or answers
+ * MUR_EAGAIN when the write did more than insert rows: roll back and run
+ * it again under stor_capture_begin. */
+typedef struct stor_rowcap stor_rowcap;
+int stor_rowcap_begin(stor_db *db, stor_rowcap **out, mur_error *err);
+int stor_rowcap_take(stor_rowcap *rc, mur_buf *cs, mur_error *err);
+void stor_rowcap_end(stor_rowcap *rc);
+
 /* Append changeset cs as entry lsn+1 with entry_id, update the meta rows
  * and trim the log.  Under lock, inside stor_begin (the entry becomes
  * visible in stor_lsn/stor_entry_id at stor_commit).  *lsn = the new LSN. */

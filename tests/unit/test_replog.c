@@ -306,6 +306,79 @@ static void test_capture_apply(void **state)
 	assert_int_equal(lsn_of(prim, NULL), 4);
 }
 
+/* Row capture (storage/capture_rows.c) writes the changeset a session
+ * would: byte for byte for one row of every type (REAL affinity applied to
+ * an integer, a composite key listed out of column order), and a write
+ * that updates instead of inserting falls back to the session. */
+#define W_SCHEMA "CREATE TABLE main.\"w\" (a INTEGER NOT NULL, b TEXT NOT NULL, r REAL, x BLOB," \
+		 " n INTEGER, PRIMARY KEY (b, a)) STRICT"
+#define W_INSERT "INSERT INTO main.\"w\" VALUES (?1, ?2, ?3, ?4, ?5)"
+
+static void w_write(const char *file, const char *sql, const mur_value *row, int as_rows,
+		    uint64_t eid, exec_result *res)
+{
+	tb b;
+	tb_init(&b, EXEC_TASK_WRITE, sql);
+	snprintf(b.t.placements[0], sizeof b.t.placements[0], "%s", file);
+	if (as_rows) {
+		tb_row(&b, 5, row);
+	} else {
+		memcpy(b.params, row, 5 * sizeof *row);
+		b.t.nparams = 5;
+	}
+	cwrite(&b, eid, res);
+}
+
+static void test_row_capture_matches_session(void **state)
+{
+	(void)state;
+	const char *files[2] = {"t7_s0.db", "t8_s0.db"};
+	exec_result byrows, bysession, upd, rep;
+	mur_error err;
+	for (int i = 0; i < 2; i++) {
+		tb b;
+		exec_result r;
+		stor_dir_drop(prim, files[i], &err);
+		tb_init(&b, EXEC_TASK_DDL, W_SCHEMA);
+		snprintf(b.t.placements[0], sizeof b.t.placements[0], "%s", files[i]);
+		run_ok(prim, &b, &r);
+		exec_result_free(&r);
+	}
+	char text[300];
+	memset(text, 'y', sizeof text - 1); /* a length that takes a 2-byte varint */
+	text[sizeof text - 1] = '\0';
+	mur_value row[5] = {mur_v_int(-7), mur_v_text(text, strlen(text)), mur_v_int(3),
+			    mur_v_blob("\x00\x01\xff", 3), mur_v_null()};
+
+	w_write(files[0], W_INSERT, row, 1, 2001, &byrows);     /* rows: row capture */
+	w_write(files[1], W_INSERT, row, 0, 2001, &bysession);  /* params: session */
+	assert_int_equal(byrows.changes, 1);
+	assert_true(byrows.blob.len > 0);
+	assert_int_equal(byrows.blob.len, bysession.blob.len);
+	assert_memory_equal(byrows.blob.data, bysession.blob.data, byrows.blob.len);
+
+	/* rows that update instead of inserting: the session's changeset */
+	w_write(files[0], W_INSERT " ON CONFLICT (b, a) DO UPDATE SET n = 5", row, 1, 2002, &upd);
+	assert_int_equal(upd.changes, 1);
+	assert_int_equal(upd.lsn, 2);
+	size_t hdr = 1 + 1 + 5 + strlen("w") + 1; /* 'T' ncol pk[5] name NUL */
+	assert_true(upd.blob.len > hdr);
+	assert_int_equal((unsigned char)upd.blob.data[hdr], SQLITE_UPDATE);
+
+	/* OR REPLACE deletes the old row first: also the session's */
+	w_write(files[0], "INSERT OR REPLACE INTO main.\"w\" VALUES (?1, ?2, ?3, ?4, ?5)", row, 1,
+		2003, &rep);
+	assert_int_equal(rep.lsn, 3);
+	assert_true(rep.blob.len > hdr);
+
+	exec_result_free(&byrows);
+	exec_result_free(&bysession);
+	exec_result_free(&upd);
+	exec_result_free(&rep);
+	for (int i = 0; i < 2; i++)
+		must(stor_dir_drop(prim, files[i], &err), &err);
+}
+
 static void test_apply_order_idempotent(void **state)
 {
 	(void)state;
@@ -843,6 +916,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_capture_apply),
+		cmocka_unit_test(test_row_capture_matches_session),
 		cmocka_unit_test(test_apply_order_idempotent),
 		cmocka_unit_test(test_apply_conflict),
 		cmocka_unit_test(test_undo),
