@@ -545,9 +545,9 @@ rollback:
 
 static int run_write(run_ctx *c)
 {
-	int rc;
-	if (open_main(c, 0) != MUR_OK)
-		return MUR_ERR;
+	int rc = open_main(c, 0);
+	if (rc != MUR_OK)
+		return rc; /* MUR_EAGAIN: placement busy (try mode) */
 	rc = write_txn(c, c->t->nrows > 0);
 	if (rc == MUR_EAGAIN)
 		rc = write_txn(c, 0);
@@ -595,9 +595,9 @@ done:
 
 static int run_apply(run_ctx *c)
 {
-	int rc;
-	if (open_main(c, 0) != MUR_OK)
-		return MUR_ERR;
+	int rc = open_main(c, 0);
+	if (rc != MUR_OK)
+		return rc; /* MUR_EAGAIN: placement busy (try mode) */
 	rc = stor_log_apply(c->db, c->t->lsn, c->t->entry_id, c->t->blob, c->t->blob_len,
 			    &c->res->err);
 	if (rc == MUR_OK) {
@@ -656,51 +656,58 @@ static int finish(exec_result *res, int rc, uint64_t start)
 	return rc == MUR_OK ? MUR_OK : MUR_ERR;
 }
 
+/* Run c->t by kind; MUR_EAGAIN only in try mode (placement busy). */
+static int run_kind(run_ctx *c)
+{
+	const exec_task *t = c->t;
+	if ((t->nplacements < 1 && t->kind != EXEC_TASK_STATUS) ||
+	    t->nplacements > EXEC_TASK_PLACEMENTS_MAX) {
+		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION,
+			      "task names %u placements", t->nplacements);
+		return fail(c, MUR_EPROTO);
+	}
+	switch (t->kind) {
+	case EXEC_TASK_QUERY:
+	case EXEC_TASK_SHUFFLE_SEND: /* the follower splits the rows afterwards */
+		return run_query(c);
+	case EXEC_TASK_WRITE:
+		return run_write(c);
+	case EXEC_TASK_DDL:
+		return run_ddl(c);
+	case EXEC_TASK_DROP:
+		return run_drop(c);
+	case EXEC_TASK_APPLY:
+		return run_apply(c);
+	case EXEC_TASK_UNDO:
+		return run_undo(c);
+	case EXEC_TASK_STATUS:
+		return run_status(c);
+	default:
+		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION, "unknown task kind %u",
+			      t->kind);
+		return fail(c, MUR_EPROTO);
+	}
+}
+
 int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 			  size_t rows_bytes_max)
 {
 	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = rows_bytes_max};
 	uint64_t start = now_us();
-	int rc;
 	res->task_id = t->id;
-	if ((t->nplacements < 1 && t->kind != EXEC_TASK_STATUS) ||
-	    t->nplacements > EXEC_TASK_PLACEMENTS_MAX) {
-		mur_error_set(&res->err, SQLSTATE_PROTOCOL_VIOLATION,
-			      "task names %u placements", t->nplacements);
-		rc = fail(&c, MUR_EPROTO);
-		goto out;
-	}
-	switch (t->kind) {
-	case EXEC_TASK_QUERY:
-	case EXEC_TASK_SHUFFLE_SEND: /* the follower splits the rows afterwards */
-		rc = run_query(&c);
-		break;
-	case EXEC_TASK_WRITE:
-		rc = run_write(&c);
-		break;
-	case EXEC_TASK_DDL:
-		rc = run_ddl(&c);
-		break;
-	case EXEC_TASK_DROP:
-		rc = run_drop(&c);
-		break;
-	case EXEC_TASK_APPLY:
-		rc = run_apply(&c);
-		break;
-	case EXEC_TASK_UNDO:
-		rc = run_undo(&c);
-		break;
-	case EXEC_TASK_STATUS:
-		rc = run_status(&c);
-		break;
-	default:
-		mur_error_set(&res->err, SQLSTATE_PROTOCOL_VIOLATION, "unknown task kind %u",
-			      t->kind);
-		rc = fail(&c, MUR_EPROTO);
-		break;
-	}
-out:
-	return finish(res, rc, start);
+	return finish(res, run_kind(&c), start);
+}
+
+int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)
+{
+	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
+		     .try_lock = 1};
+	uint64_t start = now_us();
+	if (t->kind != EXEC_TASK_WRITE && t->kind != EXEC_TASK_APPLY)
+		return MUR_EAGAIN;
+	res->task_id = t->id;
+	int rc = run_kind(&c);
+	return rc == MUR_EAGAIN ? MUR_EAGAIN : finish(res, rc, start);
 }
 
 int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res)

@@ -63,6 +63,12 @@ int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
  * thread pool (exec_task_run).  Otherwise as exec_task_run. */
 int exec_task_run_quick(stor_dir *dir, const exec_task *t, exec_result *res);
 
+/* Run a WRITE or APPLY only if its placement is free right now (a write
+ * batch must not wait behind a long query).  MUR_EAGAIN (res untouched):
+ * another kind, or the placement is busy — run it with exec_task_run.
+ * Otherwise as exec_task_run. */
+int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res);
+
 /* Run t->sql (with t->params, through t->agg when has_agg) over db, a
  * database the caller made (the owner of a repartitioned join: its
  * in-memory tables).  Same result contract as exec_task_run. */

@@ -73,6 +73,11 @@ typedef struct follower {
 	int running; /* tasks on the thread pool */
 	int stopping;
 	int exit_code;
+	/* Write batches (group commit on, see "write batches" below): writes
+	 * queued while a batch runs form the next one. */
+	struct follower_task *wq_head, *wq_tail;
+	struct follower_task *wbatch; /* the batch on the pool; NULL: none */
+	uv_work_t wwork;
 } follower;
 
 typedef struct follower_task {
@@ -82,6 +87,8 @@ typedef struct follower_task {
 	char *payload;
 	exec_task task;
 	exec_result res;
+	struct follower_task *wnext; /* write batch queue / batch */
+	int wretry;                  /* its placement was busy: run it alone */
 	/* SHUFFLE_SEND: the query's rows split by owner (on the pool) */
 	uint32_t nparts;
 	mur_buf *parts;
@@ -247,6 +254,103 @@ static void task_done(uv_work_t *w, int status)
 	if (!f->stopping)
 		clu_member_send_result(f->member, ft->gen, &ft->res, &err);
 	task_free(ft);
+}
+
+/* ---- write batches ------------------------------------------------------
+ *
+ * With the follower WAL on, small WRITE and APPLY tasks do not each take a
+ * pool thread and an fsync: they queue, and one pool job runs the queue
+ * as a batch, one write after another (each in its own SQLite transaction
+ * on its own placement, as alone), then makes all their WAL records
+ * durable with one fdatasync (stor_fwal_defer_*) and answers them together.
+ * Writes that arrive meanwhile wait for the next batch, so the batch grows
+ * with the load, as PostgreSQL's WAL flush does with concurrent commits.
+ *
+ *   on_task ──batchable──► wq ──(no batch running)──► wbatch on the pool:
+ *                                       for each: exec_task_run_try
+ *                                       (placement busy → wretry)
+ *                                       stor_fwal_defer_end: one fsync
+ *   batch_done (loop): answer each; wretry ones go to the pool alone;
+ *                      start the next batch from wq
+ *
+ * A write whose placement is locked by a long query is not waited for
+ * (that would hold up the whole batch): it runs alone on the pool.
+ */
+
+#define WRITE_BATCH_TASK_BYTES_MAX (256 * 1024) /* larger writes run alone */
+
+static int batchable(const follower *f, const exec_task *t)
+{
+	if (!stor_fwal_on(f->stor))
+		return 0;
+	if (t->kind == EXEC_TASK_WRITE)
+		return t->capture && t->rows_len <= WRITE_BATCH_TASK_BYTES_MAX;
+	return t->kind == EXEC_TASK_APPLY && t->blob_len <= WRITE_BATCH_TASK_BYTES_MAX;
+}
+
+static void batch_work(uv_work_t *w)
+{
+	follower *f = w->data;
+	mur_error err;
+	stor_fwal_defer_begin();
+	for (follower_task *ft = f->wbatch; ft; ft = ft->wnext)
+		ft->wretry = exec_task_run_try(f->stor, &ft->task, &ft->res) == MUR_EAGAIN;
+	if (stor_fwal_defer_end(&err) == MUR_OK)
+		return;
+	for (follower_task *ft = f->wbatch; ft; ft = ft->wnext)
+		if (!ft->wretry && !ft->res.failed) { /* committed, not known durable */
+			ft->res.failed = 1;
+			ft->res.err = err;
+		}
+}
+
+static void start_batch(follower *f);
+
+static void batch_done(uv_work_t *w, int status)
+{
+	follower *f = w->data;
+	follower_task *ft = f->wbatch, *next;
+	(void)status;
+	f->wbatch = NULL;
+	for (; ft; ft = next) {
+		next = ft->wnext;
+		if (ft->wretry && !f->stopping &&
+		    uv_queue_work(&f->loop, &ft->work, task_work, task_done) == 0)
+			continue; /* task_done answers */
+		if (ft->wretry) {
+			ft->res.failed = 1;
+			mur_error_set(&ft->res.err, SQLSTATE_INTERNAL_ERROR, "cannot queue a task");
+		}
+		task_done(&ft->work, 0);
+	}
+	start_batch(f);
+}
+
+static void start_batch(follower *f)
+{
+	if (f->wbatch || !f->wq_head)
+		return;
+	f->wbatch = f->wq_head;
+	f->wq_head = f->wq_tail = NULL;
+	f->wwork.data = f;
+	if (uv_queue_work(&f->loop, &f->wwork, batch_work, batch_done) != 0) {
+		MLOG(ERROR, "follower", "cannot queue a write batch");
+		for (follower_task *ft = f->wbatch; ft; ft = ft->wnext)
+			ft->wretry = 1;
+		batch_done(&f->wwork, 0);
+	}
+}
+
+static void enqueue_write(follower *f, follower_task *ft)
+{
+	ft->wnext = NULL;
+	ft->wretry = 0;
+	if (f->wq_tail)
+		f->wq_tail->wnext = ft;
+	else
+		f->wq_head = ft;
+	f->wq_tail = ft;
+	start_batch(f);
 }
 
 /* Answer a task we will not run (too many in flight). */
@@ -419,6 +523,11 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 	    exec_task_run_quick(f->stor, &ft->task, &ft->res) != MUR_EAGAIN) {
 		f->running++;
 		task_done(&ft->work, 0);
+		return 0;
+	}
+	if (batchable(f, &ft->task)) {
+		f->running++;
+		enqueue_write(f, ft);
 		return 0;
 	}
 	rc = uv_queue_work(&f->loop, &ft->work, task_work, task_done);

@@ -642,8 +642,28 @@ static void lead_group(stor_fwal *w)
 	pthread_cond_broadcast(&w->done_cv);
 }
 
-/* Append one record and wait until it is durable.  fixed: the bytes
- * after the file name (lsn, entry_id / target), then cs. */
+/* This thread's deferred batch (stor_fwal_defer_begin): the WAL and the
+ * last record it appended there, to wait for at defer_end. */
+static __thread struct {
+	int on;
+	stor_fwal *w;
+	uint64_t upto;
+} defer;
+
+/* Under mu: wait until record `my` is durable, leading groups as needed. */
+static void wait_durable(stor_fwal *w, uint64_t my)
+{
+	while (w->durable < my && !w->broken) {
+		if (w->syncing)
+			pthread_cond_wait(&w->done_cv, &w->mu);
+		else
+			lead_group(w);
+	}
+}
+
+/* Append one record and wait until it is durable (in a deferred batch:
+ * note it for defer_end instead).  fixed: the bytes after the file name
+ * (lsn, entry_id / target), then cs. */
 static int fwal_append(stor_fwal *w, int type, const char *file, const unsigned char *fixed,
 		       size_t fixed_len, const void *cs, size_t cs_len, mur_error *err)
 {
@@ -684,13 +704,13 @@ static int fwal_append(stor_fwal *w, int type, const char *file, const unsigned 
 	w->pending_len += total;
 	w->file_bytes += total;
 	uint64_t my = ++w->appended;
-	while (w->durable < my && !w->broken) {
-		if (w->syncing)
-			pthread_cond_wait(&w->done_cv, &w->mu);
-		else
-			lead_group(w);
+	if (defer.on && type != STOR_FWAL_RESET) {
+		defer.w = w;
+		defer.upto = my;
+	} else {
+		wait_durable(w, my);
 	}
-	if (w->durable < my)
+	if (w->durable < my && !(defer.on && type != STOR_FWAL_RESET))
 		rc = mur_error_set(err, SQLSTATE_IO_ERROR,
 				   "could not make entry durable: the follower WAL failed");
 	if (w->file_bytes >= w->rotate_bytes && !w->rotate_asked) {
@@ -703,12 +723,42 @@ out:
 	return rc;
 }
 
+void stor_fwal_defer_begin(void)
+{
+	defer.on = 1;
+	defer.w = NULL;
+	defer.upto = 0;
+}
+
+int stor_fwal_defer_end(mur_error *err)
+{
+	stor_fwal *w = defer.w;
+	int rc = MUR_OK;
+	defer.on = 0;
+	defer.w = NULL;
+	if (!w)
+		return MUR_OK;
+	pthread_mutex_lock(&w->mu);
+	wait_durable(w, defer.upto);
+	if (w->durable < defer.upto)
+		rc = mur_error_set(err, SQLSTATE_IO_ERROR,
+				   "could not make entries durable: the follower WAL failed");
+	pthread_mutex_unlock(&w->mu);
+	return rc;
+}
+
 static int fwal_broken(stor_fwal *w)
 {
 	pthread_mutex_lock(&w->mu);
 	int b = w->broken;
 	pthread_mutex_unlock(&w->mu);
 	return b;
+}
+
+int stor_fwal_on(stor_dir *d)
+{
+	stor_fwal *w = stor_dir_fwal(d);
+	return w && !fwal_broken(w);
 }
 
 int stor_fwal_prepare_commit(stor_db *db, int logged, size_t cs_len, mur_error *err)

@@ -157,6 +157,9 @@ int stor_fwal_recover(stor_dir *d, stor_fwal_recovery *rep, mur_error *err);
 /* Rotate now and checkpoint the old generation (tests; the thread does it
  * on its own).  MUR_OK when off. */
 int stor_fwal_rotate(stor_dir *d, mur_error *err);
+/* Whether d has a working follower WAL (on and not failed). */
+int stor_fwal_on(stor_dir *d);
+
 /* Counters since start (zeros when off). */
 void stor_fwal_get_stats(stor_dir *d, stor_fwal_stats *out);
 
@@ -175,6 +178,16 @@ int stor_fwal_prepare_commit(stor_db *db, int logged, size_t cs_len, mur_error *
 int stor_fwal_log_entry(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
 			size_t len, mur_error *err);
 int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err);
+/* Deferred durability, for a batch of writes run one after the other on
+ * this thread (node/follower.c's write batches): between defer_begin and
+ * defer_end, ENTRY and UNDO records are appended without waiting, so the
+ * placement lock is released before the fsync; defer_end then waits until
+ * every one of them is durable (leading the group's fdatasync itself when
+ * no other thread is), so a whole batch costs one fsync.  The caller must
+ * not answer any write of the batch before defer_end returned MUR_OK
+ * (58030: none of them is known durable).  Thread-local. */
+void stor_fwal_defer_begin(void);
+int stor_fwal_defer_end(mur_error *err);
 /* Before a placement file is dropped or replaced: void its earlier
  * records (durable on return).  No-op when off. */
 int stor_fwal_log_reset(stor_dir *d, const char *file, mur_error *err);

@@ -93,7 +93,12 @@ def test_follower_catches_up_from_row_captured_entries(cluster):
     conn = cluster.connect()
     cur = conn.cursor()
     cur.execute("CREATE TABLE rc4 (id bigint PRIMARY KEY, tag text, v bigint) WITH (shards = 2)")
-    victim = "f%d" % cluster.followers
+    # pause a follower that is no shard's primary: writes go on at majority
+    # (a paused primary holds its shard's writes until suspect_timeout)
+    cur.execute("SELECT DISTINCT node FROM murphy.placements WHERE table_name = 'rc4' "
+                "AND role = 'primary'")
+    primaries = {r[0] for r in cur.fetchall()}
+    victim = [n for n in cluster.node_names() if n != "leader" and n not in primaries][0]
     pid = cluster.pid(victim)
     os.kill(pid, signal.SIGSTOP)  # misses the writes below (majority still holds)
     try:
