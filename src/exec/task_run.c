@@ -9,7 +9,10 @@
  * Rows leave SQLite in mur_row encoding.  With an aggregate, rows are
  * encoded into a small batch buffer and handed to the hash aggregate
  * RUN_AGG_BATCH_ROWS at a time: that copies SQLite's transient text (valid
- * only until the next step) and lets the aggregate prefetch.
+ * only until the next step) and lets the aggregate prefetch.  One
+ * aggregate does not leave SQLite: approx_count_distinct(x) alone is
+ * computed by SQLite itself, the task's SELECT wrapped in
+ * mur_hll_sketch() (query_sketch), whose blob is the hash aggregate's.
  *
  * Writes are all-or-nothing: one BEGIN IMMEDIATE … COMMIT; with capture
  * the same transaction records the row changes (sqlite3session), appends
@@ -29,10 +32,10 @@
 #include "exec/sqlrow.h"
 
 #include "exec/hashagg.h"
-#include "exec/hll.h"
 #include "storage/fwal.h"
 #include "storage/replog.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -262,43 +265,76 @@ static int query_bypass(run_ctx *c, sqlite3_stmt *st, exec_hashagg *h, int ncols
 	return rc == SQLITE_DONE ? check_size(c, &c->res->rows) : sqlite_fail(c, rc);
 }
 
-/* approx_count_distinct(x) alone, no GROUP BY: straight from SQLite's
- * column into the sketch, without the hash aggregate's row copies.  The
- * output is what the hash aggregate would give: one row, the sketch. */
+/* approx_count_distinct(x) alone, no GROUP BY.  The output is what the
+ * hash aggregate would give: one row, the sketch. */
 static int only_sketch(const exec_agg_spec *a)
 {
 	return a->ngroup == 0 && a->naggs == 1 && a->aggs[0].fn == EXEC_AGG_HLL;
 }
 
+/* The task's SELECT (ncols columns) wrapped so that SQLite sketches column
+ * col itself:
+ *   WITH s(c0, .., c<ncols-1>) AS (\n<sql>\n) SELECT mur_hll_sketch(c<col>) FROM s
+ * SQLite flattens the CTE into its scan, so a row costs one OP_Column and
+ * one OP_AggStep instead of a trip out through sqlite3_step and the
+ * column API.  Trailing ';' and blanks of sql are dropped.  malloc'd (the
+ * caller frees); NULL when out of memory. */
+static char *sketch_sql(const char *sql, int ncols, int col)
+{
+	size_t n = strlen(sql);
+	mur_buf b;
+	while (n && (sql[n - 1] == ';' || isspace((unsigned char)sql[n - 1])))
+		n--;
+	mur_buf_init(&b);
+	mur_buf_put(&b, "WITH s(", 7);
+	for (int i = 0; i < ncols; i++)
+		mur_buf_printf(&b, "%sc%d", i ? ", " : "", i);
+	mur_buf_put(&b, ") AS (\n", 7);
+	mur_buf_put(&b, sql, n);
+	mur_buf_printf(&b, "\n) SELECT mur_hll_sketch(c%d) FROM s", col);
+	mur_buf_put_u8(&b, 0);
+	if (!mur_buf_ok(&b)) {
+		mur_buf_free(&b);
+		return NULL;
+	}
+	return b.data; /* the buffer's block is the caller's now */
+}
+
+/* Run the sketching query of st's SELECT (bound again with the task's
+ * params) and put its one row, the blob, into the result. */
 static int query_sketch(run_ctx *c, sqlite3_stmt *st)
 {
-	int col = (int)c->t->agg.aggs[0].col, rc;
-	hll h;
-	mur_value v;
-	mur_buf blob;
-
-	hll_init(&h, HLL_P_DEFAULT, NULL);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = exec_sql_column_value(st, col);
-		if (hll_add(&h, &v) != MUR_OK) {
-			hll_free(&h);
-			mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-			return fail(c, MUR_ENOMEM);
+	char *sql = sketch_sql(c->t->sql, sqlite3_column_count(st), (int)c->t->agg.aggs[0].col);
+	sqlite3_stmt *sk = NULL;
+	int rc, out = MUR_ERR;
+	if (!sql) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	if (stor_prepare(c->db, sql, &sk, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	if (bind_all(c, sk, c->t->params, c->t->nparams) != MUR_OK)
+		goto done;
+	if ((rc = sqlite3_step(sk)) != SQLITE_ROW) {
+		if (rc != SQLITE_DONE) {
+			sqlite_fail(c, rc);
+			goto done;
 		}
+		mur_error_set(&c->res->err, SQLSTATE_INTERNAL_ERROR, "sketch query gave no row");
+		fail(c, MUR_ERR);
+		goto done;
 	}
-	if (rc != SQLITE_DONE) {
-		hll_free(&h);
-		return sqlite_fail(c, rc);
-	}
-	mur_buf_init(&blob);
-	hll_serialize(&h, &blob);
-	hll_free(&h);
-	v = mur_v_blob(blob.data ? blob.data : "", blob.len);
+	mur_value v = exec_sql_column_value(sk, 0);
 	mur_row_put_value(&c->res->rows, &v);
-	mur_buf_free(&blob);
 	c->res->ncols = 1;
 	c->res->nrows = 1;
-	return check_size(c, &c->res->rows);
+	out = check_size(c, &c->res->rows);
+done:
+	stor_release(c->db, sk);
+	free(sql);
+	return out;
 }
 
 static int query_agg(run_ctx *c, sqlite3_stmt *st)
