@@ -157,9 +157,11 @@ def test_router_plan_matches_scatter_gather(db):
 
 @pytest.mark.parametrize("col", ["user_id", "page", "score * id", "score", "small", "tag"])
 def test_sketch_in_sqlite_matches_hash_aggregate(db, col):
-    """approx_count_distinct(x) alone is sketched inside each shard's SQLite
-    (mur_hll_sketch); beside another aggregate it goes through the hash
-    aggregate's HLL.  Same values, same sketches: the same number, for
+    """approx_count_distinct(x) alone is sketched by each follower from the
+    table's pages (no filter: storage/colscan.c) or inside SQLite
+    (mur_hll_sketch, with a filter or an expression); beside another
+    aggregate it goes through the hash aggregate's HLL.  Same values, same
+    sketches: the same number, for
     ints, texts, floats (half of score * id integral: they count as ints)
     and NULLs, with and without a filter.  Dense sketches (the first three
     columns) give a different number when a register differs;

@@ -313,7 +313,8 @@ static mur_buf row_by_row_sketch(const char *file, const char *sql, int col, int
  * (mur_hll_sketch); the blob must be byte for byte the one the row-by-row
  * path gives, for every storage class (ints, integral and other floats,
  * -0.0, texts of 8 bytes and others, blobs, empty ones, NULLs), sparse and
- * dense, with params, for no rows and for NULLs only. */
+ * dense, with params, for no rows and for NULLs only, read from the
+ * pages (a bare scan) and through SQLite. */
 static void test_query_sketch(void **state)
 {
 	(void)state;
@@ -327,7 +328,11 @@ static void test_query_sketch(void **state)
 		"WHEN 5 THEN CAST('b' || i AS BLOB) WHEN 6 THEN -i * 1000000007 ELSE NULL END "
 		"FROM n;"
 		"INSERT INTO sk (x) VALUES (-0.0), (0), (''), (X''), (9223372036854775807), "
-		"(-9223372036854775808), (1e300), ('12345678');",
+		"(-9223372036854775808), (1e300), ('12345678');"
+		"CREATE TABLE main.\"sk2\" (x);"
+		"INSERT INTO sk2 SELECT x FROM sk;"
+		"ALTER TABLE sk2 ADD COLUMN y DEFAULT 5;"
+		"INSERT INTO sk2 SELECT x, x FROM sk WHERE id < 3000;",
 		"sk_s0.db", NULL);
 	run_ok(&b, &res);
 	exec_result_free(&res);
@@ -341,6 +346,11 @@ static void test_query_sketch(void **state)
 		{"SELECT x, id FROM main.\"sk\" WHERE id < ?1", 0, 0},      /* no rows */
 		{"SELECT x FROM main.\"sk\" WHERE id % 8 = 7 AND id < ?1", 0, 6000}, /* NULLs only */
 		{"SELECT x FROM main.\"sk\" WHERE id > ?1 UNION ALL SELECT 1.0", 0, 5990},
+		/* the bare scan read from the pages (storage/colscan.h) ... */
+		{"SELECT \"sk\".\"x\" FROM main.\"sk\" AS \"sk\"", 0, 0},
+		{"SELECT \"s\".\"x\" FROM main.\"sk2\" AS \"s\"", 0, 0},
+		/* ... or through SQLite when the pages cannot say (ALTER TABLE ADD COLUMN) */
+		{"SELECT \"sk2\".\"y\" FROM main.\"sk2\" AS \"sk2\"", 0, 0},
 	};
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		mur_buf want = row_by_row_sketch("sk_s0.db", cases[k].sql, cases[k].col, cases[k].p0);
