@@ -1234,31 +1234,6 @@ int mur_value_cmp(const mur_value *a, const mur_value *b)
 	return a->len < b->len ? -1 : a->len > b->len;
 }
 
-mur_vkind mur_value_canon_bytes(const mur_value *v, uint8_t num[8], const void **p, size_t *len)
-{
-	int64_t bits;
-	mur_vkind k;
-	switch (v->kind) {
-	case MV_INT:
-	case MV_FLOAT:
-		k = mur_value_num_canon(v, &bits);
-		for (int b = 0; b < 8; b++)
-			num[b] = (uint8_t)((uint64_t)bits >> (8 * b));
-		*p = num;
-		*len = 8;
-		return k;
-	case MV_TEXT:
-	case MV_BLOB:
-		*p = v->s;
-		*len = v->len;
-		return v->kind;
-	default:
-		*p = num;
-		*len = 0;
-		return MV_NULL;
-	}
-}
-
 uint64_t mur_value_hash(const mur_value *v)
 {
 	uint8_t num[8];

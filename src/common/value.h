@@ -34,6 +34,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 
+#include <endian.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -161,8 +162,34 @@ static inline mur_vkind mur_value_num_canon(const mur_value *v, int64_t *bits)
  * mur_value_num_canon's bits, little-endian (written to num[], so every
  * node hashes alike), TEXT and BLOB their bytes.  Sets *p and *len and
  * returns the canonical kind (MV_INT, MV_FLOAT, MV_TEXT, MV_BLOB), or
- * MV_NULL with *len = 0 for NULL. */
-mur_vkind mur_value_canon_bytes(const mur_value *v, uint8_t num[8], const void **p, size_t *len);
+ * MV_NULL with *len = 0 for NULL.  Inline: the sketch hashes every row
+ * through it (exec/hll.c). */
+static inline mur_vkind mur_value_canon_bytes(const mur_value *v, uint8_t num[8], const void **p,
+					      size_t *len)
+{
+	int64_t bits;
+	uint64_t le;
+	mur_vkind k;
+	switch (v->kind) {
+	case MV_INT:
+	case MV_FLOAT:
+		k = mur_value_num_canon(v, &bits);
+		le = htole64((uint64_t)bits); /* one store: a byte loop stalls the hash's 8-byte load */
+		memcpy(num, &le, 8);
+		*p = num;
+		*len = 8;
+		return k;
+	case MV_TEXT:
+	case MV_BLOB:
+		*p = v->s;
+		*len = v->len;
+		return v->kind;
+	default:
+		*p = num;
+		*len = 0;
+		return MV_NULL;
+	}
+}
 
 /* Hash used for distribution and shuffles: XXH64 (seed 0) of
  * mur_value_canon_bytes (the kind is not hashed: TEXT and BLOB of the same

@@ -9,7 +9,12 @@
  * Rows leave SQLite in mur_row encoding.  With an aggregate, rows are
  * encoded into a small batch buffer and handed to the hash aggregate
  * RUN_AGG_BATCH_ROWS at a time: that copies SQLite's transient text (valid
- * only until the next step) and lets the aggregate prefetch.
+ * only until the next step) and lets the aggregate prefetch.  One
+ * aggregate skips the row copies: approx_count_distinct(x) alone
+ * (query_sketch) is sketched from the table's pages when the task is a
+ * bare scan of one column (storage/colscan.h), else by SQLite itself, the
+ * task's SELECT wrapped in mur_hll_sketch(); either way the blob is the
+ * hash aggregate's.
  *
  * Writes are all-or-nothing: one BEGIN IMMEDIATE … COMMIT; with capture
  * the same transaction records the row changes (sqlite3session), appends
@@ -30,9 +35,11 @@
 
 #include "exec/hashagg.h"
 #include "exec/hll.h"
+#include "storage/colscan.h"
 #include "storage/fwal.h"
 #include "storage/replog.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +47,9 @@
 
 /* Rows encoded per hash-aggregate batch (a few KiB of buffer). */
 #define RUN_AGG_BATCH_ROWS 256
+/* Longest table, column or alias name a bare scan is recognized with
+ * (longer ones take the SQLite path); PostgreSQL's own limit is 63. */
+#define RUN_IDENT_MAX 256
 
 typedef struct run_ctx {
 	stor_dir *dir;
@@ -262,43 +272,172 @@ static int query_bypass(run_ctx *c, sqlite3_stmt *st, exec_hashagg *h, int ncols
 	return rc == SQLITE_DONE ? check_size(c, &c->res->rows) : sqlite_fail(c, rc);
 }
 
-/* approx_count_distinct(x) alone, no GROUP BY: straight from SQLite's
- * column into the sketch, without the hash aggregate's row copies.  The
- * output is what the hash aggregate would give: one row, the sketch. */
+/* approx_count_distinct(x) alone, no GROUP BY.  The output is what the
+ * hash aggregate would give: one row, the sketch. */
 static int only_sketch(const exec_agg_spec *a)
 {
 	return a->ngroup == 0 && a->naggs == 1 && a->aggs[0].fn == EXEC_AGG_HLL;
 }
 
-static int query_sketch(run_ctx *c, sqlite3_stmt *st)
+/* The task's SELECT (ncols columns) wrapped so that SQLite sketches column
+ * col itself:
+ *   WITH s(c0, .., c<ncols-1>) AS (\n<sql>\n) SELECT mur_hll_sketch(c<col>) FROM s
+ * SQLite flattens the CTE into its scan, so a row costs one OP_Column and
+ * one OP_AggStep instead of a trip out through sqlite3_step and the
+ * column API.  Trailing ';' and blanks of sql are dropped.  malloc'd (the
+ * caller frees); NULL when out of memory. */
+static char *sketch_sql(const char *sql, int ncols, int col)
 {
-	int col = (int)c->t->agg.aggs[0].col, rc;
-	hll h;
-	mur_value v;
-	mur_buf blob;
-
-	hll_init(&h, HLL_P_DEFAULT, NULL);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = exec_sql_column_value(st, col);
-		if (hll_add(&h, &v) != MUR_OK) {
-			hll_free(&h);
-			mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-			return fail(c, MUR_ENOMEM);
-		}
+	size_t n = strlen(sql);
+	mur_buf b;
+	while (n && (sql[n - 1] == ';' || isspace((unsigned char)sql[n - 1])))
+		n--;
+	mur_buf_init(&b);
+	mur_buf_put(&b, "WITH s(", 7);
+	for (int i = 0; i < ncols; i++)
+		mur_buf_printf(&b, "%sc%d", i ? ", " : "", i);
+	mur_buf_put(&b, ") AS (\n", 7);
+	mur_buf_put(&b, sql, n);
+	mur_buf_printf(&b, "\n) SELECT mur_hll_sketch(c%d) FROM s", col);
+	mur_buf_put_u8(&b, 0);
+	if (!mur_buf_ok(&b)) {
+		mur_buf_free(&b);
+		return NULL;
 	}
-	if (rc != SQLITE_DONE) {
+	return b.data; /* the buffer's block is the caller's now */
+}
+
+/* The result: one row, the sketch blob v. */
+static int put_sketch(run_ctx *c, const mur_value *v)
+{
+	mur_row_put_value(&c->res->rows, v);
+	c->res->ncols = 1;
+	c->res->nrows = 1;
+	return check_size(c, &c->res->rows);
+}
+
+/* Copy the identifier at *pp (up to the next '"') into out; 0 when empty,
+ * unterminated or too long. */
+static int take_ident(const char **pp, char *out, size_t cap)
+{
+	const char *q = strchr(*pp, '"');
+	if (!q || q == *pp || (size_t)(q - *pp) >= cap)
+		return 0;
+	memcpy(out, *pp, (size_t)(q - *pp));
+	out[q - *pp] = 0;
+	*pp = q;
+	return 1;
+}
+
+static int skip(const char **pp, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (strncmp(*pp, lit, n) != 0)
+		return 0;
+	*pp += n;
+	return 1;
+}
+
+/* 1 when sql is exactly the bare scan of one column the leader emits
+ * (sql/emit.c) for approx_count_distinct(x) alone over a table,
+ *   SELECT "a"."c" FROM main."t" AS "a"
+ * (no filter, no join; names without '"'), with table and column set.
+ * Any other text is not a bare scan, which only costs speed. */
+static int bare_scan(const char *sql, char *table, char *column, size_t cap)
+{
+	char alias[RUN_IDENT_MAX], alias2[RUN_IDENT_MAX];
+	const char *p = sql;
+	if (!skip(&p, "SELECT \"") || !take_ident(&p, alias, sizeof alias) || !skip(&p, "\".\"") ||
+	    !take_ident(&p, column, cap) || !skip(&p, "\" FROM main.\"") ||
+	    !take_ident(&p, table, cap) || !skip(&p, "\" AS \"") ||
+	    !take_ident(&p, alias2, sizeof alias2) || !skip(&p, "\"") || strcmp(alias, alias2) != 0)
+		return 0;
+	while (*p == ';' || isspace((unsigned char)*p))
+		p++;
+	return *p == 0;
+}
+
+static int sketch_add(void *h, const mur_value *v) { return hll_add(h, v); }
+
+/* The sketch from the table's pages (storage/colscan.h) when the task is
+ * a bare scan on one placement; *done = 0 when that does not apply or
+ * the scan declined (then nothing was added to the result). */
+static int query_sketch_pages(run_ctx *c, int *done)
+{
+	char table[RUN_IDENT_MAX], column[RUN_IDENT_MAX];
+	hll h;
+	mur_buf blob;
+	int rc;
+	*done = 0;
+	if (c->t->nplacements != 1 || c->t->agg.aggs[0].col != 0 ||
+	    !bare_scan(c->t->sql, table, column, sizeof table))
+		return MUR_OK;
+	hll_init(&h, HLL_P_DEFAULT, NULL);
+	if (stor_colscan(c->db, table, column, sketch_add, &h, done) != MUR_OK) {
 		hll_free(&h);
-		return sqlite_fail(c, rc);
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	if (!*done) {
+		hll_free(&h);
+		return MUR_OK;
 	}
 	mur_buf_init(&blob);
 	hll_serialize(&h, &blob);
 	hll_free(&h);
-	v = mur_v_blob(blob.data ? blob.data : "", blob.len);
-	mur_row_put_value(&c->res->rows, &v);
+	mur_value v = mur_v_blob(blob.data ? blob.data : "", blob.len);
+	rc = mur_buf_ok(&blob) ? put_sketch(c, &v) : MUR_ENOMEM;
 	mur_buf_free(&blob);
-	c->res->ncols = 1;
-	c->res->nrows = 1;
-	return check_size(c, &c->res->rows);
+	if (rc == MUR_ENOMEM) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	return rc;
+}
+
+/* Run the sketching query of st's SELECT (bound again with the task's
+ * params) and put its one row, the blob, into the result. */
+static int query_sketch_sql(run_ctx *c, sqlite3_stmt *st)
+{
+	char *sql = sketch_sql(c->t->sql, sqlite3_column_count(st), (int)c->t->agg.aggs[0].col);
+	sqlite3_stmt *sk = NULL;
+	int rc, out = MUR_ERR;
+	if (!sql) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	if (stor_prepare(c->db, sql, &sk, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	if (bind_all(c, sk, c->t->params, c->t->nparams) != MUR_OK)
+		goto done;
+	if ((rc = sqlite3_step(sk)) != SQLITE_ROW) {
+		if (rc != SQLITE_DONE) {
+			sqlite_fail(c, rc);
+			goto done;
+		}
+		mur_error_set(&c->res->err, SQLSTATE_INTERNAL_ERROR, "sketch query gave no row");
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	mur_value v = exec_sql_column_value(sk, 0);
+	out = put_sketch(c, &v);
+done:
+	stor_release(c->db, sk);
+	free(sql);
+	return out;
+}
+
+/* The sketch of column col of st's SELECT: from the table's pages when
+ * possible, else by SQLite running the wrapped query (bound again with
+ * the task's params); one row, the blob. */
+static int query_sketch(run_ctx *c, sqlite3_stmt *st)
+{
+	int done, rc = query_sketch_pages(c, &done);
+	if (rc != MUR_OK || done)
+		return rc;
+	return query_sketch_sql(c, st);
 }
 
 static int query_agg(run_ctx *c, sqlite3_stmt *st)

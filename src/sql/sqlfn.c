@@ -18,6 +18,8 @@
  *                                exec/hll.h (the sketch the hash aggregate
  *                                keeps), so router and leader plans answer
  *                                what scatter-gather plans do
+ *   mur_hll_sketch               aggregate: that sketch as a blob (followers
+ *                                sketch a whole shard inside SQLite)
  *
  * Errors use the message convention "SQLSTATE:<5 chars>:<message>"; the
  * storage layer turns the prefix back into a SQLSTATE.
@@ -669,6 +671,29 @@ static void approx_final(sqlite3_context *cx)
 	hll_free(sk);
 }
 
+/* mur_hll_sketch(x): the sketch itself as a blob (hll_serialize), the
+ * empty sketch's blob when no row or only NULLs came.  It has the step of
+ * mur_approx_count_distinct, hence the sketch of the hash aggregate's HLL
+ * over the same values; followers answer approx_count_distinct(x) alone
+ * with it (exec/task_run.c). */
+static void sketch_final(sqlite3_context *cx)
+{
+	hll *sk = sqlite3_aggregate_context(cx, 0), empty;
+	mur_buf b;
+	if (!sk || !sk->p) {
+		hll_init(&empty, HLL_P_DEFAULT, NULL);
+		sk = &empty;
+	}
+	mur_buf_init(&b);
+	hll_serialize(sk, &b);
+	hll_free(sk);
+	if (!mur_buf_ok(&b))
+		sqlite3_result_error_nomem(cx);
+	else
+		sqlite3_result_blob(cx, b.data, (int)b.len, SQLITE_TRANSIENT);
+	mur_buf_free(&b);
+}
+
 /* ---- registration ---- */
 
 typedef void (*sqlfn_impl)(sqlite3_context *, int, sqlite3_value **);
@@ -708,9 +733,11 @@ int sql_register_functions(sqlite3 *db)
 		if (rc != SQLITE_OK)
 			return MUR_ERR;
 	}
-	if (sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1,
-				       SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC, NULL, NULL,
-				       approx_step, approx_final, NULL) != SQLITE_OK)
+	int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC;
+	if (sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL, NULL,
+				       approx_step, approx_final, NULL) != SQLITE_OK ||
+	    sqlite3_create_function_v2(db, "mur_hll_sketch", 1, flags, NULL, NULL, approx_step,
+				       sketch_final, NULL) != SQLITE_OK)
 		return MUR_ERR;
 	return MUR_OK;
 }

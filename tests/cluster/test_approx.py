@@ -155,6 +155,24 @@ def test_router_plan_matches_scatter_gather(db):
                         "GROUP BY user_id", exact=True)
 
 
+@pytest.mark.parametrize("col", ["user_id", "page", "score * id", "score", "small", "tag"])
+def test_sketch_in_sqlite_matches_hash_aggregate(db, col):
+    """approx_count_distinct(x) alone is sketched by each follower from the
+    table's pages (no filter: storage/colscan.c) or inside SQLite
+    (mur_hll_sketch, with a filter or an expression); beside another
+    aggregate it goes through the hash aggregate's HLL.  Same values, same
+    sketches: the same number, for
+    ints, texts, floats (half of score * id integral: they count as ints)
+    and NULLs, with and without a filter.  Dense sketches (the first three
+    columns) give a different number when a register differs;
+    test_task_run.c compares the blobs byte for byte."""
+    for where in ("", " WHERE bucket < 4", " WHERE id < 0"):
+        alone = murphy_rows(db, "SELECT approx_count_distinct(%s) FROM visits%s" % (col, where))
+        beside = murphy_rows(db, "SELECT approx_count_distinct(%s), count(*) FROM visits%s"
+                             % (col, where))
+        assert alone.rows[0][0] == beside.rows[0][0], (col, where, alone.rows, beside.rows)
+
+
 def test_leader_plan(db):
     m = murphy_rows(db, "SELECT approx_count_distinct(5), approx_count_distinct(NULL::int)")
     assert m.rows == [(1, 0)]

@@ -16,6 +16,8 @@
 #include "exec/hashagg.h"
 #include "exec/hll.h"
 
+#include <xxhash.h>
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +120,39 @@ static void test_canonical_values(void **state)
 	assert_int_equal(hll_count(&h), 0);
 	assert_int_equal(hll_bytes(&h), 0);
 	hll_free(&h);
+}
+
+/* hll_hash is XXH64 of the canonical bytes seeded "murphyLL" + kind
+ * (docs/approx.md), whichever path hll.c takes (numbers and 8-byte
+ * strings have their own): sketches made by any build must merge. */
+static void test_hash_is_xxh64(void **state)
+{
+	(void)state;
+	const uint64_t seed = UINT64_C(0x6d75727068794c4c); /* hll.c's HLL_HASH_SEED */
+	char text[64] = {0};
+	uint64_t x = 88172645463325252u;
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+		mur_value vals[] = {
+			mur_v_int((int64_t)x),       mur_v_int(i - 10000),
+			mur_v_float((double)(int64_t)x / 7.0), mur_v_float((double)i),
+			mur_v_text(text, (size_t)i % 40), mur_v_blob(text, (size_t)i % 40),
+		};
+		memcpy(text + (i % 40), &x, 8);
+		for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
+			uint8_t num[8];
+			const void *p;
+			size_t len;
+			mur_vkind kind = mur_value_canon_bytes(&vals[k], num, &p, &len);
+			assert_true(hll_hash(&vals[k]) == XXH64(p, len, seed + (uint64_t)kind));
+		}
+	}
+	/* fixed points: an int, the same integral float, 8 bytes of text */
+	mur_value one = mur_v_int(1), onef = mur_v_float(1.0), t8 = mur_v_text("12345678", 8);
+	uint8_t le1[8] = {1, 0, 0, 0, 0, 0, 0, 0};
+	assert_true(hll_hash(&one) == XXH64(le1, 8, seed + MV_INT));
+	assert_true(hll_hash(&onef) == hll_hash(&one));
+	assert_true(hll_hash(&t8) == XXH64("12345678", 8, seed + MV_TEXT));
 }
 
 static void test_sparse_to_dense(void **state)
@@ -557,6 +592,7 @@ int main(void)
 		cmocka_unit_test(test_accuracy),
 		cmocka_unit_test(test_accuracy_text_and_one_shard),
 		cmocka_unit_test(test_canonical_values),
+		cmocka_unit_test(test_hash_is_xxh64),
 		cmocka_unit_test(test_sparse_to_dense),
 		cmocka_unit_test(test_merge_is_union),
 		cmocka_unit_test(test_merge_precision),

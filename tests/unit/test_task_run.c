@@ -15,6 +15,9 @@
 
 #include "exec/task_run.h"
 
+#include "exec/hll.h"
+#include "exec/sqlrow.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -277,6 +280,98 @@ static void test_query_agg(void **state)
 	assert_int_equal(run(&b, &res, 0), MUR_ERR);
 	assert_string_equal(res.err.sqlstate, "XX000");
 	exec_result_free(&res);
+}
+
+/* The blob of the old follower path: step sql (?1 = p0) on the placement
+ * file and hll_add column col of each row (exec_sql_column_value). */
+static mur_buf row_by_row_sketch(const char *file, const char *sql, int col, int64_t p0)
+{
+	char path[STOR_PATH_MAX];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	hll h;
+	mur_buf b;
+	assert_int_equal(stor_dir_file_path(dir, file, path, sizeof path), 0);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_bind_parameter_count(st))
+		sqlite3_bind_int64(st, 1, p0);
+	hll_init(&h, HLL_P_DEFAULT, NULL);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		mur_value v = exec_sql_column_value(st, col);
+		assert_int_equal(hll_add(&h, &v), MUR_OK);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	mur_buf_init(&b);
+	hll_serialize(&h, &b);
+	hll_free(&h);
+	return b;
+}
+
+/* approx_count_distinct(x) alone: the follower sketches inside SQLite
+ * (mur_hll_sketch); the blob must be byte for byte the one the row-by-row
+ * path gives, for every storage class (ints, integral and other floats,
+ * -0.0, texts of 8 bytes and others, blobs, empty ones, NULLs), sparse and
+ * dense, with params, for no rows and for NULLs only, read from the
+ * pages (a bare scan) and through SQLite. */
+static void test_query_sketch(void **state)
+{
+	(void)state;
+	tb b;
+	exec_result res;
+	tb_init(&b, EXEC_TASK_DDL,
+		"CREATE TABLE main.\"sk\" (id INTEGER PRIMARY KEY, x);"
+		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 6000) "
+		"INSERT INTO sk SELECT i, CASE i % 8 WHEN 0 THEN i WHEN 1 THEN i * 1.0 "
+		"WHEN 2 THEN i + 0.25 WHEN 3 THEN 'v' || i WHEN 4 THEN printf('%08d', i) "
+		"WHEN 5 THEN CAST('b' || i AS BLOB) WHEN 6 THEN -i * 1000000007 ELSE NULL END "
+		"FROM n;"
+		"INSERT INTO sk (x) VALUES (-0.0), (0), (''), (X''), (9223372036854775807), "
+		"(-9223372036854775808), (1e300), ('12345678');"
+		"CREATE TABLE main.\"sk2\" (x);"
+		"INSERT INTO sk2 SELECT x FROM sk;"
+		"ALTER TABLE sk2 ADD COLUMN y DEFAULT 5;"
+		"INSERT INTO sk2 SELECT x, x FROM sk WHERE id < 3000;",
+		"sk_s0.db", NULL);
+	run_ok(&b, &res);
+	exec_result_free(&res);
+	static const struct {
+		const char *sql;
+		int col;
+		int64_t p0; /* ?1 */
+	} cases[] = {
+		{"SELECT id, x FROM main.\"sk\"", 1, 0},                    /* dense */
+		{"SELECT x FROM main.\"sk\" WHERE id <= ?1;", 0, 400},      /* sparse, trailing ';' */
+		{"SELECT x, id FROM main.\"sk\" WHERE id < ?1", 0, 0},      /* no rows */
+		{"SELECT x FROM main.\"sk\" WHERE id % 8 = 7 AND id < ?1", 0, 6000}, /* NULLs only */
+		{"SELECT x FROM main.\"sk\" WHERE id > ?1 UNION ALL SELECT 1.0", 0, 5990},
+		/* the bare scan read from the pages (storage/colscan.h) ... */
+		{"SELECT \"sk\".\"x\" FROM main.\"sk\" AS \"sk\"", 0, 0},
+		{"SELECT \"s\".\"x\" FROM main.\"sk2\" AS \"s\"", 0, 0},
+		/* ... or through SQLite when the pages cannot say (ALTER TABLE ADD COLUMN) */
+		{"SELECT \"sk2\".\"y\" FROM main.\"sk2\" AS \"sk2\"", 0, 0},
+	};
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		mur_buf want = row_by_row_sketch("sk_s0.db", cases[k].sql, cases[k].col, cases[k].p0);
+
+		tb_init(&b, EXEC_TASK_QUERY, cases[k].sql, "sk_s0.db", NULL);
+		b.t.has_agg = 1;
+		b.t.agg.naggs = 1;
+		b.t.agg.aggs[0] = (exec_agg){EXEC_AGG_HLL, (uint32_t)cases[k].col};
+		b.params[0] = mur_v_int(cases[k].p0);
+		b.t.nparams = 1;
+		run_ok(&b, &res);
+		assert_int_equal(res.ncols, 1);
+		assert_int_equal(res.nrows, 1);
+		mur_value *v = values(&res);
+		assert_int_equal(v[0].kind, MV_BLOB);
+		assert_int_equal(v[0].len, want.len);
+		assert_memory_equal(v[0].s, want.data, want.len);
+		free(v);
+		exec_result_free(&res);
+		mur_buf_free(&want);
+	}
 }
 
 /* Many rows with text keys: crosses the aggregate's batches, and SQLite's
@@ -552,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_ddl_write_query),
 		cmocka_unit_test(test_query_agg),
 		cmocka_unit_test(test_query_agg_many),
+		cmocka_unit_test(test_query_sketch),
 		cmocka_unit_test(test_attach_join),
 		cmocka_unit_test(test_failing_write),
 		cmocka_unit_test(test_drop),

@@ -1,0 +1,35 @@
+/*
+ * colscan.h — every value of one column of a placement's table, read
+ * straight from the table's b-tree pages instead of through SQLite's
+ * virtual machine.
+ *
+ * For whole-shard scans that are bound by SQLite's per-row cost
+ * (approx_count_distinct(x) alone: exec/task_run.c).  The scan is an
+ * optimization that may decline: the caller then reads through SQLite.
+ * It declines whenever it cannot be sure to see exactly what a SELECT of
+ * that column would see (colscan.c lists the cases), never guessing.
+ *
+ * Values come as mur_values in SQLite's storage classes, as
+ * exec_sql_column_value would give them (a REAL column's integral values,
+ * stored as integers, come back as FLOAT); TEXT and BLOB point into the
+ * page and are valid only during the callback.  Order: rowid order.
+ */
+#ifndef MUR_STORAGE_COLSCAN_H
+#define MUR_STORAGE_COLSCAN_H
+
+#include "common/value.h"
+#include "storage/storage.h"
+
+/* Called once per row (NULLs included); anything but MUR_OK stops the
+ * scan and is returned. */
+typedef int (*stor_colscan_fn)(void *ctx, const mur_value *v);
+
+/* Scan column `column` of rowid table `table` in the main database of db.
+ * Under stor_lock, with no transaction open on db.  Returns MUR_OK with
+ * *done = 1 when fn saw every row, MUR_OK with *done = 0 when the scan
+ * declined (fn may have seen some rows: drop what it gathered), or fn's
+ * error (fn reports it through its ctx). */
+int stor_colscan(stor_db *db, const char *table, const char *column, stor_colscan_fn fn,
+		 void *ctx, int *done);
+
+#endif
