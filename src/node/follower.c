@@ -118,8 +118,8 @@ static void usage(FILE *out)
 		"  --group-commit on|off\n"
 		"                   on: placements run synchronous=NORMAL and every write is\n"
 		"                   made durable in one follower WAL (DIR/data/follower.wal.*),\n"
-		"                   one fsync per group of concurrent writes (default off;\n"
-		"                   MURPHY_GROUP_COMMIT=1 turns it on too)\n"
+		"                   one fsync per batch of concurrent writes (default on;\n"
+		"                   MURPHY_GROUP_COMMIT=0 turns it off too)\n"
 		"SIGTERM or SIGINT shuts it down after running tasks finish.\n");
 }
 

@@ -121,7 +121,7 @@ static uint64_t now_ms(void)
 int stor_fwal_env_enabled(void)
 {
 	const char *v = getenv("MURPHY_GROUP_COMMIT");
-	return v && (strcmp(v, "1") == 0 || strcmp(v, "on") == 0 || strcmp(v, "true") == 0);
+	return !v || !(strcmp(v, "0") == 0 || strcmp(v, "off") == 0 || strcmp(v, "false") == 0);
 }
 
 /* ---- files --------------------------------------------------------------- */
@@ -766,7 +766,7 @@ int stor_fwal_prepare_commit(stor_db *db, int logged, size_t cs_len, mur_error *
 	db->fwal_log = 0;
 	if (!db->fwal)
 		return MUR_OK;
-	if (logged && cs_len <= STOR_FWAL_RECORD_MAX - 1 - STOR_FILE_NAME_MAX - 16 &&
+	if (logged && cs_len <= STOR_FWAL_LOGGED_BYTES_MAX &&
 	    !fwal_broken(db->fwal)) {
 		db->fwal_log = 1;
 		return MUR_OK;
