@@ -59,7 +59,7 @@ typedef struct run_ctx {
 	stor_db *db;
 	sqlite3 *mem;      /* exec_task_run_on: a caller's database instead of db */
 	int nattached;
-	int try_lock;      /* exec_task_run_quick: MUR_EAGAIN instead of waiting */
+	int try_lock;      /* exec_task_run_try: MUR_EAGAIN instead of waiting */
 } run_ctx;
 
 static uint64_t now_us(void)
@@ -496,7 +496,7 @@ static int run_query(run_ctx *c)
 	sqlite3_stmt *st = NULL;
 	int rc = open_main(c, 0);
 	if (rc != MUR_OK)
-		return rc; /* MUR_EAGAIN: placement busy (quick mode) */
+		return rc; /* MUR_EAGAIN: placement busy (try mode) */
 	rc = MUR_ERR;
 	if (attach_others(c) != MUR_OK)
 		goto done;
@@ -837,36 +837,22 @@ int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 	return finish(res, run_kind(&c), start);
 }
 
-int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)
-{
-	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
-		     .try_lock = 1};
-	uint64_t start = now_us();
-	if (t->kind != EXEC_TASK_WRITE && t->kind != EXEC_TASK_APPLY)
-		return MUR_EAGAIN;
-	res->task_id = t->id;
-	int rc = run_kind(&c);
-	return rc == MUR_EAGAIN ? MUR_EAGAIN : finish(res, rc, start);
-}
-
 int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res)
 {
 	return exec_task_run_bounded(dir, t, res, EXEC_RESULT_ROWS_BYTES_MAX);
 }
 
-int exec_task_run_quick(stor_dir *dir, const exec_task *t, exec_result *res)
+int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)
 {
 	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
 		     .try_lock = 1};
 	uint64_t start = now_us();
-	int rc;
-	if (t->kind != EXEC_TASK_QUERY || !t->quick || t->nplacements != 1)
+	int quick_query = t->kind == EXEC_TASK_QUERY && t->quick && t->nplacements == 1;
+	if (!quick_query && t->kind != EXEC_TASK_WRITE && t->kind != EXEC_TASK_APPLY)
 		return MUR_EAGAIN;
 	res->task_id = t->id;
-	rc = run_query(&c);
-	if (rc == MUR_EAGAIN)
-		return MUR_EAGAIN;
-	return finish(res, rc, start);
+	int rc = run_kind(&c);
+	return rc == MUR_EAGAIN ? MUR_EAGAIN : finish(res, rc, start);
 }
 
 int exec_task_run_on(sqlite3 *db, const exec_task *t, exec_result *res)

@@ -57,16 +57,12 @@ int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res);
 int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 			  size_t rows_bytes_max);
 
-/* Run a quick QUERY (task->quick: a point lookup) right here, on the
- * caller's thread (the follower's event loop), if its placement is free.
- * MUR_EAGAIN (res untouched): not quick or placement busy — use the
- * thread pool (exec_task_run).  Otherwise as exec_task_run. */
-int exec_task_run_quick(stor_dir *dir, const exec_task *t, exec_result *res);
-
-/* Run a WRITE or APPLY only if its placement is free right now (a write
- * batch must not wait behind a long query).  MUR_EAGAIN (res untouched):
- * another kind, or the placement is busy — run it with exec_task_run.
- * Otherwise as exec_task_run. */
+/* Run t only if its placement is free right now, on the caller's thread:
+ * a quick QUERY (task->quick: a point lookup, on the follower's event
+ * loop), a WRITE or an APPLY (a write batch must not wait behind a long
+ * query).  MUR_EAGAIN (res untouched): another kind, or the placement is
+ * busy — use exec_task_run on the thread pool.  Otherwise as
+ * exec_task_run. */
 int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res);
 
 /* Run t->sql (with t->params, through t->agg when has_agg) over db, a

@@ -520,7 +520,7 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 	/* A point lookup on a free placement runs right here: a thread-pool
 	 * round trip costs more than the lookup itself. */
 	if (ft->task.quick && !f->stopping &&
-	    exec_task_run_quick(f->stor, &ft->task, &ft->res) != MUR_EAGAIN) {
+	    exec_task_run_try(f->stor, &ft->task, &ft->res) != MUR_EAGAIN) {
 		f->running++;
 		task_done(&ft->work, 0);
 		return 0;

@@ -704,13 +704,14 @@ static int fwal_append(stor_fwal *w, int type, const char *file, const unsigned 
 	w->pending_len += total;
 	w->file_bytes += total;
 	uint64_t my = ++w->appended;
-	if (defer.on && type != STOR_FWAL_RESET) {
+	int deferred = defer.on && type != STOR_FWAL_RESET; /* RESET is always waited for */
+	if (deferred) {
 		defer.w = w;
 		defer.upto = my;
 	} else {
 		wait_durable(w, my);
 	}
-	if (w->durable < my && !(defer.on && type != STOR_FWAL_RESET))
+	if (!deferred && w->durable < my)
 		rc = mur_error_set(err, SQLSTATE_IO_ERROR,
 				   "could not make entry durable: the follower WAL failed");
 	if (w->file_bytes >= w->rotate_bytes && !w->rotate_asked) {

@@ -628,14 +628,14 @@ static void test_fenced_write(void **state)
 	tb_init(&b, EXEC_TASK_QUERY, "SELECT v FROM main.\"f\" WHERE k = 1", "t9_s0.db", NULL);
 	b.t.quick = 1;
 	exec_result_init(&res);
-	assert_int_equal(exec_task_run_quick(dir, &b.t, &res), MUR_OK);
+	assert_int_equal(exec_task_run_try(dir, &b.t, &res), MUR_OK);
 	assert_int_equal(res.nrows, 1);
 	exec_result_free(&res);
 	mur_buf_free(&b.rows);
 	/* not marked quick: the caller must use the thread pool */
 	tb_init(&b, EXEC_TASK_QUERY, "SELECT v FROM main.\"f\"", "t9_s0.db", NULL);
 	exec_result_init(&res);
-	assert_int_equal(exec_task_run_quick(dir, &b.t, &res), MUR_EAGAIN);
+	assert_int_equal(exec_task_run_try(dir, &b.t, &res), MUR_EAGAIN);
 	assert_int_equal(res.failed, 0);
 	exec_result_free(&res);
 	mur_buf_free(&b.rows);
