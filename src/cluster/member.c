@@ -231,6 +231,7 @@ void clu_member_stop(clu_member *m)
 }
 
 int clu_member_welcomed(const clu_member *m) { return m->state == CM_WELCOMED; }
+net_conn *clu_member_conn(const clu_member *m) { return m->conn; }
 
 int clu_member_send_result(clu_member *m, uint64_t gen, const exec_result *res, mur_error *err)
 {

@@ -28,6 +28,7 @@
 
 #include "common/error.h"
 #include "exec/task.h"
+#include "net/net.h"
 #include "net/proto.h"
 
 #include <stdint.h>
@@ -69,6 +70,9 @@ int clu_member_send_result(clu_member *m, uint64_t gen, const exec_result *res, 
 int clu_member_send_progress(clu_member *m, uint64_t gen, const net_progress *pr, mur_error *err);
 /* 1 once WELCOME was received on the current connection. */
 int clu_member_welcomed(const clu_member *m);
+/* The connection to the leader (NULL while there is none): for
+ * net_conn_cork around a burst of results. */
+net_conn *clu_member_conn(const clu_member *m);
 /* Close the connection and timers; memory is released from the loop. */
 void clu_member_stop(clu_member *m);
 

@@ -15,7 +15,9 @@
  *
  * Send path: each frame is one malloc'd block (write request + header +
  * payload) and one uv_write; libuv writes immediately when its queue is
- * empty, so small frames are not delayed (TCP_NODELAY is on).  The queue
+ * empty, so small frames are not delayed (TCP_NODELAY is on).  Between
+ * net_conn_cork and net_conn_uncork frames are appended to one block
+ * instead, written as one.  The queue
  * is accounted in bytes and frames and bounded (NET_SENDQ_*).
  *
  * Handles: a conn owns a uv_tcp_t and a uv_timer_t (read timeout); it is
@@ -99,6 +101,11 @@ struct net_conn {
 
 	size_t sendq_bytes;
 	size_t sendq_frames;
+
+	/* net_conn_cork: frames gathered into one write block until uncorked */
+	int corked;
+	struct net_wreq *cork_w;
+	size_t cork_cap;
 };
 
 struct net_listener {
@@ -188,6 +195,7 @@ static void conn_close_cb(uv_handle_t *h)
 	}
 	if (c->started && c->cbs.on_close)
 		c->cbs.on_close(c, c->reason);
+	free(c->cork_w);
 	free(c->frame);
 	free(c);
 }
@@ -232,6 +240,7 @@ static int frame_reserve(net_conn *c, size_t need)
 /* ---- fault injection ------------------------------------------------- */
 
 static int raw_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err);
+static int write_block(net_conn *c, net_wreq *w, mur_error *err);
 
 /* 1 when the frame must vanish (and remember that one did). */
 static int fault_drops(net_conn *c)
@@ -524,7 +533,7 @@ static void write_cb(uv_write_t *req, int status)
 int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err)
 {
 	size_t total = NET_HEADER_SIZE + len;
-	size_t held = c->dq ? net_delayq_bytes(c->dq, 'S') : 0;
+	size_t held = (c->dq ? net_delayq_bytes(c->dq, 'S') : 0) + (c->cork_w ? c->cork_w->len : 0);
 
 	if (c->state != NC_OPEN)
 		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE,
@@ -546,27 +555,84 @@ int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mu
 	return raw_send(c, type, payload, len, err);
 }
 
+static void put_header(char *h, uint8_t type, size_t len)
+{
+	h[0] = (char)((len + 1) >> 24);
+	h[1] = (char)((len + 1) >> 16);
+	h[2] = (char)((len + 1) >> 8);
+	h[3] = (char)(len + 1);
+	h[4] = (char)type;
+}
+
+/* Append one frame to the cork block (grown geometrically). */
+static int cork_append(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err)
+{
+	size_t used = c->cork_w ? c->cork_w->len : 0, need = used + NET_HEADER_SIZE + len;
+	if (need > c->cork_cap) {
+		size_t cap = c->cork_cap ? c->cork_cap : 4096;
+		net_wreq *w;
+		while (cap < need)
+			cap *= 2;
+		w = realloc(c->cork_w, sizeof *w + cap);
+		if (!w)
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+		if (!c->cork_w)
+			w->len = 0;
+		c->cork_w = w;
+		c->cork_cap = cap;
+	}
+	put_header(c->cork_w->data + used, type, len);
+	if (len)
+		memcpy(c->cork_w->data + used + NET_HEADER_SIZE, payload, len);
+	c->cork_w->len = need;
+	return MUR_OK;
+}
+
+void net_conn_cork(net_conn *c)
+{
+	c->corked++;
+}
+
+void net_conn_uncork(net_conn *c)
+{
+	net_wreq *w = c->cork_w;
+	if (c->corked == 0 || --c->corked > 0 || !w)
+		return;
+	c->cork_w = NULL;
+	c->cork_cap = 0;
+	if (w->len == 0 || c->state != NC_OPEN) {
+		free(w); /* closed meanwhile: its frames are lost, as queued ones are */
+		return;
+	}
+	write_block(c, w, NULL); /* a failure closes the conn */
+}
+
 /* Queue one frame on the socket: net_conn_send past its checks. */
 static int raw_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err)
 {
 	size_t total = NET_HEADER_SIZE + len;
 	net_wreq *w;
-	uv_buf_t b;
-	int rc;
 
+	if (c->corked)
+		return cork_append(c, type, payload, len, err);
 	w = malloc(sizeof *w + total);
 	if (!w)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
-	w->conn = c;
 	w->len = total;
-	w->data[0] = (char)((len + 1) >> 24);
-	w->data[1] = (char)((len + 1) >> 16);
-	w->data[2] = (char)((len + 1) >> 8);
-	w->data[3] = (char)(len + 1);
-	w->data[4] = (char)type;
+	put_header(w->data, type, len);
 	if (len)
 		memcpy(w->data + NET_HEADER_SIZE, payload, len);
-	b = uv_buf_init(w->data, (unsigned)total);
+	return write_block(c, w, err);
+}
+
+/* Write w (w->len bytes of whole frames; taken) now, or queue the rest. */
+static int write_block(net_conn *c, net_wreq *w, mur_error *err)
+{
+	size_t total = w->len;
+	uv_buf_t b = uv_buf_init(w->data, (unsigned)total);
+	int rc;
+
+	w->conn = c;
 	if (c->sendq_frames == 0) {
 		/* Nothing queued: write now.  uv_write would also write at once,
 		 * but then re-arms the epoll watcher (one epoll_ctl per frame);

@@ -172,6 +172,12 @@ void net_conn_start(net_conn *c, const net_conn_cbs *cbs, void *arg);
  * exceeds NET_FRAME_MAX, MUR_EAGAIN if the send queue limit would be
  * exceeded (err says which limit), MUR_ENOMEM. */
 int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err);
+/* Gather the frames sent from now on into one block, written by the
+ * matching net_conn_uncork (pairs nest): a burst of replies costs one
+ * write and one wakeup of the peer instead of one per frame.  Cork only
+ * around code that runs to completion on the loop thread. */
+void net_conn_cork(net_conn *c);
+void net_conn_uncork(net_conn *c);
 /* Begin closing (idempotent).  reason is copied and passed to on_close.
  * Frames still queued may be lost: use net_conn_shutdown for a last word. */
 void net_conn_close(net_conn *c, const char *reason);

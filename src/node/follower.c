@@ -19,6 +19,9 @@
  *                     (at most every 200 ms) and ends with the RESULT; one
  *                     job per placement file at a time (55006 otherwise)
  *   FAULT             node_fault_apply on the loop thread (node/fault.h)
+ *   small WRITE/APPLY a write batch on the loop thread, one fsync per batch
+ *                     (node/write_batch.h; group commit on)
+ *   quick query       on the loop thread when its placement is free
  *   anything else     exec_task_run on the libuv thread pool (placement
  *                     locks serialize tasks per shard)
  * → RESULT sent from the loop thread on the connection the task came on.
@@ -39,10 +42,12 @@
 #include "node/node_files.h"
 #include "node/peer.h"
 #include "node/shuffle.h"
+#include "node/write_batch.h"
 #include "exec/shuffle_part.h"
 #include "storage/fwal.h"
 #include "storage/storage.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,11 +78,7 @@ typedef struct follower {
 	int running; /* tasks on the thread pool */
 	int stopping;
 	int exit_code;
-	/* Write batches (group commit on, see "write batches" below): writes
-	 * queued while a batch runs form the next one. */
-	struct follower_task *wq_head, *wq_tail;
-	struct follower_task *wbatch; /* the batch on the pool; NULL: none */
-	uv_work_t wwork;
+	node_wbatch *wbatch; /* small writes (node/write_batch.h) */
 } follower;
 
 typedef struct follower_task {
@@ -87,8 +88,7 @@ typedef struct follower_task {
 	char *payload;
 	exec_task task;
 	exec_result res;
-	struct follower_task *wnext; /* write batch queue / batch */
-	int wretry;                  /* its placement was busy: run it alone */
+	node_wb_item witem;          /* in a write batch */
 	/* SHUFFLE_SEND: the query's rows split by owner (on the pool) */
 	uint32_t nparts;
 	mur_buf *parts;
@@ -256,101 +256,31 @@ static void task_done(uv_work_t *w, int status)
 	task_free(ft);
 }
 
-/* ---- write batches ------------------------------------------------------
- *
- * With the follower WAL on, small WRITE and APPLY tasks do not each take a
- * pool thread and an fsync: they queue, and one pool job runs the queue
- * as a batch, one write after another (each in its own SQLite transaction
- * on its own placement, as alone), then makes all their WAL records
- * durable with one fdatasync (stor_fwal_defer_*) and answers them together.
- * Writes that arrive meanwhile wait for the next batch, so the batch grows
- * with the load, as PostgreSQL's WAL flush does with concurrent commits.
- *
- *   on_task ──batchable──► wq ──(no batch running)──► wbatch on the pool:
- *                                       for each: exec_task_run_try
- *                                       (placement busy → wretry)
- *                                       stor_fwal_defer_end: one fsync
- *   batch_done (loop): answer each; wretry ones go to the pool alone;
- *                      start the next batch from wq
- *
- * A write whose placement is locked by a long query is not waited for
- * (that would hold up the whole batch): it runs alone on the pool.
- */
+/* ---- write batches (node/write_batch.h) ------------------------------- */
 
-#define WRITE_BATCH_TASK_BYTES_MAX (256 * 1024) /* larger writes run alone */
-
-static int batchable(const follower *f, const exec_task *t)
+/* A group is durable (busy = 0), or these items found their placement
+ * locked (busy = 1: run each alone on the pool, which waits for the lock). */
+static void batch_done(void *arg, node_wb_item *list)
 {
-	if (!stor_fwal_on(f->stor))
-		return 0;
-	if (t->kind == EXEC_TASK_WRITE)
-		return t->capture && t->rows_len <= WRITE_BATCH_TASK_BYTES_MAX;
-	return t->kind == EXEC_TASK_APPLY && t->blob_len <= WRITE_BATCH_TASK_BYTES_MAX;
-}
-
-static void batch_work(uv_work_t *w)
-{
-	follower *f = w->data;
-	mur_error err;
-	stor_fwal_defer_begin();
-	for (follower_task *ft = f->wbatch; ft; ft = ft->wnext)
-		ft->wretry = exec_task_run_try(f->stor, &ft->task, &ft->res) == MUR_EAGAIN;
-	if (stor_fwal_defer_end(&err) == MUR_OK)
-		return;
-	for (follower_task *ft = f->wbatch; ft; ft = ft->wnext)
-		if (!ft->wretry && !ft->res.failed) { /* committed, not known durable */
-			ft->res.failed = 1;
-			ft->res.err = err;
-		}
-}
-
-static void start_batch(follower *f);
-
-static void batch_done(uv_work_t *w, int status)
-{
-	follower *f = w->data;
-	follower_task *ft = f->wbatch, *next;
-	(void)status;
-	f->wbatch = NULL;
-	for (; ft; ft = next) {
-		next = ft->wnext;
-		if (ft->wretry && !f->stopping &&
+	follower *f = arg;
+	net_conn *leader = clu_member_conn(f->member);
+	node_wb_item *it, *next;
+	if (leader)
+		net_conn_cork(leader); /* the group's results: one write */
+	for (it = list; it; it = next) {
+		follower_task *ft = (follower_task *)((char *)it - offsetof(follower_task, witem));
+		next = it->next;
+		if (it->busy && !f->stopping &&
 		    uv_queue_work(&f->loop, &ft->work, task_work, task_done) == 0)
 			continue; /* task_done answers */
-		if (ft->wretry) {
+		if (it->busy) {
 			ft->res.failed = 1;
 			mur_error_set(&ft->res.err, SQLSTATE_INTERNAL_ERROR, "cannot queue a task");
 		}
 		task_done(&ft->work, 0);
 	}
-	start_batch(f);
-}
-
-static void start_batch(follower *f)
-{
-	if (f->wbatch || !f->wq_head)
-		return;
-	f->wbatch = f->wq_head;
-	f->wq_head = f->wq_tail = NULL;
-	f->wwork.data = f;
-	if (uv_queue_work(&f->loop, &f->wwork, batch_work, batch_done) != 0) {
-		MLOG(ERROR, "follower", "cannot queue a write batch");
-		for (follower_task *ft = f->wbatch; ft; ft = ft->wnext)
-			ft->wretry = 1;
-		batch_done(&f->wwork, 0);
-	}
-}
-
-static void enqueue_write(follower *f, follower_task *ft)
-{
-	ft->wnext = NULL;
-	ft->wretry = 0;
-	if (f->wq_tail)
-		f->wq_tail->wnext = ft;
-	else
-		f->wq_head = ft;
-	f->wq_tail = ft;
-	start_batch(f);
+	if (leader)
+		net_conn_uncork(leader);
 }
 
 /* Answer a task we will not run (too many in flight). */
@@ -525,9 +455,11 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 		task_done(&ft->work, 0);
 		return 0;
 	}
-	if (batchable(f, &ft->task)) {
+	if (f->wbatch && node_wbatch_takes(f->stor, &ft->task)) {
 		f->running++;
-		enqueue_write(f, ft);
+		ft->witem.task = &ft->task;
+		ft->witem.res = &ft->res;
+		node_wbatch_add(f->wbatch, &ft->witem);
 		return 0;
 	}
 	rc = uv_queue_work(&f->loop, &ft->work, task_work, task_done);
@@ -691,10 +623,13 @@ static int start_loop_parts(follower *f, const follower_args *a, const net_hello
 		return -1;
 	}
 	node_peer_server_set_shuffle(f->peer, f->shuffle);
+	f->wbatch = node_wbatch_new(&f->loop, f->stor, batch_done, f); /* NULL: all on the pool */
 	if (clu_member_start(&f->loop, a->join, hello, &mcbs, f, &f->member, &err) != MUR_OK) {
 		MLOG(ERROR, "follower", "%s", err.message);
 		node_peer_server_stop(f->peer);
 		node_shuffle_hub_stop(f->shuffle);
+		node_wbatch_close(f->wbatch);
+		f->wbatch = NULL;
 		return -1;
 	}
 	uv_signal_init(&f->loop, &f->sigterm);
@@ -738,6 +673,7 @@ int node_follower_main(int argc, char **argv)
 	MLOG(INFO, "follower", "%s: data in %s/data, peers on %s, joining %s", f->name, f->dir,
 	     a.listen, a.join);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
+	node_wbatch_close(f->wbatch);
 	uv_close((uv_handle_t *)&f->sigterm, NULL);
 	uv_close((uv_handle_t *)&f->sigint, NULL);
 close_loop:

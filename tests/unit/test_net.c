@@ -263,6 +263,42 @@ static void test_round_trip(void **state)
 	free(bigp);
 }
 
+/* Frames sent while corked leave in one write at the outermost uncork, in
+ * order; frames corked on a conn closed meanwhile are dropped, not leaked. */
+static void test_cork_gathers_frames(void **state)
+{
+	size_t big = 100000;
+	char *bigp = pattern(big, 5);
+	net_conn *c = connect_client();
+
+	net_conn_cork(c);
+	net_conn_cork(c); /* nested */
+	assert_int_equal(net_conn_send(c, NET_MSG_TASK, "one", 3, NULL), MUR_OK);
+	assert_int_equal(net_conn_send(c, NET_MSG_RESULT, bigp, big, NULL), MUR_OK);
+	net_conn_uncork(c); /* inner: still held */
+	assert_int_equal(net_conn_send(c, NET_MSG_HEARTBEAT, "", 0, NULL), MUR_OK);
+	for (int i = 0; i < 20; i++)
+		uv_run(&T.loop, UV_RUN_NOWAIT), usleep(1000);
+	assert_int_equal(T.nframes, 0);
+	net_conn_uncork(c);
+	run_until(&T.nframes, 3);
+	assert_int_equal(T.frames[0].type, NET_MSG_TASK);
+	assert_memory_equal(T.frames[0].data, "one", 3);
+	assert_int_equal(T.frames[1].len, big);
+	assert_memory_equal(T.frames[1].data, bigp, big);
+	assert_int_equal(T.frames[2].type, NET_MSG_HEARTBEAT);
+	assert_int_equal(T.frames[2].len, 0);
+	net_conn_uncork(c); /* unbalanced: ignored */
+
+	net_conn_cork(c);
+	assert_int_equal(net_conn_send(c, NET_MSG_TASK, "lost", 4, NULL), MUR_OK);
+	net_conn_close(c, "closed while corked");
+	net_conn_uncork(c);
+	run_until(&T.cclosed, 1);
+	assert_int_equal(T.nframes, 3);
+	free(bigp);
+}
+
 static void test_split_across_reads(void **state)
 {
 	mur_buf b;
@@ -527,6 +563,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN); /* a closed peer is an EPIPE, as in the node binary */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cork_gathers_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_split_across_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_frames_one_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_frame, setup, teardown),
