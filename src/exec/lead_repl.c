@@ -69,6 +69,7 @@ struct lead_wop {
 	int primary_in;         /* the primary's answer has arrived */
 	int noop;               /* the primary changed nothing */
 	uint64_t base;          /* the shard's committed lsn when the op started */
+	uint64_t copy_changes;  /* rows a copy inserted (the answer when decided without the primary) */
 	/* group commit: a group op carries the rows of several queued row
 	 * inserts (its members) as one entry; each member is reported on its own */
 	lead_wop *members;      /* linked through member_next, in queue order */
@@ -445,7 +446,7 @@ static void check_decision(lead_wop *op)
 			start_undo(op); /* after the replies in flight, so holders is complete */
 		return;
 	}
-	if (op->decided == 1 && op->pending == 0)
+	if (op->decided == 1 && op->pending == 0 && (!op->parallel || op->primary_in))
 		op_done(op);
 }
 
@@ -528,11 +529,27 @@ static int sql_error(const mur_error *e)
 	return e->sqlstate[0] == '2' || e->sqlstate[0] == '4';
 }
 
+/* The client's answer to a parallel op without RETURNING is its row count,
+ * which every copy reports alike: the op may be decided by whichever
+ * copies answer first, the primary or not (the quorum is then the fastest
+ * of all copies, not the primary plus the fastest other). */
+static int any_copy_answers(const lead_wop *op)
+{
+	return op->members || (op->sql && !strstr(op->sql, "RETURNING"));
+}
+
 static void parallel_check(lead_wop *op)
 {
 	cat_shard *s = op_shard(op, NULL);
-	if (!op->primary_in)
+	if (!op->primary_in) {
+		if (op->decided == 0 && !op->failed && op->acks >= op->required &&
+		    any_copy_answers(op)) {
+			op->primary.changes = op->copy_changes;
+			op->state = WOP_REPLICATING;
+			check_decision(op); /* commits; op_done waits for the primary too */
+		}
 		return;
+	}
 	if (op->failed && op->decided == 0) {
 		if (op->pending > 0)
 			return;
@@ -572,6 +589,7 @@ static void parallel_copy_done(void *arg, exec_result *res)
 	if (!res->failed && res->entry_id == op->entry_id) { /* it logged this entry */
 		if (p && res->lsn == op->base + 1) {
 			op->lsn = res->lsn;
+			op->copy_changes = res->changes;
 			hold(op, p, node_id);
 		} else if (p) {
 			p->state = CAT_PL_DIVERGENT; /* logged at an lsn the shard is not at */
@@ -592,6 +610,20 @@ static void parallel_primary_done(lead_wop *op, cat_shard *s, cat_placement *p, 
 				  exec_result *res)
 {
 	op->primary_in = 1;
+	if (op->decided == 1) { /* committed on other copies first: one more copy */
+		if (!res->failed && res->lsn == op->base + 1 && res->entry_id == op->entry_id) {
+			hold(op, p, node_id);
+		} else if (p) {
+			/* refused or skipped rows its peers took: its data differs, or
+			 * it may have committed before it was lost */
+			p->state = CAT_PL_DIVERGENT;
+			MLOG(INFO, "repl", "%s (primary) missed entry %llu of shard %u: %s",
+			     node_name(op->e, node_id), (unsigned long long)op->lsn, op->shard,
+			     res->failed ? res->err.message : "wrong lsn");
+		}
+		parallel_check(op);
+		return;
+	}
 	if (res->failed) {
 		if (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 && p)
 			p->state = CAT_PL_DIVERGENT; /* it may have committed the entry */

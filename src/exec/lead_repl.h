@@ -16,6 +16,10 @@
  * has not reached its quorum.  The client's callback runs at COMMITTED
  * (or at DONE with an error); the shard takes its next op at DONE.
  *
+ * A row insert without RETURNING runs on every copy at once and reaches
+ * COMMITTED on any `quorum` copies' answers, the primary's or not; DONE
+ * still waits for every answer, the primary's included.
+ *
  * Exclusive ops (catch-up of a placement before it is switched in) go
  * through the same queue, so no write can slip between the catch-up and
  * the switch.

@@ -116,3 +116,39 @@ def test_follower_catches_up_from_row_captured_entries(cluster):
     assert "%s caught up shard" % victim in log and "of rc4" in log, log[-3000:]
     assert "of rc4 on %s" % victim not in log  # no rebuild of its copies
     conn.close()
+
+
+def test_paused_primary_does_not_hold_a_row_insert(cluster):
+    """A row insert's answer is its row count, which every copy reports:
+    majority is the first two copies to answer, the primary or not.  With
+    the shard's primary paused (SIGSTOP, well inside suspect_timeout, so no
+    failover) an insert commits at once on the other two copies; the
+    primary applies it when it resumes.  (The shard's next write still
+    waits for every copy's answer, as before.)"""
+    conn = cluster.connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE rc5 (id bigint PRIMARY KEY, tag text, v bigint) WITH (shards = 1)")
+    cur.execute("INSERT INTO rc5 VALUES (0, 'seed', 0)")
+    cur.execute("SELECT node FROM murphy.placements WHERE table_name = 'rc5' AND role = 'primary'")
+    primary = cur.fetchone()[0]
+    pid = cluster.pid(primary)
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        t0 = time.monotonic()
+        cur.execute("INSERT INTO rc5 VALUES " +
+                    ", ".join("(%d, 'p', %d)" % (i, i) for i in range(1, 51)))
+        elapsed = time.monotonic() - t0
+        assert cur.rowcount == 50
+        cur.execute("SELECT count(*), sum(v) FROM rc5")  # read from a current copy
+        got = cur.fetchone()
+        cur.execute("SELECT node FROM murphy.placements WHERE table_name = 'rc5' "
+                    "AND role = 'primary'")
+        still = cur.fetchone()[0]
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    assert elapsed < 0.5, "the insert waited %.2f s for the paused primary" % elapsed
+    assert got == (51, sum(range(51)))
+    assert still == primary  # answered without a failover
+    wait_consistent(cluster, conn, timeout=30, replicas=cluster.followers, tables={"rc5"})
+    assert count(cur, 'rc5') == (51, 51, sum(range(51)))
+    conn.close()
