@@ -109,7 +109,7 @@ int stor_open(const char *dir, const char *file, stor_db **out, mur_error *err)
 
 	int rc = sqlite3_open_v2(db->path, &db->db,
 				 SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-				 NULL);
+				 stor_walbuf_vfs());
 	if (rc != SQLITE_OK) {
 		stor_map_sqlite_error(db->db, rc, err);
 		mur_error_context(err, "opening placement %s", db->path);

@@ -46,6 +46,14 @@ struct stor_db {
 	uint64_t last_used;
 };
 
+/* walbuf.c: the VFS placements are opened with (WAL frames written once
+ * per transaction); NULL when it could not be registered (then SQLite's
+ * default).  Counters for tests: xWrite calls on WAL files, and the
+ * writes that reached the kernel. */
+#define STOR_WALBUF_VFS "murphy-walbuf"
+const char *stor_walbuf_vfs(void);
+void stor_walbuf_stats(uint64_t *writes_asked, uint64_t *writes_made);
+
 /* PRAGMA synchronous=FULL (full = 1) or NORMAL.  Under lock. */
 int stor_db_set_sync(stor_db *db, int full, mur_error *err);
 
