@@ -260,37 +260,68 @@ void stor_release(stor_db *db, sqlite3_stmt *st)
 	sqlite3_finalize(st); /* was not cached */
 }
 
+/* A statement without parameters, prepared once (BEGIN, COMMIT run for
+ * every write: parsing them each time cost more than the step). */
+static int run_cached(stor_db *db, const char *sql, mur_error *err)
+{
+	sqlite3_stmt *st;
+	if (stor_prepare(db, sql, &st, err) != MUR_OK)
+		return MUR_ERR;
+	int rc = sqlite3_step(st);
+	stor_release(db, st);
+	return rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+}
+
 int stor_begin(stor_db *db, mur_error *err)
 {
-	if (exec_sql(db, "BEGIN IMMEDIATE", err) != MUR_OK)
+	if (run_cached(db, "BEGIN IMMEDIATE", err) != MUR_OK)
 		return MUR_ERR;
 	db->in_txn = 1;
 	db->has_pending = 0;
+	db->logp.valid = 0;
 	db->fwal_log = 0;
 	return MUR_OK;
 }
 
-int stor_set_position(stor_db *db, uint64_t lsn, uint64_t entry_id, mur_error *err)
+/* Move the position (and, when with_bytes, 'log_bytes') in one UPDATE. */
+static int set_position(stor_db *db, uint64_t lsn, uint64_t entry_id, int with_bytes,
+			uint64_t log_bytes, mur_error *err)
 {
 	sqlite3_stmt *st;
 	if (stor_prepare(db,
-			 "UPDATE _murphy_meta SET value = CASE key WHEN 'lsn' THEN ?1 ELSE ?2 END"
-			 " WHERE key IN ('lsn', 'entry_id')",
+			 with_bytes ? "UPDATE _murphy_meta SET value = CASE key WHEN 'lsn' THEN ?1"
+				      " WHEN 'entry_id' THEN ?2 ELSE ?3 END"
+				      " WHERE key IN ('lsn', 'entry_id', 'log_bytes')"
+				    : "UPDATE _murphy_meta SET value = CASE key WHEN 'lsn' THEN ?1 ELSE ?2 END"
+				      " WHERE key IN ('lsn', 'entry_id')",
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)lsn);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)entry_id);
+	if (with_bytes)
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)log_bytes);
 	int rc = sqlite3_step(st);
 	int n = sqlite3_changes(db->db);
 	stor_release(db, st);
 	if (rc != SQLITE_DONE)
 		return stor_map_sqlite_error(db->db, rc, err);
-	if (n != 2)
+	if (n != 2 + with_bytes)
 		return stor_map_sqlite_error(db->db, SQLITE_CORRUPT, err);
 	db->pending_lsn = lsn;
 	db->pending_entry_id = entry_id;
 	db->has_pending = 1;
 	return MUR_OK;
+}
+
+int stor_set_position(stor_db *db, uint64_t lsn, uint64_t entry_id, mur_error *err)
+{
+	return set_position(db, lsn, entry_id, 0, 0, err);
+}
+
+int stor_set_position_bytes(stor_db *db, uint64_t lsn, uint64_t entry_id, uint64_t log_bytes,
+			    mur_error *err)
+{
+	return set_position(db, lsn, entry_id, 1, log_bytes, err);
 }
 
 int stor_db_set_sync(stor_db *db, int full, mur_error *err)
@@ -324,9 +355,7 @@ static int end_strict(stor_db *db, mur_error *err)
 
 int stor_commit(stor_db *db, mur_error *err)
 {
-	int rc = sqlite3_exec(db->db, "COMMIT", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		stor_map_sqlite_error(db->db, rc, err);
+	if (run_cached(db, "COMMIT", err) != MUR_OK) {
 		stor_rollback(db);
 		return MUR_ERR;
 	}
@@ -336,6 +365,9 @@ int stor_commit(stor_db *db, mur_error *err)
 		db->entry_id = db->pending_entry_id;
 	}
 	db->has_pending = 0;
+	if (db->logp.valid)
+		db->logc = db->logp;
+	db->logp.valid = 0;
 	return end_strict(db, err);
 }
 
@@ -347,4 +379,5 @@ void stor_rollback(stor_db *db)
 	db->fwal_log = 0;
 	db->in_txn = 0;
 	db->has_pending = 0;
+	db->logp.valid = 0;
 }

@@ -93,41 +93,80 @@ int stor_log_first(stor_db *db, uint64_t *first_lsn, mur_error *err)
 
 /* ---- log rows ---------------------------------------------------- */
 
-/* Drop the oldest entries while the log holds more than STOR_LOG_KEEP
- * entries or `bytes` exceeds STOR_LOG_BYTES_MAX; never entry `newest`.
- * Stores the resulting byte count. */
-static int trim(stor_db *db, uint64_t newest, uint64_t bytes, mur_error *err)
+/* The log's size and oldest entry, as of the open transaction: from the
+ * cache (stor_db.logc / logp) or read once.  The cache saves two
+ * statements per entry; stor_commit keeps the pending state, a rollback
+ * drops it, and an undo forgets it (read again next time). */
+static int log_state(stor_db *db, stor_log_cache *out, mur_error *err)
 {
-	for (;;) {
-		sqlite3_stmt *st;
-		if (stor_prepare(db, "SELECT lsn, length(changeset) FROM _murphy_log ORDER BY lsn LIMIT 1",
-				 &st, err) != MUR_OK)
-			return MUR_ERR;
-		int rc = sqlite3_step(st);
-		uint64_t first = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-		uint64_t flen = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 1) : 0;
-		stor_release(db, st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			return stor_map_sqlite_error(db->db, rc, err);
-		if (rc == SQLITE_DONE || first >= newest)
-			break;
-		if (newest - first + 1 <= db->log_keep && bytes <= db->log_bytes_max)
-			break;
-		if (exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1, (int64_t)first, 0,
-			      err) != MUR_OK)
-			return MUR_ERR;
-		bytes = bytes > flen ? bytes - flen : 0;
+	sqlite3_stmt *st;
+	int rc;
+	if (db->logp.valid) {
+		*out = db->logp;
+		return MUR_OK;
 	}
-	return exec_ints(db, "UPDATE _murphy_meta SET value = ?1 WHERE key = 'log_bytes'", 1,
-			 (int64_t)bytes, 0, err);
+	if (db->logc.valid) {
+		*out = db->logc;
+		return MUR_OK;
+	}
+	memset(out, 0, sizeof *out);
+	if (stor_meta_get(db, "log_bytes", &out->bytes, err) != MUR_OK)
+		return MUR_ERR;
+	if (stor_prepare(db, "SELECT lsn, length(changeset) FROM _murphy_log ORDER BY lsn LIMIT 1",
+			 &st, err) != MUR_OK)
+		return MUR_ERR;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->first = (uint64_t)sqlite3_column_int64(st, 0);
+		out->first_len = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	stor_release(db, st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return stor_map_sqlite_error(db->db, rc, err);
+	out->valid = 1;
+	return MUR_OK;
 }
 
-/* Insert entry (lsn, entry_id, cs) as the newest, move the position, trim. */
+/* The entry after lsn (first = 0: none). */
+static int next_entry(stor_db *db, uint64_t lsn, stor_log_cache *c, mur_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+	if (stor_prepare(db,
+			 "SELECT lsn, length(changeset) FROM _murphy_log WHERE lsn > ?1 ORDER BY lsn LIMIT 1",
+			 &st, err) != MUR_OK)
+		return MUR_ERR;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)lsn);
+	rc = sqlite3_step(st);
+	c->first = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+	c->first_len = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 1) : 0;
+	stor_release(db, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+}
+
+/* Drop the oldest entries while the log holds more than STOR_LOG_KEEP
+ * entries or its bytes exceed STOR_LOG_BYTES_MAX; never entry `newest`. */
+static int trim(stor_db *db, uint64_t newest, stor_log_cache *c, mur_error *err)
+{
+	while (c->first && c->first < newest &&
+	       (newest - c->first + 1 > db->log_keep || c->bytes > db->log_bytes_max)) {
+		if (exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1, (int64_t)c->first, 0,
+			      err) != MUR_OK)
+			return MUR_ERR;
+		c->bytes = c->bytes > c->first_len ? c->bytes - c->first_len : 0;
+		if (next_entry(db, c->first, c, err) != MUR_OK)
+			return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+/* Insert entry (lsn, entry_id, cs) as the newest, trim, and move the
+ * position and the byte count (one statement). */
 static int log_put(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs, size_t len,
 		   mur_error *err)
 {
 	sqlite3_stmt *st;
-	uint64_t bytes;
+	stor_log_cache c;
 	if (stor_prepare(db, "INSERT INTO _murphy_log(lsn, entry_id, changeset) VALUES (?1, ?2, ?3)",
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
@@ -138,10 +177,18 @@ static int log_put(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
 	stor_release(db, st);
 	if (rc != SQLITE_DONE)
 		return stor_map_sqlite_error(db->db, rc, err);
-	if (stor_meta_get(db, "log_bytes", &bytes, err) != MUR_OK ||
-	    stor_set_position(db, lsn, entry_id, err) != MUR_OK)
+	if (log_state(db, &c, err) != MUR_OK)
 		return MUR_ERR;
-	return trim(db, lsn, bytes + len, err);
+	c.bytes += len;
+	if (!c.first) {
+		c.first = lsn;
+		c.first_len = len;
+	}
+	if (trim(db, lsn, &c, err) != MUR_OK ||
+	    stor_set_position_bytes(db, lsn, entry_id, c.bytes, err) != MUR_OK)
+		return MUR_ERR;
+	db->logp = c;
+	return MUR_OK;
 }
 
 int stor_log_append(stor_db *db, uint64_t entry_id, const void *cs, size_t len, uint64_t *lsn,
@@ -424,6 +471,7 @@ int stor_log_undo(stor_db *db, uint64_t target, mur_error *err)
 		return MUR_OK;
 	if (stor_begin(db, err) != MUR_OK)
 		return MUR_ERR;
+	db->logc.valid = 0; /* entries go: read the log's state again next time */
 	if (undo_entries(db, cur, target, &freed, err) != MUR_OK)
 		goto rollback;
 	if (target > 0 && stor_log_get(db, target, &found, &target_id, NULL, &nlen, err) != MUR_OK)

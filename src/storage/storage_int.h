@@ -16,6 +16,14 @@ typedef struct stor_stmt {
 	int busy;           /* handed out by stor_prepare, not yet released */
 } stor_stmt;
 
+/* The shard log's size and oldest entry (replog.c), cached. */
+typedef struct stor_log_cache {
+	int valid;
+	uint64_t bytes;     /* sum of the changesets' sizes ('log_bytes') */
+	uint64_t first;     /* oldest lsn in _murphy_log, 0 when empty */
+	uint64_t first_len; /* its changeset's size */
+} stor_log_cache;
+
 struct stor_db {
 	sqlite3 *db;            /* NULL once closed (dropped) */
 	char path[STOR_PATH_MAX];
@@ -29,6 +37,8 @@ struct stor_db {
 	uint64_t log_keep;      /* retention: STOR_LOG_KEEP unless set (tests) */
 	uint64_t log_bytes_max; /* retention: STOR_LOG_BYTES_MAX unless set */
 	int in_txn;
+	stor_log_cache logc;    /* as committed (valid: known) */
+	stor_log_cache logp;    /* as the open transaction left it (valid: set) */
 	/* Follower WAL (fwal.c): set while the WAL is attached; the connection
 	 * then runs synchronous=NORMAL.  fwal_log: the open transaction will be
 	 * logged (stor_fwal_prepare_commit → stor_fwal_log_*); strict: it is
@@ -53,6 +63,10 @@ struct stor_db {
 #define STOR_WALBUF_VFS "murphy-walbuf"
 const char *stor_walbuf_vfs(void);
 void stor_walbuf_stats(uint64_t *writes_asked, uint64_t *writes_made);
+
+/* stor_set_position and 'log_bytes' in one statement.  Under lock. */
+int stor_set_position_bytes(stor_db *db, uint64_t lsn, uint64_t entry_id, uint64_t log_bytes,
+			    mur_error *err);
 
 /* PRAGMA synchronous=FULL (full = 1) or NORMAL.  Under lock. */
 int stor_db_set_sync(stor_db *db, int full, mur_error *err);

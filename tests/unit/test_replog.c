@@ -16,6 +16,7 @@
 
 #include "exec/task_run.h"
 #include "storage/replog.h"
+#include "storage/storage_int.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -553,6 +554,68 @@ static void test_undo(void **state)
 	free(d2);
 }
 
+/* 'log_bytes' (kept in memory between writes, replog.c log_state) equals
+ * the changesets' sizes, and the log holds the newest entries, through a
+ * failed write, an undo and trimming. */
+static void assert_log_exact(uint64_t want_entries, uint64_t want_first)
+{
+	stor_db *db;
+	mur_error err;
+	uint64_t meta = 0, first = 0, sum = 0, n = 0;
+	sqlite3_stmt *st = NULL;
+	must(stor_dir_get(prim, FILE_T, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	int rc1 = stor_meta_get(db, "log_bytes", &meta, &err);
+	int rc2 = stor_log_first(db, &first, &err);
+	if (sqlite3_prepare_v2(db->db, "SELECT coalesce(sum(length(changeset)), 0), count(*)"
+					" FROM _murphy_log", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		sum = (uint64_t)sqlite3_column_int64(st, 0);
+		n = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	stor_unlock(db); /* before asserting: a failure must not leave it locked */
+	stor_dir_put(prim, db);
+	assert_int_equal(rc1, MUR_OK);
+	assert_int_equal(rc2, MUR_OK);
+	assert_int_equal(meta, sum);
+	assert_int_equal(n, want_entries);
+	assert_int_equal(first, want_first);
+}
+
+static void test_log_bytes_stay_exact(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	tb b;
+	reset_dirs();
+	stor_dir_set_log_retention(prim, 4, 0);
+	for (int i = 1; i <= 6; i++) {
+		insert1(i, i % 2 ? "odd" : "an even row", (uint64_t)(100 + i), &w);
+		exec_result_free(&w);
+	}
+	assert_log_exact(4, 3);
+	/* a duplicate key: rolled back, the log as it was */
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" VALUES (?1, ?2, ?3)");
+	b.params[0] = mur_v_int(3);
+	b.params[1] = mur_v_text("dup", 3);
+	b.params[2] = mur_v_float(1);
+	b.t.nparams = 3;
+	b.t.capture = 1;
+	b.t.entry_id = 200;
+	assert_int_equal(run(prim, &b, &r), MUR_ERR);
+	exec_result_free(&r);
+	assert_log_exact(4, 3);
+	assert_int_equal(undo_task(prim, 4, &r), MUR_OK);
+	exec_result_free(&r);
+	assert_log_exact(2, 3);
+	for (int i = 7; i <= 11; i++) {
+		insert1(i, "later", (uint64_t)(100 + i), &w);
+		exec_result_free(&w);
+	}
+	assert_log_exact(4, 6); /* lsns 5..9 were written after the undo to 4: 6..9 kept */
+}
+
 static void test_trim_and_undo_trimmed(void **state)
 {
 	(void)state;
@@ -920,6 +983,7 @@ int main(void)
 		cmocka_unit_test(test_apply_order_idempotent),
 		cmocka_unit_test(test_apply_conflict),
 		cmocka_unit_test(test_undo),
+		cmocka_unit_test(test_log_bytes_stay_exact),
 		cmocka_unit_test(test_trim_and_undo_trimmed),
 		cmocka_unit_test(test_catch_up),
 		cmocka_unit_test(test_abort_mid_apply),
