@@ -14,10 +14,12 @@
  * prepared with SQLITE_PREPARE_PERSISTENT and re-prepare themselves after
  * schema changes (DDL, ATTACH/DETACH), so caching never serves stale plans.
  *
- * Log position: stor_set_position writes (lsn, entry_id) inside the
- * caller's transaction and remembers them as pending; stor_commit publishes
- * them only when COMMIT succeeds, so stor_lsn never reports an LSN that a
- * rollback undid.  Only the shard log (replog.c) moves the position.
+ * Log position: the newest log entry's (lsn, entry_id), or _murphy_meta's
+ * when that is newer (replog.h); read at open.  A transaction that moves
+ * it remembers the new one as pending (stor_set_pending_position, or
+ * stor_set_position, which also writes _murphy_meta); stor_commit
+ * publishes it only when COMMIT succeeds, so stor_lsn never reports an LSN
+ * that a rollback undid.  Only the shard log (replog.c) moves the position.
  *
  * Memory: stor_db and cache keys are malloc'd; stor_close frees all.
  */
@@ -79,12 +81,23 @@ int stor_meta_get(stor_db *db, const char *key, uint64_t *out, mur_error *err)
 	return MUR_OK;
 }
 
+/* The position: the newest log entry, or _murphy_meta's when that is newer
+ * (after an undo, replog.h). */
 static int read_position(stor_db *db, mur_error *err)
 {
+	sqlite3_stmt *st;
 	if (stor_meta_get(db, "lsn", &db->lsn, err) != MUR_OK ||
-	    stor_meta_get(db, "entry_id", &db->entry_id, err) != MUR_OK)
+	    stor_meta_get(db, "entry_id", &db->entry_id, err) != MUR_OK ||
+	    stor_prepare(db, "SELECT lsn, entry_id FROM _murphy_log ORDER BY lsn DESC LIMIT 1", &st,
+			 err) != MUR_OK)
 		return MUR_ERR;
-	return MUR_OK;
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && (uint64_t)sqlite3_column_int64(st, 0) >= db->lsn) {
+		db->lsn = (uint64_t)sqlite3_column_int64(st, 0);
+		db->entry_id = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	stor_release(db, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
 }
 
 int stor_open(const char *dir, const char *file, stor_db **out, mur_error *err)
@@ -283,45 +296,32 @@ int stor_begin(stor_db *db, mur_error *err)
 	return MUR_OK;
 }
 
-/* Move the position (and, when with_bytes, 'log_bytes') in one UPDATE. */
-static int set_position(stor_db *db, uint64_t lsn, uint64_t entry_id, int with_bytes,
-			uint64_t log_bytes, mur_error *err)
+int stor_set_position(stor_db *db, uint64_t lsn, uint64_t entry_id, mur_error *err)
 {
 	sqlite3_stmt *st;
 	if (stor_prepare(db,
-			 with_bytes ? "UPDATE _murphy_meta SET value = CASE key WHEN 'lsn' THEN ?1"
-				      " WHEN 'entry_id' THEN ?2 ELSE ?3 END"
-				      " WHERE key IN ('lsn', 'entry_id', 'log_bytes')"
-				    : "UPDATE _murphy_meta SET value = CASE key WHEN 'lsn' THEN ?1 ELSE ?2 END"
-				      " WHERE key IN ('lsn', 'entry_id')",
+			 "UPDATE _murphy_meta SET value = CASE key WHEN 'lsn' THEN ?1 ELSE ?2 END"
+			 " WHERE key IN ('lsn', 'entry_id')",
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)lsn);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)entry_id);
-	if (with_bytes)
-		sqlite3_bind_int64(st, 3, (sqlite3_int64)log_bytes);
 	int rc = sqlite3_step(st);
 	int n = sqlite3_changes(db->db);
 	stor_release(db, st);
 	if (rc != SQLITE_DONE)
 		return stor_map_sqlite_error(db->db, rc, err);
-	if (n != 2 + with_bytes)
+	if (n != 2)
 		return stor_map_sqlite_error(db->db, SQLITE_CORRUPT, err);
-	db->pending_lsn = lsn;
-	db->pending_entry_id = entry_id;
-	db->has_pending = 1;
+	stor_set_pending_position(db, lsn, entry_id);
 	return MUR_OK;
 }
 
-int stor_set_position(stor_db *db, uint64_t lsn, uint64_t entry_id, mur_error *err)
+void stor_set_pending_position(stor_db *db, uint64_t lsn, uint64_t entry_id)
 {
-	return set_position(db, lsn, entry_id, 0, 0, err);
-}
-
-int stor_set_position_bytes(stor_db *db, uint64_t lsn, uint64_t entry_id, uint64_t log_bytes,
-			    mur_error *err)
-{
-	return set_position(db, lsn, entry_id, 1, log_bytes, err);
+	db->pending_lsn = lsn;
+	db->pending_entry_id = entry_id;
+	db->has_pending = 1;
 }
 
 int stor_db_set_sync(stor_db *db, int full, mur_error *err)

@@ -2,9 +2,9 @@
  * replog.c — the shard log of one placement (replog.h, docs/replication.md).
  *
  * Tables (created at open by stor_log_schema):
- *   _murphy_meta  'lsn', 'entry_id': the position; 'log_bytes': sum of the
- *                 changeset sizes in _murphy_log (kept so trimming never
- *                 scans the log)
+ *   _murphy_meta  'lsn', 'entry_id': the position after an undo (replog.h);
+ *                 'log_bytes': unused since the log's size is kept in
+ *                 memory (stor_db.logc, read once per open)
  *   _murphy_log   (lsn, entry_id, changeset), lsns contiguous: the log holds
  *                 exactly first..lsn, or is empty
  *
@@ -94,9 +94,11 @@ int stor_log_first(stor_db *db, uint64_t *first_lsn, mur_error *err)
 /* ---- log rows ---------------------------------------------------- */
 
 /* The log's size and oldest entry, as of the open transaction: from the
- * cache (stor_db.logc / logp) or read once.  The cache saves two
- * statements per entry; stor_commit keeps the pending state, a rollback
- * drops it, and an undo forgets it (read again next time). */
+ * cache (stor_db.logc / logp) or read once (a scan of the log's rows).
+ * stor_commit keeps the pending state, a rollback drops it, and an undo
+ * forgets it (read again next time). */
+static int next_entry(stor_db *db, uint64_t lsn, stor_log_cache *c, mur_error *err);
+
 static int log_state(stor_db *db, stor_log_cache *out, mur_error *err)
 {
 	sqlite3_stmt *st;
@@ -110,19 +112,17 @@ static int log_state(stor_db *db, stor_log_cache *out, mur_error *err)
 		return MUR_OK;
 	}
 	memset(out, 0, sizeof *out);
-	if (stor_meta_get(db, "log_bytes", &out->bytes, err) != MUR_OK)
-		return MUR_ERR;
-	if (stor_prepare(db, "SELECT lsn, length(changeset) FROM _murphy_log ORDER BY lsn LIMIT 1",
-			 &st, err) != MUR_OK)
+	if (stor_prepare(db, "SELECT coalesce(sum(length(changeset)), 0) FROM _murphy_log", &st,
+			 err) != MUR_OK)
 		return MUR_ERR;
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		out->first = (uint64_t)sqlite3_column_int64(st, 0);
-		out->first_len = (uint64_t)sqlite3_column_int64(st, 1);
-	}
+	if (rc == SQLITE_ROW)
+		out->bytes = (uint64_t)sqlite3_column_int64(st, 0);
 	stor_release(db, st);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+	if (rc != SQLITE_ROW)
 		return stor_map_sqlite_error(db->db, rc, err);
+	if (next_entry(db, 0, out, err) != MUR_OK)
+		return MUR_ERR;
 	out->valid = 1;
 	return MUR_OK;
 }
@@ -160,13 +160,16 @@ static int trim(stor_db *db, uint64_t newest, stor_log_cache *c, mur_error *err)
 	return MUR_OK;
 }
 
-/* Insert entry (lsn, entry_id, cs) as the newest, trim, and move the
- * position and the byte count (one statement). */
+/* Insert entry (lsn, entry_id, cs) as the newest and trim: the new row is
+ * the position (nothing else is written: two pages per entry, the row's
+ * and the log's, not three). */
 static int log_put(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs, size_t len,
 		   mur_error *err)
 {
 	sqlite3_stmt *st;
 	stor_log_cache c;
+	if (log_state(db, &c, err) != MUR_OK) /* before the row: it is added below */
+		return MUR_ERR;
 	if (stor_prepare(db, "INSERT INTO _murphy_log(lsn, entry_id, changeset) VALUES (?1, ?2, ?3)",
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
@@ -177,16 +180,14 @@ static int log_put(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
 	stor_release(db, st);
 	if (rc != SQLITE_DONE)
 		return stor_map_sqlite_error(db->db, rc, err);
-	if (log_state(db, &c, err) != MUR_OK)
-		return MUR_ERR;
 	c.bytes += len;
 	if (!c.first) {
 		c.first = lsn;
 		c.first_len = len;
 	}
-	if (trim(db, lsn, &c, err) != MUR_OK ||
-	    stor_set_position_bytes(db, lsn, entry_id, c.bytes, err) != MUR_OK)
+	if (trim(db, lsn, &c, err) != MUR_OK)
 		return MUR_ERR;
+	stor_set_pending_position(db, lsn, entry_id);
 	db->logp = c;
 	return MUR_OK;
 }
@@ -460,7 +461,7 @@ static int undo_entries(stor_db *db, uint64_t cur, uint64_t target, uint64_t *fr
 
 int stor_log_undo(stor_db *db, uint64_t target, mur_error *err)
 {
-	uint64_t cur = db->lsn, bytes, freed = 0, target_id = 0;
+	uint64_t cur = db->lsn, freed = 0, target_id = 0;
 	int found;
 	size_t nlen;
 	if (target > cur)
@@ -476,10 +477,7 @@ int stor_log_undo(stor_db *db, uint64_t target, mur_error *err)
 		goto rollback;
 	if (target > 0 && stor_log_get(db, target, &found, &target_id, NULL, &nlen, err) != MUR_OK)
 		goto rollback;
-	if (stor_meta_get(db, "log_bytes", &bytes, err) != MUR_OK ||
-	    exec_ints(db, "UPDATE _murphy_meta SET value = ?1 WHERE key = 'log_bytes'", 1,
-		      (int64_t)(bytes > freed ? bytes - freed : 0), 0, err) != MUR_OK ||
-	    stor_set_position(db, target, target_id, err) != MUR_OK ||
+	if (stor_set_position(db, target, target_id, err) != MUR_OK ||
 	    stor_fwal_prepare_commit(db, 1, 0, err) != MUR_OK)
 		goto rollback;
 	if (stor_commit(db, err) != MUR_OK)

@@ -3,13 +3,20 @@
  *
  * Each placement file holds, next to the user's tables:
  *
- *   _murphy_meta(key, value)   'lsn'      highest entry applied to this file
- *                              'entry_id' leader-assigned id of that entry
- *                                         (0 when lsn is 0, or unknown)
  *   _murphy_log(lsn INTEGER PRIMARY KEY, entry_id INTEGER NOT NULL,
  *               changeset BLOB NOT NULL)
  *                              the row changesets (SQLite session extension)
  *                              of the newest entries, for catch-up and undo
+ *   _murphy_meta(key, value)   'lsn', 'entry_id': the position an undo
+ *                              went back to
+ *
+ * The file's position (the highest entry applied, and its leader-assigned
+ * id, 0 when unknown) is the newest _murphy_log row, or _murphy_meta's
+ * when that is higher: appending an entry writes only its log row (two
+ * pages per one-row insert, the row's and the log's; the meta page was a
+ * third, a third more WAL to write and sync), and an undo deletes the log
+ * rows past its target and writes the target into _murphy_meta.  Readers
+ * of a file use STOR_POSITION_SQL.
  *
  * The LSN counts log entries only: plain writes without capture and DDL do
  * not move it (schema is not in the log).  An entry is appended, applied or
@@ -73,6 +80,11 @@
 /* SQLSTATE of log-position errors: the leader decides catch-up / undo /
  * rebuild on it. */
 #define STOR_SQLSTATE_LOG "55000"
+
+/* The position of a placement file, as one row (lsn). */
+#define STOR_POSITION_SQL                                                                  \
+	"SELECT max((SELECT value FROM _murphy_meta WHERE key = 'lsn'),"                    \
+	" coalesce((SELECT max(lsn) FROM _murphy_log), 0))"
 
 /* ---- positions --------------------------------------------------- */
 

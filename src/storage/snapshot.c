@@ -93,15 +93,14 @@ static int vacuum_into(sqlite3 *src, const char *tmp_path, mur_error *err)
 	return rc == SQLITE_OK ? MUR_OK : MUR_ERR;
 }
 
-/* The 'lsn' row of _murphy_meta of the file at path. */
+/* The position of the file at path (replog.h). */
 static int read_copy_lsn(const char *path, uint64_t *lsn, mur_error *err)
 {
 	sqlite3 *db;
 	sqlite3_stmt *st = NULL;
 	if (open_private(path, SQLITE_OPEN_READONLY, &db, err) != MUR_OK)
 		return MUR_ERR;
-	int rc = sqlite3_prepare_v2(db, "SELECT value FROM _murphy_meta WHERE key = 'lsn'", -1, &st,
-				    NULL);
+	int rc = sqlite3_prepare_v2(db, STOR_POSITION_SQL, -1, &st, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)

@@ -19,7 +19,7 @@ typedef struct stor_stmt {
 /* The shard log's size and oldest entry (replog.c), cached. */
 typedef struct stor_log_cache {
 	int valid;
-	uint64_t bytes;     /* sum of the changesets' sizes ('log_bytes') */
+	uint64_t bytes;     /* sum of the changesets' sizes */
 	uint64_t first;     /* oldest lsn in _murphy_log, 0 when empty */
 	uint64_t first_len; /* its changeset's size */
 } stor_log_cache;
@@ -29,8 +29,8 @@ struct stor_db {
 	char path[STOR_PATH_MAX];
 	char file[STOR_FILE_NAME_MAX];
 	pthread_mutex_t mu;     /* stor_lock: one task at a time */
-	uint64_t lsn;           /* committed (_murphy_meta 'lsn') */
-	uint64_t entry_id;      /* committed (_murphy_meta 'entry_id') */
+	uint64_t lsn;           /* committed position (replog.h) */
+	uint64_t entry_id;      /* the entry id at lsn */
 	uint64_t pending_lsn;   /* set in the open transaction, when has_pending */
 	uint64_t pending_entry_id;
 	int has_pending;        /* the open transaction moves the log position */
@@ -64,9 +64,9 @@ struct stor_db {
 const char *stor_walbuf_vfs(void);
 void stor_walbuf_stats(uint64_t *writes_asked, uint64_t *writes_made);
 
-/* stor_set_position and 'log_bytes' in one statement.  Under lock. */
-int stor_set_position_bytes(stor_db *db, uint64_t lsn, uint64_t entry_id, uint64_t log_bytes,
-			    mur_error *err);
+/* The open transaction moves the position to (lsn, entry_id), which its
+ * newest log row holds (no _murphy_meta write).  Under lock. */
+void stor_set_pending_position(stor_db *db, uint64_t lsn, uint64_t entry_id);
 
 /* PRAGMA synchronous=FULL (full = 1) or NORMAL.  Under lock. */
 int stor_db_set_sync(stor_db *db, int full, mur_error *err);

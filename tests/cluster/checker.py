@@ -7,7 +7,8 @@ for every shard in ``murphy.placements``:
 - every placement the catalog calls ``current``: its SQLite file
   (``DIR/<node>/data/t<id>_s<shard>.db``, read directly and read-only with
   Python's sqlite3) must hold the same rows (a digest over the rows in key
-  order) and the same applied LSN (``_murphy_meta.lsn``) as the others;
+  order) and the same applied LSN (its newest ``_murphy_log`` entry, or
+  ``_murphy_meta.lsn`` after an undo) as the others;
 - the catalog's ``applied_lsn`` for each current placement must equal the
   file's LSN (the leader knows what is on each node);
 - optionally, the number of current placements per shard (back to the
@@ -48,7 +49,9 @@ def read_placement(path):
             return None
         lsn = 0
         try:
-            row = db.execute("SELECT value FROM _murphy_meta WHERE key = 'lsn'").fetchone()
+            # the newest log entry, or _murphy_meta's after an undo (replog.h)
+            row = db.execute("SELECT max((SELECT value FROM _murphy_meta WHERE key = 'lsn'),"
+                             " coalesce((SELECT max(lsn) FROM _murphy_log), 0))").fetchone()
             lsn = row[0] if row else 0
         except sqlite3.OperationalError:
             pass

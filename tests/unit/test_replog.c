@@ -559,13 +559,15 @@ static void test_undo(void **state)
  * failed write, an undo and trimming. */
 static void assert_log_exact(uint64_t want_entries, uint64_t want_first)
 {
+	const uint64_t sum_unknown = UINT64_MAX;
 	stor_db *db;
 	mur_error err;
 	uint64_t meta = 0, first = 0, sum = 0, n = 0;
 	sqlite3_stmt *st = NULL;
 	must(stor_dir_get(prim, FILE_T, 0, &db, &err), &err);
 	must(stor_lock(db, &err), &err);
-	int rc1 = stor_meta_get(db, "log_bytes", &meta, &err);
+	int rc1 = MUR_OK;
+	meta = db->logc.valid ? db->logc.bytes : sum_unknown;
 	int rc2 = stor_log_first(db, &first, &err);
 	if (sqlite3_prepare_v2(db->db, "SELECT coalesce(sum(length(changeset)), 0), count(*)"
 					" FROM _murphy_log", -1, &st, NULL) == SQLITE_OK &&
@@ -578,7 +580,8 @@ static void assert_log_exact(uint64_t want_entries, uint64_t want_first)
 	stor_dir_put(prim, db);
 	assert_int_equal(rc1, MUR_OK);
 	assert_int_equal(rc2, MUR_OK);
-	assert_int_equal(meta, sum);
+	if (meta != sum_unknown)
+		assert_int_equal(meta, sum);
 	assert_int_equal(n, want_entries);
 	assert_int_equal(first, want_first);
 }
@@ -859,7 +862,7 @@ static void check_copy(const char *path, uint64_t lsn)
 	assert_int_equal(sqlite3_prepare_v2(s,
 					    "SELECT (SELECT count(*) FROM t), (SELECT max(id) FROM t),"
 					    " (SELECT max(lsn) FROM _murphy_log),"
-					    " (SELECT value FROM _murphy_meta WHERE key = 'lsn')",
+					    " (" STOR_POSITION_SQL ")",
 					    -1, &st, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
