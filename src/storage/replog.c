@@ -435,8 +435,7 @@ fail:
 /* ---- undo -------------------------------------------------------- */
 
 /* Invert entries cur … target+1 inside the open transaction. */
-static int undo_entries(stor_db *db, uint64_t cur, uint64_t target, uint64_t *freed,
-			mur_error *err)
+static int undo_entries(stor_db *db, uint64_t cur, uint64_t target, mur_error *err)
 {
 	for (uint64_t lsn = cur; lsn > target; lsn--) {
 		uint64_t entry_id;
@@ -454,14 +453,13 @@ static int undo_entries(stor_db *db, uint64_t cur, uint64_t target, uint64_t *fr
 		    exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1, (int64_t)lsn, 0, err) !=
 			    MUR_OK)
 			return MUR_ERR;
-		*freed += len;
 	}
 	return MUR_OK;
 }
 
 int stor_log_undo(stor_db *db, uint64_t target, mur_error *err)
 {
-	uint64_t cur = db->lsn, freed = 0, target_id = 0;
+	uint64_t cur = db->lsn, target_id = 0;
 	int found;
 	size_t nlen;
 	if (target > cur)
@@ -473,7 +471,7 @@ int stor_log_undo(stor_db *db, uint64_t target, mur_error *err)
 	if (stor_begin(db, err) != MUR_OK)
 		return MUR_ERR;
 	db->logc.valid = 0; /* entries go: read the log's state again next time */
-	if (undo_entries(db, cur, target, &freed, err) != MUR_OK)
+	if (undo_entries(db, cur, target, err) != MUR_OK)
 		goto rollback;
 	if (target > 0 && stor_log_get(db, target, &found, &target_id, NULL, &nlen, err) != MUR_OK)
 		goto rollback;
