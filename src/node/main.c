@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static void usage(FILE *f)
 {
@@ -46,6 +47,15 @@ int main(int argc, char **argv)
 	/* A peer that closes its socket while we write must cost an EPIPE on
 	 * that connection, not the whole process (SIGPIPE's default). */
 	signal(SIGPIPE, SIG_IGN);
+	/* A follower keeps up to STOR_DIR_OPEN_MAX placements open, four
+	 * descriptors each (database, WAL, its write-back descriptor, shared
+	 * memory), plus sockets: more than the usual soft limit of 1024.  The
+	 * hard limit is ours to use. */
+	struct rlimit nofile;
+	if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+		nofile.rlim_cur = nofile.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &nofile);
+	}
 	if (argc < 2) {
 		usage(stderr);
 		return 2;

@@ -63,6 +63,8 @@ struct stor_db {
 #define STOR_WALBUF_VFS "murphy-walbuf"
 const char *stor_walbuf_vfs(void);
 void stor_walbuf_stats(uint64_t *writes_asked, uint64_t *writes_made);
+/* Bytes of WAL whose write-back walbuf started (sync_file_range). */
+uint64_t stor_walbuf_writeback_bytes(void);
 
 /* The open transaction moves the position to (lsn, entry_id), which its
  * newest log row holds (no _murphy_meta write).  Under lock. */

@@ -28,18 +28,32 @@
  * failed flush fails the xWrite (or the operation) that triggered it, so
  * SQLite never publishes a commit whose frames were not written.  Files
  * other than WALs are the default VFS's own, untouched.
+ * * Write-back as it goes: placements run synchronous=NORMAL, so a WAL's
+ * frames reach the disk only when a checkpoint fsyncs the WAL, about 4 MB
+ * at a time (wal_autocheckpoint's 1000 pages).  On a disk that serves one
+ * request at a time, that fsync held every other fdatasync on the machine
+ * (the follower WALs' group commits) for 15-25 ms: the insert p99.  So
+ * after each flush, once WALBUF_WRITEBACK_BYTES more of the file have been
+ * written, write-back of that range is started (sync_file_range
+ * SYNC_FILE_RANGE_WRITE: asynchronous, no flush, no wait), and the
+ * checkpoint's fsync finds little left to write.  Durability is unchanged
+ * (nothing here waits or promises anything); measured: insert p99 19.5 ms
+ * → 5 ms at RF 3, throughput unchanged (docs/replication.md).
  *
  * Memory: a WAL file's buffer is malloc'd on first use (at most
- * WALBUF_MAX bytes) and freed at xClose.
+ * WALBUF_MAX bytes) and freed at xClose; so is its second descriptor.
  */
 #include "storage/storage_int.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define WALBUF_MAX (64 * 1024)
+#define WALBUF_WRITEBACK_BYTES (256 * 1024) /* start write-back every this many bytes */
 #define WAL_FRAME_HEADER 24
 
 typedef struct walbuf_file {
@@ -51,13 +65,26 @@ typedef struct walbuf_file {
 	sqlite3_int64 end;    /* where the next appended frame starts */
 	int await_page;       /* a frame header is buffered, its page comes next */
 	int commit;           /* ... and it is the transaction's commit frame */
+	int wb_fd;            /* the file opened again, for sync_file_range (-1: none) */
+	sqlite3_int64 wb_from; /* write-back not yet started from here on */
 } walbuf_file;
 
 static sqlite3_vfs walbuf_vfs;
 static sqlite3_vfs *real_vfs;
 static pthread_once_t walbuf_once = PTHREAD_ONCE_INIT;
 static int walbuf_ok;
-static _Atomic uint64_t stat_appends, stat_writes;
+static _Atomic uint64_t stat_appends, stat_writes, stat_writeback;
+
+/* Start write-back of [wb_from, to) once it is WALBUF_WRITEBACK_BYTES long. */
+static void start_writeback(walbuf_file *f, sqlite3_int64 to)
+{
+	if (f->wb_fd < 0 || to - f->wb_from < WALBUF_WRITEBACK_BYTES)
+		return;
+	if (sync_file_range(f->wb_fd, f->wb_from, to - f->wb_from, SYNC_FILE_RANGE_WRITE) == 0)
+		atomic_fetch_add_explicit(&stat_writeback, (uint64_t)(to - f->wb_from),
+					  memory_order_relaxed);
+	f->wb_from = to;
+}
 
 static int flush(walbuf_file *f)
 {
@@ -66,6 +93,8 @@ static int flush(walbuf_file *f)
 		return SQLITE_OK;
 	rc = f->real->pMethods->xWrite(f->real, f->buf, (int)f->len, f->off);
 	atomic_fetch_add_explicit(&stat_writes, 1, memory_order_relaxed);
+	if (rc == SQLITE_OK)
+		start_writeback(f, f->off + (sqlite3_int64)f->len);
 	f->len = 0;
 	return rc;
 }
@@ -106,9 +135,10 @@ static int wb_write(sqlite3_file *file, const void *p, int n, sqlite3_int64 off)
 	int rc;
 
 	atomic_fetch_add_explicit(&stat_appends, 1, memory_order_relaxed);
-	if (off == 0) {
+	if (off == 0) { /* the WAL restarts: frames are rewritten from the start */
 		rc = through(f, p, n, off);
 		f->end = n;
+		f->wb_from = 0;
 		return rc;
 	}
 	if (n == WAL_FRAME_HEADER && off == f->end && !f->await_page) {
@@ -137,6 +167,9 @@ static int wb_close(sqlite3_file *file)
 	walbuf_file *f = (walbuf_file *)file;
 	int rc = flush(f);
 	int rc2 = f->real->pMethods->xClose(f->real);
+	if (f->wb_fd >= 0)
+		close(f->wb_fd);
+	f->wb_fd = -1;
 	free(f->buf);
 	f->buf = NULL;
 	return rc != SQLITE_OK ? rc : rc2;
@@ -157,6 +190,8 @@ static int wb_truncate(sqlite3_file *file, sqlite3_int64 size)
 	if (rc != SQLITE_OK)
 		return rc;
 	f->end = size;
+	if (f->wb_from > size)
+		f->wb_from = size;
 	return f->real->pMethods->xTruncate(f->real, size);
 }
 
@@ -236,6 +271,7 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int f
 		return real_vfs->xOpen(real_vfs, name, file, flags, out);
 	memset(f, 0, sizeof *f);
 	f->real = (sqlite3_file *)(f + 1);
+	f->wb_fd = -1;
 	rc = real_vfs->xOpen(real_vfs, name, f->real, flags, out);
 	if (rc != SQLITE_OK) {
 		if (f->real->pMethods)
@@ -246,6 +282,9 @@ static int wb_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *file, int f
 	if (f->real->pMethods->xFileSize(f->real, &f->end) != SQLITE_OK)
 		f->end = -1; /* appends are recognized after the next header write */
 	f->base.pMethods = &walbuf_methods;
+	/* a second descriptor: SQLite does not expose its own (without one,
+	 * write-back is left to the checkpoint, as with the default VFS) */
+	f->wb_fd = open(name, O_RDWR | O_CLOEXEC);
 	return SQLITE_OK;
 }
 
@@ -273,4 +312,9 @@ void stor_walbuf_stats(uint64_t *writes_asked, uint64_t *writes_made)
 {
 	*writes_asked = atomic_load_explicit(&stat_appends, memory_order_relaxed);
 	*writes_made = atomic_load_explicit(&stat_writes, memory_order_relaxed);
+}
+
+uint64_t stor_walbuf_writeback_bytes(void)
+{
+	return atomic_load_explicit(&stat_writeback, memory_order_relaxed);
 }

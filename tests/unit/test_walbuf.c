@@ -129,6 +129,43 @@ static void test_each_commit_visible_and_written_once(void **state)
 	sqlite3_close(w);
 }
 
+/* Write-back of a growing WAL is started every WALBUF_WRITEBACK_BYTES
+ * (256 KiB), so a checkpoint's fsync of the WAL finds little left to
+ * write; after a restart it starts again from the file's beginning. */
+static void test_writeback_started_as_wal_grows(void **state)
+{
+	(void)state;
+	sqlite3 *w = open_writer(), *r = open_db(NULL);
+	uint64_t wb0 = stor_walbuf_writeback_bytes(), wb1, wb2;
+	int id = 1;
+
+	ok(w, "PRAGMA wal_autocheckpoint=0");
+	/* about 8 KiB of frames per commit: 256 commits ≈ 2 MiB of WAL */
+	for (; id <= 256; id++) {
+		ok(w, "BEGIN IMMEDIATE");
+		insert(w, id, 50);
+		ok(w, "COMMIT");
+	}
+	wb1 = stor_walbuf_writeback_bytes();
+	assert_true(wb1 - wb0 >= 1536 * 1024); /* all but the last < 256 KiB */
+	assert_true(wb1 - wb0 <= 2560 * 1024);
+	/* a checkpoint and a restart: the next frames are written (and
+	 * written back) from the start of the file again */
+	ok(w, "PRAGMA wal_checkpoint(TRUNCATE)");
+	for (int k = 0; k < 64; k++, id++) {
+		ok(w, "BEGIN IMMEDIATE");
+		insert(w, id, 50);
+		ok(w, "COMMIT");
+	}
+	wb2 = stor_walbuf_writeback_bytes();
+	assert_true(wb2 - wb1 >= 256 * 1024);
+	assert_true(wb2 - wb1 <= 640 * 1024);
+	assert_int_equal(one_int(r, "SELECT count(*) FROM t"), id - 1);
+	assert_intact(r);
+	sqlite3_close(r);
+	sqlite3_close(w);
+}
+
 /* A transaction larger than the buffer, one that spilled pages and rolled
  * back, and a WAL restart after a checkpoint. */
 static void test_large_spilled_and_restarted(void **state)
@@ -184,6 +221,7 @@ static void test_wal_recovered_by_default_vfs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_writeback_started_as_wal_grows, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_each_commit_visible_and_written_once, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_large_spilled_and_restarted, setup, teardown),
