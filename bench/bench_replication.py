@@ -19,6 +19,14 @@
 Targets (issue 3): RF 3 majority ≥ 0.5× PostgreSQL's insert rate with 8
 clients; no write pause longer than suspect_timeout + 1 s.
 
+This machine's speed drifts by ±20% within minutes, so one PostgreSQL run
+against one murphy run can land anywhere from 0.36× to 0.58× for the same
+build.  The RF 3 majority comparison is therefore made --rounds times
+(default 3), each round PostgreSQL then murphy back to back; the report
+lists every round and judges the target on the median of the per-round
+ratios.  The first table shows each system's median round (RF 1 and RF 3
+all run once, compared with PostgreSQL's median).
+
     bench/bench_replication.py                      # defaults: 10 s per run
     bench/bench_replication.py --seconds 5 --rebuild-rows 100000
 Writes a markdown report to stdout and bench/results/<date>-replication.md.
@@ -29,6 +37,7 @@ import io
 import os
 import platform
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -266,8 +275,14 @@ def bench_failure(args, tmp):
 
 # ---- report ---------------------------------------------------------------
 
-def report(args, ins, fail):
+def median_run(runs):
+    return sorted(runs, key=lambda r: r["rows_s"])[(len(runs) - 1) // 2] if runs else None
+
+
+def report(args, ins, rounds, fail):
     pg = ins.get("PostgreSQL (synchronous_commit on)")
+    ratios = sorted(m["rows_s"] / p["rows_s"] for p, m in rounds if p["rows_s"])
+    median_ratio = statistics.median(ratios) if ratios else None
     out = ["# murphy replication benchmark — %s" % datetime.date.today(), "",
            "%s, %d CPUs, %d clients, %d s per run; timers: suspect %d ms, dead %d ms"
            % (platform.platform(), os.cpu_count(), args.clients, args.seconds,
@@ -278,6 +293,14 @@ def report(args, ins, fail):
         ratio = "%.2f×" % (r["rows_s"] / pg["rows_s"]) if pg and pg["rows_s"] else "—"
         out.append("| %s | %.0f | %s | %.2f | %.2f | %d |" % (name, r["rows_s"], ratio,
                                                              r["p50_ms"], r["p99_ms"], r["errors"]))
+    if rounds:
+        out += ["", "RF 3 majority against PostgreSQL, round by round (PostgreSQL then murphy, "
+                "back to back):", "", "| round | PostgreSQL rows/s | murphy RF 3 majority rows/s | ratio |",
+                "|---|---|---|---|"]
+        for k, (p, m) in enumerate(rounds, 1):
+            out.append("| %d | %.0f | %.0f | %.2f× |" % (k, p["rows_s"], m["rows_s"],
+                                                         m["rows_s"] / p["rows_s"] if p["rows_s"] else 0))
+        out.append("| median | | | %.2f× |" % median_ratio)
     out += ["", "Failure of one follower of four (RF 3, %d rows in `big`, %d writers at majority):"
             % (args.rebuild_rows, args.clients), ""]
 
@@ -290,10 +313,12 @@ def report(args, ins, fail):
                fail.get("bytes", 0) / 1e6,
                "%.1f MB/s" % fail["mb_s"] if "mb_s" in fail else "—")]
     target = args.suspect_timeout_ms / 1000 + 1
-    out += ["", "Targets: RF 3 majority ≥ 0.5× PostgreSQL: %s; longest pause ≤ %.1f s: %s"
-            % (("yes" if pg and ins.get("murphy RF 3 majority", {}).get("rows_s", 0)
-                >= 0.5 * pg["rows_s"] else "no"), target,
-               "yes" if fail.get("max_pause_s", 1e9) <= target else "no")]
+    out += ["", "Targets: RF 3 majority ≥ 0.5× PostgreSQL (median of %d rounds: %s): %s; "
+            "longest pause ≤ %.1f s: %s"
+            % (len(rounds), "%.2f×" % median_ratio if median_ratio else "not measured",
+               ("yes" if median_ratio and median_ratio >= 0.5 else "no"), target,
+               ("not measured" if "max_pause_s" not in fail
+                else "yes" if fail["max_pause_s"] <= target else "no"))]
     return "\n".join(out) + "\n"
 
 
@@ -301,6 +326,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="PostgreSQL / RF 3 majority pairs, run back to back (median judged)")
     ap.add_argument("--rebuild-rows", type=int, default=200000)
     ap.add_argument("--rebuild-timeout-s", type=int, default=120)
     ap.add_argument("--suspect-timeout-ms", type=int, default=1500)
@@ -308,20 +335,35 @@ def main():
     ap.add_argument("--skip", default="", help="comma list of: inserts,postgres,failure")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
-    ins, fail = {}, {}
+    ins, rounds, fail = {}, [], {}
     with tempfile.TemporaryDirectory(prefix="murphy-bench-repl-") as tmp:
+        pg_runs, maj_runs = [], []
+        if "inserts" not in skip and "postgres" not in skip:
+            for k in range(1, args.rounds + 1):
+                log("round %d/%d: PostgreSQL, then murphy RF 3 majority" % (k, args.rounds))
+                pg_runs.append(bench_pg_inserts(args))
+                maj_runs.append(bench_murphy_inserts(args, tmp, "rf3_majority_%d" % k, 3,
+                                                     "majority"))
+                rounds.append((pg_runs[-1], maj_runs[-1]))
+        elif "postgres" not in skip:
+            log("inserts: PostgreSQL")
+            pg_runs.append(bench_pg_inserts(args))
         if "inserts" not in skip:
-            for name, rf, q in (("murphy RF 1", 1, "majority"), ("murphy RF 3 majority", 3, "majority"),
-                                ("murphy RF 3 all", 3, "all")):
+            for name, rf, q in (("murphy RF 1", 1, "majority"), ("murphy RF 3 all", 3, "all")):
                 log("inserts: %s" % name)
                 ins[name] = bench_murphy_inserts(args, tmp, name.replace(" ", "_"), rf, q)
-        if "postgres" not in skip:
-            log("inserts: PostgreSQL")
-            ins["PostgreSQL (synchronous_commit on)"] = bench_pg_inserts(args)
+            if not maj_runs:
+                maj_runs.append(bench_murphy_inserts(args, tmp, "rf3_majority", 3, "majority"))
+            ins["murphy RF 3 majority"] = median_run(maj_runs)
+        if pg_runs:
+            ins["PostgreSQL (synchronous_commit on)"] = median_run(pg_runs)
         if "failure" not in skip:
             log("failure timing")
             fail = bench_failure(args, tmp)
-    text = report(args, ins, fail)
+    order = ("murphy RF 1", "murphy RF 3 majority", "murphy RF 3 all",
+             "PostgreSQL (synchronous_commit on)")
+    ins = {k: ins[k] for k in order if k in ins}
+    text = report(args, ins, rounds, fail)
     print(text)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     path = os.path.join(HERE, "results", "%s-replication.md" % datetime.date.today())
