@@ -192,11 +192,11 @@ static void close_main(run_ctx *c)
 	c->db = NULL;
 }
 
-/* With placements[1..] attached to main's connection (ATTACH), their own
+/* placements[1..] are opened by main's connection too (ATTACH): their own
  * connections must not hold them exclusively meanwhile, and main's must
  * not be in exclusive mode either (an attached file inherits it).  Before
  * open_main (one placement lock at a time). */
-static int share_placements(run_ctx *c)
+static int share_others(run_ctx *c)
 {
 	for (uint32_t i = 0; i < c->t->nplacements && c->t->nplacements > 1; i++)
 		if (stor_dir_share(c->dir, c->t->placements[i], &c->shared[i], &c->res->err) !=
@@ -206,7 +206,7 @@ static int share_placements(run_ctx *c)
 }
 
 /* After close_main. */
-static void unshare_placements(run_ctx *c)
+static void unshare_others(run_ctx *c)
 {
 	for (uint32_t i = 0; i < c->t->nplacements; i++) {
 		stor_dir_unshare(c->dir, c->shared[i]);
@@ -517,11 +517,11 @@ done:
 static int run_query(run_ctx *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = share_placements(c);
+	int rc = share_others(c);
 	if (rc == MUR_OK)
 		rc = open_main(c, 0);
 	if (rc != MUR_OK) {
-		unshare_placements(c);
+		unshare_others(c);
 		return rc; /* MUR_EAGAIN: placement busy (try mode) */
 	}
 	rc = MUR_ERR;
@@ -537,7 +537,7 @@ static int run_query(run_ctx *c)
 done:
 	stor_release(c->db, st);
 	close_main(c);
-	unshare_placements(c);
+	unshare_others(c);
 	return rc;
 }
 

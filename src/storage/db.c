@@ -292,7 +292,7 @@ static int run_cached(stor_db *db, const char *sql, mur_error *err)
  * file (read mark, write lock and their releases), several microseconds of
  * syscall each on a VM, all on a follower's write path; with
  * locking_mode=EXCLUSIVE the connection keeps its locks and makes none
- * (+15% rows/s at RF 3 majority, docs/replication.md).  But then no other
+ * (+7.7% rows/s at RF 3 majority, docs/replication.md).  But then no other
  * connection can even open the file, and an exclusive writer fails while
  * one is open.  So, for placements behind the follower WAL only:
  *
@@ -322,7 +322,7 @@ static uint64_t mono_ms(void)
 
 /* BEGIN IMMEDIATE in exclusive mode.  MUR_OK: begun; MUR_EAGAIN: another
  * connection holds the file (back in NORMAL mode, nothing begun). */
-static int begin_exclusive(stor_db *db, uint64_t now)
+static int begin_exclusive(stor_db *db)
 {
 	sqlite3_busy_timeout(db->db, 0);
 	int rc = sqlite3_exec(db->db, "PRAGMA locking_mode=EXCLUSIVE; BEGIN IMMEDIATE", NULL, NULL,
@@ -335,7 +335,7 @@ static int begin_exclusive(stor_db *db, uint64_t now)
 	if (sqlite3_get_autocommit(db->db) == 0)
 		sqlite3_exec(db->db, "ROLLBACK", NULL, NULL, NULL);
 	sqlite3_exec(db->db, "PRAGMA locking_mode=NORMAL", NULL, NULL, NULL);
-	db->excl_retry_ms = now + STOR_EXCL_RETRY_MS;
+	db->excl_retry_ms = mono_ms() + STOR_EXCL_RETRY_MS;
 	return MUR_EAGAIN;
 }
 
@@ -375,11 +375,10 @@ int stor_db_release_if_idle(stor_db *db, uint64_t idle_ms)
 int stor_begin(stor_db *db, mur_error *err)
 {
 	int begun = 0;
-	uint64_t now = db->fwal ? mono_ms() : 0;
-	if (db->fwal && !db->excl && db->shared == 0 && now >= db->excl_retry_ms)
-		begun = begin_exclusive(db, now) == MUR_OK;
+	if (db->fwal && !db->excl && db->shared == 0 && mono_ms() >= db->excl_retry_ms)
+		begun = begin_exclusive(db) == MUR_OK;
 	if (db->excl)
-		db->excl_used_ms = now;
+		db->excl_used_ms = mono_ms();
 	if (!begun && run_cached(db, "BEGIN IMMEDIATE", err) != MUR_OK)
 		return MUR_ERR;
 	db->in_txn = 1;
