@@ -59,7 +59,6 @@ typedef struct run_ctx {
 	stor_db *db;
 	sqlite3 *mem;      /* exec_task_run_on: a caller's database instead of db */
 	int nattached;
-	stor_db *shared[EXEC_TASK_PLACEMENTS_MAX]; /* all placements, while others are attached */
 	int try_lock;      /* exec_task_run_try: MUR_EAGAIN instead of waiting */
 } run_ctx;
 
@@ -190,28 +189,6 @@ static void close_main(run_ctx *c)
 	stor_unlock(c->db);
 	stor_dir_put(c->dir, c->db);
 	c->db = NULL;
-}
-
-/* placements[1..] are opened by main's connection too (ATTACH): their own
- * connections must not hold them exclusively meanwhile, and main's must
- * not be in exclusive mode either (an attached file inherits it).  Before
- * open_main (one placement lock at a time). */
-static int share_others(run_ctx *c)
-{
-	for (uint32_t i = 0; i < c->t->nplacements && c->t->nplacements > 1; i++)
-		if (stor_dir_share(c->dir, c->t->placements[i], &c->shared[i], &c->res->err) !=
-		    MUR_OK)
-			return fail(c, MUR_ERR);
-	return MUR_OK;
-}
-
-/* After close_main. */
-static void unshare_others(run_ctx *c)
-{
-	for (uint32_t i = 0; i < c->t->nplacements; i++) {
-		stor_dir_unshare(c->dir, c->shared[i]);
-		c->shared[i] = NULL;
-	}
 }
 
 /* ATTACH placements[1..] as m1.. (each must exist: ATTACH would create). */
@@ -517,13 +494,9 @@ done:
 static int run_query(run_ctx *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = share_others(c);
-	if (rc == MUR_OK)
-		rc = open_main(c, 0);
-	if (rc != MUR_OK) {
-		unshare_others(c);
+	int rc = open_main(c, 0);
+	if (rc != MUR_OK)
 		return rc; /* MUR_EAGAIN: placement busy (try mode) */
-	}
 	rc = MUR_ERR;
 	if (attach_others(c) != MUR_OK)
 		goto done;
@@ -537,7 +510,6 @@ static int run_query(run_ctx *c)
 done:
 	stor_release(c->db, st);
 	close_main(c);
-	unshare_others(c);
 	return rc;
 }
 
