@@ -59,6 +59,7 @@ typedef struct run_ctx {
 	stor_db *db;
 	sqlite3 *mem;      /* exec_task_run_on: a caller's database instead of db */
 	int nattached;
+	stor_db *shared[EXEC_TASK_PLACEMENTS_MAX]; /* all placements, while others are attached */
 	int try_lock;      /* exec_task_run_try: MUR_EAGAIN instead of waiting */
 } run_ctx;
 
@@ -189,6 +190,28 @@ static void close_main(run_ctx *c)
 	stor_unlock(c->db);
 	stor_dir_put(c->dir, c->db);
 	c->db = NULL;
+}
+
+/* With placements[1..] attached to main's connection (ATTACH), their own
+ * connections must not hold them exclusively meanwhile, and main's must
+ * not be in exclusive mode either (an attached file inherits it).  Before
+ * open_main (one placement lock at a time). */
+static int share_placements(run_ctx *c)
+{
+	for (uint32_t i = 0; i < c->t->nplacements && c->t->nplacements > 1; i++)
+		if (stor_dir_share(c->dir, c->t->placements[i], &c->shared[i], &c->res->err) !=
+		    MUR_OK)
+			return fail(c, MUR_ERR);
+	return MUR_OK;
+}
+
+/* After close_main. */
+static void unshare_placements(run_ctx *c)
+{
+	for (uint32_t i = 0; i < c->t->nplacements; i++) {
+		stor_dir_unshare(c->dir, c->shared[i]);
+		c->shared[i] = NULL;
+	}
 }
 
 /* ATTACH placements[1..] as m1.. (each must exist: ATTACH would create). */
@@ -494,9 +517,13 @@ done:
 static int run_query(run_ctx *c)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = open_main(c, 0);
-	if (rc != MUR_OK)
+	int rc = share_placements(c);
+	if (rc == MUR_OK)
+		rc = open_main(c, 0);
+	if (rc != MUR_OK) {
+		unshare_placements(c);
 		return rc; /* MUR_EAGAIN: placement busy (try mode) */
+	}
 	rc = MUR_ERR;
 	if (attach_others(c) != MUR_OK)
 		goto done;
@@ -510,6 +537,7 @@ static int run_query(run_ctx *c)
 done:
 	stor_release(c->db, st);
 	close_main(c);
+	unshare_placements(c);
 	return rc;
 }
 

@@ -75,6 +75,7 @@ typedef struct follower {
 	node_shuffle_hub *shuffle; /* repartition shuffles (node/shuffle.h) */
 	follower_fetch *fetches; /* REBUILD / CATCHUP jobs running */
 	uv_signal_t sigterm, sigint;
+	uv_timer_t lock_timer; /* idle placements give up exclusive locks (storage.h) */
 	int running; /* tasks on the thread pool */
 	int stopping;
 	int exit_code;
@@ -142,6 +143,14 @@ static void shutdown_follower(follower *f, int exit_code)
 	uv_unref((uv_handle_t *)&f->sigint);
 	if (f->running)
 		MLOG(INFO, "follower", "waiting for %d running task(s)", f->running);
+}
+
+/* Placements held exclusively (storage/db.c, "Locking") and idle for
+ * STOR_EXCL_IDLE_MS let other processes (sqlite3, a checker) open them. */
+static void release_idle_locks(uv_timer_t *t)
+{
+	follower *f = t->data;
+	stor_dir_release_idle_locks(f->stor, STOR_EXCL_IDLE_MS);
 }
 
 static void on_signal(uv_signal_t *s, int signum)
@@ -632,6 +641,10 @@ static int start_loop_parts(follower *f, const follower_args *a, const net_hello
 		f->wbatch = NULL;
 		return -1;
 	}
+	uv_timer_init(&f->loop, &f->lock_timer);
+	f->lock_timer.data = f;
+	uv_timer_start(&f->lock_timer, release_idle_locks, STOR_EXCL_IDLE_MS, STOR_EXCL_IDLE_MS);
+	uv_unref((uv_handle_t *)&f->lock_timer); /* never what keeps the loop running */
 	uv_signal_init(&f->loop, &f->sigterm);
 	uv_signal_init(&f->loop, &f->sigint);
 	f->sigterm.data = f->sigint.data = f;
@@ -674,6 +687,7 @@ int node_follower_main(int argc, char **argv)
 	     a.listen, a.join);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	node_wbatch_close(f->wbatch);
+	uv_close((uv_handle_t *)&f->lock_timer, NULL);
 	uv_close((uv_handle_t *)&f->sigterm, NULL);
 	uv_close((uv_handle_t *)&f->sigint, NULL);
 close_loop:

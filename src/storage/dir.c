@@ -233,6 +233,47 @@ done:
 	return rc;
 }
 
+int stor_dir_share(stor_dir *d, const char *file, stor_db **out, mur_error *err)
+{
+	if (stor_dir_get(d, file, 0, out, err) != MUR_OK)
+		return MUR_ERR;
+	if (stor_lock(*out, err) != MUR_OK) {
+		stor_dir_put(d, *out);
+		*out = NULL;
+		return MUR_ERR;
+	}
+	int rc = stor_db_share(*out, err);
+	stor_unlock(*out);
+	if (rc != MUR_OK) {
+		stor_dir_unshare(d, *out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+void stor_dir_unshare(stor_dir *d, stor_db *db)
+{
+	if (!db)
+		return;
+	pthread_mutex_lock(&db->mu); /* also when dropped meanwhile (stor_lock refuses) */
+	stor_db_unshare(db);
+	pthread_mutex_unlock(&db->mu);
+	stor_dir_put(d, db);
+}
+
+void stor_dir_release_idle_locks(stor_dir *d, uint64_t idle_ms)
+{
+	mur_error err;
+	pthread_mutex_lock(&d->mu);
+	for (stor_db *db = d->open; db; db = db->next) {
+		if (!db->excl || stor_trylock(db, &err) != MUR_OK)
+			continue; /* in use: not idle */
+		stor_db_release_if_idle(db, idle_ms);
+		stor_unlock(db);
+	}
+	pthread_mutex_unlock(&d->mu);
+}
+
 void stor_dir_put(stor_dir *d, stor_db *db)
 {
 	if (!db)

@@ -3,8 +3,9 @@
  * view: stor_snapshot (a consistent copy of a placement file) and
  * stor_status (lsn / entry id / first log lsn of every placement held).
  *
- * Snapshot: a second, private connection on the placement file runs
- * `VACUUM INTO tmp_path`.  VACUUM INTO reads inside one read transaction,
+ * Snapshot: the placement's own connection leaves exclusive locking for
+ * the duration (stor_db_share, db.c "Locking"), and a second, private
+ * connection on the placement file runs `VACUUM INTO tmp_path`.  VACUUM INTO reads inside one read transaction,
  * so the copy is a committed state of the file (rows, _murphy_meta and
  * _murphy_log agree), and in WAL mode it does not block the placement's
  * writer.  The copy is then fsynced and its LSN read back from the copy
@@ -127,13 +128,21 @@ int stor_snapshot(stor_dir *d, const char *file, const char *tmp_path, uint64_t 
 	if (access(tmp_path, F_OK) == 0)
 		return mur_error_set(err, SQLSTATE_IO_ERROR, "snapshot target \"%s\" already exists",
 				     tmp_path);
+	/* The placement's own connection may hold the file exclusively (db.c,
+	 * "Locking"): have it share the file while the copy is read. */
+	stor_db *own;
+	int rc = stor_dir_share(d, file, &own, err);
 	/* Read-write without CREATE: a WAL reader needs the -shm; nothing is
 	 * written to the placement. */
-	if (open_private(path, SQLITE_OPEN_READWRITE, &src, err) != MUR_OK)
-		return MUR_ERR;
-	int rc = stor_register_functions(src) == SQLITE_OK ? vacuum_into(src, tmp_path, err)
-							   : stor_map_sqlite_error(src, SQLITE_ERROR, err);
-	sqlite3_close_v2(src);
+	if (rc == MUR_OK)
+		rc = open_private(path, SQLITE_OPEN_READWRITE, &src, err);
+	if (rc == MUR_OK) {
+		rc = stor_register_functions(src) == SQLITE_OK
+			     ? vacuum_into(src, tmp_path, err)
+			     : stor_map_sqlite_error(src, SQLITE_ERROR, err);
+		sqlite3_close_v2(src);
+	}
+	stor_dir_unshare(d, own);
 	if (rc == MUR_OK)
 		rc = fsync_file(tmp_path, err);
 	if (rc == MUR_OK)

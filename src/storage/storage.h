@@ -124,6 +124,11 @@ void stor_dir_close(stor_dir *d);
 const char *stor_dir_path(const stor_dir *d);
 /* Lower the open-placement bound (tests).  0 = STOR_DIR_OPEN_MAX. */
 void stor_dir_set_open_max(stor_dir *d, size_t n);
+/* Placements held in exclusive locking mode (db.c, "Locking") whose last
+ * transaction is idle_ms old give up their locks, so another process can
+ * open the file; placements in use are skipped.  Call periodically. */
+#define STOR_EXCL_IDLE_MS 100
+void stor_dir_release_idle_locks(stor_dir *d, uint64_t idle_ms);
 /* Full path of a placement file in d into buf; -1 when it does not fit or
  * the name is not acceptable. */
 int stor_dir_file_path(const stor_dir *d, const char *file, char *buf, size_t bufsz);
@@ -135,6 +140,13 @@ int stor_dir_exists(const stor_dir *d, const char *file);
  * exist on this node).  Every successful get pairs with a stor_dir_put. */
 int stor_dir_get(stor_dir *d, const char *file, int create, stor_db **out, mur_error *err);
 void stor_dir_put(stor_dir *d, stor_db *db);
+/* Before another connection opens placement `file` (a snapshot, a
+ * colocated join's ATTACH): its own connection leaves exclusive locking
+ * (db.c, "Locking") until stor_dir_unshare, which also puts *out.  Errors
+ * as stor_dir_get.  Takes and releases the placement's lock: call it
+ * holding no other placement's. */
+int stor_dir_share(stor_dir *d, const char *file, stor_db **out, mur_error *err);
+void stor_dir_unshare(stor_dir *d, stor_db *db);
 /* Close the placement (waiting for a task running on it) and delete the
  * file with its -wal and -shm.  A missing file is not an error. */
 int stor_dir_drop(stor_dir *d, const char *file, mur_error *err);

@@ -46,6 +46,14 @@ struct stor_db {
 	struct stor_fwal *fwal;
 	int fwal_log;
 	int strict;
+	/* Exclusive locking (db.c, "Locking"): the connection runs
+	 * locking_mode=EXCLUSIVE (excl), is kept out of it while shared > 0
+	 * (a snapshot reads the file) or until excl_retry_ms (another
+	 * connection had the file open); excl_used_ms: its last transaction. */
+	int excl;
+	int shared;
+	uint64_t excl_retry_ms;
+	uint64_t excl_used_ms;
 	stor_stmt stmts[STOR_STMT_CACHE_MAX];
 	uint64_t clock;
 
@@ -69,6 +77,14 @@ uint64_t stor_walbuf_writeback_bytes(void);
 /* The open transaction moves the position to (lsn, entry_id), which its
  * newest log row holds (no _murphy_meta write).  Under lock. */
 void stor_set_pending_position(stor_db *db, uint64_t lsn, uint64_t entry_id);
+
+/* Locking (db.c): leave exclusive mode so other connections can open the
+ * file, and stay out of it until stor_db_unshare; under lock. */
+int stor_db_share(stor_db *db, mur_error *err);
+void stor_db_unshare(stor_db *db);
+/* Leave exclusive mode when the last transaction is idle_ms old; under
+ * lock.  1 when it left. */
+int stor_db_release_if_idle(stor_db *db, uint64_t idle_ms);
 
 /* PRAGMA synchronous=FULL (full = 1) or NORMAL.  Under lock. */
 int stor_db_set_sync(stor_db *db, int full, mur_error *err);

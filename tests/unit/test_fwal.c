@@ -9,6 +9,10 @@
  * directory, then running recovery there.  Writes follow the primary's
  * path of task_run.c: capture, stor_log_append, stor_fwal_prepare_commit,
  * stor_commit, stor_fwal_log_entry.
+ *
+ * Also the exclusive locking placements behind the follower WAL run with
+ * (db.c, "Locking"): held while writes flow, given up when idle, for a
+ * snapshot, or when another connection has the file open.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -504,6 +508,70 @@ static void test_off_and_gap(void **state)
 	stor_dir_close(d);
 }
 
+/* Open the placement file from outside (SQLite's own VFS, no busy wait):
+ * the row count, or -1 when the file is locked. */
+static int64_t outside_count(stor_dir *d, const char *file, sqlite3 **keep)
+{
+	char path[600];
+	sqlite3 *o = NULL;
+	sqlite3_stmt *st = NULL;
+	int64_t n = -1;
+	assert_int_equal(stor_dir_file_path(d, file, path, sizeof path), 0);
+	assert_int_equal(sqlite3_open_v2(path, &o, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+	if (keep) /* hold a read transaction open */
+		assert_int_equal(sqlite3_exec(o, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+	if (sqlite3_prepare_v2(o, "SELECT count(*) FROM t", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (keep && n >= 0)
+		*keep = o;
+	else
+		sqlite3_close(o);
+	return n;
+}
+
+static void test_exclusive_locking(void **state)
+{
+	(void)state;
+	stor_dir *d = open_dir("excl", 1, NULL);
+	sqlite3 *reader = NULL;
+	uint64_t lsn;
+	char tmp[600];
+	mur_error err;
+
+	create_placement(d, "p.db");
+	write_row(d, "p.db", 1, 101);
+	/* the writer holds the file: an outside connection cannot read it */
+	assert_int_equal(outside_count(d, "p.db", NULL), -1);
+	/* idle (here: at once) it gives the locks up */
+	stor_dir_release_idle_locks(d, 0);
+	assert_int_equal(outside_count(d, "p.db", &reader), 1);
+	/* with that reader in a transaction, writes go on in NORMAL mode */
+	write_row(d, "p.db", 2, 102);
+	write_row(d, "p.db", 3, 103);
+	assert_int_equal(count_rows(d, "p.db", &lsn), 3);
+	assert_int_equal(lsn, 3);
+	sqlite3_close(reader);
+	/* the failed attempts to take the file left no lock behind: with the
+	 * writer quiet, a new reader gets in at once (SQLite 3.40 kept the
+	 * PENDING byte locked here until the next exclusive transaction) */
+	assert_int_equal(outside_count(d, "p.db", NULL), 3);
+	/* a snapshot reads through its own connection while the writer would
+	 * otherwise hold the file */
+	sleep(1); /* STOR_EXCL_RETRY_MS: the writer takes the file again */
+	usleep(100 * 1000);
+	write_row(d, "p.db", 4, 104);
+	assert_int_equal(outside_count(d, "p.db", NULL), -1);
+	snprintf(tmp, sizeof tmp, "%s/excl/p.snap", tmpdir);
+	must(stor_snapshot(d, "p.db", tmp, &lsn, &err), &err);
+	assert_int_equal(lsn, 4);
+	write_row(d, "p.db", 5, 105); /* and holds it again afterwards */
+	assert_int_equal(outside_count(d, "p.db", NULL), -1);
+	assert_int_equal(count_rows(d, "p.db", &lsn), 5);
+	stor_dir_close(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -512,6 +580,7 @@ int main(void)
 		cmocka_unit_test(test_undo_and_reset),
 		cmocka_unit_test(test_rotation_while_appending),
 		cmocka_unit_test(test_off_and_gap),
+		cmocka_unit_test(test_exclusive_locking),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
