@@ -902,6 +902,20 @@ static void test_snapshot_install(void **state)
 	pthread_join(th, NULL);
 	assert_true((uint64_t)wr.next - 1 >= lsn);
 
+	/* The copy to install is taken quiet, and a few entries follow it: a
+	 * loaded machine let the writer run past the 50 entries the log keeps
+	 * after the last snapshot above, and catch-up then had nothing to
+	 * start from. */
+	unlink(tmp);
+	must(stor_snapshot(prim, FILE_T, tmp, &lsn, &err), &err);
+	assert_int_equal(lsn, (uint64_t)wr.next - 1);
+	for (int i = 0; i < 10; i++) {
+		exec_result w;
+		insert1(wr.next, "w", (uint64_t)(1000 + wr.next), &w);
+		exec_result_free(&w);
+		wr.next++;
+	}
+
 	/* a missing placement; an existing target */
 	uint64_t junk;
 	assert_int_equal(stor_snapshot(prim, "nope.db", "/tmp/x", &junk, &err), MUR_ERR);
