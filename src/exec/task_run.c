@@ -198,7 +198,9 @@ static void close_main(run_ctx *c)
  * open_main (one placement lock at a time). */
 static int share_placements(run_ctx *c)
 {
-	for (uint32_t i = 0; i < c->t->nplacements && c->t->nplacements > 1; i++)
+	if (c->t->nplacements < 2)
+		return MUR_OK; /* nothing attached */
+	for (uint32_t i = 0; i < c->t->nplacements; i++)
 		if (stor_dir_share(c->dir, c->t->placements[i], &c->shared[i], &c->res->err) !=
 		    MUR_OK)
 			return fail(c, MUR_ERR);

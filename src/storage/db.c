@@ -302,10 +302,10 @@ static int run_cached(stor_db *db, const char *sql, mur_error *err)
  *              │                     ▼                    │ connection has
  *              │                 EXCLUSIVE                │ the file open)
  *              │                     │                    ▼
- *              └──── stor_db_share (a snapshot is about   NORMAL, retry
- *                    to open the file), or                after
- *                    stor_db_release_if_idle (no          STOR_EXCL_RETRY_MS
- *                    transaction for idle_ms: let an
+ *              └──── stor_db_share (a snapshot is about   NORMAL, PENDING
+ *                    to open the file), or                lock dropped,
+ *                    stor_db_release_if_idle (no          retry after
+ *                    transaction for idle_ms: let an      STOR_EXCL_RETRY_MS
  *                    outside reader such as sqlite3 in)
  *
  * Leaving is PRAGMA locking_mode=NORMAL and one read, which drops the

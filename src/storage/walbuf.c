@@ -28,7 +28,8 @@
  * failed flush fails the xWrite (or the operation) that triggered it, so
  * SQLite never publishes a commit whose frames were not written.  Files
  * other than WALs are the default VFS's own, untouched.
- * * Write-back as it goes: placements run synchronous=NORMAL, so a WAL's
+ *
+ * Write-back as it goes: placements run synchronous=NORMAL, so a WAL's
  * frames reach the disk only when a checkpoint fsyncs the WAL, about 4 MB
  * at a time (wal_autocheckpoint's 1000 pages).  On a disk that serves one
  * request at a time, that fsync held every other fdatasync on the machine
