@@ -8,9 +8,10 @@
  * connection on the placement file runs `VACUUM INTO tmp_path`.  VACUUM
  * INTO reads inside one read transaction, so the copy is a committed
  * state of the file (rows, _murphy_meta and _murphy_log agree), and in WAL
- * mode it does not block the placement's writer.  The copy is then fsynced and its LSN read back from the copy
- * itself, which is exact by construction.  (stor_dir_install, in dir.c,
- * puts such a copy in place on the receiving follower.)
+ * mode it does not block the placement's writer.  The copy is then
+ * fsynced and its LSN read back from the copy itself, which is exact by
+ * construction.  (stor_dir_install, in dir.c, puts such a copy in place
+ * on the receiving follower.)
  *
  * Status: lists the "*.db" files of the directory (names stor_file_name_ok
  * accepts), in name order, and opens each through the stor_dir so the
