@@ -20,10 +20,16 @@
 #define LEAD_RING 256 /* recent committed entry ids remembered per shard */
 #define LEAD_GROUP_OPS_MAX 64       /* queued row inserts one group commit may carry */
 #define LEAD_GROUP_ROWS_MAX 20000   /* rows one group commit may carry */
+#define LEAD_PIPELINE_MAX 8         /* row inserts one shard may have in flight */
+#define LEAD_PIPELINE_BYTES_MAX (128 * 1024) /* larger inserts wait for an idle shard
+					      * (a follower runs them on its pool,
+					      * out of its write batches' order) */
 
 typedef struct lead_shard_rt {
-	int busy;               /* an op is past QUEUED */
+	int busy;               /* ops past QUEUED (an exclusive op counts, unlisted) */
 	int gated;              /* reads wait: an entry is undecided or being undone */
+	lead_wop *fhead, *ftail; /* write ops in flight, oldest (lowest lsn) first */
+	uint32_t pipe_primary;  /* the primary the ops in flight were sent to */
 	lead_wop *qhead, *qtail;
 	lead_run **readers;
 	int nreaders, capreaders;
@@ -67,6 +73,7 @@ struct lead_wop {
 	 * once; the primary's answer is the client's */
 	int parallel;
 	int primary_in;         /* the primary's answer has arrived */
+	int primary_refused;    /* it refused the entry (not on top of base): the copies answer */
 	int noop;               /* the primary changed nothing */
 	uint64_t base;          /* the shard's committed lsn when the op started */
 	uint64_t copy_changes;  /* rows a copy inserted (the answer when decided without the primary) */
@@ -75,6 +82,12 @@ struct lead_wop {
 	lead_wop *members;      /* linked through member_next, in queue order */
 	lead_wop *member_next;
 	int no_merge;           /* run alone (retrying after its group hit a data error) */
+	/* pipelining: a row insert may start while the shard's previous ones
+	 * are in flight (see lead_repl.h) */
+	int piped;              /* pipelinable: later row inserts may start behind it */
+	lead_wop *fnext;        /* next op in flight on the shard */
+	uint32_t refusers[CAT_REPLICAS_MAX]; /* copies that refused it: not on top of its base */
+	int nrefusers;
 	lead_wop *next;
 };
 
@@ -194,6 +207,7 @@ int lead_repl_read_gated(lead_engine *e, const cat_table *t, uint32_t shard, lea
 	return 1;
 }
 
+/* Lift the gate once no write in flight is undecided. */
 static void ungate(cat_shard *s)
 {
 	lead_shard_rt *rt = shard_rt(s);
@@ -201,6 +215,9 @@ static void ungate(cat_shard *s)
 	int n;
 	if (!rt)
 		return;
+	for (const lead_wop *x = rt->fhead; x; x = x->fnext)
+		if (x->decided == 0)
+			return;
 	rt->gated = 0;
 	readers = rt->readers;
 	n = rt->nreaders;
@@ -305,6 +322,23 @@ static void ungroup(lead_wop *op, cat_shard *s)
 	op->reported = 1;
 }
 
+static void flight_remove(lead_shard_rt *rt, lead_wop *op)
+{
+	lead_wop *prev = NULL;
+	for (lead_wop *x = rt->fhead; x; prev = x, x = x->fnext) {
+		if (x != op)
+			continue;
+		if (prev)
+			prev->fnext = x->fnext;
+		else
+			rt->fhead = x->fnext;
+		if (rt->ftail == x)
+			rt->ftail = prev;
+		x->fnext = NULL;
+		return;
+	}
+}
+
 /* The op is over: report if not yet, free it, start the shard's next op. */
 static void op_done(lead_wop *op)
 {
@@ -315,10 +349,13 @@ static void op_done(lead_wop *op)
 	if (op->members && op->failed && !op->reported && s && sql_error(&op->err))
 		ungroup(op, s);
 	op_report(op);
+	if (s) {
+		flight_remove(shard_rt(s), op);
+		shard_rt(s)->busy--;
+	}
 	op_free(op);
 	if (!s)
 		return;
-	shard_rt(s)->busy = 0;
 	start_next(e, t, shard);
 	if (e->nwaiters && !shard_rt(s)->busy)
 		lead_reconcile_waiters(e); /* a DROP TABLE may be waiting for this shard */
@@ -330,6 +367,165 @@ static void add_missing(lead_wop *op, const char *name)
 	if (strstr(op->missing, name))
 		return;
 	snprintf(op->missing + n, sizeof op->missing - n, "%s\"%s\"", n ? ", " : "", name);
+}
+
+/* A copy refused a write: the WRITE said which LSN its entry must get, and
+ * the copy was not just below it (res->lsn says where it was). */
+static int refused(const exec_result *res)
+{
+	return res->failed && strcmp(res->err.sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) == 0;
+}
+
+/* A copy refused op: ahead of the shard, its history differs; behind, it
+ * lacks an entry before op's.  Which entry, and whether that one was
+ * committed, is known when op is decided: the copy missed a committed
+ * entry exactly when op commits (mark_refusers). */
+static void note_refusal(lead_wop *op, cat_placement *p, uint32_t node_id, const exec_result *res)
+{
+	add_missing(op, node_name(op->e, node_id));
+	if (!p)
+		return;
+	if (res->lsn > op->base) {
+		p->state = CAT_PL_DIVERGENT;
+		return;
+	}
+	if (op->decided == 1) {
+		if (p->state == CAT_PL_CURRENT)
+			p->state = CAT_PL_LAGGING;
+	} else if (op->nrefusers < CAT_REPLICAS_MAX) {
+		op->refusers[op->nrefusers++] = node_id;
+	}
+}
+
+static void mark_refusers(lead_wop *op, cat_shard *s)
+{
+	for (int i = 0; i < op->nrefusers; i++) {
+		cat_placement *p = placement_on(s, op->refusers[i]);
+		if (p && p->state == CAT_PL_CURRENT)
+			p->state = CAT_PL_LAGGING;
+	}
+}
+
+/* ---- pipelining: several row inserts of one shard in flight ----
+ *
+ * Entry n+1 is sent before entry n is decided; every copy logs it only on
+ * top of entry n (the WRITE carries the LSN it must get).  So a copy that
+ * holds n+1 holds n, its answers come in LSN order, and the entries are
+ * decided in LSN order: an op waits while one ahead of it is undecided.
+ * When an op fails, the ops behind it were built on its entry: once all
+ * their answers are in, they go back to the queue (nobody was answered)
+ * and the undo of the failed op rolls their copies back with its own. */
+
+/* The first op in flight ahead of op that is not committed, or NULL. */
+static lead_wop *open_ahead(lead_wop *op)
+{
+	cat_shard *s = op_shard(op, NULL);
+	const lead_shard_rt *rt = s ? s->rt : NULL;
+	for (lead_wop *x = rt ? rt->fhead : NULL; x && x != op; x = x->fnext)
+		if (x->decided != 1)
+			return x;
+	return NULL;
+}
+
+static void check_decision(lead_wop *op);
+static void parallel_check(lead_wop *op);
+
+/* Look at op again: an op ahead of it was decided, or is failing and
+ * waits for the answers of those behind it.  The caller must not touch
+ * the op it was handling afterwards (it may be decided, freed or queued
+ * again). */
+static void recheck(lead_wop *op)
+{
+	if (op->parallel)
+		parallel_check(op);
+	else
+		check_decision(op);
+}
+
+static void add_holder(lead_wop *op, uint32_t node_id)
+{
+	for (int i = 0; i < op->nholders; i++)
+		if (op->holders[i] == node_id)
+			return;
+	if (op->nholders < CAT_REPLICAS_MAX)
+		op->holders[op->nholders++] = node_id;
+}
+
+/* Forget what a run of op decided, so that it can start again. */
+static void op_reset(lead_wop *op)
+{
+	op->state = WOP_QUEUED;
+	op->entry_id = op->lsn = op->base = op->copy_changes = 0;
+	exec_result_free(&op->primary);
+	exec_result_init(&op->primary);
+	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = 0;
+	op->decided = op->failed = op->primary_in = op->primary_refused = op->noop = 0;
+	op->missing[0] = '\0';
+	memset(&op->err, 0, sizeof op->err);
+	op->fnext = op->next = NULL;
+}
+
+/* Put the ops of list (linked through fnext) back at the front of the
+ * queue, in order; a group gives back its members. */
+static void requeue(lead_shard_rt *rt, lead_wop *list)
+{
+	lead_wop *head = NULL, *tail = NULL, *next;
+	for (lead_wop *x = list; x; x = next) {
+		lead_wop *first = x, *last = x;
+		next = x->fnext;
+		if (x->members) {
+			first = x->members;
+			for (last = first; last->member_next; last = last->member_next)
+				last->next = last->member_next;
+			x->members = NULL;
+			x->reported = 1;
+			op_free(x);
+		} else {
+			op_reset(x);
+		}
+		last->next = NULL;
+		if (tail)
+			tail->next = first;
+		else
+			head = first;
+		tail = last;
+	}
+	if (!head)
+		return;
+	tail->next = rt->qhead;
+	if (!rt->qhead)
+		rt->qtail = tail;
+	rt->qhead = head;
+}
+
+/* op failed first in the shard's pipeline.  Once every answer of the ops
+ * behind it is in, queue them again and count the copies holding their
+ * entries (which hold op's too) as op's holders, for its undo.  Returns 1
+ * while answers are missing. */
+static int drain_followers(lead_wop *op)
+{
+	cat_shard *s = op_shard(op, NULL);
+	lead_shard_rt *rt = s ? s->rt : NULL;
+	lead_wop *first;
+	if (!rt || !op->fnext)
+		return 0;
+	for (lead_wop *x = op->fnext; x; x = x->fnext)
+		if (x->pending > 0 || !x->primary_in)
+			return 1;
+	first = op->fnext;
+	op->fnext = NULL;
+	rt->ftail = op;
+	for (lead_wop *x = first; x; x = x->fnext) {
+		for (int i = 0; i < x->nholders; i++)
+			add_holder(op, x->holders[i]);
+		rt->busy--;
+	}
+	if (!op->lsn)
+		op->lsn = op->base + 1; /* the undo's target is the shard's lsn before op */
+	MLOG(INFO, "repl", "shard %u: entry %llu failed; the writes sent behind it are queued again",
+	     op->shard, (unsigned long long)op->lsn);
+	requeue(rt, first);
+	return 0;
 }
 
 static void undo_done(void *arg, exec_result *res);
@@ -429,21 +625,31 @@ static void undo_done(void *arg, exec_result *res)
 	}
 }
 
-/* Decide as soon as the outcome is certain. */
+/* Decide as soon as the outcome is certain (and every op ahead of it in
+ * the shard's pipeline is committed). */
 static void check_decision(lead_wop *op)
 {
 	cat_shard *s = op_shard(op, NULL);
+	lead_wop *ahead = op->decided == 0 ? open_ahead(op) : NULL;
+	if (ahead) {
+		recheck(ahead);
+		return;
+	}
 	if (op->decided == 0 && op->acks >= op->required) {
 		op->decided = 1;
 		if (s) {
 			lead_repl_committed(s, op->lsn, op->entry_id);
+			mark_refusers(op, s);
 			ungate(s);
 		}
 		op_report(op);
+		if (op->fnext)
+			recheck(op->fnext); /* it may have its quorum already */
 	}
 	if (op->decided == 0 && op->acks + op->pending < op->required) {
-		if (op->pending == 0)
-			start_undo(op); /* after the replies in flight, so holders is complete */
+		/* after the replies in flight, so holders is complete */
+		if (op->pending == 0 && !drain_followers(op))
+			start_undo(op);
 		return;
 	}
 	if (op->decided == 1 && op->pending == 0 && (!op->parallel || op->primary_in))
@@ -541,6 +747,11 @@ static int any_copy_answers(const lead_wop *op)
 static void parallel_check(lead_wop *op)
 {
 	cat_shard *s = op_shard(op, NULL);
+	lead_wop *ahead = op->decided == 0 ? open_ahead(op) : NULL;
+	if (ahead) {
+		recheck(ahead); /* it decides first; it may wait for this op's answers */
+		return;
+	}
 	if (!op->primary_in) {
 		if (op->decided == 0 && !op->failed && op->acks >= op->required &&
 		    any_copy_answers(op)) {
@@ -551,19 +762,20 @@ static void parallel_check(lead_wop *op)
 		return;
 	}
 	if (op->failed && op->decided == 0) {
-		if (op->pending > 0)
+		if (op->pending > 0 || drain_followers(op))
 			return;
 		if (op->nholders > 0) {
 			start_undo(op);
 			return;
 		}
+		op->decided = -1;
 		if (s)
 			ungate(s);
 		op_done(op);
 		return;
 	}
 	if (op->noop) {
-		if (op->pending > 0)
+		if (op->pending > 0 || drain_followers(op))
 			return;
 		for (int i = 0; i < op->nholders && s; i++) {
 			cat_placement *p = placement_on(s, op->holders[i]);
@@ -576,6 +788,8 @@ static void parallel_check(lead_wop *op)
 		op_done(op);
 		return;
 	}
+	if (op->primary_refused)
+		op->primary.changes = op->copy_changes;
 	check_decision(op);
 }
 
@@ -595,6 +809,8 @@ static void parallel_copy_done(void *arg, exec_result *res)
 			p->state = CAT_PL_DIVERGENT; /* logged at an lsn the shard is not at */
 			add_missing(op, node_name(op->e, node_id));
 		}
+	} else if (refused(res)) {
+		note_refusal(op, p, node_id, res);
 	} else if (p && !(res->failed && sql_error(&res->err)) && !(res->failed == 0)) {
 		p->state = CAT_PL_LAGGING;
 		add_missing(op, node_name(op->e, node_id));
@@ -610,6 +826,20 @@ static void parallel_primary_done(lead_wop *op, cat_shard *s, cat_placement *p, 
 				  exec_result *res)
 {
 	op->primary_in = 1;
+	if (refused(res)) {
+		note_refusal(op, p, node_id, res);
+		if (op->decided == 0 && any_copy_answers(op)) {
+			op->primary_refused = 1; /* the other copies may still commit it */
+		} else if (op->decided == 0) {
+			mur_error e2;
+			mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
+				      "write to shard %u was not applied: the primary was not current; retry",
+				      op->shard);
+			op_fail(op, &e2);
+		}
+		parallel_check(op);
+		return;
+	}
 	if (op->decided == 1) { /* committed on other copies first: one more copy */
 		if (!res->failed && res->lsn == op->base + 1 && res->entry_id == op->entry_id) {
 			hold(op, p, node_id);
@@ -658,7 +888,7 @@ static void parallel_primary_done(lead_wop *op, cat_shard *s, cat_placement *p, 
 }
 
 /* Send the primary's WRITE to every other current copy too. */
-static void send_parallel(lead_wop *op, const exec_task *task, uint32_t primary)
+static void send_parallel(lead_wop *op, const exec_task *task, uint32_t primary, int piped)
 {
 	cat_table *t;
 	cat_shard *s = op_shard(op, &t);
@@ -670,7 +900,10 @@ static void send_parallel(lead_wop *op, const exec_task *task, uint32_t primary)
 		copy.capture = EXEC_CAPTURE_LOG; /* answers its position, not the changeset */
 		if (p->node_id == primary)
 			continue;
-		if (p->state != CAT_PL_CURRENT || p->applied_lsn != s->committed_lsn ||
+		/* behind an op in flight, a current copy may not have answered
+		 * the entries before this one yet: it refuses this one if it
+		 * lacks one of them */
+		if (p->state != CAT_PL_CURRENT || (!piped && p->applied_lsn != s->committed_lsn) ||
 		    !op->e->tr.connected(op->e->tr.ctx, p->node_id)) {
 			if (p->state == CAT_PL_CURRENT)
 				p->state = CAT_PL_LAGGING;
@@ -716,6 +949,7 @@ static void primary_done(void *arg, exec_result *res)
 		} else {
 			op_fail(op, &res->err);
 		}
+		op->decided = -1;
 		if (s)
 			ungate(s);
 		op_done(op);
@@ -795,7 +1029,21 @@ uint32_t lead_repl_ensure_primary(lead_engine *e, cat_table *t, uint32_t shard)
 	return best->node_id;
 }
 
-static void start_primary(lead_wop *op)
+/* The LSN the shard's log will be at once every op in flight commits: the
+ * entry a new op builds on.  (An op later in flight may be done before one
+ * ahead of it: its entry is then committed.) */
+static uint64_t pipeline_base(const cat_shard *s, const lead_shard_rt *rt, const lead_wop *op)
+{
+	uint64_t base = s->committed_lsn;
+	for (const lead_wop *x = rt->fhead; x; x = x->fnext)
+		if (x != op && !x->failed && x->decided >= 0 && x->base + 1 > base)
+			base = x->base + 1;
+	return base;
+}
+
+/* Start op on the shard's copies; piped when other ops are in flight on
+ * the shard (0 when it was idle). */
+static void start_primary(lead_wop *op, int piped)
 {
 	cat_table *t;
 	cat_shard *s = op_shard(op, &t);
@@ -811,7 +1059,12 @@ static void start_primary(lead_wop *op)
 		op_done(op);
 		return;
 	}
-	primary = lead_repl_ensure_primary(op->e, t, op->shard);
+	if (piped) {
+		primary = shard_rt(s)->pipe_primary; /* checked by can_pipeline */
+	} else {
+		primary = lead_repl_ensure_primary(op->e, t, op->shard);
+		shard_rt(s)->pipe_primary = primary;
+	}
 	/* The quorum counts the shard's replica set: a copy being rebuilt is
 	 * not a member until it is switched in (and the copy it replaces still
 	 * is until then). */
@@ -843,7 +1096,7 @@ static void start_primary(lead_wop *op)
 	}
 	op->missing[0] = '\0';
 	op->entry_id = next_entry_id(op->e);
-	op->base = s->committed_lsn;
+	op->base = piped ? pipeline_base(s, shard_rt(s), op) : s->committed_lsn;
 	memset(&task, 0, sizeof task);
 	task.kind = EXEC_TASK_WRITE;
 	task.nplacements = 1;
@@ -857,6 +1110,8 @@ static void start_primary(lead_wop *op)
 	task.rows_len = op->nrows ? op->rows.len : 0;
 	task.capture = EXEC_CAPTURE_RETURN;
 	task.entry_id = op->entry_id;
+	if (op->parallel)
+		task.lsn = op->base + 1; /* every copy logs it on top of base, or refuses */
 	ref = malloc(sizeof *ref);
 	if (!ref) {
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -873,12 +1128,13 @@ static void start_primary(lead_wop *op)
 	if (op->e->tr.send(op->e->tr.ctx, primary, &task, primary_done, ref, &err) != MUR_OK) {
 		free(ref);
 		op_fail(op, &err);
+		op->decided = -1;
 		ungate(s);
 		op_done(op);
 		return;
 	}
 	if (op->parallel)
-		send_parallel(op, &task, primary);
+		send_parallel(op, &task, primary, piped);
 }
 
 /* Plain row inserts (no RETURNING, no ON CONFLICT: every row is inserted
@@ -890,11 +1146,18 @@ static int groupable(const lead_wop *op)
 	       !strstr(op->sql, "OR IGNORE");
 }
 
+/* A row insert small enough to go through the followers' write batches
+ * may start behind other such inserts in flight on its shard. */
+static int pipelinable(const lead_wop *op)
+{
+	return op->parallel && groupable(op) && op->rows.len <= LEAD_PIPELINE_BYTES_MAX;
+}
+
 /* Group commit on the leader: while a shard's previous write was in
  * flight, more row inserts may have queued behind it; send them as one
- * write (one entry, one round of fsyncs on every copy).  Returns op itself
- * when there is nothing to group. */
-static lead_wop *group(lead_shard_rt *rt, lead_wop *op)
+ * write (one entry, one round of fsyncs on every copy), of at most
+ * max_bytes of rows.  Returns op itself when there is nothing to group. */
+static lead_wop *group(lead_shard_rt *rt, lead_wop *op, size_t max_bytes)
 {
 	lead_wop *g, *tail;
 	int n = 1;
@@ -922,7 +1185,8 @@ static lead_wop *group(lead_shard_rt *rt, lead_wop *op)
 	op->member_next = NULL;
 	while (rt->qhead && n < LEAD_GROUP_OPS_MAX && groupable(rt->qhead) &&
 	       strcmp(rt->qhead->sql, op->sql) == 0 && rt->qhead->ncols == op->ncols &&
-	       rt->qhead->q == op->q && g->nrows + rt->qhead->nrows <= LEAD_GROUP_ROWS_MAX) {
+	       rt->qhead->q == op->q && g->nrows + rt->qhead->nrows <= LEAD_GROUP_ROWS_MAX &&
+	       g->rows.len + rt->qhead->rows.len <= max_bytes) {
 		lead_wop *m = rt->qhead;
 		rt->qhead = m->next;
 		if (!rt->qhead)
@@ -938,21 +1202,38 @@ static lead_wop *group(lead_shard_rt *rt, lead_wop *op)
 	return g;
 }
 
+/* May op start while the shard's ops in flight are not done?  Only row
+ * inserts behind row inserts, none of them failed, on the same primary,
+ * while no read waits for the shard's gate to lift. */
+static int can_pipeline(lead_engine *e, cat_shard *s, const lead_shard_rt *rt, const lead_wop *op)
+{
+	const cat_placement *p = placement_on(s, rt->pipe_primary);
+	if (!rt->ftail || !rt->ftail->piped || rt->busy >= LEAD_PIPELINE_MAX || rt->nreaders > 0 ||
+	    !pipelinable(op))
+		return 0; /* ftail->piped: so is every op ahead of it */
+	for (const lead_wop *x = rt->fhead; x; x = x->fnext)
+		if (x->failed || x->decided < 0 || x->primary_refused)
+			return 0;
+	return p && p->state == CAT_PL_CURRENT && e->tr.connected(e->tr.ctx, p->node_id);
+}
+
 static void start_next(lead_engine *e, cat_table *t, uint32_t shard)
 {
 	cat_shard *s = &t->shards[shard];
 	lead_shard_rt *rt = shard_rt(s);
-	lead_wop *op;
-	if (!rt || rt->busy || !rt->qhead)
+	lead_wop *op, *prev;
+	if (!rt || !rt->qhead)
 		return;
 	op = rt->qhead;
+	if (rt->busy && !can_pipeline(e, s, rt, op))
+		return;
 	if (!op->exclusive && lead_shard_reconciling(e, s) &&
 	    lead_now_us() - op->queued_us < (uint64_t)LEAD_RECONCILE_WAIT_MS * 1000u)
 		return; /* copies have not reported since the restart: wait (kicked on STATUS) */
 	rt->qhead = op->next;
 	if (!rt->qhead)
 		rt->qtail = NULL;
-	rt->busy = 1;
+	rt->busy++;
 	if (op->exclusive) {
 		lead_excl_fn fn = op->fn;
 		void *arg = op->fn_arg;
@@ -960,7 +1241,17 @@ static void start_next(lead_engine *e, cat_table *t, uint32_t shard)
 		fn(e, t, shard, arg);
 		return;
 	}
-	start_primary(group(rt, op));
+	prev = rt->ftail;
+	op = group(rt, op, prev ? LEAD_PIPELINE_BYTES_MAX : SIZE_MAX);
+	op->piped = pipelinable(op);
+	op->fnext = NULL;
+	if (prev)
+		prev->fnext = op;
+	else
+		rt->fhead = op;
+	rt->ftail = op;
+	start_primary(op, prev != NULL); /* op may be done (and freed) on return */
+	start_next(e, t, shard); /* queued ops that did not join op may follow it */
 }
 
 void lead_repl_kick(lead_engine *e, const cat_table *t, uint32_t shard)

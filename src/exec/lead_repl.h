@@ -10,15 +10,29 @@
  *                              ▼                                        ▼   ▼
  *                            DONE <────────(all replies in)──── COMMITTED  UNDOING ──> DONE (error)
  *
- * One op per shard is past QUEUED at a time, so entries reach replicas in
- * LSN order.  From PRIMARY until COMMITTED (or until the undo finished),
- * the shard is *gated*: reads of it wait, so no client reads an entry that
- * has not reached its quorum.  The client's callback runs at COMMITTED
- * (or at DONE with an error); the shard takes its next op at DONE.
+ * From PRIMARY until COMMITTED (or until the undo finished), the shard is
+ * *gated*: reads of it wait, so no client reads an entry that has not
+ * reached its quorum.  The client's callback runs at COMMITTED (or at DONE
+ * with an error).
  *
  * A row insert without RETURNING runs on every copy at once and reaches
  * COMMITTED on any `quorum` copies' answers, the primary's or not; DONE
  * still waits for every answer, the primary's included.
+ *
+ * Pipelining.  A shard takes its next op at DONE, except that a small row
+ * insert (no RETURNING, no ON CONFLICT, rows under 128 KiB) starts at once
+ * behind other such inserts in flight, up to 8, while no read waits for
+ * the gate and none of them failed:
+ *
+ *   in flight:  [n: COMMITTED, waits for one copy] [n+1: REPLICATING] [n+2: PRIMARY]
+ *                       every copy receives n, n+1, n+2 in this order
+ *
+ * Each WRITE carries the LSN its entry must get; a copy that is not just
+ * below it refuses (55000), so a copy holding n+1 holds n.  Entries are
+ * decided in LSN order: an op waits while one ahead of it is undecided.
+ * When op n fails, the ops behind it wait for all their answers, go back
+ * to the front of the queue (no client was answered), and n's undo rolls
+ * their copies back with its own.
  *
  * Exclusive ops (catch-up of a placement before it is switched in) go
  * through the same queue, so no write can slip between the catch-up and

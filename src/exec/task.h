@@ -142,7 +142,9 @@ typedef struct exec_task {
 	int has_agg;
 	exec_agg_spec agg;
 	/* replication (docs/replication.md) */
-	uint64_t lsn;                  /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target */
+	uint64_t lsn;                  /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target;
+					* WRITE with capture: the LSN the entry must get (0: the next),
+					* refused with 55000 when the placement is not just below it */
 	uint64_t entry_id;             /* WRITE (capture) / APPLY: the entry's leader-assigned id */
 	uint8_t capture;               /* WRITE: EXEC_CAPTURE_* (log the changeset as an entry) */
 	const char *blob;              /* APPLY: the changeset */

@@ -670,6 +670,16 @@ static int write_txn(run_ctx *c, int rows_capture)
 	int rc = MUR_ERR;
 	if (stor_begin(c->db, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
+	if (c->t->capture && c->t->lsn && stor_lsn(c->db) + 1 != c->t->lsn) {
+		/* the leader pipelines a shard's writes: this one follows an
+		 * entry this copy does not hold (or it holds more) */
+		mur_error_set(&c->res->err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+			      "placement %s is at lsn %llu; this write is entry %llu", c->t->placements[0],
+			      (unsigned long long)stor_lsn(c->db), (unsigned long long)c->t->lsn);
+		c->res->lsn = stor_lsn(c->db);
+		stor_rollback(c->db);
+		return fail(c, MUR_ERR);
+	}
 	if (c->t->capture &&
 	    (rows_capture ? stor_rowcap_begin(c->db, &rcap, &c->res->err)
 			  : stor_capture_begin(c->db, &s, &c->res->err)) != MUR_OK) {
@@ -816,7 +826,10 @@ static int finish(exec_result *res, int rc, uint64_t start)
 		res->failed = 1;
 		mur_buf_reset(&res->rows);
 		res->nrows = res->ncols = 0;
-		res->changes = res->lsn = res->entry_id = 0;
+		/* a refused pipelined write says where the placement is */
+		if (strcmp(res->err.sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) != 0)
+			res->lsn = 0;
+		res->changes = res->entry_id = 0;
 		mur_buf_reset(&res->blob);
 		if (!mur_error_is_set(&res->err))
 			mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");

@@ -267,8 +267,7 @@ static void task_done(uv_work_t *w, int status)
 
 /* ---- write batches (node/write_batch.h) ------------------------------- */
 
-/* A group is durable (busy = 0), or these items found their placement
- * locked (busy = 1: run each alone on the pool, which waits for the lock). */
+/* A batch is durable: answer its items, in one socket write. */
 static void batch_done(void *arg, node_wb_item *list)
 {
 	follower *f = arg;
@@ -279,13 +278,6 @@ static void batch_done(void *arg, node_wb_item *list)
 	for (it = list; it; it = next) {
 		follower_task *ft = (follower_task *)((char *)it - offsetof(follower_task, witem));
 		next = it->next;
-		if (it->busy && !f->stopping &&
-		    uv_queue_work(&f->loop, &ft->work, task_work, task_done) == 0)
-			continue; /* task_done answers */
-		if (it->busy) {
-			ft->res.failed = 1;
-			mur_error_set(&ft->res.err, SQLSTATE_INTERNAL_ERROR, "cannot queue a task");
-		}
 		task_done(&ft->work, 0);
 	}
 	if (leader)

@@ -9,17 +9,22 @@
  *
  *   node_wbatch_add ──► queued ──(the loop's next turn: every frame read
  *                                 in this one is queued)──► RUN on the loop
- *                                 thread, one after another, each in its
- *                                 own transaction (exec_task_run_try)
- *                                   │                    │
- *                        placement locked          ran (or failed)
- *                                   ▼                    ▼
- *                       done(busy = 1) at once:    one fdatasync for all
- *                       the owner runs each        their WAL records
- *                       alone on the pool          (stor_fwal_defer_end),
- *                                                  then done(busy = 0):
- *                                                  the owner answers each,
- *                                                  in order
+ *                          ┌────► held ──┐            thread: held items first,
+ *                          │             │            then queued, one after
+ *                          │    (1 ms, or the         another, each in its own
+ *                          │     next turn)           transaction (exec_task_run_try)
+ *                          │                            │                    │
+ *                          └──── placement locked, or behind ◄┘          ran (or failed)
+ *                                an item of its placement                    ▼
+ *                                that is                            one fdatasync for all
+ *                                                                   their WAL records
+ *                                                                   (stor_fwal_defer_end),
+ *                                                                   then done(): the owner
+ *                                                                   answers each, in order
+ *
+ * Items of one placement run in the order they arrived: the leader sends
+ * a shard's row inserts without waiting for the previous one's answers
+ * (exec/lead_repl.h), and each carries the LSN it must get.
  *
  * Writes that arrive during a batch (and its fsync) wait in the socket and
  * form the next batch, so batches grow with the load, as PostgreSQL's WAL
@@ -39,12 +44,11 @@
 typedef struct node_wb_item {
 	const exec_task *task;
 	exec_result *res;
-	int busy; /* its placement was locked: not run, the owner runs it elsewhere */
 	struct node_wb_item *next;
 } node_wb_item;
 
-/* Called on the loop thread with the busy items of a batch (busy = 1), then
- * with the items that ran, once durable (busy = 0), in order. */
+/* Called on the loop thread with the items that ran, once durable, in
+ * order. */
 typedef void (*node_wb_done_fn)(void *arg, node_wb_item *list);
 
 typedef struct node_wbatch node_wbatch;

@@ -102,9 +102,12 @@ def test_follower_catches_up_from_row_captured_entries(cluster):
     pid = cluster.pid(victim)
     os.kill(pid, signal.SIGSTOP)  # misses the writes below (majority still holds)
     try:
-        for k in range(5):
+        # more writes per shard than the leader keeps in flight (8): the
+        # ninth waits for the paused copy's answers until it is suspect,
+        # then the copy misses the rest
+        for k in range(10):
             cur.copy_expert("COPY rc4 FROM STDIN",
-                            io.StringIO(rows_text(range(k * 2000 + 1, k * 2000 + 2001))))
+                            io.StringIO(rows_text(range(k * 1000 + 1, k * 1000 + 1001))))
         cur.execute("INSERT INTO rc4 VALUES (100001, 'x', 1), (100002, 'y', 2)")
     finally:
         os.kill(pid, signal.SIGCONT)
