@@ -456,7 +456,7 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 		task_done(&ft->work, 0);
 		return 0;
 	}
-	if (f->wbatch && node_wbatch_takes(f->stor, &ft->task)) {
+	if (f->wbatch && node_wbatch_takes(&ft->task)) {
 		f->running++;
 		ft->witem.task = &ft->task;
 		ft->witem.res = &ft->res;

@@ -50,10 +50,11 @@ static void list_add(item_list *l, node_wb_item *it)
 	l->tail = it;
 }
 
-int node_wbatch_takes(stor_dir *stor, const exec_task *t)
+/* With the follower WAL off, or broken, each item commits with its own
+ * fsync, still one after another: a placement's writes must run in the
+ * order they arrived. */
+int node_wbatch_takes(const exec_task *t)
 {
-	if (!stor_fwal_on(stor))
-		return 0;
 	if (t->kind == EXEC_TASK_WRITE)
 		return t->capture && t->rows_len <= WRITE_BATCH_TASK_BYTES_MAX;
 	return t->kind == EXEC_TASK_APPLY && t->blob_len <= WRITE_BATCH_TASK_BYTES_MAX;

@@ -54,9 +54,9 @@ typedef void (*node_wb_done_fn)(void *arg, node_wb_item *list);
 typedef struct node_wbatch node_wbatch;
 
 node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn done, void *arg);
-/* 1 when t goes through write batches: the WAL is on and t is a small
- * WRITE (with capture) or APPLY. */
-int node_wbatch_takes(stor_dir *stor, const exec_task *t);
+/* 1 when t goes through write batches: a small WRITE (with capture) or
+ * APPLY.  (With the follower WAL off each commits with its own fsync.) */
+int node_wbatch_takes(const exec_task *t);
 void node_wbatch_add(node_wbatch *b, node_wb_item *it);
 /* Close the handle (b is freed by its close callback). */
 void node_wbatch_close(node_wbatch *b);

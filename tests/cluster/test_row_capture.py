@@ -126,8 +126,8 @@ def test_paused_primary_does_not_hold_a_row_insert(cluster):
     majority is the first two copies to answer, the primary or not.  With
     the shard's primary paused (SIGSTOP, well inside suspect_timeout, so no
     failover) an insert commits at once on the other two copies; the
-    primary applies it when it resumes.  (The shard's next write still
-    waits for every copy's answer, as before.)"""
+    primary applies it when it resumes.  (The shard's next row inserts do
+    not wait for it either, up to 8 in flight: test_pipeline.py.)"""
     conn = cluster.connect()
     cur = conn.cursor()
     cur.execute("CREATE TABLE rc5 (id bigint PRIMARY KEY, tag text, v bigint) WITH (shards = 1)")
