@@ -16,6 +16,13 @@
      copies, none on the dead node), the longest write pause, and the
      rebuild rate (bytes copied / time from dead to RF restored, MB/s).
 
+3. Reads under insert load, the price of pipelined inserts: CLIENTS
+   writers as in 1 plus 2 readers running point SELECTs by key on rows
+   loaded before, RF 3 majority with the leader's --write-pipeline at its
+   default (8) and at 1 (pipelining off), and PostgreSQL: insert rows/s,
+   read rows/s and read p50/p99.  A read of a shard waits while one of its
+   entries is undecided; with more inserts in flight it waits longer.
+
 Targets (issue 3): RF 3 majority ≥ 0.5× PostgreSQL's insert rate with 8
 clients; no write pause longer than suspect_timeout + 1 s.
 
@@ -63,11 +70,12 @@ def log(*a):
 # ---- murphy cluster -------------------------------------------------------
 
 class Local:
-    def __init__(self, tmp, name, followers, suspect_ms, dead_ms):
+    def __init__(self, tmp, name, followers, suspect_ms, dead_ms, extra=()):
         self.dir = os.path.join(tmp, name)
         self.followers = followers
         self.port = free_port(count=followers + 2)
         self.timers = ["--suspect-timeout-ms", str(suspect_ms), "--dead-timeout-ms", str(dead_ms)]
+        self.timers += list(extra)
 
     def start(self):
         r = subprocess.run([MURPHY, "local", "start", "--dir", self.dir, "--followers",
@@ -91,19 +99,48 @@ class Local:
             return int(f.read().strip())
 
 
+# ---- client threads -------------------------------------------------------
+
+class Clients:
+    """n threads each running self.run(k) until stop(); self.lat[k] holds latencies (s)."""
+
+    def __init__(self, n):
+        self.lat = [[] for _ in range(n)]
+        self.stop_flag = threading.Event()
+        self.threads = [threading.Thread(target=self.run, args=(k,), daemon=True)
+                        for k in range(n)]
+
+    def start(self):
+        self.t0 = time.time()
+        for t in self.threads:
+            t.start()
+        return self
+
+    def stop(self):
+        self.stop_flag.set()
+        for t in self.threads:
+            t.join(timeout=60)
+        self.t1 = time.time()
+        return self
+
+    def rate_and_percentiles(self):
+        """(operations per second, p50 ms, p99 ms, count)."""
+        lat = sorted(x for l in self.lat for x in l)
+        n = len(lat)
+        pct = (lambda p: lat[min(n - 1, int(p * n))] * 1000) if n else (lambda p: float("nan"))
+        return n / (self.t1 - self.t0), pct(0.50), pct(0.99), n
+
+
 # ---- insert load ----------------------------------------------------------
 
-class Load:
+class Load(Clients):
     """clients threads inserting single rows; latencies and ack times."""
 
     def __init__(self, connect, clients, table, setup_sql=None):
         self.connect, self.clients, self.table, self.setup_sql = connect, clients, table, setup_sql
-        self.lat = [[] for _ in range(clients)]
         self.acks = [[] for _ in range(clients)]
         self.errors = [0] * clients
-        self.stop_flag = threading.Event()
-        self.threads = [threading.Thread(target=self.run, args=(k,), daemon=True)
-                        for k in range(clients)]
+        super().__init__(clients)
 
     def run(self, k):
         conn, i = None, 0
@@ -135,25 +172,9 @@ class Load:
         if conn is not None:
             conn.close()
 
-    def start(self):
-        self.t0 = time.time()
-        for t in self.threads:
-            t.start()
-        return self
-
-    def stop(self):
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(timeout=60)
-        self.t1 = time.time()
-        return self
-
     def summary(self):
-        lat = sorted(x for l in self.lat for x in l)
-        n = len(lat)
-        pct = (lambda p: lat[min(n - 1, int(p * n))] * 1000) if n else (lambda p: float("nan"))
-        return {"rows_s": n / (self.t1 - self.t0), "p50_ms": pct(0.50), "p99_ms": pct(0.99),
-                "n": n, "errors": sum(self.errors)}
+        rate, p50, p99, n = self.rate_and_percentiles()
+        return {"rows_s": rate, "p50_ms": p50, "p99_ms": p99, "n": n, "errors": sum(self.errors)}
 
     def max_gap(self, since, until):
         times = sorted(t for a in self.acks for t in a if since <= t <= until)
@@ -161,23 +182,21 @@ class Load:
         return max(b - a for a, b in zip(pts, pts[1:]))
 
 
-def bench_murphy_inserts(args, tmp, name, replicas, quorum):
-    cl = Local(tmp, name, 3, args.suspect_timeout_ms, args.dead_timeout_ms).start()
+def on_murphy(args, tmp, name, create_sql, body, extra=()):
+    """Start a 3-follower local cluster, create the table, run body(connect)."""
+    cl = Local(tmp, name, 3, args.suspect_timeout_ms, args.dead_timeout_ms, extra).start()
     try:
         c = cl.connect()
         with c.cursor() as cur:
-            cur.execute("CREATE TABLE ins (id bigint PRIMARY KEY, v text) WITH (replicas = %d)"
-                        % replicas)
+            cur.execute(create_sql)
         c.close()
-        load = Load(cl.connect, args.clients, "ins",
-                    "SET murphy.write_quorum = '%s'" % quorum).start()
-        time.sleep(args.seconds)
-        return load.stop().summary()
+        return body(cl.connect)
     finally:
         cl.stop()
 
 
-def bench_pg_inserts(args):
+def on_pg(body):
+    """Start a scratch PostgreSQL (synchronous_commit on), create the table, run body(connect)."""
     server = PgServer().start()
     try:
         def connect():
@@ -190,11 +209,80 @@ def bench_pg_inserts(args):
             assert cur.fetchone()[0] == "on"
             cur.execute("CREATE TABLE ins (id bigint PRIMARY KEY, v text)")
         c.close()
-        load = Load(connect, args.clients, "ins").start()
-        time.sleep(args.seconds)
-        return load.stop().summary()
+        return body(connect)
     finally:
         server.stop()
+
+
+def timed_inserts(args, connect, setup_sql=None):
+    load = Load(connect, args.clients, "ins", setup_sql).start()
+    time.sleep(args.seconds)
+    return load.stop().summary()
+
+
+def bench_murphy_inserts(args, tmp, name, replicas, quorum):
+    return on_murphy(args, tmp, name,
+                     "CREATE TABLE ins (id bigint PRIMARY KEY, v text) WITH (replicas = %d)"
+                     % replicas,
+                     lambda connect: timed_inserts(
+                         args, connect, "SET murphy.write_quorum = '%s'" % quorum))
+
+
+def bench_pg_inserts(args):
+    return on_pg(lambda connect: timed_inserts(args, connect))
+
+
+# ---- reads under insert load ----------------------------------------------
+
+READ_ROWS = 1000
+READERS = 2
+
+
+class Reads(Clients):
+    """READERS threads running point SELECTs on ids 1..READ_ROWS."""
+
+    def __init__(self, connect):
+        self.connect = connect
+        super().__init__(READERS)
+
+    def run(self, k):
+        conn, i = self.connect(), 0
+        with conn.cursor() as cur:
+            while not self.stop_flag.is_set():
+                t0 = time.perf_counter()
+                cur.execute("SELECT v FROM ins WHERE id = %s", (1 + (i * 37 + k) % READ_ROWS,))
+                cur.fetchall()
+                self.lat[k].append(time.perf_counter() - t0)
+                i += 1
+        conn.close()
+
+    def summary(self):
+        rate, p50, p99, _ = self.rate_and_percentiles()
+        return {"reads_s": rate, "read_p50_ms": p50, "read_p99_ms": p99}
+
+
+def mixed_load(args, connect, setup_sql=None):
+    c = connect()
+    with c.cursor() as cur:
+        cur.execute("INSERT INTO ins VALUES " +
+                    ", ".join("(%d, 'r')" % i for i in range(1, READ_ROWS + 1)))
+    c.close()
+    load = Load(connect, args.clients, "ins", setup_sql).start()
+    reads = Reads(connect).start()
+    time.sleep(args.seconds)
+    r = reads.stop().summary()
+    r.update(load.stop().summary())
+    return r
+
+
+def bench_murphy_mixed(args, tmp, name, pipeline):
+    return on_murphy(args, tmp, name, "CREATE TABLE ins (id bigint PRIMARY KEY, v text)",
+                     lambda connect: mixed_load(args, connect),
+                     ["--write-pipeline", str(pipeline)])
+
+
+def bench_pg_mixed(args):
+    return on_pg(lambda connect: mixed_load(args, connect))
 
 
 # ---- failure timing -------------------------------------------------------
@@ -279,7 +367,24 @@ def median_run(runs):
     return sorted(runs, key=lambda r: r["rows_s"])[(len(runs) - 1) // 2] if runs else None
 
 
-def report(args, ins, rounds, fail):
+MIXED = ("murphy RF 3 majority, write_pipeline 8 (default)",
+         "murphy RF 3 majority, write_pipeline 1 (off)", "PostgreSQL")
+
+
+def report_mixed(args, mixed):
+    out = ["", "Reads under insert load (%d inserting clients, %d clients reading single rows by "
+           "key; median of %d rounds by insert rate, each round the three back to back):"
+           % (args.clients, READERS, len(mixed[MIXED[0]])), "",
+           "| system | insert rows/s | reads/s | read p50 ms | read p99 ms |",
+           "|---|---|---|---|---|"]
+    for name in MIXED:
+        r = median_run(mixed[name])
+        out.append("| %s | %.0f | %.0f | %.2f | %.2f |" % (name, r["rows_s"], r["reads_s"],
+                                                           r["read_p50_ms"], r["read_p99_ms"]))
+    return out
+
+
+def report(args, ins, rounds, fail, mixed=None):
     pg = ins.get("PostgreSQL (synchronous_commit on)")
     ratios = sorted(m["rows_s"] / p["rows_s"] for p, m in rounds if p["rows_s"])
     median_ratio = statistics.median(ratios) if ratios else None
@@ -301,6 +406,8 @@ def report(args, ins, rounds, fail):
             out.append("| %d | %.0f | %.0f | %.2f× |" % (k, p["rows_s"], m["rows_s"],
                                                          m["rows_s"] / p["rows_s"] if p["rows_s"] else 0))
         out.append("| median | | | %.2f× |" % median_ratio)
+    if mixed:
+        out += report_mixed(args, mixed)
     out += ["", "Failure of one follower of four (RF 3, %d rows in `big`, %d writers at majority):"
             % (args.rebuild_rows, args.clients), ""]
 
@@ -332,7 +439,7 @@ def main():
     ap.add_argument("--rebuild-timeout-s", type=int, default=120)
     ap.add_argument("--suspect-timeout-ms", type=int, default=1500)
     ap.add_argument("--dead-timeout-ms", type=int, default=10000)
-    ap.add_argument("--skip", default="", help="comma list of: inserts,postgres,failure")
+    ap.add_argument("--skip", default="", help="comma list of: inserts,postgres,mixed,failure")
     args = ap.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     ins, rounds, fail = {}, [], {}
@@ -357,13 +464,22 @@ def main():
             ins["murphy RF 3 majority"] = median_run(maj_runs)
         if pg_runs:
             ins["PostgreSQL (synchronous_commit on)"] = median_run(pg_runs)
+        mixed = {}
+        if "mixed" not in skip:
+            mixed = {name: [] for name in MIXED}
+            for k in range(1, args.rounds + 1):
+                log("round %d/%d: reads under insert load (pipeline 8, pipeline 1, PostgreSQL)"
+                    % (k, args.rounds))
+                mixed[MIXED[0]].append(bench_murphy_mixed(args, tmp, "mixed8_%d" % k, 8))
+                mixed[MIXED[1]].append(bench_murphy_mixed(args, tmp, "mixed1_%d" % k, 1))
+                mixed[MIXED[2]].append(bench_pg_mixed(args))
         if "failure" not in skip:
             log("failure timing")
             fail = bench_failure(args, tmp)
     order = ("murphy RF 1", "murphy RF 3 majority", "murphy RF 3 all",
              "PostgreSQL (synchronous_commit on)")
     ins = {k: ins[k] for k in order if k in ins}
-    text = report(args, ins, rounds, fail)
+    text = report(args, ins, rounds, fail, mixed)
     print(text)
     os.makedirs(os.path.join(HERE, "results"), exist_ok=True)
     path = os.path.join(HERE, "results", "%s-replication.md" % datetime.date.today())

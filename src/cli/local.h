@@ -30,6 +30,7 @@ typedef struct cli_local_opts {
 	int timeout_s;       /* wait for SQL this long */
 	long suspect_timeout_ms; /* leader --suspect-timeout-ms; -1 unset, 0 the leader's default */
 	long dead_timeout_ms;    /* leader --dead-timeout-ms; same */
+	long write_pipeline;     /* leader --write-pipeline; same */
 } cli_local_opts;
 
 /* Fill unset followers/pg_port from DIR/local.conf or the defaults and make

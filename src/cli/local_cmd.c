@@ -15,6 +15,7 @@
 static const char local_usage[] =
 	"usage: murphy local start  --dir DIR [--followers N] [--pg-port P]\n"
 	"                           [--suspect-timeout-ms MS] [--dead-timeout-ms MS]\n"
+	"                           [--write-pipeline N]\n"
 	"       murphy local stop   --dir DIR\n"
 	"       murphy local status --dir DIR\n"
 	"\n"
@@ -34,7 +35,10 @@ static const char local_usage[] =
 	"  --timeout S      seconds to wait for the cluster (default 30)\n"
 	"  --suspect-timeout-ms MS, --dead-timeout-ms MS\n"
 	"                   the leader's failure-detector timers (murphy leader --help;\n"
-	"                   docs/failures.md); remembered in DIR/local.conf\n";
+	"                   docs/failures.md); remembered in DIR/local.conf\n"
+	"  --write-pipeline N\n"
+	"                   row inserts a shard may have in flight (murphy leader --help;\n"
+	"                   default 8, 1 turns pipelining off); remembered in DIR/local.conf\n";
 
 /* Parse the options shared by start/stop/status.  2 on a usage error. */
 static int parse_opts(int argc, char **argv, cli_local_opts *o)
@@ -44,6 +48,7 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 	o->pg_port = -1;
 	o->suspect_timeout_ms = -1;
 	o->dead_timeout_ms = -1;
+	o->write_pipeline = -1;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -68,6 +73,14 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 			o->suspect_timeout_ms = atol(v);
 		else if (strcmp(a, "--dead-timeout-ms") == 0)
 			o->dead_timeout_ms = atol(v);
+		else if (strcmp(a, "--write-pipeline") == 0) {
+			char *end;
+			o->write_pipeline = strtol(v, &end, 10);
+			if (*end || o->write_pipeline < 1 || o->write_pipeline > 64) {
+				fprintf(stderr, "murphy local: --write-pipeline takes 1..64, got \"%s\"\n", v);
+				return 2;
+			}
+		}
 		else {
 			fprintf(stderr, "murphy local: unknown option %s\n%s", a, local_usage);
 			return 2;

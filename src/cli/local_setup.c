@@ -76,6 +76,8 @@ static void conf_read(cli_local_opts *o)
 			o->suspect_timeout_ms = v;
 		if (o->dead_timeout_ms < 0 && sscanf(line, "dead_timeout_ms=%d", &v) == 1)
 			o->dead_timeout_ms = v;
+		if (o->write_pipeline < 0 && sscanf(line, "write_pipeline=%d", &v) == 1)
+			o->write_pipeline = v;
 	}
 	fclose(f);
 }
@@ -93,6 +95,8 @@ static int conf_write(const cli_local_opts *o)
 		fprintf(f, "suspect_timeout_ms=%ld\n", o->suspect_timeout_ms);
 	if (o->dead_timeout_ms > 0)
 		fprintf(f, "dead_timeout_ms=%ld\n", o->dead_timeout_ms);
+	if (o->write_pipeline > 0)
+		fprintf(f, "write_pipeline=%ld\n", o->write_pipeline);
 	return fclose(f);
 }
 
@@ -123,6 +127,12 @@ int cli_local_resolve(cli_local_opts *o)
 		o->suspect_timeout_ms = 0;
 	if (o->dead_timeout_ms < 0)
 		o->dead_timeout_ms = 0;
+	if (o->write_pipeline < 0)
+		o->write_pipeline = 0;
+	if (o->write_pipeline > 64) {
+		fprintf(stderr, "murphy local: write_pipeline in %s/local.conf must be 1..64\n", o->dir);
+		return 1;
+	}
 	if (o->followers < 1 || o->followers > CLI_LOCAL_FOLLOWERS_MAX) {
 		fprintf(stderr, "murphy local: --followers must be 1..%d\n", CLI_LOCAL_FOLLOWERS_MAX);
 		return 1;

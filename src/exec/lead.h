@@ -49,5 +49,10 @@ void lead_engine_progress(lead_engine *e, uint32_t node_id, uint64_t task_id, ui
 void lead_engine_tick(lead_engine *e);
 /* Shown in murphy.settings. */
 void lead_engine_set_timeouts(lead_engine *e, uint64_t suspect_ms, uint64_t dead_ms);
+/* Row inserts one shard may have in flight, 1..LEAD_WRITE_PIPELINE_MAX
+ * (1: each waits for every copy's answer to the previous write). */
+#define LEAD_WRITE_PIPELINE_DEFAULT 8
+#define LEAD_WRITE_PIPELINE_MAX 64
+void lead_engine_set_write_pipeline(lead_engine *e, int depth);
 
 #endif

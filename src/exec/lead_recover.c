@@ -753,3 +753,8 @@ void lead_engine_set_timeouts(lead_engine *e, uint64_t suspect_ms, uint64_t dead
 	e->suspect_timeout_ms = suspect_ms;
 	e->dead_timeout_ms = dead_ms;
 }
+
+void lead_engine_set_write_pipeline(lead_engine *e, int depth)
+{
+	e->write_pipeline = depth < 1 ? 1 : depth > LEAD_WRITE_PIPELINE_MAX ? LEAD_WRITE_PIPELINE_MAX : depth;
+}

@@ -20,7 +20,6 @@
 #define LEAD_RING 256 /* recent committed entry ids remembered per shard */
 #define LEAD_GROUP_OPS_MAX 64       /* queued row inserts one group commit may carry */
 #define LEAD_GROUP_ROWS_MAX 20000   /* rows one group commit may carry */
-#define LEAD_PIPELINE_MAX 8         /* row inserts one shard may have in flight */
 #define LEAD_PIPELINE_BYTES_MAX (128 * 1024) /* larger inserts wait for an idle shard
 					      * (a follower runs them on its pool,
 					      * out of its write batches' order) */
@@ -1208,7 +1207,7 @@ static lead_wop *group(lead_shard_rt *rt, lead_wop *op, size_t max_bytes)
 static int can_pipeline(lead_engine *e, cat_shard *s, const lead_shard_rt *rt, const lead_wop *op)
 {
 	const cat_placement *p = placement_on(s, rt->pipe_primary);
-	if (!rt->ftail || !rt->ftail->piped || rt->busy >= LEAD_PIPELINE_MAX || rt->nreaders > 0 ||
+	if (!rt->ftail || !rt->ftail->piped || rt->busy >= e->write_pipeline || rt->nreaders > 0 ||
 	    !pipelinable(op))
 		return 0; /* ftail->piped: so is every op ahead of it */
 	for (const lead_wop *x = rt->fhead; x; x = x->fnext)

@@ -224,8 +224,9 @@ static void fill_settings(lead_engine *e)
 	char v1[32], v2[32];
 	snprintf(v1, sizeof v1, "%llu", (unsigned long long)e->suspect_timeout_ms);
 	snprintf(v2, sizeof v2, "%llu", (unsigned long long)e->dead_timeout_ms);
-	char auto_rows[32];
+	char auto_rows[32], pipeline[32];
 	snprintf(auto_rows, sizeof auto_rows, "%d", LEAD_SHUFFLE_AUTO_ROWS);
+	snprintf(pipeline, sizeof pipeline, "%d", e->write_pipeline);
 	const char *rows[][4] = {
 		{"suspect_timeout", v1, "ms",
 		 "no heartbeat for this long: the follower is suspect, its copies stop serving and "
@@ -234,6 +235,10 @@ static void fill_settings(lead_engine *e)
 		 "no heartbeat for this long: the follower is dead and its copies are rebuilt elsewhere "
 		 "(leader flag --dead-timeout-ms)"},
 		{"heartbeat_interval", "500", "ms", "how often followers report to the leader"},
+		{"write_pipeline", pipeline, "writes",
+		 "row inserts one shard may have in flight before the copies answered the previous "
+		 "ones; more: faster inserts, reads of a shard under insert load wait longer for its "
+		 "undecided entries; 1: none pipelined (leader flag --write-pipeline)"},
 		{"murphy.write_quorum", "majority", NULL,
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET per "
 		 "session)"},

@@ -44,6 +44,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: murphy leader --dir DIR --listen HOST:PORT --pg HOST:PORT\n"
 		"                     [--suspect-timeout-ms MS] [--dead-timeout-ms MS]\n"
+		"                     [--write-pipeline N]\n"
 		"\n"
 		"Runs the coordinator in the foreground, logging to stderr.\n"
 		"  --dir DIR         data directory: catalog.db, cluster.secret, murphy.pid\n"
@@ -51,6 +52,9 @@ static void usage(FILE *f)
 		"  --pg H:P          PostgreSQL protocol address for clients (psql -h H -p P)\n"
 		"  --suspect-timeout-ms MS   no heartbeat for MS: follower is suspect (default 1500)\n"
 		"  --dead-timeout-ms MS      no heartbeat for MS: follower is dead (default 10000)\n"
+		"  --write-pipeline N        row inserts a shard may have in flight before the\n"
+		"                            copies answered the previous ones (default 8, 1..64;\n"
+		"                            1 turns pipelining off; docs/replication.md)\n"
 		"SIGTERM or SIGINT shuts it down cleanly.\n");
 }
 
@@ -124,7 +128,7 @@ static void on_signal(uv_signal_t *s, int signum)
 }
 
 static int parse_args(int argc, char **argv, const char **dir, const char **listen,
-		      const char **pg, long *suspect_ms, long *dead_ms)
+		      const char **pg, long *suspect_ms, long *dead_ms, long *pipeline)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -147,6 +151,15 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 			*suspect_ms = strtol(v, NULL, 10);
 		else if (strcmp(a, "--dead-timeout-ms") == 0)
 			*dead_ms = strtol(v, NULL, 10);
+		else if (strcmp(a, "--write-pipeline") == 0) {
+			char *end;
+			*pipeline = strtol(v, &end, 10);
+			if (*end || *pipeline < 1 || *pipeline > LEAD_WRITE_PIPELINE_MAX) {
+				fprintf(stderr, "murphy leader: --write-pipeline takes 1..%d, got \"%s\"\n",
+					LEAD_WRITE_PIPELINE_MAX, v);
+				return MUR_ERR;
+			}
+		}
 		else {
 			fprintf(stderr, "murphy leader: unknown option %s\n", a);
 			return MUR_ERR;
@@ -164,7 +177,7 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 int node_leader_main(int argc, char **argv)
 {
 	const char *dir = NULL, *listen = NULL, *pgaddr = NULL;
-	long suspect_ms = 1500, dead_ms = 10000;
+	long suspect_ms = 1500, dead_ms = 10000, pipeline = LEAD_WRITE_PIPELINE_DEFAULT;
 	char secret[256], path[4096], host[256];
 	int port, rc = 1;
 	leader l;
@@ -173,7 +186,7 @@ int node_leader_main(int argc, char **argv)
 
 	memset(&l, 0, sizeof l);
 	mur_log_init("leader", MUR_LOG_INFO);
-	if (parse_args(argc, argv, &dir, &listen, &pgaddr, &suspect_ms, &dead_ms) != MUR_OK)
+	if (parse_args(argc, argv, &dir, &listen, &pgaddr, &suspect_ms, &dead_ms, &pipeline) != MUR_OK)
 		return 2;
 	if (split_hostport(pgaddr, host, sizeof host, &port) != MUR_OK) {
 		fprintf(stderr, "murphy leader: --pg wants HOST:PORT, got \"%s\"\n", pgaddr);
@@ -211,6 +224,7 @@ int node_leader_main(int argc, char **argv)
 		goto out;
 	}
 	lead_engine_set_timeouts(l.engine, (uint64_t)suspect_ms, (uint64_t)dead_ms);
+	lead_engine_set_write_pipeline(l.engine, (int)pipeline);
 	clu_on_node_change(l.clu, on_node_change, &l);
 	clu_on_progress(l.clu, on_progress, &l);
 	if (pgw_server_start(l.loop, host, port, &lead_engine_ops, l.engine, &l.pg, &err) != MUR_OK) {

@@ -21,42 +21,74 @@ import time
 import psycopg2
 
 from checker import wait_consistent
+from conftest import Cluster
 
 
 def leader_log(cluster):
     return open(os.path.join(cluster.dir, "leader", "murphy.log")).read()
 
 
-def test_paused_copy_does_not_hold_the_next_inserts(cluster):
-    conn = cluster.connect()
+def six_inserts_with_a_copy_paused(cluster, conn, table):
+    """Insert rows 1..6 one after another into a 1-shard table while one
+    replica is stopped; returns (seconds taken, paused node, its state)."""
     cur = conn.cursor()
-    cur.execute("CREATE TABLE pl1 (id bigint PRIMARY KEY, v bigint) WITH (shards = 1)")
-    cur.execute("INSERT INTO pl1 VALUES (0, 0)")
-    cur.execute("SELECT node FROM murphy.placements WHERE table_name = 'pl1' AND role = 'replica'")
+    cur.execute("CREATE TABLE %s (id bigint PRIMARY KEY, v bigint) WITH (shards = 1)" % table)
+    cur.execute("INSERT INTO %s VALUES (0, 0)" % table)
+    cur.execute("SELECT node FROM murphy.placements WHERE table_name = %s AND role = 'replica'",
+                (table,))
     victim = cur.fetchone()[0]
     pid = cluster.pid(victim)
     os.kill(pid, signal.SIGSTOP)
     try:
         t0 = time.monotonic()
         for i in range(1, 7):  # one after another: each waits for its own quorum
-            cur.execute("INSERT INTO pl1 VALUES (%s, %s)", (i, i * 10))
+            cur.execute("INSERT INTO %s VALUES (%%s, %%s)" % table, (i, i * 10))
         elapsed = time.monotonic() - t0
         cur.execute("SELECT state FROM murphy.nodes WHERE name = %s", (victim,))
         victim_state = cur.fetchone()[0]
     finally:
         os.kill(pid, signal.SIGCONT)
+    wait_consistent(cluster, conn, timeout=30, replicas=cluster.followers, tables={table})
+    cur.execute("SELECT count(*), sum(v) FROM %s" % table)
+    assert cur.fetchone() == (7, 210)
+    return elapsed, victim, victim_state
+
+
+def test_paused_copy_does_not_hold_the_next_inserts(cluster):
+    conn = cluster.connect()
+    elapsed, victim, victim_state = six_inserts_with_a_copy_paused(cluster, conn, "pl1")
     # without pipelining the second insert waits for the paused copy's
     # answer to the first, until it is suspect (1.5 s)
     assert elapsed < 1.0, "6 inserts took %.2f s with %s paused" % (elapsed, victim)
     assert victim_state == "alive"
-    wait_consistent(cluster, conn, timeout=30, replicas=cluster.followers, tables={"pl1"})
-    cur.execute("SELECT count(*), sum(v) FROM pl1")
-    assert cur.fetchone() == (7, 210)
     # it applied the six entries itself, in order: nothing to catch up
     log = leader_log(cluster)
     assert "%s caught up shard 0 of pl1" % victim not in log
     assert "of pl1 on %s" % victim not in log
     conn.close()
+
+
+def test_write_pipeline_1_turns_pipelining_off():
+    c = Cluster()
+    try:
+        bad = c.run("local", "start", "--dir", c.dir, "--followers", "3", "--pg-port",
+                    str(c.port), "--write-pipeline", "65", check=False)
+        assert bad.returncode != 0
+        assert "--write-pipeline" in bad.stderr and "1..64" in bad.stderr, bad.stderr
+        c.run("local", "start", "--dir", c.dir, "--followers", "3", "--pg-port", str(c.port),
+              "--write-pipeline", "1")
+        conn = c.connect()
+        cur = conn.cursor()
+        cur.execute("SELECT setting FROM murphy.settings WHERE name = 'write_pipeline'")
+        assert cur.fetchone()[0] == "1"
+        elapsed, victim, victim_state = six_inserts_with_a_copy_paused(c, conn, "pl0")
+        # one write in flight per shard: the second insert waited for the
+        # paused copy until it turned suspect (1.5 s), the rest went on
+        # without it
+        assert elapsed >= 1.2, "6 inserts took only %.2f s with %s paused" % (elapsed, victim)
+        conn.close()
+    finally:
+        c.cleanup()
 
 
 CLIENTS = 8
