@@ -188,11 +188,48 @@ uint32_t lead_repl_read_node(lead_engine *e, const cat_shard *s)
 
 /* ---- read gating ---- */
 
-int lead_repl_read_gated(lead_engine *e, const cat_table *t, uint32_t shard, lead_run *r)
+/* Does one of op's rows (ncols values each, table order) have key in
+ * column dist_col?  1 also when the rows cannot be read. */
+static int rows_hold_key(const lead_wop *op, int dist_col, const mur_value *key)
+{
+	mur_rd rd;
+	mur_rd_init(&rd, op->rows.data, op->rows.len);
+	for (uint64_t i = 0; i < op->nrows; i++)
+		for (uint32_t c = 0; c < op->ncols; c++) {
+			mur_value v;
+			if (mur_row_get_value(&rd, &v) != MUR_OK)
+				return 1;
+			if ((int)c == dist_col && mur_value_cmp(&v, key) == 0)
+				return 1;
+		}
+	return 0;
+}
+
+/* Could an entry not yet committed hold a row whose distribution value is
+ * key?  No only when every op in flight is committed, or is an undecided
+ * row insert (piped: plain rows the leader encoded) with no such row.  An
+ * op failed or being undone answers yes: the ops that were behind it went
+ * back to the queue, and the copies hold their rows until the undo. */
+static int key_undecided(const cat_table *t, const lead_shard_rt *rt, const mur_value *key)
+{
+	for (const lead_wop *x = rt->fhead; x; x = x->fnext) {
+		if (x->decided == 1)
+			continue;
+		if (x->decided < 0 || x->failed || !x->piped || x->nrows == 0 ||
+		    x->ncols != (uint32_t)t->ncols || rows_hold_key(x, t->dist_col, key))
+			return 1;
+	}
+	return 0;
+}
+
+int lead_repl_read_gated(lead_engine *e, const cat_table *t, uint32_t shard,
+			 const mur_value *key, lead_run *r)
 {
 	lead_shard_rt *rt = t->shards[shard].rt; /* none yet: no write ever gated it */
 	(void)e;
 	if (!rt || !rt->gated)
+		return 0;
+	if (key && t->dist_col >= 0 && !key_undecided(t, rt, key))
 		return 0;
 	if (rt->nreaders == rt->capreaders) {
 		int cap = rt->capreaders ? rt->capreaders * 2 : 8;

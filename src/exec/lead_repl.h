@@ -12,7 +12,8 @@
  *
  * From PRIMARY until COMMITTED (or until the undo finished), the shard is
  * *gated*: reads of it wait, so no client reads an entry that has not
- * reached its quorum.  The client's callback runs at COMMITTED (or at DONE
+ * reached its quorum (a point read by the distribution key waits only for
+ * undecided entries that may hold its key: lead_repl_read_gated).  The client's callback runs at COMMITTED (or at DONE
  * with an error).
  *
  * A row insert without RETURNING runs on every copy at once and reaches
@@ -63,8 +64,14 @@ int lead_repl_write(lead_engine *e, const cat_table *t, uint32_t shard, lead_quo
 		    uint64_t nrows, uint32_t ncols, lead_wop_cb cb, void *arg, mur_error *err);
 
 /* Reads: 1 when the shard is gated (an undecided entry); then the run is
- * parked and lead_select_start(r) is called again when the gate lifts. */
-int lead_repl_read_gated(lead_engine *e, const cat_table *t, uint32_t shard, lead_run *r);
+ * parked and lead_select_start(r) is called again when the gate lifts.
+ * key: the one distribution value the read can see rows of (a router read
+ * of one table pinned by `dist_col = value`, coerced to the column's type),
+ * or NULL.  A read with a key waits only when an undecided entry could hold
+ * a row with that value: every undecided entry is a row insert whose rows
+ * the leader knows, so an insert of other keys does not hold the read up. */
+int lead_repl_read_gated(lead_engine *e, const cat_table *t, uint32_t shard,
+			 const mur_value *key, lead_run *r);
 
 /* The placement to read a shard from: the primary when current and
  * connected, else a current replica at the committed LSN; 0 when none. */

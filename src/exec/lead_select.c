@@ -89,10 +89,28 @@ out:
 	return n;
 }
 
+/* The distribution value a router plan pins (pr->active): its parameter
+ * or constant, coerced to the column's type (text in scratch).  0 when it
+ * is NULL (no row matches), -1 when it does not coerce (r failed). */
+static int pinned_value(lead_run *r, const plan_prune *pr, mur_buf *scratch, mur_value *out)
+{
+	mur_value v;
+	mur_error err;
+	v = pr->param > 0 && pr->param <= r->nparams ? r->params[pr->param - 1] : pr->constant;
+	if (v.kind == MV_NULL)
+		return 0;
+	if (mur_value_coerce(pr->type, &v, scratch, out, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+		return -1;
+	}
+	return 1;
+}
+
 int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *out)
 {
-	mur_value v, cv;
-	mur_error err;
+	mur_value cv;
+	mur_buf scratch;
+	int pinned;
 
 	if (!pr->active && pr->nbounds && cat_table_is_range(t))
 		return prune_range(r, t, pr, out);
@@ -101,17 +119,13 @@ int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *
 			out[i] = i;
 		return (int)t->nshards;
 	}
-	v = pr->param > 0 && pr->param <= r->nparams ? r->params[pr->param - 1] : pr->constant;
-	if (v.kind == MV_NULL) {
-		out[0] = 0; /* col = NULL matches nothing; any one shard answers that */
-		return 1;
-	}
-	if (mur_value_coerce(pr->type, &v, &r->param_scratch, &cv, &err) != MUR_OK) {
-		lead_run_fail(r, &err);
-		return -1;
-	}
-	out[0] = cat_shard_for_value(t, &cv);
-	return 1;
+	/* not r->param_scratch: r->params point into it, and it may move */
+	mur_buf_init(&scratch);
+	pinned = pinned_value(r, pr, &scratch, &cv);
+	/* col = NULL matches nothing; any one shard answers that */
+	out[0] = pinned > 0 ? cat_shard_for_value(t, &cv) : 0;
+	mur_buf_free(&scratch);
+	return pinned < 0 ? -1 : 1;
 }
 
 
@@ -186,6 +200,8 @@ void lead_select_start(lead_run *r)
 	const plan_select *ps = &r->p->u.select;
 	const cat_table *t0 = ps->tables[0];
 	uint32_t shards[CAT_SHARDS_MAX];
+	mur_value key_value, *key = NULL;
+	mur_buf key_scratch;
 	mur_error err;
 	int n;
 
@@ -194,6 +210,13 @@ void lead_select_start(lead_run *r)
 		return;
 	}
 	n = lead_prune(r, t0, &ps->prune, shards);
+	/* a read of one table pinned to one distribution value sees only rows
+	 * with that value: it waits only for undecided entries that may hold one */
+	if (n == 1 && ps->ntables == 1 && ps->prune.active && !r->failed)
+		key = &key_value;
+	mur_buf_init(&key_scratch);
+	if (key && pinned_value(r, &ps->prune, &key_scratch, key) != 1)
+		key = NULL;
 
 	/* An undecided write on one of the shards read (of any table joined):
 	 * wait for its outcome, then start over (lead_repl.c calls
@@ -202,12 +225,14 @@ void lead_select_start(lead_run *r)
 		for (int j = 0; j < ps->ntables; j++) {
 			const cat_table *tj = ps->tables[j];
 			uint32_t sh = shard_of(ps, j, shards[i]);
-			if (lead_repl_read_gated(r->e, tj, sh, r))
+			if (lead_repl_read_gated(r->e, tj, sh, key, r) ||
+			    (lead_shard_reconciling(r->e, &tj->shards[sh]) &&
+			     lead_reconcile_park(r->e, r))) {
+				mur_buf_free(&key_scratch);
 				return;
-			if (lead_shard_reconciling(r->e, &tj->shards[sh]) &&
-			    lead_reconcile_park(r->e, r))
-				return;
+			}
 		}
+	mur_buf_free(&key_scratch);
 	if (!r->failed && lead_shuffle_chosen(r, ps, n)) {
 		lead_shuffle_start(r, shards, n);
 		return;

@@ -135,3 +135,57 @@ def test_failed_entry_requeues_the_inserts_behind_it(cluster):
     # back to the queue (and still landed once, checked above)
     assert "the writes sent behind it are queued again" in leader_log(cluster)
     conn.close()
+
+
+def test_point_read_does_not_wait_for_an_insert_of_another_key(cluster):
+    """An undecided insert gates its shard: a read by another key goes on,
+    a scan and a read of the inserted key wait, and never see the row."""
+    conn = cluster.connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE pl3 (id bigint PRIMARY KEY, v bigint) WITH (shards = 1)")
+    cur.execute("INSERT INTO pl3 VALUES (1, 10), (2, 20), (3, 30)")
+    cur.execute("SELECT node FROM murphy.placements WHERE table_name = 'pl3' AND role = 'replica'")
+    replicas = [r[0] for r in cur.fetchall()]
+    assert len(replicas) == 2
+    pids = [cluster.pid(n) for n in replicas]
+    outcome = {}
+
+    def insert():
+        c = cluster.connect()
+        try:
+            c.cursor().execute("INSERT INTO pl3 VALUES (100, 1000)")
+            outcome["ok"] = True
+        except psycopg2.Error as e:
+            outcome["error"] = e.pgcode
+        c.close()
+
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        writer = threading.Thread(target=insert)
+        writer.start()
+        time.sleep(0.3)  # the insert is on the primary, undecided: no quorum without the replicas
+        t0 = time.monotonic()
+        cur.execute("SELECT v FROM pl3 WHERE id = 1")
+        point = cur.fetchall()
+        t1 = time.monotonic()
+        cur.execute("SELECT count(*) FROM pl3")
+        scan = cur.fetchone()[0]
+        t2 = time.monotonic()
+        cur.execute("SELECT count(*) FROM pl3 WHERE id = 100")
+        same_key = cur.fetchone()[0]
+        writer.join(timeout=30)
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    assert point == [(10,)]
+    assert t1 - t0 < 0.5, "a read of key 1 waited %.2f s for an insert of key 100" % (t1 - t0)
+    # the scan could see key 100: it waited for the insert's outcome
+    # (the replicas turning suspect made its quorum impossible: undone)
+    assert t2 - t1 > 0.5, "the scan did not wait (%.2f s): was the insert in flight?" % (t2 - t1)
+    assert outcome.get("error") == "08006", outcome
+    assert scan == 3 and same_key == 0
+    wait_consistent(cluster, conn, timeout=30, replicas=cluster.followers, tables={"pl3"})
+    cur.execute("SELECT id FROM pl3 ORDER BY id")
+    assert cur.fetchall() == [(1,), (2,), (3,)]
+    conn.close()
