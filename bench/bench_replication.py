@@ -59,7 +59,7 @@ import psycopg2  # noqa: E402
 
 from pgserver import PgServer, free_port  # noqa: E402
 
-MURPHY = os.path.join(ROOT, "build", "murphy")
+MURPHY = os.environ.get("MURPHY_BIN") or os.path.join(ROOT, "build", "murphy")
 POLL_S = 0.02
 
 
