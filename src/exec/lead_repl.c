@@ -234,8 +234,12 @@ int lead_repl_read_gated(lead_engine *e, const cat_table *t, uint32_t shard,
 	if (rt->nreaders == rt->capreaders) {
 		int cap = rt->capreaders ? rt->capreaders * 2 : 8;
 		lead_run **g = realloc(rt->readers, (size_t)cap * sizeof *g);
-		if (!g)
-			return 0; /* cannot park: read now rather than fail */
+		if (!g) { /* cannot park, and must not read an undecided entry */
+			mur_error err;
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			lead_run_fail(r, &err);
+			return 0;
+		}
 		rt->readers = g;
 		rt->capreaders = cap;
 	}

@@ -69,7 +69,8 @@ int lead_repl_write(lead_engine *e, const cat_table *t, uint32_t shard, lead_quo
  * of one table pinned by `dist_col = value`, coerced to the column's type),
  * or NULL.  A read with a key waits only when an undecided entry could hold
  * a row with that value: every undecided entry is a row insert whose rows
- * the leader knows, so an insert of other keys does not hold the read up. */
+ * the leader knows, so an insert of other keys does not hold the read up.
+ * 0 with r failed when it cannot park (out of memory). */
 int lead_repl_read_gated(lead_engine *e, const cat_table *t, uint32_t shard,
 			 const mur_value *key, lead_run *r);
 

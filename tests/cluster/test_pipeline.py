@@ -11,7 +11,12 @@ hold, with real processes:
   no catch-up from a peer;
 - when an entry fails (a duplicate key), the inserts sent behind it are
   undone wherever they landed and run again: every acknowledged row is
-  there exactly once, only the duplicates failed, every copy identical.
+  there exactly once, only the duplicates failed, every copy identical;
+- `--write-pipeline 1` turns it off (a paused copy holds the next insert
+  again);
+- while an entry is undecided, a point read by another key answers at
+  once; a scan, a read of the inserted key, and any read behind an
+  undecided UPDATE wait, and none of them sees the undecided change.
 """
 import os
 import signal
@@ -137,24 +142,24 @@ def test_failed_entry_requeues_the_inserts_behind_it(cluster):
     conn.close()
 
 
-def test_point_read_does_not_wait_for_an_insert_of_another_key(cluster):
-    """An undecided insert gates its shard: a read by another key goes on,
-    a scan and a read of the inserted key wait, and never see the row."""
+def while_undecided(cluster, table, write_sql, reads):
+    """Stop both replicas of 1-shard table, run write_sql in a thread (it
+    sits undecided on the primary, then fails when they turn suspect),
+    call reads() meanwhile; returns (write's SQLSTATE or None, reads())."""
     conn = cluster.connect()
     cur = conn.cursor()
-    cur.execute("CREATE TABLE pl3 (id bigint PRIMARY KEY, v bigint) WITH (shards = 1)")
-    cur.execute("INSERT INTO pl3 VALUES (1, 10), (2, 20), (3, 30)")
-    cur.execute("SELECT node FROM murphy.placements WHERE table_name = 'pl3' AND role = 'replica'")
-    replicas = [r[0] for r in cur.fetchall()]
-    assert len(replicas) == 2
-    pids = [cluster.pid(n) for n in replicas]
+    cur.execute("SELECT node FROM murphy.placements WHERE table_name = %s AND role = 'replica'",
+                (table,))
+    pids = [cluster.pid(r[0]) for r in cur.fetchall()]
+    assert len(pids) == 2
+    conn.close()
     outcome = {}
 
-    def insert():
+    def write():
         c = cluster.connect()
         try:
-            c.cursor().execute("INSERT INTO pl3 VALUES (100, 1000)")
-            outcome["ok"] = True
+            c.cursor().execute(write_sql)
+            outcome["error"] = None
         except psycopg2.Error as e:
             outcome["error"] = e.pgcode
         c.close()
@@ -162,9 +167,26 @@ def test_point_read_does_not_wait_for_an_insert_of_another_key(cluster):
     for pid in pids:
         os.kill(pid, signal.SIGSTOP)
     try:
-        writer = threading.Thread(target=insert)
+        writer = threading.Thread(target=write)
         writer.start()
-        time.sleep(0.3)  # the insert is on the primary, undecided: no quorum without the replicas
+        time.sleep(0.3)  # on the primary, undecided: no quorum without the replicas
+        got = reads()
+        writer.join(timeout=30)
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    return outcome.get("error", "still running"), got
+
+
+def test_point_read_does_not_wait_for_an_insert_of_another_key(cluster):
+    """An undecided insert gates its shard: a read by another key goes on,
+    a scan and a read of the inserted key wait, and never see the row."""
+    conn = cluster.connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE pl3 (id bigint PRIMARY KEY, v bigint) WITH (shards = 1)")
+    cur.execute("INSERT INTO pl3 VALUES (1, 10), (2, 20), (3, 30)")
+
+    def reads():
         t0 = time.monotonic()
         cur.execute("SELECT v FROM pl3 WHERE id = 1")
         point = cur.fetchall()
@@ -173,19 +195,40 @@ def test_point_read_does_not_wait_for_an_insert_of_another_key(cluster):
         scan = cur.fetchone()[0]
         t2 = time.monotonic()
         cur.execute("SELECT count(*) FROM pl3 WHERE id = 100")
-        same_key = cur.fetchone()[0]
-        writer.join(timeout=30)
-    finally:
-        for pid in pids:
-            os.kill(pid, signal.SIGCONT)
+        return point, t1 - t0, scan, t2 - t1, cur.fetchone()[0]
+
+    error, (point, point_s, scan, scan_s, same_key) = while_undecided(
+        cluster, "pl3", "INSERT INTO pl3 VALUES (100, 1000)", reads)
     assert point == [(10,)]
-    assert t1 - t0 < 0.5, "a read of key 1 waited %.2f s for an insert of key 100" % (t1 - t0)
+    assert point_s < 0.5, "a read of key 1 waited %.2f s for an insert of key 100" % point_s
     # the scan could see key 100: it waited for the insert's outcome
     # (the replicas turning suspect made its quorum impossible: undone)
-    assert t2 - t1 > 0.5, "the scan did not wait (%.2f s): was the insert in flight?" % (t2 - t1)
-    assert outcome.get("error") == "08006", outcome
+    assert scan_s > 0.5, "the scan did not wait (%.2f s): was the insert in flight?" % scan_s
+    assert error == "08006"
     assert scan == 3 and same_key == 0
     wait_consistent(cluster, conn, timeout=30, replicas=cluster.followers, tables={"pl3"})
     cur.execute("SELECT id FROM pl3 ORDER BY id")
     assert cur.fetchall() == [(1,), (2,), (3,)]
+    conn.close()
+
+
+def test_point_read_waits_for_an_undecided_update(cluster):
+    """The leader does not know which rows an UPDATE changes: a point read
+    of its shard waits for it, and never sees it once it is undone."""
+    conn = cluster.connect()
+    cur = conn.cursor()
+    cur.execute("CREATE TABLE pl4 (id bigint PRIMARY KEY, v bigint) WITH (shards = 1)")
+    cur.execute("INSERT INTO pl4 VALUES (1, 10), (2, 20)")
+
+    def reads():
+        t0 = time.monotonic()
+        cur.execute("SELECT v FROM pl4 WHERE id = 2")
+        return cur.fetchall(), time.monotonic() - t0
+
+    error, (read, waited) = while_undecided(cluster, "pl4", "UPDATE pl4 SET v = 999 WHERE id = 2",
+                                            reads)
+    assert error == "08006"
+    assert read == [(20,)]
+    assert waited > 0.5, "the read did not wait (%.2f s): was the update in flight?" % waited
+    wait_consistent(cluster, conn, timeout=30, replicas=cluster.followers, tables={"pl4"})
     conn.close()
