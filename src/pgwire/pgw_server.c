@@ -513,8 +513,6 @@ int pgw_server_port(const pgw_server *s) { return s->port; }
 
 size_t pgw_server_connections(const pgw_server *s) { return s->nclients; }
 
-size_t pgw_server_sessions(const pgw_server *s) { return s->nsessions; }
-
 pgw_server_limits pgw_server_limits_default(void)
 {
 	pgw_server_limits lim = {
@@ -527,15 +525,16 @@ pgw_server_limits pgw_server_limits_default(void)
 
 void pgw_server_set_limits(pgw_server *s, const pgw_server_limits *lim)
 {
-	s->lim = *lim;
-	if (s->lim.sessions_max < 1)
-		s->lim.sessions_max = 1;
-	if (s->lim.startup_max < 1)
-		s->lim.startup_max = 1;
-	if (s->lim.startup_timeout_ms < 1)
-		s->lim.startup_timeout_ms = 1;
-	while (s->nstartup > s->lim.startup_max) /* the oldest go first */
+	pgw_server_limits l = *lim;
+	if (l.sessions_max < 1)
+		l.sessions_max = 1;
+	if (l.startup_max < 1)
+		l.startup_max = 1;
+	if (l.startup_timeout_ms < 1)
+		l.startup_timeout_ms = 1;
+	while (s->nstartup > l.startup_max) /* the oldest go first */
 		client_close(s->startup_head);
+	s->lim = l;
 	uv_timer_stop(&s->startup_timer);
 	startup_arm(s);
 }

@@ -106,9 +106,8 @@ int pgw_server_start(uv_loop_t *loop, const char *host, int port, const pgw_engi
 
 /* The port actually bound. */
 int pgw_server_port(const pgw_server *s);
-/* Open client connections: all of them, and those past startup. */
+/* Open client connections. */
 size_t pgw_server_connections(const pgw_server *s);
-size_t pgw_server_sessions(const pgw_server *s);
 
 /* Replace the limits (pgw_server_start uses the defaults); fields below 1
  * are taken as 1.  Connections in startup beyond the new startup_max are
