@@ -71,6 +71,7 @@ static int parse_opts(int argc, char **argv, demo_opts *o)
 	o->local.suspect_timeout_ms = -1;
 	o->local.dead_timeout_ms = -1;
 	o->local.write_pipeline = -1;
+	o->local.startup_timeout_ms = -1;
 	o->events = CLI_DEMO_EVENTS_DEFAULT;
 	o->users = CLI_DEMO_USERS_DEFAULT;
 	for (int i = 1; i < argc; i++) {

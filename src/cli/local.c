@@ -97,9 +97,9 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	char pidfile[PATH_MAX + 32];
 	cli_local_node_path(o, i, "murphy.pid", pidfile, sizeof pidfile);
 	unlink(pidfile);
-	char suspect[32], dead[32], pipeline[32];
+	char suspect[32], dead[32], pipeline[32], startup[32];
 	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir, "--listen", listen, "--pg", pg,
-			       NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+			       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 	int na = 8;
 	if (o->suspect_timeout_ms > 0) {
 		snprintf(suspect, sizeof suspect, "%ld", o->suspect_timeout_ms);
@@ -115,6 +115,11 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 		snprintf(pipeline, sizeof pipeline, "%ld", o->write_pipeline);
 		leader_argv[na++] = "--write-pipeline";
 		leader_argv[na++] = pipeline;
+	}
+	if (o->startup_timeout_ms > 0) {
+		snprintf(startup, sizeof startup, "%ld", o->startup_timeout_ms);
+		leader_argv[na++] = "--startup-timeout-ms";
+		leader_argv[na++] = startup;
 	}
 	char *follower_argv[] = {(char *)exe, "follower", "--dir", dir, "--listen", listen,
 				 "--join", join, "--name", name, NULL};

@@ -31,6 +31,7 @@ typedef struct cli_local_opts {
 	long suspect_timeout_ms; /* leader --suspect-timeout-ms; -1 unset, 0 the leader's default */
 	long dead_timeout_ms;    /* leader --dead-timeout-ms; same */
 	long write_pipeline;     /* leader --write-pipeline; same */
+	long startup_timeout_ms; /* leader --startup-timeout-ms; same */
 } cli_local_opts;
 
 /* Fill unset followers/pg_port from DIR/local.conf or the defaults and make

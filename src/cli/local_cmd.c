@@ -7,6 +7,7 @@
 #include "cli/pgclient.h"
 #include "cli/proc.h"
 #include "cli/table.h"
+#include "pgwire/pgw_server.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,7 @@
 static const char local_usage[] =
 	"usage: murphy local start  --dir DIR [--followers N] [--pg-port P]\n"
 	"                           [--suspect-timeout-ms MS] [--dead-timeout-ms MS]\n"
-	"                           [--write-pipeline N]\n"
+	"                           [--write-pipeline N] [--startup-timeout-ms MS]\n"
 	"       murphy local stop   --dir DIR\n"
 	"       murphy local status --dir DIR\n"
 	"\n"
@@ -38,7 +39,11 @@ static const char local_usage[] =
 	"                   docs/failures.md); remembered in DIR/local.conf\n"
 	"  --write-pipeline N\n"
 	"                   row inserts a shard may have in flight (murphy leader --help;\n"
-	"                   default 8, 1 turns pipelining off); remembered in DIR/local.conf\n";
+	"                   default 8, 1 turns pipelining off); remembered in DIR/local.conf\n"
+	"  --startup-timeout-ms MS\n"
+	"                   close client connections that have not completed the startup\n"
+	"                   after MS (murphy leader --help; default 10000); remembered in\n"
+	"                   DIR/local.conf\n";
 
 /* Parse the options shared by start/stop/status.  2 on a usage error. */
 static int parse_opts(int argc, char **argv, cli_local_opts *o)
@@ -49,6 +54,7 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 	o->suspect_timeout_ms = -1;
 	o->dead_timeout_ms = -1;
 	o->write_pipeline = -1;
+	o->startup_timeout_ms = -1;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -78,6 +84,16 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 			o->write_pipeline = strtol(v, &end, 10);
 			if (*end || o->write_pipeline < 1 || o->write_pipeline > 64) {
 				fprintf(stderr, "murphy local: --write-pipeline takes 1..64, got \"%s\"\n", v);
+				return 2;
+			}
+		}
+		else if (strcmp(a, "--startup-timeout-ms") == 0) {
+			char *end;
+			o->startup_timeout_ms = strtol(v, &end, 10);
+			if (*end || o->startup_timeout_ms < PGW_STARTUP_TIMEOUT_MS_MIN ||
+			    o->startup_timeout_ms > PGW_STARTUP_TIMEOUT_MS_MAX) {
+				fprintf(stderr, "murphy local: --startup-timeout-ms takes %d..%d, got \"%s\"\n",
+					PGW_STARTUP_TIMEOUT_MS_MIN, PGW_STARTUP_TIMEOUT_MS_MAX, v);
 				return 2;
 			}
 		}

@@ -78,6 +78,8 @@ static void conf_read(cli_local_opts *o)
 			o->dead_timeout_ms = v;
 		if (o->write_pipeline < 0 && sscanf(line, "write_pipeline=%d", &v) == 1)
 			o->write_pipeline = v;
+		if (o->startup_timeout_ms < 0 && sscanf(line, "startup_timeout_ms=%d", &v) == 1)
+			o->startup_timeout_ms = v;
 	}
 	fclose(f);
 }
@@ -97,6 +99,8 @@ static int conf_write(const cli_local_opts *o)
 		fprintf(f, "dead_timeout_ms=%ld\n", o->dead_timeout_ms);
 	if (o->write_pipeline > 0)
 		fprintf(f, "write_pipeline=%ld\n", o->write_pipeline);
+	if (o->startup_timeout_ms > 0)
+		fprintf(f, "startup_timeout_ms=%ld\n", o->startup_timeout_ms);
 	return fclose(f);
 }
 
@@ -129,6 +133,8 @@ int cli_local_resolve(cli_local_opts *o)
 		o->dead_timeout_ms = 0;
 	if (o->write_pipeline < 0)
 		o->write_pipeline = 0;
+	if (o->startup_timeout_ms < 0)
+		o->startup_timeout_ms = 0;
 	if (o->write_pipeline > 64) {
 		fprintf(stderr, "murphy local: write_pipeline in %s/local.conf must be 1..64\n", o->dir);
 		return 1;

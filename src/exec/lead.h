@@ -54,5 +54,7 @@ void lead_engine_set_timeouts(lead_engine *e, uint64_t suspect_ms, uint64_t dead
 #define LEAD_WRITE_PIPELINE_DEFAULT 8
 #define LEAD_WRITE_PIPELINE_MAX 64
 void lead_engine_set_write_pipeline(lead_engine *e, int depth);
+/* The PostgreSQL port's startup timeout (pgw_server.h), for murphy.settings. */
+void lead_engine_set_startup_timeout(lead_engine *e, uint64_t ms);
 
 #endif

@@ -87,6 +87,7 @@ struct lead_engine {
 	struct lead_run **waiters; /* runs waiting for copies to report after a restart */
 	int nwaiters, capwaiters;
 	uint64_t suspect_timeout_ms, dead_timeout_ms; /* for murphy.settings */
+	uint64_t startup_timeout_ms;                  /* same */
 	int write_pipeline; /* row inserts one shard may have in flight (1: none pipelined) */
 	lead_query_stat qstats[LEAD_QUERY_STATS_MAX]; /* ring: the most recent SELECTs */
 	uint64_t nqstats;                             /* recorded so far */

@@ -22,6 +22,7 @@
  * alive follower whose copies are still being checked or caught up.
  */
 #include "exec/lead_int.h"
+#include "pgwire/pgw_server.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -218,13 +219,21 @@ static void fill_rebuilds(lead_engine *e)
 	sqlite3_finalize(st);
 }
 
+void lead_engine_set_startup_timeout(lead_engine *e, uint64_t ms) { e->startup_timeout_ms = ms; }
+
 static void fill_settings(lead_engine *e)
 {
 	sqlite3_stmt *st;
 	char v1[32], v2[32];
 	snprintf(v1, sizeof v1, "%llu", (unsigned long long)e->suspect_timeout_ms);
 	snprintf(v2, sizeof v2, "%llu", (unsigned long long)e->dead_timeout_ms);
-	char auto_rows[32], pipeline[32];
+	char auto_rows[32], pipeline[32], startup[32], startup_about[256];
+	snprintf(startup, sizeof startup, "%llu", (unsigned long long)e->startup_timeout_ms);
+	snprintf(startup_about, sizeof startup_about,
+		 "a client connection that has not completed the startup this long after it was "
+		 "accepted is closed; at most %d such connections, the oldest closed for a new one, "
+		 "apart from the %d sessions (leader flag --startup-timeout-ms)",
+		 PGW_STARTUP_CONNECTIONS_MAX, PGW_CONNECTIONS_MAX);
 	snprintf(auto_rows, sizeof auto_rows, "%d", LEAD_SHUFFLE_AUTO_ROWS);
 	snprintf(pipeline, sizeof pipeline, "%d", e->write_pipeline);
 	const char *rows[][4] = {
@@ -235,6 +244,7 @@ static void fill_settings(lead_engine *e)
 		 "no heartbeat for this long: the follower is dead and its copies are rebuilt elsewhere "
 		 "(leader flag --dead-timeout-ms)"},
 		{"heartbeat_interval", "500", "ms", "how often followers report to the leader"},
+		{"startup_timeout", startup, "ms", startup_about},
 		{"write_pipeline", pipeline, "writes",
 		 "row inserts one shard may have in flight before the copies answered the previous "
 		 "ones; more: faster inserts, reads of a shard under insert load wait longer for its "

@@ -44,7 +44,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: murphy leader --dir DIR --listen HOST:PORT --pg HOST:PORT\n"
 		"                     [--suspect-timeout-ms MS] [--dead-timeout-ms MS]\n"
-		"                     [--write-pipeline N]\n"
+		"                     [--write-pipeline N] [--startup-timeout-ms MS]\n"
 		"\n"
 		"Runs the coordinator in the foreground, logging to stderr.\n"
 		"  --dir DIR         data directory: catalog.db, cluster.secret, murphy.pid\n"
@@ -55,7 +55,15 @@ static void usage(FILE *f)
 		"  --write-pipeline N        row inserts a shard may have in flight before the\n"
 		"                            copies answered the previous ones (default 8, 1..64;\n"
 		"                            1 turns pipelining off; docs/replication.md)\n"
-		"SIGTERM or SIGINT shuts it down cleanly.\n");
+		"  --startup-timeout-ms MS   close a client connection that has not completed the\n"
+		"                            startup MS after it was accepted (default %d,\n"
+		"                            %d..%d).  Connections in startup never take a\n"
+		"                            session's place: at most %d sessions, and apart\n"
+		"                            from them at most %d connections in startup, the\n"
+		"                            oldest closed for a new one (docs/failures.md)\n"
+		"SIGTERM or SIGINT shuts it down cleanly.\n",
+		PGW_STARTUP_TIMEOUT_MS_DEFAULT, PGW_STARTUP_TIMEOUT_MS_MIN, PGW_STARTUP_TIMEOUT_MS_MAX,
+		PGW_CONNECTIONS_MAX, PGW_STARTUP_CONNECTIONS_MAX);
 }
 
 static int split_hostport(const char *s, char *host, size_t hostsz, int *port)
@@ -128,7 +136,8 @@ static void on_signal(uv_signal_t *s, int signum)
 }
 
 static int parse_args(int argc, char **argv, const char **dir, const char **listen,
-		      const char **pg, long *suspect_ms, long *dead_ms, long *pipeline)
+		      const char **pg, long *suspect_ms, long *dead_ms, long *pipeline,
+		      long *startup_ms)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -160,6 +169,16 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 				return MUR_ERR;
 			}
 		}
+		else if (strcmp(a, "--startup-timeout-ms") == 0) {
+			char *end;
+			*startup_ms = strtol(v, &end, 10);
+			if (*end || *startup_ms < PGW_STARTUP_TIMEOUT_MS_MIN ||
+			    *startup_ms > PGW_STARTUP_TIMEOUT_MS_MAX) {
+				fprintf(stderr, "murphy leader: --startup-timeout-ms takes %d..%d, got \"%s\"\n",
+					PGW_STARTUP_TIMEOUT_MS_MIN, PGW_STARTUP_TIMEOUT_MS_MAX, v);
+				return MUR_ERR;
+			}
+		}
 		else {
 			fprintf(stderr, "murphy leader: unknown option %s\n", a);
 			return MUR_ERR;
@@ -178,6 +197,8 @@ int node_leader_main(int argc, char **argv)
 {
 	const char *dir = NULL, *listen = NULL, *pgaddr = NULL;
 	long suspect_ms = 1500, dead_ms = 10000, pipeline = LEAD_WRITE_PIPELINE_DEFAULT;
+	long startup_ms = PGW_STARTUP_TIMEOUT_MS_DEFAULT;
+	pgw_server_limits pg_limits = pgw_server_limits_default();
 	char secret[256], path[4096], host[256];
 	int port, rc = 1;
 	leader l;
@@ -186,7 +207,8 @@ int node_leader_main(int argc, char **argv)
 
 	memset(&l, 0, sizeof l);
 	mur_log_init("leader", MUR_LOG_INFO);
-	if (parse_args(argc, argv, &dir, &listen, &pgaddr, &suspect_ms, &dead_ms, &pipeline) != MUR_OK)
+	if (parse_args(argc, argv, &dir, &listen, &pgaddr, &suspect_ms, &dead_ms, &pipeline,
+		       &startup_ms) != MUR_OK)
 		return 2;
 	if (split_hostport(pgaddr, host, sizeof host, &port) != MUR_OK) {
 		fprintf(stderr, "murphy leader: --pg wants HOST:PORT, got \"%s\"\n", pgaddr);
@@ -225,6 +247,7 @@ int node_leader_main(int argc, char **argv)
 	}
 	lead_engine_set_timeouts(l.engine, (uint64_t)suspect_ms, (uint64_t)dead_ms);
 	lead_engine_set_write_pipeline(l.engine, (int)pipeline);
+	lead_engine_set_startup_timeout(l.engine, (uint64_t)startup_ms);
 	clu_on_node_change(l.clu, on_node_change, &l);
 	clu_on_progress(l.clu, on_progress, &l);
 	if (pgw_server_start(l.loop, host, port, &lead_engine_ops, l.engine, &l.pg, &err) != MUR_OK) {
@@ -234,6 +257,8 @@ int node_leader_main(int argc, char **argv)
 		uv_run(l.loop, UV_RUN_DEFAULT);
 		goto out;
 	}
+	pg_limits.startup_timeout_ms = (uint64_t)startup_ms;
+	pgw_server_set_limits(l.pg, &pg_limits);
 	uv_timer_init(l.loop, &l.flush_timer);
 	l.flush_timer.data = &l;
 	uv_timer_start(&l.flush_timer, on_flush, LEADER_FLUSH_MS, LEADER_FLUSH_MS);

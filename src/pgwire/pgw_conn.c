@@ -75,6 +75,8 @@ int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wa
 	return MUR_OK;
 }
 
+void pgw_conn_set_admit(pgw_conn *c, pgw_conn_admit_cb admit) { c->admit = admit; }
+
 static void conn_free(pgw_conn *c)
 {
 	assert(c->session_closed && !c->pending && !c->result);
@@ -375,6 +377,10 @@ static void conn_startup_v3(pgw_conn *c, const pgw_frame *f)
 	mur_error_clear(&err);
 	if (conn_startup_check(f, &st, &err) != MUR_OK) {
 		pgw_conn_fatal(c, &err);
+		return;
+	}
+	if (c->admit && !c->admit(c->wake_arg)) {
+		pgw_conn_fatalf(c, SQLSTATE_TOO_MANY_CONNECTIONS, "sorry, too many clients already");
 		return;
 	}
 	db = st.database && st.database[0] ? st.database : st.user;

@@ -10,7 +10,7 @@
  *
  * State machine (c->state; the function behind each transition):
  *
- *                  StartupMessage v3.0 (conn_startup → conn_startup_v3)
+ *                  StartupMessage v3.0, admitted (conn_startup → conn_startup_v3)
  *   STARTUP ───────────────────────────────────────────────────► READY ◄──────────────┐
  *     │ SSLRequest / GSSENCRequest: reply 'N', stay (conn_startup)   │                  │
  *     │                                                              │ Query, Execute   │ result
@@ -27,7 +27,8 @@
  *     │   READY ── ERROR in a simple query (pgw_conn_fail → pgw_simple_finish) ──► READY
  *     │
  *     └─► CLOSED from any state (conn_set_closed): CancelRequest, Terminate, a
- *         FATAL error (pgw_conn_fatal: bad startup, malformed message), out of
+ *         FATAL error (pgw_conn_fatal: bad startup, refused by the admit
+ *         callback, malformed message), out of
  *         memory, or pgw_conn_destroy (client gone).  From COPY_IN it first
  *         ends the COPY with copy_done(failed = 1).
  *
@@ -92,6 +93,14 @@ typedef void (*pgw_conn_wake_cb)(void *arg);
  * wake may be NULL.  Returns MUR_OK or MUR_ENOMEM (*out untouched). */
 int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake,
 		    void *wake_arg, pgw_conn **out);
+
+/* Asked once a StartupMessage is valid, before the engine session opens,
+ * with the wake argument: return 1 to let the client in, 0 to refuse it
+ * (FATAL 53300 "sorry, too many clients already", then CLOSED).  Lets the
+ * owner count sessions apart from connections still in startup.  Without
+ * one every valid startup is let in. */
+typedef int (*pgw_conn_admit_cb)(void *arg);
+void pgw_conn_set_admit(pgw_conn *c, pgw_conn_admit_cb admit);
 
 /* Consume len received bytes (copied) and process as much as possible.
  * Ignored once CLOSED. */

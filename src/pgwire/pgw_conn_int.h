@@ -72,6 +72,7 @@ struct pgw_session {
 	int session_closed;
 	pgw_conn_wake_cb wake;
 	void *wake_arg;
+	pgw_conn_admit_cb admit; /* NULL: admit every valid startup */
 
 	mur_buf in;    /* received bytes; processed up to in_off */
 	size_t in_off;

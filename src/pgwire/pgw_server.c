@@ -17,6 +17,20 @@
  * connection: flush output, close when the protocol closed, start/stop
  * reading.  It runs after every read, every write completion, and every
  * wake from the connection (engine callback completed asynchronously).
+ *
+ * Admission (the limits in pgw_server.h).  An accepted client joins the
+ * startup queue (oldest first; accept times only grow, so the head has the
+ * earliest deadline).  It leaves the queue when its connection asks to be
+ * admitted (client_admit: it becomes a session, or is refused 53300 when
+ * sessions are full) or when it is closed.  One timer, armed for the head's
+ * deadline, closes the clients whose startup timeout passed
+ * (startup_timer_cb); a full queue closes its head for a newcomer
+ * (startup_make_room).  Invariants (startup_check):
+ *   nstartup == length of the queue <= lim.startup_max
+ *   nsessions == clients with session set; no client is admitted while
+ *   nsessions >= lim.sessions_max (sessions open when the limit was
+ *   lowered stay)
+ *   a client is never both in the queue and a session.
  */
 #include "pgwire/pgw_server.h"
 
@@ -24,6 +38,7 @@
 #include "pgwire/pgw_codec.h"
 #include "pgwire/pgw_conn.h"
 
+#include <assert.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +54,10 @@ typedef struct pgw_client {
 	int reading;
 	int closing;
 	int close_after_flush;
+	int in_startup;      /* on the server's startup queue */
+	int session;         /* admitted: counted in nsessions */
+	uint64_t accepted_ms; /* uv_now at accept */
+	struct pgw_client *sprev, *snext; /* startup queue, oldest first */
 } pgw_client;
 
 typedef struct pgw_write {
@@ -58,16 +77,98 @@ struct pgw_server {
 	int port;
 	int closing;
 	int listener_closed;
+	int timer_closed;
+	pgw_server_limits lim;
+	pgw_client *startup_head, *startup_tail;
+	size_t nstartup, nsessions;
+	uv_timer_t startup_timer; /* fires at the startup head's deadline */
+	int queue_full_logged;    /* one WARN per episode of a full queue */
 	char rbuf[PGW_READ_CHUNK];
 };
 
 static void client_sync(pgw_client *cl);
 
+/* ---- The startup queue --------------------------------------------------------- */
+
+static void startup_check(const pgw_server *s)
+{
+	assert(s->nstartup <= s->lim.startup_max);
+	assert((s->startup_head == NULL) == (s->nstartup == 0));
+	assert(!s->startup_head || (s->startup_head->in_startup && !s->startup_head->session));
+	(void)s;
+}
+
+static void startup_timer_cb(uv_timer_t *t);
+
+/* Arm the timer for the head's deadline unless it is already armed (a
+ * timer that fires early for a head that left re-arms itself). */
+static void startup_arm(pgw_server *s)
+{
+	uint64_t now = uv_now(s->loop), due;
+	if (!s->startup_head || uv_is_active((uv_handle_t *)&s->startup_timer))
+		return;
+	due = s->startup_head->accepted_ms + s->lim.startup_timeout_ms;
+	uv_timer_start(&s->startup_timer, startup_timer_cb, due > now ? due - now : 0, 0);
+}
+
+static void startup_push(pgw_server *s, pgw_client *cl)
+{
+	cl->in_startup = 1;
+	cl->accepted_ms = uv_now(s->loop);
+	cl->sprev = s->startup_tail;
+	cl->snext = NULL;
+	if (s->startup_tail)
+		s->startup_tail->snext = cl;
+	else
+		s->startup_head = cl;
+	s->startup_tail = cl;
+	s->nstartup++;
+	startup_arm(s);
+	startup_check(s);
+}
+
+static void startup_remove(pgw_server *s, pgw_client *cl)
+{
+	if (!cl->in_startup)
+		return;
+	if (cl->sprev)
+		cl->sprev->snext = cl->snext;
+	else
+		s->startup_head = cl->snext;
+	if (cl->snext)
+		cl->snext->sprev = cl->sprev;
+	else
+		s->startup_tail = cl->sprev;
+	cl->in_startup = 0;
+	cl->sprev = cl->snext = NULL;
+	s->nstartup--;
+	if (s->nstartup == 0)
+		s->queue_full_logged = 0;
+	startup_check(s);
+}
+
+/* The connection's StartupMessage is valid: it becomes a session if there
+ * is room (pgw_conn_admit_cb). */
+static int client_admit(void *arg)
+{
+	pgw_client *cl = arg;
+	pgw_server *s = cl->srv;
+	startup_remove(s, cl);
+	if (s->nsessions >= s->lim.sessions_max) {
+		MLOG(WARN, "pgwire", "refusing a client: %zu sessions already", s->nsessions);
+		return 0;
+	}
+	cl->session = 1;
+	s->nsessions++;
+	startup_check(s);
+	return 1;
+}
+
 /* ---- Teardown ---------------------------------------------------------------- */
 
 static void server_maybe_free(pgw_server *s)
 {
-	if (s->closing && s->listener_closed && s->nclients == 0)
+	if (s->closing && s->listener_closed && s->timer_closed && s->nclients == 0)
 		free(s);
 }
 
@@ -82,6 +183,8 @@ static void client_closed_cb(uv_handle_t *h)
 	if (cl->next)
 		cl->next->prev = cl->prev;
 	s->nclients--;
+	if (cl->session)
+		s->nsessions--;
 	if (cl->conn)
 		pgw_conn_destroy(cl->conn);
 	free(cl);
@@ -93,6 +196,7 @@ static void client_close(pgw_client *cl)
 	if (cl->closing)
 		return;
 	cl->closing = 1;
+	startup_remove(cl->srv, cl);
 	if (cl->reading)
 		uv_read_stop((uv_stream_t *)&cl->tcp);
 	cl->reading = 0;
@@ -230,7 +334,7 @@ static void client_wake(void *arg) { client_sync(arg); }
 
 /* ---- Accepting ---------------------------------------------------------------------- */
 
-/* Past PGW_CONNECTIONS_MAX: a FATAL ErrorResponse, then close. */
+/* A FATAL 53300 ErrorResponse, then close: the client was not taken. */
 static void client_refuse(pgw_client *cl)
 {
 	mur_buf b;
@@ -238,13 +342,46 @@ static void client_refuse(pgw_client *cl)
 	size_t len;
 	char *data;
 	mur_buf_init(&b);
-	mur_error_set(&e, "53300", "sorry, too many clients already");
+	mur_error_set(&e, SQLSTATE_TOO_MANY_CONNECTIONS, "sorry, too many clients already");
 	pgw_put_error(&b, "FATAL", &e);
 	data = mur_buf_steal(&b, &len);
 	if (!data || client_write(cl, data, len) != 0 || cl->nwrites == 0)
 		client_close(cl);
 	else
 		cl->close_after_flush = 1;
+}
+
+/* Close the clients whose startup timeout passed; re-arm for the next. */
+static void startup_timer_cb(uv_timer_t *t)
+{
+	pgw_server *s = t->data;
+	uint64_t now = uv_now(s->loop);
+	pgw_client *head;
+	while ((head = s->startup_head) && head->accepted_ms + s->lim.startup_timeout_ms <= now) {
+		MLOG(DEBUG, "pgwire", "closing a connection: no startup within %llu ms",
+		     (unsigned long long)s->lim.startup_timeout_ms);
+		client_close(head); /* leaves the queue */
+	}
+	startup_arm(s);
+}
+
+/* Room in the startup queue for one more: close its oldest client, unless
+ * every one arrived in this loop turn (none has had a chance to be read:
+ * a flood, not idle sockets).  Returns 0 when there is no room. */
+static int startup_make_room(pgw_server *s)
+{
+	pgw_client *head = s->startup_head;
+	if (s->nstartup < s->lim.startup_max)
+		return 1;
+	if (head->accepted_ms >= uv_now(s->loop))
+		return 0;
+	if (!s->queue_full_logged) {
+		MLOG(WARN, "pgwire", "%zu connections have not sent a startup packet: closing the "
+		     "oldest for each new one", s->nstartup);
+		s->queue_full_logged = 1;
+	}
+	client_close(head);
+	return 1;
 }
 
 static void connection_cb(uv_stream_t *listener, int status)
@@ -273,7 +410,7 @@ static void connection_cb(uv_stream_t *listener, int status)
 		return;
 	}
 	uv_tcp_nodelay(&cl->tcp, 1);
-	if (s->nclients > PGW_CONNECTIONS_MAX) {
+	if (!startup_make_room(s)) {
 		client_refuse(cl);
 		return;
 	}
@@ -281,6 +418,8 @@ static void connection_cb(uv_stream_t *listener, int status)
 		client_close(cl);
 		return;
 	}
+	pgw_conn_set_admit(cl->conn, client_admit);
+	startup_push(s, cl);
 	client_sync(cl);
 }
 
@@ -343,6 +482,8 @@ int pgw_server_start(uv_loop_t *loop, const char *host, int port, const pgw_engi
 	s->loop = loop;
 	s->ops = ops;
 	s->engine = engine;
+	s->lim = pgw_server_limits_default();
+	s->timer_closed = 1; /* until the timer exists */
 	if ((rc = uv_tcp_init(loop, &s->listener)) != 0) {
 		free(s);
 		mur_error_set(err, SQLSTATE_IO_ERROR, "could not create socket: %s", uv_strerror(rc));
@@ -359,6 +500,9 @@ int pgw_server_start(uv_loop_t *loop, const char *host, int port, const pgw_engi
 		uv_close((uv_handle_t *)&s->listener, listener_closed_cb);
 		return MUR_EIO;
 	}
+	uv_timer_init(loop, &s->startup_timer);
+	s->startup_timer.data = s;
+	s->timer_closed = 0;
 	s->port = listener_port(&s->listener);
 	MLOG(INFO, "pgwire", "listening on %s:%d", host, s->port);
 	*out = s;
@@ -369,6 +513,39 @@ int pgw_server_port(const pgw_server *s) { return s->port; }
 
 size_t pgw_server_connections(const pgw_server *s) { return s->nclients; }
 
+pgw_server_limits pgw_server_limits_default(void)
+{
+	pgw_server_limits lim = {
+		.sessions_max = PGW_CONNECTIONS_MAX,
+		.startup_max = PGW_STARTUP_CONNECTIONS_MAX,
+		.startup_timeout_ms = PGW_STARTUP_TIMEOUT_MS_DEFAULT,
+	};
+	return lim;
+}
+
+void pgw_server_set_limits(pgw_server *s, const pgw_server_limits *lim)
+{
+	pgw_server_limits l = *lim;
+	if (l.sessions_max < 1)
+		l.sessions_max = 1;
+	if (l.startup_max < 1)
+		l.startup_max = 1;
+	if (l.startup_timeout_ms < 1)
+		l.startup_timeout_ms = 1;
+	while (s->nstartup > l.startup_max) /* the oldest go first */
+		client_close(s->startup_head);
+	s->lim = l;
+	uv_timer_stop(&s->startup_timer);
+	startup_arm(s);
+}
+
+static void timer_closed_cb(uv_handle_t *h)
+{
+	pgw_server *s = h->data;
+	s->timer_closed = 1;
+	server_maybe_free(s);
+}
+
 void pgw_server_close(pgw_server *s)
 {
 	pgw_client *cl, *next;
@@ -376,6 +553,7 @@ void pgw_server_close(pgw_server *s)
 		return;
 	s->closing = 1;
 	uv_close((uv_handle_t *)&s->listener, listener_closed_cb);
+	uv_close((uv_handle_t *)&s->startup_timer, timer_closed_cb);
 	for (cl = s->clients; cl; cl = next) {
 		next = cl->next;
 		client_close(cl);

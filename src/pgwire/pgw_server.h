@@ -24,19 +24,74 @@
 #include "pgwire/pgw_engine.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
+/* ---- Limits: every bound on what clients can make the server hold ----
+ *
+ * A connection is either in startup (accepted, no valid StartupMessage yet)
+ * or a session (startup done, engine session open).  The two have separate
+ * budgets, so connections that never finish the startup can never take a
+ * session's place:
+ *
+ *   sessions     at most PGW_CONNECTIONS_MAX; one more is told "sorry, too
+ *                many clients already" (53300) when its StartupMessage
+ *                arrives, as PostgreSQL does past max_connections.
+ *   in startup   at most PGW_STARTUP_CONNECTIONS_MAX, oldest first; a new
+ *                connection past it closes the oldest one (it had a whole
+ *                loop turn or more to send 8..10000 bytes), so idle sockets,
+ *                however many, cannot keep a real client out.  Only when
+ *                every one of them arrived in the current loop turn (a flood
+ *                faster than the loop) is the newcomer refused with 53300.
+ *                Each is closed after the startup timeout in any case
+ *                (counted from accept, not from the last byte: a client
+ *                sending one byte a second gains nothing).
+ *
+ * So at most PGW_CONNECTIONS_MAX + PGW_STARTUP_CONNECTIONS_MAX client
+ * sockets are open (plus refused ones flushing a 53300), each holding at
+ * most PGW_STARTUP_MAX (pgw_codec.h) bytes before its startup completes.
+ * The node raises its open-file limit to the hard limit at start (main.c).
+ * A CancelRequest is answered by closing its connection at once. */
+
+/* Sessions at once; more are told "too many clients" (53300) and closed,
+ * as PostgreSQL does past max_connections (default 100; murphy's sessions
+ * are a few hundred bytes on the loop thread, not processes). */
+#define PGW_CONNECTIONS_MAX 1000
+/* Connections still in startup at once.  Twice the listen backlog, so a
+ * full backlog accepted in one loop turn never closes its own members;
+ * small enough that their buffers (at most 10000 bytes each) stay a few MB. */
+#define PGW_STARTUP_CONNECTIONS_MAX 256
+/* A connection that has not completed the startup this long after it was
+ * accepted is closed without a message, as PostgreSQL does at its
+ * authentication_timeout (60 s there; murphy has no password exchange, so
+ * a real client needs one or two round trips).  10 s leaves a slow link or
+ * a leader loop stalled by a big statement plenty of room; the startup
+ * queue, not the timeout, is what keeps idle sockets from locking clients
+ * out, so a shorter default would buy little.  Leader flag
+ * --startup-timeout-ms, within MIN..MAX (MAX = PostgreSQL's maximum of
+ * authentication_timeout). */
+#define PGW_STARTUP_TIMEOUT_MS_DEFAULT 10000
+#define PGW_STARTUP_TIMEOUT_MS_MIN 100
+#define PGW_STARTUP_TIMEOUT_MS_MAX 600000
 /* Output queued in the kernel-bound write queue of one client beyond which
  * we stop reading its requests: a client that does not read its results
  * cannot make the server buffer without bound. */
 #define PGW_WRITE_QUEUE_MAX (8u * 1024u * 1024u)
-/* Client connections at once; more are told "too many clients" (53300)
- * and closed, as PostgreSQL does past max_connections. */
-#define PGW_CONNECTIONS_MAX 1000
 /* One read buffer per server: reads are processed one at a time on the
  * loop thread, and pgw_conn copies what it keeps. */
 #define PGW_READ_CHUNK (64u * 1024u)
+/* Connections the kernel queues before the loop accepts them. */
 #define PGW_LISTEN_BACKLOG 128
+
+/* The limits above that a server can be given (tests use small ones). */
+typedef struct pgw_server_limits {
+	size_t sessions_max;         /* PGW_CONNECTIONS_MAX */
+	size_t startup_max;          /* PGW_STARTUP_CONNECTIONS_MAX, >= 1 */
+	uint64_t startup_timeout_ms; /* PGW_STARTUP_TIMEOUT_MS_DEFAULT, >= 1 */
+} pgw_server_limits;
+
+/* The defaults above. */
+pgw_server_limits pgw_server_limits_default(void);
 
 typedef struct pgw_server pgw_server;
 
@@ -53,6 +108,11 @@ int pgw_server_start(uv_loop_t *loop, const char *host, int port, const pgw_engi
 int pgw_server_port(const pgw_server *s);
 /* Open client connections. */
 size_t pgw_server_connections(const pgw_server *s);
+
+/* Replace the limits (pgw_server_start uses the defaults); fields below 1
+ * are taken as 1.  Connections in startup beyond the new startup_max are
+ * closed, oldest first; sessions already open stay. */
+void pgw_server_set_limits(pgw_server *s, const pgw_server_limits *lim);
 
 /* Stop listening and close every connection (each engine session is
  * closed once its pending statement, if any, completes).  The memory is

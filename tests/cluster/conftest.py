@@ -53,9 +53,10 @@ class Cluster:
                                  % (" ".join(args), r.returncode, r.stdout, r.stderr))
         return r
 
-    def start(self):
+    def start(self, *extra):
+        """`murphy local start`; extra: more of its options (leader flags)."""
         return self.run("local", "start", "--dir", self.dir, "--followers",
-                        str(self.followers), "--pg-port", str(self.port))
+                        str(self.followers), "--pg-port", str(self.port), *extra)
 
     def stop(self):
         return self.run("local", "stop", "--dir", self.dir, check=False)
@@ -112,17 +113,23 @@ def pg():
     _pg_servers.remove(server)
 
 
-@pytest.fixture(scope="module")
-def cluster(request):
+def started_cluster(followers=FOLLOWERS, *extra):
+    """A started Cluster; on failure its logs are printed and it is removed."""
     _require_binary()
-    c = Cluster()
-    request.module._murphy_cluster = c
+    c = Cluster(followers)
     try:
-        c.start()
+        c.start(*extra)
     except BaseException:
         print(c.logs())
         c.cleanup()
         raise
+    return c
+
+
+@pytest.fixture(scope="module")
+def cluster(request):
+    c = started_cluster()
+    request.module._murphy_cluster = c
     yield c
     c.cleanup()
 

@@ -6,12 +6,14 @@ connection opened *before* the abuse and a fresh one that the table still
 holds exactly what it held.
 """
 import os
+import resource
 import socket
 import struct
 import time
 
 import pytest
 
+from conftest import Cluster, started_cluster
 from wire import logged_in, msg, raw, read_messages, startup
 
 ROWS = 2000
@@ -220,3 +222,127 @@ def test_many_abrupt_connections(cluster, bystander):
             s.sendall(startup())
         s.close()
     intact(cluster, bystander)
+
+
+# The leader's session limit (PGW_CONNECTIONS_MAX, src/pgwire/pgw_server.h):
+# idle sockets beyond it used to lock every client out.
+SESSIONS_MAX = 1000
+
+
+def open_idle_sockets(port, n):
+    """n sockets that connect and never send a byte."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < n + 256:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 256), hard))
+    return [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(n)]
+
+
+def closed_by_server(s, wait):
+    """True when the server closes s (EOF or reset) within wait seconds."""
+    s.settimeout(wait)
+    try:
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except socket.timeout:
+        return False
+
+
+def test_idle_sockets_do_not_lock_clients_out(cluster, bystander):
+    idle = open_idle_sockets(cluster.port, SESSIONS_MAX + 100)
+    try:
+        t0 = time.monotonic()
+        fresh = cluster.connect()  # "too many clients" before the startup queue
+        with fresh.cursor() as cur:
+            cur.execute("SELECT count(*) FROM victims")
+            assert cur.fetchone()[0] == ROWS
+        fresh.close()
+        assert time.monotonic() - t0 < 2.0
+    finally:
+        for s in idle:
+            s.close()
+    intact(cluster, bystander)
+
+
+def test_many_cancel_requests(cluster, bystander):
+    # murphy does not cancel: each CancelRequest's connection is closed at once
+    for i in range(300):
+        s = raw(cluster.port)
+        s.sendall(struct.pack("!IIII", 16, 80877102, 1000 + i, 12345))
+        assert closed_by_server(s, 2.0)
+        s.close()
+    intact(cluster, bystander)
+
+
+STARTUP_TIMEOUT_MS = 500
+
+
+def test_startup_timeout_flag_checked():
+    c = Cluster(followers=1)
+    try:
+        bad = c.run("local", "start", "--dir", c.dir, "--followers", "1", "--pg-port",
+                    str(c.port), "--startup-timeout-ms", "50", check=False)
+        assert bad.returncode != 0
+        assert "--startup-timeout-ms" in bad.stderr and "100..600000" in bad.stderr, bad.stderr
+    finally:
+        c.cleanup()
+
+
+@pytest.fixture(scope="module")
+def quick():
+    """A cluster whose leader closes unstarted connections after 0.5 s."""
+    c = started_cluster(1, "--startup-timeout-ms", str(STARTUP_TIMEOUT_MS))
+    yield c
+    c.cleanup()
+
+
+def test_startup_timeout_closes_unstarted_connections(quick):
+    conn = quick.connect()
+    with conn.cursor() as cur:
+        cur.execute("SELECT setting, unit FROM murphy.settings WHERE name = 'startup_timeout'")
+        assert cur.fetchone() == (str(STARTUP_TIMEOUT_MS), "ms")
+    t0 = time.monotonic()
+    idle = open_idle_sockets(quick.port, 20)
+    ssl = raw(quick.port)  # declined SSL, then nothing
+    ssl.sendall(struct.pack("!II", 8, 80877103))
+    assert ssl.recv(1) == b"N"
+    for s in idle + [ssl]:
+        assert closed_by_server(s, 5.0)
+        s.close()
+    elapsed = time.monotonic() - t0
+    assert STARTUP_TIMEOUT_MS / 1000 * 0.9 <= elapsed < STARTUP_TIMEOUT_MS / 1000 + 2.0, elapsed
+    # the session opened before is not affected
+    with conn.cursor() as cur:
+        cur.execute("SELECT 1")
+        assert cur.fetchone() == (1,)
+    conn.close()
+
+
+def test_slow_startup_packet_is_cut_off(quick):
+    """A client sending its startup packet one byte at a time gains nothing:
+    the timeout counts from accept, not from the last byte."""
+    packet = startup()
+    s = raw(quick.port)
+    t0 = time.monotonic()
+    sent = 0
+    try:
+        while sent < len(packet) - 1 and time.monotonic() - t0 < 5.0:
+            s.sendall(packet[sent:sent + 1])
+            sent += 1
+            time.sleep(0.05)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    assert closed_by_server(s, 5.0)
+    elapsed = time.monotonic() - t0
+    s.close()
+    assert sent < len(packet) - 1, "the server waited for the whole slow packet"
+    assert elapsed < STARTUP_TIMEOUT_MS / 1000 + 2.0, elapsed
+    # a real client is served as usual
+    conn = quick.connect()
+    with conn.cursor() as cur:
+        cur.execute("SELECT 2")
+        assert cur.fetchone() == (2,)
+    conn.close()

@@ -22,9 +22,18 @@ typedef struct fixture {
 	mur_buf in;
 	be_msgs out;
 	int wakes;
+	int admits;      /* calls of admit() */
+	int admit_room;  /* admit() says yes while > 0, taking one each time */
 } fixture;
 
 static void wake(void *arg) { ((fixture *)arg)->wakes++; }
+
+static int admit(void *arg)
+{
+	fixture *f = arg;
+	f->admits++;
+	return f->admit_room-- > 0;
+}
 
 static int setup(void **state)
 {
@@ -178,6 +187,39 @@ static void test_cancel_request_closes(void **state)
 	assert_string_equal(feed(f), "");
 	assert_true(pgw_conn_is_closed(f->c));
 	assert_int_equal(f->e.sessions_open, 0);
+}
+
+/* The owner's admit callback runs once per valid StartupMessage, after the
+ * checks and before the engine session: refused, the client gets FATAL
+ * 53300 and no session. */
+static void test_admit(void **state)
+{
+	fixture *f = *state;
+	pgw_conn_set_admit(f->c, admit);
+	f->admit_room = 1;
+	fe_startup(&f->in, "alice", "db");
+	assert_string_equal(feed(f), HANDSHAKE);
+	assert_int_equal(f->admits, 1);
+	pgw_conn_destroy(f->c);
+
+	pgw_conn_create(&toy_ops, &f->e, wake, f, &f->c);
+	pgw_conn_set_admit(f->c, admit);
+	fe_startup(&f->in, NULL, "db"); /* invalid: refused before admission */
+	assert_string_equal(feed(f), "E");
+	assert_string_equal(field(f, 0, 'C'), "28000");
+	assert_int_equal(f->admits, 1);
+	pgw_conn_destroy(f->c);
+
+	pgw_conn_create(&toy_ops, &f->e, wake, f, &f->c);
+	pgw_conn_set_admit(f->c, admit);
+	fe_startup(&f->in, "bob", "db"); /* no room left */
+	assert_string_equal(feed(f), "E");
+	assert_string_equal(field(f, 0, 'S'), "FATAL");
+	assert_string_equal(field(f, 0, 'C'), "53300");
+	assert_string_equal(field(f, 0, 'M'), "sorry, too many clients already");
+	assert_true(pgw_conn_is_closed(f->c));
+	assert_int_equal(f->admits, 2);
+	assert_int_equal(f->e.sessions_open, 1); /* alice's only */
 }
 
 static void test_bad_versions(void **state)
@@ -711,6 +753,7 @@ int main(void)
 		T(test_startup_byte_by_byte),
 		T(test_ssl_and_gss_refused),
 		T(test_cancel_request_closes),
+		T(test_admit),
 		T(test_bad_versions),
 		T(test_minor_version_negotiated),
 		T(test_startup_errors),

@@ -15,6 +15,8 @@
 #include "test_pgwire_toy.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <time.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -56,13 +58,16 @@ static void *loop_main(void *arg)
 	return NULL;
 }
 
-static int setup(void **state)
+/* A server with the given limits, its loop running on a thread. */
+static int setup_with(void **state, const pgw_server_limits *lim)
 {
 	server_fixture *f = calloc(1, sizeof *f);
 	mur_error err;
 	assert_int_equal(uv_loop_init(&f->loop), 0);
 	assert_int_equal(pgw_server_start(&f->loop, "127.0.0.1", 0, &toy_ops, &f->e, &f->srv, &err),
 			 MUR_OK);
+	if (lim)
+		pgw_server_set_limits(f->srv, lim);
 	f->port = pgw_server_port(f->srv);
 	assert_true(f->port > 0);
 	uv_async_init(&f->loop, &f->stop, stop_cb);
@@ -73,6 +78,24 @@ static int setup(void **state)
 	assert_int_equal(pthread_create(&f->thread, NULL, loop_main, f), 0);
 	*state = f;
 	return 0;
+}
+
+static int setup(void **state) { return setup_with(state, NULL); }
+
+/* Small limits for the admission tests: 2 sessions, 4 connections in
+ * startup, closed 300 ms after accept. */
+#define SMALL_SESSIONS 2
+#define SMALL_STARTUP 4
+#define SMALL_TIMEOUT_MS 300
+
+static int setup_small(void **state)
+{
+	pgw_server_limits lim = {
+		.sessions_max = SMALL_SESSIONS,
+		.startup_max = SMALL_STARTUP,
+		.startup_timeout_ms = SMALL_TIMEOUT_MS,
+	};
+	return setup_with(state, &lim);
 }
 
 /* Close the server from its loop thread and wait for the loop to drain. */
@@ -400,6 +423,115 @@ static void test_close_with_open_connections(void **state)
 	close(b);
 }
 
+/* ---- Admission: the startup queue, its timeout, the session limit ---- */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Milliseconds until the server closes fd (EOF or reset); fails the test
+ * when it stays open for the socket's 5 s receive timeout. */
+static uint64_t ms_until_closed(int fd)
+{
+	uint64_t t0 = now_ms();
+	char c[256];
+	for (;;) {
+		ssize_t n = read(fd, c, sizeof c);
+		if (n == 0 || (n < 0 && errno == ECONNRESET))
+			return now_ms() - t0;
+		assert_true(n > 0); /* n < 0: EAGAIN, still open after 5 s */
+	}
+}
+
+/* Whether fd is still open: nothing to read within 50 ms. */
+static int still_open(int fd)
+{
+	struct timeval tv = {.tv_usec = 50000}, back = {.tv_sec = 5};
+	char c;
+	ssize_t n;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	n = read(fd, &c, 1);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &back, sizeof back);
+	return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+static void test_startup_queue_closes_oldest(void **state)
+{
+	server_fixture *f = *state;
+	int idle[SMALL_STARTUP], fd;
+	for (int i = 0; i < SMALL_STARTUP; i++)
+		idle[i] = connect_to(f->port);
+	usleep(50 * 1000); /* accepted in earlier loop turns */
+	fd = connect_to(f->port);
+	handshake(fd); /* the queue was full: the oldest made room */
+	query(fd, "select 1", "TDCZ");
+	assert_true(ms_until_closed(idle[0]) < SMALL_TIMEOUT_MS / 2);
+	for (int i = 1; i < SMALL_STARTUP; i++)
+		assert_true(still_open(idle[i]));
+	for (int i = 0; i < SMALL_STARTUP; i++)
+		close(idle[i]);
+	close(fd);
+}
+
+static void test_startup_timeout(void **state)
+{
+	server_fixture *f = *state;
+	int idle = connect_to(f->port), partial = connect_to(f->port), done = connect_to(f->port);
+	uint64_t t0 = now_ms(), waited;
+	mur_buf b;
+	mur_buf_init(&b);
+	fe_startup(&b, "alice", "db");
+	assert_int_equal(write(partial, b.data, b.len - 1), (ssize_t)(b.len - 1)); /* one short */
+	mur_buf_free(&b);
+	handshake(done);
+	ms_until_closed(idle);
+	assert_true(ms_until_closed(partial) < 1000);
+	waited = now_ms() - t0;
+	assert_true(waited >= SMALL_TIMEOUT_MS - 20 && waited < SMALL_TIMEOUT_MS + 1000);
+	query(done, "select 1", "TDCZ"); /* past startup: no timeout */
+	close(idle);
+	close(partial);
+	close(done);
+}
+
+static void test_sessions_apart_from_startup(void **state)
+{
+	server_fixture *f = *state;
+	int idle[SMALL_STARTUP - 1], a, b, c, d;
+	char types[16], sqlstate[6] = "";
+	mur_buf m;
+	for (int i = 0; i < SMALL_STARTUP - 1; i++)
+		idle[i] = connect_to(f->port);
+	usleep(50 * 1000); /* accepted in earlier loop turns: they can make room */
+	a = connect_to(f->port);
+	handshake(a); /* idle connections hold no session slot */
+	b = connect_to(f->port);
+	handshake(b);
+	c = connect_to(f->port);
+	mur_buf_init(&m);
+	fe_startup(&m, "carol", "db");
+	send_buf(c, &m);
+	read_until_ready(c, types, sizeof types, sqlstate);
+	assert_string_equal(types, "E!");
+	assert_string_equal(sqlstate, "53300");
+	close(a);
+	usleep(50 * 1000); /* the server sees a go */
+	d = connect_to(f->port);
+	handshake(d);
+	query(d, "select 1", "TDCZ");
+	query(b, "select 1", "TDCZ");
+	assert_int_equal(f->e.sessions_open, 3); /* c never had one */
+	mur_buf_free(&m);
+	for (int i = 0; i < SMALL_STARTUP - 1; i++)
+		close(idle[i]);
+	close(b);
+	close(c);
+	close(d);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* a closed peer is an EPIPE, as in the node binary */
@@ -412,6 +544,9 @@ int main(void)
 		T(test_async_engine),
 		T(test_backpressure),
 		T(test_close_with_open_connections),
+		cmocka_unit_test_setup_teardown(test_startup_queue_closes_oldest, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_startup_timeout, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions_apart_from_startup, setup_small, teardown),
 	};
 #undef T
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
