@@ -168,3 +168,49 @@ def test_copy_acked_while_primary_cut_off_survives_a_leader_kill(cc):
 
     primary, acked = acked_then_crash(cc, write)
     check_all_there(cc, acked)
+
+
+def test_a_write_answered_as_failed_is_not_there_after_a_leader_kill(cc):
+    """Both replicas are paused while an insert runs: the primary applies
+    it, the quorum is impossible, the leader undoes it on the primary and
+    answers.  The paused replicas still hold the WRITE in their sockets and
+    apply it when they resume; the leader is killed before it can roll them
+    back.  The restarted leader finds them the newest copies.  Either the
+    client was told the outcome is unknown (40003), or the row is absent:
+    a failure answer must never turn into a stored row."""
+    import signal
+    conn = cc.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE acked (id int PRIMARY KEY, v text) WITH (shards = 1, replicas = 3)")
+        cur.execute("INSERT INTO acked VALUES (0, 'before')")
+    wait_current(cc, "acked", 3)
+    with conn.cursor() as cur:
+        cur.execute("SELECT node FROM murphy.placements WHERE table_name = 'acked' "
+                    "AND role = 'replica'")
+        replicas = [r[0] for r in cur.fetchall()]
+    assert len(replicas) == 2
+    pids = [cc.pid(n) for n in replicas]
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        with pytest.raises(psycopg2.Error) as e:
+            with conn.cursor() as cur:
+                cur.execute("INSERT INTO acked VALUES (7, 'never acknowledged')")
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+    time.sleep(0.1)  # the replicas apply the WRITE still in their sockets
+    kill_leader(cc)
+    conn.close()
+    cc.start()
+    wait_current(cc, "acked", 3)
+    conn = cc.connect()
+    with conn.cursor() as cur:
+        cur.execute("SELECT id FROM acked ORDER BY id")
+        got = [r[0] for r in cur.fetchall()]
+    conn.close()
+    print('answer', e.value.pgcode, str(e.value).strip(), 'stored', got)
+    assert 0 in got
+    assert e.value.pgcode == "40003" or 7 not in got, (
+        "the insert was answered %s %r, yet id 7 is stored after the leader restart: %s"
+        % (e.value.pgcode, str(e.value).strip(), got))
