@@ -83,6 +83,8 @@ typedef struct cat_placement {
 	uint64_t entry_id;    /* id of the entry at applied_lsn, when known */
 	cat_placement_state state; /* runtime; not stored */
 	int needs_rebuild;         /* runtime: catch-up cannot fix it, copy it anew */
+	int reported;              /* runtime: its follower reported (applied_lsn, entry_id)
+				      since it last connected (lead_recover.c) */
 } cat_placement;
 
 typedef struct cat_shard {
@@ -104,7 +106,8 @@ typedef struct cat_shard {
 				     analyzed (durable: stats; catalog_stats.c) */
 	uint64_t committed_lsn;   /* runtime: highest entry decided committed */
 	uint64_t committed_entry; /* runtime: its entry id */
-	int committed_known;      /* runtime: 0 after a leader restart until the primary reports */
+	int committed_known;      /* runtime: 0 after a leader restart until enough copies
+				     report (lead_recover.c, decide_committed) */
 	void *rt;                 /* runtime state owned by the leader engine */
 	int nplacements;
 	cat_placement placements[CAT_REPLICAS_MAX];

@@ -37,6 +37,13 @@
  * about this many rows into the leader (docs/shuffle.md: measured). */
 #define LEAD_SHUFFLE_AUTO_ROWS 100000
 #define LEAD_RECONCILE_WAIT_MS 5000 /* how long a statement waits for copies to report */
+/* After a (re)start the leader waits this long for EVERY copy of a shard to
+ * report before it decides the shard's committed entry from the copies that
+ * did (enough of them that every majority write is among them): followers
+ * reconnect within their 2 s backoff cap.  A write acknowledged at
+ * write_quorum 'one' whose only copy reports later than this is lost
+ * (docs/replication.md, "Leader restart"). */
+#define LEAD_RECOVER_HEAR_ALL_MS 3000
 #define LEAD_ACTIONS_MAX 1024  /* recovery actions in flight (one per placement) */
 #define LEAD_REBUILDS_MAX 256  /* rebuilds remembered for murphy.rebuilds */
 
@@ -84,6 +91,7 @@ struct lead_engine {
 	int nrebuilds;
 	uint8_t status_known[CAT_NODES_MAX]; /* node answered STATUS since it connected */
 	uint8_t status_wanted[CAT_NODES_MAX]; /* send STATUS at the next tick */
+	uint64_t started_us;   /* lead_now_us() at create: the restart's reporting window */
 	struct lead_run **waiters; /* runs waiting for copies to report after a restart */
 	int nwaiters, capwaiters;
 	uint64_t suspect_timeout_ms, dead_timeout_ms; /* for murphy.settings */

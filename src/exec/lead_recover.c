@@ -271,6 +271,10 @@ static void start_rebuild(lead_engine *e, cat_table *t, uint32_t shard, uint32_t
 static void status_row(lead_engine *e, uint32_t node_id, const char *file, uint64_t lsn,
 		       uint64_t entry_id);
 static void send_status(lead_engine *e, uint32_t node_id);
+static void forget_reports(lead_engine *e, uint32_t node_id);
+static void report_absent(lead_engine *e, uint32_t node_id);
+static void decide_all(lead_engine *e);
+static void classify(cat_shard *s, cat_placement *p);
 
 static void action_done(void *arg, exec_result *res)
 {
@@ -286,6 +290,7 @@ static void action_done(void *arg, exec_result *res)
 	case ACT_STATUS:
 		if (!res->failed) {
 			mur_rd rd;
+			forget_reports(e, a->node_id);
 			mur_rd_init(&rd, res->rows.data, res->rows.len);
 			for (uint64_t i = 0; i < res->nrows; i++) {
 				mur_value v[8];
@@ -299,6 +304,8 @@ static void action_done(void *arg, exec_result *res)
 				status_row(e, a->node_id, file, (uint64_t)v[1].i, (uint64_t)v[2].i);
 			}
 			e->status_known[a->node_id % CAT_NODES_MAX] = 1;
+			report_absent(e, a->node_id);
+			decide_all(e);
 			lead_reconcile_waiters(e);
 		} else {
 			e->status_wanted[a->node_id % CAT_NODES_MAX] = 1; /* ask again next tick */
@@ -419,24 +426,19 @@ static void status_row(lead_engine *e, uint32_t node_id, const char *file, uint6
 		return;
 	p->applied_lsn = lsn;
 	p->entry_id = entry_id;
+	p->reported = 1;
 	if (!s->committed_known) {
-		/* leader restart: the primary has every committed entry (all writes
-		 * go through it first); entries beyond the others' get caught up */
-		if (p->role != CAT_PRIMARY) {
-			p->state = CAT_PL_LAGGING;
-			return;
-		}
-		lead_repl_committed(s, lsn, entry_id);
-		s->committed_known = 1;
-		p->state = CAT_PL_CURRENT;
-		for (int k = 0; k < s->nplacements; k++) {
-			cat_placement *o = &s->placements[k];
-			if (o != p && o->state != CAT_PL_REBUILDING)
-				o->state = o->applied_lsn == lsn && (o->entry_id == entry_id) ? CAT_PL_CURRENT
-												 : CAT_PL_LAGGING;
-		}
+		/* leader restart: decided once enough copies reported (decide_committed) */
+		p->state = CAT_PL_LAGGING;
 		return;
 	}
+	classify(s, p);
+}
+
+/* Where a reported copy stands against the shard's committed entry. */
+static void classify(cat_shard *s, cat_placement *p)
+{
+	uint64_t lsn = p->applied_lsn, entry_id = p->entry_id;
 	if (lsn == s->committed_lsn && (entry_id == s->committed_entry || s->committed_entry == 0)) {
 		p->state = CAT_PL_CURRENT;
 	} else if (lsn < s->committed_lsn) {
@@ -451,6 +453,46 @@ static void status_row(lead_engine *e, uint32_t node_id, const char *file, uint6
 		 * base entry with the peer (CATCHUP fails with 55000 otherwise) */
 	} else {
 		p->state = CAT_PL_DIVERGENT; /* holds entries the shard never committed */
+	}
+}
+
+/* A node's STATUS is about to be read: what it said before is stale. */
+static void forget_reports(lead_engine *e, uint32_t node_id)
+{
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
+		if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t sh = 0; sh < t->nshards; sh++) {
+			cat_placement *p = placement_on(&t->shards[sh], node_id);
+			if (p)
+				p->reported = 0;
+		}
+	}
+}
+
+/* A placement the catalog puts on node_id that its STATUS did not list has
+ * no file there (never created, or lost with the disk): it holds nothing. */
+static void report_absent(lead_engine *e, uint32_t node_id)
+{
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
+		if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t sh = 0; sh < t->nshards; sh++) {
+			cat_placement *p = placement_on(&t->shards[sh], node_id);
+			if (!p || p->reported || p->state == CAT_PL_REBUILDING)
+				continue;
+			MLOG(WARN, "recover", "%s has no file for shard %u of %s: its copy is empty",
+			     node_name(e, node_id), sh, t->name);
+			p->applied_lsn = 0;
+			p->entry_id = 0;
+			p->reported = 1;
+			if (t->shards[sh].committed_known)
+				classify(&t->shards[sh], p);
+			else
+				p->state = CAT_PL_LAGGING;
+		}
 	}
 }
 
@@ -473,6 +515,7 @@ void lead_recover_node_changed(lead_engine *e, uint32_t node_id)
 				cat_placement *p = placement_on(&t->shards[sh], node_id);
 				if (!p)
 					continue;
+				p->reported = 0; /* it may report something else when it returns */
 				if (p->state == CAT_PL_CURRENT)
 					p->state = CAT_PL_LAGGING; /* it may miss entries from now on */
 				if (p->role == CAT_PRIMARY && t->shards[sh].committed_known)
@@ -619,34 +662,119 @@ static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_pla
 	}
 }
 
-/* Shards whose primary never came back after a leader restart: once the
- * primary is dead, the most advanced reported copy takes over. */
-static void settle_unknown(lead_engine *e, cat_table *t, uint32_t sh)
+/* ---- the committed entry after a leader (re)start ----
+ *
+ * The leader keeps no durable record of each shard's committed entry; it
+ * re-derives it from the copies (docs/replication.md, "Leader restart"):
+ *
+ *   Rule.  Once the copies that reported are enough that every write
+ *   acknowledged at a majority is held by one of them (reported >= n - q + 1,
+ *   q the majority of the replica set), the committed entry is the reported
+ *   position whose LAST ENTRY IS THE NEWEST (entry ids grow with time, across
+ *   restarts: lead_time_id), ties broken by the higher LSN.
+ *
+ *   Why.  A copy logs entry k only on top of entry k-1 as the leader sent
+ *   them, and the leader sends a copy new entries only while it is current,
+ *   so every copy's log is a prefix of the shard's history followed by
+ *   entries that were never decided.  An entry issued after an acknowledged
+ *   entry E either builds on E or was issued after E was undone, and an
+ *   acknowledged entry is never undone; so any copy whose newest entry is
+ *   newer than E holds E.  Among the reports, one copy holds E (quorum
+ *   intersection), its newest entry is at least as new as E, hence so is the
+ *   winner's, hence the winner holds E.  Entries of the winner beyond the
+ *   last acknowledged one were undecided when the old leader died: their
+ *   outcome was never reported, so committing them is allowed; writes that
+ *   were answered as failed were undone on every copy that could hold them
+ *   first (lead_repl.c, start_undo), or their client was told the outcome is
+ *   unknown.
+ *
+ * The leader waits LEAD_RECOVER_HEAR_ALL_MS for every copy (so that a write
+ * acknowledged at write_quorum 'one' is seen too), then decides from the
+ * copies that reported if they are enough.  If fewer than that can ever
+ * report (the others are dead), it decides from those it has and says that
+ * acknowledged writes may be lost: the shard lost its quorum. */
+
+/* How many reports guarantee one holder of every majority write: n - q + 1,
+ * with q the majority of the replica set.  A catalog with more placements
+ * than the table's replicas holds copies being rebuilt, which are not
+ * members: count q on the smaller set (more reports needed, never fewer). */
+static int reports_needed(const cat_table *t, const cat_shard *s)
 {
-	cat_shard *s = &t->shards[sh];
-	cat_placement *best = NULL;
-	mur_error err;
-	for (int k = 0; k < s->nplacements; k++) {
-		cat_placement *p = &s->placements[k];
-		const cat_node *n = cat_node_by_id(e->cat, p->node_id);
-		if (p->role == CAT_PRIMARY && n && n->state != CAT_NODE_DEAD)
-			return; /* wait for the primary to report */
-		if (n && n->state == CAT_NODE_ALIVE && e->status_known[p->node_id % CAT_NODES_MAX] &&
-		    (!best || p->applied_lsn > best->applied_lsn))
-			best = p;
-	}
-	if (!best || cat_shard_set_primary(e->cat, t->id, sh, best->node_id, &err) != MUR_OK)
-		return;
-	lead_repl_committed(s, best->applied_lsn, best->entry_id);
-	s->committed_known = 1;
-	best->state = CAT_PL_CURRENT;
-	MLOG(INFO, "recover", "shard %u of %s: primary lost across a leader restart; %s (lsn %llu) "
-			      "takes over",
-	     sh, t->name, node_name(e, best->node_id), (unsigned long long)best->applied_lsn);
+	int members = s->nplacements;
+	if (t->replicas > 0 && t->replicas < members)
+		members = t->replicas;
+	return s->nplacements - (members / 2 + 1) + 1;
 }
 
-/* Reads and writes that arrived before the shard's copies reported after a
- * (re)start wait for STATUS (at most LEAD_RECONCILE_WAIT_MS). */
+/* The reported copy whose newest entry is the newest (then highest LSN). */
+static cat_placement *newest_copy(lead_engine *e, cat_shard *s)
+{
+	cat_placement *best = NULL;
+	for (int k = 0; k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		if (!p->reported || !e->status_known[p->node_id % CAT_NODES_MAX])
+			continue;
+		if (!best || p->entry_id > best->entry_id ||
+		    (p->entry_id == best->entry_id && p->applied_lsn > best->applied_lsn))
+			best = p;
+	}
+	return best;
+}
+
+static void decide_committed(lead_engine *e, cat_table *t, uint32_t sh)
+{
+	cat_shard *s = &t->shards[sh];
+	int reported = 0, silent_alive = 0, needed = reports_needed(t, s);
+	int waited = lead_now_us() - e->started_us >= (uint64_t)LEAD_RECOVER_HEAR_ALL_MS * 1000u;
+	cat_placement *w;
+
+	for (int k = 0; k < s->nplacements; k++) {
+		const cat_placement *p = &s->placements[k];
+		const cat_node *n = cat_node_by_id(e->cat, p->node_id);
+		if (p->reported && e->status_known[p->node_id % CAT_NODES_MAX])
+			reported++;
+		else if (n && n->state != CAT_NODE_DEAD)
+			silent_alive++;
+	}
+	if (reported == 0 || (silent_alive > 0 && (reported < needed || !waited)))
+		return;
+	w = newest_copy(e, s);
+	lead_repl_committed(s, w->applied_lsn, w->entry_id);
+	s->committed_known = 1;
+	if (e->entry_next <= w->entry_id)
+		e->entry_next = w->entry_id + 1; /* new entries are newer, whatever the clock */
+	for (int k = 0; k < s->nplacements; k++)
+		if (s->placements[k].reported && s->placements[k].state != CAT_PL_REBUILDING)
+			classify(s, &s->placements[k]);
+	if (reported < needed)
+		MLOG(WARN, "recover", "shard %u of %s: only %d of %d copies can report (the others are "
+				      "dead); committed entry taken from %s at lsn %llu: writes acknowledged "
+				      "after it may be lost",
+		     sh, t->name, reported, s->nplacements, node_name(e, w->node_id),
+		     (unsigned long long)w->applied_lsn);
+	else
+		MLOG(INFO, "recover", "shard %u of %s: committed lsn %llu (newest copy %s, %d of %d "
+				      "copies reported)",
+		     sh, t->name, (unsigned long long)w->applied_lsn, node_name(e, w->node_id),
+		     reported, s->nplacements);
+	lead_repl_ensure_primary(e, t, sh); /* the newest copy, unless the primary is as new */
+}
+
+static void decide_all(lead_engine *e)
+{
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
+		if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t sh = 0; sh < t->nshards; sh++)
+			if (!t->shards[sh].committed_known)
+				decide_committed(e, t, sh);
+	}
+}
+
+/* Reads and writes that arrived before a shard's committed entry is known
+ * after a (re)start wait (at most LEAD_RECONCILE_WAIT_MS) while a copy that
+ * is not dead has not reported. */
 int lead_shard_reconciling(lead_engine *e, const cat_shard *s)
 {
 	if (s->committed_known)
@@ -654,8 +782,8 @@ int lead_shard_reconciling(lead_engine *e, const cat_shard *s)
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
 		const cat_node *n = cat_node_by_id(e->cat, p->node_id);
-		if (p->role == CAT_PRIMARY && n && n->state != CAT_NODE_DEAD &&
-		    !e->status_known[p->node_id % CAT_NODES_MAX])
+		if (n && n->state != CAT_NODE_DEAD &&
+		    !(p->reported && e->status_known[p->node_id % CAT_NODES_MAX]))
 			return 1;
 	}
 	return 0;
@@ -735,7 +863,7 @@ void lead_recover_tick(lead_engine *e)
 		for (uint32_t sh = 0; sh < t->nshards; sh++) {
 			cat_shard *s = &t->shards[sh];
 			if (!s->committed_known)
-				settle_unknown(e, t, sh);
+				decide_committed(e, t, sh);
 			for (int k = 0; k < s->nplacements; k++)
 				if (s->placements[k].state != CAT_PL_CURRENT ||
 				    cat_node_by_id(e->cat, s->placements[k].node_id)->state == CAT_NODE_DEAD)

@@ -87,6 +87,9 @@ struct lead_wop {
 	lead_wop *fnext;        /* next op in flight on the shard */
 	uint32_t refusers[CAT_REPLICAS_MAX]; /* copies that refused it: not on top of its base */
 	int nrefusers;
+	int unknown;            /* copies that may hold the entry without the leader
+				 * knowing: the task went out and no answer came back
+				 * (link lost, deadline), or their undo failed */
 	lead_wop *next;
 };
 
@@ -379,6 +382,31 @@ static void flight_remove(lead_shard_rt *rt, lead_wop *op)
 	}
 }
 
+/* Did a task go out and its answer never come back (08006: the link
+ * closed; 57014: its deadline passed)?  The copy may have applied it. */
+static int answer_lost(const exec_result *res)
+{
+	return res->failed && (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 ||
+			       strcmp(res->err.sqlstate, SQLSTATE_QUERY_CANCELED) == 0);
+}
+
+/* A failed op that some copy may still hold: the client must not read the
+ * failure as "not applied".  While this leader runs, such a copy is rolled
+ * back when it returns (it is ahead of the committed entry); a leader that
+ * restarts first may find it the newest copy and commit it
+ * (lead_recover.c, decide_committed).  So: 40003, outcome unknown. */
+static void outcome_unknown(lead_wop *op)
+{
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
+		      "the outcome of the write to shard %u is unknown: %d cop%s may hold it without "
+		      "answering",
+		      op->shard, op->unknown, op->unknown == 1 ? "y" : "ies");
+	mur_error_detail(&err, "%s", op->err.message);
+	mur_error_hint(&err, "check whether the change is there before retrying it");
+	op->err = err;
+}
+
 /* The op is over: report if not yet, free it, start the shard's next op. */
 static void op_done(lead_wop *op)
 {
@@ -388,6 +416,8 @@ static void op_done(lead_wop *op)
 	uint32_t shard = op->shard;
 	if (op->members && op->failed && !op->reported && s && sql_error(&op->err))
 		ungroup(op, s);
+	if (op->failed && op->decided != 1 && op->unknown > 0)
+		outcome_unknown(op);
 	op_report(op);
 	if (s) {
 		flight_remove(shard_rt(s), op);
@@ -498,7 +528,7 @@ static void op_reset(lead_wop *op)
 	op->entry_id = op->lsn = op->base = op->copy_changes = 0;
 	exec_result_free(&op->primary);
 	exec_result_init(&op->primary);
-	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = 0;
+	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = op->unknown = 0;
 	op->decided = op->failed = op->primary_in = op->primary_refused = op->noop = 0;
 	op->missing[0] = '\0';
 	memset(&op->err, 0, sizeof op->err);
@@ -604,6 +634,7 @@ static void start_undo(lead_wop *op)
 			cat_placement *p = placement_on(s, op->holders[i]);
 			if (p)
 				p->state = CAT_PL_DIVERGENT;
+			op->unknown++; /* it holds the entry until recovery undoes it */
 			free(ref);
 			continue;
 		}
@@ -653,6 +684,7 @@ static void undo_done(void *arg, exec_result *res)
 			MLOG(WARN, "repl", "undo of entry %llu on %s failed: %s",
 			     (unsigned long long)op->lsn, node_name(op->e, p->node_id), res->err.message);
 			p->state = CAT_PL_DIVERGENT;
+			op->unknown++;
 		} else {
 			p->applied_lsn = res->lsn;
 			p->entry_id = lead_repl_entry_at(s, res->lsn);
@@ -707,6 +739,7 @@ static void apply_done(void *arg, exec_result *res)
 		hold(op, p, node_id);
 	} else if (p) {
 		p->state = CAT_PL_LAGGING;
+		op->unknown += answer_lost(res);
 		add_missing(op, node_name(op->e, node_id));
 		MLOG(INFO, "repl", "%s missed entry %llu of shard %u: %s", node_name(op->e, node_id),
 		     (unsigned long long)op->lsn, op->shard,
@@ -853,6 +886,7 @@ static void parallel_copy_done(void *arg, exec_result *res)
 		note_refusal(op, p, node_id, res);
 	} else if (p && !(res->failed && sql_error(&res->err)) && !(res->failed == 0)) {
 		p->state = CAT_PL_LAGGING;
+		op->unknown += answer_lost(res);
 		add_missing(op, node_name(op->e, node_id));
 	} else if (p && res->failed && sql_error(&res->err) && op->primary_in && !op->failed) {
 		/* the primary succeeded where this copy failed: it lacks the entry */
@@ -895,8 +929,11 @@ static void parallel_primary_done(lead_wop *op, cat_shard *s, cat_placement *p, 
 		return;
 	}
 	if (res->failed) {
-		if (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 && p)
-			p->state = CAT_PL_DIVERGENT; /* it may have committed the entry */
+		if (answer_lost(res)) {
+			op->unknown++;
+			if (p)
+				p->state = CAT_PL_DIVERGENT; /* it may have committed the entry */
+		}
 		op_fail(op, &res->err);
 		parallel_check(op);
 		return;
@@ -979,6 +1016,7 @@ static void primary_done(void *arg, exec_result *res)
 		return;
 	}
 	if (res->failed) {
+		op->unknown += answer_lost(res);
 		if (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 && p) {
 			/* it may have committed the entry before it was lost */
 			p->state = CAT_PL_DIVERGENT;

@@ -31,6 +31,7 @@ lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_erro
 	e->cat = cat;
 	e->tr = *tr;
 	e->write_pipeline = LEAD_WRITE_PIPELINE_DEFAULT;
+	e->started_us = lead_now_us();
 	/* After a (re)start nothing is known about any copy until its follower
 	 * reports (lead_recover.c): no placement serves yet. */
 	for (int i = 0; i < cat_table_count(cat); i++) {

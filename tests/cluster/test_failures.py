@@ -57,7 +57,8 @@ class Writers:
 
     acked: ids whose INSERT returned success (with the time).
     failed: ids whose INSERT got an ErrorResponse: must not be visible.
-    unknown: ids whose connection broke mid-statement: either way.
+    unknown: ids whose connection broke mid-statement, or that got 40003
+    (outcome unknown): either way.
     """
 
     def __init__(self, cluster, table="t", quorum=None):
@@ -97,7 +98,8 @@ class Writers:
                 with self.lock:
                     self.acked[rid] = time.time()
             except psycopg2.Error as e:
-                if e.pgcode and not conn.closed:
+                # 40003: murphy does not know whether the write took effect
+                if e.pgcode and e.pgcode != "40003" and not conn.closed:
                     with self.lock:
                         self.failed[rid] = "%s %s" % (e.pgcode, str(e).strip())
                     time.sleep(0.02)
