@@ -39,6 +39,8 @@ static const char demo_usage[] =
 	"\n"
 	"Starts a local cluster (as `murphy local start`), loads a sample data set once\n"
 	"(users with a state, events with user_id, kind and created_at) and opens psql.\n"
+	"Fault injection is on, as with `murphy local start` (murphy fault, docs/failures.md),\n"
+	"unless DIR was started with `murphy local start --no-faults`.\n"
 	"\n"
 	"  --dir DIR      data directory (default ./murphy-demo)\n"
 	"  --pg-port P    PostgreSQL port (default 5433)\n"
@@ -72,6 +74,7 @@ static int parse_opts(int argc, char **argv, demo_opts *o)
 	o->local.dead_timeout_ms = -1;
 	o->local.write_pipeline = -1;
 	o->local.startup_timeout_ms = -1;
+	o->local.allow_faults = -1; /* local.conf's choice, else on */
 	o->events = CLI_DEMO_EVENTS_DEFAULT;
 	o->users = CLI_DEMO_USERS_DEFAULT;
 	for (int i = 1; i < argc; i++) {

@@ -28,7 +28,9 @@ static const char fault_usage[] =
 	"  --pg HOST:PORT   the leader's PostgreSQL address (default 127.0.0.1:5433)\n"
 	"  --dir DIR        a `murphy local` data directory (port from DIR/local.conf)\n"
 	"\n"
-	"Same as: psql -c \"SELECT murphy.fault('partition f1 leader')\"\n";
+	"Same as: psql -c \"SELECT murphy.fault('partition f1 leader')\"\n"
+	"The leader refuses both (42501) unless started with --allow-faults; murphy local\n"
+	"start and murphy demo start it so (murphy local start --no-faults does not).\n";
 
 /* Number of words each command takes after its name, -1 if unknown. */
 static int command_words(const char *name)

@@ -99,7 +99,7 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	unlink(pidfile);
 	char suspect[32], dead[32], pipeline[32], startup[32];
 	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir, "--listen", listen, "--pg", pg,
-			       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+			       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 	int na = 8;
 	if (o->suspect_timeout_ms > 0) {
 		snprintf(suspect, sizeof suspect, "%ld", o->suspect_timeout_ms);
@@ -121,6 +121,8 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 		leader_argv[na++] = "--startup-timeout-ms";
 		leader_argv[na++] = startup;
 	}
+	if (o->allow_faults)
+		leader_argv[na++] = "--allow-faults";
 	char *follower_argv[] = {(char *)exe, "follower", "--dir", dir, "--listen", listen,
 				 "--join", join, "--name", name, NULL};
 	mur_error err;
@@ -243,6 +245,7 @@ int cli_local_start(cli_local_opts *o)
 	printf("  connect: postgresql://murphy@127.0.0.1:%d/murphy\n", o->pg_port);
 	printf("  psql:    psql -h 127.0.0.1 -p %d -U murphy murphy\n", o->pg_port);
 	printf("  stop:    murphy local stop --dir %s\n", o->dir);
+	cli_local_print_faults(o);
 	fflush(stdout);
 	return 0;
 }

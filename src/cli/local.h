@@ -3,12 +3,14 @@
  * shared by `murphy local …` and `murphy demo`.
  *
  * Layout of DIR:
- *   DIR/local.conf          followers=N, pg_port=P, and the leader's failure-detector
- *                           timers when given (remembered across starts)
+ *   DIR/local.conf          followers=N, pg_port=P, allow_faults=0|1, and the
+ *                           leader's failure-detector timers and write pipeline
+ *                           when given (remembered across starts)
  *   DIR/leader/             leader node: --listen 127.0.0.1:P+1, --pg 127.0.0.1:P
  *   DIR/f1 … DIR/fN/        follower i:  --listen 127.0.0.1:P+1+i, --join 127.0.0.1:P+1
  *   DIR/<name>/murphy.pid   written by the node; murphy.log: its stderr
  *   DIR/<name>/cluster.secret  the same random secret in every node dir
+ * Everything under DIR is created 0600/0700 (umask 077).
  */
 #ifndef CLI_LOCAL_H
 #define CLI_LOCAL_H
@@ -32,6 +34,7 @@ typedef struct cli_local_opts {
 	long dead_timeout_ms;    /* leader --dead-timeout-ms; same */
 	long write_pipeline;     /* leader --write-pipeline; same */
 	long startup_timeout_ms; /* leader --startup-timeout-ms; same */
+	int allow_faults;        /* leader --allow-faults: -1 from local.conf, else 1 (on) */
 } cli_local_opts;
 
 /* Fill unset followers/pg_port from DIR/local.conf or the defaults and make
@@ -50,6 +53,11 @@ double cli_local_now_s(void);
 /* Start whatever nodes are not running, wait until N followers are alive
  * according to murphy.nodes, print the URL.  0 or 1 (message on stderr). */
 int cli_local_start(cli_local_opts *o);
+
+/* One line: whether the leader accepts fault injection (as it reports in
+ * murphy.settings; o->allow_faults when it does not answer), and a note
+ * when local.conf now says otherwise. */
+void cli_local_print_faults(const cli_local_opts *o);
 
 /* SIGTERM every node with a pid file, SIGKILL after the timeout. 0 or 1. */
 int cli_local_stop(const char *dir);

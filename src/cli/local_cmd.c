@@ -17,6 +17,7 @@ static const char local_usage[] =
 	"usage: murphy local start  --dir DIR [--followers N] [--pg-port P]\n"
 	"                           [--suspect-timeout-ms MS] [--dead-timeout-ms MS]\n"
 	"                           [--write-pipeline N] [--startup-timeout-ms MS]\n"
+	"                           [--no-faults | --allow-faults]\n"
 	"       murphy local stop   --dir DIR\n"
 	"       murphy local status --dir DIR\n"
 	"\n"
@@ -43,7 +44,12 @@ static const char local_usage[] =
 	"  --startup-timeout-ms MS\n"
 	"                   close client connections that have not completed the startup\n"
 	"                   after MS (murphy leader --help; default 10000); remembered in\n"
-	"                   DIR/local.conf\n";
+	"                   DIR/local.conf\n"
+	"  --no-faults      start the leader without --allow-faults: murphy.fault and\n"
+	"                   `murphy fault` are refused (42501).  By default a local cluster\n"
+	"                   accepts them (it is for development; any client of the pg port\n"
+	"                   can then kill, pause and partition followers).  Remembered in\n"
+	"                   DIR/local.conf; --allow-faults turns them back on\n";
 
 /* Parse the options shared by start/stop/status.  2 on a usage error. */
 static int parse_opts(int argc, char **argv, cli_local_opts *o)
@@ -55,12 +61,17 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 	o->dead_timeout_ms = -1;
 	o->write_pipeline = -1;
 	o->startup_timeout_ms = -1;
+	o->allow_faults = -1;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			fputs(local_usage, stdout);
 			return -1;
+		}
+		if (strcmp(a, "--no-faults") == 0 || strcmp(a, "--allow-faults") == 0) {
+			o->allow_faults = strcmp(a, "--allow-faults") == 0;
+			continue;
 		}
 		if (!v) {
 			fprintf(stderr, "murphy local: unknown option or missing value: %s\n%s", a,
@@ -143,6 +154,41 @@ static int local_status(cli_local_opts *o)
 	cli_pg_result_free(&res);
 	cli_pg_close(&c);
 	return down ? 1 : 0;
+}
+
+/* "on"/"off" as the running leader reports allow_faults, or NULL. */
+static const char *leader_faults(int pg_port, char *buf, size_t size)
+{
+	cli_pg c;
+	cli_pg_result res;
+	mur_error err;
+	const char *v = NULL;
+	if (cli_pg_connect(&c, "127.0.0.1", pg_port, "murphy", "murphy", 2000, &err) != MUR_OK)
+		return NULL;
+	if (cli_pg_query(&c, "SELECT setting FROM murphy.settings WHERE name = 'allow_faults'", &res,
+			 &err) == MUR_OK && cli_pg_value(&res, 0, 0))
+		v = strncpy(buf, cli_pg_value(&res, 0, 0), size - 1);
+	buf[size - 1] = '\0';
+	cli_pg_result_free(&res);
+	cli_pg_close(&c);
+	return v;
+}
+
+void cli_local_print_faults(const cli_local_opts *o)
+{
+	char buf[8];
+	const char *on = leader_faults(o->pg_port, buf, sizeof buf);
+	if (!on)
+		on = o->allow_faults ? "on" : "off";
+	if (strcmp(on, "on") == 0)
+		printf("  faults:  on: any client can kill, pause and partition nodes with murphy fault\n"
+		       "           or SELECT murphy.fault(...) (start with --no-faults to refuse them)\n");
+	else
+		printf("  faults:  off: murphy.fault is refused (start with --allow-faults to allow it)\n");
+	if ((strcmp(on, "on") == 0) != (o->allow_faults != 0))
+		printf("           the running leader was started with faults %s; DIR/local.conf now "
+		       "says %s:\n           it applies once the leader restarts (murphy local stop, "
+		       "then start)\n", on, o->allow_faults ? "on" : "off");
 }
 
 int cli_local_main(int argc, char **argv)

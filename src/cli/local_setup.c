@@ -1,22 +1,22 @@
 /*
  * local_setup.c — the data directory of `murphy local` (layout in local.h):
  * node names and paths, DIR/local.conf (flags > local.conf > defaults), the
- * node directories and the shared cluster secret (32 random bytes from
- * /dev/urandom, hex, created once in DIR/leader and copied to followers
- * that have none).
+ * node directories and the shared cluster secret (created once in
+ * DIR/leader by node_ensure_secret and copied to followers that have none,
+ * each file made 0600 in one step by node_write_secret).  Everything under
+ * DIR is the user's alone: node_files_private() (umask 077) runs first, and
+ * the nodes inherit it for their logs.
  */
 #include "cli/local.h"
 
+#include "node/node_files.h"
+
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-
-#define CLI_LOCAL_SECRET_BYTES 32
 
 double cli_local_now_s(void)
 {
@@ -52,11 +52,11 @@ static int mkdir_p(const char *path)
 		if (*p != '/')
 			continue;
 		*p = 0;
-		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+		if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
 			return -1;
 		*p = '/';
 	}
-	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
+	return mkdir(tmp, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 static void conf_read(cli_local_opts *o)
@@ -80,6 +80,8 @@ static void conf_read(cli_local_opts *o)
 			o->write_pipeline = v;
 		if (o->startup_timeout_ms < 0 && sscanf(line, "startup_timeout_ms=%d", &v) == 1)
 			o->startup_timeout_ms = v;
+		if (o->allow_faults < 0 && sscanf(line, "allow_faults=%d", &v) == 1)
+			o->allow_faults = v != 0;
 	}
 	fclose(f);
 }
@@ -101,6 +103,7 @@ static int conf_write(const cli_local_opts *o)
 		fprintf(f, "write_pipeline=%ld\n", o->write_pipeline);
 	if (o->startup_timeout_ms > 0)
 		fprintf(f, "startup_timeout_ms=%ld\n", o->startup_timeout_ms);
+	fprintf(f, "allow_faults=%d\n", o->allow_faults);
 	return fclose(f);
 }
 
@@ -110,6 +113,7 @@ int cli_local_resolve(cli_local_opts *o)
 		fprintf(stderr, "murphy local: --dir DIR is required\n");
 		return 1;
 	}
+	node_files_private();
 	if (mkdir_p(o->dir) != 0) {
 		fprintf(stderr, "murphy local: cannot create %s: %s\n", o->dir, strerror(errno));
 		return 1;
@@ -135,6 +139,8 @@ int cli_local_resolve(cli_local_opts *o)
 		o->write_pipeline = 0;
 	if (o->startup_timeout_ms < 0)
 		o->startup_timeout_ms = 0;
+	if (o->allow_faults < 0)
+		o->allow_faults = 1;
 	if (o->write_pipeline > 64) {
 		fprintf(stderr, "murphy local: write_pipeline in %s/local.conf must be 1..64\n", o->dir);
 		return 1;
@@ -151,62 +157,23 @@ int cli_local_resolve(cli_local_opts *o)
 	return 0;
 }
 
-/* Read a whole small file into buf; bytes read or -1. */
-static ssize_t slurp(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, size - 1);
-	close(fd);
-	if (n >= 0)
-		buf[n] = 0;
-	return n;
-}
-
-static int write_new(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return errno == EEXIST ? 0 : -1;
-	size_t n = strlen(text);
-	int ok = write(fd, text, n) == (ssize_t)n;
-	return close(fd) == 0 && ok ? 0 : -1;
-}
-
 /* One random secret in DIR/leader/cluster.secret, copied to every follower. */
 static int ensure_secret(const cli_local_opts *o)
 {
-	char path[PATH_MAX + 32], secret[2 * CLI_LOCAL_SECRET_BYTES + 2];
-	cli_local_node_path(o, 0, "cluster.secret", path, sizeof path);
-	if (access(path, F_OK) != 0) {
-		unsigned char raw[CLI_LOCAL_SECRET_BYTES];
-		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-		if (fd < 0 || read(fd, raw, sizeof raw) != (ssize_t)sizeof raw) {
-			fprintf(stderr, "murphy local: cannot read /dev/urandom\n");
-			if (fd >= 0)
-				close(fd);
-			return 1;
-		}
-		close(fd);
-		for (size_t i = 0; i < sizeof raw; i++)
-			snprintf(secret + 2 * i, 3, "%02x", raw[i]);
-		strcat(secret, "\n");
-		if (write_new(path, secret) != 0)
-			goto fail_write;
-	}
-	if (slurp(path, secret, sizeof secret) <= 0) {
-		fprintf(stderr, "murphy local: cannot read %s\n", path);
-		return 1;
-	}
+	char path[PATH_MAX + 32], secret[2 * NODE_SECRET_BYTES + 2];
+	mur_error err;
+	cli_local_node_path(o, 0, NULL, path, sizeof path);
+	if (node_ensure_secret(path, secret, sizeof secret, &err) != MUR_OK)
+		goto fail;
 	for (int i = 1; i <= o->followers; i++) {
 		cli_local_node_path(o, i, "cluster.secret", path, sizeof path);
-		if (write_new(path, secret) != 0)
-			goto fail_write;
+		int rc = node_write_secret(path, secret, &err);
+		if (rc != MUR_OK && rc != MUR_EAGAIN) /* EAGAIN: it has one */
+			goto fail;
 	}
 	return 0;
-fail_write:
-	fprintf(stderr, "murphy local: cannot write %s: %s\n", path, strerror(errno));
+fail:
+	fprintf(stderr, "murphy local: %s\n", err.message);
 	return 1;
 }
 

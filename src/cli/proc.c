@@ -91,7 +91,7 @@ static void child_exec(char *const argv[], const char *log_path)
 {
 	setsid();
 	int devnull = open("/dev/null", O_RDONLY);
-	int log = open(log_path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+	int log = open(log_path, O_WRONLY | O_APPEND | O_CREAT, 0600);
 	if (devnull < 0 || log < 0)
 		_exit(126);
 	dup2(devnull, 0);

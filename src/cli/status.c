@@ -3,7 +3,8 @@
  * terminal.  Reads the murphy.* views over the PostgreSQL protocol:
  *
  *   murphy.nodes       state and age of the last heartbeat per node
- *   murphy.settings    the failure detector's timers (one line)
+ *   murphy.settings    every setting on one line, and a warning line when
+ *                      fault injection is on (allow_faults)
  *   murphy.placements  per shard: primary, every copy's applied LSN, lag, state
  *   murphy.rebuilds    copies being rebuilt, with a progress bar
  *
@@ -112,10 +113,17 @@ static void show_settings(cli_pg *c)
 	cli_pg_result r;
 	mur_error err;
 	if (cli_pg_query(c, "SELECT * FROM murphy.settings", &r, &err) == MUR_OK && r.nrows > 0) {
+		int faults = 0;
 		printf("settings:");
-		for (long i = 0; i < r.nrows; i++)
+		for (long i = 0; i < r.nrows; i++) {
 			printf(" %s=%s%s", val(&r, i, "name"), val(&r, i, "setting"), val(&r, i, "unit"));
+			faults |= !strcmp(val(&r, i, "name"), "allow_faults") &&
+				  !strcmp(val(&r, i, "setting"), "on");
+		}
 		printf("\n");
+		if (faults)
+			printf("fault injection is on (leader --allow-faults): any client can kill, pause "
+			       "and partition followers\n");
 	}
 	cli_pg_result_free(&r);
 }

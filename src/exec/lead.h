@@ -31,7 +31,9 @@ typedef struct lead_transport {
 		    mur_error *err);
 	int (*connected)(void *ctx, uint32_t node_id);
 	/* murphy.fault('kill f2' | 'pause f2 5' | 'partition f1 f2' | 'delay f2 100' | 'heal'):
-	 * reply says what was done; NULL when fault injection is not wired. */
+	 * reply says what was done.  NULL when the leader was started without
+	 * --allow-faults: murphy.fault is then refused with 42501 and
+	 * murphy.settings shows allow_faults = off. */
 	int (*fault)(void *ctx, const char *cmd, char *reply, size_t replysz, mur_error *err);
 	void *ctx;
 } lead_transport;
@@ -56,5 +58,8 @@ void lead_engine_set_timeouts(lead_engine *e, uint64_t suspect_ms, uint64_t dead
 void lead_engine_set_write_pipeline(lead_engine *e, int depth);
 /* The PostgreSQL port's startup timeout (pgw_server.h), for murphy.settings. */
 void lead_engine_set_startup_timeout(lead_engine *e, uint64_t ms);
+/* The hint of the 42501 refusal when fault injection is off. */
+#define LEAD_FAULTS_OFF_HINT                                                                        \
+	"start the leader with --allow-faults (murphy local start does unless given --no-faults)"
 
 #endif

@@ -26,26 +26,29 @@
 extern int sql_register_functions(sqlite3 *db);
 
 /* SQLite function murphy_fault(cmd): the SQL face of fault injection
- * (SELECT murphy.fault('partition f1 leader')), leader-only. */
+ * (SELECT murphy.fault('partition f1 leader')), leader-only.  Refused with
+ * 42501 unless the leader was started with --allow-faults (tr.fault set). */
 static void fn_murphy_fault(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	lead_engine *e = sqlite3_user_data(ctx);
 	const char *cmd = (const char *)sqlite3_value_text(argv[0]);
-	char reply[512], msg[MUR_ERROR_MESSAGE_MAX + 16];
+	char reply[512], msg[MUR_ERROR_MESSAGE_MAX + MUR_ERROR_DETAIL_MAX + 32];
 	mur_error err;
 	(void)argc;
 	mur_error_clear(&err);
+	if (!e->tr.fault) {
+		sqlite3_result_error(ctx, "SQLSTATE:" SQLSTATE_INSUFFICIENT_PRIVILEGE
+					  ":fault injection is disabled" STOR_ERROR_HINT_SEP
+					  LEAD_FAULTS_OFF_HINT, -1);
+		return;
+	}
 	if (!cmd) {
 		sqlite3_result_null(ctx);
 		return;
 	}
-	if (!e->tr.fault) {
-		sqlite3_result_error(ctx, "SQLSTATE:0A000:fault injection is not available here", -1);
-		return;
-	}
 	if (e->tr.fault(e->tr.ctx, cmd, reply, sizeof reply, &err) != MUR_OK) {
-		snprintf(msg, sizeof msg, "SQLSTATE:%s:%s", err.sqlstate[0] ? err.sqlstate : "22023",
-			 err.message);
+		snprintf(msg, sizeof msg, "SQLSTATE:%s:%s%s%s", err.sqlstate[0] ? err.sqlstate : "22023",
+			 err.message, err.hint[0] ? STOR_ERROR_HINT_SEP : "", err.hint);
 		sqlite3_result_error(ctx, msg, -1);
 		return;
 	}

@@ -245,6 +245,10 @@ static void fill_settings(lead_engine *e)
 		 "(leader flag --dead-timeout-ms)"},
 		{"heartbeat_interval", "500", "ms", "how often followers report to the leader"},
 		{"startup_timeout", startup, "ms", startup_about},
+		{"allow_faults", e->tr.fault ? "on" : "off", NULL,
+		 "fault injection (SELECT murphy.fault, murphy fault): on only when the leader was "
+		 "started with --allow-faults, as murphy local start and murphy demo do unless given "
+		 "--no-faults; off: refused with 42501"},
 		{"write_pipeline", pipeline, "writes",
 		 "row inserts one shard may have in flight before the copies answered the previous "
 		 "ones; more: faster inserts, reads of a shard under insert load wait longer for its "

@@ -570,6 +570,7 @@ static int prepare(follower *f, const follower_args *a, net_hello *hello)
 		MLOG(ERROR, "follower", "--listen address is too long (limit %d)", NET_NAME_MAX - 1);
 		return -1;
 	}
+	node_files_private();
 	if (node_mkdirs(f->dir, &err) != MUR_OK || node_write_pid(f->dir, &err) != MUR_OK) {
 		MLOG(ERROR, "follower", "%s", err.message);
 		return -1;

@@ -9,6 +9,11 @@
  *   a 1 s timer  persisting applied LSNs (cat_flush_lsns)
  * SIGTERM/SIGINT close the listeners and connections, flush the catalog
  * and return once every handle has closed.
+ *
+ * Fault injection (murphy.fault, `murphy fault`) is wired into the engine
+ * only with --allow-faults; without it every call is refused (42501).
+ * Files: node_files_private() first, so the catalog (and its -wal/-shm),
+ * the pid file and the data directory are the user's alone (0600/0700).
  */
 #include "node/leader.h"
 
@@ -45,6 +50,7 @@ static void usage(FILE *f)
 		"usage: murphy leader --dir DIR --listen HOST:PORT --pg HOST:PORT\n"
 		"                     [--suspect-timeout-ms MS] [--dead-timeout-ms MS]\n"
 		"                     [--write-pipeline N] [--startup-timeout-ms MS]\n"
+		"                     [--allow-faults]\n"
 		"\n"
 		"Runs the coordinator in the foreground, logging to stderr.\n"
 		"  --dir DIR         data directory: catalog.db, cluster.secret, murphy.pid\n"
@@ -61,6 +67,11 @@ static void usage(FILE *f)
 		"                            session's place: at most %d sessions, and apart\n"
 		"                            from them at most %d connections in startup, the\n"
 		"                            oldest closed for a new one (docs/failures.md)\n"
+		"  --allow-faults            accept fault injection (SELECT murphy.fault('kill f1'),\n"
+		"                            murphy fault): any client of --pg can then kill, pause\n"
+		"                            and partition followers.  Off by default (refused with\n"
+		"                            42501); murphy local start and murphy demo turn it on\n"
+		"                            (docs/failures.md)\n"
 		"SIGTERM or SIGINT shuts it down cleanly.\n",
 		PGW_STARTUP_TIMEOUT_MS_DEFAULT, PGW_STARTUP_TIMEOUT_MS_MIN, PGW_STARTUP_TIMEOUT_MS_MAX,
 		PGW_CONNECTIONS_MAX, PGW_STARTUP_CONNECTIONS_MAX);
@@ -137,7 +148,7 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static int parse_args(int argc, char **argv, const char **dir, const char **listen,
 		      const char **pg, long *suspect_ms, long *dead_ms, long *pipeline,
-		      long *startup_ms)
+		      long *startup_ms, int *allow_faults)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -145,6 +156,10 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
 			exit(0);
+		}
+		if (strcmp(a, "--allow-faults") == 0) {
+			*allow_faults = 1;
+			continue;
 		}
 		if (!v) {
 			fprintf(stderr, "murphy leader: %s needs a value\n", a);
@@ -200,7 +215,7 @@ int node_leader_main(int argc, char **argv)
 	long startup_ms = PGW_STARTUP_TIMEOUT_MS_DEFAULT;
 	pgw_server_limits pg_limits = pgw_server_limits_default();
 	char secret[256], path[4096], host[256];
-	int port, rc = 1;
+	int port, rc = 1, allow_faults = 0;
 	leader l;
 	mur_error err;
 	lead_transport tr;
@@ -208,13 +223,14 @@ int node_leader_main(int argc, char **argv)
 	memset(&l, 0, sizeof l);
 	mur_log_init("leader", MUR_LOG_INFO);
 	if (parse_args(argc, argv, &dir, &listen, &pgaddr, &suspect_ms, &dead_ms, &pipeline,
-		       &startup_ms) != MUR_OK)
+		       &startup_ms, &allow_faults) != MUR_OK)
 		return 2;
 	if (split_hostport(pgaddr, host, sizeof host, &port) != MUR_OK) {
 		fprintf(stderr, "murphy leader: --pg wants HOST:PORT, got \"%s\"\n", pgaddr);
 		return 2;
 	}
 	l.dir = dir;
+	node_files_private();
 	if (node_mkdirs(dir, &err) != MUR_OK || node_write_pid(dir, &err) != MUR_OK ||
 	    node_ensure_secret(dir, secret, sizeof secret, &err) != MUR_OK) {
 		MLOG(ERROR, "leader", "%s", err.message);
@@ -238,7 +254,7 @@ int node_leader_main(int argc, char **argv)
 	clu_leader_set_timeouts(l.clu, (uint64_t)suspect_ms, (uint64_t)dead_ms);
 	tr.send = tr_send;
 	tr.connected = tr_connected;
-	tr.fault = tr_fault;
+	tr.fault = allow_faults ? tr_fault : NULL;
 	tr.ctx = l.clu;
 	l.engine = lead_engine_create(l.cat, &tr, &err);
 	if (!l.engine) {
@@ -269,6 +285,9 @@ int node_leader_main(int argc, char **argv)
 	uv_signal_start(&l.sigint, on_signal, SIGINT);
 	MLOG(INFO, "leader", "ready: followers join %s, clients connect to %s (data in %s)", listen,
 	     pgaddr, dir);
+	if (allow_faults)
+		MLOG(WARN, "leader", "fault injection is on (--allow-faults): any client of %s can "
+		     "kill, pause and partition followers with murphy.fault", pgaddr);
 	uv_run(l.loop, UV_RUN_DEFAULT);
 	rc = 0;
 out:

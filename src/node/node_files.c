@@ -1,8 +1,13 @@
 /*
  * node_files.c — pid and secret files of a node's data directory (see
- * node_files.h).
+ * node_files.h).  The secret is created in one step with its final mode
+ * (O_CREAT|O_EXCL, 0600) and fsync-ed, so it is never readable by others,
+ * not even for a moment, and two processes creating it at once agree on
+ * one; a secret with group or world access is refused.
  */
 #include "node/node_files.h"
+
+#include "common/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -13,9 +18,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+void node_files_private(void) { umask(NODE_FILE_UMASK); }
+
+/* The data directory itself: 0700 whatever it was (an older murphy made
+ * 0755 ones), so nothing in it is reachable by other users. */
+static int make_private(const char *dir, mur_error *err)
+{
+	struct stat st;
+	if (stat(dir, &st) != 0)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "cannot stat \"%s\": %s", dir,
+				     strerror(errno));
+	if (!(st.st_mode & (S_IRWXG | S_IRWXO)))
+		return MUR_OK;
+	if (chmod(dir, 0700) != 0)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "cannot chmod 700 \"%s\": %s", dir,
+				     strerror(errno));
+	MLOG(WARN, "node", "data directory %s was mode %04o: now 0700", dir,
+	     (unsigned)(st.st_mode & 07777));
+	return MUR_OK;
+}
+
 int node_mkdirs(const char *dir, mur_error *err)
 {
-	char path[4096];
+	char path[NODE_PATH_MAX];
 	size_t n = strlen(dir);
 	if (n == 0 || n >= sizeof path)
 		return mur_error_set(err, SQLSTATE_IO_ERROR, "invalid directory \"%s\"", dir);
@@ -30,7 +55,7 @@ int node_mkdirs(const char *dir, mur_error *err)
 					     path, strerror(errno));
 		path[i] = saved;
 	}
-	return MUR_OK;
+	return make_private(dir, err);
 }
 
 /* A live process, not a zombie (on machines where pid 1 does not reap, a
@@ -55,7 +80,7 @@ static int process_alive(long pid)
 
 int node_write_pid(const char *dir, mur_error *err)
 {
-	char path[4096];
+	char path[NODE_PATH_MAX];
 	FILE *f;
 	long old = 0;
 	snprintf(path, sizeof path, "%s/murphy.pid", dir);
@@ -81,57 +106,111 @@ int node_write_pid(const char *dir, mur_error *err)
 
 void node_remove_pid(const char *dir)
 {
-	char path[4096];
+	char path[NODE_PATH_MAX];
 	snprintf(path, sizeof path, "%s/murphy.pid", dir);
 	unlink(path);
 }
 
+/* A secret file others may read or write is refused, as PostgreSQL refuses
+ * a key file with group or world access: whoever reads it can join the
+ * cluster and be sent every write. */
+static int check_private(int fd, const char *path, mur_error *err)
+{
+	struct stat st;
+	if (fstat(fd, &st) != 0)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "cannot stat \"%s\": %s", path,
+				     strerror(errno));
+	if (st.st_mode & (S_IRWXG | S_IRWXO))
+		return mur_error_set(err, SQLSTATE_CONFIG_FILE_ERROR,
+				     "\"%s\" has group or world access (mode %04o): run chmod 600 on it; "
+				     "it lets a process join the cluster",
+				     path, (unsigned)(st.st_mode & 07777));
+	return MUR_OK;
+}
+
 int node_read_secret(const char *dir, char *out, size_t outsz, mur_error *err)
 {
-	char path[4096];
-	FILE *f;
+	char path[NODE_PATH_MAX];
+	ssize_t n;
+	int fd;
 	snprintf(path, sizeof path, "%s/cluster.secret", dir);
-	f = fopen(path, "r");
-	if (!f) {
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
 		mur_error_set(err, SQLSTATE_UNDEFINED_FILE, "cannot read \"%s\": %s", path,
-			      strerror(errno));
-		return MUR_ENOTFOUND;
+			      strerror(e));
+		return e == ENOENT ? MUR_ENOTFOUND : MUR_ERR;
 	}
-	if (!fgets(out, (int)outsz, f))
-		out[0] = '\0';
-	fclose(f);
+	if (check_private(fd, path, err) != MUR_OK) {
+		close(fd);
+		return MUR_ERR;
+	}
+	n = read(fd, out, outsz - 1);
+	close(fd);
+	out[n > 0 ? n : 0] = '\0';
 	out[strcspn(out, "\r\n \t")] = '\0';
 	if (!out[0])
 		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE, "\"%s\" is empty", path);
 	return MUR_OK;
 }
 
+static int fsync_dir(const char *dir, mur_error *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = fd >= 0 ? fsync(fd) : -1;
+	int e = errno;
+	if (fd >= 0)
+		close(fd);
+	if (rc != 0)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "cannot fsync \"%s\": %s", dir,
+				     strerror(e));
+	return MUR_OK;
+}
+
+int node_write_secret(const char *path, const char *secret, mur_error *err)
+{
+	size_t n = strlen(secret);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	int ok, e;
+	if (fd < 0) {
+		int e = errno;
+		mur_error_set(err, SQLSTATE_IO_ERROR, "cannot create \"%s\": %s", path, strerror(e));
+		return e == EEXIST ? MUR_EAGAIN : MUR_ERR;
+	}
+	ok = write(fd, secret, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;
+	e = errno;
+	if (close(fd) != 0 && ok) {
+		ok = 0;
+		e = errno;
+	}
+	if (!ok) {
+		unlink(path);
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "cannot write \"%s\": %s", path,
+				     strerror(e));
+	}
+	return MUR_OK;
+}
+
 int node_ensure_secret(const char *dir, char *out, size_t outsz, mur_error *err)
 {
-	char path[4096];
-	unsigned char raw[32];
-	FILE *f;
-	int rc = node_read_secret(dir, out, outsz, err);
+	char path[NODE_PATH_MAX];
+	unsigned char raw[NODE_SECRET_BYTES];
+	int fd, rc = node_read_secret(dir, out, outsz, err);
 	if (rc != MUR_ENOTFOUND)
 		return rc;
-	f = fopen("/dev/urandom", "r");
-	if (!f || fread(raw, 1, sizeof raw, f) != sizeof raw) {
-		if (f)
-			fclose(f);
-		return mur_error_set(err, SQLSTATE_IO_ERROR, "cannot read /dev/urandom");
-	}
-	fclose(f);
 	if (outsz < 2 * sizeof raw + 1)
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "secret buffer too small");
+	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	rc = fd >= 0 && read(fd, raw, sizeof raw) == (ssize_t)sizeof raw;
+	if (fd >= 0)
+		close(fd);
+	if (!rc)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "cannot read /dev/urandom");
 	for (size_t i = 0; i < sizeof raw; i++)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 	snprintf(path, sizeof path, "%s/cluster.secret", dir);
-	f = fopen(path, "w");
-	if (!f)
-		return mur_error_set(err, SQLSTATE_IO_ERROR, "cannot write \"%s\": %s", path,
-				     strerror(errno));
-	fchmod(fileno(f), 0600);
-	fprintf(f, "%s\n", out);
-	fclose(f);
-	return MUR_OK;
+	rc = node_write_secret(path, out, err);
+	if (rc == MUR_EAGAIN) /* another process made one first: use it */
+		return node_read_secret(dir, out, outsz, err);
+	return rc == MUR_OK ? fsync_dir(dir, err) : rc;
 }

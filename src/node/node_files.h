@@ -11,15 +11,30 @@
 
 #include <stddef.h>
 
-/* mkdir -p dir (mode 0700 for new directories). */
+/* Files and directories a node creates are its user's alone: the catalog,
+ * the copies, their -wal/-shm, the pid file (0600) and directories (0700). */
+#define NODE_FILE_UMASK 077
+#define NODE_SECRET_BYTES 32 /* random bytes, written as hex */
+#define NODE_PATH_MAX 4096
+
+/* umask(NODE_FILE_UMASK) for this process; call before creating files. */
+void node_files_private(void);
+
+/* mkdir -p dir (mode 0700 for new directories); dir itself is made 0700
+ * when it was open to group or others (logged). */
 int node_mkdirs(const char *dir, mur_error *err);
 /* Write getpid() to dir/murphy.pid; refuse (MUR_ERR) when another live
  * process holds it. */
 int node_write_pid(const char *dir, mur_error *err);
 void node_remove_pid(const char *dir);
-/* Read dir/cluster.secret into out (trimmed).  MUR_ENOTFOUND when absent. */
+/* Read dir/cluster.secret into out (trimmed).  MUR_ENOTFOUND when absent;
+ * MUR_ERR (F0000) when the file has group or world access. */
 int node_read_secret(const char *dir, char *out, size_t outsz, mur_error *err);
-/* Read it, or create a new random one (32 bytes from /dev/urandom, hex). */
+/* Create path holding secret and a newline: open(O_CREAT|O_EXCL, 0600),
+ * write, fsync.  MUR_EAGAIN when path exists (left alone). */
+int node_write_secret(const char *path, const char *secret, mur_error *err);
+/* Read it, or create a new random one (NODE_SECRET_BYTES from
+ * /dev/urandom, hex) with node_write_secret and fsync dir. */
 int node_ensure_secret(const char *dir, char *out, size_t outsz, mur_error *err);
 
 #endif

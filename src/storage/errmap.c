@@ -13,8 +13,8 @@
  *       the table, so neither do we)
  *
  * murphy's SQL functions report PostgreSQL errors through SQLite as
- * "SQLSTATE:ccccc:message" (sqlite3_result_error); that prefix is decoded
- * here.  The key values of a duplicate are not in SQLite's message, so the
+ * "SQLSTATE:ccccc:message" or "SQLSTATE:ccccc:message\nHINT:hint"
+ * (sqlite3_result_error); that prefix (and the hint) is decoded here.  The key values of a duplicate are not in SQLite's message, so the
  * DETAIL names only the columns.
  */
 #include "storage/storage.h"
@@ -92,7 +92,7 @@ static int map_constraint(int ext, const char *msg, mur_error *err)
 	}
 }
 
-/* "SQLSTATE:ccccc:message" → 1 and err set. */
+/* "SQLSTATE:ccccc:message[\nHINT:hint]" → 1 and err set. */
 static int map_prefixed(const char *msg, mur_error *err)
 {
 	if (strncmp(msg, "SQLSTATE:", 9) != 0 || strlen(msg) < 15 || msg[14] != ':')
@@ -105,7 +105,13 @@ static int map_prefixed(const char *msg, mur_error *err)
 		st[i] = c;
 	}
 	st[5] = '\0';
-	mur_error_set(err, st, "%s", msg + 15);
+	const char *hint = strstr(msg + 15, STOR_ERROR_HINT_SEP);
+	if (!hint) {
+		mur_error_set(err, st, "%s", msg + 15);
+		return 1;
+	}
+	mur_error_set(err, st, "%.*s", (int)(hint - (msg + 15)), msg + 15);
+	mur_error_hint(err, "%s", hint + strlen(STOR_ERROR_HINT_SEP));
 	return 1;
 }
 

@@ -134,6 +134,7 @@ def test_stranger_with_wrong_secret_is_refused(cluster):
     os.makedirs(d)
     with open(os.path.join(d, "cluster.secret"), "w") as f:
         f.write("00" * 32 + "\n")
+    os.chmod(os.path.join(d, "cluster.secret"), 0o600)  # refused for its mode otherwise
     port = free_port()
     log = open(os.path.join(d, "murphy.log"), "ab")
     p = subprocess.Popen([MURPHY, "follower", "--dir", d, "--listen", "127.0.0.1:%d" % port,

@@ -181,6 +181,13 @@ static void raise_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_error(ctx, "SQLSTATE:22012:division by zero", -1);
 }
 
+static void raise_hint_fn(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	(void)argv;
+	sqlite3_result_error(ctx, "SQLSTATE:42501:not allowed" STOR_ERROR_HINT_SEP "ask first", -1);
+}
+
 static void test_error_mapping(void **state)
 {
 	(void)state;
@@ -224,6 +231,14 @@ static void test_error_mapping(void **state)
 	assert_int_equal(step_sql(db, "SELECT raise_it()", &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "22012");
 	assert_string_equal(err.message, "division by zero");
+	assert_string_equal(err.hint, "");
+
+	sqlite3_create_function(stor_handle(db), "raise_hint", 0, SQLITE_UTF8, NULL, raise_hint_fn,
+				NULL, NULL);
+	assert_int_equal(step_sql(db, "SELECT raise_hint()", &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "42501");
+	assert_string_equal(err.message, "not allowed");
+	assert_string_equal(err.hint, "ask first");
 
 	assert_int_equal(step_sql(db, "SELECT * FROM nosuch", &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "XX000");
