@@ -4,7 +4,8 @@
  * arena allocation).
  *
  * sql_prepare: libpg_query parses the text into a protobuf tree
- * (pg_query_parse_protobuf + unpack); sql_plan_statement dispatches on the
+ * (pg_query_parse_protobuf + unpack), after depth.c's checks that the
+ * nesting cannot overflow the stack; sql_plan_statement dispatches on the
  * statement node to plan_*.c.  The protobuf tree is freed before returning;
  * everything the plan keeps is copied into the plan's arena.
  */
@@ -90,11 +91,16 @@ static int is_blank_stmt(const char *s, int len)
 
 int sql_split(const char *sql, int *n, char ***stmts, mur_error *err)
 {
-	PgQuerySplitResult r = pg_query_split_with_parser(sql);
+	PgQuerySplitResult r;
 	int total = (int)strlen(sql), k = 0;
 	char **out;
 	*n = 0;
 	*stmts = NULL;
+	/* bison keeps no stack for 1+1+...: without this the statement is
+	 * parsed whole here only to be refused by sql_prepare */
+	if (sql_depth_check_text(sql, err) != MUR_OK)
+		return MUR_ERR;
+	r = pg_query_split_with_parser(sql);
 	if (r.error) {
 		mur_error_set_pos(err, SQLSTATE_SYNTAX_ERROR, r.error->cursorpos, "%s",
 				  r.error->message);
@@ -229,10 +235,19 @@ static void finish_params(sql_ctx *c, plan *p)
 
 static int parse_tree(const char *sql, PgQuery__ParseResult **tree, mur_error *err)
 {
-	PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
+	PgQueryProtobufParseResult r;
+	*tree = NULL;
+	if (sql_depth_check_text(sql, err) != MUR_OK)
+		return MUR_ERR;
+	r = pg_query_parse_protobuf(sql);
 	if (r.error) {
 		mur_error_set_pos(err, SQLSTATE_SYNTAX_ERROR, r.error->cursorpos, "%s",
 				  r.error->message);
+		pg_query_free_protobuf_parse_result(r);
+		return MUR_ERR;
+	}
+	if (sql_depth_check_tree((const uint8_t *)r.parse_tree.data, r.parse_tree.len, err) !=
+	    MUR_OK) {
 		pg_query_free_protobuf_parse_result(r);
 		return MUR_ERR;
 	}
