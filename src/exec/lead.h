@@ -33,6 +33,9 @@ typedef struct lead_transport {
 	/* murphy.fault('kill f2' | 'pause f2 5' | 'partition f1 f2' | 'delay f2 100' | 'heal'):
 	 * reply says what was done; NULL when fault injection is not wired. */
 	int (*fault)(void *ctx, const char *cmd, char *reply, size_t replysz, mur_error *err);
+	/* The longest the leader's event loop was blocked (ms, murphy.settings
+	 * loop_stall_max_ms); NULL when not measured. */
+	uint64_t (*loop_stall_max_ms)(void *ctx);
 	void *ctx;
 } lead_transport;
 
@@ -54,5 +57,10 @@ void lead_engine_set_timeouts(lead_engine *e, uint64_t suspect_ms, uint64_t dead
 #define LEAD_WRITE_PIPELINE_DEFAULT 8
 #define LEAD_WRITE_PIPELINE_MAX 64
 void lead_engine_set_write_pipeline(lead_engine *e, int depth);
+/* The loop whose thread pool parses statements of at least
+ * LEAD_PARSE_OFFLOOP_BYTES (lead_session.c); without one they are parsed
+ * inline. */
+typedef struct uv_loop_s uv_loop_t;
+void lead_engine_set_loop(lead_engine *e, uv_loop_t *loop);
 
 #endif
