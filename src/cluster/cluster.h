@@ -98,6 +98,10 @@ int clu_leader_start(uv_loop_t *loop, const char *listen_addr, catalog *cat, con
  * running the loop (uv_run) until it has no more active handles. */
 void clu_leader_stop(clu_leader *l);
 
+/* The longest the leader's loop was seen blocked since start (ms; measured
+ * to within 10 ms by the detector's loop watch, detector.c). */
+uint64_t clu_leader_loop_stall_max_ms(const clu_leader *l);
+
 /* Change the failure-detector timeouts (ms; suspect < dead). */
 void clu_leader_set_timeouts(clu_leader *l, uint64_t suspect_timeout_ms,
 			     uint64_t dead_timeout_ms);

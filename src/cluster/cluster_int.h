@@ -57,7 +57,11 @@ struct clu_leader {
 	net_listener *lis;
 	int port;
 	uv_timer_t timer;           /* failure detector tick */
-	int timer_closed;
+	uv_timer_t watch;           /* loop watch: every CLU_LOOP_WATCH_MS (detector.c) */
+	int timer_closed;           /* detector timers closed, of CLU_DETECTOR_TIMERS */
+	uint64_t loop_seen_ms;      /* loop clock at the last detector callback */
+	uint64_t stall_max_ms;      /* longest the loop was seen blocked */
+	uint64_t stalls;            /* blocks of CLU_LOOP_STALL_MIN_MS or more */
 	uint64_t suspect_timeout_ms;
 	uint64_t dead_timeout_ms;
 	clu_node nodes[CAT_NODES_MAX];
@@ -72,6 +76,9 @@ struct clu_leader {
 	uint64_t task_timeout_ms;   /* 0 = none */
 	int stopping;
 };
+
+/* The detector's two timers: tick and loop watch (detector.c). */
+#define CLU_DETECTOR_TIMERS 2
 
 /* membership.c */
 clu_node *clu_node_find(clu_leader *l, uint32_t id);

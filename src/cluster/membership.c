@@ -67,7 +67,7 @@ void clu_notify(clu_leader *l, uint32_t node_id)
 
 void clu_maybe_free(clu_leader *l)
 {
-	if (l->stopping && l->timer_closed && l->nlinks == 0)
+	if (l->stopping && l->timer_closed == CLU_DETECTOR_TIMERS && l->nlinks == 0)
 		free(l);
 }
 

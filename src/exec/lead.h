@@ -35,6 +35,9 @@ typedef struct lead_transport {
 	 * --allow-faults: murphy.fault is then refused with 42501 and
 	 * murphy.settings shows allow_faults = off. */
 	int (*fault)(void *ctx, const char *cmd, char *reply, size_t replysz, mur_error *err);
+	/* The longest the leader's event loop was blocked (ms, murphy.settings
+	 * loop_stall_max_ms); NULL when not measured. */
+	uint64_t (*loop_stall_max_ms)(void *ctx);
 	void *ctx;
 } lead_transport;
 
@@ -61,5 +64,10 @@ void lead_engine_set_startup_timeout(lead_engine *e, uint64_t ms);
 /* The hint of the 42501 refusal when fault injection is off. */
 #define LEAD_FAULTS_OFF_HINT                                                                        \
 	"start the leader with --allow-faults (murphy local start does unless given --no-faults)"
+/* The loop whose thread pool parses statements of at least
+ * LEAD_PARSE_OFFLOOP_BYTES (lead_session.c); without one they are parsed
+ * inline. */
+typedef struct uv_loop_s uv_loop_t;
+void lead_engine_set_loop(lead_engine *e, uv_loop_t *loop);
 
 #endif

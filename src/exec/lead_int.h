@@ -25,6 +25,7 @@
 #include "sql/sql.h"
 
 #include <sqlite3.h>
+#include <uv.h>
 #include <stdint.h>
 
 #define LEAD_TASKS_MAX 4096          /* tasks one statement may send (shards × replicas) */
@@ -100,6 +101,7 @@ struct lead_engine {
 	lead_query_stat qstats[LEAD_QUERY_STATS_MAX]; /* ring: the most recent SELECTs */
 	uint64_t nqstats;                             /* recorded so far */
 	uint32_t next_backend;
+	uv_loop_t *loop;    /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
 };
 
 typedef struct lead_setting {
@@ -121,8 +123,11 @@ typedef struct lead_session {
 	int refs;              /* session + pending runs; freed at 0 */
 } lead_session;
 
+typedef struct lead_session lead_session;
+
 typedef struct lead_stmt {
-	plan *p;
+	plan *p;                  /* NULL until planned (a long statement waits for execute) */
+	lead_session *session;    /* the session that prepared it (outlives it) */
 	char *sql;
 	uint64_t catalog_version; /* cat_version() when planned: re-plan when it moves */
 	sql_options opts;         /* the session's settings when planned: re-plan when they change */

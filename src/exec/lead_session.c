@@ -10,6 +10,14 @@
  * ('T', 'E' after an error, as PostgreSQL does).  ROLLBACK cannot undo
  * statements that already ran: it says so with a WARNING when the block
  * wrote anything.  Multi-statement atomicity is the transactions issue.
+ *
+ * Large statements (LEAD_PARSE_OFFLOOP_BYTES and more) are parsed on the
+ * libuv thread pool: prepare() only records the text, execute() sends
+ * sql_parse (libpg_query, depth checks, unpack: no shared state) to a pool
+ * thread and plans the tree against the catalog back on the loop thread
+ * (plan_job_done), so a 1,000,000-value IN list no longer stops heartbeats
+ * and other sessions for the ~2 s its parse takes.  A statement whose
+ * columns are asked for before it runs (Describe) is planned inline.
  */
 #include "exec/lead_repl.h"
 
@@ -420,6 +428,12 @@ static int op_split(void *esess, const char *sql, int *n, char ***stmts, mur_err
 	return sql_split(sql, n, stmts, err);
 }
 
+/* Statements this long are parsed off the loop thread (one 64 KiB statement
+ * parses in ~10 ms; below that the thread hop is not worth it). */
+#define LEAD_PARSE_OFFLOOP_BYTES (64 * 1024)
+
+void lead_engine_set_loop(lead_engine *e, uv_loop_t *loop) { e->loop = loop; }
+
 static void stmt_free(lead_stmt *st)
 {
 	if (!st)
@@ -456,17 +470,25 @@ static void stmt_describe_fill(lead_stmt *st)
 	lead_plan_columns(p, &st->ncols, &st->cols);
 }
 
-static int stmt_plan(lead_session *s, lead_stmt *st, int nparams, const uint32_t *param_oids,
-		     mur_error *err)
+static void stmt_types(int nparams, const uint32_t *param_oids, mur_type *types)
+{
+	for (int i = 0; i < nparams && i < PLAN_PARAMS_MAX; i++)
+		types[i] = param_oids[i] ? mur_type_from_oid(param_oids[i]) : MT_UNKNOWN;
+}
+
+/* Plan st from tree (parsed already) or, when tree is NULL, from its text. */
+static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, mur_error *err)
 {
 	mur_type types[PLAN_PARAMS_MAX];
-	int n = nparams > PLAN_PARAMS_MAX ? PLAN_PARAMS_MAX : nparams;
+	int n = st->given_nparams;
 	plan *p = NULL;
 	sql_options opts;
-	for (int i = 0; i < n; i++)
-		types[i] = param_oids[i] ? mur_type_from_oid(param_oids[i]) : MT_UNKNOWN;
+	int rc;
+	stmt_types(n, st->given_oids, types);
 	lead_session_sql_options(s, &opts);
-	if (sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err) != MUR_OK)
+	rc = tree ? sql_prepare_tree(s->e->cat, st->sql, tree, &opts, n, types, &p, err)
+		  : sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err);
+	if (rc != MUR_OK)
 		return MUR_ERR;
 	if (st->p)
 		plan_free(st->p);
@@ -475,6 +497,17 @@ static int stmt_plan(lead_session *s, lead_stmt *st, int nparams, const uint32_t
 	st->opts = opts;
 	stmt_describe_fill(st);
 	return MUR_OK;
+}
+
+static int stmt_plan(lead_session *s, lead_stmt *st, mur_error *err)
+{
+	return stmt_plan_tree(s, st, NULL, err);
+}
+
+/* A long statement waits for execute() to be parsed off the loop. */
+static int stmt_offloop(const lead_session *s, const lead_stmt *st)
+{
+	return s->e->loop && strlen(st->sql) >= LEAD_PARSE_OFFLOOP_BYTES;
 }
 
 static int stmt_stale(lead_session *s, const lead_stmt *st)
@@ -494,10 +527,13 @@ static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return NULL;
 	}
+	st->session = s;
 	st->given_nparams = nparams > PLAN_PARAMS_MAX ? PLAN_PARAMS_MAX : nparams;
 	for (int i = 0; i < st->given_nparams; i++)
 		st->given_oids[i] = param_oids[i];
-	if (stmt_plan(s, st, st->given_nparams, st->given_oids, err) != MUR_OK) {
+	if (stmt_offloop(s, st))
+		return st; /* planned by execute(), or by describe() if asked first */
+	if (stmt_plan(s, st, err) != MUR_OK) {
 		stmt_free(st);
 		return NULL;
 	}
@@ -508,6 +544,12 @@ static void op_describe(void *stmt, int *nparams, const uint32_t **param_oids, i
 			const pgw_column **cols)
 {
 	lead_stmt *st = stmt;
+	if (!st->p && st->session) {
+		/* Describe before execute: plan inline; an error is reported by
+		 * execute, which plans again */
+		mur_error err;
+		stmt_plan(st->session, st, &err);
+	}
 	*nparams = st->nparams;
 	*param_oids = st->param_oids;
 	*ncols = st->ncols;
@@ -524,31 +566,13 @@ static void done_with_error(pgw_done_cb done, void *arg, const mur_error *err)
 	done(arg, res);
 }
 
-static void op_execute(void *esess, void *stmt, int nparams, const char *const *values,
-		       const int32_t *lengths, int nformats, const int16_t *formats, pgw_done_cb done,
-		       void *arg)
+/* Run st, planned and current. */
+static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const char *const *values,
+			    const int32_t *lengths, int nformats, const int16_t *formats,
+			    pgw_done_cb done, void *arg)
 {
-	lead_session *s = esess;
-	lead_stmt *st = stmt;
 	lead_run *r;
 	mur_error err;
-
-	if (s->txn == 'E' && st->p->kind != PLAN_ROLLBACK && st->p->kind != PLAN_COMMIT) {
-		mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
-			      "current transaction is aborted, commands ignored until end of "
-			      "transaction block");
-		done_with_error(done, arg, &err);
-		return;
-	}
-	/* A table was created or dropped since planning, or a setting that
-	 * changes plans was SET: plan again (no plan may point at a dropped
-	 * table; murphy.count_distinct decides the aggregates). */
-	if (stmt_stale(s, st) && stmt_plan(s, st, st->given_nparams, st->given_oids, &err) != MUR_OK) {
-		if (s->txn == 'T')
-			s->txn = 'E';
-		done_with_error(done, arg, &err);
-		return;
-	}
 	r = lead_run_new(s, st->p, done, arg);
 	if (!r) {
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -573,6 +597,117 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 		return;
 	}
 	lead_run_start(r);
+}
+
+static void plan_failed(lead_session *s, const mur_error *err, pgw_done_cb done, void *arg)
+{
+	if (s->txn == 'T')
+		s->txn = 'E';
+	done_with_error(done, arg, err);
+}
+
+/* A long statement's parse on the thread pool (see the top of the file).
+ * The session and the statement outlive it: pgwire frees neither while
+ * the statement runs (pgw_engine.h). */
+typedef struct plan_job {
+	uv_work_t req;
+	lead_session *s;
+	lead_stmt *st;
+	sql_tree *tree; /* parsed on the pool thread; freed by plan_job_done */
+	mur_error err;
+	int rc;
+	pgw_done_cb done;
+	void *arg;
+} plan_job;
+
+static void plan_job_work(uv_work_t *w)
+{
+	plan_job *j = w->data;
+	j->rc = sql_parse(j->st->sql, &j->tree, &j->err);
+}
+
+/* Back on the loop thread: plan against the catalog as it is now (it may
+ * have changed while the pool parsed: the tree is text, not catalog), then
+ * run. */
+static void tree_free_work(uv_work_t *w)
+{
+	plan_job *j = w->data;
+	sql_tree_free(j->tree);
+}
+
+static void tree_free_done(uv_work_t *w, int status)
+{
+	(void)status;
+	free(w->data);
+}
+
+static void plan_job_done(uv_work_t *w, int status)
+{
+	plan_job *j = w->data;
+	lead_session *s = j->s;
+	if (status != 0 && j->rc == MUR_OK)
+		j->rc = mur_error_set(&j->err, SQLSTATE_QUERY_CANCELED, "statement canceled");
+	if (j->rc != MUR_OK || stmt_plan_tree(s, j->st, j->tree, &j->err) != MUR_OK)
+		plan_failed(s, &j->err, j->done, j->arg);
+	else
+		execute_planned(s, j->st, 0, NULL, NULL, 0, NULL, j->done, j->arg);
+	lead_session_unref(s);
+	/* freeing a million-node tree takes ~0.3 s too: on the pool as well */
+	if (!j->tree || uv_queue_work(w->loop, &j->req, tree_free_work, tree_free_done) != 0) {
+		sql_tree_free(j->tree);
+		free(j);
+	}
+}
+
+/* MUR_OK when the parse went to the pool (done is called later). */
+static int plan_job_start(lead_session *s, lead_stmt *st, pgw_done_cb done, void *arg)
+{
+	plan_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return MUR_ENOMEM;
+	j->s = s;
+	j->st = st;
+	j->done = done;
+	j->arg = arg;
+	j->req.data = j;
+	if (uv_queue_work(s->e->loop, &j->req, plan_job_work, plan_job_done) != 0) {
+		free(j);
+		return MUR_ERR;
+	}
+	s->refs++;
+	return MUR_OK;
+}
+
+static void op_execute(void *esess, void *stmt, int nparams, const char *const *values,
+		       const int32_t *lengths, int nformats, const int16_t *formats, pgw_done_cb done,
+		       void *arg)
+{
+	lead_session *s = esess;
+	lead_stmt *st = stmt;
+	mur_error err;
+
+	if (s->txn == 'E' &&
+	    (!st->p || (st->p->kind != PLAN_ROLLBACK && st->p->kind != PLAN_COMMIT))) {
+		mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
+			      "current transaction is aborted, commands ignored until end of "
+			      "transaction block");
+		done_with_error(done, arg, &err);
+		return;
+	}
+	/* Not planned yet (a long statement), a table was created or dropped
+	 * since planning, or a setting that changes plans was SET: plan (again;
+	 * no plan may point at a dropped table; murphy.count_distinct decides
+	 * the aggregates).  Parameter values live only during this call, so a
+	 * statement with parameters is planned inline. */
+	if (!st->p || stmt_stale(s, st)) {
+		if (stmt_offloop(s, st) && nparams == 0 && plan_job_start(s, st, done, arg) == MUR_OK)
+			return;
+		if (stmt_plan(s, st, &err) != MUR_OK) {
+			plan_failed(s, &err, done, arg);
+			return;
+		}
+	}
+	execute_planned(s, st, nparams, values, lengths, nformats, formats, done, arg);
 }
 
 static int op_copy_data(void *esess, const char *data, size_t len)

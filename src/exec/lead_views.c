@@ -227,7 +227,7 @@ static void fill_settings(lead_engine *e)
 	char v1[32], v2[32];
 	snprintf(v1, sizeof v1, "%llu", (unsigned long long)e->suspect_timeout_ms);
 	snprintf(v2, sizeof v2, "%llu", (unsigned long long)e->dead_timeout_ms);
-	char auto_rows[32], pipeline[32], startup[32], startup_about[256];
+	char auto_rows[32], pipeline[32], startup[32], startup_about[256], stall[32];
 	snprintf(startup, sizeof startup, "%llu", (unsigned long long)e->startup_timeout_ms);
 	snprintf(startup_about, sizeof startup_about,
 		 "a client connection that has not completed the startup this long after it was "
@@ -235,6 +235,9 @@ static void fill_settings(lead_engine *e)
 		 "apart from the %d sessions (leader flag --startup-timeout-ms)",
 		 PGW_STARTUP_CONNECTIONS_MAX, PGW_CONNECTIONS_MAX);
 	snprintf(auto_rows, sizeof auto_rows, "%d", LEAD_SHUFFLE_AUTO_ROWS);
+	snprintf(stall, sizeof stall, "%llu",
+		 (unsigned long long)(e->tr.loop_stall_max_ms ? e->tr.loop_stall_max_ms(e->tr.ctx)
+							      : 0));
 	snprintf(pipeline, sizeof pipeline, "%d", e->write_pipeline);
 	const char *rows[][4] = {
 		{"suspect_timeout", v1, "ms",
@@ -272,6 +275,10 @@ static void fill_settings(lead_engine *e)
 		{"shuffle_auto_rows", auto_rows, "rows",
 		 "estimated rows into the leader from which auto repartitions (from murphy.shards row "
 		 "counts)"},
+		{"loop_stall_max_ms", stall, "ms",
+		 "measured, not set: the longest the leader's event loop was blocked since it "
+		 "started (heartbeats and every session wait meanwhile; not counted against "
+		 "followers; docs/failures.md gives the bound)"},
 		{"replicas", "3", NULL, "copies per shard when CREATE TABLE has no WITH (replicas = R)"},
 		{"shards", "8", NULL, "shards per table when CREATE TABLE has no WITH (shards = N)"},
 	};

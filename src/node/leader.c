@@ -101,6 +101,8 @@ static int tr_send(void *ctx, uint32_t node_id, exec_task *task, lead_task_cb cb
 
 static int tr_connected(void *ctx, uint32_t node_id) { return clu_node_connected(ctx, node_id); }
 
+static uint64_t tr_loop_stall_max_ms(void *ctx) { return clu_leader_loop_stall_max_ms(ctx); }
+
 static int tr_fault(void *ctx, const char *cmd, char *reply, size_t replysz, mur_error *err)
 {
 	return clu_fault_command(ctx, cmd, reply, replysz, err);
@@ -218,7 +220,7 @@ int node_leader_main(int argc, char **argv)
 	int port, rc = 1, allow_faults = 0;
 	leader l;
 	mur_error err;
-	lead_transport tr;
+	lead_transport tr = {0};
 
 	memset(&l, 0, sizeof l);
 	mur_log_init("leader", MUR_LOG_INFO);
@@ -255,6 +257,7 @@ int node_leader_main(int argc, char **argv)
 	tr.send = tr_send;
 	tr.connected = tr_connected;
 	tr.fault = allow_faults ? tr_fault : NULL;
+	tr.loop_stall_max_ms = tr_loop_stall_max_ms;
 	tr.ctx = l.clu;
 	l.engine = lead_engine_create(l.cat, &tr, &err);
 	if (!l.engine) {
@@ -264,6 +267,7 @@ int node_leader_main(int argc, char **argv)
 	lead_engine_set_timeouts(l.engine, (uint64_t)suspect_ms, (uint64_t)dead_ms);
 	lead_engine_set_write_pipeline(l.engine, (int)pipeline);
 	lead_engine_set_startup_timeout(l.engine, (uint64_t)startup_ms);
+	lead_engine_set_loop(l.engine, l.loop);
 	clu_on_node_change(l.clu, on_node_change, &l);
 	clu_on_progress(l.clu, on_progress, &l);
 	if (pgw_server_start(l.loop, host, port, &lead_engine_ops, l.engine, &l.pg, &err) != MUR_OK) {

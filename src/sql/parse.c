@@ -4,7 +4,8 @@
  * arena allocation).
  *
  * sql_prepare: libpg_query parses the text into a protobuf tree
- * (pg_query_parse_protobuf + unpack); sql_plan_statement dispatches on the
+ * (pg_query_parse_protobuf + unpack), after depth.c's checks that the
+ * nesting cannot overflow the stack; sql_plan_statement dispatches on the
  * statement node to plan_*.c.  The protobuf tree is freed before returning;
  * everything the plan keeps is copied into the plan's arena.
  */
@@ -88,48 +89,107 @@ static int is_blank_stmt(const char *s, int len)
 	return 1;
 }
 
-int sql_split(const char *sql, int *n, char ***stmts, mur_error *err)
+/* Copy the pieces [pieces[2i], pieces[2i+1]) of sql into *stmts (malloc'd
+ * array of malloc'd strings), dropping blank ones. */
+static int split_copy(const char *sql, const size_t *pieces, size_t npieces, int *n,
+		      char ***stmts, mur_error *err)
 {
-	PgQuerySplitResult r = pg_query_split_with_parser(sql);
-	int total = (int)strlen(sql), k = 0;
-	char **out;
-	*n = 0;
-	*stmts = NULL;
+	char **out = calloc(npieces + 1, sizeof *out);
+	int k = 0;
+	if (!out)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+	for (size_t i = 0; i < npieces; i++) {
+		size_t off = pieces[2 * i], len = pieces[2 * i + 1] - off;
+		while (len > 0 && isspace((unsigned char)sql[off])) {
+			off++;
+			len--;
+		}
+		if (is_blank_stmt(sql + off, (int)len))
+			continue;
+		out[k] = strndup(sql + off, len);
+		if (!out[k]) {
+			for (int j = 0; j < k; j++)
+				free(out[j]);
+			free(out);
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+		}
+		k++;
+	}
+	*n = k;
+	*stmts = out;
+	return MUR_OK;
+}
+
+/* Pieces of a long text: cut after each ';' depth.c's scan finds (outside
+ * quotes and comments), without parsing it on the loop thread. *pieces
+ * malloc'd. */
+static int pieces_long(const char *sql, size_t total, size_t **pieces, size_t *npieces,
+		       mur_error *err)
+{
+	size_t *semis = NULL, nsemis = 0, *pc;
+	int rc = sql_depth_split_text(sql, &semis, &nsemis, err);
+	if (rc != MUR_OK)
+		return rc;
+	pc = malloc((nsemis + 1) * 2 * sizeof *pc);
+	if (!pc) {
+		free(semis);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+	}
+	for (size_t i = 0; i <= nsemis; i++) {
+		pc[2 * i] = i == 0 ? 0 : semis[i - 1] + 1;
+		pc[2 * i + 1] = i == nsemis ? total : semis[i];
+	}
+	free(semis);
+	*pieces = pc;
+	*npieces = nsemis + 1;
+	return MUR_OK;
+}
+
+/* Pieces as libpg_query's parser splits them. *pieces malloc'd. */
+static int pieces_parsed(const char *sql, size_t total, size_t **pieces, size_t *npieces,
+			 mur_error *err)
+{
+	PgQuerySplitResult r;
+	size_t *pc;
+	/* bison keeps no stack for 1+1+...: without this the statement is
+	 * parsed whole here only to be refused by sql_prepare */
+	if (sql_depth_check_text(sql, err) != MUR_OK)
+		return MUR_ERR;
+	r = pg_query_split_with_parser(sql);
 	if (r.error) {
 		mur_error_set_pos(err, SQLSTATE_SYNTAX_ERROR, r.error->cursorpos, "%s",
 				  r.error->message);
 		pg_query_free_split_result(r);
 		return MUR_ERR;
 	}
-	out = calloc((size_t)r.n_stmts + 1, sizeof *out);
-	if (!out) {
+	pc = malloc(((size_t)r.n_stmts + 1) * 2 * sizeof *pc);
+	if (!pc) {
 		pg_query_free_split_result(r);
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
 	}
 	for (int i = 0; i < r.n_stmts; i++) {
-		int off = r.stmts[i]->stmt_location, len = r.stmts[i]->stmt_len;
-		if (len == 0)
-			len = total - off;
-		while (len > 0 && isspace((unsigned char)sql[off])) {
-			off++;
-			len--;
-		}
-		if (is_blank_stmt(sql + off, len))
-			continue;
-		out[k] = strndup(sql + off, (size_t)len);
-		if (!out[k]) {
-			for (int j = 0; j < k; j++)
-				free(out[j]);
-			free(out);
-			pg_query_free_split_result(r);
-			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
-		}
-		k++;
+		size_t off = (size_t)r.stmts[i]->stmt_location, len = (size_t)r.stmts[i]->stmt_len;
+		pc[2 * i] = off;
+		pc[2 * i + 1] = len == 0 ? total : off + len;
 	}
+	*npieces = (size_t)r.n_stmts;
+	*pieces = pc;
 	pg_query_free_split_result(r);
-	*n = k;
-	*stmts = out;
 	return MUR_OK;
+}
+
+int sql_split(const char *sql, int *n, char ***stmts, mur_error *err)
+{
+	size_t total = strlen(sql), *pieces = NULL, npieces = 0;
+	int rc;
+	*n = 0;
+	*stmts = NULL;
+	rc = total >= SQL_SPLIT_SCAN_BYTES ? pieces_long(sql, total, &pieces, &npieces, err)
+					   : pieces_parsed(sql, total, &pieces, &npieces, err);
+	if (rc == MUR_OK)
+		rc = split_copy(sql, pieces, npieces, n, stmts, err);
+	free(pieces);
+	return rc;
 }
 
 /* ---- sql_prepare ---- */
@@ -229,10 +289,19 @@ static void finish_params(sql_ctx *c, plan *p)
 
 static int parse_tree(const char *sql, PgQuery__ParseResult **tree, mur_error *err)
 {
-	PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
+	PgQueryProtobufParseResult r;
+	*tree = NULL;
+	if (sql_depth_check_text(sql, err) != MUR_OK)
+		return MUR_ERR;
+	r = pg_query_parse_protobuf(sql);
 	if (r.error) {
 		mur_error_set_pos(err, SQLSTATE_SYNTAX_ERROR, r.error->cursorpos, "%s",
 				  r.error->message);
+		pg_query_free_protobuf_parse_result(r);
+		return MUR_ERR;
+	}
+	if (sql_depth_check_tree((const uint8_t *)r.parse_tree.data, r.parse_tree.len, err) !=
+	    MUR_OK) {
 		pg_query_free_protobuf_parse_result(r);
 		return MUR_ERR;
 	}
@@ -268,10 +337,25 @@ int sql_prepare(const catalog *cat, const char *sql, int nparam_types,
 	return sql_prepare_opts(cat, sql, NULL, nparam_types, param_types, out, err);
 }
 
-int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opts,
-		     int nparam_types, const mur_type *param_types, plan **out, mur_error *err)
+int sql_parse(const char *sql, sql_tree **tree, mur_error *err)
 {
-	PgQuery__ParseResult *tree = NULL;
+	PgQuery__ParseResult *t = NULL;
+	mur_error_clear(err);
+	int rc = parse_tree(sql, &t, err);
+	*tree = (sql_tree *)t;
+	return rc;
+}
+
+void sql_tree_free(sql_tree *tree)
+{
+	if (tree)
+		pg_query__parse_result__free_unpacked((PgQuery__ParseResult *)tree, NULL);
+}
+
+int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree,
+		     const sql_options *opts, int nparam_types, const mur_type *param_types,
+		     plan **out, mur_error *err)
+{
 	sql_arena *arena;
 	sql_ctx c = {0};
 	plan *p;
@@ -300,11 +384,7 @@ int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opt
 	c.plan = p;
 	for (int i = 0; i < nparam_types; i++)
 		p->param_types[i] = param_types ? param_types[i] : MT_UNKNOWN;
-	rc = parse_tree(sql, &tree, err);
-	if (rc == MUR_OK)
-		rc = prepare_tree(&c, tree, p);
-	if (tree)
-		pg_query__parse_result__free_unpacked(tree, NULL);
+	rc = prepare_tree(&c, (PgQuery__ParseResult *)tree, p);
 	if (rc != MUR_OK) {
 		sql_arena_destroy(arena);
 		return rc;
@@ -313,4 +393,20 @@ int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opt
 	p->arena = arena;
 	*out = p;
 	return MUR_OK;
+}
+
+int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opts,
+		     int nparam_types, const mur_type *param_types, plan **out, mur_error *err)
+{
+	sql_tree *tree = NULL;
+	int rc;
+	*out = NULL;
+	if (nparam_types > PLAN_PARAMS_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "too many parameters (at most %d)", PLAN_PARAMS_MAX);
+	rc = sql_parse(sql, &tree, err);
+	if (rc == MUR_OK)
+		rc = sql_prepare_tree(cat, sql, tree, opts, nparam_types, param_types, out, err);
+	sql_tree_free(tree);
+	return rc;
 }

@@ -43,6 +43,21 @@ int sql_prepare(const catalog *cat, const char *sql, int nparam_types,
 int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opts,
 		     int nparam_types, const mur_type *param_types, plan **out, mur_error *err);
 
+/* The same in two halves, so the costly one can leave the loop thread
+ * (lead_session.c, docs/decisions.md "Large statements are parsed off the
+ * loop thread"):
+ *   sql_parse         text → parse tree: libpg_query and the depth checks.
+ *                     Reads no shared state: safe on any thread.  On
+ *                     success *tree is owned by the caller (sql_tree_free).
+ *   sql_prepare_tree  tree → plan: reads the catalog, so only on the thread
+ *                     that changes it.  Does not take the tree. */
+typedef struct sql_tree sql_tree;
+int sql_parse(const char *sql, sql_tree **tree, mur_error *err);
+void sql_tree_free(sql_tree *tree);
+int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree,
+		     const sql_options *opts, int nparam_types, const mur_type *param_types,
+		     plan **out, mur_error *err);
+
 /* Register on db every SQLite user function murphy's emitted SQL uses
  * (sqlfn.c: mur_div, mur_like, mur_cast, mur_date_trunc, ...).  Followers
  * call it on each placement connection, the leader on its in-memory

@@ -35,6 +35,18 @@
 #define SQL_GROUP_MAX 64     /* GROUP BY expressions (exec_agg_spec bound) */
 #define SQL_SORT_MAX 64
 #define SQL_ARGS_MAX 100     /* function arguments, PostgreSQL's FUNC_MAX_ARGS */
+/* Nesting limits (depth.c).  TREE: protobuf messages nested in the parse
+ * tree, about two per operator of a 1+1+...+1 chain; unpack, analyze and
+ * emit recurse once or twice per message, well inside 8 MiB at 2,000
+ * (unpack alone crashed past ~17,000).  TEXT: the token estimate checked
+ * before libpg_query, whose own output recursion crashed past ~35,000
+ * levels and costs O(depth^2) time (2,000: ~45 ms, 20,000: ~630 ms). */
+#define SQL_DEPTH_TREE_MAX 2000
+#define SQL_DEPTH_TEXT_MAX 2000
+/* sql_split cuts texts this long at the ';' of depth.c's scan instead of
+ * parsing them (libpg_query's split of a 7 MB IN list: 640 ms on the loop
+ * thread; the scan: ~25 ms).  Shorter texts keep libpg_query's split. */
+#define SQL_SPLIT_SCAN_BYTES (64 * 1024)
 
 typedef enum sql_ekind {
 	SE_CONST,   /* literal: val; unknown-typed string literal: type MT_UNKNOWN, val text */
@@ -250,5 +262,16 @@ const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv);
 /* ANALYZE [table [(columns)] [, ...]] (PLAN_ANALYZE); VACUUM is 0A000. */
 int sql_plan_analyze(sql_ctx *c, PgQuery__VacuumStmt *s, plan *p);
 void sql_insert_shard_sql(const cat_table *t, mur_buf *b); /* INSERT INTO main."t" (...) VALUES (?1...) */
+
+/* depth.c: 54001 "stack depth limit exceeded" (hint) when sql nests
+ * deeper than SQL_DEPTH_TEXT_MAX by the token estimate / when the
+ * protobuf tree (len bytes at data) nests more than SQL_DEPTH_TREE_MAX
+ * messages.  Neither recurses; MUR_OK otherwise (malformed bytes are left
+ * to unpack). */
+int sql_depth_check_text(const char *sql, mur_error *err);
+int sql_depth_check_tree(const uint8_t *data, size_t len, mur_error *err);
+/* sql_depth_check_text that also returns the byte offsets of every ';'
+ * outside quotes and comments (*semis malloc'd, the caller frees). */
+int sql_depth_split_text(const char *sql, size_t **semis, size_t *nsemis, mur_error *err);
 
 #endif

@@ -16,6 +16,11 @@
  * "SQLSTATE:ccccc:message" or "SQLSTATE:ccccc:message\nHINT:hint"
  * (sqlite3_result_error); that prefix (and the hint) is decoded here.  The key values of a duplicate are not in SQLite's message, so the
  * DETAIL names only the columns.
+ *
+ * SQLite's own nesting limits ("parser stack overflow": its parser holds
+ * YYSTACKDEPTH = 100 entries, and emit.c parenthesizes every compound
+ * expression; "Expression tree is too large": SQLITE_MAX_EXPR_DEPTH) are
+ * 54001, as PostgreSQL reports a statement nested past max_stack_depth.
  */
 #include "storage/storage.h"
 
@@ -115,6 +120,18 @@ static int map_prefixed(const char *msg, mur_error *err)
 	return 1;
 }
 
+/* SQLite refused the emitted SQL as nested too deeply. */
+static int map_depth(const char *msg, mur_error *err)
+{
+	if (strcmp(msg, "parser stack overflow") != 0 &&
+	    strncmp(msg, "Expression tree is too large", 28) != 0)
+		return 0;
+	mur_error_set(err, SQLSTATE_STACK_DEPTH_EXCEEDED, "stack depth limit exceeded");
+	mur_error_hint(err, "SQLite, which runs the statement, refused it: %s. Nest less: write "
+			    "long chains of operators as lists (IN (...), VALUES).", msg);
+	return 1;
+}
+
 int stor_map_sqlite_error(sqlite3 *db, int rc, mur_error *err)
 {
 	int ext = rc;
@@ -126,7 +143,7 @@ int stor_map_sqlite_error(sqlite3 *db, int rc, mur_error *err)
 			msg = sqlite3_errmsg(db);
 		}
 	}
-	if (map_prefixed(msg, err))
+	if (map_prefixed(msg, err) || map_depth(msg, err))
 		return MUR_ERR;
 	switch (ext & 0xff) {
 	case SQLITE_CONSTRAINT:

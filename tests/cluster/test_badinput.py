@@ -11,6 +11,7 @@ import socket
 import struct
 import time
 
+import psycopg2
 import pytest
 
 from conftest import Cluster, started_cluster
@@ -346,3 +347,78 @@ def test_slow_startup_packet_is_cut_off(quick):
         cur.execute("SELECT 2")
         assert cur.fetchone() == (2,)
     conn.close()
+# ---- statements nested deeper than any stack (54001, never a crash) ----
+
+def chain(n):
+    return "+".join(["1"] * n)
+
+
+DEEP = {
+    "sum_10k": ("SELECT " + chain(10000), 10000),
+    "sum_100k": ("SELECT " + chain(100000), 100000),
+    "where_10k": ("SELECT count(*) FROM victims WHERE id = " + chain(10000), 0),
+    "where_100k": ("SELECT count(*) FROM victims WHERE id = " + chain(100000), 0),
+    "parens_5k": ("SELECT " + "(" * 5000 + "1" + ")" * 5000, 1),
+    "parens_100k": ("SELECT " + "(" * 100000 + "1" + ")" * 100000, 1),
+    "functions_3k": ("SELECT " + "abs(" * 3000 + "1" + ")" * 3000, 1),
+    "case_3k": ("SELECT " + "CASE WHEN true THEN " * 3000 + "1" + " END" * 3000, 1),
+    "concat_20k": ("SELECT length(" + " || ".join(["'x'"] * 20000) + ")", 20000),
+    "casts_20k": ("SELECT 1" + "::int" * 20000, 1),
+    "union_5k": (" UNION ALL ".join(["SELECT 1"] * 5000), None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DEEP))
+def test_deep_statement_is_refused_or_answered(cluster, bystander, name):
+    sql, answer = DEEP[name]
+    conn = cluster.connect()
+    try:
+        with conn.cursor() as cur:
+            try:
+                cur.execute(sql)
+                got = cur.fetchall()
+            except psycopg2.Error as e:
+                assert e.pgcode == "54001", (e.pgcode, str(e)[:300])
+                assert "stack depth limit exceeded" in str(e)
+                assert e.diag.message_hint, "54001 without a hint"
+            else:
+                if answer is not None:
+                    assert got[0][0] == answer
+        # the same connection still serves
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1 + 1")
+            assert cur.fetchone() == (2,)
+    finally:
+        conn.close()
+    intact(cluster, bystander)
+
+
+def test_deep_statement_extended_protocol(cluster, bystander):
+    s = logged_in(cluster.port)
+    body = b"\0" + ("SELECT " + chain(50000)).encode() + b"\0" + struct.pack("!H", 0)
+    s.sendall(msg(b"P", body) + msg(b"S"))
+    got = read_messages(s)
+    errors = [b for k, b in got if k == b"E"]
+    assert errors and b"C54001\0" in errors[0], got
+    s.close()
+    intact(cluster, bystander)
+
+
+def test_long_flat_lists_still_work(cluster, bystander):
+    """Width is not depth: long IN lists, wide select lists and long VALUES
+    lists are answered."""
+    with bystander.cursor() as cur:
+        ids = ",".join(str(i) for i in range(1, 10001))
+        cur.execute("SELECT count(*) FROM victims WHERE id IN (%s)" % ids)
+        assert cur.fetchone()[0] == ROWS
+        cur.execute("SELECT " + ", ".join("id + %d" % i for i in range(1000))
+                    + " FROM victims WHERE id = 7")
+        row = cur.fetchone()
+        assert len(row) == 1000 and row[0] == 7 and row[999] == 1006
+        cur.execute("CREATE TABLE flat (id int PRIMARY KEY)")
+        cur.execute("INSERT INTO flat VALUES %s" % ",".join("(%d)" % i for i in range(10000)))
+        cur.execute("SELECT count(*), sum(id) FROM flat")
+        assert cur.fetchone() == (10000, 10000 * 9999 // 2)
+        cur.execute("SELECT " + chain(20))
+        assert cur.fetchone()[0] == 20
+    intact(cluster, bystander)
