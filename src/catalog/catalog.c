@@ -150,6 +150,15 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "distinct_max_shard", MT_INT8);
 	add_column(t, "analyzed_at", MT_TIMESTAMPTZ);
 	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 8, "ready");
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "ready", MT_BOOL);
+	add_column(t, "followers", MT_INT4);
+	add_column(t, "shards_waiting", MT_INT4);
+	add_column(t, "reason", MT_TEXT);
+	c->tables[c->ntables++] = t;
 	return MUR_OK;
 }
 

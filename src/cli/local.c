@@ -4,8 +4,8 @@
  * start: resolve options (flags > DIR/local.conf > defaults) → write
  * local.conf → one shared cluster.secret → spawn the leader unless its pid
  * file names a live node, wait until its pg port answers → spawn missing
- * followers → poll `SELECT count(*) FROM murphy.nodes …` until N followers
- * are alive.  On timeout or a node exiting early: print the reason and the
+ * followers → poll murphy.ready until N followers are back and every shard
+ * takes a write (ready to write, not only to connect).  On timeout or a node exiting early: print the reason and the
  * tail of every log, stop the nodes this call spawned, return 1.
  *
  * Setup of DIR is in local_setup.c, stop in local_stop.c.
@@ -137,28 +137,36 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	return 0;
 }
 
-/* Ask the leader how many followers are alive: -1 when it does not accept
- * a connection, -2 when it does but the query fails (why says why). */
-static long alive_followers(int pg_port, char *why, size_t why_size)
+/* What the leader says in murphy.ready (lead_ready.c). */
+typedef struct readiness {
+	long followers; /* alive, welcomed, copies reported; -1: no connection, -2: query failed */
+	int ready;      /* every shard takes a write now */
+} readiness;
+
+/* Ask the leader whether it is ready to write; why says why not. */
+static readiness ask_ready(int pg_port, char *why, size_t why_size)
 {
+	readiness r = {.followers = -1, .ready = 0};
 	cli_pg c;
 	mur_error err;
 	cli_pg_result res;
-	long n = -1;
 	if (cli_pg_connect(&c, "127.0.0.1", pg_port, "murphy", "murphy", 2000, &err) != MUR_OK) {
 		snprintf(why, why_size, "%s", err.message);
-		return -1;
+		return r;
 	}
-	int rc = cli_pg_query(&c,
-			      "SELECT count(*) FROM murphy.nodes WHERE role = 'follower' AND state IN ('alive', 'returning')",
-			      &res, &err);
-	if (rc == MUR_OK && cli_pg_value(&res, 0, 0))
-		n = atol(cli_pg_value(&res, 0, 0));
-	else if ((n = -2))
-		snprintf(why, why_size, "%s", rc == MUR_OK ? "no row from murphy.nodes" : err.message);
+	int rc = cli_pg_query(&c, "SELECT ready, followers, reason FROM murphy.ready", &res, &err);
+	if (rc == MUR_OK && cli_pg_value(&res, 0, 1)) {
+		r.ready = strcmp(cli_pg_value(&res, 0, 0), "t") == 0;
+		r.followers = atol(cli_pg_value(&res, 0, 1));
+		if (cli_pg_value(&res, 0, 2))
+			snprintf(why, why_size, "%s", cli_pg_value(&res, 0, 2));
+	} else {
+		r.followers = -2;
+		snprintf(why, why_size, "%s", rc == MUR_OK ? "no row from murphy.ready" : err.message);
+	}
 	cli_pg_result_free(&res);
 	cli_pg_close(&c);
-	return n;
+	return r;
 }
 
 /* The first spawned node that has not written its pid file yet, or -1.
@@ -175,24 +183,28 @@ static int pid_file_missing(const cli_local_opts *o, const spawned *sp)
 	return -1;
 }
 
-/* Wait until the leader answers (want < 0) or `want` followers are alive. */
+/* Wait until the leader answers (want < 0), or until it is ready to write
+ * with `want` followers back (murphy.ready): a write right after this
+ * returns is taken at once. */
 static int wait_ready(const cli_local_opts *o, spawned *sp, long want, double deadline)
 {
 	char why[MUR_ERROR_MESSAGE_MAX] = "no answer yet";
 	for (;;) {
 		if (check_children(o, sp))
 			return 1;
-		long n = alive_followers(o->pg_port, why, sizeof why);
+		readiness r = ask_ready(o->pg_port, why, sizeof why);
 		int missing = want >= 0 ? pid_file_missing(o, sp) : -1;
 		if (missing >= 0) {
 			char name[16];
 			cli_local_node_name(missing, name, sizeof name);
 			snprintf(why, sizeof why, "node %s has not written its pid file", name);
-		} else if ((want < 0 && n != -1) || (want >= 0 && n >= want)) {
+		} else if ((want < 0 && r.followers != -1) ||
+			   (want >= 0 && r.followers >= want && r.ready)) {
 			return 0;
+		} else if (want >= 0 && r.followers >= 0 && r.followers < want) {
+			snprintf(why, sizeof why, "%ld of %ld followers joined and reported their copies",
+				 r.followers, want);
 		}
-		if (missing < 0 && n >= 0)
-			snprintf(why, sizeof why, "%ld of %ld followers alive", n, want);
 		if (cli_local_now_s() > deadline) {
 			fprintf(stderr, "murphy local: cluster in %s not ready after %d s: %s\n", o->dir,
 				o->timeout_s, why);

@@ -50,8 +50,8 @@ int cli_local_prepare(const cli_local_opts *o);
 /* Monotonic clock in seconds. */
 double cli_local_now_s(void);
 
-/* Start whatever nodes are not running, wait until N followers are alive
- * according to murphy.nodes, print the URL.  0 or 1 (message on stderr). */
+/* Start whatever nodes are not running, wait until murphy.ready shows N
+ * followers back and every shard taking writes, print the URL.  0 or 1 (message on stderr). */
 int cli_local_start(cli_local_opts *o);
 
 /* One line: whether the leader accepts fault injection (as it reports in

@@ -7,21 +7,23 @@
  * CLU_HELLO_TIMEOUT_MS; otherwise it gets REFUSED (wrong secret, version
  * or name) or is simply closed (garbage, silence).  An accepted follower is
  * registered in the catalog (cat_upsert_node: durable, so it keeps its node
- * id across restarts), marked ALIVE and told its id in WELCOME.  A follower
+ * id across restarts), told its id in WELCOME, and only then marked ALIVE
+ * and reported (clu_on_node_change): a task can only follow WELCOME on the
+ * wire, never precede it (membership.c, "atomic join").  A follower
  * that connects again under the same name replaces its old connection
  * (tasks pending on the old one fail with 08006).
  *
  * Failure detector, per follower (cluster/detector.c).  Times are the
- * leader's monotonic clock since the last HEARTBEAT (or HELLO):
+ * leader's monotonic clock since the last HEARTBEAT (or WELCOME):
  *
- *            HELLO / HEARTBEAT
+ *            WELCOME sent / HEARTBEAT
  *     ┌───────────────────────────────────────────────┐
  *     ▼                                               │
  *   ALIVE ──silent > suspect_timeout_ms──► SUSPECT ───┤
  *                                             │       │
  *                                             └─silent > dead_timeout_ms──► DEAD
  *                                                                            │
- *                                       HELLO / HEARTBEAT ◄──────────────────┘
+ *                                WELCOME sent / HEARTBEAT ◄──────────────────┘
  *
  * The state is written to the catalog (cat_node_set_state) and reported to
  * the clu_on_node_change callback.  Only the state changes for now:

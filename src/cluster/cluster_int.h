@@ -33,7 +33,7 @@ typedef struct clu_node clu_node;
 typedef struct clu_link {
 	clu_leader *l;
 	net_conn *conn;
-	clu_node *node;          /* NULL until its HELLO was accepted */
+	clu_node *node;          /* NULL until welcomed (WELCOME queued, membership.c join) */
 	clu_pending *pending;    /* doubly linked, newest first */
 	size_t npending;
 	struct clu_link *prev, *next;
@@ -89,7 +89,9 @@ int64_t clu_wall_ms(void);
 
 /* detector.c */
 void clu_detector_start(clu_leader *l);
-void clu_detector_seen(clu_leader *l, clu_node *n);
+/* n was heard from (HELLO, HEARTBEAT): ALIVE.  1 when that changed its
+ * state (the change was reported), 0 when it was ALIVE already. */
+int clu_detector_seen(clu_leader *l, clu_node *n);
 void clu_detector_stop(clu_leader *l);
 
 /* route.c */

@@ -52,10 +52,10 @@ static const char *state_name(cat_node_state s)
 	return "?";
 }
 
-static void set_state(clu_leader *l, clu_node *n, cat_node_state st, uint64_t silent_ms)
+static int set_state(clu_leader *l, clu_node *n, cat_node_state st, uint64_t silent_ms)
 {
 	if (n->state == st)
-		return;
+		return 0;
 	if (st == CAT_NODE_ALIVE)
 		MLOG(INFO, "cluster", "follower %s is alive again (was %s)", n->name,
 		     state_name(n->state));
@@ -65,6 +65,7 @@ static void set_state(clu_leader *l, clu_node *n, cat_node_state st, uint64_t si
 	n->state = st;
 	cat_node_set_state(l->cat, n->id, st, st == CAT_NODE_ALIVE ? clu_wall_ms() : 0);
 	clu_notify(l, n->id);
+	return 1;
 }
 
 /* Measure the gap since the previous detector callback; credit a stall
@@ -149,13 +150,13 @@ void clu_detector_start(clu_leader *l)
 	uv_timer_start(&l->watch, watch, CLU_LOOP_WATCH_MS, CLU_LOOP_WATCH_MS);
 }
 
-void clu_detector_seen(clu_leader *l, clu_node *n)
+int clu_detector_seen(clu_leader *l, clu_node *n)
 {
 	n->last_seen_ms = uv_now(l->loop);
-	if (n->state != CAT_NODE_ALIVE)
-		set_state(l, n, CAT_NODE_ALIVE, 0);
-	else
-		cat_node_set_state(l->cat, n->id, CAT_NODE_ALIVE, clu_wall_ms());
+	if (set_state(l, n, CAT_NODE_ALIVE, 0))
+		return 1;
+	cat_node_set_state(l->cat, n->id, CAT_NODE_ALIVE, clu_wall_ms());
+	return 0;
 }
 
 static void timer_closed(uv_handle_t *h)

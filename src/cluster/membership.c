@@ -4,9 +4,18 @@
  *
  * Per connection (clu_link):
  *
- *   accepted ──HELLO ok──► welcomed (node->link = k) ──close──► freed
- *      │   └──HELLO bad──► REFUSED, shutdown ──────────────────► freed
+ *   accepted ──HELLO ok──► WELCOME queued ──join()──► welcomed ──close──► freed
+ *      │   └──HELLO bad──► REFUSED, shutdown ─────────────────────────────► freed
  *      └──garbage / silence > CLU_HELLO_TIMEOUT_MS / other frame──► closed, freed
+ *
+ * A (re)join is atomic with respect to tasks (invariant): k->node and
+ * node->link are set only in join(), after WELCOME was queued on k, and
+ * only then does the detector hear from the node (SUSPECT/DEAD → ALIVE)
+ * and the change callback run.  So every task (clu_send_task needs
+ * node->link) and every task a state change sends (the STATUS of a
+ * returning follower) is queued behind WELCOME: a follower waiting for
+ * WELCOME never sees a TASK first (it would drop the connection and
+ * come back 2 s later, suspect again; issue 14).
  *
  * After WELCOME: HEARTBEAT (detector.c), RESULT (route.c), PROGRESS
  * (progress.c); anything else closes the connection.
@@ -153,6 +162,44 @@ static int name_is_leader(clu_leader *l, const char *name)
 	return 0;
 }
 
+/* Queue WELCOME on k.  On failure k is closed and MUR_ERR returned. */
+static int send_welcome(clu_link *k, uint32_t node_id)
+{
+	mur_error err;
+	mur_buf b;
+	int rc = MUR_ERR;
+
+	mur_buf_init(&b);
+	net_welcome_encode(node_id, &b);
+	if (mur_buf_ok(&b))
+		rc = net_conn_send(k->conn, NET_MSG_WELCOME, b.data, b.len, &err);
+	mur_buf_free(&b);
+	if (rc != MUR_OK)
+		net_conn_close(k->conn, "cannot send WELCOME");
+	return rc;
+}
+
+/* The join itself, once WELCOME is queued on k: k becomes n's link (an
+ * older one is closed; its on_close fails the tasks pending on it), the
+ * detector hears from n, and the change is reported.  A task the report
+ * sends (a returning node's STATUS) goes out behind WELCOME. */
+static void join(clu_link *k, clu_node *n)
+{
+	clu_leader *l = k->l;
+
+	if (n->link) {
+		MLOG(INFO, "cluster", "follower %s reconnected from %s; closing its old connection",
+		     n->name, net_conn_peer(k->conn));
+		net_conn_close(n->link->conn, "replaced by a new connection from the same follower");
+	}
+	n->link = k;
+	k->node = n;
+	net_conn_set_frame_max(k->conn, NET_FRAME_MAX);
+	net_conn_set_read_timeout(k->conn, 0); /* silence is the detector's business now */
+	if (!clu_detector_seen(l, n)) /* ALIVE, heartbeat time in the catalog */
+		clu_notify(l, n->id); /* no state change: report the new connection */
+}
+
 static int welcome(clu_link *k, const net_hello *h)
 {
 	clu_leader *l = k->l;
@@ -160,7 +207,6 @@ static int welcome(clu_link *k, const net_hello *h)
 	const cat_node *cn;
 	clu_node *n;
 	mur_error err;
-	mur_buf b;
 
 	if (net_parse_addr(h->addr, &sa, &err) != MUR_OK)
 		return refuse(k, "%s", err.message);
@@ -171,25 +217,11 @@ static int welcome(clu_link *k, const net_hello *h)
 	n = clu_node_add(l, cn->id, cn->name);
 	if (!n)
 		return refuse(k, "too many nodes (limit %d)", CAT_NODES_MAX);
-	if (n->link && n->link != k) {
-		MLOG(INFO, "cluster", "follower %s reconnected from %s; closing its old connection",
-		     n->name, net_conn_peer(k->conn));
-		/* its on_close fails the tasks pending on it */
-		net_conn_close(n->link->conn, "replaced by a new connection from the same follower");
-	}
-	n->link = k;
-	k->node = n;
-	clu_detector_seen(l, n); /* ALIVE, heartbeat time in the catalog */
-	net_conn_set_frame_max(k->conn, NET_FRAME_MAX);
-	net_conn_set_read_timeout(k->conn, 0); /* silence is the detector's business now */
-	mur_buf_init(&b);
-	net_welcome_encode(n->id, &b);
-	if (!mur_buf_ok(&b) || net_conn_send(k->conn, NET_MSG_WELCOME, b.data, b.len, &err) != MUR_OK)
-		net_conn_close(k->conn, "cannot send WELCOME");
-	mur_buf_free(&b);
+	if (send_welcome(k, n->id) != MUR_OK)
+		return 0;
 	MLOG(INFO, "cluster", "follower %s joined as node %u from %s (listens on %s)", n->name,
 	     n->id, net_conn_peer(k->conn), h->addr);
-	clu_notify(l, n->id);
+	join(k, n);
 	return 0;
 }
 

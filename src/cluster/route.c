@@ -21,6 +21,7 @@
 
 #include "common/log.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -151,6 +152,7 @@ int clu_send_task(clu_leader *l, uint32_t node_id, exec_task *task, clu_task_cb 
 		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "leader is shutting down");
 	if (!k || !net_conn_is_open(k->conn))
 		return not_connected(l, node_id, err);
+	assert(k->node == n); /* a node's link is welcomed: WELCOME went out first (join) */
 	if (k->npending >= CLU_PENDING_TASKS_MAX)
 		return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
 				     "too many tasks in flight on follower \"%s\" (limit %d)",

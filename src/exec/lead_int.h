@@ -291,6 +291,16 @@ int lead_local_fail(lead_engine *e, int rc, mur_error *err); /* SQLite error →
 /* lead_views.c: (re)build the murphy.* views as murphy_<name> tables. */
 int lead_local_materialize_views(lead_engine *e, mur_error *err);
 
+/* lead_ready.c: murphy.ready, whether a write would be taken right now. */
+#define LEAD_READY_REASON_MAX 256
+typedef struct lead_readiness {
+	int followers;      /* alive, connected (welcomed), copies reported (STATUS) */
+	int shards_waiting; /* shards a write at write_quorum 'majority' would wait for or fail on */
+	char reason[LEAD_READY_REASON_MAX]; /* why the first of them waits; "" when none */
+} lead_readiness;
+/* Fill *out from the catalog and the engine's runtime state; changes nothing. */
+void lead_ready_check(lead_engine *e, lead_readiness *out);
+
 /* lead_format.c: storage rows → DataRows using the plan's output types */
 int lead_format_rows(pgw_result *res, const plan *p, const mur_buf *rows, uint64_t nrows,
 		     uint32_t ncols, mur_error *err);

@@ -15,6 +15,8 @@
  *   murphy.query_stats started_at, query, strategy, shards, rows, leader_rows,
  *                      leader_bytes, shuffled_rows, shuffled_bytes, elapsed_ms,
  *                      error (lead_stats.c keeps the ring)
+ *   murphy.ready       ready, followers, shards_waiting, reason: one row, whether a
+ *                      write would be taken right now (lead_ready.c)
  *
  * The columns are declared once, in the catalog (catalog.c); here each
  * view is rebuilt as table murphy_<name> in the leader's SQLite right
@@ -350,13 +352,28 @@ static void fill_stats(lead_engine *e)
 	sqlite3_finalize(st);
 }
 
+static void fill_ready(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	lead_readiness r;
+	lead_ready_check(e, &r);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_ready VALUES (?,?,?,?)", -1, &st, NULL);
+	sqlite3_bind_int(st, 1, r.shards_waiting == 0);
+	sqlite3_bind_int(st, 2, r.followers);
+	sqlite3_bind_int(st, 3, r.shards_waiting);
+	bind_text(st, 4, r.reason);
+	step(st);
+	sqlite3_finalize(st);
+}
+
 int lead_local_materialize_views(lead_engine *e, mur_error *err)
 {
 	static const char *const ddl =
 		"DROP TABLE IF EXISTS murphy_nodes; DROP TABLE IF EXISTS murphy_shards;"
 		"DROP TABLE IF EXISTS murphy_placements; DROP TABLE IF EXISTS murphy_rebuilds;"
 		"DROP TABLE IF EXISTS murphy_settings; DROP TABLE IF EXISTS murphy_query_stats;"
-		"DROP TABLE IF EXISTS murphy_stats;"
+		"DROP TABLE IF EXISTS murphy_stats; DROP TABLE IF EXISTS murphy_ready;"
+		"CREATE TABLE murphy_ready(ready, followers, shards_waiting, reason);"
 		"CREATE TABLE murphy_stats(table_name, column_name, shards, rows, distinct_per_shard_avg,"
 		" distinct_max_shard, analyzed_at);"
 		"CREATE TABLE murphy_nodes(name, address, role, state, last_heartbeat);"
@@ -378,6 +395,7 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 	fill_settings(e);
 	fill_query_stats(e);
 	fill_stats(e);
+	fill_ready(e);
 	sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
 	return MUR_OK;
 }

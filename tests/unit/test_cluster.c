@@ -37,6 +37,7 @@ typedef struct fake {
 	char refused_reason[NET_REASON_MAX];
 	int answer;
 	int tasks_seen;
+	int tasks_before_welcome; /* a TASK that came before WELCOME (must stay 0) */
 	uint64_t last_task_id;
 } fake;
 
@@ -51,6 +52,8 @@ static struct {
 	clu_leader *l;
 	char addr[64];
 	int changes;
+	int task_on_change;      /* on_change sends a task to a connected, alive node */
+	int change_tasks_sent;
 } T;
 
 /* ---- loop driving ------------------------------------------------------ */
@@ -146,6 +149,7 @@ static void fake_frame(net_conn *c, uint8_t type, const char *p, size_t len)
 		assert_int_equal(net_refused_decode(p, len, f->refused_reason, &err), MUR_OK);
 		break;
 	case NET_MSG_TASK:
+		f->tasks_before_welcome += f->welcomed_id == 0;
 		fake_answer(f, p, len);
 		break;
 	default:
@@ -213,7 +217,22 @@ static void fake_drop(fake *f)
 
 /* ---- fixture ----------------------------------------------------------- */
 
-static void on_change(void *arg, uint32_t node_id) { T.changes++; }
+static void change_task_cb(void *arg, exec_result *res) { (void)arg, (void)res; }
+
+/* As the leader's recovery does (a returning follower is asked STATUS at
+ * once): send a task from inside the change report. */
+static void on_change(void *arg, uint32_t node_id)
+{
+	exec_task task = {.kind = EXEC_TASK_QUERY, .nplacements = 1, .sql = "SELECT 1"};
+	const cat_node *n = cat_node_by_id(T.cat, node_id);
+	mur_error err;
+
+	T.changes++;
+	snprintf(task.placements[0], sizeof task.placements[0], "t1_s0.db");
+	if (T.task_on_change && n && n->state == CAT_NODE_ALIVE && clu_node_connected(T.l, node_id) &&
+	    clu_send_task(T.l, node_id, &task, change_task_cb, NULL, &err) == MUR_OK)
+		T.change_tasks_sent++;
+}
 
 static int setup(void **state)
 {
@@ -344,6 +363,37 @@ static void test_heartbeat_timeout_suspect_dead(void **state)
 	/* it comes back */
 	assert_int_equal(fake_join(&f, "f1"), id);
 	assert_int_equal(node_named("f1")->state, CAT_NODE_ALIVE);
+	fake_drop(&f);
+}
+
+/* A (re)join is atomic: a task sent from the change report (the node
+ * back from SUSPECT or DEAD, or newly connected) reaches the follower
+ * after WELCOME, never before it (issue 14: the follower dropped such a
+ * connection and came back suspect again, in a loop). */
+static void test_task_on_rejoin_follows_welcome(void **state)
+{
+	fake f;
+	cat_node_state want;
+	uint32_t id;
+
+	T.task_on_change = 1;
+	clu_leader_set_timeouts(T.l, 80, 300);
+	id = fake_join(&f, "f1");
+	run_until(is_true, &f.tasks_seen);
+	fake_drop(&f);
+	want = CAT_NODE_SUSPECT;
+	run_until(state_is, &want);
+	assert_int_equal(fake_join(&f, "f1"), id); /* SUSPECT → ALIVE */
+	run_until(is_true, &f.tasks_seen);
+	fake_drop(&f);
+	want = CAT_NODE_DEAD;
+	run_until(state_is, &want);
+	assert_int_equal(fake_join(&f, "f1"), id); /* DEAD → ALIVE */
+	run_until(is_true, &f.tasks_seen);
+	assert_int_equal(f.tasks_before_welcome, 0);
+	assert_int_equal(T.change_tasks_sent, 3);
+	assert_int_equal(node_named("f1")->state, CAT_NODE_ALIVE);
+	assert_true(clu_node_connected(T.l, id));
 	fake_drop(&f);
 }
 
@@ -497,6 +547,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_garbage_closed_leader_keeps_serving, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_welcome_registers_node, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_heartbeat_timeout_suspect_dead, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_task_on_rejoin_follows_welcome, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_task_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_connected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_fails_pending, setup, teardown),
