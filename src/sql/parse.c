@@ -88,6 +88,17 @@ static int is_blank_stmt(const char *s, int len)
 	return 1;
 }
 
+/* libpg_query reports every error without its SQLSTATE: a syntax error,
+ * except the scanner's check that a literal's escapes (E'\\000',
+ * E'\\xff') make valid UTF-8, which PostgreSQL reports as 22021. */
+static const char *parse_error_state(const char *message)
+{
+	static const char bad_encoding[] = "invalid byte sequence for encoding";
+	if (strncmp(message, bad_encoding, sizeof bad_encoding - 1) == 0)
+		return SQLSTATE_CHARACTER_NOT_IN_REPERTOIRE;
+	return SQLSTATE_SYNTAX_ERROR;
+}
+
 int sql_split(const char *sql, int *n, char ***stmts, mur_error *err)
 {
 	PgQuerySplitResult r = pg_query_split_with_parser(sql);
@@ -96,8 +107,8 @@ int sql_split(const char *sql, int *n, char ***stmts, mur_error *err)
 	*n = 0;
 	*stmts = NULL;
 	if (r.error) {
-		mur_error_set_pos(err, SQLSTATE_SYNTAX_ERROR, r.error->cursorpos, "%s",
-				  r.error->message);
+		mur_error_set_pos(err, parse_error_state(r.error->message), r.error->cursorpos,
+				  "%s", r.error->message);
 		pg_query_free_split_result(r);
 		return MUR_ERR;
 	}
@@ -231,8 +242,8 @@ static int parse_tree(const char *sql, PgQuery__ParseResult **tree, mur_error *e
 {
 	PgQueryProtobufParseResult r = pg_query_parse_protobuf(sql);
 	if (r.error) {
-		mur_error_set_pos(err, SQLSTATE_SYNTAX_ERROR, r.error->cursorpos, "%s",
-				  r.error->message);
+		mur_error_set_pos(err, parse_error_state(r.error->message), r.error->cursorpos,
+				  "%s", r.error->message);
 		pg_query_free_protobuf_parse_result(r);
 		return MUR_ERR;
 	}
