@@ -8,7 +8,8 @@
  * copy_data splits the stream into lines (CSV: a quoted field may hold a
  * newline), parses fields into typed values (lead_encode_row coerces and
  * checks them like INSERT), and appends each row to its shard's batch.  A
- * batch of LEAD_COPY_BATCH_ROWS rows is one quorum write on its shard
+ * batch of LEAD_COPY_BATCH_ROWS rows (or LEAD_COPY_BATCH_BYTES bytes) is one
+ * quorum write on its shard
  * (lead_repl_write).  With LEAD_COPY_INFLIGHT_MAX tasks in flight, pgwire
  * is asked to stop reading the socket until half of them are answered:
  * backpressure instead of buffering the whole file.
