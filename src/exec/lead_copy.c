@@ -8,7 +8,8 @@
  * copy_data splits the stream into lines (CSV: a quoted field may hold a
  * newline), parses fields into typed values (lead_encode_row coerces and
  * checks them like INSERT), and appends each row to its shard's batch.  A
- * batch of LEAD_COPY_BATCH_ROWS rows is one quorum write on its shard
+ * batch of LEAD_COPY_BATCH_ROWS rows (or LEAD_COPY_BATCH_BYTES bytes) is one
+ * quorum write on its shard
  * (lead_repl_write).  With LEAD_COPY_INFLIGHT_MAX tasks in flight, pgwire
  * is asked to stop reading the socket until half of them are answered:
  * backpressure instead of buffering the whole file.
@@ -18,6 +19,8 @@
  * atomic multi-shard COPY comes with distributed transactions.
  */
 #include "exec/lead_repl.h"
+
+#include "common/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +43,8 @@ struct lead_copy {
 	uint64_t rows;           /* rows parsed */
 	uint64_t rows_acked;     /* rows acknowledged by primaries */
 	uint64_t lineno;
+	size_t scan;             /* bytes of `line` already searched for a line end */
+	int inq;                 /* CSV: inside quotes at `scan` */
 	int inflight;
 	int paused;
 	int failed;
@@ -81,6 +86,15 @@ static void copy_finish(lead_copy *c)
 {
 	pgw_result *res = pgw_result_new();
 	lead_session *s = c->s;
+	if (!c->failed && c->rows_acked != c->rows) {
+		/* every batch was acknowledged, yet the primaries stored a
+		 * different count: never answer "COPY n" for rows not stored */
+		mur_error err;
+		mur_error_set(&err, SQLSTATE_INTERNAL_ERROR,
+			      "COPY parsed %llu rows but the shards stored %llu",
+			      (unsigned long long)c->rows, (unsigned long long)c->rows_acked);
+		copy_fail(c, &err);
+	}
 	if (res) {
 		if (c->failed) {
 			if (c->rows_acked && !c->err.detail[0])
@@ -135,18 +149,57 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 		c->inflight--;
 		copy_fail(c, &err);
 	}
+	if (c->batches[shard].cap > 2 * LEAD_COPY_BATCH_BYTES)
+		mur_buf_free(&c->batches[shard]); /* a big row passed: give it back */
 	mur_buf_reset(&c->batches[shard]);
 	c->counts[shard] = 0;
+}
+
+/* Append the encoded row in c->row to its shard's batch; send the batch
+ * once it holds LEAD_COPY_BATCH_ROWS rows or LEAD_COPY_BATCH_BYTES bytes.
+ * The batch grows as rows come (a row is at most LEAD_ROW_BYTES_MAX, so a
+ * batch at most that past its byte bound); a batch that could not grow
+ * fails the COPY: a row is counted only once its bytes are in a batch. */
+static void batch_add(lead_copy *c, uint32_t shard)
+{
+	mur_buf *b = &c->batches[shard];
+	mur_error err;
+
+	if (b->len == 0 && c->row.len >= LEAD_COPY_BATCH_BYTES) {
+		mur_buf big = *b; /* a big row starts its batch: move it, no copy */
+		*b = c->row;
+		c->row = big;
+	} else {
+		mur_buf_put(b, c->row.data, c->row.len);
+	}
+	if (!mur_buf_ok(b)) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY,
+			      "out of memory for a COPY batch of %zu bytes", b->len + c->row.len);
+		mur_error_context(&err, "COPY %s, line %llu", c->t->name,
+				  (unsigned long long)c->lineno);
+		copy_fail(c, &err);
+		return;
+	}
+	c->rows++;
+	c->counts[shard]++;
+	if (c->counts[shard] >= LEAD_COPY_BATCH_ROWS || b->len >= LEAD_COPY_BATCH_BYTES)
+		flush_shard(c, shard);
 }
 
 /* Unescape one text-format field (PostgreSQL COPY text escapes). */
 static void text_unescape(mur_buf *out, const char *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		char ch = p[i];
-		if (ch != '\\' || i + 1 == n) {
-			mur_buf_put_u8(out, (uint8_t)ch);
-			continue;
+		const char *bs = memchr(p + i, '\\', n - i);
+		size_t run = bs ? (size_t)(bs - (p + i)) : n - i;
+		char ch;
+		mur_buf_put(out, p + i, run); /* plain bytes in one copy */
+		i += run;
+		if (i >= n)
+			break;
+		if (i + 1 == n) {
+			mur_buf_put_u8(out, '\\');
+			break;
 		}
 		ch = p[++i];
 		switch (ch) {
@@ -239,6 +292,25 @@ static int split_line(lead_copy *c, const char *p, size_t n, size_t *offs, size_
 	return MUR_OK;
 }
 
+/* Fail the COPY with err, in the context of the current line. */
+static void copy_fail_line(lead_copy *c, mur_error *err)
+{
+	mur_error_context(err, "COPY %s, line %llu", c->t->name, (unsigned long long)c->lineno);
+	copy_fail(c, err);
+}
+
+/* Text-format escapes (\000, \xff) can make bytes the line did not hold:
+ * the unescaped fields must be UTF-8 too, as PostgreSQL checks them. */
+static int fields_check_utf8(lead_copy *c, const size_t *offs, const size_t *lens,
+			     const int *nulls, int nf, mur_error *err)
+{
+	for (int f = 0; f < nf; f++)
+		if (!nulls[f] && lens[f] &&
+		    mur_utf8_check(c->field.data + offs[f], lens[f], err) != MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
+}
+
 static void parse_line(lead_copy *c, const char *p, size_t n)
 {
 	size_t offs[FIELDS_MAX], lens[FIELDS_MAX];
@@ -247,6 +319,7 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 	mur_error err;
 	uint32_t shard = 0;
 	const cat_table *t = c->t;
+	int rc;
 
 	c->lineno++;
 	if (n > 0 && p[n - 1] == '\r')
@@ -257,7 +330,22 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 	}
 	if (c->pc->header && c->lineno == 1)
 		return;
-	if (split_line(c, p, n, offs, lens, nulls, &nf) != MUR_OK || nf != c->pc->ncols) {
+	if (mur_utf8_check(p, n, &err) != MUR_OK) {
+		copy_fail_line(c, &err);
+		return;
+	}
+	rc = split_line(c, p, n, offs, lens, nulls, &nf);
+	if (rc == MUR_OK && !mur_buf_ok(&c->field)) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		copy_fail_line(c, &err);
+		return;
+	}
+	if (rc == MUR_OK && !c->pc->csv && memchr(p, '\\', n) &&
+	    fields_check_utf8(c, offs, lens, nulls, nf, &err) != MUR_OK) {
+		copy_fail_line(c, &err);
+		return;
+	}
+	if (rc != MUR_OK || nf != c->pc->ncols) {
 		mur_error_set(&err, SQLSTATE_BAD_COPY_FORMAT, nf > c->pc->ncols ? "extra data after last expected column"
 						: "missing data for column \"%s\"",
 			      nf < c->pc->ncols ? t->cols[c->pc->cols[nf]].name : "");
@@ -288,21 +376,19 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 		copy_fail(c, &err);
 		return;
 	}
-	if (c->batches[shard].cap == 0)
-		mur_buf_reserve(&c->batches[shard], c->row.len * LEAD_COPY_BATCH_ROWS + 64);
-	mur_buf_put(&c->batches[shard], c->row.data, c->row.len);
-	c->rows++;
-	c->counts[shard]++;
-	if (c->counts[shard] >= LEAD_COPY_BATCH_ROWS)
-		flush_shard(c, shard);
+	batch_add(c, shard);
 }
 
-/* Process every complete line in buf[0..len). Returns bytes consumed. */
+/* Process every complete line in buf[0..len), looking for line ends from
+ * c->scan on (bytes before it were scanned by an earlier call, with the
+ * CSV quote state c->inq at c->scan).  Returns bytes consumed; leaves
+ * c->scan and c->inq describing the unconsumed rest, so a long line that
+ * arrives in many CopyData messages is scanned once, not once per message. */
 static size_t consume_lines(lead_copy *c, const char *buf, size_t len)
 {
-	size_t start = 0;
-	int inq = 0;
-	for (size_t i = 0; i < len && !c->failed && !c->ended; i++) {
+	size_t start = 0, i = c->scan;
+	int inq = c->inq;
+	for (; i < len && !c->failed && !c->ended; i++) {
 		if (c->pc->csv && buf[i] == c->pc->quote)
 			inq = !inq;
 		if (buf[i] == '\n' && !inq) {
@@ -310,7 +396,14 @@ static size_t consume_lines(lead_copy *c, const char *buf, size_t len)
 			start = i + 1;
 		}
 	}
-	return c->failed || c->ended ? len : start;
+	if (c->failed || c->ended) {
+		c->scan = 0;
+		c->inq = 0;
+		return len;
+	}
+	c->scan = len - start;
+	c->inq = inq;
+	return start;
 }
 
 int lead_copy_data(lead_session *s, const char *data, size_t len)
@@ -320,18 +413,27 @@ int lead_copy_data(lead_session *s, const char *data, size_t len)
 	if (!c || c->failed || c->ended)
 		return 0;
 	if (c->line.len == 0) {
-		size_t used = consume_lines(c, data, len);
+		size_t used;
+		c->scan = 0;
+		c->inq = 0;
+		used = consume_lines(c, data, len);
 		mur_buf_put(&c->line, data + used, len - used);
 	} else {
 		size_t used;
 		mur_buf_put(&c->line, data, len);
-		used = consume_lines(c, c->line.data, c->line.len);
-		memmove(c->line.data, c->line.data + used, c->line.len - used);
-		c->line.len -= used;
+		used = mur_buf_ok(&c->line) ? consume_lines(c, c->line.data, c->line.len) : 0;
+		if (used) {
+			memmove(c->line.data, c->line.data + used, c->line.len - used);
+			c->line.len -= used;
+		}
 	}
-	if (c->line.len > LEAD_COPY_LINE_MAX) {
+	if (!mur_buf_ok(&c->line)) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory for COPY line %llu",
+			      (unsigned long long)c->lineno + 1);
+		copy_fail(c, &err);
+	} else if (c->line.len > LEAD_COPY_LINE_MAX) {
 		mur_error_set(&err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
-			      "COPY line %llu is longer than %u bytes",
+			      "COPY line %llu exceeds the limit of %zu bytes",
 			      (unsigned long long)c->lineno + 1, LEAD_COPY_LINE_MAX);
 		copy_fail(c, &err);
 	}

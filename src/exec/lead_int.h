@@ -31,8 +31,26 @@
 #define LEAD_TASKS_MAX 4096          /* tasks one statement may send (shards × replicas) */
 #define LEAD_SETTINGS_MAX 64
 #define LEAD_COPY_BATCH_ROWS 20000    /* rows per shard before a COPY batch is sent */
+/* Bytes of encoded rows per shard before a COPY batch is sent, whatever
+ * its row count: a batch is one write task (one node frame to every copy)
+ * and one shard log entry, and up to LEAD_COPY_INFLIGHT_MAX of them are in
+ * flight, each held by the leader once per copy it is sent to.  4 MiB
+ * keeps that under ~0.5 GiB per COPY at 3 copies, while batches of
+ * ordinary rows (under ~200 bytes) still fill up by row count. */
+#define LEAD_COPY_BATCH_BYTES ((size_t)4 << 20)
 #define LEAD_COPY_INFLIGHT_MAX 24     /* COPY batches in flight before pgwire stops reading */
-#define LEAD_COPY_LINE_MAX (64u << 20) /* one COPY line; longer is an error (54000) */
+/* The largest row murphy stores, encoded (value.h's row encoding: about
+ * the bytes of its fields, plus up to 9 per column).  A row travels whole:
+ * in one pgwire message or COPY line (PGW_MESSAGE_MAX, LEAD_COPY_LINE_MAX:
+ * 64 MiB), in one write task and one changeset to every copy, and back in
+ * one result frame; the leader holds it about once per copy while it is
+ * shipped.  So one field is at most about 64 MiB (PostgreSQL's limit is
+ * 1 GiB); anything larger is refused with 54000 before any copy sees it. */
+#define LEAD_ROW_BYTES_MAX ((size_t)64 << 20)
+/* One COPY line: a row of LEAD_ROW_BYTES_MAX must fit in its text form,
+ * where escapes and bytea's hex take up to two bytes per stored byte; a
+ * longer line is an error (54000) as soon as it has grown past this. */
+#define LEAD_COPY_LINE_MAX (2 * LEAD_ROW_BYTES_MAX)
 
 /* murphy.shuffle_strategy = auto repartitions when a gather would pull
  * about this many rows into the leader (docs/shuffle.md: measured). */

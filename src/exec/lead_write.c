@@ -37,9 +37,26 @@ static size_t utf8_chars(const char *s, size_t n)
 	return c;
 }
 
+/* The row just appended to out from offset start: within the row limit,
+ * and fully written? */
+static int row_fits(const cat_table *t, const mur_buf *out, size_t start, mur_error *err)
+{
+	if (!mur_buf_ok(out))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	if (out->len - start <= LEAD_ROW_BYTES_MAX)
+		return MUR_OK;
+	mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+		      "row of %zu bytes for table \"%s\" exceeds the limit of %zu bytes",
+		      out->len - start, t->name, LEAD_ROW_BYTES_MAX);
+	mur_error_hint(err, "a row travels whole to every copy of its shard; store larger "
+			    "values outside the database or split them over rows");
+	return MUR_ERR;
+}
+
 int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, mur_buf *scratch,
 		      mur_buf *out, uint32_t *shard, mur_error *err)
 {
+	size_t start = out->len;
 	for (int i = 0; i < t->ncols; i++) {
 		const cat_column *col = &t->cols[i];
 		mur_value v = vals[i], cv;
@@ -75,7 +92,7 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 			*shard = cv.kind == MV_NULL ? 0 : cat_shard_for_value(t, &cv);
 		mur_row_put_value(out, &cv);
 	}
-	return MUR_OK;
+	return row_fits(t, out, start, err);
 }
 
 lead_quorum lead_session_quorum(lead_session *s)
@@ -229,6 +246,11 @@ static void insert_route(lead_run *r)
 			mur_buf_put(&batches[shard], one.data, one.len);
 			counts[shard]++;
 			mur_buf_free(&one);
+			if (!mur_buf_ok(&batches[shard])) {
+				mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+				lead_run_fail(r, &err);
+				goto out;
+			}
 		}
 	}
 	mur_buf_reset(&r->rows);

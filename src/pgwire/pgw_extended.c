@@ -20,6 +20,8 @@
  */
 #include "pgwire/pgw_conn_int.h"
 
+#include "common/utf8.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +155,9 @@ static void ext_parse(pgw_conn *c, const char *body, size_t len)
 	}
 	named = m.name[0] != '\0';
 	mur_error_clear(&err);
-	if (named && stmt_find(c, m.name)) {
+	if (mur_utf8_check(m.query, strlen(m.query), &err) != MUR_OK) {
+		pgw_conn_fail(c, &err);
+	} else if (named && stmt_find(c, m.name)) {
 		pgw_conn_failf(c, "42P05", "prepared statement \"%s\" already exists", m.name);
 	} else if (named && c->nstmts >= PGW_STATEMENTS_MAX) {
 		pgw_conn_failf(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
@@ -204,6 +208,31 @@ static int check_result_formats(const pgw_bind *b, int ncols, const pgw_column *
 	return MUR_OK;
 }
 
+/* Types whose binary form is their text (PostgreSQL's textrecv and kin):
+ * text, varchar, bpchar, name, "char", unknown, json. */
+static int oid_binary_is_text(uint32_t oid)
+{
+	return oid == 25 || oid == 1043 || oid == 1042 || oid == 19 || oid == 18 || oid == 705 ||
+	       oid == 114;
+}
+
+/* Parameter values that are text must be UTF-8 without NUL (22021), as
+ * PostgreSQL checks every text-format value and the binary form of text
+ * types; other binary values (bytea, integers) are bytes. */
+static int check_param_encoding(const pgw_bind *b, int nparams, const uint32_t *oids,
+				mur_error *err)
+{
+	for (int i = 0; i < b->nparams; i++) {
+		int16_t f = b->nformats == 0 ? 0 : b->formats[b->nformats == 1 ? 0 : i];
+		uint32_t oid = oids && i < nparams ? oids[i] : 0;
+		if (b->lengths[i] < 0 || (f == 1 && !oid_binary_is_text(oid)))
+			continue;
+		if (mur_utf8_check(b->values[i], (size_t)b->lengths[i], err) != MUR_OK)
+			return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
 static int check_bind(pgw_conn *c, const pgw_stmt *s, const pgw_bind *b, mur_error *err)
 {
 	int nparams = 0, ncols = 0;
@@ -223,6 +252,8 @@ static int check_bind(pgw_conn *c, const pgw_stmt *s, const pgw_bind *b, mur_err
 	for (int i = 0; i < b->nformats; i++)
 		if (check_format(b->formats[i], err) != MUR_OK)
 			return MUR_ERR;
+	if (check_param_encoding(b, nparams, oids, err) != MUR_OK)
+		return MUR_ERR;
 	return check_result_formats(b, ncols, cols, err);
 }
 

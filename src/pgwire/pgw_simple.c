@@ -14,6 +14,8 @@
  */
 #include "pgwire/pgw_conn_int.h"
 
+#include "common/utf8.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +57,10 @@ void pgw_simple_query(pgw_conn *c, const char *body, size_t len)
 	}
 	c->extended = 0;
 	pgw_extended_drop_unnamed(c); /* as PostgreSQL does */
+	if (mur_utf8_check(sql, strlen(sql), &err) != MUR_OK) {
+		pgw_conn_fail(c, &err);
+		return;
+	}
 	mur_error_clear(&err);
 	if (c->ops->split(c->esess, sql, &n, &stmts, &err) != MUR_OK) {
 		if (!mur_error_is_set(&err))

@@ -89,6 +89,17 @@ static int is_blank_stmt(const char *s, int len)
 	return 1;
 }
 
+/* libpg_query reports every error without its SQLSTATE: a syntax error,
+ * except the scanner's check that a literal's escapes (E'\\000',
+ * E'\\xff') make valid UTF-8, which PostgreSQL reports as 22021. */
+static const char *parse_error_state(const char *message)
+{
+	static const char bad_encoding[] = "invalid byte sequence for encoding";
+	if (strncmp(message, bad_encoding, sizeof bad_encoding - 1) == 0)
+		return SQLSTATE_CHARACTER_NOT_IN_REPERTOIRE;
+	return SQLSTATE_SYNTAX_ERROR;
+}
+
 /* Copy the pieces [pieces[2i], pieces[2i+1]) of sql into *stmts (malloc'd
  * array of malloc'd strings), dropping blank ones. */
 static int split_copy(const char *sql, const size_t *pieces, size_t npieces, int *n,
@@ -157,8 +168,8 @@ static int pieces_parsed(const char *sql, size_t total, size_t **pieces, size_t 
 		return MUR_ERR;
 	r = pg_query_split_with_parser(sql);
 	if (r.error) {
-		mur_error_set_pos(err, SQLSTATE_SYNTAX_ERROR, r.error->cursorpos, "%s",
-				  r.error->message);
+		mur_error_set_pos(err, parse_error_state(r.error->message), r.error->cursorpos,
+				  "%s", r.error->message);
 		pg_query_free_split_result(r);
 		return MUR_ERR;
 	}
@@ -295,8 +306,8 @@ static int parse_tree(const char *sql, PgQuery__ParseResult **tree, mur_error *e
 		return MUR_ERR;
 	r = pg_query_parse_protobuf(sql);
 	if (r.error) {
-		mur_error_set_pos(err, SQLSTATE_SYNTAX_ERROR, r.error->cursorpos, "%s",
-				  r.error->message);
+		mur_error_set_pos(err, parse_error_state(r.error->message), r.error->cursorpos,
+				  "%s", r.error->message);
 		pg_query_free_protobuf_parse_result(r);
 		return MUR_ERR;
 	}

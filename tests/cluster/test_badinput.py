@@ -5,6 +5,7 @@ Each test sends something broken over a raw socket, then checks with a
 connection opened *before* the abuse and a fresh one that the table still
 holds exactly what it held.
 """
+import io
 import os
 import resource
 import socket
@@ -426,3 +427,114 @@ def test_long_flat_lists_still_work(cluster, bystander):
         cur.execute("SELECT " + chain(20))
         assert cur.fetchone()[0] == 20
     intact(cluster, bystander)
+# ---- Text that is not UTF-8, or holds NUL: 22021 on every input path,
+# nothing stored, and the leader keeps serving (PostgreSQL: "invalid byte
+# sequence for encoding "UTF8": 0x..").
+
+BAD_TEXT = [b"a\xffb", b"a\x00b", b"a\xc3\x28b", b"a\xe2\x82", b"\xed\xa0\x80"]
+
+
+@pytest.fixture(scope="module")
+def utf_table(cluster):
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE utf_victims (id int PRIMARY KEY, t text, b bytea)")
+    yield conn
+    conn.close()
+
+
+def assert_22021(e):
+    assert getattr(e, "pgcode", None) == "22021", e
+    assert 'invalid byte sequence for encoding "UTF8": 0x' in str(e)
+
+
+def assert_nothing_stored(conn):
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM utf_victims")
+        assert cur.fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("payload", [
+    b"1\tok\n2\ta\xffb\n3\tok\n",        # raw byte that starts nothing
+    b"1\tok\n2\ta\x00b\n",               # raw NUL
+    b"1\ta\\000b\n",                     # NUL from an octal escape
+    b"1\ta\\xffb\n",                     # invalid byte from a hex escape
+    b"1\ta\xe2\x82\n",                   # truncated sequence
+])
+def test_copy_text_refuses_bad_utf8(cluster, bystander, utf_table, payload):
+    with utf_table.cursor() as cur:
+        with pytest.raises(Exception) as e:
+            cur.copy_expert("COPY utf_victims (id, t) FROM STDIN", io.BytesIO(payload))
+    assert_22021(e.value)
+    assert_nothing_stored(utf_table)
+    intact(cluster, bystander)
+
+
+def test_copy_csv_refuses_bad_utf8(cluster, bystander, utf_table):
+    with utf_table.cursor() as cur:
+        with pytest.raises(Exception) as e:
+            cur.copy_expert("COPY utf_victims (id, t) FROM STDIN CSV",
+                            io.BytesIO(b'1,"ok"\n2,"a\xe2\x82x"\n'))
+    assert_22021(e.value)
+    assert_nothing_stored(utf_table)
+    intact(cluster, bystander)
+
+
+@pytest.mark.parametrize("sql", [
+    b"INSERT INTO utf_victims (id, t) VALUES (1, 'a\xffb')",
+    b"INSERT INTO utf_victims (id, t) VALUES (1, E'a\\000b')",
+    b"INSERT INTO utf_victims (id, t) VALUES (1, E'a\\xc3\\x28b')",
+    b"SELECT 1 AS \"col\xff\"",
+])
+def test_literal_refuses_bad_utf8(cluster, bystander, utf_table, sql):
+    with utf_table.cursor() as cur:
+        with pytest.raises(Exception) as e:
+            cur.execute(sql)
+    assert_22021(e.value)
+    assert_nothing_stored(utf_table)
+    intact(cluster, bystander)
+
+
+def error_code(got):
+    """The SQLSTATE of the first ErrorResponse in got, or None."""
+    for kind, body in got:
+        if kind == b"E":
+            for field in body.split(b"\0"):
+                if field[:1] == b"C":
+                    return field[1:].decode()
+    return None
+
+
+def bind_insert(s, value, fmt, column=b"t", oid=25, row_id=7):
+    """Parse/Bind/Execute/Sync an INSERT of one parameter in format fmt."""
+    sql = b"INSERT INTO utf_victims (id, " + column + b") VALUES (%d, $1)\0" % row_id
+    parse = b"\0" + sql + struct.pack("!HI", 1, oid)
+    bind = b"\0\0" + struct.pack("!HH", 1, fmt) + struct.pack("!HI", 1, len(value)) + value \
+        + struct.pack("!H", 0)
+    s.sendall(msg(b"P", parse) + msg(b"B", bind) + msg(b"E", b"\0" + struct.pack("!I", 0))
+              + msg(b"S"))
+    return read_messages(s)
+
+
+@pytest.mark.parametrize("fmt", [0, 1])
+@pytest.mark.parametrize("value", BAD_TEXT)
+def test_parameter_refuses_bad_utf8(cluster, bystander, utf_table, fmt, value):
+    s = logged_in(cluster.port)
+    got = bind_insert(s, value, fmt)
+    assert error_code(got) == "22021", got
+    assert got[-1][0] == b"Z", got
+    s.close()
+    assert_nothing_stored(utf_table)
+    intact(cluster, bystander)
+
+
+def test_bytea_parameter_stays_binary(cluster, utf_table):
+    s = logged_in(cluster.port)
+    value = bytes(range(256))
+    got = bind_insert(s, value, 1, column=b"b", oid=17, row_id=1000)
+    assert error_code(got) is None, got
+    s.close()
+    with utf_table.cursor() as cur:
+        cur.execute("SELECT b FROM utf_victims WHERE id = 1000")
+        assert bytes(cur.fetchone()[0]) == value
+        cur.execute("DELETE FROM utf_victims WHERE id = 1000")

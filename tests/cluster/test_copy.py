@@ -1,6 +1,8 @@
 """COPY FROM STDIN (psycopg2 copy_expert), text and CSV, against PostgreSQL."""
 import io
 
+import psycopg2
+
 import pytest
 
 DDL = "CREATE TABLE %s (id int PRIMARY KEY, name text, score double precision, born date, note text)"
@@ -103,3 +105,111 @@ def test_copy_duplicate_key(db):
 
 def test_connection_usable_after_copy(db):
     db.both("SELECT count(*) FROM c_text")
+
+
+# ---- Large fields: a COPY stores exactly what it reports, or fails and stores nothing.
+
+BIG = 1 << 20
+
+
+def big_text(seed, size=BIG):
+    """A field of `size` bytes whose content depends on seed (a lost or
+    swapped field cannot read back equal)."""
+    unit = "%d:abcdefghijklmnopqrstuvwxyz0123456789|" % seed
+    return (unit * (size // len(unit) + 1))[:size]
+
+
+def copy_and_read(db, table, rows):
+    """COPY rows [(id, text or None)] into a fresh (id int PRIMARY KEY, t text)
+    table; return (the COPY's count, the stored rows ordered by id)."""
+    with db.m.cursor() as cur:
+        cur.execute("CREATE TABLE %s (id int PRIMARY KEY, t text)" % table)
+        payload = "".join("%d\t%s\n" % (i, "\\N" if t is None else t) for i, t in rows)
+        cur.copy_expert("COPY %s FROM STDIN" % table, io.StringIO(payload))
+        count = cur.rowcount
+        cur.execute("SELECT id, t FROM %s ORDER BY id" % table)
+        return count, cur.fetchall()
+
+
+def test_copy_one_row_with_1mb_field(db):
+    rows = [(1, big_text(1))]
+    count, stored = copy_and_read(db, "c_big1", rows)
+    assert count == 1
+    assert stored == rows
+
+
+def test_copy_1mb_field_between_small_rows(db):
+    # was: COPY 3, stored (1,5), (1,NULL), (3,5): the big row under a second id 1
+    rows = [(1, "small"), (2, big_text(2)), (3, "small")]
+    count, stored = copy_and_read(db, "c_big3", rows)
+    assert count == 3
+    assert stored == rows
+
+
+def test_copy_1001_rows_some_of_1mb(db):
+    # every 125th row holds 1 MB: the first row of several shards' batches
+    rows = [(i, big_text(i) if i % 125 == 1 else "row %d" % i) for i in range(1, 1002)]
+    count, stored = copy_and_read(db, "c_big1001", rows)
+    assert count == 1001
+    assert len(stored) == 1001
+    assert [r[0] for r in stored] == list(range(1, 1002))
+    assert stored == rows
+
+
+def test_copy_16mb_field(db):
+    rows = [(1, "before"), (2, big_text(7, 16 << 20)), (3, "after")]
+    count, stored = copy_and_read(db, "c_big16", rows)
+    assert count == 3
+    assert stored == rows
+
+
+def test_copy_csv_field_spanning_many_messages(db):
+    # a quoted CSV field with newlines, sent in 8 KiB CopyData messages
+    text = ("line\n" * 300000)[:-1]
+    with db.m.cursor() as cur:
+        cur.execute("CREATE TABLE c_csvbig (id int PRIMARY KEY, t text)")
+        cur.copy_expert("COPY c_csvbig FROM STDIN CSV",
+                        io.StringIO('1,"%s"\n2,x\n' % text), size=8192)
+        assert cur.rowcount == 2
+        cur.execute("SELECT id, t FROM c_csvbig ORDER BY id")
+        assert cur.fetchall() == [(1, text), (2, "x")]
+
+
+def test_row_over_the_limit_is_refused(db):
+    """A row larger than the cluster carries (64 MiB) is refused with 54000
+    before any copy stores it, and the session goes on."""
+    with db.m.cursor() as cur:
+        cur.execute("CREATE TABLE c_huge (id int PRIMARY KEY, t text)")
+        with pytest.raises(Exception) as e:
+            # ten times 7 MiB: the statement is small, the row is not
+            cur.execute("INSERT INTO c_huge VALUES (1, replace('xxxxxxxxxx', 'x', '%s'))"
+                        % ("z" * (7 << 20)))
+        assert getattr(e.value, "pgcode", None) == "54000", e.value
+        assert "exceeds the limit" in str(e.value)
+        with pytest.raises(Exception) as e:
+            cur.copy_expert("COPY c_huge FROM STDIN",
+                            io.StringIO("2\tsmall\n3\t%s\n4\tsmall\n" % ("y" * (65 << 20))))
+        assert getattr(e.value, "pgcode", None) == "54000", e.value
+        cur.execute("SELECT count(*) FROM c_huge")
+        assert cur.fetchone()[0] == 0
+        cur.execute("INSERT INTO c_huge VALUES (5, 'fine')")
+        cur.execute("SELECT id, t FROM c_huge")
+        assert cur.fetchall() == [(5, "fine")]
+
+
+@pytest.mark.parametrize("mb", [1, 4])
+def test_insert_large_text_and_bytea(db, mb):
+    """A large literal, text parameter and bytea parameter are stored and
+    read back byte-identical."""
+    t = big_text(mb, mb << 20)
+    b = bytes(range(256)) * ((mb << 20) // 256)
+    with db.m.cursor() as cur:
+        cur.execute("CREATE TABLE c_ins%d (id int PRIMARY KEY, t text, b bytea)" % mb)
+        cur.execute("INSERT INTO c_ins%d (id, t) VALUES (1, '%s')" % (mb, t))
+        cur.execute("INSERT INTO c_ins%d (id, t, b) VALUES (2, %%s, %%s)" % mb,
+                    (t, psycopg2.Binary(b)))
+        cur.execute("SELECT id, t, b FROM c_ins%d ORDER BY id" % mb)
+        got = cur.fetchall()
+    assert [r[0] for r in got] == [1, 2]
+    assert got[0][1] == t and got[0][2] is None
+    assert got[1][1] == t and bytes(got[1][2]) == b
