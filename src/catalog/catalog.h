@@ -105,6 +105,7 @@ typedef struct cat_shard {
 	uint64_t committed_lsn;   /* runtime: highest entry decided committed */
 	uint64_t committed_entry; /* runtime: its entry id */
 	int committed_known;      /* runtime: 0 after a leader restart until the primary reports */
+	int rf_warned;            /* runtime: under-replication WARNING logged (exec/lead_health.c) */
 	void *rt;                 /* runtime state owned by the leader engine */
 	int nplacements;
 	cat_placement placements[CAT_REPLICAS_MAX];
