@@ -151,3 +151,34 @@ def test_dead_follower_without_spare_is_shown_then_rebuilt_on_join(fc):
         except subprocess.TimeoutExpired:
             p.kill()
         conn.close()
+
+
+def test_finished_rebuild_rows_carry_final_values(request):
+    """With a spare follower the dead node's copies are rebuilt at once;
+    each finished murphy.rebuilds row says done/done with every byte
+    copied, not the last 200 ms progress sample ('log', part of the
+    bytes)."""
+    c = FaultCluster(followers=4)
+    request.module._murphy_cluster = c
+    try:
+        c.start()
+        conn = c.connect()
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE r (id bigint PRIMARY KEY, v text) WITH (shards = %d, "
+                        "replicas = 3)" % SHARDS)
+            cur.execute("INSERT INTO r VALUES " + ",".join("(%d, '%s')" % (i, "y" * 500)
+                                                           for i in range(1, 3001)))
+        victim = rows(conn, "SELECT node FROM murphy.shards WHERE table_name = 'r' "
+                            "AND shard = 0")[0][0]
+        os.kill(c.pid(victim), signal.SIGKILL)
+        rb = wait_for("rebuilds finished", lambda: (lambda got: got if got and all(
+            r[1] in ("done", "failed") for r in got) else None)(
+            rows(conn, "SELECT shard, state, phase, bytes_done, bytes_total, error "
+                       "FROM murphy.rebuilds WHERE table_name = 'r'")), DEAD_MS / 1000 + 20)
+        for shard, state, phase, done, total, error in rb:
+            assert state == "done", rb
+            assert phase == "done" and error is None, rb
+            assert total > 0 and done == total, rb
+        conn.close()
+    finally:
+        c.cleanup()
