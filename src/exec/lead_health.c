@@ -65,6 +65,18 @@ static uint32_t replacement_of(lead_engine *e, const cat_table *t, uint32_t sh, 
 	return 0;
 }
 
+/* 1 when an unfinished rebuild onto `target` replaces a dead node's copy. */
+static int replaces(lead_engine *e, const cat_table *t, uint32_t sh, uint32_t target)
+{
+	for (int i = 0; i < e->nrebuilds; i++) {
+		const lead_rebuild *rb = &e->rebuilds[i];
+		if (rb->table_id == t->id && rb->shard == sh && rb->target == target &&
+		    !rb->finished_ms)
+			return rb->replaces != 0;
+	}
+	return 0;
+}
+
 static void why_add(lead_shard_health *h, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -110,7 +122,7 @@ static void placement_health(lead_engine *e, const cat_table *t, uint32_t sh,
 		why_add(h, "%s %s", name, n && n->state == CAT_NODE_SUSPECT ? "suspect" : "disconnected");
 		return;
 	}
-	if (p->state == CAT_PL_REBUILDING && replacement_of(e, t, sh, 0) != p->node_id)
+	if (p->state == CAT_PL_REBUILDING && replaces(e, t, sh, p->node_id))
 		return; /* a replacement: named with the dead copy it replaces */
 	why_add(h, "%s %s", name, lead_placement_state_name(p->state));
 }

@@ -91,8 +91,8 @@ static const char *const known_settings[] = {
 	"search_path", "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
 	"standard_conforming_strings", "intervalstyle", "client_min_messages", "bytea_output",
 	"synchronous_commit", "default_transaction_isolation", "transaction_isolation",
-	"default_transaction_read_only", "transaction_read_only", "jit", "work_mem", "max_parallel_workers_per_gather",
-	"enable_seqscan", "row_security", "server_version", "server_encoding", "integer_datetimes",
+	"default_transaction_read_only", "transaction_read_only", "jit", "work_mem",
+	"max_parallel_workers_per_gather", "enable_seqscan", "row_security", "server_version", "server_encoding", "integer_datetimes",
 	"is_superuser", "session_authorization", "max_identifier_length", "geqo",
 	"murphy.count_distinct",
 	"murphy.write_quorum", "murphy.shuffle_strategy", "murphy.join_strategy", NULL};
