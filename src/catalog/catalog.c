@@ -83,6 +83,10 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "rows", MT_INT8);
 	add_column(t, "range_min", MT_TEXT); /* range tables; NULL: unbounded */
 	add_column(t, "range_max", MT_TEXT);
+	add_column(t, "replication_factor", MT_INT4); /* exec/lead_health.c */
+	add_column(t, "copies_current", MT_INT4);
+	add_column(t, "under_replicated", MT_BOOL);
+	add_column(t, "under_replicated_reason", MT_TEXT); /* NULL when at RF */
 	c->tables[c->ntables++] = t;
 
 	t = virtual_table(CAT_VIRTUAL_ID_BASE + 3, "placements");

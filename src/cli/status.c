@@ -5,6 +5,7 @@
  *   murphy.nodes       state and age of the last heartbeat per node
  *   murphy.settings    every setting on one line, and a warning line when
  *                      fault injection is on (allow_faults)
+ *   murphy.shards      how many shards are under-replicated, and why
  *   murphy.placements  per shard: primary, every copy's applied LSN, lag, state
  *   murphy.rebuilds    copies being rebuilt, with a progress bar
  *
@@ -26,6 +27,7 @@
 #define STATUS_BAR_WIDTH 30
 #define STATUS_INTERVAL_S_DEFAULT 1.0
 #define STATUS_PLACEMENTS_MAX 16 /* copies shown per shard line */
+#define STATUS_UNDER_MAX 10      /* under-replicated shards listed by name */
 
 static const char status_usage[] =
 	"usage: murphy status [--pg HOST:PORT | --dir DIR] [--watch [--interval S]]\n"
@@ -128,6 +130,39 @@ static void show_settings(cli_pg *c)
 	cli_pg_result_free(&r);
 }
 
+/* "replication: N of M shards under-replicated" and the first few of them
+ * with the reason, or that every shard is at its replication factor. */
+static void show_replication(cli_pg *c)
+{
+	cli_pg_result r;
+	long under = 0;
+	if (!fetch(c, "SELECT table_name, shard, replication_factor, copies_current, "
+		      "under_replicated, under_replicated_reason FROM murphy.shards "
+		      "ORDER BY table_name, shard",
+		   "murphy.shards", &r)) {
+		cli_pg_result_free(&r);
+		return;
+	}
+	for (long i = 0; i < r.nrows; i++)
+		under += !strcmp(val(&r, i, "under_replicated"), "t");
+	if (under == 0)
+		printf("replication: every shard at its replication factor (%ld shards)\n", r.nrows);
+	else
+		printf("replication: %ld of %ld shards UNDER-REPLICATED\n", under, r.nrows);
+	for (long i = 0, shown = 0; i < r.nrows && under; i++) {
+		if (strcmp(val(&r, i, "under_replicated"), "t") != 0)
+			continue;
+		if (shown++ == STATUS_UNDER_MAX) {
+			printf("  ... and %ld more\n", under - STATUS_UNDER_MAX);
+			break;
+		}
+		printf("  %-20s %5s  %s of %s copies current: %s\n", val(&r, i, "table_name"),
+		       val(&r, i, "shard"), val(&r, i, "copies_current"),
+		       val(&r, i, "replication_factor"), val(&r, i, "under_replicated_reason"));
+	}
+	cli_pg_result_free(&r);
+}
+
 /* One line per shard: its copies as node:lsn[/lag][ state], primary first. */
 static void show_placements(cli_pg *c)
 {
@@ -216,6 +251,7 @@ static int show(cli_target *t, cli_pg *c, int *connected)
 	printf("murphy status  %s:%d  %s\n\n", t->host, t->port, when);
 	show_nodes(c);
 	show_settings(c);
+	show_replication(c);
 	show_placements(c);
 	show_rebuilds(c);
 	if (c->fd < 0) { /* the connection died during the queries */

@@ -108,6 +108,7 @@ static void copy_finish(lead_copy *c)
 		}
 	}
 	s->copy = NULL;
+	lead_session_ran(s, NULL, c->failed, c->rows_acked);
 	if (c->done)
 		c->done(c->done_arg, res);
 	else

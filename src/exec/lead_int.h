@@ -133,7 +133,9 @@ typedef struct lead_session {
 	lead_engine *e;
 	pgw_session *ps;
 	char txn;              /* 'I', 'T', 'E' */
-	int txn_writes;        /* statements that wrote inside the open block */
+	int txn_writes;        /* statements that wrote inside the open block (each committed) */
+	int keep_block;        /* this statement's failure leaves the block open: a refused
+				  ROLLBACK (lead_session.c); cleared by the next statement */
 	int nsettings;
 	lead_setting settings[LEAD_SETTINGS_MAX];
 	lead_copy *copy;       /* COPY FROM STDIN in progress */
@@ -229,6 +231,10 @@ void lead_run_start(lead_run *r);
 void lead_run_fail(lead_run *r, const mur_error *err);
 /* Send a task to one node; slot bookkeeping; errors mark the run failed. */
 int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, exec_task *t);
+/* lead_session.c: a statement (plan p; NULL: a COPY FROM) ended in the session:
+ * counts it in the open block when it wrote (or failed after writing
+ * `changes` rows), and aborts the block ('E') when it failed. */
+void lead_session_ran(lead_session *s, const plan *p, int failed, uint64_t changes);
 /* Finish: call done() with r->res (or an error result) and free the run. */
 void lead_run_finish(lead_run *r);
 /* Called after all tasks sent: if none pending, continue immediately. */

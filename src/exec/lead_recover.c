@@ -23,8 +23,9 @@
  *                            was dead) gets one: REBUILD from a current peer,
  *                            catch up, switch in, replacing nothing.  A dead
  *                            follower's copy is replaced only when some alive
- *                            follower has none (pick_target); otherwise it
- *                            stays and is caught up when the node returns:
+ *                            follower has none (lead_recover_pick_target);
+ *                            otherwise it stays and is caught up when the
+ *                            node returns:
  *                            "at RF" for a reference table is every alive
  *                            follower holding a current copy
  *
@@ -150,11 +151,34 @@ void lead_engine_progress(lead_engine *e, uint32_t node_id, uint64_t task_id, ui
 {
 	for (int i = 0; i < e->nrebuilds; i++) {
 		lead_rebuild *rb = &e->rebuilds[i];
-		if (rb->target == node_id && rb->task_id == task_id) {
+		if (rb->target != node_id || rb->task_id != task_id || rb->finished_ms)
+			continue;
+		snprintf(rb->phase, sizeof rb->phase, "%s", phase ? phase : "");
+		if (strcmp(rb->phase, "snapshot") == 0) { /* the log phase counts entries, not bytes */
 			rb->bytes_done = done;
 			rb->bytes_total = total;
-			snprintf(rb->phase, sizeof rb->phase, "%s", phase ? phase : "");
 		}
+	}
+}
+
+/* A rebuild ends: its row keeps final values, never a progress report's
+ * last sample (200 ms stale).  done: every byte copied, phase "done";
+ * failed: the phase named in the target's error ("... failed in phase X:"),
+ * else the last one reported. */
+static void rebuild_finish(lead_rebuild *rb, const char *state, const char *error)
+{
+	const char *in = error ? strstr(error, "failed in phase ") : NULL;
+	snprintf(rb->state, sizeof rb->state, "%s", state);
+	rb->finished_ms = now_ms();
+	if (strcmp(state, "done") == 0) {
+		rb->bytes_done = rb->bytes_total;
+		snprintf(rb->phase, sizeof rb->phase, "done");
+		return;
+	}
+	snprintf(rb->error, sizeof rb->error, "%.150s", error ? error : "");
+	if (in) {
+		in += strlen("failed in phase ");
+		snprintf(rb->phase, sizeof rb->phase, "%.*s", (int)strcspn(in, ": "), in);
 	}
 }
 
@@ -255,7 +279,7 @@ static void start_rebuild(lead_engine *e, cat_table *t, uint32_t shard, uint32_t
 		rb->replaces = replaces;
 	if (send_action(e, a, &task) != MUR_OK) {
 		if (rb)
-			snprintf(rb->state, sizeof rb->state, "failed");
+			rebuild_finish(rb, "failed", "the REBUILD task could not be sent to the target");
 		free(a);
 		return;
 	}
@@ -322,9 +346,8 @@ static void action_done(void *arg, exec_result *res)
 					     node_name(e, a->node_id), a->shard, t->name,
 					     (unsigned long long)res->lsn);
 				}
-				if (rb && p->state == CAT_PL_CURRENT) {
-					snprintf(rb->state, sizeof rb->state, "done");
-					rb->finished_ms = now_ms();
+				if (rb && p->state == CAT_PL_CURRENT && !rb->finished_ms) {
+					rebuild_finish(rb, "done", NULL);
 					if (rb->replaces &&
 					    cat_placement_remove(e->cat, t->id, a->shard, rb->replaces, &err) != MUR_OK)
 						MLOG(WARN, "recover", "%s", err.message);
@@ -352,9 +375,7 @@ static void action_done(void *arg, exec_result *res)
 	case ACT_REBUILD:
 		if (rb) {
 			if (res->failed) {
-				snprintf(rb->state, sizeof rb->state, "failed");
-				snprintf(rb->error, sizeof rb->error, "%.150s", res->err.message);
-				rb->finished_ms = now_ms();
+				rebuild_finish(rb, "failed", res->err.message);
 			} else {
 				snprintf(rb->state, sizeof rb->state, "catching up");
 				rb->replaces = a->replaces;
@@ -551,7 +572,7 @@ static void send_status(lead_engine *e, uint32_t node_id)
 
 /* A follower to host a new copy of shard: alive, connected, not holding
  * the shard, fewest placements. */
-static uint32_t pick_target(lead_engine *e, const cat_shard *s, uint32_t nshards)
+uint32_t lead_recover_pick_target(lead_engine *e, const cat_shard *s, uint32_t nshards)
 {
 	uint32_t index = s->index;
 	uint32_t best = 0;
@@ -619,7 +640,7 @@ static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_pla
 				     rb->replaces == p->node_id;
 		}
 		if (!replacing) {
-			uint32_t target = pick_target(e, s, t->nshards);
+			uint32_t target = lead_recover_pick_target(e, s, t->nshards);
 			mur_error err;
 			if (target && cat_placement_add(e->cat, t->id, sh, target, CAT_REPLICA, &err) == MUR_OK)
 				start_rebuild(e, t, sh, target, p->node_id);
@@ -872,6 +893,7 @@ void lead_recover_tick(lead_engine *e)
 		if (cat_table_is_reference(t))
 			reference_fill(e, t);
 	}
+	lead_health_tick(e);
 }
 
 void lead_engine_node_changed(lead_engine *e, uint32_t node_id) { lead_recover_node_changed(e, node_id); }

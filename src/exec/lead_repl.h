@@ -95,6 +95,24 @@ const char *lead_quorum_name(lead_quorum q);
  * connect; a 1 s timer drives retries. */
 void lead_recover_node_changed(lead_engine *e, uint32_t node_id);
 void lead_recover_tick(lead_engine *e);
+/* A follower to host a new copy of s: alive, connected, not holding the
+ * shard, fewest placements (co-located shards preferred); 0 when none. */
+uint32_t lead_recover_pick_target(lead_engine *e, const cat_shard *s, uint32_t nshards);
+
+/* Replication health of one shard (lead_health.c). */
+#define LEAD_HEALTH_WHY_MAX 256 /* reasons text; longer lists are cut at a reason */
+typedef struct lead_shard_health {
+	int rf;       /* copies it should have current (reference table: alive followers) */
+	int current;  /* CURRENT copies on alive, connected followers */
+	int stuck;    /* a dead node's copy has no rebuild and no follower to take it */
+	char why[LEAD_HEALTH_WHY_MAX]; /* "" when current >= rf */
+} lead_shard_health;
+void lead_shard_health_of(lead_engine *e, const cat_table *t, uint32_t sh, lead_shard_health *h);
+/* Once per recovery tick: WARNING once per shard and episode when stuck
+ * under its RF, INFO when back. */
+void lead_health_tick(lead_engine *e);
+/* "current", "lagging", "divergent", "rebuilding" (lead_views.c). */
+const char *lead_placement_state_name(cat_placement_state st);
 /* Kick the shard's queue (after failover, recovery ops). */
 void lead_repl_kick(lead_engine *e, const cat_table *t, uint32_t shard);
 /* Queue an exclusive op: fn runs when the shard is idle and must call

@@ -114,11 +114,9 @@ void lead_run_finish(lead_run *r)
 		run_free(r);
 		return;
 	}
-	if (r->failed) {
+	lead_session_ran(r->s, r->p, r->failed, r->changes);
+	if (r->failed)
 		pgw_result_set_error(res, &r->err);
-		if (r->s->txn == 'T')
-			r->s->txn = 'E';
-	}
 	r->res = NULL;
 	if (r->done)
 		r->done(r->done_arg, res);

@@ -4,12 +4,26 @@
  * (SET, SHOW, BEGIN/COMMIT/ROLLBACK) plus SELECTs the leader answers
  * itself (no distributed table, murphy.* views).
  *
- * Transactions: murphy runs each statement as it arrives (autocommit per
- * statement).  BEGIN/COMMIT are accepted so clients that wrap statements
- * in blocks (psycopg2, pgbench) work, and the block's status is reported
- * ('T', 'E' after an error, as PostgreSQL does).  ROLLBACK cannot undo
- * statements that already ran: it says so with a WARNING when the block
- * wrote anything.  Multi-statement atomicity is the transactions issue.
+ * Transactions: murphy runs and commits each statement as it arrives.
+ * BEGIN/COMMIT are accepted so clients that wrap statements in blocks
+ * (psycopg2, pgbench) work, and the block's status is reported ('T', 'E'
+ * after an error: later statements get 25P02, as in PostgreSQL).  Every
+ * answer must be true (docs/decisions.md, "Transaction blocks"): the
+ * session counts the block's statements that wrote (txn_writes), and
+ *
+ *   COMMIT   'T'                    → COMMIT
+ *            'E', nothing written   → ROLLBACK (nothing of the block stays)
+ *            'E', writes            → 0A000: those writes stay; block ended
+ *   ROLLBACK nothing written        → ROLLBACK
+ *            writes                 → 0A000: they were committed when they
+ *                                     ran; the block stays open ('T', its
+ *                                     count cleared), so a driver that keeps
+ *                                     its own "in a block" flag after a
+ *                                     failed ROLLBACK (psycopg2) agrees with
+ *                                     the server; the next ROLLBACK ends it
+ *
+ * Isolation levels, READ ONLY and savepoints are refused by the planner
+ * (sql/plan_misc.c).  Multi-statement atomicity is the transactions issue.
  *
  * Large statements (LEAD_PARSE_OFFLOOP_BYTES and more) are parsed on the
  * libuv thread pool: prepare() only records the text, execute() sends
@@ -86,8 +100,8 @@ static const char *const known_settings[] = {
 	"search_path", "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
 	"standard_conforming_strings", "intervalstyle", "client_min_messages", "bytea_output",
 	"synchronous_commit", "default_transaction_isolation", "transaction_isolation",
-	"default_transaction_read_only", "jit", "work_mem", "max_parallel_workers_per_gather",
-	"enable_seqscan", "row_security", "server_version", "server_encoding", "integer_datetimes",
+	"default_transaction_read_only", "transaction_read_only", "jit", "work_mem",
+	"max_parallel_workers_per_gather", "enable_seqscan", "row_security", "server_version", "server_encoding", "integer_datetimes",
 	"is_superuser", "session_authorization", "max_identifier_length", "geqo",
 	"murphy.count_distinct",
 	"murphy.write_quorum", "murphy.shuffle_strategy", "murphy.join_strategy", NULL};
@@ -100,6 +114,8 @@ static const char *default_setting(const char *name)
 		{"timezone", "UTC"},             {"standard_conforming_strings", "on"},
 		{"transaction_isolation", "read committed"},
 		{"default_transaction_isolation", "read committed"},
+		{"transaction_read_only", "off"},
+		{"default_transaction_read_only", "off"},
 		{"integer_datetimes", "on"},     {"intervalstyle", "postgres"},
 		{"extra_float_digits", "1"},     {"search_path", "\"$user\", public"},
 		{"max_identifier_length", "63"}, {"application_name", ""},
@@ -202,6 +218,88 @@ static void show_row(lead_run *r, const char *name, const char *value)
 	snprintf(r->res->tag, sizeof r->res->tag, "SHOW");
 }
 
+/* ---- transaction blocks (design comment at the top) ---- */
+
+static void block_fail(lead_run *r, const char *message, const char *hint)
+{
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s", message);
+	mur_error_detail(&err, "murphy runs and commits each statement on its own; "
+			       "multi-statement transactions are not supported yet.");
+	mur_error_hint(&err, "%s", hint);
+	lead_run_fail(r, &err);
+}
+
+static void block_commit(lead_run *r)
+{
+	lead_session *s = r->s;
+	char msg[256];
+	int n = s->txn_writes;
+	if (s->txn == 'I')
+		pgw_result_add_notice(r->res, "there is no transaction in progress");
+	if (s->txn == 'E' && n > 0) {
+		snprintf(msg, sizeof msg,
+			 "COMMIT of a failed transaction block: the %d statement%s that wrote before "
+			 "the error %s committed when %s ran and cannot be rolled back",
+			 n, n == 1 ? "" : "s", n == 1 ? "was" : "were", n == 1 ? "it" : "they");
+		s->txn = 'I'; /* COMMIT always ends the block, as in PostgreSQL */
+		s->txn_writes = 0;
+		block_fail(r, msg, "The block has ended; those writes stay.");
+		return;
+	}
+	snprintf(r->res->tag, sizeof r->res->tag, s->txn == 'E' ? "ROLLBACK" : "COMMIT");
+	s->txn = 'I';
+	s->txn_writes = 0;
+}
+
+static void block_rollback(lead_run *r)
+{
+	lead_session *s = r->s;
+	char msg[256];
+	int n = s->txn_writes;
+	if (s->txn == 'I')
+		pgw_result_add_notice(r->res, "there is no transaction in progress");
+	if (s->txn != 'I' && n > 0) {
+		snprintf(msg, sizeof msg,
+			 "ROLLBACK cannot undo the %d statement%s of this transaction block that "
+			 "wrote: %s committed when %s ran",
+			 n, n == 1 ? "" : "s", n == 1 ? "it was" : "they were", n == 1 ? "it" : "they");
+		s->txn = 'T';
+		s->txn_writes = 0;
+		s->keep_block = 1;
+		block_fail(r, msg,
+			   "Those writes stay. The block is still open: ROLLBACK again (or COMMIT) "
+			   "to end it.");
+		return;
+	}
+	s->txn = 'I';
+	s->txn_writes = 0;
+	snprintf(r->res->tag, sizeof r->res->tag, "ROLLBACK");
+}
+
+static int plan_writes(const plan *p)
+{
+	switch (p->kind) {
+	case PLAN_INSERT:
+	case PLAN_MODIFY:
+	case PLAN_CREATE_TABLE:
+	case PLAN_DROP_TABLE:
+	case PLAN_CREATE_INDEX:
+	case PLAN_DROP_INDEX:
+		return 1; /* COPY FROM: counted when the COPY ends (lead_copy.c), not at its start */
+	default:
+		return 0;
+	}
+}
+
+void lead_session_ran(lead_session *s, const plan *p, int failed, uint64_t changes)
+{
+	if (s->txn != 'I' && (p ? plan_writes(p) : 1) && (!failed || changes > 0))
+		s->txn_writes++;
+	if (failed && s->txn == 'T' && !s->keep_block)
+		s->txn = 'E';
+}
+
 void lead_utility_start(lead_run *r)
 {
 	lead_session *s = r->s;
@@ -262,22 +360,10 @@ void lead_utility_start(lead_run *r)
 		snprintf(r->res->tag, sizeof r->res->tag, "BEGIN");
 		break;
 	case PLAN_COMMIT:
-		if (s->txn == 'I')
-			pgw_result_add_notice(r->res, "there is no transaction in progress");
-		snprintf(r->res->tag, sizeof r->res->tag, s->txn == 'E' ? "ROLLBACK" : "COMMIT");
-		s->txn = 'I';
+		block_commit(r);
 		break;
 	case PLAN_ROLLBACK:
-		if (s->txn == 'I')
-			pgw_result_add_notice(r->res, "there is no transaction in progress");
-		else if (s->txn_writes > 0)
-			pgw_result_add_notice(r->res,
-					      "ROLLBACK cannot undo the %d write statement%s of this "
-					      "block: murphy applies each statement when it runs",
-					      s->txn_writes, s->txn_writes == 1 ? "" : "s");
-		s->txn = 'I';
-		s->txn_writes = 0;
-		snprintf(r->res->tag, sizeof r->res->tag, "ROLLBACK");
+		block_rollback(r);
 		break;
 	case PLAN_NOOP:
 		snprintf(r->res->tag, sizeof r->res->tag, "%s", p->tag ? p->tag : "");
@@ -522,6 +608,7 @@ static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_
 {
 	lead_session *s = esess;
 	lead_stmt *st = calloc(1, sizeof *st);
+	s->keep_block = 0;
 	if (!st || !(st->sql = strdup(sql))) {
 		free(st);
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -601,8 +688,7 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 
 static void plan_failed(lead_session *s, const mur_error *err, pgw_done_cb done, void *arg)
 {
-	if (s->txn == 'T')
-		s->txn = 'E';
+	lead_session_ran(s, NULL, 1, 0);
 	done_with_error(done, arg, err);
 }
 
@@ -686,6 +772,7 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	lead_stmt *st = stmt;
 	mur_error err;
 
+	s->keep_block = 0;
 	if (s->txn == 'E' &&
 	    (!st->p || (st->p->kind != PLAN_ROLLBACK && st->p->kind != PLAN_COMMIT))) {
 		mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
@@ -725,7 +812,7 @@ static char op_txn_status(void *esess) { return ((lead_session *)esess)->txn; }
 static void op_statement_failed(void *esess)
 {
 	lead_session *s = esess;
-	if (s->txn == 'T')
+	if (s->txn == 'T' && !s->keep_block)
 		s->txn = 'E';
 }
 

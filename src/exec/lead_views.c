@@ -4,8 +4,12 @@
  *   murphy.nodes       name, address, role, state, last_heartbeat
  *   murphy.shards      table_name, shard, hash_min, hash_max, node (primary), rows,
  *                      range_min, range_max (range tables: the bounds as text, NULL
- *                      when unbounded; hash_min/hash_max are then NULL)
- *   murphy.placements  table_name, shard, node, role, applied_lsn, lag, state
+ *                      when unbounded; hash_min/hash_max are then NULL),
+ *                      replication_factor, copies_current, under_replicated,
+ *                      under_replicated_reason (lead_health.c)
+ *   murphy.placements  table_name, shard, node, role, applied_lsn, lag, state; a
+ *                      copy on a dead follower is "lost", on a suspect or
+ *                      disconnected one "unreachable", with lag NULL (unknown)
  *   murphy.rebuilds    table_name, shard, source, target, replaces, state, phase,
  *                      bytes_done, bytes_total, started_at, elapsed_ms, error
  *   murphy.settings    name, setting, unit, description
@@ -24,6 +28,7 @@
  * alive follower whose copies are still being checked or caught up.
  */
 #include "exec/lead_int.h"
+#include "exec/lead_repl.h"
 #include "pgwire/pgw_server.h"
 
 #include <stdio.h>
@@ -33,6 +38,13 @@
 
 static const char *const node_states[] = {"alive", "suspect", "dead", "returning"};
 static const char *const placement_states[] = {"current", "lagging", "divergent", "rebuilding"};
+
+const char *lead_placement_state_name(cat_placement_state st)
+{
+	return (unsigned)st < sizeof placement_states / sizeof placement_states[0]
+		       ? placement_states[st]
+		       : "?";
+}
 
 static int64_t now_ms(void)
 {
@@ -153,11 +165,55 @@ static void bind_shard_bounds(sqlite3_stmt *st, const cat_table *t, const cat_sh
 	bind_bound(st, 8, t, &max);
 }
 
+/* One murphy.shards row: bounds, primary, rows, replication health. */
+static void shard_row(lead_engine *e, sqlite3_stmt *ss, const cat_table *t, uint32_t s)
+{
+	const cat_shard *sh = &t->shards[s];
+	lead_shard_health h;
+	lead_shard_health_of(e, t, s, &h);
+	bind_text(ss, 1, t->name);
+	sqlite3_bind_int64(ss, 2, s);
+	bind_shard_bounds(ss, t, sh);
+	for (int k = 0; k < sh->nplacements; k++)
+		if (sh->placements[k].role == CAT_PRIMARY)
+			bind_text(ss, 5, node_name(e->cat, sh->placements[k].node_id));
+	sqlite3_bind_int64(ss, 6, (sqlite3_int64)sh->rows);
+	sqlite3_bind_int(ss, 9, h.rf);
+	sqlite3_bind_int(ss, 10, h.current);
+	sqlite3_bind_int(ss, 11, h.current < h.rf);
+	bind_text(ss, 12, h.why);
+	step(ss);
+}
+
+/* One murphy.placements row.  A copy whose follower is dead ("lost") or
+ * cannot be reached ("unreachable") has an unknown lag: NULL, never 0. */
+static void placement_row(lead_engine *e, sqlite3_stmt *sp, const cat_table *t, uint32_t s,
+			  const cat_placement *pl)
+{
+	const cat_shard *sh = &t->shards[s];
+	const cat_node *n = cat_node_by_id(e->cat, pl->node_id);
+	const char *state = sh->committed_known ? placement_states[pl->state] : "unknown";
+	int reachable = n && n->state == CAT_NODE_ALIVE && e->tr.connected(e->tr.ctx, n->id);
+	if (!reachable)
+		state = n && n->state == CAT_NODE_DEAD ? "lost" : "unreachable";
+	bind_text(sp, 1, t->name);
+	sqlite3_bind_int64(sp, 2, s);
+	bind_text(sp, 3, node_name(e->cat, pl->node_id));
+	bind_text(sp, 4, pl->role == CAT_PRIMARY ? "primary" : "replica");
+	sqlite3_bind_int64(sp, 5, (sqlite3_int64)pl->applied_lsn);
+	if (reachable && sh->committed_known)
+		sqlite3_bind_int64(sp, 6, sh->committed_lsn > pl->applied_lsn
+						  ? (sqlite3_int64)(sh->committed_lsn - pl->applied_lsn)
+						  : 0);
+	bind_text(sp, 7, state);
+	step(sp);
+}
+
 static void fill_shards_and_placements(lead_engine *e)
 {
 	sqlite3_stmt *ss, *sp;
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shards VALUES (?,?,?,?,?,?,?,?)", -1, &ss,
-			   NULL);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shards VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+			   &ss, NULL);
 	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_placements VALUES (?,?,?,?,?,?,?)", -1, &sp,
 			   NULL);
 	for (int i = 0; i < cat_table_count(e->cat); i++) {
@@ -165,30 +221,9 @@ static void fill_shards_and_placements(lead_engine *e)
 		if (t->kind != CAT_TABLE_DISTRIBUTED)
 			continue;
 		for (uint32_t s = 0; s < t->nshards; s++) {
-			const cat_shard *sh = &t->shards[s];
-			for (int k = 0; k < sh->nplacements; k++) {
-				const cat_placement *pl = &sh->placements[k];
-				const char *nn = node_name(e->cat, pl->node_id);
-				if (pl->role == CAT_PRIMARY) {
-					bind_text(ss, 1, t->name);
-					sqlite3_bind_int64(ss, 2, s);
-					bind_shard_bounds(ss, t, sh);
-					bind_text(ss, 5, nn);
-					sqlite3_bind_int64(ss, 6, (sqlite3_int64)sh->rows);
-					step(ss);
-				}
-				bind_text(sp, 1, t->name);
-				sqlite3_bind_int64(sp, 2, s);
-				bind_text(sp, 3, nn);
-				bind_text(sp, 4, pl->role == CAT_PRIMARY ? "primary" : "replica");
-				sqlite3_bind_int64(sp, 5, (sqlite3_int64)pl->applied_lsn);
-				sqlite3_bind_int64(sp, 6, sh->committed_lsn > pl->applied_lsn
-								  ? (sqlite3_int64)(sh->committed_lsn - pl->applied_lsn)
-								  : 0);
-				bind_text(sp, 7, sh->committed_known ? placement_states[pl->state]
-								     : "unknown");
-				step(sp);
-			}
+			shard_row(e, ss, t, s);
+			for (int k = 0; k < t->shards[s].nplacements; k++)
+				placement_row(e, sp, t, s, &t->shards[s].placements[k]);
 		}
 	}
 	sqlite3_finalize(ss);
@@ -378,7 +413,8 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 		" distinct_max_shard, analyzed_at);"
 		"CREATE TABLE murphy_nodes(name, address, role, state, last_heartbeat);"
 		"CREATE TABLE murphy_shards(table_name, shard, hash_min, hash_max, node, rows,"
-		" range_min, range_max);"
+		" range_min, range_max, replication_factor, copies_current, under_replicated,"
+		" under_replicated_reason);"
 		"CREATE TABLE murphy_placements(table_name, shard, node, role, applied_lsn, lag, state);"
 		"CREATE TABLE murphy_rebuilds(table_name, shard, source, target, replaces, state, phase,"
 		" bytes_done, bytes_total, started_at, elapsed_ms, error);"

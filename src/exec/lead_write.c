@@ -187,8 +187,6 @@ static void write_done(lead_run *r)
 			lead_run_fail(r, &err);
 	}
 	snprintf(r->res->tag, sizeof r->res->tag, "%s %llu", verb, (unsigned long long)r->changes);
-	if (r->s->txn == 'T')
-		r->s->txn_writes++;
 	lead_run_finish(r);
 }
 

@@ -2,7 +2,18 @@
  * plan_misc.c — statements that do not touch table data: EXPLAIN [ANALYZE]
  * (wraps the inner plan; the executor prints it), SET / RESET / SHOW, and
  * transaction control (BEGIN / START TRANSACTION / COMMIT / END /
- * ROLLBACK / ABORT).  Savepoints and two-phase commands are 0A000.
+ * ROLLBACK / ABORT).
+ *
+ * Transaction characteristics: murphy runs and commits each statement on
+ * its own, at READ COMMITTED and read-write (docs/decisions.md).  What it
+ * cannot provide is refused with 0A000, never accepted and ignored: BEGIN /
+ * START TRANSACTION / SET TRANSACTION / SET SESSION CHARACTERISTICS with
+ * ISOLATION LEVEL SERIALIZABLE or REPEATABLE READ or READ ONLY, the same
+ * through SET [default_]transaction_isolation / [default_]transaction_read_only,
+ * SET TRANSACTION SNAPSHOT, savepoints and two-phase commands.  READ
+ * COMMITTED, READ UNCOMMITTED (READ COMMITTED in PostgreSQL too), READ
+ * WRITE and [NOT] DEFERRABLE (without effect unless SERIALIZABLE READ ONLY)
+ * are accepted: they describe what murphy does.
  */
 #include "sql/sqlInt.h"
 
@@ -62,6 +73,78 @@ static void lower_copy(char *dst, size_t n, const char *src)
 	dst[i] = '\0';
 }
 
+/* A constant's text as SET shows it ("" for NULL or a non-constant). */
+static void const_text(const PgQuery__Node *a, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (!a || a->node_case != PG_QUERY__NODE__NODE_A_CONST)
+		return;
+	switch (a->a_const->val_case) {
+	case PG_QUERY__A__CONST__VAL_SVAL: snprintf(out, n, "%s", a->a_const->sval->sval); break;
+	case PG_QUERY__A__CONST__VAL_IVAL: snprintf(out, n, "%d", a->a_const->ival->ival); break;
+	case PG_QUERY__A__CONST__VAL_FVAL: snprintf(out, n, "%s", a->a_const->fval->fval); break;
+	case PG_QUERY__A__CONST__VAL_BOOLVAL:
+		snprintf(out, n, "%s", a->a_const->boolval->boolval ? "on" : "off");
+		break;
+	default: break;
+	}
+}
+
+static int bool_text_true(const char *v)
+{
+	static const char *const yes[] = {"on", "true", "1", "yes", "t", "y"};
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		if (!strcasecmp(v, yes[i]))
+			return 1;
+	return 0;
+}
+
+/* 0A000 for a transaction characteristic murphy does not provide. */
+static int txn_refuse(sql_ctx *c, const char *what)
+{
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+		"murphy does not support %s: each statement runs and commits on its own, at READ "
+		"COMMITTED; multi-statement transactions are not supported yet",
+		what);
+	mur_error_hint(c->err, "Use BEGIN (or no transaction block) at READ COMMITTED, read-write.");
+	return MUR_ERR;
+}
+
+/* One transaction characteristic, by its GUC or DefElem name
+ * (transaction_isolation, transaction_read_only, their default_ forms,
+ * transaction_deferrable) and value text: MUR_OK when murphy provides it. */
+static int txn_characteristic(sql_ctx *c, const char *name, const char *value)
+{
+	char what[96];
+	if (strstr(name, "transaction_isolation")) {
+		if (!value[0] || !strcasecmp(value, "default") || !strcasecmp(value, "read committed") ||
+		    !strcasecmp(value, "read uncommitted"))
+			return MUR_OK;
+		snprintf(what, sizeof what, "ISOLATION LEVEL %.40s", value);
+		for (char *p = what; *p; p++)
+			*p = (char)toupper((unsigned char)*p);
+		return txn_refuse(c, what);
+	}
+	if (strstr(name, "transaction_read_only") && bool_text_true(value))
+		return txn_refuse(c, "READ ONLY transactions");
+	return MUR_OK;
+}
+
+/* The DefElems of BEGIN / START TRANSACTION / SET TRANSACTION / SET
+ * SESSION CHARACTERISTICS. */
+static int txn_options(sql_ctx *c, PgQuery__Node **opts, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char v[64];
+		if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
+			continue;
+		const_text(opts[i]->def_elem->arg, v, sizeof v);
+		if (txn_characteristic(c, opts[i]->def_elem->defname, v) != MUR_OK)
+			return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
 static int set_value(sql_ctx *c, PgQuery__VariableSetStmt *s, plan_set *ps)
 {
 	size_t len = 0;
@@ -71,15 +154,7 @@ static int set_value(sql_ctx *c, PgQuery__VariableSetStmt *s, plan_set *ps)
 		if (a->node_case != PG_QUERY__NODE__NODE_A_CONST)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 				       "murphy supports only constant values in SET");
-		switch (a->a_const->val_case) {
-		case PG_QUERY__A__CONST__VAL_SVAL: snprintf(one, sizeof one, "%s", a->a_const->sval->sval); break;
-		case PG_QUERY__A__CONST__VAL_IVAL: snprintf(one, sizeof one, "%d", a->a_const->ival->ival); break;
-		case PG_QUERY__A__CONST__VAL_FVAL: snprintf(one, sizeof one, "%s", a->a_const->fval->fval); break;
-		case PG_QUERY__A__CONST__VAL_BOOLVAL:
-			snprintf(one, sizeof one, "%s", a->a_const->boolval->boolval ? "on" : "off");
-			break;
-		default: one[0] = '\0';
-		}
+		const_text(a, one, sizeof one);
 		len += (size_t)snprintf(ps->value + len, sizeof ps->value - len, "%s%s", i ? ", " : "",
 					one);
 		if (len >= sizeof ps->value)
@@ -96,7 +171,10 @@ int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p)
 	lower_copy(ps->name, sizeof ps->name, s->name);
 	ps->is_local = s->is_local;
 	switch (s->kind) {
-	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE: return set_value(c, s, ps);
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE:
+		if (set_value(c, s, ps) != MUR_OK)
+			return MUR_ERR;
+		return txn_characteristic(c, ps->name, ps->value);
 	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT: ps->is_default = 1; return MUR_OK;
 	case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET:
 		p->tag = "RESET";
@@ -107,9 +185,13 @@ int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p)
 		snprintf(ps->name, sizeof ps->name, "all");
 		ps->is_default = 1;
 		return MUR_OK;
-	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI: /* SET TRANSACTION ...: accepted */
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI:
+		/* SET TRANSACTION ... / SET SESSION CHARACTERISTICS AS TRANSACTION ...:
+		 * accepted when they describe what murphy does */
+		if (!strcmp(ps->name, "transaction snapshot"))
+			return txn_refuse(c, "SET TRANSACTION SNAPSHOT");
 		p->kind = PLAN_NOOP;
-		return MUR_OK;
+		return txn_options(c, s->args, s->n_args);
 	default:
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support SET ... FROM CURRENT yet");
@@ -142,11 +224,11 @@ int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p)
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
 		p->kind = PLAN_BEGIN;
 		p->tag = "BEGIN";
-		return MUR_OK;
+		return txn_options(c, s->options, s->n_options);
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
 		p->kind = PLAN_BEGIN;
 		p->tag = "START TRANSACTION";
-		return MUR_OK;
+		return txn_options(c, s->options, s->n_options);
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
 		p->kind = PLAN_COMMIT;
 		p->tag = "COMMIT";
@@ -158,10 +240,8 @@ int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p)
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support savepoints yet");
+		return txn_refuse(c, "savepoints");
 	default:
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support two-phase commit commands");
+		return txn_refuse(c, "two-phase commit commands");
 	}
 }

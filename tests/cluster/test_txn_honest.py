@@ -1,0 +1,216 @@
+"""Transaction blocks answer truthfully (issue 14, "Honest state").
+
+murphy commits each statement on its own.  What it cannot provide
+(SERIALIZABLE, REPEATABLE READ, READ ONLY, savepoints) is refused with
+0A000; COMMIT of a failed block and ROLLBACK of a block that wrote say that
+the writes stayed (0A000) instead of answering as if they were undone.
+"""
+import io
+
+import psycopg2
+import psycopg2.extensions as ext
+import pytest
+
+REFUSED = [
+    "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    "BEGIN ISOLATION LEVEL REPEATABLE READ",
+    "BEGIN READ ONLY",
+    "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY",
+    "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+    "START TRANSACTION READ ONLY",
+    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+    "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+    "SET default_transaction_isolation = 'serializable'",
+    "SET default_transaction_isolation TO 'repeatable read'",
+    "SET default_transaction_read_only = on",
+    "SET transaction_isolation = 'serializable'",
+]
+
+ACCEPTED = [
+    "BEGIN ISOLATION LEVEL READ COMMITTED",
+    "BEGIN READ WRITE",
+    "START TRANSACTION ISOLATION LEVEL READ UNCOMMITTED, READ WRITE",
+    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL READ COMMITTED",
+    "SET default_transaction_isolation = 'read committed'",
+    "SET default_transaction_read_only = off",
+]
+
+
+@pytest.fixture(scope="module")
+def tbl(cluster):
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE tx (id bigint PRIMARY KEY, v text) WITH (shards = 2)")
+    yield conn
+    conn.close()
+
+
+def count(conn, where="true"):
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM tx WHERE " + where)
+        return cur.fetchone()[0]
+
+
+def status(conn):
+    return conn.info.transaction_status
+
+
+@pytest.mark.parametrize("sql", REFUSED)
+def test_unprovided_characteristics_are_refused(cluster, sql):
+    conn = cluster.connect()
+    try:
+        with pytest.raises(psycopg2.Error) as e:
+            conn.cursor().execute(sql)
+        assert e.value.pgcode == "0A000", (sql, e.value)
+        assert "commits on its own" in e.value.diag.message_primary, e.value
+        assert status(conn) == ext.TRANSACTION_STATUS_IDLE  # no block was opened
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("sql", ACCEPTED)
+def test_what_murphy_does_is_accepted(cluster, sql):
+    conn = cluster.connect()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            cur.execute("ROLLBACK")
+    finally:
+        conn.close()
+
+
+def test_inside_a_block_set_transaction_and_savepoint_are_refused(cluster):
+    for sql in ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "SET TRANSACTION READ ONLY",
+                "SAVEPOINT s1"):
+        conn = cluster.connect(autocommit=False)
+        try:
+            cur = conn.cursor()
+            cur.execute("SELECT 1")  # psycopg2 sent BEGIN first
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute(sql)
+            assert e.value.pgcode == "0A000", (sql, e.value)
+            assert status(conn) == ext.TRANSACTION_STATUS_INERROR
+            conn.rollback()
+        finally:
+            conn.close()
+    conn = cluster.connect(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    conn.rollback()
+    conn.close()
+
+
+def test_driver_isolation_level_is_refused(cluster):
+    conn = cluster.connect(autocommit=False)
+    conn.set_session(isolation_level="SERIALIZABLE")
+    try:
+        with pytest.raises(psycopg2.Error) as e:
+            conn.cursor().execute("SELECT 1")
+        assert e.value.pgcode == "0A000", e.value
+    finally:
+        conn.close()
+
+
+def test_implicit_begin_and_commit_keep_working(cluster, tbl):
+    conn = cluster.connect(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO tx VALUES (1, 'a')")
+        cur.execute("INSERT INTO tx VALUES (2, 'b')")
+    conn.commit()
+    assert count(tbl, "id IN (1, 2)") == 2
+    conn.close()
+
+
+def test_error_then_25P02_then_commit_says_the_writes_stayed(cluster, tbl):
+    conn = cluster.connect(autocommit=False)
+    cur = conn.cursor()
+    cur.execute("INSERT INTO tx VALUES (10, 'kept')")
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("SELECT * FROM no_such_table")
+    assert e.value.pgcode == "42P01"
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO tx VALUES (11, 'ignored')")
+    assert e.value.pgcode == "25P02"
+    with pytest.raises(psycopg2.Error) as e:
+        conn.commit()
+    assert e.value.pgcode == "0A000", e.value
+    msg = e.value.diag.message_primary
+    assert "the 1 statement that wrote before the error was committed" in msg, msg
+    assert status(conn) == ext.TRANSACTION_STATUS_IDLE
+    assert count(tbl, "id IN (10, 11)") == 1  # what the error said: 10 stayed, 11 never ran
+    cur.execute("INSERT INTO tx VALUES (12, 'next')")  # the connection works on
+    conn.commit()
+    assert count(tbl, "id = 12") == 1
+    conn.close()
+
+
+def test_commit_of_a_failed_block_without_writes_answers_rollback(cluster, tbl):
+    conn = cluster.connect()
+    cur = conn.cursor()
+    cur.execute("BEGIN")
+    cur.execute("SELECT count(*) FROM tx")
+    with pytest.raises(psycopg2.Error):
+        cur.execute("SELECT * FROM no_such_table")
+    cur.execute("COMMIT")
+    assert cur.statusmessage == "ROLLBACK"  # true: the block stored nothing
+    assert status(conn) == ext.TRANSACTION_STATUS_IDLE
+    conn.close()
+
+
+def test_rollback_of_a_block_that_wrote_is_refused(cluster, tbl):
+    conn = cluster.connect(autocommit=False)
+    cur = conn.cursor()
+    cur.execute("INSERT INTO tx VALUES (20, 'a')")
+    cur.execute("UPDATE tx SET v = 'b' WHERE id = 20")
+    cur.execute("SELECT count(*) FROM tx")
+    with pytest.raises(psycopg2.Error) as e:
+        conn.rollback()
+    assert e.value.pgcode == "0A000", e.value
+    msg = e.value.diag.message_primary
+    assert "ROLLBACK cannot undo the 2 statements of this transaction block that wrote" in msg
+    assert count(tbl, "id = 20 AND v = 'b'") == 1
+    # the block stays open, as psycopg2 (whose ROLLBACK failed) believes
+    assert status(conn) == ext.TRANSACTION_STATUS_INTRANS
+    cur.execute("SELECT 1")
+    conn.rollback()  # nothing written since the refusal: a real (empty) rollback
+    assert status(conn) == ext.TRANSACTION_STATUS_IDLE
+    conn.close()
+
+
+def test_rollback_after_an_error_in_a_block_that_wrote_is_refused(cluster, tbl):
+    conn = cluster.connect(autocommit=False)
+    cur = conn.cursor()
+    cur.execute("INSERT INTO tx VALUES (30, 'a')")
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO tx VALUES (30, 'dup')")
+    assert e.value.pgcode == "23505"
+    with pytest.raises(psycopg2.Error) as e:
+        conn.rollback()
+    assert e.value.pgcode == "0A000"
+    assert "1 statement of this transaction block that wrote" in e.value.diag.message_primary
+    assert count(tbl, "id = 30") == 1
+    conn.rollback()
+    assert status(conn) == ext.TRANSACTION_STATUS_IDLE
+    conn.close()
+
+
+def test_copy_in_a_block_counts_as_a_write(cluster, tbl):
+    conn = cluster.connect()
+    cur = conn.cursor()
+    cur.execute("BEGIN")
+    cur.copy_expert("COPY tx FROM STDIN", io.StringIO("40\tx\n41\ty\n"))
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("ROLLBACK")
+    assert e.value.pgcode == "0A000"
+    cur.execute("ROLLBACK")
+    assert count(tbl, "id IN (40, 41)") == 2
+    conn.close()
+
+
+def test_rollback_of_a_read_only_block_is_plain(cluster, tbl):
+    conn = cluster.connect(autocommit=False)
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM tx")
+    conn.rollback()
+    assert status(conn) == ext.TRANSACTION_STATUS_IDLE
+    conn.close()

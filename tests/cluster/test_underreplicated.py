@@ -1,0 +1,184 @@
+"""Under-replication is shown, logged and repaired (issue 14, "Honest state").
+
+A 3-follower cluster with an RF 3 table: when a follower dies, no follower
+is free to take its copies.  murphy.shards, murphy.placements, `murphy
+status` and the leader log must say so; when a 4th follower joins, the
+copies are rebuilt there and the rebuild rows end with final values.
+"""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import MURPHY, Cluster
+from pgserver import free_port
+
+SUSPECT_MS = 1000
+DEAD_MS = 2000
+SHARDS = 4
+
+
+class FaultCluster(Cluster):
+    def start(self):
+        return self.run("local", "start", "--dir", self.dir, "--followers", str(self.followers),
+                        "--pg-port", str(self.port), "--suspect-timeout-ms", str(SUSPECT_MS),
+                        "--dead-timeout-ms", str(DEAD_MS))
+
+
+@pytest.fixture
+def fc(request):
+    c = FaultCluster(followers=3)
+    request.module._murphy_cluster = c
+    try:
+        c.start()
+        yield c
+    finally:
+        c.cleanup()
+
+
+def rows(conn, sql, params=None):
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def wait_for(what, fn, timeout):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = fn()
+        if last:
+            return last
+        time.sleep(0.1)
+    raise AssertionError("%s: not after %.0f s (last: %r)" % (what, timeout, last))
+
+
+def shard_health(conn):
+    return rows(conn, "SELECT shard, replication_factor, copies_current, under_replicated, "
+                      "under_replicated_reason FROM murphy.shards WHERE table_name = 'u' "
+                      "ORDER BY shard")
+
+
+def leader_log(cluster):
+    with open(os.path.join(cluster.dir, "leader", "murphy.log"), errors="replace") as f:
+        return f.read()
+
+
+def status(cluster):
+    r = subprocess.run([MURPHY, "status", "--dir", cluster.dir], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    return r.stdout
+
+
+def start_follower(cluster, name):
+    d = os.path.join(cluster.dir, name)
+    os.makedirs(d)
+    shutil.copy(os.path.join(cluster.dir, "leader", "cluster.secret"), d)
+    log = open(os.path.join(d, "murphy.log"), "ab")
+    p = subprocess.Popen([MURPHY, "follower", "--dir", d, "--listen",
+                          "127.0.0.1:%d" % free_port(), "--join",
+                          "127.0.0.1:%d" % (cluster.port + 1)],
+                         stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+    log.close()
+    return p
+
+
+def test_dead_follower_without_spare_is_shown_then_rebuilt_on_join(fc):
+    conn = fc.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE u (id bigint PRIMARY KEY, v text) WITH (shards = %d, "
+                    "replicas = 3)" % SHARDS)
+        cur.execute("INSERT INTO u VALUES " + ",".join("(%d, '%s')" % (i, "x" * 200)
+                                                       for i in range(1, 2001)))
+    health = shard_health(conn)
+    assert [h[1:4] for h in health] == [(3, 3, False)] * SHARDS, health
+    assert all(h[4] is None for h in health), health
+    assert "every shard at its replication factor" in status(fc)
+
+    os.kill(fc.pid("f2"), signal.SIGKILL)
+    wait_for("f2 dead", lambda: rows(conn, "SELECT 1 FROM murphy.nodes WHERE name = 'f2' "
+                                           "AND state = 'dead'"), DEAD_MS / 1000 + 5)
+    # every shard: 2 of 3 copies current, and why
+    health = wait_for("under-replication shown",
+                      lambda: [h for h in shard_health(conn) if h[3]] == shard_health(conn)
+                      and shard_health(conn), 5)
+    for shard, rf, cur, under, why in health:
+        assert (rf, cur, under) == (3, 2, True), health
+        assert "f2 dead, no follower free to take a copy" in why, why
+    # the dead node's copies are not "lag 0, lagging": lost, lag unknown
+    lost = rows(conn, "SELECT state, lag FROM murphy.placements WHERE node = 'f2'")
+    assert lost and all(st == "lost" and lag is None for st, lag in lost), lost
+    out = status(fc)
+    assert "replication: %d of %d shards UNDER-REPLICATED" % (SHARDS, SHARDS) in out, out
+    assert "f2 dead, no follower free to take a copy" in out, out
+    # the WARNING: once per shard, not once per tick
+    time.sleep(2.5)
+    warnings = [l for l in leader_log(fc).splitlines()
+                if "WARN" in l and "under-replicated" in l and " of u " in l]
+    shards_warned = sorted(int(re.search(r"shard (\d+) of u", l).group(1)) for l in warnings)
+    assert shards_warned == list(range(SHARDS)), warnings
+
+    # a follower joins: the copies are rebuilt there, the column clears
+    p = start_follower(fc, "f4")
+    try:
+        wait_for("back at RF", lambda: [h[1:5] for h in shard_health(conn)]
+                 == [(3, 3, False, None)] * SHARDS, 30)
+        nodes = rows(conn, "SELECT DISTINCT node FROM murphy.placements WHERE table_name = 'u'")
+        assert sorted(n for (n,) in nodes) == ["f1", "f3", "f4"], nodes
+        assert "every shard at its replication factor" in status(fc)
+        # logged at the next recovery tick (1 s)
+        wait_for("back at RF logged", lambda: len(re.findall(
+            r"shard \d+ of u is back at its replication factor", leader_log(fc))) == SHARDS, 5)
+        # finished rebuild rows carry final values, not the last progress sample
+        rb = rows(conn, "SELECT shard, state, phase, bytes_done, bytes_total, replaces "
+                        "FROM murphy.rebuilds WHERE table_name = 'u' AND target = 'f4'")
+        assert sorted(r[0] for r in rb) == list(range(SHARDS)), rb
+        for shard, state, phase, done, total, replaces in rb:
+            assert (state, phase, replaces) == ("done", "done", "f2"), rb
+            assert done == total, rb
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM u")
+            assert cur.fetchone()[0] == 2000
+    finally:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+        conn.close()
+
+
+def test_finished_rebuild_rows_carry_final_values(request):
+    """With a spare follower the dead node's copies are rebuilt at once;
+    each finished murphy.rebuilds row says done/done with every byte
+    copied, not the last 200 ms progress sample ('log', part of the
+    bytes)."""
+    c = FaultCluster(followers=4)
+    request.module._murphy_cluster = c
+    try:
+        c.start()
+        conn = c.connect()
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE r (id bigint PRIMARY KEY, v text) WITH (shards = %d, "
+                        "replicas = 3)" % SHARDS)
+            cur.execute("INSERT INTO r VALUES " + ",".join("(%d, '%s')" % (i, "y" * 500)
+                                                           for i in range(1, 3001)))
+        victim = rows(conn, "SELECT node FROM murphy.shards WHERE table_name = 'r' "
+                            "AND shard = 0")[0][0]
+        os.kill(c.pid(victim), signal.SIGKILL)
+        rb = wait_for("rebuilds finished", lambda: (lambda got: got if got and all(
+            r[1] in ("done", "failed") for r in got) else None)(
+            rows(conn, "SELECT shard, state, phase, bytes_done, bytes_total, error "
+                       "FROM murphy.rebuilds WHERE table_name = 'r'")), DEAD_MS / 1000 + 20)
+        for shard, state, phase, done, total, error in rb:
+            assert state == "done", rb
+            assert phase == "done" and error is None, rb
+            assert total > 0 and done == total, rb
+        conn.close()
+    finally:
+        c.cleanup()
