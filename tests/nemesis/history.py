@@ -298,16 +298,21 @@ def report(history, anomalies, final_ids, header, extra=()):
     if errs:
         out.append("  errors: " + ", ".join("%s %s x%d" % (o, s, n)
                                              for (o, s), n in sorted(errs.items())))
-    present = Counter()
+    present, examples = Counter(), {}
     for op in writes:
         if op.outcome == UNKNOWN:
             for i in op.ids:
                 if i in final_ids.get(op.table, ()):
                     present[op.sqlstate or "no SQLSTATE"] += 1
+                    examples.setdefault(op.sqlstate, op)
     unknown_ids = sum(len(op.ids) for op in writes if op.outcome == UNKNOWN)
     out.append("  unknown ids present at the end: %d of %d%s" % (
         sum(present.values()), unknown_ids,
         " (" + ", ".join("%s x%d" % kv for kv in sorted(present.items())) + ")" if present else ""))
+    for op in examples.values():
+        out.append("    e.g. %s %s by %s at t=%.2f-%.2f: %s" % (
+            op.kind, op.table, op.proc, op.start, op.end if op.end is not None else -1,
+            (op.error or "still running").splitlines()[0]))
     reads = [op for op in history.ops if op.kind in READ_KINDS]
     rn = Counter((op.kind, op.outcome) for op in reads)
     out.append("Operations (reads): %d; read-key ok %d, read-count ok %d, errors/unknown %d" % (
