@@ -80,6 +80,5 @@ def test_short_nemesis_run_with_leader_kills():
                                    "--followers", "3", "--settle", str(SETTLE_S)])
     rc = nemesis_run.run(args, out=out)
     text = out.getvalue()
-    print(text)
     assert "cut-primary-kill-leader" in text, text
     assert rc == 0, text

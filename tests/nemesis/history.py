@@ -245,6 +245,12 @@ def check(history, final_ids, copy_problems, duplicates):
 
 # ---------------------------------------------------------------- report
 
+def _fmt_op(op):
+    return "%s %s by %s at t=%.2f-%.2f: %s" % (
+        op.kind, op.table, op.proc, op.start, op.end if op.end is not None else -1,
+        (op.error or "still running").splitlines()[0])
+
+
 def _fmt_fault(f):
     span = "%7.2f" % f.start if f.end - f.start < 0.005 else "%7.2f-%-7.2f" % (f.start, f.end)
     return "  [%-15s] %-28s %s" % (span, f.name, f.detail)
@@ -298,21 +304,29 @@ def report(history, anomalies, final_ids, header, extra=()):
     if errs:
         out.append("  errors: " + ", ".join("%s %s x%d" % (o, s, n)
                                              for (o, s), n in sorted(errs.items())))
-    present, examples = Counter(), {}
+    present, examples, partial = Counter(), {}, []
     for op in writes:
         if op.outcome == UNKNOWN:
-            for i in op.ids:
-                if i in final_ids.get(op.table, ()):
-                    present[op.sqlstate or "no SQLSTATE"] += 1
-                    examples.setdefault(op.sqlstate, op)
+            n = sum(1 for i in op.ids if i in final_ids.get(op.table, ()))
+            if n:
+                present[op.sqlstate or "no SQLSTATE"] += n
+                examples.setdefault(op.sqlstate, op)
+            if 0 < n < len(op.ids):
+                partial.append((op, n))
     unknown_ids = sum(len(op.ids) for op in writes if op.outcome == UNKNOWN)
     out.append("  unknown ids present at the end: %d of %d%s" % (
         sum(present.values()), unknown_ids,
         " (" + ", ".join("%s x%d" % kv for kv in sorted(present.items())) + ")" if present else ""))
     for op in examples.values():
-        out.append("    e.g. %s %s by %s at t=%.2f-%.2f: %s" % (
-            op.kind, op.table, op.proc, op.start, op.end if op.end is not None else -1,
-            (op.error or "still running").splitlines()[0]))
+        out.append("    e.g. %s" % _fmt_op(op))
+    # A statement is one write to the client; a multi-shard one that failed
+    # part-way stays partly applied (murphy has no distributed transactions
+    # yet): shown here, not counted as an anomaly.
+    out.append("  unknown statements partly applied: %d%s" % (len(partial), " (" + ", ".join(
+        "%s x%d" % kv for kv in sorted(Counter(op.kind for op, n in partial).items())) + ")"
+        if partial else ""))
+    for op, n in partial[:3]:
+        out.append("    e.g. %d of %d ids: %s" % (n, len(op.ids), _fmt_op(op)))
     reads = [op for op in history.ops if op.kind in READ_KINDS]
     rn = Counter((op.kind, op.outcome) for op in reads)
     out.append("Operations (reads): %d; read-key ok %d, read-count ok %d, errors/unknown %d" % (
