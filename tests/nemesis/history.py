@@ -333,7 +333,7 @@ def report(history, anomalies, final_ids, header, extra=()):
         len(reads), rn[("read-key", OK)], rn[("read-count", OK)],
         sum(n for (k, o), n in rn.items() if o != OK)))
     out.append("")
-    out.append("Faults (%d; t = seconds since the start):" % len(history.faults))
+    out.append("Faults (%d; t = seconds since the clients started):" % len(history.faults))
     out.extend(_fmt_fault(f) for f in sorted(history.faults, key=lambda f: f.start))
     out.extend(extra)
     out.append("")

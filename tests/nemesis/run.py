@@ -287,8 +287,8 @@ def parse_args(argv):
 def run(args, out=sys.stdout):
     """One run; returns the exit status (0: no anomaly)."""
     replicas = min(REPLICAS_MAX, args.followers)
-    t0 = time.time()
-    history = hist.History(lambda: time.time() - t0)
+    t0 = [time.time()]  # reset when the clients start: t = 0 in the report
+    history = hist.History(lambda: time.time() - t0[0])
     cluster = Cluster(followers=args.followers, start_args=TIMERS)
     header = ["murphy nemesis: seed %d, %g s, %d followers, RF %d, leader kills %s" % (
         args.seed, args.seconds, args.followers, replicas,
@@ -304,6 +304,7 @@ def run(args, out=sys.stdout):
         stop = threading.Event()
         steps = nem.schedule(args.seed, args.followers, not args.no_leader_kills, TABLES)
         nemesis = nem.Nemesis(cluster, history, steps, stop)
+        t0[0] = time.time()
         clients.start()
         nemesis.run(time.time() + args.seconds)
         hung = clients.finish()
