@@ -39,8 +39,11 @@ _pg_servers = []
 class Cluster:
     """A local murphy cluster driven through `murphy local start|stop`."""
 
-    def __init__(self, followers=FOLLOWERS):
+    def __init__(self, followers=FOLLOWERS, start_args=()):
+        """start_args: extra `murphy local start` options for the first
+        start (timers, pipeline); local.conf remembers them after that."""
         self.followers = followers
+        self.start_args = list(start_args)
         self.dir = tempfile.mkdtemp(prefix="murphy-test-")
         self.port = free_port(count=followers + 2)
         _clusters.append(self)
@@ -54,9 +57,10 @@ class Cluster:
         return r
 
     def start(self, *extra):
-        """`murphy local start`; extra: more of its options (leader flags)."""
+        """`murphy local start` with start_args; extra: more of its options (leader flags)."""
         return self.run("local", "start", "--dir", self.dir, "--followers",
-                        str(self.followers), "--pg-port", str(self.port), *extra)
+                        str(self.followers), "--pg-port", str(self.port), *self.start_args,
+                        *extra)
 
     def stop(self):
         return self.run("local", "stop", "--dir", self.dir, check=False)
