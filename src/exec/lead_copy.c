@@ -97,11 +97,8 @@ static void copy_finish(lead_copy *c)
 	}
 	if (res) {
 		if (c->failed) {
-			if (c->rows_acked && !c->err.detail[0])
-				mur_error_detail(&c->err,
-						 "%llu rows were already stored before the error; "
-						 "COPY is not atomic across shards yet",
-						 (unsigned long long)c->rows_acked);
+			if (c->rows_acked)
+				lead_error_partial(&c->err, "COPY", c->rows_acked);
 			pgw_result_set_error(res, &c->err);
 		} else {
 			snprintf(res->tag, sizeof res->tag, "COPY %llu", (unsigned long long)c->rows);

@@ -235,6 +235,10 @@ int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, ex
  * counts it in the open block when it wrote (or failed after writing
  * `changes` rows), and aborts the block ('E') when it failed. */
 void lead_session_ran(lead_session *s, const plan *p, int failed, uint64_t changes);
+/* err (a write's failure) becomes 40003 "<what> partly applied": rows of
+ * the statement were stored by the shard parts that succeeded and stay;
+ * the original error goes to the detail (lead_write.c). */
+void lead_error_partial(mur_error *err, const char *what, uint64_t rows);
 /* Finish: call done() with r->res (or an error result) and free the run. */
 void lead_run_finish(lead_run *r);
 /* Called after all tasks sent: if none pending, continue immediately. */

@@ -169,8 +169,23 @@ int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards,
 	return MUR_OK;
 }
 
+void lead_error_partial(mur_error *err, const char *what, uint64_t rows)
+{
+	mur_error orig = *err;
+	mur_error_set(err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
+		      "%s partly applied: %llu row%s stored on the shards whose part succeeded, "
+		      "and they stay; another part failed: %s",
+		      what, (unsigned long long)rows, rows == 1 ? " was" : "s were", orig.message);
+	mur_error_detail(err, "a statement that spans shards is not atomic yet: each shard's "
+			      "part commits on its own; the failed part's error was SQLSTATE %s%s%s",
+			 orig.sqlstate, orig.detail[0] ? ": " : "", orig.detail);
+	mur_error_hint(err, "check which rows are there before retrying");
+}
+
 /* After the write tasks: count changes and gather RETURNING rows from the
- * primaries, then answer. */
+ * primaries, then answer.  A failed statement some of whose shard parts
+ * committed rows says so (40003): the client must not read it as "nothing
+ * happened". */
 static void write_done(lead_run *r)
 {
 	mur_error err;
@@ -186,6 +201,11 @@ static void write_done(lead_run *r)
 				     &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	}
+	if (r->failed && r->changes > 0)
+		lead_error_partial(&r->err, r->p->kind == PLAN_INSERT ? "INSERT"
+					    : r->p->u.modify.is_delete ? "DELETE"
+								       : "UPDATE",
+				   r->changes);
 	snprintf(r->res->tag, sizeof r->res->tag, "%s %llu", verb, (unsigned long long)r->changes);
 	lead_run_finish(r);
 }
