@@ -86,6 +86,7 @@ struct pgw_session {
 	/* Simple query in progress. */
 	char **sq_stmts;
 	int sq_n, sq_i;
+	int sq_wrote;           /* statements of this query that changed data and stayed */
 	void *sq_estmt;
 
 	/* Extended protocol. */

@@ -259,3 +259,22 @@ def test_multi_shard_update_failing_on_one_shard_says_what_stayed(cluster):
     assert "UPDATE partly applied: %d rows were stored" % n in str(e), str(e)
     assert "SQLSTATE 23502" in e.diag.message_detail
     conn.close()
+
+
+def test_multi_statement_query_failing_after_a_write_says_it_stayed(cluster):
+    """PostgreSQL undoes 'INSERT …(1); INSERT …(1)' as a whole (one implicit
+    transaction).  murphy commits the first: the error must say so."""
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE part_multi (id int PRIMARY KEY)")
+    e = partial_error(conn, "INSERT INTO part_multi VALUES (1); INSERT INTO part_multi VALUES (1)")
+    assert stored(conn, "SELECT count(*) FROM part_multi") == 1
+    assert e.pgcode == "40003", (e.pgcode, str(e))
+    assert "the 1 statement before it in this query changed data and stays" in str(e)
+    assert "SQLSTATE 23505" in e.diag.message_detail
+    # nothing written before the error: the statement's own error, as PostgreSQL
+    e = partial_error(conn, "SELECT 1; INSERT INTO part_multi VALUES (1)")
+    assert e.pgcode == "23505"
+    e = partial_error(conn, "SELECT 1; SELECT * FROM no_such_table")
+    assert e.pgcode == "42P01"
+    conn.close()
