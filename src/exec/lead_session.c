@@ -30,8 +30,11 @@
  * sql_parse (libpg_query, depth checks, unpack: no shared state) to a pool
  * thread and plans the tree against the catalog back on the loop thread
  * (plan_job_done), so a 1,000,000-value IN list no longer stops heartbeats
- * and other sessions for the ~2 s its parse takes.  A statement whose
- * columns are asked for before it runs (Describe) is planned inline.
+ * and other sessions for the ~2 s its parse takes.  The same holds for
+ * the extended protocol: Parse ends with prepare_finish(), which parses a
+ * long text on the pool before ParseComplete (Bind checks the parameters
+ * against the plan, Describe reads its columns), and an Execute that must
+ * plan again (stale) takes a copy of its parameters to the pool.
  */
 #include "exec/lead_repl.h"
 
@@ -694,7 +697,10 @@ static void plan_failed(lead_session *s, const mur_error *err, pgw_done_cb done,
 
 /* A long statement's parse on the thread pool (see the top of the file).
  * The session and the statement outlive it: pgwire frees neither while
- * the statement runs (pgw_engine.h). */
+ * the statement runs or its Parse finishes (pgw_engine.h).  run: execute
+ * once planned, with the job's copy of the parameters (pgwire's live only
+ * during execute()); otherwise only report the statement ready
+ * (prepare_finish). */
 typedef struct plan_job {
 	uv_work_t req;
 	lead_session *s;
@@ -702,9 +708,51 @@ typedef struct plan_job {
 	sql_tree *tree; /* parsed on the pool thread; freed by plan_job_done */
 	mur_error err;
 	int rc;
+	int run;
 	pgw_done_cb done;
 	void *arg;
+	int nparams, nformats;
+	char **values;
+	int32_t *lengths;
+	int16_t *formats;
 } plan_job;
+
+static void plan_job_free(plan_job *j)
+{
+	for (int i = 0; i < j->nparams; i++)
+		free(j->values[i]);
+	free(j->values);
+	free(j->lengths);
+	free(j->formats);
+	free(j);
+}
+
+/* Copy the parameters into j; MUR_ENOMEM when out of memory. */
+static int plan_job_keep_params(plan_job *j, int nparams, const char *const *values,
+				const int32_t *lengths, int nformats, const int16_t *formats)
+{
+	if (nparams == 0 && nformats == 0)
+		return MUR_OK;
+	j->values = calloc((size_t)nparams + 1, sizeof *j->values);
+	j->lengths = calloc((size_t)nparams + 1, sizeof *j->lengths);
+	j->formats = calloc((size_t)nformats + 1, sizeof *j->formats);
+	if (!j->values || !j->lengths || !j->formats)
+		return MUR_ENOMEM;
+	j->nparams = nparams;
+	j->nformats = nformats;
+	if (nformats)
+		memcpy(j->formats, formats, (size_t)nformats * sizeof *formats);
+	for (int i = 0; i < nparams; i++) {
+		j->lengths[i] = lengths[i];
+		if (lengths[i] < 0)
+			continue;
+		if (!(j->values[i] = malloc((size_t)lengths[i] + 1)))
+			return MUR_ENOMEM;
+		memcpy(j->values[i], values[i], (size_t)lengths[i]);
+		j->values[i][lengths[i]] = '\0';
+	}
+	return MUR_OK;
+}
 
 static void plan_job_work(uv_work_t *w)
 {
@@ -712,9 +760,6 @@ static void plan_job_work(uv_work_t *w)
 	j->rc = sql_parse(j->st->sql, &j->tree, &j->err);
 }
 
-/* Back on the loop thread: plan against the catalog as it is now (it may
- * have changed while the pool parsed: the tree is text, not catalog), then
- * run. */
 static void tree_free_work(uv_work_t *w)
 {
 	plan_job *j = w->data;
@@ -724,44 +769,73 @@ static void tree_free_work(uv_work_t *w)
 static void tree_free_done(uv_work_t *w, int status)
 {
 	(void)status;
-	free(w->data);
+	plan_job_free(w->data);
 }
 
+static void plan_job_report(plan_job *j)
+{
+	lead_session *s = j->s;
+	if (j->rc != MUR_OK)
+		plan_failed(s, &j->err, j->done, j->arg);
+	else if (j->run)
+		execute_planned(s, j->st, j->nparams, (const char *const *)j->values, j->lengths,
+				j->nformats, j->formats, j->done, j->arg);
+	else
+		j->done(j->arg, pgw_result_new()); /* NULL: pgwire reports it */
+}
+
+/* Back on the loop thread: plan against the catalog as it is now (it may
+ * have changed while the pool parsed: the tree is text, not catalog), then
+ * run or report. */
 static void plan_job_done(uv_work_t *w, int status)
 {
 	plan_job *j = w->data;
 	lead_session *s = j->s;
 	if (status != 0 && j->rc == MUR_OK)
 		j->rc = mur_error_set(&j->err, SQLSTATE_QUERY_CANCELED, "statement canceled");
-	if (j->rc != MUR_OK || stmt_plan_tree(s, j->st, j->tree, &j->err) != MUR_OK)
-		plan_failed(s, &j->err, j->done, j->arg);
-	else
-		execute_planned(s, j->st, 0, NULL, NULL, 0, NULL, j->done, j->arg);
+	if (j->rc == MUR_OK)
+		j->rc = stmt_plan_tree(s, j->st, j->tree, &j->err);
+	plan_job_report(j);
 	lead_session_unref(s);
 	/* freeing a million-node tree takes ~0.3 s too: on the pool as well */
 	if (!j->tree || uv_queue_work(w->loop, &j->req, tree_free_work, tree_free_done) != 0) {
 		sql_tree_free(j->tree);
-		free(j);
+		plan_job_free(j);
 	}
 }
 
 /* MUR_OK when the parse went to the pool (done is called later). */
-static int plan_job_start(lead_session *s, lead_stmt *st, pgw_done_cb done, void *arg)
+static int plan_job_start(lead_session *s, lead_stmt *st, int run, int nparams,
+			  const char *const *values, const int32_t *lengths, int nformats,
+			  const int16_t *formats, pgw_done_cb done, void *arg)
 {
 	plan_job *j = calloc(1, sizeof *j);
 	if (!j)
 		return MUR_ENOMEM;
 	j->s = s;
 	j->st = st;
+	j->run = run;
 	j->done = done;
 	j->arg = arg;
 	j->req.data = j;
-	if (uv_queue_work(s->e->loop, &j->req, plan_job_work, plan_job_done) != 0) {
-		free(j);
+	if (plan_job_keep_params(j, nparams, values, lengths, nformats, formats) != MUR_OK ||
+	    uv_queue_work(s->e->loop, &j->req, plan_job_work, plan_job_done) != 0) {
+		plan_job_free(j);
 		return MUR_ERR;
 	}
 	s->refs++;
 	return MUR_OK;
+}
+
+/* pgw_engine_ops.prepare_finish: a long statement is parsed off the loop
+ * before its ParseComplete, so Bind and Describe find it planned. */
+static void op_prepare_finish(void *esess, void *stmt, pgw_done_cb done, void *arg)
+{
+	lead_session *s = esess;
+	lead_stmt *st = stmt;
+	if (st->p || !stmt_offloop(s, st) ||
+	    plan_job_start(s, st, 0, 0, NULL, NULL, 0, NULL, done, arg) != MUR_OK)
+		done(arg, pgw_result_new()); /* an error, if any, comes at execute */
 }
 
 static void op_execute(void *esess, void *stmt, int nparams, const char *const *values,
@@ -784,10 +858,11 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	/* Not planned yet (a long statement), a table was created or dropped
 	 * since planning, or a setting that changes plans was SET: plan (again;
 	 * no plan may point at a dropped table; murphy.count_distinct decides
-	 * the aggregates).  Parameter values live only during this call, so a
-	 * statement with parameters is planned inline. */
+	 * the aggregates).  A long one is parsed on the pool, with a copy of
+	 * the parameters (theirs live only during this call). */
 	if (!st->p || stmt_stale(s, st)) {
-		if (stmt_offloop(s, st) && nparams == 0 && plan_job_start(s, st, done, arg) == MUR_OK)
+		if (stmt_offloop(s, st) && plan_job_start(s, st, 1, nparams, values, lengths, nformats,
+							  formats, done, arg) == MUR_OK)
 			return;
 		if (stmt_plan(s, st, &err) != MUR_OK) {
 			plan_failed(s, &err, done, arg);
@@ -823,6 +898,7 @@ const pgw_engine_ops lead_engine_ops = {
 	.prepare = op_prepare,
 	.describe = op_describe,
 	.stmt_free = op_stmt_free,
+	.prepare_finish = op_prepare_finish,
 	.execute = op_execute,
 	.copy_data = op_copy_data,
 	.copy_done = op_copy_done,

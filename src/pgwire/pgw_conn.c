@@ -242,6 +242,12 @@ void pgw_conn_execute(pgw_conn *c, pgw_wait wait, void *estmt, const pgw_bind *b
 		c->ops->execute(c->esess, estmt, 0, NULL, NULL, 0, NULL, conn_done_cb, c);
 }
 
+void pgw_conn_prepare_finish(pgw_conn *c, void *estmt)
+{
+	conn_begin_wait(c, PGW_WAIT_PARSE);
+	c->ops->prepare_finish(c->esess, estmt, conn_done_cb, c);
+}
+
 void pgw_conn_copy_done(pgw_conn *c, int failed, const char *msg)
 {
 	conn_begin_wait(c, PGW_WAIT_COPY_DONE);
@@ -267,6 +273,7 @@ static void conn_on_result(pgw_conn *c, pgw_result *r)
 	case PGW_WAIT_SIMPLE: pgw_simple_on_result(c, r); break;
 	case PGW_WAIT_EXECUTE: pgw_extended_on_result(c, r); break;
 	case PGW_WAIT_COPY_DONE: pgw_copy_on_result(c, r); break;
+	case PGW_WAIT_PARSE: pgw_extended_on_parsed(c, r); break;
 	default: assert(0); pgw_result_free(r); break;
 	}
 }

@@ -34,6 +34,7 @@ typedef enum pgw_wait {
 	PGW_WAIT_SIMPLE,    /* execute() of a simple-query statement */
 	PGW_WAIT_EXECUTE,   /* execute() of an extended-protocol portal */
 	PGW_WAIT_COPY_DONE, /* copy_done() */
+	PGW_WAIT_PARSE,     /* prepare_finish() of an extended-protocol Parse */
 } pgw_wait;
 
 /* A prepared statement.  refs: one for the session's table entry and one
@@ -95,6 +96,7 @@ struct pgw_session {
 	pgw_portal *portals;
 	int nportals;
 	pgw_portal *exec_portal; /* portal whose Execute is pending / in COPY */
+	pgw_stmt *parse_stmt;    /* statement whose prepare_finish is pending */
 	int32_t exec_max_rows;
 
 	/* COPY FROM STDIN. */
@@ -135,6 +137,8 @@ void pgw_simple_clear(pgw_conn *c);
 /* pgw_extended.c */
 void pgw_extended_message(pgw_conn *c, char type, const char *body, size_t len);
 void pgw_extended_on_result(pgw_conn *c, pgw_result *r);
+void pgw_extended_on_parsed(pgw_conn *c, pgw_result *r);
+void pgw_conn_prepare_finish(pgw_conn *c, void *estmt);
 void pgw_extended_sync(pgw_conn *c);
 void pgw_extended_drop_unnamed(pgw_conn *c);
 void pgw_extended_clear(pgw_conn *c);

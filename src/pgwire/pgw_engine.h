@@ -102,6 +102,13 @@ typedef struct pgw_engine_ops {
 	void (*describe)(void *stmt, int *nparams, const uint32_t **param_oids, int *ncols,
 			 const pgw_column **cols);
 	void (*stmt_free)(void *stmt);
+	/* Optional.  Finish what prepare() left for later (a long text that
+	 * is parsed and planned off the event loop) before the extended
+	 * protocol's ParseComplete, so Bind and Describe find the statement
+	 * described.  done() is called exactly once, perhaps before this
+	 * returns: an ERROR result fails the Parse (the statement is
+	 * dropped), any other kind completes it. */
+	void (*prepare_finish)(void *esess, void *stmt, pgw_done_cb done, void *arg);
 
 	/* Run a prepared statement.  values[i]/lengths[i] (length -1 = NULL) in
 	 * format formats[i] (0 text, 1 binary; nformats 0 = all text, 1 = one

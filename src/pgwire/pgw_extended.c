@@ -170,10 +170,15 @@ static void ext_parse(pgw_conn *c, const char *body, size_t len)
 		pgw_stmt *old = named ? NULL : stmt_find(c, "");
 		if (old)
 			stmt_remove(c, old);
-		if (stmt_add(c, m.name, estmt))
-			pgw_put_empty(&c->out, PGW_BE_PARSE_COMPLETE);
-		else
+		pgw_stmt *s = stmt_add(c, m.name, estmt);
+		if (!s) {
 			pgw_conn_oom(c);
+		} else if (c->ops->prepare_finish) {
+			c->parse_stmt = s;
+			pgw_conn_prepare_finish(c, estmt); /* ParseComplete at the result */
+		} else {
+			pgw_put_empty(&c->out, PGW_BE_PARSE_COMPLETE);
+		}
 	}
 	pgw_parse_free(&m);
 }
@@ -505,6 +510,26 @@ void pgw_portal_send(pgw_conn *c, pgw_portal *p, int32_t max_rows)
 }
 
 /* The result of the portal's first Execute, or of the COPY it started. */
+/* prepare_finish() answered: ParseComplete, or the Parse's error (the
+ * statement goes, as if the Parse had failed at once). */
+void pgw_extended_on_parsed(pgw_conn *c, pgw_result *r)
+{
+	pgw_stmt *s = c->parse_stmt;
+	c->parse_stmt = NULL;
+	pgw_conn_send_notices(c, r);
+	if (r->kind == PGW_RESULT_ERROR) {
+		mur_error e = r->err;
+		if (s && s->in_table) {
+			portals_drop_all(c, s);
+			stmt_remove(c, s);
+		}
+		pgw_conn_fail(c, &e);
+	} else {
+		pgw_put_empty(&c->out, PGW_BE_PARSE_COMPLETE);
+	}
+	pgw_result_free(r);
+}
+
 void pgw_extended_on_result(pgw_conn *c, pgw_result *r)
 {
 	pgw_portal *p = c->exec_portal;
