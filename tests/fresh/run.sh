@@ -103,6 +103,24 @@ mount_in_root() { # TYPE SOURCE DIR [OPTIONS]
 	MOUNTS+=("$ROOT/$3")
 }
 
+# A port P with P .. P+COUNT-1 bound by no TCP socket now, below the
+# ephemeral range (as tests/cluster/pgserver.py's free_port; no python here:
+# the host may be as bare as the root).
+free_ports() { # COUNT
+	local used base p
+	used=" $(tail -q -n +2 /proc/net/tcp /proc/net/tcp6 2>/dev/null |
+		while read -r _ local _; do printf '%d ' $((16#${local##*:})); done)"
+	for _ in $(seq 200); do
+		base=$((20000 + RANDOM % 12000))
+		for ((p = base; p < base + $1; p++)); do
+			[[ $used == *" $p "* ]] && continue 2
+		done
+		echo "$base"
+		return 0
+	done
+	die "no $1 free ports"
+}
+
 mounted_under_root() { grep -F " $ROOT/" /proc/self/mountinfo | awk '{print $5}' || true; }
 
 # Every process whose root directory is the fresh root, by pid (the demo
@@ -119,10 +137,10 @@ root_pids() {
 stop_root_processes() {
 	local pids sig
 	for sig in TERM KILL; do
-		pids=$(root_pids)
-		[ -n "$pids" ] || return 0
-		say "ending processes left in the root ($sig): $(echo $pids)"
-		kill -"$sig" $pids 2>/dev/null || true
+		mapfile -t pids < <(root_pids)
+		[ ${#pids[@]} -gt 0 ] || return 0
+		say "ending processes left in the root ($sig): ${pids[*]}"
+		kill -"$sig" "${pids[@]}" 2>/dev/null || true
 		sleep 3
 	done
 }
@@ -212,7 +230,9 @@ main() {
 	if [ "$CACHE" = 1 ] && [ -f "$BASE_TAR" ]; then
 		say "base root from $BASE_TAR (minbase + $BASE_PKGS; --no-cache rebuilds it)"
 		mkdir -p "$ROOT"
+		local t0=$SECONDS
 		tar -C "$ROOT" --numeric-owner -xzf "$BASE_TAR"
+		SUMMARY+=$(printf '   %-6s %-4s %5ds  %s' base ok $((SECONDS - t0)) "unpack $BASE_TAR")"\n"
 	else
 		build_base
 	fi
@@ -232,7 +252,7 @@ main() {
 
 	# the demo's default port may be taken on a shared host: pick free ones
 	# (the demo takes P .. P+followers+1)
-	DEMO_PORT=$(/usr/bin/python3 -c 'import sys; sys.path.insert(0, sys.argv[1]); import pgserver; print(pgserver.free_port(count=5))' "$REPO/tests/cluster")
+	DEMO_PORT=$(free_ports 5)
 	if [ "$SKIP_DEMO" = 0 ]; then
 		step demo "cd $CLONE && make $MAKE_FLAGS demo DEMO_ARGS=\"--pg-port $DEMO_PORT\""
 		step query "cd $CLONE && n=\$(psql -h 127.0.0.1 -p $DEMO_PORT -U murphy -Atc \"SELECT count(*) FROM events\" murphy) && echo events: \$n && [ \"\$n\" = $DEMO_EVENTS ]"
