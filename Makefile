@@ -1,6 +1,8 @@
 # murphy — plain Makefile.  `make` builds build/murphy (installing missing
 # Debian packages first), `make test` runs unit and cluster tests,
-# `make demo` starts a local cluster with sample data and opens psql.
+# `make demo` starts a local cluster with sample data and opens psql (without
+# a terminal on stdin it prints how to connect and leaves the cluster up),
+# `make check-fresh` runs the first two on a fresh Debian 12 root (tests/fresh).
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
@@ -8,7 +10,11 @@ CFLAGS  ?= -O2 -g
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc
 ALL_CFLAGS = $(CFLAGS) $(BASE_CFLAGS)
 PKGS    := libuv sqlite3 libxxhash libprotobuf-c
-LDLIBS  := -lpg_query $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+# Recursive (=), not simple (:=): pkg-config must run when a link recipe is
+# expanded, after build/.deps has installed pkg-config and the -dev packages.
+# Evaluated at parse time, on a fresh machine it gave nothing and the first
+# link failed with undefined sqlite3_* (issue 14; tests/fresh/run.sh).
+LDLIBS   = -lpg_query $(shell pkg-config --libs $(PKGS)) -lm -lpthread
 PYTHON  := /usr/bin/python3
 
 DEB_PKGS := build-essential pkg-config libuv1-dev libsqlite3-dev libpg-query-dev \
@@ -23,7 +29,8 @@ LIB_OBJS := $(filter-out $(B)/obj/node/main.o,$(OBJS))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle nemesis
+.PHONY: all deps test unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle nemesis \
+        check-fresh
 all: build/.deps $(B)/murphy
 
 # Install whatever Debian packages are missing (we run as root on Debian 12).
@@ -37,7 +44,9 @@ deps build/.deps:
 	fi
 	@mkdir -p build && touch build/.deps
 
-$(B)/murphy: $(OBJS)
+# Every object and link waits for build/.deps (order-only: the stamp's time
+# does not force a rebuild), so `make -j2` never compiles or links first.
+$(B)/murphy: $(OBJS) | build/.deps
 	@echo "LD $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -46,7 +55,7 @@ $(B)/obj/%.o: src/%.c | build/.deps
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(LIB_OBJS)
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJS) | build/.deps
 	@mkdir -p $(dir $@)
 	@echo "LD $@"
 	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
@@ -70,8 +79,9 @@ test: unit cluster
 nemesis: all
 	MURPHY_BIN=$(CURDIR)/$(B)/murphy $(PYTHON) tests/nemesis/run.py --seconds 600 $(ARGS)
 
+# DEMO_ARGS: extra `murphy demo` options, e.g. DEMO_ARGS="--pg-port 6433"
 demo: all
-	build/murphy demo
+	build/murphy demo $(DEMO_ARGS)
 
 bench: all
 	bench/run.sh
@@ -95,7 +105,12 @@ asan:
 asan-cluster:
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" cluster
 
+# The README's `make demo` and `make test` in a fresh Debian 12 minbase root
+# (debootstrap, as root; several minutes): see tests/fresh/README.md.
+check-fresh:
+	tests/fresh/run.sh $(ARGS)
+
 clean:
-	rm -rf build build-asan
+	rm -rf --one-file-system build build-asan
 
 -include $(OBJS:.o=.d)

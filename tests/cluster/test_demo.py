@@ -23,9 +23,9 @@ def demo():
     shutil.rmtree(d, ignore_errors=True)
 
 
-def run_demo(d, port):
+def run_demo(d, port, *flags):
     r = subprocess.run([MURPHY, "demo", "--dir", d, "--pg-port", str(port), "--events",
-                        str(EVENTS), "--users", str(USERS), "--no-psql"],
+                        str(EVENTS), "--users", str(USERS)] + list(flags),
                        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert r.returncode == 0, "demo failed:\n%s\n%s" % (r.stdout, r.stderr)
     return r
@@ -43,7 +43,7 @@ def query(port, sql):
 
 def test_demo_loads_sample_data(demo):
     d, port = demo
-    r = run_demo(d, port)
+    r = run_demo(d, port, "--no-psql")
     assert "postgresql://murphy@127.0.0.1:%d/murphy" % port in r.stdout
     assert "psql -h 127.0.0.1 -p %d" % port in r.stdout
     assert query(port, "SELECT count(*), count(DISTINCT id) FROM events") == [(EVENTS, EVENTS)]
@@ -68,7 +68,11 @@ def test_demo_data_shape(demo):
 
 
 def test_demo_again_keeps_data(demo):
+    """Also `make demo` without a terminal (tests/fresh): no --no-psql, stdin
+    is /dev/null, so the demo must not open psql, and must exit leaving the
+    cluster up."""
     d, port = demo
     r = run_demo(d, port)
     assert "already" in r.stdout
+    assert "Opening psql" not in r.stdout and "Stop the cluster with" in r.stdout
     assert query(port, "SELECT count(*) FROM events") == [(EVENTS,)]

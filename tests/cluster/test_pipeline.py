@@ -142,6 +142,25 @@ def test_failed_entry_requeues_the_inserts_behind_it(cluster):
     conn.close()
 
 
+def held_by_primary_only(cur, table, timeout=10):
+    """Wait until the primary of 1-shard `table` holds an entry its replicas
+    do not (the leader counts the primary's answer: its applied_lsn moves):
+    the write is in flight, and undecided while the replicas are stopped.
+    Polled, not slept for: on a loaded machine the write can take longer
+    to get there than any fixed pause."""
+    deadline = time.monotonic() + timeout
+    while True:
+        cur.execute("SELECT role, applied_lsn FROM murphy.placements WHERE table_name = %s",
+                    (table,))
+        lsns = {}
+        for role, lsn in cur.fetchall():
+            lsns.setdefault(role, []).append(int(lsn))
+        if lsns["primary"][0] > max(lsns["replica"]):
+            return
+        assert time.monotonic() < deadline, "the write never reached the primary: %r" % lsns
+        time.sleep(0.01)
+
+
 def while_undecided(cluster, table, write_sql, reads):
     """Stop both replicas of 1-shard table, run write_sql in a thread (it
     sits undecided on the primary, then fails when they turn suspect),
@@ -152,11 +171,10 @@ def while_undecided(cluster, table, write_sql, reads):
                 (table,))
     pids = [cluster.pid(r[0]) for r in cur.fetchall()]
     assert len(pids) == 2
-    conn.close()
     outcome = {}
+    c = cluster.connect()  # before the stop: only the statement is in the window
 
     def write():
-        c = cluster.connect()
         try:
             c.cursor().execute(write_sql)
             outcome["error"] = None
@@ -169,12 +187,13 @@ def while_undecided(cluster, table, write_sql, reads):
     try:
         writer = threading.Thread(target=write)
         writer.start()
-        time.sleep(0.3)  # on the primary, undecided: no quorum without the replicas
+        held_by_primary_only(cur, table)  # undecided: no quorum without the replicas
         got = reads()
         writer.join(timeout=30)
     finally:
         for pid in pids:
             os.kill(pid, signal.SIGCONT)
+        conn.close()
     return outcome.get("error", "still running"), got
 
 
