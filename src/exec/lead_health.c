@@ -130,6 +130,7 @@ static void placement_health(lead_engine *e, const cat_table *t, uint32_t sh,
 void lead_shard_health_of(lead_engine *e, const cat_table *t, uint32_t sh, lead_shard_health *h)
 {
 	const cat_shard *s = &t->shards[sh];
+	int placed;
 	memset(h, 0, sizeof *h);
 	h->rf = cat_table_is_reference(t) ? alive_followers(e) : t->replicas;
 	for (int k = 0; k < s->nplacements; k++) {
@@ -148,6 +149,15 @@ void lead_shard_health_of(lead_engine *e, const cat_table *t, uint32_t sh, lead_
 		if (s->placements[k].state != CAT_PL_CURRENT ||
 		    !node_serving(e, cat_node_by_id(e->cat, s->placements[k].node_id)))
 			placement_health(e, t, sh, &s->placements[k], h);
+	if (!cat_table_is_reference(t) && (placed = lead_recover_copies_planned(e, t, sh)) < h->rf) {
+		if (lead_recover_pick_target(e, s, t->nshards)) {
+			why_add(h, "%d of %d copies placed, a new copy starts at the next recovery tick",
+				placed, h->rf);
+		} else {
+			why_add(h, "%d of %d copies placed, no follower free to take a copy", placed, h->rf);
+			h->stuck = 1;
+		}
+	}
 	if (!h->why[0])
 		why_add(h, "%d of %d copies current", h->current, h->rf);
 }
