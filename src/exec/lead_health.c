@@ -14,14 +14,18 @@
  *                                                 holds one: nothing can be done
  *                                                 until a follower joins or returns
  *   "f2 suspect" / "f3 lagging" / "f4 rebuilding" transient: recovery is at work
+ *   "2 of 3 copies placed, ..."                   fewer copies than replicas (created
+ *                                                 short, or one was lost): one more
+ *                                                 is added on a free follower
  *
  * Shown by murphy.shards (lead_views.c) and `murphy status`.  The 1 s
  * recovery tick calls lead_health_tick, which logs one WARNING per shard
  * and episode when the shard is under-replicated and a missing copy
  * cannot be rebuilt (`cat_shard.rf_warned` remembers it), and one INFO
  * when the shard is back at its RF.  The rebuild itself is lead_recover.c's:
- * on each tick a dead copy goes to lead_recover_pick_target's follower,
- * so a follower that joins (or returns) takes the copies at the next tick.
+ * on each tick a dead copy goes to lead_recover_pick_target's follower, and
+ * a shard short of copies gets one there (top_up), so a follower that joins
+ * (or returns) takes the copies at the next tick.
  */
 #include "exec/lead_repl.h"
 

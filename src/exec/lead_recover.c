@@ -16,7 +16,13 @@
  *   tick: DIVERGENT        → UNDO to the committed LSN, then verify; else rebuild
  *   tick: node DEAD        → REBUILD each of its placements on another follower
  *                            from a current peer, catch up, switch in, then
- *                            drop the dead node's placement (RF restored)
+ *                            drop the dead node's placement (RF restored;
+ *                            kept if dropping it would leave fewer copies
+ *                            than the table's replicas: switch_in)
+ *   tick: fewer copies     → a shard whose copies (members and rebuilds
+ *         than replicas      that add one) are fewer than its table's
+ *                            replicas, whatever the history, gets a REBUILD
+ *                            on a free follower, replacing nothing (top_up)
  *   orphan file on a node  → DROP (the catalog gave its shard to another node)
  *   tick: reference table  → an alive follower without a copy (joined after
  *                            the CREATE, or its copy was replaced while it
