@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 
@@ -236,6 +237,46 @@ def test_shard_created_short_of_its_rf_is_topped_up_when_followers_return(reques
         # while f3 and f4 were dead, the reason named the missing copy
         for shard, rf, cur_, under, why in short:
             assert "2 of 3 copies placed, no follower free to take a copy" in why, short
+        conn.close()
+    finally:
+        c.cleanup()
+
+
+def test_copy_lost_from_the_catalog_is_topped_up(request):
+    """Whatever removed a copy (two rebuilds racing, a hand edit), a shard
+    with fewer copies than its replicas and a free follower gets a new copy:
+    here one replica of every shard is deleted from the leader's catalog
+    while the leader is down.  Its old file is dropped and the shard is
+    rebuilt back to 3 current, identical copies."""
+    c = FaultCluster(followers=4)
+    request.module._murphy_cluster = c
+    try:
+        c.start()
+        conn = c.connect()
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE u (id bigint PRIMARY KEY, v text) WITH (shards = %d, "
+                        "replicas = 3)" % SHARDS)
+            cur.execute("INSERT INTO u VALUES " + ",".join("(%d, '%s')" % (i, "w" * 100)
+                                                           for i in range(1, 1001)))
+        conn.close()
+        leader = c.pid("leader")
+        os.kill(leader, signal.SIGKILL)
+        wait_for("leader gone", lambda: not os.path.exists("/proc/%d" % leader), 5)
+        db = sqlite3.connect(os.path.join(c.dir, "leader", "catalog.db"))
+        with db:
+            lost = db.execute("DELETE FROM placements WHERE role = 1 AND rowid IN (SELECT "
+                              "max(rowid) FROM placements WHERE role = 1 AND table_id = (SELECT "
+                              "id FROM tables WHERE name = 'u') GROUP BY shard)").rowcount
+        db.close()
+        assert lost == SHARDS
+        c.start()  # the leader comes back with 2 copies of every shard
+        conn = c.connect()
+        wait_for("every shard back at RF 3", lambda: [h[1:5] for h in shard_health(conn)]
+                 == [(3, 3, False, None)] * SHARDS, 30)
+        assert checker.check_cluster(c, conn, replicas=3, tables={"u"}) == []
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM u")
+            assert cur.fetchone()[0] == 1000
         conn.close()
     finally:
         c.cleanup()
