@@ -311,21 +311,12 @@ static void start_rebuild(lead_engine *e, cat_table *t, uint32_t shard, uint32_t
 	     replaces ? node_name(e, replaces) : "");
 }
 
-/* Placements that are members of the shard's replica set: every one but
- * the copies being rebuilt (a dead node's copy is a member until replaced). */
-static int member_count(const cat_shard *s)
-{
-	int members = 0;
-	for (int k = 0; k < s->nplacements; k++)
-		members += s->placements[k].state != CAT_PL_REBUILDING;
-	return members;
-}
-
 /* A rebuilt copy caught up and is CURRENT: a member now.  Its rebuild row
  * is done, and the copy it replaces leaves the catalog, unless that would
- * leave a distributed shard with fewer members than its table's replicas
- * (whatever happened meanwhile, e.g. another copy was removed): then both
- * stay.  Placement pointers into s are stale after this call. */
+ * leave a distributed shard with fewer copies (members and rebuilds that
+ * add one, lead_recover_copies_planned) than its table's replicas, whatever
+ * happened meanwhile (e.g. another copy was removed): then both stay.
+ * Placement pointers into s are stale after this call. */
 static void switch_in(lead_engine *e, cat_table *t, uint32_t sh, lead_rebuild *rb)
 {
 	cat_shard *s = &t->shards[sh];
@@ -340,7 +331,7 @@ static void switch_in(lead_engine *e, cat_table *t, uint32_t sh, lead_rebuild *r
 	old = rb->replaces;
 	if (!old || !(q = placement_on(s, old)))
 		return;
-	after = member_count(s) - (q->state != CAT_PL_REBUILDING);
+	after = lead_recover_copies_planned(e, t, sh) - (q->state != CAT_PL_REBUILDING);
 	if (!cat_table_is_reference(t) && after < t->replicas) {
 		MLOG(INFO, "recover", "shard %u of %s keeps its copy on %s: without it the shard "
 				      "would have %d of %d copies", sh, t->name, node_name(e, old), after,
