@@ -14,14 +14,18 @@
  *                                                 holds one: nothing can be done
  *                                                 until a follower joins or returns
  *   "f2 suspect" / "f3 lagging" / "f4 rebuilding" transient: recovery is at work
+ *   "2 of 3 copies placed, ..."                   fewer copies than replicas (created
+ *                                                 short, or one was lost): one more
+ *                                                 is added on a free follower
  *
  * Shown by murphy.shards (lead_views.c) and `murphy status`.  The 1 s
  * recovery tick calls lead_health_tick, which logs one WARNING per shard
  * and episode when the shard is under-replicated and a missing copy
  * cannot be rebuilt (`cat_shard.rf_warned` remembers it), and one INFO
  * when the shard is back at its RF.  The rebuild itself is lead_recover.c's:
- * on each tick a dead copy goes to lead_recover_pick_target's follower,
- * so a follower that joins (or returns) takes the copies at the next tick.
+ * on each tick a dead copy goes to lead_recover_pick_target's follower, and
+ * a shard short of copies gets one there (top_up), so a follower that joins
+ * (or returns) takes the copies at the next tick.
  */
 #include "exec/lead_repl.h"
 
@@ -130,6 +134,7 @@ static void placement_health(lead_engine *e, const cat_table *t, uint32_t sh,
 void lead_shard_health_of(lead_engine *e, const cat_table *t, uint32_t sh, lead_shard_health *h)
 {
 	const cat_shard *s = &t->shards[sh];
+	int placed;
 	memset(h, 0, sizeof *h);
 	h->rf = cat_table_is_reference(t) ? alive_followers(e) : t->replicas;
 	for (int k = 0; k < s->nplacements; k++) {
@@ -148,6 +153,15 @@ void lead_shard_health_of(lead_engine *e, const cat_table *t, uint32_t sh, lead_
 		if (s->placements[k].state != CAT_PL_CURRENT ||
 		    !node_serving(e, cat_node_by_id(e->cat, s->placements[k].node_id)))
 			placement_health(e, t, sh, &s->placements[k], h);
+	if (!cat_table_is_reference(t) && (placed = lead_recover_copies_planned(e, t, sh)) < h->rf) {
+		if (lead_recover_pick_target(e, s, t->nshards)) {
+			why_add(h, "%d of %d copies placed, a new copy starts at the next recovery tick",
+				placed, h->rf);
+		} else {
+			why_add(h, "%d of %d copies placed, no follower free to take a copy", placed, h->rf);
+			h->stuck = 1;
+		}
+	}
 	if (!h->why[0])
 		why_add(h, "%d of %d copies current", h->current, h->rf);
 }

@@ -16,7 +16,13 @@
  *   tick: DIVERGENT        → UNDO to the committed LSN, then verify; else rebuild
  *   tick: node DEAD        → REBUILD each of its placements on another follower
  *                            from a current peer, catch up, switch in, then
- *                            drop the dead node's placement (RF restored)
+ *                            drop the dead node's placement (RF restored;
+ *                            kept if dropping it would leave fewer copies
+ *                            than the table's replicas: switch_in)
+ *   tick: fewer copies     → a shard whose copies (members and rebuilds
+ *         than replicas      that add one) are fewer than its table's
+ *                            replicas, whatever the history, gets a REBUILD
+ *                            on a free follower, replacing nothing (top_up)
  *   orphan file on a node  → DROP (the catalog gave its shard to another node)
  *   tick: reference table  → an alive follower without a copy (joined after
  *                            the CREATE, or its copy was replaced while it
@@ -256,27 +262,41 @@ static void catchup_excl(lead_engine *e, cat_table *t, uint32_t shard, void *arg
 	}
 }
 
+/* Copy shard `shard` anew on target (its placement is REBUILDING), from the
+ * primary.  The row in murphy.rebuilds is written first, with what the copy
+ * replaces: a rebuild that cannot start now (no current copy to copy from,
+ * the task not sent) is a "failed" row, which the next tick starts again
+ * with the same `replaces` (recover_placement).  Every placement added
+ * (add_copy) goes through here, so the row of a target always belongs to
+ * its placement's present life, never to an earlier copy on that node. */
 static void start_rebuild(lead_engine *e, cat_table *t, uint32_t shard, uint32_t target,
 			  uint32_t replaces)
 {
-	cat_shard *s = &t->shards[shard];
-	uint32_t source = lead_repl_ensure_primary(e, t, shard);
+	uint32_t source;
 	recover_action *a;
 	exec_task task;
 	lead_rebuild *rb;
 
-	if (!source || source == target || action_busy(e, t->id, shard, target))
+	if (action_busy(e, t->id, shard, target))
 		return;
-	a = new_action(ACT_REBUILD, t, shard, target);
-	if (!a)
+	source = lead_repl_ensure_primary(e, t, shard);
+	rb = rebuild_start(e, t->id, shard, source, target);
+	if (rb)
+		rb->replaces = replaces;
+	if (!source || source == target) {
+		if (rb)
+			rebuild_finish(rb, "failed", "no current copy to copy from");
 		return;
+	}
+	if (!(a = new_action(ACT_REBUILD, t, shard, target))) {
+		if (rb)
+			rebuild_finish(rb, "failed", "out of memory");
+		return;
+	}
 	a->source_id = source;
 	a->replaces = replaces;
 	task_for(&task, EXEC_TASK_REBUILD, t, shard);
 	set_peer(e, &task, source);
-	rb = rebuild_start(e, t->id, shard, source, target);
-	if (rb)
-		rb->replaces = replaces;
 	if (send_action(e, a, &task) != MUR_OK) {
 		if (rb)
 			rebuild_finish(rb, "failed", "the REBUILD task could not be sent to the target");
@@ -289,7 +309,37 @@ static void start_rebuild(lead_engine *e, cat_table *t, uint32_t shard, uint32_t
 	MLOG(INFO, "recover", "rebuilding shard %u of %s on %s from %s%s%s", shard, t->name,
 	     node_name(e, target), node_name(e, source), replaces ? ", replacing " : "",
 	     replaces ? node_name(e, replaces) : "");
-	(void)s;
+}
+
+/* A rebuilt copy caught up and is CURRENT: a member now.  Its rebuild row
+ * is done, and the copy it replaces leaves the catalog, unless that would
+ * leave a distributed shard with fewer copies (members and rebuilds that
+ * add one, lead_recover_copies_planned) than its table's replicas, whatever
+ * happened meanwhile (e.g. another copy was removed): then both stay.
+ * Placement pointers into s are stale after this call. */
+static void switch_in(lead_engine *e, cat_table *t, uint32_t sh, lead_rebuild *rb)
+{
+	cat_shard *s = &t->shards[sh];
+	cat_placement *q;
+	uint32_t old;
+	int after;
+	mur_error err;
+
+	if (!rb || rb->finished_ms)
+		return;
+	rebuild_finish(rb, "done", NULL);
+	old = rb->replaces;
+	if (!old || !(q = placement_on(s, old)))
+		return;
+	after = lead_recover_copies_planned(e, t, sh) - (q->state != CAT_PL_REBUILDING);
+	if (!cat_table_is_reference(t) && after < t->replicas) {
+		MLOG(INFO, "recover", "shard %u of %s keeps its copy on %s: without it the shard "
+				      "would have %d of %d copies", sh, t->name, node_name(e, old), after,
+		     t->replicas);
+		return;
+	}
+	if (cat_placement_remove(e->cat, t->id, sh, old, &err) != MUR_OK)
+		MLOG(WARN, "recover", "%s", err.message);
 }
 
 static void status_row(lead_engine *e, uint32_t node_id, const char *file, uint64_t lsn,
@@ -308,7 +358,6 @@ static void action_done(void *arg, exec_result *res)
 	cat_shard *s = t && a->shard < t->nshards ? &t->shards[a->shard] : NULL;
 	cat_placement *p = s ? placement_on(s, a->node_id) : NULL;
 	lead_rebuild *rb = t ? rebuild_find(e, a->table_id, a->shard, a->node_id) : NULL;
-	mur_error err;
 
 	switch (a->kind) {
 	case ACT_STATUS:
@@ -337,6 +386,9 @@ static void action_done(void *arg, exec_result *res)
 		break;
 	case ACT_CATCHUP:
 		if (p) {
+			/* the final catch-up of a rebuild switches the copy in; a
+			 * catch-up of a member never touches a rebuild row */
+			int rebuilding = p->state == CAT_PL_REBUILDING;
 			if (!res->failed) {
 				p->applied_lsn = res->lsn;
 				p->entry_id = lead_repl_entry_at(s, res->lsn);
@@ -346,17 +398,17 @@ static void action_done(void *arg, exec_result *res)
 					     node_name(e, a->node_id), a->shard, t->name,
 					     (unsigned long long)res->lsn);
 				}
-				if (rb && p->state == CAT_PL_CURRENT && !rb->finished_ms) {
-					rebuild_finish(rb, "done", NULL);
-					if (rb->replaces &&
-					    cat_placement_remove(e->cat, t->id, a->shard, rb->replaces, &err) != MUR_OK)
-						MLOG(WARN, "recover", "%s", err.message);
-				}
+			} else if (rebuilding) {
+				/* the tick copies it again, still replacing the same copy */
+				if (rb && !rb->finished_ms)
+					rebuild_finish(rb, "failed", res->err.message);
 			} else if (strcmp(res->err.sqlstate, "55000") == 0) {
 				p->state = CAT_PL_DIVERGENT; /* log trimmed or history differs: rebuild */
 				p->needs_rebuild = 1;
 			}
 			cat_placement_set_lsn(e->cat, a->table_id, a->shard, a->node_id, p->applied_lsn);
+			if (rebuilding && p->state == CAT_PL_CURRENT)
+				switch_in(e, t, a->shard, rb);
 		}
 		break;
 	case ACT_UNDO:
@@ -395,7 +447,6 @@ static void action_done(void *arg, exec_result *res)
 	if (a->exclusive && t)
 		lead_repl_exclusive_done(e, t, a->shard);
 	free(a);
-	(void)err;
 }
 
 /* ---- reconciling a reported placement ---- */
@@ -621,6 +672,27 @@ static void queue_catchup(lead_engine *e, cat_table *t, uint32_t sh, cat_placeme
 	}
 }
 
+/* A new copy of shard sh, on the follower lead_recover_pick_target chooses,
+ * replacing dead node `replaces` (0: one more copy).  A follower still
+ * dropping an old file of the shard takes it at a later tick.  Placement
+ * pointers into the shard are stale after this call.  1 when a copy was
+ * placed (its rebuild may still be starting: see start_rebuild). */
+static int add_copy(lead_engine *e, cat_table *t, uint32_t sh, uint32_t replaces)
+{
+	uint32_t target = lead_recover_pick_target(e, &t->shards[sh], t->nshards);
+	mur_error err;
+
+	if (!target || action_busy(e, t->id, sh, target))
+		return 0;
+	if (cat_placement_add(e->cat, t->id, sh, target, CAT_REPLICA, &err) != MUR_OK) {
+		MLOG(WARN, "recover", "no new copy of shard %u of %s on %s: %s", sh, t->name,
+		     node_name(e, target), err.message);
+		return 0;
+	}
+	start_rebuild(e, t, sh, target, replaces);
+	return 1;
+}
+
 static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p)
 {
 	cat_shard *s = &t->shards[sh];
@@ -639,12 +711,8 @@ static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_pla
 			replacing |= s->placements[k].state == CAT_PL_REBUILDING && rb &&
 				     rb->replaces == p->node_id;
 		}
-		if (!replacing) {
-			uint32_t target = lead_recover_pick_target(e, s, t->nshards);
-			mur_error err;
-			if (target && cat_placement_add(e->cat, t->id, sh, target, CAT_REPLICA, &err) == MUR_OK)
-				start_rebuild(e, t, sh, target, p->node_id);
-		}
+		if (!replacing)
+			add_copy(e, t, sh, p->node_id);
 		return;
 	}
 	if (!connected || n->state != CAT_NODE_ALIVE || !e->status_known[p->node_id % CAT_NODES_MAX] ||
@@ -652,9 +720,9 @@ static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_pla
 		return;
 	if (p->state == CAT_PL_REBUILDING) {
 		lead_rebuild *rb = rebuild_find(e, t->id, sh, p->node_id);
-		if (rb && strcmp(rb->state, "catching up") == 0)
+		if (rb && !rb->finished_ms && strcmp(rb->state, "catching up") == 0)
 			queue_catchup(e, t, sh, p);
-		else if (!rb || strcmp(rb->state, "failed") == 0)
+		else /* failed, or not started: copy it again (nothing is in flight) */
 			start_rebuild(e, t, sh, p->node_id, rb ? rb->replaces : 0);
 		return;
 	}
@@ -844,6 +912,42 @@ int lead_reconcile_park(lead_engine *e, lead_run *r)
 	return 1;
 }
 
+/* The copies shard sh has or is getting: its members, and the copies being
+ * rebuilt that add one (not those replacing a copy still placed, which is
+ * counted already). */
+int lead_recover_copies_planned(lead_engine *e, const cat_table *t, uint32_t sh)
+{
+	const cat_shard *s = &t->shards[sh];
+	int planned = 0;
+	for (int k = 0; k < s->nplacements; k++) {
+		const cat_placement *p = &s->placements[k];
+		lead_rebuild *rb;
+		if (p->state != CAT_PL_REBUILDING) {
+			planned++;
+			continue;
+		}
+		rb = rebuild_find(e, t->id, sh, p->node_id);
+		planned += !(rb && rb->replaces && placement_on((cat_shard *)s, rb->replaces));
+	}
+	return planned;
+}
+
+/* A shard of a distributed table with fewer copies than its table's
+ * replicas gets one more on a free follower, one per tick, whatever led
+ * there (a replaced copy whose node came back and was dropped, a removal
+ * that raced another, a catalog edited by hand): invariant 5, every shard
+ * returns to its replication factor when capacity allows. */
+static void top_up(lead_engine *e, cat_table *t, uint32_t sh)
+{
+	int planned;
+	if (cat_table_is_reference(t) || !t->shards[sh].committed_known ||
+	    (planned = lead_recover_copies_planned(e, t, sh)) >= t->replicas)
+		return;
+	if (add_copy(e, t, sh, 0))
+		MLOG(WARN, "recover", "shard %u of %s had %d of %d copies: one more is being rebuilt",
+		     sh, t->name, planned, t->replicas);
+}
+
 /* A reference table's copy for every alive follower that reported its
  * placements and holds none (up to CAT_REPLICAS_MAX copies). */
 static void reference_fill(lead_engine *e, cat_table *t)
@@ -889,6 +993,7 @@ void lead_recover_tick(lead_engine *e)
 				if (s->placements[k].state != CAT_PL_CURRENT ||
 				    cat_node_by_id(e->cat, s->placements[k].node_id)->state == CAT_NODE_DEAD)
 					recover_placement(e, t, sh, &s->placements[k]);
+			top_up(e, t, sh);
 		}
 		if (cat_table_is_reference(t))
 			reference_fill(e, t);

@@ -98,6 +98,9 @@ void lead_recover_tick(lead_engine *e);
 /* A follower to host a new copy of s: alive, connected, not holding the
  * shard, fewest placements (co-located shards preferred); 0 when none. */
 uint32_t lead_recover_pick_target(lead_engine *e, const cat_shard *s, uint32_t nshards);
+/* The copies shard sh has or is getting: members, plus copies being rebuilt
+ * that do not replace a copy still placed. */
+int lead_recover_copies_planned(lead_engine *e, const cat_table *t, uint32_t sh);
 
 /* Replication health of one shard (lead_health.c). */
 #define LEAD_HEALTH_WHY_MAX 256 /* reasons text; longer lists are cut at a reason */

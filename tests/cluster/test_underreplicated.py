@@ -9,11 +9,13 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import time
 
 import pytest
 
+import checker
 from conftest import MURPHY, Cluster
 from pgserver import free_port
 
@@ -179,6 +181,102 @@ def test_finished_rebuild_rows_carry_final_values(request):
             assert state == "done", rb
             assert phase == "done" and error is None, rb
             assert total > 0 and done == total, rb
+        conn.close()
+    finally:
+        c.cleanup()
+
+
+def current_copies(conn, table):
+    """{shard: sorted nodes holding a current copy} of table."""
+    got = {}
+    for shard, node in rows(conn, "SELECT shard, node FROM murphy.placements WHERE table_name "
+                                  "= %s AND state = 'current' ORDER BY 1, 2", (table,)):
+        got.setdefault(shard, []).append(node)
+    return got
+
+
+def test_shard_created_short_of_its_rf_is_topped_up_when_followers_return(request):
+    """Invariant 5 whatever the history: a table created while followers
+    were dead gets fewer copies than its replicas (only where they can be
+    made now); when followers return, each shard gets the missing copies,
+    rebuilt from a current peer, with progress in murphy.rebuilds.  Before,
+    nothing topped such a shard up: 2 of 3 copies forever with two followers
+    alive and empty."""
+    c = FaultCluster(followers=4)
+    request.module._murphy_cluster = c
+    try:
+        c.start()
+        conn = c.connect()
+        for victim in ("f3", "f4"):
+            os.kill(c.pid(victim), signal.SIGKILL)
+        wait_for("f3, f4 dead", lambda: len(rows(conn, "SELECT 1 FROM murphy.nodes WHERE name IN "
+                                                       "('f3', 'f4') AND state = 'dead'")) == 2,
+                 DEAD_MS / 1000 + 5)
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE u (id bigint PRIMARY KEY, v text) WITH (shards = %d, "
+                        "replicas = 3)" % SHARDS)
+            cur.execute("INSERT INTO u VALUES " + ",".join("(%d, '%s')" % (i, "z" * 100)
+                                                           for i in range(1, 1001)))
+        assert current_copies(conn, "u") == {s: ["f1", "f2"] for s in range(SHARDS)}
+        short = wait_for("shown short of its RF", lambda: (lambda h: h if all(
+            r[1:4] == (3, 2, True) and r[4] for r in h) else None)(shard_health(conn)), 5)
+
+        c.start()  # f3 and f4 come back, empty of u
+        wait_for("every shard back at RF 3", lambda: [h[1:5] for h in shard_health(conn)]
+                 == [(3, 3, False, None)] * SHARDS, 30)
+        copies = current_copies(conn, "u")
+        assert all(len(n) == 3 and n[:2] == ["f1", "f2"] for n in copies.values()), copies
+        assert checker.check_cluster(c, conn, replicas=3, tables={"u"}) == []
+        rb = rows(conn, "SELECT shard, target, state, replaces FROM murphy.rebuilds "
+                        "WHERE table_name = 'u'")
+        assert sorted(r[0] for r in rb) == list(range(SHARDS)), rb
+        assert all(r[1] in ("f3", "f4") and r[2:] == ("done", None) for r in rb), rb
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM u")
+            assert cur.fetchone()[0] == 1000
+        # while f3 and f4 were dead, the reason named the missing copy
+        for shard, rf, cur_, under, why in short:
+            assert "2 of 3 copies placed, no follower free to take a copy" in why, short
+        conn.close()
+    finally:
+        c.cleanup()
+
+
+def test_copy_lost_from_the_catalog_is_topped_up(request):
+    """Whatever removed a copy (two rebuilds racing, a hand edit), a shard
+    with fewer copies than its replicas and a free follower gets a new copy:
+    here one replica of every shard is deleted from the leader's catalog
+    while the leader is down.  Its old file is dropped and the shard is
+    rebuilt back to 3 current, identical copies."""
+    c = FaultCluster(followers=4)
+    request.module._murphy_cluster = c
+    try:
+        c.start()
+        conn = c.connect()
+        with conn.cursor() as cur:
+            cur.execute("CREATE TABLE u (id bigint PRIMARY KEY, v text) WITH (shards = %d, "
+                        "replicas = 3)" % SHARDS)
+            cur.execute("INSERT INTO u VALUES " + ",".join("(%d, '%s')" % (i, "w" * 100)
+                                                           for i in range(1, 1001)))
+        conn.close()
+        leader = c.pid("leader")
+        os.kill(leader, signal.SIGKILL)
+        wait_for("leader gone", lambda: not os.path.exists("/proc/%d" % leader), 5)
+        db = sqlite3.connect(os.path.join(c.dir, "leader", "catalog.db"))
+        with db:
+            lost = db.execute("DELETE FROM placements WHERE role = 1 AND rowid IN (SELECT "
+                              "max(rowid) FROM placements WHERE role = 1 AND table_id = (SELECT "
+                              "id FROM tables WHERE name = 'u') GROUP BY shard)").rowcount
+        db.close()
+        assert lost == SHARDS
+        c.start()  # the leader comes back with 2 copies of every shard
+        conn = c.connect()
+        wait_for("every shard back at RF 3", lambda: [h[1:5] for h in shard_health(conn)]
+                 == [(3, 3, False, None)] * SHARDS, 30)
+        assert checker.check_cluster(c, conn, replicas=3, tables={"u"}) == []
+        with conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM u")
+            assert cur.fetchone()[0] == 1000
         conn.close()
     finally:
         c.cleanup()
