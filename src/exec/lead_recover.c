@@ -528,8 +528,10 @@ static void classify(cat_shard *s, cat_placement *p)
 	}
 }
 
-/* A node's STATUS is about to be read: what it said before is stale. */
-static void forget_reports(lead_engine *e, uint32_t node_id)
+/* Call fn for every placement the catalog puts on node_id. */
+typedef void (*node_placement_fn)(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p);
+
+static void each_placement_on(lead_engine *e, uint32_t node_id, node_placement_fn fn)
 {
 	for (int i = 0; i < cat_table_count(e->cat); i++) {
 		cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
@@ -538,34 +540,54 @@ static void forget_reports(lead_engine *e, uint32_t node_id)
 		for (uint32_t sh = 0; sh < t->nshards; sh++) {
 			cat_placement *p = placement_on(&t->shards[sh], node_id);
 			if (p)
-				p->reported = 0;
+				fn(e, t, sh, p);
 		}
 	}
 }
 
+/* A node's STATUS is about to be read: what it said before is stale. */
+static void forget_report(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p)
+{
+	(void)e, (void)t, (void)sh;
+	p->reported = 0;
+}
+
+static void forget_reports(lead_engine *e, uint32_t node_id)
+{
+	each_placement_on(e, node_id, forget_report);
+}
+
 /* A placement the catalog puts on node_id that its STATUS did not list has
  * no file there (never created, or lost with the disk): it holds nothing. */
+static void absent_copy(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p)
+{
+	if (p->reported || p->state == CAT_PL_REBUILDING)
+		return;
+	MLOG(WARN, "recover", "%s has no file for shard %u of %s: its copy is empty",
+	     node_name(e, p->node_id), sh, t->name);
+	p->applied_lsn = 0;
+	p->entry_id = 0;
+	p->reported = 1;
+	if (t->shards[sh].committed_known)
+		classify(&t->shards[sh], p);
+	else
+		p->state = CAT_PL_LAGGING;
+}
+
 static void report_absent(lead_engine *e, uint32_t node_id)
 {
-	for (int i = 0; i < cat_table_count(e->cat); i++) {
-		cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
-		if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
-			continue;
-		for (uint32_t sh = 0; sh < t->nshards; sh++) {
-			cat_placement *p = placement_on(&t->shards[sh], node_id);
-			if (!p || p->reported || p->state == CAT_PL_REBUILDING)
-				continue;
-			MLOG(WARN, "recover", "%s has no file for shard %u of %s: its copy is empty",
-			     node_name(e, node_id), sh, t->name);
-			p->applied_lsn = 0;
-			p->entry_id = 0;
-			p->reported = 1;
-			if (t->shards[sh].committed_known)
-				classify(&t->shards[sh], p);
-			else
-				p->state = CAT_PL_LAGGING;
-		}
-	}
+	each_placement_on(e, node_id, absent_copy);
+}
+
+/* Its follower went away (suspect or disconnected): the copy stops serving
+ * and may miss entries from now on; a primary there moves. */
+static void copy_unreachable(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p)
+{
+	p->reported = 0; /* it may report something else when it returns */
+	if (p->state == CAT_PL_CURRENT)
+		p->state = CAT_PL_LAGGING;
+	if (p->role == CAT_PRIMARY && t->shards[sh].committed_known)
+		lead_repl_ensure_primary(e, t, sh);
 }
 
 /* ---- node changes ---- */
@@ -579,21 +601,7 @@ void lead_recover_node_changed(lead_engine *e, uint32_t node_id)
 		return;
 	if (!connected || n->state != CAT_NODE_ALIVE) {
 		e->status_known[node_id % CAT_NODES_MAX] = 0;
-		for (int i = 0; i < cat_table_count(e->cat); i++) {
-			cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
-			if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
-				continue;
-			for (uint32_t sh = 0; sh < t->nshards; sh++) {
-				cat_placement *p = placement_on(&t->shards[sh], node_id);
-				if (!p)
-					continue;
-				p->reported = 0; /* it may report something else when it returns */
-				if (p->state == CAT_PL_CURRENT)
-					p->state = CAT_PL_LAGGING; /* it may miss entries from now on */
-				if (p->role == CAT_PRIMARY && t->shards[sh].committed_known)
-					lead_repl_ensure_primary(e, t, sh);
-			}
-		}
+		each_placement_on(e, node_id, copy_unreachable);
 		MLOG(INFO, "recover", "follower %s is %s: its placements stop serving",
 		     n->name, connected ? "suspect" : "disconnected");
 		return;
