@@ -117,6 +117,11 @@ def pg():
     _pg_servers.remove(server)
 
 
+def timer_args(suspect_ms, dead_ms):
+    """`murphy local start` options for short failure-detector timers."""
+    return ("--suspect-timeout-ms", str(suspect_ms), "--dead-timeout-ms", str(dead_ms))
+
+
 def started_cluster(followers=FOLLOWERS, *extra):
     """A started Cluster; on failure its logs are printed and it is removed."""
     _require_binary()

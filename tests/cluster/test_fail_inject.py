@@ -11,22 +11,16 @@ import time
 import psycopg2
 import pytest
 
-from conftest import MURPHY, Cluster
+from conftest import MURPHY, Cluster, timer_args
 
 SUSPECT_MS = 1000  # > heartbeat interval + the 150 ms delay test_delay injects
 DEAD_MS = 3000
 
 
-class FaultCluster(Cluster):
-    def start(self):
-        return self.run("local", "start", "--dir", self.dir, "--followers", str(self.followers),
-                        "--pg-port", str(self.port), "--suspect-timeout-ms", str(SUSPECT_MS),
-                        "--dead-timeout-ms", str(DEAD_MS))
-
 
 @pytest.fixture(scope="module")
 def fc(request):
-    c = FaultCluster(followers=3)
+    c = Cluster(followers=3, start_args=timer_args(SUSPECT_MS, DEAD_MS))
     request.module._murphy_cluster = c
     try:
         c.start()

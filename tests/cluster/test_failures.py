@@ -23,7 +23,7 @@ import psycopg2
 import pytest
 
 from checker import wait_consistent
-from conftest import Cluster
+from conftest import Cluster, timer_args
 
 SUSPECT_MS = 1000  # 2 heartbeat intervals: no flapping on a busy 2-core box
 DEAD_MS = 3000
@@ -34,16 +34,10 @@ WRITERS = 4
 MAX_PAUSE_S = SUSPECT_MS / 1000 + 1 + 1.0
 
 
-class FaultCluster(Cluster):
-    def start(self):
-        return self.run("local", "start", "--dir", self.dir, "--followers", str(self.followers),
-                        "--pg-port", str(self.port), "--suspect-timeout-ms", str(SUSPECT_MS),
-                        "--dead-timeout-ms", str(DEAD_MS))
-
 
 @pytest.fixture
 def fc(request):
-    c = FaultCluster(followers=FOLLOWERS)
+    c = Cluster(followers=FOLLOWERS, start_args=timer_args(SUSPECT_MS, DEAD_MS))
     request.module._murphy_cluster = c
     try:
         c.start()

@@ -18,22 +18,16 @@ import time
 import psycopg2
 import pytest
 
-from conftest import MURPHY, Cluster
+from conftest import MURPHY, Cluster, timer_args
 
 SUSPECT_MS = 1000
 DEAD_MS = 30000  # nobody is declared dead (and rebuilt) during these tests
 
 
-class CrashCluster(Cluster):
-    def start(self):
-        return self.run("local", "start", "--dir", self.dir, "--followers", str(self.followers),
-                        "--pg-port", str(self.port), "--suspect-timeout-ms", str(SUSPECT_MS),
-                        "--dead-timeout-ms", str(DEAD_MS))
-
 
 @pytest.fixture
 def cc(request):
-    c = CrashCluster(followers=3)
+    c = Cluster(followers=3, start_args=timer_args(SUSPECT_MS, DEAD_MS))
     request.module._murphy_cluster = c
     try:
         c.start()

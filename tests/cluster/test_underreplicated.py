@@ -16,7 +16,7 @@ import time
 import pytest
 
 import checker
-from conftest import MURPHY, Cluster
+from conftest import MURPHY, Cluster, timer_args
 from pgserver import free_port
 
 SUSPECT_MS = 1000
@@ -24,16 +24,10 @@ DEAD_MS = 2000
 SHARDS = 4
 
 
-class FaultCluster(Cluster):
-    def start(self):
-        return self.run("local", "start", "--dir", self.dir, "--followers", str(self.followers),
-                        "--pg-port", str(self.port), "--suspect-timeout-ms", str(SUSPECT_MS),
-                        "--dead-timeout-ms", str(DEAD_MS))
-
 
 @pytest.fixture
 def fc(request):
-    c = FaultCluster(followers=3)
+    c = Cluster(followers=3, start_args=timer_args(SUSPECT_MS, DEAD_MS))
     request.module._murphy_cluster = c
     try:
         c.start()
@@ -160,7 +154,7 @@ def test_finished_rebuild_rows_carry_final_values(request):
     each finished murphy.rebuilds row says done/done with every byte
     copied, not the last 200 ms progress sample ('log', part of the
     bytes)."""
-    c = FaultCluster(followers=4)
+    c = Cluster(followers=4, start_args=timer_args(SUSPECT_MS, DEAD_MS))
     request.module._murphy_cluster = c
     try:
         c.start()
@@ -202,7 +196,7 @@ def test_shard_created_short_of_its_rf_is_topped_up_when_followers_return(reques
     rebuilt from a current peer, with progress in murphy.rebuilds.  Before,
     nothing topped such a shard up: 2 of 3 copies forever with two followers
     alive and empty."""
-    c = FaultCluster(followers=4)
+    c = Cluster(followers=4, start_args=timer_args(SUSPECT_MS, DEAD_MS))
     request.module._murphy_cluster = c
     try:
         c.start()
@@ -248,7 +242,7 @@ def test_copy_lost_from_the_catalog_is_topped_up(request):
     here one replica of every shard is deleted from the leader's catalog
     while the leader is down.  Its old file is dropped and the shard is
     rebuilt back to 3 current, identical copies."""
-    c = FaultCluster(followers=4)
+    c = Cluster(followers=4, start_args=timer_args(SUSPECT_MS, DEAD_MS))
     request.module._murphy_cluster = c
     try:
         c.start()
