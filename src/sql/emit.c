@@ -1,12 +1,55 @@
 /*
  * emit.c — typed expression trees → SQLite SQL text.
  *
- * Every compound expression is parenthesized, so precedence never depends
- * on SQLite agreeing with PostgreSQL.  Identifiers are always quoted
- * ("name", with "" doubling); strings use '' doubling; parameters become
- * ?n.  Column references are "alias"."col" (bare "col" for UPDATE/DELETE/
- * RETURNING).  Table i of a plan is schema main (i = 0) or m<i>;
- * murphy.* virtual tables are main."murphy_<name>" on the leader.
+ * The text must make SQLite build exactly the tree PostgreSQL's parser
+ * built (libpg_query already applied PostgreSQL's precedence), and must fit
+ * SQLite's two nesting limits: its parser stack (YYSTACKDEPTH = 100
+ * entries; every "(" or call still open holds about three) and its
+ * expression depth (SQLITE_MAX_EXPR_DEPTH = 1000).  So:
+ *
+ * 1. sql_emit_expr's result is self-delimited: a compound expression comes
+ *    in parentheses, so any caller may put it next to any operator.
+ * 2. Inside, the operands of the infix operators below go without
+ *    parentheses where SQLite groups them as the tree does: an operand
+ *    that binds tighter, or the left operand at the same strength (all of
+ *    them are left-associative in both systems).  A left-deep chain
+ *    a + b - c + ... is thus emitted flat, which SQLite's parser reduces
+ *    as it reads (constant stack) instead of stacking one "(" per term:
+ *    ~30 terms were the limit, now the tree limits (~1,000 terms, depth.c
+ *    and SQLite's expression depth).  A comparison under a comparison
+ *    keeps its parentheses (PostgreSQL does not chain them).
+ *
+ *      SQLite (lang_expr.html), tighter first   PostgreSQL (4.1.6), tighter first
+ *      unary - + ~                               unary - +
+ *      ||                                        * / %
+ *      * / %                                     + -
+ *      + -                                       any other operator: ||
+ *      < > <= >=                                 < > = <= >= <> (non-assoc.)
+ *      = <> IS, IS NOT (= BETWEEN IN LIKE)       IS, ISNULL, NOTNULL
+ *      NOT, AND, OR                              NOT, AND, OR
+ *
+ *    They differ (|| against + - * /; < against =; IS), which is why the
+ *    emitted text follows SQLite's column only, from the tree; murphy
+ *    emits / and % as functions (mur_div, mur_fdiv, mur_mod) and unary -,
+ *    NOT, IS [NOT] NULL/TRUE... self-parenthesized.
+ * 3. A left-deep chain of one of mur_div, mur_fdiv, mur_mod is one call
+ *    mur_div(a, b, c, ...) (sqlfn.c folds from the left, strict as
+ *    PostgreSQL's operators), in calls of at most SQL_EMIT_FOLD_ARGS_MAX
+ *    arguments: nested calls would stack the parser like parentheses.
+ * 4. AND/OR lists (PostgreSQL flattens a AND b AND c into one list) are
+ *    flat up to SQL_EMIT_BOOL_FLAT_MAX terms, else a balanced tree of such
+ *    groups in the same order: 10,000 conditions are ~20 levels deep, not
+ *    10,000.  AND and OR are associative in three-valued logic, so the
+ *    grouping changes no answer; the order of evaluation stays left to
+ *    right.
+ * Arithmetic is never regrouped: murphy keeps PostgreSQL's order of
+ * operations (and so where an overflow would happen).
+ *
+ * Identifiers are always quoted ("name", with "" doubling); strings use ''
+ * doubling; parameters become ?n.  Column references are "alias"."col"
+ * (bare "col" for UPDATE/DELETE/RETURNING).  Table i of a plan is schema
+ * main (i = 0) or m<i>; murphy.* virtual tables are main."murphy_<name>"
+ * on the leader.
  *
  * Aggregates are emitted as SQLite aggregates only where SQLite itself runs
  * them (router plans, leader-only plans); bool_and/bool_or map to min/max
