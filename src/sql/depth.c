@@ -16,7 +16,10 @@
  *    tokens.  Each open parenthesis/bracket is a level holding a count of
  *    the operators and words seen in it since the last comma, AND, OR, WHEN,
  *    THEN or ELSE (those start a sibling: the raw parser flattens AND/OR
- *    chains and CASE arms into lists), plus UNION/INTERSECT/EXCEPT/JOIN,
+ *    chains and CASE arms into lists) or clause word (FROM, WHERE, HAVING,
+ *    BY, LIMIT, OFFSET, RETURNING: each clause is a sibling field of its
+ *    statement, so a long select-list entry and a long WHERE are not added
+ *    up), plus UNION/INTERSECT/EXCEPT/JOIN,
  *    which nest their left side and are never reset.  The estimate is the
  *    sum over open levels; over SQL_DEPTH_TEXT_MAX it is refused.  Literals
  *    and commas count nothing, so a 1,000,000-value IN list, a
@@ -79,7 +82,8 @@ typedef struct text_scan {
 /* Words after which a new sibling expression starts. */
 static int is_reset_word(const char *w, size_t n)
 {
-	static const char *const words[] = {"and", "or", "when", "then", "else"};
+	static const char *const words[] = {"and",   "or",   "when",  "then",   "else",     "from",
+					    "where", "having", "by", "limit", "offset", "returning"};
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 		if (strlen(words[i]) == n && strncasecmp(w, words[i], n) == 0)
 			return 1;

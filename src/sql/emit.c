@@ -1,12 +1,55 @@
 /*
  * emit.c — typed expression trees → SQLite SQL text.
  *
- * Every compound expression is parenthesized, so precedence never depends
- * on SQLite agreeing with PostgreSQL.  Identifiers are always quoted
- * ("name", with "" doubling); strings use '' doubling; parameters become
- * ?n.  Column references are "alias"."col" (bare "col" for UPDATE/DELETE/
- * RETURNING).  Table i of a plan is schema main (i = 0) or m<i>;
- * murphy.* virtual tables are main."murphy_<name>" on the leader.
+ * The text must make SQLite build exactly the tree PostgreSQL's parser
+ * built (libpg_query already applied PostgreSQL's precedence), and must fit
+ * SQLite's two nesting limits: its parser stack (YYSTACKDEPTH = 100
+ * entries; every "(" or call still open holds about three) and its
+ * expression depth (SQLITE_MAX_EXPR_DEPTH = 1000).  So:
+ *
+ * 1. sql_emit_expr's result is self-delimited: a compound expression comes
+ *    in parentheses, so any caller may put it next to any operator.
+ * 2. Inside, the operands of the infix operators below go without
+ *    parentheses where SQLite groups them as the tree does: an operand
+ *    that binds tighter, or the left operand at the same strength (all of
+ *    them are left-associative in both systems).  A left-deep chain
+ *    a + b - c + ... is thus emitted flat, which SQLite's parser reduces
+ *    as it reads (constant stack) instead of stacking one "(" per term:
+ *    ~30 terms were the limit, now the tree limits (~1,000 terms, depth.c
+ *    and SQLite's expression depth).  A comparison under a comparison
+ *    keeps its parentheses (PostgreSQL does not chain them).
+ *
+ *      SQLite (lang_expr.html), tighter first   PostgreSQL (4.1.6), tighter first
+ *      unary - + ~                               unary - +
+ *      ||                                        * / %
+ *      * / %                                     + -
+ *      + -                                       any other operator: ||
+ *      < > <= >=                                 < > = <= >= <> (non-assoc.)
+ *      = <> IS, IS NOT (= BETWEEN IN LIKE)       IS, ISNULL, NOTNULL
+ *      NOT, AND, OR                              NOT, AND, OR
+ *
+ *    They differ (|| against + - * /; < against =; IS), which is why the
+ *    emitted text follows SQLite's column only, from the tree; murphy
+ *    emits / and % as functions (mur_div, mur_fdiv, mur_mod) and unary -,
+ *    NOT, IS [NOT] NULL/TRUE... self-parenthesized.
+ * 3. A left-deep chain of one of mur_div, mur_fdiv, mur_mod is one call
+ *    mur_div(a, b, c, ...) (sqlfn.c folds from the left, strict as
+ *    PostgreSQL's operators), in calls of at most SQL_EMIT_FOLD_ARGS_MAX
+ *    arguments: nested calls would stack the parser like parentheses.
+ * 4. AND/OR lists (PostgreSQL flattens a AND b AND c into one list) are
+ *    flat up to SQL_EMIT_BOOL_FLAT_MAX terms, else a balanced tree of such
+ *    groups in the same order: 10,000 conditions are ~20 levels deep, not
+ *    10,000.  AND and OR are associative in three-valued logic, so the
+ *    grouping changes no answer; the order of evaluation stays left to
+ *    right.
+ * Arithmetic is never regrouped: murphy keeps PostgreSQL's order of
+ * operations (and so where an overflow would happen).
+ *
+ * Identifiers are always quoted ("name", with "" doubling); strings use ''
+ * doubling; parameters become ?n.  Column references are "alias"."col"
+ * (bare "col" for UPDATE/DELETE/RETURNING).  Table i of a plan is schema
+ * main (i = 0) or m<i>; murphy.* virtual tables are main."murphy_<name>"
+ * on the leader.
  *
  * Aggregates are emitted as SQLite aggregates only where SQLite itself runs
  * them (router plans, leader-only plans); bool_and/bool_or map to min/max
@@ -15,6 +58,7 @@
  */
 #include "sql/sqlInt.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -93,8 +137,75 @@ static void emit_column(sql_emit *e, const sql_expr *x)
 	sql_emit_ident(e->b, r->table->cols[x->col].name);
 }
 
+/* SQLite's binding strength of the infix operators murphy emits, higher
+ * binds tighter (file comment: the table and where it differs from
+ * PostgreSQL's).  0: not one of them (emitted self-delimited). */
+enum { PREC_NONE, PREC_EQ, PREC_CMP, PREC_ADD, PREC_MUL, PREC_CONCAT };
+
+static int infix_prec(const sql_expr *x)
+{
+	static const struct {
+		const char *op;
+		int prec;
+	} table[] = {
+		{"||", PREC_CONCAT}, {"*", PREC_MUL},   {"+", PREC_ADD},  {"-", PREC_ADD},
+		{"<", PREC_CMP},     {">", PREC_CMP},   {"<=", PREC_CMP}, {">=", PREC_CMP},
+		{"=", PREC_EQ},      {"<>", PREC_EQ},   {"IS", PREC_EQ},  {"IS NOT", PREC_EQ},
+	};
+	if (x->kind != SE_OP || x->nargs != 2)
+		return PREC_NONE;
+	for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
+		if (!strcmp(x->op, table[i].op))
+			return table[i].prec;
+	return PREC_NONE;
+}
+
+static int is_comparison(int prec) { return prec == PREC_EQ || prec == PREC_CMP; }
+
+/* May operand `x` of an infix operator of strength `parent` go without
+ * parentheses?  Yes when it binds tighter, or as the left operand at the
+ * same strength (left associativity: a - b - c is (a - b) - c).  Never
+ * for a comparison under a comparison: PostgreSQL does not chain them. */
+static int operand_bare(const sql_expr *x, int parent, int left)
+{
+	int prec = infix_prec(x);
+	if (prec == PREC_NONE || (is_comparison(prec) && is_comparison(parent)))
+		return 0;
+	return prec > parent || (prec == parent && left);
+}
+
+static void emit_infix(sql_emit *e, const sql_expr *x, int paren);
+
+static void emit_operand(sql_emit *e, const sql_expr *x, int parent, int left)
+{
+	if (operand_bare(x, parent, left))
+		emit_infix(e, x, 0);
+	else
+		sql_emit_expr(e, x);
+}
+
+/* "a op b", in parentheses when paren; the operands parenthesized only
+ * where SQLite would otherwise bind them differently from the tree.  A
+ * left-associative chain thus goes out as a + b + c, which SQLite's parser
+ * reduces as it reads instead of stacking one "(" per term. */
+static void emit_infix(sql_emit *e, const sql_expr *x, int paren)
+{
+	int prec = infix_prec(x);
+	if (paren)
+		mur_buf_put_u8(e->b, '(');
+	emit_operand(e, x->args[0], prec, 1);
+	mur_buf_printf(e->b, " %s ", x->op);
+	emit_operand(e, x->args[1], prec, 0);
+	if (paren)
+		mur_buf_put_u8(e->b, ')');
+}
+
 static void emit_op(sql_emit *e, const sql_expr *x)
 {
+	if (infix_prec(x) != PREC_NONE) {
+		emit_infix(e, x, 1);
+		return;
+	}
 	mur_buf_put_u8(e->b, '(');
 	if (x->nargs == 2) {
 		sql_emit_expr(e, x->args[0]);
@@ -107,6 +218,85 @@ static void emit_op(sql_emit *e, const sql_expr *x)
 		mur_buf_printf(e->b, "%s ", x->op);
 		sql_emit_expr(e, x->args[0]);
 	}
+	mur_buf_put_u8(e->b, ')');
+}
+
+void sql_emit_bool_list(sql_emit *e, const char *op, sql_expr *const *args, int n)
+{
+	const char *sep = strcmp(op, "AND") ? " OR " : " AND ";
+	assert(n >= 1);
+	if (n == 1) {
+		sql_emit_expr(e, args[0]);
+		return;
+	}
+	mur_buf_put_u8(e->b, '(');
+	if (n <= SQL_EMIT_BOOL_FLAT_MAX) {
+		for (int i = 0; i < n; i++) {
+			if (i)
+				mur_buf_printf(e->b, "%s", sep);
+			sql_emit_expr(e, args[i]);
+		}
+	} else {
+		sql_emit_bool_list(e, op, args, n / 2);
+		mur_buf_printf(e->b, "%s", sep);
+		sql_emit_bool_list(e, op, args + n / 2, n - n / 2);
+	}
+	mur_buf_put_u8(e->b, ')');
+}
+
+/* mur_div, mur_fdiv, mur_mod (sqlfn.c) take any number of operands and
+ * fold them from the left: ((a / b) / c) is emitted mur_div(a, b, c). */
+static int is_fold_call(const sql_expr *x)
+{
+	return x->kind == SE_CALL && x->nargs == 2 &&
+	       (!strcmp(x->op, "mur_div") || !strcmp(x->op, "mur_fdiv") || !strcmp(x->op, "mur_mod"));
+}
+
+/* Operators of the left-deep chain of calls named like x, from x down. */
+static int fold_length(const sql_expr *x)
+{
+	int n = 0;
+	for (const sql_expr *s = x; is_fold_call(s) && !strcmp(s->op, x->op); s = s->args[0])
+		n++;
+	return n;
+}
+
+/* ", r" for the right operands of the n chain calls from s down, deepest
+ * first. */
+static void emit_fold_rights(sql_emit *e, const sql_expr *s, int n)
+{
+	if (n == 0)
+		return;
+	emit_fold_rights(e, s->args[0], n - 1);
+	mur_buf_printf(e->b, ", ");
+	sql_emit_expr(e, s->args[1]);
+}
+
+/* The n chain calls from s down as calls of at most SQL_EMIT_FOLD_ARGS_MAX
+ * arguments: the deepest operands go into the innermost call. */
+static void emit_fold(sql_emit *e, const sql_expr *s, int n)
+{
+	int here = n < SQL_EMIT_FOLD_ARGS_MAX - 1 ? n : SQL_EMIT_FOLD_ARGS_MAX - 1;
+	const sql_expr *below = s;
+	for (int i = 0; i < here; i++)
+		below = below->args[0];
+	mur_buf_printf(e->b, "%s(", s->op);
+	if (n > here)
+		emit_fold(e, below, n - here);
+	else
+		sql_emit_expr(e, below);
+	emit_fold_rights(e, s, here);
+	mur_buf_put_u8(e->b, ')');
+}
+
+static void emit_call(sql_emit *e, const sql_expr *x)
+{
+	if (is_fold_call(x)) {
+		emit_fold(e, x, fold_length(x));
+		return;
+	}
+	mur_buf_printf(e->b, "%s(", x->op);
+	emit_args(e, x, 0, ", ");
 	mur_buf_put_u8(e->b, ')');
 }
 
@@ -159,16 +349,8 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 	case SE_RAW: mur_buf_printf(e->b, "(%s)", x->op); break;
 	case SE_SLOT: mur_buf_printf(e->b, "c%d", x->slot); break;
 	case SE_OP: emit_op(e, x); break;
-	case SE_BOOL:
-		mur_buf_put_u8(e->b, '(');
-		emit_args(e, x, 0, strcmp(x->op, "AND") ? " OR " : " AND ");
-		mur_buf_put_u8(e->b, ')');
-		break;
-	case SE_CALL:
-		mur_buf_printf(e->b, "%s(", x->op);
-		emit_args(e, x, 0, ", ");
-		mur_buf_put_u8(e->b, ')');
-		break;
+	case SE_BOOL: sql_emit_bool_list(e, x->op, x->args, x->nargs); break;
+	case SE_CALL: emit_call(e, x); break;
 	case SE_CASE: emit_case(e, x); break;
 	case SE_IN:
 		mur_buf_put_u8(e->b, '(');

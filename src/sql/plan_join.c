@@ -29,6 +29,7 @@
  */
 #include "sql/sqlInt.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -144,21 +145,43 @@ static int only_table(const sql_expr *e, int t, int *seen)
 	return 1;
 }
 
-static void emit_pushed_where(sql_emit *em, const sql_query *q, int t, const sql_expr *e, int *n)
+/* The conjuncts of e (nested ANDs walked) that name table t and no other;
+ * stored in out[*n...] when out is not NULL, counted in *n either way. */
+static void pushed_conjuncts(const sql_query *q, int t, const sql_expr *e, sql_expr **out, int *n)
 {
 	int seen = 0;
 	if (!e)
 		return;
 	if (e->kind == SE_BOOL && !strcmp(e->op, "AND")) {
 		for (int i = 0; i < e->nargs; i++)
-			emit_pushed_where(em, q, t, e->args[i], n);
+			pushed_conjuncts(q, t, e->args[i], out, n);
 		return;
 	}
 	if (!only_table(e, t, &seen) || !seen)
 		return;
-	mur_buf_printf(em->b, *n ? " AND " : " WHERE ");
-	sql_emit_expr(em, e);
+	if (out)
+		out[*n] = (sql_expr *)e;
 	(*n)++;
+}
+
+/* " WHERE c1 AND c2 ..." over the conjuncts of e that table t can check by
+ * itself (balanced by sql_emit_bool_list: any number of them fits SQLite's
+ * expression depth). */
+static int emit_pushed_where(sql_ctx *c, sql_emit *em, const sql_query *q, int t,
+			     const sql_expr *e)
+{
+	int n = 0, m = 0;
+	sql_expr **conj;
+	pushed_conjuncts(q, t, e, NULL, &n);
+	if (n == 0)
+		return MUR_OK;
+	if (!(conj = sql_alloc(c, sizeof *conj * (size_t)n)))
+		return MUR_ERR;
+	pushed_conjuncts(q, t, e, conj, &m);
+	assert(m == n);
+	mur_buf_printf(em->b, " WHERE ");
+	sql_emit_bool_list(em, "AND", conj, n);
+	return MUR_OK;
 }
 
 static void schema_of(const sql_query *q, int t, char *out, size_t outsz)
@@ -176,7 +199,7 @@ static int describe_table(sql_ctx *c, const sql_query *q, int t, int slot, int k
 			  mur_buf *load, mur_buf *post)
 {
 	const cat_table *tb = q->rtes[t].table;
-	int order[CAT_COLUMNS_MAX], n = 0, nwhere = 0;
+	int order[CAT_COLUMNS_MAX], n = 0;
 	char schema[16];
 	mur_buf b;
 	sql_emit em = {&b, q, 0};
@@ -200,8 +223,10 @@ static int describe_table(sql_ctx *c, const sql_query *q, int t, int slot, int k
 	sql_emit_ident(&b, tb->name);
 	mur_buf_printf(&b, " AS ");
 	sql_emit_ident(&b, q->rtes[t].alias);
-	if (!q->rtes[t].join_left)
-		emit_pushed_where(&em, q, t, q->where, &nwhere);
+	if (!q->rtes[t].join_left && emit_pushed_where(c, &em, q, t, q->where) != MUR_OK) {
+		mur_buf_free(&b);
+		return MUR_ERR;
+	}
 	if (!(ps->join_side_sql[slot] = sql_buf_finish(c, &b)))
 		return MUR_ERR;
 

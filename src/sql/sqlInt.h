@@ -215,7 +215,17 @@ typedef struct sql_emit {
 	const sql_query *q;   /* rte aliases; NULL in final_sql / values */
 	int bare_columns;     /* emit "col" without the table alias (UPDATE, RETURNING) */
 } sql_emit;
+/* x as SQLite text, self-delimited (a compound expression is wrapped in
+ * parentheses), so callers may place it next to any operator. */
 void sql_emit_expr(sql_emit *e, const sql_expr *x);
+/* args[0..n) (n >= 1) joined by op ("AND" / "OR"), self-delimited: flat up
+ * to SQL_EMIT_BOOL_FLAT_MAX terms, else a balanced tree of such groups, so
+ * SQLite's expression depth grows with log2(n), not n. */
+#define SQL_EMIT_BOOL_FLAT_MAX 16
+/* Arguments of one folded mur_div/mur_fdiv/mur_mod call (emit.c): under
+ * SQLite's SQLITE_MAX_FUNCTION_ARG (127 by default). */
+#define SQL_EMIT_FOLD_ARGS_MAX 100
+void sql_emit_bool_list(sql_emit *e, const char *op, sql_expr *const *args, int n);
 void sql_emit_ident(mur_buf *b, const char *name);
 void sql_emit_string(mur_buf *b, const char *s, size_t n);
 void sql_emit_value(mur_buf *b, const mur_value *v);

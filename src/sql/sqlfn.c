@@ -4,7 +4,9 @@
  * placement connection, the leader on its in-memory SQLite
  * (sql_register_functions).
  *
- *   mur_div, mur_fdiv, mur_mod   division by zero is an error (22012), not NULL
+ *   mur_div, mur_fdiv, mur_mod   division by zero is an error (22012), not NULL;
+ *                                f(a, b, c...) is ((a / b) / c)... (emit.c
+ *                                folds a chain into one call)
  *   mur_cast(x, from, to)        PostgreSQL casts through value.c's text I/O
  *   mur_like, mur_ilike          LIKE is case-sensitive; '\' escapes
  *   mur_greatest, mur_least      ignore NULLs like PostgreSQL
@@ -64,50 +66,106 @@ static int is_int(sqlite3_value *v) { return sqlite3_value_numeric_type(v) == SQ
 
 /* ---- arithmetic ---- */
 
-static void fn_div(sqlite3_context *cx, int argc, sqlite3_value **v)
+/* A number on its way through a fold of mur_div/mur_fdiv/mur_mod: the
+ * left operand so far (PostgreSQL's ((a / b) / c), one step per
+ * operand). */
+typedef struct fold_num {
+	int kind; /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT */
+	int64_t i;
+	double f;
+} fold_num;
+
+static fold_num fold_num_of(sqlite3_value *v)
 {
-	if (any_null(argc, v))
-		return;
-	if (is_int(v[0]) && is_int(v[1])) {
-		int64_t a = sqlite3_value_int64(v[0]), b = sqlite3_value_int64(v[1]);
-		if (b == 0)
+	fold_num n = {SQLITE_NULL, 0, 0};
+	if (sqlite3_value_type(v) == SQLITE_NULL)
+		return n;
+	if (is_int(v)) {
+		n.kind = SQLITE_INTEGER;
+		n.i = sqlite3_value_int64(v);
+	} else {
+		n.kind = SQLITE_FLOAT;
+		n.f = sqlite3_value_double(v);
+	}
+	return n;
+}
+
+static double fold_double(fold_num n) { return n.kind == SQLITE_INTEGER ? (double)n.i : n.f; }
+
+/* One step *a = *a op b (both not NULL). */
+typedef enum fold_rc { FOLD_OK, FOLD_DIV_ZERO, FOLD_OUT_OF_RANGE } fold_rc;
+typedef fold_rc (*fold_step)(fold_num *a, fold_num b);
+
+static fold_rc div_step(fold_num *a, fold_num b)
+{
+	if (a->kind == SQLITE_INTEGER && b.kind == SQLITE_INTEGER) {
+		if (b.i == 0)
+			return FOLD_DIV_ZERO;
+		if (a->i == INT64_MIN && b.i == -1)
+			return FOLD_OUT_OF_RANGE;
+		a->i /= b.i;
+		return FOLD_OK;
+	}
+	if (fold_double(b) == 0.0)
+		return FOLD_DIV_ZERO;
+	*a = (fold_num){SQLITE_FLOAT, 0, fold_double(*a) / fold_double(b)};
+	return FOLD_OK;
+}
+
+static fold_rc fdiv_step(fold_num *a, fold_num b)
+{
+	if (fold_double(b) == 0.0)
+		return FOLD_DIV_ZERO;
+	*a = (fold_num){SQLITE_FLOAT, 0, fold_double(*a) / fold_double(b)};
+	return FOLD_OK;
+}
+
+static fold_rc mod_step(fold_num *a, fold_num b)
+{
+	if (a->kind == SQLITE_INTEGER && b.kind == SQLITE_INTEGER) {
+		if (b.i == 0)
+			return FOLD_DIV_ZERO;
+		a->i = b.i == -1 ? 0 : a->i % b.i;
+		return FOLD_OK;
+	}
+	if (fold_double(b) == 0.0)
+		return FOLD_DIV_ZERO;
+	*a = (fold_num){SQLITE_FLOAT, 0, fmod(fold_double(*a), fold_double(b))};
+	return FOLD_OK;
+}
+
+/* f(a, b, c, ...) = ((a op b) op c) ...: emit.c folds a left-deep chain of
+ * one of these into one call (SQLite's parser would stack every nested
+ * call).  Strict like PostgreSQL's operators: once the left side is NULL
+ * the result is NULL and later operands raise nothing. */
+static void fold(sqlite3_context *cx, int argc, sqlite3_value **v, fold_step step)
+{
+	fold_num acc;
+	if (argc < 2)
+		return sqlite3_result_error(cx, "murphy: an operator function needs two operands", -1);
+	acc = fold_num_of(v[0]);
+	for (int i = 1; i < argc && acc.kind != SQLITE_NULL; i++) {
+		fold_num b = fold_num_of(v[i]);
+		fold_rc rc;
+		if (b.kind == SQLITE_NULL)
+			return; /* NULL */
+		rc = step(&acc, b);
+		if (rc == FOLD_DIV_ZERO)
 			return fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
-		if (a == INT64_MIN && b == -1)
+		if (rc == FOLD_OUT_OF_RANGE)
 			return fail(cx, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE, "bigint out of range");
-		sqlite3_result_int64(cx, a / b);
-		return;
 	}
-	if (sqlite3_value_double(v[1]) == 0.0)
-		return fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
-	sqlite3_result_double(cx, sqlite3_value_double(v[0]) / sqlite3_value_double(v[1]));
+	if (acc.kind == SQLITE_INTEGER)
+		sqlite3_result_int64(cx, acc.i);
+	else if (acc.kind == SQLITE_FLOAT)
+		sqlite3_result_double(cx, acc.f);
 }
 
-static void fn_fdiv(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	double b;
-	if (any_null(argc, v))
-		return;
-	b = sqlite3_value_double(v[1]);
-	if (b == 0.0)
-		return fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
-	sqlite3_result_double(cx, sqlite3_value_double(v[0]) / b);
-}
+static void fn_div(sqlite3_context *cx, int argc, sqlite3_value **v) { fold(cx, argc, v, div_step); }
 
-static void fn_mod(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	if (any_null(argc, v))
-		return;
-	if (is_int(v[0]) && is_int(v[1])) {
-		int64_t a = sqlite3_value_int64(v[0]), b = sqlite3_value_int64(v[1]);
-		if (b == 0)
-			return fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
-		sqlite3_result_int64(cx, b == -1 ? 0 : a % b);
-		return;
-	}
-	if (sqlite3_value_double(v[1]) == 0.0)
-		return fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
-	sqlite3_result_double(cx, fmod(sqlite3_value_double(v[0]), sqlite3_value_double(v[1])));
-}
+static void fn_fdiv(sqlite3_context *cx, int argc, sqlite3_value **v) { fold(cx, argc, v, fdiv_step); }
+
+static void fn_mod(sqlite3_context *cx, int argc, sqlite3_value **v) { fold(cx, argc, v, mod_step); }
 
 static void fn_avg(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
@@ -704,8 +762,8 @@ static const struct {
 	int deterministic;
 	sqlfn_impl fn;
 } sqlfns[] = {
-	{"mur_div", 2, 1, fn_div},           {"mur_fdiv", 2, 1, fn_fdiv},
-	{"mur_mod", 2, 1, fn_mod},           {"mur_avg", 2, 1, fn_avg},
+	{"mur_div", -1, 1, fn_div},          {"mur_fdiv", -1, 1, fn_fdiv},
+	{"mur_mod", -1, 1, fn_mod},          {"mur_avg", 2, 1, fn_avg},
 	{"mur_abs", 1, 1, fn_abs},           {"mur_round", 1, 1, fn_round},
 	{"mur_round", 2, 1, fn_round},       {"mur_rint", 1, 1, fn_rint},
 	{"mur_ceil", 1, 1, fn_ceil},         {"mur_floor", 1, 1, fn_floor},

@@ -18,9 +18,11 @@
  * DETAIL names only the columns.
  *
  * SQLite's own nesting limits ("parser stack overflow": its parser holds
- * YYSTACKDEPTH = 100 entries, and emit.c parenthesizes every compound
- * expression; "Expression tree is too large": SQLITE_MAX_EXPR_DEPTH) are
- * 54001, as PostgreSQL reports a statement nested past max_stack_depth.
+ * YYSTACKDEPTH = 100 entries, about 30 levels of parentheses or nested
+ * calls; "Expression tree is too large": SQLITE_MAX_EXPR_DEPTH = 1000, a
+ * chain of ~1,000 terms; emit.c keeps both away from what PostgreSQL
+ * users write) are 54001, as PostgreSQL reports a statement nested past
+ * max_stack_depth.
  */
 #include "storage/storage.h"
 
