@@ -210,9 +210,10 @@ static void write_done(lead_run *r)
 	lead_run_finish(r);
 }
 
-/* Route source rows (r->rows, table column order) into shard batches and
+/* Route source rows (r->nrows rows of r->ncols values at rows, table
+ * column order: r->rows or the plan's values_rows) into shard batches and
  * send them. */
-static void insert_route(lead_run *r)
+static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 {
 	const plan_insert *pi = &r->p->u.insert;
 	const cat_table *t = pi->table;
@@ -242,7 +243,7 @@ static void insert_route(lead_run *r)
 		lead_run_fail(r, &err);
 		goto out;
 	}
-	mur_rd_init(&rd, r->rows.data, r->rows.len);
+	mur_rd_init(&rd, rows, rows_len);
 	for (uint64_t row = 0; row < r->nrows; row++) {
 		uint32_t shard = 0;
 		for (int c = 0; c < t->ncols; c++)
@@ -287,6 +288,8 @@ out:
 	lead_run_wait(r, write_done);
 }
 
+static void insert_route(lead_run *r) { insert_route_from(r, r->rows.data, r->rows.len); }
+
 static void insert_source_done(lead_run *parent, lead_run *child)
 {
 	if (child->failed) {
@@ -315,6 +318,12 @@ void lead_insert_start(lead_run *r)
 			return;
 		}
 		lead_run_start(child);
+		return;
+	}
+	if (pi->values_rows) { /* routed from the plan's buffer: no copy */
+		r->nrows = pi->values_nrows;
+		r->ncols = (uint32_t)pi->table->ncols;
+		insert_route_from(r, pi->values_rows, pi->values_rows_len);
 		return;
 	}
 	if (pi->values_sql &&
