@@ -222,11 +222,12 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 	uint32_t shards[CAT_SHARDS_MAX] = {0};
 	int nshards = 0;
 	mur_value vals[CAT_COLUMNS_MAX];
-	mur_buf scratch;
+	mur_buf scratch, one; /* one: the row being encoded, reused */
 	mur_error err;
 	mur_rd rd;
 
 	mur_buf_init(&scratch);
+	mur_buf_init(&one);
 	if (r->failed)
 		goto out;
 	if (r->ncols != (uint32_t)t->ncols && r->nrows > 0) {
@@ -253,18 +254,22 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 				goto out;
 			}
 		{
-			mur_buf one;
-			mur_buf_init(&one);
+			mur_buf_reset(&one);
 			if (lead_encode_row(r->e, t, vals, &scratch, &one, &shard, &err) != MUR_OK) {
-				mur_buf_free(&one);
 				lead_run_fail(r, &err);
 				goto out;
 			}
-			if (counts[shard] == 0)
+			if (counts[shard] == 0) {
+				/* a shard's first row moves into its batch: a large
+				 * row is not copied again */
 				shards[nshards++] = shard;
-			mur_buf_put(&batches[shard], one.data, one.len);
+				mur_buf_free(&batches[shard]);
+				batches[shard] = one;
+				mur_buf_init(&one);
+			} else {
+				mur_buf_put(&batches[shard], one.data, one.len);
+			}
 			counts[shard]++;
-			mur_buf_free(&one);
 			if (!mur_buf_ok(&batches[shard])) {
 				mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 				lead_run_fail(r, &err);
@@ -284,6 +289,7 @@ out:
 	free(batches);
 	free(counts);
 	mur_buf_free(&scratch);
+	mur_buf_free(&one);
 	/* the source rows are routed: collect the parts' RETURNING rows afresh */
 	lead_run_wait(r, write_done);
 }
