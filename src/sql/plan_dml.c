@@ -220,34 +220,38 @@ static int plain_const(const sql_expr *e)
  * would return them (mur_row values, table column order), instead of being
  * emitted as SQL text that SQLite parses again on the loop thread (a
  * 100,000-row INSERT: ~0.5 s of the loop in printf and SQLite's parser).
- * 1: done (pi->values_rows set), 0: some value needs SQLite (an
- * expression, a parameter, a default such as now()), MUR_ERR: error.
+ * VALUES_CONSTS_DONE (pi->values_rows set), VALUES_CONSTS_NOT (some value
+ * needs SQLite: an expression, a parameter, a default such as now()), or
+ * VALUES_CONSTS_FAILED (c's error says why).
  */
+enum { VALUES_CONSTS_FAILED = -1, VALUES_CONSTS_NOT = 0, VALUES_CONSTS_DONE = 1 };
+
 static int values_consts(sql_ctx *c, const cat_table *t, const insert_cols *ic,
 			 PgQuery__SelectStmt *sel, plan_insert *pi)
 {
 	mur_buf b;
-	int rc = 1;
+	int rc = VALUES_CONSTS_DONE;
 	mur_buf_init(&b);
-	for (size_t r = 0; r < sel->n_values_lists && rc == 1; r++) {
+	for (size_t r = 0; r < sel->n_values_lists && rc == VALUES_CONSTS_DONE; r++) {
 		sql_expr *vals[CAT_COLUMNS_MAX] = {0};
 		if (values_exprs(c, t, ic, sel->values_lists[r]->list, vals) != MUR_OK) {
-			rc = MUR_ERR;
+			rc = VALUES_CONSTS_FAILED;
 			break;
 		}
-		for (int i = 0; i < t->ncols && rc == 1; i++)
+		for (int i = 0; i < t->ncols && rc == VALUES_CONSTS_DONE; i++)
 			if (plain_const(vals[i]))
 				mur_row_put_value(&b, &vals[i]->val);
 			else
-				rc = 0;
+				rc = VALUES_CONSTS_NOT;
 	}
-	if (rc != 1) {
+	if (rc != VALUES_CONSTS_DONE) {
 		mur_buf_free(&b);
 		return rc;
 	}
 	pi->values_rows_len = b.len;
 	pi->values_nrows = sel->n_values_lists;
-	return (pi->values_rows = sql_buf_finish(c, &b)) ? 1 : MUR_ERR;
+	pi->values_rows = sql_buf_finish(c, &b);
+	return pi->values_rows ? VALUES_CONSTS_DONE : VALUES_CONSTS_FAILED;
 }
 
 static int insert_values(sql_ctx *c, const cat_table *t, const insert_cols *ic,
@@ -267,10 +271,10 @@ static int insert_values(sql_ctx *c, const cat_table *t, const insert_cols *ic,
 			return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "VALUES lists must all be the same length");
 		}
 	}
-	if (sel && (rc = values_consts(c, t, ic, sel, pi)) != 0) {
+	if (sel && (rc = values_consts(c, t, ic, sel, pi)) != VALUES_CONSTS_NOT) {
 		c->q = saved;
 		mur_buf_free(&b);
-		return rc == 1 ? MUR_OK : MUR_ERR;
+		return rc == VALUES_CONSTS_DONE ? MUR_OK : MUR_ERR;
 	}
 	for (size_t r = 0; r < (sel ? sel->n_values_lists : 1); r++) {
 		PgQuery__List empty = PG_QUERY__LIST__INIT;
