@@ -146,6 +146,8 @@ int clu_send_task(clu_leader *l, uint32_t node_id, exec_task *task, clu_task_cb 
 	clu_link *k = n ? n->link : NULL;
 	clu_pending *p;
 	mur_buf b;
+	char *data;
+	size_t len;
 	int rc;
 
 	if (l->stopping)
@@ -168,12 +170,13 @@ int clu_send_task(clu_leader *l, uint32_t node_id, exec_task *task, clu_task_cb 
 		rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory encoding a task");
 		goto free_pending;
 	}
-	if (net_conn_send(k->conn, NET_MSG_TASK, b.data, b.len, err) != MUR_OK) {
+	/* the frame is written from b's memory: no second copy of a long task */
+	data = mur_buf_steal(&b, &len);
+	if (net_conn_send_take(k->conn, NET_MSG_TASK, data, len, err) != MUR_OK) {
 		mur_error_context(err, "sending a task to follower \"%s\"", n->name);
 		rc = MUR_ERR;
 		goto free_pending;
 	}
-	mur_buf_free(&b);
 	p->task_id = task->id;
 	if (l->task_timeout_ms && task->kind != EXEC_TASK_REBUILD && task->kind != EXEC_TASK_CATCHUP)
 		p->deadline_ms = uv_now(l->loop) + l->task_timeout_ms;

@@ -190,6 +190,10 @@ static void explain_plan(lead_run *r, const plan *p)
 		     p->u.insert.table->cols[p->u.insert.table->dist_col].name);
 		if (p->u.insert.values_sql)
 			line(r->res, "  Values on leader: %s", p->u.insert.values_sql);
+		if (p->u.insert.values_rows)
+			line(r->res, "  Values: %llu row%s of constants",
+			     (unsigned long long)p->u.insert.values_nrows,
+			     p->u.insert.values_nrows == 1 ? "" : "s");
 		line(r->res, "  Shard statement (every placement): %s", p->u.insert.shard_sql);
 		if (p->u.insert.source) {
 			line(r->res, "  Source:");

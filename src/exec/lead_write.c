@@ -210,9 +210,10 @@ static void write_done(lead_run *r)
 	lead_run_finish(r);
 }
 
-/* Route source rows (r->rows, table column order) into shard batches and
+/* Route source rows (r->nrows rows of r->ncols values at rows, table
+ * column order: r->rows or the plan's values_rows) into shard batches and
  * send them. */
-static void insert_route(lead_run *r)
+static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 {
 	const plan_insert *pi = &r->p->u.insert;
 	const cat_table *t = pi->table;
@@ -221,11 +222,12 @@ static void insert_route(lead_run *r)
 	uint32_t shards[CAT_SHARDS_MAX] = {0};
 	int nshards = 0;
 	mur_value vals[CAT_COLUMNS_MAX];
-	mur_buf scratch;
+	mur_buf scratch, one; /* one: the row being encoded, reused */
 	mur_error err;
 	mur_rd rd;
 
 	mur_buf_init(&scratch);
+	mur_buf_init(&one);
 	if (r->failed)
 		goto out;
 	if (r->ncols != (uint32_t)t->ncols && r->nrows > 0) {
@@ -242,7 +244,7 @@ static void insert_route(lead_run *r)
 		lead_run_fail(r, &err);
 		goto out;
 	}
-	mur_rd_init(&rd, r->rows.data, r->rows.len);
+	mur_rd_init(&rd, rows, rows_len);
 	for (uint64_t row = 0; row < r->nrows; row++) {
 		uint32_t shard = 0;
 		for (int c = 0; c < t->ncols; c++)
@@ -252,18 +254,22 @@ static void insert_route(lead_run *r)
 				goto out;
 			}
 		{
-			mur_buf one;
-			mur_buf_init(&one);
+			mur_buf_reset(&one);
 			if (lead_encode_row(r->e, t, vals, &scratch, &one, &shard, &err) != MUR_OK) {
-				mur_buf_free(&one);
 				lead_run_fail(r, &err);
 				goto out;
 			}
-			if (counts[shard] == 0)
+			if (counts[shard] == 0) {
+				/* a shard's first row moves into its batch: a large
+				 * row is not copied again */
 				shards[nshards++] = shard;
-			mur_buf_put(&batches[shard], one.data, one.len);
+				mur_buf_free(&batches[shard]);
+				batches[shard] = one;
+				mur_buf_init(&one);
+			} else {
+				mur_buf_put(&batches[shard], one.data, one.len);
+			}
 			counts[shard]++;
-			mur_buf_free(&one);
 			if (!mur_buf_ok(&batches[shard])) {
 				mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 				lead_run_fail(r, &err);
@@ -283,9 +289,12 @@ out:
 	free(batches);
 	free(counts);
 	mur_buf_free(&scratch);
+	mur_buf_free(&one);
 	/* the source rows are routed: collect the parts' RETURNING rows afresh */
 	lead_run_wait(r, write_done);
 }
+
+static void insert_route(lead_run *r) { insert_route_from(r, r->rows.data, r->rows.len); }
 
 static void insert_source_done(lead_run *parent, lead_run *child)
 {
@@ -315,6 +324,12 @@ void lead_insert_start(lead_run *r)
 			return;
 		}
 		lead_run_start(child);
+		return;
+	}
+	if (pi->values_rows) { /* routed from the plan's buffer: no copy */
+		r->nrows = pi->values_nrows;
+		r->ncols = (uint32_t)pi->table->ncols;
+		insert_route_from(r, pi->values_rows, pi->values_rows_len);
 		return;
 	}
 	if (pi->values_sql &&

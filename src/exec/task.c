@@ -69,9 +69,16 @@ static int rows_valid(const char *p, size_t len, uint64_t nrows, uint32_t ncols)
 	return mur_rd_left(&r) == 0;
 }
 
+/* Room for a task's fixed fields, placement names and parameters' headers
+ * beyond its SQL, rows and blob (more only costs a regrowth). */
+#define EXEC_TASK_ENCODE_SLACK_BYTES 4096
+
 void exec_task_encode(const exec_task *t, mur_buf *b)
 {
 	const char *sql = t->sql ? t->sql : "";
+	/* one allocation for a long SQL text, rows or blob: no regrowth copies */
+	mur_buf_reserve(b, strlen(sql) + (t->rows ? t->rows_len : 0) + (t->blob ? t->blob_len : 0) +
+				   EXEC_TASK_ENCODE_SLACK_BYTES);
 	mur_buf_put_u8(b, EXEC_WIRE_VERSION);
 	mur_buf_put_u64(b, t->id);
 	mur_buf_put_u8(b, t->kind);

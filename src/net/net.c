@@ -117,10 +117,15 @@ struct net_listener {
 	void *filter_arg;
 };
 
+/* One write: len bytes of whole frames, data[] followed by payload when
+ * set (net_conn_send_take: the frame's body, written from where the caller
+ * built it; freed with the request). */
 typedef struct net_wreq {
 	uv_write_t req;
 	net_conn *conn;
 	size_t len;
+	char *payload;
+	size_t payload_len;
 	char data[];
 } net_wreq;
 
@@ -241,6 +246,8 @@ static int frame_reserve(net_conn *c, size_t need)
 
 static int raw_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err);
 static int write_block(net_conn *c, net_wreq *w, mur_error *err);
+static int raw_send_take(net_conn *c, uint8_t type, char *payload, size_t len, mur_error *err);
+static void wreq_free(net_wreq *w);
 
 /* 1 when the frame must vanish (and remember that one did). */
 static int fault_drops(net_conn *c)
@@ -525,12 +532,13 @@ static void write_cb(uv_write_t *req, int status)
 
 	c->sendq_bytes -= w->len;
 	c->sendq_frames--;
-	free(w);
+	wreq_free(w);
 	if (status < 0 && status != UV_ECANCELED && c->state == NC_OPEN)
 		conn_fail(c, "write failed: %s", uv_strerror(status));
 }
 
-int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err)
+/* net_conn_send's checks: MUR_OK when the frame may be queued. */
+static int send_check(net_conn *c, size_t len, mur_error *err)
 {
 	size_t total = NET_HEADER_SIZE + len;
 	size_t held = (c->dq ? net_delayq_bytes(c->dq, 'S') : 0) + (c->cork_w ? c->cork_w->len : 0);
@@ -548,11 +556,41 @@ int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mu
 				     "send queue to %s is full (%zu frames, %zu bytes queued; limits %d frames, %zu bytes)",
 				     c->peer, c->sendq_frames, c->sendq_bytes + held, NET_SENDQ_FRAMES_MAX,
 				     NET_SENDQ_BYTES_MAX), MUR_EAGAIN;
-	if ((c->filter && c->filter(c->filter_arg, c, 'S', type, payload, len)) || fault_drops(c))
+	return MUR_OK;
+}
+
+/* 1 when a filter or an injected fault takes the frame (it is dropped). */
+static int send_filtered(net_conn *c, uint8_t type, const void *payload, size_t len)
+{
+	return (c->filter && c->filter(c->filter_arg, c, 'S', type, payload, len)) || fault_drops(c);
+}
+
+int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err)
+{
+	int rc = send_check(c, len, err);
+	if (rc != MUR_OK)
+		return rc;
+	if (send_filtered(c, type, payload, len))
 		return MUR_OK;
 	if (fault_delays(c))
 		return delay_send(c, type, payload, len, err);
 	return raw_send(c, type, payload, len, err);
+}
+
+int net_conn_send_take(net_conn *c, uint8_t type, char *payload, size_t len, mur_error *err)
+{
+	int rc = send_check(c, len, err);
+	if (rc != MUR_OK || send_filtered(c, type, payload, len)) {
+		free(payload);
+		return rc;
+	}
+	if (!fault_delays(c) && !c->corked)
+		return raw_send_take(c, type, payload, len, err);
+	/* a delayed or corked frame is copied where it waits */
+	rc = fault_delays(c) ? delay_send(c, type, payload, len, err)
+			     : raw_send(c, type, payload, len, err);
+	free(payload);
+	return rc;
 }
 
 static void put_header(char *h, uint8_t type, size_t len)
@@ -576,8 +614,11 @@ static int cork_append(net_conn *c, uint8_t type, const void *payload, size_t le
 		w = realloc(c->cork_w, sizeof *w + cap);
 		if (!w)
 			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
-		if (!c->cork_w)
+		if (!c->cork_w) {
 			w->len = 0;
+			w->payload = NULL;
+			w->payload_len = 0;
+		}
 		c->cork_w = w;
 		c->cork_cap = cap;
 	}
@@ -601,7 +642,7 @@ void net_conn_uncork(net_conn *c)
 	c->cork_w = NULL;
 	c->cork_cap = 0;
 	if (w->len == 0 || c->state != NC_OPEN) {
-		free(w); /* closed meanwhile: its frames are lost, as queued ones are */
+		wreq_free(w); /* closed meanwhile: its frames are lost, as queued ones are */
 		return;
 	}
 	write_block(c, w, NULL); /* a failure closes the conn */
@@ -619,17 +660,55 @@ static int raw_send(net_conn *c, uint8_t type, const void *payload, size_t len, 
 	if (!w)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
 	w->len = total;
+	w->payload = NULL;
+	w->payload_len = 0;
 	put_header(w->data, type, len);
 	if (len)
 		memcpy(w->data + NET_HEADER_SIZE, payload, len);
 	return write_block(c, w, err);
 }
 
+/* Queue one frame whose body stays where the caller built it (taken). */
+static int raw_send_take(net_conn *c, uint8_t type, char *payload, size_t len, mur_error *err)
+{
+	net_wreq *w = malloc(sizeof *w + NET_HEADER_SIZE);
+	if (!w) {
+		free(payload);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+	}
+	w->len = NET_HEADER_SIZE + len;
+	w->payload = payload;
+	w->payload_len = len;
+	put_header(w->data, type, len);
+	return write_block(c, w, err);
+}
+
+/* w's bytes from off on as at most two buffers (data[], then payload). */
+static unsigned wreq_bufs(net_wreq *w, size_t off, uv_buf_t b[2])
+{
+	size_t head = w->len - w->payload_len;
+	unsigned n = 0;
+	if (off < head)
+		b[n++] = uv_buf_init(w->data + off, (unsigned)(head - off));
+	if (w->payload_len) {
+		size_t skip = off > head ? off - head : 0;
+		b[n++] = uv_buf_init(w->payload + skip, (unsigned)(w->payload_len - skip));
+	}
+	return n;
+}
+
+static void wreq_free(net_wreq *w)
+{
+	free(w->payload);
+	free(w);
+}
+
 /* Write w (w->len bytes of whole frames; taken) now, or queue the rest. */
 static int write_block(net_conn *c, net_wreq *w, mur_error *err)
 {
 	size_t total = w->len;
-	uv_buf_t b = uv_buf_init(w->data, (unsigned)total);
+	uv_buf_t b[2];
+	unsigned nb = wreq_bufs(w, 0, b);
 	int rc;
 
 	w->conn = c;
@@ -637,17 +716,17 @@ static int write_block(net_conn *c, net_wreq *w, mur_error *err)
 		/* Nothing queued: write now.  uv_write would also write at once,
 		 * but then re-arms the epoll watcher (one epoll_ctl per frame);
 		 * uv_try_write does not. */
-		int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+		int n = uv_try_write((uv_stream_t *)&c->tcp, b, nb);
 		if (n == (int)total) {
-			free(w);
+			wreq_free(w);
 			return MUR_OK;
 		}
 		if (n > 0)
-			b = uv_buf_init(w->data + n, (unsigned)(total - (size_t)n));
+			nb = wreq_bufs(w, (size_t)n, b);
 	}
-	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
+	rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, b, nb, write_cb);
 	if (rc != 0) {
-		free(w);
+		wreq_free(w);
 		conn_fail(c, "write failed: %s", uv_strerror(rc));
 		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "write to %s failed: %s",
 				     c->peer, uv_strerror(rc)), MUR_EIO;

@@ -7,7 +7,8 @@
  *
  * A net_conn wraps one uv_tcp_t.  It reassembles frames from however the
  * kernel splits them and hands each complete frame to on_frame; it sends
- * frames with net_conn_send (which copies).  The frame types themselves are
+ * frames with net_conn_send (which copies) or net_conn_send_take (which
+ * writes from the caller's buffer and frees it).  The frame types themselves are
  * defined in net/proto.h; this layer only checks that a type is one the
  * connection accepts (net_conn_cbs.type_ok) and that the length is within
  * the connection's frame limit.  A frame that breaks either rule closes
@@ -172,6 +173,10 @@ void net_conn_start(net_conn *c, const net_conn_cbs *cbs, void *arg);
  * exceeds NET_FRAME_MAX, MUR_EAGAIN if the send queue limit would be
  * exceeded (err says which limit), MUR_ENOMEM. */
 int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err);
+/* net_conn_send of a malloc'd payload that the conn takes, whatever the
+ * result (freed once written or dropped): the frame is written from it, not
+ * copied, so a task of many MB costs no second copy on the loop thread. */
+int net_conn_send_take(net_conn *c, uint8_t type, char *payload, size_t len, mur_error *err);
 /* Gather the frames sent from now on into one block, written by the
  * matching net_conn_uncork (pairs nest): a burst of replies costs one
  * write and one wakeup of the peer instead of one per frame.  Cork only

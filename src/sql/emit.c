@@ -340,6 +340,21 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 	mur_buf_put_u8(e->b, ')');
 }
 
+/* x [NOT] IN (...): the values are args[1..], or, for a list of integer
+ * literals (analyze_expr.c in_int_list), val holds their text, copied as
+ * it is. */
+static void emit_in(sql_emit *e, const sql_expr *x)
+{
+	mur_buf_put_u8(e->b, '(');
+	sql_emit_expr(e, x->args[0]);
+	mur_buf_printf(e->b, x->negate ? " NOT IN (" : " IN (");
+	if (x->val.kind == MV_TEXT)
+		mur_buf_put(e->b, x->val.s, x->val.len);
+	else
+		emit_args(e, x, 1, ", ");
+	mur_buf_printf(e->b, "))");
+}
+
 void sql_emit_expr(sql_emit *e, const sql_expr *x)
 {
 	switch (x->kind) {
@@ -352,13 +367,7 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 	case SE_BOOL: sql_emit_bool_list(e, x->op, x->args, x->nargs); break;
 	case SE_CALL: emit_call(e, x); break;
 	case SE_CASE: emit_case(e, x); break;
-	case SE_IN:
-		mur_buf_put_u8(e->b, '(');
-		sql_emit_expr(e, x->args[0]);
-		mur_buf_printf(e->b, x->negate ? " NOT IN (" : " IN (");
-		emit_args(e, x, 1, ", ");
-		mur_buf_printf(e->b, "))");
-		break;
+	case SE_IN: emit_in(e, x); break;
 	case SE_BETWEEN:
 		mur_buf_put_u8(e->b, '(');
 		sql_emit_expr(e, x->args[0]);

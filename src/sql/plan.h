@@ -152,6 +152,9 @@ typedef struct plan_insert {
 	 * order (defaults already filled in by the planner; the hidden rowid
 	 * column, if any, is NULL and the executor generates it): */
 	const char *values_sql;    /* leader-evaluated SQLite (VALUES ... / SELECT ...), or NULL */
+	const char *values_rows;   /* or: VALUES of constants only, encoded (mur_row values) */
+	size_t values_rows_len;
+	uint64_t values_nrows;
 	plan *source;              /* INSERT ... SELECT: a PLAN_SELECT/PLAN_LEADER_SELECT whose output
 				      has table->ncols columns in table order; NULL otherwise */
 	const char *shard_sql;     /* "INSERT INTO main."t" (c0,...) VALUES (?1,...) [RETURNING ...]" */

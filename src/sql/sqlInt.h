@@ -57,7 +57,7 @@ typedef enum sql_ekind {
 	SE_BOOL,    /* n-ary AND / OR: op */
 	SE_CALL,    /* op(args...) : a SQLite function (built-in or sqlfn.c) */
 	SE_CASE,    /* CASE [args[0] if has_arg] WHEN a THEN b ... [ELSE last if has_else] END */
-	SE_IN,      /* args[0] [NOT] IN (args[1..]) */
+	SE_IN,      /* args[0] [NOT] IN (args[1..]), or (val) text of integer literals */
 	SE_BETWEEN, /* args[0] [NOT] BETWEEN args[1] AND args[2] */
 	SE_AGG,     /* aggregate agg over args[0] (none for count(*)) */
 	SE_SLOT,    /* column c<slot> of the leader's table r (final_sql) */
@@ -85,7 +85,8 @@ typedef struct sql_expr {
 	int negate;             /* SE_IN, SE_BETWEEN: NOT */
 	int nargs;
 	struct sql_expr **args;
-	mur_value val;          /* SE_CONST; MV_NULL is the NULL literal; text NUL-terminated */
+	mur_value val;          /* SE_CONST; MV_NULL is the NULL literal; text NUL-terminated;
+				   SE_IN: MV_TEXT, the list as SQL (analyze_expr.c) */
 	int param;              /* SE_PARAM, 1-based */
 	int rte, col;           /* SE_COLUMN */
 	int agg;                /* SE_AGG: sql_aggfn */
