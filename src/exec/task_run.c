@@ -40,6 +40,7 @@
 #include "storage/replog.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,7 @@ typedef struct run_ctx {
 	int nattached;
 	stor_db *shared[EXEC_TASK_PLACEMENTS_MAX]; /* all placements, while others are attached */
 	int try_lock;      /* exec_task_run_try: MUR_EAGAIN instead of waiting */
+	atomic_int *locked; /* exec_task_run_ordered: set once a QUERY holds main's lock */
 } run_ctx;
 
 static uint64_t now_us(void)
@@ -526,6 +528,8 @@ static int run_query(run_ctx *c)
 		unshare_placements(c);
 		return rc; /* MUR_EAGAIN: placement busy (try mode) */
 	}
+	if (c->locked) /* main's writes wait for the lock from here on */
+		atomic_store_explicit(c->locked, 1, memory_order_release);
 	rc = MUR_ERR;
 	if (attach_others(c) != MUR_OK)
 		goto done;
@@ -883,6 +887,15 @@ int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res)
 {
 	return exec_task_run_bounded(dir, t, res, EXEC_RESULT_ROWS_BYTES_MAX);
+}
+
+int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, atomic_int *locked)
+{
+	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
+		     .locked = locked};
+	uint64_t start = now_us();
+	res->task_id = t->id;
+	return finish(res, run_kind(&c), start);
 }
 
 int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)

@@ -44,6 +44,8 @@
 
 #include <sqlite3.h>
 
+#include <stdatomic.h>
+
 #include <stddef.h>
 
 /* Run t against the placements in dir.  res must be initialized
@@ -52,6 +54,14 @@
  * failed = 1 and err.  Returns MUR_OK, or MUR_ERR when res->failed.  The
  * caller frees res (exec_result_free). */
 int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res);
+
+/* exec_task_run that also tells when a QUERY's view of its main placement
+ * is fixed: *locked is set to 1 (release order) once it holds that
+ * placement's lock, which every write to it needs; not set when the task
+ * fails before that, or is not a QUERY.  The follower holds later writes
+ * of that placement until then (docs/replication.md, "Reads in arrival
+ * order"). */
+int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, atomic_int *locked);
 
 /* Same, with another bound on result bytes (tests, smaller frames). */
 int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,

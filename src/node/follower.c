@@ -26,6 +26,18 @@
  *                     locks serialize tasks per shard)
  * → RESULT sent from the loop thread on the connection the task came on.
  *
+ * Reads in arrival order (docs/replication.md): a QUERY or SHUFFLE_SEND
+ * queued for the pool is listed in `reads` until it is done; a batched
+ * write is held (write_waits) while a read that arrived before it has not
+ * yet fixed its view of the write's placement: locked it, for its main
+ * placement; finished, for one it attaches.  The leader sends a write
+ * behind a read only when every entry the read may see is decided, so
+ * the read never sees an entry that may still be undone.  Reads that
+ * arrive after a write do not hold it: a stream of reads cannot starve
+ * writes.  Writes that run on the pool (over WRITE_BATCH_TASK_BYTES_MAX)
+ * are not held: the pool starts tasks in arrival order, but two threads
+ * may race for the lock (docs/replication.md says so).
+ *
  * Memory: a follower_task owns the TASK payload (the decoded task borrows
  * it) and the exec_result; both are freed in task_done.  A follower_fetch
  * lives from the job's start to its on_done.
@@ -47,6 +59,7 @@
 #include "storage/fwal.h"
 #include "storage/storage.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,7 +93,12 @@ typedef struct follower {
 	int stopping;
 	int exit_code;
 	node_wbatch *wbatch; /* small writes (node/write_batch.h) */
+	uint64_t arrivals;   /* tasks received: each task's arrival number */
+	struct follower_task *reads_head, *reads_tail; /* reads on the pool, in arrival order */
 } follower;
+
+/* A pooled read's progress (follower_task.read_state), set by its thread. */
+enum { READ_QUEUED, READ_LOCKED, READ_DONE };
 
 typedef struct follower_task {
 	uv_work_t work;
@@ -90,6 +108,10 @@ typedef struct follower_task {
 	exec_task task;
 	exec_result res;
 	node_wb_item witem;          /* in a write batch */
+	uint64_t arrival;            /* follower.arrivals when it came */
+	atomic_int read_state;       /* a listed read: READ_*, written by its pool thread */
+	int listed;                  /* in follower.reads */
+	struct follower_task *rprev, *rnext;
 	/* SHUFFLE_SEND: the query's rows split by owner (on the pool) */
 	uint32_t nparts;
 	mur_buf *parts;
@@ -215,9 +237,62 @@ static void split_parts(follower_task *ft)
 static void task_work(uv_work_t *w)
 {
 	follower_task *ft = w->data;
-	exec_task_run(ft->f->stor, &ft->task, &ft->res);
+	exec_task_run_ordered(ft->f->stor, &ft->task, &ft->res, &ft->read_state);
+	atomic_store_explicit(&ft->read_state, READ_DONE, memory_order_release);
 	if (ft->task.kind == EXEC_TASK_SHUFFLE_SEND && !ft->res.failed)
 		split_parts(ft);
+}
+
+/* ---- reads in arrival order ---------------------------------------------- */
+
+static int is_read(const exec_task *t)
+{
+	return t->kind == EXEC_TASK_QUERY || t->kind == EXEC_TASK_SHUFFLE_SEND;
+}
+
+static void reads_add(follower *f, follower_task *ft)
+{
+	ft->rprev = f->reads_tail;
+	ft->rnext = NULL;
+	if (f->reads_tail)
+		f->reads_tail->rnext = ft;
+	else
+		f->reads_head = ft;
+	f->reads_tail = ft;
+	ft->listed = 1;
+}
+
+static void reads_remove(follower *f, follower_task *ft)
+{
+	if (!ft->listed)
+		return;
+	if (ft->rprev)
+		ft->rprev->rnext = ft->rnext;
+	else
+		f->reads_head = ft->rnext;
+	if (ft->rnext)
+		ft->rnext->rprev = ft->rprev;
+	else
+		f->reads_tail = ft->rprev;
+	ft->listed = 0;
+}
+
+/* node_wb_wait_fn: 1 while a read that arrived before the write has not
+ * fixed its view of the write's placement. */
+static int write_waits(void *arg, const node_wb_item *it)
+{
+	follower *f = arg;
+	const follower_task *w = (const follower_task *)((const char *)it -
+							   offsetof(follower_task, witem));
+	const char *file = it->task->placements[0];
+	for (follower_task *r = f->reads_head; r && r->arrival < w->arrival; r = r->rnext) {
+		int state = atomic_load_explicit(&r->read_state, memory_order_acquire);
+		for (uint32_t i = 0; i < r->task.nplacements; i++)
+			if (state < (i == 0 ? READ_LOCKED : READ_DONE) &&
+			    strcmp(r->task.placements[i], file) == 0)
+				return 1;
+	}
+	return 0;
 }
 
 static void task_free(follower_task *ft)
@@ -251,6 +326,7 @@ static void task_done(uv_work_t *w, int status)
 	mur_error err;
 
 	(void)status; /* UV_ECANCELED never happens: we do not cancel work */
+	reads_remove(f, ft);
 	if (ft->task.kind == EXEC_TASK_SHUFFLE_SEND && !ft->res.failed && !f->stopping) {
 		if (node_shuffle_send_start(f->shuffle, &ft->task, ft->parts, ft->part_rows,
 					    ft->nparts, ft->res.ncols, ft->res.elapsed_us,
@@ -412,6 +488,7 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 		return -1;
 	}
 	exec_fence_observe(ft->task.epoch);
+	ft->arrival = ++f->arrivals;
 	if (!f->stopping && f->running < FOLLOWER_TASKS_MAX &&
 	    (ft->task.kind == EXEC_TASK_SHUFFLE_RECV || ft->task.kind == EXEC_TASK_SHUFFLE_CANCEL)) {
 		ft->f = f;
@@ -463,9 +540,12 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 		node_wbatch_add(f->wbatch, &ft->witem);
 		return 0;
 	}
+	if (is_read(&ft->task))
+		reads_add(f, ft);
 	rc = uv_queue_work(&f->loop, &ft->work, task_work, task_done);
 	if (rc != 0) {
 		MLOG(ERROR, "follower", "cannot queue a task: %s", uv_strerror(rc));
+		reads_remove(f, ft);
 		answer_busy(f, gen, ft->task.id);
 		exec_task_free_decoded(&ft->task);
 		free(payload);
@@ -625,7 +705,7 @@ static int start_loop_parts(follower *f, const follower_args *a, const net_hello
 		return -1;
 	}
 	node_peer_server_set_shuffle(f->peer, f->shuffle);
-	f->wbatch = node_wbatch_new(&f->loop, f->stor, batch_done, f); /* NULL: all on the pool */
+	f->wbatch = node_wbatch_new(&f->loop, f->stor, batch_done, write_waits, f); /* NULL: all on the pool */
 	if (clu_member_start(&f->loop, a->join, hello, &mcbs, f, &f->member, &err) != MUR_OK) {
 		MLOG(ERROR, "follower", "%s", err.message);
 		node_peer_server_stop(f->peer);

@@ -31,6 +31,7 @@ struct node_wbatch {
 	uv_loop_t *loop;
 	stor_dir *stor;
 	node_wb_done_fn done;
+	node_wb_wait_fn wait;
 	void *arg;
 	uv_idle_t idle; /* runs the queue at the loop's next turn */
 	int idle_on;
@@ -73,8 +74,8 @@ static int placement_held(const item_list *l, const node_wb_item *it)
 
 /* Run every held, then every queued item, one after another, then wait
  * for their records' fsync (one for all), all on the loop thread.  An item
- * whose placement is locked, or behind one that is, is held for the next
- * try. */
+ * whose placement is locked, that the owner's wait holds, or behind one of
+ * those, is held for the next try. */
 static void run_items(node_wbatch *b)
 {
 	item_list ran = {0}, held = {0};
@@ -90,7 +91,7 @@ static void run_items(node_wbatch *b)
 	stor_fwal_defer_begin();
 	for (; it; it = next) {
 		next = it->next;
-		if (held.head && placement_held(&held, it))
+		if ((held.head && placement_held(&held, it)) || (b->wait && b->wait(b->arg, it)))
 			list_add(&held, it);
 		else if (exec_task_run_try(b->stor, it->task, it->res) == MUR_EAGAIN)
 			list_add(&held, it);
@@ -125,7 +126,8 @@ static void retry_held(uv_timer_t *h)
 		run_items(b);
 }
 
-node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn done, void *arg)
+node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn done,
+			     node_wb_wait_fn wait, void *arg)
 {
 	node_wbatch *b = calloc(1, sizeof *b);
 	if (!b)
@@ -133,6 +135,7 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
 	b->loop = loop;
 	b->stor = stor;
 	b->done = done;
+	b->wait = wait;
 	b->arg = arg;
 	uv_idle_init(loop, &b->idle);
 	b->idle.data = b;

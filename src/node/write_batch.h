@@ -14,9 +14,10 @@
  *                          │    (1 ms, or the         another, each in its own
  *                          │     next turn)           transaction (exec_task_run_try)
  *                          │                            │                    │
- *                          └──── placement locked, or behind ◄┘          ran (or failed)
- *                                an item of its placement                    ▼
- *                                that is                            one fdatasync for all
+ *                          └──── placement locked, a read that ◄┘        ran (or failed)
+ *                                came first not yet locked on it,            ▼
+ *                                or behind an item of its           one fdatasync for all
+ *                                placement that is
  *                                                                   their WAL records
  *                                                                   (stor_fwal_defer_end),
  *                                                                   then done(): the owner
@@ -51,9 +52,17 @@ typedef struct node_wb_item {
  * order. */
 typedef void (*node_wb_done_fn)(void *arg, node_wb_item *list);
 
+/* Called on the loop thread before an item runs: 1 holds it (and the
+ * items of its placement behind it) for the next try, 0 lets it run.  The
+ * follower holds a write while a read that arrived before it has not yet
+ * fixed its view of the write's placement. */
+typedef int (*node_wb_wait_fn)(void *arg, const node_wb_item *it);
+
 typedef struct node_wbatch node_wbatch;
 
-node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn done, void *arg);
+/* wait may be NULL (never hold); done and wait get arg. */
+node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn done,
+			     node_wb_wait_fn wait, void *arg);
 /* 1 when t goes through write batches: a small WRITE (with capture) or
  * APPLY.  (With the follower WAL off each commits with its own fsync.) */
 int node_wbatch_takes(const exec_task *t);

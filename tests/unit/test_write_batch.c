@@ -177,7 +177,7 @@ static void test_locked_placement_keeps_its_order(void **state)
 	assert_int_equal(stor_lock(locked, &err), MUR_OK); /* as a long query would */
 
 	uv_loop_init(&loop);
-	b = node_wbatch_new(&loop, dir, batch_done, NULL);
+	b = node_wbatch_new(&loop, dir, batch_done, NULL, NULL);
 	assert_non_null(b);
 	for (int i = 0; i < 5; i++)
 		node_wbatch_add(b, &it[i].wb);
