@@ -57,13 +57,6 @@ static const char create_events[] =
 	"CREATE TABLE events (id bigint PRIMARY KEY, user_id int, kind text, created_at timestamp) "
 	"PARTITION BY HASH (id)";
 
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int parse_opts(int argc, char **argv, demo_opts *o)
 {
 	memset(o, 0, sizeof *o);
@@ -129,7 +122,7 @@ static int load(cli_pg *c, const char *table, const char *copy_sql, long rows, l
 	cli_demo_rng rng;
 	char tag[64];
 	time_t now = time(NULL);
-	double t0 = now_s();
+	double t0 = cli_local_now_s();
 	int tty = isatty(2), rc;
 	long step = rows / 20 > 0 ? rows / 20 : 1;
 	cli_demo_rng_init(&rng, CLI_DEMO_SEED + (uint64_t)strlen(table));
@@ -158,7 +151,7 @@ static int load(cli_pg *c, const char *table, const char *copy_sql, long rows, l
 		rc = cli_pg_copy_end(c, NULL, tag, sizeof tag, &err);
 	if (rc != MUR_OK)
 		goto fail;
-	double dt = now_s() - t0;
+	double dt = cli_local_now_s() - t0;
 	fprintf(stderr, "loaded %s: %s in %.1f s (%.0f rows/s)\n", table, tag, dt,
 		dt > 0 ? (double)rows / dt : 0.0);
 	return MUR_OK;

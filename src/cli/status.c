@@ -15,12 +15,12 @@
  * interrupted, reconnecting when the leader goes away.
  */
 #include "cli/cli.h"
+#include "common/clock.h"
 #include "cli/target.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -82,13 +82,6 @@ static long long parse_ts_ms(const char *s)
 	return (long long)timegm(&tm) * 1000 + ms;
 }
 
-static long long now_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (long long)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
-
 /* ---- sections ------------------------------------------------------------ */
 
 static void show_nodes(cli_pg *c)
@@ -102,7 +95,7 @@ static void show_nodes(cli_pg *c)
 			long long t = parse_ts_ms(val(&r, i, "last_heartbeat"));
 			char age[32] = "never";
 			if (t > 0)
-				snprintf(age, sizeof age, "%.1f s ago", (double)(now_ms() - t) / 1000.0);
+				snprintf(age, sizeof age, "%.1f s ago", (double)(mur_wall_ms() - t) / 1000.0);
 			printf("  %-12s %-9s %-10s %-16s %s\n", val(&r, i, "name"), val(&r, i, "role"),
 			       val(&r, i, "state"), age, val(&r, i, "address"));
 		}

@@ -85,7 +85,6 @@ clu_node *clu_node_find(clu_leader *l, uint32_t id);
 clu_node *clu_node_add(clu_leader *l, uint32_t id, const char *name);
 void clu_notify(clu_leader *l, uint32_t node_id);
 void clu_maybe_free(clu_leader *l);
-int64_t clu_wall_ms(void);
 
 /* detector.c */
 void clu_detector_start(clu_leader *l);

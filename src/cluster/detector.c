@@ -26,6 +26,8 @@
  */
 #include "cluster/cluster_int.h"
 
+#include "common/clock.h"
+
 #include <stdio.h>
 
 #include "common/log.h"
@@ -63,7 +65,7 @@ static int set_state(clu_leader *l, clu_node *n, cat_node_state st, uint64_t sil
 		MLOG(WARN, "cluster", "follower %s is %s: no heartbeat for %llu ms", n->name,
 		     state_name(st), (unsigned long long)silent_ms);
 	n->state = st;
-	cat_node_set_state(l->cat, n->id, st, st == CAT_NODE_ALIVE ? clu_wall_ms() : 0);
+	cat_node_set_state(l->cat, n->id, st, st == CAT_NODE_ALIVE ? mur_wall_ms() : 0);
 	clu_notify(l, n->id);
 	return 1;
 }
@@ -155,7 +157,7 @@ int clu_detector_seen(clu_leader *l, clu_node *n)
 	n->last_seen_ms = uv_now(l->loop);
 	if (set_state(l, n, CAT_NODE_ALIVE, 0))
 		return 1;
-	cat_node_set_state(l->cat, n->id, CAT_NODE_ALIVE, clu_wall_ms());
+	cat_node_set_state(l->cat, n->id, CAT_NODE_ALIVE, mur_wall_ms());
 	return 0;
 }
 

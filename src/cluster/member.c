@@ -9,13 +9,13 @@
 #include "cluster/member.h"
 
 #include "cluster/cluster.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "net/net.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 typedef enum clu_member_state {
 	CM_CONNECTING,
@@ -66,15 +66,13 @@ static void schedule_retry(clu_member *m, const char *why)
 static void send_heartbeat(uv_timer_t *t)
 {
 	clu_member *m = t->data;
-	struct timeval tv;
 	mur_buf b;
 	mur_error err;
 
 	if (m->state != CM_WELCOMED)
 		return;
-	gettimeofday(&tv, NULL);
 	mur_buf_init(&b);
-	net_heartbeat_encode((int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000, &b);
+	net_heartbeat_encode(mur_wall_ms(), &b);
 	if (mur_buf_ok(&b) && net_conn_send(m->conn, NET_MSG_HEARTBEAT, b.data, b.len, &err) != MUR_OK)
 		MLOG(WARN, "cluster", "cannot send heartbeat: %s", err.message);
 	mur_buf_free(&b);

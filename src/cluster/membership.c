@@ -26,21 +26,14 @@
 #include "cluster/cluster_int.h"
 
 #include "common/buf.h"
+#include "common/clock.h"
 #include "common/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 _Static_assert(NET_NAME_MAX == CAT_NAME_MAX, "node names cross the wire and the catalog");
-
-int64_t clu_wall_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 clu_node *clu_node_find(clu_leader *l, uint32_t id)
 {
@@ -64,7 +57,7 @@ clu_node *clu_node_add(clu_leader *l, uint32_t id, const char *name)
 	n->state = CAT_NODE_ALIVE;
 	n->last_seen_ms = uv_now(l->loop);
 	/* boot time in the high bits: epochs keep growing across leader restarts */
-	n->epoch = (uint64_t)clu_wall_ms() << 20;
+	n->epoch = (uint64_t)mur_wall_ms() << 20;
 	return n;
 }
 
@@ -250,7 +243,7 @@ static int on_hello(clu_link *k, const char *p, size_t len)
 static void on_heartbeat(clu_link *k, const char *p, size_t len)
 {
 	clu_node *n = k->node;
-	int64_t their_ms, now_ms = clu_wall_ms();
+	int64_t their_ms, now_ms = mur_wall_ms();
 	mur_error err;
 
 	if (net_heartbeat_decode(p, len, &their_ms, &err) != MUR_OK) {

@@ -34,6 +34,8 @@
  */
 #include "common/value.h"
 
+#include "common/clock.h"
+
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
@@ -871,13 +873,6 @@ static int read_digits(const char *p, size_t n, size_t *i, int maxd, int64_t *v)
 	return k;
 }
 
-static int64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * USEC_PER_SEC + ts.tv_nsec / 1000;
-}
-
 /* Special inputs: epoch, infinity, now, today, tomorrow, yesterday.
  * Returns 1 when handled (rc in *rc). */
 static int parse_special_datetime(mur_type t, const char *p, size_t n, const char *text,
@@ -893,11 +888,11 @@ static int parse_special_datetime(mur_type t, const char *p, size_t n, const cha
 		out_bytes(scratch, MV_TEXT, "-infinity", 9, out);
 		return *rc = MUR_OK, 1;
 	}
-	int64_t us, today = floor_div(now_us(), USEC_PER_DAY) * USEC_PER_DAY;
+	int64_t us, today = floor_div(mur_wall_us(), USEC_PER_DAY) * USEC_PER_DAY;
 	if (n == 5 && strncasecmp(p, "epoch", 5) == 0)
 		us = 0;
 	else if (n == 3 && strncasecmp(p, "now", 3) == 0)
-		us = now_us();
+		us = mur_wall_us();
 	else if (n == 5 && strncasecmp(p, "today", 5) == 0)
 		us = today;
 	else if (n == 8 && strncasecmp(p, "tomorrow", 8) == 0)

@@ -22,17 +22,11 @@
  */
 #include "exec/lead_int.h"
 
+#include "common/clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
-
-static int64_t wall_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 static void table_start(lead_run *r);
 
@@ -69,7 +63,7 @@ static void table_done(lead_run *r)
 {
 	const plan_analyze_table *pt = &r->p->u.analyze.tables[r->step];
 	const cat_table *t = cat_table_by_id(r->e->cat, pt->table_id);
-	cat_analysis a = {.analyzed_ms = wall_ms(), .ncols = pt->ncols, .cols = pt->cols};
+	cat_analysis a = {.analyzed_ms = mur_wall_ms(), .ncols = pt->ncols, .cols = pt->cols};
 	uint64_t *rows = NULL, *distinct = NULL;
 	mur_error err;
 

@@ -9,6 +9,8 @@
  */
 #include "exec/lead_int.h"
 
+#include "common/clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -242,7 +244,7 @@ static void analyze_done(lead_run *parent, lead_run *child)
 		lead_shuffle_explain(child, parent->res);
 		line(parent->res, "  Result: %llu rows", (unsigned long long)child->nrows);
 		line(parent->res, "  Execution time: %.3f ms",
-		     (double)(lead_now_us() - parent->start_us) / 1000.0);
+		     (double)(mur_now_us() - parent->start_us) / 1000.0);
 		snprintf(parent->res->tag, sizeof parent->res->tag, "EXPLAIN");
 		lead_run_finish(parent);
 		return;
@@ -273,7 +275,7 @@ static void analyze_done(lead_run *parent, lead_run *child)
 	     (unsigned long long)total_rows, (unsigned long long)total_bytes,
 	     (unsigned long long)child->nrows);
 	line(parent->res, "  Execution time: %.3f ms",
-	     (double)(lead_now_us() - parent->start_us) / 1000.0);
+	     (double)(mur_now_us() - parent->start_us) / 1000.0);
 	snprintf(parent->res->tag, sizeof parent->res->tag, "EXPLAIN");
 	lead_run_finish(parent);
 }

@@ -110,7 +110,7 @@ struct lead_engine {
 	int nrebuilds;
 	uint8_t status_known[CAT_NODES_MAX]; /* node answered STATUS since it connected */
 	uint8_t status_wanted[CAT_NODES_MAX]; /* send STATUS at the next tick */
-	uint64_t started_us;   /* lead_now_us() at create: the restart's reporting window */
+	uint64_t started_us;   /* mur_now_us() at create: the restart's reporting window */
 	struct lead_run **waiters; /* runs waiting for copies to report after a restart */
 	int nwaiters, capwaiters;
 	uint64_t suspect_timeout_ms, dead_timeout_ms; /* for murphy.settings */

@@ -41,12 +41,12 @@
  */
 #include "exec/lead_repl.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 typedef enum action_kind { ACT_STATUS, ACT_CATCHUP, ACT_UNDO, ACT_REBUILD, ACT_DROP } action_kind;
 
@@ -65,13 +65,6 @@ static const char *node_name(lead_engine *e, uint32_t id)
 {
 	const cat_node *n = cat_node_by_id(e->cat, id);
 	return n ? n->name : "?";
-}
-
-static int64_t now_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 static cat_placement *placement_on(cat_shard *s, uint32_t node_id)
@@ -147,7 +140,7 @@ static lead_rebuild *rebuild_start(lead_engine *e, uint32_t table_id, uint32_t s
 	rb->shard = shard;
 	rb->source = source;
 	rb->target = target;
-	rb->started_ms = now_ms();
+	rb->started_ms = mur_wall_ms();
 	snprintf(rb->state, sizeof rb->state, "copying");
 	return rb;
 }
@@ -175,7 +168,7 @@ static void rebuild_finish(lead_rebuild *rb, const char *state, const char *erro
 {
 	const char *in = error ? strstr(error, "failed in phase ") : NULL;
 	snprintf(rb->state, sizeof rb->state, "%s", state);
-	rb->finished_ms = now_ms();
+	rb->finished_ms = mur_wall_ms();
 	if (strcmp(state, "done") == 0) {
 		rb->bytes_done = rb->bytes_total;
 		snprintf(rb->phase, sizeof rb->phase, "done");
@@ -822,7 +815,7 @@ static void decide_committed(lead_engine *e, cat_table *t, uint32_t sh)
 {
 	cat_shard *s = &t->shards[sh];
 	int reported = 0, silent_alive = 0, needed = reports_needed(t, s);
-	int waited = lead_now_us() - e->started_us >= (uint64_t)LEAD_RECOVER_HEAR_ALL_MS * 1000u;
+	int waited = mur_now_us() - e->started_us >= (uint64_t)LEAD_RECOVER_HEAR_ALL_MS * 1000u;
 	cat_placement *w;
 
 	for (int k = 0; k < s->nplacements; k++) {
@@ -906,7 +899,7 @@ void lead_reconcile_waiters(lead_engine *e)
 
 int lead_reconcile_park(lead_engine *e, lead_run *r)
 {
-	if (lead_now_us() - r->start_us > (uint64_t)LEAD_RECONCILE_WAIT_MS * 1000u)
+	if (mur_now_us() - r->start_us > (uint64_t)LEAD_RECONCILE_WAIT_MS * 1000u)
 		return 0;
 	if (e->nwaiters == e->capwaiters) {
 		int cap = e->capwaiters ? e->capwaiters * 2 : 16;

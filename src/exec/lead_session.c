@@ -38,6 +38,7 @@
  */
 #include "exec/lead_repl.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "sql/sql.h"
 
@@ -56,7 +57,7 @@ lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_erro
 	e->cat = cat;
 	e->tr = *tr;
 	e->write_pipeline = LEAD_WRITE_PIPELINE_DEFAULT;
-	e->started_us = lead_now_us();
+	e->started_us = mur_now_us();
 	/* After a (re)start nothing is known about any copy until its follower
 	 * reports (lead_recover.c): no placement serves yet. */
 	for (int i = 0; i < cat_table_count(cat); i++) {

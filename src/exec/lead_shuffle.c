@@ -22,13 +22,13 @@
  * SENDs (one per shard), then any CANCELs.
  */
 #include "exec/hashagg.h"
+#include "common/clock.h"
 #include "exec/lead_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
 
 void lead_shuffle_free(lead_run *r)
@@ -245,10 +245,10 @@ agg_fail:
 static void shuffle_merge(lead_run *r)
 {
 	mur_error err;
-	uint64_t t0 = lead_now_us();
+	uint64_t t0 = mur_now_us();
 	if (!r->failed && merge_owner_rows(r, &err) != MUR_OK)
 		lead_run_fail(r, &err);
-	r->shuffle->merge_us = lead_now_us() - t0;
+	r->shuffle->merge_us = mur_now_us() - t0;
 	lead_select_finish(r);
 }
 

@@ -12,16 +12,10 @@
  */
 #include "exec/lead_int.h"
 
+#include "common/clock.h"
+
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
-
-static int64_t wall_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
-}
 
 void lead_stats_record(lead_run *r)
 {
@@ -35,9 +29,9 @@ void lead_stats_record(lead_run *r)
 	ps = &r->p->u.select;
 	q = &e->qstats[e->nqstats % LEAD_QUERY_STATS_MAX];
 	memset(q, 0, sizeof *q);
-	elapsed = lead_now_us() - r->start_us;
+	elapsed = mur_now_us() - r->start_us;
 	q->elapsed_us = elapsed;
-	q->started_ms = wall_ms() - (int64_t)(elapsed / 1000);
+	q->started_ms = mur_wall_ms() - (int64_t)(elapsed / 1000);
 	snprintf(q->query, sizeof q->query, "%s", r->sql_text);
 	q->rows = r->nrows;
 	if (r->shuffle) {

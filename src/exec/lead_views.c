@@ -28,12 +28,12 @@
  * alive follower whose copies are still being checked or caught up.
  */
 #include "exec/lead_int.h"
+#include "common/clock.h"
 #include "exec/lead_repl.h"
 #include "pgwire/pgw_server.h"
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 #include <time.h>
 
 static const char *const node_states[] = {"alive", "suspect", "dead", "returning"};
@@ -44,13 +44,6 @@ const char *lead_placement_state_name(cat_placement_state st)
 	return (unsigned)st < sizeof placement_states / sizeof placement_states[0]
 		       ? placement_states[st]
 		       : "?";
-}
-
-static int64_t now_ms(void)
-{
-	struct timeval tv;
-	gettimeofday(&tv, NULL);
-	return (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000;
 }
 
 static void ts_text(int64_t ms, char *out, size_t n)
@@ -120,7 +113,7 @@ static void fill_nodes(lead_engine *e)
 	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_nodes VALUES (?,?,?,?,?)", -1, &st, NULL);
 	for (int i = 0; i < cat_node_count(e->cat); i++) {
 		const cat_node *n = cat_node_at(e->cat, i);
-		int64_t hb = n->role == CAT_NODE_LEADER ? now_ms() : n->last_heartbeat_ms;
+		int64_t hb = n->role == CAT_NODE_LEADER ? mur_wall_ms() : n->last_heartbeat_ms;
 		bind_text(st, 1, n->name);
 		bind_text(st, 2, n->addr);
 		bind_text(st, 3, n->role == CAT_NODE_LEADER ? "leader" : "follower");
@@ -238,7 +231,7 @@ static void fill_rebuilds(lead_engine *e)
 	for (int i = 0; i < e->nrebuilds; i++) {
 		const lead_rebuild *rb = &e->rebuilds[i];
 		const cat_table *t = cat_table_by_id(e->cat, rb->table_id);
-		int64_t end = rb->finished_ms ? rb->finished_ms : now_ms();
+		int64_t end = rb->finished_ms ? rb->finished_ms : mur_wall_ms();
 		bind_text(st, 1, t ? t->name : "?");
 		sqlite3_bind_int64(st, 2, rb->shard);
 		bind_text(st, 3, node_name(e->cat, rb->source));

@@ -31,6 +31,7 @@
  */
 #include "exec/task_run.h"
 
+#include "common/clock.h"
 #include "exec/sqlrow.h"
 
 #include "exec/hashagg.h"
@@ -64,13 +65,6 @@ typedef struct run_ctx {
 	int try_lock;      /* exec_task_run_try: MUR_EAGAIN instead of waiting */
 	atomic_int *locked; /* exec_task_run_ordered: set once a QUERY holds main's lock */
 } run_ctx;
-
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static int fail(run_ctx *c, int rc)
 {
@@ -838,7 +832,7 @@ static int finish(exec_result *res, int rc, uint64_t start)
 		if (!mur_error_is_set(&res->err))
 			mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
 	}
-	res->elapsed_us = now_us() - start;
+	res->elapsed_us = mur_now_us() - start;
 	return rc == MUR_OK ? MUR_OK : MUR_ERR;
 }
 
@@ -879,7 +873,7 @@ int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 			  size_t rows_bytes_max)
 {
 	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = rows_bytes_max};
-	uint64_t start = now_us();
+	uint64_t start = mur_now_us();
 	res->task_id = t->id;
 	return finish(res, run_kind(&c), start);
 }
@@ -893,7 +887,7 @@ int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, a
 {
 	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
 		     .locked = locked};
-	uint64_t start = now_us();
+	uint64_t start = mur_now_us();
 	res->task_id = t->id;
 	return finish(res, run_kind(&c), start);
 }
@@ -902,7 +896,7 @@ int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)
 {
 	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
 		     .try_lock = 1};
-	uint64_t start = now_us();
+	uint64_t start = mur_now_us();
 	int quick_query = t->kind == EXEC_TASK_QUERY && t->quick && t->nplacements == 1;
 	if (!quick_query && t->kind != EXEC_TASK_WRITE && t->kind != EXEC_TASK_APPLY)
 		return MUR_EAGAIN;
@@ -915,7 +909,7 @@ int exec_task_run_on(sqlite3 *db, const exec_task *t, exec_result *res)
 {
 	run_ctx c = {.t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX, .mem = db};
 	sqlite3_stmt *st = NULL;
-	uint64_t start = now_us();
+	uint64_t start = mur_now_us();
 	int rc;
 
 	res->task_id = t->id;

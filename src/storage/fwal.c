@@ -21,6 +21,7 @@
  */
 #include "storage/fwal.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "storage/replog.h"
 #include "storage/storage_int.h"
@@ -109,13 +110,6 @@ static uint32_t get_u32(const unsigned char *p)
 static uint64_t get_u64(const unsigned char *p)
 {
 	return (uint64_t)get_u32(p) << 32 | get_u32(p + 4);
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 int stor_fwal_env_enabled(void)
@@ -923,7 +917,7 @@ static void *ckpt_main(void *arg)
 		mur_error err;
 		if (rotate(w, &err) != MUR_OK)
 			MLOG(WARN, "fwal", "rotation: %s (retrying later)", err.message);
-		uint64_t now = now_ms();
+		uint64_t now = mur_now_ms();
 		if (now - w->window_start_ms >= STOR_FWAL_STATS_MS)
 			log_summary(w, now);
 		pthread_mutex_lock(&w->mu);
@@ -978,7 +972,7 @@ int stor_fwal_start(stor_dir *d, const stor_fwal_opts *opts, stor_fwal_recovery 
 	w->rotate_ms = opts && opts->rotate_ms ? opts->rotate_ms : STOR_FWAL_ROTATE_MS;
 	w->gen = next;
 	w->old_lo = lo;
-	w->window_start_ms = now_ms();
+	w->window_start_ms = mur_now_ms();
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_mutex_init(&w->rot_mu, NULL);
 	pthread_cond_init(&w->done_cv, NULL);
@@ -1025,7 +1019,7 @@ void stor_fwal_stop(stor_dir *d)
 	pthread_mutex_unlock(&w->mu);
 	if (w->thread_started)
 		pthread_join(w->thread, NULL);
-	log_summary(w, now_ms());
+	log_summary(w, mur_now_ms());
 	fwal_free(w);
 }
 

@@ -17,6 +17,7 @@
 #include "cluster/fault.h"
 #include "net/net.h"
 #include "net/proto.h"
+#include "test_loop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,25 +44,9 @@ static struct {
 	char reply[CLU_FAULT_REPLY_MAX];
 } T;
 
-static void wake_cb(uv_timer_t *t) { (void)t; }
+typedef tl_pred_fn pred_fn;
 
-typedef int (*pred_fn)(void *arg);
-
-static int run_until_ms(pred_fn pred, void *arg, uint64_t ms)
-{
-	uv_timer_t wake;
-	uint64_t deadline;
-	int ok;
-	uv_timer_init(&T.loop, &wake);
-	uv_timer_start(&wake, wake_cb, 2, 2);
-	uv_update_time(&T.loop);
-	deadline = uv_now(&T.loop) + ms;
-	while (!(ok = pred ? pred(arg) : 0) && uv_now(&T.loop) < deadline)
-		uv_run(&T.loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&wake, NULL);
-	uv_run(&T.loop, UV_RUN_NOWAIT);
-	return ok;
-}
+static int run_until_ms(pred_fn pred, void *arg, uint64_t ms) { return tl_run_until_ms(&T.loop, pred, arg, ms); }
 
 static int is_true(void *p) { return *(int *)p != 0; }
 static int is_welcomed(void *p) { return ((fake *)p)->welcomed_id != 0; }

@@ -16,6 +16,7 @@
 
 #include "cluster/cluster.h"
 #include "cluster/member.h"
+#include "test_loop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,26 +51,9 @@ static struct {
 	char pr_phase[NET_PHASE_MAX];
 } T;
 
-static void wake_cb(uv_timer_t *t) { (void)t; }
+typedef tl_cond_fn pred_fn;
 
-typedef int (*pred_fn)(void);
-
-static int run_until_ms(pred_fn pred, uint64_t ms)
-{
-	uv_timer_t wake;
-	uint64_t deadline;
-	int ok;
-
-	uv_timer_init(&T.loop, &wake);
-	uv_timer_start(&wake, wake_cb, 2, 2);
-	uv_update_time(&T.loop);
-	deadline = uv_now(&T.loop) + ms;
-	while (!(ok = pred()) && uv_now(&T.loop) < deadline)
-		uv_run(&T.loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&wake, NULL);
-	uv_run(&T.loop, UV_RUN_NOWAIT);
-	return ok;
-}
+static int run_until_ms(pred_fn pred, uint64_t ms) { return tl_run_until_cond_ms(&T.loop, pred, ms); }
 
 static int never(void) { return 0; }
 static int welcomed(void) { return T.welcomes > 0 && clu_member_welcomed(T.m); }

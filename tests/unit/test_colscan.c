@@ -15,21 +15,21 @@
 
 #include "exec/sqlrow.h"
 #include "storage/colscan.h"
+#include "test_loop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static char tmpdir[256];
+static char tmpdir[TL_TMPDIR_MAX];
 static stor_db *db;
 
 static int setup(void **state)
 {
 	(void)state;
 	mur_error err;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/murphy_test_colscan_XXXXXX");
-	if (!mkdtemp(tmpdir) || stor_open(tmpdir, "c.db", &db, &err) != MUR_OK)
+	if (tl_tmpdir_make(tmpdir, sizeof tmpdir, "colscan") != 0 || stor_open(tmpdir, "c.db", &db, &err) != MUR_OK)
 		return -1;
 	return stor_lock(db, &err);
 }
@@ -37,11 +37,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
 	stor_unlock(db);
 	stor_close(db);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	return system(cmd);
+	return tl_tmpdir_remove(tmpdir);
 }
 
 static void exec(const char *sql)

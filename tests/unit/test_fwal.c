@@ -22,6 +22,7 @@
 
 #include "storage/fwal.h"
 #include "storage/replog.h"
+#include "test_loop.h"
 
 #include <dirent.h>
 #include <pthread.h>
@@ -35,7 +36,7 @@
 #define THREADS 8
 #define PER_THREAD 60
 
-static char tmpdir[256];
+static char tmpdir[TL_TMPDIR_MAX];
 static int ncopies;
 
 static void must(int rc, const mur_error *err)
@@ -47,16 +48,13 @@ static void must(int rc, const mur_error *err)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/murphy_test_fwal_XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return tl_tmpdir_make(tmpdir, sizeof tmpdir, "fwal");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tl_tmpdir_remove(tmpdir);
 }
 
 static stor_dir *open_dir(const char *name, int gc, const stor_fwal_opts *opts)

@@ -17,6 +17,7 @@
 
 #include "net/net.h"
 #include "net/proto.h"
+#include "test_loop.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -103,24 +104,8 @@ static const net_conn_cbs cli_cbs = {
 	.on_connect = cli_connect, .on_frame = cli_frame, .on_close = cli_close,
 	.type_ok = net_msg_type_ok};
 
-static void wake_cb(uv_timer_t *t) { (void)t; }
-
 /* Run the loop until *counter >= want or 5 s pass. */
-static void run_until(const int *counter, int want)
-{
-	uv_timer_t wake;
-	uint64_t deadline;
-
-	uv_timer_init(&T.loop, &wake);
-	uv_timer_start(&wake, wake_cb, 5, 5);
-	uv_update_time(&T.loop);
-	deadline = uv_now(&T.loop) + 5000;
-	while (*counter < want && uv_now(&T.loop) < deadline)
-		uv_run(&T.loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&wake, NULL);
-	uv_run(&T.loop, UV_RUN_NOWAIT);
-	assert_true(*counter >= want);
-}
+static void run_until(const int *counter, int want) { assert_true(tl_run_until_count(&T.loop, counter, want, 5000)); }
 
 static void free_recs(frame_rec *arr, int *n)
 {

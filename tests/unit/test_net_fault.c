@@ -17,6 +17,7 @@
 
 #include "net/net.h"
 #include "net/proto.h"
+#include "test_loop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,23 +86,8 @@ static void cli_close(net_conn *c, const char *reason)
 static const net_conn_cbs cli_cbs = {
 	.on_connect = cli_connect, .on_frame = cli_frame, .on_close = cli_close};
 
-static void wake_cb(uv_timer_t *t) { (void)t; }
-
 /* Run the loop for ms, or until *counter >= want (want > 0). */
-static void run(const int *counter, int want, uint64_t ms)
-{
-	uv_timer_t wake;
-	uint64_t deadline;
-
-	uv_timer_init(&T.loop, &wake);
-	uv_timer_start(&wake, wake_cb, 2, 2);
-	uv_update_time(&T.loop);
-	deadline = uv_now(&T.loop) + ms;
-	while ((!counter || *counter < want) && uv_now(&T.loop) < deadline)
-		uv_run(&T.loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&wake, NULL);
-	uv_run(&T.loop, UV_RUN_NOWAIT);
-}
+static void run(const int *counter, int want, uint64_t ms) { tl_run_until_count(&T.loop, counter, want, ms); }
 
 static void send_byte(char b)
 {

@@ -19,6 +19,7 @@
 
 #include "node/peer.h"
 #include "storage/replog.h"
+#include "test_loop.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -56,24 +57,7 @@ static void must(int rc, const mur_error *err)
 		fail_msg("rc %d: %s %s", rc, err->sqlstate, err->message);
 }
 
-static void wake_cb(uv_timer_t *t) { (void)t; }
-
-static int run_until(int (*pred)(void), uint64_t ms)
-{
-	uv_timer_t wake;
-	uint64_t deadline;
-	int ok;
-
-	uv_timer_init(&T.loop, &wake);
-	uv_timer_start(&wake, wake_cb, 2, 2);
-	uv_update_time(&T.loop);
-	deadline = uv_now(&T.loop) + ms;
-	while (!(ok = pred()) && uv_now(&T.loop) < deadline)
-		uv_run(&T.loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&wake, NULL);
-	uv_run(&T.loop, UV_RUN_NOWAIT);
-	return ok;
-}
+static int run_until(tl_cond_fn pred, uint64_t ms) { return tl_run_until_cond_ms(&T.loop, pred, ms); }
 
 static int job_done(void) { return T.done > 0; }
 
@@ -254,8 +238,7 @@ static int setup(void **state)
 	mur_error err;
 
 	memset(&T, 0, sizeof T);
-	snprintf(T.root, sizeof T.root, "/tmp/murphy_test_peer_XXXXXX");
-	if (!mkdtemp(T.root))
+	if (tl_tmpdir_make(T.root, sizeof T.root, "peer") != 0)
 		return -1;
 	uv_loop_init(&T.loop);
 	snprintf(path, sizeof path, "%s/src", T.root);
@@ -270,7 +253,6 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[300];
 	uint64_t deadline;
 
 	if (T.writing)
@@ -285,8 +267,7 @@ static int teardown(void **state)
 	exec_result_free(&T.res);
 	stor_dir_close(T.src);
 	stor_dir_close(T.dst);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", T.root);
-	return system(cmd);
+	return tl_tmpdir_remove(T.root);
 }
 
 /* ---- tests --------------------------------------------------------------- */

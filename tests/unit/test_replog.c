@@ -17,6 +17,7 @@
 #include "exec/task_run.h"
 #include "storage/replog.h"
 #include "storage/storage_int.h"
+#include "test_loop.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -29,7 +30,7 @@
 #define SCHEMA "CREATE TABLE main.\"t\" (id INTEGER PRIMARY KEY, name TEXT NOT NULL, v REAL)"
 #define DIGEST_SQL "SELECT id, name, v FROM main.\"t\" ORDER BY id"
 
-static char tmpdir[256];
+static char tmpdir[TL_TMPDIR_MAX];
 static stor_dir *prim, *repl;
 
 static void must(int rc, const mur_error *err)
@@ -43,8 +44,7 @@ static int setup(void **state)
 	(void)state;
 	char p[300];
 	mur_error err;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/murphy_test_replog_XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (tl_tmpdir_make(tmpdir, sizeof tmpdir, "replog") != 0)
 		return -1;
 	snprintf(p, sizeof p, "%s/p", tmpdir);
 	if (stor_dir_open(p, &prim, &err) != MUR_OK)
@@ -56,11 +56,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
 	stor_dir_close(prim);
 	stor_dir_close(repl);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	return system(cmd);
+	return tl_tmpdir_remove(tmpdir);
 }
 
 /* ---- task helpers ------------------------------------------------ */

@@ -12,6 +12,7 @@
 
 #include "storage/replog.h"
 #include "storage/storage.h"
+#include "test_loop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,21 +20,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char tmpdir[256];
+static char tmpdir[TL_TMPDIR_MAX];
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/murphy_test_storage_XXXXXX");
-	return mkdtemp(tmpdir) ? 0 : -1;
+	return tl_tmpdir_make(tmpdir, sizeof tmpdir, "storage");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	return system(cmd);
+	return tl_tmpdir_remove(tmpdir);
 }
 
 static int file_exists(const char *dir, const char *file)

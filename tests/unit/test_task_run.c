@@ -17,21 +17,21 @@
 
 #include "exec/hll.h"
 #include "exec/sqlrow.h"
+#include "test_loop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-static char tmpdir[256];
+static char tmpdir[TL_TMPDIR_MAX];
 static stor_dir *dir;
 
 static int setup(void **state)
 {
 	(void)state;
 	mur_error err;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/murphy_test_task_run_XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (tl_tmpdir_make(tmpdir, sizeof tmpdir, "task_run") != 0)
 		return -1;
 	return stor_dir_open(tmpdir, &dir, &err);
 }
@@ -39,10 +39,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
 	stor_dir_close(dir);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	return system(cmd);
+	return tl_tmpdir_remove(tmpdir);
 }
 
 /* A task under construction. */

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "storage/storage_int.h"
+#include "test_loop.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -26,14 +27,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static char tmpdir[256];
+static char tmpdir[TL_TMPDIR_MAX];
 static char path[300];
 
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/murphy_test_walbuf_XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (tl_tmpdir_make(tmpdir, sizeof tmpdir, "walbuf") != 0)
 		return -1;
 	snprintf(path, sizeof path, "%s/t.db", tmpdir);
 	return 0;
@@ -42,9 +42,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return tl_tmpdir_remove(tmpdir);
 }
 
 static void ok(sqlite3 *db, const char *sql)

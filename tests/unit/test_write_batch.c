@@ -21,6 +21,7 @@
 #include "exec/task_run.h"
 #include "node/write_batch.h"
 #include "storage/storage.h"
+#include "test_loop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,15 +30,14 @@
 #define SCHEMA "CREATE TABLE main.\"t\" (id INTEGER PRIMARY KEY, v TEXT)"
 #define INSERT "INSERT INTO main.\"t\" VALUES (?1, ?2)"
 
-static char tmpdir[256];
+static char tmpdir[TL_TMPDIR_MAX];
 static stor_dir *dir;
 
 static int setup(void **state)
 {
 	(void)state;
 	mur_error err;
-	snprintf(tmpdir, sizeof tmpdir, "/tmp/murphy_test_wbatch_XXXXXX");
-	if (!mkdtemp(tmpdir))
+	if (tl_tmpdir_make(tmpdir, sizeof tmpdir, "wbatch") != 0)
 		return -1;
 	return stor_dir_open(tmpdir, &dir, &err);
 }
@@ -45,10 +45,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	char cmd[300];
 	stor_dir_close(dir);
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	return system(cmd);
+	return tl_tmpdir_remove(tmpdir);
 }
 
 typedef struct item {
