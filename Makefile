@@ -98,7 +98,9 @@ fuzz: build/.deps
 
 # Everything under AddressSanitizer + UBSan in build-asan/: the unit tests,
 # then the cluster tests against build-asan/murphy (`make asan-cluster`).
-ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer
+# MUR_DEBUG_CHECKS turns on the costly invariant checks (lock owner, whole
+# log); plain assert()s are on in every build: nothing defines NDEBUG.
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -DMUR_DEBUG_CHECKS
 asan:
 	$(MAKE) B=build-asan CFLAGS="$(ASAN_FLAGS)" unit
 

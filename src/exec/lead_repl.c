@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,9 @@ const char *lead_quorum_name(lead_quorum q)
 void lead_repl_committed(cat_shard *s, uint64_t lsn, uint64_t entry_id)
 {
 	lead_shard_rt *rt = shard_rt(s);
+	/* once known, the committed position only grows while this leader
+	 * runs (recovery sets it before it is known) */
+	assert(!s->committed_known || lsn > s->committed_lsn);
 	s->committed_lsn = lsn;
 	s->committed_entry = entry_id;
 	if (rt && lsn) {
@@ -708,6 +712,7 @@ static void check_decision(lead_wop *op)
 		return;
 	}
 	if (op->decided == 0 && op->acks >= op->required) {
+		assert(op->acks >= 1 && op->lsn > 0); /* a commit has a copy holding its entry */
 		op->decided = 1;
 		if (s) {
 			lead_repl_committed(s, op->lsn, op->entry_id);
@@ -1158,6 +1163,7 @@ static void start_primary(lead_wop *op, int piped)
 			add_missing(op, node_name(op->e, p->node_id));
 	}
 	op->required = lead_quorum_required(op->q, members);
+	assert(members == 0 || (op->required >= 1 && op->required <= members));
 	if (!primary || reachable < op->required) {
 		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
 			      "cannot write shard %u of table \"%s\": %d of %d copies are reachable and "

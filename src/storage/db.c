@@ -186,6 +186,17 @@ uint64_t stor_entry_id(stor_db *db) { return db->entry_id; }
 const char *stor_path(const stor_db *db) { return db->path; }
 sqlite3 *stor_handle(stor_db *db) { return db->db; }
 
+/* Under mu, just taken: remember the holder (STOR_ASSERT_LOCKED). */
+static void note_owner(stor_db *db)
+{
+#ifdef MUR_DEBUG_CHECKS
+	db->owner = pthread_self();
+	db->owned = 1;
+#else
+	(void)db;
+#endif
+}
+
 int stor_lock(stor_db *db, mur_error *err)
 {
 	pthread_mutex_lock(&db->mu);
@@ -194,6 +205,7 @@ int stor_lock(stor_db *db, mur_error *err)
 		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE,
 				     "placement \"%s\" was dropped or replaced", db->file);
 	}
+	note_owner(db);
 	return MUR_OK;
 }
 
@@ -206,10 +218,18 @@ int stor_trylock(stor_db *db, mur_error *err)
 		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE,
 				     "placement \"%s\" was dropped or replaced", db->file);
 	}
+	note_owner(db);
 	return MUR_OK;
 }
 
-void stor_unlock(stor_db *db) { pthread_mutex_unlock(&db->mu); }
+void stor_unlock(stor_db *db)
+{
+	STOR_ASSERT_LOCKED(db);
+#ifdef MUR_DEBUG_CHECKS
+	db->owned = 0;
+#endif
+	pthread_mutex_unlock(&db->mu);
+}
 
 /* True when nothing but whitespace and ';' is left. */
 static int only_blank(const char *s)
@@ -392,6 +412,7 @@ int stor_db_release_if_idle(stor_db *db, uint64_t idle_ms)
 int stor_begin(stor_db *db, mur_error *err)
 {
 	int begun = 0;
+	STOR_ASSERT_LOCKED(db);
 	uint64_t now = db->fwal ? mono_ms() : 0;
 	if (db->fwal && !db->excl && db->shared == 0 && now >= db->excl_retry_ms)
 		begun = begin_exclusive(db, now) == MUR_OK;
@@ -465,6 +486,7 @@ static int end_strict(stor_db *db, mur_error *err)
 
 int stor_commit(stor_db *db, mur_error *err)
 {
+	STOR_ASSERT_LOCKED(db);
 	if (run_cached(db, "COMMIT", err) != MUR_OK) {
 		stor_rollback(db);
 		return MUR_ERR;

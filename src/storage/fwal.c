@@ -608,6 +608,7 @@ static void lead_group(stor_fwal *w)
 	uint64_t upto = w->appended, before = w->durable;
 	int fd = w->fd;
 
+	assert(!w->syncing && before <= upto);
 	w->syncing = 1;
 	w->pending = w->writing, w->pending_cap = w->writing_cap, w->pending_len = 0;
 	w->writing = buf, w->writing_cap = cap;
@@ -615,6 +616,7 @@ static void lead_group(stor_fwal *w)
 	int ok = write_all(fd, buf, n) == 0 && fdatasync(fd) == 0;
 	int e = errno;
 	pthread_mutex_lock(&w->mu);
+	assert(w->syncing == 1 && w->durable == before && upto <= w->appended);
 	if (ok) {
 		uint64_t k = upto - before;
 		w->durable = upto;
@@ -647,6 +649,7 @@ static __thread struct {
 /* Under mu: wait until record `my` is durable, leading groups as needed. */
 static void wait_durable(stor_fwal *w, uint64_t my)
 {
+	assert(my <= w->appended);
 	while (w->durable < my && !w->broken) {
 		if (w->syncing)
 			pthread_cond_wait(&w->done_cv, &w->mu);
@@ -777,6 +780,8 @@ int stor_fwal_log_entry(stor_db *db, uint64_t lsn, uint64_t entry_id, const void
 	if (!db->fwal_log || !db->fwal)
 		return MUR_OK;
 	db->fwal_log = 0;
+	STOR_ASSERT_LOCKED(db);      /* a placement's records go in its LSN order: */
+	assert(lsn == db->lsn);      /* appended under its lock, after its commit */
 	put_u64(fixed, lsn);
 	put_u64(fixed + 8, entry_id);
 	return fwal_append(db->fwal, STOR_FWAL_ENTRY, db->file, fixed, 16, cs, len, err);
@@ -788,6 +793,8 @@ int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err)
 	if (!db->fwal_log || !db->fwal)
 		return MUR_OK;
 	db->fwal_log = 0;
+	STOR_ASSERT_LOCKED(db);
+	assert(target == db->lsn);
 	put_u64(fixed, target);
 	return fwal_append(db->fwal, STOR_FWAL_UNDO, db->file, fixed, 8, NULL, 0, err);
 }
@@ -852,6 +859,7 @@ static int rotate_locked(stor_fwal *w, mur_error *err)
 		while (w->syncing)
 			pthread_cond_wait(&w->done_cv, &w->mu);
 		int old = w->fd;
+		assert(!w->syncing && w->gen + 1 == next && w->old_lo <= next);
 		w->fd = fd;
 		w->gen = next;
 		w->file_bytes = 0;
@@ -868,6 +876,7 @@ static int rotate_locked(stor_fwal *w, mur_error *err)
 		if (retire_gen(w, g, err) != MUR_OK)
 			return MUR_ERR;
 		pthread_mutex_lock(&w->mu);
+		assert(w->old_lo == g && g < w->gen); /* rot_mu: no other rotation */
 		w->old_lo = g + 1;
 		w->stats.rotations++;
 		pthread_mutex_unlock(&w->mu);

@@ -40,6 +40,7 @@
 #include "storage/fwal.h"
 #include "storage/storage_int.h"
 
+#include <assert.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -160,6 +161,30 @@ static int trim(stor_db *db, uint64_t newest, stor_log_cache *c, mur_error *err)
 	return MUR_OK;
 }
 
+#ifdef MUR_DEBUG_CHECKS
+/* Whole-log check after log_put (debug builds): the log holds exactly
+ * c->first .. newest, contiguous, and its bytes are c->bytes -- the
+ * newest entry was not trimmed and the cache matches the table. */
+static void check_log(stor_db *db, uint64_t newest, const stor_log_cache *c)
+{
+	sqlite3_stmt *st;
+	mur_error err;
+	if (stor_prepare(db,
+			 "SELECT min(lsn), max(lsn), count(*), coalesce(sum(length(changeset)), 0)"
+			 " FROM _murphy_log",
+			 &st, &err) != MUR_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		uint64_t lo = (uint64_t)sqlite3_column_int64(st, 0);
+		uint64_t hi = (uint64_t)sqlite3_column_int64(st, 1);
+		uint64_t n = (uint64_t)sqlite3_column_int64(st, 2);
+		uint64_t bytes = (uint64_t)sqlite3_column_int64(st, 3);
+		assert(hi == newest && lo == c->first && n == hi - lo + 1 && bytes == c->bytes);
+	}
+	stor_release(db, st);
+}
+#endif
+
 /* Insert entry (lsn, entry_id, cs) as the newest and trim: the new row is
  * the position (nothing else is written: two pages per entry, the row's
  * and the log's, not three). */
@@ -168,6 +193,10 @@ static int log_put(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
 {
 	sqlite3_stmt *st;
 	stor_log_cache c;
+	uint64_t cur, cur_id;
+	STOR_ASSERT_LOCKED(db);
+	position(db, &cur, &cur_id);
+	assert(db->in_txn && lsn == cur + 1); /* the LSN grows by exactly one per entry */
 	if (log_state(db, &c, err) != MUR_OK) /* before the row: it is added below */
 		return MUR_ERR;
 	if (stor_prepare(db, "INSERT INTO _murphy_log(lsn, entry_id, changeset) VALUES (?1, ?2, ?3)",
@@ -187,6 +216,9 @@ static int log_put(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
 	}
 	if (trim(db, lsn, &c, err) != MUR_OK)
 		return MUR_ERR;
+#ifdef MUR_DEBUG_CHECKS
+	check_log(db, lsn, &c);
+#endif
 	stor_set_pending_position(db, lsn, entry_id);
 	db->logp = c;
 	return MUR_OK;
@@ -373,6 +405,7 @@ int stor_log_apply(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
 		   mur_error *err)
 {
 	int skipped;
+	STOR_ASSERT_LOCKED(db);
 	if (stor_begin(db, err) != MUR_OK)
 		return MUR_ERR;
 	if (apply_one(db, lsn, entry_id, cs, len, &skipped, err) != MUR_OK) {
@@ -462,6 +495,7 @@ int stor_log_undo(stor_db *db, uint64_t target, mur_error *err)
 	uint64_t cur = db->lsn, target_id = 0;
 	int found;
 	size_t nlen;
+	STOR_ASSERT_LOCKED(db);
 	if (target > cur)
 		return mur_error_set(err, STOR_SQLSTATE_LOG,
 				     "cannot undo to lsn %" PRIu64 ": placement is at lsn %" PRIu64,

@@ -7,6 +7,7 @@
 
 #include "storage/storage.h"
 
+#include <assert.h>
 #include <pthread.h>
 
 typedef struct stor_stmt {
@@ -29,6 +30,10 @@ struct stor_db {
 	char path[STOR_PATH_MAX];
 	char file[STOR_FILE_NAME_MAX];
 	pthread_mutex_t mu;     /* stor_lock: one task at a time */
+#ifdef MUR_DEBUG_CHECKS
+	pthread_t owner;        /* the thread holding mu through stor_lock */
+	int owned;
+#endif
 	uint64_t lsn;           /* committed position (replog.h) */
 	uint64_t entry_id;      /* the entry id at lsn */
 	uint64_t pending_lsn;   /* set in the open transaction, when has_pending */
@@ -63,6 +68,16 @@ struct stor_db {
 	int dropped;
 	uint64_t last_used;
 };
+
+/* The caller holds db's placement lock (stor_lock / stor_trylock).
+ * Checked in MUR_DEBUG_CHECKS builds (make asan), which record the owner
+ * thread; a no-op otherwise. */
+#ifdef MUR_DEBUG_CHECKS
+#define STOR_ASSERT_LOCKED(db) \
+	assert((db)->owned && pthread_equal((db)->owner, pthread_self()))
+#else
+#define STOR_ASSERT_LOCKED(db) ((void)(db))
+#endif
 
 /* walbuf.c: the VFS placements are opened with (WAL frames written once
  * per transaction); NULL when it could not be registered (then SQLite's
