@@ -141,7 +141,8 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 	if (c->counts[shard] == 0 || c->failed)
 		return;
 	c->inflight++;
-	if (lead_repl_write(c->s->e, c->t, shard, c->quorum, c->pc->shard_sql, NULL, 0,
+	/* COPY's INSERT is plain: no RETURNING, no ON CONFLICT */
+	if (lead_repl_write(c->s->e, c->t, shard, c->quorum, c->pc->shard_sql, NULL, NULL, 0,
 			    &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,
 			    c, &err) != MUR_OK) {
 		c->inflight--;

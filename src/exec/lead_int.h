@@ -347,9 +347,12 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 /* Every placement of the given shards must be connected before a write
  * (fails the run with a clear error otherwise). */
 int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards, int n);
-/* Send rows (already routed to one shard) to every placement of it. */
+/* Send rows (already routed to one shard) to every placement of it;
+ * facts: the statement's (lead_repl.h), or NULL. */
+struct lead_write_facts;
 int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const char *sql,
-			 const mur_buf *rows, uint64_t nrows, uint32_t ncols);
+			 const struct lead_write_facts *facts, const mur_buf *rows, uint64_t nrows,
+			 uint32_t ncols);
 
 /* lead_ddl.c */
 void lead_create_table_start(lead_run *r);

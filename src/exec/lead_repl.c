@@ -48,6 +48,7 @@ struct lead_wop {
 	void *fn_arg;
 	lead_quorum q;
 	char *sql;
+	lead_write_facts facts; /* the planner's word on sql (lead_repl.h) */
 	mur_value *params;
 	uint32_t nparams;
 	mur_buf scratch;        /* text of params */
@@ -305,7 +306,7 @@ static void track_rows(lead_wop *op, uint64_t changes)
 	s = &t->shards[op->shard];
 	if (op->nrows)
 		cat_shard_set_rows(op->e->cat, op->table_id, op->shard, s->rows + changes);
-	else if (op->sql && strncmp(op->sql, "DELETE", 6) == 0)
+	else if (op->facts.is_delete)
 		cat_shard_set_rows(op->e->cat, op->table_id, op->shard,
 				   s->rows > changes ? s->rows - changes : 0);
 }
@@ -807,10 +808,21 @@ static void send_applies(lead_wop *op)
  * entries.  A copy whose answer differs from the primary's is marked
  * lagging or divergent and repaired by recovery. */
 
+/* An error the statement itself raises, alike on every copy that holds
+ * the same rows: class 22 (data exception: a bad value, division by
+ * zero), 23 (integrity constraint violation) and 42 (syntax error or
+ * access rule violation: an undefined column, a type mismatch).  Nothing
+ * else counts: 40003 (completion unknown) is the leader's own word on a
+ * lost answer; 0A000 is raised by the planner, before any copy runs; 53
+ * (out of memory, disk full), 54 (a value or nesting past SQLite's limits:
+ * the same everywhere, but rare enough that treating it as the copy's own
+ * failure, which marks the copy for repair, costs nothing), 55P03 (lock)
+ * and 58 (I/O) depend on the copy.  A copy that fails otherwise lacks the
+ * entry and is marked lagging. */
 static int sql_error(const mur_error *e)
 {
-	/* data/constraint errors every copy raises alike (classes 22, 23, 42) */
-	return e->sqlstate[0] == '2' || e->sqlstate[0] == '4';
+	const char *c = e->sqlstate;
+	return (c[0] == '2' && (c[1] == '2' || c[1] == '3')) || (c[0] == '4' && c[1] == '2');
 }
 
 /* The client's answer to a parallel op without RETURNING is its row count,
@@ -819,7 +831,7 @@ static int sql_error(const mur_error *e)
  * of all copies, not the primary plus the fastest other). */
 static int any_copy_answers(const lead_wop *op)
 {
-	return op->members || (op->sql && !strstr(op->sql, "RETURNING"));
+	return op->members || (op->sql && !op->facts.returns_rows);
 }
 
 static void parallel_check(lead_wop *op)
@@ -1226,8 +1238,7 @@ static void start_primary(lead_wop *op, int piped)
 static int groupable(const lead_wop *op)
 {
 	return op->nrows > 0 && !op->exclusive && !op->no_merge && op->sql &&
-	       !strstr(op->sql, "RETURNING") && !strstr(op->sql, "ON CONFLICT") &&
-	       !strstr(op->sql, "OR IGNORE");
+	       !op->facts.returns_rows && !op->facts.may_skip_rows;
 }
 
 /* A row insert small enough to go through the followers' write batches
@@ -1381,8 +1392,9 @@ void lead_repl_exclusive_done(lead_engine *e, cat_table *t, uint32_t shard)
 }
 
 int lead_repl_write(lead_engine *e, const cat_table *t, uint32_t shard, lead_quorum q,
-		    const char *sql, const mur_value *params, uint32_t nparams, const mur_buf *rows,
-		    uint64_t nrows, uint32_t ncols, lead_wop_cb cb, void *arg, mur_error *err)
+		    const char *sql, const lead_write_facts *facts, const mur_value *params,
+		    uint32_t nparams, const mur_buf *rows, uint64_t nrows, uint32_t ncols,
+		    lead_wop_cb cb, void *arg, mur_error *err)
 {
 	lead_wop *op = calloc(1, sizeof *op);
 	size_t *offs = NULL;
@@ -1395,6 +1407,8 @@ int lead_repl_write(lead_engine *e, const cat_table *t, uint32_t shard, lead_quo
 	op->cb = cb;
 	op->cb_arg = arg;
 	op->sql = strdup(sql);
+	if (facts)
+		op->facts = *facts;
 	exec_result_init(&op->primary);
 	mur_buf_init(&op->scratch);
 	mur_buf_init(&op->rows);

@@ -57,11 +57,22 @@ typedef struct lead_wop lead_wop;
 typedef void (*lead_wop_cb)(void *arg, lead_wop *op, int failed, const mur_error *err,
 			    const exec_result *primary);
 
+/* What the planner knows about a write's statement.  Grouping, pipelining,
+ * who may answer and the row estimate are decided from these, never from
+ * the SQL text (a quoted name may hold any word). */
+typedef struct lead_write_facts {
+	int returns_rows;  /* RETURNING: the client's answer is the primary's rows */
+	int may_skip_rows; /* ON CONFLICT DO NOTHING: a row may be left out without error */
+	int is_delete;     /* DELETE: the changes it reports are rows removed */
+} lead_write_facts;
+
 /* Submit one shard's write: sql run once with params (nparams) or once per
- * row of rows (nrows × ncols, mur_row encoding; copied).  cb reports it. */
+ * row of rows (nrows × ncols, mur_row encoding; copied).  facts: NULL for a
+ * plain statement (none of them).  cb reports it. */
 int lead_repl_write(lead_engine *e, const cat_table *t, uint32_t shard, lead_quorum q,
-		    const char *sql, const mur_value *params, uint32_t nparams, const mur_buf *rows,
-		    uint64_t nrows, uint32_t ncols, lead_wop_cb cb, void *arg, mur_error *err);
+		    const char *sql, const lead_write_facts *facts, const mur_value *params,
+		    uint32_t nparams, const mur_buf *rows, uint64_t nrows, uint32_t ncols,
+		    lead_wop_cb cb, void *arg, mur_error *err);
 
 /* Reads: 1 when the shard is gated (an undecided entry); then the run is
  * parked and lead_select_start(r) is called again when the gate lifts.

@@ -193,6 +193,10 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 		t->agg = ps->partial_agg;
 	}
 	t->quick = ps->router && ps->prune.active && ps->ntables == 1 && point_key(ps->tables[0]);
+	if (ps->scan_column) {
+		t->scan_table = ps->tables[0]->name;
+		t->scan_column = ps->scan_column;
+	}
 }
 
 void lead_select_start(lead_run *r)

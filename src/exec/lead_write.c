@@ -127,12 +127,13 @@ static void run_part_done(void *arg, lead_wop *op, int failed, const mur_error *
 }
 
 int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const char *sql,
-			 const mur_buf *rows, uint64_t nrows, uint32_t ncols)
+			 const lead_write_facts *facts, const mur_buf *rows, uint64_t nrows,
+			 uint32_t ncols)
 {
 	mur_error err;
 	r->npending++;
-	if (lead_repl_write(r->e, t, shard, lead_session_quorum(r->s), sql, NULL, 0, rows, nrows,
-			    ncols, run_part_done, r, &err) != MUR_OK) {
+	if (lead_repl_write(r->e, t, shard, lead_session_quorum(r->s), sql, facts, NULL, 0, rows,
+			    nrows, ncols, run_part_done, r, &err) != MUR_OK) {
 		r->npending--;
 		lead_run_fail(r, &err);
 		return MUR_ERR;
@@ -223,6 +224,8 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 	int nshards = 0;
 	mur_value vals[CAT_COLUMNS_MAX];
 	mur_buf scratch, one; /* one: the row being encoded, reused */
+	lead_write_facts facts = {.returns_rows = pi->nreturning > 0,
+				  .may_skip_rows = pi->on_conflict_nothing};
 	mur_error err;
 	mur_rd rd;
 
@@ -280,7 +283,7 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;
 	for (int i = 0; i < nshards && !r->failed; i++)
-		lead_send_shard_rows(r, t, shards[i], pi->shard_sql, &batches[shards[i]],
+		lead_send_shard_rows(r, t, shards[i], pi->shard_sql, &facts, &batches[shards[i]],
 				     counts[shards[i]], (uint32_t)t->ncols);
 out:
 	if (batches)
@@ -345,6 +348,7 @@ void lead_modify_start(lead_run *r)
 	const cat_table *t = pm->table;
 	uint32_t shards[CAT_SHARDS_MAX];
 	int n = lead_prune(r, t, &pm->prune, shards);
+	lead_write_facts facts = {.returns_rows = pm->nreturning > 0, .is_delete = pm->is_delete};
 	mur_error err;
 
 	mur_buf_reset(&r->rows);
@@ -352,8 +356,8 @@ void lead_modify_start(lead_run *r)
 	for (int i = 0; i < n && !r->failed; i++) {
 		r->npending++;
 		if (lead_repl_write(r->e, t, shards[i], lead_session_quorum(r->s), pm->shard_sql,
-				    r->params, (uint32_t)r->nparams, NULL, 0, 0, run_part_done, r,
-				    &err) != MUR_OK) {
+				    &facts, r->params, (uint32_t)r->nparams, NULL, 0, 0, run_part_done,
+				    r, &err) != MUR_OK) {
 			r->npending--;
 			lead_run_fail(r, &err);
 		}

@@ -12,6 +12,7 @@
  *   | u8 quick | u64 shuffle_id | u32 shuffle_source | u32 shuffle_inputs
  *   | u32 shuffle_hash_cols | u32 len + shuffle_to | u32 shuffle_stream
  *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
+ *   | scan_table + NUL | scan_column + NUL
  *
  * A result:
  *
@@ -123,6 +124,8 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	mur_buf_put_cstr(b, t->shuffle_ddl ? t->shuffle_ddl : "");
 	mur_buf_put_cstr(b, t->shuffle_load ? t->shuffle_load : "");
 	mur_buf_put_cstr(b, t->shuffle_post ? t->shuffle_post : "");
+	mur_buf_put_cstr(b, t->scan_table ? t->scan_table : "");
+	mur_buf_put_cstr(b, t->scan_column ? t->scan_column : "");
 }
 
 static int decode_agg(mur_rd *r, exec_agg_spec *a)
@@ -224,10 +227,14 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->shuffle_ddl = mur_rd_cstr(r);
 	t->shuffle_load = mur_rd_cstr(r);
 	t->shuffle_post = mur_rd_cstr(r);
+	t->scan_table = mur_rd_cstr(r);
+	t->scan_column = mur_rd_cstr(r);
 	if (!t->shuffle_ddl || !t->shuffle_load || !t->shuffle_post ||
 	    strlen(t->shuffle_ddl) > EXEC_TASK_SQL_BYTES_MAX ||
 	    strlen(t->shuffle_load) > EXEC_TASK_SQL_BYTES_MAX ||
-	    strlen(t->shuffle_post) > EXEC_TASK_SQL_BYTES_MAX)
+	    strlen(t->shuffle_post) > EXEC_TASK_SQL_BYTES_MAX || !t->scan_table ||
+	    !t->scan_column || strlen(t->scan_table) >= EXEC_TASK_IDENT_MAX ||
+	    strlen(t->scan_column) >= EXEC_TASK_IDENT_MAX)
 		return MUR_EPROTO;
 	if (!mur_rd_ok(r) || mur_rd_left(r) != 0 || t->quick > 1 ||
 	    (t->kind == EXEC_TASK_SHUFFLE_SEND &&

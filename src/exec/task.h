@@ -49,8 +49,11 @@
  * (NET_FRAME_MAX); leave 1 MiB for the rest of the result.  The follower
  * fails the task with 54000 rather than exceed it. */
 #define EXEC_RESULT_ROWS_BYTES_MAX (((size_t)1 << 30) - ((size_t)1 << 20))
+/* Longest scan_table / scan_column of a task, NUL included: catalog names
+ * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
+#define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 3
+#define EXEC_WIRE_VERSION 4
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -170,6 +173,13 @@ typedef struct exec_task {
 	const char *shuffle_load;      /* RECV join: one INSERT per stream, '\n'-separated */
 	const char *shuffle_post;      /* RECV join: script run after loading (CREATE INDEX) */
 	char shuffle_to_buf[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* decoded shuffle_to lives here */
+	/* QUERY: the planner's word that sql reads column scan_column of every
+	 * row of table scan_table of placements[0] and nothing else (no filter,
+	 * no join): the follower may read the column from the table's pages
+	 * (storage/colscan.h).  "" when not (the follower never guesses it from
+	 * the text of sql). */
+	const char *scan_table;
+	const char *scan_column;
 } exec_task;
 
 typedef struct exec_result {

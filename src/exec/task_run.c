@@ -11,8 +11,9 @@
  * RUN_AGG_BATCH_ROWS at a time: that copies SQLite's transient text (valid
  * only until the next step) and lets the aggregate prefetch.  One
  * aggregate skips the row copies: approx_count_distinct(x) alone
- * (query_sketch) is sketched from the table's pages when the task is a
- * bare scan of one column (storage/colscan.h), else by SQLite itself, the
+ * (query_sketch) is sketched from the table's pages when the leader marked
+ * the task a bare scan of one column (exec_task.scan_column;
+ * storage/colscan.h), else by SQLite itself, the
  * task's SELECT wrapped in mur_hll_sketch(); either way the blob is the
  * hash aggregate's.
  *
@@ -49,9 +50,6 @@
 
 /* Rows encoded per hash-aggregate batch (a few KiB of buffer). */
 #define RUN_AGG_BATCH_ROWS 256
-/* Longest table, column or alias name a bare scan is recognized with
- * (longer ones take the SQLite path); PostgreSQL's own limit is 63. */
-#define RUN_IDENT_MAX 256
 
 typedef struct run_ctx {
 	stor_dir *dir;
@@ -337,64 +335,24 @@ static int put_sketch(run_ctx *c, const mur_value *v)
 	return check_size(c, &c->res->rows);
 }
 
-/* Copy the identifier at *pp (up to the next '"') into out; 0 when empty,
- * unterminated or too long. */
-static int take_ident(const char **pp, char *out, size_t cap)
-{
-	const char *q = strchr(*pp, '"');
-	if (!q || q == *pp || (size_t)(q - *pp) >= cap)
-		return 0;
-	memcpy(out, *pp, (size_t)(q - *pp));
-	out[q - *pp] = 0;
-	*pp = q;
-	return 1;
-}
-
-static int skip(const char **pp, const char *lit)
-{
-	size_t n = strlen(lit);
-	if (strncmp(*pp, lit, n) != 0)
-		return 0;
-	*pp += n;
-	return 1;
-}
-
-/* 1 when sql is exactly the bare scan of one column the leader emits
- * (sql/emit.c) for approx_count_distinct(x) alone over a table,
- *   SELECT "a"."c" FROM main."t" AS "a"
- * (no filter, no join; names without '"'), with table and column set.
- * Any other text is not a bare scan, which only costs speed. */
-static int bare_scan(const char *sql, char *table, char *column, size_t cap)
-{
-	char alias[RUN_IDENT_MAX], alias2[RUN_IDENT_MAX];
-	const char *p = sql;
-	if (!skip(&p, "SELECT \"") || !take_ident(&p, alias, sizeof alias) || !skip(&p, "\".\"") ||
-	    !take_ident(&p, column, cap) || !skip(&p, "\" FROM main.\"") ||
-	    !take_ident(&p, table, cap) || !skip(&p, "\" AS \"") ||
-	    !take_ident(&p, alias2, sizeof alias2) || !skip(&p, "\"") || strcmp(alias, alias2) != 0)
-		return 0;
-	while (*p == ';' || isspace((unsigned char)*p))
-		p++;
-	return *p == 0;
-}
-
 static int sketch_add(void *h, const mur_value *v) { return hll_add(h, v); }
 
-/* The sketch from the table's pages (storage/colscan.h) when the task is
- * a bare scan on one placement; *done = 0 when that does not apply or
- * the scan declined (then nothing was added to the result). */
+/* The sketch from the table's pages (storage/colscan.h) when the leader
+ * marked the task a bare scan of one column (scan_table, scan_column) on
+ * one placement; *done = 0 when that does not apply or the scan declined
+ * (then nothing was added to the result). */
 static int query_sketch_pages(run_ctx *c, int *done)
 {
-	char table[RUN_IDENT_MAX], column[RUN_IDENT_MAX];
 	hll h;
 	mur_buf blob;
 	int rc;
 	*done = 0;
-	if (c->t->nplacements != 1 || c->t->agg.aggs[0].col != 0 ||
-	    !bare_scan(c->t->sql, table, column, sizeof table))
+	if (c->t->nplacements != 1 || c->t->agg.aggs[0].col != 0 || !c->t->scan_table ||
+	    !c->t->scan_table[0] || !c->t->scan_column || !c->t->scan_column[0])
 		return MUR_OK;
 	hll_init(&h, HLL_P_DEFAULT, NULL);
-	if (stor_colscan(c->db, table, column, sketch_add, &h, done) != MUR_OK) {
+	if (stor_colscan(c->db, c->t->scan_table, c->t->scan_column, sketch_add, &h, done) !=
+	    MUR_OK) {
 		hll_free(&h);
 		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return fail(c, MUR_ENOMEM);

@@ -107,6 +107,10 @@ typedef struct plan_select {
 	plan_prune prune;
 	int router;                /* pruned to one shard: shard_sql is the whole query */
 	const char *shard_sql;
+	/* non-NULL: shard_sql reads this column of every row of tables[0] and
+	 * nothing else (approx_count_distinct(x) alone, no filter): a follower
+	 * may read it from the table's pages (exec_task.scan_column) */
+	const char *scan_column;
 	int has_partial_agg;
 	exec_agg_spec partial_agg;
 	int has_final_agg;

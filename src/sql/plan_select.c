@@ -581,6 +581,21 @@ static const char *emit_agg_shard(sql_ctx *c, const sql_query *q, agg_plan *ap)
 	return sql_buf_finish(c, &b);
 }
 
+/* The column shard_sql reads when it is a bare scan of one column of one
+ * table, every row, for the sketch alone (approx_count_distinct(x), no
+ * filter, no group); NULL otherwise. */
+static const char *bare_scan_column(const sql_query *q, const agg_plan *ap,
+				    const plan_select *ps)
+{
+	const sql_expr *x = ap->nargcol == 1 ? ap->argcols[0] : NULL;
+	const cat_table *t = q->nrte == 1 ? q->rtes[0].table : NULL;
+	if (!x || !t || t->kind == CAT_TABLE_VIRTUAL || x->kind != SE_COLUMN || x->rte != 0 ||
+	    q->where || q->ngroup || ap->gather || ap->mixed || ps->partial_agg.naggs != 1 ||
+	    ps->partial_agg.aggs[0].fn != EXEC_AGG_HLL)
+		return NULL;
+	return t->cols[x->col].name;
+}
+
 /* Decide between co-located and gather distinct. */
 static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_select *ps)
 {
@@ -787,6 +802,7 @@ static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
 				    : "merge partial aggregates by group on the leader";
 	if (!(ps->shard_sql = emit_agg_shard(c, q, ap)))
 		return MUR_ERR;
+	ps->scan_column = bare_scan_column(q, ap, ps);
 	return (ps->final_sql = emit_final(c, q, ap)) ? MUR_OK : MUR_ERR;
 }
 

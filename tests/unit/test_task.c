@@ -57,6 +57,8 @@ static void test_task_roundtrip(void **state)
 	mur_value params[4];
 	mur_buf rows, b;
 	make_task(&t, params, &rows);
+	t.scan_table = "t1";
+	t.scan_column = "c \"q\"";
 	mur_buf_init(&b);
 	exec_task_encode(&t, &b);
 	assert_true(mur_buf_ok(&b));
@@ -81,6 +83,8 @@ static void test_task_roundtrip(void **state)
 	assert_int_equal(d.agg.naggs, 2);
 	assert_int_equal(d.agg.aggs[1].fn, EXEC_AGG_SUM);
 	assert_int_equal(d.agg.aggs[1].col, 2);
+	assert_string_equal(d.scan_table, "t1");
+	assert_string_equal(d.scan_column, "c \"q\"");
 	exec_task_free_decoded(&d);
 	assert_null(d.params);
 
@@ -114,6 +118,7 @@ static void test_task_minimal(void **state)
 	assert_int_equal(d.nparams, 0);
 	assert_null(d.params);
 	assert_int_equal(d.has_agg, 0);
+	assert_string_equal(d.scan_column, "");
 	exec_task_free_decoded(&d);
 	mur_buf_free(&b);
 }

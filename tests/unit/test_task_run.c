@@ -338,17 +338,20 @@ static void test_query_sketch(void **state)
 		const char *sql;
 		int col;
 		int64_t p0; /* ?1 */
+		const char *scan_table, *scan_column; /* the leader's mark of a bare scan */
 	} cases[] = {
-		{"SELECT id, x FROM main.\"sk\"", 1, 0},                    /* dense */
-		{"SELECT x FROM main.\"sk\" WHERE id <= ?1;", 0, 400},      /* sparse, trailing ';' */
-		{"SELECT x, id FROM main.\"sk\" WHERE id < ?1", 0, 0},      /* no rows */
-		{"SELECT x FROM main.\"sk\" WHERE id % 8 = 7 AND id < ?1", 0, 6000}, /* NULLs only */
-		{"SELECT x FROM main.\"sk\" WHERE id > ?1 UNION ALL SELECT 1.0", 0, 5990},
+		{"SELECT id, x FROM main.\"sk\"", 1, 0, NULL, NULL},                    /* dense */
+		{"SELECT x FROM main.\"sk\" WHERE id <= ?1;", 0, 400, NULL, NULL},      /* sparse, trailing ';' */
+		{"SELECT x, id FROM main.\"sk\" WHERE id < ?1", 0, 0, NULL, NULL},      /* no rows */
+		{"SELECT x FROM main.\"sk\" WHERE id % 8 = 7 AND id < ?1", 0, 6000, NULL, NULL}, /* NULLs only */
+		{"SELECT x FROM main.\"sk\" WHERE id > ?1 UNION ALL SELECT 1.0", 0, 5990, NULL, NULL},
 		/* the bare scan read from the pages (storage/colscan.h) ... */
-		{"SELECT \"sk\".\"x\" FROM main.\"sk\" AS \"sk\"", 0, 0},
-		{"SELECT \"s\".\"x\" FROM main.\"sk2\" AS \"s\"", 0, 0},
+		{"SELECT \"sk\".\"x\" FROM main.\"sk\" AS \"sk\"", 0, 0, "sk", "x"},
+		{"SELECT \"s\".\"x\" FROM main.\"sk2\" AS \"s\"", 0, 0, "sk2", "x"},
 		/* ... or through SQLite when the pages cannot say (ALTER TABLE ADD COLUMN) */
-		{"SELECT \"sk2\".\"y\" FROM main.\"sk2\" AS \"sk2\"", 0, 0},
+		{"SELECT \"sk2\".\"y\" FROM main.\"sk2\" AS \"sk2\"", 0, 0, "sk2", "y"},
+		/* the same text unmarked: through SQLite */
+		{"SELECT \"sk\".\"x\" FROM main.\"sk\" AS \"sk\"", 0, 0, NULL, NULL},
 	};
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		mur_buf want = row_by_row_sketch("sk_s0.db", cases[k].sql, cases[k].col, cases[k].p0);
@@ -357,6 +360,8 @@ static void test_query_sketch(void **state)
 		b.t.has_agg = 1;
 		b.t.agg.naggs = 1;
 		b.t.agg.aggs[0] = (exec_agg){EXEC_AGG_HLL, (uint32_t)cases[k].col};
+		b.t.scan_table = cases[k].scan_table;
+		b.t.scan_column = cases[k].scan_column;
 		b.params[0] = mur_v_int(cases[k].p0);
 		b.t.nparams = 1;
 		run_ok(&b, &res);
