@@ -95,6 +95,16 @@ def test_read_does_not_see_a_write_sent_after_it(one_thread_cluster):
     assert t_roles["primary"] == slow_roles["primary"], (t_roles, slow_roles)
     replicas = [cluster.pid(n) for n in t_roles["replica"]]
     assert len(replicas) == 2
+    # every copy at the committed entry, so reads go to the primary (a row
+    # insert is decided by the first two copies: the primary may answer later)
+    deadline = time.time() + 10
+    while True:
+        cur.execute("SELECT count(*) FROM murphy.placements WHERE table_name IN "
+                    "('dr_t', 'dr_slow') AND (state <> 'current' OR lag <> 0)")
+        if cur.fetchone()[0] == 0:
+            break
+        assert time.time() < deadline, "copies of dr_t/dr_slow not current"
+        time.sleep(0.05)
 
     out = {}
     # the primary's one pool thread: busy for a second or more
