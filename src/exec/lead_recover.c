@@ -235,9 +235,16 @@ static void catchup_excl(lead_engine *e, cat_table *t, uint32_t shard, void *arg
 	cat_shard *s = &t->shards[shard];
 	uint32_t primary = lead_repl_ensure_primary(e, t, shard);
 	cat_placement *p = placement_on(s, a->node_id);
+	const cat_node *n = cat_node_by_id(e->cat, a->node_id);
 	exec_task task;
 
-	if (!primary || !p || primary == a->node_id) {
+	/* The target may have gone silent while the catch-up waited for the
+	 * shard's queue: a CATCHUP has no deadline, and tasks sent to a
+	 * suspect follower are failed only when it is declared dead, so the
+	 * shard's writes would wait behind it until then.  The next tick
+	 * queues it again once the follower is back. */
+	if (!primary || !p || primary == a->node_id || !n || n->state != CAT_NODE_ALIVE ||
+	    !e->tr.connected(e->tr.ctx, a->node_id)) {
 		action_unmark(e, a->table_id, a->shard, a->node_id);
 		free(a);
 		lead_repl_exclusive_done(e, t, shard);

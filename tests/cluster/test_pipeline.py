@@ -171,6 +171,16 @@ def while_undecided(cluster, table, write_sql, reads):
                 (table,))
     pids = [cluster.pid(r[0]) for r in cur.fetchall()]
     assert len(pids) == 2
+    # every copy current first: a row insert is decided by the first two
+    # copies, and the third may still be applying it (seen in a fresh root)
+    deadline = time.monotonic() + 10
+    while True:
+        cur.execute("SELECT count(*) FROM murphy.placements WHERE table_name = %s "
+                    "AND (state <> 'current' OR lag <> 0)", (table,))
+        if cur.fetchone()[0] == 0:
+            break
+        assert time.monotonic() < deadline, "copies of %s not current" % table
+        time.sleep(0.02)
     outcome = {}
     c = cluster.connect()  # before the stop: only the statement is in the window
 
