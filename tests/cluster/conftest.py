@@ -122,6 +122,18 @@ def timer_args(suspect_ms, dead_ms):
     return ("--suspect-timeout-ms", str(suspect_ms), "--dead-timeout-ms", str(dead_ms))
 
 
+def owned_cluster(request, followers=FOLLOWERS, start_args=()):
+    """A fixture body: a started Cluster the module's failure report knows
+    (its logs are attached), removed afterwards.  Use `yield from`."""
+    c = Cluster(followers=followers, start_args=start_args)
+    request.module._murphy_cluster = c
+    try:
+        c.start()
+        yield c
+    finally:
+        c.cleanup()
+
+
 def started_cluster(followers=FOLLOWERS, *extra):
     """A started Cluster; on failure its logs are printed and it is removed."""
     _require_binary()

@@ -11,7 +11,7 @@ import time
 import psycopg2
 import pytest
 
-from conftest import MURPHY, Cluster, timer_args
+from conftest import MURPHY, owned_cluster, timer_args
 
 SUSPECT_MS = 1000  # > heartbeat interval + the 150 ms delay test_delay injects
 DEAD_MS = 3000
@@ -20,13 +20,7 @@ DEAD_MS = 3000
 
 @pytest.fixture(scope="module")
 def fc(request):
-    c = Cluster(followers=3, start_args=timer_args(SUSPECT_MS, DEAD_MS))
-    request.module._murphy_cluster = c
-    try:
-        c.start()
-        yield c
-    finally:
-        c.cleanup()
+    yield from owned_cluster(request, 3, timer_args(SUSPECT_MS, DEAD_MS))
 
 
 def murphy(*args, check=True):

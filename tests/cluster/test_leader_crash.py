@@ -18,7 +18,7 @@ import time
 import psycopg2
 import pytest
 
-from conftest import MURPHY, Cluster, timer_args
+from conftest import MURPHY, owned_cluster, timer_args
 
 SUSPECT_MS = 1000
 DEAD_MS = 30000  # nobody is declared dead (and rebuilt) during these tests
@@ -27,13 +27,7 @@ DEAD_MS = 30000  # nobody is declared dead (and rebuilt) during these tests
 
 @pytest.fixture
 def cc(request):
-    c = Cluster(followers=3, start_args=timer_args(SUSPECT_MS, DEAD_MS))
-    request.module._murphy_cluster = c
-    try:
-        c.start()
-        yield c
-    finally:
-        c.cleanup()
+    yield from owned_cluster(request, 3, timer_args(SUSPECT_MS, DEAD_MS))
 
 
 def murphy(*args):

@@ -16,7 +16,7 @@ import time
 import pytest
 
 import checker
-from conftest import MURPHY, Cluster, timer_args
+from conftest import MURPHY, Cluster, owned_cluster, timer_args
 from pgserver import free_port
 
 SUSPECT_MS = 1000
@@ -27,13 +27,7 @@ SHARDS = 4
 
 @pytest.fixture
 def fc(request):
-    c = Cluster(followers=3, start_args=timer_args(SUSPECT_MS, DEAD_MS))
-    request.module._murphy_cluster = c
-    try:
-        c.start()
-        yield c
-    finally:
-        c.cleanup()
+    yield from owned_cluster(request, 3, timer_args(SUSPECT_MS, DEAD_MS))
 
 
 def rows(conn, sql, params=None):
