@@ -26,7 +26,8 @@ B        ?= build
 SRCS     := $(shell find src -name '*.c' | sort)
 OBJS     := $(SRCS:src/%.c=$(B)/obj/%.o)
 LIB_OBJS := $(filter-out $(B)/obj/node/main.o,$(OBJS))
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# tests/unit/<folder>/ mirrors src/<folder>/; tests/lib/ holds shared fixtures
+UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 .PHONY: all deps test unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle nemesis \
@@ -58,7 +59,7 @@ $(B)/obj/%.o: src/%.c | build/.deps
 $(B)/tests/%: tests/unit/%.c $(LIB_OBJS) | build/.deps
 	@mkdir -p $(dir $@)
 	@echo "LD $@"
-	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+	@$(CC) $(ALL_CFLAGS) -Itests/lib -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
 
 unit: all $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

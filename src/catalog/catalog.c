@@ -56,7 +56,7 @@ static cat_table *virtual_table(uint32_t id, const char *name)
 	return t;
 }
 
-/* The murphy.* views: materialized by the leader (exec/lead_views.c) with
+/* The murphy.* views: materialized by the leader (leader/lead_views.c) with
  * exactly these columns. */
 static int add_virtual_tables(catalog *c)
 {
@@ -83,7 +83,7 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "rows", MT_INT8);
 	add_column(t, "range_min", MT_TEXT); /* range tables; NULL: unbounded */
 	add_column(t, "range_max", MT_TEXT);
-	add_column(t, "replication_factor", MT_INT4); /* exec/lead_health.c */
+	add_column(t, "replication_factor", MT_INT4); /* leader/lead_health.c */
 	add_column(t, "copies_current", MT_INT4);
 	add_column(t, "under_replicated", MT_BOOL);
 	add_column(t, "under_replicated_reason", MT_TEXT); /* NULL when at RF */

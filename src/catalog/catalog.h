@@ -108,7 +108,7 @@ typedef struct cat_shard {
 	uint64_t committed_entry; /* runtime: its entry id */
 	int committed_known;      /* runtime: 0 after a leader restart until enough copies
 				     report (lead_recover.c, decide_committed) */
-	int rf_warned;            /* runtime: under-replication WARNING logged (exec/lead_health.c) */
+	int rf_warned;            /* runtime: under-replication WARNING logged (leader/lead_health.c) */
 	void *rt;                 /* runtime state owned by the leader engine */
 	int nplacements;
 	cat_placement placements[CAT_REPLICAS_MAX];

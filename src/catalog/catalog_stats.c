@@ -1,6 +1,6 @@
 /*
  * catalog_stats.c — shard statistics: what ANALYZE measured, for the cost
- * model (exec/lead_shuffle.c) and murphy.stats.
+ * model (leader/lead_shuffle.c) and murphy.stats.
  *
  * Per shard: the row count ANALYZE counted (cat_shard.analyzed_rows; it
  * also resets the moving estimate cat_shard.rows) and, per column, the

@@ -3,7 +3,7 @@
  * routing.
  *
  * clu_leader listens for followers on the node port.  A follower's first
- * frame must be a HELLO (net/proto.h) with the cluster secret, within
+ * frame must be a HELLO (wire/proto.h) with the cluster secret, within
  * CLU_HELLO_TIMEOUT_MS; otherwise it gets REFUSED (wrong secret, version
  * or name) or is simply closed (garbage, silence).  An accepted follower is
  * registered in the catalog (cat_upsert_node: durable, so it keeps its node
@@ -47,7 +47,7 @@
 
 #include "catalog/catalog.h"
 #include "common/error.h"
-#include "exec/task.h"
+#include "wire/task.h"
 
 #include <stdint.h>
 #include <uv.h>

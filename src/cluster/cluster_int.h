@@ -18,7 +18,7 @@
 
 #include "cluster/cluster.h"
 #include "net/net.h"
-#include "net/proto.h"
+#include "wire/proto.h"
 
 typedef struct clu_pending {
 	uint64_t task_id;

@@ -16,7 +16,7 @@
  * otherwise be waited for forever.
  *
  * Follower↔follower partitions and kill/pause are FAULT tasks
- * (node/fault.c runs them); their results are only logged.
+ * (follower/fault.c runs them); their results are only logged.
  */
 #include "cluster/fault.h"
 

@@ -27,9 +27,9 @@
 #define MUR_CLUSTER_MEMBER_H
 
 #include "common/error.h"
-#include "exec/task.h"
+#include "wire/task.h"
 #include "net/net.h"
-#include "net/proto.h"
+#include "wire/proto.h"
 
 #include <stdint.h>
 #include <uv.h>

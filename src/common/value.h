@@ -163,7 +163,7 @@ static inline mur_vkind mur_value_num_canon(const mur_value *v, int64_t *bits)
  * node hashes alike), TEXT and BLOB their bytes.  Sets *p and *len and
  * returns the canonical kind (MV_INT, MV_FLOAT, MV_TEXT, MV_BLOB), or
  * MV_NULL with *len = 0 for NULL.  Inline: the sketch hashes every row
- * through it (exec/hll.c). */
+ * through it (ops/hll.c). */
 static inline mur_vkind mur_value_canon_bytes(const mur_value *v, uint8_t num[8], const void **p,
 					      size_t *len)
 {

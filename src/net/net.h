@@ -9,7 +9,7 @@
  * kernel splits them and hands each complete frame to on_frame; it sends
  * frames with net_conn_send (which copies) or net_conn_send_take (which
  * writes from the caller's buffer and frees it).  The frame types themselves are
- * defined in net/proto.h; this layer only checks that a type is one the
+ * defined in wire/proto.h; this layer only checks that a type is one the
  * connection accepts (net_conn_cbs.type_ok) and that the length is within
  * the connection's frame limit.  A frame that breaks either rule closes
  * that connection (and only that one) with a logged reason.

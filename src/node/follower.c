@@ -4,7 +4,7 @@
  * Wiring, on one libuv loop:
  *   clu_member    link to the leader (--join): HELLO, heartbeats, reconnects
  *   peer server   --listen: serves snapshots and log entries of our
- *                 placements to other followers (node/peer.h)
+ *                 placements to other followers (follower/peer.h)
  *   stor_dir      DIR/data, one SQLite file per placement; with
  *                 --group-commit on (or MURPHY_GROUP_COMMIT=1) the follower
  *                 WAL (storage/fwal.h) makes writes durable with one fsync
@@ -14,13 +14,13 @@
  *                 tasks, exit 0 (a second signal exits at once)
  *
  * A task: TASK frame → decode on the loop thread → by kind:
- *   REBUILD, CATCHUP  a node_peer_fetch job on the loop (node/peer.h): it
+ *   REBUILD, CATCHUP  a node_peer_fetch job on the loop (follower/peer.h): it
  *                     copies from task->peer_addr, sends PROGRESS frames
  *                     (at most every 200 ms) and ends with the RESULT; one
  *                     job per placement file at a time (55006 otherwise)
- *   FAULT             node_fault_apply on the loop thread (node/fault.h)
+ *   FAULT             node_fault_apply on the loop thread (follower/fault.h)
  *   small WRITE/APPLY a write batch on the loop thread, one fsync per batch
- *                     (node/write_batch.h; group commit on)
+ *                     (follower/write_batch.h; group commit on)
  *   quick query       on the loop thread when its placement is free
  *   anything else     exec_task_run on the libuv thread pool (placement
  *                     locks serialize tasks per shard)
@@ -47,15 +47,15 @@
 #include "cluster/cluster.h"
 #include "cluster/member.h"
 #include "common/log.h"
-#include "exec/task_run.h"
+#include "follower/task_run.h"
 #include "net/net.h"
-#include "net/proto.h"
-#include "node/fault.h"
+#include "wire/proto.h"
+#include "follower/fault.h"
 #include "node/node_files.h"
-#include "node/peer.h"
-#include "node/shuffle.h"
-#include "node/write_batch.h"
-#include "exec/shuffle_part.h"
+#include "follower/peer.h"
+#include "follower/shuffle.h"
+#include "follower/write_batch.h"
+#include "ops/shuffle_part.h"
 #include "storage/fwal.h"
 #include "storage/storage.h"
 
@@ -85,14 +85,14 @@ typedef struct follower {
 	stor_dir *stor;
 	clu_member *member;
 	node_peer_server *peer;
-	node_shuffle_hub *shuffle; /* repartition shuffles (node/shuffle.h) */
+	node_shuffle_hub *shuffle; /* repartition shuffles (follower/shuffle.h) */
 	follower_fetch *fetches; /* REBUILD / CATCHUP jobs running */
 	uv_signal_t sigterm, sigint;
 	uv_timer_t lock_timer; /* idle placements give up exclusive locks (storage.h) */
 	int running; /* tasks on the thread pool */
 	int stopping;
 	int exit_code;
-	node_wbatch *wbatch; /* small writes (node/write_batch.h) */
+	node_wbatch *wbatch; /* small writes (follower/write_batch.h) */
 	uint64_t arrivals;   /* tasks received: each task's arrival number */
 	struct follower_task *reads_head, *reads_tail; /* reads on the pool, in arrival order */
 } follower;
@@ -341,7 +341,7 @@ static void task_done(uv_work_t *w, int status)
 	task_free(ft);
 }
 
-/* ---- write batches (node/write_batch.h) ------------------------------- */
+/* ---- write batches (follower/write_batch.h) ------------------------------- */
 
 /* A batch is durable: answer its items, in one socket write. */
 static void batch_done(void *arg, node_wb_item *list)

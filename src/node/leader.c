@@ -4,7 +4,7 @@
  * Wiring, all on one libuv loop:
  *   catalog  (DIR/catalog.db, durable)
  *   clu_leader   follower connections: HELLO/secret, heartbeats, tasks
- *   lead_engine  SQL: plan → shard tasks → merge (exec/lead.h)
+ *   lead_engine  SQL: plan → shard tasks → merge (leader/lead.h)
  *   pgw_server   PostgreSQL clients on --pg
  *   a 1 s timer  persisting applied LSNs (cat_flush_lsns)
  * SIGTERM/SIGINT close the listeners and connections, flush the catalog
@@ -21,7 +21,7 @@
 #include "cluster/cluster.h"
 #include "cluster/fault.h"
 #include "common/log.h"
-#include "exec/lead.h"
+#include "leader/lead.h"
 #include "node/node_files.h"
 #include "pgwire/pgw_server.h"
 

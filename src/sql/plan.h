@@ -28,7 +28,7 @@
  * values everywhere, coerced to param_types[n-1].
  *
  * Table naming in shard SQL: the plan's tables[0] is schema `main`,
- * tables[i] (i >= 1) is schema `m<i>` (see exec/task.h).
+ * tables[i] (i >= 1) is schema `m<i>` (see wire/task.h).
  *
  * Memory: a plan and everything it points to live in its arena; plan_free()
  * releases all of it.  cat_table pointers are borrowed from the catalog.
@@ -38,7 +38,7 @@
 
 #include "catalog/catalog.h"
 #include "common/value.h"
-#include "exec/task.h"
+#include "wire/task.h"
 
 #include <stdint.h>
 

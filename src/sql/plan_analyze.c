@@ -8,7 +8,7 @@
  *
  *   SELECT count(*), mur_approx_count_distinct("a"), ... FROM main."t"
  *
- * The executor (exec/lead_analyze.c) runs it on a current copy of every
+ * The executor (leader/lead_analyze.c) runs it on a current copy of every
  * shard and keeps the results in the catalog (cat_table_set_stats).
  *
  * No table named: every distributed table (hash, reference and range) in

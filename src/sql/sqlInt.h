@@ -72,7 +72,7 @@ typedef enum sql_aggfn {
 	SQL_AGG_AVG,
 	SQL_AGG_BOOL_AND,
 	SQL_AGG_BOOL_OR,
-	SQL_AGG_APPROX_COUNT_DISTINCT, /* HyperLogLog estimate (exec/hll.h), bigint */
+	SQL_AGG_APPROX_COUNT_DISTINCT, /* HyperLogLog estimate (ops/hll.h), bigint */
 } sql_aggfn;
 
 typedef struct sql_expr {

@@ -17,7 +17,7 @@
  *   mur_date_trunc, mur_extract, mur_date_add, mur_date_diff
  *   mur_random, mur_avg
  *   mur_approx_count_distinct    aggregate: the HyperLogLog estimate of
- *                                exec/hll.h (the sketch the hash aggregate
+ *                                ops/hll.h (the sketch the hash aggregate
  *                                keeps), so router and leader plans answer
  *                                what scatter-gather plans do
  *   mur_hll_sketch               aggregate: that sketch as a blob (followers
@@ -29,7 +29,7 @@
 #include "sql/sql.h"
 
 #include "common/value.h"
-#include "exec/hll.h"
+#include "ops/hll.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -733,7 +733,7 @@ static void approx_final(sqlite3_context *cx)
  * empty sketch's blob when no row or only NULLs came.  It has the step of
  * mur_approx_count_distinct, hence the sketch of the hash aggregate's HLL
  * over the same values; followers answer approx_count_distinct(x) alone
- * with it (exec/task_run.c). */
+ * with it (follower/task_run.c). */
 static void sketch_final(sqlite3_context *cx)
 {
 	hll *sk = sqlite3_aggregate_context(cx, 0), empty;

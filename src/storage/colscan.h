@@ -4,7 +4,7 @@
  * virtual machine.
  *
  * For whole-shard scans that are bound by SQLite's per-row cost
- * (approx_count_distinct(x) alone: exec/task_run.c).  The scan is an
+ * (approx_count_distinct(x) alone: follower/task_run.c).  The scan is an
  * optimization that may decline: the caller then reads through SQLite.
  * It declines whenever it cannot be sure to see exactly what a SELECT of
  * that column would see (colscan.c lists the cases), never guessing.

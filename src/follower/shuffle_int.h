@@ -1,0 +1,49 @@
+/*
+ * shuffle_int.h — private to follower/shuffle.c (owner side) and
+ * follower/shuffle_send.c (sender side): the hub both hang off.
+ */
+#ifndef FOLLOWER_SHUFFLE_INT_H
+#define FOLLOWER_SHUFFLE_INT_H
+
+#include "follower/shuffle.h"
+
+struct entry;
+struct shuffle_send;
+
+/* One SHUFFLE_DATA frame an owner holds. */
+typedef struct shuffle_part {
+	struct shuffle_part *next;
+	char *payload; /* owns: the frame */
+	const char *rows;
+	size_t rows_len;
+	uint64_t nrows;
+	uint32_t stream;
+} shuffle_part;
+
+/* shuffle_join.c: a join owner's work (thread pool): a fresh in-memory
+ * SQLite made by recv->shuffle_ddl, stream s's parts (ncols_of[s] values
+ * a row) inserted with line s of recv->shuffle_load, recv->shuffle_post
+ * run, then recv->sql (and recv->agg) into res.  MUR_OK or MUR_ERR with
+ * err set. */
+int node_shuffle_join(const exec_task *recv, uint32_t nstreams, const uint32_t *ncols_of,
+		      const shuffle_part *parts, exec_result *res, mur_error *err);
+
+struct node_shuffle_hub {
+	uv_loop_t *loop;
+	net_hello hello;            /* presented to owners */
+	char my_addr[NET_NAME_MAX]; /* parts for this address stay in memory */
+	struct entry *entries;      /* owner side, one per shuffle id */
+	size_t pending_bytes;       /* parts received, not yet aggregated */
+	struct shuffle_send *sends; /* sender side, one per SEND task */
+	int working;                /* work items on the thread pool */
+	uv_timer_t gc;
+	int handles_open;
+	int stopping;
+};
+
+/* Free the hub if it is stopping and nothing is left. */
+void node_shuffle_hub_maybe_free(node_shuffle_hub *h);
+/* Fail every send job (their callbacks come from the loop). */
+void node_shuffle_send_cancel_all(node_shuffle_hub *h, const mur_error *err);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * shuffle_join.c — what the owner of a repartitioned (or broadcast) join
+ * does once every part has arrived (follower/shuffle.h, docs/shuffle.md).
+ *
+ * The leader describes the owner's tables in the RECV task: shuffle_ddl
+ * makes them (an ATTACHed in-memory schema per joined table after the
+ * first, named as the shards name them: main."a", m1."b" ...), line s of
+ * shuffle_load inserts a row of stream s, shuffle_post indexes the join
+ * keys.  Then the owner runs the very SQL a shard of a co-located join
+ * would run (recv->sql, with recv->agg as its partial aggregate), so the
+ * leader merges owners' answers exactly as it merges shards'.
+ *
+ * Runs on the thread pool; the database lives only for the call.
+ */
+#include "follower/shuffle_int.h"
+
+#include "storage/sqlrow.h"
+#include "follower/task_run.h"
+#include "storage/storage.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+extern int sql_register_functions(sqlite3 *db);
+
+static int fail_db(sqlite3 *db, int rc, mur_error *err)
+{
+	stor_map_sqlite_error(db, rc, err);
+	return MUR_ERR;
+}
+
+/* Prepare line s of the '\n'-separated INSERT statements. */
+static int prepare_loads(sqlite3 *db, const char *load, uint32_t nstreams,
+			 sqlite3_stmt **stmts, mur_error *err)
+{
+	const char *p = load;
+	for (uint32_t s = 0; s < nstreams; s++) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+		int rc = sqlite3_prepare_v2(db, p, len, &stmts[s], NULL);
+		if (rc != SQLITE_OK)
+			return fail_db(db, rc, err);
+		if (!nl && s + 1 < nstreams)
+			return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+					     "join owner: %u streams, fewer INSERT statements",
+					     nstreams);
+		p = nl ? nl + 1 : p + len;
+	}
+	return MUR_OK;
+}
+
+int node_shuffle_join(const exec_task *recv, uint32_t nstreams, const uint32_t *ncols_of,
+		      const shuffle_part *parts, exec_result *res, mur_error *err)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *loads[EXEC_JOIN_STREAMS_MAX] = {0};
+	int rc, out = MUR_ERR;
+
+	rc = sqlite3_open_v2(":memory:", &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MEMORY, NULL);
+	if (rc != SQLITE_OK) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "join owner cannot open a database");
+		goto done;
+	}
+	sql_register_functions(db);
+	if ((rc = sqlite3_exec(db, recv->shuffle_ddl, NULL, NULL, NULL)) != SQLITE_OK) {
+		fail_db(db, rc, err);
+		goto done;
+	}
+	if (prepare_loads(db, recv->shuffle_load, nstreams, loads, err) != MUR_OK)
+		goto done;
+	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	for (const shuffle_part *p = parts; p; p = p->next) {
+		if (p->stream >= nstreams) {
+			mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "join owner: part of stream %u",
+				      p->stream);
+			goto done;
+		}
+		if (exec_sql_load_rows(db, loads[p->stream], p->rows, p->rows_len, p->nrows,
+				       ncols_of[p->stream], err) != MUR_OK)
+			goto done;
+	}
+	sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if ((rc = sqlite3_exec(db, recv->shuffle_post, NULL, NULL, NULL)) != SQLITE_OK) {
+		fail_db(db, rc, err);
+		goto done;
+	}
+	if (exec_task_run_on(db, recv, res) != MUR_OK) {
+		*err = res->err;
+		goto done;
+	}
+	out = MUR_OK;
+done:
+	for (uint32_t s = 0; s < nstreams && s < EXEC_JOIN_STREAMS_MAX; s++)
+		sqlite3_finalize(loads[s]);
+	sqlite3_close(db);
+	return out;
+}

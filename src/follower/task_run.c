@@ -1,0 +1,884 @@
+/*
+ * task_run.c — execute one shard task on a follower (task_run.h).
+ *
+ * Flow: exec_task_run → run_query / run_write / run_ddl / run_drop, each
+ * holding a reference (stor_dir_get/put) and the lock (stor_lock/unlock) of
+ * its main placement for the whole task; the lock is released before the
+ * reference (storage/dir.c's lock order).
+ *
+ * Rows leave SQLite in mur_row encoding.  With an aggregate, rows are
+ * encoded into a small batch buffer and handed to the hash aggregate
+ * RUN_AGG_BATCH_ROWS at a time: that copies SQLite's transient text (valid
+ * only until the next step) and lets the aggregate prefetch.  One
+ * aggregate skips the row copies: approx_count_distinct(x) alone
+ * (query_sketch) is sketched from the table's pages when the leader marked
+ * the task a bare scan of one column (exec_task.scan_column;
+ * storage/colscan.h), else by SQLite itself, the
+ * task's SELECT wrapped in mur_hll_sketch(); either way the blob is the
+ * hash aggregate's.
+ *
+ * Writes are all-or-nothing: one BEGIN IMMEDIATE … COMMIT; with capture
+ * the same transaction records the row changes (sqlite3session), appends
+ * them to the shard log as the next entry and returns the changeset; on
+ * any error the transaction is rolled back and the result carries the
+ * error and no rows.  With the follower WAL on (storage/fwal.h) a
+ * captured entry is durable once its record's group fsync returned, which
+ * happens before the task answers; DDL commits with synchronous=FULL.
+ * APPLY / UNDO / STATUS are thin wrappers over the
+ * shard log (storage/replog.h), which owns their rules.
+ *
+ * Memory: everything allocated here (attach statements, batch buffer, hash
+ * aggregate) is freed before returning; result rows live in res->rows.
+ */
+#include "follower/task_run.h"
+
+#include "common/clock.h"
+#include "storage/sqlrow.h"
+
+#include "ops/hashagg.h"
+#include "ops/hll.h"
+#include "storage/colscan.h"
+#include "storage/fwal.h"
+#include "storage/replog.h"
+
+#include <ctype.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Rows encoded per hash-aggregate batch (a few KiB of buffer). */
+#define RUN_AGG_BATCH_ROWS 256
+
+typedef struct run_ctx {
+	stor_dir *dir;
+	const exec_task *t;
+	exec_result *res;
+	size_t rows_max;
+	stor_db *db;
+	sqlite3 *mem;      /* exec_task_run_on: a caller's database instead of db */
+	int nattached;
+	stor_db *shared[EXEC_TASK_PLACEMENTS_MAX]; /* all placements, while others are attached */
+	int try_lock;      /* exec_task_run_try: MUR_EAGAIN instead of waiting */
+	atomic_int *locked; /* exec_task_run_ordered: set once a QUERY holds main's lock */
+} run_ctx;
+
+static int fail(run_ctx *c, int rc)
+{
+	(void)rc;
+	c->res->failed = 1;
+	return MUR_ERR;
+}
+
+static int sqlite_fail(run_ctx *c, int rc)
+{
+	stor_map_sqlite_error(c->mem ? c->mem : stor_handle(c->db), rc, &c->res->err);
+	return fail(c, MUR_ERR);
+}
+
+/* Bind vals to ?1..?n, skipping those the statement does not have. */
+static int bind_all(run_ctx *c, sqlite3_stmt *st, const mur_value *vals, uint32_t n)
+{
+	int have = sqlite3_bind_parameter_count(st);
+	for (uint32_t i = 0; i < n && (int)i < have; i++) {
+		int rc = exec_sql_bind_value(st, (int)i + 1, &vals[i]);
+		if (rc != SQLITE_OK)
+			return sqlite_fail(c, rc);
+	}
+	return MUR_OK;
+}
+
+static int check_size(run_ctx *c, const mur_buf *b)
+{
+	if (!mur_buf_ok(b)) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	if (b->len > c->rows_max) {
+		mur_error_set(&c->res->err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+			      "shard task result exceeded %zu bytes", c->rows_max);
+		mur_error_hint(&c->res->err, "Add a LIMIT or an aggregate, or select fewer columns.");
+		return fail(c, MUR_ERR);
+	}
+	return MUR_OK;
+}
+
+/* ---- fencing ------------------------------------------------------------ */
+
+/* The newest leader epoch this follower has seen on a task.  When the
+ * leader gives up on a follower's tasks (it went silent: suspect), it bumps
+ * the epoch it stamps on that follower's tasks.  A follower that was only
+ * paused may still hold the abandoned tasks; once it has seen a newer
+ * epoch it refuses to run them.  Checked under the placement lock, so a
+ * STATUS that reads the placement after the newer epoch arrived sees
+ * either the write's effect or no write at all. */
+static _Atomic uint64_t fence_epoch;
+
+void exec_fence_observe(uint64_t epoch)
+{
+	uint64_t cur = fence_epoch;
+	while (epoch > cur && !__atomic_compare_exchange_n(&fence_epoch, &cur, epoch, 0,
+							   __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		;
+}
+
+static int fenced(const exec_task *t)
+{
+	switch (t->kind) {
+	case EXEC_TASK_WRITE:
+	case EXEC_TASK_APPLY:
+	case EXEC_TASK_UNDO:
+	case EXEC_TASK_DDL:
+		return t->epoch != 0 && t->epoch < fence_epoch;
+	default:
+		return 0;
+	}
+}
+
+/* ---- placements ------------------------------------------------------- */
+
+static int open_main(run_ctx *c, int create)
+{
+	if (stor_dir_get(c->dir, c->t->placements[0], create, &c->db, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	if (c->try_lock) {
+		int rc = stor_trylock(c->db, &c->res->err);
+		if (rc != MUR_OK) {
+			stor_dir_put(c->dir, c->db);
+			c->db = NULL;
+			return rc == MUR_EAGAIN ? MUR_EAGAIN : fail(c, MUR_ERR);
+		}
+	} else if (stor_lock(c->db, &c->res->err) != MUR_OK) {
+		stor_dir_put(c->dir, c->db);
+		c->db = NULL;
+		return fail(c, MUR_ERR);
+	}
+	if (fenced(c->t)) {
+		stor_unlock(c->db);
+		stor_dir_put(c->dir, c->db);
+		c->db = NULL;
+		mur_error_set(&c->res->err, "55000",
+			      "task %llu is from before the leader gave up on this follower; not run",
+			      (unsigned long long)c->t->id);
+		return fail(c, MUR_ERR);
+	}
+	return MUR_OK;
+}
+
+static void detach_all(run_ctx *c)
+{
+	for (int i = c->nattached; i >= 1; i--) {
+		char sql[32];
+		snprintf(sql, sizeof sql, "DETACH DATABASE m%d", i);
+		sqlite3_exec(stor_handle(c->db), sql, NULL, NULL, NULL);
+	}
+	c->nattached = 0;
+}
+
+static void close_main(run_ctx *c)
+{
+	if (!c->db)
+		return;
+	detach_all(c);
+	stor_unlock(c->db);
+	stor_dir_put(c->dir, c->db);
+	c->db = NULL;
+}
+
+/* With placements[1..] attached to main's connection (ATTACH), their own
+ * connections must not hold them exclusively meanwhile, and main's must
+ * not be in exclusive mode either (an attached file inherits it).  Before
+ * open_main (one placement lock at a time). */
+static int share_placements(run_ctx *c)
+{
+	if (c->t->nplacements < 2)
+		return MUR_OK; /* nothing attached */
+	for (uint32_t i = 0; i < c->t->nplacements; i++)
+		if (stor_dir_share(c->dir, c->t->placements[i], &c->shared[i], &c->res->err) !=
+		    MUR_OK)
+			return fail(c, MUR_ERR);
+	return MUR_OK;
+}
+
+/* After close_main. */
+static void unshare_placements(run_ctx *c)
+{
+	for (uint32_t i = 0; i < c->t->nplacements; i++) {
+		stor_dir_unshare(c->dir, c->shared[i]);
+		c->shared[i] = NULL;
+	}
+}
+
+/* ATTACH placements[1..] as m1.. (each must exist: ATTACH would create). */
+static int attach_others(run_ctx *c)
+{
+	for (uint32_t i = 1; i < c->t->nplacements; i++) {
+		char path[STOR_PATH_MAX], sql[48];
+		const char *file = c->t->placements[i];
+		if (stor_dir_file_path(c->dir, file, path, sizeof path) != 0 ||
+		    !stor_dir_exists(c->dir, file)) {
+			mur_error_set(&c->res->err, SQLSTATE_UNDEFINED_FILE,
+				      "placement \"%s\" does not exist on this node", file);
+			return fail(c, MUR_ERR);
+		}
+		sqlite3_stmt *st;
+		snprintf(sql, sizeof sql, "ATTACH DATABASE ?1 AS m%u", i);
+		int rc = sqlite3_prepare_v2(stor_handle(c->db), sql, -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return sqlite_fail(c, rc);
+		sqlite3_bind_text(st, 1, path, -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return sqlite_fail(c, rc);
+		c->nattached = (int)i;
+	}
+	return MUR_OK;
+}
+
+/* ---- QUERY ------------------------------------------------------------ */
+
+static int query_plain(run_ctx *c, sqlite3_stmt *st)
+{
+	int ncols = sqlite3_column_count(st), rc;
+	c->res->ncols = (uint32_t)ncols;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		exec_sql_put_row(st, ncols, &c->res->rows);
+		c->res->nrows++;
+		if (check_size(c, &c->res->rows) != MUR_OK)
+			return MUR_ERR;
+	}
+	return rc == SQLITE_DONE ? MUR_OK : sqlite_fail(c, rc);
+}
+
+static int agg_fail(run_ctx *c, exec_hashagg *h)
+{
+	c->res->err = *exec_hashagg_error(h);
+	if (!mur_error_is_set(&c->res->err))
+		mur_error_set(&c->res->err, SQLSTATE_INTERNAL_ERROR, "hash aggregate failed");
+	return fail(c, MUR_ERR);
+}
+
+/* A shuffle sender's pure DISTINCT (no aggregates, every column a key)
+ * stops aggregating once it sees that nearly every row is a new key: the
+ * owners deduplicate anyway, and a hash table that removes little costs
+ * more than sending the rows (adaptive partial aggregation). */
+#define RUN_ADAPT_MIN_ROWS 16384
+#define RUN_ADAPT_KEEP_RATIO 0.5 /* keep aggregating while groups <= rows × this */
+
+static int adaptive_distinct(const run_ctx *c, int ncols)
+{
+	return c->t->kind == EXEC_TASK_SHUFFLE_SEND && c->t->agg.naggs == 0 &&
+	       c->t->agg.ngroup == (uint32_t)ncols;
+}
+
+/* Bypass: the groups so far, then every remaining row as it is. */
+static int query_bypass(run_ctx *c, sqlite3_stmt *st, exec_hashagg *h, int ncols)
+{
+	uint64_t groups;
+	int rc;
+	if (exec_hashagg_finish(h, &c->res->rows, &groups) != MUR_OK)
+		return agg_fail(c, h);
+	c->res->ncols = (uint32_t)ncols;
+	c->res->nrows = groups;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		exec_sql_put_row(st, ncols, &c->res->rows);
+		c->res->nrows++;
+		if (check_size(c, &c->res->rows) != MUR_OK)
+			return MUR_ERR;
+	}
+	return rc == SQLITE_DONE ? check_size(c, &c->res->rows) : sqlite_fail(c, rc);
+}
+
+/* approx_count_distinct(x) alone, no GROUP BY.  The output is what the
+ * hash aggregate would give: one row, the sketch. */
+static int only_sketch(const exec_agg_spec *a)
+{
+	return a->ngroup == 0 && a->naggs == 1 && a->aggs[0].fn == EXEC_AGG_HLL;
+}
+
+/* The task's SELECT (ncols columns) wrapped so that SQLite sketches column
+ * col itself:
+ *   WITH s(c0, .., c<ncols-1>) AS (\n<sql>\n) SELECT mur_hll_sketch(c<col>) FROM s
+ * SQLite flattens the CTE into its scan, so a row costs one OP_Column and
+ * one OP_AggStep instead of a trip out through sqlite3_step and the
+ * column API.  Trailing ';' and blanks of sql are dropped.  malloc'd (the
+ * caller frees); NULL when out of memory. */
+static char *sketch_sql(const char *sql, int ncols, int col)
+{
+	size_t n = strlen(sql);
+	mur_buf b;
+	while (n && (sql[n - 1] == ';' || isspace((unsigned char)sql[n - 1])))
+		n--;
+	mur_buf_init(&b);
+	mur_buf_put(&b, "WITH s(", 7);
+	for (int i = 0; i < ncols; i++)
+		mur_buf_printf(&b, "%sc%d", i ? ", " : "", i);
+	mur_buf_put(&b, ") AS (\n", 7);
+	mur_buf_put(&b, sql, n);
+	mur_buf_printf(&b, "\n) SELECT mur_hll_sketch(c%d) FROM s", col);
+	mur_buf_put_u8(&b, 0);
+	if (!mur_buf_ok(&b)) {
+		mur_buf_free(&b);
+		return NULL;
+	}
+	return b.data; /* the buffer's block is the caller's now */
+}
+
+/* The result: one row, the sketch blob v. */
+static int put_sketch(run_ctx *c, const mur_value *v)
+{
+	mur_row_put_value(&c->res->rows, v);
+	c->res->ncols = 1;
+	c->res->nrows = 1;
+	return check_size(c, &c->res->rows);
+}
+
+static int sketch_add(void *h, const mur_value *v) { return hll_add(h, v); }
+
+/* The sketch from the table's pages (storage/colscan.h) when the leader
+ * marked the task a bare scan of one column (scan_table, scan_column) on
+ * one placement; *done = 0 when that does not apply or the scan declined
+ * (then nothing was added to the result). */
+static int query_sketch_pages(run_ctx *c, int *done)
+{
+	hll h;
+	mur_buf blob;
+	int rc;
+	*done = 0;
+	if (c->t->nplacements != 1 || c->t->agg.aggs[0].col != 0 || !c->t->scan_table ||
+	    !c->t->scan_table[0] || !c->t->scan_column || !c->t->scan_column[0])
+		return MUR_OK;
+	hll_init(&h, HLL_P_DEFAULT, NULL);
+	if (stor_colscan(c->db, c->t->scan_table, c->t->scan_column, sketch_add, &h, done) !=
+	    MUR_OK) {
+		hll_free(&h);
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	if (!*done) {
+		hll_free(&h);
+		return MUR_OK;
+	}
+	mur_buf_init(&blob);
+	hll_serialize(&h, &blob);
+	hll_free(&h);
+	mur_value v = mur_v_blob(blob.data ? blob.data : "", blob.len);
+	rc = mur_buf_ok(&blob) ? put_sketch(c, &v) : MUR_ENOMEM;
+	mur_buf_free(&blob);
+	if (rc == MUR_ENOMEM) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	return rc;
+}
+
+/* Run the sketching query of st's SELECT (bound again with the task's
+ * params) and put its one row, the blob, into the result. */
+static int query_sketch_sql(run_ctx *c, sqlite3_stmt *st)
+{
+	char *sql = sketch_sql(c->t->sql, sqlite3_column_count(st), (int)c->t->agg.aggs[0].col);
+	sqlite3_stmt *sk = NULL;
+	int rc, out = MUR_ERR;
+	if (!sql) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	if (stor_prepare(c->db, sql, &sk, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	if (bind_all(c, sk, c->t->params, c->t->nparams) != MUR_OK)
+		goto done;
+	if ((rc = sqlite3_step(sk)) != SQLITE_ROW) {
+		if (rc != SQLITE_DONE) {
+			sqlite_fail(c, rc);
+			goto done;
+		}
+		mur_error_set(&c->res->err, SQLSTATE_INTERNAL_ERROR, "sketch query gave no row");
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	mur_value v = exec_sql_column_value(sk, 0);
+	out = put_sketch(c, &v);
+done:
+	stor_release(c->db, sk);
+	free(sql);
+	return out;
+}
+
+/* The sketch of column col of st's SELECT: from the table's pages when
+ * possible, else by SQLite running the wrapped query (bound again with
+ * the task's params); one row, the blob. */
+static int query_sketch(run_ctx *c, sqlite3_stmt *st)
+{
+	int done, rc = query_sketch_pages(c, &done);
+	if (rc != MUR_OK || done)
+		return rc;
+	return query_sketch_sql(c, st);
+}
+
+static int query_agg(run_ctx *c, sqlite3_stmt *st)
+{
+	int ncols = sqlite3_column_count(st), rc, out = MUR_OK;
+	uint64_t n = 0, groups, seen = 0;
+	int adaptive = adaptive_distinct(c, ncols);
+	mur_buf batch;
+	if (exec_hashagg_validate(&c->t->agg, (uint32_t)ncols, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	if (only_sketch(&c->t->agg))
+		return query_sketch(c, st);
+	exec_hashagg *h = exec_hashagg_create(&c->t->agg, (uint32_t)ncols);
+	if (!h) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	mur_buf_init(&batch);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		exec_sql_put_row(st, ncols, &batch);
+		if (++n < RUN_AGG_BATCH_ROWS)
+			continue;
+		if (!mur_buf_ok(&batch) || exec_hashagg_add_rows(h, batch.data, batch.len, n)) {
+			out = agg_fail(c, h);
+			goto done;
+		}
+		seen += n;
+		mur_buf_reset(&batch);
+		n = 0;
+		if (adaptive && seen >= RUN_ADAPT_MIN_ROWS &&
+		    (double)exec_hashagg_groups(h) > (double)seen * RUN_ADAPT_KEEP_RATIO) {
+			out = query_bypass(c, st, h, ncols);
+			goto done;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		out = sqlite_fail(c, rc);
+		goto done;
+	}
+	if (!mur_buf_ok(&batch) || exec_hashagg_add_rows(h, batch.data, batch.len, n) ||
+	    exec_hashagg_finish(h, &c->res->rows, &groups)) {
+		out = agg_fail(c, h);
+		goto done;
+	}
+	c->res->ncols = c->t->agg.ngroup + c->t->agg.naggs;
+	c->res->nrows = groups;
+	out = check_size(c, &c->res->rows);
+done:
+	mur_buf_free(&batch);
+	exec_hashagg_destroy(h);
+	return out;
+}
+
+static int run_query(run_ctx *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = share_placements(c);
+	if (rc == MUR_OK)
+		rc = open_main(c, 0);
+	if (rc != MUR_OK) {
+		unshare_placements(c);
+		return rc; /* MUR_EAGAIN: placement busy (try mode) */
+	}
+	if (c->locked) /* main's writes wait for the lock from here on */
+		atomic_store_explicit(c->locked, 1, memory_order_release);
+	rc = MUR_ERR;
+	if (attach_others(c) != MUR_OK)
+		goto done;
+	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	if (bind_all(c, st, c->t->params, c->t->nparams) != MUR_OK)
+		goto done;
+	rc = c->t->has_agg ? query_agg(c, st) : query_plain(c, st);
+done:
+	stor_release(c->db, st);
+	close_main(c);
+	unshare_placements(c);
+	return rc;
+}
+
+/* ---- WRITE ------------------------------------------------------------ */
+
+/* Step one execution of st; RETURNING rows go to the result. */
+static int write_once(run_ctx *c, sqlite3_stmt *st)
+{
+	int rc, ncols = sqlite3_column_count(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		exec_sql_put_row(st, ncols, &c->res->rows);
+		c->res->nrows++;
+		if (check_size(c, &c->res->rows) != MUR_OK)
+			return MUR_ERR;
+	}
+	if (rc != SQLITE_DONE)
+		return sqlite_fail(c, rc);
+	c->res->changes += (uint64_t)sqlite3_changes64(stor_handle(c->db));
+	sqlite3_reset(st);
+	return MUR_OK;
+}
+
+static int write_rows(run_ctx *c, sqlite3_stmt *st)
+{
+	const exec_task *t = c->t;
+	mur_value vals[64], *v = vals;
+	mur_rd rd;
+	int rc = MUR_OK;
+	if (t->ncols > sizeof vals / sizeof vals[0] && !(v = calloc(t->ncols, sizeof *v))) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	mur_rd_init(&rd, t->rows, t->rows_len);
+	for (uint64_t r = 0; r < t->nrows && rc == MUR_OK; r++) {
+		for (uint32_t k = 0; k < t->ncols; k++)
+			if (mur_row_get_value(&rd, &v[k]) != MUR_OK) {
+				mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION,
+					      "malformed rows in write task");
+				rc = fail(c, MUR_EPROTO);
+				break;
+			}
+		if (rc == MUR_OK)
+			rc = bind_all(c, st, v, t->ncols);
+		if (rc == MUR_OK)
+			rc = write_once(c, st);
+		sqlite3_clear_bindings(st);
+	}
+	if (v != vals)
+		free(v);
+	return rc;
+}
+
+/* Run the task's SQL once with params or once per row of `rows`. */
+static int write_body(run_ctx *c)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	c->res->ncols = (uint32_t)sqlite3_column_count(st);
+	if (c->t->nrows > 0)
+		rc = write_rows(c, st);
+	else if ((rc = bind_all(c, st, c->t->params, c->t->nparams)) == MUR_OK)
+		rc = write_once(c, st);
+	stor_release(c->db, st);
+	return rc;
+}
+
+/* Log changeset cs (len bytes; none: nothing changed, no entry) as the
+ * next entry and return it in the result. */
+static int log_entry(run_ctx *c, const void *cs, size_t len)
+{
+	uint64_t lsn;
+	if (!cs || len == 0)
+		return MUR_OK;
+	if (stor_log_append(c->db, c->t->entry_id, cs, len, &lsn, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	if (c->res->blob.data != cs)
+		mur_buf_put(&c->res->blob, cs, len);
+	if (!mur_buf_ok(&c->res->blob)) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	return MUR_OK;
+}
+
+/* Capture under sqlite3session: take the changeset and log it. */
+static int log_session(run_ctx *c, sqlite3_session *s)
+{
+	void *cs = NULL;
+	size_t len = 0;
+	if (stor_capture_take(c->db, s, &cs, &len, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	int rc = log_entry(c, cs, len);
+	sqlite3_free(cs);
+	return rc;
+}
+
+/* Row capture: the changeset is built; MUR_EAGAIN when the statement did
+ * more than insert rows (run it again under a session). */
+static int log_rows(run_ctx *c, stor_rowcap *rcap)
+{
+	int rc = stor_rowcap_take(rcap, &c->res->blob, &c->res->err);
+	if (rc == MUR_EAGAIN)
+		return MUR_EAGAIN;
+	if (rc != MUR_OK)
+		return fail(c, MUR_ERR);
+	return log_entry(c, c->res->blob.data, c->res->blob.len);
+}
+
+/* Forget what a rolled-back attempt put in the result. */
+static void reset_result(exec_result *res)
+{
+	mur_buf_reset(&res->rows);
+	mur_buf_reset(&res->blob);
+	res->nrows = 0;
+	res->changes = 0;
+}
+
+/* One write transaction.  Capture with row capture when `rows_capture`
+ * (row inserts: see storage/capture_rows.c), else with a session; returns
+ * MUR_EAGAIN (rolled back) when row capture could not describe the
+ * write. */
+static int write_txn(run_ctx *c, int rows_capture)
+{
+	sqlite3_session *s = NULL;
+	stor_rowcap *rcap = NULL;
+	int rc = MUR_ERR;
+	if (stor_begin(c->db, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	if (c->t->capture && c->t->lsn && stor_lsn(c->db) + 1 != c->t->lsn) {
+		/* the leader pipelines a shard's writes: this one follows an
+		 * entry this copy does not hold (or it holds more) */
+		mur_error_set(&c->res->err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+			      "placement %s is at lsn %llu; this write is entry %llu", c->t->placements[0],
+			      (unsigned long long)stor_lsn(c->db), (unsigned long long)c->t->lsn);
+		c->res->lsn = stor_lsn(c->db);
+		stor_rollback(c->db);
+		return fail(c, MUR_ERR);
+	}
+	if (c->t->capture &&
+	    (rows_capture ? stor_rowcap_begin(c->db, &rcap, &c->res->err)
+			  : stor_capture_begin(c->db, &s, &c->res->err)) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto rollback;
+	}
+	if (write_body(c) != MUR_OK)
+		goto rollback;
+	if (s && log_session(c, s) != MUR_OK)
+		goto rollback;
+	if (rcap && (rc = log_rows(c, rcap)) != MUR_OK)
+		goto rollback;
+	stor_capture_end(s);
+	stor_rowcap_end(rcap);
+	s = NULL;
+	rcap = NULL;
+	/* A logged entry is made durable by the follower WAL's group fsync
+	 * (when on); anything else commits with synchronous=FULL. */
+	if (stor_fwal_prepare_commit(c->db, c->t->capture && c->res->blob.len > 0, c->res->blob.len,
+				     &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto rollback;
+	}
+	if (stor_commit(c->db, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto rollback;
+	}
+	c->res->lsn = stor_lsn(c->db);
+	c->res->entry_id = stor_entry_id(c->db);
+	if (stor_fwal_log_entry(c->db, c->res->lsn, c->res->entry_id, c->res->blob.data,
+				c->res->blob.len, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	return MUR_OK;
+rollback:
+	stor_capture_end(s);
+	stor_rowcap_end(rcap);
+	stor_rollback(c->db);
+	if (rc == MUR_EAGAIN)
+		reset_result(c->res);
+	return rc == MUR_EAGAIN ? MUR_EAGAIN : MUR_ERR;
+}
+
+static int run_write(run_ctx *c)
+{
+	int rc = open_main(c, 0);
+	if (rc != MUR_OK)
+		return rc; /* MUR_EAGAIN: placement busy (try mode) */
+	rc = write_txn(c, c->t->nrows > 0);
+	if (rc == MUR_EAGAIN)
+		rc = write_txn(c, 0);
+	if (rc == MUR_OK && c->t->capture == EXEC_CAPTURE_LOG)
+		mur_buf_free(&c->res->blob); /* logged; the leader has the rows */
+	close_main(c);
+	return rc;
+}
+
+/* ---- DDL, DROP, APPLY, UNDO, STATUS ---------------------------------- */
+
+/* Schema is not in the shard log: DDL leaves the LSN where it is. */
+static int run_ddl(run_ctx *c)
+{
+	int rc = MUR_ERR;
+	if (open_main(c, 1) != MUR_OK)
+		return MUR_ERR;
+	if (stor_begin(c->db, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	int src = sqlite3_exec(stor_handle(c->db), c->t->sql, NULL, NULL, NULL);
+	if (src != SQLITE_OK) {
+		sqlite_fail(c, src);
+		stor_rollback(c->db);
+		goto done;
+	}
+	/* schema is not in the follower WAL: synchronous=FULL for this one */
+	if (stor_fwal_prepare_commit(c->db, 0, 0, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		stor_rollback(c->db);
+		goto done;
+	}
+	if (stor_commit(c->db, &c->res->err) != MUR_OK) {
+		fail(c, MUR_ERR);
+		goto done;
+	}
+	c->res->lsn = stor_lsn(c->db);
+	c->res->entry_id = stor_entry_id(c->db);
+	rc = MUR_OK;
+done:
+	close_main(c);
+	return rc;
+}
+
+static int run_apply(run_ctx *c)
+{
+	int rc = open_main(c, 0);
+	if (rc != MUR_OK)
+		return rc; /* MUR_EAGAIN: placement busy (try mode) */
+	rc = stor_log_apply(c->db, c->t->lsn, c->t->entry_id, c->t->blob, c->t->blob_len,
+			    &c->res->err);
+	if (rc == MUR_OK) {
+		c->res->lsn = stor_lsn(c->db);
+		c->res->entry_id = stor_entry_id(c->db);
+	} else
+		fail(c, MUR_ERR);
+	close_main(c);
+	return rc;
+}
+
+static int run_undo(run_ctx *c)
+{
+	int rc;
+	if (open_main(c, 0) != MUR_OK)
+		return MUR_ERR;
+	rc = stor_log_undo(c->db, c->t->lsn, &c->res->err);
+	if (rc == MUR_OK) {
+		c->res->lsn = stor_lsn(c->db);
+		c->res->entry_id = stor_entry_id(c->db);
+	} else
+		fail(c, MUR_ERR);
+	close_main(c);
+	return rc;
+}
+
+static int run_status(run_ctx *c)
+{
+	if (stor_status(c->dir, &c->res->rows, &c->res->nrows, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	c->res->ncols = STOR_STATUS_COLS;
+	return check_size(c, &c->res->rows);
+}
+
+static int run_drop(run_ctx *c)
+{
+	for (uint32_t i = 0; i < c->t->nplacements; i++)
+		if (stor_dir_drop(c->dir, c->t->placements[i], &c->res->err) != MUR_OK)
+			return fail(c, MUR_ERR);
+	return MUR_OK;
+}
+
+/* A failed task leaves nothing partial: no rows, no changes. */
+static int finish(exec_result *res, int rc, uint64_t start)
+{
+	if (rc != MUR_OK) {
+		res->failed = 1;
+		mur_buf_reset(&res->rows);
+		res->nrows = res->ncols = 0;
+		/* a refused pipelined write says where the placement is */
+		if (strcmp(res->err.sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) != 0)
+			res->lsn = 0;
+		res->changes = res->entry_id = 0;
+		mur_buf_reset(&res->blob);
+		if (!mur_error_is_set(&res->err))
+			mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
+	}
+	res->elapsed_us = mur_now_us() - start;
+	return rc == MUR_OK ? MUR_OK : MUR_ERR;
+}
+
+/* Run c->t by kind; MUR_EAGAIN only in try mode (placement busy). */
+static int run_kind(run_ctx *c)
+{
+	const exec_task *t = c->t;
+	if ((t->nplacements < 1 && t->kind != EXEC_TASK_STATUS) ||
+	    t->nplacements > EXEC_TASK_PLACEMENTS_MAX) {
+		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION,
+			      "task names %u placements", t->nplacements);
+		return fail(c, MUR_EPROTO);
+	}
+	switch (t->kind) {
+	case EXEC_TASK_QUERY:
+	case EXEC_TASK_SHUFFLE_SEND: /* the follower splits the rows afterwards */
+		return run_query(c);
+	case EXEC_TASK_WRITE:
+		return run_write(c);
+	case EXEC_TASK_DDL:
+		return run_ddl(c);
+	case EXEC_TASK_DROP:
+		return run_drop(c);
+	case EXEC_TASK_APPLY:
+		return run_apply(c);
+	case EXEC_TASK_UNDO:
+		return run_undo(c);
+	case EXEC_TASK_STATUS:
+		return run_status(c);
+	default:
+		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION, "unknown task kind %u",
+			      t->kind);
+		return fail(c, MUR_EPROTO);
+	}
+}
+
+int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
+			  size_t rows_bytes_max)
+{
+	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = rows_bytes_max};
+	uint64_t start = mur_now_us();
+	res->task_id = t->id;
+	return finish(res, run_kind(&c), start);
+}
+
+int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res)
+{
+	return exec_task_run_bounded(dir, t, res, EXEC_RESULT_ROWS_BYTES_MAX);
+}
+
+int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, atomic_int *locked)
+{
+	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
+		     .locked = locked};
+	uint64_t start = mur_now_us();
+	res->task_id = t->id;
+	return finish(res, run_kind(&c), start);
+}
+
+int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)
+{
+	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
+		     .try_lock = 1};
+	uint64_t start = mur_now_us();
+	int quick_query = t->kind == EXEC_TASK_QUERY && t->quick && t->nplacements == 1;
+	if (!quick_query && t->kind != EXEC_TASK_WRITE && t->kind != EXEC_TASK_APPLY)
+		return MUR_EAGAIN;
+	res->task_id = t->id;
+	int rc = run_kind(&c);
+	return rc == MUR_EAGAIN ? MUR_EAGAIN : finish(res, rc, start);
+}
+
+int exec_task_run_on(sqlite3 *db, const exec_task *t, exec_result *res)
+{
+	run_ctx c = {.t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX, .mem = db};
+	sqlite3_stmt *st = NULL;
+	uint64_t start = mur_now_us();
+	int rc;
+
+	res->task_id = t->id;
+	rc = sqlite3_prepare_v2(db, t->sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		rc = sqlite_fail(&c, rc);
+	} else {
+		rc = bind_all(&c, st, t->params, t->nparams);
+		if (rc == MUR_OK)
+			rc = t->has_agg ? query_agg(&c, st) : query_plain(&c, st);
+	}
+	sqlite3_finalize(st);
+	return finish(res, rc, start);
+}

@@ -1,0 +1,73 @@
+/*
+ * write_batch.h — a follower's small writes, run on its loop thread in
+ * batches with one fsync each (docs/replication.md, "Write batches").
+ *
+ * With the follower WAL on (storage/fwal.h), a small WRITE or APPLY costs
+ * about 50 µs of SQLite work and its share of an fsync of 0.2–0.5 ms.
+ * Handing each to a pool thread costs two thread wakeups, which on this
+ * kind of virtual machine cost as much as the work.  So:
+ *
+ *   node_wbatch_add ──► queued ──(the loop's next turn: every frame read
+ *                                 in this one is queued)──► RUN on the loop
+ *                          ┌────► held ──┐            thread: held items first,
+ *                          │             │            then queued, one after
+ *                          │    (1 ms, or the         another, each in its own
+ *                          │     next turn)           transaction (exec_task_run_try)
+ *                          │                            │                    │
+ *                          └──── placement locked, a read that ◄┘        ran (or failed)
+ *                                came first not yet locked on it,            ▼
+ *                                or behind an item of its           one fdatasync for all
+ *                                placement that is
+ *                                                                   their WAL records
+ *                                                                   (stor_fwal_defer_end),
+ *                                                                   then done(): the owner
+ *                                                                   answers each, in order
+ *
+ * Items of one placement run in the order they arrived: the leader sends
+ * a shard's row inserts without waiting for the previous one's answers
+ * (leader/lead_repl.h), and each carries the LSN it must get.
+ *
+ * Writes that arrive during a batch (and its fsync) wait in the socket and
+ * form the next batch, so batches grow with the load, as PostgreSQL's WAL
+ * flush does with concurrent commits.  An item that ran is not answered
+ * before its record is durable; if the WAL fails, every item of the batch
+ * that committed fails with 58030.  (Overlapping a batch with the previous
+ * one's fsync on a pool thread was measured: no faster, more CPU.)
+ */
+#ifndef FOLLOWER_WRITE_BATCH_H
+#define FOLLOWER_WRITE_BATCH_H
+
+#include "wire/task.h"
+#include "storage/storage.h"
+
+#include <uv.h>
+
+typedef struct node_wb_item {
+	const exec_task *task;
+	exec_result *res;
+	struct node_wb_item *next;
+} node_wb_item;
+
+/* Called on the loop thread with the items that ran, once durable, in
+ * order. */
+typedef void (*node_wb_done_fn)(void *arg, node_wb_item *list);
+
+/* Called on the loop thread before an item runs: 1 holds it (and the
+ * items of its placement behind it) for the next try, 0 lets it run.  The
+ * follower holds a write while a read that arrived before it has not yet
+ * fixed its view of the write's placement. */
+typedef int (*node_wb_wait_fn)(void *arg, const node_wb_item *it);
+
+typedef struct node_wbatch node_wbatch;
+
+/* wait may be NULL (never hold); done and wait get arg. */
+node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn done,
+			     node_wb_wait_fn wait, void *arg);
+/* 1 when t goes through write batches: a small WRITE (with capture) or
+ * APPLY.  (With the follower WAL off each commits with its own fsync.) */
+int node_wbatch_takes(const exec_task *t);
+void node_wbatch_add(node_wbatch *b, node_wb_item *it);
+/* Close the handle (b is freed by its close callback). */
+void node_wbatch_close(node_wbatch *b);
+
+#endif

@@ -1,0 +1,562 @@
+/*
+ * lead_copy.c — COPY t FROM STDIN (text and CSV) on the leader.
+ *
+ * States:  COPY_IN ──copy_data*──> COPY_IN ──copy_done──> DRAINING ──last batch──> done()
+ *              │                                              ▲
+ *              └──(error: remember it, ignore further data)───┘
+ *
+ * copy_data splits the stream into lines (CSV: a quoted field may hold a
+ * newline), parses fields into typed values (lead_encode_row coerces and
+ * checks them like INSERT), and appends each row to its shard's batch.  A
+ * batch of LEAD_COPY_BATCH_ROWS rows (or LEAD_COPY_BATCH_BYTES bytes) is one
+ * quorum write on its shard
+ * (lead_repl_write).  With LEAD_COPY_INFLIGHT_MAX tasks in flight, pgwire
+ * is asked to stop reading the socket until half of them are answered:
+ * backpressure instead of buffering the whole file.
+ *
+ * Batches commit as they arrive: a COPY that fails part-way leaves the
+ * batches already acknowledged in place (reported in the error detail);
+ * atomic multi-shard COPY comes with distributed transactions.
+ */
+#include "leader/lead_repl.h"
+
+#include "common/utf8.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct lead_copy {
+	lead_session *s;
+	plan *p;                 /* owned */
+	const plan_copy *pc;
+	const cat_table *t;
+	mur_buf line;            /* bytes of an incomplete line */
+	mur_buf field;           /* unescaped fields of the current row */
+	mur_buf scratch[CAT_COLUMNS_MAX];
+	mur_buf enc_scratch;
+	mur_buf row;             /* the current row, encoded */
+	mur_buf defaults_buf;    /* evaluated DEFAULTs of columns COPY does not list */
+	mur_value defaults[CAT_COLUMNS_MAX];
+	mur_buf *batches;
+	uint64_t *counts;
+	uint64_t rows;           /* rows parsed */
+	uint64_t rows_acked;     /* rows acknowledged by primaries */
+	uint64_t lineno;
+	size_t scan;             /* bytes of `line` already searched for a line end */
+	int inq;                 /* CSV: inside quotes at `scan` */
+	int inflight;
+	int paused;
+	int failed;
+	int ended;               /* saw the "\." end marker */
+	mur_error err;
+	int draining;
+	lead_quorum quorum;      /* the session's write quorum when COPY began */
+	pgw_done_cb done;
+	void *done_arg;
+};
+
+static void copy_fail(lead_copy *c, const mur_error *err)
+{
+	if (c->failed)
+		return;
+	c->failed = 1;
+	c->err = *err;
+}
+
+static void copy_free(lead_copy *c)
+{
+	mur_buf_free(&c->line);
+	mur_buf_free(&c->field);
+	mur_buf_free(&c->enc_scratch);
+	mur_buf_free(&c->row);
+	mur_buf_free(&c->defaults_buf);
+	for (int i = 0; i < CAT_COLUMNS_MAX; i++)
+		mur_buf_free(&c->scratch[i]);
+	if (c->batches)
+		for (uint32_t i = 0; i < c->t->nshards; i++)
+			mur_buf_free(&c->batches[i]);
+	free(c->batches);
+	free(c->counts);
+	plan_free(c->p);
+	free(c);
+}
+
+static void copy_finish(lead_copy *c)
+{
+	pgw_result *res = pgw_result_new();
+	lead_session *s = c->s;
+	if (!c->failed && c->rows_acked != c->rows) {
+		/* every batch was acknowledged, yet the primaries stored a
+		 * different count: never answer "COPY n" for rows not stored */
+		mur_error err;
+		mur_error_set(&err, SQLSTATE_INTERNAL_ERROR,
+			      "COPY parsed %llu rows but the shards stored %llu",
+			      (unsigned long long)c->rows, (unsigned long long)c->rows_acked);
+		copy_fail(c, &err);
+	}
+	if (res) {
+		if (c->failed) {
+			if (c->rows_acked)
+				lead_error_partial(&c->err, "COPY", c->rows_acked);
+			pgw_result_set_error(res, &c->err);
+		} else {
+			snprintf(res->tag, sizeof res->tag, "COPY %llu", (unsigned long long)c->rows);
+		}
+	}
+	s->copy = NULL;
+	lead_session_ran(s, NULL, c->failed, c->rows_acked);
+	if (c->done)
+		c->done(c->done_arg, res);
+	else
+		pgw_result_free(res);
+	copy_free(c);
+	lead_session_unref(s);
+}
+
+/* One batch (one shard's part) is decided. */
+static void copy_part_done(void *arg, lead_wop *op, int failed, const mur_error *err,
+			   const exec_result *primary)
+{
+	lead_copy *c = arg;
+	(void)op;
+	c->inflight--;
+	if (failed)
+		copy_fail(c, err);
+	else
+		c->rows_acked += primary->changes;
+	if (c->paused && c->inflight <= LEAD_COPY_INFLIGHT_MAX / 2) {
+		c->paused = 0;
+		if (!c->s->closed)
+			pgw_session_resume_read(c->s->ps);
+	}
+	if (c->draining && c->inflight == 0)
+		copy_finish(c);
+}
+
+static void flush_shard(lead_copy *c, uint32_t shard)
+{
+	mur_error err;
+
+	if (c->counts[shard] == 0 || c->failed)
+		return;
+	c->inflight++;
+	/* COPY's INSERT is plain: no RETURNING, no ON CONFLICT */
+	if (lead_repl_write(c->s->e, c->t, shard, c->quorum, c->pc->shard_sql, NULL, NULL, 0,
+			    &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,
+			    c, &err) != MUR_OK) {
+		c->inflight--;
+		copy_fail(c, &err);
+	}
+	if (c->batches[shard].cap > 2 * LEAD_COPY_BATCH_BYTES)
+		mur_buf_free(&c->batches[shard]); /* a big row passed: give it back */
+	mur_buf_reset(&c->batches[shard]);
+	c->counts[shard] = 0;
+}
+
+/* Append the encoded row in c->row to its shard's batch; send the batch
+ * once it holds LEAD_COPY_BATCH_ROWS rows or LEAD_COPY_BATCH_BYTES bytes.
+ * The batch grows as rows come (a row is at most LEAD_ROW_BYTES_MAX, so a
+ * batch at most that past its byte bound); a batch that could not grow
+ * fails the COPY: a row is counted only once its bytes are in a batch. */
+static void batch_add(lead_copy *c, uint32_t shard)
+{
+	mur_buf *b = &c->batches[shard];
+	mur_error err;
+
+	if (b->len == 0 && c->row.len >= LEAD_COPY_BATCH_BYTES) {
+		mur_buf big = *b; /* a big row starts its batch: move it, no copy */
+		*b = c->row;
+		c->row = big;
+	} else {
+		mur_buf_put(b, c->row.data, c->row.len);
+	}
+	if (!mur_buf_ok(b)) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY,
+			      "out of memory for a COPY batch of %zu bytes", b->len + c->row.len);
+		mur_error_context(&err, "COPY %s, line %llu", c->t->name,
+				  (unsigned long long)c->lineno);
+		copy_fail(c, &err);
+		return;
+	}
+	c->rows++;
+	c->counts[shard]++;
+	if (c->counts[shard] >= LEAD_COPY_BATCH_ROWS || b->len >= LEAD_COPY_BATCH_BYTES)
+		flush_shard(c, shard);
+}
+
+/* Unescape one text-format field (PostgreSQL COPY text escapes). */
+static void text_unescape(mur_buf *out, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const char *bs = memchr(p + i, '\\', n - i);
+		size_t run = bs ? (size_t)(bs - (p + i)) : n - i;
+		char ch;
+		mur_buf_put(out, p + i, run); /* plain bytes in one copy */
+		i += run;
+		if (i >= n)
+			break;
+		if (i + 1 == n) {
+			mur_buf_put_u8(out, '\\');
+			break;
+		}
+		ch = p[++i];
+		switch (ch) {
+		case 'b': mur_buf_put_u8(out, '\b'); break;
+		case 'f': mur_buf_put_u8(out, '\f'); break;
+		case 'n': mur_buf_put_u8(out, '\n'); break;
+		case 'r': mur_buf_put_u8(out, '\r'); break;
+		case 't': mur_buf_put_u8(out, '\t'); break;
+		case 'v': mur_buf_put_u8(out, '\v'); break;
+		case 'x': {
+			int v = 0, k = 0;
+			while (k < 2 && i + 1 < n && strchr("0123456789abcdefABCDEF", p[i + 1]) && p[i + 1]) {
+				char h = p[++i];
+				v = v * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
+				k++;
+			}
+			mur_buf_put_u8(out, (uint8_t)v);
+			break;
+		}
+		default:
+			if (ch >= '0' && ch <= '7') {
+				int v = ch - '0', k = 1;
+				while (k < 3 && i + 1 < n && p[i + 1] >= '0' && p[i + 1] <= '7') {
+					v = v * 8 + (p[++i] - '0');
+					k++;
+				}
+				mur_buf_put_u8(out, (uint8_t)v);
+			} else {
+				mur_buf_put_u8(out, (uint8_t)ch);
+			}
+		}
+	}
+}
+
+#define FIELDS_MAX CAT_COLUMNS_MAX
+
+/* Split one line into fields: offsets/lengths into c->field, is_null. */
+static int split_line(lead_copy *c, const char *p, size_t n, size_t *offs, size_t *lens,
+		      int *nulls, int *nfields)
+{
+	const plan_copy *pc = c->pc;
+	int nf = 0;
+	size_t i = 0;
+
+	mur_buf_reset(&c->field);
+	for (;;) {
+		size_t start = c->field.len;
+		int quoted = 0;
+		if (nf >= FIELDS_MAX)
+			return MUR_ERR;
+		if (pc->csv) {
+			size_t fstart = i;
+			while (i < n && (quoted || p[i] != pc->delimiter)) {
+				if (p[i] == pc->quote) {
+					if (quoted && i + 1 < n && p[i + 1] == pc->quote) {
+						mur_buf_put_u8(&c->field, (uint8_t)pc->quote);
+						i += 2;
+						continue;
+					}
+					quoted = !quoted;
+					i++;
+					continue;
+				}
+				mur_buf_put_u8(&c->field, (uint8_t)p[i]);
+				i++;
+			}
+			lens[nf] = c->field.len - start;
+			/* unquoted field equal to the null string is NULL */
+			nulls[nf] = memchr(p + fstart, pc->quote, i - fstart) == NULL &&
+				    lens[nf] == strlen(pc->null_string) &&
+				    memcmp(c->field.data ? c->field.data + start : "", pc->null_string,
+					   lens[nf]) == 0;
+		} else {
+			size_t fstart = i;
+			while (i < n && p[i] != pc->delimiter)
+				i++;
+			nulls[nf] = i - fstart == strlen(pc->null_string) &&
+				    memcmp(p + fstart, pc->null_string, i - fstart) == 0;
+			if (!nulls[nf])
+				text_unescape(&c->field, p + fstart, i - fstart);
+			lens[nf] = c->field.len - start;
+		}
+		offs[nf] = start;
+		nf++;
+		if (i >= n)
+			break;
+		i++; /* delimiter */
+	}
+	*nfields = nf;
+	return MUR_OK;
+}
+
+/* Fail the COPY with err, in the context of the current line. */
+static void copy_fail_line(lead_copy *c, mur_error *err)
+{
+	mur_error_context(err, "COPY %s, line %llu", c->t->name, (unsigned long long)c->lineno);
+	copy_fail(c, err);
+}
+
+/* Text-format escapes (\000, \xff) can make bytes the line did not hold:
+ * the unescaped fields must be UTF-8 too, as PostgreSQL checks them. */
+static int fields_check_utf8(lead_copy *c, const size_t *offs, const size_t *lens,
+			     const int *nulls, int nf, mur_error *err)
+{
+	for (int f = 0; f < nf; f++)
+		if (!nulls[f] && lens[f] &&
+		    mur_utf8_check(c->field.data + offs[f], lens[f], err) != MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
+}
+
+static void parse_line(lead_copy *c, const char *p, size_t n)
+{
+	size_t offs[FIELDS_MAX], lens[FIELDS_MAX];
+	int nulls[FIELDS_MAX], nf = 0;
+	mur_value vals[CAT_COLUMNS_MAX];
+	mur_error err;
+	uint32_t shard = 0;
+	const cat_table *t = c->t;
+	int rc;
+
+	c->lineno++;
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	if (!c->pc->csv && n == 2 && p[0] == '\\' && p[1] == '.') {
+		c->ended = 1;
+		return;
+	}
+	if (c->pc->header && c->lineno == 1)
+		return;
+	if (mur_utf8_check(p, n, &err) != MUR_OK) {
+		copy_fail_line(c, &err);
+		return;
+	}
+	rc = split_line(c, p, n, offs, lens, nulls, &nf);
+	if (rc == MUR_OK && !mur_buf_ok(&c->field)) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		copy_fail_line(c, &err);
+		return;
+	}
+	if (rc == MUR_OK && !c->pc->csv && memchr(p, '\\', n) &&
+	    fields_check_utf8(c, offs, lens, nulls, nf, &err) != MUR_OK) {
+		copy_fail_line(c, &err);
+		return;
+	}
+	if (rc != MUR_OK || nf != c->pc->ncols) {
+		mur_error_set(&err, SQLSTATE_BAD_COPY_FORMAT, nf > c->pc->ncols ? "extra data after last expected column"
+						: "missing data for column \"%s\"",
+			      nf < c->pc->ncols ? t->cols[c->pc->cols[nf]].name : "");
+		mur_error_context(&err, "COPY %s, line %llu", t->name, (unsigned long long)c->lineno);
+		copy_fail(c, &err);
+		return;
+	}
+	for (int i = 0; i < t->ncols; i++)
+		vals[i] = c->defaults[i];
+	for (int f = 0; f < nf; f++) {
+		int col = c->pc->cols[f];
+		if (nulls[f])
+			continue;
+		mur_buf_reset(&c->scratch[f]);
+		if (mur_value_from_pgtext(t->cols[col].type, c->field.data ? c->field.data + offs[f] : "",
+					  lens[f], &c->scratch[f], &vals[col], &err) != MUR_OK) {
+			mur_error_context(&err, "COPY %s, line %llu, column %s", t->name,
+					  (unsigned long long)c->lineno, t->cols[col].name);
+			copy_fail(c, &err);
+			return;
+		}
+	}
+	/* The shard is known only after encoding: encode into a row buffer
+	 * sized once, then append it to its batch. */
+	mur_buf_reset(&c->row);
+	if (lead_encode_row(c->s->e, t, vals, &c->enc_scratch, &c->row, &shard, &err) != MUR_OK) {
+		mur_error_context(&err, "COPY %s, line %llu", t->name, (unsigned long long)c->lineno);
+		copy_fail(c, &err);
+		return;
+	}
+	batch_add(c, shard);
+}
+
+/* Process every complete line in buf[0..len), looking for line ends from
+ * c->scan on (bytes before it were scanned by an earlier call, with the
+ * CSV quote state c->inq at c->scan).  Returns bytes consumed; leaves
+ * c->scan and c->inq describing the unconsumed rest, so a long line that
+ * arrives in many CopyData messages is scanned once, not once per message. */
+static size_t consume_lines(lead_copy *c, const char *buf, size_t len)
+{
+	size_t start = 0, i = c->scan;
+	int inq = c->inq;
+	for (; i < len && !c->failed && !c->ended; i++) {
+		if (c->pc->csv && buf[i] == c->pc->quote)
+			inq = !inq;
+		if (buf[i] == '\n' && !inq) {
+			parse_line(c, buf + start, i - start);
+			start = i + 1;
+		}
+	}
+	if (c->failed || c->ended) {
+		c->scan = 0;
+		c->inq = 0;
+		return len;
+	}
+	c->scan = len - start;
+	c->inq = inq;
+	return start;
+}
+
+int lead_copy_data(lead_session *s, const char *data, size_t len)
+{
+	lead_copy *c = s->copy;
+	mur_error err;
+	if (!c || c->failed || c->ended)
+		return 0;
+	if (c->line.len == 0) {
+		size_t used;
+		c->scan = 0;
+		c->inq = 0;
+		used = consume_lines(c, data, len);
+		mur_buf_put(&c->line, data + used, len - used);
+	} else {
+		size_t used;
+		mur_buf_put(&c->line, data, len);
+		used = mur_buf_ok(&c->line) ? consume_lines(c, c->line.data, c->line.len) : 0;
+		if (used) {
+			memmove(c->line.data, c->line.data + used, c->line.len - used);
+			c->line.len -= used;
+		}
+	}
+	if (!mur_buf_ok(&c->line)) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory for COPY line %llu",
+			      (unsigned long long)c->lineno + 1);
+		copy_fail(c, &err);
+	} else if (c->line.len > LEAD_COPY_LINE_MAX) {
+		mur_error_set(&err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+			      "COPY line %llu exceeds the limit of %zu bytes",
+			      (unsigned long long)c->lineno + 1, LEAD_COPY_LINE_MAX);
+		copy_fail(c, &err);
+	}
+	if (c->inflight >= LEAD_COPY_INFLIGHT_MAX) {
+		c->paused = 1;
+		return 1;
+	}
+	return 0;
+}
+
+void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb done, void *arg)
+{
+	lead_copy *c = s->copy;
+	mur_error err;
+
+	if (!c) {
+		pgw_result *res = pgw_result_new();
+		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION, "no COPY in progress");
+		if (res)
+			pgw_result_set_error(res, &err);
+		done(arg, res);
+		return;
+	}
+	c->done = done;
+	c->done_arg = arg;
+	if (failed) {
+		mur_error_set(&err, SQLSTATE_QUERY_CANCELED, "COPY from stdin failed: %s",
+			      msg ? msg : "");
+		copy_fail(c, &err);
+	} else if (c->line.len > 0 && !c->failed && !c->ended) {
+		parse_line(c, c->line.data, c->line.len);
+		c->line.len = 0;
+	}
+	for (uint32_t i = 0; i < c->t->nshards && !c->failed; i++)
+		flush_shard(c, i);
+	c->draining = 1;
+	if (c->inflight == 0)
+		copy_finish(c);
+}
+
+/* The client went away mid-COPY: drop buffered rows; in-flight batches
+ * still complete and then free everything. */
+void lead_copy_abort(lead_session *s)
+{
+	lead_copy *c = s->copy;
+	mur_error err;
+	if (!c)
+		return;
+	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE, "client disconnected during COPY");
+	copy_fail(c, &err);
+	c->done = NULL;
+	c->draining = 1;
+	if (c->inflight == 0)
+		copy_finish(c);
+}
+
+/* Columns the COPY does not list get their DEFAULT, evaluated once per
+ * COPY (as PostgreSQL evaluates now() once per statement), or NULL. */
+static int copy_eval_defaults(lead_copy *c, mur_error *err)
+{
+	const cat_table *t = c->t;
+	int listed[CAT_COLUMNS_MAX] = {0}, idx[CAT_COLUMNS_MAX], n = 0;
+	mur_buf sql;
+	uint64_t nrows = 0;
+	uint32_t ncols = 0;
+	mur_rd rd;
+	int rc;
+
+	for (int i = 0; i < t->ncols; i++)
+		c->defaults[i] = mur_v_null();
+	for (int f = 0; f < c->pc->ncols; f++)
+		listed[c->pc->cols[f]] = 1;
+	mur_buf_init(&sql);
+	mur_buf_printf(&sql, "SELECT ");
+	for (int i = 0; i < t->ncols; i++)
+		if (!listed[i] && t->cols[i].default_sql) {
+			mur_buf_printf(&sql, "%s(%s)", n ? ", " : "", t->cols[i].default_sql);
+			idx[n++] = i;
+		}
+	if (n == 0) {
+		mur_buf_free(&sql);
+		return MUR_OK;
+	}
+	rc = lead_local_query(c->s->e, mur_buf_cstr(&sql), NULL, 0, NULL, 0, 0, &c->defaults_buf,
+			      &nrows, &ncols, err);
+	mur_buf_free(&sql);
+	if (rc != MUR_OK)
+		return MUR_ERR;
+	mur_rd_init(&rd, c->defaults_buf.data, c->defaults_buf.len);
+	for (int k = 0; k < n && nrows == 1; k++)
+		if (mur_row_get_value(&rd, &c->defaults[idx[k]]) != MUR_OK)
+			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "bad default values");
+	return MUR_OK;
+}
+
+/* Start a COPY: check the table is writable, set up batches, answer COPY_IN. */
+int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
+{
+	lead_copy *c;
+	const plan_copy *pc = &p->u.copy;
+
+	c = calloc(1, sizeof *c);
+	if (!c)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	c->s = s;
+	c->p = p;
+	c->pc = pc;
+	c->t = pc->table;
+	c->batches = calloc(c->t->nshards, sizeof *c->batches);
+	c->counts = calloc(c->t->nshards, sizeof *c->counts);
+	if (!c->batches || !c->counts) {
+		c->p = NULL;
+		copy_free(c);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
+	c->quorum = lead_session_quorum(s);
+	if (copy_eval_defaults(c, err) != MUR_OK) {
+		c->p = NULL;
+		copy_free(c);
+		return MUR_ERR;
+	}
+	s->copy = c;
+	s->refs++;
+	res->kind = PGW_RESULT_COPY_IN;
+	res->copy_ncols = (uint32_t)pc->ncols;
+	return MUR_OK;
+}

@@ -1,0 +1,220 @@
+/*
+ * lead_ddl.c — CREATE TABLE, DROP TABLE, CREATE INDEX, DROP INDEX.
+ *
+ * CREATE TABLE writes the table to the catalog (durably: shards and
+ * placements are chosen there), then creates every placement file on its
+ * follower with the shard DDL.  If any placement fails, the placements are
+ * dropped again and the table leaves the catalog, so a failed CREATE
+ * leaves nothing behind that a later CREATE would trip over.
+ *
+ * DROP TABLE deletes the placement files on the followers that are
+ * connected, then removes the table from the catalog; files on a follower
+ * that was away are orphans it can delete (logged).
+ */
+#include "leader/lead_repl.h"
+
+#include "common/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void send_placement_task(lead_run *r, const cat_table *t, uint32_t shard, int k,
+				exec_task_kind kind, const char *sql)
+{
+	const cat_placement *pl = &t->shards[shard].placements[k];
+	exec_task task;
+	memset(&task, 0, sizeof task);
+	task.kind = kind;
+	task.nplacements = 1;
+	cat_placement_file(t, shard, task.placements[0], sizeof task.placements[0]);
+	task.sql = sql ? sql : "";
+	lead_run_send(r, pl->node_id, shard, pl->role == CAT_PRIMARY, &task);
+}
+
+static void create_rollback_done(lead_run *r)
+{
+	mur_error err = r->err;
+	(void)cat_drop_table(r->e->cat, r->p->u.create_table.def->name, &err);
+	lead_run_finish(r);
+}
+
+static void create_done(lead_run *r)
+{
+	const cat_table *t = cat_table_lookup(r->e->cat, "public", r->p->u.create_table.def->name);
+	if (r->failed && t) {
+		/* undo: drop whatever placements were created, then the catalog entry */
+		mur_error keep = r->err;
+		for (int i = 0; i < r->ntasks; i++)
+			exec_result_free(&r->tasks[i].res);
+		r->ntasks = 0;
+		r->failed = 0;
+		for (uint32_t s = 0; s < t->nshards; s++)
+			for (int k = 0; k < t->shards[s].nplacements; k++)
+				if (r->e->tr.connected(r->e->tr.ctx, t->shards[s].placements[k].node_id))
+					send_placement_task(r, t, s, k, EXEC_TASK_DROP, NULL);
+		r->failed = 1;
+		r->err = keep;
+		lead_run_wait(r, create_rollback_done);
+		return;
+	}
+	if (t)
+		for (int i = 0; i < r->ntasks; i++)
+			if (!r->tasks[i].res.failed)
+				cat_placement_set_lsn(r->e->cat, t->id, r->tasks[i].shard,
+						      r->tasks[i].node_id, r->tasks[i].res.lsn);
+	snprintf(r->res->tag, sizeof r->res->tag, "CREATE TABLE");
+	lead_run_finish(r);
+}
+
+static int count_connected_followers(lead_engine *e)
+{
+	int n = 0;
+	for (int i = 0; i < cat_node_count(e->cat); i++) {
+		const cat_node *nd = cat_node_at(e->cat, i);
+		if (nd->role == CAT_NODE_FOLLOWER && e->tr.connected(e->tr.ctx, nd->id))
+			n++;
+	}
+	return n;
+}
+
+void lead_create_table_start(lead_run *r)
+{
+	const plan_create_table *pc = &r->p->u.create_table;
+	const cat_table *t;
+	uint32_t all[CAT_SHARDS_MAX];
+	mur_error err;
+
+	if (cat_table_lookup(r->e->cat, "public", pc->def->name)) {
+		if (pc->if_not_exists) {
+			pgw_result_add_notice(r->res, "relation \"%s\" already exists, skipping",
+					      pc->def->name);
+			snprintf(r->res->tag, sizeof r->res->tag, "CREATE TABLE");
+		} else {
+			mur_error_set(&err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
+				      pc->def->name);
+			lead_run_fail(r, &err);
+		}
+		lead_run_finish(r);
+		return;
+	}
+	if (count_connected_followers(r->e) == 0) {
+		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+			      "cannot create table \"%s\": no follower is connected", pc->def->name);
+		mur_error_hint(&err, "start one with: murphy follower --dir DIR --listen HOST:PORT "
+				     "--join LEADER_HOST:PORT");
+		lead_run_fail(r, &err);
+		lead_run_finish(r);
+		return;
+	}
+	if (cat_create_table(r->e->cat, pc->def, &t, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+		lead_run_finish(r);
+		return;
+	}
+	for (uint32_t s = 0; s < t->nshards; s++) {
+		all[s] = s;
+		/* a new table: every copy is empty and current at lsn 0 */
+		((cat_table *)t)->shards[s].committed_known = 1;
+	}
+	if (lead_check_writable(r, t, all, (int)t->nshards) != MUR_OK) {
+		lead_run_wait(r, create_done);
+		return;
+	}
+	for (uint32_t s = 0; s < t->nshards && !r->failed; s++)
+		for (int k = 0; k < t->shards[s].nplacements; k++)
+			send_placement_task(r, t, s, k, EXEC_TASK_DDL, pc->shard_ddl);
+	lead_run_wait(r, create_done);
+}
+
+static void drop_done(lead_run *r)
+{
+	const plan_drop_table *pd = &r->p->u.drop_table;
+	mur_error err;
+	for (int i = 0; i < r->ntasks; i++)
+		if (r->tasks[i].res.failed)
+			MLOG(WARN, "ddl", "dropping a placement of shard %u on node %u failed: %s",
+			     r->tasks[i].shard, r->tasks[i].node_id, r->tasks[i].res.err.message);
+	r->failed = 0;
+	for (int i = 0; i < pd->ntables; i++) {
+		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
+		if (!t)
+			continue;
+		lead_repl_forget(r->e, (cat_table *)t);
+		if (cat_drop_table(r->e->cat, pd->names[i], &err) != MUR_OK)
+			lead_run_fail(r, &err);
+	}
+	snprintf(r->res->tag, sizeof r->res->tag, "DROP TABLE");
+	lead_run_finish(r);
+}
+
+void lead_drop_table_start(lead_run *r)
+{
+	const plan_drop_table *pd = &r->p->u.drop_table;
+	mur_error err;
+
+	for (int i = 0; i < pd->ntables; i++) {
+		if (cat_table_lookup(r->e->cat, "public", pd->names[i]))
+			continue;
+		if (!pd->if_exists) {
+			mur_error_set(&err, SQLSTATE_UNDEFINED_TABLE, "table \"%s\" does not exist",
+				      pd->names[i]);
+			lead_run_fail(r, &err);
+			lead_run_finish(r);
+			return;
+		}
+		pgw_result_add_notice(r->res, "table \"%s\" does not exist, skipping", pd->names[i]);
+	}
+	for (int i = 0; i < pd->ntables; i++) {
+		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
+		if (t && lead_repl_table_busy(r->e, t)) {
+			/* writes already answered may still be reaching the last
+			 * copies: wait for them (restarted when a shard goes idle) */
+			if (lead_reconcile_park(r->e, r))
+				return;
+			mur_error_set(&err, SQLSTATE_OBJECT_IN_USE,
+				      "cannot drop table \"%s\" while writes to it are in flight",
+				      pd->names[i]);
+			mur_error_hint(&err, "retry when the writes (or COPY) have finished");
+			lead_run_fail(r, &err);
+			lead_run_finish(r);
+			return;
+		}
+	}
+	for (int i = 0; i < pd->ntables; i++) {
+		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
+		if (!t)
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++)
+			for (int k = 0; k < t->shards[s].nplacements; k++)
+				if (r->e->tr.connected(r->e->tr.ctx, t->shards[s].placements[k].node_id))
+					send_placement_task(r, t, s, k, EXEC_TASK_DROP, NULL);
+	}
+	lead_run_wait(r, drop_done);
+}
+
+static void index_done(lead_run *r)
+{
+	snprintf(r->res->tag, sizeof r->res->tag, "%s",
+		 r->p->kind == PLAN_CREATE_INDEX ? "CREATE INDEX" : "DROP INDEX");
+	lead_run_finish(r);
+}
+
+void lead_index_start(lead_run *r)
+{
+	const plan_index *pi = &r->p->u.index;
+	uint32_t all[CAT_SHARDS_MAX];
+
+	for (int i = 0; i < cat_table_count(r->e->cat); i++) {
+		const cat_table *t = cat_table_at(r->e->cat, i);
+		if (t->kind != CAT_TABLE_DISTRIBUTED || (pi->table && pi->table != t))
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++)
+			all[s] = s;
+		if (lead_check_writable(r, t, all, (int)t->nshards) != MUR_OK)
+			break;
+		for (uint32_t s = 0; s < t->nshards && !r->failed; s++)
+			for (int k = 0; k < t->shards[s].nplacements; k++)
+				send_placement_task(r, t, s, k, EXEC_TASK_DDL, pi->shard_ddl);
+	}
+	lead_run_wait(r, index_done);
+}

@@ -1,0 +1,301 @@
+/*
+ * lead_explain.c — EXPLAIN and EXPLAIN ANALYZE of distributed plans.
+ *
+ * EXPLAIN prints the strategy, the shards and followers touched, the SQL
+ * each shard runs, the follower-side aggregate, and what the leader does
+ * with the results.  EXPLAIN ANALYZE runs the statement as a child run
+ * and adds, per follower, the tasks, rows and bytes it sent to the leader
+ * and its slowest task time, then the leader's merge and total time.
+ */
+#include "leader/lead_int.h"
+
+#include "common/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *agg_name(uint8_t fn)
+{
+	switch (fn) {
+	case EXEC_AGG_COUNT_STAR: return "count(*)";
+	case EXEC_AGG_COUNT: return "count";
+	case EXEC_AGG_SUM: return "sum";
+	case EXEC_AGG_MIN: return "min";
+	case EXEC_AGG_MAX: return "max";
+	case EXEC_AGG_COUNT_DISTINCT: return "count(distinct)";
+	case EXEC_AGG_SUM_COUNT: return "sum of counts";
+	case EXEC_AGG_BOOL_AND: return "bool_and";
+	case EXEC_AGG_BOOL_OR: return "bool_or";
+	case EXEC_AGG_HLL: return "hll sketch";
+	case EXEC_AGG_HLL_MERGE: return "hll merge";
+	case EXEC_AGG_HLL_COUNT: return "hll estimate";
+	default: return "?";
+	}
+}
+
+static void line(pgw_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line(pgw_result *res, const char *fmt, ...)
+{
+	char buf[8192];
+	const char *vals[1] = {buf};
+	int32_t lens[1];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	lens[0] = (int32_t)strlen(buf);
+	pgw_result_add_row(res, 1, vals, lens);
+}
+
+static void describe_agg(pgw_result *res, const char *who, const exec_agg_spec *a)
+{
+	char buf[1024];
+	size_t n = 0;
+	buf[0] = '\0';
+	for (uint32_t i = 0; i < a->naggs && n < sizeof buf - 64; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? ", " : "",
+				      agg_name(a->aggs[i].fn));
+	line(res, "  %s: hash aggregate, group by %u column%s%s%s", who, a->ngroup,
+	     a->ngroup == 1 ? "" : "s", a->naggs ? "; " : "", buf);
+}
+
+static void node_list(lead_engine *e, const cat_table *t, const uint32_t *shards, int n, char *out,
+		      size_t outsz)
+{
+	uint32_t seen[CAT_NODES_MAX];
+	int nseen = 0;
+	size_t len = 0;
+	out[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		uint32_t node = lead_read_node(e, &t->shards[shards[i]]);
+		int dup = 0;
+		for (int k = 0; k < nseen; k++)
+			dup |= seen[k] == node;
+		if (dup || !node || nseen >= CAT_NODES_MAX)
+			continue;
+		seen[nseen++] = node;
+		const cat_node *nd = cat_node_by_id(e->cat, node);
+		len += (size_t)snprintf(out + len, outsz > len ? outsz - len : 0, "%s%s", nseen > 1 ? ", " : "",
+					nd ? nd->name : "?");
+	}
+}
+
+/* A join of tables that are not co-located: how the rows meet. */
+static void explain_join(lead_run *r, const plan_select *ps)
+{
+	int broadcast = lead_join_broadcast_chosen(r, ps);
+	if (broadcast)
+		line(r->res, "Distributed Query (strategy: broadcast join)");
+	else
+		line(r->res, "Distributed Query (strategy: repartition join on %s)", ps->join_key_desc);
+	for (int i = 0; i < ps->ntables; i++) {
+		const cat_table *t = ps->tables[i];
+		line(r->res, "  Table: %s (%u shard%s): %s", t->name, t->nshards,
+		     t->nshards == 1 ? "" : "s",
+		     broadcast ? (i == 0 ? "stays on its followers" : "copied to every owner")
+			       : "each row to owner hash(join key)");
+		line(r->res, "    Sent: %s", ps->join_side_sql[i]);
+	}
+	line(r->res, "  Owner query (over the rows received, as a shard would): %s", ps->shard_sql);
+	if (ps->has_partial_agg)
+		describe_agg(r->res, "Owner aggregate", &ps->partial_agg);
+	if (ps->has_final_agg)
+		describe_agg(r->res, "Leader merge", &ps->final_agg);
+	else
+		line(r->res, "  Leader merge: concatenate the owners' results");
+	if (ps->final_sql)
+		line(r->res, "  Leader final: %s", ps->final_sql);
+}
+
+static void explain_select(lead_run *r, const plan *p)
+{
+	const plan_select *ps = &p->u.select;
+	const cat_table *t0 = ps->tables[0];
+	uint32_t shards[CAT_SHARDS_MAX];
+	char nodes[512];
+	int n = lead_prune(r, t0, &ps->prune, shards);
+
+	if (n < 0)
+		return;
+	if (ps->join_shuffle) {
+		explain_join(r, ps);
+		return;
+	}
+	node_list(r->e, t0, shards, n, nodes, sizeof nodes);
+	int repartition = lead_shuffle_chosen(r, ps, n);
+	if (repartition)
+		line(r->res, "Distributed Query (strategy: repartition %s)", ps->shuffle_what);
+	else
+		line(r->res, "Distributed Query (strategy: %s)",
+		     ps->strategy ? ps->strategy : (ps->router ? "router" : "scatter-gather"));
+	for (int i = 0; i < ps->ntables; i++) {
+		if (cat_table_is_reference(ps->tables[i]))
+			line(r->res, "  Table: %s (reference table: a copy on every follower)",
+			     ps->tables[i]->name);
+		else if (cat_table_is_range(ps->tables[i]))
+			line(r->res, "  Table: %s (%u range shards on %s%s)", ps->tables[i]->name,
+			     ps->tables[i]->nshards,
+			     ps->tables[i]->cols[ps->tables[i]->dist_col].name,
+			     i ? ", co-located" : "");
+		else
+			line(r->res, "  Table: %s (%u shards%s)", ps->tables[i]->name,
+			     ps->tables[i]->nshards, i ? ", co-located" : "");
+	}
+	for (int i = 1; i < ps->ntables && !cat_table_is_reference(t0); i++)
+		if (cat_table_is_reference(ps->tables[i]))
+			line(r->res, "  Reference join: %s, read from the copy on each shard's follower",
+			     ps->tables[i]->name);
+	if (n == 1)
+		line(r->res, "  Shards: 1 of %u (shard %u) on %s", t0->nshards, shards[0], nodes);
+	else
+		line(r->res, "  Shards: %d of %u on %s", n, t0->nshards, nodes);
+	line(r->res, "  Shard query: %s", ps->shard_sql);
+	if (ps->has_partial_agg)
+		describe_agg(r->res, "Follower aggregate", &ps->partial_agg);
+	if (repartition) {
+		line(r->res, "  Shuffle: each shard's rows go to owner hash(first %u column%s) "
+			     "among the followers, follower to follower",
+		     ps->shuffle_hash_cols, ps->shuffle_hash_cols == 1 ? "" : "s");
+		describe_agg(r->res, "Owner aggregate", &ps->owner_agg);
+		if (ps->has_leader_agg)
+			describe_agg(r->res, "Leader merge", &ps->leader_agg);
+		else
+			line(r->res, "  Leader merge: concatenate the owners' disjoint results");
+		if (ps->final_sql)
+			line(r->res, "  Leader final: %s", ps->final_sql);
+		return;
+	}
+	if (ps->has_final_agg)
+		describe_agg(r->res, "Leader merge", &ps->final_agg);
+	else if (!ps->router)
+		line(r->res, "  Leader merge: concatenate shard results");
+	if (ps->merge_desc)
+		line(r->res, "  Merge: %s", ps->merge_desc);
+	if (ps->final_sql)
+		line(r->res, "  Leader final: %s", ps->final_sql);
+}
+
+static void explain_plan(lead_run *r, const plan *p)
+{
+	switch (p->kind) {
+	case PLAN_SELECT:
+		explain_select(r, p);
+		break;
+	case PLAN_LEADER_SELECT:
+		line(r->res, "Leader Query (no distributed table)");
+		line(r->res, "  Leader SQL: %s", p->leader_sql);
+		break;
+	case PLAN_INSERT:
+		line(r->res, "Distributed Insert into %s (rows routed by %s of \"%s\")",
+		     p->u.insert.table->name, cat_table_is_range(p->u.insert.table) ? "range" : "hash",
+		     p->u.insert.table->cols[p->u.insert.table->dist_col].name);
+		if (p->u.insert.values_sql)
+			line(r->res, "  Values on leader: %s", p->u.insert.values_sql);
+		if (p->u.insert.values_rows)
+			line(r->res, "  Values: %llu row%s of constants",
+			     (unsigned long long)p->u.insert.values_nrows,
+			     p->u.insert.values_nrows == 1 ? "" : "s");
+		line(r->res, "  Shard statement (every placement): %s", p->u.insert.shard_sql);
+		if (p->u.insert.source) {
+			line(r->res, "  Source:");
+			explain_plan(r, p->u.insert.source);
+		}
+		break;
+	case PLAN_MODIFY: {
+		uint32_t shards[CAT_SHARDS_MAX];
+		int n = lead_prune(r, p->u.modify.table, &p->u.modify.prune, shards);
+		line(r->res, "Distributed %s on %s (strategy: %s)",
+		     p->u.modify.is_delete ? "Delete" : "Update", p->u.modify.table->name,
+		     n == 1 ? "router" : "broadcast");
+		line(r->res, "  Shards: %d of %u, every placement", n, p->u.modify.table->nshards);
+		line(r->res, "  Shard statement: %s", p->u.modify.shard_sql);
+		break;
+	}
+	default:
+		line(r->res, "Utility statement (%s): runs on the leader and every placement",
+		     p->tag ? p->tag : "?");
+	}
+}
+
+static void explain_columns(lead_run *r)
+{
+	pgw_column col;
+	memset(&col, 0, sizeof col);
+	snprintf(col.name, sizeof col.name, "QUERY PLAN");
+	col.type_oid = mur_type_oid(MT_TEXT);
+	col.typlen = -1;
+	col.typmod = -1;
+	r->res->kind = PGW_RESULT_ROWS;
+	pgw_result_set_columns(r->res, 1, &col);
+}
+
+static void analyze_done(lead_run *parent, lead_run *child)
+{
+	lead_engine *e = parent->e;
+	uint64_t total_rows = 0, total_bytes = 0;
+
+	if (child->failed) {
+		lead_run_fail(parent, &child->err);
+		lead_run_finish(parent);
+		return;
+	}
+	if (child->shuffle) {
+		lead_shuffle_explain(child, parent->res);
+		line(parent->res, "  Result: %llu rows", (unsigned long long)child->nrows);
+		line(parent->res, "  Execution time: %.3f ms",
+		     (double)(mur_now_us() - parent->start_us) / 1000.0);
+		snprintf(parent->res->tag, sizeof parent->res->tag, "EXPLAIN");
+		lead_run_finish(parent);
+		return;
+	}
+	for (int i = 0; i < cat_node_count(e->cat); i++) {
+		const cat_node *nd = cat_node_at(e->cat, i);
+		uint64_t rows = 0, bytes = 0, max_us = 0;
+		int ntasks = 0;
+		for (int k = 0; k < child->ntasks; k++) {
+			lead_task_slot *sl = &child->tasks[k];
+			if (sl->node_id != nd->id)
+				continue;
+			ntasks++;
+			rows += sl->res.nrows;
+			bytes += sl->bytes;
+			if (sl->res.elapsed_us > max_us)
+				max_us = sl->res.elapsed_us;
+		}
+		if (!ntasks)
+			continue;
+		total_rows += rows;
+		total_bytes += bytes;
+		line(parent->res, "  Node %s -> leader: %d task%s, %llu rows, %llu bytes, slowest task %.3f ms",
+		     nd->name, ntasks, ntasks == 1 ? "" : "s", (unsigned long long)rows,
+		     (unsigned long long)bytes, (double)max_us / 1000.0);
+	}
+	line(parent->res, "  Into leader: %llu rows, %llu bytes; result: %llu rows",
+	     (unsigned long long)total_rows, (unsigned long long)total_bytes,
+	     (unsigned long long)child->nrows);
+	line(parent->res, "  Execution time: %.3f ms",
+	     (double)(mur_now_us() - parent->start_us) / 1000.0);
+	snprintf(parent->res->tag, sizeof parent->res->tag, "EXPLAIN");
+	lead_run_finish(parent);
+}
+
+void lead_explain_start(lead_run *r)
+{
+	const plan *inner = r->p->u.explain.inner;
+	explain_columns(r);
+	explain_plan(r, inner);
+	if (r->p->u.explain.analyze && (inner->kind == PLAN_SELECT)) {
+		lead_run *child;
+		r->analyze = 1;
+		child = lead_run_child(r, inner, analyze_done);
+		if (child) {
+			lead_run_start(child);
+			return;
+		}
+	} else if (r->p->u.explain.analyze) {
+		line(r->res, "  (ANALYZE runs SELECT statements only; this statement was not executed)");
+	}
+	snprintf(r->res->tag, sizeof r->res->tag, "EXPLAIN");
+	lead_run_finish(r);
+}

@@ -1,0 +1,384 @@
+/*
+ * lead_int.h — private to the leader engine (src/leader/lead_*.c).
+ *
+ * Objects:
+ *   lead_engine   catalog, transport, the leader's in-memory SQLite
+ *   lead_session  one client: settings, transaction state, COPY state
+ *   lead_stmt     a prepared statement: its plan and pgwire description
+ *   lead_run      one execution of a statement; a small state machine:
+ *
+ *       start ──(tasks sent)──> WAIT ──(last result)──> MERGE ──> done()
+ *         │                       │
+ *         └── error ──────────────┴──(first failure remembered;
+ *                                     done() once all results are in)
+ *
+ *     The run owns its results until done() is called, then frees itself.
+ *     A run never outlives the engine; a session may close while a run is
+ *     pending: the run still completes and calls done() (pgwire then only
+ *     frees the result).
+ */
+#ifndef LEADER_LEAD_INT_H
+#define LEADER_LEAD_INT_H
+
+#include "leader/lead.h"
+#include "sql/plan.h"
+#include "sql/sql.h"
+
+#include <sqlite3.h>
+#include <uv.h>
+#include <stdint.h>
+
+#define LEAD_TASKS_MAX 4096          /* tasks one statement may send (shards × replicas) */
+#define LEAD_SETTINGS_MAX 64
+#define LEAD_COPY_BATCH_ROWS 20000    /* rows per shard before a COPY batch is sent */
+/* Bytes of encoded rows per shard before a COPY batch is sent, whatever
+ * its row count: a batch is one write task (one node frame to every copy)
+ * and one shard log entry, and up to LEAD_COPY_INFLIGHT_MAX of them are in
+ * flight, each held by the leader once per copy it is sent to.  4 MiB
+ * keeps that under ~0.5 GiB per COPY at 3 copies, while batches of
+ * ordinary rows (under ~200 bytes) still fill up by row count. */
+#define LEAD_COPY_BATCH_BYTES ((size_t)4 << 20)
+#define LEAD_COPY_INFLIGHT_MAX 24     /* COPY batches in flight before pgwire stops reading */
+/* The largest row murphy stores, encoded (value.h's row encoding: about
+ * the bytes of its fields, plus up to 9 per column).  A row travels whole:
+ * in one pgwire message or COPY line (PGW_MESSAGE_MAX, LEAD_COPY_LINE_MAX:
+ * 64 MiB), in one write task and one changeset to every copy, and back in
+ * one result frame; the leader holds it about once per copy while it is
+ * shipped.  So one field is at most about 64 MiB (PostgreSQL's limit is
+ * 1 GiB); anything larger is refused with 54000 before any copy sees it. */
+#define LEAD_ROW_BYTES_MAX ((size_t)64 << 20)
+/* One COPY line: a row of LEAD_ROW_BYTES_MAX must fit in its text form,
+ * where escapes and bytea's hex take up to two bytes per stored byte; a
+ * longer line is an error (54000) as soon as it has grown past this. */
+#define LEAD_COPY_LINE_MAX (2 * LEAD_ROW_BYTES_MAX)
+
+/* murphy.shuffle_strategy = auto repartitions when a gather would pull
+ * about this many rows into the leader (docs/shuffle.md: measured). */
+#define LEAD_SHUFFLE_AUTO_ROWS 100000
+#define LEAD_RECONCILE_WAIT_MS 5000 /* how long a statement waits for copies to report */
+/* After a (re)start the leader waits this long for EVERY copy of a shard to
+ * report before it decides the shard's committed entry from the copies that
+ * did (enough of them that every majority write is among them): followers
+ * reconnect within their 2 s backoff cap.  A write acknowledged at
+ * write_quorum 'one' whose only copy reports later than this is lost
+ * (docs/replication.md, "Leader restart"). */
+#define LEAD_RECOVER_HEAR_ALL_MS 3000
+#define LEAD_ACTIONS_MAX 1024  /* recovery actions in flight (one per placement) */
+#define LEAD_REBUILDS_MAX 256  /* rebuilds remembered for murphy.rebuilds */
+
+typedef struct lead_action_key {
+	uint32_t table_id, shard, node_id;
+} lead_action_key;
+
+/* One placement copy, shown in murphy.rebuilds. */
+typedef struct lead_rebuild {
+	uint32_t table_id, shard;
+	uint32_t source, target, replaces;
+	uint64_t task_id;
+	uint64_t bytes_done, bytes_total;
+	char state[16];  /* copying, catching up, done, failed */
+	char phase[16];  /* as the target reports it: snapshot, log */
+	char error[160];
+	int64_t started_ms, finished_ms;
+} lead_rebuild;
+
+/* One finished SELECT, for murphy.query_stats (lead_stats.c). */
+#define LEAD_QUERY_STATS_MAX 200
+#define LEAD_QUERY_TEXT_MAX 256
+typedef struct lead_query_stat {
+	int64_t started_ms;
+	char query[LEAD_QUERY_TEXT_MAX];
+	char strategy[128];
+	uint32_t shards;
+	uint64_t rows;                         /* result rows */
+	uint64_t leader_rows, leader_bytes;    /* into the leader from followers */
+	uint64_t shuffled_rows, shuffled_bytes; /* follower to follower, over the network */
+	uint64_t elapsed_us;
+	char error[160];
+} lead_query_stat;
+
+struct lead_engine {
+	catalog *cat;
+	lead_transport tr;
+	sqlite3 *mem;          /* leader-side evaluation: VALUES, final SQL, murphy.* views */
+	uint64_t rowid_next;   /* hidden row ids: (start time in ms << 20) + counter */
+	uint64_t entry_next;   /* shard log entry ids, same scheme */
+	uint64_t shuffle_next; /* repartition shuffle ids, same scheme */
+	lead_action_key actions[LEAD_ACTIONS_MAX];
+	int nactions;
+	lead_rebuild rebuilds[LEAD_REBUILDS_MAX];
+	int nrebuilds;
+	uint8_t status_known[CAT_NODES_MAX]; /* node answered STATUS since it connected */
+	uint8_t status_wanted[CAT_NODES_MAX]; /* send STATUS at the next tick */
+	uint64_t started_us;   /* mur_now_us() at create: the restart's reporting window */
+	struct lead_run **waiters; /* runs waiting for copies to report after a restart */
+	int nwaiters, capwaiters;
+	uint64_t suspect_timeout_ms, dead_timeout_ms; /* for murphy.settings */
+	uint64_t startup_timeout_ms;                  /* same */
+	int write_pipeline; /* row inserts one shard may have in flight (1: none pipelined) */
+	lead_query_stat qstats[LEAD_QUERY_STATS_MAX]; /* ring: the most recent SELECTs */
+	uint64_t nqstats;                             /* recorded so far */
+	uint32_t next_backend;
+	uv_loop_t *loop;    /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
+};
+
+typedef struct lead_setting {
+	char name[64];
+	char value[256];
+} lead_setting;
+
+typedef struct lead_copy lead_copy;
+
+typedef struct lead_session {
+	lead_engine *e;
+	pgw_session *ps;
+	char txn;              /* 'I', 'T', 'E' */
+	int txn_writes;        /* statements that wrote inside the open block (each committed) */
+	int keep_block;        /* this statement's failure leaves the block open: a refused
+				  ROLLBACK (lead_session.c); cleared by the next statement */
+	int nsettings;
+	lead_setting settings[LEAD_SETTINGS_MAX];
+	lead_copy *copy;       /* COPY FROM STDIN in progress */
+	int closed;
+	int refs;              /* session + pending runs; freed at 0 */
+} lead_session;
+
+typedef struct lead_session lead_session;
+
+typedef struct lead_stmt {
+	plan *p;                  /* NULL until planned (a long statement waits for execute) */
+	lead_session *session;    /* the session that prepared it (outlives it) */
+	char *sql;
+	uint64_t catalog_version; /* cat_version() when planned: re-plan when it moves */
+	sql_options opts;         /* the session's settings when planned: re-plan when they change */
+	int given_nparams;        /* parameter types the client gave at Parse */
+	uint32_t given_oids[PLAN_PARAMS_MAX];
+	int nparams;
+	uint32_t param_oids[PLAN_PARAMS_MAX];
+	int ncols;
+	pgw_column *cols;
+} lead_stmt;
+
+/* Per-task bookkeeping for EXPLAIN ANALYZE and merging. */
+typedef struct lead_task_slot {
+	uint32_t node_id;
+	uint32_t shard;
+	uint32_t table_id;     /* set by callers that need it (murphy.shards counts) */
+	int primary;           /* this placement's result is the one returned */
+	int stats_only;        /* a shuffle SEND or CANCEL: its rows are not data */
+	int done;
+	exec_result res;
+	uint64_t bytes;        /* encoded result size, approximately */
+} lead_task_slot;
+
+typedef struct lead_run lead_run;
+typedef void (*lead_run_next)(lead_run *r);
+
+/* A shuffle in flight (lead_shuffle.c, lead_join.c).  Task slots of its
+ * run: [0, nowners) the owners' RECVs, then nsends SENDs, then CANCELs. */
+typedef struct lead_shuffle {
+	uint64_t id;
+	int nowners;
+	uint32_t owners[EXEC_SHUFFLE_PARTS_MAX];
+	int nsends;
+	int cancelled;
+	const char *what;  /* for EXPLAIN ANALYZE: what was hashed or copied */
+	char to[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* owners' addresses, comma-separated */
+	uint64_t merge_us; /* leader merge time */
+} lead_shuffle;
+
+struct lead_run {
+	lead_session *s;
+	lead_engine *e;
+	const plan *p;         /* borrowed from the statement (or owned: own_plan) */
+	plan *own_plan;
+	int nparams;
+	mur_value *params;     /* bound parameters, coerced to plan->param_types */
+	mur_buf param_scratch;
+	pgw_done_cb done;
+	void *done_arg;
+	pgw_result *res;       /* being built */
+	int ntasks, npending, tasks_cap;
+	lead_task_slot *tasks;
+	int failed;
+	mur_error err;
+	lead_run_next on_tasks_done; /* continuation after the last task result */
+	uint64_t start_us;
+	int analyze;           /* EXPLAIN ANALYZE: keep stats */
+	/* INSERT ... SELECT and EXPLAIN ANALYZE run a child select first */
+	mur_buf rows;          /* rows produced so far (mur_row encoding) */
+	uint64_t nrows;
+	uint32_t ncols;
+	uint64_t changes;
+	lead_run *parent;      /* child runs report to child_cb instead of done() */
+	void (*child_cb)(lead_run *parent, lead_run *child);
+	/* called after each failed task result (tasks may be sent from it) */
+	void (*on_task_failed)(lead_run *r);
+	struct lead_shuffle *shuffle; /* repartition state (lead_shuffle.c) */
+	char sql_text[LEAD_QUERY_TEXT_MAX]; /* the statement, for murphy.query_stats */
+	int step;              /* statements run in steps (ANALYZE: the table being analyzed) */
+};
+
+/* lead_run.c */
+lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *arg);
+/* A child run of parent for plan p (INSERT ... SELECT, EXPLAIN ANALYZE):
+ * shares the parent's parameters; when it finishes, child_cb(parent,
+ * child) runs and then the child is freed. */
+lead_run *lead_run_child(lead_run *parent, const plan *p,
+			 void (*child_cb)(lead_run *parent, lead_run *child));
+/* Start executing r->p (dispatch on plan kind). */
+void lead_run_start(lead_run *r);
+void lead_run_fail(lead_run *r, const mur_error *err);
+/* Send a task to one node; slot bookkeeping; errors mark the run failed. */
+int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, exec_task *t);
+/* lead_session.c: a statement (plan p; NULL: a COPY FROM) ended in the session:
+ * counts it in the open block when it wrote (or failed after writing
+ * `changes` rows), and aborts the block ('E') when it failed. */
+void lead_session_ran(lead_session *s, const plan *p, int failed, uint64_t changes);
+/* err (a write's failure) becomes 40003 "<what> partly applied": rows of
+ * the statement were stored by the shard parts that succeeded and stay;
+ * the original error goes to the detail (lead_write.c). */
+void lead_error_partial(mur_error *err, const char *what, uint64_t rows);
+/* Finish: call done() with r->res (or an error result) and free the run. */
+void lead_run_finish(lead_run *r);
+/* Called after all tasks sent: if none pending, continue immediately. */
+void lead_run_wait(lead_run *r, lead_run_next next);
+int lead_bind_params(lead_run *r, int nvals, const char *const *values, const int32_t *lengths,
+		     int nformats, const int16_t *formats);
+uint64_t lead_now_us(void);
+/* An id unique across leader restarts: (wall ms << 20) + a counter kept in
+ * *next (row ids, log entry ids, shuffle ids). */
+uint64_t lead_time_id(uint64_t *next);
+
+/* lead_recover.c: statements parked until copies report after a (re)start,
+ * or (DROP TABLE) until the table's shards are idle; restarted with
+ * lead_run_start, for at most LEAD_RECONCILE_WAIT_MS */
+int lead_shard_reconciling(lead_engine *e, const cat_shard *s);
+int lead_reconcile_park(lead_engine *e, lead_run *r); /* 1: parked */
+void lead_reconcile_waiters(lead_engine *e);
+
+/* lead_select.c */
+void lead_select_start(lead_run *r);
+/* Which shards a pruned or unpruned statement touches: returns count and
+ * fills out (up to nshards). */
+int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *out);
+/* Placement to read from: the primary if connected, else the first
+ * connected replica; 0 when none. */
+uint32_t lead_read_node(lead_engine *e, const cat_shard *s);
+/* The follower that reads shard `shard` of the run's SELECT (all its
+ * co-located tables current there); 0 when none. */
+uint32_t lead_select_node(lead_run *r, uint32_t shard);
+/* The QUERY task for that shard. */
+void lead_select_fill_task(lead_run *r, uint32_t shard, exec_task *t);
+/* After the rows are merged into r->rows: final SQL, format, finish. */
+void lead_select_finish(lead_run *r);
+/* Continuation once every shard (or owner) has answered: merge the data
+ * slots' rows (final aggregate) into r->rows, then lead_select_finish. */
+void lead_select_merge(lead_run *r);
+
+/* lead_shuffle.c: repartition instead of gather (docs/shuffle.md) */
+/* 1 when a run (in r's session) of SELECT ps over n shards should
+ * repartition. */
+int lead_shuffle_chosen(lead_run *r, const plan_select *ps, int nshards);
+void lead_shuffle_start(lead_run *r, const uint32_t *shards, int n);
+void lead_shuffle_free(lead_run *r);
+/* The followers that can own parts now (alive, connected), in id order. */
+int lead_shuffle_owners(lead_engine *e, uint32_t *owners);
+/* Start r's shuffle toward these owners (r->shuffle; cancels on failure);
+ * NULL (r failed) when out of memory. */
+lead_shuffle *lead_shuffle_new(lead_run *r, const uint32_t *owners, int nowners,
+			       const char *what);
+/* Send a SEND task of r's shuffle (a stats-only slot). */
+int lead_shuffle_send(lead_run *r, uint32_t node, uint32_t shard, exec_task *t);
+/* After sending: if r failed on the way, cancel the owners' RECVs. */
+void lead_shuffle_abort_if_failed(lead_run *r);
+/* lead_join.c: a join of tables that are not co-located (plan.h join_*) */
+void lead_join_start(lead_run *r);
+/* 1 when a run of ps in r's session broadcasts (else repartitions). */
+int lead_join_broadcast_chosen(lead_run *r, const plan_select *ps);
+/* EXPLAIN ANALYZE lines for a run that repartitioned (links, stages). */
+void lead_shuffle_explain(lead_run *run, pgw_result *res);
+/* Rows and bytes a repartitioned run moved: follower to follower over the
+ * network (and kept local), and owners into the leader. */
+typedef struct lead_shuffle_totals {
+	uint64_t moved_rows, moved_bytes, local_bytes, leader_rows, leader_bytes;
+} lead_shuffle_totals;
+void lead_shuffle_totals_of(const lead_run *r, lead_shuffle_totals *out);
+
+/* lead_stats.c: murphy.query_stats (shown by lead_views.c) */
+void lead_stats_record(lead_run *r);
+
+/* lead_local.c: the leader's in-memory SQLite */
+int lead_local_open(lead_engine *e, mur_error *err);
+/* Run sql with params over optional input rows (table r(c0..)); append
+ * result rows to out.  *ncols_out gets the column count. */
+int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, int nparams,
+		     const mur_buf *in_rows, uint64_t in_nrows, uint32_t in_ncols, mur_buf *out,
+		     uint64_t *nrows_out, uint32_t *ncols_out, mur_error *err);
+int lead_local_fail(lead_engine *e, int rc, mur_error *err); /* SQLite error → err */
+/* lead_views.c: (re)build the murphy.* views as murphy_<name> tables. */
+int lead_local_materialize_views(lead_engine *e, mur_error *err);
+
+/* lead_ready.c: murphy.ready, whether a write would be taken right now. */
+#define LEAD_READY_REASON_MAX 256
+typedef struct lead_readiness {
+	int followers;      /* alive, connected (welcomed), copies reported (STATUS) */
+	int shards_waiting; /* shards a write at write_quorum 'majority' would wait for or fail on */
+	char reason[LEAD_READY_REASON_MAX]; /* why the first of them waits; "" when none */
+} lead_readiness;
+/* Fill *out from the catalog and the engine's runtime state; changes nothing. */
+void lead_ready_check(lead_engine *e, lead_readiness *out);
+
+/* lead_format.c: storage rows → DataRows using the plan's output types */
+int lead_format_rows(pgw_result *res, const plan *p, const mur_buf *rows, uint64_t nrows,
+		     uint32_t ncols, mur_error *err);
+int lead_result_columns(pgw_result *res, const plan *p);
+void lead_plan_columns(const plan *p, int *ncols, pgw_column **cols);
+
+/* lead_write.c */
+void lead_insert_start(lead_run *r);
+void lead_modify_start(lead_run *r);
+/* Coerce and check one row (t->ncols values in table order: NOT NULL,
+ * varchar(n)), fill the hidden row id, and append its mur_row encoding to
+ * out; *shard gets the shard its distribution value hashes to.  scratch is
+ * reused per column. */
+int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, mur_buf *scratch,
+		    mur_buf *out, uint32_t *shard, mur_error *err);
+/* Every placement of the given shards must be connected before a write
+ * (fails the run with a clear error otherwise). */
+int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards, int n);
+/* Send rows (already routed to one shard) to every placement of it;
+ * facts: the statement's (lead_repl.h), or NULL. */
+struct lead_write_facts;
+int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const char *sql,
+			 const struct lead_write_facts *facts, const mur_buf *rows, uint64_t nrows,
+			 uint32_t ncols);
+
+/* lead_ddl.c */
+void lead_create_table_start(lead_run *r);
+void lead_drop_table_start(lead_run *r);
+void lead_index_start(lead_run *r);
+
+/* lead_copy.c */
+/* Start COPY FROM STDIN for plan p (ownership of p passes to the COPY);
+ * fills res as the COPY_IN answer.  Error: p still the caller's. */
+int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err);
+int lead_copy_data(lead_session *s, const char *data, size_t len);
+void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb done, void *arg);
+void lead_copy_abort(lead_session *s);
+
+/* lead_explain.c */
+void lead_explain_start(lead_run *r);
+
+/* lead_analyze.c: ANALYZE (PLAN_ANALYZE) */
+void lead_analyze_start(lead_run *r);
+
+/* lead_session.c */
+void lead_session_set(lead_session *s, const char *name, const char *value);
+const char *lead_session_get(lead_session *s, const char *name);
+/* The session's settings that change plans (sql_prepare). */
+void lead_session_sql_options(lead_session *s, sql_options *out);
+void lead_utility_start(lead_run *r);
+void lead_session_unref(lead_session *s);
+
+#endif

@@ -1,0 +1,204 @@
+/*
+ * lead_join.c — running a join of tables that are not co-located
+ * (sql/plan_join.c plans it; docs/shuffle.md).
+ *
+ *   gate      every shard of every table read: wait out undecided writes
+ *             and copies still reporting, as a co-located read does
+ *   choose    murphy.join_strategy: 'repartition', 'broadcast', or 'auto'
+ *             (default): broadcast when copying every table but tables[0]
+ *             to every owner moves fewer rows than moving every table once
+ *             (row counts from murphy.shards), and the plan allows it
+ *   owners    repartition: every follower that can take parts; broadcast:
+ *             the followers that read tables[0]'s shards (its rows stay)
+ *   tasks     a RECV per owner (its tables, shard_sql, partial aggregate,
+ *             how many senders feed it), then a SEND per shard of every
+ *             table: its side SQL, hashed by the join key to every owner
+ *             (repartition), or to its own follower (broadcast, tables[0])
+ *             or copied to every owner (broadcast, the others)
+ *   merge     the owners' rows as if they came from shards
+ *             (lead_select_merge)
+ *
+ * A failed task cancels the owners' RECVs (lead_shuffle_new).
+ */
+#include "leader/lead_repl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t table_rows(const cat_table *t)
+{
+	uint64_t n = 0;
+	for (uint32_t s = 0; s < t->nshards; s++)
+		n += t->shards[s].rows;
+	return n;
+}
+
+int lead_join_broadcast_chosen(lead_run *r, const plan_select *ps)
+{
+	const char *v = lead_session_get(r->s, "murphy.join_strategy");
+	uint32_t owners[EXEC_SHUFFLE_PARTS_MAX];
+	uint64_t kept = table_rows(ps->tables[0]), copied = 0;
+	int n;
+
+	if (!ps->join_broadcast_ok)
+		return 0;
+	if (!ps->join_repartition_ok || (v && !strcmp(v, "broadcast")))
+		return 1;
+	if (v && !strcmp(v, "repartition"))
+		return 0;
+	n = lead_shuffle_owners(r->e, owners);
+	for (int i = 1; i < ps->ntables; i++)
+		copied += table_rows(ps->tables[i]);
+	/* rows over the network: broadcast copies the others to n-1 owners,
+	 * copied (n-1); repartition moves (n-1)/n of every table */
+	return n > 1 && copied * (uint64_t)n < kept + copied;
+}
+
+/* Undecided writes or reconciling copies on any shard read: wait (the run
+ * is restarted with lead_select_start, which comes back here). */
+static int gated(lead_run *r, const plan_select *ps)
+{
+	for (int i = 0; i < ps->ntables; i++) {
+		const cat_table *t = ps->tables[i];
+		for (uint32_t s = 0; s < t->nshards; s++) {
+			if (lead_repl_read_gated(r->e, t, s, NULL, r))
+				return 1;
+			if (lead_shard_reconciling(r->e, &t->shards[s]) && lead_reconcile_park(r->e, r))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+static int unreachable(lead_run *r, const cat_table *t, uint32_t s)
+{
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+		      "no current copy of shard %u of table \"%s\" is reachable", s, t->name);
+	mur_error_hint(&err, "check murphy.nodes and murphy.placements: the followers holding it "
+			     "are down or still catching up");
+	lead_run_fail(r, &err);
+	return MUR_ERR;
+}
+
+/* The follower reading each shard of every table; 0 on failure (r failed). */
+static int pick_readers(lead_run *r, const plan_select *ps, uint32_t *readers[])
+{
+	for (int i = 0; i < ps->ntables; i++)
+		for (uint32_t s = 0; s < ps->tables[i]->nshards; s++)
+			if (!(readers[i][s] = lead_read_node(r->e, &ps->tables[i]->shards[s])))
+				return unreachable(r, ps->tables[i], s), 0;
+	return 1;
+}
+
+static int owner_index(const lead_shuffle *sh, uint32_t node)
+{
+	for (int o = 0; o < sh->nowners; o++)
+		if (sh->owners[o] == node)
+			return o;
+	return -1;
+}
+
+static void send_recvs(lead_run *r, const plan_select *ps, lead_shuffle *sh,
+		       const uint32_t *expected)
+{
+	for (int o = 0; o < sh->nowners && !r->failed; o++) {
+		exec_task t;
+		memset(&t, 0, sizeof t);
+		t.kind = EXEC_TASK_SHUFFLE_RECV;
+		t.shuffle_id = sh->id;
+		t.shuffle_inputs = expected[o];
+		t.shuffle_stream = (uint32_t)ps->ntables;
+		t.sql = ps->shard_sql;
+		t.nparams = (uint32_t)r->nparams;
+		t.params = r->params;
+		t.has_agg = ps->has_partial_agg;
+		if (ps->has_partial_agg)
+			t.agg = ps->partial_agg;
+		t.shuffle_ddl = ps->join_ddl;
+		t.shuffle_load = ps->join_load;
+		t.shuffle_post = ps->join_post;
+		lead_run_send(r, sh->owners[o], 0, 0, &t);
+	}
+}
+
+void lead_join_start(lead_run *r)
+{
+	const plan_select *ps = &r->p->u.select;
+	uint32_t owners[EXEC_SHUFFLE_PARTS_MAX], expected[EXEC_SHUFFLE_PARTS_MAX] = {0};
+	uint32_t *readers[PLAN_TABLES_MAX] = {0}, sources = 0, source = 0;
+	char local_to[CAT_NAME_MAX];
+	int broadcast, nowners = 0;
+	lead_shuffle *sh;
+	mur_error err;
+
+	if (gated(r, ps))
+		return;
+	broadcast = lead_join_broadcast_chosen(r, ps);
+	for (int i = 0; i < ps->ntables; i++) {
+		sources += ps->tables[i]->nshards;
+		if (!(readers[i] = calloc(ps->tables[i]->nshards, sizeof *readers[i]))) {
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			lead_run_fail(r, &err);
+			goto out;
+		}
+	}
+	if (!pick_readers(r, ps, readers))
+		goto out;
+	if (broadcast) {
+		/* owners: where tables[0]'s shards are read */
+		for (uint32_t s = 0; s < ps->tables[0]->nshards; s++) {
+			int seen = 0;
+			for (int o = 0; o < nowners; o++)
+				seen |= owners[o] == readers[0][s];
+			if (!seen && nowners < EXEC_SHUFFLE_PARTS_MAX)
+				owners[nowners++] = readers[0][s];
+		}
+	} else {
+		nowners = lead_shuffle_owners(r->e, owners);
+	}
+	if (nowners == 0) {
+		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE, "no follower can take part in the join");
+		lead_run_fail(r, &err);
+		goto out;
+	}
+	if (!(sh = lead_shuffle_new(r, owners, nowners,
+				    broadcast ? "broadcast join (the others copied to every owner)"
+					      : ps->join_key_desc)))
+		goto out;
+	for (int o = 0; o < nowners; o++)
+		expected[o] = broadcast ? sources - ps->tables[0]->nshards : sources;
+	if (broadcast)
+		for (uint32_t s = 0; s < ps->tables[0]->nshards; s++)
+			expected[owner_index(sh, readers[0][s])]++;
+	send_recvs(r, ps, sh, expected);
+	for (int i = 0; i < ps->ntables && !r->failed; i++)
+		for (uint32_t s = 0; s < ps->tables[i]->nshards && !r->failed; s++) {
+			exec_task t;
+			memset(&t, 0, sizeof t);
+			t.kind = EXEC_TASK_SHUFFLE_SEND;
+			t.nplacements = 1;
+			cat_placement_file(ps->tables[i], s, t.placements[0], sizeof t.placements[0]);
+			t.sql = ps->join_side_sql[i];
+			t.nparams = (uint32_t)r->nparams;
+			t.params = r->params;
+			t.shuffle_id = sh->id;
+			t.shuffle_source = source++;
+			t.shuffle_inputs = sources;
+			t.shuffle_stream = (uint32_t)i;
+			t.shuffle_hash_cols = broadcast && i > 0 ? 0 : 1;
+			t.shuffle_to = sh->to;
+			if (broadcast && i == 0) {
+				const cat_node *nd = cat_node_by_id(r->e->cat, readers[0][s]);
+				snprintf(local_to, sizeof local_to, "%s", nd ? nd->addr : "?");
+				t.shuffle_to = local_to;
+			}
+			lead_shuffle_send(r, readers[i][s], s, &t);
+		}
+	lead_shuffle_abort_if_failed(r);
+out:
+	for (int i = 0; i < ps->ntables; i++)
+		free(readers[i]);
+	lead_run_wait(r, lead_select_merge);
+}

@@ -1,0 +1,167 @@
+/*
+ * lead_local.c — the leader's own in-memory SQLite.
+ *
+ * Used for everything the leader computes itself over small inputs:
+ *   - INSERT's values_sql (literals, parameters, defaults such as now())
+ *   - a SELECT's final_sql over the merged shard rows, loaded into table r
+ *     (columns c0, c1, ... without affinity, so values keep their class)
+ *   - SELECTs without distributed tables, and the murphy.* views
+ *     (materialized by lead_views.c right before such a query runs).
+ * The SQL functions the emitter relies on are registered here too
+ * (sql_register_functions), so the leader and the followers agree.
+ * Everything runs on the loop thread; the inputs are bounded by what the
+ * followers return.
+ */
+#include "leader/lead_int.h"
+#include "storage/sqlrow.h"
+
+#include "storage/storage.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+extern int sql_register_functions(sqlite3 *db);
+
+/* SQLite function murphy_fault(cmd): the SQL face of fault injection
+ * (SELECT murphy.fault('partition f1 leader')), leader-only.  Refused with
+ * 42501 unless the leader was started with --allow-faults (tr.fault set). */
+static void fn_murphy_fault(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	lead_engine *e = sqlite3_user_data(ctx);
+	const char *cmd = (const char *)sqlite3_value_text(argv[0]);
+	char reply[512], msg[MUR_ERROR_MESSAGE_MAX + MUR_ERROR_DETAIL_MAX + 32];
+	mur_error err;
+	(void)argc;
+	mur_error_clear(&err);
+	if (!e->tr.fault) {
+		sqlite3_result_error(ctx, "SQLSTATE:" SQLSTATE_INSUFFICIENT_PRIVILEGE
+					  ":fault injection is disabled" STOR_ERROR_HINT_SEP
+					  LEAD_FAULTS_OFF_HINT, -1);
+		return;
+	}
+	if (!cmd) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	if (e->tr.fault(e->tr.ctx, cmd, reply, sizeof reply, &err) != MUR_OK) {
+		snprintf(msg, sizeof msg, "SQLSTATE:%s:%s%s%s", err.sqlstate[0] ? err.sqlstate : "22023",
+			 err.message, err.hint[0] ? STOR_ERROR_HINT_SEP : "", err.hint);
+		sqlite3_result_error(ctx, msg, -1);
+		return;
+	}
+	sqlite3_result_text(ctx, reply, -1, SQLITE_TRANSIENT);
+}
+
+int lead_local_open(lead_engine *e, mur_error *err)
+{
+	if (sqlite3_open_v2(":memory:", &e->mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK)
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "cannot open the leader's SQLite");
+	sql_register_functions(e->mem);
+	sqlite3_create_function(e->mem, "murphy_fault", 1, SQLITE_UTF8, e, fn_murphy_fault, NULL,
+				NULL);
+	return MUR_OK;
+}
+
+int lead_local_fail(lead_engine *e, int rc, mur_error *err)
+{
+	stor_map_sqlite_error(e->mem, rc, err);
+	return MUR_ERR;
+}
+
+static int sqlite_fail(lead_engine *e, int rc, mur_error *err)
+{
+	stor_map_sqlite_error(e->mem, rc, err);
+	return MUR_ERR;
+}
+
+/* Create table r(c0..c{n-1}) and load the rows. */
+static int load_input(lead_engine *e, const mur_buf *rows, uint64_t nrows, uint32_t ncols,
+		      mur_error *err)
+{
+	mur_buf sql;
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	sqlite3_exec(e->mem, "DROP TABLE IF EXISTS r", NULL, NULL, NULL);
+	mur_buf_init(&sql);
+	mur_buf_printf(&sql, "CREATE TABLE r(");
+	for (uint32_t i = 0; i < ncols; i++)
+		mur_buf_printf(&sql, "%sc%u", i ? ", " : "", i);
+	if (ncols == 0)
+		mur_buf_printf(&sql, "c0");
+	mur_buf_printf(&sql, ")");
+	rc = sqlite3_exec(e->mem, mur_buf_cstr(&sql), NULL, NULL, NULL);
+	mur_buf_reset(&sql);
+	if (rc != SQLITE_OK) {
+		mur_buf_free(&sql);
+		return sqlite_fail(e, rc, err);
+	}
+	mur_buf_printf(&sql, "INSERT INTO r VALUES (");
+	for (uint32_t i = 0; i < ncols; i++)
+		mur_buf_printf(&sql, "%s?", i ? ", " : "");
+	mur_buf_printf(&sql, ")");
+	if (ncols == 0 || nrows == 0) {
+		mur_buf_free(&sql);
+		return MUR_OK;
+	}
+	rc = sqlite3_prepare_v2(e->mem, mur_buf_cstr(&sql), -1, &st, NULL);
+	mur_buf_free(&sql);
+	if (rc != SQLITE_OK)
+		return sqlite_fail(e, rc, err);
+	sqlite3_exec(e->mem, "BEGIN", NULL, NULL, NULL);
+	rc = exec_sql_load_rows(e->mem, st, rows->data, rows->len, nrows, ncols, err);
+	if (rc != MUR_OK) {
+		sqlite3_finalize(st);
+		sqlite3_exec(e->mem, "ROLLBACK", NULL, NULL, NULL);
+		if (rc == MUR_EPROTO)
+			mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "malformed rows from a follower");
+		return MUR_ERR;
+	}
+	sqlite3_finalize(st);
+	sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
+	return MUR_OK;
+}
+
+int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, int nparams,
+		     const mur_buf *in_rows, uint64_t in_nrows, uint32_t in_ncols, mur_buf *out,
+		     uint64_t *nrows_out, uint32_t *ncols_out, mur_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, ncols, nbind;
+	uint64_t n = 0;
+
+	if (in_rows && load_input(e, in_rows, in_nrows, in_ncols, err) != MUR_OK)
+		return MUR_ERR;
+	rc = sqlite3_prepare_v2(e->mem, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return sqlite_fail(e, rc, err);
+	nbind = sqlite3_bind_parameter_count(st);
+	for (int i = 0; i < nbind && i < nparams; i++)
+		exec_sql_bind_value(st, i + 1, &params[i]);
+	ncols = sqlite3_column_count(st);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (int c = 0; c < ncols; c++) {
+			mur_value v = exec_sql_column_value(st, c);
+			mur_row_put_value(out, &v);
+		}
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		sqlite_fail(e, rc, err);
+		sqlite3_finalize(st);
+		return MUR_ERR;
+	}
+	sqlite3_finalize(st);
+	if (in_rows)
+		sqlite3_exec(e->mem, "DROP TABLE IF EXISTS r", NULL, NULL, NULL);
+	if (!mur_buf_ok(out))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	*nrows_out = n;
+	*ncols_out = (uint32_t)ncols;
+	return MUR_OK;
+}
+

@@ -1,0 +1,1476 @@
+/*
+ * lead_repl.c — quorum writes per shard (state machine in lead_repl.h).
+ *
+ * The primary runs the statement and logs its changeset as entry n; the
+ * leader ships the changeset to every replica that is current at n-1; the
+ * client hears back once the write quorum holds entry n durably.  If the
+ * quorum becomes impossible, every copy that applied n inverts it (UNDO)
+ * before the client gets the error.  Reads of the shard wait while entry n
+ * is undecided.
+ */
+#include "leader/lead_repl.h"
+
+#include "common/log.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#define LEAD_RING 256 /* recent committed entry ids remembered per shard */
+#define LEAD_GROUP_OPS_MAX 64       /* queued row inserts one group commit may carry */
+#define LEAD_GROUP_ROWS_MAX 20000   /* rows one group commit may carry */
+#define LEAD_PIPELINE_BYTES_MAX (128 * 1024) /* larger inserts wait for an idle shard
+					      * (a follower runs them on its pool,
+					      * out of its write batches' order) */
+
+typedef struct lead_shard_rt {
+	int busy;               /* ops past QUEUED (an exclusive op counts, unlisted) */
+	int gated;              /* reads wait: an entry is undecided or being undone */
+	lead_wop *fhead, *ftail; /* write ops in flight, oldest (lowest lsn) first */
+	uint32_t pipe_primary;  /* the primary the ops in flight were sent to */
+	lead_wop *qhead, *qtail;
+	lead_run **readers;
+	int nreaders, capreaders;
+	uint64_t ring_lsn[LEAD_RING];
+	uint64_t ring_entry[LEAD_RING];
+} lead_shard_rt;
+
+enum { WOP_QUEUED, WOP_PRIMARY, WOP_REPLICATING, WOP_UNDOING };
+
+struct lead_wop {
+	lead_engine *e;
+	uint32_t table_id;
+	uint32_t shard;
+	int exclusive;
+	lead_excl_fn fn;
+	void *fn_arg;
+	lead_quorum q;
+	char *sql;
+	lead_write_facts facts; /* the planner's word on sql (lead_repl.h) */
+	mur_value *params;
+	uint32_t nparams;
+	mur_buf scratch;        /* text of params */
+	mur_buf rows;
+	uint64_t nrows;
+	uint32_t ncols;
+	lead_wop_cb cb;
+	void *cb_arg;
+	int state;
+	int reported;
+	uint64_t entry_id;
+	uint64_t lsn;
+	exec_result primary;    /* the primary's answer (rows, changes, changeset) */
+	int required, acks, pending, undo_pending;
+	int decided;            /* 0 undecided, 1 committed, -1 undone */
+	uint32_t holders[CAT_REPLICAS_MAX]; /* nodes holding entry lsn */
+	int nholders;
+	char missing[256];      /* followers that did not get the entry */
+	mur_error err;
+	int failed;
+	uint64_t queued_us;
+	/* parallel ops (row inserts): every current copy runs the statement at
+	 * once; the primary's answer is the client's */
+	int parallel;
+	int primary_in;         /* the primary's answer has arrived */
+	int primary_refused;    /* it refused the entry (not on top of base): the copies answer */
+	int noop;               /* the primary changed nothing */
+	uint64_t base;          /* the shard's committed lsn when the op started */
+	uint64_t copy_changes;  /* rows a copy inserted (the answer when decided without the primary) */
+	/* group commit: a group op carries the rows of several queued row
+	 * inserts (its members) as one entry; each member is reported on its own */
+	lead_wop *members;      /* linked through member_next, in queue order */
+	lead_wop *member_next;
+	int no_merge;           /* run alone (retrying after its group hit a data error) */
+	/* pipelining: a row insert may start while the shard's previous ones
+	 * are in flight (see lead_repl.h) */
+	int piped;              /* pipelinable: later row inserts may start behind it */
+	lead_wop *fnext;        /* next op in flight on the shard */
+	uint32_t refusers[CAT_REPLICAS_MAX]; /* copies that refused it: not on top of its base */
+	int nrefusers;
+	int unknown;            /* copies that may hold the entry without the leader
+				 * knowing: the task went out and no answer came back
+				 * (link lost, deadline), or their undo failed */
+	lead_wop *next;
+};
+
+typedef struct wop_ref {
+	lead_wop *op;
+	uint32_t node_id;
+} wop_ref;
+
+static lead_shard_rt *shard_rt(cat_shard *s)
+{
+	if (!s->rt)
+		s->rt = calloc(1, sizeof(lead_shard_rt));
+	return s->rt;
+}
+
+static cat_shard *op_shard(lead_wop *op, cat_table **tout)
+{
+	cat_table *t = cat_table_by_id(op->e->cat, op->table_id);
+	if (tout)
+		*tout = t;
+	return t && op->shard < t->nshards ? &t->shards[op->shard] : NULL;
+}
+
+static const char *node_name(lead_engine *e, uint32_t id)
+{
+	const cat_node *n = cat_node_by_id(e->cat, id);
+	return n ? n->name : "?";
+}
+
+static cat_placement *placement_on(cat_shard *s, uint32_t node_id)
+{
+	for (int k = 0; k < s->nplacements; k++)
+		if (s->placements[k].node_id == node_id)
+			return &s->placements[k];
+	return NULL;
+}
+
+int lead_quorum_required(lead_quorum q, int n)
+{
+	switch (q) {
+	case LEAD_QUORUM_ONE: return n > 0 ? 1 : 0;
+	case LEAD_QUORUM_ALL: return n;
+	default: return n / 2 + 1;
+	}
+}
+
+lead_quorum lead_quorum_parse(const char *s)
+{
+	if (strcmp(s, "one") == 0)
+		return LEAD_QUORUM_ONE;
+	if (strcmp(s, "majority") == 0)
+		return LEAD_QUORUM_MAJORITY;
+	if (strcmp(s, "all") == 0)
+		return LEAD_QUORUM_ALL;
+	return 0;
+}
+
+const char *lead_quorum_name(lead_quorum q)
+{
+	return q == LEAD_QUORUM_ONE ? "one" : q == LEAD_QUORUM_ALL ? "all" : "majority";
+}
+
+void lead_repl_committed(cat_shard *s, uint64_t lsn, uint64_t entry_id)
+{
+	lead_shard_rt *rt = shard_rt(s);
+	/* once known, the committed position only grows while this leader
+	 * runs (recovery sets it before it is known) */
+	assert(!s->committed_known || lsn > s->committed_lsn);
+	s->committed_lsn = lsn;
+	s->committed_entry = entry_id;
+	if (rt && lsn) {
+		rt->ring_lsn[lsn % LEAD_RING] = lsn;
+		rt->ring_entry[lsn % LEAD_RING] = entry_id;
+	}
+}
+
+uint64_t lead_repl_entry_at(const cat_shard *s, uint64_t lsn)
+{
+	const lead_shard_rt *rt = s->rt;
+	if (lsn == 0)
+		return 0;
+	if (lsn == s->committed_lsn && s->committed_entry)
+		return s->committed_entry;
+	if (!rt || rt->ring_lsn[lsn % LEAD_RING] != lsn)
+		return 0;
+	return rt->ring_entry[lsn % LEAD_RING];
+}
+
+uint32_t lead_repl_read_node(lead_engine *e, const cat_shard *s)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (int k = 0; k < s->nplacements; k++) {
+			const cat_placement *p = &s->placements[k];
+			if ((pass == 0) != (p->role == CAT_PRIMARY))
+				continue;
+			if (p->state == CAT_PL_CURRENT && p->applied_lsn >= s->committed_lsn &&
+			    e->tr.connected(e->tr.ctx, p->node_id))
+				return p->node_id;
+		}
+	return 0;
+}
+
+/* ---- read gating ---- */
+
+/* Does one of op's rows (ncols values each, table order) have key in
+ * column dist_col?  1 also when the rows cannot be read. */
+static int rows_hold_key(const lead_wop *op, int dist_col, const mur_value *key)
+{
+	mur_rd rd;
+	mur_rd_init(&rd, op->rows.data, op->rows.len);
+	for (uint64_t i = 0; i < op->nrows; i++)
+		for (uint32_t c = 0; c < op->ncols; c++) {
+			mur_value v;
+			if (mur_row_get_value(&rd, &v) != MUR_OK)
+				return 1;
+			if ((int)c == dist_col && mur_value_cmp(&v, key) == 0)
+				return 1;
+		}
+	return 0;
+}
+
+/* Could an entry not yet committed hold a row whose distribution value is
+ * key?  No only when every op in flight is committed, or is an undecided
+ * row insert (piped: plain rows the leader encoded) with no such row.  An
+ * op failed or being undone answers yes: the ops that were behind it went
+ * back to the queue, and the copies hold their rows until the undo. */
+static int key_undecided(const cat_table *t, const lead_shard_rt *rt, const mur_value *key)
+{
+	for (const lead_wop *x = rt->fhead; x; x = x->fnext) {
+		if (x->decided == 1)
+			continue;
+		if (x->decided < 0 || x->failed || !x->piped || x->nrows == 0 ||
+		    x->ncols != (uint32_t)t->ncols || rows_hold_key(x, t->dist_col, key))
+			return 1;
+	}
+	return 0;
+}
+
+int lead_repl_read_gated(lead_engine *e, const cat_table *t, uint32_t shard,
+			 const mur_value *key, lead_run *r)
+{
+	lead_shard_rt *rt = t->shards[shard].rt; /* none yet: no write ever gated it */
+	(void)e;
+	if (!rt || !rt->gated)
+		return 0;
+	if (key && t->dist_col >= 0 && !key_undecided(t, rt, key))
+		return 0;
+	if (rt->nreaders == rt->capreaders) {
+		int cap = rt->capreaders ? rt->capreaders * 2 : 8;
+		lead_run **g = realloc(rt->readers, (size_t)cap * sizeof *g);
+		if (!g) { /* cannot park, and must not read an undecided entry */
+			mur_error err;
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			lead_run_fail(r, &err);
+			return 0;
+		}
+		rt->readers = g;
+		rt->capreaders = cap;
+	}
+	rt->readers[rt->nreaders++] = r;
+	return 1;
+}
+
+/* Lift the gate once no write in flight is undecided. */
+static void ungate(cat_shard *s)
+{
+	lead_shard_rt *rt = shard_rt(s);
+	lead_run **readers;
+	int n;
+	if (!rt)
+		return;
+	for (const lead_wop *x = rt->fhead; x; x = x->fnext)
+		if (x->decided == 0)
+			return;
+	rt->gated = 0;
+	readers = rt->readers;
+	n = rt->nreaders;
+	rt->readers = NULL;
+	rt->nreaders = rt->capreaders = 0;
+	for (int i = 0; i < n; i++)
+		lead_select_start(readers[i]);
+	free(readers);
+}
+
+/* ---- op lifecycle ---- */
+
+static void op_free(lead_wop *op)
+{
+	lead_wop *m = op->members;
+	while (m) {
+		lead_wop *next = m->member_next;
+		op_free(m);
+		m = next;
+	}
+	free(op->sql);
+	free(op->params);
+	mur_buf_free(&op->scratch);
+	mur_buf_free(&op->rows);
+	exec_result_free(&op->primary);
+	free(op);
+}
+
+/* Keep the shard's row estimate (murphy.shards, the shuffle's cost
+ * model) moving with inserts and deletes; ANALYZE and murphy.shards set it
+ * exactly. */
+static void track_rows(lead_wop *op, uint64_t changes)
+{
+	cat_table *t = cat_table_by_id(op->e->cat, op->table_id);
+	cat_shard *s;
+	if (!t || op->shard >= t->nshards || op->failed || !changes)
+		return;
+	s = &t->shards[op->shard];
+	if (op->nrows)
+		cat_shard_set_rows(op->e->cat, op->table_id, op->shard, s->rows + changes);
+	else if (op->facts.is_delete)
+		cat_shard_set_rows(op->e->cat, op->table_id, op->shard,
+				   s->rows > changes ? s->rows - changes : 0);
+}
+
+static void op_report(lead_wop *op)
+{
+	if (op->reported)
+		return;
+	op->reported = 1;
+	track_rows(op, op->members ? 0 : op->primary.changes);
+	if (op->members) {
+		/* a group: every member inserted all its rows, or the group failed
+		 * as a whole (data errors never reach here: see op_done) */
+		for (lead_wop *m = op->members; m; m = m->member_next) {
+			exec_result r;
+			exec_result_init(&r);
+			r.changes = op->failed ? 0 : m->nrows;
+			track_rows(m, r.changes);
+			r.lsn = op->lsn;
+			m->reported = 1;
+			if (m->cb)
+				m->cb(m->cb_arg, m, op->failed, &op->err, &r);
+		}
+		return;
+	}
+	if (op->cb)
+		op->cb(op->cb_arg, op, op->failed, &op->err, &op->primary);
+}
+
+static void op_fail(lead_wop *op, const mur_error *err)
+{
+	if (!op->failed) {
+		op->failed = 1;
+		op->err = *err;
+	}
+}
+
+static void start_next(lead_engine *e, cat_table *t, uint32_t shard);
+static int sql_error(const mur_error *e);
+static lead_shard_rt *shard_rt(cat_shard *s);
+
+/* A group hit a data error (say a duplicate key in one member's rows):
+ * put its members back at the front of the queue, each to run alone, so
+ * only the guilty one fails. */
+static void ungroup(lead_wop *op, cat_shard *s)
+{
+	lead_shard_rt *rt = shard_rt(s);
+	lead_wop *last = NULL;
+	for (lead_wop *m = op->members; m; m = m->member_next) {
+		m->no_merge = 1;
+		last = m;
+	}
+	if (!rt || !last)
+		return;
+	for (lead_wop *m = op->members; m; m = m->member_next)
+		m->next = m->member_next ? m->member_next : rt->qhead;
+	if (!rt->qhead)
+		rt->qtail = last;
+	rt->qhead = op->members;
+	op->members = NULL;
+	op->reported = 1;
+}
+
+static void flight_remove(lead_shard_rt *rt, lead_wop *op)
+{
+	lead_wop *prev = NULL;
+	for (lead_wop *x = rt->fhead; x; prev = x, x = x->fnext) {
+		if (x != op)
+			continue;
+		if (prev)
+			prev->fnext = x->fnext;
+		else
+			rt->fhead = x->fnext;
+		if (rt->ftail == x)
+			rt->ftail = prev;
+		x->fnext = NULL;
+		return;
+	}
+}
+
+/* Did a task go out and its answer never come back (08006: the link
+ * closed; 57014: its deadline passed)?  The copy may have applied it. */
+static int answer_lost(const exec_result *res)
+{
+	return res->failed && (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 ||
+			       strcmp(res->err.sqlstate, SQLSTATE_QUERY_CANCELED) == 0);
+}
+
+/* A failed op that some copy may still hold: the client must not read the
+ * failure as "not applied".  While this leader runs, such a copy is rolled
+ * back when it returns (it is ahead of the committed entry); a leader that
+ * restarts first may find it the newest copy and commit it
+ * (lead_recover.c, decide_committed).  So: 40003, outcome unknown. */
+static void outcome_unknown(lead_wop *op)
+{
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
+		      "the outcome of the write to shard %u is unknown: %d cop%s may hold it without "
+		      "answering",
+		      op->shard, op->unknown, op->unknown == 1 ? "y" : "ies");
+	mur_error_detail(&err, "%s", op->err.message);
+	mur_error_hint(&err, "check whether the change is there before retrying it");
+	op->err = err;
+}
+
+/* The op is over: report if not yet, free it, start the shard's next op. */
+static void op_done(lead_wop *op)
+{
+	lead_engine *e = op->e;
+	cat_table *t;
+	cat_shard *s = op_shard(op, &t);
+	uint32_t shard = op->shard;
+	if (op->members && op->failed && !op->reported && s && sql_error(&op->err))
+		ungroup(op, s);
+	if (op->failed && op->decided != 1 && op->unknown > 0)
+		outcome_unknown(op);
+	op_report(op);
+	if (s) {
+		flight_remove(shard_rt(s), op);
+		shard_rt(s)->busy--;
+	}
+	op_free(op);
+	if (!s)
+		return;
+	start_next(e, t, shard);
+	if (e->nwaiters && !shard_rt(s)->busy)
+		lead_reconcile_waiters(e); /* a DROP TABLE may be waiting for this shard */
+}
+
+static void add_missing(lead_wop *op, const char *name)
+{
+	size_t n = strlen(op->missing);
+	if (strstr(op->missing, name))
+		return;
+	snprintf(op->missing + n, sizeof op->missing - n, "%s\"%s\"", n ? ", " : "", name);
+}
+
+/* A copy refused a write: the WRITE said which LSN its entry must get, and
+ * the copy was not just below it (res->lsn says where it was). */
+static int refused(const exec_result *res)
+{
+	return res->failed && strcmp(res->err.sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) == 0;
+}
+
+/* A copy refused op: ahead of the shard, its history differs; behind, it
+ * lacks an entry before op's.  Which entry, and whether that one was
+ * committed, is known when op is decided: the copy missed a committed
+ * entry exactly when op commits (mark_refusers). */
+static void note_refusal(lead_wop *op, cat_placement *p, uint32_t node_id, const exec_result *res)
+{
+	add_missing(op, node_name(op->e, node_id));
+	if (!p)
+		return;
+	if (res->lsn > op->base) {
+		p->state = CAT_PL_DIVERGENT;
+		return;
+	}
+	if (op->decided == 1) {
+		if (p->state == CAT_PL_CURRENT)
+			p->state = CAT_PL_LAGGING;
+	} else if (op->nrefusers < CAT_REPLICAS_MAX) {
+		op->refusers[op->nrefusers++] = node_id;
+	}
+}
+
+static void mark_refusers(lead_wop *op, cat_shard *s)
+{
+	for (int i = 0; i < op->nrefusers; i++) {
+		cat_placement *p = placement_on(s, op->refusers[i]);
+		if (p && p->state == CAT_PL_CURRENT)
+			p->state = CAT_PL_LAGGING;
+	}
+}
+
+/* ---- pipelining: several row inserts of one shard in flight ----
+ *
+ * Entry n+1 is sent before entry n is decided; every copy logs it only on
+ * top of entry n (the WRITE carries the LSN it must get).  So a copy that
+ * holds n+1 holds n, its answers come in LSN order, and the entries are
+ * decided in LSN order: an op waits while one ahead of it is undecided.
+ * When an op fails, the ops behind it were built on its entry: once all
+ * their answers are in, they go back to the queue (nobody was answered)
+ * and the undo of the failed op rolls their copies back with its own. */
+
+/* The first op in flight ahead of op that is not committed, or NULL. */
+static lead_wop *open_ahead(lead_wop *op)
+{
+	cat_shard *s = op_shard(op, NULL);
+	const lead_shard_rt *rt = s ? s->rt : NULL;
+	for (lead_wop *x = rt ? rt->fhead : NULL; x && x != op; x = x->fnext)
+		if (x->decided != 1)
+			return x;
+	return NULL;
+}
+
+static void check_decision(lead_wop *op);
+static void parallel_check(lead_wop *op);
+
+/* Look at op again: an op ahead of it was decided, or is failing and
+ * waits for the answers of those behind it.  The caller must not touch
+ * the op it was handling afterwards (it may be decided, freed or queued
+ * again). */
+static void recheck(lead_wop *op)
+{
+	if (op->parallel)
+		parallel_check(op);
+	else
+		check_decision(op);
+}
+
+static void add_holder(lead_wop *op, uint32_t node_id)
+{
+	for (int i = 0; i < op->nholders; i++)
+		if (op->holders[i] == node_id)
+			return;
+	if (op->nholders < CAT_REPLICAS_MAX)
+		op->holders[op->nholders++] = node_id;
+}
+
+/* Forget what a run of op decided, so that it can start again. */
+static void op_reset(lead_wop *op)
+{
+	op->state = WOP_QUEUED;
+	op->entry_id = op->lsn = op->base = op->copy_changes = 0;
+	exec_result_free(&op->primary);
+	exec_result_init(&op->primary);
+	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = op->unknown = 0;
+	op->decided = op->failed = op->primary_in = op->primary_refused = op->noop = 0;
+	op->missing[0] = '\0';
+	memset(&op->err, 0, sizeof op->err);
+	op->fnext = op->next = NULL;
+}
+
+/* Put the ops of list (linked through fnext) back at the front of the
+ * queue, in order; a group gives back its members. */
+static void requeue(lead_shard_rt *rt, lead_wop *list)
+{
+	lead_wop *head = NULL, *tail = NULL, *next;
+	for (lead_wop *x = list; x; x = next) {
+		lead_wop *first = x, *last = x;
+		next = x->fnext;
+		if (x->members) {
+			first = x->members;
+			for (last = first; last->member_next; last = last->member_next)
+				last->next = last->member_next;
+			x->members = NULL;
+			x->reported = 1;
+			op_free(x);
+		} else {
+			op_reset(x);
+		}
+		last->next = NULL;
+		if (tail)
+			tail->next = first;
+		else
+			head = first;
+		tail = last;
+	}
+	if (!head)
+		return;
+	tail->next = rt->qhead;
+	if (!rt->qhead)
+		rt->qtail = tail;
+	rt->qhead = head;
+}
+
+/* op failed first in the shard's pipeline.  Once every answer of the ops
+ * behind it is in, queue them again and count the copies holding their
+ * entries (which hold op's too) as op's holders, for its undo.  Returns 1
+ * while answers are missing. */
+static int drain_followers(lead_wop *op)
+{
+	cat_shard *s = op_shard(op, NULL);
+	lead_shard_rt *rt = s ? s->rt : NULL;
+	lead_wop *first;
+	if (!rt || !op->fnext)
+		return 0;
+	for (lead_wop *x = op->fnext; x; x = x->fnext)
+		if (x->pending > 0 || !x->primary_in)
+			return 1;
+	first = op->fnext;
+	op->fnext = NULL;
+	rt->ftail = op;
+	for (lead_wop *x = first; x; x = x->fnext) {
+		for (int i = 0; i < x->nholders; i++)
+			add_holder(op, x->holders[i]);
+		rt->busy--;
+	}
+	if (!op->lsn)
+		op->lsn = op->base + 1; /* the undo's target is the shard's lsn before op */
+	MLOG(INFO, "repl", "shard %u: entry %llu failed; the writes sent behind it are queued again",
+	     op->shard, (unsigned long long)op->lsn);
+	requeue(rt, first);
+	return 0;
+}
+
+static void undo_done(void *arg, exec_result *res);
+
+/* The quorum can no longer be reached: invert entry lsn on every copy
+ * holding it, then fail the client. */
+static void start_undo(lead_wop *op)
+{
+	cat_shard *s = op_shard(op, NULL);
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+		      "write to shard %u reached %d of the %d copies write_quorum '%s' requires; "
+		      "it was undone",
+		      op->shard, op->acks, op->required, lead_quorum_name(op->q));
+	if (op->missing[0])
+		mur_error_detail(&err, "not written on: %s", op->missing);
+	mur_error_hint(&err, "retry when the followers are back, or SET murphy.write_quorum = 'one'");
+	op_fail(op, &err);
+	op->decided = -1;
+	op->state = WOP_UNDOING;
+	for (int i = 0; i < op->nholders && s; i++) {
+		cat_table *t = cat_table_by_id(op->e->cat, op->table_id);
+		exec_task task;
+		wop_ref *ref = malloc(sizeof *ref);
+		memset(&task, 0, sizeof task);
+		task.kind = EXEC_TASK_UNDO;
+		task.nplacements = 1;
+		cat_placement_file(t, op->shard, task.placements[0], sizeof task.placements[0]);
+		task.sql = "";
+		task.lsn = op->lsn - 1;
+		if (!ref)
+			continue;
+		ref->op = op;
+		ref->node_id = op->holders[i];
+		if (op->e->tr.send(op->e->tr.ctx, op->holders[i], &task, undo_done, ref, &err) != MUR_OK) {
+			cat_placement *p = placement_on(s, op->holders[i]);
+			if (p)
+				p->state = CAT_PL_DIVERGENT;
+			op->unknown++; /* it holds the entry until recovery undoes it */
+			free(ref);
+			continue;
+		}
+		op->undo_pending++;
+	}
+	if (op->undo_pending == 0) {
+		if (s)
+			ungate(s);
+		op_done(op);
+	}
+}
+
+/* A task callback's argument: the op, and the copy the task went to (its
+ * shard and placement, NULL when the table or copy is gone).  Frees ref. */
+static lead_wop *take_ref(void *arg, uint32_t *node_id, cat_shard **s, cat_placement **p)
+{
+	wop_ref *ref = arg;
+	lead_wop *op = ref->op;
+	*node_id = ref->node_id;
+	free(ref);
+	*s = op_shard(op, NULL);
+	*p = *s ? placement_on(*s, *node_id) : NULL;
+	return op;
+}
+
+/* node_id now durably holds entry op->lsn: count it toward the quorum. */
+static void hold(lead_wop *op, cat_placement *p, uint32_t node_id)
+{
+	op->acks++;
+	if (op->nholders < CAT_REPLICAS_MAX)
+		op->holders[op->nholders++] = node_id;
+	if (p) {
+		p->applied_lsn = op->lsn;
+		p->entry_id = op->entry_id;
+		cat_placement_set_lsn(op->e->cat, op->table_id, op->shard, node_id, op->lsn);
+	}
+}
+
+static void undo_done(void *arg, exec_result *res)
+{
+	uint32_t node_id;
+	cat_shard *s;
+	cat_placement *p;
+	lead_wop *op = take_ref(arg, &node_id, &s, &p);
+	if (p) {
+		if (res->failed) {
+			MLOG(WARN, "repl", "undo of entry %llu on %s failed: %s",
+			     (unsigned long long)op->lsn, node_name(op->e, p->node_id), res->err.message);
+			p->state = CAT_PL_DIVERGENT;
+			op->unknown++;
+		} else {
+			p->applied_lsn = res->lsn;
+			p->entry_id = lead_repl_entry_at(s, res->lsn);
+		}
+	}
+	if (--op->undo_pending == 0) {
+		if (s)
+			ungate(s);
+		op_done(op);
+	}
+}
+
+/* Decide as soon as the outcome is certain (and every op ahead of it in
+ * the shard's pipeline is committed). */
+static void check_decision(lead_wop *op)
+{
+	cat_shard *s = op_shard(op, NULL);
+	lead_wop *ahead = op->decided == 0 ? open_ahead(op) : NULL;
+	if (ahead) {
+		recheck(ahead);
+		return;
+	}
+	if (op->decided == 0 && op->acks >= op->required) {
+		assert(op->acks >= 1 && op->lsn > 0); /* a commit has a copy holding its entry */
+		op->decided = 1;
+		if (s) {
+			lead_repl_committed(s, op->lsn, op->entry_id);
+			mark_refusers(op, s);
+			ungate(s);
+		}
+		op_report(op);
+		if (op->fnext)
+			recheck(op->fnext); /* it may have its quorum already */
+	}
+	if (op->decided == 0 && op->acks + op->pending < op->required) {
+		/* after the replies in flight, so holders is complete */
+		if (op->pending == 0 && !drain_followers(op))
+			start_undo(op);
+		return;
+	}
+	if (op->decided == 1 && op->pending == 0 && (!op->parallel || op->primary_in))
+		op_done(op);
+}
+
+static void apply_done(void *arg, exec_result *res)
+{
+	uint32_t node_id;
+	cat_shard *s;
+	cat_placement *p;
+	lead_wop *op = take_ref(arg, &node_id, &s, &p);
+	op->pending--;
+	if (!res->failed && res->lsn == op->lsn) {
+		hold(op, p, node_id);
+	} else if (p) {
+		p->state = CAT_PL_LAGGING;
+		op->unknown += answer_lost(res);
+		add_missing(op, node_name(op->e, node_id));
+		MLOG(INFO, "repl", "%s missed entry %llu of shard %u: %s", node_name(op->e, node_id),
+		     (unsigned long long)op->lsn, op->shard,
+		     res->failed ? res->err.message : "wrong lsn");
+	}
+	check_decision(op);
+}
+
+static void send_applies(lead_wop *op)
+{
+	cat_table *t;
+	cat_shard *s = op_shard(op, &t);
+	mur_error err;
+	for (int k = 0; s && k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		exec_task task;
+		wop_ref *ref;
+		if (p->node_id == op->holders[0])
+			continue; /* the copy that ran the statement (the primary when it started) */
+		if (p->state != CAT_PL_CURRENT || p->applied_lsn != op->lsn - 1 ||
+		    !op->e->tr.connected(op->e->tr.ctx, p->node_id)) {
+			if (p->state == CAT_PL_CURRENT)
+				p->state = CAT_PL_LAGGING;
+			add_missing(op, node_name(op->e, p->node_id));
+			continue;
+		}
+		memset(&task, 0, sizeof task);
+		task.kind = EXEC_TASK_APPLY;
+		task.nplacements = 1;
+		cat_placement_file(t, op->shard, task.placements[0], sizeof task.placements[0]);
+		task.sql = "";
+		task.lsn = op->lsn;
+		task.entry_id = op->entry_id;
+		task.blob = op->primary.blob.data;
+		task.blob_len = op->primary.blob.len;
+		ref = malloc(sizeof *ref);
+		if (!ref)
+			continue;
+		ref->op = op;
+		ref->node_id = p->node_id;
+		if (op->e->tr.send(op->e->tr.ctx, p->node_id, &task, apply_done, ref, &err) != MUR_OK) {
+			free(ref);
+			p->state = CAT_PL_LAGGING;
+			add_missing(op, node_name(op->e, p->node_id));
+			continue;
+		}
+		op->pending++;
+	}
+	check_decision(op);
+}
+
+/* ---- parallel ops: row inserts run on every current copy at once ----
+ *
+ * INSERTs of explicit values (INSERT ... VALUES, INSERT ... SELECT, COPY:
+ * the leader has already evaluated every value, default and row id) give
+ * the same rows on every copy, so instead of shipping the primary's
+ * changeset afterwards, the leader sends the same WRITE (same entry id) to
+ * every current copy at once: one round of fsyncs instead of two.  The
+ * primary's answer is the client's; quorum and undo work as for shipped
+ * entries.  A copy whose answer differs from the primary's is marked
+ * lagging or divergent and repaired by recovery. */
+
+/* An error the statement itself raises, alike on every copy that holds
+ * the same rows: class 22 (data exception: a bad value, division by
+ * zero), 23 (integrity constraint violation) and 42 (syntax error or
+ * access rule violation: an undefined column, a type mismatch).  Nothing
+ * else counts: 40003 (completion unknown) is the leader's own word on a
+ * lost answer; 0A000 is raised by the planner, before any copy runs; 53
+ * (out of memory, disk full), 54 (a value or nesting past SQLite's limits:
+ * the same everywhere, but rare enough that treating it as the copy's own
+ * failure, which marks the copy for repair, costs nothing), 55P03 (lock)
+ * and 58 (I/O) depend on the copy.  A copy that fails otherwise lacks the
+ * entry and is marked lagging. */
+static int sql_error(const mur_error *e)
+{
+	const char *c = e->sqlstate;
+	return (c[0] == '2' && (c[1] == '2' || c[1] == '3')) || (c[0] == '4' && c[1] == '2');
+}
+
+/* The client's answer to a parallel op without RETURNING is its row count,
+ * which every copy reports alike: the op may be decided by whichever
+ * copies answer first, the primary or not (the quorum is then the fastest
+ * of all copies, not the primary plus the fastest other). */
+static int any_copy_answers(const lead_wop *op)
+{
+	return op->members || (op->sql && !op->facts.returns_rows);
+}
+
+static void parallel_check(lead_wop *op)
+{
+	cat_shard *s = op_shard(op, NULL);
+	lead_wop *ahead = op->decided == 0 ? open_ahead(op) : NULL;
+	if (ahead) {
+		recheck(ahead); /* it decides first; it may wait for this op's answers */
+		return;
+	}
+	if (!op->primary_in) {
+		if (op->decided == 0 && !op->failed && op->acks >= op->required &&
+		    any_copy_answers(op)) {
+			op->primary.changes = op->copy_changes;
+			op->state = WOP_REPLICATING;
+			check_decision(op); /* commits; op_done waits for the primary too */
+		}
+		return;
+	}
+	if (op->failed && op->decided == 0) {
+		if (op->pending > 0 || drain_followers(op))
+			return;
+		if (op->nholders > 0) {
+			start_undo(op);
+			return;
+		}
+		op->decided = -1;
+		if (s)
+			ungate(s);
+		op_done(op);
+		return;
+	}
+	if (op->noop) {
+		if (op->pending > 0 || drain_followers(op))
+			return;
+		for (int i = 0; i < op->nholders && s; i++) {
+			cat_placement *p = placement_on(s, op->holders[i]);
+			if (p)
+				p->state = CAT_PL_DIVERGENT; /* it changed rows the primary did not */
+		}
+		op->decided = 1;
+		if (s)
+			ungate(s);
+		op_done(op);
+		return;
+	}
+	if (op->primary_refused)
+		op->primary.changes = op->copy_changes;
+	check_decision(op);
+}
+
+static void parallel_copy_done(void *arg, exec_result *res)
+{
+	uint32_t node_id;
+	cat_shard *s;
+	cat_placement *p;
+	lead_wop *op = take_ref(arg, &node_id, &s, &p);
+	op->pending--;
+	if (!res->failed && res->entry_id == op->entry_id) { /* it logged this entry */
+		if (p && res->lsn == op->base + 1) {
+			op->lsn = res->lsn;
+			op->copy_changes = res->changes;
+			hold(op, p, node_id);
+		} else if (p) {
+			p->state = CAT_PL_DIVERGENT; /* logged at an lsn the shard is not at */
+			add_missing(op, node_name(op->e, node_id));
+		}
+	} else if (refused(res)) {
+		note_refusal(op, p, node_id, res);
+	} else if (p && !(res->failed && sql_error(&res->err)) && !(res->failed == 0)) {
+		p->state = CAT_PL_LAGGING;
+		op->unknown += answer_lost(res);
+		add_missing(op, node_name(op->e, node_id));
+	} else if (p && res->failed && sql_error(&res->err) && op->primary_in && !op->failed) {
+		/* the primary succeeded where this copy failed: it lacks the entry */
+		p->state = CAT_PL_LAGGING;
+		add_missing(op, node_name(op->e, node_id));
+	}
+	parallel_check(op);
+}
+
+static void parallel_primary_done(lead_wop *op, cat_shard *s, cat_placement *p, uint32_t node_id,
+				  exec_result *res)
+{
+	op->primary_in = 1;
+	if (refused(res)) {
+		note_refusal(op, p, node_id, res);
+		if (op->decided == 0 && any_copy_answers(op)) {
+			op->primary_refused = 1; /* the other copies may still commit it */
+		} else if (op->decided == 0) {
+			mur_error e2;
+			mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
+				      "write to shard %u was not applied: the primary was not current; retry",
+				      op->shard);
+			op_fail(op, &e2);
+		}
+		parallel_check(op);
+		return;
+	}
+	if (op->decided == 1) { /* committed on other copies first: one more copy */
+		if (!res->failed && res->lsn == op->base + 1 && res->entry_id == op->entry_id) {
+			hold(op, p, node_id);
+		} else if (p) {
+			/* refused or skipped rows its peers took: its data differs, or
+			 * it may have committed before it was lost */
+			p->state = CAT_PL_DIVERGENT;
+			MLOG(INFO, "repl", "%s (primary) missed entry %llu of shard %u: %s",
+			     node_name(op->e, node_id), (unsigned long long)op->lsn, op->shard,
+			     res->failed ? res->err.message : "wrong lsn");
+		}
+		parallel_check(op);
+		return;
+	}
+	if (res->failed) {
+		if (answer_lost(res)) {
+			op->unknown++;
+			if (p)
+				p->state = CAT_PL_DIVERGENT; /* it may have committed the entry */
+		}
+		op_fail(op, &res->err);
+		parallel_check(op);
+		return;
+	}
+	exec_result_free(&op->primary);
+	op->primary = *res;
+	exec_result_init(res);
+	if (op->primary.blob.len == 0) {
+		op->noop = 1;
+	} else if (!s || op->primary.lsn != op->base + 1) {
+		mur_error e2;
+		if (p)
+			p->state = op->primary.lsn <= (s ? s->committed_lsn : 0) ? CAT_PL_LAGGING
+									   : CAT_PL_DIVERGENT;
+		mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
+			      "write to shard %u was not applied: the primary was not current; retry",
+			      op->shard);
+		op_fail(op, &e2);
+		if (op->nholders < CAT_REPLICAS_MAX)
+			op->holders[op->nholders++] = node_id;
+		if (!op->lsn)
+			op->lsn = op->primary.lsn;
+	} else {
+		op->lsn = op->primary.lsn;
+		hold(op, p, node_id);
+	}
+	op->state = WOP_REPLICATING;
+	parallel_check(op);
+}
+
+/* Send the primary's WRITE to every other current copy too. */
+static void send_parallel(lead_wop *op, const exec_task *task, uint32_t primary, int piped)
+{
+	cat_table *t;
+	cat_shard *s = op_shard(op, &t);
+	mur_error err;
+	for (int k = 0; s && k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		exec_task copy = *task;
+		wop_ref *ref;
+		copy.capture = EXEC_CAPTURE_LOG; /* answers its position, not the changeset */
+		if (p->node_id == primary)
+			continue;
+		/* behind an op in flight, a current copy may not have answered
+		 * the entries before this one yet: it refuses this one if it
+		 * lacks one of them */
+		if (p->state != CAT_PL_CURRENT || (!piped && p->applied_lsn != s->committed_lsn) ||
+		    !op->e->tr.connected(op->e->tr.ctx, p->node_id)) {
+			if (p->state == CAT_PL_CURRENT)
+				p->state = CAT_PL_LAGGING;
+			if (p->state != CAT_PL_REBUILDING)
+				add_missing(op, node_name(op->e, p->node_id));
+			continue;
+		}
+		ref = malloc(sizeof *ref);
+		if (!ref)
+			continue;
+		ref->op = op;
+		ref->node_id = p->node_id;
+		if (op->e->tr.send(op->e->tr.ctx, p->node_id, &copy, parallel_copy_done, ref, &err) !=
+		    MUR_OK) {
+			free(ref);
+			p->state = CAT_PL_LAGGING;
+			add_missing(op, node_name(op->e, p->node_id));
+			continue;
+		}
+		op->pending++;
+	}
+}
+
+static void primary_done(void *arg, exec_result *res)
+{
+	uint32_t node_id;
+	cat_shard *s;
+	cat_placement *p;
+	lead_wop *op = take_ref(arg, &node_id, &s, &p);
+
+	if (op->parallel) {
+		parallel_primary_done(op, s, p, node_id, res);
+		return;
+	}
+	if (res->failed) {
+		op->unknown += answer_lost(res);
+		if (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 && p) {
+			/* it may have committed the entry before it was lost */
+			p->state = CAT_PL_DIVERGENT;
+			mur_error e2 = res->err;
+			mur_error_detail(&e2, "the write was not acknowledged; the follower's copy will be "
+					      "checked when it returns");
+			op_fail(op, &e2);
+		} else {
+			op_fail(op, &res->err);
+		}
+		op->decided = -1;
+		if (s)
+			ungate(s);
+		op_done(op);
+		return;
+	}
+	/* keep the primary's answer (rows, changes, changeset) */
+	exec_result_free(&op->primary);
+	op->primary = *res;
+	exec_result_init(res);
+	if (!s) {
+		op_done(op);
+		return;
+	}
+	if (op->primary.blob.len == 0) {
+		/* no row changed: nothing to replicate */
+		op->decided = 1;
+		ungate(s);
+		op_done(op);
+		return;
+	}
+	op->lsn = op->primary.lsn;
+	if (op->lsn != s->committed_lsn + 1) {
+		/* The copy that ran it was not at the committed entry: its history
+		 * is not the shard's.  Undo it there and refuse the write. */
+		mur_error e2;
+		MLOG(WARN, "repl", "shard %u: %s logged entry %llu but the shard committed %llu; undoing",
+		     op->shard, node_name(op->e, node_id), (unsigned long long)op->lsn,
+		     (unsigned long long)s->committed_lsn);
+		if (p) /* behind: undone and caught up; ahead: undone to the committed entry */
+			p->state = op->lsn <= s->committed_lsn ? CAT_PL_LAGGING : CAT_PL_DIVERGENT;
+		mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
+			      "write to shard %u was not applied: the primary was not current; retry",
+			      op->shard);
+		op->holders[0] = node_id;
+		op->nholders = 1;
+		op_fail(op, &e2);
+		start_undo(op);
+		return;
+	}
+	op->acks = 0;
+	op->nholders = 0;
+	hold(op, p, node_id);
+	op->state = WOP_REPLICATING;
+	send_applies(op);
+}
+
+static uint64_t next_entry_id(lead_engine *e) { return lead_time_id(&e->entry_next); }
+
+/* Make the most up-to-date current copy the primary when the primary is
+ * unusable.  Returns the primary's node id or 0. */
+uint32_t lead_repl_ensure_primary(lead_engine *e, cat_table *t, uint32_t shard)
+{
+	cat_shard *s = &t->shards[shard];
+	cat_placement *best = NULL;
+	mur_error err;
+	for (int k = 0; k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		if (p->role == CAT_PRIMARY && p->state == CAT_PL_CURRENT &&
+		    p->applied_lsn == s->committed_lsn && e->tr.connected(e->tr.ctx, p->node_id))
+			return p->node_id;
+	}
+	for (int k = 0; k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		if (p->state != CAT_PL_CURRENT || !e->tr.connected(e->tr.ctx, p->node_id))
+			continue;
+		if (!best || p->applied_lsn > best->applied_lsn)
+			best = p;
+	}
+	if (!best || best->applied_lsn < s->committed_lsn)
+		return 0;
+	if (cat_shard_set_primary(e->cat, t->id, shard, best->node_id, &err) != MUR_OK) {
+		MLOG(ERROR, "repl", "failover of shard %u of %s: %s", shard, t->name, err.message);
+		return 0;
+	}
+	MLOG(INFO, "repl", "shard %u of %s: primary is now %s (lsn %llu)", shard, t->name,
+	     node_name(e, best->node_id), (unsigned long long)best->applied_lsn);
+	return best->node_id;
+}
+
+/* The LSN the shard's log will be at once every op in flight commits: the
+ * entry a new op builds on.  (An op later in flight may be done before one
+ * ahead of it: its entry is then committed.) */
+static uint64_t pipeline_base(const cat_shard *s, const lead_shard_rt *rt, const lead_wop *op)
+{
+	uint64_t base = s->committed_lsn;
+	for (const lead_wop *x = rt->fhead; x; x = x->fnext)
+		if (x != op && !x->failed && x->decided >= 0 && x->base + 1 > base)
+			base = x->base + 1;
+	return base;
+}
+
+/* Start op on the shard's copies; piped when other ops are in flight on
+ * the shard (0 when it was idle). */
+static void start_primary(lead_wop *op, int piped)
+{
+	cat_table *t;
+	cat_shard *s = op_shard(op, &t);
+	uint32_t primary;
+	int reachable = 0;
+	exec_task task;
+	wop_ref *ref;
+	mur_error err;
+
+	if (!s) {
+		mur_error_set(&err, SQLSTATE_UNDEFINED_TABLE, "the table was dropped during the write");
+		op_fail(op, &err);
+		op_done(op);
+		return;
+	}
+	if (piped) {
+		primary = shard_rt(s)->pipe_primary; /* checked by can_pipeline */
+	} else {
+		primary = lead_repl_ensure_primary(op->e, t, op->shard);
+		shard_rt(s)->pipe_primary = primary;
+	}
+	/* The quorum counts the shard's replica set: a copy being rebuilt is
+	 * not a member until it is switched in (and the copy it replaces still
+	 * is until then). */
+	int members = 0;
+	for (int k = 0; k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		if (p->state == CAT_PL_REBUILDING)
+			continue;
+		members++;
+		if (p->state == CAT_PL_CURRENT && op->e->tr.connected(op->e->tr.ctx, p->node_id))
+			reachable++;
+		else
+			add_missing(op, node_name(op->e, p->node_id));
+	}
+	op->required = lead_quorum_required(op->q, members);
+	assert(members == 0 || (op->required >= 1 && op->required <= members));
+	if (!primary || reachable < op->required) {
+		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+			      "cannot write shard %u of table \"%s\": %d of %d copies are reachable and "
+			      "current, write_quorum '%s' needs %d",
+			      op->shard, t->name, primary ? reachable : 0, members,
+			      lead_quorum_name(op->q), op->required);
+		if (op->missing[0])
+			mur_error_detail(&err, "unavailable: %s; nothing was written", op->missing);
+		mur_error_hint(&err, "check murphy.nodes and murphy.placements; copies catch up when "
+				     "their followers return");
+		op_fail(op, &err);
+		op_done(op);
+		return;
+	}
+	op->missing[0] = '\0';
+	op->entry_id = next_entry_id(op->e);
+	op->base = piped ? pipeline_base(s, shard_rt(s), op) : s->committed_lsn;
+	memset(&task, 0, sizeof task);
+	task.kind = EXEC_TASK_WRITE;
+	task.nplacements = 1;
+	cat_placement_file(t, op->shard, task.placements[0], sizeof task.placements[0]);
+	task.sql = op->sql;
+	task.nparams = op->nparams;
+	task.params = op->params;
+	task.ncols = op->ncols;
+	task.nrows = op->nrows;
+	task.rows = op->nrows ? op->rows.data : NULL;
+	task.rows_len = op->nrows ? op->rows.len : 0;
+	task.capture = EXEC_CAPTURE_RETURN;
+	task.entry_id = op->entry_id;
+	if (op->parallel)
+		task.lsn = op->base + 1; /* every copy logs it on top of base, or refuses */
+	ref = malloc(sizeof *ref);
+	if (!ref) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		op_fail(op, &err);
+		op_done(op);
+		return;
+	}
+	ref->op = op;
+	ref->node_id = primary;
+	op->holders[0] = primary;
+	op->nholders = 0;
+	op->state = WOP_PRIMARY;
+	shard_rt(s)->gated = 1;
+	if (op->e->tr.send(op->e->tr.ctx, primary, &task, primary_done, ref, &err) != MUR_OK) {
+		free(ref);
+		op_fail(op, &err);
+		op->decided = -1;
+		ungate(s);
+		op_done(op);
+		return;
+	}
+	if (op->parallel)
+		send_parallel(op, &task, primary, piped);
+}
+
+/* Plain row inserts (no RETURNING, no ON CONFLICT: every row is inserted
+ * or the statement fails) can share one entry. */
+static int groupable(const lead_wop *op)
+{
+	return op->nrows > 0 && !op->exclusive && !op->no_merge && op->sql &&
+	       !op->facts.returns_rows && !op->facts.may_skip_rows;
+}
+
+/* A row insert small enough to go through the followers' write batches
+ * may start behind other such inserts in flight on its shard. */
+static int pipelinable(const lead_wop *op)
+{
+	return op->parallel && groupable(op) && op->rows.len <= LEAD_PIPELINE_BYTES_MAX;
+}
+
+/* Group commit on the leader: while a shard's previous write was in
+ * flight, more row inserts may have queued behind it; send them as one
+ * write (one entry, one round of fsyncs on every copy), of at most
+ * max_bytes of rows.  Returns op itself when there is nothing to group. */
+static lead_wop *group(lead_shard_rt *rt, lead_wop *op, size_t max_bytes)
+{
+	lead_wop *g, *tail;
+	int n = 1;
+	if (!groupable(op) || !rt->qhead || !groupable(rt->qhead) ||
+	    strcmp(rt->qhead->sql, op->sql) != 0 || rt->qhead->ncols != op->ncols ||
+	    rt->qhead->q != op->q)
+		return op;
+	g = calloc(1, sizeof *g);
+	if (!g || !(g->sql = strdup(op->sql))) {
+		free(g);
+		return op;
+	}
+	g->e = op->e;
+	g->table_id = op->table_id;
+	g->shard = op->shard;
+	g->q = op->q;
+	g->ncols = op->ncols;
+	g->queued_us = op->queued_us;
+	exec_result_init(&g->primary);
+	mur_buf_init(&g->scratch);
+	mur_buf_init(&g->rows);
+	mur_buf_put(&g->rows, op->rows.data, op->rows.len);
+	g->nrows = op->nrows;
+	g->members = tail = op;
+	op->member_next = NULL;
+	while (rt->qhead && n < LEAD_GROUP_OPS_MAX && groupable(rt->qhead) &&
+	       strcmp(rt->qhead->sql, op->sql) == 0 && rt->qhead->ncols == op->ncols &&
+	       rt->qhead->q == op->q && g->nrows + rt->qhead->nrows <= LEAD_GROUP_ROWS_MAX &&
+	       g->rows.len + rt->qhead->rows.len <= max_bytes) {
+		lead_wop *m = rt->qhead;
+		rt->qhead = m->next;
+		if (!rt->qhead)
+			rt->qtail = NULL;
+		mur_buf_put(&g->rows, m->rows.data, m->rows.len);
+		g->nrows += m->nrows;
+		m->member_next = NULL;
+		tail->member_next = m;
+		tail = m;
+		n++;
+	}
+	g->parallel = 1;
+	return g;
+}
+
+/* May op start while the shard's ops in flight are not done?  Only row
+ * inserts behind row inserts, none of them failed, on the same primary,
+ * while no read waits for the shard's gate to lift. */
+static int can_pipeline(lead_engine *e, cat_shard *s, const lead_shard_rt *rt, const lead_wop *op)
+{
+	const cat_placement *p = placement_on(s, rt->pipe_primary);
+	if (!rt->ftail || !rt->ftail->piped || rt->busy >= e->write_pipeline || rt->nreaders > 0 ||
+	    !pipelinable(op))
+		return 0; /* ftail->piped: so is every op ahead of it */
+	for (const lead_wop *x = rt->fhead; x; x = x->fnext)
+		if (x->failed || x->decided < 0 || x->primary_refused)
+			return 0;
+	return p && p->state == CAT_PL_CURRENT && e->tr.connected(e->tr.ctx, p->node_id);
+}
+
+static void start_next(lead_engine *e, cat_table *t, uint32_t shard)
+{
+	cat_shard *s = &t->shards[shard];
+	lead_shard_rt *rt = shard_rt(s);
+	lead_wop *op, *prev;
+	if (!rt || !rt->qhead)
+		return;
+	op = rt->qhead;
+	if (rt->busy && !can_pipeline(e, s, rt, op))
+		return;
+	if (!op->exclusive && lead_shard_reconciling(e, s) &&
+	    lead_now_us() - op->queued_us < (uint64_t)LEAD_RECONCILE_WAIT_MS * 1000u)
+		return; /* copies have not reported since the restart: wait (kicked on STATUS) */
+	rt->qhead = op->next;
+	if (!rt->qhead)
+		rt->qtail = NULL;
+	rt->busy++;
+	if (op->exclusive) {
+		lead_excl_fn fn = op->fn;
+		void *arg = op->fn_arg;
+		free(op);
+		fn(e, t, shard, arg);
+		return;
+	}
+	prev = rt->ftail;
+	op = group(rt, op, prev ? LEAD_PIPELINE_BYTES_MAX : SIZE_MAX);
+	op->piped = pipelinable(op);
+	op->fnext = NULL;
+	if (prev)
+		prev->fnext = op;
+	else
+		rt->fhead = op;
+	rt->ftail = op;
+	start_primary(op, prev != NULL); /* op may be done (and freed) on return */
+	start_next(e, t, shard); /* queued ops that did not join op may follow it */
+}
+
+void lead_repl_kick(lead_engine *e, const cat_table *t, uint32_t shard)
+{
+	start_next(e, (cat_table *)t, shard);
+}
+
+static int enqueue(lead_engine *e, cat_table *t, uint32_t shard, lead_wop *op)
+{
+	lead_shard_rt *rt = shard_rt(&t->shards[shard]);
+	if (!rt)
+		return MUR_ENOMEM;
+	op->queued_us = lead_now_us();
+	if (rt->qtail)
+		rt->qtail->next = op;
+	else
+		rt->qhead = op;
+	rt->qtail = op;
+	start_next(e, t, shard);
+	return MUR_OK;
+}
+
+int lead_repl_exclusive(lead_engine *e, cat_table *t, uint32_t shard, lead_excl_fn fn, void *arg)
+{
+	lead_wop *op = calloc(1, sizeof *op);
+	if (!op)
+		return MUR_ENOMEM;
+	op->e = e;
+	op->table_id = t->id;
+	op->shard = shard;
+	op->exclusive = 1;
+	op->fn = fn;
+	op->fn_arg = arg;
+	return enqueue(e, t, shard, op);
+}
+
+void lead_repl_exclusive_done(lead_engine *e, cat_table *t, uint32_t shard)
+{
+	lead_shard_rt *rt = shard_rt(&t->shards[shard]);
+	if (rt)
+		rt->busy = 0;
+	start_next(e, t, shard);
+}
+
+int lead_repl_write(lead_engine *e, const cat_table *t, uint32_t shard, lead_quorum q,
+		    const char *sql, const lead_write_facts *facts, const mur_value *params,
+		    uint32_t nparams, const mur_buf *rows, uint64_t nrows, uint32_t ncols,
+		    lead_wop_cb cb, void *arg, mur_error *err)
+{
+	lead_wop *op = calloc(1, sizeof *op);
+	size_t *offs = NULL;
+	if (!op)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	op->e = e;
+	op->table_id = t->id;
+	op->shard = shard;
+	op->q = q ? q : LEAD_QUORUM_MAJORITY;
+	op->cb = cb;
+	op->cb_arg = arg;
+	op->sql = strdup(sql);
+	if (facts)
+		op->facts = *facts;
+	exec_result_init(&op->primary);
+	mur_buf_init(&op->scratch);
+	mur_buf_init(&op->rows);
+	if (rows && nrows) {
+		mur_buf_put(&op->rows, rows->data, rows->len);
+		op->nrows = nrows;
+		op->ncols = ncols;
+		/* rows are INSERTs of explicit values: every copy runs them
+		 * (see send_parallel); with row capture (storage/capture_rows.c)
+		 * that costs a copy less than applying the primary's changeset */
+		op->parallel = 1;
+	}
+	if (nparams) {
+		op->params = calloc(nparams, sizeof *op->params);
+		offs = calloc(nparams, sizeof *offs);
+		if (!op->params || !offs)
+			goto oom;
+		op->nparams = nparams;
+		for (uint32_t i = 0; i < nparams; i++) {
+			op->params[i] = params[i];
+			if (params[i].kind == MV_TEXT || params[i].kind == MV_BLOB) {
+				offs[i] = op->scratch.len;
+				mur_buf_put(&op->scratch, params[i].s ? params[i].s : "", params[i].len);
+			}
+		}
+		for (uint32_t i = 0; i < nparams; i++)
+			if (params[i].kind == MV_TEXT || params[i].kind == MV_BLOB)
+				op->params[i].s = op->scratch.data ? op->scratch.data + offs[i] : "";
+		free(offs);
+		offs = NULL;
+	}
+	if (!op->sql || !mur_buf_ok(&op->rows) || !mur_buf_ok(&op->scratch))
+		goto oom;
+	if (enqueue(e, (cat_table *)t, shard, op) != MUR_OK)
+		goto oom;
+	return MUR_OK;
+oom:
+	free(offs);
+	op_free(op);
+	return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+int lead_repl_table_busy(lead_engine *e, const cat_table *t)
+{
+	(void)e;
+	for (uint32_t sh = 0; sh < t->nshards; sh++) {
+		const lead_shard_rt *rt = t->shards[sh].rt;
+		if (rt && (rt->busy || rt->qhead || rt->nreaders))
+			return 1;
+	}
+	return 0;
+}
+
+void lead_repl_forget(lead_engine *e, cat_table *t)
+{
+	(void)e;
+	for (uint32_t sh = 0; sh < t->nshards; sh++) {
+		lead_shard_rt *rt = t->shards[sh].rt;
+		if (!rt)
+			continue;
+		free(rt->readers);
+		free(rt);
+		t->shards[sh].rt = NULL;
+	}
+}

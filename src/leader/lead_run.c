@@ -1,0 +1,337 @@
+/*
+ * lead_run.c — one execution of a statement on the leader (see the state
+ * machine in lead_int.h): parameter binding, sending shard tasks,
+ * collecting their results, finishing with exactly one done() call.
+ */
+#include "leader/lead_int.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t lead_now_us(void)
+{
+	return mur_now_us(); /* kept for lead_repl.c's two calls; use mur_now_us() */
+}
+
+uint64_t lead_time_id(uint64_t *next)
+{
+	/* wall ms since epoch << 20, not monotonic: unique across restarts
+	 * unless a leader generates more than 2^20 ids per ms */
+	uint64_t floor_id = (uint64_t)mur_wall_ms() << 20;
+	if (*next < floor_id)
+		*next = floor_id;
+	return (*next)++;
+}
+
+lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *arg)
+{
+	lead_run *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->s = s;
+	r->e = s->e;
+	r->p = p;
+	r->done = done;
+	r->done_arg = arg;
+	r->res = pgw_result_new();
+	r->start_us = mur_now_us();
+	mur_buf_init(&r->param_scratch);
+	mur_buf_init(&r->rows);
+	mur_error_clear(&r->err);
+	s->refs++;
+	if (!r->res) {
+		free(r);
+		s->refs--;
+		return NULL;
+	}
+	return r;
+}
+
+void lead_run_fail(lead_run *r, const mur_error *err)
+{
+	if (r->failed)
+		return;
+	r->failed = 1;
+	r->err = *err;
+}
+
+static void run_free(lead_run *r)
+{
+	lead_shuffle_free(r);
+	for (int i = 0; i < r->ntasks; i++)
+		exec_result_free(&r->tasks[i].res);
+	free(r->tasks);
+	free(r->params);
+	mur_buf_free(&r->param_scratch);
+	mur_buf_free(&r->rows);
+	if (r->own_plan)
+		plan_free(r->own_plan);
+	lead_session_unref(r->s);
+	free(r);
+}
+
+lead_run *lead_run_child(lead_run *parent, const plan *p,
+			 void (*child_cb)(lead_run *parent, lead_run *child))
+{
+	lead_run *c = lead_run_new(parent->s, p, NULL, NULL);
+	if (c)
+		snprintf(c->sql_text, sizeof c->sql_text, "%s", parent->sql_text);
+	if (!c)
+		return NULL;
+	c->parent = parent;
+	c->child_cb = child_cb;
+	c->analyze = parent->analyze;
+	if (parent->nparams) {
+		c->params = calloc((size_t)parent->nparams, sizeof *c->params);
+		if (!c->params) {
+			run_free(c);
+			return NULL;
+		}
+		memcpy(c->params, parent->params, (size_t)parent->nparams * sizeof *c->params);
+		c->nparams = parent->nparams; /* values point into the parent's scratch */
+	}
+	return c;
+}
+
+void lead_run_finish(lead_run *r)
+{
+	lead_stats_record(r);
+	pgw_result *res = r->res;
+	if (r->parent) {
+		r->child_cb(r->parent, r);
+		r->res = NULL;
+		pgw_result_free(res); /* a child's rows went to its parent, not to a client */
+		run_free(r);
+		return;
+	}
+	lead_session_ran(r->s, r->p, r->failed, r->changes);
+	if (r->failed)
+		pgw_result_set_error(res, &r->err);
+	r->res = NULL;
+	if (r->done)
+		r->done(r->done_arg, res);
+	else
+		pgw_result_free(res);
+	run_free(r);
+}
+
+static void task_done(void *arg, exec_result *res);
+
+typedef struct task_ref {
+	lead_run *r;
+	int slot;
+} task_ref;
+
+int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, exec_task *t)
+{
+	mur_error err;
+	lead_task_slot *slot;
+	task_ref *ref;
+
+	if (r->ntasks >= LEAD_TASKS_MAX) {
+		mur_error_set(&err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+			      "statement needs more than %d shard tasks", LEAD_TASKS_MAX);
+		lead_run_fail(r, &err);
+		return MUR_ERR;
+	}
+	if (r->ntasks == r->tasks_cap) {
+		/* grow by doubling; slots are addressed by index, so moving is safe
+		 * (task callbacks never run inside send) */
+		int cap = r->tasks_cap ? r->tasks_cap * 2 : 8;
+		lead_task_slot *grown = realloc(r->tasks, (size_t)cap * sizeof *grown);
+		if (!grown) {
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			lead_run_fail(r, &err);
+			return MUR_ERR;
+		}
+		r->tasks = grown;
+		r->tasks_cap = cap;
+	}
+	slot = &r->tasks[r->ntasks];
+	memset(slot, 0, sizeof *slot);
+	exec_result_init(&slot->res);
+	slot->node_id = node_id;
+	slot->shard = shard;
+	slot->primary = primary;
+	ref = malloc(sizeof *ref);
+	if (!ref) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		lead_run_fail(r, &err);
+		return MUR_ERR;
+	}
+	ref->r = r;
+	ref->slot = r->ntasks;
+	r->ntasks++;
+	r->npending++;
+	if (r->e->tr.send(r->e->tr.ctx, node_id, t, task_done, ref, &err) != MUR_OK) {
+		r->npending--;
+		slot->done = 1;
+		free(ref);
+		lead_run_fail(r, &err);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+/* A follower answered (or its connection died): keep the result, and run
+ * the continuation when it was the last one. */
+static void task_done(void *arg, exec_result *res)
+{
+	task_ref *ref = arg;
+	lead_run *r = ref->r;
+	lead_task_slot *slot = &r->tasks[ref->slot];
+	free(ref);
+
+	slot->done = 1;
+	slot->res.task_id = res->task_id;
+	slot->res.failed = res->failed;
+	slot->res.err = res->err;
+	slot->res.ncols = res->ncols;
+	slot->res.nrows = res->nrows;
+	slot->res.changes = res->changes;
+	slot->res.lsn = res->lsn;
+	slot->res.elapsed_us = res->elapsed_us;
+	/* take the rows buffer instead of copying it */
+	slot->res.rows = res->rows;
+	mur_buf_init(&res->rows);
+	slot->bytes = slot->res.rows.len;
+	if (res->failed)
+		lead_run_fail(r, &res->err);
+	r->npending--;
+	if (res->failed && r->on_task_failed)
+		r->on_task_failed(r);
+	if (r->npending == 0 && r->on_tasks_done) {
+		lead_run_next next = r->on_tasks_done;
+		r->on_tasks_done = NULL;
+		next(r);
+	}
+}
+
+void lead_run_wait(lead_run *r, lead_run_next next)
+{
+	if (r->npending == 0) {
+		next(r);
+		return;
+	}
+	r->on_tasks_done = next;
+}
+
+/* Decode a binary-format parameter of the given type. */
+static int bind_binary(mur_type t, const char *v, int32_t len, mur_buf *scratch, mur_value *out,
+		       mur_error *err)
+{
+	mur_rd rd;
+	mur_rd_init(&rd, v, (size_t)len);
+	switch (t) {
+	case MT_BOOL:
+		*out = mur_v_int(mur_rd_u8(&rd) != 0);
+		break;
+	case MT_INT2:
+		*out = mur_v_int((int16_t)mur_rd_u16(&rd));
+		break;
+	case MT_INT4:
+		*out = mur_v_int((int32_t)mur_rd_u32(&rd));
+		break;
+	case MT_INT8:
+		*out = mur_v_int(mur_rd_i64(&rd));
+		break;
+	case MT_FLOAT8:
+		*out = mur_v_float(mur_rd_f64(&rd));
+		break;
+	case MT_FLOAT4: {
+		uint32_t u = mur_rd_u32(&rd);
+		float f;
+		memcpy(&f, &u, 4);
+		*out = mur_v_float(f);
+		break;
+	}
+	case MT_BYTEA:
+		*out = mur_v_blob(v, (size_t)len);
+		return MUR_OK;
+	case MT_TEXT:
+	case MT_VARCHAR:
+	case MT_BPCHAR:
+		return mur_value_from_pgtext(t, v, (size_t)len, scratch, out, err);
+	default:
+		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "murphy does not support binary parameters of type %s",
+				     mur_type_name(t));
+	}
+	if (!mur_rd_ok(&rd) || mur_rd_left(&rd) != 0)
+		return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+				     "incorrect binary data format in bind parameter");
+	return MUR_OK;
+}
+
+int lead_bind_params(lead_run *r, int nvals, const char *const *values, const int32_t *lengths,
+		     int nformats, const int16_t *formats)
+{
+	const plan *p = r->p;
+	mur_error err;
+	size_t *offsets;
+
+	if (nvals != p->nparams) {
+		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION,
+			      "bind message supplies %d parameters, but prepared statement requires %d",
+			      nvals, p->nparams);
+		lead_run_fail(r, &err);
+		return MUR_ERR;
+	}
+	if (nvals == 0)
+		return MUR_OK;
+	r->params = calloc((size_t)nvals, sizeof *r->params);
+	offsets = calloc((size_t)nvals, sizeof *offsets);
+	if (!r->params || !offsets) {
+		free(offsets);
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		lead_run_fail(r, &err);
+		return MUR_ERR;
+	}
+	r->nparams = nvals;
+	/* Text values land in param_scratch, which may move while we append:
+	 * remember offsets and fix pointers at the end. */
+	for (int i = 0; i < nvals; i++) {
+		int fmt = nformats == 0 ? 0 : nformats == 1 ? formats[0] : formats[i];
+		mur_type t = p->param_types[i] == MT_UNKNOWN ? MT_TEXT : p->param_types[i];
+		size_t before = r->param_scratch.len;
+		int rc;
+		if (lengths[i] < 0) {
+			r->params[i] = mur_v_null();
+			continue;
+		}
+		if (fmt == 1)
+			rc = bind_binary(t, values[i], lengths[i], &r->param_scratch, &r->params[i], &err);
+		else
+			rc = mur_value_from_pgtext(t, values[i], (size_t)lengths[i], &r->param_scratch,
+						   &r->params[i], &err);
+		if (rc != MUR_OK) {
+			free(offsets);
+			lead_run_fail(r, &err);
+			return MUR_ERR;
+		}
+		if (r->params[i].kind == MV_TEXT || r->params[i].kind == MV_BLOB) {
+			/* keep our own copy: the client's bytes die when execute returns */
+			const char *sp = r->params[i].s;
+			int inside = r->param_scratch.len > before && sp >= r->param_scratch.data + before &&
+				     sp <= r->param_scratch.data + r->param_scratch.len;
+			if (!inside) {
+				size_t off = r->param_scratch.len;
+				mur_buf_put(&r->param_scratch, sp, r->params[i].len);
+				offsets[i] = off + 1;
+			} else {
+				offsets[i] = (size_t)(sp - r->param_scratch.data) + 1;
+			}
+		}
+		(void)before;
+	}
+	for (int i = 0; i < nvals; i++)
+		if (offsets[i])
+			r->params[i].s = r->param_scratch.data ? r->param_scratch.data + offsets[i] - 1 : "";
+	free(offsets);
+	return MUR_OK;
+}

@@ -1,0 +1,379 @@
+/*
+ * lead_select.c — distributed SELECT on the leader.
+ *
+ *   lead_select_start: prune shards, send one QUERY task per shard to a
+ *                      readable placement (primary first)
+ *   select_merge:      concatenate shard rows → [final hash aggregate] →
+ *                      [final SQL in the leader's SQLite] → DataRows
+ *
+ * The stages are described in sql/plan.h.  A join reads shard i of the
+ * driver table (tables[0]) and of the tables co-located with it, and shard
+ * 0 of each reference table, all on one follower (shard_of).
+ */
+#include "ops/hashagg.h"
+#include "leader/lead_repl.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+uint32_t lead_read_node(lead_engine *e, const cat_shard *s) { return lead_repl_read_node(e, s); }
+
+/* The bound's value: its constant, or its parameter coerced to its type
+ * (text in scratch; MUR_ERR after failing the run). */
+static int bound_value(lead_run *r, const plan_bound *b, mur_buf *scratch, mur_value *out)
+{
+	mur_error err;
+	if (b->param <= 0 || b->param > r->nparams) {
+		*out = b->constant;
+		return MUR_OK;
+	}
+	if (r->params[b->param - 1].kind == MV_NULL) {
+		*out = mur_v_null();
+		return MUR_OK;
+	}
+	if (mur_value_coerce(b->type, &r->params[b->param - 1], scratch, out, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+/* The tighter of two bounds on one side: a the current one (or NULL). */
+static int tighter(const mur_value *a, int a_incl, const mur_value *b, int b_incl, int upper)
+{
+	int c;
+	if (!a)
+		return 1;
+	c = mur_value_cmp(b, a);
+	if (c == 0)
+		return a_incl && !b_incl;
+	return upper ? c < 0 : c > 0;
+}
+
+/* A range table's shards that every bound of pr leaves (at least one:
+ * bounds that exclude every row are answered by any one shard). */
+static int prune_range(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *out)
+{
+	mur_value vals[PLAN_PRUNE_BOUNDS_MAX];
+	mur_buf scratch[PLAN_PRUNE_BOUNDS_MAX]; /* one each: a value must not move */
+	const mur_value *lo = NULL, *hi = NULL;
+	int lo_incl = 1, hi_incl = 1, n = -1;
+
+	for (int i = 0; i < pr->nbounds; i++)
+		mur_buf_init(&scratch[i]);
+	for (int i = 0; i < pr->nbounds; i++) {
+		const plan_bound *b = &pr->bounds[i];
+		if (bound_value(r, b, &scratch[i], &vals[i]) != MUR_OK)
+			goto out;
+		if (vals[i].kind == MV_NULL) { /* col < NULL: no row */
+			out[0] = t->range_order[0];
+			n = 1;
+			goto out;
+		}
+		if (b->upper && tighter(hi, hi_incl, &vals[i], b->inclusive, 1)) {
+			hi = &vals[i];
+			hi_incl = b->inclusive;
+		} else if (!b->upper && tighter(lo, lo_incl, &vals[i], b->inclusive, 0)) {
+			lo = &vals[i];
+			lo_incl = b->inclusive;
+		}
+	}
+	n = cat_range_shards(t, lo, lo_incl, hi, hi_incl, out);
+	if (n == 0) {
+		out[0] = t->range_order[0];
+		n = 1;
+	}
+out:
+	for (int i = 0; i < pr->nbounds; i++)
+		mur_buf_free(&scratch[i]);
+	return n;
+}
+
+/* The distribution value a router plan pins (pr->active): its parameter
+ * or constant, coerced to the column's type (text in scratch).  0 when it
+ * is NULL (no row matches), -1 when it does not coerce (r failed). */
+static int pinned_value(lead_run *r, const plan_prune *pr, mur_buf *scratch, mur_value *out)
+{
+	mur_value v;
+	mur_error err;
+	v = pr->param > 0 && pr->param <= r->nparams ? r->params[pr->param - 1] : pr->constant;
+	if (v.kind == MV_NULL)
+		return 0;
+	if (mur_value_coerce(pr->type, &v, scratch, out, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+		return -1;
+	}
+	return 1;
+}
+
+int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *out)
+{
+	mur_value cv;
+	mur_buf scratch;
+	int pinned;
+
+	if (!pr->active && pr->nbounds && cat_table_is_range(t))
+		return prune_range(r, t, pr, out);
+	if (!pr->active) {
+		for (uint32_t i = 0; i < t->nshards; i++)
+			out[i] = i;
+		return (int)t->nshards;
+	}
+	/* not r->param_scratch: r->params point into it, and it may move */
+	mur_buf_init(&scratch);
+	pinned = pinned_value(r, pr, &scratch, &cv);
+	/* col = NULL matches nothing; any one shard answers that */
+	out[0] = pinned > 0 ? cat_shard_for_value(t, &cv) : 0;
+	mur_buf_free(&scratch);
+	return pinned < 0 ? -1 : 1;
+}
+
+
+/* The shard of plan table i that the task for shard `shard` of tables[0]
+ * reads: the same index, or 0 for a reference table (one shard). */
+static uint32_t shard_of(const plan_select *ps, int i, uint32_t shard)
+{
+	return cat_table_is_reference(ps->tables[i]) ? 0 : shard;
+}
+
+/* A join reads shard i of every table inside one follower: pick a node
+ * holding a current copy of each (the primary of tables[0] first). */
+static int current_on(lead_engine *e, const cat_shard *s, uint32_t node)
+{
+	for (int k = 0; k < s->nplacements; k++)
+		if (s->placements[k].node_id == node && s->placements[k].state == CAT_PL_CURRENT &&
+		    s->placements[k].applied_lsn >= s->committed_lsn)
+			return e->tr.connected(e->tr.ctx, node);
+	return 0;
+}
+
+static uint32_t colocated_node(lead_engine *e, const plan_select *ps, uint32_t shard)
+{
+	const cat_shard *s0 = &ps->tables[0]->shards[shard];
+	uint32_t first = lead_read_node(e, s0);
+	for (int pass = 0; pass < 2; pass++)
+		for (int k = 0; k < s0->nplacements; k++) {
+			uint32_t node = pass == 0 ? first : s0->placements[k].node_id;
+			int ok = node != 0;
+			for (int i = 0; i < ps->ntables && ok; i++)
+				ok = current_on(e, &ps->tables[i]->shards[shard_of(ps, i, shard)], node);
+			if (ok)
+				return node;
+			if (pass == 0)
+				break;
+		}
+	return 0;
+}
+
+/* The distribution column is the whole primary key: a router plan on it
+ * is an index lookup of at most one row (safe to run on the follower's
+ * event loop). */
+static int point_key(const cat_table *t)
+{
+	int npk = 0;
+	for (int i = 0; i < t->ncols; i++)
+		npk += t->cols[i].primary_key;
+	return npk == 1 && t->dist_col >= 0 && t->cols[t->dist_col].primary_key;
+}
+
+/* Fill a QUERY task for shard `shard` of the plan's (co-located) tables. */
+static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, exec_task *t)
+{
+	memset(t, 0, sizeof *t);
+	t->kind = EXEC_TASK_QUERY;
+	t->nplacements = (uint32_t)ps->ntables;
+	for (int i = 0; i < ps->ntables; i++)
+		cat_placement_file(ps->tables[i], shard_of(ps, i, shard), t->placements[i],
+				   sizeof t->placements[i]);
+	t->sql = ps->shard_sql;
+	t->nparams = (uint32_t)r->nparams;
+	t->params = r->params;
+	if (ps->has_partial_agg) {
+		t->has_agg = 1;
+		t->agg = ps->partial_agg;
+	}
+	t->quick = ps->router && ps->prune.active && ps->ntables == 1 && point_key(ps->tables[0]);
+	if (ps->scan_column) {
+		t->scan_table = ps->tables[0]->name;
+		t->scan_column = ps->scan_column;
+	}
+}
+
+void lead_select_start(lead_run *r)
+{
+	const plan_select *ps = &r->p->u.select;
+	const cat_table *t0 = ps->tables[0];
+	uint32_t shards[CAT_SHARDS_MAX];
+	mur_value key_value, *key = NULL;
+	mur_buf key_scratch;
+	mur_error err;
+	int n;
+
+	if (ps->join_shuffle) {
+		lead_join_start(r);
+		return;
+	}
+	n = lead_prune(r, t0, &ps->prune, shards);
+	/* a read of one table pinned to one distribution value sees only rows
+	 * with that value: it waits only for undecided entries that may hold one */
+	if (n == 1 && ps->ntables == 1 && ps->prune.active && !r->failed)
+		key = &key_value;
+	mur_buf_init(&key_scratch);
+	if (key && pinned_value(r, &ps->prune, &key_scratch, key) != 1)
+		key = NULL;
+
+	/* An undecided write on one of the shards read (of any table joined):
+	 * wait for its outcome, then start over (lead_repl.c calls
+	 * lead_select_start again). */
+	for (int i = 0; i < n && !r->failed; i++)
+		for (int j = 0; j < ps->ntables; j++) {
+			const cat_table *tj = ps->tables[j];
+			uint32_t sh = shard_of(ps, j, shards[i]);
+			if (lead_repl_read_gated(r->e, tj, sh, key, r) ||
+			    (lead_shard_reconciling(r->e, &tj->shards[sh]) &&
+			     lead_reconcile_park(r->e, r))) {
+				mur_buf_free(&key_scratch);
+				return;
+			}
+		}
+	mur_buf_free(&key_scratch);
+	if (!r->failed && lead_shuffle_chosen(r, ps, n)) {
+		lead_shuffle_start(r, shards, n);
+		return;
+	}
+	for (int i = 0; i < n && !r->failed; i++) {
+		const cat_shard *s = &t0->shards[shards[i]];
+		uint32_t node = ps->ntables > 1 ? colocated_node(r->e, ps, shards[i])
+						: lead_read_node(r->e, s);
+		exec_task t;
+		if (!node) {
+			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+				      ps->ntables > 1 ? "no reachable follower holds current copies of shard "
+							"%u of table \"%s\" and of the tables joined with it"
+						      : "no current copy of shard %u of table \"%s\" is "
+							"reachable",
+				      s->index, t0->name);
+			mur_error_hint(&err, "check murphy.nodes and murphy.placements: the followers "
+					     "holding it are down or still catching up");
+			lead_run_fail(r, &err);
+			break;
+		}
+		fill_query_task(r, ps, s->index, &t);
+		lead_run_send(r, node, s->index, 1, &t);
+	}
+	lead_run_wait(r, lead_select_merge);
+}
+
+/* Merge the shard results into r->rows / r->nrows / r->ncols. */
+static int merge_rows(lead_run *r, mur_error *err)
+{
+	const plan_select *ps = &r->p->u.select;
+	uint32_t ncols = 0;
+
+	for (int i = 0; i < r->ntasks; i++)
+		if (r->tasks[i].res.ncols && !r->tasks[i].stats_only)
+			ncols = r->tasks[i].res.ncols;
+	if (ps->has_final_agg) {
+		exec_hashagg *h;
+		if (ncols == 0)
+			ncols = ps->final_agg.ngroup + ps->partial_agg.naggs;
+		h = exec_hashagg_create(&ps->final_agg, ncols);
+		if (!h)
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		for (int i = 0; i < r->ntasks; i++) {
+			lead_task_slot *sl = &r->tasks[i];
+			if (sl->stats_only)
+				continue;
+			if (exec_hashagg_add_rows(h, sl->res.rows.data, sl->res.rows.len,
+						  sl->res.nrows) != MUR_OK) {
+				*err = *exec_hashagg_error(h);
+				exec_hashagg_destroy(h);
+				return MUR_ERR;
+			}
+		}
+		mur_buf_reset(&r->rows);
+		if (exec_hashagg_finish(h, &r->rows, &r->nrows) != MUR_OK) {
+			*err = *exec_hashagg_error(h);
+			exec_hashagg_destroy(h);
+			return MUR_ERR;
+		}
+		exec_hashagg_destroy(h);
+		r->ncols = ps->final_agg.ngroup + ps->final_agg.naggs;
+		return MUR_OK;
+	}
+	mur_buf_reset(&r->rows);
+	r->nrows = 0;
+	for (int i = 0; i < r->ntasks; i++) {
+		lead_task_slot *sl = &r->tasks[i];
+		if (sl->stats_only)
+			continue;
+		mur_buf_put(&r->rows, sl->res.rows.data, sl->res.rows.len);
+		r->nrows += sl->res.nrows;
+	}
+	r->ncols = ncols ? ncols : (uint32_t)r->p->nout;
+	if (!mur_buf_ok(&r->rows))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory merging rows");
+	return MUR_OK;
+}
+
+/* Final SQL over the merged rows, in the leader's SQLite. */
+static int final_stage(lead_run *r, mur_error *err)
+{
+	const plan_select *ps = &r->p->u.select;
+	mur_buf out;
+	uint64_t nrows = 0;
+	uint32_t ncols = 0;
+
+	if (!ps->final_sql)
+		return MUR_OK;
+	mur_buf_init(&out);
+	if (lead_local_query(r->e, ps->final_sql, r->params, r->nparams, &r->rows, r->nrows,
+			     r->ncols, &out, &nrows, &ncols, err) != MUR_OK) {
+		mur_buf_free(&out);
+		return MUR_ERR;
+	}
+	mur_buf_free(&r->rows);
+	r->rows = out;
+	r->nrows = nrows;
+	r->ncols = ncols;
+	return MUR_OK;
+}
+
+/* Continuation when every shard has answered. */
+void lead_select_merge(lead_run *r)
+{
+	mur_error err;
+
+	if (!r->failed && merge_rows(r, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+	lead_select_finish(r);
+}
+
+void lead_select_finish(lead_run *r)
+{
+	mur_error err;
+
+	if (!r->failed && final_stage(r, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+	if (r->parent) {
+		/* INSERT ... SELECT / EXPLAIN ANALYZE take the rows from here */
+		lead_run_finish(r);
+		return;
+	}
+	if (!r->failed && (lead_result_columns(r->res, r->p) != MUR_OK ||
+			   lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
+		lead_run_fail(r, &err);
+	lead_run_finish(r);
+}
+
+uint32_t lead_select_node(lead_run *r, uint32_t shard)
+{
+	const plan_select *ps = &r->p->u.select;
+	return ps->ntables > 1 ? colocated_node(r->e, ps, shard)
+			       : lead_read_node(r->e, &ps->tables[0]->shards[shard]);
+}
+
+void lead_select_fill_task(lead_run *r, uint32_t shard, exec_task *t)
+{
+	fill_query_task(r, &r->p->u.select, shard, t);
+}

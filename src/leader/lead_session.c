@@ -1,0 +1,908 @@
+/*
+ * lead_session.c — the leader engine's pgw_engine_ops: sessions, prepared
+ * statements, dispatch of a run by plan kind, and the utility statements
+ * (SET, SHOW, BEGIN/COMMIT/ROLLBACK) plus SELECTs the leader answers
+ * itself (no distributed table, murphy.* views).
+ *
+ * Transactions: murphy runs and commits each statement as it arrives.
+ * BEGIN/COMMIT are accepted so clients that wrap statements in blocks
+ * (psycopg2, pgbench) work, and the block's status is reported ('T', 'E'
+ * after an error: later statements get 25P02, as in PostgreSQL).  Every
+ * answer must be true (docs/decisions.md, "Transaction blocks"): the
+ * session counts the block's statements that wrote (txn_writes), and
+ *
+ *   COMMIT   'T'                    → COMMIT
+ *            'E', nothing written   → ROLLBACK (nothing of the block stays)
+ *            'E', writes            → 0A000: those writes stay; block ended
+ *   ROLLBACK nothing written        → ROLLBACK
+ *            writes                 → 0A000: they were committed when they
+ *                                     ran; the block stays open ('T', its
+ *                                     count cleared), so a driver that keeps
+ *                                     its own "in a block" flag after a
+ *                                     failed ROLLBACK (psycopg2) agrees with
+ *                                     the server; the next ROLLBACK ends it
+ *
+ * Isolation levels, READ ONLY and savepoints are refused by the planner
+ * (sql/plan_misc.c).  Multi-statement atomicity is the transactions issue.
+ *
+ * Large statements (LEAD_PARSE_OFFLOOP_BYTES and more) are parsed on the
+ * libuv thread pool: prepare() only records the text, execute() sends
+ * sql_parse (libpg_query, depth checks, unpack: no shared state) to a pool
+ * thread and plans the tree against the catalog back on the loop thread
+ * (plan_job_done), so a 1,000,000-value IN list no longer stops heartbeats
+ * and other sessions for the ~2 s its parse takes.  The same holds for
+ * the extended protocol: Parse ends with prepare_finish(), which parses a
+ * long text on the pool before ParseComplete (Bind checks the parameters
+ * against the plan, Describe reads its columns), and an Execute that must
+ * plan again (stale) takes a copy of its parameters to the pool.
+ */
+#include "leader/lead_repl.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+#include "sql/sql.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_error *err)
+{
+	lead_engine *e = calloc(1, sizeof *e);
+	if (!e) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return NULL;
+	}
+	e->cat = cat;
+	e->tr = *tr;
+	e->write_pipeline = LEAD_WRITE_PIPELINE_DEFAULT;
+	e->started_us = mur_now_us();
+	/* After a (re)start nothing is known about any copy until its follower
+	 * reports (lead_recover.c): no placement serves yet. */
+	for (int i = 0; i < cat_table_count(cat); i++) {
+		cat_table *t = cat_table_by_id(cat, cat_table_at(cat, i)->id);
+		if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t sh = 0; sh < t->nshards; sh++) {
+			t->shards[sh].committed_known = 0;
+			for (int k = 0; k < t->shards[sh].nplacements; k++)
+				t->shards[sh].placements[k].state = CAT_PL_LAGGING;
+		}
+	}
+	if (lead_local_open(e, err) != MUR_OK) {
+		free(e);
+		return NULL;
+	}
+	return e;
+}
+
+void lead_engine_destroy(lead_engine *e)
+{
+	if (!e)
+		return;
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
+		if (t && t->kind == CAT_TABLE_DISTRIBUTED)
+			lead_repl_forget(e, t);
+	}
+	free(e->waiters);
+	sqlite3_close(e->mem);
+	free(e);
+}
+
+void lead_session_unref(lead_session *s)
+{
+	if (--s->refs == 0)
+		free(s);
+}
+
+/* ---- settings ---- */
+
+static const char *const known_settings[] = {
+	"application_name", "client_encoding", "datestyle", "timezone", "extra_float_digits",
+	"search_path", "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
+	"standard_conforming_strings", "intervalstyle", "client_min_messages", "bytea_output",
+	"synchronous_commit", "default_transaction_isolation", "transaction_isolation",
+	"default_transaction_read_only", "transaction_read_only", "jit", "work_mem",
+	"max_parallel_workers_per_gather", "enable_seqscan", "row_security", "server_version", "server_encoding", "integer_datetimes",
+	"is_superuser", "session_authorization", "max_identifier_length", "geqo",
+	"murphy.count_distinct",
+	"murphy.write_quorum", "murphy.shuffle_strategy", "murphy.join_strategy", NULL};
+
+static const char *default_setting(const char *name)
+{
+	static const char *const defaults[][2] = {
+		{"server_version", "15.0"},      {"server_encoding", "UTF8"},
+		{"client_encoding", "UTF8"},     {"datestyle", "ISO, MDY"},
+		{"timezone", "UTC"},             {"standard_conforming_strings", "on"},
+		{"transaction_isolation", "read committed"},
+		{"default_transaction_isolation", "read committed"},
+		{"transaction_read_only", "off"},
+		{"default_transaction_read_only", "off"},
+		{"integer_datetimes", "on"},     {"intervalstyle", "postgres"},
+		{"extra_float_digits", "1"},     {"search_path", "\"$user\", public"},
+		{"max_identifier_length", "63"}, {"application_name", ""},
+		{"statement_timeout", "0"},      {"client_min_messages", "notice"},
+		{"bytea_output", "hex"},         {"is_superuser", "on"},
+		{"murphy.count_distinct", "exact"},
+		{"murphy.write_quorum", "majority"},
+		{"murphy.shuffle_strategy", "auto"},
+		{"murphy.join_strategy", "auto"},
+	};
+	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
+		if (strcmp(defaults[i][0], name) == 0)
+			return defaults[i][1];
+	return NULL;
+}
+
+/* Settings that take one of a few words (anything else is 22023). */
+static const struct {
+	const char *name;
+	const char *values[4]; /* NULL-terminated */
+} word_settings[] = {
+	{"murphy.shuffle_strategy", {"auto", "gather", "repartition", NULL}},
+	{"murphy.join_strategy", {"auto", "broadcast", "repartition", NULL}},
+	{"murphy.count_distinct", {"exact", "approximate", NULL}},
+};
+
+/* MUR_OK when ps sets a word setting to one of its words (or is not one). */
+static int check_word_setting(const plan_set *ps, mur_error *err)
+{
+	char hint[128];
+	size_t len = 0;
+	for (size_t i = 0; i < sizeof word_settings / sizeof word_settings[0]; i++) {
+		if (strcmp(word_settings[i].name, ps->name) != 0 || ps->is_default)
+			continue;
+		for (int k = 0; word_settings[i].values[k]; k++) {
+			if (strcmp(word_settings[i].values[k], ps->value) == 0)
+				return MUR_OK;
+			len += (size_t)snprintf(hint + len, sizeof hint - len, "%s%s", k ? ", " : "",
+						word_settings[i].values[k]);
+		}
+		mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+			      "invalid value for parameter \"%s\": \"%s\"", ps->name, ps->value);
+		mur_error_hint(err, "Available values: %s.", hint);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+void lead_session_sql_options(lead_session *s, sql_options *out)
+{
+	const char *cd = lead_session_get(s, "murphy.count_distinct");
+	memset(out, 0, sizeof *out);
+	out->count_distinct_approx = cd && strcmp(cd, "approximate") == 0;
+}
+
+static int setting_known(const char *name)
+{
+	for (int i = 0; known_settings[i]; i++)
+		if (strcmp(known_settings[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+const char *lead_session_get(lead_session *s, const char *name)
+{
+	for (int i = 0; i < s->nsettings; i++)
+		if (strcmp(s->settings[i].name, name) == 0)
+			return s->settings[i].value;
+	return default_setting(name);
+}
+
+void lead_session_set(lead_session *s, const char *name, const char *value)
+{
+	int i;
+	for (i = 0; i < s->nsettings; i++)
+		if (strcmp(s->settings[i].name, name) == 0)
+			break;
+	if (i == s->nsettings) {
+		if (s->nsettings >= LEAD_SETTINGS_MAX)
+			return;
+		s->nsettings++;
+	}
+	snprintf(s->settings[i].name, sizeof s->settings[i].name, "%s", name);
+	snprintf(s->settings[i].value, sizeof s->settings[i].value, "%s", value ? value : "");
+}
+
+static void show_row(lead_run *r, const char *name, const char *value)
+{
+	pgw_column col;
+	const char *vals[1] = {value};
+	int32_t lens[1] = {(int32_t)strlen(value)};
+	memset(&col, 0, sizeof col);
+	snprintf(col.name, sizeof col.name, "%s", name);
+	col.type_oid = mur_type_oid(MT_TEXT);
+	col.typlen = -1;
+	col.typmod = -1;
+	r->res->kind = PGW_RESULT_ROWS;
+	pgw_result_set_columns(r->res, 1, &col);
+	pgw_result_add_row(r->res, 1, vals, lens);
+	snprintf(r->res->tag, sizeof r->res->tag, "SHOW");
+}
+
+/* ---- transaction blocks (design comment at the top) ---- */
+
+static void block_fail(lead_run *r, const char *message, const char *hint)
+{
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s", message);
+	mur_error_detail(&err, "murphy runs and commits each statement on its own; "
+			       "multi-statement transactions are not supported yet.");
+	mur_error_hint(&err, "%s", hint);
+	lead_run_fail(r, &err);
+}
+
+static void block_commit(lead_run *r)
+{
+	lead_session *s = r->s;
+	char msg[256];
+	int n = s->txn_writes;
+	if (s->txn == 'I')
+		pgw_result_add_notice(r->res, "there is no transaction in progress");
+	if (s->txn == 'E' && n > 0) {
+		snprintf(msg, sizeof msg,
+			 "COMMIT of a failed transaction block: the %d statement%s that wrote before "
+			 "the error %s committed when %s ran and cannot be rolled back",
+			 n, n == 1 ? "" : "s", n == 1 ? "was" : "were", n == 1 ? "it" : "they");
+		s->txn = 'I'; /* COMMIT always ends the block, as in PostgreSQL */
+		s->txn_writes = 0;
+		block_fail(r, msg, "The block has ended; those writes stay.");
+		return;
+	}
+	snprintf(r->res->tag, sizeof r->res->tag, s->txn == 'E' ? "ROLLBACK" : "COMMIT");
+	s->txn = 'I';
+	s->txn_writes = 0;
+}
+
+static void block_rollback(lead_run *r)
+{
+	lead_session *s = r->s;
+	char msg[256];
+	int n = s->txn_writes;
+	if (s->txn == 'I')
+		pgw_result_add_notice(r->res, "there is no transaction in progress");
+	if (s->txn != 'I' && n > 0) {
+		snprintf(msg, sizeof msg,
+			 "ROLLBACK cannot undo the %d statement%s of this transaction block that "
+			 "wrote: %s committed when %s ran",
+			 n, n == 1 ? "" : "s", n == 1 ? "it was" : "they were", n == 1 ? "it" : "they");
+		s->txn = 'T';
+		s->txn_writes = 0;
+		s->keep_block = 1;
+		block_fail(r, msg,
+			   "Those writes stay. The block is still open: ROLLBACK again (or COMMIT) "
+			   "to end it.");
+		return;
+	}
+	s->txn = 'I';
+	s->txn_writes = 0;
+	snprintf(r->res->tag, sizeof r->res->tag, "ROLLBACK");
+}
+
+static int plan_writes(const plan *p)
+{
+	switch (p->kind) {
+	case PLAN_INSERT:
+	case PLAN_MODIFY:
+	case PLAN_CREATE_TABLE:
+	case PLAN_DROP_TABLE:
+	case PLAN_CREATE_INDEX:
+	case PLAN_DROP_INDEX:
+		return 1; /* COPY FROM: counted when the COPY ends (lead_copy.c), not at its start */
+	default:
+		return 0;
+	}
+}
+
+void lead_session_ran(lead_session *s, const plan *p, int failed, uint64_t changes)
+{
+	if (s->txn != 'I' && (p ? plan_writes(p) : 1) && (!failed || changes > 0))
+		s->txn_writes++;
+	if (failed && s->txn == 'T' && !s->keep_block)
+		s->txn = 'E';
+}
+
+void lead_utility_start(lead_run *r)
+{
+	lead_session *s = r->s;
+	const plan *p = r->p;
+	mur_error err;
+
+	switch (p->kind) {
+	case PLAN_SET: {
+		const plan_set *ps = &p->u.set;
+		if (!setting_known(ps->name)) {
+			mur_error_set(&err, SQLSTATE_UNDEFINED_OBJECT,
+				      "unrecognized configuration parameter \"%s\"", ps->name);
+			lead_run_fail(r, &err);
+			break;
+		}
+		if (strcmp(ps->name, "murphy.write_quorum") == 0 && !ps->is_default &&
+		    !lead_quorum_parse(ps->value)) {
+			mur_error_set(&err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				      "invalid value for parameter \"murphy.write_quorum\": \"%s\"",
+				      ps->value);
+			mur_error_hint(&err, "Available values: one, majority, all.");
+			lead_run_fail(r, &err);
+			break;
+		}
+		if (check_word_setting(ps, &err) != MUR_OK) {
+			lead_run_fail(r, &err);
+			break;
+		}
+		if (ps->is_default) {
+			const char *d = default_setting(ps->name);
+			lead_session_set(s, ps->name, d ? d : "");
+		} else {
+			lead_session_set(s, ps->name, ps->value);
+		}
+		snprintf(r->res->tag, sizeof r->res->tag, ps->is_default ? "RESET" : "SET");
+		if (ps->is_default)
+			snprintf(r->res->tag, sizeof r->res->tag, "SET");
+		break;
+	}
+	case PLAN_SHOW: {
+		const char *v = lead_session_get(s, p->u.set.name);
+		if (!v) {
+			mur_error_set(&err, SQLSTATE_UNDEFINED_OBJECT,
+				      "unrecognized configuration parameter \"%s\"", p->u.set.name);
+			lead_run_fail(r, &err);
+			break;
+		}
+		show_row(r, p->u.set.name, v);
+		break;
+	}
+	case PLAN_BEGIN:
+		if (s->txn != 'I')
+			pgw_result_add_notice(r->res, "there is already a transaction in progress");
+		else {
+			s->txn = 'T';
+			s->txn_writes = 0;
+		}
+		snprintf(r->res->tag, sizeof r->res->tag, "BEGIN");
+		break;
+	case PLAN_COMMIT:
+		block_commit(r);
+		break;
+	case PLAN_ROLLBACK:
+		block_rollback(r);
+		break;
+	case PLAN_NOOP:
+		snprintf(r->res->tag, sizeof r->res->tag, "%s", p->tag ? p->tag : "");
+		break;
+	case PLAN_EMPTY:
+		r->res->kind = PGW_RESULT_EMPTY;
+		break;
+	default:
+		mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "internal error: unexpected plan kind %d",
+			      (int)p->kind);
+		lead_run_fail(r, &err);
+	}
+	lead_run_finish(r);
+}
+
+/* ---- SELECTs the leader answers itself ---- */
+
+static void leader_select_run(lead_run *r)
+{
+	mur_error err;
+	if (!r->failed && (lead_local_materialize_views(r->e, &err) != MUR_OK ||
+			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0, 0,
+					    &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
+		lead_run_fail(r, &err);
+	if (!r->failed && !r->parent &&
+	    (lead_result_columns(r->res, r->p) != MUR_OK ||
+	     lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
+		lead_run_fail(r, &err);
+	lead_run_finish(r);
+}
+
+static void shard_counts_done(lead_run *r)
+{
+	for (int i = 0; i < r->ntasks; i++) {
+		lead_task_slot *sl = &r->tasks[i];
+		mur_rd rd;
+		mur_value v;
+		if (sl->res.failed || sl->res.nrows != 1)
+			continue;
+		mur_rd_init(&rd, sl->res.rows.data, sl->res.rows.len);
+		if (mur_row_get_value(&rd, &v) == MUR_OK && v.kind == MV_INT)
+			cat_shard_set_rows(r->e->cat, sl->table_id, sl->shard, (uint64_t)v.i);
+	}
+	r->failed = 0; /* counts are best effort: a down follower leaves the last known count */
+	leader_select_run(r);
+}
+
+/* murphy.shards shows rows per shard: refresh the counts first. */
+static void leader_select_start(lead_run *r)
+{
+	if (!r->p->leader_sql || !strstr(r->p->leader_sql, "murphy_shards")) {
+		leader_select_run(r);
+		return;
+	}
+	for (int i = 0; i < cat_table_count(r->e->cat); i++) {
+		const cat_table *t = cat_table_at(r->e->cat, i);
+		if (t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++) {
+			uint32_t node = lead_read_node(r->e, &t->shards[s]);
+			exec_task task;
+			char sql[160];
+			if (!node)
+				continue;
+			memset(&task, 0, sizeof task);
+			task.kind = EXEC_TASK_QUERY;
+			task.nplacements = 1;
+			cat_placement_file(t, s, task.placements[0], sizeof task.placements[0]);
+			snprintf(sql, sizeof sql, "SELECT count(*) FROM main.\"%s\"", t->name);
+			task.sql = sql;
+			if (lead_run_send(r, node, s, 1, &task) == MUR_OK)
+				r->tasks[r->ntasks - 1].table_id = t->id;
+		}
+	}
+	r->failed = 0;
+	lead_run_wait(r, shard_counts_done);
+}
+
+/* ---- dispatch ---- */
+
+void lead_run_start(lead_run *r)
+{
+	switch (r->p->kind) {
+	case PLAN_SELECT:
+		lead_select_start(r);
+		break;
+	case PLAN_LEADER_SELECT:
+		leader_select_start(r);
+		break;
+	case PLAN_INSERT:
+		lead_insert_start(r);
+		break;
+	case PLAN_MODIFY:
+		lead_modify_start(r);
+		break;
+	case PLAN_CREATE_TABLE:
+		lead_create_table_start(r);
+		break;
+	case PLAN_DROP_TABLE:
+		lead_drop_table_start(r);
+		break;
+	case PLAN_CREATE_INDEX:
+	case PLAN_DROP_INDEX:
+		lead_index_start(r);
+		break;
+	case PLAN_EXPLAIN:
+		lead_explain_start(r);
+		break;
+	case PLAN_ANALYZE:
+		lead_analyze_start(r);
+		break;
+	default:
+		lead_utility_start(r);
+	}
+}
+
+/* ---- pgw_engine_ops ---- */
+
+static void *op_session_open(void *engine, pgw_session *ps, const char *user, const char *database,
+			     mur_error *err)
+{
+	lead_session *s = calloc(1, sizeof *s);
+	(void)user;
+	(void)database;
+	if (!s) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return NULL;
+	}
+	s->e = engine;
+	s->ps = ps;
+	s->txn = 'I';
+	s->refs = 1;
+	return s;
+}
+
+static void op_session_close(void *esess)
+{
+	lead_session *s = esess;
+	s->closed = 1;
+	if (s->copy)
+		lead_copy_abort(s);
+	lead_session_unref(s);
+}
+
+static int op_split(void *esess, const char *sql, int *n, char ***stmts, mur_error *err)
+{
+	(void)esess;
+	return sql_split(sql, n, stmts, err);
+}
+
+/* Statements this long are parsed off the loop thread (one 64 KiB statement
+ * parses in ~10 ms; below that the thread hop is not worth it). */
+#define LEAD_PARSE_OFFLOOP_BYTES (64 * 1024)
+
+void lead_engine_set_loop(lead_engine *e, uv_loop_t *loop) { e->loop = loop; }
+
+static void stmt_free(lead_stmt *st)
+{
+	if (!st)
+		return;
+	if (st->p)
+		plan_free(st->p);
+	free(st->cols);
+	free(st->sql);
+	free(st);
+}
+
+static void stmt_describe_fill(lead_stmt *st)
+{
+	const plan *p = st->p;
+	st->nparams = p->nparams;
+	for (int i = 0; i < p->nparams && i < PLAN_PARAMS_MAX; i++)
+		st->param_oids[i] = mur_type_oid(p->param_types[i] == MT_UNKNOWN ? MT_TEXT
+										  : p->param_types[i]);
+	free(st->cols);
+	st->cols = NULL;
+	st->ncols = 0;
+	if (p->kind == PLAN_EXPLAIN || p->kind == PLAN_SHOW) {
+		st->cols = calloc(1, sizeof *st->cols);
+		if (!st->cols)
+			return;
+		snprintf(st->cols[0].name, sizeof st->cols[0].name, "%s",
+			 p->kind == PLAN_EXPLAIN ? "QUERY PLAN" : p->u.set.name);
+		st->cols[0].type_oid = mur_type_oid(MT_TEXT);
+		st->cols[0].typlen = -1;
+		st->cols[0].typmod = -1;
+		st->ncols = 1;
+		return;
+	}
+	lead_plan_columns(p, &st->ncols, &st->cols);
+}
+
+static void stmt_types(int nparams, const uint32_t *param_oids, mur_type *types)
+{
+	for (int i = 0; i < nparams && i < PLAN_PARAMS_MAX; i++)
+		types[i] = param_oids[i] ? mur_type_from_oid(param_oids[i]) : MT_UNKNOWN;
+}
+
+/* Plan st from tree (parsed already) or, when tree is NULL, from its text. */
+static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, mur_error *err)
+{
+	mur_type types[PLAN_PARAMS_MAX];
+	int n = st->given_nparams;
+	plan *p = NULL;
+	sql_options opts;
+	int rc;
+	stmt_types(n, st->given_oids, types);
+	lead_session_sql_options(s, &opts);
+	rc = tree ? sql_prepare_tree(s->e->cat, st->sql, tree, &opts, n, types, &p, err)
+		  : sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err);
+	if (rc != MUR_OK)
+		return MUR_ERR;
+	if (st->p)
+		plan_free(st->p);
+	st->p = p;
+	st->catalog_version = cat_version(s->e->cat);
+	st->opts = opts;
+	stmt_describe_fill(st);
+	return MUR_OK;
+}
+
+static int stmt_plan(lead_session *s, lead_stmt *st, mur_error *err)
+{
+	return stmt_plan_tree(s, st, NULL, err);
+}
+
+/* A long statement waits for execute() to be parsed off the loop. */
+static int stmt_offloop(const lead_session *s, const lead_stmt *st)
+{
+	return s->e->loop && strlen(st->sql) >= LEAD_PARSE_OFFLOOP_BYTES;
+}
+
+static int stmt_stale(lead_session *s, const lead_stmt *st)
+{
+	sql_options now;
+	lead_session_sql_options(s, &now);
+	return st->catalog_version != cat_version(s->e->cat) || sql_options_differ(&st->opts, &now);
+}
+
+static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_t *param_oids,
+			mur_error *err)
+{
+	lead_session *s = esess;
+	lead_stmt *st = calloc(1, sizeof *st);
+	s->keep_block = 0;
+	if (!st || !(st->sql = strdup(sql))) {
+		free(st);
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return NULL;
+	}
+	st->session = s;
+	st->given_nparams = nparams > PLAN_PARAMS_MAX ? PLAN_PARAMS_MAX : nparams;
+	for (int i = 0; i < st->given_nparams; i++)
+		st->given_oids[i] = param_oids[i];
+	if (stmt_offloop(s, st))
+		return st; /* planned by execute(), or by describe() if asked first */
+	if (stmt_plan(s, st, err) != MUR_OK) {
+		stmt_free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void op_describe(void *stmt, int *nparams, const uint32_t **param_oids, int *ncols,
+			const pgw_column **cols)
+{
+	lead_stmt *st = stmt;
+	if (!st->p && st->session) {
+		/* Describe before execute: plan inline; an error is reported by
+		 * execute, which plans again */
+		mur_error err;
+		stmt_plan(st->session, st, &err);
+	}
+	*nparams = st->nparams;
+	*param_oids = st->param_oids;
+	*ncols = st->ncols;
+	*cols = st->cols;
+}
+
+static void op_stmt_free(void *stmt) { stmt_free(stmt); }
+
+static void done_with_error(pgw_done_cb done, void *arg, const mur_error *err)
+{
+	pgw_result *res = pgw_result_new();
+	if (res)
+		pgw_result_set_error(res, err);
+	done(arg, res);
+}
+
+/* Run st, planned and current. */
+static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const char *const *values,
+			    const int32_t *lengths, int nformats, const int16_t *formats,
+			    pgw_done_cb done, void *arg)
+{
+	lead_run *r;
+	mur_error err;
+	r = lead_run_new(s, st->p, done, arg);
+	if (!r) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		done_with_error(done, arg, &err);
+		return;
+	}
+	snprintf(r->sql_text, sizeof r->sql_text, "%s", st->sql ? st->sql : "");
+	if (lead_bind_params(r, nparams, values, lengths, nformats, formats) != MUR_OK) {
+		lead_run_finish(r);
+		return;
+	}
+	if (st->p->kind == PLAN_COPY_FROM) {
+		/* the COPY owns a fresh plan: the statement may be freed meanwhile */
+		plan *p = NULL;
+		if (sql_prepare(s->e->cat, st->sql, 0, NULL, &p, &err) != MUR_OK ||
+		    lead_copy_start(s, p, r->res, &err) != MUR_OK) {
+			if (p)
+				plan_free(p);
+			lead_run_fail(r, &err);
+		}
+		lead_run_finish(r);
+		return;
+	}
+	lead_run_start(r);
+}
+
+static void plan_failed(lead_session *s, const mur_error *err, pgw_done_cb done, void *arg)
+{
+	lead_session_ran(s, NULL, 1, 0);
+	done_with_error(done, arg, err);
+}
+
+/* A long statement's parse on the thread pool (see the top of the file).
+ * The session and the statement outlive it: pgwire frees neither while
+ * the statement runs or its Parse finishes (pgw_engine.h).  run: execute
+ * once planned, with the job's copy of the parameters (pgwire's live only
+ * during execute()); otherwise only report the statement ready
+ * (prepare_finish). */
+typedef struct plan_job {
+	uv_work_t req;
+	lead_session *s;
+	lead_stmt *st;
+	sql_tree *tree; /* parsed on the pool thread; freed by plan_job_done */
+	mur_error err;
+	int rc;
+	int run;
+	pgw_done_cb done;
+	void *arg;
+	int nparams, nformats;
+	char **values;
+	int32_t *lengths;
+	int16_t *formats;
+} plan_job;
+
+static void plan_job_free(plan_job *j)
+{
+	for (int i = 0; i < j->nparams; i++)
+		free(j->values[i]);
+	free(j->values);
+	free(j->lengths);
+	free(j->formats);
+	free(j);
+}
+
+/* Copy the parameters into j; MUR_ENOMEM when out of memory. */
+static int plan_job_keep_params(plan_job *j, int nparams, const char *const *values,
+				const int32_t *lengths, int nformats, const int16_t *formats)
+{
+	if (nparams == 0 && nformats == 0)
+		return MUR_OK;
+	j->values = calloc((size_t)nparams + 1, sizeof *j->values);
+	j->lengths = calloc((size_t)nparams + 1, sizeof *j->lengths);
+	j->formats = calloc((size_t)nformats + 1, sizeof *j->formats);
+	if (!j->values || !j->lengths || !j->formats)
+		return MUR_ENOMEM;
+	j->nparams = nparams;
+	j->nformats = nformats;
+	if (nformats)
+		memcpy(j->formats, formats, (size_t)nformats * sizeof *formats);
+	for (int i = 0; i < nparams; i++) {
+		j->lengths[i] = lengths[i];
+		if (lengths[i] < 0)
+			continue;
+		if (!(j->values[i] = malloc((size_t)lengths[i] + 1)))
+			return MUR_ENOMEM;
+		memcpy(j->values[i], values[i], (size_t)lengths[i]);
+		j->values[i][lengths[i]] = '\0';
+	}
+	return MUR_OK;
+}
+
+static void plan_job_work(uv_work_t *w)
+{
+	plan_job *j = w->data;
+	j->rc = sql_parse(j->st->sql, &j->tree, &j->err);
+}
+
+static void tree_free_work(uv_work_t *w)
+{
+	plan_job *j = w->data;
+	sql_tree_free(j->tree);
+}
+
+static void tree_free_done(uv_work_t *w, int status)
+{
+	(void)status;
+	plan_job_free(w->data);
+}
+
+static void plan_job_report(plan_job *j)
+{
+	lead_session *s = j->s;
+	if (j->rc != MUR_OK)
+		plan_failed(s, &j->err, j->done, j->arg);
+	else if (j->run)
+		execute_planned(s, j->st, j->nparams, (const char *const *)j->values, j->lengths,
+				j->nformats, j->formats, j->done, j->arg);
+	else
+		j->done(j->arg, pgw_result_new()); /* NULL: pgwire reports it */
+}
+
+/* Back on the loop thread: plan against the catalog as it is now (it may
+ * have changed while the pool parsed: the tree is text, not catalog), then
+ * run or report. */
+static void plan_job_done(uv_work_t *w, int status)
+{
+	plan_job *j = w->data;
+	lead_session *s = j->s;
+	if (status != 0 && j->rc == MUR_OK)
+		j->rc = mur_error_set(&j->err, SQLSTATE_QUERY_CANCELED, "statement canceled");
+	if (j->rc == MUR_OK)
+		j->rc = stmt_plan_tree(s, j->st, j->tree, &j->err);
+	plan_job_report(j);
+	lead_session_unref(s);
+	/* freeing a million-node tree takes ~0.3 s too: on the pool as well */
+	if (!j->tree || uv_queue_work(w->loop, &j->req, tree_free_work, tree_free_done) != 0) {
+		sql_tree_free(j->tree);
+		plan_job_free(j);
+	}
+}
+
+/* MUR_OK when the parse went to the pool (done is called later). */
+static int plan_job_start(lead_session *s, lead_stmt *st, int run, int nparams,
+			  const char *const *values, const int32_t *lengths, int nformats,
+			  const int16_t *formats, pgw_done_cb done, void *arg)
+{
+	plan_job *j = calloc(1, sizeof *j);
+	if (!j)
+		return MUR_ENOMEM;
+	j->s = s;
+	j->st = st;
+	j->run = run;
+	j->done = done;
+	j->arg = arg;
+	j->req.data = j;
+	if (plan_job_keep_params(j, nparams, values, lengths, nformats, formats) != MUR_OK ||
+	    uv_queue_work(s->e->loop, &j->req, plan_job_work, plan_job_done) != 0) {
+		plan_job_free(j);
+		return MUR_ERR;
+	}
+	s->refs++;
+	return MUR_OK;
+}
+
+/* pgw_engine_ops.prepare_finish: a long statement is parsed off the loop
+ * before its ParseComplete, so Bind and Describe find it planned. */
+static void op_prepare_finish(void *esess, void *stmt, pgw_done_cb done, void *arg)
+{
+	lead_session *s = esess;
+	lead_stmt *st = stmt;
+	if (st->p || !stmt_offloop(s, st) ||
+	    plan_job_start(s, st, 0, 0, NULL, NULL, 0, NULL, done, arg) != MUR_OK)
+		done(arg, pgw_result_new()); /* an error, if any, comes at execute */
+}
+
+static void op_execute(void *esess, void *stmt, int nparams, const char *const *values,
+		       const int32_t *lengths, int nformats, const int16_t *formats, pgw_done_cb done,
+		       void *arg)
+{
+	lead_session *s = esess;
+	lead_stmt *st = stmt;
+	mur_error err;
+
+	s->keep_block = 0;
+	if (s->txn == 'E' &&
+	    (!st->p || (st->p->kind != PLAN_ROLLBACK && st->p->kind != PLAN_COMMIT))) {
+		mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
+			      "current transaction is aborted, commands ignored until end of "
+			      "transaction block");
+		done_with_error(done, arg, &err);
+		return;
+	}
+	/* Not planned yet (a long statement), a table was created or dropped
+	 * since planning, or a setting that changes plans was SET: plan (again;
+	 * no plan may point at a dropped table; murphy.count_distinct decides
+	 * the aggregates).  A long one is parsed on the pool, with a copy of
+	 * the parameters (theirs live only during this call). */
+	if (!st->p || stmt_stale(s, st)) {
+		if (stmt_offloop(s, st) && plan_job_start(s, st, 1, nparams, values, lengths, nformats,
+							  formats, done, arg) == MUR_OK)
+			return;
+		if (stmt_plan(s, st, &err) != MUR_OK) {
+			plan_failed(s, &err, done, arg);
+			return;
+		}
+	}
+	execute_planned(s, st, nparams, values, lengths, nformats, formats, done, arg);
+}
+
+static int op_copy_data(void *esess, const char *data, size_t len)
+{
+	return lead_copy_data(esess, data, len);
+}
+
+static void op_copy_done(void *esess, int failed, const char *msg, pgw_done_cb done, void *arg)
+{
+	lead_copy_done(esess, failed, msg, done, arg);
+}
+
+static char op_txn_status(void *esess) { return ((lead_session *)esess)->txn; }
+
+static void op_statement_failed(void *esess)
+{
+	lead_session *s = esess;
+	if (s->txn == 'T' && !s->keep_block)
+		s->txn = 'E';
+}
+
+const pgw_engine_ops lead_engine_ops = {
+	.session_open = op_session_open,
+	.session_close = op_session_close,
+	.split = op_split,
+	.prepare = op_prepare,
+	.describe = op_describe,
+	.stmt_free = op_stmt_free,
+	.prepare_finish = op_prepare_finish,
+	.execute = op_execute,
+	.copy_data = op_copy_data,
+	.copy_done = op_copy_done,
+	.txn_status = op_txn_status,
+	.statement_failed = op_statement_failed,
+};

@@ -1,0 +1,430 @@
+/*
+ * lead_views.c — the murphy.* views: cluster state as SQL.
+ *
+ *   murphy.nodes       name, address, role, state, last_heartbeat
+ *   murphy.shards      table_name, shard, hash_min, hash_max, node (primary), rows,
+ *                      range_min, range_max (range tables: the bounds as text, NULL
+ *                      when unbounded; hash_min/hash_max are then NULL),
+ *                      replication_factor, copies_current, under_replicated,
+ *                      under_replicated_reason (lead_health.c)
+ *   murphy.placements  table_name, shard, node, role, applied_lsn, lag, state; a
+ *                      copy on a dead follower is "lost", on a suspect or
+ *                      disconnected one "unreachable", with lag NULL (unknown)
+ *   murphy.rebuilds    table_name, shard, source, target, replaces, state, phase,
+ *                      bytes_done, bytes_total, started_at, elapsed_ms, error
+ *   murphy.settings    name, setting, unit, description
+ *   murphy.stats       table_name, column_name, shards, rows, distinct_per_shard_avg,
+ *                      distinct_max_shard, analyzed_at: per analyzed column, what the
+ *                      last ANALYZE measured (catalog_stats.c; rows summed over shards)
+ *   murphy.query_stats started_at, query, strategy, shards, rows, leader_rows,
+ *                      leader_bytes, shuffled_rows, shuffled_bytes, elapsed_ms,
+ *                      error (lead_stats.c keeps the ring)
+ *   murphy.ready       ready, followers, shards_waiting, reason: one row, whether a
+ *                      write would be taken right now (lead_ready.c)
+ *
+ * The columns are declared once, in the catalog (catalog.c); here each
+ * view is rebuilt as table murphy_<name> in the leader's SQLite right
+ * before a query that reads it.  Node state "returning" is shown for an
+ * alive follower whose copies are still being checked or caught up.
+ */
+#include "leader/lead_int.h"
+#include "common/clock.h"
+#include "leader/lead_repl.h"
+#include "pgwire/pgw_server.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const char *const node_states[] = {"alive", "suspect", "dead", "returning"};
+static const char *const placement_states[] = {"current", "lagging", "divergent", "rebuilding"};
+
+const char *lead_placement_state_name(cat_placement_state st)
+{
+	return (unsigned)st < sizeof placement_states / sizeof placement_states[0]
+		       ? placement_states[st]
+		       : "?";
+}
+
+static void ts_text(int64_t ms, char *out, size_t n)
+{
+	time_t sec = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&sec, &tm);
+	snprintf(out, n, "%04d-%02d-%02d %02d:%02d:%02d.%03d", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+static const char *node_name(const catalog *c, uint32_t id)
+{
+	const cat_node *n = cat_node_by_id(c, id);
+	return n ? n->name : "";
+}
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s && s[0])
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_ts(sqlite3_stmt *st, int i, int64_t ms)
+{
+	char ts[64];
+	if (!ms) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	ts_text(ms, ts, sizeof ts);
+	sqlite3_bind_text(st, i, ts, -1, SQLITE_TRANSIENT);
+}
+
+static void step(sqlite3_stmt *st)
+{
+	sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+/* Alive, but some copy on it is not current yet. */
+static int returning(lead_engine *e, const cat_node *n)
+{
+	if (n->role != CAT_NODE_FOLLOWER || n->state != CAT_NODE_ALIVE)
+		return 0;
+	if (!e->status_known[n->id % CAT_NODES_MAX])
+		return 1;
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		const cat_table *t = cat_table_at(e->cat, i);
+		if (t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++)
+			for (int k = 0; k < t->shards[s].nplacements; k++)
+				if (t->shards[s].placements[k].node_id == n->id &&
+				    t->shards[s].placements[k].state != CAT_PL_CURRENT)
+					return 1;
+	}
+	return 0;
+}
+
+static void fill_nodes(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_nodes VALUES (?,?,?,?,?)", -1, &st, NULL);
+	for (int i = 0; i < cat_node_count(e->cat); i++) {
+		const cat_node *n = cat_node_at(e->cat, i);
+		int64_t hb = n->role == CAT_NODE_LEADER ? mur_wall_ms() : n->last_heartbeat_ms;
+		bind_text(st, 1, n->name);
+		bind_text(st, 2, n->addr);
+		bind_text(st, 3, n->role == CAT_NODE_LEADER ? "leader" : "follower");
+		const char *state = node_states[n->state];
+		if (n->role == CAT_NODE_FOLLOWER && n->state == CAT_NODE_ALIVE &&
+		    !e->tr.connected(e->tr.ctx, n->id))
+			state = "suspect"; /* its connection just dropped */
+		else if (returning(e, n))
+			state = "returning";
+		bind_text(st, 4, state);
+		bind_ts(st, 5, hb);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
+/* A range bound in its column's PostgreSQL text form, or NULL (unbounded). */
+static void bind_bound(sqlite3_stmt *st, int i, const cat_table *t, const mur_value *v)
+{
+	mur_buf b;
+	if (v->kind == MV_NULL) {
+		sqlite3_bind_null(st, i);
+		return;
+	}
+	mur_buf_init(&b);
+	mur_value_to_pgtext(t->cols[t->dist_col].type, v, &b);
+	sqlite3_bind_text(st, i, b.len ? (const char *)b.data : "", (int)b.len, SQLITE_TRANSIENT);
+	mur_buf_free(&b);
+}
+
+/* hash_min, hash_max, range_min, range_max of one shard (parameters 3, 4, 7, 8). */
+static void bind_shard_bounds(sqlite3_stmt *st, const cat_table *t, const cat_shard *sh)
+{
+	mur_value max;
+	if (!cat_table_is_range(t)) {
+		sqlite3_bind_int64(st, 3, sh->hash_min);
+		sqlite3_bind_int64(st, 4, sh->hash_max);
+		return; /* range_min, range_max stay NULL */
+	}
+	bind_bound(st, 7, t, &sh->range_min);
+	cat_shard_range_max(t, sh->index, &max);
+	bind_bound(st, 8, t, &max);
+}
+
+/* One murphy.shards row: bounds, primary, rows, replication health. */
+static void shard_row(lead_engine *e, sqlite3_stmt *ss, const cat_table *t, uint32_t s)
+{
+	const cat_shard *sh = &t->shards[s];
+	lead_shard_health h;
+	lead_shard_health_of(e, t, s, &h);
+	bind_text(ss, 1, t->name);
+	sqlite3_bind_int64(ss, 2, s);
+	bind_shard_bounds(ss, t, sh);
+	for (int k = 0; k < sh->nplacements; k++)
+		if (sh->placements[k].role == CAT_PRIMARY)
+			bind_text(ss, 5, node_name(e->cat, sh->placements[k].node_id));
+	sqlite3_bind_int64(ss, 6, (sqlite3_int64)sh->rows);
+	sqlite3_bind_int(ss, 9, h.rf);
+	sqlite3_bind_int(ss, 10, h.current);
+	sqlite3_bind_int(ss, 11, h.current < h.rf);
+	bind_text(ss, 12, h.why);
+	step(ss);
+}
+
+/* One murphy.placements row.  A copy whose follower is dead ("lost") or
+ * cannot be reached ("unreachable") has an unknown lag: NULL, never 0. */
+static void placement_row(lead_engine *e, sqlite3_stmt *sp, const cat_table *t, uint32_t s,
+			  const cat_placement *pl)
+{
+	const cat_shard *sh = &t->shards[s];
+	const cat_node *n = cat_node_by_id(e->cat, pl->node_id);
+	const char *state = sh->committed_known ? placement_states[pl->state] : "unknown";
+	int reachable = n && n->state == CAT_NODE_ALIVE && e->tr.connected(e->tr.ctx, n->id);
+	if (!reachable)
+		state = n && n->state == CAT_NODE_DEAD ? "lost" : "unreachable";
+	bind_text(sp, 1, t->name);
+	sqlite3_bind_int64(sp, 2, s);
+	bind_text(sp, 3, node_name(e->cat, pl->node_id));
+	bind_text(sp, 4, pl->role == CAT_PRIMARY ? "primary" : "replica");
+	sqlite3_bind_int64(sp, 5, (sqlite3_int64)pl->applied_lsn);
+	if (reachable && sh->committed_known)
+		sqlite3_bind_int64(sp, 6, sh->committed_lsn > pl->applied_lsn
+						  ? (sqlite3_int64)(sh->committed_lsn - pl->applied_lsn)
+						  : 0);
+	bind_text(sp, 7, state);
+	step(sp);
+}
+
+static void fill_shards_and_placements(lead_engine *e)
+{
+	sqlite3_stmt *ss, *sp;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shards VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+			   &ss, NULL);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_placements VALUES (?,?,?,?,?,?,?)", -1, &sp,
+			   NULL);
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		const cat_table *t = cat_table_at(e->cat, i);
+		if (t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++) {
+			shard_row(e, ss, t, s);
+			for (int k = 0; k < t->shards[s].nplacements; k++)
+				placement_row(e, sp, t, s, &t->shards[s].placements[k]);
+		}
+	}
+	sqlite3_finalize(ss);
+	sqlite3_finalize(sp);
+}
+
+static void fill_rebuilds(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_rebuilds VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+			   &st, NULL);
+	for (int i = 0; i < e->nrebuilds; i++) {
+		const lead_rebuild *rb = &e->rebuilds[i];
+		const cat_table *t = cat_table_by_id(e->cat, rb->table_id);
+		int64_t end = rb->finished_ms ? rb->finished_ms : mur_wall_ms();
+		bind_text(st, 1, t ? t->name : "?");
+		sqlite3_bind_int64(st, 2, rb->shard);
+		bind_text(st, 3, node_name(e->cat, rb->source));
+		bind_text(st, 4, node_name(e->cat, rb->target));
+		bind_text(st, 5, rb->replaces ? node_name(e->cat, rb->replaces) : NULL);
+		bind_text(st, 6, rb->state);
+		bind_text(st, 7, rb->phase);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)rb->bytes_done);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)rb->bytes_total);
+		bind_ts(st, 10, rb->started_ms);
+		sqlite3_bind_int64(st, 11, end - rb->started_ms);
+		bind_text(st, 12, rb->error);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
+void lead_engine_set_startup_timeout(lead_engine *e, uint64_t ms) { e->startup_timeout_ms = ms; }
+
+static void fill_settings(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	char v1[32], v2[32];
+	snprintf(v1, sizeof v1, "%llu", (unsigned long long)e->suspect_timeout_ms);
+	snprintf(v2, sizeof v2, "%llu", (unsigned long long)e->dead_timeout_ms);
+	char auto_rows[32], pipeline[32], startup[32], startup_about[256], stall[32];
+	snprintf(startup, sizeof startup, "%llu", (unsigned long long)e->startup_timeout_ms);
+	snprintf(startup_about, sizeof startup_about,
+		 "a client connection that has not completed the startup this long after it was "
+		 "accepted is closed; at most %d such connections, the oldest closed for a new one, "
+		 "apart from the %d sessions (leader flag --startup-timeout-ms)",
+		 PGW_STARTUP_CONNECTIONS_MAX, PGW_CONNECTIONS_MAX);
+	snprintf(auto_rows, sizeof auto_rows, "%d", LEAD_SHUFFLE_AUTO_ROWS);
+	snprintf(stall, sizeof stall, "%llu",
+		 (unsigned long long)(e->tr.loop_stall_max_ms ? e->tr.loop_stall_max_ms(e->tr.ctx)
+							      : 0));
+	snprintf(pipeline, sizeof pipeline, "%d", e->write_pipeline);
+	const char *rows[][4] = {
+		{"suspect_timeout", v1, "ms",
+		 "no heartbeat for this long: the follower is suspect, its copies stop serving and "
+		 "primaries on it move (leader flag --suspect-timeout-ms)"},
+		{"dead_timeout", v2, "ms",
+		 "no heartbeat for this long: the follower is dead and its copies are rebuilt elsewhere "
+		 "(leader flag --dead-timeout-ms)"},
+		{"heartbeat_interval", "500", "ms", "how often followers report to the leader"},
+		{"startup_timeout", startup, "ms", startup_about},
+		{"allow_faults", e->tr.fault ? "on" : "off", NULL,
+		 "fault injection (SELECT murphy.fault, murphy fault): on only when the leader was "
+		 "started with --allow-faults, as murphy local start and murphy demo do unless given "
+		 "--no-faults; off: refused with 42501"},
+		{"write_pipeline", pipeline, "writes",
+		 "row inserts one shard may have in flight before the copies answered the previous "
+		 "ones; more: faster inserts, reads of a shard under insert load wait longer for its "
+		 "undecided entries; 1: none pipelined (leader flag --write-pipeline)"},
+		{"murphy.write_quorum", "majority", NULL,
+		 "copies that must hold a write before it is acknowledged: one, majority, all (SET per "
+		 "session)"},
+		{"murphy.count_distinct", "exact", NULL,
+		 "count(DISTINCT x) over distributed tables: exact, or approximate (answered as "
+		 "approx_count_distinct(x): HyperLogLog sketches, about 0.8 % standard error; "
+		 "docs/approx.md; SET per session)"},
+		{"murphy.shuffle_strategy", "auto", NULL,
+		 "COUNT(DISTINCT), SELECT DISTINCT and GROUP BY on a non-distribution column: gather "
+		 "(every shard to the leader), repartition (follower to follower by hash, the leader "
+		 "adds up), auto (repartition when a gather would pull at least shuffle_auto_rows rows "
+		 "into the leader; SET per session)"},
+		{"murphy.join_strategy", "auto", NULL,
+		 "joins of tables that are not co-located: repartition (every table by its join key, "
+		 "follower to follower), broadcast (the first table stays, the others are copied to "
+		 "every follower), auto (broadcast when it moves fewer rows; SET per session)"},
+		{"shuffle_auto_rows", auto_rows, "rows",
+		 "estimated rows into the leader from which auto repartitions (from murphy.shards row "
+		 "counts)"},
+		{"loop_stall_max_ms", stall, "ms",
+		 "measured, not set: the longest the leader's event loop was blocked since it "
+		 "started (heartbeats and every session wait meanwhile; not counted against "
+		 "followers; docs/failures.md gives the bound)"},
+		{"replicas", "3", NULL, "copies per shard when CREATE TABLE has no WITH (replicas = R)"},
+		{"shards", "8", NULL, "shards per table when CREATE TABLE has no WITH (shards = N)"},
+	};
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_settings VALUES (?,?,?,?)", -1, &st, NULL);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		for (int c = 0; c < 4; c++)
+			bind_text(st, c + 1, rows[i][c]);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
+static void fill_query_stats(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	uint64_t n = e->nqstats < LEAD_QUERY_STATS_MAX ? e->nqstats : LEAD_QUERY_STATS_MAX;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_query_stats VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+			   -1, &st, NULL);
+	for (uint64_t k = e->nqstats - n; k < e->nqstats; k++) {
+		const lead_query_stat *q = &e->qstats[k % LEAD_QUERY_STATS_MAX];
+		bind_ts(st, 1, q->started_ms);
+		bind_text(st, 2, q->query);
+		bind_text(st, 3, q->strategy);
+		sqlite3_bind_int64(st, 4, q->shards);
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)q->rows);
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)q->leader_rows);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)q->leader_bytes);
+		sqlite3_bind_int64(st, 8, (sqlite3_int64)q->shuffled_rows);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)q->shuffled_bytes);
+		sqlite3_bind_double(st, 10, (double)q->elapsed_us / 1000.0);
+		bind_text(st, 11, q->error[0] ? q->error : NULL);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
+/* One row per analyzed column (cat_column_analyzed_ms), hidden ones too
+ * when named in ANALYZE; rows as ANALYZE counted them. */
+static void fill_stats(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_stats VALUES (?,?,?,?,?,?,?)", -1, &st, NULL);
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		const cat_table *t = cat_table_at(e->cat, i);
+		uint64_t rows = 0;
+		if (t->kind != CAT_TABLE_DISTRIBUTED || !cat_table_analyzed_ms(t))
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++)
+			rows += t->shards[s].analyzed_rows;
+		for (int c = 0; c < t->ncols; c++) {
+			uint64_t sum = 0, max = 0;
+			if (!cat_column_analyzed_ms(t, c))
+				continue;
+			for (uint32_t s = 0; s < t->nshards; s++) {
+				uint64_t d = cat_shard_distinct(t, s, c);
+				sum += d;
+				max = d > max ? d : max;
+			}
+			bind_text(st, 1, t->name);
+			bind_text(st, 2, t->cols[c].name);
+			sqlite3_bind_int64(st, 3, t->nshards);
+			sqlite3_bind_int64(st, 4, (sqlite3_int64)rows);
+			sqlite3_bind_double(st, 5, (double)sum / (double)t->nshards);
+			sqlite3_bind_int64(st, 6, (sqlite3_int64)max);
+			bind_ts(st, 7, cat_column_analyzed_ms(t, c));
+			step(st);
+		}
+	}
+	sqlite3_finalize(st);
+}
+
+static void fill_ready(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	lead_readiness r;
+	lead_ready_check(e, &r);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_ready VALUES (?,?,?,?)", -1, &st, NULL);
+	sqlite3_bind_int(st, 1, r.shards_waiting == 0);
+	sqlite3_bind_int(st, 2, r.followers);
+	sqlite3_bind_int(st, 3, r.shards_waiting);
+	bind_text(st, 4, r.reason);
+	step(st);
+	sqlite3_finalize(st);
+}
+
+int lead_local_materialize_views(lead_engine *e, mur_error *err)
+{
+	static const char *const ddl =
+		"DROP TABLE IF EXISTS murphy_nodes; DROP TABLE IF EXISTS murphy_shards;"
+		"DROP TABLE IF EXISTS murphy_placements; DROP TABLE IF EXISTS murphy_rebuilds;"
+		"DROP TABLE IF EXISTS murphy_settings; DROP TABLE IF EXISTS murphy_query_stats;"
+		"DROP TABLE IF EXISTS murphy_stats; DROP TABLE IF EXISTS murphy_ready;"
+		"CREATE TABLE murphy_ready(ready, followers, shards_waiting, reason);"
+		"CREATE TABLE murphy_stats(table_name, column_name, shards, rows, distinct_per_shard_avg,"
+		" distinct_max_shard, analyzed_at);"
+		"CREATE TABLE murphy_nodes(name, address, role, state, last_heartbeat);"
+		"CREATE TABLE murphy_shards(table_name, shard, hash_min, hash_max, node, rows,"
+		" range_min, range_max, replication_factor, copies_current, under_replicated,"
+		" under_replicated_reason);"
+		"CREATE TABLE murphy_placements(table_name, shard, node, role, applied_lsn, lag, state);"
+		"CREATE TABLE murphy_rebuilds(table_name, shard, source, target, replaces, state, phase,"
+		" bytes_done, bytes_total, started_at, elapsed_ms, error);"
+		"CREATE TABLE murphy_settings(name, setting, unit, description);"
+		"CREATE TABLE murphy_query_stats(started_at, query, strategy, shards, rows, leader_rows,"
+		" leader_bytes, shuffled_rows, shuffled_bytes, elapsed_ms, error);";
+	int rc = sqlite3_exec(e->mem, ddl, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return lead_local_fail(e, rc, err);
+	sqlite3_exec(e->mem, "BEGIN", NULL, NULL, NULL);
+	fill_nodes(e);
+	fill_shards_and_placements(e);
+	fill_rebuilds(e);
+	fill_settings(e);
+	fill_query_stats(e);
+	fill_stats(e);
+	fill_ready(e);
+	sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
+	return MUR_OK;
+}

@@ -1,0 +1,366 @@
+/*
+ * lead_write.c — INSERT, UPDATE and DELETE on the leader.
+ *
+ * INSERT: source rows come from values_sql (evaluated in the leader's
+ * SQLite: literals, parameters, defaults) or from a child SELECT run.  Each
+ * row is coerced to the table's column types, checked (NOT NULL,
+ * varchar(n)), given a hidden row id when the table has no key, routed by
+ * its distribution column (hash, or the range holding it: a NULL there is
+ * 23514 as in PostgreSQL without a default partition) and appended to its
+ * shard's batch.  Each batch
+ * goes to every placement of its shard as one WRITE task (one SQLite
+ * transaction there).
+ *
+ * UPDATE/DELETE: the shard SQL runs on every placement of every shard the
+ * WHERE clause does not prune away.
+ *
+ * Each shard's part goes through lead_repl_write (lead_repl.h): the
+ * primary runs it and logs the changeset, the replicas apply it, and the
+ * part counts as done once the session's write quorum holds it.  Writes
+ * spanning several shards are not atomic across shards yet.
+ */
+#include "leader/lead_repl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+static uint64_t next_rowid(lead_engine *e) { return lead_time_id(&e->rowid_next) & INT64_MAX; }
+
+static size_t utf8_chars(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++)
+		if (((unsigned char)s[i] & 0xC0) != 0x80)
+			c++;
+	return c;
+}
+
+/* The row just appended to out from offset start: within the row limit,
+ * and fully written? */
+static int row_fits(const cat_table *t, const mur_buf *out, size_t start, mur_error *err)
+{
+	if (!mur_buf_ok(out))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	if (out->len - start <= LEAD_ROW_BYTES_MAX)
+		return MUR_OK;
+	mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+		      "row of %zu bytes for table \"%s\" exceeds the limit of %zu bytes",
+		      out->len - start, t->name, LEAD_ROW_BYTES_MAX);
+	mur_error_hint(err, "a row travels whole to every copy of its shard; store larger "
+			    "values outside the database or split them over rows");
+	return MUR_ERR;
+}
+
+int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, mur_buf *scratch,
+		      mur_buf *out, uint32_t *shard, mur_error *err)
+{
+	size_t start = out->len;
+	for (int i = 0; i < t->ncols; i++) {
+		const cat_column *col = &t->cols[i];
+		mur_value v = vals[i], cv;
+		if (col->hidden && v.kind == MV_NULL)
+			v = mur_v_int((int64_t)next_rowid(e));
+		if (v.kind == MV_NULL) {
+			if (col->not_null)
+				return mur_error_set(err, SQLSTATE_NOT_NULL_VIOLATION,
+						     "null value in column \"%s\" of relation \"%s\" "
+						     "violates not-null constraint",
+						     col->name, t->name);
+			cv = v;
+		} else {
+			mur_buf_reset(scratch);
+			if (mur_value_coerce(col->type, &v, scratch, &cv, err) != MUR_OK)
+				return MUR_ERR;
+			if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR) && col->typmod > 0 &&
+			    cv.kind == MV_TEXT && utf8_chars(cv.s, cv.len) > (size_t)col->typmod)
+				return mur_error_set(err, SQLSTATE_STRING_DATA_RIGHT_TRUNCATION,
+						     "value too long for type character varying(%d)",
+						     col->typmod);
+		}
+		if (i == t->dist_col && cv.kind == MV_NULL && cat_table_is_range(t)) {
+			/* PostgreSQL: no range partition takes NULL but a default
+			 * one, and murphy has none */
+			mur_error_set(err, SQLSTATE_CHECK_VIOLATION,
+				      "no partition of relation \"%s\" found for row", t->name);
+			mur_error_detail(err, "Partition key of the failing row contains (%s) = (null).",
+					 col->name);
+			return MUR_ERR;
+		}
+		if (i == t->dist_col)
+			*shard = cv.kind == MV_NULL ? 0 : cat_shard_for_value(t, &cv);
+		mur_row_put_value(out, &cv);
+	}
+	return row_fits(t, out, start, err);
+}
+
+lead_quorum lead_session_quorum(lead_session *s)
+{
+	const char *v = lead_session_get(s, "murphy.write_quorum");
+	lead_quorum q = v ? lead_quorum_parse(v) : 0;
+	return q ? q : LEAD_QUORUM_MAJORITY;
+}
+
+/* A shard part of the run's write is decided. */
+static void run_part_done(void *arg, lead_wop *op, int failed, const mur_error *err,
+			  const exec_result *primary)
+{
+	lead_run *r = arg;
+	(void)op;
+	if (failed) {
+		lead_run_fail(r, err);
+	} else {
+		r->changes += primary->changes;
+		if (primary->nrows) {
+			mur_buf_put(&r->rows, primary->rows.data, primary->rows.len);
+			r->nrows += primary->nrows;
+			r->ncols = primary->ncols;
+		}
+	}
+	r->npending--;
+	if (r->npending == 0 && r->on_tasks_done) {
+		lead_run_next next = r->on_tasks_done;
+		r->on_tasks_done = NULL;
+		next(r);
+	}
+}
+
+int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const char *sql,
+			 const lead_write_facts *facts, const mur_buf *rows, uint64_t nrows,
+			 uint32_t ncols)
+{
+	mur_error err;
+	r->npending++;
+	if (lead_repl_write(r->e, t, shard, lead_session_quorum(r->s), sql, facts, NULL, 0, rows,
+			    nrows, ncols, run_part_done, r, &err) != MUR_OK) {
+		r->npending--;
+		lead_run_fail(r, &err);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards, int n)
+{
+	mur_error err;
+	for (int i = 0; i < n; i++) {
+		const cat_shard *s = &t->shards[shards[i]];
+		if (s->nplacements == 0) {
+			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+				      "shard %u of table \"%s\" has no placements", s->index, t->name);
+			lead_run_fail(r, &err);
+			return MUR_ERR;
+		}
+		for (int k = 0; k < s->nplacements; k++) {
+			uint32_t node = s->placements[k].node_id;
+			if (!r->e->tr.connected(r->e->tr.ctx, node)) {
+				const cat_node *nd = cat_node_by_id(r->e->cat, node);
+				mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+					      "cannot write shard %u of table \"%s\": follower \"%s\" "
+					      "holding a copy is not connected",
+					      s->index, t->name, nd ? nd->name : "?");
+				mur_error_hint(&err, "nothing was written; retry when murphy.nodes "
+						     "shows the follower alive");
+				lead_run_fail(r, &err);
+				return MUR_ERR;
+			}
+		}
+	}
+	return MUR_OK;
+}
+
+void lead_error_partial(mur_error *err, const char *what, uint64_t rows)
+{
+	mur_error orig = *err;
+	mur_error_set(err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
+		      "%s partly applied: %llu row%s stored on the shards whose part succeeded, "
+		      "and they stay; another part failed: %s",
+		      what, (unsigned long long)rows, rows == 1 ? " was" : "s were", orig.message);
+	mur_error_detail(err, "a statement that spans shards is not atomic yet: each shard's "
+			      "part commits on its own; the failed part's error was SQLSTATE %s%s%s",
+			 orig.sqlstate, orig.detail[0] ? ": " : "", orig.detail);
+	mur_error_hint(err, "check which rows are there before retrying");
+}
+
+/* After the write tasks: count changes and gather RETURNING rows from the
+ * primaries, then answer.  A failed statement some of whose shard parts
+ * committed rows says so (40003): the client must not read it as "nothing
+ * happened". */
+static void write_done(lead_run *r)
+{
+	mur_error err;
+	const char *verb = r->p->kind == PLAN_INSERT ? "INSERT 0"
+			   : r->p->u.modify.is_delete ? "DELETE"
+						      : "UPDATE";
+	int nret = r->p->kind == PLAN_INSERT ? r->p->u.insert.nreturning
+					     : r->p->u.modify.nreturning;
+
+	if (!r->failed && nret) {
+		if (lead_result_columns(r->res, r->p) != MUR_OK ||
+		    lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols ? r->ncols : (uint32_t)nret,
+				     &err) != MUR_OK)
+			lead_run_fail(r, &err);
+	}
+	if (r->failed && r->changes > 0)
+		lead_error_partial(&r->err, r->p->kind == PLAN_INSERT ? "INSERT"
+					    : r->p->u.modify.is_delete ? "DELETE"
+								       : "UPDATE",
+				   r->changes);
+	snprintf(r->res->tag, sizeof r->res->tag, "%s %llu", verb, (unsigned long long)r->changes);
+	lead_run_finish(r);
+}
+
+/* Route source rows (r->nrows rows of r->ncols values at rows, table
+ * column order: r->rows or the plan's values_rows) into shard batches and
+ * send them. */
+static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
+{
+	const plan_insert *pi = &r->p->u.insert;
+	const cat_table *t = pi->table;
+	mur_buf *batches = NULL;
+	uint64_t *counts = NULL;
+	uint32_t shards[CAT_SHARDS_MAX] = {0};
+	int nshards = 0;
+	mur_value vals[CAT_COLUMNS_MAX];
+	mur_buf scratch, one; /* one: the row being encoded, reused */
+	lead_write_facts facts = {.returns_rows = pi->nreturning > 0,
+				  .may_skip_rows = pi->on_conflict_nothing};
+	mur_error err;
+	mur_rd rd;
+
+	mur_buf_init(&scratch);
+	mur_buf_init(&one);
+	if (r->failed)
+		goto out;
+	if (r->ncols != (uint32_t)t->ncols && r->nrows > 0) {
+		mur_error_set(&err, SQLSTATE_INTERNAL_ERROR,
+			      "internal error: INSERT source has %u columns, table \"%s\" has %d",
+			      r->ncols, t->name, t->ncols);
+		lead_run_fail(r, &err);
+		goto out;
+	}
+	batches = calloc(t->nshards, sizeof *batches);
+	counts = calloc(t->nshards, sizeof *counts);
+	if (!batches || !counts) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		lead_run_fail(r, &err);
+		goto out;
+	}
+	mur_rd_init(&rd, rows, rows_len);
+	for (uint64_t row = 0; row < r->nrows; row++) {
+		uint32_t shard = 0;
+		for (int c = 0; c < t->ncols; c++)
+			if (mur_row_get_value(&rd, &vals[c]) != MUR_OK) {
+				mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "malformed INSERT rows");
+				lead_run_fail(r, &err);
+				goto out;
+			}
+		{
+			mur_buf_reset(&one);
+			if (lead_encode_row(r->e, t, vals, &scratch, &one, &shard, &err) != MUR_OK) {
+				lead_run_fail(r, &err);
+				goto out;
+			}
+			if (counts[shard] == 0) {
+				/* a shard's first row moves into its batch: a large
+				 * row is not copied again */
+				shards[nshards++] = shard;
+				mur_buf_free(&batches[shard]);
+				batches[shard] = one;
+				mur_buf_init(&one);
+			} else {
+				mur_buf_put(&batches[shard], one.data, one.len);
+			}
+			counts[shard]++;
+			if (!mur_buf_ok(&batches[shard])) {
+				mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+				lead_run_fail(r, &err);
+				goto out;
+			}
+		}
+	}
+	mur_buf_reset(&r->rows);
+	r->nrows = 0;
+	for (int i = 0; i < nshards && !r->failed; i++)
+		lead_send_shard_rows(r, t, shards[i], pi->shard_sql, &facts, &batches[shards[i]],
+				     counts[shards[i]], (uint32_t)t->ncols);
+out:
+	if (batches)
+		for (uint32_t i = 0; i < t->nshards; i++)
+			mur_buf_free(&batches[i]);
+	free(batches);
+	free(counts);
+	mur_buf_free(&scratch);
+	mur_buf_free(&one);
+	/* the source rows are routed: collect the parts' RETURNING rows afresh */
+	lead_run_wait(r, write_done);
+}
+
+static void insert_route(lead_run *r) { insert_route_from(r, r->rows.data, r->rows.len); }
+
+static void insert_source_done(lead_run *parent, lead_run *child)
+{
+	if (child->failed) {
+		lead_run_fail(parent, &child->err);
+	} else {
+		mur_buf tmp = parent->rows;
+		parent->rows = child->rows;
+		child->rows = tmp;
+		parent->nrows = child->nrows;
+		parent->ncols = child->ncols;
+	}
+	insert_route(parent);
+}
+
+void lead_insert_start(lead_run *r)
+{
+	const plan_insert *pi = &r->p->u.insert;
+	mur_error err;
+
+	if (pi->source) {
+		lead_run *child = lead_run_child(r, pi->source, insert_source_done);
+		if (!child) {
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			lead_run_fail(r, &err);
+			insert_route(r);
+			return;
+		}
+		lead_run_start(child);
+		return;
+	}
+	if (pi->values_rows) { /* routed from the plan's buffer: no copy */
+		r->nrows = pi->values_nrows;
+		r->ncols = (uint32_t)pi->table->ncols;
+		insert_route_from(r, pi->values_rows, pi->values_rows_len);
+		return;
+	}
+	if (pi->values_sql &&
+	    lead_local_query(r->e, pi->values_sql, r->params, r->nparams, NULL, 0, 0, &r->rows,
+			     &r->nrows, &r->ncols, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+	insert_route(r);
+}
+
+void lead_modify_start(lead_run *r)
+{
+	const plan_modify *pm = &r->p->u.modify;
+	const cat_table *t = pm->table;
+	uint32_t shards[CAT_SHARDS_MAX];
+	int n = lead_prune(r, t, &pm->prune, shards);
+	lead_write_facts facts = {.returns_rows = pm->nreturning > 0, .is_delete = pm->is_delete};
+	mur_error err;
+
+	mur_buf_reset(&r->rows);
+	r->nrows = 0;
+	for (int i = 0; i < n && !r->failed; i++) {
+		r->npending++;
+		if (lead_repl_write(r->e, t, shards[i], lead_session_quorum(r->s), pm->shard_sql,
+				    &facts, r->params, (uint32_t)r->nparams, NULL, 0, 0, run_part_done,
+				    r, &err) != MUR_OK) {
+			r->npending--;
+			lead_run_fail(r, &err);
+		}
+	}
+	lead_run_wait(r, write_done);
+}

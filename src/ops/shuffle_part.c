@@ -1,0 +1,82 @@
+/*
+ * shuffle_part.c — owner choice and row splitting for a repartition
+ * (contract in shuffle_part.h).
+ *
+ * One pass over the rows: remember where a row starts, decode its values
+ * (hashing the first hash_cols), and copy the row's bytes unchanged to its
+ * owner's buffer.
+ */
+#include "ops/shuffle_part.h"
+
+#include <string.h>
+
+#define HASH_VALUES_MAX 64
+
+/* splitmix64's finalizer: every input bit reaches every output bit. */
+static uint64_t mix(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ull;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebull;
+	x ^= x >> 31;
+	return x;
+}
+
+static uint32_t owner_of_hash(uint64_t h, uint32_t nparts)
+{
+	return (uint32_t)(((mix(h) >> 32) * (uint64_t)nparts) >> 32);
+}
+
+static uint64_t combine(uint64_t acc, uint64_t h)
+{
+	return (acc ^ h) * 0x9e3779b97f4a7c15ull + (acc >> 29);
+}
+
+uint32_t exec_shuffle_part_of(const mur_value *vals, uint32_t hash_cols, uint32_t nparts)
+{
+	uint64_t h = 0x51afd7ed558ccd5dull;
+	for (uint32_t i = 0; i < hash_cols; i++)
+		h = combine(h, mur_value_hash(&vals[i]));
+	return owner_of_hash(h, nparts);
+}
+
+int exec_shuffle_partition(const char *rows, size_t len, uint64_t nrows, uint32_t ncols,
+			   uint32_t hash_cols, uint32_t nparts, mur_buf *parts,
+			   uint64_t *part_rows, mur_error *err)
+{
+	mur_rd r;
+	mur_value v;
+
+	if (nparts == 0 || hash_cols > ncols) {
+		mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "shuffle of %u columns by %u into %u parts",
+			      ncols, hash_cols, nparts);
+		return MUR_EPROTO;
+	}
+	mur_rd_init(&r, rows, len);
+	for (uint64_t i = 0; i < nrows; i++) {
+		size_t start = len - mur_rd_left(&r);
+		uint64_t h = 0x51afd7ed558ccd5dull;
+		uint32_t p;
+		for (uint32_t c = 0; c < ncols; c++) {
+			if (mur_row_get_value(&r, &v) != MUR_OK)
+				goto malformed;
+			if (c < hash_cols)
+				h = combine(h, mur_value_hash(&v));
+		}
+		p = owner_of_hash(h, nparts);
+		mur_buf_put(&parts[p], rows + start, (len - mur_rd_left(&r)) - start);
+		part_rows[p]++;
+	}
+	if (mur_rd_left(&r) != 0)
+		goto malformed;
+	for (uint32_t p = 0; p < nparts; p++)
+		if (!mur_buf_ok(&parts[p])) {
+			mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory splitting rows");
+			return MUR_ENOMEM;
+		}
+	return MUR_OK;
+malformed:
+	mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "malformed rows in a shuffle");
+	return MUR_EPROTO;
+}

@@ -1,0 +1,32 @@
+/*
+ * sqlrow.h — murphy values in and out of SQLite statements.
+ *
+ * One mapping, used wherever murphy runs SQL in SQLite (shard tasks on a
+ * follower, the owner of a repartitioned join, the leader's final SQL):
+ * INT ↔ INTEGER, FLOAT ↔ REAL, TEXT ↔ TEXT, BLOB ↔ BLOB, NULL ↔ NULL.
+ * Bound text and blobs are SQLITE_STATIC: the caller keeps the bytes alive
+ * until the statement is stepped and reset.  Column values point into
+ * SQLite's memory, valid until the next step/reset/finalize.
+ */
+#ifndef STORAGE_SQLROW_H
+#define STORAGE_SQLROW_H
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/value.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+int exec_sql_bind_value(sqlite3_stmt *st, int i, const mur_value *v); /* SQLITE_OK or an error */
+mur_value exec_sql_column_value(sqlite3_stmt *st, int i);
+/* Append the current row's ncols columns to out (mur_row encoding). */
+void exec_sql_put_row(sqlite3_stmt *st, int ncols, mur_buf *out);
+/* Step `insert` (ncols parameters) once per row of rows (nrows × ncols,
+ * mur_row encoding, exactly len bytes).  The caller wraps it in a
+ * transaction.  MUR_OK; MUR_EPROTO on malformed rows; MUR_ERR with err set
+ * from SQLite (stor_map_sqlite_error) otherwise. */
+int exec_sql_load_rows(sqlite3 *db, sqlite3_stmt *insert, const char *rows, size_t len,
+		       uint64_t nrows, uint32_t ncols, mur_error *err);
+
+#endif

@@ -1,0 +1,398 @@
+/*
+ * task.c — wire encoding of shard tasks and task results (wire/task.h).
+ *
+ * Both directions are big-endian mur_buf/mur_rd encodings that start with
+ * EXEC_WIRE_VERSION.  A task:
+ *
+ *   u8 version | u64 id | u8 kind | u8 nplacements | nplacements × (u32 len + name)
+ *   | sql bytes + NUL | u32 nparams | nparams × row value (value.h)
+ *   | u32 ncols | u64 nrows | u64 rows_len | rows bytes
+ *   | u8 has_agg [ | u32 ngroup | u32 naggs | naggs × (u8 fn | u32 col) ]
+ *   | u64 lsn | u64 entry_id | u8 capture | u64 blob_len | blob | u32 len + peer addr | u64 epoch
+ *   | u8 quick | u64 shuffle_id | u32 shuffle_source | u32 shuffle_inputs
+ *   | u32 shuffle_hash_cols | u32 len + shuffle_to | u32 shuffle_stream
+ *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
+ *   | scan_table + NUL | scan_column + NUL
+ *
+ * A result:
+ *
+ *   u8 version | u64 task_id | u8 failed
+ *   [ | 5 bytes sqlstate | u32 position | 3 × (u32 len + text): message, detail, hint ]
+ *   | u32 ncols | u64 nrows | u64 rows_len | rows bytes
+ *   | u64 changes | u64 lsn | u64 elapsed_us | u64 entry_id | u64 blob_len | blob
+ *
+ * The decoders take bytes straight from the network: every length is
+ * checked against what is left and against the limits in task.h, rows are
+ * walked once to prove they hold exactly nrows × ncols well-formed values,
+ * placement names are restricted to safe file names, and trailing bytes are
+ * an error.  Anything wrong → MUR_EPROTO, no partial output kept.
+ *
+ * Memory: a decoded task borrows the input bytes (sql, placement copies
+ * aside, text params, rows) and owns only `params` (exec_task_free_decoded).
+ * A decoded result copies its rows into r->rows (exec_result_free).
+ */
+#include "wire/task.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Group columns a task may name (an aggregate spec is validated against
+ * the real column count by the hash aggregate; this only bounds input). */
+#define EXEC_WIRE_GROUP_COLS_MAX 65535
+
+static int name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n >= EXEC_PLACEMENT_NAME_MAX || s[0] == '.')
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Exactly nrows × ncols well-formed values fill p[0..len). */
+static int rows_valid(const char *p, size_t len, uint64_t nrows, uint32_t ncols)
+{
+	mur_rd r;
+	mur_value v;
+	if (ncols == 0 || nrows == 0)
+		return len == 0;
+	/* Each value takes at least one byte: refuse before looping. */
+	if (nrows > len / ncols)
+		return 0;
+	mur_rd_init(&r, p, len);
+	for (uint64_t i = 0; i < nrows * ncols; i++)
+		if (mur_row_get_value(&r, &v) != MUR_OK)
+			return 0;
+	return mur_rd_left(&r) == 0;
+}
+
+/* Room for a task's fixed fields, placement names and parameters' headers
+ * beyond its SQL, rows and blob (more only costs a regrowth). */
+#define EXEC_TASK_ENCODE_SLACK_BYTES 4096
+
+void exec_task_encode(const exec_task *t, mur_buf *b)
+{
+	const char *sql = t->sql ? t->sql : "";
+	/* one allocation for a long SQL text, rows or blob: no regrowth copies */
+	mur_buf_reserve(b, strlen(sql) + (t->rows ? t->rows_len : 0) + (t->blob ? t->blob_len : 0) +
+				   EXEC_TASK_ENCODE_SLACK_BYTES);
+	mur_buf_put_u8(b, EXEC_WIRE_VERSION);
+	mur_buf_put_u64(b, t->id);
+	mur_buf_put_u8(b, t->kind);
+	mur_buf_put_u8(b, (uint8_t)t->nplacements);
+	for (uint32_t i = 0; i < t->nplacements && i < EXEC_TASK_PLACEMENTS_MAX; i++)
+		mur_buf_put_lstr(b, t->placements[i],
+				 strnlen(t->placements[i], EXEC_PLACEMENT_NAME_MAX - 1));
+	mur_buf_put_cstr(b, sql);
+	mur_buf_put_u32(b, t->nparams);
+	for (uint32_t i = 0; i < t->nparams; i++)
+		mur_row_put_value(b, &t->params[i]);
+	mur_buf_put_u32(b, t->ncols);
+	mur_buf_put_u64(b, t->rows ? t->nrows : 0);
+	mur_buf_put_u64(b, t->rows ? t->rows_len : 0);
+	if (t->rows)
+		mur_buf_put(b, t->rows, t->rows_len);
+	mur_buf_put_u8(b, t->has_agg ? 1 : 0);
+	if (t->has_agg) {
+		mur_buf_put_u32(b, t->agg.ngroup);
+		mur_buf_put_u32(b, t->agg.naggs);
+		for (uint32_t i = 0; i < t->agg.naggs && i < EXEC_AGGS_MAX; i++) {
+			mur_buf_put_u8(b, t->agg.aggs[i].fn);
+			mur_buf_put_u32(b, t->agg.aggs[i].col);
+		}
+	}
+	mur_buf_put_u64(b, t->lsn);
+	mur_buf_put_u64(b, t->entry_id);
+	mur_buf_put_u8(b, t->capture ? 1 : 0);
+	mur_buf_put_u64(b, t->blob ? t->blob_len : 0);
+	if (t->blob)
+		mur_buf_put(b, t->blob, t->blob_len);
+	mur_buf_put_lstr(b, t->peer_addr, strnlen(t->peer_addr, sizeof t->peer_addr - 1));
+	mur_buf_put_u64(b, t->epoch);
+	mur_buf_put_u8(b, t->quick ? 1 : 0);
+	mur_buf_put_u64(b, t->shuffle_id);
+	mur_buf_put_u32(b, t->shuffle_source);
+	mur_buf_put_u32(b, t->shuffle_inputs);
+	mur_buf_put_u32(b, t->shuffle_hash_cols);
+	mur_buf_put_lstr(b, t->shuffle_to ? t->shuffle_to : "",
+			 t->shuffle_to ? strnlen(t->shuffle_to, EXEC_SHUFFLE_TO_BYTES_MAX) : 0);
+	mur_buf_put_u32(b, t->shuffle_stream);
+	mur_buf_put_cstr(b, t->shuffle_ddl ? t->shuffle_ddl : "");
+	mur_buf_put_cstr(b, t->shuffle_load ? t->shuffle_load : "");
+	mur_buf_put_cstr(b, t->shuffle_post ? t->shuffle_post : "");
+	mur_buf_put_cstr(b, t->scan_table ? t->scan_table : "");
+	mur_buf_put_cstr(b, t->scan_column ? t->scan_column : "");
+}
+
+static int decode_agg(mur_rd *r, exec_agg_spec *a)
+{
+	a->ngroup = mur_rd_u32(r);
+	a->naggs = mur_rd_u32(r);
+	if (!mur_rd_ok(r) || a->naggs > EXEC_AGGS_MAX || a->ngroup > EXEC_WIRE_GROUP_COLS_MAX)
+		return MUR_EPROTO;
+	for (uint32_t i = 0; i < a->naggs; i++) {
+		a->aggs[i].fn = mur_rd_u8(r);
+		a->aggs[i].col = mur_rd_u32(r);
+		if (a->aggs[i].fn < EXEC_AGG_COUNT_STAR || a->aggs[i].fn > EXEC_AGG_FN_MAX)
+			return MUR_EPROTO;
+	}
+	return mur_rd_ok(r) ? MUR_OK : MUR_EPROTO;
+}
+
+static int decode_task(mur_rd *r, exec_task *t)
+{
+	uint32_t n;
+	const char *s;
+
+	if (mur_rd_u8(r) != EXEC_WIRE_VERSION)
+		return MUR_EPROTO;
+	t->id = mur_rd_u64(r);
+	t->kind = mur_rd_u8(r);
+	if (t->kind < EXEC_TASK_QUERY || t->kind > EXEC_TASK_KIND_MAX)
+		return MUR_EPROTO;
+	t->nplacements = mur_rd_u8(r);
+	if (t->nplacements > EXEC_TASK_PLACEMENTS_MAX ||
+	    (t->nplacements < 1 && t->kind != EXEC_TASK_SHUFFLE_RECV &&
+	     t->kind != EXEC_TASK_SHUFFLE_CANCEL))
+		return MUR_EPROTO;
+	for (uint32_t i = 0; i < t->nplacements; i++) {
+		s = mur_rd_lstr(r, &n);
+		if (!s || !name_ok(s, n))
+			return MUR_EPROTO;
+		memcpy(t->placements[i], s, n);
+		t->placements[i][n] = '\0';
+	}
+	t->sql = mur_rd_cstr(r);
+	if (!t->sql || strlen(t->sql) > EXEC_TASK_SQL_BYTES_MAX)
+		return MUR_EPROTO;
+	t->nparams = mur_rd_u32(r);
+	if (!mur_rd_ok(r) || t->nparams > EXEC_PARAMS_MAX || t->nparams > mur_rd_left(r))
+		return MUR_EPROTO;
+	if (t->nparams) {
+		t->params = calloc(t->nparams, sizeof *t->params);
+		if (!t->params)
+			return MUR_ENOMEM;
+		for (uint32_t i = 0; i < t->nparams; i++)
+			if (mur_row_get_value(r, &t->params[i]) != MUR_OK)
+				return MUR_EPROTO;
+	}
+	t->ncols = mur_rd_u32(r);
+	t->nrows = mur_rd_u64(r);
+	uint64_t rows_len = mur_rd_u64(r);
+	if (!mur_rd_ok(r) || rows_len > mur_rd_left(r))
+		return MUR_EPROTO;
+	t->rows_len = (size_t)rows_len;
+	t->rows = mur_rd_bytes(r, t->rows_len);
+	if (!t->rows || !rows_valid(t->rows, t->rows_len, t->nrows, t->ncols))
+		return MUR_EPROTO;
+	uint8_t has_agg = mur_rd_u8(r);
+	if (has_agg > 1)
+		return MUR_EPROTO;
+	t->has_agg = has_agg;
+	if (has_agg && decode_agg(r, &t->agg) != MUR_OK)
+		return MUR_EPROTO;
+	t->lsn = mur_rd_u64(r);
+	t->entry_id = mur_rd_u64(r);
+	t->capture = mur_rd_u8(r);
+	uint64_t blob_len = mur_rd_u64(r);
+	if (!mur_rd_ok(r) || t->capture > EXEC_CAPTURE_LOG || blob_len > mur_rd_left(r))
+		return MUR_EPROTO;
+	t->blob_len = (size_t)blob_len;
+	t->blob = blob_len ? mur_rd_bytes(r, t->blob_len) : NULL;
+	s = mur_rd_lstr(r, &n);
+	if (!s || n >= sizeof t->peer_addr || memchr(s, '\0', n))
+		return MUR_EPROTO;
+	memcpy(t->peer_addr, s, n);
+	t->peer_addr[n] = '\0';
+	t->epoch = mur_rd_u64(r);
+	t->quick = mur_rd_u8(r);
+	t->shuffle_id = mur_rd_u64(r);
+	t->shuffle_source = mur_rd_u32(r);
+	t->shuffle_inputs = mur_rd_u32(r);
+	t->shuffle_hash_cols = mur_rd_u32(r);
+	s = mur_rd_lstr(r, &n);
+	if (!s || n > EXEC_SHUFFLE_TO_BYTES_MAX || memchr(s, '\0', n))
+		return MUR_EPROTO;
+	t->shuffle_to = s; /* NUL-terminated below: copied into shuffle_to_buf */
+	if (n >= sizeof t->shuffle_to_buf)
+		return MUR_EPROTO;
+	memcpy(t->shuffle_to_buf, s, n);
+	t->shuffle_to_buf[n] = '\0';
+	t->shuffle_to = t->shuffle_to_buf;
+	t->shuffle_stream = mur_rd_u32(r);
+	t->shuffle_ddl = mur_rd_cstr(r);
+	t->shuffle_load = mur_rd_cstr(r);
+	t->shuffle_post = mur_rd_cstr(r);
+	t->scan_table = mur_rd_cstr(r);
+	t->scan_column = mur_rd_cstr(r);
+	if (!t->shuffle_ddl || !t->shuffle_load || !t->shuffle_post ||
+	    strlen(t->shuffle_ddl) > EXEC_TASK_SQL_BYTES_MAX ||
+	    strlen(t->shuffle_load) > EXEC_TASK_SQL_BYTES_MAX ||
+	    strlen(t->shuffle_post) > EXEC_TASK_SQL_BYTES_MAX || !t->scan_table ||
+	    !t->scan_column || strlen(t->scan_table) >= EXEC_TASK_IDENT_MAX ||
+	    strlen(t->scan_column) >= EXEC_TASK_IDENT_MAX)
+		return MUR_EPROTO;
+	if (!mur_rd_ok(r) || mur_rd_left(r) != 0 || t->quick > 1 ||
+	    (t->kind == EXEC_TASK_SHUFFLE_SEND &&
+	     (t->shuffle_inputs == 0 || t->shuffle_source >= t->shuffle_inputs)))
+		return MUR_EPROTO;
+	return MUR_OK;
+}
+
+int exec_task_decode(const char *p, size_t len, exec_task *t)
+{
+	mur_rd r;
+	memset(t, 0, sizeof *t);
+	mur_rd_init(&r, p, len);
+	int rc = decode_task(&r, t);
+	if (rc != MUR_OK) {
+		exec_task_free_decoded(t);
+		memset(t, 0, sizeof *t);
+		return rc == MUR_ENOMEM ? MUR_ENOMEM : MUR_EPROTO;
+	}
+	return MUR_OK;
+}
+
+void exec_task_free_decoded(exec_task *t)
+{
+	free(t->params);
+	t->params = NULL;
+	t->nparams = 0;
+}
+
+void exec_result_init(exec_result *r)
+{
+	memset(r, 0, sizeof *r);
+	mur_buf_init(&r->rows);
+	mur_buf_init(&r->blob);
+	mur_error_clear(&r->err);
+}
+
+void exec_result_free(exec_result *r)
+{
+	mur_buf_free(&r->rows);
+	mur_buf_free(&r->blob);
+	exec_result_init(r);
+}
+
+static void put_text(mur_buf *b, const char *s, size_t max)
+{
+	mur_buf_put_lstr(b, s, strnlen(s, max - 1));
+}
+
+void exec_result_encode(const exec_result *r, mur_buf *b)
+{
+	mur_buf_put_u8(b, EXEC_WIRE_VERSION);
+	mur_buf_put_u64(b, r->task_id);
+	mur_buf_put_u8(b, r->failed ? 1 : 0);
+	if (r->failed) {
+		char st[5] = {'X', 'X', '0', '0', '0'};
+		if (strnlen(r->err.sqlstate, 6) == 5)
+			memcpy(st, r->err.sqlstate, 5);
+		mur_buf_put(b, st, 5);
+		mur_buf_put_u32(b, (uint32_t)r->err.position);
+		put_text(b, r->err.message, MUR_ERROR_MESSAGE_MAX);
+		put_text(b, r->err.detail, MUR_ERROR_DETAIL_MAX);
+		put_text(b, r->err.hint, MUR_ERROR_DETAIL_MAX);
+	}
+	mur_buf_put_u32(b, r->ncols);
+	mur_buf_put_u64(b, r->nrows);
+	mur_buf_put_u64(b, r->rows.len);
+	mur_buf_put(b, r->rows.data, r->rows.len);
+	mur_buf_put_u64(b, r->changes);
+	mur_buf_put_u64(b, r->lsn);
+	mur_buf_put_u64(b, r->elapsed_us);
+	mur_buf_put_u64(b, r->entry_id);
+	mur_buf_put_u64(b, r->blob.len);
+	mur_buf_put(b, r->blob.data, r->blob.len);
+}
+
+/* A bounded text field without NULs into dst (NUL-terminated). */
+static int get_text(mur_rd *r, char *dst, size_t max)
+{
+	uint32_t n;
+	const char *s = mur_rd_lstr(r, &n);
+	if (!s || n >= max || memchr(s, '\0', n))
+		return MUR_EPROTO;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+	return MUR_OK;
+}
+
+static int decode_error(mur_rd *r, mur_error *e)
+{
+	const char *st = mur_rd_bytes(r, 5);
+	if (!st)
+		return MUR_EPROTO;
+	for (int i = 0; i < 5; i++)
+		if (!((st[i] >= '0' && st[i] <= '9') || (st[i] >= 'A' && st[i] <= 'Z')))
+			return MUR_EPROTO;
+	memcpy(e->sqlstate, st, 5);
+	e->sqlstate[5] = '\0';
+	uint32_t pos = mur_rd_u32(r);
+	if (pos > (uint32_t)EXEC_TASK_SQL_BYTES_MAX)
+		return MUR_EPROTO;
+	e->position = (int)pos;
+	if (get_text(r, e->message, sizeof e->message) || get_text(r, e->detail, sizeof e->detail) ||
+	    get_text(r, e->hint, sizeof e->hint))
+		return MUR_EPROTO;
+	return MUR_OK;
+}
+
+static int decode_result(mur_rd *r, exec_result *res)
+{
+	if (mur_rd_u8(r) != EXEC_WIRE_VERSION)
+		return MUR_EPROTO;
+	res->task_id = mur_rd_u64(r);
+	uint8_t failed = mur_rd_u8(r);
+	if (!mur_rd_ok(r) || failed > 1)
+		return MUR_EPROTO;
+	res->failed = failed;
+	if (failed && decode_error(r, &res->err) != MUR_OK)
+		return MUR_EPROTO;
+	res->ncols = mur_rd_u32(r);
+	res->nrows = mur_rd_u64(r);
+	uint64_t rows_len = mur_rd_u64(r);
+	if (!mur_rd_ok(r) || rows_len > mur_rd_left(r) || rows_len > EXEC_RESULT_ROWS_BYTES_MAX)
+		return MUR_EPROTO;
+	const char *rows = mur_rd_bytes(r, (size_t)rows_len);
+	if (!rows || !rows_valid(rows, (size_t)rows_len, res->nrows, res->ncols))
+		return MUR_EPROTO;
+	res->changes = mur_rd_u64(r);
+	res->lsn = mur_rd_u64(r);
+	res->elapsed_us = mur_rd_u64(r);
+	res->entry_id = mur_rd_u64(r);
+	uint64_t blob_len = mur_rd_u64(r);
+	if (!mur_rd_ok(r) || blob_len > mur_rd_left(r))
+		return MUR_EPROTO;
+	const char *blob = mur_rd_bytes(r, (size_t)blob_len);
+	if (!mur_rd_ok(r) || mur_rd_left(r) != 0)
+		return MUR_EPROTO;
+	mur_buf_put(&res->rows, rows, (size_t)rows_len);
+	if (blob_len)
+		mur_buf_put(&res->blob, blob, (size_t)blob_len);
+	return mur_buf_ok(&res->rows) && mur_buf_ok(&res->blob) ? MUR_OK : MUR_ENOMEM;
+}
+
+int exec_result_decode(const char *p, size_t len, exec_result *r)
+{
+	mur_rd rd;
+	mur_buf rows = r->rows; /* keep its memory */
+	mur_buf_reset(&rows);
+	exec_result_init(r);
+	r->rows = rows;
+	mur_rd_init(&rd, p, len);
+	int rc = decode_result(&rd, r);
+	if (rc != MUR_OK) {
+		rows = r->rows;
+		mur_buf_reset(&rows);
+		exec_result_init(r);
+		r->rows = rows;
+		return rc == MUR_ENOMEM ? MUR_ENOMEM : MUR_EPROTO;
+	}
+	return MUR_OK;
+}

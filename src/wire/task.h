@@ -1,0 +1,215 @@
+/*
+ * task.h — a shard task: the unit of work the leader sends a follower.
+ *
+ * The leader turns each statement into tasks (one per shard it touches);
+ * the follower runs the task against the placement files it names and
+ * answers with a task result.  Both travel inside node-protocol frames
+ * (wire/proto.h) encoded by exec_task_encode / exec_result_encode.
+ *
+ * Task kinds:
+ *   EXEC_TASK_QUERY   run `sql` (a SELECT) with `params`; return its rows.
+ *                     When `agg` is set, the rows go through murphy's hash
+ *                     aggregate (ops/hashagg.h) and the aggregate's output
+ *                     is returned instead (partial aggregation).
+ *   EXEC_TASK_WRITE   run `sql` (INSERT/UPDATE/DELETE, maybe RETURNING) once
+ *                     with `params`, or, when `nrows` > 0, once per row of
+ *                     `rows` (each row bound to ?1..?ncols).  All of it in one
+ *                     SQLite transaction that also bumps the placement's LSN.
+ *                     Returns RETURNING rows, `changes` and the new `lsn`.
+ *   EXEC_TASK_DDL     run `sql` (one or more statements; CREATE TABLE,
+ *                     CREATE INDEX, DROP INDEX) creating the placement file if
+ *                     needed.  Also bumps the LSN.
+ *   EXEC_TASK_DROP    delete the placement files named (DROP TABLE).
+ *   EXEC_TASK_COUNT   return one row: count(*) of table `sql` names... (kept
+ *                     simple: sql is "SELECT count(*) FROM main.<t>").
+ *
+ * Placement files: placements[0] is opened as schema "main"; placements[i]
+ * for i >= 1 is ATTACHed as schema "m<i>" (co-located joins).  The SQL
+ * refers to tables as main."t", m1."u", ...
+ */
+#ifndef WIRE_TASK_H
+#define WIRE_TASK_H
+
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/value.h"
+
+#include <stdint.h>
+
+#define EXEC_TASK_PLACEMENTS_MAX 8
+#define EXEC_AGGS_MAX 64
+#define EXEC_PARAMS_MAX 65535
+/* Placement file names: [A-Za-z0-9_.-], no leading '.', < 64 bytes (they
+ * become paths on the follower, so the decoder refuses anything else). */
+#define EXEC_PLACEMENT_NAME_MAX 64
+/* SQL text of one task.  Bulk data travels in `rows`, never in the SQL,
+ * so 16 MiB is generous. */
+#define EXEC_TASK_SQL_BYTES_MAX (16u << 20)
+/* Rows a result may carry: one node-protocol frame is at most 1 GiB
+ * (NET_FRAME_MAX); leave 1 MiB for the rest of the result.  The follower
+ * fails the task with 54000 rather than exceed it. */
+#define EXEC_RESULT_ROWS_BYTES_MAX (((size_t)1 << 30) - ((size_t)1 << 20))
+/* Longest scan_table / scan_column of a task, NUL included: catalog names
+ * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
+#define EXEC_TASK_IDENT_MAX 256
+/* First byte of an encoded task or result; bumped on layout changes. */
+#define EXEC_WIRE_VERSION 4
+
+typedef enum exec_task_kind {
+	EXEC_TASK_QUERY = 1,
+	EXEC_TASK_WRITE = 2,
+	EXEC_TASK_DDL = 3,
+	EXEC_TASK_DROP = 4,
+	EXEC_TASK_APPLY = 5,   /* replica: apply `blob` (a changeset) as log entry (lsn, entry_id) */
+	EXEC_TASK_UNDO = 6,    /* roll placements[0] back to `lsn` by inverting its own log entries */
+	EXEC_TASK_STATUS = 7,  /* rows (file TEXT, lsn INT, entry_id INT) for every placement held */
+	EXEC_TASK_REBUILD = 8, /* copy placements[0] from the follower at peer_addr: snapshot + log */
+	EXEC_TASK_CATCHUP = 9, /* fetch log entries after my lsn up to `lsn` from peer_addr and apply */
+	EXEC_TASK_FAULT = 10,  /* fault injection on the follower; sql holds the command */
+	/* repartition shuffle (docs/shuffle.md): */
+	EXEC_TASK_SHUFFLE_SEND = 11, /* run like QUERY, hash the output rows by their first
+					shuffle_hash_cols columns into one part per owner in
+					shuffle_to, stream each part to its owner; result rows:
+					(owner TEXT, rows INT, bytes INT) per owner */
+	EXEC_TASK_SHUFFLE_RECV = 12, /* collect shuffle_id's parts from shuffle_inputs senders,
+					aggregate them with `agg`, return the rows; with
+					shuffle_streams > 0 (a join): load stream s's parts
+					into the table of line s of shuffle_load in a fresh
+					in-memory SQLite (made by shuffle_ddl, indexed by
+					shuffle_post), run `sql` there (then `agg` if set) */
+	EXEC_TASK_SHUFFLE_CANCEL = 13, /* fail the RECV of shuffle_id (sql: the reason) */
+	EXEC_TASK_KIND_MAX = 13,
+} exec_task_kind;
+
+typedef enum exec_agg_fn {
+	EXEC_AGG_COUNT_STAR = 1,     /* count(*): number of input rows */
+	EXEC_AGG_COUNT = 2,          /* count(x): non-NULL inputs */
+	EXEC_AGG_SUM = 3,            /* sum: int64 while inputs are ints and no overflow, else double; NULL if no non-NULL input */
+	EXEC_AGG_MIN = 4,            /* mur_value_cmp order, NULLs ignored */
+	EXEC_AGG_MAX = 5,
+	EXEC_AGG_COUNT_DISTINCT = 6, /* distinct non-NULL values per group (hash set) */
+	EXEC_AGG_SUM_COUNT = 7,      /* merge of counts: sum of ints, 0 when no input */
+	EXEC_AGG_BOOL_AND = 8,
+	EXEC_AGG_BOOL_OR = 9,
+	/* HyperLogLog sketches (ops/hll.h), approx_count_distinct: */
+	EXEC_AGG_HLL = 10,           /* non-NULL inputs → sketch BLOB (the empty sketch when none) */
+	EXEC_AGG_HLL_MERGE = 11,     /* sketch BLOBs, NULLs ignored → their union, a sketch BLOB */
+	EXEC_AGG_HLL_COUNT = 12,     /* sketch BLOBs, NULLs ignored → INT estimate of the union's
+					distinct count, 0 when no input */
+	EXEC_AGG_FN_MAX = 12,        /* the last one (numbers are append-only: they cross the wire) */
+} exec_agg_fn;
+
+typedef struct exec_agg {
+	uint8_t fn;    /* exec_agg_fn */
+	uint32_t col;  /* input column index (ignored for COUNT_STAR) */
+} exec_agg;
+
+/* Hash aggregation: group input rows by their first `ngroup` columns and
+ * compute `naggs` aggregates.  Output rows: the ngroup key values, then one
+ * value per aggregate.  With ngroup == 0 there is exactly one output row
+ * even for empty input (count 0, sum/min/max NULL), as in SQL. */
+typedef struct exec_agg_spec {
+	uint32_t ngroup;
+	uint32_t naggs;
+	exec_agg aggs[EXEC_AGGS_MAX];
+} exec_agg_spec;
+
+/* Owners of one shuffle (parts of shuffle_to). */
+#define EXEC_SHUFFLE_PARTS_MAX 64
+#define EXEC_SHUFFLE_TO_BYTES_MAX (EXEC_SHUFFLE_PARTS_MAX * 64)
+/* Tables of a repartitioned join (streams of one shuffle). */
+#define EXEC_JOIN_STREAMS_MAX 8
+/* Senders (shards) feeding one shuffle. */
+#define EXEC_SHUFFLE_INPUTS_MAX 4096
+
+/* exec_task.capture */
+enum {
+	EXEC_CAPTURE_NONE = 0,
+	EXEC_CAPTURE_RETURN = 1, /* log the changeset and return it (a primary) */
+	EXEC_CAPTURE_LOG = 2,    /* log it, return only the position: a copy of a
+				  * parallel write, whose rows the leader has */
+};
+
+typedef struct exec_task {
+	uint64_t id;
+	uint8_t kind;                  /* exec_task_kind */
+	uint32_t nplacements;
+	char placements[EXEC_TASK_PLACEMENTS_MAX][64]; /* file names, see header */
+	const char *sql;               /* NUL-terminated */
+	uint32_t nparams;
+	mur_value *params;             /* nparams values */
+	uint32_t ncols;                /* EXEC_TASK_WRITE with rows: values per row */
+	uint64_t nrows;
+	const char *rows;              /* nrows rows in mur_row encoding */
+	size_t rows_len;
+	int has_agg;
+	exec_agg_spec agg;
+	/* replication (docs/replication.md) */
+	uint64_t lsn;                  /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target;
+					* WRITE with capture: the LSN the entry must get (0: the next),
+					* refused with 55000 when the placement is not just below it */
+	uint64_t entry_id;             /* WRITE (capture) / APPLY: the entry's leader-assigned id */
+	uint8_t capture;               /* WRITE: EXEC_CAPTURE_* (log the changeset as an entry) */
+	const char *blob;              /* APPLY: the changeset */
+	size_t blob_len;
+	char peer_addr[64];            /* REBUILD / CATCHUP: host:port of the source follower */
+	uint8_t quick;                 /* QUERY: a point lookup (router plan on the primary key):
+					  the follower may run it on its event loop, skipping
+					  the thread pool, when the placement is free */
+	uint64_t epoch;                /* fencing: the leader's epoch for this follower when sent;
+					  a follower refuses writes older than the newest it has seen
+					  (exec_fence_observe, task_run.c) */
+	/* repartition shuffle (SHUFFLE_SEND / RECV / CANCEL) */
+	uint64_t shuffle_id;           /* leader-unique id of one shuffle */
+	uint32_t shuffle_source;       /* SEND: which input this is (the shard), < shuffle_inputs */
+	uint32_t shuffle_inputs;       /* SEND and RECV: how many SEND tasks feed every owner */
+	uint32_t shuffle_hash_cols;    /* SEND: leading output columns that pick the owner */
+	const char *shuffle_to;        /* SEND: owners' peer addresses, comma-separated, in
+					  part order (NULL or "" otherwise); with
+					  shuffle_hash_cols == 0 every owner gets every row */
+	uint32_t shuffle_stream;       /* SEND: the stream (join input) it feeds;
+					  RECV: how many streams (0: an aggregate shuffle) */
+	const char *shuffle_ddl;       /* RECV join: script run first (ATTACH, CREATE TABLE) */
+	const char *shuffle_load;      /* RECV join: one INSERT per stream, '\n'-separated */
+	const char *shuffle_post;      /* RECV join: script run after loading (CREATE INDEX) */
+	char shuffle_to_buf[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* decoded shuffle_to lives here */
+	/* QUERY: the planner's word that sql reads column scan_column of every
+	 * row of table scan_table of placements[0] and nothing else (no filter,
+	 * no join): the follower may read the column from the table's pages
+	 * (storage/colscan.h).  "" when not (the follower never guesses it from
+	 * the text of sql). */
+	const char *scan_table;
+	const char *scan_column;
+} exec_task;
+
+typedef struct exec_result {
+	uint64_t task_id;
+	int failed;
+	mur_error err;     /* when failed */
+	uint32_t ncols;
+	uint64_t nrows;
+	mur_buf rows;      /* nrows rows of ncols values, mur_row encoding */
+	uint64_t changes;  /* rows inserted/updated/deleted */
+	uint64_t lsn;      /* placement LSN after a write/DDL; 0 for queries */
+	uint64_t elapsed_us;
+	uint64_t entry_id; /* id of the log entry at `lsn` (0 when none) */
+	mur_buf blob;      /* WRITE with capture: the changeset logged at `lsn` */
+} exec_result;
+
+/* Encode a task into b (appends). */
+void exec_task_encode(const exec_task *t, mur_buf *b);
+/* Decode from p/len.  Pointers in *t point into p (which must outlive *t),
+ * except params, which is malloc'd: free with exec_task_free_decoded().
+ * Returns MUR_OK, MUR_EPROTO (malformed: nothing to free) or MUR_ENOMEM. */
+int exec_task_decode(const char *p, size_t len, exec_task *t);
+void exec_task_free_decoded(exec_task *t);
+
+void exec_result_init(exec_result *r);
+void exec_result_free(exec_result *r);
+void exec_result_encode(const exec_result *r, mur_buf *b);
+/* Decode into r, which must have been initialized (exec_result_init); its
+ * rows buffer is reused and the rows are copied into it.  MUR_OK, MUR_EPROTO
+ * or MUR_ENOMEM; on error r is empty (still freeable). */
+int exec_result_decode(const char *p, size_t len, exec_result *r);
+
+#endif

@@ -1,0 +1,564 @@
+/*
+ * test_net.c — the framed transport on real loopback sockets: round trips
+ * (small and multi-MB), frames split across reads, many frames in one
+ * write, bad frames closing only their own connection, read timeout,
+ * address parsing and the small node-protocol codecs.
+ *
+ * The loop runs in the test thread.  "Raw" peers that write arbitrary
+ * bytes use a blocking socket driven from a helper thread, so the loop
+ * sees the bytes in whatever pieces the kernel delivers.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "net/net.h"
+#include "wire/proto.h"
+#include "test_loop.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define MAX_FRAMES 2000
+
+typedef struct frame_rec {
+	uint8_t type;
+	char *data;
+	size_t len;
+} frame_rec;
+
+/* Server side: every accepted conn records into the same log. */
+static struct {
+	uv_loop_t loop;
+	net_listener *lis;
+	int port;
+	int echo;
+	frame_rec frames[MAX_FRAMES];
+	int nframes;
+	int accepted;
+	int closed;
+	char last_reason[256];
+	/* client side */
+	frame_rec cframes[MAX_FRAMES];
+	int ncframes;
+	int cconnected;
+	int cclosed;
+	char creason[256];
+	uint64_t read_timeout_ms;
+} T;
+
+static void rec(frame_rec *arr, int *n, uint8_t type, const char *p, size_t len)
+{
+	assert_true(*n < MAX_FRAMES);
+	arr[*n].type = type;
+	arr[*n].data = malloc(len ? len : 1);
+	memcpy(arr[*n].data, p, len);
+	arr[*n].len = len;
+	(*n)++;
+}
+
+static void srv_frame(net_conn *c, uint8_t type, const char *p, size_t len)
+{
+	rec(T.frames, &T.nframes, type, p, len);
+	if (T.echo)
+		assert_int_equal(net_conn_send(c, type, p, len, NULL), MUR_OK);
+}
+
+static void srv_close(net_conn *c, const char *reason)
+{
+	T.closed++;
+	snprintf(T.last_reason, sizeof T.last_reason, "%s", reason);
+}
+
+static const net_conn_cbs srv_cbs = {
+	.on_frame = srv_frame, .on_close = srv_close, .type_ok = net_msg_type_ok};
+
+static void on_accept(net_listener *l, net_conn *c, void *arg)
+{
+	T.accepted++;
+	net_conn_start(c, &srv_cbs, NULL);
+	if (T.read_timeout_ms)
+		net_conn_set_read_timeout(c, T.read_timeout_ms);
+}
+
+static void cli_connect(net_conn *c) { T.cconnected++; }
+static void cli_frame(net_conn *c, uint8_t type, const char *p, size_t len)
+{
+	rec(T.cframes, &T.ncframes, type, p, len);
+}
+static void cli_close(net_conn *c, const char *reason)
+{
+	T.cclosed++;
+	snprintf(T.creason, sizeof T.creason, "%s", reason);
+}
+static const net_conn_cbs cli_cbs = {
+	.on_connect = cli_connect, .on_frame = cli_frame, .on_close = cli_close,
+	.type_ok = net_msg_type_ok};
+
+/* Run the loop until *counter >= want or 5 s pass. */
+static void run_until(const int *counter, int want) { assert_true(tl_run_until_count(&T.loop, counter, want, 5000)); }
+
+static void free_recs(frame_rec *arr, int *n)
+{
+	for (int i = 0; i < *n; i++)
+		free(arr[i].data);
+	*n = 0;
+}
+
+static int setup(void **state)
+{
+	mur_error err;
+	memset(&T, 0, sizeof T);
+	uv_loop_init(&T.loop);
+	assert_int_equal(net_listen(&T.loop, "127.0.0.1:0", on_accept, NULL, &T.lis, &err), MUR_OK);
+	T.port = net_listener_port(T.lis);
+	assert_true(T.port > 0);
+	return 0;
+}
+
+static void close_walk(uv_handle_t *h, void *arg)
+{
+	/* only net's handles are left; they must already be closing */
+	assert_true(uv_is_closing(h));
+}
+
+static int teardown(void **state)
+{
+	uint64_t deadline;
+	net_listener_close(T.lis);
+	uv_update_time(&T.loop);
+	deadline = uv_now(&T.loop) + 2000;
+	while (uv_run(&T.loop, UV_RUN_NOWAIT) && uv_now(&T.loop) < deadline)
+		usleep(1000), uv_update_time(&T.loop);
+	uv_walk(&T.loop, close_walk, NULL);
+	assert_int_equal(uv_loop_close(&T.loop), 0);
+	free_recs(T.frames, &T.nframes);
+	free_recs(T.cframes, &T.ncframes);
+	return 0;
+}
+
+static net_conn *connect_client(void)
+{
+	char addr[64];
+	mur_error err;
+	net_conn *c;
+	int before = T.cconnected;
+
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", T.port);
+	assert_int_equal(net_connect(&T.loop, addr, &cli_cbs, NULL, &c, &err), MUR_OK);
+	run_until(&T.cconnected, before + 1);
+	return c;
+}
+
+/* ---- raw peer ---------------------------------------------------------- */
+
+typedef struct raw_job {
+	int fd;
+	const char *bytes;
+	size_t len;
+	size_t chunk;    /* write this many bytes at a time (0 = all at once) */
+	int pause_us;
+} raw_job;
+
+static int raw_connect(void)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sa, 0, sizeof sa);
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)T.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	return fd;
+}
+
+static void *raw_writer(void *arg)
+{
+	raw_job *j = arg;
+	size_t off = 0;
+	while (off < j->len) {
+		size_t n = j->chunk ? j->chunk : j->len - off;
+		if (n > j->len - off)
+			n = j->len - off;
+		ssize_t w = write(j->fd, j->bytes + off, n);
+		if (w <= 0)
+			break;
+		off += (size_t)w;
+		if (j->pause_us)
+			usleep((useconds_t)j->pause_us);
+	}
+	return NULL;
+}
+
+static void put_frame(mur_buf *b, uint8_t type, const char *p, size_t len)
+{
+	mur_buf_put_u32(b, (uint32_t)len + 1);
+	mur_buf_put_u8(b, type);
+	mur_buf_put(b, p, len);
+}
+
+/* ---- tests ------------------------------------------------------------- */
+
+static char *pattern(size_t n, unsigned seed)
+{
+	char *p = malloc(n);
+	for (size_t i = 0; i < n; i++)
+		p[i] = (char)((i * 31 + seed) & 0xff);
+	return p;
+}
+
+static void test_round_trip(void **state)
+{
+	size_t big = 5u * 1024 * 1024 + 17;
+	char *bigp = pattern(big, 7);
+	net_conn *c;
+
+	T.echo = 1;
+	c = connect_client();
+	assert_true(net_conn_is_open(c));
+	assert_int_equal(net_conn_send(c, NET_MSG_HEARTBEAT, "hello", 5, NULL), MUR_OK);
+	assert_int_equal(net_conn_send(c, NET_MSG_TASK, "", 0, NULL), MUR_OK);
+	assert_int_equal(net_conn_send(c, NET_MSG_RESULT, bigp, big, NULL), MUR_OK);
+	assert_int_equal(net_conn_send(c, NET_MSG_TASK, "x", 1, NULL), MUR_OK);
+	run_until(&T.ncframes, 4);
+	assert_int_equal(T.nframes, 4);
+	assert_int_equal(T.cframes[0].type, NET_MSG_HEARTBEAT);
+	assert_int_equal(T.cframes[0].len, 5);
+	assert_memory_equal(T.cframes[0].data, "hello", 5);
+	assert_int_equal(T.cframes[1].len, 0);
+	assert_int_equal(T.cframes[2].type, NET_MSG_RESULT);
+	assert_int_equal(T.cframes[2].len, big);
+	assert_memory_equal(T.cframes[2].data, bigp, big);
+	assert_int_equal(T.cframes[3].len, 1);
+	assert_int_equal(net_conn_sendq_bytes(c), 0);
+	net_conn_close(c, "test done");
+	run_until(&T.closed, 1);
+	assert_string_equal(T.last_reason, "peer closed the connection");
+	run_until(&T.cclosed, 1);
+	assert_string_equal(T.creason, "test done");
+	free(bigp);
+}
+
+/* Frames sent while corked leave in one write at the outermost uncork, in
+ * order; frames corked on a conn closed meanwhile are dropped, not leaked. */
+static void test_cork_gathers_frames(void **state)
+{
+	size_t big = 100000;
+	char *bigp = pattern(big, 5);
+	net_conn *c = connect_client();
+
+	net_conn_cork(c);
+	net_conn_cork(c); /* nested */
+	assert_int_equal(net_conn_send(c, NET_MSG_TASK, "one", 3, NULL), MUR_OK);
+	assert_int_equal(net_conn_send(c, NET_MSG_RESULT, bigp, big, NULL), MUR_OK);
+	net_conn_uncork(c); /* inner: still held */
+	assert_int_equal(net_conn_send(c, NET_MSG_HEARTBEAT, "", 0, NULL), MUR_OK);
+	for (int i = 0; i < 20; i++)
+		uv_run(&T.loop, UV_RUN_NOWAIT), usleep(1000);
+	assert_int_equal(T.nframes, 0);
+	net_conn_uncork(c);
+	run_until(&T.nframes, 3);
+	assert_int_equal(T.frames[0].type, NET_MSG_TASK);
+	assert_memory_equal(T.frames[0].data, "one", 3);
+	assert_int_equal(T.frames[1].len, big);
+	assert_memory_equal(T.frames[1].data, bigp, big);
+	assert_int_equal(T.frames[2].type, NET_MSG_HEARTBEAT);
+	assert_int_equal(T.frames[2].len, 0);
+	net_conn_uncork(c); /* unbalanced: ignored */
+
+	net_conn_cork(c);
+	assert_int_equal(net_conn_send(c, NET_MSG_TASK, "lost", 4, NULL), MUR_OK);
+	net_conn_close(c, "closed while corked");
+	net_conn_uncork(c);
+	run_until(&T.cclosed, 1);
+	assert_int_equal(T.nframes, 3);
+	free(bigp);
+}
+
+static void test_split_across_reads(void **state)
+{
+	mur_buf b;
+	size_t mid = 300000;
+	char *p = pattern(mid, 3);
+	pthread_t th;
+	raw_job j;
+
+	mur_buf_init(&b);
+	put_frame(&b, NET_MSG_TASK, "abc", 3);
+	put_frame(&b, NET_MSG_RESULT, p, mid);
+	put_frame(&b, NET_MSG_HEARTBEAT, "z", 1);
+	j = (raw_job){.fd = raw_connect(), .bytes = b.data, .len = b.len, .chunk = 3, .pause_us = 0};
+	/* first 40 bytes three at a time with pauses, then the rest in
+	 * 7001-byte pieces */
+	j.len = 40;
+	j.pause_us = 2000;
+	pthread_create(&th, NULL, raw_writer, &j);
+	pthread_join(th, NULL);
+	j.bytes = b.data + 40;
+	j.len = b.len - 40;
+	j.chunk = 7001;
+	j.pause_us = 100;
+	pthread_create(&th, NULL, raw_writer, &j);
+	run_until(&T.nframes, 3);
+	pthread_join(th, NULL);
+	assert_int_equal(T.frames[0].len, 3);
+	assert_memory_equal(T.frames[0].data, "abc", 3);
+	assert_int_equal(T.frames[1].len, mid);
+	assert_memory_equal(T.frames[1].data, p, mid);
+	assert_int_equal(T.frames[2].type, NET_MSG_HEARTBEAT);
+	close(j.fd);
+	run_until(&T.closed, 1);
+	mur_buf_free(&b);
+	free(p);
+}
+
+static void test_many_frames_one_write(void **state)
+{
+	mur_buf b;
+	char msg[32];
+	pthread_t th;
+	raw_job j;
+
+	mur_buf_init(&b);
+	for (int i = 0; i < 1500; i++) {
+		int n = snprintf(msg, sizeof msg, "frame %d", i);
+		put_frame(&b, NET_MSG_HEARTBEAT, msg, (size_t)n);
+	}
+	j = (raw_job){.fd = raw_connect(), .bytes = b.data, .len = b.len};
+	pthread_create(&th, NULL, raw_writer, &j);
+	run_until(&T.nframes, 1500);
+	pthread_join(th, NULL);
+	for (int i = 0; i < 1500; i++) {
+		int n = snprintf(msg, sizeof msg, "frame %d", i);
+		assert_int_equal(T.frames[i].len, n);
+		assert_memory_equal(T.frames[i].data, msg, (size_t)n);
+	}
+	close(j.fd);
+	run_until(&T.closed, 1);
+	mur_buf_free(&b);
+}
+
+/* A bad frame on one raw connection closes it; a healthy client conn
+ * keeps working before and after. */
+static void bad_frame_closes_only_it(const char *bytes, size_t len, const char *want_reason)
+{
+	net_conn *c;
+	int fd;
+	char buf[16];
+
+	T.echo = 1;
+	c = connect_client();
+	fd = raw_connect();
+	assert_int_equal(write(fd, bytes, len), (ssize_t)len);
+	run_until(&T.closed, 1);
+	assert_non_null(strstr(T.last_reason, want_reason));
+	/* the raw peer sees EOF */
+	assert_int_equal(read(fd, buf, sizeof buf), 0);
+	close(fd);
+	assert_int_equal(net_conn_send(c, NET_MSG_TASK, "still", 5, NULL), MUR_OK);
+	run_until(&T.ncframes, 1);
+	assert_memory_equal(T.cframes[0].data, "still", 5);
+	assert_int_equal(T.cclosed, 0);
+	net_conn_close(c, "done");
+	run_until(&T.cclosed, 1);
+}
+
+static void test_oversized_frame(void **state)
+{
+	unsigned char h[5] = {0x40, 0x00, 0x00, 0x01, NET_MSG_TASK}; /* 1 GiB + 1 */
+	bad_frame_closes_only_it((const char *)h, sizeof h, "exceeds the limit");
+}
+
+static void test_unknown_type(void **state)
+{
+	unsigned char h[7] = {0, 0, 0, 3, 99, 'h', 'i'};
+	bad_frame_closes_only_it((const char *)h, sizeof h, "unknown frame type 99");
+}
+
+static void test_zero_length(void **state)
+{
+	unsigned char h[4] = {0, 0, 0, 0};
+	bad_frame_closes_only_it((const char *)h, sizeof h, "length 0");
+}
+
+static void test_per_conn_frame_max_and_send_limit(void **state)
+{
+	static char dummy[1];
+	mur_error err;
+	net_conn *c = connect_client();
+
+	/* a frame over the protocol limit is refused before touching payload */
+	assert_int_equal(net_conn_send(c, NET_MSG_TASK, dummy, NET_FRAME_MAX, &err), MUR_EPROTO);
+	assert_string_equal(err.sqlstate, SQLSTATE_PROGRAM_LIMIT_EXCEEDED);
+	net_conn_set_frame_max(c, 100);
+	T.echo = 1;
+	char p[200];
+	memset(p, 'a', sizeof p);
+	assert_int_equal(net_conn_send(c, NET_MSG_TASK, p, 99, NULL), MUR_OK);
+	run_until(&T.ncframes, 1);
+	assert_int_equal(net_conn_send(c, NET_MSG_TASK, p, 150, NULL), MUR_OK);
+	run_until(&T.cclosed, 1);
+	assert_non_null(strstr(T.creason, "exceeds the limit of 100 bytes"));
+	/* between close and on_close, sends fail cleanly */
+	c = connect_client();
+	net_conn_close(c, "bye");
+	assert_false(net_conn_is_open(c));
+	assert_int_equal(net_conn_send(c, NET_MSG_TASK, p, 1, &err), MUR_EIO);
+	run_until(&T.cclosed, 2);
+}
+
+static void test_read_timeout(void **state)
+{
+	int fd;
+	T.read_timeout_ms = 50;
+	fd = raw_connect();
+	run_until(&T.closed, 1);
+	assert_non_null(strstr(T.last_reason, "no frame received within 50 ms"));
+	close(fd);
+}
+
+static void test_connect_refused(void **state)
+{
+	mur_error err;
+	net_conn *c;
+	net_listener *l2;
+	char addr[64];
+	int port;
+
+	/* find a free port, then close the listener so nothing listens */
+	assert_int_equal(net_listen(&T.loop, "127.0.0.1:0", on_accept, NULL, &l2, &err), MUR_OK);
+	port = net_listener_port(l2);
+	net_listener_close(l2);
+	uv_run(&T.loop, UV_RUN_NOWAIT);
+	snprintf(addr, sizeof addr, "127.0.0.1:%d", port);
+	assert_int_equal(net_connect(&T.loop, addr, &cli_cbs, NULL, &c, &err), MUR_OK);
+	run_until(&T.cclosed, 1);
+	assert_int_equal(T.cconnected, 0);
+	assert_non_null(strstr(T.creason, "connect to 127.0.0.1:"));
+	assert_non_null(strstr(T.creason, "failed"));
+	/* close while connecting: on_close carries our reason */
+	assert_int_equal(net_connect(&T.loop, addr, &cli_cbs, NULL, &c, &err), MUR_OK);
+	net_conn_close(c, "never mind");
+	run_until(&T.cclosed, 2);
+	assert_string_equal(T.creason, "never mind");
+}
+
+static void test_parse_addr(void **state)
+{
+	struct sockaddr_storage sa;
+	mur_error err;
+
+	assert_int_equal(net_parse_addr("127.0.0.1:5432", &sa, &err), MUR_OK);
+	assert_int_equal(ntohs(((struct sockaddr_in *)&sa)->sin_port), 5432);
+	assert_int_equal(net_parse_addr("localhost:1", &sa, &err), MUR_OK);
+	assert_int_equal(net_parse_addr("[::1]:7000", &sa, &err), MUR_OK);
+	assert_int_equal(sa.ss_family, AF_INET6);
+	assert_int_equal(net_parse_addr("127.0.0.1", &sa, &err), MUR_ERR);
+	assert_string_equal(err.message, "invalid address \"127.0.0.1\": expected HOST:PORT");
+	assert_int_equal(net_parse_addr("127.0.0.1:", &sa, &err), MUR_ERR);
+	assert_non_null(strstr(err.message, "missing port"));
+	assert_int_equal(net_parse_addr(":80", &sa, &err), MUR_ERR);
+	assert_non_null(strstr(err.message, "missing host"));
+	assert_int_equal(net_parse_addr("1.2.3.4:65536", &sa, &err), MUR_ERR);
+	assert_int_equal(net_parse_addr("1.2.3.4:99999999999999999999", &sa, &err), MUR_ERR);
+	assert_int_equal(net_parse_addr("1.2.3.4:8x", &sa, &err), MUR_ERR);
+	assert_int_equal(net_parse_addr("example.com:80", &sa, &err), MUR_ERR);
+	assert_non_null(strstr(err.message, "no DNS"));
+	assert_int_equal(net_parse_addr("", &sa, &err), MUR_ERR);
+}
+
+static void test_proto_codecs(void **state)
+{
+	net_hello h = {.version = NET_PROTO_VERSION}, h2;
+	mur_buf b;
+	mur_error err;
+	uint32_t id;
+	int64_t ms;
+	char reason[NET_REASON_MAX];
+
+	snprintf(h.secret, sizeof h.secret, "s3cret");
+	snprintf(h.name, sizeof h.name, "f1");
+	snprintf(h.addr, sizeof h.addr, "127.0.0.1:7001");
+	mur_buf_init(&b);
+	net_hello_encode(&h, &b);
+	assert_int_equal(net_hello_decode(b.data, b.len, &h2, &err), MUR_OK);
+	assert_int_equal(h2.version, NET_PROTO_VERSION);
+	assert_string_equal(h2.secret, "s3cret");
+	assert_string_equal(h2.name, "f1");
+	assert_string_equal(h2.addr, "127.0.0.1:7001");
+	/* every truncation fails, as do trailing bytes */
+	for (size_t n = 0; n < b.len; n++)
+		assert_int_equal(net_hello_decode(b.data, n, &h2, &err), MUR_EPROTO);
+	mur_buf_put_u8(&b, 0);
+	assert_int_equal(net_hello_decode(b.data, b.len, &h2, &err), MUR_EPROTO);
+	assert_string_equal(err.sqlstate, SQLSTATE_PROTOCOL_VIOLATION);
+	/* a NUL inside a string, and an over-long name */
+	mur_buf_reset(&b);
+	mur_buf_put_u32(&b, 1);
+	mur_buf_put_lstr(&b, "a\0b", 3);
+	mur_buf_put_lstr(&b, "n", 1);
+	mur_buf_put_lstr(&b, "a", 1);
+	assert_int_equal(net_hello_decode(b.data, b.len, &h2, &err), MUR_EPROTO);
+	mur_buf_reset(&b);
+	mur_buf_put_u32(&b, 1);
+	mur_buf_put_lstr(&b, "s", 1);
+	char longname[NET_NAME_MAX];
+	memset(longname, 'x', sizeof longname);
+	mur_buf_put_lstr(&b, longname, sizeof longname);
+	mur_buf_put_lstr(&b, "a", 1);
+	assert_int_equal(net_hello_decode(b.data, b.len, &h2, &err), MUR_EPROTO);
+	/* a string length far past the end */
+	mur_buf_reset(&b);
+	mur_buf_put_u32(&b, 1);
+	mur_buf_put_u32(&b, 0xffffffffu);
+	assert_int_equal(net_hello_decode(b.data, b.len, &h2, &err), MUR_EPROTO);
+
+	mur_buf_reset(&b);
+	net_welcome_encode(42, &b);
+	assert_int_equal(net_welcome_decode(b.data, b.len, &id, &err), MUR_OK);
+	assert_int_equal(id, 42);
+	assert_int_equal(net_welcome_decode(b.data, 3, &id, &err), MUR_EPROTO);
+	mur_buf_reset(&b);
+	net_heartbeat_encode(-5, &b);
+	assert_int_equal(net_heartbeat_decode(b.data, b.len, &ms, &err), MUR_OK);
+	assert_int_equal(ms, -5);
+	mur_buf_reset(&b);
+	net_refused_encode("wrong cluster secret", &b);
+	assert_int_equal(net_refused_decode(b.data, b.len, reason, &err), MUR_OK);
+	assert_string_equal(reason, "wrong cluster secret");
+	assert_int_equal(net_refused_decode(b.data, b.len - 1, reason, &err), MUR_EPROTO);
+	assert_true(net_msg_type_ok(NET_MSG_RESULT));
+	assert_false(net_msg_type_ok(0));
+	assert_false(net_msg_type_ok(NET_MSG_COUNT));
+	assert_string_equal(net_msg_name(NET_MSG_TASK), "TASK");
+	mur_buf_free(&b);
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_IGN); /* a closed peer is an EPIPE, as in the node binary */
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cork_gathers_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_split_across_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_frames_one_write, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oversized_frame, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_type, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_zero_length, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_conn_frame_max_and_send_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_connect_refused, setup, teardown),
+		cmocka_unit_test(test_parse_addr),
+		cmocka_unit_test(test_proto_codecs),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

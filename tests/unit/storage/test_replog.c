@@ -1,0 +1,1009 @@
+/*
+ * test_replog.c — the shard log (src/storage/replog.c, snapshot.c, dir.c
+ * install) and the APPLY / UNDO / STATUS tasks (src/follower/task_run.c), on
+ * real SQLite files: a "primary" directory and a "replica" directory each
+ * hold placement t1_s0.db.  Copies are compared by a digest of all rows
+ * (the encoded result of SELECT * ORDER BY id).
+ *
+ * Tasks travel through exec_task_encode/decode first, as between leader
+ * and follower.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "follower/task_run.h"
+#include "storage/replog.h"
+#include "storage/storage_int.h"
+#include "test_loop.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FILE_T "t1_s0.db"
+#define SCHEMA "CREATE TABLE main.\"t\" (id INTEGER PRIMARY KEY, name TEXT NOT NULL, v REAL)"
+#define DIGEST_SQL "SELECT id, name, v FROM main.\"t\" ORDER BY id"
+
+static char tmpdir[TL_TMPDIR_MAX];
+static stor_dir *prim, *repl;
+
+static void must(int rc, const mur_error *err)
+{
+	if (rc != MUR_OK)
+		fail_msg("rc %d: %s %s", rc, err->sqlstate, err->message);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	char p[300];
+	mur_error err;
+	if (tl_tmpdir_make(tmpdir, sizeof tmpdir, "replog") != 0)
+		return -1;
+	snprintf(p, sizeof p, "%s/p", tmpdir);
+	if (stor_dir_open(p, &prim, &err) != MUR_OK)
+		return -1;
+	snprintf(p, sizeof p, "%s/r", tmpdir);
+	return stor_dir_open(p, &repl, &err);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	stor_dir_close(prim);
+	stor_dir_close(repl);
+	return tl_tmpdir_remove(tmpdir);
+}
+
+/* ---- task helpers ------------------------------------------------ */
+
+typedef struct tb {
+	exec_task t;
+	mur_value params[8];
+	mur_buf rows;
+} tb;
+
+static void tb_init(tb *b, exec_task_kind kind, const char *sql)
+{
+	static uint64_t next_id = 1;
+	memset(b, 0, sizeof *b);
+	b->t.id = next_id++;
+	b->t.kind = (uint8_t)kind;
+	b->t.sql = sql ? sql : "";
+	b->t.nplacements = 1;
+	snprintf(b->t.placements[0], sizeof b->t.placements[0], "%s", FILE_T);
+	b->t.params = b->params;
+	mur_buf_init(&b->rows);
+}
+
+static void tb_row(tb *b, uint32_t n, const mur_value *vals)
+{
+	for (uint32_t i = 0; i < n; i++)
+		mur_row_put_value(&b->rows, &vals[i]);
+	b->t.ncols = n;
+	b->t.nrows++;
+	b->t.rows = b->rows.data;
+	b->t.rows_len = b->rows.len;
+}
+
+/* Encode, decode, run on d. */
+static int run(stor_dir *d, tb *b, exec_result *res)
+{
+	mur_buf wire;
+	exec_task t;
+	mur_buf_init(&wire);
+	exec_task_encode(&b->t, &wire);
+	assert_int_equal(exec_task_decode(wire.data, wire.len, &t), MUR_OK);
+	exec_result_init(res);
+	int rc = exec_task_run(d, &t, res);
+	assert_int_equal(rc == MUR_OK, !res->failed);
+	exec_task_free_decoded(&t);
+	mur_buf_free(&wire);
+	mur_buf_free(&b->rows);
+	return rc;
+}
+
+static void run_ok(stor_dir *d, tb *b, exec_result *res)
+{
+	if (run(d, b, res) != MUR_OK)
+		fail_msg("task failed: %s %s", res->err.sqlstate, res->err.message);
+}
+
+static void ddl(stor_dir *d, const char *sql)
+{
+	tb b;
+	exec_result res;
+	tb_init(&b, EXEC_TASK_DDL, sql);
+	run_ok(d, &b, &res);
+	exec_result_free(&res);
+}
+
+/* Captured write with entry id eid; res holds the changeset. */
+static void cwrite(tb *b, uint64_t eid, exec_result *res)
+{
+	b->t.capture = 1;
+	b->t.entry_id = eid;
+	run_ok(prim, b, res);
+}
+
+/* INSERT (id, name, v) as a captured write of one row. */
+static void insert1(int64_t id, const char *name, uint64_t eid, exec_result *res)
+{
+	tb b;
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" VALUES (?1, ?2, ?3)");
+	b.params[0] = mur_v_int(id);
+	b.params[1] = mur_v_text(name, strlen(name));
+	b.params[2] = mur_v_float((double)id / 4);
+	b.t.nparams = 3;
+	cwrite(&b, eid, res);
+}
+
+static int apply_task(stor_dir *d, uint64_t lsn, uint64_t eid, const mur_buf *cs,
+		      exec_result *res)
+{
+	tb b;
+	tb_init(&b, EXEC_TASK_APPLY, NULL);
+	b.t.lsn = lsn;
+	b.t.entry_id = eid;
+	b.t.blob = cs->data;
+	b.t.blob_len = cs->len;
+	return run(d, &b, res);
+}
+
+static void apply_ok(stor_dir *d, const exec_result *w)
+{
+	exec_result res;
+	if (apply_task(d, w->lsn, w->entry_id, &w->blob, &res) != MUR_OK)
+		fail_msg("apply failed: %s %s", res.err.sqlstate, res.err.message);
+	assert_int_equal(res.lsn, w->lsn);
+	assert_int_equal(res.entry_id, w->entry_id);
+	exec_result_free(&res);
+}
+
+static int undo_task(stor_dir *d, uint64_t target, exec_result *res)
+{
+	tb b;
+	tb_init(&b, EXEC_TASK_UNDO, NULL);
+	b.t.lsn = target;
+	return run(d, &b, res);
+}
+
+/* All rows of t, encoded (malloc'd, *len bytes). */
+static char *digest(stor_dir *d, size_t *len)
+{
+	tb b;
+	exec_result res;
+	tb_init(&b, EXEC_TASK_QUERY, DIGEST_SQL);
+	run_ok(d, &b, &res);
+	char *p = mur_buf_steal(&res.rows, len);
+	exec_result_free(&res);
+	return p ? p : calloc(1, 1);
+}
+
+static void expect_same(stor_dir *a, stor_dir *b)
+{
+	size_t na, nb;
+	char *da = digest(a, &na), *db = digest(b, &nb);
+	assert_int_equal(na, nb);
+	assert_memory_equal(da, db, na);
+	free(da);
+	free(db);
+}
+
+static void expect_digest(stor_dir *d, const char *want, size_t wlen)
+{
+	size_t n;
+	char *got = digest(d, &n);
+	assert_int_equal(n, wlen);
+	if (n)
+		assert_memory_equal(got, want, n);
+	free(got);
+}
+
+static uint64_t lsn_of(stor_dir *d, uint64_t *entry_id)
+{
+	stor_db *db;
+	mur_error err;
+	must(stor_dir_get(d, FILE_T, 0, &db, &err), &err);
+	uint64_t lsn = stor_lsn(db);
+	if (entry_id)
+		*entry_id = stor_entry_id(db);
+	stor_dir_put(d, db);
+	return lsn;
+}
+
+static void reset_dirs(void)
+{
+	mur_error err;
+	must(stor_dir_drop(prim, FILE_T, &err), &err);
+	must(stor_dir_drop(repl, FILE_T, &err), &err);
+	stor_dir_set_log_retention(prim, 0, 0);
+	stor_dir_set_log_retention(repl, 0, 0);
+	ddl(prim, SCHEMA);
+	ddl(repl, SCHEMA);
+}
+
+/* ---- tests ------------------------------------------------------- */
+
+static void test_capture_apply(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	tb b;
+	reset_dirs();
+
+	/* multi-row insert */
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" VALUES (?1, ?2, ?3)");
+	for (int i = 1; i <= 20; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "n%d", i % 5);
+		mur_value row[3] = {mur_v_int(i), mur_v_text(name, strlen(name)),
+				    i % 3 ? mur_v_float(i * 0.5) : mur_v_null()};
+		tb_row(&b, 3, row);
+	}
+	cwrite(&b, 1001, &w);
+	assert_int_equal(w.changes, 20);
+	assert_int_equal(w.lsn, 1);
+	assert_int_equal(w.entry_id, 1001);
+	assert_true(w.blob.len > 0);
+	apply_ok(repl, &w);
+	expect_same(prim, repl);
+	exec_result_free(&w);
+
+	/* UPDATE … RETURNING */
+	tb_init(&b, EXEC_TASK_WRITE,
+		"UPDATE main.\"t\" SET v = coalesce(v, 0) + 1, name = upper(name) WHERE id % 2 = 0"
+		" RETURNING id");
+	cwrite(&b, 1002, &w);
+	assert_int_equal(w.changes, 10);
+	assert_int_equal(w.nrows, 10);
+	assert_int_equal(w.lsn, 2);
+	apply_ok(repl, &w);
+	expect_same(prim, repl);
+	exec_result_free(&w);
+
+	/* DELETE with a parameter */
+	tb_init(&b, EXEC_TASK_WRITE, "DELETE FROM main.\"t\" WHERE id > ?1");
+	b.params[0] = mur_v_int(15);
+	b.t.nparams = 1;
+	cwrite(&b, 1003, &w);
+	assert_int_equal(w.changes, 5);
+	assert_int_equal(w.lsn, 3);
+	apply_ok(repl, &w);
+	expect_same(prim, repl);
+	exec_result_free(&w);
+
+	/* a captured write that changes nothing makes no entry */
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET v = 1 WHERE id = -1");
+	cwrite(&b, 1004, &w);
+	assert_int_equal(w.changes, 0);
+	assert_int_equal(w.lsn, 3);
+	assert_int_equal(w.entry_id, 1003);
+	assert_int_equal(w.blob.len, 0);
+	exec_result_free(&w);
+
+	/* insert then delete in one task: the entry holds neither */
+	insert1(100, "x", 1005, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	expect_same(prim, repl);
+	uint64_t eid;
+	assert_int_equal(lsn_of(repl, &eid), 4);
+	assert_int_equal(eid, 1005);
+
+	/* DDL does not move the LSN on either side */
+	tb_init(&b, EXEC_TASK_DDL, "CREATE INDEX main.\"t_name\" ON \"t\"(name)");
+	run_ok(prim, &b, &r);
+	assert_int_equal(r.lsn, 4);
+	exec_result_free(&r);
+	assert_int_equal(lsn_of(prim, NULL), 4);
+}
+
+/* Row capture (storage/capture_rows.c) writes the changeset a session
+ * would: byte for byte for one row of every type (REAL affinity applied to
+ * an integer, a composite key listed out of column order), and a write
+ * that updates instead of inserting falls back to the session. */
+#define W_SCHEMA "CREATE TABLE main.\"w\" (a INTEGER NOT NULL, b TEXT NOT NULL, r REAL, x BLOB," \
+		 " n INTEGER, PRIMARY KEY (b, a)) STRICT"
+#define W_INSERT "INSERT INTO main.\"w\" VALUES (?1, ?2, ?3, ?4, ?5)"
+
+static void w_write(const char *file, const char *sql, const mur_value *row, int as_rows,
+		    uint64_t eid, exec_result *res)
+{
+	tb b;
+	tb_init(&b, EXEC_TASK_WRITE, sql);
+	snprintf(b.t.placements[0], sizeof b.t.placements[0], "%s", file);
+	if (as_rows) {
+		tb_row(&b, 5, row);
+	} else {
+		memcpy(b.params, row, 5 * sizeof *row);
+		b.t.nparams = 5;
+	}
+	cwrite(&b, eid, res);
+}
+
+static void test_row_capture_matches_session(void **state)
+{
+	(void)state;
+	const char *files[2] = {"t7_s0.db", "t8_s0.db"};
+	exec_result byrows, bysession, upd, rep;
+	mur_error err;
+	for (int i = 0; i < 2; i++) {
+		tb b;
+		exec_result r;
+		stor_dir_drop(prim, files[i], &err);
+		tb_init(&b, EXEC_TASK_DDL, W_SCHEMA);
+		snprintf(b.t.placements[0], sizeof b.t.placements[0], "%s", files[i]);
+		run_ok(prim, &b, &r);
+		exec_result_free(&r);
+	}
+	char text[300];
+	memset(text, 'y', sizeof text - 1); /* a length that takes a 2-byte varint */
+	text[sizeof text - 1] = '\0';
+	mur_value row[5] = {mur_v_int(-7), mur_v_text(text, strlen(text)), mur_v_int(3),
+			    mur_v_blob("\x00\x01\xff", 3), mur_v_null()};
+
+	w_write(files[0], W_INSERT, row, 1, 2001, &byrows);     /* rows: row capture */
+	w_write(files[1], W_INSERT, row, 0, 2001, &bysession);  /* params: session */
+	assert_int_equal(byrows.changes, 1);
+	assert_true(byrows.blob.len > 0);
+	assert_int_equal(byrows.blob.len, bysession.blob.len);
+	assert_memory_equal(byrows.blob.data, bysession.blob.data, byrows.blob.len);
+
+	/* rows that update instead of inserting: the session's changeset */
+	w_write(files[0], W_INSERT " ON CONFLICT (b, a) DO UPDATE SET n = 5", row, 1, 2002, &upd);
+	assert_int_equal(upd.changes, 1);
+	assert_int_equal(upd.lsn, 2);
+	size_t hdr = 1 + 1 + 5 + strlen("w") + 1; /* 'T' ncol pk[5] name NUL */
+	assert_true(upd.blob.len > hdr);
+	assert_int_equal((unsigned char)upd.blob.data[hdr], SQLITE_UPDATE);
+
+	/* OR REPLACE deletes the old row first: also the session's */
+	w_write(files[0], "INSERT OR REPLACE INTO main.\"w\" VALUES (?1, ?2, ?3, ?4, ?5)", row, 1,
+		2003, &rep);
+	assert_int_equal(rep.lsn, 3);
+	assert_true(rep.blob.len > hdr);
+
+	exec_result_free(&byrows);
+	exec_result_free(&bysession);
+	exec_result_free(&upd);
+	exec_result_free(&rep);
+	for (int i = 0; i < 2; i++)
+		must(stor_dir_drop(prim, files[i], &err), &err);
+}
+
+static void test_apply_order_idempotent(void **state)
+{
+	(void)state;
+	exec_result w1, w2, w3, r;
+	reset_dirs();
+	insert1(1, "a", 11, &w1);
+	insert1(2, "b", 12, &w2);
+	insert1(3, "c", 13, &w3);
+	apply_ok(repl, &w1);
+
+	/* entry 3 before 2: refused, nothing changes */
+	size_t n0;
+	char *d0 = digest(repl, &n0);
+	assert_int_equal(apply_task(repl, 3, 13, &w3.blob, &r), MUR_ERR);
+	assert_string_equal(r.err.sqlstate, "55000");
+	assert_string_equal(r.err.message, "placement t1_s0.db is at lsn 1, cannot apply entry 3");
+	assert_int_equal(r.lsn, 0);
+	exec_result_free(&r);
+	expect_digest(repl, d0, n0);
+	assert_int_equal(lsn_of(repl, NULL), 1);
+	free(d0);
+
+	/* twice: the second is a no-op success */
+	apply_ok(repl, &w2);
+	d0 = digest(repl, &n0);
+	apply_ok(repl, &w2);
+	expect_digest(repl, d0, n0);
+	assert_int_equal(lsn_of(repl, NULL), 2);
+	free(d0);
+	/* an older entry it holds (same id) is fine too; the result tells
+	 * where the placement really is */
+	assert_int_equal(apply_task(repl, 1, 11, &w1.blob, &r), MUR_OK);
+	assert_int_equal(r.lsn, 2);
+	assert_int_equal(r.entry_id, 12);
+	exec_result_free(&r);
+
+	/* same lsn, another entry id: divergent */
+	assert_int_equal(apply_task(repl, 2, 99, &w2.blob, &r), MUR_ERR);
+	assert_string_equal(r.err.sqlstate, "55000");
+	assert_string_equal(r.err.message, "placement t1_s0.db holds a different entry 2");
+	exec_result_free(&r);
+
+	apply_ok(repl, &w3);
+	expect_same(prim, repl);
+	exec_result_free(&w1);
+	exec_result_free(&w2);
+	exec_result_free(&w3);
+}
+
+static void test_apply_conflict(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	tb b;
+	reset_dirs();
+	insert1(1, "a", 21, &w);
+	/* the replica already has a row 1 that the primary did not have */
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" VALUES (1, 'other', NULL)");
+	run_ok(repl, &b, &r);
+	exec_result_free(&r);
+	size_t n0;
+	char *d0 = digest(repl, &n0);
+	assert_int_equal(apply_task(repl, 1, 21, &w.blob, &r), MUR_ERR);
+	assert_string_equal(r.err.sqlstate, "55000");
+	assert_string_equal(r.err.message, "changeset conflict applying entry 1");
+	exec_result_free(&r);
+	expect_digest(repl, d0, n0);
+	assert_int_equal(lsn_of(repl, NULL), 0);
+	free(d0);
+	exec_result_free(&w);
+
+	/* a table the replica does not have: the entry fails, not skipped */
+	ddl(prim, "CREATE TABLE main.\"u\" (k INTEGER PRIMARY KEY)");
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"u\" VALUES (7)");
+	cwrite(&b, 22, &w);
+	tb_init(&b, EXEC_TASK_WRITE, "DELETE FROM main.\"t\" WHERE id = 1");
+	run_ok(repl, &b, &r); /* make entry 1 applicable */
+	exec_result_free(&r);
+	{
+		exec_result w1;
+		tb_init(&b, EXEC_TASK_QUERY, "SELECT changeset FROM main._murphy_log WHERE lsn = 1");
+		run_ok(prim, &b, &w1);
+		mur_rd rd;
+		mur_value v;
+		mur_rd_init(&rd, w1.rows.data, w1.rows.len);
+		assert_int_equal(mur_row_get_value(&rd, &v), MUR_OK);
+		mur_buf cs;
+		mur_buf_init(&cs);
+		mur_buf_put(&cs, v.s, v.len);
+		assert_int_equal(apply_task(repl, 1, 21, &cs, &r), MUR_OK);
+		exec_result_free(&r);
+		mur_buf_free(&cs);
+		exec_result_free(&w1);
+	}
+	assert_int_equal(apply_task(repl, 2, 22, &w.blob, &r), MUR_ERR);
+	assert_string_equal(r.err.sqlstate, "55000");
+	assert_string_equal(r.err.message,
+			    "changeset of entry 2 does not match the schema of placement t1_s0.db");
+	exec_result_free(&r);
+	assert_int_equal(lsn_of(repl, NULL), 1);
+	exec_result_free(&w);
+}
+
+static void test_undo(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	tb b;
+	size_t n1, n2;
+	reset_dirs();
+	insert1(1, "a", 31, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	char *d1 = digest(prim, &n1); /* at lsn 1 */
+
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET name = 'z', v = NULL WHERE id = 1");
+	cwrite(&b, 32, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	char *d2 = digest(prim, &n2); /* at lsn 2 */
+	insert1(2, "b", 33, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	insert1(3, "c", 34, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	tb_init(&b, EXEC_TASK_WRITE, "DELETE FROM main.\"t\" WHERE id <= 2");
+	cwrite(&b, 35, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	assert_int_equal(lsn_of(prim, NULL), 5);
+
+	/* one entry, then several at once */
+	assert_int_equal(undo_task(prim, 4, &r), MUR_OK);
+	assert_int_equal(r.lsn, 4);
+	assert_int_equal(r.entry_id, 34);
+	exec_result_free(&r);
+	assert_int_equal(undo_task(prim, 2, &r), MUR_OK);
+	assert_int_equal(r.lsn, 2);
+	assert_int_equal(r.entry_id, 32);
+	exec_result_free(&r);
+	expect_digest(prim, d2, n2);
+	assert_int_equal(undo_task(prim, 1, &r), MUR_OK);
+	exec_result_free(&r);
+	expect_digest(prim, d1, n1);
+	uint64_t eid;
+	assert_int_equal(lsn_of(prim, &eid), 1);
+	assert_int_equal(eid, 31);
+
+	/* the replica, straight from 5 to 1; to 0 empties it */
+	assert_int_equal(undo_task(repl, 1, &r), MUR_OK);
+	exec_result_free(&r);
+	expect_same(prim, repl);
+	assert_int_equal(undo_task(repl, 0, &r), MUR_OK);
+	assert_int_equal(r.lsn, 0);
+	assert_int_equal(r.entry_id, 0);
+	exec_result_free(&r);
+	expect_digest(repl, "", 0);
+
+	/* undo forward is refused; to the current lsn is a no-op */
+	assert_int_equal(undo_task(prim, 3, &r), MUR_ERR);
+	assert_string_equal(r.err.sqlstate, "55000");
+	exec_result_free(&r);
+	assert_int_equal(undo_task(prim, 1, &r), MUR_OK);
+	exec_result_free(&r);
+
+	/* after an undo, the primary continues with a new entry at lsn 2 */
+	insert1(9, "n", 36, &w);
+	assert_int_equal(w.lsn, 2);
+	exec_result_free(&w);
+	free(d1);
+	free(d2);
+}
+
+/* 'log_bytes' (kept in memory between writes, replog.c log_state) equals
+ * the changesets' sizes, and the log holds the newest entries, through a
+ * failed write, an undo and trimming. */
+static void assert_log_exact(uint64_t want_entries, uint64_t want_first)
+{
+	const uint64_t sum_unknown = UINT64_MAX;
+	stor_db *db;
+	mur_error err;
+	uint64_t meta = 0, first = 0, sum = 0, n = 0;
+	sqlite3_stmt *st = NULL;
+	must(stor_dir_get(prim, FILE_T, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	int rc1 = MUR_OK;
+	meta = db->logc.valid ? db->logc.bytes : sum_unknown;
+	int rc2 = stor_log_first(db, &first, &err);
+	if (sqlite3_prepare_v2(db->db, "SELECT coalesce(sum(length(changeset)), 0), count(*)"
+					" FROM _murphy_log", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW) {
+		sum = (uint64_t)sqlite3_column_int64(st, 0);
+		n = (uint64_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	stor_unlock(db); /* before asserting: a failure must not leave it locked */
+	stor_dir_put(prim, db);
+	assert_int_equal(rc1, MUR_OK);
+	assert_int_equal(rc2, MUR_OK);
+	if (meta != sum_unknown)
+		assert_int_equal(meta, sum);
+	assert_int_equal(n, want_entries);
+	assert_int_equal(first, want_first);
+}
+
+static void test_log_bytes_stay_exact(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	tb b;
+	reset_dirs();
+	stor_dir_set_log_retention(prim, 4, 0);
+	for (int i = 1; i <= 6; i++) {
+		insert1(i, i % 2 ? "odd" : "an even row", (uint64_t)(100 + i), &w);
+		exec_result_free(&w);
+	}
+	assert_log_exact(4, 3);
+	/* a duplicate key: rolled back, the log as it was */
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" VALUES (?1, ?2, ?3)");
+	b.params[0] = mur_v_int(3);
+	b.params[1] = mur_v_text("dup", 3);
+	b.params[2] = mur_v_float(1);
+	b.t.nparams = 3;
+	b.t.capture = 1;
+	b.t.entry_id = 200;
+	assert_int_equal(run(prim, &b, &r), MUR_ERR);
+	exec_result_free(&r);
+	assert_log_exact(4, 3);
+	assert_int_equal(undo_task(prim, 4, &r), MUR_OK);
+	exec_result_free(&r);
+	assert_log_exact(2, 3);
+	for (int i = 7; i <= 11; i++) {
+		insert1(i, "later", (uint64_t)(100 + i), &w);
+		exec_result_free(&w);
+	}
+	assert_log_exact(4, 6); /* lsns 5..9 were written after the undo to 4: 6..9 kept */
+}
+
+static void test_trim_and_undo_trimmed(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	stor_db *db;
+	mur_error err;
+	uint64_t first;
+	reset_dirs();
+	stor_dir_set_log_retention(prim, 5, 0);
+	for (int i = 1; i <= 12; i++) {
+		insert1(i, "r", (uint64_t)(100 + i), &w);
+		exec_result_free(&w);
+	}
+	must(stor_dir_get(prim, FILE_T, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	must(stor_log_first(db, &first, &err), &err);
+	stor_unlock(db);
+	stor_dir_put(prim, db);
+	assert_int_equal(first, 8); /* the newest 5: 8..12 */
+
+	assert_int_equal(undo_task(prim, 6, &r), MUR_ERR);
+	assert_string_equal(r.err.sqlstate, "55000");
+	assert_string_equal(r.err.message, "cannot undo to lsn 6: entries trimmed");
+	exec_result_free(&r);
+	assert_int_equal(lsn_of(prim, NULL), 12);
+	/* down to the oldest retained - 1 works; its entry id is unknown */
+	assert_int_equal(undo_task(prim, 7, &r), MUR_OK);
+	assert_int_equal(r.lsn, 7);
+	assert_int_equal(r.entry_id, 0);
+	exec_result_free(&r);
+
+	/* byte bound: big entries push out old ones, the newest always stays */
+	reset_dirs();
+	stor_dir_set_log_retention(prim, 0, 3000);
+	char big[1500];
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	for (int i = 1; i <= 6; i++) {
+		insert1(i, big, (uint64_t)i, &w);
+		exec_result_free(&w);
+	}
+	must(stor_dir_get(prim, FILE_T, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	must(stor_log_first(db, &first, &err), &err);
+	stor_unlock(db);
+	stor_dir_put(prim, db);
+	assert_int_equal(first, 6);
+	stor_dir_set_log_retention(prim, 0, 1);
+	insert1(7, "small", 7, &w);
+	exec_result_free(&w);
+	assert_int_equal(lsn_of(prim, NULL), 7);
+	stor_dir_set_log_retention(prim, 0, 0);
+}
+
+/* Catch the replica up from its position to the primary's through
+ * stor_log_read / stor_apply_entries, bytes_max per round. */
+static int catch_up(size_t bytes_max, int *rounds)
+{
+	stor_db *p, *q;
+	mur_error err;
+	mur_buf batch;
+	uint64_t n, last, lsn;
+	int rc = MUR_OK;
+	must(stor_dir_get(prim, FILE_T, 0, &p, &err), &err);
+	must(stor_dir_get(repl, FILE_T, 0, &q, &err), &err);
+	mur_buf_init(&batch);
+	*rounds = 0;
+	while (stor_lsn(q) < stor_lsn(p)) {
+		mur_buf_reset(&batch);
+		rc = stor_log_read(p, stor_lsn(q), bytes_max, &batch, &n, &last, &err);
+		if (rc != MUR_OK)
+			break;
+		assert_true(n >= 1);
+		must(stor_apply_entries(q, batch.data, batch.len, &lsn, &err), &err);
+		assert_int_equal(lsn, last);
+		(*rounds)++;
+	}
+	mur_buf_free(&batch);
+	stor_dir_put(prim, p);
+	stor_dir_put(repl, q);
+	return rc;
+}
+
+static void test_catch_up(void **state)
+{
+	(void)state;
+	exec_result w;
+	int rounds;
+	reset_dirs();
+	for (int i = 1; i <= 30; i++) {
+		insert1(i, "row", (uint64_t)(200 + i), &w);
+		if (i <= 10)
+			apply_ok(repl, &w);
+		exec_result_free(&w);
+	}
+	/* from the middle, a few entries per round */
+	assert_int_equal(catch_up(200, &rounds), MUR_OK);
+	assert_true(rounds > 1);
+	expect_same(prim, repl);
+	uint64_t e1, e2;
+	assert_int_equal(lsn_of(repl, &e1), lsn_of(prim, &e2));
+	assert_int_equal(e1, e2);
+
+	/* from 0, one entry per round at least even when it exceeds bytes_max */
+	mur_error err;
+	must(stor_dir_drop(repl, FILE_T, &err), &err);
+	ddl(repl, SCHEMA);
+	assert_int_equal(catch_up(1, &rounds), MUR_OK);
+	assert_int_equal(rounds, 30);
+	expect_same(prim, repl);
+
+	/* overlapping batch: entries already held are skipped */
+	stor_db *p, *q;
+	mur_buf batch;
+	uint64_t n, last, lsn;
+	mur_buf_init(&batch);
+	must(stor_dir_get(prim, FILE_T, 0, &p, &err), &err);
+	must(stor_dir_get(repl, FILE_T, 0, &q, &err), &err);
+	must(stor_log_read(p, 25, 1 << 20, &batch, &n, &last, &err), &err);
+	assert_int_equal(n, 5);
+	assert_int_equal(last, 30);
+	must(stor_apply_entries(q, batch.data, batch.len, &lsn, &err), &err);
+	assert_int_equal(lsn, 30);
+	/* nothing after the end */
+	mur_buf_reset(&batch);
+	must(stor_log_read(p, 30, 1 << 20, &batch, &n, &last, &err), &err);
+	assert_int_equal(n, 0);
+	assert_int_equal(last, 30);
+	/* a peer behind the asker says so */
+	assert_int_equal(stor_log_read(p, 31, 1 << 20, &batch, &n, &last, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "55000");
+	/* entry ids for the same-history check */
+	int found;
+	uint64_t eid;
+	must(stor_log_entry_at(p, 17, &found, &eid, &err), &err);
+	assert_true(found);
+	assert_int_equal(eid, 217);
+	stor_dir_put(prim, p);
+	stor_dir_put(repl, q);
+
+	/* trimmed: the reader must rebuild instead */
+	stor_dir_set_log_retention(prim, 5, 0);
+	insert1(31, "row", 231, &w);
+	exec_result_free(&w);
+	must(stor_dir_get(prim, FILE_T, 0, &p, &err), &err);
+	mur_buf_reset(&batch);
+	assert_int_equal(stor_log_read(p, 20, 1 << 20, &batch, &n, &last, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "55000");
+	assert_string_equal(err.message, "entries after lsn 20 are no longer in the log");
+	must(stor_log_read(p, 26, 1 << 20, &batch, &n, &last, &err), &err);
+	assert_int_equal(n, 5);
+	stor_dir_put(prim, p);
+	mur_buf_free(&batch);
+	stor_dir_set_log_retention(prim, 0, 0);
+}
+
+/* An error in the middle of a batch (a trigger on the replica aborts the
+ * third entry halfway) or a truncated batch leaves lsn and rows as they
+ * were. */
+static void test_abort_mid_apply(void **state)
+{
+	(void)state;
+	exec_result w;
+	tb b;
+	stor_db *p, *q;
+	mur_error err;
+	mur_buf batch;
+	uint64_t n, last, lsn;
+	reset_dirs();
+	insert1(1, "a", 41, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	insert1(2, "b", 42, &w);
+	exec_result_free(&w);
+	insert1(3, "c", 43, &w);
+	exec_result_free(&w);
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" VALUES (?1, 'd', 0)");
+	for (int i = 4; i <= 8; i++) {
+		mur_value row[1] = {mur_v_int(i)};
+		tb_row(&b, 1, row);
+	}
+	cwrite(&b, 44, &w); /* entry 4: rows 4..8 */
+	exec_result_free(&w);
+	ddl(repl, "CREATE TRIGGER main.boom BEFORE INSERT ON \"t\" WHEN NEW.id = 7"
+		  " BEGIN SELECT RAISE(ABORT, 'boom'); END");
+
+	size_t n0;
+	char *d0 = digest(repl, &n0);
+	must(stor_dir_get(prim, FILE_T, 0, &p, &err), &err);
+	must(stor_dir_get(repl, FILE_T, 0, &q, &err), &err);
+	mur_buf_init(&batch);
+	must(stor_log_read(p, 1, 1 << 20, &batch, &n, &last, &err), &err);
+	assert_int_equal(n, 3);
+	assert_int_equal(stor_apply_entries(q, batch.data, batch.len, &lsn, &err), MUR_ERR);
+	assert_int_equal(lsn, 1);
+	assert_int_equal(stor_lsn(q), 1);
+	/* truncated batch */
+	assert_int_equal(stor_apply_entries(q, batch.data, batch.len - 3, &lsn, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "08P01");
+	assert_int_equal(stor_lsn(q), 1);
+	stor_dir_put(prim, p);
+	stor_dir_put(repl, q);
+	expect_digest(repl, d0, n0);
+	free(d0);
+
+	/* without the trigger the same batch goes through */
+	ddl(repl, "DROP TRIGGER main.boom");
+	must(stor_dir_get(repl, FILE_T, 0, &q, &err), &err);
+	must(stor_apply_entries(q, batch.data, batch.len, &lsn, &err), &err);
+	assert_int_equal(lsn, 4);
+	stor_dir_put(repl, q);
+	expect_same(prim, repl);
+	mur_buf_free(&batch);
+}
+
+/* ---- snapshot while writing, install --------------------------------- */
+
+typedef struct writer {
+	volatile int stop;
+	int64_t next; /* entry i inserts row id i: lsn == rows == max id */
+} writer;
+
+static void *writer_main(void *arg)
+{
+	writer *wr = arg;
+	while (!wr->stop) {
+		exec_result w;
+		insert1(wr->next, "w", (uint64_t)(1000 + wr->next), &w);
+		assert_int_equal(w.lsn, (uint64_t)wr->next);
+		exec_result_free(&w);
+		wr->next++;
+	}
+	return NULL;
+}
+
+static void check_copy(const char *path, uint64_t lsn)
+{
+	sqlite3 *s;
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_open_v2(path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(s,
+					    "SELECT (SELECT count(*) FROM t), (SELECT max(id) FROM t),"
+					    " (SELECT max(lsn) FROM _murphy_log),"
+					    " (" STOR_POSITION_SQL ")",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(st, 0), (int64_t)lsn);
+	assert_int_equal(sqlite3_column_int64(st, 1), (int64_t)lsn);
+	assert_int_equal(sqlite3_column_int64(st, 2), (int64_t)lsn);
+	assert_int_equal(sqlite3_column_int64(st, 3), (int64_t)lsn);
+	sqlite3_finalize(st);
+	sqlite3_close(s);
+}
+
+static void test_snapshot_install(void **state)
+{
+	(void)state;
+	pthread_t th;
+	writer wr = {.next = 1};
+	mur_error err;
+	char tmp[400];
+	uint64_t lsn = 0;
+	reset_dirs();
+	stor_dir_set_log_retention(prim, 50, 0);
+	assert_int_equal(pthread_create(&th, NULL, writer_main, &wr), 0);
+	while (wr.next < 20)
+		usleep(1000);
+	for (int i = 0; i < 3; i++) {
+		snprintf(tmp, sizeof tmp, "%s/snap%d.tmp", tmpdir, i);
+		must(stor_snapshot(prim, FILE_T, tmp, &lsn, &err), &err);
+		assert_true(lsn >= 19);
+		check_copy(tmp, lsn);
+		char side[420];
+		snprintf(side, sizeof side, "%s-wal", tmp);
+		assert_int_equal(access(side, F_OK), -1); /* one self-contained file */
+		if (i < 2)
+			unlink(tmp);
+	}
+	wr.stop = 1;
+	pthread_join(th, NULL);
+	assert_true((uint64_t)wr.next - 1 >= lsn);
+
+	/* The copy to install is taken quiet, and a few entries follow it: a
+	 * loaded machine let the writer run past the 50 entries the log keeps
+	 * after the last snapshot above, and catch-up then had nothing to
+	 * start from. */
+	unlink(tmp);
+	must(stor_snapshot(prim, FILE_T, tmp, &lsn, &err), &err);
+	assert_int_equal(lsn, (uint64_t)wr.next - 1);
+	for (int i = 0; i < 10; i++) {
+		exec_result w;
+		insert1(wr.next, "w", (uint64_t)(1000 + wr.next), &w);
+		exec_result_free(&w);
+		wr.next++;
+	}
+
+	/* a missing placement; an existing target */
+	uint64_t junk;
+	assert_int_equal(stor_snapshot(prim, "nope.db", "/tmp/x", &junk, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "58P01");
+	assert_int_equal(stor_snapshot(prim, FILE_T, tmp, &junk, &err), MUR_ERR);
+	check_copy(tmp, lsn); /* left alone */
+
+	/* install over the replica's open placement, then catch up from the log */
+	stor_db *q;
+	must(stor_dir_get(repl, FILE_T, 0, &q, &err), &err);
+	stor_dir_put(repl, q); /* cached, idle */
+	char inst[400];
+	snprintf(inst, sizeof inst, "%s/r/" FILE_T ".rebuild", tmpdir);
+	assert_int_equal(rename(tmp, inst), 0);
+	must(stor_dir_install(repl, FILE_T, inst, &err), &err);
+	assert_int_equal(access(inst, F_OK), -1);
+	uint64_t eid;
+	assert_int_equal(lsn_of(repl, &eid), lsn);
+	assert_int_equal(eid, 1000 + lsn);
+	int rounds;
+	assert_int_equal(catch_up(1 << 20, &rounds), MUR_OK);
+	expect_same(prim, repl);
+
+	/* a holder of the replaced handle learns it at its next lock */
+	must(stor_dir_get(repl, FILE_T, 0, &q, &err), &err);
+	snprintf(tmp, sizeof tmp, "%s/r/again.tmp", tmpdir);
+	must(stor_snapshot(prim, FILE_T, tmp, &lsn, &err), &err);
+	must(stor_dir_install(repl, FILE_T, tmp, &err), &err);
+	assert_int_equal(stor_lock(q, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "58P01");
+	stor_dir_put(repl, q);
+	expect_same(prim, repl);
+}
+
+static void test_status(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	tb b;
+	reset_dirs();
+	insert1(1, "a", 51, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	insert1(2, "b", 52, &w);
+	exec_result_free(&w);
+	tb_init(&b, EXEC_TASK_DDL, "CREATE TABLE main.\"u\" (k INTEGER PRIMARY KEY)");
+	snprintf(b.t.placements[0], sizeof b.t.placements[0], "t2_s1.db");
+	run_ok(prim, &b, &r);
+	exec_result_free(&r);
+
+	tb_init(&b, EXEC_TASK_STATUS, NULL);
+	run_ok(prim, &b, &r);
+	assert_int_equal(r.ncols, 4);
+	assert_int_equal(r.nrows, 2);
+	mur_rd rd;
+	mur_value v[8];
+	mur_rd_init(&rd, r.rows.data, r.rows.len);
+	for (int i = 0; i < 8; i++)
+		assert_int_equal(mur_row_get_value(&rd, &v[i]), MUR_OK);
+	assert_int_equal(v[0].len, strlen(FILE_T));
+	assert_memory_equal(v[0].s, FILE_T, v[0].len);
+	assert_int_equal(v[1].i, 2);
+	assert_int_equal(v[2].i, 52);
+	assert_int_equal(v[3].i, 1);
+	assert_memory_equal(v[4].s, "t2_s1.db", 8);
+	assert_int_equal(v[5].i, 0);
+	assert_int_equal(v[6].i, 0);
+	assert_int_equal(v[7].i, 0);
+	exec_result_free(&r);
+
+	tb_init(&b, EXEC_TASK_STATUS, NULL);
+	run_ok(repl, &b, &r);
+	assert_int_equal(r.nrows, 1);
+	exec_result_free(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_capture_apply),
+		cmocka_unit_test(test_row_capture_matches_session),
+		cmocka_unit_test(test_apply_order_idempotent),
+		cmocka_unit_test(test_apply_conflict),
+		cmocka_unit_test(test_undo),
+		cmocka_unit_test(test_log_bytes_stay_exact),
+		cmocka_unit_test(test_trim_and_undo_trimmed),
+		cmocka_unit_test(test_catch_up),
+		cmocka_unit_test(test_abort_mid_apply),
+		cmocka_unit_test(test_snapshot_install),
+		cmocka_unit_test(test_status),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
