@@ -15,7 +15,7 @@
  *
  * Functions live in analyze_func.c; SQL emission in emit.c; runtime
  * semantics SQLite lacks (division by zero, case-sensitive LIKE, casts) in
- * sqlfn.c.
+ * storage/sqlfn.c.
  */
 #include "sql/sqlInt.h"
 

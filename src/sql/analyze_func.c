@@ -5,7 +5,7 @@
  * Scalar functions are table-driven (fn_defs): each entry names the
  * argument kinds it accepts, how the result type is derived, and the
  * SQLite function that implements it (a built-in where SQLite's semantics
- * match PostgreSQL's, else a mur_* function from sqlfn.c).  Aggregates
+ * match PostgreSQL's, else a mur_* function from storage/sqlfn.c).  Aggregates
  * become SE_AGG nodes; plan_select.c decides where they run.
  * approx_count_distinct(x) (murphy's own, any argument type, bigint) is
  * one of them: HyperLogLog sketches merged on the leader (docs/approx.md).

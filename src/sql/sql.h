@@ -58,11 +58,4 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree,
 		     const sql_options *opts, int nparam_types, const mur_type *param_types,
 		     plan **out, mur_error *err);
 
-/* Register on db every SQLite user function murphy's emitted SQL uses
- * (sqlfn.c: mur_div, mur_like, mur_cast, mur_date_trunc, ...).  Followers
- * call it on each placement connection, the leader on its in-memory
- * SQLite.  MUR_OK, or MUR_ERR when SQLite refuses a registration. */
-typedef struct sqlite3 sqlite3;
-int sql_register_functions(sqlite3 *db);
-
 #endif

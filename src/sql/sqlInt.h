@@ -55,7 +55,7 @@ typedef enum sql_ekind {
 	SE_RAW,     /* op is SQLite text emitted verbatim (column defaults) */
 	SE_OP,      /* infix "(a op b)", prefix "(op a)", postfix "(a op)" */
 	SE_BOOL,    /* n-ary AND / OR: op */
-	SE_CALL,    /* op(args...) : a SQLite function (built-in or sqlfn.c) */
+	SE_CALL,    /* op(args...) : a SQLite function (built-in or storage/sqlfn.c) */
 	SE_CASE,    /* CASE [args[0] if has_arg] WHEN a THEN b ... [ELSE last if has_else] END */
 	SE_IN,      /* args[0] [NOT] IN (args[1..]), or (val) text of integer literals */
 	SE_BETWEEN, /* args[0] [NOT] BETWEEN args[1] AND args[2] */
