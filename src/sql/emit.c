@@ -15,9 +15,9 @@
  *    them are left-associative in both systems).  A left-deep chain
  *    a + b - c + ... is thus emitted flat, which SQLite's parser reduces
  *    as it reads (constant stack) instead of stacking one "(" per term:
- *    ~30 terms were the limit, now the tree limits (~1,000 terms, depth.c
- *    and SQLite's expression depth).  A comparison under a comparison
- *    keeps its parentheses (PostgreSQL does not chain them).
+ *    ~30 terms were the limit, now the tree limits (~1,000 terms,
+ *    parser/depth.c and SQLite's expression depth).  A comparison under a
+ *    comparison keeps its parentheses (PostgreSQL does not chain them).
  *
  *      SQLite (lang_expr.html), tighter first   PostgreSQL (4.1.6), tighter first
  *      unary - + ~                               unary - +
@@ -341,7 +341,7 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 }
 
 /* x [NOT] IN (...): the values are args[1..], or, for a list of integer
- * literals (analyze_expr.c in_int_list), val holds their text, copied as
+ * literals (parser/analyze_expr.c in_int_list), val holds their text, copied as
  * it is. */
 static void emit_in(sql_emit *e, const sql_expr *x)
 {
