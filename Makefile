@@ -1,7 +1,8 @@
 # murphy — plain Makefile.  `make` builds build/murphy (installing missing
-# Debian packages first), `make test` runs unit and cluster tests,
-# `make demo` starts a local cluster with sample data and opens psql (without
-# a terminal on stdin it prints how to connect and leaves the cluster up),
+# Debian packages first), `make test` runs the layering check, unit and
+# cluster tests, `make demo` starts a local cluster with sample data and
+# opens psql (without a terminal on stdin it prints how to connect and
+# leaves the cluster up),
 # `make check-fresh` runs the first two on a fresh Debian 12 root (tests/fresh).
 
 CC      ?= cc
@@ -30,8 +31,8 @@ LIB_OBJS := $(filter-out $(B)/obj/node/main.o,$(OBJS))
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps test unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle nemesis \
-        check-fresh
+.PHONY: all deps test layering unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle \
+        nemesis check-fresh
 all: build/.deps $(B)/murphy
 
 # Install whatever Debian packages are missing (we run as root on Debian 12).
@@ -70,7 +71,15 @@ cluster: all
 	  --deselect tests/cluster/test_nemesis.py
 	MURPHY_BIN=$(CURDIR)/$(B)/murphy $(PYTHON) -m pytest -q -x tests/cluster/test_nemesis.py
 
-test: unit cluster
+# The folder-level include graph of src/ against the rule written in
+# docs/architecture.md (the ```layers block): no include the rule does not
+# list, no cycle between folders, no folder over its share of the lines;
+# then the check's own tests.  Milliseconds, so `make test` runs it first.
+layering:
+	$(PYTHON) tests/layering.py
+	$(PYTHON) tests/layering_test.py
+
+test: layering unit cluster
 
 # Random faults (kill -9, pause, partition followers; kill -9 the leader, also
 # right after cutting a primary off) under writers and readers for 10 minutes,

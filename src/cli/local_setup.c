@@ -2,14 +2,14 @@
  * local_setup.c — the data directory of `murphy local` (layout in local.h):
  * node names and paths, DIR/local.conf (flags > local.conf > defaults), the
  * node directories and the shared cluster secret (created once in
- * DIR/leader by node_ensure_secret and copied to followers that have none,
- * each file made 0600 in one step by node_write_secret).  Everything under
- * DIR is the user's alone: node_files_private() (umask 077) runs first, and
- * the nodes inherit it for their logs.
+ * DIR/leader by mur_datadir_ensure_secret and copied to followers that
+ * have none, each file made 0600 in one step by mur_datadir_write_secret).
+ * Everything under DIR is the user's alone: mur_datadir_private() (umask
+ * 077) runs first, and the nodes inherit it for their logs.
  */
 #include "cli/local.h"
 
-#include "node/node_files.h"
+#include "common/datadir.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -113,7 +113,7 @@ int cli_local_resolve(cli_local_opts *o)
 		fprintf(stderr, "murphy local: --dir DIR is required\n");
 		return 1;
 	}
-	node_files_private();
+	mur_datadir_private();
 	if (mkdir_p(o->dir) != 0) {
 		fprintf(stderr, "murphy local: cannot create %s: %s\n", o->dir, strerror(errno));
 		return 1;
@@ -160,14 +160,14 @@ int cli_local_resolve(cli_local_opts *o)
 /* One random secret in DIR/leader/cluster.secret, copied to every follower. */
 static int ensure_secret(const cli_local_opts *o)
 {
-	char path[PATH_MAX + 32], secret[2 * NODE_SECRET_BYTES + 2];
+	char path[PATH_MAX + 32], secret[2 * MUR_DATADIR_SECRET_BYTES + 2];
 	mur_error err;
 	cli_local_node_path(o, 0, NULL, path, sizeof path);
-	if (node_ensure_secret(path, secret, sizeof secret, &err) != MUR_OK)
+	if (mur_datadir_ensure_secret(path, secret, sizeof secret, &err) != MUR_OK)
 		goto fail;
 	for (int i = 1; i <= o->followers; i++) {
 		cli_local_node_path(o, i, "cluster.secret", path, sizeof path);
-		int rc = node_write_secret(path, secret, &err);
+		int rc = mur_datadir_write_secret(path, secret, &err);
 		if (rc != MUR_OK && rc != MUR_EAGAIN) /* EAGAIN: it has one */
 			goto fail;
 	}

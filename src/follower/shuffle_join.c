@@ -21,8 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern int sql_register_functions(sqlite3 *db);
-
 static int fail_db(sqlite3 *db, int rc, mur_error *err)
 {
 	stor_map_sqlite_error(db, rc, err);
@@ -61,7 +59,7 @@ int node_shuffle_join(const exec_task *recv, uint32_t nstreams, const uint32_t *
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "join owner cannot open a database");
 		goto done;
 	}
-	sql_register_functions(db);
+	stor_register_functions(db);
 	if ((rc = sqlite3_exec(db, recv->shuffle_ddl, NULL, NULL, NULL)) != SQLITE_OK) {
 		fail_db(db, rc, err);
 		goto done;

@@ -8,7 +8,7 @@
  *   - SELECTs without distributed tables, and the murphy.* views
  *     (materialized by lead_views.c right before such a query runs).
  * The SQL functions the emitter relies on are registered here too
- * (sql_register_functions), so the leader and the followers agree.
+ * (stor_register_functions), so the leader and the followers agree.
  * Everything runs on the loop thread; the inputs are bounded by what the
  * followers return.
  */
@@ -22,8 +22,6 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
-
-extern int sql_register_functions(sqlite3 *db);
 
 /* SQLite function murphy_fault(cmd): the SQL face of fault injection
  * (SELECT murphy.fault('partition f1 leader')), leader-only.  Refused with
@@ -60,7 +58,7 @@ int lead_local_open(lead_engine *e, mur_error *err)
 	if (sqlite3_open_v2(":memory:", &e->mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK)
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "cannot open the leader's SQLite");
-	sql_register_functions(e->mem);
+	stor_register_functions(e->mem);
 	sqlite3_create_function(e->mem, "murphy_fault", 1, SQLITE_UTF8, e, fn_murphy_fault, NULL,
 				NULL);
 	return MUR_OK;

@@ -46,12 +46,12 @@
 
 #include "cluster/cluster.h"
 #include "cluster/member.h"
+#include "common/datadir.h"
 #include "common/log.h"
 #include "follower/task_run.h"
 #include "net/net.h"
 #include "wire/proto.h"
 #include "follower/fault.h"
-#include "node/node_files.h"
 #include "follower/peer.h"
 #include "follower/shuffle.h"
 #include "follower/write_batch.h"
@@ -650,12 +650,13 @@ static int prepare(follower *f, const follower_args *a, net_hello *hello)
 		MLOG(ERROR, "follower", "--listen address is too long (limit %d)", NET_NAME_MAX - 1);
 		return -1;
 	}
-	node_files_private();
-	if (node_mkdirs(f->dir, &err) != MUR_OK || node_write_pid(f->dir, &err) != MUR_OK) {
+	mur_datadir_private();
+	if (mur_datadir_mkdirs(f->dir, &err) != MUR_OK ||
+	    mur_datadir_write_pid(f->dir, &err) != MUR_OK) {
 		MLOG(ERROR, "follower", "%s", err.message);
 		return -1;
 	}
-	rc = node_read_secret(f->dir, hello->secret, sizeof hello->secret, &err);
+	rc = mur_datadir_read_secret(f->dir, hello->secret, sizeof hello->secret, &err);
 	if (rc == MUR_ENOTFOUND) {
 		MLOG(ERROR, "follower", "no cluster secret: copy the leader's DIR/cluster.secret to "
 		     "%s/cluster.secret", f->dir);
@@ -684,7 +685,7 @@ static int prepare(follower *f, const follower_args *a, net_hello *hello)
 	return 0;
 
 remove_pid:
-	node_remove_pid(f->dir);
+	mur_datadir_remove_pid(f->dir);
 	return -1;
 }
 
@@ -768,7 +769,7 @@ close_loop:
 	if (uv_loop_close(&f->loop) != 0)
 		MLOG(WARN, "follower", "loop closed with handles still open");
 	stor_dir_close(f->stor);
-	node_remove_pid(f->dir);
+	mur_datadir_remove_pid(f->dir);
 	MLOG(INFO, "follower", "stopped");
 	rc = f->exit_code;
 	free(f);

@@ -12,7 +12,7 @@
  *
  * Fault injection (murphy.fault, `murphy fault`) is wired into the engine
  * only with --allow-faults; without it every call is refused (42501).
- * Files: node_files_private() first, so the catalog (and its -wal/-shm),
+ * Files: mur_datadir_private() first, so the catalog (and its -wal/-shm),
  * the pid file and the data directory are the user's alone (0600/0700).
  */
 #include "node/leader.h"
@@ -20,9 +20,9 @@
 #include "catalog/catalog.h"
 #include "cluster/cluster.h"
 #include "cluster/fault.h"
+#include "common/datadir.h"
 #include "common/log.h"
 #include "leader/lead.h"
-#include "node/node_files.h"
 #include "pgwire/pgw_server.h"
 
 #include <stdio.h>
@@ -232,9 +232,9 @@ int node_leader_main(int argc, char **argv)
 		return 2;
 	}
 	l.dir = dir;
-	node_files_private();
-	if (node_mkdirs(dir, &err) != MUR_OK || node_write_pid(dir, &err) != MUR_OK ||
-	    node_ensure_secret(dir, secret, sizeof secret, &err) != MUR_OK) {
+	mur_datadir_private();
+	if (mur_datadir_mkdirs(dir, &err) != MUR_OK || mur_datadir_write_pid(dir, &err) != MUR_OK ||
+	    mur_datadir_ensure_secret(dir, secret, sizeof secret, &err) != MUR_OK) {
 		MLOG(ERROR, "leader", "%s", err.message);
 		return 1;
 	}
@@ -299,7 +299,7 @@ out:
 		cat_flush_lsns(l.cat);
 	lead_engine_destroy(l.engine);
 	cat_close(l.cat);
-	node_remove_pid(dir);
+	mur_datadir_remove_pid(dir);
 	MLOG(INFO, "leader", "stopped");
 	return rc;
 }

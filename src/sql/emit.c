@@ -15,9 +15,9 @@
  *    them are left-associative in both systems).  A left-deep chain
  *    a + b - c + ... is thus emitted flat, which SQLite's parser reduces
  *    as it reads (constant stack) instead of stacking one "(" per term:
- *    ~30 terms were the limit, now the tree limits (~1,000 terms, depth.c
- *    and SQLite's expression depth).  A comparison under a comparison
- *    keeps its parentheses (PostgreSQL does not chain them).
+ *    ~30 terms were the limit, now the tree limits (~1,000 terms,
+ *    parser/depth.c and SQLite's expression depth).  A comparison under a
+ *    comparison keeps its parentheses (PostgreSQL does not chain them).
  *
  *      SQLite (lang_expr.html), tighter first   PostgreSQL (4.1.6), tighter first
  *      unary - + ~                               unary - +
@@ -33,7 +33,7 @@
  *    emits / and % as functions (mur_div, mur_fdiv, mur_mod) and unary -,
  *    NOT, IS [NOT] NULL/TRUE... self-parenthesized.
  * 3. A left-deep chain of one of mur_div, mur_fdiv, mur_mod is one call
- *    mur_div(a, b, c, ...) (sqlfn.c folds from the left, strict as
+ *    mur_div(a, b, c, ...) (storage/sqlfn.c folds from the left, strict as
  *    PostgreSQL's operators), in calls of at most SQL_EMIT_FOLD_ARGS_MAX
  *    arguments: nested calls would stack the parser like parentheses.
  * 4. AND/OR lists (PostgreSQL flattens a AND b AND c into one list) are
@@ -54,7 +54,7 @@
  * Aggregates are emitted as SQLite aggregates only where SQLite itself runs
  * them (router plans, leader-only plans); bool_and/bool_or map to min/max
  * over the 0/1 storage; approx_count_distinct to mur_approx_count_distinct
- * (sqlfn.c), the same HyperLogLog sketch the hash aggregate keeps.
+ * (storage/sqlfn.c), the same HyperLogLog sketch the hash aggregate keeps.
  */
 #include "sql/sqlInt.h"
 
@@ -244,7 +244,7 @@ void sql_emit_bool_list(sql_emit *e, const char *op, sql_expr *const *args, int 
 	mur_buf_put_u8(e->b, ')');
 }
 
-/* mur_div, mur_fdiv, mur_mod (sqlfn.c) take any number of operands and
+/* mur_div, mur_fdiv, mur_mod (storage/sqlfn.c) take any number of operands and
  * fold them from the left: ((a / b) / c) is emitted mur_div(a, b, c). */
 static int is_fold_call(const sql_expr *x)
 {
@@ -341,7 +341,7 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 }
 
 /* x [NOT] IN (...): the values are args[1..], or, for a list of integer
- * literals (analyze_expr.c in_int_list), val holds their text, copied as
+ * literals (parser/analyze_expr.c in_int_list), val holds their text, copied as
  * it is. */
 static void emit_in(sql_emit *e, const sql_expr *x)
 {

@@ -71,7 +71,7 @@ static int unsupported(sql_ctx *c, int loc, const char *what)
 static int column_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw)
 {
 	sql_query *saved = c->q;
-	int nparams = c->plan->nparams;
+	int nparams = *c->nparams;
 	sql_expr *e;
 	mur_buf b;
 	sql_emit em = {&b, NULL, 0};
@@ -82,7 +82,7 @@ static int column_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw)
 	c->q = saved;
 	if (!e)
 		return MUR_ERR;
-	if (c->plan->nparams != nparams)
+	if (*c->nparams != nparams)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, e->loc,
 			       "cannot use parameters in DEFAULT expressions");
 	if (mur_type_is_text(col->type) && e->type != MT_UNKNOWN && !mur_type_is_text(e->type))

@@ -63,7 +63,7 @@ static int set_outputs(sql_ctx *c, const sql_query *q, plan *p)
 		snprintf(o->name, sizeof o->name, "%s", q->targets[i].name);
 		o->type = e->type;
 		if (e->kind == SE_PARAM)
-			o->type = c->plan->param_types[e->param - 1];
+			o->type = c->param_types[e->param - 1];
 		if (o->type == MT_UNKNOWN)
 			o->type = MT_TEXT;
 		/* RowDescription carries PostgreSQL's atttypmod: varchar(n) is n + 4 */
@@ -201,7 +201,7 @@ static void add_bound(sql_ctx *c, plan_prune *pr, mur_type coltype, const sql_ex
 		      int inclusive)
 {
 	plan_bound *b;
-	mur_type t = k->kind == SE_PARAM ? c->plan->param_types[k->param - 1] : k->type;
+	mur_type t = k->kind == SE_PARAM ? c->param_types[k->param - 1] : k->type;
 	if (pr->nbounds >= PLAN_PRUNE_BOUNDS_MAX || !bound_type_ok(coltype, t) ||
 	    (k->kind != SE_PARAM && (k->kind != SE_CONST || k->val.kind == MV_NULL)))
 		return;
@@ -904,7 +904,7 @@ int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
 	}
 	p->kind = PLAN_SELECT;
 	q->driver = find_driver(q) > 0 ? find_driver(q) : 0;
-	if (c->opts.count_distinct_approx)
+	if (c->count_distinct_approx)
 		approximate_query(q);
 	return plan_distributed(c, q, p);
 }

@@ -1,9 +1,10 @@
 /*
  * sql.h — the SQL front end: PostgreSQL text in, distributed plan out.
  *
- *   sql_split    one simple-query string → statement strings
- *   sql_prepare  one statement → plan (parse with libpg_query, analyze
- *                names and types against the catalog, plan, emit SQLite SQL)
+ *   sql_split    one simple-query string → statement strings (parser.h)
+ *   sql_prepare  one statement → plan (parse with libpg_query and analyze
+ *                names and types against the catalog: src/parser/; plan
+ *                and emit SQLite SQL: this folder)
  *
  * Errors follow PostgreSQL: 42601 syntax (with position), 42P01 undefined
  * table, 42703 undefined column, 42883 undefined function, 42804 type
@@ -15,11 +16,8 @@
 
 #include "catalog/catalog.h"
 #include "common/error.h"
+#include "parser/parser.h"
 #include "sql/plan.h"
-
-/* Split sql into statements (malloc'd array of malloc'd strings).  Empty
- * statements are dropped; an all-empty string gives *n == 0. */
-int sql_split(const char *sql, int *n, char ***stmts, mur_error *err);
 
 /* Session settings that change how a statement is planned.  The leader
  * fills them from the session (lead_session.c) and plans a prepared
@@ -46,23 +44,13 @@ int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opt
 /* The same in two halves, so the costly one can leave the loop thread
  * (lead_session.c, docs/decisions.md "Large statements are parsed off the
  * loop thread"):
- *   sql_parse         text → parse tree: libpg_query and the depth checks.
- *                     Reads no shared state: safe on any thread.  On
- *                     success *tree is owned by the caller (sql_tree_free).
+ *   sql_parse         text → parse tree (parser.h): libpg_query and the
+ *                     depth checks.  Reads no shared state: safe on any
+ *                     thread.
  *   sql_prepare_tree  tree → plan: reads the catalog, so only on the thread
  *                     that changes it.  Does not take the tree. */
-typedef struct sql_tree sql_tree;
-int sql_parse(const char *sql, sql_tree **tree, mur_error *err);
-void sql_tree_free(sql_tree *tree);
 int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree,
 		     const sql_options *opts, int nparam_types, const mur_type *param_types,
 		     plan **out, mur_error *err);
-
-/* Register on db every SQLite user function murphy's emitted SQL uses
- * (sqlfn.c: mur_div, mur_like, mur_cast, mur_date_trunc, ...).  Followers
- * call it on each placement connection, the leader on its in-memory
- * SQLite.  MUR_OK, or MUR_ERR when SQLite refuses a registration. */
-typedef struct sqlite3 sqlite3;
-int sql_register_functions(sqlite3 *db);
 
 #endif

@@ -49,12 +49,6 @@ int stor_file_name_ok(const char *file)
 	return 1;
 }
 
-int stor_register_functions(sqlite3 *db)
-{
-	extern int sql_register_functions(sqlite3 * db);
-	return sql_register_functions(db);
-}
-
 static int exec_sql(stor_db *db, const char *sql, mur_error *err)
 {
 	int rc = sqlite3_exec(db->db, sql, NULL, NULL, NULL);

@@ -104,7 +104,7 @@ void stor_rollback(stor_db *db);
  *                              "t" violates not-null constraint
  *   CHECK                      23514 new row violates check constraint "c"
  *   "SQLSTATE:ccccc:message"   ccccc, message (raised by murphy's SQL
- *                              functions, see sql_register_functions);
+ *                              functions, see stor_register_functions);
  *                              "…message\nHINT:hint" also sets the hint
  *   NOMEM 53200, FULL 53100, IOERR 58030, INTERRUPT 57014, TOOBIG 54000,
  *   CORRUPT/NOTADB XX001, BUSY/LOCKED 55P03, anything else XX000 with
@@ -112,9 +112,11 @@ void stor_rollback(stor_db *db);
 int stor_map_sqlite_error(sqlite3 *db, int rc, mur_error *err);
 #define STOR_ERROR_HINT_SEP "\nHINT:"
 
-/* Register murphy's SQL functions on a connection: calls
- * sql_register_functions() (src/sql/sqlfn.c; a weak no-op default lives in
- * storage/sqlfn_default.c until it exists).  SQLite rc. */
+/* Register on db every SQLite user function murphy's emitted SQL uses
+ * (sqlfn.c: mur_div, mur_like, mur_cast, mur_date_trunc, ...).  Storage
+ * calls it on each placement connection it opens; the leader on its
+ * in-memory SQLite, a join owner on its database.  SQLITE_OK, or the rc of
+ * the registration SQLite refused. */
 int stor_register_functions(sqlite3 *db);
 
 /* ---- data directory ---------------------------------------------- */

@@ -31,7 +31,7 @@ QUERIES = [
     "SELECT id, name, state FROM users WHERE state = 'CA' AND age > 30",
     "SELECT id FROM users WHERE age BETWEEN 20 AND 30 OR state IN ('NY', 'TX')",
     "SELECT id FROM users WHERE id IN (1, 5, 99, 150, 1000)",
-    # integer-literal IN lists are planned as text (analyze_expr.c in_int_list)
+    # integer-literal IN lists are planned as text (parser/analyze_expr.c in_int_list)
     "SELECT id FROM users WHERE id NOT IN (-2147483648, -1, 0, 5, 2147483647) AND id < 20",
     "SELECT id FROM users WHERE age::bigint IN (30, 31) OR score IN (1, 2)",
     "SELECT age IN (30, 31) AS a, age IN (30, 32) AS b, count(*) FROM users "

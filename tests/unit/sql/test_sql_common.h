@@ -26,6 +26,7 @@
 #include "catalog/catalog.h"
 #include "sql/plan.h"
 #include "sql/sql.h"
+#include "storage/storage.h"
 
 static catalog *tcat;
 
@@ -127,7 +128,7 @@ static __attribute__((unused)) sqlite3 *shard_open(void)
 {
 	sqlite3 *db;
 	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	assert_int_equal(sql_register_functions(db), MUR_OK);
+	assert_int_equal(stor_register_functions(db), SQLITE_OK);
 	return db;
 }
 

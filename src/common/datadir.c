@@ -1,11 +1,11 @@
 /*
- * node_files.c — pid and secret files of a node's data directory (see
- * node_files.h).  The secret is created in one step with its final mode
+ * datadir.c — pid and secret files of a node's data directory (see
+ * datadir.h).  The secret is created in one step with its final mode
  * (O_CREAT|O_EXCL, 0600) and fsync-ed, so it is never readable by others,
  * not even for a moment, and two processes creating it at once agree on
  * one; a secret with group or world access is refused.
  */
-#include "node/node_files.h"
+#include "common/datadir.h"
 
 #include "common/log.h"
 
@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-void node_files_private(void) { umask(NODE_FILE_UMASK); }
+void mur_datadir_private(void) { umask(MUR_DATADIR_UMASK); }
 
 /* The data directory itself: 0700 whatever it was (an older murphy made
  * 0755 ones), so nothing in it is reachable by other users. */
@@ -38,9 +38,9 @@ static int make_private(const char *dir, mur_error *err)
 	return MUR_OK;
 }
 
-int node_mkdirs(const char *dir, mur_error *err)
+int mur_datadir_mkdirs(const char *dir, mur_error *err)
 {
-	char path[NODE_PATH_MAX];
+	char path[MUR_DATADIR_PATH_MAX];
 	size_t n = strlen(dir);
 	if (n == 0 || n >= sizeof path)
 		return mur_error_set(err, SQLSTATE_IO_ERROR, "invalid directory \"%s\"", dir);
@@ -78,9 +78,9 @@ static int process_alive(long pid)
 	return !(p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X'));
 }
 
-int node_write_pid(const char *dir, mur_error *err)
+int mur_datadir_write_pid(const char *dir, mur_error *err)
 {
-	char path[NODE_PATH_MAX];
+	char path[MUR_DATADIR_PATH_MAX];
 	FILE *f;
 	long old = 0;
 	snprintf(path, sizeof path, "%s/murphy.pid", dir);
@@ -104,9 +104,9 @@ int node_write_pid(const char *dir, mur_error *err)
 	return MUR_OK;
 }
 
-void node_remove_pid(const char *dir)
+void mur_datadir_remove_pid(const char *dir)
 {
-	char path[NODE_PATH_MAX];
+	char path[MUR_DATADIR_PATH_MAX];
 	snprintf(path, sizeof path, "%s/murphy.pid", dir);
 	unlink(path);
 }
@@ -128,9 +128,9 @@ static int check_private(int fd, const char *path, mur_error *err)
 	return MUR_OK;
 }
 
-int node_read_secret(const char *dir, char *out, size_t outsz, mur_error *err)
+int mur_datadir_read_secret(const char *dir, char *out, size_t outsz, mur_error *err)
 {
-	char path[NODE_PATH_MAX];
+	char path[MUR_DATADIR_PATH_MAX];
 	ssize_t n;
 	int fd;
 	snprintf(path, sizeof path, "%s/cluster.secret", dir);
@@ -167,7 +167,7 @@ static int fsync_dir(const char *dir, mur_error *err)
 	return MUR_OK;
 }
 
-int node_write_secret(const char *path, const char *secret, mur_error *err)
+int mur_datadir_write_secret(const char *path, const char *secret, mur_error *err)
 {
 	size_t n = strlen(secret);
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -191,11 +191,11 @@ int node_write_secret(const char *path, const char *secret, mur_error *err)
 	return MUR_OK;
 }
 
-int node_ensure_secret(const char *dir, char *out, size_t outsz, mur_error *err)
+int mur_datadir_ensure_secret(const char *dir, char *out, size_t outsz, mur_error *err)
 {
-	char path[NODE_PATH_MAX];
-	unsigned char raw[NODE_SECRET_BYTES];
-	int fd, rc = node_read_secret(dir, out, outsz, err);
+	char path[MUR_DATADIR_PATH_MAX];
+	unsigned char raw[MUR_DATADIR_SECRET_BYTES];
+	int fd, rc = mur_datadir_read_secret(dir, out, outsz, err);
 	if (rc != MUR_ENOTFOUND)
 		return rc;
 	if (outsz < 2 * sizeof raw + 1)
@@ -209,8 +209,8 @@ int node_ensure_secret(const char *dir, char *out, size_t outsz, mur_error *err)
 	for (size_t i = 0; i < sizeof raw; i++)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
 	snprintf(path, sizeof path, "%s/cluster.secret", dir);
-	rc = node_write_secret(path, out, err);
+	rc = mur_datadir_write_secret(path, out, err);
 	if (rc == MUR_EAGAIN) /* another process made one first: use it */
-		return node_read_secret(dir, out, outsz, err);
+		return mur_datadir_read_secret(dir, out, outsz, err);
 	return rc == MUR_OK ? fsync_dir(dir, err) : rc;
 }

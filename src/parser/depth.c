@@ -5,9 +5,10 @@
  *
  * Every step from text to plan recurses once per level of the parse tree:
  * libpg_query's protobuf output and protobuf-c's pack/unpack (one frame per
- * nested message), then analyze_*.c and emit.c.  A chain of left-associative
- * operators (1+1+...+1, a || b || ..., x::t::t...) nests one level per
- * operator without growing bison's stack, so no parser limit stops it:
+ * nested message), then analyze_*.c and sql/emit.c.  A chain of
+ * left-associative operators (1+1+...+1, a || b || ..., x::t::t...) nests
+ * one level per operator without growing bison's stack, so no parser limit
+ * stops it:
  * 10,000 terms took ~17,400 frames of protobuf_c_message_unpack and crashed
  * the leader; 50,000 crash inside libpg_query itself.  Two checks, both
  * iterative and linear:
@@ -37,7 +38,9 @@
  *    is refused.  This is the limit users meet; it keeps unpack, analyze
  *    and emit well inside a thread's 8 MiB stack.
  */
-#include "sql/sqlInt.h"
+#include "parser/parser_int.h"
+
+#include <pg_query/pg_query.pb-c.h>
 
 #include <ctype.h>
 #include <stdlib.h>

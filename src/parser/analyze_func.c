@@ -5,8 +5,8 @@
  * Scalar functions are table-driven (fn_defs): each entry names the
  * argument kinds it accepts, how the result type is derived, and the
  * SQLite function that implements it (a built-in where SQLite's semantics
- * match PostgreSQL's, else a mur_* function from sqlfn.c).  Aggregates
- * become SE_AGG nodes; plan_select.c decides where they run.
+ * match PostgreSQL's, else a mur_* function from storage/sqlfn.c).  Aggregates
+ * become SE_AGG nodes; sql/plan_select.c decides where they run.
  * approx_count_distinct(x) (murphy's own, any argument type, bigint) is
  * one of them: HyperLogLog sketches merged on the leader (docs/approx.md).
  *
@@ -16,7 +16,7 @@
  * statement runs on the leader — a SELECT without FROM or over murphy.*
  * views — never pushed to followers.
  */
-#include "sql/sqlInt.h"
+#include "parser/analyze.h"
 
 #include <stdio.h>
 #include <string.h>

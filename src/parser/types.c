@@ -8,7 +8,7 @@
  * X bytea.  Types of different categories never compare or combine
  * implicitly, except date with timestamp (both D).
  */
-#include "sql/sqlInt.h"
+#include "parser/analyze.h"
 
 #include <string.h>
 

@@ -4,11 +4,11 @@
  * names), WHERE, GROUP BY (expressions, positions, aliases), HAVING, ORDER
  * BY (positions, aliases, expressions), LIMIT/OFFSET and DISTINCT.
  *
- * The result is independent of distribution: plan_select.c decides where
+ * The result is independent of distribution: sql/plan_select.c decides where
  * each part runs.  Constructs murphy does not run are rejected here with
  * 0A000 naming the construct.
  */
-#include "sql/sqlInt.h"
+#include "parser/analyze.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -68,9 +68,9 @@ int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
 	const char *alias;
 	if (!t)
 		return MUR_ERR;
-	if (q->nrte >= PLAN_TABLES_MAX)
+	if (q->nrte >= SQL_RTES_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, rv->location,
-			       "murphy joins at most %d tables", PLAN_TABLES_MAX);
+			       "murphy joins at most %d tables", SQL_RTES_MAX);
 	alias = (rv->alias && rv->alias->aliasname) ? rv->alias->aliasname : t->name;
 	for (int i = 0; i < q->nrte; i++)
 		if (!strcmp(q->rtes[i].alias, alias))
@@ -217,7 +217,7 @@ static int analyze_targets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		}
 		e = sql_analyze_expr(c, rt->val);
 		/* INSERT ... SELECT NULL, '2024-01-01': the target column types
-		 * them, as in PostgreSQL (plan_dml.c insert_select) */
+		 * them, as in PostgreSQL (sql/plan_dml.c insert_select) */
 		if (!e || (!c->targets_typed_later && !(e = sql_resolve_unknown(c, e))))
 			return MUR_ERR;
 		if (add_target(c, q, e, (rt->name && *rt->name) ? rt->name : sql_colname(rt->val),

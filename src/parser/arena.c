@@ -5,7 +5,7 @@
  * quarter of the block size gets a block of its own, so big cat_table
  * copies do not waste the tail of the current block.
  */
-#include "sql/arena.h"
+#include "parser/arena.h"
 
 #include <stdint.h>
 #include <stdio.h>

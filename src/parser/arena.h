@@ -7,8 +7,8 @@
  * functions return NULL and the caller reports MUR_ENOMEM.  Memory is
  * zeroed and 16-byte aligned.  Not thread-safe (one statement, one thread).
  */
-#ifndef SQL_ARENA_H
-#define SQL_ARENA_H
+#ifndef PARSER_ARENA_H
+#define PARSER_ARENA_H
 
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,66 +1,16 @@
 /*
- * parse.c — the front door of the SQL front end: sql_split, sql_prepare,
- * plan_free, and the helpers every analyzer uses (errors with positions,
- * arena allocation).
+ * prepare.c — the planner's front door: sql_prepare, sql_prepare_tree,
+ * plan_free, and the dispatch of one statement node to plan_*.c.
  *
- * sql_prepare: libpg_query parses the text into a protobuf tree
- * (pg_query_parse_protobuf + unpack), after depth.c's checks that the
- * nesting cannot overflow the stack; sql_plan_statement dispatches on the
- * statement node to plan_*.c.  The protobuf tree is freed before returning;
- * everything the plan keeps is copied into the plan's arena.
+ * sql_prepare: parse (parser/parse.c: sql_parse), then sql_prepare_tree:
+ * a fresh arena, a context whose parameter types point into the new plan,
+ * and sql_plan_statement, which dispatches on the statement node to
+ * plan_*.c (each analyzes what it plans, parser/analyze.h).  The parse tree
+ * is the caller's; everything the plan keeps is copied into its arena.
  */
-#include "sql/sql.h"
 #include "sql/sqlInt.h"
 
-#include <ctype.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-
-int sql_pos(const sql_ctx *c, int loc)
-{
-	int chars = 0;
-	if (loc < 0 || !c->sql)
-		return 0;
-	for (int i = 0; i < loc && c->sql[i]; i++)
-		if (((unsigned char)c->sql[i] & 0xC0) != 0x80)
-			chars++;
-	return chars + 1;
-}
-
-int sql_err(sql_ctx *c, const char *state, int loc, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	mur_error_setv(c->err, state, fmt, ap);
-	va_end(ap);
-	if (c->err)
-		c->err->position = sql_pos(c, loc);
-	return MUR_ERR;
-}
-
-int sql_err_oom(sql_ctx *c)
-{
-	mur_error_set(c->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-	return MUR_ENOMEM;
-}
-
-void *sql_alloc(sql_ctx *c, size_t n)
-{
-	void *p = sql_arena_alloc(c->arena, n);
-	if (!p)
-		sql_err_oom(c);
-	return p;
-}
-
-char *sql_strdup(sql_ctx *c, const char *s)
-{
-	char *p = sql_arena_strdup(c->arena, s ? s : "");
-	if (!p)
-		sql_err_oom(c);
-	return p;
-}
 
 plan *sql_plan_new(sql_ctx *c, plan_kind kind, const char *tag)
 {
@@ -79,133 +29,8 @@ void plan_free(plan *p)
 		sql_arena_destroy(p->arena);
 }
 
-/* ---- sql_split ---- */
-
-static int is_blank_stmt(const char *s, int len)
-{
-	for (int i = 0; i < len; i++)
-		if (!isspace((unsigned char)s[i]) && s[i] != ';')
-			return 0;
-	return 1;
-}
-
-/* libpg_query reports every error without its SQLSTATE: a syntax error,
- * except the scanner's check that a literal's escapes (E'\\000',
- * E'\\xff') make valid UTF-8, which PostgreSQL reports as 22021. */
-static const char *parse_error_state(const char *message)
-{
-	static const char bad_encoding[] = "invalid byte sequence for encoding";
-	if (strncmp(message, bad_encoding, sizeof bad_encoding - 1) == 0)
-		return SQLSTATE_CHARACTER_NOT_IN_REPERTOIRE;
-	return SQLSTATE_SYNTAX_ERROR;
-}
-
-/* Copy the pieces [pieces[2i], pieces[2i+1]) of sql into *stmts (malloc'd
- * array of malloc'd strings), dropping blank ones. */
-static int split_copy(const char *sql, const size_t *pieces, size_t npieces, int *n,
-		      char ***stmts, mur_error *err)
-{
-	char **out = calloc(npieces + 1, sizeof *out);
-	int k = 0;
-	if (!out)
-		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
-	for (size_t i = 0; i < npieces; i++) {
-		size_t off = pieces[2 * i], len = pieces[2 * i + 1] - off;
-		while (len > 0 && isspace((unsigned char)sql[off])) {
-			off++;
-			len--;
-		}
-		if (is_blank_stmt(sql + off, (int)len))
-			continue;
-		out[k] = strndup(sql + off, len);
-		if (!out[k]) {
-			for (int j = 0; j < k; j++)
-				free(out[j]);
-			free(out);
-			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
-		}
-		k++;
-	}
-	*n = k;
-	*stmts = out;
-	return MUR_OK;
-}
-
-/* Pieces of a long text: cut after each ';' depth.c's scan finds (outside
- * quotes and comments), without parsing it on the loop thread. *pieces
- * malloc'd. */
-static int pieces_long(const char *sql, size_t total, size_t **pieces, size_t *npieces,
-		       mur_error *err)
-{
-	size_t *semis = NULL, nsemis = 0, *pc;
-	int rc = sql_depth_split_text(sql, &semis, &nsemis, err);
-	if (rc != MUR_OK)
-		return rc;
-	pc = malloc((nsemis + 1) * 2 * sizeof *pc);
-	if (!pc) {
-		free(semis);
-		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
-	}
-	for (size_t i = 0; i <= nsemis; i++) {
-		pc[2 * i] = i == 0 ? 0 : semis[i - 1] + 1;
-		pc[2 * i + 1] = i == nsemis ? total : semis[i];
-	}
-	free(semis);
-	*pieces = pc;
-	*npieces = nsemis + 1;
-	return MUR_OK;
-}
-
-/* Pieces as libpg_query's parser splits them. *pieces malloc'd. */
-static int pieces_parsed(const char *sql, size_t total, size_t **pieces, size_t *npieces,
-			 mur_error *err)
-{
-	PgQuerySplitResult r;
-	size_t *pc;
-	/* bison keeps no stack for 1+1+...: without this the statement is
-	 * parsed whole here only to be refused by sql_prepare */
-	if (sql_depth_check_text(sql, err) != MUR_OK)
-		return MUR_ERR;
-	r = pg_query_split_with_parser(sql);
-	if (r.error) {
-		mur_error_set_pos(err, parse_error_state(r.error->message), r.error->cursorpos,
-				  "%s", r.error->message);
-		pg_query_free_split_result(r);
-		return MUR_ERR;
-	}
-	pc = malloc(((size_t)r.n_stmts + 1) * 2 * sizeof *pc);
-	if (!pc) {
-		pg_query_free_split_result(r);
-		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
-	}
-	for (int i = 0; i < r.n_stmts; i++) {
-		size_t off = (size_t)r.stmts[i]->stmt_location, len = (size_t)r.stmts[i]->stmt_len;
-		pc[2 * i] = off;
-		pc[2 * i + 1] = len == 0 ? total : off + len;
-	}
-	*npieces = (size_t)r.n_stmts;
-	*pieces = pc;
-	pg_query_free_split_result(r);
-	return MUR_OK;
-}
-
-int sql_split(const char *sql, int *n, char ***stmts, mur_error *err)
-{
-	size_t total = strlen(sql), *pieces = NULL, npieces = 0;
-	int rc;
-	*n = 0;
-	*stmts = NULL;
-	rc = total >= SQL_SPLIT_SCAN_BYTES ? pieces_long(sql, total, &pieces, &npieces, err)
-					   : pieces_parsed(sql, total, &pieces, &npieces, err);
-	if (rc == MUR_OK)
-		rc = split_copy(sql, pieces, npieces, n, stmts, err);
-	free(pieces);
-	return rc;
-}
-
-/* ---- sql_prepare ---- */
-
-const char *sql_node_name(const PgQuery__Node *n)
+/* A statement murphy does not plan, named for the 0A000 message. */
+static const char *node_name(const PgQuery__Node *n)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: return "ALTER TABLE";
@@ -270,7 +95,7 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 	case PG_QUERY__NODE__NODE_VACUUM_STMT: return sql_plan_analyze(c, n->vacuum_stmt, p);
 	default:
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support %s yet", sql_node_name(n));
+			       "murphy does not support %s yet", node_name(n));
 	}
 }
 
@@ -298,32 +123,6 @@ static void finish_params(sql_ctx *c, plan *p)
 	}
 }
 
-static int parse_tree(const char *sql, PgQuery__ParseResult **tree, mur_error *err)
-{
-	PgQueryProtobufParseResult r;
-	*tree = NULL;
-	if (sql_depth_check_text(sql, err) != MUR_OK)
-		return MUR_ERR;
-	r = pg_query_parse_protobuf(sql);
-	if (r.error) {
-		mur_error_set_pos(err, parse_error_state(r.error->message), r.error->cursorpos,
-				  "%s", r.error->message);
-		pg_query_free_protobuf_parse_result(r);
-		return MUR_ERR;
-	}
-	if (sql_depth_check_tree((const uint8_t *)r.parse_tree.data, r.parse_tree.len, err) !=
-	    MUR_OK) {
-		pg_query_free_protobuf_parse_result(r);
-		return MUR_ERR;
-	}
-	*tree = pg_query__parse_result__unpack(NULL, r.parse_tree.len,
-					       (const uint8_t *)r.parse_tree.data);
-	pg_query_free_protobuf_parse_result(r);
-	if (!*tree)
-		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "cannot decode parse tree");
-	return MUR_OK;
-}
-
 static int prepare_tree(sql_ctx *c, PgQuery__ParseResult *tree, plan *p)
 {
 	if (tree->n_stmts == 0) {
@@ -346,21 +145,6 @@ int sql_prepare(const catalog *cat, const char *sql, int nparam_types,
 		const mur_type *param_types, plan **out, mur_error *err)
 {
 	return sql_prepare_opts(cat, sql, NULL, nparam_types, param_types, out, err);
-}
-
-int sql_parse(const char *sql, sql_tree **tree, mur_error *err)
-{
-	PgQuery__ParseResult *t = NULL;
-	mur_error_clear(err);
-	int rc = parse_tree(sql, &t, err);
-	*tree = (sql_tree *)t;
-	return rc;
-}
-
-void sql_tree_free(sql_tree *tree)
-{
-	if (tree)
-		pg_query__parse_result__free_unpacked((PgQuery__ParseResult *)tree, NULL);
 }
 
 int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree,
@@ -386,13 +170,14 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree,
 	c.err = err;
 	c.nparam_given = nparam_types;
 	if (opts)
-		c.opts = *opts;
+		c.count_distinct_approx = opts->count_distinct_approx;
 	p = sql_plan_new(&c, PLAN_EMPTY, "");
 	if (!p) {
 		sql_arena_destroy(arena);
 		return MUR_ENOMEM;
 	}
-	c.plan = p;
+	c.param_types = p->param_types;
+	c.nparams = &p->nparams;
 	for (int i = 0; i < nparam_types; i++)
 		p->param_types[i] = param_types ? param_types[i] : MT_UNKNOWN;
 	rc = prepare_tree(&c, (PgQuery__ParseResult *)tree, p);

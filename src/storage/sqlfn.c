@@ -1,8 +1,9 @@
 /*
- * sqlfn.c — SQLite user functions that give emitted SQL PostgreSQL's
- * semantics where SQLite's differ.  Followers register them on every
- * placement connection, the leader on its in-memory SQLite
- * (sql_register_functions).
+ * sqlfn.c — SQLite user functions that give emitted SQL (sql/emit.c)
+ * PostgreSQL's semantics where SQLite's differ.  Storage registers them on
+ * every placement connection it opens (db.c, snapshot.c); the leader's
+ * in-memory SQLite and a join owner's database call
+ * stor_register_functions too, so every SQLite murphy runs SQL in agrees.
  *
  *   mur_div, mur_fdiv, mur_mod   division by zero is an error (22012), not NULL;
  *                                f(a, b, c...) is ((a / b) / c)... (emit.c
@@ -23,10 +24,10 @@
  *   mur_hll_sketch               aggregate: that sketch as a blob (followers
  *                                sketch a whole shard inside SQLite)
  *
- * Errors use the message convention "SQLSTATE:<5 chars>:<message>"; the
- * storage layer turns the prefix back into a SQLSTATE.
+ * Errors use the message convention "SQLSTATE:<5 chars>:<message>";
+ * stor_map_sqlite_error (errmap.c) turns the prefix back into a SQLSTATE.
  */
-#include "sql/sql.h"
+#include "storage/storage.h"
 
 #include "common/value.h"
 #include "ops/hll.h"
@@ -781,7 +782,7 @@ static const struct {
 	{"mur_date_add", 2, 1, fn_date_add}, {"mur_date_diff", 2, 1, fn_date_diff},
 };
 
-int sql_register_functions(sqlite3 *db)
+int stor_register_functions(sqlite3 *db)
 {
 	for (size_t i = 0; i < sizeof sqlfns / sizeof sqlfns[0]; i++) {
 		int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS |
@@ -789,13 +790,13 @@ int sql_register_functions(sqlite3 *db)
 		int rc = sqlite3_create_function_v2(db, sqlfns[i].name, sqlfns[i].nargs, flags, NULL,
 						    sqlfns[i].fn, NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
-			return MUR_ERR;
+			return rc;
 	}
 	int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC;
-	if (sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL, NULL,
-				       approx_step, approx_final, NULL) != SQLITE_OK ||
-	    sqlite3_create_function_v2(db, "mur_hll_sketch", 1, flags, NULL, NULL, approx_step,
-				       sketch_final, NULL) != SQLITE_OK)
-		return MUR_ERR;
-	return MUR_OK;
+	int rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL, NULL,
+					    approx_step, approx_final, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(db, "mur_hll_sketch", 1, flags, NULL, NULL,
+						approx_step, sketch_final, NULL);
+	return rc;
 }

@@ -13,11 +13,11 @@
  * PostgreSQL's "C" collation): 'B' < 'a'.  murphy documents this rather
  * than emulating a locale.
  *
- * Functions live in analyze_func.c; SQL emission in emit.c; runtime
+ * Functions live in analyze_func.c; SQL emission in sql/emit.c; runtime
  * semantics SQLite lacks (division by zero, case-sensitive LIKE, casts) in
- * sqlfn.c.
+ * storage/sqlfn.c.
  */
-#include "sql/sqlInt.h"
+#include "parser/analyze.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -93,8 +93,8 @@ sql_expr *sql_make_const_text(sql_ctx *c, const char *s)
 
 void sql_param_note(sql_ctx *c, int n)
 {
-	if (n > c->plan->nparams)
-		c->plan->nparams = n;
+	if (n > *c->nparams)
+		*c->nparams = n;
 }
 
 /* ---- structural helpers ---- */
@@ -229,9 +229,9 @@ sql_expr *sql_make_cast(sql_ctx *c, sql_expr *e, mur_type to, int loc)
 		return parse_literal(c, e, to);
 	}
 	if (e->kind == SE_PARAM && e->type == MT_UNKNOWN) {
-		if (c->plan->param_types[e->param - 1] == MT_UNKNOWN)
-			c->plan->param_types[e->param - 1] = to;
-		e->type = c->plan->param_types[e->param - 1];
+		if (c->param_types[e->param - 1] == MT_UNKNOWN)
+			c->param_types[e->param - 1] = to;
+		e->type = c->param_types[e->param - 1];
 		if (e->type == to)
 			return e;
 	}
@@ -278,8 +278,8 @@ sql_expr *sql_resolve_unknown(sql_ctx *c, sql_expr *e)
 	if (!e)
 		return NULL;
 	if (e->kind == SE_PARAM && e->type == MT_UNKNOWN &&
-	    c->plan->param_types[e->param - 1] != MT_UNKNOWN)
-		e->type = c->plan->param_types[e->param - 1];
+	    c->param_types[e->param - 1] != MT_UNKNOWN)
+		e->type = c->param_types[e->param - 1];
 	if (e->type == MT_UNKNOWN)
 		return sql_coerce(c, e, MT_TEXT, NULL);
 	return e;
@@ -328,13 +328,13 @@ static sql_expr *analyze_const(sql_ctx *c, PgQuery__AConst *k)
 static sql_expr *analyze_param(sql_ctx *c, PgQuery__ParamRef *p)
 {
 	sql_expr *e;
-	if (p->number < 1 || p->number > PLAN_PARAMS_MAX) {
+	if (p->number < 1 || p->number > SQL_PARAMS_MAX) {
 		sql_err(c, SQLSTATE_UNDEFINED_PARAMETER, p->location, "there is no parameter $%d",
 			p->number);
 		return NULL;
 	}
 	sql_param_note(c, p->number);
-	e = sql_expr_new(c, SE_PARAM, c->plan->param_types[p->number - 1], p->location);
+	e = sql_expr_new(c, SE_PARAM, c->param_types[p->number - 1], p->location);
 	if (e)
 		e->param = p->number;
 	return e;
@@ -635,7 +635,7 @@ static size_t put_int(char *p, int64_t v)
 
 /*
  * x IN (1, 2, ...) of integer literals only, the usual long list: kept as
- * one node whose val is the list's SQL text, written in one pass (emit.c
+ * one node whose val is the list's SQL text, written in one pass (sql/emit.c
  * emit_in), instead of one node and one printf per value (1,000,000
  * values: ~0.6 s of the loop thread).  Every literal is int4 and meets x
  * the same way, so the first one decides for all: the general path is taken

@@ -1,0 +1,211 @@
+/*
+ * analyze.h — the parser's output, which the planner (src/sql/) builds
+ * on: typed expression trees (sql_expr), analyzed queries (sql_query), the
+ * analysis context (sql_ctx) and the functions that make them.
+ *
+ *   parse tree (libpg_query protobuf, parser.h)
+ *     ──analyze_*.c──> typed expression trees and, for SELECT, sql_query
+ *
+ * Every sql_expr carries its PostgreSQL type (mur_type) as PostgreSQL would
+ * infer it (types.c holds PostgreSQL's type rules); sql/emit.c writes
+ * SQLite SQL whose result, read back with that type, is what PostgreSQL
+ * would have printed.  Analysis knows names and types, not distribution:
+ * where each part runs is the planner's choice.  Everything lives in the
+ * statement's arena (ctx->arena, arena.h).
+ *
+ * Error convention inside the parser and the planner: functions that build
+ * something return it (NULL on error) or return an int (MUR_OK / MUR_ERR);
+ * ctx->err holds the detail with a 1-based character position when one is
+ * known.
+ */
+#ifndef PARSER_ANALYZE_H
+#define PARSER_ANALYZE_H
+
+#include "catalog/catalog.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/value.h"
+#include "parser/arena.h"
+
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
+
+#define SQL_TARGETS_MAX 1024 /* select-list entries, incl. expanded '*' */
+#define SQL_GROUP_MAX 64     /* GROUP BY expressions (exec_agg_spec bound) */
+#define SQL_SORT_MAX 64
+#define SQL_ARGS_MAX 100     /* function arguments, PostgreSQL's FUNC_MAX_ARGS */
+/* Tables in one FROM: each is one placement of a shard task, so this is
+ * the plan's PLAN_TABLES_MAX (EXEC_TASK_PLACEMENTS_MAX, wire/task.h;
+ * sql/sqlInt.h asserts they agree). */
+#define SQL_RTES_MAX 8
+/* $1 .. $n: the plan's PLAN_PARAMS_MAX (sql/sqlInt.h asserts it). */
+#define SQL_PARAMS_MAX 1024
+
+typedef enum sql_ekind {
+	SE_CONST,   /* literal: val; unknown-typed string literal: type MT_UNKNOWN, val text */
+	SE_PARAM,   /* $param */
+	SE_COLUMN,  /* rte, col */
+	SE_RAW,     /* op is SQLite text emitted verbatim (column defaults) */
+	SE_OP,      /* infix "(a op b)", prefix "(op a)", postfix "(a op)" */
+	SE_BOOL,    /* n-ary AND / OR: op */
+	SE_CALL,    /* op(args...) : a SQLite function (built-in or storage/sqlfn.c) */
+	SE_CASE,    /* CASE [args[0] if has_arg] WHEN a THEN b ... [ELSE last if has_else] END */
+	SE_IN,      /* args[0] [NOT] IN (args[1..]), or (val) text of integer literals */
+	SE_BETWEEN, /* args[0] [NOT] BETWEEN args[1] AND args[2] */
+	SE_AGG,     /* aggregate agg over args[0] (none for count(*)) */
+	SE_SLOT,    /* column c<slot> of the leader's table r (final_sql) */
+} sql_ekind;
+
+typedef enum sql_aggfn {
+	SQL_AGG_COUNT_STAR = 1,
+	SQL_AGG_COUNT,
+	SQL_AGG_SUM,
+	SQL_AGG_MIN,
+	SQL_AGG_MAX,
+	SQL_AGG_AVG,
+	SQL_AGG_BOOL_AND,
+	SQL_AGG_BOOL_OR,
+	SQL_AGG_APPROX_COUNT_DISTINCT, /* HyperLogLog estimate (ops/hll.h), bigint */
+} sql_aggfn;
+
+typedef struct sql_expr {
+	sql_ekind kind;
+	mur_type type;
+	int32_t typmod;
+	int loc;                /* byte offset in the statement, -1 when none */
+	const char *op;         /* operator / function name / raw text */
+	int postfix;            /* SE_OP with one arg: op after the operand */
+	int negate;             /* SE_IN, SE_BETWEEN: NOT */
+	int nargs;
+	struct sql_expr **args;
+	mur_value val;          /* SE_CONST; MV_NULL is the NULL literal; text NUL-terminated;
+				   SE_IN: MV_TEXT, the list as SQL (analyze_expr.c) */
+	int param;              /* SE_PARAM, 1-based */
+	int rte, col;           /* SE_COLUMN */
+	int agg;                /* SE_AGG: sql_aggfn */
+	int distinct;           /* SE_AGG */
+	int slot;               /* SE_SLOT */
+	int has_arg, has_else;  /* SE_CASE */
+} sql_expr;
+
+/* A range-table entry: one table of FROM. */
+typedef struct sql_rte {
+	const cat_table *table;
+	char alias[CAT_NAME_MAX]; /* how the query names it: alias, else table name */
+	int join_left;            /* 1: right side of a LEFT JOIN */
+	sql_expr *on;             /* JOIN ... ON condition (rte >= 1), or NULL */
+	int loc;
+} sql_rte;
+
+typedef struct sql_target {
+	sql_expr *e;
+	char name[CAT_NAME_MAX];
+	int loc;
+} sql_target;
+
+typedef struct sql_sort {
+	sql_expr *e;
+	int desc;
+	int nulls_first;
+	int target;               /* index into targets, -1 when not a select-list entry */
+} sql_sort;
+
+/* An analyzed SELECT. */
+typedef struct sql_query {
+	int nrte;
+	sql_rte rtes[SQL_RTES_MAX];
+	sql_expr *where;
+	int ntarget;
+	sql_target *targets;
+	int ngroup;
+	sql_expr *group[SQL_GROUP_MAX];
+	sql_expr *having;
+	int nsort;
+	sql_sort sorts[SQL_SORT_MAX];
+	sql_expr *limit, *offset;
+	int distinct;
+	int has_agg;              /* aggregates or GROUP BY present */
+	int is_virtual;           /* FROM names only murphy.* virtual tables (or nothing) */
+	/* reference tables (sql/plan_select.c): the rte whose shards the tasks follow,
+	 * the first hash-distributed table; its file is schema main and rte 0's
+	 * is m<driver> (sql_rte_slot).  0 unless a reference table comes first. */
+	int driver;
+} sql_query;
+
+/* Analysis context for one statement. */
+typedef struct sql_ctx {
+	sql_arena *arena;
+	const catalog *cat;
+	const char *sql;          /* statement text (positions are computed from it) */
+	mur_error *err;
+	/* The statement's parameters: $n has type param_types[n - 1]
+	 * (MT_UNKNOWN until a context infers it, SQL_PARAMS_MAX entries),
+	 * *nparams is the highest $n seen.  Both point into the plan being
+	 * built (sql_prepare_tree), whose executor binds values by them. */
+	mur_type *param_types;
+	int *nparams;
+	int nparam_given;
+	/* murphy.count_distinct = 'approximate' (sql_options): the planner
+	 * turns count(DISTINCT x) into approx_count_distinct(x) */
+	int count_distinct_approx;
+	sql_query *q;             /* name scope; NULL = no columns (VALUES, defaults) */
+	int agg_ok;               /* aggregates allowed where we are */
+	const char *agg_where;    /* "WHERE", "GROUP BY", ... for the error message */
+	int in_agg;               /* inside an aggregate's argument */
+	int seen_agg;             /* an aggregate was analyzed */
+	int targets_typed_later;  /* INSERT ... SELECT: leave the select list's unknown
+				     literals for the target columns to type */
+} sql_ctx;
+
+/* ---- parse.c: errors with positions, arena allocation ---- */
+int sql_pos(const sql_ctx *c, int loc); /* byte offset → 1-based character position */
+int sql_err(sql_ctx *c, const char *state, int loc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+int sql_err_oom(sql_ctx *c);
+void *sql_alloc(sql_ctx *c, size_t n);    /* zeroed; NULL + 53200 on failure */
+char *sql_strdup(sql_ctx *c, const char *s);
+
+/* ---- types.c ---- */
+mur_type sql_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, int32_t *typmod);
+int sql_type_category(mur_type t); /* 'N' numeric 'S' string 'B' bool 'D' datetime 'U' unknown 'X' bytea */
+int sql_type_numeric_rank(mur_type t); /* int2 1 < int4 2 < int8 3 < numeric 4 < float4 5 < float8 6 */
+mur_type sql_type_arith(mur_type a, mur_type b); /* result of a + b for numeric a, b */
+int sql_type_comparable(mur_type a, mur_type b);
+/* Type PostgreSQL would resolve a set of branches to (CASE, COALESCE...);
+ * MT_UNKNOWN when incompatible. */
+mur_type sql_type_common(mur_type a, mur_type b);
+int sql_type_implicit_ok(mur_type from, mur_type to); /* assignment cast allowed */
+const char *sql_type_name(mur_type t);
+
+/* ---- analyze_expr.c ---- */
+sql_expr *sql_expr_new(sql_ctx *c, sql_ekind kind, mur_type type, int loc);
+sql_expr *sql_analyze_expr(sql_ctx *c, PgQuery__Node *n);
+/* Give an expression the type `t` in a context that demands it
+ * (comparison with a typed operand, assignment to a column): unknown
+ * literals are parsed (22P02 on bad input), parameters take the type,
+ * typed values get an implicit cast when PostgreSQL allows one. */
+sql_expr *sql_coerce(sql_ctx *c, sql_expr *e, mur_type t, const char *what);
+/* Resolve leftover unknown literals/params to text. */
+sql_expr *sql_resolve_unknown(sql_ctx *c, sql_expr *e);
+sql_expr *sql_make_cast(sql_ctx *c, sql_expr *e, mur_type to, int loc);
+sql_expr *sql_make_call(sql_ctx *c, const char *fn, mur_type type, int loc, int nargs, ...);
+sql_expr *sql_make_op(sql_ctx *c, const char *op, mur_type type, int loc, sql_expr *a, sql_expr *b);
+sql_expr *sql_make_const_int(sql_ctx *c, int64_t v, mur_type t);
+sql_expr *sql_make_const_text(sql_ctx *c, const char *s);
+int sql_expr_equal(const sql_expr *a, const sql_expr *b);
+int sql_expr_has_agg(const sql_expr *e);
+int sql_expr_is_const(const sql_expr *e); /* constants and params only */
+const char *sql_colname(PgQuery__Node *n); /* PostgreSQL's FigureColname */
+void sql_param_note(sql_ctx *c, int n);
+
+/* ---- analyze_func.c ---- */
+sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f);
+sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f);
+
+/* ---- analyze_select.c ---- */
+sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s);
+int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
+int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s);
+const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv);
+
+#endif

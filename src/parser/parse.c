@@ -1,0 +1,233 @@
+/*
+ * parse.c — the parser's front door: sql_split, sql_parse, and the helpers
+ * every analyzer and planner uses (errors with positions, arena
+ * allocation).
+ *
+ * sql_parse: libpg_query parses the text into a protobuf tree
+ * (pg_query_parse_protobuf + unpack), after depth.c's checks that the
+ * nesting cannot overflow the stack.  The caller owns the tree; the
+ * planner (sql/prepare.c) analyzes and plans it, copying everything the
+ * plan keeps into the plan's arena.
+ */
+#include "parser/analyze.h"
+#include "parser/parser.h"
+#include "parser/parser_int.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- errors with positions, arena allocation (analyze.h) ---- */
+
+int sql_pos(const sql_ctx *c, int loc)
+{
+	int chars = 0;
+	if (loc < 0 || !c->sql)
+		return 0;
+	for (int i = 0; i < loc && c->sql[i]; i++)
+		if (((unsigned char)c->sql[i] & 0xC0) != 0x80)
+			chars++;
+	return chars + 1;
+}
+
+int sql_err(sql_ctx *c, const char *state, int loc, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	mur_error_setv(c->err, state, fmt, ap);
+	va_end(ap);
+	if (c->err)
+		c->err->position = sql_pos(c, loc);
+	return MUR_ERR;
+}
+
+int sql_err_oom(sql_ctx *c)
+{
+	mur_error_set(c->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	return MUR_ENOMEM;
+}
+
+void *sql_alloc(sql_ctx *c, size_t n)
+{
+	void *p = sql_arena_alloc(c->arena, n);
+	if (!p)
+		sql_err_oom(c);
+	return p;
+}
+
+char *sql_strdup(sql_ctx *c, const char *s)
+{
+	char *p = sql_arena_strdup(c->arena, s ? s : "");
+	if (!p)
+		sql_err_oom(c);
+	return p;
+}
+
+/* ---- sql_split ---- */
+
+static int is_blank_stmt(const char *s, int len)
+{
+	for (int i = 0; i < len; i++)
+		if (!isspace((unsigned char)s[i]) && s[i] != ';')
+			return 0;
+	return 1;
+}
+
+/* libpg_query reports every error without its SQLSTATE: a syntax error,
+ * except the scanner's check that a literal's escapes (E'\\000',
+ * E'\\xff') make valid UTF-8, which PostgreSQL reports as 22021. */
+static const char *parse_error_state(const char *message)
+{
+	static const char bad_encoding[] = "invalid byte sequence for encoding";
+	if (strncmp(message, bad_encoding, sizeof bad_encoding - 1) == 0)
+		return SQLSTATE_CHARACTER_NOT_IN_REPERTOIRE;
+	return SQLSTATE_SYNTAX_ERROR;
+}
+
+/* Copy the pieces [pieces[2i], pieces[2i+1]) of sql into *stmts (malloc'd
+ * array of malloc'd strings), dropping blank ones. */
+static int split_copy(const char *sql, const size_t *pieces, size_t npieces, int *n,
+		      char ***stmts, mur_error *err)
+{
+	char **out = calloc(npieces + 1, sizeof *out);
+	int k = 0;
+	if (!out)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+	for (size_t i = 0; i < npieces; i++) {
+		size_t off = pieces[2 * i], len = pieces[2 * i + 1] - off;
+		while (len > 0 && isspace((unsigned char)sql[off])) {
+			off++;
+			len--;
+		}
+		if (is_blank_stmt(sql + off, (int)len))
+			continue;
+		out[k] = strndup(sql + off, len);
+		if (!out[k]) {
+			for (int j = 0; j < k; j++)
+				free(out[j]);
+			free(out);
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+		}
+		k++;
+	}
+	*n = k;
+	*stmts = out;
+	return MUR_OK;
+}
+
+/* Pieces of a long text: cut after each ';' depth.c's scan finds (outside
+ * quotes and comments), without parsing it on the loop thread. *pieces
+ * malloc'd. */
+static int pieces_long(const char *sql, size_t total, size_t **pieces, size_t *npieces,
+		       mur_error *err)
+{
+	size_t *semis = NULL, nsemis = 0, *pc;
+	int rc = sql_depth_split_text(sql, &semis, &nsemis, err);
+	if (rc != MUR_OK)
+		return rc;
+	pc = malloc((nsemis + 1) * 2 * sizeof *pc);
+	if (!pc) {
+		free(semis);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+	}
+	for (size_t i = 0; i <= nsemis; i++) {
+		pc[2 * i] = i == 0 ? 0 : semis[i - 1] + 1;
+		pc[2 * i + 1] = i == nsemis ? total : semis[i];
+	}
+	free(semis);
+	*pieces = pc;
+	*npieces = nsemis + 1;
+	return MUR_OK;
+}
+
+/* Pieces as libpg_query's parser splits them. *pieces malloc'd. */
+static int pieces_parsed(const char *sql, size_t total, size_t **pieces, size_t *npieces,
+			 mur_error *err)
+{
+	PgQuerySplitResult r;
+	size_t *pc;
+	/* bison keeps no stack for 1+1+...: without this the statement is
+	 * parsed whole here only to be refused by sql_prepare */
+	if (sql_depth_check_text(sql, err) != MUR_OK)
+		return MUR_ERR;
+	r = pg_query_split_with_parser(sql);
+	if (r.error) {
+		mur_error_set_pos(err, parse_error_state(r.error->message), r.error->cursorpos,
+				  "%s", r.error->message);
+		pg_query_free_split_result(r);
+		return MUR_ERR;
+	}
+	pc = malloc(((size_t)r.n_stmts + 1) * 2 * sizeof *pc);
+	if (!pc) {
+		pg_query_free_split_result(r);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+	}
+	for (int i = 0; i < r.n_stmts; i++) {
+		size_t off = (size_t)r.stmts[i]->stmt_location, len = (size_t)r.stmts[i]->stmt_len;
+		pc[2 * i] = off;
+		pc[2 * i + 1] = len == 0 ? total : off + len;
+	}
+	*npieces = (size_t)r.n_stmts;
+	*pieces = pc;
+	pg_query_free_split_result(r);
+	return MUR_OK;
+}
+
+int sql_split(const char *sql, int *n, char ***stmts, mur_error *err)
+{
+	size_t total = strlen(sql), *pieces = NULL, npieces = 0;
+	int rc;
+	*n = 0;
+	*stmts = NULL;
+	rc = total >= SQL_SPLIT_SCAN_BYTES ? pieces_long(sql, total, &pieces, &npieces, err)
+					   : pieces_parsed(sql, total, &pieces, &npieces, err);
+	if (rc == MUR_OK)
+		rc = split_copy(sql, pieces, npieces, n, stmts, err);
+	free(pieces);
+	return rc;
+}
+
+/* ---- sql_parse ---- */
+
+static int parse_tree(const char *sql, PgQuery__ParseResult **tree, mur_error *err)
+{
+	PgQueryProtobufParseResult r;
+	*tree = NULL;
+	if (sql_depth_check_text(sql, err) != MUR_OK)
+		return MUR_ERR;
+	r = pg_query_parse_protobuf(sql);
+	if (r.error) {
+		mur_error_set_pos(err, parse_error_state(r.error->message), r.error->cursorpos,
+				  "%s", r.error->message);
+		pg_query_free_protobuf_parse_result(r);
+		return MUR_ERR;
+	}
+	if (sql_depth_check_tree((const uint8_t *)r.parse_tree.data, r.parse_tree.len, err) !=
+	    MUR_OK) {
+		pg_query_free_protobuf_parse_result(r);
+		return MUR_ERR;
+	}
+	*tree = pg_query__parse_result__unpack(NULL, r.parse_tree.len,
+					       (const uint8_t *)r.parse_tree.data);
+	pg_query_free_protobuf_parse_result(r);
+	if (!*tree)
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "cannot decode parse tree");
+	return MUR_OK;
+}
+
+int sql_parse(const char *sql, sql_tree **tree, mur_error *err)
+{
+	PgQuery__ParseResult *t = NULL;
+	mur_error_clear(err);
+	int rc = parse_tree(sql, &t, err);
+	*tree = (sql_tree *)t;
+	return rc;
+}
+
+void sql_tree_free(sql_tree *tree)
+{
+	if (tree)
+		pg_query__parse_result__free_unpacked((PgQuery__ParseResult *)tree, NULL);
+}
