@@ -17,6 +17,7 @@
 #include "common/log.h"
 #include "test_loop.h"
 
+#include <dirent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -96,6 +97,9 @@ struct lf_fixture {
 	int nextfile;
 };
 
+/* The fixture not yet freed: a failed test jumps out of its body without
+ * lf_free; the next lf_new (or the exit) removes its temp dir. */
+static lf_fixture *lf_live;
 static int64_t lf_mono_us = LF_MONO_START_US;
 static int64_t lf_wall_us = LF_WALL_START_US;
 
@@ -731,12 +735,42 @@ static int make_dir(char *dir, size_t size)
 	return tl_tmpdir_make(dir, size, "leadfx");
 }
 
+/* The catalog's files, then the dir (no subdirs; no rm -rf process: a
+ * crash sweep makes hundreds of fixtures). */
+static void remove_dir(const char *dir)
+{
+	char path[TL_TMPDIR_MAX + 300];
+	struct dirent *d;
+	DIR *dh = opendir(dir);
+	while (dh && (d = readdir(dh)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, d->d_name);
+		unlink(path);
+	}
+	if (dh)
+		closedir(dh);
+	rmdir(dir);
+}
+
+static void remove_live_dir(void)
+{
+	if (lf_live)
+		remove_dir(lf_live->dir);
+}
+
 lf_fixture *lf_new(int nfollowers)
 {
 	lf_fixture *fx = calloc(1, sizeof *fx);
 	mur_error err;
 	if (!fx || nfollowers < 1 || nfollowers > LF_FOLLOWERS_MAX)
 		lf_die("lf_new(%d)", nfollowers);
+	static int at_exit;
+	if (lf_live)
+		remove_dir(lf_live->dir); /* left by a failed test; its memory is lost */
+	if (!at_exit++)
+		atexit(remove_live_dir);
+	lf_live = fx;
 	mur_log_threshold = getenv("LF_LOG") ? MUR_LOG_DEBUG : MUR_LOG_ERROR;
 	lf_mono_us = LF_MONO_START_US;
 	lf_wall_us = LF_WALL_START_US;
@@ -800,8 +834,9 @@ void lf_free(lf_fixture *fx)
 		next = s->next;
 		free(s);
 	}
-	tl_tmpdir_remove(fx->dir);
+	remove_dir(fx->dir);
 	mur_clock_set_source(NULL);
+	lf_live = NULL;
 	free(fx);
 }
 
