@@ -118,6 +118,29 @@ static void test_entries_decided_in_lsn_order(void **state)
 	lf_free(fx);
 }
 
+/* f3 refuses entry 2 (it does not hold entry 1 yet: its answer to entry
+ * 1 is still out).  That is expected while entry 1 is undecided; once
+ * entry 2 commits without it, f3 missed a committed entry: lagging. */
+static void test_refusing_copy_is_lagging_once_committed(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_query *q[NINSERTS];
+	uint32_t f3 = lf_node(fx, 3);
+	lf_ok(fx, T_CREATE);
+	start_inserts(fx, q);
+	lf_reply(fx, entry_write(fx, f3, 2)); /* refused: f3 is at lsn 0 */
+	assert_int_equal(lf_placement(fx, "t", 0, f3)->state, CAT_PL_CURRENT);
+	for (uint64_t lsn = 1; lsn <= 2; lsn++)
+		for (int n = 1; n <= 2; n++)
+			lf_reply(fx, entry_write(fx, lf_node(fx, n), lsn));
+	assert_true(lf_done(q[1]));
+	assert_int_equal(lf_placement(fx, "t", 0, f3)->state, CAT_PL_LAGGING);
+	lf_reply(fx, entry_write(fx, f3, 1)); /* it applies entry 1 after all */
+	assert_int_equal(lf_placement(fx, "t", 0, f3)->state, CAT_PL_LAGGING);
+	lf_free(fx);
+}
+
 /* Entry 1 is a duplicate key on every copy: the inserts sent behind it
  * are refused (their copies are not at their base), go back to the queue
  * and run again, together as one entry 1 (group commit: they queued
@@ -242,6 +265,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_inserts_reach_every_copy_in_lsn_order),
 		cmocka_unit_test(test_entries_decided_in_lsn_order),
+		cmocka_unit_test(test_refusing_copy_is_lagging_once_committed),
 		cmocka_unit_test(test_failed_entry_requeues_the_inserts_behind_it),
 		cmocka_unit_test(test_failed_entry_undoes_the_entries_behind_it),
 		cmocka_unit_test(test_depth_one_waits_for_every_copy),
