@@ -33,6 +33,8 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 # once and linked into every unit test, like src/
 TLIB_SRCS := $(shell find tests/lib -name '*.c' | sort)
 TLIB_OBJS := $(TLIB_SRCS:tests/lib/%.c=$(B)/obj/tests_lib/%.o)
+# made only through the pattern rules below: keep them (not intermediate)
+.SECONDARY: $(TLIB_OBJS)
 
 .PHONY: all deps test unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle nemesis \
         check-fresh
