@@ -915,18 +915,34 @@ void lf_copy_set(lf_fixture *fx, uint32_t node, const char *file, uint64_t lsn,
 		copy_append(c, ids[i], 0, 0, NULL, 0);
 }
 
-const cat_shard *lf_shard(lf_fixture *fx, const char *table, uint32_t shard)
+static const cat_shard *shard_of(lf_fixture *fx, const char *table, uint32_t shard)
 {
 	const cat_table *t = cat_table_lookup(fx->cat, "public", table);
-	return t && shard < t->nshards ? &t->shards[shard] : NULL;
+	if (!t || shard >= t->nshards)
+		lf_die("no shard %u of table %s", shard, table);
+	return &t->shards[shard];
 }
 
-const cat_placement *lf_placement(lf_fixture *fx, const char *table, uint32_t shard,
-				  uint32_t node)
+int lf_committed_known(lf_fixture *fx, const char *table, uint32_t shard)
 {
-	const cat_shard *s = lf_shard(fx, table, shard);
-	for (int k = 0; s && k < s->nplacements; k++)
+	return shard_of(fx, table, shard)->committed_known;
+}
+
+uint64_t lf_committed_lsn(lf_fixture *fx, const char *table, uint32_t shard)
+{
+	return shard_of(fx, table, shard)->committed_lsn;
+}
+
+uint64_t lf_committed_entry(lf_fixture *fx, const char *table, uint32_t shard)
+{
+	return shard_of(fx, table, shard)->committed_entry;
+}
+
+int lf_copy_state(lf_fixture *fx, const char *table, uint32_t shard, uint32_t node)
+{
+	const cat_shard *s = shard_of(fx, table, shard);
+	for (int k = 0; k < s->nplacements; k++)
 		if (s->placements[k].node_id == node)
-			return &s->placements[k];
-	return NULL;
+			return (int)s->placements[k].state;
+	return -1;
 }

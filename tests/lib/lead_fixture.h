@@ -188,9 +188,14 @@ int lf_copy_holds_int(lf_fixture *fx, uint32_t node, const char *file, uint32_t 
 void lf_copy_set(lf_fixture *fx, uint32_t node, const char *file, uint64_t lsn,
 		 const uint64_t *ids);
 
-/* The catalog's placement of shard on node (NULL when none). */
-const cat_placement *lf_placement(lf_fixture *fx, const char *table, uint32_t shard,
-				  uint32_t node);
-const cat_shard *lf_shard(lf_fixture *fx, const char *table, uint32_t shard);
+/* What the engine holds about shard `shard` of table: whether its
+ * committed entry is known (0 after a restart until enough copies
+ * reported), that entry's LSN and id, and the state it gives node's copy
+ * (cat_placement_state; -1 when node has none).  Read here, in one place,
+ * wherever the engine keeps them. */
+int lf_committed_known(lf_fixture *fx, const char *table, uint32_t shard);
+uint64_t lf_committed_lsn(lf_fixture *fx, const char *table, uint32_t shard);
+uint64_t lf_committed_entry(lf_fixture *fx, const char *table, uint32_t shard);
+int lf_copy_state(lf_fixture *fx, const char *table, uint32_t shard, uint32_t node);
 
 #endif

@@ -79,7 +79,7 @@ static void test_inserts_reach_every_copy_in_lsn_order(void **state)
 		for (int i = 0; i < NINSERTS; i++)
 			assert_true(lf_copy_holds_int(fx, lf_node(fx, n), file, 0, i + 1));
 	}
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_lsn, NINSERTS);
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), NINSERTS);
 	lf_free(fx);
 }
 
@@ -102,7 +102,7 @@ static void test_entries_decided_in_lsn_order(void **state)
 	lf_answer(fx, e2[0]);
 	lf_answer(fx, e2[1]);
 	assert_false(lf_done(q[1])); /* a quorum, but entry 1 is undecided */
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_lsn, 0);
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 0);
 	lf_answer(fx, e1[0]);
 	assert_false(lf_done(q[0]));
 	assert_false(lf_done(q[1]));
@@ -111,10 +111,10 @@ static void test_entries_decided_in_lsn_order(void **state)
 	assert_true(lf_done(q[1]));
 	assert_string_equal(lf_sqlstate(q[0]), "");
 	assert_string_equal(lf_sqlstate(q[1]), "");
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_lsn, 2);
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 2);
 	assert_false(lf_done(q[2]));
 	lf_settle(fx);
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_lsn, NINSERTS);
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), NINSERTS);
 	lf_free(fx);
 }
 
@@ -130,14 +130,14 @@ static void test_refusing_copy_is_lagging_once_committed(void **state)
 	lf_ok(fx, T_CREATE);
 	start_inserts(fx, q);
 	lf_reply(fx, entry_write(fx, f3, 2)); /* refused: f3 is at lsn 0 */
-	assert_int_equal(lf_placement(fx, "t", 0, f3)->state, CAT_PL_CURRENT);
+	assert_int_equal(lf_copy_state(fx, "t", 0, f3), CAT_PL_CURRENT);
 	for (uint64_t lsn = 1; lsn <= 2; lsn++)
 		for (int n = 1; n <= 2; n++)
 			lf_reply(fx, entry_write(fx, lf_node(fx, n), lsn));
 	assert_true(lf_done(q[1]));
-	assert_int_equal(lf_placement(fx, "t", 0, f3)->state, CAT_PL_LAGGING);
+	assert_int_equal(lf_copy_state(fx, "t", 0, f3), CAT_PL_LAGGING);
 	lf_reply(fx, entry_write(fx, f3, 1)); /* it applies entry 1 after all */
-	assert_int_equal(lf_placement(fx, "t", 0, f3)->state, CAT_PL_LAGGING);
+	assert_int_equal(lf_copy_state(fx, "t", 0, f3), CAT_PL_LAGGING);
 	lf_free(fx);
 }
 
@@ -230,7 +230,7 @@ static void test_failed_entry_undoes_the_entries_behind_it(void **state)
 		assert_string_equal(lf_sqlstate(q[i]), "08006");
 	}
 	assert_int_equal(lf_copy_lsn(fx, f1, file), 0);
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_lsn, 0);
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 0);
 	lf_free(fx);
 }
 

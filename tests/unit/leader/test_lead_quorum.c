@@ -53,7 +53,7 @@ static void test_majority_needs_two_answers(void **state)
 	assert_true(lf_done(q)); /* two: the primary's answer is not needed */
 	assert_string_equal(lf_sqlstate(q), "");
 	assert_string_equal(lf_tag(q), "INSERT 0 1");
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_lsn, 1);
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 1);
 	lf_settle(fx);
 	lf_free(fx);
 }
@@ -150,7 +150,7 @@ static void test_quorum_impossible_is_undone(void **state)
 	assert_true(lf_done(q));
 	assert_string_equal(lf_sqlstate(q), "08006");
 	assert_int_equal(lf_copy_lsn(fx, lf_node(fx, 1), file), 0);
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_lsn, 0);
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 0);
 	lf_free(fx);
 }
 

@@ -49,7 +49,7 @@ static lf_fixture *restart_with_divergent_copies(void)
 	lf_copy_set(fx, lf_node(fx, 2), file, 3, ids);
 	lf_copy_set(fx, lf_node(fx, 3), file, 1, ids);
 	lf_restart(fx);
-	assert_false(lf_shard(fx, "t", 0)->committed_known);
+	assert_false(lf_committed_known(fx, "t", 0));
 	return fx;
 }
 
@@ -78,7 +78,7 @@ static void assert_copy(lf_fixture *fx, int n, uint64_t lsn, uint64_t last_id)
 	const char *file = lf_file(fx, "t", 0);
 	assert_int_equal(lf_copy_lsn(fx, lf_node(fx, n), file), lsn);
 	assert_int_equal(lf_copy_entry(fx, lf_node(fx, n), file, lsn), last_id);
-	assert_int_equal(lf_placement(fx, "t", 0, lf_node(fx, n))->state, CAT_PL_CURRENT);
+	assert_int_equal(lf_copy_state(fx, "t", 0, lf_node(fx, n)), CAT_PL_CURRENT);
 }
 
 /* All three report at once: no wait; the newest entry (C on f2) wins and
@@ -90,10 +90,9 @@ static void test_all_reports_newest_entry_wins(void **state)
 	for (int n = 1; n <= 3; n++)
 		lf_connect(fx, lf_node(fx, n));
 	lf_settle(fx);
-	const cat_shard *s = lf_shard(fx, "t", 0);
-	assert_true(s->committed_known);
-	assert_int_equal(s->committed_lsn, 3);
-	assert_int_equal(s->committed_entry, ID_C);
+	assert_true(lf_committed_known(fx, "t", 0));
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 3);
+	assert_int_equal(lf_committed_entry(fx, "t", 0), ID_C);
 	recover(fx, 2);
 	for (int n = 1; n <= 3; n++)
 		assert_copy(fx, n, 3, ID_C);
@@ -121,9 +120,9 @@ static void test_newest_entry_beats_longest_log(void **state)
 	lf_settle(fx);
 	lf_advance_ms(fx, HEAR_ALL_MS);
 	lf_tick(fx);
-	assert_true(lf_shard(fx, "t", 0)->committed_known);
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_lsn, 3);
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_entry, ID_C + 2);
+	assert_true(lf_committed_known(fx, "t", 0));
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 3);
+	assert_int_equal(lf_committed_entry(fx, "t", 0), ID_C + 2);
 	recover(fx, 4);
 	assert_copy(fx, 1, 3, ID_C + 2);
 	assert_copy(fx, 2, 3, ID_C + 2);
@@ -141,15 +140,14 @@ static void test_one_report_is_not_enough(void **state)
 	lf_advance_ms(fx, HEAR_ALL_MS + RECONCILE_WAIT_MS);
 	lf_tick(fx);
 	lf_settle(fx);
-	assert_false(lf_shard(fx, "t", 0)->committed_known);
+	assert_false(lf_committed_known(fx, "t", 0));
 	/* f3 reports: two of three (n - q + 1), the window is over: decided
 	 * from f1 and f3, whose newest entry is B */
 	lf_connect(fx, lf_node(fx, 3));
 	lf_settle(fx);
-	const cat_shard *s = lf_shard(fx, "t", 0);
-	assert_true(s->committed_known);
-	assert_int_equal(s->committed_lsn, 2);
-	assert_int_equal(s->committed_entry, ID_B);
+	assert_true(lf_committed_known(fx, "t", 0));
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 2);
+	assert_int_equal(lf_committed_entry(fx, "t", 0), ID_B);
 	recover(fx, 2);
 	assert_copy(fx, 1, 2, ID_B);
 	assert_copy(fx, 3, 2, ID_B);
@@ -157,7 +155,7 @@ static void test_one_report_is_not_enough(void **state)
 	int before = lf_ntasks(fx);
 	lf_connect(fx, lf_node(fx, 2));
 	lf_settle(fx);
-	assert_int_equal(lf_placement(fx, "t", 0, lf_node(fx, 2))->state, CAT_PL_DIVERGENT);
+	assert_int_equal(lf_copy_state(fx, "t", 0, lf_node(fx, 2)), CAT_PL_DIVERGENT);
 	recover(fx, 2);
 	lf_task *u = sent(fx, EXEC_TASK_UNDO, before);
 	assert_non_null(u);
@@ -180,11 +178,11 @@ static void test_waits_for_all_within_the_window(void **state)
 	lf_advance_ms(fx, HEAR_ALL_MS - 1000);
 	lf_tick(fx);
 	lf_settle(fx);
-	assert_false(lf_shard(fx, "t", 0)->committed_known);
+	assert_false(lf_committed_known(fx, "t", 0));
 	lf_connect(fx, lf_node(fx, 2));
 	lf_settle(fx);
-	assert_true(lf_shard(fx, "t", 0)->committed_known);
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_entry, ID_C);
+	assert_true(lf_committed_known(fx, "t", 0));
+	assert_int_equal(lf_committed_entry(fx, "t", 0), ID_C);
 	lf_free(fx);
 }
 
@@ -197,11 +195,11 @@ static void test_window_ends_with_two_reports(void **state)
 	lf_settle(fx);
 	lf_advance_ms(fx, HEAR_ALL_MS - 1);
 	lf_tick(fx);
-	assert_false(lf_shard(fx, "t", 0)->committed_known);
+	assert_false(lf_committed_known(fx, "t", 0));
 	lf_advance_ms(fx, 1);
 	lf_tick(fx);
-	assert_true(lf_shard(fx, "t", 0)->committed_known);
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_entry, ID_B);
+	assert_true(lf_committed_known(fx, "t", 0));
+	assert_int_equal(lf_committed_entry(fx, "t", 0), ID_B);
 	lf_free(fx);
 }
 
@@ -214,11 +212,11 @@ static void test_dead_copies_do_not_count(void **state)
 	lf_settle(fx);
 	lf_set_state(fx, lf_node(fx, 1), CAT_NODE_DEAD);
 	lf_tick(fx);
-	assert_false(lf_shard(fx, "t", 0)->committed_known);
+	assert_false(lf_committed_known(fx, "t", 0));
 	lf_set_state(fx, lf_node(fx, 2), CAT_NODE_DEAD);
 	lf_tick(fx);
-	assert_true(lf_shard(fx, "t", 0)->committed_known);
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_entry, ID_A);
+	assert_true(lf_committed_known(fx, "t", 0));
+	assert_int_equal(lf_committed_entry(fx, "t", 0), ID_A);
 	lf_free(fx);
 }
 
@@ -296,7 +294,7 @@ static void test_write_waits_for_the_window_decision(void **state)
 	lf_fixture *fx = restart_with_insert(&q, &before, &newest);
 	lf_advance_ms(fx, HEAR_ALL_MS);
 	lf_tick(fx);
-	assert_true(lf_shard(fx, "t", 0)->committed_known);
+	assert_true(lf_committed_known(fx, "t", 0));
 	check_insert_ran(fx, q, before, newest);
 	lf_free(fx);
 }
@@ -364,20 +362,20 @@ static int step(lf_fixture *fx, crash_order order, int from)
 static void check_safe(lf_fixture *fx, const int *acked, int absent)
 {
 	const char *file = lf_file(fx, "t", 0);
-	const cat_shard *s = lf_shard(fx, "t", 0);
+	uint64_t committed = lf_committed_lsn(fx, "t", 0);
 	uint32_t ref = 0;
-	assert_true(s->committed_known);
+	assert_true(lf_committed_known(fx, "t", 0));
 	for (int n = 1; n <= 3; n++) {
 		uint32_t node = lf_node(fx, n);
 		if (n == absent)
 			continue;
-		assert_int_equal(lf_placement(fx, "t", 0, node)->state, CAT_PL_CURRENT);
-		assert_int_equal(lf_copy_lsn(fx, node, file), s->committed_lsn);
+		assert_int_equal(lf_copy_state(fx, "t", 0, node), CAT_PL_CURRENT);
+		assert_int_equal(lf_copy_lsn(fx, node, file), committed);
 		for (int k = 0; k < CRASH_INSERTS; k++)
 			if (acked[k])
 				assert_true(lf_copy_holds_int(fx, node, file, 0, k + 1));
 		if (ref)
-			for (uint64_t lsn = 1; lsn <= s->committed_lsn; lsn++)
+			for (uint64_t lsn = 1; lsn <= committed; lsn++)
 				assert_int_equal(lf_copy_entry(fx, node, file, lsn),
 						 lf_copy_entry(fx, ref, file, lsn));
 		ref = node;
@@ -432,6 +430,74 @@ static void test_crash_at_each_step(void **state)
 		}
 }
 
+/* A crash after the primary alone applied an insert (never answered):
+ * with every copy reporting, the newest copy wins, so the insert is
+ * committed after all (its client never heard otherwise) and copied to
+ * the others; with the primary away, the two others decide without it,
+ * and when it returns its entry is undone. */
+static void crash_after_primary_applied(int primary_returns)
+{
+	lf_fixture *fx = lf_new(3);
+	uint32_t f1 = lf_node(fx, 1);
+	lf_ok(fx, T_CREATE);
+	const char *file = lf_file(fx, "t", 0);
+	int first = lf_ntasks(fx);
+	lf_query *q = lf_exec(fx, NULL, "INSERT INTO t VALUES (1, 'a')");
+	lf_deliver(fx, lf_find(fx, f1, EXEC_TASK_WRITE, first));
+	lf_restart(fx);
+	assert_true(lf_done(q) == 0 || strcmp(lf_sqlstate(q), "") != 0); /* never acknowledged */
+	if (primary_returns)
+		lf_connect(fx, f1);
+	lf_connect(fx, lf_node(fx, 2));
+	lf_connect(fx, lf_node(fx, 3));
+	lf_settle(fx);
+	lf_advance_ms(fx, HEAR_ALL_MS);
+	recover(fx, 3);
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), primary_returns ? 1 : 0);
+	if (!primary_returns) {
+		lf_connect(fx, f1);
+		recover(fx, 3);
+	}
+	for (int n = 1; n <= 3; n++) {
+		assert_int_equal(lf_copy_state(fx, "t", 0, lf_node(fx, n)), CAT_PL_CURRENT);
+		assert_int_equal(lf_copy_lsn(fx, lf_node(fx, n), file), primary_returns ? 1 : 0);
+		assert_int_equal(lf_copy_holds_int(fx, lf_node(fx, n), file, 0, 1), primary_returns);
+	}
+	lf_free(fx);
+}
+
+static void test_crash_after_primary_applied(void **state)
+{
+	(void)state;
+	crash_after_primary_applied(1);
+	crash_after_primary_applied(0);
+}
+
+/* A crash after one replica (f2) applied an insert, before the primary
+ * and f3 did: f2 holds the entry, f1 and f3 do not.  All report: f2's
+ * entry is the newest, committed, and f1 and f3 catch up to it. */
+static void test_crash_after_one_replica_applied(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_ok(fx, T_CREATE);
+	const char *file = lf_file(fx, "t", 0);
+	int first = lf_ntasks(fx);
+	lf_exec(fx, NULL, "INSERT INTO t VALUES (1, 'a')");
+	lf_task *w2 = lf_find(fx, lf_node(fx, 2), EXEC_TASK_WRITE, first);
+	lf_deliver(fx, w2);
+	lf_restart(fx);
+	for (int n = 1; n <= 3; n++)
+		lf_connect(fx, lf_node(fx, n));
+	recover(fx, 3);
+	assert_int_equal(lf_committed_entry(fx, "t", 0), w2->entry_id);
+	for (int n = 1; n <= 3; n++) {
+		assert_int_equal(lf_copy_state(fx, "t", 0, lf_node(fx, n)), CAT_PL_CURRENT);
+		assert_int_equal(lf_copy_entry(fx, lf_node(fx, n), file, 1), w2->entry_id);
+	}
+	lf_free(fx);
+}
+
 /* The case test_leader_crash.py measures with real processes: the primary
  * cut off, inserts acknowledged by the two replicas, the leader killed at
  * once and started again with the stale primary among the first to
@@ -479,6 +545,8 @@ int main(void)
 		cmocka_unit_test(test_write_waits_for_the_window_decision),
 		cmocka_unit_test(test_write_gives_up_after_the_reconcile_wait),
 		cmocka_unit_test(test_crash_at_each_step),
+		cmocka_unit_test(test_crash_after_primary_applied),
+		cmocka_unit_test(test_crash_after_one_replica_applied),
 		cmocka_unit_test(test_acked_by_replicas_survives_a_crash),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -27,7 +27,7 @@ static lf_fixture *setup_at_two(void)
 	lf_ok(fx, T_CREATE);
 	lf_ok(fx, "INSERT INTO t VALUES (1, 'a')");
 	lf_ok(fx, "INSERT INTO t VALUES (2, 'b')");
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_lsn, 2);
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 2);
 	return fx;
 }
 
@@ -63,7 +63,7 @@ static void test_primary_undone_when_applies_fail(void **state)
 	assert_true(lf_done(q));
 	assert_string_equal(lf_sqlstate(q), "08006");
 	assert_int_equal(lf_copy_lsn(fx, f1, file), 2);
-	assert_int_equal(lf_shard(fx, "t", 0)->committed_lsn, 2);
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 2);
 	lf_free(fx);
 }
 
@@ -114,7 +114,7 @@ static void test_failed_undo_is_outcome_unknown(void **state)
 	lf_fail(fx, lf_find(fx, f1, EXEC_TASK_UNDO, first), "58030");
 	assert_true(lf_done(q));
 	assert_string_equal(lf_sqlstate(q), "40003");
-	assert_int_equal(lf_placement(fx, "t", 0, f1)->state, CAT_PL_DIVERGENT);
+	assert_int_equal(lf_copy_state(fx, "t", 0, f1), CAT_PL_DIVERGENT);
 	lf_free(fx);
 }
 
@@ -136,7 +136,7 @@ static void test_returning_copy_ahead_is_undone(void **state)
 	assert_int_equal(lf_copy_lsn(fx, f1, file), 3);
 	lf_connect(fx, f1);
 	lf_settle(fx); /* STATUS */
-	assert_int_equal(lf_placement(fx, "t", 0, f1)->state, CAT_PL_DIVERGENT);
+	assert_int_equal(lf_copy_state(fx, "t", 0, f1), CAT_PL_DIVERGENT);
 	int before = lf_ntasks(fx);
 	lf_tick(fx);
 	lf_task *u = lf_find(fx, f1, EXEC_TASK_UNDO, before);
@@ -144,7 +144,7 @@ static void test_returning_copy_ahead_is_undone(void **state)
 	assert_int_equal(u->lsn, 2);
 	lf_settle(fx);
 	assert_int_equal(lf_copy_lsn(fx, f1, file), 2);
-	assert_int_equal(lf_placement(fx, "t", 0, f1)->state, CAT_PL_CURRENT);
+	assert_int_equal(lf_copy_state(fx, "t", 0, f1), CAT_PL_CURRENT);
 	lf_free(fx);
 }
 
