@@ -484,19 +484,17 @@ static void give(lf_task *t, exec_result *res)
 	exec_result_free(res);
 }
 
-void lf_answer(lf_fixture *fx, lf_task *t)
+void lf_reply(lf_fixture *fx, lf_task *t)
 {
 	exec_result res;
 	if (t && t->state == LF_TASK_PENDING)
 		lf_deliver(fx, t);
 	if (!t || t->state != LF_TASK_DELIVERED)
-		lf_die("answer: task %llu is not outstanding", t ? (unsigned long long)t->id : 0ULL);
+		lf_die("reply: task %llu is not outstanding", t ? (unsigned long long)t->id : 0ULL);
 	res = t->res;
 	exec_result_init(&t->res);
 	give(t, &res);
 }
-
-void lf_reply(lf_fixture *fx, lf_task *t) { lf_answer(fx, t); }
 
 static void fail_with(lf_task *t, const char *sqlstate, const char *why)
 {
@@ -533,7 +531,7 @@ int lf_settle(lf_fixture *fx)
 			return n;
 		if (++n > LF_SETTLE_MAX)
 			lf_die("settle: more than %d answers, the engine does not settle", LF_SETTLE_MAX);
-		lf_answer(fx, t);
+		lf_reply(fx, t);
 	}
 }
 

@@ -15,7 +15,7 @@
  *              answers none by itself: the test answers them one by one,
  *              in any order (lf_reply), lets a follower apply a task
  *              whose answer is then lost or held (lf_deliver, then
- *              lf_fail or lf_answer), or fails them (lf_fail: not applied).
+ *              lf_fail or lf_reply), or fails them (lf_fail: not applied).
  *              Sending to a node that is not connected fails at once
  *              (08006), as clu_send_task does.
  *   followers  each follower holds, per placement file, a log of entries
@@ -42,7 +42,16 @@
  * had out (the followers keep what they applied; a task not yet applied
  * is lost), and starts a fresh engine over the catalog as stored (the
  * placement LSNs as last flushed by lf_tick), as a restarted leader
- * process would.  Followers are then disconnected until lf_connect.
+ * process would.  Followers are then disconnected until lf_connect.  The
+ * old engine is told its tasks failed (08006, as when a leader stops) so
+ * that it frees what it holds; it can send nothing more and writes nothing
+ * to the catalog's store.
+ *
+ * The engine's own view (the committed entry, each copy's state) is read
+ * only through lf_committed_* and lf_copy_state, in lead_fixture.c.  The
+ * catalog lives on /dev/shm when there is one (no fsync cost).  A misuse
+ * (answering a task twice, an unknown node) aborts with a message.
+ * LF_LOG=1 in the environment shows the engine's log.
  *
  * How a test drives it:
  *   lf_fixture *fx = lf_new(3);                 3 followers, connected
@@ -73,7 +82,7 @@ typedef struct lf_query lf_query;
 
 typedef enum lf_task_state {
 	LF_TASK_PENDING = 0,   /* sent; the follower has not seen it */
-	LF_TASK_DELIVERED = 1, /* the follower applied it; its answer is held */
+	LF_TASK_DELIVERED = 1, /* the follower ran it (applied or refused); the answer is held */
 	LF_TASK_ANSWERED = 2,  /* the engine got its answer (or a failure) */
 	LF_TASK_LOST = 3,      /* the leader crashed with it outstanding */
 } lf_task_state;
@@ -138,11 +147,10 @@ lf_task *lf_task_at(lf_fixture *fx, int i);
 lf_task *lf_find(lf_fixture *fx, uint32_t node, int kind, int from);
 /* How many tasks are PENDING or DELIVERED (to node; LF_ANY_NODE: any). */
 int lf_outstanding(lf_fixture *fx, uint32_t node);
-/* The follower applies t; its answer is held until lf_answer / lf_fail. */
+/* The follower applies t; its answer is held until lf_reply / lf_fail. */
 void lf_deliver(lf_fixture *fx, lf_task *t);
 /* Deliver t if not yet, and give its answer to the engine. */
 void lf_reply(lf_fixture *fx, lf_task *t);
-void lf_answer(lf_fixture *fx, lf_task *t);
 /* Fail t with sqlstate: 08006 or 57014 say the answer was lost (what a
  * DELIVERED task then applied stays applied), 23505 a statement error. */
 void lf_fail(lf_fixture *fx, lf_task *t, const char *sqlstate);

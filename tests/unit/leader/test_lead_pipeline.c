@@ -99,14 +99,14 @@ static void test_entries_decided_in_lsn_order(void **state)
 		lf_deliver(fx, e1[i]);
 		lf_deliver(fx, e2[i]);
 	}
-	lf_answer(fx, e2[0]);
-	lf_answer(fx, e2[1]);
+	lf_reply(fx, e2[0]);
+	lf_reply(fx, e2[1]);
 	assert_false(lf_done(q[1])); /* a quorum, but entry 1 is undecided */
 	assert_int_equal(lf_committed_lsn(fx, "t", 0), 0);
-	lf_answer(fx, e1[0]);
+	lf_reply(fx, e1[0]);
 	assert_false(lf_done(q[0]));
 	assert_false(lf_done(q[1]));
-	lf_answer(fx, e1[1]);
+	lf_reply(fx, e1[1]);
 	assert_true(lf_done(q[0])); /* entry 1 decided, then entry 2 */
 	assert_true(lf_done(q[1]));
 	assert_string_equal(lf_sqlstate(q[0]), "");
@@ -208,9 +208,9 @@ static void test_failed_entry_undoes_the_entries_behind_it(void **state)
 			lf_reply(fx, entry_write(fx, lf_node(fx, n), lsn)); /* refused: 55000 */
 	assert_null(lf_find(fx, LF_ANY_NODE, EXEC_TASK_UNDO, first)); /* f1 has not answered */
 	for (uint64_t lsn = NINSERTS; lsn >= 2; lsn--)
-		lf_answer(fx, entry_write(fx, f1, lsn));
+		lf_reply(fx, entry_write(fx, f1, lsn));
 	assert_null(lf_find(fx, LF_ANY_NODE, EXEC_TASK_UNDO, first));
-	lf_answer(fx, entry_write(fx, f1, 1));
+	lf_reply(fx, entry_write(fx, f1, 1));
 	lf_task *u = lf_find(fx, LF_ANY_NODE, EXEC_TASK_UNDO, first);
 	assert_non_null(u);
 	assert_int_equal(u->node, f1);

@@ -353,7 +353,7 @@ static int step(lf_fixture *fx, crash_order order, int from)
 	if (t->state == LF_TASK_PENDING)
 		lf_deliver(fx, t);
 	else
-		lf_answer(fx, t);
+		lf_reply(fx, t);
 	return 1;
 }
 
