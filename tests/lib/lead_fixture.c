@@ -1,21 +1,20 @@
 /*
- * lead_fixture.c — see lead_fixture.h.
+ * lead_fixture.c — see lead_fixture.h: the transport, the clients, the
+ * clock, a crash; the fake followers are in lead_fixture_follower.c.
  *
- * Structs: lf_fixture (the catalog, the engine, the recorded tasks, the
- * followers, the clients), lf_follower (a fake follower: its link state
- * and its copies), lf_copy (one placement file: its log, lsn = number of
- * entries), lf_query (one statement a client ran).
+ * Structs (lead_fixture_int.h): lf_fixture (the catalog, the engine, the
+ * recorded tasks, the followers, the clients), lf_query (one statement a
+ * client ran), lf_sess (a session and the engine that opened it).
  *
  * Flow: the engine calls fx_send (the transport), which records an
- * lf_task; the test applies it to a follower (deliver: follower_run) and
- * gives the answer back (answer: the engine's callback), in whatever
- * order it chooses.  Nothing happens by itself: there is no loop.
+ * lf_task; the test has a follower run it (lf_deliver: lf_follower_run)
+ * and gives the answer back (lf_reply: the engine's callback), in
+ * whatever order it chooses.  Nothing happens by itself: there is no loop.
  */
-#include "lead_fixture.h"
+#include "lead_fixture_int.h"
 
 #include "common/clock.h"
 #include "common/log.h"
-#include "test_loop.h"
 
 #include <dirent.h>
 #include <stdarg.h>
@@ -30,72 +29,8 @@
 #define LF_WALL_START_US 1767225600000000LL
 /* lf_settle answers at most this many tasks: a livelock is a failure. */
 #define LF_SETTLE_MAX 100000
-/* The fake changeset: a tag, then ncols, nrows and the rows. */
-#define LF_CS_TAG "LFCS"
-#define LF_CS_TAG_LEN 4
 #define LF_FILE_RING 4 /* lf_file results alive at once */
-#define LF_ADDR_MAX 32
 #define LF_SHM_DIR "/dev/shm"
-
-typedef struct lf_entry {
-	uint64_t entry_id;
-	uint32_t ncols;
-	uint64_t nrows;
-	mur_buf rows;
-} lf_entry;
-
-typedef struct lf_copy {
-	char file[EXEC_PLACEMENT_NAME_MAX];
-	uint64_t lsn; /* log[0..lsn-1] hold entries 1..lsn */
-	uint64_t cap;
-	lf_entry *log;
-	struct lf_copy *next;
-} lf_copy;
-
-typedef struct lf_follower {
-	uint32_t id;
-	char name[16];
-	char addr[LF_ADDR_MAX];
-	int connected;
-	int muted;
-	lf_copy *copies;
-} lf_follower;
-
-struct lf_query {
-	lf_fixture *fx;
-	void *session;
-	void *stmt;
-	int done;
-	char sqlstate[6];
-	char tag[64];
-	mur_error err; /* when it failed */
-	lf_query *next;
-};
-
-typedef struct lf_sess {
-	void *es;
-	int generation;
-	struct lf_sess *next;
-} lf_sess;
-
-struct lf_fixture {
-	char dir[TL_TMPDIR_MAX];
-	char catpath[TL_TMPDIR_MAX + 16];
-	catalog *cat;
-	lead_engine *e;
-	lead_transport tr;
-	int generation;
-	int down; /* the leader crashed: its transport sends nothing */
-	int nf;
-	lf_follower f[LF_FOLLOWERS_MAX];
-	lf_task **tasks;
-	int ntasks, captasks;
-	lf_query *queries;
-	lf_sess *sessions;
-	void *session; /* the default one */
-	char files[LF_FILE_RING][EXEC_PLACEMENT_NAME_MAX];
-	int nextfile;
-};
 
 /* The fixture not yet freed: a failed test jumps out of its body without
  * lf_free; the next lf_new (or the exit) removes its temp dir. */
@@ -103,8 +38,7 @@ static lf_fixture *lf_live;
 static int64_t lf_mono_us = LF_MONO_START_US;
 static int64_t lf_wall_us = LF_WALL_START_US;
 
-static void lf_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void lf_die(const char *fmt, ...)
+void lf_die(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -122,246 +56,6 @@ void lf_advance_ms(lf_fixture *fx, uint64_t ms)
 	(void)fx;
 	lf_mono_us += (int64_t)ms * 1000;
 	lf_wall_us += (int64_t)ms * 1000;
-}
-
-/* ---- followers ---- */
-
-static lf_follower *follower(lf_fixture *fx, uint32_t node)
-{
-	for (int i = 0; i < fx->nf; i++)
-		if (fx->f[i].id == node)
-			return &fx->f[i];
-	return NULL;
-}
-
-static lf_follower *follower_at(lf_fixture *fx, const char *addr)
-{
-	for (int i = 0; i < fx->nf; i++)
-		if (strcmp(fx->f[i].addr, addr) == 0)
-			return &fx->f[i];
-	return NULL;
-}
-
-static lf_copy *copy_of(lf_follower *f, const char *file)
-{
-	for (lf_copy *c = f ? f->copies : NULL; c; c = c->next)
-		if (strcmp(c->file, file) == 0)
-			return c;
-	return NULL;
-}
-
-static lf_copy *copy_create(lf_follower *f, const char *file)
-{
-	lf_copy *c = copy_of(f, file);
-	if (c)
-		return c;
-	if (!(c = calloc(1, sizeof *c)))
-		lf_die("out of memory");
-	snprintf(c->file, sizeof c->file, "%s", file);
-	c->next = f->copies;
-	f->copies = c;
-	return c;
-}
-
-static void copy_truncate(lf_copy *c, uint64_t lsn)
-{
-	while (c->lsn > lsn)
-		mur_buf_free(&c->log[--c->lsn].rows);
-}
-
-static void copy_drop(lf_follower *f, const char *file)
-{
-	for (lf_copy **pp = &f->copies; *pp; pp = &(*pp)->next)
-		if (strcmp((*pp)->file, file) == 0) {
-			lf_copy *c = *pp;
-			*pp = c->next;
-			copy_truncate(c, 0);
-			free(c->log);
-			free(c);
-			return;
-		}
-}
-
-static uint64_t copy_entry_at(const lf_copy *c, uint64_t lsn)
-{
-	return c && lsn > 0 && lsn <= c->lsn ? c->log[lsn - 1].entry_id : 0;
-}
-
-static void copy_append(lf_copy *c, uint64_t entry_id, uint32_t ncols, uint64_t nrows,
-			const void *rows, size_t len)
-{
-	lf_entry *x;
-	if (c->lsn == c->cap) {
-		uint64_t cap = c->cap ? c->cap * 2 : 16;
-		lf_entry *g = realloc(c->log, cap * sizeof *g);
-		if (!g)
-			lf_die("out of memory");
-		c->log = g;
-		c->cap = cap;
-	}
-	x = &c->log[c->lsn++];
-	x->entry_id = entry_id;
-	x->ncols = ncols;
-	x->nrows = nrows;
-	mur_buf_init(&x->rows);
-	if (len)
-		mur_buf_put(&x->rows, rows, len);
-}
-
-static void answer_at(exec_result *res, const lf_copy *c)
-{
-	res->lsn = c ? c->lsn : 0;
-	res->entry_id = copy_entry_at(c, res->lsn);
-}
-
-static int refuse(exec_result *res, const char *sqlstate, const char *what, const lf_copy *c)
-{
-	res->failed = 1;
-	mur_error_set(&res->err, sqlstate, "fake follower: %s", what);
-	res->lsn = c && strcmp(sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) == 0 ? c->lsn : 0;
-	return MUR_ERR;
-}
-
-/* WRITE: refused when it carries an LSN not just above the copy's; else a
- * new entry (capture) holding its rows; the primary returns a changeset
- * carrying them, which the replicas' APPLY brings back. */
-static int run_write(lf_follower *f, const lf_task *t, exec_result *res)
-{
-	lf_copy *c = copy_of(f, t->file);
-	if (!c)
-		return refuse(res, SQLSTATE_IO_ERROR, "no such placement", NULL);
-	if (t->capture && t->lsn && c->lsn + 1 != t->lsn)
-		return refuse(res, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE, "not just below", c);
-	res->changes = t->nrows ? t->nrows : 1;
-	if (t->capture)
-		copy_append(c, t->entry_id, t->ncols, t->nrows, t->rows.data, t->rows.len);
-	answer_at(res, c);
-	if (t->capture == EXEC_CAPTURE_RETURN) {
-		mur_buf_put(&res->blob, LF_CS_TAG, LF_CS_TAG_LEN);
-		mur_buf_put_u32(&res->blob, t->ncols);
-		mur_buf_put_u64(&res->blob, t->nrows);
-		if (t->rows.len)
-			mur_buf_put(&res->blob, t->rows.data, t->rows.len);
-	}
-	return MUR_OK;
-}
-
-static int run_apply(lf_follower *f, const lf_task *t, exec_result *res)
-{
-	lf_copy *c = copy_of(f, t->file);
-	mur_rd rd;
-	uint32_t ncols;
-	uint64_t nrows;
-	if (!c)
-		return refuse(res, SQLSTATE_IO_ERROR, "no such placement", NULL);
-	if (c->lsn == t->lsn && copy_entry_at(c, t->lsn) == t->entry_id) {
-		answer_at(res, c); /* applied already */
-		return MUR_OK;
-	}
-	if (c->lsn + 1 != t->lsn)
-		return refuse(res, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE, "cannot apply", c);
-	if (t->blob.len < LF_CS_TAG_LEN || memcmp(t->blob.data, LF_CS_TAG, LF_CS_TAG_LEN) != 0)
-		return refuse(res, SQLSTATE_INTERNAL_ERROR, "not a changeset", NULL);
-	mur_rd_init(&rd, t->blob.data + LF_CS_TAG_LEN, t->blob.len - LF_CS_TAG_LEN);
-	ncols = mur_rd_u32(&rd);
-	nrows = mur_rd_u64(&rd);
-	copy_append(c, t->entry_id, ncols, nrows, t->blob.data + LF_CS_TAG_LEN + 12,
-		    mur_rd_left(&rd));
-	answer_at(res, c);
-	return MUR_OK;
-}
-
-static int run_undo(lf_follower *f, const lf_task *t, exec_result *res)
-{
-	lf_copy *c = copy_of(f, t->file);
-	if (!c)
-		return refuse(res, SQLSTATE_IO_ERROR, "no such placement", NULL);
-	if (t->lsn > c->lsn)
-		return refuse(res, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE, "undo ahead", c);
-	copy_truncate(c, t->lsn);
-	answer_at(res, c);
-	return MUR_OK;
-}
-
-static int run_status(lf_follower *f, exec_result *res)
-{
-	res->ncols = 3;
-	for (lf_copy *c = f->copies; c; c = c->next) {
-		mur_value v[3] = {mur_v_text(c->file, strlen(c->file)), mur_v_int((int64_t)c->lsn),
-				  mur_v_int((int64_t)copy_entry_at(c, c->lsn))};
-		for (int i = 0; i < 3; i++)
-			mur_row_put_value(&res->rows, &v[i]);
-		res->nrows++;
-	}
-	return MUR_OK;
-}
-
-/* CATCHUP: entries after the copy's lsn up to t->lsn, from the peer, whose
- * entry at the copy's lsn must be the copy's (55000 otherwise). */
-static int run_catchup(lf_fixture *fx, lf_follower *f, const lf_task *t, exec_result *res)
-{
-	lf_copy *c = copy_of(f, t->file);
-	lf_copy *src = copy_of(follower_at(fx, t->peer), t->file);
-	if (!c || !src)
-		return refuse(res, SQLSTATE_IO_ERROR, "no such placement here or at the peer", NULL);
-	if (src->lsn < c->lsn || copy_entry_at(src, c->lsn) != copy_entry_at(c, c->lsn))
-		return refuse(res, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE, "history differs", c);
-	if (src->lsn < t->lsn)
-		return refuse(res, SQLSTATE_INTERNAL_ERROR, "the peer is behind the target", NULL);
-	while (c->lsn < t->lsn) {
-		const lf_entry *x = &src->log[c->lsn];
-		copy_append(c, x->entry_id, x->ncols, x->nrows, x->rows.data, x->rows.len);
-	}
-	answer_at(res, c);
-	return MUR_OK;
-}
-
-/* REBUILD: the peer's copy, whole. */
-static int run_rebuild(lf_fixture *fx, lf_follower *f, const lf_task *t, exec_result *res)
-{
-	lf_copy *src = copy_of(follower_at(fx, t->peer), t->file), *c;
-	if (!src)
-		return refuse(res, SQLSTATE_IO_ERROR, "no such placement at the peer", NULL);
-	c = copy_create(f, t->file);
-	copy_truncate(c, 0);
-	for (uint64_t i = 0; i < src->lsn; i++)
-		copy_append(c, src->log[i].entry_id, src->log[i].ncols, src->log[i].nrows,
-			    src->log[i].rows.data, src->log[i].rows.len);
-	answer_at(res, c);
-	return MUR_OK;
-}
-
-/* Apply t to its follower as task_run.c would; the answer goes to res. */
-static void follower_run(lf_fixture *fx, lf_task *t, exec_result *res)
-{
-	lf_follower *f = follower(fx, t->node);
-	int rc;
-	exec_result_init(res);
-	res->task_id = t->id;
-	if (!f) {
-		refuse(res, SQLSTATE_INTERNAL_ERROR, "no such follower", NULL);
-		return;
-	}
-	switch (t->kind) {
-	case EXEC_TASK_WRITE: rc = run_write(f, t, res); break;
-	case EXEC_TASK_APPLY: rc = run_apply(f, t, res); break;
-	case EXEC_TASK_UNDO: rc = run_undo(f, t, res); break;
-	case EXEC_TASK_STATUS: rc = run_status(f, res); break;
-	case EXEC_TASK_CATCHUP: rc = run_catchup(fx, f, t, res); break;
-	case EXEC_TASK_REBUILD: rc = run_rebuild(fx, f, t, res); break;
-	case EXEC_TASK_DDL:
-		answer_at(res, copy_create(f, t->file)); /* schema is not in the log */
-		rc = MUR_OK;
-		break;
-	case EXEC_TASK_DROP:
-		copy_drop(f, t->file);
-		rc = MUR_OK;
-		break;
-	default:
-		rc = refuse(res, SQLSTATE_FEATURE_NOT_SUPPORTED, "task kind not modelled", NULL);
-		break;
-	}
-	t->applied = rc == MUR_OK;
 }
 
 /* ---- the transport ---- */
@@ -418,7 +112,7 @@ static lf_task *record(lf_fixture *fx, uint32_t node, const exec_task *task)
 static int fx_connected(void *ctx, uint32_t node)
 {
 	lf_fixture *fx = ctx;
-	lf_follower *f = follower(fx, node);
+	lf_follower *f = lf_follower_by_id(fx, node);
 	return !fx->down && f && f->connected;
 }
 
@@ -471,7 +165,7 @@ void lf_deliver(lf_fixture *fx, lf_task *t)
 {
 	if (!t || t->state != LF_TASK_PENDING)
 		lf_die("deliver: task %llu is not pending", t ? (unsigned long long)t->id : 0ULL);
-	follower_run(fx, t, &t->res);
+	lf_follower_run(fx, t, &t->res);
 	t->state = LF_TASK_DELIVERED;
 }
 
@@ -523,7 +217,7 @@ int lf_settle(lf_fixture *fx)
 	for (;;) {
 		lf_task *t = NULL;
 		for (int i = 0; i < fx->ntasks && !t; i++) {
-			lf_follower *f = follower(fx, fx->tasks[i]->node);
+			lf_follower *f = lf_follower_by_id(fx, fx->tasks[i]->node);
 			if (outstanding(fx->tasks[i]) && f && !f->muted)
 				t = fx->tasks[i];
 		}
@@ -537,7 +231,7 @@ int lf_settle(lf_fixture *fx)
 
 void lf_mute(lf_fixture *fx, uint32_t node, int muted)
 {
-	lf_follower *f = follower(fx, node);
+	lf_follower *f = lf_follower_by_id(fx, node);
 	if (f)
 		f->muted = muted;
 }
@@ -566,7 +260,6 @@ static void *open_session(lf_fixture *fx)
 	lf_sess *s = calloc(1, sizeof *s);
 	if (!s || !(s->es = lead_engine_ops.session_open(fx->e, NULL, "test", "murphy", &err)))
 		lf_die("session_open failed");
-	s->generation = fx->generation;
 	s->next = fx->sessions;
 	fx->sessions = s;
 	return s->es;
@@ -618,7 +311,7 @@ lf_query *lf_ok(lf_fixture *fx, const char *sql)
 
 void lf_connect(lf_fixture *fx, uint32_t node)
 {
-	lf_follower *f = follower(fx, node);
+	lf_follower *f = lf_follower_by_id(fx, node);
 	if (!f)
 		lf_die("connect: no follower %u", node);
 	f->connected = 1;
@@ -639,7 +332,7 @@ static void fail_outstanding(lf_fixture *fx, uint32_t node, const char *why)
 
 void lf_disconnect(lf_fixture *fx, uint32_t node)
 {
-	lf_follower *f = follower(fx, node);
+	lf_follower *f = lf_follower_by_id(fx, node);
 	if (!f)
 		lf_die("disconnect: no follower %u", node);
 	f->connected = 0;
@@ -822,8 +515,7 @@ void lf_free(lf_fixture *fx)
 	}
 	free(fx->tasks);
 	for (int i = 0; i < fx->nf; i++)
-		while (fx->f[i].copies)
-			copy_drop(&fx->f[i], fx->f[i].copies->file);
+		lf_follower_free(&fx->f[i]);
 	for (lf_query *q = fx->queries, *next; q; q = next) {
 		next = q->next;
 		free(q);
@@ -858,59 +550,6 @@ const char *lf_file(lf_fixture *fx, const char *table, uint32_t shard)
 		lf_die("no table %s", table);
 	cat_placement_file(t, shard, out, EXEC_PLACEMENT_NAME_MAX);
 	return out;
-}
-
-uint64_t lf_copy_lsn(lf_fixture *fx, uint32_t node, const char *file)
-{
-	lf_copy *c = copy_of(follower(fx, node), file);
-	return c ? c->lsn : 0;
-}
-
-uint64_t lf_copy_entry(lf_fixture *fx, uint32_t node, const char *file, uint64_t lsn)
-{
-	return copy_entry_at(copy_of(follower(fx, node), file), lsn);
-}
-
-int lf_copy_exists(lf_fixture *fx, uint32_t node, const char *file)
-{
-	return copy_of(follower(fx, node), file) != NULL;
-}
-
-static int entry_holds_int(const lf_entry *x, uint32_t col, int64_t v)
-{
-	mur_rd rd;
-	mur_rd_init(&rd, x->rows.data, x->rows.len);
-	for (uint64_t r = 0; r < x->nrows; r++)
-		for (uint32_t c = 0; c < x->ncols; c++) {
-			mur_value val;
-			if (mur_row_get_value(&rd, &val) != MUR_OK)
-				return 0;
-			if (c == col && val.kind == MV_INT && val.i == v)
-				return 1;
-		}
-	return 0;
-}
-
-int lf_copy_holds_int(lf_fixture *fx, uint32_t node, const char *file, uint32_t col, int64_t v)
-{
-	lf_copy *c = copy_of(follower(fx, node), file);
-	for (uint64_t i = 0; c && i < c->lsn; i++)
-		if (entry_holds_int(&c->log[i], col, v))
-			return 1;
-	return 0;
-}
-
-void lf_copy_set(lf_fixture *fx, uint32_t node, const char *file, uint64_t lsn,
-		 const uint64_t *ids)
-{
-	lf_follower *f = follower(fx, node);
-	lf_copy *c;
-	if (!f)
-		lf_die("copy_set: no follower %u", node);
-	c = copy_create(f, file);
-	copy_truncate(c, 0);
-	for (uint64_t i = 0; i < lsn; i++)
-		copy_append(c, ids[i], 0, 0, NULL, 0);
 }
 
 static const cat_shard *shard_of(lf_fixture *fx, const char *table, uint32_t shard)
