@@ -30,6 +30,12 @@ LIB_OBJS := $(filter-out $(B)/obj/node/main.o,$(OBJS))
 # tests/unit/<folder>/ mirrors src/<folder>/; tests/lib/ holds shared fixtures
 UNIT_SRCS := $(shell find tests/unit -name 'test_*.c' | sort)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+# tests/lib/*.c (fixtures with state: the leader-engine fixture) are compiled
+# once and linked into every unit test, like src/
+TLIB_SRCS := $(shell find tests/lib -name '*.c' | sort)
+TLIB_OBJS := $(TLIB_SRCS:tests/lib/%.c=$(B)/obj/tests_lib/%.o)
+# made only through the pattern rules below: keep them (not intermediate)
+.SECONDARY: $(TLIB_OBJS)
 
 .PHONY: all deps test layering unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle \
         nemesis check-fresh
@@ -57,10 +63,15 @@ $(B)/obj/%.o: src/%.c | build/.deps
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(LIB_OBJS) | build/.deps
+$(B)/obj/tests_lib/%.o: tests/lib/%.c | build/.deps
+	@mkdir -p $(dir $@)
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) -Itests/lib -MMD -MP -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(LIB_OBJS) $(TLIB_OBJS) | build/.deps
 	@mkdir -p $(dir $@)
 	@echo "LD $@"
-	@$(CC) $(ALL_CFLAGS) -Itests/lib -o $@ $< $(LIB_OBJS) $(LDLIBS) -lcmocka
+	@$(CC) $(ALL_CFLAGS) -Itests/lib -o $@ $< $(TLIB_OBJS) $(LIB_OBJS) $(LDLIBS) -lcmocka
 
 unit: all $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -125,4 +136,4 @@ check-fresh:
 clean:
 	rm -rf --one-file-system build build-asan
 
--include $(OBJS:.o=.d)
+-include $(OBJS:.o=.d) $(TLIB_OBJS:.o=.d)

@@ -12,6 +12,11 @@
  *     not subtract two wall readings to time something.
  * The event loop's uv_now() is a third, cached monotonic clock: code that
  * runs on the loop and compares against libuv timers keeps using it.
+ *
+ * Tests may replace both clocks with a source of their own
+ * (mur_clock_set_source), so that timeouts are stepped, not slept
+ * (tests/lib/lead_fixture.h).  Production never sets one: the readers then
+ * cost one well-predicted branch more than clock_gettime(2).
  */
 #ifndef MUR_CLOCK_H
 #define MUR_CLOCK_H
@@ -25,5 +30,13 @@ uint64_t mur_now_us(void);
 /* Wall-clock milliseconds / microseconds since the Unix epoch (UTC). */
 int64_t mur_wall_ms(void);
 int64_t mur_wall_us(void);
+
+/* Tests only.  A clock source answers, in microseconds, the monotonic clock
+ * (wall = 0) or the wall clock since the Unix epoch (wall = 1); every
+ * mur_now_* and mur_wall_* reading goes through it until it is reset with
+ * NULL (the system clocks).  Not thread-safe: set it before the threads
+ * that read the clock start. */
+typedef int64_t (*mur_clock_source)(int wall);
+void mur_clock_set_source(mur_clock_source src);
 
 #endif
