@@ -83,7 +83,7 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "rows", MT_INT8);
 	add_column(t, "range_min", MT_TEXT); /* range tables; NULL: unbounded */
 	add_column(t, "range_max", MT_TEXT);
-	add_column(t, "replication_factor", MT_INT4); /* leader/lead_health.c */
+	add_column(t, "replication_factor", MT_INT4); /* replication/repl_health.c */
 	add_column(t, "copies_current", MT_INT4);
 	add_column(t, "under_replicated", MT_BOOL);
 	add_column(t, "under_replicated_reason", MT_TEXT); /* NULL when at RF */
@@ -249,6 +249,26 @@ const cat_node *cat_node_by_id(const catalog *c, uint32_t id)
 	for (int i = 0; i < c->nnodes; i++)
 		if (c->nodes[i]->id == id)
 			return c->nodes[i];
+	return NULL;
+}
+
+const char *cat_placement_state_name(cat_placement_state st)
+{
+	static const char *const names[] = {"current", "lagging", "divergent", "rebuilding"};
+	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+}
+
+const char *cat_node_name(const catalog *c, uint32_t id)
+{
+	const cat_node *n = cat_node_by_id(c, id);
+	return n ? n->name : "?";
+}
+
+cat_placement *cat_placement_on(cat_shard *s, uint32_t node_id)
+{
+	for (int k = 0; k < s->nplacements; k++)
+		if (s->placements[k].node_id == node_id)
+			return &s->placements[k];
 	return NULL;
 }
 

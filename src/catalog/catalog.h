@@ -76,6 +76,10 @@ typedef enum cat_placement_state {
 	CAT_PL_REBUILDING = 3,
 } cat_placement_state;
 
+/* "current", "lagging", "divergent", "rebuilding" (murphy.placements); "?"
+ * for a value out of range. */
+const char *cat_placement_state_name(cat_placement_state st);
+
 typedef struct cat_placement {
 	uint32_t node_id;
 	cat_placement_role role;
@@ -84,7 +88,7 @@ typedef struct cat_placement {
 	cat_placement_state state; /* runtime; not stored */
 	int needs_rebuild;         /* runtime: catch-up cannot fix it, copy it anew */
 	int reported;              /* runtime: its follower reported (applied_lsn, entry_id)
-				      since it last connected (lead_recover.c) */
+				      since it last connected (repl_recover.c) */
 } cat_placement;
 
 typedef struct cat_shard {
@@ -99,7 +103,7 @@ typedef struct cat_shard {
 	mur_value range_min;
 	char *range_bytes;        /* owns range_min's TEXT bytes (malloc'd), or NULL */
 	uint64_t rows;      /* row estimate: exact after ANALYZE, then moved by writes
-			       (lead_repl.c) and by murphy.shards counts */
+			       (repl_write.c) and by murphy.shards counts */
 	uint64_t analyzed_rows;   /* the rows the last ANALYZE counted (durable: stats) */
 	uint64_t *distinct;       /* ANALYZE: per column (ncols entries) its distinct estimate,
 				     0 for a column never measured; malloc'd, NULL: never
@@ -107,9 +111,7 @@ typedef struct cat_shard {
 	uint64_t committed_lsn;   /* runtime: highest entry decided committed */
 	uint64_t committed_entry; /* runtime: its entry id */
 	int committed_known;      /* runtime: 0 after a leader restart until enough copies
-				     report (lead_recover.c, decide_committed) */
-	int rf_warned;            /* runtime: under-replication WARNING logged (leader/lead_health.c) */
-	void *rt;                 /* runtime state owned by the leader engine */
+				     report (repl_recover.c, decide_committed) */
 	int nplacements;
 	cat_placement placements[CAT_REPLICAS_MAX];
 } cat_shard;
@@ -118,7 +120,7 @@ typedef struct cat_shard {
 typedef enum cat_distribution {
 	CAT_DIST_HASH = 0,      /* nshards hash ranges of dist_col, `replicas` copies each */
 	CAT_DIST_REFERENCE = 1, /* one shard, a copy on every follower alive at CREATE
-				   (later ones get a copy from a peer: lead_recover.c) */
+				   (later ones get a copy from a peer: repl_recover.c) */
 	CAT_DIST_RANGE = 2,     /* PARTITION BY RANGE (dist_col): shard s holds the values
 				   from its range_min up to the next one in range order */
 } cat_distribution;
@@ -297,6 +299,10 @@ uint64_t cat_version(const catalog *c);
 int cat_node_count(const catalog *c);
 const cat_node *cat_node_at(const catalog *c, int i);
 const cat_node *cat_node_by_id(const catalog *c, uint32_t id);
+/* The node's name, "?" when there is no such node (for messages). */
+const char *cat_node_name(const catalog *c, uint32_t id);
+/* The shard's placement on node_id, NULL when it has none there. */
+cat_placement *cat_placement_on(cat_shard *s, uint32_t node_id);
 int cat_table_count(const catalog *c);
 const cat_table *cat_table_at(const catalog *c, int i);
 
