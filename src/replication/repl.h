@@ -5,19 +5,47 @@
  * reaches replication only through this header; nothing here knows the
  * leader's statements: a parked read is a callback.
  *
- * A write op is one statement's (or one COPY batch's) work on one shard:
+ * A write op is one statement's (or one COPY batch's) work on one shard.
+ * Its state (repl_wop_state) changes only through one function in
+ * repl_write.c, which asserts that the arrow is one of these (the table
+ * repl_wop_transition_allowed reads; tests/unit/replication checks it):
  *
- *   QUEUED ──(shard idle)──> PRIMARY ──(primary committed entry n)──> REPLICATING
- *                              │                                        │   │
- *                    (SQL error / lost)                     (acks ≥ quorum) (quorum impossible)
- *                              ▼                                        ▼   ▼
- *                            DONE <────────(all replies in)──── COMMITTED  UNDOING ──> DONE (error)
+ *                       ┌─────────────────────(no row changed)──────────────────────┐
+ *                       │                                                           ▼
+ *   QUEUED ─(sent)─> PRIMARY ─(entry n logged)─> REPLICATING ─(acks ≥ quorum)─> COMMITTED
+ *     │                 │                           │                           │
+ *     │        (an answer failed)       (failed / quorum impossible)            │
+ *     │                 └───────────> FAILING <─────┘                           │
+ *     │                 (a copy holds entry n) │   │ (no copy holds it)         │
+ *     │                                        ▼   │                    (every answer in)
+ *     │                                   UNDOING  │                            │
+ *     │                     (every undo answered)  │                            │
+ *     │                                        ▼   ▼                            │
+ *     └─(not sent: no quorum reachable, ─────> DONE <───────────────────────────┘
+ *        table dropped, out of memory)
  *
- * From PRIMARY until COMMITTED (or until the undo finished), the shard is
+ *   REPLICATING ─(a row insert whose primary changed no row)─> COMMITTED
+ *   PRIMARY, REPLICATING, FAILING ─(an op ahead of it in the pipeline
+ *                                   failed: sent again later)─> QUEUED
+ *
+ *   PRIMARY      the WRITE went to the primary (a row insert: to every
+ *                current copy); no entry known yet
+ *   REPLICATING  entry n is logged on a copy (the primary's answer; a row
+ *                insert: any copy's) and shipped; waiting for the quorum
+ *   FAILING      it will not commit (its error is kept); waiting for the
+ *                answers in flight (and those of the ops behind it) to know
+ *                which copies hold entry n
+ *   COMMITTED    the quorum holds entry n; the client was answered; waiting
+ *                for the remaining answers
+ *   UNDOING      every copy holding entry n is inverting it
+ *   DONE         reported, out of the shard's flight list, freed
+ *
+ * QUEUED, PRIMARY, REPLICATING and FAILING are *undecided*.  From PRIMARY
+ * until the op is decided (and until the undo finished), the shard is
  * *gated*: reads of it wait, so no client reads an entry that has not
  * reached its quorum (a point read by the distribution key waits only for
- * undecided entries that may hold its key: repl_read_gated).  The client's callback runs at COMMITTED (or at DONE
- * with an error).
+ * undecided entries that may hold its key: repl_read_gated).  The client's
+ * callback runs at COMMITTED (or at DONE with an error).
  *
  * A row insert without RETURNING runs on every copy at once and reaches
  * COMMITTED on any `quorum` copies' answers, the primary's or not; DONE
@@ -110,6 +138,24 @@ const char *repl_quorum_name(repl_quorum q);
 /* ---- writes ---- */
 
 typedef struct repl_wop repl_wop;
+
+/* A write op's state (the diagram above). */
+typedef enum repl_wop_state {
+	REPL_WOP_QUEUED = 0,
+	REPL_WOP_PRIMARY,
+	REPL_WOP_REPLICATING,
+	REPL_WOP_FAILING,
+	REPL_WOP_COMMITTED,
+	REPL_WOP_UNDOING,
+	REPL_WOP_DONE,
+	REPL_WOP_STATES /* how many */
+} repl_wop_state;
+
+/* 1 when the diagram has an arrow from -> to (none from a state to
+ * itself); 0 otherwise, and for values out of range. */
+int repl_wop_transition_allowed(repl_wop_state from, repl_wop_state to);
+/* "queued", "primary", ...; "?" out of range. */
+const char *repl_wop_state_name(repl_wop_state st);
 
 /* Called once per op when its outcome is known to the client side: at
  * COMMITTED (ok) or DONE (failed).  op stays valid during the call. */

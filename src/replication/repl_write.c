@@ -25,8 +25,6 @@
 					      * (a follower runs them on its pool,
 					      * out of its write batches' order) */
 
-enum { WOP_QUEUED, WOP_PRIMARY, WOP_REPLICATING, WOP_UNDOING };
-
 struct repl_wop {
 	repl_ctx *c;
 	uint32_t table_id;
@@ -45,18 +43,17 @@ struct repl_wop {
 	uint32_t ncols;
 	repl_wop_cb cb;
 	void *cb_arg;
-	int state;
+	repl_wop_state state;   /* changed only by wop_set_state */
 	int reported;
 	uint64_t entry_id;
 	uint64_t lsn;
 	exec_result primary;    /* the primary's answer (rows, changes, changeset) */
 	int required, acks, pending, undo_pending;
-	int decided;            /* 0 undecided, 1 committed, -1 undone */
 	uint32_t holders[CAT_REPLICAS_MAX]; /* nodes holding entry lsn */
 	int nholders;
 	char missing[256];      /* followers that did not get the entry */
 	mur_error err;
-	int failed;
+	int failed;             /* its outcome is err: set with FAILING, or before it is sent */
 	uint64_t queued_us;
 	/* parallel ops (row inserts): every current copy runs the statement at
 	 * once; the primary's answer is the client's */
@@ -87,6 +84,58 @@ typedef struct wop_ref {
 	repl_wop *op;
 	uint32_t node_id;
 } wop_ref;
+
+/* ---- the write op's state machine (diagram in repl.h) ---- */
+
+#define W(s) (1u << REPL_WOP_##s)
+/* allowed[from]: the states `from` may go to */
+static const unsigned wop_allowed[REPL_WOP_STATES] = {
+	[REPL_WOP_QUEUED] = W(PRIMARY) | W(DONE),
+	[REPL_WOP_PRIMARY] = W(REPLICATING) | W(COMMITTED) | W(FAILING) | W(QUEUED),
+	[REPL_WOP_REPLICATING] = W(COMMITTED) | W(FAILING) | W(QUEUED),
+	[REPL_WOP_FAILING] = W(UNDOING) | W(DONE) | W(QUEUED),
+	[REPL_WOP_COMMITTED] = W(DONE),
+	[REPL_WOP_UNDOING] = W(DONE),
+	[REPL_WOP_DONE] = 0,
+};
+#undef W
+
+int repl_wop_transition_allowed(repl_wop_state from, repl_wop_state to)
+{
+	if ((unsigned)from >= REPL_WOP_STATES || (unsigned)to >= REPL_WOP_STATES)
+		return 0;
+	return (wop_allowed[from] >> to) & 1u;
+}
+
+const char *repl_wop_state_name(repl_wop_state st)
+{
+	static const char *const names[REPL_WOP_STATES] = {
+		"queued", "primary", "replicating", "failing", "committed", "undoing", "done"};
+	return (unsigned)st < REPL_WOP_STATES ? names[st] : "?";
+}
+
+/* The one place an op's state changes. */
+static void wop_set_state(repl_wop *op, repl_wop_state to)
+{
+	if (!repl_wop_transition_allowed(op->state, to))
+		MLOG(ERROR, "repl", "write op on shard %u: no transition %s -> %s", op->shard,
+		     repl_wop_state_name(op->state), repl_wop_state_name(to));
+	assert(repl_wop_transition_allowed(op->state, to));
+	op->state = to;
+}
+
+/* Undecided: not committed, not failed for good (the gate stays down). */
+static int wop_undecided(const repl_wop *op)
+{
+	return op->state == REPL_WOP_QUEUED || op->state == REPL_WOP_PRIMARY ||
+	       op->state == REPL_WOP_REPLICATING || op->state == REPL_WOP_FAILING;
+}
+
+/* Given up on: being undone, or failed without a copy holding its entry. */
+static int wop_abandoned(const repl_wop *op)
+{
+	return op->state == REPL_WOP_UNDOING || op->state == REPL_WOP_DONE;
+}
 
 /* The runtime state of op's shard (NULL only when out of memory). */
 static repl_shard *op_rt(const repl_wop *op)
@@ -169,9 +218,9 @@ static int rows_hold_key(const repl_wop *op, int dist_col, const mur_value *key)
 static int key_undecided(const cat_table *t, const repl_shard *rt, const mur_value *key)
 {
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext) {
-		if (x->decided == 1)
+		if (x->state == REPL_WOP_COMMITTED)
 			continue;
-		if (x->decided < 0 || x->failed || !x->piped || x->nrows == 0 ||
+		if (wop_abandoned(x) || x->failed || !x->piped || x->nrows == 0 ||
 		    x->ncols != (uint32_t)t->ncols || rows_hold_key(x, t->dist_col, key))
 			return 1;
 	}
@@ -211,7 +260,7 @@ static void ungate(repl_wop *op)
 	if (!rt)
 		return;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
-		if (x->decided == 0)
+		if (wop_undecided(x))
 			return;
 	rt->gated = 0;
 	readers = rt->readers;
@@ -283,12 +332,16 @@ static void op_report(repl_wop *op)
 		op->cb(op->cb_arg, op, op->failed, &op->err, &op->primary);
 }
 
+/* op will not commit: keep the first error; an op in flight waits in
+ * FAILING for its answers. */
 static void op_fail(repl_wop *op, const mur_error *err)
 {
 	if (!op->failed) {
 		op->failed = 1;
 		op->err = *err;
 	}
+	if (op->state == REPL_WOP_PRIMARY || op->state == REPL_WOP_REPLICATING)
+		wop_set_state(op, REPL_WOP_FAILING);
 }
 
 static void start_next(repl_ctx *c, cat_table *t, uint32_t shard);
@@ -368,13 +421,15 @@ static void op_done(repl_wop *op)
 	repl_shard *rt;
 	if (op->members && op->failed && !op->reported && s && sql_error(&op->err))
 		ungroup(op);
-	if (op->failed && op->decided != 1 && op->unknown > 0)
+	if (op->failed && op->state != REPL_WOP_COMMITTED && op->unknown > 0)
 		outcome_unknown(op);
 	op_report(op);
 	if (s && (rt = op_rt(op))) {
 		flight_remove(rt, op);
 		rt->busy--;
 	}
+	if (op->state != REPL_WOP_DONE) /* a failed op without an undo is there already */
+		wop_set_state(op, REPL_WOP_DONE);
 	op_free(op);
 	if (!s)
 		return;
@@ -412,7 +467,7 @@ static void note_refusal(repl_wop *op, cat_placement *p, uint32_t node_id, const
 		p->state = CAT_PL_DIVERGENT;
 		return;
 	}
-	if (op->decided == 1) {
+	if (op->state == REPL_WOP_COMMITTED) {
 		if (p->state == CAT_PL_CURRENT)
 			p->state = CAT_PL_LAGGING;
 	} else if (op->nrefusers < CAT_REPLICAS_MAX) {
@@ -445,7 +500,7 @@ static repl_wop *open_ahead(repl_wop *op)
 	cat_shard *s = op_shard(op, NULL);
 	const repl_shard *rt = s ? repl_shard_find(op->c, op->table_id, op->shard) : NULL;
 	for (repl_wop *x = rt ? rt->fhead : NULL; x && x != op; x = x->fnext)
-		if (x->decided != 1)
+		if (x->state != REPL_WOP_COMMITTED)
 			return x;
 	return NULL;
 }
@@ -477,12 +532,12 @@ static void add_holder(repl_wop *op, uint32_t node_id)
 /* Forget what a run of op decided, so that it can start again. */
 static void op_reset(repl_wop *op)
 {
-	op->state = WOP_QUEUED;
+	wop_set_state(op, REPL_WOP_QUEUED);
 	op->entry_id = op->lsn = op->base = op->copy_changes = 0;
 	exec_result_free(&op->primary);
 	exec_result_init(&op->primary);
 	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = op->unknown = 0;
-	op->decided = op->failed = op->primary_in = op->primary_refused = op->noop = 0;
+	op->failed = op->primary_in = op->primary_refused = op->noop = 0;
 	op->missing[0] = '\0';
 	memset(&op->err, 0, sizeof op->err);
 	op->fnext = op->next = NULL;
@@ -567,8 +622,7 @@ static void start_undo(repl_wop *op)
 		mur_error_detail(&err, "not written on: %s", op->missing);
 	mur_error_hint(&err, "retry when the followers are back, or SET murphy.write_quorum = 'one'");
 	op_fail(op, &err);
-	op->decided = -1;
-	op->state = WOP_UNDOING;
+	wop_set_state(op, REPL_WOP_UNDOING);
 	for (int i = 0; i < op->nholders && s; i++) {
 		cat_table *t = cat_table_by_id(op->c->cat, op->table_id);
 		exec_task task;
@@ -655,14 +709,14 @@ static void undo_done(void *arg, exec_result *res)
 static void check_decision(repl_wop *op)
 {
 	cat_shard *s = op_shard(op, NULL);
-	repl_wop *ahead = op->decided == 0 ? open_ahead(op) : NULL;
+	repl_wop *ahead = wop_undecided(op) ? open_ahead(op) : NULL;
 	if (ahead) {
 		recheck(ahead);
 		return;
 	}
-	if (op->decided == 0 && op->acks >= op->required) {
+	if (wop_undecided(op) && op->acks >= op->required) {
 		assert(op->acks >= 1 && op->lsn > 0); /* a commit has a copy holding its entry */
-		op->decided = 1;
+		wop_set_state(op, REPL_WOP_COMMITTED);
 		if (s) {
 			repl_committed(op->c, op->table_id, s, op->lsn, op->entry_id);
 			mark_refusers(op, s);
@@ -672,13 +726,13 @@ static void check_decision(repl_wop *op)
 		if (op->fnext)
 			recheck(op->fnext); /* it may have its quorum already */
 	}
-	if (op->decided == 0 && op->acks + op->pending < op->required) {
+	if (wop_undecided(op) && op->acks + op->pending < op->required) {
 		/* after the replies in flight, so holders is complete */
 		if (op->pending == 0 && !drain_followers(op))
 			start_undo(op);
 		return;
 	}
-	if (op->decided == 1 && op->pending == 0 && (!op->parallel || op->primary_in))
+	if (op->state == REPL_WOP_COMMITTED && op->pending == 0 && (!op->parallel || op->primary_in))
 		op_done(op);
 }
 
@@ -785,28 +839,29 @@ static int any_copy_answers(const repl_wop *op)
 static void parallel_check(repl_wop *op)
 {
 	cat_shard *s = op_shard(op, NULL);
-	repl_wop *ahead = op->decided == 0 ? open_ahead(op) : NULL;
+	repl_wop *ahead = wop_undecided(op) ? open_ahead(op) : NULL;
 	if (ahead) {
 		recheck(ahead); /* it decides first; it may wait for this op's answers */
 		return;
 	}
 	if (!op->primary_in) {
-		if (op->decided == 0 && !op->failed && op->acks >= op->required &&
+		if (wop_undecided(op) && !op->failed && op->acks >= op->required &&
 		    any_copy_answers(op)) {
 			op->primary.changes = op->copy_changes;
-			op->state = WOP_REPLICATING;
+			if (op->state == REPL_WOP_PRIMARY)
+				wop_set_state(op, REPL_WOP_REPLICATING);
 			check_decision(op); /* commits; op_done waits for the primary too */
 		}
 		return;
 	}
-	if (op->failed && op->decided == 0) {
+	if (op->failed && wop_undecided(op)) {
 		if (op->pending > 0 || drain_followers(op))
 			return;
 		if (op->nholders > 0) {
 			start_undo(op);
 			return;
 		}
-		op->decided = -1;
+		wop_set_state(op, REPL_WOP_DONE); /* nobody holds the entry: nothing to undo */
 		if (s)
 			ungate(op);
 		op_done(op);
@@ -820,7 +875,7 @@ static void parallel_check(repl_wop *op)
 			if (p)
 				p->state = CAT_PL_DIVERGENT; /* it changed rows the primary did not */
 		}
-		op->decided = 1;
+		wop_set_state(op, REPL_WOP_COMMITTED);
 		if (s)
 			ungate(op);
 		op_done(op);
@@ -867,9 +922,9 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 	op->primary_in = 1;
 	if (refused(res)) {
 		note_refusal(op, p, node_id, res);
-		if (op->decided == 0 && any_copy_answers(op)) {
+		if (wop_undecided(op) && any_copy_answers(op)) {
 			op->primary_refused = 1; /* the other copies may still commit it */
-		} else if (op->decided == 0) {
+		} else if (wop_undecided(op)) {
 			mur_error e2;
 			mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
 				      "write to shard %u was not applied: the primary was not current; retry",
@@ -879,7 +934,7 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 		parallel_check(op);
 		return;
 	}
-	if (op->decided == 1) { /* committed on other copies first: one more copy */
+	if (op->state == REPL_WOP_COMMITTED) { /* committed on other copies first: one more copy */
 		if (!res->failed && res->lsn == op->base + 1 && res->entry_id == op->entry_id) {
 			hold(op, p, node_id);
 		} else if (p) {
@@ -925,7 +980,8 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 		op->lsn = op->primary.lsn;
 		hold(op, p, node_id);
 	}
-	op->state = WOP_REPLICATING;
+	if (op->state == REPL_WOP_PRIMARY) /* else failing, or its copies' answers came first */
+		wop_set_state(op, REPL_WOP_REPLICATING);
 	parallel_check(op);
 }
 
@@ -992,7 +1048,7 @@ static void primary_done(void *arg, exec_result *res)
 		} else {
 			op_fail(op, &res->err);
 		}
-		op->decided = -1;
+		wop_set_state(op, REPL_WOP_DONE); /* the primary did not log it: nothing to undo */
 		if (s)
 			ungate(op);
 		op_done(op);
@@ -1002,13 +1058,14 @@ static void primary_done(void *arg, exec_result *res)
 	exec_result_free(&op->primary);
 	op->primary = *res;
 	exec_result_init(res);
-	if (!s) {
+	if (!s) { /* the table was dropped: no copy left to replicate to */
+		wop_set_state(op, REPL_WOP_COMMITTED);
 		op_done(op);
 		return;
 	}
 	if (op->primary.blob.len == 0) {
 		/* no row changed: nothing to replicate */
-		op->decided = 1;
+		wop_set_state(op, REPL_WOP_COMMITTED);
 		ungate(op);
 		op_done(op);
 		return;
@@ -1035,7 +1092,7 @@ static void primary_done(void *arg, exec_result *res)
 	op->acks = 0;
 	op->nholders = 0;
 	hold(op, p, node_id);
-	op->state = WOP_REPLICATING;
+	wop_set_state(op, REPL_WOP_REPLICATING);
 	send_applies(op);
 }
 
@@ -1079,7 +1136,7 @@ static uint64_t pipeline_base(const cat_shard *s, const repl_shard *rt, const re
 {
 	uint64_t base = s->committed_lsn;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
-		if (x != op && !x->failed && x->decided >= 0 && x->base + 1 > base)
+		if (x != op && !x->failed && !wop_abandoned(x) && x->base + 1 > base)
 			base = x->base + 1;
 	return base;
 }
@@ -1167,12 +1224,12 @@ static void start_primary(repl_wop *op, int piped)
 	ref->node_id = primary;
 	op->holders[0] = primary;
 	op->nholders = 0;
-	op->state = WOP_PRIMARY;
+	wop_set_state(op, REPL_WOP_PRIMARY);
 	op_rt(op)->gated = 1;
 	if (op->c->tr.send(op->c->tr.ctx, primary, &task, primary_done, ref, &err) != MUR_OK) {
 		free(ref);
 		op_fail(op, &err);
-		op->decided = -1;
+		wop_set_state(op, REPL_WOP_DONE); /* never sent: nothing to undo */
 		ungate(op);
 		op_done(op);
 		return;
@@ -1255,7 +1312,7 @@ static int can_pipeline(repl_ctx *c, cat_shard *s, const repl_shard *rt, const r
 	    !pipelinable(op))
 		return 0; /* ftail->piped: so is every op ahead of it */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
-		if (x->failed || x->decided < 0 || x->primary_refused)
+		if (x->failed || wop_abandoned(x) || x->primary_refused)
 			return 0;
 	return p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
