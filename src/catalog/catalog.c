@@ -18,6 +18,9 @@
  */
 #include "catalog/catalog_int.h"
 
+#include "common/log.h"
+
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,8 +257,39 @@ const cat_node *cat_node_by_id(const catalog *c, uint32_t id)
 
 const char *cat_placement_state_name(cat_placement_state st)
 {
-	static const char *const names[] = {"current", "lagging", "divergent", "rebuilding"};
-	return (unsigned)st < sizeof names / sizeof names[0] ? names[st] : "?";
+	static const char *const names[CAT_PL_STATES] = {"current", "lagging", "divergent",
+							 "rebuilding"};
+	return (unsigned)st < CAT_PL_STATES ? names[st] : "?";
+}
+
+/* ---- the placement state machine (diagram in catalog.h) ---- */
+
+#define P(s) (1u << CAT_PL_##s)
+/* pl_allowed[from]: the states `from` may go to */
+static const unsigned pl_allowed[CAT_PL_STATES] = {
+	[CAT_PL_CURRENT] = P(LAGGING) | P(DIVERGENT),
+	[CAT_PL_LAGGING] = P(CURRENT) | P(DIVERGENT) | P(REBUILDING),
+	[CAT_PL_DIVERGENT] = P(CURRENT) | P(LAGGING) | P(REBUILDING),
+	[CAT_PL_REBUILDING] = P(CURRENT) | P(LAGGING) | P(DIVERGENT),
+};
+#undef P
+
+int cat_placement_transition_allowed(cat_placement_state from, cat_placement_state to)
+{
+	if ((unsigned)from >= CAT_PL_STATES || (unsigned)to >= CAT_PL_STATES)
+		return 0;
+	return (pl_allowed[from] >> to) & 1u;
+}
+
+void cat_placement_set_state(cat_placement *p, cat_placement_state to)
+{
+	if (p->state == to)
+		return;
+	if (!cat_placement_transition_allowed(p->state, to))
+		MLOG(ERROR, "catalog", "placement on node %u: no transition %s -> %s", p->node_id,
+		     cat_placement_state_name(p->state), cat_placement_state_name(to));
+	assert(cat_placement_transition_allowed(p->state, to));
+	p->state = to;
 }
 
 const char *cat_node_name(const catalog *c, uint32_t id)

@@ -40,7 +40,7 @@ repl_ctx *repl_create(const repl_config *cfg, mur_error *err)
 		for (uint32_t sh = 0; sh < t->nshards; sh++) {
 			t->shards[sh].committed_known = 0;
 			for (int k = 0; k < t->shards[sh].nplacements; k++)
-				t->shards[sh].placements[k].state = CAT_PL_LAGGING;
+				cat_placement_set_state(&t->shards[sh].placements[k], CAT_PL_LAGGING);
 		}
 	}
 	return c;

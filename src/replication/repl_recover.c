@@ -379,7 +379,7 @@ static void action_done(void *arg, exec_result *res)
 				p->applied_lsn = res->lsn;
 				p->entry_id = repl_entry_at(c, a->table_id, s, res->lsn);
 				if (res->lsn == s->committed_lsn) {
-					p->state = CAT_PL_CURRENT;
+					cat_placement_set_state(p, CAT_PL_CURRENT);
 					MLOG(INFO, "recover", "%s caught up shard %u of %s to lsn %llu",
 					     cat_node_name(c->cat, a->node_id), a->shard, t->name,
 					     (unsigned long long)res->lsn);
@@ -389,7 +389,7 @@ static void action_done(void *arg, exec_result *res)
 				if (rb && !rb->finished_ms)
 					rebuild_finish(rb, "failed", res->err.message);
 			} else if (strcmp(res->err.sqlstate, "55000") == 0) {
-				p->state = CAT_PL_DIVERGENT; /* log trimmed or history differs: rebuild */
+				cat_placement_set_state(p, CAT_PL_DIVERGENT); /* log trimmed or history differs: rebuild */
 				p->needs_rebuild = 1;
 			}
 			cat_placement_set_lsn(c->cat, a->table_id, a->shard, a->node_id, p->applied_lsn);
@@ -403,8 +403,9 @@ static void action_done(void *arg, exec_result *res)
 			    (res->entry_id == s->committed_entry || s->committed_entry == 0 ||
 			     res->entry_id == 0)) {
 				p->applied_lsn = res->lsn;
-				p->state = res->entry_id == s->committed_entry ? CAT_PL_CURRENT
-									   : CAT_PL_LAGGING;
+				cat_placement_set_state(p, res->entry_id == s->committed_entry
+								   ? CAT_PL_CURRENT
+								   : CAT_PL_LAGGING);
 			} else {
 				p->needs_rebuild = 1;
 			}
@@ -487,7 +488,7 @@ static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t
 	p->reported = 1;
 	if (!s->committed_known) {
 		/* leader restart: decided once enough copies reported (decide_committed) */
-		p->state = CAT_PL_LAGGING;
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 		return;
 	}
 	classify(c, table_id, s, p);
@@ -498,19 +499,19 @@ static void classify(repl_ctx *c, uint32_t table_id, cat_shard *s, cat_placement
 {
 	uint64_t lsn = p->applied_lsn, entry_id = p->entry_id;
 	if (lsn == s->committed_lsn && (entry_id == s->committed_entry || s->committed_entry == 0)) {
-		p->state = CAT_PL_CURRENT;
+		cat_placement_set_state(p, CAT_PL_CURRENT);
 	} else if (lsn < s->committed_lsn) {
 		uint64_t known = repl_entry_at(c, table_id, s, lsn);
-		p->state = CAT_PL_LAGGING;
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 		if (lsn > 0 && known != 0 && known != entry_id) {
 			/* its entry lsn is not ours: it applied a write that was undone */
-			p->state = CAT_PL_DIVERGENT;
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			p->needs_rebuild = 1;
 		}
 		/* known == 0 (e.g. after a leader restart): the catch-up verifies the
 		 * base entry with the peer (CATCHUP fails with 55000 otherwise) */
 	} else {
-		p->state = CAT_PL_DIVERGENT; /* holds entries the shard never committed */
+		cat_placement_set_state(p, CAT_PL_DIVERGENT); /* holds entries the shard never committed */
 	}
 }
 
@@ -557,7 +558,7 @@ static void absent_copy(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement *p
 	if (t->shards[sh].committed_known)
 		classify(c, t->id, &t->shards[sh], p);
 	else
-		p->state = CAT_PL_LAGGING;
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 }
 
 static void report_absent(repl_ctx *c, uint32_t node_id)
@@ -571,7 +572,7 @@ static void copy_unreachable(repl_ctx *c, cat_table *t, uint32_t sh, cat_placeme
 {
 	p->reported = 0; /* it may report something else when it returns */
 	if (p->state == CAT_PL_CURRENT)
-		p->state = CAT_PL_LAGGING;
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 	if (p->role == CAT_PRIMARY && t->shards[sh].committed_known)
 		repl_ensure_primary(c, t, sh);
 }
@@ -721,7 +722,7 @@ static void recover_placement(repl_ctx *c, cat_table *t, uint32_t sh, cat_placem
 		return;
 	}
 	if (p->needs_rebuild) {
-		p->state = CAT_PL_REBUILDING; /* copied anew in place */
+		cat_placement_set_state(p, CAT_PL_REBUILDING); /* copied anew in place */
 		start_rebuild(c, t, sh, p->node_id, 0);
 		return;
 	}

@@ -464,12 +464,12 @@ static void note_refusal(repl_wop *op, cat_placement *p, uint32_t node_id, const
 	if (!p)
 		return;
 	if (res->lsn > op->base) {
-		p->state = CAT_PL_DIVERGENT;
+		cat_placement_set_state(p, CAT_PL_DIVERGENT);
 		return;
 	}
 	if (op->state == REPL_WOP_COMMITTED) {
 		if (p->state == CAT_PL_CURRENT)
-			p->state = CAT_PL_LAGGING;
+			cat_placement_set_state(p, CAT_PL_LAGGING);
 	} else if (op->nrefusers < CAT_REPLICAS_MAX) {
 		op->refusers[op->nrefusers++] = node_id;
 	}
@@ -480,7 +480,7 @@ static void mark_refusers(repl_wop *op, cat_shard *s)
 	for (int i = 0; i < op->nrefusers; i++) {
 		cat_placement *p = cat_placement_on(s, op->refusers[i]);
 		if (p && p->state == CAT_PL_CURRENT)
-			p->state = CAT_PL_LAGGING;
+			cat_placement_set_state(p, CAT_PL_LAGGING);
 	}
 }
 
@@ -640,7 +640,7 @@ static void start_undo(repl_wop *op)
 		if (op->c->tr.send(op->c->tr.ctx, op->holders[i], &task, undo_done, ref, &err) != MUR_OK) {
 			cat_placement *p = cat_placement_on(s, op->holders[i]);
 			if (p)
-				p->state = CAT_PL_DIVERGENT;
+				cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			op->unknown++; /* it holds the entry until recovery undoes it */
 			free(ref);
 			continue;
@@ -690,7 +690,7 @@ static void undo_done(void *arg, exec_result *res)
 		if (res->failed) {
 			MLOG(WARN, "repl", "undo of entry %llu on %s failed: %s",
 			     (unsigned long long)op->lsn, cat_node_name(op->c->cat, p->node_id), res->err.message);
-			p->state = CAT_PL_DIVERGENT;
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			op->unknown++;
 		} else {
 			p->applied_lsn = res->lsn;
@@ -746,7 +746,7 @@ static void apply_done(void *arg, exec_result *res)
 	if (!res->failed && res->lsn == op->lsn) {
 		hold(op, p, node_id);
 	} else if (p) {
-		p->state = CAT_PL_LAGGING;
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 		op->unknown += answer_lost(res);
 		add_missing(op, cat_node_name(op->c->cat, node_id));
 		MLOG(INFO, "repl", "%s missed entry %llu of shard %u: %s", cat_node_name(op->c->cat, node_id),
@@ -770,7 +770,7 @@ static void send_applies(repl_wop *op)
 		if (p->state != CAT_PL_CURRENT || p->applied_lsn != op->lsn - 1 ||
 		    !repl_connected(op->c, p->node_id)) {
 			if (p->state == CAT_PL_CURRENT)
-				p->state = CAT_PL_LAGGING;
+				cat_placement_set_state(p, CAT_PL_LAGGING);
 			add_missing(op, cat_node_name(op->c->cat, p->node_id));
 			continue;
 		}
@@ -790,7 +790,7 @@ static void send_applies(repl_wop *op)
 		ref->node_id = p->node_id;
 		if (op->c->tr.send(op->c->tr.ctx, p->node_id, &task, apply_done, ref, &err) != MUR_OK) {
 			free(ref);
-			p->state = CAT_PL_LAGGING;
+			cat_placement_set_state(p, CAT_PL_LAGGING);
 			add_missing(op, cat_node_name(op->c->cat, p->node_id));
 			continue;
 		}
@@ -873,7 +873,7 @@ static void parallel_check(repl_wop *op)
 		for (int i = 0; i < op->nholders && s; i++) {
 			cat_placement *p = cat_placement_on(s, op->holders[i]);
 			if (p)
-				p->state = CAT_PL_DIVERGENT; /* it changed rows the primary did not */
+				cat_placement_set_state(p, CAT_PL_DIVERGENT); /* it changed rows the primary did not */
 		}
 		wop_set_state(op, REPL_WOP_COMMITTED);
 		if (s)
@@ -899,18 +899,18 @@ static void parallel_copy_done(void *arg, exec_result *res)
 			op->copy_changes = res->changes;
 			hold(op, p, node_id);
 		} else if (p) {
-			p->state = CAT_PL_DIVERGENT; /* logged at an lsn the shard is not at */
+			cat_placement_set_state(p, CAT_PL_DIVERGENT); /* logged at an lsn the shard is not at */
 			add_missing(op, cat_node_name(op->c->cat, node_id));
 		}
 	} else if (refused(res)) {
 		note_refusal(op, p, node_id, res);
 	} else if (p && !(res->failed && sql_error(&res->err)) && !(res->failed == 0)) {
-		p->state = CAT_PL_LAGGING;
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 		op->unknown += answer_lost(res);
 		add_missing(op, cat_node_name(op->c->cat, node_id));
 	} else if (p && res->failed && sql_error(&res->err) && op->primary_in && !op->failed) {
 		/* the primary succeeded where this copy failed: it lacks the entry */
-		p->state = CAT_PL_LAGGING;
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 		add_missing(op, cat_node_name(op->c->cat, node_id));
 	}
 	parallel_check(op);
@@ -940,7 +940,7 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 		} else if (p) {
 			/* refused or skipped rows its peers took: its data differs, or
 			 * it may have committed before it was lost */
-			p->state = CAT_PL_DIVERGENT;
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			MLOG(INFO, "repl", "%s (primary) missed entry %llu of shard %u: %s",
 			     cat_node_name(op->c->cat, node_id), (unsigned long long)op->lsn, op->shard,
 			     res->failed ? res->err.message : "wrong lsn");
@@ -952,7 +952,7 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 		if (answer_lost(res)) {
 			op->unknown++;
 			if (p)
-				p->state = CAT_PL_DIVERGENT; /* it may have committed the entry */
+				cat_placement_set_state(p, CAT_PL_DIVERGENT); /* it may have committed the entry */
 		}
 		op_fail(op, &res->err);
 		parallel_check(op);
@@ -966,8 +966,9 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 	} else if (!s || op->primary.lsn != op->base + 1) {
 		mur_error e2;
 		if (p)
-			p->state = op->primary.lsn <= (s ? s->committed_lsn : 0) ? CAT_PL_LAGGING
-									   : CAT_PL_DIVERGENT;
+			cat_placement_set_state(p, op->primary.lsn <= (s ? s->committed_lsn : 0)
+							   ? CAT_PL_LAGGING
+							   : CAT_PL_DIVERGENT);
 		mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
 			      "write to shard %u was not applied: the primary was not current; retry",
 			      op->shard);
@@ -1004,7 +1005,7 @@ static void send_parallel(repl_wop *op, const exec_task *task, uint32_t primary,
 		if (p->state != CAT_PL_CURRENT || (!piped && p->applied_lsn != s->committed_lsn) ||
 		    !repl_connected(op->c, p->node_id)) {
 			if (p->state == CAT_PL_CURRENT)
-				p->state = CAT_PL_LAGGING;
+				cat_placement_set_state(p, CAT_PL_LAGGING);
 			if (p->state != CAT_PL_REBUILDING)
 				add_missing(op, cat_node_name(op->c->cat, p->node_id));
 			continue;
@@ -1017,7 +1018,7 @@ static void send_parallel(repl_wop *op, const exec_task *task, uint32_t primary,
 		if (op->c->tr.send(op->c->tr.ctx, p->node_id, &copy, parallel_copy_done, ref, &err) !=
 		    MUR_OK) {
 			free(ref);
-			p->state = CAT_PL_LAGGING;
+			cat_placement_set_state(p, CAT_PL_LAGGING);
 			add_missing(op, cat_node_name(op->c->cat, p->node_id));
 			continue;
 		}
@@ -1040,7 +1041,7 @@ static void primary_done(void *arg, exec_result *res)
 		op->unknown += answer_lost(res);
 		if (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 && p) {
 			/* it may have committed the entry before it was lost */
-			p->state = CAT_PL_DIVERGENT;
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			mur_error e2 = res->err;
 			mur_error_detail(&e2, "the write was not acknowledged; the follower's copy will be "
 					      "checked when it returns");
@@ -1079,7 +1080,8 @@ static void primary_done(void *arg, exec_result *res)
 		     op->shard, cat_node_name(op->c->cat, node_id), (unsigned long long)op->lsn,
 		     (unsigned long long)s->committed_lsn);
 		if (p) /* behind: undone and caught up; ahead: undone to the committed entry */
-			p->state = op->lsn <= s->committed_lsn ? CAT_PL_LAGGING : CAT_PL_DIVERGENT;
+			cat_placement_set_state(p, op->lsn <= s->committed_lsn ? CAT_PL_LAGGING
+									   : CAT_PL_DIVERGENT);
 		mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
 			      "write to shard %u was not applied: the primary was not current; retry",
 			      op->shard);
