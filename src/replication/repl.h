@@ -115,7 +115,10 @@ typedef struct repl_config {
 /* A context for the catalog's distributed tables.  Nothing is known about
  * any copy until its follower reports: every placement starts LAGGING and
  * every shard's committed entry unknown.  NULL + err when out of memory.
- * Free with repl_destroy (which drops parked reads without resuming them). */
+ * Free with repl_destroy: it frees the per-shard states and drops parked
+ * reads and statements without resuming them; write ops still queued or
+ * in flight are not freed (destroy an idle context, as the leader does at
+ * exit). */
 repl_ctx *repl_create(const repl_config *cfg, mur_error *err);
 void repl_destroy(repl_ctx *c);
 void repl_set_write_pipeline(repl_ctx *c, int depth);

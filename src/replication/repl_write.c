@@ -43,7 +43,15 @@ struct repl_wop {
 	uint32_t ncols;
 	repl_wop_cb cb;
 	void *cb_arg;
-	repl_wop_state state;   /* changed only by wop_set_state */
+	/* Where it is: state, changed only by wop_set_state.  The int fields
+	 * below are not states.  exclusive, parallel, piped and no_merge say
+	 * what kind of op it is; primary_in, primary_refused and noop what the
+	 * primary answered (a row insert commits on any copies' answers, so its
+	 * state does not wait for the primary's); failed is the outcome (err)
+	 * of an op that will not commit; reported: the client's callback ran
+	 * (at COMMITTED, or at DONE when failed; a group reports its members,
+	 * and a group that gives its members back reports nothing). */
+	repl_wop_state state;
 	int reported;
 	uint64_t entry_id;
 	uint64_t lsn;
