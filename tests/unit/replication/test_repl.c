@@ -114,7 +114,7 @@ static int setup(void **state)
 	fx.cat = cat_open(NULL, &err);
 	assert_non_null(fx.cat);
 	for (int i = 1; i <= 3; i++) {
-		char name[8];
+		char name[16];
 		snprintf(name, sizeof name, "f%d", i);
 		assert_int_equal(cat_upsert_node(fx.cat, name, "127.0.0.1:1", CAT_NODE_FOLLOWER, &n, &err),
 				 MUR_OK);
