@@ -137,7 +137,7 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	return 0;
 }
 
-/* What the leader says in murphy.ready (lead_ready.c). */
+/* What the leader says in murphy.ready (replication/repl_ready.c). */
 typedef struct readiness {
 	long followers; /* alive, welcomed, copies reported; -1: no connection, -2: query failed */
 	int ready;      /* every shard takes a write now */
