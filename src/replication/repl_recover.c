@@ -842,6 +842,7 @@ static void decide_committed(repl_ctx *c, cat_table *t, uint32_t sh)
 		     sh, t->name, (unsigned long long)w->applied_lsn, cat_node_name(c->cat, w->node_id),
 		     reported, s->nplacements);
 	repl_ensure_primary(c, t, sh); /* the newest copy, unless the primary is as new */
+	repl_kick(c, t, sh);           /* writes queued while it was undecided start now */
 }
 
 static void decide_all(repl_ctx *c)
@@ -983,8 +984,13 @@ void repl_tick(repl_ctx *c)
 			continue;
 		for (uint32_t sh = 0; sh < t->nshards; sh++) {
 			cat_shard *s = &t->shards[sh];
-			if (!s->committed_known)
+			if (!s->committed_known) {
 				decide_committed(c, t, sh);
+				/* still undecided: its queued writes give up after
+				 * REPL_RECONCILE_WAIT_MS even when no report comes */
+				if (!s->committed_known)
+					repl_kick(c, t, sh);
+			}
 			for (int k = 0; k < s->nplacements; k++)
 				if (s->placements[k].state != CAT_PL_CURRENT ||
 				    cat_node_by_id(c->cat, s->placements[k].node_id)->state == CAT_NODE_DEAD)
