@@ -133,6 +133,12 @@ typedef enum exec_entry_kind {
 	EXEC_ENTRY_KIND_MAX = 1,
 } exec_entry_kind;
 
+/* SQLSTATE of a WRITE or APPLY refused because it would break the open
+ * transaction's suffix of a shard log (while txn X has entries without
+ * its marker, only X's entries may follow; storage/replog.h,
+ * STOR_SQLSTATE_TXN_ORDER): invalid_transaction_state, a leader bug. */
+#define EXEC_SQLSTATE_TXN_ORDER "25000"
+
 /* exec_task.capture */
 enum {
 	EXEC_CAPTURE_NONE = 0,
