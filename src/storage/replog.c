@@ -283,11 +283,16 @@ static int follow_open_txn(stor_db *db, stor_log_cache *c, const stor_entry *e, 
 	if (c->open_txn && e->txn_id != c->open_txn) {
 		mur_error_set(err, STOR_SQLSTATE_TXN_ORDER,
 			      "placement %s has transaction %" PRIu64 " open since lsn %" PRIu64
-			      ": entry %" PRIu64 " of %s %" PRIu64 " cannot follow",
-			      db->file, c->open_txn, c->open_lsn, lsn,
-			      e->txn_id ? "transaction" : "autocommit entry id", e->txn_id ? e->txn_id
-											      : e->entry_id);
-		mur_error_hint(err, "Commit (marker) or undo the open transaction first.");
+			      ": entry %" PRIu64 " cannot follow",
+			      db->file, c->open_txn, c->open_lsn, lsn);
+		if (e->txn_id)
+			mur_error_detail(err, "The entry is %s of transaction %" PRIu64 ".",
+					 e->kind == STOR_ENTRY_COMMIT ? "the commit marker" : "data",
+					 e->txn_id);
+		else
+			mur_error_detail(err, "The entry is autocommit (entry id %" PRIu64 ").",
+					 e->entry_id);
+		mur_error_hint(err, "Append the open transaction's commit marker, or undo it, first.");
 		return MUR_ERR;
 	}
 	if (e->kind == STOR_ENTRY_COMMIT)
