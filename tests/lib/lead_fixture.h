@@ -11,7 +11,8 @@
  *
  * What is fake:
  *   transport  a lead_transport that records every task sent (node, kind,
- *              placement file, LSN, entry id, capture, rows, peer) and
+ *              placement file, LSN, entry id, capture, txn id and entry
+ *              kind, rows, peer) and
  *              answers none by itself: the test answers them one by one,
  *              in any order (lf_reply), lets a follower apply a task
  *              whose answer is then lost or held (lf_deliver, then
