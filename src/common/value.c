@@ -131,7 +131,6 @@ int mur_value_coerce(mur_type t, const mur_value *in, mur_buf *scratch, mur_valu
 			     kind_names[in->kind], mur_type_name(t));
 }
 
-
 /* Exact comparison of an int64 with a double; NaN sorts above every number
  * (PostgreSQL's float ordering). */
 static int cmp_int_double(int64_t i, double d)

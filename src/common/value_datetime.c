@@ -25,7 +25,6 @@
 #define USEC_PER_SEC INT64_C(1000000)
 #define USEC_PER_DAY INT64_C(86400000000)
 
-
 static int is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 static int days_in_month(int64_t y, int m)
@@ -84,8 +83,8 @@ static int put_timestamp(mur_type t, int64_t us, const char *text, size_t len, m
 	mur_civil_from_days(days, &y, &m, &d);
 	if (y < 1 || y > 9999)
 		return mur_error_set(err, SQLSTATE_DATETIME_FIELD_OVERFLOW,
-				     "date/time field value out of range: \"%.*s\"", value_quote_len(len),
-				     text);
+				     "date/time field value out of range: \"%.*s\"",
+				     value_quote_len(len), text);
 	size_t off = scratch->len;
 	/* Digits by hand: this runs for every timestamp of a COPY, where
 	 * printf's formatting machinery was a fifth of the leader's time. */
@@ -259,8 +258,8 @@ int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *
 	if (y < 1 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, (int)mo) || h > 24 ||
 	    mi > 59 || s > 60 || (h == 24 && (mi || s || frac)))
 		return mur_error_set(err, SQLSTATE_DATETIME_FIELD_OVERFLOW,
-				     "date/time field value out of range: \"%.*s\"", value_quote_len(len),
-				     text);
+				     "date/time field value out of range: \"%.*s\"",
+				     value_quote_len(len), text);
 	int64_t us = mur_days_from_civil(y, (int)mo, (int)d) * USEC_PER_DAY;
 	if (t != MT_DATE)
 		us += ((h * 60 + mi) * 60 + s) * USEC_PER_SEC + frac;

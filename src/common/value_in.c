@@ -85,8 +85,8 @@ static int parse_float(mur_type t, const char *text, size_t len, double *out, mu
 	}
 	if (errno == ERANGE && (d == 0 || isinf(d))) {
 		rc = mur_error_set(err, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE,
-				   "\"%.*s\" is out of range for type %s", value_quote_len(len), text,
-				   mur_type_input_name(t));
+				   "\"%.*s\" is out of range for type %s", value_quote_len(len),
+				   text, mur_type_input_name(t));
 		goto done;
 	}
 	while (*endp && value_pg_space(*endp))
@@ -131,19 +131,21 @@ static int parse_numeric(const char *text, size_t len, double *out, mur_error *e
 			i++, digits++;
 	}
 	if (!digits)
-		return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION, MT_NUMERIC, text, len);
+		return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION, MT_NUMERIC,
+					  text, len);
 	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
 		i++;
 		if (i < n && (p[i] == '+' || p[i] == '-'))
 			i++;
 		if (i == n || !isdigit((unsigned char)p[i]))
-			return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION, MT_NUMERIC,
-					 text, len);
+			return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION,
+						  MT_NUMERIC, text, len);
 		while (i < n && isdigit((unsigned char)p[i]))
 			i++;
 	}
 	if (i != n)
-		return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION, MT_NUMERIC, text, len);
+		return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION, MT_NUMERIC,
+					  text, len);
 	char stack[VALUE_NUM_STACK_MAX], *copy = stack;
 	if (n >= sizeof stack && !(copy = malloc(n + 1)))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -271,7 +273,6 @@ static int parse_bytea(const char *text, size_t len, mur_buf *scratch, mur_value
 	out->s = out->len ? scratch->data + off : "";
 	return MUR_OK;
 }
-
 
 int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scratch,
 			  mur_value *out, mur_error *err)

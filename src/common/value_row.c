@@ -7,7 +7,6 @@
  */
 #include "common/value.h"
 
-
 void mur_row_put_value(mur_buf *b, const mur_value *v)
 {
 	mur_buf_put_u8(b, (uint8_t)v->kind);

@@ -10,7 +10,6 @@
 
 #include <strings.h>
 
-
 typedef struct type_info {
 	uint32_t oid;
 	int16_t len;
