@@ -219,7 +219,8 @@ static int next_entry(stor_db *db, uint64_t lsn, stor_log_cache *c, mur_error *e
 	sqlite3_stmt *st;
 	int rc;
 	if (stor_prepare(db,
-			 "SELECT lsn, length(changeset) FROM _murphy_log WHERE lsn > ?1 ORDER BY lsn LIMIT 1",
+			 "SELECT lsn, length(changeset) FROM _murphy_log WHERE lsn > ?1 ORDER BY "
+			 "lsn LIMIT 1",
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)lsn);
@@ -227,7 +228,8 @@ static int next_entry(stor_db *db, uint64_t lsn, stor_log_cache *c, mur_error *e
 	c->first = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
 	c->first_len = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 1) : 0;
 	stor_release(db, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK
+						     : stor_map_sqlite_error(db->db, rc, err);
 }
 
 /* Drop the oldest entries while the log holds more than STOR_LOG_KEEP
@@ -362,8 +364,8 @@ int stor_log_append(stor_db *db, const stor_entry *e, uint64_t *lsn, mur_error *
 	return MUR_OK;
 }
 
-int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs,
-		   size_t *len, mur_error *err)
+int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs, size_t *len,
+		 mur_error *err)
 {
 	sqlite3_stmt *st;
 	*found = 0;
@@ -410,12 +412,18 @@ static int apply_conflict(void *p, int kind, sqlite3_changeset_iter *it)
 static const char *conflict_name(int kind)
 {
 	switch (kind) {
-	case SQLITE_CHANGESET_DATA: return "row differs";
-	case SQLITE_CHANGESET_NOTFOUND: return "row not found";
-	case SQLITE_CHANGESET_CONFLICT: return "row already exists";
-	case SQLITE_CHANGESET_CONSTRAINT: return "constraint violation";
-	case SQLITE_CHANGESET_FOREIGN_KEY: return "foreign key violation";
-	default: return "conflict";
+	case SQLITE_CHANGESET_DATA:
+		return "row differs";
+	case SQLITE_CHANGESET_NOTFOUND:
+		return "row not found";
+	case SQLITE_CHANGESET_CONFLICT:
+		return "row already exists";
+	case SQLITE_CHANGESET_CONSTRAINT:
+		return "constraint violation";
+	case SQLITE_CHANGESET_FOREIGN_KEY:
+		return "foreign key violation";
+	default:
+		return "conflict";
 	}
 }
 
@@ -444,7 +452,8 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 	int64_t nops;
 	if (len > (size_t)INT_MAX || len > STOR_CHANGESET_BYTES_MAX)
 		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
-				     "changeset of entry %" PRIu64 " is too large (%zu bytes)", lsn, len);
+				     "changeset of entry %" PRIu64 " is too large (%zu bytes)", lsn,
+				     len);
 	if (len == 0)
 		return MUR_OK;
 	if (invert) {
@@ -453,8 +462,8 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 		if (rc != SQLITE_OK) {
 			sqlite3_free(inv);
 			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
-					     "cannot invert changeset of entry %" PRIu64 ": %s", lsn,
-					     sqlite3_errstr(rc));
+					     "cannot invert changeset of entry %" PRIu64 ": %s",
+					     lsn, sqlite3_errstr(rc));
 		}
 		cs = inv;
 		len = (size_t)ninv;
@@ -471,7 +480,8 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 	int64_t changed = (int64_t)(sqlite3_total_changes64(db->db) - before);
 	sqlite3_free(inv);
 	if (a.conflict) {
-		mur_error_set(err, STOR_SQLSTATE_LOG, "changeset conflict %s entry %" PRIu64, what, lsn);
+		mur_error_set(err, STOR_SQLSTATE_LOG, "changeset conflict %s entry %" PRIu64, what,
+			      lsn);
 		mur_error_detail(err, "%s on placement %s", conflict_name(a.conflict), db->file);
 		return MUR_ERR;
 	}
@@ -482,9 +492,11 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 	}
 	if (changed != nops) {
 		mur_error_set(err, STOR_SQLSTATE_LOG,
-			      "changeset of entry %" PRIu64 " does not match the schema of placement %s",
+			      "changeset of entry %" PRIu64
+			      " does not match the schema of placement %s",
 			      lsn, db->file);
-		mur_error_detail(err, "%" PRId64 " of %" PRId64 " row changes applied", changed, nops);
+		mur_error_detail(err, "%" PRId64 " of %" PRId64 " row changes applied", changed,
+				 nops);
 		return MUR_ERR;
 	}
 	return MUR_OK;
@@ -512,15 +524,17 @@ static int apply_one(stor_db *db, const stor_entry *e, int *skipped, mur_error *
 		}
 		if (found) {
 			mur_error_set(err, STOR_SQLSTATE_LOG,
-				      "placement %s holds a different entry %" PRIu64, db->file, lsn);
-			mur_error_detail(err, "entry id %" PRIu64 " here, %" PRIu64 " applied", held_id,
-					 entry_id);
+				      "placement %s holds a different entry %" PRIu64, db->file,
+				      lsn);
+			mur_error_detail(err, "entry id %" PRIu64 " here, %" PRIu64 " applied",
+					 held_id, entry_id);
 			return MUR_ERR;
 		}
 	}
 	if (lsn != cur + 1)
 		return mur_error_set(err, STOR_SQLSTATE_LOG,
-				     "placement %s is at lsn %" PRIu64 ", cannot apply entry %" PRIu64,
+				     "placement %s is at lsn %" PRIu64
+				     ", cannot apply entry %" PRIu64,
 				     db->file, cur, lsn);
 	if (apply_changeset(db, e->cs, e->len, 0, lsn, err) != MUR_OK)
 		return MUR_ERR;
@@ -602,12 +616,12 @@ static int undo_entries(stor_db *db, uint64_t cur, uint64_t target, mur_error *e
 			return MUR_ERR;
 		if (!found)
 			return mur_error_set(err, STOR_SQLSTATE_LOG,
-					     "cannot undo to lsn %" PRIu64 ": entries trimmed", target);
+					     "cannot undo to lsn %" PRIu64 ": entries trimmed",
+					     target);
 		int rc = apply_changeset(db, cs, len, 1, lsn, err);
 		free(cs);
-		if (rc != MUR_OK ||
-		    exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1, (int64_t)lsn, 0, err) !=
-			    MUR_OK)
+		if (rc != MUR_OK || exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1,
+					      (int64_t)lsn, 0, err) != MUR_OK)
 			return MUR_ERR;
 	}
 	return MUR_OK;

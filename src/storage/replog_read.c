@@ -96,7 +96,8 @@ int stor_log_read(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_buf *ou
 		return MUR_ERR;
 	if (after_lsn > db->lsn) {
 		mur_error_set(err, STOR_SQLSTATE_LOG,
-			      "cannot read entries after lsn %" PRIu64 ": placement is at lsn %" PRIu64,
+			      "cannot read entries after lsn %" PRIu64
+			      ": placement is at lsn %" PRIu64,
 			      after_lsn, db->lsn);
 		goto done;
 	}
@@ -109,7 +110,8 @@ int stor_log_read(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_buf *ou
 	if (first == 0 || after_lsn + 1 < first) {
 		mur_error_set(err, STOR_SQLSTATE_LOG,
 			      "entries after lsn %" PRIu64 " are no longer in the log", after_lsn);
-		mur_error_detail(err, "placement %s is at lsn %" PRIu64 "; its log starts at %" PRIu64,
+		mur_error_detail(err,
+				 "placement %s is at lsn %" PRIu64 "; its log starts at %" PRIu64,
 				 db->file, db->lsn, first);
 		goto done;
 	}

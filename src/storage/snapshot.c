@@ -128,8 +128,8 @@ int stor_snapshot(stor_dir *d, const char *file, const char *tmp_path, uint64_t 
 		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE,
 				     "placement \"%s\" does not exist on this node", file);
 	if (access(tmp_path, F_OK) == 0)
-		return mur_error_set(err, SQLSTATE_IO_ERROR, "snapshot target \"%s\" already exists",
-				     tmp_path);
+		return mur_error_set(err, SQLSTATE_IO_ERROR,
+				     "snapshot target \"%s\" already exists", tmp_path);
 	/* The placement's own connection may hold the file exclusively (db.c,
 	 * "Locking"): have it share the file while the copy is read. */
 	stor_db *own;
