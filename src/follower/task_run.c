@@ -561,8 +561,12 @@ static int write_rows(run_ctx *c, sqlite3_stmt *st)
 /* The task's entry: its id, transaction and kind, changeset cs. */
 static stor_entry task_entry(const exec_task *t, const void *cs, size_t len)
 {
-	return (stor_entry){.lsn = t->lsn, .entry_id = t->entry_id, .txn_id = t->txn_id,
-			    .kind = t->entry_kind, .cs = cs, .len = len};
+	return (stor_entry){.lsn = t->lsn,
+			    .entry_id = t->entry_id,
+			    .txn_id = t->txn_id,
+			    .kind = t->entry_kind,
+			    .cs = cs,
+			    .len = len};
 }
 
 /* A commit marker: no SQL, the entry itself (empty changeset). */
@@ -690,7 +694,8 @@ static int write_txn(run_ctx *c, int rows_capture)
 	rcap = NULL;
 	/* A logged entry is made durable by the follower WAL's group fsync
 	 * (when on); anything else commits with synchronous=FULL. */
-	int logged = c->t->capture && (c->res->blob.len > 0 || c->t->entry_kind == EXEC_ENTRY_COMMIT);
+	int logged = c->t->capture &&
+		     (c->res->blob.len > 0 || c->t->entry_kind == EXEC_ENTRY_COMMIT);
 	if (stor_fwal_prepare_commit(c->db, logged, c->res->blob.len, &c->res->err) != MUR_OK) {
 		fail(c, MUR_ERR);
 		goto rollback;

@@ -253,7 +253,8 @@ static int decode(int type, const unsigned char *p, size_t len, fwal_rec *r)
 			return -1;
 		r->lsn = get_u64(p), r->entry_id = get_u64(p + 8), r->txn_id = get_u64(p + 16);
 		r->kind = p[24];
-		r->cs = p + FWAL_ENTRY_TXN_FIXED_BYTES, r->cs_len = len - FWAL_ENTRY_TXN_FIXED_BYTES;
+		r->cs = p + FWAL_ENTRY_TXN_FIXED_BYTES,
+		r->cs_len = len - FWAL_ENTRY_TXN_FIXED_BYTES;
 		return 0;
 	case STOR_FWAL_UNDO:
 		if (len != 8)
@@ -468,8 +469,12 @@ static void replay_one(recover_ctx *c, stor_db *db, const fwal_rec *r)
 		     r->file, cur, r->lsn);
 		return;
 	}
-	stor_entry e = {.lsn = r->lsn, .entry_id = r->entry_id, .txn_id = r->txn_id,
-			.kind = r->kind, .cs = r->cs, .len = r->cs_len};
+	stor_entry e = {.lsn = r->lsn,
+			.entry_id = r->entry_id,
+			.txn_id = r->txn_id,
+			.kind = r->kind,
+			.cs = r->cs,
+			.len = r->cs_len};
 	if (stor_log_apply(db, &e, &err) == MUR_OK)
 		c->rep->applied++;
 	else {
@@ -805,12 +810,13 @@ int stor_fwal_log_entry(stor_db *db, const stor_entry *e, mur_error *err)
 	if (!db->fwal_log || !db->fwal)
 		return MUR_OK;
 	db->fwal_log = 0;
-	STOR_ASSERT_LOCKED(db);      /* a placement's records go in its LSN order: */
-	assert(e->lsn == db->lsn);   /* appended under its lock, after its commit */
+	STOR_ASSERT_LOCKED(db);    /* a placement's records go in its LSN order: */
+	assert(e->lsn == db->lsn); /* appended under its lock, after its commit */
 	put_u64(fixed, e->lsn);
 	put_u64(fixed + 8, e->entry_id);
 	if (e->txn_id == 0 && e->kind == STOR_ENTRY_DATA) /* autocommit: the short record */
-		return fwal_append(db->fwal, STOR_FWAL_ENTRY, db->file, fixed, 16, e->cs, e->len, err);
+		return fwal_append(db->fwal, STOR_FWAL_ENTRY, db->file, fixed, 16, e->cs, e->len,
+				   err);
 	put_u64(fixed + 16, e->txn_id);
 	fixed[24] = e->kind;
 	return fwal_append(db->fwal, STOR_FWAL_ENTRY_TXN, db->file, fixed, sizeof fixed, e->cs,

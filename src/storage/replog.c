@@ -56,7 +56,8 @@ static int log_has_txn_columns(sqlite3 *db, int *has)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db,
-				    "SELECT 1 FROM pragma_table_info('_murphy_log') WHERE name = 'txn_id'",
+				    "SELECT 1 FROM pragma_table_info('_murphy_log') WHERE name = "
+				    "'txn_id'",
 				    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
@@ -70,11 +71,13 @@ int stor_log_schema(sqlite3 *db)
 {
 	int has = 1;
 	int rc = sqlite3_exec(db,
-			      "CREATE TABLE IF NOT EXISTS _murphy_meta(key TEXT PRIMARY KEY, value INTEGER);"
+			      "CREATE TABLE IF NOT EXISTS _murphy_meta(key TEXT PRIMARY KEY, value "
+			      "INTEGER);"
 			      " CREATE TABLE IF NOT EXISTS _murphy_log(lsn INTEGER PRIMARY KEY,"
 			      " entry_id INTEGER NOT NULL, txn_id INTEGER NOT NULL DEFAULT 0,"
 			      " kind INTEGER NOT NULL DEFAULT 0, changeset BLOB NOT NULL);"
-			      " INSERT OR IGNORE INTO _murphy_meta VALUES ('lsn', 0), ('entry_id', 0),"
+			      " INSERT OR IGNORE INTO _murphy_meta VALUES ('lsn', 0), ('entry_id', "
+			      "0),"
 			      " ('log_bytes', 0);",
 			      NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
@@ -99,8 +102,9 @@ int stor_entry_check(const stor_entry *e, mur_error *err)
 	    (e->kind != STOR_ENTRY_COMMIT || (e->txn_id != 0 && e->len == 0)))
 		return MUR_OK;
 	mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "malformed log entry %" PRIu64, e->lsn);
-	mur_error_detail(err, "kind %u, transaction %" PRIu64 ", %zu bytes of changes (a commit "
-			      "marker names its transaction and carries no changes)",
+	mur_error_detail(err,
+			 "kind %u, transaction %" PRIu64 ", %zu bytes of changes (a commit "
+			 "marker names its transaction and carries no changes)",
 			 e->kind, e->txn_id, e->len);
 	return MUR_ERR;
 }
@@ -156,13 +160,15 @@ static int scan_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error
 		return MUR_ERR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint64_t x = (uint64_t)sqlite3_column_int64(st, 1);
-		if (sqlite3_column_int(st, 2) != STOR_ENTRY_DATA || x == 0 || (*txn_id && x != *txn_id))
+		if (sqlite3_column_int(st, 2) != STOR_ENTRY_DATA || x == 0 ||
+		    (*txn_id && x != *txn_id))
 			break;
 		*txn_id = x;
 		*lsn = (uint64_t)sqlite3_column_int64(st, 0);
 	}
 	stor_release(db, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK
+						     : stor_map_sqlite_error(db->db, rc, err);
 }
 
 int stor_log_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error *err)
@@ -289,12 +295,14 @@ static int follow_open_txn(stor_db *db, stor_log_cache *c, const stor_entry *e, 
 			      db->file, c->open_txn, c->open_lsn, lsn);
 		if (e->txn_id)
 			mur_error_detail(err, "The entry is %s of transaction %" PRIu64 ".",
-					 e->kind == STOR_ENTRY_COMMIT ? "the commit marker" : "data",
+					 e->kind == STOR_ENTRY_COMMIT ? "the commit marker"
+								      : "data",
 					 e->txn_id);
 		else
 			mur_error_detail(err, "The entry is autocommit (entry id %" PRIu64 ").",
 					 e->entry_id);
-		mur_error_hint(err, "Append the open transaction's commit marker, or undo it, first.");
+		mur_error_hint(err,
+			       "Append the open transaction's commit marker, or undo it, first.");
 		return MUR_ERR;
 	}
 	if (e->kind == STOR_ENTRY_COMMIT)

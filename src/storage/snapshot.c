@@ -218,10 +218,12 @@ static int status_row(stor_dir *d, const char *file, mur_buf *rows, mur_error *e
 	int rc = stor_log_first(db, &first, err);
 	if (rc == MUR_OK)
 		rc = stor_log_open_txn(db, &txn, &txn_lsn, err);
-	mur_value v[STOR_STATUS_COLS] = {
-		mur_v_text(file, strlen(file)), mur_v_int((int64_t)stor_lsn(db)),
-		mur_v_int((int64_t)stor_entry_id(db)), mur_v_int((int64_t)first),
-		mur_v_int((int64_t)txn), mur_v_int((int64_t)txn_lsn)};
+	mur_value v[STOR_STATUS_COLS] = {mur_v_text(file, strlen(file)),
+					 mur_v_int((int64_t)stor_lsn(db)),
+					 mur_v_int((int64_t)stor_entry_id(db)),
+					 mur_v_int((int64_t)first),
+					 mur_v_int((int64_t)txn),
+					 mur_v_int((int64_t)txn_lsn)};
 	stor_unlock(db);
 	stor_dir_put(d, db);
 	if (rc != MUR_OK)

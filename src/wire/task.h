@@ -60,14 +60,16 @@ typedef enum exec_task_kind {
 	EXEC_TASK_WRITE = 2,
 	EXEC_TASK_DDL = 3,
 	EXEC_TASK_DROP = 4,
-	EXEC_TASK_APPLY = 5,   /* replica: apply `blob` (a changeset) as log entry (lsn, entry_id,
+	EXEC_TASK_APPLY = 5, /* replica: apply `blob` (a changeset) as log entry (lsn, entry_id,
 				  txn_id, entry_kind) */
-	EXEC_TASK_UNDO = 6,    /* roll placements[0] back to `lsn` by inverting its own log entries */
-	EXEC_TASK_STATUS = 7,  /* rows (file, lsn, entry_id, first_log_lsn, open_txn_id,
+	EXEC_TASK_UNDO = 6,  /* roll placements[0] back to `lsn` by inverting its own log entries */
+	EXEC_TASK_STATUS = 7, /* rows (file, lsn, entry_id, first_log_lsn, open_txn_id,
 				  open_txn_lsn) for every placement held (storage/replog.h) */
-	EXEC_TASK_REBUILD = 8, /* copy placements[0] from the follower at peer_addr: snapshot + log */
-	EXEC_TASK_CATCHUP = 9, /* fetch log entries after my lsn up to `lsn` from peer_addr and apply */
-	EXEC_TASK_FAULT = 10,  /* fault injection on the follower; sql holds the command */
+	EXEC_TASK_REBUILD =
+		8, /* copy placements[0] from the follower at peer_addr: snapshot + log */
+	EXEC_TASK_CATCHUP =
+		9, /* fetch log entries after my lsn up to `lsn` from peer_addr and apply */
+	EXEC_TASK_FAULT = 10, /* fault injection on the follower; sql holds the command */
 	/* repartition shuffle (docs/shuffle.md): */
 	EXEC_TASK_SHUFFLE_SEND = 11,   /* run like QUERY, hash the output rows by their first
 					shuffle_hash_cols columns into one part per owner in
@@ -163,19 +165,19 @@ typedef struct exec_task {
 	int has_agg;
 	exec_agg_spec agg;
 	/* replication (docs/replication.md) */
-	uint64_t lsn;      /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target;
+	uint64_t lsn;       /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target;
 					* WRITE with capture: the LSN the entry must get (0: the next),
 					* refused with 55000 when the placement is not just below it */
-	uint64_t entry_id;             /* WRITE (capture) / APPLY: the entry's leader-assigned id */
-	uint8_t capture;               /* WRITE: EXEC_CAPTURE_* (log the changeset as an entry) */
-	uint64_t txn_id;               /* WRITE (capture) / APPLY: the transaction the entry belongs
+	uint64_t entry_id;  /* WRITE (capture) / APPLY: the entry's leader-assigned id */
+	uint8_t capture;    /* WRITE: EXEC_CAPTURE_* (log the changeset as an entry) */
+	uint64_t txn_id;    /* WRITE (capture) / APPLY: the transaction the entry belongs
 					  to; 0 = autocommit (the entry is its own decision) */
-	uint8_t entry_kind;            /* WRITE (capture) / APPLY: exec_entry_kind.  A WRITE of kind
+	uint8_t entry_kind; /* WRITE (capture) / APPLY: exec_entry_kind.  A WRITE of kind
 					  COMMIT has no SQL: the primary appends txn_id's commit
 					  marker as its next entry (at `lsn` when set, as any
 					  WRITE); an APPLY of one appends it on a replica (empty
 					  blob) */
-	const char *blob;              /* APPLY: the changeset */
+	const char *blob;   /* APPLY: the changeset */
 	size_t blob_len;
 	char peer_addr[64]; /* REBUILD / CATCHUP: host:port of the source follower */
 	uint8_t quick;      /* QUERY: a point lookup (router plan on the primary key):

@@ -171,8 +171,8 @@ static int run_write(lf_follower *f, const lf_task *t, exec_result *res)
 		return refuse(res, EXEC_SQLSTATE_TXN_ORDER, "another transaction is open", NULL);
 	res->changes = marker ? 0 : t->nrows ? t->nrows : 1;
 	if (t->capture)
-		copy_append(c, t->entry_id, t->txn_id, t->entry_kind, t->ncols, marker ? 0 : t->nrows,
-			    t->rows.data, marker ? 0 : t->rows.len);
+		copy_append(c, t->entry_id, t->txn_id, t->entry_kind, t->ncols,
+			    marker ? 0 : t->nrows, t->rows.data, marker ? 0 : t->rows.len);
 	answer_at(res, c);
 	if (t->capture == EXEC_CAPTURE_RETURN && !marker) {
 		mur_buf_put(&res->blob, LF_CS_TAG, LF_CS_TAG_LEN);
@@ -202,7 +202,8 @@ static int run_apply(lf_follower *f, const lf_task *t, exec_result *res)
 		return refuse(res, EXEC_SQLSTATE_TXN_ORDER, "another transaction is open", NULL);
 	if (t->entry_kind == EXEC_ENTRY_COMMIT) {
 		if (t->blob.len)
-			return refuse(res, SQLSTATE_PROTOCOL_VIOLATION, "a marker with changes", NULL);
+			return refuse(res, SQLSTATE_PROTOCOL_VIOLATION, "a marker with changes",
+				      NULL);
 		copy_append(c, t->entry_id, t->txn_id, EXEC_ENTRY_COMMIT, 0, 0, NULL, 0);
 		answer_at(res, c);
 		return MUR_OK;
@@ -239,10 +240,12 @@ static int run_status(lf_follower *f, exec_result *res)
 	res->ncols = LF_STATUS_COLS;
 	for (lf_copy *c = f->copies; c; c = c->next) {
 		uint64_t open_lsn, open = copy_open_txn(c, &open_lsn);
-		mur_value v[LF_STATUS_COLS] = {
-			mur_v_text(c->file, strlen(c->file)), mur_v_int((int64_t)c->lsn),
-			mur_v_int((int64_t)copy_entry_at(c, c->lsn)), mur_v_int(c->lsn ? 1 : 0),
-			mur_v_int((int64_t)open), mur_v_int((int64_t)open_lsn)};
+		mur_value v[LF_STATUS_COLS] = {mur_v_text(c->file, strlen(c->file)),
+					       mur_v_int((int64_t)c->lsn),
+					       mur_v_int((int64_t)copy_entry_at(c, c->lsn)),
+					       mur_v_int(c->lsn ? 1 : 0),
+					       mur_v_int((int64_t)open),
+					       mur_v_int((int64_t)open_lsn)};
 		for (int i = 0; i < LF_STATUS_COLS; i++)
 			mur_row_put_value(&res->rows, &v[i]);
 		res->nrows++;

@@ -148,8 +148,10 @@ static void log_txns(stor_dir *d, const char *file, char *out, size_t n, uint64_
 	must(stor_dir_get(d, file, 0, &db, &err), &err);
 	must(stor_lock(db, &err), &err);
 	assert_int_equal(sqlite3_prepare_v2(stor_handle(db),
-					    "SELECT coalesce(group_concat(txn_id || ':' || kind, ','), '')"
-					    " FROM (SELECT txn_id, kind FROM _murphy_log ORDER BY lsn)",
+					    "SELECT coalesce(group_concat(txn_id || ':' || kind, "
+					    "','), '')"
+					    " FROM (SELECT txn_id, kind FROM _murphy_log ORDER BY "
+					    "lsn)",
 					    -1, &st, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
@@ -374,11 +376,11 @@ static void test_catchup_carries_txn(void **state)
 	uint64_t open, open_lsn;
 	fill(4, 10, 10);
 	assert_ok(run_job(EXEC_TASK_REBUILD, FILE_A, 0, SECRET));
-	insert_txn_entry(T.src, FILE_A, 41, 10, 10, x); /* lsn 5 */
-	insert_txn_entry(T.src, FILE_A, 51, 10, 10, x); /* 6 */
-	marker_entry(T.src, FILE_A, x);                 /* 7 */
-	insert_entry(T.src, FILE_A, 61, 10, 10);        /* 8 */
-	insert_txn_entry(T.src, FILE_A, 71, 10, 10, y); /* 9 */
+	insert_txn_entry(T.src, FILE_A, 41, 10, 10, x);                 /* lsn 5 */
+	insert_txn_entry(T.src, FILE_A, 51, 10, 10, x);                 /* 6 */
+	marker_entry(T.src, FILE_A, x);                                 /* 7 */
+	insert_entry(T.src, FILE_A, 61, 10, 10);                        /* 8 */
+	insert_txn_entry(T.src, FILE_A, 71, 10, 10, y);                 /* 9 */
 	exec_result *r = run_job(EXEC_TASK_CATCHUP, FILE_A, 6, SECRET); /* X open at 6 */
 	assert_ok(r);
 	assert_int_equal(r->lsn, 6);

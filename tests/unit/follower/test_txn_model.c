@@ -70,7 +70,8 @@ static void expect_agree(const exec_result *real, const exec_result *fake)
 {
 	if (real->failed != fake->failed)
 		fail_msg("real %s (%s), fake %s (%s)", real->failed ? "failed" : "succeeded",
-			 real->err.message, fake->failed ? "failed" : "succeeded", fake->err.message);
+			 real->err.message, fake->failed ? "failed" : "succeeded",
+			 fake->err.message);
 	if (real->failed)
 		assert_string_equal(real->err.sqlstate, fake->err.sqlstate);
 	assert_int_equal(real->lsn, fake->lsn);

@@ -464,7 +464,8 @@ static void test_txn_entries_recovered(void **state)
 	must(stor_log_open_txn(db, &txn, &txn_lsn, &err), &err);
 	assert_int_equal(sqlite3_prepare_v2(stor_handle(db),
 					    "SELECT group_concat(txn_id || ':' || kind, ',')"
-					    " FROM (SELECT txn_id, kind FROM _murphy_log ORDER BY lsn)",
+					    " FROM (SELECT txn_id, kind FROM _murphy_log ORDER BY "
+					    "lsn)",
 					    -1, &st, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);

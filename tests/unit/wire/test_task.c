@@ -187,7 +187,7 @@ static void test_task_malformed(void **state)
 	t.nplacements = 2;
 	t.entry_kind = EXEC_ENTRY_KIND_MAX + 1; /* unknown entry kind */
 	expect_bad(&t);
-	t.entry_kind = EXEC_ENTRY_COMMIT;      /* a marker of no transaction */
+	t.entry_kind = EXEC_ENTRY_COMMIT; /* a marker of no transaction */
 	t.txn_id = 0;
 	expect_bad(&t);
 	mur_buf_free(&rows);
