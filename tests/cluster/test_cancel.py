@@ -247,7 +247,7 @@ def test_queued_write_is_taken_back(cluster, stuck):
     time.sleep(PARKED_S)
     assert not queued.join(0), queued.error
     queued.conn.cancel()
-    wait_done(queued, CANCEL_WITHIN_S, "the cancelled queued insert")
+    wait_done(queued, CANCEL_WITHIN_S, "the cancelled queued UPDATE")
     assert queued.code() == "57014", queued.error
     stuck.write.conn.cancel()  # sent already: no effect
     assert not stuck.write.join(1.0), "the sent insert ended: %r" % stuck.write.error
