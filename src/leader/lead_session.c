@@ -432,7 +432,8 @@ static void shard_counts_done(lead_run *r)
 		if (mur_row_get_value(&rd, &v) == MUR_OK && v.kind == MV_INT)
 			cat_shard_set_rows(r->e->cat, sl->table_id, sl->shard, (uint64_t)v.i);
 	}
-	r->failed = 0; /* counts are best effort: a down follower leaves the last known count */
+	if (!r->cancelled) /* counts are best effort: a down follower leaves the last known count */
+		r->failed = 0;
 	leader_select_run(r);
 }
 
