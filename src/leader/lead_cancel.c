@@ -38,6 +38,10 @@
  *   parsing           a long statement parsed on the thread pool: the
  *                     cancel is remembered (cancel_pending) and its run
  *                     fails as it starts.
+ *   waiting elsewhere a wait that set r->on_cancel (a lock wait: the
+ *                     transactions work) is ended by that callback, with
+ *                     the error given (lock_timeout and deadlock_timeout
+ *                     call lead_run_cancel with 55P03 / 40P01 themselves).
  *
  * Each run is cancelled at most once (r->cancelled).  Everything runs on
  * the loop thread; a cancel may complete the statement (call done())
@@ -67,6 +71,12 @@ void lead_run_cancel(lead_run *r, const mur_error *err)
 	if (r->cancelled)
 		return;
 	r->cancelled = 1;
+	if (r->on_cancel) { /* a wait of its own (a lock wait) ends it */
+		void (*fn)(lead_run *, const mur_error *) = r->on_cancel;
+		r->on_cancel = NULL;
+		fn(r, err);
+		return;
+	}
 	if (repl_unpark(r->e->repl, r) > 0) {
 		lead_run_fail(r, err);
 		if (r->npending == 0)

@@ -199,6 +199,12 @@ struct lead_run {
 	char sql_text[LEAD_QUERY_TEXT_MAX]; /* the statement, for murphy.query_stats */
 	int step;              /* statements run in steps (ANALYZE: the table being analyzed) */
 	int cancelled;         /* lead_run_cancel ran for it */
+	/* A wait outside replication (a lock wait) sets this while the run
+	 * waits, and clears it when the wait ends: lead_run_cancel calls it
+	 * (once, cleared first) instead of its own steps; it must end the
+	 * wait and the run (lead_run_fail with err, then lead_run_finish or
+	 * the run's continuation). */
+	void (*on_cancel)(lead_run *r, const mur_error *err);
 	lead_run *snext, *sprev; /* the session's live runs (s->runs) */
 };
 
@@ -350,7 +356,8 @@ void lead_copy_abort(lead_session *s);
 
 /* lead_cancel.c: cancel a statement (design at the top of the file) */
 /* End run r early with err (57014, or a lock wait's 55P03 / 40P01): see
- * the top of lead_cancel.c for what stops and what cannot. */
+ * the top of lead_cancel.c for what stops and what cannot.  A run whose
+ * on_cancel is set is handed to it.  At most once per run. */
 void lead_run_cancel(lead_run *r, const mur_error *err);
 /* Cancel every run of the session's statement in progress (none: nothing;
  * still being parsed: its run fails at start). */
