@@ -151,6 +151,8 @@ typedef struct lead_task_slot {
 	exec_result res;
 	uint64_t bytes;        /* encoded result size, approximately */
 	struct lead_task_ref *ref; /* the pending callback's (lead_run.c); NULL once done */
+	uint64_t task_id;      /* the transport's id for it (a QUERY_CANCEL names it) */
+	int query;             /* a QUERY: abandoned, the follower is told to stop it */
 } lead_task_slot;
 
 typedef void (*lead_run_next)(lead_run *r);
@@ -231,7 +233,8 @@ void lead_error_partial(mur_error *err, const char *what, uint64_t rows);
 /* Finish: call done() with r->res (or an error result) and free the run. */
 void lead_run_finish(lead_run *r);
 /* Stop waiting for the run's follower tasks: each pending one counts as
- * failed with err (its result, when it comes, is dropped), the run fails
+ * failed with err (its result, when it comes, is dropped; a QUERY's
+ * follower gets a QUERY_CANCEL that stops its SQLite query), the run fails
  * with err, and its continuation runs (on_task_failed first).  For reads
  * only: a write task abandoned still happens. */
 void lead_run_abandon(lead_run *r, const mur_error *err);

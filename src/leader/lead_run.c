@@ -195,6 +195,8 @@ int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, ex
 		lead_run_fail(r, &err);
 		return MUR_ERR;
 	}
+	slot->task_id = t->id; /* send() numbered it */
+	slot->query = t->kind == EXEC_TASK_QUERY;
 	return MUR_OK;
 }
 
@@ -238,6 +240,26 @@ static void task_done(void *arg, exec_result *res)
 	}
 }
 
+static void query_cancel_done(void *arg, exec_result *res)
+{
+	(void)arg;
+	(void)res; /* best effort: the abandoned QUERY's answer is dropped anyway */
+}
+
+/* Tell the follower running an abandoned QUERY to stop it (a progress
+ * check there: task_run.h); if it cannot be told, the query runs out. */
+static void query_cancel_send(lead_run *r, const lead_task_slot *slot)
+{
+	exec_task t;
+	mur_error err;
+	memset(&t, 0, sizeof t);
+	t.kind = EXEC_TASK_QUERY_CANCEL;
+	t.target_id = slot->task_id;
+	if (r->e->tr.send(r->e->tr.ctx, slot->node_id, &t, query_cancel_done, NULL, &err) != MUR_OK)
+		MLOG(DEBUG, "leader", "cannot stop task %llu: %s", (unsigned long long)slot->task_id,
+		     err.message);
+}
+
 void lead_run_abandon(lead_run *r, const mur_error *err)
 {
 	int abandoned = 0;
@@ -252,6 +274,8 @@ void lead_run_abandon(lead_run *r, const mur_error *err)
 		slot->res.failed = 1;
 		slot->res.err = *err;
 		abandoned++;
+		if (slot->query)
+			query_cancel_send(r, slot);
 	}
 	assert(abandoned <= r->npending);
 	r->npending -= abandoned;

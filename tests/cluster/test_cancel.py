@@ -16,7 +16,8 @@ Then:
 - a queued UPDATE (not sent to any copy) is taken back: 57014, its change
   never appears; the insert already sent cannot be: it commits once the
   replicas run again, and its row is there;
-- a long SELECT running on a follower is cancelled too.
+- a long SELECT running on a follower is cancelled too, and the follower
+  stops it (the next read of its shard is not held up).
 
 On a binary without cancel, each of these waits for the replicas to run
 again (the cancel only closed its own connection, statement_timeout was
@@ -46,7 +47,17 @@ BIG_ROWS = 12000    # its self-join takes seconds on a follower
 
 @pytest.fixture(scope="module")
 def cluster(request):
-    yield from owned_cluster(request, start_args=timer_args(SUSPECT_MS, DEAD_MS))
+    """The followers run one pool thread (UV_THREADPOOL_SIZE=1): a query
+    left running on a follower holds up the next one there."""
+    saved = os.environ.get("UV_THREADPOOL_SIZE")
+    os.environ["UV_THREADPOOL_SIZE"] = "1"
+    try:
+        yield from owned_cluster(request, start_args=timer_args(SUSPECT_MS, DEAD_MS))
+    finally:
+        if saved is None:
+            os.environ.pop("UV_THREADPOOL_SIZE", None)
+        else:
+            os.environ["UV_THREADPOOL_SIZE"] = saved
 
 
 class Bg:
@@ -282,7 +293,10 @@ def test_psql_ctrl_c(cluster, stuck):
 
 def test_cancel_long_select(cluster):
     """A SELECT running on a follower (a self-join of a 1-shard table: one
-    long task) is cancelled within a second; the session goes on."""
+    long task) is cancelled within a second; the session goes on.  The
+    follower stops the query too (QUERY_CANCEL): the next read of the
+    shard, which needs the follower's one pool thread, answers at once
+    instead of after the join's seconds."""
     conn = cluster.connect()
     cur = conn.cursor()
     cur.execute("DROP TABLE IF EXISTS cx_big")
@@ -298,7 +312,9 @@ def test_cancel_long_select(cluster):
     wait_done(slow, CANCEL_WITHIN_S, "the cancelled SELECT")
     assert slow.code() == "57014", (slow.result, slow.error)
     c2 = slow.conn.cursor()
+    t0 = time.monotonic()
     c2.execute("SELECT count(*) FROM cx_big WHERE id < 10")
     assert c2.fetchall() == [(10,)]
+    assert time.monotonic() - t0 < CANCEL_WITHIN_S, "the follower kept running the join"
     slow.conn.close()
     conn.close()

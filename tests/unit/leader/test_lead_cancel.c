@@ -63,8 +63,9 @@ static void test_parked_read(void **state)
 	lf_free(fx);
 }
 
-/* A read whose QUERY is out ends at once; the answer that comes later is
- * dropped (the run is gone: ASan checks nothing touches it). */
+/* A read whose QUERY is out ends at once, and its follower gets a
+ * QUERY_CANCEL; the answer that comes later is dropped (the run is gone:
+ * ASan checks nothing touches it). */
 static void test_reading_select(void **state)
 {
 	(void)state;
@@ -78,6 +79,8 @@ static void test_reading_select(void **state)
 	assert_false(lf_done(sel));
 	cancel(s);
 	assert_cancelled(sel);
+	/* the follower is told to stop the query */
+	assert_non_null(lf_find(fx, q->node, EXEC_TASK_QUERY_CANCEL, q->seq + 1));
 	lf_fail(fx, q, "58030"); /* the late answer */
 	assert_string_equal(lf_sqlstate(sel), "57014");
 	lf_query *again = lf_exec(fx, s, "SELECT 1"); /* the session goes on */
