@@ -152,7 +152,8 @@ typedef struct lead_task_slot {
 	uint64_t bytes;        /* encoded result size, approximately */
 	struct lead_task_ref *ref; /* the pending callback's (lead_run.c); NULL once done */
 	uint64_t task_id;      /* the transport's id for it (a QUERY_CANCEL names it) */
-	int query;             /* a QUERY: abandoned, the follower is told to stop it */
+	int scan;              /* a QUERY or SHUFFLE_SEND: abandoned, the follower is told
+				  to stop it (QUERY_CANCEL) */
 } lead_task_slot;
 
 typedef void (*lead_run_next)(lead_run *r);

@@ -196,7 +196,7 @@ int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, ex
 		return MUR_ERR;
 	}
 	slot->task_id = t->id; /* send() numbered it */
-	slot->query = t->kind == EXEC_TASK_QUERY;
+	slot->scan = t->kind == EXEC_TASK_QUERY || t->kind == EXEC_TASK_SHUFFLE_SEND;
 	return MUR_OK;
 }
 
@@ -274,7 +274,7 @@ void lead_run_abandon(lead_run *r, const mur_error *err)
 		slot->res.failed = 1;
 		slot->res.err = *err;
 		abandoned++;
-		if (slot->query)
+		if (slot->scan)
 			query_cancel_send(r, slot);
 	}
 	assert(abandoned <= r->npending);

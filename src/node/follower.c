@@ -20,7 +20,7 @@
  *                     job per placement file at a time (55006 otherwise)
  *   FAULT             node_fault_apply on the loop thread (follower/fault.h)
  *   QUERY_CANCEL      on the loop thread: sets the cancel flag of the read
- *                     in `reads` with that id (its SQLite query stops at its
+ *                     (QUERY or SHUFFLE_SEND) in `reads` with that id (its SQLite query stops at its
  *                     next progress check: task_run.h), answers at once
  *   small WRITE/APPLY a write batch on the loop thread, one fsync per batch
  *                     (follower/write_batch.h; group commit on)

@@ -78,7 +78,8 @@ typedef enum exec_task_kind {
 					in-memory SQLite (made by shuffle_ddl, indexed by
 					shuffle_post), run `sql` there (then `agg` if set) */
 	EXEC_TASK_SHUFFLE_CANCEL = 13, /* fail the RECV of shuffle_id (sql: the reason) */
-	EXEC_TASK_QUERY_CANCEL = 14, /* interrupt the QUERY task target_id if it still runs
+	EXEC_TASK_QUERY_CANCEL = 14, /* interrupt the QUERY (or SHUFFLE_SEND) task target_id
+					if it still runs
 					(its statement was cancelled on the leader); answers
 					at once, whether or not it found the task */
 	EXEC_TASK_KIND_MAX = 14,
