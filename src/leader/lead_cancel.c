@@ -20,9 +20,11 @@
  *                     murphy.shards) waiting for follower results: they
  *                     are abandoned (lead_run_abandon; results dropped when
  *                     they arrive, the follower's query runs to its end) and
- *                     the error goes out at once.  A repartition first tells
- *                     its owners to stop (SHUFFLE_CANCEL) and answers when
- *                     they did.
+ *                     the error goes out at once.  Each follower running
+ *                     one of its scans gets a QUERY_CANCEL (its SQLite
+ *                     query stops); a repartition's owners get a
+ *                     SHUFFLE_CANCEL (their join stops).  Neither is
+ *                     waited for.
  *   write, queued     a shard part still queued behind other writes of the
  *                     shard (never sent, or sent back to the queue with no
  *                     copy keeping it) is taken back (repl_cancel_queued)

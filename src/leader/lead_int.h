@@ -236,8 +236,9 @@ void lead_run_finish(lead_run *r);
 /* Stop waiting for the run's follower tasks: each pending one counts as
  * failed with err (its result, when it comes, is dropped; a QUERY's
  * follower gets a QUERY_CANCEL that stops its SQLite query), the run fails
- * with err, and its continuation runs (on_task_failed first).  For reads
- * only: a write task abandoned still happens. */
+ * with err, on_task_failed runs (what it sends is not waited for either),
+ * then the continuation.  For reads only: a write task abandoned still
+ * happens. */
 void lead_run_abandon(lead_run *r, const mur_error *err);
 /* Called after all tasks sent: if none pending, continue immediately. */
 void lead_run_wait(lead_run *r, lead_run_next next);

@@ -260,10 +260,11 @@ static void query_cancel_send(lead_run *r, const lead_task_slot *slot)
 		     err.message);
 }
 
-void lead_run_abandon(lead_run *r, const mur_error *err)
+/* Mark every pending task of r abandoned (failed with err); returns how
+ * many. */
+static int abandon_pending(lead_run *r, const mur_error *err)
 {
 	int abandoned = 0;
-	lead_run_fail(r, err);
 	for (int i = 0; i < r->ntasks; i++) {
 		lead_task_slot *slot = &r->tasks[i];
 		if (slot->done || !slot->ref)
@@ -279,8 +280,18 @@ void lead_run_abandon(lead_run *r, const mur_error *err)
 	}
 	assert(abandoned <= r->npending);
 	r->npending -= abandoned;
-	if (abandoned && r->on_task_failed)
-		r->on_task_failed(r); /* a shuffle tells its owners to stop */
+	return abandoned;
+}
+
+void lead_run_abandon(lead_run *r, const mur_error *err)
+{
+	lead_run_fail(r, err);
+	if (abandon_pending(r, err) && r->on_task_failed) {
+		/* a shuffle tells its owners to stop: sent, not waited for (an
+		 * owner that does not answer must not hold the cancel up) */
+		r->on_task_failed(r);
+		abandon_pending(r, err);
+	}
 	if (r->npending == 0 && r->on_tasks_done) {
 		lead_run_next next = r->on_tasks_done;
 		r->on_tasks_done = NULL;
