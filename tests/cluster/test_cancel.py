@@ -247,6 +247,32 @@ def test_statement_timeout(cluster, stuck):
     conn.close()
 
 
+TIMEOUT_VALUES = ["2000", "'1500ms'", "'1min'", "'0.5s'", "'90s'", "'1h'", "'2d'",
+                  "'1500us'", "'100us'", "' 3 s'", "0", "DEFAULT",
+                  "'soon'", "'5 parsecs'", "-1", "'3000000000'", "'1.5'"]
+
+
+def test_statement_timeout_values_as_postgresql(cluster, pgconn):
+    """SET statement_timeout takes what PostgreSQL takes and SHOW prints
+    what PostgreSQL prints; a value PostgreSQL refuses is refused with
+    its SQLSTATE (the reference server runs beside the cluster)."""
+    m = cluster.connect()
+    for value in TIMEOUT_VALUES:
+        seen = []
+        for conn in (m, pgconn):
+            cur = conn.cursor()
+            try:
+                cur.execute("SET statement_timeout = %s" % value)
+                cur.execute("SHOW statement_timeout")
+                seen.append(cur.fetchall())
+            except psycopg2.Error as e:
+                seen.append(e.pgcode)
+            cur.execute("SET statement_timeout = 0")
+        assert seen[0] == seen[1], "SET statement_timeout = %s: murphy %r, PostgreSQL %r" % (
+            value, seen[0], seen[1])
+    m.close()
+
+
 def test_queued_write_is_taken_back(cluster, stuck):
     """An UPDATE queued behind the hanging insert (sent to no copy: only
     row inserts are pipelined behind others) is cancelled: 57014, and its
