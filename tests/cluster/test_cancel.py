@@ -299,11 +299,14 @@ def test_psql_ctrl_c(cluster, stuck):
     cancel message and psql exits 1."""
     env = dict(os.environ, PGCONNECT_TIMEOUT="10")
     p = subprocess.Popen(["psql", "-X", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
-                          str(cluster.port), "-U", "murphy", "-d", "murphy", "-c",
-                          "SELECT count(*) FROM %s" % stuck.table],
+                          str(cluster.port), "-U", "murphy", "-d", "murphy", "-At",
+                          "-c", "SELECT 'connected'",
+                          "-c", "SELECT count(*) FROM %s" % stuck.table],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
-        time.sleep(1.0)
+        # psql prints the first result before it sends the parked read
+        assert p.stdout.readline().strip() == "connected"
+        time.sleep(PARKED_S)
         assert p.poll() is None, p.communicate()
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=CANCEL_WITHIN_S + 1)
