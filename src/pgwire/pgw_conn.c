@@ -13,6 +13,7 @@
  */
 #include "pgwire/pgw_conn_int.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 
 #include <assert.h>
