@@ -50,7 +50,8 @@ static void create_done(lead_run *r)
 		r->failed = 0;
 		for (uint32_t s = 0; s < t->nshards; s++)
 			for (int k = 0; k < t->shards[s].nplacements; k++)
-				if (r->e->tr.connected(r->e->tr.ctx, t->shards[s].placements[k].node_id))
+				if (r->e->tr.connected(r->e->tr.ctx,
+						       t->shards[s].placements[k].node_id))
 					send_placement_task(r, t, s, k, EXEC_TASK_DROP, NULL);
 		r->failed = 1;
 		r->err = keep;
@@ -90,8 +91,8 @@ void lead_create_table_start(lead_run *r)
 					      pc->def->name);
 			snprintf(r->res->tag, sizeof r->res->tag, "CREATE TABLE");
 		} else {
-			mur_error_set(&err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
-				      pc->def->name);
+			mur_error_set(&err, SQLSTATE_DUPLICATE_TABLE,
+				      "relation \"%s\" already exists", pc->def->name);
 			lead_run_fail(r, &err);
 		}
 		lead_run_finish(r);
@@ -99,7 +100,8 @@ void lead_create_table_start(lead_run *r)
 	}
 	if (count_connected_followers(r->e) == 0) {
 		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-			      "cannot create table \"%s\": no follower is connected", pc->def->name);
+			      "cannot create table \"%s\": no follower is connected",
+			      pc->def->name);
 		mur_error_hint(&err, "start one with: murphy follower --dir DIR --listen HOST:PORT "
 				     "--join LEADER_HOST:PORT");
 		lead_run_fail(r, &err);
@@ -162,7 +164,8 @@ void lead_drop_table_start(lead_run *r)
 			lead_run_finish(r);
 			return;
 		}
-		pgw_result_add_notice(r->res, "table \"%s\" does not exist, skipping", pd->names[i]);
+		pgw_result_add_notice(r->res, "table \"%s\" does not exist, skipping",
+				      pd->names[i]);
 	}
 	for (int i = 0; i < pd->ntables; i++) {
 		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
@@ -186,7 +189,8 @@ void lead_drop_table_start(lead_run *r)
 			continue;
 		for (uint32_t s = 0; s < t->nshards; s++)
 			for (int k = 0; k < t->shards[s].nplacements; k++)
-				if (r->e->tr.connected(r->e->tr.ctx, t->shards[s].placements[k].node_id))
+				if (r->e->tr.connected(r->e->tr.ctx,
+						       t->shards[s].placements[k].node_id))
 					send_placement_task(r, t, s, k, EXEC_TASK_DROP, NULL);
 	}
 	lead_run_wait(r, drop_done);

@@ -89,10 +89,10 @@ typedef struct follower {
 	clu_member *member;
 	node_peer_server *peer;
 	node_shuffle_hub *shuffle; /* repartition shuffles (follower/shuffle.h) */
-	follower_fetch *fetches; /* REBUILD / CATCHUP jobs running */
+	follower_fetch *fetches;   /* REBUILD / CATCHUP jobs running */
 	uv_signal_t sigterm, sigint;
 	uv_timer_t lock_timer; /* idle placements give up exclusive locks (storage.h) */
-	int running; /* tasks on the thread pool */
+	int running;           /* tasks on the thread pool */
 	int stopping;
 	int exit_code;
 	node_wbatch *wbatch; /* small writes (follower/write_batch.h) */
@@ -133,7 +133,8 @@ struct follower_fetch {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: murphy follower --dir DIR --listen HOST:PORT --join HOST:PORT [--name NAME]\n"
+		"usage: murphy follower --dir DIR --listen HOST:PORT --join HOST:PORT [--name "
+		"NAME]\n"
 		"                       [--group-commit on|off]\n"
 		"\n"
 		"Runs one follower in the foreground, logging to stderr.\n"
@@ -196,7 +197,7 @@ static void on_signal(uv_signal_t *s, int signum)
 /* SHUFFLE_SEND on the pool, after its query: split the rows by owner. */
 static void split_parts(follower_task *ft)
 {
-	char (*owners)[NET_NAME_MAX] = calloc(EXEC_SHUFFLE_PARTS_MAX, NET_NAME_MAX);
+	char(*owners)[NET_NAME_MAX] = calloc(EXEC_SHUFFLE_PARTS_MAX, NET_NAME_MAX);
 	int n = owners ? node_shuffle_owners(ft->task.shuffle_to, owners, EXEC_SHUFFLE_PARTS_MAX)
 		       : -1;
 	exec_result *res = &ft->res;
@@ -287,7 +288,7 @@ static int write_waits(void *arg, const node_wb_item *it)
 {
 	follower *f = arg;
 	const follower_task *w = (const follower_task *)((const char *)it -
-							   offsetof(follower_task, witem));
+							 offsetof(follower_task, witem));
 	const char *file = it->task->placements[0];
 	for (follower_task *r = f->reads_head; r && r->arrival < w->arrival; r = r->rnext) {
 		int state = atomic_load_explicit(&r->read_state, memory_order_acquire);
@@ -431,8 +432,10 @@ static void start_fetch(follower *f, uint64_t gen, const exec_task *t)
 
 	for (ff = f->fetches; ff; ff = ff->next)
 		if (t->nplacements > 0 && strcmp(ff->file, t->placements[0]) == 0) {
-			mur_error_set(&err, "55006", "a rebuild or catch-up of %s is already "
-				      "running on follower \"%s\"", ff->file, f->name);
+			mur_error_set(&err, "55006",
+				      "a rebuild or catch-up of %s is already "
+				      "running on follower \"%s\"",
+				      ff->file, f->name);
 			answer_error(f, gen, t->id, &err);
 			return;
 		}
@@ -509,7 +512,8 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 	exec_fence_observe(ft->task.epoch);
 	ft->arrival = ++f->arrivals;
 	if (!f->stopping && f->running < FOLLOWER_TASKS_MAX &&
-	    (ft->task.kind == EXEC_TASK_SHUFFLE_RECV || ft->task.kind == EXEC_TASK_SHUFFLE_CANCEL)) {
+	    (ft->task.kind == EXEC_TASK_SHUFFLE_RECV ||
+	     ft->task.kind == EXEC_TASK_SHUFFLE_CANCEL)) {
 		ft->f = f;
 		ft->gen = gen;
 		ft->payload = payload;
@@ -668,7 +672,8 @@ static int prepare(follower *f, const follower_args *a, net_hello *hello)
 		return -1;
 	}
 	if (strlen(a->listen) >= NET_NAME_MAX) {
-		MLOG(ERROR, "follower", "--listen address is too long (limit %d)", NET_NAME_MAX - 1);
+		MLOG(ERROR, "follower", "--listen address is too long (limit %d)",
+		     NET_NAME_MAX - 1);
 		return -1;
 	}
 	mur_datadir_private();
@@ -679,8 +684,10 @@ static int prepare(follower *f, const follower_args *a, net_hello *hello)
 	}
 	rc = mur_datadir_read_secret(f->dir, hello->secret, sizeof hello->secret, &err);
 	if (rc == MUR_ENOTFOUND) {
-		MLOG(ERROR, "follower", "no cluster secret: copy the leader's DIR/cluster.secret to "
-		     "%s/cluster.secret", f->dir);
+		MLOG(ERROR, "follower",
+		     "no cluster secret: copy the leader's DIR/cluster.secret to "
+		     "%s/cluster.secret",
+		     f->dir);
 		goto remove_pid;
 	}
 	if (rc != MUR_OK) {
@@ -712,8 +719,9 @@ remove_pid:
 
 static int start_loop_parts(follower *f, const follower_args *a, const net_hello *hello)
 {
-	static const clu_member_cbs mcbs = {
-		.on_welcome = on_welcome, .on_refused = on_refused, .on_task = on_task};
+	static const clu_member_cbs mcbs = {.on_welcome = on_welcome,
+					    .on_refused = on_refused,
+					    .on_task = on_task};
 	mur_error err;
 
 	if (node_peer_server_start(&f->loop, a->listen, f->stor, hello->secret, &f->peer, &err) !=
@@ -727,7 +735,8 @@ static int start_loop_parts(follower *f, const follower_args *a, const net_hello
 		return -1;
 	}
 	node_peer_server_set_shuffle(f->peer, f->shuffle);
-	f->wbatch = node_wbatch_new(&f->loop, f->stor, batch_done, write_waits, f); /* NULL: all on the pool */
+	f->wbatch = node_wbatch_new(&f->loop, f->stor, batch_done, write_waits,
+				    f); /* NULL: all on the pool */
 	if (clu_member_start(&f->loop, a->join, hello, &mcbs, f, &f->member, &err) != MUR_OK) {
 		MLOG(ERROR, "follower", "%s", err.message);
 		node_peer_server_stop(f->peer);

@@ -56,7 +56,8 @@ static int analyze_columns(sql_ctx *c, const cat_table *t, PgQuery__Node **va_co
 		int col = cat_column_index(t, name);
 		if (col < 0)
 			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, -1,
-				       "column \"%s\" of relation \"%s\" does not exist", name, t->name);
+				       "column \"%s\" of relation \"%s\" does not exist", name,
+				       t->name);
 		if ((size_t)at->ncols < (size_t)t->ncols)
 			cols[at->ncols++] = col;
 	}
@@ -95,7 +96,8 @@ int sql_plan_analyze(sql_ctx *c, PgQuery__VacuumStmt *s, plan *p)
 	size_t max = s->n_rels;
 
 	if (s->is_vacuumcmd)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1, "murphy does not support VACUUM");
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support VACUUM");
 	p->kind = PLAN_ANALYZE;
 	p->tag = "ANALYZE";
 	if (check_options(c, s) != MUR_OK)
@@ -122,9 +124,11 @@ int sql_plan_analyze(sql_ctx *c, PgQuery__VacuumStmt *s, plan *p)
 			return MUR_ERR;
 		if (t->kind != CAT_TABLE_DISTRIBUTED)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, vr->relation->location,
-				       "murphy cannot ANALYZE murphy.%s: it is a view of the cluster's state",
+				       "murphy cannot ANALYZE murphy.%s: it is a view of the "
+				       "cluster's state",
 				       t->name);
-		if (add_table(c, t, vr->va_cols, vr->n_va_cols, &pa->tables[pa->ntables++]) != MUR_OK)
+		if (add_table(c, t, vr->va_cols, vr->n_va_cols, &pa->tables[pa->ntables++]) !=
+		    MUR_OK)
 			return MUR_ERR;
 	}
 	return MUR_OK;
