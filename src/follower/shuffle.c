@@ -58,8 +58,8 @@ typedef struct entry {
 	mur_error work_err;
 	mur_buf out;
 	uint64_t out_rows;
-	mur_error err;        /* ES_FAILED */
-	atomic_int stop;      /* ES_FAILED: a join in the pool stops (node_shuffle_join) */
+	mur_error err;   /* ES_FAILED */
+	atomic_int stop; /* ES_FAILED: a join in the pool stops (node_shuffle_join) */
 	uint64_t start_us;
 	uint64_t touched_ms;
 	struct entry *prev, *next;

@@ -60,8 +60,7 @@ static int prepare_loads(sqlite3 *db, const char *load, uint32_t nstreams, sqlit
 }
 
 int node_shuffle_join(const exec_task *recv, uint32_t nstreams, const uint32_t *ncols_of,
-		      const shuffle_part *parts, atomic_int *stop, exec_result *res,
-		      mur_error *err)
+		      const shuffle_part *parts, atomic_int *stop, exec_result *res, mur_error *err)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *loads[EXEC_JOIN_STREAMS_MAX] = {0};

@@ -60,8 +60,8 @@ typedef struct run_ctx {
 	sqlite3 *mem; /* exec_task_run_on: a caller's database instead of db */
 	int nattached;
 	stor_db *shared[EXEC_TASK_PLACEMENTS_MAX]; /* all placements, while others are attached */
-	int try_lock;       /* exec_task_run_try: MUR_EAGAIN instead of waiting */
-	atomic_int *locked; /* exec_task_run_ordered: set once a QUERY holds main's lock */
+	int try_lock;             /* exec_task_run_try: MUR_EAGAIN instead of waiting */
+	atomic_int *locked;       /* exec_task_run_ordered: set once a QUERY holds main's lock */
 	const atomic_int *cancel; /* exec_task_run_ordered: 1 stops a QUERY (QUERY_CANCEL) */
 } run_ctx;
 
@@ -873,8 +873,12 @@ int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res)
 int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, atomic_int *locked,
 			  const atomic_int *cancel)
 {
-	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
-		     .locked = locked, .cancel = cancel};
+	run_ctx c = {.dir = dir,
+		     .t = t,
+		     .res = res,
+		     .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
+		     .locked = locked,
+		     .cancel = cancel};
 	uint64_t start = mur_now_us();
 	res->task_id = t->id;
 	return finish(res, run_kind(&c), start);

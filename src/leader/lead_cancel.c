@@ -150,7 +150,8 @@ static void timeout_fired(uv_timer_t *t)
 {
 	lead_session *s = t->data;
 	mur_error err;
-	mur_error_set(&err, SQLSTATE_QUERY_CANCELED, "canceling statement due to statement timeout");
+	mur_error_set(&err, SQLSTATE_QUERY_CANCELED,
+		      "canceling statement due to statement timeout");
 	MLOG(DEBUG, "leader", "statement_timeout: cancelling a statement");
 	lead_session_cancel(s, &err);
 }
@@ -215,7 +216,8 @@ static void ms_format(uint64_t ms, char *out, size_t outsz)
 	for (int i = (int)(sizeof ms_units / sizeof ms_units[0]) - 1; i >= 1; i--) {
 		uint64_t u = (uint64_t)ms_units[i].ms;
 		if (ms && ms % u == 0) {
-			snprintf(out, outsz, "%llu%s", (unsigned long long)(ms / u), ms_units[i].unit);
+			snprintf(out, outsz, "%llu%s", (unsigned long long)(ms / u),
+				 ms_units[i].unit);
 			return;
 		}
 	}
@@ -243,8 +245,9 @@ static int ms_parse(const char *name, const char *value, double *ms, mur_error *
 		if (i == sizeof ms_units / sizeof ms_units[0]) {
 			mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 				      "invalid value for parameter \"%s\": \"%s\"", name, value);
-			mur_error_hint(err, "Valid units for this parameter are \"us\", \"ms\", \"s\", "
-					    "\"min\", \"h\", and \"d\".");
+			mur_error_hint(err,
+				       "Valid units for this parameter are \"us\", \"ms\", \"s\", "
+				       "\"min\", \"h\", and \"d\".");
 			return MUR_ERR;
 		}
 		v *= ms_units[i].ms;
@@ -252,7 +255,8 @@ static int ms_parse(const char *name, const char *value, double *ms, mur_error *
 	v = round(v);
 	if (v < 0 || v > LEAD_SETTING_MS_MAX)
 		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
-				     "%.0f ms is outside the valid range for parameter \"%s\" (0 .. %.0f)",
+				     "%.0f ms is outside the valid range for parameter \"%s\" (0 "
+				     ".. %.0f)",
 				     v, name, LEAD_SETTING_MS_MAX);
 	*ms = v;
 	return MUR_OK;

@@ -111,16 +111,16 @@ typedef struct lead_session {
 	lead_setting settings[LEAD_SETTINGS_MAX];
 	lead_copy *copy; /* COPY FROM STDIN in progress */
 	int closed;
-	int refs;              /* session + pending runs; freed at 0 */
+	int refs; /* session + pending runs; freed at 0 */
 	/* the statement in progress (lead_cancel.c): its done() is wrapped,
 	 * runs list its live runs, newest first, for a cancel */
 	pgw_done_cb stmt_done; /* NULL: no statement in progress */
 	void *stmt_arg;
-	uint64_t stmt_seq;     /* statements begun: a cancel stays with its own */
+	uint64_t stmt_seq; /* statements begun: a cancel stays with its own */
 	lead_run *runs;
-	int cancel_pending;    /* cancelled before it had a run (parse on the pool) */
+	int cancel_pending; /* cancelled before it had a run (parse on the pool) */
 	mur_error cancel_err;
-	uv_timer_t *timer;     /* statement_timeout; NULL until first armed */
+	uv_timer_t *timer; /* statement_timeout; NULL until first armed */
 } lead_session;
 
 typedef struct lead_session lead_session;
@@ -149,10 +149,10 @@ typedef struct lead_task_slot {
 	int stats_only;    /* a shuffle SEND or CANCEL: its rows are not data */
 	int done;
 	exec_result res;
-	uint64_t bytes;        /* encoded result size, approximately */
+	uint64_t bytes;            /* encoded result size, approximately */
 	struct lead_task_ref *ref; /* the pending callback's (lead_run.c); NULL once done */
-	uint64_t task_id;      /* the transport's id for it (a QUERY_CANCEL names it) */
-	int scan;              /* a QUERY or SHUFFLE_SEND: abandoned, the follower is told
+	uint64_t task_id;          /* the transport's id for it (a QUERY_CANCEL names it) */
+	int scan;                  /* a QUERY or SHUFFLE_SEND: abandoned, the follower is told
 				  to stop it (QUERY_CANCEL) */
 } lead_task_slot;
 
@@ -200,8 +200,8 @@ struct lead_run {
 	void (*on_task_failed)(lead_run *r);
 	struct lead_shuffle *shuffle;       /* repartition state (lead_shuffle.c) */
 	char sql_text[LEAD_QUERY_TEXT_MAX]; /* the statement, for murphy.query_stats */
-	int step;              /* statements run in steps (ANALYZE: the table being analyzed) */
-	int cancelled;         /* lead_run_cancel ran for it */
+	int step;      /* statements run in steps (ANALYZE: the table being analyzed) */
+	int cancelled; /* lead_run_cancel ran for it */
 	/* A wait outside replication (a lock wait) sets this while the run
 	 * waits, and clears it when the wait ends: lead_run_cancel calls it
 	 * (once, cleared first) instead of its own steps; it must end the

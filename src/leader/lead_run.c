@@ -253,8 +253,8 @@ static void query_cancel_send(lead_run *r, const lead_task_slot *slot)
 	t.kind = EXEC_TASK_QUERY_CANCEL;
 	t.target_id = slot->task_id;
 	if (r->e->tr.send(r->e->tr.ctx, slot->node_id, &t, query_cancel_done, NULL, &err) != MUR_OK)
-		MLOG(DEBUG, "leader", "cannot stop task %llu: %s", (unsigned long long)slot->task_id,
-		     err.message);
+		MLOG(DEBUG, "leader", "cannot stop task %llu: %s",
+		     (unsigned long long)slot->task_id, err.message);
 }
 
 /* Mark every pending task of r abandoned (failed with err); returns how

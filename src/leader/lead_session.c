@@ -390,7 +390,8 @@ void lead_utility_start(lead_run *r)
 			lead_session_set(s, ps->name, d ? d : "");
 		} else if (lead_setting_is_ms(ps->name)) { /* statement_timeout: lead_cancel.c */
 			char ms[32];
-			if (lead_setting_ms_check(ps->name, ps->value, ms, sizeof ms, &err) != MUR_OK) {
+			if (lead_setting_ms_check(ps->name, ps->value, ms, sizeof ms, &err) !=
+			    MUR_OK) {
 				lead_run_fail(r, &err);
 				break;
 			}

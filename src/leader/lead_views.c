@@ -287,7 +287,8 @@ static void fill_settings(lead_engine *e)
 		 "per "
 		 "session)"},
 		{"statement_timeout", "0", "ms",
-		 "a statement still running this long is cancelled (57014 \"canceling statement due "
+		 "a statement still running this long is cancelled (57014 \"canceling statement "
+		 "due "
 		 "to statement timeout\"; what a cancel stops: docs/failures.md); 0: off (SET per "
 		 "session, PostgreSQL's units: '2s', 500)"},
 		{"murphy.count_distinct", "exact", NULL,

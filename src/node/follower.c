@@ -110,11 +110,11 @@ typedef struct follower_task {
 	char *payload;
 	exec_task task;
 	exec_result res;
-	node_wb_item witem;          /* in a write batch */
-	uint64_t arrival;            /* follower.arrivals when it came */
-	atomic_int read_state;       /* a listed read: READ_*, written by its pool thread */
-	atomic_int cancel;           /* a listed read: 1 asks its pool thread to stop */
-	int listed;                  /* in follower.reads */
+	node_wb_item witem;    /* in a write batch */
+	uint64_t arrival;      /* follower.arrivals when it came */
+	atomic_int read_state; /* a listed read: READ_*, written by its pool thread */
+	atomic_int cancel;     /* a listed read: 1 asks its pool thread to stop */
+	int listed;            /* in follower.reads */
 	struct follower_task *rprev, *rnext;
 	/* SHUFFLE_SEND: the query's rows split by owner (on the pool) */
 	uint32_t nparts;
@@ -529,9 +529,9 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 		node_shuffle_hub_recv(f->shuffle, &ft->task, shuffle_done, ft);
 		return 0;
 	}
-	if (f->stopping || f->running >= FOLLOWER_TASKS_MAX ||
-	    ft->task.kind == EXEC_TASK_REBUILD || ft->task.kind == EXEC_TASK_CATCHUP ||
-	    ft->task.kind == EXEC_TASK_FAULT || ft->task.kind == EXEC_TASK_QUERY_CANCEL) {
+	if (f->stopping || f->running >= FOLLOWER_TASKS_MAX || ft->task.kind == EXEC_TASK_REBUILD ||
+	    ft->task.kind == EXEC_TASK_CATCHUP || ft->task.kind == EXEC_TASK_FAULT ||
+	    ft->task.kind == EXEC_TASK_QUERY_CANCEL) {
 		if (ft->task.kind == EXEC_TASK_QUERY_CANCEL)
 			run_query_cancel(f, gen, &ft->task); /* even when busy: it frees a thread */
 		else if (f->stopping || f->running >= FOLLOWER_TASKS_MAX)

@@ -79,8 +79,10 @@ int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wa
 	c->pid = conn_next_pid();
 	c->key_ok = conn_random_key(&c->key) == MUR_OK;
 	if (!c->key_ok)
-		MLOG(WARN, "pgwire", "session %u: no random bytes for its cancel key: it cannot be "
-		     "cancelled", c->pid);
+		MLOG(WARN, "pgwire",
+		     "session %u: no random bytes for its cancel key: it cannot be "
+		     "cancelled",
+		     c->pid);
 	*out = c;
 	return MUR_OK;
 }

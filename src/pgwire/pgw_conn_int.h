@@ -73,7 +73,7 @@ struct pgw_session {
 	int session_closed;
 	pgw_conn_wake_cb wake;
 	void *wake_arg;
-	pgw_conn_admit_cb admit; /* NULL: admit every valid startup */
+	pgw_conn_admit_cb admit;   /* NULL: admit every valid startup */
 	pgw_conn_cancel_cb cancel; /* NULL: a CancelRequest only hangs up */
 
 	mur_buf in; /* received bytes; processed up to in_off */

@@ -1509,7 +1509,8 @@ static void queue_take(repl_shard *rt, void *arg, repl_wop **taken)
 	repl_wop *prev = NULL, *next;
 	for (repl_wop *op = rt->qhead; op; op = next) {
 		next = op->next;
-		if (op->exclusive || op->members || op->cb_arg != arg || op->state != REPL_WOP_QUEUED) {
+		if (op->exclusive || op->members || op->cb_arg != arg ||
+		    op->state != REPL_WOP_QUEUED) {
 			prev = op;
 			continue;
 		}

@@ -80,7 +80,7 @@ typedef enum exec_task_kind {
 					in-memory SQLite (made by shuffle_ddl, indexed by
 					shuffle_post), run `sql` there (then `agg` if set) */
 	EXEC_TASK_SHUFFLE_CANCEL = 13, /* fail the RECV of shuffle_id (sql: the reason) */
-	EXEC_TASK_QUERY_CANCEL = 14, /* interrupt the QUERY (or SHUFFLE_SEND) task target_id
+	EXEC_TASK_QUERY_CANCEL = 14,   /* interrupt the QUERY (or SHUFFLE_SEND) task target_id
 					if it still runs
 					(its statement was cancelled on the leader); answers
 					at once, whether or not it found the task */
@@ -187,7 +187,7 @@ typedef struct exec_task {
 	 * the text of sql). */
 	const char *scan_table;
 	const char *scan_column;
-	uint64_t target_id;            /* QUERY_CANCEL: the id of the QUERY to interrupt */
+	uint64_t target_id; /* QUERY_CANCEL: the id of the QUERY to interrupt */
 } exec_task;
 
 typedef struct exec_result {

@@ -688,14 +688,10 @@ static void test_fenced_write(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_query_cancel_flag),
-		cmocka_unit_test(test_ddl_write_query),
-		cmocka_unit_test(test_query_agg),
-		cmocka_unit_test(test_query_agg_many),
-		cmocka_unit_test(test_query_sketch),
-		cmocka_unit_test(test_attach_join),
-		cmocka_unit_test(test_failing_write),
-		cmocka_unit_test(test_drop),
+		cmocka_unit_test(test_query_cancel_flag), cmocka_unit_test(test_ddl_write_query),
+		cmocka_unit_test(test_query_agg),         cmocka_unit_test(test_query_agg_many),
+		cmocka_unit_test(test_query_sketch),      cmocka_unit_test(test_attach_join),
+		cmocka_unit_test(test_failing_write),     cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_fenced_write),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -46,7 +46,7 @@ typedef struct toy_engine {
 	pgw_done_cb pend_done;
 	void *pend_arg;
 	pgw_result *pend_res;
-	int cancels;         /* cancel() calls */
+	int cancels; /* cancel() calls */
 } toy_engine;
 
 typedef struct toy_sess {

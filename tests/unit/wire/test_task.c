@@ -322,12 +322,9 @@ static void test_fuzz_flips(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_task_roundtrip),
-		cmocka_unit_test(test_task_minimal),
-		cmocka_unit_test(test_task_query_cancel),
-		cmocka_unit_test(test_task_malformed),
-		cmocka_unit_test(test_result_roundtrip),
-		cmocka_unit_test(test_fuzz_flips),
+		cmocka_unit_test(test_task_roundtrip),    cmocka_unit_test(test_task_minimal),
+		cmocka_unit_test(test_task_query_cancel), cmocka_unit_test(test_task_malformed),
+		cmocka_unit_test(test_result_roundtrip),  cmocka_unit_test(test_fuzz_flips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
