@@ -7,7 +7,9 @@
  * there because the leader evaluates them at INSERT).
  *
  * Distribution column: PARTITION BY HASH (col), else the first PRIMARY KEY
- * column, else a hidden CAT_HIDDEN_ROWID column the executor fills.
+ * column, else the first column when it is an integer declared NOT NULL
+ * (an id: pgbench's tables, whose keys come later by ALTER TABLE), else a
+ * hidden CAT_HIDDEN_ROWID column the executor fills.
  * Every shard table has a SQLite PRIMARY KEY: SQLite's session extension,
  * which captures a write's changes for the replicas (storage/capture.c),
  * records only tables with one, so a table that declares none gets the
@@ -28,6 +30,10 @@
  * combinations that make no sense are 42P16: range_bounds or distribution =
  * 'range' without PARTITION BY RANGE, distribution = 'hash' or 'reference'
  * with it, shards = N that is not the number of ranges.
+ *
+ * WITH (fillfactor = N) is checked (10..100, as PostgreSQL) and ignored:
+ * it packs PostgreSQL's heap pages, SQLite has nothing it could set.
+ * Every other storage option is 0A000 naming it.
  */
 #include "sql/sqlInt.h"
 
@@ -38,6 +44,9 @@
 
 #define SQL_DEFAULT_REPLICAS 3 /* design.md: replication factor 3, capped by the followers */
 #define SQL_UNIQUE_MAX 16
+/* WITH (fillfactor = N): PostgreSQL's bounds for tables (reloptions.c) */
+#define SQL_FILLFACTOR_MIN 10
+#define SQL_FILLFACTOR_MAX 100
 
 typedef struct key_def {
 	int ncols;
@@ -267,6 +276,12 @@ static int table_options(sql_ctx *c, table_build *tb, PgQuery__CreateStmt *s)
 			if (option_distribution(c, d, &tb->t->distribution) != MUR_OK)
 				return MUR_ERR;
 			tb->distribution_loc = d->location;
+		} else if (!strcmp(d->defname, "fillfactor")) {
+			/* a page-packing hint for PostgreSQL's heap: SQLite's
+			 * b-trees have no such knob (docs/decisions.md); checked
+			 * as PostgreSQL checks it, then ignored */
+			if (option_int(c, d, SQL_FILLFACTOR_MIN, SQL_FILLFACTOR_MAX, &v) != MUR_OK)
+				return MUR_ERR;
 		} else if (!strcmp(d->defname, "range_bounds")) {
 			if (!(tb->range_bounds = option_text(c, d)))
 				return sql_err_oom(c);
@@ -436,6 +451,19 @@ static int add_hidden_rowid(cat_table *t)
 	return t->ncols++;
 }
 
+/* No key, no PARTITION BY: a first column declared NOT NULL with an
+ * integer type is taken for the table's id and distributes it (pgbench
+ * declares its tables so and adds the keys after loading: ALTER TABLE ADD
+ * PRIMARY KEY must find the key's column distributing the table).  A
+ * reference table keeps its hidden row id: one shard, nothing to spread. */
+static int id_column_first(const cat_table *t)
+{
+	const cat_column *col = &t->cols[0];
+	if (cat_table_is_reference(t) || t->ncols == 0 || !col->not_null)
+		return 0;
+	return col->type == MT_INT2 || col->type == MT_INT4 || col->type == MT_INT8;
+}
+
 static int choose_distribution(sql_ctx *c, table_build *tb)
 {
 	cat_table *t = tb->t;
@@ -447,6 +475,8 @@ static int choose_distribution(sql_ctx *c, table_build *tb)
 				       tb->dist_name);
 	} else if (tb->has_pk) {
 		t->dist_col = tb->pk.cols[0];
+	} else if (id_column_first(t)) {
+		t->dist_col = 0;
 	} else {
 		t->dist_col = add_hidden_rowid(t);
 	}

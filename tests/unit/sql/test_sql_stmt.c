@@ -135,12 +135,44 @@ static void test_create_table(void **state)
 	plan_free(p);
 }
 
+/* No key, no PARTITION BY: a first column that is an integer declared NOT
+ * NULL (an id, as pgbench declares its tables) distributes the table,
+ * beside the hidden row id that keys its shard rows; anything else keeps
+ * the hidden row id as distribution column. */
+static void test_create_table_id_column(void **state)
+{
+	plan *p = P("CREATE TABLE acc (aid int NOT NULL, bid int, abalance int, filler char(84)) "
+		    "WITH (fillfactor = 100)");
+	const cat_table *t = p->u.create_table.def;
+	assert_int_equal(t->dist_col, 0);
+	assert_int_equal(t->ncols, 5);
+	assert_int_equal(t->cols[4].hidden, 1);
+	assert_non_null(strstr(p->u.create_table.shard_ddl, "PRIMARY KEY (\"_murphy_rowid\")"));
+	plan_free(p);
+	const char *hidden[] = {
+		"CREATE TABLE h1 (tid int, bid int NOT NULL)",          /* first column nullable */
+		"CREATE TABLE h2 (name text NOT NULL, n int NOT NULL)", /* not an integer */
+		"CREATE TABLE h3 (id bigint NOT NULL) WITH (distribution = 'reference')",
+	};
+	for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
+		p = P(hidden[i]);
+		t = p->u.create_table.def;
+		assert_true(t->cols[t->dist_col].hidden);
+		plan_free(p);
+	}
+	p = P("CREATE TABLE h4 (id smallint NOT NULL, b int) PARTITION BY HASH (b)");
+	assert_int_equal(p->u.create_table.def->dist_col, 1);
+	plan_free(p);
+}
+
 static void test_create_table_errors(void **state)
 {
 	mur_error e = E("CREATE TABLE t4 (a int PRIMARY KEY, b int) PARTITION BY HASH (b)", "0A000");
 	assert_non_null(strstr(e.message, "does not contain the distribution column \"b\""));
 	E("CREATE TABLE t5 (a serial)", "0A000");
-	E("CREATE TABLE t7 (a int) WITH (fillfactor = 10)", "0A000");
+	E("CREATE TABLE t7 (a int) WITH (fillfactor = 5)", "22023");
+	e = E("CREATE TABLE t7 (a int) WITH (autovacuum_enabled = false)", "0A000");
+	assert_string_equal(e.message, "murphy does not support table option \"autovacuum_enabled\"");
 	E("CREATE TABLE t8 (a int) WITH (shards = 0)", "22023");
 	E("CREATE TABLE t9 (a int, a int)", "42701");
 	E("CREATE TABLE t10 (a nosuchtype)", "42704");
@@ -316,6 +348,7 @@ int main(void)
 		cmocka_unit_test(test_insert_errors),
 		cmocka_unit_test(test_update_delete),
 		cmocka_unit_test(test_create_table),
+		cmocka_unit_test(test_create_table_id_column),
 		cmocka_unit_test(test_create_table_errors),
 		cmocka_unit_test(test_drop_and_index),
 		cmocka_unit_test(test_copy),
