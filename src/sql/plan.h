@@ -66,6 +66,7 @@ typedef enum plan_kind {
 	PLAN_ROLLBACK,
 	PLAN_NOOP,              /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
 	PLAN_ANALYZE,           /* ANALYZE: shard statistics into the catalog */
+	PLAN_TRUNCATE,          /* TRUNCATE: every row of each table deleted, as a write */
 } plan_kind;
 
 typedef struct plan_column {
@@ -174,6 +175,14 @@ typedef struct plan_modify {
 	int nreturning;
 } plan_modify;
 
+/* TRUNCATE (plan_truncate.c): shard_sql[i] (DELETE FROM main."t") runs as
+ * a write on every shard of tables[i]. */
+typedef struct plan_truncate {
+	int ntables;
+	const cat_table **tables;
+	const char **shard_sql;
+} plan_truncate;
+
 typedef struct plan_create_table {
 	cat_table *def;            /* new table, id 0, shards NULL: the leader assigns them */
 	int if_not_exists;
@@ -248,6 +257,7 @@ struct plan {
 		plan_copy copy;
 		plan_set set;
 		plan_analyze analyze;
+		plan_truncate truncate;
 		struct {
 			plan *inner;
 			int analyze;

@@ -87,8 +87,13 @@ int sql_range_type_ok(mur_type t);
 int sql_range_bounds(sql_ctx *c, cat_table *t, const char *list, int loc);
 
 /* ---- plan_analyze.c ---- */
-/* ANALYZE [table [(columns)] [, ...]] (PLAN_ANALYZE); VACUUM is 0A000. */
+/* ANALYZE [table [(columns)] [, ...]] (PLAN_ANALYZE); VACUUM [ANALYZE]
+ * (PLAN_NOOP, or PLAN_ANALYZE tagged VACUUM). */
 int sql_plan_analyze(sql_ctx *c, PgQuery__VacuumStmt *s, plan *p);
+
+/* ---- plan_truncate.c ---- */
+/* TRUNCATE t [, ...] (PLAN_TRUNCATE: a DELETE of every row, as a write). */
+int sql_plan_truncate(sql_ctx *c, PgQuery__TruncateStmt *s, plan *p);
 void sql_insert_shard_sql(const cat_table *t, mur_buf *b); /* INSERT INTO main."t" (...) VALUES (?1...) */
 
 #endif

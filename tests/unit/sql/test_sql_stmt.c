@@ -236,6 +236,10 @@ static void test_copy(void **state)
 	E("COPY users TO STDOUT", "0A000");
 	E("COPY users FROM '/tmp/x'", "0A000");
 	E("COPY users FROM STDIN WITH (FORMAT binary)", "0A000");
+	p = P("COPY users FROM STDIN WITH (FREEZE ON)"); /* pgbench -i: nothing to freeze */
+	assert_int_equal(p->kind, PLAN_COPY_FROM);
+	plan_free(p);
+	E("COPY users FROM STDIN WITH (FORCE_NULL (name))", "0A000");
 }
 
 static void test_misc_statements(void **state)
@@ -278,8 +282,28 @@ static void test_misc_statements(void **state)
 	}
 	E("SAVEPOINT a", "0A000");
 	E("SHOW ALL", "0A000");
-	E("TRUNCATE events", "0A000");
 	E("SELECT 1; SELECT 2", "42601");
+}
+
+/* TRUNCATE: one DELETE of every row per table (named twice: once);
+ * RESTART IDENTITY and CASCADE have nothing more to do in murphy. */
+static void test_truncate(void **state)
+{
+	plan *p = P("TRUNCATE TABLE events, other, events RESTART IDENTITY CASCADE");
+	const plan_truncate *pt = &p->u.truncate;
+	assert_int_equal(p->kind, PLAN_TRUNCATE);
+	assert_string_equal(p->tag, "TRUNCATE TABLE");
+	assert_int_equal(pt->ntables, 2);
+	assert_string_equal(pt->tables[0]->name, "events");
+	assert_string_equal(pt->tables[1]->name, "other");
+	assert_string_equal(pt->shard_sql[0], "DELETE FROM main.\"events\"");
+	assert_string_equal(pt->shard_sql[1], "DELETE FROM main.\"other\"");
+	plan_free(p);
+	p = P("TRUNCATE ONLY events");
+	assert_int_equal(p->u.truncate.ntables, 1);
+	plan_free(p);
+	E("TRUNCATE nope", "42P01");
+	E("TRUNCATE murphy.nodes", "0A000");
 }
 
 static void test_select_errors(void **state)
@@ -350,6 +374,7 @@ int main(void)
 		cmocka_unit_test(test_create_table),
 		cmocka_unit_test(test_create_table_id_column),
 		cmocka_unit_test(test_create_table_errors),
+		cmocka_unit_test(test_truncate),
 		cmocka_unit_test(test_drop_and_index),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_misc_statements),
