@@ -200,6 +200,13 @@ typedef struct plan_index {
 	char index_name[64];
 	int if_not_exists;         /* or if_exists for DROP */
 	const char *shard_ddl;     /* CREATE [UNIQUE] INDEX ... ON main."t"(...) / DROP INDEX ... */
+	/* ALTER TABLE ADD PRIMARY KEY / UNIQUE (tag ALTER TABLE): undo_ddl drops
+	 * the index from every placement when a placement failed to build it
+	 * (23505: duplicates); npk > 0: pk_cols become the table's primary key
+	 * in the catalog once every placement has it.  NULL / 0 otherwise. */
+	const char *undo_ddl;
+	int npk;
+	const int *pk_cols;
 } plan_index;
 
 typedef struct plan_copy {

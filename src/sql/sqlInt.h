@@ -74,6 +74,9 @@ int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p);
 int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p);
 int sql_plan_drop(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
 int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p);
+/* ALTER TABLE t ADD PRIMARY KEY / UNIQUE (cols): a PLAN_CREATE_INDEX tagged
+ * ALTER TABLE (plan_index's undo_ddl, pk_cols); anything else 0A000. */
+int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p);
 int sql_plan_explain(sql_ctx *c, PgQuery__ExplainStmt *s, plan *p);
 int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p);
 int sql_plan_show(sql_ctx *c, PgQuery__VariableShowStmt *s, plan *p);

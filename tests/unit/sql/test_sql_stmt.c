@@ -306,6 +306,55 @@ static void test_truncate(void **state)
 	E("TRUNCATE murphy.nodes", "0A000");
 }
 
+/* ALTER TABLE ADD PRIMARY KEY / UNIQUE: a unique index on every
+ * placement (with the DROP that undoes it), under CREATE TABLE's key rule;
+ * every other action is 0A000. */
+static void test_alter_table(void **state)
+{
+	static cat_table t; /* large: keep off the stack */
+	plan *p;
+	mur_error e;
+	memset(&t, 0, sizeof t);
+	tcol(&t, "aid", MT_INT4, 0);
+	tcol(&t, "bid", MT_INT4, 0);
+	t.cols[0].not_null = 1;
+	tcreate(&t, "alter_acc", 0, 4);
+	p = P("ALTER TABLE alter_acc ADD PRIMARY KEY (aid)");
+	assert_int_equal(p->kind, PLAN_CREATE_INDEX);
+	assert_string_equal(p->tag, "ALTER TABLE");
+	assert_string_equal(p->u.index.index_name, "alter_acc_pkey");
+	assert_string_equal(p->u.index.shard_ddl,
+			    "CREATE UNIQUE INDEX main.\"alter_acc_pkey\" ON \"alter_acc\" (\"aid\")");
+	assert_string_equal(p->u.index.undo_ddl, "DROP INDEX IF EXISTS main.\"alter_acc_pkey\"");
+	assert_int_equal(p->u.index.npk, 1);
+	assert_int_equal(p->u.index.pk_cols[0], 0);
+	plan_free(p);
+	p = P("ALTER TABLE orders ADD CONSTRAINT o_u UNIQUE (total, user_id)");
+	assert_string_equal(p->u.index.index_name, "o_u");
+	assert_int_equal(p->u.index.npk, 0);
+	assert_non_null(p->u.index.undo_ddl);
+	plan_free(p);
+	p = P("ALTER TABLE orders ADD UNIQUE (user_id)");
+	assert_string_equal(p->u.index.index_name, "orders_user_id_key");
+	plan_free(p);
+	p = P("ALTER TABLE IF EXISTS nope ADD PRIMARY KEY (a)");
+	assert_int_equal(p->kind, PLAN_NOOP);
+	plan_free(p);
+	E("ALTER TABLE nope ADD PRIMARY KEY (a)", "42P01");
+	E("ALTER TABLE alter_acc ADD PRIMARY KEY (nope)", "42703");
+	e = E("ALTER TABLE alter_acc ADD PRIMARY KEY (bid, aid)", "0A000"); /* bid may be NULL */
+	assert_non_null(strstr(e.message, "not declared NOT NULL"));
+	e = E("ALTER TABLE orders ADD UNIQUE (total)", "0A000");
+	assert_non_null(strstr(e.message, "does not contain the distribution column \"user_id\""));
+	E("ALTER TABLE events ADD PRIMARY KEY (id)", "42P16");
+	e = E("ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users", "0A000");
+	assert_string_equal(e.message, "murphy does not support foreign keys yet");
+	E("ALTER TABLE orders ADD COLUMN y int", "0A000");
+	E("ALTER TABLE orders ADD CHECK (total > 0)", "0A000");
+	E("ALTER TABLE orders ADD UNIQUE (user_id), ADD UNIQUE (user_id, total)", "0A000");
+	E("ALTER TABLE murphy.nodes ADD UNIQUE (name)", "0A000");
+}
+
 static void test_select_errors(void **state)
 {
 	mur_error e = E("SELECT * FORM events", "42601");
@@ -375,6 +424,7 @@ int main(void)
 		cmocka_unit_test(test_create_table_id_column),
 		cmocka_unit_test(test_create_table_errors),
 		cmocka_unit_test(test_truncate),
+		cmocka_unit_test(test_alter_table),
 		cmocka_unit_test(test_drop_and_index),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_misc_statements),
