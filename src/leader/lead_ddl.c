@@ -215,7 +215,10 @@ static void index_undo(lead_run *r, const cat_table *t)
 	if (!strcmp(keep.sqlstate, SQLSTATE_UNIQUE_VIOLATION)) {
 		mur_error_set(&r->err, SQLSTATE_UNIQUE_VIOLATION, "could not create unique index \"%s\"",
 			      pi->index_name);
-		mur_error_detail(&r->err, "%s", keep.message);
+		/* the shard's message names a guessed constraint; its detail
+		 * names the key columns */
+		mur_error_detail(&r->err, "%s", keep.detail[0] ? keep.detail : keep.message);
+		mur_error_hint(&r->err, "remove the rows with duplicate keys, then add the key again");
 		keep = r->err;
 	}
 	for (int i = 0; i < r->ntasks; i++)

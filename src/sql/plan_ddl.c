@@ -548,10 +548,18 @@ static int create_checks(sql_ctx *c, PgQuery__CreateStmt *s)
 			       "murphy supports tables only in schema \"public\"");
 	if (rv->relpersistence && *rv->relpersistence == 't')
 		return unsupported(c, rv->location, "temporary tables");
+	if (s->partbound) { /* pgbench -i --partitions */
+		unsupported(c, rv->location, "CREATE TABLE ... PARTITION OF");
+		mur_error_detail(c->err, "A murphy table is split into shards by itself; a range "
+					 "table's split points are given when it is created.");
+		mur_error_hint(c->err, "Create the table with PARTITION BY RANGE (column) WITH "
+				       "(range_bounds = 'v1,v2,...'), or PARTITION BY HASH (column).");
+		return MUR_ERR;
+	}
 	if (s->n_inh_relations)
 		return unsupported(c, rv->location, "table inheritance");
-	if (s->partbound || s->of_typename)
-		return unsupported(c, rv->location, "partitions and typed tables");
+	if (s->of_typename)
+		return unsupported(c, rv->location, "typed tables");
 	if (strlen(rv->relname) >= CAT_NAME_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, rv->location,
 			       "table name \"%s\" is too long", rv->relname);
