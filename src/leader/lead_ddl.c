@@ -7,7 +7,9 @@
  * dropped again and the table leaves the catalog, so a failed CREATE
  * leaves nothing behind that a later CREATE would trip over.
  *
- * CREATE INDEX and DROP INDEX run their DDL on every placement.  ALTER
+ * CREATE INDEX and DROP INDEX run their DDL on every placement; CREATE
+ * INDEX first waits (parked, as DROP TABLE) until no write to the table is
+ * still reaching a copy, so every copy indexes the same rows.  ALTER
  * TABLE ADD PRIMARY KEY / UNIQUE is a CREATE UNIQUE INDEX (sql/plan_ddl.c)
  * with two more steps: when a placement fails (duplicates: 23505), the
  * index is dropped from every placement again (undo_ddl) and the error
@@ -249,10 +251,32 @@ static void index_done(lead_run *r)
 	index_finish(r);
 }
 
+/* 1 when r waits (parked, or failed with 55006) for the writes still
+ * reaching t's copies: a copy that has not applied a DELETE yet would keep
+ * rows that a unique index built on it finds duplicated. */
+static int index_wait_idle(lead_run *r, const cat_table *t)
+{
+	mur_error err;
+	if (!t || !lead_repl_table_busy(r->e, t))
+		return 0;
+	if (lead_reconcile_park(r->e, r))
+		return 1;
+	mur_error_set(&err, SQLSTATE_OBJECT_IN_USE,
+		      "cannot build an index on \"%s\" while writes to it are in flight", t->name);
+	mur_error_hint(&err, "retry when the writes (or COPY) have finished");
+	lead_run_fail(r, &err);
+	lead_run_finish(r);
+	return 1;
+}
+
 void lead_index_start(lead_run *r)
 {
 	const plan_index *pi = &r->p->u.index;
 	uint32_t all[CAT_SHARDS_MAX];
+
+	if (pi->table &&
+	    index_wait_idle(r, cat_table_lookup(r->e->cat, "public", pi->table->name)))
+		return;
 
 	for (int i = 0; i < cat_table_count(r->e->cat); i++) {
 		const cat_table *t = cat_table_at(r->e->cat, i);
