@@ -540,9 +540,23 @@ static const char *shard_ddl(sql_ctx *c, const table_build *tb)
 	return sql_buf_finish(c, &b);
 }
 
+/* TABLESPACE name: only the default one exists (pgbench --tablespace,
+ * --index-tablespace ask for others). */
+static int tablespace_check(sql_ctx *c, const char *name, int loc)
+{
+	if (!name || !*name || !strcmp(name, "pg_default"))
+		return MUR_OK;
+	unsupported(c, loc, "tablespaces");
+	mur_error_detail(c->err, "Every copy of a shard is a SQLite file in its follower's data "
+				 "directory; tablespace \"%s\" cannot place it elsewhere.", name);
+	return MUR_ERR;
+}
+
 static int create_checks(sql_ctx *c, PgQuery__CreateStmt *s)
 {
 	PgQuery__RangeVar *rv = s->relation;
+	if (tablespace_check(c, s->tablespacename, rv->location) != MUR_OK)
+		return MUR_ERR;
 	if (rv->schemaname && *rv->schemaname && strcmp(rv->schemaname, "public"))
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
 			       "murphy supports tables only in schema \"public\"");
@@ -745,6 +759,8 @@ int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p)
 		return unsupported(c, -1, "index methods other than btree");
 	if (s->n_index_including_params)
 		return unsupported(c, -1, "INCLUDE columns");
+	if (tablespace_check(c, s->table_space, -1) != MUR_OK)
+		return MUR_ERR;
 	if (index_columns(c, s, pi->table, k, desc) != MUR_OK)
 		return MUR_ERR;
 	if (s->unique && !key_has(k, pi->table->dist_col) && !cat_table_is_reference(pi->table))
@@ -827,6 +843,8 @@ static int alter_key(sql_ctx *c, const cat_table *t, PgQuery__Constraint *k, key
 	int pk = k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY;
 	if (k->indexname && *k->indexname)
 		return unsupported(c, k->location, "ADD CONSTRAINT ... USING INDEX");
+	if (tablespace_check(c, k->indexspace, k->location) != MUR_OK)
+		return MUR_ERR;
 	if (key_from_names(c, t, k->keys, k->n_keys, kd, k->location) != MUR_OK)
 		return MUR_ERR;
 	if (pk && has_primary_key(t))

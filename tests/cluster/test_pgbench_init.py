@@ -13,7 +13,8 @@ What `pgbench -i` needs, each checked on the followers' own files
 - ALTER TABLE ADD PRIMARY KEY: a unique index on every copy, 23505 on
   duplicates (and then on no copy at all);
 - what murphy cannot do is 0A000 naming it: --partitions, --foreign-keys,
-  server-side generation (-I G), VACUUM FULL, other storage options.
+  server-side generation (-I G), tablespaces, VACUUM FULL, other storage
+  options.
 """
 import os
 import re
@@ -247,6 +248,8 @@ def test_what_murphy_cannot_do_is_0A000(cl, sql, words):
     (("--partitions", "2"), "PARTITION OF"),
     (("--foreign-keys",), "foreign keys"),
     (("-I", "dtGvp"), "generate_series"),
+    (("--tablespace", "fast"), "tablespaces"),
+    (("--index-tablespace", "fast"), "tablespaces"),
 ])
 def test_pgbench_options_murphy_cannot_honour_are_refused(cl, args, words):
     """pgbench -i with what murphy lacks stops on a 0A000 naming it (the

@@ -353,6 +353,13 @@ static void test_alter_table(void **state)
 	E("ALTER TABLE orders ADD CHECK (total > 0)", "0A000");
 	E("ALTER TABLE orders ADD UNIQUE (user_id), ADD UNIQUE (user_id, total)", "0A000");
 	E("ALTER TABLE murphy.nodes ADD UNIQUE (name)", "0A000");
+	/* only the default tablespace (pgbench --tablespace, --index-tablespace) */
+	e = E("ALTER TABLE alter_acc ADD PRIMARY KEY (aid) USING INDEX TABLESPACE fast", "0A000");
+	assert_string_equal(e.message, "murphy does not support tablespaces yet");
+	E("CREATE TABLE ts1 (a int) TABLESPACE fast", "0A000");
+	E("CREATE INDEX ON orders (total) TABLESPACE fast", "0A000");
+	p = P("CREATE TABLE ts2 (a int) TABLESPACE pg_default");
+	plan_free(p);
 }
 
 static void test_select_errors(void **state)
