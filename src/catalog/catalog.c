@@ -18,6 +18,9 @@
  */
 #include "catalog/catalog_int.h"
 
+#include "common/log.h"
+
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -83,7 +86,7 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "rows", MT_INT8);
 	add_column(t, "range_min", MT_TEXT); /* range tables; NULL: unbounded */
 	add_column(t, "range_max", MT_TEXT);
-	add_column(t, "replication_factor", MT_INT4); /* leader/lead_health.c */
+	add_column(t, "replication_factor", MT_INT4); /* replication/repl_health.c */
 	add_column(t, "copies_current", MT_INT4);
 	add_column(t, "under_replicated", MT_BOOL);
 	add_column(t, "under_replicated_reason", MT_TEXT); /* NULL when at RF */
@@ -249,6 +252,57 @@ const cat_node *cat_node_by_id(const catalog *c, uint32_t id)
 	for (int i = 0; i < c->nnodes; i++)
 		if (c->nodes[i]->id == id)
 			return c->nodes[i];
+	return NULL;
+}
+
+const char *cat_placement_state_name(cat_placement_state st)
+{
+	static const char *const names[CAT_PL_STATES] = {"current", "lagging", "divergent",
+							 "rebuilding"};
+	return (unsigned)st < CAT_PL_STATES ? names[st] : "?";
+}
+
+/* ---- the placement state machine (diagram in catalog.h) ---- */
+
+#define P(s) (1u << CAT_PL_##s)
+/* pl_allowed[from]: the states `from` may go to */
+static const unsigned pl_allowed[CAT_PL_STATES] = {
+	[CAT_PL_CURRENT] = P(LAGGING) | P(DIVERGENT),
+	[CAT_PL_LAGGING] = P(CURRENT) | P(DIVERGENT) | P(REBUILDING),
+	[CAT_PL_DIVERGENT] = P(CURRENT) | P(LAGGING) | P(REBUILDING),
+	[CAT_PL_REBUILDING] = P(CURRENT) | P(LAGGING) | P(DIVERGENT),
+};
+#undef P
+
+int cat_placement_transition_allowed(cat_placement_state from, cat_placement_state to)
+{
+	if ((unsigned)from >= CAT_PL_STATES || (unsigned)to >= CAT_PL_STATES)
+		return 0;
+	return (pl_allowed[from] >> to) & 1u;
+}
+
+void cat_placement_set_state(cat_placement *p, cat_placement_state to)
+{
+	if (p->state == to)
+		return;
+	if (!cat_placement_transition_allowed(p->state, to))
+		MLOG(ERROR, "catalog", "placement on node %u: no transition %s -> %s", p->node_id,
+		     cat_placement_state_name(p->state), cat_placement_state_name(to));
+	assert(cat_placement_transition_allowed(p->state, to));
+	p->state = to;
+}
+
+const char *cat_node_name(const catalog *c, uint32_t id)
+{
+	const cat_node *n = cat_node_by_id(c, id);
+	return n ? n->name : "?";
+}
+
+cat_placement *cat_placement_on(cat_shard *s, uint32_t node_id)
+{
+	for (int k = 0; k < s->nplacements; k++)
+		if (s->placements[k].node_id == node_id)
+			return &s->placements[k];
 	return NULL;
 }
 

@@ -60,31 +60,63 @@ typedef struct cat_column {
 
 typedef enum cat_placement_role { CAT_PRIMARY = 0, CAT_REPLICA = 1 } cat_placement_role;
 
-/* What the leader knows of a placement's contents (docs/replication.md):
+/* What the leader knows of a placement's contents (docs/replication.md).
+ * Runtime only (not stored): a placement loaded from the store is CURRENT
+ * until the leader engine marks every copy LAGGING at start, and one added
+ * by cat_placement_add starts REBUILDING.  Every change after that goes
+ * through cat_placement_set_state, which asserts that it is one of these
+ * arrows (the table cat_placement_transition_allowed reads;
+ * tests/unit/catalog checks it):
  *
- *   CURRENT ──(missed an entry / node lost)──> LAGGING ──CATCHUP──> CURRENT
- *      │                                          │
- *      │                                  (log gone / unknown history)
- *      │                                          ▼
- *      └──(held an undecided entry)──> DIVERGENT ──UNDO──> LAGGING
- *                                                 REBUILDING ──> CURRENT
+ *   CURRENT ──(missed an entry / follower lost)──> LAGGING ──CATCHUP──> CURRENT
+ *      │                                              │   ▲
+ *      │                             (history differs)│   │(undone, behind)
+ *      │                                              ▼   │
+ *      └──(held an undecided entry)──────────────> DIVERGENT ──UNDO──> CURRENT
+ *   LAGGING, DIVERGENT ──(cannot be repaired)──> REBUILDING ──(switched in)──> CURRENT
+ *
+ * Every arrow, with the events behind it (repl_recover.c, repl_write.c):
+ *
+ *   CURRENT    → LAGGING     missed an entry; follower suspect or lost;
+ *                            leader start (nothing is known yet)
+ *   CURRENT    → DIVERGENT   may hold an entry never committed (an answer
+ *                            lost, an undo failed, logged at a wrong LSN)
+ *   LAGGING    → CURRENT     caught up; reported at the committed entry
+ *   LAGGING    → DIVERGENT   catch-up refused (log trimmed, history differs);
+ *                            reported ahead of or beside the committed entry
+ *   LAGGING    → REBUILDING  catch-up cannot repair it: copied anew in place
+ *   DIVERGENT  → CURRENT     undone to the committed entry; reported there
+ *   DIVERGENT  → LAGGING     undone behind it; reported behind; leader start
+ *   DIVERGENT  → REBUILDING  the undo cannot repair it: copied anew in place
+ *   REBUILDING → CURRENT     rebuilt and caught up: switched in
+ *   REBUILDING → LAGGING,    a write's answer that comes back after the copy
+ *                DIVERGENT   started to be rebuilt in place; leader start
+ *
+ * No arrow CURRENT → REBUILDING: only a copy that is not current is rebuilt
+ * in place (a copy on a dead follower is replaced by a new placement).
+ *
  * Only CURRENT placements are read at the default consistency or written. */
 typedef enum cat_placement_state {
 	CAT_PL_CURRENT = 0,
 	CAT_PL_LAGGING = 1,
 	CAT_PL_DIVERGENT = 2,
 	CAT_PL_REBUILDING = 3,
+	CAT_PL_STATES = 4, /* how many */
 } cat_placement_state;
+
+/* "current", "lagging", "divergent", "rebuilding" (murphy.placements); "?"
+ * for a value out of range. */
+const char *cat_placement_state_name(cat_placement_state st);
 
 typedef struct cat_placement {
 	uint32_t node_id;
 	cat_placement_role role;
 	uint64_t applied_lsn; /* highest shard LSN this placement has durably applied */
 	uint64_t entry_id;    /* id of the entry at applied_lsn, when known */
-	cat_placement_state state; /* runtime; not stored */
+	cat_placement_state state; /* runtime, not stored: cat_placement_set_state */
 	int needs_rebuild;         /* runtime: catch-up cannot fix it, copy it anew */
 	int reported;              /* runtime: its follower reported (applied_lsn, entry_id)
-				      since it last connected (lead_recover.c) */
+				      since it last connected (repl_recover.c) */
 } cat_placement;
 
 typedef struct cat_shard {
@@ -99,7 +131,7 @@ typedef struct cat_shard {
 	mur_value range_min;
 	char *range_bytes;        /* owns range_min's TEXT bytes (malloc'd), or NULL */
 	uint64_t rows;      /* row estimate: exact after ANALYZE, then moved by writes
-			       (lead_repl.c) and by murphy.shards counts */
+			       (repl_write.c) and by murphy.shards counts */
 	uint64_t analyzed_rows;   /* the rows the last ANALYZE counted (durable: stats) */
 	uint64_t *distinct;       /* ANALYZE: per column (ncols entries) its distinct estimate,
 				     0 for a column never measured; malloc'd, NULL: never
@@ -107,9 +139,7 @@ typedef struct cat_shard {
 	uint64_t committed_lsn;   /* runtime: highest entry decided committed */
 	uint64_t committed_entry; /* runtime: its entry id */
 	int committed_known;      /* runtime: 0 after a leader restart until enough copies
-				     report (lead_recover.c, decide_committed) */
-	int rf_warned;            /* runtime: under-replication WARNING logged (leader/lead_health.c) */
-	void *rt;                 /* runtime state owned by the leader engine */
+				     report (repl_recover.c, decide_committed) */
 	int nplacements;
 	cat_placement placements[CAT_REPLICAS_MAX];
 } cat_shard;
@@ -118,7 +148,7 @@ typedef struct cat_shard {
 typedef enum cat_distribution {
 	CAT_DIST_HASH = 0,      /* nshards hash ranges of dist_col, `replicas` copies each */
 	CAT_DIST_REFERENCE = 1, /* one shard, a copy on every follower alive at CREATE
-				   (later ones get a copy from a peer: lead_recover.c) */
+				   (later ones get a copy from a peer: repl_recover.c) */
 	CAT_DIST_RANGE = 2,     /* PARTITION BY RANGE (dist_col): shard s holds the values
 				   from its range_min up to the next one in range order */
 } cat_distribution;
@@ -302,6 +332,18 @@ uint64_t cat_version(const catalog *c);
 int cat_node_count(const catalog *c);
 const cat_node *cat_node_at(const catalog *c, int i);
 const cat_node *cat_node_by_id(const catalog *c, uint32_t id);
+/* The node's name, "?" when there is no such node (for messages). */
+const char *cat_node_name(const catalog *c, uint32_t id);
+/* The shard's placement on node_id, NULL when it has none there. */
+cat_placement *cat_placement_on(cat_shard *s, uint32_t node_id);
+/* 1 when the placement diagram (cat_placement_state) has an arrow
+ * from -> to; 0 otherwise (a state to itself is no transition) and for
+ * values out of range. */
+int cat_placement_transition_allowed(cat_placement_state from, cat_placement_state to);
+/* The one way a placement's state changes (runtime; nothing is stored):
+ * setting the state it has changes nothing; any other change must be an
+ * arrow of the diagram (asserted). */
+void cat_placement_set_state(cat_placement *p, cat_placement_state to);
 int cat_table_count(const catalog *c);
 const cat_table *cat_table_at(const catalog *c, int i);
 

@@ -12,6 +12,7 @@
 #include "cli/local.h"
 #include "cli/pgclient.h"
 #include "cli/table.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -121,8 +122,8 @@ static int load(cli_pg *c, const char *table, const char *copy_sql, long rows, l
 	mur_buf chunk;
 	cli_demo_rng rng;
 	char tag[64];
-	time_t now = time(NULL);
-	double t0 = cli_local_now_s();
+	time_t now = (time_t)(mur_wall_ms() / 1000);
+	uint64_t t0_ms = mur_now_ms();
 	int tty = isatty(2), rc;
 	long step = rows / 20 > 0 ? rows / 20 : 1;
 	cli_demo_rng_init(&rng, CLI_DEMO_SEED + (uint64_t)strlen(table));
@@ -151,7 +152,7 @@ static int load(cli_pg *c, const char *table, const char *copy_sql, long rows, l
 		rc = cli_pg_copy_end(c, NULL, tag, sizeof tag, &err);
 	if (rc != MUR_OK)
 		goto fail;
-	double dt = cli_local_now_s() - t0;
+	double dt = (double)(mur_now_ms() - t0_ms) / 1000.0;
 	fprintf(stderr, "loaded %s: %s in %.1f s (%.0f rows/s)\n", table, tag, dt,
 		dt > 0 ? (double)rows / dt : 0.0);
 	return MUR_OK;
@@ -194,7 +195,7 @@ static void show(cli_pg *c, const char *query)
 static void print_examples(int port)
 {
 	char since[16];
-	time_t t = time(NULL) - 30L * 24 * 3600;
+	time_t t = (time_t)(mur_wall_ms() / 1000) - 30L * 24 * 3600;
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(since, sizeof since, "%Y-%m-%d", &tm);

@@ -13,6 +13,7 @@
 #include "cli/local.h"
 #include "cli/pgclient.h"
 #include "cli/proc.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -68,9 +69,10 @@ static void stop_spawned(spawned *sp)
 	for (int k = 0; k < sp->n; k++)
 		if (sp->pid[k] > 0)
 			kill(sp->pid[k], SIGTERM);
-	double deadline = cli_local_now_s() + CLI_LOCAL_STOP_TIMEOUT_S;
+	uint64_t deadline_ms = mur_now_ms() + CLI_LOCAL_STOP_TIMEOUT_S * 1000u;
 	for (int k = 0; k < sp->n; k++) {
-		while (sp->pid[k] > 0 && waitpid(sp->pid[k], NULL, WNOHANG) == 0 && cli_local_now_s() < deadline)
+		while (sp->pid[k] > 0 && waitpid(sp->pid[k], NULL, WNOHANG) == 0 &&
+		       mur_now_ms() < deadline_ms)
 			cli_proc_sleep_ms(50);
 		if (sp->pid[k] > 0 && kill(sp->pid[k], SIGKILL) == 0)
 			waitpid(sp->pid[k], NULL, 0);
@@ -137,7 +139,7 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	return 0;
 }
 
-/* What the leader says in murphy.ready (lead_ready.c). */
+/* What the leader says in murphy.ready (replication/repl_ready.c). */
 typedef struct readiness {
 	long followers; /* alive, welcomed, copies reported; -1: no connection, -2: query failed */
 	int ready;      /* every shard takes a write now */
@@ -186,7 +188,7 @@ static int pid_file_missing(const cli_local_opts *o, const spawned *sp)
 /* Wait until the leader answers (want < 0), or until it is ready to write
  * with `want` followers back (murphy.ready): a write right after this
  * returns is taken at once. */
-static int wait_ready(const cli_local_opts *o, spawned *sp, long want, double deadline)
+static int wait_ready(const cli_local_opts *o, spawned *sp, long want, uint64_t deadline_ms)
 {
 	char why[MUR_ERROR_MESSAGE_MAX] = "no answer yet";
 	for (;;) {
@@ -205,7 +207,7 @@ static int wait_ready(const cli_local_opts *o, spawned *sp, long want, double de
 			snprintf(why, sizeof why, "%ld of %ld followers joined and reported their copies",
 				 r.followers, want);
 		}
-		if (cli_local_now_s() > deadline) {
+		if (mur_now_ms() > deadline_ms) {
 			fprintf(stderr, "murphy local: cluster in %s not ready after %d s: %s\n", o->dir,
 				o->timeout_s, why);
 			return 1;
@@ -233,17 +235,17 @@ int cli_local_start(cli_local_opts *o)
 	if (cli_local_prepare(o) != 0)
 		return 1;
 	spawned sp = {.n = 0};
-	double deadline = cli_local_now_s() + o->timeout_s;
+	uint64_t deadline_ms = mur_now_ms() + (uint64_t)o->timeout_s * 1000u;
 	int failed = 0;
 	if (!node_running(o, 0))
-		failed = spawn_node(o, 0, exe, &sp) || wait_ready(o, &sp, -1, deadline);
+		failed = spawn_node(o, 0, exe, &sp) || wait_ready(o, &sp, -1, deadline_ms);
 	for (int i = 1; i <= o->followers && !failed; i++)
 		if (!node_running(o, i))
 			failed = spawn_node(o, i, exe, &sp);
 	if (!failed && sp.n == 0)
 		printf("murphy: the cluster in %s is already running\n", o->dir);
 	if (!failed)
-		failed = wait_ready(o, &sp, o->followers, deadline);
+		failed = wait_ready(o, &sp, o->followers, deadline_ms);
 	if (failed) {
 		print_log_tails(o);
 		if (sp.n > 0)

@@ -47,8 +47,6 @@ void cli_local_node_name(int i, char *buf, size_t size);
 void cli_local_node_path(const cli_local_opts *o, int i, const char *file, char *buf, size_t size);
 /* Create the node directories, write local.conf, share the secret.  0 or 1. */
 int cli_local_prepare(const cli_local_opts *o);
-/* Monotonic clock in seconds. */
-double cli_local_now_s(void);
 
 /* Start whatever nodes are not running, wait until murphy.ready shows N
  * followers back and every shard taking writes, print the URL.  0 or 1 (message on stderr). */

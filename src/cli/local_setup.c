@@ -16,14 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-
-double cli_local_now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Node i: 0 is the leader, i ≥ 1 is follower fi. */
 void cli_local_node_name(int i, char *buf, size_t size)

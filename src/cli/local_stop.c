@@ -6,6 +6,7 @@
  */
 #include "cli/local.h"
 #include "cli/proc.h"
+#include "common/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -77,8 +78,8 @@ int cli_local_stop(const char *dir_arg)
 	pid_t pids[CLI_LOCAL_NODES_MAX];
 	int npids, n = signal_nodes(dir, SIGTERM, pids, CLI_LOCAL_NODES_MAX, &npids);
 	int alive = count_alive(pids, npids);
-	double deadline = cli_local_now_s() + CLI_LOCAL_STOP_TIMEOUT_S;
-	while (alive > 0 && cli_local_now_s() < deadline) {
+	uint64_t deadline_ms = mur_now_ms() + CLI_LOCAL_STOP_TIMEOUT_S * 1000u;
+	while (alive > 0 && mur_now_ms() < deadline_ms) {
 		cli_proc_sleep_ms(50);
 		alive = count_alive(pids, npids);
 	}

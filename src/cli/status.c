@@ -233,7 +233,7 @@ static void show_rebuilds(cli_pg *c)
 
 static int show(cli_target *t, cli_pg *c, int *connected)
 {
-	time_t now = time(NULL);
+	time_t now = (time_t)(mur_wall_ms() / 1000);
 	char when[64];
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&now));
 	if (!*connected) {

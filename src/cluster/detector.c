@@ -23,6 +23,12 @@
  * follower therefore becomes suspect after suspect_timeout_ms of silence
  * while the leader was listening; a dead follower is noticed later by the
  * length of the leader's stalls in between.
+ *
+ * Both are measured on the loop's clock (uv_now), not common/clock.h's: a
+ * stall is the gap between two timer callbacks as the loop saw them, and
+ * silence is credited with stalls on that same clock (last_seen_ms,
+ * route.c's task deadlines).  Wall time (mur_wall_ms) is only what the
+ * catalog records for users.
  */
 #include "cluster/cluster_int.h"
 

@@ -55,7 +55,7 @@ clu_node *clu_node_add(clu_leader *l, uint32_t id, const char *name)
 	n->id = id;
 	snprintf(n->name, sizeof n->name, "%s", name);
 	n->state = CAT_NODE_ALIVE;
-	n->last_seen_ms = uv_now(l->loop);
+	n->last_seen_ms = uv_now(l->loop); /* the detector's loop clock (detector.c) */
 	/* boot time in the high bits: epochs keep growing across leader restarts */
 	n->epoch = (uint64_t)mur_wall_ms() << 20;
 	return n;

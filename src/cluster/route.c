@@ -178,6 +178,7 @@ int clu_send_task(clu_leader *l, uint32_t node_id, exec_task *task, clu_task_cb 
 		goto free_pending;
 	}
 	p->task_id = task->id;
+	/* on the detector's loop clock: its tick expires it (detector.c) */
 	if (l->task_timeout_ms && task->kind != EXEC_TASK_REBUILD && task->kind != EXEC_TASK_CATCHUP)
 		p->deadline_ms = uv_now(l->loop) + l->task_timeout_ms;
 	p->cb = cb;

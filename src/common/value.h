@@ -27,6 +27,10 @@
  * NULL: nothing).  Rows are concatenated in a mur_buf; a result set is
  * (ncols, nrows, bytes).  Used by the node protocol, the hash aggregate and
  * the leader's merge.
+ *
+ * Implemented by one file per concern (value_int.h says which holds what):
+ * value_type.c, value_in.c, value_out.c, value_datetime.c, value.c
+ * (coercion, ordering, hashing) and value_row.c.
  */
 #ifndef MUR_VALUE_H
 #define MUR_VALUE_H

@@ -19,6 +19,7 @@
 #include "follower/peer.h"
 
 #include "cluster/cluster.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "net/net.h"
 #include "storage/replog.h"
@@ -73,7 +74,7 @@ struct node_peer_fetch {
 	net_hello hello;
 	node_peer_fetch_cbs cbs;
 	void *arg;
-	uint64_t start_ns;
+	uint64_t start_us;
 
 	pf_state state;
 	net_conn *conn;
@@ -164,7 +165,7 @@ static void send_small(node_peer_fetch *j, uint8_t type, const mur_buf *b)
 
 static void progress(node_peer_fetch *j)
 {
-	uint64_t now = uv_now(j->loop);
+	uint64_t now = mur_now_ms();
 	net_progress pr;
 
 	if (!j->cbs.on_progress ||
@@ -583,7 +584,7 @@ static void after_work(uv_work_t *w, int status)
 	if (kind == FW_FINISH) {
 		exec_result_init(&res);
 		res.task_id = j->task_id;
-		res.elapsed_us = (uv_hrtime() - j->start_ns) / 1000;
+		res.elapsed_us = mur_now_us() - j->start_us;
 		res.lsn = j->lsn;
 		if (j->failed) {
 			res.failed = 1;
@@ -644,7 +645,7 @@ int node_peer_fetch_start(uv_loop_t *loop, stor_dir *dir, const exec_task *t,
 	j->cbs = *cbs;
 	j->arg = arg;
 	j->fd = -1;
-	j->start_ns = uv_hrtime();
+	j->start_us = mur_now_us();
 	j->state = PF_PREPARE;
 	MLOG(INFO, "peer", "%s of %s from %s (task %llu, target lsn %llu)", kind_name(j), j->file,
 	     j->peer, (unsigned long long)j->task_id, (unsigned long long)j->target);

@@ -11,6 +11,7 @@
  */
 #include "follower/shuffle.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "ops/hashagg.h"
 #include "follower/shuffle_int.h"
@@ -63,8 +64,6 @@ typedef struct entry {
 	struct entry *prev, *next;
 } entry;
 
-static uint64_t now_ms(uv_loop_t *loop) { return uv_now(loop); }
-
 static void parts_free(part *p)
 {
 	while (p) {
@@ -104,8 +103,8 @@ static entry *entry_get(node_shuffle_hub *h, uint64_t id, mur_error *err)
 	mur_buf_init(&e->out);
 	exec_result_init(&e->jres);
 	mur_error_clear(&e->err);
-	e->start_us = uv_hrtime() / 1000;
-	e->touched_ms = now_ms(h->loop);
+	e->start_us = mur_now_us();
+	e->touched_ms = mur_now_ms();
 	e->next = h->entries;
 	if (h->entries)
 		h->entries->prev = e;
@@ -162,7 +161,7 @@ static void answer(entry *e)
 	e->cb = NULL;
 	exec_result_init(&res);
 	res.task_id = e->task_id;
-	res.elapsed_us = uv_hrtime() / 1000 - e->start_us;
+	res.elapsed_us = mur_now_us() - e->start_us;
 	if (e->state == ES_FAILED) {
 		res.failed = 1;
 		res.err = e->err;
@@ -195,7 +194,7 @@ static void entry_fail(entry *e, const mur_error *err)
 	e->pending = e->pending_tail = NULL;
 	e->hub->pending_bytes -= e->pending_bytes;
 	e->pending_bytes = 0;
-	e->touched_ms = now_ms(e->hub->loop);
+	e->touched_ms = mur_now_ms();
 	if (e->working == EW_NONE)
 		answer(e);
 }
@@ -246,7 +245,7 @@ static void after_work(uv_work_t *w, int status)
 	parts_free(e->work_parts);
 	e->work_parts = NULL;
 	e->hub->working--;
-	e->touched_ms = now_ms(e->hub->loop);
+	e->touched_ms = mur_now_ms();
 	if (e->state == ES_FAILED) {
 		answer(e);
 	} else if (e->work_rc != MUR_OK) {
@@ -354,7 +353,7 @@ int node_shuffle_hub_data(node_shuffle_hub *h, char *payload, size_t len, mur_er
 	if (d.stream == 0)
 		e->ncols = d.ncols;
 	e->ncols_of[d.stream] = d.ncols;
-	e->touched_ms = now_ms(h->loop);
+	e->touched_ms = mur_now_ms();
 	e->rows_in += d.nrows;
 	e->bytes_in += d.rows_len;
 	if (d.last) {
@@ -428,7 +427,7 @@ void node_shuffle_hub_recv(node_shuffle_hub *h, const exec_task *t, node_shuffle
 	e->expected = t->shuffle_inputs;
 	e->cb = cb;
 	e->cb_arg = arg;
-	e->touched_ms = now_ms(h->loop);
+	e->touched_ms = mur_now_ms();
 	if (e->state == ES_FAILED) {
 		answer(e);
 		return;
@@ -460,7 +459,7 @@ void node_shuffle_hub_cancel(node_shuffle_hub *h, uint64_t shuffle_id, const cha
 static void gc_cb(uv_timer_t *t)
 {
 	node_shuffle_hub *h = t->data;
-	uint64_t now = now_ms(h->loop);
+	uint64_t now = mur_now_ms();
 	entry *e = h->entries, *next;
 	mur_error err;
 

@@ -12,6 +12,7 @@
  */
 #include "follower/shuffle.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "net/net.h"
 #include "follower/peer.h"
@@ -87,7 +88,7 @@ static void job_answer(shuffle_send *j, const mur_error *fail)
 	j->answered = 1;
 	exec_result_init(&res);
 	res.task_id = j->task_id;
-	res.elapsed_us = j->query_us + (uv_hrtime() / 1000 - j->start_us);
+	res.elapsed_us = j->query_us + (mur_now_us() - j->start_us);
 	if (fail) {
 		res.failed = 1;
 		res.err = *fail;
@@ -239,7 +240,7 @@ int node_shuffle_send_start(node_shuffle_hub *h, const exec_task *t, mur_buf *pa
 	j->task_id = t->id;
 	j->shuffle_id = t->shuffle_id;
 	j->query_us = query_us;
-	j->start_us = uv_hrtime() / 1000;
+	j->start_us = mur_now_us();
 	j->nlinks = nparts;
 	j->nleft = (int)nparts;
 	j->cb = cb;

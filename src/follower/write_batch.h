@@ -25,7 +25,7 @@
  *
  * Items of one placement run in the order they arrived: the leader sends
  * a shard's row inserts without waiting for the previous one's answers
- * (leader/lead_repl.h), and each carries the LSN it must get.
+ * (replication/repl.h), and each carries the LSN it must get.
  *
  * Writes that arrive during a batch (and its fsync) wait in the socket and
  * form the next batch, so batches grow with the load, as PostgreSQL's WAL

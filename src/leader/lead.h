@@ -46,7 +46,7 @@ void lead_engine_destroy(lead_engine *e);
 
 extern const pgw_engine_ops lead_engine_ops;
 
-/* Replication and recovery hooks (leader/lead_recover.c), wired by the
+/* Replication and recovery hooks (replication/repl.h), wired by the
  * leader process to the cluster layer's callbacks and a 1 s timer. */
 void lead_engine_node_changed(lead_engine *e, uint32_t node_id);
 void lead_engine_progress(lead_engine *e, uint32_t node_id, uint64_t task_id, uint64_t done,

@@ -126,7 +126,7 @@ static void table_start(lead_run *r)
 		return;
 	}
 	for (uint32_t s = 0; s < t->nshards; s++)
-		if (lead_shard_reconciling(r->e, &t->shards[s]) && lead_reconcile_park(r->e, r))
+		if (repl_shard_reconciling(r->e->repl, &t->shards[s]) && lead_run_park(r))
 			return;
 	for (uint32_t s = 0; s < t->nshards && !r->failed; s++) {
 		uint32_t node = lead_read_node(r->e, &t->shards[s]);

@@ -10,7 +10,7 @@
  * checks them like INSERT), and appends each row to its shard's batch.  A
  * batch of LEAD_COPY_BATCH_ROWS rows (or LEAD_COPY_BATCH_BYTES bytes) is one
  * quorum write on its shard
- * (lead_repl_write).  With LEAD_COPY_INFLIGHT_MAX tasks in flight, pgwire
+ * (repl_write).  With LEAD_COPY_INFLIGHT_MAX tasks in flight, pgwire
  * is asked to stop reading the socket until half of them are answered:
  * backpressure instead of buffering the whole file.
  *
@@ -18,7 +18,7 @@
  * batches already acknowledged in place (reported in the error detail);
  * atomic multi-shard COPY comes with distributed transactions.
  */
-#include "leader/lead_repl.h"
+#include "leader/lead_int.h"
 
 #include "common/utf8.h"
 
@@ -51,7 +51,7 @@ struct lead_copy {
 	int ended;               /* saw the "\." end marker */
 	mur_error err;
 	int draining;
-	lead_quorum quorum;      /* the session's write quorum when COPY began */
+	repl_quorum quorum;      /* the session's write quorum when COPY began */
 	pgw_done_cb done;
 	void *done_arg;
 };
@@ -115,7 +115,7 @@ static void copy_finish(lead_copy *c)
 }
 
 /* One batch (one shard's part) is decided. */
-static void copy_part_done(void *arg, lead_wop *op, int failed, const mur_error *err,
+static void copy_part_done(void *arg, repl_wop *op, int failed, const mur_error *err,
 			   const exec_result *primary)
 {
 	lead_copy *c = arg;
@@ -142,7 +142,7 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 		return;
 	c->inflight++;
 	/* COPY's INSERT is plain: no RETURNING, no ON CONFLICT */
-	if (lead_repl_write(c->s->e, c->t, shard, c->quorum, c->pc->shard_sql, NULL, NULL, 0,
+	if (repl_write(c->s->e->repl, c->t, shard, c->quorum, c->pc->shard_sql, NULL, NULL, 0,
 			    &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,
 			    c, &err) != MUR_OK) {
 		c->inflight--;

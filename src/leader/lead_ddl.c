@@ -20,7 +20,7 @@
  * connected, then removes the table from the catalog; files on a follower
  * that was away are orphans it can delete (logged).
  */
-#include "leader/lead_repl.h"
+#include "leader/lead_int.h"
 
 #include "common/log.h"
 
@@ -148,7 +148,7 @@ static void drop_done(lead_run *r)
 		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
 		if (!t)
 			continue;
-		lead_repl_forget(r->e, (cat_table *)t);
+		repl_forget(r->e->repl, t);
 		if (cat_drop_table(r->e->cat, pd->names[i], &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	}
@@ -175,10 +175,10 @@ void lead_drop_table_start(lead_run *r)
 	}
 	for (int i = 0; i < pd->ntables; i++) {
 		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
-		if (t && lead_repl_table_busy(r->e, t)) {
+		if (t && repl_table_busy(r->e->repl, t)) {
 			/* writes already answered may still be reaching the last
 			 * copies: wait for them (restarted when a shard goes idle) */
-			if (lead_reconcile_park(r->e, r))
+			if (lead_run_park(r))
 				return;
 			mur_error_set(&err, SQLSTATE_OBJECT_IN_USE,
 				      "cannot drop table \"%s\" while writes to it are in flight",
@@ -257,9 +257,9 @@ static void index_done(lead_run *r)
 static int index_wait_idle(lead_run *r, const cat_table *t)
 {
 	mur_error err;
-	if (!t || !lead_repl_table_busy(r->e, t))
+	if (!t || !repl_table_busy(r->e->repl, t))
 		return 0;
-	if (lead_reconcile_park(r->e, r))
+	if (lead_run_park(r))
 		return 1;
 	mur_error_set(&err, SQLSTATE_OBJECT_IN_USE,
 		      "cannot build an index on \"%s\" while writes to it are in flight", t->name);

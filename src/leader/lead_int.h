@@ -21,6 +21,7 @@
 #define LEADER_LEAD_INT_H
 
 #include "leader/lead.h"
+#include "replication/repl.h"
 #include "sql/plan.h"
 #include "sql/sql.h"
 
@@ -55,33 +56,6 @@
 /* murphy.shuffle_strategy = auto repartitions when a gather would pull
  * about this many rows into the leader (docs/shuffle.md: measured). */
 #define LEAD_SHUFFLE_AUTO_ROWS 100000
-#define LEAD_RECONCILE_WAIT_MS 5000 /* how long a statement waits for copies to report */
-/* After a (re)start the leader waits this long for EVERY copy of a shard to
- * report before it decides the shard's committed entry from the copies that
- * did (enough of them that every majority write is among them): followers
- * reconnect within their 2 s backoff cap.  A write acknowledged at
- * write_quorum 'one' whose only copy reports later than this is lost
- * (docs/replication.md, "Leader restart"). */
-#define LEAD_RECOVER_HEAR_ALL_MS 3000
-#define LEAD_ACTIONS_MAX 1024  /* recovery actions in flight (one per placement) */
-#define LEAD_REBUILDS_MAX 256  /* rebuilds remembered for murphy.rebuilds */
-
-typedef struct lead_action_key {
-	uint32_t table_id, shard, node_id;
-} lead_action_key;
-
-/* One placement copy, shown in murphy.rebuilds. */
-typedef struct lead_rebuild {
-	uint32_t table_id, shard;
-	uint32_t source, target, replaces;
-	uint64_t task_id;
-	uint64_t bytes_done, bytes_total;
-	char state[16];  /* copying, catching up, done, failed */
-	char phase[16];  /* as the target reports it: snapshot, log */
-	char error[160];
-	int64_t started_ms, finished_ms;
-} lead_rebuild;
-
 /* One finished SELECT, for murphy.query_stats (lead_stats.c). */
 #define LEAD_QUERY_STATS_MAX 200
 #define LEAD_QUERY_TEXT_MAX 256
@@ -100,22 +74,12 @@ typedef struct lead_query_stat {
 struct lead_engine {
 	catalog *cat;
 	lead_transport tr;
+	repl_ctx *repl;        /* replication: writes, read gates, recovery (replication/repl.h) */
 	sqlite3 *mem;          /* leader-side evaluation: VALUES, final SQL, murphy.* views */
 	uint64_t rowid_next;   /* hidden row ids: (start time in ms << 20) + counter */
-	uint64_t entry_next;   /* shard log entry ids, same scheme */
-	uint64_t shuffle_next; /* repartition shuffle ids, same scheme */
-	lead_action_key actions[LEAD_ACTIONS_MAX];
-	int nactions;
-	lead_rebuild rebuilds[LEAD_REBUILDS_MAX];
-	int nrebuilds;
-	uint8_t status_known[CAT_NODES_MAX]; /* node answered STATUS since it connected */
-	uint8_t status_wanted[CAT_NODES_MAX]; /* send STATUS at the next tick */
-	uint64_t started_us;   /* mur_now_us() at create: the restart's reporting window */
-	struct lead_run **waiters; /* runs waiting for copies to report after a restart */
-	int nwaiters, capwaiters;
+	uint64_t shuffle_next; /* repartition shuffle ids, same scheme (entry ids: repl_ctx) */
 	uint64_t suspect_timeout_ms, dead_timeout_ms; /* for murphy.settings */
 	uint64_t startup_timeout_ms;                  /* same */
-	int write_pipeline; /* row inserts one shard may have in flight (1: none pipelined) */
 	lead_query_stat qstats[LEAD_QUERY_STATS_MAX]; /* ring: the most recent SELECTs */
 	uint64_t nqstats;                             /* recorded so far */
 	uint32_t next_backend;
@@ -245,17 +209,19 @@ void lead_run_finish(lead_run *r);
 void lead_run_wait(lead_run *r, lead_run_next next);
 int lead_bind_params(lead_run *r, int nvals, const char *const *values, const int32_t *lengths,
 		     int nformats, const int16_t *formats);
-uint64_t lead_now_us(void);
 /* An id unique across leader restarts: (wall ms << 20) + a counter kept in
  * *next (row ids, log entry ids, shuffle ids). */
 uint64_t lead_time_id(uint64_t *next);
 
-/* lead_recover.c: statements parked until copies report after a (re)start,
- * or (DROP TABLE) until the table's shards are idle; restarted with
- * lead_run_start, for at most LEAD_RECONCILE_WAIT_MS */
-int lead_shard_reconciling(lead_engine *e, const cat_shard *s);
-int lead_reconcile_park(lead_engine *e, lead_run *r); /* 1: parked */
-void lead_reconcile_waiters(lead_engine *e);
+/* Statements parked by replication (replication/repl.h) until copies
+ * report after a (re)start or (DROP TABLE) until the table's shards are
+ * idle, for at most REPL_RECONCILE_WAIT_MS: 1 when r is parked (restarted
+ * with lead_run_start).  lead_read_wait: a read of shard sh of t (key:
+ * repl_read_gated's) waits for an undecided write (restarted with
+ * lead_select_start) or for copies to report; 1 when parked, 0 to go on
+ * (r failed when it could not park). */
+int lead_run_park(lead_run *r);
+int lead_read_wait(lead_run *r, const cat_table *t, uint32_t sh, const mur_value *key);
 
 /* lead_select.c */
 void lead_select_start(lead_run *r);
@@ -319,16 +285,6 @@ int lead_local_fail(lead_engine *e, int rc, mur_error *err); /* SQLite error →
 /* lead_views.c: (re)build the murphy.* views as murphy_<name> tables. */
 int lead_local_materialize_views(lead_engine *e, mur_error *err);
 
-/* lead_ready.c: murphy.ready, whether a write would be taken right now. */
-#define LEAD_READY_REASON_MAX 256
-typedef struct lead_readiness {
-	int followers;      /* alive, connected (welcomed), copies reported (STATUS) */
-	int shards_waiting; /* shards a write at write_quorum 'majority' would wait for or fail on */
-	char reason[LEAD_READY_REASON_MAX]; /* why the first of them waits; "" when none */
-} lead_readiness;
-/* Fill *out from the catalog and the engine's runtime state; changes nothing. */
-void lead_ready_check(lead_engine *e, lead_readiness *out);
-
 /* lead_format.c: storage rows → DataRows using the plan's output types */
 int lead_format_rows(pgw_result *res, const plan *p, const mur_buf *rows, uint64_t nrows,
 		     uint32_t ncols, mur_error *err);
@@ -349,11 +305,12 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
  * (fails the run with a clear error otherwise). */
 int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards, int n);
 /* Send rows (already routed to one shard) to every placement of it;
- * facts: the statement's (lead_repl.h), or NULL. */
-struct lead_write_facts;
+ * facts: the statement's (replication/repl.h), or NULL. */
 int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const char *sql,
-			 const struct lead_write_facts *facts, const mur_buf *rows, uint64_t nrows,
+			 const repl_write_facts *facts, const mur_buf *rows, uint64_t nrows,
 			 uint32_t ncols);
+/* The session's murphy.write_quorum (default majority). */
+repl_quorum lead_session_quorum(lead_session *s);
 
 /* lead_ddl.c */
 void lead_create_table_start(lead_run *r);

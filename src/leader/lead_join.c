@@ -20,7 +20,7 @@
  *
  * A failed task cancels the owners' RECVs (lead_shuffle_new).
  */
-#include "leader/lead_repl.h"
+#include "leader/lead_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,9 +62,7 @@ static int gated(lead_run *r, const plan_select *ps)
 	for (int i = 0; i < ps->ntables; i++) {
 		const cat_table *t = ps->tables[i];
 		for (uint32_t s = 0; s < t->nshards; s++) {
-			if (lead_repl_read_gated(r->e, t, s, NULL, r))
-				return 1;
-			if (lead_shard_reconciling(r->e, &t->shards[s]) && lead_reconcile_park(r->e, r))
+			if (lead_read_wait(r, t, s, NULL))
 				return 1;
 		}
 	}

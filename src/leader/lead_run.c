@@ -13,11 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-uint64_t lead_now_us(void)
-{
-	return mur_now_us(); /* kept for lead_repl.c's two calls; use mur_now_us() */
-}
-
 uint64_t lead_time_id(uint64_t *next)
 {
 	/* wall ms since epoch << 20, not monotonic: unique across restarts
@@ -26,6 +21,13 @@ uint64_t lead_time_id(uint64_t *next)
 	if (*next < floor_id)
 		*next = floor_id;
 	return (*next)++;
+}
+
+static void resume_run(void *arg) { lead_run_start(arg); }
+
+int lead_run_park(lead_run *r)
+{
+	return repl_park(r->e->repl, r->start_us, resume_run, r);
 }
 
 lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *arg)

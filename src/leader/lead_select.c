@@ -11,12 +11,12 @@
  * 0 of each reference table, all on one follower (shard_of).
  */
 #include "ops/hashagg.h"
-#include "leader/lead_repl.h"
+#include "leader/lead_int.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-uint32_t lead_read_node(lead_engine *e, const cat_shard *s) { return lead_repl_read_node(e, s); }
+uint32_t lead_read_node(lead_engine *e, const cat_shard *s) { return repl_read_node(e->repl, s); }
 
 /* The bound's value: its constant, or its parameter coerced to its type
  * (text in scratch; MUR_ERR after failing the run). */
@@ -199,6 +199,17 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 	}
 }
 
+static void resume_select(void *arg) { lead_select_start(arg); }
+
+int lead_read_wait(lead_run *r, const cat_table *t, uint32_t sh, const mur_value *key)
+{
+	mur_error err;
+	int gated = repl_read_gated(r->e->repl, t, sh, key, resume_select, r, &err);
+	if (gated < 0) /* cannot park, and must not read an undecided entry */
+		lead_run_fail(r, &err);
+	return gated > 0 || (repl_shard_reconciling(r->e->repl, &t->shards[sh]) && lead_run_park(r));
+}
+
 void lead_select_start(lead_run *r)
 {
 	const plan_select *ps = &r->p->u.select;
@@ -223,15 +234,13 @@ void lead_select_start(lead_run *r)
 		key = NULL;
 
 	/* An undecided write on one of the shards read (of any table joined):
-	 * wait for its outcome, then start over (lead_repl.c calls
-	 * lead_select_start again). */
+	 * wait for its outcome, then start over (replication resumes the run
+	 * with lead_select_start: lead_read_wait). */
 	for (int i = 0; i < n && !r->failed; i++)
 		for (int j = 0; j < ps->ntables; j++) {
 			const cat_table *tj = ps->tables[j];
 			uint32_t sh = shard_of(ps, j, shards[i]);
-			if (lead_repl_read_gated(r->e, tj, sh, key, r) ||
-			    (lead_shard_reconciling(r->e, &tj->shards[sh]) &&
-			     lead_reconcile_park(r->e, r))) {
+			if (lead_read_wait(r, tj, sh, key)) {
 				mur_buf_free(&key_scratch);
 				return;
 			}

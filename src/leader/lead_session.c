@@ -36,7 +36,7 @@
  * against the plan, Describe reads its columns), and an Execute that must
  * plan again (stale) takes a copy of its parameters to the pool.
  */
-#include "leader/lead_repl.h"
+#include "leader/lead_int.h"
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -50,45 +50,59 @@
 lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_error *err)
 {
 	lead_engine *e = calloc(1, sizeof *e);
+	repl_config rc = {
+		.cat = cat,
+		.tr = {.send = tr->send, .connected = tr->connected, .ctx = tr->ctx},
+		.time_id = lead_time_id,
+		.write_pipeline = LEAD_WRITE_PIPELINE_DEFAULT,
+	};
 	if (!e) {
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return NULL;
 	}
 	e->cat = cat;
 	e->tr = *tr;
-	e->write_pipeline = LEAD_WRITE_PIPELINE_DEFAULT;
-	e->started_us = mur_now_us();
-	/* After a (re)start nothing is known about any copy until its follower
-	 * reports (lead_recover.c): no placement serves yet. */
-	for (int i = 0; i < cat_table_count(cat); i++) {
-		cat_table *t = cat_table_by_id(cat, cat_table_at(cat, i)->id);
-		if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
-			continue;
-		for (uint32_t sh = 0; sh < t->nshards; sh++) {
-			t->shards[sh].committed_known = 0;
-			for (int k = 0; k < t->shards[sh].nplacements; k++)
-				t->shards[sh].placements[k].state = CAT_PL_LAGGING;
-		}
-	}
-	if (lead_local_open(e, err) != MUR_OK) {
-		free(e);
-		return NULL;
-	}
+	if (!(e->repl = repl_create(&rc, err)))
+		goto err_after_engine_alloc;
+	if (lead_local_open(e, err) != MUR_OK)
+		goto err_after_repl_create;
 	return e;
+err_after_repl_create:
+	repl_destroy(e->repl);
+err_after_engine_alloc:
+	free(e);
+	return NULL;
 }
 
 void lead_engine_destroy(lead_engine *e)
 {
 	if (!e)
 		return;
-	for (int i = 0; i < cat_table_count(e->cat); i++) {
-		cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
-		if (t && t->kind == CAT_TABLE_DISTRIBUTED)
-			lead_repl_forget(e, t);
-	}
-	free(e->waiters);
+	repl_destroy(e->repl);
 	sqlite3_close(e->mem);
 	free(e);
+}
+
+/* ---- replication and recovery hooks (lead.h): replication/repl.h's ---- */
+
+void lead_engine_node_changed(lead_engine *e, uint32_t node_id) { repl_node_changed(e->repl, node_id); }
+void lead_engine_tick(lead_engine *e) { repl_tick(e->repl); }
+
+void lead_engine_progress(lead_engine *e, uint32_t node_id, uint64_t task_id, uint64_t done,
+			  uint64_t total, const char *phase)
+{
+	repl_progress(e->repl, node_id, task_id, done, total, phase);
+}
+
+void lead_engine_set_timeouts(lead_engine *e, uint64_t suspect_ms, uint64_t dead_ms)
+{
+	e->suspect_timeout_ms = suspect_ms;
+	e->dead_timeout_ms = dead_ms;
+}
+
+void lead_engine_set_write_pipeline(lead_engine *e, int depth)
+{
+	repl_set_write_pipeline(e->repl, depth > LEAD_WRITE_PIPELINE_MAX ? LEAD_WRITE_PIPELINE_MAX : depth);
 }
 
 void lead_session_unref(lead_session *s)
@@ -321,7 +335,7 @@ void lead_utility_start(lead_run *r)
 			break;
 		}
 		if (strcmp(ps->name, "murphy.write_quorum") == 0 && !ps->is_default &&
-		    !lead_quorum_parse(ps->value)) {
+		    !repl_quorum_parse(ps->value)) {
 			mur_error_set(&err, SQLSTATE_INVALID_PARAMETER_VALUE,
 				      "invalid value for parameter \"murphy.write_quorum\": \"%s\"",
 				      ps->value);
@@ -419,7 +433,7 @@ static void shard_counts_done(lead_run *r)
 /* murphy.shards shows rows per shard: refresh the counts first. */
 static void leader_select_start(lead_run *r)
 {
-	if (!r->p->leader_sql || !strstr(r->p->leader_sql, "murphy_shards")) {
+	if (!r->p->reads_shard_rows) {
 		leader_select_run(r);
 		return;
 	}

@@ -254,12 +254,6 @@ static void shuffle_merge(lead_run *r)
 
 /* ---- EXPLAIN ANALYZE ----------------------------------------------------- */
 
-static const char *node_name(lead_engine *e, uint32_t id)
-{
-	const cat_node *nd = cat_node_by_id(e->cat, id);
-	return nd ? nd->name : "?";
-}
-
 /* Walk the SEND results' (owner, rows, bytes, local) rows. */
 typedef void (*link_fn)(void *arg, int from, int owner, uint64_t rows, uint64_t bytes, int local);
 
@@ -366,7 +360,7 @@ void lead_shuffle_explain(lead_run *run, pgw_result *res)
 			if (!m->rows[k][o] && !m->bytes[k][o])
 				continue;
 			out_line(res, "  Link %s -> %s%s: %llu rows, %llu bytes",
-				 cat_node_at(e->cat, k)->name, node_name(e, sh->owners[o]),
+				 cat_node_at(e->cat, k)->name, cat_node_name(e->cat, sh->owners[o]),
 				 cat_node_at(e->cat, k)->id == sh->owners[o] ? " (local)" : "",
 				 (unsigned long long)m->rows[k][o], (unsigned long long)m->bytes[k][o]);
 		}
@@ -376,7 +370,7 @@ void lead_shuffle_explain(lead_run *run, pgw_result *res)
 			max_recv_us = sl->res.elapsed_us;
 		out_line(res,
 			 "  Link %s -> leader: %llu rows, %llu bytes (owner merged %llu rows, %llu bytes)",
-			 node_name(e, sh->owners[o]), (unsigned long long)sl->res.nrows,
+			 cat_node_name(e->cat, sh->owners[o]), (unsigned long long)sl->res.nrows,
 			 (unsigned long long)sl->bytes, (unsigned long long)sl->res.changes,
 			 (unsigned long long)sl->res.lsn);
 	}

@@ -6,7 +6,7 @@
  *                      range_min, range_max (range tables: the bounds as text, NULL
  *                      when unbounded; hash_min/hash_max are then NULL),
  *                      replication_factor, copies_current, under_replicated,
- *                      under_replicated_reason (lead_health.c)
+ *                      under_replicated_reason (replication/repl_health.c)
  *   murphy.placements  table_name, shard, node, role, applied_lsn, lag, state; a
  *                      copy on a dead follower is "lost", on a suspect or
  *                      disconnected one "unreachable", with lag NULL (unknown)
@@ -20,7 +20,7 @@
  *                      leader_bytes, shuffled_rows, shuffled_bytes, elapsed_ms,
  *                      error (lead_stats.c keeps the ring)
  *   murphy.ready       ready, followers, shards_waiting, reason: one row, whether a
- *                      write would be taken right now (lead_ready.c)
+ *                      write would be taken right now (replication/repl_ready.c)
  *
  * The columns are declared once, in the catalog (catalog.c); here each
  * view is rebuilt as table murphy_<name> in the leader's SQLite right
@@ -29,7 +29,6 @@
  */
 #include "leader/lead_int.h"
 #include "common/clock.h"
-#include "leader/lead_repl.h"
 #include "pgwire/pgw_server.h"
 
 #include <stdio.h>
@@ -37,14 +36,6 @@
 #include <time.h>
 
 static const char *const node_states[] = {"alive", "suspect", "dead", "returning"};
-static const char *const placement_states[] = {"current", "lagging", "divergent", "rebuilding"};
-
-const char *lead_placement_state_name(cat_placement_state st)
-{
-	return (unsigned)st < sizeof placement_states / sizeof placement_states[0]
-		       ? placement_states[st]
-		       : "?";
-}
 
 static void ts_text(int64_t ms, char *out, size_t n)
 {
@@ -92,7 +83,7 @@ static int returning(lead_engine *e, const cat_node *n)
 {
 	if (n->role != CAT_NODE_FOLLOWER || n->state != CAT_NODE_ALIVE)
 		return 0;
-	if (!e->status_known[n->id % CAT_NODES_MAX])
+	if (!repl_node_reported(e->repl, n->id))
 		return 1;
 	for (int i = 0; i < cat_table_count(e->cat); i++) {
 		const cat_table *t = cat_table_at(e->cat, i);
@@ -162,8 +153,8 @@ static void bind_shard_bounds(sqlite3_stmt *st, const cat_table *t, const cat_sh
 static void shard_row(lead_engine *e, sqlite3_stmt *ss, const cat_table *t, uint32_t s)
 {
 	const cat_shard *sh = &t->shards[s];
-	lead_shard_health h;
-	lead_shard_health_of(e, t, s, &h);
+	repl_shard_health h;
+	repl_shard_health_of(e->repl, t, s, &h);
 	bind_text(ss, 1, t->name);
 	sqlite3_bind_int64(ss, 2, s);
 	bind_shard_bounds(ss, t, sh);
@@ -185,7 +176,7 @@ static void placement_row(lead_engine *e, sqlite3_stmt *sp, const cat_table *t, 
 {
 	const cat_shard *sh = &t->shards[s];
 	const cat_node *n = cat_node_by_id(e->cat, pl->node_id);
-	const char *state = sh->committed_known ? placement_states[pl->state] : "unknown";
+	const char *state = sh->committed_known ? cat_placement_state_name(pl->state) : "unknown";
 	int reachable = n && n->state == CAT_NODE_ALIVE && e->tr.connected(e->tr.ctx, n->id);
 	if (!reachable)
 		state = n && n->state == CAT_NODE_DEAD ? "lost" : "unreachable";
@@ -228,8 +219,8 @@ static void fill_rebuilds(lead_engine *e)
 	sqlite3_stmt *st;
 	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_rebuilds VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1,
 			   &st, NULL);
-	for (int i = 0; i < e->nrebuilds; i++) {
-		const lead_rebuild *rb = &e->rebuilds[i];
+	for (int i = 0; i < repl_rebuild_count(e->repl); i++) {
+		const repl_rebuild *rb = repl_rebuild_at(e->repl, i);
 		const cat_table *t = cat_table_by_id(e->cat, rb->table_id);
 		int64_t end = rb->finished_ms ? rb->finished_ms : mur_wall_ms();
 		bind_text(st, 1, t ? t->name : "?");
@@ -268,7 +259,7 @@ static void fill_settings(lead_engine *e)
 	snprintf(stall, sizeof stall, "%llu",
 		 (unsigned long long)(e->tr.loop_stall_max_ms ? e->tr.loop_stall_max_ms(e->tr.ctx)
 							      : 0));
-	snprintf(pipeline, sizeof pipeline, "%d", e->write_pipeline);
+	snprintf(pipeline, sizeof pipeline, "%d", repl_write_pipeline(e->repl));
 	const char *rows[][4] = {
 		{"suspect_timeout", v1, "ms",
 		 "no heartbeat for this long: the follower is suspect, its copies stop serving and "
@@ -383,8 +374,8 @@ static void fill_stats(lead_engine *e)
 static void fill_ready(lead_engine *e)
 {
 	sqlite3_stmt *st;
-	lead_readiness r;
-	lead_ready_check(e, &r);
+	repl_readiness r;
+	repl_ready_check(e->repl, &r);
 	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_ready VALUES (?,?,?,?)", -1, &st, NULL);
 	sqlite3_bind_int(st, 1, r.shards_waiting == 0);
 	sqlite3_bind_int(st, 2, r.followers);

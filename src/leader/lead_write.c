@@ -17,12 +17,12 @@
  * TRUNCATE: a DELETE of every row on every shard of each table, sent as
  * UPDATE/DELETE are (sql/plan_truncate.c says why).
  *
- * Each shard's part goes through lead_repl_write (lead_repl.h): the
+ * Each shard's part goes through repl_write (replication/repl.h): the
  * primary runs it and logs the changeset, the replicas apply it, and the
  * part counts as done once the session's write quorum holds it.  Writes
  * spanning several shards are not atomic across shards yet.
  */
-#include "leader/lead_repl.h"
+#include "leader/lead_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,15 +98,15 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 	return row_fits(t, out, start, err);
 }
 
-lead_quorum lead_session_quorum(lead_session *s)
+repl_quorum lead_session_quorum(lead_session *s)
 {
 	const char *v = lead_session_get(s, "murphy.write_quorum");
-	lead_quorum q = v ? lead_quorum_parse(v) : 0;
-	return q ? q : LEAD_QUORUM_MAJORITY;
+	repl_quorum q = v ? repl_quorum_parse(v) : 0;
+	return q ? q : REPL_QUORUM_MAJORITY;
 }
 
 /* A shard part of the run's write is decided. */
-static void run_part_done(void *arg, lead_wop *op, int failed, const mur_error *err,
+static void run_part_done(void *arg, repl_wop *op, int failed, const mur_error *err,
 			  const exec_result *primary)
 {
 	lead_run *r = arg;
@@ -130,12 +130,12 @@ static void run_part_done(void *arg, lead_wop *op, int failed, const mur_error *
 }
 
 int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const char *sql,
-			 const lead_write_facts *facts, const mur_buf *rows, uint64_t nrows,
+			 const repl_write_facts *facts, const mur_buf *rows, uint64_t nrows,
 			 uint32_t ncols)
 {
 	mur_error err;
 	r->npending++;
-	if (lead_repl_write(r->e, t, shard, lead_session_quorum(r->s), sql, facts, NULL, 0, rows,
+	if (repl_write(r->e->repl, t, shard, lead_session_quorum(r->s), sql, facts, NULL, 0, rows,
 			    nrows, ncols, run_part_done, r, &err) != MUR_OK) {
 		r->npending--;
 		lead_run_fail(r, &err);
@@ -227,7 +227,7 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 	int nshards = 0;
 	mur_value vals[CAT_COLUMNS_MAX];
 	mur_buf scratch, one; /* one: the row being encoded, reused */
-	lead_write_facts facts = {.returns_rows = pi->nreturning > 0,
+	repl_write_facts facts = {.returns_rows = pi->nreturning > 0,
 				  .may_skip_rows = pi->on_conflict_nothing};
 	mur_error err;
 	mur_rd rd;
@@ -351,14 +351,14 @@ void lead_modify_start(lead_run *r)
 	const cat_table *t = pm->table;
 	uint32_t shards[CAT_SHARDS_MAX];
 	int n = lead_prune(r, t, &pm->prune, shards);
-	lead_write_facts facts = {.returns_rows = pm->nreturning > 0, .is_delete = pm->is_delete};
+	repl_write_facts facts = {.returns_rows = pm->nreturning > 0, .is_delete = pm->is_delete};
 	mur_error err;
 
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;
 	for (int i = 0; i < n && !r->failed; i++) {
 		r->npending++;
-		if (lead_repl_write(r->e, t, shards[i], lead_session_quorum(r->s), pm->shard_sql,
+		if (repl_write(r->e->repl, t, shards[i], lead_session_quorum(r->s), pm->shard_sql,
 				    &facts, r->params, (uint32_t)r->nparams, NULL, 0, 0, run_part_done,
 				    r, &err) != MUR_OK) {
 			r->npending--;
@@ -382,13 +382,13 @@ static void truncate_done(lead_run *r)
 void lead_truncate_start(lead_run *r)
 {
 	const plan_truncate *pt = &r->p->u.truncate;
-	lead_write_facts facts = {.is_delete = 1};
+	repl_write_facts facts = {.is_delete = 1};
 	mur_error err;
 
 	for (int i = 0; i < pt->ntables && !r->failed; i++)
 		for (uint32_t s = 0; s < pt->tables[i]->nshards && !r->failed; s++) {
 			r->npending++;
-			if (lead_repl_write(r->e, pt->tables[i], s, lead_session_quorum(r->s),
+			if (repl_write(r->e->repl, pt->tables[i], s, lead_session_quorum(r->s),
 					    pt->shard_sql[i], &facts, NULL, 0, NULL, 0, 0,
 					    run_part_done, r, &err) != MUR_OK) {
 				r->npending--;

@@ -7,7 +7,9 @@
  * due no earlier — so the head is always the next frame to release and one
  * timer, armed for the head, is enough.  Sent and received frames share the
  * queue; each direction's bytes are counted separately so net.c can bound
- * them (NET_FAULT_DELAY_BYTES_MAX).
+ * them (NET_FAULT_DELAY_BYTES_MAX).  Due times are the loop's clock
+ * (uv_now), not common/clock.h's: they arm the release timer, which libuv
+ * runs on that clock.
  *
  * Release may close the connection, which destroys the queue from inside
  * the timer callback: `closing` stops the loop there and the struct itself

@@ -13,6 +13,7 @@
  */
 #include "pgwire/pgw_conn_int.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 
 #include <assert.h>
@@ -20,7 +21,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static void conn_run(pgw_conn *c);
 static void conn_set_closed(pgw_conn *c);
@@ -48,7 +48,7 @@ static uint32_t conn_next_pid(void)
 
 static uint32_t conn_secret(const void *salt, uint32_t pid)
 {
-	uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)salt << 16) ^ pid;
+	uint64_t x = (uint64_t)mur_wall_us() ^ ((uint64_t)(uintptr_t)salt << 16) ^ pid;
 	x += 0x9e3779b97f4a7c15ull; /* splitmix64 */
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
 	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;

@@ -31,6 +31,10 @@
  *   nsessions >= lim.sessions_max (sessions open when the limit was
  *   lowered stay)
  *   a client is never both in the queue and a session.
+ * Accept times are the loop's clock (uv_now), not common/clock.h's: they
+ * arm startup_timer, which libuv runs on that clock, and "every client
+ * arrived in this loop turn" (startup_make_room) is equality with the
+ * time the loop cached for the turn.
  */
 #include "pgwire/pgw_server.h"
 

@@ -254,6 +254,8 @@ struct plan {
 	int nout;                   /* result columns (0: none) */
 	plan_column *out;
 	const char *leader_sql;     /* PLAN_LEADER_SELECT */
+	int reads_shard_rows;       /* PLAN_LEADER_SELECT reads murphy.shards, whose rows
+				       column the leader counts on the followers first */
 	union {
 		plan_select select;
 		plan_insert insert;

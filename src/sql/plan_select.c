@@ -900,6 +900,8 @@ int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
 		return MUR_ERR;
 	if (q->is_virtual) {
 		p->kind = PLAN_LEADER_SELECT;
+		for (int i = 0; i < q->nrte; i++)
+			p->reads_shard_rows |= strcmp(q->rtes[i].table->name, "shards") == 0;
 		return (p->leader_sql = emit_whole(c, q)) ? MUR_OK : MUR_ERR;
 	}
 	p->kind = PLAN_SELECT;

@@ -26,13 +26,14 @@
 #include "storage/replog.h"
 #include "storage/storage_int.h"
 
+#include "common/clock.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 int stor_file_name_ok(const char *file)
@@ -327,13 +328,6 @@ static int run_cached(stor_db *db, const char *sql, mur_error *err)
 
 #define STOR_EXCL_RETRY_MS 1000
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* A BEGIN that failed in exclusive mode leaves the database file's PENDING
  * byte locked: the pager asked for EXCLUSIVE, the VFS got as far as
  * PENDING, and in WAL mode the pager never unlocks below SHARED again
@@ -398,7 +392,7 @@ void stor_db_unshare(stor_db *db)
 int stor_db_release_if_idle(stor_db *db, uint64_t idle_ms)
 {
 	mur_error err;
-	if (!db->excl || db->in_txn || mono_ms() - db->excl_used_ms < idle_ms)
+	if (!db->excl || db->in_txn || mur_now_ms() - db->excl_used_ms < idle_ms)
 		return 0;
 	return leave_exclusive(db, &err) == MUR_OK;
 }
@@ -407,7 +401,7 @@ int stor_begin(stor_db *db, mur_error *err)
 {
 	int begun = 0;
 	STOR_ASSERT_LOCKED(db);
-	uint64_t now = db->fwal ? mono_ms() : 0;
+	uint64_t now = db->fwal ? mur_now_ms() : 0;
 	if (db->fwal && !db->excl && db->shared == 0 && now >= db->excl_retry_ms)
 		begun = begin_exclusive(db, now) == MUR_OK;
 	if (db->excl)

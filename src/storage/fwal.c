@@ -911,6 +911,10 @@ static void *ckpt_main(void *arg)
 	stor_fwal *w = arg;
 	pthread_mutex_lock(&w->mu);
 	while (!w->stopping) {
+		/* Read directly, not through common/clock.h: the wait's deadline
+		 * is an absolute time on the condition variable's own clock
+		 * (CLOCK_MONOTONIC, set in stor_fwal_start), which a test's clock
+		 * source must not replace. */
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += w->rotate_ms / 1000;

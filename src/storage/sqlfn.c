@@ -29,6 +29,7 @@
  */
 #include "storage/storage.h"
 
+#include "common/clock.h"
 #include "common/value.h"
 #include "ops/hll.h"
 
@@ -550,19 +551,19 @@ static void result_ts(sqlite3_context *cx, const tsparts *t, int with_time)
 
 static void fn_now(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
-	struct timespec ts;
+	int64_t us = (int64_t)mur_wall_us();
+	time_t sec = (time_t)(us / 1000000);
 	struct tm tm;
 	tsparts t;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
+	gmtime_r(&sec, &tm);
 	t = (tsparts){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		      tm.tm_sec + (double)(ts.tv_nsec / 1000) / 1e6};
+		      tm.tm_sec + (double)(us % 1000000) / 1e6};
 	result_ts(cx, &t, 1);
 }
 
 static void fn_current_date(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
-	time_t now = time(NULL);
+	time_t now = (time_t)(mur_wall_ms() / 1000);
 	struct tm tm;
 	tsparts t = {0};
 	gmtime_r(&now, &tm);

@@ -1,5 +1,5 @@
 """Group commit on the leader: concurrent row inserts into one shard share
-one log entry (leader/lead_repl.c, group()).  What must hold:
+one log entry (replication/repl_write.c, group()).  What must hold:
 
 - every insert that was acknowledged is there, exactly once;
 - an insert whose row violates a constraint fails alone with its own

@@ -1,4 +1,4 @@
-"""Pipelined row inserts (leader/lead_repl.h, "Pipelining").
+"""Pipelined row inserts (replication/repl.h, "Pipelining").
 
 A shard's small row inserts start without waiting for the previous ones'
 answers from every copy, up to 8 in flight; each carries the LSN its entry

@@ -1,6 +1,6 @@
 /*
  * test_value.c — types, PostgreSQL text I/O, coercion, ordering, hashing and
- * the row encoding (src/common/value.c).
+ * the row encoding (src/common/value*.c).
  *
  * Expected strings were produced by PostgreSQL 15 (TimeZone = UTC) for the
  * same inputs; a mismatch here is a byte difference a client would see.

@@ -279,18 +279,14 @@ static void test_write_waits_for_the_decision(void **state)
 }
 
 /* The same when the end of the hear-all window decides it (the third
- * copy stays away).  Known to fail: lead_recover_tick decides the shard
- * but nothing starts the writes queued on it (only a STATUS report or
- * the next statement on the shard does), so the insert waits forever.
- * Run with LF_KNOWN_BUGS=1 to see it. */
+ * copy stays away): the tick that decides the shard starts the writes
+ * queued on it (found by this fixture: they waited forever). */
 static void test_write_waits_for_the_window_decision(void **state)
 {
 	(void)state;
 	lf_query *q;
 	int before;
 	uint64_t newest;
-	if (!getenv("LF_KNOWN_BUGS"))
-		skip();
 	lf_fixture *fx = restart_with_insert(&q, &before, &newest);
 	lf_advance_ms(fx, HEAR_ALL_MS);
 	lf_tick(fx);
@@ -301,7 +297,7 @@ static void test_write_waits_for_the_window_decision(void **state)
 
 /* An insert waits at most LEAD_RECONCILE_WAIT_MS for the decision: kicked
  * (a report) before that, it keeps waiting; after it, it fails, nothing
- * written.  (Only a kick looks at it again: the tick does not.) */
+ * written.  A kick looks at it again (here: a reconnect) */
 static void test_write_gives_up_after_the_reconcile_wait(void **state)
 {
 	(void)state;
@@ -320,6 +316,26 @@ static void test_write_gives_up_after_the_reconcile_wait(void **state)
 	assert_string_equal(lf_sqlstate(q), "08006");
 	for (int i = 0; i < lf_ntasks(fx); i++)
 		assert_int_not_equal(lf_task_at(fx, i)->kind, EXEC_TASK_WRITE);
+	lf_free(fx);
+}
+
+/* ... and so does the recovery tick, when no report comes at all (one
+ * copy of three reported: the shard stays undecided). */
+static void test_write_gives_up_at_a_tick(void **state)
+{
+	(void)state;
+	lf_fixture *fx = restart_with_divergent_copies();
+	lf_connect(fx, lf_node(fx, 1));
+	lf_settle(fx);
+	lf_query *q = lf_exec(fx, NULL, "INSERT INTO t VALUES (1, 'a')");
+	lf_advance_ms(fx, RECONCILE_WAIT_MS - 1);
+	lf_tick(fx);
+	assert_false(lf_done(q));
+	lf_advance_ms(fx, 2);
+	lf_tick(fx);
+	assert_false(lf_committed_known(fx, "t", 0));
+	assert_true(lf_done(q));
+	assert_string_equal(lf_sqlstate(q), "08006");
 	lf_free(fx);
 }
 
@@ -544,6 +560,7 @@ int main(void)
 		cmocka_unit_test(test_write_waits_for_the_decision),
 		cmocka_unit_test(test_write_waits_for_the_window_decision),
 		cmocka_unit_test(test_write_gives_up_after_the_reconcile_wait),
+		cmocka_unit_test(test_write_gives_up_at_a_tick),
 		cmocka_unit_test(test_crash_at_each_step),
 		cmocka_unit_test(test_crash_after_primary_applied),
 		cmocka_unit_test(test_crash_after_one_replica_applied),

@@ -1,5 +1,5 @@
 /*
- * lead_recover.c — bringing placements back to CURRENT and shards back to
+ * repl_recover.c — bringing placements back to CURRENT and shards back to
  * their replication factor (docs/replication.md, docs/failures.md).
  *
  * Inputs: follower state changes (clu: connect, suspect, dead) and a 1 s
@@ -29,7 +29,7 @@
  *                            was dead) gets one: REBUILD from a current peer,
  *                            catch up, switch in, replacing nothing.  A dead
  *                            follower's copy is replaced only when some alive
- *                            follower has none (lead_recover_pick_target);
+ *                            follower has none (repl_pick_target);
  *                            otherwise it stays and is caught up when the
  *                            node returns:
  *                            "at RF" for a reference table is every alive
@@ -39,7 +39,7 @@
  * fetch from a peer follower.  At most one recovery action per placement
  * is in flight (the `busy` list below).
  */
-#include "leader/lead_repl.h"
+#include "replication/repl_int.h"
 
 #include "common/clock.h"
 #include "common/log.h"
@@ -51,7 +51,7 @@
 typedef enum action_kind { ACT_STATUS, ACT_CATCHUP, ACT_UNDO, ACT_REBUILD, ACT_DROP } action_kind;
 
 typedef struct recover_action {
-	lead_engine *e;
+	repl_ctx *c;
 	action_kind kind;
 	uint32_t table_id;
 	uint32_t shard;
@@ -61,79 +61,65 @@ typedef struct recover_action {
 	int exclusive;         /* holds the shard's write queue */
 } recover_action;
 
-static const char *node_name(lead_engine *e, uint32_t id)
-{
-	const cat_node *n = cat_node_by_id(e->cat, id);
-	return n ? n->name : "?";
-}
-
-static cat_placement *placement_on(cat_shard *s, uint32_t node_id)
-{
-	for (int k = 0; k < s->nplacements; k++)
-		if (s->placements[k].node_id == node_id)
-			return &s->placements[k];
-	return NULL;
-}
-
 /* ---- in-flight bookkeeping ---- */
 
-static int action_busy(lead_engine *e, uint32_t table_id, uint32_t shard, uint32_t node_id)
+static int action_busy(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t node_id)
 {
-	for (int i = 0; i < e->nactions; i++)
-		if (e->actions[i].table_id == table_id && e->actions[i].shard == shard &&
-		    e->actions[i].node_id == node_id)
+	for (int i = 0; i < c->nactions; i++)
+		if (c->actions[i].table_id == table_id && c->actions[i].shard == shard &&
+		    c->actions[i].node_id == node_id)
 			return 1;
 	return 0;
 }
 
-static void action_mark(lead_engine *e, uint32_t table_id, uint32_t shard, uint32_t node_id)
+static void action_mark(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t node_id)
 {
-	if (e->nactions < LEAD_ACTIONS_MAX) {
-		e->actions[e->nactions].table_id = table_id;
-		e->actions[e->nactions].shard = shard;
-		e->actions[e->nactions].node_id = node_id;
-		e->nactions++;
+	if (c->nactions < REPL_ACTIONS_MAX) {
+		c->actions[c->nactions].table_id = table_id;
+		c->actions[c->nactions].shard = shard;
+		c->actions[c->nactions].node_id = node_id;
+		c->nactions++;
 	}
 }
 
-static void action_unmark(lead_engine *e, uint32_t table_id, uint32_t shard, uint32_t node_id)
+static void action_unmark(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t node_id)
 {
-	for (int i = 0; i < e->nactions; i++)
-		if (e->actions[i].table_id == table_id && e->actions[i].shard == shard &&
-		    e->actions[i].node_id == node_id) {
-			e->actions[i] = e->actions[--e->nactions];
+	for (int i = 0; i < c->nactions; i++)
+		if (c->actions[i].table_id == table_id && c->actions[i].shard == shard &&
+		    c->actions[i].node_id == node_id) {
+			c->actions[i] = c->actions[--c->nactions];
 			return;
 		}
 }
 
 /* ---- rebuild progress (murphy.rebuilds) ---- */
 
-static lead_rebuild *rebuild_find(lead_engine *e, uint32_t table_id, uint32_t shard, uint32_t target)
+static repl_rebuild *rebuild_find(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t target)
 {
-	for (int i = 0; i < e->nrebuilds; i++)
-		if (e->rebuilds[i].table_id == table_id && e->rebuilds[i].shard == shard &&
-		    e->rebuilds[i].target == target)
-			return &e->rebuilds[i];
+	for (int i = 0; i < c->nrebuilds; i++)
+		if (c->rebuilds[i].table_id == table_id && c->rebuilds[i].shard == shard &&
+		    c->rebuilds[i].target == target)
+			return &c->rebuilds[i];
 	return NULL;
 }
 
-static lead_rebuild *rebuild_start(lead_engine *e, uint32_t table_id, uint32_t shard,
+static repl_rebuild *rebuild_start(repl_ctx *c, uint32_t table_id, uint32_t shard,
 				   uint32_t source, uint32_t target)
 {
-	lead_rebuild *rb = rebuild_find(e, table_id, shard, target);
+	repl_rebuild *rb = rebuild_find(c, table_id, shard, target);
 	if (!rb) {
-		if (e->nrebuilds >= LEAD_REBUILDS_MAX) {
+		if (c->nrebuilds >= REPL_REBUILDS_MAX) {
 			/* forget the oldest finished one */
 			int victim = -1;
-			for (int i = 0; i < e->nrebuilds && victim < 0; i++)
-				if (strcmp(e->rebuilds[i].state, "copying") != 0 &&
-				    strcmp(e->rebuilds[i].state, "catching up") != 0)
+			for (int i = 0; i < c->nrebuilds && victim < 0; i++)
+				if (strcmp(c->rebuilds[i].state, "copying") != 0 &&
+				    strcmp(c->rebuilds[i].state, "catching up") != 0)
 					victim = i;
 			if (victim < 0)
 				return NULL;
-			e->rebuilds[victim] = e->rebuilds[--e->nrebuilds];
+			c->rebuilds[victim] = c->rebuilds[--c->nrebuilds];
 		}
-		rb = &e->rebuilds[e->nrebuilds++];
+		rb = &c->rebuilds[c->nrebuilds++];
 	}
 	memset(rb, 0, sizeof *rb);
 	rb->table_id = table_id;
@@ -145,11 +131,11 @@ static lead_rebuild *rebuild_start(lead_engine *e, uint32_t table_id, uint32_t s
 	return rb;
 }
 
-void lead_engine_progress(lead_engine *e, uint32_t node_id, uint64_t task_id, uint64_t done,
+void repl_progress(repl_ctx *c, uint32_t node_id, uint64_t task_id, uint64_t done,
 			  uint64_t total, const char *phase)
 {
-	for (int i = 0; i < e->nrebuilds; i++) {
-		lead_rebuild *rb = &e->rebuilds[i];
+	for (int i = 0; i < c->nrebuilds; i++) {
+		repl_rebuild *rb = &c->rebuilds[i];
 		if (rb->target != node_id || rb->task_id != task_id || rb->finished_ms)
 			continue;
 		snprintf(rb->phase, sizeof rb->phase, "%s", phase ? phase : "");
@@ -164,7 +150,7 @@ void lead_engine_progress(lead_engine *e, uint32_t node_id, uint64_t task_id, ui
  * last sample (200 ms stale).  done: every byte copied, phase "done";
  * failed: the phase named in the target's error ("... failed in phase X:"),
  * else the last one reported. */
-static void rebuild_finish(lead_rebuild *rb, const char *state, const char *error)
+static void rebuild_finish(repl_rebuild *rb, const char *state, const char *error)
 {
 	const char *in = error ? strstr(error, "failed in phase ") : NULL;
 	snprintf(rb->state, sizeof rb->state, "%s", state);
@@ -185,12 +171,12 @@ static void rebuild_finish(lead_rebuild *rb, const char *state, const char *erro
 
 static void action_done(void *arg, exec_result *res);
 
-static int send_action(lead_engine *e, recover_action *a, exec_task *task)
+static int send_action(repl_ctx *c, recover_action *a, exec_task *task)
 {
 	mur_error err;
-	a->e = e;
-	if (e->tr.send(e->tr.ctx, a->node_id, task, action_done, a, &err) != MUR_OK) {
-		MLOG(INFO, "recover", "cannot send recovery task to %s: %s", node_name(e, a->node_id),
+	a->c = c;
+	if (c->tr.send(c->tr.ctx, a->node_id, task, action_done, a, &err) != MUR_OK) {
+		MLOG(INFO, "recover", "cannot send recovery task to %s: %s", cat_node_name(c->cat, a->node_id),
 		     err.message);
 		return MUR_ERR;
 	}
@@ -222,20 +208,20 @@ static void task_for(exec_task *task, exec_task_kind kind, const cat_table *t, u
 	task->sql = "";
 }
 
-static void set_peer(lead_engine *e, exec_task *task, uint32_t source)
+static void set_peer(repl_ctx *c, exec_task *task, uint32_t source)
 {
-	const cat_node *n = cat_node_by_id(e->cat, source);
+	const cat_node *n = cat_node_by_id(c->cat, source);
 	snprintf(task->peer_addr, sizeof task->peer_addr, "%s", n ? n->addr : "");
 }
 
 /* Exclusive catch-up: runs when the shard's write queue reaches it. */
-static void catchup_excl(lead_engine *e, cat_table *t, uint32_t shard, void *arg)
+static void catchup_excl(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 {
 	recover_action *a = arg;
 	cat_shard *s = &t->shards[shard];
-	uint32_t primary = lead_repl_ensure_primary(e, t, shard);
-	cat_placement *p = placement_on(s, a->node_id);
-	const cat_node *n = cat_node_by_id(e->cat, a->node_id);
+	uint32_t primary = repl_ensure_primary(c, t, shard);
+	cat_placement *p = cat_placement_on(s, a->node_id);
+	const cat_node *n = cat_node_by_id(c->cat, a->node_id);
 	exec_task task;
 
 	/* The target may have gone silent while the catch-up waited for the
@@ -244,21 +230,21 @@ static void catchup_excl(lead_engine *e, cat_table *t, uint32_t shard, void *arg
 	 * shard's writes would wait behind it until then.  The next tick
 	 * queues it again once the follower is back. */
 	if (!primary || !p || primary == a->node_id || !n || n->state != CAT_NODE_ALIVE ||
-	    !e->tr.connected(e->tr.ctx, a->node_id)) {
-		action_unmark(e, a->table_id, a->shard, a->node_id);
+	    !repl_connected(c, a->node_id)) {
+		action_unmark(c, a->table_id, a->shard, a->node_id);
 		free(a);
-		lead_repl_exclusive_done(e, t, shard);
+		repl_exclusive_done(c, t, shard);
 		return;
 	}
 	a->source_id = primary;
 	a->exclusive = 1;
 	task_for(&task, EXEC_TASK_CATCHUP, t, shard);
 	task.lsn = s->committed_lsn;
-	set_peer(e, &task, primary);
-	if (send_action(e, a, &task) != MUR_OK) {
-		action_unmark(e, a->table_id, a->shard, a->node_id);
+	set_peer(c, &task, primary);
+	if (send_action(c, a, &task) != MUR_OK) {
+		action_unmark(c, a->table_id, a->shard, a->node_id);
 		free(a);
-		lead_repl_exclusive_done(e, t, shard);
+		repl_exclusive_done(c, t, shard);
 	}
 }
 
@@ -269,18 +255,18 @@ static void catchup_excl(lead_engine *e, cat_table *t, uint32_t shard, void *arg
  * with the same `replaces` (recover_placement).  Every placement added
  * (add_copy) goes through here, so the row of a target always belongs to
  * its placement's present life, never to an earlier copy on that node. */
-static void start_rebuild(lead_engine *e, cat_table *t, uint32_t shard, uint32_t target,
+static void start_rebuild(repl_ctx *c, cat_table *t, uint32_t shard, uint32_t target,
 			  uint32_t replaces)
 {
 	uint32_t source;
 	recover_action *a;
 	exec_task task;
-	lead_rebuild *rb;
+	repl_rebuild *rb;
 
-	if (action_busy(e, t->id, shard, target))
+	if (action_busy(c, t->id, shard, target))
 		return;
-	source = lead_repl_ensure_primary(e, t, shard);
-	rb = rebuild_start(e, t->id, shard, source, target);
+	source = repl_ensure_primary(c, t, shard);
+	rb = rebuild_start(c, t->id, shard, source, target);
 	if (rb)
 		rb->replaces = replaces;
 	if (!source || source == target) {
@@ -296,8 +282,8 @@ static void start_rebuild(lead_engine *e, cat_table *t, uint32_t shard, uint32_t
 	a->source_id = source;
 	a->replaces = replaces;
 	task_for(&task, EXEC_TASK_REBUILD, t, shard);
-	set_peer(e, &task, source);
-	if (send_action(e, a, &task) != MUR_OK) {
+	set_peer(c, &task, source);
+	if (send_action(c, a, &task) != MUR_OK) {
 		if (rb)
 			rebuild_finish(rb, "failed", "the REBUILD task could not be sent to the target");
 		free(a);
@@ -305,19 +291,19 @@ static void start_rebuild(lead_engine *e, cat_table *t, uint32_t shard, uint32_t
 	}
 	if (rb)
 		rb->task_id = task.id;
-	action_mark(e, t->id, shard, target);
+	action_mark(c, t->id, shard, target);
 	MLOG(INFO, "recover", "rebuilding shard %u of %s on %s from %s%s%s", shard, t->name,
-	     node_name(e, target), node_name(e, source), replaces ? ", replacing " : "",
-	     replaces ? node_name(e, replaces) : "");
+	     cat_node_name(c->cat, target), cat_node_name(c->cat, source), replaces ? ", replacing " : "",
+	     replaces ? cat_node_name(c->cat, replaces) : "");
 }
 
 /* A rebuilt copy caught up and is CURRENT: a member now.  Its rebuild row
  * is done, and the copy it replaces leaves the catalog, unless that would
  * leave a distributed shard with fewer copies (members and rebuilds that
- * add one, lead_recover_copies_planned) than its table's replicas, whatever
+ * add one, repl_copies_planned) than its table's replicas, whatever
  * happened meanwhile (e.g. another copy was removed): then both stay.
  * Placement pointers into s are stale after this call. */
-static void switch_in(lead_engine *e, cat_table *t, uint32_t sh, lead_rebuild *rb)
+static void switch_in(repl_ctx *c, cat_table *t, uint32_t sh, repl_rebuild *rb)
 {
 	cat_shard *s = &t->shards[sh];
 	cat_placement *q;
@@ -329,41 +315,41 @@ static void switch_in(lead_engine *e, cat_table *t, uint32_t sh, lead_rebuild *r
 		return;
 	rebuild_finish(rb, "done", NULL);
 	old = rb->replaces;
-	if (!old || !(q = placement_on(s, old)))
+	if (!old || !(q = cat_placement_on(s, old)))
 		return;
-	after = lead_recover_copies_planned(e, t, sh) - (q->state != CAT_PL_REBUILDING);
+	after = repl_copies_planned(c, t, sh) - (q->state != CAT_PL_REBUILDING);
 	if (!cat_table_is_reference(t) && after < t->replicas) {
 		MLOG(INFO, "recover", "shard %u of %s keeps its copy on %s: without it the shard "
-				      "would have %d of %d copies", sh, t->name, node_name(e, old), after,
+				      "would have %d of %d copies", sh, t->name, cat_node_name(c->cat, old), after,
 		     t->replicas);
 		return;
 	}
-	if (cat_placement_remove(e->cat, t->id, sh, old, &err) != MUR_OK)
+	if (cat_placement_remove(c->cat, t->id, sh, old, &err) != MUR_OK)
 		MLOG(WARN, "recover", "%s", err.message);
 }
 
-static void status_row(lead_engine *e, uint32_t node_id, const char *file, uint64_t lsn,
+static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
 		       uint64_t entry_id);
-static void send_status(lead_engine *e, uint32_t node_id);
-static void forget_reports(lead_engine *e, uint32_t node_id);
-static void report_absent(lead_engine *e, uint32_t node_id);
-static void decide_all(lead_engine *e);
-static void classify(cat_shard *s, cat_placement *p);
+static void send_status(repl_ctx *c, uint32_t node_id);
+static void forget_reports(repl_ctx *c, uint32_t node_id);
+static void report_absent(repl_ctx *c, uint32_t node_id);
+static void decide_all(repl_ctx *c);
+static void classify(repl_ctx *c, uint32_t table_id, cat_shard *s, cat_placement *p);
 
 static void action_done(void *arg, exec_result *res)
 {
 	recover_action *a = arg;
-	lead_engine *e = a->e;
-	cat_table *t = a->table_id ? cat_table_by_id(e->cat, a->table_id) : NULL;
+	repl_ctx *c = a->c;
+	cat_table *t = a->table_id ? cat_table_by_id(c->cat, a->table_id) : NULL;
 	cat_shard *s = t && a->shard < t->nshards ? &t->shards[a->shard] : NULL;
-	cat_placement *p = s ? placement_on(s, a->node_id) : NULL;
-	lead_rebuild *rb = t ? rebuild_find(e, a->table_id, a->shard, a->node_id) : NULL;
+	cat_placement *p = s ? cat_placement_on(s, a->node_id) : NULL;
+	repl_rebuild *rb = t ? rebuild_find(c, a->table_id, a->shard, a->node_id) : NULL;
 
 	switch (a->kind) {
 	case ACT_STATUS:
 		if (!res->failed) {
 			mur_rd rd;
-			forget_reports(e, a->node_id);
+			forget_reports(c, a->node_id);
 			mur_rd_init(&rd, res->rows.data, res->rows.len);
 			for (uint64_t i = 0; i < res->nrows; i++) {
 				mur_value v[8];
@@ -374,14 +360,14 @@ static void action_done(void *arg, exec_result *res)
 				if (!ok || res->ncols < 3 || v[0].kind != MV_TEXT)
 					break;
 				snprintf(file, sizeof file, "%.*s", (int)v[0].len, v[0].s);
-				status_row(e, a->node_id, file, (uint64_t)v[1].i, (uint64_t)v[2].i);
+				status_row(c, a->node_id, file, (uint64_t)v[1].i, (uint64_t)v[2].i);
 			}
-			e->status_known[a->node_id % CAT_NODES_MAX] = 1;
-			report_absent(e, a->node_id);
-			decide_all(e);
-			lead_reconcile_waiters(e);
+			c->status_known[a->node_id % CAT_NODES_MAX] = 1;
+			report_absent(c, a->node_id);
+			decide_all(c);
+			repl_resume_waiters(c);
 		} else {
-			e->status_wanted[a->node_id % CAT_NODES_MAX] = 1; /* ask again next tick */
+			c->status_wanted[a->node_id % CAT_NODES_MAX] = 1; /* ask again next tick */
 		}
 		break;
 	case ACT_CATCHUP:
@@ -391,11 +377,11 @@ static void action_done(void *arg, exec_result *res)
 			int rebuilding = p->state == CAT_PL_REBUILDING;
 			if (!res->failed) {
 				p->applied_lsn = res->lsn;
-				p->entry_id = lead_repl_entry_at(s, res->lsn);
+				p->entry_id = repl_entry_at(c, a->table_id, s, res->lsn);
 				if (res->lsn == s->committed_lsn) {
-					p->state = CAT_PL_CURRENT;
+					cat_placement_set_state(p, CAT_PL_CURRENT);
 					MLOG(INFO, "recover", "%s caught up shard %u of %s to lsn %llu",
-					     node_name(e, a->node_id), a->shard, t->name,
+					     cat_node_name(c->cat, a->node_id), a->shard, t->name,
 					     (unsigned long long)res->lsn);
 				}
 			} else if (rebuilding) {
@@ -403,12 +389,12 @@ static void action_done(void *arg, exec_result *res)
 				if (rb && !rb->finished_ms)
 					rebuild_finish(rb, "failed", res->err.message);
 			} else if (strcmp(res->err.sqlstate, "55000") == 0) {
-				p->state = CAT_PL_DIVERGENT; /* log trimmed or history differs: rebuild */
+				cat_placement_set_state(p, CAT_PL_DIVERGENT); /* log trimmed or history differs: rebuild */
 				p->needs_rebuild = 1;
 			}
-			cat_placement_set_lsn(e->cat, a->table_id, a->shard, a->node_id, p->applied_lsn);
+			cat_placement_set_lsn(c->cat, a->table_id, a->shard, a->node_id, p->applied_lsn);
 			if (rebuilding && p->state == CAT_PL_CURRENT)
-				switch_in(e, t, a->shard, rb);
+				switch_in(c, t, a->shard, rb);
 		}
 		break;
 	case ACT_UNDO:
@@ -417,8 +403,9 @@ static void action_done(void *arg, exec_result *res)
 			    (res->entry_id == s->committed_entry || s->committed_entry == 0 ||
 			     res->entry_id == 0)) {
 				p->applied_lsn = res->lsn;
-				p->state = res->entry_id == s->committed_entry ? CAT_PL_CURRENT
-									   : CAT_PL_LAGGING;
+				cat_placement_set_state(p, res->entry_id == s->committed_entry
+								   ? CAT_PL_CURRENT
+								   : CAT_PL_LAGGING);
 			} else {
 				p->needs_rebuild = 1;
 			}
@@ -443,9 +430,9 @@ static void action_done(void *arg, exec_result *res)
 	case ACT_DROP:
 		break;
 	}
-	action_unmark(e, a->table_id, a->shard, a->node_id);
+	action_unmark(c, a->table_id, a->shard, a->node_id);
 	if (a->exclusive && t)
-		lead_repl_exclusive_done(e, t, a->shard);
+		repl_exclusive_done(c, t, a->shard);
 	free(a);
 }
 
@@ -462,7 +449,7 @@ static int parse_file(const char *file, uint32_t *table_id, uint32_t *shard)
 	return MUR_OK;
 }
 
-static void status_row(lead_engine *e, uint32_t node_id, const char *file, uint64_t lsn,
+static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
 		       uint64_t entry_id)
 {
 	uint32_t table_id, shard;
@@ -472,26 +459,26 @@ static void status_row(lead_engine *e, uint32_t node_id, const char *file, uint6
 
 	if (parse_file(file, &table_id, &shard) != MUR_OK)
 		return;
-	t = cat_table_by_id(e->cat, table_id);
+	t = cat_table_by_id(c->cat, table_id);
 	s = t && shard < t->nshards ? &t->shards[shard] : NULL;
-	p = s ? placement_on(s, node_id) : NULL;
+	p = s ? cat_placement_on(s, node_id) : NULL;
 	if (!p) {
 		/* the catalog does not place this shard here (dropped, or replaced
 		 * while the node was away): delete the file */
 		recover_action *a;
 		exec_task task;
-		if (action_busy(e, table_id, shard, node_id) ||
+		if (action_busy(c, table_id, shard, node_id) ||
 		    !(a = new_action(ACT_DROP, NULL, shard, node_id)))
 			return;
 		a->table_id = table_id; /* busy until dropped: no new copy lands on it before */
 		task_for(&task, EXEC_TASK_DROP, NULL, 0);
 		snprintf(task.placements[0], sizeof task.placements[0], "%s", file);
 		MLOG(INFO, "recover", "dropping %s on %s: not a placement in the catalog", file,
-		     node_name(e, node_id));
-		if (send_action(e, a, &task) != MUR_OK)
+		     cat_node_name(c->cat, node_id));
+		if (send_action(c, a, &task) != MUR_OK)
 			free(a);
 		else
-			action_mark(e, table_id, shard, node_id);
+			action_mark(c, table_id, shard, node_id);
 		return;
 	}
 	if (p->state == CAT_PL_REBUILDING)
@@ -501,153 +488,153 @@ static void status_row(lead_engine *e, uint32_t node_id, const char *file, uint6
 	p->reported = 1;
 	if (!s->committed_known) {
 		/* leader restart: decided once enough copies reported (decide_committed) */
-		p->state = CAT_PL_LAGGING;
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 		return;
 	}
-	classify(s, p);
+	classify(c, table_id, s, p);
 }
 
 /* Where a reported copy stands against the shard's committed entry. */
-static void classify(cat_shard *s, cat_placement *p)
+static void classify(repl_ctx *c, uint32_t table_id, cat_shard *s, cat_placement *p)
 {
 	uint64_t lsn = p->applied_lsn, entry_id = p->entry_id;
 	if (lsn == s->committed_lsn && (entry_id == s->committed_entry || s->committed_entry == 0)) {
-		p->state = CAT_PL_CURRENT;
+		cat_placement_set_state(p, CAT_PL_CURRENT);
 	} else if (lsn < s->committed_lsn) {
-		uint64_t known = lead_repl_entry_at(s, lsn);
-		p->state = CAT_PL_LAGGING;
+		uint64_t known = repl_entry_at(c, table_id, s, lsn);
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 		if (lsn > 0 && known != 0 && known != entry_id) {
 			/* its entry lsn is not ours: it applied a write that was undone */
-			p->state = CAT_PL_DIVERGENT;
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			p->needs_rebuild = 1;
 		}
 		/* known == 0 (e.g. after a leader restart): the catch-up verifies the
 		 * base entry with the peer (CATCHUP fails with 55000 otherwise) */
 	} else {
-		p->state = CAT_PL_DIVERGENT; /* holds entries the shard never committed */
+		cat_placement_set_state(p, CAT_PL_DIVERGENT); /* holds entries the shard never committed */
 	}
 }
 
 /* Call fn for every placement the catalog puts on node_id. */
-typedef void (*node_placement_fn)(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p);
+typedef void (*node_placement_fn)(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement *p);
 
-static void each_placement_on(lead_engine *e, uint32_t node_id, node_placement_fn fn)
+static void each_placement_on(repl_ctx *c, uint32_t node_id, node_placement_fn fn)
 {
-	for (int i = 0; i < cat_table_count(e->cat); i++) {
-		cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
+	for (int i = 0; i < cat_table_count(c->cat); i++) {
+		cat_table *t = cat_table_by_id(c->cat, cat_table_at(c->cat, i)->id);
 		if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
 			continue;
 		for (uint32_t sh = 0; sh < t->nshards; sh++) {
-			cat_placement *p = placement_on(&t->shards[sh], node_id);
+			cat_placement *p = cat_placement_on(&t->shards[sh], node_id);
 			if (p)
-				fn(e, t, sh, p);
+				fn(c, t, sh, p);
 		}
 	}
 }
 
 /* A node's STATUS is about to be read: what it said before is stale. */
-static void forget_report(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p)
+static void forget_report(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement *p)
 {
-	(void)e, (void)t, (void)sh;
+	(void)c, (void)t, (void)sh;
 	p->reported = 0;
 }
 
-static void forget_reports(lead_engine *e, uint32_t node_id)
+static void forget_reports(repl_ctx *c, uint32_t node_id)
 {
-	each_placement_on(e, node_id, forget_report);
+	each_placement_on(c, node_id, forget_report);
 }
 
 /* A placement the catalog puts on node_id that its STATUS did not list has
  * no file there (never created, or lost with the disk): it holds nothing. */
-static void absent_copy(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p)
+static void absent_copy(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement *p)
 {
 	if (p->reported || p->state == CAT_PL_REBUILDING)
 		return;
 	MLOG(WARN, "recover", "%s has no file for shard %u of %s: its copy is empty",
-	     node_name(e, p->node_id), sh, t->name);
+	     cat_node_name(c->cat, p->node_id), sh, t->name);
 	p->applied_lsn = 0;
 	p->entry_id = 0;
 	p->reported = 1;
 	if (t->shards[sh].committed_known)
-		classify(&t->shards[sh], p);
+		classify(c, t->id, &t->shards[sh], p);
 	else
-		p->state = CAT_PL_LAGGING;
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 }
 
-static void report_absent(lead_engine *e, uint32_t node_id)
+static void report_absent(repl_ctx *c, uint32_t node_id)
 {
-	each_placement_on(e, node_id, absent_copy);
+	each_placement_on(c, node_id, absent_copy);
 }
 
 /* Its follower went away (suspect or disconnected): the copy stops serving
  * and may miss entries from now on; a primary there moves. */
-static void copy_unreachable(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p)
+static void copy_unreachable(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement *p)
 {
 	p->reported = 0; /* it may report something else when it returns */
 	if (p->state == CAT_PL_CURRENT)
-		p->state = CAT_PL_LAGGING;
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 	if (p->role == CAT_PRIMARY && t->shards[sh].committed_known)
-		lead_repl_ensure_primary(e, t, sh);
+		repl_ensure_primary(c, t, sh);
 }
 
 /* ---- node changes ---- */
 
-void lead_recover_node_changed(lead_engine *e, uint32_t node_id)
+void repl_node_changed(repl_ctx *c, uint32_t node_id)
 {
-	const cat_node *n = cat_node_by_id(e->cat, node_id);
-	int connected = e->tr.connected(e->tr.ctx, node_id);
+	const cat_node *n = cat_node_by_id(c->cat, node_id);
+	int connected = repl_connected(c, node_id);
 
 	if (!n || n->role != CAT_NODE_FOLLOWER)
 		return;
 	if (!connected || n->state != CAT_NODE_ALIVE) {
-		e->status_known[node_id % CAT_NODES_MAX] = 0;
-		each_placement_on(e, node_id, copy_unreachable);
+		c->status_known[node_id % CAT_NODES_MAX] = 0;
+		each_placement_on(c, node_id, copy_unreachable);
 		MLOG(INFO, "recover", "follower %s is %s: its placements stop serving",
 		     n->name, connected ? "suspect" : "disconnected");
 		return;
 	}
 	/* (re)connected and alive: ask what it holds (the tick retries) */
-	e->status_wanted[node_id % CAT_NODES_MAX] = 1;
-	send_status(e, node_id);
+	c->status_wanted[node_id % CAT_NODES_MAX] = 1;
+	send_status(c, node_id);
 }
 
-static void send_status(lead_engine *e, uint32_t node_id)
+static void send_status(repl_ctx *c, uint32_t node_id)
 {
 	recover_action *a;
 	exec_task task;
-	if (action_busy(e, 0, 0, node_id))
+	if (action_busy(c, 0, 0, node_id))
 		return;
 	a = new_action(ACT_STATUS, NULL, 0, node_id);
 	if (!a)
 		return;
 	task_for(&task, EXEC_TASK_STATUS, NULL, 0);
-	if (send_action(e, a, &task) != MUR_OK) {
+	if (send_action(c, a, &task) != MUR_OK) {
 		free(a);
 		return;
 	}
-	action_mark(e, 0, 0, node_id);
-	e->status_wanted[node_id % CAT_NODES_MAX] = 0;
+	action_mark(c, 0, 0, node_id);
+	c->status_wanted[node_id % CAT_NODES_MAX] = 0;
 }
 
 /* A follower to host a new copy of shard: alive, connected, not holding
  * the shard, fewest placements. */
-uint32_t lead_recover_pick_target(lead_engine *e, const cat_shard *s, uint32_t nshards)
+uint32_t repl_pick_target(repl_ctx *c, const cat_shard *s, uint32_t nshards)
 {
 	uint32_t index = s->index;
 	uint32_t best = 0;
 	int best_load = 1 << 30;
-	for (int i = 0; i < cat_node_count(e->cat); i++) {
-		const cat_node *n = cat_node_at(e->cat, i);
+	for (int i = 0; i < cat_node_count(c->cat); i++) {
+		const cat_node *n = cat_node_at(c->cat, i);
 		int load = 0, holds = 0;
 		if (n->role != CAT_NODE_FOLLOWER || n->state != CAT_NODE_ALIVE ||
-		    !e->tr.connected(e->tr.ctx, n->id))
+		    !repl_connected(c, n->id))
 			continue;
 		for (int k = 0; k < s->nplacements; k++)
 			holds |= s->placements[k].node_id == n->id;
 		if (holds)
 			continue;
-		for (int j = 0; j < cat_table_count(e->cat); j++) {
-			const cat_table *t = cat_table_at(e->cat, j);
+		for (int j = 0; j < cat_table_count(c->cat); j++) {
+			const cat_table *t = cat_table_at(c->cat, j);
 			if (t->kind != CAT_TABLE_DISTRIBUTED)
 				continue;
 			for (uint32_t sh = 0; sh < t->nshards; sh++)
@@ -668,80 +655,80 @@ uint32_t lead_recover_pick_target(lead_engine *e, const cat_shard *s, uint32_t n
 	return best;
 }
 
-static void queue_catchup(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p)
+static void queue_catchup(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement *p)
 {
 	recover_action *a = new_action(ACT_CATCHUP, t, sh, p->node_id);
 	if (!a)
 		return;
-	action_mark(e, t->id, sh, p->node_id);
-	if (lead_repl_exclusive(e, t, sh, catchup_excl, a) != MUR_OK) {
-		action_unmark(e, t->id, sh, p->node_id);
+	action_mark(c, t->id, sh, p->node_id);
+	if (repl_exclusive(c, t, sh, catchup_excl, a) != MUR_OK) {
+		action_unmark(c, t->id, sh, p->node_id);
 		free(a);
 	}
 }
 
-/* A new copy of shard sh, on the follower lead_recover_pick_target chooses,
+/* A new copy of shard sh, on the follower repl_pick_target chooses,
  * replacing dead node `replaces` (0: one more copy).  A follower still
  * dropping an old file of the shard takes it at a later tick.  Placement
  * pointers into the shard are stale after this call.  1 when a copy was
  * placed (its rebuild may still be starting: see start_rebuild). */
-static int add_copy(lead_engine *e, cat_table *t, uint32_t sh, uint32_t replaces)
+static int add_copy(repl_ctx *c, cat_table *t, uint32_t sh, uint32_t replaces)
 {
-	uint32_t target = lead_recover_pick_target(e, &t->shards[sh], t->nshards);
+	uint32_t target = repl_pick_target(c, &t->shards[sh], t->nshards);
 	mur_error err;
 
-	if (!target || action_busy(e, t->id, sh, target))
+	if (!target || action_busy(c, t->id, sh, target))
 		return 0;
-	if (cat_placement_add(e->cat, t->id, sh, target, CAT_REPLICA, &err) != MUR_OK) {
+	if (cat_placement_add(c->cat, t->id, sh, target, CAT_REPLICA, &err) != MUR_OK) {
 		MLOG(WARN, "recover", "no new copy of shard %u of %s on %s: %s", sh, t->name,
-		     node_name(e, target), err.message);
+		     cat_node_name(c->cat, target), err.message);
 		return 0;
 	}
-	start_rebuild(e, t, sh, target, replaces);
+	start_rebuild(c, t, sh, target, replaces);
 	return 1;
 }
 
-static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_placement *p)
+static void recover_placement(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement *p)
 {
 	cat_shard *s = &t->shards[sh];
-	const cat_node *n = cat_node_by_id(e->cat, p->node_id);
-	int connected = e->tr.connected(e->tr.ctx, p->node_id);
+	const cat_node *n = cat_node_by_id(c->cat, p->node_id);
+	int connected = repl_connected(c, p->node_id);
 	recover_action *a;
 	exec_task task;
 
-	if (!n || action_busy(e, t->id, sh, p->node_id))
+	if (!n || action_busy(c, t->id, sh, p->node_id))
 		return;
 	if (n->state == CAT_NODE_DEAD) {
 		/* replace it: a new copy elsewhere, then drop this one */
 		int replacing = 0;
 		for (int k = 0; k < s->nplacements; k++) {
-			lead_rebuild *rb = rebuild_find(e, t->id, sh, s->placements[k].node_id);
+			repl_rebuild *rb = rebuild_find(c, t->id, sh, s->placements[k].node_id);
 			replacing |= s->placements[k].state == CAT_PL_REBUILDING && rb &&
 				     rb->replaces == p->node_id;
 		}
 		if (!replacing)
-			add_copy(e, t, sh, p->node_id);
+			add_copy(c, t, sh, p->node_id);
 		return;
 	}
-	if (!connected || n->state != CAT_NODE_ALIVE || !e->status_known[p->node_id % CAT_NODES_MAX] ||
+	if (!connected || n->state != CAT_NODE_ALIVE || !c->status_known[p->node_id % CAT_NODES_MAX] ||
 	    !s->committed_known)
 		return;
 	if (p->state == CAT_PL_REBUILDING) {
-		lead_rebuild *rb = rebuild_find(e, t->id, sh, p->node_id);
+		repl_rebuild *rb = rebuild_find(c, t->id, sh, p->node_id);
 		if (rb && !rb->finished_ms && strcmp(rb->state, "catching up") == 0)
-			queue_catchup(e, t, sh, p);
+			queue_catchup(c, t, sh, p);
 		else /* failed, or not started: copy it again (nothing is in flight) */
-			start_rebuild(e, t, sh, p->node_id, rb ? rb->replaces : 0);
+			start_rebuild(c, t, sh, p->node_id, rb ? rb->replaces : 0);
 		return;
 	}
 	if (p->needs_rebuild) {
-		p->state = CAT_PL_REBUILDING; /* copied anew in place */
-		start_rebuild(e, t, sh, p->node_id, 0);
+		cat_placement_set_state(p, CAT_PL_REBUILDING); /* copied anew in place */
+		start_rebuild(c, t, sh, p->node_id, 0);
 		return;
 	}
 	switch (p->state) {
 	case CAT_PL_LAGGING:
-		queue_catchup(e, t, sh, p);
+		queue_catchup(c, t, sh, p);
 		break;
 	case CAT_PL_DIVERGENT:
 		a = new_action(ACT_UNDO, t, sh, p->node_id);
@@ -749,8 +736,8 @@ static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_pla
 			return;
 		task_for(&task, EXEC_TASK_UNDO, t, sh);
 		task.lsn = s->committed_lsn;
-		if (send_action(e, a, &task) == MUR_OK)
-			action_mark(e, t->id, sh, p->node_id);
+		if (send_action(c, a, &task) == MUR_OK)
+			action_mark(c, t->id, sh, p->node_id);
 		else
 			free(a);
 		break;
@@ -768,7 +755,7 @@ static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_pla
  *   acknowledged at a majority is held by one of them (reported >= n - q + 1,
  *   q the majority of the replica set), the committed entry is the reported
  *   position whose LAST ENTRY IS THE NEWEST (entry ids grow with time, across
- *   restarts: lead_time_id), ties broken by the higher LSN.
+ *   restarts: repl_config.time_id), ties broken by the higher LSN.
  *
  *   Why.  A copy logs entry k only on top of entry k-1 as the leader sent
  *   them, and the leader sends a copy new entries only while it is current,
@@ -782,10 +769,10 @@ static void recover_placement(lead_engine *e, cat_table *t, uint32_t sh, cat_pla
  *   last acknowledged one were undecided when the old leader died: their
  *   outcome was never reported, so committing them is allowed; writes that
  *   were answered as failed were undone on every copy that could hold them
- *   first (lead_repl.c, start_undo), or their client was told the outcome is
+ *   first (repl_write.c, start_undo), or their client was told the outcome is
  *   unknown.
  *
- * The leader waits LEAD_RECOVER_HEAR_ALL_MS for every copy (so that a write
+ * The leader waits REPL_RECOVER_HEAR_ALL_MS for every copy (so that a write
  * acknowledged at write_quorum 'one' is seen too), then decides from the
  * copies that reported if they are enough.  If fewer than that can ever
  * report (the others are dead), it decides from those it has and says that
@@ -804,12 +791,12 @@ static int reports_needed(const cat_table *t, const cat_shard *s)
 }
 
 /* The reported copy whose newest entry is the newest (then highest LSN). */
-static cat_placement *newest_copy(lead_engine *e, cat_shard *s)
+static cat_placement *newest_copy(repl_ctx *c, cat_shard *s)
 {
 	cat_placement *best = NULL;
 	for (int k = 0; k < s->nplacements; k++) {
 		cat_placement *p = &s->placements[k];
-		if (!p->reported || !e->status_known[p->node_id % CAT_NODES_MAX])
+		if (!p->reported || !c->status_known[p->node_id % CAT_NODES_MAX])
 			continue;
 		if (!best || p->entry_id > best->entry_id ||
 		    (p->entry_id == best->entry_id && p->applied_lsn > best->applied_lsn))
@@ -818,124 +805,126 @@ static cat_placement *newest_copy(lead_engine *e, cat_shard *s)
 	return best;
 }
 
-static void decide_committed(lead_engine *e, cat_table *t, uint32_t sh)
+static void decide_committed(repl_ctx *c, cat_table *t, uint32_t sh)
 {
 	cat_shard *s = &t->shards[sh];
 	int reported = 0, silent_alive = 0, needed = reports_needed(t, s);
-	int waited = mur_now_us() - e->started_us >= (uint64_t)LEAD_RECOVER_HEAR_ALL_MS * 1000u;
+	int waited = mur_now_us() - c->started_us >= (uint64_t)REPL_RECOVER_HEAR_ALL_MS * 1000u;
 	cat_placement *w;
 
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
-		const cat_node *n = cat_node_by_id(e->cat, p->node_id);
-		if (p->reported && e->status_known[p->node_id % CAT_NODES_MAX])
+		const cat_node *n = cat_node_by_id(c->cat, p->node_id);
+		if (p->reported && c->status_known[p->node_id % CAT_NODES_MAX])
 			reported++;
 		else if (n && n->state != CAT_NODE_DEAD)
 			silent_alive++;
 	}
 	if (reported == 0 || (silent_alive > 0 && (reported < needed || !waited)))
 		return;
-	w = newest_copy(e, s);
-	lead_repl_committed(s, w->applied_lsn, w->entry_id);
+	w = newest_copy(c, s);
+	repl_committed(c, t->id, s, w->applied_lsn, w->entry_id);
 	s->committed_known = 1;
-	if (e->entry_next <= w->entry_id)
-		e->entry_next = w->entry_id + 1; /* new entries are newer, whatever the clock */
+	if (c->entry_next <= w->entry_id)
+		c->entry_next = w->entry_id + 1; /* new entries are newer, whatever the clock */
 	for (int k = 0; k < s->nplacements; k++)
 		if (s->placements[k].reported && s->placements[k].state != CAT_PL_REBUILDING)
-			classify(s, &s->placements[k]);
+			classify(c, t->id, s, &s->placements[k]);
 	if (reported < needed)
 		MLOG(WARN, "recover", "shard %u of %s: only %d of %d copies can report (the others are "
 				      "dead); committed entry taken from %s at lsn %llu: writes acknowledged "
 				      "after it may be lost",
-		     sh, t->name, reported, s->nplacements, node_name(e, w->node_id),
+		     sh, t->name, reported, s->nplacements, cat_node_name(c->cat, w->node_id),
 		     (unsigned long long)w->applied_lsn);
 	else
 		MLOG(INFO, "recover", "shard %u of %s: committed lsn %llu (newest copy %s, %d of %d "
 				      "copies reported)",
-		     sh, t->name, (unsigned long long)w->applied_lsn, node_name(e, w->node_id),
+		     sh, t->name, (unsigned long long)w->applied_lsn, cat_node_name(c->cat, w->node_id),
 		     reported, s->nplacements);
-	lead_repl_ensure_primary(e, t, sh); /* the newest copy, unless the primary is as new */
+	repl_ensure_primary(c, t, sh); /* the newest copy, unless the primary is as new */
+	repl_kick(c, t, sh);           /* writes queued while it was undecided start now */
 }
 
-static void decide_all(lead_engine *e)
+static void decide_all(repl_ctx *c)
 {
-	for (int i = 0; i < cat_table_count(e->cat); i++) {
-		cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
+	for (int i = 0; i < cat_table_count(c->cat); i++) {
+		cat_table *t = cat_table_by_id(c->cat, cat_table_at(c->cat, i)->id);
 		if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
 			continue;
 		for (uint32_t sh = 0; sh < t->nshards; sh++)
 			if (!t->shards[sh].committed_known)
-				decide_committed(e, t, sh);
+				decide_committed(c, t, sh);
 	}
 }
 
 /* Reads and writes that arrived before a shard's committed entry is known
- * after a (re)start wait (at most LEAD_RECONCILE_WAIT_MS) while a copy that
+ * after a (re)start wait (at most REPL_RECONCILE_WAIT_MS) while a copy that
  * is not dead has not reported. */
-int lead_shard_reconciling(lead_engine *e, const cat_shard *s)
+int repl_shard_reconciling(repl_ctx *c, const cat_shard *s)
 {
 	if (s->committed_known)
 		return 0;
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
-		const cat_node *n = cat_node_by_id(e->cat, p->node_id);
+		const cat_node *n = cat_node_by_id(c->cat, p->node_id);
 		if (n && n->state != CAT_NODE_DEAD &&
-		    !(p->reported && e->status_known[p->node_id % CAT_NODES_MAX]))
+		    !(p->reported && c->status_known[p->node_id % CAT_NODES_MAX]))
 			return 1;
 	}
 	return 0;
 }
 
-void lead_reconcile_waiters(lead_engine *e)
+void repl_resume_waiters(repl_ctx *c)
 {
-	lead_run **w = e->waiters;
-	int n = e->nwaiters;
-	e->waiters = NULL;
-	e->nwaiters = e->capwaiters = 0;
+	repl_waiter *w = c->waiters;
+	int n = c->nwaiters;
+	c->waiters = NULL;
+	c->nwaiters = c->capwaiters = 0;
 	for (int i = 0; i < n; i++)
-		lead_run_start(w[i]); /* parked SELECTs and DROP TABLEs try again */
+		w[i].resume(w[i].arg); /* parked SELECTs and DROP TABLEs try again */
 	free(w);
-	for (int i = 0; i < cat_table_count(e->cat); i++) {
-		const cat_table *t = cat_table_at(e->cat, i);
+	for (int i = 0; i < cat_table_count(c->cat); i++) {
+		const cat_table *t = cat_table_at(c->cat, i);
 		if (t->kind != CAT_TABLE_DISTRIBUTED)
 			continue;
 		for (uint32_t sh = 0; sh < t->nshards; sh++)
-			lead_repl_kick(e, t, sh);
+			repl_kick(c, t, sh);
 	}
 }
 
-int lead_reconcile_park(lead_engine *e, lead_run *r)
+int repl_park(repl_ctx *c, uint64_t start_us, repl_resume_fn resume, void *arg)
 {
-	if (mur_now_us() - r->start_us > (uint64_t)LEAD_RECONCILE_WAIT_MS * 1000u)
+	if (mur_now_us() - start_us > (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return 0;
-	if (e->nwaiters == e->capwaiters) {
-		int cap = e->capwaiters ? e->capwaiters * 2 : 16;
-		lead_run **g = realloc(e->waiters, (size_t)cap * sizeof *g);
+	if (c->nwaiters == c->capwaiters) {
+		int cap = c->capwaiters ? c->capwaiters * 2 : 16;
+		repl_waiter *g = realloc(c->waiters, (size_t)cap * sizeof *g);
 		if (!g)
 			return 0;
-		e->waiters = g;
-		e->capwaiters = cap;
+		c->waiters = g;
+		c->capwaiters = cap;
 	}
-	e->waiters[e->nwaiters++] = r;
+	c->waiters[c->nwaiters].resume = resume;
+	c->waiters[c->nwaiters++].arg = arg;
 	return 1;
 }
 
 /* The copies shard sh has or is getting: its members, and the copies being
  * rebuilt that add one (not those replacing a copy still placed, which is
  * counted already). */
-int lead_recover_copies_planned(lead_engine *e, const cat_table *t, uint32_t sh)
+int repl_copies_planned(repl_ctx *c, const cat_table *t, uint32_t sh)
 {
 	const cat_shard *s = &t->shards[sh];
 	int planned = 0;
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
-		lead_rebuild *rb;
+		repl_rebuild *rb;
 		if (p->state != CAT_PL_REBUILDING) {
 			planned++;
 			continue;
 		}
-		rb = rebuild_find(e, t->id, sh, p->node_id);
-		planned += !(rb && rb->replaces && placement_on((cat_shard *)s, rb->replaces));
+		rb = rebuild_find(c, t->id, sh, p->node_id);
+		planned += !(rb && rb->replaces && cat_placement_on((cat_shard *)s, rb->replaces));
 	}
 	return planned;
 }
@@ -945,79 +934,71 @@ int lead_recover_copies_planned(lead_engine *e, const cat_table *t, uint32_t sh)
  * there (a replaced copy whose node came back and was dropped, a removal
  * that raced another, a catalog edited by hand): invariant 5, every shard
  * returns to its replication factor when capacity allows. */
-static void top_up(lead_engine *e, cat_table *t, uint32_t sh)
+static void top_up(repl_ctx *c, cat_table *t, uint32_t sh)
 {
 	int planned;
 	if (cat_table_is_reference(t) || !t->shards[sh].committed_known ||
-	    (planned = lead_recover_copies_planned(e, t, sh)) >= t->replicas)
+	    (planned = repl_copies_planned(c, t, sh)) >= t->replicas)
 		return;
-	if (add_copy(e, t, sh, 0))
+	if (add_copy(c, t, sh, 0))
 		MLOG(WARN, "recover", "shard %u of %s had %d of %d copies: one more is being rebuilt",
 		     sh, t->name, planned, t->replicas);
 }
 
 /* A reference table's copy for every alive follower that reported its
  * placements and holds none (up to CAT_REPLICAS_MAX copies). */
-static void reference_fill(lead_engine *e, cat_table *t)
+static void reference_fill(repl_ctx *c, cat_table *t)
 {
 	cat_shard *s = &t->shards[0];
 	mur_error err;
 	if (!s->committed_known)
 		return;
-	for (int i = 0; i < cat_node_count(e->cat) && s->nplacements < CAT_REPLICAS_MAX; i++) {
-		const cat_node *n = cat_node_at(e->cat, i);
+	for (int i = 0; i < cat_node_count(c->cat) && s->nplacements < CAT_REPLICAS_MAX; i++) {
+		const cat_node *n = cat_node_at(c->cat, i);
 		if (n->role != CAT_NODE_FOLLOWER || n->state != CAT_NODE_ALIVE ||
-		    !e->tr.connected(e->tr.ctx, n->id) || !e->status_known[n->id % CAT_NODES_MAX] ||
-		    placement_on(s, n->id) || action_busy(e, t->id, 0, n->id))
+		    !repl_connected(c, n->id) || !c->status_known[n->id % CAT_NODES_MAX] ||
+		    cat_placement_on(s, n->id) || action_busy(c, t->id, 0, n->id))
 			continue;
-		if (cat_placement_add(e->cat, t->id, 0, n->id, CAT_REPLICA, &err) != MUR_OK) {
+		if (cat_placement_add(c->cat, t->id, 0, n->id, CAT_REPLICA, &err) != MUR_OK) {
 			MLOG(WARN, "recover", "no copy of reference table %s on %s: %s", t->name, n->name,
 			     err.message);
 			continue;
 		}
-		start_rebuild(e, t, 0, n->id, 0);
+		start_rebuild(c, t, 0, n->id, 0);
 	}
 }
 
-void lead_recover_tick(lead_engine *e)
+void repl_tick(repl_ctx *c)
 {
-	if (e->nwaiters)
-		lead_reconcile_waiters(e);
-	for (int i = 0; i < cat_node_count(e->cat); i++) {
-		const cat_node *n = cat_node_at(e->cat, i);
-		if (e->status_wanted[n->id % CAT_NODES_MAX] && n->state == CAT_NODE_ALIVE &&
-		    e->tr.connected(e->tr.ctx, n->id))
-			send_status(e, n->id);
+	if (c->nwaiters)
+		repl_resume_waiters(c);
+	for (int i = 0; i < cat_node_count(c->cat); i++) {
+		const cat_node *n = cat_node_at(c->cat, i);
+		if (c->status_wanted[n->id % CAT_NODES_MAX] && n->state == CAT_NODE_ALIVE &&
+		    repl_connected(c, n->id))
+			send_status(c, n->id);
 	}
-	for (int i = 0; i < cat_table_count(e->cat); i++) {
-		cat_table *t = cat_table_by_id(e->cat, cat_table_at(e->cat, i)->id);
+	for (int i = 0; i < cat_table_count(c->cat); i++) {
+		cat_table *t = cat_table_by_id(c->cat, cat_table_at(c->cat, i)->id);
 		if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
 			continue;
 		for (uint32_t sh = 0; sh < t->nshards; sh++) {
 			cat_shard *s = &t->shards[sh];
-			if (!s->committed_known)
-				decide_committed(e, t, sh);
+			if (!s->committed_known) {
+				decide_committed(c, t, sh);
+				/* still undecided: its queued writes give up after
+				 * REPL_RECONCILE_WAIT_MS even when no report comes */
+				if (!s->committed_known)
+					repl_kick(c, t, sh);
+			}
 			for (int k = 0; k < s->nplacements; k++)
 				if (s->placements[k].state != CAT_PL_CURRENT ||
-				    cat_node_by_id(e->cat, s->placements[k].node_id)->state == CAT_NODE_DEAD)
-					recover_placement(e, t, sh, &s->placements[k]);
-			top_up(e, t, sh);
+				    cat_node_by_id(c->cat, s->placements[k].node_id)->state == CAT_NODE_DEAD)
+					recover_placement(c, t, sh, &s->placements[k]);
+			top_up(c, t, sh);
 		}
 		if (cat_table_is_reference(t))
-			reference_fill(e, t);
+			reference_fill(c, t);
 	}
-	lead_health_tick(e);
-}
-
-void lead_engine_node_changed(lead_engine *e, uint32_t node_id) { lead_recover_node_changed(e, node_id); }
-void lead_engine_tick(lead_engine *e) { lead_recover_tick(e); }
-void lead_engine_set_timeouts(lead_engine *e, uint64_t suspect_ms, uint64_t dead_ms)
-{
-	e->suspect_timeout_ms = suspect_ms;
-	e->dead_timeout_ms = dead_ms;
-}
-
-void lead_engine_set_write_pipeline(lead_engine *e, int depth)
-{
-	e->write_pipeline = depth < 1 ? 1 : depth > LEAD_WRITE_PIPELINE_MAX ? LEAD_WRITE_PIPELINE_MAX : depth;
+	repl_health_tick(c);
 }

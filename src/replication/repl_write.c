@@ -1,74 +1,67 @@
 /*
- * lead_repl.c — quorum writes per shard (state machine in lead_repl.h).
+ * repl_write.c — quorum writes per shard (state machine in repl.h).
  *
  * The primary runs the statement and logs its changeset as entry n; the
  * leader ships the changeset to every replica that is current at n-1; the
  * client hears back once the write quorum holds entry n durably.  If the
  * quorum becomes impossible, every copy that applied n inverts it (UNDO)
  * before the client gets the error.  Reads of the shard wait while entry n
- * is undecided.
+ * is undecided: a read that finds the gate down is parked with its resume
+ * callback (repl_read_gated) and resumed when the gate lifts.
  */
-#include "leader/lead_repl.h"
+#include "replication/repl_int.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
 
-#define LEAD_RING 256 /* recent committed entry ids remembered per shard */
-#define LEAD_GROUP_OPS_MAX 64       /* queued row inserts one group commit may carry */
-#define LEAD_GROUP_ROWS_MAX 20000   /* rows one group commit may carry */
-#define LEAD_PIPELINE_BYTES_MAX (128 * 1024) /* larger inserts wait for an idle shard
+#define REPL_GROUP_OPS_MAX 64       /* queued row inserts one group commit may carry */
+#define REPL_GROUP_ROWS_MAX 20000   /* rows one group commit may carry */
+#define REPL_PIPELINE_BYTES_MAX (128 * 1024) /* larger inserts wait for an idle shard
 					      * (a follower runs them on its pool,
 					      * out of its write batches' order) */
 
-typedef struct lead_shard_rt {
-	int busy;               /* ops past QUEUED (an exclusive op counts, unlisted) */
-	int gated;              /* reads wait: an entry is undecided or being undone */
-	lead_wop *fhead, *ftail; /* write ops in flight, oldest (lowest lsn) first */
-	uint32_t pipe_primary;  /* the primary the ops in flight were sent to */
-	lead_wop *qhead, *qtail;
-	lead_run **readers;
-	int nreaders, capreaders;
-	uint64_t ring_lsn[LEAD_RING];
-	uint64_t ring_entry[LEAD_RING];
-} lead_shard_rt;
-
-enum { WOP_QUEUED, WOP_PRIMARY, WOP_REPLICATING, WOP_UNDOING };
-
-struct lead_wop {
-	lead_engine *e;
+struct repl_wop {
+	repl_ctx *c;
 	uint32_t table_id;
 	uint32_t shard;
 	int exclusive;
-	lead_excl_fn fn;
+	repl_excl_fn fn;
 	void *fn_arg;
-	lead_quorum q;
+	repl_quorum q;
 	char *sql;
-	lead_write_facts facts; /* the planner's word on sql (lead_repl.h) */
+	repl_write_facts facts; /* the planner's word on sql (repl.h) */
 	mur_value *params;
 	uint32_t nparams;
 	mur_buf scratch;        /* text of params */
 	mur_buf rows;
 	uint64_t nrows;
 	uint32_t ncols;
-	lead_wop_cb cb;
+	repl_wop_cb cb;
 	void *cb_arg;
-	int state;
+	/* Where it is: state, changed only by wop_set_state.  The int fields
+	 * below are not states.  exclusive, parallel, piped and no_merge say
+	 * what kind of op it is; primary_in, primary_refused and noop what the
+	 * primary answered (a row insert commits on any copies' answers, so its
+	 * state does not wait for the primary's); failed is the outcome (err)
+	 * of an op that will not commit; reported: the client's callback ran
+	 * (at COMMITTED, or at DONE when failed; a group reports its members,
+	 * and a group that gives its members back reports nothing). */
+	repl_wop_state state;
 	int reported;
 	uint64_t entry_id;
 	uint64_t lsn;
 	exec_result primary;    /* the primary's answer (rows, changes, changeset) */
 	int required, acks, pending, undo_pending;
-	int decided;            /* 0 undecided, 1 committed, -1 undone */
 	uint32_t holders[CAT_REPLICAS_MAX]; /* nodes holding entry lsn */
 	int nholders;
 	char missing[256];      /* followers that did not get the entry */
 	mur_error err;
-	int failed;
+	int failed;             /* its outcome is err: set with FAILING, or before it is sent */
 	uint64_t queued_us;
 	/* parallel ops (row inserts): every current copy runs the statement at
 	 * once; the primary's answer is the client's */
@@ -80,107 +73,119 @@ struct lead_wop {
 	uint64_t copy_changes;  /* rows a copy inserted (the answer when decided without the primary) */
 	/* group commit: a group op carries the rows of several queued row
 	 * inserts (its members) as one entry; each member is reported on its own */
-	lead_wop *members;      /* linked through member_next, in queue order */
-	lead_wop *member_next;
+	repl_wop *members;      /* linked through member_next, in queue order */
+	repl_wop *member_next;
 	int no_merge;           /* run alone (retrying after its group hit a data error) */
 	/* pipelining: a row insert may start while the shard's previous ones
-	 * are in flight (see lead_repl.h) */
+	 * are in flight (see repl.h) */
 	int piped;              /* pipelinable: later row inserts may start behind it */
-	lead_wop *fnext;        /* next op in flight on the shard */
+	repl_wop *fnext;        /* next op in flight on the shard */
 	uint32_t refusers[CAT_REPLICAS_MAX]; /* copies that refused it: not on top of its base */
 	int nrefusers;
 	int unknown;            /* copies that may hold the entry without the leader
 				 * knowing: the task went out and no answer came back
 				 * (link lost, deadline), or their undo failed */
-	lead_wop *next;
+	repl_wop *next;
 };
 
 typedef struct wop_ref {
-	lead_wop *op;
+	repl_wop *op;
 	uint32_t node_id;
 } wop_ref;
 
-static lead_shard_rt *shard_rt(cat_shard *s)
+/* ---- the write op's state machine (diagram in repl.h) ---- */
+
+#define W(s) (1u << REPL_WOP_##s)
+/* allowed[from]: the states `from` may go to */
+static const unsigned wop_allowed[REPL_WOP_STATES] = {
+	[REPL_WOP_QUEUED] = W(PRIMARY) | W(DONE),
+	[REPL_WOP_PRIMARY] = W(REPLICATING) | W(COMMITTED) | W(FAILING) | W(QUEUED),
+	[REPL_WOP_REPLICATING] = W(COMMITTED) | W(FAILING) | W(QUEUED),
+	[REPL_WOP_FAILING] = W(UNDOING) | W(DONE) | W(QUEUED),
+	[REPL_WOP_COMMITTED] = W(DONE),
+	[REPL_WOP_UNDOING] = W(DONE),
+	[REPL_WOP_DONE] = 0,
+};
+#undef W
+
+int repl_wop_transition_allowed(repl_wop_state from, repl_wop_state to)
 {
-	if (!s->rt)
-		s->rt = calloc(1, sizeof(lead_shard_rt));
-	return s->rt;
+	if ((unsigned)from >= REPL_WOP_STATES || (unsigned)to >= REPL_WOP_STATES)
+		return 0;
+	return (wop_allowed[from] >> to) & 1u;
 }
 
-static cat_shard *op_shard(lead_wop *op, cat_table **tout)
+const char *repl_wop_state_name(repl_wop_state st)
 {
-	cat_table *t = cat_table_by_id(op->e->cat, op->table_id);
+	static const char *const names[REPL_WOP_STATES] = {
+		"queued", "primary", "replicating", "failing", "committed", "undoing", "done"};
+	return (unsigned)st < REPL_WOP_STATES ? names[st] : "?";
+}
+
+/* The one place an op's state changes. */
+static void wop_set_state(repl_wop *op, repl_wop_state to)
+{
+	if (!repl_wop_transition_allowed(op->state, to))
+		MLOG(ERROR, "repl", "write op on shard %u: no transition %s -> %s", op->shard,
+		     repl_wop_state_name(op->state), repl_wop_state_name(to));
+	assert(repl_wop_transition_allowed(op->state, to));
+	op->state = to;
+}
+
+/* Undecided: not committed, not failed for good (the gate stays down). */
+static int wop_undecided(const repl_wop *op)
+{
+	return op->state == REPL_WOP_QUEUED || op->state == REPL_WOP_PRIMARY ||
+	       op->state == REPL_WOP_REPLICATING || op->state == REPL_WOP_FAILING;
+}
+
+/* Given up on: being undone, or failed without a copy holding its entry. */
+static int wop_abandoned(const repl_wop *op)
+{
+	return op->state == REPL_WOP_UNDOING || op->state == REPL_WOP_DONE;
+}
+
+/* The runtime state of op's shard (NULL only when out of memory). */
+static repl_shard *op_rt(const repl_wop *op)
+{
+	return repl_shard_get(op->c, op->table_id, op->shard);
+}
+
+static cat_shard *op_shard(repl_wop *op, cat_table **tout)
+{
+	cat_table *t = cat_table_by_id(op->c->cat, op->table_id);
 	if (tout)
 		*tout = t;
 	return t && op->shard < t->nshards ? &t->shards[op->shard] : NULL;
 }
 
-static const char *node_name(lead_engine *e, uint32_t id)
+void repl_committed(repl_ctx *c, uint32_t table_id, cat_shard *s, uint64_t lsn, uint64_t entry_id)
 {
-	const cat_node *n = cat_node_by_id(e->cat, id);
-	return n ? n->name : "?";
-}
-
-static cat_placement *placement_on(cat_shard *s, uint32_t node_id)
-{
-	for (int k = 0; k < s->nplacements; k++)
-		if (s->placements[k].node_id == node_id)
-			return &s->placements[k];
-	return NULL;
-}
-
-int lead_quorum_required(lead_quorum q, int n)
-{
-	switch (q) {
-	case LEAD_QUORUM_ONE: return n > 0 ? 1 : 0;
-	case LEAD_QUORUM_ALL: return n;
-	default: return n / 2 + 1;
-	}
-}
-
-lead_quorum lead_quorum_parse(const char *s)
-{
-	if (strcmp(s, "one") == 0)
-		return LEAD_QUORUM_ONE;
-	if (strcmp(s, "majority") == 0)
-		return LEAD_QUORUM_MAJORITY;
-	if (strcmp(s, "all") == 0)
-		return LEAD_QUORUM_ALL;
-	return 0;
-}
-
-const char *lead_quorum_name(lead_quorum q)
-{
-	return q == LEAD_QUORUM_ONE ? "one" : q == LEAD_QUORUM_ALL ? "all" : "majority";
-}
-
-void lead_repl_committed(cat_shard *s, uint64_t lsn, uint64_t entry_id)
-{
-	lead_shard_rt *rt = shard_rt(s);
+	repl_shard *rt = repl_shard_get(c, table_id, s->index);
 	/* once known, the committed position only grows while this leader
 	 * runs (recovery sets it before it is known) */
 	assert(!s->committed_known || lsn > s->committed_lsn);
 	s->committed_lsn = lsn;
 	s->committed_entry = entry_id;
 	if (rt && lsn) {
-		rt->ring_lsn[lsn % LEAD_RING] = lsn;
-		rt->ring_entry[lsn % LEAD_RING] = entry_id;
+		rt->ring_lsn[lsn % REPL_RING] = lsn;
+		rt->ring_entry[lsn % REPL_RING] = entry_id;
 	}
 }
 
-uint64_t lead_repl_entry_at(const cat_shard *s, uint64_t lsn)
+uint64_t repl_entry_at(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t lsn)
 {
-	const lead_shard_rt *rt = s->rt;
+	const repl_shard *rt = repl_shard_find(c, table_id, s->index);
 	if (lsn == 0)
 		return 0;
 	if (lsn == s->committed_lsn && s->committed_entry)
 		return s->committed_entry;
-	if (!rt || rt->ring_lsn[lsn % LEAD_RING] != lsn)
+	if (!rt || rt->ring_lsn[lsn % REPL_RING] != lsn)
 		return 0;
-	return rt->ring_entry[lsn % LEAD_RING];
+	return rt->ring_entry[lsn % REPL_RING];
 }
 
-uint32_t lead_repl_read_node(lead_engine *e, const cat_shard *s)
+uint32_t repl_read_node(repl_ctx *c, const cat_shard *s)
 {
 	for (int pass = 0; pass < 2; pass++)
 		for (int k = 0; k < s->nplacements; k++) {
@@ -188,7 +193,7 @@ uint32_t lead_repl_read_node(lead_engine *e, const cat_shard *s)
 			if ((pass == 0) != (p->role == CAT_PRIMARY))
 				continue;
 			if (p->state == CAT_PL_CURRENT && p->applied_lsn >= s->committed_lsn &&
-			    e->tr.connected(e->tr.ctx, p->node_id))
+			    repl_connected(c, p->node_id))
 				return p->node_id;
 		}
 	return 0;
@@ -198,7 +203,7 @@ uint32_t lead_repl_read_node(lead_engine *e, const cat_shard *s)
 
 /* Does one of op's rows (ncols values each, table order) have key in
  * column dist_col?  1 also when the rows cannot be read. */
-static int rows_hold_key(const lead_wop *op, int dist_col, const mur_value *key)
+static int rows_hold_key(const repl_wop *op, int dist_col, const mur_value *key)
 {
 	mur_rd rd;
 	mur_rd_init(&rd, op->rows.data, op->rows.len);
@@ -218,53 +223,52 @@ static int rows_hold_key(const lead_wop *op, int dist_col, const mur_value *key)
  * row insert (piped: plain rows the leader encoded) with no such row.  An
  * op failed or being undone answers yes: the ops that were behind it went
  * back to the queue, and the copies hold their rows until the undo. */
-static int key_undecided(const cat_table *t, const lead_shard_rt *rt, const mur_value *key)
+static int key_undecided(const cat_table *t, const repl_shard *rt, const mur_value *key)
 {
-	for (const lead_wop *x = rt->fhead; x; x = x->fnext) {
-		if (x->decided == 1)
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext) {
+		if (x->state == REPL_WOP_COMMITTED)
 			continue;
-		if (x->decided < 0 || x->failed || !x->piped || x->nrows == 0 ||
+		if (wop_abandoned(x) || x->failed || !x->piped || x->nrows == 0 ||
 		    x->ncols != (uint32_t)t->ncols || rows_hold_key(x, t->dist_col, key))
 			return 1;
 	}
 	return 0;
 }
 
-int lead_repl_read_gated(lead_engine *e, const cat_table *t, uint32_t shard,
-			 const mur_value *key, lead_run *r)
+int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
+		    repl_resume_fn resume, void *arg, mur_error *err)
 {
-	lead_shard_rt *rt = t->shards[shard].rt; /* none yet: no write ever gated it */
-	(void)e;
+	repl_shard *rt = repl_shard_find(c, t->id, shard); /* none yet: no write ever gated it */
 	if (!rt || !rt->gated)
 		return 0;
 	if (key && t->dist_col >= 0 && !key_undecided(t, rt, key))
 		return 0;
 	if (rt->nreaders == rt->capreaders) {
 		int cap = rt->capreaders ? rt->capreaders * 2 : 8;
-		lead_run **g = realloc(rt->readers, (size_t)cap * sizeof *g);
+		repl_waiter *g = realloc(rt->readers, (size_t)cap * sizeof *g);
 		if (!g) { /* cannot park, and must not read an undecided entry */
-			mur_error err;
-			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-			lead_run_fail(r, &err);
-			return 0;
+			mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			return -1;
 		}
 		rt->readers = g;
 		rt->capreaders = cap;
 	}
-	rt->readers[rt->nreaders++] = r;
+	rt->readers[rt->nreaders].resume = resume;
+	rt->readers[rt->nreaders++].arg = arg;
 	return 1;
 }
 
-/* Lift the gate once no write in flight is undecided. */
-static void ungate(cat_shard *s)
+/* Lift the gate of op's shard once no write in flight is undecided, and
+ * resume the reads parked on it. */
+static void ungate(repl_wop *op)
 {
-	lead_shard_rt *rt = shard_rt(s);
-	lead_run **readers;
+	repl_shard *rt = op_rt(op);
+	repl_waiter *readers;
 	int n;
 	if (!rt)
 		return;
-	for (const lead_wop *x = rt->fhead; x; x = x->fnext)
-		if (x->decided == 0)
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
+		if (wop_undecided(x))
 			return;
 	rt->gated = 0;
 	readers = rt->readers;
@@ -272,17 +276,17 @@ static void ungate(cat_shard *s)
 	rt->readers = NULL;
 	rt->nreaders = rt->capreaders = 0;
 	for (int i = 0; i < n; i++)
-		lead_select_start(readers[i]);
+		readers[i].resume(readers[i].arg);
 	free(readers);
 }
 
 /* ---- op lifecycle ---- */
 
-static void op_free(lead_wop *op)
+static void op_free(repl_wop *op)
 {
-	lead_wop *m = op->members;
+	repl_wop *m = op->members;
 	while (m) {
-		lead_wop *next = m->member_next;
+		repl_wop *next = m->member_next;
 		op_free(m);
 		m = next;
 	}
@@ -297,21 +301,21 @@ static void op_free(lead_wop *op)
 /* Keep the shard's row estimate (murphy.shards, the shuffle's cost
  * model) moving with inserts and deletes; ANALYZE and murphy.shards set it
  * exactly. */
-static void track_rows(lead_wop *op, uint64_t changes)
+static void track_rows(repl_wop *op, uint64_t changes)
 {
-	cat_table *t = cat_table_by_id(op->e->cat, op->table_id);
+	cat_table *t = cat_table_by_id(op->c->cat, op->table_id);
 	cat_shard *s;
 	if (!t || op->shard >= t->nshards || op->failed || !changes)
 		return;
 	s = &t->shards[op->shard];
 	if (op->nrows)
-		cat_shard_set_rows(op->e->cat, op->table_id, op->shard, s->rows + changes);
+		cat_shard_set_rows(op->c->cat, op->table_id, op->shard, s->rows + changes);
 	else if (op->facts.is_delete)
-		cat_shard_set_rows(op->e->cat, op->table_id, op->shard,
+		cat_shard_set_rows(op->c->cat, op->table_id, op->shard,
 				   s->rows > changes ? s->rows - changes : 0);
 }
 
-static void op_report(lead_wop *op)
+static void op_report(repl_wop *op)
 {
 	if (op->reported)
 		return;
@@ -320,7 +324,7 @@ static void op_report(lead_wop *op)
 	if (op->members) {
 		/* a group: every member inserted all its rows, or the group failed
 		 * as a whole (data errors never reach here: see op_done) */
-		for (lead_wop *m = op->members; m; m = m->member_next) {
+		for (repl_wop *m = op->members; m; m = m->member_next) {
 			exec_result r;
 			exec_result_init(&r);
 			r.changes = op->failed ? 0 : m->nrows;
@@ -336,32 +340,35 @@ static void op_report(lead_wop *op)
 		op->cb(op->cb_arg, op, op->failed, &op->err, &op->primary);
 }
 
-static void op_fail(lead_wop *op, const mur_error *err)
+/* op will not commit: keep the first error; an op in flight waits in
+ * FAILING for its answers. */
+static void op_fail(repl_wop *op, const mur_error *err)
 {
 	if (!op->failed) {
 		op->failed = 1;
 		op->err = *err;
 	}
+	if (op->state == REPL_WOP_PRIMARY || op->state == REPL_WOP_REPLICATING)
+		wop_set_state(op, REPL_WOP_FAILING);
 }
 
-static void start_next(lead_engine *e, cat_table *t, uint32_t shard);
+static void start_next(repl_ctx *c, cat_table *t, uint32_t shard);
 static int sql_error(const mur_error *e);
-static lead_shard_rt *shard_rt(cat_shard *s);
 
 /* A group hit a data error (say a duplicate key in one member's rows):
  * put its members back at the front of the queue, each to run alone, so
  * only the guilty one fails. */
-static void ungroup(lead_wop *op, cat_shard *s)
+static void ungroup(repl_wop *op)
 {
-	lead_shard_rt *rt = shard_rt(s);
-	lead_wop *last = NULL;
-	for (lead_wop *m = op->members; m; m = m->member_next) {
+	repl_shard *rt = op_rt(op);
+	repl_wop *last = NULL;
+	for (repl_wop *m = op->members; m; m = m->member_next) {
 		m->no_merge = 1;
 		last = m;
 	}
 	if (!rt || !last)
 		return;
-	for (lead_wop *m = op->members; m; m = m->member_next)
+	for (repl_wop *m = op->members; m; m = m->member_next)
 		m->next = m->member_next ? m->member_next : rt->qhead;
 	if (!rt->qhead)
 		rt->qtail = last;
@@ -370,10 +377,10 @@ static void ungroup(lead_wop *op, cat_shard *s)
 	op->reported = 1;
 }
 
-static void flight_remove(lead_shard_rt *rt, lead_wop *op)
+static void flight_remove(repl_shard *rt, repl_wop *op)
 {
-	lead_wop *prev = NULL;
-	for (lead_wop *x = rt->fhead; x; prev = x, x = x->fnext) {
+	repl_wop *prev = NULL;
+	for (repl_wop *x = rt->fhead; x; prev = x, x = x->fnext) {
 		if (x != op)
 			continue;
 		if (prev)
@@ -399,8 +406,8 @@ static int answer_lost(const exec_result *res)
  * failure as "not applied".  While this leader runs, such a copy is rolled
  * back when it returns (it is ahead of the committed entry); a leader that
  * restarts first may find it the newest copy and commit it
- * (lead_recover.c, decide_committed).  So: 40003, outcome unknown. */
-static void outcome_unknown(lead_wop *op)
+ * (repl_recover.c, decide_committed).  So: 40003, outcome unknown. */
+static void outcome_unknown(repl_wop *op)
 {
 	mur_error err;
 	mur_error_set(&err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
@@ -413,30 +420,34 @@ static void outcome_unknown(lead_wop *op)
 }
 
 /* The op is over: report if not yet, free it, start the shard's next op. */
-static void op_done(lead_wop *op)
+static void op_done(repl_wop *op)
 {
-	lead_engine *e = op->e;
+	repl_ctx *c = op->c;
 	cat_table *t;
 	cat_shard *s = op_shard(op, &t);
-	uint32_t shard = op->shard;
+	uint32_t table_id = op->table_id, shard = op->shard;
+	repl_shard *rt;
 	if (op->members && op->failed && !op->reported && s && sql_error(&op->err))
-		ungroup(op, s);
-	if (op->failed && op->decided != 1 && op->unknown > 0)
+		ungroup(op);
+	if (op->failed && op->state != REPL_WOP_COMMITTED && op->unknown > 0)
 		outcome_unknown(op);
 	op_report(op);
-	if (s) {
-		flight_remove(shard_rt(s), op);
-		shard_rt(s)->busy--;
+	if (s && (rt = op_rt(op))) {
+		flight_remove(rt, op);
+		rt->busy--;
 	}
+	if (op->state != REPL_WOP_DONE) /* a failed op without an undo is there already */
+		wop_set_state(op, REPL_WOP_DONE);
 	op_free(op);
 	if (!s)
 		return;
-	start_next(e, t, shard);
-	if (e->nwaiters && !shard_rt(s)->busy)
-		lead_reconcile_waiters(e); /* a DROP TABLE may be waiting for this shard */
+	start_next(c, t, shard);
+	rt = repl_shard_find(c, table_id, shard);
+	if (c->nwaiters && (!rt || !rt->busy))
+		repl_resume_waiters(c); /* a DROP TABLE may be waiting for this shard */
 }
 
-static void add_missing(lead_wop *op, const char *name)
+static void add_missing(repl_wop *op, const char *name)
 {
 	size_t n = strlen(op->missing);
 	if (strstr(op->missing, name))
@@ -455,29 +466,29 @@ static int refused(const exec_result *res)
  * lacks an entry before op's.  Which entry, and whether that one was
  * committed, is known when op is decided: the copy missed a committed
  * entry exactly when op commits (mark_refusers). */
-static void note_refusal(lead_wop *op, cat_placement *p, uint32_t node_id, const exec_result *res)
+static void note_refusal(repl_wop *op, cat_placement *p, uint32_t node_id, const exec_result *res)
 {
-	add_missing(op, node_name(op->e, node_id));
+	add_missing(op, cat_node_name(op->c->cat, node_id));
 	if (!p)
 		return;
 	if (res->lsn > op->base) {
-		p->state = CAT_PL_DIVERGENT;
+		cat_placement_set_state(p, CAT_PL_DIVERGENT);
 		return;
 	}
-	if (op->decided == 1) {
+	if (op->state == REPL_WOP_COMMITTED) {
 		if (p->state == CAT_PL_CURRENT)
-			p->state = CAT_PL_LAGGING;
+			cat_placement_set_state(p, CAT_PL_LAGGING);
 	} else if (op->nrefusers < CAT_REPLICAS_MAX) {
 		op->refusers[op->nrefusers++] = node_id;
 	}
 }
 
-static void mark_refusers(lead_wop *op, cat_shard *s)
+static void mark_refusers(repl_wop *op, cat_shard *s)
 {
 	for (int i = 0; i < op->nrefusers; i++) {
-		cat_placement *p = placement_on(s, op->refusers[i]);
+		cat_placement *p = cat_placement_on(s, op->refusers[i]);
 		if (p && p->state == CAT_PL_CURRENT)
-			p->state = CAT_PL_LAGGING;
+			cat_placement_set_state(p, CAT_PL_LAGGING);
 	}
 }
 
@@ -492,24 +503,24 @@ static void mark_refusers(lead_wop *op, cat_shard *s)
  * and the undo of the failed op rolls their copies back with its own. */
 
 /* The first op in flight ahead of op that is not committed, or NULL. */
-static lead_wop *open_ahead(lead_wop *op)
+static repl_wop *open_ahead(repl_wop *op)
 {
 	cat_shard *s = op_shard(op, NULL);
-	const lead_shard_rt *rt = s ? s->rt : NULL;
-	for (lead_wop *x = rt ? rt->fhead : NULL; x && x != op; x = x->fnext)
-		if (x->decided != 1)
+	const repl_shard *rt = s ? repl_shard_find(op->c, op->table_id, op->shard) : NULL;
+	for (repl_wop *x = rt ? rt->fhead : NULL; x && x != op; x = x->fnext)
+		if (x->state != REPL_WOP_COMMITTED)
 			return x;
 	return NULL;
 }
 
-static void check_decision(lead_wop *op);
-static void parallel_check(lead_wop *op);
+static void check_decision(repl_wop *op);
+static void parallel_check(repl_wop *op);
 
 /* Look at op again: an op ahead of it was decided, or is failing and
  * waits for the answers of those behind it.  The caller must not touch
  * the op it was handling afterwards (it may be decided, freed or queued
  * again). */
-static void recheck(lead_wop *op)
+static void recheck(repl_wop *op)
 {
 	if (op->parallel)
 		parallel_check(op);
@@ -517,7 +528,7 @@ static void recheck(lead_wop *op)
 		check_decision(op);
 }
 
-static void add_holder(lead_wop *op, uint32_t node_id)
+static void add_holder(repl_wop *op, uint32_t node_id)
 {
 	for (int i = 0; i < op->nholders; i++)
 		if (op->holders[i] == node_id)
@@ -527,14 +538,14 @@ static void add_holder(lead_wop *op, uint32_t node_id)
 }
 
 /* Forget what a run of op decided, so that it can start again. */
-static void op_reset(lead_wop *op)
+static void op_reset(repl_wop *op)
 {
-	op->state = WOP_QUEUED;
+	wop_set_state(op, REPL_WOP_QUEUED);
 	op->entry_id = op->lsn = op->base = op->copy_changes = 0;
 	exec_result_free(&op->primary);
 	exec_result_init(&op->primary);
 	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = op->unknown = 0;
-	op->decided = op->failed = op->primary_in = op->primary_refused = op->noop = 0;
+	op->failed = op->primary_in = op->primary_refused = op->noop = 0;
 	op->missing[0] = '\0';
 	memset(&op->err, 0, sizeof op->err);
 	op->fnext = op->next = NULL;
@@ -542,11 +553,11 @@ static void op_reset(lead_wop *op)
 
 /* Put the ops of list (linked through fnext) back at the front of the
  * queue, in order; a group gives back its members. */
-static void requeue(lead_shard_rt *rt, lead_wop *list)
+static void requeue(repl_shard *rt, repl_wop *list)
 {
-	lead_wop *head = NULL, *tail = NULL, *next;
-	for (lead_wop *x = list; x; x = next) {
-		lead_wop *first = x, *last = x;
+	repl_wop *head = NULL, *tail = NULL, *next;
+	for (repl_wop *x = list; x; x = next) {
+		repl_wop *first = x, *last = x;
 		next = x->fnext;
 		if (x->members) {
 			first = x->members;
@@ -577,20 +588,20 @@ static void requeue(lead_shard_rt *rt, lead_wop *list)
  * behind it is in, queue them again and count the copies holding their
  * entries (which hold op's too) as op's holders, for its undo.  Returns 1
  * while answers are missing. */
-static int drain_followers(lead_wop *op)
+static int drain_followers(repl_wop *op)
 {
 	cat_shard *s = op_shard(op, NULL);
-	lead_shard_rt *rt = s ? s->rt : NULL;
-	lead_wop *first;
+	repl_shard *rt = s ? repl_shard_find(op->c, op->table_id, op->shard) : NULL;
+	repl_wop *first;
 	if (!rt || !op->fnext)
 		return 0;
-	for (lead_wop *x = op->fnext; x; x = x->fnext)
+	for (repl_wop *x = op->fnext; x; x = x->fnext)
 		if (x->pending > 0 || !x->primary_in)
 			return 1;
 	first = op->fnext;
 	op->fnext = NULL;
 	rt->ftail = op;
-	for (lead_wop *x = first; x; x = x->fnext) {
+	for (repl_wop *x = first; x; x = x->fnext) {
 		for (int i = 0; i < x->nholders; i++)
 			add_holder(op, x->holders[i]);
 		rt->busy--;
@@ -607,22 +618,21 @@ static void undo_done(void *arg, exec_result *res);
 
 /* The quorum can no longer be reached: invert entry lsn on every copy
  * holding it, then fail the client. */
-static void start_undo(lead_wop *op)
+static void start_undo(repl_wop *op)
 {
 	cat_shard *s = op_shard(op, NULL);
 	mur_error err;
 	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
 		      "write to shard %u reached %d of the %d copies write_quorum '%s' requires; "
 		      "it was undone",
-		      op->shard, op->acks, op->required, lead_quorum_name(op->q));
+		      op->shard, op->acks, op->required, repl_quorum_name(op->q));
 	if (op->missing[0])
 		mur_error_detail(&err, "not written on: %s", op->missing);
 	mur_error_hint(&err, "retry when the followers are back, or SET murphy.write_quorum = 'one'");
 	op_fail(op, &err);
-	op->decided = -1;
-	op->state = WOP_UNDOING;
+	wop_set_state(op, REPL_WOP_UNDOING);
 	for (int i = 0; i < op->nholders && s; i++) {
-		cat_table *t = cat_table_by_id(op->e->cat, op->table_id);
+		cat_table *t = cat_table_by_id(op->c->cat, op->table_id);
 		exec_task task;
 		wop_ref *ref = malloc(sizeof *ref);
 		memset(&task, 0, sizeof task);
@@ -635,10 +645,10 @@ static void start_undo(lead_wop *op)
 			continue;
 		ref->op = op;
 		ref->node_id = op->holders[i];
-		if (op->e->tr.send(op->e->tr.ctx, op->holders[i], &task, undo_done, ref, &err) != MUR_OK) {
-			cat_placement *p = placement_on(s, op->holders[i]);
+		if (op->c->tr.send(op->c->tr.ctx, op->holders[i], &task, undo_done, ref, &err) != MUR_OK) {
+			cat_placement *p = cat_placement_on(s, op->holders[i]);
 			if (p)
-				p->state = CAT_PL_DIVERGENT;
+				cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			op->unknown++; /* it holds the entry until recovery undoes it */
 			free(ref);
 			continue;
@@ -647,26 +657,26 @@ static void start_undo(lead_wop *op)
 	}
 	if (op->undo_pending == 0) {
 		if (s)
-			ungate(s);
+			ungate(op);
 		op_done(op);
 	}
 }
 
 /* A task callback's argument: the op, and the copy the task went to (its
  * shard and placement, NULL when the table or copy is gone).  Frees ref. */
-static lead_wop *take_ref(void *arg, uint32_t *node_id, cat_shard **s, cat_placement **p)
+static repl_wop *take_ref(void *arg, uint32_t *node_id, cat_shard **s, cat_placement **p)
 {
 	wop_ref *ref = arg;
-	lead_wop *op = ref->op;
+	repl_wop *op = ref->op;
 	*node_id = ref->node_id;
 	free(ref);
 	*s = op_shard(op, NULL);
-	*p = *s ? placement_on(*s, *node_id) : NULL;
+	*p = *s ? cat_placement_on(*s, *node_id) : NULL;
 	return op;
 }
 
 /* node_id now durably holds entry op->lsn: count it toward the quorum. */
-static void hold(lead_wop *op, cat_placement *p, uint32_t node_id)
+static void hold(repl_wop *op, cat_placement *p, uint32_t node_id)
 {
 	op->acks++;
 	if (op->nholders < CAT_REPLICAS_MAX)
@@ -674,7 +684,7 @@ static void hold(lead_wop *op, cat_placement *p, uint32_t node_id)
 	if (p) {
 		p->applied_lsn = op->lsn;
 		p->entry_id = op->entry_id;
-		cat_placement_set_lsn(op->e->cat, op->table_id, op->shard, node_id, op->lsn);
+		cat_placement_set_lsn(op->c->cat, op->table_id, op->shard, node_id, op->lsn);
 	}
 }
 
@@ -683,54 +693,54 @@ static void undo_done(void *arg, exec_result *res)
 	uint32_t node_id;
 	cat_shard *s;
 	cat_placement *p;
-	lead_wop *op = take_ref(arg, &node_id, &s, &p);
+	repl_wop *op = take_ref(arg, &node_id, &s, &p);
 	if (p) {
 		if (res->failed) {
 			MLOG(WARN, "repl", "undo of entry %llu on %s failed: %s",
-			     (unsigned long long)op->lsn, node_name(op->e, p->node_id), res->err.message);
-			p->state = CAT_PL_DIVERGENT;
+			     (unsigned long long)op->lsn, cat_node_name(op->c->cat, p->node_id), res->err.message);
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			op->unknown++;
 		} else {
 			p->applied_lsn = res->lsn;
-			p->entry_id = lead_repl_entry_at(s, res->lsn);
+			p->entry_id = repl_entry_at(op->c, op->table_id, s, res->lsn);
 		}
 	}
 	if (--op->undo_pending == 0) {
 		if (s)
-			ungate(s);
+			ungate(op);
 		op_done(op);
 	}
 }
 
 /* Decide as soon as the outcome is certain (and every op ahead of it in
  * the shard's pipeline is committed). */
-static void check_decision(lead_wop *op)
+static void check_decision(repl_wop *op)
 {
 	cat_shard *s = op_shard(op, NULL);
-	lead_wop *ahead = op->decided == 0 ? open_ahead(op) : NULL;
+	repl_wop *ahead = wop_undecided(op) ? open_ahead(op) : NULL;
 	if (ahead) {
 		recheck(ahead);
 		return;
 	}
-	if (op->decided == 0 && op->acks >= op->required) {
+	if (wop_undecided(op) && op->acks >= op->required) {
 		assert(op->acks >= 1 && op->lsn > 0); /* a commit has a copy holding its entry */
-		op->decided = 1;
+		wop_set_state(op, REPL_WOP_COMMITTED);
 		if (s) {
-			lead_repl_committed(s, op->lsn, op->entry_id);
+			repl_committed(op->c, op->table_id, s, op->lsn, op->entry_id);
 			mark_refusers(op, s);
-			ungate(s);
+			ungate(op);
 		}
 		op_report(op);
 		if (op->fnext)
 			recheck(op->fnext); /* it may have its quorum already */
 	}
-	if (op->decided == 0 && op->acks + op->pending < op->required) {
+	if (wop_undecided(op) && op->acks + op->pending < op->required) {
 		/* after the replies in flight, so holders is complete */
 		if (op->pending == 0 && !drain_followers(op))
 			start_undo(op);
 		return;
 	}
-	if (op->decided == 1 && op->pending == 0 && (!op->parallel || op->primary_in))
+	if (op->state == REPL_WOP_COMMITTED && op->pending == 0 && (!op->parallel || op->primary_in))
 		op_done(op);
 }
 
@@ -739,22 +749,22 @@ static void apply_done(void *arg, exec_result *res)
 	uint32_t node_id;
 	cat_shard *s;
 	cat_placement *p;
-	lead_wop *op = take_ref(arg, &node_id, &s, &p);
+	repl_wop *op = take_ref(arg, &node_id, &s, &p);
 	op->pending--;
 	if (!res->failed && res->lsn == op->lsn) {
 		hold(op, p, node_id);
 	} else if (p) {
-		p->state = CAT_PL_LAGGING;
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 		op->unknown += answer_lost(res);
-		add_missing(op, node_name(op->e, node_id));
-		MLOG(INFO, "repl", "%s missed entry %llu of shard %u: %s", node_name(op->e, node_id),
+		add_missing(op, cat_node_name(op->c->cat, node_id));
+		MLOG(INFO, "repl", "%s missed entry %llu of shard %u: %s", cat_node_name(op->c->cat, node_id),
 		     (unsigned long long)op->lsn, op->shard,
 		     res->failed ? res->err.message : "wrong lsn");
 	}
 	check_decision(op);
 }
 
-static void send_applies(lead_wop *op)
+static void send_applies(repl_wop *op)
 {
 	cat_table *t;
 	cat_shard *s = op_shard(op, &t);
@@ -766,10 +776,10 @@ static void send_applies(lead_wop *op)
 		if (p->node_id == op->holders[0])
 			continue; /* the copy that ran the statement (the primary when it started) */
 		if (p->state != CAT_PL_CURRENT || p->applied_lsn != op->lsn - 1 ||
-		    !op->e->tr.connected(op->e->tr.ctx, p->node_id)) {
+		    !repl_connected(op->c, p->node_id)) {
 			if (p->state == CAT_PL_CURRENT)
-				p->state = CAT_PL_LAGGING;
-			add_missing(op, node_name(op->e, p->node_id));
+				cat_placement_set_state(p, CAT_PL_LAGGING);
+			add_missing(op, cat_node_name(op->c->cat, p->node_id));
 			continue;
 		}
 		memset(&task, 0, sizeof task);
@@ -786,10 +796,10 @@ static void send_applies(lead_wop *op)
 			continue;
 		ref->op = op;
 		ref->node_id = p->node_id;
-		if (op->e->tr.send(op->e->tr.ctx, p->node_id, &task, apply_done, ref, &err) != MUR_OK) {
+		if (op->c->tr.send(op->c->tr.ctx, p->node_id, &task, apply_done, ref, &err) != MUR_OK) {
 			free(ref);
-			p->state = CAT_PL_LAGGING;
-			add_missing(op, node_name(op->e, p->node_id));
+			cat_placement_set_state(p, CAT_PL_LAGGING);
+			add_missing(op, cat_node_name(op->c->cat, p->node_id));
 			continue;
 		}
 		op->pending++;
@@ -829,38 +839,39 @@ static int sql_error(const mur_error *e)
  * which every copy reports alike: the op may be decided by whichever
  * copies answer first, the primary or not (the quorum is then the fastest
  * of all copies, not the primary plus the fastest other). */
-static int any_copy_answers(const lead_wop *op)
+static int any_copy_answers(const repl_wop *op)
 {
 	return op->members || (op->sql && !op->facts.returns_rows);
 }
 
-static void parallel_check(lead_wop *op)
+static void parallel_check(repl_wop *op)
 {
 	cat_shard *s = op_shard(op, NULL);
-	lead_wop *ahead = op->decided == 0 ? open_ahead(op) : NULL;
+	repl_wop *ahead = wop_undecided(op) ? open_ahead(op) : NULL;
 	if (ahead) {
 		recheck(ahead); /* it decides first; it may wait for this op's answers */
 		return;
 	}
 	if (!op->primary_in) {
-		if (op->decided == 0 && !op->failed && op->acks >= op->required &&
+		if (wop_undecided(op) && !op->failed && op->acks >= op->required &&
 		    any_copy_answers(op)) {
 			op->primary.changes = op->copy_changes;
-			op->state = WOP_REPLICATING;
+			if (op->state == REPL_WOP_PRIMARY)
+				wop_set_state(op, REPL_WOP_REPLICATING);
 			check_decision(op); /* commits; op_done waits for the primary too */
 		}
 		return;
 	}
-	if (op->failed && op->decided == 0) {
+	if (op->failed && wop_undecided(op)) {
 		if (op->pending > 0 || drain_followers(op))
 			return;
 		if (op->nholders > 0) {
 			start_undo(op);
 			return;
 		}
-		op->decided = -1;
+		wop_set_state(op, REPL_WOP_DONE); /* nobody holds the entry: nothing to undo */
 		if (s)
-			ungate(s);
+			ungate(op);
 		op_done(op);
 		return;
 	}
@@ -868,13 +879,13 @@ static void parallel_check(lead_wop *op)
 		if (op->pending > 0 || drain_followers(op))
 			return;
 		for (int i = 0; i < op->nholders && s; i++) {
-			cat_placement *p = placement_on(s, op->holders[i]);
+			cat_placement *p = cat_placement_on(s, op->holders[i]);
 			if (p)
-				p->state = CAT_PL_DIVERGENT; /* it changed rows the primary did not */
+				cat_placement_set_state(p, CAT_PL_DIVERGENT); /* it changed rows the primary did not */
 		}
-		op->decided = 1;
+		wop_set_state(op, REPL_WOP_COMMITTED);
 		if (s)
-			ungate(s);
+			ungate(op);
 		op_done(op);
 		return;
 	}
@@ -888,7 +899,7 @@ static void parallel_copy_done(void *arg, exec_result *res)
 	uint32_t node_id;
 	cat_shard *s;
 	cat_placement *p;
-	lead_wop *op = take_ref(arg, &node_id, &s, &p);
+	repl_wop *op = take_ref(arg, &node_id, &s, &p);
 	op->pending--;
 	if (!res->failed && res->entry_id == op->entry_id) { /* it logged this entry */
 		if (p && res->lsn == op->base + 1) {
@@ -896,32 +907,32 @@ static void parallel_copy_done(void *arg, exec_result *res)
 			op->copy_changes = res->changes;
 			hold(op, p, node_id);
 		} else if (p) {
-			p->state = CAT_PL_DIVERGENT; /* logged at an lsn the shard is not at */
-			add_missing(op, node_name(op->e, node_id));
+			cat_placement_set_state(p, CAT_PL_DIVERGENT); /* logged at an lsn the shard is not at */
+			add_missing(op, cat_node_name(op->c->cat, node_id));
 		}
 	} else if (refused(res)) {
 		note_refusal(op, p, node_id, res);
 	} else if (p && !(res->failed && sql_error(&res->err)) && !(res->failed == 0)) {
-		p->state = CAT_PL_LAGGING;
+		cat_placement_set_state(p, CAT_PL_LAGGING);
 		op->unknown += answer_lost(res);
-		add_missing(op, node_name(op->e, node_id));
+		add_missing(op, cat_node_name(op->c->cat, node_id));
 	} else if (p && res->failed && sql_error(&res->err) && op->primary_in && !op->failed) {
 		/* the primary succeeded where this copy failed: it lacks the entry */
-		p->state = CAT_PL_LAGGING;
-		add_missing(op, node_name(op->e, node_id));
+		cat_placement_set_state(p, CAT_PL_LAGGING);
+		add_missing(op, cat_node_name(op->c->cat, node_id));
 	}
 	parallel_check(op);
 }
 
-static void parallel_primary_done(lead_wop *op, cat_shard *s, cat_placement *p, uint32_t node_id,
+static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, uint32_t node_id,
 				  exec_result *res)
 {
 	op->primary_in = 1;
 	if (refused(res)) {
 		note_refusal(op, p, node_id, res);
-		if (op->decided == 0 && any_copy_answers(op)) {
+		if (wop_undecided(op) && any_copy_answers(op)) {
 			op->primary_refused = 1; /* the other copies may still commit it */
-		} else if (op->decided == 0) {
+		} else if (wop_undecided(op)) {
 			mur_error e2;
 			mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
 				      "write to shard %u was not applied: the primary was not current; retry",
@@ -931,15 +942,15 @@ static void parallel_primary_done(lead_wop *op, cat_shard *s, cat_placement *p, 
 		parallel_check(op);
 		return;
 	}
-	if (op->decided == 1) { /* committed on other copies first: one more copy */
+	if (op->state == REPL_WOP_COMMITTED) { /* committed on other copies first: one more copy */
 		if (!res->failed && res->lsn == op->base + 1 && res->entry_id == op->entry_id) {
 			hold(op, p, node_id);
 		} else if (p) {
 			/* refused or skipped rows its peers took: its data differs, or
 			 * it may have committed before it was lost */
-			p->state = CAT_PL_DIVERGENT;
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			MLOG(INFO, "repl", "%s (primary) missed entry %llu of shard %u: %s",
-			     node_name(op->e, node_id), (unsigned long long)op->lsn, op->shard,
+			     cat_node_name(op->c->cat, node_id), (unsigned long long)op->lsn, op->shard,
 			     res->failed ? res->err.message : "wrong lsn");
 		}
 		parallel_check(op);
@@ -949,7 +960,7 @@ static void parallel_primary_done(lead_wop *op, cat_shard *s, cat_placement *p, 
 		if (answer_lost(res)) {
 			op->unknown++;
 			if (p)
-				p->state = CAT_PL_DIVERGENT; /* it may have committed the entry */
+				cat_placement_set_state(p, CAT_PL_DIVERGENT); /* it may have committed the entry */
 		}
 		op_fail(op, &res->err);
 		parallel_check(op);
@@ -963,8 +974,9 @@ static void parallel_primary_done(lead_wop *op, cat_shard *s, cat_placement *p, 
 	} else if (!s || op->primary.lsn != op->base + 1) {
 		mur_error e2;
 		if (p)
-			p->state = op->primary.lsn <= (s ? s->committed_lsn : 0) ? CAT_PL_LAGGING
-									   : CAT_PL_DIVERGENT;
+			cat_placement_set_state(p, op->primary.lsn <= (s ? s->committed_lsn : 0)
+							   ? CAT_PL_LAGGING
+							   : CAT_PL_DIVERGENT);
 		mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
 			      "write to shard %u was not applied: the primary was not current; retry",
 			      op->shard);
@@ -977,12 +989,13 @@ static void parallel_primary_done(lead_wop *op, cat_shard *s, cat_placement *p, 
 		op->lsn = op->primary.lsn;
 		hold(op, p, node_id);
 	}
-	op->state = WOP_REPLICATING;
+	if (op->state == REPL_WOP_PRIMARY) /* else failing, or its copies' answers came first */
+		wop_set_state(op, REPL_WOP_REPLICATING);
 	parallel_check(op);
 }
 
 /* Send the primary's WRITE to every other current copy too. */
-static void send_parallel(lead_wop *op, const exec_task *task, uint32_t primary, int piped)
+static void send_parallel(repl_wop *op, const exec_task *task, uint32_t primary, int piped)
 {
 	cat_table *t;
 	cat_shard *s = op_shard(op, &t);
@@ -998,11 +1011,11 @@ static void send_parallel(lead_wop *op, const exec_task *task, uint32_t primary,
 		 * the entries before this one yet: it refuses this one if it
 		 * lacks one of them */
 		if (p->state != CAT_PL_CURRENT || (!piped && p->applied_lsn != s->committed_lsn) ||
-		    !op->e->tr.connected(op->e->tr.ctx, p->node_id)) {
+		    !repl_connected(op->c, p->node_id)) {
 			if (p->state == CAT_PL_CURRENT)
-				p->state = CAT_PL_LAGGING;
+				cat_placement_set_state(p, CAT_PL_LAGGING);
 			if (p->state != CAT_PL_REBUILDING)
-				add_missing(op, node_name(op->e, p->node_id));
+				add_missing(op, cat_node_name(op->c->cat, p->node_id));
 			continue;
 		}
 		ref = malloc(sizeof *ref);
@@ -1010,11 +1023,11 @@ static void send_parallel(lead_wop *op, const exec_task *task, uint32_t primary,
 			continue;
 		ref->op = op;
 		ref->node_id = p->node_id;
-		if (op->e->tr.send(op->e->tr.ctx, p->node_id, &copy, parallel_copy_done, ref, &err) !=
+		if (op->c->tr.send(op->c->tr.ctx, p->node_id, &copy, parallel_copy_done, ref, &err) !=
 		    MUR_OK) {
 			free(ref);
-			p->state = CAT_PL_LAGGING;
-			add_missing(op, node_name(op->e, p->node_id));
+			cat_placement_set_state(p, CAT_PL_LAGGING);
+			add_missing(op, cat_node_name(op->c->cat, p->node_id));
 			continue;
 		}
 		op->pending++;
@@ -1026,7 +1039,7 @@ static void primary_done(void *arg, exec_result *res)
 	uint32_t node_id;
 	cat_shard *s;
 	cat_placement *p;
-	lead_wop *op = take_ref(arg, &node_id, &s, &p);
+	repl_wop *op = take_ref(arg, &node_id, &s, &p);
 
 	if (op->parallel) {
 		parallel_primary_done(op, s, p, node_id, res);
@@ -1036,7 +1049,7 @@ static void primary_done(void *arg, exec_result *res)
 		op->unknown += answer_lost(res);
 		if (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 && p) {
 			/* it may have committed the entry before it was lost */
-			p->state = CAT_PL_DIVERGENT;
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			mur_error e2 = res->err;
 			mur_error_detail(&e2, "the write was not acknowledged; the follower's copy will be "
 					      "checked when it returns");
@@ -1044,9 +1057,9 @@ static void primary_done(void *arg, exec_result *res)
 		} else {
 			op_fail(op, &res->err);
 		}
-		op->decided = -1;
+		wop_set_state(op, REPL_WOP_DONE); /* the primary did not log it: nothing to undo */
 		if (s)
-			ungate(s);
+			ungate(op);
 		op_done(op);
 		return;
 	}
@@ -1054,14 +1067,15 @@ static void primary_done(void *arg, exec_result *res)
 	exec_result_free(&op->primary);
 	op->primary = *res;
 	exec_result_init(res);
-	if (!s) {
+	if (!s) { /* the table was dropped: no copy left to replicate to */
+		wop_set_state(op, REPL_WOP_COMMITTED);
 		op_done(op);
 		return;
 	}
 	if (op->primary.blob.len == 0) {
 		/* no row changed: nothing to replicate */
-		op->decided = 1;
-		ungate(s);
+		wop_set_state(op, REPL_WOP_COMMITTED);
+		ungate(op);
 		op_done(op);
 		return;
 	}
@@ -1071,10 +1085,11 @@ static void primary_done(void *arg, exec_result *res)
 		 * is not the shard's.  Undo it there and refuse the write. */
 		mur_error e2;
 		MLOG(WARN, "repl", "shard %u: %s logged entry %llu but the shard committed %llu; undoing",
-		     op->shard, node_name(op->e, node_id), (unsigned long long)op->lsn,
+		     op->shard, cat_node_name(op->c->cat, node_id), (unsigned long long)op->lsn,
 		     (unsigned long long)s->committed_lsn);
 		if (p) /* behind: undone and caught up; ahead: undone to the committed entry */
-			p->state = op->lsn <= s->committed_lsn ? CAT_PL_LAGGING : CAT_PL_DIVERGENT;
+			cat_placement_set_state(p, op->lsn <= s->committed_lsn ? CAT_PL_LAGGING
+									   : CAT_PL_DIVERGENT);
 		mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
 			      "write to shard %u was not applied: the primary was not current; retry",
 			      op->shard);
@@ -1087,15 +1102,15 @@ static void primary_done(void *arg, exec_result *res)
 	op->acks = 0;
 	op->nholders = 0;
 	hold(op, p, node_id);
-	op->state = WOP_REPLICATING;
+	wop_set_state(op, REPL_WOP_REPLICATING);
 	send_applies(op);
 }
 
-static uint64_t next_entry_id(lead_engine *e) { return lead_time_id(&e->entry_next); }
+static uint64_t next_entry_id(repl_ctx *c) { return c->time_id(&c->entry_next); }
 
 /* Make the most up-to-date current copy the primary when the primary is
  * unusable.  Returns the primary's node id or 0. */
-uint32_t lead_repl_ensure_primary(lead_engine *e, cat_table *t, uint32_t shard)
+uint32_t repl_ensure_primary(repl_ctx *c, cat_table *t, uint32_t shard)
 {
 	cat_shard *s = &t->shards[shard];
 	cat_placement *best = NULL;
@@ -1103,42 +1118,42 @@ uint32_t lead_repl_ensure_primary(lead_engine *e, cat_table *t, uint32_t shard)
 	for (int k = 0; k < s->nplacements; k++) {
 		cat_placement *p = &s->placements[k];
 		if (p->role == CAT_PRIMARY && p->state == CAT_PL_CURRENT &&
-		    p->applied_lsn == s->committed_lsn && e->tr.connected(e->tr.ctx, p->node_id))
+		    p->applied_lsn == s->committed_lsn && repl_connected(c, p->node_id))
 			return p->node_id;
 	}
 	for (int k = 0; k < s->nplacements; k++) {
 		cat_placement *p = &s->placements[k];
-		if (p->state != CAT_PL_CURRENT || !e->tr.connected(e->tr.ctx, p->node_id))
+		if (p->state != CAT_PL_CURRENT || !repl_connected(c, p->node_id))
 			continue;
 		if (!best || p->applied_lsn > best->applied_lsn)
 			best = p;
 	}
 	if (!best || best->applied_lsn < s->committed_lsn)
 		return 0;
-	if (cat_shard_set_primary(e->cat, t->id, shard, best->node_id, &err) != MUR_OK) {
+	if (cat_shard_set_primary(c->cat, t->id, shard, best->node_id, &err) != MUR_OK) {
 		MLOG(ERROR, "repl", "failover of shard %u of %s: %s", shard, t->name, err.message);
 		return 0;
 	}
 	MLOG(INFO, "repl", "shard %u of %s: primary is now %s (lsn %llu)", shard, t->name,
-	     node_name(e, best->node_id), (unsigned long long)best->applied_lsn);
+	     cat_node_name(c->cat, best->node_id), (unsigned long long)best->applied_lsn);
 	return best->node_id;
 }
 
 /* The LSN the shard's log will be at once every op in flight commits: the
  * entry a new op builds on.  (An op later in flight may be done before one
  * ahead of it: its entry is then committed.) */
-static uint64_t pipeline_base(const cat_shard *s, const lead_shard_rt *rt, const lead_wop *op)
+static uint64_t pipeline_base(const cat_shard *s, const repl_shard *rt, const repl_wop *op)
 {
 	uint64_t base = s->committed_lsn;
-	for (const lead_wop *x = rt->fhead; x; x = x->fnext)
-		if (x != op && !x->failed && x->decided >= 0 && x->base + 1 > base)
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
+		if (x != op && !x->failed && !wop_abandoned(x) && x->base + 1 > base)
 			base = x->base + 1;
 	return base;
 }
 
 /* Start op on the shard's copies; piped when other ops are in flight on
  * the shard (0 when it was idle). */
-static void start_primary(lead_wop *op, int piped)
+static void start_primary(repl_wop *op, int piped)
 {
 	cat_table *t;
 	cat_shard *s = op_shard(op, &t);
@@ -1155,10 +1170,10 @@ static void start_primary(lead_wop *op, int piped)
 		return;
 	}
 	if (piped) {
-		primary = shard_rt(s)->pipe_primary; /* checked by can_pipeline */
+		primary = op_rt(op)->pipe_primary; /* checked by can_pipeline */
 	} else {
-		primary = lead_repl_ensure_primary(op->e, t, op->shard);
-		shard_rt(s)->pipe_primary = primary;
+		primary = repl_ensure_primary(op->c, t, op->shard);
+		op_rt(op)->pipe_primary = primary;
 	}
 	/* The quorum counts the shard's replica set: a copy being rebuilt is
 	 * not a member until it is switched in (and the copy it replaces still
@@ -1169,19 +1184,19 @@ static void start_primary(lead_wop *op, int piped)
 		if (p->state == CAT_PL_REBUILDING)
 			continue;
 		members++;
-		if (p->state == CAT_PL_CURRENT && op->e->tr.connected(op->e->tr.ctx, p->node_id))
+		if (p->state == CAT_PL_CURRENT && repl_connected(op->c, p->node_id))
 			reachable++;
 		else
-			add_missing(op, node_name(op->e, p->node_id));
+			add_missing(op, cat_node_name(op->c->cat, p->node_id));
 	}
-	op->required = lead_quorum_required(op->q, members);
+	op->required = repl_quorum_required(op->q, members);
 	assert(members == 0 || (op->required >= 1 && op->required <= members));
 	if (!primary || reachable < op->required) {
 		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
 			      "cannot write shard %u of table \"%s\": %d of %d copies are reachable and "
 			      "current, write_quorum '%s' needs %d",
 			      op->shard, t->name, primary ? reachable : 0, members,
-			      lead_quorum_name(op->q), op->required);
+			      repl_quorum_name(op->q), op->required);
 		if (op->missing[0])
 			mur_error_detail(&err, "unavailable: %s; nothing was written", op->missing);
 		mur_error_hint(&err, "check murphy.nodes and murphy.placements; copies catch up when "
@@ -1191,8 +1206,8 @@ static void start_primary(lead_wop *op, int piped)
 		return;
 	}
 	op->missing[0] = '\0';
-	op->entry_id = next_entry_id(op->e);
-	op->base = piped ? pipeline_base(s, shard_rt(s), op) : s->committed_lsn;
+	op->entry_id = next_entry_id(op->c);
+	op->base = piped ? pipeline_base(s, op_rt(op), op) : s->committed_lsn;
 	memset(&task, 0, sizeof task);
 	task.kind = EXEC_TASK_WRITE;
 	task.nplacements = 1;
@@ -1219,13 +1234,13 @@ static void start_primary(lead_wop *op, int piped)
 	ref->node_id = primary;
 	op->holders[0] = primary;
 	op->nholders = 0;
-	op->state = WOP_PRIMARY;
-	shard_rt(s)->gated = 1;
-	if (op->e->tr.send(op->e->tr.ctx, primary, &task, primary_done, ref, &err) != MUR_OK) {
+	wop_set_state(op, REPL_WOP_PRIMARY);
+	op_rt(op)->gated = 1;
+	if (op->c->tr.send(op->c->tr.ctx, primary, &task, primary_done, ref, &err) != MUR_OK) {
 		free(ref);
 		op_fail(op, &err);
-		op->decided = -1;
-		ungate(s);
+		wop_set_state(op, REPL_WOP_DONE); /* never sent: nothing to undo */
+		ungate(op);
 		op_done(op);
 		return;
 	}
@@ -1235,7 +1250,7 @@ static void start_primary(lead_wop *op, int piped)
 
 /* Plain row inserts (no RETURNING, no ON CONFLICT: every row is inserted
  * or the statement fails) can share one entry. */
-static int groupable(const lead_wop *op)
+static int groupable(const repl_wop *op)
 {
 	return op->nrows > 0 && !op->exclusive && !op->no_merge && op->sql &&
 	       !op->facts.returns_rows && !op->facts.may_skip_rows;
@@ -1243,18 +1258,18 @@ static int groupable(const lead_wop *op)
 
 /* A row insert small enough to go through the followers' write batches
  * may start behind other such inserts in flight on its shard. */
-static int pipelinable(const lead_wop *op)
+static int pipelinable(const repl_wop *op)
 {
-	return op->parallel && groupable(op) && op->rows.len <= LEAD_PIPELINE_BYTES_MAX;
+	return op->parallel && groupable(op) && op->rows.len <= REPL_PIPELINE_BYTES_MAX;
 }
 
 /* Group commit on the leader: while a shard's previous write was in
  * flight, more row inserts may have queued behind it; send them as one
  * write (one entry, one round of fsyncs on every copy), of at most
  * max_bytes of rows.  Returns op itself when there is nothing to group. */
-static lead_wop *group(lead_shard_rt *rt, lead_wop *op, size_t max_bytes)
+static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 {
-	lead_wop *g, *tail;
+	repl_wop *g, *tail;
 	int n = 1;
 	if (!groupable(op) || !rt->qhead || !groupable(rt->qhead) ||
 	    strcmp(rt->qhead->sql, op->sql) != 0 || rt->qhead->ncols != op->ncols ||
@@ -1265,7 +1280,7 @@ static lead_wop *group(lead_shard_rt *rt, lead_wop *op, size_t max_bytes)
 		free(g);
 		return op;
 	}
-	g->e = op->e;
+	g->c = op->c;
 	g->table_id = op->table_id;
 	g->shard = op->shard;
 	g->q = op->q;
@@ -1278,11 +1293,11 @@ static lead_wop *group(lead_shard_rt *rt, lead_wop *op, size_t max_bytes)
 	g->nrows = op->nrows;
 	g->members = tail = op;
 	op->member_next = NULL;
-	while (rt->qhead && n < LEAD_GROUP_OPS_MAX && groupable(rt->qhead) &&
+	while (rt->qhead && n < REPL_GROUP_OPS_MAX && groupable(rt->qhead) &&
 	       strcmp(rt->qhead->sql, op->sql) == 0 && rt->qhead->ncols == op->ncols &&
-	       rt->qhead->q == op->q && g->nrows + rt->qhead->nrows <= LEAD_GROUP_ROWS_MAX &&
+	       rt->qhead->q == op->q && g->nrows + rt->qhead->nrows <= REPL_GROUP_ROWS_MAX &&
 	       g->rows.len + rt->qhead->rows.len <= max_bytes) {
-		lead_wop *m = rt->qhead;
+		repl_wop *m = rt->qhead;
 		rt->qhead = m->next;
 		if (!rt->qhead)
 			rt->qtail = NULL;
@@ -1300,44 +1315,44 @@ static lead_wop *group(lead_shard_rt *rt, lead_wop *op, size_t max_bytes)
 /* May op start while the shard's ops in flight are not done?  Only row
  * inserts behind row inserts, none of them failed, on the same primary,
  * while no read waits for the shard's gate to lift. */
-static int can_pipeline(lead_engine *e, cat_shard *s, const lead_shard_rt *rt, const lead_wop *op)
+static int can_pipeline(repl_ctx *c, cat_shard *s, const repl_shard *rt, const repl_wop *op)
 {
-	const cat_placement *p = placement_on(s, rt->pipe_primary);
-	if (!rt->ftail || !rt->ftail->piped || rt->busy >= e->write_pipeline || rt->nreaders > 0 ||
+	const cat_placement *p = cat_placement_on(s, rt->pipe_primary);
+	if (!rt->ftail || !rt->ftail->piped || rt->busy >= c->write_pipeline || rt->nreaders > 0 ||
 	    !pipelinable(op))
 		return 0; /* ftail->piped: so is every op ahead of it */
-	for (const lead_wop *x = rt->fhead; x; x = x->fnext)
-		if (x->failed || x->decided < 0 || x->primary_refused)
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
+		if (x->failed || wop_abandoned(x) || x->primary_refused)
 			return 0;
-	return p && p->state == CAT_PL_CURRENT && e->tr.connected(e->tr.ctx, p->node_id);
+	return p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
 
-static void start_next(lead_engine *e, cat_table *t, uint32_t shard)
+static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 {
 	cat_shard *s = &t->shards[shard];
-	lead_shard_rt *rt = shard_rt(s);
-	lead_wop *op, *prev;
+	repl_shard *rt = repl_shard_get(c, t->id, shard);
+	repl_wop *op, *prev;
 	if (!rt || !rt->qhead)
 		return;
 	op = rt->qhead;
-	if (rt->busy && !can_pipeline(e, s, rt, op))
+	if (rt->busy && !can_pipeline(c, s, rt, op))
 		return;
-	if (!op->exclusive && lead_shard_reconciling(e, s) &&
-	    lead_now_us() - op->queued_us < (uint64_t)LEAD_RECONCILE_WAIT_MS * 1000u)
+	if (!op->exclusive && repl_shard_reconciling(c, s) &&
+	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return; /* copies have not reported since the restart: wait (kicked on STATUS) */
 	rt->qhead = op->next;
 	if (!rt->qhead)
 		rt->qtail = NULL;
 	rt->busy++;
 	if (op->exclusive) {
-		lead_excl_fn fn = op->fn;
+		repl_excl_fn fn = op->fn;
 		void *arg = op->fn_arg;
 		free(op);
-		fn(e, t, shard, arg);
+		fn(c, t, shard, arg);
 		return;
 	}
 	prev = rt->ftail;
-	op = group(rt, op, prev ? LEAD_PIPELINE_BYTES_MAX : SIZE_MAX);
+	op = group(rt, op, prev ? REPL_PIPELINE_BYTES_MAX : SIZE_MAX);
 	op->piped = pipelinable(op);
 	op->fnext = NULL;
 	if (prev)
@@ -1346,64 +1361,64 @@ static void start_next(lead_engine *e, cat_table *t, uint32_t shard)
 		rt->fhead = op;
 	rt->ftail = op;
 	start_primary(op, prev != NULL); /* op may be done (and freed) on return */
-	start_next(e, t, shard); /* queued ops that did not join op may follow it */
+	start_next(c, t, shard); /* queued ops that did not join op may follow it */
 }
 
-void lead_repl_kick(lead_engine *e, const cat_table *t, uint32_t shard)
+void repl_kick(repl_ctx *c, const cat_table *t, uint32_t shard)
 {
-	start_next(e, (cat_table *)t, shard);
+	start_next(c, (cat_table *)t, shard);
 }
 
-static int enqueue(lead_engine *e, cat_table *t, uint32_t shard, lead_wop *op)
+static int enqueue(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
 {
-	lead_shard_rt *rt = shard_rt(&t->shards[shard]);
+	repl_shard *rt = repl_shard_get(c, t->id, shard);
 	if (!rt)
 		return MUR_ENOMEM;
-	op->queued_us = lead_now_us();
+	op->queued_us = mur_now_us();
 	if (rt->qtail)
 		rt->qtail->next = op;
 	else
 		rt->qhead = op;
 	rt->qtail = op;
-	start_next(e, t, shard);
+	start_next(c, t, shard);
 	return MUR_OK;
 }
 
-int lead_repl_exclusive(lead_engine *e, cat_table *t, uint32_t shard, lead_excl_fn fn, void *arg)
+int repl_exclusive(repl_ctx *c, cat_table *t, uint32_t shard, repl_excl_fn fn, void *arg)
 {
-	lead_wop *op = calloc(1, sizeof *op);
+	repl_wop *op = calloc(1, sizeof *op);
 	if (!op)
 		return MUR_ENOMEM;
-	op->e = e;
+	op->c = c;
 	op->table_id = t->id;
 	op->shard = shard;
 	op->exclusive = 1;
 	op->fn = fn;
 	op->fn_arg = arg;
-	return enqueue(e, t, shard, op);
+	return enqueue(c, t, shard, op);
 }
 
-void lead_repl_exclusive_done(lead_engine *e, cat_table *t, uint32_t shard)
+void repl_exclusive_done(repl_ctx *c, cat_table *t, uint32_t shard)
 {
-	lead_shard_rt *rt = shard_rt(&t->shards[shard]);
+	repl_shard *rt = repl_shard_get(c, t->id, shard);
 	if (rt)
 		rt->busy = 0;
-	start_next(e, t, shard);
+	start_next(c, t, shard);
 }
 
-int lead_repl_write(lead_engine *e, const cat_table *t, uint32_t shard, lead_quorum q,
-		    const char *sql, const lead_write_facts *facts, const mur_value *params,
-		    uint32_t nparams, const mur_buf *rows, uint64_t nrows, uint32_t ncols,
-		    lead_wop_cb cb, void *arg, mur_error *err)
+int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, const char *sql,
+	       const repl_write_facts *facts, const mur_value *params, uint32_t nparams,
+	       const mur_buf *rows, uint64_t nrows, uint32_t ncols, repl_wop_cb cb, void *arg,
+	       mur_error *err)
 {
-	lead_wop *op = calloc(1, sizeof *op);
+	repl_wop *op = calloc(1, sizeof *op);
 	size_t *offs = NULL;
 	if (!op)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-	op->e = e;
+	op->c = c;
 	op->table_id = t->id;
 	op->shard = shard;
-	op->q = q ? q : LEAD_QUORUM_MAJORITY;
+	op->q = q ? q : REPL_QUORUM_MAJORITY;
 	op->cb = cb;
 	op->cb_arg = arg;
 	op->sql = strdup(sql);
@@ -1442,7 +1457,7 @@ int lead_repl_write(lead_engine *e, const cat_table *t, uint32_t shard, lead_quo
 	}
 	if (!op->sql || !mur_buf_ok(&op->rows) || !mur_buf_ok(&op->scratch))
 		goto oom;
-	if (enqueue(e, (cat_table *)t, shard, op) != MUR_OK)
+	if (enqueue(c, (cat_table *)t, shard, op) != MUR_OK)
 		goto oom;
 	return MUR_OK;
 oom:
@@ -1451,26 +1466,12 @@ oom:
 	return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 }
 
-int lead_repl_table_busy(lead_engine *e, const cat_table *t)
+int repl_table_busy(repl_ctx *c, const cat_table *t)
 {
-	(void)e;
 	for (uint32_t sh = 0; sh < t->nshards; sh++) {
-		const lead_shard_rt *rt = t->shards[sh].rt;
+		const repl_shard *rt = repl_shard_find(c, t->id, sh);
 		if (rt && (rt->busy || rt->qhead || rt->nreaders))
 			return 1;
 	}
 	return 0;
-}
-
-void lead_repl_forget(lead_engine *e, cat_table *t)
-{
-	(void)e;
-	for (uint32_t sh = 0; sh < t->nshards; sh++) {
-		lead_shard_rt *rt = t->shards[sh].rt;
-		if (!rt)
-			continue;
-		free(rt->readers);
-		free(rt);
-		t->shards[sh].rt = NULL;
-	}
 }

@@ -1,0 +1,269 @@
+/*
+ * repl.h — replication: quorum writes per shard, read gating, undo,
+ * recovery (catch-up, rebuild, restart decisions) and replication health
+ * (docs/replication.md).  The leader engine creates one repl_ctx and
+ * reaches replication only through this header; nothing here knows the
+ * leader's statements: a parked read is a callback.
+ *
+ * A write op is one statement's (or one COPY batch's) work on one shard.
+ * Its state (repl_wop_state) changes only through one function in
+ * repl_write.c, which asserts that the arrow is one of these (the table
+ * repl_wop_transition_allowed reads; tests/unit/replication checks it):
+ *
+ *                       ┌─────────────────────(no row changed)──────────────────────┐
+ *                       │                                                           ▼
+ *   QUEUED ─(sent)─> PRIMARY ─(entry n logged)─> REPLICATING ─(acks ≥ quorum)─> COMMITTED
+ *     │                 │                           │                           │
+ *     │        (an answer failed)       (failed / quorum impossible)            │
+ *     │                 └───────────> FAILING <─────┘                           │
+ *     │                 (a copy holds entry n) │   │ (no copy holds it)         │
+ *     │                                        ▼   │                    (every answer in)
+ *     │                                   UNDOING  │                            │
+ *     │                     (every undo answered)  │                            │
+ *     │                                        ▼   ▼                            │
+ *     └─(not sent: no quorum reachable, ─────> DONE <───────────────────────────┘
+ *        table dropped, out of memory)
+ *
+ *   REPLICATING ─(a row insert whose primary changed no row)─> COMMITTED
+ *   PRIMARY, REPLICATING, FAILING ─(an op ahead of it in the pipeline
+ *                                   failed: sent again later)─> QUEUED
+ *
+ *   PRIMARY      the WRITE went to the primary (a row insert: to every
+ *                current copy); no entry known yet
+ *   REPLICATING  entry n is logged on a copy (the primary's answer; a row
+ *                insert: any copy's) and shipped; waiting for the quorum
+ *   FAILING      it will not commit (its error is kept); waiting for the
+ *                answers in flight (and those of the ops behind it) to know
+ *                which copies hold entry n
+ *   COMMITTED    the quorum holds entry n; the client was answered; waiting
+ *                for the remaining answers
+ *   UNDOING      every copy holding entry n is inverting it
+ *   DONE         reported, out of the shard's flight list, freed
+ *
+ * QUEUED, PRIMARY, REPLICATING and FAILING are *undecided*.  From PRIMARY
+ * until the op is decided (and until the undo finished), the shard is
+ * *gated*: reads of it wait, so no client reads an entry that has not
+ * reached its quorum (a point read by the distribution key waits only for
+ * undecided entries that may hold its key: repl_read_gated).  The client's
+ * callback runs at COMMITTED (or at DONE with an error).
+ *
+ * A row insert without RETURNING runs on every copy at once and reaches
+ * COMMITTED on any `quorum` copies' answers, the primary's or not; DONE
+ * still waits for every answer, the primary's included.
+ *
+ * Pipelining.  A shard takes its next op at DONE, except that a small row
+ * insert (no RETURNING, no ON CONFLICT, rows under 128 KiB) starts at once
+ * behind other such inserts in flight, up to 8, while no read waits for
+ * the gate and none of them failed:
+ *
+ *   in flight:  [n: COMMITTED, waits for one copy] [n+1: REPLICATING] [n+2: PRIMARY]
+ *                       every copy receives n, n+1, n+2 in this order
+ *
+ * Each WRITE carries the LSN its entry must get; a copy that is not just
+ * below it refuses (55000), so a copy holding n+1 holds n.  Entries are
+ * decided in LSN order: an op waits while one ahead of it is undecided.
+ * When op n fails, the ops behind it wait for all their answers, go back
+ * to the front of the queue (no client was answered), and n's undo rolls
+ * their copies back with its own.
+ *
+ * Exclusive ops (catch-up of a placement before it is switched in) go
+ * through the same queue, so no write can slip between the catch-up and
+ * the switch.
+ */
+#ifndef REPLICATION_REPL_H
+#define REPLICATION_REPL_H
+
+#include "catalog/catalog.h"
+#include "common/error.h"
+#include "wire/task.h"
+
+#include <stdint.h>
+
+/* Statements that arrive before a shard's committed entry is known after
+ * a (re)start wait this long for its copies to report (docs/replication.md,
+ * "Leader restart"); then they fail, nothing written. */
+#define REPL_RECONCILE_WAIT_MS 5000
+
+typedef struct repl_ctx repl_ctx;
+
+/* ---- what replication needs from its owner (the leader engine) ---- */
+
+typedef void (*repl_task_cb)(void *arg, exec_result *res);
+
+/* How replication reaches followers: the leader's transport (lead.h's
+ * lead_transport has the same send and connected).  send() follows
+ * clu_send_task's contract: on MUR_OK, cb is called exactly once later
+ * (the result is owned by the caller of cb and valid only during cb); on
+ * error cb is never called. */
+typedef struct repl_transport {
+	int (*send)(void *ctx, uint32_t node_id, exec_task *task, repl_task_cb cb, void *arg,
+		    mur_error *err);
+	int (*connected)(void *ctx, uint32_t node_id);
+	void *ctx;
+} repl_transport;
+
+typedef struct repl_config {
+	catalog *cat;
+	repl_transport tr;
+	/* Shard log entry ids: an id unique across leader restarts and
+	 * growing with time, from the counter *next (the leader's
+	 * lead_time_id); the context keeps the counter. */
+	uint64_t (*time_id)(uint64_t *next);
+	int write_pipeline; /* row inserts one shard may have in flight (1: none pipelined) */
+} repl_config;
+
+/* A context for the catalog's distributed tables.  Nothing is known about
+ * any copy until its follower reports: every placement starts LAGGING and
+ * every shard's committed entry unknown.  NULL + err when out of memory.
+ * Free with repl_destroy: it frees the per-shard states and drops parked
+ * reads and statements without resuming them; write ops still queued or
+ * in flight are not freed (destroy an idle context, as the leader does at
+ * exit). */
+repl_ctx *repl_create(const repl_config *cfg, mur_error *err);
+void repl_destroy(repl_ctx *c);
+void repl_set_write_pipeline(repl_ctx *c, int depth);
+int repl_write_pipeline(const repl_ctx *c);
+
+/* ---- quorum ---- */
+
+typedef enum repl_quorum {
+	REPL_QUORUM_ONE = 1,
+	REPL_QUORUM_MAJORITY = 2,
+	REPL_QUORUM_ALL = 3,
+} repl_quorum;
+
+/* Number of copies a write needs under q for a shard with n placements. */
+int repl_quorum_required(repl_quorum q, int n);
+/* Parse 'one' | 'majority' | 'all'; 0 when invalid. */
+repl_quorum repl_quorum_parse(const char *s);
+const char *repl_quorum_name(repl_quorum q);
+
+/* ---- writes ---- */
+
+typedef struct repl_wop repl_wop;
+
+/* A write op's state (the diagram above). */
+typedef enum repl_wop_state {
+	REPL_WOP_QUEUED = 0,
+	REPL_WOP_PRIMARY,
+	REPL_WOP_REPLICATING,
+	REPL_WOP_FAILING,
+	REPL_WOP_COMMITTED,
+	REPL_WOP_UNDOING,
+	REPL_WOP_DONE,
+	REPL_WOP_STATES /* how many */
+} repl_wop_state;
+
+/* 1 when the diagram has an arrow from -> to (none from a state to
+ * itself); 0 otherwise, and for values out of range. */
+int repl_wop_transition_allowed(repl_wop_state from, repl_wop_state to);
+/* "queued", "primary", ...; "?" out of range. */
+const char *repl_wop_state_name(repl_wop_state st);
+
+/* Called once per op when its outcome is known to the client side: at
+ * COMMITTED (ok) or DONE (failed).  op stays valid during the call. */
+typedef void (*repl_wop_cb)(void *arg, repl_wop *op, int failed, const mur_error *err,
+			    const exec_result *primary);
+
+/* What the planner knows about a write's statement.  Grouping, pipelining,
+ * who may answer and the row estimate are decided from these, never from
+ * the SQL text (a quoted name may hold any word). */
+typedef struct repl_write_facts {
+	int returns_rows;  /* RETURNING: the client's answer is the primary's rows */
+	int may_skip_rows; /* ON CONFLICT DO NOTHING: a row may be left out without error */
+	int is_delete;     /* DELETE: the changes it reports are rows removed */
+} repl_write_facts;
+
+/* Submit one shard's write: sql run once with params (nparams) or once per
+ * row of rows (nrows × ncols, mur_row encoding; copied).  facts: NULL for a
+ * plain statement (none of them).  cb reports it; on error it is never
+ * called. */
+int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, const char *sql,
+	       const repl_write_facts *facts, const mur_value *params, uint32_t nparams,
+	       const mur_buf *rows, uint64_t nrows, uint32_t ncols, repl_wop_cb cb, void *arg,
+	       mur_error *err);
+
+/* 1 when a write or recovery op is queued or running on any shard of t, or
+ * a read waits for one. */
+int repl_table_busy(repl_ctx *c, const cat_table *t);
+/* Release the replication state of t's shards (DROP TABLE; t idle). */
+void repl_forget(repl_ctx *c, const cat_table *t);
+
+/* ---- reads ---- */
+
+/* Called once when a parked read may try again. */
+typedef void (*repl_resume_fn)(void *arg);
+
+/* 1 when the shard is gated (an undecided entry): the read is parked and
+ * resume(arg) is called when the gate lifts (the read then checks again).
+ * key: the one distribution value the read can see rows of (a router read
+ * of one table pinned by `dist_col = value`, coerced to the column's type),
+ * or NULL.  A read with a key waits only when an undecided entry could hold
+ * a row with that value: every undecided entry is a row insert whose rows
+ * the leader knows, so an insert of other keys does not hold the read up.
+ * -1 + err when it cannot park (out of memory): it must not read either. */
+int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
+		    repl_resume_fn resume, void *arg, mur_error *err);
+
+/* 1 while the shard's committed entry is unknown after a (re)start and a
+ * copy that is not dead has not reported. */
+int repl_shard_reconciling(repl_ctx *c, const cat_shard *s);
+/* Park a statement (started at start_us, mur_now_us) until copies report
+ * or a shard goes idle: resume(arg) is called then (or at the next tick).
+ * 0 when it has waited REPL_RECONCILE_WAIT_MS already or out of memory:
+ * not parked. */
+int repl_park(repl_ctx *c, uint64_t start_us, repl_resume_fn resume, void *arg);
+
+/* The placement to read a shard from: the primary when current and
+ * connected, else a current replica at the committed LSN; 0 when none. */
+uint32_t repl_read_node(repl_ctx *c, const cat_shard *s);
+
+/* ---- recovery (repl_recover.c) ---- */
+
+/* Called on every follower state change and on connect. */
+void repl_node_changed(repl_ctx *c, uint32_t node_id);
+/* A 1 s timer drives retries. */
+void repl_tick(repl_ctx *c);
+/* A rebuild's progress as its target reports it (murphy.rebuilds). */
+void repl_progress(repl_ctx *c, uint32_t node_id, uint64_t task_id, uint64_t done,
+		   uint64_t total, const char *phase);
+/* 1 when the follower answered STATUS since it connected. */
+int repl_node_reported(const repl_ctx *c, uint32_t node_id);
+
+/* One placement copy, shown in murphy.rebuilds. */
+typedef struct repl_rebuild {
+	uint32_t table_id, shard;
+	uint32_t source, target, replaces;
+	uint64_t task_id;
+	uint64_t bytes_done, bytes_total;
+	char state[16];  /* copying, catching up, done, failed */
+	char phase[16];  /* as the target reports it: snapshot, log */
+	char error[160];
+	int64_t started_ms, finished_ms;
+} repl_rebuild;
+int repl_rebuild_count(const repl_ctx *c);
+const repl_rebuild *repl_rebuild_at(const repl_ctx *c, int i);
+
+/* ---- health (repl_health.c) ---- */
+
+#define REPL_HEALTH_WHY_MAX 256 /* reasons text; longer lists are cut at a reason */
+typedef struct repl_shard_health {
+	int rf;       /* copies it should have current (reference table: alive followers) */
+	int current;  /* CURRENT copies on alive, connected followers */
+	int stuck;    /* a dead node's copy has no rebuild and no follower to take it */
+	char why[REPL_HEALTH_WHY_MAX]; /* "" when current >= rf */
+} repl_shard_health;
+void repl_shard_health_of(repl_ctx *c, const cat_table *t, uint32_t sh, repl_shard_health *h);
+
+/* ---- murphy.ready (repl_ready.c) ---- */
+
+#define REPL_READY_REASON_MAX 256
+typedef struct repl_readiness {
+	int followers;      /* alive, connected (welcomed), copies reported (STATUS) */
+	int shards_waiting; /* shards a write at write_quorum 'majority' would wait for or fail on */
+	char reason[REPL_READY_REASON_MAX]; /* why the first of them waits; "" when none */
+} repl_readiness;
+/* Fill *out from the catalog and the runtime state; changes nothing. */
+void repl_ready_check(repl_ctx *c, repl_readiness *out);
+
+#endif

@@ -1,0 +1,125 @@
+/*
+ * repl_int.h — private to the replication module (src/replication/).
+ *
+ * Objects:
+ *   repl_ctx     one per leader engine: the catalog, the transport, the
+ *                entry id counter, the recovery actions in flight, the
+ *                rebuilds shown in murphy.rebuilds, which followers
+ *                reported STATUS, the statements parked until copies
+ *                report, and the per-shard runtime state
+ *   repl_shard   the runtime state of one shard (table id, shard index):
+ *                its write queue, the ops in flight, the read gate and the
+ *                reads parked on it, the recent committed entries.  Kept in
+ *                a table the context owns (repl_ctx.c), created on first
+ *                use, freed by repl_forget (DROP TABLE) and repl_destroy;
+ *                never in the catalog, whose structs hold what is known of
+ *                the cluster, not the work in flight
+ *
+ * Files: repl_ctx.c (context, shard table, quorum arithmetic), repl_write.c
+ * (write ops, gates, pipelining, undo), repl_recover.c (recovery, catch-up,
+ * rebuilds, restart decisions, parked statements), repl_health.c (RF),
+ * repl_ready.c (murphy.ready).
+ */
+#ifndef REPLICATION_REPL_INT_H
+#define REPLICATION_REPL_INT_H
+
+#include "replication/repl.h"
+
+#include <stdint.h>
+
+/* After a (re)start the leader waits this long for EVERY copy of a shard to
+ * report before it decides the shard's committed entry from the copies that
+ * did (enough of them that every majority write is among them): followers
+ * reconnect within their 2 s backoff cap.  A write acknowledged at
+ * write_quorum 'one' whose only copy reports later than this is lost
+ * (docs/replication.md, "Leader restart"). */
+#define REPL_RECOVER_HEAR_ALL_MS 3000
+#define REPL_ACTIONS_MAX 1024  /* recovery actions in flight (one per placement) */
+#define REPL_REBUILDS_MAX 256  /* rebuilds remembered for murphy.rebuilds */
+#define REPL_RING 256          /* recent committed entry ids remembered per shard */
+
+typedef struct repl_action_key {
+	uint32_t table_id, shard, node_id;
+} repl_action_key;
+
+/* A statement parked until copies report or a shard goes idle. */
+typedef struct repl_waiter {
+	repl_resume_fn resume;
+	void *arg;
+} repl_waiter;
+
+typedef struct repl_shard {
+	uint32_t table_id, shard;  /* the key */
+	struct repl_shard *next;   /* hash chain */
+	int busy;                  /* ops past QUEUED (an exclusive op counts, unlisted) */
+	int gated;                 /* reads wait: an entry is undecided or being undone */
+	repl_wop *fhead, *ftail;   /* write ops in flight, oldest (lowest lsn) first */
+	uint32_t pipe_primary;     /* the primary the ops in flight were sent to */
+	repl_wop *qhead, *qtail;   /* queued ops */
+	repl_waiter *readers;      /* reads parked on the gate */
+	int nreaders, capreaders;
+	int rf_warned;             /* under-replication WARNING logged (repl_health.c) */
+	uint64_t ring_lsn[REPL_RING];
+	uint64_t ring_entry[REPL_RING];
+} repl_shard;
+
+struct repl_ctx {
+	catalog *cat;
+	repl_transport tr;
+	uint64_t (*time_id)(uint64_t *next);
+	uint64_t entry_next;   /* shard log entry ids (time_id's counter) */
+	int write_pipeline;
+	repl_action_key actions[REPL_ACTIONS_MAX];
+	int nactions;
+	repl_rebuild rebuilds[REPL_REBUILDS_MAX];
+	int nrebuilds;
+	uint8_t status_known[CAT_NODES_MAX]; /* node answered STATUS since it connected */
+	uint8_t status_wanted[CAT_NODES_MAX]; /* send STATUS at the next tick */
+	uint64_t started_us;   /* mur_now_us() at create: the restart's reporting window */
+	repl_waiter *waiters;  /* statements parked after a restart or behind a busy table */
+	int nwaiters, capwaiters;
+	repl_shard **shards;   /* hash table of runtime states, nbuckets chains */
+	uint32_t nbuckets, nshards;
+};
+
+/* repl_ctx.c: the per-shard runtime table.  repl_shard_get creates the
+ * state on first use (NULL when out of memory); repl_shard_find never
+ * creates (NULL: no write ever touched the shard). */
+repl_shard *repl_shard_get(repl_ctx *c, uint32_t table_id, uint32_t shard);
+repl_shard *repl_shard_find(const repl_ctx *c, uint32_t table_id, uint32_t shard);
+int repl_connected(const repl_ctx *c, uint32_t node_id);
+
+/* repl_write.c */
+/* Remember entry (lsn, entry_id) as the committed one of shard s (of
+ * table table_id). */
+void repl_committed(repl_ctx *c, uint32_t table_id, cat_shard *s, uint64_t lsn, uint64_t entry_id);
+/* Entry id the leader recorded for lsn of shard s, or 0 when it no longer
+ * knows. */
+uint64_t repl_entry_at(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t lsn);
+/* Make the most up-to-date current copy primary when the primary is not
+ * usable (suspect, lost, not current).  Returns the primary or 0. */
+uint32_t repl_ensure_primary(repl_ctx *c, cat_table *t, uint32_t shard);
+/* Kick the shard's queue (after failover, recovery ops). */
+void repl_kick(repl_ctx *c, const cat_table *t, uint32_t shard);
+/* Queue an exclusive op: fn runs when the shard is idle and must call
+ * repl_exclusive_done when finished. */
+typedef void (*repl_excl_fn)(repl_ctx *c, cat_table *t, uint32_t shard, void *arg);
+int repl_exclusive(repl_ctx *c, cat_table *t, uint32_t shard, repl_excl_fn fn, void *arg);
+void repl_exclusive_done(repl_ctx *c, cat_table *t, uint32_t shard);
+
+/* repl_recover.c */
+/* Resume every parked statement (they check again and may park again) and
+ * kick every shard's queue. */
+void repl_resume_waiters(repl_ctx *c);
+/* A follower to host a new copy of s: alive, connected, not holding the
+ * shard, fewest placements (co-located shards preferred); 0 when none. */
+uint32_t repl_pick_target(repl_ctx *c, const cat_shard *s, uint32_t nshards);
+/* The copies shard sh has or is getting: members, plus copies being rebuilt
+ * that do not replace a copy still placed. */
+int repl_copies_planned(repl_ctx *c, const cat_table *t, uint32_t sh);
+
+/* repl_health.c: once per recovery tick: WARNING once per shard and
+ * episode when stuck under its RF, INFO when back. */
+void repl_health_tick(repl_ctx *c);
+
+#endif

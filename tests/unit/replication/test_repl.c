@@ -1,0 +1,257 @@
+/*
+ * test_repl.c — replication without processes (src/replication/): a fake
+ * transport records the tasks repl_ctx sends and the test answers them.
+ *
+ *   - a write gates its shard: a read parks with its resume callback and is
+ *     resumed once, when the quorum commits the entry; the client's
+ *     callback runs at COMMITTED, the op is gone once every copy answered;
+ *   - a write whose quorum becomes impossible is undone on the copy that
+ *     holds it before the client hears the error, and parked reads resume
+ *     only then; the copies that failed are LAGGING;
+ *   - the per-shard runtime table finds what it made across growth and
+ *     forgets a dropped table's shards only.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "replication/repl_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SENT_MAX 32
+
+typedef struct sent {
+	uint32_t node_id;
+	exec_task_kind kind;
+	uint64_t lsn, entry_id;
+	repl_task_cb cb;
+	void *arg;
+	int answered;
+} sent;
+
+static sent sends[SENT_MAX];
+static int nsends;
+static uint64_t next_task_id = 1;
+
+static int fake_send(void *ctx, uint32_t node_id, exec_task *task, repl_task_cb cb, void *arg,
+		     mur_error *err)
+{
+	(void)ctx, (void)err;
+	assert_true(nsends < SENT_MAX);
+	task->id = next_task_id++;
+	sends[nsends++] = (sent){.node_id = node_id, .kind = task->kind, .lsn = task->lsn,
+				 .entry_id = task->entry_id, .cb = cb, .arg = arg};
+	return MUR_OK;
+}
+
+static int fake_connected(void *ctx, uint32_t node_id)
+{
+	(void)ctx, (void)node_id;
+	return 1;
+}
+
+static uint64_t fake_time_id(uint64_t *next) { return ++*next; }
+
+/* Answer send i: ok at lsn (with a changeset when blob), or failed with
+ * sqlstate. */
+static void answer(int i, uint64_t lsn, int blob, const char *sqlstate)
+{
+	exec_result res;
+	assert_false(sends[i].answered);
+	exec_result_init(&res);
+	if (sqlstate) {
+		mur_error_set(&res.err, sqlstate, "fake failure");
+		res.failed = 1;
+	} else {
+		res.lsn = lsn;
+		res.entry_id = sends[i].entry_id;
+		res.changes = 1;
+		if (blob)
+			mur_buf_put(&res.blob, "changeset", 9);
+	}
+	sends[i].answered = 1;
+	sends[i].cb(sends[i].arg, &res);
+	exec_result_free(&res);
+}
+
+typedef struct fixture {
+	catalog *cat;
+	repl_ctx *c;
+	cat_table *t;
+} fixture;
+
+static fixture fx;
+static int resumed, reported, report_failed;
+static char report_sqlstate[6];
+
+static void on_resume(void *arg) { ++*(int *)arg; }
+
+static void on_write(void *arg, repl_wop *op, int failed, const mur_error *err,
+		     const exec_result *primary)
+{
+	(void)arg, (void)op, (void)primary;
+	reported++;
+	report_failed = failed;
+	snprintf(report_sqlstate, sizeof report_sqlstate, "%s", failed ? err->sqlstate : "");
+}
+
+/* Three followers, one table of one shard with three copies, all current. */
+static int setup(void **state)
+{
+	static cat_table def; /* large: keep off the stack */
+	const cat_table *out;
+	const cat_node *n;
+	mur_error err;
+	repl_config cfg = {.tr = {.send = fake_send, .connected = fake_connected},
+			   .time_id = fake_time_id, .write_pipeline = 8};
+	(void)state;
+	nsends = 0;
+	resumed = reported = report_failed = 0;
+	fx.cat = cat_open(NULL, &err);
+	assert_non_null(fx.cat);
+	for (int i = 1; i <= 3; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "f%d", i);
+		assert_int_equal(cat_upsert_node(fx.cat, name, "127.0.0.1:1", CAT_NODE_FOLLOWER, &n, &err),
+				 MUR_OK);
+	}
+	cfg.cat = fx.cat;
+	fx.c = repl_create(&cfg, &err);
+	assert_non_null(fx.c);
+	memset(&def, 0, sizeof def);
+	snprintf(def.name, sizeof def.name, "t");
+	snprintf(def.schema, sizeof def.schema, "public");
+	def.ncols = 1;
+	snprintf(def.cols[0].name, sizeof def.cols[0].name, "id");
+	def.cols[0].type = MT_INT8;
+	def.cols[0].typmod = -1;
+	def.nshards = 1;
+	def.replicas = 3;
+	assert_int_equal(cat_create_table(fx.cat, &def, &out, &err), MUR_OK);
+	fx.t = cat_table_by_id(fx.cat, out->id);
+	assert_int_equal(fx.t->shards[0].nplacements, 3);
+	fx.t->shards[0].committed_known = 1; /* as CREATE TABLE does */
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	repl_destroy(fx.c);
+	cat_close(fx.cat);
+	return 0;
+}
+
+static int write_one(void)
+{
+	mur_error err;
+	return repl_write(fx.c, fx.t, 0, REPL_QUORUM_MAJORITY, "UPDATE main.\"t\" SET id = id", NULL,
+			  NULL, 0, NULL, 0, 0, on_write, NULL, &err);
+}
+
+static int parked(void)
+{
+	mur_error err;
+	int g = repl_read_gated(fx.c, fx.t, 0, NULL, on_resume, &resumed, &err);
+	assert_true(g >= 0);
+	return g;
+}
+
+static void test_gate_lifts_at_quorum(void **state)
+{
+	(void)state;
+	assert_int_equal(parked(), 0); /* no write yet: not gated */
+	assert_int_equal(write_one(), MUR_OK);
+	assert_int_equal(nsends, 1);
+	assert_int_equal(sends[0].kind, EXEC_TASK_WRITE);
+	assert_int_equal(parked(), 1);
+	answer(0, 1, 1, NULL); /* the primary logged entry 1 */
+	assert_int_equal(nsends, 3); /* shipped to both replicas */
+	assert_int_equal(sends[1].kind, EXEC_TASK_APPLY);
+	assert_int_equal(sends[1].lsn, 1);
+	assert_int_equal(parked(), 1);
+	assert_int_equal(resumed, 0);
+	assert_int_equal(reported, 0);
+	answer(1, 1, 0, NULL); /* 2 of 3: the majority */
+	assert_int_equal(reported, 1);
+	assert_false(report_failed);
+	assert_int_equal(resumed, 2); /* both parked reads, once each */
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	assert_int_equal(parked(), 0);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 1); /* the last copy has not answered */
+	answer(2, 1, 0, NULL);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+	assert_int_equal(reported, 1);
+	assert_int_equal(repl_entry_at(fx.c, fx.t->id, &fx.t->shards[0], 1), sends[0].entry_id);
+}
+
+static void test_undo_when_quorum_impossible(void **state)
+{
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer(0, 1, 1, NULL);
+	assert_int_equal(parked(), 1);
+	answer(1, 0, 0, "58000");
+	answer(2, 0, 0, "58000"); /* 1 of 3 hold it, 2 needed: undo */
+	assert_int_equal(nsends, 4);
+	assert_int_equal(sends[3].kind, EXEC_TASK_UNDO);
+	assert_int_equal(sends[3].node_id, sends[0].node_id);
+	assert_int_equal(sends[3].lsn, 0);
+	assert_int_equal(reported, 0); /* the client hears after the undo */
+	assert_int_equal(resumed, 0);
+	answer(3, 0, 0, NULL);
+	assert_int_equal(reported, 1);
+	assert_true(report_failed);
+	assert_string_equal(report_sqlstate, SQLSTATE_CONNECTION_FAILURE);
+	assert_int_equal(resumed, 1);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
+	assert_int_equal(cat_placement_on(&fx.t->shards[0], sends[1].node_id)->state, CAT_PL_LAGGING);
+	assert_int_equal(cat_placement_on(&fx.t->shards[0], sends[0].node_id)->state, CAT_PL_CURRENT);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+}
+
+static void test_shard_table(void **state)
+{
+	cat_table t2;
+	(void)state;
+	for (uint32_t id = 1; id <= 40; id++)
+		for (uint32_t sh = 0; sh < 50; sh++) {
+			repl_shard *rs = repl_shard_get(fx.c, id, sh);
+			assert_non_null(rs);
+			assert_int_equal(rs->table_id, id);
+			assert_int_equal(rs->shard, sh);
+			rs->pipe_primary = id * 1000 + sh;
+		}
+	assert_true(fx.c->nbuckets >= 2000); /* grew */
+	for (uint32_t id = 1; id <= 40; id++)
+		for (uint32_t sh = 0; sh < 50; sh++) {
+			repl_shard *rs = repl_shard_find(fx.c, id, sh);
+			assert_non_null(rs);
+			assert_int_equal(rs->pipe_primary, id * 1000 + sh);
+			assert_ptr_equal(repl_shard_get(fx.c, id, sh), rs);
+		}
+	assert_null(repl_shard_find(fx.c, 41, 0));
+	memset(&t2, 0, sizeof t2);
+	t2.id = 7;
+	t2.nshards = 50;
+	repl_forget(fx.c, &t2);
+	for (uint32_t sh = 0; sh < 50; sh++) {
+		assert_null(repl_shard_find(fx.c, 7, sh));
+		assert_non_null(repl_shard_find(fx.c, 8, sh));
+	}
+	assert_int_equal(fx.c->nshards, 39 * 50);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_gate_lifts_at_quorum, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_undo_when_quorum_impossible, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shard_table, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
