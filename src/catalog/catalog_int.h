@@ -18,7 +18,7 @@ struct catalog {
 	uint32_t next_node_id;
 	sqlite3 *store; /* NULL for a memory-only catalog */
 	int lsn_dirty;
-	uint64_t version; /* see cat_version */  /* applied LSNs changed since cat_flush_lsns */
+	uint64_t version; /* see cat_version */ /* applied LSNs changed since cat_flush_lsns */
 };
 
 int cat_insert_loaded_table(catalog *c, cat_table *t);

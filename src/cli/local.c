@@ -40,7 +40,8 @@ static void print_log_tails(const cli_local_opts *o)
 		char path[PATH_MAX + 32], name[16];
 		cli_local_node_path(o, i, "murphy.log", path, sizeof path);
 		cli_local_node_name(i, name, sizeof name);
-		fprintf(stderr, "--- %s (last %d lines of %s)\n", name, CLI_LOCAL_LOG_TAIL_LINES, path);
+		fprintf(stderr, "--- %s (last %d lines of %s)\n", name, CLI_LOCAL_LOG_TAIL_LINES,
+			path);
 		cli_proc_log_tail(path, CLI_LOCAL_LOG_TAIL_LINES, "  ", stderr);
 	}
 }
@@ -55,9 +56,11 @@ static int check_children(const cli_local_opts *o, spawned *sp)
 		char name[16];
 		cli_local_node_name(sp->node[k], name, sizeof name);
 		if (WIFEXITED(st))
-			fprintf(stderr, "murphy local: node %s exited with status %d\n", name, WEXITSTATUS(st));
+			fprintf(stderr, "murphy local: node %s exited with status %d\n", name,
+				WEXITSTATUS(st));
 		else
-			fprintf(stderr, "murphy local: node %s killed by signal %d\n", name, WTERMSIG(st));
+			fprintf(stderr, "murphy local: node %s killed by signal %d\n", name,
+				WTERMSIG(st));
 		sp->pid[k] = 0;
 		return 1;
 	}
@@ -100,8 +103,9 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	cli_local_node_path(o, i, "murphy.pid", pidfile, sizeof pidfile);
 	unlink(pidfile);
 	char suspect[32], dead[32], pipeline[32], startup[32];
-	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir, "--listen", listen, "--pg", pg,
-			       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir,  "--listen", listen, "--pg",
+			       pg,          NULL,     NULL,    NULL, NULL,       NULL,   NULL,
+			       NULL,        NULL,     NULL,    NULL, NULL};
 	int na = 8;
 	if (o->suspect_timeout_ms > 0) {
 		snprintf(suspect, sizeof suspect, "%ld", o->suspect_timeout_ms);
@@ -125,8 +129,8 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	}
 	if (o->allow_faults)
 		leader_argv[na++] = "--allow-faults";
-	char *follower_argv[] = {(char *)exe, "follower", "--dir", dir, "--listen", listen,
-				 "--join", join, "--name", name, NULL};
+	char *follower_argv[] = {(char *)exe, "follower", "--dir",  dir,  "--listen", listen,
+				 "--join",    join,       "--name", name, NULL};
 	mur_error err;
 	pid_t pid = cli_proc_spawn(i == 0 ? leader_argv : follower_argv, log, &err);
 	if (pid < 0) {
@@ -164,7 +168,8 @@ static readiness ask_ready(int pg_port, char *why, size_t why_size)
 			snprintf(why, why_size, "%s", cli_pg_value(&res, 0, 2));
 	} else {
 		r.followers = -2;
-		snprintf(why, why_size, "%s", rc == MUR_OK ? "no row from murphy.ready" : err.message);
+		snprintf(why, why_size, "%s",
+			 rc == MUR_OK ? "no row from murphy.ready" : err.message);
 	}
 	cli_pg_result_free(&res);
 	cli_pg_close(&c);
@@ -204,12 +209,13 @@ static int wait_ready(const cli_local_opts *o, spawned *sp, long want, uint64_t 
 			   (want >= 0 && r.followers >= want && r.ready)) {
 			return 0;
 		} else if (want >= 0 && r.followers >= 0 && r.followers < want) {
-			snprintf(why, sizeof why, "%ld of %ld followers joined and reported their copies",
+			snprintf(why, sizeof why,
+				 "%ld of %ld followers joined and reported their copies",
 				 r.followers, want);
 		}
 		if (mur_now_ms() > deadline_ms) {
-			fprintf(stderr, "murphy local: cluster in %s not ready after %d s: %s\n", o->dir,
-				o->timeout_s, why);
+			fprintf(stderr, "murphy local: cluster in %s not ready after %d s: %s\n",
+				o->dir, o->timeout_s, why);
 			return 1;
 		}
 		cli_proc_sleep_ms(CLI_LOCAL_POLL_MS);
@@ -249,7 +255,9 @@ int cli_local_start(cli_local_opts *o)
 	if (failed) {
 		print_log_tails(o);
 		if (sp.n > 0)
-			fprintf(stderr, "murphy local: stopping the %d node(s) this command started\n", sp.n);
+			fprintf(stderr,
+				"murphy local: stopping the %d node(s) this command started\n",
+				sp.n);
 		stop_spawned(&sp);
 		return 1;
 	}
@@ -263,4 +271,3 @@ int cli_local_start(cli_local_opts *o)
 	fflush(stdout);
 	return 0;
 }
-

@@ -26,10 +26,10 @@
 #define CLI_LOCAL_STOP_TIMEOUT_S 10
 
 typedef struct cli_local_opts {
-	char dir[PATH_MAX];  /* absolute once cli_local_resolve() ran */
-	int followers;       /* -1: from local.conf, else the default */
-	int pg_port;         /* -1: from local.conf, else the default */
-	int timeout_s;       /* wait for SQL this long */
+	char dir[PATH_MAX];      /* absolute once cli_local_resolve() ran */
+	int followers;           /* -1: from local.conf, else the default */
+	int pg_port;             /* -1: from local.conf, else the default */
+	int timeout_s;           /* wait for SQL this long */
 	long suspect_timeout_ms; /* leader --suspect-timeout-ms; -1 unset, 0 the leader's default */
 	long dead_timeout_ms;    /* leader --dead-timeout-ms; same */
 	long write_pipeline;     /* leader --write-pipeline; same */

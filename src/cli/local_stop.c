@@ -84,8 +84,8 @@ int cli_local_stop(const char *dir_arg)
 		alive = count_alive(pids, npids);
 	}
 	if (alive > 0) {
-		fprintf(stderr, "murphy local: %d node(s) ignored SIGTERM for %d s; killing them\n", alive,
-			CLI_LOCAL_STOP_TIMEOUT_S);
+		fprintf(stderr, "murphy local: %d node(s) ignored SIGTERM for %d s; killing them\n",
+			alive, CLI_LOCAL_STOP_TIMEOUT_S);
 		for (int i = 0; i < npids; i++)
 			if (cli_proc_alive(pids[i]))
 				kill(pids[i], SIGKILL);

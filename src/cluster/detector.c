@@ -52,10 +52,14 @@
 static const char *state_name(cat_node_state s)
 {
 	switch (s) {
-	case CAT_NODE_ALIVE: return "alive";
-	case CAT_NODE_SUSPECT: return "suspect";
-	case CAT_NODE_DEAD: return "dead";
-	case CAT_NODE_RETURNING: return "returning";
+	case CAT_NODE_ALIVE:
+		return "alive";
+	case CAT_NODE_SUSPECT:
+		return "suspect";
+	case CAT_NODE_DEAD:
+		return "dead";
+	case CAT_NODE_RETURNING:
+		return "returning";
 	}
 	return "?";
 }
@@ -130,7 +134,8 @@ static void tick(uv_timer_t *t)
 			if (n->link) {
 				char why[160];
 				snprintf(why, sizeof why,
-					 "follower \"%s\" is suspect (no heartbeat for %llu ms); its task was "
+					 "follower \"%s\" is suspect (no heartbeat for %llu ms); "
+					 "its task was "
 					 "abandoned",
 					 n->name, (unsigned long long)silent);
 				clu_route_fail_all(n->link, why);

@@ -41,8 +41,9 @@ void mur_log_write(mur_log_level level, const char *module, const char *fmt, ...
 	int n;
 
 	gmtime_r(&sec, &tm);
-	n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s %s: ",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	n = snprintf(line, sizeof line,
+		     "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s %s: ", tm.tm_year + 1900,
+		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 		     (int)(wall_ms % 1000), log_node, level_names[level], module);
 	va_start(ap, fmt);
 	if (n < (int)sizeof line)

@@ -20,7 +20,9 @@
 static int int_out_of_range(mur_type t, mur_error *err)
 {
 	return mur_error_set(err, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE, "%s out of range",
-			     t == MT_INT2 ? "smallint" : t == MT_INT4 ? "integer" : "bigint");
+			     t == MT_INT2   ? "smallint"
+			     : t == MT_INT4 ? "integer"
+					    : "bigint");
 }
 
 static int coerce_to_int(mur_type t, const mur_value *in, mur_buf *scratch, mur_value *out,

@@ -134,9 +134,8 @@ static int read_digits(const char *p, size_t n, size_t *i, int maxd, int64_t *v)
 
 /* Special inputs: epoch, infinity, now, today, tomorrow, yesterday.
  * Returns 1 when handled (rc in *rc). */
-static int parse_special_datetime(mur_type t, const char *p, size_t n, const char *text,
-				  size_t len, mur_buf *scratch, mur_value *out, mur_error *err,
-				  int *rc)
+static int parse_special_datetime(mur_type t, const char *p, size_t n, const char *text, size_t len,
+				  mur_buf *scratch, mur_value *out, mur_error *err, int *rc)
 {
 	if ((n == 8 && strncasecmp(p, "infinity", 8) == 0) ||
 	    (n == 9 && strncasecmp(p, "+infinity", 9) == 0)) {
@@ -187,8 +186,8 @@ int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *
 		d = y % 100;
 		mo = y / 100 % 100;
 		y /= 10000;
-	} else if (k != 4 || i >= n || p[i++] != '-' || !read_digits(p, n, &i, 2, &mo) ||
-		   i >= n || p[i++] != '-' || !read_digits(p, n, &i, 2, &d)) {
+	} else if (k != 4 || i >= n || p[i++] != '-' || !read_digits(p, n, &i, 2, &mo) || i >= n ||
+		   p[i++] != '-' || !read_digits(p, n, &i, 2, &d)) {
 		goto syntax;
 	}
 	if (i < n && (p[i] == ' ' || p[i] == 'T' || p[i] == 't')) {
@@ -246,7 +245,9 @@ int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *
 				goto syntax;
 			}
 			if (zh > 15 || zm > 59)
-				return mur_error_set(err, "22009", "time zone displacement out of range: \"%.*s\"",
+				return mur_error_set(err, "22009",
+						     "time zone displacement out of range: "
+						     "\"%.*s\"",
 						     value_quote_len(len), text);
 			zone_s = sign * (zh * 3600 + zm * 60);
 		} else {

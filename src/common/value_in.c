@@ -111,8 +111,12 @@ static int parse_numeric(const char *text, size_t len, double *out, mur_error *e
 	static const struct {
 		const char *s;
 		double v;
-	} special[] = {{"nan", NAN},       {"infinity", INFINITY},   {"+infinity", INFINITY},
-		       {"-infinity", -INFINITY}, {"inf", INFINITY}, {"+inf", INFINITY},
+	} special[] = {{"nan", NAN},
+		       {"infinity", INFINITY},
+		       {"+infinity", INFINITY},
+		       {"-infinity", -INFINITY},
+		       {"inf", INFINITY},
+		       {"+inf", INFINITY},
 		       {"-inf", -INFINITY}};
 	for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
 		if (strlen(special[i].s) == n && strncasecmp(p, special[i].s, n) == 0) {
@@ -237,7 +241,8 @@ static int parse_bytea(const char *text, size_t len, mur_buf *scratch, mur_value
 						     "invalid hexadecimal digit: \"%c\"", text[i]);
 			if (i + 1 >= len)
 				return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
-						     "invalid hexadecimal data: odd number of digits");
+						     "invalid hexadecimal data: odd number of "
+						     "digits");
 			int lo = hexval(text[i + 1]);
 			if (lo < 0)
 				return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
@@ -309,8 +314,9 @@ int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scr
 		break;
 	default:
 		value_copy_out(scratch, MV_TEXT, text, len, out);
-		rc = mur_buf_ok(scratch) ? MUR_OK
-					 : mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		rc = mur_buf_ok(scratch)
+			     ? MUR_OK
+			     : mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		break;
 	}
 	if (rc != MUR_OK)

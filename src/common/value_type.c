@@ -14,8 +14,8 @@ typedef struct type_info {
 	uint32_t oid;
 	int16_t len;
 	mur_vkind storage;
-	const char *name;        /* format_type() spelling */
-	const char *input_name;  /* as in "invalid input syntax for type %s" */
+	const char *name;       /* format_type() spelling */
+	const char *input_name; /* as in "invalid input syntax for type %s" */
 	const char *sqlite_decl;
 } type_info;
 

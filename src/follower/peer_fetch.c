@@ -57,10 +57,10 @@ static const char *const phase_names[] = {
 
 typedef struct pf_chunk {
 	struct pf_chunk *next;
-	char *payload;     /* the frame, owned */
-	const char *data;  /* bytes inside payload */
+	char *payload;    /* the frame, owned */
+	const char *data; /* bytes inside payload */
 	size_t len;
-	uint64_t offset;   /* snapshot: file offset */
+	uint64_t offset; /* snapshot: file offset */
 } pf_chunk;
 
 struct node_peer_fetch {
@@ -95,7 +95,7 @@ struct node_peer_fetch {
 	/* log */
 	stor_db *db;
 	uint64_t lsn, log_start, upto;
-	uint64_t base_entry;     /* our entry id at log_start: the source checks it */
+	uint64_t base_entry; /* our entry id at log_start: the source checks it */
 	int log_end;
 
 	uint64_t progress_ms;
@@ -192,8 +192,8 @@ static void progress(node_peer_fetch *j)
 
 static int io_fail(node_peer_fetch *j, const char *what, const char *path)
 {
-	return j->work_rc = mur_error_set(&j->work_err, SQLSTATE_IO_ERROR, "could not %s \"%s\": %s",
-					  what, path, strerror(errno));
+	return j->work_rc = mur_error_set(&j->work_err, SQLSTATE_IO_ERROR,
+					  "could not %s \"%s\": %s", what, path, strerror(errno));
 }
 
 static void w_prepare(node_peer_fetch *j)
@@ -287,15 +287,24 @@ static void work_cb(uv_work_t *w)
 {
 	node_peer_fetch *j = w->data;
 	switch (j->working) {
-	case FW_PREPARE: w_prepare(j); break;
-	case FW_WRITE: w_write(j); break;
-	case FW_INSTALL: w_install(j); break;
+	case FW_PREPARE:
+		w_prepare(j);
+		break;
+	case FW_WRITE:
+		w_write(j);
+		break;
+	case FW_INSTALL:
+		w_install(j);
+		break;
 	case FW_APPLY:
 		j->work_rc = stor_apply_entries(j->db, j->cur->data, j->cur->len, &j->work_lsn,
 						&j->work_err);
 		break;
-	case FW_FINISH: w_finish(j); break;
-	case FW_NONE: break;
+	case FW_FINISH:
+		w_finish(j);
+		break;
+	case FW_NONE:
+		break;
 	}
 }
 
@@ -380,8 +389,7 @@ static void on_welcome(node_peer_fetch *j)
 }
 
 /* Queue a received chunk (the payload is taken from the conn). */
-static int enqueue(node_peer_fetch *j, const char *p, const char *data, size_t len,
-		   uint64_t offset)
+static int enqueue(node_peer_fetch *j, const char *p, const char *data, size_t len, uint64_t offset)
 {
 	pf_chunk *c = calloc(1, sizeof *c);
 	size_t n;
@@ -502,9 +510,10 @@ static void on_close(net_conn *c, const char *reason)
 		try_finish(j);
 }
 
-static const net_conn_cbs fetch_cbs = {
-	.on_connect = on_connect, .on_frame = on_frame, .on_close = on_close,
-	.type_ok = net_msg_type_ok};
+static const net_conn_cbs fetch_cbs = {.on_connect = on_connect,
+				       .on_frame = on_frame,
+				       .on_close = on_close,
+				       .type_ok = net_msg_type_ok};
 
 static void connect_peer(node_peer_fetch *j)
 {

@@ -31,11 +31,11 @@ typedef struct entry {
 	node_shuffle_hub *hub;
 	uint64_t id;
 	entry_state state;
-	uint32_t sources;     /* senders of the whole shuffle (from the parts) */
-	uint8_t *done;        /* per source: its last part arrived */
-	uint32_t ndone;       /* sources done here */
-	uint32_t expected;    /* sources that send here (from the RECV); 0 until known */
-	uint32_t ncols;       /* aggregate: width of the parts; 0 until the first */
+	uint32_t sources;  /* senders of the whole shuffle (from the parts) */
+	uint8_t *done;     /* per source: its last part arrived */
+	uint32_t ndone;    /* sources done here */
+	uint32_t expected; /* sources that send here (from the RECV); 0 until known */
+	uint32_t ncols;    /* aggregate: width of the parts; 0 until the first */
 	uint32_t ncols_of[EXEC_JOIN_STREAMS_MAX]; /* join: width of each stream's parts */
 	part *pending, *pending_tail;
 	size_t pending_bytes;
@@ -45,8 +45,8 @@ typedef struct entry {
 	uint64_t task_id;
 	const exec_task *recv; /* the RECV task: valid until it is answered */
 	exec_agg_spec spec;
-	uint32_t nstreams;     /* > 0: a join: tables loaded, recv->sql run */
-	exec_result jres;      /* a join's answer */
+	uint32_t nstreams; /* > 0: a join: tables loaded, recv->sql run */
+	exec_result jres;  /* a join's answer */
 	node_shuffle_done_cb cb;
 	void *cb_arg;
 	/* aggregation */
@@ -58,7 +58,7 @@ typedef struct entry {
 	mur_error work_err;
 	mur_buf out;
 	uint64_t out_rows;
-	mur_error err;        /* ES_FAILED */
+	mur_error err; /* ES_FAILED */
 	uint64_t start_us;
 	uint64_t touched_ms;
 	struct entry *prev, *next;
@@ -218,15 +218,18 @@ static void work_cb(uv_work_t *w)
 			return;
 		}
 		for (part *p = e->work_parts; p; p = p->next)
-			if (exec_hashagg_add_rows(e->agg, p->rows, p->rows_len, p->nrows) != MUR_OK) {
+			if (exec_hashagg_add_rows(e->agg, p->rows, p->rows_len, p->nrows) !=
+			    MUR_OK) {
 				e->work_err = *exec_hashagg_error(e->agg);
 				e->work_rc = MUR_ERR;
 				return;
 			}
 		return;
 	}
-	if (!e->agg && !(e->agg = exec_hashagg_create(&e->spec, e->ncols ? e->ncols : e->spec.ngroup))) {
-		mur_error_set(&e->work_err, SQLSTATE_INTERNAL_ERROR, "shuffle aggregate cannot start");
+	if (!e->agg &&
+	    !(e->agg = exec_hashagg_create(&e->spec, e->ncols ? e->ncols : e->spec.ngroup))) {
+		mur_error_set(&e->work_err, SQLSTATE_INTERNAL_ERROR,
+			      "shuffle aggregate cannot start");
 		e->work_rc = MUR_ERR;
 		return;
 	}
@@ -273,8 +276,8 @@ static void queue(entry *e, entry_work kind)
 		mur_error err;
 		e->working = EW_NONE;
 		e->hub->working--;
-		mur_error_set(&err, SQLSTATE_INSUFFICIENT_RESOURCES, "cannot queue shuffle work: %s",
-			      uv_strerror(rc));
+		mur_error_set(&err, SQLSTATE_INSUFFICIENT_RESOURCES,
+			      "cannot queue shuffle work: %s", uv_strerror(rc));
 		entry_fail(e, &err);
 	}
 }
@@ -401,7 +404,8 @@ void node_shuffle_hub_recv(node_shuffle_hub *h, const exec_task *t, node_shuffle
 			      (unsigned long long)t->shuffle_id);
 		e = NULL;
 	} else if (e && !t->has_agg && t->shuffle_stream == 0) {
-		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION, "SHUFFLE_RECV without an aggregate");
+		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION,
+			      "SHUFFLE_RECV without an aggregate");
 		entry_fail(e, &err);
 		e->has_recv = 1;
 		e->task_id = t->id;
@@ -436,7 +440,8 @@ void node_shuffle_hub_recv(node_shuffle_hub *h, const exec_task *t, node_shuffle
 	    (e->expected == 0 || e->expected > EXEC_SHUFFLE_INPUTS_MAX) ||
 	    (e->sources && e->expected > e->sources)) {
 		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION,
-			      "SHUFFLE_RECV expects %u senders in %u streams", e->expected, e->nstreams);
+			      "SHUFFLE_RECV expects %u senders in %u streams", e->expected,
+			      e->nstreams);
 		entry_fail(e, &err);
 		return;
 	}
@@ -469,7 +474,8 @@ static void gc_cb(uv_timer_t *t)
 			continue;
 		if (e->state == ES_COLLECTING && now - e->touched_ms > NODE_SHUFFLE_IDLE_MS) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-				      "shuffle %llu: %u of %u inputs arrived in %d s; a sender is gone",
+				      "shuffle %llu: %u of %u inputs arrived in %d s; a sender is "
+				      "gone",
 				      (unsigned long long)e->id, e->ndone, e->expected,
 				      NODE_SHUFFLE_IDLE_MS / 1000);
 			MLOG(WARN, "shuffle", "%s", err.message);

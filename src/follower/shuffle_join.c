@@ -28,8 +28,8 @@ static int fail_db(sqlite3 *db, int rc, mur_error *err)
 }
 
 /* Prepare line s of the '\n'-separated INSERT statements. */
-static int prepare_loads(sqlite3 *db, const char *load, uint32_t nstreams,
-			 sqlite3_stmt **stmts, mur_error *err)
+static int prepare_loads(sqlite3 *db, const char *load, uint32_t nstreams, sqlite3_stmt **stmts,
+			 mur_error *err)
 {
 	const char *p = load;
 	for (uint32_t s = 0; s < nstreams; s++) {
@@ -69,8 +69,8 @@ int node_shuffle_join(const exec_task *recv, uint32_t nstreams, const uint32_t *
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	for (const shuffle_part *p = parts; p; p = p->next) {
 		if (p->stream >= nstreams) {
-			mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "join owner: part of stream %u",
-				      p->stream);
+			mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+				      "join owner: part of stream %u", p->stream);
 			goto done;
 		}
 		if (exec_sql_load_rows(db, loads[p->stream], p->rows, p->rows_len, p->nrows,

@@ -57,10 +57,10 @@ typedef struct run_ctx {
 	exec_result *res;
 	size_t rows_max;
 	stor_db *db;
-	sqlite3 *mem;      /* exec_task_run_on: a caller's database instead of db */
+	sqlite3 *mem; /* exec_task_run_on: a caller's database instead of db */
 	int nattached;
 	stor_db *shared[EXEC_TASK_PLACEMENTS_MAX]; /* all placements, while others are attached */
-	int try_lock;      /* exec_task_run_try: MUR_EAGAIN instead of waiting */
+	int try_lock;       /* exec_task_run_try: MUR_EAGAIN instead of waiting */
 	atomic_int *locked; /* exec_task_run_ordered: set once a QUERY holds main's lock */
 } run_ctx;
 
@@ -98,7 +98,8 @@ static int check_size(run_ctx *c, const mur_buf *b)
 	if (b->len > c->rows_max) {
 		mur_error_set(&c->res->err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
 			      "shard task result exceeded %zu bytes", c->rows_max);
-		mur_error_hint(&c->res->err, "Add a LIMIT or an aggregate, or select fewer columns.");
+		mur_error_hint(&c->res->err,
+			       "Add a LIMIT or an aggregate, or select fewer columns.");
 		return fail(c, MUR_ERR);
 	}
 	return MUR_OK;
@@ -159,7 +160,8 @@ static int open_main(run_ctx *c, int create)
 		stor_dir_put(c->dir, c->db);
 		c->db = NULL;
 		mur_error_set(&c->res->err, "55000",
-			      "task %llu is from before the leader gave up on this follower; not run",
+			      "task %llu is from before the leader gave up on this follower; not "
+			      "run",
 			      (unsigned long long)c->t->id);
 		return fail(c, MUR_ERR);
 	}
@@ -630,8 +632,9 @@ static int write_txn(run_ctx *c, int rows_capture)
 		/* the leader pipelines a shard's writes: this one follows an
 		 * entry this copy does not hold (or it holds more) */
 		mur_error_set(&c->res->err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-			      "placement %s is at lsn %llu; this write is entry %llu", c->t->placements[0],
-			      (unsigned long long)stor_lsn(c->db), (unsigned long long)c->t->lsn);
+			      "placement %s is at lsn %llu; this write is entry %llu",
+			      c->t->placements[0], (unsigned long long)stor_lsn(c->db),
+			      (unsigned long long)c->t->lsn);
 		c->res->lsn = stor_lsn(c->db);
 		stor_rollback(c->db);
 		return fail(c, MUR_ERR);
@@ -800,8 +803,8 @@ static int run_kind(run_ctx *c)
 	const exec_task *t = c->t;
 	if ((t->nplacements < 1 && t->kind != EXEC_TASK_STATUS) ||
 	    t->nplacements > EXEC_TASK_PLACEMENTS_MAX) {
-		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION,
-			      "task names %u placements", t->nplacements);
+		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION, "task names %u placements",
+			      t->nplacements);
 		return fail(c, MUR_EPROTO);
 	}
 	switch (t->kind) {
@@ -843,7 +846,10 @@ int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res)
 
 int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, atomic_int *locked)
 {
-	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
+	run_ctx c = {.dir = dir,
+		     .t = t,
+		     .res = res,
+		     .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
 		     .locked = locked};
 	uint64_t start = mur_now_us();
 	res->task_id = t->id;
@@ -852,7 +858,10 @@ int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, a
 
 int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)
 {
-	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
+	run_ctx c = {.dir = dir,
+		     .t = t,
+		     .res = res,
+		     .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
 		     .try_lock = 1};
 	uint64_t start = mur_now_us();
 	int quick_query = t->kind == EXEC_TASK_QUERY && t->quick && t->nplacements == 1;

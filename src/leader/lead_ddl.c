@@ -59,7 +59,8 @@ static void create_done(lead_run *r)
 		r->failed = 0;
 		for (uint32_t s = 0; s < t->nshards; s++)
 			for (int k = 0; k < t->shards[s].nplacements; k++)
-				if (r->e->tr.connected(r->e->tr.ctx, t->shards[s].placements[k].node_id))
+				if (r->e->tr.connected(r->e->tr.ctx,
+						       t->shards[s].placements[k].node_id))
 					send_placement_task(r, t, s, k, EXEC_TASK_DROP, NULL);
 		r->failed = 1;
 		r->err = keep;
@@ -99,8 +100,8 @@ void lead_create_table_start(lead_run *r)
 					      pc->def->name);
 			snprintf(r->res->tag, sizeof r->res->tag, "CREATE TABLE");
 		} else {
-			mur_error_set(&err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
-				      pc->def->name);
+			mur_error_set(&err, SQLSTATE_DUPLICATE_TABLE,
+				      "relation \"%s\" already exists", pc->def->name);
 			lead_run_fail(r, &err);
 		}
 		lead_run_finish(r);
@@ -108,7 +109,8 @@ void lead_create_table_start(lead_run *r)
 	}
 	if (count_connected_followers(r->e) == 0) {
 		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-			      "cannot create table \"%s\": no follower is connected", pc->def->name);
+			      "cannot create table \"%s\": no follower is connected",
+			      pc->def->name);
 		mur_error_hint(&err, "start one with: murphy follower --dir DIR --listen HOST:PORT "
 				     "--join LEADER_HOST:PORT");
 		lead_run_fail(r, &err);
@@ -171,7 +173,8 @@ void lead_drop_table_start(lead_run *r)
 			lead_run_finish(r);
 			return;
 		}
-		pgw_result_add_notice(r->res, "table \"%s\" does not exist, skipping", pd->names[i]);
+		pgw_result_add_notice(r->res, "table \"%s\" does not exist, skipping",
+				      pd->names[i]);
 	}
 	for (int i = 0; i < pd->ntables; i++) {
 		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
@@ -195,7 +198,8 @@ void lead_drop_table_start(lead_run *r)
 			continue;
 		for (uint32_t s = 0; s < t->nshards; s++)
 			for (int k = 0; k < t->shards[s].nplacements; k++)
-				if (r->e->tr.connected(r->e->tr.ctx, t->shards[s].placements[k].node_id))
+				if (r->e->tr.connected(r->e->tr.ctx,
+						       t->shards[s].placements[k].node_id))
 					send_placement_task(r, t, s, k, EXEC_TASK_DROP, NULL);
 	}
 	lead_run_wait(r, drop_done);
@@ -203,7 +207,8 @@ void lead_drop_table_start(lead_run *r)
 
 static void index_finish(lead_run *r)
 {
-	snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag); /* CREATE INDEX, ALTER TABLE... */
+	snprintf(r->res->tag, sizeof r->res->tag, "%s",
+		 r->p->tag); /* CREATE INDEX, ALTER TABLE... */
 	lead_run_finish(r);
 }
 
@@ -215,12 +220,13 @@ static void index_undo(lead_run *r, const cat_table *t)
 	const plan_index *pi = &r->p->u.index;
 	mur_error keep = r->err;
 	if (!strcmp(keep.sqlstate, SQLSTATE_UNIQUE_VIOLATION)) {
-		mur_error_set(&r->err, SQLSTATE_UNIQUE_VIOLATION, "could not create unique index \"%s\"",
-			      pi->index_name);
+		mur_error_set(&r->err, SQLSTATE_UNIQUE_VIOLATION,
+			      "could not create unique index \"%s\"", pi->index_name);
 		/* the shard's message names a guessed constraint; its detail
 		 * names the key columns */
 		mur_error_detail(&r->err, "%s", keep.detail[0] ? keep.detail : keep.message);
-		mur_error_hint(&r->err, "remove the rows with duplicate keys, then add the key again");
+		mur_error_hint(&r->err,
+			       "remove the rows with duplicate keys, then add the key again");
 		keep = r->err;
 	}
 	for (int i = 0; i < r->ntasks; i++)
@@ -239,7 +245,8 @@ static void index_undo(lead_run *r, const cat_table *t)
 static void index_done(lead_run *r)
 {
 	const plan_index *pi = &r->p->u.index;
-	const cat_table *t = pi->table ? cat_table_lookup(r->e->cat, "public", pi->table->name) : NULL;
+	const cat_table *t = pi->table ? cat_table_lookup(r->e->cat, "public", pi->table->name)
+				       : NULL;
 	mur_error err;
 	if (r->failed && pi->undo_ddl && t) {
 		index_undo(r, t);
@@ -274,8 +281,7 @@ void lead_index_start(lead_run *r)
 	const plan_index *pi = &r->p->u.index;
 	uint32_t all[CAT_SHARDS_MAX];
 
-	if (pi->table &&
-	    index_wait_idle(r, cat_table_lookup(r->e->cat, "public", pi->table->name)))
+	if (pi->table && index_wait_idle(r, cat_table_lookup(r->e->cat, "public", pi->table->name)))
 		return;
 
 	for (int i = 0; i < cat_table_count(r->e->cat); i++) {

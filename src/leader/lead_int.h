@@ -29,9 +29,9 @@
 #include <uv.h>
 #include <stdint.h>
 
-#define LEAD_TASKS_MAX 4096          /* tasks one statement may send (shards × replicas) */
+#define LEAD_TASKS_MAX 4096 /* tasks one statement may send (shards × replicas) */
 #define LEAD_SETTINGS_MAX 64
-#define LEAD_COPY_BATCH_ROWS 20000    /* rows per shard before a COPY batch is sent */
+#define LEAD_COPY_BATCH_ROWS 20000 /* rows per shard before a COPY batch is sent */
 /* Bytes of encoded rows per shard before a COPY batch is sent, whatever
  * its row count: a batch is one write task (one node frame to every copy)
  * and one shard log entry, and up to LEAD_COPY_INFLIGHT_MAX of them are in
@@ -39,7 +39,7 @@
  * keeps that under ~0.5 GiB per COPY at 3 copies, while batches of
  * ordinary rows (under ~200 bytes) still fill up by row count. */
 #define LEAD_COPY_BATCH_BYTES ((size_t)4 << 20)
-#define LEAD_COPY_INFLIGHT_MAX 24     /* COPY batches in flight before pgwire stops reading */
+#define LEAD_COPY_INFLIGHT_MAX 24 /* COPY batches in flight before pgwire stops reading */
 /* The largest row murphy stores, encoded (value.h's row encoding: about
  * the bytes of its fields, plus up to 9 per column).  A row travels whole:
  * in one pgwire message or COPY line (PGW_MESSAGE_MAX, LEAD_COPY_LINE_MAX:
@@ -64,8 +64,8 @@ typedef struct lead_query_stat {
 	char query[LEAD_QUERY_TEXT_MAX];
 	char strategy[128];
 	uint32_t shards;
-	uint64_t rows;                         /* result rows */
-	uint64_t leader_rows, leader_bytes;    /* into the leader from followers */
+	uint64_t rows;                          /* result rows */
+	uint64_t leader_rows, leader_bytes;     /* into the leader from followers */
 	uint64_t shuffled_rows, shuffled_bytes; /* follower to follower, over the network */
 	uint64_t elapsed_us;
 	char error[160];
@@ -83,7 +83,7 @@ struct lead_engine {
 	lead_query_stat qstats[LEAD_QUERY_STATS_MAX]; /* ring: the most recent SELECTs */
 	uint64_t nqstats;                             /* recorded so far */
 	uint32_t next_backend;
-	uv_loop_t *loop;    /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
+	uv_loop_t *loop; /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
 };
 
 typedef struct lead_setting {
@@ -96,26 +96,26 @@ typedef struct lead_copy lead_copy;
 typedef struct lead_session {
 	lead_engine *e;
 	pgw_session *ps;
-	char txn;              /* 'I', 'T', 'E' */
-	int txn_writes;        /* statements that wrote inside the open block (each committed) */
-	int keep_block;        /* this statement's failure leaves the block open: a refused
+	char txn;       /* 'I', 'T', 'E' */
+	int txn_writes; /* statements that wrote inside the open block (each committed) */
+	int keep_block; /* this statement's failure leaves the block open: a refused
 				  ROLLBACK (lead_session.c); cleared by the next statement */
 	int nsettings;
 	lead_setting settings[LEAD_SETTINGS_MAX];
-	lead_copy *copy;       /* COPY FROM STDIN in progress */
+	lead_copy *copy; /* COPY FROM STDIN in progress */
 	int closed;
-	int refs;              /* session + pending runs; freed at 0 */
+	int refs; /* session + pending runs; freed at 0 */
 } lead_session;
 
 typedef struct lead_session lead_session;
 
 typedef struct lead_stmt {
-	plan *p;                  /* NULL until planned (a long statement waits for execute) */
-	lead_session *session;    /* the session that prepared it (outlives it) */
+	plan *p;               /* NULL until planned (a long statement waits for execute) */
+	lead_session *session; /* the session that prepared it (outlives it) */
 	char *sql;
 	uint64_t catalog_version; /* cat_version() when planned: re-plan when it moves */
-	sql_options opts;         /* the session's settings when planned: re-plan when they change */
-	int given_nparams;        /* parameter types the client gave at Parse */
+	sql_options opts;  /* the session's settings when planned: re-plan when they change */
+	int given_nparams; /* parameter types the client gave at Parse */
 	uint32_t given_oids[PLAN_PARAMS_MAX];
 	int nparams;
 	uint32_t param_oids[PLAN_PARAMS_MAX];
@@ -127,12 +127,12 @@ typedef struct lead_stmt {
 typedef struct lead_task_slot {
 	uint32_t node_id;
 	uint32_t shard;
-	uint32_t table_id;     /* set by callers that need it (murphy.shards counts) */
-	int primary;           /* this placement's result is the one returned */
-	int stats_only;        /* a shuffle SEND or CANCEL: its rows are not data */
+	uint32_t table_id; /* set by callers that need it (murphy.shards counts) */
+	int primary;       /* this placement's result is the one returned */
+	int stats_only;    /* a shuffle SEND or CANCEL: its rows are not data */
 	int done;
 	exec_result res;
-	uint64_t bytes;        /* encoded result size, approximately */
+	uint64_t bytes; /* encoded result size, approximately */
 } lead_task_slot;
 
 typedef struct lead_run lead_run;
@@ -146,41 +146,41 @@ typedef struct lead_shuffle {
 	uint32_t owners[EXEC_SHUFFLE_PARTS_MAX];
 	int nsends;
 	int cancelled;
-	const char *what;  /* for EXPLAIN ANALYZE: what was hashed or copied */
+	const char *what;                       /* for EXPLAIN ANALYZE: what was hashed or copied */
 	char to[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* owners' addresses, comma-separated */
-	uint64_t merge_us; /* leader merge time */
+	uint64_t merge_us;                      /* leader merge time */
 } lead_shuffle;
 
 struct lead_run {
 	lead_session *s;
 	lead_engine *e;
-	const plan *p;         /* borrowed from the statement (or owned: own_plan) */
+	const plan *p; /* borrowed from the statement (or owned: own_plan) */
 	plan *own_plan;
 	int nparams;
-	mur_value *params;     /* bound parameters, coerced to plan->param_types */
+	mur_value *params; /* bound parameters, coerced to plan->param_types */
 	mur_buf param_scratch;
 	pgw_done_cb done;
 	void *done_arg;
-	pgw_result *res;       /* being built */
+	pgw_result *res; /* being built */
 	int ntasks, npending, tasks_cap;
 	lead_task_slot *tasks;
 	int failed;
 	mur_error err;
 	lead_run_next on_tasks_done; /* continuation after the last task result */
 	uint64_t start_us;
-	int analyze;           /* EXPLAIN ANALYZE: keep stats */
+	int analyze; /* EXPLAIN ANALYZE: keep stats */
 	/* INSERT ... SELECT and EXPLAIN ANALYZE run a child select first */
-	mur_buf rows;          /* rows produced so far (mur_row encoding) */
+	mur_buf rows; /* rows produced so far (mur_row encoding) */
 	uint64_t nrows;
 	uint32_t ncols;
 	uint64_t changes;
-	lead_run *parent;      /* child runs report to child_cb instead of done() */
+	lead_run *parent; /* child runs report to child_cb instead of done() */
 	void (*child_cb)(lead_run *parent, lead_run *child);
 	/* called after each failed task result (tasks may be sent from it) */
 	void (*on_task_failed)(lead_run *r);
-	struct lead_shuffle *shuffle; /* repartition state (lead_shuffle.c) */
+	struct lead_shuffle *shuffle;       /* repartition state (lead_shuffle.c) */
 	char sql_text[LEAD_QUERY_TEXT_MAX]; /* the statement, for murphy.query_stats */
-	int step;              /* statements run in steps (ANALYZE: the table being analyzed) */
+	int step; /* statements run in steps (ANALYZE: the table being analyzed) */
 };
 
 /* lead_run.c */
@@ -252,8 +252,7 @@ void lead_shuffle_free(lead_run *r);
 int lead_shuffle_owners(lead_engine *e, uint32_t *owners);
 /* Start r's shuffle toward these owners (r->shuffle; cancels on failure);
  * NULL (r failed) when out of memory. */
-lead_shuffle *lead_shuffle_new(lead_run *r, const uint32_t *owners, int nowners,
-			       const char *what);
+lead_shuffle *lead_shuffle_new(lead_run *r, const uint32_t *owners, int nowners, const char *what);
 /* Send a SEND task of r's shuffle (a stats-only slot). */
 int lead_shuffle_send(lead_run *r, uint32_t node, uint32_t shard, exec_task *t);
 /* After sending: if r failed on the way, cancel the owners' RECVs. */

@@ -25,10 +25,7 @@ uint64_t lead_time_id(uint64_t *next)
 
 static void resume_run(void *arg) { lead_run_start(arg); }
 
-int lead_run_park(lead_run *r)
-{
-	return repl_park(r->e->repl, r->start_us, resume_run, r);
-}
+int lead_run_park(lead_run *r) { return repl_park(r->e->repl, r->start_us, resume_run, r); }
 
 lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *arg)
 {
@@ -279,7 +276,8 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 
 	if (nvals != p->nparams) {
 		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION,
-			      "bind message supplies %d parameters, but prepared statement requires %d",
+			      "bind message supplies %d parameters, but prepared statement "
+			      "requires %d",
 			      nvals, p->nparams);
 		lead_run_fail(r, &err);
 		return MUR_ERR;
@@ -307,10 +305,11 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 			continue;
 		}
 		if (fmt == 1)
-			rc = bind_binary(t, values[i], lengths[i], &r->param_scratch, &r->params[i], &err);
+			rc = bind_binary(t, values[i], lengths[i], &r->param_scratch, &r->params[i],
+					 &err);
 		else
-			rc = mur_value_from_pgtext(t, values[i], (size_t)lengths[i], &r->param_scratch,
-						   &r->params[i], &err);
+			rc = mur_value_from_pgtext(t, values[i], (size_t)lengths[i],
+						   &r->param_scratch, &r->params[i], &err);
 		if (rc != MUR_OK) {
 			free(offsets);
 			lead_run_fail(r, &err);
@@ -319,7 +318,8 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 		if (r->params[i].kind == MV_TEXT || r->params[i].kind == MV_BLOB) {
 			/* keep our own copy: the client's bytes die when execute returns */
 			const char *sp = r->params[i].s;
-			int inside = r->param_scratch.len > before && sp >= r->param_scratch.data + before &&
+			int inside = r->param_scratch.len > before &&
+				     sp >= r->param_scratch.data + before &&
 				     sp <= r->param_scratch.data + r->param_scratch.len;
 			if (!inside) {
 				size_t off = r->param_scratch.len;
@@ -333,7 +333,9 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 	}
 	for (int i = 0; i < nvals; i++)
 		if (offsets[i])
-			r->params[i].s = r->param_scratch.data ? r->param_scratch.data + offsets[i] - 1 : "";
+			r->params[i].s = r->param_scratch.data
+						 ? r->param_scratch.data + offsets[i] - 1
+						 : "";
 	free(offsets);
 	return MUR_OK;
 }

@@ -85,7 +85,10 @@ void lead_engine_destroy(lead_engine *e)
 
 /* ---- replication and recovery hooks (lead.h): replication/repl.h's ---- */
 
-void lead_engine_node_changed(lead_engine *e, uint32_t node_id) { repl_node_changed(e->repl, node_id); }
+void lead_engine_node_changed(lead_engine *e, uint32_t node_id)
+{
+	repl_node_changed(e->repl, node_id);
+}
 void lead_engine_tick(lead_engine *e) { repl_tick(e->repl); }
 
 void lead_engine_progress(lead_engine *e, uint32_t node_id, uint64_t task_id, uint64_t done,
@@ -102,7 +105,8 @@ void lead_engine_set_timeouts(lead_engine *e, uint64_t suspect_ms, uint64_t dead
 
 void lead_engine_set_write_pipeline(lead_engine *e, int depth)
 {
-	repl_set_write_pipeline(e->repl, depth > LEAD_WRITE_PIPELINE_MAX ? LEAD_WRITE_PIPELINE_MAX : depth);
+	repl_set_write_pipeline(e->repl,
+				depth > LEAD_WRITE_PIPELINE_MAX ? LEAD_WRITE_PIPELINE_MAX : depth);
 }
 
 void lead_session_unref(lead_session *s)
@@ -113,32 +117,65 @@ void lead_session_unref(lead_session *s)
 
 /* ---- settings ---- */
 
-static const char *const known_settings[] = {
-	"application_name", "client_encoding", "datestyle", "timezone", "extra_float_digits",
-	"search_path", "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
-	"standard_conforming_strings", "intervalstyle", "client_min_messages", "bytea_output",
-	"synchronous_commit", "default_transaction_isolation", "transaction_isolation",
-	"default_transaction_read_only", "transaction_read_only", "jit", "work_mem",
-	"max_parallel_workers_per_gather", "enable_seqscan", "row_security", "server_version", "server_encoding", "integer_datetimes",
-	"is_superuser", "session_authorization", "max_identifier_length", "geqo",
-	"murphy.count_distinct",
-	"murphy.write_quorum", "murphy.shuffle_strategy", "murphy.join_strategy", NULL};
+static const char *const known_settings[] = {"application_name",
+					     "client_encoding",
+					     "datestyle",
+					     "timezone",
+					     "extra_float_digits",
+					     "search_path",
+					     "statement_timeout",
+					     "lock_timeout",
+					     "idle_in_transaction_session_timeout",
+					     "standard_conforming_strings",
+					     "intervalstyle",
+					     "client_min_messages",
+					     "bytea_output",
+					     "synchronous_commit",
+					     "default_transaction_isolation",
+					     "transaction_isolation",
+					     "default_transaction_read_only",
+					     "transaction_read_only",
+					     "jit",
+					     "work_mem",
+					     "max_parallel_workers_per_gather",
+					     "enable_seqscan",
+					     "row_security",
+					     "server_version",
+					     "server_encoding",
+					     "integer_datetimes",
+					     "is_superuser",
+					     "session_authorization",
+					     "max_identifier_length",
+					     "geqo",
+					     "murphy.count_distinct",
+					     "murphy.write_quorum",
+					     "murphy.shuffle_strategy",
+					     "murphy.join_strategy",
+					     NULL};
 
 static const char *default_setting(const char *name)
 {
 	static const char *const defaults[][2] = {
-		{"server_version", "15.0"},      {"server_encoding", "UTF8"},
-		{"client_encoding", "UTF8"},     {"datestyle", "ISO, MDY"},
-		{"timezone", "UTC"},             {"standard_conforming_strings", "on"},
+		{"server_version", "15.0"},
+		{"server_encoding", "UTF8"},
+		{"client_encoding", "UTF8"},
+		{"datestyle", "ISO, MDY"},
+		{"timezone", "UTC"},
+		{"standard_conforming_strings", "on"},
 		{"transaction_isolation", "read committed"},
 		{"default_transaction_isolation", "read committed"},
 		{"transaction_read_only", "off"},
 		{"default_transaction_read_only", "off"},
-		{"integer_datetimes", "on"},     {"intervalstyle", "postgres"},
-		{"extra_float_digits", "1"},     {"search_path", "\"$user\", public"},
-		{"max_identifier_length", "63"}, {"application_name", ""},
-		{"statement_timeout", "0"},      {"client_min_messages", "notice"},
-		{"bytea_output", "hex"},         {"is_superuser", "on"},
+		{"integer_datetimes", "on"},
+		{"intervalstyle", "postgres"},
+		{"extra_float_digits", "1"},
+		{"search_path", "\"$user\", public"},
+		{"max_identifier_length", "63"},
+		{"application_name", ""},
+		{"statement_timeout", "0"},
+		{"client_min_messages", "notice"},
+		{"bytea_output", "hex"},
+		{"is_superuser", "on"},
 		{"murphy.count_distinct", "exact"},
 		{"murphy.write_quorum", "majority"},
 		{"murphy.shuffle_strategy", "auto"},
@@ -171,8 +208,8 @@ static int check_word_setting(const plan_set *ps, mur_error *err)
 		for (int k = 0; word_settings[i].values[k]; k++) {
 			if (strcmp(word_settings[i].values[k], ps->value) == 0)
 				return MUR_OK;
-			len += (size_t)snprintf(hint + len, sizeof hint - len, "%s%s", k ? ", " : "",
-						word_settings[i].values[k]);
+			len += (size_t)snprintf(hint + len, sizeof hint - len, "%s%s",
+						k ? ", " : "", word_settings[i].values[k]);
 		}
 		mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 			      "invalid value for parameter \"%s\": \"%s\"", ps->name, ps->value);
@@ -257,7 +294,8 @@ static void block_commit(lead_run *r)
 		pgw_result_add_notice(r->res, "there is no transaction in progress");
 	if (s->txn == 'E' && n > 0) {
 		snprintf(msg, sizeof msg,
-			 "COMMIT of a failed transaction block: the %d statement%s that wrote before "
+			 "COMMIT of a failed transaction block: the %d statement%s that wrote "
+			 "before "
 			 "the error %s committed when %s ran and cannot be rolled back",
 			 n, n == 1 ? "" : "s", n == 1 ? "was" : "were", n == 1 ? "it" : "they");
 		s->txn = 'I'; /* COMMIT always ends the block, as in PostgreSQL */
@@ -281,7 +319,8 @@ static void block_rollback(lead_run *r)
 		snprintf(msg, sizeof msg,
 			 "ROLLBACK cannot undo the %d statement%s of this transaction block that "
 			 "wrote: %s committed when %s ran",
-			 n, n == 1 ? "" : "s", n == 1 ? "it was" : "they were", n == 1 ? "it" : "they");
+			 n, n == 1 ? "" : "s", n == 1 ? "it was" : "they were",
+			 n == 1 ? "it" : "they");
 		s->txn = 'T';
 		s->txn_writes = 0;
 		s->keep_block = 1;
@@ -391,8 +430,8 @@ void lead_utility_start(lead_run *r)
 		r->res->kind = PGW_RESULT_EMPTY;
 		break;
 	default:
-		mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "internal error: unexpected plan kind %d",
-			      (int)p->kind);
+		mur_error_set(&err, SQLSTATE_INTERNAL_ERROR,
+			      "internal error: unexpected plan kind %d", (int)p->kind);
 		lead_run_fail(r, &err);
 	}
 	lead_run_finish(r);
@@ -404,8 +443,8 @@ static void leader_select_run(lead_run *r)
 {
 	mur_error err;
 	if (!r->failed && (lead_local_materialize_views(r->e, &err) != MUR_OK ||
-			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0, 0,
-					    &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
+			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0,
+					    0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
 	if (!r->failed && !r->parent &&
 	    (lead_result_columns(r->res, r->p) != MUR_OK ||
@@ -558,8 +597,8 @@ static void stmt_describe_fill(lead_stmt *st)
 	const plan *p = st->p;
 	st->nparams = p->nparams;
 	for (int i = 0; i < p->nparams && i < PLAN_PARAMS_MAX; i++)
-		st->param_oids[i] = mur_type_oid(p->param_types[i] == MT_UNKNOWN ? MT_TEXT
-										  : p->param_types[i]);
+		st->param_oids[i] = mur_type_oid(
+			p->param_types[i] == MT_UNKNOWN ? MT_TEXT : p->param_types[i]);
 	free(st->cols);
 	st->cols = NULL;
 	st->ncols = 0;
@@ -858,8 +897,8 @@ static void op_prepare_finish(void *esess, void *stmt, pgw_done_cb done, void *a
 }
 
 static void op_execute(void *esess, void *stmt, int nparams, const char *const *values,
-		       const int32_t *lengths, int nformats, const int16_t *formats, pgw_done_cb done,
-		       void *arg)
+		       const int32_t *lengths, int nformats, const int16_t *formats,
+		       pgw_done_cb done, void *arg)
 {
 	lead_session *s = esess;
 	lead_stmt *st = stmt;
@@ -880,8 +919,8 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	 * the aggregates).  A long one is parsed on the pool, with a copy of
 	 * the parameters (theirs live only during this call). */
 	if (!st->p || stmt_stale(s, st)) {
-		if (stmt_offloop(s, st) && plan_job_start(s, st, 1, nparams, values, lengths, nformats,
-							  formats, done, arg) == MUR_OK)
+		if (stmt_offloop(s, st) && plan_job_start(s, st, 1, nparams, values, lengths,
+							  nformats, formats, done, arg) == MUR_OK)
 			return;
 		if (stmt_plan(s, st, &err) != MUR_OK) {
 			plan_failed(s, &err, done, arg);

@@ -57,7 +57,7 @@ static int row_fits(const cat_table *t, const mur_buf *out, size_t start, mur_er
 }
 
 int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, mur_buf *scratch,
-		      mur_buf *out, uint32_t *shard, mur_error *err)
+		    mur_buf *out, uint32_t *shard, mur_error *err)
 {
 	size_t start = out->len;
 	for (int i = 0; i < t->ncols; i++) {
@@ -68,7 +68,8 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 		if (v.kind == MV_NULL) {
 			if (col->not_null)
 				return mur_error_set(err, SQLSTATE_NOT_NULL_VIOLATION,
-						     "null value in column \"%s\" of relation \"%s\" "
+						     "null value in column \"%s\" of relation "
+						     "\"%s\" "
 						     "violates not-null constraint",
 						     col->name, t->name);
 			cv = v;
@@ -76,10 +77,12 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 			mur_buf_reset(scratch);
 			if (mur_value_coerce(col->type, &v, scratch, &cv, err) != MUR_OK)
 				return MUR_ERR;
-			if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR) && col->typmod > 0 &&
-			    cv.kind == MV_TEXT && utf8_chars(cv.s, cv.len) > (size_t)col->typmod)
+			if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR) &&
+			    col->typmod > 0 && cv.kind == MV_TEXT &&
+			    utf8_chars(cv.s, cv.len) > (size_t)col->typmod)
 				return mur_error_set(err, SQLSTATE_STRING_DATA_RIGHT_TRUNCATION,
-						     "value too long for type character varying(%d)",
+						     "value too long for type character "
+						     "varying(%d)",
 						     col->typmod);
 		}
 		if (i == t->dist_col && cv.kind == MV_NULL && cat_table_is_range(t)) {
@@ -87,7 +90,8 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 			 * one, and murphy has none */
 			mur_error_set(err, SQLSTATE_CHECK_VIOLATION,
 				      "no partition of relation \"%s\" found for row", t->name);
-			mur_error_detail(err, "Partition key of the failing row contains (%s) = (null).",
+			mur_error_detail(err,
+					 "Partition key of the failing row contains (%s) = (null).",
 					 col->name);
 			return MUR_ERR;
 		}
@@ -136,7 +140,7 @@ int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const 
 	mur_error err;
 	r->npending++;
 	if (repl_write(r->e->repl, t, shard, lead_session_quorum(r->s), sql, facts, NULL, 0, rows,
-			    nrows, ncols, run_part_done, r, &err) != MUR_OK) {
+		       nrows, ncols, run_part_done, r, &err) != MUR_OK) {
 		r->npending--;
 		lead_run_fail(r, &err);
 		return MUR_ERR;
@@ -151,7 +155,8 @@ int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards,
 		const cat_shard *s = &t->shards[shards[i]];
 		if (s->nplacements == 0) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-				      "shard %u of table \"%s\" has no placements", s->index, t->name);
+				      "shard %u of table \"%s\" has no placements", s->index,
+				      t->name);
 			lead_run_fail(r, &err);
 			return MUR_ERR;
 		}
@@ -160,7 +165,8 @@ int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards,
 			if (!r->e->tr.connected(r->e->tr.ctx, node)) {
 				const cat_node *nd = cat_node_by_id(r->e->cat, node);
 				mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-					      "cannot write shard %u of table \"%s\": follower \"%s\" "
+					      "cannot write shard %u of table \"%s\": follower "
+					      "\"%s\" "
 					      "holding a copy is not connected",
 					      s->index, t->name, nd ? nd->name : "?");
 				mur_error_hint(&err, "nothing was written; retry when murphy.nodes "
@@ -180,8 +186,9 @@ void lead_error_partial(mur_error *err, const char *what, uint64_t rows)
 		      "%s partly applied: %llu row%s stored on the shards whose part succeeded, "
 		      "and they stay; another part failed: %s",
 		      what, (unsigned long long)rows, rows == 1 ? " was" : "s were", orig.message);
-	mur_error_detail(err, "a statement that spans shards is not atomic yet: each shard's "
-			      "part commits on its own; the failed part's error was SQLSTATE %s%s%s",
+	mur_error_detail(err,
+			 "a statement that spans shards is not atomic yet: each shard's "
+			 "part commits on its own; the failed part's error was SQLSTATE %s%s%s",
 			 orig.sqlstate, orig.detail[0] ? ": " : "", orig.detail);
 	mur_error_hint(err, "check which rows are there before retrying");
 }
@@ -193,7 +200,7 @@ void lead_error_partial(mur_error *err, const char *what, uint64_t rows)
 static void write_done(lead_run *r)
 {
 	mur_error err;
-	const char *verb = r->p->kind == PLAN_INSERT ? "INSERT 0"
+	const char *verb = r->p->kind == PLAN_INSERT  ? "INSERT 0"
 			   : r->p->u.modify.is_delete ? "DELETE"
 						      : "UPDATE";
 	int nret = r->p->kind == PLAN_INSERT ? r->p->u.insert.nreturning
@@ -201,14 +208,15 @@ static void write_done(lead_run *r)
 
 	if (!r->failed && nret) {
 		if (lead_result_columns(r->res, r->p) != MUR_OK ||
-		    lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols ? r->ncols : (uint32_t)nret,
-				     &err) != MUR_OK)
+		    lead_format_rows(r->res, r->p, &r->rows, r->nrows,
+				     r->ncols ? r->ncols : (uint32_t)nret, &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	}
 	if (r->failed && r->changes > 0)
-		lead_error_partial(&r->err, r->p->kind == PLAN_INSERT ? "INSERT"
-					    : r->p->u.modify.is_delete ? "DELETE"
-								       : "UPDATE",
+		lead_error_partial(&r->err,
+				   r->p->kind == PLAN_INSERT  ? "INSERT"
+				   : r->p->u.modify.is_delete ? "DELETE"
+							      : "UPDATE",
 				   r->changes);
 	snprintf(r->res->tag, sizeof r->res->tag, "%s %llu", verb, (unsigned long long)r->changes);
 	lead_run_finish(r);
@@ -255,13 +263,15 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 		uint32_t shard = 0;
 		for (int c = 0; c < t->ncols; c++)
 			if (mur_row_get_value(&rd, &vals[c]) != MUR_OK) {
-				mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "malformed INSERT rows");
+				mur_error_set(&err, SQLSTATE_INTERNAL_ERROR,
+					      "malformed INSERT rows");
 				lead_run_fail(r, &err);
 				goto out;
 			}
 		{
 			mur_buf_reset(&one);
-			if (lead_encode_row(r->e, t, vals, &scratch, &one, &shard, &err) != MUR_OK) {
+			if (lead_encode_row(r->e, t, vals, &scratch, &one, &shard, &err) !=
+			    MUR_OK) {
 				lead_run_fail(r, &err);
 				goto out;
 			}
@@ -338,9 +348,8 @@ void lead_insert_start(lead_run *r)
 		insert_route_from(r, pi->values_rows, pi->values_rows_len);
 		return;
 	}
-	if (pi->values_sql &&
-	    lead_local_query(r->e, pi->values_sql, r->params, r->nparams, NULL, 0, 0, &r->rows,
-			     &r->nrows, &r->ncols, &err) != MUR_OK)
+	if (pi->values_sql && lead_local_query(r->e, pi->values_sql, r->params, r->nparams, NULL, 0,
+					       0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	insert_route(r);
 }
@@ -359,8 +368,8 @@ void lead_modify_start(lead_run *r)
 	for (int i = 0; i < n && !r->failed; i++) {
 		r->npending++;
 		if (repl_write(r->e->repl, t, shards[i], lead_session_quorum(r->s), pm->shard_sql,
-				    &facts, r->params, (uint32_t)r->nparams, NULL, 0, 0, run_part_done,
-				    r, &err) != MUR_OK) {
+			       &facts, r->params, (uint32_t)r->nparams, NULL, 0, 0, run_part_done,
+			       r, &err) != MUR_OK) {
 			r->npending--;
 			lead_run_fail(r, &err);
 		}
@@ -389,8 +398,8 @@ void lead_truncate_start(lead_run *r)
 		for (uint32_t s = 0; s < pt->tables[i]->nshards && !r->failed; s++) {
 			r->npending++;
 			if (repl_write(r->e->repl, pt->tables[i], s, lead_session_quorum(r->s),
-					    pt->shard_sql[i], &facts, NULL, 0, NULL, 0, 0,
-					    run_part_done, r, &err) != MUR_OK) {
+				       pt->shard_sql[i], &facts, NULL, 0, NULL, 0, 0, run_part_done,
+				       r, &err) != MUR_OK) {
 				r->npending--;
 				lead_run_fail(r, &err);
 			}

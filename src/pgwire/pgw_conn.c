@@ -55,8 +55,8 @@ static uint32_t conn_secret(const void *salt, uint32_t pid)
 	return (uint32_t)(x ^ (x >> 31));
 }
 
-int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake,
-		    void *wake_arg, pgw_conn **out)
+int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake, void *wake_arg,
+		    pgw_conn **out)
 {
 	pgw_conn *c = calloc(1, sizeof *c);
 	if (!c)
@@ -270,11 +270,22 @@ static void conn_on_result(pgw_conn *c, pgw_result *r)
 	assert(c->state == PGW_CONN_BUSY);
 	c->state = PGW_CONN_READY;
 	switch (wait) {
-	case PGW_WAIT_SIMPLE: pgw_simple_on_result(c, r); break;
-	case PGW_WAIT_EXECUTE: pgw_extended_on_result(c, r); break;
-	case PGW_WAIT_COPY_DONE: pgw_copy_on_result(c, r); break;
-	case PGW_WAIT_PARSE: pgw_extended_on_parsed(c, r); break;
-	default: assert(0); pgw_result_free(r); break;
+	case PGW_WAIT_SIMPLE:
+		pgw_simple_on_result(c, r);
+		break;
+	case PGW_WAIT_EXECUTE:
+		pgw_extended_on_result(c, r);
+		break;
+	case PGW_WAIT_COPY_DONE:
+		pgw_copy_on_result(c, r);
+		break;
+	case PGW_WAIT_PARSE:
+		pgw_extended_on_parsed(c, r);
+		break;
+	default:
+		assert(0);
+		pgw_result_free(r);
+		break;
 	}
 }
 
@@ -319,10 +330,7 @@ void pgw_conn_failf(pgw_conn *c, const char *sqlstate, const char *fmt, ...)
 	pgw_conn_fail(c, &e);
 }
 
-void pgw_conn_oom(pgw_conn *c)
-{
-	pgw_conn_failf(c, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-}
+void pgw_conn_oom(pgw_conn *c) { pgw_conn_failf(c, SQLSTATE_OUT_OF_MEMORY, "out of memory"); }
 
 void pgw_conn_ready_for_query(pgw_conn *c)
 {
@@ -346,10 +354,10 @@ void pgw_conn_send_notices(pgw_conn *c, const pgw_result *r)
 static void conn_send_parameters(pgw_conn *c, const char *user, const char *app)
 {
 	static const char *const fixed[][2] = {
-		{"server_version", "15.0"},        {"server_encoding", "UTF8"},
-		{"client_encoding", "UTF8"},       {"DateStyle", "ISO, MDY"},
-		{"IntervalStyle", "postgres"},     {"TimeZone", "UTC"},
-		{"integer_datetimes", "on"},       {"standard_conforming_strings", "on"},
+		{"server_version", "15.0"},    {"server_encoding", "UTF8"},
+		{"client_encoding", "UTF8"},   {"DateStyle", "ISO, MDY"},
+		{"IntervalStyle", "postgres"}, {"TimeZone", "UTC"},
+		{"integer_datetimes", "on"},   {"standard_conforming_strings", "on"},
 		{"is_superuser", "on"},
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -365,7 +373,8 @@ static int conn_startup_check(const pgw_frame *f, pgw_startup *st, mur_error *er
 	uint32_t major = f->code >> 16, minor = f->code & 0xffff;
 	if (major != 3)
 		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-				     "unsupported frontend protocol %u.%u: server supports 3.0 to 3.0",
+				     "unsupported frontend protocol %u.%u: server supports 3.0 to "
+				     "3.0",
 				     major, minor);
 	if (pgw_startup_decode(f->body, f->body_len, st, err) != MUR_OK)
 		return MUR_EPROTO;
@@ -387,7 +396,8 @@ static void conn_startup_v3(pgw_conn *c, const pgw_frame *f)
 		return;
 	}
 	if (c->admit && !c->admit(c->wake_arg)) {
-		pgw_conn_fatalf(c, SQLSTATE_TOO_MANY_CONNECTIONS, "sorry, too many clients already");
+		pgw_conn_fatalf(c, SQLSTATE_TOO_MANY_CONNECTIONS,
+				"sorry, too many clients already");
 		return;
 	}
 	db = st.database && st.database[0] ? st.database : st.user;
@@ -461,11 +471,18 @@ static void conn_dispatch(pgw_conn *c, char type, const char *body, size_t len)
 	case PGW_FE_QUERY:
 		pgw_simple_query(c, body, len);
 		break;
-	case PGW_FE_PARSE: case PGW_FE_BIND: case PGW_FE_DESCRIBE: case PGW_FE_EXECUTE:
-	case PGW_FE_CLOSE: case PGW_FE_SYNC: case PGW_FE_FLUSH:
+	case PGW_FE_PARSE:
+	case PGW_FE_BIND:
+	case PGW_FE_DESCRIBE:
+	case PGW_FE_EXECUTE:
+	case PGW_FE_CLOSE:
+	case PGW_FE_SYNC:
+	case PGW_FE_FLUSH:
 		pgw_extended_message(c, type, body, len);
 		break;
-	case PGW_FE_COPY_DATA: case PGW_FE_COPY_DONE: case PGW_FE_COPY_FAIL:
+	case PGW_FE_COPY_DATA:
+	case PGW_FE_COPY_DONE:
+	case PGW_FE_COPY_FAIL:
 		break; /* outside COPY: ignored, per the protocol (a COPY failed earlier) */
 	case PGW_FE_FUNCTION_CALL:
 		c->extended = 0;
@@ -473,7 +490,8 @@ static void conn_dispatch(pgw_conn *c, char type, const char *body, size_t len)
 			       "the function call protocol is not supported");
 		break;
 	default:
-		pgw_conn_fatalf(c, SQLSTATE_PROTOCOL_VIOLATION, "unexpected message type '%c'", type);
+		pgw_conn_fatalf(c, SQLSTATE_PROTOCOL_VIOLATION, "unexpected message type '%c'",
+				type);
 		break;
 	}
 }

@@ -91,8 +91,8 @@ typedef void (*pgw_conn_wake_cb)(void *arg);
 
 /* Create a connection in STARTUP state.  ops and engine must outlive it.
  * wake may be NULL.  Returns MUR_OK or MUR_ENOMEM (*out untouched). */
-int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake,
-		    void *wake_arg, pgw_conn **out);
+int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake, void *wake_arg,
+		    pgw_conn **out);
 
 /* Asked once a StartupMessage is valid, before the engine session opens,
  * with the wake argument: return 1 to let the client in, 0 to refuse it

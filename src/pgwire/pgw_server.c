@@ -53,14 +53,14 @@ typedef struct pgw_client {
 	pgw_server *srv;
 	pgw_conn *conn;
 	struct pgw_client *prev, *next;
-	size_t queued;      /* bytes in uv_write requests not yet completed */
+	size_t queued; /* bytes in uv_write requests not yet completed */
 	int nwrites;
 	int reading;
 	int closing;
 	int close_after_flush;
-	int in_startup;      /* on the server's startup queue */
-	int session;         /* admitted: counted in nsessions */
-	uint64_t accepted_ms; /* uv_now at accept */
+	int in_startup;                   /* on the server's startup queue */
+	int session;                      /* admitted: counted in nsessions */
+	uint64_t accepted_ms;             /* uv_now at accept */
 	struct pgw_client *sprev, *snext; /* startup queue, oldest first */
 } pgw_client;
 
@@ -380,8 +380,10 @@ static int startup_make_room(pgw_server *s)
 	if (head->accepted_ms >= uv_now(s->loop))
 		return 0;
 	if (!s->queue_full_logged) {
-		MLOG(WARN, "pgwire", "%zu connections have not sent a startup packet: closing the "
-		     "oldest for each new one", s->nstartup);
+		MLOG(WARN, "pgwire",
+		     "%zu connections have not sent a startup packet: closing the "
+		     "oldest for each new one",
+		     s->nstartup);
 		s->queue_full_logged = 1;
 	}
 	client_close(head);
@@ -490,7 +492,8 @@ int pgw_server_start(uv_loop_t *loop, const char *host, int port, const pgw_engi
 	s->timer_closed = 1; /* until the timer exists */
 	if ((rc = uv_tcp_init(loop, &s->listener)) != 0) {
 		free(s);
-		mur_error_set(err, SQLSTATE_IO_ERROR, "could not create socket: %s", uv_strerror(rc));
+		mur_error_set(err, SQLSTATE_IO_ERROR, "could not create socket: %s",
+			      uv_strerror(rc));
 		return MUR_EIO;
 	}
 	s->listener.data = s;

@@ -225,8 +225,8 @@ void repl_node_changed(repl_ctx *c, uint32_t node_id);
 /* A 1 s timer drives retries. */
 void repl_tick(repl_ctx *c);
 /* A rebuild's progress as its target reports it (murphy.rebuilds). */
-void repl_progress(repl_ctx *c, uint32_t node_id, uint64_t task_id, uint64_t done,
-		   uint64_t total, const char *phase);
+void repl_progress(repl_ctx *c, uint32_t node_id, uint64_t task_id, uint64_t done, uint64_t total,
+		   const char *phase);
 /* 1 when the follower answered STATUS since it connected. */
 int repl_node_reported(const repl_ctx *c, uint32_t node_id);
 
@@ -236,8 +236,8 @@ typedef struct repl_rebuild {
 	uint32_t source, target, replaces;
 	uint64_t task_id;
 	uint64_t bytes_done, bytes_total;
-	char state[16];  /* copying, catching up, done, failed */
-	char phase[16];  /* as the target reports it: snapshot, log */
+	char state[16]; /* copying, catching up, done, failed */
+	char phase[16]; /* as the target reports it: snapshot, log */
 	char error[160];
 	int64_t started_ms, finished_ms;
 } repl_rebuild;
@@ -248,9 +248,9 @@ const repl_rebuild *repl_rebuild_at(const repl_ctx *c, int i);
 
 #define REPL_HEALTH_WHY_MAX 256 /* reasons text; longer lists are cut at a reason */
 typedef struct repl_shard_health {
-	int rf;       /* copies it should have current (reference table: alive followers) */
-	int current;  /* CURRENT copies on alive, connected followers */
-	int stuck;    /* a dead node's copy has no rebuild and no follower to take it */
+	int rf;      /* copies it should have current (reference table: alive followers) */
+	int current; /* CURRENT copies on alive, connected followers */
+	int stuck;   /* a dead node's copy has no rebuild and no follower to take it */
 	char why[REPL_HEALTH_WHY_MAX]; /* "" when current >= rf */
 } repl_shard_health;
 void repl_shard_health_of(repl_ctx *c, const cat_table *t, uint32_t sh, repl_shard_health *h);

@@ -34,9 +34,9 @@
  * write_quorum 'one' whose only copy reports later than this is lost
  * (docs/replication.md, "Leader restart"). */
 #define REPL_RECOVER_HEAR_ALL_MS 3000
-#define REPL_ACTIONS_MAX 1024  /* recovery actions in flight (one per placement) */
-#define REPL_REBUILDS_MAX 256  /* rebuilds remembered for murphy.rebuilds */
-#define REPL_RING 256          /* recent committed entry ids remembered per shard */
+#define REPL_ACTIONS_MAX 1024 /* recovery actions in flight (one per placement) */
+#define REPL_REBUILDS_MAX 256 /* rebuilds remembered for murphy.rebuilds */
+#define REPL_RING 256         /* recent committed entry ids remembered per shard */
 
 typedef struct repl_action_key {
 	uint32_t table_id, shard, node_id;
@@ -49,16 +49,16 @@ typedef struct repl_waiter {
 } repl_waiter;
 
 typedef struct repl_shard {
-	uint32_t table_id, shard;  /* the key */
-	struct repl_shard *next;   /* hash chain */
-	int busy;                  /* ops past QUEUED (an exclusive op counts, unlisted) */
-	int gated;                 /* reads wait: an entry is undecided or being undone */
-	repl_wop *fhead, *ftail;   /* write ops in flight, oldest (lowest lsn) first */
-	uint32_t pipe_primary;     /* the primary the ops in flight were sent to */
-	repl_wop *qhead, *qtail;   /* queued ops */
-	repl_waiter *readers;      /* reads parked on the gate */
+	uint32_t table_id, shard; /* the key */
+	struct repl_shard *next;  /* hash chain */
+	int busy;                 /* ops past QUEUED (an exclusive op counts, unlisted) */
+	int gated;                /* reads wait: an entry is undecided or being undone */
+	repl_wop *fhead, *ftail;  /* write ops in flight, oldest (lowest lsn) first */
+	uint32_t pipe_primary;    /* the primary the ops in flight were sent to */
+	repl_wop *qhead, *qtail;  /* queued ops */
+	repl_waiter *readers;     /* reads parked on the gate */
 	int nreaders, capreaders;
-	int rf_warned;             /* under-replication WARNING logged (repl_health.c) */
+	int rf_warned; /* under-replication WARNING logged (repl_health.c) */
 	uint64_t ring_lsn[REPL_RING];
 	uint64_t ring_entry[REPL_RING];
 } repl_shard;
@@ -67,18 +67,18 @@ struct repl_ctx {
 	catalog *cat;
 	repl_transport tr;
 	uint64_t (*time_id)(uint64_t *next);
-	uint64_t entry_next;   /* shard log entry ids (time_id's counter) */
+	uint64_t entry_next; /* shard log entry ids (time_id's counter) */
 	int write_pipeline;
 	repl_action_key actions[REPL_ACTIONS_MAX];
 	int nactions;
 	repl_rebuild rebuilds[REPL_REBUILDS_MAX];
 	int nrebuilds;
-	uint8_t status_known[CAT_NODES_MAX]; /* node answered STATUS since it connected */
+	uint8_t status_known[CAT_NODES_MAX];  /* node answered STATUS since it connected */
 	uint8_t status_wanted[CAT_NODES_MAX]; /* send STATUS at the next tick */
-	uint64_t started_us;   /* mur_now_us() at create: the restart's reporting window */
-	repl_waiter *waiters;  /* statements parked after a restart or behind a busy table */
+	uint64_t started_us;  /* mur_now_us() at create: the restart's reporting window */
+	repl_waiter *waiters; /* statements parked after a restart or behind a busy table */
 	int nwaiters, capwaiters;
-	repl_shard **shards;   /* hash table of runtime states, nbuckets chains */
+	repl_shard **shards; /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
 };
 

@@ -46,9 +46,10 @@ static int check_options(sql_ctx *c, PgQuery__VacuumStmt *s, int *analyze)
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->location,
 			"murphy does not support %s option \"%s\"", what, d->defname);
 		if (s->is_vacuumcmd)
-			mur_error_detail(c->err, "murphy's shard files are SQLite databases, which reuse "
-						 "a deleted row's space at once: VACUUM has nothing to "
-						 "reclaim, and murphy does not rewrite or freeze files.");
+			mur_error_detail(c->err,
+					 "murphy's shard files are SQLite databases, which reuse "
+					 "a deleted row's space at once: VACUUM has nothing to "
+					 "reclaim, and murphy does not rewrite or freeze files.");
 		return MUR_ERR;
 	}
 	return MUR_OK;
@@ -76,7 +77,8 @@ static int analyze_columns(sql_ctx *c, const cat_table *t, PgQuery__Node **va_co
 		int col = cat_column_index(t, name);
 		if (col < 0)
 			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, -1,
-				       "column \"%s\" of relation \"%s\" does not exist", name, t->name);
+				       "column \"%s\" of relation \"%s\" does not exist", name,
+				       t->name);
 		if ((size_t)at->ncols < (size_t)t->ncols)
 			cols[at->ncols++] = col;
 	}
@@ -135,14 +137,17 @@ int sql_plan_analyze(sql_ctx *c, PgQuery__VacuumStmt *s, plan *p)
 		PgQuery__VacuumRelation *vr = s->rels[i]->vacuum_relation;
 		const cat_table *t;
 		if (!vr || !vr->relation)
-			return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "%s needs table names", p->tag);
+			return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "%s needs table names",
+				       p->tag);
 		if (!(t = sql_lookup_table(c, vr->relation)))
 			return MUR_ERR;
 		if (t->kind != CAT_TABLE_DISTRIBUTED)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, vr->relation->location,
-				       "murphy cannot %s murphy.%s: it is a view of the cluster's state",
+				       "murphy cannot %s murphy.%s: it is a view of the cluster's "
+				       "state",
 				       p->tag, t->name);
-		if (add_table(c, t, vr->va_cols, vr->n_va_cols, &pa->tables[pa->ntables++]) != MUR_OK)
+		if (add_table(c, t, vr->va_cols, vr->n_va_cols, &pa->tables[pa->ntables++]) !=
+		    MUR_OK)
 			return MUR_ERR;
 	}
 	if (!analyze) /* plain VACUUM: the tables exist; nothing to reclaim */

@@ -73,13 +73,14 @@ typedef struct table_build {
 	key_def unique[SQL_UNIQUE_MAX];
 	const char *dist_name;
 	int dist_loc;
-	int shards_loc, replicas_loc; /* WITH (shards / replicas = ...) given: its location, else -1 */
-	int shards_opt;               /* WITH (shards = N): N, else 0 */
-	int distribution_loc;         /* WITH (distribution = ...) given: its location, else -1 */
-	int range;                    /* PARTITION BY RANGE */
-	const char *range_bounds;     /* WITH (range_bounds = '...'), or NULL */
+	int shards_loc,
+		replicas_loc;     /* WITH (shards / replicas = ...) given: its location, else -1 */
+	int shards_opt;           /* WITH (shards = N): N, else 0 */
+	int distribution_loc;     /* WITH (distribution = ...) given: its location, else -1 */
+	int range;                /* PARTITION BY RANGE */
+	const char *range_bounds; /* WITH (range_bounds = '...'), or NULL */
 	int bounds_loc;
-	key_def shard_key;            /* no PRIMARY KEY declared: the hidden row id */
+	key_def shard_key; /* no PRIMARY KEY declared: the hidden row id */
 } table_build;
 
 static int unsupported(sql_ctx *c, int loc, const char *what)
@@ -123,7 +124,8 @@ static int key_from_names(sql_ctx *c, const cat_table *t, PgQuery__Node **keys, 
 	k->loc = loc;
 	for (size_t i = 0; i < n; i++) {
 		const char *name = keys[i]->node_case == PG_QUERY__NODE__NODE_STRING
-					   ? keys[i]->string->sval : "";
+					   ? keys[i]->string->sval
+					   : "";
 		int col = cat_column_index(t, name);
 		if (col < 0)
 			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, loc,
@@ -137,7 +139,8 @@ static int add_unique(sql_ctx *c, table_build *tb, key_def *k)
 {
 	if (tb->nunique >= SQL_UNIQUE_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, k->loc,
-			       "murphy supports at most %d UNIQUE constraints per table", SQL_UNIQUE_MAX);
+			       "murphy supports at most %d UNIQUE constraints per table",
+			       SQL_UNIQUE_MAX);
 	tb->unique[tb->nunique++] = *k;
 	return MUR_OK;
 }
@@ -146,7 +149,8 @@ static int set_pk(sql_ctx *c, table_build *tb, key_def *k)
 {
 	if (tb->has_pk)
 		return sql_err(c, SQLSTATE_INVALID_TABLE_DEFINITION, k->loc,
-			       "multiple primary keys for table \"%s\" are not allowed", tb->t->name);
+			       "multiple primary keys for table \"%s\" are not allowed",
+			       tb->t->name);
 	tb->pk = *k;
 	tb->has_pk = 1;
 	return MUR_OK;
@@ -157,16 +161,27 @@ static int column_constraint(sql_ctx *c, table_build *tb, int ci, PgQuery__Const
 	cat_column *col = &tb->t->cols[ci];
 	key_def kd = {.ncols = 1, .cols = {ci}, .loc = k->location};
 	switch (k->contype) {
-	case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: col->not_null = 1; return MUR_OK;
-	case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: return MUR_OK;
-	case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: return column_default(c, col, k->raw_expr);
-	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY: return set_pk(c, tb, &kd);
-	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE: return add_unique(c, tb, &kd);
-	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK: return unsupported(c, k->location, "CHECK constraints");
-	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN: return unsupported(c, k->location, "foreign keys");
-	case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY: return unsupported(c, k->location, "identity columns");
-	case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED: return unsupported(c, k->location, "generated columns");
-	default: return unsupported(c, k->location, "this column constraint");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+		col->not_null = 1;
+		return MUR_OK;
+	case PG_QUERY__CONSTR_TYPE__CONSTR_NULL:
+		return MUR_OK;
+	case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+		return column_default(c, col, k->raw_expr);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+		return set_pk(c, tb, &kd);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+		return add_unique(c, tb, &kd);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+		return unsupported(c, k->location, "CHECK constraints");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+		return unsupported(c, k->location, "foreign keys");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+		return unsupported(c, k->location, "identity columns");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
+		return unsupported(c, k->location, "generated columns");
+	default:
+		return unsupported(c, k->location, "this column constraint");
 	}
 }
 
@@ -194,7 +209,8 @@ static int column_def(sql_ctx *c, table_build *tb, PgQuery__ColumnDef *cd)
 	if (cd->raw_default && column_default(c, col, cd->raw_default) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < cd->n_constraints; i++)
-		if (column_constraint(c, tb, t->ncols - 1, cd->constraints[i]->constraint) != MUR_OK)
+		if (column_constraint(c, tb, t->ncols - 1, cd->constraints[i]->constraint) !=
+		    MUR_OK)
 			return MUR_ERR;
 	return MUR_OK;
 }
@@ -204,12 +220,17 @@ static int table_constraint(sql_ctx *c, table_build *tb, PgQuery__Constraint *k)
 	key_def kd;
 	switch (k->contype) {
 	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
-		return key_from_names(c, tb->t, k->keys, k->n_keys, &kd, k->location) ?: set_pk(c, tb, &kd);
+		return key_from_names(c, tb->t, k->keys, k->n_keys, &kd, k->location)
+			       ?: set_pk(c, tb, &kd);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
-		return key_from_names(c, tb->t, k->keys, k->n_keys, &kd, k->location) ?: add_unique(c, tb, &kd);
-	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK: return unsupported(c, k->location, "CHECK constraints");
-	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN: return unsupported(c, k->location, "foreign keys");
-	default: return unsupported(c, k->location, "this table constraint");
+		return key_from_names(c, tb->t, k->keys, k->n_keys, &kd, k->location)
+			       ?: add_unique(c, tb, &kd);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+		return unsupported(c, k->location, "CHECK constraints");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+		return unsupported(c, k->location, "foreign keys");
+	default:
+		return unsupported(c, k->location, "this table constraint");
 	}
 }
 
@@ -277,7 +298,8 @@ static int table_options(sql_ctx *c, table_build *tb, PgQuery__CreateStmt *s)
 				return MUR_ERR;
 			tb->t->nshards = (uint32_t)v;
 			tb->shards_opt = v;
-			tb->shards_loc = v > 1 ? d->location : -1; /* shards = 1 fits a reference table */
+			tb->shards_loc = v > 1 ? d->location
+					       : -1; /* shards = 1 fits a reference table */
 		} else if (!strcmp(d->defname, "replicas")) {
 			if (option_int(c, d, 1, CAT_REPLICAS_MAX, &v) != MUR_OK)
 				return MUR_ERR;
@@ -342,9 +364,11 @@ static int range_checks(sql_ctx *c, table_build *tb)
 	if (!tb->range && tb->bounds_loc >= 0) {
 		sql_err(c, SQLSTATE_INVALID_TABLE_DEFINITION, tb->bounds_loc,
 			"range_bounds needs PARTITION BY RANGE (column)");
-		mur_error_detail(c->err, "range_bounds gives the split points of a range-partitioned "
-					 "table; this table is %s.",
-				 cat_table_is_reference(t) ? "a reference table" : "hash-distributed");
+		mur_error_detail(c->err,
+				 "range_bounds gives the split points of a range-partitioned "
+				 "table; this table is %s.",
+				 cat_table_is_reference(t) ? "a reference table"
+							   : "hash-distributed");
 		mur_error_hint(c->err, "Add PARTITION BY RANGE (column), or remove range_bounds.");
 		return MUR_ERR;
 	}
@@ -386,7 +410,8 @@ static int range_shards(sql_ctx *c, table_build *tb)
 			"shards = %d disagrees with range_bounds, which make %u shard%s",
 			tb->shards_opt, t->nshards, t->nshards == 1 ? "" : "s");
 		mur_error_detail(c->err, "k split points make k + 1 shards.");
-		mur_error_hint(c->err, "Remove WITH (shards = N): range_bounds decides the shard count.");
+		mur_error_hint(c->err,
+			       "Remove WITH (shards = N): range_bounds decides the shard count.");
 		return MUR_ERR;
 	}
 	return MUR_OK;
@@ -437,16 +462,19 @@ static int key_error(sql_ctx *c, const cat_table *t, const key_def *k, const cha
 		n += (size_t)snprintf(cols + n, sizeof cols - n, "%s%s", i ? ", " : "",
 				      t->cols[k->cols[i]].name);
 	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, k->loc,
-		"murphy cannot enforce %s (%s) on \"%s\": it does not contain the distribution column \"%s\"",
+		"murphy cannot enforce %s (%s) on \"%s\": it does not contain the distribution "
+		"column \"%s\"",
 		what, cols, t->name, t->cols[t->dist_col].name);
 	mur_error_detail(c->err, "murphy enforces uniqueness inside each shard, so a unique key "
 				 "must include the column rows are distributed by.");
 	if (t->cols[t->dist_col].hidden)
-		mur_error_hint(c->err, "Distribute the table by a key column: PARTITION BY HASH (%s).",
+		mur_error_hint(c->err,
+			       "Distribute the table by a key column: PARTITION BY HASH (%s).",
 			       t->cols[k->cols[0]].name);
 	else
-		mur_error_hint(c->err, "Add \"%s\" to the key, or distribute the table by a key "
-				       "column with PARTITION BY HASH (column).",
+		mur_error_hint(c->err,
+			       "Add \"%s\" to the key, or distribute the table by a key "
+			       "column with PARTITION BY HASH (column).",
 			       t->cols[t->dist_col].name);
 	return MUR_ERR;
 }
@@ -547,8 +575,10 @@ static int tablespace_check(sql_ctx *c, const char *name, int loc)
 	if (!name || !*name || !strcmp(name, "pg_default"))
 		return MUR_OK;
 	unsupported(c, loc, "tablespaces");
-	mur_error_detail(c->err, "Every copy of a shard is a SQLite file in its follower's data "
-				 "directory; tablespace \"%s\" cannot place it elsewhere.", name);
+	mur_error_detail(c->err,
+			 "Every copy of a shard is a SQLite file in its follower's data "
+			 "directory; tablespace \"%s\" cannot place it elsewhere.",
+			 name);
 	return MUR_ERR;
 }
 
@@ -566,8 +596,9 @@ static int create_checks(sql_ctx *c, PgQuery__CreateStmt *s)
 		unsupported(c, rv->location, "CREATE TABLE ... PARTITION OF");
 		mur_error_detail(c->err, "A murphy table is split into shards by itself; a range "
 					 "table's split points are given when it is created.");
-		mur_error_hint(c->err, "Create the table with PARTITION BY RANGE (column) WITH "
-				       "(range_bounds = 'v1,v2,...'), or PARTITION BY HASH (column).");
+		mur_error_hint(c->err,
+			       "Create the table with PARTITION BY RANGE (column) WITH "
+			       "(range_bounds = 'v1,v2,...'), or PARTITION BY HASH (column).");
 		return MUR_ERR;
 	}
 	if (s->n_inh_relations)
@@ -654,8 +685,8 @@ static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 				       "cannot drop murphy.%s: it is a catalog view", name);
 		if (!t && !s->missing_ok)
-			return sql_err(c, SQLSTATE_UNDEFINED_TABLE, -1, "table \"%s\" does not exist",
-				       name);
+			return sql_err(c, SQLSTATE_UNDEFINED_TABLE, -1,
+				       "table \"%s\" does not exist", name);
 		snprintf(pd->names[pd->ntables++], sizeof pd->names[0], "%s", name);
 	}
 	return MUR_OK;
@@ -681,12 +712,18 @@ static int drop_index(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 int sql_plan_drop(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 {
 	switch (s->remove_type) {
-	case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE: return drop_tables(c, s, p);
-	case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: return drop_index(c, s, p);
-	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW: return unsupported(c, -1, "DROP VIEW");
-	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA: return unsupported(c, -1, "DROP SCHEMA");
-	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE: return unsupported(c, -1, "DROP SEQUENCE");
-	default: return unsupported(c, -1, "this DROP statement");
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE:
+		return drop_tables(c, s, p);
+	case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
+		return drop_index(c, s, p);
+	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
+		return unsupported(c, -1, "DROP VIEW");
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA:
+		return unsupported(c, -1, "DROP SCHEMA");
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
+		return unsupported(c, -1, "DROP SEQUENCE");
+	default:
+		return unsupported(c, -1, "this DROP statement");
 	}
 }
 
@@ -703,8 +740,8 @@ static int index_columns(sql_ctx *c, PgQuery__IndexStmt *s, const cat_table *t, 
 		if (!ie->name || !*ie->name)
 			return unsupported(c, -1, "indexes on expressions");
 		if ((col = cat_column_index(t, ie->name)) < 0)
-			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, -1, "column \"%s\" does not exist",
-				       ie->name);
+			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, -1,
+				       "column \"%s\" does not exist", ie->name);
 		desc[k->ncols] = ie->ordering == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
 		k->cols[k->ncols++] = col;
 	}
@@ -779,16 +816,24 @@ int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p)
 static const char *alter_what(PgQuery__AlterTableType t)
 {
 	switch (t) {
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn: return "ALTER TABLE ... ADD COLUMN";
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn: return "ALTER TABLE ... DROP COLUMN";
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType: return "ALTER TABLE ... ALTER COLUMN TYPE";
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault: return "ALTER TABLE ... ALTER COLUMN DEFAULT";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
+		return "ALTER TABLE ... ADD COLUMN";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
+		return "ALTER TABLE ... DROP COLUMN";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+		return "ALTER TABLE ... ALTER COLUMN TYPE";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault:
+		return "ALTER TABLE ... ALTER COLUMN DEFAULT";
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull: return "ALTER TABLE ... ALTER COLUMN NOT NULL";
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint: return "ALTER TABLE ... DROP CONSTRAINT";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
+		return "ALTER TABLE ... ALTER COLUMN NOT NULL";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
+		return "ALTER TABLE ... DROP CONSTRAINT";
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetRelOptions:
-	case PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions: return "ALTER TABLE ... SET (storage options)";
-	default: return "this ALTER TABLE action";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions:
+		return "ALTER TABLE ... SET (storage options)";
+	default:
+		return "this ALTER TABLE action";
 	}
 }
 
@@ -803,7 +848,8 @@ static int key_not_null(sql_ctx *c, const cat_table *t, const key_def *k)
 			continue;
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, k->loc,
 			"murphy cannot add a primary key on column \"%s\" of \"%s\": it is not "
-			"declared NOT NULL", col->name, t->name);
+			"declared NOT NULL",
+			col->name, t->name);
 		mur_error_detail(c->err, "A primary key makes its columns NOT NULL, and murphy "
 					 "cannot add NOT NULL to an existing column.");
 		mur_error_hint(c->err, "Declare the key columns NOT NULL in CREATE TABLE.");
@@ -912,9 +958,13 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 	k = cmd->def->constraint;
 	switch (k->contype) {
 	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
-	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE: return alter_add_key(c, k, p);
-	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN: return unsupported(c, k->location, "foreign keys");
-	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK: return unsupported(c, k->location, "CHECK constraints");
-	default: return unsupported(c, k->location, "this ALTER TABLE ... ADD CONSTRAINT");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+		return alter_add_key(c, k, p);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+		return unsupported(c, k->location, "foreign keys");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+		return unsupported(c, k->location, "CHECK constraints");
+	default:
+		return unsupported(c, k->location, "this ALTER TABLE ... ADD CONSTRAINT");
 	}
 }

@@ -64,7 +64,8 @@ int sql_plan_truncate(sql_ctx *c, PgQuery__TruncateStmt *s, plan *p)
 			return MUR_ERR;
 		if (t->kind != CAT_TABLE_DISTRIBUTED)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
-				       "cannot truncate murphy.%s: it is a view of the cluster's state",
+				       "cannot truncate murphy.%s: it is a view of the cluster's "
+				       "state",
 				       t->name);
 		if (already_named(pt, t))
 			continue;

@@ -31,8 +31,8 @@ plan *sql_plan_new(sql_ctx *c, plan_kind kind, const char *tag);
 /* ---- emit.c ---- */
 typedef struct sql_emit {
 	mur_buf *b;
-	const sql_query *q;   /* rte aliases; NULL in final_sql / values */
-	int bare_columns;     /* emit "col" without the table alias (UPDATE, RETURNING) */
+	const sql_query *q; /* rte aliases; NULL in final_sql / values */
+	int bare_columns;   /* emit "col" without the table alias (UPDATE, RETURNING) */
 } sql_emit;
 /* x as SQLite text, self-delimited (a compound expression is wrapped in
  * parentheses), so callers may place it next to any operator. */
@@ -97,6 +97,7 @@ int sql_plan_analyze(sql_ctx *c, PgQuery__VacuumStmt *s, plan *p);
 /* ---- plan_truncate.c ---- */
 /* TRUNCATE t [, ...] (PLAN_TRUNCATE: a DELETE of every row, as a write). */
 int sql_plan_truncate(sql_ctx *c, PgQuery__TruncateStmt *s, plan *p);
-void sql_insert_shard_sql(const cat_table *t, mur_buf *b); /* INSERT INTO main."t" (...) VALUES (?1...) */
+void sql_insert_shard_sql(const cat_table *t,
+			  mur_buf *b); /* INSERT INTO main."t" (...) VALUES (?1...) */
 
 #endif

@@ -93,7 +93,8 @@ static int read_position(stor_db *db, mur_error *err)
 		db->entry_id = (uint64_t)sqlite3_column_int64(st, 1);
 	}
 	stor_release(db, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK
+						     : stor_map_sqlite_error(db->db, rc, err);
 }
 
 int stor_open(const char *dir, const char *file, stor_db **out, mur_error *err)
@@ -130,8 +131,7 @@ int stor_open(const char *dir, const char *file, stor_db **out, mur_error *err)
 		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-%d;"
 		 " PRAGMA foreign_keys=OFF; PRAGMA mmap_size=%lld;",
 		 STOR_CACHE_KIB, (long long)STOR_MMAP_BYTES);
-	if (exec_sql(db, pragmas, err) != MUR_OK ||
-	    (rc = stor_log_schema(db->db)) != SQLITE_OK ||
+	if (exec_sql(db, pragmas, err) != MUR_OK || (rc = stor_log_schema(db->db)) != SQLITE_OK ||
 	    read_position(db, err) != MUR_OK) {
 		if (rc != SQLITE_OK)
 			stor_map_sqlite_error(db->db, rc, err);
@@ -369,7 +369,8 @@ static int leave_exclusive(stor_db *db, mur_error *err)
 {
 	if (!db->excl)
 		return MUR_OK;
-	int rc = sqlite3_exec(db->db, "PRAGMA locking_mode=NORMAL; SELECT 1 FROM sqlite_master LIMIT 1",
+	int rc = sqlite3_exec(db->db,
+			      "PRAGMA locking_mode=NORMAL; SELECT 1 FROM sqlite_master LIMIT 1",
 			      NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return stor_map_sqlite_error(db->db, rc, err);

@@ -134,11 +134,11 @@ typedef struct stor_fwal_stats {
 } stor_fwal_stats;
 
 typedef struct stor_fwal_recovery {
-	uint64_t files, records; /* read (good records) */
+	uint64_t files, records;                   /* read (good records) */
 	uint64_t applied, skipped, undone, voided; /* voided: before a RESET */
-	uint64_t missing;  /* records of placements that no longer exist */
-	uint64_t gaps;     /* ENTRY beyond lsn+1 / failed replays: left to the leader */
-	uint64_t torn;     /* files that ended in a bad record */
+	uint64_t missing;                          /* records of placements that no longer exist */
+	uint64_t gaps; /* ENTRY beyond lsn+1 / failed replays: left to the leader */
+	uint64_t torn; /* files that ended in a bad record */
 } stor_fwal_recovery;
 
 /* 1 unless MURPHY_GROUP_COMMIT is set to 0/off/false (on by default). */
@@ -181,8 +181,8 @@ int stor_fwal_prepare_commit(stor_db *db, int logged, size_t cs_len, mur_error *
  * that stor_fwal_prepare_commit accepted, and wait for its group's fsync.
  * No-op otherwise.  58030 when the WAL failed (the SQLite commit stays).
  * Under lock (keeps a placement's records in LSN order). */
-int stor_fwal_log_entry(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
-			size_t len, mur_error *err);
+int stor_fwal_log_entry(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs, size_t len,
+			mur_error *err);
 int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err);
 /* Deferred durability, for a batch of writes run one after the other on
  * this thread (node/follower.c's write batches): between defer_begin and

@@ -49,10 +49,12 @@
 int stor_log_schema(sqlite3 *db)
 {
 	return sqlite3_exec(db,
-			    "CREATE TABLE IF NOT EXISTS _murphy_meta(key TEXT PRIMARY KEY, value INTEGER);"
+			    "CREATE TABLE IF NOT EXISTS _murphy_meta(key TEXT PRIMARY KEY, value "
+			    "INTEGER);"
 			    " CREATE TABLE IF NOT EXISTS _murphy_log(lsn INTEGER PRIMARY KEY,"
 			    " entry_id INTEGER NOT NULL, changeset BLOB NOT NULL);"
-			    " INSERT OR IGNORE INTO _murphy_meta VALUES ('lsn', 0), ('entry_id', 0),"
+			    " INSERT OR IGNORE INTO _murphy_meta VALUES ('lsn', 0), ('entry_id', "
+			    "0),"
 			    " ('log_bytes', 0);",
 			    NULL, NULL, NULL);
 }
@@ -134,7 +136,8 @@ static int next_entry(stor_db *db, uint64_t lsn, stor_log_cache *c, mur_error *e
 	sqlite3_stmt *st;
 	int rc;
 	if (stor_prepare(db,
-			 "SELECT lsn, length(changeset) FROM _murphy_log WHERE lsn > ?1 ORDER BY lsn LIMIT 1",
+			 "SELECT lsn, length(changeset) FROM _murphy_log WHERE lsn > ?1 ORDER BY "
+			 "lsn LIMIT 1",
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)lsn);
@@ -142,7 +145,8 @@ static int next_entry(stor_db *db, uint64_t lsn, stor_log_cache *c, mur_error *e
 	c->first = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
 	c->first_len = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 1) : 0;
 	stor_release(db, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK
+						     : stor_map_sqlite_error(db->db, rc, err);
 }
 
 /* Drop the oldest entries while the log holds more than STOR_LOG_KEEP
@@ -199,7 +203,8 @@ static int log_put(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
 	assert(db->in_txn && lsn == cur + 1); /* the LSN grows by exactly one per entry */
 	if (log_state(db, &c, err) != MUR_OK) /* before the row: it is added below */
 		return MUR_ERR;
-	if (stor_prepare(db, "INSERT INTO _murphy_log(lsn, entry_id, changeset) VALUES (?1, ?2, ?3)",
+	if (stor_prepare(db,
+			 "INSERT INTO _murphy_log(lsn, entry_id, changeset) VALUES (?1, ?2, ?3)",
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)lsn);
@@ -235,8 +240,8 @@ int stor_log_append(stor_db *db, uint64_t entry_id, const void *cs, size_t len, 
 	return MUR_OK;
 }
 
-int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs,
-		   size_t *len, mur_error *err)
+int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs, size_t *len,
+		 mur_error *err)
 {
 	sqlite3_stmt *st;
 	*found = 0;
@@ -283,12 +288,18 @@ static int apply_conflict(void *p, int kind, sqlite3_changeset_iter *it)
 static const char *conflict_name(int kind)
 {
 	switch (kind) {
-	case SQLITE_CHANGESET_DATA: return "row differs";
-	case SQLITE_CHANGESET_NOTFOUND: return "row not found";
-	case SQLITE_CHANGESET_CONFLICT: return "row already exists";
-	case SQLITE_CHANGESET_CONSTRAINT: return "constraint violation";
-	case SQLITE_CHANGESET_FOREIGN_KEY: return "foreign key violation";
-	default: return "conflict";
+	case SQLITE_CHANGESET_DATA:
+		return "row differs";
+	case SQLITE_CHANGESET_NOTFOUND:
+		return "row not found";
+	case SQLITE_CHANGESET_CONFLICT:
+		return "row already exists";
+	case SQLITE_CHANGESET_CONSTRAINT:
+		return "constraint violation";
+	case SQLITE_CHANGESET_FOREIGN_KEY:
+		return "foreign key violation";
+	default:
+		return "conflict";
 	}
 }
 
@@ -317,7 +328,8 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 	int64_t nops;
 	if (len > (size_t)INT_MAX || len > STOR_CHANGESET_BYTES_MAX)
 		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
-				     "changeset of entry %" PRIu64 " is too large (%zu bytes)", lsn, len);
+				     "changeset of entry %" PRIu64 " is too large (%zu bytes)", lsn,
+				     len);
 	if (len == 0)
 		return MUR_OK;
 	if (invert) {
@@ -326,8 +338,8 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 		if (rc != SQLITE_OK) {
 			sqlite3_free(inv);
 			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
-					     "cannot invert changeset of entry %" PRIu64 ": %s", lsn,
-					     sqlite3_errstr(rc));
+					     "cannot invert changeset of entry %" PRIu64 ": %s",
+					     lsn, sqlite3_errstr(rc));
 		}
 		cs = inv;
 		len = (size_t)ninv;
@@ -344,7 +356,8 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 	int64_t changed = (int64_t)(sqlite3_total_changes64(db->db) - before);
 	sqlite3_free(inv);
 	if (a.conflict) {
-		mur_error_set(err, STOR_SQLSTATE_LOG, "changeset conflict %s entry %" PRIu64, what, lsn);
+		mur_error_set(err, STOR_SQLSTATE_LOG, "changeset conflict %s entry %" PRIu64, what,
+			      lsn);
 		mur_error_detail(err, "%s on placement %s", conflict_name(a.conflict), db->file);
 		return MUR_ERR;
 	}
@@ -355,9 +368,11 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 	}
 	if (changed != nops) {
 		mur_error_set(err, STOR_SQLSTATE_LOG,
-			      "changeset of entry %" PRIu64 " does not match the schema of placement %s",
+			      "changeset of entry %" PRIu64
+			      " does not match the schema of placement %s",
 			      lsn, db->file);
-		mur_error_detail(err, "%" PRId64 " of %" PRId64 " row changes applied", changed, nops);
+		mur_error_detail(err, "%" PRId64 " of %" PRId64 " row changes applied", changed,
+				 nops);
 		return MUR_ERR;
 	}
 	return MUR_OK;
@@ -386,15 +401,17 @@ static int apply_one(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *c
 		}
 		if (found) {
 			mur_error_set(err, STOR_SQLSTATE_LOG,
-				      "placement %s holds a different entry %" PRIu64, db->file, lsn);
-			mur_error_detail(err, "entry id %" PRIu64 " here, %" PRIu64 " applied", held_id,
-					 entry_id);
+				      "placement %s holds a different entry %" PRIu64, db->file,
+				      lsn);
+			mur_error_detail(err, "entry id %" PRIu64 " here, %" PRIu64 " applied",
+					 held_id, entry_id);
 			return MUR_ERR;
 		}
 	}
 	if (lsn != cur + 1)
 		return mur_error_set(err, STOR_SQLSTATE_LOG,
-				     "placement %s is at lsn %" PRIu64 ", cannot apply entry %" PRIu64,
+				     "placement %s is at lsn %" PRIu64
+				     ", cannot apply entry %" PRIu64,
 				     db->file, cur, lsn);
 	if (apply_changeset(db, cs, len, 0, lsn, err) != MUR_OK)
 		return MUR_ERR;
@@ -479,12 +496,12 @@ static int undo_entries(stor_db *db, uint64_t cur, uint64_t target, mur_error *e
 			return MUR_ERR;
 		if (!found)
 			return mur_error_set(err, STOR_SQLSTATE_LOG,
-					     "cannot undo to lsn %" PRIu64 ": entries trimmed", target);
+					     "cannot undo to lsn %" PRIu64 ": entries trimmed",
+					     target);
 		int rc = apply_changeset(db, cs, len, 1, lsn, err);
 		free(cs);
-		if (rc != MUR_OK ||
-		    exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1, (int64_t)lsn, 0, err) !=
-			    MUR_OK)
+		if (rc != MUR_OK || exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1,
+					      (int64_t)lsn, 0, err) != MUR_OK)
 			return MUR_ERR;
 	}
 	return MUR_OK;

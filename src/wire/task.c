@@ -337,8 +337,8 @@ static int decode_error(mur_rd *r, mur_error *e)
 	if (pos > (uint32_t)EXEC_TASK_SQL_BYTES_MAX)
 		return MUR_EPROTO;
 	e->position = (int)pos;
-	if (get_text(r, e->message, sizeof e->message) || get_text(r, e->detail, sizeof e->detail) ||
-	    get_text(r, e->hint, sizeof e->hint))
+	if (get_text(r, e->message, sizeof e->message) ||
+	    get_text(r, e->detail, sizeof e->detail) || get_text(r, e->hint, sizeof e->hint))
 		return MUR_EPROTO;
 	return MUR_OK;
 }

@@ -140,7 +140,10 @@ static int outstanding(const lf_task *t)
 
 int lf_ntasks(const lf_fixture *fx) { return fx->ntasks; }
 
-lf_task *lf_task_at(lf_fixture *fx, int i) { return i >= 0 && i < fx->ntasks ? fx->tasks[i] : NULL; }
+lf_task *lf_task_at(lf_fixture *fx, int i)
+{
+	return i >= 0 && i < fx->ntasks ? fx->tasks[i] : NULL;
+}
 
 lf_task *lf_find(lf_fixture *fx, uint32_t node, int kind, int from)
 {
@@ -157,7 +160,8 @@ int lf_outstanding(lf_fixture *fx, uint32_t node)
 {
 	int n = 0;
 	for (int i = 0; i < fx->ntasks; i++)
-		n += outstanding(fx->tasks[i]) && (node == LF_ANY_NODE || fx->tasks[i]->node == node);
+		n += outstanding(fx->tasks[i]) &&
+		     (node == LF_ANY_NODE || fx->tasks[i]->node == node);
 	return n;
 }
 
@@ -207,7 +211,8 @@ void lf_fail(lf_fixture *fx, lf_task *t, const char *sqlstate)
 	if (!t || !outstanding(t))
 		lf_die("fail: task %llu is not outstanding", t ? (unsigned long long)t->id : 0ULL);
 	if (t->state == LF_TASK_DELIVERED && !t->applied)
-		lf_die("fail: task %llu was refused by its follower already", (unsigned long long)t->id);
+		lf_die("fail: task %llu was refused by its follower already",
+		       (unsigned long long)t->id);
 	fail_with(t, sqlstate, "fake transport: failed by the test");
 }
 
@@ -224,7 +229,8 @@ int lf_settle(lf_fixture *fx)
 		if (!t)
 			return n;
 		if (++n > LF_SETTLE_MAX)
-			lf_die("settle: more than %d answers, the engine does not settle", LF_SETTLE_MAX);
+			lf_die("settle: more than %d answers, the engine does not settle",
+			       LF_SETTLE_MAX);
 		lf_reply(fx, t);
 	}
 }
@@ -399,7 +405,8 @@ void lf_restart(lf_fixture *fx)
 			lf_task *t = fx->tasks[i];
 			exec_result_free(&t->res);
 			exec_result_init(&t->res);
-			fail_with(t, SQLSTATE_CONNECTION_FAILURE, "fake transport: the leader crashed");
+			fail_with(t, SQLSTATE_CONNECTION_FAILURE,
+				  "fake transport: the leader crashed");
 			t->state = LF_TASK_LOST;
 		}
 	close_sessions(fx);
@@ -481,7 +488,8 @@ lf_fixture *lf_new(int nfollowers)
 		lf_follower *f = &fx->f[i];
 		snprintf(f->name, sizeof f->name, "f%d", i + 1);
 		snprintf(f->addr, sizeof f->addr, "127.0.0.1:%d", 7001 + i);
-		if (cat_upsert_node(fx->cat, f->name, f->addr, CAT_NODE_FOLLOWER, &n, &err) != MUR_OK)
+		if (cat_upsert_node(fx->cat, f->name, f->addr, CAT_NODE_FOLLOWER, &n, &err) !=
+		    MUR_OK)
 			lf_die("catalog: %s", err.message);
 		f->id = n->id;
 	}
@@ -501,7 +509,8 @@ void lf_free(lf_fixture *fx)
 	fx->down = 1;
 	for (int i = 0; i < fx->ntasks; i++)
 		if (outstanding(fx->tasks[i]))
-			fail_with(fx->tasks[i], SQLSTATE_CONNECTION_FAILURE, "fake transport: stopping");
+			fail_with(fx->tasks[i], SQLSTATE_CONNECTION_FAILURE,
+				  "fake transport: stopping");
 	close_sessions(fx);
 	lead_engine_destroy(fx->e);
 	cat_close(fx->cat);

@@ -90,9 +90,9 @@ typedef enum lf_task_state {
 /* One task the engine sent, as recorded at send time (a copy: the
  * engine's exec_task does not outlive send()). */
 typedef struct lf_task {
-	uint64_t id;          /* the fixture's task id, 1, 2, ... (set in the task too) */
-	int seq;              /* index in the fixture's list (lf_task_at) */
-	int generation;       /* which engine sent it: 0, then +1 per lf_restart */
+	uint64_t id;    /* the fixture's task id, 1, 2, ... (set in the task too) */
+	int seq;        /* index in the fixture's list (lf_task_at) */
+	int generation; /* which engine sent it: 0, then +1 per lf_restart */
 	uint32_t node;
 	exec_task_kind kind;
 	char file[EXEC_PLACEMENT_NAME_MAX]; /* placements[0] */
@@ -106,8 +106,8 @@ typedef struct lf_task {
 	char peer[64]; /* CATCHUP / REBUILD: the source's address */
 	char *sql;
 	lf_task_state state;
-	int applied;          /* the follower applied it (its answer succeeded) */
-	exec_result res;      /* DELIVERED: the answer held */
+	int applied;     /* the follower applied it (its answer succeeded) */
+	exec_result res; /* DELIVERED: the answer held */
 	lead_task_cb cb;
 	void *arg;
 } lf_task;

@@ -112,7 +112,8 @@ static int refuse(exec_result *res, const char *sqlstate, const char *what, cons
 {
 	res->failed = 1;
 	mur_error_set(&res->err, sqlstate, "fake follower: %s", what);
-	res->lsn = c && strcmp(sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) == 0 ? c->lsn : 0;
+	res->lsn = c && strcmp(sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) == 0 ? c->lsn
+											 : 0;
 	return MUR_ERR;
 }
 
@@ -159,8 +160,7 @@ static int run_apply(lf_follower *f, const lf_task *t, exec_result *res)
 	mur_rd_init(&rd, t->blob.data + LF_CS_TAG_LEN, t->blob.len - LF_CS_TAG_LEN);
 	ncols = mur_rd_u32(&rd);
 	nrows = mur_rd_u64(&rd);
-	copy_append(c, t->entry_id, ncols, nrows, t->blob.data + LF_CS_HEAD_LEN,
-		    mur_rd_left(&rd));
+	copy_append(c, t->entry_id, ncols, nrows, t->blob.data + LF_CS_HEAD_LEN, mur_rd_left(&rd));
 	answer_at(res, c);
 	return MUR_OK;
 }
@@ -197,7 +197,8 @@ static int run_catchup(lf_fixture *fx, lf_follower *f, const lf_task *t, exec_re
 	lf_copy *c = copy_of(f, t->file);
 	lf_copy *src = copy_of(follower_at(fx, t->peer), t->file);
 	if (!c || !src)
-		return refuse(res, SQLSTATE_IO_ERROR, "no such placement here or at the peer", NULL);
+		return refuse(res, SQLSTATE_IO_ERROR, "no such placement here or at the peer",
+			      NULL);
 	if (src->lsn < c->lsn || copy_entry_at(src, c->lsn) != copy_entry_at(c, c->lsn))
 		return refuse(res, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE, "history differs", c);
 	if (src->lsn < t->lsn)
@@ -237,12 +238,24 @@ void lf_follower_run(lf_fixture *fx, lf_task *t, exec_result *res)
 		return;
 	}
 	switch (t->kind) {
-	case EXEC_TASK_WRITE: rc = run_write(f, t, res); break;
-	case EXEC_TASK_APPLY: rc = run_apply(f, t, res); break;
-	case EXEC_TASK_UNDO: rc = run_undo(f, t, res); break;
-	case EXEC_TASK_STATUS: rc = run_status(f, res); break;
-	case EXEC_TASK_CATCHUP: rc = run_catchup(fx, f, t, res); break;
-	case EXEC_TASK_REBUILD: rc = run_rebuild(fx, f, t, res); break;
+	case EXEC_TASK_WRITE:
+		rc = run_write(f, t, res);
+		break;
+	case EXEC_TASK_APPLY:
+		rc = run_apply(f, t, res);
+		break;
+	case EXEC_TASK_UNDO:
+		rc = run_undo(f, t, res);
+		break;
+	case EXEC_TASK_STATUS:
+		rc = run_status(f, res);
+		break;
+	case EXEC_TASK_CATCHUP:
+		rc = run_catchup(fx, f, t, res);
+		break;
+	case EXEC_TASK_REBUILD:
+		rc = run_rebuild(fx, f, t, res);
+		break;
 	case EXEC_TASK_DDL:
 		answer_at(res, copy_create(f, t->file)); /* schema is not in the log */
 		rc = MUR_OK;
@@ -300,8 +313,7 @@ int lf_copy_holds_int(lf_fixture *fx, uint32_t node, const char *file, uint32_t 
 	return 0;
 }
 
-void lf_copy_set(lf_fixture *fx, uint32_t node, const char *file, uint64_t lsn,
-		 const uint64_t *ids)
+void lf_copy_set(lf_fixture *fx, uint32_t node, const char *file, uint64_t lsn, const uint64_t *ids)
 {
 	lf_follower *f = lf_follower_by_id(fx, node);
 	lf_copy *c;

@@ -57,7 +57,10 @@ static void must(int rc, const mur_error *err)
 		fail_msg("rc %d: %s %s", rc, err->sqlstate, err->message);
 }
 
-static int run_until(tl_cond_fn pred, uint64_t ms) { return tl_run_until_cond_ms(&T.loop, pred, ms); }
+static int run_until(tl_cond_fn pred, uint64_t ms)
+{
+	return tl_run_until_cond_ms(&T.loop, pred, ms);
+}
 
 static int job_done(void) { return T.done > 0; }
 

@@ -22,8 +22,8 @@ typedef struct fixture {
 	mur_buf in;
 	be_msgs out;
 	int wakes;
-	int admits;      /* calls of admit() */
-	int admit_room;  /* admit() says yes while > 0, taking one each time */
+	int admits;     /* calls of admit() */
+	int admit_room; /* admit() says yes while > 0, taking one each time */
 } fixture;
 
 static void wake(void *arg) { ((fixture *)arg)->wakes++; }
@@ -66,7 +66,8 @@ static const char *feed_chunked(fixture *f, size_t chunk)
 	if (chunk == 0)
 		chunk = f->in.len ? f->in.len : 1;
 	for (size_t off = 0; off < f->in.len; off += chunk)
-		pgw_conn_feed(f->c, f->in.data + off, f->in.len - off < chunk ? f->in.len - off : chunk);
+		pgw_conn_feed(f->c, f->in.data + off,
+			      f->in.len - off < chunk ? f->in.len - off : chunk);
 	mur_buf_reset(&f->in);
 	be_free(&f->out);
 	data = pgw_conn_take_output(f->c, &len);
@@ -363,7 +364,8 @@ static void test_output_stall(void **state)
 			while (off < len) {
 				uint32_t n = ((uint32_t)(uint8_t)data[off + 1] << 24) |
 					     ((uint32_t)(uint8_t)data[off + 2] << 16) |
-					     ((uint32_t)(uint8_t)data[off + 3] << 8) | (uint8_t)data[off + 4];
+					     ((uint32_t)(uint8_t)data[off + 3] << 8) |
+					     (uint8_t)data[off + 4];
 				total_rows += data[off] == 'D';
 				off += 1 + n;
 			}
@@ -459,9 +461,9 @@ static void test_extended_error_skips_until_sync(void **state)
 	fe_bind(&f->in, "", "", 0, NULL, 0, NULL);
 	fe_execute(&f->in, "", 0);
 	fe_parse(&f->in, "", "select 1", 0, NULL); /* discarded */
-	fe_bind(&f->in, "", "", 0, NULL, 0, NULL);  /* discarded */
-	fe_execute(&f->in, "", 0);                  /* discarded */
-	fe_query(&f->in, "select 1");               /* discarded too, like PostgreSQL */
+	fe_bind(&f->in, "", "", 0, NULL, 0, NULL); /* discarded */
+	fe_execute(&f->in, "", 0);                 /* discarded */
+	fe_query(&f->in, "select 1");              /* discarded too, like PostgreSQL */
 	fe_empty(&f->in, 'S');
 	fe_query(&f->in, "select 1");
 	assert_string_equal(feed(f), "12EZTDCZ");
@@ -526,7 +528,10 @@ static void test_extended_close(void **state)
 	fe_close(&f->in, 'S', "never-existed");
 	fe_execute(&f->in, "p1", 0);
 	fe_empty(&f->in, 'S');
-	assert_string_equal(feed(f), "1CZ" "2EZ" "DsZ" "33EZ");
+	assert_string_equal(feed(f), "1CZ"
+				     "2EZ"
+				     "DsZ"
+				     "33EZ");
 	assert_string_equal(field(f, 4, 'C'), "42P03");
 	assert_string_equal(field(f, 11, 'C'), "34000");
 }
@@ -625,14 +630,14 @@ static void test_malformed_messages(void **state)
 {
 	fixture *f = *state;
 	static const char *const cases[] = {
-		"Q\0\0\0\5x",         /* Query without its NUL */
-		"Q\0\0\0\2",          /* length below 4 */
-		"\x01\0\0\0\4",       /* unknown type */
-		"E\0\0\0\6\0\0",      /* Execute cut short */
-		"S\0\0\0\5x",         /* Sync with a body */
-		"D\0\0\0\6Zx",        /* Describe, no NUL */
+		"Q\0\0\0\5x",                        /* Query without its NUL */
+		"Q\0\0\0\2",                         /* length below 4 */
+		"\x01\0\0\0\4",                      /* unknown type */
+		"E\0\0\0\6\0\0",                     /* Execute cut short */
+		"S\0\0\0\5x",                        /* Sync with a body */
+		"D\0\0\0\6Zx",                       /* Describe, no NUL */
 		"B\0\0\0\x0e\0\0\0\0\0\1\0\0\0\x10", /* Bind: value longer than the message */
-		"p\0\0\0\4",          /* PasswordMessage when none was asked for */
+		"p\0\0\0\4",                         /* PasswordMessage when none was asked for */
 	};
 	static const size_t lens[] = {6, 5, 5, 7, 6, 7, 15, 5};
 	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
@@ -684,7 +689,9 @@ static void test_async_buffers_input(void **state)
 	f->wakes = 0;
 	assert_true(toy_complete(&f->e));
 	assert_int_equal(f->wakes, 1);
-	assert_string_equal(drain(f), "TDDCTDCZ" "TDDDCZ" "TDCZ");
+	assert_string_equal(drain(f), "TDDCTDCZ"
+				      "TDDDCZ"
+				      "TDCZ");
 }
 
 static void test_disconnect_while_pending(void **state)
@@ -697,7 +704,7 @@ static void test_disconnect_while_pending(void **state)
 	pgw_conn_destroy(f->c);
 	f->c = NULL;
 	assert_int_equal(f->e.sessions_closed, 0); /* not while the engine still works */
-	assert_true(toy_complete(&f->e));           /* must not touch freed memory */
+	assert_true(toy_complete(&f->e));          /* must not touch freed memory */
 	assert_int_equal(f->wakes, 0);
 	assert_int_equal(f->e.sessions_closed, 1);
 	assert_int_equal(f->e.stmts_live, 0);

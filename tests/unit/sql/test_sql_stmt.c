@@ -13,10 +13,11 @@ static void test_insert(void **state)
 	assert_int_equal(p->kind, PLAN_INSERT);
 	assert_string_equal(p->tag, "INSERT");
 	assert_string_equal(pi->values_sql, "VALUES (?1, NULL, ?2, NULL, NULL, NULL)");
-	assert_string_equal(pi->shard_sql,
-			    "INSERT INTO main.\"events\" (\"id\", \"user_id\", \"kind\", \"created_at\", "
-			    "\"amount\", \"flag\") VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING "
-			    "RETURNING \"id\", (\"kind\" || 'x')");
+	assert_string_equal(pi->shard_sql, "INSERT INTO main.\"events\" (\"id\", \"user_id\", "
+					   "\"kind\", \"created_at\", "
+					   "\"amount\", \"flag\") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+					   "ON CONFLICT DO NOTHING "
+					   "RETURNING \"id\", (\"kind\" || 'x')");
 	assert_int_equal(pi->on_conflict_nothing, 1);
 	assert_int_equal(pi->nreturning, 2);
 	assert_string_equal(p->out[1].name, "k");
@@ -69,15 +70,17 @@ static void test_update_delete(void **state)
 	assert_int_equal(m->is_delete, 0);
 	assert_int_equal(m->prune.active, 1);
 	assert_int_equal(m->prune.constant.i, 3);
-	assert_string_equal(m->shard_sql, "UPDATE main.\"users\" SET \"state\" = NULL, \"name\" = 'bob' "
-					  "WHERE (\"id\" = 3) RETURNING \"id\", \"state\", \"name\"");
+	assert_string_equal(m->shard_sql,
+			    "UPDATE main.\"users\" SET \"state\" = NULL, \"name\" = 'bob' "
+			    "WHERE (\"id\" = 3) RETURNING \"id\", \"state\", \"name\"");
 	assert_int_equal(m->nreturning, 3);
 	plan_free(p);
 	p = P("DELETE FROM events WHERE kind = $1");
 	assert_string_equal(p->tag, "DELETE");
 	assert_int_equal(p->u.modify.is_delete, 1);
 	assert_int_equal(p->u.modify.prune.active, 0);
-	assert_string_equal(p->u.modify.shard_sql, "DELETE FROM main.\"events\" WHERE (\"kind\" = ?1)");
+	assert_string_equal(p->u.modify.shard_sql,
+			    "DELETE FROM main.\"events\" WHERE (\"kind\" = ?1)");
 	assert_int_equal(p->param_types[0], MT_TEXT);
 	plan_free(p);
 	p = P("UPDATE events SET user_id = user_id + 1 WHERE id = $1");
@@ -109,9 +112,10 @@ static void test_create_table(void **state)
 	assert_string_equal(ct->def->cols[1].default_sql, "'x'");
 	assert_string_equal(ct->def->cols[2].default_sql, "mur_now()");
 	assert_int_equal(ct->def->cols[3].type, MT_NUMERIC);
-	assert_string_equal(ct->shard_ddl,
-			    "CREATE TABLE IF NOT EXISTS main.\"t\" (\"a\" INTEGER NOT NULL, \"b\" TEXT NOT "
-			    "NULL, \"c\" TEXT, \"d\" REAL, PRIMARY KEY (\"a\"), UNIQUE (\"a\", \"b\")) STRICT");
+	assert_string_equal(ct->shard_ddl, "CREATE TABLE IF NOT EXISTS main.\"t\" (\"a\" INTEGER "
+					   "NOT NULL, \"b\" TEXT NOT "
+					   "NULL, \"c\" TEXT, \"d\" REAL, PRIMARY KEY (\"a\"), "
+					   "UNIQUE (\"a\", \"b\")) STRICT");
 	plan_free(p);
 	p = P("CREATE TABLE t2 (a int, b text, PRIMARY KEY (a, b)) PARTITION BY HASH (b)");
 	assert_int_equal(p->u.create_table.def->dist_col, 1);
@@ -167,12 +171,14 @@ static void test_create_table_id_column(void **state)
 
 static void test_create_table_errors(void **state)
 {
-	mur_error e = E("CREATE TABLE t4 (a int PRIMARY KEY, b int) PARTITION BY HASH (b)", "0A000");
+	mur_error e = E("CREATE TABLE t4 (a int PRIMARY KEY, b int) PARTITION BY HASH (b)",
+			"0A000");
 	assert_non_null(strstr(e.message, "does not contain the distribution column \"b\""));
 	E("CREATE TABLE t5 (a serial)", "0A000");
 	E("CREATE TABLE t7 (a int) WITH (fillfactor = 5)", "22023");
 	e = E("CREATE TABLE t7 (a int) WITH (autovacuum_enabled = false)", "0A000");
-	assert_string_equal(e.message, "murphy does not support table option \"autovacuum_enabled\"");
+	assert_string_equal(e.message,
+			    "murphy does not support table option \"autovacuum_enabled\"");
 	E("CREATE TABLE t8 (a int) WITH (shards = 0)", "22023");
 	E("CREATE TABLE t9 (a int, a int)", "42701");
 	E("CREATE TABLE t10 (a nosuchtype)", "42704");
@@ -195,8 +201,9 @@ static void test_drop_and_index(void **state)
 	E("DROP TABLE nosuch", "42P01");
 	p = P("CREATE UNIQUE INDEX IF NOT EXISTS ev_k ON events (id, kind DESC)");
 	assert_int_equal(p->kind, PLAN_CREATE_INDEX);
-	assert_string_equal(p->u.index.shard_ddl, "CREATE UNIQUE INDEX IF NOT EXISTS main.\"ev_k\" ON "
-						  "\"events\" (\"id\", \"kind\" DESC)");
+	assert_string_equal(p->u.index.shard_ddl,
+			    "CREATE UNIQUE INDEX IF NOT EXISTS main.\"ev_k\" ON "
+			    "\"events\" (\"id\", \"kind\" DESC)");
 	plan_free(p);
 	p = P("CREATE INDEX ON events (kind)");
 	assert_string_equal(p->u.index.index_name, "events_kind_idx");
@@ -210,7 +217,8 @@ static void test_drop_and_index(void **state)
 
 static void test_copy(void **state)
 {
-	plan *p = P("COPY events (id, kind) FROM STDIN WITH (FORMAT csv, DELIMITER '|', NULL 'x', HEADER)");
+	plan *p = P("COPY events (id, kind) FROM STDIN WITH (FORMAT csv, DELIMITER '|', NULL 'x', "
+		    "HEADER)");
 	plan_copy *c = &p->u.copy;
 	assert_int_equal(p->kind, PLAN_COPY_FROM);
 	assert_int_equal(c->ncols, 2);
@@ -270,10 +278,15 @@ static void test_misc_statements(void **state)
 	assert_int_equal(p->kind, PLAN_SHOW);
 	assert_string_equal(p->out[0].name, "server_version");
 	plan_free(p);
-	static const struct { const char *sql; plan_kind kind; } txn[] = {
-		{"BEGIN", PLAN_BEGIN}, {"START TRANSACTION", PLAN_BEGIN}, {"COMMIT", PLAN_COMMIT},
-		{"END", PLAN_COMMIT}, {"ROLLBACK", PLAN_ROLLBACK}, {"ABORT", PLAN_ROLLBACK},
-		{"DISCARD ALL", PLAN_NOOP}, {"", PLAN_EMPTY}, {"  ;  ", PLAN_EMPTY},
+	static const struct {
+		const char *sql;
+		plan_kind kind;
+	} txn[] = {
+		{"BEGIN", PLAN_BEGIN},       {"START TRANSACTION", PLAN_BEGIN},
+		{"COMMIT", PLAN_COMMIT},     {"END", PLAN_COMMIT},
+		{"ROLLBACK", PLAN_ROLLBACK}, {"ABORT", PLAN_ROLLBACK},
+		{"DISCARD ALL", PLAN_NOOP},  {"", PLAN_EMPTY},
+		{"  ;  ", PLAN_EMPTY},
 	};
 	for (size_t i = 0; i < sizeof txn / sizeof txn[0]; i++) {
 		p = P(txn[i].sql);
@@ -323,8 +336,8 @@ static void test_alter_table(void **state)
 	assert_int_equal(p->kind, PLAN_CREATE_INDEX);
 	assert_string_equal(p->tag, "ALTER TABLE");
 	assert_string_equal(p->u.index.index_name, "alter_acc_pkey");
-	assert_string_equal(p->u.index.shard_ddl,
-			    "CREATE UNIQUE INDEX main.\"alter_acc_pkey\" ON \"alter_acc\" (\"aid\")");
+	assert_string_equal(p->u.index.shard_ddl, "CREATE UNIQUE INDEX main.\"alter_acc_pkey\" ON "
+						  "\"alter_acc\" (\"aid\")");
 	assert_string_equal(p->u.index.undo_ddl, "DROP INDEX IF EXISTS main.\"alter_acc_pkey\"");
 	assert_int_equal(p->u.index.npk, 1);
 	assert_int_equal(p->u.index.pk_cols[0], 0);
@@ -378,8 +391,9 @@ static void test_select_errors(void **state)
 	assert_string_equal(e.message, "operator does not exist: integer = text");
 	assert_true(strlen(e.hint) > 0);
 	e = E("SELECT kind, user_id FROM events GROUP BY kind", "42803");
-	assert_string_equal(e.message, "column \"events.user_id\" must appear in the GROUP BY clause or "
-				       "be used in an aggregate function");
+	assert_string_equal(e.message,
+			    "column \"events.user_id\" must appear in the GROUP BY clause or "
+			    "be used in an aggregate function");
 	assert_int_equal(e.position, 14);
 	e = E("SELECT count(*) OVER () FROM events", "0A000");
 	assert_string_equal(e.message, "murphy does not support window functions yet");

@@ -144,8 +144,7 @@ static void insert1(int64_t id, const char *name, uint64_t eid, exec_result *res
 	cwrite(&b, eid, res);
 }
 
-static int apply_task(stor_dir *d, uint64_t lsn, uint64_t eid, const mur_buf *cs,
-		      exec_result *res)
+static int apply_task(stor_dir *d, uint64_t lsn, uint64_t eid, const mur_buf *cs, exec_result *res)
 {
 	tb b;
 	tb_init(&b, EXEC_TASK_APPLY, NULL);
@@ -309,8 +308,9 @@ static void test_capture_apply(void **state)
  * would: byte for byte for one row of every type (REAL affinity applied to
  * an integer, a composite key listed out of column order), and a write
  * that updates instead of inserting falls back to the session. */
-#define W_SCHEMA "CREATE TABLE main.\"w\" (a INTEGER NOT NULL, b TEXT NOT NULL, r REAL, x BLOB," \
-		 " n INTEGER, PRIMARY KEY (b, a)) STRICT"
+#define W_SCHEMA                                                                                   \
+	"CREATE TABLE main.\"w\" (a INTEGER NOT NULL, b TEXT NOT NULL, r REAL, x BLOB,"            \
+	" n INTEGER, PRIMARY KEY (b, a)) STRICT"
 #define W_INSERT "INSERT INTO main.\"w\" VALUES (?1, ?2, ?3, ?4, ?5)"
 
 static void w_write(const char *file, const char *sql, const mur_value *row, int as_rows,
@@ -349,8 +349,8 @@ static void test_row_capture_matches_session(void **state)
 	mur_value row[5] = {mur_v_int(-7), mur_v_text(text, strlen(text)), mur_v_int(3),
 			    mur_v_blob("\x00\x01\xff", 3), mur_v_null()};
 
-	w_write(files[0], W_INSERT, row, 1, 2001, &byrows);     /* rows: row capture */
-	w_write(files[1], W_INSERT, row, 0, 2001, &bysession);  /* params: session */
+	w_write(files[0], W_INSERT, row, 1, 2001, &byrows);    /* rows: row capture */
+	w_write(files[1], W_INSERT, row, 0, 2001, &bysession); /* params: session */
 	assert_int_equal(byrows.changes, 1);
 	assert_true(byrows.blob.len > 0);
 	assert_int_equal(byrows.blob.len, bysession.blob.len);
@@ -458,7 +458,8 @@ static void test_apply_conflict(void **state)
 	exec_result_free(&r);
 	{
 		exec_result w1;
-		tb_init(&b, EXEC_TASK_QUERY, "SELECT changeset FROM main._murphy_log WHERE lsn = 1");
+		tb_init(&b, EXEC_TASK_QUERY,
+			"SELECT changeset FROM main._murphy_log WHERE lsn = 1");
 		run_ok(prim, &b, &w1);
 		mur_rd rd;
 		mur_value v;
@@ -567,8 +568,10 @@ static void assert_log_exact(uint64_t want_entries, uint64_t want_first)
 	int rc1 = MUR_OK;
 	meta = db->logc.valid ? db->logc.bytes : sum_unknown;
 	int rc2 = stor_log_first(db, &first, &err);
-	if (sqlite3_prepare_v2(db->db, "SELECT coalesce(sum(length(changeset)), 0), count(*)"
-					" FROM _murphy_log", -1, &st, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(db->db,
+			       "SELECT coalesce(sum(length(changeset)), 0), count(*)"
+			       " FROM _murphy_log",
+			       -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW) {
 		sum = (uint64_t)sqlite3_column_int64(st, 0);
 		n = (uint64_t)sqlite3_column_int64(st, 1);
@@ -858,7 +861,8 @@ static void check_copy(const char *path, uint64_t lsn)
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_open_v2(path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(s,
-					    "SELECT (SELECT count(*) FROM t), (SELECT max(id) FROM t),"
+					    "SELECT (SELECT count(*) FROM t), (SELECT max(id) FROM "
+					    "t),"
 					    " (SELECT max(lsn) FROM _murphy_log),"
 					    " (" STOR_POSITION_SQL ")",
 					    -1, &st, NULL),

@@ -15,7 +15,7 @@
 
 static void make_rows(mur_buf *rows)
 {
-	mur_value a[] = {mur_v_int(1), mur_v_text("x", 1), mur_v_null(),
+	mur_value a[] = {mur_v_int(1), mur_v_text("x", 1),  mur_v_null(),
 			 mur_v_int(2), mur_v_text("yy", 2), mur_v_float(0.5)};
 	mur_buf_init(rows);
 	for (int i = 0; i < 6; i++)
@@ -140,7 +140,11 @@ static void test_task_malformed(void **state)
 	exec_task t;
 	mur_value params[4];
 	mur_buf rows;
-	const char *names[] = {"../etc/passwd", "a/b", "", ".hidden", "x y",
+	const char *names[] = {"../etc/passwd",
+			       "a/b",
+			       "",
+			       ".hidden",
+			       "x y",
 			       "0123456789012345678901234567890123456789012345678901234567890123"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		make_task(&t, params, &rows);
@@ -296,10 +300,8 @@ static void test_fuzz_flips(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_task_roundtrip),
-		cmocka_unit_test(test_task_minimal),
-		cmocka_unit_test(test_task_malformed),
-		cmocka_unit_test(test_result_roundtrip),
+		cmocka_unit_test(test_task_roundtrip), cmocka_unit_test(test_task_minimal),
+		cmocka_unit_test(test_task_malformed), cmocka_unit_test(test_result_roundtrip),
 		cmocka_unit_test(test_fuzz_flips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
