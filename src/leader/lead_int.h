@@ -328,6 +328,7 @@ void lead_plan_columns(const plan *p, int *ncols, pgw_column **cols);
 /* lead_write.c */
 void lead_insert_start(lead_run *r);
 void lead_modify_start(lead_run *r);
+void lead_truncate_start(lead_run *r);
 /* Coerce and check one row (t->ncols values in table order: NOT NULL,
  * varchar(n)), fill the hidden row id, and append its mur_row encoding to
  * out; *shard gets the shard its distribution value hashes to.  scratch is

@@ -339,6 +339,7 @@ static int plan_writes(const plan *p)
 	switch (p->kind) {
 	case PLAN_INSERT:
 	case PLAN_MODIFY:
+	case PLAN_TRUNCATE:
 	case PLAN_CREATE_TABLE:
 	case PLAN_DROP_TABLE:
 	case PLAN_CREATE_INDEX:
@@ -524,6 +525,9 @@ void lead_run_start(lead_run *r)
 		break;
 	case PLAN_MODIFY:
 		lead_modify_start(r);
+		break;
+	case PLAN_TRUNCATE:
+		lead_truncate_start(r);
 		break;
 	case PLAN_CREATE_TABLE:
 		lead_create_table_start(r);
