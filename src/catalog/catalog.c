@@ -435,6 +435,25 @@ int cat_drop_table(catalog *c, const char *name, mur_error *err)
 	return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table \"%s\" does not exist", name);
 }
 
+int cat_table_set_primary_key(catalog *c, uint32_t table_id, const int *cols, int ncols,
+			      mur_error *err)
+{
+	cat_table *t = cat_table_by_id(c, table_id);
+	if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
+		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table %u does not exist",
+				     table_id);
+	for (int i = 0; i < ncols; i++)
+		if (cols[i] < 0 || cols[i] >= t->ncols)
+			return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+					     "table \"%s\" has no column %d", t->name, cols[i]);
+	if (c->store && cat_store_put_primary_key(c, table_id, cols, ncols, err) != MUR_OK)
+		return MUR_ERR;
+	for (int i = 0; i < ncols; i++)
+		t->cols[cols[i]].primary_key = 1;
+	c->version++;
+	return MUR_OK;
+}
+
 static cat_node *node_by_name(catalog *c, const char *name)
 {
 	for (int i = 0; i < c->nnodes; i++)

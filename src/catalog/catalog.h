@@ -266,6 +266,11 @@ void cat_close(catalog *c);
 int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mur_error *err);
 /* 42P01 if absent. */
 int cat_drop_table(catalog *c, const char *name, mur_error *err);
+/* ALTER TABLE ADD PRIMARY KEY, once every shard has its unique index:
+ * marks cols (ncols of them) as the table's key, durably (42P01 if the
+ * table is gone).  The caller checked there was no key before. */
+int cat_table_set_primary_key(catalog *c, uint32_t table_id, const int *cols, int ncols,
+			      mur_error *err);
 
 /* Register a follower (or refresh its address) by name; *out is stable. */
 int cat_upsert_node(catalog *c, const char *name, const char *addr, cat_node_role role,

@@ -459,6 +459,21 @@ int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 	return exec_sql(c, "COMMIT", err);
 }
 
+/* The key columns' primary_key flags, in one transaction. */
+int cat_store_put_primary_key(catalog *c, uint32_t table_id, const int *cols, int ncols,
+			      mur_error *err)
+{
+	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
+		return MUR_ERR;
+	for (int i = 0; i < ncols; i++)
+		if (run(c, "UPDATE columns SET primary_key = 1 WHERE table_id = ? AND idx = ?",
+			"ii", err, (int64_t)table_id, (int64_t)cols[i]) != MUR_OK) {
+			sqlite3_exec(c->store, "ROLLBACK", NULL, NULL, NULL);
+			return MUR_ERR;
+		}
+	return exec_sql(c, "COMMIT", err);
+}
+
 int cat_store_put_stats(catalog *c, uint32_t table_id, const cat_analysis *a, mur_error *err)
 {
 	static const char *const sql = "INSERT OR REPLACE INTO stats VALUES (?,?,?,?,?)";

@@ -58,7 +58,8 @@ typedef struct entry {
 	mur_error work_err;
 	mur_buf out;
 	uint64_t out_rows;
-	mur_error err; /* ES_FAILED */
+	mur_error err;   /* ES_FAILED */
+	atomic_int stop; /* ES_FAILED: a join in the pool stops (node_shuffle_join) */
 	uint64_t start_us;
 	uint64_t touched_ms;
 	struct entry *prev, *next;
@@ -190,6 +191,7 @@ static void entry_fail(entry *e, const mur_error *err)
 		return;
 	e->state = ES_FAILED;
 	e->err = *err;
+	atomic_store_explicit(&e->stop, 1, memory_order_relaxed);
 	parts_free(e->pending);
 	e->pending = e->pending_tail = NULL;
 	e->hub->pending_bytes -= e->pending_bytes;
@@ -207,7 +209,7 @@ static void work_cb(uv_work_t *w)
 	e->work_rc = MUR_OK;
 	if (e->nstreams) {
 		e->work_rc = node_shuffle_join(e->recv, e->nstreams, e->ncols_of, e->work_parts,
-					       &e->jres, &e->work_err);
+					       &e->stop, &e->jres, &e->work_err);
 		return;
 	}
 	if (e->working == EW_ADD) {

@@ -68,9 +68,15 @@ typedef struct run_ctx {
 	sqlite3 *mem; /* exec_task_run_on: a caller's database instead of db */
 	int nattached;
 	stor_db *shared[EXEC_TASK_PLACEMENTS_MAX]; /* all placements, while others are attached */
-	int try_lock;       /* exec_task_run_try: MUR_EAGAIN instead of waiting */
-	atomic_int *locked; /* exec_task_run_ordered: set once a QUERY holds main's lock */
+	int try_lock;             /* exec_task_run_try: MUR_EAGAIN instead of waiting */
+	atomic_int *locked;       /* exec_task_run_ordered: set once a QUERY holds main's lock */
+	const atomic_int *cancel; /* exec_task_run_ordered: 1 stops a QUERY (QUERY_CANCEL) */
 } run_ctx;
+
+/* SQLite virtual machine steps between two looks at a QUERY's cancel
+ * flag: a few microseconds of work, so a cancelled scan stops within a
+ * millisecond, for a cost lost in the noise. */
+#define RUN_CANCEL_CHECK_OPS 10000
 
 static int fail(run_ctx *c, int rc)
 {
@@ -480,6 +486,21 @@ done:
 	return out;
 }
 
+/* sqlite3_progress_handler: nonzero interrupts the statement. */
+static int query_cancelled(void *arg)
+{
+	const run_ctx *c = arg;
+	return atomic_load_explicit(c->cancel, memory_order_relaxed) != 0;
+}
+
+/* While the query holds main's lock, nobody else uses its handle. */
+static void watch_cancel(run_ctx *c, int on)
+{
+	if (c->cancel && c->db)
+		sqlite3_progress_handler(stor_handle(c->db), on ? RUN_CANCEL_CHECK_OPS : 0,
+					 on ? query_cancelled : NULL, on ? c : NULL);
+}
+
 static int run_query(run_ctx *c)
 {
 	sqlite3_stmt *st = NULL;
@@ -492,6 +513,7 @@ static int run_query(run_ctx *c)
 	}
 	if (c->locked) /* main's writes wait for the lock from here on */
 		atomic_store_explicit(c->locked, 1, memory_order_release);
+	watch_cancel(c, 1);
 	rc = MUR_ERR;
 	if (attach_others(c) != MUR_OK)
 		goto done;
@@ -502,7 +524,11 @@ static int run_query(run_ctx *c)
 	if (bind_all(c, st, c->t->params, c->t->nparams) != MUR_OK)
 		goto done;
 	rc = c->t->has_agg ? query_agg(c, st) : query_plain(c, st);
+	if (rc != MUR_OK && c->cancel && atomic_load(c->cancel))
+		mur_error_set(&c->res->err, SQLSTATE_QUERY_CANCELED,
+			      "canceling statement due to a cancel from the leader");
 done:
+	watch_cancel(c, 0);
 	stor_release(c->db, st);
 	close_main(c);
 	unshare_placements(c);
@@ -883,13 +909,15 @@ int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res)
 	return exec_task_run_bounded(dir, t, res, EXEC_RESULT_ROWS_BYTES_MAX);
 }
 
-int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, atomic_int *locked)
+int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, atomic_int *locked,
+			  const atomic_int *cancel)
 {
 	run_ctx c = {.dir = dir,
 		     .t = t,
 		     .res = res,
 		     .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
-		     .locked = locked};
+		     .locked = locked,
+		     .cancel = cancel};
 	uint64_t start = mur_now_us();
 	res->task_id = t->id;
 	return finish(res, run_kind(&c), start);

@@ -14,6 +14,7 @@
  *   table_done   decode the shards' rows, cat_table_set_stats (store, then
  *                memory: cat_shard.rows starts again from the exact count),
  *                free the task slots, next step; after the last, tag ANALYZE
+ *                (VACUUM for VACUUM ANALYZE)
  *
  * A failed task fails the statement; tables analyzed before keep their new
  * statistics (PostgreSQL's ANALYZE commits per table too).  A step sends
@@ -118,7 +119,7 @@ static void table_start(lead_run *r)
 	mur_error err;
 
 	if (r->step >= pa->ntables) {
-		snprintf(r->res->tag, sizeof r->res->tag, "ANALYZE");
+		snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag); /* ANALYZE, VACUUM */
 		lead_run_finish(r);
 		return;
 	}

@@ -12,6 +12,12 @@
  *         └── error ──────────────┴──(first failure remembered;
  *                                     done() once all results are in)
  *
+ *     Cancel (lead_cancel.c: CancelRequest, statement_timeout, and a hook
+ *     for lock waits): a parked run is unparked and finished with the
+ *     error; a read waiting for follower results abandons them (each late
+ *     result is dropped: lead_task_ref.r is NULL) and goes on as if they
+ *     had failed; a write only loses its shard parts still queued.
+ *
  *     The run owns its results until done() is called, then frees itself.
  *     A run never outlives the engine; a session may close while a run is
  *     pending: the run still completes and calls done() (pgwire then only
@@ -92,6 +98,7 @@ typedef struct lead_setting {
 } lead_setting;
 
 typedef struct lead_copy lead_copy;
+typedef struct lead_run lead_run;
 
 typedef struct lead_session {
 	lead_engine *e;
@@ -105,6 +112,15 @@ typedef struct lead_session {
 	lead_copy *copy; /* COPY FROM STDIN in progress */
 	int closed;
 	int refs; /* session + pending runs; freed at 0 */
+	/* the statement in progress (lead_cancel.c): its done() is wrapped,
+	 * runs list its live runs, newest first, for a cancel */
+	pgw_done_cb stmt_done; /* NULL: no statement in progress */
+	void *stmt_arg;
+	uint64_t stmt_seq; /* statements begun: a cancel stays with its own */
+	lead_run *runs;
+	int cancel_pending; /* cancelled before it had a run (parse on the pool) */
+	mur_error cancel_err;
+	uv_timer_t *timer; /* statement_timeout; NULL until first armed */
 } lead_session;
 
 typedef struct lead_session lead_session;
@@ -124,6 +140,7 @@ typedef struct lead_stmt {
 } lead_stmt;
 
 /* Per-task bookkeeping for EXPLAIN ANALYZE and merging. */
+struct lead_task_ref;
 typedef struct lead_task_slot {
 	uint32_t node_id;
 	uint32_t shard;
@@ -132,10 +149,13 @@ typedef struct lead_task_slot {
 	int stats_only;    /* a shuffle SEND or CANCEL: its rows are not data */
 	int done;
 	exec_result res;
-	uint64_t bytes; /* encoded result size, approximately */
+	uint64_t bytes;            /* encoded result size, approximately */
+	struct lead_task_ref *ref; /* the pending callback's (lead_run.c); NULL once done */
+	uint64_t task_id;          /* the transport's id for it (a QUERY_CANCEL names it) */
+	int scan;                  /* a QUERY or SHUFFLE_SEND: abandoned, the follower is told
+				  to stop it (QUERY_CANCEL) */
 } lead_task_slot;
 
-typedef struct lead_run lead_run;
 typedef void (*lead_run_next)(lead_run *r);
 
 /* A shuffle in flight (lead_shuffle.c, lead_join.c).  Task slots of its
@@ -180,7 +200,15 @@ struct lead_run {
 	void (*on_task_failed)(lead_run *r);
 	struct lead_shuffle *shuffle;       /* repartition state (lead_shuffle.c) */
 	char sql_text[LEAD_QUERY_TEXT_MAX]; /* the statement, for murphy.query_stats */
-	int step; /* statements run in steps (ANALYZE: the table being analyzed) */
+	int step;      /* statements run in steps (ANALYZE: the table being analyzed) */
+	int cancelled; /* lead_run_cancel ran for it */
+	/* A wait outside replication (a lock wait) sets this while the run
+	 * waits, and clears it when the wait ends: lead_run_cancel calls it
+	 * (once, cleared first) instead of its own steps; it must end the
+	 * wait and the run (lead_run_fail with err, then lead_run_finish or
+	 * the run's continuation). */
+	void (*on_cancel)(lead_run *r, const mur_error *err);
+	lead_run *snext, *sprev; /* the session's live runs (s->runs) */
 };
 
 /* lead_run.c */
@@ -205,6 +233,13 @@ void lead_session_ran(lead_session *s, const plan *p, int failed, uint64_t chang
 void lead_error_partial(mur_error *err, const char *what, uint64_t rows);
 /* Finish: call done() with r->res (or an error result) and free the run. */
 void lead_run_finish(lead_run *r);
+/* Stop waiting for the run's follower tasks: each pending one counts as
+ * failed with err (its result, when it comes, is dropped; a QUERY's
+ * follower gets a QUERY_CANCEL that stops its SQLite query), the run fails
+ * with err, on_task_failed runs (what it sends is not waited for either),
+ * then the continuation.  For reads only: a write task abandoned still
+ * happens. */
+void lead_run_abandon(lead_run *r, const mur_error *err);
 /* Called after all tasks sent: if none pending, continue immediately. */
 void lead_run_wait(lead_run *r, lead_run_next next);
 int lead_bind_params(lead_run *r, int nvals, const char *const *values, const int32_t *lengths,
@@ -293,6 +328,7 @@ void lead_plan_columns(const plan *p, int *ncols, pgw_column **cols);
 /* lead_write.c */
 void lead_insert_start(lead_run *r);
 void lead_modify_start(lead_run *r);
+void lead_truncate_start(lead_run *r);
 /* Coerce and check one row (t->ncols values in table order: NOT NULL,
  * varchar(n)), fill the hidden row id, and append its mur_row encoding to
  * out; *shard gets the shard its distribution value hashes to.  scratch is
@@ -322,6 +358,30 @@ int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err);
 int lead_copy_data(lead_session *s, const char *data, size_t len);
 void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb done, void *arg);
 void lead_copy_abort(lead_session *s);
+
+/* lead_cancel.c: cancel a statement (design at the top of the file) */
+/* End run r early with err (57014, or a lock wait's 55P03 / 40P01): see
+ * the top of lead_cancel.c for what stops and what cannot.  A run whose
+ * on_cancel is set is handed to it.  At most once per run. */
+void lead_run_cancel(lead_run *r, const mur_error *err);
+/* Cancel every run of the session's statement in progress (none: nothing;
+ * still being parsed: its run fails at start). */
+void lead_session_cancel(lead_session *s, const mur_error *err);
+/* pgw_engine_ops.cancel: a CancelRequest for the session. */
+void lead_session_cancel_request(void *esess);
+/* A statement starts: wrap its done() (*done, *arg replaced) so the
+ * session knows it is in progress, and arm statement_timeout. */
+void lead_stmt_begin(lead_session *s, pgw_done_cb *done, void **arg);
+/* The session closes: release the timer. */
+void lead_stmt_close(lead_session *s);
+/* Check and normalize a value of a time setting in ms (statement_timeout):
+ * out gets it as SHOW prints it ("2s", "1500ms", "0").  MUR_OK, or 22023. */
+int lead_setting_ms_check(const char *name, const char *value, char *out, size_t outsz,
+			  mur_error *err);
+/* A time setting of the session in ms (0: off). */
+uint64_t lead_session_ms(lead_session *s, const char *name);
+/* 1 when name is a time setting lead_setting_ms_check knows. */
+int lead_setting_is_ms(const char *name);
 
 /* lead_explain.c */
 void lead_explain_start(lead_run *r);

@@ -339,6 +339,7 @@ static int plan_writes(const plan *p)
 	switch (p->kind) {
 	case PLAN_INSERT:
 	case PLAN_MODIFY:
+	case PLAN_TRUNCATE:
 	case PLAN_CREATE_TABLE:
 	case PLAN_DROP_TABLE:
 	case PLAN_CREATE_INDEX:
@@ -388,6 +389,14 @@ void lead_utility_start(lead_run *r)
 		if (ps->is_default) {
 			const char *d = default_setting(ps->name);
 			lead_session_set(s, ps->name, d ? d : "");
+		} else if (lead_setting_is_ms(ps->name)) { /* statement_timeout: lead_cancel.c */
+			char ms[32];
+			if (lead_setting_ms_check(ps->name, ps->value, ms, sizeof ms, &err) !=
+			    MUR_OK) {
+				lead_run_fail(r, &err);
+				break;
+			}
+			lead_session_set(s, ps->name, ms);
 		} else {
 			lead_session_set(s, ps->name, ps->value);
 		}
@@ -464,7 +473,8 @@ static void shard_counts_done(lead_run *r)
 		if (mur_row_get_value(&rd, &v) == MUR_OK && v.kind == MV_INT)
 			cat_shard_set_rows(r->e->cat, sl->table_id, sl->shard, (uint64_t)v.i);
 	}
-	r->failed = 0; /* counts are best effort: a down follower leaves the last known count */
+	if (!r->cancelled) /* counts are best effort: a down follower leaves the last known count */
+		r->failed = 0;
 	leader_select_run(r);
 }
 
@@ -516,6 +526,9 @@ void lead_run_start(lead_run *r)
 	case PLAN_MODIFY:
 		lead_modify_start(r);
 		break;
+	case PLAN_TRUNCATE:
+		lead_truncate_start(r);
+		break;
 	case PLAN_CREATE_TABLE:
 		lead_create_table_start(r);
 		break;
@@ -560,6 +573,7 @@ static void op_session_close(void *esess)
 {
 	lead_session *s = esess;
 	s->closed = 1;
+	lead_stmt_close(s);
 	if (s->copy)
 		lead_copy_abort(s);
 	lead_session_unref(s);
@@ -740,6 +754,11 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 		lead_run_finish(r);
 		return;
 	}
+	if (s->cancel_pending) { /* cancelled while it was parsed (lead_cancel.c) */
+		lead_run_fail(r, &s->cancel_err);
+		lead_run_finish(r);
+		return;
+	}
 	lead_run_start(r);
 }
 
@@ -900,6 +919,7 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	lead_stmt *st = stmt;
 	mur_error err;
 
+	lead_stmt_begin(s, &done, &arg); /* cancel, statement_timeout: lead_cancel.c */
 	s->keep_block = 0;
 	if (s->txn == 'E' &&
 	    (!st->p || (st->p->kind != PLAN_ROLLBACK && st->p->kind != PLAN_COMMIT))) {
@@ -958,4 +978,5 @@ const pgw_engine_ops lead_engine_ops = {
 	.copy_done = op_copy_done,
 	.txn_status = op_txn_status,
 	.statement_failed = op_statement_failed,
+	.cancel = lead_session_cancel_request,
 };

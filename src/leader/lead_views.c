@@ -286,6 +286,11 @@ static void fill_settings(lead_engine *e)
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET "
 		 "per "
 		 "session)"},
+		{"statement_timeout", "0", "ms",
+		 "a statement still running this long is cancelled (57014 \"canceling statement "
+		 "due "
+		 "to statement timeout\"; what a cancel stops: docs/failures.md); 0: off (SET per "
+		 "session, PostgreSQL's units: '2s', 500)"},
 		{"murphy.count_distinct", "exact", NULL,
 		 "count(DISTINCT x) over distributed tables: exact, or approximate (answered as "
 		 "approx_count_distinct(x): HyperLogLog sketches, about 0.8 % standard error; "

@@ -14,6 +14,9 @@
  * UPDATE/DELETE: the shard SQL runs on every placement of every shard the
  * WHERE clause does not prune away.
  *
+ * TRUNCATE: a DELETE of every row on every shard of each table, sent as
+ * UPDATE/DELETE are (sql/plan_truncate.c says why).
+ *
  * Each shard's part goes through repl_write (replication/repl.h): the
  * primary runs it and logs the changeset, the replicas apply it, and the
  * part counts as done once the session's write quorum holds it.  Writes
@@ -372,4 +375,34 @@ void lead_modify_start(lead_run *r)
 		}
 	}
 	lead_run_wait(r, write_done);
+}
+
+static void truncate_done(lead_run *r)
+{
+	if (r->failed && r->changes > 0)
+		lead_error_partial(&r->err, "TRUNCATE", r->changes);
+	snprintf(r->res->tag, sizeof r->res->tag, "TRUNCATE TABLE");
+	lead_run_finish(r);
+}
+
+/* TRUNCATE: each table's DELETE of every row (sql/plan_truncate.c) as a
+ * write on each of its shards, all sent at once; answered when every part
+ * is at its quorum (or failed). */
+void lead_truncate_start(lead_run *r)
+{
+	const plan_truncate *pt = &r->p->u.truncate;
+	repl_write_facts facts = {.is_delete = 1};
+	mur_error err;
+
+	for (int i = 0; i < pt->ntables && !r->failed; i++)
+		for (uint32_t s = 0; s < pt->tables[i]->nshards && !r->failed; s++) {
+			r->npending++;
+			if (repl_write(r->e->repl, pt->tables[i], s, lead_session_quorum(r->s),
+				       pt->shard_sql[i], &facts, NULL, 0, NULL, 0, 0, run_part_done,
+				       r, &err) != MUR_OK) {
+				r->npending--;
+				lead_run_fail(r, &err);
+			}
+		}
+	lead_run_wait(r, truncate_done);
 }

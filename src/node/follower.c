@@ -19,6 +19,9 @@
  *                     (at most every 200 ms) and ends with the RESULT; one
  *                     job per placement file at a time (55006 otherwise)
  *   FAULT             node_fault_apply on the loop thread (follower/fault.h)
+ *   QUERY_CANCEL      on the loop thread: sets the cancel flag of the read
+ *                     (QUERY or SHUFFLE_SEND) in `reads` with that id (its SQLite query stops at its
+ *                     next progress check: task_run.h), answers at once
  *   small WRITE/APPLY a write batch on the loop thread, one fsync per batch
  *                     (follower/write_batch.h; group commit on)
  *   quick query       on the loop thread when its placement is free
@@ -110,6 +113,7 @@ typedef struct follower_task {
 	node_wb_item witem;    /* in a write batch */
 	uint64_t arrival;      /* follower.arrivals when it came */
 	atomic_int read_state; /* a listed read: READ_*, written by its pool thread */
+	atomic_int cancel;     /* a listed read: 1 asks its pool thread to stop */
 	int listed;            /* in follower.reads */
 	struct follower_task *rprev, *rnext;
 	/* SHUFFLE_SEND: the query's rows split by owner (on the pool) */
@@ -238,7 +242,7 @@ static void split_parts(follower_task *ft)
 static void task_work(uv_work_t *w)
 {
 	follower_task *ft = w->data;
-	exec_task_run_ordered(ft->f->stor, &ft->task, &ft->res, &ft->read_state);
+	exec_task_run_ordered(ft->f->stor, &ft->task, &ft->res, &ft->read_state, &ft->cancel);
 	atomic_store_explicit(&ft->read_state, READ_DONE, memory_order_release);
 	if (ft->task.kind == EXEC_TASK_SHUFFLE_SEND && !ft->res.failed)
 		split_parts(ft);
@@ -457,6 +461,21 @@ static void start_fetch(follower *f, uint64_t gen, const exec_task *t)
 	f->running++;
 }
 
+/* QUERY_CANCEL: stop the read with that id if it is still queued or
+ * running (its thread sees the flag); answered at once either way. */
+static void run_query_cancel(follower *f, uint64_t gen, const exec_task *t)
+{
+	exec_result res;
+	mur_error err;
+	for (follower_task *r = f->reads_head; r; r = r->rnext)
+		if (r->task.id == t->target_id)
+			atomic_store_explicit(&r->cancel, 1, memory_order_relaxed);
+	exec_result_init(&res);
+	res.task_id = t->id;
+	clu_member_send_result(f->member, gen, &res, &err);
+	exec_result_free(&res);
+}
+
 /* FAULT runs on the loop thread: it changes this process (net faults,
  * signals), not a placement. */
 static void run_fault(follower *f, uint64_t gen, const exec_task *t)
@@ -511,8 +530,11 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 		return 0;
 	}
 	if (f->stopping || f->running >= FOLLOWER_TASKS_MAX || ft->task.kind == EXEC_TASK_REBUILD ||
-	    ft->task.kind == EXEC_TASK_CATCHUP || ft->task.kind == EXEC_TASK_FAULT) {
-		if (f->stopping || f->running >= FOLLOWER_TASKS_MAX)
+	    ft->task.kind == EXEC_TASK_CATCHUP || ft->task.kind == EXEC_TASK_FAULT ||
+	    ft->task.kind == EXEC_TASK_QUERY_CANCEL) {
+		if (ft->task.kind == EXEC_TASK_QUERY_CANCEL)
+			run_query_cancel(f, gen, &ft->task); /* even when busy: it frees a thread */
+		else if (f->stopping || f->running >= FOLLOWER_TASKS_MAX)
 			answer_busy(f, gen, ft->task.id);
 		else if (ft->task.kind == EXEC_TASK_FAULT)
 			run_fault(f, gen, &ft->task);

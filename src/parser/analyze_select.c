@@ -137,7 +137,12 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 	case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
 		return unsupported(c, "subqueries in FROM", -1);
 	case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
-		return unsupported(c, "functions in FROM", -1);
+		unsupported(c, "functions in FROM", -1);
+		mur_error_detail(c->err, "murphy has no set-returning functions such as "
+					 "generate_series.");
+		mur_error_hint(c->err, "Send the rows from the client (INSERT ... VALUES or COPY; "
+				       "pgbench -i generates them client-side unless told -I G).");
+		return MUR_ERR;
 	default:
 		return unsupported(c, "this FROM item", -1);
 	}

@@ -17,13 +17,16 @@
 #include "common/log.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 static void conn_run(pgw_conn *c);
 static void conn_set_closed(pgw_conn *c);
+static void conn_unref(pgw_conn *c);
 
 /* The invariants of pgw_conn_int.h. */
 static void conn_check(const pgw_conn *c)
@@ -38,21 +41,25 @@ static void conn_check(const pgw_conn *c)
 
 /* ---- Lifecycle ------------------------------------------------------------ */
 
-/* BackendKeyData: murphy does not implement CancelRequest, so the key only
- * has to look like PostgreSQL's (a process id and a secret). */
+/* BackendKeyData: a process id (sequential: PostgreSQL's pids are no
+ * secret either) and a secret key.  A CancelRequest must give both, so
+ * the key is what stops one client from cancelling another's statements:
+ * it comes from the kernel's random source (getrandom), never from the
+ * clock or an address.  When no random bytes can be had the connection
+ * gets no key (key_ok = 0) and no CancelRequest ever matches it. */
 static uint32_t conn_next_pid(void)
 {
 	static _Atomic uint32_t next = 1000;
 	return atomic_fetch_add(&next, 1);
 }
 
-static uint32_t conn_secret(const void *salt, uint32_t pid)
+static int conn_random_key(uint32_t *key)
 {
-	uint64_t x = (uint64_t)mur_wall_us() ^ ((uint64_t)(uintptr_t)salt << 16) ^ pid;
-	x += 0x9e3779b97f4a7c15ull; /* splitmix64 */
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return (uint32_t)(x ^ (x >> 31));
+	ssize_t n;
+	do
+		n = getrandom(key, sizeof *key, 0);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof *key ? MUR_OK : MUR_EIO;
 }
 
 int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake, void *wake_arg,
@@ -70,12 +77,40 @@ int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wa
 	mur_buf_init(&c->in);
 	mur_buf_init(&c->out);
 	c->pid = conn_next_pid();
-	c->key = conn_secret(c, c->pid);
+	c->key_ok = conn_random_key(&c->key) == MUR_OK;
+	if (!c->key_ok)
+		MLOG(WARN, "pgwire",
+		     "session %u: no random bytes for its cancel key: it cannot be "
+		     "cancelled",
+		     c->pid);
 	*out = c;
 	return MUR_OK;
 }
 
 void pgw_conn_set_admit(pgw_conn *c, pgw_conn_admit_cb admit) { c->admit = admit; }
+
+void pgw_conn_set_cancel(pgw_conn *c, pgw_conn_cancel_cb cancel) { c->cancel = cancel; }
+
+/* Compare keys in constant time: the answer (none, either way) and its
+ * timing say nothing about how close a guess was. */
+static int conn_key_equal(uint32_t a, uint32_t b)
+{
+	volatile uint32_t diff = a ^ b;
+	return diff == 0;
+}
+
+int pgw_conn_cancel(pgw_conn *c, uint32_t pid, uint32_t key)
+{
+	if (c->pid != pid || !c->key_ok || !conn_key_equal(c->key, key))
+		return 0;
+	if (!c->pending || !c->esess || !c->ops->cancel)
+		return 1; /* nothing runs: nothing to cancel (PostgreSQL: the same) */
+	MLOG(DEBUG, "pgwire", "session %u: cancel request", c->pid);
+	c->refs++; /* the engine may call done() from inside cancel() */
+	c->ops->cancel(c->esess);
+	conn_unref(c);
+	return 1;
+}
 
 static void conn_free(pgw_conn *c)
 {
@@ -419,6 +454,21 @@ static void conn_startup_v3(pgw_conn *c, const pgw_frame *f)
 	MLOG(DEBUG, "pgwire", "session %u: user %s database %s", c->pid, st.user, db);
 }
 
+/* CancelRequest: hand the (pid, key) pair to the owner, who finds the
+ * session it names (pgw_conn_cancel), then hang up without a word, as
+ * PostgreSQL does whether or not the key matched. */
+static void conn_cancel_request(pgw_conn *c, const pgw_frame *f)
+{
+	mur_rd rd;
+	uint32_t pid, key;
+	mur_rd_init(&rd, f->body, f->body_len);
+	pid = mur_rd_u32(&rd);
+	key = mur_rd_u32(&rd);
+	if (mur_rd_ok(&rd) && mur_rd_left(&rd) == 0 && c->cancel)
+		c->cancel(c->wake_arg, pid, key);
+	conn_set_closed(c);
+}
+
 /* One startup-phase packet; returns 0 when more bytes are needed. */
 static int conn_startup(pgw_conn *c)
 {
@@ -442,8 +492,8 @@ static int conn_startup(pgw_conn *c)
 		*done = 1;
 		return 1;
 	}
-	if (f.code == PGW_CANCEL_REQUEST_CODE) { /* not supported: just hang up */
-		conn_set_closed(c);
+	if (f.code == PGW_CANCEL_REQUEST_CODE) {
+		conn_cancel_request(c, &f);
 		return 1;
 	}
 	conn_startup_v3(c, &f);

@@ -73,7 +73,8 @@ struct pgw_session {
 	int session_closed;
 	pgw_conn_wake_cb wake;
 	void *wake_arg;
-	pgw_conn_admit_cb admit; /* NULL: admit every valid startup */
+	pgw_conn_admit_cb admit;   /* NULL: admit every valid startup */
+	pgw_conn_cancel_cb cancel; /* NULL: a CancelRequest only hangs up */
 
 	mur_buf in; /* received bytes; processed up to in_off */
 	size_t in_off;
@@ -106,7 +107,8 @@ struct pgw_session {
 	mur_error copy_violation;
 
 	int ssl_done, gss_done;
-	uint32_t pid, key;
+	uint32_t pid, key; /* BackendKeyData; key random (pgw_conn.c) */
+	int key_ok;        /* 0: no random key could be made: never cancelled */
 };
 
 /* pgw_conn.c */

@@ -133,6 +133,15 @@ typedef struct pgw_engine_ops {
 	/* Called when a statement failed inside an extended-protocol batch or a
 	 * simple query, so the engine can mark an open transaction failed. */
 	void (*statement_failed)(void *esess);
+
+	/* Optional.  A CancelRequest with this session's key arrived while a
+	 * callback is pending (execute, copy_done or prepare_finish): end the
+	 * running statement as soon as possible.  The pending done() is still
+	 * called exactly once, now (perhaps before this returns) or later,
+	 * with an error (57014) or, when the statement could not be stopped
+	 * (a write already sent), with its usual result.  Never called when
+	 * nothing is pending or after session_close. */
+	void (*cancel)(void *esess);
 } pgw_engine_ops;
 
 /* Start reading the socket again after copy_data() returned 1 (may be

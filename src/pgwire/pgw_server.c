@@ -13,6 +13,12 @@
  *   pgw_write   one per uv_write; owns the output bytes; freed in
  *               write_cb.
  *
+ * Cancel.  A CancelRequest arrives on a connection of its own; its
+ * (pid, key) goes to client_cancel, which asks every session's connection
+ * (pgw_conn_cancel) until one matches; the engine's done() for the
+ * cancelled statement may run from inside that call and wakes the
+ * session's client as any completion does.
+ *
  * client_sync() is the one place that reconciles a client with its
  * connection: flush output, close when the protocol closed, start/stop
  * reading.  It runs after every read, every write completion, and every
@@ -166,6 +172,16 @@ static int client_admit(void *arg)
 	s->nsessions++;
 	startup_check(s);
 	return 1;
+}
+
+/* A CancelRequest on cl: find the session its key names (a linear scan:
+ * cancels are rare and sessions at most PGW_CONNECTIONS_MAX). */
+static void client_cancel(void *arg, uint32_t pid, uint32_t key)
+{
+	pgw_client *cl = arg;
+	for (pgw_client *x = cl->srv->clients; x; x = x->next)
+		if (x != cl && x->session && x->conn && pgw_conn_cancel(x->conn, pid, key))
+			return;
 }
 
 /* ---- Teardown ---------------------------------------------------------------- */
@@ -425,6 +441,7 @@ static void connection_cb(uv_stream_t *listener, int status)
 		return;
 	}
 	pgw_conn_set_admit(cl->conn, client_admit);
+	pgw_conn_set_cancel(cl->conn, client_cancel);
 	startup_push(s, cl);
 	client_sync(cl);
 }

@@ -218,6 +218,20 @@ int repl_park(repl_ctx *c, uint64_t start_us, repl_resume_fn resume, void *arg);
  * connected, else a current replica at the committed LSN; 0 when none. */
 uint32_t repl_read_node(repl_ctx *c, const cat_shard *s);
 
+/* ---- cancel: a client's CancelRequest, statement_timeout, a lock wait ---- */
+
+/* Forget every parked read and statement whose resume argument is arg:
+ * it will not be resumed.  Returns how many were forgotten (0: arg was
+ * not parked). */
+int repl_unpark(repl_ctx *c, void *arg);
+/* Take back the write ops of arg (repl_write's callback argument) that
+ * are still QUEUED: never sent, or sent back to the queue with no copy
+ * keeping them.  Each is reported failed with err (its callback runs,
+ * after every such op left its queue) and freed.  Ops past QUEUED are
+ * left to finish: a write sent to its copies cannot be taken back.
+ * Returns how many were taken back. */
+int repl_cancel_queued(repl_ctx *c, void *arg, const mur_error *err);
+
 /* ---- recovery (repl_recover.c) ---- */
 
 /* Called on every follower state change and on connect. */

@@ -182,3 +182,24 @@ const char *repl_quorum_name(repl_quorum q)
 {
 	return q == REPL_QUORUM_ONE ? "one" : q == REPL_QUORUM_ALL ? "all" : "majority";
 }
+
+/* Drop the waiters whose argument is arg from w[0..*n); returns how many. */
+static int waiters_drop(repl_waiter *w, int *n, void *arg)
+{
+	int kept = 0, dropped;
+	for (int i = 0; i < *n; i++)
+		if (w[i].arg != arg)
+			w[kept++] = w[i];
+	dropped = *n - kept;
+	*n = kept;
+	return dropped;
+}
+
+int repl_unpark(repl_ctx *c, void *arg)
+{
+	int n = waiters_drop(c->waiters, &c->nwaiters, arg);
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rs = c->shards[b]; rs; rs = rs->next)
+			n += waiters_drop(rs->readers, &rs->nreaders, arg);
+	return n;
+}

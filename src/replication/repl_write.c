@@ -1500,3 +1500,46 @@ int repl_table_busy(repl_ctx *c, const cat_table *t)
 	}
 	return 0;
 }
+
+/* ---- cancel (repl.h) ---- */
+
+/* Unlink rt's queued ops of arg onto *taken (through next). */
+static void queue_take(repl_shard *rt, void *arg, repl_wop **taken)
+{
+	repl_wop *prev = NULL, *next;
+	for (repl_wop *op = rt->qhead; op; op = next) {
+		next = op->next;
+		if (op->exclusive || op->members || op->cb_arg != arg ||
+		    op->state != REPL_WOP_QUEUED) {
+			prev = op;
+			continue;
+		}
+		if (prev)
+			prev->next = next;
+		else
+			rt->qhead = next;
+		if (rt->qtail == op)
+			rt->qtail = prev;
+		op->next = *taken;
+		*taken = op;
+	}
+}
+
+int repl_cancel_queued(repl_ctx *c, void *arg, const mur_error *err)
+{
+	repl_wop *taken = NULL, *next;
+	int n = 0;
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			queue_take(rt, arg, &taken);
+	/* report only now: a callback may queue new writes */
+	for (repl_wop *op = taken; op; op = next) {
+		next = op->next;
+		op_fail(op, err);
+		wop_set_state(op, REPL_WOP_DONE); /* never sent (or undone): nothing to undo */
+		op_report(op);
+		op_free(op);
+		n++;
+	}
+	return n;
+}

@@ -64,8 +64,9 @@ typedef enum plan_kind {
 	PLAN_BEGIN,
 	PLAN_COMMIT,
 	PLAN_ROLLBACK,
-	PLAN_NOOP,    /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
-	PLAN_ANALYZE, /* ANALYZE: shard statistics into the catalog */
+	PLAN_NOOP,     /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
+	PLAN_ANALYZE,  /* ANALYZE: shard statistics into the catalog */
+	PLAN_TRUNCATE, /* TRUNCATE: every row of each table deleted, as a write */
 } plan_kind;
 
 typedef struct plan_column {
@@ -175,6 +176,14 @@ typedef struct plan_modify {
 	int nreturning;
 } plan_modify;
 
+/* TRUNCATE (plan_truncate.c): shard_sql[i] (DELETE FROM main."t") runs as
+ * a write on every shard of tables[i]. */
+typedef struct plan_truncate {
+	int ntables;
+	const cat_table **tables;
+	const char **shard_sql;
+} plan_truncate;
+
 typedef struct plan_create_table {
 	cat_table *def; /* new table, id 0, shards NULL: the leader assigns them */
 	int if_not_exists;
@@ -192,6 +201,13 @@ typedef struct plan_index {
 	char index_name[64];
 	int if_not_exists;     /* or if_exists for DROP */
 	const char *shard_ddl; /* CREATE [UNIQUE] INDEX ... ON main."t"(...) / DROP INDEX ... */
+	/* ALTER TABLE ADD PRIMARY KEY / UNIQUE (tag ALTER TABLE): undo_ddl drops
+	 * the index from every placement when a placement failed to build it
+	 * (23505: duplicates); npk > 0: pk_cols become the table's primary key
+	 * in the catalog once every placement has it.  NULL / 0 otherwise. */
+	const char *undo_ddl;
+	int npk;
+	const int *pk_cols;
 } plan_index;
 
 typedef struct plan_copy {
@@ -251,6 +267,7 @@ struct plan {
 		plan_copy copy;
 		plan_set set;
 		plan_analyze analyze;
+		plan_truncate truncate;
 		struct {
 			plan *inner;
 			int analyze;

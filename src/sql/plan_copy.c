@@ -7,6 +7,9 @@
  * empty string, double quote.  Columns not listed are left to the
  * executor, which fills cat_column.default_sql or NULL as INSERT does.
  * COPY TO and COPY FROM a file or program are not supported (0A000).
+ * FREEZE (pgbench -i asks for it) is accepted and changes nothing: it
+ * writes PostgreSQL rows with their transaction ids already frozen, and
+ * murphy's rows carry no transaction ids (docs/decisions.md).
  */
 #include "sql/sqlInt.h"
 
@@ -80,6 +83,8 @@ static int copy_option(sql_ctx *c, PgQuery__DefElem *d, plan_copy *pc, int *null
 	if (!strcmp(name, "escape") && v && !strcmp(v, "\""))
 		return MUR_OK;
 	if (!strcmp(name, "encoding") && v && (!strcasecmp(v, "utf8") || !strcasecmp(v, "utf-8")))
+		return MUR_OK;
+	if (!strcmp(name, "freeze")) /* file comment: nothing to freeze */
 		return MUR_OK;
 	return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->location,
 		       "murphy does not support COPY option \"%s\" yet", name);

@@ -33,10 +33,6 @@ void plan_free(plan *p)
 static const char *node_name(const PgQuery__Node *n)
 {
 	switch (n->node_case) {
-	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
-		return "ALTER TABLE";
-	case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
-		return "TRUNCATE";
 	case PG_QUERY__NODE__NODE_VIEW_STMT:
 		return "CREATE VIEW";
 	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
@@ -133,6 +129,10 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return plan_discard(c, n->discard_stmt, p);
 	case PG_QUERY__NODE__NODE_VACUUM_STMT:
 		return sql_plan_analyze(c, n->vacuum_stmt, p);
+	case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
+		return sql_plan_truncate(c, n->truncate_stmt, p);
+	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+		return sql_plan_alter_table(c, n->alter_table_stmt, p);
 	default:
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support %s yet", node_name(n));

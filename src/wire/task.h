@@ -53,7 +53,7 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 5
+#define EXEC_WIRE_VERSION 6
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -82,7 +82,11 @@ typedef enum exec_task_kind {
 					in-memory SQLite (made by shuffle_ddl, indexed by
 					shuffle_post), run `sql` there (then `agg` if set) */
 	EXEC_TASK_SHUFFLE_CANCEL = 13, /* fail the RECV of shuffle_id (sql: the reason) */
-	EXEC_TASK_KIND_MAX = 13,
+	EXEC_TASK_QUERY_CANCEL = 14,   /* interrupt the QUERY (or SHUFFLE_SEND) task target_id
+					if it still runs
+					(its statement was cancelled on the leader); answers
+					at once, whether or not it found the task */
+	EXEC_TASK_KIND_MAX = 14,
 } exec_task_kind;
 
 typedef enum exec_agg_fn {
@@ -207,6 +211,7 @@ typedef struct exec_task {
 	 * the text of sql). */
 	const char *scan_table;
 	const char *scan_column;
+	uint64_t target_id; /* QUERY_CANCEL: the id of the QUERY to interrupt */
 } exec_task;
 
 typedef struct exec_result {

@@ -5,7 +5,8 @@
  * tables (routing by binary search, the shards a range of values touches,
  * co-location, bounds kept across reopen and the upgrade of older files);
  * statistics (ANALYZE: kept across reopen, partial updates, errors, gone
- * with the table, the upgrade of a file from before the stats table).
+ * with the table, the upgrade of a file from before the stats table); a
+ * primary key added later (ALTER TABLE ADD PRIMARY KEY), kept across reopen.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -118,6 +119,37 @@ static void test_durable_reopen(void **state)
 	c = cat_open(path, &err);
 	assert_null(cat_table_lookup(c, NULL, "events"));
 	cat_close(c);
+}
+
+/* ALTER TABLE ADD PRIMARY KEY: the key columns are marked, and stay so
+ * across reopen; an unknown table or column is an error. */
+static void test_primary_key_added(void **state)
+{
+	char dir[] = "/tmp/murphy_cat_XXXXXX", path[256];
+	mur_error err;
+	const cat_table *t;
+	int cols[] = {1}, bad[] = {7};
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/catalog.db", dir);
+	catalog *c = cat_open(path, &err);
+	assert_non_null(c);
+	cat_table d = make_def("acc", 2, 1);
+	d.cols[0].primary_key = 0;
+	assert_int_equal(cat_create_table(c, &d, &t, &err), 0);
+	uint32_t id = t->id;
+	assert_int_equal(cat_table_set_primary_key(c, id, bad, 1, &err), MUR_ERR);
+	assert_int_equal(cat_table_set_primary_key(c, id + 1, cols, 1, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "42P01");
+	assert_int_equal(cat_table_set_primary_key(c, id, cols, 1, &err), 0);
+	assert_int_equal(t->cols[1].primary_key, 1);
+	cat_close(c);
+	c = cat_open(path, &err);
+	t = cat_table_lookup(c, NULL, "acc");
+	assert_int_equal(t->cols[0].primary_key, 0);
+	assert_int_equal(t->cols[1].primary_key, 1);
+	cat_close(c);
+	unlink(path);
+	rmdir(dir);
 }
 
 static void test_reference_placement(void **state)
@@ -477,6 +509,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_placement_and_colocation),
 		cmocka_unit_test(test_durable_reopen),
+		cmocka_unit_test(test_primary_key_added),
 		cmocka_unit_test(test_reference_placement),
 		cmocka_unit_test(test_reference_durable_and_upgrade),
 		cmocka_unit_test(test_range_routing),

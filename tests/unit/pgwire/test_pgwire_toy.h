@@ -12,7 +12,8 @@
  *   notice       a NOTICE then "DO"
  *   begin/commit txn status T / I ("BEGIN"/"COMMIT")
  *   empty        EmptyQueryResponse
- *   async X      X, but the done callback comes later (toy_complete)
+ *   async X      X, but the done callback comes later (toy_complete);
+ *                cancel() ends it at once with 57014
  *   anything else  "OK"
  * split() splits on ';' and drops empty statements; "splitfail" fails.
  */
@@ -45,6 +46,7 @@ typedef struct toy_engine {
 	pgw_done_cb pend_done;
 	void *pend_arg;
 	pgw_result *pend_res;
+	int cancels; /* cancel() calls */
 } toy_engine;
 
 typedef struct toy_sess {
@@ -257,6 +259,19 @@ static inline int toy_complete(toy_engine *e)
 	return 1;
 }
 
+/* cancel(): a pending asynchronous statement ends now with 57014. */
+static inline void toy_cancel(void *esess)
+{
+	toy_sess *s = esess;
+	mur_error e;
+	s->e->cancels++;
+	if (!s->e->pend_done)
+		return;
+	mur_error_set(&e, SQLSTATE_QUERY_CANCELED, "canceling statement due to user request");
+	pgw_result_set_error(s->e->pend_res, &e);
+	toy_complete(s->e);
+}
+
 static inline int toy_copy_data(void *esess, const char *data, size_t len)
 {
 	toy_sess *s = esess;
@@ -306,6 +321,7 @@ static const pgw_engine_ops toy_ops __attribute__((unused)) = {
 	.copy_done = toy_copy_done,
 	.txn_status = toy_txn_status,
 	.statement_failed = toy_statement_failed,
+	.cancel = toy_cancel,
 };
 
 /* ---- Frontend message builders ---------------------------------------------- */
