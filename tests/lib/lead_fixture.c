@@ -71,6 +71,49 @@ static int parse_file(const char *file, uint32_t *table_id, uint32_t *shard)
 	return MUR_OK;
 }
 
+/* t (zeroed) describes task sent to node; free with task_clear. */
+static void task_fill(lf_task *t, uint32_t node, const exec_task *task)
+{
+	t->node = node;
+	t->kind = (exec_task_kind)task->kind;
+	snprintf(t->file, sizeof t->file, "%s", task->nplacements ? task->placements[0] : "");
+	parse_file(t->file, &t->table_id, &t->shard);
+	t->lsn = task->lsn;
+	t->entry_id = task->entry_id;
+	t->capture = task->capture;
+	t->txn_id = task->txn_id;
+	t->entry_kind = task->entry_kind;
+	t->nrows = task->nrows;
+	t->ncols = task->ncols;
+	mur_buf_init(&t->rows);
+	mur_buf_init(&t->blob);
+	if (task->nrows)
+		mur_buf_put(&t->rows, task->rows, task->rows_len);
+	if (task->blob_len)
+		mur_buf_put(&t->blob, task->blob, task->blob_len);
+	snprintf(t->peer, sizeof t->peer, "%s", task->peer_addr);
+	t->sql = strdup(task->sql ? task->sql : "");
+	exec_result_init(&t->res);
+}
+
+static void task_clear(lf_task *t)
+{
+	mur_buf_free(&t->rows);
+	mur_buf_free(&t->blob);
+	exec_result_free(&t->res);
+	free(t->sql);
+	t->sql = NULL;
+}
+
+void lf_run_task(lf_fixture *fx, uint32_t node, const exec_task *task, exec_result *res)
+{
+	lf_task t = {0};
+	task_fill(&t, node, task);
+	t.id = task->id;
+	lf_follower_run(fx, &t, res);
+	task_clear(&t);
+}
+
 static lf_task *record(lf_fixture *fx, uint32_t node, const exec_task *task)
 {
 	lf_task *t = calloc(1, sizeof *t);
@@ -84,27 +127,10 @@ static lf_task *record(lf_fixture *fx, uint32_t node, const exec_task *task)
 		fx->tasks = g;
 		fx->captasks = cap;
 	}
+	task_fill(t, node, task);
 	t->seq = fx->ntasks;
 	t->id = (uint64_t)fx->ntasks + 1;
 	t->generation = fx->generation;
-	t->node = node;
-	t->kind = (exec_task_kind)task->kind;
-	snprintf(t->file, sizeof t->file, "%s", task->nplacements ? task->placements[0] : "");
-	parse_file(t->file, &t->table_id, &t->shard);
-	t->lsn = task->lsn;
-	t->entry_id = task->entry_id;
-	t->capture = task->capture;
-	t->nrows = task->nrows;
-	t->ncols = task->ncols;
-	mur_buf_init(&t->rows);
-	mur_buf_init(&t->blob);
-	if (task->nrows)
-		mur_buf_put(&t->rows, task->rows, task->rows_len);
-	if (task->blob_len)
-		mur_buf_put(&t->blob, task->blob, task->blob_len);
-	snprintf(t->peer, sizeof t->peer, "%s", task->peer_addr);
-	t->sql = strdup(task->sql ? task->sql : "");
-	exec_result_init(&t->res);
 	fx->tasks[fx->ntasks++] = t;
 	return t;
 }
@@ -515,12 +541,8 @@ void lf_free(lf_fixture *fx)
 	lead_engine_destroy(fx->e);
 	cat_close(fx->cat);
 	for (int i = 0; i < fx->ntasks; i++) {
-		lf_task *t = fx->tasks[i];
-		mur_buf_free(&t->rows);
-		mur_buf_free(&t->blob);
-		exec_result_free(&t->res);
-		free(t->sql);
-		free(t);
+		task_clear(fx->tasks[i]);
+		free(fx->tasks[i]);
 	}
 	free(fx->tasks);
 	for (int i = 0; i < fx->nf; i++)
