@@ -204,7 +204,8 @@ static void resume_select(void *arg) { lead_select_start(arg); }
 int lead_read_wait(lead_run *r, const cat_table *t, uint32_t sh, const mur_value *key)
 {
 	mur_error err;
-	int gated = repl_read_gated(r->e->repl, t, sh, key, resume_select, r, &err);
+	int gated = repl_read_gated_txn(r->e->repl, t, sh, key, lead_txn_of_run(r), resume_select,
+					r, &err);
 	if (gated < 0) /* cannot park, and must not read an undecided entry */
 		lead_run_fail(r, &err);
 	return gated > 0 || (repl_shard_reconciling(r->e->repl, &t->shards[sh]) && lead_run_park(r));

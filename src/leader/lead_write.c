@@ -16,8 +16,14 @@
  *
  * Each shard's part goes through repl_write (replication/repl.h): the
  * primary runs it and logs the changeset, the replicas apply it, and the
- * part counts as done once the session's write quorum holds it.  Writes
- * spanning several shards are not atomic across shards yet.
+ * part counts as done once the session's write quorum holds it.
+ *
+ * Atomicity (lead_txn.c): inside a block a write belongs to the block's
+ * transaction; an autocommit statement that writes several shards runs as
+ * an implicit transaction, committed when every part is at its quorum and
+ * undone on every shard when a part fails (lead_run_finish), so the
+ * client's error means "nothing of it was stored".  An autocommit
+ * statement on one shard is today's path: its entry is its own decision.
  */
 #include "leader/lead_int.h"
 
@@ -170,23 +176,9 @@ int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards,
 	return MUR_OK;
 }
 
-void lead_error_partial(mur_error *err, const char *what, uint64_t rows)
-{
-	mur_error orig = *err;
-	mur_error_set(err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
-		      "%s partly applied: %llu row%s stored on the shards whose part succeeded, "
-		      "and they stay; another part failed: %s",
-		      what, (unsigned long long)rows, rows == 1 ? " was" : "s were", orig.message);
-	mur_error_detail(err, "a statement that spans shards is not atomic yet: each shard's "
-			      "part commits on its own; the failed part's error was SQLSTATE %s%s%s",
-			 orig.sqlstate, orig.detail[0] ? ": " : "", orig.detail);
-	mur_error_hint(err, "check which rows are there before retrying");
-}
-
 /* After the write tasks: count changes and gather RETURNING rows from the
- * primaries, then answer.  A failed statement some of whose shard parts
- * committed rows says so (40003): the client must not read it as "nothing
- * happened". */
+ * primaries, then answer (a failed statement's parts that committed are
+ * undone by its transaction's abort: lead_run_finish). */
 static void write_done(lead_run *r)
 {
 	mur_error err;
@@ -202,11 +194,6 @@ static void write_done(lead_run *r)
 				     &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	}
-	if (r->failed && r->changes > 0)
-		lead_error_partial(&r->err, r->p->kind == PLAN_INSERT ? "INSERT"
-					    : r->p->u.modify.is_delete ? "DELETE"
-								       : "UPDATE",
-				   r->changes);
 	snprintf(r->res->tag, sizeof r->res->tag, "%s %llu", verb, (unsigned long long)r->changes);
 	lead_run_finish(r);
 }
@@ -282,6 +269,8 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 	}
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;
+	if (lead_txn_for_write(r, nshards, &facts.txn) != MUR_OK)
+		goto out;
 	for (int i = 0; i < nshards && !r->failed; i++)
 		lead_send_shard_rows(r, t, shards[i], pi->shard_sql, &facts, &batches[shards[i]],
 				     counts[shards[i]], (uint32_t)t->ncols);
@@ -353,6 +342,8 @@ void lead_modify_start(lead_run *r)
 
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;
+	if (lead_txn_for_write(r, n, &facts.txn) != MUR_OK)
+		n = 0;
 	for (int i = 0; i < n && !r->failed; i++) {
 		r->npending++;
 		if (repl_write(r->e->repl, t, shards[i], lead_session_quorum(r->s), pm->shard_sql,

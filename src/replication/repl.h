@@ -168,10 +168,13 @@ typedef void (*repl_wop_cb)(void *arg, repl_wop *op, int failed, const mur_error
 /* What the planner knows about a write's statement.  Grouping, pipelining,
  * who may answer and the row estimate are decided from these, never from
  * the SQL text (a quoted name may hold any word). */
+typedef struct repl_txn repl_txn;
 typedef struct repl_write_facts {
 	int returns_rows;  /* RETURNING: the client's answer is the primary's rows */
 	int may_skip_rows; /* ON CONFLICT DO NOTHING: a row may be left out without error */
 	int is_delete;     /* DELETE: the changes it reports are rows removed */
+	repl_txn *txn;     /* the transaction the write belongs to (repl_lock.c): it takes
+			      the shard's lock; NULL: autocommit, its entry is its own decision */
 } repl_write_facts;
 
 /* Submit one shard's write: sql run once with params (nparams) or once per
@@ -204,6 +207,12 @@ typedef void (*repl_resume_fn)(void *arg);
  * -1 + err when it cannot park (out of memory): it must not read either. */
 int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
 		    repl_resume_fn resume, void *arg, mur_error *err);
+/* The same for a read of transaction tx (NULL: none): a shard whose lock
+ * another transaction holds is gated whatever the key (its entries are not
+ * decided until it ends); one whose lock tx holds is not gated by tx's own
+ * entries (it reads its own writes). */
+int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
+			const repl_txn *tx, repl_resume_fn resume, void *arg, mur_error *err);
 
 /* 1 while the shard's committed entry is unknown after a (re)start and a
  * copy that is not dead has not reported. */
@@ -217,6 +226,45 @@ int repl_park(repl_ctx *c, uint64_t start_us, repl_resume_fn resume, void *arg);
 /* The placement to read a shard from: the primary when current and
  * connected, else a current replica at the committed LSN; 0 when none. */
 uint32_t repl_read_node(repl_ctx *c, const cat_shard *s);
+
+/* ---- transactions: the leader's shard lock table (repl_lock.c) ----
+ *
+ * A transaction's write on a shard takes the shard's lock at its first
+ * entry there and keeps it until the transaction ends (strict two-phase
+ * locking, shard-granular: docs/transactions.md, docs/decisions.md).  The
+ * shard's op queue lets the holder's ops pass and holds the others' (an
+ * autocommit write included); reads by others wait (the read gate) until
+ * the holder ends; the holder reads its own writes.  So the holder's
+ * entries on a shard are a contiguous suffix of its log, from the entry
+ * after `base` (the shard's committed entry when the lock was taken), and
+ *
+ *   commit = release every lock (the entries were at their quorum when the
+ *            statements that wrote them were answered)
+ *   abort  = UNDO every copy of every shard it holds to base, then release
+ *
+ * A write that would wait for a transaction that (through the locks it
+ * waits for) waits for the writer is refused at once with 40P01; a cycle
+ * made later (a lock handed over in queue order) is found by repl_tick
+ * and one waiter of it is refused with 40P01. */
+
+/* A new transaction with the leader-unique id txid (lead_time_id); NULL
+ * when out of memory.  It is freed by repl_txn_commit / repl_txn_abort
+ * once their callback returned. */
+repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err);
+uint64_t repl_txn_id(const repl_txn *tx);
+/* Shards whose lock tx holds (it wrote them). */
+int repl_txn_nshards(const repl_txn *tx);
+/* Called once when a transaction has ended; failed: the outcome is not
+ * the one asked for (err says why: an undo failed). */
+typedef void (*repl_txn_cb)(void *arg, int failed, const mur_error *err);
+/* Commit tx: its locks are released, reads of its shards resume.  No op
+ * of tx may be queued or undecided.  cb (may be NULL) runs before return. */
+void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_txn_cb cb, void *arg);
+/* Abort tx: its queued writes fail (their callbacks run with 40P01 or
+ * 25P02-like errors: err), then each shard it holds is undone to its base
+ * once the shard's ops in flight are done, then its locks are released and
+ * cb (may be NULL) runs; tx is freed after.  cb may run before return. */
+void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb cb, void *arg);
 
 /* ---- recovery (repl_recover.c) ---- */
 

@@ -61,6 +61,7 @@ void repl_destroy(repl_ctx *c)
 			next = rs->next;
 			shard_free(rs);
 		}
+	repl_lock_destroy(c);
 	free(c->shards);
 	free(c->waiters);
 	free(c);
@@ -135,6 +136,7 @@ repl_shard *repl_shard_get(repl_ctx *c, uint32_t table_id, uint32_t shard)
 
 void repl_forget(repl_ctx *c, const cat_table *t)
 {
+	repl_lock_forget_table(c, t->id);
 	for (uint32_t sh = 0; sh < t->nshards; sh++) {
 		repl_shard **pp = &c->shards[bucket_of(t->id, sh, c->nbuckets)];
 		for (; *pp; pp = &(*pp)->next) {

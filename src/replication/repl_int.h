@@ -59,6 +59,7 @@ typedef struct repl_shard {
 	repl_waiter *readers;      /* reads parked on the gate */
 	int nreaders, capreaders;
 	int rf_warned;             /* under-replication WARNING logged (repl_health.c) */
+	repl_txn *lock;            /* the transaction holding the shard's lock, or NULL */
 	uint64_t ring_lsn[REPL_RING];
 	uint64_t ring_entry[REPL_RING];
 } repl_shard;
@@ -78,6 +79,7 @@ struct repl_ctx {
 	uint64_t started_us;   /* mur_now_us() at create: the restart's reporting window */
 	repl_waiter *waiters;  /* statements parked after a restart or behind a busy table */
 	int nwaiters, capwaiters;
+	repl_txn *txns;        /* open transactions (repl_lock.c), newest first */
 	repl_shard **shards;   /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
 };
@@ -106,6 +108,35 @@ void repl_kick(repl_ctx *c, const cat_table *t, uint32_t shard);
 typedef void (*repl_excl_fn)(repl_ctx *c, cat_table *t, uint32_t shard, void *arg);
 int repl_exclusive(repl_ctx *c, cat_table *t, uint32_t shard, repl_excl_fn fn, void *arg);
 void repl_exclusive_done(repl_ctx *c, cat_table *t, uint32_t shard);
+
+/* Fail every queued (not started) op of tx with err: its callback runs
+ * (failed) and it is freed.  Returns how many. */
+int repl_cancel_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err);
+/* Resume the reads parked on rt when nothing gates them any more (no
+ * undecided entry in flight). */
+void repl_resume_readers(repl_shard *rt);
+/* 1 when tx (NULL: autocommit) has an op queued on rt. */
+int repl_shard_queues(const repl_shard *rt, const repl_txn *tx);
+
+/* repl_lock.c */
+/* 1 when rt's lock holds back an op of tx (NULL: autocommit): another
+ * transaction holds it. */
+int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx);
+/* tx's first op on shard s starts (the shard is idle): tx takes its lock,
+ * with the shard's committed entry as its base.  MUR_ENOMEM: not taken. */
+int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx);
+/* 1 when an op of tx waiting for rt's lock would close a cycle of waits. */
+int repl_lock_would_deadlock(repl_ctx *c, const repl_txn *tx, const repl_shard *rt);
+/* Free the transactions still open (repl_destroy: their sessions are gone
+ * with the engine). */
+void repl_lock_destroy(repl_ctx *c);
+/* err: 40P01 for transaction txid. */
+void repl_lock_deadlock_error(mur_error *err, uint64_t txid);
+/* Once per tick: refuse (40P01) the queued ops of one transaction of each
+ * cycle of waits. */
+void repl_lock_tick(repl_ctx *c);
+/* Forget tx's locks on the shards of a dropped table (repl_forget). */
+void repl_lock_forget_table(repl_ctx *c, uint32_t table_id);
 
 /* repl_recover.c */
 /* Resume every parked statement (they check again and may park again) and

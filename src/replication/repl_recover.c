@@ -1001,4 +1001,5 @@ void repl_tick(repl_ctx *c)
 			reference_fill(c, t);
 	}
 	repl_health_tick(c);
+	repl_lock_tick(c);
 }

@@ -238,10 +238,18 @@ static int key_undecided(const cat_table *t, const repl_shard *rt, const mur_val
 int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
 		    repl_resume_fn resume, void *arg, mur_error *err)
 {
+	return repl_read_gated_txn(c, t, shard, key, NULL, resume, arg, err);
+}
+
+int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
+			const repl_txn *tx, repl_resume_fn resume, void *arg, mur_error *err)
+{
 	repl_shard *rt = repl_shard_find(c, t->id, shard); /* none yet: no write ever gated it */
-	if (!rt || !rt->gated)
+	if (!rt || (!rt->gated && !repl_lock_blocks(rt, tx)))
 		return 0;
-	if (key && t->dist_col >= 0 && !key_undecided(t, rt, key))
+	/* another transaction's entries are undecided until it ends, whatever
+	 * keys they hold */
+	if (!repl_lock_blocks(rt, tx) && key && t->dist_col >= 0 && !key_undecided(t, rt, key))
 		return 0;
 	if (rt->nreaders == rt->capreaders) {
 		int cap = rt->capreaders ? rt->capreaders * 2 : 8;
@@ -263,14 +271,21 @@ int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_v
 static void ungate(repl_wop *op)
 {
 	repl_shard *rt = op_rt(op);
-	repl_waiter *readers;
-	int n;
 	if (!rt)
 		return;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
 		if (wop_undecided(x))
 			return;
 	rt->gated = 0;
+	repl_resume_readers(rt);
+}
+
+void repl_resume_readers(repl_shard *rt)
+{
+	repl_waiter *readers;
+	int n;
+	if (rt->gated)
+		return;
 	readers = rt->readers;
 	n = rt->nreaders;
 	rt->readers = NULL;
@@ -1273,7 +1288,7 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	int n = 1;
 	if (!groupable(op) || !rt->qhead || !groupable(rt->qhead) ||
 	    strcmp(rt->qhead->sql, op->sql) != 0 || rt->qhead->ncols != op->ncols ||
-	    rt->qhead->q != op->q)
+	    rt->qhead->q != op->q || rt->qhead->facts.txn != op->facts.txn)
 		return op;
 	g = calloc(1, sizeof *g);
 	if (!g || !(g->sql = strdup(op->sql))) {
@@ -1284,6 +1299,7 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	g->table_id = op->table_id;
 	g->shard = op->shard;
 	g->q = op->q;
+	g->facts.txn = op->facts.txn;
 	g->ncols = op->ncols;
 	g->queued_us = op->queued_us;
 	exec_result_init(&g->primary);
@@ -1295,7 +1311,8 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	op->member_next = NULL;
 	while (rt->qhead && n < REPL_GROUP_OPS_MAX && groupable(rt->qhead) &&
 	       strcmp(rt->qhead->sql, op->sql) == 0 && rt->qhead->ncols == op->ncols &&
-	       rt->qhead->q == op->q && g->nrows + rt->qhead->nrows <= REPL_GROUP_ROWS_MAX &&
+	       rt->qhead->q == op->q && rt->qhead->facts.txn == op->facts.txn &&
+	       g->nrows + rt->qhead->nrows <= REPL_GROUP_ROWS_MAX &&
 	       g->rows.len + rt->qhead->rows.len <= max_bytes) {
 		repl_wop *m = rt->qhead;
 		rt->qhead = m->next;
@@ -1322,27 +1339,60 @@ static int can_pipeline(repl_ctx *c, cat_shard *s, const repl_shard *rt, const r
 	    !pipelinable(op))
 		return 0; /* ftail->piped: so is every op ahead of it */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
-		if (x->failed || wop_abandoned(x) || x->primary_refused)
+		if (x->failed || wop_abandoned(x) || x->primary_refused || x->facts.txn != op->facts.txn)
 			return 0;
+	if (op->facts.txn && rt->lock != op->facts.txn)
+		return 0; /* it takes the lock on an idle shard (repl_lock.c, invariant 2) */
 	return p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
+}
+
+/* The first queued op the shard's lock lets start (an exclusive op always
+ * may: it is not a transaction's), and in *before the op ahead of it. */
+static repl_wop *next_startable(repl_shard *rt, repl_wop **before)
+{
+	*before = NULL;
+	for (repl_wop *x = rt->qhead; x; *before = x, x = x->next)
+		if (x->exclusive || !repl_lock_blocks(rt, x->facts.txn))
+			return x;
+	return NULL;
+}
+
+static void unqueue(repl_shard *rt, repl_wop *op, repl_wop *before)
+{
+	if (before)
+		before->next = op->next;
+	else
+		rt->qhead = op->next;
+	if (rt->qtail == op)
+		rt->qtail = before;
+	op->next = NULL;
 }
 
 static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 {
 	cat_shard *s = &t->shards[shard];
 	repl_shard *rt = repl_shard_get(c, t->id, shard);
-	repl_wop *op, *prev;
-	if (!rt || !rt->qhead)
+	repl_wop *op, *prev, *before;
+	if (!rt || !rt->qhead || !(op = next_startable(rt, &before)))
 		return;
-	op = rt->qhead;
 	if (rt->busy && !can_pipeline(c, s, rt, op))
 		return;
 	if (!op->exclusive && repl_shard_reconciling(c, s) &&
 	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return; /* copies have not reported since the restart: wait (kicked on STATUS) */
-	rt->qhead = op->next;
-	if (!rt->qhead)
-		rt->qtail = NULL;
+	if (!op->exclusive && op->facts.txn && !rt->lock &&
+	    repl_lock_take(c, rt, s, op->facts.txn) != MUR_OK) {
+		mur_error err;
+		unqueue(rt, op, before);
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		op_fail(op, &err);
+		op_report(op);
+		wop_set_state(op, REPL_WOP_DONE);
+		op_free(op);
+		start_next(c, t, shard);
+		return;
+	}
+	unqueue(rt, op, before);
 	rt->busy++;
 	if (op->exclusive) {
 		repl_excl_fn fn = op->fn;
@@ -1352,7 +1402,8 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		return;
 	}
 	prev = rt->ftail;
-	op = group(rt, op, prev ? REPL_PIPELINE_BYTES_MAX : SIZE_MAX);
+	if (!before) /* it was the head: the ops queued behind it may join it */
+		op = group(rt, op, prev ? REPL_PIPELINE_BYTES_MAX : SIZE_MAX);
 	op->piped = pipelinable(op);
 	op->fnext = NULL;
 	if (prev)
@@ -1457,6 +1508,14 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 	}
 	if (!op->sql || !mur_buf_ok(&op->rows) || !mur_buf_ok(&op->scratch))
 		goto oom;
+	if (op->facts.txn) {
+		const repl_shard *rt = repl_shard_find(c, t->id, shard);
+		if (rt && repl_lock_would_deadlock(c, op->facts.txn, rt)) {
+			repl_lock_deadlock_error(err, repl_txn_id(op->facts.txn));
+			op_free(op);
+			return MUR_ERR;
+		}
+	}
 	if (enqueue(c, (cat_table *)t, shard, op) != MUR_OK)
 		goto oom;
 	return MUR_OK;
@@ -1464,6 +1523,46 @@ oom:
 	free(offs);
 	op_free(op);
 	return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+int repl_shard_queues(const repl_shard *rt, const repl_txn *tx)
+{
+	for (const repl_wop *x = rt->qhead; x; x = x->next)
+		if (!x->exclusive && x->facts.txn == tx)
+			return 1;
+	return 0;
+}
+
+/* Fail the queued ops of tx on rt (see repl_cancel_queued). */
+static int cancel_on(repl_shard *rt, const repl_txn *tx, const mur_error *err)
+{
+	repl_wop *x = rt->qhead, *before = NULL;
+	int n = 0;
+	while (x) {
+		repl_wop *next = x->next;
+		if (x->exclusive || x->facts.txn != tx) {
+			before = x;
+			x = next;
+			continue;
+		}
+		unqueue(rt, x, before);
+		op_fail(x, err);
+		op_report(x);
+		wop_set_state(x, REPL_WOP_DONE);
+		op_free(x);
+		n++;
+		x = next;
+	}
+	return n;
+}
+
+int repl_cancel_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err)
+{
+	int n = 0;
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			n += cancel_on(rt, tx, err);
+	return n;
 }
 
 int repl_table_busy(repl_ctx *c, const cat_table *t)

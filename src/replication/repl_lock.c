@@ -1,0 +1,373 @@
+/*
+ * repl_lock.c — transactions on the leader and the shard lock table
+ * (repl.h, "transactions"; docs/transactions.md).
+ *
+ * Objects:
+ *   repl_txn       one open transaction: its id, the shards whose lock it
+ *                  holds (parts: table, shard, base = the shard's committed
+ *                  entry when it took the lock), and, while it ends, the
+ *                  undos in flight and the callback to call
+ *   repl_shard.lock the holder of a shard's lock (repl_int.h); NULL: free
+ *
+ * Invariants:
+ *   1. A part exists exactly while rt->lock == its transaction.
+ *   2. A lock is taken only when the shard is idle (no op in flight), so
+ *      base is decided, and the holder's entries are the log's suffix
+ *      after base: every op started while the lock is held is the
+ *      holder's (start_next in repl_write.c asks repl_lock_blocks).
+ *   3. Abort undoes a shard through the shard's queue (an exclusive op):
+ *      it runs once the holder's ops in flight there are done.
+ *
+ * Flow:
+ *   repl_txn_begin → writes (repl_write with facts.txn: repl_lock_take at
+ *   the first op on each shard) → repl_txn_commit (release) or
+ *   repl_txn_abort (cancel queued ops → undo each part → release).
+ *
+ * Waits: an op blocked by a lock waits in the shard's queue.  The
+ * wait-for graph is read from the queues: tx waits for H when an op of tx
+ * is queued on a shard H holds.  A cycle is refused when an op would close
+ * it (repl_lock_would_deadlock, from repl_write) and otherwise found by
+ * the tick (repl_lock_tick).
+ */
+#include "replication/repl_int.h"
+
+#include "common/log.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Transactions a wait-for path is followed through: more open
+ * transactions than this in one chain of waits is not searched further
+ * (a cycle longer than this is found by nobody; a session waits on). */
+#define REPL_WAIT_DEPTH_MAX 64
+
+typedef struct repl_txn_part {
+	uint32_t table_id, shard;
+	uint64_t base_lsn, base_entry; /* the shard's committed entry before tx's first */
+} repl_txn_part;
+
+struct repl_txn {
+	repl_ctx *c;
+	uint64_t id;
+	repl_txn_part *parts;
+	int nparts, capparts;
+	int ending;          /* commit or abort started: takes no new lock */
+	int undo_pending;    /* abort: shards not yet undone */
+	int failed;          /* abort: an undo failed (a copy keeps tx's entries) */
+	mur_error err;
+	repl_txn_cb cb;
+	void *cb_arg;
+	repl_txn *next;      /* c->txns */
+};
+
+repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
+{
+	repl_txn *tx = calloc(1, sizeof *tx);
+	if (!tx) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return NULL;
+	}
+	tx->c = c;
+	tx->id = txid;
+	tx->next = c->txns;
+	c->txns = tx;
+	return tx;
+}
+
+uint64_t repl_txn_id(const repl_txn *tx) { return tx->id; }
+int repl_txn_nshards(const repl_txn *tx) { return tx->nparts; }
+
+int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx)
+{
+	return rt->lock && rt->lock != tx;
+}
+
+int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx)
+{
+	(void)c;
+	assert(!rt->lock && !rt->busy); /* invariant 2 */
+	if (tx->nparts == tx->capparts) {
+		int cap = tx->capparts ? tx->capparts * 2 : 8;
+		repl_txn_part *g = realloc(tx->parts, (size_t)cap * sizeof *g);
+		if (!g)
+			return MUR_ENOMEM;
+		tx->parts = g;
+		tx->capparts = cap;
+	}
+	tx->parts[tx->nparts++] = (repl_txn_part){.table_id = rt->table_id,
+						  .shard = rt->shard,
+						  .base_lsn = s->committed_lsn,
+						  .base_entry = s->committed_entry};
+	rt->lock = tx;
+	return MUR_OK;
+}
+
+/* ---- release ---- */
+
+static void txn_unlink(repl_ctx *c, repl_txn *tx)
+{
+	for (repl_txn **pp = &c->txns; *pp; pp = &(*pp)->next)
+		if (*pp == tx) {
+			*pp = tx->next;
+			return;
+		}
+}
+
+/* Give up the lock of part i: parked reads try again, the ops the lock
+ * held back may start. */
+static void part_release(repl_ctx *c, repl_txn *tx, const repl_txn_part *pt)
+{
+	repl_shard *rt = repl_shard_find(c, pt->table_id, pt->shard);
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	if (!rt || rt->lock != tx)
+		return;
+	rt->lock = NULL;
+	repl_resume_readers(rt);
+	if (t && pt->shard < t->nshards)
+		repl_kick(c, t, pt->shard);
+}
+
+/* tx has ended: release its locks, call back, free it. */
+static void txn_finish(repl_txn *tx)
+{
+	repl_ctx *c = tx->c;
+	txn_unlink(c, tx);
+	for (int i = 0; i < tx->nparts; i++)
+		part_release(c, tx, &tx->parts[i]);
+	if (tx->cb)
+		tx->cb(tx->cb_arg, tx->failed, &tx->err);
+	free(tx->parts);
+	free(tx);
+}
+
+void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_txn_cb cb, void *arg)
+{
+	(void)c;
+	assert(!tx->ending);
+	tx->ending = 1;
+	tx->cb = cb;
+	tx->cb_arg = arg;
+	txn_finish(tx);
+}
+
+/* ---- abort: undo each part to its base ---- */
+
+typedef struct part_undo {
+	repl_txn *tx;
+	int part;
+	int pending; /* undos in flight (+1 while sending) */
+} part_undo;
+
+typedef struct undo_ref {
+	part_undo *pu;
+	uint32_t node_id;
+} undo_ref;
+
+static void part_undone(repl_ctx *c, part_undo *pu)
+{
+	repl_txn *tx = pu->tx;
+	const repl_txn_part *pt = &tx->parts[pu->part];
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	free(pu);
+	if (t && pt->shard < t->nshards) {
+		cat_shard *s = &t->shards[pt->shard];
+		/* the entries after base were never decided: the committed entry
+		 * goes back (repl_committed only moves it forward) */
+		s->committed_lsn = pt->base_lsn;
+		s->committed_entry = pt->base_entry;
+		repl_exclusive_done(c, t, pt->shard);
+	}
+	if (--tx->undo_pending == 0)
+		txn_finish(tx);
+}
+
+static void txn_undo_failed(repl_txn *tx, const char *node, const mur_error *err)
+{
+	if (tx->failed)
+		return;
+	tx->failed = 1;
+	mur_error_set(&tx->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
+		      "transaction %llu: the undo on follower \"%s\" failed; that copy keeps the "
+		      "transaction's writes until it is repaired",
+		      (unsigned long long)tx->id, node);
+	mur_error_detail(&tx->err, "%s", err->message);
+}
+
+static void undo_answer(void *arg, exec_result *res)
+{
+	undo_ref *ref = arg;
+	part_undo *pu = ref->pu;
+	repl_txn *tx = pu->tx;
+	repl_ctx *c = tx->c;
+	const repl_txn_part *pt = &tx->parts[pu->part];
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	cat_placement *p = t && pt->shard < t->nshards
+				   ? cat_placement_on(&t->shards[pt->shard], ref->node_id)
+				   : NULL;
+	if (p && res->failed) {
+		MLOG(WARN, "txn", "undo of transaction %llu on %s failed: %s",
+		     (unsigned long long)tx->id, cat_node_name(c->cat, ref->node_id),
+		     res->err.message);
+		if (p->state != CAT_PL_DIVERGENT)
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
+		txn_undo_failed(tx, cat_node_name(c->cat, ref->node_id), &res->err);
+	} else if (p) {
+		p->applied_lsn = res->lsn;
+		p->entry_id = pt->base_entry;
+	}
+	free(ref);
+	if (--pu->pending == 0)
+		part_undone(c, pu);
+}
+
+/* Send UNDO to base to one copy holding entries after it; a copy that
+ * cannot be reached keeps them and is DIVERGENT (recovery undoes it to the
+ * committed entry when it returns). */
+static void undo_copy(repl_ctx *c, cat_table *t, part_undo *pu, cat_placement *p)
+{
+	const repl_txn_part *pt = &pu->tx->parts[pu->part];
+	exec_task task;
+	mur_error err;
+	undo_ref *ref = malloc(sizeof *ref);
+	memset(&task, 0, sizeof task);
+	task.kind = EXEC_TASK_UNDO;
+	task.nplacements = 1;
+	cat_placement_file(t, pt->shard, task.placements[0], sizeof task.placements[0]);
+	task.sql = "";
+	task.lsn = pt->base_lsn;
+	if (ref) {
+		ref->pu = pu;
+		ref->node_id = p->node_id;
+	}
+	if (!ref || !repl_connected(c, p->node_id) ||
+	    c->tr.send(c->tr.ctx, p->node_id, &task, undo_answer, ref, &err) != MUR_OK) {
+		free(ref);
+		if (p->state != CAT_PL_DIVERGENT && p->state != CAT_PL_REBUILDING)
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
+		return;
+	}
+	pu->pending++;
+}
+
+/* The exclusive op of one part: the shard is idle (tx's ops there are
+ * done); undo every copy past base. */
+static void part_undo_run(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
+{
+	part_undo *pu = arg;
+	const repl_txn_part *pt = &pu->tx->parts[pu->part];
+	cat_shard *s = &t->shards[shard];
+	pu->pending = 1; /* held while sending */
+	for (int k = 0; k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		if (p->applied_lsn > pt->base_lsn)
+			undo_copy(c, t, pu, p);
+	}
+	MLOG(DEBUG, "txn", "transaction %llu: undoing shard %u of %s to lsn %llu",
+	     (unsigned long long)pu->tx->id, shard, t->name, (unsigned long long)pt->base_lsn);
+	if (--pu->pending == 0)
+		part_undone(c, pu);
+}
+
+void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb cb, void *arg)
+{
+	assert(!tx->ending);
+	tx->ending = 1;
+	tx->cb = cb;
+	tx->cb_arg = arg;
+	repl_cancel_queued(c, tx, why);
+	tx->undo_pending = 1; /* held while queueing */
+	for (int i = 0; i < tx->nparts; i++) {
+		cat_table *t = cat_table_by_id(c->cat, tx->parts[i].table_id);
+		part_undo *pu;
+		if (!t || tx->parts[i].shard >= t->nshards)
+			continue;
+		pu = calloc(1, sizeof *pu);
+		if (!pu || repl_exclusive(c, t, tx->parts[i].shard, part_undo_run, pu) != MUR_OK) {
+			/* cannot undo: the copies keep tx's entries (DIVERGENT when
+			 * they report past the committed entry after a restart) */
+			mur_error oom;
+			free(pu);
+			mur_error_set(&oom, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			txn_undo_failed(tx, "?", &oom);
+			continue;
+		}
+		pu->tx = tx;
+		pu->part = i;
+		tx->undo_pending++;
+	}
+	if (--tx->undo_pending == 0)
+		txn_finish(tx);
+}
+
+void repl_lock_forget_table(repl_ctx *c, uint32_t table_id)
+{
+	for (repl_txn *tx = c->txns; tx; tx = tx->next)
+		for (int i = 0; i < tx->nparts; i++)
+			if (tx->parts[i].table_id == table_id && !tx->ending)
+				tx->parts[i--] = tx->parts[--tx->nparts];
+}
+
+/* ---- waits and deadlocks ---- */
+
+/* Does `from` wait, directly or through others, for `target`?  from waits
+ * for H when one of its ops is queued on a shard H holds. */
+static int waits_for(repl_ctx *c, const repl_txn *from, const repl_txn *target, int depth)
+{
+	if (from == target)
+		return 1;
+	if (depth >= REPL_WAIT_DEPTH_MAX)
+		return 0;
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			if (rt->lock && rt->lock != from && repl_shard_queues(rt, from) &&
+			    waits_for(c, rt->lock, target, depth + 1))
+				return 1;
+	return 0;
+}
+
+int repl_lock_would_deadlock(repl_ctx *c, const repl_txn *tx, const repl_shard *rt)
+{
+	return tx && repl_lock_blocks(rt, tx) && waits_for(c, rt->lock, tx, 0);
+}
+
+void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
+{
+	mur_error_set(err, SQLSTATE_T_R_DEADLOCK_DETECTED, "deadlock detected");
+	mur_error_detail(err, "transaction %llu waits for a shard lock held by a transaction "
+			      "that waits for one it holds",
+			 (unsigned long long)txid);
+	mur_error_hint(err, "retry the transaction");
+}
+
+void repl_lock_tick(repl_ctx *c)
+{
+	for (repl_txn *tx = c->txns; tx; tx = tx->next) {
+		int cycle = 0;
+		if (tx->ending)
+			continue;
+		for (uint32_t b = 0; b < c->nbuckets && !cycle; b++)
+			for (repl_shard *rt = c->shards[b]; rt && !cycle; rt = rt->next)
+				cycle = repl_lock_blocks(rt, tx) && repl_shard_queues(rt, tx) &&
+					waits_for(c, rt->lock, tx, 0);
+		if (cycle) {
+			mur_error err;
+			repl_lock_deadlock_error(&err, tx->id);
+			MLOG(INFO, "txn", "transaction %llu: deadlock; its waiting writes fail",
+			     (unsigned long long)tx->id);
+			repl_cancel_queued(c, tx, &err);
+			return; /* one victim per tick: the cycle is broken */
+		}
+	}
+}
+
+void repl_lock_destroy(repl_ctx *c)
+{
+	while (c->txns) {
+		repl_txn *tx = c->txns;
+		c->txns = tx->next;
+		free(tx->parts);
+		free(tx);
+	}
+}
