@@ -8,7 +8,8 @@
  *   | sql bytes + NUL | u32 nparams | nparams × row value (value.h)
  *   | u32 ncols | u64 nrows | u64 rows_len | rows bytes
  *   | u8 has_agg [ | u32 ngroup | u32 naggs | naggs × (u8 fn | u32 col) ]
- *   | u64 lsn | u64 entry_id | u8 capture | u64 blob_len | blob | u32 len + peer addr | u64 epoch
+ *   | u64 lsn | u64 entry_id | u8 capture | u64 txn_id | u8 entry_kind
+ *   | u64 blob_len | blob | u32 len + peer addr | u64 epoch
  *   | u8 quick | u64 shuffle_id | u32 shuffle_source | u32 shuffle_inputs
  *   | u32 shuffle_hash_cols | u32 len + shuffle_to | u32 shuffle_stream
  *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
@@ -24,8 +25,9 @@
  * The decoders take bytes straight from the network: every length is
  * checked against what is left and against the limits in task.h, rows are
  * walked once to prove they hold exactly nrows × ncols well-formed values,
- * placement names are restricted to safe file names, and trailing bytes are
- * an error.  Anything wrong → MUR_EPROTO, no partial output kept.
+ * placement names are restricted to safe file names, an entry kind must be
+ * known (a COMMIT marker names its transaction: txn_id ≠ 0), and trailing
+ * bytes are an error.  Anything wrong → MUR_EPROTO, no partial output kept.
  *
  * Memory: a decoded task borrows the input bytes (sql, placement copies
  * aside, text params, rows) and owns only `params` (exec_task_free_decoded).
@@ -107,7 +109,9 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	}
 	mur_buf_put_u64(b, t->lsn);
 	mur_buf_put_u64(b, t->entry_id);
-	mur_buf_put_u8(b, t->capture ? 1 : 0);
+	mur_buf_put_u8(b, t->capture);
+	mur_buf_put_u64(b, t->txn_id);
+	mur_buf_put_u8(b, t->entry_kind);
 	mur_buf_put_u64(b, t->blob ? t->blob_len : 0);
 	if (t->blob)
 		mur_buf_put(b, t->blob, t->blob_len);
@@ -198,8 +202,12 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->lsn = mur_rd_u64(r);
 	t->entry_id = mur_rd_u64(r);
 	t->capture = mur_rd_u8(r);
+	t->txn_id = mur_rd_u64(r);
+	t->entry_kind = mur_rd_u8(r);
 	uint64_t blob_len = mur_rd_u64(r);
-	if (!mur_rd_ok(r) || t->capture > EXEC_CAPTURE_LOG || blob_len > mur_rd_left(r))
+	if (!mur_rd_ok(r) || t->capture > EXEC_CAPTURE_LOG || blob_len > mur_rd_left(r) ||
+	    t->entry_kind > EXEC_ENTRY_KIND_MAX ||
+	    (t->entry_kind == EXEC_ENTRY_COMMIT && t->txn_id == 0))
 		return MUR_EPROTO;
 	t->blob_len = (size_t)blob_len;
 	t->blob = blob_len ? mur_rd_bytes(r, t->blob_len) : NULL;

@@ -53,16 +53,18 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 4
+#define EXEC_WIRE_VERSION 5
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
 	EXEC_TASK_WRITE = 2,
 	EXEC_TASK_DDL = 3,
 	EXEC_TASK_DROP = 4,
-	EXEC_TASK_APPLY = 5,   /* replica: apply `blob` (a changeset) as log entry (lsn, entry_id) */
+	EXEC_TASK_APPLY = 5,   /* replica: apply `blob` (a changeset) as log entry (lsn, entry_id,
+				  txn_id, entry_kind) */
 	EXEC_TASK_UNDO = 6,    /* roll placements[0] back to `lsn` by inverting its own log entries */
-	EXEC_TASK_STATUS = 7,  /* rows (file TEXT, lsn INT, entry_id INT) for every placement held */
+	EXEC_TASK_STATUS = 7,  /* rows (file, lsn, entry_id, first_log_lsn, open_txn_id,
+				  open_txn_lsn) for every placement held (storage/replog.h) */
 	EXEC_TASK_REBUILD = 8, /* copy placements[0] from the follower at peer_addr: snapshot + log */
 	EXEC_TASK_CATCHUP = 9, /* fetch log entries after my lsn up to `lsn` from peer_addr and apply */
 	EXEC_TASK_FAULT = 10,  /* fault injection on the follower; sql holds the command */
@@ -122,6 +124,15 @@ typedef struct exec_agg_spec {
 /* Senders (shards) feeding one shuffle. */
 #define EXEC_SHUFFLE_INPUTS_MAX 4096
 
+/* exec_task.entry_kind: what a shard-log entry is (docs/transactions.md,
+ * "Shard log").  The values are storage's STOR_ENTRY_* (checked where the
+ * follower passes one to the other) and cross the wire: append-only. */
+typedef enum exec_entry_kind {
+	EXEC_ENTRY_DATA = 0,   /* row changes (a changeset), of txn_id or autocommit (0) */
+	EXEC_ENTRY_COMMIT = 1, /* the commit marker of txn_id (≠ 0): no changeset, no SQL */
+	EXEC_ENTRY_KIND_MAX = 1,
+} exec_entry_kind;
+
 /* exec_task.capture */
 enum {
 	EXEC_CAPTURE_NONE = 0,
@@ -150,6 +161,13 @@ typedef struct exec_task {
 					* refused with 55000 when the placement is not just below it */
 	uint64_t entry_id;             /* WRITE (capture) / APPLY: the entry's leader-assigned id */
 	uint8_t capture;               /* WRITE: EXEC_CAPTURE_* (log the changeset as an entry) */
+	uint64_t txn_id;               /* WRITE (capture) / APPLY: the transaction the entry belongs
+					  to; 0 = autocommit (the entry is its own decision) */
+	uint8_t entry_kind;            /* WRITE (capture) / APPLY: exec_entry_kind.  A WRITE of kind
+					  COMMIT has no SQL: the primary appends txn_id's commit
+					  marker as its next entry (at `lsn` when set, as any
+					  WRITE); an APPLY of one appends it on a replica (empty
+					  blob) */
 	const char *blob;              /* APPLY: the changeset */
 	size_t blob_len;
 	char peer_addr[64];            /* REBUILD / CATCHUP: host:port of the source follower */

@@ -59,6 +59,11 @@ static void test_task_roundtrip(void **state)
 	make_task(&t, params, &rows);
 	t.scan_table = "t1";
 	t.scan_column = "c \"q\"";
+	t.lsn = 41;
+	t.entry_id = 0x0a0b0c0d0e0f1011ull;
+	t.capture = EXEC_CAPTURE_LOG;
+	t.txn_id = 0x8877665544332211ull;
+	t.entry_kind = EXEC_ENTRY_COMMIT;
 	mur_buf_init(&b);
 	exec_task_encode(&t, &b);
 	assert_true(mur_buf_ok(&b));
@@ -85,6 +90,11 @@ static void test_task_roundtrip(void **state)
 	assert_int_equal(d.agg.aggs[1].col, 2);
 	assert_string_equal(d.scan_table, "t1");
 	assert_string_equal(d.scan_column, "c \"q\"");
+	assert_int_equal(d.lsn, 41);
+	assert_int_equal(d.entry_id, t.entry_id);
+	assert_int_equal(d.capture, EXEC_CAPTURE_LOG); /* not collapsed to RETURN */
+	assert_int_equal(d.txn_id, t.txn_id);
+	assert_int_equal(d.entry_kind, EXEC_ENTRY_COMMIT);
 	exec_task_free_decoded(&d);
 	assert_null(d.params);
 
@@ -119,6 +129,8 @@ static void test_task_minimal(void **state)
 	assert_null(d.params);
 	assert_int_equal(d.has_agg, 0);
 	assert_string_equal(d.scan_column, "");
+	assert_int_equal(d.txn_id, 0); /* autocommit */
+	assert_int_equal(d.entry_kind, EXEC_ENTRY_DATA);
 	exec_task_free_decoded(&d);
 	mur_buf_free(&b);
 }
@@ -167,6 +179,12 @@ static void test_task_malformed(void **state)
 	expect_bad(&t);
 	t.ncols = 3;
 	t.nplacements = 0;
+	expect_bad(&t);
+	t.nplacements = 2;
+	t.entry_kind = EXEC_ENTRY_KIND_MAX + 1; /* unknown entry kind */
+	expect_bad(&t);
+	t.entry_kind = EXEC_ENTRY_COMMIT;      /* a marker of no transaction */
+	t.txn_id = 0;
 	expect_bad(&t);
 	mur_buf_free(&rows);
 
