@@ -284,18 +284,21 @@ void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb
 		if (!t || tx->parts[i].shard >= t->nshards)
 			continue;
 		pu = calloc(1, sizeof *pu);
+		if (pu) { /* the exclusive op may run at once, inside repl_exclusive */
+			pu->tx = tx;
+			pu->part = i;
+			tx->undo_pending++;
+		}
 		if (!pu || repl_exclusive(c, t, tx->parts[i].shard, part_undo_run, pu) != MUR_OK) {
 			/* cannot undo: the copies keep tx's entries (DIVERGENT when
 			 * they report past the committed entry after a restart) */
 			mur_error oom;
-			free(pu);
 			mur_error_set(&oom, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 			txn_undo_failed(tx, "?", &oom);
+			tx->undo_pending -= pu != NULL;
+			free(pu);
 			continue;
 		}
-		pu->tx = tx;
-		pu->part = i;
-		tx->undo_pending++;
 	}
 	if (--tx->undo_pending == 0)
 		txn_finish(tx);

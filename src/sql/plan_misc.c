@@ -4,9 +4,9 @@
  * transaction control (BEGIN / START TRANSACTION / COMMIT / END /
  * ROLLBACK / ABORT).
  *
- * Transaction characteristics: murphy runs and commits each statement on
- * its own, at READ COMMITTED and read-write (docs/decisions.md).  What it
- * cannot provide is refused with 0A000, never accepted and ignored: BEGIN /
+ * Transaction characteristics: murphy's transactions run at READ
+ * COMMITTED and read-write (docs/transactions.md).  What it cannot provide
+ * yet is refused with 0A000, never accepted and ignored: BEGIN /
  * START TRANSACTION / SET TRANSACTION / SET SESSION CHARACTERISTICS with
  * ISOLATION LEVEL SERIALIZABLE or REPEATABLE READ or READ ONLY, the same
  * through SET [default_]transaction_isolation / [default_]transaction_read_only,
@@ -103,8 +103,8 @@ static int bool_text_true(const char *v)
 static int txn_refuse(sql_ctx *c, const char *what)
 {
 	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-		"murphy does not support %s: each statement runs and commits on its own, at READ "
-		"COMMITTED; multi-statement transactions are not supported yet",
+		"murphy does not support %s yet: its transactions run at READ COMMITTED, "
+		"read-write, without savepoints",
 		what);
 	mur_error_hint(c->err, "Use BEGIN (or no transaction block) at READ COMMITTED, read-write.");
 	return MUR_ERR;
