@@ -1,0 +1,228 @@
+"""Transactions are all or nothing, on every copy (issue 16; docs/transactions.md).
+
+Each test ends by reading the rows straight from every copy's SQLite file
+(checker.placement_files) once the copies agree (checker.wait_consistent):
+what a rolled-back block or a failed statement wrote is on none of them.
+The bank test runs transfers in BEGIN ... COMMIT from several threads
+beside readers that sum the balances: every read and the final total are
+exact.
+"""
+import io
+import sqlite3
+import threading
+import time
+
+import psycopg2
+import pytest
+
+import checker
+
+SHARDS = 4
+
+
+def make_table(cluster, name, extra=""):
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int NOT NULL%s) WITH (shards = %d)"
+                    % (name, extra, SHARDS))
+    return conn
+
+
+def ids_on_copies(cluster, conn, table, where):
+    """{node: sorted ids matching where} for every copy of table, read from
+    the files once every shard's copies agree."""
+    checker.wait_consistent(cluster, conn, tables=[table])
+    out = {}
+    for (t, shard, node), (path, _lsn, _rows, _digest) in checker.placement_files(cluster).items():
+        if t != table:
+            continue
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            ids = [r[0] for r in db.execute('SELECT id FROM "%s" WHERE %s' % (table, where))]
+        finally:
+            db.close()
+        out.setdefault(node, []).extend(ids)
+    return {n: sorted(v) for n, v in out.items()}
+
+
+def nothing_anywhere(cluster, conn, table, where):
+    copies = ids_on_copies(cluster, conn, table, where)
+    assert copies, "no copy of %s found" % table
+    for node, ids in copies.items():
+        assert ids == [], "%s on %s still holds %s" % (table, node, ids)
+
+
+def rows(lo, hi, v):
+    """VALUES (lo, v), ..., (hi, v)."""
+    return "VALUES " + ", ".join("(%d, %d)" % (i, v) for i in range(lo, hi + 1))
+
+
+def scalar(conn, sql):
+    with conn.cursor() as cur:
+        cur.execute(sql)
+        return cur.fetchone()[0]
+
+
+def test_rollback_leaves_nothing_on_any_copy(cluster):
+    conn = make_table(cluster, "rb")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO rb " + rows(1, 20, 0))
+    blk = cluster.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("INSERT INTO rb " + rows(100, 140, 1))
+        cur.execute("UPDATE rb SET v = 7 WHERE id <= 20")
+        cur.execute("DELETE FROM rb WHERE id = 5")
+        cur.execute("SELECT count(*), sum(v) FROM rb")
+        assert cur.fetchone() == (60, 41 + 19 * 7)  # the block reads its own writes
+    blk.rollback()
+    assert scalar(conn, "SELECT count(*) FROM rb") == 20
+    assert scalar(conn, "SELECT sum(v) FROM rb") == 0
+    nothing_anywhere(cluster, conn, "rb", "id >= 100 OR v <> 0")
+    copies = ids_on_copies(cluster, conn, "rb", "id = 5")
+    assert sum(len(v) for v in copies.values()) == 3  # 3 copies of id 5's shard
+    blk.close()
+    conn.close()
+
+
+def test_error_in_block_then_25P02_then_rollback(cluster):
+    conn = make_table(cluster, "eb")
+    blk = cluster.connect(autocommit=False)
+    cur = blk.cursor()
+    cur.execute("INSERT INTO eb " + rows(1, 30, 1))
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("UPDATE eb SET v = NULL WHERE id = 3")
+    assert e.value.pgcode == "23502"
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO eb VALUES (99, 1)")
+    assert e.value.pgcode == "25P02"
+    blk.rollback()
+    assert scalar(conn, "SELECT count(*) FROM eb") == 0
+    nothing_anywhere(cluster, conn, "eb", "true")
+    blk.close()
+    conn.close()
+
+
+def test_disconnect_mid_block_leaves_nothing_and_releases_the_locks(cluster):
+    conn = make_table(cluster, "dc")
+    blk = cluster.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("INSERT INTO dc " + rows(1, 40, 1))
+    blk.close()  # the client goes away mid-block
+    with conn.cursor() as cur:  # the shards it held take writes again
+        cur.execute("INSERT INTO dc " + rows(1, 40, 2))
+    assert scalar(conn, "SELECT sum(v) FROM dc") == 80
+    nothing_anywhere(cluster, conn, "dc", "v = 1")
+    conn.close()
+
+
+def test_multi_shard_update_failing_on_one_shard_leaves_nothing(cluster):
+    conn = make_table(cluster, "mu")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO mu " + rows(1, 40, 0))
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("UPDATE mu SET v = CASE WHEN id = 1 THEN NULL ELSE v + 1 END")
+    assert e.value.pgcode == "23502", e.value
+    assert scalar(conn, "SELECT count(*) FROM mu WHERE v <> 0") == 0
+    nothing_anywhere(cluster, conn, "mu", "v <> 0")
+    conn.close()
+
+
+def test_copy_failing_on_its_last_row_leaves_nothing(cluster):
+    conn = make_table(cluster, "cp")
+    n = 100000  # over 20000 rows per shard: batches are sent before the end
+    data = "".join("%d\t1\n" % i for i in range(1, n + 1)) + "oops\t1\n"
+    with conn.cursor() as cur:
+        with pytest.raises(psycopg2.Error) as e:
+            cur.copy_expert("COPY cp FROM STDIN", io.StringIO(data))
+    assert e.value.pgcode == "22P02", e.value
+    assert scalar(conn, "SELECT count(*) FROM cp") == 0
+    nothing_anywhere(cluster, conn, "cp", "true")
+    # a duplicate key in the last row fails on its shard only
+    data = "".join("%d\t1\n" % i for i in range(1, 1001)) + "7\t1\n"
+    with conn.cursor() as cur:
+        with pytest.raises(psycopg2.Error) as e:
+            cur.copy_expert("COPY cp FROM STDIN", io.StringIO(data))
+    assert e.value.pgcode == "23505", e.value
+    assert scalar(conn, "SELECT count(*) FROM cp") == 0
+    nothing_anywhere(cluster, conn, "cp", "true")
+    conn.close()
+
+
+# ---- the bank test
+
+ACCOUNTS = 12
+TOTAL = 1200
+RETRYABLE = ("40P01", "40001", "40003")
+
+
+def transfer_worker(cluster, seed, stop, stats, errors):
+    conn = cluster.connect(autocommit=False)
+    k = seed
+    try:
+        while not stop.is_set():
+            k = (k * 1103515245 + 12345) % (1 << 31)
+            a, b = k % ACCOUNTS + 1, (k // ACCOUNTS) % ACCOUNTS + 1
+            if a == b:
+                continue
+            amount = k % 7 + 1
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("UPDATE bank SET balance = balance - %s WHERE id = %s",
+                                (amount, a))
+                    cur.execute("UPDATE bank SET balance = balance + %s WHERE id = %s",
+                                (amount, b))
+                conn.commit()
+                stats["commits"] += 1
+            except psycopg2.Error as e:
+                conn.rollback()
+                if e.pgcode not in RETRYABLE:
+                    errors.append("transfer: %s %s" % (e.pgcode, e))
+                    return
+                stats["retries"] += 1
+    except Exception as e:  # noqa: BLE001 - reported by the test
+        errors.append("transfer worker: %r" % (e,))
+    finally:
+        conn.close()
+
+
+def reader_worker(cluster, stop, sums, errors):
+    conn = cluster.connect()
+    try:
+        while not stop.is_set():
+            sums.append(scalar(conn, "SELECT sum(balance) FROM bank"))
+    except Exception as e:  # noqa: BLE001
+        errors.append("reader: %r" % (e,))
+    finally:
+        conn.close()
+
+
+def test_bank_transfers_keep_every_read_and_the_total_exact(cluster):
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE bank (id int PRIMARY KEY, balance int NOT NULL) "
+                    "WITH (shards = %d)" % SHARDS)
+        cur.execute("INSERT INTO bank " + rows(1, ACCOUNTS, TOTAL // ACCOUNTS))
+    stop = threading.Event()
+    stats = {"commits": 0, "retries": 0}
+    sums, errors = [], []
+    threads = [threading.Thread(target=transfer_worker, args=(cluster, 7 + i, stop, stats, errors))
+               for i in range(6)]
+    threads += [threading.Thread(target=reader_worker, args=(cluster, stop, sums, errors))
+                for _ in range(2)]
+    for t in threads:
+        t.start()
+    time.sleep(6)
+    stop.set()
+    for t in threads:
+        t.join(30)
+    assert not errors, errors[:5]
+    assert stats["commits"] > 20, stats
+    assert sums, "no read finished"
+    wrong = [s for s in sums if s != TOTAL]
+    assert not wrong, "%d of %d reads saw a total other than %d: %s" % (
+        len(wrong), len(sums), TOTAL, wrong[:10])
+    assert scalar(conn, "SELECT sum(balance) FROM bank") == TOTAL
+    checker.wait_consistent(cluster, conn, tables=["bank"])
+    print("bank: %d commits, %d retries, %d reads" % (stats["commits"], stats["retries"],
+                                                         len(sums)))
+    conn.close()
