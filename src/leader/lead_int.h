@@ -98,6 +98,8 @@ struct lead_engine {
 	uint64_t nqstats;                             /* recorded so far */
 	uint32_t next_backend;
 	uv_loop_t *loop;    /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
+	struct lead_session *local_session; /* the session whose statement the leader's SQLite runs
+					(txid_current()); NULL between statements */
 };
 
 typedef struct lead_setting {
@@ -357,6 +359,8 @@ const char *lead_txn_state_name(lead_txn_state st);
 char lead_txn_status(const lead_session *s);
 /* A statement failed (pgwire's statement_failed, or a run). */
 void lead_txn_statement_failed(lead_session *s);
+/* txid_current() for e->local_session: its block's id, else a new id. */
+uint64_t lead_txn_current_id(lead_engine *e);
 /* BEGIN, COMMIT, ROLLBACK: each finishes r (COMMIT and ROLLBACK once the
  * transaction has ended: after the undo). */
 void lead_txn_begin(lead_run *r);

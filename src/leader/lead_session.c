@@ -299,10 +299,12 @@ void lead_utility_start(lead_run *r)
 static void leader_select_run(lead_run *r)
 {
 	mur_error err;
+	r->e->local_session = r->s;
 	if (!r->failed && (lead_local_materialize_views(r->e, &err) != MUR_OK ||
 			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0, 0,
 					    &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
+	r->e->local_session = NULL;
 	if (!r->failed && !r->parent &&
 	    (lead_result_columns(r->res, r->p) != MUR_OK ||
 	     lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))

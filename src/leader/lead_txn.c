@@ -93,6 +93,14 @@ void lead_session_ran(lead_session *s, const plan *p, int failed, uint64_t chang
 		lead_txn_statement_failed(s);
 }
 
+uint64_t lead_txn_current_id(lead_engine *e)
+{
+	lead_session *s = e->local_session;
+	if (s && s->txid)
+		return s->txid;
+	return lead_time_id(&e->txid_next);
+}
+
 /* ---- ending a block ---- */
 
 /* The block's transaction has ended: back to IDLE, then the run that

@@ -35,6 +35,7 @@ struct repl_wop {
 	repl_quorum q;
 	char *sql;
 	repl_write_facts facts; /* the planner's word on sql (repl.h) */
+	uint64_t txn_id;        /* facts.txn's id (0: autocommit): its entry's txn_id */
 	mur_value *params;
 	uint32_t nparams;
 	mur_buf scratch;        /* text of params */
@@ -804,6 +805,7 @@ static void send_applies(repl_wop *op)
 		task.sql = "";
 		task.lsn = op->lsn;
 		task.entry_id = op->entry_id;
+		task.txn_id = op->txn_id;
 		task.blob = op->primary.blob.data;
 		task.blob_len = op->primary.blob.len;
 		ref = malloc(sizeof *ref);
@@ -1236,6 +1238,7 @@ static void start_primary(repl_wop *op, int piped)
 	task.rows_len = op->nrows ? op->rows.len : 0;
 	task.capture = EXEC_CAPTURE_RETURN;
 	task.entry_id = op->entry_id;
+	task.txn_id = op->txn_id;
 	if (op->parallel)
 		task.lsn = op->base + 1; /* every copy logs it on top of base, or refuses */
 	ref = malloc(sizeof *ref);
@@ -1300,6 +1303,7 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	g->shard = op->shard;
 	g->q = op->q;
 	g->facts.txn = op->facts.txn;
+	g->txn_id = op->txn_id;
 	g->ncols = op->ncols;
 	g->queued_us = op->queued_us;
 	exec_result_init(&g->primary);
@@ -1475,6 +1479,7 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 	op->sql = strdup(sql);
 	if (facts)
 		op->facts = *facts;
+	op->txn_id = op->facts.txn ? repl_txn_id(op->facts.txn) : 0;
 	exec_result_init(&op->primary);
 	mur_buf_init(&op->scratch);
 	mur_buf_init(&op->rows);

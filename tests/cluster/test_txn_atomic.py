@@ -226,3 +226,22 @@ def test_bank_transfers_keep_every_read_and_the_total_exact(cluster):
     print("bank: %d commits, %d retries, %d reads" % (stats["commits"], stats["retries"],
                                                          len(sums)))
     conn.close()
+
+
+def test_txid_current_names_the_block(cluster):
+    conn = cluster.connect(autocommit=False)
+    ids = []
+    for _ in range(2):
+        with conn.cursor() as cur:
+            cur.execute("SELECT txid_current()")
+            a = cur.fetchone()[0]
+            cur.execute("SELECT txid_current()")
+            assert cur.fetchone()[0] == a  # one id for the whole block
+        conn.commit()
+        ids.append(a)
+    assert ids[1] > ids[0] > 0
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT txid_current()")
+        assert cur.fetchone()[0] > ids[1]  # a statement of its own: a new id
+    conn.close()
