@@ -6,6 +6,8 @@
  *   lead_session  one client: settings, transaction state, COPY state; its
  *                 transaction (lead_txn.c, docs/transactions.md):
  *
+ *                          ┌──ROLLBACK TO (undone)──┐
+ *                          ▼                        │
  *       IDLE ──BEGIN──> ACTIVE ──statement error──> FAILED
  *                        │  │                          │
  *                        │  └──ROLLBACK / disconnect──┐│ ROLLBACK, COMMIT,
@@ -119,12 +121,24 @@ typedef enum lead_txn_state {
 	LEAD_TXN_STATES /* how many */
 } lead_txn_state;
 
+/* A savepoint of the session's block (lead_txn.c). */
+typedef struct lead_savepoint {
+	char name[64];
+	repl_savepoint *sp;
+} lead_savepoint;
+/* Savepoints one block may hold at once: each keeps an LSN per shard the
+ * block wrote; ORMs nest a few, a loop that never releases them is cut off
+ * (54000) rather than growing without end. */
+#define LEAD_SAVEPOINTS_MAX 1024
+
 typedef struct lead_session {
 	lead_engine *e;
 	pgw_session *ps;
 	lead_txn_state txn;
 	uint64_t txid;         /* the open block's transaction id (0 when IDLE) */
 	repl_txn *tx;          /* its locks (ACTIVE, FAILED); NULL otherwise */
+	lead_savepoint *savepoints; /* the block's, oldest first */
+	int nsavepoints, capsavepoints;
 	int nsettings;
 	lead_setting settings[LEAD_SETTINGS_MAX];
 	lead_copy *copy;       /* COPY FROM STDIN in progress */
@@ -366,6 +380,11 @@ uint64_t lead_txn_current_id(lead_engine *e);
 void lead_txn_begin(lead_run *r);
 void lead_txn_commit(lead_run *r);
 void lead_txn_rollback(lead_run *r);
+/* SAVEPOINT, RELEASE, ROLLBACK TO: each finishes r (ROLLBACK TO once the
+ * shards written since the savepoint are undone). */
+void lead_txn_savepoint(lead_run *r);
+void lead_txn_release(lead_run *r);
+void lead_txn_rollback_to(lead_run *r);
 /* The client went away: an open block is aborted. */
 void lead_txn_session_closed(lead_session *s);
 /* A run starts: remember the session's block (a child run is given its

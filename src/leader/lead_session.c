@@ -280,6 +280,15 @@ void lead_utility_start(lead_run *r)
 	case PLAN_ROLLBACK:
 		lead_txn_rollback(r);
 		return;
+	case PLAN_SAVEPOINT:
+		lead_txn_savepoint(r);
+		return;
+	case PLAN_RELEASE:
+		lead_txn_release(r);
+		return;
+	case PLAN_ROLLBACK_TO:
+		lead_txn_rollback_to(r);
+		return;
 	case PLAN_NOOP:
 		snprintf(r->res->tag, sizeof r->res->tag, "%s", p->tag ? p->tag : "");
 		break;
@@ -761,7 +770,8 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	mur_error err;
 
 	if (s->txn == LEAD_TXN_FAILED &&
-	    (!st->p || (st->p->kind != PLAN_ROLLBACK && st->p->kind != PLAN_COMMIT))) {
+	    (!st->p || (st->p->kind != PLAN_ROLLBACK && st->p->kind != PLAN_COMMIT &&
+			st->p->kind != PLAN_ROLLBACK_TO))) {
 		mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
 			      "current transaction is aborted, commands ignored until end of "
 			      "transaction block");

@@ -16,6 +16,10 @@
  *   COMMIT in FAILED      FAILED → ABORTING → IDLE, "ROLLBACK" (as PostgreSQL)
  *   ROLLBACK              ACTIVE/FAILED → ABORTING → IDLE, answered once
  *                         every shard is undone
+ *   SAVEPOINT s           remembers each written shard's position (ACTIVE)
+ *   ROLLBACK TO s         undoes every shard written since s to it; FAILED
+ *                         → ACTIVE (the savepoints after s go, s stays)
+ *   RELEASE s             forgets s and the savepoints after it
  *   the client goes away  ACTIVE/FAILED → ABORTING → IDLE (nobody answered)
  *
  * A run started in a block remembers the block's txid: a write it sends
@@ -37,7 +41,7 @@
 static const unsigned txn_allowed[LEAD_TXN_STATES] = {
 	[LEAD_TXN_IDLE] = T(ACTIVE),
 	[LEAD_TXN_ACTIVE] = T(FAILED) | T(COMMITTING) | T(ABORTING),
-	[LEAD_TXN_FAILED] = T(ABORTING),
+	[LEAD_TXN_FAILED] = T(ABORTING) | T(ACTIVE),
 	[LEAD_TXN_COMMITTING] = T(IDLE),
 	[LEAD_TXN_ABORTING] = T(IDLE),
 };
@@ -111,12 +115,23 @@ typedef struct block_end {
 	const char *tag; /* "COMMIT" or "ROLLBACK" */
 } block_end;
 
+/* Forget the savepoints from index `from` on. */
+static void savepoints_drop(lead_session *s, int from)
+{
+	while (s->nsavepoints > from)
+		repl_savepoint_free(s->savepoints[--s->nsavepoints].sp);
+}
+
 static void block_ended(void *arg, int failed, const mur_error *err)
 {
 	block_end *be = arg;
 	lead_session *s = be->s;
 	lead_run *r = be->r;
 	txn_set(s, LEAD_TXN_IDLE);
+	savepoints_drop(s, 0);
+	free(s->savepoints);
+	s->savepoints = NULL;
+	s->capsavepoints = 0;
 	s->txid = 0;
 	if (r) {
 		if (failed)
@@ -210,6 +225,110 @@ void lead_txn_session_closed(lead_session *s)
 {
 	if (s->txn == LEAD_TXN_ACTIVE || s->txn == LEAD_TXN_FAILED)
 		block_end_start(s, NULL, 1, "ROLLBACK");
+}
+
+/* ---- savepoints ---- */
+
+/* 25P01 for cmd outside a block: 1 (r finished) when so. */
+static int outside_block(lead_run *r, const char *cmd)
+{
+	mur_error err;
+	if (r->s->txn != LEAD_TXN_IDLE)
+		return 0;
+	mur_error_set(&err, SQLSTATE_NO_ACTIVE_SQL_TRANSACTION,
+		      "%s can only be used in transaction blocks", cmd);
+	lead_run_fail(r, &err);
+	lead_run_finish(r);
+	return 1;
+}
+
+/* The newest savepoint called name; -1 (r failed with 3B001) when none. */
+static int savepoint_find(lead_run *r, const char *name)
+{
+	lead_session *s = r->s;
+	mur_error err;
+	for (int i = s->nsavepoints - 1; i >= 0; i--)
+		if (strcmp(s->savepoints[i].name, name) == 0)
+			return i;
+	mur_error_set(&err, SQLSTATE_INVALID_SAVEPOINT_SPECIFICATION,
+		      "savepoint \"%s\" does not exist", name);
+	lead_run_fail(r, &err);
+	return -1;
+}
+
+void lead_txn_savepoint(lead_run *r)
+{
+	lead_session *s = r->s;
+	const char *name = r->p->u.savepoint.name;
+	mur_error err;
+	if (outside_block(r, "SAVEPOINT"))
+		return;
+	snprintf(r->res->tag, sizeof r->res->tag, "SAVEPOINT");
+	if (s->nsavepoints == s->capsavepoints) {
+		int cap = s->capsavepoints ? s->capsavepoints * 2 : 8;
+		lead_savepoint *g = cap > LEAD_SAVEPOINTS_MAX
+					    ? NULL
+					    : realloc(s->savepoints, (size_t)cap * sizeof *g);
+		if (!g) {
+			mur_error_set(&err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				      "a transaction block holds at most %d savepoints",
+				      LEAD_SAVEPOINTS_MAX);
+			mur_error_hint(&err, "RELEASE the savepoints no longer needed");
+			lead_run_fail(r, &err);
+			lead_run_finish(r);
+			return;
+		}
+		s->savepoints = g;
+		s->capsavepoints = cap;
+	}
+	if (!(s->savepoints[s->nsavepoints].sp = repl_txn_savepoint(s->e->repl, s->tx))) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		lead_run_fail(r, &err);
+	} else {
+		snprintf(s->savepoints[s->nsavepoints].name, sizeof s->savepoints[0].name, "%s",
+			 name);
+		s->nsavepoints++;
+	}
+	lead_run_finish(r);
+}
+
+void lead_txn_release(lead_run *r)
+{
+	int i;
+	if (outside_block(r, "RELEASE SAVEPOINT"))
+		return;
+	snprintf(r->res->tag, sizeof r->res->tag, "RELEASE");
+	if ((i = savepoint_find(r, r->p->u.savepoint.name)) >= 0)
+		savepoints_drop(r->s, i);
+	lead_run_finish(r);
+}
+
+static void rolled_back_to(void *arg, int failed, const mur_error *err)
+{
+	lead_run *r = arg;
+	if (failed)
+		lead_run_fail(r, err);
+	else if (r->s->txn == LEAD_TXN_FAILED)
+		txn_set(r->s, LEAD_TXN_ACTIVE);
+	lead_run_finish(r);
+}
+
+void lead_txn_rollback_to(lead_run *r)
+{
+	lead_session *s = r->s;
+	mur_error why;
+	int i;
+	if (outside_block(r, "ROLLBACK TO SAVEPOINT"))
+		return;
+	snprintf(r->res->tag, sizeof r->res->tag, "ROLLBACK");
+	if ((i = savepoint_find(r, r->p->u.savepoint.name)) < 0) {
+		lead_run_finish(r);
+		return;
+	}
+	savepoints_drop(s, i + 1);
+	mur_error_set(&why, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
+		      "rolled back to savepoint \"%s\"", s->savepoints[i].name);
+	repl_txn_rollback_to(s->e->repl, s->tx, s->savepoints[i].sp, &why, rolled_back_to, r);
 }
 
 /* ---- the transaction of a write ---- */

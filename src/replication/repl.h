@@ -266,6 +266,19 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_txn_cb cb, void *arg);
  * cb (may be NULL) runs; tx is freed after.  cb may run before return. */
 void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb cb, void *arg);
 
+/* A savepoint of tx: the committed entry of every shard tx holds now (the
+ * end of its suffix there).  NULL when out of memory.  Free with
+ * repl_savepoint_free. */
+typedef struct repl_savepoint repl_savepoint;
+repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx);
+void repl_savepoint_free(repl_savepoint *sp);
+/* ROLLBACK TO sp: tx's queued writes fail (err: why), every shard tx
+ * wrote after sp is undone to where it was at sp (a shard first written
+ * after sp: to its base; its lock stays held); cb runs once every undo
+ * answered (failed: an undo failed, err says so).  tx stays open. */
+void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp,
+			  const mur_error *why, repl_txn_cb cb, void *arg);
+
 /* ---- recovery (repl_recover.c) ---- */
 
 /* Called on every follower state change and on connect. */

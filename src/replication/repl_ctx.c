@@ -136,7 +136,6 @@ repl_shard *repl_shard_get(repl_ctx *c, uint32_t table_id, uint32_t shard)
 
 void repl_forget(repl_ctx *c, const cat_table *t)
 {
-	repl_lock_forget_table(c, t->id);
 	for (uint32_t sh = 0; sh < t->nshards; sh++) {
 		repl_shard **pp = &c->shards[bucket_of(t->id, sh, c->nbuckets)];
 		for (; *pp; pp = &(*pp)->next) {

@@ -135,8 +135,6 @@ void repl_lock_deadlock_error(mur_error *err, uint64_t txid);
 /* Once per tick: refuse (40P01) the queued ops of one transaction of each
  * cycle of waits. */
 void repl_lock_tick(repl_ctx *c);
-/* Forget tx's locks on the shards of a dropped table (repl_forget). */
-void repl_lock_forget_table(repl_ctx *c, uint32_t table_id);
 
 /* repl_recover.c */
 /* Resume every parked statement (they check again and may park again) and

@@ -54,7 +54,6 @@ struct repl_txn {
 	repl_txn_part *parts;
 	int nparts, capparts;
 	int ending;          /* commit or abort started: takes no new lock */
-	int undo_pending;    /* abort: shards not yet undone */
 	int failed;          /* abort: an undo failed (a copy keeps tx's entries) */
 	mur_error err;
 	repl_txn_cb cb;
@@ -152,12 +151,24 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_txn_cb cb, void *arg)
 	txn_finish(tx);
 }
 
-/* ---- abort: undo each part to its base ---- */
+/* ---- undo: abort (every part to its base) and ROLLBACK TO (to a mark) ---- */
+
+/* One undo pass over tx's parts; done() runs once every part is undone. */
+typedef struct txn_undo {
+	repl_txn *tx;
+	int pending;          /* parts not yet undone (+1 while queueing) */
+	int failed;           /* an undo failed: a copy keeps tx's entries */
+	mur_error err;
+	void (*done)(struct txn_undo *u);
+	repl_txn_cb cb;       /* ROLLBACK TO's caller */
+	void *cb_arg;
+} txn_undo;
 
 typedef struct part_undo {
-	repl_txn *tx;
+	txn_undo *u;
 	int part;
-	int pending; /* undos in flight (+1 while sending) */
+	uint64_t lsn, entry; /* the entry the shard goes back to */
+	int pending;         /* undos in flight (+1 while sending) */
 } part_undo;
 
 typedef struct undo_ref {
@@ -167,39 +178,39 @@ typedef struct undo_ref {
 
 static void part_undone(repl_ctx *c, part_undo *pu)
 {
-	repl_txn *tx = pu->tx;
-	const repl_txn_part *pt = &tx->parts[pu->part];
+	txn_undo *u = pu->u;
+	const repl_txn_part *pt = &u->tx->parts[pu->part];
 	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
-	free(pu);
 	if (t && pt->shard < t->nshards) {
 		cat_shard *s = &t->shards[pt->shard];
-		/* the entries after base were never decided: the committed entry
-		 * goes back (repl_committed only moves it forward) */
-		s->committed_lsn = pt->base_lsn;
-		s->committed_entry = pt->base_entry;
+		/* the entries after the target were never decided: the committed
+		 * entry goes back (repl_committed only moves it forward) */
+		s->committed_lsn = pu->lsn;
+		s->committed_entry = pu->entry;
 		repl_exclusive_done(c, t, pt->shard);
 	}
-	if (--tx->undo_pending == 0)
-		txn_finish(tx);
+	free(pu);
+	if (--u->pending == 0)
+		u->done(u);
 }
 
-static void txn_undo_failed(repl_txn *tx, const char *node, const mur_error *err)
+static void undo_failed(txn_undo *u, const char *node, const mur_error *err)
 {
-	if (tx->failed)
+	if (u->failed)
 		return;
-	tx->failed = 1;
-	mur_error_set(&tx->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
+	u->failed = 1;
+	mur_error_set(&u->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
 		      "transaction %llu: the undo on follower \"%s\" failed; that copy keeps the "
 		      "transaction's writes until it is repaired",
-		      (unsigned long long)tx->id, node);
-	mur_error_detail(&tx->err, "%s", err->message);
+		      (unsigned long long)u->tx->id, node);
+	mur_error_detail(&u->err, "%s", err->message);
 }
 
 static void undo_answer(void *arg, exec_result *res)
 {
 	undo_ref *ref = arg;
 	part_undo *pu = ref->pu;
-	repl_txn *tx = pu->tx;
+	repl_txn *tx = pu->u->tx;
 	repl_ctx *c = tx->c;
 	const repl_txn_part *pt = &tx->parts[pu->part];
 	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
@@ -212,22 +223,22 @@ static void undo_answer(void *arg, exec_result *res)
 		     res->err.message);
 		if (p->state != CAT_PL_DIVERGENT)
 			cat_placement_set_state(p, CAT_PL_DIVERGENT);
-		txn_undo_failed(tx, cat_node_name(c->cat, ref->node_id), &res->err);
+		undo_failed(pu->u, cat_node_name(c->cat, ref->node_id), &res->err);
 	} else if (p) {
 		p->applied_lsn = res->lsn;
-		p->entry_id = pt->base_entry;
+		p->entry_id = pu->entry;
 	}
 	free(ref);
 	if (--pu->pending == 0)
 		part_undone(c, pu);
 }
 
-/* Send UNDO to base to one copy holding entries after it; a copy that
- * cannot be reached keeps them and is DIVERGENT (recovery undoes it to the
- * committed entry when it returns). */
+/* Send UNDO to the target to one copy holding entries after it; a copy
+ * that cannot be reached keeps them and is DIVERGENT (recovery undoes it
+ * to the committed entry when it returns). */
 static void undo_copy(repl_ctx *c, cat_table *t, part_undo *pu, cat_placement *p)
 {
-	const repl_txn_part *pt = &pu->tx->parts[pu->part];
+	const repl_txn_part *pt = &pu->u->tx->parts[pu->part];
 	exec_task task;
 	mur_error err;
 	undo_ref *ref = malloc(sizeof *ref);
@@ -236,7 +247,7 @@ static void undo_copy(repl_ctx *c, cat_table *t, part_undo *pu, cat_placement *p
 	task.nplacements = 1;
 	cat_placement_file(t, pt->shard, task.placements[0], sizeof task.placements[0]);
 	task.sql = "";
-	task.lsn = pt->base_lsn;
+	task.lsn = pu->lsn;
 	if (ref) {
 		ref->pu = pu;
 		ref->node_id = p->node_id;
@@ -252,64 +263,154 @@ static void undo_copy(repl_ctx *c, cat_table *t, part_undo *pu, cat_placement *p
 }
 
 /* The exclusive op of one part: the shard is idle (tx's ops there are
- * done); undo every copy past base. */
+ * done); undo every copy past the target. */
 static void part_undo_run(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 {
 	part_undo *pu = arg;
-	const repl_txn_part *pt = &pu->tx->parts[pu->part];
 	cat_shard *s = &t->shards[shard];
 	pu->pending = 1; /* held while sending */
 	for (int k = 0; k < s->nplacements; k++) {
 		cat_placement *p = &s->placements[k];
-		if (p->applied_lsn > pt->base_lsn)
+		if (p->applied_lsn > pu->lsn)
 			undo_copy(c, t, pu, p);
 	}
 	MLOG(DEBUG, "txn", "transaction %llu: undoing shard %u of %s to lsn %llu",
-	     (unsigned long long)pu->tx->id, shard, t->name, (unsigned long long)pt->base_lsn);
+	     (unsigned long long)pu->u->tx->id, shard, t->name, (unsigned long long)pu->lsn);
 	if (--pu->pending == 0)
 		part_undone(c, pu);
 }
 
+/* Queue the undo of part i to (lsn, entry) in pass u. */
+static void undo_part(repl_ctx *c, txn_undo *u, int i, uint64_t lsn, uint64_t entry)
+{
+	const repl_txn_part *pt = &u->tx->parts[i];
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	part_undo *pu;
+	mur_error oom;
+	if (!t || pt->shard >= t->nshards)
+		return;
+	pu = calloc(1, sizeof *pu);
+	if (pu) { /* the exclusive op may run at once, inside repl_exclusive */
+		*pu = (part_undo){.u = u, .part = i, .lsn = lsn, .entry = entry};
+		u->pending++;
+		if (repl_exclusive(c, t, pt->shard, part_undo_run, pu) == MUR_OK)
+			return;
+		u->pending--;
+		free(pu);
+	}
+	/* cannot undo: the copies keep tx's entries (DIVERGENT when they
+	 * report past the committed entry after a restart) */
+	mur_error_set(&oom, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	undo_failed(u, "?", &oom);
+}
+
+static void abort_undone(txn_undo *u)
+{
+	repl_txn *tx = u->tx;
+	tx->failed = u->failed;
+	tx->err = u->err;
+	free(u);
+	txn_finish(tx);
+}
+
 void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb cb, void *arg)
 {
+	txn_undo *u = calloc(1, sizeof *u);
 	assert(!tx->ending);
 	tx->ending = 1;
 	tx->cb = cb;
 	tx->cb_arg = arg;
 	repl_cancel_queued(c, tx, why);
-	tx->undo_pending = 1; /* held while queueing */
-	for (int i = 0; i < tx->nparts; i++) {
-		cat_table *t = cat_table_by_id(c->cat, tx->parts[i].table_id);
-		part_undo *pu;
-		if (!t || tx->parts[i].shard >= t->nshards)
-			continue;
-		pu = calloc(1, sizeof *pu);
-		if (pu) { /* the exclusive op may run at once, inside repl_exclusive */
-			pu->tx = tx;
-			pu->part = i;
-			tx->undo_pending++;
-		}
-		if (!pu || repl_exclusive(c, t, tx->parts[i].shard, part_undo_run, pu) != MUR_OK) {
-			/* cannot undo: the copies keep tx's entries (DIVERGENT when
-			 * they report past the committed entry after a restart) */
-			mur_error oom;
-			mur_error_set(&oom, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-			txn_undo_failed(tx, "?", &oom);
-			tx->undo_pending -= pu != NULL;
-			free(pu);
-			continue;
-		}
-	}
-	if (--tx->undo_pending == 0)
+	if (!u) { /* the locks are released; the copies keep the entries */
+		tx->failed = 1;
+		mur_error_set(&tx->err, SQLSTATE_OUT_OF_MEMORY, "out of memory undoing a transaction");
 		txn_finish(tx);
+		return;
+	}
+	u->tx = tx;
+	u->done = abort_undone;
+	u->pending = 1; /* held while queueing */
+	for (int i = 0; i < tx->nparts; i++)
+		undo_part(c, u, i, tx->parts[i].base_lsn, tx->parts[i].base_entry);
+	if (--u->pending == 0)
+		u->done(u);
 }
 
-void repl_lock_forget_table(repl_ctx *c, uint32_t table_id)
+/* ---- savepoints ---- */
+
+struct repl_savepoint {
+	int nparts;       /* parts tx held at the savepoint */
+	uint64_t *lsn;    /* each one's committed entry then */
+	uint64_t *entry;
+};
+
+repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx)
 {
-	for (repl_txn *tx = c->txns; tx; tx = tx->next)
-		for (int i = 0; i < tx->nparts; i++)
-			if (tx->parts[i].table_id == table_id && !tx->ending)
-				tx->parts[i--] = tx->parts[--tx->nparts];
+	repl_savepoint *sp = calloc(1, sizeof *sp);
+	if (!sp)
+		return NULL;
+	sp->nparts = tx->nparts;
+	sp->lsn = calloc((size_t)tx->nparts + 1, sizeof *sp->lsn);
+	sp->entry = calloc((size_t)tx->nparts + 1, sizeof *sp->entry);
+	if (!sp->lsn || !sp->entry) {
+		repl_savepoint_free(sp);
+		return NULL;
+	}
+	for (int i = 0; i < tx->nparts; i++) {
+		const cat_table *t = cat_table_by_id(c->cat, tx->parts[i].table_id);
+		const cat_shard *s = t && tx->parts[i].shard < t->nshards
+					     ? &t->shards[tx->parts[i].shard]
+					     : NULL;
+		sp->lsn[i] = s ? s->committed_lsn : tx->parts[i].base_lsn;
+		sp->entry[i] = s ? s->committed_entry : tx->parts[i].base_entry;
+	}
+	return sp;
+}
+
+void repl_savepoint_free(repl_savepoint *sp)
+{
+	if (!sp)
+		return;
+	free(sp->lsn);
+	free(sp->entry);
+	free(sp);
+}
+
+static void rollback_to_undone(txn_undo *u)
+{
+	if (u->cb)
+		u->cb(u->cb_arg, u->failed, &u->err);
+	free(u);
+}
+
+void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp,
+			  const mur_error *why, repl_txn_cb cb, void *arg)
+{
+	txn_undo *u = calloc(1, sizeof *u);
+	mur_error oom;
+	assert(!tx->ending && sp->nparts <= tx->nparts);
+	repl_cancel_queued(c, tx, why);
+	if (!u) {
+		mur_error_set(&oom, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		if (cb)
+			cb(arg, 1, &oom);
+		return;
+	}
+	u->tx = tx;
+	u->done = rollback_to_undone;
+	u->cb = cb;
+	u->cb_arg = arg;
+	u->pending = 1; /* held while queueing */
+	/* shards written before the savepoint go back to where they were
+	 * then, those first written after it to their base (their locks stay
+	 * held: releasing them early is allowed, not required) */
+	for (int i = 0; i < tx->nparts; i++)
+		if (i < sp->nparts)
+			undo_part(c, u, i, sp->lsn[i], sp->entry[i]);
+		else
+			undo_part(c, u, i, tx->parts[i].base_lsn, tx->parts[i].base_entry);
+	if (--u->pending == 0)
+		u->done(u);
 }
 
 /* ---- waits and deadlocks ---- */

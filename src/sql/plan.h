@@ -64,6 +64,9 @@ typedef enum plan_kind {
 	PLAN_BEGIN,
 	PLAN_COMMIT,
 	PLAN_ROLLBACK,
+	PLAN_SAVEPOINT,         /* SAVEPOINT name (u.savepoint) */
+	PLAN_RELEASE,           /* RELEASE [SAVEPOINT] name */
+	PLAN_ROLLBACK_TO,       /* ROLLBACK TO [SAVEPOINT] name */
 	PLAN_NOOP,              /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
 	PLAN_ANALYZE,           /* ANALYZE: shard statistics into the catalog */
 } plan_kind;
@@ -250,6 +253,9 @@ struct plan {
 		plan_copy copy;
 		plan_set set;
 		plan_analyze analyze;
+		struct {
+			char name[64]; /* as given (PostgreSQL folds it like any identifier) */
+		} savepoint;
 		struct {
 			plan *inner;
 			int analyze;

@@ -10,7 +10,7 @@
  * START TRANSACTION / SET TRANSACTION / SET SESSION CHARACTERISTICS with
  * ISOLATION LEVEL SERIALIZABLE or REPEATABLE READ or READ ONLY, the same
  * through SET [default_]transaction_isolation / [default_]transaction_read_only,
- * SET TRANSACTION SNAPSHOT, savepoints and two-phase commands.  READ
+ * SET TRANSACTION SNAPSHOT and two-phase commands.  READ
  * COMMITTED, READ UNCOMMITTED (READ COMMITTED in PostgreSQL too), READ
  * WRITE and [NOT] DEFERRABLE (without effect unless SERIALIZABLE READ ONLY)
  * are accepted: they describe what murphy does.
@@ -104,7 +104,7 @@ static int txn_refuse(sql_ctx *c, const char *what)
 {
 	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 		"murphy does not support %s yet: its transactions run at READ COMMITTED, "
-		"read-write, without savepoints",
+		"read-write",
 		what);
 	mur_error_hint(c->err, "Use BEGIN (or no transaction block) at READ COMMITTED, read-write.");
 	return MUR_ERR;
@@ -215,6 +215,16 @@ int sql_plan_show(sql_ctx *c, PgQuery__VariableShowStmt *s, plan *p)
 	return MUR_OK;
 }
 
+/* The savepoint a SAVEPOINT / RELEASE / ROLLBACK TO names. */
+static int savepoint_name(sql_ctx *c, const PgQuery__TransactionStmt *s, plan *p)
+{
+	const char *n = s->savepoint_name ? s->savepoint_name : "";
+	if (!n[0] || strlen(n) >= sizeof p->u.savepoint.name)
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "invalid savepoint name \"%s\"", n);
+	snprintf(p->u.savepoint.name, sizeof p->u.savepoint.name, "%s", n);
+	return MUR_OK;
+}
+
 int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p)
 {
 	if (s->chain)
@@ -238,9 +248,17 @@ int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p)
 		p->tag = "ROLLBACK";
 		return MUR_OK;
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
+		p->kind = PLAN_SAVEPOINT;
+		p->tag = "SAVEPOINT";
+		return savepoint_name(c, s, p);
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
+		p->kind = PLAN_RELEASE;
+		p->tag = "RELEASE";
+		return savepoint_name(c, s, p);
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
-		return txn_refuse(c, "savepoints");
+		p->kind = PLAN_ROLLBACK_TO;
+		p->tag = "ROLLBACK";
+		return savepoint_name(c, s, p);
 	default:
 		return txn_refuse(c, "two-phase commit commands");
 	}

@@ -148,6 +148,40 @@ def test_copy_failing_on_its_last_row_leaves_nothing(cluster):
     conn.close()
 
 
+def test_rollback_to_savepoint_undoes_exactly_what_followed_it(cluster):
+    conn = make_table(cluster, "sp")
+    blk = cluster.connect(autocommit=False)
+    cur = blk.cursor()
+    cur.execute("INSERT INTO sp " + rows(1, 20, 1))
+    cur.execute("SAVEPOINT a")
+    cur.execute("INSERT INTO sp " + rows(21, 40, 2))
+    cur.execute("UPDATE sp SET v = 9 WHERE id <= 10")
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO sp VALUES (1, 1)")
+    assert e.value.pgcode == "23505"
+    cur.execute("ROLLBACK TO SAVEPOINT a")  # the block works on
+    cur.execute("SELECT count(*), sum(v) FROM sp")
+    assert cur.fetchone() == (20, 20)
+    cur.execute("INSERT INTO sp " + rows(41, 45, 3))
+    cur.execute("RELEASE SAVEPOINT a")
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("ROLLBACK TO SAVEPOINT a")
+    assert e.value.pgcode == "3B001"
+    blk.rollback()
+    cur.execute("INSERT INTO sp " + rows(1, 20, 1))
+    cur.execute("SAVEPOINT a")
+    cur.execute("INSERT INTO sp " + rows(21, 40, 2))
+    cur.execute("ROLLBACK TO a")
+    cur.execute("INSERT INTO sp " + rows(41, 45, 3))
+    blk.commit()
+    assert scalar(conn, "SELECT count(*) FROM sp") == 25
+    nothing_anywhere(cluster, conn, "sp", "v = 2 OR (id > 20 AND id <= 40)")
+    copies = ids_on_copies(cluster, conn, "sp", "v = 3")
+    assert all(len(v) > 0 for v in copies.values())
+    blk.close()
+    conn.close()
+
+
 # ---- the bank test
 
 ACCOUNTS = 12

@@ -7,7 +7,9 @@
  * runs; COMMIT releases the lock with the entries kept; others' reads wait
  * for the holder and its own reads do not; a multi-shard autocommit
  * statement that fails on one shard is undone on the others before the
- * client hears; a wait that closes a cycle gets 40P01; the session's state
+ * client hears; a wait that closes a cycle gets 40P01; ROLLBACK TO a
+ * savepoint undoes to it (a shard first written after it: to its base),
+ * RELEASE and 25P01 / 3B001 as PostgreSQL; the session's state
  * machine has exactly the arrows drawn in lead_int.h.
  */
 #include <setjmp.h>
@@ -249,6 +251,61 @@ static void test_deadlock_is_refused(void **state)
 	lf_free(fx);
 }
 
+/* SAVEPOINT a; more writes (on t, and on u first written after a); an
+ * error; ROLLBACK TO a undoes t to where it was at a and u to its base,
+ * the block is ACTIVE again; COMMIT keeps what was before a and after the
+ * ROLLBACK TO only. */
+static void test_rollback_to_savepoint_undoes_to_it(void **state)
+{
+	(void)state;
+	lf_fixture *fx = setup_at_two();
+	lf_ok(fx, "CREATE TABLE u (id int PRIMARY KEY, v text) WITH (shards = 1, replicas = 3)");
+	const char *ft = lf_file(fx, "t", 0), *fu = lf_file(fx, "u", 0);
+	uint64_t ubase = lf_committed_lsn(fx, "u", 0);
+	settled_ok(fx, lf_exec(fx, NULL, "BEGIN"));
+	settled_ok(fx, lf_exec(fx, NULL, "INSERT INTO t VALUES (3, 'c')"));
+	settled_ok(fx, lf_exec(fx, NULL, "SAVEPOINT a"));
+	settled_ok(fx, lf_exec(fx, NULL, "INSERT INTO t VALUES (4, 'd')"));
+	settled_ok(fx, lf_exec(fx, NULL, "INSERT INTO u VALUES (40, 'd')"));
+	lf_query *dup = lf_exec(fx, NULL, "INSERT INTO t VALUES (4, 'again')");
+	lf_task *w = lf_find(fx, LF_ANY_NODE, EXEC_TASK_WRITE, 0);
+	while (w) { /* the duplicate fails on every copy */
+		lf_fail(fx, w, "23505");
+		w = lf_find(fx, LF_ANY_NODE, EXEC_TASK_WRITE, 0);
+	}
+	lf_settle(fx);
+	assert_string_equal(lf_sqlstate(dup), "23505");
+	int first = lf_ntasks(fx);
+	lf_query *rt = lf_exec(fx, NULL, "ROLLBACK TO SAVEPOINT a");
+	settled_ok(fx, rt);
+	assert_string_equal(lf_tag(rt), "ROLLBACK");
+	for (int i = first; i < lf_ntasks(fx); i++) {
+		lf_task *u = lf_task_at(fx, i);
+		if (u->kind == EXEC_TASK_UNDO)
+			assert_int_equal(u->lsn, strcmp(u->file, ft) == 0 ? 3 : ubase);
+	}
+	assert_int_equal(count_kind(fx, first, EXEC_TASK_UNDO), 6);
+	copies_at(fx, 3);
+	settled_ok(fx, lf_exec(fx, NULL, "INSERT INTO t VALUES (5, 'e')")); /* ACTIVE again */
+	lf_query *missing = lf_exec(fx, NULL, "RELEASE SAVEPOINT nope");
+	lf_settle(fx);
+	assert_string_equal(lf_sqlstate(missing), "3B001");
+	settled_ok(fx, lf_exec(fx, NULL, "ROLLBACK TO a")); /* a survived its ROLLBACK TO */
+	settled_ok(fx, lf_exec(fx, NULL, "RELEASE a"));
+	settled_ok(fx, lf_exec(fx, NULL, "COMMIT"));
+	for (int n = 1; n <= 3; n++) {
+		uint32_t f = lf_node(fx, n);
+		assert_true(lf_copy_holds_int(fx, f, ft, 0, 3));
+		assert_false(lf_copy_holds_int(fx, f, ft, 0, 4));
+		assert_false(lf_copy_holds_int(fx, f, ft, 0, 5)); /* rolled back to a again */
+		assert_int_equal(lf_copy_lsn(fx, f, fu), ubase);
+	}
+	lf_query *outside = lf_exec(fx, NULL, "SAVEPOINT b");
+	lf_settle(fx);
+	assert_string_equal(lf_sqlstate(outside), "25P01");
+	lf_free(fx);
+}
+
 /* Every pair of states: exactly the arrows of the diagram. */
 static void test_session_state_machine(void **state)
 {
@@ -257,7 +314,7 @@ static void test_session_state_machine(void **state)
 		[LEAD_TXN_IDLE] = {[LEAD_TXN_ACTIVE] = 1},
 		[LEAD_TXN_ACTIVE] = {[LEAD_TXN_FAILED] = 1, [LEAD_TXN_COMMITTING] = 1,
 				     [LEAD_TXN_ABORTING] = 1},
-		[LEAD_TXN_FAILED] = {[LEAD_TXN_ABORTING] = 1},
+		[LEAD_TXN_FAILED] = {[LEAD_TXN_ABORTING] = 1, [LEAD_TXN_ACTIVE] = 1},
 		[LEAD_TXN_COMMITTING] = {[LEAD_TXN_IDLE] = 1},
 		[LEAD_TXN_ABORTING] = {[LEAD_TXN_IDLE] = 1},
 	};
@@ -278,6 +335,7 @@ int main(void)
 		cmocka_unit_test(test_reads_wait_for_the_holder_not_for_itself),
 		cmocka_unit_test(test_multi_shard_statement_is_all_or_nothing),
 		cmocka_unit_test(test_deadlock_is_refused),
+		cmocka_unit_test(test_rollback_to_savepoint_undoes_to_it),
 		cmocka_unit_test(test_session_state_machine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
