@@ -221,6 +221,7 @@ struct lead_run {
 	char sql_text[LEAD_QUERY_TEXT_MAX]; /* the statement, for murphy.query_stats */
 	int step;              /* statements run in steps (ANALYZE: the table being analyzed) */
 	uint64_t block_txid;   /* the session's block when the run started (0: none) */
+	int rows_locked;       /* SELECT … FOR UPDATE: its shards' locks were asked for */
 	repl_txn *itx;         /* the implicit transaction of a multi-shard autocommit write */
 };
 
@@ -393,12 +394,15 @@ void lead_txn_run_started(lead_run *r);
 /* The transaction r reads in (its own writes pass the read gate): the
  * session's block when r started in it, r's implicit one, or NULL. */
 repl_txn *lead_txn_of_run(const lead_run *r);
-/* The transaction r's write over nshards shards belongs to: the
- * session's block, the run's implicit one (made here when nshards > 1 or
- * one exists), or NULL (autocommit on one shard: its entry is its own
- * decision).  MUR_ERR (r failed) when the run's block has ended or out of
- * memory. */
-int lead_txn_for_write(lead_run *r, int nshards, repl_txn **out);
+/* facts->txn: the transaction r's write over nshards shards belongs to:
+ * the session's block, the run's implicit one (made here when nshards > 1
+ * or one exists), or NULL (autocommit on one shard: its entry is its own
+ * decision); facts->lock_timeout_ms: the session's.  MUR_ERR (r failed)
+ * when the run's block has ended or out of memory. */
+int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts);
+/* The session's lock_timeout in ms ('200ms', '2s', '1min', a number of
+ * ms; 0: none), for repl_write_facts.lock_timeout_ms. */
+uint32_t lead_txn_lock_timeout_ms(lead_session *s);
 /* lead_run_finish calls it first: when r has an implicit transaction, end
  * it (commit, or abort when r failed) and return 1: lead_run_finish is
  * called again once it ended. */

@@ -349,14 +349,36 @@ repl_txn *lead_txn_of_run(const lead_run *r)
 	return top->itx;
 }
 
-int lead_txn_for_write(lead_run *r, int nshards, repl_txn **out)
+uint32_t lead_txn_lock_timeout_ms(lead_session *s)
 {
+	const char *v = lead_session_get(s, "lock_timeout");
+	char *end;
+	double n = v ? strtod(v, &end) : 0;
+	if (!v || end == v || n <= 0)
+		return 0;
+	while (*end == ' ')
+		end++;
+	if (!strcmp(end, "s"))
+		n *= 1000;
+	else if (!strcmp(end, "min"))
+		n *= 60000;
+	else if (!strcmp(end, "h"))
+		n *= 3600000;
+	else if (!strcmp(end, "us"))
+		n /= 1000;
+	return n >= (double)UINT32_MAX ? UINT32_MAX : n < 1 ? 1 : (uint32_t)n;
+}
+
+int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts)
+{
+	repl_txn **out = &facts->txn;
 	lead_session *s = r->s;
 	lead_run *top = r;
 	mur_error err;
 	while (top->parent)
 		top = top->parent;
 	*out = NULL;
+	facts->lock_timeout_ms = lead_txn_lock_timeout_ms(s);
 	if (top->block_txid) {
 		if (s->txn != LEAD_TXN_ACTIVE || s->txid != top->block_txid || !s->tx) {
 			mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,

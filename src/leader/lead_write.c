@@ -269,7 +269,7 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 	}
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;
-	if (lead_txn_for_write(r, nshards, &facts.txn) != MUR_OK)
+	if (lead_txn_for_write(r, nshards, &facts) != MUR_OK)
 		goto out;
 	for (int i = 0; i < nshards && !r->failed; i++)
 		lead_send_shard_rows(r, t, shards[i], pi->shard_sql, &facts, &batches[shards[i]],
@@ -342,7 +342,7 @@ void lead_modify_start(lead_run *r)
 
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;
-	if (lead_txn_for_write(r, n, &facts.txn) != MUR_OK)
+	if (lead_txn_for_write(r, n, &facts) != MUR_OK)
 		n = 0;
 	for (int i = 0; i < n && !r->failed; i++) {
 		r->npending++;

@@ -175,6 +175,9 @@ typedef struct repl_write_facts {
 	int is_delete;     /* DELETE: the changes it reports are rows removed */
 	repl_txn *txn;     /* the transaction the write belongs to (repl_lock.c): it takes
 			      the shard's lock; NULL: autocommit, its entry is its own decision */
+	uint32_t lock_timeout_ms; /* the longest it waits for another transaction's lock
+				     before failing with 55P03 (checked each repl_tick);
+				     0: no limit */
 } repl_write_facts;
 
 /* Submit one shard's write: sql run once with params (nparams) or once per
@@ -265,6 +268,15 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_txn_cb cb, void *arg);
  * once the shard's ops in flight are done, then its locks are released and
  * cb (may be NULL) runs; tx is freed after.  cb may run before return. */
 void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb cb, void *arg);
+
+/* Take the lock of shard `shard` of t for tx without writing (SELECT …
+ * FOR UPDATE / FOR SHARE in a block): queued like a write of tx, so it
+ * waits for another holder, 40P01 / 55P03 as a write would (facts: only
+ * txn and lock_timeout_ms are read).  cb runs once it is held (failed 0;
+ * op and primary are not to be read) or refused.  On error cb is never
+ * called. */
+int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
+		    repl_wop_cb cb, void *arg, mur_error *err);
 
 /* A savepoint of tx: the committed entry of every shard tx holds now (the
  * end of its suffix there).  NULL when out of memory.  Free with

@@ -115,6 +115,9 @@ int repl_cancel_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err);
 /* Resume the reads parked on rt when nothing gates them any more (no
  * undecided entry in flight). */
 void repl_resume_readers(repl_shard *rt);
+/* Fail (55P03) every queued op that has waited for another transaction's
+ * lock longer than its lock_timeout_ms (repl_tick). */
+void repl_lock_timeouts(repl_ctx *c);
 /* 1 when tx (NULL: autocommit) has an op queued on rt. */
 int repl_shard_queues(const repl_shard *rt, const repl_txn *tx);
 

@@ -447,6 +447,7 @@ void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
 
 void repl_lock_tick(repl_ctx *c)
 {
+	repl_lock_timeouts(c);
 	for (repl_txn *tx = c->txns; tx; tx = tx->next) {
 		int cycle = 0;
 		if (tx->ending)

@@ -30,6 +30,7 @@ struct repl_wop {
 	uint32_t table_id;
 	uint32_t shard;
 	int exclusive;
+	int lock_only;          /* repl_lock_shard: takes the shard's lock, writes nothing */
 	repl_excl_fn fn;
 	void *fn_arg;
 	repl_quorum q;
@@ -1397,6 +1398,13 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		return;
 	}
 	unqueue(rt, op, before);
+	if (op->lock_only) { /* the lock is held now: nothing to write */
+		op_report(op);
+		wop_set_state(op, REPL_WOP_DONE);
+		op_free(op);
+		start_next(c, t, shard);
+		return;
+	}
 	rt->busy++;
 	if (op->exclusive) {
 		repl_excl_fn fn = op->fn;
@@ -1436,6 +1444,36 @@ static int enqueue(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
 		rt->qhead = op;
 	rt->qtail = op;
 	start_next(c, t, shard);
+	return MUR_OK;
+}
+
+int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
+		    repl_wop_cb cb, void *arg, mur_error *err)
+{
+	const repl_shard *rt = repl_shard_find(c, t->id, shard);
+	repl_wop *op;
+	if (rt && repl_lock_would_deadlock(c, facts->txn, rt)) {
+		repl_lock_deadlock_error(err, repl_txn_id(facts->txn));
+		return MUR_ERR;
+	}
+	if (!(op = calloc(1, sizeof *op)))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	op->c = c;
+	op->table_id = t->id;
+	op->shard = shard;
+	op->lock_only = 1;
+	op->facts.txn = facts->txn;
+	op->facts.lock_timeout_ms = facts->lock_timeout_ms;
+	op->txn_id = repl_txn_id(facts->txn);
+	op->cb = cb;
+	op->cb_arg = arg;
+	exec_result_init(&op->primary);
+	mur_buf_init(&op->scratch);
+	mur_buf_init(&op->rows);
+	if (enqueue(c, (cat_table *)t, shard, op) != MUR_OK) {
+		op_free(op);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
 	return MUR_OK;
 }
 
@@ -1538,6 +1576,16 @@ int repl_shard_queues(const repl_shard *rt, const repl_txn *tx)
 	return 0;
 }
 
+/* Take queued op x (behind `before`) out and fail it with err. */
+static void cancel_one(repl_shard *rt, repl_wop *x, repl_wop *before, const mur_error *err)
+{
+	unqueue(rt, x, before);
+	op_fail(x, err);
+	op_report(x);
+	wop_set_state(x, REPL_WOP_DONE);
+	op_free(x);
+}
+
 /* Fail the queued ops of tx on rt (see repl_cancel_queued). */
 static int cancel_on(repl_shard *rt, const repl_txn *tx, const mur_error *err)
 {
@@ -1550,15 +1598,37 @@ static int cancel_on(repl_shard *rt, const repl_txn *tx, const mur_error *err)
 			x = next;
 			continue;
 		}
-		unqueue(rt, x, before);
-		op_fail(x, err);
-		op_report(x);
-		wop_set_state(x, REPL_WOP_DONE);
-		op_free(x);
+		cancel_one(rt, x, before, err);
 		n++;
 		x = next;
 	}
 	return n;
+}
+
+void repl_lock_timeouts(repl_ctx *c)
+{
+	uint64_t now = mur_now_us();
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
+			repl_wop *x = rt->qhead, *before = NULL;
+			while (x) {
+				repl_wop *next = x->next;
+				mur_error err;
+				if (x->exclusive || !x->facts.lock_timeout_ms ||
+				    !repl_lock_blocks(rt, x->facts.txn) ||
+				    now - x->queued_us < (uint64_t)x->facts.lock_timeout_ms * 1000u) {
+					before = x;
+					x = next;
+					continue;
+				}
+				mur_error_set(&err, SQLSTATE_LOCK_NOT_AVAILABLE,
+					      "canceling statement due to lock timeout");
+				mur_error_detail(&err, "shard %u is held by transaction %llu",
+						 rt->shard, (unsigned long long)repl_txn_id(rt->lock));
+				cancel_one(rt, x, before, &err);
+				x = next;
+			}
+		}
 }
 
 int repl_cancel_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err)

@@ -119,6 +119,8 @@ typedef struct plan_select {
 	int has_final_agg;
 	exec_agg_spec final_agg;
 	const char *final_sql;     /* NULL: output = concatenated (merged) rows */
+	int locks_rows;            /* SELECT … FOR UPDATE / SHARE: in a block, the executor
+				      takes the lock of every shard read (docs/transactions.md) */
 	const char *strategy;      /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
 	const char *merge_desc;    /* for EXPLAIN: what the leader does, one line */
 	/* Repartition (docs/shuffle.md), the alternative to gathering every

@@ -279,3 +279,118 @@ def test_txid_current_names_the_block(cluster):
         cur.execute("SELECT txid_current()")
         assert cur.fetchone()[0] > ids[1]  # a statement of its own: a new id
     conn.close()
+
+
+# ---- locks and waits
+
+def test_read_then_write_with_for_update_loses_no_update(cluster):
+    conn = make_table(cluster, "ctr")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO ctr VALUES (1, 0)")
+    per_thread, errors = 25, []
+
+    def bump():
+        c = cluster.connect(autocommit=False)
+        try:
+            done = 0
+            while done < per_thread:
+                try:
+                    with c.cursor() as cur:
+                        cur.execute("SELECT v FROM ctr WHERE id = 1 FOR UPDATE")
+                        v = cur.fetchone()[0]
+                        cur.execute("UPDATE ctr SET v = %s WHERE id = 1", (v + 1,))
+                    c.commit()
+                    done += 1
+                except psycopg2.Error as e:
+                    c.rollback()
+                    if e.pgcode not in RETRYABLE:
+                        raise
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=bump) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[:3]
+    assert scalar(conn, "SELECT v FROM ctr WHERE id = 1") == 8 * per_thread
+    conn.close()
+
+
+def two_shard_ids(conn, table):
+    """Two ids whose rows live on different shards of table."""
+    seen = {}
+    with conn.cursor() as cur:
+        for i in range(1, 200):
+            cur.execute("EXPLAIN SELECT * FROM %s WHERE id = %d" % (table, i))
+            plan = "\n".join(r[0] for r in cur.fetchall())
+            shard = [line for line in plan.splitlines() if "Shards:" in line][0]
+            seen.setdefault(shard, i)
+            if len(seen) == 2:
+                return list(seen.values())
+    raise AssertionError("one shard holds every id")
+
+
+def test_deadlock_across_two_shards_gets_one_40P01_fast(cluster):
+    conn = make_table(cluster, "dl")
+    a_id, b_id = two_shard_ids(conn, "dl")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO dl VALUES (%s, 0), (%s, 0)", (a_id, b_id))
+    a, b = cluster.connect(autocommit=False), cluster.connect(autocommit=False)
+    a.cursor().execute("UPDATE dl SET v = 1 WHERE id = %s", (a_id,))
+    b.cursor().execute("UPDATE dl SET v = 2 WHERE id = %s", (b_id,))
+    result = {}
+
+    def a_second():
+        try:
+            a.cursor().execute("UPDATE dl SET v = 1 WHERE id = %s", (b_id,))
+            result["a"] = "ok"
+        except psycopg2.Error as e:
+            result["a"] = e.pgcode
+
+    t = threading.Thread(target=a_second)
+    t.start()
+    time.sleep(0.3)  # a waits for b's shard
+    started = time.time()
+    try:
+        b.cursor().execute("UPDATE dl SET v = 2 WHERE id = %s", (a_id,))
+        result["b"] = "ok"
+    except psycopg2.Error as e:
+        result["b"] = e.pgcode
+    took = time.time() - started
+    if result["b"] == "40P01":
+        b.rollback()
+    t.join(10)
+    assert sorted(result.values()) == ["40P01", "ok"], result
+    assert took < 1.5, took
+    if result["a"] == "ok":
+        a.commit()
+    assert scalar(conn, "SELECT sum(v) FROM dl") == 2  # a's two updates, none of b's
+    a.close()
+    b.close()
+    conn.close()
+
+
+def test_lock_timeout_gives_55P03(cluster):
+    conn = make_table(cluster, "lt")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO lt VALUES (1, 0)")
+    holder = cluster.connect(autocommit=False)
+    holder.cursor().execute("UPDATE lt SET v = 1 WHERE id = 1")
+    with conn.cursor() as cur:
+        cur.execute("SET lock_timeout = '300ms'")
+        started = time.time()
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("UPDATE lt SET v = 2 WHERE id = 1")
+        took = time.time() - started
+    assert e.value.pgcode == "55P03", e.value
+    assert 0.25 < took < 2.5, took
+    holder.rollback()
+    with conn.cursor() as cur:
+        cur.execute("UPDATE lt SET v = 3 WHERE id = 1")
+    assert scalar(conn, "SELECT v FROM lt WHERE id = 1") == 3
+    holder.close()
+    conn.close()

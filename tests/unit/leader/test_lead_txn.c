@@ -9,7 +9,8 @@
  * statement that fails on one shard is undone on the others before the
  * client hears; a wait that closes a cycle gets 40P01; ROLLBACK TO a
  * savepoint undoes to it (a shard first written after it: to its base),
- * RELEASE and 25P01 / 3B001 as PostgreSQL; the session's state
+ * RELEASE and 25P01 / 3B001 as PostgreSQL; SELECT … FOR UPDATE takes
+ * the lock and a waiter with lock_timeout gets 55P03; the session's state
  * machine has exactly the arrows drawn in lead_int.h.
  */
 #include <setjmp.h>
@@ -306,6 +307,44 @@ static void test_rollback_to_savepoint_undoes_to_it(void **state)
 	lf_free(fx);
 }
 
+/* SELECT … FOR UPDATE in a block takes the shard's lock: another
+ * session's write waits; with lock_timeout it gives up with 55P03 once
+ * the timeout passed (checked at the tick). */
+static void test_for_update_locks_and_lock_timeout(void **state)
+{
+	(void)state;
+	lf_fixture *fx = setup_at_two();
+	void *a = lf_session(fx), *b = lf_session(fx);
+	settled_ok(fx, lf_exec(fx, a, "BEGIN"));
+	int first = lf_ntasks(fx);
+	lf_query *sel = lf_exec(fx, a, "SELECT v FROM t WHERE id = 1 FOR UPDATE");
+	assert_int_equal(count_kind(fx, first, EXEC_TASK_QUERY), 1); /* locked, then read */
+	lf_settle(fx);
+	assert_true(lf_done(sel)); /* the fixture fails QUERY: only the lock counts here */
+	settled_ok(fx, lf_exec(fx, b, "SET lock_timeout = '200ms'"));
+	first = lf_ntasks(fx);
+	lf_query *w = lf_exec(fx, b, "UPDATE t SET v = 'x' WHERE id = 2");
+	lf_settle(fx);
+	assert_false(lf_done(w));
+	assert_int_equal(count_kind(fx, first, EXEC_TASK_WRITE), 0);
+	lf_advance_ms(fx, 100);
+	lf_tick(fx);
+	assert_false(lf_done(w)); /* 100 ms < 200 ms */
+	lf_advance_ms(fx, 150);
+	lf_tick(fx);
+	assert_true(lf_done(w));
+	assert_string_equal(lf_sqlstate(w), "55P03");
+	lf_query *w2 = lf_exec(fx, b, "UPDATE t SET v = 'y' WHERE id = 2");
+	lf_settle(fx);
+	assert_false(lf_done(w2));
+	settled_ok(fx, lf_exec(fx, a, "ROLLBACK"));
+	lf_settle(fx);
+	assert_true(lf_done(w2));
+	assert_string_equal(lf_sqlstate(w2), "");
+	assert_int_equal(count_kind(fx, first, EXEC_TASK_UNDO), 0); /* a wrote nothing */
+	lf_free(fx);
+}
+
 /* Every pair of states: exactly the arrows of the diagram. */
 static void test_session_state_machine(void **state)
 {
@@ -336,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_multi_shard_statement_is_all_or_nothing),
 		cmocka_unit_test(test_deadlock_is_refused),
 		cmocka_unit_test(test_rollback_to_savepoint_undoes_to_it),
+		cmocka_unit_test(test_for_update_locks_and_lock_timeout),
 		cmocka_unit_test(test_session_state_machine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
