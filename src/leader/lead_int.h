@@ -400,6 +400,9 @@ repl_txn *lead_txn_of_run(const lead_run *r);
  * decision); facts->lock_timeout_ms: the session's.  MUR_ERR (r failed)
  * when the run's block has ended or out of memory. */
 int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts);
+/* 1 when the session's block runs at SERIALIZABLE (or REPEATABLE READ,
+ * which it provides the same way): its reads lock the shards they read. */
+int lead_txn_serializable(lead_session *s);
 /* The session's lock_timeout in ms ('200ms', '2s', '1min', a number of
  * ms; 0: none), for repl_write_facts.lock_timeout_ms. */
 uint32_t lead_txn_lock_timeout_ms(lead_session *s);

@@ -246,16 +246,18 @@ static void lock_one(lead_run *r, const cat_table *t, uint32_t sh, const repl_wr
 	}
 }
 
-/* The statement locks the rows it reads and runs in a block: take the
- * lock of every shard it reads (shard-granular, as a write's: held to the
- * block's end), then start again.  1 when r waits for them. */
+/* The statement locks the rows it reads (FOR UPDATE / SHARE) or runs in a
+ * SERIALIZABLE block, in a block: take the lock of every shard it reads
+ * (shard-granular, exclusive as a write's, held to the block's end: strict
+ * two-phase locking), then start again.  1 when r waits for them. */
 static int lock_reads(lead_run *r)
 {
 	const plan_select *ps = &r->p->u.select;
 	uint32_t shards[CAT_SHARDS_MAX];
 	repl_write_facts f = {0};
 	int n;
-	if (!ps->locks_rows || r->rows_locked || !r->block_txid || !(f.txn = lead_txn_of_run(r)))
+	if ((!ps->locks_rows && !lead_txn_serializable(r->s)) || r->rows_locked ||
+	    !r->block_txid || !(f.txn = lead_txn_of_run(r)))
 		return 0;
 	r->rows_locked = 1;
 	f.lock_timeout_ms = lead_txn_lock_timeout_ms(r->s);

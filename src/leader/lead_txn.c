@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- the state machine ---- */
 
@@ -128,6 +129,8 @@ static void block_ended(void *arg, int failed, const mur_error *err)
 	lead_session *s = be->s;
 	lead_run *r = be->r;
 	txn_set(s, LEAD_TXN_IDLE);
+	lead_session_set(s, "transaction_isolation",
+			 lead_session_get(s, "default_transaction_isolation"));
 	savepoints_drop(s, 0);
 	free(s->savepoints);
 	s->savepoints = NULL;
@@ -186,6 +189,10 @@ void lead_txn_begin(lead_run *r)
 		lead_run_finish(r);
 		return;
 	}
+	/* the block's level: BEGIN's, else the session's default */
+	lead_session_set(s, "transaction_isolation",
+			 r->p->u.set.value[0] ? r->p->u.set.value
+					      : lead_session_get(s, "default_transaction_isolation"));
 	s->txid = lead_time_id(&s->e->txid_next);
 	if (!(s->tx = repl_txn_begin(s->e->repl, s->txid, &err)))
 		lead_run_fail(r, &err);
@@ -225,6 +232,13 @@ void lead_txn_session_closed(lead_session *s)
 {
 	if (s->txn == LEAD_TXN_ACTIVE || s->txn == LEAD_TXN_FAILED)
 		block_end_start(s, NULL, 1, "ROLLBACK");
+}
+
+int lead_txn_serializable(lead_session *s)
+{
+	const char *v = lead_session_get(s, "transaction_isolation");
+	return s->txn != LEAD_TXN_IDLE && v &&
+	       (!strcasecmp(v, "serializable") || !strcasecmp(v, "repeatable read"));
 }
 
 /* ---- savepoints ---- */

@@ -61,7 +61,7 @@ typedef enum plan_kind {
 	PLAN_EXPLAIN,
 	PLAN_SET,               /* SET name = value / SET name TO DEFAULT / RESET */
 	PLAN_SHOW,
-	PLAN_BEGIN,
+	PLAN_BEGIN,             /* u.set.value: the ISOLATION LEVEL asked for, "" when none */
 	PLAN_COMMIT,
 	PLAN_ROLLBACK,
 	PLAN_SAVEPOINT,         /* SAVEPOINT name (u.savepoint) */

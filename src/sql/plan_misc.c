@@ -4,16 +4,16 @@
  * transaction control (BEGIN / START TRANSACTION / COMMIT / END /
  * ROLLBACK / ABORT).
  *
- * Transaction characteristics: murphy's transactions run at READ
- * COMMITTED and read-write (docs/transactions.md).  What it cannot provide
- * yet is refused with 0A000, never accepted and ignored: BEGIN /
- * START TRANSACTION / SET TRANSACTION / SET SESSION CHARACTERISTICS with
- * ISOLATION LEVEL SERIALIZABLE or REPEATABLE READ or READ ONLY, the same
- * through SET [default_]transaction_isolation / [default_]transaction_read_only,
- * SET TRANSACTION SNAPSHOT and two-phase commands.  READ
- * COMMITTED, READ UNCOMMITTED (READ COMMITTED in PostgreSQL too), READ
- * WRITE and [NOT] DEFERRABLE (without effect unless SERIALIZABLE READ ONLY)
- * are accepted: they describe what murphy does.
+ * Transaction characteristics (docs/transactions.md): READ COMMITTED
+ * (and READ UNCOMMITTED, the same in PostgreSQL) and SERIALIZABLE (and
+ * REPEATABLE READ, which it provides: strict two-phase locking of every
+ * shard read or written) are provided; the level travels as the setting
+ * transaction_isolation (BEGIN / START TRANSACTION carry it in u.set; SET
+ * TRANSACTION becomes SET transaction_isolation, SET SESSION
+ * CHARACTERISTICS SET default_transaction_isolation).  What murphy cannot
+ * provide is refused with 0A000, never accepted and ignored: READ ONLY
+ * (wherever it can be asked for), SET TRANSACTION SNAPSHOT and two-phase
+ * commands.  READ WRITE and [NOT] DEFERRABLE are accepted.
  */
 #include "sql/sqlInt.h"
 
@@ -118,7 +118,8 @@ static int txn_characteristic(sql_ctx *c, const char *name, const char *value)
 	char what[96];
 	if (strstr(name, "transaction_isolation")) {
 		if (!value[0] || !strcasecmp(value, "default") || !strcasecmp(value, "read committed") ||
-		    !strcasecmp(value, "read uncommitted"))
+		    !strcasecmp(value, "read uncommitted") || !strcasecmp(value, "serializable") ||
+		    !strcasecmp(value, "repeatable read"))
 			return MUR_OK;
 		snprintf(what, sizeof what, "ISOLATION LEVEL %.40s", value);
 		for (char *p = what; *p; p++)
@@ -131,9 +132,11 @@ static int txn_characteristic(sql_ctx *c, const char *name, const char *value)
 }
 
 /* The DefElems of BEGIN / START TRANSACTION / SET TRANSACTION / SET
- * SESSION CHARACTERISTICS. */
-static int txn_options(sql_ctx *c, PgQuery__Node **opts, size_t n)
+ * SESSION CHARACTERISTICS; the isolation level asked for, lower-case, goes
+ * to isolation ("" when none). */
+static int txn_options(sql_ctx *c, PgQuery__Node **opts, size_t n, char *isolation, size_t cap)
 {
+	isolation[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		char v[64];
 		if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
@@ -141,6 +144,8 @@ static int txn_options(sql_ctx *c, PgQuery__Node **opts, size_t n)
 		const_text(opts[i]->def_elem->arg, v, sizeof v);
 		if (txn_characteristic(c, opts[i]->def_elem->defname, v) != MUR_OK)
 			return MUR_ERR;
+		if (!strcmp(opts[i]->def_elem->defname, "transaction_isolation"))
+			lower_copy(isolation, cap, v);
 	}
 	return MUR_OK;
 }
@@ -190,8 +195,16 @@ int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p)
 		 * accepted when they describe what murphy does */
 		if (!strcmp(ps->name, "transaction snapshot"))
 			return txn_refuse(c, "SET TRANSACTION SNAPSHOT");
-		p->kind = PLAN_NOOP;
-		return txn_options(c, s->args, s->n_args);
+		if (txn_options(c, s->args, s->n_args, ps->value, sizeof ps->value) != MUR_OK)
+			return MUR_ERR;
+		if (!ps->value[0]) {
+			p->kind = PLAN_NOOP;
+			return MUR_OK;
+		}
+		snprintf(ps->name, sizeof ps->name, "%s",
+			 !strcmp(ps->name, "transaction") ? "transaction_isolation"
+							  : "default_transaction_isolation");
+		return MUR_OK;
 	default:
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support SET ... FROM CURRENT yet");
@@ -234,11 +247,13 @@ int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p)
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
 		p->kind = PLAN_BEGIN;
 		p->tag = "BEGIN";
-		return txn_options(c, s->options, s->n_options);
+		return txn_options(c, s->options, s->n_options, p->u.set.value,
+				   sizeof p->u.set.value);
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
 		p->kind = PLAN_BEGIN;
 		p->tag = "START TRANSACTION";
-		return txn_options(c, s->options, s->n_options);
+		return txn_options(c, s->options, s->n_options, p->u.set.value,
+				   sizeof p->u.set.value);
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
 		p->kind = PLAN_COMMIT;
 		p->tag = "COMMIT";

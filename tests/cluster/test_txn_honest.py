@@ -2,7 +2,8 @@
 
 Blocks are real transactions (docs/transactions.md): ROLLBACK, COMMIT of a
 failed block and an error in a multi-shard statement undo everything.
-What murphy does not provide yet (SERIALIZABLE, REPEATABLE READ, READ ONLY)
+SERIALIZABLE and REPEATABLE READ are provided (strict two-phase locking of
+every shard read or written); what murphy does not provide yet (READ ONLY)
 is refused with 0A000, never accepted and ignored.
 """
 import io
@@ -12,21 +13,21 @@ import psycopg2.extensions as ext
 import pytest
 
 REFUSED = [
-    "BEGIN ISOLATION LEVEL SERIALIZABLE",
-    "BEGIN ISOLATION LEVEL REPEATABLE READ",
     "BEGIN READ ONLY",
     "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY",
-    "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
     "START TRANSACTION READ ONLY",
-    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ",
     "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
-    "SET default_transaction_isolation = 'serializable'",
-    "SET default_transaction_isolation TO 'repeatable read'",
     "SET default_transaction_read_only = on",
-    "SET transaction_isolation = 'serializable'",
 ]
 
 ACCEPTED = [
+    "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    "BEGIN ISOLATION LEVEL REPEATABLE READ",
+    "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+    "SET default_transaction_isolation = 'serializable'",
+    "SET default_transaction_isolation TO 'repeatable read'",
+    "SET transaction_isolation = 'serializable'",
     "BEGIN ISOLATION LEVEL READ COMMITTED",
     "BEGIN READ WRITE",
     "START TRANSACTION ISOLATION LEVEL READ UNCOMMITTED, READ WRITE",
@@ -79,8 +80,8 @@ def test_what_murphy_does_is_accepted(cluster, sql):
         conn.close()
 
 
-def test_inside_a_block_set_transaction_is_refused(cluster):
-    for sql in ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "SET TRANSACTION READ ONLY"):
+def test_inside_a_block_set_transaction_read_only_is_refused(cluster):
+    for sql in ("SET TRANSACTION READ ONLY",):
         conn = cluster.connect(autocommit=False)
         try:
             cur = conn.cursor()
@@ -99,9 +100,21 @@ def test_inside_a_block_set_transaction_is_refused(cluster):
     conn.close()
 
 
-def test_driver_isolation_level_is_refused(cluster):
+def test_driver_isolation_level_is_taken(cluster):
     conn = cluster.connect(autocommit=False)
     conn.set_session(isolation_level="SERIALIZABLE")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW transaction_isolation")
+            assert cur.fetchone()[0].lower() == "serializable"
+        conn.rollback()
+    finally:
+        conn.close()
+
+
+def test_driver_read_only_is_refused(cluster):
+    conn = cluster.connect(autocommit=False)
+    conn.set_session(readonly=True)
     try:
         with pytest.raises(psycopg2.Error) as e:
             conn.cursor().execute("SELECT 1")
