@@ -235,17 +235,15 @@ static size_t cut_entries(const char *data, size_t len, uint64_t upto, uint64_t 
 {
 	size_t off = 0;
 	*n = 0;
-	while (len - off >= STOR_ENTRY_HEADER_BYTES) {
+	while (off < len) {
 		mur_rd r;
+		stor_entry e;
 		mur_rd_init(&r, data + off, len - off);
-		uint64_t lsn = mur_rd_u64(&r);
-		(void)mur_rd_u64(&r);
-		uint32_t cs = mur_rd_u32(&r);
-		if (lsn > upto || cs > len - off - STOR_ENTRY_HEADER_BYTES)
+		if (stor_entry_get(&r, &e) != MUR_OK || e.lsn > upto)
 			break;
-		off += STOR_ENTRY_HEADER_BYTES + cs;
+		off += STOR_ENTRY_HEADER_BYTES + e.len;
 		(*n)++;
-		*last = lsn;
+		*last = e.lsn;
 	}
 	return off;
 }

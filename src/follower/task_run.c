@@ -24,8 +24,10 @@
  * error and no rows.  With the follower WAL on (storage/fwal.h) a
  * captured entry is durable once its record's group fsync returned, which
  * happens before the task answers; DDL commits with synchronous=FULL.
- * APPLY / UNDO / STATUS are thin wrappers over the
- * shard log (storage/replog.h), which owns their rules.
+ * A WRITE of entry kind COMMIT runs no SQL: its transaction appends the
+ * commit marker as the next entry (same LSN check).  APPLY / UNDO /
+ * STATUS are thin wrappers over the shard log (storage/replog.h), which
+ * owns their rules (and the open-transaction order).
  *
  * Memory: everything allocated here (attach statements, batch buffer, hash
  * aggregate) is freed before returning; result rows live in res->rows.
@@ -47,6 +49,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The wire's entry kinds are storage's (exec_task.entry_kind → stor_entry.kind). */
+_Static_assert((int)EXEC_ENTRY_DATA == (int)STOR_ENTRY_DATA &&
+		       (int)EXEC_ENTRY_COMMIT == (int)STOR_ENTRY_COMMIT &&
+		       (int)EXEC_ENTRY_KIND_MAX == (int)STOR_ENTRY_KIND_MAX,
+	       "wire/task.h and storage/replog.h entry kinds differ");
 
 /* Rows encoded per hash-aggregate batch (a few KiB of buffer). */
 #define RUN_AGG_BATCH_ROWS 256
@@ -548,11 +556,35 @@ static int write_rows(run_ctx *c, sqlite3_stmt *st)
 	return rc;
 }
 
+/* The task's entry: its id, transaction and kind, changeset cs. */
+static stor_entry task_entry(const exec_task *t, const void *cs, size_t len)
+{
+	return (stor_entry){.lsn = t->lsn, .entry_id = t->entry_id, .txn_id = t->txn_id,
+			    .kind = t->entry_kind, .cs = cs, .len = len};
+}
+
+/* A commit marker: no SQL, the entry itself (empty changeset). */
+static int write_marker(run_ctx *c)
+{
+	uint64_t lsn;
+	stor_entry e = task_entry(c->t, NULL, 0);
+	if (!c->t->capture) {
+		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION,
+			      "a commit marker write must be logged (capture)");
+		return fail(c, MUR_EPROTO);
+	}
+	if (stor_log_append(c->db, &e, &lsn, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	return MUR_OK;
+}
+
 /* Run the task's SQL once with params or once per row of `rows`. */
 static int write_body(run_ctx *c)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
+	if (c->t->entry_kind == EXEC_ENTRY_COMMIT)
+		return write_marker(c);
 	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
 	c->res->ncols = (uint32_t)sqlite3_column_count(st);
@@ -571,7 +603,8 @@ static int log_entry(run_ctx *c, const void *cs, size_t len)
 	uint64_t lsn;
 	if (!cs || len == 0)
 		return MUR_OK;
-	if (stor_log_append(c->db, c->t->entry_id, cs, len, &lsn, &c->res->err) != MUR_OK)
+	stor_entry e = task_entry(c->t, cs, len);
+	if (stor_log_append(c->db, &e, &lsn, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
 	if (c->res->blob.data != cs)
 		mur_buf_put(&c->res->blob, cs, len);
@@ -636,7 +669,7 @@ static int write_txn(run_ctx *c, int rows_capture)
 		stor_rollback(c->db);
 		return fail(c, MUR_ERR);
 	}
-	if (c->t->capture &&
+	if (c->t->capture && c->t->entry_kind == EXEC_ENTRY_DATA && /* a marker changes no row */
 	    (rows_capture ? stor_rowcap_begin(c->db, &rcap, &c->res->err)
 			  : stor_capture_begin(c->db, &s, &c->res->err)) != MUR_OK) {
 		fail(c, MUR_ERR);
@@ -654,8 +687,8 @@ static int write_txn(run_ctx *c, int rows_capture)
 	rcap = NULL;
 	/* A logged entry is made durable by the follower WAL's group fsync
 	 * (when on); anything else commits with synchronous=FULL. */
-	if (stor_fwal_prepare_commit(c->db, c->t->capture && c->res->blob.len > 0, c->res->blob.len,
-				     &c->res->err) != MUR_OK) {
+	int logged = c->t->capture && (c->res->blob.len > 0 || c->t->entry_kind == EXEC_ENTRY_COMMIT);
+	if (stor_fwal_prepare_commit(c->db, logged, c->res->blob.len, &c->res->err) != MUR_OK) {
 		fail(c, MUR_ERR);
 		goto rollback;
 	}
@@ -665,8 +698,9 @@ static int write_txn(run_ctx *c, int rows_capture)
 	}
 	c->res->lsn = stor_lsn(c->db);
 	c->res->entry_id = stor_entry_id(c->db);
-	if (stor_fwal_log_entry(c->db, c->res->lsn, c->res->entry_id, c->res->blob.data,
-				c->res->blob.len, &c->res->err) != MUR_OK)
+	stor_entry e = task_entry(c->t, c->res->blob.data, c->res->blob.len);
+	e.lsn = c->res->lsn;
+	if (stor_fwal_log_entry(c->db, &e, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
 	return MUR_OK;
 rollback:
@@ -683,7 +717,7 @@ static int run_write(run_ctx *c)
 	int rc = open_main(c, 0);
 	if (rc != MUR_OK)
 		return rc; /* MUR_EAGAIN: placement busy (try mode) */
-	rc = write_txn(c, c->t->nrows > 0);
+	rc = write_txn(c, c->t->nrows > 0 && c->t->entry_kind == EXEC_ENTRY_DATA);
 	if (rc == MUR_EAGAIN)
 		rc = write_txn(c, 0);
 	if (rc == MUR_OK && c->t->capture == EXEC_CAPTURE_LOG)
@@ -733,8 +767,8 @@ static int run_apply(run_ctx *c)
 	int rc = open_main(c, 0);
 	if (rc != MUR_OK)
 		return rc; /* MUR_EAGAIN: placement busy (try mode) */
-	rc = stor_log_apply(c->db, c->t->lsn, c->t->entry_id, c->t->blob, c->t->blob_len,
-			    &c->res->err);
+	stor_entry e = task_entry(c->t, c->t->blob, c->t->blob_len);
+	rc = stor_log_apply(c->db, &e, &c->res->err);
 	if (rc == MUR_OK) {
 		c->res->lsn = stor_lsn(c->db);
 		c->res->entry_id = stor_entry_id(c->db);

@@ -14,8 +14,10 @@
  *          `rows` (row values bound to ?1..?ncols); collect RETURNING rows;
  *          COMMIT.  With `capture`: the row changes of the transaction
  *          (sqlite3session on "main", _murphy_* excluded) become shard-log
- *          entry lsn+1 with `entry_id`, and res->blob gets the changeset;
- *          when nothing changed no entry is made.  res->lsn / entry_id: the
+ *          entry lsn+1 with `entry_id` and `txn_id`, and res->blob gets the
+ *          changeset; when nothing changed no entry is made.  Of entry_kind
+ *          COMMIT (no SQL): the entry is txn_id's commit marker, empty
+ *          changeset, always made.  res->lsn / entry_id: the
  *          placement's position after the write (a write without capture
  *          does not move it).  Any error rolls everything back: no rows, no
  *          changes, no entry.
@@ -23,14 +25,16 @@
  *          allowed) in one transaction.  The LSN does not move (schema is
  *          not in the log); res->lsn reports it.
  *   DROP   close and delete every placement file named (and -wal/-shm).
- *   APPLY  stor_log_apply(lsn, entry_id, blob) on placements[0]: 55000 when
+ *   APPLY  stor_log_apply(lsn, entry_id, txn_id, entry_kind, blob) on
+ *          placements[0]: 55000 when
  *          the placement is not at lsn-1 (idempotent when it already holds
  *          that entry), or on any changeset conflict.  res->lsn/entry_id:
  *          the position afterwards.
  *   UNDO   stor_log_undo(lsn) on placements[0]; 55000 when entries needed
  *          were trimmed (the leader rebuilds the placement then).
- *   STATUS rows (file TEXT, lsn INT, entry_id INT, first_log_lsn INT) of
- *          every placement file of the directory (placements ignored).
+ *   STATUS rows (file TEXT, lsn INT, entry_id INT, first_log_lsn INT,
+ *          open_txn_id INT, open_txn_lsn INT) of every placement file of
+ *          the directory (placements ignored; stor_status).
  *
  * Parameters beyond those the SQL uses are ignored (a plan binds the same
  * list to every SQL string it holds).  Result rows are bounded by

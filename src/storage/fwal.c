@@ -38,6 +38,11 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Bytes after the file name in an ENTRY_TXN record before its changeset
+ * (lsn, entry_id, txn_id, kind): the largest fixed part of a record. */
+#define FWAL_ENTRY_TXN_FIXED_BYTES 25
+#define FWAL_FIXED_BYTES_MAX FWAL_ENTRY_TXN_FIXED_BYTES
+
 struct stor_fwal {
 	stor_dir *dir;
 	uint64_t rotate_bytes;
@@ -212,6 +217,8 @@ typedef struct fwal_rec {
 	int type;
 	char file[STOR_FILE_NAME_MAX];
 	uint64_t lsn, entry_id; /* UNDO: lsn = target */
+	uint64_t txn_id;        /* ENTRY_TXN (ENTRY: 0, data) */
+	uint8_t kind;
 	const void *cs;
 	size_t cs_len;
 	uint64_t offset; /* of the record in its file */
@@ -229,7 +236,8 @@ static int decode(int type, const unsigned char *p, size_t len, fwal_rec *r)
 	r->file[nlen] = '\0';
 	p += 1 + nlen, len -= 1 + nlen;
 	r->type = type;
-	r->lsn = r->entry_id = 0;
+	r->lsn = r->entry_id = r->txn_id = 0;
+	r->kind = STOR_ENTRY_DATA;
 	r->cs = NULL;
 	r->cs_len = 0;
 	switch (type) {
@@ -238,6 +246,13 @@ static int decode(int type, const unsigned char *p, size_t len, fwal_rec *r)
 			return -1;
 		r->lsn = get_u64(p), r->entry_id = get_u64(p + 8);
 		r->cs = p + 16, r->cs_len = len - 16;
+		return 0;
+	case STOR_FWAL_ENTRY_TXN:
+		if (len < FWAL_ENTRY_TXN_FIXED_BYTES)
+			return -1;
+		r->lsn = get_u64(p), r->entry_id = get_u64(p + 8), r->txn_id = get_u64(p + 16);
+		r->kind = p[24];
+		r->cs = p + FWAL_ENTRY_TXN_FIXED_BYTES, r->cs_len = len - FWAL_ENTRY_TXN_FIXED_BYTES;
 		return 0;
 	case STOR_FWAL_UNDO:
 		if (len != 8)
@@ -451,7 +466,9 @@ static void replay_one(recover_ctx *c, stor_db *db, const fwal_rec *r)
 		     ": left for the leader to rebuild", r->file, cur, r->lsn);
 		return;
 	}
-	if (stor_log_apply(db, r->lsn, r->entry_id, r->cs, r->cs_len, &err) == MUR_OK)
+	stor_entry e = {.lsn = r->lsn, .entry_id = r->entry_id, .txn_id = r->txn_id,
+			.kind = r->kind, .cs = r->cs, .len = r->cs_len};
+	if (stor_log_apply(db, &e, &err) == MUR_OK)
 		c->rep->applied++;
 	else {
 		c->rep->gaps++;
@@ -660,16 +677,16 @@ static void wait_durable(stor_fwal *w, uint64_t my)
 
 /* Append one record and wait until it is durable (in a deferred batch:
  * note it for defer_end instead).  fixed: the bytes after the file name
- * (lsn, entry_id / target), then cs. */
+ * (lsn, entry_id [, txn_id, kind] / target), then cs. */
 static int fwal_append(stor_fwal *w, int type, const char *file, const unsigned char *fixed,
 		       size_t fixed_len, const void *cs, size_t cs_len, mur_error *err)
 {
-	unsigned char head[STOR_FWAL_HEADER_BYTES + 1 + STOR_FILE_NAME_MAX + 16];
+	unsigned char head[STOR_FWAL_HEADER_BYTES + 1 + STOR_FILE_NAME_MAX + FWAL_FIXED_BYTES_MAX];
 	size_t nlen = strlen(file), hlen = STOR_FWAL_HEADER_BYTES + 1 + nlen + fixed_len;
 	size_t plen = 1 + nlen + fixed_len + cs_len, total = STOR_FWAL_HEADER_BYTES + plen;
 	int rc = MUR_OK;
 
-	assert(nlen > 0 && nlen < STOR_FILE_NAME_MAX && fixed_len <= 16);
+	assert(nlen > 0 && nlen < STOR_FILE_NAME_MAX && fixed_len <= FWAL_FIXED_BYTES_MAX);
 	put_u32(head, (uint32_t)plen);
 	head[8] = (unsigned char)type;
 	head[9] = (unsigned char)nlen;
@@ -773,18 +790,22 @@ int stor_fwal_prepare_commit(stor_db *db, int logged, size_t cs_len, mur_error *
 	return MUR_OK;
 }
 
-int stor_fwal_log_entry(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
-			size_t len, mur_error *err)
+int stor_fwal_log_entry(stor_db *db, const stor_entry *e, mur_error *err)
 {
-	unsigned char fixed[16];
+	unsigned char fixed[FWAL_ENTRY_TXN_FIXED_BYTES];
 	if (!db->fwal_log || !db->fwal)
 		return MUR_OK;
 	db->fwal_log = 0;
 	STOR_ASSERT_LOCKED(db);      /* a placement's records go in its LSN order: */
-	assert(lsn == db->lsn);      /* appended under its lock, after its commit */
-	put_u64(fixed, lsn);
-	put_u64(fixed + 8, entry_id);
-	return fwal_append(db->fwal, STOR_FWAL_ENTRY, db->file, fixed, 16, cs, len, err);
+	assert(e->lsn == db->lsn);   /* appended under its lock, after its commit */
+	put_u64(fixed, e->lsn);
+	put_u64(fixed + 8, e->entry_id);
+	if (e->txn_id == 0 && e->kind == STOR_ENTRY_DATA) /* autocommit: the short record */
+		return fwal_append(db->fwal, STOR_FWAL_ENTRY, db->file, fixed, 16, e->cs, e->len, err);
+	put_u64(fixed + 16, e->txn_id);
+	fixed[24] = e->kind;
+	return fwal_append(db->fwal, STOR_FWAL_ENTRY_TXN, db->file, fixed, sizeof fixed, e->cs,
+			   e->len, err);
 }
 
 int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err)

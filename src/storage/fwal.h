@@ -18,6 +18,10 @@
  *       clean end (files are preallocated with zeros); any other bad
  *       length or crc ends the file as a torn tail.
  *     ENTRY  u8 nlen | file | u64 lsn | u64 entry_id | changeset (rest)
+ *            an autocommit data entry (txn_id 0), the hot path's record
+ *     ENTRY_TXN  u8 nlen | file | u64 lsn | u64 entry_id | u64 txn_id
+ *            | u8 kind | changeset (rest)    an entry of a transaction
+ *            (data, or its commit marker: no changeset)
  *     UNDO   u8 nlen | file | u64 target_lsn
  *     RESET  u8 nlen | file        the placement was dropped or replaced:
  *                                  earlier records of it are void
@@ -66,7 +70,7 @@
  * Recovery (stor_fwal_recover, before serving tasks): generations in
  * order, records until the first bad one (truncated there); a placement's
  * records before its last RESET are skipped; ENTRY lsn == placement lsn+1
- * is applied (stor_log_apply), lsn <= placement lsn skipped (a different
+ * (either kind) is applied (stor_log_apply), lsn <= placement lsn skipped (a different
  * entry id is warned about), lsn > lsn+1 logged as an error and left (the
  * leader rebuilds that placement); UNDO → stor_log_undo when the placement
  * is above the target.  Then every touched placement is checkpointed and
@@ -82,6 +86,7 @@
 #ifndef MUR_STORAGE_FWAL_H
 #define MUR_STORAGE_FWAL_H
 
+#include "storage/replog.h"
 #include "storage/storage.h"
 
 #include <stddef.h>
@@ -116,7 +121,7 @@
 #define STOR_FWAL_HEADER_BYTES 9
 #define STOR_FWAL_PREFIX "follower.wal."
 
-enum { STOR_FWAL_ENTRY = 1, STOR_FWAL_UNDO = 2, STOR_FWAL_RESET = 3 };
+enum { STOR_FWAL_ENTRY = 1, STOR_FWAL_UNDO = 2, STOR_FWAL_RESET = 3, STOR_FWAL_ENTRY_TXN = 4 };
 
 typedef struct stor_fwal stor_fwal;
 
@@ -181,8 +186,7 @@ int stor_fwal_prepare_commit(stor_db *db, int logged, size_t cs_len, mur_error *
  * that stor_fwal_prepare_commit accepted, and wait for its group's fsync.
  * No-op otherwise.  58030 when the WAL failed (the SQLite commit stays).
  * Under lock (keeps a placement's records in LSN order). */
-int stor_fwal_log_entry(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
-			size_t len, mur_error *err);
+int stor_fwal_log_entry(stor_db *db, const stor_entry *e, mur_error *err);
 int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err);
 /* Deferred durability, for a batch of writes run one after the other on
  * this thread (node/follower.c's write batches): between defer_begin and

@@ -5,8 +5,9 @@
  *   _murphy_meta  'lsn', 'entry_id': the position after an undo (replog.h);
  *                 'log_bytes': unused since the log's size is kept in
  *                 memory (stor_db.logc, read once per open)
- *   _murphy_log   (lsn, entry_id, changeset), lsns contiguous: the log holds
- *                 exactly first..lsn, or is empty
+ *   _murphy_log   (lsn, entry_id, txn_id, kind, changeset), lsns contiguous:
+ *                 the log holds exactly first..lsn, or is empty; columns
+ *                 txn_id and kind added on open to files made before them
  *
  * Flows (each one SQLite transaction, under the placement's lock):
  *   primary   stor_begin → stor_capture_begin → run SQL → stor_capture_take
@@ -17,8 +18,11 @@
  *             apply, delete row → position (target, its entry id) → commit
  *
  * Invariants: position and log change only together with the rows they
- * describe; the newest entry is never trimmed; after any failure the
- * transaction is rolled back, so the file is as before the call.
+ * describe; the newest entry is never trimmed, nor is an entry of the open
+ * transaction; while a transaction is open only its own entries follow
+ * (replog.h: at most one is open, its entries the log's suffix, found by
+ * reading that suffix newest first); after any failure the transaction is
+ * rolled back, so the file is as before the call.
  *
  * A changeset op that SQLite skips silently (a table missing on this
  * placement, a different column count) would make copies differ, so every
@@ -46,15 +50,59 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Whether _murphy_log has the txn_id column (files made before
+ * transactions do not); a SQLite rc. */
+static int log_has_txn_columns(sqlite3 *db, int *has)
+{
+	sqlite3_stmt *st;
+	int rc = sqlite3_prepare_v2(db,
+				    "SELECT 1 FROM pragma_table_info('_murphy_log') WHERE name = 'txn_id'",
+				    -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return rc;
+	rc = sqlite3_step(st);
+	*has = rc == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
 int stor_log_schema(sqlite3 *db)
 {
-	return sqlite3_exec(db,
-			    "CREATE TABLE IF NOT EXISTS _murphy_meta(key TEXT PRIMARY KEY, value INTEGER);"
-			    " CREATE TABLE IF NOT EXISTS _murphy_log(lsn INTEGER PRIMARY KEY,"
-			    " entry_id INTEGER NOT NULL, changeset BLOB NOT NULL);"
-			    " INSERT OR IGNORE INTO _murphy_meta VALUES ('lsn', 0), ('entry_id', 0),"
-			    " ('log_bytes', 0);",
-			    NULL, NULL, NULL);
+	int has = 1;
+	int rc = sqlite3_exec(db,
+			      "CREATE TABLE IF NOT EXISTS _murphy_meta(key TEXT PRIMARY KEY, value INTEGER);"
+			      " CREATE TABLE IF NOT EXISTS _murphy_log(lsn INTEGER PRIMARY KEY,"
+			      " entry_id INTEGER NOT NULL, txn_id INTEGER NOT NULL DEFAULT 0,"
+			      " kind INTEGER NOT NULL DEFAULT 0, changeset BLOB NOT NULL);"
+			      " INSERT OR IGNORE INTO _murphy_meta VALUES ('lsn', 0), ('entry_id', 0),"
+			      " ('log_bytes', 0);",
+			      NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = log_has_txn_columns(db, &has);
+	if (rc != SQLITE_OK || has)
+		return rc;
+	/* a file made before transactions: both columns or neither */
+	rc = sqlite3_exec(db,
+			  "BEGIN IMMEDIATE;"
+			  " ALTER TABLE _murphy_log ADD COLUMN txn_id INTEGER NOT NULL DEFAULT 0;"
+			  " ALTER TABLE _murphy_log ADD COLUMN kind INTEGER NOT NULL DEFAULT 0;"
+			  " COMMIT;",
+			  NULL, NULL, NULL);
+	if (rc != SQLITE_OK && !sqlite3_get_autocommit(db))
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+int stor_entry_check(const stor_entry *e, mur_error *err)
+{
+	if (e->kind <= STOR_ENTRY_KIND_MAX &&
+	    (e->kind != STOR_ENTRY_COMMIT || (e->txn_id != 0 && e->len == 0)))
+		return MUR_OK;
+	mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "malformed log entry %" PRIu64, e->lsn);
+	mur_error_detail(err, "kind %u, transaction %" PRIu64 ", %zu bytes of changes (a commit "
+			      "marker names its transaction and carries no changes)",
+			 e->kind, e->txn_id, e->len);
+	return MUR_ERR;
 }
 
 /* Position including the open transaction's pending change. */
@@ -94,10 +142,46 @@ int stor_log_first(stor_db *db, uint64_t *first_lsn, mur_error *err)
 
 /* ---- log rows ---------------------------------------------------- */
 
-/* The log's size and oldest entry, as of the open transaction: from the
- * cache (stor_db.logc / logp) or read once (a scan of the log's rows).
- * stor_commit keeps the pending state, a rollback drops it, and an undo
- * forgets it (read again next time). */
+/* The open transaction as the log's rows say: the newest run of data
+ * entries of one txn_id ≠ 0, read newest first (replog.h: the open
+ * transaction's entries are the log's suffix, so only that suffix is
+ * read).  0, 0 when the newest entry is autocommit or a marker. */
+static int scan_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+	*txn_id = *lsn = 0;
+	if (stor_prepare(db, "SELECT lsn, txn_id, kind FROM _murphy_log ORDER BY lsn DESC", &st,
+			 err) != MUR_OK)
+		return MUR_ERR;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t x = (uint64_t)sqlite3_column_int64(st, 1);
+		if (sqlite3_column_int(st, 2) != STOR_ENTRY_DATA || x == 0 || (*txn_id && x != *txn_id))
+			break;
+		*txn_id = x;
+		*lsn = (uint64_t)sqlite3_column_int64(st, 0);
+	}
+	stor_release(db, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+}
+
+int stor_log_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error *err)
+{
+	STOR_ASSERT_LOCKED(db);
+	assert(!db->in_txn);
+	if (db->logc.valid) {
+		*txn_id = db->logc.open_txn;
+		*lsn = db->logc.open_lsn;
+		return MUR_OK;
+	}
+	return scan_open_txn(db, txn_id, lsn, err);
+}
+
+/* The log's size, oldest entry and open transaction, as of the open
+ * transaction: from the cache (stor_db.logc / logp) or read once (a scan
+ * of the log's rows, and of its open suffix).  stor_commit keeps the
+ * pending state, a rollback drops it, and an undo forgets it (read again
+ * next time). */
 static int next_entry(stor_db *db, uint64_t lsn, stor_log_cache *c, mur_error *err);
 
 static int log_state(stor_db *db, stor_log_cache *out, mur_error *err)
@@ -122,7 +206,8 @@ static int log_state(stor_db *db, stor_log_cache *out, mur_error *err)
 	stor_release(db, st);
 	if (rc != SQLITE_ROW)
 		return stor_map_sqlite_error(db->db, rc, err);
-	if (next_entry(db, 0, out, err) != MUR_OK)
+	if (next_entry(db, 0, out, err) != MUR_OK ||
+	    scan_open_txn(db, &out->open_txn, &out->open_lsn, err) != MUR_OK)
 		return MUR_ERR;
 	out->valid = 1;
 	return MUR_OK;
@@ -146,10 +231,11 @@ static int next_entry(stor_db *db, uint64_t lsn, stor_log_cache *c, mur_error *e
 }
 
 /* Drop the oldest entries while the log holds more than STOR_LOG_KEEP
- * entries or its bytes exceed STOR_LOG_BYTES_MAX; never entry `newest`. */
+ * entries or its bytes exceed STOR_LOG_BYTES_MAX; never entry `newest`,
+ * nor an entry of the open transaction (its undo needs them). */
 static int trim(stor_db *db, uint64_t newest, stor_log_cache *c, mur_error *err)
 {
-	while (c->first && c->first < newest &&
+	while (c->first && c->first < newest && (!c->open_lsn || c->first < c->open_lsn) &&
 	       (newest - c->first + 1 > db->log_keep || c->bytes > db->log_bytes_max)) {
 		if (exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1, (int64_t)c->first, 0,
 			      err) != MUR_OK)
@@ -182,29 +268,66 @@ static void check_log(stor_db *db, uint64_t newest, const stor_log_cache *c)
 		assert(hi == newest && lo == c->first && n == hi - lo + 1 && bytes == c->bytes);
 	}
 	stor_release(db, st);
+	uint64_t txn, lsn;
+	if (scan_open_txn(db, &txn, &lsn, &err) == MUR_OK)
+		assert(txn == c->open_txn && lsn == c->open_lsn && (!lsn || lsn >= c->first));
 }
 #endif
 
-/* Insert entry (lsn, entry_id, cs) as the newest and trim: the new row is
- * the position (nothing else is written: two pages per entry, the row's
- * and the log's, not three). */
-static int log_put(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs, size_t len,
-		   mur_error *err)
+/* Whether e may follow a log whose open transaction c holds (replog.h:
+ * while one is open, only its own entries follow), and the open
+ * transaction once it does. */
+static int follow_open_txn(stor_db *db, stor_log_cache *c, const stor_entry *e, uint64_t lsn,
+			   mur_error *err)
+{
+	if (c->open_txn && e->txn_id != c->open_txn) {
+		mur_error_set(err, STOR_SQLSTATE_TXN_ORDER,
+			      "placement %s has transaction %" PRIu64 " open since lsn %" PRIu64
+			      ": entry %" PRIu64 " of %s %" PRIu64 " cannot follow",
+			      db->file, c->open_txn, c->open_lsn, lsn,
+			      e->txn_id ? "transaction" : "autocommit entry id", e->txn_id ? e->txn_id
+											      : e->entry_id);
+		mur_error_hint(err, "Commit (marker) or undo the open transaction first.");
+		return MUR_ERR;
+	}
+	if (e->kind == STOR_ENTRY_COMMIT)
+		c->open_txn = c->open_lsn = 0; /* its own marker, or of none open */
+	else if (e->txn_id && !c->open_txn) {
+		c->open_txn = e->txn_id;
+		c->open_lsn = lsn;
+	}
+	return MUR_OK;
+}
+
+/* Insert entry e as the newest, lsn, and trim: the new row is the
+ * position (nothing else is written: two pages per entry, the row's and
+ * the log's, not three). */
+static int log_put(stor_db *db, uint64_t lsn, const stor_entry *e, mur_error *err)
 {
 	sqlite3_stmt *st;
 	stor_log_cache c;
 	uint64_t cur, cur_id;
+	size_t len = e->len;
 	STOR_ASSERT_LOCKED(db);
 	position(db, &cur, &cur_id);
 	assert(db->in_txn && lsn == cur + 1); /* the LSN grows by exactly one per entry */
+	if (stor_entry_check(e, err) != MUR_OK)
+		return MUR_ERR;
 	if (log_state(db, &c, err) != MUR_OK) /* before the row: it is added below */
 		return MUR_ERR;
-	if (stor_prepare(db, "INSERT INTO _murphy_log(lsn, entry_id, changeset) VALUES (?1, ?2, ?3)",
+	if (follow_open_txn(db, &c, e, lsn, err) != MUR_OK)
+		return MUR_ERR;
+	if (stor_prepare(db,
+			 "INSERT INTO _murphy_log(lsn, entry_id, txn_id, kind, changeset)"
+			 " VALUES (?1, ?2, ?3, ?4, ?5)",
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)lsn);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)entry_id);
-	sqlite3_bind_blob64(st, 3, cs, len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)e->entry_id);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)e->txn_id);
+	sqlite3_bind_int(st, 4, e->kind);
+	/* a marker's changeset is empty, not NULL (a NULL pointer binds NULL) */
+	sqlite3_bind_blob64(st, 5, len ? e->cs : "", len, SQLITE_STATIC);
 	int rc = sqlite3_step(st);
 	stor_release(db, st);
 	if (rc != SQLITE_DONE)
@@ -219,17 +342,16 @@ static int log_put(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
 #ifdef MUR_DEBUG_CHECKS
 	check_log(db, lsn, &c);
 #endif
-	stor_set_pending_position(db, lsn, entry_id);
+	stor_set_pending_position(db, lsn, e->entry_id);
 	db->logp = c;
 	return MUR_OK;
 }
 
-int stor_log_append(stor_db *db, uint64_t entry_id, const void *cs, size_t len, uint64_t *lsn,
-		    mur_error *err)
+int stor_log_append(stor_db *db, const stor_entry *e, uint64_t *lsn, mur_error *err)
 {
 	uint64_t cur, cur_id;
 	position(db, &cur, &cur_id);
-	if (log_put(db, cur + 1, entry_id, cs, len, err) != MUR_OK)
+	if (log_put(db, cur + 1, e, err) != MUR_OK)
 		return MUR_ERR;
 	*lsn = cur + 1;
 	return MUR_OK;
@@ -365,10 +487,9 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 
 /* One entry under the APPLY rules, inside the open transaction.  *skipped
  * = 1 when this placement already holds it (nothing done). */
-static int apply_one(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs, size_t len,
-		     int *skipped, mur_error *err)
+static int apply_one(stor_db *db, const stor_entry *e, int *skipped, mur_error *err)
 {
-	uint64_t cur, cur_id, held_id = 0;
+	uint64_t cur, cur_id, held_id = 0, lsn = e->lsn, entry_id = e->entry_id;
 	int found = 0;
 	size_t nlen;
 	*skipped = 0;
@@ -396,19 +517,18 @@ static int apply_one(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *c
 		return mur_error_set(err, STOR_SQLSTATE_LOG,
 				     "placement %s is at lsn %" PRIu64 ", cannot apply entry %" PRIu64,
 				     db->file, cur, lsn);
-	if (apply_changeset(db, cs, len, 0, lsn, err) != MUR_OK)
+	if (apply_changeset(db, e->cs, e->len, 0, lsn, err) != MUR_OK)
 		return MUR_ERR;
-	return log_put(db, lsn, entry_id, cs, len, err);
+	return log_put(db, lsn, e, err);
 }
 
-int stor_log_apply(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs, size_t len,
-		   mur_error *err)
+int stor_log_apply(stor_db *db, const stor_entry *e, mur_error *err)
 {
 	int skipped;
 	STOR_ASSERT_LOCKED(db);
 	if (stor_begin(db, err) != MUR_OK)
 		return MUR_ERR;
-	if (apply_one(db, lsn, entry_id, cs, len, &skipped, err) != MUR_OK) {
+	if (apply_one(db, e, &skipped, err) != MUR_OK) {
 		stor_rollback(db);
 		return MUR_ERR;
 	}
@@ -417,13 +537,13 @@ int stor_log_apply(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
 		return MUR_OK;
 	}
 	/* durable: through the follower WAL when it is on (fwal.h) */
-	if (stor_fwal_prepare_commit(db, 1, len, err) != MUR_OK) {
+	if (stor_fwal_prepare_commit(db, 1, e->len, err) != MUR_OK) {
 		stor_rollback(db);
 		return MUR_ERR;
 	}
 	if (stor_commit(db, err) != MUR_OK)
 		return MUR_ERR;
-	return stor_fwal_log_entry(db, lsn, entry_id, cs, len, err);
+	return stor_fwal_log_entry(db, e, err);
 }
 
 int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out, mur_error *err)
@@ -437,14 +557,12 @@ int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out
 		goto fail;
 	mur_rd_init(&rd, p, len);
 	while (mur_rd_left(&rd) > 0) {
-		uint64_t lsn = mur_rd_u64(&rd), entry_id = mur_rd_u64(&rd);
-		uint32_t n = mur_rd_u32(&rd);
-		const char *cs = mur_rd_bytes(&rd, n);
-		if (!mur_rd_ok(&rd)) {
+		stor_entry e;
+		if (stor_entry_get(&rd, &e) != MUR_OK) {
 			mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "malformed log entries");
 			goto rollback;
 		}
-		if (apply_one(db, lsn, entry_id, cs, n, &skipped, err) != MUR_OK)
+		if (apply_one(db, &e, &skipped, err) != MUR_OK)
 			goto rollback;
 		applied += !skipped;
 	}

@@ -4,11 +4,23 @@
  * Each placement file holds, next to the user's tables:
  *
  *   _murphy_log(lsn INTEGER PRIMARY KEY, entry_id INTEGER NOT NULL,
+ *               txn_id INTEGER NOT NULL DEFAULT 0,
+ *               kind INTEGER NOT NULL DEFAULT 0,
  *               changeset BLOB NOT NULL)
  *                              the row changesets (SQLite session extension)
- *                              of the newest entries, for catch-up and undo
+ *                              of the newest entries, for catch-up and undo;
+ *                              txn_id: the transaction of the entry (0 =
+ *                              autocommit, its own decision); kind:
+ *                              STOR_ENTRY_DATA or STOR_ENTRY_COMMIT (the
+ *                              commit marker of txn_id, empty changeset)
  *   _murphy_meta(key, value)   'lsn', 'entry_id': the position an undo
  *                              went back to
+ *
+ * Files made before transactions have no txn_id / kind columns: opening
+ * one adds them (ALTER TABLE ADD COLUMN, in one transaction; old rows read
+ * as autocommit data entries).  In new files the two columns come before
+ * the changeset, so reading them never walks a large changeset's overflow
+ * pages.
  *
  * The file's position (the highest entry applied, and its leader-assigned
  * id, 0 when unknown) is the newest _murphy_log row, or _murphy_meta's
@@ -23,14 +35,30 @@
  * undone in the same SQLite transaction as its row changes, so an entry is
  * durable with its data or absent (synchronous=FULL).
  *
+ * Transactions (docs/transactions.md, "Shard log"): an entry with txn_id
+ * X ≠ 0 is provisional until X's commit marker follows it.  The entries
+ * of an open transaction (data entries of X after X's last marker) are
+ * always the newest entries of the log: while X is open, only X's data
+ * entries and X's marker may follow (anything else is refused with
+ * STOR_SQLSTATE_TXN_ORDER; the leader's shard lock guarantees it, the log
+ * asserts it), so a log has at most one open transaction and its entries
+ * are a contiguous suffix — undoing X is undoing to the LSN before its
+ * first entry, and finding X reads that suffix only.  Undoing a marker
+ * reopens its transaction; undoing a marker entry is just its deletion.
+ *
  * Retention: the log keeps at most STOR_LOG_KEEP entries and
- * STOR_LOG_BYTES_MAX bytes of changesets (the newest entry is always kept);
+ * STOR_LOG_BYTES_MAX bytes of changesets (the newest entry is always kept,
+ * and so is every entry of the open transaction: its undo needs them);
  * older entries are trimmed in the transaction that appends a new one.
  *
  * Entry encoding on the wire (stor_log_read → stor_apply_entries), one
- * after the other, big-endian (mur_buf):
+ * after the other, big-endian (mur_buf; stor_entry_put / stor_entry_get):
  *
- *     u64 lsn | u64 entry_id | u32 len | len bytes of changeset
+ *     u64 lsn | u64 entry_id | u64 txn_id | u8 kind | u32 len
+ *     | len bytes of changeset
+ *
+ * A malformed entry (unknown kind, a marker of txn 0 or with a changeset)
+ * is refused with 08P01.
  *
  * Errors that the leader acts upon use SQLSTATE STOR_SQLSTATE_LOG ("55000",
  * object not in prerequisite state), with messages such as
@@ -71,8 +99,9 @@
 /* Changeset bytes kept per placement (bulk loads make large entries; the
  * log must not double the file). */
 #define STOR_LOG_BYTES_MAX ((uint64_t)64 << 20)
-/* Bytes of one entry's header in the wire encoding. */
-#define STOR_ENTRY_HEADER_BYTES 20
+/* Bytes of one entry's header in the wire encoding (lsn, entry_id,
+ * txn_id, kind, len). */
+#define STOR_ENTRY_HEADER_BYTES 29
 /* Largest changeset accepted in an entry (matches SQLite's default blob
  * limit, SQLITE_MAX_LENGTH). */
 #define STOR_CHANGESET_BYTES_MAX ((size_t)1000000000)
@@ -80,6 +109,24 @@
 /* SQLSTATE of log-position errors: the leader decides catch-up / undo /
  * rebuild on it. */
 #define STOR_SQLSTATE_LOG "55000"
+/* SQLSTATE of an entry that would break the open-transaction suffix (an
+ * entry of another transaction, or an autocommit one, while one is open):
+ * invalid_transaction_state, a leader bug, not a position to repair. */
+#define STOR_SQLSTATE_TXN_ORDER "25000"
+
+/* Entry kinds (_murphy_log.kind; the wire's EXEC_ENTRY_* have the same
+ * values, checked where the follower passes one to the other). */
+enum { STOR_ENTRY_DATA = 0, STOR_ENTRY_COMMIT = 1, STOR_ENTRY_KIND_MAX = 1 };
+
+/* One log entry.  Borrowed: cs points into the caller's memory. */
+typedef struct stor_entry {
+	uint64_t lsn;      /* apply: the entry's LSN (append: ignored) */
+	uint64_t entry_id; /* leader-assigned */
+	uint64_t txn_id;   /* 0: autocommit */
+	uint8_t kind;      /* STOR_ENTRY_* */
+	const void *cs;    /* the changeset (DATA); a COMMIT marker has none */
+	size_t len;
+} stor_entry;
 
 /* The position of a placement file, as one row (lsn). */
 #define STOR_POSITION_SQL                                                                  \
@@ -95,6 +142,12 @@ uint64_t stor_entry_id(stor_db *db);
 
 /* Oldest LSN still in the log; 0 when the log is empty.  Under lock. */
 int stor_log_first(stor_db *db, uint64_t *first_lsn, mur_error *err);
+
+/* The open transaction: *txn_id and *lsn of its oldest entry (the lowest
+ * LSN of a data entry with txn_id ≠ 0 that no later commit marker of the
+ * same txn_id follows); 0, 0 when none.  From the cache, else a scan of
+ * the log's open suffix only.  Under lock, outside a transaction. */
+int stor_log_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error *err);
 
 /* ---- primary: capture ------------------------------------------- */
 
@@ -118,24 +171,26 @@ int stor_rowcap_begin(stor_db *db, stor_rowcap **out, mur_error *err);
 int stor_rowcap_take(stor_rowcap *rc, mur_buf *cs, mur_error *err);
 void stor_rowcap_end(stor_rowcap *rc);
 
-/* Append changeset cs as entry lsn+1 with entry_id, update the meta rows
- * and trim the log.  Under lock, inside stor_begin (the entry becomes
- * visible in stor_lsn/stor_entry_id at stor_commit).  *lsn = the new LSN. */
-int stor_log_append(stor_db *db, uint64_t entry_id, const void *cs, size_t len, uint64_t *lsn,
-		    mur_error *err);
+/* Append entry e (entry_id, txn_id, kind, changeset; e->lsn is ignored)
+ * as entry lsn+1 and trim the log.  Under lock, inside stor_begin (the
+ * entry becomes visible in stor_lsn/stor_entry_id at stor_commit).  *lsn =
+ * the new LSN.  08P01 when e is malformed, STOR_SQLSTATE_TXN_ORDER when it
+ * may not follow the open transaction (top). */
+int stor_log_append(stor_db *db, const stor_entry *e, uint64_t *lsn, mur_error *err);
 
 /* ---- replicas: apply, undo --------------------------------------- */
 
-/* APPLY one entry in its own transaction (under lock): the placement must
- * be at lsn-1 (else 55000 "... is at lsn c, cannot apply entry lsn"); if it
- * is at lsn with the same entry_id the entry is already applied: success,
- * nothing changes.  Any conflict aborts (copies must be identical).  On
+/* APPLY entry e in its own transaction (under lock): the placement must
+ * be at e->lsn-1 (else 55000 "... is at lsn c, cannot apply entry lsn");
+ * if it holds e->lsn with the same entry_id the entry is already applied:
+ * success, nothing changes.  Any conflict aborts (copies must be
+ * identical); 08P01 / STOR_SQLSTATE_TXN_ORDER as stor_log_append.  On
  * error nothing changes. */
-int stor_log_apply(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs, size_t len,
-		   mur_error *err);
+int stor_log_apply(stor_db *db, const stor_entry *e, mur_error *err);
 
 /* UNDO to target in one transaction (under lock): invert and apply the
- * logged entries from the current LSN down to target+1, delete them, set
+ * logged entries from the current LSN down to target+1 (a marker has
+ * nothing to invert), delete them, set
  * lsn = target and entry_id = the target entry's id (0 when target is 0 or
  * trimmed).  target > current LSN is an error; target == current is a
  * no-op.  55000 "cannot undo to lsn n: entries trimmed" when an entry
@@ -143,6 +198,14 @@ int stor_log_apply(stor_db *db, uint64_t lsn, uint64_t entry_id, const void *cs,
 int stor_log_undo(stor_db *db, uint64_t target, mur_error *err);
 
 /* ---- peer streaming (catch-up and rebuild) ----------------------- */
+
+/* Append e in the wire encoding (top) to out. */
+void stor_entry_put(mur_buf *out, const stor_entry *e);
+/* Read one entry in the wire encoding from r into *e (e->cs points into
+ * r's bytes).  MUR_EPROTO when r holds less than a whole entry (r is then
+ * in its error state) or the entry is malformed (unknown kind, a marker of
+ * txn 0 or with a changeset). */
+int stor_entry_get(mur_rd *r, stor_entry *e);
 
 /* Locks.  Append to out the entries with lsn > after_lsn, in order, in the
  * wire encoding above, until adding the next one would pass bytes_max (at
@@ -192,12 +255,13 @@ void stor_dir_set_log_retention(stor_dir *d, uint64_t keep, uint64_t bytes_max);
 
 /* ---- status ------------------------------------------------------ */
 
-/* Rows for every placement file (*.db) in d, in name order, each of four
- * values in mur_row encoding:
- *     file TEXT, lsn INT, entry_id INT, first_log_lsn INT (0: empty log)
+/* Rows for every placement file (*.db) in d, in name order, each of
+ * STOR_STATUS_COLS values in mur_row encoding:
+ *     file TEXT, lsn INT, entry_id INT, first_log_lsn INT (0: empty log),
+ *     open_txn_id INT, open_txn_lsn INT (stor_log_open_txn; 0, 0: none)
  * appended to rows; *nrows = how many.  Files that cannot be opened fail
  * the call. */
 int stor_status(stor_dir *d, mur_buf *rows, uint64_t *nrows, mur_error *err);
-#define STOR_STATUS_COLS 4
+#define STOR_STATUS_COLS 6
 
 #endif

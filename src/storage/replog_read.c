@@ -1,9 +1,10 @@
 /*
  * replog_read.c — reading a placement's shard log for a peer (replog.h):
  * stor_log_read streams entries after a position in the wire encoding
- * (u64 lsn | u64 entry_id | u32 len | changeset), bounded by bytes_max but
- * always at least one entry so a single huge entry still moves;
- * stor_log_entry_at answers "do we share history up to lsn?".
+ * (u64 lsn | u64 entry_id | u64 txn_id | u8 kind | u32 len | changeset:
+ * stor_entry_put / stor_entry_get), bounded by bytes_max but always at
+ * least one entry so a single huge entry still moves; stor_log_entry_at
+ * answers "do we share history up to lsn?".
  *
  * Both take the placement's lock, so a concurrent append cannot slip in
  * between the position check and the read.  The log holds a contiguous
@@ -18,6 +19,31 @@
 #include <inttypes.h>
 #include <string.h>
 
+void stor_entry_put(mur_buf *out, const stor_entry *e)
+{
+	mur_buf_put_u64(out, e->lsn);
+	mur_buf_put_u64(out, e->entry_id);
+	mur_buf_put_u64(out, e->txn_id);
+	mur_buf_put_u8(out, e->kind);
+	mur_buf_put_lstr(out, e->cs, e->len);
+}
+
+int stor_entry_get(mur_rd *r, stor_entry *e)
+{
+	mur_error err;
+	uint32_t n;
+	e->lsn = mur_rd_u64(r);
+	e->entry_id = mur_rd_u64(r);
+	e->txn_id = mur_rd_u64(r);
+	e->kind = mur_rd_u8(r);
+	n = mur_rd_u32(r);
+	e->cs = mur_rd_bytes(r, n);
+	e->len = n;
+	if (!mur_rd_ok(r) || stor_entry_check(e, &err) != MUR_OK)
+		return MUR_EPROTO;
+	return MUR_OK;
+}
+
 static int read_entries(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_buf *out,
 			uint64_t *nentries, uint64_t *last_lsn, mur_error *err)
 {
@@ -25,26 +51,31 @@ static int read_entries(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_b
 	size_t added = 0;
 	int rc;
 	if (stor_prepare(db,
-			 "SELECT lsn, entry_id, changeset FROM _murphy_log WHERE lsn > ?1 ORDER BY lsn",
+			 "SELECT lsn, entry_id, txn_id, kind, changeset FROM _murphy_log WHERE lsn > ?1"
+			 " ORDER BY lsn",
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)after_lsn);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t lsn = (uint64_t)sqlite3_column_int64(st, 0);
-		size_t len = (size_t)sqlite3_column_bytes(st, 2);
-		if (lsn != *last_lsn + 1) {
+		stor_entry e = {
+			.lsn = (uint64_t)sqlite3_column_int64(st, 0),
+			.entry_id = (uint64_t)sqlite3_column_int64(st, 1),
+			.txn_id = (uint64_t)sqlite3_column_int64(st, 2),
+			.kind = (uint8_t)sqlite3_column_int(st, 3),
+			.len = (size_t)sqlite3_column_bytes(st, 4),
+		};
+		if (e.lsn != *last_lsn + 1) {
 			stor_release(db, st);
 			return mur_error_set(err, "XX001", "log of placement %s skips from %" PRIu64
-					     " to %" PRIu64, db->file, *last_lsn, lsn);
+					     " to %" PRIu64, db->file, *last_lsn, e.lsn);
 		}
-		if (*nentries > 0 && added + STOR_ENTRY_HEADER_BYTES + len > bytes_max)
+		if (*nentries > 0 && added + STOR_ENTRY_HEADER_BYTES + e.len > bytes_max)
 			break;
-		mur_buf_put_u64(out, lsn);
-		mur_buf_put_u64(out, (uint64_t)sqlite3_column_int64(st, 1));
-		mur_buf_put_lstr(out, sqlite3_column_blob(st, 2), len);
-		added += STOR_ENTRY_HEADER_BYTES + len;
+		e.cs = sqlite3_column_blob(st, 4);
+		stor_entry_put(out, &e);
+		added += STOR_ENTRY_HEADER_BYTES + e.len;
 		(*nentries)++;
-		*last_lsn = lsn;
+		*last_lsn = e.lsn;
 	}
 	stor_release(db, st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)

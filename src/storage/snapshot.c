@@ -1,7 +1,8 @@
 /*
  * snapshot.c — whole-placement operations for rebuilds and the leader's
  * view: stor_snapshot (a consistent copy of a placement file) and
- * stor_status (lsn / entry id / first log lsn of every placement held).
+ * stor_status (lsn / entry id / first log lsn / open transaction of every
+ * placement held).
  *
  * Snapshot: the placement's own connection leaves exclusive locking for
  * the duration (stor_db_share, db.c "Locking"), and a second, private
@@ -207,7 +208,7 @@ oom:
 static int status_row(stor_dir *d, const char *file, mur_buf *rows, mur_error *err)
 {
 	stor_db *db;
-	uint64_t first = 0;
+	uint64_t first = 0, txn = 0, txn_lsn = 0;
 	if (stor_dir_get(d, file, 0, &db, err) != MUR_OK)
 		return MUR_ERR;
 	if (stor_lock(db, err) != MUR_OK) {
@@ -215,9 +216,12 @@ static int status_row(stor_dir *d, const char *file, mur_buf *rows, mur_error *e
 		return MUR_ERR;
 	}
 	int rc = stor_log_first(db, &first, err);
+	if (rc == MUR_OK)
+		rc = stor_log_open_txn(db, &txn, &txn_lsn, err);
 	mur_value v[STOR_STATUS_COLS] = {
 		mur_v_text(file, strlen(file)), mur_v_int((int64_t)stor_lsn(db)),
-		mur_v_int((int64_t)stor_entry_id(db)), mur_v_int((int64_t)first)};
+		mur_v_int((int64_t)stor_entry_id(db)), mur_v_int((int64_t)first),
+		mur_v_int((int64_t)txn), mur_v_int((int64_t)txn_lsn)};
 	stor_unlock(db);
 	stor_dir_put(d, db);
 	if (rc != MUR_OK)

@@ -5,6 +5,7 @@
 #ifndef MUR_STORAGE_INT_H
 #define MUR_STORAGE_INT_H
 
+#include "storage/replog.h"
 #include "storage/storage.h"
 
 #include <assert.h>
@@ -17,12 +18,15 @@ typedef struct stor_stmt {
 	int busy;           /* handed out by stor_prepare, not yet released */
 } stor_stmt;
 
-/* The shard log's size and oldest entry (replog.c), cached. */
+/* The shard log's size, oldest entry and open transaction (replog.c),
+ * cached. */
 typedef struct stor_log_cache {
 	int valid;
 	uint64_t bytes;     /* sum of the changesets' sizes */
 	uint64_t first;     /* oldest lsn in _murphy_log, 0 when empty */
 	uint64_t first_len; /* its changeset's size */
+	uint64_t open_txn;  /* the open transaction (replog.h), 0 when none */
+	uint64_t open_lsn;  /* its oldest entry, 0 when none */
 } stor_log_cache;
 
 struct stor_db {
@@ -126,7 +130,12 @@ int stor_meta_get(stor_db *db, const char *key, uint64_t *out, mur_error *err);
 int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs,
 		 size_t *len, mur_error *err);
 
-/* Create `_murphy_meta` and `_murphy_log` if missing (replog.c). */
+/* Create `_murphy_meta` and `_murphy_log` if missing, add the txn_id and
+ * kind columns to a log made before them (replog.c).  A SQLite rc. */
 int stor_log_schema(sqlite3 *db);
+
+/* MUR_OK when e is well formed: a known kind; a COMMIT marker names its
+ * transaction and carries no changeset (else 08P01, replog.c). */
+int stor_entry_check(const stor_entry *e, mur_error *err);
 
 #endif

@@ -88,8 +88,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Bumped on any incompatible change to a payload layout. */
-#define NET_PROTO_VERSION 1
+/* Bumped on any incompatible change to a payload layout (2: LOG_CHUNK
+ * entries carry txn_id and kind, storage/replog.h). */
+#define NET_PROTO_VERSION 2
 /* Node names and addresses: same bound as the catalog's CAT_NAME_MAX
  * (including the NUL), checked at compile time in cluster/leader.c. */
 #define NET_NAME_MAX 64

@@ -102,7 +102,8 @@ static void insert_entry(stor_dir *d, const char *file, int first, int n, int pa
 		 first, first + n - 1, pad_bytes / 2);
 	exec_sql(db, sql);
 	must(stor_capture_take(db, ss, &cs, &cs_len, &err), &err);
-	must(stor_log_append(db, ++T.next_entry_id, cs, cs_len, &lsn, &err), &err);
+	stor_entry e = {.entry_id = ++T.next_entry_id, .cs = cs, .len = cs_len};
+	must(stor_log_append(db, &e, &lsn, &err), &err);
 	must(stor_commit(db, &err), &err);
 	stor_capture_end(ss);
 	sqlite3_free(cs);

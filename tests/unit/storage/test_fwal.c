@@ -85,8 +85,21 @@ static void create_placement(stor_dir *d, const char *file)
 	stor_dir_put(d, db);
 }
 
-/* One captured write on file (the primary's path in task_run.c). */
-static void write_row(stor_dir *d, const char *file, int64_t id, uint64_t entry_id)
+/* Commit the open transaction of db with entry e logged (task_run.c's
+ * order: prepare, COMMIT, then the WAL record). */
+static void commit_logged(stor_db *db, stor_entry *e, uint64_t lsn)
+{
+	mur_error err;
+	must(stor_fwal_prepare_commit(db, 1, e->len, &err), &err);
+	must(stor_commit(db, &err), &err);
+	e->lsn = lsn;
+	must(stor_fwal_log_entry(db, e, &err), &err);
+}
+
+/* One captured write on file (the primary's path in task_run.c), an entry
+ * of transaction txn (0: autocommit). */
+static void write_txn_row(stor_dir *d, const char *file, int64_t id, uint64_t entry_id,
+			  uint64_t txn)
 {
 	stor_db *db;
 	sqlite3_session *s;
@@ -102,12 +115,32 @@ static void write_row(stor_dir *d, const char *file, int64_t id, uint64_t entry_
 	snprintf(sql, sizeof sql, "INSERT INTO t VALUES (%lld, 1)", (long long)id);
 	assert_int_equal(sqlite3_exec(stor_handle(db), sql, NULL, NULL, NULL), SQLITE_OK);
 	must(stor_capture_take(db, s, &cs, &len, &err), &err);
-	must(stor_log_append(db, entry_id, cs, len, &lsn, &err), &err);
+	stor_entry e = {.entry_id = entry_id, .txn_id = txn, .cs = cs, .len = len};
+	must(stor_log_append(db, &e, &lsn, &err), &err);
 	stor_capture_end(s);
-	must(stor_fwal_prepare_commit(db, 1, len, &err), &err);
-	must(stor_commit(db, &err), &err);
-	must(stor_fwal_log_entry(db, lsn, entry_id, cs, len, &err), &err);
+	commit_logged(db, &e, lsn);
 	sqlite3_free(cs);
+	stor_unlock(db);
+	stor_dir_put(d, db);
+}
+
+static void write_row(stor_dir *d, const char *file, int64_t id, uint64_t entry_id)
+{
+	write_txn_row(d, file, id, entry_id, 0);
+}
+
+/* The commit marker of txn on file, as a WRITE of kind COMMIT makes it. */
+static void write_marker(stor_dir *d, const char *file, uint64_t entry_id, uint64_t txn)
+{
+	stor_db *db;
+	mur_error err;
+	uint64_t lsn;
+	stor_entry e = {.entry_id = entry_id, .txn_id = txn, .kind = STOR_ENTRY_COMMIT};
+	must(stor_dir_get(d, file, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	must(stor_begin(db, &err), &err);
+	must(stor_log_append(db, &e, &lsn, &err), &err);
+	commit_logged(db, &e, lsn);
 	stor_unlock(db);
 	stor_dir_put(d, db);
 }
@@ -392,6 +425,61 @@ static void test_undo_and_reset(void **state)
 	stor_dir_close(d);
 }
 
+/* ---- entries of transactions --------------------------------------------- */
+
+/* Entries of transactions and commit markers go through the WAL (record
+ * ENTRY_TXN) and come back from it with their txn ids and kinds: after a
+ * crash that lost every SQLite commit, the log reads as before and the
+ * open transaction is the same. */
+static void test_txn_entries_recovered(void **state)
+{
+	(void)state;
+	stor_fwal_opts opts = {.rotate_ms = 3600 * 1000};
+	stor_dir *d = open_dir("txn", 1, &opts);
+	stor_fwal_recovery rep;
+	mur_error err;
+	stor_db *db;
+	sqlite3_stmt *st;
+	uint64_t lsn, txn, txn_lsn;
+	const uint64_t x = 0x5100000000000001ull, y = 0x5100000000000002ull;
+	create_placement(d, "t1.db");
+	write_row(d, "t1.db", 1, 301);
+	write_txn_row(d, "t1.db", 2, 302, x);
+	write_txn_row(d, "t1.db", 3, 303, x);
+	write_marker(d, "t1.db", 304, x);
+	write_txn_row(d, "t1.db", 5, 305, y);
+
+	stor_dir *c = crash_copy(d);
+	assert_int_equal(count_rows(c, "t1.db", &lsn), 0);
+	must(stor_fwal_recover(c, &rep, &err), &err);
+	assert_int_equal(rep.applied, 5);
+	assert_int_equal(rep.gaps, 0);
+	assert_int_equal(count_rows(c, "t1.db", &lsn), 4);
+	assert_int_equal(lsn, 5);
+	must(stor_dir_get(c, "t1.db", 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	must(stor_log_open_txn(db, &txn, &txn_lsn, &err), &err);
+	assert_int_equal(sqlite3_prepare_v2(stor_handle(db),
+					    "SELECT group_concat(txn_id || ':' || kind, ',')"
+					    " FROM (SELECT txn_id, kind FROM _murphy_log ORDER BY lsn)",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	char got[256];
+	snprintf(got, sizeof got, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	stor_unlock(db);
+	stor_dir_put(c, db);
+	assert_int_equal(txn, y);
+	assert_int_equal(txn_lsn, 5);
+	char want[256];
+	snprintf(want, sizeof want, "0:0,%llu:0,%llu:0,%llu:1,%llu:0", (unsigned long long)x,
+		 (unsigned long long)x, (unsigned long long)x, (unsigned long long)y);
+	assert_string_equal(got, want);
+	stor_dir_close(c);
+	stor_dir_close(d);
+}
+
 /* ---- rotation while appending ---------------------------------------------- */
 
 typedef struct rotator {
@@ -576,6 +664,7 @@ int main(void)
 		cmocka_unit_test(test_group_commit_and_recovery),
 		cmocka_unit_test(test_torn_tail),
 		cmocka_unit_test(test_undo_and_reset),
+		cmocka_unit_test(test_txn_entries_recovered),
 		cmocka_unit_test(test_rotation_while_appending),
 		cmocka_unit_test(test_off_and_gap),
 		cmocka_unit_test(test_exclusive_locking),

@@ -132,8 +132,10 @@ static void cwrite(tb *b, uint64_t eid, exec_result *res)
 	run_ok(prim, b, res);
 }
 
-/* INSERT (id, name, v) as a captured write of one row. */
-static void insert1(int64_t id, const char *name, uint64_t eid, exec_result *res)
+/* INSERT (id, name, v) as a captured write of one row, an entry of
+ * transaction txn (0: autocommit), on d; 0 or the task's error. */
+static int insert_txn(stor_dir *d, int64_t id, const char *name, uint64_t eid, uint64_t txn,
+		      exec_result *res)
 {
 	tb b;
 	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" VALUES (?1, ?2, ?3)");
@@ -141,29 +143,54 @@ static void insert1(int64_t id, const char *name, uint64_t eid, exec_result *res
 	b.params[1] = mur_v_text(name, strlen(name));
 	b.params[2] = mur_v_float((double)id / 4);
 	b.t.nparams = 3;
-	cwrite(&b, eid, res);
+	b.t.capture = 1;
+	b.t.entry_id = eid;
+	b.t.txn_id = txn;
+	return run(d, &b, res);
 }
 
-static int apply_task(stor_dir *d, uint64_t lsn, uint64_t eid, const mur_buf *cs,
-		      exec_result *res)
+static void insert1(int64_t id, const char *name, uint64_t eid, exec_result *res)
+{
+	if (insert_txn(prim, id, name, eid, 0, res) != MUR_OK)
+		fail_msg("insert failed: %s %s", res->err.sqlstate, res->err.message);
+}
+
+/* APPLY of entry (lsn, eid) of transaction txn (0: autocommit), kind
+ * EXEC_ENTRY_*, changeset cs. */
+static int apply_task_txn(stor_dir *d, uint64_t lsn, uint64_t eid, uint64_t txn, uint8_t kind,
+			  const mur_buf *cs, exec_result *res)
 {
 	tb b;
 	tb_init(&b, EXEC_TASK_APPLY, NULL);
 	b.t.lsn = lsn;
 	b.t.entry_id = eid;
+	b.t.txn_id = txn;
+	b.t.entry_kind = kind;
 	b.t.blob = cs->data;
 	b.t.blob_len = cs->len;
 	return run(d, &b, res);
 }
 
-static void apply_ok(stor_dir *d, const exec_result *w)
+static int apply_task(stor_dir *d, uint64_t lsn, uint64_t eid, const mur_buf *cs,
+		      exec_result *res)
+{
+	return apply_task_txn(d, lsn, eid, 0, EXEC_ENTRY_DATA, cs, res);
+}
+
+/* APPLY the entry the primary's write w made, of txn / kind. */
+static void apply_entry_ok(stor_dir *d, const exec_result *w, uint64_t txn, uint8_t kind)
 {
 	exec_result res;
-	if (apply_task(d, w->lsn, w->entry_id, &w->blob, &res) != MUR_OK)
+	if (apply_task_txn(d, w->lsn, w->entry_id, txn, kind, &w->blob, &res) != MUR_OK)
 		fail_msg("apply failed: %s %s", res.err.sqlstate, res.err.message);
 	assert_int_equal(res.lsn, w->lsn);
 	assert_int_equal(res.entry_id, w->entry_id);
 	exec_result_free(&res);
+}
+
+static void apply_ok(stor_dir *d, const exec_result *w)
+{
+	apply_entry_ok(d, w, 0, EXEC_ENTRY_DATA);
 }
 
 static int undo_task(stor_dir *d, uint64_t target, exec_result *res)
@@ -175,25 +202,36 @@ static int undo_task(stor_dir *d, uint64_t target, exec_result *res)
 }
 
 /* All rows of t, encoded (malloc'd, *len bytes). */
-static char *digest(stor_dir *d, size_t *len)
+static char *digest_sql(stor_dir *d, const char *sql, size_t *len)
 {
 	tb b;
 	exec_result res;
-	tb_init(&b, EXEC_TASK_QUERY, DIGEST_SQL);
+	tb_init(&b, EXEC_TASK_QUERY, sql);
 	run_ok(d, &b, &res);
 	char *p = mur_buf_steal(&res.rows, len);
 	exec_result_free(&res);
 	return p ? p : calloc(1, 1);
 }
 
-static void expect_same(stor_dir *a, stor_dir *b)
+static char *digest(stor_dir *d, size_t *len)
+{
+	return digest_sql(d, DIGEST_SQL, len);
+}
+
+/* a and b answer sql with the same rows. */
+static void expect_same_sql(stor_dir *a, stor_dir *b, const char *sql)
 {
 	size_t na, nb;
-	char *da = digest(a, &na), *db = digest(b, &nb);
+	char *da = digest_sql(a, sql, &na), *db = digest_sql(b, sql, &nb);
 	assert_int_equal(na, nb);
 	assert_memory_equal(da, db, na);
 	free(da);
 	free(db);
+}
+
+static void expect_same(stor_dir *a, stor_dir *b)
+{
+	expect_same_sql(a, b, DIGEST_SQL);
 }
 
 static void expect_digest(stor_dir *d, const char *want, size_t wlen)
@@ -966,28 +1004,417 @@ static void test_status(void **state)
 
 	tb_init(&b, EXEC_TASK_STATUS, NULL);
 	run_ok(prim, &b, &r);
-	assert_int_equal(r.ncols, 4);
+	assert_int_equal(r.ncols, 6);
 	assert_int_equal(r.nrows, 2);
 	mur_rd rd;
-	mur_value v[8];
+	mur_value v[12];
 	mur_rd_init(&rd, r.rows.data, r.rows.len);
-	for (int i = 0; i < 8; i++)
+	for (int i = 0; i < 12; i++)
 		assert_int_equal(mur_row_get_value(&rd, &v[i]), MUR_OK);
 	assert_int_equal(v[0].len, strlen(FILE_T));
 	assert_memory_equal(v[0].s, FILE_T, v[0].len);
 	assert_int_equal(v[1].i, 2);
 	assert_int_equal(v[2].i, 52);
 	assert_int_equal(v[3].i, 1);
-	assert_memory_equal(v[4].s, "t2_s1.db", 8);
+	assert_int_equal(v[4].i, 0); /* no open transaction */
 	assert_int_equal(v[5].i, 0);
-	assert_int_equal(v[6].i, 0);
-	assert_int_equal(v[7].i, 0);
+	assert_memory_equal(v[6].s, "t2_s1.db", 8);
+	for (int i = 7; i < 12; i++)
+		assert_int_equal(v[i].i, 0);
 	exec_result_free(&r);
 
 	tb_init(&b, EXEC_TASK_STATUS, NULL);
 	run_ok(repl, &b, &r);
 	assert_int_equal(r.nrows, 1);
 	exec_result_free(&r);
+}
+
+/* ---- transactions in the log (replog.h "Transactions") ------------ */
+
+#define TXN_X 0x7100000000000001ull
+#define TXN_Y 0x7100000000000002ull
+
+/* The commit marker of txn as a WRITE (no SQL) at lsn (0: the next). */
+static int marker_write(stor_dir *d, uint64_t lsn, uint64_t eid, uint64_t txn, exec_result *res)
+{
+	tb b;
+	tb_init(&b, EXEC_TASK_WRITE, NULL);
+	b.t.capture = EXEC_CAPTURE_RETURN;
+	b.t.lsn = lsn;
+	b.t.entry_id = eid;
+	b.t.txn_id = txn;
+	b.t.entry_kind = EXEC_ENTRY_COMMIT;
+	return run(d, &b, res);
+}
+
+/* The open transaction STATUS reports for FILE_T on d. */
+static void status_open_txn(stor_dir *d, uint64_t *txn, uint64_t *lsn)
+{
+	tb b;
+	exec_result r;
+	mur_rd rd;
+	mur_value v[STOR_STATUS_COLS];
+	int found = 0;
+	tb_init(&b, EXEC_TASK_STATUS, NULL);
+	run_ok(d, &b, &r);
+	assert_int_equal(r.ncols, STOR_STATUS_COLS);
+	mur_rd_init(&rd, r.rows.data, r.rows.len);
+	for (uint64_t i = 0; i < r.nrows; i++) {
+		for (int k = 0; k < STOR_STATUS_COLS; k++)
+			assert_int_equal(mur_row_get_value(&rd, &v[k]), MUR_OK);
+		if (v[0].len == strlen(FILE_T) && memcmp(v[0].s, FILE_T, v[0].len) == 0) {
+			*txn = (uint64_t)v[4].i;
+			*lsn = (uint64_t)v[5].i;
+			found = 1;
+		}
+	}
+	assert_true(found);
+	exec_result_free(&r);
+}
+
+static void expect_open_txn(stor_dir *d, uint64_t txn, uint64_t lsn)
+{
+	uint64_t t, l;
+	status_open_txn(d, &t, &l);
+	assert_int_equal(t, txn);
+	assert_int_equal(l, lsn);
+}
+
+/* Both logs hold the same entries: lsn, entry id, txn id, kind and
+ * changeset size. */
+static void expect_same_log(stor_dir *a, stor_dir *b)
+{
+	expect_same_sql(a, b,
+			"SELECT lsn, entry_id, txn_id, kind, length(changeset) FROM main._murphy_log"
+			" ORDER BY lsn");
+}
+
+/* txn_id and kind of log entry lsn on d. */
+static void log_entry_txn(stor_dir *d, uint64_t lsn, uint64_t *txn, int64_t *kind)
+{
+	tb b;
+	exec_result res;
+	mur_rd rd;
+	mur_value v[2];
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT txn_id, kind FROM main._murphy_log WHERE lsn = ?1");
+	b.params[0] = mur_v_int((int64_t)lsn);
+	b.t.nparams = 1;
+	run_ok(d, &b, &res);
+	assert_int_equal(res.nrows, 1);
+	mur_rd_init(&rd, res.rows.data, res.rows.len);
+	assert_int_equal(mur_row_get_value(&rd, &v[0]), MUR_OK);
+	assert_int_equal(mur_row_get_value(&rd, &v[1]), MUR_OK);
+	*txn = (uint64_t)v[0].i;
+	*kind = v[1].i;
+	exec_result_free(&res);
+}
+
+/* Primary: entries 1 (autocommit), 2-3 (txn X), the replica applying
+ * each; STATUS shows X open from 2 on both; X's marker (WRITE at lsn 4,
+ * APPLY on the replica) closes it; both logs hold the same txn ids and
+ * kinds.  Malformed markers are refused. */
+static void test_txn_entries_and_marker(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	uint64_t txn;
+	int64_t kind;
+	reset_dirs();
+	insert1(1, "a", 61, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	expect_open_txn(prim, 0, 0);
+	for (int i = 2; i <= 3; i++) {
+		assert_int_equal(insert_txn(prim, i, "x", (uint64_t)(60 + i), TXN_X, &w), MUR_OK);
+		apply_entry_ok(repl, &w, TXN_X, EXEC_ENTRY_DATA);
+		exec_result_free(&w);
+	}
+	expect_open_txn(prim, TXN_X, 2);
+	expect_open_txn(repl, TXN_X, 2);
+
+	/* a marker obeys the LSN rule of any WRITE */
+	assert_int_equal(marker_write(prim, 9, 64, TXN_X, &w), MUR_ERR);
+	assert_string_equal(w.err.sqlstate, "55000");
+	assert_int_equal(w.lsn, 3);
+	exec_result_free(&w);
+	assert_int_equal(marker_write(prim, 4, 64, TXN_X, &w), MUR_OK);
+	assert_int_equal(w.lsn, 4);
+	assert_int_equal(w.entry_id, 64);
+	assert_int_equal(w.blob.len, 0); /* no changeset */
+	expect_open_txn(prim, 0, 0);
+	expect_open_txn(repl, TXN_X, 2);
+	apply_entry_ok(repl, &w, TXN_X, EXEC_ENTRY_COMMIT);
+	exec_result_free(&w);
+	expect_open_txn(repl, 0, 0);
+	log_entry_txn(repl, 4, &txn, &kind);
+	assert_int_equal(txn, TXN_X);
+	assert_int_equal(kind, EXEC_ENTRY_COMMIT);
+	log_entry_txn(repl, 2, &txn, &kind);
+	assert_int_equal(txn, TXN_X);
+	assert_int_equal(kind, EXEC_ENTRY_DATA);
+	log_entry_txn(repl, 1, &txn, &kind);
+	assert_int_equal(txn, 0);
+	expect_same_log(prim, repl);
+	expect_same(prim, repl);
+
+	/* a marker with a changeset, a data entry of an unknown kind: 08P01 */
+	insert1(5, "e", 65, &w);
+	assert_int_equal(apply_task_txn(repl, 5, 65, TXN_Y, EXEC_ENTRY_COMMIT, &w.blob, &r), MUR_ERR);
+	assert_string_equal(r.err.sqlstate, "08P01");
+	exec_result_free(&r);
+	stor_db *db;
+	mur_error err;
+	must(stor_dir_get(repl, FILE_T, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	stor_entry bad = {.lsn = 5, .entry_id = 65, .kind = STOR_ENTRY_COMMIT}; /* of txn 0 */
+	assert_int_equal(stor_log_apply(db, &bad, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "08P01");
+	bad = (stor_entry){.lsn = 5, .entry_id = 65, .kind = 7, .cs = w.blob.data, .len = w.blob.len};
+	assert_int_equal(stor_log_apply(db, &bad, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "08P01");
+	assert_int_equal(stor_lsn(db), 4);
+	stor_unlock(db);
+	stor_dir_put(repl, db);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	expect_same(prim, repl);
+}
+
+/* While X is open only X's entries follow: an autocommit write or one of
+ * Y is refused (25000) on the primary and on a replica; after X's
+ * marker both go in.  A marker of a transaction with nothing open is an
+ * entry of its own. */
+static void test_txn_order(void **state)
+{
+	(void)state;
+	exec_result w, wa, r;
+	reset_dirs();
+	assert_int_equal(insert_txn(prim, 1, "x", 71, TXN_X, &w), MUR_OK);
+	apply_entry_ok(repl, &w, TXN_X, EXEC_ENTRY_DATA);
+	exec_result_free(&w);
+
+	assert_int_equal(insert_txn(prim, 2, "a", 72, 0, &w), MUR_ERR);
+	assert_string_equal(w.err.sqlstate, "25000");
+	exec_result_free(&w);
+	assert_int_equal(insert_txn(prim, 2, "y", 72, TXN_Y, &w), MUR_ERR);
+	assert_string_equal(w.err.sqlstate, "25000");
+	exec_result_free(&w);
+	assert_int_equal(lsn_of(prim, NULL), 1);
+	assert_int_equal(marker_write(prim, 0, 72, TXN_Y, &w), MUR_ERR); /* Y's marker too */
+	assert_string_equal(w.err.sqlstate, "25000");
+	exec_result_free(&w);
+
+	/* the replica refuses the same */
+	assert_int_equal(insert_txn(prim, 2, "x", 72, TXN_X, &w), MUR_OK);
+	assert_int_equal(apply_task_txn(repl, 2, 72, 0, EXEC_ENTRY_DATA, &w.blob, &r), MUR_ERR);
+	assert_string_equal(r.err.sqlstate, "25000");
+	exec_result_free(&r);
+	assert_int_equal(lsn_of(repl, NULL), 1);
+	apply_entry_ok(repl, &w, TXN_X, EXEC_ENTRY_DATA);
+	exec_result_free(&w);
+
+	assert_int_equal(marker_write(prim, 3, 73, TXN_X, &w), MUR_OK);
+	apply_entry_ok(repl, &w, TXN_X, EXEC_ENTRY_COMMIT);
+	exec_result_free(&w);
+	insert1(4, "a", 74, &wa); /* autocommit again */
+	apply_ok(repl, &wa);
+	exec_result_free(&wa);
+	assert_int_equal(marker_write(prim, 5, 75, TXN_Y, &w), MUR_OK); /* nothing of Y open */
+	apply_entry_ok(repl, &w, TXN_Y, EXEC_ENTRY_COMMIT);
+	exec_result_free(&w);
+	expect_open_txn(prim, 0, 0);
+	expect_same_log(prim, repl);
+	expect_same(prim, repl);
+}
+
+/* UNDO of a marker entry deletes it and reopens its transaction; undoing
+ * to the LSN before X's first entry removes X entirely. */
+static void test_txn_undo(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	size_t n1, n3;
+	reset_dirs();
+	insert1(1, "a", 81, &w);
+	exec_result_free(&w);
+	char *d1 = digest(prim, &n1);
+	assert_int_equal(insert_txn(prim, 2, "x", 82, TXN_X, &w), MUR_OK);
+	exec_result_free(&w);
+	tb b;
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET name = 'z' WHERE id = 1");
+	b.t.txn_id = TXN_X;
+	cwrite(&b, 83, &w);
+	exec_result_free(&w);
+	char *d3 = digest(prim, &n3);
+	assert_int_equal(marker_write(prim, 4, 84, TXN_X, &w), MUR_OK);
+	exec_result_free(&w);
+	insert1(5, "b", 85, &w);
+	exec_result_free(&w);
+	expect_open_txn(prim, 0, 0);
+
+	assert_int_equal(undo_task(prim, 3, &r), MUR_OK); /* the marker and entry 5 */
+	assert_int_equal(r.lsn, 3);
+	assert_int_equal(r.entry_id, 83);
+	exec_result_free(&r);
+	expect_open_txn(prim, TXN_X, 2); /* X is open again */
+	expect_digest(prim, d3, n3);
+	/* X's own entry may follow again, an autocommit one may not */
+	assert_int_equal(insert_txn(prim, 6, "a", 86, 0, &w), MUR_ERR);
+	assert_string_equal(w.err.sqlstate, "25000");
+	exec_result_free(&w);
+
+	assert_int_equal(undo_task(prim, 1, &r), MUR_OK); /* abort X */
+	exec_result_free(&r);
+	expect_open_txn(prim, 0, 0);
+	expect_digest(prim, d1, n1);
+	insert1(6, "a", 86, &w);
+	exec_result_free(&w);
+	free(d1);
+	free(d3);
+}
+
+/* Catch-up (stor_log_read → stor_apply_entries) carries txn ids and
+ * markers: the replica's log equals the primary's and its STATUS shows
+ * the same open transaction. */
+static void test_txn_catch_up(void **state)
+{
+	(void)state;
+	exec_result w;
+	int rounds;
+	reset_dirs();
+	insert1(1, "a", 91, &w);
+	exec_result_free(&w);
+	for (int i = 2; i <= 3; i++) {
+		assert_int_equal(insert_txn(prim, i, "x", (uint64_t)(90 + i), TXN_X, &w), MUR_OK);
+		exec_result_free(&w);
+	}
+	assert_int_equal(marker_write(prim, 4, 94, TXN_X, &w), MUR_OK);
+	exec_result_free(&w);
+	assert_int_equal(insert_txn(prim, 5, "y", 95, TXN_Y, &w), MUR_OK);
+	exec_result_free(&w);
+
+	assert_int_equal(catch_up(1, &rounds), MUR_OK); /* one entry per round */
+	assert_int_equal(rounds, 5);
+	expect_same_log(prim, repl);
+	expect_same(prim, repl);
+	expect_open_txn(repl, TXN_Y, 5);
+
+	/* in one batch, from the middle */
+	mur_error err;
+	must(stor_dir_drop(repl, FILE_T, &err), &err);
+	ddl(repl, SCHEMA);
+	assert_int_equal(catch_up(1 << 20, &rounds), MUR_OK);
+	assert_int_equal(rounds, 1);
+	expect_same_log(prim, repl);
+	expect_open_txn(repl, TXN_Y, 5);
+}
+
+/* Oldest LSN in d's log (the lock is not held when a check fails). */
+static uint64_t log_first_of(stor_dir *d)
+{
+	stor_db *db;
+	mur_error err;
+	uint64_t first;
+	must(stor_dir_get(d, FILE_T, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	int rc = stor_log_first(db, &first, &err);
+	stor_unlock(db);
+	stor_dir_put(d, db);
+	must(rc, &err);
+	return first;
+}
+
+/* Trimming keeps every entry of the open transaction (its undo needs
+ * them), then resumes once it has its marker. */
+static void test_txn_trim_keeps_open(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	reset_dirs();
+	stor_dir_set_log_retention(prim, 3, 0);
+	for (int i = 1; i <= 5; i++) {
+		insert1(i, "a", (uint64_t)(100 + i), &w);
+		exec_result_free(&w);
+	}
+	for (int i = 6; i <= 12; i++) {
+		assert_int_equal(insert_txn(prim, i, "x", (uint64_t)(100 + i), TXN_X, &w), MUR_OK);
+		exec_result_free(&w);
+	}
+	assert_int_equal(log_first_of(prim), 6); /* X from 6 on, though 3 entries are kept */
+	/* so X can be undone, in part (a savepoint) or whole */
+	assert_int_equal(undo_task(prim, 8, &r), MUR_OK);
+	exec_result_free(&r);
+	expect_open_txn(prim, TXN_X, 6);
+	assert_int_equal(marker_write(prim, 9, 109, TXN_X, &w), MUR_OK);
+	exec_result_free(&w);
+	insert1(10, "b", 110, &w);
+	exec_result_free(&w);
+	assert_int_equal(log_first_of(prim), 8); /* trimmed again: the newest 3 */
+	stor_dir_set_log_retention(prim, 0, 0);
+}
+
+/* A placement file made before transactions (_murphy_log without txn_id
+ * and kind) is upgraded when opened: its entries read as autocommit data,
+ * undo still inverts them, transactions work on it. */
+static void test_txn_old_file_upgrade(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	char dir[300], path[340];
+	sqlite3 *old;
+	sqlite3_stmt *st;
+	stor_dir *d;
+	mur_error err;
+	reset_dirs();
+	insert1(1, "a", 121, &w); /* a real changeset for the old file's entry */
+
+	snprintf(dir, sizeof dir, "%s/old", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	snprintf(path, sizeof path, "%s/%s", dir, FILE_T);
+	assert_int_equal(sqlite3_open(path, &old), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(old,
+				      SCHEMA ";"
+				      " CREATE TABLE _murphy_meta(key TEXT PRIMARY KEY, value INTEGER);"
+				      " CREATE TABLE _murphy_log(lsn INTEGER PRIMARY KEY,"
+				      " entry_id INTEGER NOT NULL, changeset BLOB NOT NULL);"
+				      " INSERT INTO _murphy_meta VALUES ('lsn', 0), ('entry_id', 0),"
+				      " ('log_bytes', 0);"
+				      " INSERT INTO main.\"t\" VALUES (1, 'a', 0.25);",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(old, "INSERT INTO _murphy_log VALUES (1, 121, ?1)", -1,
+					    &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_blob(st, 1, w.blob.data, (int)w.blob.len, SQLITE_STATIC);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(old);
+	exec_result_free(&w);
+
+	must(stor_dir_open(dir, &d, &err), &err);
+	expect_open_txn(d, 0, 0);
+	uint64_t txn;
+	int64_t kind;
+	log_entry_txn(d, 1, &txn, &kind);
+	assert_int_equal(txn, 0);
+	assert_int_equal(kind, EXEC_ENTRY_DATA);
+	assert_int_equal(lsn_of(d, NULL), 1);
+	assert_int_equal(insert_txn(d, 2, "x", 122, TXN_X, &w), MUR_OK);
+	exec_result_free(&w);
+	expect_open_txn(d, TXN_X, 2);
+	assert_int_equal(marker_write(d, 3, 123, TXN_X, &w), MUR_OK);
+	exec_result_free(&w);
+	expect_open_txn(d, 0, 0);
+	assert_int_equal(undo_task(d, 0, &r), MUR_OK); /* the old entry inverts too */
+	exec_result_free(&r);
+	expect_digest(d, "", 0);
+	stor_dir_close(d);
+
+	/* opening again: already upgraded, nothing to do */
+	must(stor_dir_open(dir, &d, &err), &err);
+	expect_open_txn(d, 0, 0);
+	assert_int_equal(lsn_of(d, NULL), 0);
+	stor_dir_close(d);
 }
 
 int main(void)
@@ -1004,6 +1431,12 @@ int main(void)
 		cmocka_unit_test(test_abort_mid_apply),
 		cmocka_unit_test(test_snapshot_install),
 		cmocka_unit_test(test_status),
+		cmocka_unit_test(test_txn_entries_and_marker),
+		cmocka_unit_test(test_txn_order),
+		cmocka_unit_test(test_txn_undo),
+		cmocka_unit_test(test_txn_catch_up),
+		cmocka_unit_test(test_txn_trim_keeps_open),
+		cmocka_unit_test(test_txn_old_file_upgrade),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -58,7 +58,8 @@ static void test_open_reopen_lsn(void **state)
 	assert_int_equal(stor_lsn(db), 0);
 	must(stor_lock(db, &err), &err);
 	must(stor_begin(db, &err), &err);
-	must(stor_log_append(db, 11, "x", 1, &lsn, &err), &err);
+	must(stor_log_append(db, &(stor_entry){.entry_id = 11, .cs = "x", .len = 1}, &lsn, &err),
+	     &err);
 	assert_int_equal(lsn, 1);
 	assert_int_equal(stor_lsn(db), 0); /* not committed yet */
 	must(stor_commit(db, &err), &err);
@@ -66,13 +67,15 @@ static void test_open_reopen_lsn(void **state)
 	assert_int_equal(stor_entry_id(db), 11);
 	/* a rolled-back entry changes nothing */
 	must(stor_begin(db, &err), &err);
-	must(stor_log_append(db, 12, "y", 1, &lsn, &err), &err);
+	must(stor_log_append(db, &(stor_entry){.entry_id = 12, .cs = "y", .len = 1}, &lsn, &err),
+	     &err);
 	assert_int_equal(lsn, 2);
 	stor_rollback(db);
 	assert_int_equal(stor_lsn(db), 1);
 	assert_int_equal(stor_entry_id(db), 11);
 	must(stor_begin(db, &err), &err);
-	must(stor_log_append(db, 13, "z", 1, &lsn, &err), &err);
+	must(stor_log_append(db, &(stor_entry){.entry_id = 13, .cs = "z", .len = 1}, &lsn, &err),
+	     &err);
 	must(stor_commit(db, &err), &err);
 	assert_int_equal(stor_lsn(db), 2);
 	uint64_t first;
