@@ -114,7 +114,7 @@ static void copy_finish(lead_copy *c)
 			mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "COPY stored a different row count");
 		repl_txn_abort(c->s->e->repl, tx, &err, copy_tx_ended, c);
 	} else {
-		repl_txn_commit(c->s->e->repl, tx, copy_tx_ended, c);
+		repl_txn_commit(c->s->e->repl, tx, c->quorum, copy_tx_ended, c);
 	}
 }
 
@@ -618,7 +618,7 @@ int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
 	return MUR_OK;
 err_after_alloc:
 	if (c->own_tx)
-		repl_txn_commit(s->e->repl, c->own_tx, NULL, NULL); /* holds no lock yet */
+		repl_txn_commit(s->e->repl, c->own_tx, c->quorum, NULL, NULL); /* holds no lock yet */
 	c->p = NULL;
 	copy_free(c);
 	return MUR_ERR;

@@ -175,7 +175,7 @@ static void block_end_start(lead_session *s, lead_run *r, int abort, const char 
 			      "transaction %llu was rolled back", (unsigned long long)s->txid);
 		repl_txn_abort(s->e->repl, tx, &err, block_ended, be);
 	} else {
-		repl_txn_commit(s->e->repl, tx, block_ended, be);
+		repl_txn_commit(s->e->repl, tx, lead_session_quorum(s), block_ended, be);
 	}
 }
 
@@ -436,6 +436,6 @@ int lead_txn_end_implicit(lead_run *r)
 	if (r->failed)
 		repl_txn_abort(r->e->repl, tx, &r->err, implicit_ended, r);
 	else
-		repl_txn_commit(r->e->repl, tx, implicit_ended, r);
+		repl_txn_commit(r->e->repl, tx, lead_session_quorum(r->s), implicit_ended, r);
 	return 1;
 }

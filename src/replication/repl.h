@@ -241,8 +241,9 @@ uint32_t repl_read_node(repl_ctx *c, const cat_shard *s);
  * entries on a shard are a contiguous suffix of its log, from the entry
  * after `base` (the shard's committed entry when the lock was taken), and
  *
- *   commit = release every lock (the entries were at their quorum when the
- *            statements that wrote them were answered)
+ *   commit = a COMMIT marker entry of the transaction on every shard it
+ *            wrote, at the quorum (the entries were at their quorum when
+ *            the statements that wrote them were answered), then release
  *   abort  = UNDO every copy of every shard it holds to base, then release
  *
  * A write that would wait for a transaction that (through the locks it
@@ -260,9 +261,15 @@ int repl_txn_nshards(const repl_txn *tx);
 /* Called once when a transaction has ended; failed: the outcome is not
  * the one asked for (err says why: an undo failed). */
 typedef void (*repl_txn_cb)(void *arg, int failed, const mur_error *err);
-/* Commit tx: its locks are released, reads of its shards resume.  No op
- * of tx may be queued or undecided.  cb (may be NULL) runs before return. */
-void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_txn_cb cb, void *arg);
+/* Commit tx: a commit marker of tx is written (quorum q) on every shard
+ * it wrote entries to; once all hold, its locks are released (reads of its
+ * shards resume) and cb runs with failed 0.  When no marker could be
+ * written, tx is undone and cb hears why (failed 1).  When some held and
+ * others not, tx is committed: cb hears 40003 with tx's id (failed 1), the
+ * shards whose marker holds are released, the others' markers are sent
+ * again each tick until they hold.  No op of tx may be queued or
+ * undecided.  cb (may be NULL) may run before return. */
+void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg);
 /* Abort tx: its queued writes fail (their callbacks run with 40P01 or
  * 25P02-like errors: err), then each shard it holds is undone to its base
  * once the shard's ops in flight are done, then its locks are released and

@@ -60,6 +60,8 @@ typedef struct repl_shard {
 	int nreaders, capreaders;
 	int rf_warned;             /* under-replication WARNING logged (repl_health.c) */
 	repl_txn *lock;            /* the transaction holding the shard's lock, or NULL */
+	int txn_undos;             /* copies being undone past a presumed-aborted
+				      transaction (repl_recover.c): not decided meanwhile */
 	uint64_t ring_lsn[REPL_RING];
 	uint64_t ring_entry[REPL_RING];
 } repl_shard;
@@ -115,6 +117,12 @@ int repl_cancel_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err);
 /* Resume the reads parked on rt when nothing gates them any more (no
  * undecided entry in flight). */
 void repl_resume_readers(repl_shard *rt);
+/* Queue the commit marker of tx on shard `shard` of t (tx holds its
+ * lock): a write op like any other (the primary appends it, the copies
+ * apply it, decided at the quorum q); cb reports it.  On error cb is never
+ * called. */
+int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q,
+		      repl_txn *tx, repl_wop_cb cb, void *arg, mur_error *err);
 /* Fail (55P03) every queued op that has waited for another transaction's
  * lock longer than its lock_timeout_ms (repl_tick). */
 void repl_lock_timeouts(repl_ctx *c);
@@ -133,6 +141,8 @@ int repl_lock_would_deadlock(repl_ctx *c, const repl_txn *tx, const repl_shard *
 /* Free the transactions still open (repl_destroy: their sessions are gone
  * with the engine). */
 void repl_lock_destroy(repl_ctx *c);
+/* 1 when transaction txid is open on this leader. */
+int repl_lock_txn_open(const repl_ctx *c, uint64_t txid);
 /* err: 40P01 for transaction txid. */
 void repl_lock_deadlock_error(mur_error *err, uint64_t txid);
 /* Once per tick: refuse (40P01) the queued ops of one transaction of each

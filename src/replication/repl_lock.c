@@ -43,9 +43,13 @@
  * (a cycle longer than this is found by nobody; a session waits on). */
 #define REPL_WAIT_DEPTH_MAX 64
 
+/* A part's commit marker (repl_txn_commit). */
+enum { MARK_NONE = 0, MARK_SENT, MARK_DONE, MARK_FAILED };
+
 typedef struct repl_txn_part {
 	uint32_t table_id, shard;
 	uint64_t base_lsn, base_entry; /* the shard's committed entry before tx's first */
+	int mark;                      /* MARK_*: its commit marker */
 } repl_txn_part;
 
 struct repl_txn {
@@ -54,6 +58,11 @@ struct repl_txn {
 	repl_txn_part *parts;
 	int nparts, capparts;
 	int ending;          /* commit or abort started: takes no new lock */
+	repl_quorum q;       /* commit: the markers' write quorum */
+	int mark_pending;    /* commit: markers in flight (+1 while sending) */
+	int marks_ok, marks_failed;
+	int retrying;        /* committed on some shards: the others' markers are
+				sent again each tick until they hold */
 	int failed;          /* abort: an undo failed (a copy keeps tx's entries) */
 	mur_error err;
 	repl_txn_cb cb;
@@ -76,6 +85,14 @@ repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
 }
 
 uint64_t repl_txn_id(const repl_txn *tx) { return tx->id; }
+
+int repl_lock_txn_open(const repl_ctx *c, uint64_t txid)
+{
+	for (const repl_txn *tx = c->txns; tx; tx = tx->next)
+		if (tx->id == txid)
+			return 1;
+	return 0;
+}
 int repl_txn_nshards(const repl_txn *tx) { return tx->nparts; }
 
 int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx)
@@ -141,14 +158,141 @@ static void txn_finish(repl_txn *tx)
 	free(tx);
 }
 
-void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_txn_cb cb, void *arg)
+/* ---- commit: a marker on every shard tx wrote ---- */
+
+typedef struct mark_ref {
+	repl_txn *tx;
+	int part;
+} mark_ref;
+
+static void commit_decided(repl_txn *tx);
+static void txn_abort_undo(repl_ctx *c, repl_txn *tx);
+
+static void marker_done(void *arg, repl_wop *op, int failed, const mur_error *err,
+			const exec_result *primary)
 {
-	(void)c;
+	mark_ref *ref = arg;
+	repl_txn *tx = ref->tx;
+	repl_txn_part *pt = &tx->parts[ref->part];
+	(void)op;
+	(void)primary;
+	free(ref);
+	pt->mark = failed ? MARK_FAILED : MARK_DONE;
+	if (failed) {
+		tx->marks_failed++;
+		if (!tx->failed) {
+			tx->failed = 1;
+			tx->err = *err;
+		}
+	} else {
+		tx->marks_ok++;
+	}
+	if (--tx->mark_pending == 0)
+		commit_decided(tx);
+}
+
+/* Send the marker of part i (its shard holds entries of tx). */
+static void send_marker(repl_ctx *c, repl_txn *tx, int i)
+{
+	repl_txn_part *pt = &tx->parts[i];
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	mark_ref *ref = malloc(sizeof *ref);
+	mur_error err;
+	if (ref) {
+		ref->tx = tx;
+		ref->part = i;
+	}
+	pt->mark = MARK_SENT;
+	tx->mark_pending++;
+	if (!ref || !t ||
+	    repl_write_marker(c, t, pt->shard, tx->q, tx, marker_done, ref, &err) != MUR_OK) {
+		free(ref);
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		pt->mark = MARK_FAILED;
+		tx->marks_failed++;
+		tx->mark_pending--;
+	}
+}
+
+/* 1 when tx wrote entries on part pt's shard (a part only locked by
+ * SELECT … FOR UPDATE, or whose writes changed no row, has none). */
+static int part_wrote(repl_ctx *c, const repl_txn_part *pt)
+{
+	const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	return t && pt->shard < t->nshards && t->shards[pt->shard].committed_lsn > pt->base_lsn;
+}
+
+void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg)
+{
 	assert(!tx->ending);
 	tx->ending = 1;
 	tx->cb = cb;
 	tx->cb_arg = arg;
-	txn_finish(tx);
+	tx->q = q;
+	tx->mark_pending = 1; /* held while sending */
+	for (int i = 0; i < tx->nparts; i++)
+		if (part_wrote(c, &tx->parts[i]))
+			send_marker(c, tx, i);
+	if (--tx->mark_pending == 0)
+		commit_decided(tx);
+}
+
+/* Every marker sent is decided.  All held: committed.  None held: nothing
+ * of tx is decided anywhere, so it is undone (the client hears the
+ * failure).  Some held: tx is committed (a shard shows it), the client
+ * hears 40003 with its id, and the missing markers are sent again each
+ * tick (repl_lock_tick) while their shards stay locked. */
+static void commit_decided(repl_txn *tx)
+{
+	repl_ctx *c = tx->c;
+	mur_error why;
+	if (tx->marks_failed == 0) {
+		if (tx->retrying)
+			tx->cb = NULL; /* the client heard already */
+		txn_finish(tx);
+		return;
+	}
+	if (tx->marks_ok == 0 && !tx->retrying) {
+		why = tx->err;
+		mur_error_set(&tx->err, why.sqlstate, "COMMIT failed, transaction %llu rolled back: %s",
+			      (unsigned long long)tx->id, why.message);
+		txn_abort_undo(c, tx);
+		return;
+	}
+	if (!tx->retrying) {
+		tx->retrying = 1;
+		why = tx->err;
+		mur_error_set(&tx->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
+			      "transaction %llu is committed on %d shard%s, the commit of %d more is "
+			      "retried until their copies take it",
+			      (unsigned long long)tx->id, tx->marks_ok, tx->marks_ok == 1 ? "" : "s",
+			      tx->marks_failed);
+		mur_error_detail(&tx->err, "%s", why.message);
+		if (tx->cb)
+			tx->cb(tx->cb_arg, 1, &tx->err);
+		tx->cb = NULL;
+		for (int i = 0; i < tx->nparts; i++)
+			if (tx->parts[i].mark == MARK_DONE)
+				part_release(c, tx, &tx->parts[i]);
+	}
+}
+
+/* repl_lock_tick: send the missing markers of committed transactions again. */
+static void retry_markers(repl_ctx *c)
+{
+	for (repl_txn *tx = c->txns; tx; tx = tx->next) {
+		if (!tx->retrying || tx->mark_pending)
+			continue;
+		tx->marks_failed = 0;
+		tx->mark_pending = 1;
+		for (int i = 0; i < tx->nparts; i++)
+			if (tx->parts[i].mark == MARK_FAILED)
+				send_marker(c, tx, i);
+		if (--tx->mark_pending == 0) {
+			commit_decided(tx);
+			return; /* tx may be freed: the list changed */
+		}
+	}
 }
 
 /* ---- undo: abort (every part to its base) and ROLLBACK TO (to a mark) ---- */
@@ -307,20 +451,29 @@ static void undo_part(repl_ctx *c, txn_undo *u, int i, uint64_t lsn, uint64_t en
 static void abort_undone(txn_undo *u)
 {
 	repl_txn *tx = u->tx;
-	tx->failed = u->failed;
-	tx->err = u->err;
+	if (u->failed) {
+		tx->failed = 1;
+		tx->err = u->err;
+	}
 	free(u);
 	txn_finish(tx);
 }
 
 void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb cb, void *arg)
 {
-	txn_undo *u = calloc(1, sizeof *u);
 	assert(!tx->ending);
 	tx->ending = 1;
 	tx->cb = cb;
 	tx->cb_arg = arg;
 	repl_cancel_queued(c, tx, why);
+	txn_abort_undo(c, tx);
+}
+
+/* Undo every part of tx (ending) to its base, then finish it; tx->failed
+ * and tx->err (a failed commit's) are what cb hears unless an undo fails. */
+static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
+{
+	txn_undo *u = calloc(1, sizeof *u);
 	if (!u) { /* the locks are released; the copies keep the entries */
 		tx->failed = 1;
 		mur_error_set(&tx->err, SQLSTATE_OUT_OF_MEMORY, "out of memory undoing a transaction");
@@ -448,6 +601,7 @@ void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
 void repl_lock_tick(repl_ctx *c)
 {
 	repl_lock_timeouts(c);
+	retry_markers(c);
 	for (repl_txn *tx = c->txns; tx; tx = tx->next) {
 		int cycle = 0;
 		if (tx->ending)

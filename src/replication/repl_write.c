@@ -31,6 +31,7 @@ struct repl_wop {
 	uint32_t shard;
 	int exclusive;
 	int lock_only;          /* repl_lock_shard: takes the shard's lock, writes nothing */
+	int marker;             /* repl_write_marker: the commit marker of facts.txn */
 	repl_excl_fn fn;
 	void *fn_arg;
 	repl_quorum q;
@@ -807,6 +808,7 @@ static void send_applies(repl_wop *op)
 		task.lsn = op->lsn;
 		task.entry_id = op->entry_id;
 		task.txn_id = op->txn_id;
+		task.entry_kind = op->marker ? EXEC_ENTRY_COMMIT : EXEC_ENTRY_DATA;
 		task.blob = op->primary.blob.data;
 		task.blob_len = op->primary.blob.len;
 		ref = malloc(sizeof *ref);
@@ -1090,7 +1092,7 @@ static void primary_done(void *arg, exec_result *res)
 		op_done(op);
 		return;
 	}
-	if (op->primary.blob.len == 0) {
+	if (op->primary.blob.len == 0 && !op->marker) {
 		/* no row changed: nothing to replicate */
 		wop_set_state(op, REPL_WOP_COMMITTED);
 		ungate(op);
@@ -1240,6 +1242,7 @@ static void start_primary(repl_wop *op, int piped)
 	task.capture = EXEC_CAPTURE_RETURN;
 	task.entry_id = op->entry_id;
 	task.txn_id = op->txn_id;
+	task.entry_kind = op->marker ? EXEC_ENTRY_COMMIT : EXEC_ENTRY_DATA;
 	if (op->parallel)
 		task.lsn = op->base + 1; /* every copy logs it on top of base, or refuses */
 	ref = malloc(sizeof *ref);
@@ -1465,6 +1468,33 @@ int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_
 	op->facts.txn = facts->txn;
 	op->facts.lock_timeout_ms = facts->lock_timeout_ms;
 	op->txn_id = repl_txn_id(facts->txn);
+	op->cb = cb;
+	op->cb_arg = arg;
+	exec_result_init(&op->primary);
+	mur_buf_init(&op->scratch);
+	mur_buf_init(&op->rows);
+	if (enqueue(c, (cat_table *)t, shard, op) != MUR_OK) {
+		op_free(op);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
+	return MUR_OK;
+}
+
+int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q,
+		      repl_txn *tx, repl_wop_cb cb, void *arg, mur_error *err)
+{
+	repl_wop *op = calloc(1, sizeof *op);
+	if (!op || !(op->sql = strdup(""))) {
+		free(op);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
+	op->c = c;
+	op->table_id = t->id;
+	op->shard = shard;
+	op->q = q ? q : REPL_QUORUM_MAJORITY;
+	op->marker = 1;
+	op->facts.txn = tx;
+	op->txn_id = repl_txn_id(tx);
 	op->cb = cb;
 	op->cb_arg = arg;
 	exec_result_init(&op->primary);

@@ -94,6 +94,8 @@ static lf_task *record(lf_fixture *fx, uint32_t node, const exec_task *task)
 	t->lsn = task->lsn;
 	t->entry_id = task->entry_id;
 	t->capture = task->capture;
+	t->txn_id = task->txn_id;
+	t->entry_kind = task->entry_kind;
 	t->nrows = task->nrows;
 	t->ncols = task->ncols;
 	mur_buf_init(&t->rows);

@@ -99,6 +99,8 @@ typedef struct lf_task {
 	uint32_t table_id, shard;           /* parsed from file (0 when not a placement) */
 	uint64_t lsn, entry_id;
 	uint8_t capture;
+	uint64_t txn_id;      /* WRITE / APPLY: the entry's transaction (0: autocommit) */
+	uint8_t entry_kind;   /* WRITE / APPLY: EXEC_ENTRY_DATA or EXEC_ENTRY_COMMIT */
 	uint64_t nrows;
 	uint32_t ncols;
 	mur_buf rows;  /* WRITE: the rows, mur_row encoding */

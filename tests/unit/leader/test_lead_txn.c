@@ -87,11 +87,24 @@ static void block_then(const char *end, const char *want_tag, uint64_t want_lsn)
 	lf_settle(fx);
 	assert_true(lf_done(qb));
 	assert_string_equal(lf_sqlstate(qb), "");
-	/* a's entries stayed (3, 4, then b's 5) or were undone (b's is 3) */
+	/* a's entries stayed (3, 4, its commit marker 5, then b's 6) or were
+	 * undone (b's is 3) */
 	assert_int_equal(lf_committed_lsn(fx, "t", 0), want_lsn);
 	copies_at(fx, want_lsn);
+	int markers = 0;
+	for (int i = first; i < lf_ntasks(fx); i++) {
+		lf_task *t = lf_task_at(fx, i);
+		if ((t->kind == EXEC_TASK_WRITE || t->kind == EXEC_TASK_APPLY) && t->entry_kind) {
+			assert_int_equal(t->entry_kind, EXEC_ENTRY_COMMIT);
+			assert_int_not_equal(t->txn_id, 0);
+			if (t->kind == EXEC_TASK_APPLY)
+				assert_int_equal(t->lsn, 5);
+			markers++;
+		}
+	}
+	assert_int_equal(markers, want_lsn == 6 ? 3 : 0); /* the primary's WRITE, 2 APPLYs */
 	for (int n = 1; n <= 3; n++) {
-		int kept = want_lsn == 5;
+		int kept = want_lsn == 6;
 		assert_int_equal(lf_copy_holds_int(fx, lf_node(fx, n), file, 0, 3), kept);
 		assert_int_equal(lf_copy_holds_int(fx, lf_node(fx, n), file, 0, 4), kept);
 		assert_true(lf_copy_holds_int(fx, lf_node(fx, n), file, 0, 5));
@@ -116,7 +129,7 @@ static void test_rollback_undoes_the_block(void **state)
 static void test_commit_keeps_the_block(void **state)
 {
 	(void)state;
-	block_then("COMMIT", "COMMIT", 5);
+	block_then("COMMIT", "COMMIT", 6);
 }
 
 static void test_disconnect_undoes_the_block(void **state)
