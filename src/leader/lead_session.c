@@ -40,6 +40,7 @@ lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_erro
 		.tr = {.send = tr->send, .connected = tr->connected, .ctx = tr->ctx},
 		.time_id = lead_time_id,
 		.write_pipeline = LEAD_WRITE_PIPELINE_DEFAULT,
+		.fault_points = tr->fault != NULL, /* --allow-faults */
 	};
 	if (!e) {
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");

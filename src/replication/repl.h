@@ -110,6 +110,10 @@ typedef struct repl_config {
 	 * lead_time_id); the context keeps the counter. */
 	uint64_t (*time_id)(uint64_t *next);
 	int write_pipeline; /* row inserts one shard may have in flight (1: none pipelined) */
+	/* Honour MURPHY_FAULT_POINT=txn_after_prepare | txn_after_decision |
+	 * txn_after_first_marker: the process exits (137) there (tests; only
+	 * with --allow-faults). */
+	int fault_points;
 } repl_config;
 
 /* A context for the catalog's distributed tables.  Nothing is known about

@@ -62,6 +62,11 @@ typedef struct repl_shard {
 	repl_txn *lock;            /* the transaction holding the shard's lock, or NULL */
 	int txn_undos;             /* copies being undone past a presumed-aborted
 				      transaction (repl_recover.c): not decided meanwhile */
+	uint64_t recommit_txid;    /* a copy reported this transaction open and the catalog
+				      records it committed: its marker is appended once
+				      the shard is decided (repl_recover.c) */
+	uint32_t recommit_nodes[CAT_REPLICAS_MAX]; /* the copies that reported it open */
+	int nrecommit;
 	uint64_t ring_lsn[REPL_RING];
 	uint64_t ring_entry[REPL_RING];
 } repl_shard;
@@ -72,6 +77,7 @@ struct repl_ctx {
 	uint64_t (*time_id)(uint64_t *next);
 	uint64_t entry_next;   /* shard log entry ids (time_id's counter) */
 	int write_pipeline;
+	int fault_points;      /* repl_config.fault_points */
 	repl_action_key actions[REPL_ACTIONS_MAX];
 	int nactions;
 	repl_rebuild rebuilds[REPL_REBUILDS_MAX];
@@ -141,6 +147,9 @@ int repl_lock_would_deadlock(repl_ctx *c, const repl_txn *tx, const repl_shard *
 /* Free the transactions still open (repl_destroy: their sessions are gone
  * with the engine). */
 void repl_lock_destroy(repl_ctx *c);
+/* Append the commit marker of transaction txid, recorded committed in the
+ * catalog, on shard `shard` of t (a restarted leader found it open there). */
+void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid);
 /* 1 when transaction txid is open on this leader. */
 int repl_lock_txn_open(const repl_ctx *c, uint64_t txid);
 /* err: 40P01 for transaction txid. */

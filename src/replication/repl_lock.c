@@ -33,10 +33,13 @@
 
 #include "common/log.h"
 
+#include "common/clock.h"
+
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Transactions a wait-for path is followed through: more open
  * transactions than this in one chain of waits is not searched further
@@ -63,6 +66,8 @@ struct repl_txn {
 	int marks_ok, marks_failed;
 	int retrying;        /* committed on some shards: the others' markers are
 				sent again each tick until they hold */
+	int decided;         /* commit: the outcome is recorded durably (several shards):
+				it is committed whatever happens to the markers */
 	int failed;          /* abort: an undo failed (a copy keeps tx's entries) */
 	mur_error err;
 	repl_txn_cb cb;
@@ -162,8 +167,28 @@ static void txn_finish(repl_txn *tx)
 
 typedef struct mark_ref {
 	repl_txn *tx;
-	int part;
+	int part;                 /* -1: a restart's marker, its part made by the lock */
+	uint32_t table_id, shard;
 } mark_ref;
+
+/* Tests arm MURPHY_FAULT_POINT=<name> (with --allow-faults): the leader
+ * dies right there, as kill -9 would (docs/transactions.md, crash table). */
+static void fault_point(const repl_ctx *c, const char *name)
+{
+	const char *want;
+	if (!c->fault_points || !(want = getenv("MURPHY_FAULT_POINT")) || strcmp(want, name) != 0)
+		return;
+	MLOG(WARN, "txn", "fault point %s reached: exiting", name);
+	_exit(137);
+}
+
+static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard)
+{
+	for (int i = 0; i < tx->nparts; i++)
+		if (tx->parts[i].table_id == table_id && tx->parts[i].shard == shard)
+			return i;
+	return -1;
+}
 
 static void commit_decided(repl_txn *tx);
 static void txn_abort_undo(repl_ctx *c, repl_txn *tx);
@@ -173,11 +198,12 @@ static void marker_done(void *arg, repl_wop *op, int failed, const mur_error *er
 {
 	mark_ref *ref = arg;
 	repl_txn *tx = ref->tx;
-	repl_txn_part *pt = &tx->parts[ref->part];
+	int i = ref->part >= 0 ? ref->part : part_index(tx, ref->table_id, ref->shard);
 	(void)op;
 	(void)primary;
 	free(ref);
-	pt->mark = failed ? MARK_FAILED : MARK_DONE;
+	if (i >= 0)
+		tx->parts[i].mark = failed ? MARK_FAILED : MARK_DONE;
 	if (failed) {
 		tx->marks_failed++;
 		if (!tx->failed) {
@@ -186,6 +212,8 @@ static void marker_done(void *arg, repl_wop *op, int failed, const mur_error *er
 		}
 	} else {
 		tx->marks_ok++;
+		if (tx->decided && tx->marks_ok == 1)
+			fault_point(tx->c, "txn_after_first_marker");
 	}
 	if (--tx->mark_pending == 0)
 		commit_decided(tx);
@@ -198,10 +226,8 @@ static void send_marker(repl_ctx *c, repl_txn *tx, int i)
 	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
 	mark_ref *ref = malloc(sizeof *ref);
 	mur_error err;
-	if (ref) {
-		ref->tx = tx;
-		ref->part = i;
-	}
+	if (ref)
+		*ref = (mark_ref){.tx = tx, .part = i, .table_id = pt->table_id, .shard = pt->shard};
 	pt->mark = MARK_SENT;
 	tx->mark_pending++;
 	if (!ref || !t ||
@@ -222,13 +248,46 @@ static int part_wrote(repl_ctx *c, const repl_txn_part *pt)
 	return t && pt->shard < t->nshards && t->shards[pt->shard].committed_lsn > pt->base_lsn;
 }
 
+/* Record tx committed in the catalog (fsync'd) before any marker: a
+ * restarted leader then appends the markers that are missing instead of
+ * presuming an abort.  MUR_ERR (tx->err) when it cannot be recorded. */
+static int record_decision(repl_ctx *c, repl_txn *tx)
+{
+	char parts[512];
+	size_t len = 0;
+	parts[0] = '\0';
+	for (int i = 0; i < tx->nparts && len < sizeof parts - 32; i++)
+		if (part_wrote(c, &tx->parts[i]))
+			len += (size_t)snprintf(parts + len, sizeof parts - len, "%s%u:%u",
+						len ? "," : "", tx->parts[i].table_id,
+						tx->parts[i].shard);
+	if (cat_txn_outcome_put(c->cat, tx->id, "committed", parts, mur_wall_ms(), &tx->err) !=
+	    MUR_OK) {
+		tx->failed = 1;
+		return MUR_ERR;
+	}
+	tx->decided = 1;
+	return MUR_OK;
+}
+
 void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg)
 {
+	int nwrote = 0;
 	assert(!tx->ending);
 	tx->ending = 1;
 	tx->cb = cb;
 	tx->cb_arg = arg;
 	tx->q = q;
+	for (int i = 0; i < tx->nparts; i++)
+		nwrote += part_wrote(c, &tx->parts[i]);
+	if (nwrote > 1) { /* two-phase: every entry is prepared (at its quorum) */
+		fault_point(c, "txn_after_prepare");
+		if (record_decision(c, tx) != MUR_OK) {
+			txn_abort_undo(c, tx);
+			return;
+		}
+		fault_point(c, "txn_after_decision");
+	}
 	tx->mark_pending = 1; /* held while sending */
 	for (int i = 0; i < tx->nparts; i++)
 		if (part_wrote(c, &tx->parts[i]))
@@ -252,7 +311,7 @@ static void commit_decided(repl_txn *tx)
 		txn_finish(tx);
 		return;
 	}
-	if (tx->marks_ok == 0 && !tx->retrying) {
+	if (tx->marks_ok == 0 && !tx->retrying && !tx->decided) {
 		why = tx->err;
 		mur_error_set(&tx->err, why.sqlstate, "COMMIT failed, transaction %llu rolled back: %s",
 			      (unsigned long long)tx->id, why.message);
@@ -274,6 +333,34 @@ static void commit_decided(repl_txn *tx)
 		for (int i = 0; i < tx->nparts; i++)
 			if (tx->parts[i].mark == MARK_DONE)
 				part_release(c, tx, &tx->parts[i]);
+	}
+}
+
+void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
+{
+	repl_txn *tx = NULL;
+	mark_ref *ref;
+	mur_error err;
+	for (repl_txn *x = c->txns; x && !tx; x = x->next)
+		if (x->id == txid && x->decided)
+			tx = x;
+	if (!tx) {
+		if (!(tx = repl_txn_begin(c, txid, &err)))
+			return; /* the next restart tries again */
+		tx->ending = tx->decided = tx->retrying = 1; /* nobody waits for it */
+		tx->q = REPL_QUORUM_MAJORITY;
+	}
+	if (!(ref = malloc(sizeof *ref)))
+		return;
+	*ref = (mark_ref){.tx = tx, .part = -1, .table_id = t->id, .shard = shard};
+	tx->mark_pending++;
+	MLOG(INFO, "txn", "transaction %llu is recorded committed: appending its marker on shard "
+			  "%u of %s",
+	     (unsigned long long)txid, shard, t->name);
+	if (repl_write_marker(c, t, shard, tx->q, tx, marker_done, ref, &err) != MUR_OK) {
+		free(ref);
+		if (--tx->mark_pending == 0 && tx->nparts == 0)
+			txn_finish(tx);
 	}
 }
 

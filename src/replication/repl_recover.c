@@ -533,9 +533,23 @@ static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint6
 	repl_shard *rt;
 	recover_action *a;
 	exec_task task;
+	char outcome[16];
 	if (repl_lock_txn_open(c, txn_id) || parse_file(file, &table_id, &shard) != MUR_OK ||
 	    !(t = cat_table_by_id(c->cat, table_id)) || shard >= t->nshards)
 		return 0;
+	if (cat_txn_outcome_get(c->cat, txn_id, outcome, sizeof outcome) &&
+	    strcmp(outcome, "committed") == 0) {
+		/* decided before the crash: keep its entries, append its marker
+		 * once the shard is decided (if the copy chosen holds them open) */
+		if ((rt = repl_shard_get(c, table_id, shard)) && !t->shards[shard].committed_known) {
+			if (rt->recommit_txid != txn_id)
+				rt->nrecommit = 0;
+			rt->recommit_txid = txn_id;
+			if (rt->nrecommit < CAT_REPLICAS_MAX)
+				rt->recommit_nodes[rt->nrecommit++] = node_id;
+		}
+		return 0;
+	}
 	p = cat_placement_on(&t->shards[shard], node_id);
 	if (!p || p->state == CAT_PL_REBUILDING || action_busy(c, table_id, shard, node_id) ||
 	    !(rt = repl_shard_get(c, table_id, shard)) || !(a = new_action(ACT_TXN_UNDO, t, shard, node_id)))
@@ -893,6 +907,22 @@ static cat_placement *newest_copy(repl_ctx *c, cat_shard *s)
 	return best;
 }
 
+/* The copy the shard's committed entry was taken from holds a transaction
+ * open that the catalog records committed: append its marker. */
+static void recommit_if_open(repl_ctx *c, cat_table *t, uint32_t sh, const cat_placement *w)
+{
+	repl_shard *rt = repl_shard_find(c, t->id, sh);
+	int open_there = 0;
+	if (!rt || !rt->recommit_txid)
+		return;
+	for (int i = 0; i < rt->nrecommit; i++)
+		open_there |= rt->recommit_nodes[i] == w->node_id;
+	if (open_there)
+		repl_txn_recommit(c, t, sh, rt->recommit_txid);
+	rt->recommit_txid = 0;
+	rt->nrecommit = 0;
+}
+
 static void decide_committed(repl_ctx *c, cat_table *t, uint32_t sh)
 {
 	cat_shard *s = &t->shards[sh];
@@ -935,6 +965,7 @@ static void decide_committed(repl_ctx *c, cat_table *t, uint32_t sh)
 		     sh, t->name, (unsigned long long)w->applied_lsn, cat_node_name(c->cat, w->node_id),
 		     reported, s->nplacements);
 	repl_ensure_primary(c, t, sh); /* the newest copy, unless the primary is as new */
+	recommit_if_open(c, t, sh, w);
 	repl_kick(c, t, sh);           /* writes queued while it was undecided start now */
 }
 

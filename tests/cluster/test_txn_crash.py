@@ -7,6 +7,7 @@ The restarted leader learns from each copy's STATUS that it holds an open
 transaction (entries without a commit marker) the leader does not have
 open, and undoes that suffix before it decides the shard's committed entry.
 """
+import os
 import threading
 import time
 
@@ -16,7 +17,7 @@ import pytest
 import checker
 from conftest import owned_cluster, timer_args
 from test_leader_crash import kill_leader
-from test_txn_atomic import ids_on_copies, nothing_anywhere, rows, scalar
+from test_txn_atomic import ids_on_copies, nothing_anywhere, rows, scalar, two_shard_ids
 
 SUSPECT_MS = 1000
 DEAD_MS = 30000  # nobody is declared dead (and rebuilt) during these tests
@@ -96,3 +97,60 @@ def test_leader_killed_during_a_multi_shard_statement_it_is_undone(cc):
     assert errors, "the statements finished before the kill: the test saw no crash"
     conn.close()
     restart_and_check(cc, "crash_stmt", v_after=(0, 1))
+
+
+def with_fault_point(cluster, name):
+    """Restart the leader with MURPHY_FAULT_POINT=name armed."""
+    kill_leader(cluster)
+    os.environ["MURPHY_FAULT_POINT"] = name
+    try:
+        cluster.start()
+    finally:
+        del os.environ["MURPHY_FAULT_POINT"]
+
+
+def two_shard_commit_dies_at(cluster, table, point):
+    """A block updating ids on two shards; its COMMIT kills the leader at
+    `point`; the leader is started again (unarmed)."""
+    setup_table(cluster, table)
+    conn = cluster.connect()
+    a_id, b_id = two_shard_ids(conn, table)
+    conn.close()
+    with_fault_point(cluster, point)
+    blk = cluster.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("UPDATE %s SET v = 7 WHERE id IN (%d, %d)" % (table, a_id, b_id))
+    with pytest.raises(psycopg2.Error):
+        blk.commit()  # the leader died inside COMMIT
+    blk.close()
+    assert "fault point %s reached" % point in cluster.logs(), "the leader died elsewhere"
+    kill_leader(cluster)  # already gone: this only waits for the pid to vanish
+    cluster.start()
+    conn = cluster.connect()
+    checker.wait_consistent(cluster, conn, tables=[table], replicas=3, timeout=30)
+    return conn, a_id, b_id
+
+
+def check_outcome(cluster, conn, table, ids, committed):
+    want = 7 if committed else 0
+    for i in ids:
+        assert scalar(conn, "SELECT v FROM %s WHERE id = %d" % (table, i)) == want, (i, committed)
+    copies = ids_on_copies(cluster, conn, table, "v = 7")
+    for node, got in copies.items():  # every copy agrees (each holds its shards' rows)
+        assert set(got) <= set(ids) and (committed or not got), (node, got)
+    assert sum(len(v) for v in copies.values()) == (2 * 3 if committed else 0), copies
+    with conn.cursor() as cur:  # the shards take writes again
+        cur.execute("UPDATE %s SET v = v + 1" % table)
+    assert scalar(conn, "SELECT sum(v) FROM %s" % table) == 20 + (14 if committed else 0)
+    conn.close()
+
+
+@pytest.mark.parametrize("point, committed", [
+    ("txn_after_prepare", False),      # all entries at quorum, no decision: presumed abort
+    ("txn_after_decision", True),      # decision recorded, no marker: markers appended
+    ("txn_after_first_marker", True),  # one marker at quorum: the other appended
+])
+def test_leader_killed_at_each_step_of_a_two_shard_commit(cc, point, committed):
+    table = "c_" + point
+    conn, a_id, b_id = two_shard_commit_dies_at(cc, table, point)
+    check_outcome(cc, conn, table, (a_id, b_id), committed)
