@@ -11,8 +11,10 @@
  *
  * Invariants:
  *   1. A part exists exactly while rt->lock == its transaction.
- *   2. A lock is taken only when the shard is idle (no op in flight), so
- *      base is decided, and the holder's entries are the log's suffix
+ *   2. A lock is taken only when the shard is idle (no op in flight) and
+ *      its committed entry is known (never before a restarted leader
+ *      decided it), so base is decided, and the holder's entries are the
+ *      log's suffix
  *      after base: every op started while the lock is held is the
  *      holder's (start_next in repl_write.c asks repl_lock_blocks).
  *   3. Abort undoes a shard through the shard's queue (an exclusive op):
@@ -108,7 +110,7 @@ int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx)
 int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx)
 {
 	(void)c;
-	assert(!rt->lock && !rt->busy); /* invariant 2 */
+	assert(!rt->lock && !rt->busy && s->committed_known); /* invariant 2 */
 	if (tx->nparts == tx->capparts) {
 		int cap = tx->capparts ? tx->capparts * 2 : 8;
 		repl_txn_part *g = realloc(tx->parts, (size_t)cap * sizeof *g);

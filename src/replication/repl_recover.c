@@ -986,8 +986,15 @@ static void decide_all(repl_ctx *c)
  * is not dead has not reported. */
 int repl_shard_reconciling(repl_ctx *c, const cat_shard *s)
 {
+	const repl_shard *rt;
 	if (s->committed_known)
 		return 0;
+	for (int i = 0; i < cat_table_count(c->cat); i++) {
+		const cat_table *t = cat_table_at(c->cat, i);
+		if (s >= t->shards && s < t->shards + t->nshards &&
+		    (rt = repl_shard_find(c, t->id, s->index)) && rt->txn_undos > 0)
+			return 1; /* a presumed-aborted suffix is being undone first */
+	}
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
 		const cat_node *n = cat_node_by_id(c->cat, p->node_id);

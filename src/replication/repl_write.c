@@ -1388,11 +1388,21 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	if (!op->exclusive && repl_shard_reconciling(c, s) &&
 	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return; /* copies have not reported since the restart: wait (kicked on STATUS) */
+	if (!op->exclusive && op->facts.txn && !rt->lock && !s->committed_known &&
+	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
+		return; /* a lock's base must be a decided entry: wait for the decision */
 	if (!op->exclusive && op->facts.txn && !rt->lock &&
-	    repl_lock_take(c, rt, s, op->facts.txn) != MUR_OK) {
+	    (!s->committed_known || repl_lock_take(c, rt, s, op->facts.txn) != MUR_OK)) {
 		mur_error err;
 		unqueue(rt, op, before);
-		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		if (s->committed_known)
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		else
+			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+				      "cannot write shard %u: its committed entry is not known yet "
+				      "(copies have not reported since the leader started); nothing "
+				      "was written",
+				      shard);
 		op_fail(op, &err);
 		op_report(op);
 		wop_set_state(op, REPL_WOP_DONE);
