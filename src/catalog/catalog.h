@@ -292,6 +292,11 @@ int cat_txn_outcome_put(catalog *c, uint64_t txid, const char *outcome, const ch
 			int64_t decided_ms, mur_error *err);
 /* 1 and outcome filled when txid's outcome is recorded; 0 otherwise. */
 int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n);
+/* Call fn for the newest `max` recorded outcomes (murphy.transaction_outcomes);
+ * returns how many. */
+typedef void (*cat_txn_outcome_fn)(void *arg, uint64_t txid, const char *outcome,
+				   const char *participants, int64_t decided_ms);
+int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg);
 /* A shard's row estimate (murphy.shards, the shuffle's cost model); kept
  * in the store at the next cat_flush_lsns. */
 void cat_shard_set_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows);

@@ -515,3 +515,23 @@ int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n)
 	sqlite3_finalize(st);
 	return found;
 }
+
+int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+	if (!c->store ||
+	    sqlite3_prepare_v2(c->store,
+			       "SELECT txid, outcome, participants, decided_ms FROM txn_outcomes "
+			       "ORDER BY decided_ms DESC LIMIT ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int(st, 1, max);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		fn(arg, (uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		   (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
+		n++;
+	}
+	sqlite3_finalize(st);
+	return n;
+}

@@ -289,6 +289,23 @@ void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb
 int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
 		    repl_wop_cb cb, void *arg, mur_error *err);
 
+/* What murphy.transactions and murphy.locks show (repl_lock.c). */
+typedef struct repl_txn_info {
+	uint64_t txid;
+	int64_t started_ms;   /* mur_wall_ms at repl_txn_begin */
+	const char *state;    /* "active", "waiting", "committing", "aborting" */
+	int nshards;          /* shards whose lock it holds */
+	uint64_t waiting_for; /* the holder of a lock it waits for (0: none) */
+} repl_txn_info;
+typedef struct repl_lock_info {
+	uint32_t table_id, shard;
+	uint64_t txid;        /* 0: an autocommit write waiting */
+	int granted;          /* 1: holds it; 0: waits for it */
+} repl_lock_info;
+/* Fill up to max entries; return how many there are (may be more). */
+int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max);
+int repl_lock_list(repl_ctx *c, repl_lock_info *out, int max);
+
 /* A savepoint of tx: the committed entry of every shard tx holds now (the
  * end of its suffix there).  NULL when out of memory.  Free with
  * repl_savepoint_free. */

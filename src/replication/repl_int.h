@@ -132,6 +132,9 @@ int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quor
 /* Fail (55P03) every queued op that has waited for another transaction's
  * lock longer than its lock_timeout_ms (repl_tick). */
 void repl_lock_timeouts(repl_ctx *c);
+/* The distinct transactions with an op queued on rt that rt's lock holds
+ * back (0 for autocommit ones), up to max, into out; returns how many. */
+int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int max);
 /* 1 when tx (NULL: autocommit) has an op queued on rt. */
 int repl_shard_queues(const repl_shard *rt, const repl_txn *tx);
 

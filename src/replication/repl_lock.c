@@ -74,6 +74,7 @@ struct repl_txn {
 	mur_error err;
 	repl_txn_cb cb;
 	void *cb_arg;
+	int64_t started_ms;  /* mur_wall_ms at begin (murphy.transactions) */
 	repl_txn *next;      /* c->txns */
 };
 
@@ -86,6 +87,7 @@ repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
 	}
 	tx->c = c;
 	tx->id = txid;
+	tx->started_ms = mur_wall_ms();
 	tx->next = c->txns;
 	c->txns = tx;
 	return tx;
@@ -718,4 +720,55 @@ void repl_lock_destroy(repl_ctx *c)
 		free(tx->parts);
 		free(tx);
 	}
+}
+
+/* ---- what the views show ---- */
+
+/* The holder of a lock tx waits for, or NULL. */
+static const repl_txn *waits_on(repl_ctx *c, const repl_txn *tx)
+{
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			if (repl_lock_blocks(rt, tx) && repl_shard_queues(rt, tx))
+				return rt->lock;
+	return NULL;
+}
+
+int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max)
+{
+	int n = 0;
+	for (const repl_txn *tx = c->txns; tx; tx = tx->next, n++) {
+		const repl_txn *h;
+		if (n >= max)
+			continue;
+		h = tx->ending ? NULL : waits_on(c, tx);
+		out[n] = (repl_txn_info){
+			.txid = tx->id,
+			.started_ms = tx->started_ms,
+			.state = tx->ending ? (tx->q ? "committing" : "aborting") : h ? "waiting" : "active",
+			.nshards = tx->nparts,
+			.waiting_for = h ? h->id : 0,
+		};
+	}
+	return n;
+}
+
+int repl_lock_list(repl_ctx *c, repl_lock_info *out, int max)
+{
+	int n = 0;
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
+			uint64_t w[16];
+			int nw;
+			if (!rt->lock)
+				continue;
+			if (n < max)
+				out[n] = (repl_lock_info){rt->table_id, rt->shard, rt->lock->id, 1};
+			n++;
+			nw = repl_shard_waiters(rt, w, 16);
+			for (int i = 0; i < nw; i++, n++)
+				if (n < max)
+					out[n] = (repl_lock_info){rt->table_id, rt->shard, w[i], 0};
+		}
+	return n;
 }

@@ -1608,6 +1608,21 @@ oom:
 	return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 }
 
+int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int max)
+{
+	int n = 0;
+	for (const repl_wop *x = rt->qhead; x && n < max; x = x->next) {
+		int seen = 0;
+		if (x->exclusive || !repl_lock_blocks(rt, x->facts.txn))
+			continue;
+		for (int i = 0; i < n; i++)
+			seen |= out[i] == x->txn_id;
+		if (!seen)
+			out[n++] = x->txn_id;
+	}
+	return n;
+}
+
 int repl_shard_queues(const repl_shard *rt, const repl_txn *tx)
 {
 	for (const repl_wop *x = rt->qhead; x; x = x->next)

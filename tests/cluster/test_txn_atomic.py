@@ -483,3 +483,53 @@ def test_serializable_prevents_write_skew(cluster):
     for _ in range(5):
         assert on_call_after_two_doctors(cluster, conn, a_id, b_id, "SERIALIZABLE") >= 1
     conn.close()
+
+
+def test_views_show_transactions_locks_and_outcomes(cluster):
+    conn = make_table(cluster, "vw")
+    a_id, b_id = two_shard_ids(conn, "vw")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO vw VALUES (%s, 0), (%s, 0)", (a_id, b_id))
+    holder = cluster.connect(autocommit=False)
+    with holder.cursor() as cur:
+        cur.execute("SELECT txid_current()")
+        htx = cur.fetchone()[0]
+        cur.execute("UPDATE vw SET v = 1 WHERE id = %s", (a_id,))
+    waiter = cluster.connect(autocommit=False)
+    wtx = scalar(waiter, "SELECT txid_current()")
+    t = threading.Thread(target=lambda: waiter.cursor().execute(
+        "UPDATE vw SET v = 2 WHERE id = %s", (a_id,)))
+    t.start()
+    deadline = time.time() + 5
+    rows_ = []
+    while time.time() < deadline:
+        with conn.cursor() as cur:
+            cur.execute("SELECT txid, state, shards, waiting_for FROM murphy.transactions "
+                        "WHERE txid IN (%s, %s) ORDER BY txid", (htx, wtx))
+            rows_ = cur.fetchall()
+        if len(rows_) == 2 and rows_[1][1] == "waiting":
+            break
+        time.sleep(0.05)
+    assert rows_ == [(htx, "active", 1, None), (wtx, "waiting", 0, htx)], rows_
+    with conn.cursor() as cur:
+        cur.execute("SELECT txid, granted FROM murphy.locks WHERE table_name = 'vw' "
+                    "ORDER BY granted DESC")
+        assert cur.fetchall() == [(htx, True), (wtx, False)]
+    holder.commit()
+    t.join(10)
+    waiter.rollback()
+    # a commit over two shards is recorded
+    with holder.cursor() as cur:
+        cur.execute("SELECT txid_current()")
+        tx2 = cur.fetchone()[0]
+        cur.execute("UPDATE vw SET v = 3")
+    holder.commit()
+    with conn.cursor() as cur:
+        cur.execute("SELECT outcome, participants FROM murphy.transaction_outcomes "
+                    "WHERE txid = %s", (tx2,))
+        outcome, parts = cur.fetchone()
+    assert outcome == "committed" and len(parts.split(",")) == 2, (outcome, parts)
+    assert scalar(conn, "SELECT count(*) FROM murphy.locks WHERE table_name = 'vw'") == 0
+    holder.close()
+    waiter.close()
+    conn.close()
