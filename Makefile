@@ -41,15 +41,18 @@ TLIB_OBJS := $(TLIB_SRCS:tests/lib/%.c=$(B)/obj/tests_lib/%.o)
         nemesis check-fresh
 all: build/.deps $(B)/murphy
 
-# Install whatever Debian packages are missing (we run as root on Debian 12).
-deps build/.deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+# $(call deb_install,PACKAGES): install whichever of the Debian packages are
+# missing (we run as root on Debian 12; sudo otherwise).
+deb_install = missing=""; for p in $(1); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
+
+deps build/.deps:
+	@$(call deb_install,$(DEB_PKGS))
 	@mkdir -p build && touch build/.deps
 
 # Every object and link waits for build/.deps (order-only: the stamp's time
@@ -132,6 +135,23 @@ asan-cluster:
 # (debootstrap, as root; several minutes): see tests/fresh/README.md.
 check-fresh:
 	tests/fresh/run.sh $(ARGS)
+
+# The C style as .clang-format writes it (tabs, 100 columns, Linux braces).
+# `make format` rewrites src/ and tests/ in place; `make format-check` lists
+# the files clang-format would change and fails if there are any (not part of
+# `make test`).  Both install Debian's clang-format (14 on Debian 12) on first
+# use: nothing else needs it.
+FORMAT_SRCS = $(shell find src tests -name '*.[ch]' | sort)
+.PHONY: format format-check
+format:
+	@$(call deb_install,clang-format)
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	@$(call deb_install,clang-format)
+	@bad=0; for f in $(FORMAT_SRCS); do \
+	  clang-format "$$f" | cmp -s "$$f" - || { echo "not formatted: $$f"; bad=1; }; done; \
+	if [ $$bad = 1 ]; then echo "make format rewrites them"; exit 1; fi
 
 clean:
 	rm -rf --one-file-system build build-asan

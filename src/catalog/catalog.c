@@ -359,9 +359,11 @@ static void assign_shards(const catalog *c, cat_table *t)
 		/* ceil(i * 2^32 / N): the smallest hash cat_shard_for_hash32 maps to i;
 		 * a range table has no hash ranges (catalog_range.c) */
 		if (!cat_table_is_range(t)) {
-			s->hash_min = (uint32_t)((((uint64_t)i << 32) + t->nshards - 1) / t->nshards);
+			s->hash_min = (uint32_t)((((uint64_t)i << 32) + t->nshards - 1) /
+						 t->nshards);
 			s->hash_max = (uint32_t)(((((uint64_t)(i + 1) << 32) + t->nshards - 1) /
-						  t->nshards) - 1);
+						  t->nshards) -
+						 1);
 		}
 		s->nplacements = replicas;
 		for (int k = 0; k < replicas; k++) {
@@ -377,8 +379,8 @@ int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mu
 	cat_table *t;
 
 	if (cat_table_lookup(c, "public", def->name))
-		return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
-				     def->name);
+		return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE,
+				     "relation \"%s\" already exists", def->name);
 	if (c->ntables >= CAT_TABLES_MAX)
 		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
 				     "too many tables (limit %d)", CAT_TABLES_MAX);
@@ -462,6 +464,25 @@ int cat_drop_table(catalog *c, const char *name, mur_error *err)
 	return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table \"%s\" does not exist", name);
 }
 
+int cat_table_set_primary_key(catalog *c, uint32_t table_id, const int *cols, int ncols,
+			      mur_error *err)
+{
+	cat_table *t = cat_table_by_id(c, table_id);
+	if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
+		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table %u does not exist",
+				     table_id);
+	for (int i = 0; i < ncols; i++)
+		if (cols[i] < 0 || cols[i] >= t->ncols)
+			return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+					     "table \"%s\" has no column %d", t->name, cols[i]);
+	if (c->store && cat_store_put_primary_key(c, table_id, cols, ncols, err) != MUR_OK)
+		return MUR_ERR;
+	for (int i = 0; i < ncols; i++)
+		t->cols[cols[i]].primary_key = 1;
+	c->version++;
+	return MUR_OK;
+}
+
 static cat_node *node_by_name(catalog *c, const char *name)
 {
 	for (int i = 0; i < c->nnodes; i++)
@@ -536,7 +557,8 @@ static cat_shard *shard_of(catalog *c, uint32_t table_id, uint32_t shard, mur_er
 {
 	cat_table *t = table_by_id(c, table_id);
 	if (!t || shard >= t->nshards) {
-		mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT, "no shard %u of table %u", shard, table_id);
+		mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT, "no shard %u of table %u", shard,
+			      table_id);
 		return NULL;
 	}
 	return &t->shards[shard];
@@ -552,10 +574,12 @@ int cat_placement_add(catalog *c, uint32_t table_id, uint32_t shard, uint32_t no
 	for (int k = 0; k < s->nplacements; k++)
 		if (s->placements[k].node_id == node_id)
 			return mur_error_set(err, SQLSTATE_DUPLICATE_OBJECT,
-					     "shard %u already has a placement on node %u", shard, node_id);
+					     "shard %u already has a placement on node %u", shard,
+					     node_id);
 	if (s->nplacements >= CAT_REPLICAS_MAX)
 		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, "too many placements");
-	if (c->store && cat_store_put_placement(c, table_id, shard, node_id, role, 0, err) != MUR_OK)
+	if (c->store &&
+	    cat_store_put_placement(c, table_id, shard, node_id, role, 0, err) != MUR_OK)
 		return MUR_ERR;
 	p = &s->placements[s->nplacements++];
 	memset(p, 0, sizeof *p);
@@ -574,7 +598,8 @@ int cat_placement_remove(catalog *c, uint32_t table_id, uint32_t shard, uint32_t
 	for (int k = 0; k < s->nplacements; k++) {
 		if (s->placements[k].node_id != node_id)
 			continue;
-		if (c->store && cat_store_delete_placement(c, table_id, shard, node_id, err) != MUR_OK)
+		if (c->store &&
+		    cat_store_delete_placement(c, table_id, shard, node_id, err) != MUR_OK)
 			return MUR_ERR;
 		memmove(&s->placements[k], &s->placements[k + 1],
 			(size_t)(s->nplacements - k - 1) * sizeof s->placements[0]);
@@ -594,12 +619,14 @@ int cat_shard_set_primary(catalog *c, uint32_t table_id, uint32_t shard, uint32_
 	for (int k = 0; k < s->nplacements; k++)
 		found |= s->placements[k].node_id == node_id;
 	if (!found)
-		return mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT, "node %u holds no copy of shard %u",
-				     node_id, shard);
+		return mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT,
+				     "node %u holds no copy of shard %u", node_id, shard);
 	for (int k = 0; k < s->nplacements; k++) {
-		cat_placement_role role = s->placements[k].node_id == node_id ? CAT_PRIMARY : CAT_REPLICA;
-		if (c->store && cat_store_put_placement(c, table_id, shard, s->placements[k].node_id, role,
-							s->placements[k].applied_lsn, err) != MUR_OK)
+		cat_placement_role role = s->placements[k].node_id == node_id ? CAT_PRIMARY
+									      : CAT_REPLICA;
+		if (c->store &&
+		    cat_store_put_placement(c, table_id, shard, s->placements[k].node_id, role,
+					    s->placements[k].applied_lsn, err) != MUR_OK)
 			return MUR_ERR;
 		s->placements[k].role = role;
 	}

@@ -18,7 +18,7 @@ struct catalog {
 	uint32_t next_node_id;
 	sqlite3 *store; /* NULL for a memory-only catalog */
 	int lsn_dirty;
-	uint64_t version; /* see cat_version */  /* applied LSNs changed since cat_flush_lsns */
+	uint64_t version; /* see cat_version */ /* applied LSNs changed since cat_flush_lsns */
 };
 
 int cat_insert_loaded_table(catalog *c, cat_table *t);
@@ -49,6 +49,8 @@ int cat_store_open(catalog *c, const char *path, mur_error *err);
 void cat_store_close(catalog *c);
 int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err);
 int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err);
+int cat_store_put_primary_key(catalog *c, uint32_t table_id, const int *cols, int ncols,
+			      mur_error *err);
 int cat_store_put_node(catalog *c, const cat_node *n, mur_error *err);
 int cat_store_put_placement(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 			    int role, uint64_t lsn, mur_error *err);

@@ -160,8 +160,8 @@ static int integer_bound(const mur_value *v, int inclusive, int upper, mur_value
 	return 1;
 }
 
-int cat_range_shards(const cat_table *t, const mur_value *lo, int lo_inclusive,
-		     const mur_value *hi, int hi_inclusive, uint32_t *out)
+int cat_range_shards(const cat_table *t, const mur_value *lo, int lo_inclusive, const mur_value *hi,
+		     int hi_inclusive, uint32_t *out)
 {
 	uint32_t plo = 0, phi = t->nshards - 1;
 	int n = 0;
@@ -209,7 +209,8 @@ int cat_tables_colocated(const cat_table *a, const cat_table *b)
 {
 	if (a->distribution != b->distribution || a->nshards != b->nshards ||
 	    cat_table_is_reference(a) || a->dist_col < 0 || b->dist_col < 0 ||
-	    mur_type_storage(a->cols[a->dist_col].type) != mur_type_storage(b->cols[b->dist_col].type))
+	    mur_type_storage(a->cols[a->dist_col].type) !=
+		    mur_type_storage(b->cols[b->dist_col].type))
 		return 0;
 	if (!cat_table_is_range(a))
 		return 1;

@@ -69,11 +69,12 @@ int cat_table_set_stats(catalog *c, uint32_t table_id, const cat_analysis *a, mu
 {
 	cat_table *t = cat_table_by_id(c, table_id);
 	if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
-		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table %u does not exist", table_id);
+		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table %u does not exist",
+				     table_id);
 	if (a->nshards != t->nshards)
 		return mur_error_set(err, SQLSTATE_OBJECT_IN_USE,
-				     "table \"%s\" has %u shards now, not %u: analyze it again", t->name,
-				     t->nshards, a->nshards);
+				     "table \"%s\" has %u shards now, not %u: analyze it again",
+				     t->name, t->nshards, a->nshards);
 	for (int k = 0; k < a->ncols; k++)
 		if (a->cols[k] < 0 || a->cols[k] >= t->ncols)
 			return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
@@ -87,7 +88,8 @@ int cat_table_set_stats(catalog *c, uint32_t table_id, const cat_analysis *a, mu
 	for (uint32_t i = 0; i < t->nshards; i++) {
 		cat_stats_apply(t, i, -1, a->rows[i], a->analyzed_ms);
 		for (int k = 0; k < a->ncols; k++)
-			cat_stats_apply(t, i, a->cols[k], a->distinct[(size_t)i * (size_t)a->ncols + (size_t)k],
+			cat_stats_apply(t, i, a->cols[k],
+					a->distinct[(size_t)i * (size_t)a->ncols + (size_t)k],
 					a->analyzed_ms);
 	}
 	return MUR_OK;

@@ -148,8 +148,12 @@ static int load_range_min(sqlite3_stmt *st, int col, cat_shard *s)
 {
 	mur_value v = mur_v_null();
 	switch (sqlite3_column_type(st, col)) {
-	case SQLITE_INTEGER: v = mur_v_int(sqlite3_column_int64(st, col)); break;
-	case SQLITE_FLOAT: v = mur_v_float(sqlite3_column_double(st, col)); break;
+	case SQLITE_INTEGER:
+		v = mur_v_int(sqlite3_column_int64(st, col));
+		break;
+	case SQLITE_FLOAT:
+		v = mur_v_float(sqlite3_column_double(st, col));
+		break;
 	case SQLITE_TEXT:
 		v = mur_v_text((const char *)sqlite3_column_text(st, col),
 			       (size_t)sqlite3_column_bytes(st, col));
@@ -157,7 +161,8 @@ static int load_range_min(sqlite3_stmt *st, int col, cat_shard *s)
 	case SQLITE_BLOB:
 		v = mur_v_blob(sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col));
 		break;
-	default: break;
+	default:
+		break;
 	}
 	return cat_shard_set_range_min(s, &v);
 }
@@ -166,11 +171,21 @@ static int load_range_min(sqlite3_stmt *st, int col, cat_shard *s)
 static void bind_range_min(sqlite3_stmt *st, int i, const mur_value *v)
 {
 	switch (v->kind) {
-	case MV_INT: sqlite3_bind_int64(st, i, v->i); break;
-	case MV_FLOAT: sqlite3_bind_double(st, i, v->f); break;
-	case MV_TEXT: sqlite3_bind_text(st, i, v->s, (int)v->len, SQLITE_TRANSIENT); break;
-	case MV_BLOB: sqlite3_bind_blob(st, i, v->s, (int)v->len, SQLITE_TRANSIENT); break;
-	default: sqlite3_bind_null(st, i); break;
+	case MV_INT:
+		sqlite3_bind_int64(st, i, v->i);
+		break;
+	case MV_FLOAT:
+		sqlite3_bind_double(st, i, v->f);
+		break;
+	case MV_TEXT:
+		sqlite3_bind_text(st, i, v->s, (int)v->len, SQLITE_TRANSIENT);
+		break;
+	case MV_BLOB:
+		sqlite3_bind_blob(st, i, v->s, (int)v->len, SQLITE_TRANSIENT);
+		break;
+	default:
+		sqlite3_bind_null(st, i);
+		break;
 	}
 }
 
@@ -202,14 +217,16 @@ static int load_table_children(catalog *c, cat_table *t)
 	sqlite3_stmt *st;
 
 	sqlite3_prepare_v2(c->store,
-			   "SELECT idx, name, type, typmod, not_null, primary_key, hidden, default_sql"
+			   "SELECT idx, name, type, typmod, not_null, primary_key, hidden, "
+			   "default_sql"
 			   " FROM columns WHERE table_id = ? ORDER BY idx",
 			   -1, &st, NULL);
 	sqlite3_bind_int64(st, 1, t->id);
 	while (sqlite3_step(st) == SQLITE_ROW && t->ncols < CAT_COLUMNS_MAX) {
 		cat_column *col = &t->cols[t->ncols++];
 		const char *def = (const char *)sqlite3_column_text(st, 7);
-		snprintf(col->name, sizeof col->name, "%s", (const char *)sqlite3_column_text(st, 1));
+		snprintf(col->name, sizeof col->name, "%s",
+			 (const char *)sqlite3_column_text(st, 1));
 		col->type = (mur_type)sqlite3_column_int(st, 2);
 		col->typmod = sqlite3_column_int(st, 3);
 		col->not_null = sqlite3_column_int(st, 4);
@@ -223,7 +240,8 @@ static int load_table_children(catalog *c, cat_table *t)
 	if (!t->shards)
 		return MUR_ENOMEM;
 	sqlite3_prepare_v2(c->store,
-			   "SELECT idx, hash_min, hash_max, range_min FROM shards WHERE table_id = ?"
+			   "SELECT idx, hash_min, hash_max, range_min FROM shards WHERE table_id = "
+			   "?"
 			   " ORDER BY idx",
 			   -1, &st, NULL);
 	sqlite3_bind_int64(st, 1, t->id);
@@ -244,7 +262,8 @@ static int load_table_children(catalog *c, cat_table *t)
 		return MUR_ERR; /* bounds that break catalog_range.c's invariants */
 
 	sqlite3_prepare_v2(c->store,
-			   "SELECT shard, node_id, role, applied_lsn FROM placements WHERE table_id = ?"
+			   "SELECT shard, node_id, role, applied_lsn FROM placements WHERE "
+			   "table_id = ?"
 			   " ORDER BY shard, role, node_id",
 			   -1, &st, NULL);
 	sqlite3_bind_int64(st, 1, t->id);
@@ -279,17 +298,25 @@ static int load_tables(catalog *c, mur_error *err)
 			break;
 		t->id = (uint32_t)sqlite3_column_int64(st, 0);
 		snprintf(t->name, sizeof t->name, "%s", (const char *)sqlite3_column_text(st, 1));
-		snprintf(t->schema, sizeof t->schema, "%s", (const char *)sqlite3_column_text(st, 2));
+		snprintf(t->schema, sizeof t->schema, "%s",
+			 (const char *)sqlite3_column_text(st, 2));
 		t->dist_col = sqlite3_column_int(st, 3);
 		t->nshards = (uint32_t)sqlite3_column_int64(st, 4);
 		t->replicas = sqlite3_column_int(st, 5);
 		t->kind = CAT_TABLE_DISTRIBUTED;
 		switch (sqlite3_column_int(st, 6)) {
-		case CAT_DIST_REFERENCE: t->distribution = CAT_DIST_REFERENCE; break;
-		case CAT_DIST_RANGE: t->distribution = CAT_DIST_RANGE; break;
-		default: t->distribution = CAT_DIST_HASH; break;
+		case CAT_DIST_REFERENCE:
+			t->distribution = CAT_DIST_REFERENCE;
+			break;
+		case CAT_DIST_RANGE:
+			t->distribution = CAT_DIST_RANGE;
+			break;
+		default:
+			t->distribution = CAT_DIST_HASH;
+			break;
 		}
-		if (t->nshards == 0 || t->nshards > CAT_SHARDS_MAX || load_table_children(c, t) != MUR_OK) {
+		if (t->nshards == 0 || t->nshards > CAT_SHARDS_MAX ||
+		    load_table_children(c, t) != MUR_OK) {
 			cat_range_free(t);
 			free(t->shards);
 			free(t);
@@ -325,16 +352,19 @@ static int load_stats(catalog *c, mur_error *err)
 	sqlite3_stmt *st;
 	int rc = MUR_OK;
 	if (sqlite3_prepare_v2(c->store,
-			       "SELECT table_id, shard, col, value, analyzed_ms FROM stats ORDER BY 1, 2, 3",
+			       "SELECT table_id, shard, col, value, analyzed_ms FROM stats ORDER "
+			       "BY 1, 2, 3",
 			       -1, &st, NULL) != SQLITE_OK)
 		return store_error(c, err, "load stats");
 	while (rc == MUR_OK && sqlite3_step(st) == SQLITE_ROW) {
 		cat_table *t = cat_table_by_id(c, (uint32_t)sqlite3_column_int64(st, 0));
 		if (t && t->kind == CAT_TABLE_DISTRIBUTED &&
-		    cat_stats_apply(t, (uint32_t)sqlite3_column_int64(st, 1), sqlite3_column_int(st, 2),
+		    cat_stats_apply(t, (uint32_t)sqlite3_column_int64(st, 1),
+				    sqlite3_column_int(st, 2),
 				    (uint64_t)sqlite3_column_int64(st, 3),
 				    sqlite3_column_int64(st, 4)) == MUR_ENOMEM)
-			rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory loading statistics");
+			rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY,
+					   "out of memory loading statistics");
 	}
 	sqlite3_finalize(st);
 	return rc;
@@ -420,14 +450,30 @@ rollback:
 
 int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 {
-	static const char *const sqls[] = {
-		"DELETE FROM tables WHERE id = ?", "DELETE FROM columns WHERE table_id = ?",
-		"DELETE FROM shards WHERE table_id = ?", "DELETE FROM placements WHERE table_id = ?",
-		"DELETE FROM stats WHERE table_id = ?"};
+	static const char *const sqls[] = {"DELETE FROM tables WHERE id = ?",
+					   "DELETE FROM columns WHERE table_id = ?",
+					   "DELETE FROM shards WHERE table_id = ?",
+					   "DELETE FROM placements WHERE table_id = ?",
+					   "DELETE FROM stats WHERE table_id = ?"};
 	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++)
 		if (run(c, sqls[i], "i", err, (int64_t)table_id) != MUR_OK) {
+			sqlite3_exec(c->store, "ROLLBACK", NULL, NULL, NULL);
+			return MUR_ERR;
+		}
+	return exec_sql(c, "COMMIT", err);
+}
+
+/* The key columns' primary_key flags, in one transaction. */
+int cat_store_put_primary_key(catalog *c, uint32_t table_id, const int *cols, int ncols,
+			      mur_error *err)
+{
+	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
+		return MUR_ERR;
+	for (int i = 0; i < ncols; i++)
+		if (run(c, "UPDATE columns SET primary_key = 1 WHERE table_id = ? AND idx = ?",
+			"ii", err, (int64_t)table_id, (int64_t)cols[i]) != MUR_OK) {
 			sqlite3_exec(c->store, "ROLLBACK", NULL, NULL, NULL);
 			return MUR_ERR;
 		}
@@ -444,7 +490,8 @@ int cat_store_put_stats(catalog *c, uint32_t table_id, const cat_analysis *a, mu
 			(int64_t)a->rows[i], a->analyzed_ms) != MUR_OK)
 			goto rollback;
 		for (int k = 0; k < a->ncols; k++)
-			if (run(c, sql, "iiiii", err, (int64_t)table_id, (int64_t)i, (int64_t)a->cols[k],
+			if (run(c, sql, "iiiii", err, (int64_t)table_id, (int64_t)i,
+				(int64_t)a->cols[k],
 				(int64_t)a->distinct[(size_t)i * (size_t)a->ncols + (size_t)k],
 				a->analyzed_ms) != MUR_OK)
 				goto rollback;
@@ -465,7 +512,9 @@ void cat_store_put_placement_lsn(catalog *c, uint32_t table_id, uint32_t shard, 
 				 uint64_t lsn)
 {
 	mur_error err;
-	run(c, "UPDATE placements SET applied_lsn = ? WHERE table_id = ? AND shard = ? AND node_id = ?",
+	run(c,
+	    "UPDATE placements SET applied_lsn = ? WHERE table_id = ? AND shard = ? AND node_id = "
+	    "?",
 	    "iiii", &err, (int64_t)lsn, (int64_t)table_id, (int64_t)shard, (int64_t)node_id);
 }
 
@@ -480,14 +529,15 @@ int cat_store_put_placement(catalog *c, uint32_t table_id, uint32_t shard, uint3
 			    int role, uint64_t lsn, mur_error *err)
 {
 	return run(c, "INSERT OR REPLACE INTO placements VALUES (?,?,?,?,?)", "iiiii", err,
-		   (int64_t)table_id, (int64_t)shard, (int64_t)node_id, (int64_t)role, (int64_t)lsn);
+		   (int64_t)table_id, (int64_t)shard, (int64_t)node_id, (int64_t)role,
+		   (int64_t)lsn);
 }
 
 int cat_store_delete_placement(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 			       mur_error *err)
 {
-	return run(c, "DELETE FROM placements WHERE table_id = ? AND shard = ? AND node_id = ?", "iii",
-		   err, (int64_t)table_id, (int64_t)shard, (int64_t)node_id);
+	return run(c, "DELETE FROM placements WHERE table_id = ? AND shard = ? AND node_id = ?",
+		   "iii", err, (int64_t)table_id, (int64_t)shard, (int64_t)node_id);
 }
 
 int cat_txn_outcome_put(catalog *c, uint64_t txid, const char *outcome, const char *participants,

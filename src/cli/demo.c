@@ -12,6 +12,7 @@
 #include "cli/local.h"
 #include "cli/pgclient.h"
 #include "cli/table.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -51,8 +52,7 @@ static const char demo_usage[] =
 	"\n"
 	"Stop it with: murphy local stop --dir DIR\n";
 
-static const char create_users[] =
-	"CREATE TABLE users (id int PRIMARY KEY, name text, state text)";
+static const char create_users[] = "CREATE TABLE users (id int PRIMARY KEY, name text, state text)";
 static const char create_events[] =
 	"CREATE TABLE events (id bigint PRIMARY KEY, user_id int, kind text, created_at timestamp) "
 	"PARTITION BY HASH (id)";
@@ -121,8 +121,8 @@ static int load(cli_pg *c, const char *table, const char *copy_sql, long rows, l
 	mur_buf chunk;
 	cli_demo_rng rng;
 	char tag[64];
-	time_t now = time(NULL);
-	double t0 = cli_local_now_s();
+	time_t now = (time_t)(mur_wall_ms() / 1000);
+	uint64_t t0_ms = mur_now_ms();
 	int tty = isatty(2), rc;
 	long step = rows / 20 > 0 ? rows / 20 : 1;
 	cli_demo_rng_init(&rng, CLI_DEMO_SEED + (uint64_t)strlen(table));
@@ -141,8 +141,9 @@ static int load(cli_pg *c, const char *table, const char *copy_sql, long rows, l
 				break;
 		}
 		if (id % step == 0 || id == rows)
-			fprintf(stderr, "%sloading %s: %ld / %ld rows (%.0f%%)%s", tty ? "\r" : "", table, id,
-				rows, 100.0 * (double)id / (double)rows, tty ? "" : "\n");
+			fprintf(stderr, "%sloading %s: %ld / %ld rows (%.0f%%)%s", tty ? "\r" : "",
+				table, id, rows, 100.0 * (double)id / (double)rows,
+				tty ? "" : "\n");
 	}
 	mur_buf_free(&chunk);
 	if (tty)
@@ -151,7 +152,7 @@ static int load(cli_pg *c, const char *table, const char *copy_sql, long rows, l
 		rc = cli_pg_copy_end(c, NULL, tag, sizeof tag, &err);
 	if (rc != MUR_OK)
 		goto fail;
-	double dt = cli_local_now_s() - t0;
+	double dt = (double)(mur_now_ms() - t0_ms) / 1000.0;
 	fprintf(stderr, "loaded %s: %s in %.1f s (%.0f rows/s)\n", table, tag, dt,
 		dt > 0 ? (double)rows / dt : 0.0);
 	return MUR_OK;
@@ -194,7 +195,7 @@ static void show(cli_pg *c, const char *query)
 static void print_examples(int port)
 {
 	char since[16];
-	time_t t = time(NULL) - 30L * 24 * 3600;
+	time_t t = (time_t)(mur_wall_ms() / 1000) - 30L * 24 * 3600;
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(since, sizeof since, "%Y-%m-%d", &tm);
@@ -202,7 +203,8 @@ static void print_examples(int port)
 	       "  SELECT state, count(*) FROM users GROUP BY state ORDER BY 2 DESC LIMIT 5;\n"
 	       "  SELECT kind, count(*) FROM events\n"
 	       "    WHERE created_at >= '%s' GROUP BY kind ORDER BY 2 DESC;\n"
-	       "  SELECT count(DISTINCT user_id) FROM events;      -- distinct values from every shard\n"
+	       "  SELECT count(DISTINCT user_id) FROM events;      -- distinct values from every "
+	       "shard\n"
 	       "  SELECT count(DISTINCT id) FROM events;           -- summed per shard\n"
 	       "  SELECT * FROM events WHERE id = 42;              -- router: one shard\n"
 	       "  EXPLAIN SELECT kind, count(*) FROM events GROUP BY kind;\n"
@@ -224,11 +226,14 @@ static int open_psql(const demo_opts *o)
 		return 0;
 	}
 	printf("Opening psql (\\q to quit; the cluster keeps running; stop it with:\n"
-	       "  murphy local stop --dir %s)\n\n", o->local.dir);
+	       "  murphy local stop --dir %s)\n\n",
+	       o->local.dir);
 	fflush(stdout);
-	execlp("psql", "psql", "-h", "127.0.0.1", "-p", port, "-U", "murphy", "murphy", (char *)NULL);
+	execlp("psql", "psql", "-h", "127.0.0.1", "-p", port, "-U", "murphy", "murphy",
+	       (char *)NULL);
 	printf("psql is not available (%s); connect with any PostgreSQL client to\n"
-	       "  postgresql://murphy@127.0.0.1:%s/murphy\n", strerror(errno), port);
+	       "  postgresql://murphy@127.0.0.1:%s/murphy\n",
+	       strerror(errno), port);
 	return 0;
 }
 
@@ -242,14 +247,15 @@ int cli_demo_main(int argc, char **argv)
 		return 1;
 	cli_pg c;
 	mur_error err;
-	if (cli_pg_connect(&c, "127.0.0.1", o.local.pg_port, "murphy", "murphy", CLI_DEMO_TIMEOUT_MS,
-			   &err) != MUR_OK) {
+	if (cli_pg_connect(&c, "127.0.0.1", o.local.pg_port, "murphy", "murphy",
+			   CLI_DEMO_TIMEOUT_MS, &err) != MUR_OK) {
 		fprintf(stderr, "murphy demo: cannot connect: %s\n", err.message);
 		return 1;
 	}
 	char marker[PATH_MAX + 16];
 	snprintf(marker, sizeof marker, "%s/demo.loaded", o.local.dir);
-	if (access(marker, F_OK) == 0 && cli_pg_query(&c, "SELECT 1 FROM events LIMIT 1", NULL, &err) == MUR_OK) {
+	if (access(marker, F_OK) == 0 &&
+	    cli_pg_query(&c, "SELECT 1 FROM events LIMIT 1", NULL, &err) == MUR_OK) {
 		printf("murphy: sample data already loaded (remove %s to reload)\n\n", marker);
 	} else if (load_all(&c, &o, marker) != 0) {
 		cli_pg_close(&c);

@@ -26,27 +26,25 @@ static const weighted states[] = {
 };
 
 static const weighted kinds[] = {
-	{"view", 50}, {"click", 25}, {"add_to_cart", 10}, {"purchase", 5}, {"signup", 5}, {"share", 5},
+	{"view", 50},    {"click", 25}, {"add_to_cart", 10},
+	{"purchase", 5}, {"signup", 5}, {"share", 5},
 };
 
 static const char *const first_names[] = {
-	"Ada",   "Alan",  "Barbara", "Brian", "Claude", "Dennis", "Donald", "Edsger", "Frances",
-	"Grace", "Jean",  "John",    "Ken",   "Leslie", "Linus",  "Margaret", "Niklaus", "Radia",
-	"Robin", "Shafi", "Sophie",  "Tim",   "Tony",   "Vint",
+	"Ada",     "Alan",  "Barbara", "Brian", "Claude", "Dennis", "Donald", "Edsger",
+	"Frances", "Grace", "Jean",    "John",  "Ken",    "Leslie", "Linus",  "Margaret",
+	"Niklaus", "Radia", "Robin",   "Shafi", "Sophie", "Tim",    "Tony",   "Vint",
 };
 
 static const char *const last_names[] = {
-	"Allen",   "Backus", "Codd",   "Dijkstra", "Gray",   "Hamilton", "Hopper", "Kernighan",
-	"Knuth",   "Lamport", "Liskov", "Lovelace", "McCarthy", "Perlman", "Ritchie", "Stonebraker",
-	"Thompson", "Torvalds", "Turing", "Wirth",
+	"Allen",     "Backus",      "Codd",     "Dijkstra", "Gray",     "Hamilton", "Hopper",
+	"Kernighan", "Knuth",       "Lamport",  "Liskov",   "Lovelace", "McCarthy", "Perlman",
+	"Ritchie",   "Stonebraker", "Thompson", "Torvalds", "Turing",   "Wirth",
 };
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
-void cli_demo_rng_init(cli_demo_rng *r, uint64_t seed)
-{
-	r->state = seed;
-}
+void cli_demo_rng_init(cli_demo_rng *r, uint64_t seed) { r->state = seed; }
 
 /* splitmix64 */
 uint64_t cli_demo_rng_next(cli_demo_rng *r)

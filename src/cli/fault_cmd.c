@@ -35,7 +35,10 @@ static const char fault_usage[] =
 /* Number of words each command takes after its name, -1 if unknown. */
 static int command_words(const char *name)
 {
-	static const struct { const char *name; int words; } cmds[] = {
+	static const struct {
+		const char *name;
+		int words;
+	} cmds[] = {
 		{"kill", 1}, {"pause", 2}, {"partition", 2}, {"delay", 2}, {"heal", 0},
 	};
 	for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
@@ -88,7 +91,8 @@ int cli_fault_main(int argc, char **argv)
 	if (n == 0 || (want = command_words(words[0])) < 0 || n != want + 1) {
 		if (n > 0)
 			fprintf(stderr, "murphy fault: %s \"%s\"\n",
-				command_words(words[0]) < 0 ? "unknown command" : "wrong number of words for",
+				command_words(words[0]) < 0 ? "unknown command"
+							    : "wrong number of words for",
 				words[0]);
 		fputs(fault_usage, stderr);
 		return 2;
@@ -101,8 +105,10 @@ int cli_fault_main(int argc, char **argv)
 	if (rc == MUR_OK && cli_pg_value(&res, 0, 0)) {
 		printf("%s\n", cli_pg_value(&res, 0, 0));
 	} else {
-		fprintf(stderr, "murphy fault: %s\n", rc == MUR_OK ? "no answer from the leader"
-				    : rc == MUR_ENOMEM ? "out of memory" : err.message);
+		fprintf(stderr, "murphy fault: %s\n",
+			rc == MUR_OK       ? "no answer from the leader"
+			: rc == MUR_ENOMEM ? "out of memory"
+					   : err.message);
 		if (rc == MUR_ERR && err.hint[0])
 			fprintf(stderr, "HINT: %s\n", err.hint);
 		rc = MUR_ERR;

@@ -13,6 +13,7 @@
 #include "cli/local.h"
 #include "cli/pgclient.h"
 #include "cli/proc.h"
+#include "common/clock.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -39,7 +40,8 @@ static void print_log_tails(const cli_local_opts *o)
 		char path[PATH_MAX + 32], name[16];
 		cli_local_node_path(o, i, "murphy.log", path, sizeof path);
 		cli_local_node_name(i, name, sizeof name);
-		fprintf(stderr, "--- %s (last %d lines of %s)\n", name, CLI_LOCAL_LOG_TAIL_LINES, path);
+		fprintf(stderr, "--- %s (last %d lines of %s)\n", name, CLI_LOCAL_LOG_TAIL_LINES,
+			path);
 		cli_proc_log_tail(path, CLI_LOCAL_LOG_TAIL_LINES, "  ", stderr);
 	}
 }
@@ -54,9 +56,11 @@ static int check_children(const cli_local_opts *o, spawned *sp)
 		char name[16];
 		cli_local_node_name(sp->node[k], name, sizeof name);
 		if (WIFEXITED(st))
-			fprintf(stderr, "murphy local: node %s exited with status %d\n", name, WEXITSTATUS(st));
+			fprintf(stderr, "murphy local: node %s exited with status %d\n", name,
+				WEXITSTATUS(st));
 		else
-			fprintf(stderr, "murphy local: node %s killed by signal %d\n", name, WTERMSIG(st));
+			fprintf(stderr, "murphy local: node %s killed by signal %d\n", name,
+				WTERMSIG(st));
 		sp->pid[k] = 0;
 		return 1;
 	}
@@ -68,9 +72,10 @@ static void stop_spawned(spawned *sp)
 	for (int k = 0; k < sp->n; k++)
 		if (sp->pid[k] > 0)
 			kill(sp->pid[k], SIGTERM);
-	double deadline = cli_local_now_s() + CLI_LOCAL_STOP_TIMEOUT_S;
+	uint64_t deadline_ms = mur_now_ms() + CLI_LOCAL_STOP_TIMEOUT_S * 1000u;
 	for (int k = 0; k < sp->n; k++) {
-		while (sp->pid[k] > 0 && waitpid(sp->pid[k], NULL, WNOHANG) == 0 && cli_local_now_s() < deadline)
+		while (sp->pid[k] > 0 && waitpid(sp->pid[k], NULL, WNOHANG) == 0 &&
+		       mur_now_ms() < deadline_ms)
 			cli_proc_sleep_ms(50);
 		if (sp->pid[k] > 0 && kill(sp->pid[k], SIGKILL) == 0)
 			waitpid(sp->pid[k], NULL, 0);
@@ -98,8 +103,9 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	cli_local_node_path(o, i, "murphy.pid", pidfile, sizeof pidfile);
 	unlink(pidfile);
 	char suspect[32], dead[32], pipeline[32], startup[32];
-	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir, "--listen", listen, "--pg", pg,
-			       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir,  "--listen", listen, "--pg",
+			       pg,          NULL,     NULL,    NULL, NULL,       NULL,   NULL,
+			       NULL,        NULL,     NULL,    NULL, NULL};
 	int na = 8;
 	if (o->suspect_timeout_ms > 0) {
 		snprintf(suspect, sizeof suspect, "%ld", o->suspect_timeout_ms);
@@ -123,8 +129,8 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	}
 	if (o->allow_faults)
 		leader_argv[na++] = "--allow-faults";
-	char *follower_argv[] = {(char *)exe, "follower", "--dir", dir, "--listen", listen,
-				 "--join", join, "--name", name, NULL};
+	char *follower_argv[] = {(char *)exe, "follower", "--dir",  dir,  "--listen", listen,
+				 "--join",    join,       "--name", name, NULL};
 	mur_error err;
 	pid_t pid = cli_proc_spawn(i == 0 ? leader_argv : follower_argv, log, &err);
 	if (pid < 0) {
@@ -162,7 +168,8 @@ static readiness ask_ready(int pg_port, char *why, size_t why_size)
 			snprintf(why, why_size, "%s", cli_pg_value(&res, 0, 2));
 	} else {
 		r.followers = -2;
-		snprintf(why, why_size, "%s", rc == MUR_OK ? "no row from murphy.ready" : err.message);
+		snprintf(why, why_size, "%s",
+			 rc == MUR_OK ? "no row from murphy.ready" : err.message);
 	}
 	cli_pg_result_free(&res);
 	cli_pg_close(&c);
@@ -186,7 +193,7 @@ static int pid_file_missing(const cli_local_opts *o, const spawned *sp)
 /* Wait until the leader answers (want < 0), or until it is ready to write
  * with `want` followers back (murphy.ready): a write right after this
  * returns is taken at once. */
-static int wait_ready(const cli_local_opts *o, spawned *sp, long want, double deadline)
+static int wait_ready(const cli_local_opts *o, spawned *sp, long want, uint64_t deadline_ms)
 {
 	char why[MUR_ERROR_MESSAGE_MAX] = "no answer yet";
 	for (;;) {
@@ -202,12 +209,13 @@ static int wait_ready(const cli_local_opts *o, spawned *sp, long want, double de
 			   (want >= 0 && r.followers >= want && r.ready)) {
 			return 0;
 		} else if (want >= 0 && r.followers >= 0 && r.followers < want) {
-			snprintf(why, sizeof why, "%ld of %ld followers joined and reported their copies",
+			snprintf(why, sizeof why,
+				 "%ld of %ld followers joined and reported their copies",
 				 r.followers, want);
 		}
-		if (cli_local_now_s() > deadline) {
-			fprintf(stderr, "murphy local: cluster in %s not ready after %d s: %s\n", o->dir,
-				o->timeout_s, why);
+		if (mur_now_ms() > deadline_ms) {
+			fprintf(stderr, "murphy local: cluster in %s not ready after %d s: %s\n",
+				o->dir, o->timeout_s, why);
 			return 1;
 		}
 		cli_proc_sleep_ms(CLI_LOCAL_POLL_MS);
@@ -233,21 +241,23 @@ int cli_local_start(cli_local_opts *o)
 	if (cli_local_prepare(o) != 0)
 		return 1;
 	spawned sp = {.n = 0};
-	double deadline = cli_local_now_s() + o->timeout_s;
+	uint64_t deadline_ms = mur_now_ms() + (uint64_t)o->timeout_s * 1000u;
 	int failed = 0;
 	if (!node_running(o, 0))
-		failed = spawn_node(o, 0, exe, &sp) || wait_ready(o, &sp, -1, deadline);
+		failed = spawn_node(o, 0, exe, &sp) || wait_ready(o, &sp, -1, deadline_ms);
 	for (int i = 1; i <= o->followers && !failed; i++)
 		if (!node_running(o, i))
 			failed = spawn_node(o, i, exe, &sp);
 	if (!failed && sp.n == 0)
 		printf("murphy: the cluster in %s is already running\n", o->dir);
 	if (!failed)
-		failed = wait_ready(o, &sp, o->followers, deadline);
+		failed = wait_ready(o, &sp, o->followers, deadline_ms);
 	if (failed) {
 		print_log_tails(o);
 		if (sp.n > 0)
-			fprintf(stderr, "murphy local: stopping the %d node(s) this command started\n", sp.n);
+			fprintf(stderr,
+				"murphy local: stopping the %d node(s) this command started\n",
+				sp.n);
 		stop_spawned(&sp);
 		return 1;
 	}
@@ -261,4 +271,3 @@ int cli_local_start(cli_local_opts *o)
 	fflush(stdout);
 	return 0;
 }
-

@@ -26,10 +26,10 @@
 #define CLI_LOCAL_STOP_TIMEOUT_S 10
 
 typedef struct cli_local_opts {
-	char dir[PATH_MAX];  /* absolute once cli_local_resolve() ran */
-	int followers;       /* -1: from local.conf, else the default */
-	int pg_port;         /* -1: from local.conf, else the default */
-	int timeout_s;       /* wait for SQL this long */
+	char dir[PATH_MAX];      /* absolute once cli_local_resolve() ran */
+	int followers;           /* -1: from local.conf, else the default */
+	int pg_port;             /* -1: from local.conf, else the default */
+	int timeout_s;           /* wait for SQL this long */
 	long suspect_timeout_ms; /* leader --suspect-timeout-ms; -1 unset, 0 the leader's default */
 	long dead_timeout_ms;    /* leader --dead-timeout-ms; same */
 	long write_pipeline;     /* leader --write-pipeline; same */
@@ -47,8 +47,6 @@ void cli_local_node_name(int i, char *buf, size_t size);
 void cli_local_node_path(const cli_local_opts *o, int i, const char *file, char *buf, size_t size);
 /* Create the node directories, write local.conf, share the secret.  0 or 1. */
 int cli_local_prepare(const cli_local_opts *o);
-/* Monotonic clock in seconds. */
-double cli_local_now_s(void);
 
 /* Start whatever nodes are not running, wait until murphy.ready shows N
  * followers back and every shard taking writes, print the URL.  0 or 1 (message on stderr). */

@@ -95,21 +95,23 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 			char *end;
 			o->write_pipeline = strtol(v, &end, 10);
 			if (*end || o->write_pipeline < 1 || o->write_pipeline > 64) {
-				fprintf(stderr, "murphy local: --write-pipeline takes 1..64, got \"%s\"\n", v);
+				fprintf(stderr,
+					"murphy local: --write-pipeline takes 1..64, got \"%s\"\n",
+					v);
 				return 2;
 			}
-		}
-		else if (strcmp(a, "--startup-timeout-ms") == 0) {
+		} else if (strcmp(a, "--startup-timeout-ms") == 0) {
 			char *end;
 			o->startup_timeout_ms = strtol(v, &end, 10);
 			if (*end || o->startup_timeout_ms < PGW_STARTUP_TIMEOUT_MS_MIN ||
 			    o->startup_timeout_ms > PGW_STARTUP_TIMEOUT_MS_MAX) {
-				fprintf(stderr, "murphy local: --startup-timeout-ms takes %d..%d, got \"%s\"\n",
+				fprintf(stderr,
+					"murphy local: --startup-timeout-ms takes %d..%d, got "
+					"\"%s\"\n",
 					PGW_STARTUP_TIMEOUT_MS_MIN, PGW_STARTUP_TIMEOUT_MS_MAX, v);
 				return 2;
 			}
-		}
-		else {
+		} else {
 			fprintf(stderr, "murphy local: unknown option %s\n%s", a, local_usage);
 			return 2;
 		}
@@ -137,8 +139,8 @@ static int local_status(cli_local_opts *o)
 		pid_t pid = cli_proc_read_pid(dir);
 		int up = cli_proc_is_node(pid, dir);
 		down += !up;
-		printf("%-8s %-9s %-22s %-8d %s\n", name, i ? "follower" : "leader", listen, (int)pid,
-		       up ? "running" : "stopped");
+		printf("%-8s %-9s %-22s %-8d %s\n", name, i ? "follower" : "leader", listen,
+		       (int)pid, up ? "running" : "stopped");
 	}
 	cli_pg c;
 	mur_error err;
@@ -166,8 +168,9 @@ static const char *leader_faults(int pg_port, char *buf, size_t size)
 	const char *v = NULL;
 	if (cli_pg_connect(&c, "127.0.0.1", pg_port, "murphy", "murphy", 2000, &err) != MUR_OK)
 		return NULL;
-	if (cli_pg_query(&c, "SELECT setting FROM murphy.settings WHERE name = 'allow_faults'", &res,
-			 &err) == MUR_OK && cli_pg_value(&res, 0, 0))
+	if (cli_pg_query(&c, "SELECT setting FROM murphy.settings WHERE name = 'allow_faults'",
+			 &res, &err) == MUR_OK &&
+	    cli_pg_value(&res, 0, 0))
 		v = strncpy(buf, cli_pg_value(&res, 0, 0), size - 1);
 	buf[size - 1] = '\0';
 	cli_pg_result_free(&res);
@@ -182,14 +185,20 @@ void cli_local_print_faults(const cli_local_opts *o)
 	if (!on)
 		on = o->allow_faults ? "on" : "off";
 	if (strcmp(on, "on") == 0)
-		printf("  faults:  on: any client can kill, pause and partition nodes with murphy fault\n"
-		       "           or SELECT murphy.fault(...) (start with --no-faults to refuse them)\n");
+		printf("  faults:  on: any client can kill, pause and partition nodes with murphy "
+		       "fault\n"
+		       "           or SELECT murphy.fault(...) (start with --no-faults to refuse "
+		       "them)\n");
 	else
-		printf("  faults:  off: murphy.fault is refused (start with --allow-faults to allow it)\n");
+		printf("  faults:  off: murphy.fault is refused (start with --allow-faults to "
+		       "allow it)\n");
 	if ((strcmp(on, "on") == 0) != (o->allow_faults != 0))
-		printf("           the running leader was started with faults %s; DIR/local.conf now "
-		       "says %s:\n           it applies once the leader restarts (murphy local stop, "
-		       "then start)\n", on, o->allow_faults ? "on" : "off");
+		printf("           the running leader was started with faults %s; DIR/local.conf "
+		       "now "
+		       "says %s:\n           it applies once the leader restarts (murphy local "
+		       "stop, "
+		       "then start)\n",
+		       on, o->allow_faults ? "on" : "off");
 }
 
 int cli_local_main(int argc, char **argv)

@@ -16,14 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
-
-double cli_local_now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Node i: 0 is the leader, i ≥ 1 is follower fi. */
 void cli_local_node_name(int i, char *buf, size_t size)
@@ -142,11 +134,13 @@ int cli_local_resolve(cli_local_opts *o)
 	if (o->allow_faults < 0)
 		o->allow_faults = 1;
 	if (o->write_pipeline > 64) {
-		fprintf(stderr, "murphy local: write_pipeline in %s/local.conf must be 1..64\n", o->dir);
+		fprintf(stderr, "murphy local: write_pipeline in %s/local.conf must be 1..64\n",
+			o->dir);
 		return 1;
 	}
 	if (o->followers < 1 || o->followers > CLI_LOCAL_FOLLOWERS_MAX) {
-		fprintf(stderr, "murphy local: --followers must be 1..%d\n", CLI_LOCAL_FOLLOWERS_MAX);
+		fprintf(stderr, "murphy local: --followers must be 1..%d\n",
+			CLI_LOCAL_FOLLOWERS_MAX);
 		return 1;
 	}
 	if (o->pg_port < 1 || o->pg_port + 1 + o->followers > 65535) {
@@ -183,7 +177,8 @@ int cli_local_prepare(const cli_local_opts *o)
 		char dir[PATH_MAX + 16];
 		cli_local_node_path(o, i, NULL, dir, sizeof dir);
 		if (mkdir_p(dir) != 0) {
-			fprintf(stderr, "murphy local: cannot create %s: %s\n", dir, strerror(errno));
+			fprintf(stderr, "murphy local: cannot create %s: %s\n", dir,
+				strerror(errno));
 			return 1;
 		}
 	}
@@ -193,4 +188,3 @@ int cli_local_prepare(const cli_local_opts *o)
 	}
 	return ensure_secret(o);
 }
-

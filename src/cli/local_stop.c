@@ -6,6 +6,7 @@
  */
 #include "cli/local.h"
 #include "cli/proc.h"
+#include "common/clock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -77,14 +78,14 @@ int cli_local_stop(const char *dir_arg)
 	pid_t pids[CLI_LOCAL_NODES_MAX];
 	int npids, n = signal_nodes(dir, SIGTERM, pids, CLI_LOCAL_NODES_MAX, &npids);
 	int alive = count_alive(pids, npids);
-	double deadline = cli_local_now_s() + CLI_LOCAL_STOP_TIMEOUT_S;
-	while (alive > 0 && cli_local_now_s() < deadline) {
+	uint64_t deadline_ms = mur_now_ms() + CLI_LOCAL_STOP_TIMEOUT_S * 1000u;
+	while (alive > 0 && mur_now_ms() < deadline_ms) {
 		cli_proc_sleep_ms(50);
 		alive = count_alive(pids, npids);
 	}
 	if (alive > 0) {
-		fprintf(stderr, "murphy local: %d node(s) ignored SIGTERM for %d s; killing them\n", alive,
-			CLI_LOCAL_STOP_TIMEOUT_S);
+		fprintf(stderr, "murphy local: %d node(s) ignored SIGTERM for %d s; killing them\n",
+			alive, CLI_LOCAL_STOP_TIMEOUT_S);
 		for (int i = 0; i < npids; i++)
 			if (cli_proc_alive(pids[i]))
 				kill(pids[i], SIGKILL);

@@ -60,7 +60,8 @@ static int send_all(cli_pg *c, const void *data, size_t len, mur_error *err)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return fail(c, MUR_EIO, err, "could not send to server: %s", strerror(errno));
+			return fail(c, MUR_EIO, err, "could not send to server: %s",
+				    strerror(errno));
 		p += n;
 		len -= (size_t)n;
 	}
@@ -90,9 +91,11 @@ static int fill(cli_pg *c, size_t need, mur_error *err)
 		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
 		if (n < 0)
-			return fail(c, MUR_EIO, err, "could not receive from server: %s", strerror(errno));
+			return fail(c, MUR_EIO, err, "could not receive from server: %s",
+				    strerror(errno));
 		if (n == 0)
-			return fail(c, MUR_EIO, err, "server closed the connection unexpectedly%s", "");
+			return fail(c, MUR_EIO, err, "server closed the connection unexpectedly%s",
+				    "");
 		c->in.len += (size_t)n;
 	}
 	return MUR_OK;
@@ -135,12 +138,23 @@ static void parse_error(const char *body, uint32_t len, mur_error *err)
 		if (!err)
 			continue;
 		switch (field) {
-		case 'C': snprintf(err->sqlstate, sizeof err->sqlstate, "%s", s); break;
-		case 'M': snprintf(err->message, sizeof err->message, "%s", s); break;
-		case 'D': snprintf(err->detail, sizeof err->detail, "%s", s); break;
-		case 'H': snprintf(err->hint, sizeof err->hint, "%s", s); break;
-		case 'P': err->position = atoi(s); break;
-		default: break;
+		case 'C':
+			snprintf(err->sqlstate, sizeof err->sqlstate, "%s", s);
+			break;
+		case 'M':
+			snprintf(err->message, sizeof err->message, "%s", s);
+			break;
+		case 'D':
+			snprintf(err->detail, sizeof err->detail, "%s", s);
+			break;
+		case 'H':
+			snprintf(err->hint, sizeof err->hint, "%s", s);
+			break;
+		case 'P':
+			err->position = atoi(s);
+			break;
+		default:
+			break;
 		}
 	}
 }
@@ -230,8 +244,13 @@ static int read_until_ready(cli_pg *c, cli_pg_result *res, mur_error *err, int s
 		}
 		int prc = MUR_OK;
 		switch (type) {
-		case 'T': prc = parse_row_description(res, body, len); cap_rows = 0; break;
-		case 'D': prc = parse_data_row(res, body, len, &cap_rows); break;
+		case 'T':
+			prc = parse_row_description(res, body, len);
+			cap_rows = 0;
+			break;
+		case 'D':
+			prc = parse_data_row(res, body, len, &cap_rows);
+			break;
 		case 'C':
 			snprintf(res->tag, sizeof res->tag, "%.*s", (int)(len ? len - 1 : 0), body);
 			if (tag)
@@ -259,7 +278,8 @@ static int read_until_ready(cli_pg *c, cli_pg_result *res, mur_error *err, int s
 		case 'Z':
 			cli_pg_result_free(&scratch);
 			return rc;
-		default: break; /* N, S, K, I, H, d, c, 1, 2, 3, n, t, s: nothing to keep */
+		default:
+			break; /* N, S, K, I, H, d, c, 1, 2, 3, n, t, s: nothing to keep */
 		}
 		if (prc != MUR_OK) {
 			cli_pg_result_free(&scratch);
@@ -336,9 +356,12 @@ int cli_pg_connect(cli_pg *c, const char *host, int port, const char *user, cons
 			uint32_t method = mur_rd_u32(&r);
 			if (method != 0)
 				return fail(c, MUR_EPROTO, err,
-					    "server asks for a password (authentication method %s); "
+					    "server asks for a password (authentication method "
+					    "%s); "
 					    "only trust is supported",
-					    method == 3 ? "cleartext" : method == 5 ? "md5" : "other");
+					    method == 3   ? "cleartext"
+					    : method == 5 ? "md5"
+							  : "other");
 		} else if (type == 'E') {
 			parse_error(body, len, err);
 			close(c->fd);
@@ -435,7 +458,8 @@ int cli_pg_copy_data(cli_pg *c, const void *data, size_t len, mur_error *err)
 	if (c->fd < 0)
 		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "not connected"), MUR_EIO;
 	if (len > CLI_PG_COPY_CHUNK_MAX)
-		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, "CopyData chunk too large");
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "CopyData chunk too large");
 	char hdr[5];
 	hdr[0] = 'd';
 	uint32_t n = (uint32_t)(len + 4);

@@ -28,22 +28,22 @@
 #define CLI_PG_MESSAGE_MAX (64u * 1024 * 1024)
 
 typedef struct cli_pg {
-	int fd;             /* -1 when not connected */
-	int timeout_ms;     /* per wait on the socket; 0 = forever */
-	mur_buf in;         /* bytes received, not yet consumed */
-	size_t in_off;      /* start of the unconsumed bytes in `in` */
-	mur_buf out;        /* scratch for building messages */
+	int fd;         /* -1 when not connected */
+	int timeout_ms; /* per wait on the socket; 0 = forever */
+	mur_buf in;     /* bytes received, not yet consumed */
+	size_t in_off;  /* start of the unconsumed bytes in `in` */
+	mur_buf out;    /* scratch for building messages */
 } cli_pg;
 
 /* One statement's outcome.  Values are NUL-terminated strings owned by the
  * result; a SQL NULL is a NULL pointer.  cli_pg_result_free releases all. */
 typedef struct cli_pg_result {
 	int ncols;
-	char **colnames;     /* ncols entries */
-	unsigned *coltypes;  /* ncols type OIDs */
+	char **colnames;    /* ncols entries */
+	unsigned *coltypes; /* ncols type OIDs */
 	long nrows;
-	char **values;       /* nrows * ncols, row-major */
-	char tag[64];        /* CommandComplete tag */
+	char **values; /* nrows * ncols, row-major */
+	char tag[64];  /* CommandComplete tag */
 } cli_pg_result;
 
 /* Connect to host:port and complete startup (user, database).

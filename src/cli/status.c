@@ -95,9 +95,10 @@ static void show_nodes(cli_pg *c)
 			long long t = parse_ts_ms(val(&r, i, "last_heartbeat"));
 			char age[32] = "never";
 			if (t > 0)
-				snprintf(age, sizeof age, "%.1f s ago", (double)(mur_wall_ms() - t) / 1000.0);
-			printf("  %-12s %-9s %-10s %-16s %s\n", val(&r, i, "name"), val(&r, i, "role"),
-			       val(&r, i, "state"), age, val(&r, i, "address"));
+				snprintf(age, sizeof age, "%.1f s ago",
+					 (double)(mur_wall_ms() - t) / 1000.0);
+			printf("  %-12s %-9s %-10s %-16s %s\n", val(&r, i, "name"),
+			       val(&r, i, "role"), val(&r, i, "state"), age, val(&r, i, "address"));
 		}
 	}
 	cli_pg_result_free(&r);
@@ -111,13 +112,15 @@ static void show_settings(cli_pg *c)
 		int faults = 0;
 		printf("settings:");
 		for (long i = 0; i < r.nrows; i++) {
-			printf(" %s=%s%s", val(&r, i, "name"), val(&r, i, "setting"), val(&r, i, "unit"));
+			printf(" %s=%s%s", val(&r, i, "name"), val(&r, i, "setting"),
+			       val(&r, i, "unit"));
 			faults |= !strcmp(val(&r, i, "name"), "allow_faults") &&
 				  !strcmp(val(&r, i, "setting"), "on");
 		}
 		printf("\n");
 		if (faults)
-			printf("fault injection is on (leader --allow-faults): any client can kill, pause "
+			printf("fault injection is on (leader --allow-faults): any client can "
+			       "kill, pause "
 			       "and partition followers\n");
 	}
 	cli_pg_result_free(&r);
@@ -129,9 +132,10 @@ static void show_replication(cli_pg *c)
 {
 	cli_pg_result r;
 	long under = 0;
-	if (!fetch(c, "SELECT table_name, shard, replication_factor, copies_current, "
-		      "under_replicated, under_replicated_reason FROM murphy.shards "
-		      "ORDER BY table_name, shard",
+	if (!fetch(c,
+		   "SELECT table_name, shard, replication_factor, copies_current, "
+		   "under_replicated, under_replicated_reason FROM murphy.shards "
+		   "ORDER BY table_name, shard",
 		   "murphy.shards", &r)) {
 		cli_pg_result_free(&r);
 		return;
@@ -139,7 +143,8 @@ static void show_replication(cli_pg *c)
 	for (long i = 0; i < r.nrows; i++)
 		under += !strcmp(val(&r, i, "under_replicated"), "t");
 	if (under == 0)
-		printf("replication: every shard at its replication factor (%ld shards)\n", r.nrows);
+		printf("replication: every shard at its replication factor (%ld shards)\n",
+		       r.nrows);
 	else
 		printf("replication: %ld of %ld shards UNDER-REPLICATED\n", under, r.nrows);
 	for (long i = 0, shown = 0; i < r.nrows && under; i++) {
@@ -178,8 +183,9 @@ static void show_placements(cli_pg *c)
 			if (!strcmp(val(&r, j, "role"), "primary"))
 				snprintf(primary, sizeof primary, "%s", val(&r, j, "node"));
 			if (shown++ < STATUS_PLACEMENTS_MAX && len < sizeof line - 128)
-				len += (size_t)snprintf(line + len, sizeof line - len, "%s%s:%s%s%s%s%s",
-							len ? "  " : "", val(&r, j, "node"),
+				len += (size_t)snprintf(line + len, sizeof line - len,
+							"%s%s:%s%s%s%s%s", len ? "  " : "",
+							val(&r, j, "node"),
 							val(&r, j, "applied_lsn"),
 							*lag && strcmp(lag, "0") ? " lag " : "",
 							*lag && strcmp(lag, "0") ? lag : "",
@@ -187,8 +193,8 @@ static void show_placements(cli_pg *c)
 							*st && strcmp(st, "current") ? st : "");
 			j++;
 		}
-		printf("  %-20s %5s %-10s %s\n", val(&r, i, "table_name"), val(&r, i, "shard"), primary,
-		       line);
+		printf("  %-20s %5s %-10s %s\n", val(&r, i, "table_name"), val(&r, i, "shard"),
+		       primary, line);
 		i = j;
 	}
 	if (r.nrows == 0)
@@ -217,7 +223,8 @@ static void show_rebuilds(cli_pg *c)
 		printf("  (none)\n");
 	}
 	for (long i = 0; i < r.nrows; i++) {
-		double done = atof(val(&r, i, "bytes_done")), total = atof(val(&r, i, "bytes_total"));
+		double done = atof(val(&r, i, "bytes_done")),
+		       total = atof(val(&r, i, "bytes_total"));
 		double frac = total > 0 ? done / total : 0;
 		char b[STATUS_BAR_WIDTH + 4];
 		if (frac > 1)
@@ -233,7 +240,7 @@ static void show_rebuilds(cli_pg *c)
 
 static int show(cli_target *t, cli_pg *c, int *connected)
 {
-	time_t now = time(NULL);
+	time_t now = (time_t)(mur_wall_ms() / 1000);
 	char when[64];
 	strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&now));
 	if (!*connected) {
@@ -277,7 +284,8 @@ int cli_status_main(int argc, char **argv)
 			if (interval < 0.1)
 				interval = 0.1;
 		} else {
-			fprintf(stderr, "murphy status: unknown option %s\n%s", argv[i], status_usage);
+			fprintf(stderr, "murphy status: unknown option %s\n%s", argv[i],
+				status_usage);
 			return 2;
 		}
 	}

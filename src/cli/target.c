@@ -61,7 +61,9 @@ static int resolve(cli_target *t, const char *prog)
 		t->port = (int)p;
 	} else if (t->dir) {
 		if ((t->port = conf_port(t->dir)) < 0) {
-			fprintf(stderr, "%s: no pg_port in %s/local.conf (is it a `murphy local` directory?)\n",
+			fprintf(stderr,
+				"%s: no pg_port in %s/local.conf (is it a `murphy local` "
+				"directory?)\n",
 				prog, t->dir);
 			return 1;
 		}
@@ -76,8 +78,8 @@ int cli_target_connect(cli_target *t, cli_pg *c, const char *prog)
 		return 1;
 	if (cli_pg_connect(c, t->host, t->port, "murphy", "murphy", CLI_TARGET_TIMEOUT_MS, &err) !=
 	    MUR_OK) {
-		fprintf(stderr, "%s: cannot reach the leader at %s:%d: %s\n", prog, t->host, t->port,
-			err.message);
+		fprintf(stderr, "%s: cannot reach the leader at %s:%d: %s\n", prog, t->host,
+			t->port, err.message);
 		return 1;
 	}
 	return 0;

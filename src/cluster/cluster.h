@@ -105,8 +105,7 @@ void clu_leader_stop(clu_leader *l);
 uint64_t clu_leader_loop_stall_max_ms(const clu_leader *l);
 
 /* Change the failure-detector timeouts (ms; suspect < dead). */
-void clu_leader_set_timeouts(clu_leader *l, uint64_t suspect_timeout_ms,
-			     uint64_t dead_timeout_ms);
+void clu_leader_set_timeouts(clu_leader *l, uint64_t suspect_timeout_ms, uint64_t dead_timeout_ms);
 void clu_on_node_change(clu_leader *l, clu_node_change_cb cb, void *arg);
 /* Progress reports of long tasks (NULL cb: ignore them). */
 void clu_on_progress(clu_leader *l, clu_progress_cb cb, void *arg);

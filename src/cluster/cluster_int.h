@@ -24,7 +24,7 @@ typedef struct clu_pending {
 	uint64_t task_id;
 	clu_task_cb cb;
 	void *arg;
-	uint64_t deadline_ms;    /* loop clock; 0 = no timeout */
+	uint64_t deadline_ms; /* loop clock; 0 = no timeout */
 	struct clu_pending *prev, *next;
 } clu_pending;
 
@@ -33,8 +33,8 @@ typedef struct clu_node clu_node;
 typedef struct clu_link {
 	clu_leader *l;
 	net_conn *conn;
-	clu_node *node;          /* NULL until welcomed (WELCOME queued, membership.c join) */
-	clu_pending *pending;    /* doubly linked, newest first */
+	clu_node *node;       /* NULL until welcomed (WELCOME queued, membership.c join) */
+	clu_pending *pending; /* doubly linked, newest first */
 	size_t npending;
 	struct clu_link *prev, *next;
 } clu_link;
@@ -43,9 +43,9 @@ struct clu_node {
 	uint32_t id;
 	char name[CAT_NAME_MAX];
 	cat_node_state state;
-	clu_link *link;             /* current welcomed connection, or NULL */
-	uint64_t last_seen_ms;      /* loop clock (uv_now) at the last HELLO/HEARTBEAT */
-	uint64_t epoch;             /* stamped on every task; bumped when its tasks are abandoned
+	clu_link *link;        /* current welcomed connection, or NULL */
+	uint64_t last_seen_ms; /* loop clock (uv_now) at the last HELLO/HEARTBEAT */
+	uint64_t epoch;        /* stamped on every task; bumped when its tasks are abandoned
 				       (suspect), so a resumed follower refuses the stale ones */
 	int skew_warned;
 };
@@ -56,12 +56,12 @@ struct clu_leader {
 	char secret[NET_SECRET_MAX + 1];
 	net_listener *lis;
 	int port;
-	uv_timer_t timer;           /* failure detector tick */
-	uv_timer_t watch;           /* loop watch: every CLU_LOOP_WATCH_MS (detector.c) */
-	int timer_closed;           /* detector timers closed, of CLU_DETECTOR_TIMERS */
-	uint64_t loop_seen_ms;      /* loop clock at the last detector callback */
-	uint64_t stall_max_ms;      /* longest the loop was seen blocked */
-	uint64_t stalls;            /* blocks of CLU_LOOP_STALL_MIN_MS or more */
+	uv_timer_t timer;      /* failure detector tick */
+	uv_timer_t watch;      /* loop watch: every CLU_LOOP_WATCH_MS (detector.c) */
+	int timer_closed;      /* detector timers closed, of CLU_DETECTOR_TIMERS */
+	uint64_t loop_seen_ms; /* loop clock at the last detector callback */
+	uint64_t stall_max_ms; /* longest the loop was seen blocked */
+	uint64_t stalls;       /* blocks of CLU_LOOP_STALL_MIN_MS or more */
 	uint64_t suspect_timeout_ms;
 	uint64_t dead_timeout_ms;
 	clu_node nodes[CAT_NODES_MAX];
@@ -73,7 +73,7 @@ struct clu_leader {
 	void *change_arg;
 	clu_progress_cb progress_cb;
 	void *progress_arg;
-	uint64_t task_timeout_ms;   /* 0 = none */
+	uint64_t task_timeout_ms; /* 0 = none */
 	int stopping;
 };
 

@@ -23,6 +23,12 @@
  * follower therefore becomes suspect after suspect_timeout_ms of silence
  * while the leader was listening; a dead follower is noticed later by the
  * length of the leader's stalls in between.
+ *
+ * Both are measured on the loop's clock (uv_now), not common/clock.h's: a
+ * stall is the gap between two timer callbacks as the loop saw them, and
+ * silence is credited with stalls on that same clock (last_seen_ms,
+ * route.c's task deadlines).  Wall time (mur_wall_ms) is only what the
+ * catalog records for users.
  */
 #include "cluster/cluster_int.h"
 
@@ -46,10 +52,14 @@
 static const char *state_name(cat_node_state s)
 {
 	switch (s) {
-	case CAT_NODE_ALIVE: return "alive";
-	case CAT_NODE_SUSPECT: return "suspect";
-	case CAT_NODE_DEAD: return "dead";
-	case CAT_NODE_RETURNING: return "returning";
+	case CAT_NODE_ALIVE:
+		return "alive";
+	case CAT_NODE_SUSPECT:
+		return "suspect";
+	case CAT_NODE_DEAD:
+		return "dead";
+	case CAT_NODE_RETURNING:
+		return "returning";
 	}
 	return "?";
 }
@@ -124,7 +134,8 @@ static void tick(uv_timer_t *t)
 			if (n->link) {
 				char why[160];
 				snprintf(why, sizeof why,
-					 "follower \"%s\" is suspect (no heartbeat for %llu ms); its task was "
+					 "follower \"%s\" is suspect (no heartbeat for %llu ms); "
+					 "its task was "
 					 "abandoned",
 					 n->name, (unsigned long long)silent);
 				clu_route_fail_all(n->link, why);

@@ -40,7 +40,7 @@ typedef struct fault_node {
 } fault_node;
 
 static struct {
-	clu_leader *l;   /* the leader this state belongs to */
+	clu_leader *l; /* the leader this state belongs to */
 	net_listener *lis;
 	int port;
 	fault_node nodes[CAT_NODES_MAX];
@@ -90,7 +90,8 @@ static int hello_filter(void *arg, net_conn *c, char dir, uint8_t type, const ch
 	pol.delay_ms = fn->delay_ms;
 	net_conn_set_fault(c, &pol);
 	if (fn->drop)
-		MLOG(INFO, "fault", "follower %s is partitioned from the leader: muting its new connection",
+		MLOG(INFO, "fault",
+		     "follower %s is partitioned from the leader: muting its new connection",
 		     h.name);
 	return fn->drop;
 }
@@ -190,8 +191,8 @@ static int send_fault(clu_leader *l, const cat_node *cn, const char *text, mur_e
 	t.sql = text;
 	if (!clu_node_connected(l, cn->id))
 		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE,
-				     "follower \"%s\" is not connected: cannot send it \"%s\"", cn->name,
-				     text);
+				     "follower \"%s\" is not connected: cannot send it \"%s\"",
+				     cn->name, text);
 	what = malloc(strlen(text) + CAT_NAME_MAX + 32);
 	if (!what)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -238,14 +239,14 @@ static int cmd_kill_pause(clu_leader *l, const fault_cmd *fc, char *reply, size_
 	if (send_fault(l, cn, text, err) != MUR_OK)
 		return MUR_ERR;
 	if (pause)
-		snprintf(reply, sz, "pause: follower %s stops (SIGSTOP) for %.3f s, then continues", cn->name, s);
+		snprintf(reply, sz, "pause: follower %s stops (SIGSTOP) for %.3f s, then continues",
+			 cn->name, s);
 	else
 		snprintf(reply, sz, "kill: follower %s kills itself with SIGKILL", cn->name);
 	return MUR_OK;
 }
 
-static int partition_leader(clu_leader *l, const char *name, char *reply, size_t sz,
-			    mur_error *err)
+static int partition_leader(clu_leader *l, const char *name, char *reply, size_t sz, mur_error *err)
 {
 	const cat_node *cn = follower_named(l, name, err);
 	fault_node *fn;
@@ -253,20 +254,21 @@ static int partition_leader(clu_leader *l, const char *name, char *reply, size_t
 	if (!cn)
 		return MUR_ERR;
 	if (!(fn = state_get(cn->name)))
-		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, "too many fault entries");
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "too many fault entries");
 	fn->drop = 1;
 	apply_to_link(l, cn, fn);
 	snprintf(reply, sz,
 		 "partition: leader and follower %s no longer hear each other (frames dropped both "
-		 "ways, TCP stays up); it turns suspect after %llu ms and dead after %llu ms unless "
+		 "ways, TCP stays up); it turns suspect after %llu ms and dead after %llu ms "
+		 "unless "
 		 "healed",
 		 cn->name, (unsigned long long)l->suspect_timeout_ms,
 		 (unsigned long long)l->dead_timeout_ms);
 	return MUR_OK;
 }
 
-static int cmd_partition(clu_leader *l, const fault_cmd *fc, char *reply, size_t sz,
-			 mur_error *err)
+static int cmd_partition(clu_leader *l, const fault_cmd *fc, char *reply, size_t sz, mur_error *err)
 {
 	const cat_node *a, *b;
 	char ta[FAULT_WORD_MAX + 16], tb[FAULT_WORD_MAX + 16];
@@ -289,8 +291,9 @@ static int cmd_partition(clu_leader *l, const fault_cmd *fc, char *reply, size_t
 	snprintf(tb, sizeof tb, "partition %s", a->addr);
 	if (send_fault(l, a, ta, err) != MUR_OK || send_fault(l, b, tb, err) != MUR_OK)
 		return MUR_ERR;
-	snprintf(reply, sz, "partition: followers %s (%s) and %s (%s) drop each other's peer traffic",
-		 a->name, a->addr, b->name, b->addr);
+	snprintf(reply, sz,
+		 "partition: followers %s (%s) and %s (%s) drop each other's peer traffic", a->name,
+		 a->addr, b->name, b->addr);
 	return MUR_OK;
 }
 
@@ -308,12 +311,14 @@ static int cmd_delay(clu_leader *l, const fault_cmd *fc, char *reply, size_t sz,
 		return usage_error(err, "delay: \"%s\" is not a whole number of ms in [0, 60000]",
 				   fc->w[2]);
 	if (!(fn = state_get(cn->name)))
-		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, "too many fault entries");
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "too many fault entries");
 	fn->delay_ms = (uint32_t)ms;
 	apply_to_link(l, cn, fn);
 	if (fn->delay_ms)
-		snprintf(reply, sz, "delay: frames between the leader and follower %s are held %u ms "
-				    "each way",
+		snprintf(reply, sz,
+			 "delay: frames between the leader and follower %s are held %u ms "
+			 "each way",
 			 cn->name, fn->delay_ms);
 	else
 		snprintf(reply, sz, "delay: cleared for follower %s", cn->name);
@@ -345,8 +350,9 @@ static int cmd_heal(clu_leader *l, char *reply, size_t sz, mur_error *err)
 		}
 	}
 	(void)err;
-	snprintf(reply, sz, "heal: cleared %d leader-side fault(s), reset %d partitioned "
-			    "connection(s), sent heal to %d follower(s)",
+	snprintf(reply, sz,
+		 "heal: cleared %d leader-side fault(s), reset %d partitioned "
+		 "connection(s), sent heal to %d follower(s)",
 		 cleared, closed, sent);
 	return MUR_OK;
 }

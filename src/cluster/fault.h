@@ -43,8 +43,8 @@
 
 #define CLU_FAULT_PAUSE_S_MAX 3600
 #define CLU_FAULT_REPLY_MAX 512
-#define CLU_FAULT_USAGE                                                                              \
-	"usage: kill NODE | pause NODE SECONDS | partition A B | delay NODE MS | heal "           \
+#define CLU_FAULT_USAGE                                                                            \
+	"usage: kill NODE | pause NODE SECONDS | partition A B | delay NODE MS | heal "            \
 	"(NODE is a follower name; A or B may be leader)"
 
 int clu_fault_command(clu_leader *l, const char *cmd, char *reply, size_t replysz, mur_error *err);

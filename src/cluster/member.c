@@ -73,7 +73,8 @@ static void send_heartbeat(uv_timer_t *t)
 		return;
 	mur_buf_init(&b);
 	net_heartbeat_encode(mur_wall_ms(), &b);
-	if (mur_buf_ok(&b) && net_conn_send(m->conn, NET_MSG_HEARTBEAT, b.data, b.len, &err) != MUR_OK)
+	if (mur_buf_ok(&b) &&
+	    net_conn_send(m->conn, NET_MSG_HEARTBEAT, b.data, b.len, &err) != MUR_OK)
 		MLOG(WARN, "cluster", "cannot send heartbeat: %s", err.message);
 	mur_buf_free(&b);
 }
@@ -257,7 +258,8 @@ int clu_member_send_result(clu_member *m, uint64_t gen, const exec_result *res, 
 	}
 	if (!mur_buf_ok(&b)) {
 		mur_buf_free(&b);
-		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory encoding a result");
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY,
+				     "out of memory encoding a result");
 	}
 	rc = net_conn_send(m->conn, NET_MSG_RESULT, b.data, b.len, err);
 	mur_buf_free(&b);

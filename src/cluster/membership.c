@@ -55,7 +55,7 @@ clu_node *clu_node_add(clu_leader *l, uint32_t id, const char *name)
 	n->id = id;
 	snprintf(n->name, sizeof n->name, "%s", name);
 	n->state = CAT_NODE_ALIVE;
-	n->last_seen_ms = uv_now(l->loop);
+	n->last_seen_ms = uv_now(l->loop); /* the detector's loop clock (detector.c) */
 	/* boot time in the high bits: epochs keep growing across leader restarts */
 	n->epoch = (uint64_t)mur_wall_ms() << 20;
 	return n;
@@ -183,14 +183,15 @@ static void join(clu_link *k, clu_node *n)
 	if (n->link) {
 		MLOG(INFO, "cluster", "follower %s reconnected from %s; closing its old connection",
 		     n->name, net_conn_peer(k->conn));
-		net_conn_close(n->link->conn, "replaced by a new connection from the same follower");
+		net_conn_close(n->link->conn,
+			       "replaced by a new connection from the same follower");
 	}
 	n->link = k;
 	k->node = n;
 	net_conn_set_frame_max(k->conn, NET_FRAME_MAX);
 	net_conn_set_read_timeout(k->conn, 0); /* silence is the detector's business now */
-	if (!clu_detector_seen(l, n)) /* ALIVE, heartbeat time in the catalog */
-		clu_notify(l, n->id); /* no state change: report the new connection */
+	if (!clu_detector_seen(l, n))          /* ALIVE, heartbeat time in the catalog */
+		clu_notify(l, n->id);          /* no state change: report the new connection */
 }
 
 static int welcome(clu_link *k, const net_hello *h)
@@ -229,7 +230,8 @@ static int on_hello(clu_link *k, const char *p, size_t len)
 		return 0;
 	}
 	if (h.version != NET_PROTO_VERSION)
-		return refuse(k, "node protocol version %u is not supported (this leader speaks %u)",
+		return refuse(k,
+			      "node protocol version %u is not supported (this leader speaks %u)",
 			      h.version, NET_PROTO_VERSION);
 	if (!net_secret_equal(h.secret, k->l->secret))
 		return refuse(k, "wrong cluster secret: copy the leader's DIR/cluster.secret "

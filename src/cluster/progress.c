@@ -27,7 +27,8 @@ void clu_progress_frame(clu_link *k, const char *payload, size_t len)
 	     (unsigned long long)pr.task_id, pr.file, pr.phase, (unsigned long long)pr.done,
 	     (unsigned long long)pr.total);
 	if (l->progress_cb)
-		l->progress_cb(l->progress_arg, k->node->id, pr.task_id, pr.done, pr.total, pr.phase);
+		l->progress_cb(l->progress_arg, k->node->id, pr.task_id, pr.done, pr.total,
+			       pr.phase);
 }
 
 void clu_on_progress(clu_leader *l, clu_progress_cb cb, void *arg)

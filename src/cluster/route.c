@@ -133,8 +133,8 @@ static int not_connected(clu_leader *l, uint32_t node_id, mur_error *err)
 {
 	const cat_node *cn = cat_node_by_id(l->cat, node_id);
 	if (!cn || cn->role != CAT_NODE_FOLLOWER)
-		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE,
-				     "node %u is not a follower", node_id);
+		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "node %u is not a follower",
+				     node_id);
 	return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "follower \"%s\" is not connected",
 			     cn->name);
 }
@@ -178,7 +178,9 @@ int clu_send_task(clu_leader *l, uint32_t node_id, exec_task *task, clu_task_cb 
 		goto free_pending;
 	}
 	p->task_id = task->id;
-	if (l->task_timeout_ms && task->kind != EXEC_TASK_REBUILD && task->kind != EXEC_TASK_CATCHUP)
+	/* on the detector's loop clock: its tick expires it (detector.c) */
+	if (l->task_timeout_ms && task->kind != EXEC_TASK_REBUILD &&
+	    task->kind != EXEC_TASK_CATCHUP)
 		p->deadline_ms = uv_now(l->loop) + l->task_timeout_ms;
 	p->cb = cb;
 	p->arg = arg;

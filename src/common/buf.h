@@ -55,7 +55,7 @@ typedef struct mur_rd {
 } mur_rd;
 
 void mur_rd_init(mur_rd *r, const void *p, size_t len);
-int mur_rd_ok(const mur_rd *r);         /* no short read so far */
+int mur_rd_ok(const mur_rd *r); /* no short read so far */
 size_t mur_rd_left(const mur_rd *r);
 uint8_t mur_rd_u8(mur_rd *r);
 uint16_t mur_rd_u16(mur_rd *r);
@@ -63,8 +63,8 @@ uint32_t mur_rd_u32(mur_rd *r);
 uint64_t mur_rd_u64(mur_rd *r);
 int64_t mur_rd_i64(mur_rd *r);
 double mur_rd_f64(mur_rd *r);
-const char *mur_rd_bytes(mur_rd *r, size_t n);      /* pointer into the input */
-const char *mur_rd_cstr(mur_rd *r);                 /* NUL-terminated in input */
-const char *mur_rd_lstr(mur_rd *r, uint32_t *n);    /* u32 length + bytes */
+const char *mur_rd_bytes(mur_rd *r, size_t n);   /* pointer into the input */
+const char *mur_rd_cstr(mur_rd *r);              /* NUL-terminated in input */
+const char *mur_rd_lstr(mur_rd *r, uint32_t *n); /* u32 length + bytes */
 
 #endif

@@ -51,8 +51,9 @@ int mur_datadir_mkdirs(const char *dir, mur_error *err)
 		char saved = path[i];
 		path[i] = '\0';
 		if (mkdir(path, 0700) != 0 && errno != EEXIST)
-			return mur_error_set(err, SQLSTATE_IO_ERROR, "cannot create directory \"%s\": %s",
-					     path, strerror(errno));
+			return mur_error_set(err, SQLSTATE_IO_ERROR,
+					     "cannot create directory \"%s\": %s", path,
+					     strerror(errno));
 		path[i] = saved;
 	}
 	return make_private(dir, err);
@@ -90,8 +91,9 @@ int mur_datadir_write_pid(const char *dir, mur_error *err)
 		    process_alive(old)) {
 			fclose(f);
 			return mur_error_set(err, SQLSTATE_IO_ERROR,
-					     "another murphy process (pid %ld) is running in \"%s\"", old,
-					     dir);
+					     "another murphy process (pid %ld) is running in "
+					     "\"%s\"",
+					     old, dir);
 		}
 		fclose(f);
 	}
@@ -122,7 +124,8 @@ static int check_private(int fd, const char *path, mur_error *err)
 				     strerror(errno));
 	if (st.st_mode & (S_IRWXG | S_IRWXO))
 		return mur_error_set(err, SQLSTATE_CONFIG_FILE_ERROR,
-				     "\"%s\" has group or world access (mode %04o): run chmod 600 on it; "
+				     "\"%s\" has group or world access (mode %04o): run chmod 600 "
+				     "on it; "
 				     "it lets a process join the cluster",
 				     path, (unsigned)(st.st_mode & 07777));
 	return MUR_OK;
@@ -174,7 +177,8 @@ int mur_datadir_write_secret(const char *path, const char *secret, mur_error *er
 	int ok, e;
 	if (fd < 0) {
 		int e = errno;
-		mur_error_set(err, SQLSTATE_IO_ERROR, "cannot create \"%s\": %s", path, strerror(e));
+		mur_error_set(err, SQLSTATE_IO_ERROR, "cannot create \"%s\": %s", path,
+			      strerror(e));
 		return e == EEXIST ? MUR_EAGAIN : MUR_ERR;
 	}
 	ok = write(fd, secret, n) == (ssize_t)n && write(fd, "\n", 1) == 1 && fsync(fd) == 0;

@@ -7,8 +7,12 @@
 #include <string.h>
 
 static const char *const rc_names[MUR_RC_COUNT] = {
-	[MUR_OK] = "OK",         [MUR_ERR] = "ERR",       [MUR_ENOMEM] = "ENOMEM",
-	[MUR_EIO] = "EIO",       [MUR_EPROTO] = "EPROTO", [MUR_EAGAIN] = "EAGAIN",
+	[MUR_OK] = "OK",
+	[MUR_ERR] = "ERR",
+	[MUR_ENOMEM] = "ENOMEM",
+	[MUR_EIO] = "EIO",
+	[MUR_EPROTO] = "EPROTO",
+	[MUR_EAGAIN] = "EAGAIN",
 	[MUR_ENOTFOUND] = "ENOTFOUND",
 };
 

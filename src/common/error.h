@@ -91,11 +91,11 @@ const char *mur_rc_name(int rc);
 #define SQLSTATE_UNDEFINED_FILE "58P01"
 
 typedef struct mur_error {
-	char sqlstate[6];                     /* five characters + NUL */
-	int position;                         /* 1-based char offset into the query; 0 = none */
-	char message[MUR_ERROR_MESSAGE_MAX];  /* primary message, no trailing period */
-	char detail[MUR_ERROR_DETAIL_MAX];    /* optional; empty when absent */
-	char hint[MUR_ERROR_DETAIL_MAX];      /* optional: what to do next */
+	char sqlstate[6];                    /* five characters + NUL */
+	int position;                        /* 1-based char offset into the query; 0 = none */
+	char message[MUR_ERROR_MESSAGE_MAX]; /* primary message, no trailing period */
+	char detail[MUR_ERROR_DETAIL_MAX];   /* optional; empty when absent */
+	char hint[MUR_ERROR_DETAIL_MAX];     /* optional: what to do next */
 } mur_error;
 
 /* Reset to "no error". */

@@ -4,12 +4,13 @@
  */
 #include "common/log.h"
 
+#include "common/clock.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -33,16 +34,17 @@ void mur_log_init(const char *node_name, mur_log_level level)
 void mur_log_write(mur_log_level level, const char *module, const char *fmt, ...)
 {
 	char line[2048];
-	struct timeval tv;
+	int64_t wall_ms = mur_wall_ms();
+	time_t sec = (time_t)(wall_ms / 1000);
 	struct tm tm;
 	va_list ap;
 	int n;
 
-	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	n = snprintf(line, sizeof line, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s %s: ",
-		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		     (int)(tv.tv_usec / 1000), log_node, level_names[level], module);
+	gmtime_r(&sec, &tm);
+	n = snprintf(line, sizeof line,
+		     "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s %s: ", tm.tm_year + 1900,
+		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     (int)(wall_ms % 1000), log_node, level_names[level], module);
 	va_start(ap, fmt);
 	if (n < (int)sizeof line)
 		n += vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);

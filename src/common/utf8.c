@@ -32,10 +32,22 @@ static int char_legal(const unsigned char *s, size_t l)
 		return a > 0 && a < 0x80;
 	b = s[1];
 	switch (a) {
-	case 0xe0: if (b < 0xa0 || b > 0xbf) return 0; break;
-	case 0xed: if (b < 0x80 || b > 0x9f) return 0; break;
-	case 0xf0: if (b < 0x90 || b > 0xbf) return 0; break;
-	case 0xf4: if (b < 0x80 || b > 0x8f) return 0; break;
+	case 0xe0:
+		if (b < 0xa0 || b > 0xbf)
+			return 0;
+		break;
+	case 0xed:
+		if (b < 0x80 || b > 0x9f)
+			return 0;
+		break;
+	case 0xf0:
+		if (b < 0x90 || b > 0xbf)
+			return 0;
+		break;
+	case 0xf4:
+		if (b < 0x80 || b > 0x8f)
+			return 0;
+		break;
 	default:
 		if (a < 0xc2 || a > 0xf4 || b < 0x80 || b > 0xbf)
 			return 0;

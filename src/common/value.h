@@ -27,6 +27,10 @@
  * NULL: nothing).  Rows are concatenated in a mur_buf; a result set is
  * (ncols, nrows, bytes).  Used by the node protocol, the hash aggregate and
  * the leader's merge.
+ *
+ * Implemented by one file per concern (value_int.h says which holds what):
+ * value_type.c, value_in.c, value_out.c, value_datetime.c, value.c
+ * (coercion, ordering, hashing) and value_row.c.
  */
 #ifndef MUR_VALUE_H
 #define MUR_VALUE_H
@@ -174,7 +178,8 @@ static inline mur_vkind mur_value_canon_bytes(const mur_value *v, uint8_t num[8]
 	case MV_INT:
 	case MV_FLOAT:
 		k = mur_value_num_canon(v, &bits);
-		le = htole64((uint64_t)bits); /* one store: a byte loop stalls the hash's 8-byte load */
+		le = htole64(
+			(uint64_t)bits); /* one store: a byte loop stalls the hash's 8-byte load */
 		memcpy(num, &le, 8);
 		*p = num;
 		*len = 8;
@@ -196,11 +201,41 @@ static inline mur_vkind mur_value_canon_bytes(const mur_value *v, uint8_t num[8]
  * bytes hash alike); NULL hashes to 0. */
 uint64_t mur_value_hash(const mur_value *v);
 
-static inline mur_value mur_v_null(void) { mur_value v = {0}; return v; }
-static inline mur_value mur_v_int(int64_t i) { mur_value v = {0}; v.kind = MV_INT; v.i = i; return v; }
-static inline mur_value mur_v_float(double f) { mur_value v = {0}; v.kind = MV_FLOAT; v.f = f; return v; }
-static inline mur_value mur_v_text(const char *s, size_t n) { mur_value v = {0}; v.kind = MV_TEXT; v.s = s; v.len = n; return v; }
-static inline mur_value mur_v_blob(const char *s, size_t n) { mur_value v = {0}; v.kind = MV_BLOB; v.s = s; v.len = n; return v; }
+static inline mur_value mur_v_null(void)
+{
+	mur_value v = {0};
+	return v;
+}
+static inline mur_value mur_v_int(int64_t i)
+{
+	mur_value v = {0};
+	v.kind = MV_INT;
+	v.i = i;
+	return v;
+}
+static inline mur_value mur_v_float(double f)
+{
+	mur_value v = {0};
+	v.kind = MV_FLOAT;
+	v.f = f;
+	return v;
+}
+static inline mur_value mur_v_text(const char *s, size_t n)
+{
+	mur_value v = {0};
+	v.kind = MV_TEXT;
+	v.s = s;
+	v.len = n;
+	return v;
+}
+static inline mur_value mur_v_blob(const char *s, size_t n)
+{
+	mur_value v = {0};
+	v.kind = MV_BLOB;
+	v.s = s;
+	v.len = n;
+	return v;
+}
 
 /* Calendar arithmetic (proleptic Gregorian, H. Hinnant's algorithms):
  * days since 1970-01-01 of a date, and back. */

@@ -143,7 +143,8 @@ int node_fault_apply(uv_loop_t *loop, const exec_task *t, exec_result *res)
 			res->failed = 1;
 			return MUR_ERR;
 		}
-		MLOG(WARN, "fault", "partitioned from %s: frames to and from it are dropped", cmd + 10);
+		MLOG(WARN, "fault", "partitioned from %s: frames to and from it are dropped",
+		     cmd + 10);
 		snprintf(text, sizeof text, "partitioned from %.100s", cmd + 10);
 		answer(res, text);
 		return MUR_OK;

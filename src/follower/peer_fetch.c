@@ -19,6 +19,7 @@
 #include "follower/peer.h"
 
 #include "cluster/cluster.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "net/net.h"
 #include "storage/replog.h"
@@ -56,10 +57,10 @@ static const char *const phase_names[] = {
 
 typedef struct pf_chunk {
 	struct pf_chunk *next;
-	char *payload;     /* the frame, owned */
-	const char *data;  /* bytes inside payload */
+	char *payload;    /* the frame, owned */
+	const char *data; /* bytes inside payload */
 	size_t len;
-	uint64_t offset;   /* snapshot: file offset */
+	uint64_t offset; /* snapshot: file offset */
 } pf_chunk;
 
 struct node_peer_fetch {
@@ -73,7 +74,7 @@ struct node_peer_fetch {
 	net_hello hello;
 	node_peer_fetch_cbs cbs;
 	void *arg;
-	uint64_t start_ns;
+	uint64_t start_us;
 
 	pf_state state;
 	net_conn *conn;
@@ -94,7 +95,7 @@ struct node_peer_fetch {
 	/* log */
 	stor_db *db;
 	uint64_t lsn, log_start, upto;
-	uint64_t base_entry;     /* our entry id at log_start: the source checks it */
+	uint64_t base_entry; /* our entry id at log_start: the source checks it */
 	int log_end;
 
 	uint64_t progress_ms;
@@ -164,7 +165,7 @@ static void send_small(node_peer_fetch *j, uint8_t type, const mur_buf *b)
 
 static void progress(node_peer_fetch *j)
 {
-	uint64_t now = uv_now(j->loop);
+	uint64_t now = mur_now_ms();
 	net_progress pr;
 
 	if (!j->cbs.on_progress ||
@@ -191,8 +192,8 @@ static void progress(node_peer_fetch *j)
 
 static int io_fail(node_peer_fetch *j, const char *what, const char *path)
 {
-	return j->work_rc = mur_error_set(&j->work_err, SQLSTATE_IO_ERROR, "could not %s \"%s\": %s",
-					  what, path, strerror(errno));
+	return j->work_rc = mur_error_set(&j->work_err, SQLSTATE_IO_ERROR,
+					  "could not %s \"%s\": %s", what, path, strerror(errno));
 }
 
 static void w_prepare(node_peer_fetch *j)
@@ -286,15 +287,24 @@ static void work_cb(uv_work_t *w)
 {
 	node_peer_fetch *j = w->data;
 	switch (j->working) {
-	case FW_PREPARE: w_prepare(j); break;
-	case FW_WRITE: w_write(j); break;
-	case FW_INSTALL: w_install(j); break;
+	case FW_PREPARE:
+		w_prepare(j);
+		break;
+	case FW_WRITE:
+		w_write(j);
+		break;
+	case FW_INSTALL:
+		w_install(j);
+		break;
 	case FW_APPLY:
 		j->work_rc = stor_apply_entries(j->db, j->cur->data, j->cur->len, &j->work_lsn,
 						&j->work_err);
 		break;
-	case FW_FINISH: w_finish(j); break;
-	case FW_NONE: break;
+	case FW_FINISH:
+		w_finish(j);
+		break;
+	case FW_NONE:
+		break;
 	}
 }
 
@@ -379,8 +389,7 @@ static void on_welcome(node_peer_fetch *j)
 }
 
 /* Queue a received chunk (the payload is taken from the conn). */
-static int enqueue(node_peer_fetch *j, const char *p, const char *data, size_t len,
-		   uint64_t offset)
+static int enqueue(node_peer_fetch *j, const char *p, const char *data, size_t len, uint64_t offset)
 {
 	pf_chunk *c = calloc(1, sizeof *c);
 	size_t n;
@@ -501,9 +510,10 @@ static void on_close(net_conn *c, const char *reason)
 		try_finish(j);
 }
 
-static const net_conn_cbs fetch_cbs = {
-	.on_connect = on_connect, .on_frame = on_frame, .on_close = on_close,
-	.type_ok = net_msg_type_ok};
+static const net_conn_cbs fetch_cbs = {.on_connect = on_connect,
+				       .on_frame = on_frame,
+				       .on_close = on_close,
+				       .type_ok = net_msg_type_ok};
 
 static void connect_peer(node_peer_fetch *j)
 {
@@ -583,7 +593,7 @@ static void after_work(uv_work_t *w, int status)
 	if (kind == FW_FINISH) {
 		exec_result_init(&res);
 		res.task_id = j->task_id;
-		res.elapsed_us = (uv_hrtime() - j->start_ns) / 1000;
+		res.elapsed_us = mur_now_us() - j->start_us;
 		res.lsn = j->lsn;
 		if (j->failed) {
 			res.failed = 1;
@@ -644,7 +654,7 @@ int node_peer_fetch_start(uv_loop_t *loop, stor_dir *dir, const exec_task *t,
 	j->cbs = *cbs;
 	j->arg = arg;
 	j->fd = -1;
-	j->start_ns = uv_hrtime();
+	j->start_us = mur_now_us();
 	j->state = PF_PREPARE;
 	MLOG(INFO, "peer", "%s of %s from %s (task %llu, target lsn %llu)", kind_name(j), j->file,
 	     j->peer, (unsigned long long)j->task_id, (unsigned long long)j->target);

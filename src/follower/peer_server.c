@@ -79,7 +79,7 @@ struct peer_session {
 	/* log */
 	stor_db *db;
 	uint64_t after, upto, req_upto;
-	uint64_t after_entry;   /* the fetcher's entry at `after` (0: unknown) */
+	uint64_t after_entry; /* the fetcher's entry at `after` (0: unknown) */
 	/* work output */
 	mur_buf out;
 	uint64_t nentries;
@@ -216,9 +216,10 @@ static void snap_read(peer_session *ss)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			ss->work_rc = mur_error_set(&ss->err, SQLSTATE_IO_ERROR,
-						    "could not read snapshot \"%s\": %s", ss->tmp_path,
-						    n < 0 ? strerror(errno) : "unexpected end of file");
+			ss->work_rc =
+				mur_error_set(&ss->err, SQLSTATE_IO_ERROR,
+					      "could not read snapshot \"%s\": %s", ss->tmp_path,
+					      n < 0 ? strerror(errno) : "unexpected end of file");
 			return;
 		}
 		got += (size_t)n;
@@ -230,8 +231,7 @@ static void snap_read(peer_session *ss)
 /* Cut the entries (replog.h wire encoding) at data[0..len) after the last
  * one with lsn <= upto.  Returns the bytes kept; *n and *last describe
  * them. */
-static size_t cut_entries(const char *data, size_t len, uint64_t upto, uint64_t *n,
-			  uint64_t *last)
+static size_t cut_entries(const char *data, size_t len, uint64_t upto, uint64_t *n, uint64_t *last)
 {
 	size_t off = 0;
 	*n = 0;
@@ -271,11 +271,13 @@ static void log_read(peer_session *ss)
 			if (ss->work_rc != MUR_OK)
 				return;
 			if (!found || eid != ss->after_entry) {
-				ss->work_rc = mur_error_set(
-					&ss->err, "55000",
-					"%s: the copy being caught up %s at lsn %llu; rebuild it",
-					ss->file, found ? "holds a different entry" : "cannot be verified",
-					(unsigned long long)ss->after);
+				ss->work_rc = mur_error_set(&ss->err, "55000",
+							    "%s: the copy being caught up %s at "
+							    "lsn %llu; rebuild it",
+							    ss->file,
+							    found ? "holds a different entry"
+								  : "cannot be verified",
+							    (unsigned long long)ss->after);
 				return;
 			}
 		}
@@ -311,10 +313,17 @@ static void work_cb(uv_work_t *w)
 {
 	peer_session *ss = w->data;
 	switch (ss->working) {
-	case PW_SNAP_MAKE: snap_make(ss); break;
-	case PW_SNAP_READ: snap_read(ss); break;
-	case PW_LOG_READ: log_read(ss); break;
-	case PW_NONE: break;
+	case PW_SNAP_MAKE:
+		snap_make(ss);
+		break;
+	case PW_SNAP_READ:
+		snap_read(ss);
+		break;
+	case PW_LOG_READ:
+		log_read(ss);
+		break;
+	case PW_NONE:
+		break;
 	}
 }
 
@@ -421,8 +430,7 @@ static void request_start(peer_session *ss, ps_state st, const char *file)
 	snprintf(ss->file, sizeof ss->file, "%s", file);
 	ss->state = st;
 	ss->eof = 0;
-	uv_timer_start(&ss->keepalive, keepalive_cb, NET_PEER_KEEPALIVE_MS,
-		       NET_PEER_KEEPALIVE_MS);
+	uv_timer_start(&ss->keepalive, keepalive_cb, NET_PEER_KEEPALIVE_MS, NET_PEER_KEEPALIVE_MS);
 }
 
 static void on_fetch_snapshot(peer_session *ss, const char *p, size_t len)
@@ -557,7 +565,8 @@ static void on_shuffle_data(peer_session *ss, const char *p, size_t len)
 	}
 	mur_buf_init(&b);
 	if (!ss->s->shuffle) {
-		mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED, "this follower takes no shuffles");
+		mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+			      "this follower takes no shuffles");
 		goto refuse;
 	}
 	if (!(payload = net_conn_take_payload(ss->conn, &plen))) {
@@ -616,8 +625,9 @@ static void on_close(net_conn *c, const char *reason)
 		session_maybe_free(ss);
 }
 
-static const net_conn_cbs session_cbs = {
-	.on_frame = on_frame, .on_close = on_close, .type_ok = net_msg_type_ok};
+static const net_conn_cbs session_cbs = {.on_frame = on_frame,
+					 .on_close = on_close,
+					 .type_ok = net_msg_type_ok};
 
 /* ---- server -------------------------------------------------------------- */
 
@@ -666,8 +676,8 @@ static int tmp_prepare(const char *tmp_dir, mur_error *err)
 	char p[STOR_PATH_MAX + 256];
 
 	if (mkdir(tmp_dir, 0700) != 0 && errno != EEXIST)
-		return mur_error_set(err, SQLSTATE_IO_ERROR, "could not create \"%s\": %s",
-				     tmp_dir, strerror(errno));
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "could not create \"%s\": %s", tmp_dir,
+				     strerror(errno));
 	if (!(d = opendir(tmp_dir)))
 		return mur_error_set(err, SQLSTATE_IO_ERROR, "could not open \"%s\": %s", tmp_dir,
 				     strerror(errno));

@@ -11,6 +11,7 @@
  */
 #include "follower/shuffle.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "ops/hashagg.h"
 #include "follower/shuffle_int.h"
@@ -30,11 +31,11 @@ typedef struct entry {
 	node_shuffle_hub *hub;
 	uint64_t id;
 	entry_state state;
-	uint32_t sources;     /* senders of the whole shuffle (from the parts) */
-	uint8_t *done;        /* per source: its last part arrived */
-	uint32_t ndone;       /* sources done here */
-	uint32_t expected;    /* sources that send here (from the RECV); 0 until known */
-	uint32_t ncols;       /* aggregate: width of the parts; 0 until the first */
+	uint32_t sources;  /* senders of the whole shuffle (from the parts) */
+	uint8_t *done;     /* per source: its last part arrived */
+	uint32_t ndone;    /* sources done here */
+	uint32_t expected; /* sources that send here (from the RECV); 0 until known */
+	uint32_t ncols;    /* aggregate: width of the parts; 0 until the first */
 	uint32_t ncols_of[EXEC_JOIN_STREAMS_MAX]; /* join: width of each stream's parts */
 	part *pending, *pending_tail;
 	size_t pending_bytes;
@@ -44,8 +45,8 @@ typedef struct entry {
 	uint64_t task_id;
 	const exec_task *recv; /* the RECV task: valid until it is answered */
 	exec_agg_spec spec;
-	uint32_t nstreams;     /* > 0: a join: tables loaded, recv->sql run */
-	exec_result jres;      /* a join's answer */
+	uint32_t nstreams; /* > 0: a join: tables loaded, recv->sql run */
+	exec_result jres;  /* a join's answer */
 	node_shuffle_done_cb cb;
 	void *cb_arg;
 	/* aggregation */
@@ -57,13 +58,12 @@ typedef struct entry {
 	mur_error work_err;
 	mur_buf out;
 	uint64_t out_rows;
-	mur_error err;        /* ES_FAILED */
+	mur_error err;   /* ES_FAILED */
+	atomic_int stop; /* ES_FAILED: a join in the pool stops (node_shuffle_join) */
 	uint64_t start_us;
 	uint64_t touched_ms;
 	struct entry *prev, *next;
 } entry;
-
-static uint64_t now_ms(uv_loop_t *loop) { return uv_now(loop); }
 
 static void parts_free(part *p)
 {
@@ -104,8 +104,8 @@ static entry *entry_get(node_shuffle_hub *h, uint64_t id, mur_error *err)
 	mur_buf_init(&e->out);
 	exec_result_init(&e->jres);
 	mur_error_clear(&e->err);
-	e->start_us = uv_hrtime() / 1000;
-	e->touched_ms = now_ms(h->loop);
+	e->start_us = mur_now_us();
+	e->touched_ms = mur_now_ms();
 	e->next = h->entries;
 	if (h->entries)
 		h->entries->prev = e;
@@ -162,7 +162,7 @@ static void answer(entry *e)
 	e->cb = NULL;
 	exec_result_init(&res);
 	res.task_id = e->task_id;
-	res.elapsed_us = uv_hrtime() / 1000 - e->start_us;
+	res.elapsed_us = mur_now_us() - e->start_us;
 	if (e->state == ES_FAILED) {
 		res.failed = 1;
 		res.err = e->err;
@@ -191,11 +191,12 @@ static void entry_fail(entry *e, const mur_error *err)
 		return;
 	e->state = ES_FAILED;
 	e->err = *err;
+	atomic_store_explicit(&e->stop, 1, memory_order_relaxed);
 	parts_free(e->pending);
 	e->pending = e->pending_tail = NULL;
 	e->hub->pending_bytes -= e->pending_bytes;
 	e->pending_bytes = 0;
-	e->touched_ms = now_ms(e->hub->loop);
+	e->touched_ms = mur_now_ms();
 	if (e->working == EW_NONE)
 		answer(e);
 }
@@ -208,7 +209,7 @@ static void work_cb(uv_work_t *w)
 	e->work_rc = MUR_OK;
 	if (e->nstreams) {
 		e->work_rc = node_shuffle_join(e->recv, e->nstreams, e->ncols_of, e->work_parts,
-					       &e->jres, &e->work_err);
+					       &e->stop, &e->jres, &e->work_err);
 		return;
 	}
 	if (e->working == EW_ADD) {
@@ -219,15 +220,18 @@ static void work_cb(uv_work_t *w)
 			return;
 		}
 		for (part *p = e->work_parts; p; p = p->next)
-			if (exec_hashagg_add_rows(e->agg, p->rows, p->rows_len, p->nrows) != MUR_OK) {
+			if (exec_hashagg_add_rows(e->agg, p->rows, p->rows_len, p->nrows) !=
+			    MUR_OK) {
 				e->work_err = *exec_hashagg_error(e->agg);
 				e->work_rc = MUR_ERR;
 				return;
 			}
 		return;
 	}
-	if (!e->agg && !(e->agg = exec_hashagg_create(&e->spec, e->ncols ? e->ncols : e->spec.ngroup))) {
-		mur_error_set(&e->work_err, SQLSTATE_INTERNAL_ERROR, "shuffle aggregate cannot start");
+	if (!e->agg &&
+	    !(e->agg = exec_hashagg_create(&e->spec, e->ncols ? e->ncols : e->spec.ngroup))) {
+		mur_error_set(&e->work_err, SQLSTATE_INTERNAL_ERROR,
+			      "shuffle aggregate cannot start");
 		e->work_rc = MUR_ERR;
 		return;
 	}
@@ -246,7 +250,7 @@ static void after_work(uv_work_t *w, int status)
 	parts_free(e->work_parts);
 	e->work_parts = NULL;
 	e->hub->working--;
-	e->touched_ms = now_ms(e->hub->loop);
+	e->touched_ms = mur_now_ms();
 	if (e->state == ES_FAILED) {
 		answer(e);
 	} else if (e->work_rc != MUR_OK) {
@@ -274,8 +278,8 @@ static void queue(entry *e, entry_work kind)
 		mur_error err;
 		e->working = EW_NONE;
 		e->hub->working--;
-		mur_error_set(&err, SQLSTATE_INSUFFICIENT_RESOURCES, "cannot queue shuffle work: %s",
-			      uv_strerror(rc));
+		mur_error_set(&err, SQLSTATE_INSUFFICIENT_RESOURCES,
+			      "cannot queue shuffle work: %s", uv_strerror(rc));
 		entry_fail(e, &err);
 	}
 }
@@ -354,7 +358,7 @@ int node_shuffle_hub_data(node_shuffle_hub *h, char *payload, size_t len, mur_er
 	if (d.stream == 0)
 		e->ncols = d.ncols;
 	e->ncols_of[d.stream] = d.ncols;
-	e->touched_ms = now_ms(h->loop);
+	e->touched_ms = mur_now_ms();
 	e->rows_in += d.nrows;
 	e->bytes_in += d.rows_len;
 	if (d.last) {
@@ -402,7 +406,8 @@ void node_shuffle_hub_recv(node_shuffle_hub *h, const exec_task *t, node_shuffle
 			      (unsigned long long)t->shuffle_id);
 		e = NULL;
 	} else if (e && !t->has_agg && t->shuffle_stream == 0) {
-		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION, "SHUFFLE_RECV without an aggregate");
+		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION,
+			      "SHUFFLE_RECV without an aggregate");
 		entry_fail(e, &err);
 		e->has_recv = 1;
 		e->task_id = t->id;
@@ -428,7 +433,7 @@ void node_shuffle_hub_recv(node_shuffle_hub *h, const exec_task *t, node_shuffle
 	e->expected = t->shuffle_inputs;
 	e->cb = cb;
 	e->cb_arg = arg;
-	e->touched_ms = now_ms(h->loop);
+	e->touched_ms = mur_now_ms();
 	if (e->state == ES_FAILED) {
 		answer(e);
 		return;
@@ -437,7 +442,8 @@ void node_shuffle_hub_recv(node_shuffle_hub *h, const exec_task *t, node_shuffle
 	    (e->expected == 0 || e->expected > EXEC_SHUFFLE_INPUTS_MAX) ||
 	    (e->sources && e->expected > e->sources)) {
 		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION,
-			      "SHUFFLE_RECV expects %u senders in %u streams", e->expected, e->nstreams);
+			      "SHUFFLE_RECV expects %u senders in %u streams", e->expected,
+			      e->nstreams);
 		entry_fail(e, &err);
 		return;
 	}
@@ -460,7 +466,7 @@ void node_shuffle_hub_cancel(node_shuffle_hub *h, uint64_t shuffle_id, const cha
 static void gc_cb(uv_timer_t *t)
 {
 	node_shuffle_hub *h = t->data;
-	uint64_t now = now_ms(h->loop);
+	uint64_t now = mur_now_ms();
 	entry *e = h->entries, *next;
 	mur_error err;
 
@@ -470,7 +476,8 @@ static void gc_cb(uv_timer_t *t)
 			continue;
 		if (e->state == ES_COLLECTING && now - e->touched_ms > NODE_SHUFFLE_IDLE_MS) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-				      "shuffle %llu: %u of %u inputs arrived in %d s; a sender is gone",
+				      "shuffle %llu: %u of %u inputs arrived in %d s; a sender is "
+				      "gone",
 				      (unsigned long long)e->id, e->ndone, e->expected,
 				      NODE_SHUFFLE_IDLE_MS / 1000);
 			MLOG(WARN, "shuffle", "%s", err.message);

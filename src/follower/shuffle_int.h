@@ -7,6 +7,8 @@
 
 #include "follower/shuffle.h"
 
+#include <stdatomic.h>
+
 struct entry;
 struct shuffle_send;
 
@@ -24,9 +26,12 @@ typedef struct shuffle_part {
  * SQLite made by recv->shuffle_ddl, stream s's parts (ncols_of[s] values
  * a row) inserted with line s of recv->shuffle_load, recv->shuffle_post
  * run, then recv->sql (and recv->agg) into res.  MUR_OK or MUR_ERR with
- * err set. */
+ * err set.  stop: set to 1 by the loop thread when the answer is no longer
+ * wanted (the shuffle failed or was cancelled): SQLite checks it every
+ * SHUFFLE_JOIN_CHECK_OPS steps and the work ends with an error. */
 int node_shuffle_join(const exec_task *recv, uint32_t nstreams, const uint32_t *ncols_of,
-		      const shuffle_part *parts, exec_result *res, mur_error *err);
+		      const shuffle_part *parts, atomic_int *stop, exec_result *res,
+		      mur_error *err);
 
 struct node_shuffle_hub {
 	uv_loop_t *loop;

@@ -10,7 +10,9 @@
  * would run (recv->sql, with recv->agg as its partial aggregate), so the
  * leader merges owners' answers exactly as it merges shards'.
  *
- * Runs on the thread pool; the database lives only for the call.
+ * Runs on the thread pool; the database lives only for the call.  A
+ * shuffle that fails or is cancelled meanwhile (SHUFFLE_CANCEL) sets the
+ * entry's stop flag, which a progress handler on the database checks.
  */
 #include "follower/shuffle_int.h"
 
@@ -21,6 +23,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* SQLite steps between two looks at the stop flag: microseconds of work,
+ * so a cancelled join stops within a millisecond, at no measurable cost. */
+#define SHUFFLE_JOIN_CHECK_OPS 10000
+
+/* sqlite3_progress_handler: nonzero interrupts the statement. */
+static int join_stopped(void *arg)
+{
+	return atomic_load_explicit((atomic_int *)arg, memory_order_relaxed) != 0;
+}
+
 static int fail_db(sqlite3 *db, int rc, mur_error *err)
 {
 	stor_map_sqlite_error(db, rc, err);
@@ -28,8 +40,8 @@ static int fail_db(sqlite3 *db, int rc, mur_error *err)
 }
 
 /* Prepare line s of the '\n'-separated INSERT statements. */
-static int prepare_loads(sqlite3 *db, const char *load, uint32_t nstreams,
-			 sqlite3_stmt **stmts, mur_error *err)
+static int prepare_loads(sqlite3 *db, const char *load, uint32_t nstreams, sqlite3_stmt **stmts,
+			 mur_error *err)
 {
 	const char *p = load;
 	for (uint32_t s = 0; s < nstreams; s++) {
@@ -48,7 +60,7 @@ static int prepare_loads(sqlite3 *db, const char *load, uint32_t nstreams,
 }
 
 int node_shuffle_join(const exec_task *recv, uint32_t nstreams, const uint32_t *ncols_of,
-		      const shuffle_part *parts, exec_result *res, mur_error *err)
+		      const shuffle_part *parts, atomic_int *stop, exec_result *res, mur_error *err)
 {
 	sqlite3 *db = NULL;
 	sqlite3_stmt *loads[EXEC_JOIN_STREAMS_MAX] = {0};
@@ -60,6 +72,8 @@ int node_shuffle_join(const exec_task *recv, uint32_t nstreams, const uint32_t *
 		goto done;
 	}
 	stor_register_functions(db);
+	if (stop) /* the database is ours alone: no other thread uses it */
+		sqlite3_progress_handler(db, SHUFFLE_JOIN_CHECK_OPS, join_stopped, stop);
 	if ((rc = sqlite3_exec(db, recv->shuffle_ddl, NULL, NULL, NULL)) != SQLITE_OK) {
 		fail_db(db, rc, err);
 		goto done;
@@ -69,8 +83,8 @@ int node_shuffle_join(const exec_task *recv, uint32_t nstreams, const uint32_t *
 	sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
 	for (const shuffle_part *p = parts; p; p = p->next) {
 		if (p->stream >= nstreams) {
-			mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "join owner: part of stream %u",
-				      p->stream);
+			mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+				      "join owner: part of stream %u", p->stream);
 			goto done;
 		}
 		if (exec_sql_load_rows(db, loads[p->stream], p->rows, p->rows_len, p->nrows,

@@ -12,6 +12,7 @@
  */
 #include "follower/shuffle.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "net/net.h"
 #include "follower/peer.h"
@@ -26,10 +27,10 @@ typedef enum link_state { LS_CONNECTING, LS_HELLO, LS_SENT, LS_DONE } link_state
 typedef struct send_link {
 	struct shuffle_send *job;
 	char addr[NET_NAME_MAX];
-	mur_buf frame;         /* SHUFFLE_DATA payload until sent */
+	mur_buf frame; /* SHUFFLE_DATA payload until sent */
 	uint64_t rows, bytes;
 	int local;
-	net_conn *conn;        /* NULL once closed */
+	net_conn *conn; /* NULL once closed */
 	link_state state;
 } send_link;
 
@@ -39,10 +40,10 @@ typedef struct shuffle_send {
 	uint64_t query_us, start_us;
 	uint32_t nlinks;
 	send_link *links;
-	int nopen;             /* connections not yet closed */
-	int nleft;             /* links not yet acknowledged */
+	int nopen; /* connections not yet closed */
+	int nleft; /* links not yet acknowledged */
 	int answered;
-	int starting;          /* inside node_shuffle_send_start: not freed yet */
+	int starting; /* inside node_shuffle_send_start: not freed yet */
 	node_shuffle_done_cb cb;
 	void *arg;
 	struct shuffle_send *prev, *next;
@@ -87,7 +88,7 @@ static void job_answer(shuffle_send *j, const mur_error *fail)
 	j->answered = 1;
 	exec_result_init(&res);
 	res.task_id = j->task_id;
-	res.elapsed_us = j->query_us + (uv_hrtime() / 1000 - j->start_us);
+	res.elapsed_us = j->query_us + (mur_now_us() - j->start_us);
 	if (fail) {
 		res.failed = 1;
 		res.err = *fail;
@@ -218,14 +219,15 @@ int node_shuffle_send_start(node_shuffle_hub *h, const exec_task *t, mur_buf *pa
 			    const uint64_t *part_rows, uint32_t nparts, uint32_t ncols,
 			    uint64_t query_us, node_shuffle_done_cb cb, void *arg, mur_error *err)
 {
-	char (*owners)[NET_NAME_MAX] = calloc(EXEC_SHUFFLE_PARTS_MAX, NET_NAME_MAX);
+	char(*owners)[NET_NAME_MAX] = calloc(EXEC_SHUFFLE_PARTS_MAX, NET_NAME_MAX);
 	int n = owners ? node_shuffle_owners(t->shuffle_to, owners, EXEC_SHUFFLE_PARTS_MAX) : -1;
 	shuffle_send *j = NULL;
 
 	if (!owners || n != (int)nparts || h->stopping) {
 		free(owners);
-		return mur_error_set(err, h->stopping ? SQLSTATE_ADMIN_SHUTDOWN
-						      : SQLSTATE_PROTOCOL_VIOLATION,
+		return mur_error_set(err,
+				     h->stopping ? SQLSTATE_ADMIN_SHUTDOWN
+						 : SQLSTATE_PROTOCOL_VIOLATION,
 				     h->stopping ? "follower is shutting down"
 						 : "shuffle owners \"%s\" do not match %u parts",
 				     t->shuffle_to ? t->shuffle_to : "", nparts);
@@ -239,7 +241,7 @@ int node_shuffle_send_start(node_shuffle_hub *h, const exec_task *t, mur_buf *pa
 	j->task_id = t->id;
 	j->shuffle_id = t->shuffle_id;
 	j->query_us = query_us;
-	j->start_us = uv_hrtime() / 1000;
+	j->start_us = mur_now_us();
 	j->nlinks = nparts;
 	j->nleft = (int)nparts;
 	j->cb = cb;

@@ -65,12 +65,18 @@ typedef struct run_ctx {
 	exec_result *res;
 	size_t rows_max;
 	stor_db *db;
-	sqlite3 *mem;      /* exec_task_run_on: a caller's database instead of db */
+	sqlite3 *mem; /* exec_task_run_on: a caller's database instead of db */
 	int nattached;
 	stor_db *shared[EXEC_TASK_PLACEMENTS_MAX]; /* all placements, while others are attached */
-	int try_lock;      /* exec_task_run_try: MUR_EAGAIN instead of waiting */
-	atomic_int *locked; /* exec_task_run_ordered: set once a QUERY holds main's lock */
+	int try_lock;             /* exec_task_run_try: MUR_EAGAIN instead of waiting */
+	atomic_int *locked;       /* exec_task_run_ordered: set once a QUERY holds main's lock */
+	const atomic_int *cancel; /* exec_task_run_ordered: 1 stops a QUERY (QUERY_CANCEL) */
 } run_ctx;
+
+/* SQLite virtual machine steps between two looks at a QUERY's cancel
+ * flag: a few microseconds of work, so a cancelled scan stops within a
+ * millisecond, for a cost lost in the noise. */
+#define RUN_CANCEL_CHECK_OPS 10000
 
 static int fail(run_ctx *c, int rc)
 {
@@ -106,7 +112,8 @@ static int check_size(run_ctx *c, const mur_buf *b)
 	if (b->len > c->rows_max) {
 		mur_error_set(&c->res->err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
 			      "shard task result exceeded %zu bytes", c->rows_max);
-		mur_error_hint(&c->res->err, "Add a LIMIT or an aggregate, or select fewer columns.");
+		mur_error_hint(&c->res->err,
+			       "Add a LIMIT or an aggregate, or select fewer columns.");
 		return fail(c, MUR_ERR);
 	}
 	return MUR_OK;
@@ -167,7 +174,8 @@ static int open_main(run_ctx *c, int create)
 		stor_dir_put(c->dir, c->db);
 		c->db = NULL;
 		mur_error_set(&c->res->err, "55000",
-			      "task %llu is from before the leader gave up on this follower; not run",
+			      "task %llu is from before the leader gave up on this follower; not "
+			      "run",
 			      (unsigned long long)c->t->id);
 		return fail(c, MUR_ERR);
 	}
@@ -478,6 +486,21 @@ done:
 	return out;
 }
 
+/* sqlite3_progress_handler: nonzero interrupts the statement. */
+static int query_cancelled(void *arg)
+{
+	const run_ctx *c = arg;
+	return atomic_load_explicit(c->cancel, memory_order_relaxed) != 0;
+}
+
+/* While the query holds main's lock, nobody else uses its handle. */
+static void watch_cancel(run_ctx *c, int on)
+{
+	if (c->cancel && c->db)
+		sqlite3_progress_handler(stor_handle(c->db), on ? RUN_CANCEL_CHECK_OPS : 0,
+					 on ? query_cancelled : NULL, on ? c : NULL);
+}
+
 static int run_query(run_ctx *c)
 {
 	sqlite3_stmt *st = NULL;
@@ -490,6 +513,7 @@ static int run_query(run_ctx *c)
 	}
 	if (c->locked) /* main's writes wait for the lock from here on */
 		atomic_store_explicit(c->locked, 1, memory_order_release);
+	watch_cancel(c, 1);
 	rc = MUR_ERR;
 	if (attach_others(c) != MUR_OK)
 		goto done;
@@ -500,7 +524,11 @@ static int run_query(run_ctx *c)
 	if (bind_all(c, st, c->t->params, c->t->nparams) != MUR_OK)
 		goto done;
 	rc = c->t->has_agg ? query_agg(c, st) : query_plain(c, st);
+	if (rc != MUR_OK && c->cancel && atomic_load(c->cancel))
+		mur_error_set(&c->res->err, SQLSTATE_QUERY_CANCELED,
+			      "canceling statement due to a cancel from the leader");
 done:
+	watch_cancel(c, 0);
 	stor_release(c->db, st);
 	close_main(c);
 	unshare_placements(c);
@@ -559,8 +587,12 @@ static int write_rows(run_ctx *c, sqlite3_stmt *st)
 /* The task's entry: its id, transaction and kind, changeset cs. */
 static stor_entry task_entry(const exec_task *t, const void *cs, size_t len)
 {
-	return (stor_entry){.lsn = t->lsn, .entry_id = t->entry_id, .txn_id = t->txn_id,
-			    .kind = t->entry_kind, .cs = cs, .len = len};
+	return (stor_entry){.lsn = t->lsn,
+			    .entry_id = t->entry_id,
+			    .txn_id = t->txn_id,
+			    .kind = t->entry_kind,
+			    .cs = cs,
+			    .len = len};
 }
 
 /* A commit marker: no SQL, the entry itself (empty changeset). */
@@ -663,8 +695,9 @@ static int write_txn(run_ctx *c, int rows_capture)
 		/* the leader pipelines a shard's writes: this one follows an
 		 * entry this copy does not hold (or it holds more) */
 		mur_error_set(&c->res->err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-			      "placement %s is at lsn %llu; this write is entry %llu", c->t->placements[0],
-			      (unsigned long long)stor_lsn(c->db), (unsigned long long)c->t->lsn);
+			      "placement %s is at lsn %llu; this write is entry %llu",
+			      c->t->placements[0], (unsigned long long)stor_lsn(c->db),
+			      (unsigned long long)c->t->lsn);
 		c->res->lsn = stor_lsn(c->db);
 		stor_rollback(c->db);
 		return fail(c, MUR_ERR);
@@ -687,7 +720,8 @@ static int write_txn(run_ctx *c, int rows_capture)
 	rcap = NULL;
 	/* A logged entry is made durable by the follower WAL's group fsync
 	 * (when on); anything else commits with synchronous=FULL. */
-	int logged = c->t->capture && (c->res->blob.len > 0 || c->t->entry_kind == EXEC_ENTRY_COMMIT);
+	int logged = c->t->capture &&
+		     (c->res->blob.len > 0 || c->t->entry_kind == EXEC_ENTRY_COMMIT);
 	if (stor_fwal_prepare_commit(c->db, logged, c->res->blob.len, &c->res->err) != MUR_OK) {
 		fail(c, MUR_ERR);
 		goto rollback;
@@ -834,8 +868,8 @@ static int run_kind(run_ctx *c)
 	const exec_task *t = c->t;
 	if ((t->nplacements < 1 && t->kind != EXEC_TASK_STATUS) ||
 	    t->nplacements > EXEC_TASK_PLACEMENTS_MAX) {
-		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION,
-			      "task names %u placements", t->nplacements);
+		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION, "task names %u placements",
+			      t->nplacements);
 		return fail(c, MUR_EPROTO);
 	}
 	switch (t->kind) {
@@ -875,10 +909,15 @@ int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res)
 	return exec_task_run_bounded(dir, t, res, EXEC_RESULT_ROWS_BYTES_MAX);
 }
 
-int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, atomic_int *locked)
+int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, atomic_int *locked,
+			  const atomic_int *cancel)
 {
-	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
-		     .locked = locked};
+	run_ctx c = {.dir = dir,
+		     .t = t,
+		     .res = res,
+		     .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
+		     .locked = locked,
+		     .cancel = cancel};
 	uint64_t start = mur_now_us();
 	res->task_id = t->id;
 	return finish(res, run_kind(&c), start);
@@ -886,7 +925,10 @@ int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, a
 
 int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)
 {
-	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
+	run_ctx c = {.dir = dir,
+		     .t = t,
+		     .res = res,
+		     .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
 		     .try_lock = 1};
 	uint64_t start = mur_now_us();
 	int quick_query = t->kind == EXEC_TASK_QUERY && t->quick && t->nplacements == 1;

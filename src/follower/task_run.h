@@ -64,8 +64,11 @@ int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res);
  * placement's lock, which every write to it needs; not set when the task
  * fails before that, or is not a QUERY.  The follower holds later writes
  * of that placement until then (docs/replication.md, "Reads in arrival
- * order"). */
-int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, atomic_int *locked);
+ * order").  cancel (may be NULL): another thread sets it to 1 to stop a
+ * QUERY; SQLite checks it every RUN_CANCEL_CHECK_OPS virtual machine
+ * steps and the task fails with 57014. */
+int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, atomic_int *locked,
+			  const atomic_int *cancel);
 
 /* Same, with another bound on result bytes (tests, smaller frames). */
 int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,

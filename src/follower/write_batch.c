@@ -21,7 +21,7 @@
 #include <string.h>
 
 #define WRITE_BATCH_TASK_BYTES_MAX (256 * 1024) /* larger writes run alone */
-#define WRITE_BATCH_RETRY_MS 1 /* how often held items try their placement again */
+#define WRITE_BATCH_RETRY_MS 1                  /* how often held items try their placement again */
 
 typedef struct item_list {
 	node_wb_item *head, *tail;
@@ -38,7 +38,7 @@ struct node_wbatch {
 	uv_timer_t retry; /* runs the queue again while items are held */
 	int nhandles;     /* open handles: freed when both are closed */
 	item_list queued;
-	item_list held;   /* their placement was locked; oldest first */
+	item_list held; /* their placement was locked; oldest first */
 };
 
 static void list_add(item_list *l, node_wb_item *it)

@@ -62,7 +62,7 @@ void lead_engine_set_write_pipeline(lead_engine *e, int depth);
 /* The PostgreSQL port's startup timeout (pgw_server.h), for murphy.settings. */
 void lead_engine_set_startup_timeout(lead_engine *e, uint64_t ms);
 /* The hint of the 42501 refusal when fault injection is off. */
-#define LEAD_FAULTS_OFF_HINT                                                                        \
+#define LEAD_FAULTS_OFF_HINT                                                                       \
 	"start the leader with --allow-faults (murphy local start does unless given --no-faults)"
 /* The loop whose thread pool parses statements of at least
  * LEAD_PARSE_OFFLOOP_BYTES (lead_session.c); without one they are parsed

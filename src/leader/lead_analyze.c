@@ -14,6 +14,7 @@
  *   table_done   decode the shards' rows, cat_table_set_stats (store, then
  *                memory: cat_shard.rows starts again from the exact count),
  *                free the task slots, next step; after the last, tag ANALYZE
+ *                (VACUUM for VACUUM ANALYZE)
  *
  * A failed task fails the statement; tables analyzed before keep their new
  * statistics (PostgreSQL's ANALYZE commits per table too).  A step sends
@@ -54,7 +55,8 @@ static int decode_shard(const lead_task_slot *sl, int ncols, uint64_t *rows, uin
 		if (k == 0)
 			rows[sl->shard] = (uint64_t)v.i;
 		else
-			distinct[(size_t)sl->shard * (size_t)ncols + (size_t)(k - 1)] = (uint64_t)v.i;
+			distinct[(size_t)sl->shard * (size_t)ncols + (size_t)(k - 1)] =
+				(uint64_t)v.i;
 	}
 	return MUR_OK;
 }
@@ -91,10 +93,12 @@ static void table_done(lead_run *r)
 		}
 	a.rows = rows;
 	a.distinct = distinct;
-	if (r->ntasks != (int)t->nshards || cat_table_set_stats(r->e->cat, t->id, &a, &err) != MUR_OK) {
+	if (r->ntasks != (int)t->nshards ||
+	    cat_table_set_stats(r->e->cat, t->id, &a, &err) != MUR_OK) {
 		if (r->ntasks != (int)t->nshards)
 			mur_error_set(&err, SQLSTATE_OBJECT_IN_USE,
-				      "table \"%s\" changed shards during ANALYZE: run it again", t->name);
+				      "table \"%s\" changed shards during ANALYZE: run it again",
+				      t->name);
 		goto fail;
 	}
 	free(rows);
@@ -115,7 +119,7 @@ static void table_start(lead_run *r)
 	mur_error err;
 
 	if (r->step >= pa->ntables) {
-		snprintf(r->res->tag, sizeof r->res->tag, "ANALYZE");
+		snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag); /* ANALYZE, VACUUM */
 		lead_run_finish(r);
 		return;
 	}
@@ -132,10 +136,12 @@ static void table_start(lead_run *r)
 		exec_task task;
 		if (!node) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-				      "cannot ANALYZE \"%s\": no current copy of shard %u is reachable",
+				      "cannot ANALYZE \"%s\": no current copy of shard %u is "
+				      "reachable",
 				      t->name, s);
-			mur_error_hint(&err, "check murphy.nodes and murphy.placements: the followers "
-					     "holding it are down or still catching up");
+			mur_error_hint(&err,
+				       "check murphy.nodes and murphy.placements: the followers "
+				       "holding it are down or still catching up");
 			lead_run_fail(r, &err);
 			break;
 		}

@@ -29,32 +29,32 @@
 
 struct lead_copy {
 	lead_session *s;
-	plan *p;                 /* owned */
+	plan *p; /* owned */
 	const plan_copy *pc;
 	const cat_table *t;
-	mur_buf line;            /* bytes of an incomplete line */
-	mur_buf field;           /* unescaped fields of the current row */
+	mur_buf line;  /* bytes of an incomplete line */
+	mur_buf field; /* unescaped fields of the current row */
 	mur_buf scratch[CAT_COLUMNS_MAX];
 	mur_buf enc_scratch;
-	mur_buf row;             /* the current row, encoded */
-	mur_buf defaults_buf;    /* evaluated DEFAULTs of columns COPY does not list */
+	mur_buf row;          /* the current row, encoded */
+	mur_buf defaults_buf; /* evaluated DEFAULTs of columns COPY does not list */
 	mur_value defaults[CAT_COLUMNS_MAX];
 	mur_buf *batches;
 	uint64_t *counts;
-	uint64_t rows;           /* rows parsed */
-	uint64_t rows_acked;     /* rows acknowledged by primaries */
+	uint64_t rows;       /* rows parsed */
+	uint64_t rows_acked; /* rows acknowledged by primaries */
 	uint64_t lineno;
-	size_t scan;             /* bytes of `line` already searched for a line end */
-	int inq;                 /* CSV: inside quotes at `scan` */
+	size_t scan; /* bytes of `line` already searched for a line end */
+	int inq;     /* CSV: inside quotes at `scan` */
 	int inflight;
 	int paused;
 	int failed;
-	int ended;               /* saw the "\." end marker */
+	int ended; /* saw the "\." end marker */
 	mur_error err;
 	int draining;
-	repl_quorum quorum;      /* the session's write quorum when COPY began */
-	uint64_t block_txid;     /* the session's block when COPY began (0: none) */
-	repl_txn *own_tx;        /* autocommit: the COPY's own transaction */
+	repl_quorum quorum;       /* the session's write quorum when COPY began */
+	uint64_t block_txid;      /* the session's block when COPY began (0: none) */
+	repl_txn *own_tx;         /* autocommit: the COPY's own transaction */
 	uint32_t lock_timeout_ms; /* the session's when COPY began */
 	pgw_done_cb done;
 	void *done_arg;
@@ -155,7 +155,8 @@ static void copy_answer(lead_copy *c)
 		if (c->failed) {
 			pgw_result_set_error(res, &c->err);
 		} else {
-			snprintf(res->tag, sizeof res->tag, "COPY %llu", (unsigned long long)c->rows);
+			snprintf(res->tag, sizeof res->tag, "COPY %llu",
+				 (unsigned long long)c->rows);
 		}
 	}
 	s->copy = NULL;
@@ -198,8 +199,8 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 	facts.lock_timeout_ms = c->lock_timeout_ms;
 	c->inflight++;
 	if (repl_write(c->s->e->repl, c->t, shard, c->quorum, c->pc->shard_sql, &facts, NULL, 0,
-			    &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,
-			    c, &err) != MUR_OK) {
+		       &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,
+		       c, &err) != MUR_OK) {
 		c->inflight--;
 		copy_fail(c, &err);
 	}
@@ -257,15 +258,28 @@ static void text_unescape(mur_buf *out, const char *p, size_t n)
 		}
 		ch = p[++i];
 		switch (ch) {
-		case 'b': mur_buf_put_u8(out, '\b'); break;
-		case 'f': mur_buf_put_u8(out, '\f'); break;
-		case 'n': mur_buf_put_u8(out, '\n'); break;
-		case 'r': mur_buf_put_u8(out, '\r'); break;
-		case 't': mur_buf_put_u8(out, '\t'); break;
-		case 'v': mur_buf_put_u8(out, '\v'); break;
+		case 'b':
+			mur_buf_put_u8(out, '\b');
+			break;
+		case 'f':
+			mur_buf_put_u8(out, '\f');
+			break;
+		case 'n':
+			mur_buf_put_u8(out, '\n');
+			break;
+		case 'r':
+			mur_buf_put_u8(out, '\r');
+			break;
+		case 't':
+			mur_buf_put_u8(out, '\t');
+			break;
+		case 'v':
+			mur_buf_put_u8(out, '\v');
+			break;
 		case 'x': {
 			int v = 0, k = 0;
-			while (k < 2 && i + 1 < n && strchr("0123456789abcdefABCDEF", p[i + 1]) && p[i + 1]) {
+			while (k < 2 && i + 1 < n && strchr("0123456789abcdefABCDEF", p[i + 1]) &&
+			       p[i + 1]) {
 				char h = p[++i];
 				v = v * 16 + (h <= '9' ? h - '0' : (h | 0x20) - 'a' + 10);
 				k++;
@@ -291,8 +305,8 @@ static void text_unescape(mur_buf *out, const char *p, size_t n)
 #define FIELDS_MAX CAT_COLUMNS_MAX
 
 /* Split one line into fields: offsets/lengths into c->field, is_null. */
-static int split_line(lead_copy *c, const char *p, size_t n, size_t *offs, size_t *lens,
-		      int *nulls, int *nfields)
+static int split_line(lead_copy *c, const char *p, size_t n, size_t *offs, size_t *lens, int *nulls,
+		      int *nfields)
 {
 	const plan_copy *pc = c->pc;
 	int nf = 0;
@@ -324,8 +338,8 @@ static int split_line(lead_copy *c, const char *p, size_t n, size_t *offs, size_
 			/* unquoted field equal to the null string is NULL */
 			nulls[nf] = memchr(p + fstart, pc->quote, i - fstart) == NULL &&
 				    lens[nf] == strlen(pc->null_string) &&
-				    memcmp(c->field.data ? c->field.data + start : "", pc->null_string,
-					   lens[nf]) == 0;
+				    memcmp(c->field.data ? c->field.data + start : "",
+					   pc->null_string, lens[nf]) == 0;
 		} else {
 			size_t fstart = i;
 			while (i < n && p[i] != pc->delimiter)
@@ -355,8 +369,8 @@ static void copy_fail_line(lead_copy *c, mur_error *err)
 
 /* Text-format escapes (\000, \xff) can make bytes the line did not hold:
  * the unescaped fields must be UTF-8 too, as PostgreSQL checks them. */
-static int fields_check_utf8(lead_copy *c, const size_t *offs, const size_t *lens,
-			     const int *nulls, int nf, mur_error *err)
+static int fields_check_utf8(lead_copy *c, const size_t *offs, const size_t *lens, const int *nulls,
+			     int nf, mur_error *err)
 {
 	for (int f = 0; f < nf; f++)
 		if (!nulls[f] && lens[f] &&
@@ -400,10 +414,12 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 		return;
 	}
 	if (rc != MUR_OK || nf != c->pc->ncols) {
-		mur_error_set(&err, SQLSTATE_BAD_COPY_FORMAT, nf > c->pc->ncols ? "extra data after last expected column"
+		mur_error_set(&err, SQLSTATE_BAD_COPY_FORMAT,
+			      nf > c->pc->ncols ? "extra data after last expected column"
 						: "missing data for column \"%s\"",
 			      nf < c->pc->ncols ? t->cols[c->pc->cols[nf]].name : "");
-		mur_error_context(&err, "COPY %s, line %llu", t->name, (unsigned long long)c->lineno);
+		mur_error_context(&err, "COPY %s, line %llu", t->name,
+				  (unsigned long long)c->lineno);
 		copy_fail(c, &err);
 		return;
 	}
@@ -414,8 +430,9 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 		if (nulls[f])
 			continue;
 		mur_buf_reset(&c->scratch[f]);
-		if (mur_value_from_pgtext(t->cols[col].type, c->field.data ? c->field.data + offs[f] : "",
-					  lens[f], &c->scratch[f], &vals[col], &err) != MUR_OK) {
+		if (mur_value_from_pgtext(t->cols[col].type,
+					  c->field.data ? c->field.data + offs[f] : "", lens[f],
+					  &c->scratch[f], &vals[col], &err) != MUR_OK) {
 			mur_error_context(&err, "COPY %s, line %llu, column %s", t->name,
 					  (unsigned long long)c->lineno, t->cols[col].name);
 			copy_fail(c, &err);
@@ -426,7 +443,8 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 	 * sized once, then append it to its batch. */
 	mur_buf_reset(&c->row);
 	if (lead_encode_row(c->s->e, t, vals, &c->enc_scratch, &c->row, &shard, &err) != MUR_OK) {
-		mur_error_context(&err, "COPY %s, line %llu", t->name, (unsigned long long)c->lineno);
+		mur_error_context(&err, "COPY %s, line %llu", t->name,
+				  (unsigned long long)c->lineno);
 		copy_fail(c, &err);
 		return;
 	}

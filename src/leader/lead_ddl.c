@@ -7,6 +7,15 @@
  * dropped again and the table leaves the catalog, so a failed CREATE
  * leaves nothing behind that a later CREATE would trip over.
  *
+ * CREATE INDEX and DROP INDEX run their DDL on every placement; CREATE
+ * INDEX first waits (parked, as DROP TABLE) until no write to the table is
+ * still reaching a copy, so every copy indexes the same rows.  ALTER
+ * TABLE ADD PRIMARY KEY / UNIQUE is a CREATE UNIQUE INDEX (sql/plan_ddl.c)
+ * with two more steps: when a placement fails (duplicates: 23505), the
+ * index is dropped from every placement again (undo_ddl) and the error
+ * says which key was duplicated; when all succeed, a primary key's
+ * columns are marked in the catalog (cat_table_set_primary_key).
+ *
  * DROP TABLE deletes the placement files on the followers that are
  * connected, then removes the table from the catalog; files on a follower
  * that was away are orphans it can delete (logged).
@@ -50,7 +59,8 @@ static void create_done(lead_run *r)
 		r->failed = 0;
 		for (uint32_t s = 0; s < t->nshards; s++)
 			for (int k = 0; k < t->shards[s].nplacements; k++)
-				if (r->e->tr.connected(r->e->tr.ctx, t->shards[s].placements[k].node_id))
+				if (r->e->tr.connected(r->e->tr.ctx,
+						       t->shards[s].placements[k].node_id))
 					send_placement_task(r, t, s, k, EXEC_TASK_DROP, NULL);
 		r->failed = 1;
 		r->err = keep;
@@ -90,8 +100,8 @@ void lead_create_table_start(lead_run *r)
 					      pc->def->name);
 			snprintf(r->res->tag, sizeof r->res->tag, "CREATE TABLE");
 		} else {
-			mur_error_set(&err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
-				      pc->def->name);
+			mur_error_set(&err, SQLSTATE_DUPLICATE_TABLE,
+				      "relation \"%s\" already exists", pc->def->name);
 			lead_run_fail(r, &err);
 		}
 		lead_run_finish(r);
@@ -99,7 +109,8 @@ void lead_create_table_start(lead_run *r)
 	}
 	if (count_connected_followers(r->e) == 0) {
 		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-			      "cannot create table \"%s\": no follower is connected", pc->def->name);
+			      "cannot create table \"%s\": no follower is connected",
+			      pc->def->name);
 		mur_error_hint(&err, "start one with: murphy follower --dir DIR --listen HOST:PORT "
 				     "--join LEADER_HOST:PORT");
 		lead_run_fail(r, &err);
@@ -162,7 +173,8 @@ void lead_drop_table_start(lead_run *r)
 			lead_run_finish(r);
 			return;
 		}
-		pgw_result_add_notice(r->res, "table \"%s\" does not exist, skipping", pd->names[i]);
+		pgw_result_add_notice(r->res, "table \"%s\" does not exist, skipping",
+				      pd->names[i]);
 	}
 	for (int i = 0; i < pd->ntables; i++) {
 		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
@@ -186,23 +198,91 @@ void lead_drop_table_start(lead_run *r)
 			continue;
 		for (uint32_t s = 0; s < t->nshards; s++)
 			for (int k = 0; k < t->shards[s].nplacements; k++)
-				if (r->e->tr.connected(r->e->tr.ctx, t->shards[s].placements[k].node_id))
+				if (r->e->tr.connected(r->e->tr.ctx,
+						       t->shards[s].placements[k].node_id))
 					send_placement_task(r, t, s, k, EXEC_TASK_DROP, NULL);
 	}
 	lead_run_wait(r, drop_done);
 }
 
-static void index_done(lead_run *r)
+static void index_finish(lead_run *r)
 {
 	snprintf(r->res->tag, sizeof r->res->tag, "%s",
-		 r->p->kind == PLAN_CREATE_INDEX ? "CREATE INDEX" : "DROP INDEX");
+		 r->p->tag); /* CREATE INDEX, ALTER TABLE... */
 	lead_run_finish(r);
+}
+
+/* A unique key's index that some placement could not build (23505:
+ * duplicates there) is dropped from every connected placement, so no
+ * shard keeps half a constraint; the statement keeps its first error. */
+static void index_undo(lead_run *r, const cat_table *t)
+{
+	const plan_index *pi = &r->p->u.index;
+	mur_error keep = r->err;
+	if (!strcmp(keep.sqlstate, SQLSTATE_UNIQUE_VIOLATION)) {
+		mur_error_set(&r->err, SQLSTATE_UNIQUE_VIOLATION,
+			      "could not create unique index \"%s\"", pi->index_name);
+		/* the shard's message names a guessed constraint; its detail
+		 * names the key columns */
+		mur_error_detail(&r->err, "%s", keep.detail[0] ? keep.detail : keep.message);
+		mur_error_hint(&r->err,
+			       "remove the rows with duplicate keys, then add the key again");
+		keep = r->err;
+	}
+	for (int i = 0; i < r->ntasks; i++)
+		exec_result_free(&r->tasks[i].res);
+	r->ntasks = 0;
+	r->failed = 0;
+	for (uint32_t s = 0; s < t->nshards; s++)
+		for (int k = 0; k < t->shards[s].nplacements; k++)
+			if (r->e->tr.connected(r->e->tr.ctx, t->shards[s].placements[k].node_id))
+				send_placement_task(r, t, s, k, EXEC_TASK_DDL, pi->undo_ddl);
+	r->failed = 1;
+	r->err = keep;
+	lead_run_wait(r, index_finish);
+}
+
+static void index_done(lead_run *r)
+{
+	const plan_index *pi = &r->p->u.index;
+	const cat_table *t = pi->table ? cat_table_lookup(r->e->cat, "public", pi->table->name)
+				       : NULL;
+	mur_error err;
+	if (r->failed && pi->undo_ddl && t) {
+		index_undo(r, t);
+		return;
+	}
+	if (!r->failed && pi->npk > 0 && t &&
+	    cat_table_set_primary_key(r->e->cat, t->id, pi->pk_cols, pi->npk, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+	index_finish(r);
+}
+
+/* 1 when r waits (parked, or failed with 55006) for the writes still
+ * reaching t's copies: a copy that has not applied a DELETE yet would keep
+ * rows that a unique index built on it finds duplicated. */
+static int index_wait_idle(lead_run *r, const cat_table *t)
+{
+	mur_error err;
+	if (!t || !repl_table_busy(r->e->repl, t))
+		return 0;
+	if (lead_run_park(r))
+		return 1;
+	mur_error_set(&err, SQLSTATE_OBJECT_IN_USE,
+		      "cannot build an index on \"%s\" while writes to it are in flight", t->name);
+	mur_error_hint(&err, "retry when the writes (or COPY) have finished");
+	lead_run_fail(r, &err);
+	lead_run_finish(r);
+	return 1;
 }
 
 void lead_index_start(lead_run *r)
 {
 	const plan_index *pi = &r->p->u.index;
 	uint32_t all[CAT_SHARDS_MAX];
+
+	if (pi->table && index_wait_idle(r, cat_table_lookup(r->e->cat, "public", pi->table->name)))
+		return;
 
 	for (int i = 0; i < cat_table_count(r->e->cat); i++) {
 		const cat_table *t = cat_table_at(r->e->cat, i);

@@ -18,19 +18,32 @@
 static const char *agg_name(uint8_t fn)
 {
 	switch (fn) {
-	case EXEC_AGG_COUNT_STAR: return "count(*)";
-	case EXEC_AGG_COUNT: return "count";
-	case EXEC_AGG_SUM: return "sum";
-	case EXEC_AGG_MIN: return "min";
-	case EXEC_AGG_MAX: return "max";
-	case EXEC_AGG_COUNT_DISTINCT: return "count(distinct)";
-	case EXEC_AGG_SUM_COUNT: return "sum of counts";
-	case EXEC_AGG_BOOL_AND: return "bool_and";
-	case EXEC_AGG_BOOL_OR: return "bool_or";
-	case EXEC_AGG_HLL: return "hll sketch";
-	case EXEC_AGG_HLL_MERGE: return "hll merge";
-	case EXEC_AGG_HLL_COUNT: return "hll estimate";
-	default: return "?";
+	case EXEC_AGG_COUNT_STAR:
+		return "count(*)";
+	case EXEC_AGG_COUNT:
+		return "count";
+	case EXEC_AGG_SUM:
+		return "sum";
+	case EXEC_AGG_MIN:
+		return "min";
+	case EXEC_AGG_MAX:
+		return "max";
+	case EXEC_AGG_COUNT_DISTINCT:
+		return "count(distinct)";
+	case EXEC_AGG_SUM_COUNT:
+		return "sum of counts";
+	case EXEC_AGG_BOOL_AND:
+		return "bool_and";
+	case EXEC_AGG_BOOL_OR:
+		return "bool_or";
+	case EXEC_AGG_HLL:
+		return "hll sketch";
+	case EXEC_AGG_HLL_MERGE:
+		return "hll merge";
+	case EXEC_AGG_HLL_COUNT:
+		return "hll estimate";
+	default:
+		return "?";
 	}
 }
 
@@ -76,8 +89,8 @@ static void node_list(lead_engine *e, const cat_table *t, const uint32_t *shards
 			continue;
 		seen[nseen++] = node;
 		const cat_node *nd = cat_node_by_id(e->cat, node);
-		len += (size_t)snprintf(out + len, outsz > len ? outsz - len : 0, "%s%s", nseen > 1 ? ", " : "",
-					nd ? nd->name : "?");
+		len += (size_t)snprintf(out + len, outsz > len ? outsz - len : 0, "%s%s",
+					nseen > 1 ? ", " : "", nd ? nd->name : "?");
 	}
 }
 
@@ -88,7 +101,8 @@ static void explain_join(lead_run *r, const plan_select *ps)
 	if (broadcast)
 		line(r->res, "Distributed Query (strategy: broadcast join)");
 	else
-		line(r->res, "Distributed Query (strategy: repartition join on %s)", ps->join_key_desc);
+		line(r->res, "Distributed Query (strategy: repartition join on %s)",
+		     ps->join_key_desc);
 	for (int i = 0; i < ps->ntables; i++) {
 		const cat_table *t = ps->tables[i];
 		line(r->res, "  Table: %s (%u shard%s): %s", t->name, t->nshards,
@@ -144,7 +158,8 @@ static void explain_select(lead_run *r, const plan *p)
 	}
 	for (int i = 1; i < ps->ntables && !cat_table_is_reference(t0); i++)
 		if (cat_table_is_reference(ps->tables[i]))
-			line(r->res, "  Reference join: %s, read from the copy on each shard's follower",
+			line(r->res,
+			     "  Reference join: %s, read from the copy on each shard's follower",
 			     ps->tables[i]->name);
 	if (n == 1)
 		line(r->res, "  Shards: 1 of %u (shard %u) on %s", t0->nshards, shards[0], nodes);
@@ -154,8 +169,9 @@ static void explain_select(lead_run *r, const plan *p)
 	if (ps->has_partial_agg)
 		describe_agg(r->res, "Follower aggregate", &ps->partial_agg);
 	if (repartition) {
-		line(r->res, "  Shuffle: each shard's rows go to owner hash(first %u column%s) "
-			     "among the followers, follower to follower",
+		line(r->res,
+		     "  Shuffle: each shard's rows go to owner hash(first %u column%s) "
+		     "among the followers, follower to follower",
 		     ps->shuffle_hash_cols, ps->shuffle_hash_cols == 1 ? "" : "s");
 		describe_agg(r->res, "Owner aggregate", &ps->owner_agg);
 		if (ps->has_leader_agg)
@@ -188,7 +204,8 @@ static void explain_plan(lead_run *r, const plan *p)
 		break;
 	case PLAN_INSERT:
 		line(r->res, "Distributed Insert into %s (rows routed by %s of \"%s\")",
-		     p->u.insert.table->name, cat_table_is_range(p->u.insert.table) ? "range" : "hash",
+		     p->u.insert.table->name,
+		     cat_table_is_range(p->u.insert.table) ? "range" : "hash",
 		     p->u.insert.table->cols[p->u.insert.table->dist_col].name);
 		if (p->u.insert.values_sql)
 			line(r->res, "  Values on leader: %s", p->u.insert.values_sql);
@@ -267,7 +284,8 @@ static void analyze_done(lead_run *parent, lead_run *child)
 			continue;
 		total_rows += rows;
 		total_bytes += bytes;
-		line(parent->res, "  Node %s -> leader: %d task%s, %llu rows, %llu bytes, slowest task %.3f ms",
+		line(parent->res,
+		     "  Node %s -> leader: %d task%s, %llu rows, %llu bytes, slowest task %.3f ms",
 		     nd->name, ntasks, ntasks == 1 ? "" : "s", (unsigned long long)rows,
 		     (unsigned long long)bytes, (double)max_us / 1000.0);
 	}
@@ -294,7 +312,8 @@ void lead_explain_start(lead_run *r)
 			return;
 		}
 	} else if (r->p->u.explain.analyze) {
-		line(r->res, "  (ANALYZE runs SELECT statements only; this statement was not executed)");
+		line(r->res,
+		     "  (ANALYZE runs SELECT statements only; this statement was not executed)");
 	}
 	snprintf(r->res->tag, sizeof r->res->tag, "EXPLAIN");
 	lead_run_finish(r);

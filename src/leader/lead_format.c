@@ -63,8 +63,8 @@ int lead_format_rows(pgw_result *res, const plan *p, const mur_buf *rows, uint64
 		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, "too many columns");
 	if (ncols < nout)
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
-				     "internal error: rows have %u columns, the plan expects %u", ncols,
-				     nout);
+				     "internal error: rows have %u columns, the plan expects %u",
+				     ncols, nout);
 	mur_buf_init(&text);
 	mur_rd_init(&rd, rows->data, rows->len);
 	for (uint64_t r = 0; r < nrows; r++) {
@@ -84,8 +84,8 @@ int lead_format_rows(pgw_result *res, const plan *p, const mur_buf *rows, uint64
 				continue;
 			}
 			offs[c] = text.len;
-			mur_value_to_pgtext(p->out[c].type == MT_UNKNOWN ? MT_TEXT : p->out[c].type, &v,
-					    &text);
+			mur_value_to_pgtext(p->out[c].type == MT_UNKNOWN ? MT_TEXT : p->out[c].type,
+					    &v, &text);
 			lens[c] = (int32_t)(text.len - offs[c]);
 		}
 		for (uint32_t c = 0; c < nout; c++)

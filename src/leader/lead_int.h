@@ -27,6 +27,12 @@
  *         └── error ──────────────┴──(first failure remembered;
  *                                     done() once all results are in)
  *
+ *     Cancel (lead_cancel.c: CancelRequest, statement_timeout, and a hook
+ *     for lock waits): a parked run is unparked and finished with the
+ *     error; a read waiting for follower results abandons them (each late
+ *     result is dropped: lead_task_ref.r is NULL) and goes on as if they
+ *     had failed; a write only loses its shard parts still queued.
+ *
  *     The run owns its results until done() is called, then frees itself.
  *     A run never outlives the engine; a session may close while a run is
  *     pending: the run still completes and calls done() (pgwire then only
@@ -44,9 +50,9 @@
 #include <uv.h>
 #include <stdint.h>
 
-#define LEAD_TASKS_MAX 4096          /* tasks one statement may send (shards × replicas) */
+#define LEAD_TASKS_MAX 4096 /* tasks one statement may send (shards × replicas) */
 #define LEAD_SETTINGS_MAX 64
-#define LEAD_COPY_BATCH_ROWS 20000    /* rows per shard before a COPY batch is sent */
+#define LEAD_COPY_BATCH_ROWS 20000 /* rows per shard before a COPY batch is sent */
 /* Bytes of encoded rows per shard before a COPY batch is sent, whatever
  * its row count: a batch is one write task (one node frame to every copy)
  * and one shard log entry, and up to LEAD_COPY_INFLIGHT_MAX of them are in
@@ -54,7 +60,7 @@
  * keeps that under ~0.5 GiB per COPY at 3 copies, while batches of
  * ordinary rows (under ~200 bytes) still fill up by row count. */
 #define LEAD_COPY_BATCH_BYTES ((size_t)4 << 20)
-#define LEAD_COPY_INFLIGHT_MAX 24     /* COPY batches in flight before pgwire stops reading */
+#define LEAD_COPY_INFLIGHT_MAX 24 /* COPY batches in flight before pgwire stops reading */
 /* The largest row murphy stores, encoded (value.h's row encoding: about
  * the bytes of its fields, plus up to 9 per column).  A row travels whole:
  * in one pgwire message or COPY line (PGW_MESSAGE_MAX, LEAD_COPY_LINE_MAX:
@@ -79,8 +85,8 @@ typedef struct lead_query_stat {
 	char query[LEAD_QUERY_TEXT_MAX];
 	char strategy[128];
 	uint32_t shards;
-	uint64_t rows;                         /* result rows */
-	uint64_t leader_rows, leader_bytes;    /* into the leader from followers */
+	uint64_t rows;                          /* result rows */
+	uint64_t leader_rows, leader_bytes;     /* into the leader from followers */
 	uint64_t shuffled_rows, shuffled_bytes; /* follower to follower, over the network */
 	uint64_t elapsed_us;
 	char error[160];
@@ -99,9 +105,9 @@ struct lead_engine {
 	lead_query_stat qstats[LEAD_QUERY_STATS_MAX]; /* ring: the most recent SELECTs */
 	uint64_t nqstats;                             /* recorded so far */
 	uint32_t next_backend;
-	uv_loop_t *loop;    /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
-	struct lead_session *local_session; /* the session whose statement the leader's SQLite runs
-					(txid_current()); NULL between statements */
+	uv_loop_t *loop; /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
+	struct lead_session *local_session; /* the session whose statement the leader's SQLite
+					       runs (txid_current()); NULL between statements */
 };
 
 typedef struct lead_setting {
@@ -110,6 +116,7 @@ typedef struct lead_setting {
 } lead_setting;
 
 typedef struct lead_copy lead_copy;
+typedef struct lead_run lead_run;
 
 /* A session's transaction (the diagram above). */
 typedef enum lead_txn_state {
@@ -141,20 +148,29 @@ typedef struct lead_session {
 	int nsavepoints, capsavepoints;
 	int nsettings;
 	lead_setting settings[LEAD_SETTINGS_MAX];
-	lead_copy *copy;       /* COPY FROM STDIN in progress */
+	lead_copy *copy; /* COPY FROM STDIN in progress */
 	int closed;
-	int refs;              /* session + pending runs; freed at 0 */
+	int refs; /* session + pending runs; freed at 0 */
+	/* the statement in progress (lead_cancel.c): its done() is wrapped,
+	 * runs list its live runs, newest first, for a cancel */
+	pgw_done_cb stmt_done; /* NULL: no statement in progress */
+	void *stmt_arg;
+	uint64_t stmt_seq; /* statements begun: a cancel stays with its own */
+	lead_run *runs;
+	int cancel_pending; /* cancelled before it had a run (parse on the pool) */
+	mur_error cancel_err;
+	uv_timer_t *timer; /* statement_timeout; NULL until first armed */
 } lead_session;
 
 typedef struct lead_session lead_session;
 
 typedef struct lead_stmt {
-	plan *p;                  /* NULL until planned (a long statement waits for execute) */
-	lead_session *session;    /* the session that prepared it (outlives it) */
+	plan *p;               /* NULL until planned (a long statement waits for execute) */
+	lead_session *session; /* the session that prepared it (outlives it) */
 	char *sql;
 	uint64_t catalog_version; /* cat_version() when planned: re-plan when it moves */
-	sql_options opts;         /* the session's settings when planned: re-plan when they change */
-	int given_nparams;        /* parameter types the client gave at Parse */
+	sql_options opts;  /* the session's settings when planned: re-plan when they change */
+	int given_nparams; /* parameter types the client gave at Parse */
 	uint32_t given_oids[PLAN_PARAMS_MAX];
 	int nparams;
 	uint32_t param_oids[PLAN_PARAMS_MAX];
@@ -163,18 +179,22 @@ typedef struct lead_stmt {
 } lead_stmt;
 
 /* Per-task bookkeeping for EXPLAIN ANALYZE and merging. */
+struct lead_task_ref;
 typedef struct lead_task_slot {
 	uint32_t node_id;
 	uint32_t shard;
-	uint32_t table_id;     /* set by callers that need it (murphy.shards counts) */
-	int primary;           /* this placement's result is the one returned */
-	int stats_only;        /* a shuffle SEND or CANCEL: its rows are not data */
+	uint32_t table_id; /* set by callers that need it (murphy.shards counts) */
+	int primary;       /* this placement's result is the one returned */
+	int stats_only;    /* a shuffle SEND or CANCEL: its rows are not data */
 	int done;
 	exec_result res;
-	uint64_t bytes;        /* encoded result size, approximately */
+	uint64_t bytes;            /* encoded result size, approximately */
+	struct lead_task_ref *ref; /* the pending callback's (lead_run.c); NULL once done */
+	uint64_t task_id;          /* the transport's id for it (a QUERY_CANCEL names it) */
+	int scan;                  /* a QUERY or SHUFFLE_SEND: abandoned, the follower is told
+				  to stop it (QUERY_CANCEL) */
 } lead_task_slot;
 
-typedef struct lead_run lead_run;
 typedef void (*lead_run_next)(lead_run *r);
 
 /* A shuffle in flight (lead_shuffle.c, lead_join.c).  Task slots of its
@@ -185,44 +205,52 @@ typedef struct lead_shuffle {
 	uint32_t owners[EXEC_SHUFFLE_PARTS_MAX];
 	int nsends;
 	int cancelled;
-	const char *what;  /* for EXPLAIN ANALYZE: what was hashed or copied */
+	const char *what;                       /* for EXPLAIN ANALYZE: what was hashed or copied */
 	char to[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* owners' addresses, comma-separated */
-	uint64_t merge_us; /* leader merge time */
+	uint64_t merge_us;                      /* leader merge time */
 } lead_shuffle;
 
 struct lead_run {
 	lead_session *s;
 	lead_engine *e;
-	const plan *p;         /* borrowed from the statement (or owned: own_plan) */
+	const plan *p; /* borrowed from the statement (or owned: own_plan) */
 	plan *own_plan;
 	int nparams;
-	mur_value *params;     /* bound parameters, coerced to plan->param_types */
+	mur_value *params; /* bound parameters, coerced to plan->param_types */
 	mur_buf param_scratch;
 	pgw_done_cb done;
 	void *done_arg;
-	pgw_result *res;       /* being built */
+	pgw_result *res; /* being built */
 	int ntasks, npending, tasks_cap;
 	lead_task_slot *tasks;
 	int failed;
 	mur_error err;
 	lead_run_next on_tasks_done; /* continuation after the last task result */
 	uint64_t start_us;
-	int analyze;           /* EXPLAIN ANALYZE: keep stats */
+	int analyze; /* EXPLAIN ANALYZE: keep stats */
 	/* INSERT ... SELECT and EXPLAIN ANALYZE run a child select first */
-	mur_buf rows;          /* rows produced so far (mur_row encoding) */
+	mur_buf rows; /* rows produced so far (mur_row encoding) */
 	uint64_t nrows;
 	uint32_t ncols;
 	uint64_t changes;
-	lead_run *parent;      /* child runs report to child_cb instead of done() */
+	lead_run *parent; /* child runs report to child_cb instead of done() */
 	void (*child_cb)(lead_run *parent, lead_run *child);
 	/* called after each failed task result (tasks may be sent from it) */
 	void (*on_task_failed)(lead_run *r);
-	struct lead_shuffle *shuffle; /* repartition state (lead_shuffle.c) */
+	struct lead_shuffle *shuffle;       /* repartition state (lead_shuffle.c) */
 	char sql_text[LEAD_QUERY_TEXT_MAX]; /* the statement, for murphy.query_stats */
-	int step;              /* statements run in steps (ANALYZE: the table being analyzed) */
-	uint64_t block_txid;   /* the session's block when the run started (0: none) */
-	int rows_locked;       /* SELECT … FOR UPDATE: its shards' locks were asked for */
-	repl_txn *itx;         /* the implicit transaction of a multi-shard autocommit write */
+	int step;      /* statements run in steps (ANALYZE: the table being analyzed) */
+	int cancelled; /* lead_run_cancel ran for it */
+	/* A wait outside replication (a lock wait) sets this while the run
+	 * waits, and clears it when the wait ends: lead_run_cancel calls it
+	 * (once, cleared first) instead of its own steps; it must end the
+	 * wait and the run (lead_run_fail with err, then lead_run_finish or
+	 * the run's continuation). */
+	void (*on_cancel)(lead_run *r, const mur_error *err);
+	lead_run *snext, *sprev; /* the session's live runs (s->runs) */
+	uint64_t block_txid;     /* the session's block when the run started (0: none) */
+	int rows_locked;         /* SELECT … FOR UPDATE: its shards' locks were asked for */
+	repl_txn *itx;           /* the implicit transaction of a multi-shard autocommit write */
 };
 
 /* lead_run.c */
@@ -242,6 +270,13 @@ int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, ex
 void lead_session_ran(lead_session *s, const plan *p, int failed, uint64_t changes);
 /* Finish: call done() with r->res (or an error result) and free the run. */
 void lead_run_finish(lead_run *r);
+/* Stop waiting for the run's follower tasks: each pending one counts as
+ * failed with err (its result, when it comes, is dropped; a QUERY's
+ * follower gets a QUERY_CANCEL that stops its SQLite query), the run fails
+ * with err, on_task_failed runs (what it sends is not waited for either),
+ * then the continuation.  For reads only: a write task abandoned still
+ * happens. */
+void lead_run_abandon(lead_run *r, const mur_error *err);
 /* Called after all tasks sent: if none pending, continue immediately. */
 void lead_run_wait(lead_run *r, lead_run_next next);
 int lead_bind_params(lead_run *r, int nvals, const char *const *values, const int32_t *lengths,
@@ -289,8 +324,7 @@ void lead_shuffle_free(lead_run *r);
 int lead_shuffle_owners(lead_engine *e, uint32_t *owners);
 /* Start r's shuffle toward these owners (r->shuffle; cancels on failure);
  * NULL (r failed) when out of memory. */
-lead_shuffle *lead_shuffle_new(lead_run *r, const uint32_t *owners, int nowners,
-			       const char *what);
+lead_shuffle *lead_shuffle_new(lead_run *r, const uint32_t *owners, int nowners, const char *what);
 /* Send a SEND task of r's shuffle (a stats-only slot). */
 int lead_shuffle_send(lead_run *r, uint32_t node, uint32_t shard, exec_task *t);
 /* After sending: if r failed on the way, cancel the owners' RECVs. */
@@ -331,6 +365,7 @@ void lead_plan_columns(const plan *p, int *ncols, pgw_column **cols);
 /* lead_write.c */
 void lead_insert_start(lead_run *r);
 void lead_modify_start(lead_run *r);
+void lead_truncate_start(lead_run *r);
 /* Coerce and check one row (t->ncols values in table order: NOT NULL,
  * varchar(n)), fill the hidden row id, and append its mur_row encoding to
  * out; *shard gets the shard its distribution value hashes to.  scratch is
@@ -360,6 +395,30 @@ int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err);
 int lead_copy_data(lead_session *s, const char *data, size_t len);
 void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb done, void *arg);
 void lead_copy_abort(lead_session *s);
+
+/* lead_cancel.c: cancel a statement (design at the top of the file) */
+/* End run r early with err (57014, or a lock wait's 55P03 / 40P01): see
+ * the top of lead_cancel.c for what stops and what cannot.  A run whose
+ * on_cancel is set is handed to it.  At most once per run. */
+void lead_run_cancel(lead_run *r, const mur_error *err);
+/* Cancel every run of the session's statement in progress (none: nothing;
+ * still being parsed: its run fails at start). */
+void lead_session_cancel(lead_session *s, const mur_error *err);
+/* pgw_engine_ops.cancel: a CancelRequest for the session. */
+void lead_session_cancel_request(void *esess);
+/* A statement starts: wrap its done() (*done, *arg replaced) so the
+ * session knows it is in progress, and arm statement_timeout. */
+void lead_stmt_begin(lead_session *s, pgw_done_cb *done, void **arg);
+/* The session closes: release the timer. */
+void lead_stmt_close(lead_session *s);
+/* Check and normalize a value of a time setting in ms (statement_timeout):
+ * out gets it as SHOW prints it ("2s", "1500ms", "0").  MUR_OK, or 22023. */
+int lead_setting_ms_check(const char *name, const char *value, char *out, size_t outsz,
+			  mur_error *err);
+/* A time setting of the session in ms (0: off). */
+uint64_t lead_session_ms(lead_session *s, const char *name);
+/* 1 when name is a time setting lead_setting_ms_check knows. */
+int lead_setting_is_ms(const char *name);
 
 /* lead_explain.c */
 void lead_explain_start(lead_run *r);

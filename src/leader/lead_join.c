@@ -157,7 +157,8 @@ void lead_join_start(lead_run *r)
 		nowners = lead_shuffle_owners(r->e, owners);
 	}
 	if (nowners == 0) {
-		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE, "no follower can take part in the join");
+		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+			      "no follower can take part in the join");
 		lead_run_fail(r, &err);
 		goto out;
 	}
@@ -177,7 +178,8 @@ void lead_join_start(lead_run *r)
 			memset(&t, 0, sizeof t);
 			t.kind = EXEC_TASK_SHUFFLE_SEND;
 			t.nplacements = 1;
-			cat_placement_file(ps->tables[i], s, t.placements[0], sizeof t.placements[0]);
+			cat_placement_file(ps->tables[i], s, t.placements[0],
+					   sizeof t.placements[0]);
 			t.sql = ps->join_side_sql[i];
 			t.nparams = (uint32_t)r->nparams;
 			t.params = r->params;

@@ -35,9 +35,11 @@ static void fn_murphy_fault(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	(void)argc;
 	mur_error_clear(&err);
 	if (!e->tr.fault) {
-		sqlite3_result_error(ctx, "SQLSTATE:" SQLSTATE_INSUFFICIENT_PRIVILEGE
-					  ":fault injection is disabled" STOR_ERROR_HINT_SEP
-					  LEAD_FAULTS_OFF_HINT, -1);
+		sqlite3_result_error(ctx,
+				     "SQLSTATE:" SQLSTATE_INSUFFICIENT_PRIVILEGE
+				     ":fault injection is disabled" STOR_ERROR_HINT_SEP
+					     LEAD_FAULTS_OFF_HINT,
+				     -1);
 		return;
 	}
 	if (!cmd) {
@@ -45,8 +47,9 @@ static void fn_murphy_fault(sqlite3_context *ctx, int argc, sqlite3_value **argv
 		return;
 	}
 	if (e->tr.fault(e->tr.ctx, cmd, reply, sizeof reply, &err) != MUR_OK) {
-		snprintf(msg, sizeof msg, "SQLSTATE:%s:%s%s%s", err.sqlstate[0] ? err.sqlstate : "22023",
-			 err.message, err.hint[0] ? STOR_ERROR_HINT_SEP : "", err.hint);
+		snprintf(msg, sizeof msg, "SQLSTATE:%s:%s%s%s",
+			 err.sqlstate[0] ? err.sqlstate : "22023", err.message,
+			 err.hint[0] ? STOR_ERROR_HINT_SEP : "", err.hint);
 		sqlite3_result_error(ctx, msg, -1);
 		return;
 	}
@@ -65,9 +68,10 @@ static void fn_txid_current(sqlite3_context *ctx, int argc, sqlite3_value **argv
 
 int lead_local_open(lead_engine *e, mur_error *err)
 {
-	if (sqlite3_open_v2(":memory:", &e->mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK)
-		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "cannot open the leader's SQLite");
+	if (sqlite3_open_v2(":memory:", &e->mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+			    NULL) != SQLITE_OK)
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+				     "cannot open the leader's SQLite");
 	stor_register_functions(e->mem);
 	sqlite3_create_function(e->mem, "murphy_fault", 1, SQLITE_UTF8, e, fn_murphy_fault, NULL,
 				NULL);
@@ -128,7 +132,8 @@ static int load_input(lead_engine *e, const mur_buf *rows, uint64_t nrows, uint3
 		sqlite3_finalize(st);
 		sqlite3_exec(e->mem, "ROLLBACK", NULL, NULL, NULL);
 		if (rc == MUR_EPROTO)
-			mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "malformed rows from a follower");
+			mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+				      "malformed rows from a follower");
 		return MUR_ERR;
 	}
 	sqlite3_finalize(st);
@@ -174,4 +179,3 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 	*ncols_out = (uint32_t)ncols;
 	return MUR_OK;
 }
-

@@ -2,12 +2,18 @@
  * lead_run.c — one execution of a statement on the leader (see the state
  * machine in lead_int.h): parameter binding, sending shard tasks,
  * collecting their results, finishing with exactly one done() call.
+ *
+ * Each task in flight has a lead_task_ref (the callback's argument) that
+ * its slot points back to; abandoning the task (lead_run_abandon, on a
+ * cancel) clears ref->r, so the result that comes later is dropped and
+ * the run may be gone by then.
  */
 #include "leader/lead_int.h"
 
 #include "common/clock.h"
 #include "common/log.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +31,7 @@ uint64_t lead_time_id(uint64_t *next)
 
 static void resume_run(void *arg) { lead_run_start(arg); }
 
-int lead_run_park(lead_run *r)
-{
-	return repl_park(r->e->repl, r->start_us, resume_run, r);
-}
+int lead_run_park(lead_run *r) { return repl_park(r->e->repl, r->start_us, resume_run, r); }
 
 lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *arg)
 {
@@ -45,12 +48,15 @@ lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *a
 	mur_buf_init(&r->param_scratch);
 	mur_buf_init(&r->rows);
 	mur_error_clear(&r->err);
-	s->refs++;
 	if (!r->res) {
 		free(r);
-		s->refs--;
 		return NULL;
 	}
+	s->refs++;
+	r->snext = s->runs;
+	if (s->runs)
+		s->runs->sprev = r;
+	s->runs = r;
 	lead_txn_run_started(r);
 	return r;
 }
@@ -65,6 +71,13 @@ void lead_run_fail(lead_run *r, const mur_error *err)
 
 static void run_free(lead_run *r)
 {
+	lead_session *s = r->s;
+	if (r->sprev)
+		r->sprev->snext = r->snext;
+	else
+		s->runs = r->snext;
+	if (r->snext)
+		r->snext->sprev = r->sprev;
 	lead_shuffle_free(r);
 	for (int i = 0; i < r->ntasks; i++)
 		exec_result_free(&r->tasks[i].res);
@@ -128,8 +141,8 @@ void lead_run_finish(lead_run *r)
 
 static void task_done(void *arg, exec_result *res);
 
-typedef struct task_ref {
-	lead_run *r;
+typedef struct lead_task_ref {
+	lead_run *r; /* NULL: abandoned, the result is dropped */
 	int slot;
 } task_ref;
 
@@ -172,15 +185,19 @@ int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, ex
 	}
 	ref->r = r;
 	ref->slot = r->ntasks;
+	slot->ref = ref;
 	r->ntasks++;
 	r->npending++;
 	if (r->e->tr.send(r->e->tr.ctx, node_id, t, task_done, ref, &err) != MUR_OK) {
 		r->npending--;
 		slot->done = 1;
+		slot->ref = NULL;
 		free(ref);
 		lead_run_fail(r, &err);
 		return MUR_ERR;
 	}
+	slot->task_id = t->id; /* send() numbered it */
+	slot->scan = t->kind == EXEC_TASK_QUERY || t->kind == EXEC_TASK_SHUFFLE_SEND;
 	return MUR_OK;
 }
 
@@ -190,9 +207,15 @@ static void task_done(void *arg, exec_result *res)
 {
 	task_ref *ref = arg;
 	lead_run *r = ref->r;
-	lead_task_slot *slot = &r->tasks[ref->slot];
+	lead_task_slot *slot;
+	if (!r) { /* abandoned (lead_run_abandon): nobody waits for it */
+		free(ref);
+		return;
+	}
+	slot = &r->tasks[ref->slot];
 	free(ref);
 
+	slot->ref = NULL;
 	slot->done = 1;
 	slot->res.task_id = res->task_id;
 	slot->res.failed = res->failed;
@@ -211,6 +234,65 @@ static void task_done(void *arg, exec_result *res)
 	r->npending--;
 	if (res->failed && r->on_task_failed)
 		r->on_task_failed(r);
+	if (r->npending == 0 && r->on_tasks_done) {
+		lead_run_next next = r->on_tasks_done;
+		r->on_tasks_done = NULL;
+		next(r);
+	}
+}
+
+static void query_cancel_done(void *arg, exec_result *res)
+{
+	(void)arg;
+	(void)res; /* best effort: the abandoned QUERY's answer is dropped anyway */
+}
+
+/* Tell the follower running an abandoned QUERY to stop it (a progress
+ * check there: task_run.h); if it cannot be told, the query runs out. */
+static void query_cancel_send(lead_run *r, const lead_task_slot *slot)
+{
+	exec_task t;
+	mur_error err;
+	memset(&t, 0, sizeof t);
+	t.kind = EXEC_TASK_QUERY_CANCEL;
+	t.target_id = slot->task_id;
+	if (r->e->tr.send(r->e->tr.ctx, slot->node_id, &t, query_cancel_done, NULL, &err) != MUR_OK)
+		MLOG(DEBUG, "leader", "cannot stop task %llu: %s",
+		     (unsigned long long)slot->task_id, err.message);
+}
+
+/* Mark every pending task of r abandoned (failed with err); returns how
+ * many. */
+static int abandon_pending(lead_run *r, const mur_error *err)
+{
+	int abandoned = 0;
+	for (int i = 0; i < r->ntasks; i++) {
+		lead_task_slot *slot = &r->tasks[i];
+		if (slot->done || !slot->ref)
+			continue;
+		slot->ref->r = NULL; /* task_done frees it */
+		slot->ref = NULL;
+		slot->done = 1;
+		slot->res.failed = 1;
+		slot->res.err = *err;
+		abandoned++;
+		if (slot->scan)
+			query_cancel_send(r, slot);
+	}
+	assert(abandoned <= r->npending);
+	r->npending -= abandoned;
+	return abandoned;
+}
+
+void lead_run_abandon(lead_run *r, const mur_error *err)
+{
+	lead_run_fail(r, err);
+	if (abandon_pending(r, err) && r->on_task_failed) {
+		/* a shuffle tells its owners to stop: sent, not waited for (an
+		 * owner that does not answer must not hold the cancel up) */
+		r->on_task_failed(r);
+		abandon_pending(r, err);
+	}
 	if (r->npending == 0 && r->on_tasks_done) {
 		lead_run_next next = r->on_tasks_done;
 		r->on_tasks_done = NULL;
@@ -283,7 +365,8 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 
 	if (nvals != p->nparams) {
 		mur_error_set(&err, SQLSTATE_PROTOCOL_VIOLATION,
-			      "bind message supplies %d parameters, but prepared statement requires %d",
+			      "bind message supplies %d parameters, but prepared statement "
+			      "requires %d",
 			      nvals, p->nparams);
 		lead_run_fail(r, &err);
 		return MUR_ERR;
@@ -311,10 +394,11 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 			continue;
 		}
 		if (fmt == 1)
-			rc = bind_binary(t, values[i], lengths[i], &r->param_scratch, &r->params[i], &err);
+			rc = bind_binary(t, values[i], lengths[i], &r->param_scratch, &r->params[i],
+					 &err);
 		else
-			rc = mur_value_from_pgtext(t, values[i], (size_t)lengths[i], &r->param_scratch,
-						   &r->params[i], &err);
+			rc = mur_value_from_pgtext(t, values[i], (size_t)lengths[i],
+						   &r->param_scratch, &r->params[i], &err);
 		if (rc != MUR_OK) {
 			free(offsets);
 			lead_run_fail(r, &err);
@@ -323,7 +407,8 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 		if (r->params[i].kind == MV_TEXT || r->params[i].kind == MV_BLOB) {
 			/* keep our own copy: the client's bytes die when execute returns */
 			const char *sp = r->params[i].s;
-			int inside = r->param_scratch.len > before && sp >= r->param_scratch.data + before &&
+			int inside = r->param_scratch.len > before &&
+				     sp >= r->param_scratch.data + before &&
 				     sp <= r->param_scratch.data + r->param_scratch.len;
 			if (!inside) {
 				size_t off = r->param_scratch.len;
@@ -337,7 +422,9 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 	}
 	for (int i = 0; i < nvals; i++)
 		if (offsets[i])
-			r->params[i].s = r->param_scratch.data ? r->param_scratch.data + offsets[i] - 1 : "";
+			r->params[i].s = r->param_scratch.data
+						 ? r->param_scratch.data + offsets[i] - 1
+						 : "";
 	free(offsets);
 	return MUR_OK;
 }

@@ -128,7 +128,6 @@ int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *
 	return pinned < 0 ? -1 : 1;
 }
 
-
 /* The shard of plan table i that the task for shard `shard` of tables[0]
  * reads: the same index, or 0 for a reference table (one shard). */
 static uint32_t shard_of(const plan_select *ps, int i, uint32_t shard)
@@ -156,7 +155,8 @@ static uint32_t colocated_node(lead_engine *e, const plan_select *ps, uint32_t s
 			uint32_t node = pass == 0 ? first : s0->placements[k].node_id;
 			int ok = node != 0;
 			for (int i = 0; i < ps->ntables && ok; i++)
-				ok = current_on(e, &ps->tables[i]->shards[shard_of(ps, i, shard)], node);
+				ok = current_on(e, &ps->tables[i]->shards[shard_of(ps, i, shard)],
+						node);
 			if (ok)
 				return node;
 			if (pass == 0)
@@ -208,7 +208,8 @@ int lead_read_wait(lead_run *r, const cat_table *t, uint32_t sh, const mur_value
 					r, &err);
 	if (gated < 0) /* cannot park, and must not read an undecided entry */
 		lead_run_fail(r, &err);
-	return gated > 0 || (repl_shard_reconciling(r->e->repl, &t->shards[sh]) && lead_run_park(r));
+	return gated > 0 ||
+	       (repl_shard_reconciling(r->e->repl, &t->shards[sh]) && lead_run_park(r));
 }
 
 /* ---- SELECT … FOR UPDATE / SHARE in a block ---- */
@@ -326,13 +327,17 @@ void lead_select_start(lead_run *r)
 		exec_task t;
 		if (!node) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-				      ps->ntables > 1 ? "no reachable follower holds current copies of shard "
-							"%u of table \"%s\" and of the tables joined with it"
-						      : "no current copy of shard %u of table \"%s\" is "
-							"reachable",
+				      ps->ntables > 1
+					      ? "no reachable follower holds current copies of "
+						"shard "
+						"%u of table \"%s\" and of the tables joined with "
+						"it"
+					      : "no current copy of shard %u of table \"%s\" is "
+						"reachable",
 				      s->index, t0->name);
-			mur_error_hint(&err, "check murphy.nodes and murphy.placements: the followers "
-					     "holding it are down or still catching up");
+			mur_error_hint(&err,
+				       "check murphy.nodes and murphy.placements: the followers "
+				       "holding it are down or still catching up");
 			lead_run_fail(r, &err);
 			break;
 		}
@@ -438,8 +443,9 @@ void lead_select_finish(lead_run *r)
 		lead_run_finish(r);
 		return;
 	}
-	if (!r->failed && (lead_result_columns(r->res, r->p) != MUR_OK ||
-			   lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
+	if (!r->failed &&
+	    (lead_result_columns(r->res, r->p) != MUR_OK ||
+	     lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
 	lead_run_finish(r);
 }

@@ -71,7 +71,10 @@ void lead_engine_destroy(lead_engine *e)
 
 /* ---- replication and recovery hooks (lead.h): replication/repl.h's ---- */
 
-void lead_engine_node_changed(lead_engine *e, uint32_t node_id) { repl_node_changed(e->repl, node_id); }
+void lead_engine_node_changed(lead_engine *e, uint32_t node_id)
+{
+	repl_node_changed(e->repl, node_id);
+}
 void lead_engine_tick(lead_engine *e) { repl_tick(e->repl); }
 
 void lead_engine_progress(lead_engine *e, uint32_t node_id, uint64_t task_id, uint64_t done,
@@ -88,7 +91,8 @@ void lead_engine_set_timeouts(lead_engine *e, uint64_t suspect_ms, uint64_t dead
 
 void lead_engine_set_write_pipeline(lead_engine *e, int depth)
 {
-	repl_set_write_pipeline(e->repl, depth > LEAD_WRITE_PIPELINE_MAX ? LEAD_WRITE_PIPELINE_MAX : depth);
+	repl_set_write_pipeline(e->repl,
+				depth > LEAD_WRITE_PIPELINE_MAX ? LEAD_WRITE_PIPELINE_MAX : depth);
 }
 
 void lead_session_unref(lead_session *s)
@@ -99,32 +103,65 @@ void lead_session_unref(lead_session *s)
 
 /* ---- settings ---- */
 
-static const char *const known_settings[] = {
-	"application_name", "client_encoding", "datestyle", "timezone", "extra_float_digits",
-	"search_path", "statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout",
-	"standard_conforming_strings", "intervalstyle", "client_min_messages", "bytea_output",
-	"synchronous_commit", "default_transaction_isolation", "transaction_isolation",
-	"default_transaction_read_only", "transaction_read_only", "jit", "work_mem",
-	"max_parallel_workers_per_gather", "enable_seqscan", "row_security", "server_version", "server_encoding", "integer_datetimes",
-	"is_superuser", "session_authorization", "max_identifier_length", "geqo",
-	"murphy.count_distinct",
-	"murphy.write_quorum", "murphy.shuffle_strategy", "murphy.join_strategy", NULL};
+static const char *const known_settings[] = {"application_name",
+					     "client_encoding",
+					     "datestyle",
+					     "timezone",
+					     "extra_float_digits",
+					     "search_path",
+					     "statement_timeout",
+					     "lock_timeout",
+					     "idle_in_transaction_session_timeout",
+					     "standard_conforming_strings",
+					     "intervalstyle",
+					     "client_min_messages",
+					     "bytea_output",
+					     "synchronous_commit",
+					     "default_transaction_isolation",
+					     "transaction_isolation",
+					     "default_transaction_read_only",
+					     "transaction_read_only",
+					     "jit",
+					     "work_mem",
+					     "max_parallel_workers_per_gather",
+					     "enable_seqscan",
+					     "row_security",
+					     "server_version",
+					     "server_encoding",
+					     "integer_datetimes",
+					     "is_superuser",
+					     "session_authorization",
+					     "max_identifier_length",
+					     "geqo",
+					     "murphy.count_distinct",
+					     "murphy.write_quorum",
+					     "murphy.shuffle_strategy",
+					     "murphy.join_strategy",
+					     NULL};
 
 static const char *default_setting(const char *name)
 {
 	static const char *const defaults[][2] = {
-		{"server_version", "15.0"},      {"server_encoding", "UTF8"},
-		{"client_encoding", "UTF8"},     {"datestyle", "ISO, MDY"},
-		{"timezone", "UTC"},             {"standard_conforming_strings", "on"},
+		{"server_version", "15.0"},
+		{"server_encoding", "UTF8"},
+		{"client_encoding", "UTF8"},
+		{"datestyle", "ISO, MDY"},
+		{"timezone", "UTC"},
+		{"standard_conforming_strings", "on"},
 		{"transaction_isolation", "read committed"},
 		{"default_transaction_isolation", "read committed"},
 		{"transaction_read_only", "off"},
 		{"default_transaction_read_only", "off"},
-		{"integer_datetimes", "on"},     {"intervalstyle", "postgres"},
-		{"extra_float_digits", "1"},     {"search_path", "\"$user\", public"},
-		{"max_identifier_length", "63"}, {"application_name", ""},
-		{"statement_timeout", "0"},      {"client_min_messages", "notice"},
-		{"bytea_output", "hex"},         {"is_superuser", "on"},
+		{"integer_datetimes", "on"},
+		{"intervalstyle", "postgres"},
+		{"extra_float_digits", "1"},
+		{"search_path", "\"$user\", public"},
+		{"max_identifier_length", "63"},
+		{"application_name", ""},
+		{"statement_timeout", "0"},
+		{"client_min_messages", "notice"},
+		{"bytea_output", "hex"},
+		{"is_superuser", "on"},
 		{"murphy.count_distinct", "exact"},
 		{"murphy.write_quorum", "majority"},
 		{"murphy.shuffle_strategy", "auto"},
@@ -157,8 +194,8 @@ static int check_word_setting(const plan_set *ps, mur_error *err)
 		for (int k = 0; word_settings[i].values[k]; k++) {
 			if (strcmp(word_settings[i].values[k], ps->value) == 0)
 				return MUR_OK;
-			len += (size_t)snprintf(hint + len, sizeof hint - len, "%s%s", k ? ", " : "",
-						word_settings[i].values[k]);
+			len += (size_t)snprintf(hint + len, sizeof hint - len, "%s%s",
+						k ? ", " : "", word_settings[i].values[k]);
 		}
 		mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 			      "invalid value for parameter \"%s\": \"%s\"", ps->name, ps->value);
@@ -253,6 +290,14 @@ void lead_utility_start(lead_run *r)
 		if (ps->is_default) {
 			const char *d = default_setting(ps->name);
 			lead_session_set(s, ps->name, d ? d : "");
+		} else if (lead_setting_is_ms(ps->name)) { /* statement_timeout: lead_cancel.c */
+			char ms[32];
+			if (lead_setting_ms_check(ps->name, ps->value, ms, sizeof ms, &err) !=
+			    MUR_OK) {
+				lead_run_fail(r, &err);
+				break;
+			}
+			lead_session_set(s, ps->name, ms);
 		} else {
 			lead_session_set(s, ps->name, ps->value);
 		}
@@ -297,8 +342,8 @@ void lead_utility_start(lead_run *r)
 		r->res->kind = PGW_RESULT_EMPTY;
 		break;
 	default:
-		mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "internal error: unexpected plan kind %d",
-			      (int)p->kind);
+		mur_error_set(&err, SQLSTATE_INTERNAL_ERROR,
+			      "internal error: unexpected plan kind %d", (int)p->kind);
 		lead_run_fail(r, &err);
 	}
 	lead_run_finish(r);
@@ -311,8 +356,8 @@ static void leader_select_run(lead_run *r)
 	mur_error err;
 	r->e->local_session = r->s;
 	if (!r->failed && (lead_local_materialize_views(r->e, &err) != MUR_OK ||
-			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0, 0,
-					    &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
+			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0,
+					    0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
 	r->e->local_session = NULL;
 	if (!r->failed && !r->parent &&
@@ -334,7 +379,8 @@ static void shard_counts_done(lead_run *r)
 		if (mur_row_get_value(&rd, &v) == MUR_OK && v.kind == MV_INT)
 			cat_shard_set_rows(r->e->cat, sl->table_id, sl->shard, (uint64_t)v.i);
 	}
-	r->failed = 0; /* counts are best effort: a down follower leaves the last known count */
+	if (!r->cancelled) /* counts are best effort: a down follower leaves the last known count */
+		r->failed = 0;
 	leader_select_run(r);
 }
 
@@ -386,6 +432,9 @@ void lead_run_start(lead_run *r)
 	case PLAN_MODIFY:
 		lead_modify_start(r);
 		break;
+	case PLAN_TRUNCATE:
+		lead_truncate_start(r);
+		break;
 	case PLAN_CREATE_TABLE:
 		lead_create_table_start(r);
 		break;
@@ -430,6 +479,7 @@ static void op_session_close(void *esess)
 {
 	lead_session *s = esess;
 	s->closed = 1;
+	lead_stmt_close(s);
 	if (s->copy)
 		lead_copy_abort(s);
 	lead_txn_session_closed(s);
@@ -464,8 +514,8 @@ static void stmt_describe_fill(lead_stmt *st)
 	const plan *p = st->p;
 	st->nparams = p->nparams;
 	for (int i = 0; i < p->nparams && i < PLAN_PARAMS_MAX; i++)
-		st->param_oids[i] = mur_type_oid(p->param_types[i] == MT_UNKNOWN ? MT_TEXT
-										  : p->param_types[i]);
+		st->param_oids[i] = mur_type_oid(
+			p->param_types[i] == MT_UNKNOWN ? MT_TEXT : p->param_types[i]);
 	free(st->cols);
 	st->cols = NULL;
 	st->ncols = 0;
@@ -607,6 +657,11 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 				plan_free(p);
 			lead_run_fail(r, &err);
 		}
+		lead_run_finish(r);
+		return;
+	}
+	if (s->cancel_pending) { /* cancelled while it was parsed (lead_cancel.c) */
+		lead_run_fail(r, &s->cancel_err);
 		lead_run_finish(r);
 		return;
 	}
@@ -763,13 +818,14 @@ static void op_prepare_finish(void *esess, void *stmt, pgw_done_cb done, void *a
 }
 
 static void op_execute(void *esess, void *stmt, int nparams, const char *const *values,
-		       const int32_t *lengths, int nformats, const int16_t *formats, pgw_done_cb done,
-		       void *arg)
+		       const int32_t *lengths, int nformats, const int16_t *formats,
+		       pgw_done_cb done, void *arg)
 {
 	lead_session *s = esess;
 	lead_stmt *st = stmt;
 	mur_error err;
 
+	lead_stmt_begin(s, &done, &arg); /* cancel, statement_timeout: lead_cancel.c */
 	if (s->txn == LEAD_TXN_FAILED &&
 	    (!st->p || (st->p->kind != PLAN_ROLLBACK && st->p->kind != PLAN_COMMIT &&
 			st->p->kind != PLAN_ROLLBACK_TO))) {
@@ -785,8 +841,8 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	 * the aggregates).  A long one is parsed on the pool, with a copy of
 	 * the parameters (theirs live only during this call). */
 	if (!st->p || stmt_stale(s, st)) {
-		if (stmt_offloop(s, st) && plan_job_start(s, st, 1, nparams, values, lengths, nformats,
-							  formats, done, arg) == MUR_OK)
+		if (stmt_offloop(s, st) && plan_job_start(s, st, 1, nparams, values, lengths,
+							  nformats, formats, done, arg) == MUR_OK)
 			return;
 		if (stmt_plan(s, st, &err) != MUR_OK) {
 			plan_failed(s, &err, done, arg);
@@ -823,4 +879,5 @@ const pgw_engine_ops lead_engine_ops = {
 	.copy_done = op_copy_done,
 	.txn_status = op_txn_status,
 	.statement_failed = op_statement_failed,
+	.cancel = lead_session_cancel_request,
 };

@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 void lead_shuffle_free(lead_run *r)
 {
 	free(r->shuffle);
@@ -62,8 +61,9 @@ static uint64_t gather_rows_estimate(const plan_select *ps)
 	for (uint32_t i = 0; i < t0->nshards; i++) {
 		uint64_t rows = t0->shards[i].rows, tuples = ps->shuffle_hash_cols ? 1 : UINT64_MAX;
 		for (uint32_t k = 0; k < ps->shuffle_hash_cols && tuples <= rows; k++) {
-			uint64_t d = ps->shuffle_cols[k] < 0 ? 0
-							     : cat_shard_distinct(t0, i, ps->shuffle_cols[k]);
+			uint64_t d = ps->shuffle_cols[k] < 0
+					     ? 0
+					     : cat_shard_distinct(t0, i, ps->shuffle_cols[k]);
 			tuples = d && tuples <= rows / (d + 1) ? tuples * (d + 1) : UINT64_MAX;
 		}
 		total += tuples < rows ? tuples : rows;
@@ -278,7 +278,8 @@ static void each_link(const lead_run *run, link_fn fn, void *arg)
 				break;
 			for (int o = 0; o < sh->nowners; o++) {
 				const cat_node *nd = cat_node_by_id(e->cat, sh->owners[o]);
-				if (nd && strlen(nd->addr) == v[0].len && !memcmp(nd->addr, v[0].s, v[0].len))
+				if (nd && strlen(nd->addr) == v[0].len &&
+				    !memcmp(nd->addr, v[0].s, v[0].len))
 					owner = o;
 			}
 			fn(arg, from, owner, (uint64_t)v[1].i, (uint64_t)v[2].i, v[3].i != 0);
@@ -362,14 +363,16 @@ void lead_shuffle_explain(lead_run *run, pgw_result *res)
 			out_line(res, "  Link %s -> %s%s: %llu rows, %llu bytes",
 				 cat_node_at(e->cat, k)->name, cat_node_name(e->cat, sh->owners[o]),
 				 cat_node_at(e->cat, k)->id == sh->owners[o] ? " (local)" : "",
-				 (unsigned long long)m->rows[k][o], (unsigned long long)m->bytes[k][o]);
+				 (unsigned long long)m->rows[k][o],
+				 (unsigned long long)m->bytes[k][o]);
 		}
 	for (int o = 0; o < sh->nowners && o < run->ntasks; o++) {
 		lead_task_slot *sl = &run->tasks[o];
 		if (sl->res.elapsed_us > max_recv_us)
 			max_recv_us = sl->res.elapsed_us;
 		out_line(res,
-			 "  Link %s -> leader: %llu rows, %llu bytes (owner merged %llu rows, %llu bytes)",
+			 "  Link %s -> leader: %llu rows, %llu bytes (owner merged %llu rows, %llu "
+			 "bytes)",
 			 cat_node_name(e->cat, sh->owners[o]), (unsigned long long)sl->res.nrows,
 			 (unsigned long long)sl->bytes, (unsigned long long)sl->res.changes,
 			 (unsigned long long)sl->res.lsn);

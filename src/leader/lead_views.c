@@ -193,9 +193,10 @@ static void placement_row(lead_engine *e, sqlite3_stmt *sp, const cat_table *t, 
 	bind_text(sp, 4, pl->role == CAT_PRIMARY ? "primary" : "replica");
 	sqlite3_bind_int64(sp, 5, (sqlite3_int64)pl->applied_lsn);
 	if (reachable && sh->committed_known)
-		sqlite3_bind_int64(sp, 6, sh->committed_lsn > pl->applied_lsn
-						  ? (sqlite3_int64)(sh->committed_lsn - pl->applied_lsn)
-						  : 0);
+		sqlite3_bind_int64(sp, 6,
+				   sh->committed_lsn > pl->applied_lsn
+					   ? (sqlite3_int64)(sh->committed_lsn - pl->applied_lsn)
+					   : 0);
 	bind_text(sp, 7, state);
 	step(sp);
 }
@@ -224,8 +225,8 @@ static void fill_shards_and_placements(lead_engine *e)
 static void fill_rebuilds(lead_engine *e)
 {
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_rebuilds VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1,
-			   &st, NULL);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_rebuilds VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+			   -1, &st, NULL);
 	for (int i = 0; i < repl_rebuild_count(e->repl); i++) {
 		const repl_rebuild *rb = repl_rebuild_at(e->repl, i);
 		const cat_table *t = cat_table_by_id(e->cat, rb->table_id);
@@ -259,7 +260,8 @@ static void fill_settings(lead_engine *e)
 	snprintf(startup, sizeof startup, "%llu", (unsigned long long)e->startup_timeout_ms);
 	snprintf(startup_about, sizeof startup_about,
 		 "a client connection that has not completed the startup this long after it was "
-		 "accepted is closed; at most %d such connections, the oldest closed for a new one, "
+		 "accepted is closed; at most %d such connections, the oldest closed for a new "
+		 "one, "
 		 "apart from the %d sessions (leader flag --startup-timeout-ms)",
 		 PGW_STARTUP_CONNECTIONS_MAX, PGW_CONNECTIONS_MAX);
 	snprintf(auto_rows, sizeof auto_rows, "%d", LEAD_SHUFFLE_AUTO_ROWS);
@@ -272,43 +274,60 @@ static void fill_settings(lead_engine *e)
 		 "no heartbeat for this long: the follower is suspect, its copies stop serving and "
 		 "primaries on it move (leader flag --suspect-timeout-ms)"},
 		{"dead_timeout", v2, "ms",
-		 "no heartbeat for this long: the follower is dead and its copies are rebuilt elsewhere "
+		 "no heartbeat for this long: the follower is dead and its copies are rebuilt "
+		 "elsewhere "
 		 "(leader flag --dead-timeout-ms)"},
 		{"heartbeat_interval", "500", "ms", "how often followers report to the leader"},
 		{"startup_timeout", startup, "ms", startup_about},
 		{"allow_faults", e->tr.fault ? "on" : "off", NULL,
 		 "fault injection (SELECT murphy.fault, murphy fault): on only when the leader was "
-		 "started with --allow-faults, as murphy local start and murphy demo do unless given "
+		 "started with --allow-faults, as murphy local start and murphy demo do unless "
+		 "given "
 		 "--no-faults; off: refused with 42501"},
 		{"write_pipeline", pipeline, "writes",
 		 "row inserts one shard may have in flight before the copies answered the previous "
-		 "ones; more: faster inserts, reads of a shard under insert load wait longer for its "
+		 "ones; more: faster inserts, reads of a shard under insert load wait longer for "
+		 "its "
 		 "undecided entries; 1: none pipelined (leader flag --write-pipeline)"},
 		{"murphy.write_quorum", "majority", NULL,
-		 "copies that must hold a write before it is acknowledged: one, majority, all (SET per "
+		 "copies that must hold a write before it is acknowledged: one, majority, all (SET "
+		 "per "
 		 "session)"},
+		{"statement_timeout", "0", "ms",
+		 "a statement still running this long is cancelled (57014 \"canceling statement "
+		 "due "
+		 "to statement timeout\"; what a cancel stops: docs/failures.md); 0: off (SET per "
+		 "session, PostgreSQL's units: '2s', 500)"},
 		{"murphy.count_distinct", "exact", NULL,
 		 "count(DISTINCT x) over distributed tables: exact, or approximate (answered as "
 		 "approx_count_distinct(x): HyperLogLog sketches, about 0.8 % standard error; "
 		 "docs/approx.md; SET per session)"},
 		{"murphy.shuffle_strategy", "auto", NULL,
-		 "COUNT(DISTINCT), SELECT DISTINCT and GROUP BY on a non-distribution column: gather "
-		 "(every shard to the leader), repartition (follower to follower by hash, the leader "
-		 "adds up), auto (repartition when a gather would pull at least shuffle_auto_rows rows "
+		 "COUNT(DISTINCT), SELECT DISTINCT and GROUP BY on a non-distribution column: "
+		 "gather "
+		 "(every shard to the leader), repartition (follower to follower by hash, the "
+		 "leader "
+		 "adds up), auto (repartition when a gather would pull at least shuffle_auto_rows "
+		 "rows "
 		 "into the leader; SET per session)"},
 		{"murphy.join_strategy", "auto", NULL,
-		 "joins of tables that are not co-located: repartition (every table by its join key, "
-		 "follower to follower), broadcast (the first table stays, the others are copied to "
+		 "joins of tables that are not co-located: repartition (every table by its join "
+		 "key, "
+		 "follower to follower), broadcast (the first table stays, the others are copied "
+		 "to "
 		 "every follower), auto (broadcast when it moves fewer rows; SET per session)"},
 		{"shuffle_auto_rows", auto_rows, "rows",
-		 "estimated rows into the leader from which auto repartitions (from murphy.shards row "
+		 "estimated rows into the leader from which auto repartitions (from murphy.shards "
+		 "row "
 		 "counts)"},
 		{"loop_stall_max_ms", stall, "ms",
 		 "measured, not set: the longest the leader's event loop was blocked since it "
 		 "started (heartbeats and every session wait meanwhile; not counted against "
 		 "followers; docs/failures.md gives the bound)"},
-		{"replicas", "3", NULL, "copies per shard when CREATE TABLE has no WITH (replicas = R)"},
-		{"shards", "8", NULL, "shards per table when CREATE TABLE has no WITH (shards = N)"},
+		{"replicas", "3", NULL,
+		 "copies per shard when CREATE TABLE has no WITH (replicas = R)"},
+		{"shards", "8", NULL,
+		 "shards per table when CREATE TABLE has no WITH (shards = N)"},
 	};
 	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_settings VALUES (?,?,?,?)", -1, &st, NULL);
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
@@ -348,7 +367,8 @@ static void fill_query_stats(lead_engine *e)
 static void fill_stats(lead_engine *e)
 {
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_stats VALUES (?,?,?,?,?,?,?)", -1, &st, NULL);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_stats VALUES (?,?,?,?,?,?,?)", -1, &st,
+			   NULL);
 	for (int i = 0; i < cat_table_count(e->cat); i++) {
 		const cat_table *t = cat_table_at(e->cat, i);
 		uint64_t rows = 0;
@@ -474,17 +494,21 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 		"CREATE TABLE murphy_locks(table_name, shard, node, txid, granted);"
 		"CREATE TABLE murphy_transaction_outcomes(txid, outcome, participants, decided_at);"
 		"CREATE TABLE murphy_ready(ready, followers, shards_waiting, reason);"
-		"CREATE TABLE murphy_stats(table_name, column_name, shards, rows, distinct_per_shard_avg,"
+		"CREATE TABLE murphy_stats(table_name, column_name, shards, rows, "
+		"distinct_per_shard_avg,"
 		" distinct_max_shard, analyzed_at);"
 		"CREATE TABLE murphy_nodes(name, address, role, state, last_heartbeat);"
 		"CREATE TABLE murphy_shards(table_name, shard, hash_min, hash_max, node, rows,"
 		" range_min, range_max, replication_factor, copies_current, under_replicated,"
 		" under_replicated_reason);"
-		"CREATE TABLE murphy_placements(table_name, shard, node, role, applied_lsn, lag, state);"
-		"CREATE TABLE murphy_rebuilds(table_name, shard, source, target, replaces, state, phase,"
+		"CREATE TABLE murphy_placements(table_name, shard, node, role, applied_lsn, lag, "
+		"state);"
+		"CREATE TABLE murphy_rebuilds(table_name, shard, source, target, replaces, state, "
+		"phase,"
 		" bytes_done, bytes_total, started_at, elapsed_ms, error);"
 		"CREATE TABLE murphy_settings(name, setting, unit, description);"
-		"CREATE TABLE murphy_query_stats(started_at, query, strategy, shards, rows, leader_rows,"
+		"CREATE TABLE murphy_query_stats(started_at, query, strategy, shards, rows, "
+		"leader_rows,"
 		" leader_bytes, shuffled_rows, shuffled_bytes, elapsed_ms, error);";
 	int rc = sqlite3_exec(e->mem, ddl, NULL, NULL, NULL);
 	if (rc != SQLITE_OK)

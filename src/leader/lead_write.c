@@ -14,6 +14,9 @@
  * UPDATE/DELETE: the shard SQL runs on every placement of every shard the
  * WHERE clause does not prune away.
  *
+ * TRUNCATE: a DELETE of every row on every shard of each table, sent as
+ * UPDATE/DELETE are (sql/plan_truncate.c says why).
+ *
  * Each shard's part goes through repl_write (replication/repl.h): the
  * primary runs it and logs the changeset, the replicas apply it, and the
  * part counts as done once the session's write quorum holds it.
@@ -60,7 +63,7 @@ static int row_fits(const cat_table *t, const mur_buf *out, size_t start, mur_er
 }
 
 int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, mur_buf *scratch,
-		      mur_buf *out, uint32_t *shard, mur_error *err)
+		    mur_buf *out, uint32_t *shard, mur_error *err)
 {
 	size_t start = out->len;
 	for (int i = 0; i < t->ncols; i++) {
@@ -71,7 +74,8 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 		if (v.kind == MV_NULL) {
 			if (col->not_null)
 				return mur_error_set(err, SQLSTATE_NOT_NULL_VIOLATION,
-						     "null value in column \"%s\" of relation \"%s\" "
+						     "null value in column \"%s\" of relation "
+						     "\"%s\" "
 						     "violates not-null constraint",
 						     col->name, t->name);
 			cv = v;
@@ -79,10 +83,12 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 			mur_buf_reset(scratch);
 			if (mur_value_coerce(col->type, &v, scratch, &cv, err) != MUR_OK)
 				return MUR_ERR;
-			if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR) && col->typmod > 0 &&
-			    cv.kind == MV_TEXT && utf8_chars(cv.s, cv.len) > (size_t)col->typmod)
+			if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR) &&
+			    col->typmod > 0 && cv.kind == MV_TEXT &&
+			    utf8_chars(cv.s, cv.len) > (size_t)col->typmod)
 				return mur_error_set(err, SQLSTATE_STRING_DATA_RIGHT_TRUNCATION,
-						     "value too long for type character varying(%d)",
+						     "value too long for type character "
+						     "varying(%d)",
 						     col->typmod);
 		}
 		if (i == t->dist_col && cv.kind == MV_NULL && cat_table_is_range(t)) {
@@ -90,7 +96,8 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 			 * one, and murphy has none */
 			mur_error_set(err, SQLSTATE_CHECK_VIOLATION,
 				      "no partition of relation \"%s\" found for row", t->name);
-			mur_error_detail(err, "Partition key of the failing row contains (%s) = (null).",
+			mur_error_detail(err,
+					 "Partition key of the failing row contains (%s) = (null).",
 					 col->name);
 			return MUR_ERR;
 		}
@@ -139,7 +146,7 @@ int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const 
 	mur_error err;
 	r->npending++;
 	if (repl_write(r->e->repl, t, shard, lead_session_quorum(r->s), sql, facts, NULL, 0, rows,
-			    nrows, ncols, run_part_done, r, &err) != MUR_OK) {
+		       nrows, ncols, run_part_done, r, &err) != MUR_OK) {
 		r->npending--;
 		lead_run_fail(r, &err);
 		return MUR_ERR;
@@ -154,7 +161,8 @@ int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards,
 		const cat_shard *s = &t->shards[shards[i]];
 		if (s->nplacements == 0) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-				      "shard %u of table \"%s\" has no placements", s->index, t->name);
+				      "shard %u of table \"%s\" has no placements", s->index,
+				      t->name);
 			lead_run_fail(r, &err);
 			return MUR_ERR;
 		}
@@ -163,7 +171,8 @@ int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards,
 			if (!r->e->tr.connected(r->e->tr.ctx, node)) {
 				const cat_node *nd = cat_node_by_id(r->e->cat, node);
 				mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-					      "cannot write shard %u of table \"%s\": follower \"%s\" "
+					      "cannot write shard %u of table \"%s\": follower "
+					      "\"%s\" "
 					      "holding a copy is not connected",
 					      s->index, t->name, nd ? nd->name : "?");
 				mur_error_hint(&err, "nothing was written; retry when murphy.nodes "
@@ -182,7 +191,7 @@ int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards,
 static void write_done(lead_run *r)
 {
 	mur_error err;
-	const char *verb = r->p->kind == PLAN_INSERT ? "INSERT 0"
+	const char *verb = r->p->kind == PLAN_INSERT  ? "INSERT 0"
 			   : r->p->u.modify.is_delete ? "DELETE"
 						      : "UPDATE";
 	int nret = r->p->kind == PLAN_INSERT ? r->p->u.insert.nreturning
@@ -190,8 +199,8 @@ static void write_done(lead_run *r)
 
 	if (!r->failed && nret) {
 		if (lead_result_columns(r->res, r->p) != MUR_OK ||
-		    lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols ? r->ncols : (uint32_t)nret,
-				     &err) != MUR_OK)
+		    lead_format_rows(r->res, r->p, &r->rows, r->nrows,
+				     r->ncols ? r->ncols : (uint32_t)nret, &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	}
 	snprintf(r->res->tag, sizeof r->res->tag, "%s %llu", verb, (unsigned long long)r->changes);
@@ -239,13 +248,15 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 		uint32_t shard = 0;
 		for (int c = 0; c < t->ncols; c++)
 			if (mur_row_get_value(&rd, &vals[c]) != MUR_OK) {
-				mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "malformed INSERT rows");
+				mur_error_set(&err, SQLSTATE_INTERNAL_ERROR,
+					      "malformed INSERT rows");
 				lead_run_fail(r, &err);
 				goto out;
 			}
 		{
 			mur_buf_reset(&one);
-			if (lead_encode_row(r->e, t, vals, &scratch, &one, &shard, &err) != MUR_OK) {
+			if (lead_encode_row(r->e, t, vals, &scratch, &one, &shard, &err) !=
+			    MUR_OK) {
 				lead_run_fail(r, &err);
 				goto out;
 			}
@@ -324,9 +335,8 @@ void lead_insert_start(lead_run *r)
 		insert_route_from(r, pi->values_rows, pi->values_rows_len);
 		return;
 	}
-	if (pi->values_sql &&
-	    lead_local_query(r->e, pi->values_sql, r->params, r->nparams, NULL, 0, 0, &r->rows,
-			     &r->nrows, &r->ncols, &err) != MUR_OK)
+	if (pi->values_sql && lead_local_query(r->e, pi->values_sql, r->params, r->nparams, NULL, 0,
+					       0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	insert_route(r);
 }
@@ -347,11 +357,47 @@ void lead_modify_start(lead_run *r)
 	for (int i = 0; i < n && !r->failed; i++) {
 		r->npending++;
 		if (repl_write(r->e->repl, t, shards[i], lead_session_quorum(r->s), pm->shard_sql,
-				    &facts, r->params, (uint32_t)r->nparams, NULL, 0, 0, run_part_done,
-				    r, &err) != MUR_OK) {
+			       &facts, r->params, (uint32_t)r->nparams, NULL, 0, 0, run_part_done,
+			       r, &err) != MUR_OK) {
 			r->npending--;
 			lead_run_fail(r, &err);
 		}
 	}
 	lead_run_wait(r, write_done);
+}
+
+static void truncate_done(lead_run *r)
+{
+	snprintf(r->res->tag, sizeof r->res->tag, "TRUNCATE TABLE");
+	lead_run_finish(r);
+}
+
+/* TRUNCATE: each table's DELETE of every row (sql/plan_truncate.c) as a
+ * write on each of its shards, all sent at once, in one transaction (the
+ * block's, or its own over several shards: all or nothing); answered when
+ * every part is at its quorum (or failed, and then undone). */
+void lead_truncate_start(lead_run *r)
+{
+	const plan_truncate *pt = &r->p->u.truncate;
+	repl_write_facts facts = {.is_delete = 1};
+	mur_error err;
+	int nshards = 0;
+
+	for (int i = 0; i < pt->ntables; i++)
+		nshards += (int)pt->tables[i]->nshards;
+	if (lead_txn_for_write(r, nshards, &facts) != MUR_OK) {
+		lead_run_wait(r, truncate_done);
+		return;
+	}
+	for (int i = 0; i < pt->ntables && !r->failed; i++)
+		for (uint32_t s = 0; s < pt->tables[i]->nshards && !r->failed; s++) {
+			r->npending++;
+			if (repl_write(r->e->repl, pt->tables[i], s, lead_session_quorum(r->s),
+				       pt->shard_sql[i], &facts, NULL, 0, NULL, 0, 0, run_part_done,
+				       r, &err) != MUR_OK) {
+				r->npending--;
+				lead_run_fail(r, &err);
+			}
+		}
+	lead_run_wait(r, truncate_done);
 }

@@ -14,7 +14,8 @@
 
 static int bad(mur_error *err, const char *addr, const char *why)
 {
-	mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE, "invalid address \"%s\": %s", addr, why);
+	mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE, "invalid address \"%s\": %s", addr,
+		      why);
 	return MUR_ERR;
 }
 
@@ -63,7 +64,8 @@ int net_parse_addr(const char *addr, struct sockaddr_storage *out, mur_error *er
 			return bad(err, addr, "not an IPv6 address");
 	} else if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)out) != 0 ||
 		   strchr(host, ':')) {
-		return bad(err, addr, "host must be an IPv4 address, [IPv6] or localhost (no DNS names)");
+		return bad(err, addr,
+			   "host must be an IPv4 address, [IPv6] or localhost (no DNS names)");
 	}
 	return MUR_OK;
 }

@@ -72,12 +72,12 @@ struct net_conn {
 	net_conn_cbs cbs;
 	void *arg;
 	net_fault fault;
-	net_filter_fn filter;    /* fault injection hook, or NULL */
+	net_filter_fn filter; /* fault injection hook, or NULL */
 	void *filter_arg;
-	net_delayq *dq;          /* frames held back by fault.delay_ms, or NULL */
-	int rx_paused;           /* reading stopped: too many received bytes held */
-	int fault_lost;          /* a frame was dropped by fault injection */
-	int dialed;              /* made by net_connect (dial_sa is its address) */
+	net_delayq *dq; /* frames held back by fault.delay_ms, or NULL */
+	int rx_paused;  /* reading stopped: too many received bytes held */
+	int fault_lost; /* a frame was dropped by fault injection */
+	int dialed;     /* made by net_connect (dial_sa is its address) */
 	struct sockaddr_storage dial_sa;
 	struct net_conn *dprev, *dnext; /* this thread's dialed conns */
 	char peer[NET_ADDR_MAX];
@@ -113,7 +113,7 @@ struct net_listener {
 	net_accept_cb on_accept;
 	void *arg;
 	int port;
-	net_filter_fn filter;    /* given to every conn accepted */
+	net_filter_fn filter; /* given to every conn accepted */
 	void *filter_arg;
 };
 
@@ -331,7 +331,8 @@ static int delay_send(net_conn *c, uint8_t type, const void *payload, size_t len
 	if (c->dq && net_delayq_bytes(c->dq, 'S') + len > NET_FAULT_DELAY_BYTES_MAX)
 		return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
 				     "delayed frames to %s exceed %zu bytes (fault injection)",
-				     c->peer, NET_FAULT_DELAY_BYTES_MAX), MUR_EAGAIN;
+				     c->peer, NET_FAULT_DELAY_BYTES_MAX),
+		       MUR_EAGAIN;
 	if (!(copy = malloc(len ? len : 1)) || ensure_dq(c) != 0) {
 		free(copy);
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
@@ -340,7 +341,8 @@ static int delay_send(net_conn *c, uint8_t type, const void *payload, size_t len
 	if (net_delayq_push(c->dq, c->fault.delay_ms, 'S', type, copy, len) != MUR_OK)
 		return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
 				     "more than %d delayed frames to %s (fault injection)",
-				     NET_FAULT_DELAY_FRAMES_MAX, c->peer), MUR_EAGAIN;
+				     NET_FAULT_DELAY_FRAMES_MAX, c->peer),
+		       MUR_EAGAIN;
 	return MUR_OK;
 }
 
@@ -455,13 +457,16 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 	(void)suggested;
 	if (c->hdr_got == NET_HEADER_SIZE && left >= NET_READ_CHUNK) {
-		size_t want = c->payload_got + (left < (size_t)NET_READ_CHUNK * 4 ? left : (size_t)NET_READ_CHUNK * 4);
+		size_t want = c->payload_got + (left < (size_t)NET_READ_CHUNK * 4
+							? left
+							: (size_t)NET_READ_CHUNK * 4);
 		if (frame_reserve(c, want) != 0) {
 			*buf = uv_buf_init(NULL, 0); /* read_cb gets UV_ENOBUFS */
 			return;
 		}
 		size_t room = c->frame_cap - c->payload_got;
-		*buf = uv_buf_init(c->frame + c->payload_got, (unsigned)(room < left ? room : left));
+		*buf = uv_buf_init(c->frame + c->payload_got,
+				   (unsigned)(room < left ? room : left));
 		return;
 	}
 	*buf = uv_buf_init(net_rbuf, sizeof net_rbuf);
@@ -545,24 +550,30 @@ static int send_check(net_conn *c, size_t len, mur_error *err)
 
 	if (c->state != NC_OPEN)
 		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE,
-				     "connection to %s is not open", c->peer), MUR_EIO;
+				     "connection to %s is not open", c->peer),
+		       MUR_EIO;
 	if (len >= NET_FRAME_MAX)
 		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
-				     "message of %zu bytes exceeds the node protocol limit of %u bytes",
-				     len, NET_FRAME_MAX - 1), MUR_EPROTO;
+				     "message of %zu bytes exceeds the node protocol limit of %u "
+				     "bytes",
+				     len, NET_FRAME_MAX - 1),
+		       MUR_EPROTO;
 	if (c->sendq_frames >= NET_SENDQ_FRAMES_MAX ||
 	    c->sendq_bytes + held + total > NET_SENDQ_BYTES_MAX)
 		return mur_error_set(err, SQLSTATE_INSUFFICIENT_RESOURCES,
-				     "send queue to %s is full (%zu frames, %zu bytes queued; limits %d frames, %zu bytes)",
-				     c->peer, c->sendq_frames, c->sendq_bytes + held, NET_SENDQ_FRAMES_MAX,
-				     NET_SENDQ_BYTES_MAX), MUR_EAGAIN;
+				     "send queue to %s is full (%zu frames, %zu bytes queued; "
+				     "limits %d frames, %zu bytes)",
+				     c->peer, c->sendq_frames, c->sendq_bytes + held,
+				     NET_SENDQ_FRAMES_MAX, NET_SENDQ_BYTES_MAX),
+		       MUR_EAGAIN;
 	return MUR_OK;
 }
 
 /* 1 when a filter or an injected fault takes the frame (it is dropped). */
 static int send_filtered(net_conn *c, uint8_t type, const void *payload, size_t len)
 {
-	return (c->filter && c->filter(c->filter_arg, c, 'S', type, payload, len)) || fault_drops(c);
+	return (c->filter && c->filter(c->filter_arg, c, 'S', type, payload, len)) ||
+	       fault_drops(c);
 }
 
 int net_conn_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err)
@@ -613,7 +624,8 @@ static int cork_append(net_conn *c, uint8_t type, const void *payload, size_t le
 			cap *= 2;
 		w = realloc(c->cork_w, sizeof *w + cap);
 		if (!w)
-			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"),
+			       MUR_ENOMEM;
 		if (!c->cork_w) {
 			w->len = 0;
 			w->payload = NULL;
@@ -629,10 +641,7 @@ static int cork_append(net_conn *c, uint8_t type, const void *payload, size_t le
 	return MUR_OK;
 }
 
-void net_conn_cork(net_conn *c)
-{
-	c->corked++;
-}
+void net_conn_cork(net_conn *c) { c->corked++; }
 
 void net_conn_uncork(net_conn *c)
 {
@@ -729,7 +738,8 @@ static int write_block(net_conn *c, net_wreq *w, mur_error *err)
 		wreq_free(w);
 		conn_fail(c, "write failed: %s", uv_strerror(rc));
 		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "write to %s failed: %s",
-				     c->peer, uv_strerror(rc)), MUR_EIO;
+				     c->peer, uv_strerror(rc)),
+		       MUR_EIO;
 	}
 	c->sendq_bytes += total;
 	c->sendq_frames++;
@@ -782,7 +792,8 @@ int net_connect(uv_loop_t *loop, const char *addr, const net_conn_cbs *cbs, void
 	if (rc != 0) {
 		net_conn_close(c, "connect failed"); /* started == 0: freed silently */
 		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "connect to %s failed: %s",
-				     addr, uv_strerror(rc)), MUR_EIO;
+				     addr, uv_strerror(rc)),
+		       MUR_EIO;
 	}
 	c->started = 1;
 	*out = c;
@@ -870,7 +881,8 @@ int net_listen(uv_loop_t *loop, const char *addr, net_accept_cb on_accept, void 
 	if (rc != 0) {
 		uv_close((uv_handle_t *)&l->tcp, (uv_close_cb)free);
 		return mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, "cannot listen on %s: %s",
-				     addr, uv_strerror(rc)), MUR_EIO;
+				     addr, uv_strerror(rc)),
+		       MUR_EIO;
 	}
 	if (uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&sa, &len) == 0)
 		l->port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
@@ -881,10 +893,7 @@ int net_listen(uv_loop_t *loop, const char *addr, net_accept_cb on_accept, void 
 
 int net_listener_port(const net_listener *l) { return l->port; }
 
-void net_listener_close(net_listener *l)
-{
-	uv_close((uv_handle_t *)&l->tcp, (uv_close_cb)free);
-}
+void net_listener_close(net_listener *l) { uv_close((uv_handle_t *)&l->tcp, (uv_close_cb)free); }
 
 static void shutdown_cb(uv_shutdown_t *req, int status)
 {

@@ -7,7 +7,9 @@
  * due no earlier — so the head is always the next frame to release and one
  * timer, armed for the head, is enough.  Sent and received frames share the
  * queue; each direction's bytes are counted separately so net.c can bound
- * them (NET_FAULT_DELAY_BYTES_MAX).
+ * them (NET_FAULT_DELAY_BYTES_MAX).  Due times are the loop's clock
+ * (uv_now), not common/clock.h's: they arm the release timer, which libuv
+ * runs on that clock.
  *
  * Release may close the connection, which destroys the queue from inside
  * the timer callback: `closing` stops the loop there and the struct itself
@@ -61,7 +63,8 @@ static void dq_rearm(net_delayq *q)
 	if (!q->head || q->closing)
 		return;
 	now = uv_now(q->timer.loop);
-	uv_timer_start(&q->timer, dq_timer_cb, q->head->due_ms > now ? q->head->due_ms - now : 0, 0);
+	uv_timer_start(&q->timer, dq_timer_cb, q->head->due_ms > now ? q->head->due_ms - now : 0,
+		       0);
 }
 
 static void dq_timer_cb(uv_timer_t *t)
@@ -192,8 +195,8 @@ static int same_endpoint(const struct sockaddr_storage *a, const struct sockaddr
 		return 0;
 	if (a->ss_family == AF_INET) {
 		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port &&
-		       (x->sin_addr.s_addr == y->sin_addr.s_addr || is_wildcard(a) || is_wildcard(b));
+		return x->sin_port == y->sin_port && (x->sin_addr.s_addr == y->sin_addr.s_addr ||
+						      is_wildcard(a) || is_wildcard(b));
 	}
 	if (a->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
@@ -219,7 +222,8 @@ int net_fault_block_addr(const char *addr, mur_error *err)
 	if (net_parse_addr(addr, &sa, err) != MUR_OK)
 		return MUR_ERR;
 	for (int i = 0; i < net_fault_nblocked; i++)
-		if (same_endpoint(&net_blocked[i], &sa) && !is_wildcard(&net_blocked[i]) == !is_wildcard(&sa))
+		if (same_endpoint(&net_blocked[i], &sa) &&
+		    !is_wildcard(&net_blocked[i]) == !is_wildcard(&sa))
 			return MUR_OK;
 	if (net_fault_nblocked >= NET_FAULT_ADDRS_MAX)
 		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,

@@ -19,6 +19,9 @@
  *                     (at most every 200 ms) and ends with the RESULT; one
  *                     job per placement file at a time (55006 otherwise)
  *   FAULT             node_fault_apply on the loop thread (follower/fault.h)
+ *   QUERY_CANCEL      on the loop thread: sets the cancel flag of the read
+ *                     (QUERY or SHUFFLE_SEND) in `reads` with that id (its SQLite query stops at its
+ *                     next progress check: task_run.h), answers at once
  *   small WRITE/APPLY a write batch on the loop thread, one fsync per batch
  *                     (follower/write_batch.h; group commit on)
  *   quick query       on the loop thread when its placement is free
@@ -86,10 +89,10 @@ typedef struct follower {
 	clu_member *member;
 	node_peer_server *peer;
 	node_shuffle_hub *shuffle; /* repartition shuffles (follower/shuffle.h) */
-	follower_fetch *fetches; /* REBUILD / CATCHUP jobs running */
+	follower_fetch *fetches;   /* REBUILD / CATCHUP jobs running */
 	uv_signal_t sigterm, sigint;
 	uv_timer_t lock_timer; /* idle placements give up exclusive locks (storage.h) */
-	int running; /* tasks on the thread pool */
+	int running;           /* tasks on the thread pool */
 	int stopping;
 	int exit_code;
 	node_wbatch *wbatch; /* small writes (follower/write_batch.h) */
@@ -107,10 +110,11 @@ typedef struct follower_task {
 	char *payload;
 	exec_task task;
 	exec_result res;
-	node_wb_item witem;          /* in a write batch */
-	uint64_t arrival;            /* follower.arrivals when it came */
-	atomic_int read_state;       /* a listed read: READ_*, written by its pool thread */
-	int listed;                  /* in follower.reads */
+	node_wb_item witem;    /* in a write batch */
+	uint64_t arrival;      /* follower.arrivals when it came */
+	atomic_int read_state; /* a listed read: READ_*, written by its pool thread */
+	atomic_int cancel;     /* a listed read: 1 asks its pool thread to stop */
+	int listed;            /* in follower.reads */
 	struct follower_task *rprev, *rnext;
 	/* SHUFFLE_SEND: the query's rows split by owner (on the pool) */
 	uint32_t nparts;
@@ -129,7 +133,8 @@ struct follower_fetch {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: murphy follower --dir DIR --listen HOST:PORT --join HOST:PORT [--name NAME]\n"
+		"usage: murphy follower --dir DIR --listen HOST:PORT --join HOST:PORT [--name "
+		"NAME]\n"
 		"                       [--group-commit on|off]\n"
 		"\n"
 		"Runs one follower in the foreground, logging to stderr.\n"
@@ -192,7 +197,7 @@ static void on_signal(uv_signal_t *s, int signum)
 /* SHUFFLE_SEND on the pool, after its query: split the rows by owner. */
 static void split_parts(follower_task *ft)
 {
-	char (*owners)[NET_NAME_MAX] = calloc(EXEC_SHUFFLE_PARTS_MAX, NET_NAME_MAX);
+	char(*owners)[NET_NAME_MAX] = calloc(EXEC_SHUFFLE_PARTS_MAX, NET_NAME_MAX);
 	int n = owners ? node_shuffle_owners(ft->task.shuffle_to, owners, EXEC_SHUFFLE_PARTS_MAX)
 		       : -1;
 	exec_result *res = &ft->res;
@@ -237,7 +242,7 @@ static void split_parts(follower_task *ft)
 static void task_work(uv_work_t *w)
 {
 	follower_task *ft = w->data;
-	exec_task_run_ordered(ft->f->stor, &ft->task, &ft->res, &ft->read_state);
+	exec_task_run_ordered(ft->f->stor, &ft->task, &ft->res, &ft->read_state, &ft->cancel);
 	atomic_store_explicit(&ft->read_state, READ_DONE, memory_order_release);
 	if (ft->task.kind == EXEC_TASK_SHUFFLE_SEND && !ft->res.failed)
 		split_parts(ft);
@@ -283,7 +288,7 @@ static int write_waits(void *arg, const node_wb_item *it)
 {
 	follower *f = arg;
 	const follower_task *w = (const follower_task *)((const char *)it -
-							   offsetof(follower_task, witem));
+							 offsetof(follower_task, witem));
 	const char *file = it->task->placements[0];
 	for (follower_task *r = f->reads_head; r && r->arrival < w->arrival; r = r->rnext) {
 		int state = atomic_load_explicit(&r->read_state, memory_order_acquire);
@@ -427,8 +432,10 @@ static void start_fetch(follower *f, uint64_t gen, const exec_task *t)
 
 	for (ff = f->fetches; ff; ff = ff->next)
 		if (t->nplacements > 0 && strcmp(ff->file, t->placements[0]) == 0) {
-			mur_error_set(&err, "55006", "a rebuild or catch-up of %s is already "
-				      "running on follower \"%s\"", ff->file, f->name);
+			mur_error_set(&err, "55006",
+				      "a rebuild or catch-up of %s is already "
+				      "running on follower \"%s\"",
+				      ff->file, f->name);
 			answer_error(f, gen, t->id, &err);
 			return;
 		}
@@ -452,6 +459,21 @@ static void start_fetch(follower *f, uint64_t gen, const exec_task *t)
 		f->fetches->prev = ff;
 	f->fetches = ff;
 	f->running++;
+}
+
+/* QUERY_CANCEL: stop the read with that id if it is still queued or
+ * running (its thread sees the flag); answered at once either way. */
+static void run_query_cancel(follower *f, uint64_t gen, const exec_task *t)
+{
+	exec_result res;
+	mur_error err;
+	for (follower_task *r = f->reads_head; r; r = r->rnext)
+		if (r->task.id == t->target_id)
+			atomic_store_explicit(&r->cancel, 1, memory_order_relaxed);
+	exec_result_init(&res);
+	res.task_id = t->id;
+	clu_member_send_result(f->member, gen, &res, &err);
+	exec_result_free(&res);
 }
 
 /* FAULT runs on the loop thread: it changes this process (net faults,
@@ -490,7 +512,8 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 	exec_fence_observe(ft->task.epoch);
 	ft->arrival = ++f->arrivals;
 	if (!f->stopping && f->running < FOLLOWER_TASKS_MAX &&
-	    (ft->task.kind == EXEC_TASK_SHUFFLE_RECV || ft->task.kind == EXEC_TASK_SHUFFLE_CANCEL)) {
+	    (ft->task.kind == EXEC_TASK_SHUFFLE_RECV ||
+	     ft->task.kind == EXEC_TASK_SHUFFLE_CANCEL)) {
 		ft->f = f;
 		ft->gen = gen;
 		ft->payload = payload;
@@ -506,10 +529,12 @@ static int on_task(void *arg, uint64_t gen, char *payload, size_t len)
 		node_shuffle_hub_recv(f->shuffle, &ft->task, shuffle_done, ft);
 		return 0;
 	}
-	if (f->stopping || f->running >= FOLLOWER_TASKS_MAX ||
-	    ft->task.kind == EXEC_TASK_REBUILD || ft->task.kind == EXEC_TASK_CATCHUP ||
-	    ft->task.kind == EXEC_TASK_FAULT) {
-		if (f->stopping || f->running >= FOLLOWER_TASKS_MAX)
+	if (f->stopping || f->running >= FOLLOWER_TASKS_MAX || ft->task.kind == EXEC_TASK_REBUILD ||
+	    ft->task.kind == EXEC_TASK_CATCHUP || ft->task.kind == EXEC_TASK_FAULT ||
+	    ft->task.kind == EXEC_TASK_QUERY_CANCEL) {
+		if (ft->task.kind == EXEC_TASK_QUERY_CANCEL)
+			run_query_cancel(f, gen, &ft->task); /* even when busy: it frees a thread */
+		else if (f->stopping || f->running >= FOLLOWER_TASKS_MAX)
 			answer_busy(f, gen, ft->task.id);
 		else if (ft->task.kind == EXEC_TASK_FAULT)
 			run_fault(f, gen, &ft->task);
@@ -647,7 +672,8 @@ static int prepare(follower *f, const follower_args *a, net_hello *hello)
 		return -1;
 	}
 	if (strlen(a->listen) >= NET_NAME_MAX) {
-		MLOG(ERROR, "follower", "--listen address is too long (limit %d)", NET_NAME_MAX - 1);
+		MLOG(ERROR, "follower", "--listen address is too long (limit %d)",
+		     NET_NAME_MAX - 1);
 		return -1;
 	}
 	mur_datadir_private();
@@ -658,8 +684,10 @@ static int prepare(follower *f, const follower_args *a, net_hello *hello)
 	}
 	rc = mur_datadir_read_secret(f->dir, hello->secret, sizeof hello->secret, &err);
 	if (rc == MUR_ENOTFOUND) {
-		MLOG(ERROR, "follower", "no cluster secret: copy the leader's DIR/cluster.secret to "
-		     "%s/cluster.secret", f->dir);
+		MLOG(ERROR, "follower",
+		     "no cluster secret: copy the leader's DIR/cluster.secret to "
+		     "%s/cluster.secret",
+		     f->dir);
 		goto remove_pid;
 	}
 	if (rc != MUR_OK) {
@@ -691,8 +719,9 @@ remove_pid:
 
 static int start_loop_parts(follower *f, const follower_args *a, const net_hello *hello)
 {
-	static const clu_member_cbs mcbs = {
-		.on_welcome = on_welcome, .on_refused = on_refused, .on_task = on_task};
+	static const clu_member_cbs mcbs = {.on_welcome = on_welcome,
+					    .on_refused = on_refused,
+					    .on_task = on_task};
 	mur_error err;
 
 	if (node_peer_server_start(&f->loop, a->listen, f->stor, hello->secret, &f->peer, &err) !=
@@ -706,7 +735,8 @@ static int start_loop_parts(follower *f, const follower_args *a, const net_hello
 		return -1;
 	}
 	node_peer_server_set_shuffle(f->peer, f->shuffle);
-	f->wbatch = node_wbatch_new(&f->loop, f->stor, batch_done, write_waits, f); /* NULL: all on the pool */
+	f->wbatch = node_wbatch_new(&f->loop, f->stor, batch_done, write_waits,
+				    f); /* NULL: all on the pool */
 	if (clu_member_start(&f->loop, a->join, hello, &mcbs, f, &f->member, &err) != MUR_OK) {
 		MLOG(ERROR, "follower", "%s", err.message);
 		node_peer_server_stop(f->peer);

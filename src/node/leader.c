@@ -56,8 +56,10 @@ static void usage(FILE *f)
 		"  --dir DIR         data directory: catalog.db, cluster.secret, murphy.pid\n"
 		"  --listen H:P      address followers join (murphy follower --join H:P)\n"
 		"  --pg H:P          PostgreSQL protocol address for clients (psql -h H -p P)\n"
-		"  --suspect-timeout-ms MS   no heartbeat for MS: follower is suspect (default 1500)\n"
-		"  --dead-timeout-ms MS      no heartbeat for MS: follower is dead (default 10000)\n"
+		"  --suspect-timeout-ms MS   no heartbeat for MS: follower is suspect (default "
+		"1500)\n"
+		"  --dead-timeout-ms MS      no heartbeat for MS: follower is dead (default "
+		"10000)\n"
 		"  --write-pipeline N        row inserts a shard may have in flight before the\n"
 		"                            copies answered the previous ones (default 8, 1..64;\n"
 		"                            1 turns pipelining off; docs/replication.md)\n"
@@ -67,14 +69,18 @@ static void usage(FILE *f)
 		"                            session's place: at most %d sessions, and apart\n"
 		"                            from them at most %d connections in startup, the\n"
 		"                            oldest closed for a new one (docs/failures.md)\n"
-		"  --allow-faults            accept fault injection (SELECT murphy.fault('kill f1'),\n"
-		"                            murphy fault): any client of --pg can then kill, pause\n"
-		"                            and partition followers.  Off by default (refused with\n"
-		"                            42501); murphy local start and murphy demo turn it on\n"
+		"  --allow-faults            accept fault injection (SELECT murphy.fault('kill "
+		"f1'),\n"
+		"                            murphy fault): any client of --pg can then kill, "
+		"pause\n"
+		"                            and partition followers.  Off by default (refused "
+		"with\n"
+		"                            42501); murphy local start and murphy demo turn it "
+		"on\n"
 		"                            (docs/failures.md)\n"
 		"SIGTERM or SIGINT shuts it down cleanly.\n",
-		PGW_STARTUP_TIMEOUT_MS_DEFAULT, PGW_STARTUP_TIMEOUT_MS_MIN, PGW_STARTUP_TIMEOUT_MS_MAX,
-		PGW_CONNECTIONS_MAX, PGW_STARTUP_CONNECTIONS_MAX);
+		PGW_STARTUP_TIMEOUT_MS_DEFAULT, PGW_STARTUP_TIMEOUT_MS_MIN,
+		PGW_STARTUP_TIMEOUT_MS_MAX, PGW_CONNECTIONS_MAX, PGW_STARTUP_CONNECTIONS_MAX);
 }
 
 static int split_hostport(const char *s, char *host, size_t hostsz, int *port)
@@ -148,9 +154,9 @@ static void on_signal(uv_signal_t *s, int signum)
 	uv_close((uv_handle_t *)&l->sigint, NULL);
 }
 
-static int parse_args(int argc, char **argv, const char **dir, const char **listen,
-		      const char **pg, long *suspect_ms, long *dead_ms, long *pipeline,
-		      long *startup_ms, int *allow_faults)
+static int parse_args(int argc, char **argv, const char **dir, const char **listen, const char **pg,
+		      long *suspect_ms, long *dead_ms, long *pipeline, long *startup_ms,
+		      int *allow_faults)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -181,22 +187,23 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 			char *end;
 			*pipeline = strtol(v, &end, 10);
 			if (*end || *pipeline < 1 || *pipeline > LEAD_WRITE_PIPELINE_MAX) {
-				fprintf(stderr, "murphy leader: --write-pipeline takes 1..%d, got \"%s\"\n",
+				fprintf(stderr,
+					"murphy leader: --write-pipeline takes 1..%d, got \"%s\"\n",
 					LEAD_WRITE_PIPELINE_MAX, v);
 				return MUR_ERR;
 			}
-		}
-		else if (strcmp(a, "--startup-timeout-ms") == 0) {
+		} else if (strcmp(a, "--startup-timeout-ms") == 0) {
 			char *end;
 			*startup_ms = strtol(v, &end, 10);
 			if (*end || *startup_ms < PGW_STARTUP_TIMEOUT_MS_MIN ||
 			    *startup_ms > PGW_STARTUP_TIMEOUT_MS_MAX) {
-				fprintf(stderr, "murphy leader: --startup-timeout-ms takes %d..%d, got \"%s\"\n",
+				fprintf(stderr,
+					"murphy leader: --startup-timeout-ms takes %d..%d, got "
+					"\"%s\"\n",
 					PGW_STARTUP_TIMEOUT_MS_MIN, PGW_STARTUP_TIMEOUT_MS_MAX, v);
 				return MUR_ERR;
 			}
-		}
-		else {
+		} else {
 			fprintf(stderr, "murphy leader: unknown option %s\n", a);
 			return MUR_ERR;
 		}
@@ -270,7 +277,8 @@ int node_leader_main(int argc, char **argv)
 	lead_engine_set_loop(l.engine, l.loop);
 	clu_on_node_change(l.clu, on_node_change, &l);
 	clu_on_progress(l.clu, on_progress, &l);
-	if (pgw_server_start(l.loop, host, port, &lead_engine_ops, l.engine, &l.pg, &err) != MUR_OK) {
+	if (pgw_server_start(l.loop, host, port, &lead_engine_ops, l.engine, &l.pg, &err) !=
+	    MUR_OK) {
 		MLOG(ERROR, "leader", "PostgreSQL listener on %s: %s", pgaddr, err.message);
 		clu_leader_stop(l.clu);
 		l.clu = NULL;
@@ -290,8 +298,10 @@ int node_leader_main(int argc, char **argv)
 	MLOG(INFO, "leader", "ready: followers join %s, clients connect to %s (data in %s)", listen,
 	     pgaddr, dir);
 	if (allow_faults)
-		MLOG(WARN, "leader", "fault injection is on (--allow-faults): any client of %s can "
-		     "kill, pause and partition followers with murphy.fault", pgaddr);
+		MLOG(WARN, "leader",
+		     "fault injection is on (--allow-faults): any client of %s can "
+		     "kill, pause and partition followers with murphy.fault",
+		     pgaddr);
 	uv_run(l.loop, UV_RUN_DEFAULT);
 	rc = 0;
 out:

@@ -61,7 +61,13 @@
 #define HASHAGG_BIG_BYTES ((size_t)2 << 20)
 
 /* Canonical encoding tags: the mur_vkind values (value.h's canonical form). */
-enum { TAG_NULL = MV_NULL, TAG_INT = MV_INT, TAG_FLOAT = MV_FLOAT, TAG_TEXT = MV_TEXT, TAG_BLOB = MV_BLOB };
+enum {
+	TAG_NULL = MV_NULL,
+	TAG_INT = MV_INT,
+	TAG_FLOAT = MV_FLOAT,
+	TAG_TEXT = MV_TEXT,
+	TAG_BLOB = MV_BLOB
+};
 enum { ST_HAS = 1, ST_FLOAT = 2 }; /* agg_state.flags */
 
 typedef struct agg_state {
@@ -72,12 +78,12 @@ typedef struct agg_state {
 		hll *sk;       /* HLL, HLL_MERGE, HLL_COUNT (arena; NULL until an input) */
 	} v;
 	union {
-		double fsum;   /* SUM: the FLOAT part */
-		size_t len;    /* TEXT/BLOB min/max */
+		double fsum; /* SUM: the FLOAT part */
+		size_t len;  /* TEXT/BLOB min/max */
 	} w;
-	uint32_t cap;          /* bytes available at v.s */
-	uint8_t kind;          /* MIN/MAX: mur_vkind held, MV_NULL = none yet */
-	uint8_t flags;         /* ST_HAS, ST_FLOAT */
+	uint32_t cap;  /* bytes available at v.s */
+	uint8_t kind;  /* MIN/MAX: mur_vkind held, MV_NULL = none yet */
+	uint8_t flags; /* ST_HAS, ST_FLOAT */
 } agg_state;
 
 typedef struct group {
@@ -95,12 +101,12 @@ typedef struct slot {
 typedef struct dset_entry {
 	uint64_t hash;
 	uint32_t gidx;
-	uint32_t len;  /* TEXT/BLOB length */
+	uint32_t len; /* TEXT/BLOB length */
 	union {
 		int64_t i; /* INT value / FLOAT bits */
 		const char *p;
 	} k;
-	uint8_t tag;   /* TAG_*; TAG_NULL = empty entry */
+	uint8_t tag; /* TAG_*; TAG_NULL = empty entry */
 } dset_entry;
 
 typedef struct dset {
@@ -135,10 +141,10 @@ struct exec_hashagg {
 	hll_mem sketch_mem;        /* sketch blocks: sketch_resize charging this aggregate */
 	int has_sketch;            /* some aggregate keeps sketches */
 
-	char *key;             /* scratch for the current row's key */
+	char *key; /* scratch for the current row's key */
 	size_t key_cap;
-	mur_value *row;        /* add_rows decode buffer, HASHAGG_BATCH rows */
-	mur_buf scratch;       /* text → number parses */
+	mur_value *row;  /* add_rows decode buffer, HASHAGG_BATCH rows */
+	mur_buf scratch; /* text → number parses */
 };
 
 /* ------------------------------------------------------------------ */
@@ -503,8 +509,9 @@ static int dset_add(exec_hashagg *h, dset *d, uint32_t gidx, const mur_value *v,
 		if (e->tag == TAG_NULL)
 			break;
 		if (e->hash == n.hash && e->gidx == gidx && e->tag == n.tag) {
-			if (n.tag <= TAG_FLOAT ? e->k.i == n.k.i
-					       : e->len == n.len && memcmp(e->k.p, n.k.p, n.len) == 0) {
+			if (n.tag <= TAG_FLOAT
+				    ? e->k.i == n.k.i
+				    : e->len == n.len && memcmp(e->k.p, n.k.p, n.len) == 0) {
 				*added = 0;
 				return MUR_OK;
 			}
@@ -740,7 +747,8 @@ int exec_hashagg_validate(const exec_agg_spec *spec, uint32_t ncols_in, mur_erro
 {
 	if (spec->ngroup > ncols_in)
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
-				     "aggregate groups by %u columns of %u", spec->ngroup, ncols_in);
+				     "aggregate groups by %u columns of %u", spec->ngroup,
+				     ncols_in);
 	if (spec->naggs > EXEC_AGGS_MAX)
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "too many aggregates: %u",
 				     spec->naggs);
@@ -1006,7 +1014,8 @@ int exec_hashagg_finish(exec_hashagg *h, mur_buf *out, uint64_t *nrows_out)
 			if ((fn == EXEC_AGG_HLL || fn == EXEC_AGG_HLL_MERGE) &&
 			    sketch_output(h, g->st[a].v.sk, &v) != MUR_OK) {
 				h->failed = 1;
-				return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+				return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY,
+						     "out of memory");
 			}
 			mur_row_put_value(out, &v);
 		}

@@ -50,7 +50,7 @@
  * distribution hash's seed) would do; it may never change, or sketches
  * made before and after would not merge. */
 #define HLL_HASH_SEED UINT64_C(0x6d75727068794c4c)
-#define SPARSE_Q (64 - HLL_SPARSE_P)      /* rank bits of a sparse entry */
+#define SPARSE_Q (64 - HLL_SPARSE_P) /* rank bits of a sparse entry */
 #define RANK_BITS 6
 #define RANK_MASK ((1u << RANK_BITS) - 1)
 #define SPARSE_CAP_MIN 4
@@ -398,8 +398,8 @@ typedef struct blob_view {
 
 static int bad(mur_error *err, const char *what)
 {
-	mur_error_set(err, SQLSTATE_INVALID_BINARY_REPRESENTATION,
-		      "invalid HyperLogLog sketch: %s", what);
+	mur_error_set(err, SQLSTATE_INVALID_BINARY_REPRESENTATION, "invalid HyperLogLog sketch: %s",
+		      what);
 	return MUR_EPROTO;
 }
 

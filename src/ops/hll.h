@@ -67,9 +67,9 @@ typedef struct hll_mem {
 
 typedef struct hll {
 	const hll_mem *mem; /* NULL: malloc/realloc/free */
-	void *regs;         /* sparse: uint32_t[cap] entries, sorted; dense: uint8_t[2^p]; NULL when empty */
-	uint32_t count;     /* sparse: entries in use */
-	uint32_t cap;       /* sparse: entries allocated */
+	void *regs; /* sparse: uint32_t[cap] entries, sorted; dense: uint8_t[2^p]; NULL when empty */
+	uint32_t count; /* sparse: entries in use */
+	uint32_t cap;   /* sparse: entries allocated */
 	uint8_t p;
 	uint8_t dense;
 } hll;

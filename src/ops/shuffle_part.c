@@ -42,15 +42,16 @@ uint32_t exec_shuffle_part_of(const mur_value *vals, uint32_t hash_cols, uint32_
 }
 
 int exec_shuffle_partition(const char *rows, size_t len, uint64_t nrows, uint32_t ncols,
-			   uint32_t hash_cols, uint32_t nparts, mur_buf *parts,
-			   uint64_t *part_rows, mur_error *err)
+			   uint32_t hash_cols, uint32_t nparts, mur_buf *parts, uint64_t *part_rows,
+			   mur_error *err)
 {
 	mur_rd r;
 	mur_value v;
 
 	if (nparts == 0 || hash_cols > ncols) {
-		mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "shuffle of %u columns by %u into %u parts",
-			      ncols, hash_cols, nparts);
+		mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+			      "shuffle of %u columns by %u into %u parts", ncols, hash_cols,
+			      nparts);
 		return MUR_EPROTO;
 	}
 	mur_rd_init(&r, rows, len);

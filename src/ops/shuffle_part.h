@@ -28,7 +28,7 @@ uint32_t exec_shuffle_part_of(const mur_value *vals, uint32_t hash_cols, uint32_
  * them in part_rows[] (added to).  hash_cols <= ncols, nparts >= 1.
  * MUR_OK, MUR_EPROTO (malformed rows, err says so) or MUR_ENOMEM. */
 int exec_shuffle_partition(const char *rows, size_t len, uint64_t nrows, uint32_t ncols,
-			   uint32_t hash_cols, uint32_t nparts, mur_buf *parts,
-			   uint64_t *part_rows, mur_error *err);
+			   uint32_t hash_cols, uint32_t nparts, mur_buf *parts, uint64_t *part_rows,
+			   mur_error *err);
 
 #endif

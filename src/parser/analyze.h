@@ -33,7 +33,7 @@
 #define SQL_TARGETS_MAX 1024 /* select-list entries, incl. expanded '*' */
 #define SQL_GROUP_MAX 64     /* GROUP BY expressions (exec_agg_spec bound) */
 #define SQL_SORT_MAX 64
-#define SQL_ARGS_MAX 100     /* function arguments, PostgreSQL's FUNC_MAX_ARGS */
+#define SQL_ARGS_MAX 100 /* function arguments, PostgreSQL's FUNC_MAX_ARGS */
 /* Tables in one FROM: each is one placement of a shard task, so this is
  * the plan's PLAN_TABLES_MAX (EXEC_TASK_PLACEMENTS_MAX, wire/task.h;
  * sql/sqlInt.h asserts they agree). */
@@ -72,20 +72,20 @@ typedef struct sql_expr {
 	sql_ekind kind;
 	mur_type type;
 	int32_t typmod;
-	int loc;                /* byte offset in the statement, -1 when none */
-	const char *op;         /* operator / function name / raw text */
-	int postfix;            /* SE_OP with one arg: op after the operand */
-	int negate;             /* SE_IN, SE_BETWEEN: NOT */
+	int loc;        /* byte offset in the statement, -1 when none */
+	const char *op; /* operator / function name / raw text */
+	int postfix;    /* SE_OP with one arg: op after the operand */
+	int negate;     /* SE_IN, SE_BETWEEN: NOT */
 	int nargs;
 	struct sql_expr **args;
-	mur_value val;          /* SE_CONST; MV_NULL is the NULL literal; text NUL-terminated;
+	mur_value val;         /* SE_CONST; MV_NULL is the NULL literal; text NUL-terminated;
 				   SE_IN: MV_TEXT, the list as SQL (analyze_expr.c) */
-	int param;              /* SE_PARAM, 1-based */
-	int rte, col;           /* SE_COLUMN */
-	int agg;                /* SE_AGG: sql_aggfn */
-	int distinct;           /* SE_AGG */
-	int slot;               /* SE_SLOT */
-	int has_arg, has_else;  /* SE_CASE */
+	int param;             /* SE_PARAM, 1-based */
+	int rte, col;          /* SE_COLUMN */
+	int agg;               /* SE_AGG: sql_aggfn */
+	int distinct;          /* SE_AGG */
+	int slot;              /* SE_SLOT */
+	int has_arg, has_else; /* SE_CASE */
 } sql_expr;
 
 /* A range-table entry: one table of FROM. */
@@ -107,7 +107,7 @@ typedef struct sql_sort {
 	sql_expr *e;
 	int desc;
 	int nulls_first;
-	int target;               /* index into targets, -1 when not a select-list entry */
+	int target; /* index into targets, -1 when not a select-list entry */
 } sql_sort;
 
 /* An analyzed SELECT. */
@@ -124,11 +124,11 @@ typedef struct sql_query {
 	sql_sort sorts[SQL_SORT_MAX];
 	sql_expr *limit, *offset;
 	int distinct;
-	int has_agg;              /* aggregates or GROUP BY present */
-	int is_virtual;           /* FROM names only murphy.* virtual tables (or nothing) */
-	int locks_rows;           /* FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE: in a
-				     transaction block its shards' locks are taken
-				     (leader/lead_select.c) */
+	int has_agg;    /* aggregates or GROUP BY present */
+	int is_virtual; /* FROM names only murphy.* virtual tables (or nothing) */
+	int locks_rows; /* FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE: in a
+			   transaction block its shards' locks are taken
+			   (leader/lead_select.c) */
 	/* reference tables (sql/plan_select.c): the rte whose shards the tasks follow,
 	 * the first hash-distributed table; its file is schema main and rte 0's
 	 * is m<driver> (sql_rte_slot).  0 unless a reference table comes first. */
@@ -139,7 +139,7 @@ typedef struct sql_query {
 typedef struct sql_ctx {
 	sql_arena *arena;
 	const catalog *cat;
-	const char *sql;          /* statement text (positions are computed from it) */
+	const char *sql; /* statement text (positions are computed from it) */
 	mur_error *err;
 	/* The statement's parameters: $n has type param_types[n - 1]
 	 * (MT_UNKNOWN until a context infers it, SQL_PARAMS_MAX entries),
@@ -151,12 +151,12 @@ typedef struct sql_ctx {
 	/* murphy.count_distinct = 'approximate' (sql_options): the planner
 	 * turns count(DISTINCT x) into approx_count_distinct(x) */
 	int count_distinct_approx;
-	sql_query *q;             /* name scope; NULL = no columns (VALUES, defaults) */
-	int agg_ok;               /* aggregates allowed where we are */
-	const char *agg_where;    /* "WHERE", "GROUP BY", ... for the error message */
-	int in_agg;               /* inside an aggregate's argument */
-	int seen_agg;             /* an aggregate was analyzed */
-	int targets_typed_later;  /* INSERT ... SELECT: leave the select list's unknown
+	sql_query *q;            /* name scope; NULL = no columns (VALUES, defaults) */
+	int agg_ok;              /* aggregates allowed where we are */
+	const char *agg_where;   /* "WHERE", "GROUP BY", ... for the error message */
+	int in_agg;              /* inside an aggregate's argument */
+	int seen_agg;            /* an aggregate was analyzed */
+	int targets_typed_later; /* INSERT ... SELECT: leave the select list's unknown
 				     literals for the target columns to type */
 } sql_ctx;
 
@@ -165,13 +165,15 @@ int sql_pos(const sql_ctx *c, int loc); /* byte offset → 1-based character pos
 int sql_err(sql_ctx *c, const char *state, int loc, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int sql_err_oom(sql_ctx *c);
-void *sql_alloc(sql_ctx *c, size_t n);    /* zeroed; NULL + 53200 on failure */
+void *sql_alloc(sql_ctx *c, size_t n); /* zeroed; NULL + 53200 on failure */
 char *sql_strdup(sql_ctx *c, const char *s);
 
 /* ---- types.c ---- */
 mur_type sql_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, int32_t *typmod);
-int sql_type_category(mur_type t); /* 'N' numeric 'S' string 'B' bool 'D' datetime 'U' unknown 'X' bytea */
-int sql_type_numeric_rank(mur_type t); /* int2 1 < int4 2 < int8 3 < numeric 4 < float4 5 < float8 6 */
+int sql_type_category(
+	mur_type t); /* 'N' numeric 'S' string 'B' bool 'D' datetime 'U' unknown 'X' bytea */
+int sql_type_numeric_rank(
+	mur_type t); /* int2 1 < int4 2 < int8 3 < numeric 4 < float4 5 < float8 6 */
 mur_type sql_type_arith(mur_type a, mur_type b); /* result of a + b for numeric a, b */
 int sql_type_comparable(mur_type a, mur_type b);
 /* Type PostgreSQL would resolve a set of branches to (CASE, COALESCE...);
@@ -197,7 +199,7 @@ sql_expr *sql_make_const_int(sql_ctx *c, int64_t v, mur_type t);
 sql_expr *sql_make_const_text(sql_ctx *c, const char *s);
 int sql_expr_equal(const sql_expr *a, const sql_expr *b);
 int sql_expr_has_agg(const sql_expr *e);
-int sql_expr_is_const(const sql_expr *e); /* constants and params only */
+int sql_expr_is_const(const sql_expr *e);  /* constants and params only */
 const char *sql_colname(PgQuery__Node *n); /* PostgreSQL's FigureColname */
 void sql_param_note(sql_ctx *c, int n);
 

@@ -24,7 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OP_HINT "No operator matches the given name and argument types. You might need to add explicit type casts."
+#define OP_HINT                                                                                    \
+	"No operator matches the given name and argument types. You might need to add explicit "   \
+	"type casts."
 
 sql_expr *sql_expr_new(sql_ctx *c, sql_ekind kind, mur_type type, int loc)
 {
@@ -112,9 +114,12 @@ int sql_expr_equal(const sql_expr *a, const sql_expr *b)
 		if (a->val.kind == MV_TEXT || a->val.kind == MV_BLOB)
 			return a->val.len == b->val.len && !memcmp(a->val.s, b->val.s, a->val.len);
 		return a->val.i == b->val.i && a->val.f == b->val.f;
-	case SE_PARAM: return a->param == b->param;
-	case SE_COLUMN: return a->rte == b->rte && a->col == b->col;
-	case SE_SLOT: return a->slot == b->slot;
+	case SE_PARAM:
+		return a->param == b->param;
+	case SE_COLUMN:
+		return a->rte == b->rte && a->col == b->col;
+	case SE_SLOT:
+		return a->slot == b->slot;
 	case SE_AGG:
 		if (a->agg != b->agg || a->distinct != b->distinct)
 			return 0;
@@ -601,8 +606,8 @@ static sql_expr *like_op(sql_ctx *c, PgQuery__AExpr *a, int ilike)
 		return no_operator(c, op, l, r, a->location);
 	if (!(l = sql_coerce(c, l, MT_TEXT, NULL)) || !(r = sql_coerce(c, r, MT_TEXT, NULL)))
 		return NULL;
-	e = sql_make_call(c, ilike ? "mur_ilike" : "mur_like", MT_BOOL, a->location, esc ? 3 : 2,
-			  l, r, esc);
+	e = sql_make_call(c, ilike ? "mur_ilike" : "mur_like", MT_BOOL, a->location, esc ? 3 : 2, l,
+			  r, esc);
 	return (e && negate) ? sql_make_op(c, "NOT", MT_BOOL, a->location, e, NULL) : e;
 }
 
@@ -680,7 +685,8 @@ static int in_int_list(sql_ctx *c, PgQuery__AExpr *a, PgQuery__List *list, sql_e
 
 static sql_expr *in_op(sql_ctx *c, PgQuery__AExpr *a)
 {
-	PgQuery__List *list = a->rexpr->node_case == PG_QUERY__NODE__NODE_LIST ? a->rexpr->list : NULL;
+	PgQuery__List *list = a->rexpr->node_case == PG_QUERY__NODE__NODE_LIST ? a->rexpr->list
+									       : NULL;
 	sql_expr *e, *l;
 	if (!list) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->location,
@@ -714,7 +720,8 @@ static sql_expr *between_op(sql_ctx *c, PgQuery__AExpr *a)
 	if (!(x = sql_analyze_expr(c, a->lexpr)) || !(lo = sql_analyze_expr(c, list->items[0])) ||
 	    !(hi = sql_analyze_expr(c, list->items[1])))
 		return NULL;
-	if (unify_compare(c, ">=", &x, &lo, a->location) || unify_compare(c, "<=", &x, &hi, a->location))
+	if (unify_compare(c, ">=", &x, &lo, a->location) ||
+	    unify_compare(c, "<=", &x, &hi, a->location))
 		return NULL;
 	e = with_args(c, sql_expr_new(c, SE_BETWEEN, MT_BOOL, a->location), 3);
 	if (!e)
@@ -739,14 +746,19 @@ static sql_expr *analyze_aexpr(sql_ctx *c, PgQuery__AExpr *a)
 {
 	sql_expr *l, *r;
 	switch (a->kind) {
-	case PG_QUERY__A__EXPR__KIND__AEXPR_OP: return binary_op(c, a);
-	case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE: return like_op(c, a, 0);
-	case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE: return like_op(c, a, 1);
-	case PG_QUERY__A__EXPR__KIND__AEXPR_IN: return in_op(c, a);
+	case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
+		return binary_op(c, a);
+	case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
+		return like_op(c, a, 0);
+	case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE:
+		return like_op(c, a, 1);
+	case PG_QUERY__A__EXPR__KIND__AEXPR_IN:
+		return in_op(c, a);
 	case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN_SYM:
-	case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN_SYM: return between_op(c, a);
+	case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN_SYM:
+		return between_op(c, a);
 	case PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF:
@@ -756,7 +768,9 @@ static sql_expr *analyze_aexpr(sql_ctx *c, PgQuery__AExpr *a)
 			return NULL;
 		if (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF)
 			return sql_make_call(c, "nullif", l->type, a->location, 2, l, r);
-		return sql_make_op(c, a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT ? "IS NOT" : "IS",
+		return sql_make_op(c,
+				   a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT ? "IS NOT"
+										      : "IS",
 				   MT_BOOL, a->location, l, r);
 	case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR:
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->location,
@@ -791,7 +805,7 @@ static sql_expr *analyze_bool(sql_ctx *c, PgQuery__BoolExpr *b)
 {
 	const char *what = b->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR  ? "AND"
 			   : b->boolop == PG_QUERY__BOOL_EXPR_TYPE__OR_EXPR ? "OR"
-									     : "NOT";
+									    : "NOT";
 	sql_expr *e;
 	if (*what == 'N') {
 		sql_expr *a = bool_arg(c, b->args[0], what);
@@ -812,7 +826,9 @@ static sql_expr *analyze_nulltest(sql_ctx *c, PgQuery__NullTest *t)
 	sql_expr *a = sql_analyze_expr(c, t->arg), *e;
 	if (!a || !(a = sql_resolve_unknown(c, a)))
 		return NULL;
-	e = sql_make_op(c, t->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NULL ? "IS NULL" : "IS NOT NULL",
+	e = sql_make_op(c,
+			t->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NULL ? "IS NULL"
+									     : "IS NOT NULL",
 			MT_BOOL, t->location, a, NULL);
 	if (e)
 		e->postfix = 1;
@@ -821,8 +837,9 @@ static sql_expr *analyze_nulltest(sql_ctx *c, PgQuery__NullTest *t)
 
 static sql_expr *analyze_booltest(sql_ctx *c, PgQuery__BooleanTest *t)
 {
-	static const char *const ops[] = {"", "IS TRUE", "IS NOT TRUE", "IS FALSE", "IS NOT FALSE",
-					  "IS NULL", "IS NOT NULL"};
+	static const char *const ops[] = {"",           "IS TRUE",      "IS NOT TRUE",
+					  "IS FALSE",   "IS NOT FALSE", "IS NULL",
+					  "IS NOT NULL"};
 	sql_expr *a = bool_arg(c, t->arg, "IS TRUE"), *e;
 	if (!a)
 		return NULL;
@@ -880,7 +897,10 @@ static sql_expr *analyze_case(sql_ctx *c, PgQuery__CaseExpr *k)
 	sql_expr *e = with_args(c, sql_expr_new(c, SE_CASE, MT_UNKNOWN, k->location), 2 * n + 2);
 	sql_expr *res[2 * SQL_ARGS_MAX + 2], *arg = NULL;
 	if (!e || n > 2 * SQL_ARGS_MAX)
-		return e ? (sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, k->location, "CASE too long"), NULL) : NULL;
+		return e ? (sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, k->location,
+				    "CASE too long"),
+			    NULL)
+			 : NULL;
 	if (k->arg && !(arg = sql_analyze_expr(c, k->arg)))
 		return NULL;
 	e->has_arg = arg != NULL;
@@ -888,7 +908,8 @@ static sql_expr *analyze_case(sql_ctx *c, PgQuery__CaseExpr *k)
 		e->args[i++] = arg;
 	for (int w = 0; w < n; w++) {
 		PgQuery__CaseWhen *cw = k->args[w]->case_when;
-		sql_expr *cond = arg ? sql_analyze_expr(c, cw->expr) : bool_arg(c, cw->expr, "CASE/WHEN");
+		sql_expr *cond = arg ? sql_analyze_expr(c, cw->expr)
+				     : bool_arg(c, cw->expr, "CASE/WHEN");
 		if (!cond)
 			return NULL;
 		if (arg && unify_compare(c, "=", &e->args[0], &cond, cw->location) != MUR_OK)
@@ -957,30 +978,46 @@ static sql_expr *unsupported(sql_ctx *c, const char *what, int loc)
 sql_expr *sql_analyze_expr(sql_ctx *c, PgQuery__Node *n)
 {
 	switch (n->node_case) {
-	case PG_QUERY__NODE__NODE_A_CONST: return analyze_const(c, n->a_const);
-	case PG_QUERY__NODE__NODE_PARAM_REF: return analyze_param(c, n->param_ref);
-	case PG_QUERY__NODE__NODE_COLUMN_REF: return analyze_colref(c, n->column_ref);
-	case PG_QUERY__NODE__NODE_A_EXPR: return analyze_aexpr(c, n->a_expr);
-	case PG_QUERY__NODE__NODE_BOOL_EXPR: return analyze_bool(c, n->bool_expr);
-	case PG_QUERY__NODE__NODE_NULL_TEST: return analyze_nulltest(c, n->null_test);
-	case PG_QUERY__NODE__NODE_BOOLEAN_TEST: return analyze_booltest(c, n->boolean_test);
-	case PG_QUERY__NODE__NODE_TYPE_CAST: return analyze_typecast(c, n->type_cast);
-	case PG_QUERY__NODE__NODE_FUNC_CALL: return sql_analyze_func(c, n->func_call);
-	case PG_QUERY__NODE__NODE_CASE_EXPR: return analyze_case(c, n->case_expr);
-	case PG_QUERY__NODE__NODE_COALESCE_EXPR: return analyze_coalesce(c, n->coalesce_expr);
-	case PG_QUERY__NODE__NODE_MIN_MAX_EXPR: return analyze_minmax(c, n->min_max_expr);
+	case PG_QUERY__NODE__NODE_A_CONST:
+		return analyze_const(c, n->a_const);
+	case PG_QUERY__NODE__NODE_PARAM_REF:
+		return analyze_param(c, n->param_ref);
+	case PG_QUERY__NODE__NODE_COLUMN_REF:
+		return analyze_colref(c, n->column_ref);
+	case PG_QUERY__NODE__NODE_A_EXPR:
+		return analyze_aexpr(c, n->a_expr);
+	case PG_QUERY__NODE__NODE_BOOL_EXPR:
+		return analyze_bool(c, n->bool_expr);
+	case PG_QUERY__NODE__NODE_NULL_TEST:
+		return analyze_nulltest(c, n->null_test);
+	case PG_QUERY__NODE__NODE_BOOLEAN_TEST:
+		return analyze_booltest(c, n->boolean_test);
+	case PG_QUERY__NODE__NODE_TYPE_CAST:
+		return analyze_typecast(c, n->type_cast);
+	case PG_QUERY__NODE__NODE_FUNC_CALL:
+		return sql_analyze_func(c, n->func_call);
+	case PG_QUERY__NODE__NODE_CASE_EXPR:
+		return analyze_case(c, n->case_expr);
+	case PG_QUERY__NODE__NODE_COALESCE_EXPR:
+		return analyze_coalesce(c, n->coalesce_expr);
+	case PG_QUERY__NODE__NODE_MIN_MAX_EXPR:
+		return analyze_minmax(c, n->min_max_expr);
 	case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
 		return sql_analyze_sqlvalue(c, n->sqlvalue_function);
-	case PG_QUERY__NODE__NODE_SUB_LINK: return unsupported(c, "subqueries", n->sub_link->location);
+	case PG_QUERY__NODE__NODE_SUB_LINK:
+		return unsupported(c, "subqueries", n->sub_link->location);
 	case PG_QUERY__NODE__NODE_SET_TO_DEFAULT:
 		return unsupported(c, "DEFAULT in this position", n->set_to_default->location);
 	case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
 		return unsupported(c, "arrays", n->a_array_expr->location);
-	case PG_QUERY__NODE__NODE_ROW_EXPR: return unsupported(c, "row constructors", n->row_expr->location);
+	case PG_QUERY__NODE__NODE_ROW_EXPR:
+		return unsupported(c, "row constructors", n->row_expr->location);
 	case PG_QUERY__NODE__NODE_COLLATE_CLAUSE:
 		return unsupported(c, "COLLATE", n->collate_clause->location);
-	case PG_QUERY__NODE__NODE_A_INDIRECTION: return unsupported(c, "subscripts", -1);
-	default: return unsupported(c, "this kind of expression", -1);
+	case PG_QUERY__NODE__NODE_A_INDIRECTION:
+		return unsupported(c, "subscripts", -1);
+	default:
+		return unsupported(c, "this kind of expression", -1);
 	}
 }
 
@@ -1007,28 +1044,43 @@ const char *sql_colname(PgQuery__Node *n)
 		s = str_field(tn->names[tn->n_names - 1]);
 		return s ? s : "?column?";
 	}
-	case PG_QUERY__NODE__NODE_CASE_EXPR: return "case";
-	case PG_QUERY__NODE__NODE_COALESCE_EXPR: return "coalesce";
+	case PG_QUERY__NODE__NODE_CASE_EXPR:
+		return "case";
+	case PG_QUERY__NODE__NODE_COALESCE_EXPR:
+		return "coalesce";
 	case PG_QUERY__NODE__NODE_MIN_MAX_EXPR:
-		return n->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? "greatest" : "least";
+		return n->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? "greatest"
+										: "least";
 	case PG_QUERY__NODE__NODE_A_EXPR:
-		return n->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF ? "nullif" : "?column?";
+		return n->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF ? "nullif"
+										: "?column?";
 	case PG_QUERY__NODE__NODE_A_CONST:
-		return n->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL ? "bool" : "?column?";
+		return n->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL ? "bool"
+									       : "?column?";
 	case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
 		switch (n->sqlvalue_function->op) {
-		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE: return "current_date";
+		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE:
+			return "current_date";
 		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
-		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP_N: return "current_timestamp";
+		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP_N:
+			return "current_timestamp";
 		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
-		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N: return "localtimestamp";
-		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_USER: return "current_user";
-		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER: return "session_user";
-		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER: return "user";
-		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA: return "current_schema";
-		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG: return "current_catalog";
-		default: return "?column?";
+		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N:
+			return "localtimestamp";
+		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_USER:
+			return "current_user";
+		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER:
+			return "session_user";
+		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER:
+			return "user";
+		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA:
+			return "current_schema";
+		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG:
+			return "current_catalog";
+		default:
+			return "?column?";
 		}
-	default: return "?column?";
+	default:
+		return "?column?";
 	}
 }

@@ -22,17 +22,24 @@
 #include <stdio.h>
 #include <string.h>
 
-#define FN_HINT "No function matches the given name and argument types. You might need to add explicit type casts."
+#define FN_HINT                                                                                    \
+	"No function matches the given name and argument types. You might need to add explicit "   \
+	"type casts."
 
 /* Argument kinds: S text, N any numeric, I integer, T timestamp-ish (date
  * promoted to timestamp), A anything (converted to text for concat). */
 /* Result rules: */
 enum {
-	R_TEXT = 1, R_INT4, R_FLOAT8, R_SAME,  /* R_SAME: type of argument 0 */
-	R_ROUND,                               /* int → float8, else same */
-	R_NUMERIC_IF,                          /* numeric if any numeric arg and no float, else float8 */
-	R_TS,                                  /* timestamp type of argument 1 */
-	R_NUMERIC, R_TSTZ, R_DATE,
+	R_TEXT = 1,
+	R_INT4,
+	R_FLOAT8,
+	R_SAME,       /* R_SAME: type of argument 0 */
+	R_ROUND,      /* int → float8, else same */
+	R_NUMERIC_IF, /* numeric if any numeric arg and no float, else float8 */
+	R_TS,         /* timestamp type of argument 1 */
+	R_NUMERIC,
+	R_TSTZ,
+	R_DATE,
 };
 
 typedef struct fn_def {
@@ -131,15 +138,24 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
 {
 	int any_num = 0, any_float = 0;
 	switch (d->result) {
-	case R_TEXT: return MT_TEXT;
-	case R_INT4: return MT_INT4;
-	case R_FLOAT8: return MT_FLOAT8;
-	case R_NUMERIC: return MT_NUMERIC;
-	case R_TSTZ: return MT_TIMESTAMPTZ;
-	case R_DATE: return MT_DATE;
-	case R_SAME: return args[0]->type;
-	case R_TS: return args[1]->type;
-	case R_ROUND: return mur_type_is_integer(args[0]->type) ? MT_FLOAT8 : args[0]->type;
+	case R_TEXT:
+		return MT_TEXT;
+	case R_INT4:
+		return MT_INT4;
+	case R_FLOAT8:
+		return MT_FLOAT8;
+	case R_NUMERIC:
+		return MT_NUMERIC;
+	case R_TSTZ:
+		return MT_TIMESTAMPTZ;
+	case R_DATE:
+		return MT_DATE;
+	case R_SAME:
+		return args[0]->type;
+	case R_TS:
+		return args[1]->type;
+	case R_ROUND:
+		return mur_type_is_integer(args[0]->type) ? MT_FLOAT8 : args[0]->type;
 	default:
 		for (int i = 0; i < n; i++) {
 			any_num |= args[i]->type == MT_NUMERIC;
@@ -212,10 +228,18 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 
 static int agg_kind(const char *name)
 {
-	static const struct { const char *name; int fn; } aggs[] = {
-		{"count", SQL_AGG_COUNT}, {"sum", SQL_AGG_SUM},       {"min", SQL_AGG_MIN},
-		{"max", SQL_AGG_MAX},     {"avg", SQL_AGG_AVG},       {"bool_and", SQL_AGG_BOOL_AND},
-		{"every", SQL_AGG_BOOL_AND}, {"bool_or", SQL_AGG_BOOL_OR},
+	static const struct {
+		const char *name;
+		int fn;
+	} aggs[] = {
+		{"count", SQL_AGG_COUNT},
+		{"sum", SQL_AGG_SUM},
+		{"min", SQL_AGG_MIN},
+		{"max", SQL_AGG_MAX},
+		{"avg", SQL_AGG_AVG},
+		{"bool_and", SQL_AGG_BOOL_AND},
+		{"every", SQL_AGG_BOOL_AND},
+		{"bool_or", SQL_AGG_BOOL_OR},
 		{"approx_count_distinct", SQL_AGG_APPROX_COUNT_DISTINCT},
 	};
 	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
@@ -227,8 +251,11 @@ static int agg_kind(const char *name)
 static mur_type agg_type(int fn, mur_type t)
 {
 	switch (fn) {
-	case SQL_AGG_COUNT: case SQL_AGG_COUNT_STAR: return MT_INT8;
-	case SQL_AGG_APPROX_COUNT_DISTINCT: return MT_INT8; /* any argument type */
+	case SQL_AGG_COUNT:
+	case SQL_AGG_COUNT_STAR:
+		return MT_INT8;
+	case SQL_AGG_APPROX_COUNT_DISTINCT:
+		return MT_INT8; /* any argument type */
 	case SQL_AGG_SUM:
 		if (t == MT_INT2 || t == MT_INT4)
 			return MT_INT8;
@@ -239,9 +266,11 @@ static mur_type agg_type(int fn, mur_type t)
 		if (mur_type_is_integer(t) || t == MT_NUMERIC)
 			return MT_NUMERIC;
 		return (t == MT_FLOAT4 || t == MT_FLOAT8) ? MT_FLOAT8 : MT_UNKNOWN;
-	case SQL_AGG_MIN: case SQL_AGG_MAX:
+	case SQL_AGG_MIN:
+	case SQL_AGG_MAX:
 		return (t == MT_BOOL || t == MT_BYTEA) ? MT_UNKNOWN : t;
-	default: return t == MT_BOOL ? MT_BOOL : MT_UNKNOWN;
+	default:
+		return t == MT_BOOL ? MT_BOOL : MT_UNKNOWN;
 	}
 }
 
@@ -275,12 +304,16 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 	if (f->agg_star) {
 		if (fn != SQL_AGG_COUNT)
 			return (sql_err(c, SQLSTATE_SYNTAX_ERROR, f->location,
-					"%s(*) must be used to call a parameterless aggregate function", name), NULL);
+					"%s(*) must be used to call a parameterless aggregate "
+					"function",
+					name),
+				NULL);
 		fn = SQL_AGG_COUNT_STAR;
 	} else {
 		if (f->n_args != 1)
 			return (sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
-					"murphy supports %s with one argument only", name), NULL);
+					"murphy supports %s with one argument only", name),
+				NULL);
 		c->in_agg = 1;
 		arg = sql_analyze_expr(c, f->args[0]);
 		c->in_agg = 0;
@@ -293,13 +326,15 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 	if (f->agg_distinct && fn == SQL_AGG_APPROX_COUNT_DISTINCT) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 			"approx_count_distinct(DISTINCT ...) is not supported");
-		mur_error_hint(c->err, "approx_count_distinct already counts each value once: "
-				       "drop DISTINCT, or use count(DISTINCT ...) for an exact count.");
+		mur_error_hint(c->err,
+			       "approx_count_distinct already counts each value once: "
+			       "drop DISTINCT, or use count(DISTINCT ...) for an exact count.");
 		return NULL;
 	}
 	if (f->agg_distinct && fn != SQL_AGG_COUNT && fn != SQL_AGG_MIN && fn != SQL_AGG_MAX)
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-				"murphy does not support %s(DISTINCT ...) yet", name), NULL);
+				"murphy does not support %s(DISTINCT ...) yet", name),
+			NULL);
 	e = sql_expr_new(c, SE_AGG, t, f->location);
 	if (!e || (arg && !(e->args = sql_alloc(c, sizeof(sql_expr *)))))
 		return NULL;
@@ -329,17 +364,21 @@ static sql_expr *murphy_fault(sql_ctx *c, PgQuery__FuncCall *f)
 	sql_expr *arg, *fitted;
 	if (f->agg_star || f->agg_distinct || f->over || f->n_args != 1) {
 		sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
-			"murphy.fault takes one text argument: SELECT murphy.fault('partition f1 leader')");
+			"murphy.fault takes one text argument: SELECT murphy.fault('partition f1 "
+			"leader')");
 		return NULL;
 	}
 	if (!c->q || !c->q->is_virtual || c->in_agg)
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-				"murphy.fault() runs on the leader only: call it as SELECT murphy.fault('...')"),
+				"murphy.fault() runs on the leader only: call it as SELECT "
+				"murphy.fault('...')"),
 			NULL);
 	if (!(arg = sql_analyze_expr(c, f->args[0])))
 		return NULL;
 	if (!(fitted = fit_arg(c, arg, 'S')))
-		return mur_error_is_set(c->err) ? NULL : no_function(c, "murphy.fault", &arg, 1, f->location);
+		return mur_error_is_set(c->err)
+			       ? NULL
+			       : no_function(c, "murphy.fault", &arg, 1, f->location);
 	return sql_make_call(c, "murphy_fault", MT_TEXT, f->location, 1, fitted);
 }
 
@@ -370,13 +409,15 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return aggregate(c, f, fn, name);
 	if (f->over)
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-				"murphy does not support window functions yet"), NULL);
+				"murphy does not support window functions yet"),
+			NULL);
 	if (f->agg_star || f->agg_distinct)
-		return (sql_err(c, "42809", f->location,
-				"%s is not an aggregate function", name), NULL);
+		return (sql_err(c, "42809", f->location, "%s is not an aggregate function", name),
+			NULL);
 	if (f->n_args > SQL_ARGS_MAX)
 		return (sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, f->location,
-				"cannot pass more than %d arguments to a function", SQL_ARGS_MAX), NULL);
+				"cannot pass more than %d arguments to a function", SQL_ARGS_MAX),
+			NULL);
 	for (size_t i = 0; i < f->n_args; i++)
 		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
 			return NULL;

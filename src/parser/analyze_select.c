@@ -24,10 +24,14 @@ int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	if (s->with_clause)
 		return unsupported(c, "WITH (common table expressions)", s->with_clause->location);
 	switch (s->op) {
-	case PG_QUERY__SET_OPERATION__SETOP_UNION: return unsupported(c, "UNION", -1);
-	case PG_QUERY__SET_OPERATION__SETOP_INTERSECT: return unsupported(c, "INTERSECT", -1);
-	case PG_QUERY__SET_OPERATION__SETOP_EXCEPT: return unsupported(c, "EXCEPT", -1);
-	default: break;
+	case PG_QUERY__SET_OPERATION__SETOP_UNION:
+		return unsupported(c, "UNION", -1);
+	case PG_QUERY__SET_OPERATION__SETOP_INTERSECT:
+		return unsupported(c, "INTERSECT", -1);
+	case PG_QUERY__SET_OPERATION__SETOP_EXCEPT:
+		return unsupported(c, "EXCEPT", -1);
+	default:
+		break;
 	}
 	if (s->n_values_lists)
 		return unsupported(c, "VALUES lists outside INSERT", -1);
@@ -41,7 +45,8 @@ int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	}
 	if (s->into_clause)
 		return unsupported(c, "SELECT INTO", -1);
-	if (s->n_distinct_clause && s->distinct_clause[0]->node_case != PG_QUERY__NODE__NODE__NOT_SET)
+	if (s->n_distinct_clause &&
+	    s->distinct_clause[0]->node_case != PG_QUERY__NODE__NODE__NOT_SET)
 		return unsupported(c, "DISTINCT ON", -1);
 	if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
 		return unsupported(c, "FETCH ... WITH TIES", -1);
@@ -94,8 +99,10 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 	sql_rte *r;
 	if (j->jointype != PG_QUERY__JOIN_TYPE__JOIN_INNER &&
 	    j->jointype != PG_QUERY__JOIN_TYPE__JOIN_LEFT)
-		return unsupported(c, j->jointype == PG_QUERY__JOIN_TYPE__JOIN_RIGHT ? "RIGHT JOIN"
-								  : "FULL JOIN", -1);
+		return unsupported(c,
+				   j->jointype == PG_QUERY__JOIN_TYPE__JOIN_RIGHT ? "RIGHT JOIN"
+										  : "FULL JOIN",
+				   -1);
 	if (j->is_natural || j->n_using_clause)
 		return unsupported(c, "JOIN ... USING / NATURAL JOIN", -1);
 	if (from_item(c, q, j->larg) != MUR_OK)
@@ -127,11 +134,21 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 {
 	switch (n->node_case) {
-	case PG_QUERY__NODE__NODE_RANGE_VAR: return sql_analyze_from_table(c, q, n->range_var);
-	case PG_QUERY__NODE__NODE_JOIN_EXPR: return join_item(c, q, n->join_expr);
-	case PG_QUERY__NODE__NODE_RANGE_SUBSELECT: return unsupported(c, "subqueries in FROM", -1);
-	case PG_QUERY__NODE__NODE_RANGE_FUNCTION: return unsupported(c, "functions in FROM", -1);
-	default: return unsupported(c, "this FROM item", -1);
+	case PG_QUERY__NODE__NODE_RANGE_VAR:
+		return sql_analyze_from_table(c, q, n->range_var);
+	case PG_QUERY__NODE__NODE_JOIN_EXPR:
+		return join_item(c, q, n->join_expr);
+	case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
+		return unsupported(c, "subqueries in FROM", -1);
+	case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
+		unsupported(c, "functions in FROM", -1);
+		mur_error_detail(c->err, "murphy has no set-returning functions such as "
+					 "generate_series.");
+		mur_error_hint(c->err, "Send the rows from the client (INSERT ... VALUES or COPY; "
+				       "pgbench -i generates them client-side unless told -I G).");
+		return MUR_ERR;
+	default:
+		return unsupported(c, "this FROM item", -1);
 	}
 }
 
@@ -144,7 +161,8 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	for (int i = 0; i < q->nrte; i++)
 		nvirtual += q->rtes[i].table->kind == CAT_TABLE_VIRTUAL;
 	if (nvirtual && nvirtual != q->nrte)
-		return unsupported(c, "joining murphy.* catalog tables with distributed tables", -1);
+		return unsupported(c, "joining murphy.* catalog tables with distributed tables",
+				   -1);
 	q->is_virtual = nvirtual == q->nrte;
 	return MUR_OK;
 }
@@ -265,7 +283,8 @@ static int target_by_name(sql_ctx *c, const sql_query *q, const char *name, int 
 			continue;
 		if (found >= 0 && !sql_expr_equal(q->targets[found].e, q->targets[i].e))
 			return sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, loc,
-				       "ORDER BY \"%s\" is ambiguous", name), -2;
+				       "ORDER BY \"%s\" is ambiguous", name),
+			       -2;
 		if (found < 0)
 			found = i;
 	}
@@ -325,10 +344,12 @@ static int sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sort *ou
 		return unsupported(c, "ORDER BY ... USING", sb->location);
 	out->desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
 	out->nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-			   (out->desc && sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST);
+			   (out->desc &&
+			    sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST);
 	if (pos) {
 		if (pos < 1 || pos > q->ntarget)
-			return sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE, sb->node->a_const->location,
+			return sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE,
+				       sb->node->a_const->location,
 				       "ORDER BY position %d is not in select list", pos);
 		t = pos - 1;
 	} else if (name && (t = target_by_name(c, q, name, sb->location)) == -2) {
@@ -349,7 +370,8 @@ static int sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sort *ou
 			out->target = i;
 	if (out->target < 0 && q->distinct)
 		return sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE, sb->location,
-			       "for SELECT DISTINCT, ORDER BY expressions must appear in select list");
+			       "for SELECT DISTINCT, ORDER BY expressions must appear in select "
+			       "list");
 	return MUR_OK;
 }
 
@@ -392,7 +414,8 @@ static int check_grouped(sql_ctx *c, const sql_query *q, const sql_expr *e)
 	if (e->kind == SE_COLUMN) {
 		const sql_rte *r = &q->rtes[e->rte];
 		return sql_err(c, SQLSTATE_GROUPING_ERROR, e->loc,
-			       "column \"%s.%s\" must appear in the GROUP BY clause or be used in an aggregate function",
+			       "column \"%s.%s\" must appear in the GROUP BY clause or be used in "
+			       "an aggregate function",
 			       r->alias, r->table->cols[e->col].name);
 	}
 	for (int i = 0; i < e->nargs; i++)
@@ -468,7 +491,8 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 		rc = analyze_sort(c, q, s);
 	if (rc == MUR_OK) {
 		q->limit = limit_expr(c, s->limit_count, "LIMIT");
-		q->offset = mur_error_is_set(c->err) ? NULL : limit_expr(c, s->limit_offset, "OFFSET");
+		q->offset = mur_error_is_set(c->err) ? NULL
+						     : limit_expr(c, s->limit_offset, "OFFSET");
 		rc = mur_error_is_set(c->err) ? MUR_ERR : MUR_OK;
 	}
 	q->has_agg = q->ngroup > 0 || c->seen_agg || q->having;

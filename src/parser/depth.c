@@ -57,7 +57,8 @@ static int depth_error(mur_error *err, int limit)
 {
 	mur_error_set(err, SQLSTATE_STACK_DEPTH_EXCEEDED, "stack depth limit exceeded");
 	mur_error_hint(err,
-		       "The statement nests more than %d levels deep (each operator of a chain such "
+		       "The statement nests more than %d levels deep (each operator of a chain "
+		       "such "
 		       "as 1+1+1 adds one or two). Write long chains as lists: IN (...), VALUES, "
 		       "sum() over rows.",
 		       limit);
@@ -76,7 +77,7 @@ typedef struct text_scan {
 	int n;          /* open levels */
 	long total;     /* sum over open levels of 1 + ops + keep */
 	long max;
-	size_t *semis;  /* offsets of ';' outside quotes and comments, when wanted */
+	size_t *semis; /* offsets of ';' outside quotes and comments, when wanted */
 	size_t nsemis, semis_cap;
 	const char *sql;
 	int oom;
@@ -85,8 +86,9 @@ typedef struct text_scan {
 /* Words after which a new sibling expression starts. */
 static int is_reset_word(const char *w, size_t n)
 {
-	static const char *const words[] = {"and",   "or",   "when",  "then",   "else",     "from",
-					    "where", "having", "by", "limit", "offset", "returning"};
+	static const char *const words[] = {"and",  "or",    "when",   "then",
+					    "else", "from",  "where",  "having",
+					    "by",   "limit", "offset", "returning"};
 	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
 		if (strlen(words[i]) == n && strncasecmp(w, words[i], n) == 0)
 			return 1;
@@ -256,7 +258,8 @@ static const char *scan_token(text_scan *s, const char *p)
 	}
 	if (isalpha((unsigned char)*p) || *p == '_' || (unsigned char)*p >= 0x80) {
 		const char *w = p;
-		while (isalnum((unsigned char)*p) || *p == '_' || *p == '$' || (unsigned char)*p >= 0x80)
+		while (isalnum((unsigned char)*p) || *p == '_' || *p == '$' ||
+		       (unsigned char)*p >= 0x80)
 			p++;
 		if (is_reset_word(w, (size_t)(p - w)))
 			scan_reset(s);
@@ -346,14 +349,18 @@ static int skip_value(const uint8_t **pp, const uint8_t *end, int wt, uint64_t *
 {
 	uint64_t v;
 	switch (wt) {
-	case 0: return read_varint(pp, end, &v);
-	case 1: return (size_t)(end - *pp) < 8 ? -1 : (*pp += 8, 0);
-	case 5: return (size_t)(end - *pp) < 4 ? -1 : (*pp += 4, 0);
+	case 0:
+		return read_varint(pp, end, &v);
+	case 1:
+		return (size_t)(end - *pp) < 8 ? -1 : (*pp += 8, 0);
+	case 5:
+		return (size_t)(end - *pp) < 4 ? -1 : (*pp += 4, 0);
 	case 2:
 		if (read_varint(pp, end, len) != 0 || *len > (uint64_t)(end - *pp))
 			return -1;
 		return 0;
-	default: return -1;
+	default:
+		return -1;
 	}
 }
 
@@ -377,7 +384,8 @@ int sql_depth_check_tree(const uint8_t *data, size_t len, mur_error *err)
 		if ((key & 7) != 2)
 			continue;
 		const ProtobufCFieldDescriptor *f =
-			protobuf_c_message_descriptor_get_field(st[n - 1].desc, (unsigned)(key >> 3));
+			protobuf_c_message_descriptor_get_field(st[n - 1].desc,
+								(unsigned)(key >> 3));
 		if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
 			if (n > SQL_DEPTH_TREE_MAX) {
 				free(st);

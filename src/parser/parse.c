@@ -88,8 +88,8 @@ static const char *parse_error_state(const char *message)
 
 /* Copy the pieces [pieces[2i], pieces[2i+1]) of sql into *stmts (malloc'd
  * array of malloc'd strings), dropping blank ones. */
-static int split_copy(const char *sql, const size_t *pieces, size_t npieces, int *n,
-		      char ***stmts, mur_error *err)
+static int split_copy(const char *sql, const size_t *pieces, size_t npieces, int *n, char ***stmts,
+		      mur_error *err)
 {
 	char **out = calloc(npieces + 1, sizeof *out);
 	int k = 0;
@@ -108,7 +108,8 @@ static int split_copy(const char *sql, const size_t *pieces, size_t npieces, int
 			for (int j = 0; j < k; j++)
 				free(out[j]);
 			free(out);
-			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"),
+			       MUR_ENOMEM;
 		}
 		k++;
 	}

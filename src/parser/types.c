@@ -13,12 +13,21 @@
 #include <string.h>
 
 static const char *const type_names[MT_TYPE_COUNT] = {
-	[MT_UNKNOWN] = "unknown", [MT_BOOL] = "boolean", [MT_INT2] = "smallint",
-	[MT_INT4] = "integer", [MT_INT8] = "bigint", [MT_FLOAT4] = "real",
-	[MT_FLOAT8] = "double precision", [MT_NUMERIC] = "numeric", [MT_TEXT] = "text",
-	[MT_VARCHAR] = "character varying", [MT_BPCHAR] = "character", [MT_DATE] = "date",
+	[MT_UNKNOWN] = "unknown",
+	[MT_BOOL] = "boolean",
+	[MT_INT2] = "smallint",
+	[MT_INT4] = "integer",
+	[MT_INT8] = "bigint",
+	[MT_FLOAT4] = "real",
+	[MT_FLOAT8] = "double precision",
+	[MT_NUMERIC] = "numeric",
+	[MT_TEXT] = "text",
+	[MT_VARCHAR] = "character varying",
+	[MT_BPCHAR] = "character",
+	[MT_DATE] = "date",
 	[MT_TIMESTAMP] = "timestamp without time zone",
-	[MT_TIMESTAMPTZ] = "timestamp with time zone", [MT_BYTEA] = "bytea",
+	[MT_TIMESTAMPTZ] = "timestamp with time zone",
+	[MT_BYTEA] = "bytea",
 };
 
 const char *sql_type_name(mur_type t)
@@ -29,26 +38,47 @@ const char *sql_type_name(mur_type t)
 int sql_type_category(mur_type t)
 {
 	switch (t) {
-	case MT_INT2: case MT_INT4: case MT_INT8: case MT_FLOAT4: case MT_FLOAT8:
-	case MT_NUMERIC: return 'N';
-	case MT_TEXT: case MT_VARCHAR: case MT_BPCHAR: return 'S';
-	case MT_BOOL: return 'B';
-	case MT_DATE: case MT_TIMESTAMP: case MT_TIMESTAMPTZ: return 'D';
-	case MT_BYTEA: return 'X';
-	default: return 'U';
+	case MT_INT2:
+	case MT_INT4:
+	case MT_INT8:
+	case MT_FLOAT4:
+	case MT_FLOAT8:
+	case MT_NUMERIC:
+		return 'N';
+	case MT_TEXT:
+	case MT_VARCHAR:
+	case MT_BPCHAR:
+		return 'S';
+	case MT_BOOL:
+		return 'B';
+	case MT_DATE:
+	case MT_TIMESTAMP:
+	case MT_TIMESTAMPTZ:
+		return 'D';
+	case MT_BYTEA:
+		return 'X';
+	default:
+		return 'U';
 	}
 }
 
 int sql_type_numeric_rank(mur_type t)
 {
 	switch (t) {
-	case MT_INT2: return 1;
-	case MT_INT4: return 2;
-	case MT_INT8: return 3;
-	case MT_NUMERIC: return 4;
-	case MT_FLOAT4: return 5;
-	case MT_FLOAT8: return 6;
-	default: return 0;
+	case MT_INT2:
+		return 1;
+	case MT_INT4:
+		return 2;
+	case MT_INT8:
+		return 3;
+	case MT_NUMERIC:
+		return 4;
+	case MT_FLOAT4:
+		return 5;
+	case MT_FLOAT8:
+		return 6;
+	default:
+		return 0;
 	}
 }
 
@@ -79,13 +109,16 @@ mur_type sql_type_common(mur_type a, mur_type b)
 	if (sql_type_category(a) != sql_type_category(b))
 		return MT_UNKNOWN;
 	switch (sql_type_category(a)) {
-	case 'N': return sql_type_arith(a, b);
-	case 'S': return MT_TEXT;
+	case 'N':
+		return sql_type_arith(a, b);
+	case 'S':
+		return MT_TEXT;
 	case 'D':
 		if (a == MT_TIMESTAMPTZ || b == MT_TIMESTAMPTZ)
 			return MT_TIMESTAMPTZ;
 		return MT_TIMESTAMP;
-	default: return a;
+	default:
+		return a;
 	}
 }
 
@@ -96,8 +129,7 @@ int sql_type_implicit_ok(mur_type from, mur_type to)
 {
 	if (from == to || from == MT_UNKNOWN)
 		return 1;
-	return sql_type_category(from) == sql_type_category(to) &&
-	       sql_type_category(to) != 'U';
+	return sql_type_category(from) == sql_type_category(to) && sql_type_category(to) != 'U';
 }
 
 static const char *typename_last(const PgQuery__TypeName *tn)

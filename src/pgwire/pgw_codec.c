@@ -44,10 +44,20 @@ int pgw_frame_startup(const char *p, size_t len, pgw_frame *f, mur_error *err)
 int pgw_fe_type_known(uint8_t type)
 {
 	switch (type) {
-	case PGW_FE_QUERY: case PGW_FE_PARSE: case PGW_FE_BIND: case PGW_FE_DESCRIBE:
-	case PGW_FE_EXECUTE: case PGW_FE_CLOSE: case PGW_FE_SYNC: case PGW_FE_FLUSH:
-	case PGW_FE_TERMINATE: case PGW_FE_COPY_DATA: case PGW_FE_COPY_DONE:
-	case PGW_FE_COPY_FAIL: case PGW_FE_FUNCTION_CALL: case PGW_FE_PASSWORD:
+	case PGW_FE_QUERY:
+	case PGW_FE_PARSE:
+	case PGW_FE_BIND:
+	case PGW_FE_DESCRIBE:
+	case PGW_FE_EXECUTE:
+	case PGW_FE_CLOSE:
+	case PGW_FE_SYNC:
+	case PGW_FE_FLUSH:
+	case PGW_FE_TERMINATE:
+	case PGW_FE_COPY_DATA:
+	case PGW_FE_COPY_DONE:
+	case PGW_FE_COPY_FAIL:
+	case PGW_FE_FUNCTION_CALL:
+	case PGW_FE_PASSWORD:
 		return 1;
 	default:
 		return 0;
@@ -255,8 +265,7 @@ int pgw_bind_decode(const char *body, size_t len, pgw_bind *out, mur_error *err)
 	return MUR_OK;
 }
 
-int pgw_target_decode(const char *body, size_t len, char *kind, const char **name,
-		      mur_error *err)
+int pgw_target_decode(const char *body, size_t len, char *kind, const char **name, mur_error *err)
 {
 	mur_rd r;
 	mur_rd_init(&r, body, len);
@@ -376,12 +385,12 @@ void pgw_put_row_description(mur_buf *out, uint32_t ncols, const pgw_column *col
 	mur_buf_put_u16(out, (uint16_t)ncols);
 	for (uint32_t i = 0; i < ncols; i++) {
 		put_bounded_cstr(out, cols[i].name, sizeof cols[i].name);
-		mur_buf_put_u32(out, 0);   /* table OID */
-		mur_buf_put_u16(out, 0);   /* attribute number */
+		mur_buf_put_u32(out, 0); /* table OID */
+		mur_buf_put_u16(out, 0); /* attribute number */
 		mur_buf_put_u32(out, cols[i].type_oid);
 		mur_buf_put_u16(out, (uint16_t)cols[i].typlen);
 		mur_buf_put_u32(out, (uint32_t)cols[i].typmod);
-		mur_buf_put_u16(out, 0);   /* text format */
+		mur_buf_put_u16(out, 0); /* text format */
 	}
 	pgw_msg_end(out, off);
 }

@@ -97,11 +97,11 @@
 /* ---- Framing ------------------------------------------------------------ */
 
 typedef struct pgw_frame {
-	char type;            /* message type byte; 0 for startup packets */
-	uint32_t code;        /* startup packets: protocol or request code */
-	const char *body;     /* after the header, points into the input */
+	char type;        /* message type byte; 0 for startup packets */
+	uint32_t code;    /* startup packets: protocol or request code */
+	const char *body; /* after the header, points into the input */
 	size_t body_len;
-	size_t total;         /* bytes the packet occupies in the input */
+	size_t total; /* bytes the packet occupies in the input */
 } pgw_frame;
 
 /* Frame a startup-phase packet: Int32 length (itself included, 8..10000),
@@ -122,7 +122,7 @@ typedef struct pgw_startup {
 	const char *user;
 	const char *database;
 	const char *application_name;
-	int noptions;                                   /* unrecognised "_pq_." options */
+	int noptions; /* unrecognised "_pq_." options */
 	const char *options[PGW_STARTUP_OPTIONS_MAX];
 } pgw_startup;
 int pgw_startup_decode(const char *body, size_t len, pgw_startup *out, mur_error *err);
@@ -159,8 +159,7 @@ int pgw_bind_decode(const char *body, size_t len, pgw_bind *out, mur_error *err)
 void pgw_bind_free(pgw_bind *m);
 
 /* Describe and Close: kind 'S' (statement) or 'P' (portal), name. */
-int pgw_target_decode(const char *body, size_t len, char *kind, const char **name,
-		      mur_error *err);
+int pgw_target_decode(const char *body, size_t len, char *kind, const char **name, mur_error *err);
 
 /* Execute: portal name and row limit (<= 0: all rows). */
 int pgw_execute_decode(const char *body, size_t len, const char **portal, int32_t *max_rows,

@@ -13,17 +13,20 @@
  */
 #include "pgwire/pgw_conn_int.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+#include <sys/random.h>
 
 static void conn_run(pgw_conn *c);
 static void conn_set_closed(pgw_conn *c);
+static void conn_unref(pgw_conn *c);
 
 /* The invariants of pgw_conn_int.h. */
 static void conn_check(const pgw_conn *c)
@@ -38,25 +41,29 @@ static void conn_check(const pgw_conn *c)
 
 /* ---- Lifecycle ------------------------------------------------------------ */
 
-/* BackendKeyData: murphy does not implement CancelRequest, so the key only
- * has to look like PostgreSQL's (a process id and a secret). */
+/* BackendKeyData: a process id (sequential: PostgreSQL's pids are no
+ * secret either) and a secret key.  A CancelRequest must give both, so
+ * the key is what stops one client from cancelling another's statements:
+ * it comes from the kernel's random source (getrandom), never from the
+ * clock or an address.  When no random bytes can be had the connection
+ * gets no key (key_ok = 0) and no CancelRequest ever matches it. */
 static uint32_t conn_next_pid(void)
 {
 	static _Atomic uint32_t next = 1000;
 	return atomic_fetch_add(&next, 1);
 }
 
-static uint32_t conn_secret(const void *salt, uint32_t pid)
+static int conn_random_key(uint32_t *key)
 {
-	uint64_t x = (uint64_t)time(NULL) ^ ((uint64_t)(uintptr_t)salt << 16) ^ pid;
-	x += 0x9e3779b97f4a7c15ull; /* splitmix64 */
-	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-	return (uint32_t)(x ^ (x >> 31));
+	ssize_t n;
+	do
+		n = getrandom(key, sizeof *key, 0);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof *key ? MUR_OK : MUR_EIO;
 }
 
-int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake,
-		    void *wake_arg, pgw_conn **out)
+int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake, void *wake_arg,
+		    pgw_conn **out)
 {
 	pgw_conn *c = calloc(1, sizeof *c);
 	if (!c)
@@ -70,12 +77,40 @@ int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wa
 	mur_buf_init(&c->in);
 	mur_buf_init(&c->out);
 	c->pid = conn_next_pid();
-	c->key = conn_secret(c, c->pid);
+	c->key_ok = conn_random_key(&c->key) == MUR_OK;
+	if (!c->key_ok)
+		MLOG(WARN, "pgwire",
+		     "session %u: no random bytes for its cancel key: it cannot be "
+		     "cancelled",
+		     c->pid);
 	*out = c;
 	return MUR_OK;
 }
 
 void pgw_conn_set_admit(pgw_conn *c, pgw_conn_admit_cb admit) { c->admit = admit; }
+
+void pgw_conn_set_cancel(pgw_conn *c, pgw_conn_cancel_cb cancel) { c->cancel = cancel; }
+
+/* Compare keys in constant time: the answer (none, either way) and its
+ * timing say nothing about how close a guess was. */
+static int conn_key_equal(uint32_t a, uint32_t b)
+{
+	volatile uint32_t diff = a ^ b;
+	return diff == 0;
+}
+
+int pgw_conn_cancel(pgw_conn *c, uint32_t pid, uint32_t key)
+{
+	if (c->pid != pid || !c->key_ok || !conn_key_equal(c->key, key))
+		return 0;
+	if (!c->pending || !c->esess || !c->ops->cancel)
+		return 1; /* nothing runs: nothing to cancel (PostgreSQL: the same) */
+	MLOG(DEBUG, "pgwire", "session %u: cancel request", c->pid);
+	c->refs++; /* the engine may call done() from inside cancel() */
+	c->ops->cancel(c->esess);
+	conn_unref(c);
+	return 1;
+}
 
 static void conn_free(pgw_conn *c)
 {
@@ -270,11 +305,22 @@ static void conn_on_result(pgw_conn *c, pgw_result *r)
 	assert(c->state == PGW_CONN_BUSY);
 	c->state = PGW_CONN_READY;
 	switch (wait) {
-	case PGW_WAIT_SIMPLE: pgw_simple_on_result(c, r); break;
-	case PGW_WAIT_EXECUTE: pgw_extended_on_result(c, r); break;
-	case PGW_WAIT_COPY_DONE: pgw_copy_on_result(c, r); break;
-	case PGW_WAIT_PARSE: pgw_extended_on_parsed(c, r); break;
-	default: assert(0); pgw_result_free(r); break;
+	case PGW_WAIT_SIMPLE:
+		pgw_simple_on_result(c, r);
+		break;
+	case PGW_WAIT_EXECUTE:
+		pgw_extended_on_result(c, r);
+		break;
+	case PGW_WAIT_COPY_DONE:
+		pgw_copy_on_result(c, r);
+		break;
+	case PGW_WAIT_PARSE:
+		pgw_extended_on_parsed(c, r);
+		break;
+	default:
+		assert(0);
+		pgw_result_free(r);
+		break;
 	}
 }
 
@@ -319,10 +365,7 @@ void pgw_conn_failf(pgw_conn *c, const char *sqlstate, const char *fmt, ...)
 	pgw_conn_fail(c, &e);
 }
 
-void pgw_conn_oom(pgw_conn *c)
-{
-	pgw_conn_failf(c, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-}
+void pgw_conn_oom(pgw_conn *c) { pgw_conn_failf(c, SQLSTATE_OUT_OF_MEMORY, "out of memory"); }
 
 void pgw_conn_ready_for_query(pgw_conn *c)
 {
@@ -346,10 +389,10 @@ void pgw_conn_send_notices(pgw_conn *c, const pgw_result *r)
 static void conn_send_parameters(pgw_conn *c, const char *user, const char *app)
 {
 	static const char *const fixed[][2] = {
-		{"server_version", "15.0"},        {"server_encoding", "UTF8"},
-		{"client_encoding", "UTF8"},       {"DateStyle", "ISO, MDY"},
-		{"IntervalStyle", "postgres"},     {"TimeZone", "UTC"},
-		{"integer_datetimes", "on"},       {"standard_conforming_strings", "on"},
+		{"server_version", "15.0"},    {"server_encoding", "UTF8"},
+		{"client_encoding", "UTF8"},   {"DateStyle", "ISO, MDY"},
+		{"IntervalStyle", "postgres"}, {"TimeZone", "UTC"},
+		{"integer_datetimes", "on"},   {"standard_conforming_strings", "on"},
 		{"is_superuser", "on"},
 	};
 	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
@@ -365,7 +408,8 @@ static int conn_startup_check(const pgw_frame *f, pgw_startup *st, mur_error *er
 	uint32_t major = f->code >> 16, minor = f->code & 0xffff;
 	if (major != 3)
 		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-				     "unsupported frontend protocol %u.%u: server supports 3.0 to 3.0",
+				     "unsupported frontend protocol %u.%u: server supports 3.0 to "
+				     "3.0",
 				     major, minor);
 	if (pgw_startup_decode(f->body, f->body_len, st, err) != MUR_OK)
 		return MUR_EPROTO;
@@ -387,7 +431,8 @@ static void conn_startup_v3(pgw_conn *c, const pgw_frame *f)
 		return;
 	}
 	if (c->admit && !c->admit(c->wake_arg)) {
-		pgw_conn_fatalf(c, SQLSTATE_TOO_MANY_CONNECTIONS, "sorry, too many clients already");
+		pgw_conn_fatalf(c, SQLSTATE_TOO_MANY_CONNECTIONS,
+				"sorry, too many clients already");
 		return;
 	}
 	db = st.database && st.database[0] ? st.database : st.user;
@@ -407,6 +452,21 @@ static void conn_startup_v3(pgw_conn *c, const pgw_frame *f)
 	c->state = PGW_CONN_READY;
 	pgw_conn_ready_for_query(c);
 	MLOG(DEBUG, "pgwire", "session %u: user %s database %s", c->pid, st.user, db);
+}
+
+/* CancelRequest: hand the (pid, key) pair to the owner, who finds the
+ * session it names (pgw_conn_cancel), then hang up without a word, as
+ * PostgreSQL does whether or not the key matched. */
+static void conn_cancel_request(pgw_conn *c, const pgw_frame *f)
+{
+	mur_rd rd;
+	uint32_t pid, key;
+	mur_rd_init(&rd, f->body, f->body_len);
+	pid = mur_rd_u32(&rd);
+	key = mur_rd_u32(&rd);
+	if (mur_rd_ok(&rd) && mur_rd_left(&rd) == 0 && c->cancel)
+		c->cancel(c->wake_arg, pid, key);
+	conn_set_closed(c);
 }
 
 /* One startup-phase packet; returns 0 when more bytes are needed. */
@@ -432,8 +492,8 @@ static int conn_startup(pgw_conn *c)
 		*done = 1;
 		return 1;
 	}
-	if (f.code == PGW_CANCEL_REQUEST_CODE) { /* not supported: just hang up */
-		conn_set_closed(c);
+	if (f.code == PGW_CANCEL_REQUEST_CODE) {
+		conn_cancel_request(c, &f);
 		return 1;
 	}
 	conn_startup_v3(c, &f);
@@ -461,11 +521,18 @@ static void conn_dispatch(pgw_conn *c, char type, const char *body, size_t len)
 	case PGW_FE_QUERY:
 		pgw_simple_query(c, body, len);
 		break;
-	case PGW_FE_PARSE: case PGW_FE_BIND: case PGW_FE_DESCRIBE: case PGW_FE_EXECUTE:
-	case PGW_FE_CLOSE: case PGW_FE_SYNC: case PGW_FE_FLUSH:
+	case PGW_FE_PARSE:
+	case PGW_FE_BIND:
+	case PGW_FE_DESCRIBE:
+	case PGW_FE_EXECUTE:
+	case PGW_FE_CLOSE:
+	case PGW_FE_SYNC:
+	case PGW_FE_FLUSH:
 		pgw_extended_message(c, type, body, len);
 		break;
-	case PGW_FE_COPY_DATA: case PGW_FE_COPY_DONE: case PGW_FE_COPY_FAIL:
+	case PGW_FE_COPY_DATA:
+	case PGW_FE_COPY_DONE:
+	case PGW_FE_COPY_FAIL:
 		break; /* outside COPY: ignored, per the protocol (a COPY failed earlier) */
 	case PGW_FE_FUNCTION_CALL:
 		c->extended = 0;
@@ -473,7 +540,8 @@ static void conn_dispatch(pgw_conn *c, char type, const char *body, size_t len)
 			       "the function call protocol is not supported");
 		break;
 	default:
-		pgw_conn_fatalf(c, SQLSTATE_PROTOCOL_VIOLATION, "unexpected message type '%c'", type);
+		pgw_conn_fatalf(c, SQLSTATE_PROTOCOL_VIOLATION, "unexpected message type '%c'",
+				type);
 		break;
 	}
 }

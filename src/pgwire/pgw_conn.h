@@ -26,7 +26,8 @@
  *     │   SKIP  ── Sync (pgw_extended_sync) ──► READY     (other messages discarded)
  *     │   READY ── ERROR in a simple query (pgw_conn_fail → pgw_simple_finish) ──► READY
  *     │
- *     └─► CLOSED from any state (conn_set_closed): CancelRequest, Terminate, a
+ *     └─► CLOSED from any state (conn_set_closed): CancelRequest (after handing
+ *         its key to the owner: pgw_conn_set_cancel), Terminate, a
  *         FATAL error (pgw_conn_fatal: bad startup, refused by the admit
  *         callback, malformed message), out of
  *         memory, or pgw_conn_destroy (client gone).  From COPY_IN it first
@@ -61,6 +62,7 @@
 #include "pgwire/pgw_engine.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct pgw_session pgw_conn;
 
@@ -91,8 +93,8 @@ typedef void (*pgw_conn_wake_cb)(void *arg);
 
 /* Create a connection in STARTUP state.  ops and engine must outlive it.
  * wake may be NULL.  Returns MUR_OK or MUR_ENOMEM (*out untouched). */
-int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake,
-		    void *wake_arg, pgw_conn **out);
+int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake, void *wake_arg,
+		    pgw_conn **out);
 
 /* Asked once a StartupMessage is valid, before the engine session opens,
  * with the wake argument: return 1 to let the client in, 0 to refuse it
@@ -101,6 +103,21 @@ int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wa
  * one every valid startup is let in. */
 typedef int (*pgw_conn_admit_cb)(void *arg);
 void pgw_conn_set_admit(pgw_conn *c, pgw_conn_admit_cb admit);
+
+/* A CancelRequest arrived on this connection (it then closes, without an
+ * answer, as in PostgreSQL): the owner, which knows every connection,
+ * passes (pid, key) to pgw_conn_cancel of each until one says it matched.
+ * Called with the wake argument.  Without one a CancelRequest only hangs
+ * up. */
+typedef void (*pgw_conn_cancel_cb)(void *arg, uint32_t pid, uint32_t key);
+void pgw_conn_set_cancel(pgw_conn *c, pgw_conn_cancel_cb cancel);
+
+/* Returns 1 when pid and key are c's BackendKeyData (key compared in
+ * constant time), 0 otherwise.  On a match, if a statement is running
+ * (an engine callback is pending), asks the engine to cancel it
+ * (pgw_engine_ops.cancel); the statement's result then arrives as usual,
+ * perhaps before this returns.  A key that does not match does nothing. */
+int pgw_conn_cancel(pgw_conn *c, uint32_t pid, uint32_t key);
 
 /* Consume len received bytes (copied) and process as much as possible.
  * Ignored once CLOSED. */

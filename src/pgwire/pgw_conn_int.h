@@ -50,14 +50,14 @@ typedef struct pgw_stmt {
 /* A portal: a bound statement and, once executed, its result. */
 typedef struct pgw_portal {
 	struct pgw_portal *next;
-	char *name;         /* "" for the unnamed portal */
-	pgw_stmt *stmt;     /* holds a reference */
-	char *body;         /* copy of the Bind message; bind points into it */
+	char *name;     /* "" for the unnamed portal */
+	pgw_stmt *stmt; /* holds a reference */
+	char *body;     /* copy of the Bind message; bind points into it */
 	pgw_bind bind;
-	pgw_result *res;    /* NULL until the first Execute completes */
-	size_t row_off;     /* next DataRow to send in res->rows */
+	pgw_result *res; /* NULL until the first Execute completes */
+	size_t row_off;  /* next DataRow to send in res->rows */
 	uint64_t rows_sent;
-	int done;           /* CommandComplete has been sent */
+	int done; /* CommandComplete has been sent */
 } pgw_portal;
 
 struct pgw_session {
@@ -69,17 +69,18 @@ struct pgw_session {
 
 	const pgw_engine_ops *ops;
 	void *engine;
-	void *esess;   /* NULL until session_open succeeded */
+	void *esess; /* NULL until session_open succeeded */
 	int session_closed;
 	pgw_conn_wake_cb wake;
 	void *wake_arg;
-	pgw_conn_admit_cb admit; /* NULL: admit every valid startup */
+	pgw_conn_admit_cb admit;   /* NULL: admit every valid startup */
+	pgw_conn_cancel_cb cancel; /* NULL: a CancelRequest only hangs up */
 
-	mur_buf in;    /* received bytes; processed up to in_off */
+	mur_buf in; /* received bytes; processed up to in_off */
 	size_t in_off;
-	mur_buf out;   /* bytes to send */
+	mur_buf out; /* bytes to send */
 
-	int pending;        /* an engine callback is outstanding */
+	int pending; /* an engine callback is outstanding */
 	pgw_wait wait;
 	pgw_result *result; /* arrived, not yet handled */
 	int extended;       /* current command is extended protocol: errors → SKIP */
@@ -87,7 +88,7 @@ struct pgw_session {
 	/* Simple query in progress. */
 	char **sq_stmts;
 	int sq_n, sq_i;
-	int sq_wrote;           /* statements of this query that changed data and stayed */
+	int sq_wrote; /* statements of this query that changed data and stayed */
 	void *sq_estmt;
 
 	/* Extended protocol. */
@@ -100,13 +101,14 @@ struct pgw_session {
 	int32_t exec_max_rows;
 
 	/* COPY FROM STDIN. */
-	int paused;       /* copy_data() returned 1 */
-	int resume_seen;  /* pgw_session_resume_read() ran during copy_data() */
+	int paused;      /* copy_data() returned 1 */
+	int resume_seen; /* pgw_session_resume_read() ran during copy_data() */
 	int copy_violated;
 	mur_error copy_violation;
 
 	int ssl_done, gss_done;
-	uint32_t pid, key;
+	uint32_t pid, key; /* BackendKeyData; key random (pgw_conn.c) */
+	int key_ok;        /* 0: no random key could be made: never cancelled */
 };
 
 /* pgw_conn.c */

@@ -47,15 +47,16 @@ typedef enum pgw_result_kind {
 
 typedef struct pgw_result {
 	pgw_result_kind kind;
-	mur_error err;          /* PGW_RESULT_ERROR */
-	uint32_t ncols;         /* PGW_RESULT_ROWS */
-	pgw_column *cols;       /* malloc'd, ncols entries */
+	mur_error err;    /* PGW_RESULT_ERROR */
+	uint32_t ncols;   /* PGW_RESULT_ROWS */
+	pgw_column *cols; /* malloc'd, ncols entries */
 	uint64_t nrows;
-	mur_buf rows;           /* complete DataRow messages, back to back */
-	char tag[64];           /* CommandComplete tag, e.g. "SELECT 3", "INSERT 0 1" */
-	uint32_t copy_ncols;    /* PGW_RESULT_COPY_IN: number of columns */
+	mur_buf rows;        /* complete DataRow messages, back to back */
+	char tag[64];        /* CommandComplete tag, e.g. "SELECT 3", "INSERT 0 1" */
+	uint32_t copy_ncols; /* PGW_RESULT_COPY_IN: number of columns */
 	int nnotices;
-	mur_error notices[PGW_NOTICES_MAX]; /* sent as NoticeResponse (severity NOTICE) before the result */
+	mur_error notices
+		[PGW_NOTICES_MAX]; /* sent as NoticeResponse (severity NOTICE) before the result */
 } pgw_result;
 
 /* malloc + zero; kind COMMAND.  NULL on allocation failure. */
@@ -65,10 +66,12 @@ void pgw_result_free(pgw_result *r);
  * Returns MUR_OK or MUR_ENOMEM. */
 int pgw_result_set_columns(pgw_result *r, uint32_t ncols, const pgw_column *cols);
 /* Append one DataRow: vals[i] points at lens[i] bytes of text; lens[i] < 0 means NULL. */
-void pgw_result_add_row(pgw_result *r, uint32_t nvals, const char *const *vals, const int32_t *lens);
+void pgw_result_add_row(pgw_result *r, uint32_t nvals, const char *const *vals,
+			const int32_t *lens);
 /* Turn r into an error result (keeps notices). */
 void pgw_result_set_error(pgw_result *r, const mur_error *err);
-void pgw_result_add_notice(pgw_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pgw_result_add_notice(pgw_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 typedef void (*pgw_done_cb)(void *arg, pgw_result *res);
 
@@ -114,8 +117,8 @@ typedef struct pgw_engine_ops {
 	 * format formats[i] (0 text, 1 binary; nformats 0 = all text, 1 = one
 	 * for all, as in Bind).  done() is called exactly once. */
 	void (*execute)(void *esess, void *stmt, int nparams, const char *const *values,
-			const int32_t *lengths, int nformats, const int16_t *formats, pgw_done_cb done,
-			void *arg);
+			const int32_t *lengths, int nformats, const int16_t *formats,
+			pgw_done_cb done, void *arg);
 
 	/* COPY FROM STDIN data after a COPY_IN result.  Returns 0 to keep
 	 * reading, or 1 to ask pgwire to stop reading the socket until the
@@ -130,6 +133,15 @@ typedef struct pgw_engine_ops {
 	/* Called when a statement failed inside an extended-protocol batch or a
 	 * simple query, so the engine can mark an open transaction failed. */
 	void (*statement_failed)(void *esess);
+
+	/* Optional.  A CancelRequest with this session's key arrived while a
+	 * callback is pending (execute, copy_done or prepare_finish): end the
+	 * running statement as soon as possible.  The pending done() is still
+	 * called exactly once, now (perhaps before this returns) or later,
+	 * with an error (57014) or, when the statement could not be stopped
+	 * (a write already sent), with its usual result.  Never called when
+	 * nothing is pending or after session_close. */
+	void (*cancel)(void *esess);
 } pgw_engine_ops;
 
 /* Start reading the socket again after copy_data() returned 1 (may be

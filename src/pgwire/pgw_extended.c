@@ -207,7 +207,8 @@ static int check_result_formats(const pgw_bind *b, int ncols, const pgw_column *
 			return MUR_ERR;
 		if (f == 1 && ncols > 0)
 			return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-					     "binary result format is not supported (column \"%.*s\")",
+					     "binary result format is not supported (column "
+					     "\"%.*s\")",
 					     (int)sizeof cols[i].name, cols[i].name);
 	}
 	return MUR_OK;
@@ -380,7 +381,8 @@ static void ext_execute(pgw_conn *c, const char *body, size_t len)
 		return;
 	}
 	if (!(p = portal_find(c, name))) {
-		pgw_conn_failf(c, SQLSTATE_INVALID_CURSOR_NAME, "portal \"%s\" does not exist", name);
+		pgw_conn_failf(c, SQLSTATE_INVALID_CURSOR_NAME, "portal \"%s\" does not exist",
+			       name);
 		return;
 	}
 	if (p->res) { /* executed before: continue from where it stopped */
@@ -429,11 +431,21 @@ void pgw_extended_message(pgw_conn *c, char type, const char *body, size_t len)
 	mur_error err;
 	c->extended = 1;
 	switch (type) {
-	case PGW_FE_PARSE: ext_parse(c, body, len); break;
-	case PGW_FE_BIND: ext_bind(c, body, len); break;
-	case PGW_FE_DESCRIBE: ext_describe(c, body, len); break;
-	case PGW_FE_EXECUTE: ext_execute(c, body, len); break;
-	case PGW_FE_CLOSE: ext_close(c, body, len); break;
+	case PGW_FE_PARSE:
+		ext_parse(c, body, len);
+		break;
+	case PGW_FE_BIND:
+		ext_bind(c, body, len);
+		break;
+	case PGW_FE_DESCRIBE:
+		ext_describe(c, body, len);
+		break;
+	case PGW_FE_EXECUTE:
+		ext_execute(c, body, len);
+		break;
+	case PGW_FE_CLOSE:
+		ext_close(c, body, len);
+		break;
 	case PGW_FE_SYNC:
 	case PGW_FE_FLUSH: /* output is flushed after every feed anyway */
 		if (pgw_empty_decode(len, type, &err) != MUR_OK)
@@ -441,7 +453,8 @@ void pgw_extended_message(pgw_conn *c, char type, const char *body, size_t len)
 		else if (type == PGW_FE_SYNC)
 			pgw_extended_sync(c);
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 

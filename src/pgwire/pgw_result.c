@@ -55,8 +55,7 @@ int pgw_result_set_columns(pgw_result *r, uint32_t ncols, const pgw_column *cols
 	return MUR_OK;
 }
 
-void pgw_result_add_row(pgw_result *r, uint32_t nvals, const char *const *vals,
-			const int32_t *lens)
+void pgw_result_add_row(pgw_result *r, uint32_t nvals, const char *const *vals, const int32_t *lens)
 {
 	size_t off;
 	assert(nvals <= PGW_FIELDS_MAX);

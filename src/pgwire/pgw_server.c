@@ -13,6 +13,12 @@
  *   pgw_write   one per uv_write; owns the output bytes; freed in
  *               write_cb.
  *
+ * Cancel.  A CancelRequest arrives on a connection of its own; its
+ * (pid, key) goes to client_cancel, which asks every session's connection
+ * (pgw_conn_cancel) until one matches; the engine's done() for the
+ * cancelled statement may run from inside that call and wakes the
+ * session's client as any completion does.
+ *
  * client_sync() is the one place that reconciles a client with its
  * connection: flush output, close when the protocol closed, start/stop
  * reading.  It runs after every read, every write completion, and every
@@ -31,6 +37,10 @@
  *   nsessions >= lim.sessions_max (sessions open when the limit was
  *   lowered stay)
  *   a client is never both in the queue and a session.
+ * Accept times are the loop's clock (uv_now), not common/clock.h's: they
+ * arm startup_timer, which libuv runs on that clock, and "every client
+ * arrived in this loop turn" (startup_make_room) is equality with the
+ * time the loop cached for the turn.
  */
 #include "pgwire/pgw_server.h"
 
@@ -49,14 +59,14 @@ typedef struct pgw_client {
 	pgw_server *srv;
 	pgw_conn *conn;
 	struct pgw_client *prev, *next;
-	size_t queued;      /* bytes in uv_write requests not yet completed */
+	size_t queued; /* bytes in uv_write requests not yet completed */
 	int nwrites;
 	int reading;
 	int closing;
 	int close_after_flush;
-	int in_startup;      /* on the server's startup queue */
-	int session;         /* admitted: counted in nsessions */
-	uint64_t accepted_ms; /* uv_now at accept */
+	int in_startup;                   /* on the server's startup queue */
+	int session;                      /* admitted: counted in nsessions */
+	uint64_t accepted_ms;             /* uv_now at accept */
 	struct pgw_client *sprev, *snext; /* startup queue, oldest first */
 } pgw_client;
 
@@ -162,6 +172,16 @@ static int client_admit(void *arg)
 	s->nsessions++;
 	startup_check(s);
 	return 1;
+}
+
+/* A CancelRequest on cl: find the session its key names (a linear scan:
+ * cancels are rare and sessions at most PGW_CONNECTIONS_MAX). */
+static void client_cancel(void *arg, uint32_t pid, uint32_t key)
+{
+	pgw_client *cl = arg;
+	for (pgw_client *x = cl->srv->clients; x; x = x->next)
+		if (x != cl && x->session && x->conn && pgw_conn_cancel(x->conn, pid, key))
+			return;
 }
 
 /* ---- Teardown ---------------------------------------------------------------- */
@@ -376,8 +396,10 @@ static int startup_make_room(pgw_server *s)
 	if (head->accepted_ms >= uv_now(s->loop))
 		return 0;
 	if (!s->queue_full_logged) {
-		MLOG(WARN, "pgwire", "%zu connections have not sent a startup packet: closing the "
-		     "oldest for each new one", s->nstartup);
+		MLOG(WARN, "pgwire",
+		     "%zu connections have not sent a startup packet: closing the "
+		     "oldest for each new one",
+		     s->nstartup);
 		s->queue_full_logged = 1;
 	}
 	client_close(head);
@@ -419,6 +441,7 @@ static void connection_cb(uv_stream_t *listener, int status)
 		return;
 	}
 	pgw_conn_set_admit(cl->conn, client_admit);
+	pgw_conn_set_cancel(cl->conn, client_cancel);
 	startup_push(s, cl);
 	client_sync(cl);
 }
@@ -486,7 +509,8 @@ int pgw_server_start(uv_loop_t *loop, const char *host, int port, const pgw_engi
 	s->timer_closed = 1; /* until the timer exists */
 	if ((rc = uv_tcp_init(loop, &s->listener)) != 0) {
 		free(s);
-		mur_error_set(err, SQLSTATE_IO_ERROR, "could not create socket: %s", uv_strerror(rc));
+		mur_error_set(err, SQLSTATE_IO_ERROR, "could not create socket: %s",
+			      uv_strerror(rc));
 		return MUR_EIO;
 	}
 	s->listener.data = s;

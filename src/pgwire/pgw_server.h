@@ -51,7 +51,9 @@
  * sockets are open (plus refused ones flushing a 53300), each holding at
  * most PGW_STARTUP_MAX (pgw_codec.h) bytes before its startup completes.
  * The node raises its open-file limit to the hard limit at start (main.c).
- * A CancelRequest is answered by closing its connection at once. */
+ * A CancelRequest cancels the statement of the session whose BackendKeyData
+ * it gives (pgw_conn_cancel), if any, and its connection is closed at once,
+ * without an answer either way. */
 
 /* Sessions at once; more are told "too many clients" (53300) and closed,
  * as PostgreSQL does past max_connections (default 100; murphy's sessions

@@ -145,9 +145,10 @@ static void error_after_writes(pgw_conn *c, mur_error *err)
 		      "%s; the %d statement%s before it in this query changed data and stay%s",
 		      orig.message, c->sq_wrote, c->sq_wrote == 1 ? "" : "s",
 		      c->sq_wrote == 1 ? "s" : "");
-	mur_error_detail(err, "murphy commits each statement of a multi-statement query as it "
-			      "runs (PostgreSQL would undo them); the failed statement's error was "
-			      "SQLSTATE %s%s%s",
+	mur_error_detail(err,
+			 "murphy commits each statement of a multi-statement query as it "
+			 "runs (PostgreSQL would undo them); the failed statement's error was "
+			 "SQLSTATE %s%s%s",
 			 orig.sqlstate, orig.detail[0] ? ": " : "", orig.detail);
 	mur_error_hint(err, "send the statements one by one, or check what is stored before "
 			    "retrying");

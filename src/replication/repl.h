@@ -318,6 +318,19 @@ void repl_savepoint_free(repl_savepoint *sp);
  * answered (failed: an undo failed, err says so).  tx stays open. */
 void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp,
 			  const mur_error *why, repl_txn_cb cb, void *arg);
+/* ---- cancel: a client's CancelRequest, statement_timeout, a lock wait ---- */
+
+/* Forget every parked read and statement whose resume argument is arg:
+ * it will not be resumed.  Returns how many were forgotten (0: arg was
+ * not parked). */
+int repl_unpark(repl_ctx *c, void *arg);
+/* Take back the write ops of arg (repl_write's callback argument) that
+ * are still QUEUED: never sent, or sent back to the queue with no copy
+ * keeping them.  Each is reported failed with err (its callback runs,
+ * after every such op left its queue) and freed.  Ops past QUEUED are
+ * left to finish: a write sent to its copies cannot be taken back.
+ * Returns how many were taken back. */
+int repl_cancel_queued(repl_ctx *c, void *arg, const mur_error *err);
 
 /* ---- recovery (repl_recover.c) ---- */
 
@@ -326,8 +339,8 @@ void repl_node_changed(repl_ctx *c, uint32_t node_id);
 /* A 1 s timer drives retries. */
 void repl_tick(repl_ctx *c);
 /* A rebuild's progress as its target reports it (murphy.rebuilds). */
-void repl_progress(repl_ctx *c, uint32_t node_id, uint64_t task_id, uint64_t done,
-		   uint64_t total, const char *phase);
+void repl_progress(repl_ctx *c, uint32_t node_id, uint64_t task_id, uint64_t done, uint64_t total,
+		   const char *phase);
 /* 1 when the follower answered STATUS since it connected. */
 int repl_node_reported(const repl_ctx *c, uint32_t node_id);
 
@@ -337,8 +350,8 @@ typedef struct repl_rebuild {
 	uint32_t source, target, replaces;
 	uint64_t task_id;
 	uint64_t bytes_done, bytes_total;
-	char state[16];  /* copying, catching up, done, failed */
-	char phase[16];  /* as the target reports it: snapshot, log */
+	char state[16]; /* copying, catching up, done, failed */
+	char phase[16]; /* as the target reports it: snapshot, log */
 	char error[160];
 	int64_t started_ms, finished_ms;
 } repl_rebuild;
@@ -349,9 +362,9 @@ const repl_rebuild *repl_rebuild_at(const repl_ctx *c, int i);
 
 #define REPL_HEALTH_WHY_MAX 256 /* reasons text; longer lists are cut at a reason */
 typedef struct repl_shard_health {
-	int rf;       /* copies it should have current (reference table: alive followers) */
-	int current;  /* CURRENT copies on alive, connected followers */
-	int stuck;    /* a dead node's copy has no rebuild and no follower to take it */
+	int rf;      /* copies it should have current (reference table: alive followers) */
+	int current; /* CURRENT copies on alive, connected followers */
+	int stuck;   /* a dead node's copy has no rebuild and no follower to take it */
 	char why[REPL_HEALTH_WHY_MAX]; /* "" when current >= rf */
 } repl_shard_health;
 void repl_shard_health_of(repl_ctx *c, const cat_table *t, uint32_t sh, repl_shard_health *h);

@@ -41,7 +41,8 @@ repl_ctx *repl_create(const repl_config *cfg, mur_error *err)
 		for (uint32_t sh = 0; sh < t->nshards; sh++) {
 			t->shards[sh].committed_known = 0;
 			for (int k = 0; k < t->shards[sh].nplacements; k++)
-				cat_placement_set_state(&t->shards[sh].placements[k], CAT_PL_LAGGING);
+				cat_placement_set_state(&t->shards[sh].placements[k],
+							CAT_PL_LAGGING);
 		}
 	}
 	return c;
@@ -71,7 +72,10 @@ void repl_destroy(repl_ctx *c)
 void repl_set_write_pipeline(repl_ctx *c, int depth) { c->write_pipeline = depth < 1 ? 1 : depth; }
 int repl_write_pipeline(const repl_ctx *c) { return c->write_pipeline; }
 
-int repl_connected(const repl_ctx *c, uint32_t node_id) { return c->tr.connected(c->tr.ctx, node_id); }
+int repl_connected(const repl_ctx *c, uint32_t node_id)
+{
+	return c->tr.connected(c->tr.ctx, node_id);
+}
 
 int repl_node_reported(const repl_ctx *c, uint32_t node_id)
 {
@@ -156,9 +160,12 @@ void repl_forget(repl_ctx *c, const cat_table *t)
 int repl_quorum_required(repl_quorum q, int n)
 {
 	switch (q) {
-	case REPL_QUORUM_ONE: return n > 0 ? 1 : 0;
-	case REPL_QUORUM_ALL: return n;
-	default: return n / 2 + 1;
+	case REPL_QUORUM_ONE:
+		return n > 0 ? 1 : 0;
+	case REPL_QUORUM_ALL:
+		return n;
+	default:
+		return n / 2 + 1;
 	}
 }
 
@@ -176,4 +183,25 @@ repl_quorum repl_quorum_parse(const char *s)
 const char *repl_quorum_name(repl_quorum q)
 {
 	return q == REPL_QUORUM_ONE ? "one" : q == REPL_QUORUM_ALL ? "all" : "majority";
+}
+
+/* Drop the waiters whose argument is arg from w[0..*n); returns how many. */
+static int waiters_drop(repl_waiter *w, int *n, void *arg)
+{
+	int kept = 0, dropped;
+	for (int i = 0; i < *n; i++)
+		if (w[i].arg != arg)
+			w[kept++] = w[i];
+	dropped = *n - kept;
+	*n = kept;
+	return dropped;
+}
+
+int repl_unpark(repl_ctx *c, void *arg)
+{
+	int n = waiters_drop(c->waiters, &c->nwaiters, arg);
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rs = c->shards[b]; rs; rs = rs->next)
+			n += waiters_drop(rs->readers, &rs->nreaders, arg);
+	return n;
 }

@@ -96,8 +96,8 @@ static void why_add(repl_shard_health *h, const char *fmt, ...)
 }
 
 /* A placement that is not a current copy: why, and whether it can be rebuilt. */
-static void placement_health(repl_ctx *c, const cat_table *t, uint32_t sh,
-			     const cat_placement *p, repl_shard_health *h)
+static void placement_health(repl_ctx *c, const cat_table *t, uint32_t sh, const cat_placement *p,
+			     repl_shard_health *h)
 {
 	const cat_node *n = cat_node_by_id(c->cat, p->node_id);
 	const char *name = cat_node_name(c->cat, p->node_id);
@@ -107,7 +107,8 @@ static void placement_health(repl_ctx *c, const cat_table *t, uint32_t sh,
 		if (cat_table_is_reference(t))
 			return; /* not counted in a reference table's RF */
 		if ((target = replacement_of(c, t, sh, p->node_id)) != 0) {
-			why_add(h, "%s dead, rebuilding on %s", name, cat_node_name(c->cat, target));
+			why_add(h, "%s dead, rebuilding on %s", name,
+				cat_node_name(c->cat, target));
 		} else if (repl_pick_target(c, &t->shards[sh], t->nshards)) {
 			why_add(h, "%s dead, a new copy starts at the next recovery tick", name);
 		} else {
@@ -117,7 +118,8 @@ static void placement_health(repl_ctx *c, const cat_table *t, uint32_t sh,
 		return;
 	}
 	if (!node_serving(c, n)) {
-		why_add(h, "%s %s", name, n && n->state == CAT_NODE_SUSPECT ? "suspect" : "disconnected");
+		why_add(h, "%s %s", name,
+			n && n->state == CAT_NODE_SUSPECT ? "suspect" : "disconnected");
 		return;
 	}
 	if (p->state == CAT_PL_REBUILDING && replaces(c, t, sh, p->node_id))
@@ -149,10 +151,13 @@ void repl_shard_health_of(repl_ctx *c, const cat_table *t, uint32_t sh, repl_sha
 			placement_health(c, t, sh, &s->placements[k], h);
 	if (!cat_table_is_reference(t) && (placed = repl_copies_planned(c, t, sh)) < h->rf) {
 		if (repl_pick_target(c, s, t->nshards)) {
-			why_add(h, "%d of %d copies placed, a new copy starts at the next recovery tick",
+			why_add(h,
+				"%d of %d copies placed, a new copy starts at the next recovery "
+				"tick",
 				placed, h->rf);
 		} else {
-			why_add(h, "%d of %d copies placed, no follower free to take a copy", placed, h->rf);
+			why_add(h, "%d of %d copies placed, no follower free to take a copy",
+				placed, h->rf);
 			h->stuck = 1;
 		}
 	}
@@ -172,14 +177,18 @@ void repl_health_tick(repl_ctx *c)
 			repl_shard_health h;
 			repl_shard_health_of(c, t, sh, &h);
 			if (h.current >= h.rf && warned) {
-				MLOG(INFO, "recover", "shard %u of %s is back at its replication factor "
-						      "(%d current copies)", sh, t->name, h.current);
+				MLOG(INFO, "recover",
+				     "shard %u of %s is back at its replication factor "
+				     "(%d current copies)",
+				     sh, t->name, h.current);
 				rs->rf_warned = 0;
 			} else if (h.current < h.rf && h.stuck && !warned &&
 				   (rs = repl_shard_get(c, t->id, sh))) {
-				MLOG(WARN, "recover", "shard %u of %s is under-replicated: %d of %d copies "
-						      "current (%s); it is rebuilt when a follower without a "
-						      "copy joins or returns", sh, t->name, h.current, h.rf, h.why);
+				MLOG(WARN, "recover",
+				     "shard %u of %s is under-replicated: %d of %d copies "
+				     "current (%s); it is rebuilt when a follower without a "
+				     "copy joins or returns",
+				     sh, t->name, h.current, h.rf, h.why);
 				rs->rf_warned = 1;
 			}
 		}

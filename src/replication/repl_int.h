@@ -34,9 +34,9 @@
  * write_quorum 'one' whose only copy reports later than this is lost
  * (docs/replication.md, "Leader restart"). */
 #define REPL_RECOVER_HEAR_ALL_MS 3000
-#define REPL_ACTIONS_MAX 1024  /* recovery actions in flight (one per placement) */
-#define REPL_REBUILDS_MAX 256  /* rebuilds remembered for murphy.rebuilds */
-#define REPL_RING 256          /* recent committed entry ids remembered per shard */
+#define REPL_ACTIONS_MAX 1024 /* recovery actions in flight (one per placement) */
+#define REPL_REBUILDS_MAX 256 /* rebuilds remembered for murphy.rebuilds */
+#define REPL_RING 256         /* recent committed entry ids remembered per shard */
 
 typedef struct repl_action_key {
 	uint32_t table_id, shard, node_id;
@@ -49,22 +49,22 @@ typedef struct repl_waiter {
 } repl_waiter;
 
 typedef struct repl_shard {
-	uint32_t table_id, shard;  /* the key */
-	struct repl_shard *next;   /* hash chain */
-	int busy;                  /* ops past QUEUED (an exclusive op counts, unlisted) */
-	int gated;                 /* reads wait: an entry is undecided or being undone */
-	repl_wop *fhead, *ftail;   /* write ops in flight, oldest (lowest lsn) first */
-	uint32_t pipe_primary;     /* the primary the ops in flight were sent to */
-	repl_wop *qhead, *qtail;   /* queued ops */
-	repl_waiter *readers;      /* reads parked on the gate */
+	uint32_t table_id, shard; /* the key */
+	struct repl_shard *next;  /* hash chain */
+	int busy;                 /* ops past QUEUED (an exclusive op counts, unlisted) */
+	int gated;                /* reads wait: an entry is undecided or being undone */
+	repl_wop *fhead, *ftail;  /* write ops in flight, oldest (lowest lsn) first */
+	uint32_t pipe_primary;    /* the primary the ops in flight were sent to */
+	repl_wop *qhead, *qtail;  /* queued ops */
+	repl_waiter *readers;     /* reads parked on the gate */
 	int nreaders, capreaders;
-	int rf_warned;             /* under-replication WARNING logged (repl_health.c) */
-	repl_txn *lock;            /* the transaction holding the shard's lock, or NULL */
-	int txn_undos;             /* copies being undone past a presumed-aborted
-				      transaction (repl_recover.c): not decided meanwhile */
-	uint64_t recommit_txid;    /* a copy reported this transaction open and the catalog
-				      records it committed: its marker is appended once
-				      the shard is decided (repl_recover.c) */
+	int rf_warned;  /* under-replication WARNING logged (repl_health.c) */
+	repl_txn *lock; /* the transaction holding the shard's lock, or NULL */
+	int txn_undos;  /* copies being undone past a presumed-aborted transaction
+			   (repl_recover.c): not decided meanwhile */
+	uint64_t recommit_txid; /* a copy reported this transaction open and the catalog
+				   records it committed: its marker is appended once the
+				   shard is decided (repl_recover.c) */
 	uint32_t recommit_nodes[CAT_REPLICAS_MAX]; /* the copies that reported it open */
 	int nrecommit;
 	uint64_t ring_lsn[REPL_RING];
@@ -75,20 +75,20 @@ struct repl_ctx {
 	catalog *cat;
 	repl_transport tr;
 	uint64_t (*time_id)(uint64_t *next);
-	uint64_t entry_next;   /* shard log entry ids (time_id's counter) */
+	uint64_t entry_next; /* shard log entry ids (time_id's counter) */
 	int write_pipeline;
 	int fault_points;      /* repl_config.fault_points */
 	repl_action_key actions[REPL_ACTIONS_MAX];
 	int nactions;
 	repl_rebuild rebuilds[REPL_REBUILDS_MAX];
 	int nrebuilds;
-	uint8_t status_known[CAT_NODES_MAX]; /* node answered STATUS since it connected */
+	uint8_t status_known[CAT_NODES_MAX];  /* node answered STATUS since it connected */
 	uint8_t status_wanted[CAT_NODES_MAX]; /* send STATUS at the next tick */
-	uint64_t started_us;   /* mur_now_us() at create: the restart's reporting window */
-	repl_waiter *waiters;  /* statements parked after a restart or behind a busy table */
+	uint64_t started_us;  /* mur_now_us() at create: the restart's reporting window */
+	repl_waiter *waiters; /* statements parked after a restart or behind a busy table */
 	int nwaiters, capwaiters;
-	repl_txn *txns;        /* open transactions (repl_lock.c), newest first */
-	repl_shard **shards;   /* hash table of runtime states, nbuckets chains */
+	repl_txn *txns;      /* open transactions (repl_lock.c), newest first */
+	repl_shard **shards; /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
 };
 
@@ -119,7 +119,7 @@ void repl_exclusive_done(repl_ctx *c, cat_table *t, uint32_t shard);
 
 /* Fail every queued (not started) op of tx with err: its callback runs
  * (failed) and it is freed.  Returns how many. */
-int repl_cancel_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err);
+int repl_cancel_txn_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err);
 /* Resume the reads parked on rt when nothing gates them any more (no
  * undecided entry in flight). */
 void repl_resume_readers(repl_shard *rt);

@@ -556,7 +556,7 @@ void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb
 	tx->ending = 1;
 	tx->cb = cb;
 	tx->cb_arg = arg;
-	repl_cancel_queued(c, tx, why);
+	repl_cancel_txn_queued(c, tx, why);
 	txn_abort_undo(c, tx);
 }
 
@@ -633,7 +633,7 @@ void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp,
 	txn_undo *u = calloc(1, sizeof *u);
 	mur_error oom;
 	assert(!tx->ending && sp->nparts <= tx->nparts);
-	repl_cancel_queued(c, tx, why);
+	repl_cancel_txn_queued(c, tx, why);
 	if (!u) {
 		mur_error_set(&oom, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		if (cb)
@@ -706,7 +706,7 @@ void repl_lock_tick(repl_ctx *c)
 			repl_lock_deadlock_error(&err, tx->id);
 			MLOG(INFO, "txn", "transaction %llu: deadlock; its waiting writes fail",
 			     (unsigned long long)tx->id);
-			repl_cancel_queued(c, tx, &err);
+			repl_cancel_txn_queued(c, tx, &err);
 			return; /* one victim per tick: the cycle is broken */
 		}
 	}

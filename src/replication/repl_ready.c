@@ -33,8 +33,10 @@ static int shard_waits(repl_ctx *c, const cat_table *t, uint32_t sh, char *why, 
 	int members = 0, current = 0, primary = 0;
 
 	if (!s->committed_known) {
-		snprintf(why, size, "shard %u of table \"%s\": its copies have not reported since the "
-				    "leader started", sh, t->name);
+		snprintf(why, size,
+			 "shard %u of table \"%s\": its copies have not reported since the "
+			 "leader started",
+			 sh, t->name);
 		return 1;
 	}
 	for (int k = 0; k < s->nplacements; k++) {
@@ -52,8 +54,9 @@ static int shard_waits(repl_ctx *c, const cat_table *t, uint32_t sh, char *why, 
 		return 1;
 	}
 	if (current < repl_quorum_required(REPL_QUORUM_MAJORITY, members)) {
-		snprintf(why, size, "shard %u of table \"%s\": %d of %d copies current, a write needs %d",
-			 sh, t->name, current, members,
+		snprintf(why, size,
+			 "shard %u of table \"%s\": %d of %d copies current, a write needs %d", sh,
+			 t->name, current, members,
 			 repl_quorum_required(REPL_QUORUM_MAJORITY, members));
 		return 1;
 	}

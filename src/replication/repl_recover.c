@@ -62,10 +62,10 @@ typedef struct recover_action {
 	action_kind kind;
 	uint32_t table_id;
 	uint32_t shard;
-	uint32_t node_id;      /* the placement's (target's) node */
-	uint32_t source_id;    /* REBUILD/CATCHUP: peer */
-	uint32_t replaces;     /* REBUILD: dead node whose placement this replaces (0: in place) */
-	int exclusive;         /* holds the shard's write queue */
+	uint32_t node_id;   /* the placement's (target's) node */
+	uint32_t source_id; /* REBUILD/CATCHUP: peer */
+	uint32_t replaces;  /* REBUILD: dead node whose placement this replaces (0: in place) */
+	int exclusive;      /* holds the shard's write queue */
 } recover_action;
 
 /* ---- in-flight bookkeeping ---- */
@@ -110,8 +110,8 @@ static repl_rebuild *rebuild_find(repl_ctx *c, uint32_t table_id, uint32_t shard
 	return NULL;
 }
 
-static repl_rebuild *rebuild_start(repl_ctx *c, uint32_t table_id, uint32_t shard,
-				   uint32_t source, uint32_t target)
+static repl_rebuild *rebuild_start(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t source,
+				   uint32_t target)
 {
 	repl_rebuild *rb = rebuild_find(c, table_id, shard, target);
 	if (!rb) {
@@ -138,15 +138,16 @@ static repl_rebuild *rebuild_start(repl_ctx *c, uint32_t table_id, uint32_t shar
 	return rb;
 }
 
-void repl_progress(repl_ctx *c, uint32_t node_id, uint64_t task_id, uint64_t done,
-			  uint64_t total, const char *phase)
+void repl_progress(repl_ctx *c, uint32_t node_id, uint64_t task_id, uint64_t done, uint64_t total,
+		   const char *phase)
 {
 	for (int i = 0; i < c->nrebuilds; i++) {
 		repl_rebuild *rb = &c->rebuilds[i];
 		if (rb->target != node_id || rb->task_id != task_id || rb->finished_ms)
 			continue;
 		snprintf(rb->phase, sizeof rb->phase, "%s", phase ? phase : "");
-		if (strcmp(rb->phase, "snapshot") == 0) { /* the log phase counts entries, not bytes */
+		if (strcmp(rb->phase, "snapshot") ==
+		    0) { /* the log phase counts entries, not bytes */
 			rb->bytes_done = done;
 			rb->bytes_total = total;
 		}
@@ -183,8 +184,8 @@ static int send_action(repl_ctx *c, recover_action *a, exec_task *task)
 	mur_error err;
 	a->c = c;
 	if (c->tr.send(c->tr.ctx, a->node_id, task, action_done, a, &err) != MUR_OK) {
-		MLOG(INFO, "recover", "cannot send recovery task to %s: %s", cat_node_name(c->cat, a->node_id),
-		     err.message);
+		MLOG(INFO, "recover", "cannot send recovery task to %s: %s",
+		     cat_node_name(c->cat, a->node_id), err.message);
 		return MUR_ERR;
 	}
 	return MUR_OK;
@@ -292,7 +293,8 @@ static void start_rebuild(repl_ctx *c, cat_table *t, uint32_t shard, uint32_t ta
 	set_peer(c, &task, source);
 	if (send_action(c, a, &task) != MUR_OK) {
 		if (rb)
-			rebuild_finish(rb, "failed", "the REBUILD task could not be sent to the target");
+			rebuild_finish(rb, "failed",
+				       "the REBUILD task could not be sent to the target");
 		free(a);
 		return;
 	}
@@ -300,8 +302,8 @@ static void start_rebuild(repl_ctx *c, cat_table *t, uint32_t shard, uint32_t ta
 		rb->task_id = task.id;
 	action_mark(c, t->id, shard, target);
 	MLOG(INFO, "recover", "rebuilding shard %u of %s on %s from %s%s%s", shard, t->name,
-	     cat_node_name(c->cat, target), cat_node_name(c->cat, source), replaces ? ", replacing " : "",
-	     replaces ? cat_node_name(c->cat, replaces) : "");
+	     cat_node_name(c->cat, target), cat_node_name(c->cat, source),
+	     replaces ? ", replacing " : "", replaces ? cat_node_name(c->cat, replaces) : "");
 }
 
 /* A rebuilt copy caught up and is CURRENT: a member now.  Its rebuild row
@@ -326,9 +328,10 @@ static void switch_in(repl_ctx *c, cat_table *t, uint32_t sh, repl_rebuild *rb)
 		return;
 	after = repl_copies_planned(c, t, sh) - (q->state != CAT_PL_REBUILDING);
 	if (!cat_table_is_reference(t) && after < t->replicas) {
-		MLOG(INFO, "recover", "shard %u of %s keeps its copy on %s: without it the shard "
-				      "would have %d of %d copies", sh, t->name, cat_node_name(c->cat, old), after,
-		     t->replicas);
+		MLOG(INFO, "recover",
+		     "shard %u of %s keeps its copy on %s: without it the shard "
+		     "would have %d of %d copies",
+		     sh, t->name, cat_node_name(c->cat, old), after, t->replicas);
 		return;
 	}
 	if (cat_placement_remove(c->cat, t->id, sh, old, &err) != MUR_OK)
@@ -397,7 +400,8 @@ static void action_done(void *arg, exec_result *res)
 				p->entry_id = repl_entry_at(c, a->table_id, s, res->lsn);
 				if (res->lsn == s->committed_lsn) {
 					cat_placement_set_state(p, CAT_PL_CURRENT);
-					MLOG(INFO, "recover", "%s caught up shard %u of %s to lsn %llu",
+					MLOG(INFO, "recover",
+					     "%s caught up shard %u of %s to lsn %llu",
 					     cat_node_name(c->cat, a->node_id), a->shard, t->name,
 					     (unsigned long long)res->lsn);
 				}
@@ -406,10 +410,13 @@ static void action_done(void *arg, exec_result *res)
 				if (rb && !rb->finished_ms)
 					rebuild_finish(rb, "failed", res->err.message);
 			} else if (strcmp(res->err.sqlstate, "55000") == 0) {
-				cat_placement_set_state(p, CAT_PL_DIVERGENT); /* log trimmed or history differs: rebuild */
+				cat_placement_set_state(
+					p,
+					CAT_PL_DIVERGENT); /* log trimmed or history differs: rebuild */
 				p->needs_rebuild = 1;
 			}
-			cat_placement_set_lsn(c->cat, a->table_id, a->shard, a->node_id, p->applied_lsn);
+			cat_placement_set_lsn(c->cat, a->table_id, a->shard, a->node_id,
+					      p->applied_lsn);
 			if (rebuilding && p->state == CAT_PL_CURRENT)
 				switch_in(c, t, a->shard, rb);
 		}
@@ -600,7 +607,8 @@ static void txn_undo_done(repl_ctx *c, cat_table *t, cat_shard *s, cat_placement
 static void classify(repl_ctx *c, uint32_t table_id, cat_shard *s, cat_placement *p)
 {
 	uint64_t lsn = p->applied_lsn, entry_id = p->entry_id;
-	if (lsn == s->committed_lsn && (entry_id == s->committed_entry || s->committed_entry == 0)) {
+	if (lsn == s->committed_lsn &&
+	    (entry_id == s->committed_entry || s->committed_entry == 0)) {
 		cat_placement_set_state(p, CAT_PL_CURRENT);
 	} else if (lsn < s->committed_lsn) {
 		uint64_t known = repl_entry_at(c, table_id, s, lsn);
@@ -613,7 +621,8 @@ static void classify(repl_ctx *c, uint32_t table_id, cat_shard *s, cat_placement
 		/* known == 0 (e.g. after a leader restart): the catch-up verifies the
 		 * base entry with the peer (CATCHUP fails with 55000 otherwise) */
 	} else {
-		cat_placement_set_state(p, CAT_PL_DIVERGENT); /* holds entries the shard never committed */
+		cat_placement_set_state(
+			p, CAT_PL_DIVERGENT); /* holds entries the shard never committed */
 	}
 }
 
@@ -691,8 +700,8 @@ void repl_node_changed(repl_ctx *c, uint32_t node_id)
 	if (!connected || n->state != CAT_NODE_ALIVE) {
 		c->status_known[node_id % CAT_NODES_MAX] = 0;
 		each_placement_on(c, node_id, copy_unreachable);
-		MLOG(INFO, "recover", "follower %s is %s: its placements stop serving",
-		     n->name, connected ? "suspect" : "disconnected");
+		MLOG(INFO, "recover", "follower %s is %s: its placements stop serving", n->name,
+		     connected ? "suspect" : "disconnected");
 		return;
 	}
 	/* (re)connected and alive: ask what it holds (the tick retries) */
@@ -812,8 +821,8 @@ static void recover_placement(repl_ctx *c, cat_table *t, uint32_t sh, cat_placem
 			add_copy(c, t, sh, p->node_id);
 		return;
 	}
-	if (!connected || n->state != CAT_NODE_ALIVE || !c->status_known[p->node_id % CAT_NODES_MAX] ||
-	    !s->committed_known)
+	if (!connected || n->state != CAT_NODE_ALIVE ||
+	    !c->status_known[p->node_id % CAT_NODES_MAX] || !s->committed_known)
 		return;
 	if (p->state == CAT_PL_REBUILDING) {
 		repl_rebuild *rb = rebuild_find(c, t->id, sh, p->node_id);
@@ -954,16 +963,18 @@ static void decide_committed(repl_ctx *c, cat_table *t, uint32_t sh)
 		if (s->placements[k].reported && s->placements[k].state != CAT_PL_REBUILDING)
 			classify(c, t->id, s, &s->placements[k]);
 	if (reported < needed)
-		MLOG(WARN, "recover", "shard %u of %s: only %d of %d copies can report (the others are "
-				      "dead); committed entry taken from %s at lsn %llu: writes acknowledged "
-				      "after it may be lost",
+		MLOG(WARN, "recover",
+		     "shard %u of %s: only %d of %d copies can report (the others are "
+		     "dead); committed entry taken from %s at lsn %llu: writes acknowledged "
+		     "after it may be lost",
 		     sh, t->name, reported, s->nplacements, cat_node_name(c->cat, w->node_id),
 		     (unsigned long long)w->applied_lsn);
 	else
-		MLOG(INFO, "recover", "shard %u of %s: committed lsn %llu (newest copy %s, %d of %d "
-				      "copies reported)",
-		     sh, t->name, (unsigned long long)w->applied_lsn, cat_node_name(c->cat, w->node_id),
-		     reported, s->nplacements);
+		MLOG(INFO, "recover",
+		     "shard %u of %s: committed lsn %llu (newest copy %s, %d of %d "
+		     "copies reported)",
+		     sh, t->name, (unsigned long long)w->applied_lsn,
+		     cat_node_name(c->cat, w->node_id), reported, s->nplacements);
 	repl_ensure_primary(c, t, sh); /* the newest copy, unless the primary is as new */
 	recommit_if_open(c, t, sh, w);
 	repl_kick(c, t, sh);           /* writes queued while it was undecided start now */
@@ -1072,8 +1083,9 @@ static void top_up(repl_ctx *c, cat_table *t, uint32_t sh)
 	    (planned = repl_copies_planned(c, t, sh)) >= t->replicas)
 		return;
 	if (add_copy(c, t, sh, 0))
-		MLOG(WARN, "recover", "shard %u of %s had %d of %d copies: one more is being rebuilt",
-		     sh, t->name, planned, t->replicas);
+		MLOG(WARN, "recover",
+		     "shard %u of %s had %d of %d copies: one more is being rebuilt", sh, t->name,
+		     planned, t->replicas);
 }
 
 /* A reference table's copy for every alive follower that reported its
@@ -1091,8 +1103,8 @@ static void reference_fill(repl_ctx *c, cat_table *t)
 		    cat_placement_on(s, n->id) || action_busy(c, t->id, 0, n->id))
 			continue;
 		if (cat_placement_add(c->cat, t->id, 0, n->id, CAT_REPLICA, &err) != MUR_OK) {
-			MLOG(WARN, "recover", "no copy of reference table %s on %s: %s", t->name, n->name,
-			     err.message);
+			MLOG(WARN, "recover", "no copy of reference table %s on %s: %s", t->name,
+			     n->name, err.message);
 			continue;
 		}
 		start_rebuild(c, t, 0, n->id, 0);
@@ -1124,7 +1136,8 @@ void repl_tick(repl_ctx *c)
 			}
 			for (int k = 0; k < s->nplacements; k++)
 				if (s->placements[k].state != CAT_PL_CURRENT ||
-				    cat_node_by_id(c->cat, s->placements[k].node_id)->state == CAT_NODE_DEAD)
+				    cat_node_by_id(c->cat, s->placements[k].node_id)->state ==
+					    CAT_NODE_DEAD)
 					recover_placement(c, t, sh, &s->placements[k]);
 			top_up(c, t, sh);
 		}

@@ -19,9 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REPL_GROUP_OPS_MAX 64       /* queued row inserts one group commit may carry */
-#define REPL_GROUP_ROWS_MAX 20000   /* rows one group commit may carry */
-#define REPL_PIPELINE_BYTES_MAX (128 * 1024) /* larger inserts wait for an idle shard
+#define REPL_GROUP_OPS_MAX 64     /* queued row inserts one group commit may carry */
+#define REPL_GROUP_ROWS_MAX 20000 /* rows one group commit may carry */
+#define REPL_PIPELINE_BYTES_MAX                                                                    \
+	(128 * 1024) /* larger inserts wait for an idle shard
 					      * (a follower runs them on its pool,
 					      * out of its write batches' order) */
 
@@ -40,7 +41,7 @@ struct repl_wop {
 	uint64_t txn_id;        /* facts.txn's id (0: autocommit): its entry's txn_id */
 	mur_value *params;
 	uint32_t nparams;
-	mur_buf scratch;        /* text of params */
+	mur_buf scratch; /* text of params */
 	mur_buf rows;
 	uint64_t nrows;
 	uint32_t ncols;
@@ -58,34 +59,35 @@ struct repl_wop {
 	int reported;
 	uint64_t entry_id;
 	uint64_t lsn;
-	exec_result primary;    /* the primary's answer (rows, changes, changeset) */
+	exec_result primary; /* the primary's answer (rows, changes, changeset) */
 	int required, acks, pending, undo_pending;
 	uint32_t holders[CAT_REPLICAS_MAX]; /* nodes holding entry lsn */
 	int nholders;
-	char missing[256];      /* followers that did not get the entry */
+	char missing[256]; /* followers that did not get the entry */
 	mur_error err;
-	int failed;             /* its outcome is err: set with FAILING, or before it is sent */
+	int failed; /* its outcome is err: set with FAILING, or before it is sent */
 	uint64_t queued_us;
 	/* parallel ops (row inserts): every current copy runs the statement at
 	 * once; the primary's answer is the client's */
 	int parallel;
-	int primary_in;         /* the primary's answer has arrived */
-	int primary_refused;    /* it refused the entry (not on top of base): the copies answer */
-	int noop;               /* the primary changed nothing */
-	uint64_t base;          /* the shard's committed lsn when the op started */
-	uint64_t copy_changes;  /* rows a copy inserted (the answer when decided without the primary) */
+	int primary_in;      /* the primary's answer has arrived */
+	int primary_refused; /* it refused the entry (not on top of base): the copies answer */
+	int noop;            /* the primary changed nothing */
+	uint64_t base;       /* the shard's committed lsn when the op started */
+	uint64_t
+		copy_changes; /* rows a copy inserted (the answer when decided without the primary) */
 	/* group commit: a group op carries the rows of several queued row
 	 * inserts (its members) as one entry; each member is reported on its own */
-	repl_wop *members;      /* linked through member_next, in queue order */
+	repl_wop *members; /* linked through member_next, in queue order */
 	repl_wop *member_next;
-	int no_merge;           /* run alone (retrying after its group hit a data error) */
+	int no_merge; /* run alone (retrying after its group hit a data error) */
 	/* pipelining: a row insert may start while the shard's previous ones
 	 * are in flight (see repl.h) */
-	int piped;              /* pipelinable: later row inserts may start behind it */
-	repl_wop *fnext;        /* next op in flight on the shard */
+	int piped;       /* pipelinable: later row inserts may start behind it */
+	repl_wop *fnext; /* next op in flight on the shard */
 	uint32_t refusers[CAT_REPLICAS_MAX]; /* copies that refused it: not on top of its base */
 	int nrefusers;
-	int unknown;            /* copies that may hold the entry without the leader
+	int unknown; /* copies that may hold the entry without the leader
 				 * knowing: the task went out and no answer came back
 				 * (link lost, deadline), or their undo failed */
 	repl_wop *next;
@@ -120,8 +122,9 @@ int repl_wop_transition_allowed(repl_wop_state from, repl_wop_state to)
 
 const char *repl_wop_state_name(repl_wop_state st)
 {
-	static const char *const names[REPL_WOP_STATES] = {
-		"queued", "primary", "replicating", "failing", "committed", "undoing", "done"};
+	static const char *const names[REPL_WOP_STATES] = {"queued",  "primary",   "replicating",
+							   "failing", "committed", "undoing",
+							   "done"};
 	return (unsigned)st < REPL_WOP_STATES ? names[st] : "?";
 }
 
@@ -429,7 +432,8 @@ static void outcome_unknown(repl_wop *op)
 {
 	mur_error err;
 	mur_error_set(&err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
-		      "the outcome of the write to shard %u is unknown: %d cop%s may hold it without "
+		      "the outcome of the write to shard %u is unknown: %d cop%s may hold it "
+		      "without "
 		      "answering",
 		      op->shard, op->unknown, op->unknown == 1 ? "y" : "ies");
 	mur_error_detail(&err, "%s", op->err.message);
@@ -477,7 +481,8 @@ static void add_missing(repl_wop *op, const char *name)
  * the copy was not just below it (res->lsn says where it was). */
 static int refused(const exec_result *res)
 {
-	return res->failed && strcmp(res->err.sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) == 0;
+	return res->failed &&
+	       strcmp(res->err.sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) == 0;
 }
 
 /* A copy refused op: ahead of the shard, its history differs; behind, it
@@ -626,8 +631,9 @@ static int drain_followers(repl_wop *op)
 	}
 	if (!op->lsn)
 		op->lsn = op->base + 1; /* the undo's target is the shard's lsn before op */
-	MLOG(INFO, "repl", "shard %u: entry %llu failed; the writes sent behind it are queued again",
-	     op->shard, (unsigned long long)op->lsn);
+	MLOG(INFO, "repl",
+	     "shard %u: entry %llu failed; the writes sent behind it are queued again", op->shard,
+	     (unsigned long long)op->lsn);
 	requeue(rt, first);
 	return 0;
 }
@@ -646,7 +652,8 @@ static void start_undo(repl_wop *op)
 		      op->shard, op->acks, op->required, repl_quorum_name(op->q));
 	if (op->missing[0])
 		mur_error_detail(&err, "not written on: %s", op->missing);
-	mur_error_hint(&err, "retry when the followers are back, or SET murphy.write_quorum = 'one'");
+	mur_error_hint(&err,
+		       "retry when the followers are back, or SET murphy.write_quorum = 'one'");
 	op_fail(op, &err);
 	wop_set_state(op, REPL_WOP_UNDOING);
 	for (int i = 0; i < op->nholders && s; i++) {
@@ -663,7 +670,8 @@ static void start_undo(repl_wop *op)
 			continue;
 		ref->op = op;
 		ref->node_id = op->holders[i];
-		if (op->c->tr.send(op->c->tr.ctx, op->holders[i], &task, undo_done, ref, &err) != MUR_OK) {
+		if (op->c->tr.send(op->c->tr.ctx, op->holders[i], &task, undo_done, ref, &err) !=
+		    MUR_OK) {
 			cat_placement *p = cat_placement_on(s, op->holders[i]);
 			if (p)
 				cat_placement_set_state(p, CAT_PL_DIVERGENT);
@@ -715,7 +723,8 @@ static void undo_done(void *arg, exec_result *res)
 	if (p) {
 		if (res->failed) {
 			MLOG(WARN, "repl", "undo of entry %llu on %s failed: %s",
-			     (unsigned long long)op->lsn, cat_node_name(op->c->cat, p->node_id), res->err.message);
+			     (unsigned long long)op->lsn, cat_node_name(op->c->cat, p->node_id),
+			     res->err.message);
 			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			op->unknown++;
 		} else {
@@ -758,7 +767,8 @@ static void check_decision(repl_wop *op)
 			start_undo(op);
 		return;
 	}
-	if (op->state == REPL_WOP_COMMITTED && op->pending == 0 && (!op->parallel || op->primary_in))
+	if (op->state == REPL_WOP_COMMITTED && op->pending == 0 &&
+	    (!op->parallel || op->primary_in))
 		op_done(op);
 }
 
@@ -775,8 +785,8 @@ static void apply_done(void *arg, exec_result *res)
 		cat_placement_set_state(p, CAT_PL_LAGGING);
 		op->unknown += answer_lost(res);
 		add_missing(op, cat_node_name(op->c->cat, node_id));
-		MLOG(INFO, "repl", "%s missed entry %llu of shard %u: %s", cat_node_name(op->c->cat, node_id),
-		     (unsigned long long)op->lsn, op->shard,
+		MLOG(INFO, "repl", "%s missed entry %llu of shard %u: %s",
+		     cat_node_name(op->c->cat, node_id), (unsigned long long)op->lsn, op->shard,
 		     res->failed ? res->err.message : "wrong lsn");
 	}
 	check_decision(op);
@@ -816,7 +826,8 @@ static void send_applies(repl_wop *op)
 			continue;
 		ref->op = op;
 		ref->node_id = p->node_id;
-		if (op->c->tr.send(op->c->tr.ctx, p->node_id, &task, apply_done, ref, &err) != MUR_OK) {
+		if (op->c->tr.send(op->c->tr.ctx, p->node_id, &task, apply_done, ref, &err) !=
+		    MUR_OK) {
 			free(ref);
 			cat_placement_set_state(p, CAT_PL_LAGGING);
 			add_missing(op, cat_node_name(op->c->cat, p->node_id));
@@ -901,7 +912,9 @@ static void parallel_check(repl_wop *op)
 		for (int i = 0; i < op->nholders && s; i++) {
 			cat_placement *p = cat_placement_on(s, op->holders[i]);
 			if (p)
-				cat_placement_set_state(p, CAT_PL_DIVERGENT); /* it changed rows the primary did not */
+				cat_placement_set_state(
+					p,
+					CAT_PL_DIVERGENT); /* it changed rows the primary did not */
 		}
 		wop_set_state(op, REPL_WOP_COMMITTED);
 		if (s)
@@ -927,7 +940,8 @@ static void parallel_copy_done(void *arg, exec_result *res)
 			op->copy_changes = res->changes;
 			hold(op, p, node_id);
 		} else if (p) {
-			cat_placement_set_state(p, CAT_PL_DIVERGENT); /* logged at an lsn the shard is not at */
+			cat_placement_set_state(
+				p, CAT_PL_DIVERGENT); /* logged at an lsn the shard is not at */
 			add_missing(op, cat_node_name(op->c->cat, node_id));
 		}
 	} else if (refused(res)) {
@@ -955,7 +969,8 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 		} else if (wop_undecided(op)) {
 			mur_error e2;
 			mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
-				      "write to shard %u was not applied: the primary was not current; retry",
+				      "write to shard %u was not applied: the primary was not "
+				      "current; retry",
 				      op->shard);
 			op_fail(op, &e2);
 		}
@@ -970,8 +985,8 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 			 * it may have committed before it was lost */
 			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			MLOG(INFO, "repl", "%s (primary) missed entry %llu of shard %u: %s",
-			     cat_node_name(op->c->cat, node_id), (unsigned long long)op->lsn, op->shard,
-			     res->failed ? res->err.message : "wrong lsn");
+			     cat_node_name(op->c->cat, node_id), (unsigned long long)op->lsn,
+			     op->shard, res->failed ? res->err.message : "wrong lsn");
 		}
 		parallel_check(op);
 		return;
@@ -980,7 +995,8 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 		if (answer_lost(res)) {
 			op->unknown++;
 			if (p)
-				cat_placement_set_state(p, CAT_PL_DIVERGENT); /* it may have committed the entry */
+				cat_placement_set_state(
+					p, CAT_PL_DIVERGENT); /* it may have committed the entry */
 		}
 		op_fail(op, &res->err);
 		parallel_check(op);
@@ -998,7 +1014,8 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 							   ? CAT_PL_LAGGING
 							   : CAT_PL_DIVERGENT);
 		mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
-			      "write to shard %u was not applied: the primary was not current; retry",
+			      "write to shard %u was not applied: the primary was not current; "
+			      "retry",
 			      op->shard);
 		op_fail(op, &e2);
 		if (op->nholders < CAT_REPLICAS_MAX)
@@ -1043,8 +1060,8 @@ static void send_parallel(repl_wop *op, const exec_task *task, uint32_t primary,
 			continue;
 		ref->op = op;
 		ref->node_id = p->node_id;
-		if (op->c->tr.send(op->c->tr.ctx, p->node_id, &copy, parallel_copy_done, ref, &err) !=
-		    MUR_OK) {
+		if (op->c->tr.send(op->c->tr.ctx, p->node_id, &copy, parallel_copy_done, ref,
+				   &err) != MUR_OK) {
 			free(ref);
 			cat_placement_set_state(p, CAT_PL_LAGGING);
 			add_missing(op, cat_node_name(op->c->cat, p->node_id));
@@ -1071,7 +1088,8 @@ static void primary_done(void *arg, exec_result *res)
 			/* it may have committed the entry before it was lost */
 			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			mur_error e2 = res->err;
-			mur_error_detail(&e2, "the write was not acknowledged; the follower's copy will be "
+			mur_error_detail(&e2, "the write was not acknowledged; the follower's copy "
+					      "will be "
 					      "checked when it returns");
 			op_fail(op, &e2);
 		} else {
@@ -1104,14 +1122,16 @@ static void primary_done(void *arg, exec_result *res)
 		/* The copy that ran it was not at the committed entry: its history
 		 * is not the shard's.  Undo it there and refuse the write. */
 		mur_error e2;
-		MLOG(WARN, "repl", "shard %u: %s logged entry %llu but the shard committed %llu; undoing",
+		MLOG(WARN, "repl",
+		     "shard %u: %s logged entry %llu but the shard committed %llu; undoing",
 		     op->shard, cat_node_name(op->c->cat, node_id), (unsigned long long)op->lsn,
 		     (unsigned long long)s->committed_lsn);
 		if (p) /* behind: undone and caught up; ahead: undone to the committed entry */
 			cat_placement_set_state(p, op->lsn <= s->committed_lsn ? CAT_PL_LAGGING
-									   : CAT_PL_DIVERGENT);
+									       : CAT_PL_DIVERGENT);
 		mur_error_set(&e2, SQLSTATE_CONNECTION_FAILURE,
-			      "write to shard %u was not applied: the primary was not current; retry",
+			      "write to shard %u was not applied: the primary was not current; "
+			      "retry",
 			      op->shard);
 		op->holders[0] = node_id;
 		op->nholders = 1;
@@ -1184,7 +1204,8 @@ static void start_primary(repl_wop *op, int piped)
 	mur_error err;
 
 	if (!s) {
-		mur_error_set(&err, SQLSTATE_UNDEFINED_TABLE, "the table was dropped during the write");
+		mur_error_set(&err, SQLSTATE_UNDEFINED_TABLE,
+			      "the table was dropped during the write");
 		op_fail(op, &err);
 		op_done(op);
 		return;
@@ -1213,14 +1234,16 @@ static void start_primary(repl_wop *op, int piped)
 	assert(members == 0 || (op->required >= 1 && op->required <= members));
 	if (!primary || reachable < op->required) {
 		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-			      "cannot write shard %u of table \"%s\": %d of %d copies are reachable and "
+			      "cannot write shard %u of table \"%s\": %d of %d copies are "
+			      "reachable and "
 			      "current, write_quorum '%s' needs %d",
 			      op->shard, t->name, primary ? reachable : 0, members,
 			      repl_quorum_name(op->q), op->required);
 		if (op->missing[0])
 			mur_error_detail(&err, "unavailable: %s; nothing was written", op->missing);
-		mur_error_hint(&err, "check murphy.nodes and murphy.placements; copies catch up when "
-				     "their followers return");
+		mur_error_hint(&err,
+			       "check murphy.nodes and murphy.placements; copies catch up when "
+			       "their followers return");
 		op_fail(op, &err);
 		op_done(op);
 		return;
@@ -1437,7 +1460,7 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		rt->fhead = op;
 	rt->ftail = op;
 	start_primary(op, prev != NULL); /* op may be done (and freed) on return */
-	start_next(c, t, shard); /* queued ops that did not join op may follow it */
+	start_next(c, t, shard);         /* queued ops that did not join op may follow it */
 }
 
 void repl_kick(repl_ctx *c, const cat_table *t, uint32_t shard)
@@ -1580,12 +1603,14 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 			op->params[i] = params[i];
 			if (params[i].kind == MV_TEXT || params[i].kind == MV_BLOB) {
 				offs[i] = op->scratch.len;
-				mur_buf_put(&op->scratch, params[i].s ? params[i].s : "", params[i].len);
+				mur_buf_put(&op->scratch, params[i].s ? params[i].s : "",
+					    params[i].len);
 			}
 		}
 		for (uint32_t i = 0; i < nparams; i++)
 			if (params[i].kind == MV_TEXT || params[i].kind == MV_BLOB)
-				op->params[i].s = op->scratch.data ? op->scratch.data + offs[i] : "";
+				op->params[i].s = op->scratch.data ? op->scratch.data + offs[i]
+								   : "";
 		free(offs);
 		offs = NULL;
 	}
@@ -1631,38 +1656,50 @@ int repl_shard_queues(const repl_shard *rt, const repl_txn *tx)
 	return 0;
 }
 
-/* Take queued op x (behind `before`) out and fail it with err. */
-static void cancel_one(repl_shard *rt, repl_wop *x, repl_wop *before, const mur_error *err)
+/* Take queued op x (behind `before`) out of its queue, failed with err,
+ * onto *taken; reported later (cancel_report): a callback may queue or
+ * cancel other ops, so none runs while a queue is being walked. */
+static void cancel_take(repl_shard *rt, repl_wop *x, repl_wop *before, const mur_error *err,
+			repl_wop **taken)
 {
 	unqueue(rt, x, before);
 	op_fail(x, err);
-	op_report(x);
-	wop_set_state(x, REPL_WOP_DONE);
-	op_free(x);
+	x->next = *taken;
+	*taken = x;
 }
 
-/* Fail the queued ops of tx on rt (see repl_cancel_queued). */
-static int cancel_on(repl_shard *rt, const repl_txn *tx, const mur_error *err)
+/* Report and free the ops cancel_take took; returns how many. */
+static int cancel_report(repl_wop *taken)
 {
-	repl_wop *x = rt->qhead, *before = NULL;
 	int n = 0;
-	while (x) {
-		repl_wop *next = x->next;
-		if (x->exclusive || x->facts.txn != tx) {
-			before = x;
-			x = next;
-			continue;
-		}
-		cancel_one(rt, x, before, err);
+	for (repl_wop *x = taken, *next; x; x = next) {
+		next = x->next;
+		wop_set_state(x, REPL_WOP_DONE); /* never sent: nothing to undo */
+		op_report(x);
+		op_free(x);
 		n++;
-		x = next;
 	}
 	return n;
+}
+
+/* Take the queued ops of tx on rt (see repl_cancel_txn_queued). */
+static void cancel_on(repl_shard *rt, const repl_txn *tx, const mur_error *err, repl_wop **taken)
+{
+	repl_wop *x = rt->qhead, *before = NULL;
+	while (x) {
+		repl_wop *next = x->next;
+		if (x->exclusive || x->facts.txn != tx)
+			before = x;
+		else
+			cancel_take(rt, x, before, err, taken);
+		x = next;
+	}
 }
 
 void repl_lock_timeouts(repl_ctx *c)
 {
 	uint64_t now = mur_now_us();
+	repl_wop *taken = NULL;
 	for (uint32_t b = 0; b < c->nbuckets; b++)
 		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
 			repl_wop *x = rt->qhead, *before = NULL;
@@ -1680,19 +1717,21 @@ void repl_lock_timeouts(repl_ctx *c)
 					      "canceling statement due to lock timeout");
 				mur_error_detail(&err, "shard %u is held by transaction %llu",
 						 rt->shard, (unsigned long long)repl_txn_id(rt->lock));
-				cancel_one(rt, x, before, &err);
+				cancel_take(rt, x, before, &err, &taken);
 				x = next;
 			}
 		}
+	cancel_report(taken);
 }
 
-int repl_cancel_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err)
+
+int repl_cancel_txn_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err)
 {
-	int n = 0;
+	repl_wop *taken = NULL;
 	for (uint32_t b = 0; b < c->nbuckets; b++)
 		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
-			n += cancel_on(rt, tx, err);
-	return n;
+			cancel_on(rt, tx, err, &taken);
+	return cancel_report(taken);
 }
 
 int repl_table_busy(repl_ctx *c, const cat_table *t)
@@ -1703,4 +1742,47 @@ int repl_table_busy(repl_ctx *c, const cat_table *t)
 			return 1;
 	}
 	return 0;
+}
+
+/* ---- cancel (repl.h) ---- */
+
+/* Unlink rt's queued ops of arg onto *taken (through next). */
+static void queue_take(repl_shard *rt, void *arg, repl_wop **taken)
+{
+	repl_wop *prev = NULL, *next;
+	for (repl_wop *op = rt->qhead; op; op = next) {
+		next = op->next;
+		if (op->exclusive || op->members || op->cb_arg != arg ||
+		    op->state != REPL_WOP_QUEUED) {
+			prev = op;
+			continue;
+		}
+		if (prev)
+			prev->next = next;
+		else
+			rt->qhead = next;
+		if (rt->qtail == op)
+			rt->qtail = prev;
+		op->next = *taken;
+		*taken = op;
+	}
+}
+
+int repl_cancel_queued(repl_ctx *c, void *arg, const mur_error *err)
+{
+	repl_wop *taken = NULL, *next;
+	int n = 0;
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			queue_take(rt, arg, &taken);
+	/* report only now: a callback may queue new writes */
+	for (repl_wop *op = taken; op; op = next) {
+		next = op->next;
+		op_fail(op, err);
+		wop_set_state(op, REPL_WOP_DONE); /* never sent (or undone): nothing to undo */
+		op_report(op);
+		op_free(op);
+		n++;
+	}
+	return n;
 }

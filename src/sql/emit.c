@@ -105,10 +105,18 @@ static void emit_double(mur_buf *b, double d)
 void sql_emit_value(mur_buf *b, const mur_value *v)
 {
 	switch (v->kind) {
-	case MV_NULL: mur_buf_printf(b, "NULL"); break;
-	case MV_INT: mur_buf_printf(b, "%lld", (long long)v->i); break;
-	case MV_FLOAT: emit_double(b, v->f); break;
-	case MV_TEXT: sql_emit_string(b, v->s, v->len); break;
+	case MV_NULL:
+		mur_buf_printf(b, "NULL");
+		break;
+	case MV_INT:
+		mur_buf_printf(b, "%lld", (long long)v->i);
+		break;
+	case MV_FLOAT:
+		emit_double(b, v->f);
+		break;
+	case MV_TEXT:
+		sql_emit_string(b, v->s, v->len);
+		break;
 	case MV_BLOB:
 		mur_buf_printf(b, "X'");
 		for (size_t i = 0; i < v->len; i++)
@@ -148,9 +156,9 @@ static int infix_prec(const sql_expr *x)
 		const char *op;
 		int prec;
 	} table[] = {
-		{"||", PREC_CONCAT}, {"*", PREC_MUL},   {"+", PREC_ADD},  {"-", PREC_ADD},
-		{"<", PREC_CMP},     {">", PREC_CMP},   {"<=", PREC_CMP}, {">=", PREC_CMP},
-		{"=", PREC_EQ},      {"<>", PREC_EQ},   {"IS", PREC_EQ},  {"IS NOT", PREC_EQ},
+		{"||", PREC_CONCAT}, {"*", PREC_MUL}, {"+", PREC_ADD},  {"-", PREC_ADD},
+		{"<", PREC_CMP},     {">", PREC_CMP}, {"<=", PREC_CMP}, {">=", PREC_CMP},
+		{"=", PREC_EQ},      {"<>", PREC_EQ}, {"IS", PREC_EQ},  {"IS NOT", PREC_EQ},
 	};
 	if (x->kind != SE_OP || x->nargs != 2)
 		return PREC_NONE;
@@ -249,7 +257,8 @@ void sql_emit_bool_list(sql_emit *e, const char *op, sql_expr *const *args, int 
 static int is_fold_call(const sql_expr *x)
 {
 	return x->kind == SE_CALL && x->nargs == 2 &&
-	       (!strcmp(x->op, "mur_div") || !strcmp(x->op, "mur_fdiv") || !strcmp(x->op, "mur_mod"));
+	       (!strcmp(x->op, "mur_div") || !strcmp(x->op, "mur_fdiv") ||
+		!strcmp(x->op, "mur_mod"));
 }
 
 /* Operators of the left-deep chain of calls named like x, from x down. */
@@ -324,9 +333,14 @@ static void emit_case(sql_emit *e, const sql_expr *x)
 static void emit_agg(sql_emit *e, const sql_expr *x)
 {
 	static const char *const names[] = {
-		[SQL_AGG_COUNT_STAR] = "count", [SQL_AGG_COUNT] = "count", [SQL_AGG_SUM] = "sum",
-		[SQL_AGG_MIN] = "min",          [SQL_AGG_MAX] = "max",     [SQL_AGG_AVG] = "avg",
-		[SQL_AGG_BOOL_AND] = "min",     [SQL_AGG_BOOL_OR] = "max",
+		[SQL_AGG_COUNT_STAR] = "count",
+		[SQL_AGG_COUNT] = "count",
+		[SQL_AGG_SUM] = "sum",
+		[SQL_AGG_MIN] = "min",
+		[SQL_AGG_MAX] = "max",
+		[SQL_AGG_AVG] = "avg",
+		[SQL_AGG_BOOL_AND] = "min",
+		[SQL_AGG_BOOL_OR] = "max",
 		[SQL_AGG_APPROX_COUNT_DISTINCT] = "mur_approx_count_distinct",
 	};
 	mur_buf_printf(e->b, "%s(", names[x->agg]);
@@ -358,16 +372,36 @@ static void emit_in(sql_emit *e, const sql_expr *x)
 void sql_emit_expr(sql_emit *e, const sql_expr *x)
 {
 	switch (x->kind) {
-	case SE_CONST: sql_emit_value(e->b, &x->val); break;
-	case SE_PARAM: mur_buf_printf(e->b, "?%d", x->param); break;
-	case SE_COLUMN: emit_column(e, x); break;
-	case SE_RAW: mur_buf_printf(e->b, "(%s)", x->op); break;
-	case SE_SLOT: mur_buf_printf(e->b, "c%d", x->slot); break;
-	case SE_OP: emit_op(e, x); break;
-	case SE_BOOL: sql_emit_bool_list(e, x->op, x->args, x->nargs); break;
-	case SE_CALL: emit_call(e, x); break;
-	case SE_CASE: emit_case(e, x); break;
-	case SE_IN: emit_in(e, x); break;
+	case SE_CONST:
+		sql_emit_value(e->b, &x->val);
+		break;
+	case SE_PARAM:
+		mur_buf_printf(e->b, "?%d", x->param);
+		break;
+	case SE_COLUMN:
+		emit_column(e, x);
+		break;
+	case SE_RAW:
+		mur_buf_printf(e->b, "(%s)", x->op);
+		break;
+	case SE_SLOT:
+		mur_buf_printf(e->b, "c%d", x->slot);
+		break;
+	case SE_OP:
+		emit_op(e, x);
+		break;
+	case SE_BOOL:
+		sql_emit_bool_list(e, x->op, x->args, x->nargs);
+		break;
+	case SE_CALL:
+		emit_call(e, x);
+		break;
+	case SE_CASE:
+		emit_case(e, x);
+		break;
+	case SE_IN:
+		emit_in(e, x);
+		break;
 	case SE_BETWEEN:
 		mur_buf_put_u8(e->b, '(');
 		sql_emit_expr(e, x->args[0]);
@@ -377,14 +411,13 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 		sql_emit_expr(e, x->args[2]);
 		mur_buf_put_u8(e->b, ')');
 		break;
-	case SE_AGG: emit_agg(e, x); break;
+	case SE_AGG:
+		emit_agg(e, x);
+		break;
 	}
 }
 
-int sql_rte_slot(const sql_query *q, int i)
-{
-	return i == q->driver ? 0 : i == 0 ? q->driver : i;
-}
+int sql_rte_slot(const sql_query *q, int i) { return i == q->driver ? 0 : i == 0 ? q->driver : i; }
 
 static void emit_table(sql_emit *e, const sql_query *q, int i)
 {
@@ -414,7 +447,8 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 	for (int i = 0; i < q->nrte; i++) {
 		const sql_rte *r = &q->rtes[i];
 		if (i > 0)
-			mur_buf_printf(e->b, r->on ? (r->join_left ? " LEFT JOIN " : " JOIN ") : ", ");
+			mur_buf_printf(e->b,
+				       r->on ? (r->join_left ? " LEFT JOIN " : " JOIN ") : ", ");
 		emit_table(e, q, i);
 		if (i > 0 && r->on) {
 			mur_buf_printf(e->b, " ON ");

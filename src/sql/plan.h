@@ -47,28 +47,29 @@
 #define PLAN_SHUFFLE_COLS_MAX 64 /* repartition hash columns (groups + 1 <= SQL_GROUP_MAX) */
 
 typedef enum plan_kind {
-	PLAN_EMPTY = 0,         /* empty statement */
-	PLAN_SELECT,            /* distributed SELECT (router or scatter-gather) */
-	PLAN_LEADER_SELECT,     /* no distributed table: leader_sql runs on the leader
+	PLAN_EMPTY = 0,     /* empty statement */
+	PLAN_SELECT,        /* distributed SELECT (router or scatter-gather) */
+	PLAN_LEADER_SELECT, /* no distributed table: leader_sql runs on the leader
 				   (SELECT 1; SELECT now(); murphy.nodes, murphy.shards) */
-	PLAN_INSERT,            /* INSERT ... VALUES / INSERT ... SELECT */
-	PLAN_MODIFY,            /* UPDATE / DELETE */
+	PLAN_INSERT,        /* INSERT ... VALUES / INSERT ... SELECT */
+	PLAN_MODIFY,        /* UPDATE / DELETE */
 	PLAN_CREATE_TABLE,
 	PLAN_DROP_TABLE,
 	PLAN_CREATE_INDEX,
 	PLAN_DROP_INDEX,
-	PLAN_COPY_FROM,         /* COPY t [(cols)] FROM STDIN */
+	PLAN_COPY_FROM, /* COPY t [(cols)] FROM STDIN */
 	PLAN_EXPLAIN,
-	PLAN_SET,               /* SET name = value / SET name TO DEFAULT / RESET */
+	PLAN_SET, /* SET name = value / SET name TO DEFAULT / RESET */
 	PLAN_SHOW,
 	PLAN_BEGIN,             /* u.set.value: the ISOLATION LEVEL asked for, "" when none */
 	PLAN_COMMIT,
 	PLAN_ROLLBACK,
-	PLAN_SAVEPOINT,         /* SAVEPOINT name (u.savepoint) */
-	PLAN_RELEASE,           /* RELEASE [SAVEPOINT] name */
-	PLAN_ROLLBACK_TO,       /* ROLLBACK TO [SAVEPOINT] name */
-	PLAN_NOOP,              /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
-	PLAN_ANALYZE,           /* ANALYZE: shard statistics into the catalog */
+	PLAN_SAVEPOINT,   /* SAVEPOINT name (u.savepoint) */
+	PLAN_RELEASE,     /* RELEASE [SAVEPOINT] name */
+	PLAN_ROLLBACK_TO, /* ROLLBACK TO [SAVEPOINT] name */
+	PLAN_NOOP,        /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
+	PLAN_ANALYZE,     /* ANALYZE: shard statistics into the catalog */
+	PLAN_TRUNCATE,    /* TRUNCATE: every row of each table deleted, as a write */
 } plan_kind;
 
 typedef struct plan_column {
@@ -94,11 +95,11 @@ typedef struct plan_bound {
 } plan_bound;
 
 typedef struct plan_prune {
-	int active;        /* 1: one value (router); 0: every shard, unless bounds */
-	int param;         /* > 0: value is $param; 0: value is `constant` */
+	int active;         /* 1: one value (router); 0: every shard, unless bounds */
+	int param;          /* > 0: value is $param; 0: value is `constant` */
 	mur_value constant; /* already coerced to the column's storage class */
-	mur_type type;     /* distribution column type, for coercing the parameter */
-	int nbounds;       /* range tables, when !active */
+	mur_type type;      /* distribution column type, for coercing the parameter */
+	int nbounds;        /* range tables, when !active */
 	plan_bound bounds[PLAN_PRUNE_BOUNDS_MAX];
 } plan_prune;
 
@@ -108,7 +109,7 @@ typedef struct plan_select {
 	int ntables;
 	const cat_table *tables[PLAN_TABLES_MAX]; /* co-located: same shard count */
 	plan_prune prune;
-	int router;                /* pruned to one shard: shard_sql is the whole query */
+	int router; /* pruned to one shard: shard_sql is the whole query */
 	const char *shard_sql;
 	/* non-NULL: shard_sql reads this column of every row of tables[0] and
 	 * nothing else (approx_count_distinct(x) alone, no filter): a follower
@@ -118,11 +119,11 @@ typedef struct plan_select {
 	exec_agg_spec partial_agg;
 	int has_final_agg;
 	exec_agg_spec final_agg;
-	const char *final_sql;     /* NULL: output = concatenated (merged) rows */
-	int locks_rows;            /* SELECT … FOR UPDATE / SHARE: in a block, the executor
-				      takes the lock of every shard read (docs/transactions.md) */
-	const char *strategy;      /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
-	const char *merge_desc;    /* for EXPLAIN: what the leader does, one line */
+	const char *final_sql;  /* NULL: output = concatenated (merged) rows */
+	int locks_rows;         /* SELECT … FOR UPDATE / SHARE: in a block, the executor
+				   takes the lock of every shard read (docs/transactions.md) */
+	const char *strategy;   /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
+	const char *merge_desc; /* for EXPLAIN: what the leader does, one line */
 	/* Repartition (docs/shuffle.md), the alternative to gathering every
 	 * shard's rows into the leader: each shard's rows (after partial_agg)
 	 * go to owner hash(first shuffle_hash_cols columns) % owners, follower
@@ -135,7 +136,7 @@ typedef struct plan_select {
 	exec_agg_spec owner_agg;
 	int has_leader_agg;
 	exec_agg_spec leader_agg;
-	const char *shuffle_what;  /* for EXPLAIN: "distinct (state, user_id)", ... */
+	const char *shuffle_what; /* for EXPLAIN: "distinct (state, user_id)", ... */
 	/* for the cost estimate (lead_shuffle.c): the column of tables[0] each
 	 * of the first shuffle_hash_cols columns is, -1 for an expression */
 	int shuffle_cols[PLAN_SHUFFLE_COLS_MAX];
@@ -148,9 +149,10 @@ typedef struct plan_select {
 	 * indexes the keys), and the rest of the plan runs as usual.  Indexes
 	 * below are table slots (tables[i], stream i). */
 	int join_shuffle;
-	int join_repartition_ok;   /* every table has a column in one class of equated keys */
-	int join_broadcast_ok;     /* no table but tables[0] is the preserved side of a LEFT JOIN */
-	const char *join_side_sql[PLAN_TABLES_MAX]; /* per table: key first, then the columns used */
+	int join_repartition_ok; /* every table has a column in one class of equated keys */
+	int join_broadcast_ok;   /* no table but tables[0] is the preserved side of a LEFT JOIN */
+	const char
+		*join_side_sql[PLAN_TABLES_MAX]; /* per table: key first, then the columns used */
 	const char *join_ddl, *join_load, *join_post;
 	const char *join_key_desc; /* for EXPLAIN: "a"."x" = "b"."y" */
 } plan_select;
@@ -160,29 +162,37 @@ typedef struct plan_insert {
 	/* Source rows, with exactly table->ncols values each, in table column
 	 * order (defaults already filled in by the planner; the hidden rowid
 	 * column, if any, is NULL and the executor generates it): */
-	const char *values_sql;    /* leader-evaluated SQLite (VALUES ... / SELECT ...), or NULL */
-	const char *values_rows;   /* or: VALUES of constants only, encoded (mur_row values) */
+	const char *values_sql;  /* leader-evaluated SQLite (VALUES ... / SELECT ...), or NULL */
+	const char *values_rows; /* or: VALUES of constants only, encoded (mur_row values) */
 	size_t values_rows_len;
 	uint64_t values_nrows;
-	plan *source;              /* INSERT ... SELECT: a PLAN_SELECT/PLAN_LEADER_SELECT whose output
+	plan *source;          /* INSERT ... SELECT: a PLAN_SELECT/PLAN_LEADER_SELECT whose output
 				      has table->ncols columns in table order; NULL otherwise */
-	const char *shard_sql;     /* "INSERT INTO main."t" (c0,...) VALUES (?1,...) [RETURNING ...]" */
-	int nreturning;            /* RETURNING columns (out[] holds them) */
-	int on_conflict_nothing;   /* ON CONFLICT DO NOTHING */
+	const char *shard_sql; /* "INSERT INTO main."t" (c0,...) VALUES (?1,...) [RETURNING ...]" */
+	int nreturning;        /* RETURNING columns (out[] holds them) */
+	int on_conflict_nothing; /* ON CONFLICT DO NOTHING */
 } plan_insert;
 
 typedef struct plan_modify {
 	const cat_table *table;
 	int is_delete;
 	plan_prune prune;
-	const char *shard_sql;     /* UPDATE/DELETE on main."t" [RETURNING ...] */
+	const char *shard_sql; /* UPDATE/DELETE on main."t" [RETURNING ...] */
 	int nreturning;
 } plan_modify;
 
+/* TRUNCATE (plan_truncate.c): shard_sql[i] (DELETE FROM main."t") runs as
+ * a write on every shard of tables[i]. */
+typedef struct plan_truncate {
+	int ntables;
+	const cat_table **tables;
+	const char **shard_sql;
+} plan_truncate;
+
 typedef struct plan_create_table {
-	cat_table *def;            /* new table, id 0, shards NULL: the leader assigns them */
+	cat_table *def; /* new table, id 0, shards NULL: the leader assigns them */
 	int if_not_exists;
-	const char *shard_ddl;     /* CREATE TABLE main."t" (...) for each placement */
+	const char *shard_ddl; /* CREATE TABLE main."t" (...) for each placement */
 } plan_create_table;
 
 typedef struct plan_drop_table {
@@ -192,10 +202,17 @@ typedef struct plan_drop_table {
 } plan_drop_table;
 
 typedef struct plan_index {
-	const cat_table *table;    /* CREATE INDEX: the indexed table; DROP INDEX: NULL */
+	const cat_table *table; /* CREATE INDEX: the indexed table; DROP INDEX: NULL */
 	char index_name[64];
-	int if_not_exists;         /* or if_exists for DROP */
-	const char *shard_ddl;     /* CREATE [UNIQUE] INDEX ... ON main."t"(...) / DROP INDEX ... */
+	int if_not_exists;     /* or if_exists for DROP */
+	const char *shard_ddl; /* CREATE [UNIQUE] INDEX ... ON main."t"(...) / DROP INDEX ... */
+	/* ALTER TABLE ADD PRIMARY KEY / UNIQUE (tag ALTER TABLE): undo_ddl drops
+	 * the index from every placement when a placement failed to build it
+	 * (23505: duplicates); npk > 0: pk_cols become the table's primary key
+	 * in the catalog once every placement has it.  NULL / 0 otherwise. */
+	const char *undo_ddl;
+	int npk;
+	const int *pk_cols;
 } plan_index;
 
 typedef struct plan_copy {
@@ -224,26 +241,26 @@ typedef struct plan_analyze_table {
 } plan_analyze_table;
 
 typedef struct plan_analyze {
-	int ntables;               /* every distributed table when the statement names none */
+	int ntables; /* every distributed table when the statement names none */
 	plan_analyze_table *tables;
 } plan_analyze;
 
 typedef struct plan_set {
-	char name[64];             /* lower-case, e.g. "client_encoding", "murphy.write_quorum" */
-	char value[256];           /* empty with is_default */
-	int is_default;            /* SET x TO DEFAULT / RESET x */
+	char name[64];   /* lower-case, e.g. "client_encoding", "murphy.write_quorum" */
+	char value[256]; /* empty with is_default */
+	int is_default;  /* SET x TO DEFAULT / RESET x */
 	int is_local;
 } plan_set;
 
 struct plan {
 	plan_kind kind;
-	const char *tag;            /* CommandComplete tag base: "SELECT", "INSERT", "CREATE TABLE" ... */
+	const char *tag; /* CommandComplete tag base: "SELECT", "INSERT", "CREATE TABLE" ... */
 	int nparams;
 	mur_type param_types[PLAN_PARAMS_MAX]; /* inferred or given; MT_TEXT when unknowable */
-	int nout;                   /* result columns (0: none) */
+	int nout;                              /* result columns (0: none) */
 	plan_column *out;
-	const char *leader_sql;     /* PLAN_LEADER_SELECT */
-	int reads_shard_rows;       /* PLAN_LEADER_SELECT reads murphy.shards, whose rows
+	const char *leader_sql; /* PLAN_LEADER_SELECT */
+	int reads_shard_rows;   /* PLAN_LEADER_SELECT reads murphy.shards, whose rows
 				       column the leader counts on the followers first */
 	union {
 		plan_select select;
@@ -255,6 +272,7 @@ struct plan {
 		plan_copy copy;
 		plan_set set;
 		plan_analyze analyze;
+		plan_truncate truncate;
 		struct {
 			char name[64]; /* as given (PostgreSQL folds it like any identifier) */
 		} savepoint;
@@ -263,7 +281,7 @@ struct plan {
 			int analyze;
 		} explain;
 	} u;
-	void *arena;                /* owned; everything above lives in it */
+	void *arena; /* owned; everything above lives in it */
 };
 
 void plan_free(plan *p);

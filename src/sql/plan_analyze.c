@@ -1,8 +1,16 @@
 /*
- * plan_analyze.c — ANALYZE [VERBOSE] [table [(column, ...)] [, ...]].
+ * plan_analyze.c — ANALYZE [VERBOSE] [table [(column, ...)] [, ...]], and
+ * VACUUM [ANALYZE] [table [, ...]].
  *
- * libpg_query gives ANALYZE as a VacuumStmt with is_vacuumcmd false;
- * VACUUM itself is 0A000.  The plan (plan.h, plan_analyze) names each
+ * libpg_query gives both as a VacuumStmt (is_vacuumcmd tells them apart).
+ * VACUUM has nothing to do in murphy: PostgreSQL's VACUUM reclaims dead
+ * row versions, while a SQLite file reuses a deleted row's space at once
+ * (its free pages go to the freelist).  So plain VACUUM checks that the
+ * tables exist and is a no-op (PLAN_NOOP), and VACUUM ANALYZE is ANALYZE
+ * (tag VACUUM).  The options that would promise something murphy does not
+ * do (FULL: give the space back to the file system; FREEZE;
+ * DISABLE_PAGE_SKIPPING; INDEX_CLEANUP; TRUNCATE; PARALLEL ...) are 0A000
+ * naming the option; VERBOSE, SKIP_LOCKED and ANALYZE are accepted.  The plan (plan.h, plan_analyze) names each
  * table, the columns to measure and the shard SQL that measures them in
  * one scan of a shard:
  *
@@ -22,14 +30,27 @@
 #include <stdio.h>
 #include <string.h>
 
-static int check_options(sql_ctx *c, PgQuery__VacuumStmt *s)
+/* The options murphy honours (file comment); *analyze: VACUUM ANALYZE. */
+static int check_options(sql_ctx *c, PgQuery__VacuumStmt *s, int *analyze)
 {
+	const char *what = s->is_vacuumcmd ? "VACUUM" : "ANALYZE";
+	*analyze = !s->is_vacuumcmd;
 	for (size_t i = 0; i < s->n_options; i++) {
 		PgQuery__DefElem *d = s->options[i]->def_elem;
 		if (!d || !strcmp(d->defname, "verbose") || !strcmp(d->defname, "skip_locked"))
 			continue;
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->location,
-			       "murphy does not support ANALYZE option \"%s\"", d->defname);
+		if (s->is_vacuumcmd && !strcmp(d->defname, "analyze")) {
+			*analyze = 1;
+			continue;
+		}
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->location,
+			"murphy does not support %s option \"%s\"", what, d->defname);
+		if (s->is_vacuumcmd)
+			mur_error_detail(c->err,
+					 "murphy's shard files are SQLite databases, which reuse "
+					 "a deleted row's space at once: VACUUM has nothing to "
+					 "reclaim, and murphy does not rewrite or freeze files.");
+		return MUR_ERR;
 	}
 	return MUR_OK;
 }
@@ -56,7 +77,8 @@ static int analyze_columns(sql_ctx *c, const cat_table *t, PgQuery__Node **va_co
 		int col = cat_column_index(t, name);
 		if (col < 0)
 			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, -1,
-				       "column \"%s\" of relation \"%s\" does not exist", name, t->name);
+				       "column \"%s\" of relation \"%s\" does not exist", name,
+				       t->name);
 		if ((size_t)at->ncols < (size_t)t->ncols)
 			cols[at->ncols++] = col;
 	}
@@ -93,12 +115,11 @@ int sql_plan_analyze(sql_ctx *c, PgQuery__VacuumStmt *s, plan *p)
 {
 	plan_analyze *pa = &p->u.analyze;
 	size_t max = s->n_rels;
+	int analyze;
 
-	if (s->is_vacuumcmd)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1, "murphy does not support VACUUM");
 	p->kind = PLAN_ANALYZE;
-	p->tag = "ANALYZE";
-	if (check_options(c, s) != MUR_OK)
+	p->tag = s->is_vacuumcmd ? "VACUUM" : "ANALYZE";
+	if (check_options(c, s, &analyze) != MUR_OK)
 		return MUR_ERR;
 	if (!max)
 		max = (size_t)cat_table_count(c->cat);
@@ -111,21 +132,25 @@ int sql_plan_analyze(sql_ctx *c, PgQuery__VacuumStmt *s, plan *p)
 			    add_table(c, t, NULL, 0, &pa->tables[pa->ntables++]) != MUR_OK)
 				return MUR_ERR;
 		}
-		return MUR_OK;
 	}
-	for (size_t i = 0; i < s->n_rels; i++) {
+	for (size_t i = 0; i < s->n_rels; i++) { /* none: every table, above */
 		PgQuery__VacuumRelation *vr = s->rels[i]->vacuum_relation;
 		const cat_table *t;
 		if (!vr || !vr->relation)
-			return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "ANALYZE needs table names");
+			return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "%s needs table names",
+				       p->tag);
 		if (!(t = sql_lookup_table(c, vr->relation)))
 			return MUR_ERR;
 		if (t->kind != CAT_TABLE_DISTRIBUTED)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, vr->relation->location,
-				       "murphy cannot ANALYZE murphy.%s: it is a view of the cluster's state",
-				       t->name);
-		if (add_table(c, t, vr->va_cols, vr->n_va_cols, &pa->tables[pa->ntables++]) != MUR_OK)
+				       "murphy cannot %s murphy.%s: it is a view of the cluster's "
+				       "state",
+				       p->tag, t->name);
+		if (add_table(c, t, vr->va_cols, vr->n_va_cols, &pa->tables[pa->ntables++]) !=
+		    MUR_OK)
 			return MUR_ERR;
 	}
+	if (!analyze) /* plain VACUUM: the tables exist; nothing to reclaim */
+		p->kind = PLAN_NOOP;
 	return MUR_OK;
 }

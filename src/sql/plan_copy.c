@@ -7,6 +7,9 @@
  * empty string, double quote.  Columns not listed are left to the
  * executor, which fills cat_column.default_sql or NULL as INSERT does.
  * COPY TO and COPY FROM a file or program are not supported (0A000).
+ * FREEZE (pgbench -i asks for it) is accepted and changes nothing: it
+ * writes PostgreSQL rows with their transaction ids already frozen, and
+ * murphy's rows carry no transaction ids (docs/decisions.md).
  */
 #include "sql/sqlInt.h"
 
@@ -19,10 +22,14 @@ static const char *defelem_str(PgQuery__DefElem *d)
 	if (!d->arg)
 		return NULL;
 	switch (d->arg->node_case) {
-	case PG_QUERY__NODE__NODE_STRING: return d->arg->string->sval;
-	case PG_QUERY__NODE__NODE_BOOLEAN: return d->arg->boolean->boolval ? "true" : "false";
-	case PG_QUERY__NODE__NODE_INTEGER: return d->arg->integer->ival ? "true" : "false";
-	default: return "";
+	case PG_QUERY__NODE__NODE_STRING:
+		return d->arg->string->sval;
+	case PG_QUERY__NODE__NODE_BOOLEAN:
+		return d->arg->boolean->boolval ? "true" : "false";
+	case PG_QUERY__NODE__NODE_INTEGER:
+		return d->arg->integer->ival ? "true" : "false";
+	default:
+		return "";
 	}
 }
 
@@ -51,7 +58,8 @@ static int copy_option(sql_ctx *c, PgQuery__DefElem *d, plan_copy *pc, int *null
 			pc->csv = 1;
 		else if (!v || strcasecmp(v, "text"))
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->location,
-				       "murphy does not support COPY format \"%s\" yet", v ? v : "");
+				       "murphy does not support COPY format \"%s\" yet",
+				       v ? v : "");
 		return MUR_OK;
 	}
 	if (!strcmp(name, "delimiter")) {
@@ -76,6 +84,8 @@ static int copy_option(sql_ctx *c, PgQuery__DefElem *d, plan_copy *pc, int *null
 		return MUR_OK;
 	if (!strcmp(name, "encoding") && v && (!strcasecmp(v, "utf8") || !strcasecmp(v, "utf-8")))
 		return MUR_OK;
+	if (!strcmp(name, "freeze")) /* file comment: nothing to freeze */
+		return MUR_OK;
 	return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->location,
 		       "murphy does not support COPY option \"%s\" yet", name);
 }
@@ -97,11 +107,12 @@ static int copy_columns(sql_ctx *c, PgQuery__CopyStmt *s, plan_copy *pc)
 		int col = cat_column_index(t, name);
 		if (col < 0)
 			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, -1,
-				       "column \"%s\" of relation \"%s\" does not exist", name, t->name);
+				       "column \"%s\" of relation \"%s\" does not exist", name,
+				       t->name);
 		for (int j = 0; j < pc->ncols; j++)
 			if (pc->cols[j] == col)
-				return sql_err(c, "42701", -1, "column \"%s\" specified more than once",
-					       name);
+				return sql_err(c, "42701", -1,
+					       "column \"%s\" specified more than once", name);
 		pc->cols[pc->ncols++] = col;
 	}
 	return MUR_OK;

@@ -1,5 +1,6 @@
 /*
- * plan_ddl.c — CREATE TABLE, DROP TABLE / DROP INDEX, CREATE INDEX.
+ * plan_ddl.c — CREATE TABLE, DROP TABLE / DROP INDEX, CREATE INDEX,
+ * ALTER TABLE ADD PRIMARY KEY / UNIQUE.
  *
  * CREATE TABLE builds the catalog definition (plan_create_table.def) and
  * the DDL every placement runs (shard_ddl: a STRICT SQLite table with
@@ -7,7 +8,9 @@
  * there because the leader evaluates them at INSERT).
  *
  * Distribution column: PARTITION BY HASH (col), else the first PRIMARY KEY
- * column, else a hidden CAT_HIDDEN_ROWID column the executor fills.
+ * column, else the first column when it is an integer declared NOT NULL
+ * (an id: pgbench's tables, whose keys come later by ALTER TABLE), else a
+ * hidden CAT_HIDDEN_ROWID column the executor fills.
  * Every shard table has a SQLite PRIMARY KEY: SQLite's session extension,
  * which captures a write's changes for the replicas (storage/capture.c),
  * records only tables with one, so a table that declares none gets the
@@ -28,6 +31,20 @@
  * combinations that make no sense are 42P16: range_bounds or distribution =
  * 'range' without PARTITION BY RANGE, distribution = 'hash' or 'reference'
  * with it, shards = N that is not the number of ranges.
+ *
+ * ALTER TABLE t ADD [CONSTRAINT name] PRIMARY KEY | UNIQUE (cols), the
+ * only ALTER TABLE action (pgbench -i adds its keys so): a unique index
+ * (named as PostgreSQL names the constraint, t_pkey) built on every
+ * placement, under the same rule as CREATE TABLE's keys (the distribution
+ * column in the key); a primary key's columns must already be NOT NULL
+ * (murphy cannot add NOT NULL to a shard's column) and become the table's
+ * key in the catalog once every placement has the index.  Duplicates fail
+ * the index with 23505 and the executor drops it again wherever it was
+ * built (undo_ddl).  Every other action is 0A000 naming it.
+ *
+ * WITH (fillfactor = N) is checked (10..100, as PostgreSQL) and ignored:
+ * it packs PostgreSQL's heap pages, SQLite has nothing it could set.
+ * Every other storage option is 0A000 naming it.
  */
 #include "sql/sqlInt.h"
 
@@ -38,6 +55,9 @@
 
 #define SQL_DEFAULT_REPLICAS 3 /* design.md: replication factor 3, capped by the followers */
 #define SQL_UNIQUE_MAX 16
+/* WITH (fillfactor = N): PostgreSQL's bounds for tables (reloptions.c) */
+#define SQL_FILLFACTOR_MIN 10
+#define SQL_FILLFACTOR_MAX 100
 
 typedef struct key_def {
 	int ncols;
@@ -53,13 +73,14 @@ typedef struct table_build {
 	key_def unique[SQL_UNIQUE_MAX];
 	const char *dist_name;
 	int dist_loc;
-	int shards_loc, replicas_loc; /* WITH (shards / replicas = ...) given: its location, else -1 */
-	int shards_opt;               /* WITH (shards = N): N, else 0 */
-	int distribution_loc;         /* WITH (distribution = ...) given: its location, else -1 */
-	int range;                    /* PARTITION BY RANGE */
-	const char *range_bounds;     /* WITH (range_bounds = '...'), or NULL */
+	int shards_loc,
+		replicas_loc;     /* WITH (shards / replicas = ...) given: its location, else -1 */
+	int shards_opt;           /* WITH (shards = N): N, else 0 */
+	int distribution_loc;     /* WITH (distribution = ...) given: its location, else -1 */
+	int range;                /* PARTITION BY RANGE */
+	const char *range_bounds; /* WITH (range_bounds = '...'), or NULL */
 	int bounds_loc;
-	key_def shard_key;            /* no PRIMARY KEY declared: the hidden row id */
+	key_def shard_key; /* no PRIMARY KEY declared: the hidden row id */
 } table_build;
 
 static int unsupported(sql_ctx *c, int loc, const char *what)
@@ -96,15 +117,16 @@ static int column_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw)
 	return (col->default_sql = (char *)sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 
-static int key_from_names(sql_ctx *c, table_build *tb, PgQuery__Node **keys, size_t n,
+static int key_from_names(sql_ctx *c, const cat_table *t, PgQuery__Node **keys, size_t n,
 			  key_def *k, int loc)
 {
 	k->ncols = 0;
 	k->loc = loc;
 	for (size_t i = 0; i < n; i++) {
 		const char *name = keys[i]->node_case == PG_QUERY__NODE__NODE_STRING
-					   ? keys[i]->string->sval : "";
-		int col = cat_column_index(tb->t, name);
+					   ? keys[i]->string->sval
+					   : "";
+		int col = cat_column_index(t, name);
 		if (col < 0)
 			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, loc,
 				       "column \"%s\" named in key does not exist", name);
@@ -117,7 +139,8 @@ static int add_unique(sql_ctx *c, table_build *tb, key_def *k)
 {
 	if (tb->nunique >= SQL_UNIQUE_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, k->loc,
-			       "murphy supports at most %d UNIQUE constraints per table", SQL_UNIQUE_MAX);
+			       "murphy supports at most %d UNIQUE constraints per table",
+			       SQL_UNIQUE_MAX);
 	tb->unique[tb->nunique++] = *k;
 	return MUR_OK;
 }
@@ -126,7 +149,8 @@ static int set_pk(sql_ctx *c, table_build *tb, key_def *k)
 {
 	if (tb->has_pk)
 		return sql_err(c, SQLSTATE_INVALID_TABLE_DEFINITION, k->loc,
-			       "multiple primary keys for table \"%s\" are not allowed", tb->t->name);
+			       "multiple primary keys for table \"%s\" are not allowed",
+			       tb->t->name);
 	tb->pk = *k;
 	tb->has_pk = 1;
 	return MUR_OK;
@@ -137,16 +161,27 @@ static int column_constraint(sql_ctx *c, table_build *tb, int ci, PgQuery__Const
 	cat_column *col = &tb->t->cols[ci];
 	key_def kd = {.ncols = 1, .cols = {ci}, .loc = k->location};
 	switch (k->contype) {
-	case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL: col->not_null = 1; return MUR_OK;
-	case PG_QUERY__CONSTR_TYPE__CONSTR_NULL: return MUR_OK;
-	case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT: return column_default(c, col, k->raw_expr);
-	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY: return set_pk(c, tb, &kd);
-	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE: return add_unique(c, tb, &kd);
-	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK: return unsupported(c, k->location, "CHECK constraints");
-	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN: return unsupported(c, k->location, "foreign keys");
-	case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY: return unsupported(c, k->location, "identity columns");
-	case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED: return unsupported(c, k->location, "generated columns");
-	default: return unsupported(c, k->location, "this column constraint");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_NOTNULL:
+		col->not_null = 1;
+		return MUR_OK;
+	case PG_QUERY__CONSTR_TYPE__CONSTR_NULL:
+		return MUR_OK;
+	case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+		return column_default(c, col, k->raw_expr);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+		return set_pk(c, tb, &kd);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+		return add_unique(c, tb, &kd);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+		return unsupported(c, k->location, "CHECK constraints");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+		return unsupported(c, k->location, "foreign keys");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+		return unsupported(c, k->location, "identity columns");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
+		return unsupported(c, k->location, "generated columns");
+	default:
+		return unsupported(c, k->location, "this column constraint");
 	}
 }
 
@@ -174,7 +209,8 @@ static int column_def(sql_ctx *c, table_build *tb, PgQuery__ColumnDef *cd)
 	if (cd->raw_default && column_default(c, col, cd->raw_default) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < cd->n_constraints; i++)
-		if (column_constraint(c, tb, t->ncols - 1, cd->constraints[i]->constraint) != MUR_OK)
+		if (column_constraint(c, tb, t->ncols - 1, cd->constraints[i]->constraint) !=
+		    MUR_OK)
 			return MUR_ERR;
 	return MUR_OK;
 }
@@ -184,12 +220,17 @@ static int table_constraint(sql_ctx *c, table_build *tb, PgQuery__Constraint *k)
 	key_def kd;
 	switch (k->contype) {
 	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
-		return key_from_names(c, tb, k->keys, k->n_keys, &kd, k->location) ?: set_pk(c, tb, &kd);
+		return key_from_names(c, tb->t, k->keys, k->n_keys, &kd, k->location)
+			       ?: set_pk(c, tb, &kd);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
-		return key_from_names(c, tb, k->keys, k->n_keys, &kd, k->location) ?: add_unique(c, tb, &kd);
-	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK: return unsupported(c, k->location, "CHECK constraints");
-	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN: return unsupported(c, k->location, "foreign keys");
-	default: return unsupported(c, k->location, "this table constraint");
+		return key_from_names(c, tb->t, k->keys, k->n_keys, &kd, k->location)
+			       ?: add_unique(c, tb, &kd);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+		return unsupported(c, k->location, "CHECK constraints");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+		return unsupported(c, k->location, "foreign keys");
+	default:
+		return unsupported(c, k->location, "this table constraint");
 	}
 }
 
@@ -257,7 +298,8 @@ static int table_options(sql_ctx *c, table_build *tb, PgQuery__CreateStmt *s)
 				return MUR_ERR;
 			tb->t->nshards = (uint32_t)v;
 			tb->shards_opt = v;
-			tb->shards_loc = v > 1 ? d->location : -1; /* shards = 1 fits a reference table */
+			tb->shards_loc = v > 1 ? d->location
+					       : -1; /* shards = 1 fits a reference table */
 		} else if (!strcmp(d->defname, "replicas")) {
 			if (option_int(c, d, 1, CAT_REPLICAS_MAX, &v) != MUR_OK)
 				return MUR_ERR;
@@ -267,6 +309,12 @@ static int table_options(sql_ctx *c, table_build *tb, PgQuery__CreateStmt *s)
 			if (option_distribution(c, d, &tb->t->distribution) != MUR_OK)
 				return MUR_ERR;
 			tb->distribution_loc = d->location;
+		} else if (!strcmp(d->defname, "fillfactor")) {
+			/* a page-packing hint for PostgreSQL's heap: SQLite's
+			 * b-trees have no such knob (docs/decisions.md); checked
+			 * as PostgreSQL checks it, then ignored */
+			if (option_int(c, d, SQL_FILLFACTOR_MIN, SQL_FILLFACTOR_MAX, &v) != MUR_OK)
+				return MUR_ERR;
 		} else if (!strcmp(d->defname, "range_bounds")) {
 			if (!(tb->range_bounds = option_text(c, d)))
 				return sql_err_oom(c);
@@ -316,9 +364,11 @@ static int range_checks(sql_ctx *c, table_build *tb)
 	if (!tb->range && tb->bounds_loc >= 0) {
 		sql_err(c, SQLSTATE_INVALID_TABLE_DEFINITION, tb->bounds_loc,
 			"range_bounds needs PARTITION BY RANGE (column)");
-		mur_error_detail(c->err, "range_bounds gives the split points of a range-partitioned "
-					 "table; this table is %s.",
-				 cat_table_is_reference(t) ? "a reference table" : "hash-distributed");
+		mur_error_detail(c->err,
+				 "range_bounds gives the split points of a range-partitioned "
+				 "table; this table is %s.",
+				 cat_table_is_reference(t) ? "a reference table"
+							   : "hash-distributed");
 		mur_error_hint(c->err, "Add PARTITION BY RANGE (column), or remove range_bounds.");
 		return MUR_ERR;
 	}
@@ -360,7 +410,8 @@ static int range_shards(sql_ctx *c, table_build *tb)
 			"shards = %d disagrees with range_bounds, which make %u shard%s",
 			tb->shards_opt, t->nshards, t->nshards == 1 ? "" : "s");
 		mur_error_detail(c->err, "k split points make k + 1 shards.");
-		mur_error_hint(c->err, "Remove WITH (shards = N): range_bounds decides the shard count.");
+		mur_error_hint(c->err,
+			       "Remove WITH (shards = N): range_bounds decides the shard count.");
 		return MUR_ERR;
 	}
 	return MUR_OK;
@@ -411,16 +462,19 @@ static int key_error(sql_ctx *c, const cat_table *t, const key_def *k, const cha
 		n += (size_t)snprintf(cols + n, sizeof cols - n, "%s%s", i ? ", " : "",
 				      t->cols[k->cols[i]].name);
 	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, k->loc,
-		"murphy cannot enforce %s (%s) on \"%s\": it does not contain the distribution column \"%s\"",
+		"murphy cannot enforce %s (%s) on \"%s\": it does not contain the distribution "
+		"column \"%s\"",
 		what, cols, t->name, t->cols[t->dist_col].name);
 	mur_error_detail(c->err, "murphy enforces uniqueness inside each shard, so a unique key "
 				 "must include the column rows are distributed by.");
 	if (t->cols[t->dist_col].hidden)
-		mur_error_hint(c->err, "Distribute the table by a key column: PARTITION BY HASH (%s).",
+		mur_error_hint(c->err,
+			       "Distribute the table by a key column: PARTITION BY HASH (%s).",
 			       t->cols[k->cols[0]].name);
 	else
-		mur_error_hint(c->err, "Add \"%s\" to the key, or distribute the table by a key "
-				       "column with PARTITION BY HASH (column).",
+		mur_error_hint(c->err,
+			       "Add \"%s\" to the key, or distribute the table by a key "
+			       "column with PARTITION BY HASH (column).",
 			       t->cols[t->dist_col].name);
 	return MUR_ERR;
 }
@@ -436,6 +490,19 @@ static int add_hidden_rowid(cat_table *t)
 	return t->ncols++;
 }
 
+/* No key, no PARTITION BY: a first column declared NOT NULL with an
+ * integer type is taken for the table's id and distributes it (pgbench
+ * declares its tables so and adds the keys after loading: ALTER TABLE ADD
+ * PRIMARY KEY must find the key's column distributing the table).  A
+ * reference table keeps its hidden row id: one shard, nothing to spread. */
+static int id_column_first(const cat_table *t)
+{
+	const cat_column *col = &t->cols[0];
+	if (cat_table_is_reference(t) || t->ncols == 0 || !col->not_null)
+		return 0;
+	return col->type == MT_INT2 || col->type == MT_INT4 || col->type == MT_INT8;
+}
+
 static int choose_distribution(sql_ctx *c, table_build *tb)
 {
 	cat_table *t = tb->t;
@@ -447,6 +514,8 @@ static int choose_distribution(sql_ctx *c, table_build *tb)
 				       tb->dist_name);
 	} else if (tb->has_pk) {
 		t->dist_col = tb->pk.cols[0];
+	} else if (id_column_first(t)) {
+		t->dist_col = 0;
 	} else {
 		t->dist_col = add_hidden_rowid(t);
 	}
@@ -499,18 +568,43 @@ static const char *shard_ddl(sql_ctx *c, const table_build *tb)
 	return sql_buf_finish(c, &b);
 }
 
+/* TABLESPACE name: only the default one exists (pgbench --tablespace,
+ * --index-tablespace ask for others). */
+static int tablespace_check(sql_ctx *c, const char *name, int loc)
+{
+	if (!name || !*name || !strcmp(name, "pg_default"))
+		return MUR_OK;
+	unsupported(c, loc, "tablespaces");
+	mur_error_detail(c->err,
+			 "Every copy of a shard is a SQLite file in its follower's data "
+			 "directory; tablespace \"%s\" cannot place it elsewhere.",
+			 name);
+	return MUR_ERR;
+}
+
 static int create_checks(sql_ctx *c, PgQuery__CreateStmt *s)
 {
 	PgQuery__RangeVar *rv = s->relation;
+	if (tablespace_check(c, s->tablespacename, rv->location) != MUR_OK)
+		return MUR_ERR;
 	if (rv->schemaname && *rv->schemaname && strcmp(rv->schemaname, "public"))
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
 			       "murphy supports tables only in schema \"public\"");
 	if (rv->relpersistence && *rv->relpersistence == 't')
 		return unsupported(c, rv->location, "temporary tables");
+	if (s->partbound) { /* pgbench -i --partitions */
+		unsupported(c, rv->location, "CREATE TABLE ... PARTITION OF");
+		mur_error_detail(c->err, "A murphy table is split into shards by itself; a range "
+					 "table's split points are given when it is created.");
+		mur_error_hint(c->err,
+			       "Create the table with PARTITION BY RANGE (column) WITH "
+			       "(range_bounds = 'v1,v2,...'), or PARTITION BY HASH (column).");
+		return MUR_ERR;
+	}
 	if (s->n_inh_relations)
 		return unsupported(c, rv->location, "table inheritance");
-	if (s->partbound || s->of_typename)
-		return unsupported(c, rv->location, "partitions and typed tables");
+	if (s->of_typename)
+		return unsupported(c, rv->location, "typed tables");
 	if (strlen(rv->relname) >= CAT_NAME_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, rv->location,
 			       "table name \"%s\" is too long", rv->relname);
@@ -591,8 +685,8 @@ static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 				       "cannot drop murphy.%s: it is a catalog view", name);
 		if (!t && !s->missing_ok)
-			return sql_err(c, SQLSTATE_UNDEFINED_TABLE, -1, "table \"%s\" does not exist",
-				       name);
+			return sql_err(c, SQLSTATE_UNDEFINED_TABLE, -1,
+				       "table \"%s\" does not exist", name);
 		snprintf(pd->names[pd->ntables++], sizeof pd->names[0], "%s", name);
 	}
 	return MUR_OK;
@@ -618,12 +712,18 @@ static int drop_index(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 int sql_plan_drop(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 {
 	switch (s->remove_type) {
-	case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE: return drop_tables(c, s, p);
-	case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX: return drop_index(c, s, p);
-	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW: return unsupported(c, -1, "DROP VIEW");
-	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA: return unsupported(c, -1, "DROP SCHEMA");
-	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE: return unsupported(c, -1, "DROP SEQUENCE");
-	default: return unsupported(c, -1, "this DROP statement");
+	case PG_QUERY__OBJECT_TYPE__OBJECT_TABLE:
+		return drop_tables(c, s, p);
+	case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
+		return drop_index(c, s, p);
+	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
+		return unsupported(c, -1, "DROP VIEW");
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA:
+		return unsupported(c, -1, "DROP SCHEMA");
+	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
+		return unsupported(c, -1, "DROP SEQUENCE");
+	default:
+		return unsupported(c, -1, "this DROP statement");
 	}
 }
 
@@ -640,8 +740,8 @@ static int index_columns(sql_ctx *c, PgQuery__IndexStmt *s, const cat_table *t, 
 		if (!ie->name || !*ie->name)
 			return unsupported(c, -1, "indexes on expressions");
 		if ((col = cat_column_index(t, ie->name)) < 0)
-			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, -1, "column \"%s\" does not exist",
-				       ie->name);
+			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, -1,
+				       "column \"%s\" does not exist", ie->name);
 		desc[k->ncols] = ie->ordering == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
 		k->cols[k->ncols++] = col;
 	}
@@ -657,12 +757,33 @@ static void default_index_name(const cat_table *t, const key_def *k, char *out, 
 		snprintf(out + len, n - len, "_idx");
 }
 
+/* CREATE [UNIQUE] INDEX [IF NOT EXISTS] main."name" ON "t" (cols) for
+ * every placement; desc: per key column, or NULL. */
+static const char *index_ddl(sql_ctx *c, const plan_index *pi, const key_def *k, const int *desc,
+			     int unique)
+{
+	mur_buf b;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "CREATE %sINDEX %smain.", unique ? "UNIQUE " : "",
+		       pi->if_not_exists ? "IF NOT EXISTS " : "");
+	sql_emit_ident(&b, pi->index_name);
+	mur_buf_printf(&b, " ON ");
+	sql_emit_ident(&b, pi->table->name);
+	mur_buf_printf(&b, " (");
+	for (int i = 0; i < k->ncols; i++) {
+		mur_buf_printf(&b, i ? ", " : "");
+		sql_emit_ident(&b, pi->table->cols[k->cols[i]].name);
+		mur_buf_printf(&b, desc && desc[i] ? " DESC" : "");
+	}
+	mur_buf_put_u8(&b, ')');
+	return sql_buf_finish(c, &b);
+}
+
 int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p)
 {
 	plan_index *pi = &p->u.index;
 	key_def *k = sql_alloc(c, sizeof *k);
 	int desc[CAT_COLUMNS_MAX];
-	mur_buf b;
 	p->kind = PLAN_CREATE_INDEX;
 	p->tag = "CREATE INDEX";
 	if (!k || !(pi->table = sql_lookup_table(c, s->relation)))
@@ -675,6 +796,8 @@ int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p)
 		return unsupported(c, -1, "index methods other than btree");
 	if (s->n_index_including_params)
 		return unsupported(c, -1, "INCLUDE columns");
+	if (tablespace_check(c, s->table_space, -1) != MUR_OK)
+		return MUR_ERR;
 	if (index_columns(c, s, pi->table, k, desc) != MUR_OK)
 		return MUR_ERR;
 	if (s->unique && !key_has(k, pi->table->dist_col) && !cat_table_is_reference(pi->table))
@@ -684,18 +807,164 @@ int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p)
 	else
 		default_index_name(pi->table, k, pi->index_name, sizeof pi->index_name);
 	pi->if_not_exists = s->if_not_exists;
-	mur_buf_init(&b);
-	mur_buf_printf(&b, "CREATE %sINDEX %smain.", s->unique ? "UNIQUE " : "",
-		       s->if_not_exists ? "IF NOT EXISTS " : "");
-	sql_emit_ident(&b, pi->index_name);
-	mur_buf_printf(&b, " ON ");
-	sql_emit_ident(&b, pi->table->name);
-	mur_buf_printf(&b, " (");
-	for (int i = 0; i < k->ncols; i++) {
-		mur_buf_printf(&b, i ? ", " : "");
-		sql_emit_ident(&b, pi->table->cols[k->cols[i]].name);
-		mur_buf_printf(&b, desc[i] ? " DESC" : "");
+	return (pi->shard_ddl = index_ddl(c, pi, k, desc, s->unique)) ? MUR_OK : MUR_ERR;
+}
+
+/* ---- ALTER TABLE t ADD [CONSTRAINT name] PRIMARY KEY | UNIQUE (cols) ---- */
+
+/* An ALTER TABLE action murphy does not run, named for the 0A000. */
+static const char *alter_what(PgQuery__AlterTableType t)
+{
+	switch (t) {
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
+		return "ALTER TABLE ... ADD COLUMN";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
+		return "ALTER TABLE ... DROP COLUMN";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+		return "ALTER TABLE ... ALTER COLUMN TYPE";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault:
+		return "ALTER TABLE ... ALTER COLUMN DEFAULT";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
+		return "ALTER TABLE ... ALTER COLUMN NOT NULL";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
+		return "ALTER TABLE ... DROP CONSTRAINT";
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetRelOptions:
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_ResetRelOptions:
+		return "ALTER TABLE ... SET (storage options)";
+	default:
+		return "this ALTER TABLE action";
 	}
-	mur_buf_put_u8(&b, ')');
-	return (pi->shard_ddl = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}
+
+/* The key's columns must already be NOT NULL: murphy cannot add NOT NULL
+ * to the shards' existing SQLite columns (PostgreSQL's ADD PRIMARY KEY
+ * would). */
+static int key_not_null(sql_ctx *c, const cat_table *t, const key_def *k)
+{
+	for (int i = 0; i < k->ncols; i++) {
+		const cat_column *col = &t->cols[k->cols[i]];
+		if (col->not_null)
+			continue;
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, k->loc,
+			"murphy cannot add a primary key on column \"%s\" of \"%s\": it is not "
+			"declared NOT NULL",
+			col->name, t->name);
+		mur_error_detail(c->err, "A primary key makes its columns NOT NULL, and murphy "
+					 "cannot add NOT NULL to an existing column.");
+		mur_error_hint(c->err, "Declare the key columns NOT NULL in CREATE TABLE.");
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+static int has_primary_key(const cat_table *t)
+{
+	for (int i = 0; i < t->ncols; i++)
+		if (t->cols[i].primary_key)
+			return 1;
+	return 0;
+}
+
+/* PostgreSQL's default names: t_pkey, t_a_b_key. */
+static void constraint_name(const cat_table *t, const key_def *k, int pk, const char *given,
+			    char *out, size_t n)
+{
+	size_t len;
+	if (given && *given) {
+		snprintf(out, n, "%s", given);
+		return;
+	}
+	len = (size_t)snprintf(out, n, "%s", t->name);
+	for (int i = 0; !pk && i < k->ncols && len < n; i++)
+		len += (size_t)snprintf(out + len, n - len, "_%s", t->cols[k->cols[i]].name);
+	if (len < n)
+		snprintf(out + len, n - len, pk ? "_pkey" : "_key");
+}
+
+/* The key, checked: columns known, NOT NULL for a primary key, only one
+ * primary key, the distribution column in it (plan_ddl.c's file comment). */
+static int alter_key(sql_ctx *c, const cat_table *t, PgQuery__Constraint *k, key_def *kd)
+{
+	int pk = k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY;
+	if (k->indexname && *k->indexname)
+		return unsupported(c, k->location, "ADD CONSTRAINT ... USING INDEX");
+	if (tablespace_check(c, k->indexspace, k->location) != MUR_OK)
+		return MUR_ERR;
+	if (key_from_names(c, t, k->keys, k->n_keys, kd, k->location) != MUR_OK)
+		return MUR_ERR;
+	if (pk && has_primary_key(t))
+		return sql_err(c, SQLSTATE_INVALID_TABLE_DEFINITION, k->location,
+			       "multiple primary keys for table \"%s\" are not allowed", t->name);
+	if (pk && key_not_null(c, t, kd) != MUR_OK)
+		return MUR_ERR;
+	if (!key_has(kd, t->dist_col) && !cat_table_is_reference(t))
+		return key_error(c, t, kd, pk ? "PRIMARY KEY" : "UNIQUE");
+	return MUR_OK;
+}
+
+static int alter_add_key(sql_ctx *c, PgQuery__Constraint *k, plan *p)
+{
+	plan_index *pi = &p->u.index;
+	key_def *kd = sql_alloc(c, sizeof *kd);
+	int *cols;
+	mur_buf b;
+	if (!kd || alter_key(c, pi->table, k, kd) != MUR_OK)
+		return MUR_ERR;
+	constraint_name(pi->table, kd, k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY,
+			k->conname, pi->index_name, sizeof pi->index_name);
+	if (!(pi->shard_ddl = index_ddl(c, pi, kd, NULL, 1)))
+		return MUR_ERR;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "DROP INDEX IF EXISTS main.");
+	sql_emit_ident(&b, pi->index_name);
+	if (!(pi->undo_ddl = sql_buf_finish(c, &b)))
+		return MUR_ERR;
+	if (k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY)
+		return MUR_OK;
+	if (!(cols = sql_alloc(c, sizeof *cols * (size_t)kd->ncols)))
+		return MUR_ERR;
+	memcpy(cols, kd->cols, sizeof *cols * (size_t)kd->ncols);
+	pi->pk_cols = cols;
+	pi->npk = kd->ncols;
+	return MUR_OK;
+}
+
+int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
+{
+	PgQuery__AlterTableCmd *cmd;
+	PgQuery__Constraint *k;
+	p->kind = PLAN_CREATE_INDEX;
+	p->tag = "ALTER TABLE";
+	if (s->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
+		return unsupported(c, -1, "ALTER on this kind of object");
+	if (s->missing_ok && c->cat && !cat_table_lookup(c->cat, NULL, s->relation->relname)) {
+		p->kind = PLAN_NOOP; /* ALTER TABLE IF EXISTS of no table */
+		return MUR_OK;
+	}
+	if (!(p->u.index.table = sql_lookup_table(c, s->relation)))
+		return MUR_ERR;
+	if (p->u.index.table->kind == CAT_TABLE_VIRTUAL)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, s->relation->location,
+			       "cannot alter murphy.%s: it is a view of the cluster's state",
+			       p->u.index.table->name);
+	if (s->n_cmds != 1)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy runs one ALTER TABLE action per statement");
+	cmd = s->cmds[0]->alter_table_cmd;
+	if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
+	    cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
+		return unsupported(c, -1, alter_what(cmd->subtype));
+	k = cmd->def->constraint;
+	switch (k->contype) {
+	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
+		return alter_add_key(c, k, p);
+	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+		return unsupported(c, k->location, "foreign keys");
+	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
+		return unsupported(c, k->location, "CHECK constraints");
+	default:
+		return unsupported(c, k->location, "this ALTER TABLE ... ADD CONSTRAINT");
+	}
 }

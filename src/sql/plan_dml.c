@@ -118,7 +118,8 @@ int sql_plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list,
 					continue;
 				mur_buf_printf(b, k ? ", " : "");
 				sql_emit_ident(b, t->cols[j].name);
-				snprintf(p->out[k].name, sizeof p->out[k].name, "%s", t->cols[j].name);
+				snprintf(p->out[k].name, sizeof p->out[k].name, "%s",
+					 t->cols[j].name);
 				p->out[k].type = t->cols[j].type;
 				p->out[k++].typmod = -1;
 			}
@@ -268,7 +269,8 @@ static int insert_values(sql_ctx *c, const cat_table *t, const insert_cols *ic,
 		if (len != sel->values_lists[0]->list->n_items) {
 			c->q = saved;
 			mur_buf_free(&b);
-			return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "VALUES lists must all be the same length");
+			return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1,
+				       "VALUES lists must all be the same length");
 		}
 	}
 	if (sel && (rc = values_consts(c, t, ic, sel, pi)) != VALUES_CONSTS_NOT) {
@@ -353,14 +355,17 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	if (insert_columns(c, pi->table, s, ic) != MUR_OK)
 		return MUR_ERR;
 	if (s->on_conflict_clause) {
-		if (s->on_conflict_clause->action != PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
-			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, s->on_conflict_clause->location,
+		if (s->on_conflict_clause->action !=
+		    PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				       s->on_conflict_clause->location,
 				       "murphy does not support ON CONFLICT DO UPDATE yet");
 		pi->on_conflict_nothing = 1;
 	}
 	if (!s->n_cols && sel && sel->n_values_lists &&
 	    (int)sel->values_lists[0]->list->n_items < ic->n)
-		ic->n = (int)sel->values_lists[0]->list->n_items; /* PostgreSQL fills the first columns */
+		ic->n = (int)sel->values_lists[0]
+				->list->n_items; /* PostgreSQL fills the first columns */
 	if (!sel || sel->n_values_lists)
 		rc = insert_values(c, pi->table, ic, sel, pi);
 	else
@@ -469,7 +474,8 @@ int sql_plan_update(sql_ctx *c, PgQuery__UpdateStmt *s, plan *p)
 {
 	if (s->with_clause || s->n_from_clause)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1, "%s",
-			       s->with_clause ? "murphy does not support WITH (common table expressions) yet"
+			       s->with_clause ? "murphy does not support WITH (common table "
+						"expressions) yet"
 					      : "murphy does not support UPDATE ... FROM yet");
 	return plan_modify_common(c, p, s->relation, 0, s, s->where_clause, s->n_returning_list,
 				  s->returning_list);
@@ -479,7 +485,8 @@ int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
 {
 	if (s->with_clause || s->n_using_clause)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1, "%s",
-			       s->with_clause ? "murphy does not support WITH (common table expressions) yet"
+			       s->with_clause ? "murphy does not support WITH (common table "
+						"expressions) yet"
 					      : "murphy does not support DELETE ... USING yet");
 	return plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause, s->n_returning_list,
 				  s->returning_list);

@@ -167,8 +167,7 @@ static void pushed_conjuncts(const sql_query *q, int t, const sql_expr *e, sql_e
 /* " WHERE c1 AND c2 ..." over the conjuncts of e that table t can check by
  * itself (balanced by sql_emit_bool_list: any number of them fits SQLite's
  * expression depth). */
-static int emit_pushed_where(sql_ctx *c, sql_emit *em, const sql_query *q, int t,
-			     const sql_expr *e)
+static int emit_pushed_where(sql_ctx *c, sql_emit *em, const sql_query *q, int t, const sql_expr *e)
 {
 	int n = 0, m = 0;
 	sql_expr **conj;
@@ -273,8 +272,8 @@ static void describe_key(sql_ctx *c, const sql_query *q, const int *keys, plan_s
 int sql_plan_join_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps)
 {
 	int keys[PLAN_TABLES_MAX], has_key = find_key(q, keys), any_outer = 0;
-	uint8_t (*used)[CAT_COLUMNS_MAX] = sql_alloc(c, sizeof(uint8_t) * PLAN_TABLES_MAX *
-							   CAT_COLUMNS_MAX);
+	uint8_t(*used)[CAT_COLUMNS_MAX] = sql_alloc(c, sizeof(uint8_t) * PLAN_TABLES_MAX *
+							       CAT_COLUMNS_MAX);
 	mur_buf ddl, load, post;
 
 	if (!used)
@@ -312,13 +311,15 @@ int sql_plan_join_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps)
 	/* in slot order: table slot s is rte sql_rte_slot(q, s) (a swap) */
 	for (int s = 0, rc = MUR_OK; s < q->nrte && rc == MUR_OK; s++) {
 		int t = sql_rte_slot(q, s);
-		rc = describe_table(c, q, t, s, has_key ? keys[t] : -1, used, ps, &ddl, &load, &post);
+		rc = describe_table(c, q, t, s, has_key ? keys[t] : -1, used, ps, &ddl, &load,
+				    &post);
 	}
 	ps->join_shuffle = 1;
 	ps->join_ddl = sql_buf_finish(c, &ddl);
 	ps->join_load = sql_buf_finish(c, &load);
 	ps->join_post = sql_buf_finish(c, &post);
-	if (!ps->join_ddl || !ps->join_load || !ps->join_post || ps->join_side_sql[q->nrte - 1] == NULL)
+	if (!ps->join_ddl || !ps->join_load || !ps->join_post ||
+	    ps->join_side_sql[q->nrte - 1] == NULL)
 		return MUR_ERR;
 	if (has_key)
 		describe_key(c, q, keys, ps);

@@ -80,13 +80,20 @@ static void const_text(const PgQuery__Node *a, char *out, size_t n)
 	if (!a || a->node_case != PG_QUERY__NODE__NODE_A_CONST)
 		return;
 	switch (a->a_const->val_case) {
-	case PG_QUERY__A__CONST__VAL_SVAL: snprintf(out, n, "%s", a->a_const->sval->sval); break;
-	case PG_QUERY__A__CONST__VAL_IVAL: snprintf(out, n, "%d", a->a_const->ival->ival); break;
-	case PG_QUERY__A__CONST__VAL_FVAL: snprintf(out, n, "%s", a->a_const->fval->fval); break;
+	case PG_QUERY__A__CONST__VAL_SVAL:
+		snprintf(out, n, "%s", a->a_const->sval->sval);
+		break;
+	case PG_QUERY__A__CONST__VAL_IVAL:
+		snprintf(out, n, "%d", a->a_const->ival->ival);
+		break;
+	case PG_QUERY__A__CONST__VAL_FVAL:
+		snprintf(out, n, "%s", a->a_const->fval->fval);
+		break;
 	case PG_QUERY__A__CONST__VAL_BOOLVAL:
 		snprintf(out, n, "%s", a->a_const->boolval->boolval ? "on" : "off");
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -106,7 +113,8 @@ static int txn_refuse(sql_ctx *c, const char *what)
 		"murphy does not support %s yet: its transactions run at READ COMMITTED, "
 		"read-write",
 		what);
-	mur_error_hint(c->err, "Use BEGIN (or no transaction block) at READ COMMITTED, read-write.");
+	mur_error_hint(c->err,
+		       "Use BEGIN (or no transaction block) at READ COMMITTED, read-write.");
 	return MUR_ERR;
 }
 
@@ -117,9 +125,9 @@ static int txn_characteristic(sql_ctx *c, const char *name, const char *value)
 {
 	char what[96];
 	if (strstr(name, "transaction_isolation")) {
-		if (!value[0] || !strcasecmp(value, "default") || !strcasecmp(value, "read committed") ||
-		    !strcasecmp(value, "read uncommitted") || !strcasecmp(value, "serializable") ||
-		    !strcasecmp(value, "repeatable read"))
+		if (!value[0] || !strcasecmp(value, "default") ||
+		    !strcasecmp(value, "read committed") || !strcasecmp(value, "read uncommitted") ||
+		    !strcasecmp(value, "serializable") || !strcasecmp(value, "repeatable read"))
 			return MUR_OK;
 		snprintf(what, sizeof what, "ISOLATION LEVEL %.40s", value);
 		for (char *p = what; *p; p++)
@@ -160,10 +168,11 @@ static int set_value(sql_ctx *c, PgQuery__VariableSetStmt *s, plan_set *ps)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 				       "murphy supports only constant values in SET");
 		const_text(a, one, sizeof one);
-		len += (size_t)snprintf(ps->value + len, sizeof ps->value - len, "%s%s", i ? ", " : "",
-					one);
+		len += (size_t)snprintf(ps->value + len, sizeof ps->value - len, "%s%s",
+					i ? ", " : "", one);
 		if (len >= sizeof ps->value)
-			return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1, "SET value is too long");
+			return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+				       "SET value is too long");
 	}
 	return MUR_OK;
 }
@@ -180,7 +189,9 @@ int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p)
 		if (set_value(c, s, ps) != MUR_OK)
 			return MUR_ERR;
 		return txn_characteristic(c, ps->name, ps->value);
-	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT: ps->is_default = 1; return MUR_OK;
+	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT:
+		ps->is_default = 1;
+		return MUR_OK;
 	case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET:
 		p->tag = "RESET";
 		ps->is_default = 1;

@@ -96,7 +96,8 @@ static int parse_bound(sql_ctx *c, const cat_column *col, const mur_buf *text, i
 		mur_buf_free(&scratch);
 		bound_error(c, loc, "invalid range bound \"%.*s\"", s, text->len);
 		mur_error_detail(c->err, "%s", inner.message);
-		mur_error_hint(c->err, "range_bounds values are literals of column \"%s\"'s type %s.",
+		mur_error_hint(c->err,
+			       "range_bounds values are literals of column \"%s\"'s type %s.",
 			       col->name, sql_type_name(col->type));
 		return MUR_ERR;
 	}
@@ -112,8 +113,8 @@ static int parse_bound(sql_ctx *c, const cat_column *col, const mur_buf *text, i
 	return MUR_OK;
 }
 
-static int order_error(sql_ctx *c, const cat_column *col, const mur_value *prev,
-		       const mur_value *v, int loc)
+static int order_error(sql_ctx *c, const cat_column *col, const mur_value *prev, const mur_value *v,
+		       int loc)
 {
 	mur_buf a, b;
 	mur_buf_init(&a);

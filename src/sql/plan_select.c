@@ -114,11 +114,13 @@ static int check_reference_outer(sql_ctx *c, const sql_query *q)
 	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->loc,
 		"murphy cannot LEFT JOIN reference table \"%s\" to distributed table \"%s\"",
 		q->rtes[0].table->name, d->table->name);
-	mur_error_detail(c->err, "Each shard of \"%s\" would return the rows of \"%s\" that "
-				 "match nothing in that shard.",
+	mur_error_detail(c->err,
+			 "Each shard of \"%s\" would return the rows of \"%s\" that "
+			 "match nothing in that shard.",
 			 d->table->name, q->rtes[0].table->name);
-	mur_error_hint(c->err, "Put the distributed table first (FROM %s LEFT JOIN %s ...) or use "
-			       "an inner join.",
+	mur_error_hint(c->err,
+		       "Put the distributed table first (FROM %s LEFT JOIN %s ...) or use "
+		       "an inner join.",
 		       d->table->name, q->rtes[0].table->name);
 	return MUR_ERR;
 }
@@ -402,14 +404,14 @@ static int plan_scatter(sql_ctx *c, const sql_query *q, plan_select *ps)
 
 typedef struct agg_plan {
 	int nagg;
-	sql_expr *aggs[EXEC_AGGS_MAX];     /* distinct aggregate expressions */
-	int first_partial[EXEC_AGGS_MAX];  /* partial output index (after groups) */
+	sql_expr *aggs[EXEC_AGGS_MAX];    /* distinct aggregate expressions */
+	int first_partial[EXEC_AGGS_MAX]; /* partial output index (after groups) */
 	int nargcol;
-	sql_expr *argcols[EXEC_AGGS_MAX];  /* shard output columns after the groups */
-	int gather;                        /* gather-distinct strategy */
-	int mixed;                         /* gather distinct with other aggregates too */
-	sql_expr *dx;                      /* mixed: the DISTINCT argument */
-	int final_pos[EXEC_AGGS_MAX];      /* mixed: final output index (after groups) */
+	sql_expr *argcols[EXEC_AGGS_MAX]; /* shard output columns after the groups */
+	int gather;                       /* gather-distinct strategy */
+	int mixed;                        /* gather distinct with other aggregates too */
+	sql_expr *dx;                     /* mixed: the DISTINCT argument */
+	int final_pos[EXEC_AGGS_MAX];     /* mixed: final output index (after groups) */
 } agg_plan;
 
 static int collect_aggs(sql_ctx *c, agg_plan *ap, sql_expr *e)
@@ -422,7 +424,8 @@ static int collect_aggs(sql_ctx *c, agg_plan *ap, sql_expr *e)
 				return MUR_OK;
 		if (ap->nagg >= EXEC_AGGS_MAX / 2)
 			return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, e->loc,
-				       "murphy supports at most %d aggregates per query", EXEC_AGGS_MAX / 2);
+				       "murphy supports at most %d aggregates per query",
+				       EXEC_AGGS_MAX / 2);
 		ap->aggs[ap->nagg++] = e;
 		return MUR_OK;
 	}
@@ -451,20 +454,28 @@ static void add_agg(exec_agg_spec *s, int fn, int col)
 static int final_fn(int partial_fn)
 {
 	switch (partial_fn) {
-	case EXEC_AGG_COUNT_STAR: case EXEC_AGG_COUNT: case EXEC_AGG_COUNT_DISTINCT:
+	case EXEC_AGG_COUNT_STAR:
+	case EXEC_AGG_COUNT:
+	case EXEC_AGG_COUNT_DISTINCT:
 		return EXEC_AGG_SUM_COUNT;
-	case EXEC_AGG_HLL: return EXEC_AGG_HLL_COUNT; /* merge the shards' sketches, estimate */
-	default: return partial_fn;
+	case EXEC_AGG_HLL:
+		return EXEC_AGG_HLL_COUNT; /* merge the shards' sketches, estimate */
+	default:
+		return partial_fn;
 	}
 }
 
 /* The follower's partial aggregate for each SQL aggregate (avg also
  * needs a COUNT beside this SUM). */
 static const int fn_of[] = {
-	[SQL_AGG_COUNT_STAR] = EXEC_AGG_COUNT_STAR, [SQL_AGG_COUNT] = EXEC_AGG_COUNT,
-	[SQL_AGG_SUM] = EXEC_AGG_SUM, [SQL_AGG_MIN] = EXEC_AGG_MIN,
-	[SQL_AGG_MAX] = EXEC_AGG_MAX, [SQL_AGG_AVG] = EXEC_AGG_SUM,
-	[SQL_AGG_BOOL_AND] = EXEC_AGG_BOOL_AND, [SQL_AGG_BOOL_OR] = EXEC_AGG_BOOL_OR,
+	[SQL_AGG_COUNT_STAR] = EXEC_AGG_COUNT_STAR,
+	[SQL_AGG_COUNT] = EXEC_AGG_COUNT,
+	[SQL_AGG_SUM] = EXEC_AGG_SUM,
+	[SQL_AGG_MIN] = EXEC_AGG_MIN,
+	[SQL_AGG_MAX] = EXEC_AGG_MAX,
+	[SQL_AGG_AVG] = EXEC_AGG_SUM,
+	[SQL_AGG_BOOL_AND] = EXEC_AGG_BOOL_AND,
+	[SQL_AGG_BOOL_OR] = EXEC_AGG_BOOL_OR,
 	[SQL_AGG_APPROX_COUNT_DISTINCT] = EXEC_AGG_HLL,
 };
 
@@ -511,8 +522,8 @@ static sql_expr *rewrite(sql_ctx *c, const sql_query *q, agg_plan *ap, sql_expr 
 			if (!sql_expr_equal(ap->aggs[i], e))
 				continue;
 			if (e->agg == SQL_AGG_AVG)
-				return sql_make_call(c, "mur_avg", e->type, e->loc, 2, slot(c, s, e->type),
-						     slot(c, s + 1, MT_INT8));
+				return sql_make_call(c, "mur_avg", e->type, e->loc, 2,
+						     slot(c, s, e->type), slot(c, s + 1, MT_INT8));
 			return slot(c, s, e->type);
 		}
 	}
@@ -521,9 +532,17 @@ static sql_expr *rewrite(sql_ctx *c, const sql_query *q, agg_plan *ap, sql_expr 
 	n = sql_alloc(c, sizeof *n);
 	if (!n || !(n->args = sql_alloc(c, sizeof(sql_expr *) * (size_t)e->nargs)))
 		return NULL;
-	*n = (sql_expr){.kind = e->kind, .type = e->type, .typmod = e->typmod, .loc = e->loc,
-			.op = e->op, .postfix = e->postfix, .negate = e->negate, .nargs = e->nargs,
-			.args = n->args, .has_arg = e->has_arg, .has_else = e->has_else};
+	*n = (sql_expr){.kind = e->kind,
+			.type = e->type,
+			.typmod = e->typmod,
+			.loc = e->loc,
+			.op = e->op,
+			.postfix = e->postfix,
+			.negate = e->negate,
+			.nargs = e->nargs,
+			.args = n->args,
+			.has_arg = e->has_arg,
+			.has_else = e->has_else};
 	for (int i = 0; i < e->nargs; i++)
 		if (!(n->args[i] = rewrite(c, q, ap, e->args[i])))
 			return NULL;
@@ -584,8 +603,7 @@ static const char *emit_agg_shard(sql_ctx *c, const sql_query *q, agg_plan *ap)
 /* The column shard_sql reads when it is a bare scan of one column of one
  * table, every row, for the sketch alone (approx_count_distinct(x), no
  * filter, no group); NULL otherwise. */
-static const char *bare_scan_column(const sql_query *q, const agg_plan *ap,
-				    const plan_select *ps)
+static const char *bare_scan_column(const sql_query *q, const agg_plan *ap, const plan_select *ps)
 {
 	const sql_expr *x = ap->nargcol == 1 ? ap->argcols[0] : NULL;
 	const cat_table *t = q->nrte == 1 ? q->rtes[0].table : NULL;
@@ -611,11 +629,13 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 			continue; /* co-located: exact per shard */
 		if (dx && !sql_expr_equal(dx, a->args[0]))
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->loc,
-				       "murphy does not support count(DISTINCT) over more than one non-distribution column yet");
+				       "murphy does not support count(DISTINCT) over more than one "
+				       "non-distribution column yet");
 		dx = a->args[0];
 	}
 	if (!dx) {
-		ps->strategy = ap->nagg && nplain < ap->nagg ? "co-located distinct" : "scatter-gather";
+		ps->strategy = ap->nagg && nplain < ap->nagg ? "co-located distinct"
+							     : "scatter-gather";
 		for (int i = 0; i < ap->nagg; i++)
 			if (ap->aggs[i]->agg == SQL_AGG_APPROX_COUNT_DISTINCT)
 				ps->strategy = "approximate count distinct";
@@ -625,7 +645,9 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 		sql_expr *a = ap->aggs[i];
 		if (a->distinct && !sql_expr_equal(a->args[0], dx))
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->loc,
-				       "murphy does not support count(DISTINCT) over the distribution column together with count(DISTINCT) over another column yet");
+				       "murphy does not support count(DISTINCT) over the "
+				       "distribution column together with count(DISTINCT) over "
+				       "another column yet");
 		if (!a->distinct)
 			ap->mixed = 1;
 	}
@@ -660,8 +682,9 @@ static void describe_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps, co
 	for (int i = 0; i < ncols; i++) {
 		mur_buf_printf(&b, i ? ", " : "");
 		sql_emit_expr(&e, cols[i]);
-		ps->shuffle_cols[i] =
-			cols[i]->kind == SE_COLUMN && cols[i]->rte == q->driver ? cols[i]->col : -1;
+		ps->shuffle_cols[i] = cols[i]->kind == SE_COLUMN && cols[i]->rte == q->driver
+					      ? cols[i]->col
+					      : -1;
 	}
 	mur_buf_printf(&b, ")");
 	ps->shuffle_what = sql_buf_finish(c, &b);
@@ -748,7 +771,8 @@ static void build_mixed_specs(sql_ctx *c, const sql_query *q, agg_plan *ap, plan
 			int in = k + 1 + (int)pa->naggs;
 			add_agg(pa, fn, col);
 			add_agg(fa, final_fn(fn), in);
-			add_agg(&ps->owner_agg, fn == EXEC_AGG_HLL ? EXEC_AGG_HLL_MERGE : final_fn(fn), in);
+			add_agg(&ps->owner_agg,
+				fn == EXEC_AGG_HLL ? EXEC_AGG_HLL_MERGE : final_fn(fn), in);
 			add_agg(&ps->leader_agg, final_fn(final_fn(fn)),
 				k + (int)ps->leader_agg.naggs);
 		}

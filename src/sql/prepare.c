@@ -33,34 +33,58 @@ void plan_free(plan *p)
 static const char *node_name(const PgQuery__Node *n)
 {
 	switch (n->node_case) {
-	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT: return "ALTER TABLE";
-	case PG_QUERY__NODE__NODE_TRUNCATE_STMT: return "TRUNCATE";
-	case PG_QUERY__NODE__NODE_VIEW_STMT: return "CREATE VIEW";
-	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT: return "CREATE TABLE AS";
-	case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT: return "CREATE SEQUENCE";
-	case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT: return "CREATE FUNCTION";
-	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT: return "CREATE SCHEMA";
-	case PG_QUERY__NODE__NODE_CREATEDB_STMT: return "CREATE DATABASE";
-	case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT: return "CREATE ROLE";
-	case PG_QUERY__NODE__NODE_GRANT_STMT: return "GRANT";
-	case PG_QUERY__NODE__NODE_VACUUM_STMT: return "VACUUM";
-	case PG_QUERY__NODE__NODE_MERGE_STMT: return "MERGE";
-	case PG_QUERY__NODE__NODE_PREPARE_STMT: return "PREPARE";
-	case PG_QUERY__NODE__NODE_EXECUTE_STMT: return "EXECUTE";
-	case PG_QUERY__NODE__NODE_DEALLOCATE_STMT: return "DEALLOCATE";
-	case PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT: return "DECLARE CURSOR";
-	case PG_QUERY__NODE__NODE_FETCH_STMT: return "FETCH";
-	case PG_QUERY__NODE__NODE_LOCK_STMT: return "LOCK";
-	case PG_QUERY__NODE__NODE_LISTEN_STMT: return "LISTEN";
-	case PG_QUERY__NODE__NODE_NOTIFY_STMT: return "NOTIFY";
-	case PG_QUERY__NODE__NODE_DO_STMT: return "DO";
-	case PG_QUERY__NODE__NODE_RENAME_STMT: return "ALTER ... RENAME";
-	case PG_QUERY__NODE__NODE_COMMENT_STMT: return "COMMENT";
-	case PG_QUERY__NODE__NODE_CALL_STMT: return "CALL";
-	case PG_QUERY__NODE__NODE_CHECK_POINT_STMT: return "CHECKPOINT";
-	case PG_QUERY__NODE__NODE_CLUSTER_STMT: return "CLUSTER";
-	case PG_QUERY__NODE__NODE_REINDEX_STMT: return "REINDEX";
-	default: return "this statement";
+	case PG_QUERY__NODE__NODE_VIEW_STMT:
+		return "CREATE VIEW";
+	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
+		return "CREATE TABLE AS";
+	case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
+		return "CREATE SEQUENCE";
+	case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT:
+		return "CREATE FUNCTION";
+	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
+		return "CREATE SCHEMA";
+	case PG_QUERY__NODE__NODE_CREATEDB_STMT:
+		return "CREATE DATABASE";
+	case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT:
+		return "CREATE ROLE";
+	case PG_QUERY__NODE__NODE_GRANT_STMT:
+		return "GRANT";
+	case PG_QUERY__NODE__NODE_VACUUM_STMT:
+		return "VACUUM";
+	case PG_QUERY__NODE__NODE_MERGE_STMT:
+		return "MERGE";
+	case PG_QUERY__NODE__NODE_PREPARE_STMT:
+		return "PREPARE";
+	case PG_QUERY__NODE__NODE_EXECUTE_STMT:
+		return "EXECUTE";
+	case PG_QUERY__NODE__NODE_DEALLOCATE_STMT:
+		return "DEALLOCATE";
+	case PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT:
+		return "DECLARE CURSOR";
+	case PG_QUERY__NODE__NODE_FETCH_STMT:
+		return "FETCH";
+	case PG_QUERY__NODE__NODE_LOCK_STMT:
+		return "LOCK";
+	case PG_QUERY__NODE__NODE_LISTEN_STMT:
+		return "LISTEN";
+	case PG_QUERY__NODE__NODE_NOTIFY_STMT:
+		return "NOTIFY";
+	case PG_QUERY__NODE__NODE_DO_STMT:
+		return "DO";
+	case PG_QUERY__NODE__NODE_RENAME_STMT:
+		return "ALTER ... RENAME";
+	case PG_QUERY__NODE__NODE_COMMENT_STMT:
+		return "COMMENT";
+	case PG_QUERY__NODE__NODE_CALL_STMT:
+		return "CALL";
+	case PG_QUERY__NODE__NODE_CHECK_POINT_STMT:
+		return "CHECKPOINT";
+	case PG_QUERY__NODE__NODE_CLUSTER_STMT:
+		return "CLUSTER";
+	case PG_QUERY__NODE__NODE_REINDEX_STMT:
+		return "REINDEX";
+	default:
+		return "this statement";
 	}
 }
 
@@ -77,22 +101,38 @@ static int plan_discard(sql_ctx *c, PgQuery__DiscardStmt *d, plan *p)
 int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 {
 	switch (n->node_case) {
-	case PG_QUERY__NODE__NODE_SELECT_STMT: return sql_plan_select(c, n->select_stmt, p);
-	case PG_QUERY__NODE__NODE_INSERT_STMT: return sql_plan_insert(c, n->insert_stmt, p);
-	case PG_QUERY__NODE__NODE_UPDATE_STMT: return sql_plan_update(c, n->update_stmt, p);
-	case PG_QUERY__NODE__NODE_DELETE_STMT: return sql_plan_delete(c, n->delete_stmt, p);
-	case PG_QUERY__NODE__NODE_CREATE_STMT: return sql_plan_create_table(c, n->create_stmt, p);
-	case PG_QUERY__NODE__NODE_DROP_STMT: return sql_plan_drop(c, n->drop_stmt, p);
-	case PG_QUERY__NODE__NODE_INDEX_STMT: return sql_plan_create_index(c, n->index_stmt, p);
-	case PG_QUERY__NODE__NODE_COPY_STMT: return sql_plan_copy(c, n->copy_stmt, p);
-	case PG_QUERY__NODE__NODE_EXPLAIN_STMT: return sql_plan_explain(c, n->explain_stmt, p);
-	case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT: return sql_plan_set(c, n->variable_set_stmt, p);
+	case PG_QUERY__NODE__NODE_SELECT_STMT:
+		return sql_plan_select(c, n->select_stmt, p);
+	case PG_QUERY__NODE__NODE_INSERT_STMT:
+		return sql_plan_insert(c, n->insert_stmt, p);
+	case PG_QUERY__NODE__NODE_UPDATE_STMT:
+		return sql_plan_update(c, n->update_stmt, p);
+	case PG_QUERY__NODE__NODE_DELETE_STMT:
+		return sql_plan_delete(c, n->delete_stmt, p);
+	case PG_QUERY__NODE__NODE_CREATE_STMT:
+		return sql_plan_create_table(c, n->create_stmt, p);
+	case PG_QUERY__NODE__NODE_DROP_STMT:
+		return sql_plan_drop(c, n->drop_stmt, p);
+	case PG_QUERY__NODE__NODE_INDEX_STMT:
+		return sql_plan_create_index(c, n->index_stmt, p);
+	case PG_QUERY__NODE__NODE_COPY_STMT:
+		return sql_plan_copy(c, n->copy_stmt, p);
+	case PG_QUERY__NODE__NODE_EXPLAIN_STMT:
+		return sql_plan_explain(c, n->explain_stmt, p);
+	case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
+		return sql_plan_set(c, n->variable_set_stmt, p);
 	case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT:
 		return sql_plan_show(c, n->variable_show_stmt, p);
 	case PG_QUERY__NODE__NODE_TRANSACTION_STMT:
 		return sql_plan_transaction(c, n->transaction_stmt, p);
-	case PG_QUERY__NODE__NODE_DISCARD_STMT: return plan_discard(c, n->discard_stmt, p);
-	case PG_QUERY__NODE__NODE_VACUUM_STMT: return sql_plan_analyze(c, n->vacuum_stmt, p);
+	case PG_QUERY__NODE__NODE_DISCARD_STMT:
+		return plan_discard(c, n->discard_stmt, p);
+	case PG_QUERY__NODE__NODE_VACUUM_STMT:
+		return sql_plan_analyze(c, n->vacuum_stmt, p);
+	case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
+		return sql_plan_truncate(c, n->truncate_stmt, p);
+	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+		return sql_plan_alter_table(c, n->alter_table_stmt, p);
 	default:
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support %s yet", node_name(n));
@@ -109,7 +149,7 @@ static void finish_params(sql_ctx *c, plan *p)
 			p->param_types[i] = MT_TEXT;
 	/* nested plans (EXPLAIN's inner, INSERT ... SELECT's source) bind the
 	 * same parameters */
-	plan *inner = p->kind == PLAN_EXPLAIN ? p->u.explain.inner
+	plan *inner = p->kind == PLAN_EXPLAIN  ? p->u.explain.inner
 		      : p->kind == PLAN_INSERT ? p->u.insert.source
 					       : NULL;
 	if (inner) {
@@ -141,15 +181,14 @@ int sql_options_differ(const sql_options *a, const sql_options *b)
 	return a->count_distinct_approx != b->count_distinct_approx;
 }
 
-int sql_prepare(const catalog *cat, const char *sql, int nparam_types,
-		const mur_type *param_types, plan **out, mur_error *err)
+int sql_prepare(const catalog *cat, const char *sql, int nparam_types, const mur_type *param_types,
+		plan **out, mur_error *err)
 {
 	return sql_prepare_opts(cat, sql, NULL, nparam_types, param_types, out, err);
 }
 
-int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree,
-		     const sql_options *opts, int nparam_types, const mur_type *param_types,
-		     plan **out, mur_error *err)
+int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const sql_options *opts,
+		     int nparam_types, const mur_type *param_types, plan **out, mur_error *err)
 {
 	sql_arena *arena;
 	sql_ctx c = {0};
@@ -191,8 +230,8 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree,
 	return MUR_OK;
 }
 
-int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opts,
-		     int nparam_types, const mur_type *param_types, plan **out, mur_error *err)
+int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opts, int nparam_types,
+		     const mur_type *param_types, plan **out, mur_error *err)
 {
 	sql_tree *tree = NULL;
 	int rc;

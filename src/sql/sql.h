@@ -35,11 +35,11 @@ int sql_options_differ(const sql_options *a, const sql_options *b);
 /* Plan one statement with the default settings.  param_types gives the
  * first nparam_types parameter types (MT_UNKNOWN = infer).  On success
  * *out is a new plan (plan_free). */
-int sql_prepare(const catalog *cat, const char *sql, int nparam_types,
-		const mur_type *param_types, plan **out, mur_error *err);
+int sql_prepare(const catalog *cat, const char *sql, int nparam_types, const mur_type *param_types,
+		plan **out, mur_error *err);
 /* The same with a session's settings (NULL: the defaults). */
-int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opts,
-		     int nparam_types, const mur_type *param_types, plan **out, mur_error *err);
+int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opts, int nparam_types,
+		     const mur_type *param_types, plan **out, mur_error *err);
 
 /* The same in two halves, so the costly one can leave the loop thread
  * (lead_session.c, docs/decisions.md "Large statements are parsed off the
@@ -49,8 +49,7 @@ int sql_prepare_opts(const catalog *cat, const char *sql, const sql_options *opt
  *                     thread.
  *   sql_prepare_tree  tree → plan: reads the catalog, so only on the thread
  *                     that changes it.  Does not take the tree. */
-int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree,
-		     const sql_options *opts, int nparam_types, const mur_type *param_types,
-		     plan **out, mur_error *err);
+int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const sql_options *opts,
+		     int nparam_types, const mur_type *param_types, plan **out, mur_error *err);
 
 #endif

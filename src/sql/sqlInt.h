@@ -31,8 +31,8 @@ plan *sql_plan_new(sql_ctx *c, plan_kind kind, const char *tag);
 /* ---- emit.c ---- */
 typedef struct sql_emit {
 	mur_buf *b;
-	const sql_query *q;   /* rte aliases; NULL in final_sql / values */
-	int bare_columns;     /* emit "col" without the table alias (UPDATE, RETURNING) */
+	const sql_query *q; /* rte aliases; NULL in final_sql / values */
+	int bare_columns;   /* emit "col" without the table alias (UPDATE, RETURNING) */
 } sql_emit;
 /* x as SQLite text, self-delimited (a compound expression is wrapped in
  * parentheses), so callers may place it next to any operator. */
@@ -74,6 +74,9 @@ int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p);
 int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p);
 int sql_plan_drop(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
 int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p);
+/* ALTER TABLE t ADD PRIMARY KEY / UNIQUE (cols): a PLAN_CREATE_INDEX tagged
+ * ALTER TABLE (plan_index's undo_ddl, pk_cols); anything else 0A000. */
+int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p);
 int sql_plan_explain(sql_ctx *c, PgQuery__ExplainStmt *s, plan *p);
 int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p);
 int sql_plan_show(sql_ctx *c, PgQuery__VariableShowStmt *s, plan *p);
@@ -87,8 +90,14 @@ int sql_range_type_ok(mur_type t);
 int sql_range_bounds(sql_ctx *c, cat_table *t, const char *list, int loc);
 
 /* ---- plan_analyze.c ---- */
-/* ANALYZE [table [(columns)] [, ...]] (PLAN_ANALYZE); VACUUM is 0A000. */
+/* ANALYZE [table [(columns)] [, ...]] (PLAN_ANALYZE); VACUUM [ANALYZE]
+ * (PLAN_NOOP, or PLAN_ANALYZE tagged VACUUM). */
 int sql_plan_analyze(sql_ctx *c, PgQuery__VacuumStmt *s, plan *p);
-void sql_insert_shard_sql(const cat_table *t, mur_buf *b); /* INSERT INTO main."t" (...) VALUES (?1...) */
+
+/* ---- plan_truncate.c ---- */
+/* TRUNCATE t [, ...] (PLAN_TRUNCATE: a DELETE of every row, as a write). */
+int sql_plan_truncate(sql_ctx *c, PgQuery__TruncateStmt *s, plan *p);
+void sql_insert_shard_sql(const cat_table *t,
+			  mur_buf *b); /* INSERT INTO main."t" (...) VALUES (?1...) */
 
 #endif

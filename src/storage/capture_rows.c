@@ -50,10 +50,10 @@ struct stor_rowcap {
 	sqlite3 *db;
 	mur_buf cs;
 	char table[STOR_FILE_NAME_MAX];
-	int ncols;            /* 0 until the first row; then the table's */
-	int unusable;         /* see the header comment */
+	int ncols;    /* 0 until the first row; then the table's */
+	int unusable; /* see the header comment */
 	int oom;
-	unsigned char *real;  /* per column: REAL affinity */
+	unsigned char *real; /* per column: REAL affinity */
 };
 
 /* SQLite's affinity rule for a declared type: REAL when it names no INT
@@ -93,8 +93,8 @@ static int start_table(stor_rowcap *rc, const char *table, int ncols)
 	unsigned char pk[ROWCAP_COLS_MAX];
 	int n = 0, haspk = 0;
 	char *sql = sqlite3_mprintf("PRAGMA main.table_info(\"%w\")", table);
-	if (!sql || ncols <= 0 || ncols > ROWCAP_COLS_MAX ||
-	    strlen(table) >= sizeof rc->table || !(rc->real = calloc((size_t)ncols, 1))) {
+	if (!sql || ncols <= 0 || ncols > ROWCAP_COLS_MAX || strlen(table) >= sizeof rc->table ||
+	    !(rc->real = calloc((size_t)ncols, 1))) {
 		sqlite3_free(sql);
 		return 0;
 	}
@@ -107,7 +107,8 @@ static int start_table(stor_rowcap *rc, const char *table, int ncols)
 		int k = sqlite3_column_int(st, 5);
 		pk[n] = (unsigned char)(k > 0 && k < 256 ? k : 0);
 		haspk |= pk[n] != 0;
-		rc->real[n] = (unsigned char)real_affinity((const char *)sqlite3_column_text(st, 2));
+		rc->real[n] = (unsigned char)real_affinity(
+			(const char *)sqlite3_column_text(st, 2));
 		n++;
 	}
 	sqlite3_finalize(st);

@@ -62,8 +62,8 @@ typedef struct level {
 	uint8_t *buf;        /* xRead copy when not mapped (malloc'd) */
 	int mapped;          /* page came from xFetch: xUnfetch it */
 	uint32_t pgno;
-	uint32_t ncell;      /* interior: cells (0 for a leaf) */
-	uint32_t next;       /* interior: next child, ncell = the right one */
+	uint32_t ncell; /* interior: cells (0 for a leaf) */
+	uint32_t next;  /* interior: next child, ncell = the right one */
 } level;
 
 typedef struct scan {
@@ -81,7 +81,8 @@ typedef struct scan {
 static void page_drop(scan *s, level *l)
 {
 	if (l->page && l->mapped)
-		s->f->pMethods->xUnfetch(s->f, (sqlite3_int64)(l->pgno - 1) * s->psz, (void *)l->page);
+		s->f->pMethods->xUnfetch(s->f, (sqlite3_int64)(l->pgno - 1) * s->psz,
+					 (void *)l->page);
 	l->page = NULL;
 }
 
@@ -279,8 +280,7 @@ static int walk(scan *s, uint32_t root, int *rc)
 
 /* Root page of rowid table `table` and the record position and affinity
  * of `column`; 0: decline. */
-static int find_column(sqlite3 *db, const char *table, const char *column, uint32_t *root,
-		       scan *s)
+static int find_column(sqlite3 *db, const char *table, const char *column, uint32_t *root, scan *s)
 {
 	sqlite3_stmt *st;
 	int ok = 0, found = 0;
@@ -336,8 +336,8 @@ static int read_header(scan *s)
 	return 1;
 }
 
-int stor_colscan(stor_db *db, const char *table, const char *column, stor_colscan_fn fn,
-		 void *ctx, int *done)
+int stor_colscan(stor_db *db, const char *table, const char *column, stor_colscan_fn fn, void *ctx,
+		 int *done)
 {
 	scan s = {.fn = fn, .ctx = ctx};
 	uint32_t root;
@@ -350,7 +350,8 @@ int stor_colscan(stor_db *db, const char *table, const char *column, stor_colsca
 	    log != ckpt)
 		return MUR_OK;
 	if (sqlite3_file_control(db->db, "main", SQLITE_FCNTL_FILE_POINTER, &s.f) != SQLITE_OK ||
-	    !s.f || !s.f->pMethods || !read_header(&s) || !find_column(db->db, table, column, &root, &s))
+	    !s.f || !s.f->pMethods || !read_header(&s) ||
+	    !find_column(db->db, table, column, &root, &s))
 		return MUR_OK;
 	*done = walk(&s, root, &rc);
 	for (int d = 0; d < COLSCAN_DEPTH_MAX; d++) {

@@ -29,7 +29,7 @@ typedef int (*stor_colscan_fn)(void *ctx, const mur_value *v);
  * *done = 1 when fn saw every row, MUR_OK with *done = 0 when the scan
  * declined (fn may have seen some rows: drop what it gathered), or fn's
  * error (fn reports it through its ctx). */
-int stor_colscan(stor_db *db, const char *table, const char *column, stor_colscan_fn fn,
-		 void *ctx, int *done);
+int stor_colscan(stor_db *db, const char *table, const char *column, stor_colscan_fn fn, void *ctx,
+		 int *done);
 
 #endif

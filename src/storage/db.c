@@ -26,13 +26,14 @@
 #include "storage/replog.h"
 #include "storage/storage_int.h"
 
+#include "common/clock.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 int stor_file_name_ok(const char *file)
@@ -92,7 +93,8 @@ static int read_position(stor_db *db, mur_error *err)
 		db->entry_id = (uint64_t)sqlite3_column_int64(st, 1);
 	}
 	stor_release(db, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK
+						     : stor_map_sqlite_error(db->db, rc, err);
 }
 
 int stor_open(const char *dir, const char *file, stor_db **out, mur_error *err)
@@ -129,8 +131,7 @@ int stor_open(const char *dir, const char *file, stor_db **out, mur_error *err)
 		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-%d;"
 		 " PRAGMA foreign_keys=OFF; PRAGMA mmap_size=%lld;",
 		 STOR_CACHE_KIB, (long long)STOR_MMAP_BYTES);
-	if (exec_sql(db, pragmas, err) != MUR_OK ||
-	    (rc = stor_log_schema(db->db)) != SQLITE_OK ||
+	if (exec_sql(db, pragmas, err) != MUR_OK || (rc = stor_log_schema(db->db)) != SQLITE_OK ||
 	    read_position(db, err) != MUR_OK) {
 		if (rc != SQLITE_OK)
 			stor_map_sqlite_error(db->db, rc, err);
@@ -327,13 +328,6 @@ static int run_cached(stor_db *db, const char *sql, mur_error *err)
 
 #define STOR_EXCL_RETRY_MS 1000
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* A BEGIN that failed in exclusive mode leaves the database file's PENDING
  * byte locked: the pager asked for EXCLUSIVE, the VFS got as far as
  * PENDING, and in WAL mode the pager never unlocks below SHARED again
@@ -375,7 +369,8 @@ static int leave_exclusive(stor_db *db, mur_error *err)
 {
 	if (!db->excl)
 		return MUR_OK;
-	int rc = sqlite3_exec(db->db, "PRAGMA locking_mode=NORMAL; SELECT 1 FROM sqlite_master LIMIT 1",
+	int rc = sqlite3_exec(db->db,
+			      "PRAGMA locking_mode=NORMAL; SELECT 1 FROM sqlite_master LIMIT 1",
 			      NULL, NULL, NULL);
 	if (rc != SQLITE_OK)
 		return stor_map_sqlite_error(db->db, rc, err);
@@ -398,7 +393,7 @@ void stor_db_unshare(stor_db *db)
 int stor_db_release_if_idle(stor_db *db, uint64_t idle_ms)
 {
 	mur_error err;
-	if (!db->excl || db->in_txn || mono_ms() - db->excl_used_ms < idle_ms)
+	if (!db->excl || db->in_txn || mur_now_ms() - db->excl_used_ms < idle_ms)
 		return 0;
 	return leave_exclusive(db, &err) == MUR_OK;
 }
@@ -407,7 +402,7 @@ int stor_begin(stor_db *db, mur_error *err)
 {
 	int begun = 0;
 	STOR_ASSERT_LOCKED(db);
-	uint64_t now = db->fwal ? mono_ms() : 0;
+	uint64_t now = db->fwal ? mur_now_ms() : 0;
 	if (db->fwal && !db->excl && db->shared == 0 && now >= db->excl_retry_ms)
 		begun = begin_exclusive(db, now) == MUR_OK;
 	if (db->excl)

@@ -40,12 +40,12 @@
 struct stor_dir {
 	char path[STOR_PATH_MAX];
 	pthread_mutex_t mu;
-	stor_db *open;  /* list through stor_db.next */
+	stor_db *open; /* list through stor_db.next */
 	size_t nopen;
-	size_t open_max; /* STOR_DIR_OPEN_MAX unless set */
-	uint64_t clock;  /* LRU */
+	size_t open_max;                  /* STOR_DIR_OPEN_MAX unless set */
+	uint64_t clock;                   /* LRU */
 	uint64_t log_keep, log_bytes_max; /* 0: defaults (stor_dir_set_log_retention) */
-	stor_fwal *fwal; /* NULL: group commit off */
+	stor_fwal *fwal;                  /* NULL: group commit off */
 };
 
 stor_fwal *stor_dir_fwal(stor_dir *d)
@@ -97,8 +97,9 @@ int stor_dir_open(const char *path, stor_dir **out, mur_error *err)
 		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 				     "data directory path too long");
 	if (mkdir_p(path) != 0)
-		return mur_error_set(err, SQLSTATE_IO_ERROR, "could not create directory \"%s\": %s",
-				     path, strerror(errno));
+		return mur_error_set(err, SQLSTATE_IO_ERROR,
+				     "could not create directory \"%s\": %s", path,
+				     strerror(errno));
 	stor_dir *d = calloc(1, sizeof *d);
 	if (!d)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");

@@ -81,7 +81,8 @@ static int map_constraint(int ext, const char *msg, mur_error *err)
 				      table);
 		else
 			mur_error_set(err, SQLSTATE_UNIQUE_VIOLATION,
-				      "duplicate key value violates unique constraint \"%s_%s_key\"",
+				      "duplicate key value violates unique constraint "
+				      "\"%s_%s_key\"",
 				      table, joined);
 		mur_error_detail(err, "Key (%s) already exists.", cols);
 		return MUR_ERR;
@@ -129,8 +130,10 @@ static int map_depth(const char *msg, mur_error *err)
 	    strncmp(msg, "Expression tree is too large", 28) != 0)
 		return 0;
 	mur_error_set(err, SQLSTATE_STACK_DEPTH_EXCEEDED, "stack depth limit exceeded");
-	mur_error_hint(err, "SQLite, which runs the statement, refused it: %s. Nest less: write "
-			    "long chains of operators as lists (IN (...), VALUES).", msg);
+	mur_error_hint(err,
+		       "SQLite, which runs the statement, refused it: %s. Nest less: write "
+		       "long chains of operators as lists (IN (...), VALUES).",
+		       msg);
 	return 1;
 }
 

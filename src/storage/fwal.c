@@ -53,10 +53,10 @@ struct stor_fwal {
 	pthread_cond_t ckpt_cv; /* wakes the checkpointer */
 	int fd;
 	uint64_t gen, old_lo;
-	uint64_t file_bytes;    /* appended to generation gen */
-	char *pending;          /* records appended, not yet written */
+	uint64_t file_bytes; /* appended to generation gen */
+	char *pending;       /* records appended, not yet written */
 	size_t pending_len, pending_cap;
-	char *writing;          /* the group being written (leader only) */
+	char *writing; /* the group being written (leader only) */
 	size_t writing_cap;
 	uint64_t appended, durable;
 	int syncing, broken, stopping, rotate_asked;
@@ -193,7 +193,8 @@ static int list_gens(stor_dir *d, uint64_t *gens, size_t *n, mur_error *err)
 		return io_error(err, "open directory", stor_dir_path(d));
 	while ((e = readdir(dh)) != NULL) {
 		char *end;
-		if (strncmp(e->d_name, STOR_FWAL_PREFIX, plen) != 0 || strlen(e->d_name) != plen + 16)
+		if (strncmp(e->d_name, STOR_FWAL_PREFIX, plen) != 0 ||
+		    strlen(e->d_name) != plen + 16)
 			continue;
 		uint64_t g = strtoull(e->d_name + plen, &end, 16);
 		if (*end)
@@ -201,8 +202,8 @@ static int list_gens(stor_dir *d, uint64_t *gens, size_t *n, mur_error *err)
 		if (*n == STOR_FWAL_FILES_MAX) {
 			closedir(dh);
 			return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
-					     "more than %d follower WAL files in %s", STOR_FWAL_FILES_MAX,
-					     stor_dir_path(d));
+					     "more than %d follower WAL files in %s",
+					     STOR_FWAL_FILES_MAX, stor_dir_path(d));
 		}
 		gens[(*n)++] = g;
 	}
@@ -252,7 +253,8 @@ static int decode(int type, const unsigned char *p, size_t len, fwal_rec *r)
 			return -1;
 		r->lsn = get_u64(p), r->entry_id = get_u64(p + 8), r->txn_id = get_u64(p + 16);
 		r->kind = p[24];
-		r->cs = p + FWAL_ENTRY_TXN_FIXED_BYTES, r->cs_len = len - FWAL_ENTRY_TXN_FIXED_BYTES;
+		r->cs = p + FWAL_ENTRY_TXN_FIXED_BYTES,
+		r->cs_len = len - FWAL_ENTRY_TXN_FIXED_BYTES;
 		return 0;
 	case STOR_FWAL_UNDO:
 		if (len != 8)
@@ -366,10 +368,7 @@ static void name_free(name_set *s)
 	memset(s, 0, sizeof *s);
 }
 
-static int collect_name(void *arg, const fwal_rec *r)
-{
-	return name_add(arg, r->file) < 0;
-}
+static int collect_name(void *arg, const fwal_rec *r) { return name_add(arg, r->file) < 0; }
 
 /* ---- checkpoint ---------------------------------------------------------- */
 
@@ -447,27 +446,35 @@ static void replay_one(recover_ctx *c, stor_db *db, const fwal_rec *r)
 			c->rep->undone++;
 		else {
 			c->rep->gaps++;
-			MLOG(ERROR, "fwal", "recovery: undo of %s to lsn %" PRIu64 " failed: %s", r->file,
-			     r->lsn, err.message);
+			MLOG(ERROR, "fwal", "recovery: undo of %s to lsn %" PRIu64 " failed: %s",
+			     r->file, r->lsn, err.message);
 		}
 		return;
 	}
 	if (r->lsn <= cur) {
 		uint64_t held = cur == r->lsn ? stor_entry_id(db) : r->entry_id;
 		if (held != r->entry_id)
-			MLOG(WARN, "fwal", "recovery: %s holds entry id %" PRIu64 " at lsn %" PRIu64
-			     ", the WAL has %" PRIu64, r->file, held, r->lsn, r->entry_id);
+			MLOG(WARN, "fwal",
+			     "recovery: %s holds entry id %" PRIu64 " at lsn %" PRIu64
+			     ", the WAL has %" PRIu64,
+			     r->file, held, r->lsn, r->entry_id);
 		c->rep->skipped++;
 		return;
 	}
 	if (r->lsn > cur + 1) {
 		c->rep->gaps++;
-		MLOG(ERROR, "fwal", "recovery: %s is at lsn %" PRIu64 ", the WAL's next entry is %" PRIu64
-		     ": left for the leader to rebuild", r->file, cur, r->lsn);
+		MLOG(ERROR, "fwal",
+		     "recovery: %s is at lsn %" PRIu64 ", the WAL's next entry is %" PRIu64
+		     ": left for the leader to rebuild",
+		     r->file, cur, r->lsn);
 		return;
 	}
-	stor_entry e = {.lsn = r->lsn, .entry_id = r->entry_id, .txn_id = r->txn_id,
-			.kind = r->kind, .cs = r->cs, .len = r->cs_len};
+	stor_entry e = {.lsn = r->lsn,
+			.entry_id = r->entry_id,
+			.txn_id = r->txn_id,
+			.kind = r->kind,
+			.cs = r->cs,
+			.len = r->cs_len};
 	if (stor_log_apply(db, &e, &err) == MUR_OK)
 		c->rep->applied++;
 	else {
@@ -520,7 +527,8 @@ static int scan_all(recover_ctx *c, const uint64_t *gens, size_t n, fwal_rec_fn 
 		uint64_t end;
 		int torn;
 		if (gen_path(c->d, gens[k], path, sizeof path) != 0)
-			return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE, "path too long");
+			return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+					     "path too long");
 		c->gen = gens[k];
 		if (scan_file(path, fn, c, &end, &torn, err) != MUR_OK)
 			return MUR_ERR;
@@ -528,8 +536,10 @@ static int scan_all(recover_ctx *c, const uint64_t *gens, size_t n, fwal_rec_fn 
 			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		if (trunc_torn && torn) {
 			c->rep->torn++;
-			MLOG(WARN, "fwal", "recovery: %s ends in a torn record at offset %" PRIu64
-			     ": truncated there", path, end);
+			MLOG(WARN, "fwal",
+			     "recovery: %s ends in a torn record at offset %" PRIu64
+			     ": truncated there",
+			     path, end);
 			if (truncate(path, (off_t)end) != 0)
 				return io_error(err, "truncate", path);
 		}
@@ -564,7 +574,8 @@ static int recover(stor_dir *d, stor_fwal_recovery *rep, uint64_t *next_gen, uin
 	for (size_t i = 0; i < c.touched.n; i++) {
 		mur_error e;
 		if (checkpoint_file(d, c.touched.names[i], 1, &e) != MUR_OK) {
-			MLOG(ERROR, "fwal", "recovery: checkpoint of %s: %s", c.touched.names[i], e.message);
+			MLOG(ERROR, "fwal", "recovery: checkpoint of %s: %s", c.touched.names[i],
+			     e.message);
 			all_synced = 0;
 		}
 	}
@@ -572,15 +583,17 @@ static int recover(stor_dir *d, stor_fwal_recovery *rep, uint64_t *next_gen, uin
 	*old_lo = all_synced ? *next_gen : gens[0];
 	for (size_t k = 0; all_synced && k < n; k++) {
 		char path[STOR_PATH_MAX];
-		if (gen_path(d, gens[k], path, sizeof path) == 0 && unlink(path) != 0 && errno != ENOENT) {
+		if (gen_path(d, gens[k], path, sizeof path) == 0 && unlink(path) != 0 &&
+		    errno != ENOENT) {
 			io_error(err, "remove", path);
 			goto done;
 		}
 	}
 	if (all_synced && fsync_dir(d, err) != MUR_OK)
 		goto done;
-	MLOG(INFO, "fwal", "recovered %" PRIu64 " file(s), %" PRIu64 " record(s): %" PRIu64
-	     " applied, %" PRIu64 " undone, %" PRIu64 " already there, %" PRIu64 " voided, %" PRIu64
+	MLOG(INFO, "fwal",
+	     "recovered %" PRIu64 " file(s), %" PRIu64 " record(s): %" PRIu64 " applied, %" PRIu64
+	     " undone, %" PRIu64 " already there, %" PRIu64 " voided, %" PRIu64
 	     " of missing placements, %" PRIu64 " left for the leader, %" PRIu64 " torn tail(s)",
 	     c.rep->files, c.rep->records, c.rep->applied, c.rep->undone, c.rep->skipped,
 	     c.rep->voided, c.rep->missing, c.rep->gaps, c.rep->torn);
@@ -644,12 +657,14 @@ static void lead_group(stor_fwal *w)
 			w->stats.group_max = k;
 		if (k > w->window.group_max)
 			w->window.group_max = k;
-		MLOG(DEBUG, "fwal", "group commit: %" PRIu64 " record(s), %zu bytes, one fdatasync", k,
-		     n);
+		MLOG(DEBUG, "fwal", "group commit: %" PRIu64 " record(s), %zu bytes, one fdatasync",
+		     k, n);
 	} else if (!w->broken) {
 		w->broken = 1;
-		MLOG(ERROR, "fwal", "follower WAL write/fdatasync failed: %s; falling back to "
-		     "synchronous=FULL per placement", strerror(e));
+		MLOG(ERROR, "fwal",
+		     "follower WAL write/fdatasync failed: %s; falling back to "
+		     "synchronous=FULL per placement",
+		     strerror(e));
 	}
 	w->syncing = 0;
 	pthread_cond_broadcast(&w->done_cv);
@@ -781,8 +796,7 @@ int stor_fwal_prepare_commit(stor_db *db, int logged, size_t cs_len, mur_error *
 	db->fwal_log = 0;
 	if (!db->fwal)
 		return MUR_OK;
-	if (logged && cs_len <= STOR_FWAL_LOGGED_BYTES_MAX &&
-	    !fwal_broken(db->fwal)) {
+	if (logged && cs_len <= STOR_FWAL_LOGGED_BYTES_MAX && !fwal_broken(db->fwal)) {
 		db->fwal_log = 1;
 		return MUR_OK;
 	}
@@ -796,12 +810,13 @@ int stor_fwal_log_entry(stor_db *db, const stor_entry *e, mur_error *err)
 	if (!db->fwal_log || !db->fwal)
 		return MUR_OK;
 	db->fwal_log = 0;
-	STOR_ASSERT_LOCKED(db);      /* a placement's records go in its LSN order: */
-	assert(e->lsn == db->lsn);   /* appended under its lock, after its commit */
+	STOR_ASSERT_LOCKED(db);    /* a placement's records go in its LSN order: */
+	assert(e->lsn == db->lsn); /* appended under its lock, after its commit */
 	put_u64(fixed, e->lsn);
 	put_u64(fixed + 8, e->entry_id);
 	if (e->txn_id == 0 && e->kind == STOR_ENTRY_DATA) /* autocommit: the short record */
-		return fwal_append(db->fwal, STOR_FWAL_ENTRY, db->file, fixed, 16, e->cs, e->len, err);
+		return fwal_append(db->fwal, STOR_FWAL_ENTRY, db->file, fixed, 16, e->cs, e->len,
+				   err);
 	put_u64(fixed + 16, e->txn_id);
 	fixed[24] = e->kind;
 	return fwal_append(db->fwal, STOR_FWAL_ENTRY_TXN, db->file, fixed, sizeof fixed, e->cs,
@@ -867,7 +882,8 @@ static int rotate_locked(stor_fwal *w, mur_error *err)
 	pthread_mutex_unlock(&w->mu);
 	if (swap) {
 		if (gen_path(w->dir, next, path, sizeof path) != 0)
-			return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE, "path too long");
+			return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+					     "path too long");
 		int fd = create_gen_file(path);
 		if (fd < 0)
 			return io_error(err, "create", path);
@@ -921,7 +937,8 @@ static void log_summary(stor_fwal *w, uint64_t now)
 	w->window_start_ms = now;
 	pthread_mutex_unlock(&w->mu);
 	if (s.groups)
-		MLOG(INFO, "fwal", "group commit: %" PRIu64 " records in %" PRIu64
+		MLOG(INFO, "fwal",
+		     "group commit: %" PRIu64 " records in %" PRIu64
 		     " fdatasyncs (%.2f per fsync, largest group %" PRIu64 ") over %.1f s",
 		     s.records, s.groups, (double)s.records / (double)s.groups, s.group_max,
 		     (double)ms / 1000.0);
@@ -932,6 +949,10 @@ static void *ckpt_main(void *arg)
 	stor_fwal *w = arg;
 	pthread_mutex_lock(&w->mu);
 	while (!w->stopping) {
+		/* Read directly, not through common/clock.h: the wait's deadline
+		 * is an absolute time on the condition variable's own clock
+		 * (CLOCK_MONOTONIC, set in stor_fwal_start), which a test's clock
+		 * source must not replace. */
 		struct timespec ts;
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		ts.tv_sec += w->rotate_ms / 1000;

@@ -139,11 +139,11 @@ typedef struct stor_fwal_stats {
 } stor_fwal_stats;
 
 typedef struct stor_fwal_recovery {
-	uint64_t files, records; /* read (good records) */
+	uint64_t files, records;                   /* read (good records) */
 	uint64_t applied, skipped, undone, voided; /* voided: before a RESET */
-	uint64_t missing;  /* records of placements that no longer exist */
-	uint64_t gaps;     /* ENTRY beyond lsn+1 / failed replays: left to the leader */
-	uint64_t torn;     /* files that ended in a bad record */
+	uint64_t missing;                          /* records of placements that no longer exist */
+	uint64_t gaps; /* ENTRY beyond lsn+1 / failed replays: left to the leader */
+	uint64_t torn; /* files that ended in a bad record */
 } stor_fwal_recovery;
 
 /* 1 unless MURPHY_GROUP_COMMIT is set to 0/off/false (on by default). */

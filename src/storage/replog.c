@@ -56,7 +56,8 @@ static int log_has_txn_columns(sqlite3 *db, int *has)
 {
 	sqlite3_stmt *st;
 	int rc = sqlite3_prepare_v2(db,
-				    "SELECT 1 FROM pragma_table_info('_murphy_log') WHERE name = 'txn_id'",
+				    "SELECT 1 FROM pragma_table_info('_murphy_log') WHERE name = "
+				    "'txn_id'",
 				    -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return rc;
@@ -70,11 +71,13 @@ int stor_log_schema(sqlite3 *db)
 {
 	int has = 1;
 	int rc = sqlite3_exec(db,
-			      "CREATE TABLE IF NOT EXISTS _murphy_meta(key TEXT PRIMARY KEY, value INTEGER);"
+			      "CREATE TABLE IF NOT EXISTS _murphy_meta(key TEXT PRIMARY KEY, value "
+			      "INTEGER);"
 			      " CREATE TABLE IF NOT EXISTS _murphy_log(lsn INTEGER PRIMARY KEY,"
 			      " entry_id INTEGER NOT NULL, txn_id INTEGER NOT NULL DEFAULT 0,"
 			      " kind INTEGER NOT NULL DEFAULT 0, changeset BLOB NOT NULL);"
-			      " INSERT OR IGNORE INTO _murphy_meta VALUES ('lsn', 0), ('entry_id', 0),"
+			      " INSERT OR IGNORE INTO _murphy_meta VALUES ('lsn', 0), ('entry_id', "
+			      "0),"
 			      " ('log_bytes', 0);",
 			      NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
@@ -99,8 +102,9 @@ int stor_entry_check(const stor_entry *e, mur_error *err)
 	    (e->kind != STOR_ENTRY_COMMIT || (e->txn_id != 0 && e->len == 0)))
 		return MUR_OK;
 	mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "malformed log entry %" PRIu64, e->lsn);
-	mur_error_detail(err, "kind %u, transaction %" PRIu64 ", %zu bytes of changes (a commit "
-			      "marker names its transaction and carries no changes)",
+	mur_error_detail(err,
+			 "kind %u, transaction %" PRIu64 ", %zu bytes of changes (a commit "
+			 "marker names its transaction and carries no changes)",
 			 e->kind, e->txn_id, e->len);
 	return MUR_ERR;
 }
@@ -156,13 +160,15 @@ static int scan_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error
 		return MUR_ERR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint64_t x = (uint64_t)sqlite3_column_int64(st, 1);
-		if (sqlite3_column_int(st, 2) != STOR_ENTRY_DATA || x == 0 || (*txn_id && x != *txn_id))
+		if (sqlite3_column_int(st, 2) != STOR_ENTRY_DATA || x == 0 ||
+		    (*txn_id && x != *txn_id))
 			break;
 		*txn_id = x;
 		*lsn = (uint64_t)sqlite3_column_int64(st, 0);
 	}
 	stor_release(db, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK
+						     : stor_map_sqlite_error(db->db, rc, err);
 }
 
 int stor_log_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error *err)
@@ -219,7 +225,8 @@ static int next_entry(stor_db *db, uint64_t lsn, stor_log_cache *c, mur_error *e
 	sqlite3_stmt *st;
 	int rc;
 	if (stor_prepare(db,
-			 "SELECT lsn, length(changeset) FROM _murphy_log WHERE lsn > ?1 ORDER BY lsn LIMIT 1",
+			 "SELECT lsn, length(changeset) FROM _murphy_log WHERE lsn > ?1 ORDER BY "
+			 "lsn LIMIT 1",
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)lsn);
@@ -227,7 +234,8 @@ static int next_entry(stor_db *db, uint64_t lsn, stor_log_cache *c, mur_error *e
 	c->first = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
 	c->first_len = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 1) : 0;
 	stor_release(db, st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK
+						     : stor_map_sqlite_error(db->db, rc, err);
 }
 
 /* Drop the oldest entries while the log holds more than STOR_LOG_KEEP
@@ -283,11 +291,18 @@ static int follow_open_txn(stor_db *db, stor_log_cache *c, const stor_entry *e, 
 	if (c->open_txn && e->txn_id != c->open_txn) {
 		mur_error_set(err, STOR_SQLSTATE_TXN_ORDER,
 			      "placement %s has transaction %" PRIu64 " open since lsn %" PRIu64
-			      ": entry %" PRIu64 " of %s %" PRIu64 " cannot follow",
-			      db->file, c->open_txn, c->open_lsn, lsn,
-			      e->txn_id ? "transaction" : "autocommit entry id", e->txn_id ? e->txn_id
-											      : e->entry_id);
-		mur_error_hint(err, "Commit (marker) or undo the open transaction first.");
+			      ": entry %" PRIu64 " cannot follow",
+			      db->file, c->open_txn, c->open_lsn, lsn);
+		if (e->txn_id)
+			mur_error_detail(err, "The entry is %s of transaction %" PRIu64 ".",
+					 e->kind == STOR_ENTRY_COMMIT ? "the commit marker"
+								      : "data",
+					 e->txn_id);
+		else
+			mur_error_detail(err, "The entry is autocommit (entry id %" PRIu64 ").",
+					 e->entry_id);
+		mur_error_hint(err,
+			       "Append the open transaction's commit marker, or undo it, first.");
 		return MUR_ERR;
 	}
 	if (e->kind == STOR_ENTRY_COMMIT)
@@ -357,8 +372,8 @@ int stor_log_append(stor_db *db, const stor_entry *e, uint64_t *lsn, mur_error *
 	return MUR_OK;
 }
 
-int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs,
-		   size_t *len, mur_error *err)
+int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs, size_t *len,
+		 mur_error *err)
 {
 	sqlite3_stmt *st;
 	*found = 0;
@@ -405,12 +420,18 @@ static int apply_conflict(void *p, int kind, sqlite3_changeset_iter *it)
 static const char *conflict_name(int kind)
 {
 	switch (kind) {
-	case SQLITE_CHANGESET_DATA: return "row differs";
-	case SQLITE_CHANGESET_NOTFOUND: return "row not found";
-	case SQLITE_CHANGESET_CONFLICT: return "row already exists";
-	case SQLITE_CHANGESET_CONSTRAINT: return "constraint violation";
-	case SQLITE_CHANGESET_FOREIGN_KEY: return "foreign key violation";
-	default: return "conflict";
+	case SQLITE_CHANGESET_DATA:
+		return "row differs";
+	case SQLITE_CHANGESET_NOTFOUND:
+		return "row not found";
+	case SQLITE_CHANGESET_CONFLICT:
+		return "row already exists";
+	case SQLITE_CHANGESET_CONSTRAINT:
+		return "constraint violation";
+	case SQLITE_CHANGESET_FOREIGN_KEY:
+		return "foreign key violation";
+	default:
+		return "conflict";
 	}
 }
 
@@ -439,7 +460,8 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 	int64_t nops;
 	if (len > (size_t)INT_MAX || len > STOR_CHANGESET_BYTES_MAX)
 		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
-				     "changeset of entry %" PRIu64 " is too large (%zu bytes)", lsn, len);
+				     "changeset of entry %" PRIu64 " is too large (%zu bytes)", lsn,
+				     len);
 	if (len == 0)
 		return MUR_OK;
 	if (invert) {
@@ -448,8 +470,8 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 		if (rc != SQLITE_OK) {
 			sqlite3_free(inv);
 			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
-					     "cannot invert changeset of entry %" PRIu64 ": %s", lsn,
-					     sqlite3_errstr(rc));
+					     "cannot invert changeset of entry %" PRIu64 ": %s",
+					     lsn, sqlite3_errstr(rc));
 		}
 		cs = inv;
 		len = (size_t)ninv;
@@ -466,7 +488,8 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 	int64_t changed = (int64_t)(sqlite3_total_changes64(db->db) - before);
 	sqlite3_free(inv);
 	if (a.conflict) {
-		mur_error_set(err, STOR_SQLSTATE_LOG, "changeset conflict %s entry %" PRIu64, what, lsn);
+		mur_error_set(err, STOR_SQLSTATE_LOG, "changeset conflict %s entry %" PRIu64, what,
+			      lsn);
 		mur_error_detail(err, "%s on placement %s", conflict_name(a.conflict), db->file);
 		return MUR_ERR;
 	}
@@ -477,9 +500,11 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 	}
 	if (changed != nops) {
 		mur_error_set(err, STOR_SQLSTATE_LOG,
-			      "changeset of entry %" PRIu64 " does not match the schema of placement %s",
+			      "changeset of entry %" PRIu64
+			      " does not match the schema of placement %s",
 			      lsn, db->file);
-		mur_error_detail(err, "%" PRId64 " of %" PRId64 " row changes applied", changed, nops);
+		mur_error_detail(err, "%" PRId64 " of %" PRId64 " row changes applied", changed,
+				 nops);
 		return MUR_ERR;
 	}
 	return MUR_OK;
@@ -507,15 +532,17 @@ static int apply_one(stor_db *db, const stor_entry *e, int *skipped, mur_error *
 		}
 		if (found) {
 			mur_error_set(err, STOR_SQLSTATE_LOG,
-				      "placement %s holds a different entry %" PRIu64, db->file, lsn);
-			mur_error_detail(err, "entry id %" PRIu64 " here, %" PRIu64 " applied", held_id,
-					 entry_id);
+				      "placement %s holds a different entry %" PRIu64, db->file,
+				      lsn);
+			mur_error_detail(err, "entry id %" PRIu64 " here, %" PRIu64 " applied",
+					 held_id, entry_id);
 			return MUR_ERR;
 		}
 	}
 	if (lsn != cur + 1)
 		return mur_error_set(err, STOR_SQLSTATE_LOG,
-				     "placement %s is at lsn %" PRIu64 ", cannot apply entry %" PRIu64,
+				     "placement %s is at lsn %" PRIu64
+				     ", cannot apply entry %" PRIu64,
 				     db->file, cur, lsn);
 	if (apply_changeset(db, e->cs, e->len, 0, lsn, err) != MUR_OK)
 		return MUR_ERR;
@@ -597,12 +624,12 @@ static int undo_entries(stor_db *db, uint64_t cur, uint64_t target, mur_error *e
 			return MUR_ERR;
 		if (!found)
 			return mur_error_set(err, STOR_SQLSTATE_LOG,
-					     "cannot undo to lsn %" PRIu64 ": entries trimmed", target);
+					     "cannot undo to lsn %" PRIu64 ": entries trimmed",
+					     target);
 		int rc = apply_changeset(db, cs, len, 1, lsn, err);
 		free(cs);
-		if (rc != MUR_OK ||
-		    exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1, (int64_t)lsn, 0, err) !=
-			    MUR_OK)
+		if (rc != MUR_OK || exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1,
+					      (int64_t)lsn, 0, err) != MUR_OK)
 			return MUR_ERR;
 	}
 	return MUR_OK;

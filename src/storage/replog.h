@@ -129,8 +129,8 @@ typedef struct stor_entry {
 } stor_entry;
 
 /* The position of a placement file, as one row (lsn). */
-#define STOR_POSITION_SQL                                                                  \
-	"SELECT max((SELECT value FROM _murphy_meta WHERE key = 'lsn'),"                    \
+#define STOR_POSITION_SQL                                                                          \
+	"SELECT max((SELECT value FROM _murphy_meta WHERE key = 'lsn'),"                           \
 	" coalesce((SELECT max(lsn) FROM _murphy_log), 0))"
 
 /* ---- positions --------------------------------------------------- */
@@ -229,8 +229,7 @@ int stor_log_entry_at(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id,
  * the same entry_id are skipped), all in one transaction.  *lsn_out = the
  * placement's LSN afterwards.  On any error (including a malformed batch,
  * 08P01) nothing changes. */
-int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out,
-		       mur_error *err);
+int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out, mur_error *err);
 
 /* A consistent copy of placement `file` of d written to tmp_path (which
  * must not exist; it is created, fsynced; it holds the rows, _murphy_meta

@@ -51,7 +51,8 @@ static int read_entries(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_b
 	size_t added = 0;
 	int rc;
 	if (stor_prepare(db,
-			 "SELECT lsn, entry_id, txn_id, kind, changeset FROM _murphy_log WHERE lsn > ?1"
+			 "SELECT lsn, entry_id, txn_id, kind, changeset FROM _murphy_log WHERE lsn "
+			 "> ?1"
 			 " ORDER BY lsn",
 			 &st, err) != MUR_OK)
 		return MUR_ERR;
@@ -66,8 +67,10 @@ static int read_entries(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_b
 		};
 		if (e.lsn != *last_lsn + 1) {
 			stor_release(db, st);
-			return mur_error_set(err, "XX001", "log of placement %s skips from %" PRIu64
-					     " to %" PRIu64, db->file, *last_lsn, e.lsn);
+			return mur_error_set(err, "XX001",
+					     "log of placement %s skips from %" PRIu64
+					     " to %" PRIu64,
+					     db->file, *last_lsn, e.lsn);
 		}
 		if (*nentries > 0 && added + STOR_ENTRY_HEADER_BYTES + e.len > bytes_max)
 			break;
@@ -96,7 +99,8 @@ int stor_log_read(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_buf *ou
 		return MUR_ERR;
 	if (after_lsn > db->lsn) {
 		mur_error_set(err, STOR_SQLSTATE_LOG,
-			      "cannot read entries after lsn %" PRIu64 ": placement is at lsn %" PRIu64,
+			      "cannot read entries after lsn %" PRIu64
+			      ": placement is at lsn %" PRIu64,
 			      after_lsn, db->lsn);
 		goto done;
 	}
@@ -109,7 +113,8 @@ int stor_log_read(stor_db *db, uint64_t after_lsn, size_t bytes_max, mur_buf *ou
 	if (first == 0 || after_lsn + 1 < first) {
 		mur_error_set(err, STOR_SQLSTATE_LOG,
 			      "entries after lsn %" PRIu64 " are no longer in the log", after_lsn);
-		mur_error_detail(err, "placement %s is at lsn %" PRIu64 "; its log starts at %" PRIu64,
+		mur_error_detail(err,
+				 "placement %s is at lsn %" PRIu64 "; its log starts at %" PRIu64,
 				 db->file, db->lsn, first);
 		goto done;
 	}

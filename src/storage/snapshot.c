@@ -128,8 +128,8 @@ int stor_snapshot(stor_dir *d, const char *file, const char *tmp_path, uint64_t 
 		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE,
 				     "placement \"%s\" does not exist on this node", file);
 	if (access(tmp_path, F_OK) == 0)
-		return mur_error_set(err, SQLSTATE_IO_ERROR, "snapshot target \"%s\" already exists",
-				     tmp_path);
+		return mur_error_set(err, SQLSTATE_IO_ERROR,
+				     "snapshot target \"%s\" already exists", tmp_path);
 	/* The placement's own connection may hold the file exclusively (db.c,
 	 * "Locking"): have it share the file while the copy is read. */
 	stor_db *own;
@@ -218,10 +218,12 @@ static int status_row(stor_dir *d, const char *file, mur_buf *rows, mur_error *e
 	int rc = stor_log_first(db, &first, err);
 	if (rc == MUR_OK)
 		rc = stor_log_open_txn(db, &txn, &txn_lsn, err);
-	mur_value v[STOR_STATUS_COLS] = {
-		mur_v_text(file, strlen(file)), mur_v_int((int64_t)stor_lsn(db)),
-		mur_v_int((int64_t)stor_entry_id(db)), mur_v_int((int64_t)first),
-		mur_v_int((int64_t)txn), mur_v_int((int64_t)txn_lsn)};
+	mur_value v[STOR_STATUS_COLS] = {mur_v_text(file, strlen(file)),
+					 mur_v_int((int64_t)stor_lsn(db)),
+					 mur_v_int((int64_t)stor_entry_id(db)),
+					 mur_v_int((int64_t)first),
+					 mur_v_int((int64_t)txn),
+					 mur_v_int((int64_t)txn_lsn)};
 	stor_unlock(db);
 	stor_dir_put(d, db);
 	if (rc != MUR_OK)

@@ -29,6 +29,7 @@
  */
 #include "storage/storage.h"
 
+#include "common/clock.h"
 #include "common/value.h"
 #include "ops/hll.h"
 
@@ -143,7 +144,8 @@ static void fold(sqlite3_context *cx, int argc, sqlite3_value **v, fold_step ste
 {
 	fold_num acc;
 	if (argc < 2)
-		return sqlite3_result_error(cx, "murphy: an operator function needs two operands", -1);
+		return sqlite3_result_error(cx, "murphy: an operator function needs two operands",
+					    -1);
 	acc = fold_num_of(v[0]);
 	for (int i = 1; i < argc && acc.kind != SQLITE_NULL; i++) {
 		fold_num b = fold_num_of(v[i]);
@@ -162,11 +164,20 @@ static void fold(sqlite3_context *cx, int argc, sqlite3_value **v, fold_step ste
 		sqlite3_result_double(cx, acc.f);
 }
 
-static void fn_div(sqlite3_context *cx, int argc, sqlite3_value **v) { fold(cx, argc, v, div_step); }
+static void fn_div(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	fold(cx, argc, v, div_step);
+}
 
-static void fn_fdiv(sqlite3_context *cx, int argc, sqlite3_value **v) { fold(cx, argc, v, fdiv_step); }
+static void fn_fdiv(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	fold(cx, argc, v, fdiv_step);
+}
 
-static void fn_mod(sqlite3_context *cx, int argc, sqlite3_value **v) { fold(cx, argc, v, mod_step); }
+static void fn_mod(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	fold(cx, argc, v, mod_step);
+}
 
 static void fn_avg(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
@@ -212,11 +223,26 @@ static void round_like(sqlite3_context *cx, int argc, sqlite3_value **v, double 
 	sqlite3_result_double(cx, scaled(sqlite3_value_double(v[0]), sqlite3_value_int(v[1]), how));
 }
 
-static void fn_round(sqlite3_context *cx, int argc, sqlite3_value **v) { round_like(cx, argc, v, round); }
-static void fn_rint(sqlite3_context *cx, int argc, sqlite3_value **v) { round_like(cx, argc, v, rint); }
-static void fn_ceil(sqlite3_context *cx, int argc, sqlite3_value **v) { round_like(cx, argc, v, ceil); }
-static void fn_floor(sqlite3_context *cx, int argc, sqlite3_value **v) { round_like(cx, argc, v, floor); }
-static void fn_trunc(sqlite3_context *cx, int argc, sqlite3_value **v) { round_like(cx, argc, v, trunc); }
+static void fn_round(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	round_like(cx, argc, v, round);
+}
+static void fn_rint(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	round_like(cx, argc, v, rint);
+}
+static void fn_ceil(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	round_like(cx, argc, v, ceil);
+}
+static void fn_floor(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	round_like(cx, argc, v, floor);
+}
+static void fn_trunc(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	round_like(cx, argc, v, trunc);
+}
 
 static void fn_power(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
@@ -228,7 +254,9 @@ static void fn_power(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (a == 0 && b < 0)
 		return fail(cx, "2201F", "zero raised to a negative power is undefined");
 	if (a < 0 && floor(b) != b)
-		return fail(cx, "2201F", "a negative number raised to a non-integer power yields a complex result");
+		return fail(cx, "2201F",
+			    "a negative number raised to a non-integer power yields a complex "
+			    "result");
 	sqlite3_result_double(cx, pow(a, b));
 }
 
@@ -255,24 +283,38 @@ static void fn_random(sqlite3_context *cx, int argc, sqlite3_value **v)
 static mur_value to_value(sqlite3_value *v)
 {
 	switch (sqlite3_value_type(v)) {
-	case SQLITE_INTEGER: return mur_v_int(sqlite3_value_int64(v));
-	case SQLITE_FLOAT: return mur_v_float(sqlite3_value_double(v));
+	case SQLITE_INTEGER:
+		return mur_v_int(sqlite3_value_int64(v));
+	case SQLITE_FLOAT:
+		return mur_v_float(sqlite3_value_double(v));
 	case SQLITE_TEXT:
-		return mur_v_text((const char *)sqlite3_value_text(v), (size_t)sqlite3_value_bytes(v));
+		return mur_v_text((const char *)sqlite3_value_text(v),
+				  (size_t)sqlite3_value_bytes(v));
 	case SQLITE_BLOB:
-		return mur_v_blob((const char *)sqlite3_value_blob(v), (size_t)sqlite3_value_bytes(v));
-	default: return mur_v_null();
+		return mur_v_blob((const char *)sqlite3_value_blob(v),
+				  (size_t)sqlite3_value_bytes(v));
+	default:
+		return mur_v_null();
 	}
 }
 
 static void result_value(sqlite3_context *cx, const mur_value *v)
 {
 	switch (v->kind) {
-	case MV_INT: sqlite3_result_int64(cx, v->i); break;
-	case MV_FLOAT: sqlite3_result_double(cx, v->f); break;
-	case MV_TEXT: sqlite3_result_text(cx, v->s, (int)v->len, SQLITE_TRANSIENT); break;
-	case MV_BLOB: sqlite3_result_blob(cx, v->s, (int)v->len, SQLITE_TRANSIENT); break;
-	default: sqlite3_result_null(cx);
+	case MV_INT:
+		sqlite3_result_int64(cx, v->i);
+		break;
+	case MV_FLOAT:
+		sqlite3_result_double(cx, v->f);
+		break;
+	case MV_TEXT:
+		sqlite3_result_text(cx, v->s, (int)v->len, SQLITE_TRANSIENT);
+		break;
+	case MV_BLOB:
+		sqlite3_result_blob(cx, v->s, (int)v->len, SQLITE_TRANSIENT);
+		break;
+	default:
+		sqlite3_result_null(cx);
 	}
 }
 
@@ -287,7 +329,8 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 		return;
 	mur_buf_init(&scratch);
 	if (mur_type_is_text(to)) {
-		if (in.kind == MV_TEXT && (mur_type_is_text(from) || mur_type_storage(from) == MV_TEXT))
+		if (in.kind == MV_TEXT &&
+		    (mur_type_is_text(from) || mur_type_storage(from) == MV_TEXT))
 			out = in;
 		else if (from == MT_BOOL) /* bool::text is 'true'/'false', unlike bool output 't' */
 			out = in.i ? mur_v_text("true", 4) : mur_v_text("false", 5);
@@ -335,7 +378,8 @@ static int utf8_off(const unsigned char *s, int n, int64_t ci)
 	return n;
 }
 
-static void result_chars(sqlite3_context *cx, const unsigned char *s, int n, int64_t from, int64_t to)
+static void result_chars(sqlite3_context *cx, const unsigned char *s, int n, int64_t from,
+			 int64_t to)
 {
 	int a = utf8_off(s, n, from), b = utf8_off(s, n, to);
 	sqlite3_result_text(cx, (const char *)s + a, b > a ? b - a : 0, SQLITE_TRANSIENT);
@@ -398,7 +442,8 @@ static void fn_concat(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_buf_init(&b);
 	for (int i = 0; i < argc; i++)
 		if (sqlite3_value_type(v[i]) != SQLITE_NULL)
-			mur_buf_put(&b, sqlite3_value_text(v[i]), (size_t)sqlite3_value_bytes(v[i]));
+			mur_buf_put(&b, sqlite3_value_text(v[i]),
+				    (size_t)sqlite3_value_bytes(v[i]));
 	if (!mur_buf_ok(&b)) {
 		mur_buf_free(&b);
 		return sqlite3_result_error_nomem(cx);
@@ -466,14 +511,21 @@ static void like_common(sqlite3_context *cx, int argc, sqlite3_value **v, int fo
 					  p + sqlite3_value_bytes(v[1]), esc, fold));
 }
 
-static void fn_like(sqlite3_context *cx, int argc, sqlite3_value **v) { like_common(cx, argc, v, 0); }
-static void fn_ilike(sqlite3_context *cx, int argc, sqlite3_value **v) { like_common(cx, argc, v, 1); }
+static void fn_like(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	like_common(cx, argc, v, 0);
+}
+static void fn_ilike(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	like_common(cx, argc, v, 1);
+}
 
 /* <0, 0, >0 with numbers before text, text by bytes (C collation). */
 static int value_cmp(sqlite3_value *a, sqlite3_value *b)
 {
 	int ta = sqlite3_value_numeric_type(a), tb = sqlite3_value_numeric_type(b);
-	int na = ta == SQLITE_INTEGER || ta == SQLITE_FLOAT, nb = tb == SQLITE_INTEGER || tb == SQLITE_FLOAT;
+	int na = ta == SQLITE_INTEGER || ta == SQLITE_FLOAT,
+	    nb = tb == SQLITE_INTEGER || tb == SQLITE_FLOAT;
 	if (na && nb) {
 		if (ta == SQLITE_INTEGER && tb == SQLITE_INTEGER) {
 			int64_t x = sqlite3_value_int64(a), y = sqlite3_value_int64(b);
@@ -486,7 +538,8 @@ static int value_cmp(sqlite3_value *a, sqlite3_value *b)
 		return na ? -1 : 1;
 	{
 		int la = sqlite3_value_bytes(a), lb = sqlite3_value_bytes(b);
-		int r = memcmp(sqlite3_value_blob(a), sqlite3_value_blob(b), (size_t)(la < lb ? la : lb));
+		int r = memcmp(sqlite3_value_blob(a), sqlite3_value_blob(b),
+			       (size_t)(la < lb ? la : lb));
 		return r ? r : (la > lb) - (la < lb);
 	}
 }
@@ -504,7 +557,10 @@ static void extreme(sqlite3_context *cx, int argc, sqlite3_value **v, int sign)
 		sqlite3_result_value(cx, best);
 }
 
-static void fn_greatest(sqlite3_context *cx, int argc, sqlite3_value **v) { extreme(cx, argc, v, 1); }
+static void fn_greatest(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	extreme(cx, argc, v, 1);
+}
 static void fn_least(sqlite3_context *cx, int argc, sqlite3_value **v) { extreme(cx, argc, v, -1); }
 
 /* ---- date/time ---- */
@@ -514,7 +570,6 @@ typedef struct tsparts {
 	int mo, d, h, mi;
 	double s; /* seconds with fraction */
 } tsparts;
-
 
 static int parse_ts(const char *s, tsparts *t)
 {
@@ -550,19 +605,19 @@ static void result_ts(sqlite3_context *cx, const tsparts *t, int with_time)
 
 static void fn_now(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
-	struct timespec ts;
+	int64_t us = (int64_t)mur_wall_us();
+	time_t sec = (time_t)(us / 1000000);
 	struct tm tm;
 	tsparts t;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	t = (tsparts){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
-		      tm.tm_sec + (double)(ts.tv_nsec / 1000) / 1e6};
+	gmtime_r(&sec, &tm);
+	t = (tsparts){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		      tm.tm_hour,        tm.tm_min,     tm.tm_sec + (double)(us % 1000000) / 1e6};
 	result_ts(cx, &t, 1);
 }
 
 static void fn_current_date(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
-	time_t now = time(NULL);
+	time_t now = (time_t)(mur_wall_ms() / 1000);
 	struct tm tm;
 	tsparts t = {0};
 	gmtime_r(&now, &tm);
@@ -591,13 +646,19 @@ static int trunc_parts(const char *f, tsparts *t)
 		t->s = floor(t->s * 1000) / 1000;
 		return 0;
 	}
-	if (!strcmp(f, "second")) { t->s = floor(t->s); return 0; }
+	if (!strcmp(f, "second")) {
+		t->s = floor(t->s);
+		return 0;
+	}
 	t->s = 0;
-	if (!strcmp(f, "minute")) return 0;
+	if (!strcmp(f, "minute"))
+		return 0;
 	t->mi = 0;
-	if (!strcmp(f, "hour")) return 0;
+	if (!strcmp(f, "hour"))
+		return 0;
 	t->h = 0;
-	if (!strcmp(f, "day")) return 0;
+	if (!strcmp(f, "day"))
+		return 0;
 	if (!strcmp(f, "week")) { /* ISO week: back to Monday */
 		days = mur_days_from_civil(t->y, t->mo, t->d);
 		dow = (int)(((days % 7) + 7 + 3) % 7); /* 0 = Monday */
@@ -605,13 +666,27 @@ static int trunc_parts(const char *f, tsparts *t)
 		return 0;
 	}
 	t->d = 1;
-	if (!strcmp(f, "month")) return 0;
-	if (!strcmp(f, "quarter")) { t->mo = (t->mo - 1) / 3 * 3 + 1; return 0; }
+	if (!strcmp(f, "month"))
+		return 0;
+	if (!strcmp(f, "quarter")) {
+		t->mo = (t->mo - 1) / 3 * 3 + 1;
+		return 0;
+	}
 	t->mo = 1;
-	if (!strcmp(f, "year")) return 0;
-	if (!strcmp(f, "decade")) { t->y = t->y / 10 * 10; return 0; }
-	if (!strcmp(f, "century")) { t->y = (t->y - 1) / 100 * 100 + 1; return 0; }
-	if (!strcmp(f, "millennium")) { t->y = (t->y - 1) / 1000 * 1000 + 1; return 0; }
+	if (!strcmp(f, "year"))
+		return 0;
+	if (!strcmp(f, "decade")) {
+		t->y = t->y / 10 * 10;
+		return 0;
+	}
+	if (!strcmp(f, "century")) {
+		t->y = (t->y - 1) / 100 * 100 + 1;
+		return 0;
+	}
+	if (!strcmp(f, "millennium")) {
+		t->y = (t->y - 1) / 1000 * 1000 + 1;
+		return 0;
+	}
 	return -1;
 }
 
@@ -634,20 +709,34 @@ static int extract_part(const char *f, const tsparts *t, double *out)
 {
 	int64_t days = mur_days_from_civil(t->y, t->mo, t->d);
 	int isodow = (int)(((days % 7) + 7 + 3) % 7) + 1; /* 1 = Monday */
-	if (!strcmp(f, "year")) *out = (double)t->y;
-	else if (!strcmp(f, "month")) *out = t->mo;
-	else if (!strcmp(f, "day")) *out = t->d;
-	else if (!strcmp(f, "hour")) *out = t->h;
-	else if (!strcmp(f, "minute")) *out = t->mi;
-	else if (!strcmp(f, "second")) *out = t->s;
-	else if (!strcmp(f, "milliseconds")) *out = t->s * 1000;
-	else if (!strcmp(f, "microseconds")) *out = round(t->s * 1e6);
-	else if (!strcmp(f, "dow")) *out = isodow % 7;
-	else if (!strcmp(f, "isodow")) *out = isodow;
-	else if (!strcmp(f, "doy")) *out = (double)(days - mur_days_from_civil(t->y, 1, 1) + 1);
-	else if (!strcmp(f, "quarter")) *out = (t->mo - 1) / 3 + 1;
-	else if (!strcmp(f, "decade")) *out = (double)(t->y / 10);
-	else if (!strcmp(f, "century")) *out = (double)((t->y + 99) / 100);
+	if (!strcmp(f, "year"))
+		*out = (double)t->y;
+	else if (!strcmp(f, "month"))
+		*out = t->mo;
+	else if (!strcmp(f, "day"))
+		*out = t->d;
+	else if (!strcmp(f, "hour"))
+		*out = t->h;
+	else if (!strcmp(f, "minute"))
+		*out = t->mi;
+	else if (!strcmp(f, "second"))
+		*out = t->s;
+	else if (!strcmp(f, "milliseconds"))
+		*out = t->s * 1000;
+	else if (!strcmp(f, "microseconds"))
+		*out = round(t->s * 1e6);
+	else if (!strcmp(f, "dow"))
+		*out = isodow % 7;
+	else if (!strcmp(f, "isodow"))
+		*out = isodow;
+	else if (!strcmp(f, "doy"))
+		*out = (double)(days - mur_days_from_civil(t->y, 1, 1) + 1);
+	else if (!strcmp(f, "quarter"))
+		*out = (t->mo - 1) / 3 + 1;
+	else if (!strcmp(f, "decade"))
+		*out = (double)(t->y / 10);
+	else if (!strcmp(f, "century"))
+		*out = (double)((t->y + 99) / 100);
 	else if (!strcmp(f, "epoch"))
 		*out = (double)days * 86400.0 + t->h * 3600.0 + t->mi * 60.0 + t->s;
 	else if (!strcmp(f, "week")) { /* ISO 8601 week number */
@@ -686,7 +775,8 @@ static void fn_date_add(sqlite3_context *cx, int argc, sqlite3_value **v)
 		return;
 	if (parse_ts((const char *)sqlite3_value_text(v[0]), &t))
 		return fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
-	mur_civil_from_days(mur_days_from_civil(t.y, t.mo, t.d) + sqlite3_value_int64(v[1]), &t.y, &t.mo, &t.d);
+	mur_civil_from_days(mur_days_from_civil(t.y, t.mo, t.d) + sqlite3_value_int64(v[1]), &t.y,
+			    &t.mo, &t.d);
 	if (t.y < 1 || t.y > 9999)
 		return fail(cx, SQLSTATE_DATETIME_FIELD_OVERFLOW, "date out of range");
 	result_ts(cx, &t, 0);
@@ -700,7 +790,8 @@ static void fn_date_diff(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (parse_ts((const char *)sqlite3_value_text(v[0]), &a) ||
 	    parse_ts((const char *)sqlite3_value_text(v[1]), &b))
 		return fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
-	sqlite3_result_int64(cx, mur_days_from_civil(a.y, a.mo, a.d) - mur_days_from_civil(b.y, b.mo, b.d));
+	sqlite3_result_int64(cx, mur_days_from_civil(a.y, a.mo, a.d) -
+					 mur_days_from_civil(b.y, b.mo, b.d));
 }
 
 /* ---- approx_count_distinct ---- */
@@ -763,23 +854,39 @@ static const struct {
 	int deterministic;
 	sqlfn_impl fn;
 } sqlfns[] = {
-	{"mur_div", -1, 1, fn_div},          {"mur_fdiv", -1, 1, fn_fdiv},
-	{"mur_mod", -1, 1, fn_mod},          {"mur_avg", 2, 1, fn_avg},
-	{"mur_abs", 1, 1, fn_abs},           {"mur_round", 1, 1, fn_round},
-	{"mur_round", 2, 1, fn_round},       {"mur_rint", 1, 1, fn_rint},
-	{"mur_ceil", 1, 1, fn_ceil},         {"mur_floor", 1, 1, fn_floor},
-	{"mur_trunc", 1, 1, fn_trunc},       {"mur_trunc", 2, 1, fn_trunc},
-	{"mur_power", 2, 1, fn_power},       {"mur_sqrt", 1, 1, fn_sqrt},
-	{"mur_random", 0, 0, fn_random},     {"mur_cast", 3, 1, fn_cast},
-	{"mur_substr", 2, 1, fn_substr},     {"mur_substr", 3, 1, fn_substr},
-	{"mur_left", 2, 1, fn_left},         {"mur_right", 2, 1, fn_right},
-	{"mur_concat", -1, 1, fn_concat},    {"mur_like", 2, 1, fn_like},
-	{"mur_like", 3, 1, fn_like},         {"mur_ilike", 2, 1, fn_ilike},
-	{"mur_ilike", 3, 1, fn_ilike},       {"mur_greatest", -1, 1, fn_greatest},
-	{"mur_least", -1, 1, fn_least},      {"mur_now", 0, 0, fn_now},
+	{"mur_div", -1, 1, fn_div},
+	{"mur_fdiv", -1, 1, fn_fdiv},
+	{"mur_mod", -1, 1, fn_mod},
+	{"mur_avg", 2, 1, fn_avg},
+	{"mur_abs", 1, 1, fn_abs},
+	{"mur_round", 1, 1, fn_round},
+	{"mur_round", 2, 1, fn_round},
+	{"mur_rint", 1, 1, fn_rint},
+	{"mur_ceil", 1, 1, fn_ceil},
+	{"mur_floor", 1, 1, fn_floor},
+	{"mur_trunc", 1, 1, fn_trunc},
+	{"mur_trunc", 2, 1, fn_trunc},
+	{"mur_power", 2, 1, fn_power},
+	{"mur_sqrt", 1, 1, fn_sqrt},
+	{"mur_random", 0, 0, fn_random},
+	{"mur_cast", 3, 1, fn_cast},
+	{"mur_substr", 2, 1, fn_substr},
+	{"mur_substr", 3, 1, fn_substr},
+	{"mur_left", 2, 1, fn_left},
+	{"mur_right", 2, 1, fn_right},
+	{"mur_concat", -1, 1, fn_concat},
+	{"mur_like", 2, 1, fn_like},
+	{"mur_like", 3, 1, fn_like},
+	{"mur_ilike", 2, 1, fn_ilike},
+	{"mur_ilike", 3, 1, fn_ilike},
+	{"mur_greatest", -1, 1, fn_greatest},
+	{"mur_least", -1, 1, fn_least},
+	{"mur_now", 0, 0, fn_now},
 	{"mur_current_date", 0, 0, fn_current_date},
-	{"mur_date_trunc", 2, 1, fn_date_trunc}, {"mur_extract", 2, 1, fn_extract},
-	{"mur_date_add", 2, 1, fn_date_add}, {"mur_date_diff", 2, 1, fn_date_diff},
+	{"mur_date_trunc", 2, 1, fn_date_trunc},
+	{"mur_extract", 2, 1, fn_extract},
+	{"mur_date_add", 2, 1, fn_date_add},
+	{"mur_date_diff", 2, 1, fn_date_diff},
 };
 
 int stor_register_functions(sqlite3 *db)
@@ -787,8 +894,8 @@ int stor_register_functions(sqlite3 *db)
 	for (size_t i = 0; i < sizeof sqlfns / sizeof sqlfns[0]; i++) {
 		int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS |
 			    (sqlfns[i].deterministic ? SQLITE_DETERMINISTIC : 0);
-		int rc = sqlite3_create_function_v2(db, sqlfns[i].name, sqlfns[i].nargs, flags, NULL,
-						    sqlfns[i].fn, NULL, NULL, NULL);
+		int rc = sqlite3_create_function_v2(db, sqlfns[i].name, sqlfns[i].nargs, flags,
+						    NULL, sqlfns[i].fn, NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
 			return rc;
 	}

@@ -12,10 +12,10 @@
 #include <pthread.h>
 
 typedef struct stor_stmt {
-	char *sql;          /* malloc'd key; NULL = free entry */
+	char *sql; /* malloc'd key; NULL = free entry */
 	sqlite3_stmt *st;
-	uint64_t used;      /* LRU clock */
-	int busy;           /* handed out by stor_prepare, not yet released */
+	uint64_t used; /* LRU clock */
+	int busy;      /* handed out by stor_prepare, not yet released */
 } stor_stmt;
 
 /* The shard log's size, oldest entry and open transaction (replog.c),
@@ -30,24 +30,24 @@ typedef struct stor_log_cache {
 } stor_log_cache;
 
 struct stor_db {
-	sqlite3 *db;            /* NULL once closed (dropped) */
+	sqlite3 *db; /* NULL once closed (dropped) */
 	char path[STOR_PATH_MAX];
 	char file[STOR_FILE_NAME_MAX];
-	pthread_mutex_t mu;     /* stor_lock: one task at a time */
+	pthread_mutex_t mu; /* stor_lock: one task at a time */
 #ifdef MUR_DEBUG_CHECKS
-	pthread_t owner;        /* the thread holding mu through stor_lock */
+	pthread_t owner; /* the thread holding mu through stor_lock */
 	int owned;
 #endif
-	uint64_t lsn;           /* committed position (replog.h) */
-	uint64_t entry_id;      /* the entry id at lsn */
-	uint64_t pending_lsn;   /* set in the open transaction, when has_pending */
+	uint64_t lsn;         /* committed position (replog.h) */
+	uint64_t entry_id;    /* the entry id at lsn */
+	uint64_t pending_lsn; /* set in the open transaction, when has_pending */
 	uint64_t pending_entry_id;
 	int has_pending;        /* the open transaction moves the log position */
 	uint64_t log_keep;      /* retention: STOR_LOG_KEEP unless set (tests) */
 	uint64_t log_bytes_max; /* retention: STOR_LOG_BYTES_MAX unless set */
 	int in_txn;
-	stor_log_cache logc;    /* as committed (valid: known) */
-	stor_log_cache logp;    /* as the open transaction left it (valid: set) */
+	stor_log_cache logc; /* as committed (valid: known) */
+	stor_log_cache logp; /* as the open transaction left it (valid: set) */
 	/* Follower WAL (fwal.c): set while the WAL is attached; the connection
 	 * then runs synchronous=NORMAL.  fwal_log: the open transaction will be
 	 * logged (stor_fwal_prepare_commit → stor_fwal_log_*); strict: it is
@@ -77,8 +77,7 @@ struct stor_db {
  * Checked in MUR_DEBUG_CHECKS builds (make asan), which record the owner
  * thread; a no-op otherwise. */
 #ifdef MUR_DEBUG_CHECKS
-#define STOR_ASSERT_LOCKED(db) \
-	assert((db)->owned && pthread_equal((db)->owner, pthread_self()))
+#define STOR_ASSERT_LOCKED(db) assert((db)->owned &&pthread_equal((db)->owner, pthread_self()))
 #else
 #define STOR_ASSERT_LOCKED(db) ((void)(db))
 #endif
@@ -127,8 +126,8 @@ int stor_meta_get(stor_db *db, const char *key, uint64_t *out, mur_error *err);
 
 /* Entry lsn from `_murphy_log`: *found = 0 when it is not there.  With cs,
  * *cs is a malloc'd copy of the changeset (free it) when found (replog.c). */
-int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs,
-		 size_t *len, mur_error *err);
+int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs, size_t *len,
+		 mur_error *err);
 
 /* Create `_murphy_meta` and `_murphy_log` if missing, add the txn_id and
  * kind columns to a log made before them (replog.c).  A SQLite rc. */

@@ -59,14 +59,14 @@
 
 typedef struct walbuf_file {
 	sqlite3_file base;
-	sqlite3_file *real;   /* the default VFS's file, right after this struct */
+	sqlite3_file *real; /* the default VFS's file, right after this struct */
 	char *buf;
-	size_t len;           /* bytes buffered, starting at file offset off */
+	size_t len; /* bytes buffered, starting at file offset off */
 	sqlite3_int64 off;
-	sqlite3_int64 end;    /* where the next appended frame starts */
-	int await_page;       /* a frame header is buffered, its page comes next */
-	int commit;           /* ... and it is the transaction's commit frame */
-	int wb_fd;            /* the file opened again, for sync_file_range (-1: none) */
+	sqlite3_int64 end;     /* where the next appended frame starts */
+	int await_page;        /* a frame header is buffered, its page comes next */
+	int commit;            /* ... and it is the transaction's commit frame */
+	int wb_fd;             /* the file opened again, for sync_file_range (-1: none) */
 	sqlite3_int64 wb_from; /* write-back not yet started from here on */
 } walbuf_file;
 

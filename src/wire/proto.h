@@ -189,11 +189,9 @@ typedef struct net_snapshot_chunk {
 } net_snapshot_chunk;
 
 /* Append the fixed header; the caller appends the bytes. */
-void net_snapshot_chunk_header_encode(uint64_t offset, uint64_t total, uint64_t lsn,
-				      mur_buf *b);
+void net_snapshot_chunk_header_encode(uint64_t offset, uint64_t total, uint64_t lsn, mur_buf *b);
 /* Also checks offset + len <= total. */
-int net_snapshot_chunk_decode(const char *p, size_t len, net_snapshot_chunk *c,
-			      mur_error *err);
+int net_snapshot_chunk_decode(const char *p, size_t len, net_snapshot_chunk *c, mur_error *err);
 
 void net_snapshot_end_encode(uint64_t total, uint64_t lsn, mur_buf *b);
 int net_snapshot_end_decode(const char *p, size_t len, uint64_t *total, uint64_t *lsn,
@@ -202,7 +200,7 @@ int net_snapshot_end_decode(const char *p, size_t len, uint64_t *total, uint64_t
 typedef struct net_fetch_log {
 	char file[NET_NAME_MAX];
 	uint64_t after_lsn;
-	uint64_t upto_lsn; /* 0 = the source's current lsn */
+	uint64_t upto_lsn;       /* 0 = the source's current lsn */
 	uint64_t after_entry_id; /* the fetcher's entry at after_lsn (0 = unknown):
 				    the source refuses (55000) when its entry differs */
 } net_fetch_log;

@@ -13,7 +13,7 @@
  *   | u8 quick | u64 shuffle_id | u32 shuffle_source | u32 shuffle_inputs
  *   | u32 shuffle_hash_cols | u32 len + shuffle_to | u32 shuffle_stream
  *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
- *   | scan_table + NUL | scan_column + NUL
+ *   | scan_table + NUL | scan_column + NUL | u64 target_id
  *
  * A result:
  *
@@ -130,6 +130,7 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	mur_buf_put_cstr(b, t->shuffle_post ? t->shuffle_post : "");
 	mur_buf_put_cstr(b, t->scan_table ? t->scan_table : "");
 	mur_buf_put_cstr(b, t->scan_column ? t->scan_column : "");
+	mur_buf_put_u64(b, t->target_id);
 }
 
 static int decode_agg(mur_rd *r, exec_agg_spec *a)
@@ -161,7 +162,7 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->nplacements = mur_rd_u8(r);
 	if (t->nplacements > EXEC_TASK_PLACEMENTS_MAX ||
 	    (t->nplacements < 1 && t->kind != EXEC_TASK_SHUFFLE_RECV &&
-	     t->kind != EXEC_TASK_SHUFFLE_CANCEL))
+	     t->kind != EXEC_TASK_SHUFFLE_CANCEL && t->kind != EXEC_TASK_QUERY_CANCEL))
 		return MUR_EPROTO;
 	for (uint32_t i = 0; i < t->nplacements; i++) {
 		s = mur_rd_lstr(r, &n);
@@ -237,6 +238,7 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->shuffle_post = mur_rd_cstr(r);
 	t->scan_table = mur_rd_cstr(r);
 	t->scan_column = mur_rd_cstr(r);
+	t->target_id = mur_rd_u64(r);
 	if (!t->shuffle_ddl || !t->shuffle_load || !t->shuffle_post ||
 	    strlen(t->shuffle_ddl) > EXEC_TASK_SQL_BYTES_MAX ||
 	    strlen(t->shuffle_load) > EXEC_TASK_SQL_BYTES_MAX ||
@@ -345,8 +347,8 @@ static int decode_error(mur_rd *r, mur_error *e)
 	if (pos > (uint32_t)EXEC_TASK_SQL_BYTES_MAX)
 		return MUR_EPROTO;
 	e->position = (int)pos;
-	if (get_text(r, e->message, sizeof e->message) || get_text(r, e->detail, sizeof e->detail) ||
-	    get_text(r, e->hint, sizeof e->hint))
+	if (get_text(r, e->message, sizeof e->message) ||
+	    get_text(r, e->detail, sizeof e->detail) || get_text(r, e->hint, sizeof e->hint))
 		return MUR_EPROTO;
 	return MUR_OK;
 }

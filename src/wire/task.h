@@ -53,57 +53,64 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 5
+#define EXEC_WIRE_VERSION 6
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
 	EXEC_TASK_WRITE = 2,
 	EXEC_TASK_DDL = 3,
 	EXEC_TASK_DROP = 4,
-	EXEC_TASK_APPLY = 5,   /* replica: apply `blob` (a changeset) as log entry (lsn, entry_id,
+	EXEC_TASK_APPLY = 5, /* replica: apply `blob` (a changeset) as log entry (lsn, entry_id,
 				  txn_id, entry_kind) */
-	EXEC_TASK_UNDO = 6,    /* roll placements[0] back to `lsn` by inverting its own log entries */
-	EXEC_TASK_STATUS = 7,  /* rows (file, lsn, entry_id, first_log_lsn, open_txn_id,
+	EXEC_TASK_UNDO = 6,  /* roll placements[0] back to `lsn` by inverting its own log entries */
+	EXEC_TASK_STATUS = 7, /* rows (file, lsn, entry_id, first_log_lsn, open_txn_id,
 				  open_txn_lsn) for every placement held (storage/replog.h) */
-	EXEC_TASK_REBUILD = 8, /* copy placements[0] from the follower at peer_addr: snapshot + log */
-	EXEC_TASK_CATCHUP = 9, /* fetch log entries after my lsn up to `lsn` from peer_addr and apply */
-	EXEC_TASK_FAULT = 10,  /* fault injection on the follower; sql holds the command */
+	EXEC_TASK_REBUILD =
+		8, /* copy placements[0] from the follower at peer_addr: snapshot + log */
+	EXEC_TASK_CATCHUP =
+		9, /* fetch log entries after my lsn up to `lsn` from peer_addr and apply */
+	EXEC_TASK_FAULT = 10, /* fault injection on the follower; sql holds the command */
 	/* repartition shuffle (docs/shuffle.md): */
-	EXEC_TASK_SHUFFLE_SEND = 11, /* run like QUERY, hash the output rows by their first
+	EXEC_TASK_SHUFFLE_SEND = 11,   /* run like QUERY, hash the output rows by their first
 					shuffle_hash_cols columns into one part per owner in
 					shuffle_to, stream each part to its owner; result rows:
 					(owner TEXT, rows INT, bytes INT) per owner */
-	EXEC_TASK_SHUFFLE_RECV = 12, /* collect shuffle_id's parts from shuffle_inputs senders,
+	EXEC_TASK_SHUFFLE_RECV = 12,   /* collect shuffle_id's parts from shuffle_inputs senders,
 					aggregate them with `agg`, return the rows; with
 					shuffle_streams > 0 (a join): load stream s's parts
 					into the table of line s of shuffle_load in a fresh
 					in-memory SQLite (made by shuffle_ddl, indexed by
 					shuffle_post), run `sql` there (then `agg` if set) */
 	EXEC_TASK_SHUFFLE_CANCEL = 13, /* fail the RECV of shuffle_id (sql: the reason) */
-	EXEC_TASK_KIND_MAX = 13,
+	EXEC_TASK_QUERY_CANCEL = 14,   /* interrupt the QUERY (or SHUFFLE_SEND) task target_id
+					if it still runs
+					(its statement was cancelled on the leader); answers
+					at once, whether or not it found the task */
+	EXEC_TASK_KIND_MAX = 14,
 } exec_task_kind;
 
 typedef enum exec_agg_fn {
-	EXEC_AGG_COUNT_STAR = 1,     /* count(*): number of input rows */
-	EXEC_AGG_COUNT = 2,          /* count(x): non-NULL inputs */
-	EXEC_AGG_SUM = 3,            /* sum: int64 while inputs are ints and no overflow, else double; NULL if no non-NULL input */
-	EXEC_AGG_MIN = 4,            /* mur_value_cmp order, NULLs ignored */
+	EXEC_AGG_COUNT_STAR = 1, /* count(*): number of input rows */
+	EXEC_AGG_COUNT = 2,      /* count(x): non-NULL inputs */
+	EXEC_AGG_SUM =
+		3, /* sum: int64 while inputs are ints and no overflow, else double; NULL if no non-NULL input */
+	EXEC_AGG_MIN = 4, /* mur_value_cmp order, NULLs ignored */
 	EXEC_AGG_MAX = 5,
 	EXEC_AGG_COUNT_DISTINCT = 6, /* distinct non-NULL values per group (hash set) */
 	EXEC_AGG_SUM_COUNT = 7,      /* merge of counts: sum of ints, 0 when no input */
 	EXEC_AGG_BOOL_AND = 8,
 	EXEC_AGG_BOOL_OR = 9,
 	/* HyperLogLog sketches (ops/hll.h), approx_count_distinct: */
-	EXEC_AGG_HLL = 10,           /* non-NULL inputs → sketch BLOB (the empty sketch when none) */
-	EXEC_AGG_HLL_MERGE = 11,     /* sketch BLOBs, NULLs ignored → their union, a sketch BLOB */
-	EXEC_AGG_HLL_COUNT = 12,     /* sketch BLOBs, NULLs ignored → INT estimate of the union's
+	EXEC_AGG_HLL = 10,       /* non-NULL inputs → sketch BLOB (the empty sketch when none) */
+	EXEC_AGG_HLL_MERGE = 11, /* sketch BLOBs, NULLs ignored → their union, a sketch BLOB */
+	EXEC_AGG_HLL_COUNT = 12, /* sketch BLOBs, NULLs ignored → INT estimate of the union's
 					distinct count, 0 when no input */
-	EXEC_AGG_FN_MAX = 12,        /* the last one (numbers are append-only: they cross the wire) */
+	EXEC_AGG_FN_MAX = 12,    /* the last one (numbers are append-only: they cross the wire) */
 } exec_agg_fn;
 
 typedef struct exec_agg {
-	uint8_t fn;    /* exec_agg_fn */
-	uint32_t col;  /* input column index (ignored for COUNT_STAR) */
+	uint8_t fn;   /* exec_agg_fn */
+	uint32_t col; /* input column index (ignored for COUNT_STAR) */
 } exec_agg;
 
 /* Hash aggregation: group input rows by their first `ngroup` columns and
@@ -133,6 +140,12 @@ typedef enum exec_entry_kind {
 	EXEC_ENTRY_KIND_MAX = 1,
 } exec_entry_kind;
 
+/* SQLSTATE of a WRITE or APPLY refused because it would break the open
+ * transaction's suffix of a shard log (while txn X has entries without
+ * its marker, only X's entries may follow; storage/replog.h,
+ * STOR_SQLSTATE_TXN_ORDER): invalid_transaction_state, a leader bug. */
+#define EXEC_SQLSTATE_TXN_ORDER "25000"
+
 /* exec_task.capture */
 enum {
 	EXEC_CAPTURE_NONE = 0,
@@ -143,53 +156,53 @@ enum {
 
 typedef struct exec_task {
 	uint64_t id;
-	uint8_t kind;                  /* exec_task_kind */
+	uint8_t kind; /* exec_task_kind */
 	uint32_t nplacements;
 	char placements[EXEC_TASK_PLACEMENTS_MAX][64]; /* file names, see header */
-	const char *sql;               /* NUL-terminated */
+	const char *sql;                               /* NUL-terminated */
 	uint32_t nparams;
-	mur_value *params;             /* nparams values */
-	uint32_t ncols;                /* EXEC_TASK_WRITE with rows: values per row */
+	mur_value *params; /* nparams values */
+	uint32_t ncols;    /* EXEC_TASK_WRITE with rows: values per row */
 	uint64_t nrows;
-	const char *rows;              /* nrows rows in mur_row encoding */
+	const char *rows; /* nrows rows in mur_row encoding */
 	size_t rows_len;
 	int has_agg;
 	exec_agg_spec agg;
 	/* replication (docs/replication.md) */
-	uint64_t lsn;                  /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target;
+	uint64_t lsn;       /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target;
 					* WRITE with capture: the LSN the entry must get (0: the next),
 					* refused with 55000 when the placement is not just below it */
-	uint64_t entry_id;             /* WRITE (capture) / APPLY: the entry's leader-assigned id */
-	uint8_t capture;               /* WRITE: EXEC_CAPTURE_* (log the changeset as an entry) */
-	uint64_t txn_id;               /* WRITE (capture) / APPLY: the transaction the entry belongs
+	uint64_t entry_id;  /* WRITE (capture) / APPLY: the entry's leader-assigned id */
+	uint8_t capture;    /* WRITE: EXEC_CAPTURE_* (log the changeset as an entry) */
+	uint64_t txn_id;    /* WRITE (capture) / APPLY: the transaction the entry belongs
 					  to; 0 = autocommit (the entry is its own decision) */
-	uint8_t entry_kind;            /* WRITE (capture) / APPLY: exec_entry_kind.  A WRITE of kind
+	uint8_t entry_kind; /* WRITE (capture) / APPLY: exec_entry_kind.  A WRITE of kind
 					  COMMIT has no SQL: the primary appends txn_id's commit
 					  marker as its next entry (at `lsn` when set, as any
 					  WRITE); an APPLY of one appends it on a replica (empty
 					  blob) */
-	const char *blob;              /* APPLY: the changeset */
+	const char *blob;   /* APPLY: the changeset */
 	size_t blob_len;
-	char peer_addr[64];            /* REBUILD / CATCHUP: host:port of the source follower */
-	uint8_t quick;                 /* QUERY: a point lookup (router plan on the primary key):
+	char peer_addr[64]; /* REBUILD / CATCHUP: host:port of the source follower */
+	uint8_t quick;      /* QUERY: a point lookup (router plan on the primary key):
 					  the follower may run it on its event loop, skipping
 					  the thread pool, when the placement is free */
-	uint64_t epoch;                /* fencing: the leader's epoch for this follower when sent;
+	uint64_t epoch;     /* fencing: the leader's epoch for this follower when sent;
 					  a follower refuses writes older than the newest it has seen
 					  (exec_fence_observe, task_run.c) */
 	/* repartition shuffle (SHUFFLE_SEND / RECV / CANCEL) */
-	uint64_t shuffle_id;           /* leader-unique id of one shuffle */
-	uint32_t shuffle_source;       /* SEND: which input this is (the shard), < shuffle_inputs */
-	uint32_t shuffle_inputs;       /* SEND and RECV: how many SEND tasks feed every owner */
-	uint32_t shuffle_hash_cols;    /* SEND: leading output columns that pick the owner */
-	const char *shuffle_to;        /* SEND: owners' peer addresses, comma-separated, in
+	uint64_t shuffle_id;        /* leader-unique id of one shuffle */
+	uint32_t shuffle_source;    /* SEND: which input this is (the shard), < shuffle_inputs */
+	uint32_t shuffle_inputs;    /* SEND and RECV: how many SEND tasks feed every owner */
+	uint32_t shuffle_hash_cols; /* SEND: leading output columns that pick the owner */
+	const char *shuffle_to;     /* SEND: owners' peer addresses, comma-separated, in
 					  part order (NULL or "" otherwise); with
 					  shuffle_hash_cols == 0 every owner gets every row */
-	uint32_t shuffle_stream;       /* SEND: the stream (join input) it feeds;
+	uint32_t shuffle_stream;    /* SEND: the stream (join input) it feeds;
 					  RECV: how many streams (0: an aggregate shuffle) */
-	const char *shuffle_ddl;       /* RECV join: script run first (ATTACH, CREATE TABLE) */
-	const char *shuffle_load;      /* RECV join: one INSERT per stream, '\n'-separated */
-	const char *shuffle_post;      /* RECV join: script run after loading (CREATE INDEX) */
+	const char *shuffle_ddl;    /* RECV join: script run first (ATTACH, CREATE TABLE) */
+	const char *shuffle_load;   /* RECV join: one INSERT per stream, '\n'-separated */
+	const char *shuffle_post;   /* RECV join: script run after loading (CREATE INDEX) */
 	char shuffle_to_buf[EXEC_SHUFFLE_TO_BYTES_MAX + 1]; /* decoded shuffle_to lives here */
 	/* QUERY: the planner's word that sql reads column scan_column of every
 	 * row of table scan_table of placements[0] and nothing else (no filter,
@@ -198,17 +211,18 @@ typedef struct exec_task {
 	 * the text of sql). */
 	const char *scan_table;
 	const char *scan_column;
+	uint64_t target_id; /* QUERY_CANCEL: the id of the QUERY to interrupt */
 } exec_task;
 
 typedef struct exec_result {
 	uint64_t task_id;
 	int failed;
-	mur_error err;     /* when failed */
+	mur_error err; /* when failed */
 	uint32_t ncols;
 	uint64_t nrows;
-	mur_buf rows;      /* nrows rows of ncols values, mur_row encoding */
-	uint64_t changes;  /* rows inserted/updated/deleted */
-	uint64_t lsn;      /* placement LSN after a write/DDL; 0 for queries */
+	mur_buf rows;     /* nrows rows of ncols values, mur_row encoding */
+	uint64_t changes; /* rows inserted/updated/deleted */
+	uint64_t lsn;     /* placement LSN after a write/DDL; 0 for queries */
 	uint64_t elapsed_us;
 	uint64_t entry_id; /* id of the log entry at `lsn` (0 when none) */
 	mur_buf blob;      /* WRITE with capture: the changeset logged at `lsn` */

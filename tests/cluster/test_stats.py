@@ -9,8 +9,9 @@ same rows.  The same data is in PostgreSQL.
   files themselves, and for the one shard of the reference table and the
   sum over items' shards of its distribution column, PostgreSQL's
   count(DISTINCT); small sets exact.  The statistics survive kill -9 of the
-  leader; ANALYZE of a missing table or column is 42P01 / 42703, VACUUM is
-  0A000; a table's statistics go with DROP TABLE.
+  leader; ANALYZE of a missing table or column is 42P01 / 42703; VACUUM does
+  nothing, VACUUM ANALYZE is ANALYZE, VACUUM FULL / FREEZE are 0A000; a
+  table's statistics go with DROP TABLE.
 - The cost model uses them: with more than shuffle_auto_rows rows, GROUP BY
   a column of 37 values repartitions before ANALYZE and gathers after it.
 - murphy.count_distinct = 'approximate' answers count(DISTINCT) within
@@ -151,13 +152,26 @@ def test_analyze_columns_keeps_the_others(db):
     ("42P01", "ANALYZE items, nope"),
     ("42703", "ANALYZE items (nope)"),
     ("0A000", "ANALYZE murphy.shards"),
-    ("0A000", "VACUUM"),
-    ("0A000", "VACUUM ANALYZE items"),
+    ("0A000", "VACUUM FULL"),
+    ("0A000", "VACUUM (FREEZE) items"),
+    ("42P01", "VACUUM nope"),
 ])
 def test_errors(db, sqlstate, sql):
     with pytest.raises(psycopg2.Error) as e:
         db.murphy(sql)
     assert e.value.pgcode == sqlstate, (sql, e.value.pgcode, str(e.value))
+
+
+def test_vacuum_analyze_is_analyze(db):
+    """VACUUM has nothing to reclaim (tag VACUUM, no effect); VACUUM ANALYZE
+    measures as ANALYZE does (issue 16: pgbench -i runs it)."""
+    db.murphy("CREATE TABLE vac (id int PRIMARY KEY, v text)")
+    db.murphy("INSERT INTO vac VALUES (1, 'a'), (2, 'b'), (3, 'b')")
+    assert query(db.m, "VACUUM vac") == "VACUUM"
+    assert stats(db.m, "vac") == {}
+    assert query(db.m, "VACUUM ANALYZE vac") == "VACUUM"
+    assert stats(db.m, "vac")["v"][3] == 2
+    db.murphy("DROP TABLE vac")
 
 
 def test_drop_table_drops_its_stats(db):

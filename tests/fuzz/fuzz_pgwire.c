@@ -147,8 +147,8 @@ static void fz_finish(fz_engine *e, pgw_result *r, pgw_done_cb done, void *arg)
 }
 
 static void fz_execute(void *esess, void *stmt, int nparams, const char *const *values,
-		       const int32_t *lengths, int nformats, const int16_t *formats, pgw_done_cb done,
-		       void *arg)
+		       const int32_t *lengths, int nformats, const int16_t *formats,
+		       pgw_done_cb done, void *arg)
 {
 	fz_engine *e = esess;
 	fz_stmt *s = stmt;

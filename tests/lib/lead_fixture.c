@@ -71,22 +71,9 @@ static int parse_file(const char *file, uint32_t *table_id, uint32_t *shard)
 	return MUR_OK;
 }
 
-static lf_task *record(lf_fixture *fx, uint32_t node, const exec_task *task)
+/* t (zeroed) describes task sent to node; free with task_clear. */
+static void task_fill(lf_task *t, uint32_t node, const exec_task *task)
 {
-	lf_task *t = calloc(1, sizeof *t);
-	if (!t)
-		lf_die("out of memory");
-	if (fx->ntasks == fx->captasks) {
-		int cap = fx->captasks ? fx->captasks * 2 : 64;
-		lf_task **g = realloc(fx->tasks, (size_t)cap * sizeof *g);
-		if (!g)
-			lf_die("out of memory");
-		fx->tasks = g;
-		fx->captasks = cap;
-	}
-	t->seq = fx->ntasks;
-	t->id = (uint64_t)fx->ntasks + 1;
-	t->generation = fx->generation;
 	t->node = node;
 	t->kind = (exec_task_kind)task->kind;
 	snprintf(t->file, sizeof t->file, "%s", task->nplacements ? task->placements[0] : "");
@@ -107,6 +94,43 @@ static lf_task *record(lf_fixture *fx, uint32_t node, const exec_task *task)
 	snprintf(t->peer, sizeof t->peer, "%s", task->peer_addr);
 	t->sql = strdup(task->sql ? task->sql : "");
 	exec_result_init(&t->res);
+}
+
+static void task_clear(lf_task *t)
+{
+	mur_buf_free(&t->rows);
+	mur_buf_free(&t->blob);
+	exec_result_free(&t->res);
+	free(t->sql);
+	t->sql = NULL;
+}
+
+void lf_run_task(lf_fixture *fx, uint32_t node, const exec_task *task, exec_result *res)
+{
+	lf_task t = {0};
+	task_fill(&t, node, task);
+	t.id = task->id;
+	lf_follower_run(fx, &t, res);
+	task_clear(&t);
+}
+
+static lf_task *record(lf_fixture *fx, uint32_t node, const exec_task *task)
+{
+	lf_task *t = calloc(1, sizeof *t);
+	if (!t)
+		lf_die("out of memory");
+	if (fx->ntasks == fx->captasks) {
+		int cap = fx->captasks ? fx->captasks * 2 : 64;
+		lf_task **g = realloc(fx->tasks, (size_t)cap * sizeof *g);
+		if (!g)
+			lf_die("out of memory");
+		fx->tasks = g;
+		fx->captasks = cap;
+	}
+	task_fill(t, node, task);
+	t->seq = fx->ntasks;
+	t->id = (uint64_t)fx->ntasks + 1;
+	t->generation = fx->generation;
 	fx->tasks[fx->ntasks++] = t;
 	return t;
 }
@@ -142,7 +166,10 @@ static int outstanding(const lf_task *t)
 
 int lf_ntasks(const lf_fixture *fx) { return fx->ntasks; }
 
-lf_task *lf_task_at(lf_fixture *fx, int i) { return i >= 0 && i < fx->ntasks ? fx->tasks[i] : NULL; }
+lf_task *lf_task_at(lf_fixture *fx, int i)
+{
+	return i >= 0 && i < fx->ntasks ? fx->tasks[i] : NULL;
+}
 
 lf_task *lf_find(lf_fixture *fx, uint32_t node, int kind, int from)
 {
@@ -159,7 +186,8 @@ int lf_outstanding(lf_fixture *fx, uint32_t node)
 {
 	int n = 0;
 	for (int i = 0; i < fx->ntasks; i++)
-		n += outstanding(fx->tasks[i]) && (node == LF_ANY_NODE || fx->tasks[i]->node == node);
+		n += outstanding(fx->tasks[i]) &&
+		     (node == LF_ANY_NODE || fx->tasks[i]->node == node);
 	return n;
 }
 
@@ -209,7 +237,8 @@ void lf_fail(lf_fixture *fx, lf_task *t, const char *sqlstate)
 	if (!t || !outstanding(t))
 		lf_die("fail: task %llu is not outstanding", t ? (unsigned long long)t->id : 0ULL);
 	if (t->state == LF_TASK_DELIVERED && !t->applied)
-		lf_die("fail: task %llu was refused by its follower already", (unsigned long long)t->id);
+		lf_die("fail: task %llu was refused by its follower already",
+		       (unsigned long long)t->id);
 	fail_with(t, sqlstate, "fake transport: failed by the test");
 }
 
@@ -226,7 +255,8 @@ int lf_settle(lf_fixture *fx)
 		if (!t)
 			return n;
 		if (++n > LF_SETTLE_MAX)
-			lf_die("settle: more than %d answers, the engine does not settle", LF_SETTLE_MAX);
+			lf_die("settle: more than %d answers, the engine does not settle",
+			       LF_SETTLE_MAX);
 		lf_reply(fx, t);
 	}
 }
@@ -417,7 +447,8 @@ void lf_restart(lf_fixture *fx)
 			lf_task *t = fx->tasks[i];
 			exec_result_free(&t->res);
 			exec_result_init(&t->res);
-			fail_with(t, SQLSTATE_CONNECTION_FAILURE, "fake transport: the leader crashed");
+			fail_with(t, SQLSTATE_CONNECTION_FAILURE,
+				  "fake transport: the leader crashed");
 			t->state = LF_TASK_LOST;
 		}
 	close_sessions(fx);
@@ -499,7 +530,8 @@ lf_fixture *lf_new(int nfollowers)
 		lf_follower *f = &fx->f[i];
 		snprintf(f->name, sizeof f->name, "f%d", i + 1);
 		snprintf(f->addr, sizeof f->addr, "127.0.0.1:%d", 7001 + i);
-		if (cat_upsert_node(fx->cat, f->name, f->addr, CAT_NODE_FOLLOWER, &n, &err) != MUR_OK)
+		if (cat_upsert_node(fx->cat, f->name, f->addr, CAT_NODE_FOLLOWER, &n, &err) !=
+		    MUR_OK)
 			lf_die("catalog: %s", err.message);
 		f->id = n->id;
 	}
@@ -519,17 +551,14 @@ void lf_free(lf_fixture *fx)
 	fx->down = 1;
 	for (int i = 0; i < fx->ntasks; i++)
 		if (outstanding(fx->tasks[i]))
-			fail_with(fx->tasks[i], SQLSTATE_CONNECTION_FAILURE, "fake transport: stopping");
+			fail_with(fx->tasks[i], SQLSTATE_CONNECTION_FAILURE,
+				  "fake transport: stopping");
 	close_sessions(fx);
 	lead_engine_destroy(fx->e);
 	cat_close(fx->cat);
 	for (int i = 0; i < fx->ntasks; i++) {
-		lf_task *t = fx->tasks[i];
-		mur_buf_free(&t->rows);
-		mur_buf_free(&t->blob);
-		exec_result_free(&t->res);
-		free(t->sql);
-		free(t);
+		task_clear(fx->tasks[i]);
+		free(fx->tasks[i]);
 	}
 	free(fx->tasks);
 	for (int i = 0; i < fx->nf; i++)

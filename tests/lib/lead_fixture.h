@@ -11,7 +11,8 @@
  *
  * What is fake:
  *   transport  a lead_transport that records every task sent (node, kind,
- *              placement file, LSN, entry id, capture, rows, peer) and
+ *              placement file, LSN, entry id, capture, txn id and entry
+ *              kind, rows, peer) and
  *              answers none by itself: the test answers them one by one,
  *              in any order (lf_reply), lets a follower apply a task
  *              whose answer is then lost or held (lf_deliver, then
@@ -19,18 +20,24 @@
  *              Sending to a node that is not connected fails at once
  *              (08006), as clu_send_task does.
  *   followers  each follower holds, per placement file, a log of entries
- *              (lsn 1..n, entry id, the rows it inserted).  A task is
- *              applied to it as src/follower/task_run.c would, in terms of
- *              LSNs and entry ids: WRITE (refused with 55000 and the copy's
- *              lsn when it carries an LSN that is not just above the
- *              copy's; else appends an entry: changes = its rows, or 1 for
- *              a statement without rows, and a changeset the APPLY of the
- *              replicas carries back), APPLY (must be lsn + 1), UNDO
- *              (truncate to lsn), STATUS (file, lsn, entry id of every
- *              file), CATCHUP and REBUILD (copy entries from the peer whose
- *              address the task names; a CATCHUP whose base entry differs
- *              from the peer's is refused with 55000), DDL, DROP.  QUERY
- *              tasks are not modelled (they fail with 0A000).
+ *              (lsn 1..n, entry id, txn id and kind, the rows it inserted).
+ *              A task is applied to it as src/follower/task_run.c would, in
+ *              terms of LSNs and entry ids: WRITE (refused with 55000 and
+ *              the copy's lsn when it carries an LSN that is not just above
+ *              the copy's; else appends an entry: changes = its rows, or 1
+ *              for a statement without rows, and a changeset the APPLY of
+ *              the replicas carries back; of kind COMMIT: txn_id's marker,
+ *              no rows, changes 0, empty changeset), APPLY (must be lsn +
+ *              1), both refused with 25000 (EXEC_SQLSTATE_TXN_ORDER) when
+ *              a transaction is open and the entry is not one of its own
+ *              (storage/replog.h), UNDO (truncate to lsn), STATUS (file,
+ *              lsn, entry id, first log lsn, open txn id and its first lsn
+ *              of every file, as storage/replog.h's stor_status), CATCHUP
+ *              and REBUILD (copy entries, markers included, from the peer whose
+ *              address the task names; a CATCHUP whose base entry
+ *              differs from the peer's is refused with 55000), DDL, DROP.
+ *              The fake log is never trimmed.  QUERY tasks are not
+ *              modelled (they fail with 0A000).
  *   clock      mur_clock_set_source: both clocks start at fixed values and
  *              move only with lf_advance_ms, so LEAD_RECONCILE_WAIT_MS and
  *              LEAD_RECOVER_HEAR_ALL_MS are stepped, not slept.
@@ -90,17 +97,17 @@ typedef enum lf_task_state {
 /* One task the engine sent, as recorded at send time (a copy: the
  * engine's exec_task does not outlive send()). */
 typedef struct lf_task {
-	uint64_t id;          /* the fixture's task id, 1, 2, ... (set in the task too) */
-	int seq;              /* index in the fixture's list (lf_task_at) */
-	int generation;       /* which engine sent it: 0, then +1 per lf_restart */
+	uint64_t id;    /* the fixture's task id, 1, 2, ... (set in the task too) */
+	int seq;        /* index in the fixture's list (lf_task_at) */
+	int generation; /* which engine sent it: 0, then +1 per lf_restart */
 	uint32_t node;
 	exec_task_kind kind;
 	char file[EXEC_PLACEMENT_NAME_MAX]; /* placements[0] */
 	uint32_t table_id, shard;           /* parsed from file (0 when not a placement) */
 	uint64_t lsn, entry_id;
 	uint8_t capture;
-	uint64_t txn_id;      /* WRITE / APPLY: the entry's transaction (0: autocommit) */
-	uint8_t entry_kind;   /* WRITE / APPLY: EXEC_ENTRY_DATA or EXEC_ENTRY_COMMIT */
+	uint64_t txn_id;    /* WRITE / APPLY: the entry's transaction (0: autocommit) */
+	uint8_t entry_kind; /* WRITE / APPLY: EXEC_ENTRY_* */
 	uint64_t nrows;
 	uint32_t ncols;
 	mur_buf rows;  /* WRITE: the rows, mur_row encoding */
@@ -108,8 +115,8 @@ typedef struct lf_task {
 	char peer[64]; /* CATCHUP / REBUILD: the source's address */
 	char *sql;
 	lf_task_state state;
-	int applied;          /* the follower applied it (its answer succeeded) */
-	exec_result res;      /* DELIVERED: the answer held */
+	int applied;     /* the follower applied it (its answer succeeded) */
+	exec_result res; /* DELIVERED: the answer held */
 	lead_task_cb cb;
 	void *arg;
 } lf_task;
@@ -152,6 +159,10 @@ lf_task *lf_task_at(lf_fixture *fx, int i);
 lf_task *lf_find(lf_fixture *fx, uint32_t node, int kind, int from);
 /* How many tasks are PENDING or DELIVERED (to node; LF_ANY_NODE: any). */
 int lf_outstanding(lf_fixture *fx, uint32_t node);
+/* Run task on follower node's fake copies now, as if sent (not recorded,
+ * nothing told to the engine); res is initialized here.  For tests of the
+ * fake itself (it must answer as src/follower/task_run.c). */
+void lf_run_task(lf_fixture *fx, uint32_t node, const exec_task *task, exec_result *res);
 /* The follower applies t; its answer is held until lf_reply / lf_fail. */
 void lf_deliver(lf_fixture *fx, lf_task *t);
 /* Deliver t if not yet, and give its answer to the engine. */
@@ -197,9 +208,22 @@ int lf_copy_exists(lf_fixture *fx, uint32_t node, const char *file);
  * integer v. */
 int lf_copy_holds_int(lf_fixture *fx, uint32_t node, const char *file, uint32_t col, int64_t v);
 /* Set a copy's log directly: lsn entries with ids ids[0..lsn-1] (no
- * rows), as a follower would hold it; creates the file. */
+ * rows, autocommit), as a follower would hold it; creates the file. */
 void lf_copy_set(lf_fixture *fx, uint32_t node, const char *file, uint64_t lsn,
 		 const uint64_t *ids);
+/* Append one entry (no rows) of transaction txn_id (0: autocommit) and
+ * kind (EXEC_ENTRY_*) to a copy's log directly, as lf_copy_set (no rule
+ * checked: the test builds what a follower could hold); creates the
+ * file. */
+void lf_copy_append(lf_fixture *fx, uint32_t node, const char *file, uint64_t entry_id,
+		    uint64_t txn_id, uint8_t kind);
+/* The transaction of a copy's entry at lsn (0: autocommit, or no such
+ * entry) and its kind (may be NULL). */
+uint64_t lf_copy_entry_txn(lf_fixture *fx, uint32_t node, const char *file, uint64_t lsn,
+			   uint8_t *kind);
+/* The open transaction a copy's STATUS reports (0 when none) and the LSN
+ * of its first entry (*lsn, may be NULL; 0 when none). */
+uint64_t lf_copy_open_txn(lf_fixture *fx, uint32_t node, const char *file, uint64_t *lsn);
 
 /* What the engine holds about shard `shard` of table: whether its
  * committed entry is known (0 after a restart until enough copies

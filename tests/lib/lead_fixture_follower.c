@@ -3,10 +3,12 @@
  * (lead_fixture.h: what they model).
  *
  * A follower (lf_follower) holds copies (lf_copy): one per placement file,
- * a log of entries (lf_entry: entry id and the rows it inserted) whose
- * length is the copy's LSN; the log is never trimmed.  lf_follower_run
- * applies one task to it and writes the answer a real follower would
- * give, in terms of LSNs and entry ids.
+ * a log of entries (lf_entry: entry id, txn id, kind and the rows it
+ * inserted) whose length is the copy's LSN; the log is never trimmed.
+ * lf_follower_run applies one task to it and writes the answer a real
+ * follower would give, in terms of LSNs, entry ids and transactions: as
+ * storage/replog.h, while a transaction is open (data entries of txn X
+ * after X's last marker: the log's suffix) only X's entries may follow.
  */
 #include "lead_fixture_int.h"
 
@@ -81,8 +83,8 @@ static uint64_t copy_entry_at(const lf_copy *c, uint64_t lsn)
 	return c && lsn > 0 && lsn <= c->lsn ? c->log[lsn - 1].entry_id : 0;
 }
 
-static void copy_append(lf_copy *c, uint64_t entry_id, uint32_t ncols, uint64_t nrows,
-			const void *rows, size_t len)
+static void copy_append(lf_copy *c, uint64_t entry_id, uint64_t txn_id, uint8_t kind,
+			uint32_t ncols, uint64_t nrows, const void *rows, size_t len)
 {
 	lf_entry *x;
 	if (c->lsn == c->cap) {
@@ -95,11 +97,36 @@ static void copy_append(lf_copy *c, uint64_t entry_id, uint32_t ncols, uint64_t 
 	}
 	x = &c->log[c->lsn++];
 	x->entry_id = entry_id;
+	x->txn_id = txn_id;
+	x->kind = kind;
 	x->ncols = ncols;
 	x->nrows = nrows;
 	mur_buf_init(&x->rows);
 	if (len)
 		mur_buf_put(&x->rows, rows, len);
+}
+
+/* Append a copy of entry x (of another copy). */
+static void copy_append_entry(lf_copy *c, const lf_entry *x)
+{
+	copy_append(c, x->entry_id, x->txn_id, x->kind, x->ncols, x->nrows, x->rows.data,
+		    x->rows.len);
+}
+
+/* The open transaction (0: none) and its first LSN: the newest run of
+ * data entries of one txn id ≠ 0, as storage/replog.c reads it. */
+static uint64_t copy_open_txn(const lf_copy *c, uint64_t *lsn)
+{
+	uint64_t txn = 0;
+	*lsn = 0;
+	for (uint64_t i = c ? c->lsn : 0; i > 0; i--) {
+		const lf_entry *x = &c->log[i - 1];
+		if (x->kind != EXEC_ENTRY_DATA || x->txn_id == 0 || (txn && x->txn_id != txn))
+			break;
+		txn = x->txn_id;
+		*lsn = i;
+	}
+	return txn;
 }
 
 static void answer_at(exec_result *res, const lf_copy *c)
@@ -112,25 +139,42 @@ static int refuse(exec_result *res, const char *sqlstate, const char *what, cons
 {
 	res->failed = 1;
 	mur_error_set(&res->err, sqlstate, "fake follower: %s", what);
-	res->lsn = c && strcmp(sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) == 0 ? c->lsn : 0;
+	res->lsn = c && strcmp(sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) == 0 ? c->lsn
+											 : 0;
 	return MUR_ERR;
 }
 
-/* WRITE: refused when it carries an LSN not just above the copy's; else a
- * new entry (capture) holding its rows; the primary returns a changeset
- * carrying them, which the replicas' APPLY brings back. */
+/* Whether an entry of txn_id may follow c's log (storage/replog.h: only
+ * the open transaction's own). */
+static int txn_order_ok(const lf_copy *c, uint64_t txn_id)
+{
+	uint64_t lsn, open = copy_open_txn(c, &lsn);
+	return !open || open == txn_id;
+}
+
+/* WRITE: refused when it carries an LSN not just above the copy's, or
+ * when its entry may not follow the open transaction; else a new entry
+ * (capture) holding its rows, the primary returning a changeset carrying
+ * them, which the replicas' APPLY brings back; of kind COMMIT the marker
+ * (no rows, no changeset). */
 static int run_write(lf_follower *f, const lf_task *t, exec_result *res)
 {
 	lf_copy *c = copy_of(f, t->file);
+	int marker = t->entry_kind == EXEC_ENTRY_COMMIT;
 	if (!c)
 		return refuse(res, SQLSTATE_IO_ERROR, "no such placement", NULL);
+	if (marker && !t->capture)
+		return refuse(res, SQLSTATE_PROTOCOL_VIOLATION, "a marker must be logged", NULL);
 	if (t->capture && t->lsn && c->lsn + 1 != t->lsn)
 		return refuse(res, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE, "not just below", c);
-	res->changes = t->nrows ? t->nrows : 1;
+	if (t->capture && !txn_order_ok(c, t->txn_id))
+		return refuse(res, EXEC_SQLSTATE_TXN_ORDER, "another transaction is open", NULL);
+	res->changes = marker ? 0 : t->nrows ? t->nrows : 1;
 	if (t->capture)
-		copy_append(c, t->entry_id, t->ncols, t->nrows, t->rows.data, t->rows.len);
+		copy_append(c, t->entry_id, t->txn_id, t->entry_kind, t->ncols,
+			    marker ? 0 : t->nrows, t->rows.data, marker ? 0 : t->rows.len);
 	answer_at(res, c);
-	if (t->capture == EXEC_CAPTURE_RETURN) {
+	if (t->capture == EXEC_CAPTURE_RETURN && !marker) {
 		mur_buf_put(&res->blob, LF_CS_TAG, LF_CS_TAG_LEN);
 		mur_buf_put_u32(&res->blob, t->ncols);
 		mur_buf_put_u64(&res->blob, t->nrows);
@@ -154,13 +198,23 @@ static int run_apply(lf_follower *f, const lf_task *t, exec_result *res)
 	}
 	if (c->lsn + 1 != t->lsn)
 		return refuse(res, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE, "cannot apply", c);
+	if (!txn_order_ok(c, t->txn_id))
+		return refuse(res, EXEC_SQLSTATE_TXN_ORDER, "another transaction is open", NULL);
+	if (t->entry_kind == EXEC_ENTRY_COMMIT) {
+		if (t->blob.len)
+			return refuse(res, SQLSTATE_PROTOCOL_VIOLATION, "a marker with changes",
+				      NULL);
+		copy_append(c, t->entry_id, t->txn_id, EXEC_ENTRY_COMMIT, 0, 0, NULL, 0);
+		answer_at(res, c);
+		return MUR_OK;
+	}
 	if (t->blob.len < LF_CS_TAG_LEN || memcmp(t->blob.data, LF_CS_TAG, LF_CS_TAG_LEN) != 0)
 		return refuse(res, SQLSTATE_INTERNAL_ERROR, "not a changeset", NULL);
 	mur_rd_init(&rd, t->blob.data + LF_CS_TAG_LEN, t->blob.len - LF_CS_TAG_LEN);
 	ncols = mur_rd_u32(&rd);
 	nrows = mur_rd_u64(&rd);
-	copy_append(c, t->entry_id, ncols, nrows, t->blob.data + LF_CS_HEAD_LEN,
-		    mur_rd_left(&rd));
+	copy_append(c, t->entry_id, t->txn_id, EXEC_ENTRY_DATA, ncols, nrows,
+		    t->blob.data + LF_CS_HEAD_LEN, mur_rd_left(&rd));
 	answer_at(res, c);
 	return MUR_OK;
 }
@@ -177,13 +231,22 @@ static int run_undo(lf_follower *f, const lf_task *t, exec_result *res)
 	return MUR_OK;
 }
 
+/* STATUS columns (storage/replog.h stor_status): file, lsn, entry_id,
+ * first_log_lsn, open_txn_id, open_txn_lsn. */
+#define LF_STATUS_COLS 6
+
 static int run_status(lf_follower *f, exec_result *res)
 {
-	res->ncols = 3;
+	res->ncols = LF_STATUS_COLS;
 	for (lf_copy *c = f->copies; c; c = c->next) {
-		mur_value v[3] = {mur_v_text(c->file, strlen(c->file)), mur_v_int((int64_t)c->lsn),
-				  mur_v_int((int64_t)copy_entry_at(c, c->lsn))};
-		for (int i = 0; i < 3; i++)
+		uint64_t open_lsn, open = copy_open_txn(c, &open_lsn);
+		mur_value v[LF_STATUS_COLS] = {mur_v_text(c->file, strlen(c->file)),
+					       mur_v_int((int64_t)c->lsn),
+					       mur_v_int((int64_t)copy_entry_at(c, c->lsn)),
+					       mur_v_int(c->lsn ? 1 : 0),
+					       mur_v_int((int64_t)open),
+					       mur_v_int((int64_t)open_lsn)};
+		for (int i = 0; i < LF_STATUS_COLS; i++)
 			mur_row_put_value(&res->rows, &v[i]);
 		res->nrows++;
 	}
@@ -197,15 +260,14 @@ static int run_catchup(lf_fixture *fx, lf_follower *f, const lf_task *t, exec_re
 	lf_copy *c = copy_of(f, t->file);
 	lf_copy *src = copy_of(follower_at(fx, t->peer), t->file);
 	if (!c || !src)
-		return refuse(res, SQLSTATE_IO_ERROR, "no such placement here or at the peer", NULL);
+		return refuse(res, SQLSTATE_IO_ERROR, "no such placement here or at the peer",
+			      NULL);
 	if (src->lsn < c->lsn || copy_entry_at(src, c->lsn) != copy_entry_at(c, c->lsn))
 		return refuse(res, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE, "history differs", c);
 	if (src->lsn < t->lsn)
 		return refuse(res, SQLSTATE_INTERNAL_ERROR, "the peer is behind the target", NULL);
-	while (c->lsn < t->lsn) {
-		const lf_entry *x = &src->log[c->lsn];
-		copy_append(c, x->entry_id, x->ncols, x->nrows, x->rows.data, x->rows.len);
-	}
+	while (c->lsn < t->lsn)
+		copy_append_entry(c, &src->log[c->lsn]);
 	answer_at(res, c);
 	return MUR_OK;
 }
@@ -219,8 +281,7 @@ static int run_rebuild(lf_fixture *fx, lf_follower *f, const lf_task *t, exec_re
 	c = copy_create(f, t->file);
 	copy_truncate(c, 0);
 	for (uint64_t i = 0; i < src->lsn; i++)
-		copy_append(c, src->log[i].entry_id, src->log[i].ncols, src->log[i].nrows,
-			    src->log[i].rows.data, src->log[i].rows.len);
+		copy_append_entry(c, &src->log[i]);
 	answer_at(res, c);
 	return MUR_OK;
 }
@@ -237,12 +298,24 @@ void lf_follower_run(lf_fixture *fx, lf_task *t, exec_result *res)
 		return;
 	}
 	switch (t->kind) {
-	case EXEC_TASK_WRITE: rc = run_write(f, t, res); break;
-	case EXEC_TASK_APPLY: rc = run_apply(f, t, res); break;
-	case EXEC_TASK_UNDO: rc = run_undo(f, t, res); break;
-	case EXEC_TASK_STATUS: rc = run_status(f, res); break;
-	case EXEC_TASK_CATCHUP: rc = run_catchup(fx, f, t, res); break;
-	case EXEC_TASK_REBUILD: rc = run_rebuild(fx, f, t, res); break;
+	case EXEC_TASK_WRITE:
+		rc = run_write(f, t, res);
+		break;
+	case EXEC_TASK_APPLY:
+		rc = run_apply(f, t, res);
+		break;
+	case EXEC_TASK_UNDO:
+		rc = run_undo(f, t, res);
+		break;
+	case EXEC_TASK_STATUS:
+		rc = run_status(f, res);
+		break;
+	case EXEC_TASK_CATCHUP:
+		rc = run_catchup(fx, f, t, res);
+		break;
+	case EXEC_TASK_REBUILD:
+		rc = run_rebuild(fx, f, t, res);
+		break;
 	case EXEC_TASK_DDL:
 		answer_at(res, copy_create(f, t->file)); /* schema is not in the log */
 		rc = MUR_OK;
@@ -300,8 +373,7 @@ int lf_copy_holds_int(lf_fixture *fx, uint32_t node, const char *file, uint32_t 
 	return 0;
 }
 
-void lf_copy_set(lf_fixture *fx, uint32_t node, const char *file, uint64_t lsn,
-		 const uint64_t *ids)
+void lf_copy_set(lf_fixture *fx, uint32_t node, const char *file, uint64_t lsn, const uint64_t *ids)
 {
 	lf_follower *f = lf_follower_by_id(fx, node);
 	lf_copy *c;
@@ -310,7 +382,34 @@ void lf_copy_set(lf_fixture *fx, uint32_t node, const char *file, uint64_t lsn,
 	c = copy_create(f, file);
 	copy_truncate(c, 0);
 	for (uint64_t i = 0; i < lsn; i++)
-		copy_append(c, ids[i], 0, 0, NULL, 0);
+		copy_append(c, ids[i], 0, EXEC_ENTRY_DATA, 0, 0, NULL, 0);
+}
+
+void lf_copy_append(lf_fixture *fx, uint32_t node, const char *file, uint64_t entry_id,
+		    uint64_t txn_id, uint8_t kind)
+{
+	lf_follower *f = lf_follower_by_id(fx, node);
+	if (!f)
+		lf_die("copy_append: no follower %u", node);
+	copy_append(copy_create(f, file), entry_id, txn_id, kind, 0, 0, NULL, 0);
+}
+
+uint64_t lf_copy_entry_txn(lf_fixture *fx, uint32_t node, const char *file, uint64_t lsn,
+			   uint8_t *kind)
+{
+	lf_copy *c = copy_of(lf_follower_by_id(fx, node), file);
+	const lf_entry *x = c && lsn > 0 && lsn <= c->lsn ? &c->log[lsn - 1] : NULL;
+	if (kind)
+		*kind = x ? x->kind : EXEC_ENTRY_DATA;
+	return x ? x->txn_id : 0;
+}
+
+uint64_t lf_copy_open_txn(lf_fixture *fx, uint32_t node, const char *file, uint64_t *lsn)
+{
+	uint64_t first, txn = copy_open_txn(copy_of(lf_follower_by_id(fx, node), file), &first);
+	if (lsn)
+		*lsn = first;
+	return txn;
 }
 
 void lf_follower_free(lf_follower *f)

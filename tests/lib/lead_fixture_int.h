@@ -15,6 +15,8 @@
 /* One entry of a fake copy's log (its LSN is its place in the log). */
 typedef struct lf_entry {
 	uint64_t entry_id;
+	uint64_t txn_id; /* 0: autocommit */
+	uint8_t kind;    /* EXEC_ENTRY_DATA, or EXEC_ENTRY_COMMIT (txn_id's marker, no rows) */
 	uint32_t ncols;
 	uint64_t nrows;
 	mur_buf rows; /* the rows it inserted (mur_row encoding; none for an UPDATE) */

@@ -54,7 +54,10 @@ static inline int tl_run_until_ms(uv_loop_t *loop, tl_pred_fn pred, void *arg, u
 	return ok;
 }
 
-static inline void tl_run_for_ms(uv_loop_t *loop, uint64_t ms) { tl_run_until_ms(loop, NULL, NULL, ms); }
+static inline void tl_run_for_ms(uv_loop_t *loop, uint64_t ms)
+{
+	tl_run_until_ms(loop, NULL, NULL, ms);
+}
 
 typedef struct tl_cond {
 	tl_cond_fn fn;

@@ -5,7 +5,8 @@
  * tables (routing by binary search, the shards a range of values touches,
  * co-location, bounds kept across reopen and the upgrade of older files);
  * statistics (ANALYZE: kept across reopen, partial updates, errors, gone
- * with the table, the upgrade of a file from before the stats table).
+ * with the table, the upgrade of a file from before the stats table); a
+ * primary key added later (ALTER TABLE ADD PRIMARY KEY), kept across reopen.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,7 +51,9 @@ static void test_placement_and_colocation(void **state)
 	for (int i = 1; i <= 3; i++) {
 		char name[16];
 		snprintf(name, sizeof name, "f%d", i);
-		assert_int_equal(cat_upsert_node(c, name, "127.0.0.1:1", CAT_NODE_FOLLOWER, NULL, &err), 0);
+		assert_int_equal(cat_upsert_node(c, name, "127.0.0.1:1", CAT_NODE_FOLLOWER, NULL,
+						 &err),
+				 0);
 	}
 	cat_table da = make_def("a", 6, 2), db = make_def("b", 6, 5);
 	assert_int_equal(cat_create_table(c, &da, &a, &err), 0);
@@ -60,8 +63,10 @@ static void test_placement_and_colocation(void **state)
 	assert_int_equal(b->shards[0].nplacements, 3); /* capped by followers */
 	for (uint32_t s = 0; s < 6; s++) {
 		assert_int_equal(a->shards[s].nplacements, 2);
-		assert_int_equal(a->shards[s].placements[0].node_id, b->shards[s].placements[0].node_id);
-		assert_int_not_equal(a->shards[s].placements[0].node_id, a->shards[s].placements[1].node_id);
+		assert_int_equal(a->shards[s].placements[0].node_id,
+				 b->shards[s].placements[0].node_id);
+		assert_int_not_equal(a->shards[s].placements[0].node_id,
+				     a->shards[s].placements[1].node_id);
 	}
 	assert_int_equal(a->shards[0].hash_min, 0);
 	assert_int_equal(a->shards[5].hash_max, 0xffffffffu);
@@ -86,8 +91,10 @@ static void test_durable_reopen(void **state)
 	snprintf(path, sizeof path, "%s/catalog.db", dir);
 	catalog *c = cat_open(path, &err);
 	assert_non_null(c);
-	assert_int_equal(cat_upsert_node(c, "f1", "127.0.0.1:7001", CAT_NODE_FOLLOWER, NULL, &err), 0);
-	assert_int_equal(cat_upsert_node(c, "f2", "127.0.0.1:7002", CAT_NODE_FOLLOWER, NULL, &err), 0);
+	assert_int_equal(cat_upsert_node(c, "f1", "127.0.0.1:7001", CAT_NODE_FOLLOWER, NULL, &err),
+			 0);
+	assert_int_equal(cat_upsert_node(c, "f2", "127.0.0.1:7002", CAT_NODE_FOLLOWER, NULL, &err),
+			 0);
 	cat_table d = make_def("events", 4, 2);
 	assert_int_equal(cat_create_table(c, &d, &t, &err), 0);
 	uint32_t id = t->id, node = t->shards[1].placements[0].node_id;
@@ -114,6 +121,37 @@ static void test_durable_reopen(void **state)
 	cat_close(c);
 }
 
+/* ALTER TABLE ADD PRIMARY KEY: the key columns are marked, and stay so
+ * across reopen; an unknown table or column is an error. */
+static void test_primary_key_added(void **state)
+{
+	char dir[] = "/tmp/murphy_cat_XXXXXX", path[256];
+	mur_error err;
+	const cat_table *t;
+	int cols[] = {1}, bad[] = {7};
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/catalog.db", dir);
+	catalog *c = cat_open(path, &err);
+	assert_non_null(c);
+	cat_table d = make_def("acc", 2, 1);
+	d.cols[0].primary_key = 0;
+	assert_int_equal(cat_create_table(c, &d, &t, &err), 0);
+	uint32_t id = t->id;
+	assert_int_equal(cat_table_set_primary_key(c, id, bad, 1, &err), MUR_ERR);
+	assert_int_equal(cat_table_set_primary_key(c, id + 1, cols, 1, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "42P01");
+	assert_int_equal(cat_table_set_primary_key(c, id, cols, 1, &err), 0);
+	assert_int_equal(t->cols[1].primary_key, 1);
+	cat_close(c);
+	c = cat_open(path, &err);
+	t = cat_table_lookup(c, NULL, "acc");
+	assert_int_equal(t->cols[0].primary_key, 0);
+	assert_int_equal(t->cols[1].primary_key, 1);
+	cat_close(c);
+	unlink(path);
+	rmdir(dir);
+}
+
 static void test_reference_placement(void **state)
 {
 	mur_error err;
@@ -125,7 +163,8 @@ static void test_reference_placement(void **state)
 		char name[16];
 		snprintf(name, sizeof name, "f%d", i);
 		assert_int_equal(cat_upsert_node(c, name, "127.0.0.1:1", CAT_NODE_FOLLOWER,
-						 i == 3 ? &dead : NULL, &err), 0);
+						 i == 3 ? &dead : NULL, &err),
+				 0);
 	}
 	cat_node_set_state(c, dead->id, CAT_NODE_DEAD, 0);
 	cat_table d = make_def("nation", 8, 2); /* shards and replicas are ignored */
@@ -137,7 +176,8 @@ static void test_reference_placement(void **state)
 	assert_int_equal(r->shards[0].nplacements, 3); /* every alive follower, not f3 */
 	for (int k = 0; k < 3; k++) {
 		assert_int_not_equal(r->shards[0].placements[k].node_id, dead->id);
-		assert_int_equal(r->shards[0].placements[k].role, k == 0 ? CAT_PRIMARY : CAT_REPLICA);
+		assert_int_equal(r->shards[0].placements[k].role,
+				 k == 0 ? CAT_PRIMARY : CAT_REPLICA);
 	}
 	assert_int_equal(r->shards[0].hash_min, 0);
 	assert_int_equal(r->shards[0].hash_max, 0xffffffffu);
@@ -167,13 +207,14 @@ static void test_reference_durable_and_upgrade(void **state)
 	char path[256];
 	mur_error err;
 	const cat_table *t;
-	old_catalog(path, "CREATE TABLE nodes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
-		  " addr TEXT NOT NULL, role INTEGER NOT NULL);"
-		  "CREATE TABLE tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-		  " schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
-		  " replicas INTEGER NOT NULL);"
-		  "INSERT INTO nodes VALUES (1, 'f1', '127.0.0.1:7001', 1);"
-		  "INSERT INTO tables VALUES (1, 'old', 'public', 0, 2, 1);");
+	old_catalog(path,
+		    "CREATE TABLE nodes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+		    " addr TEXT NOT NULL, role INTEGER NOT NULL);"
+		    "CREATE TABLE tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		    " schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
+		    " replicas INTEGER NOT NULL);"
+		    "INSERT INTO nodes VALUES (1, 'f1', '127.0.0.1:7001', 1);"
+		    "INSERT INTO tables VALUES (1, 'old', 'public', 0, 2, 1);");
 
 	catalog *c = cat_open(path, &err);
 	assert_non_null(c);
@@ -317,14 +358,16 @@ static void test_range_durable_and_upgrade(void **state)
 	const cat_table *t;
 	cat_shard b[3];
 	mur_value v, hi;
-	old_catalog(path, "CREATE TABLE tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-		  " schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
-		  " replicas INTEGER NOT NULL, distribution INTEGER NOT NULL DEFAULT 0);"
-		  "CREATE TABLE shards(table_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
-		  " hash_min INTEGER NOT NULL, hash_max INTEGER NOT NULL,"
-		  " PRIMARY KEY(table_id, idx));"
-		  "INSERT INTO tables VALUES (1, 'old', 'public', 0, 2, 1, 0);"
-		  "INSERT INTO shards VALUES (1, 0, 0, 2147483647), (1, 1, 2147483648, 4294967295);");
+	old_catalog(path,
+		    "CREATE TABLE tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		    " schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
+		    " replicas INTEGER NOT NULL, distribution INTEGER NOT NULL DEFAULT 0);"
+		    "CREATE TABLE shards(table_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
+		    " hash_min INTEGER NOT NULL, hash_max INTEGER NOT NULL,"
+		    " PRIMARY KEY(table_id, idx));"
+		    "INSERT INTO tables VALUES (1, 'old', 'public', 0, 2, 1, 0);"
+		    "INSERT INTO shards VALUES (1, 0, 0, 2147483647), (1, 1, 2147483648, "
+		    "4294967295);");
 
 	catalog *c = cat_open(path, &err);
 	assert_non_null(c);
@@ -371,7 +414,8 @@ static int stored_stats(const char *path, uint32_t table_id)
 	int n;
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM stats WHERE table_id = ?", -1,
-					    &st, NULL), SQLITE_OK);
+					    &st, NULL),
+			 SQLITE_OK);
 	sqlite3_bind_int64(st, 1, table_id);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	n = sqlite3_column_int(st, 0);
@@ -388,16 +432,18 @@ static void test_stats_durable_and_upgrade(void **state)
 	char path[256];
 	mur_error err;
 	const cat_table *t;
-	old_catalog(path, "CREATE TABLE tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
-		  " schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
-		  " replicas INTEGER NOT NULL, distribution INTEGER NOT NULL DEFAULT 0);"
-		  "CREATE TABLE columns(table_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
-		  " name TEXT NOT NULL, type INTEGER NOT NULL, typmod INTEGER NOT NULL,"
-		  " not_null INTEGER NOT NULL, primary_key INTEGER NOT NULL, hidden INTEGER NOT NULL,"
-		  " default_sql TEXT, PRIMARY KEY(table_id, idx));"
-		  "INSERT INTO tables VALUES (1, 'old', 'public', 0, 2, 1, 0);"
-		  "INSERT INTO columns VALUES (1, 0, 'id', 4, -1, 1, 1, 0, NULL),"
-		  " (1, 1, 'v', 8, -1, 0, 0, 0, NULL);");
+	old_catalog(path,
+		    "CREATE TABLE tables(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+		    " schema TEXT NOT NULL, dist_col INTEGER NOT NULL, nshards INTEGER NOT NULL,"
+		    " replicas INTEGER NOT NULL, distribution INTEGER NOT NULL DEFAULT 0);"
+		    "CREATE TABLE columns(table_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
+		    " name TEXT NOT NULL, type INTEGER NOT NULL, typmod INTEGER NOT NULL,"
+		    " not_null INTEGER NOT NULL, primary_key INTEGER NOT NULL, hidden INTEGER NOT "
+		    "NULL,"
+		    " default_sql TEXT, PRIMARY KEY(table_id, idx));"
+		    "INSERT INTO tables VALUES (1, 'old', 'public', 0, 2, 1, 0);"
+		    "INSERT INTO columns VALUES (1, 0, 'id', 4, -1, 1, 1, 0, NULL),"
+		    " (1, 1, 'v', 8, -1, 0, 0, 0, NULL);");
 	catalog *c = cat_open(path, &err);
 	assert_non_null(c);
 	t = cat_table_lookup(c, NULL, "old");
@@ -407,8 +453,12 @@ static void test_stats_durable_and_upgrade(void **state)
 
 	int both[2] = {0, 1}, v_only[1] = {1};
 	uint64_t rows[2] = {100, 250}, d_both[4] = {100, 7, 250, 9}, d_v[2] = {3, 4};
-	cat_analysis a = {.analyzed_ms = 1700000000000, .nshards = 2, .ncols = 2, .cols = both,
-			  .rows = rows, .distinct = d_both};
+	cat_analysis a = {.analyzed_ms = 1700000000000,
+			  .nshards = 2,
+			  .ncols = 2,
+			  .cols = both,
+			  .rows = rows,
+			  .distinct = d_both};
 	((cat_table *)t)->shards[0].rows = 99; /* a moving estimate: ANALYZE resets it */
 	assert_int_equal(cat_table_set_stats(c, t->id, &a, &err), 0);
 	assert_int_equal(t->shards[0].rows, 100);
@@ -426,8 +476,12 @@ static void test_stats_durable_and_upgrade(void **state)
 	assert_int_equal(cat_column_analyzed_ms(t, 1), 1700000000000);
 	assert_int_equal(t->shards[1].rows, 250);
 	assert_int_equal(cat_shard_distinct(t, 0, 1), 7);
-	cat_analysis one = {.analyzed_ms = 1700000001000, .nshards = 2, .ncols = 1, .cols = v_only,
-			    .rows = rows, .distinct = d_v};
+	cat_analysis one = {.analyzed_ms = 1700000001000,
+			    .nshards = 2,
+			    .ncols = 1,
+			    .cols = v_only,
+			    .rows = rows,
+			    .distinct = d_v};
 	assert_int_equal(cat_table_set_stats(c, t->id, &one, &err), 0);
 	assert_int_equal(cat_shard_distinct(t, 1, 1), 4);
 	assert_int_equal(cat_shard_distinct(t, 1, 0), 250); /* not measured this time */
@@ -455,6 +509,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_placement_and_colocation),
 		cmocka_unit_test(test_durable_reopen),
+		cmocka_unit_test(test_primary_key_added),
 		cmocka_unit_test(test_reference_placement),
 		cmocka_unit_test(test_reference_durable_and_upgrade),
 		cmocka_unit_test(test_range_routing),

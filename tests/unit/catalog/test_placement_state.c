@@ -23,11 +23,11 @@ typedef struct arrow {
 
 /* The arrow list in catalog.h. */
 static const arrow diagram[] = {
-	{CAT_PL_CURRENT, CAT_PL_LAGGING},       {CAT_PL_CURRENT, CAT_PL_DIVERGENT},
-	{CAT_PL_LAGGING, CAT_PL_CURRENT},       {CAT_PL_LAGGING, CAT_PL_DIVERGENT},
-	{CAT_PL_LAGGING, CAT_PL_REBUILDING},    {CAT_PL_DIVERGENT, CAT_PL_CURRENT},
-	{CAT_PL_DIVERGENT, CAT_PL_LAGGING},     {CAT_PL_DIVERGENT, CAT_PL_REBUILDING},
-	{CAT_PL_REBUILDING, CAT_PL_CURRENT},    {CAT_PL_REBUILDING, CAT_PL_LAGGING},
+	{CAT_PL_CURRENT, CAT_PL_LAGGING},      {CAT_PL_CURRENT, CAT_PL_DIVERGENT},
+	{CAT_PL_LAGGING, CAT_PL_CURRENT},      {CAT_PL_LAGGING, CAT_PL_DIVERGENT},
+	{CAT_PL_LAGGING, CAT_PL_REBUILDING},   {CAT_PL_DIVERGENT, CAT_PL_CURRENT},
+	{CAT_PL_DIVERGENT, CAT_PL_LAGGING},    {CAT_PL_DIVERGENT, CAT_PL_REBUILDING},
+	{CAT_PL_REBUILDING, CAT_PL_CURRENT},   {CAT_PL_REBUILDING, CAT_PL_LAGGING},
 	{CAT_PL_REBUILDING, CAT_PL_DIVERGENT},
 };
 
@@ -49,8 +49,8 @@ static void test_every_pair(void **state)
 			int got = cat_placement_transition_allowed(from, to);
 			if (got != want)
 				fail_msg("%s -> %s: allowed %d, the diagram says %d",
-					 cat_placement_state_name(from), cat_placement_state_name(to), got,
-					 want);
+					 cat_placement_state_name(from),
+					 cat_placement_state_name(to), got, want);
 			allowed += got;
 		}
 	assert_int_equal(allowed, (int)(sizeof diagram / sizeof diagram[0]));
@@ -96,7 +96,8 @@ static void test_added_placement_rebuilds(void **state)
 	const cat_table *out;
 	(void)state;
 	assert_non_null(c);
-	assert_int_equal(cat_upsert_node(c, "f1", "127.0.0.1:1", CAT_NODE_FOLLOWER, &n, &err), MUR_OK);
+	assert_int_equal(cat_upsert_node(c, "f1", "127.0.0.1:1", CAT_NODE_FOLLOWER, &n, &err),
+			 MUR_OK);
 	memset(&def, 0, sizeof def);
 	snprintf(def.name, sizeof def.name, "t");
 	def.ncols = 1;
@@ -107,7 +108,8 @@ static void test_added_placement_rebuilds(void **state)
 	def.replicas = 1;
 	assert_int_equal(cat_create_table(c, &def, &out, &err), MUR_OK);
 	t = cat_table_by_id(c, out->id);
-	assert_int_equal(cat_upsert_node(c, "f2", "127.0.0.1:2", CAT_NODE_FOLLOWER, &n, &err), MUR_OK);
+	assert_int_equal(cat_upsert_node(c, "f2", "127.0.0.1:2", CAT_NODE_FOLLOWER, &n, &err),
+			 MUR_OK);
 	assert_int_equal(cat_placement_add(c, t->id, 0, n->id, CAT_REPLICA, &err), MUR_OK);
 	assert_int_equal(cat_placement_on(&t->shards[0], n->id)->state, CAT_PL_REBUILDING);
 	assert_null(cat_placement_on(&t->shards[0], 999));

@@ -53,7 +53,7 @@ static struct {
 	clu_leader *l;
 	char addr[64];
 	int changes;
-	int task_on_change;      /* on_change sends a task to a connected, alive node */
+	int task_on_change; /* on_change sends a task to a connected, alive node */
 	int change_tasks_sent;
 } T;
 
@@ -61,7 +61,10 @@ static struct {
 
 typedef tl_pred_fn pred_fn;
 
-static int run_until_ms(pred_fn pred, void *arg, uint64_t ms) { return tl_run_until_ms(&T.loop, pred, arg, ms); }
+static int run_until_ms(pred_fn pred, void *arg, uint64_t ms)
+{
+	return tl_run_until_ms(&T.loop, pred, arg, ms);
+}
 
 static void run_until(pred_fn pred, void *arg) { assert_true(run_until_ms(pred, arg, 5000)); }
 
@@ -139,9 +142,10 @@ static void fake_close(net_conn *c, const char *reason)
 	snprintf(f->close_reason, sizeof f->close_reason, "%s", reason);
 }
 
-static const net_conn_cbs fake_cbs = {
-	.on_connect = fake_connected, .on_frame = fake_frame, .on_close = fake_close,
-	.type_ok = net_msg_type_ok};
+static const net_conn_cbs fake_cbs = {.on_connect = fake_connected,
+				      .on_frame = fake_frame,
+				      .on_close = fake_close,
+				      .type_ok = net_msg_type_ok};
 
 static void fake_connect(fake *f)
 {
@@ -201,7 +205,8 @@ static void on_change(void *arg, uint32_t node_id)
 
 	T.changes++;
 	snprintf(task.placements[0], sizeof task.placements[0], "t1_s0.db");
-	if (T.task_on_change && n && n->state == CAT_NODE_ALIVE && clu_node_connected(T.l, node_id) &&
+	if (T.task_on_change && n && n->state == CAT_NODE_ALIVE &&
+	    clu_node_connected(T.l, node_id) &&
 	    clu_send_task(T.l, node_id, &task, change_task_cb, NULL, &err) == MUR_OK)
 		T.change_tasks_sent++;
 }
@@ -272,7 +277,8 @@ static void test_garbage_closed_leader_keeps_serving(void **state)
 		fake big;
 		char *p = calloc(1, NET_FRAME_MAX_UNAUTH + 10);
 		fake_connect(&big);
-		assert_int_equal(net_conn_send(big.conn, NET_MSG_HELLO, p, NET_FRAME_MAX_UNAUTH + 10, NULL),
+		assert_int_equal(net_conn_send(big.conn, NET_MSG_HELLO, p,
+					       NET_FRAME_MAX_UNAUTH + 10, NULL),
 				 MUR_OK);
 		run_until(is_closed, &big);
 		free(p);
@@ -516,10 +522,13 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN); /* a closed peer is an EPIPE, as in the node binary */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_wrong_secret_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_garbage_closed_leader_keeps_serving, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_garbage_closed_leader_keeps_serving, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_welcome_registers_node, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_heartbeat_timeout_suspect_dead, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_task_on_rejoin_follows_welcome, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_heartbeat_timeout_suspect_dead, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_task_on_rejoin_follows_welcome, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_task_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_not_connected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_drop_fails_pending, setup, teardown),

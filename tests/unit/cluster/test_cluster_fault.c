@@ -46,7 +46,10 @@ static struct {
 
 typedef tl_pred_fn pred_fn;
 
-static int run_until_ms(pred_fn pred, void *arg, uint64_t ms) { return tl_run_until_ms(&T.loop, pred, arg, ms); }
+static int run_until_ms(pred_fn pred, void *arg, uint64_t ms)
+{
+	return tl_run_until_ms(&T.loop, pred, arg, ms);
+}
 
 static int is_true(void *p) { return *(int *)p != 0; }
 static int is_welcomed(void *p) { return ((fake *)p)->welcomed_id != 0; }
@@ -75,9 +78,10 @@ static void fake_close(net_conn *c, const char *reason)
 	f->conn = NULL;
 }
 
-static const net_conn_cbs fake_cbs = {
-	.on_connect = fake_connected, .on_frame = fake_frame, .on_close = fake_close,
-	.type_ok = net_msg_type_ok};
+static const net_conn_cbs fake_cbs = {.on_connect = fake_connected,
+				      .on_frame = fake_frame,
+				      .on_close = fake_close,
+				      .type_ok = net_msg_type_ok};
 
 static void fake_send(fake *f, uint8_t type, mur_buf *b)
 {
@@ -167,9 +171,20 @@ static int cmd(const char *text, mur_error *err)
 
 static void test_bad_commands(void **state)
 {
-	static const char *bad[] = {"", "   ", "explode f1", "kill", "kill nobody", "pause f1",
-				    "pause f1 0", "pause f1 abc", "pause f1 99999", "partition f1",
-				    "partition f1 f1", "delay f1 -3", "delay f1 1.5", "heal now",
+	static const char *bad[] = {"",
+				    "   ",
+				    "explode f1",
+				    "kill",
+				    "kill nobody",
+				    "pause f1",
+				    "pause f1 0",
+				    "pause f1 abc",
+				    "pause f1 99999",
+				    "partition f1",
+				    "partition f1 f1",
+				    "delay f1 -3",
+				    "delay f1 1.5",
+				    "heal now",
 				    "kill f1 f2 f3 f4 f5"};
 	mur_error err;
 	fake f;

@@ -53,7 +53,10 @@ static struct {
 
 typedef tl_cond_fn pred_fn;
 
-static int run_until_ms(pred_fn pred, uint64_t ms) { return tl_run_until_cond_ms(&T.loop, pred, ms); }
+static int run_until_ms(pred_fn pred, uint64_t ms)
+{
+	return tl_run_until_cond_ms(&T.loop, pred, ms);
+}
 
 static int never(void) { return 0; }
 static int welcomed(void) { return T.welcomes > 0 && clu_member_welcomed(T.m); }
@@ -91,8 +94,9 @@ static int m_task(void *arg, uint64_t gen, char *payload, size_t len)
 	return 0;
 }
 
-static const clu_member_cbs mcbs = {
-	.on_welcome = m_welcome, .on_refused = m_refused, .on_task = m_task};
+static const clu_member_cbs mcbs = {.on_welcome = m_welcome,
+				    .on_refused = m_refused,
+				    .on_task = m_task};
 
 static void leader_start(const char *addr)
 {
@@ -303,7 +307,8 @@ static void test_task_timeout(void **state)
 	exec_task q = make_task(), rb = make_task();
 	mur_error err;
 
-	clu_leader_set_timeouts(T.l, 1000, 60000); /* detector tick: 250 ms; heartbeats (500 ms) keep it alive */
+	clu_leader_set_timeouts(
+		T.l, 1000, 60000); /* detector tick: 250 ms; heartbeats (500 ms) keep it alive */
 	clu_leader_set_task_timeout(T.l, 200);
 	member_start(SECRET);
 	assert_true(run_until_ms(welcomed, 5000));
@@ -325,7 +330,8 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN); /* a closed peer is an EPIPE, as in the node binary */
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_join_heartbeat_task, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reconnect_after_leader_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reconnect_after_leader_restart, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_task_closes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_progress, setup, teardown),

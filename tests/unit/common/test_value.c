@@ -1,6 +1,6 @@
 /*
  * test_value.c — types, PostgreSQL text I/O, coercion, ordering, hashing and
- * the row encoding (src/common/value.c).
+ * the row encoding (src/common/value*.c).
  *
  * Expected strings were produced by PostgreSQL 15 (TimeZone = UTC) for the
  * same inputs; a mismatch here is a byte difference a client would see.
@@ -103,17 +103,36 @@ static void test_types(void **state)
 		const char *name;
 		mur_type t;
 	} names[] = {
-		{"int2", MT_INT2},         {"smallint", MT_INT2},   {"int4", MT_INT4},
-		{"int", MT_INT4},          {"INTEGER", MT_INT4},    {"serial", MT_INT4},
-		{"int8", MT_INT8},         {"bigint", MT_INT8},     {"bigserial", MT_INT8},
-		{"float4", MT_FLOAT4},     {"real", MT_FLOAT4},     {"float8", MT_FLOAT8},
-		{"double precision", MT_FLOAT8},                    {"bool", MT_BOOL},
-		{"boolean", MT_BOOL},      {"varchar", MT_VARCHAR}, {"character varying", MT_VARCHAR},
-		{"bpchar", MT_BPCHAR},     {"character", MT_BPCHAR}, {"text", MT_TEXT},
-		{"numeric", MT_NUMERIC},   {"decimal", MT_NUMERIC}, {"date", MT_DATE},
-		{"timestamp", MT_TIMESTAMP}, {"timestamptz", MT_TIMESTAMPTZ},
-		{"timestamp with time zone", MT_TIMESTAMPTZ},       {"bytea", MT_BYTEA},
-		{"pg_catalog.int4", MT_INT4}, {"json", MT_UNKNOWN}, {"", MT_UNKNOWN},
+		{"int2", MT_INT2},
+		{"smallint", MT_INT2},
+		{"int4", MT_INT4},
+		{"int", MT_INT4},
+		{"INTEGER", MT_INT4},
+		{"serial", MT_INT4},
+		{"int8", MT_INT8},
+		{"bigint", MT_INT8},
+		{"bigserial", MT_INT8},
+		{"float4", MT_FLOAT4},
+		{"real", MT_FLOAT4},
+		{"float8", MT_FLOAT8},
+		{"double precision", MT_FLOAT8},
+		{"bool", MT_BOOL},
+		{"boolean", MT_BOOL},
+		{"varchar", MT_VARCHAR},
+		{"character varying", MT_VARCHAR},
+		{"bpchar", MT_BPCHAR},
+		{"character", MT_BPCHAR},
+		{"text", MT_TEXT},
+		{"numeric", MT_NUMERIC},
+		{"decimal", MT_NUMERIC},
+		{"date", MT_DATE},
+		{"timestamp", MT_TIMESTAMP},
+		{"timestamptz", MT_TIMESTAMPTZ},
+		{"timestamp with time zone", MT_TIMESTAMPTZ},
+		{"bytea", MT_BYTEA},
+		{"pg_catalog.int4", MT_INT4},
+		{"json", MT_UNKNOWN},
+		{"", MT_UNKNOWN},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (mur_type_from_name(names[i].name) != names[i].t)
@@ -216,7 +235,8 @@ static void test_int_in(void **state)
 	bad(MT_INT4, "abc", "22P02", "invalid input syntax for type integer: \"abc\"");
 	bad(MT_INT4, "99999999999", "22003",
 	    "value \"99999999999\" is out of range for type integer");
-	bad(MT_INT4, "2147483648", "22003", "value \"2147483648\" is out of range for type integer");
+	bad(MT_INT4, "2147483648", "22003",
+	    "value \"2147483648\" is out of range for type integer");
 	bad(MT_INT2, "40000", "22003", "value \"40000\" is out of range for type smallint");
 	bad(MT_INT8, "9223372036854775808", "22003",
 	    "value \"9223372036854775808\" is out of range for type bigint");
@@ -380,8 +400,9 @@ static void test_scratch_growth(void **state)
 	char big[1000];
 	memset(big, 'a', sizeof big);
 	for (int i = 0; i < 50; i++) {
-		assert_int_equal(
-			mur_value_from_pgtext(MT_TEXT, big, sizeof big, &scratch, &v, &err), 0);
+		assert_int_equal(mur_value_from_pgtext(MT_TEXT, big, sizeof big, &scratch, &v,
+						       &err),
+				 0);
 		assert_true(v.s >= scratch.data && v.s + v.len <= scratch.data + scratch.len);
 		assert_memory_equal(v.s, big, sizeof big);
 	}
@@ -433,7 +454,8 @@ static void test_coerce(void **state)
 	co_bad(MT_INT2, mur_v_int(40000), "22003", "smallint out of range");
 	co_bad(MT_INT8, mur_v_float(1e20), "22003", "bigint out of range");
 	co_bad(MT_INT8, mur_v_float(NAN), "22003", NULL);
-	co_bad(MT_INT4, mur_v_text("abc", 3), "22P02", "invalid input syntax for type integer: \"abc\"");
+	co_bad(MT_INT4, mur_v_text("abc", 3), "22P02",
+	       "invalid input syntax for type integer: \"abc\"");
 	co_bad(MT_FLOAT4, mur_v_float(1e300), "22003", NULL);
 	co_bad(MT_DATE, mur_v_int(1), "42804", NULL);
 }
@@ -444,16 +466,16 @@ static void test_cmp_hash(void **state)
 	mur_value n = mur_v_null(), i1 = mur_v_int(1), f1 = mur_v_float(1.0),
 		  f15 = mur_v_float(1.5), i2 = mur_v_int(2), nan = mur_v_float(NAN),
 		  ta = mur_v_text("a", 1), tab = mur_v_text("ab", 2), tb = mur_v_text("b", 1),
-		  ba = mur_v_blob("a", 1), big = mur_v_int(INT64_MAX),
-		  fbig = mur_v_float(0x1p63), z = mur_v_int(0), nz = mur_v_float(-0.0);
+		  ba = mur_v_blob("a", 1), big = mur_v_int(INT64_MAX), fbig = mur_v_float(0x1p63),
+		  z = mur_v_int(0), nz = mur_v_float(-0.0);
 	assert_int_equal(mur_value_cmp(&i1, &f1), 0);
 	assert_true(mur_value_cmp(&i1, &f15) < 0);
 	assert_true(mur_value_cmp(&f15, &i2) < 0);
 	assert_true(mur_value_cmp(&i2, &f15) > 0);
-	assert_true(mur_value_cmp(&i2, &nan) < 0);  /* NaN above numbers */
+	assert_true(mur_value_cmp(&i2, &nan) < 0); /* NaN above numbers */
 	assert_int_equal(mur_value_cmp(&nan, &nan), 0);
 	assert_true(mur_value_cmp(&big, &fbig) < 0); /* exact, no rounding to double */
-	assert_true(mur_value_cmp(&nan, &ta) < 0);  /* numbers before text */
+	assert_true(mur_value_cmp(&nan, &ta) < 0);   /* numbers before text */
 	assert_true(mur_value_cmp(&ta, &tab) < 0);
 	assert_true(mur_value_cmp(&tab, &tb) < 0);
 	assert_int_equal(mur_value_cmp(&ta, &ba), 0);
@@ -471,7 +493,8 @@ static void test_cmp_hash(void **state)
 	mur_value nan2 = mur_v_float(-NAN);
 	assert_int_equal(mur_value_hash(&nan), mur_value_hash(&nan2));
 	/* Pinned: the canonical encoding is part of the shard map on disk. */
-	assert_int_equal(mur_value_hash(&i1), UINT64_C(0x9f29cb17a2a49995)); /* XXH64(01 00 .. 00) */
+	assert_int_equal(mur_value_hash(&i1),
+			 UINT64_C(0x9f29cb17a2a49995)); /* XXH64(01 00 .. 00) */
 	assert_int_equal(mur_value_hash(&ta), UINT64_C(0xd24ec4f1a98c6e5b)); /* XXH64("a") */
 }
 
@@ -480,8 +503,12 @@ static void test_row_encoding(void **state)
 	(void)state;
 	mur_buf b;
 	mur_buf_init(&b);
-	mur_value vals[] = {mur_v_null(), mur_v_int(-3), mur_v_float(2.5),
-			    mur_v_text("hey", 3), mur_v_blob("\x00\x01", 2), mur_v_text("", 0)};
+	mur_value vals[] = {mur_v_null(),
+			    mur_v_int(-3),
+			    mur_v_float(2.5),
+			    mur_v_text("hey", 3),
+			    mur_v_blob("\x00\x01", 2),
+			    mur_v_text("", 0)};
 	size_t n = sizeof vals / sizeof vals[0];
 	for (size_t i = 0; i < n; i++)
 		mur_row_put_value(&b, &vals[i]);

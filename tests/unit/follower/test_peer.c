@@ -57,7 +57,10 @@ static void must(int rc, const mur_error *err)
 		fail_msg("rc %d: %s %s", rc, err->sqlstate, err->message);
 }
 
-static int run_until(tl_cond_fn pred, uint64_t ms) { return tl_run_until_cond_ms(&T.loop, pred, ms); }
+static int run_until(tl_cond_fn pred, uint64_t ms)
+{
+	return tl_run_until_cond_ms(&T.loop, pred, ms);
+}
 
 static int job_done(void) { return T.done > 0; }
 
@@ -81,8 +84,10 @@ static void create_table(stor_dir *d, const char *file)
 	stor_dir_put(d, db);
 }
 
-/* One log entry inserting rows [first, first + n) (pad of pad_bytes). */
-static void insert_entry(stor_dir *d, const char *file, int first, int n, int pad_bytes)
+/* One log entry of transaction txn (0: autocommit) inserting rows
+ * [first, first + n) (pad of pad_bytes). */
+static void insert_txn_entry(stor_dir *d, const char *file, int first, int n, int pad_bytes,
+			     uint64_t txn)
 {
 	sqlite3_session *ss = NULL;
 	void *cs = NULL;
@@ -102,13 +107,60 @@ static void insert_entry(stor_dir *d, const char *file, int first, int n, int pa
 		 first, first + n - 1, pad_bytes / 2);
 	exec_sql(db, sql);
 	must(stor_capture_take(db, ss, &cs, &cs_len, &err), &err);
-	stor_entry e = {.entry_id = ++T.next_entry_id, .cs = cs, .len = cs_len};
+	stor_entry e = {.entry_id = ++T.next_entry_id, .txn_id = txn, .cs = cs, .len = cs_len};
 	must(stor_log_append(db, &e, &lsn, &err), &err);
 	must(stor_commit(db, &err), &err);
 	stor_capture_end(ss);
 	sqlite3_free(cs);
 	stor_unlock(db);
 	stor_dir_put(d, db);
+}
+
+static void insert_entry(stor_dir *d, const char *file, int first, int n, int pad_bytes)
+{
+	insert_txn_entry(d, file, first, n, pad_bytes, 0);
+}
+
+/* The commit marker of txn as the next entry. */
+static void marker_entry(stor_dir *d, const char *file, uint64_t txn)
+{
+	stor_db *db;
+	mur_error err;
+	uint64_t lsn;
+	stor_entry e = {.entry_id = ++T.next_entry_id, .txn_id = txn, .kind = STOR_ENTRY_COMMIT};
+	must(stor_dir_get(d, file, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	must(stor_begin(db, &err), &err);
+	must(stor_log_append(db, &e, &lsn, &err), &err);
+	must(stor_commit(db, &err), &err);
+	stor_unlock(db);
+	stor_dir_put(d, db);
+}
+
+/* The log's (txn_id, kind) per entry, "txn:kind,..." in LSN order, and the
+ * open transaction (*open, its first lsn *open_lsn). */
+static void log_txns(stor_dir *d, const char *file, char *out, size_t n, uint64_t *open,
+		     uint64_t *open_lsn)
+{
+	sqlite3_stmt *st;
+	stor_db *db;
+	mur_error err;
+	must(stor_dir_get(d, file, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	assert_int_equal(sqlite3_prepare_v2(stor_handle(db),
+					    "SELECT coalesce(group_concat(txn_id || ':' || kind, "
+					    "','), '')"
+					    " FROM (SELECT txn_id, kind FROM _murphy_log ORDER BY "
+					    "lsn)",
+					    -1, &st, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	int rc = stor_log_open_txn(db, open, open_lsn, &err);
+	stor_unlock(db);
+	stor_dir_put(d, db);
+	must(rc, &err);
 }
 
 typedef struct digest {
@@ -313,6 +365,40 @@ static void test_catchup_from_middle(void **state)
 	assert_int_equal(r->lsn, 25);
 }
 
+/* Catch-up carries entries of transactions and commit markers (the log
+ * chunk's entry encoding and the source's cut at the target): the
+ * target's log holds the same txn ids and kinds and the same open
+ * transaction. */
+static void test_catchup_carries_txn(void **state)
+{
+	const uint64_t x = 0x4100000000000001ull, y = 0x4100000000000002ull;
+	char want[512], got[512];
+	uint64_t open, open_lsn;
+	fill(4, 10, 10);
+	assert_ok(run_job(EXEC_TASK_REBUILD, FILE_A, 0, SECRET));
+	insert_txn_entry(T.src, FILE_A, 41, 10, 10, x);                 /* lsn 5 */
+	insert_txn_entry(T.src, FILE_A, 51, 10, 10, x);                 /* 6 */
+	marker_entry(T.src, FILE_A, x);                                 /* 7 */
+	insert_entry(T.src, FILE_A, 61, 10, 10);                        /* 8 */
+	insert_txn_entry(T.src, FILE_A, 71, 10, 10, y);                 /* 9 */
+	exec_result *r = run_job(EXEC_TASK_CATCHUP, FILE_A, 6, SECRET); /* X open at 6 */
+	assert_ok(r);
+	assert_int_equal(r->lsn, 6);
+	log_txns(T.dst, FILE_A, got, sizeof got, &open, &open_lsn);
+	assert_int_equal(open, x);
+	assert_int_equal(open_lsn, 5);
+	r = run_job(EXEC_TASK_CATCHUP, FILE_A, 0, SECRET);
+	assert_ok(r);
+	assert_int_equal(r->lsn, 9);
+	assert_same(FILE_A);
+	log_txns(T.src, FILE_A, want, sizeof want, &open, &open_lsn);
+	log_txns(T.dst, FILE_A, got, sizeof got, &open, &open_lsn);
+	assert_string_equal(got, want);
+	assert_non_null(strstr(got, ":1")); /* the marker came too */
+	assert_int_equal(open, y);
+	assert_int_equal(open_lsn, 9);
+}
+
 static void test_catchup_target_beyond_source(void **state)
 {
 	fill(5, 10, 10);
@@ -430,6 +516,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catchup_from_middle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_catchup_carries_txn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catchup_target_beyond_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trimmed_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_secret, setup, teardown),

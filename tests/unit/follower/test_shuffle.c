@@ -24,7 +24,8 @@ static void test_equal_keys_meet(void **state)
 		mur_value a[2] = {mur_v_int(i), mur_v_text("k", 1)};
 		mur_value b[2] = {mur_v_float((double)i), mur_v_text("k", 1)};
 		for (uint32_t n = 1; n <= 5; n++) {
-			assert_int_equal(exec_shuffle_part_of(a, 2, n), exec_shuffle_part_of(b, 2, n));
+			assert_int_equal(exec_shuffle_part_of(a, 2, n),
+					 exec_shuffle_part_of(b, 2, n));
 			assert_true(exec_shuffle_part_of(a, 2, n) < n);
 		}
 	}
@@ -82,8 +83,14 @@ static void test_partition_spreads_and_keeps_rows(void **state)
 
 static void test_frames(void **state)
 {
-	net_shuffle_data d = {.shuffle_id = 42, .source = 3, .inputs = 9, .stream = 1, .last = 1,
-			      .ncols = 2, .nrows = 5}, out;
+	net_shuffle_data d = {.shuffle_id = 42,
+			      .source = 3,
+			      .inputs = 9,
+			      .stream = 1,
+			      .last = 1,
+			      .ncols = 2,
+			      .nrows = 5},
+			 out;
 	mur_buf b;
 	mur_error err;
 	uint64_t id;
@@ -103,7 +110,8 @@ static void test_frames(void **state)
 	assert_int_equal(out.rows_len, 4);
 	assert_memory_equal(out.rows, "rows", 4);
 	/* short header, source beyond inputs, bad last flag */
-	assert_int_equal(net_shuffle_data_decode(b.data, NET_SHUFFLE_DATA_HEADER_BYTES - 1, &out, &err),
+	assert_int_equal(net_shuffle_data_decode(b.data, NET_SHUFFLE_DATA_HEADER_BYTES - 1, &out,
+						 &err),
 			 MUR_EPROTO);
 	mur_buf_reset(&b);
 	d.source = 9;

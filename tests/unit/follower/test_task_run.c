@@ -133,6 +133,42 @@ static int64_t count_rows(const char *file, const char *table)
 	return n;
 }
 
+/* A QUERY whose cancel flag is set (the follower's QUERY_CANCEL) stops at
+ * SQLite's next progress check with 57014; clear, the same query runs.
+ * A self-join of 400 rows takes far more steps than one check interval. */
+static void test_query_cancel_flag(void **state)
+{
+	(void)state;
+	tb b;
+	exec_result res;
+	atomic_int locked = 0, cancel = 0;
+	const char *join = "SELECT count(*) FROM main.\"c\" a, main.\"c\" b WHERE a.v + b.v = -1";
+
+	tb_init(&b, EXEC_TASK_DDL, "CREATE TABLE main.\"c\" (id INTEGER PRIMARY KEY, v INTEGER)",
+		"t7_s0.db", NULL);
+	run_ok(&b, &res);
+	exec_result_free(&res);
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"c\" VALUES (?1, ?2)", "t7_s0.db", NULL);
+	for (int i = 0; i < 400; i++) {
+		mur_value row[2] = {mur_v_int(i), mur_v_int(i)};
+		tb_row(&b, 2, row);
+	}
+	run_ok(&b, &res);
+	exec_result_free(&res);
+
+	tb_init(&b, EXEC_TASK_QUERY, join, "t7_s0.db", NULL);
+	exec_result_init(&res);
+	assert_int_equal(exec_task_run_ordered(dir, &b.t, &res, &locked, &cancel), MUR_OK);
+	exec_result_free(&res);
+	atomic_store(&cancel, 1);
+	exec_result_init(&res);
+	assert_int_equal(exec_task_run_ordered(dir, &b.t, &res, &locked, &cancel), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, SQLSTATE_QUERY_CANCELED);
+	exec_result_free(&res);
+	mur_buf_free(&b.rows);
+	assert_int_equal(count_rows("t7_s0.db", "c"), 400); /* the handle works afterwards */
+}
+
 static void test_ddl_write_query(void **state)
 {
 	(void)state;
@@ -337,14 +373,17 @@ static void test_query_sketch(void **state)
 	static const struct {
 		const char *sql;
 		int col;
-		int64_t p0; /* ?1 */
+		int64_t p0;                           /* ?1 */
 		const char *scan_table, *scan_column; /* the leader's mark of a bare scan */
 	} cases[] = {
-		{"SELECT id, x FROM main.\"sk\"", 1, 0, NULL, NULL},                    /* dense */
-		{"SELECT x FROM main.\"sk\" WHERE id <= ?1;", 0, 400, NULL, NULL},      /* sparse, trailing ';' */
-		{"SELECT x, id FROM main.\"sk\" WHERE id < ?1", 0, 0, NULL, NULL},      /* no rows */
-		{"SELECT x FROM main.\"sk\" WHERE id % 8 = 7 AND id < ?1", 0, 6000, NULL, NULL}, /* NULLs only */
-		{"SELECT x FROM main.\"sk\" WHERE id > ?1 UNION ALL SELECT 1.0", 0, 5990, NULL, NULL},
+		{"SELECT id, x FROM main.\"sk\"", 1, 0, NULL, NULL}, /* dense */
+		{"SELECT x FROM main.\"sk\" WHERE id <= ?1;", 0, 400, NULL,
+		 NULL}, /* sparse, trailing ';' */
+		{"SELECT x, id FROM main.\"sk\" WHERE id < ?1", 0, 0, NULL, NULL}, /* no rows */
+		{"SELECT x FROM main.\"sk\" WHERE id % 8 = 7 AND id < ?1", 0, 6000, NULL,
+		 NULL}, /* NULLs only */
+		{"SELECT x FROM main.\"sk\" WHERE id > ?1 UNION ALL SELECT 1.0", 0, 5990, NULL,
+		 NULL},
 		/* the bare scan read from the pages (storage/colscan.h) ... */
 		{"SELECT \"sk\".\"x\" FROM main.\"sk\" AS \"sk\"", 0, 0, "sk", "x"},
 		{"SELECT \"s\".\"x\" FROM main.\"sk2\" AS \"s\"", 0, 0, "sk2", "x"},
@@ -354,7 +393,8 @@ static void test_query_sketch(void **state)
 		{"SELECT \"sk\".\"x\" FROM main.\"sk\" AS \"sk\"", 0, 0, NULL, NULL},
 	};
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-		mur_buf want = row_by_row_sketch("sk_s0.db", cases[k].sql, cases[k].col, cases[k].p0);
+		mur_buf want = row_by_row_sketch("sk_s0.db", cases[k].sql, cases[k].col,
+						 cases[k].p0);
 
 		tb_init(&b, EXEC_TASK_QUERY, cases[k].sql, "sk_s0.db", NULL);
 		b.t.has_agg = 1;
@@ -488,8 +528,8 @@ static void test_failing_write(void **state)
 	stor_dir_put(dir, db);
 
 	/* second row hits the primary key: nothing of the task survives */
-	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" (id, name) VALUES (?1, ?2) RETURNING id",
-		"t1_s0.db", NULL);
+	tb_init(&b, EXEC_TASK_WRITE,
+		"INSERT INTO main.\"t\" (id, name) VALUES (?1, ?2) RETURNING id", "t1_s0.db", NULL);
 	mur_value r1[2] = {mur_v_int(100), mur_v_text("new", 3)};
 	mur_value r2[2] = {mur_v_int(1), mur_v_text("dup", 3)};
 	tb_row(&b, 2, r1);
@@ -517,8 +557,8 @@ static void test_failing_write(void **state)
 	b.t.nparams = 2;
 	assert_int_equal(run(&b, &res, 0), MUR_ERR);
 	assert_string_equal(res.err.sqlstate, "23502");
-	assert_string_equal(res.err.message,
-			    "null value in column \"name\" of relation \"t\" violates not-null constraint");
+	assert_string_equal(res.err.message, "null value in column \"name\" of relation \"t\" "
+					     "violates not-null constraint");
 	exec_result_free(&res);
 
 	/* bad SQL, write to a missing placement */
@@ -549,8 +589,9 @@ static void test_failing_write(void **state)
 	exec_result_free(&res);
 
 	/* a failing DDL changes nothing either */
-	tb_init(&b, EXEC_TASK_DDL, "CREATE TABLE main.\"x\" (a INTEGER); CREATE TABLE main.\"t\" (b)",
-		"t1_s0.db", NULL);
+	tb_init(&b, EXEC_TASK_DDL,
+		"CREATE TABLE main.\"x\" (a INTEGER); CREATE TABLE main.\"t\" (b)", "t1_s0.db",
+		NULL);
 	assert_int_equal(run(&b, &res, 0), MUR_ERR);
 	exec_result_free(&res);
 	tb_init(&b, EXEC_TASK_QUERY, "SELECT * FROM main.\"x\"", "t1_s0.db", NULL);
@@ -647,13 +688,10 @@ static void test_fenced_write(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ddl_write_query),
-		cmocka_unit_test(test_query_agg),
-		cmocka_unit_test(test_query_agg_many),
-		cmocka_unit_test(test_query_sketch),
-		cmocka_unit_test(test_attach_join),
-		cmocka_unit_test(test_failing_write),
-		cmocka_unit_test(test_drop),
+		cmocka_unit_test(test_query_cancel_flag), cmocka_unit_test(test_ddl_write_query),
+		cmocka_unit_test(test_query_agg),         cmocka_unit_test(test_query_agg_many),
+		cmocka_unit_test(test_query_sketch),      cmocka_unit_test(test_attach_join),
+		cmocka_unit_test(test_failing_write),     cmocka_unit_test(test_drop),
 		cmocka_unit_test(test_fenced_write),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

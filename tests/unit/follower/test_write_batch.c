@@ -106,7 +106,8 @@ static void test_write_refused_off_its_lsn(void **state)
 	item_init(&b, "t1_s0.db", 3, 3);
 	assert_int_equal(exec_task_run(dir, &b.t, &b.res), MUR_ERR);
 	assert_string_equal(b.res.err.sqlstate, "55000");
-	assert_string_equal(b.res.err.message, "placement t1_s0.db is at lsn 1; this write is entry 3");
+	assert_string_equal(b.res.err.message,
+			    "placement t1_s0.db is at lsn 1; this write is entry 3");
 	assert_int_equal(b.res.lsn, 1);
 	assert_int_equal(b.res.changes, 0);
 	/* entry 1 again: the placement is past it */

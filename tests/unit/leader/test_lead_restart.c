@@ -245,7 +245,7 @@ static lf_fixture *restart_with_insert(lf_query **q, int *before, uint64_t *newe
 	*q = lf_exec(fx, NULL, "INSERT INTO t VALUES (1, 'a')");
 	lf_connect(fx, lf_node(fx, 2));
 	lf_settle(fx);
-	assert_false(lf_done(*q)); /* two reports, but the window is not over */
+	assert_false(lf_done(*q));                    /* two reports, but the window is not over */
 	assert_int_equal(lf_ntasks(fx), *before + 1); /* f2's STATUS, nothing else */
 	return fx;
 }
@@ -477,7 +477,8 @@ static void crash_after_primary_applied(int primary_returns)
 	for (int n = 1; n <= 3; n++) {
 		assert_int_equal(lf_copy_state(fx, "t", 0, lf_node(fx, n)), CAT_PL_CURRENT);
 		assert_int_equal(lf_copy_lsn(fx, lf_node(fx, n), file), primary_returns ? 1 : 0);
-		assert_int_equal(lf_copy_holds_int(fx, lf_node(fx, n), file, 0, 1), primary_returns);
+		assert_int_equal(lf_copy_holds_int(fx, lf_node(fx, n), file, 0, 1),
+				 primary_returns);
 	}
 	lf_free(fx);
 }

@@ -79,8 +79,9 @@ static void srv_close(net_conn *c, const char *reason)
 	snprintf(T.last_reason, sizeof T.last_reason, "%s", reason);
 }
 
-static const net_conn_cbs srv_cbs = {
-	.on_frame = srv_frame, .on_close = srv_close, .type_ok = net_msg_type_ok};
+static const net_conn_cbs srv_cbs = {.on_frame = srv_frame,
+				     .on_close = srv_close,
+				     .type_ok = net_msg_type_ok};
 
 static void on_accept(net_listener *l, net_conn *c, void *arg)
 {
@@ -100,12 +101,16 @@ static void cli_close(net_conn *c, const char *reason)
 	T.cclosed++;
 	snprintf(T.creason, sizeof T.creason, "%s", reason);
 }
-static const net_conn_cbs cli_cbs = {
-	.on_connect = cli_connect, .on_frame = cli_frame, .on_close = cli_close,
-	.type_ok = net_msg_type_ok};
+static const net_conn_cbs cli_cbs = {.on_connect = cli_connect,
+				     .on_frame = cli_frame,
+				     .on_close = cli_close,
+				     .type_ok = net_msg_type_ok};
 
 /* Run the loop until *counter >= want or 5 s pass. */
-static void run_until(const int *counter, int want) { assert_true(tl_run_until_count(&T.loop, counter, want, 5000)); }
+static void run_until(const int *counter, int want)
+{
+	assert_true(tl_run_until_count(&T.loop, counter, want, 5000));
+}
 
 static void free_recs(frame_rec *arr, int *n)
 {
@@ -165,7 +170,7 @@ typedef struct raw_job {
 	int fd;
 	const char *bytes;
 	size_t len;
-	size_t chunk;    /* write this many bytes at a time (0 = all at once) */
+	size_t chunk; /* write this many bytes at a time (0 = all at once) */
 	int pause_us;
 } raw_job;
 
@@ -296,7 +301,11 @@ static void test_split_across_reads(void **state)
 	put_frame(&b, NET_MSG_TASK, "abc", 3);
 	put_frame(&b, NET_MSG_RESULT, p, mid);
 	put_frame(&b, NET_MSG_HEARTBEAT, "z", 1);
-	j = (raw_job){.fd = raw_connect(), .bytes = b.data, .len = b.len, .chunk = 3, .pause_us = 0};
+	j = (raw_job){.fd = raw_connect(),
+		      .bytes = b.data,
+		      .len = b.len,
+		      .chunk = 3,
+		      .pause_us = 0};
 	/* first 40 bytes three at a time with pauses, then the rest in
 	 * 7001-byte pieces */
 	j.len = 40;
@@ -554,7 +563,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_oversized_frame, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_type, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_zero_length, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_per_conn_frame_max_and_send_limit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_per_conn_frame_max_and_send_limit, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_read_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_connect_refused, setup, teardown),
 		cmocka_unit_test(test_parse_addr),

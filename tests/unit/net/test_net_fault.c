@@ -30,7 +30,7 @@ static struct {
 	uv_loop_t loop;
 	net_listener *lis;
 	char addr[64];
-	net_conn *srv;          /* the accepted conn */
+	net_conn *srv; /* the accepted conn */
 	net_conn *cli;
 	int srv_frames, srv_closed;
 	char srv_reason[256];
@@ -83,11 +83,15 @@ static void cli_close(net_conn *c, const char *reason)
 	snprintf(T.cli_reason, sizeof T.cli_reason, "%s", reason);
 }
 
-static const net_conn_cbs cli_cbs = {
-	.on_connect = cli_connect, .on_frame = cli_frame, .on_close = cli_close};
+static const net_conn_cbs cli_cbs = {.on_connect = cli_connect,
+				     .on_frame = cli_frame,
+				     .on_close = cli_close};
 
 /* Run the loop for ms, or until *counter >= want (want > 0). */
-static void run(const int *counter, int want, uint64_t ms) { tl_run_until_count(&T.loop, counter, want, ms); }
+static void run(const int *counter, int want, uint64_t ms)
+{
+	tl_run_until_count(&T.loop, counter, want, ms);
+}
 
 static void send_byte(char b)
 {
@@ -270,14 +274,18 @@ int main(void)
 {
 	signal(SIGPIPE, SIG_IGN); /* a closed peer is an EPIPE, as in the node binary */
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_drop_both_ways_connection_stays, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_drop_both_ways_connection_stays, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_dropped_frames_do_not_feed_read_timeout, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_delay_each_way_in_order, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delay_lifted_keeps_order, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_delay_closed_with_frames_held, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_blocked_addr_then_unblock_closes, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_wildcard_blocked_addr_matches, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delay_closed_with_frames_held, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_blocked_addr_then_unblock_closes, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_wildcard_blocked_addr_matches, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_listener_filter, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -70,10 +70,12 @@ static void test_all_functions(void **state)
 	(void)state;
 	/* columns: g, x (int/float/null), t (text), b (bool) */
 	exec_agg aggs[] = {
-		{EXEC_AGG_COUNT_STAR, 0}, {EXEC_AGG_COUNT, 1},     {EXEC_AGG_SUM, 1},
-		{EXEC_AGG_MIN, 1},        {EXEC_AGG_MAX, 1},       {EXEC_AGG_MIN, 2},
-		{EXEC_AGG_MAX, 2},        {EXEC_AGG_COUNT_DISTINCT, 1}, {EXEC_AGG_SUM_COUNT, 1},
-		{EXEC_AGG_BOOL_AND, 3},   {EXEC_AGG_BOOL_OR, 3},
+		{EXEC_AGG_COUNT_STAR, 0}, {EXEC_AGG_COUNT, 1},
+		{EXEC_AGG_SUM, 1},        {EXEC_AGG_MIN, 1},
+		{EXEC_AGG_MAX, 1},        {EXEC_AGG_MIN, 2},
+		{EXEC_AGG_MAX, 2},        {EXEC_AGG_COUNT_DISTINCT, 1},
+		{EXEC_AGG_SUM_COUNT, 1},  {EXEC_AGG_BOOL_AND, 3},
+		{EXEC_AGG_BOOL_OR, 3},
 	};
 	exec_agg_spec s = spec_of(1, 11, aggs);
 	exec_hashagg *h = exec_hashagg_create(&s, 4);
@@ -94,19 +96,19 @@ static void test_all_functions(void **state)
 	assert_int_equal(o.nrows, 3);
 	/* group 1 (1 and 1.0 together; key printed as the INT first seen) */
 	expect_int(cell(&o, 0, 0), 1);
-	expect_int(cell(&o, 0, 1), 3);      /* count(*) */
-	expect_int(cell(&o, 0, 2), 3);      /* count(x) */
+	expect_int(cell(&o, 0, 1), 3); /* count(*) */
+	expect_int(cell(&o, 0, 2), 3); /* count(x) */
 	assert_int_equal(cell(&o, 0, 3)->kind, MV_FLOAT);
 	assert_true(cell(&o, 0, 3)->f == 12.5); /* sum: 5 + 2.5 + 5 */
 	assert_true(cell(&o, 0, 4)->kind == MV_FLOAT && cell(&o, 0, 4)->f == 2.5);
-	expect_int(cell(&o, 0, 5), 5);      /* max */
+	expect_int(cell(&o, 0, 5), 5); /* max */
 	assert_int_equal(cell(&o, 0, 6)->len, 5);
 	assert_memory_equal(cell(&o, 0, 6)->s, "apple", 5);
 	assert_memory_equal(cell(&o, 0, 7)->s, "zebra", 5);
-	expect_int(cell(&o, 0, 8), 2);      /* distinct {5, 2.5} */
+	expect_int(cell(&o, 0, 8), 2); /* distinct {5, 2.5} */
 	assert_true(cell(&o, 0, 9)->kind == MV_FLOAT && cell(&o, 0, 9)->f == 12.5);
-	expect_int(cell(&o, 0, 10), 0);     /* bool_and */
-	expect_int(cell(&o, 0, 11), 1);     /* bool_or */
+	expect_int(cell(&o, 0, 10), 0); /* bool_and */
+	expect_int(cell(&o, 0, 11), 1); /* bool_or */
 	/* group 2: only NULL inputs */
 	expect_int(cell(&o, 1, 0), 2);
 	expect_int(cell(&o, 1, 1), 1);
@@ -114,7 +116,7 @@ static void test_all_functions(void **state)
 	for (int c = 3; c <= 7; c++)
 		assert_int_equal(cell(&o, 1, c)->kind, MV_NULL);
 	expect_int(cell(&o, 1, 8), 0);
-	expect_int(cell(&o, 1, 9), 0);      /* SUM_COUNT of nothing is 0 */
+	expect_int(cell(&o, 1, 9), 0); /* SUM_COUNT of nothing is 0 */
 	assert_int_equal(cell(&o, 1, 10)->kind, MV_NULL);
 	assert_int_equal(cell(&o, 1, 11)->kind, MV_NULL);
 	/* NULL group: 7 and 7.0 are one distinct value; sum stays exact */
@@ -129,8 +131,11 @@ static void test_all_functions(void **state)
 static void test_empty_input(void **state)
 {
 	(void)state;
-	exec_agg aggs[] = {{EXEC_AGG_COUNT_STAR, 0}, {EXEC_AGG_SUM, 0}, {EXEC_AGG_MIN, 0},
-			   {EXEC_AGG_COUNT_DISTINCT, 0}, {EXEC_AGG_SUM_COUNT, 0}};
+	exec_agg aggs[] = {{EXEC_AGG_COUNT_STAR, 0},
+			   {EXEC_AGG_SUM, 0},
+			   {EXEC_AGG_MIN, 0},
+			   {EXEC_AGG_COUNT_DISTINCT, 0},
+			   {EXEC_AGG_SUM_COUNT, 0}};
 	exec_agg_spec s = spec_of(0, 5, aggs);
 	exec_hashagg *h = exec_hashagg_create(&s, 1);
 	out_rows o;
@@ -164,10 +169,10 @@ static void test_distinct_only_and_keys(void **state)
 	exec_agg_spec s = spec_of(2, 0, NULL);
 	exec_hashagg *h = exec_hashagg_create(&s, 2);
 	mur_value rows[][2] = {
-		{mur_v_text("a", 1), mur_v_null()}, {mur_v_text("a", 1), mur_v_null()},
-		{mur_v_text("a", 1), mur_v_int(0)}, {mur_v_text("a", 1), mur_v_float(-0.0)},
-		{mur_v_text("", 0), mur_v_null()},  {mur_v_null(), mur_v_null()},
-		{mur_v_null(), mur_v_null()},       {mur_v_text("ab", 2), mur_v_float(0.5)},
+		{mur_v_text("a", 1), mur_v_null()},     {mur_v_text("a", 1), mur_v_null()},
+		{mur_v_text("a", 1), mur_v_int(0)},     {mur_v_text("a", 1), mur_v_float(-0.0)},
+		{mur_v_text("", 0), mur_v_null()},      {mur_v_null(), mur_v_null()},
+		{mur_v_null(), mur_v_null()},           {mur_v_text("ab", 2), mur_v_float(0.5)},
 		{mur_v_text("a", 1), mur_v_float(NAN)}, {mur_v_text("a", 1), mur_v_float(-NAN)},
 	};
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
@@ -253,7 +258,8 @@ static void test_memory_limit(void **state)
 	assert_true(i < 1000000);
 	assert_true(exec_hashagg_bytes(h) <= (1 << 20));
 	assert_string_equal(exec_hashagg_error(h)->sqlstate, "53000");
-	assert_string_equal(exec_hashagg_error(h)->message, "hash aggregate exceeded 1048576 bytes");
+	assert_string_equal(exec_hashagg_error(h)->message,
+			    "hash aggregate exceeded 1048576 bytes");
 	mur_buf out;
 	uint64_t n;
 	mur_buf_init(&out);
@@ -331,8 +337,8 @@ static void test_brute_force(void **state)
 {
 	(void)state;
 	enum { NROWS = 20000 };
-	exec_agg aggs[] = {{EXEC_AGG_COUNT_STAR, 0}, {EXEC_AGG_COUNT, 2}, {EXEC_AGG_SUM, 2},
-			   {EXEC_AGG_MIN, 2},        {EXEC_AGG_MAX, 2},   {EXEC_AGG_MIN, 3},
+	exec_agg aggs[] = {{EXEC_AGG_COUNT_STAR, 0}, {EXEC_AGG_COUNT, 2},         {EXEC_AGG_SUM, 2},
+			   {EXEC_AGG_MIN, 2},        {EXEC_AGG_MAX, 2},           {EXEC_AGG_MIN, 3},
 			   {EXEC_AGG_MAX, 3},        {EXEC_AGG_COUNT_DISTINCT, 2}};
 	exec_agg_spec s = spec_of(2, 8, aggs);
 	srand(12345);
@@ -351,7 +357,8 @@ static void test_brute_force(void **state)
 		for (int i = 0; i < NROWS; i++) {
 			int k;
 			for (k = 0; k < ng; k++)
-				if (same(&g[k].key[0], &rows[i][0]) && same(&g[k].key[1], &rows[i][1]))
+				if (same(&g[k].key[0], &rows[i][0]) &&
+				    same(&g[k].key[1], &rows[i][1]))
 					break;
 			if (k == ng) {
 				assert_true(ng < 512);

@@ -61,7 +61,8 @@ static void test_accuracy(void **state)
 	for (size_t k = 0; k < sizeof ns / sizeof ns[0]; k++) {
 		hll_init(&h, HLL_P_DEFAULT, NULL);
 		add_ints(&h, 0, ns[k]);
-		double e = hll_estimate(&h), rel = ns[k] ? fabs(e - (double)ns[k]) / (double)ns[k] : e;
+		double e = hll_estimate(&h),
+		       rel = ns[k] ? fabs(e - (double)ns[k]) / (double)ns[k] : e;
 		print_message("n = %8lld  estimate %11.1f  error %+.4f %%\n", (long long)ns[k], e,
 			      ns[k] ? 100 * (e - (double)ns[k]) / (double)ns[k] : 0.0);
 		if (ns[k] <= 1000)
@@ -103,11 +104,11 @@ static void test_canonical_values(void **state)
 	hll h;
 	hll_init(&h, HLL_P_DEFAULT, NULL);
 	mur_value vals[] = {
-		mur_v_int(1),          mur_v_float(1.0),     /* one value */
-		mur_v_float(-0.0),     mur_v_int(0),         /* one value */
-		mur_v_float(NAN),      mur_v_float(-NAN),    /* one value */
-		mur_v_float(1.5),      mur_v_text("a", 1),   mur_v_blob("a", 1),
-		mur_v_text("", 0),     mur_v_null(),         mur_v_null(),
+		mur_v_int(1),      mur_v_float(1.0),  /* one value */
+		mur_v_float(-0.0), mur_v_int(0),      /* one value */
+		mur_v_float(NAN),  mur_v_float(-NAN), /* one value */
+		mur_v_float(1.5),  mur_v_text("a", 1), mur_v_blob("a", 1),
+		mur_v_text("", 0), mur_v_null(),       mur_v_null(),
 	};
 	for (size_t i = 0; i < sizeof vals / sizeof vals[0]; i++)
 		assert_int_equal(hll_add(&h, &vals[i]), MUR_OK);
@@ -134,9 +135,12 @@ static void test_hash_is_xxh64(void **state)
 	for (int i = 0; i < 20000; i++) {
 		x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
 		mur_value vals[] = {
-			mur_v_int((int64_t)x),       mur_v_int(i - 10000),
-			mur_v_float((double)(int64_t)x / 7.0), mur_v_float((double)i),
-			mur_v_text(text, (size_t)i % 40), mur_v_blob(text, (size_t)i % 40),
+			mur_v_int((int64_t)x),
+			mur_v_int(i - 10000),
+			mur_v_float((double)(int64_t)x / 7.0),
+			mur_v_float((double)i),
+			mur_v_text(text, (size_t)i % 40),
+			mur_v_blob(text, (size_t)i % 40),
 		};
 		memcpy(text + (i % 40), &x, 8);
 		for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
@@ -185,7 +189,11 @@ static void test_sparse_to_dense(void **state)
 static void test_merge_is_union(void **state)
 {
 	(void)state;
-	static const int64_t cuts[][2] = {{0, 10}, {5, 500}, {300, 900}, {800, 5000}, {4000, 90000}};
+	static const int64_t cuts[][2] = {{0, 10},
+					  {5, 500},
+					  {300, 900},
+					  {800, 5000},
+					  {4000, 90000}};
 	hll all, merged, parts[5];
 	hll_init(&all, HLL_P_DEFAULT, NULL);
 	hll_init(&merged, HLL_P_DEFAULT, NULL);
@@ -310,20 +318,20 @@ static void test_malformed(void **state)
 {
 	(void)state;
 	static const unsigned char cases[][12] = {
-		{0},                          /* too short (len 2 below) */
-		{2, 14, 0, 0},                /* unknown version */
-		{1, 3, 0, 0},                 /* precision below the minimum */
-		{1, 19, 0, 0},                /* above the maximum */
-		{1, 14, 2, 0},                /* unknown representation */
-		{1, 14, 0},                   /* sparse without a count */
-		{1, 14, 0, 1},                /* one entry announced, none there */
-		{1, 14, 0, 1, 0},             /* entry 0: rank 0 */
-		{1, 14, 0, 1, 41},            /* index 0, rank 41 > 40 */
-		{1, 14, 0, 2, 65, 1},         /* second entry's index not above the first */
+		{0},                  /* too short (len 2 below) */
+		{2, 14, 0, 0},        /* unknown version */
+		{1, 3, 0, 0},         /* precision below the minimum */
+		{1, 19, 0, 0},        /* above the maximum */
+		{1, 14, 2, 0},        /* unknown representation */
+		{1, 14, 0},           /* sparse without a count */
+		{1, 14, 0, 1},        /* one entry announced, none there */
+		{1, 14, 0, 1, 0},     /* entry 0: rank 0 */
+		{1, 14, 0, 1, 41},    /* index 0, rank 41 > 40 */
+		{1, 14, 0, 2, 65, 1}, /* second entry's index not above the first */
 		{1, 14, 0, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01}, /* varint too long */
-		{1, 14, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f}, /* entry beyond 2^31 */
-		{1, 14, 0, 0, 0},             /* trailing byte */
-		{1, 14, 1, 0, 0},             /* dense, wrong length */
+		{1, 14, 0, 1, 0xff, 0xff, 0xff, 0xff, 0x0f},       /* entry beyond 2^31 */
+		{1, 14, 0, 0, 0},                                  /* trailing byte */
+		{1, 14, 1, 0, 0},                                  /* dense, wrong length */
 	};
 	static const size_t lens[] = {2, 4, 4, 4, 4, 3, 4, 5, 5, 6, 10, 9, 5, 5};
 	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++)
@@ -435,10 +443,12 @@ static void test_hashagg_functions(void **state)
 		mur_buf_init(&in);
 		for (int g = 0; g < GROUPS; g++) {
 			for (int64_t i = 0; i < size[g] + 5; i++) {
-				if (i % SHARDS != sh && i % 7 != 0) /* multiples of 7 on every shard */
+				if (i % SHARDS != sh &&
+				    i % 7 != 0) /* multiples of 7 on every shard */
 					continue;
 				mur_value k = mur_v_int(g);
-				mur_value v = (i < size[g]) ? (i % 2 ? mur_v_int(i) : mur_v_float((double)i))
+				mur_value v = (i < size[g]) ? (i % 2 ? mur_v_int(i)
+								     : mur_v_float((double)i))
 							    : mur_v_null();
 				mur_row_put_value(&in, &k);
 				mur_row_put_value(&in, &v);

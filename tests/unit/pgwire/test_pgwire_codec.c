@@ -206,7 +206,10 @@ static void test_result_rows(void **state)
 	pgw_result_add_row(r, 2, vals, lens);
 	assert_int_equal(r->nrows, 1);
 	assert_int_equal(r->rows.len, 1 + 4 + 2 + 4 + 2 + 4);
-	assert_memory_equal(r->rows.data, "D\0\0\0\x10\0\2\0\0\0\2" "42\xff\xff\xff\xff", 17);
+	assert_memory_equal(r->rows.data,
+			    "D\0\0\0\x10\0\2\0\0\0\2"
+			    "42\xff\xff\xff\xff",
+			    17);
 	pgw_result_add_notice(r, "n%d", 1);
 	for (int i = 0; i < PGW_NOTICES_MAX + 3; i++)
 		pgw_result_add_notice(r, "more");

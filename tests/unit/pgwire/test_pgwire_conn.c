@@ -22,8 +22,8 @@ typedef struct fixture {
 	mur_buf in;
 	be_msgs out;
 	int wakes;
-	int admits;      /* calls of admit() */
-	int admit_room;  /* admit() says yes while > 0, taking one each time */
+	int admits;     /* calls of admit() */
+	int admit_room; /* admit() says yes while > 0, taking one each time */
 } fixture;
 
 static void wake(void *arg) { ((fixture *)arg)->wakes++; }
@@ -66,7 +66,8 @@ static const char *feed_chunked(fixture *f, size_t chunk)
 	if (chunk == 0)
 		chunk = f->in.len ? f->in.len : 1;
 	for (size_t off = 0; off < f->in.len; off += chunk)
-		pgw_conn_feed(f->c, f->in.data + off, f->in.len - off < chunk ? f->in.len - off : chunk);
+		pgw_conn_feed(f->c, f->in.data + off,
+			      f->in.len - off < chunk ? f->in.len - off : chunk);
 	mur_buf_reset(&f->in);
 	be_free(&f->out);
 	data = pgw_conn_take_output(f->c, &len);
@@ -187,6 +188,102 @@ static void test_cancel_request_closes(void **state)
 	assert_string_equal(feed(f), "");
 	assert_true(pgw_conn_is_closed(f->c));
 	assert_int_equal(f->e.sessions_open, 0);
+}
+
+/* The key of BackendKeyData (message 12 of the handshake). */
+static void backend_key(fixture *f, uint32_t *pid, uint32_t *key)
+{
+	const unsigned char *b = (const unsigned char *)body_str(f, 12);
+	assert_int_equal(f->out.types[12], 'K');
+	*pid = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	*key = (uint32_t)b[4] << 24 | (uint32_t)b[5] << 16 | (uint32_t)b[6] << 8 | b[7];
+}
+
+typedef struct cancel_seen {
+	int calls;
+	uint32_t pid, key;
+} cancel_seen;
+
+static void on_cancel(void *arg, uint32_t pid, uint32_t key)
+{
+	cancel_seen *cs = arg;
+	cs->calls++;
+	cs->pid = pid;
+	cs->key = key;
+}
+
+/* A CancelRequest hands its (pid, key) to the owner's callback, then the
+ * connection closes without an answer and without a session. */
+static void test_cancel_request_goes_to_owner(void **state)
+{
+	fixture *f = *state;
+	cancel_seen cs = {0};
+	pgw_conn *c;
+	assert_int_equal(pgw_conn_create(&toy_ops, &f->e, NULL, &cs, &c), MUR_OK);
+	pgw_conn_set_cancel(c, on_cancel);
+	mur_buf_put_u32(&f->in, 16);
+	mur_buf_put_u32(&f->in, PGW_CANCEL_REQUEST_CODE);
+	mur_buf_put_u32(&f->in, 1234);
+	mur_buf_put_u32(&f->in, 0x89abcdefu);
+	pgw_conn_feed(c, f->in.data, f->in.len);
+	mur_buf_reset(&f->in);
+	assert_int_equal(cs.calls, 1);
+	assert_int_equal(cs.pid, 1234);
+	assert_int_equal(cs.key, 0x89abcdefu);
+	assert_int_equal(pgw_conn_output_len(c), 0);
+	assert_true(pgw_conn_is_closed(c));
+	pgw_conn_destroy(c);
+	assert_int_equal(f->e.sessions_open, 0);
+}
+
+/* The right (pid, key) cancels the running statement: its error ends
+ * the simple query (the statement after it does not run) and the session
+ * goes on.  A wrong key, or a cancel while idle, does nothing. */
+static void test_cancel_running_statement(void **state)
+{
+	fixture *f = *state;
+	uint32_t pid, key;
+	startup(f);
+	backend_key(f, &pid, &key);
+	assert_int_equal(pgw_conn_cancel(f->c, pid, key), 1); /* idle: matched, nothing runs */
+	assert_int_equal(f->e.cancels, 0);
+	fe_query(&f->in, "async select 2; select 1");
+	assert_string_equal(feed(f), "");
+	assert_int_equal(pgw_conn_cancel(f->c, pid, key ^ 1u), 0);
+	assert_int_equal(pgw_conn_cancel(f->c, pid + 1, key), 0);
+	assert_int_equal(f->e.cancels, 0);
+	assert_int_equal(pgw_conn_get_state(f->c), PGW_CONN_BUSY);
+	f->wakes = 0;
+	assert_int_equal(pgw_conn_cancel(f->c, pid, key), 1);
+	assert_int_equal(f->e.cancels, 1);
+	assert_int_equal(f->wakes, 1);
+	assert_string_equal(drain(f), "EZ");
+	assert_string_equal(field(f, 0, 'C'), SQLSTATE_QUERY_CANCELED);
+	fe_query(&f->in, "select 1");
+	assert_string_equal(feed(f), "TDCZ");
+}
+
+/* Keys are random, not derived from the pid or the time: two sessions
+ * opened one after the other get unrelated keys (equal with probability
+ * 2^-32; the old clock-and-address key gave neighbours close values). */
+static void test_cancel_keys_differ(void **state)
+{
+	fixture *f = *state;
+	fixture g;
+	uint32_t pid1, key1, pid2, key2;
+	startup(f);
+	backend_key(f, &pid1, &key1);
+	memset(&g, 0, sizeof g);
+	assert_int_equal(pgw_conn_create(&toy_ops, &f->e, wake, &g, &g.c), MUR_OK);
+	fe_startup(&g.in, "bob", "shop");
+	assert_string_equal(feed(&g), HANDSHAKE);
+	backend_key(&g, &pid2, &key2);
+	assert_int_not_equal(pid1, pid2);
+	assert_int_not_equal(key1, key2);
+	assert_int_equal(pgw_conn_cancel(f->c, pid2, key2), 0); /* another session's key */
+	pgw_conn_destroy(g.c);
+	be_free(&g.out);
+	mur_buf_free(&g.in);
 }
 
 /* The owner's admit callback runs once per valid StartupMessage, after the
@@ -363,7 +460,8 @@ static void test_output_stall(void **state)
 			while (off < len) {
 				uint32_t n = ((uint32_t)(uint8_t)data[off + 1] << 24) |
 					     ((uint32_t)(uint8_t)data[off + 2] << 16) |
-					     ((uint32_t)(uint8_t)data[off + 3] << 8) | (uint8_t)data[off + 4];
+					     ((uint32_t)(uint8_t)data[off + 3] << 8) |
+					     (uint8_t)data[off + 4];
 				total_rows += data[off] == 'D';
 				off += 1 + n;
 			}
@@ -459,9 +557,9 @@ static void test_extended_error_skips_until_sync(void **state)
 	fe_bind(&f->in, "", "", 0, NULL, 0, NULL);
 	fe_execute(&f->in, "", 0);
 	fe_parse(&f->in, "", "select 1", 0, NULL); /* discarded */
-	fe_bind(&f->in, "", "", 0, NULL, 0, NULL);  /* discarded */
-	fe_execute(&f->in, "", 0);                  /* discarded */
-	fe_query(&f->in, "select 1");               /* discarded too, like PostgreSQL */
+	fe_bind(&f->in, "", "", 0, NULL, 0, NULL); /* discarded */
+	fe_execute(&f->in, "", 0);                 /* discarded */
+	fe_query(&f->in, "select 1");              /* discarded too, like PostgreSQL */
 	fe_empty(&f->in, 'S');
 	fe_query(&f->in, "select 1");
 	assert_string_equal(feed(f), "12EZTDCZ");
@@ -526,7 +624,10 @@ static void test_extended_close(void **state)
 	fe_close(&f->in, 'S', "never-existed");
 	fe_execute(&f->in, "p1", 0);
 	fe_empty(&f->in, 'S');
-	assert_string_equal(feed(f), "1CZ" "2EZ" "DsZ" "33EZ");
+	assert_string_equal(feed(f), "1CZ"
+				     "2EZ"
+				     "DsZ"
+				     "33EZ");
 	assert_string_equal(field(f, 4, 'C'), "42P03");
 	assert_string_equal(field(f, 11, 'C'), "34000");
 }
@@ -625,14 +726,14 @@ static void test_malformed_messages(void **state)
 {
 	fixture *f = *state;
 	static const char *const cases[] = {
-		"Q\0\0\0\5x",         /* Query without its NUL */
-		"Q\0\0\0\2",          /* length below 4 */
-		"\x01\0\0\0\4",       /* unknown type */
-		"E\0\0\0\6\0\0",      /* Execute cut short */
-		"S\0\0\0\5x",         /* Sync with a body */
-		"D\0\0\0\6Zx",        /* Describe, no NUL */
+		"Q\0\0\0\5x",                        /* Query without its NUL */
+		"Q\0\0\0\2",                         /* length below 4 */
+		"\x01\0\0\0\4",                      /* unknown type */
+		"E\0\0\0\6\0\0",                     /* Execute cut short */
+		"S\0\0\0\5x",                        /* Sync with a body */
+		"D\0\0\0\6Zx",                       /* Describe, no NUL */
 		"B\0\0\0\x0e\0\0\0\0\0\1\0\0\0\x10", /* Bind: value longer than the message */
-		"p\0\0\0\4",          /* PasswordMessage when none was asked for */
+		"p\0\0\0\4",                         /* PasswordMessage when none was asked for */
 	};
 	static const size_t lens[] = {6, 5, 5, 7, 6, 7, 15, 5};
 	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
@@ -684,7 +785,9 @@ static void test_async_buffers_input(void **state)
 	f->wakes = 0;
 	assert_true(toy_complete(&f->e));
 	assert_int_equal(f->wakes, 1);
-	assert_string_equal(drain(f), "TDDCTDCZ" "TDDDCZ" "TDCZ");
+	assert_string_equal(drain(f), "TDDCTDCZ"
+				      "TDDDCZ"
+				      "TDCZ");
 }
 
 static void test_disconnect_while_pending(void **state)
@@ -697,7 +800,7 @@ static void test_disconnect_while_pending(void **state)
 	pgw_conn_destroy(f->c);
 	f->c = NULL;
 	assert_int_equal(f->e.sessions_closed, 0); /* not while the engine still works */
-	assert_true(toy_complete(&f->e));           /* must not touch freed memory */
+	assert_true(toy_complete(&f->e));          /* must not touch freed memory */
 	assert_int_equal(f->wakes, 0);
 	assert_int_equal(f->e.sessions_closed, 1);
 	assert_int_equal(f->e.stmts_live, 0);
@@ -753,6 +856,9 @@ int main(void)
 		T(test_startup_byte_by_byte),
 		T(test_ssl_and_gss_refused),
 		T(test_cancel_request_closes),
+		T(test_cancel_request_goes_to_owner),
+		T(test_cancel_running_statement),
+		T(test_cancel_keys_differ),
 		T(test_admit),
 		T(test_bad_versions),
 		T(test_minor_version_negotiated),

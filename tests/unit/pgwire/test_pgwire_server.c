@@ -27,8 +27,8 @@
 typedef struct server_fixture {
 	uv_loop_t loop;
 	uv_async_t stop;
-	uv_timer_t complete;     /* delivers pending async results when released */
-	atomic_int release;      /* async results the test allows to complete */
+	uv_timer_t complete; /* delivers pending async results when released */
+	atomic_int release;  /* async results the test allows to complete */
 	pgw_server *srv;
 	toy_engine e;
 	int port;
@@ -322,8 +322,9 @@ static void test_large_result_and_pipelining(void **state)
 			uint32_t len;
 			char *body;
 			assert_int_equal(read_full(fd, hdr, 5), 0);
-			len = ((uint32_t)(uint8_t)hdr[1] << 24) | ((uint32_t)(uint8_t)hdr[2] << 16) |
-			      ((uint32_t)(uint8_t)hdr[3] << 8) | (uint8_t)hdr[4];
+			len = ((uint32_t)(uint8_t)hdr[1] << 24) |
+			      ((uint32_t)(uint8_t)hdr[2] << 16) | ((uint32_t)(uint8_t)hdr[3] << 8) |
+			      (uint8_t)hdr[4];
 			body = malloc(len);
 			assert_int_equal(read_full(fd, body, len - 4), 0);
 			free(body);
@@ -544,9 +545,11 @@ int main(void)
 		T(test_async_engine),
 		T(test_backpressure),
 		T(test_close_with_open_connections),
-		cmocka_unit_test_setup_teardown(test_startup_queue_closes_oldest, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_startup_queue_closes_oldest, setup_small,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_startup_timeout, setup_small, teardown),
-		cmocka_unit_test_setup_teardown(test_sessions_apart_from_startup, setup_small, teardown),
+		cmocka_unit_test_setup_teardown(test_sessions_apart_from_startup, setup_small,
+						teardown),
 	};
 #undef T
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);

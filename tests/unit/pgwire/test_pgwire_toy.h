@@ -12,7 +12,8 @@
  *   notice       a NOTICE then "DO"
  *   begin/commit txn status T / I ("BEGIN"/"COMMIT")
  *   empty        EmptyQueryResponse
- *   async X      X, but the done callback comes later (toy_complete)
+ *   async X      X, but the done callback comes later (toy_complete);
+ *                cancel() ends it at once with 57014
  *   anything else  "OK"
  * split() splits on ';' and drops empty statements; "splitfail" fails.
  */
@@ -31,10 +32,10 @@
 
 typedef struct toy_engine {
 	int sessions_open, sessions_closed;
-	int stmts_live;      /* prepared and not yet freed */
-	int failed_calls;    /* statement_failed() */
-	int refuse;          /* session_open fails */
-	int copy_pause;      /* copy_data returns 1 */
+	int stmts_live;   /* prepared and not yet freed */
+	int failed_calls; /* statement_failed() */
+	int refuse;       /* session_open fails */
+	int copy_pause;   /* copy_data returns 1 */
 	int copy_lines;
 	int copy_done_calls;
 	int copy_failed;
@@ -45,6 +46,7 @@ typedef struct toy_engine {
 	pgw_done_cb pend_done;
 	void *pend_arg;
 	pgw_result *pend_res;
+	int cancels; /* cancel() calls */
 } toy_engine;
 
 typedef struct toy_sess {
@@ -62,10 +64,13 @@ typedef struct toy_stmt {
 	toy_engine *e;
 } toy_stmt;
 
-static inline int toy_prefix(const char *s, const char *p) { return strncasecmp(s, p, strlen(p)) == 0; }
+static inline int toy_prefix(const char *s, const char *p)
+{
+	return strncasecmp(s, p, strlen(p)) == 0;
+}
 
 static inline void *toy_session_open(void *engine, pgw_session *ps, const char *user,
-			      const char *database, mur_error *err)
+				     const char *database, mur_error *err)
 {
 	toy_engine *e = engine;
 	toy_sess *s;
@@ -96,7 +101,8 @@ static inline int toy_split(void *esess, const char *sql, int *n, char ***stmts,
 	int k = 0;
 	const char *p = sql;
 	if (strstr(sql, "splitfail"))
-		return mur_error_set_pos(err, SQLSTATE_SYNTAX_ERROR, 1, "syntax error at or near \"splitfail\"");
+		return mur_error_set_pos(err, SQLSTATE_SYNTAX_ERROR, 1,
+					 "syntax error at or near \"splitfail\"");
 	while (*p) {
 		const char *end = strchr(p, ';');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
@@ -119,12 +125,13 @@ static inline int toy_split(void *esess, const char *sql, int *n, char ***stmts,
 }
 
 static inline void *toy_prepare(void *esess, const char *sql, int nparams, const uint32_t *oids,
-			 mur_error *err)
+				mur_error *err)
 {
 	toy_sess *s = esess;
 	toy_stmt *st;
 	if (toy_prefix(sql, "syntax")) {
-		mur_error_set_pos(err, SQLSTATE_SYNTAX_ERROR, 1, "syntax error at or near \"syntax\"");
+		mur_error_set_pos(err, SQLSTATE_SYNTAX_ERROR, 1,
+				  "syntax error at or near \"syntax\"");
 		return NULL;
 	}
 	st = calloc(1, sizeof *st);
@@ -156,7 +163,7 @@ static inline void *toy_prepare(void *esess, const char *sql, int nparams, const
 }
 
 static inline void toy_describe(void *stmt, int *nparams, const uint32_t **oids, int *ncols,
-			 const pgw_column **cols)
+				const pgw_column **cols)
 {
 	toy_stmt *st = stmt;
 	*nparams = st->nparams;
@@ -173,7 +180,7 @@ static inline void toy_stmt_free(void *stmt)
 }
 
 static inline void toy_select(pgw_result *r, toy_stmt *st, int nparams, const char *const *values,
-		       const int32_t *lengths)
+			      const int32_t *lengths)
 {
 	pgw_result_set_columns(r, 1, st->cols);
 	if (st->nparams == 1) {
@@ -194,7 +201,7 @@ static inline void toy_select(pgw_result *r, toy_stmt *st, int nparams, const ch
 }
 
 static inline pgw_result *toy_run(toy_sess *s, toy_stmt *st, int nparams, const char *const *values,
-			   const int32_t *lengths)
+				  const int32_t *lengths)
 {
 	pgw_result *r = pgw_result_new();
 	const char *sql = st->sql;
@@ -226,8 +233,8 @@ static inline pgw_result *toy_run(toy_sess *s, toy_stmt *st, int nparams, const 
 }
 
 static inline void toy_execute(void *esess, void *stmt, int nparams, const char *const *values,
-			const int32_t *lengths, int nformats, const int16_t *formats,
-			pgw_done_cb done, void *arg)
+			       const int32_t *lengths, int nformats, const int16_t *formats,
+			       pgw_done_cb done, void *arg)
 {
 	toy_sess *s = esess;
 	toy_stmt *st = stmt;
@@ -252,6 +259,19 @@ static inline int toy_complete(toy_engine *e)
 	return 1;
 }
 
+/* cancel(): a pending asynchronous statement ends now with 57014. */
+static inline void toy_cancel(void *esess)
+{
+	toy_sess *s = esess;
+	mur_error e;
+	s->e->cancels++;
+	if (!s->e->pend_done)
+		return;
+	mur_error_set(&e, SQLSTATE_QUERY_CANCELED, "canceling statement due to user request");
+	pgw_result_set_error(s->e->pend_res, &e);
+	toy_complete(s->e);
+}
+
 static inline int toy_copy_data(void *esess, const char *data, size_t len)
 {
 	toy_sess *s = esess;
@@ -261,7 +281,8 @@ static inline int toy_copy_data(void *esess, const char *data, size_t len)
 	return s->e->copy_pause ? 1 : 0;
 }
 
-static inline void toy_copy_done(void *esess, int failed, const char *msg, pgw_done_cb done, void *arg)
+static inline void toy_copy_done(void *esess, int failed, const char *msg, pgw_done_cb done,
+				 void *arg)
 {
 	toy_sess *s = esess;
 	pgw_result *r = pgw_result_new();
@@ -300,6 +321,7 @@ static const pgw_engine_ops toy_ops __attribute__((unused)) = {
 	.copy_done = toy_copy_done,
 	.txn_status = toy_txn_status,
 	.statement_failed = toy_statement_failed,
+	.cancel = toy_cancel,
 };
 
 /* ---- Frontend message builders ---------------------------------------------- */
@@ -313,9 +335,13 @@ static inline size_t fe_begin(mur_buf *b, char type)
 	return off;
 }
 
-static inline void fe_end(mur_buf *b, size_t off) { mur_buf_patch_u32(b, off, (uint32_t)(b->len - off)); }
+static inline void fe_end(mur_buf *b, size_t off)
+{
+	mur_buf_patch_u32(b, off, (uint32_t)(b->len - off));
+}
 
-static inline void fe_startup_version(mur_buf *b, uint32_t version, const char *user, const char *db)
+static inline void fe_startup_version(mur_buf *b, uint32_t version, const char *user,
+				      const char *db)
 {
 	size_t off = b->len;
 	mur_buf_put_u32(b, 0);
@@ -353,7 +379,7 @@ static inline void fe_query(mur_buf *b, const char *sql)
 }
 
 static inline void fe_parse(mur_buf *b, const char *name, const char *sql, int noids,
-		     const uint32_t *oids)
+			    const uint32_t *oids)
 {
 	size_t off = fe_begin(b, 'P');
 	mur_buf_put_cstr(b, name);
@@ -366,7 +392,7 @@ static inline void fe_parse(mur_buf *b, const char *name, const char *sql, int n
 
 /* values[i] NULL = SQL NULL; nres result format codes. */
 static inline void fe_bind(mur_buf *b, const char *portal, const char *stmt, int nparams,
-		    const char *const *values, int nres, const int16_t *res)
+			   const char *const *values, int nres, const int16_t *res)
 {
 	size_t off = fe_begin(b, 'B');
 	mur_buf_put_cstr(b, portal);
@@ -395,8 +421,14 @@ static inline void fe_target(mur_buf *b, char type, char kind, const char *name)
 	fe_end(b, off);
 }
 
-static inline void fe_describe(mur_buf *b, char kind, const char *name) { fe_target(b, 'D', kind, name); }
-static inline void fe_close(mur_buf *b, char kind, const char *name) { fe_target(b, 'C', kind, name); }
+static inline void fe_describe(mur_buf *b, char kind, const char *name)
+{
+	fe_target(b, 'D', kind, name);
+}
+static inline void fe_close(mur_buf *b, char kind, const char *name)
+{
+	fe_target(b, 'C', kind, name);
+}
 
 static inline void fe_execute(mur_buf *b, const char *portal, int32_t max_rows)
 {
@@ -431,9 +463,9 @@ typedef struct be_msgs {
 	char types[BE_MSGS_MAX + 1]; /* one char per message, NUL-terminated */
 	const char *body[BE_MSGS_MAX];
 	uint32_t len[BE_MSGS_MAX];
-	char *data;                  /* owned */
+	char *data; /* owned */
 	size_t data_len;
-	int bad;                     /* the bytes did not split into whole messages */
+	int bad; /* the bytes did not split into whole messages */
 } be_msgs;
 
 static inline void be_split(be_msgs *m, char *data, size_t len)

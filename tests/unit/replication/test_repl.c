@@ -43,8 +43,12 @@ static int fake_send(void *ctx, uint32_t node_id, exec_task *task, repl_task_cb 
 	(void)ctx, (void)err;
 	assert_true(nsends < SENT_MAX);
 	task->id = next_task_id++;
-	sends[nsends++] = (sent){.node_id = node_id, .kind = task->kind, .lsn = task->lsn,
-				 .entry_id = task->entry_id, .cb = cb, .arg = arg};
+	sends[nsends++] = (sent){.node_id = node_id,
+				 .kind = task->kind,
+				 .lsn = task->lsn,
+				 .entry_id = task->entry_id,
+				 .cb = cb,
+				 .arg = arg};
 	return MUR_OK;
 }
 
@@ -107,7 +111,8 @@ static int setup(void **state)
 	const cat_node *n;
 	mur_error err;
 	repl_config cfg = {.tr = {.send = fake_send, .connected = fake_connected},
-			   .time_id = fake_time_id, .write_pipeline = 8};
+			   .time_id = fake_time_id,
+			   .write_pipeline = 8};
 	(void)state;
 	nsends = 0;
 	resumed = reported = report_failed = 0;
@@ -116,7 +121,8 @@ static int setup(void **state)
 	for (int i = 1; i <= 3; i++) {
 		char name[16];
 		snprintf(name, sizeof name, "f%d", i);
-		assert_int_equal(cat_upsert_node(fx.cat, name, "127.0.0.1:1", CAT_NODE_FOLLOWER, &n, &err),
+		assert_int_equal(cat_upsert_node(fx.cat, name, "127.0.0.1:1", CAT_NODE_FOLLOWER, &n,
+						 &err),
 				 MUR_OK);
 	}
 	cfg.cat = fx.cat;
@@ -149,8 +155,8 @@ static int teardown(void **state)
 static int write_one(void)
 {
 	mur_error err;
-	return repl_write(fx.c, fx.t, 0, REPL_QUORUM_MAJORITY, "UPDATE main.\"t\" SET id = id", NULL,
-			  NULL, 0, NULL, 0, 0, on_write, NULL, &err);
+	return repl_write(fx.c, fx.t, 0, REPL_QUORUM_MAJORITY, "UPDATE main.\"t\" SET id = id",
+			  NULL, NULL, 0, NULL, 0, 0, on_write, NULL, &err);
 }
 
 static int parked(void)
@@ -169,7 +175,7 @@ static void test_gate_lifts_at_quorum(void **state)
 	assert_int_equal(nsends, 1);
 	assert_int_equal(sends[0].kind, EXEC_TASK_WRITE);
 	assert_int_equal(parked(), 1);
-	answer(0, 1, 1, NULL); /* the primary logged entry 1 */
+	answer(0, 1, 1, NULL);       /* the primary logged entry 1 */
 	assert_int_equal(nsends, 3); /* shipped to both replicas */
 	assert_int_equal(sends[1].kind, EXEC_TASK_APPLY);
 	assert_int_equal(sends[1].lsn, 1);
@@ -209,8 +215,10 @@ static void test_undo_when_quorum_impossible(void **state)
 	assert_string_equal(report_sqlstate, SQLSTATE_CONNECTION_FAILURE);
 	assert_int_equal(resumed, 1);
 	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
-	assert_int_equal(cat_placement_on(&fx.t->shards[0], sends[1].node_id)->state, CAT_PL_LAGGING);
-	assert_int_equal(cat_placement_on(&fx.t->shards[0], sends[0].node_id)->state, CAT_PL_CURRENT);
+	assert_int_equal(cat_placement_on(&fx.t->shards[0], sends[1].node_id)->state,
+			 CAT_PL_LAGGING);
+	assert_int_equal(cat_placement_on(&fx.t->shards[0], sends[0].node_id)->state,
+			 CAT_PL_CURRENT);
 	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
 }
 

@@ -22,20 +22,20 @@ typedef struct arrow {
 
 /* The diagram in repl.h, arrow by arrow. */
 static const arrow diagram[] = {
-	{REPL_WOP_QUEUED, REPL_WOP_PRIMARY},          /* sent */
-	{REPL_WOP_QUEUED, REPL_WOP_DONE},             /* not sent: no quorum, dropped, OOM */
-	{REPL_WOP_PRIMARY, REPL_WOP_REPLICATING},     /* entry n logged */
-	{REPL_WOP_PRIMARY, REPL_WOP_COMMITTED},       /* no row changed */
-	{REPL_WOP_PRIMARY, REPL_WOP_FAILING},         /* an answer failed */
-	{REPL_WOP_PRIMARY, REPL_WOP_QUEUED},          /* an op ahead failed */
-	{REPL_WOP_REPLICATING, REPL_WOP_COMMITTED},   /* acks >= quorum */
-	{REPL_WOP_REPLICATING, REPL_WOP_FAILING},     /* failed / quorum impossible */
-	{REPL_WOP_REPLICATING, REPL_WOP_QUEUED},      /* an op ahead failed */
-	{REPL_WOP_FAILING, REPL_WOP_UNDOING},         /* a copy holds entry n */
-	{REPL_WOP_FAILING, REPL_WOP_DONE},            /* no copy holds it */
-	{REPL_WOP_FAILING, REPL_WOP_QUEUED},          /* an op ahead failed */
-	{REPL_WOP_COMMITTED, REPL_WOP_DONE},          /* every answer in */
-	{REPL_WOP_UNDOING, REPL_WOP_DONE},            /* every undo answered */
+	{REPL_WOP_QUEUED, REPL_WOP_PRIMARY},        /* sent */
+	{REPL_WOP_QUEUED, REPL_WOP_DONE},           /* not sent: no quorum, dropped, OOM */
+	{REPL_WOP_PRIMARY, REPL_WOP_REPLICATING},   /* entry n logged */
+	{REPL_WOP_PRIMARY, REPL_WOP_COMMITTED},     /* no row changed */
+	{REPL_WOP_PRIMARY, REPL_WOP_FAILING},       /* an answer failed */
+	{REPL_WOP_PRIMARY, REPL_WOP_QUEUED},        /* an op ahead failed */
+	{REPL_WOP_REPLICATING, REPL_WOP_COMMITTED}, /* acks >= quorum */
+	{REPL_WOP_REPLICATING, REPL_WOP_FAILING},   /* failed / quorum impossible */
+	{REPL_WOP_REPLICATING, REPL_WOP_QUEUED},    /* an op ahead failed */
+	{REPL_WOP_FAILING, REPL_WOP_UNDOING},       /* a copy holds entry n */
+	{REPL_WOP_FAILING, REPL_WOP_DONE},          /* no copy holds it */
+	{REPL_WOP_FAILING, REPL_WOP_QUEUED},        /* an op ahead failed */
+	{REPL_WOP_COMMITTED, REPL_WOP_DONE},        /* every answer in */
+	{REPL_WOP_UNDOING, REPL_WOP_DONE},          /* every undo answered */
 };
 
 static int in_diagram(repl_wop_state from, repl_wop_state to)
@@ -56,7 +56,8 @@ static void test_every_pair(void **state)
 			int got = repl_wop_transition_allowed(from, to);
 			if (got != want)
 				fail_msg("%s -> %s: allowed %d, the diagram says %d",
-					 repl_wop_state_name(from), repl_wop_state_name(to), got, want);
+					 repl_wop_state_name(from), repl_wop_state_name(to), got,
+					 want);
 			allowed += got;
 		}
 	assert_int_equal(allowed, (int)(sizeof diagram / sizeof diagram[0]));

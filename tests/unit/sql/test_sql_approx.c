@@ -38,7 +38,8 @@ static void test_plan_router(void **state)
 {
 	plan *p = P("SELECT approx_count_distinct(kind) FROM events WHERE id = 5");
 	assert_true(p->u.select.router);
-	assert_non_null(strstr(p->u.select.shard_sql, "mur_approx_count_distinct(\"events\".\"kind\")"));
+	assert_non_null(
+		strstr(p->u.select.shard_sql, "mur_approx_count_distinct(\"events\".\"kind\")"));
 	plan_free(p);
 }
 
@@ -60,9 +61,10 @@ static void test_sqlite_matches_hashagg(void **state)
 {
 	sqlite3 *db = shard_open();
 	shard_exec(db, "CREATE TABLE t (x)");
-	shard_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
-		       "INSERT INTO t SELECT CASE i % 4 WHEN 0 THEN i WHEN 1 THEN i * 1.0 "
-		       "WHEN 2 THEN 'v' || i ELSE NULL END FROM n");
+	shard_exec(db,
+		   "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 5000) "
+		   "INSERT INTO t SELECT CASE i % 4 WHEN 0 THEN i WHEN 1 THEN i * 1.0 "
+		   "WHEN 2 THEN 'v' || i ELSE NULL END FROM n");
 	shard_exec(db, "INSERT INTO t VALUES (1.5), (X'00ff'), ('')");
 	exec_agg_spec ps = {.ngroup = 0, .naggs = 1}, cs = ps;
 	ps.aggs[0] = (exec_agg){EXEC_AGG_HLL, 0};
@@ -74,10 +76,15 @@ static void test_sqlite_matches_hashagg(void **state)
 		sqlite3_value *sv = sqlite3_column_value(st, 0);
 		mur_value v = mur_v_null();
 		switch (sqlite3_value_type(sv)) {
-		case SQLITE_INTEGER: v = mur_v_int(sqlite3_value_int64(sv)); break;
-		case SQLITE_FLOAT: v = mur_v_float(sqlite3_value_double(sv)); break;
+		case SQLITE_INTEGER:
+			v = mur_v_int(sqlite3_value_int64(sv));
+			break;
+		case SQLITE_FLOAT:
+			v = mur_v_float(sqlite3_value_double(sv));
+			break;
 		case SQLITE_TEXT:
-			v = mur_v_text((const char *)sqlite3_value_text(sv), (size_t)sqlite3_value_bytes(sv));
+			v = mur_v_text((const char *)sqlite3_value_text(sv),
+				       (size_t)sqlite3_value_bytes(sv));
 			break;
 		case SQLITE_BLOB:
 			v = mur_v_blob(sqlite3_value_blob(sv), (size_t)sqlite3_value_bytes(sv));
@@ -103,10 +110,12 @@ static void test_sqlite_matches_hashagg(void **state)
 	/* 1250 ints, 1250 integral floats (other integers), 1250 texts, 3 more */
 	assert_true(c.i > 3753 * 0.975 && c.i < 3753 * 1.025);
 	/* empty input and NULL-only input: 0 */
-	assert_string_equal(shard_query(db, "SELECT mur_approx_count_distinct(x) FROM t WHERE 0"), "0");
+	assert_string_equal(shard_query(db, "SELECT mur_approx_count_distinct(x) FROM t WHERE 0"),
+			    "0");
 	assert_string_equal(shard_query(db, "SELECT mur_approx_count_distinct(NULL) FROM t"), "0");
 	assert_string_equal(shard_query(db, "SELECT mur_approx_count_distinct(column1) FROM "
-					    "(VALUES (1), (1.0), (2), (2.0), ('a'), (NULL), (-0.0), (0))"),
+					    "(VALUES (1), (1.0), (2), (2.0), ('a'), (NULL), "
+					    "(-0.0), (0))"),
 			    "4");
 	mur_buf_free(&sketches);
 	mur_buf_free(&counts);

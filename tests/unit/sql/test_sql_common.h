@@ -41,7 +41,8 @@ static __attribute__((unused)) void tcol(cat_table *t, const char *name, mur_typ
 	c->not_null = pk;
 }
 
-static __attribute__((unused)) void tcreate(cat_table *t, const char *name, int dist, uint32_t nshards)
+static __attribute__((unused)) void tcreate(cat_table *t, const char *name, int dist,
+					    uint32_t nshards)
 {
 	const cat_table *out;
 	mur_error err;
@@ -160,7 +161,8 @@ static __attribute__((unused)) const char *shard_query(sqlite3 *db, const char *
 			n += (size_t)snprintf(out + n, sizeof out - n, ";");
 		for (int i = 0; i < sqlite3_column_count(st); i++) {
 			const char *v = (const char *)sqlite3_column_text(st, i);
-			n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", i ? "|" : "", v ? v : "N");
+			n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", i ? "|" : "",
+					      v ? v : "N");
 		}
 	}
 	if (rc != SQLITE_DONE)

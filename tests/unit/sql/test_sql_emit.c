@@ -43,8 +43,10 @@ static void test_parentheses_only_where_needed(void **state)
 	expect_where("kind || 'a' || 'b' = 'x' || (kind || 'y')",
 		     "(\"events\".\"kind\" || 'a' || 'b' = 'x' || (\"events\".\"kind\" || 'y'))");
 	/* a comparison under a comparison is always parenthesized */
-	expect_where("(user_id < 3) = flag", "((\"events\".\"user_id\" < 3) = \"events\".\"flag\")");
-	expect_where("flag = (user_id < 3)", "(\"events\".\"flag\" = (\"events\".\"user_id\" < 3))");
+	expect_where("(user_id < 3) = flag",
+		     "((\"events\".\"user_id\" < 3) = \"events\".\"flag\")");
+	expect_where("flag = (user_id < 3)",
+		     "(\"events\".\"flag\" = (\"events\".\"user_id\" < 3))");
 	expect_where("(user_id = 3) IS DISTINCT FROM flag",
 		     "((\"events\".\"user_id\" = 3) IS NOT \"events\".\"flag\")");
 	/* unary minus and NOT stay self-delimited */
@@ -131,8 +133,9 @@ static void test_bool_lists_are_balanced(void **state)
 	free(s);
 	/* a short list stays flat */
 	plan *p = P("SELECT id FROM events WHERE user_id = 1 OR user_id = 2 OR kind = 'x'");
-	assert_string_equal(where_of(p), "((\"events\".\"user_id\" = 1) OR (\"events\".\"user_id\" = 2) "
-					 "OR (\"events\".\"kind\" = 'x'))");
+	assert_string_equal(where_of(p),
+			    "((\"events\".\"user_id\" = 1) OR (\"events\".\"user_id\" = 2) "
+			    "OR (\"events\".\"kind\" = 'x'))");
 	plan_free(p);
 }
 

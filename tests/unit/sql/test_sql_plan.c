@@ -24,7 +24,8 @@ static void test_router_constant(void **state)
 	assert_int_equal(p->out[0].type, MT_INT8);
 	assert_int_equal(p->out[5].type, MT_BOOL);
 	assert_string_equal(s->shard_sql,
-			    "SELECT \"events\".\"id\", \"events\".\"user_id\", \"events\".\"kind\", "
+			    "SELECT \"events\".\"id\", \"events\".\"user_id\", "
+			    "\"events\".\"kind\", "
 			    "\"events\".\"created_at\", \"events\".\"amount\", \"events\".\"flag\" "
 			    "FROM main.\"events\" AS \"events\" WHERE (\"events\".\"id\" = 5)");
 	plan_free(p);
@@ -37,7 +38,8 @@ static void test_router_param_and_string_literal(void **state)
 	assert_int_equal(p->u.select.prune.param, 1);
 	assert_int_equal(p->nparams, 1);
 	assert_int_equal(p->param_types[0], MT_INT8); /* inferred from the column */
-	assert_non_null(strstr(p->u.select.shard_sql, "ORDER BY \"events\".\"kind\" ASC NULLS LAST LIMIT 3"));
+	assert_non_null(strstr(p->u.select.shard_sql,
+			       "ORDER BY \"events\".\"kind\" ASC NULLS LAST LIMIT 3"));
 	plan_free(p);
 	p = P("SELECT id FROM events WHERE id = '42'"); /* untyped literal coerced at plan time */
 	assert_int_equal(p->u.select.prune.constant.kind, MV_INT);
@@ -57,8 +59,9 @@ static void test_scatter_plain(void **state)
 	assert_int_equal(s->prune.active, 0);
 	assert_null(s->final_sql);
 	assert_string_equal(s->strategy, "scatter-gather");
-	assert_string_equal(s->shard_sql, "SELECT \"events\".\"id\", \"events\".\"kind\" FROM main.\"events\" "
-					  "AS \"events\" WHERE (\"events\".\"user_id\" > 3)");
+	assert_string_equal(s->shard_sql,
+			    "SELECT \"events\".\"id\", \"events\".\"kind\" FROM main.\"events\" "
+			    "AS \"events\" WHERE (\"events\".\"user_id\" > 3)");
 	plan_free(p);
 }
 
@@ -66,10 +69,11 @@ static void test_scatter_topn_hidden_sort(void **state)
 {
 	plan *p = P("SELECT id, kind FROM events ORDER BY created_at DESC LIMIT 10 OFFSET 5");
 	plan_select *s = &p->u.select;
-	assert_string_equal(s->shard_sql,
-			    "SELECT \"events\".\"id\", \"events\".\"kind\", \"events\".\"created_at\" FROM "
-			    "main.\"events\" AS \"events\" ORDER BY \"events\".\"created_at\" DESC NULLS "
-			    "FIRST LIMIT (10 + 5)");
+	assert_string_equal(s->shard_sql, "SELECT \"events\".\"id\", \"events\".\"kind\", "
+					  "\"events\".\"created_at\" FROM "
+					  "main.\"events\" AS \"events\" ORDER BY "
+					  "\"events\".\"created_at\" DESC NULLS "
+					  "FIRST LIMIT (10 + 5)");
 	assert_string_equal(s->final_sql,
 			    "SELECT c0, c1 FROM r ORDER BY c2 DESC NULLS FIRST LIMIT 10 OFFSET 5");
 	assert_int_equal(p->nout, 2);
@@ -92,7 +96,8 @@ static void test_aggregate_group(void **state)
 	plan_select *s = &p->u.select;
 	assert_int_equal(s->router, 0);
 	assert_string_equal(s->shard_sql,
-			    "SELECT \"events\".\"kind\", \"events\".\"user_id\", \"events\".\"amount\", "
+			    "SELECT \"events\".\"kind\", \"events\".\"user_id\", "
+			    "\"events\".\"amount\", "
 			    "\"events\".\"created_at\" FROM main.\"events\" AS \"events\" WHERE "
 			    "\"events\".\"flag\"");
 	assert_int_equal(s->has_partial_agg, 1);
@@ -147,15 +152,16 @@ static void test_group_by_alias_and_expression(void **state)
 {
 	plan *p = P("SELECT date_trunc('day', created_at) AS d, count(*) FROM events GROUP BY d");
 	assert_string_equal(p->u.select.shard_sql,
-			    "SELECT mur_date_trunc('day', \"events\".\"created_at\") FROM main.\"events\" "
+			    "SELECT mur_date_trunc('day', \"events\".\"created_at\") FROM "
+			    "main.\"events\" "
 			    "AS \"events\"");
 	assert_string_equal(p->out[0].name, "d");
 	assert_int_equal(p->out[0].type, MT_TIMESTAMP);
 	assert_string_equal(p->u.select.final_sql, "SELECT c0, c1 FROM r");
 	plan_free(p);
 	p = P("SELECT user_id % 10, count(*) FROM events GROUP BY 1");
-	assert_string_equal(p->u.select.shard_sql,
-			    "SELECT mur_mod(\"events\".\"user_id\", 10) FROM main.\"events\" AS \"events\"");
+	assert_string_equal(p->u.select.shard_sql, "SELECT mur_mod(\"events\".\"user_id\", 10) "
+						   "FROM main.\"events\" AS \"events\"");
 	plan_free(p);
 }
 
@@ -190,10 +196,12 @@ static void test_count_distinct_gather(void **state)
 	E("SELECT count(DISTINCT user_id), count(DISTINCT kind) FROM events", "0A000");
 	/* with other aggregates: shards group by (groups, x) with the others'
 	 * partials; the final step counts distinct x and merges the partials */
-	p = P("SELECT kind, count(DISTINCT user_id), avg(amount), count(*) FROM events GROUP BY kind");
+	p = P("SELECT kind, count(DISTINCT user_id), avg(amount), count(*) FROM events GROUP BY "
+	      "kind");
 	s = &p->u.select;
-	assert_string_equal(s->shard_sql, "SELECT \"events\".\"kind\", \"events\".\"user_id\", "
-					  "\"events\".\"amount\" FROM main.\"events\" AS \"events\"");
+	assert_string_equal(s->shard_sql,
+			    "SELECT \"events\".\"kind\", \"events\".\"user_id\", "
+			    "\"events\".\"amount\" FROM main.\"events\" AS \"events\"");
 	assert_int_equal(s->partial_agg.ngroup, 2);
 	assert_int_equal(s->partial_agg.naggs, 3); /* sum, count (avg); count(*) */
 	assert_int_equal(s->final_agg.ngroup, 1);
@@ -216,7 +224,8 @@ static void test_router_aggregate(void **state)
 	assert_int_equal(p->u.select.router, 1);
 	assert_int_equal(p->u.select.has_partial_agg, 0);
 	assert_string_equal(p->u.select.shard_sql,
-			    "SELECT count(*), max(\"events\".\"flag\") FROM main.\"events\" AS \"events\" "
+			    "SELECT count(*), max(\"events\".\"flag\") FROM main.\"events\" AS "
+			    "\"events\" "
 			    "WHERE (\"events\".\"id\" = 3) GROUP BY \"events\".\"kind\"");
 	plan_free(p);
 }
@@ -227,11 +236,13 @@ static void test_colocated_join(void **state)
 	plan_select *s = &p->u.select;
 	assert_int_equal(s->ntables, 2);
 	assert_string_equal(s->tables[1]->name, "orders");
-	assert_string_equal(s->shard_sql, "SELECT \"u\".\"state\", \"o\".\"total\" FROM main.\"users\" AS "
-					  "\"u\" JOIN m1.\"orders\" AS \"o\" ON (\"u\".\"id\" = "
-					  "\"o\".\"user_id\")");
+	assert_string_equal(s->shard_sql,
+			    "SELECT \"u\".\"state\", \"o\".\"total\" FROM main.\"users\" AS "
+			    "\"u\" JOIN m1.\"orders\" AS \"o\" ON (\"u\".\"id\" = "
+			    "\"o\".\"user_id\")");
 	plan_free(p);
-	p = P("SELECT count(*) FROM users, orders WHERE orders.user_id = users.id AND users.id = 3");
+	p = P("SELECT count(*) FROM users, orders WHERE orders.user_id = users.id AND users.id = "
+	      "3");
 	assert_int_equal(p->u.select.router, 1);
 	plan_free(p);
 	p = P("SELECT u.id FROM users u LEFT JOIN orders o ON o.user_id = u.id");
@@ -251,7 +262,8 @@ static void test_join_not_colocated(void **state)
 	assert_int_equal(p->u.select.router, 0);
 	/* the key first, then what the query reads; each table's own filter */
 	assert_string_equal(p->u.select.join_side_sql[0],
-			    "SELECT \"e\".\"user_id\", \"e\".\"kind\" FROM main.\"events\" AS \"e\" "
+			    "SELECT \"e\".\"user_id\", \"e\".\"kind\" FROM main.\"events\" AS "
+			    "\"e\" "
 			    "WHERE (\"e\".\"kind\" = 'x')");
 	assert_non_null(strstr(p->u.select.join_side_sql[1], "WHERE (\"u\".\"id\" > 3)"));
 	assert_non_null(strstr(p->u.select.join_ddl, "ATTACH ':memory:' AS m1;"));

@@ -13,8 +13,9 @@
  */
 #include "test_sql_common.h"
 
-#define MONTHS "2024-02-01,2024-03-01,2024-04-01,2024-05-01,2024-06-01,2024-07-01," \
-	       "2024-08-01,2024-09-01,2024-10-01,2024-11-01,2024-12-01"
+#define MONTHS                                                                                     \
+	"2024-02-01,2024-03-01,2024-04-01,2024-05-01,2024-06-01,2024-07-01,"                       \
+	"2024-08-01,2024-09-01,2024-10-01,2024-11-01,2024-12-01"
 
 static const cat_table *create(const char *sql)
 {
@@ -31,7 +32,8 @@ static int setup(void **state)
 {
 	mur_error err;
 	setup_catalog(state);
-	assert_int_equal(cat_upsert_node(tcat, "f1", "127.0.0.1:1", CAT_NODE_FOLLOWER, NULL, &err), 0);
+	assert_int_equal(cat_upsert_node(tcat, "f1", "127.0.0.1:1", CAT_NODE_FOLLOWER, NULL, &err),
+			 0);
 	create("CREATE TABLE ev (id bigint, created_at timestamptz, amount int) "
 	       "PARTITION BY RANGE (created_at) WITH (range_bounds = '" MONTHS "')");
 	create("CREATE TABLE rk (k int PRIMARY KEY, v text) PARTITION BY RANGE (k) "
@@ -88,16 +90,18 @@ static void test_create_range_errors(void **state)
 	mur_error e;
 	e = E("CREATE TABLE b1 (a int) PARTITION BY RANGE (a) WITH (range_bounds = '1,3,2')",
 	      "22023");
-	assert_string_equal(e.message,
-			    "range_bounds must be strictly increasing: \"2\" does not come after \"3\"");
-	e = E("CREATE TABLE b2 (a int) PARTITION BY RANGE (a) WITH (range_bounds = '1,1')", "22023");
+	assert_string_equal(e.message, "range_bounds must be strictly increasing: \"2\" does not "
+				       "come after \"3\"");
+	e = E("CREATE TABLE b2 (a int) PARTITION BY RANGE (a) WITH (range_bounds = '1,1')",
+	      "22023");
 	assert_non_null(strstr(e.message, "\"1\" does not come after \"1\""));
 	e = E("CREATE TABLE b3 (a date) PARTITION BY RANGE (a) WITH (range_bounds = "
 	      "'2024-01-01,2024-13-01')",
 	      "22023");
 	assert_string_equal(e.message, "invalid range bound \"2024-13-01\"");
 	assert_true(strlen(e.detail) > 0);
-	e = E("CREATE TABLE b4 (a int) PARTITION BY RANGE (a) WITH (range_bounds = '1,x')", "22023");
+	e = E("CREATE TABLE b4 (a int) PARTITION BY RANGE (a) WITH (range_bounds = '1,x')",
+	      "22023");
 	assert_string_equal(e.message, "invalid range bound \"x\"");
 	E("CREATE TABLE b5 (a int) PARTITION BY RANGE (a) WITH (range_bounds = '1,,2')", "22023");
 	E("CREATE TABLE b5 (a int) PARTITION BY RANGE (a) WITH (range_bounds = '1,')", "22023");
@@ -108,15 +112,18 @@ static void test_create_range_errors(void **state)
 	E("CREATE TABLE b6 (a int) WITH (distribution = 'reference', range_bounds = '1')", "42P16");
 	E("CREATE TABLE b6 (a int) PARTITION BY RANGE (a) WITH (distribution = 'reference')",
 	  "42P16");
-	e = E("CREATE TABLE b6 (a int) PARTITION BY RANGE (a) WITH (distribution = 'hash')", "42P16");
+	e = E("CREATE TABLE b6 (a int) PARTITION BY RANGE (a) WITH (distribution = 'hash')",
+	      "42P16");
 	assert_non_null(strstr(e.message, "conflicts"));
 	E("CREATE TABLE b6 (a int) WITH (distribution = 'range')", "42P16");
 	e = E("CREATE TABLE b7 (a int) PARTITION BY RANGE (a) WITH (range_bounds = '1,2', "
 	      "shards = 4)",
 	      "42P16");
-	assert_string_equal(e.message, "shards = 4 disagrees with range_bounds, which make 3 shards");
+	assert_string_equal(e.message,
+			    "shards = 4 disagrees with range_bounds, which make 3 shards");
 	e = E("CREATE TABLE b7 (a int) PARTITION BY RANGE (a) WITH (shards = 4)", "42P16");
-	assert_string_equal(e.message, "a range-partitioned table without range_bounds has one shard");
+	assert_string_equal(e.message,
+			    "a range-partitioned table without range_bounds has one shard");
 	e = E("CREATE TABLE b8 (a float8) PARTITION BY RANGE (a)", "0A000");
 	assert_non_null(strstr(e.message, "double precision"));
 	E("CREATE TABLE b8 (a int, b int) PARTITION BY RANGE (a, b)", "0A000");
@@ -147,7 +154,8 @@ static void test_range_pruning(void **state)
 	assert_string_equal(s->prune.bounds[0].constant.s, "2024-03-01 00:00:00");
 	/* March and April */
 	assert_int_equal(cat_range_shards(ev, &s->prune.bounds[0].constant, 1,
-					  &s->prune.bounds[1].constant, 0, out), 2);
+					  &s->prune.bounds[1].constant, 0, out),
+			 2);
 	assert_int_equal(out[0], 2);
 	assert_int_equal(out[1], 3);
 	plan_free(p);
@@ -193,7 +201,8 @@ static void test_range_no_pruning(void **state)
 		"SELECT v FROM rk WHERE k + 1 > 150",
 		"SELECT id FROM ev WHERE amount > 5",
 		"SELECT id FROM ev WHERE created_at > DATE '2024-05-01'",
-		"SELECT id FROM ev WHERE created_at BETWEEN SYMMETRIC '2024-05-01' AND '2024-04-01'",
+		"SELECT id FROM ev WHERE created_at BETWEEN SYMMETRIC '2024-05-01' AND "
+		"'2024-04-01'",
 		"SELECT id FROM events WHERE id > 5",
 		"SELECT count(*) FROM rk WHERE k > NULL",
 	};
@@ -231,10 +240,8 @@ static void test_range_colocation(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_range),
-		cmocka_unit_test(test_create_range_errors),
-		cmocka_unit_test(test_range_pruning),
-		cmocka_unit_test(test_range_no_pruning),
+		cmocka_unit_test(test_create_range),     cmocka_unit_test(test_create_range_errors),
+		cmocka_unit_test(test_range_pruning),    cmocka_unit_test(test_range_no_pruning),
 		cmocka_unit_test(test_range_colocation),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown_catalog);

@@ -55,7 +55,8 @@ static void test_create_reference(void **state)
 static void test_create_reference_errors(void **state)
 {
 	mur_error e = E("CREATE TABLE r3 (a int) WITH (distribution = 'replicated')", "22023");
-	assert_string_equal(e.message, "invalid value for table option \"distribution\": \"replicated\"");
+	assert_string_equal(e.message,
+			    "invalid value for table option \"distribution\": \"replicated\"");
 	assert_non_null(strstr(e.hint, "hash"));
 	assert_non_null(strstr(e.hint, "reference"));
 	e = E("CREATE TABLE r4 (a int) WITH (distribution = 'reference', shards = 4)", "22023");
@@ -78,16 +79,19 @@ static void test_reference_only_router(void **state)
 	assert_string_equal(s->strategy, "router (reference tables)");
 	assert_null(s->final_sql);
 	assert_int_equal(s->has_partial_agg, 0);
-	assert_string_equal(s->shard_sql, "SELECT \"nation\".\"name\" FROM main.\"nation\" AS \"nation\" "
-					  "WHERE (\"nation\".\"region\" = 1) ORDER BY \"nation\".\"name\" "
-					  "ASC NULLS LAST LIMIT 2");
+	assert_string_equal(s->shard_sql,
+			    "SELECT \"nation\".\"name\" FROM main.\"nation\" AS \"nation\" "
+			    "WHERE (\"nation\".\"region\" = 1) ORDER BY \"nation\".\"name\" "
+			    "ASC NULLS LAST LIMIT 2");
 	plan_free(p);
-	p = P("SELECT r.name, count(*) FROM nation n JOIN region r ON n.region = r.id GROUP BY r.name");
+	p = P("SELECT r.name, count(*) FROM nation n JOIN region r ON n.region = r.id GROUP BY "
+	      "r.name");
 	s = &p->u.select;
 	assert_int_equal(s->router, 1);
 	assert_int_equal(s->ntables, 2);
 	assert_string_equal(s->tables[1]->name, "region");
-	assert_non_null(strstr(s->shard_sql, "FROM main.\"nation\" AS \"n\" JOIN m1.\"region\" AS \"r\""));
+	assert_non_null(
+		strstr(s->shard_sql, "FROM main.\"nation\" AS \"n\" JOIN m1.\"region\" AS \"r\""));
 	assert_non_null(strstr(s->shard_sql, "GROUP BY \"r\".\"name\""));
 	plan_free(p);
 }
@@ -102,7 +106,8 @@ static void test_join_distributed_first(void **state)
 	assert_string_equal(s->tables[0]->name, "events");
 	assert_string_equal(s->tables[1]->name, "nation");
 	assert_string_equal(s->shard_sql,
-			    "SELECT \"e\".\"id\", \"n\".\"name\" FROM main.\"events\" AS \"e\" JOIN "
+			    "SELECT \"e\".\"id\", \"n\".\"name\" FROM main.\"events\" AS \"e\" "
+			    "JOIN "
 			    "m1.\"nation\" AS \"n\" ON (\"e\".\"kind\" = \"n\".\"code\") WHERE "
 			    "((\"n\".\"region\" = 2) AND (\"e\".\"amount\" > 1))");
 	plan_free(p);
@@ -131,7 +136,8 @@ static void test_join_reference_first(void **state)
 	assert_string_equal(s->tables[1]->name, "region");
 	assert_string_equal(s->tables[2]->name, "nation");
 	assert_string_equal(s->shard_sql,
-			    "SELECT \"n\".\"name\", \"e\".\"kind\" FROM m2.\"nation\" AS \"n\" JOIN "
+			    "SELECT \"n\".\"name\", \"e\".\"kind\" FROM m2.\"nation\" AS \"n\" "
+			    "JOIN "
 			    "m1.\"region\" AS \"r\" ON (\"r\".\"id\" = \"n\".\"region\") JOIN "
 			    "main.\"events\" AS \"e\" ON (\"e\".\"kind\" = \"n\".\"code\") WHERE "
 			    "(\"e\".\"id\" = 5)");
@@ -205,7 +211,7 @@ static void test_join_refused(void **state)
 	assert_true(strlen(e.hint) > 0);
 	/* reference tables among themselves may LEFT JOIN before the driver */
 	p = P("SELECT count(*) FROM nation n LEFT JOIN region r ON r.id = n.region "
-		    "JOIN events e ON e.kind = n.code");
+	      "JOIN events e ON e.kind = n.code");
 	assert_int_equal(p->u.select.ntables, 3);
 	plan_free(p);
 }

@@ -64,7 +64,8 @@ static void test_analyze_named(void **state)
 	assert_int_equal(pa->tables[0].ncols, 1);
 	assert_int_equal(pa->tables[0].cols[0], 1);
 	assert_string_equal(pa->tables[0].shard_sql,
-			    "SELECT count(*), mur_approx_count_distinct(\"state\") FROM main.\"users\"");
+			    "SELECT count(*), mur_approx_count_distinct(\"state\") FROM "
+			    "main.\"users\"");
 	assert_int_equal(pa->tables[1].ncols, 2);
 	plan_free(p);
 	p = P("ANALYZE (VERBOSE, SKIP_LOCKED) public.users");
@@ -79,12 +80,42 @@ static void test_analyze_errors(void **state)
 	assert_int_equal(err.position, 9);
 	err = E("ANALYZE users (state, nope)", "42703");
 	assert_string_equal(err.message, "column \"nope\" of relation \"users\" does not exist");
-	err = E("VACUUM", "0A000");
-	assert_string_equal(err.message, "murphy does not support VACUUM");
-	E("VACUUM ANALYZE users", "0A000");
 	E("ANALYZE murphy.nodes", "0A000");
 	err = E("ANALYZE (BUFFER_USAGE_LIMIT 100) users", "0A000");
-	assert_string_equal(err.message, "murphy does not support ANALYZE option \"buffer_usage_limit\"");
+	assert_string_equal(err.message,
+			    "murphy does not support ANALYZE option \"buffer_usage_limit\"");
+}
+
+/* VACUUM: nothing to reclaim in a SQLite file (a no-op on tables that
+ * exist); VACUUM ANALYZE is ANALYZE; the options murphy cannot honour are
+ * 0A000 naming them. */
+static void test_vacuum(void **state)
+{
+	mur_error err;
+	plan *p = P("VACUUM");
+	assert_int_equal(p->kind, PLAN_NOOP);
+	assert_string_equal(p->tag, "VACUUM");
+	plan_free(p);
+	p = P("VACUUM users, other");
+	assert_int_equal(p->kind, PLAN_NOOP);
+	plan_free(p);
+	p = P("VACUUM ANALYZE users");
+	assert_int_equal(p->kind, PLAN_ANALYZE);
+	assert_string_equal(p->tag, "VACUUM");
+	assert_int_equal(p->u.analyze.ntables, 1);
+	assert_string_equal(p->u.analyze.tables[0].table->name, "users");
+	plan_free(p);
+	p = P("VACUUM (ANALYZE, VERBOSE) users (state)");
+	assert_int_equal(p->kind, PLAN_ANALYZE);
+	assert_int_equal(p->u.analyze.tables[0].ncols, 1);
+	plan_free(p);
+	E("VACUUM nope", "42P01");
+	E("VACUUM murphy.nodes", "0A000");
+	err = E("VACUUM FULL users", "0A000");
+	assert_string_equal(err.message, "murphy does not support VACUUM option \"full\"");
+	err = E("VACUUM (FREEZE) users", "0A000");
+	assert_string_equal(err.message, "murphy does not support VACUUM option \"freeze\"");
+	E("VACUUM (INDEX_CLEANUP off) users", "0A000");
 }
 
 /* The shard SQL on a one-shard SQLite: one row, count(*) then the
@@ -94,9 +125,10 @@ static void test_analyze_shard_sql(void **state)
 	sqlite3 *db = shard_open();
 	plan *p = P("ANALYZE users");
 	shard_exec(db, "CREATE TABLE users (id, state, name)");
-	shard_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) "
-		       "INSERT INTO users SELECT i, 's' || (i % 7), CASE WHEN i % 2 THEN NULL "
-		       "ELSE 'n' || (i % 40) END FROM n");
+	shard_exec(db,
+		   "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) "
+		   "INSERT INTO users SELECT i, 's' || (i % 7), CASE WHEN i % 2 THEN NULL "
+		   "ELSE 'n' || (i % 40) END FROM n");
 	assert_string_equal(shard_query(db, p->u.analyze.tables[0].shard_sql), "500|500|7|20");
 	shard_exec(db, "DELETE FROM users");
 	assert_string_equal(shard_query(db, p->u.analyze.tables[0].shard_sql), "0|0|0|0");
@@ -153,7 +185,8 @@ static void test_count_distinct_router_and_leader(void **state)
 	plan *p = PA("SELECT count(DISTINCT kind) FROM events WHERE id = 5");
 	assert_true(p->u.select.router);
 	assert_string_equal(p->u.select.strategy, "router");
-	assert_non_null(strstr(p->u.select.shard_sql, "mur_approx_count_distinct(\"events\".\"kind\")"));
+	assert_non_null(
+		strstr(p->u.select.shard_sql, "mur_approx_count_distinct(\"events\".\"kind\")"));
 	assert_null(strstr(p->u.select.shard_sql, "DISTINCT"));
 	plan_free(p);
 	/* murphy.* views are no distributed table: exact */
@@ -204,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_analyze_all),
 		cmocka_unit_test(test_analyze_named),
 		cmocka_unit_test(test_analyze_errors),
+		cmocka_unit_test(test_vacuum),
 		cmocka_unit_test(test_analyze_shard_sql),
 		cmocka_unit_test(test_count_distinct_approximate),
 		cmocka_unit_test(test_count_distinct_router_and_leader),

@@ -13,10 +13,11 @@ static void test_insert(void **state)
 	assert_int_equal(p->kind, PLAN_INSERT);
 	assert_string_equal(p->tag, "INSERT");
 	assert_string_equal(pi->values_sql, "VALUES (?1, NULL, ?2, NULL, NULL, NULL)");
-	assert_string_equal(pi->shard_sql,
-			    "INSERT INTO main.\"events\" (\"id\", \"user_id\", \"kind\", \"created_at\", "
-			    "\"amount\", \"flag\") VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING "
-			    "RETURNING \"id\", (\"kind\" || 'x')");
+	assert_string_equal(pi->shard_sql, "INSERT INTO main.\"events\" (\"id\", \"user_id\", "
+					   "\"kind\", \"created_at\", "
+					   "\"amount\", \"flag\") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+					   "ON CONFLICT DO NOTHING "
+					   "RETURNING \"id\", (\"kind\" || 'x')");
 	assert_int_equal(pi->on_conflict_nothing, 1);
 	assert_int_equal(pi->nreturning, 2);
 	assert_string_equal(p->out[1].name, "k");
@@ -69,15 +70,17 @@ static void test_update_delete(void **state)
 	assert_int_equal(m->is_delete, 0);
 	assert_int_equal(m->prune.active, 1);
 	assert_int_equal(m->prune.constant.i, 3);
-	assert_string_equal(m->shard_sql, "UPDATE main.\"users\" SET \"state\" = NULL, \"name\" = 'bob' "
-					  "WHERE (\"id\" = 3) RETURNING \"id\", \"state\", \"name\"");
+	assert_string_equal(m->shard_sql,
+			    "UPDATE main.\"users\" SET \"state\" = NULL, \"name\" = 'bob' "
+			    "WHERE (\"id\" = 3) RETURNING \"id\", \"state\", \"name\"");
 	assert_int_equal(m->nreturning, 3);
 	plan_free(p);
 	p = P("DELETE FROM events WHERE kind = $1");
 	assert_string_equal(p->tag, "DELETE");
 	assert_int_equal(p->u.modify.is_delete, 1);
 	assert_int_equal(p->u.modify.prune.active, 0);
-	assert_string_equal(p->u.modify.shard_sql, "DELETE FROM main.\"events\" WHERE (\"kind\" = ?1)");
+	assert_string_equal(p->u.modify.shard_sql,
+			    "DELETE FROM main.\"events\" WHERE (\"kind\" = ?1)");
 	assert_int_equal(p->param_types[0], MT_TEXT);
 	plan_free(p);
 	p = P("UPDATE events SET user_id = user_id + 1 WHERE id = $1");
@@ -109,9 +112,10 @@ static void test_create_table(void **state)
 	assert_string_equal(ct->def->cols[1].default_sql, "'x'");
 	assert_string_equal(ct->def->cols[2].default_sql, "mur_now()");
 	assert_int_equal(ct->def->cols[3].type, MT_NUMERIC);
-	assert_string_equal(ct->shard_ddl,
-			    "CREATE TABLE IF NOT EXISTS main.\"t\" (\"a\" INTEGER NOT NULL, \"b\" TEXT NOT "
-			    "NULL, \"c\" TEXT, \"d\" REAL, PRIMARY KEY (\"a\"), UNIQUE (\"a\", \"b\")) STRICT");
+	assert_string_equal(ct->shard_ddl, "CREATE TABLE IF NOT EXISTS main.\"t\" (\"a\" INTEGER "
+					   "NOT NULL, \"b\" TEXT NOT "
+					   "NULL, \"c\" TEXT, \"d\" REAL, PRIMARY KEY (\"a\"), "
+					   "UNIQUE (\"a\", \"b\")) STRICT");
 	plan_free(p);
 	p = P("CREATE TABLE t2 (a int, b text, PRIMARY KEY (a, b)) PARTITION BY HASH (b)");
 	assert_int_equal(p->u.create_table.def->dist_col, 1);
@@ -135,12 +139,46 @@ static void test_create_table(void **state)
 	plan_free(p);
 }
 
+/* No key, no PARTITION BY: a first column that is an integer declared NOT
+ * NULL (an id, as pgbench declares its tables) distributes the table,
+ * beside the hidden row id that keys its shard rows; anything else keeps
+ * the hidden row id as distribution column. */
+static void test_create_table_id_column(void **state)
+{
+	plan *p = P("CREATE TABLE acc (aid int NOT NULL, bid int, abalance int, filler char(84)) "
+		    "WITH (fillfactor = 100)");
+	const cat_table *t = p->u.create_table.def;
+	assert_int_equal(t->dist_col, 0);
+	assert_int_equal(t->ncols, 5);
+	assert_int_equal(t->cols[4].hidden, 1);
+	assert_non_null(strstr(p->u.create_table.shard_ddl, "PRIMARY KEY (\"_murphy_rowid\")"));
+	plan_free(p);
+	const char *hidden[] = {
+		"CREATE TABLE h1 (tid int, bid int NOT NULL)",          /* first column nullable */
+		"CREATE TABLE h2 (name text NOT NULL, n int NOT NULL)", /* not an integer */
+		"CREATE TABLE h3 (id bigint NOT NULL) WITH (distribution = 'reference')",
+	};
+	for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++) {
+		p = P(hidden[i]);
+		t = p->u.create_table.def;
+		assert_true(t->cols[t->dist_col].hidden);
+		plan_free(p);
+	}
+	p = P("CREATE TABLE h4 (id smallint NOT NULL, b int) PARTITION BY HASH (b)");
+	assert_int_equal(p->u.create_table.def->dist_col, 1);
+	plan_free(p);
+}
+
 static void test_create_table_errors(void **state)
 {
-	mur_error e = E("CREATE TABLE t4 (a int PRIMARY KEY, b int) PARTITION BY HASH (b)", "0A000");
+	mur_error e = E("CREATE TABLE t4 (a int PRIMARY KEY, b int) PARTITION BY HASH (b)",
+			"0A000");
 	assert_non_null(strstr(e.message, "does not contain the distribution column \"b\""));
 	E("CREATE TABLE t5 (a serial)", "0A000");
-	E("CREATE TABLE t7 (a int) WITH (fillfactor = 10)", "0A000");
+	E("CREATE TABLE t7 (a int) WITH (fillfactor = 5)", "22023");
+	e = E("CREATE TABLE t7 (a int) WITH (autovacuum_enabled = false)", "0A000");
+	assert_string_equal(e.message,
+			    "murphy does not support table option \"autovacuum_enabled\"");
 	E("CREATE TABLE t8 (a int) WITH (shards = 0)", "22023");
 	E("CREATE TABLE t9 (a int, a int)", "42701");
 	E("CREATE TABLE t10 (a nosuchtype)", "42704");
@@ -163,8 +201,9 @@ static void test_drop_and_index(void **state)
 	E("DROP TABLE nosuch", "42P01");
 	p = P("CREATE UNIQUE INDEX IF NOT EXISTS ev_k ON events (id, kind DESC)");
 	assert_int_equal(p->kind, PLAN_CREATE_INDEX);
-	assert_string_equal(p->u.index.shard_ddl, "CREATE UNIQUE INDEX IF NOT EXISTS main.\"ev_k\" ON "
-						  "\"events\" (\"id\", \"kind\" DESC)");
+	assert_string_equal(p->u.index.shard_ddl,
+			    "CREATE UNIQUE INDEX IF NOT EXISTS main.\"ev_k\" ON "
+			    "\"events\" (\"id\", \"kind\" DESC)");
 	plan_free(p);
 	p = P("CREATE INDEX ON events (kind)");
 	assert_string_equal(p->u.index.index_name, "events_kind_idx");
@@ -178,7 +217,8 @@ static void test_drop_and_index(void **state)
 
 static void test_copy(void **state)
 {
-	plan *p = P("COPY events (id, kind) FROM STDIN WITH (FORMAT csv, DELIMITER '|', NULL 'x', HEADER)");
+	plan *p = P("COPY events (id, kind) FROM STDIN WITH (FORMAT csv, DELIMITER '|', NULL 'x', "
+		    "HEADER)");
 	plan_copy *c = &p->u.copy;
 	assert_int_equal(p->kind, PLAN_COPY_FROM);
 	assert_int_equal(c->ncols, 2);
@@ -204,6 +244,10 @@ static void test_copy(void **state)
 	E("COPY users TO STDOUT", "0A000");
 	E("COPY users FROM '/tmp/x'", "0A000");
 	E("COPY users FROM STDIN WITH (FORMAT binary)", "0A000");
+	p = P("COPY users FROM STDIN WITH (FREEZE ON)"); /* pgbench -i: nothing to freeze */
+	assert_int_equal(p->kind, PLAN_COPY_FROM);
+	plan_free(p);
+	E("COPY users FROM STDIN WITH (FORCE_NULL (name))", "0A000");
 }
 
 static void test_misc_statements(void **state)
@@ -234,13 +278,17 @@ static void test_misc_statements(void **state)
 	assert_int_equal(p->kind, PLAN_SHOW);
 	assert_string_equal(p->out[0].name, "server_version");
 	plan_free(p);
-	static const struct { const char *sql; plan_kind kind; } txn[] = {
-		{"BEGIN", PLAN_BEGIN}, {"START TRANSACTION", PLAN_BEGIN}, {"COMMIT", PLAN_COMMIT},
-		{"END", PLAN_COMMIT}, {"ROLLBACK", PLAN_ROLLBACK}, {"ABORT", PLAN_ROLLBACK},
-		{"DISCARD ALL", PLAN_NOOP}, {"", PLAN_EMPTY}, {"  ;  ", PLAN_EMPTY},
-		{"SAVEPOINT a", PLAN_SAVEPOINT}, {"RELEASE SAVEPOINT a", PLAN_RELEASE},
-		{"RELEASE a", PLAN_RELEASE}, {"ROLLBACK TO SAVEPOINT a", PLAN_ROLLBACK_TO},
-		{"ROLLBACK TO a", PLAN_ROLLBACK_TO},
+	static const struct {
+		const char *sql;
+		plan_kind kind;
+	} txn[] = {
+		{"BEGIN", PLAN_BEGIN},       {"START TRANSACTION", PLAN_BEGIN},
+		{"COMMIT", PLAN_COMMIT},     {"END", PLAN_COMMIT},
+		{"ROLLBACK", PLAN_ROLLBACK}, {"ABORT", PLAN_ROLLBACK},
+		{"DISCARD ALL", PLAN_NOOP},  {"", PLAN_EMPTY},
+		{"  ;  ", PLAN_EMPTY},       {"SAVEPOINT a", PLAN_SAVEPOINT},
+		{"RELEASE SAVEPOINT a", PLAN_RELEASE}, {"RELEASE a", PLAN_RELEASE},
+		{"ROLLBACK TO SAVEPOINT a", PLAN_ROLLBACK_TO}, {"ROLLBACK TO a", PLAN_ROLLBACK_TO},
 	};
 	for (size_t i = 0; i < sizeof txn / sizeof txn[0]; i++) {
 		p = P(txn[i].sql);
@@ -252,8 +300,84 @@ static void test_misc_statements(void **state)
 	plan_free(p);
 	E("PREPARE TRANSACTION 'x'", "0A000");
 	E("SHOW ALL", "0A000");
-	E("TRUNCATE events", "0A000");
 	E("SELECT 1; SELECT 2", "42601");
+}
+
+/* TRUNCATE: one DELETE of every row per table (named twice: once);
+ * RESTART IDENTITY and CASCADE have nothing more to do in murphy. */
+static void test_truncate(void **state)
+{
+	plan *p = P("TRUNCATE TABLE events, other, events RESTART IDENTITY CASCADE");
+	const plan_truncate *pt = &p->u.truncate;
+	assert_int_equal(p->kind, PLAN_TRUNCATE);
+	assert_string_equal(p->tag, "TRUNCATE TABLE");
+	assert_int_equal(pt->ntables, 2);
+	assert_string_equal(pt->tables[0]->name, "events");
+	assert_string_equal(pt->tables[1]->name, "other");
+	assert_string_equal(pt->shard_sql[0], "DELETE FROM main.\"events\"");
+	assert_string_equal(pt->shard_sql[1], "DELETE FROM main.\"other\"");
+	plan_free(p);
+	p = P("TRUNCATE ONLY events");
+	assert_int_equal(p->u.truncate.ntables, 1);
+	plan_free(p);
+	E("TRUNCATE nope", "42P01");
+	E("TRUNCATE murphy.nodes", "0A000");
+}
+
+/* ALTER TABLE ADD PRIMARY KEY / UNIQUE: a unique index on every
+ * placement (with the DROP that undoes it), under CREATE TABLE's key rule;
+ * every other action is 0A000. */
+static void test_alter_table(void **state)
+{
+	static cat_table t; /* large: keep off the stack */
+	plan *p;
+	mur_error e;
+	memset(&t, 0, sizeof t);
+	tcol(&t, "aid", MT_INT4, 0);
+	tcol(&t, "bid", MT_INT4, 0);
+	t.cols[0].not_null = 1;
+	tcreate(&t, "alter_acc", 0, 4);
+	p = P("ALTER TABLE alter_acc ADD PRIMARY KEY (aid)");
+	assert_int_equal(p->kind, PLAN_CREATE_INDEX);
+	assert_string_equal(p->tag, "ALTER TABLE");
+	assert_string_equal(p->u.index.index_name, "alter_acc_pkey");
+	assert_string_equal(p->u.index.shard_ddl, "CREATE UNIQUE INDEX main.\"alter_acc_pkey\" ON "
+						  "\"alter_acc\" (\"aid\")");
+	assert_string_equal(p->u.index.undo_ddl, "DROP INDEX IF EXISTS main.\"alter_acc_pkey\"");
+	assert_int_equal(p->u.index.npk, 1);
+	assert_int_equal(p->u.index.pk_cols[0], 0);
+	plan_free(p);
+	p = P("ALTER TABLE orders ADD CONSTRAINT o_u UNIQUE (total, user_id)");
+	assert_string_equal(p->u.index.index_name, "o_u");
+	assert_int_equal(p->u.index.npk, 0);
+	assert_non_null(p->u.index.undo_ddl);
+	plan_free(p);
+	p = P("ALTER TABLE orders ADD UNIQUE (user_id)");
+	assert_string_equal(p->u.index.index_name, "orders_user_id_key");
+	plan_free(p);
+	p = P("ALTER TABLE IF EXISTS nope ADD PRIMARY KEY (a)");
+	assert_int_equal(p->kind, PLAN_NOOP);
+	plan_free(p);
+	E("ALTER TABLE nope ADD PRIMARY KEY (a)", "42P01");
+	E("ALTER TABLE alter_acc ADD PRIMARY KEY (nope)", "42703");
+	e = E("ALTER TABLE alter_acc ADD PRIMARY KEY (bid, aid)", "0A000"); /* bid may be NULL */
+	assert_non_null(strstr(e.message, "not declared NOT NULL"));
+	e = E("ALTER TABLE orders ADD UNIQUE (total)", "0A000");
+	assert_non_null(strstr(e.message, "does not contain the distribution column \"user_id\""));
+	E("ALTER TABLE events ADD PRIMARY KEY (id)", "42P16");
+	e = E("ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users", "0A000");
+	assert_string_equal(e.message, "murphy does not support foreign keys yet");
+	E("ALTER TABLE orders ADD COLUMN y int", "0A000");
+	E("ALTER TABLE orders ADD CHECK (total > 0)", "0A000");
+	E("ALTER TABLE orders ADD UNIQUE (user_id), ADD UNIQUE (user_id, total)", "0A000");
+	E("ALTER TABLE murphy.nodes ADD UNIQUE (name)", "0A000");
+	/* only the default tablespace (pgbench --tablespace, --index-tablespace) */
+	e = E("ALTER TABLE alter_acc ADD PRIMARY KEY (aid) USING INDEX TABLESPACE fast", "0A000");
+	assert_string_equal(e.message, "murphy does not support tablespaces yet");
+	E("CREATE TABLE ts1 (a int) TABLESPACE fast", "0A000");
+	E("CREATE INDEX ON orders (total) TABLESPACE fast", "0A000");
+	p = P("CREATE TABLE ts2 (a int) TABLESPACE pg_default");
+	plan_free(p);
 }
 
 static void test_select_errors(void **state)
@@ -272,8 +396,9 @@ static void test_select_errors(void **state)
 	assert_string_equal(e.message, "operator does not exist: integer = text");
 	assert_true(strlen(e.hint) > 0);
 	e = E("SELECT kind, user_id FROM events GROUP BY kind", "42803");
-	assert_string_equal(e.message, "column \"events.user_id\" must appear in the GROUP BY clause or "
-				       "be used in an aggregate function");
+	assert_string_equal(e.message,
+			    "column \"events.user_id\" must appear in the GROUP BY clause or "
+			    "be used in an aggregate function");
 	assert_int_equal(e.position, 14);
 	e = E("SELECT count(*) OVER () FROM events", "0A000");
 	assert_string_equal(e.message, "murphy does not support window functions yet");
@@ -322,7 +447,10 @@ int main(void)
 		cmocka_unit_test(test_insert_errors),
 		cmocka_unit_test(test_update_delete),
 		cmocka_unit_test(test_create_table),
+		cmocka_unit_test(test_create_table_id_column),
 		cmocka_unit_test(test_create_table_errors),
+		cmocka_unit_test(test_truncate),
+		cmocka_unit_test(test_alter_table),
 		cmocka_unit_test(test_drop_and_index),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_misc_statements),

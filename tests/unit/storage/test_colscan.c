@@ -29,7 +29,8 @@ static int setup(void **state)
 {
 	(void)state;
 	mur_error err;
-	if (tl_tmpdir_make(tmpdir, sizeof tmpdir, "colscan") != 0 || stor_open(tmpdir, "c.db", &db, &err) != MUR_OK)
+	if (tl_tmpdir_make(tmpdir, sizeof tmpdir, "colscan") != 0 ||
+	    stor_open(tmpdir, "c.db", &db, &err) != MUR_OK)
 		return -1;
 	return stor_lock(db, &err);
 }
@@ -120,11 +121,13 @@ static void test_every_serial_type(void **state)
 	     " WHEN 10 THEN randomblob(i % 40) ELSE NULL END, "
 	     "printf('%0*d', i % 300, i), CASE WHEN i % 3 = 0 THEN i ELSE i / 7.0 END, "
 	     "CASE WHEN i % 5 = 0 THEN NULL ELSE i END FROM n");
-	exec("INSERT INTO t (a, b, c, d) VALUES (9223372036854775807, '', 0.0, -9223372036854775808), "
+	exec("INSERT INTO t (a, b, c, d) VALUES (9223372036854775807, '', 0.0, "
+	     "-9223372036854775808), "
 	     "(-9223372036854775808, 'é', -0.0, 0), (1e308, X'00', 1, 1), (X'', NULL, NULL, 2)");
 	assert_same_as_sqlite("t", "a");
 	assert_same_as_sqlite("t", "b");
-	assert_same_as_sqlite("t", "c"); /* REAL: integral values stored as integers read as floats */
+	assert_same_as_sqlite("t",
+			      "c"); /* REAL: integral values stored as integers read as floats */
 	assert_same_as_sqlite("T", "D"); /* names are case-insensitive, like SQLite's */
 }
 
@@ -236,12 +239,9 @@ static void test_corrupt_page(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_serial_type),
-		cmocka_unit_test(test_rows_in_wal),
-		cmocka_unit_test(test_overflow),
-		cmocka_unit_test(test_declines),
-		cmocka_unit_test(test_callback_error),
-		cmocka_unit_test(test_corrupt_page),
+		cmocka_unit_test(test_every_serial_type), cmocka_unit_test(test_rows_in_wal),
+		cmocka_unit_test(test_overflow),          cmocka_unit_test(test_declines),
+		cmocka_unit_test(test_callback_error),    cmocka_unit_test(test_corrupt_page),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -152,7 +152,8 @@ static int64_t count_rows(stor_dir *d, const char *file, uint64_t *lsn)
 	mur_error err;
 	must(stor_dir_get(d, file, 0, &db, &err), &err);
 	must(stor_lock(db, &err), &err);
-	assert_int_equal(sqlite3_prepare_v2(stor_handle(db), "SELECT count(*) FROM t", -1, &st, NULL),
+	assert_int_equal(sqlite3_prepare_v2(stor_handle(db), "SELECT count(*) FROM t", -1, &st,
+					    NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	int64_t n = sqlite3_column_int64(st, 0);
@@ -208,7 +209,8 @@ static int check_order(const char *path, long *offsets, int max)
 	long off = 0;
 	assert_non_null(f);
 	while (fread(h, 1, 9, f) == 9) {
-		uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
+		uint32_t len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 |
+			       h[3];
 		if (len == 0 || len > (1 << 20) || fread(buf, 1, len, f) != len)
 			break;
 		if (n < max)
@@ -244,7 +246,8 @@ static void *write_many(void *arg)
 	char file[32];
 	snprintf(file, sizeof file, "t%d.db", w->k);
 	for (int i = 1; i <= PER_THREAD; i++) {
-		write_row(w->d, file, (int64_t)w->k * 100000 + i, (uint64_t)w->k * 1000 + (uint64_t)i);
+		write_row(w->d, file, (int64_t)w->k * 100000 + i,
+			  (uint64_t)w->k * 1000 + (uint64_t)i);
 		if (w->rotate && i % (PER_THREAD / 4) == 0) { /* while the others append */
 			mur_error err;
 			must(stor_fwal_rotate(w->d, &err), &err);
@@ -461,7 +464,8 @@ static void test_txn_entries_recovered(void **state)
 	must(stor_log_open_txn(db, &txn, &txn_lsn, &err), &err);
 	assert_int_equal(sqlite3_prepare_v2(stor_handle(db),
 					    "SELECT group_concat(txn_id || ':' || kind, ',')"
-					    " FROM (SELECT txn_id, kind FROM _murphy_log ORDER BY lsn)",
+					    " FROM (SELECT txn_id, kind FROM _murphy_log ORDER BY "
+					    "lsn)",
 					    -1, &st, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);

@@ -171,8 +171,7 @@ static int apply_task_txn(stor_dir *d, uint64_t lsn, uint64_t eid, uint64_t txn,
 	return run(d, &b, res);
 }
 
-static int apply_task(stor_dir *d, uint64_t lsn, uint64_t eid, const mur_buf *cs,
-		      exec_result *res)
+static int apply_task(stor_dir *d, uint64_t lsn, uint64_t eid, const mur_buf *cs, exec_result *res)
 {
 	return apply_task_txn(d, lsn, eid, 0, EXEC_ENTRY_DATA, cs, res);
 }
@@ -213,10 +212,7 @@ static char *digest_sql(stor_dir *d, const char *sql, size_t *len)
 	return p ? p : calloc(1, 1);
 }
 
-static char *digest(stor_dir *d, size_t *len)
-{
-	return digest_sql(d, DIGEST_SQL, len);
-}
+static char *digest(stor_dir *d, size_t *len) { return digest_sql(d, DIGEST_SQL, len); }
 
 /* a and b answer sql with the same rows. */
 static void expect_same_sql(stor_dir *a, stor_dir *b, const char *sql)
@@ -229,10 +225,7 @@ static void expect_same_sql(stor_dir *a, stor_dir *b, const char *sql)
 	free(db);
 }
 
-static void expect_same(stor_dir *a, stor_dir *b)
-{
-	expect_same_sql(a, b, DIGEST_SQL);
-}
+static void expect_same(stor_dir *a, stor_dir *b) { expect_same_sql(a, b, DIGEST_SQL); }
 
 static void expect_digest(stor_dir *d, const char *want, size_t wlen)
 {
@@ -347,8 +340,9 @@ static void test_capture_apply(void **state)
  * would: byte for byte for one row of every type (REAL affinity applied to
  * an integer, a composite key listed out of column order), and a write
  * that updates instead of inserting falls back to the session. */
-#define W_SCHEMA "CREATE TABLE main.\"w\" (a INTEGER NOT NULL, b TEXT NOT NULL, r REAL, x BLOB," \
-		 " n INTEGER, PRIMARY KEY (b, a)) STRICT"
+#define W_SCHEMA                                                                                   \
+	"CREATE TABLE main.\"w\" (a INTEGER NOT NULL, b TEXT NOT NULL, r REAL, x BLOB,"            \
+	" n INTEGER, PRIMARY KEY (b, a)) STRICT"
 #define W_INSERT "INSERT INTO main.\"w\" VALUES (?1, ?2, ?3, ?4, ?5)"
 
 static void w_write(const char *file, const char *sql, const mur_value *row, int as_rows,
@@ -387,8 +381,8 @@ static void test_row_capture_matches_session(void **state)
 	mur_value row[5] = {mur_v_int(-7), mur_v_text(text, strlen(text)), mur_v_int(3),
 			    mur_v_blob("\x00\x01\xff", 3), mur_v_null()};
 
-	w_write(files[0], W_INSERT, row, 1, 2001, &byrows);     /* rows: row capture */
-	w_write(files[1], W_INSERT, row, 0, 2001, &bysession);  /* params: session */
+	w_write(files[0], W_INSERT, row, 1, 2001, &byrows);    /* rows: row capture */
+	w_write(files[1], W_INSERT, row, 0, 2001, &bysession); /* params: session */
 	assert_int_equal(byrows.changes, 1);
 	assert_true(byrows.blob.len > 0);
 	assert_int_equal(byrows.blob.len, bysession.blob.len);
@@ -496,7 +490,8 @@ static void test_apply_conflict(void **state)
 	exec_result_free(&r);
 	{
 		exec_result w1;
-		tb_init(&b, EXEC_TASK_QUERY, "SELECT changeset FROM main._murphy_log WHERE lsn = 1");
+		tb_init(&b, EXEC_TASK_QUERY,
+			"SELECT changeset FROM main._murphy_log WHERE lsn = 1");
 		run_ok(prim, &b, &w1);
 		mur_rd rd;
 		mur_value v;
@@ -605,8 +600,10 @@ static void assert_log_exact(uint64_t want_entries, uint64_t want_first)
 	int rc1 = MUR_OK;
 	meta = db->logc.valid ? db->logc.bytes : sum_unknown;
 	int rc2 = stor_log_first(db, &first, &err);
-	if (sqlite3_prepare_v2(db->db, "SELECT coalesce(sum(length(changeset)), 0), count(*)"
-					" FROM _murphy_log", -1, &st, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(db->db,
+			       "SELECT coalesce(sum(length(changeset)), 0), count(*)"
+			       " FROM _murphy_log",
+			       -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW) {
 		sum = (uint64_t)sqlite3_column_int64(st, 0);
 		n = (uint64_t)sqlite3_column_int64(st, 1);
@@ -896,7 +893,8 @@ static void check_copy(const char *path, uint64_t lsn)
 	sqlite3_stmt *st;
 	assert_int_equal(sqlite3_open_v2(path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(s,
-					    "SELECT (SELECT count(*) FROM t), (SELECT max(id) FROM t),"
+					    "SELECT (SELECT count(*) FROM t), (SELECT max(id) FROM "
+					    "t),"
 					    " (SELECT max(lsn) FROM _murphy_log),"
 					    " (" STOR_POSITION_SQL ")",
 					    -1, &st, NULL),
@@ -1085,7 +1083,8 @@ static void expect_open_txn(stor_dir *d, uint64_t txn, uint64_t lsn)
 static void expect_same_log(stor_dir *a, stor_dir *b)
 {
 	expect_same_sql(a, b,
-			"SELECT lsn, entry_id, txn_id, kind, length(changeset) FROM main._murphy_log"
+			"SELECT lsn, entry_id, txn_id, kind, length(changeset) FROM "
+			"main._murphy_log"
 			" ORDER BY lsn");
 }
 
@@ -1159,7 +1158,8 @@ static void test_txn_entries_and_marker(void **state)
 
 	/* a marker with a changeset, a data entry of an unknown kind: 08P01 */
 	insert1(5, "e", 65, &w);
-	assert_int_equal(apply_task_txn(repl, 5, 65, TXN_Y, EXEC_ENTRY_COMMIT, &w.blob, &r), MUR_ERR);
+	assert_int_equal(apply_task_txn(repl, 5, 65, TXN_Y, EXEC_ENTRY_COMMIT, &w.blob, &r),
+			 MUR_ERR);
 	assert_string_equal(r.err.sqlstate, "08P01");
 	exec_result_free(&r);
 	stor_db *db;
@@ -1169,7 +1169,11 @@ static void test_txn_entries_and_marker(void **state)
 	stor_entry bad = {.lsn = 5, .entry_id = 65, .kind = STOR_ENTRY_COMMIT}; /* of txn 0 */
 	assert_int_equal(stor_log_apply(db, &bad, &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "08P01");
-	bad = (stor_entry){.lsn = 5, .entry_id = 65, .kind = 7, .cs = w.blob.data, .len = w.blob.len};
+	bad = (stor_entry){.lsn = 5,
+			   .entry_id = 65,
+			   .kind = 7,
+			   .cs = w.blob.data,
+			   .len = w.blob.len};
 	assert_int_equal(stor_log_apply(db, &bad, &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "08P01");
 	assert_int_equal(stor_lsn(db), 4);
@@ -1374,12 +1378,14 @@ static void test_txn_old_file_upgrade(void **state)
 	assert_int_equal(sqlite3_open(path, &old), SQLITE_OK);
 	assert_int_equal(sqlite3_exec(old,
 				      SCHEMA ";"
-				      " CREATE TABLE _murphy_meta(key TEXT PRIMARY KEY, value INTEGER);"
-				      " CREATE TABLE _murphy_log(lsn INTEGER PRIMARY KEY,"
-				      " entry_id INTEGER NOT NULL, changeset BLOB NOT NULL);"
-				      " INSERT INTO _murphy_meta VALUES ('lsn', 0), ('entry_id', 0),"
-				      " ('log_bytes', 0);"
-				      " INSERT INTO main.\"t\" VALUES (1, 'a', 0.25);",
+					     " CREATE TABLE _murphy_meta(key TEXT PRIMARY KEY, "
+					     "value INTEGER);"
+					     " CREATE TABLE _murphy_log(lsn INTEGER PRIMARY KEY,"
+					     " entry_id INTEGER NOT NULL, changeset BLOB NOT NULL);"
+					     " INSERT INTO _murphy_meta VALUES ('lsn', 0), "
+					     "('entry_id', 0),"
+					     " ('log_bytes', 0);"
+					     " INSERT INTO main.\"t\" VALUES (1, 'a', 0.25);",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(old, "INSERT INTO _murphy_log VALUES (1, 121, ?1)", -1,

@@ -196,8 +196,9 @@ static void test_error_mapping(void **state)
 	mur_error err;
 	must(stor_open(tmpdir, "errs.db", &db, &err), &err);
 	must(stor_lock(db, &err), &err);
-	must(step_sql(db, "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT NOT NULL, u INTEGER, "
-			  "v INTEGER, CONSTRAINT t_u_check CHECK (u > 0), UNIQUE (u, v))",
+	must(step_sql(db,
+		      "CREATE TABLE t (id INTEGER PRIMARY KEY, x TEXT NOT NULL, u INTEGER, "
+		      "v INTEGER, CONSTRAINT t_u_check CHECK (u > 0), UNIQUE (u, v))",
 		      &err),
 	     &err);
 	must(step_sql(db, "CREATE TABLE k (name TEXT PRIMARY KEY)", &err), &err);
@@ -206,11 +207,13 @@ static void test_error_mapping(void **state)
 
 	assert_int_equal(step_sql(db, "INSERT INTO t VALUES (1, 'b', 2, 2)", &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "23505");
-	assert_string_equal(err.message, "duplicate key value violates unique constraint \"t_pkey\"");
+	assert_string_equal(err.message,
+			    "duplicate key value violates unique constraint \"t_pkey\"");
 	assert_string_equal(err.detail, "Key (id) already exists.");
 
 	assert_int_equal(step_sql(db, "INSERT INTO k VALUES ('a')", &err), MUR_ERR);
-	assert_string_equal(err.message, "duplicate key value violates unique constraint \"k_pkey\"");
+	assert_string_equal(err.message,
+			    "duplicate key value violates unique constraint \"k_pkey\"");
 
 	assert_int_equal(step_sql(db, "INSERT INTO t VALUES (2, 'b', 1, 1)", &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "23505");
@@ -220,8 +223,8 @@ static void test_error_mapping(void **state)
 
 	assert_int_equal(step_sql(db, "INSERT INTO t VALUES (3, NULL, 5, 5)", &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "23502");
-	assert_string_equal(err.message,
-			    "null value in column \"x\" of relation \"t\" violates not-null constraint");
+	assert_string_equal(err.message, "null value in column \"x\" of relation \"t\" violates "
+					 "not-null constraint");
 
 	assert_int_equal(step_sql(db, "INSERT INTO t VALUES (4, 'c', -1, 0)", &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "23514");

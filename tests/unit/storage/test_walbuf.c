@@ -55,7 +55,8 @@ static void ok(sqlite3 *db, const char *sql)
 static sqlite3 *open_db(const char *vfs)
 {
 	sqlite3 *db = NULL;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs),
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+					 vfs),
 			 SQLITE_OK);
 	sqlite3_busy_timeout(db, 5000);
 	return db;
@@ -95,7 +96,8 @@ static void insert(sqlite3 *db, int64_t id, int blob_bytes)
 static void assert_intact(sqlite3 *db)
 {
 	sqlite3_stmt *st;
-	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL),
+			 SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
 	sqlite3_finalize(st);
@@ -219,7 +221,8 @@ static void test_wal_recovered_by_default_vfs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_writeback_started_as_wal_grows, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_writeback_started_as_wal_grows, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_each_commit_visible_and_written_once, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_large_spilled_and_restarted, setup, teardown),

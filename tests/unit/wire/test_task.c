@@ -15,7 +15,7 @@
 
 static void make_rows(mur_buf *rows)
 {
-	mur_value a[] = {mur_v_int(1), mur_v_text("x", 1), mur_v_null(),
+	mur_value a[] = {mur_v_int(1), mur_v_text("x", 1),  mur_v_null(),
 			 mur_v_int(2), mur_v_text("yy", 2), mur_v_float(0.5)};
 	mur_buf_init(rows);
 	for (int i = 0; i < 6; i++)
@@ -64,6 +64,7 @@ static void test_task_roundtrip(void **state)
 	t.capture = EXEC_CAPTURE_LOG;
 	t.txn_id = 0x8877665544332211ull;
 	t.entry_kind = EXEC_ENTRY_COMMIT;
+	t.target_id = 0x0123456789abcdefull;
 	mur_buf_init(&b);
 	exec_task_encode(&t, &b);
 	assert_true(mur_buf_ok(&b));
@@ -95,6 +96,7 @@ static void test_task_roundtrip(void **state)
 	assert_int_equal(d.capture, EXEC_CAPTURE_LOG); /* not collapsed to RETURN */
 	assert_int_equal(d.txn_id, t.txn_id);
 	assert_int_equal(d.entry_kind, EXEC_ENTRY_COMMIT);
+	assert_true(d.target_id == t.target_id);
 	exec_task_free_decoded(&d);
 	assert_null(d.params);
 
@@ -135,6 +137,26 @@ static void test_task_minimal(void **state)
 	mur_buf_free(&b);
 }
 
+/* A QUERY_CANCEL names no placement, only the task to stop, exactly as
+ * the leader sends it (lead_run.c): it must decode. */
+static void test_task_query_cancel(void **state)
+{
+	(void)state;
+	exec_task t, d;
+	mur_buf b;
+	memset(&t, 0, sizeof t);
+	t.kind = EXEC_TASK_QUERY_CANCEL;
+	t.target_id = 42;
+	mur_buf_init(&b);
+	exec_task_encode(&t, &b);
+	assert_int_equal(exec_task_decode(b.data, b.len, &d), MUR_OK);
+	assert_int_equal(d.kind, EXEC_TASK_QUERY_CANCEL);
+	assert_int_equal(d.nplacements, 0);
+	assert_true(d.target_id == 42);
+	exec_task_free_decoded(&d);
+	mur_buf_free(&b);
+}
+
 /* Encode t, corrupt it with f, expect rejection. */
 static void expect_bad(exec_task *t)
 {
@@ -152,7 +174,11 @@ static void test_task_malformed(void **state)
 	exec_task t;
 	mur_value params[4];
 	mur_buf rows;
-	const char *names[] = {"../etc/passwd", "a/b", "", ".hidden", "x y",
+	const char *names[] = {"../etc/passwd",
+			       "a/b",
+			       "",
+			       ".hidden",
+			       "x y",
 			       "0123456789012345678901234567890123456789012345678901234567890123"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		make_task(&t, params, &rows);
@@ -183,7 +209,7 @@ static void test_task_malformed(void **state)
 	t.nplacements = 2;
 	t.entry_kind = EXEC_ENTRY_KIND_MAX + 1; /* unknown entry kind */
 	expect_bad(&t);
-	t.entry_kind = EXEC_ENTRY_COMMIT;      /* a marker of no transaction */
+	t.entry_kind = EXEC_ENTRY_COMMIT; /* a marker of no transaction */
 	t.txn_id = 0;
 	expect_bad(&t);
 	mur_buf_free(&rows);
@@ -314,11 +340,9 @@ static void test_fuzz_flips(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_task_roundtrip),
-		cmocka_unit_test(test_task_minimal),
-		cmocka_unit_test(test_task_malformed),
-		cmocka_unit_test(test_result_roundtrip),
-		cmocka_unit_test(test_fuzz_flips),
+		cmocka_unit_test(test_task_roundtrip),    cmocka_unit_test(test_task_minimal),
+		cmocka_unit_test(test_task_query_cancel), cmocka_unit_test(test_task_malformed),
+		cmocka_unit_test(test_result_roundtrip),  cmocka_unit_test(test_fuzz_flips),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
