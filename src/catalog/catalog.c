@@ -166,6 +166,35 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "shards_waiting", MT_INT4);
 	add_column(t, "reason", MT_TEXT);
 	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 9, "transactions"); /* replication/repl_lock.c */
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "txid", MT_INT8);
+	add_column(t, "state", MT_TEXT);
+	add_column(t, "shards", MT_INT4);
+	add_column(t, "age_ms", MT_INT8);
+	add_column(t, "waiting_for", MT_INT8);
+	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 10, "locks");
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "table_name", MT_TEXT);
+	add_column(t, "shard", MT_INT4);
+	add_column(t, "node", MT_TEXT); /* the shard's primary */
+	add_column(t, "txid", MT_INT8); /* NULL: an autocommit write waiting */
+	add_column(t, "granted", MT_BOOL);
+	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 11, "transaction_outcomes"); /* txn_outcomes */
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "txid", MT_INT8);
+	add_column(t, "outcome", MT_TEXT);
+	add_column(t, "participants", MT_TEXT);
+	add_column(t, "decided_at", MT_TIMESTAMPTZ);
+	c->tables[c->ntables++] = t;
 	return MUR_OK;
 }
 

@@ -291,6 +291,18 @@ cat_table *cat_table_by_id(catalog *c, uint32_t id);
 /* Write changed applied LSNs and row estimates to the store (batched; see
  * catalog.c). */
 void cat_flush_lsns(catalog *c);
+/* The durable outcome of transaction txid ("committed", "aborted"), with
+ * its participant shards as text; synchronous=FULL: durable on return
+ * (docs/transactions.md).  MUR_OK without a store file. */
+int cat_txn_outcome_put(catalog *c, uint64_t txid, const char *outcome, const char *participants,
+			int64_t decided_ms, mur_error *err);
+/* 1 and outcome filled when txid's outcome is recorded; 0 otherwise. */
+int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n);
+/* Call fn for the newest `max` recorded outcomes (murphy.transaction_outcomes);
+ * returns how many. */
+typedef void (*cat_txn_outcome_fn)(void *arg, uint64_t txid, const char *outcome,
+				   const char *participants, int64_t decided_ms);
+int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg);
 /* A shard's row estimate (murphy.shards, the shuffle's cost model); kept
  * in the store at the next cat_flush_lsns. */
 void cat_shard_set_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows);

@@ -11,6 +11,10 @@
  *       placements' LSNs (cat_flush_lsns), so the shuffle's cost model
  *       still knows table sizes after a leader restart
  *   placements(table_id, shard, node_id, role, applied_lsn)
+ *   txn_outcomes(txid, outcome, participants, decided_ms)   the durable
+ *       decision of a transaction that wrote several shards, recorded
+ *       before its first commit marker (replication/repl_lock.c); a
+ *       restarted leader appends the markers of a 'committed' one
  *   stats(table_id, shard, col, value, analyzed_ms)   ANALYZE (catalog_stats.c):
  *       col -1: the shard's row count; col >= 0: that column's distinct
  *       estimate in the shard; analyzed_ms: when, ms since epoch
@@ -56,7 +60,9 @@ static const char *const schema_sql =
 	" PRIMARY KEY(table_id, shard, node_id));"
 	"CREATE TABLE IF NOT EXISTS stats(table_id INTEGER NOT NULL, shard INTEGER NOT NULL,"
 	" col INTEGER NOT NULL, value INTEGER NOT NULL, analyzed_ms INTEGER NOT NULL,"
-	" PRIMARY KEY(table_id, shard, col));";
+	" PRIMARY KEY(table_id, shard, col));"
+	"CREATE TABLE IF NOT EXISTS txn_outcomes(txid INTEGER PRIMARY KEY, outcome TEXT NOT NULL,"
+	" participants TEXT NOT NULL, decided_ms INTEGER NOT NULL);";
 
 static int store_error(catalog *c, mur_error *err, const char *what)
 {
@@ -532,4 +538,50 @@ int cat_store_delete_placement(catalog *c, uint32_t table_id, uint32_t shard, ui
 {
 	return run(c, "DELETE FROM placements WHERE table_id = ? AND shard = ? AND node_id = ?",
 		   "iii", err, (int64_t)table_id, (int64_t)shard, (int64_t)node_id);
+}
+
+int cat_txn_outcome_put(catalog *c, uint64_t txid, const char *outcome, const char *participants,
+			int64_t decided_ms, mur_error *err)
+{
+	if (!c->store)
+		return MUR_OK; /* an in-memory catalog keeps nothing across restarts */
+	return run(c, "INSERT OR REPLACE INTO txn_outcomes VALUES (?,?,?,?)", "issi", err,
+		   (int64_t)txid, outcome, participants, decided_ms);
+}
+
+int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n)
+{
+	sqlite3_stmt *st = NULL;
+	int found = 0;
+	if (!c->store ||
+	    sqlite3_prepare_v2(c->store, "SELECT outcome FROM txn_outcomes WHERE txid = ?", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, (int64_t)txid);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		snprintf(outcome, n, "%s", (const char *)sqlite3_column_text(st, 0));
+		found = 1;
+	}
+	sqlite3_finalize(st);
+	return found;
+}
+
+int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+	if (!c->store ||
+	    sqlite3_prepare_v2(c->store,
+			       "SELECT txid, outcome, participants, decided_ms FROM txn_outcomes "
+			       "ORDER BY decided_ms DESC LIMIT ?",
+			       -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int(st, 1, max);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		fn(arg, (uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		   (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
+		n++;
+	}
+	sqlite3_finalize(st);
+	return n;
 }

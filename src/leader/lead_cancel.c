@@ -32,8 +32,9 @@
  *   write, sent       cannot be taken back: it completes, its outcome is
  *                     decided as usual (committed at its quorum, or undone),
  *                     and the client gets that outcome.  A statement with
- *                     parts of both kinds answers 40003 "partly applied"
- *                     when a sent part stored rows (lead_error_partial).
+ *                     parts of both kinds is one transaction (lead_txn.c):
+ *                     it fails, and its sent parts are undone with it
+ *                     (autocommit) or by the block's ROLLBACK.
  *   DDL, COPY         CREATE/DROP INDEX and CREATE TABLE tasks already sent
  *                     complete; a COPY FROM STDIN is not cancelled (the
  *                     client ends it with CopyFail).

@@ -14,9 +14,10 @@
  * is asked to stop reading the socket until half of them are answered:
  * backpressure instead of buffering the whole file.
  *
- * Batches commit as they arrive: a COPY that fails part-way leaves the
- * batches already acknowledged in place (reported in the error detail);
- * atomic multi-shard COPY comes with distributed transactions.
+ * A COPY is one statement: all rows or none.  Its batches belong to the
+ * session's block, or (autocommit) to the COPY's own transaction
+ * (lead_txn.c, replication/repl.h "transactions"), committed once every
+ * batch is at its quorum and undone on every shard when one fails.
  */
 #include "leader/lead_int.h"
 
@@ -51,7 +52,10 @@ struct lead_copy {
 	int ended; /* saw the "\." end marker */
 	mur_error err;
 	int draining;
-	repl_quorum quorum; /* the session's write quorum when COPY began */
+	repl_quorum quorum;       /* the session's write quorum when COPY began */
+	uint64_t block_txid;      /* the session's block when COPY began (0: none) */
+	repl_txn *own_tx;         /* autocommit: the COPY's own transaction */
+	uint32_t lock_timeout_ms; /* the session's when COPY began */
 	pgw_done_cb done;
 	void *done_arg;
 };
@@ -82,7 +86,59 @@ static void copy_free(lead_copy *c)
 	free(c);
 }
 
+static void copy_answer(lead_copy *c);
+
+static void copy_tx_ended(void *arg, int failed, const mur_error *err)
+{
+	lead_copy *c = arg;
+	if (failed) {
+		c->failed = 0;
+		copy_fail(c, err);
+	}
+	copy_answer(c);
+}
+
+/* Every batch is decided: end the COPY's own transaction (commit, or undo
+ * every batch when one failed), then answer. */
 static void copy_finish(lead_copy *c)
+{
+	repl_txn *tx = c->own_tx;
+	c->own_tx = NULL;
+	if (!tx) {
+		copy_answer(c);
+		return;
+	}
+	if (c->failed || c->rows_acked != c->rows) {
+		mur_error err = c->err;
+		if (!c->failed)
+			mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "COPY stored a different row count");
+		repl_txn_abort(c->s->e->repl, tx, &err, copy_tx_ended, c);
+	} else {
+		repl_txn_commit(c->s->e->repl, tx, c->quorum, copy_tx_ended, c);
+	}
+}
+
+/* The transaction a batch belongs to: the block's (NULL + the COPY failed
+ * when that block has ended) or the COPY's own. */
+static int copy_txn(lead_copy *c, repl_txn **out)
+{
+	lead_session *s = c->s;
+	mur_error err;
+	*out = c->own_tx;
+	if (!c->block_txid)
+		return MUR_OK;
+	if (s->txn != LEAD_TXN_ACTIVE || s->txid != c->block_txid || !s->tx) {
+		mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
+			      "transaction %llu has ended; the COPY's rows were not sent",
+			      (unsigned long long)c->block_txid);
+		copy_fail(c, &err);
+		return MUR_ERR;
+	}
+	*out = s->tx;
+	return MUR_OK;
+}
+
+static void copy_answer(lead_copy *c)
 {
 	pgw_result *res = pgw_result_new();
 	lead_session *s = c->s;
@@ -97,8 +153,6 @@ static void copy_finish(lead_copy *c)
 	}
 	if (res) {
 		if (c->failed) {
-			if (c->rows_acked)
-				lead_error_partial(&c->err, "COPY", c->rows_acked);
 			pgw_result_set_error(res, &c->err);
 		} else {
 			snprintf(res->tag, sizeof res->tag, "COPY %llu",
@@ -138,12 +192,13 @@ static void copy_part_done(void *arg, repl_wop *op, int failed, const mur_error 
 static void flush_shard(lead_copy *c, uint32_t shard)
 {
 	mur_error err;
+	repl_write_facts facts = {0}; /* COPY's INSERT is plain: no RETURNING, no ON CONFLICT */
 
-	if (c->counts[shard] == 0 || c->failed)
+	if (c->counts[shard] == 0 || c->failed || copy_txn(c, &facts.txn) != MUR_OK)
 		return;
+	facts.lock_timeout_ms = c->lock_timeout_ms;
 	c->inflight++;
-	/* COPY's INSERT is plain: no RETURNING, no ON CONFLICT */
-	if (repl_write(c->s->e->repl, c->t, shard, c->quorum, c->pc->shard_sql, NULL, NULL, 0,
+	if (repl_write(c->s->e->repl, c->t, shard, c->quorum, c->pc->shard_sql, &facts, NULL, 0,
 		       &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,
 		       c, &err) != MUR_OK) {
 		c->inflight--;
@@ -567,14 +622,22 @@ int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	}
 	c->quorum = lead_session_quorum(s);
-	if (copy_eval_defaults(c, err) != MUR_OK) {
-		c->p = NULL;
-		copy_free(c);
-		return MUR_ERR;
-	}
+	c->lock_timeout_ms = lead_txn_lock_timeout_ms(s);
+	if (s->txn == LEAD_TXN_ACTIVE)
+		c->block_txid = s->txid;
+	else if (!(c->own_tx = repl_txn_begin(s->e->repl, lead_time_id(&s->e->txid_next), err)))
+		goto err_after_alloc;
+	if (copy_eval_defaults(c, err) != MUR_OK)
+		goto err_after_alloc;
 	s->copy = c;
 	s->refs++;
 	res->kind = PGW_RESULT_COPY_IN;
 	res->copy_ncols = (uint32_t)pc->ncols;
 	return MUR_OK;
+err_after_alloc:
+	if (c->own_tx)
+		repl_txn_commit(s->e->repl, c->own_tx, c->quorum, NULL, NULL); /* holds no lock yet */
+	c->p = NULL;
+	copy_free(c);
+	return MUR_ERR;
 }

@@ -3,7 +3,22 @@
  *
  * Objects:
  *   lead_engine   catalog, transport, the leader's in-memory SQLite
- *   lead_session  one client: settings, transaction state, COPY state
+ *   lead_session  one client: settings, transaction state, COPY state; its
+ *                 transaction (lead_txn.c, docs/transactions.md):
+ *
+ *                          ┌──ROLLBACK TO (undone)──┐
+ *                          ▼                        │
+ *       IDLE ──BEGIN──> ACTIVE ──statement error──> FAILED
+ *                        │  │                          │
+ *                        │  └──ROLLBACK / disconnect──┐│ ROLLBACK, COMMIT,
+ *                        │                            ▼▼ disconnect
+ *                        └──COMMIT──> COMMITTING     ABORTING
+ *                                         │  (locks     │ (every shard it wrote
+ *                                         │  released)  │  undone, locks released)
+ *                                         └───> IDLE <──┘
+ *
+ *     lead_txn_state holds it; it changes only in lead_txn.c, which
+ *     asserts every arrow against that table (lead_txn_transition_allowed).
  *   lead_stmt     a prepared statement: its plan and pgwire description
  *   lead_run      one execution of a statement; a small state machine:
  *
@@ -84,12 +99,15 @@ struct lead_engine {
 	sqlite3 *mem;          /* leader-side evaluation: VALUES, final SQL, murphy.* views */
 	uint64_t rowid_next;   /* hidden row ids: (start time in ms << 20) + counter */
 	uint64_t shuffle_next; /* repartition shuffle ids, same scheme (entry ids: repl_ctx) */
+	uint64_t txid_next;    /* transaction ids, same scheme (txid_current()) */
 	uint64_t suspect_timeout_ms, dead_timeout_ms; /* for murphy.settings */
 	uint64_t startup_timeout_ms;                  /* same */
 	lead_query_stat qstats[LEAD_QUERY_STATS_MAX]; /* ring: the most recent SELECTs */
 	uint64_t nqstats;                             /* recorded so far */
 	uint32_t next_backend;
 	uv_loop_t *loop; /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
+	struct lead_session *local_session; /* the session whose statement the leader's SQLite
+					       runs (txid_current()); NULL between statements */
 };
 
 typedef struct lead_setting {
@@ -100,13 +118,34 @@ typedef struct lead_setting {
 typedef struct lead_copy lead_copy;
 typedef struct lead_run lead_run;
 
+/* A session's transaction (the diagram above). */
+typedef enum lead_txn_state {
+	LEAD_TXN_IDLE = 0,
+	LEAD_TXN_ACTIVE,
+	LEAD_TXN_FAILED,
+	LEAD_TXN_COMMITTING,
+	LEAD_TXN_ABORTING,
+	LEAD_TXN_STATES /* how many */
+} lead_txn_state;
+
+/* A savepoint of the session's block (lead_txn.c). */
+typedef struct lead_savepoint {
+	char name[64];
+	repl_savepoint *sp;
+} lead_savepoint;
+/* Savepoints one block may hold at once: each keeps an LSN per shard the
+ * block wrote; ORMs nest a few, a loop that never releases them is cut off
+ * (54000) rather than growing without end. */
+#define LEAD_SAVEPOINTS_MAX 1024
+
 typedef struct lead_session {
 	lead_engine *e;
 	pgw_session *ps;
-	char txn;       /* 'I', 'T', 'E' */
-	int txn_writes; /* statements that wrote inside the open block (each committed) */
-	int keep_block; /* this statement's failure leaves the block open: a refused
-				  ROLLBACK (lead_session.c); cleared by the next statement */
+	lead_txn_state txn;
+	uint64_t txid;         /* the open block's transaction id (0 when IDLE) */
+	repl_txn *tx;          /* its locks (ACTIVE, FAILED); NULL otherwise */
+	lead_savepoint *savepoints; /* the block's, oldest first */
+	int nsavepoints, capsavepoints;
 	int nsettings;
 	lead_setting settings[LEAD_SETTINGS_MAX];
 	lead_copy *copy; /* COPY FROM STDIN in progress */
@@ -209,6 +248,9 @@ struct lead_run {
 	 * the run's continuation). */
 	void (*on_cancel)(lead_run *r, const mur_error *err);
 	lead_run *snext, *sprev; /* the session's live runs (s->runs) */
+	uint64_t block_txid;     /* the session's block when the run started (0: none) */
+	int rows_locked;         /* SELECT … FOR UPDATE: its shards' locks were asked for */
+	repl_txn *itx;           /* the implicit transaction of a multi-shard autocommit write */
 };
 
 /* lead_run.c */
@@ -223,14 +265,9 @@ void lead_run_start(lead_run *r);
 void lead_run_fail(lead_run *r, const mur_error *err);
 /* Send a task to one node; slot bookkeeping; errors mark the run failed. */
 int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, exec_task *t);
-/* lead_session.c: a statement (plan p; NULL: a COPY FROM) ended in the session:
- * counts it in the open block when it wrote (or failed after writing
- * `changes` rows), and aborts the block ('E') when it failed. */
+/* lead_txn.c: a statement (plan p; NULL: a COPY FROM) ended in the
+ * session: a failure moves an ACTIVE block to FAILED. */
 void lead_session_ran(lead_session *s, const plan *p, int failed, uint64_t changes);
-/* err (a write's failure) becomes 40003 "<what> partly applied": rows of
- * the statement were stored by the shard parts that succeeded and stay;
- * the original error goes to the detail (lead_write.c). */
-void lead_error_partial(mur_error *err, const char *what, uint64_t rows);
 /* Finish: call done() with r->res (or an error result) and free the run. */
 void lead_run_finish(lead_run *r);
 /* Stop waiting for the run's follower tasks: each pending one counts as
@@ -388,6 +425,50 @@ void lead_explain_start(lead_run *r);
 
 /* lead_analyze.c: ANALYZE (PLAN_ANALYZE) */
 void lead_analyze_start(lead_run *r);
+
+/* lead_txn.c: the session's transaction (diagram at the top) */
+int lead_txn_transition_allowed(lead_txn_state from, lead_txn_state to);
+const char *lead_txn_state_name(lead_txn_state st);
+/* pgwire's ReadyForQuery status: 'I', 'T' or 'E'. */
+char lead_txn_status(const lead_session *s);
+/* A statement failed (pgwire's statement_failed, or a run). */
+void lead_txn_statement_failed(lead_session *s);
+/* txid_current() for e->local_session: its block's id, else a new id. */
+uint64_t lead_txn_current_id(lead_engine *e);
+/* BEGIN, COMMIT, ROLLBACK: each finishes r (COMMIT and ROLLBACK once the
+ * transaction has ended: after the undo). */
+void lead_txn_begin(lead_run *r);
+void lead_txn_commit(lead_run *r);
+void lead_txn_rollback(lead_run *r);
+/* SAVEPOINT, RELEASE, ROLLBACK TO: each finishes r (ROLLBACK TO once the
+ * shards written since the savepoint are undone). */
+void lead_txn_savepoint(lead_run *r);
+void lead_txn_release(lead_run *r);
+void lead_txn_rollback_to(lead_run *r);
+/* The client went away: an open block is aborted. */
+void lead_txn_session_closed(lead_session *s);
+/* A run starts: remember the session's block (a child run is given its
+ * parent's by lead_run_child). */
+void lead_txn_run_started(lead_run *r);
+/* The transaction r reads in (its own writes pass the read gate): the
+ * session's block when r started in it, r's implicit one, or NULL. */
+repl_txn *lead_txn_of_run(const lead_run *r);
+/* facts->txn: the transaction r's write over nshards shards belongs to:
+ * the session's block, the run's implicit one (made here when nshards > 1
+ * or one exists), or NULL (autocommit on one shard: its entry is its own
+ * decision); facts->lock_timeout_ms: the session's.  MUR_ERR (r failed)
+ * when the run's block has ended or out of memory. */
+int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts);
+/* 1 when the session's block runs at SERIALIZABLE (or REPEATABLE READ,
+ * which it provides the same way): its reads lock the shards they read. */
+int lead_txn_serializable(lead_session *s);
+/* The session's lock_timeout in ms ('200ms', '2s', '1min', a number of
+ * ms; 0: none), for repl_write_facts.lock_timeout_ms. */
+uint32_t lead_txn_lock_timeout_ms(lead_session *s);
+/* lead_run_finish calls it first: when r has an implicit transaction, end
+ * it (commit, or abort when r failed) and return 1: lead_run_finish is
+ * called again once it ended. */
+int lead_txn_end_implicit(lead_run *r);
 
 /* lead_session.c */
 void lead_session_set(lead_session *s, const char *name, const char *value);

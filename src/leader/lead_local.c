@@ -56,6 +56,16 @@ static void fn_murphy_fault(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	sqlite3_result_text(ctx, reply, -1, SQLITE_TRANSIENT);
 }
 
+/* txid_current(): the open block's id, else a new one (the statement's
+ * own transaction, as PostgreSQL assigns one). */
+static void fn_txid_current(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	lead_engine *e = sqlite3_user_data(ctx);
+	(void)argc;
+	(void)argv;
+	sqlite3_result_int64(ctx, (sqlite3_int64)lead_txn_current_id(e));
+}
+
 int lead_local_open(lead_engine *e, mur_error *err)
 {
 	if (sqlite3_open_v2(":memory:", &e->mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -65,6 +75,8 @@ int lead_local_open(lead_engine *e, mur_error *err)
 	stor_register_functions(e->mem);
 	sqlite3_create_function(e->mem, "murphy_fault", 1, SQLITE_UTF8, e, fn_murphy_fault, NULL,
 				NULL);
+	sqlite3_create_function(e->mem, "murphy_txid_current", 0, SQLITE_UTF8, e, fn_txid_current,
+				NULL, NULL);
 	return MUR_OK;
 }
 

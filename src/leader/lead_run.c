@@ -57,6 +57,7 @@ lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *a
 	if (s->runs)
 		s->runs->sprev = r;
 	s->runs = r;
+	lead_txn_run_started(r);
 	return r;
 }
 
@@ -100,6 +101,7 @@ lead_run *lead_run_child(lead_run *parent, const plan *p,
 		return NULL;
 	c->parent = parent;
 	c->child_cb = child_cb;
+	c->block_txid = parent->block_txid;
 	c->analyze = parent->analyze;
 	if (parent->nparams) {
 		c->params = calloc((size_t)parent->nparams, sizeof *c->params);
@@ -115,6 +117,8 @@ lead_run *lead_run_child(lead_run *parent, const plan *p,
 
 void lead_run_finish(lead_run *r)
 {
+	if (lead_txn_end_implicit(r))
+		return; /* called again once the implicit transaction ended */
 	lead_stats_record(r);
 	pgw_result *res = r->res;
 	if (r->parent) {

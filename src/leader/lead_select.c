@@ -204,11 +204,78 @@ static void resume_select(void *arg) { lead_select_start(arg); }
 int lead_read_wait(lead_run *r, const cat_table *t, uint32_t sh, const mur_value *key)
 {
 	mur_error err;
-	int gated = repl_read_gated(r->e->repl, t, sh, key, resume_select, r, &err);
+	int gated = repl_read_gated_txn(r->e->repl, t, sh, key, lead_txn_of_run(r), resume_select,
+					r, &err);
 	if (gated < 0) /* cannot park, and must not read an undecided entry */
 		lead_run_fail(r, &err);
 	return gated > 0 ||
 	       (repl_shard_reconciling(r->e->repl, &t->shards[sh]) && lead_run_park(r));
+}
+
+/* ---- SELECT … FOR UPDATE / SHARE in a block ---- */
+
+static void rows_locked(lead_run *r)
+{
+	if (r->failed)
+		lead_run_finish(r);
+	else
+		lead_select_start(r);
+}
+
+static void shard_locked(void *arg, repl_wop *op, int failed, const mur_error *err,
+			 const exec_result *primary)
+{
+	lead_run *r = arg;
+	(void)op;
+	(void)primary;
+	if (failed)
+		lead_run_fail(r, err);
+	if (--r->npending == 0 && r->on_tasks_done) {
+		lead_run_next next = r->on_tasks_done;
+		r->on_tasks_done = NULL;
+		next(r);
+	}
+}
+
+static void lock_one(lead_run *r, const cat_table *t, uint32_t sh, const repl_write_facts *f)
+{
+	mur_error err;
+	r->npending++;
+	if (repl_lock_shard(r->e->repl, t, sh, f, shard_locked, r, &err) != MUR_OK) {
+		r->npending--;
+		lead_run_fail(r, &err);
+	}
+}
+
+/* The statement locks the rows it reads (FOR UPDATE / SHARE) or runs in a
+ * SERIALIZABLE block, in a block: take the lock of every shard it reads
+ * (shard-granular, exclusive as a write's, held to the block's end: strict
+ * two-phase locking), then start again.  1 when r waits for them. */
+static int lock_reads(lead_run *r)
+{
+	const plan_select *ps = &r->p->u.select;
+	uint32_t shards[CAT_SHARDS_MAX];
+	repl_write_facts f = {0};
+	int n;
+	if ((!ps->locks_rows && !lead_txn_serializable(r->s)) || r->rows_locked ||
+	    !r->block_txid || !(f.txn = lead_txn_of_run(r)))
+		return 0;
+	r->rows_locked = 1;
+	f.lock_timeout_ms = lead_txn_lock_timeout_ms(r->s);
+	n = lead_prune(r, ps->tables[0], &ps->prune, shards);
+	for (int j = 0; j < ps->ntables && !r->failed; j++) {
+		const cat_table *t = ps->tables[j];
+		if (ps->join_shuffle && j > 0 && !cat_table_is_reference(t)) {
+			for (uint32_t sh = 0; sh < t->nshards && !r->failed; sh++)
+				lock_one(r, t, sh, &f);
+			continue;
+		}
+		for (int i = 0; i < n && !r->failed; i++)
+			if (!cat_table_is_reference(t) || i == 0)
+				lock_one(r, t, shard_of(ps, j, shards[i]), &f);
+	}
+	lead_run_wait(r, rows_locked);
+	return 1;
 }
 
 void lead_select_start(lead_run *r)
@@ -221,6 +288,8 @@ void lead_select_start(lead_run *r)
 	mur_error err;
 	int n;
 
+	if (lock_reads(r))
+		return;
 	if (ps->join_shuffle) {
 		lead_join_start(r);
 		return;

@@ -4,26 +4,11 @@
  * (SET, SHOW, BEGIN/COMMIT/ROLLBACK) plus SELECTs the leader answers
  * itself (no distributed table, murphy.* views).
  *
- * Transactions: murphy runs and commits each statement as it arrives.
- * BEGIN/COMMIT are accepted so clients that wrap statements in blocks
- * (psycopg2, pgbench) work, and the block's status is reported ('T', 'E'
- * after an error: later statements get 25P02, as in PostgreSQL).  Every
- * answer must be true (docs/decisions.md, "Transaction blocks"): the
- * session counts the block's statements that wrote (txn_writes), and
- *
- *   COMMIT   'T'                    → COMMIT
- *            'E', nothing written   → ROLLBACK (nothing of the block stays)
- *            'E', writes            → 0A000: those writes stay; block ended
- *   ROLLBACK nothing written        → ROLLBACK
- *            writes                 → 0A000: they were committed when they
- *                                     ran; the block stays open ('T', its
- *                                     count cleared), so a driver that keeps
- *                                     its own "in a block" flag after a
- *                                     failed ROLLBACK (psycopg2) agrees with
- *                                     the server; the next ROLLBACK ends it
- *
- * Isolation levels, READ ONLY and savepoints are refused by the planner
- * (sql/plan_misc.c).  Multi-statement atomicity is the transactions issue.
+ * Transactions: BEGIN / COMMIT / ROLLBACK and the session's transaction
+ * state are lead_txn.c's (the machine is drawn in lead_int.h); here they
+ * are dispatched, and a statement in a FAILED block is refused with 25P02.
+ * Isolation levels above READ COMMITTED, READ ONLY and savepoints are
+ * refused by the planner (sql/plan_misc.c).
  *
  * Large statements (LEAD_PARSE_OFFLOOP_BYTES and more) are parsed on the
  * libuv thread pool: prepare() only records the text, execute() sends
@@ -55,6 +40,7 @@ lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_erro
 		.tr = {.send = tr->send, .connected = tr->connected, .ctx = tr->ctx},
 		.time_id = lead_time_id,
 		.write_pipeline = LEAD_WRITE_PIPELINE_DEFAULT,
+		.fault_points = tr->fault != NULL, /* --allow-faults */
 	};
 	if (!e) {
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -273,91 +259,6 @@ static void show_row(lead_run *r, const char *name, const char *value)
 	snprintf(r->res->tag, sizeof r->res->tag, "SHOW");
 }
 
-/* ---- transaction blocks (design comment at the top) ---- */
-
-static void block_fail(lead_run *r, const char *message, const char *hint)
-{
-	mur_error err;
-	mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED, "%s", message);
-	mur_error_detail(&err, "murphy runs and commits each statement on its own; "
-			       "multi-statement transactions are not supported yet.");
-	mur_error_hint(&err, "%s", hint);
-	lead_run_fail(r, &err);
-}
-
-static void block_commit(lead_run *r)
-{
-	lead_session *s = r->s;
-	char msg[256];
-	int n = s->txn_writes;
-	if (s->txn == 'I')
-		pgw_result_add_notice(r->res, "there is no transaction in progress");
-	if (s->txn == 'E' && n > 0) {
-		snprintf(msg, sizeof msg,
-			 "COMMIT of a failed transaction block: the %d statement%s that wrote "
-			 "before "
-			 "the error %s committed when %s ran and cannot be rolled back",
-			 n, n == 1 ? "" : "s", n == 1 ? "was" : "were", n == 1 ? "it" : "they");
-		s->txn = 'I'; /* COMMIT always ends the block, as in PostgreSQL */
-		s->txn_writes = 0;
-		block_fail(r, msg, "The block has ended; those writes stay.");
-		return;
-	}
-	snprintf(r->res->tag, sizeof r->res->tag, s->txn == 'E' ? "ROLLBACK" : "COMMIT");
-	s->txn = 'I';
-	s->txn_writes = 0;
-}
-
-static void block_rollback(lead_run *r)
-{
-	lead_session *s = r->s;
-	char msg[256];
-	int n = s->txn_writes;
-	if (s->txn == 'I')
-		pgw_result_add_notice(r->res, "there is no transaction in progress");
-	if (s->txn != 'I' && n > 0) {
-		snprintf(msg, sizeof msg,
-			 "ROLLBACK cannot undo the %d statement%s of this transaction block that "
-			 "wrote: %s committed when %s ran",
-			 n, n == 1 ? "" : "s", n == 1 ? "it was" : "they were",
-			 n == 1 ? "it" : "they");
-		s->txn = 'T';
-		s->txn_writes = 0;
-		s->keep_block = 1;
-		block_fail(r, msg,
-			   "Those writes stay. The block is still open: ROLLBACK again (or COMMIT) "
-			   "to end it.");
-		return;
-	}
-	s->txn = 'I';
-	s->txn_writes = 0;
-	snprintf(r->res->tag, sizeof r->res->tag, "ROLLBACK");
-}
-
-static int plan_writes(const plan *p)
-{
-	switch (p->kind) {
-	case PLAN_INSERT:
-	case PLAN_MODIFY:
-	case PLAN_TRUNCATE:
-	case PLAN_CREATE_TABLE:
-	case PLAN_DROP_TABLE:
-	case PLAN_CREATE_INDEX:
-	case PLAN_DROP_INDEX:
-		return 1; /* COPY FROM: counted when the COPY ends (lead_copy.c), not at its start */
-	default:
-		return 0;
-	}
-}
-
-void lead_session_ran(lead_session *s, const plan *p, int failed, uint64_t changes)
-{
-	if (s->txn != 'I' && (p ? plan_writes(p) : 1) && (!failed || changes > 0))
-		s->txn_writes++;
-	if (failed && s->txn == 'T' && !s->keep_block)
-		s->txn = 'E';
-}
-
 void lead_utility_start(lead_run *r)
 {
 	lead_session *s = r->s;
@@ -417,20 +318,23 @@ void lead_utility_start(lead_run *r)
 		break;
 	}
 	case PLAN_BEGIN:
-		if (s->txn != 'I')
-			pgw_result_add_notice(r->res, "there is already a transaction in progress");
-		else {
-			s->txn = 'T';
-			s->txn_writes = 0;
-		}
-		snprintf(r->res->tag, sizeof r->res->tag, "BEGIN");
-		break;
+		lead_txn_begin(r);
+		return;
 	case PLAN_COMMIT:
-		block_commit(r);
-		break;
+		lead_txn_commit(r);
+		return;
 	case PLAN_ROLLBACK:
-		block_rollback(r);
-		break;
+		lead_txn_rollback(r);
+		return;
+	case PLAN_SAVEPOINT:
+		lead_txn_savepoint(r);
+		return;
+	case PLAN_RELEASE:
+		lead_txn_release(r);
+		return;
+	case PLAN_ROLLBACK_TO:
+		lead_txn_rollback_to(r);
+		return;
 	case PLAN_NOOP:
 		snprintf(r->res->tag, sizeof r->res->tag, "%s", p->tag ? p->tag : "");
 		break;
@@ -450,10 +354,12 @@ void lead_utility_start(lead_run *r)
 static void leader_select_run(lead_run *r)
 {
 	mur_error err;
+	r->e->local_session = r->s;
 	if (!r->failed && (lead_local_materialize_views(r->e, &err) != MUR_OK ||
 			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0,
 					    0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
+	r->e->local_session = NULL;
 	if (!r->failed && !r->parent &&
 	    (lead_result_columns(r->res, r->p) != MUR_OK ||
 	     lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
@@ -564,7 +470,7 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 	}
 	s->e = engine;
 	s->ps = ps;
-	s->txn = 'I';
+	s->txn = LEAD_TXN_IDLE;
 	s->refs = 1;
 	return s;
 }
@@ -576,6 +482,7 @@ static void op_session_close(void *esess)
 	lead_stmt_close(s);
 	if (s->copy)
 		lead_copy_abort(s);
+	lead_txn_session_closed(s);
 	lead_session_unref(s);
 }
 
@@ -679,7 +586,6 @@ static void *op_prepare(void *esess, const char *sql, int nparams, const uint32_
 {
 	lead_session *s = esess;
 	lead_stmt *st = calloc(1, sizeof *st);
-	s->keep_block = 0;
 	if (!st || !(st->sql = strdup(sql))) {
 		free(st);
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -920,9 +826,9 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	mur_error err;
 
 	lead_stmt_begin(s, &done, &arg); /* cancel, statement_timeout: lead_cancel.c */
-	s->keep_block = 0;
-	if (s->txn == 'E' &&
-	    (!st->p || (st->p->kind != PLAN_ROLLBACK && st->p->kind != PLAN_COMMIT))) {
+	if (s->txn == LEAD_TXN_FAILED &&
+	    (!st->p || (st->p->kind != PLAN_ROLLBACK && st->p->kind != PLAN_COMMIT &&
+			st->p->kind != PLAN_ROLLBACK_TO))) {
 		mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
 			      "current transaction is aborted, commands ignored until end of "
 			      "transaction block");
@@ -956,14 +862,9 @@ static void op_copy_done(void *esess, int failed, const char *msg, pgw_done_cb d
 	lead_copy_done(esess, failed, msg, done, arg);
 }
 
-static char op_txn_status(void *esess) { return ((lead_session *)esess)->txn; }
+static char op_txn_status(void *esess) { return lead_txn_status(esess); }
 
-static void op_statement_failed(void *esess)
-{
-	lead_session *s = esess;
-	if (s->txn == 'T' && !s->keep_block)
-		s->txn = 'E';
-}
+static void op_statement_failed(void *esess) { lead_txn_statement_failed(esess); }
 
 const pgw_engine_ops lead_engine_ops = {
 	.session_open = op_session_open,

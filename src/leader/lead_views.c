@@ -21,6 +21,13 @@
  *                      error (lead_stats.c keeps the ring)
  *   murphy.ready       ready, followers, shards_waiting, reason: one row, whether a
  *                      write would be taken right now (replication/repl_ready.c)
+ *   murphy.transactions txid, state (active, waiting, committing, aborting), shards
+ *                      (whose lock it holds), age_ms, waiting_for (the txid it waits
+ *                      for) — replication/repl_lock.c
+ *   murphy.locks       table_name, shard, node (the shard's primary), txid (NULL: an
+ *                      autocommit write waiting), granted
+ *   murphy.transaction_outcomes txid, outcome, participants, decided_at: the newest
+ *                      LEAD_OUTCOMES_SHOWN decisions recorded in the catalog
  *
  * The columns are declared once, in the catalog (catalog.c); here each
  * view is rebuilt as table murphy_<name> in the leader's SQLite right
@@ -405,6 +412,75 @@ static void fill_ready(lead_engine *e)
 	sqlite3_finalize(st);
 }
 
+/* murphy.transactions / murphy.locks: at most this many rows each (the
+ * lock table itself has no bound but the sessions'). */
+#define LEAD_TXN_ROWS_MAX 4096
+/* murphy.transaction_outcomes: the newest decisions shown. */
+#define LEAD_OUTCOMES_SHOWN 1000
+
+static void fill_transactions(lead_engine *e)
+{
+	static repl_txn_info tx[LEAD_TXN_ROWS_MAX];
+	static repl_lock_info lk[LEAD_TXN_ROWS_MAX];
+	sqlite3_stmt *st;
+	int n = repl_txn_list(e->repl, tx, LEAD_TXN_ROWS_MAX);
+	int64_t now = mur_wall_ms();
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_transactions VALUES (?,?,?,?,?)", -1, &st,
+			   NULL);
+	for (int i = 0; i < n && i < LEAD_TXN_ROWS_MAX; i++) {
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)tx[i].txid);
+		bind_text(st, 2, tx[i].state);
+		sqlite3_bind_int(st, 3, tx[i].nshards);
+		sqlite3_bind_int64(st, 4, now - tx[i].started_ms);
+		if (tx[i].waiting_for)
+			sqlite3_bind_int64(st, 5, (sqlite3_int64)tx[i].waiting_for);
+		else
+			sqlite3_bind_null(st, 5);
+		step(st);
+	}
+	sqlite3_finalize(st);
+	n = repl_lock_list(e->repl, lk, LEAD_TXN_ROWS_MAX);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_locks VALUES (?,?,?,?,?)", -1, &st, NULL);
+	for (int i = 0; i < n && i < LEAD_TXN_ROWS_MAX; i++) {
+		const cat_table *t = cat_table_by_id(e->cat, lk[i].table_id);
+		const cat_shard *sh = t && lk[i].shard < t->nshards ? &t->shards[lk[i].shard] : NULL;
+		const char *node = "";
+		for (int k = 0; sh && k < sh->nplacements; k++)
+			if (sh->placements[k].role == CAT_PRIMARY)
+				node = node_name(e->cat, sh->placements[k].node_id);
+		bind_text(st, 1, t ? t->name : "");
+		sqlite3_bind_int(st, 2, (int)lk[i].shard);
+		bind_text(st, 3, node);
+		if (lk[i].txid)
+			sqlite3_bind_int64(st, 4, (sqlite3_int64)lk[i].txid);
+		else
+			sqlite3_bind_null(st, 4);
+		sqlite3_bind_int(st, 5, lk[i].granted);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
+static void outcome_row(void *arg, uint64_t txid, const char *outcome, const char *participants,
+			int64_t decided_ms)
+{
+	sqlite3_stmt *st = arg;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)txid);
+	bind_text(st, 2, outcome);
+	bind_text(st, 3, participants);
+	bind_ts(st, 4, decided_ms);
+	step(st);
+}
+
+static void fill_outcomes(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_transaction_outcomes VALUES (?,?,?,?)", -1,
+			   &st, NULL);
+	cat_txn_outcomes_each(e->cat, LEAD_OUTCOMES_SHOWN, outcome_row, st);
+	sqlite3_finalize(st);
+}
+
 int lead_local_materialize_views(lead_engine *e, mur_error *err)
 {
 	static const char *const ddl =
@@ -412,6 +488,11 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 		"DROP TABLE IF EXISTS murphy_placements; DROP TABLE IF EXISTS murphy_rebuilds;"
 		"DROP TABLE IF EXISTS murphy_settings; DROP TABLE IF EXISTS murphy_query_stats;"
 		"DROP TABLE IF EXISTS murphy_stats; DROP TABLE IF EXISTS murphy_ready;"
+		"DROP TABLE IF EXISTS murphy_transactions; DROP TABLE IF EXISTS murphy_locks;"
+		"DROP TABLE IF EXISTS murphy_transaction_outcomes;"
+		"CREATE TABLE murphy_transactions(txid, state, shards, age_ms, waiting_for);"
+		"CREATE TABLE murphy_locks(table_name, shard, node, txid, granted);"
+		"CREATE TABLE murphy_transaction_outcomes(txid, outcome, participants, decided_at);"
 		"CREATE TABLE murphy_ready(ready, followers, shards_waiting, reason);"
 		"CREATE TABLE murphy_stats(table_name, column_name, shards, rows, "
 		"distinct_per_shard_avg,"
@@ -440,6 +521,8 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 	fill_query_stats(e);
 	fill_stats(e);
 	fill_ready(e);
+	fill_transactions(e);
+	fill_outcomes(e);
 	sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
 	return MUR_OK;
 }

@@ -19,8 +19,14 @@
  *
  * Each shard's part goes through repl_write (replication/repl.h): the
  * primary runs it and logs the changeset, the replicas apply it, and the
- * part counts as done once the session's write quorum holds it.  Writes
- * spanning several shards are not atomic across shards yet.
+ * part counts as done once the session's write quorum holds it.
+ *
+ * Atomicity (lead_txn.c): inside a block a write belongs to the block's
+ * transaction; an autocommit statement that writes several shards runs as
+ * an implicit transaction, committed when every part is at its quorum and
+ * undone on every shard when a part fails (lead_run_finish), so the
+ * client's error means "nothing of it was stored".  An autocommit
+ * statement on one shard is today's path: its entry is its own decision.
  */
 #include "leader/lead_int.h"
 
@@ -179,24 +185,9 @@ int lead_check_writable(lead_run *r, const cat_table *t, const uint32_t *shards,
 	return MUR_OK;
 }
 
-void lead_error_partial(mur_error *err, const char *what, uint64_t rows)
-{
-	mur_error orig = *err;
-	mur_error_set(err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
-		      "%s partly applied: %llu row%s stored on the shards whose part succeeded, "
-		      "and they stay; another part failed: %s",
-		      what, (unsigned long long)rows, rows == 1 ? " was" : "s were", orig.message);
-	mur_error_detail(err,
-			 "a statement that spans shards is not atomic yet: each shard's "
-			 "part commits on its own; the failed part's error was SQLSTATE %s%s%s",
-			 orig.sqlstate, orig.detail[0] ? ": " : "", orig.detail);
-	mur_error_hint(err, "check which rows are there before retrying");
-}
-
 /* After the write tasks: count changes and gather RETURNING rows from the
- * primaries, then answer.  A failed statement some of whose shard parts
- * committed rows says so (40003): the client must not read it as "nothing
- * happened". */
+ * primaries, then answer (a failed statement's parts that committed are
+ * undone by its transaction's abort: lead_run_finish). */
 static void write_done(lead_run *r)
 {
 	mur_error err;
@@ -212,12 +203,6 @@ static void write_done(lead_run *r)
 				     r->ncols ? r->ncols : (uint32_t)nret, &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	}
-	if (r->failed && r->changes > 0)
-		lead_error_partial(&r->err,
-				   r->p->kind == PLAN_INSERT  ? "INSERT"
-				   : r->p->u.modify.is_delete ? "DELETE"
-							      : "UPDATE",
-				   r->changes);
 	snprintf(r->res->tag, sizeof r->res->tag, "%s %llu", verb, (unsigned long long)r->changes);
 	lead_run_finish(r);
 }
@@ -295,6 +280,8 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 	}
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;
+	if (lead_txn_for_write(r, nshards, &facts) != MUR_OK)
+		goto out;
 	for (int i = 0; i < nshards && !r->failed; i++)
 		lead_send_shard_rows(r, t, shards[i], pi->shard_sql, &facts, &batches[shards[i]],
 				     counts[shards[i]], (uint32_t)t->ncols);
@@ -365,6 +352,8 @@ void lead_modify_start(lead_run *r)
 
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;
+	if (lead_txn_for_write(r, n, &facts) != MUR_OK)
+		n = 0;
 	for (int i = 0; i < n && !r->failed; i++) {
 		r->npending++;
 		if (repl_write(r->e->repl, t, shards[i], lead_session_quorum(r->s), pm->shard_sql,
@@ -379,21 +368,27 @@ void lead_modify_start(lead_run *r)
 
 static void truncate_done(lead_run *r)
 {
-	if (r->failed && r->changes > 0)
-		lead_error_partial(&r->err, "TRUNCATE", r->changes);
 	snprintf(r->res->tag, sizeof r->res->tag, "TRUNCATE TABLE");
 	lead_run_finish(r);
 }
 
 /* TRUNCATE: each table's DELETE of every row (sql/plan_truncate.c) as a
- * write on each of its shards, all sent at once; answered when every part
- * is at its quorum (or failed). */
+ * write on each of its shards, all sent at once, in one transaction (the
+ * block's, or its own over several shards: all or nothing); answered when
+ * every part is at its quorum (or failed, and then undone). */
 void lead_truncate_start(lead_run *r)
 {
 	const plan_truncate *pt = &r->p->u.truncate;
 	repl_write_facts facts = {.is_delete = 1};
 	mur_error err;
+	int nshards = 0;
 
+	for (int i = 0; i < pt->ntables; i++)
+		nshards += (int)pt->tables[i]->nshards;
+	if (lead_txn_for_write(r, nshards, &facts) != MUR_OK) {
+		lead_run_wait(r, truncate_done);
+		return;
+	}
 	for (int i = 0; i < pt->ntables && !r->failed; i++)
 		for (uint32_t s = 0; s < pt->tables[i]->nshards && !r->failed; s++) {
 			r->npending++;

@@ -126,6 +126,9 @@ typedef struct sql_query {
 	int distinct;
 	int has_agg;    /* aggregates or GROUP BY present */
 	int is_virtual; /* FROM names only murphy.* virtual tables (or nothing) */
+	int locks_rows; /* FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE: in a
+			   transaction block its shards' locks are taken
+			   (leader/lead_select.c) */
 	/* reference tables (sql/plan_select.c): the rte whose shards the tasks follow,
 	 * the first hash-distributed table; its file is schema main and rte 0's
 	 * is m<driver> (sql_rte_slot).  0 unless a reference table comes first. */

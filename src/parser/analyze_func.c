@@ -14,7 +14,8 @@
  * the SQLite call murphy_fault(text), which the leader registers in its
  * in-memory SQLite (cluster/fault.h).  It is accepted only where the
  * statement runs on the leader — a SELECT without FROM or over murphy.*
- * views — never pushed to followers.
+ * views — never pushed to followers.  txid_current() likewise becomes
+ * murphy_txid_current(), the session's transaction id (leader/lead_txn.c).
  */
 #include "parser/analyze.h"
 
@@ -381,6 +382,19 @@ static sql_expr *murphy_fault(sql_ctx *c, PgQuery__FuncCall *f)
 	return sql_make_call(c, "murphy_fault", MT_TEXT, f->location, 1, fitted);
 }
 
+/* txid_current() → murphy_txid_current(), leader-only: the session's
+ * transaction id (leader/lead_txn.c). */
+static sql_expr *txid_current(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	if (f->n_args != 0 || f->agg_star || f->agg_distinct || f->over)
+		return no_function(c, "txid_current", NULL, 0, f->location);
+	if (!c->q || !c->q->is_virtual || c->in_agg)
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"txid_current() runs on the leader only: call it as SELECT txid_current()"),
+			NULL);
+	return sql_make_call(c, "murphy_txid_current", MT_INT8, f->location, 0);
+}
+
 sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	const char *name = fn_name(f);
@@ -388,6 +402,8 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 	int fn;
 	if (is_murphy_fault(f))
 		return murphy_fault(c, f);
+	if (!strcmp(name, "txid_current") && f->n_funcname == 1)
+		return txid_current(c, f);
 	fn = agg_kind(name);
 	if (fn)
 		return aggregate(c, f, fn, name);

@@ -37,8 +37,12 @@ int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s)
 		return unsupported(c, "VALUES lists outside INSERT", -1);
 	if (s->n_window_clause)
 		return unsupported(c, "window functions", -1);
-	if (s->n_locking_clause)
-		return unsupported(c, "SELECT ... FOR UPDATE/SHARE", -1);
+	for (size_t i = 0; i < s->n_locking_clause; i++) {
+		const PgQuery__Node *n = s->locking_clause[i];
+		if (n->node_case == PG_QUERY__NODE__NODE_LOCKING_CLAUSE &&
+		    n->locking_clause->wait_policy != PG_QUERY__LOCK_WAIT_POLICY__LockWaitBlock)
+			return unsupported(c, "SELECT ... FOR UPDATE/SHARE NOWAIT or SKIP LOCKED", -1);
+	}
 	if (s->into_clause)
 		return unsupported(c, "SELECT INTO", -1);
 	if (s->n_distinct_clause &&
@@ -473,6 +477,7 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	c->q = q;
 	c->seen_agg = 0;
 	q->distinct = s->n_distinct_clause > 0;
+	q->locks_rows = s->n_locking_clause > 0;
 	rc = analyze_from(c, q, s);
 	if (rc == MUR_OK)
 		rc = analyze_where(c, q, s->where_clause);

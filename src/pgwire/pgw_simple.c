@@ -139,6 +139,8 @@ static void error_after_writes(pgw_conn *c, mur_error *err)
 	mur_error orig = *err;
 	if (c->sq_wrote == 0)
 		return;
+	if (c->ops->txn_status && c->ops->txn_status(c->esess) != 'I')
+		return; /* in a block: its ROLLBACK undoes those statements too */
 	mur_error_set(err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
 		      "%s; the %d statement%s before it in this query changed data and stay%s",
 		      orig.message, c->sq_wrote, c->sq_wrote == 1 ? "" : "s",

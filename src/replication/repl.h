@@ -110,6 +110,10 @@ typedef struct repl_config {
 	 * lead_time_id); the context keeps the counter. */
 	uint64_t (*time_id)(uint64_t *next);
 	int write_pipeline; /* row inserts one shard may have in flight (1: none pipelined) */
+	/* Honour MURPHY_FAULT_POINT=txn_after_prepare | txn_after_decision |
+	 * txn_after_first_marker: the process exits (137) there (tests; only
+	 * with --allow-faults). */
+	int fault_points;
 } repl_config;
 
 /* A context for the catalog's distributed tables.  Nothing is known about
@@ -168,10 +172,16 @@ typedef void (*repl_wop_cb)(void *arg, repl_wop *op, int failed, const mur_error
 /* What the planner knows about a write's statement.  Grouping, pipelining,
  * who may answer and the row estimate are decided from these, never from
  * the SQL text (a quoted name may hold any word). */
+typedef struct repl_txn repl_txn;
 typedef struct repl_write_facts {
 	int returns_rows;  /* RETURNING: the client's answer is the primary's rows */
 	int may_skip_rows; /* ON CONFLICT DO NOTHING: a row may be left out without error */
 	int is_delete;     /* DELETE: the changes it reports are rows removed */
+	repl_txn *txn;     /* the transaction the write belongs to (repl_lock.c): it takes
+			      the shard's lock; NULL: autocommit, its entry is its own decision */
+	uint32_t lock_timeout_ms; /* the longest it waits for another transaction's lock
+				     before failing with 55P03 (checked each repl_tick);
+				     0: no limit */
 } repl_write_facts;
 
 /* Submit one shard's write: sql run once with params (nparams) or once per
@@ -204,6 +214,12 @@ typedef void (*repl_resume_fn)(void *arg);
  * -1 + err when it cannot park (out of memory): it must not read either. */
 int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
 		    repl_resume_fn resume, void *arg, mur_error *err);
+/* The same for a read of transaction tx (NULL: none): a shard whose lock
+ * another transaction holds is gated whatever the key (its entries are not
+ * decided until it ends); one whose lock tx holds is not gated by tx's own
+ * entries (it reads its own writes). */
+int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
+			const repl_txn *tx, repl_resume_fn resume, void *arg, mur_error *err);
 
 /* 1 while the shard's committed entry is unknown after a (re)start and a
  * copy that is not dead has not reported. */
@@ -218,6 +234,90 @@ int repl_park(repl_ctx *c, uint64_t start_us, repl_resume_fn resume, void *arg);
  * connected, else a current replica at the committed LSN; 0 when none. */
 uint32_t repl_read_node(repl_ctx *c, const cat_shard *s);
 
+/* ---- transactions: the leader's shard lock table (repl_lock.c) ----
+ *
+ * A transaction's write on a shard takes the shard's lock at its first
+ * entry there and keeps it until the transaction ends (strict two-phase
+ * locking, shard-granular: docs/transactions.md, docs/decisions.md).  The
+ * shard's op queue lets the holder's ops pass and holds the others' (an
+ * autocommit write included); reads by others wait (the read gate) until
+ * the holder ends; the holder reads its own writes.  So the holder's
+ * entries on a shard are a contiguous suffix of its log, from the entry
+ * after `base` (the shard's committed entry when the lock was taken), and
+ *
+ *   commit = a COMMIT marker entry of the transaction on every shard it
+ *            wrote, at the quorum (the entries were at their quorum when
+ *            the statements that wrote them were answered), then release
+ *   abort  = UNDO every copy of every shard it holds to base, then release
+ *
+ * A write that would wait for a transaction that (through the locks it
+ * waits for) waits for the writer is refused at once with 40P01; a cycle
+ * made later (a lock handed over in queue order) is found by repl_tick
+ * and one waiter of it is refused with 40P01. */
+
+/* A new transaction with the leader-unique id txid (lead_time_id); NULL
+ * when out of memory.  It is freed by repl_txn_commit / repl_txn_abort
+ * once their callback returned. */
+repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err);
+uint64_t repl_txn_id(const repl_txn *tx);
+/* Shards whose lock tx holds (it wrote them). */
+int repl_txn_nshards(const repl_txn *tx);
+/* Called once when a transaction has ended; failed: the outcome is not
+ * the one asked for (err says why: an undo failed). */
+typedef void (*repl_txn_cb)(void *arg, int failed, const mur_error *err);
+/* Commit tx: a commit marker of tx is written (quorum q) on every shard
+ * it wrote entries to; once all hold, its locks are released (reads of its
+ * shards resume) and cb runs with failed 0.  When no marker could be
+ * written, tx is undone and cb hears why (failed 1).  When some held and
+ * others not, tx is committed: cb hears 40003 with tx's id (failed 1), the
+ * shards whose marker holds are released, the others' markers are sent
+ * again each tick until they hold.  No op of tx may be queued or
+ * undecided.  cb (may be NULL) may run before return. */
+void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg);
+/* Abort tx: its queued writes fail (their callbacks run with 40P01 or
+ * 25P02-like errors: err), then each shard it holds is undone to its base
+ * once the shard's ops in flight are done, then its locks are released and
+ * cb (may be NULL) runs; tx is freed after.  cb may run before return. */
+void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb cb, void *arg);
+
+/* Take the lock of shard `shard` of t for tx without writing (SELECT …
+ * FOR UPDATE / FOR SHARE in a block): queued like a write of tx, so it
+ * waits for another holder, 40P01 / 55P03 as a write would (facts: only
+ * txn and lock_timeout_ms are read).  cb runs once it is held (failed 0;
+ * op and primary are not to be read) or refused.  On error cb is never
+ * called. */
+int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
+		    repl_wop_cb cb, void *arg, mur_error *err);
+
+/* What murphy.transactions and murphy.locks show (repl_lock.c). */
+typedef struct repl_txn_info {
+	uint64_t txid;
+	int64_t started_ms;   /* mur_wall_ms at repl_txn_begin */
+	const char *state;    /* "active", "waiting", "committing", "aborting" */
+	int nshards;          /* shards whose lock it holds */
+	uint64_t waiting_for; /* the holder of a lock it waits for (0: none) */
+} repl_txn_info;
+typedef struct repl_lock_info {
+	uint32_t table_id, shard;
+	uint64_t txid;        /* 0: an autocommit write waiting */
+	int granted;          /* 1: holds it; 0: waits for it */
+} repl_lock_info;
+/* Fill up to max entries; return how many there are (may be more). */
+int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max);
+int repl_lock_list(repl_ctx *c, repl_lock_info *out, int max);
+
+/* A savepoint of tx: the committed entry of every shard tx holds now (the
+ * end of its suffix there).  NULL when out of memory.  Free with
+ * repl_savepoint_free. */
+typedef struct repl_savepoint repl_savepoint;
+repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx);
+void repl_savepoint_free(repl_savepoint *sp);
+/* ROLLBACK TO sp: tx's queued writes fail (err: why), every shard tx
+ * wrote after sp is undone to where it was at sp (a shard first written
+ * after sp: to its base; its lock stays held); cb runs once every undo
+ * answered (failed: an undo failed, err says so).  tx stays open. */
+void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp,
+			  const mur_error *why, repl_txn_cb cb, void *arg);
 /* ---- cancel: a client's CancelRequest, statement_timeout, a lock wait ---- */
 
 /* Forget every parked read and statement whose resume argument is arg:

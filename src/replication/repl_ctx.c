@@ -30,6 +30,7 @@ repl_ctx *repl_create(const repl_config *cfg, mur_error *err)
 	c->tr = cfg->tr;
 	c->time_id = cfg->time_id;
 	repl_set_write_pipeline(c, cfg->write_pipeline);
+	c->fault_points = cfg->fault_points;
 	c->started_us = mur_now_us();
 	/* After a (re)start nothing is known about any copy until its follower
 	 * reports (repl_recover.c): no placement serves yet. */
@@ -62,6 +63,7 @@ void repl_destroy(repl_ctx *c)
 			next = rs->next;
 			shard_free(rs);
 		}
+	repl_lock_destroy(c);
 	free(c->shards);
 	free(c->waiters);
 	free(c);

@@ -58,7 +58,15 @@ typedef struct repl_shard {
 	repl_wop *qhead, *qtail;  /* queued ops */
 	repl_waiter *readers;     /* reads parked on the gate */
 	int nreaders, capreaders;
-	int rf_warned; /* under-replication WARNING logged (repl_health.c) */
+	int rf_warned;  /* under-replication WARNING logged (repl_health.c) */
+	repl_txn *lock; /* the transaction holding the shard's lock, or NULL */
+	int txn_undos;  /* copies being undone past a presumed-aborted transaction
+			   (repl_recover.c): not decided meanwhile */
+	uint64_t recommit_txid; /* a copy reported this transaction open and the catalog
+				   records it committed: its marker is appended once the
+				   shard is decided (repl_recover.c) */
+	uint32_t recommit_nodes[CAT_REPLICAS_MAX]; /* the copies that reported it open */
+	int nrecommit;
 	uint64_t ring_lsn[REPL_RING];
 	uint64_t ring_entry[REPL_RING];
 } repl_shard;
@@ -69,6 +77,7 @@ struct repl_ctx {
 	uint64_t (*time_id)(uint64_t *next);
 	uint64_t entry_next; /* shard log entry ids (time_id's counter) */
 	int write_pipeline;
+	int fault_points;      /* repl_config.fault_points */
 	repl_action_key actions[REPL_ACTIONS_MAX];
 	int nactions;
 	repl_rebuild rebuilds[REPL_REBUILDS_MAX];
@@ -78,6 +87,7 @@ struct repl_ctx {
 	uint64_t started_us;  /* mur_now_us() at create: the restart's reporting window */
 	repl_waiter *waiters; /* statements parked after a restart or behind a busy table */
 	int nwaiters, capwaiters;
+	repl_txn *txns;      /* open transactions (repl_lock.c), newest first */
 	repl_shard **shards; /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
 };
@@ -106,6 +116,50 @@ void repl_kick(repl_ctx *c, const cat_table *t, uint32_t shard);
 typedef void (*repl_excl_fn)(repl_ctx *c, cat_table *t, uint32_t shard, void *arg);
 int repl_exclusive(repl_ctx *c, cat_table *t, uint32_t shard, repl_excl_fn fn, void *arg);
 void repl_exclusive_done(repl_ctx *c, cat_table *t, uint32_t shard);
+
+/* Fail every queued (not started) op of tx with err: its callback runs
+ * (failed) and it is freed.  Returns how many. */
+int repl_cancel_txn_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err);
+/* Resume the reads parked on rt when nothing gates them any more (no
+ * undecided entry in flight). */
+void repl_resume_readers(repl_shard *rt);
+/* Queue the commit marker of tx on shard `shard` of t (tx holds its
+ * lock): a write op like any other (the primary appends it, the copies
+ * apply it, decided at the quorum q); cb reports it.  On error cb is never
+ * called. */
+int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q,
+		      repl_txn *tx, repl_wop_cb cb, void *arg, mur_error *err);
+/* Fail (55P03) every queued op that has waited for another transaction's
+ * lock longer than its lock_timeout_ms (repl_tick). */
+void repl_lock_timeouts(repl_ctx *c);
+/* The distinct transactions with an op queued on rt that rt's lock holds
+ * back (0 for autocommit ones), up to max, into out; returns how many. */
+int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int max);
+/* 1 when tx (NULL: autocommit) has an op queued on rt. */
+int repl_shard_queues(const repl_shard *rt, const repl_txn *tx);
+
+/* repl_lock.c */
+/* 1 when rt's lock holds back an op of tx (NULL: autocommit): another
+ * transaction holds it. */
+int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx);
+/* tx's first op on shard s starts (the shard is idle): tx takes its lock,
+ * with the shard's committed entry as its base.  MUR_ENOMEM: not taken. */
+int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx);
+/* 1 when an op of tx waiting for rt's lock would close a cycle of waits. */
+int repl_lock_would_deadlock(repl_ctx *c, const repl_txn *tx, const repl_shard *rt);
+/* Free the transactions still open (repl_destroy: their sessions are gone
+ * with the engine). */
+void repl_lock_destroy(repl_ctx *c);
+/* Append the commit marker of transaction txid, recorded committed in the
+ * catalog, on shard `shard` of t (a restarted leader found it open there). */
+void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid);
+/* 1 when transaction txid is open on this leader. */
+int repl_lock_txn_open(const repl_ctx *c, uint64_t txid);
+/* err: 40P01 for transaction txid. */
+void repl_lock_deadlock_error(mur_error *err, uint64_t txid);
+/* Once per tick: refuse (40P01) the queued ops of one transaction of each
+ * cycle of waits. */
+void repl_lock_tick(repl_ctx *c);
 
 /* repl_recover.c */
 /* Resume every parked statement (they check again and may park again) and

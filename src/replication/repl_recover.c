@@ -48,7 +48,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef enum action_kind { ACT_STATUS, ACT_CATCHUP, ACT_UNDO, ACT_REBUILD, ACT_DROP } action_kind;
+typedef enum action_kind {
+	ACT_STATUS,
+	ACT_CATCHUP,
+	ACT_UNDO,
+	ACT_REBUILD,
+	ACT_DROP,
+	ACT_TXN_UNDO, /* a copy's open transaction no longer open here: presumed abort */
+} action_kind;
 
 typedef struct recover_action {
 	repl_ctx *c;
@@ -333,6 +340,12 @@ static void switch_in(repl_ctx *c, cat_table *t, uint32_t sh, repl_rebuild *rb)
 
 static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
 		       uint64_t entry_id);
+static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
+			  uint64_t entry_id, uint64_t txn_id, uint64_t txn_lsn);
+static void txn_undo_done(repl_ctx *c, cat_table *t, cat_shard *s, cat_placement *p,
+			  const exec_result *res);
+static void classify(repl_ctx *c, uint32_t table_id, cat_shard *s, cat_placement *p);
+static void decide_all(repl_ctx *c);
 static void send_status(repl_ctx *c, uint32_t node_id);
 static void forget_reports(repl_ctx *c, uint32_t node_id);
 static void report_absent(repl_ctx *c, uint32_t node_id);
@@ -363,6 +376,10 @@ static void action_done(void *arg, exec_result *res)
 				if (!ok || res->ncols < 3 || v[0].kind != MV_TEXT)
 					break;
 				snprintf(file, sizeof file, "%.*s", (int)v[0].len, v[0].s);
+				if (res->ncols >= 6 && v[5].kind == MV_INT && v[5].i > 0 &&
+				    txn_undo_start(c, a->node_id, file, (uint64_t)v[1].i, (uint64_t)v[2].i,
+						   (uint64_t)v[4].i, (uint64_t)v[5].i))
+					continue;
 				status_row(c, a->node_id, file, (uint64_t)v[1].i, (uint64_t)v[2].i);
 			}
 			c->status_known[a->node_id % CAT_NODES_MAX] = 1;
@@ -436,6 +453,9 @@ static void action_done(void *arg, exec_result *res)
 		break;
 	case ACT_DROP:
 		break;
+	case ACT_TXN_UNDO:
+		txn_undo_done(c, t, s, p, res);
+		break;
 	}
 	action_unmark(c, a->table_id, a->shard, a->node_id);
 	if (a->exclusive && t)
@@ -499,6 +519,88 @@ static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t
 		return;
 	}
 	classify(c, table_id, s, p);
+}
+
+/* ---- presumed abort (docs/transactions.md, "Leader restart") ----
+ *
+ * A copy reports an open transaction (entries of txn X from txn_lsn with
+ * no commit marker after them) that this leader does not have open: X
+ * died with an earlier leader, or ended while the copy was away.  No
+ * decision record says it committed, so it is aborted: the copy is undone
+ * to txn_lsn - 1 before it counts as reported (a shard is not decided
+ * while such an undo is in flight, rt->txn_undos).  If X committed while
+ * the copy was away, the catch-up brings its entries and marker back. */
+
+static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
+			  uint64_t entry_id, uint64_t txn_id, uint64_t txn_lsn)
+{
+	uint32_t table_id, shard;
+	cat_table *t;
+	cat_placement *p;
+	repl_shard *rt;
+	recover_action *a;
+	exec_task task;
+	char outcome[16];
+	if (repl_lock_txn_open(c, txn_id) || parse_file(file, &table_id, &shard) != MUR_OK ||
+	    !(t = cat_table_by_id(c->cat, table_id)) || shard >= t->nshards)
+		return 0;
+	if (cat_txn_outcome_get(c->cat, txn_id, outcome, sizeof outcome) &&
+	    strcmp(outcome, "committed") == 0) {
+		/* decided before the crash: keep its entries, append its marker
+		 * once the shard is decided (if the copy chosen holds them open) */
+		if ((rt = repl_shard_get(c, table_id, shard)) && !t->shards[shard].committed_known) {
+			if (rt->recommit_txid != txn_id)
+				rt->nrecommit = 0;
+			rt->recommit_txid = txn_id;
+			if (rt->nrecommit < CAT_REPLICAS_MAX)
+				rt->recommit_nodes[rt->nrecommit++] = node_id;
+		}
+		return 0;
+	}
+	p = cat_placement_on(&t->shards[shard], node_id);
+	if (!p || p->state == CAT_PL_REBUILDING || action_busy(c, table_id, shard, node_id) ||
+	    !(rt = repl_shard_get(c, table_id, shard)) || !(a = new_action(ACT_TXN_UNDO, t, shard, node_id)))
+		return 0;
+	task_for(&task, EXEC_TASK_UNDO, t, shard);
+	task.lsn = txn_lsn - 1;
+	if (send_action(c, a, &task) != MUR_OK) {
+		free(a);
+		return 0;
+	}
+	action_mark(c, table_id, shard, node_id);
+	MLOG(INFO, "recover", "%s: shard %u of %s holds transaction %llu from lsn %llu, not open "
+			      "here: presumed aborted, undone",
+	     cat_node_name(c->cat, node_id), shard, t->name, (unsigned long long)txn_id,
+	     (unsigned long long)txn_lsn);
+	rt->txn_undos++;
+	p->applied_lsn = lsn; /* listed: not an absent copy (report_absent) */
+	p->entry_id = entry_id;
+	p->reported = 1;
+	if (p->state == CAT_PL_CURRENT)
+		cat_placement_set_state(p, CAT_PL_LAGGING);
+	return 1;
+}
+
+static void txn_undo_done(repl_ctx *c, cat_table *t, cat_shard *s, cat_placement *p,
+			  const exec_result *res)
+{
+	repl_shard *rt = t && s ? repl_shard_find(c, t->id, s->index) : NULL;
+	if (rt && rt->txn_undos > 0)
+		rt->txn_undos--;
+	if (!p)
+		return;
+	if (res->failed) {
+		/* ask again: the next STATUS retries the undo */
+		p->reported = 0;
+		c->status_wanted[p->node_id % CAT_NODES_MAX] = 1;
+		return;
+	}
+	p->applied_lsn = res->lsn;
+	p->entry_id = res->entry_id;
+	if (s->committed_known)
+		classify(c, t->id, s, p);
+	else
+		decide_all(c);
 }
 
 /* Where a reported copy stands against the shard's committed entry. */
@@ -814,6 +916,22 @@ static cat_placement *newest_copy(repl_ctx *c, cat_shard *s)
 	return best;
 }
 
+/* The copy the shard's committed entry was taken from holds a transaction
+ * open that the catalog records committed: append its marker. */
+static void recommit_if_open(repl_ctx *c, cat_table *t, uint32_t sh, const cat_placement *w)
+{
+	repl_shard *rt = repl_shard_find(c, t->id, sh);
+	int open_there = 0;
+	if (!rt || !rt->recommit_txid)
+		return;
+	for (int i = 0; i < rt->nrecommit; i++)
+		open_there |= rt->recommit_nodes[i] == w->node_id;
+	if (open_there)
+		repl_txn_recommit(c, t, sh, rt->recommit_txid);
+	rt->recommit_txid = 0;
+	rt->nrecommit = 0;
+}
+
 static void decide_committed(repl_ctx *c, cat_table *t, uint32_t sh)
 {
 	cat_shard *s = &t->shards[sh];
@@ -831,6 +949,11 @@ static void decide_committed(repl_ctx *c, cat_table *t, uint32_t sh)
 	}
 	if (reported == 0 || (silent_alive > 0 && (reported < needed || !waited)))
 		return;
+	{
+		const repl_shard *rt = repl_shard_find(c, t->id, sh);
+		if (rt && rt->txn_undos > 0)
+			return; /* a copy's presumed-aborted suffix is being undone */
+	}
 	w = newest_copy(c, s);
 	repl_committed(c, t->id, s, w->applied_lsn, w->entry_id);
 	s->committed_known = 1;
@@ -853,6 +976,7 @@ static void decide_committed(repl_ctx *c, cat_table *t, uint32_t sh)
 		     sh, t->name, (unsigned long long)w->applied_lsn,
 		     cat_node_name(c->cat, w->node_id), reported, s->nplacements);
 	repl_ensure_primary(c, t, sh); /* the newest copy, unless the primary is as new */
+	recommit_if_open(c, t, sh, w);
 	repl_kick(c, t, sh);           /* writes queued while it was undecided start now */
 }
 
@@ -873,8 +997,15 @@ static void decide_all(repl_ctx *c)
  * is not dead has not reported. */
 int repl_shard_reconciling(repl_ctx *c, const cat_shard *s)
 {
+	const repl_shard *rt;
 	if (s->committed_known)
 		return 0;
+	for (int i = 0; i < cat_table_count(c->cat); i++) {
+		const cat_table *t = cat_table_at(c->cat, i);
+		if (s >= t->shards && s < t->shards + t->nshards &&
+		    (rt = repl_shard_find(c, t->id, s->index)) && rt->txn_undos > 0)
+			return 1; /* a presumed-aborted suffix is being undone first */
+	}
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
 		const cat_node *n = cat_node_by_id(c->cat, p->node_id);
@@ -1014,4 +1145,5 @@ void repl_tick(repl_ctx *c)
 			reference_fill(c, t);
 	}
 	repl_health_tick(c);
+	repl_lock_tick(c);
 }

@@ -31,11 +31,14 @@ struct repl_wop {
 	uint32_t table_id;
 	uint32_t shard;
 	int exclusive;
+	int lock_only;          /* repl_lock_shard: takes the shard's lock, writes nothing */
+	int marker;             /* repl_write_marker: the commit marker of facts.txn */
 	repl_excl_fn fn;
 	void *fn_arg;
 	repl_quorum q;
 	char *sql;
 	repl_write_facts facts; /* the planner's word on sql (repl.h) */
+	uint64_t txn_id;        /* facts.txn's id (0: autocommit): its entry's txn_id */
 	mur_value *params;
 	uint32_t nparams;
 	mur_buf scratch; /* text of params */
@@ -241,10 +244,18 @@ static int key_undecided(const cat_table *t, const repl_shard *rt, const mur_val
 int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
 		    repl_resume_fn resume, void *arg, mur_error *err)
 {
+	return repl_read_gated_txn(c, t, shard, key, NULL, resume, arg, err);
+}
+
+int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
+			const repl_txn *tx, repl_resume_fn resume, void *arg, mur_error *err)
+{
 	repl_shard *rt = repl_shard_find(c, t->id, shard); /* none yet: no write ever gated it */
-	if (!rt || !rt->gated)
+	if (!rt || (!rt->gated && !repl_lock_blocks(rt, tx)))
 		return 0;
-	if (key && t->dist_col >= 0 && !key_undecided(t, rt, key))
+	/* another transaction's entries are undecided until it ends, whatever
+	 * keys they hold */
+	if (!repl_lock_blocks(rt, tx) && key && t->dist_col >= 0 && !key_undecided(t, rt, key))
 		return 0;
 	if (rt->nreaders == rt->capreaders) {
 		int cap = rt->capreaders ? rt->capreaders * 2 : 8;
@@ -266,14 +277,21 @@ int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_v
 static void ungate(repl_wop *op)
 {
 	repl_shard *rt = op_rt(op);
-	repl_waiter *readers;
-	int n;
 	if (!rt)
 		return;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
 		if (wop_undecided(x))
 			return;
 	rt->gated = 0;
+	repl_resume_readers(rt);
+}
+
+void repl_resume_readers(repl_shard *rt)
+{
+	repl_waiter *readers;
+	int n;
+	if (rt->gated)
+		return;
 	readers = rt->readers;
 	n = rt->nreaders;
 	rt->readers = NULL;
@@ -799,6 +817,8 @@ static void send_applies(repl_wop *op)
 		task.sql = "";
 		task.lsn = op->lsn;
 		task.entry_id = op->entry_id;
+		task.txn_id = op->txn_id;
+		task.entry_kind = op->marker ? EXEC_ENTRY_COMMIT : EXEC_ENTRY_DATA;
 		task.blob = op->primary.blob.data;
 		task.blob_len = op->primary.blob.len;
 		ref = malloc(sizeof *ref);
@@ -1090,7 +1110,7 @@ static void primary_done(void *arg, exec_result *res)
 		op_done(op);
 		return;
 	}
-	if (op->primary.blob.len == 0) {
+	if (op->primary.blob.len == 0 && !op->marker) {
 		/* no row changed: nothing to replicate */
 		wop_set_state(op, REPL_WOP_COMMITTED);
 		ungate(op);
@@ -1244,6 +1264,8 @@ static void start_primary(repl_wop *op, int piped)
 	task.rows_len = op->nrows ? op->rows.len : 0;
 	task.capture = EXEC_CAPTURE_RETURN;
 	task.entry_id = op->entry_id;
+	task.txn_id = op->txn_id;
+	task.entry_kind = op->marker ? EXEC_ENTRY_COMMIT : EXEC_ENTRY_DATA;
 	if (op->parallel)
 		task.lsn = op->base + 1; /* every copy logs it on top of base, or refuses */
 	ref = malloc(sizeof *ref);
@@ -1296,7 +1318,7 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	int n = 1;
 	if (!groupable(op) || !rt->qhead || !groupable(rt->qhead) ||
 	    strcmp(rt->qhead->sql, op->sql) != 0 || rt->qhead->ncols != op->ncols ||
-	    rt->qhead->q != op->q)
+	    rt->qhead->q != op->q || rt->qhead->facts.txn != op->facts.txn)
 		return op;
 	g = calloc(1, sizeof *g);
 	if (!g || !(g->sql = strdup(op->sql))) {
@@ -1307,6 +1329,8 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	g->table_id = op->table_id;
 	g->shard = op->shard;
 	g->q = op->q;
+	g->facts.txn = op->facts.txn;
+	g->txn_id = op->txn_id;
 	g->ncols = op->ncols;
 	g->queued_us = op->queued_us;
 	exec_result_init(&g->primary);
@@ -1318,7 +1342,8 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	op->member_next = NULL;
 	while (rt->qhead && n < REPL_GROUP_OPS_MAX && groupable(rt->qhead) &&
 	       strcmp(rt->qhead->sql, op->sql) == 0 && rt->qhead->ncols == op->ncols &&
-	       rt->qhead->q == op->q && g->nrows + rt->qhead->nrows <= REPL_GROUP_ROWS_MAX &&
+	       rt->qhead->q == op->q && rt->qhead->facts.txn == op->facts.txn &&
+	       g->nrows + rt->qhead->nrows <= REPL_GROUP_ROWS_MAX &&
 	       g->rows.len + rt->qhead->rows.len <= max_bytes) {
 		repl_wop *m = rt->qhead;
 		rt->qhead = m->next;
@@ -1345,27 +1370,77 @@ static int can_pipeline(repl_ctx *c, cat_shard *s, const repl_shard *rt, const r
 	    !pipelinable(op))
 		return 0; /* ftail->piped: so is every op ahead of it */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
-		if (x->failed || wop_abandoned(x) || x->primary_refused)
+		if (x->failed || wop_abandoned(x) || x->primary_refused || x->facts.txn != op->facts.txn)
 			return 0;
+	if (op->facts.txn && rt->lock != op->facts.txn)
+		return 0; /* it takes the lock on an idle shard (repl_lock.c, invariant 2) */
 	return p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
+}
+
+/* The first queued op the shard's lock lets start (an exclusive op always
+ * may: it is not a transaction's), and in *before the op ahead of it. */
+static repl_wop *next_startable(repl_shard *rt, repl_wop **before)
+{
+	*before = NULL;
+	for (repl_wop *x = rt->qhead; x; *before = x, x = x->next)
+		if (x->exclusive || !repl_lock_blocks(rt, x->facts.txn))
+			return x;
+	return NULL;
+}
+
+static void unqueue(repl_shard *rt, repl_wop *op, repl_wop *before)
+{
+	if (before)
+		before->next = op->next;
+	else
+		rt->qhead = op->next;
+	if (rt->qtail == op)
+		rt->qtail = before;
+	op->next = NULL;
 }
 
 static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 {
 	cat_shard *s = &t->shards[shard];
 	repl_shard *rt = repl_shard_get(c, t->id, shard);
-	repl_wop *op, *prev;
-	if (!rt || !rt->qhead)
+	repl_wop *op, *prev, *before;
+	if (!rt || !rt->qhead || !(op = next_startable(rt, &before)))
 		return;
-	op = rt->qhead;
 	if (rt->busy && !can_pipeline(c, s, rt, op))
 		return;
 	if (!op->exclusive && repl_shard_reconciling(c, s) &&
 	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return; /* copies have not reported since the restart: wait (kicked on STATUS) */
-	rt->qhead = op->next;
-	if (!rt->qhead)
-		rt->qtail = NULL;
+	if (!op->exclusive && op->facts.txn && !rt->lock && !s->committed_known &&
+	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
+		return; /* a lock's base must be a decided entry: wait for the decision */
+	if (!op->exclusive && op->facts.txn && !rt->lock &&
+	    (!s->committed_known || repl_lock_take(c, rt, s, op->facts.txn) != MUR_OK)) {
+		mur_error err;
+		unqueue(rt, op, before);
+		if (s->committed_known)
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		else
+			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+				      "cannot write shard %u: its committed entry is not known yet "
+				      "(copies have not reported since the leader started); nothing "
+				      "was written",
+				      shard);
+		op_fail(op, &err);
+		op_report(op);
+		wop_set_state(op, REPL_WOP_DONE);
+		op_free(op);
+		start_next(c, t, shard);
+		return;
+	}
+	unqueue(rt, op, before);
+	if (op->lock_only) { /* the lock is held now: nothing to write */
+		op_report(op);
+		wop_set_state(op, REPL_WOP_DONE);
+		op_free(op);
+		start_next(c, t, shard);
+		return;
+	}
 	rt->busy++;
 	if (op->exclusive) {
 		repl_excl_fn fn = op->fn;
@@ -1375,7 +1450,8 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		return;
 	}
 	prev = rt->ftail;
-	op = group(rt, op, prev ? REPL_PIPELINE_BYTES_MAX : SIZE_MAX);
+	if (!before) /* it was the head: the ops queued behind it may join it */
+		op = group(rt, op, prev ? REPL_PIPELINE_BYTES_MAX : SIZE_MAX);
 	op->piped = pipelinable(op);
 	op->fnext = NULL;
 	if (prev)
@@ -1404,6 +1480,63 @@ static int enqueue(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
 		rt->qhead = op;
 	rt->qtail = op;
 	start_next(c, t, shard);
+	return MUR_OK;
+}
+
+int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
+		    repl_wop_cb cb, void *arg, mur_error *err)
+{
+	const repl_shard *rt = repl_shard_find(c, t->id, shard);
+	repl_wop *op;
+	if (rt && repl_lock_would_deadlock(c, facts->txn, rt)) {
+		repl_lock_deadlock_error(err, repl_txn_id(facts->txn));
+		return MUR_ERR;
+	}
+	if (!(op = calloc(1, sizeof *op)))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	op->c = c;
+	op->table_id = t->id;
+	op->shard = shard;
+	op->lock_only = 1;
+	op->facts.txn = facts->txn;
+	op->facts.lock_timeout_ms = facts->lock_timeout_ms;
+	op->txn_id = repl_txn_id(facts->txn);
+	op->cb = cb;
+	op->cb_arg = arg;
+	exec_result_init(&op->primary);
+	mur_buf_init(&op->scratch);
+	mur_buf_init(&op->rows);
+	if (enqueue(c, (cat_table *)t, shard, op) != MUR_OK) {
+		op_free(op);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
+	return MUR_OK;
+}
+
+int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q,
+		      repl_txn *tx, repl_wop_cb cb, void *arg, mur_error *err)
+{
+	repl_wop *op = calloc(1, sizeof *op);
+	if (!op || !(op->sql = strdup(""))) {
+		free(op);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
+	op->c = c;
+	op->table_id = t->id;
+	op->shard = shard;
+	op->q = q ? q : REPL_QUORUM_MAJORITY;
+	op->marker = 1;
+	op->facts.txn = tx;
+	op->txn_id = repl_txn_id(tx);
+	op->cb = cb;
+	op->cb_arg = arg;
+	exec_result_init(&op->primary);
+	mur_buf_init(&op->scratch);
+	mur_buf_init(&op->rows);
+	if (enqueue(c, (cat_table *)t, shard, op) != MUR_OK) {
+		op_free(op);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
 	return MUR_OK;
 }
 
@@ -1447,6 +1580,7 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 	op->sql = strdup(sql);
 	if (facts)
 		op->facts = *facts;
+	op->txn_id = op->facts.txn ? repl_txn_id(op->facts.txn) : 0;
 	exec_result_init(&op->primary);
 	mur_buf_init(&op->scratch);
 	mur_buf_init(&op->rows);
@@ -1482,6 +1616,14 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 	}
 	if (!op->sql || !mur_buf_ok(&op->rows) || !mur_buf_ok(&op->scratch))
 		goto oom;
+	if (op->facts.txn) {
+		const repl_shard *rt = repl_shard_find(c, t->id, shard);
+		if (rt && repl_lock_would_deadlock(c, op->facts.txn, rt)) {
+			repl_lock_deadlock_error(err, repl_txn_id(op->facts.txn));
+			op_free(op);
+			return MUR_ERR;
+		}
+	}
 	if (enqueue(c, (cat_table *)t, shard, op) != MUR_OK)
 		goto oom;
 	return MUR_OK;
@@ -1489,6 +1631,107 @@ oom:
 	free(offs);
 	op_free(op);
 	return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int max)
+{
+	int n = 0;
+	for (const repl_wop *x = rt->qhead; x && n < max; x = x->next) {
+		int seen = 0;
+		if (x->exclusive || !repl_lock_blocks(rt, x->facts.txn))
+			continue;
+		for (int i = 0; i < n; i++)
+			seen |= out[i] == x->txn_id;
+		if (!seen)
+			out[n++] = x->txn_id;
+	}
+	return n;
+}
+
+int repl_shard_queues(const repl_shard *rt, const repl_txn *tx)
+{
+	for (const repl_wop *x = rt->qhead; x; x = x->next)
+		if (!x->exclusive && x->facts.txn == tx)
+			return 1;
+	return 0;
+}
+
+/* Take queued op x (behind `before`) out of its queue, failed with err,
+ * onto *taken; reported later (cancel_report): a callback may queue or
+ * cancel other ops, so none runs while a queue is being walked. */
+static void cancel_take(repl_shard *rt, repl_wop *x, repl_wop *before, const mur_error *err,
+			repl_wop **taken)
+{
+	unqueue(rt, x, before);
+	op_fail(x, err);
+	x->next = *taken;
+	*taken = x;
+}
+
+/* Report and free the ops cancel_take took; returns how many. */
+static int cancel_report(repl_wop *taken)
+{
+	int n = 0;
+	for (repl_wop *x = taken, *next; x; x = next) {
+		next = x->next;
+		wop_set_state(x, REPL_WOP_DONE); /* never sent: nothing to undo */
+		op_report(x);
+		op_free(x);
+		n++;
+	}
+	return n;
+}
+
+/* Take the queued ops of tx on rt (see repl_cancel_txn_queued). */
+static void cancel_on(repl_shard *rt, const repl_txn *tx, const mur_error *err, repl_wop **taken)
+{
+	repl_wop *x = rt->qhead, *before = NULL;
+	while (x) {
+		repl_wop *next = x->next;
+		if (x->exclusive || x->facts.txn != tx)
+			before = x;
+		else
+			cancel_take(rt, x, before, err, taken);
+		x = next;
+	}
+}
+
+void repl_lock_timeouts(repl_ctx *c)
+{
+	uint64_t now = mur_now_us();
+	repl_wop *taken = NULL;
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
+			repl_wop *x = rt->qhead, *before = NULL;
+			while (x) {
+				repl_wop *next = x->next;
+				mur_error err;
+				if (x->exclusive || !x->facts.lock_timeout_ms ||
+				    !repl_lock_blocks(rt, x->facts.txn) ||
+				    now - x->queued_us < (uint64_t)x->facts.lock_timeout_ms * 1000u) {
+					before = x;
+					x = next;
+					continue;
+				}
+				mur_error_set(&err, SQLSTATE_LOCK_NOT_AVAILABLE,
+					      "canceling statement due to lock timeout");
+				mur_error_detail(&err, "shard %u is held by transaction %llu",
+						 rt->shard, (unsigned long long)repl_txn_id(rt->lock));
+				cancel_take(rt, x, before, &err, &taken);
+				x = next;
+			}
+		}
+	cancel_report(taken);
+}
+
+
+int repl_cancel_txn_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err)
+{
+	repl_wop *taken = NULL;
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			cancel_on(rt, tx, err, &taken);
+	return cancel_report(taken);
 }
 
 int repl_table_busy(repl_ctx *c, const cat_table *t)

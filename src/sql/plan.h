@@ -61,12 +61,15 @@ typedef enum plan_kind {
 	PLAN_EXPLAIN,
 	PLAN_SET, /* SET name = value / SET name TO DEFAULT / RESET */
 	PLAN_SHOW,
-	PLAN_BEGIN,
+	PLAN_BEGIN,             /* u.set.value: the ISOLATION LEVEL asked for, "" when none */
 	PLAN_COMMIT,
 	PLAN_ROLLBACK,
-	PLAN_NOOP,     /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
-	PLAN_ANALYZE,  /* ANALYZE: shard statistics into the catalog */
-	PLAN_TRUNCATE, /* TRUNCATE: every row of each table deleted, as a write */
+	PLAN_SAVEPOINT,   /* SAVEPOINT name (u.savepoint) */
+	PLAN_RELEASE,     /* RELEASE [SAVEPOINT] name */
+	PLAN_ROLLBACK_TO, /* ROLLBACK TO [SAVEPOINT] name */
+	PLAN_NOOP,        /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
+	PLAN_ANALYZE,     /* ANALYZE: shard statistics into the catalog */
+	PLAN_TRUNCATE,    /* TRUNCATE: every row of each table deleted, as a write */
 } plan_kind;
 
 typedef struct plan_column {
@@ -116,8 +119,10 @@ typedef struct plan_select {
 	exec_agg_spec partial_agg;
 	int has_final_agg;
 	exec_agg_spec final_agg;
-	const char *final_sql; /* NULL: output = concatenated (merged) rows */
-	const char *strategy;  /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
+	const char *final_sql;  /* NULL: output = concatenated (merged) rows */
+	int locks_rows;         /* SELECT … FOR UPDATE / SHARE: in a block, the executor
+				   takes the lock of every shard read (docs/transactions.md) */
+	const char *strategy;   /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
 	const char *merge_desc; /* for EXPLAIN: what the leader does, one line */
 	/* Repartition (docs/shuffle.md), the alternative to gathering every
 	 * shard's rows into the leader: each shard's rows (after partial_agg)
@@ -268,6 +273,9 @@ struct plan {
 		plan_set set;
 		plan_analyze analyze;
 		plan_truncate truncate;
+		struct {
+			char name[64]; /* as given (PostgreSQL folds it like any identifier) */
+		} savepoint;
 		struct {
 			plan *inner;
 			int analyze;

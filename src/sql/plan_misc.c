@@ -4,16 +4,16 @@
  * transaction control (BEGIN / START TRANSACTION / COMMIT / END /
  * ROLLBACK / ABORT).
  *
- * Transaction characteristics: murphy runs and commits each statement on
- * its own, at READ COMMITTED and read-write (docs/decisions.md).  What it
- * cannot provide is refused with 0A000, never accepted and ignored: BEGIN /
- * START TRANSACTION / SET TRANSACTION / SET SESSION CHARACTERISTICS with
- * ISOLATION LEVEL SERIALIZABLE or REPEATABLE READ or READ ONLY, the same
- * through SET [default_]transaction_isolation / [default_]transaction_read_only,
- * SET TRANSACTION SNAPSHOT, savepoints and two-phase commands.  READ
- * COMMITTED, READ UNCOMMITTED (READ COMMITTED in PostgreSQL too), READ
- * WRITE and [NOT] DEFERRABLE (without effect unless SERIALIZABLE READ ONLY)
- * are accepted: they describe what murphy does.
+ * Transaction characteristics (docs/transactions.md): READ COMMITTED
+ * (and READ UNCOMMITTED, the same in PostgreSQL) and SERIALIZABLE (and
+ * REPEATABLE READ, which it provides: strict two-phase locking of every
+ * shard read or written) are provided; the level travels as the setting
+ * transaction_isolation (BEGIN / START TRANSACTION carry it in u.set; SET
+ * TRANSACTION becomes SET transaction_isolation, SET SESSION
+ * CHARACTERISTICS SET default_transaction_isolation).  What murphy cannot
+ * provide is refused with 0A000, never accepted and ignored: READ ONLY
+ * (wherever it can be asked for), SET TRANSACTION SNAPSHOT and two-phase
+ * commands.  READ WRITE and [NOT] DEFERRABLE are accepted.
  */
 #include "sql/sqlInt.h"
 
@@ -110,8 +110,8 @@ static int bool_text_true(const char *v)
 static int txn_refuse(sql_ctx *c, const char *what)
 {
 	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-		"murphy does not support %s: each statement runs and commits on its own, at READ "
-		"COMMITTED; multi-statement transactions are not supported yet",
+		"murphy does not support %s yet: its transactions run at READ COMMITTED, "
+		"read-write",
 		what);
 	mur_error_hint(c->err,
 		       "Use BEGIN (or no transaction block) at READ COMMITTED, read-write.");
@@ -126,7 +126,8 @@ static int txn_characteristic(sql_ctx *c, const char *name, const char *value)
 	char what[96];
 	if (strstr(name, "transaction_isolation")) {
 		if (!value[0] || !strcasecmp(value, "default") ||
-		    !strcasecmp(value, "read committed") || !strcasecmp(value, "read uncommitted"))
+		    !strcasecmp(value, "read committed") || !strcasecmp(value, "read uncommitted") ||
+		    !strcasecmp(value, "serializable") || !strcasecmp(value, "repeatable read"))
 			return MUR_OK;
 		snprintf(what, sizeof what, "ISOLATION LEVEL %.40s", value);
 		for (char *p = what; *p; p++)
@@ -139,9 +140,11 @@ static int txn_characteristic(sql_ctx *c, const char *name, const char *value)
 }
 
 /* The DefElems of BEGIN / START TRANSACTION / SET TRANSACTION / SET
- * SESSION CHARACTERISTICS. */
-static int txn_options(sql_ctx *c, PgQuery__Node **opts, size_t n)
+ * SESSION CHARACTERISTICS; the isolation level asked for, lower-case, goes
+ * to isolation ("" when none). */
+static int txn_options(sql_ctx *c, PgQuery__Node **opts, size_t n, char *isolation, size_t cap)
 {
+	isolation[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		char v[64];
 		if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
@@ -149,6 +152,8 @@ static int txn_options(sql_ctx *c, PgQuery__Node **opts, size_t n)
 		const_text(opts[i]->def_elem->arg, v, sizeof v);
 		if (txn_characteristic(c, opts[i]->def_elem->defname, v) != MUR_OK)
 			return MUR_ERR;
+		if (!strcmp(opts[i]->def_elem->defname, "transaction_isolation"))
+			lower_copy(isolation, cap, v);
 	}
 	return MUR_OK;
 }
@@ -201,8 +206,16 @@ int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p)
 		 * accepted when they describe what murphy does */
 		if (!strcmp(ps->name, "transaction snapshot"))
 			return txn_refuse(c, "SET TRANSACTION SNAPSHOT");
-		p->kind = PLAN_NOOP;
-		return txn_options(c, s->args, s->n_args);
+		if (txn_options(c, s->args, s->n_args, ps->value, sizeof ps->value) != MUR_OK)
+			return MUR_ERR;
+		if (!ps->value[0]) {
+			p->kind = PLAN_NOOP;
+			return MUR_OK;
+		}
+		snprintf(ps->name, sizeof ps->name, "%s",
+			 !strcmp(ps->name, "transaction") ? "transaction_isolation"
+							  : "default_transaction_isolation");
+		return MUR_OK;
 	default:
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support SET ... FROM CURRENT yet");
@@ -226,6 +239,16 @@ int sql_plan_show(sql_ctx *c, PgQuery__VariableShowStmt *s, plan *p)
 	return MUR_OK;
 }
 
+/* The savepoint a SAVEPOINT / RELEASE / ROLLBACK TO names. */
+static int savepoint_name(sql_ctx *c, const PgQuery__TransactionStmt *s, plan *p)
+{
+	const char *n = s->savepoint_name ? s->savepoint_name : "";
+	if (!n[0] || strlen(n) >= sizeof p->u.savepoint.name)
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "invalid savepoint name \"%s\"", n);
+	snprintf(p->u.savepoint.name, sizeof p->u.savepoint.name, "%s", n);
+	return MUR_OK;
+}
+
 int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p)
 {
 	if (s->chain)
@@ -235,11 +258,13 @@ int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p)
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
 		p->kind = PLAN_BEGIN;
 		p->tag = "BEGIN";
-		return txn_options(c, s->options, s->n_options);
+		return txn_options(c, s->options, s->n_options, p->u.set.value,
+				   sizeof p->u.set.value);
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
 		p->kind = PLAN_BEGIN;
 		p->tag = "START TRANSACTION";
-		return txn_options(c, s->options, s->n_options);
+		return txn_options(c, s->options, s->n_options, p->u.set.value,
+				   sizeof p->u.set.value);
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
 		p->kind = PLAN_COMMIT;
 		p->tag = "COMMIT";
@@ -249,9 +274,17 @@ int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p)
 		p->tag = "ROLLBACK";
 		return MUR_OK;
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
+		p->kind = PLAN_SAVEPOINT;
+		p->tag = "SAVEPOINT";
+		return savepoint_name(c, s, p);
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
+		p->kind = PLAN_RELEASE;
+		p->tag = "RELEASE";
+		return savepoint_name(c, s, p);
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
-		return txn_refuse(c, "savepoints");
+		p->kind = PLAN_ROLLBACK_TO;
+		p->tag = "ROLLBACK";
+		return savepoint_name(c, s, p);
 	default:
 		return txn_refuse(c, "two-phase commit commands");
 	}

@@ -1,9 +1,10 @@
-"""Transaction blocks answer truthfully (issue 14, "Honest state").
+"""Transaction blocks answer truthfully (issue 14, "Honest state"; issue 16).
 
-murphy commits each statement on its own.  What it cannot provide
-(SERIALIZABLE, REPEATABLE READ, READ ONLY, savepoints) is refused with
-0A000; COMMIT of a failed block and ROLLBACK of a block that wrote say that
-the writes stayed (0A000) instead of answering as if they were undone.
+Blocks are real transactions (docs/transactions.md): ROLLBACK, COMMIT of a
+failed block and an error in a multi-shard statement undo everything.
+SERIALIZABLE and REPEATABLE READ are provided (strict two-phase locking of
+every shard read or written); what murphy does not provide yet (READ ONLY)
+is refused with 0A000, never accepted and ignored.
 """
 import io
 
@@ -12,21 +13,21 @@ import psycopg2.extensions as ext
 import pytest
 
 REFUSED = [
-    "BEGIN ISOLATION LEVEL SERIALIZABLE",
-    "BEGIN ISOLATION LEVEL REPEATABLE READ",
     "BEGIN READ ONLY",
     "BEGIN ISOLATION LEVEL READ COMMITTED, READ ONLY",
-    "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
     "START TRANSACTION READ ONLY",
-    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ",
     "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
-    "SET default_transaction_isolation = 'serializable'",
-    "SET default_transaction_isolation TO 'repeatable read'",
     "SET default_transaction_read_only = on",
-    "SET transaction_isolation = 'serializable'",
 ]
 
 ACCEPTED = [
+    "BEGIN ISOLATION LEVEL SERIALIZABLE",
+    "BEGIN ISOLATION LEVEL REPEATABLE READ",
+    "START TRANSACTION ISOLATION LEVEL SERIALIZABLE",
+    "SET SESSION CHARACTERISTICS AS TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+    "SET default_transaction_isolation = 'serializable'",
+    "SET default_transaction_isolation TO 'repeatable read'",
+    "SET transaction_isolation = 'serializable'",
     "BEGIN ISOLATION LEVEL READ COMMITTED",
     "BEGIN READ WRITE",
     "START TRANSACTION ISOLATION LEVEL READ UNCOMMITTED, READ WRITE",
@@ -62,7 +63,7 @@ def test_unprovided_characteristics_are_refused(cluster, sql):
         with pytest.raises(psycopg2.Error) as e:
             conn.cursor().execute(sql)
         assert e.value.pgcode == "0A000", (sql, e.value)
-        assert "commits on its own" in e.value.diag.message_primary, e.value
+        assert "its transactions run at READ COMMITTED" in e.value.diag.message_primary, e.value
         assert status(conn) == ext.TRANSACTION_STATUS_IDLE  # no block was opened
     finally:
         conn.close()
@@ -79,9 +80,8 @@ def test_what_murphy_does_is_accepted(cluster, sql):
         conn.close()
 
 
-def test_inside_a_block_set_transaction_and_savepoint_are_refused(cluster):
-    for sql in ("SET TRANSACTION ISOLATION LEVEL SERIALIZABLE", "SET TRANSACTION READ ONLY",
-                "SAVEPOINT s1"):
+def test_inside_a_block_set_transaction_read_only_is_refused(cluster):
+    for sql in ("SET TRANSACTION READ ONLY",):
         conn = cluster.connect(autocommit=False)
         try:
             cur = conn.cursor()
@@ -100,9 +100,21 @@ def test_inside_a_block_set_transaction_and_savepoint_are_refused(cluster):
     conn.close()
 
 
-def test_driver_isolation_level_is_refused(cluster):
+def test_driver_isolation_level_is_taken(cluster):
     conn = cluster.connect(autocommit=False)
     conn.set_session(isolation_level="SERIALIZABLE")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SHOW transaction_isolation")
+            assert cur.fetchone()[0].lower() == "serializable"
+        conn.rollback()
+    finally:
+        conn.close()
+
+
+def test_driver_read_only_is_refused(cluster):
+    conn = cluster.connect(autocommit=False)
+    conn.set_session(readonly=True)
     try:
         with pytest.raises(psycopg2.Error) as e:
             conn.cursor().execute("SELECT 1")
@@ -121,23 +133,20 @@ def test_implicit_begin_and_commit_keep_working(cluster, tbl):
     conn.close()
 
 
-def test_error_then_25P02_then_commit_says_the_writes_stayed(cluster, tbl):
+def test_error_then_25P02_then_commit_rolls_the_block_back(cluster, tbl):
     conn = cluster.connect(autocommit=False)
     cur = conn.cursor()
-    cur.execute("INSERT INTO tx VALUES (10, 'kept')")
+    cur.execute("INSERT INTO tx VALUES (10, 'undone')")
     with pytest.raises(psycopg2.Error) as e:
         cur.execute("SELECT * FROM no_such_table")
     assert e.value.pgcode == "42P01"
     with pytest.raises(psycopg2.Error) as e:
         cur.execute("INSERT INTO tx VALUES (11, 'ignored')")
     assert e.value.pgcode == "25P02"
-    with pytest.raises(psycopg2.Error) as e:
-        conn.commit()
-    assert e.value.pgcode == "0A000", e.value
-    msg = e.value.diag.message_primary
-    assert "the 1 statement that wrote before the error was committed" in msg, msg
+    cur.execute("COMMIT")
+    assert cur.statusmessage == "ROLLBACK"  # as PostgreSQL: the block is undone
     assert status(conn) == ext.TRANSACTION_STATUS_IDLE
-    assert count(tbl, "id IN (10, 11)") == 1  # what the error said: 10 stayed, 11 never ran
+    assert count(tbl, "id IN (10, 11)") == 0
     cur.execute("INSERT INTO tx VALUES (12, 'next')")  # the connection works on
     conn.commit()
     assert count(tbl, "id = 12") == 1
@@ -157,52 +166,44 @@ def test_commit_of_a_failed_block_without_writes_answers_rollback(cluster, tbl):
     conn.close()
 
 
-def test_rollback_of_a_block_that_wrote_is_refused(cluster, tbl):
+def test_rollback_of_a_block_that_wrote_undoes_it(cluster, tbl):
     conn = cluster.connect(autocommit=False)
     cur = conn.cursor()
     cur.execute("INSERT INTO tx VALUES (20, 'a')")
     cur.execute("UPDATE tx SET v = 'b' WHERE id = 20")
-    cur.execute("SELECT count(*) FROM tx")
-    with pytest.raises(psycopg2.Error) as e:
-        conn.rollback()
-    assert e.value.pgcode == "0A000", e.value
-    msg = e.value.diag.message_primary
-    assert "ROLLBACK cannot undo the 2 statements of this transaction block that wrote" in msg
-    assert count(tbl, "id = 20 AND v = 'b'") == 1
-    # the block stays open, as psycopg2 (whose ROLLBACK failed) believes
-    assert status(conn) == ext.TRANSACTION_STATUS_INTRANS
-    cur.execute("SELECT 1")
-    conn.rollback()  # nothing written since the refusal: a real (empty) rollback
+    cur.execute("UPDATE tx SET v = 'changed' WHERE id = 12")
+    cur.execute("SELECT v FROM tx WHERE id = 20")
+    assert cur.fetchone()[0] == "b"  # the block reads its own writes
+    conn.rollback()
     assert status(conn) == ext.TRANSACTION_STATUS_IDLE
+    assert count(tbl, "id = 20") == 0
+    assert count(tbl, "id = 12 AND v = 'next'") == 1
     conn.close()
 
 
-def test_rollback_after_an_error_in_a_block_that_wrote_is_refused(cluster, tbl):
+def test_rollback_after_an_error_in_a_block_that_wrote(cluster, tbl):
     conn = cluster.connect(autocommit=False)
     cur = conn.cursor()
     cur.execute("INSERT INTO tx VALUES (30, 'a')")
     with pytest.raises(psycopg2.Error) as e:
         cur.execute("INSERT INTO tx VALUES (30, 'dup')")
     assert e.value.pgcode == "23505"
-    with pytest.raises(psycopg2.Error) as e:
-        conn.rollback()
-    assert e.value.pgcode == "0A000"
-    assert "1 statement of this transaction block that wrote" in e.value.diag.message_primary
-    assert count(tbl, "id = 30") == 1
     conn.rollback()
     assert status(conn) == ext.TRANSACTION_STATUS_IDLE
+    assert count(tbl, "id = 30") == 0
     conn.close()
 
 
-def test_copy_in_a_block_counts_as_a_write(cluster, tbl):
+def test_copy_in_a_block_is_rolled_back_with_it(cluster, tbl):
     conn = cluster.connect()
     cur = conn.cursor()
     cur.execute("BEGIN")
     cur.copy_expert("COPY tx FROM STDIN", io.StringIO("40\tx\n41\ty\n"))
-    with pytest.raises(psycopg2.Error) as e:
-        cur.execute("ROLLBACK")
-    assert e.value.pgcode == "0A000"
     cur.execute("ROLLBACK")
+    assert count(tbl, "id IN (40, 41)") == 0
+    cur.execute("BEGIN")
+    cur.copy_expert("COPY tx FROM STDIN", io.StringIO("40\tx\n41\ty\n"))
+    cur.execute("COMMIT")
     assert count(tbl, "id IN (40, 41)") == 2
     conn.close()
 
@@ -216,9 +217,9 @@ def test_rollback_of_a_read_only_block_is_plain(cluster, tbl):
     conn.close()
 
 
-# ---- One statement over several shards: not atomic yet, and never says so falsely.
+# ---- One statement over several shards: all of it or nothing.
 
-def partial_error(conn, sql):
+def stmt_error(conn, sql):
     with pytest.raises(psycopg2.Error) as e:
         with conn.cursor() as cur:
             cur.execute(sql)
@@ -231,33 +232,28 @@ def stored(conn, sql):
         return cur.fetchone()[0]
 
 
-def test_multi_shard_insert_with_a_duplicate_says_what_stayed(cluster):
+def test_multi_shard_insert_with_a_duplicate_stores_nothing(cluster):
     conn = cluster.connect()
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE part_ins (id int PRIMARY KEY, v int) WITH (shards = 4)")
         cur.execute("INSERT INTO part_ins VALUES (1, 0)")
-    e = partial_error(conn, "INSERT INTO part_ins VALUES " +
-                      ", ".join("(%d, 1)" % i for i in range(1, 41)))
-    n = stored(conn, "SELECT count(*) FROM part_ins WHERE v = 1")
-    # id 1's shard refused its part (23505); the other shards' parts committed
-    assert n > 0, "every shard's part failed: the test needs rows on other shards"
-    assert e.pgcode == "40003", (e.pgcode, str(e))
-    assert "INSERT partly applied: %d rows were stored" % n in str(e), str(e)
-    assert "SQLSTATE 23505" in e.diag.message_detail
+    e = stmt_error(conn, "INSERT INTO part_ins VALUES " +
+                   ", ".join("(%d, 1)" % i for i in range(1, 41)))
+    assert e.pgcode == "23505", (e.pgcode, str(e))  # id 1's shard refused its part
+    assert stored(conn, "SELECT count(*) FROM part_ins WHERE v = 1") == 0
+    assert stored(conn, "SELECT count(*) FROM part_ins") == 1
     conn.close()
 
 
-def test_multi_shard_update_failing_on_one_shard_says_what_stayed(cluster):
+def test_multi_shard_update_failing_on_one_shard_changes_nothing(cluster):
     conn = cluster.connect()
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE part_upd (id int PRIMARY KEY, b int NOT NULL) WITH (shards = 4)")
         cur.execute("INSERT INTO part_upd VALUES " + ", ".join("(%d, 0)" % i for i in range(1, 41)))
-    e = partial_error(conn, "UPDATE part_upd SET b = CASE WHEN id = 1 THEN NULL ELSE b + 1 END")
-    n = stored(conn, "SELECT count(*) FROM part_upd WHERE b = 1")
-    assert n > 0
-    assert e.pgcode == "40003", (e.pgcode, str(e))
-    assert "UPDATE partly applied: %d rows were stored" % n in str(e), str(e)
-    assert "SQLSTATE 23502" in e.diag.message_detail
+    e = stmt_error(conn, "UPDATE part_upd SET b = CASE WHEN id = 1 THEN NULL ELSE b + 1 END")
+    assert e.pgcode == "23502", (e.pgcode, str(e))
+    assert stored(conn, "SELECT count(*) FROM part_upd WHERE b = 1") == 0
+    assert stored(conn, "SELECT count(*) FROM part_upd WHERE b = 0") == 40
     conn.close()
 
 
@@ -267,14 +263,20 @@ def test_multi_statement_query_failing_after_a_write_says_it_stayed(cluster):
     conn = cluster.connect()
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE part_multi (id int PRIMARY KEY)")
-    e = partial_error(conn, "INSERT INTO part_multi VALUES (1); INSERT INTO part_multi VALUES (1)")
+    e = stmt_error(conn, "INSERT INTO part_multi VALUES (1); INSERT INTO part_multi VALUES (1)")
     assert stored(conn, "SELECT count(*) FROM part_multi") == 1
     assert e.pgcode == "40003", (e.pgcode, str(e))
     assert "the 1 statement before it in this query changed data and stays" in str(e)
     assert "SQLSTATE 23505" in e.diag.message_detail
     # nothing written before the error: the statement's own error, as PostgreSQL
-    e = partial_error(conn, "SELECT 1; INSERT INTO part_multi VALUES (1)")
+    e = stmt_error(conn, "SELECT 1; INSERT INTO part_multi VALUES (1)")
     assert e.pgcode == "23505"
-    e = partial_error(conn, "SELECT 1; SELECT * FROM no_such_table")
+    e = stmt_error(conn, "SELECT 1; SELECT * FROM no_such_table")
     assert e.pgcode == "42P01"
+    # inside a block the earlier statements are undone with it on ROLLBACK
+    e = stmt_error(conn, "BEGIN; INSERT INTO part_multi VALUES (2); INSERT INTO part_multi VALUES (1)")
+    assert e.pgcode == "23505", (e.pgcode, str(e))
+    with conn.cursor() as cur:
+        cur.execute("ROLLBACK")
+    assert stored(conn, "SELECT count(*) FROM part_multi") == 1
     conn.close()

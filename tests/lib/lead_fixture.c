@@ -299,6 +299,20 @@ static void *open_session(lf_fixture *fx)
 
 void *lf_session(lf_fixture *fx) { return open_session(fx); }
 
+void lf_session_close(lf_fixture *fx, void *session)
+{
+	for (lf_sess **pp = &fx->sessions; *pp; pp = &(*pp)->next) {
+		lf_sess *s = *pp;
+		if (s->es != session)
+			continue;
+		*pp = s->next;
+		lead_engine_ops.session_close(s->es);
+		free(s);
+		return;
+	}
+	lf_die("lf_session_close: no such session");
+}
+
 lf_query *lf_exec(lf_fixture *fx, void *session, const char *sql)
 {
 	lf_query *q = calloc(1, sizeof *q);
@@ -313,6 +327,8 @@ lf_query *lf_exec(lf_fixture *fx, void *session, const char *sql)
 	mur_error_clear(&err);
 	q->stmt = lead_engine_ops.prepare(q->session, sql, 0, NULL, &err);
 	if (!q->stmt) {
+		/* pgwire sends the error and tells the engine (pgw_conn.c) */
+		lead_engine_ops.statement_failed(q->session);
 		q->done = 1;
 		snprintf(q->sqlstate, sizeof q->sqlstate, "%s", err.sqlstate);
 		q->err = err;

@@ -139,6 +139,9 @@ uint32_t lf_node(lf_fixture *fx, int i);
  * engine answered.  Queries are freed with the fixture. */
 lf_query *lf_exec(lf_fixture *fx, void *session, const char *sql);
 void *lf_session(lf_fixture *fx);
+/* The client of session goes away (pgwire's session_close); its running
+ * statement, if any, still completes. */
+void lf_session_close(lf_fixture *fx, void *session);
 int lf_done(const lf_query *q);
 /* "" when the statement succeeded, else its SQLSTATE ("?" while running). */
 const char *lf_sqlstate(const lf_query *q);

@@ -286,14 +286,19 @@ static void test_misc_statements(void **state)
 		{"COMMIT", PLAN_COMMIT},     {"END", PLAN_COMMIT},
 		{"ROLLBACK", PLAN_ROLLBACK}, {"ABORT", PLAN_ROLLBACK},
 		{"DISCARD ALL", PLAN_NOOP},  {"", PLAN_EMPTY},
-		{"  ;  ", PLAN_EMPTY},
+		{"  ;  ", PLAN_EMPTY},       {"SAVEPOINT a", PLAN_SAVEPOINT},
+		{"RELEASE SAVEPOINT a", PLAN_RELEASE}, {"RELEASE a", PLAN_RELEASE},
+		{"ROLLBACK TO SAVEPOINT a", PLAN_ROLLBACK_TO}, {"ROLLBACK TO a", PLAN_ROLLBACK_TO},
 	};
 	for (size_t i = 0; i < sizeof txn / sizeof txn[0]; i++) {
 		p = P(txn[i].sql);
 		assert_int_equal(p->kind, txn[i].kind);
 		plan_free(p);
 	}
-	E("SAVEPOINT a", "0A000");
+	p = P("ROLLBACK TO SAVEPOINT Sp1");
+	assert_string_equal(p->u.savepoint.name, "sp1"); /* folded like any identifier */
+	plan_free(p);
+	E("PREPARE TRANSACTION 'x'", "0A000");
 	E("SHOW ALL", "0A000");
 	E("SELECT 1; SELECT 2", "42601");
 }

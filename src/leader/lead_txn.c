@@ -1,0 +1,441 @@
+/*
+ * lead_txn.c — a session's transaction (docs/transactions.md): the state
+ * machine drawn in lead_int.h (lead_txn_state), the block commands BEGIN /
+ * COMMIT / ROLLBACK, the transaction a write belongs to, and the implicit
+ * transaction of an autocommit statement that writes several shards (or a
+ * COPY): all of it or nothing.
+ *
+ * The work is replication's (replication/repl.h, "transactions"): a
+ * repl_txn holds the locks of the shards it wrote; commit releases them,
+ * abort undoes each shard to the entry before the transaction's first and
+ * then releases them.  This file decides *when*:
+ *
+ *   BEGIN                 IDLE → ACTIVE (repl_txn_begin, a new txid)
+ *   a statement fails     ACTIVE → FAILED (later statements: 25P02)
+ *   COMMIT in ACTIVE      ACTIVE → COMMITTING → IDLE, "COMMIT"
+ *   COMMIT in FAILED      FAILED → ABORTING → IDLE, "ROLLBACK" (as PostgreSQL)
+ *   ROLLBACK              ACTIVE/FAILED → ABORTING → IDLE, answered once
+ *                         every shard is undone
+ *   SAVEPOINT s           remembers each written shard's position (ACTIVE)
+ *   ROLLBACK TO s         undoes every shard written since s to it; FAILED
+ *                         → ACTIVE (the savepoints after s go, s stays)
+ *   RELEASE s             forgets s and the savepoints after it
+ *   the client goes away  ACTIVE/FAILED → ABORTING → IDLE (nobody answered)
+ *
+ * A run started in a block remembers the block's txid: a write it sends
+ * after the block ended (the session closed while it ran) is refused
+ * rather than made outside any transaction.
+ */
+#include "leader/lead_int.h"
+
+#include "common/log.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- the state machine ---- */
+
+#define T(s) (1u << LEAD_TXN_##s)
+static const unsigned txn_allowed[LEAD_TXN_STATES] = {
+	[LEAD_TXN_IDLE] = T(ACTIVE),
+	[LEAD_TXN_ACTIVE] = T(FAILED) | T(COMMITTING) | T(ABORTING),
+	[LEAD_TXN_FAILED] = T(ABORTING) | T(ACTIVE),
+	[LEAD_TXN_COMMITTING] = T(IDLE),
+	[LEAD_TXN_ABORTING] = T(IDLE),
+};
+#undef T
+
+int lead_txn_transition_allowed(lead_txn_state from, lead_txn_state to)
+{
+	if ((unsigned)from >= LEAD_TXN_STATES || (unsigned)to >= LEAD_TXN_STATES)
+		return 0;
+	return (txn_allowed[from] >> to) & 1u;
+}
+
+const char *lead_txn_state_name(lead_txn_state st)
+{
+	static const char *const names[LEAD_TXN_STATES] = {"idle", "active", "failed",
+							   "committing", "aborting"};
+	return (unsigned)st < LEAD_TXN_STATES ? names[st] : "?";
+}
+
+/* The one place a session's transaction state changes. */
+static void txn_set(lead_session *s, lead_txn_state to)
+{
+	if (!lead_txn_transition_allowed(s->txn, to))
+		MLOG(ERROR, "txn", "session transaction: no transition %s -> %s",
+		     lead_txn_state_name(s->txn), lead_txn_state_name(to));
+	assert(lead_txn_transition_allowed(s->txn, to));
+	s->txn = to;
+}
+
+char lead_txn_status(const lead_session *s)
+{
+	switch (s->txn) {
+	case LEAD_TXN_IDLE:
+		return 'I';
+	case LEAD_TXN_FAILED:
+		return 'E';
+	default:
+		return 'T';
+	}
+}
+
+void lead_txn_statement_failed(lead_session *s)
+{
+	if (s->txn == LEAD_TXN_ACTIVE)
+		txn_set(s, LEAD_TXN_FAILED);
+}
+
+void lead_session_ran(lead_session *s, const plan *p, int failed, uint64_t changes)
+{
+	(void)p;
+	(void)changes;
+	if (failed)
+		lead_txn_statement_failed(s);
+}
+
+uint64_t lead_txn_current_id(lead_engine *e)
+{
+	lead_session *s = e->local_session;
+	if (s && s->txid)
+		return s->txid;
+	return lead_time_id(&e->txid_next);
+}
+
+/* ---- ending a block ---- */
+
+/* The block's transaction has ended: back to IDLE, then the run that
+ * ended it (NULL: the session closed) is answered. */
+typedef struct block_end {
+	lead_session *s;
+	lead_run *r;
+	const char *tag; /* "COMMIT" or "ROLLBACK" */
+} block_end;
+
+/* Forget the savepoints from index `from` on. */
+static void savepoints_drop(lead_session *s, int from)
+{
+	while (s->nsavepoints > from)
+		repl_savepoint_free(s->savepoints[--s->nsavepoints].sp);
+}
+
+static void block_ended(void *arg, int failed, const mur_error *err)
+{
+	block_end *be = arg;
+	lead_session *s = be->s;
+	lead_run *r = be->r;
+	txn_set(s, LEAD_TXN_IDLE);
+	lead_session_set(s, "transaction_isolation",
+			 lead_session_get(s, "default_transaction_isolation"));
+	savepoints_drop(s, 0);
+	free(s->savepoints);
+	s->savepoints = NULL;
+	s->capsavepoints = 0;
+	s->txid = 0;
+	if (r) {
+		if (failed)
+			lead_run_fail(r, err);
+		snprintf(r->res->tag, sizeof r->res->tag, "%s", be->tag);
+		lead_run_finish(r);
+	}
+	free(be);
+	lead_session_unref(s);
+}
+
+/* End the session's block: commit it (abort = 0) or undo it.  r (NULL:
+ * the session closed) is answered once it ended. */
+static void block_end_start(lead_session *s, lead_run *r, int abort, const char *tag)
+{
+	repl_txn *tx = s->tx;
+	block_end *be = calloc(1, sizeof *be);
+	mur_error err;
+	if (!be) {
+		/* cannot wait for the end: the locks and entries stay until the
+		 * leader restarts (presumed abort); the client must not believe
+		 * otherwise */
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory ending the transaction");
+		if (r) {
+			lead_run_fail(r, &err);
+			lead_run_finish(r);
+		}
+		return;
+	}
+	be->s = s;
+	be->r = r;
+	be->tag = tag;
+	s->refs++;
+	s->tx = NULL;
+	txn_set(s, abort ? LEAD_TXN_ABORTING : LEAD_TXN_COMMITTING);
+	if (abort) {
+		mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
+			      "transaction %llu was rolled back", (unsigned long long)s->txid);
+		repl_txn_abort(s->e->repl, tx, &err, block_ended, be);
+	} else {
+		repl_txn_commit(s->e->repl, tx, lead_session_quorum(s), block_ended, be);
+	}
+}
+
+void lead_txn_begin(lead_run *r)
+{
+	lead_session *s = r->s;
+	mur_error err;
+	snprintf(r->res->tag, sizeof r->res->tag, "BEGIN");
+	if (s->txn != LEAD_TXN_IDLE) {
+		pgw_result_add_notice(r->res, "there is already a transaction in progress");
+		lead_run_finish(r);
+		return;
+	}
+	/* the block's level: BEGIN's, else the session's default */
+	lead_session_set(s, "transaction_isolation",
+			 r->p->u.set.value[0] ? r->p->u.set.value
+					      : lead_session_get(s, "default_transaction_isolation"));
+	s->txid = lead_time_id(&s->e->txid_next);
+	if (!(s->tx = repl_txn_begin(s->e->repl, s->txid, &err)))
+		lead_run_fail(r, &err);
+	else
+		txn_set(s, LEAD_TXN_ACTIVE);
+	lead_run_finish(r);
+}
+
+void lead_txn_commit(lead_run *r)
+{
+	lead_session *s = r->s;
+	if (s->txn == LEAD_TXN_IDLE) {
+		pgw_result_add_notice(r->res, "there is no transaction in progress");
+		snprintf(r->res->tag, sizeof r->res->tag, "COMMIT");
+		lead_run_finish(r);
+		return;
+	}
+	if (s->txn == LEAD_TXN_FAILED)
+		block_end_start(s, r, 1, "ROLLBACK");
+	else
+		block_end_start(s, r, 0, "COMMIT");
+}
+
+void lead_txn_rollback(lead_run *r)
+{
+	lead_session *s = r->s;
+	if (s->txn == LEAD_TXN_IDLE) {
+		pgw_result_add_notice(r->res, "there is no transaction in progress");
+		snprintf(r->res->tag, sizeof r->res->tag, "ROLLBACK");
+		lead_run_finish(r);
+		return;
+	}
+	block_end_start(s, r, 1, "ROLLBACK");
+}
+
+void lead_txn_session_closed(lead_session *s)
+{
+	if (s->txn == LEAD_TXN_ACTIVE || s->txn == LEAD_TXN_FAILED)
+		block_end_start(s, NULL, 1, "ROLLBACK");
+}
+
+int lead_txn_serializable(lead_session *s)
+{
+	const char *v = lead_session_get(s, "transaction_isolation");
+	return s->txn != LEAD_TXN_IDLE && v &&
+	       (!strcasecmp(v, "serializable") || !strcasecmp(v, "repeatable read"));
+}
+
+/* ---- savepoints ---- */
+
+/* 25P01 for cmd outside a block: 1 (r finished) when so. */
+static int outside_block(lead_run *r, const char *cmd)
+{
+	mur_error err;
+	if (r->s->txn != LEAD_TXN_IDLE)
+		return 0;
+	mur_error_set(&err, SQLSTATE_NO_ACTIVE_SQL_TRANSACTION,
+		      "%s can only be used in transaction blocks", cmd);
+	lead_run_fail(r, &err);
+	lead_run_finish(r);
+	return 1;
+}
+
+/* The newest savepoint called name; -1 (r failed with 3B001) when none. */
+static int savepoint_find(lead_run *r, const char *name)
+{
+	lead_session *s = r->s;
+	mur_error err;
+	for (int i = s->nsavepoints - 1; i >= 0; i--)
+		if (strcmp(s->savepoints[i].name, name) == 0)
+			return i;
+	mur_error_set(&err, SQLSTATE_INVALID_SAVEPOINT_SPECIFICATION,
+		      "savepoint \"%s\" does not exist", name);
+	lead_run_fail(r, &err);
+	return -1;
+}
+
+void lead_txn_savepoint(lead_run *r)
+{
+	lead_session *s = r->s;
+	const char *name = r->p->u.savepoint.name;
+	mur_error err;
+	if (outside_block(r, "SAVEPOINT"))
+		return;
+	snprintf(r->res->tag, sizeof r->res->tag, "SAVEPOINT");
+	if (s->nsavepoints == s->capsavepoints) {
+		int cap = s->capsavepoints ? s->capsavepoints * 2 : 8;
+		lead_savepoint *g = cap > LEAD_SAVEPOINTS_MAX
+					    ? NULL
+					    : realloc(s->savepoints, (size_t)cap * sizeof *g);
+		if (!g) {
+			mur_error_set(&err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				      "a transaction block holds at most %d savepoints",
+				      LEAD_SAVEPOINTS_MAX);
+			mur_error_hint(&err, "RELEASE the savepoints no longer needed");
+			lead_run_fail(r, &err);
+			lead_run_finish(r);
+			return;
+		}
+		s->savepoints = g;
+		s->capsavepoints = cap;
+	}
+	if (!(s->savepoints[s->nsavepoints].sp = repl_txn_savepoint(s->e->repl, s->tx))) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		lead_run_fail(r, &err);
+	} else {
+		snprintf(s->savepoints[s->nsavepoints].name, sizeof s->savepoints[0].name, "%s",
+			 name);
+		s->nsavepoints++;
+	}
+	lead_run_finish(r);
+}
+
+void lead_txn_release(lead_run *r)
+{
+	int i;
+	if (outside_block(r, "RELEASE SAVEPOINT"))
+		return;
+	snprintf(r->res->tag, sizeof r->res->tag, "RELEASE");
+	if ((i = savepoint_find(r, r->p->u.savepoint.name)) >= 0)
+		savepoints_drop(r->s, i);
+	lead_run_finish(r);
+}
+
+static void rolled_back_to(void *arg, int failed, const mur_error *err)
+{
+	lead_run *r = arg;
+	if (failed)
+		lead_run_fail(r, err);
+	else if (r->s->txn == LEAD_TXN_FAILED)
+		txn_set(r->s, LEAD_TXN_ACTIVE);
+	lead_run_finish(r);
+}
+
+void lead_txn_rollback_to(lead_run *r)
+{
+	lead_session *s = r->s;
+	mur_error why;
+	int i;
+	if (outside_block(r, "ROLLBACK TO SAVEPOINT"))
+		return;
+	snprintf(r->res->tag, sizeof r->res->tag, "ROLLBACK");
+	if ((i = savepoint_find(r, r->p->u.savepoint.name)) < 0) {
+		lead_run_finish(r);
+		return;
+	}
+	savepoints_drop(s, i + 1);
+	mur_error_set(&why, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
+		      "rolled back to savepoint \"%s\"", s->savepoints[i].name);
+	repl_txn_rollback_to(s->e->repl, s->tx, s->savepoints[i].sp, &why, rolled_back_to, r);
+}
+
+/* ---- the transaction of a write ---- */
+
+void lead_txn_run_started(lead_run *r)
+{
+	if (r->s->txn == LEAD_TXN_ACTIVE || r->s->txn == LEAD_TXN_FAILED)
+		r->block_txid = r->s->txid;
+}
+
+repl_txn *lead_txn_of_run(const lead_run *r)
+{
+	const lead_run *top = r;
+	while (top->parent)
+		top = top->parent;
+	if (top->block_txid)
+		return top->block_txid == r->s->txid ? r->s->tx : NULL;
+	return top->itx;
+}
+
+uint32_t lead_txn_lock_timeout_ms(lead_session *s)
+{
+	const char *v = lead_session_get(s, "lock_timeout");
+	char *end;
+	double n = v ? strtod(v, &end) : 0;
+	if (!v || end == v || n <= 0)
+		return 0;
+	while (*end == ' ')
+		end++;
+	if (!strcmp(end, "s"))
+		n *= 1000;
+	else if (!strcmp(end, "min"))
+		n *= 60000;
+	else if (!strcmp(end, "h"))
+		n *= 3600000;
+	else if (!strcmp(end, "us"))
+		n /= 1000;
+	return n >= (double)UINT32_MAX ? UINT32_MAX : n < 1 ? 1 : (uint32_t)n;
+}
+
+int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts)
+{
+	repl_txn **out = &facts->txn;
+	lead_session *s = r->s;
+	lead_run *top = r;
+	mur_error err;
+	while (top->parent)
+		top = top->parent;
+	*out = NULL;
+	facts->lock_timeout_ms = lead_txn_lock_timeout_ms(s);
+	if (top->block_txid) {
+		if (s->txn != LEAD_TXN_ACTIVE || s->txid != top->block_txid || !s->tx) {
+			mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
+				      "transaction %llu has ended; the statement's writes were not sent",
+				      (unsigned long long)top->block_txid);
+			lead_run_fail(r, &err);
+			return MUR_ERR;
+		}
+		*out = s->tx;
+		return MUR_OK;
+	}
+	if (!top->itx && nshards > 1) {
+		/* an autocommit statement over several shards: all or nothing */
+		if (!(top->itx = repl_txn_begin(s->e->repl, lead_time_id(&s->e->txid_next), &err))) {
+			lead_run_fail(r, &err);
+			return MUR_ERR;
+		}
+	}
+	*out = top->itx;
+	return MUR_OK;
+}
+
+static void implicit_ended(void *arg, int failed, const mur_error *err)
+{
+	lead_run *r = arg;
+	if (failed) {
+		/* an undo failed: the statement's outcome on that copy is not
+		 * what the client would read into its error */
+		r->failed = 0;
+		lead_run_fail(r, err);
+	}
+	lead_run_finish(r);
+}
+
+int lead_txn_end_implicit(lead_run *r)
+{
+	repl_txn *tx = r->itx;
+	if (!tx)
+		return 0;
+	r->itx = NULL;
+	if (r->failed)
+		repl_txn_abort(r->e->repl, tx, &r->err, implicit_ended, r);
+	else
+		repl_txn_commit(r->e->repl, tx, lead_session_quorum(r->s), implicit_ended, r);
+	return 1;
+}

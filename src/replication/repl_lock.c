@@ -1,0 +1,774 @@
+/*
+ * repl_lock.c — transactions on the leader and the shard lock table
+ * (repl.h, "transactions"; docs/transactions.md).
+ *
+ * Objects:
+ *   repl_txn       one open transaction: its id, the shards whose lock it
+ *                  holds (parts: table, shard, base = the shard's committed
+ *                  entry when it took the lock), and, while it ends, the
+ *                  undos in flight and the callback to call
+ *   repl_shard.lock the holder of a shard's lock (repl_int.h); NULL: free
+ *
+ * Invariants:
+ *   1. A part exists exactly while rt->lock == its transaction.
+ *   2. A lock is taken only when the shard is idle (no op in flight) and
+ *      its committed entry is known (never before a restarted leader
+ *      decided it), so base is decided, and the holder's entries are the
+ *      log's suffix
+ *      after base: every op started while the lock is held is the
+ *      holder's (start_next in repl_write.c asks repl_lock_blocks).
+ *   3. Abort undoes a shard through the shard's queue (an exclusive op):
+ *      it runs once the holder's ops in flight there are done.
+ *
+ * Flow:
+ *   repl_txn_begin → writes (repl_write with facts.txn: repl_lock_take at
+ *   the first op on each shard) → repl_txn_commit (release) or
+ *   repl_txn_abort (cancel queued ops → undo each part → release).
+ *
+ * Waits: an op blocked by a lock waits in the shard's queue.  The
+ * wait-for graph is read from the queues: tx waits for H when an op of tx
+ * is queued on a shard H holds.  A cycle is refused when an op would close
+ * it (repl_lock_would_deadlock, from repl_write) and otherwise found by
+ * the tick (repl_lock_tick).
+ */
+#include "replication/repl_int.h"
+
+#include "common/log.h"
+
+#include "common/clock.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Transactions a wait-for path is followed through: more open
+ * transactions than this in one chain of waits is not searched further
+ * (a cycle longer than this is found by nobody; a session waits on). */
+#define REPL_WAIT_DEPTH_MAX 64
+
+/* A part's commit marker (repl_txn_commit). */
+enum { MARK_NONE = 0, MARK_SENT, MARK_DONE, MARK_FAILED };
+
+typedef struct repl_txn_part {
+	uint32_t table_id, shard;
+	uint64_t base_lsn, base_entry; /* the shard's committed entry before tx's first */
+	int mark;                      /* MARK_*: its commit marker */
+} repl_txn_part;
+
+struct repl_txn {
+	repl_ctx *c;
+	uint64_t id;
+	repl_txn_part *parts;
+	int nparts, capparts;
+	int ending;          /* commit or abort started: takes no new lock */
+	repl_quorum q;       /* commit: the markers' write quorum */
+	int mark_pending;    /* commit: markers in flight (+1 while sending) */
+	int marks_ok, marks_failed;
+	int retrying;        /* committed on some shards: the others' markers are
+				sent again each tick until they hold */
+	int decided;         /* commit: the outcome is recorded durably (several shards):
+				it is committed whatever happens to the markers */
+	int failed;          /* abort: an undo failed (a copy keeps tx's entries) */
+	mur_error err;
+	repl_txn_cb cb;
+	void *cb_arg;
+	int64_t started_ms;  /* mur_wall_ms at begin (murphy.transactions) */
+	repl_txn *next;      /* c->txns */
+};
+
+repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
+{
+	repl_txn *tx = calloc(1, sizeof *tx);
+	if (!tx) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return NULL;
+	}
+	tx->c = c;
+	tx->id = txid;
+	tx->started_ms = mur_wall_ms();
+	tx->next = c->txns;
+	c->txns = tx;
+	return tx;
+}
+
+uint64_t repl_txn_id(const repl_txn *tx) { return tx->id; }
+
+int repl_lock_txn_open(const repl_ctx *c, uint64_t txid)
+{
+	for (const repl_txn *tx = c->txns; tx; tx = tx->next)
+		if (tx->id == txid)
+			return 1;
+	return 0;
+}
+int repl_txn_nshards(const repl_txn *tx) { return tx->nparts; }
+
+int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx)
+{
+	return rt->lock && rt->lock != tx;
+}
+
+int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx)
+{
+	(void)c;
+	assert(!rt->lock && !rt->busy && s->committed_known); /* invariant 2 */
+	if (tx->nparts == tx->capparts) {
+		int cap = tx->capparts ? tx->capparts * 2 : 8;
+		repl_txn_part *g = realloc(tx->parts, (size_t)cap * sizeof *g);
+		if (!g)
+			return MUR_ENOMEM;
+		tx->parts = g;
+		tx->capparts = cap;
+	}
+	tx->parts[tx->nparts++] = (repl_txn_part){.table_id = rt->table_id,
+						  .shard = rt->shard,
+						  .base_lsn = s->committed_lsn,
+						  .base_entry = s->committed_entry};
+	rt->lock = tx;
+	return MUR_OK;
+}
+
+/* ---- release ---- */
+
+static void txn_unlink(repl_ctx *c, repl_txn *tx)
+{
+	for (repl_txn **pp = &c->txns; *pp; pp = &(*pp)->next)
+		if (*pp == tx) {
+			*pp = tx->next;
+			return;
+		}
+}
+
+/* Give up the lock of part i: parked reads try again, the ops the lock
+ * held back may start. */
+static void part_release(repl_ctx *c, repl_txn *tx, const repl_txn_part *pt)
+{
+	repl_shard *rt = repl_shard_find(c, pt->table_id, pt->shard);
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	if (!rt || rt->lock != tx)
+		return;
+	rt->lock = NULL;
+	repl_resume_readers(rt);
+	if (t && pt->shard < t->nshards)
+		repl_kick(c, t, pt->shard);
+}
+
+/* tx has ended: release its locks, call back, free it. */
+static void txn_finish(repl_txn *tx)
+{
+	repl_ctx *c = tx->c;
+	txn_unlink(c, tx);
+	for (int i = 0; i < tx->nparts; i++)
+		part_release(c, tx, &tx->parts[i]);
+	if (tx->cb)
+		tx->cb(tx->cb_arg, tx->failed, &tx->err);
+	free(tx->parts);
+	free(tx);
+}
+
+/* ---- commit: a marker on every shard tx wrote ---- */
+
+typedef struct mark_ref {
+	repl_txn *tx;
+	int part;                 /* -1: a restart's marker, its part made by the lock */
+	uint32_t table_id, shard;
+} mark_ref;
+
+/* Tests arm MURPHY_FAULT_POINT=<name> (with --allow-faults): the leader
+ * dies right there, as kill -9 would (docs/transactions.md, crash table). */
+static void fault_point(const repl_ctx *c, const char *name)
+{
+	const char *want;
+	if (!c->fault_points || !(want = getenv("MURPHY_FAULT_POINT")) || strcmp(want, name) != 0)
+		return;
+	MLOG(WARN, "txn", "fault point %s reached: exiting", name);
+	_exit(137);
+}
+
+static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard)
+{
+	for (int i = 0; i < tx->nparts; i++)
+		if (tx->parts[i].table_id == table_id && tx->parts[i].shard == shard)
+			return i;
+	return -1;
+}
+
+static void commit_decided(repl_txn *tx);
+static void txn_abort_undo(repl_ctx *c, repl_txn *tx);
+
+static void marker_done(void *arg, repl_wop *op, int failed, const mur_error *err,
+			const exec_result *primary)
+{
+	mark_ref *ref = arg;
+	repl_txn *tx = ref->tx;
+	int i = ref->part >= 0 ? ref->part : part_index(tx, ref->table_id, ref->shard);
+	(void)op;
+	(void)primary;
+	free(ref);
+	if (i >= 0)
+		tx->parts[i].mark = failed ? MARK_FAILED : MARK_DONE;
+	if (failed) {
+		tx->marks_failed++;
+		if (!tx->failed) {
+			tx->failed = 1;
+			tx->err = *err;
+		}
+	} else {
+		tx->marks_ok++;
+		if (tx->decided && tx->marks_ok == 1)
+			fault_point(tx->c, "txn_after_first_marker");
+	}
+	if (--tx->mark_pending == 0)
+		commit_decided(tx);
+}
+
+/* Send the marker of part i (its shard holds entries of tx). */
+static void send_marker(repl_ctx *c, repl_txn *tx, int i)
+{
+	repl_txn_part *pt = &tx->parts[i];
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	mark_ref *ref = malloc(sizeof *ref);
+	mur_error err;
+	if (ref)
+		*ref = (mark_ref){.tx = tx, .part = i, .table_id = pt->table_id, .shard = pt->shard};
+	pt->mark = MARK_SENT;
+	tx->mark_pending++;
+	if (!ref || !t ||
+	    repl_write_marker(c, t, pt->shard, tx->q, tx, marker_done, ref, &err) != MUR_OK) {
+		free(ref);
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		pt->mark = MARK_FAILED;
+		tx->marks_failed++;
+		tx->mark_pending--;
+	}
+}
+
+/* 1 when tx wrote entries on part pt's shard (a part only locked by
+ * SELECT … FOR UPDATE, or whose writes changed no row, has none). */
+static int part_wrote(repl_ctx *c, const repl_txn_part *pt)
+{
+	const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	return t && pt->shard < t->nshards && t->shards[pt->shard].committed_lsn > pt->base_lsn;
+}
+
+/* Record tx committed in the catalog (fsync'd) before any marker: a
+ * restarted leader then appends the markers that are missing instead of
+ * presuming an abort.  MUR_ERR (tx->err) when it cannot be recorded. */
+static int record_decision(repl_ctx *c, repl_txn *tx)
+{
+	char parts[512];
+	size_t len = 0;
+	parts[0] = '\0';
+	for (int i = 0; i < tx->nparts && len < sizeof parts - 32; i++)
+		if (part_wrote(c, &tx->parts[i]))
+			len += (size_t)snprintf(parts + len, sizeof parts - len, "%s%u:%u",
+						len ? "," : "", tx->parts[i].table_id,
+						tx->parts[i].shard);
+	if (cat_txn_outcome_put(c->cat, tx->id, "committed", parts, mur_wall_ms(), &tx->err) !=
+	    MUR_OK) {
+		tx->failed = 1;
+		return MUR_ERR;
+	}
+	tx->decided = 1;
+	return MUR_OK;
+}
+
+void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg)
+{
+	int nwrote = 0;
+	assert(!tx->ending);
+	tx->ending = 1;
+	tx->cb = cb;
+	tx->cb_arg = arg;
+	tx->q = q;
+	for (int i = 0; i < tx->nparts; i++)
+		nwrote += part_wrote(c, &tx->parts[i]);
+	if (nwrote > 1) { /* two-phase: every entry is prepared (at its quorum) */
+		fault_point(c, "txn_after_prepare");
+		if (record_decision(c, tx) != MUR_OK) {
+			txn_abort_undo(c, tx);
+			return;
+		}
+		fault_point(c, "txn_after_decision");
+	}
+	tx->mark_pending = 1; /* held while sending */
+	for (int i = 0; i < tx->nparts; i++)
+		if (part_wrote(c, &tx->parts[i]))
+			send_marker(c, tx, i);
+	if (--tx->mark_pending == 0)
+		commit_decided(tx);
+}
+
+/* Every marker sent is decided.  All held: committed.  None held: nothing
+ * of tx is decided anywhere, so it is undone (the client hears the
+ * failure).  Some held: tx is committed (a shard shows it), the client
+ * hears 40003 with its id, and the missing markers are sent again each
+ * tick (repl_lock_tick) while their shards stay locked. */
+static void commit_decided(repl_txn *tx)
+{
+	repl_ctx *c = tx->c;
+	mur_error why;
+	if (tx->marks_failed == 0) {
+		if (tx->retrying)
+			tx->cb = NULL; /* the client heard already */
+		txn_finish(tx);
+		return;
+	}
+	if (tx->marks_ok == 0 && !tx->retrying && !tx->decided) {
+		why = tx->err;
+		mur_error_set(&tx->err, why.sqlstate, "COMMIT failed, transaction %llu rolled back: %s",
+			      (unsigned long long)tx->id, why.message);
+		txn_abort_undo(c, tx);
+		return;
+	}
+	if (!tx->retrying) {
+		tx->retrying = 1;
+		why = tx->err;
+		mur_error_set(&tx->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
+			      "transaction %llu is committed on %d shard%s, the commit of %d more is "
+			      "retried until their copies take it",
+			      (unsigned long long)tx->id, tx->marks_ok, tx->marks_ok == 1 ? "" : "s",
+			      tx->marks_failed);
+		mur_error_detail(&tx->err, "%s", why.message);
+		if (tx->cb)
+			tx->cb(tx->cb_arg, 1, &tx->err);
+		tx->cb = NULL;
+		for (int i = 0; i < tx->nparts; i++)
+			if (tx->parts[i].mark == MARK_DONE)
+				part_release(c, tx, &tx->parts[i]);
+	}
+}
+
+void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
+{
+	repl_txn *tx = NULL;
+	mark_ref *ref;
+	mur_error err;
+	for (repl_txn *x = c->txns; x && !tx; x = x->next)
+		if (x->id == txid && x->decided)
+			tx = x;
+	if (!tx) {
+		if (!(tx = repl_txn_begin(c, txid, &err)))
+			return; /* the next restart tries again */
+		tx->ending = tx->decided = tx->retrying = 1; /* nobody waits for it */
+		tx->q = REPL_QUORUM_MAJORITY;
+	}
+	if (!(ref = malloc(sizeof *ref)))
+		return;
+	*ref = (mark_ref){.tx = tx, .part = -1, .table_id = t->id, .shard = shard};
+	tx->mark_pending++;
+	MLOG(INFO, "txn", "transaction %llu is recorded committed: appending its marker on shard "
+			  "%u of %s",
+	     (unsigned long long)txid, shard, t->name);
+	if (repl_write_marker(c, t, shard, tx->q, tx, marker_done, ref, &err) != MUR_OK) {
+		free(ref);
+		if (--tx->mark_pending == 0 && tx->nparts == 0)
+			txn_finish(tx);
+	}
+}
+
+/* repl_lock_tick: send the missing markers of committed transactions again. */
+static void retry_markers(repl_ctx *c)
+{
+	for (repl_txn *tx = c->txns; tx; tx = tx->next) {
+		if (!tx->retrying || tx->mark_pending)
+			continue;
+		tx->marks_failed = 0;
+		tx->mark_pending = 1;
+		for (int i = 0; i < tx->nparts; i++)
+			if (tx->parts[i].mark == MARK_FAILED)
+				send_marker(c, tx, i);
+		if (--tx->mark_pending == 0) {
+			commit_decided(tx);
+			return; /* tx may be freed: the list changed */
+		}
+	}
+}
+
+/* ---- undo: abort (every part to its base) and ROLLBACK TO (to a mark) ---- */
+
+/* One undo pass over tx's parts; done() runs once every part is undone. */
+typedef struct txn_undo {
+	repl_txn *tx;
+	int pending;          /* parts not yet undone (+1 while queueing) */
+	int failed;           /* an undo failed: a copy keeps tx's entries */
+	mur_error err;
+	void (*done)(struct txn_undo *u);
+	repl_txn_cb cb;       /* ROLLBACK TO's caller */
+	void *cb_arg;
+} txn_undo;
+
+typedef struct part_undo {
+	txn_undo *u;
+	int part;
+	uint64_t lsn, entry; /* the entry the shard goes back to */
+	int pending;         /* undos in flight (+1 while sending) */
+} part_undo;
+
+typedef struct undo_ref {
+	part_undo *pu;
+	uint32_t node_id;
+} undo_ref;
+
+static void part_undone(repl_ctx *c, part_undo *pu)
+{
+	txn_undo *u = pu->u;
+	const repl_txn_part *pt = &u->tx->parts[pu->part];
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	if (t && pt->shard < t->nshards) {
+		cat_shard *s = &t->shards[pt->shard];
+		/* the entries after the target were never decided: the committed
+		 * entry goes back (repl_committed only moves it forward) */
+		s->committed_lsn = pu->lsn;
+		s->committed_entry = pu->entry;
+		repl_exclusive_done(c, t, pt->shard);
+	}
+	free(pu);
+	if (--u->pending == 0)
+		u->done(u);
+}
+
+static void undo_failed(txn_undo *u, const char *node, const mur_error *err)
+{
+	if (u->failed)
+		return;
+	u->failed = 1;
+	mur_error_set(&u->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
+		      "transaction %llu: the undo on follower \"%s\" failed; that copy keeps the "
+		      "transaction's writes until it is repaired",
+		      (unsigned long long)u->tx->id, node);
+	mur_error_detail(&u->err, "%s", err->message);
+}
+
+static void undo_answer(void *arg, exec_result *res)
+{
+	undo_ref *ref = arg;
+	part_undo *pu = ref->pu;
+	repl_txn *tx = pu->u->tx;
+	repl_ctx *c = tx->c;
+	const repl_txn_part *pt = &tx->parts[pu->part];
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	cat_placement *p = t && pt->shard < t->nshards
+				   ? cat_placement_on(&t->shards[pt->shard], ref->node_id)
+				   : NULL;
+	if (p && res->failed) {
+		MLOG(WARN, "txn", "undo of transaction %llu on %s failed: %s",
+		     (unsigned long long)tx->id, cat_node_name(c->cat, ref->node_id),
+		     res->err.message);
+		if (p->state != CAT_PL_DIVERGENT)
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
+		undo_failed(pu->u, cat_node_name(c->cat, ref->node_id), &res->err);
+	} else if (p) {
+		p->applied_lsn = res->lsn;
+		p->entry_id = pu->entry;
+	}
+	free(ref);
+	if (--pu->pending == 0)
+		part_undone(c, pu);
+}
+
+/* Send UNDO to the target to one copy holding entries after it; a copy
+ * that cannot be reached keeps them and is DIVERGENT (recovery undoes it
+ * to the committed entry when it returns). */
+static void undo_copy(repl_ctx *c, cat_table *t, part_undo *pu, cat_placement *p)
+{
+	const repl_txn_part *pt = &pu->u->tx->parts[pu->part];
+	exec_task task;
+	mur_error err;
+	undo_ref *ref = malloc(sizeof *ref);
+	memset(&task, 0, sizeof task);
+	task.kind = EXEC_TASK_UNDO;
+	task.nplacements = 1;
+	cat_placement_file(t, pt->shard, task.placements[0], sizeof task.placements[0]);
+	task.sql = "";
+	task.lsn = pu->lsn;
+	if (ref) {
+		ref->pu = pu;
+		ref->node_id = p->node_id;
+	}
+	if (!ref || !repl_connected(c, p->node_id) ||
+	    c->tr.send(c->tr.ctx, p->node_id, &task, undo_answer, ref, &err) != MUR_OK) {
+		free(ref);
+		if (p->state != CAT_PL_DIVERGENT && p->state != CAT_PL_REBUILDING)
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
+		return;
+	}
+	pu->pending++;
+}
+
+/* The exclusive op of one part: the shard is idle (tx's ops there are
+ * done); undo every copy past the target. */
+static void part_undo_run(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
+{
+	part_undo *pu = arg;
+	cat_shard *s = &t->shards[shard];
+	pu->pending = 1; /* held while sending */
+	for (int k = 0; k < s->nplacements; k++) {
+		cat_placement *p = &s->placements[k];
+		if (p->applied_lsn > pu->lsn)
+			undo_copy(c, t, pu, p);
+	}
+	MLOG(DEBUG, "txn", "transaction %llu: undoing shard %u of %s to lsn %llu",
+	     (unsigned long long)pu->u->tx->id, shard, t->name, (unsigned long long)pu->lsn);
+	if (--pu->pending == 0)
+		part_undone(c, pu);
+}
+
+/* Queue the undo of part i to (lsn, entry) in pass u. */
+static void undo_part(repl_ctx *c, txn_undo *u, int i, uint64_t lsn, uint64_t entry)
+{
+	const repl_txn_part *pt = &u->tx->parts[i];
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	part_undo *pu;
+	mur_error oom;
+	if (!t || pt->shard >= t->nshards)
+		return;
+	pu = calloc(1, sizeof *pu);
+	if (pu) { /* the exclusive op may run at once, inside repl_exclusive */
+		*pu = (part_undo){.u = u, .part = i, .lsn = lsn, .entry = entry};
+		u->pending++;
+		if (repl_exclusive(c, t, pt->shard, part_undo_run, pu) == MUR_OK)
+			return;
+		u->pending--;
+		free(pu);
+	}
+	/* cannot undo: the copies keep tx's entries (DIVERGENT when they
+	 * report past the committed entry after a restart) */
+	mur_error_set(&oom, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	undo_failed(u, "?", &oom);
+}
+
+static void abort_undone(txn_undo *u)
+{
+	repl_txn *tx = u->tx;
+	if (u->failed) {
+		tx->failed = 1;
+		tx->err = u->err;
+	}
+	free(u);
+	txn_finish(tx);
+}
+
+void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb cb, void *arg)
+{
+	assert(!tx->ending);
+	tx->ending = 1;
+	tx->cb = cb;
+	tx->cb_arg = arg;
+	repl_cancel_txn_queued(c, tx, why);
+	txn_abort_undo(c, tx);
+}
+
+/* Undo every part of tx (ending) to its base, then finish it; tx->failed
+ * and tx->err (a failed commit's) are what cb hears unless an undo fails. */
+static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
+{
+	txn_undo *u = calloc(1, sizeof *u);
+	if (!u) { /* the locks are released; the copies keep the entries */
+		tx->failed = 1;
+		mur_error_set(&tx->err, SQLSTATE_OUT_OF_MEMORY, "out of memory undoing a transaction");
+		txn_finish(tx);
+		return;
+	}
+	u->tx = tx;
+	u->done = abort_undone;
+	u->pending = 1; /* held while queueing */
+	for (int i = 0; i < tx->nparts; i++)
+		undo_part(c, u, i, tx->parts[i].base_lsn, tx->parts[i].base_entry);
+	if (--u->pending == 0)
+		u->done(u);
+}
+
+/* ---- savepoints ---- */
+
+struct repl_savepoint {
+	int nparts;       /* parts tx held at the savepoint */
+	uint64_t *lsn;    /* each one's committed entry then */
+	uint64_t *entry;
+};
+
+repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx)
+{
+	repl_savepoint *sp = calloc(1, sizeof *sp);
+	if (!sp)
+		return NULL;
+	sp->nparts = tx->nparts;
+	sp->lsn = calloc((size_t)tx->nparts + 1, sizeof *sp->lsn);
+	sp->entry = calloc((size_t)tx->nparts + 1, sizeof *sp->entry);
+	if (!sp->lsn || !sp->entry) {
+		repl_savepoint_free(sp);
+		return NULL;
+	}
+	for (int i = 0; i < tx->nparts; i++) {
+		const cat_table *t = cat_table_by_id(c->cat, tx->parts[i].table_id);
+		const cat_shard *s = t && tx->parts[i].shard < t->nshards
+					     ? &t->shards[tx->parts[i].shard]
+					     : NULL;
+		sp->lsn[i] = s ? s->committed_lsn : tx->parts[i].base_lsn;
+		sp->entry[i] = s ? s->committed_entry : tx->parts[i].base_entry;
+	}
+	return sp;
+}
+
+void repl_savepoint_free(repl_savepoint *sp)
+{
+	if (!sp)
+		return;
+	free(sp->lsn);
+	free(sp->entry);
+	free(sp);
+}
+
+static void rollback_to_undone(txn_undo *u)
+{
+	if (u->cb)
+		u->cb(u->cb_arg, u->failed, &u->err);
+	free(u);
+}
+
+void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp,
+			  const mur_error *why, repl_txn_cb cb, void *arg)
+{
+	txn_undo *u = calloc(1, sizeof *u);
+	mur_error oom;
+	assert(!tx->ending && sp->nparts <= tx->nparts);
+	repl_cancel_txn_queued(c, tx, why);
+	if (!u) {
+		mur_error_set(&oom, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		if (cb)
+			cb(arg, 1, &oom);
+		return;
+	}
+	u->tx = tx;
+	u->done = rollback_to_undone;
+	u->cb = cb;
+	u->cb_arg = arg;
+	u->pending = 1; /* held while queueing */
+	/* shards written before the savepoint go back to where they were
+	 * then, those first written after it to their base (their locks stay
+	 * held: releasing them early is allowed, not required) */
+	for (int i = 0; i < tx->nparts; i++)
+		if (i < sp->nparts)
+			undo_part(c, u, i, sp->lsn[i], sp->entry[i]);
+		else
+			undo_part(c, u, i, tx->parts[i].base_lsn, tx->parts[i].base_entry);
+	if (--u->pending == 0)
+		u->done(u);
+}
+
+/* ---- waits and deadlocks ---- */
+
+/* Does `from` wait, directly or through others, for `target`?  from waits
+ * for H when one of its ops is queued on a shard H holds. */
+static int waits_for(repl_ctx *c, const repl_txn *from, const repl_txn *target, int depth)
+{
+	if (from == target)
+		return 1;
+	if (depth >= REPL_WAIT_DEPTH_MAX)
+		return 0;
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			if (rt->lock && rt->lock != from && repl_shard_queues(rt, from) &&
+			    waits_for(c, rt->lock, target, depth + 1))
+				return 1;
+	return 0;
+}
+
+int repl_lock_would_deadlock(repl_ctx *c, const repl_txn *tx, const repl_shard *rt)
+{
+	return tx && repl_lock_blocks(rt, tx) && waits_for(c, rt->lock, tx, 0);
+}
+
+void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
+{
+	mur_error_set(err, SQLSTATE_T_R_DEADLOCK_DETECTED, "deadlock detected");
+	mur_error_detail(err, "transaction %llu waits for a shard lock held by a transaction "
+			      "that waits for one it holds",
+			 (unsigned long long)txid);
+	mur_error_hint(err, "retry the transaction");
+}
+
+void repl_lock_tick(repl_ctx *c)
+{
+	repl_lock_timeouts(c);
+	retry_markers(c);
+	for (repl_txn *tx = c->txns; tx; tx = tx->next) {
+		int cycle = 0;
+		if (tx->ending)
+			continue;
+		for (uint32_t b = 0; b < c->nbuckets && !cycle; b++)
+			for (repl_shard *rt = c->shards[b]; rt && !cycle; rt = rt->next)
+				cycle = repl_lock_blocks(rt, tx) && repl_shard_queues(rt, tx) &&
+					waits_for(c, rt->lock, tx, 0);
+		if (cycle) {
+			mur_error err;
+			repl_lock_deadlock_error(&err, tx->id);
+			MLOG(INFO, "txn", "transaction %llu: deadlock; its waiting writes fail",
+			     (unsigned long long)tx->id);
+			repl_cancel_txn_queued(c, tx, &err);
+			return; /* one victim per tick: the cycle is broken */
+		}
+	}
+}
+
+void repl_lock_destroy(repl_ctx *c)
+{
+	while (c->txns) {
+		repl_txn *tx = c->txns;
+		c->txns = tx->next;
+		free(tx->parts);
+		free(tx);
+	}
+}
+
+/* ---- what the views show ---- */
+
+/* The holder of a lock tx waits for, or NULL. */
+static const repl_txn *waits_on(repl_ctx *c, const repl_txn *tx)
+{
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			if (repl_lock_blocks(rt, tx) && repl_shard_queues(rt, tx))
+				return rt->lock;
+	return NULL;
+}
+
+int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max)
+{
+	int n = 0;
+	for (const repl_txn *tx = c->txns; tx; tx = tx->next, n++) {
+		const repl_txn *h;
+		if (n >= max)
+			continue;
+		h = tx->ending ? NULL : waits_on(c, tx);
+		out[n] = (repl_txn_info){
+			.txid = tx->id,
+			.started_ms = tx->started_ms,
+			.state = tx->ending ? (tx->q ? "committing" : "aborting") : h ? "waiting" : "active",
+			.nshards = tx->nparts,
+			.waiting_for = h ? h->id : 0,
+		};
+	}
+	return n;
+}
+
+int repl_lock_list(repl_ctx *c, repl_lock_info *out, int max)
+{
+	int n = 0;
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
+			uint64_t w[16];
+			int nw;
+			if (!rt->lock)
+				continue;
+			if (n < max)
+				out[n] = (repl_lock_info){rt->table_id, rt->shard, rt->lock->id, 1};
+			n++;
+			nw = repl_shard_waiters(rt, w, 16);
+			for (int i = 0; i < nw; i++, n++)
+				if (n < max)
+					out[n] = (repl_lock_info){rt->table_id, rt->shard, w[i], 0};
+		}
+	return n;
+}
