@@ -578,7 +578,8 @@ int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg)
 		return 0;
 	sqlite3_bind_int(st, 1, max);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		fn(arg, (uint64_t)sqlite3_column_int64(st, 0), (const char *)sqlite3_column_text(st, 1),
+		fn(arg, (uint64_t)sqlite3_column_int64(st, 0),
+		   (const char *)sqlite3_column_text(st, 1),
 		   (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
 		n++;
 	}

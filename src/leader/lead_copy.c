@@ -111,7 +111,8 @@ static void copy_finish(lead_copy *c)
 	if (c->failed || c->rows_acked != c->rows) {
 		mur_error err = c->err;
 		if (!c->failed)
-			mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "COPY stored a different row count");
+			mur_error_set(&err, SQLSTATE_INTERNAL_ERROR,
+				      "COPY stored a different row count");
 		repl_txn_abort(c->s->e->repl, tx, &err, copy_tx_ended, c);
 	} else {
 		repl_txn_commit(c->s->e->repl, tx, c->quorum, copy_tx_ended, c);
@@ -636,7 +637,8 @@ int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
 	return MUR_OK;
 err_after_alloc:
 	if (c->own_tx)
-		repl_txn_commit(s->e->repl, c->own_tx, c->quorum, NULL, NULL); /* holds no lock yet */
+		repl_txn_commit(s->e->repl, c->own_tx, c->quorum, NULL,
+				NULL); /* holds no lock yet */
 	c->p = NULL;
 	copy_free(c);
 	return MUR_ERR;

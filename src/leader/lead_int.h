@@ -142,8 +142,8 @@ typedef struct lead_session {
 	lead_engine *e;
 	pgw_session *ps;
 	lead_txn_state txn;
-	uint64_t txid;         /* the open block's transaction id (0 when IDLE) */
-	repl_txn *tx;          /* its locks (ACTIVE, FAILED); NULL otherwise */
+	uint64_t txid;              /* the open block's transaction id (0 when IDLE) */
+	repl_txn *tx;               /* its locks (ACTIVE, FAILED); NULL otherwise */
 	lead_savepoint *savepoints; /* the block's, oldest first */
 	int nsavepoints, capsavepoints;
 	int nsettings;

@@ -257,8 +257,8 @@ static int lock_reads(lead_run *r)
 	uint32_t shards[CAT_SHARDS_MAX];
 	repl_write_facts f = {0};
 	int n;
-	if ((!ps->locks_rows && !lead_txn_serializable(r->s)) || r->rows_locked ||
-	    !r->block_txid || !(f.txn = lead_txn_of_run(r)))
+	if ((!ps->locks_rows && !lead_txn_serializable(r->s)) || r->rows_locked || !r->block_txid ||
+	    !(f.txn = lead_txn_of_run(r)))
 		return 0;
 	r->rows_locked = 1;
 	f.lock_timeout_ms = lead_txn_lock_timeout_ms(r->s);

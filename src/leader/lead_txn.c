@@ -57,8 +57,8 @@ int lead_txn_transition_allowed(lead_txn_state from, lead_txn_state to)
 
 const char *lead_txn_state_name(lead_txn_state st)
 {
-	static const char *const names[LEAD_TXN_STATES] = {"idle", "active", "failed",
-							   "committing", "aborting"};
+	static const char *const names[LEAD_TXN_STATES] = {"idle", "active", "failed", "committing",
+							   "aborting"};
 	return (unsigned)st < LEAD_TXN_STATES ? names[st] : "?";
 }
 
@@ -191,8 +191,9 @@ void lead_txn_begin(lead_run *r)
 	}
 	/* the block's level: BEGIN's, else the session's default */
 	lead_session_set(s, "transaction_isolation",
-			 r->p->u.set.value[0] ? r->p->u.set.value
-					      : lead_session_get(s, "default_transaction_isolation"));
+			 r->p->u.set.value[0]
+				 ? r->p->u.set.value
+				 : lead_session_get(s, "default_transaction_isolation"));
 	s->txid = lead_time_id(&s->e->txid_next);
 	if (!(s->tx = repl_txn_begin(s->e->repl, s->txid, &err)))
 		lead_run_fail(r, &err);
@@ -340,8 +341,8 @@ void lead_txn_rollback_to(lead_run *r)
 		return;
 	}
 	savepoints_drop(s, i + 1);
-	mur_error_set(&why, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
-		      "rolled back to savepoint \"%s\"", s->savepoints[i].name);
+	mur_error_set(&why, SQLSTATE_IN_FAILED_SQL_TRANSACTION, "rolled back to savepoint \"%s\"",
+		      s->savepoints[i].name);
 	repl_txn_rollback_to(s->e->repl, s->tx, s->savepoints[i].sp, &why, rolled_back_to, r);
 }
 
@@ -396,7 +397,8 @@ int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts)
 	if (top->block_txid) {
 		if (s->txn != LEAD_TXN_ACTIVE || s->txid != top->block_txid || !s->tx) {
 			mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
-				      "transaction %llu has ended; the statement's writes were not sent",
+				      "transaction %llu has ended; the statement's writes were not "
+				      "sent",
 				      (unsigned long long)top->block_txid);
 			lead_run_fail(r, &err);
 			return MUR_ERR;
@@ -406,7 +408,8 @@ int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts)
 	}
 	if (!top->itx && nshards > 1) {
 		/* an autocommit statement over several shards: all or nothing */
-		if (!(top->itx = repl_txn_begin(s->e->repl, lead_time_id(&s->e->txid_next), &err))) {
+		if (!(top->itx = repl_txn_begin(s->e->repl, lead_time_id(&s->e->txid_next),
+						&err))) {
 			lead_run_fail(r, &err);
 			return MUR_ERR;
 		}

@@ -443,7 +443,8 @@ static void fill_transactions(lead_engine *e)
 	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_locks VALUES (?,?,?,?,?)", -1, &st, NULL);
 	for (int i = 0; i < n && i < LEAD_TXN_ROWS_MAX; i++) {
 		const cat_table *t = cat_table_by_id(e->cat, lk[i].table_id);
-		const cat_shard *sh = t && lk[i].shard < t->nshards ? &t->shards[lk[i].shard] : NULL;
+		const cat_shard *sh = t && lk[i].shard < t->nshards ? &t->shards[lk[i].shard]
+								    : NULL;
 		const char *node = "";
 		for (int k = 0; sh && k < sh->nplacements; k++)
 			if (sh->placements[k].role == CAT_PRIMARY)

@@ -390,7 +390,8 @@ static sql_expr *txid_current(sql_ctx *c, PgQuery__FuncCall *f)
 		return no_function(c, "txid_current", NULL, 0, f->location);
 	if (!c->q || !c->q->is_virtual || c->in_agg)
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-				"txid_current() runs on the leader only: call it as SELECT txid_current()"),
+				"txid_current() runs on the leader only: call it as SELECT "
+				"txid_current()"),
 			NULL);
 	return sql_make_call(c, "murphy_txid_current", MT_INT8, f->location, 0);
 }

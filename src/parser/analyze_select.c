@@ -41,7 +41,8 @@ int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s)
 		const PgQuery__Node *n = s->locking_clause[i];
 		if (n->node_case == PG_QUERY__NODE__NODE_LOCKING_CLAUSE &&
 		    n->locking_clause->wait_policy != PG_QUERY__LOCK_WAIT_POLICY__LockWaitBlock)
-			return unsupported(c, "SELECT ... FOR UPDATE/SHARE NOWAIT or SKIP LOCKED", -1);
+			return unsupported(c, "SELECT ... FOR UPDATE/SHARE NOWAIT or SKIP LOCKED",
+					   -1);
 	}
 	if (s->into_clause)
 		return unsupported(c, "SELECT INTO", -1);

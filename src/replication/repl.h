@@ -174,10 +174,10 @@ typedef void (*repl_wop_cb)(void *arg, repl_wop *op, int failed, const mur_error
  * the SQL text (a quoted name may hold any word). */
 typedef struct repl_txn repl_txn;
 typedef struct repl_write_facts {
-	int returns_rows;  /* RETURNING: the client's answer is the primary's rows */
-	int may_skip_rows; /* ON CONFLICT DO NOTHING: a row may be left out without error */
-	int is_delete;     /* DELETE: the changes it reports are rows removed */
-	repl_txn *txn;     /* the transaction the write belongs to (repl_lock.c): it takes
+	int returns_rows;         /* RETURNING: the client's answer is the primary's rows */
+	int may_skip_rows;        /* ON CONFLICT DO NOTHING: a row may be left out without error */
+	int is_delete;            /* DELETE: the changes it reports are rows removed */
+	repl_txn *txn;            /* the transaction the write belongs to (repl_lock.c): it takes
 			      the shard's lock; NULL: autocommit, its entry is its own decision */
 	uint32_t lock_timeout_ms; /* the longest it waits for another transaction's lock
 				     before failing with 55P03 (checked each repl_tick);
@@ -299,8 +299,8 @@ typedef struct repl_txn_info {
 } repl_txn_info;
 typedef struct repl_lock_info {
 	uint32_t table_id, shard;
-	uint64_t txid;        /* 0: an autocommit write waiting */
-	int granted;          /* 1: holds it; 0: waits for it */
+	uint64_t txid; /* 0: an autocommit write waiting */
+	int granted;   /* 1: holds it; 0: waits for it */
 } repl_lock_info;
 /* Fill up to max entries; return how many there are (may be more). */
 int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max);
@@ -316,8 +316,8 @@ void repl_savepoint_free(repl_savepoint *sp);
  * wrote after sp is undone to where it was at sp (a shard first written
  * after sp: to its base; its lock stays held); cb runs once every undo
  * answered (failed: an undo failed, err says so).  tx stays open. */
-void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp,
-			  const mur_error *why, repl_txn_cb cb, void *arg);
+void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, const mur_error *why,
+			  repl_txn_cb cb, void *arg);
 /* ---- cancel: a client's CancelRequest, statement_timeout, a lock wait ---- */
 
 /* Forget every parked read and statement whose resume argument is arg:

@@ -58,9 +58,9 @@ typedef struct repl_shard {
 	repl_wop *qhead, *qtail;  /* queued ops */
 	repl_waiter *readers;     /* reads parked on the gate */
 	int nreaders, capreaders;
-	int rf_warned;  /* under-replication WARNING logged (repl_health.c) */
-	repl_txn *lock; /* the transaction holding the shard's lock, or NULL */
-	int txn_undos;  /* copies being undone past a presumed-aborted transaction
+	int rf_warned;          /* under-replication WARNING logged (repl_health.c) */
+	repl_txn *lock;         /* the transaction holding the shard's lock, or NULL */
+	int txn_undos;          /* copies being undone past a presumed-aborted transaction
 			   (repl_recover.c): not decided meanwhile */
 	uint64_t recommit_txid; /* a copy reported this transaction open and the catalog
 				   records it committed: its marker is appended once the
@@ -77,7 +77,7 @@ struct repl_ctx {
 	uint64_t (*time_id)(uint64_t *next);
 	uint64_t entry_next; /* shard log entry ids (time_id's counter) */
 	int write_pipeline;
-	int fault_points;      /* repl_config.fault_points */
+	int fault_points; /* repl_config.fault_points */
 	repl_action_key actions[REPL_ACTIONS_MAX];
 	int nactions;
 	repl_rebuild rebuilds[REPL_REBUILDS_MAX];
@@ -127,8 +127,8 @@ void repl_resume_readers(repl_shard *rt);
  * lock): a write op like any other (the primary appends it, the copies
  * apply it, decided at the quorum q); cb reports it.  On error cb is never
  * called. */
-int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q,
-		      repl_txn *tx, repl_wop_cb cb, void *arg, mur_error *err);
+int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, repl_txn *tx,
+		      repl_wop_cb cb, void *arg, mur_error *err);
 /* Fail (55P03) every queued op that has waited for another transaction's
  * lock longer than its lock_timeout_ms (repl_tick). */
 void repl_lock_timeouts(repl_ctx *c);

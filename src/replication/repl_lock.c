@@ -62,20 +62,20 @@ struct repl_txn {
 	uint64_t id;
 	repl_txn_part *parts;
 	int nparts, capparts;
-	int ending;          /* commit or abort started: takes no new lock */
-	repl_quorum q;       /* commit: the markers' write quorum */
-	int mark_pending;    /* commit: markers in flight (+1 while sending) */
+	int ending;       /* commit or abort started: takes no new lock */
+	repl_quorum q;    /* commit: the markers' write quorum */
+	int mark_pending; /* commit: markers in flight (+1 while sending) */
 	int marks_ok, marks_failed;
-	int retrying;        /* committed on some shards: the others' markers are
+	int retrying; /* committed on some shards: the others' markers are
 				sent again each tick until they hold */
-	int decided;         /* commit: the outcome is recorded durably (several shards):
+	int decided;  /* commit: the outcome is recorded durably (several shards):
 				it is committed whatever happens to the markers */
-	int failed;          /* abort: an undo failed (a copy keeps tx's entries) */
+	int failed;   /* abort: an undo failed (a copy keeps tx's entries) */
 	mur_error err;
 	repl_txn_cb cb;
 	void *cb_arg;
-	int64_t started_ms;  /* mur_wall_ms at begin (murphy.transactions) */
-	repl_txn *next;      /* c->txns */
+	int64_t started_ms; /* mur_wall_ms at begin (murphy.transactions) */
+	repl_txn *next;     /* c->txns */
 };
 
 repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
@@ -171,7 +171,7 @@ static void txn_finish(repl_txn *tx)
 
 typedef struct mark_ref {
 	repl_txn *tx;
-	int part;                 /* -1: a restart's marker, its part made by the lock */
+	int part; /* -1: a restart's marker, its part made by the lock */
 	uint32_t table_id, shard;
 } mark_ref;
 
@@ -231,7 +231,10 @@ static void send_marker(repl_ctx *c, repl_txn *tx, int i)
 	mark_ref *ref = malloc(sizeof *ref);
 	mur_error err;
 	if (ref)
-		*ref = (mark_ref){.tx = tx, .part = i, .table_id = pt->table_id, .shard = pt->shard};
+		*ref = (mark_ref){.tx = tx,
+				  .part = i,
+				  .table_id = pt->table_id,
+				  .shard = pt->shard};
 	pt->mark = MARK_SENT;
 	tx->mark_pending++;
 	if (!ref || !t ||
@@ -317,7 +320,8 @@ static void commit_decided(repl_txn *tx)
 	}
 	if (tx->marks_ok == 0 && !tx->retrying && !tx->decided) {
 		why = tx->err;
-		mur_error_set(&tx->err, why.sqlstate, "COMMIT failed, transaction %llu rolled back: %s",
+		mur_error_set(&tx->err, why.sqlstate,
+			      "COMMIT failed, transaction %llu rolled back: %s",
 			      (unsigned long long)tx->id, why.message);
 		txn_abort_undo(c, tx);
 		return;
@@ -326,10 +330,11 @@ static void commit_decided(repl_txn *tx)
 		tx->retrying = 1;
 		why = tx->err;
 		mur_error_set(&tx->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
-			      "transaction %llu is committed on %d shard%s, the commit of %d more is "
+			      "transaction %llu is committed on %d shard%s, the commit of %d more "
+			      "is "
 			      "retried until their copies take it",
-			      (unsigned long long)tx->id, tx->marks_ok, tx->marks_ok == 1 ? "" : "s",
-			      tx->marks_failed);
+			      (unsigned long long)tx->id, tx->marks_ok,
+			      tx->marks_ok == 1 ? "" : "s", tx->marks_failed);
 		mur_error_detail(&tx->err, "%s", why.message);
 		if (tx->cb)
 			tx->cb(tx->cb_arg, 1, &tx->err);
@@ -350,7 +355,7 @@ void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
 			tx = x;
 	if (!tx) {
 		if (!(tx = repl_txn_begin(c, txid, &err)))
-			return; /* the next restart tries again */
+			return;                              /* the next restart tries again */
 		tx->ending = tx->decided = tx->retrying = 1; /* nobody waits for it */
 		tx->q = REPL_QUORUM_MAJORITY;
 	}
@@ -358,8 +363,9 @@ void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
 		return;
 	*ref = (mark_ref){.tx = tx, .part = -1, .table_id = t->id, .shard = shard};
 	tx->mark_pending++;
-	MLOG(INFO, "txn", "transaction %llu is recorded committed: appending its marker on shard "
-			  "%u of %s",
+	MLOG(INFO, "txn",
+	     "transaction %llu is recorded committed: appending its marker on shard "
+	     "%u of %s",
 	     (unsigned long long)txid, shard, t->name);
 	if (repl_write_marker(c, t, shard, tx->q, tx, marker_done, ref, &err) != MUR_OK) {
 		free(ref);
@@ -391,11 +397,11 @@ static void retry_markers(repl_ctx *c)
 /* One undo pass over tx's parts; done() runs once every part is undone. */
 typedef struct txn_undo {
 	repl_txn *tx;
-	int pending;          /* parts not yet undone (+1 while queueing) */
-	int failed;           /* an undo failed: a copy keeps tx's entries */
+	int pending; /* parts not yet undone (+1 while queueing) */
+	int failed;  /* an undo failed: a copy keeps tx's entries */
 	mur_error err;
 	void (*done)(struct txn_undo *u);
-	repl_txn_cb cb;       /* ROLLBACK TO's caller */
+	repl_txn_cb cb; /* ROLLBACK TO's caller */
 	void *cb_arg;
 } txn_undo;
 
@@ -567,7 +573,8 @@ static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
 	txn_undo *u = calloc(1, sizeof *u);
 	if (!u) { /* the locks are released; the copies keep the entries */
 		tx->failed = 1;
-		mur_error_set(&tx->err, SQLSTATE_OUT_OF_MEMORY, "out of memory undoing a transaction");
+		mur_error_set(&tx->err, SQLSTATE_OUT_OF_MEMORY,
+			      "out of memory undoing a transaction");
 		txn_finish(tx);
 		return;
 	}
@@ -583,8 +590,8 @@ static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
 /* ---- savepoints ---- */
 
 struct repl_savepoint {
-	int nparts;       /* parts tx held at the savepoint */
-	uint64_t *lsn;    /* each one's committed entry then */
+	int nparts;    /* parts tx held at the savepoint */
+	uint64_t *lsn; /* each one's committed entry then */
 	uint64_t *entry;
 };
 
@@ -627,8 +634,8 @@ static void rollback_to_undone(txn_undo *u)
 	free(u);
 }
 
-void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp,
-			  const mur_error *why, repl_txn_cb cb, void *arg)
+void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, const mur_error *why,
+			  repl_txn_cb cb, void *arg)
 {
 	txn_undo *u = calloc(1, sizeof *u);
 	mur_error oom;
@@ -683,8 +690,9 @@ int repl_lock_would_deadlock(repl_ctx *c, const repl_txn *tx, const repl_shard *
 void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
 {
 	mur_error_set(err, SQLSTATE_T_R_DEADLOCK_DETECTED, "deadlock detected");
-	mur_error_detail(err, "transaction %llu waits for a shard lock held by a transaction "
-			      "that waits for one it holds",
+	mur_error_detail(err,
+			 "transaction %llu waits for a shard lock held by a transaction "
+			 "that waits for one it holds",
 			 (unsigned long long)txid);
 	mur_error_hint(err, "retry the transaction");
 }
@@ -745,7 +753,9 @@ int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max)
 		out[n] = (repl_txn_info){
 			.txid = tx->id,
 			.started_ms = tx->started_ms,
-			.state = tx->ending ? (tx->q ? "committing" : "aborting") : h ? "waiting" : "active",
+			.state = tx->ending ? (tx->q ? "committing" : "aborting")
+				 : h        ? "waiting"
+					    : "active",
 			.nshards = tx->nparts,
 			.waiting_for = h ? h->id : 0,
 		};

@@ -377,8 +377,9 @@ static void action_done(void *arg, exec_result *res)
 					break;
 				snprintf(file, sizeof file, "%.*s", (int)v[0].len, v[0].s);
 				if (res->ncols >= 6 && v[5].kind == MV_INT && v[5].i > 0 &&
-				    txn_undo_start(c, a->node_id, file, (uint64_t)v[1].i, (uint64_t)v[2].i,
-						   (uint64_t)v[4].i, (uint64_t)v[5].i))
+				    txn_undo_start(c, a->node_id, file, (uint64_t)v[1].i,
+						   (uint64_t)v[2].i, (uint64_t)v[4].i,
+						   (uint64_t)v[5].i))
 					continue;
 				status_row(c, a->node_id, file, (uint64_t)v[1].i, (uint64_t)v[2].i);
 			}
@@ -548,7 +549,8 @@ static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint6
 	    strcmp(outcome, "committed") == 0) {
 		/* decided before the crash: keep its entries, append its marker
 		 * once the shard is decided (if the copy chosen holds them open) */
-		if ((rt = repl_shard_get(c, table_id, shard)) && !t->shards[shard].committed_known) {
+		if ((rt = repl_shard_get(c, table_id, shard)) &&
+		    !t->shards[shard].committed_known) {
 			if (rt->recommit_txid != txn_id)
 				rt->nrecommit = 0;
 			rt->recommit_txid = txn_id;
@@ -559,7 +561,8 @@ static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint6
 	}
 	p = cat_placement_on(&t->shards[shard], node_id);
 	if (!p || p->state == CAT_PL_REBUILDING || action_busy(c, table_id, shard, node_id) ||
-	    !(rt = repl_shard_get(c, table_id, shard)) || !(a = new_action(ACT_TXN_UNDO, t, shard, node_id)))
+	    !(rt = repl_shard_get(c, table_id, shard)) ||
+	    !(a = new_action(ACT_TXN_UNDO, t, shard, node_id)))
 		return 0;
 	task_for(&task, EXEC_TASK_UNDO, t, shard);
 	task.lsn = txn_lsn - 1;
@@ -568,8 +571,9 @@ static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint6
 		return 0;
 	}
 	action_mark(c, table_id, shard, node_id);
-	MLOG(INFO, "recover", "%s: shard %u of %s holds transaction %llu from lsn %llu, not open "
-			      "here: presumed aborted, undone",
+	MLOG(INFO, "recover",
+	     "%s: shard %u of %s holds transaction %llu from lsn %llu, not open "
+	     "here: presumed aborted, undone",
 	     cat_node_name(c->cat, node_id), shard, t->name, (unsigned long long)txn_id,
 	     (unsigned long long)txn_lsn);
 	rt->txn_undos++;
@@ -977,7 +981,7 @@ static void decide_committed(repl_ctx *c, cat_table *t, uint32_t sh)
 		     cat_node_name(c->cat, w->node_id), reported, s->nplacements);
 	repl_ensure_primary(c, t, sh); /* the newest copy, unless the primary is as new */
 	recommit_if_open(c, t, sh, w);
-	repl_kick(c, t, sh);           /* writes queued while it was undecided start now */
+	repl_kick(c, t, sh); /* writes queued while it was undecided start now */
 }
 
 static void decide_all(repl_ctx *c)

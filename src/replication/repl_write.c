@@ -31,8 +31,8 @@ struct repl_wop {
 	uint32_t table_id;
 	uint32_t shard;
 	int exclusive;
-	int lock_only;          /* repl_lock_shard: takes the shard's lock, writes nothing */
-	int marker;             /* repl_write_marker: the commit marker of facts.txn */
+	int lock_only; /* repl_lock_shard: takes the shard's lock, writes nothing */
+	int marker;    /* repl_write_marker: the commit marker of facts.txn */
 	repl_excl_fn fn;
 	void *fn_arg;
 	repl_quorum q;
@@ -1370,7 +1370,8 @@ static int can_pipeline(repl_ctx *c, cat_shard *s, const repl_shard *rt, const r
 	    !pipelinable(op))
 		return 0; /* ftail->piped: so is every op ahead of it */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
-		if (x->failed || wop_abandoned(x) || x->primary_refused || x->facts.txn != op->facts.txn)
+		if (x->failed || wop_abandoned(x) || x->primary_refused ||
+		    x->facts.txn != op->facts.txn)
 			return 0;
 	if (op->facts.txn && rt->lock != op->facts.txn)
 		return 0; /* it takes the lock on an idle shard (repl_lock.c, invariant 2) */
@@ -1423,7 +1424,8 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		else
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
 				      "cannot write shard %u: its committed entry is not known yet "
-				      "(copies have not reported since the leader started); nothing "
+				      "(copies have not reported since the leader started); "
+				      "nothing "
 				      "was written",
 				      shard);
 		op_fail(op, &err);
@@ -1513,8 +1515,8 @@ int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_
 	return MUR_OK;
 }
 
-int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q,
-		      repl_txn *tx, repl_wop_cb cb, void *arg, mur_error *err)
+int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, repl_txn *tx,
+		      repl_wop_cb cb, void *arg, mur_error *err)
 {
 	repl_wop *op = calloc(1, sizeof *op);
 	if (!op || !(op->sql = strdup(""))) {
@@ -1708,7 +1710,8 @@ void repl_lock_timeouts(repl_ctx *c)
 				mur_error err;
 				if (x->exclusive || !x->facts.lock_timeout_ms ||
 				    !repl_lock_blocks(rt, x->facts.txn) ||
-				    now - x->queued_us < (uint64_t)x->facts.lock_timeout_ms * 1000u) {
+				    now - x->queued_us <
+					    (uint64_t)x->facts.lock_timeout_ms * 1000u) {
 					before = x;
 					x = next;
 					continue;
@@ -1716,14 +1719,14 @@ void repl_lock_timeouts(repl_ctx *c)
 				mur_error_set(&err, SQLSTATE_LOCK_NOT_AVAILABLE,
 					      "canceling statement due to lock timeout");
 				mur_error_detail(&err, "shard %u is held by transaction %llu",
-						 rt->shard, (unsigned long long)repl_txn_id(rt->lock));
+						 rt->shard,
+						 (unsigned long long)repl_txn_id(rt->lock));
 				cancel_take(rt, x, before, &err, &taken);
 				x = next;
 			}
 		}
 	cancel_report(taken);
 }
-
 
 int repl_cancel_txn_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err)
 {

@@ -61,7 +61,7 @@ typedef enum plan_kind {
 	PLAN_EXPLAIN,
 	PLAN_SET, /* SET name = value / SET name TO DEFAULT / RESET */
 	PLAN_SHOW,
-	PLAN_BEGIN,             /* u.set.value: the ISOLATION LEVEL asked for, "" when none */
+	PLAN_BEGIN, /* u.set.value: the ISOLATION LEVEL asked for, "" when none */
 	PLAN_COMMIT,
 	PLAN_ROLLBACK,
 	PLAN_SAVEPOINT,   /* SAVEPOINT name (u.savepoint) */
@@ -119,10 +119,10 @@ typedef struct plan_select {
 	exec_agg_spec partial_agg;
 	int has_final_agg;
 	exec_agg_spec final_agg;
-	const char *final_sql;  /* NULL: output = concatenated (merged) rows */
-	int locks_rows;         /* SELECT … FOR UPDATE / SHARE: in a block, the executor
+	const char *final_sql; /* NULL: output = concatenated (merged) rows */
+	int locks_rows;        /* SELECT … FOR UPDATE / SHARE: in a block, the executor
 				   takes the lock of every shard read (docs/transactions.md) */
-	const char *strategy;   /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
+	const char *strategy;  /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
 	const char *merge_desc; /* for EXPLAIN: what the leader does, one line */
 	/* Repartition (docs/shuffle.md), the alternative to gathering every
 	 * shard's rows into the leader: each shard's rows (after partial_agg)

@@ -126,8 +126,9 @@ static int txn_characteristic(sql_ctx *c, const char *name, const char *value)
 	char what[96];
 	if (strstr(name, "transaction_isolation")) {
 		if (!value[0] || !strcasecmp(value, "default") ||
-		    !strcasecmp(value, "read committed") || !strcasecmp(value, "read uncommitted") ||
-		    !strcasecmp(value, "serializable") || !strcasecmp(value, "repeatable read"))
+		    !strcasecmp(value, "read committed") ||
+		    !strcasecmp(value, "read uncommitted") || !strcasecmp(value, "serializable") ||
+		    !strcasecmp(value, "repeatable read"))
 			return MUR_OK;
 		snprintf(what, sizeof what, "ISOLATION LEVEL %.40s", value);
 		for (char *p = what; *p; p++)

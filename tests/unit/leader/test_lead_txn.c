@@ -404,8 +404,8 @@ static void test_session_state_machine(void **state)
 	(void)state;
 	static const int want[LEAD_TXN_STATES][LEAD_TXN_STATES] = {
 		[LEAD_TXN_IDLE] = {[LEAD_TXN_ACTIVE] = 1},
-		[LEAD_TXN_ACTIVE] = {[LEAD_TXN_FAILED] = 1, [LEAD_TXN_COMMITTING] = 1,
-				     [LEAD_TXN_ABORTING] = 1},
+		[LEAD_TXN_ACTIVE] =
+			{[LEAD_TXN_FAILED] = 1, [LEAD_TXN_COMMITTING] = 1, [LEAD_TXN_ABORTING] = 1},
 		[LEAD_TXN_FAILED] = {[LEAD_TXN_ABORTING] = 1, [LEAD_TXN_ACTIVE] = 1},
 		[LEAD_TXN_COMMITTING] = {[LEAD_TXN_IDLE] = 1},
 		[LEAD_TXN_ABORTING] = {[LEAD_TXN_IDLE] = 1},

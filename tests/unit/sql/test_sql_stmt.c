@@ -282,13 +282,20 @@ static void test_misc_statements(void **state)
 		const char *sql;
 		plan_kind kind;
 	} txn[] = {
-		{"BEGIN", PLAN_BEGIN},       {"START TRANSACTION", PLAN_BEGIN},
-		{"COMMIT", PLAN_COMMIT},     {"END", PLAN_COMMIT},
-		{"ROLLBACK", PLAN_ROLLBACK}, {"ABORT", PLAN_ROLLBACK},
-		{"DISCARD ALL", PLAN_NOOP},  {"", PLAN_EMPTY},
-		{"  ;  ", PLAN_EMPTY},       {"SAVEPOINT a", PLAN_SAVEPOINT},
-		{"RELEASE SAVEPOINT a", PLAN_RELEASE}, {"RELEASE a", PLAN_RELEASE},
-		{"ROLLBACK TO SAVEPOINT a", PLAN_ROLLBACK_TO}, {"ROLLBACK TO a", PLAN_ROLLBACK_TO},
+		{"BEGIN", PLAN_BEGIN},
+		{"START TRANSACTION", PLAN_BEGIN},
+		{"COMMIT", PLAN_COMMIT},
+		{"END", PLAN_COMMIT},
+		{"ROLLBACK", PLAN_ROLLBACK},
+		{"ABORT", PLAN_ROLLBACK},
+		{"DISCARD ALL", PLAN_NOOP},
+		{"", PLAN_EMPTY},
+		{"  ;  ", PLAN_EMPTY},
+		{"SAVEPOINT a", PLAN_SAVEPOINT},
+		{"RELEASE SAVEPOINT a", PLAN_RELEASE},
+		{"RELEASE a", PLAN_RELEASE},
+		{"ROLLBACK TO SAVEPOINT a", PLAN_ROLLBACK_TO},
+		{"ROLLBACK TO a", PLAN_ROLLBACK_TO},
 	};
 	for (size_t i = 0; i < sizeof txn / sizeof txn[0]; i++) {
 		p = P(txn[i].sql);
