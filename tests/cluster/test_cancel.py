@@ -345,3 +345,41 @@ def test_cancel_long_select(cluster):
     assert time.monotonic() - t0 < CANCEL_WITHIN_S, "the follower kept running the join"
     slow.conn.close()
     conn.close()
+
+
+def test_lock_wait_ends_on_cancel_and_timeout(cluster):
+    """A write waiting for another transaction's shard lock, and a read
+    waiting at that transaction's gate, end with 57014 on a CancelRequest
+    and on statement_timeout; the holder's transaction is untouched and
+    its ROLLBACK leaves the row as it was."""
+    conn = cluster.connect()
+    cur = conn.cursor()
+    cur.execute("DROP TABLE IF EXISTS cx_lock")
+    cur.execute("CREATE TABLE cx_lock (id bigint PRIMARY KEY, v bigint) WITH (shards = 1)")
+    cur.execute("INSERT INTO cx_lock VALUES (1, 100)")
+    holder = cluster.connect()
+    holder.autocommit = False
+    holder.cursor().execute("UPDATE cx_lock SET v = v - 1 WHERE id = 1")
+    try:
+        for sql in ("UPDATE cx_lock SET v = v + 1 WHERE id = 1", "SELECT v FROM cx_lock WHERE id = 1"):
+            waiter = Bg(cluster, sql)
+            time.sleep(PARKED_S)
+            assert not waiter.join(0), "%s did not wait for the lock: %r" % (sql, waiter.result)
+            waiter.conn.cancel()
+            wait_done(waiter, CANCEL_WITHIN_S, "the cancelled " + sql)
+            assert waiter.code() == "57014", (sql, waiter.result, waiter.error)
+            waiter.conn.close()
+            timed = Bg(cluster, sql, setup=("SET statement_timeout = '400ms'",))
+            wait_done(timed, 0.4 + CANCEL_WITHIN_S, "the timed-out " + sql)
+            assert timed.code() == "57014", (sql, timed.result, timed.error)
+            assert timed.elapsed >= 0.35, timed.elapsed
+            timed.conn.close()
+        hc = holder.cursor()
+        hc.execute("SELECT v FROM cx_lock WHERE id = 1")
+        assert hc.fetchall() == [(99,)]  # the holder reads its own write
+    finally:
+        holder.rollback()
+        holder.close()
+    cur.execute("SELECT v FROM cx_lock WHERE id = 1")
+    assert cur.fetchall() == [(100,)]
+    conn.close()
