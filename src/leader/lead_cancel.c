@@ -193,7 +193,8 @@ void lead_stmt_close(lead_session *s)
 /* The largest value PostgreSQL takes for a time setting in ms (INT_MAX). */
 #define LEAD_SETTING_MS_MAX 2147483647.0
 
-static const char *const ms_settings[] = {"statement_timeout", NULL};
+static const char *const ms_settings[] = {"statement_timeout",
+					  "idle_in_transaction_session_timeout", NULL};
 
 int lead_setting_is_ms(const char *name)
 {

@@ -159,6 +159,7 @@ static const char *default_setting(const char *name)
 		{"max_identifier_length", "63"},
 		{"application_name", ""},
 		{"statement_timeout", "0"},
+		{"idle_in_transaction_session_timeout", "0"},
 		{"client_min_messages", "notice"},
 		{"bytea_output", "hex"},
 		{"is_superuser", "on"},
@@ -294,6 +295,20 @@ void lead_utility_start(lead_run *r)
 			char ms[32];
 			if (lead_setting_ms_check(ps->name, ps->value, ms, sizeof ms, &err) !=
 			    MUR_OK) {
+				lead_run_fail(r, &err);
+				break;
+			}
+			if (strcmp(ps->name, "idle_in_transaction_session_timeout") == 0 &&
+			    strcmp(ms, "0") != 0) {
+				/* accepted and ignored it would promise what murphy
+				 * does not do: end a block left idle (its locks
+				 * are held until its client ends it or goes away) */
+				mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+					      "murphy does not end idle transactions: "
+					      "idle_in_transaction_session_timeout can only be 0");
+				mur_error_hint(&err, "a block's shard locks are released by "
+						     "COMMIT, ROLLBACK or its client closing the "
+						     "connection (docs/transactions.md)");
 				lead_run_fail(r, &err);
 				break;
 			}

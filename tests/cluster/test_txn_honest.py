@@ -280,3 +280,21 @@ def test_multi_statement_query_failing_after_a_write_says_it_stayed(cluster):
         cur.execute("ROLLBACK")
     assert stored(conn, "SELECT count(*) FROM part_multi") == 1
     conn.close()
+
+
+def test_idle_in_transaction_timeout_is_refused_not_ignored(cluster):
+    """murphy does not end idle blocks, so a non-zero
+    idle_in_transaction_session_timeout is refused (0A000) rather than
+    accepted and ignored; 0 (PostgreSQL's default, off) is accepted and
+    SHOW answers it."""
+    conn = cluster.connect()
+    cur = conn.cursor()
+    for v in ("'5min'", "1000"):
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("SET idle_in_transaction_session_timeout = %s" % v)
+        assert e.value.pgcode == "0A000", v
+    for v in ("0", "'0ms'", "DEFAULT"):
+        cur.execute("SET idle_in_transaction_session_timeout = %s" % v)
+        cur.execute("SHOW idle_in_transaction_session_timeout")
+        assert cur.fetchall() == [("0",)], v
+    conn.close()
