@@ -9,7 +9,7 @@
    median of the per-round ratios).  After each run the balances are
    checked: sum(abalance) = sum(tbalance) = sum(bbalance) = sum(delta).
 2. Latency of one client, one statement at a time, on the loaded
-   pgbench_accounts (--latency-ops operations each):
+   pgbench_accounts (--latency-ops operations each, the three interleaved):
      - the one-row UPDATE in autocommit,
      - the same UPDATE in BEGIN; UPDATE; COMMIT (time of all three),
      - a transfer between two accounts on different shards (BEGIN; two
@@ -122,17 +122,9 @@ def percentiles(lat):
     return {"p50_ms": lat[n // 2] * 1000, "p99_ms": lat[min(n - 1, int(0.99 * n))] * 1000, "n": n}
 
 
-def timed(conn, ops, body):
-    lat = []
-    with conn.cursor() as cur:
-        for i in range(ops):
-            t0 = time.perf_counter()
-            body(cur, i)
-            lat.append(time.perf_counter() - t0)
-    return percentiles(lat)
-
-
 def latency(args, system, murphy):
+    """The three operations interleaved (one of each in turn), so that the
+    machine's drift and background work weigh on all three alike."""
     conn = system.connect()
     a, b = two_shard_aids(conn, murphy)
     upd = "UPDATE pgbench_accounts SET abalance = abalance + %s WHERE aid = %s"
@@ -151,11 +143,17 @@ def latency(args, system, murphy):
         cur.execute(upd, (1, b))
         cur.execute("COMMIT")
 
-    res = {"autocommit": timed(conn, args.latency_ops, autocommit),
-           "single-shard transaction": timed(conn, args.latency_ops, single),
-           "two-shard transfer": timed(conn, args.latency_ops, transfer)}
+    ops = (("autocommit", autocommit), ("single-shard transaction", single),
+           ("two-shard transfer", transfer))
+    lat = {name: [] for name, _ in ops}
+    with conn.cursor() as cur:
+        for i in range(args.latency_ops):
+            for name, body in ops:
+                t0 = time.perf_counter()
+                body(cur, i)
+                lat[name].append(time.perf_counter() - t0)
     conn.close()
-    return res
+    return {name: percentiles(lat[name]) for name, _ in ops}
 
 
 # ---- systems ----------------------------------------------------------------
@@ -215,9 +213,9 @@ def report(args, rounds):
         out.append("| median | | | %.2f× | | | | |" % med)
     lat_ratios = []
     if not args.skip_latency:
-        out += ["", "Latency, one client, one operation at a time (%d each, accounts of the "
-                "loaded scale-%d table; round %d of %d):" % (args.latency_ops, args.scale,
-                                                            len(rounds), len(rounds)), "",
+        out += ["", "Latency, one client, one operation at a time, the three interleaved "
+                "(%d each, accounts of the loaded scale-%d table; round %d of %d):"
+                % (args.latency_ops, args.scale, len(rounds), len(rounds)), "",
                 "| operation | murphy p50 ms | murphy p99 ms | PostgreSQL p50 ms | "
                 "PostgreSQL p99 ms |", "|---|---|---|---|---|"]
         p, m = rounds[-1]
