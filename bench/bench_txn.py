@@ -11,7 +11,8 @@
 2. Latency of one client, one statement at a time, on the loaded
    pgbench_accounts (--latency-ops operations each, the three interleaved):
      - the one-row UPDATE in autocommit,
-     - the same UPDATE in BEGIN; UPDATE; COMMIT (time of all three),
+     - the same UPDATE in BEGIN; UPDATE; COMMIT (time of all three, and
+       of the COMMIT alone: the commit marker's cost),
      - a transfer between two accounts on different shards (BEGIN; two
        UPDATEs; COMMIT): p50/p99 in ms, the transaction's ratio to
        autocommit, murphy and PostgreSQL.
@@ -45,6 +46,7 @@ from pgserver import PgServer  # noqa: E402
 
 PGBENCH_TIMEOUT_S = 600  # -i -s 1 and a 10 s run take seconds; a hung cluster must not hang the bench
 SUSPECT_MS, DEAD_MS = 1500, 10000  # murphy's defaults
+COMMIT_ALONE = "its COMMIT alone"  # the single-shard transaction's COMMIT: the marker's cost
 
 
 class System:
@@ -135,7 +137,9 @@ def latency(args, system, murphy):
     def single(cur, i):
         cur.execute("BEGIN")
         cur.execute(upd, (1, 1 + i % 1000))
+        t0 = time.perf_counter()
         cur.execute("COMMIT")
+        lat[COMMIT_ALONE].append(time.perf_counter() - t0)
 
     def transfer(cur, i):
         cur.execute("BEGIN")
@@ -146,6 +150,7 @@ def latency(args, system, murphy):
     ops = (("autocommit", autocommit), ("single-shard transaction", single),
            ("two-shard transfer", transfer))
     lat = {name: [] for name, _ in ops}
+    lat[COMMIT_ALONE] = []
     with conn.cursor() as cur:
         for i in range(args.latency_ops):
             for name, body in ops:
@@ -153,7 +158,7 @@ def latency(args, system, murphy):
                 body(cur, i)
                 lat[name].append(time.perf_counter() - t0)
     conn.close()
-    return {name: percentiles(lat[name]) for name, _ in ops}
+    return {name: percentiles(l) for name, l in lat.items()}
 
 
 # ---- systems ----------------------------------------------------------------
@@ -223,14 +228,17 @@ def report(args, rounds):
             out.append("| %s | %.2f | %.2f | %.2f | %.2f |"
                        % (op, m["latency"][op]["p50_ms"], m["latency"][op]["p99_ms"],
                           p["latency"][op]["p50_ms"], p["latency"][op]["p99_ms"]))
-        out += ["", "Single-shard transaction ÷ autocommit, p50 by round:", ""]
+        out += ["", "Single-shard transaction (and its COMMIT alone) ÷ autocommit, p50 by round:",
+                ""]
+
+        def ratio(r, op):
+            return r["latency"][op]["p50_ms"] / r["latency"]["autocommit"]["p50_ms"]
         for k, (p, m) in enumerate(rounds, 1):
-            r = m["latency"]["single-shard transaction"]["p50_ms"] / \
-                m["latency"]["autocommit"]["p50_ms"]
-            rp = p["latency"]["single-shard transaction"]["p50_ms"] / \
-                p["latency"]["autocommit"]["p50_ms"]
+            r = ratio(m, "single-shard transaction")
             lat_ratios.append(r)
-            out.append("- round %d: murphy %.2f×, PostgreSQL %.2f×" % (k, r, rp))
+            out.append("- round %d: murphy %.2f× (COMMIT %.2f×), PostgreSQL %.2f× (COMMIT %.2f×)"
+                       % (k, r, ratio(m, COMMIT_ALONE), ratio(p, "single-shard transaction"),
+                          ratio(p, COMMIT_ALONE)))
     lat_med = statistics.median(lat_ratios) if lat_ratios else None
     out += ["", "Targets: TPC-B ≥ 0.5× PostgreSQL (median of %d rounds: %s): %s; single-shard "
             "transaction ≤ 1.3× autocommit (median p50 ratio: %s): %s; balances consistent "
