@@ -844,7 +844,8 @@ static void send_applies(repl_wop *op)
  * the leader has already evaluated every value, default and row id) give
  * the same rows on every copy, so instead of shipping the primary's
  * changeset afterwards, the leader sends the same WRITE (same entry id) to
- * every current copy at once: one round of fsyncs instead of two.  The
+ * every current copy at once: one round of fsyncs instead of two.  A
+ * transaction's commit marker (no SQL, no data) goes the same way.  The
  * primary's answer is the client's; quorum and undo work as for shipped
  * entries.  A copy whose answer differs from the primary's is marked
  * lagging or divergent and repaired by recovery. */
@@ -1005,7 +1006,7 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 	exec_result_free(&op->primary);
 	op->primary = *res;
 	exec_result_init(res);
-	if (op->primary.blob.len == 0) {
+	if (op->primary.blob.len == 0 && !op->marker) { /* a marker is an entry without rows */
 		op->noop = 1;
 	} else if (!s || op->primary.lsn != op->base + 1) {
 		mur_error e2;
@@ -1528,6 +1529,10 @@ int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quor
 	op->shard = shard;
 	op->q = q ? q : REPL_QUORUM_MAJORITY;
 	op->marker = 1;
+	/* a marker has no SQL and no data: every copy logs the same entry, so
+	 * it goes to all of them at once as a row insert does (one round of
+	 * fsyncs, decided at quorum) instead of primary first, then APPLY */
+	op->parallel = 1;
 	op->facts.txn = tx;
 	op->txn_id = repl_txn_id(tx);
 	op->cb = cb;

@@ -4,7 +4,9 @@
  * write takes its shard's lock and another session's write waits for it;
  * ROLLBACK, COMMIT of a failed block and a client that goes away undo
  * exactly the transaction's suffix on every copy, then the waiting write
- * runs; COMMIT releases the lock with the entries kept; others' reads wait
+ * runs; COMMIT releases the lock with the entries kept, its marker sent to
+ * every copy at once and decided at quorum (without the primary's answer
+ * when it is silent); others' reads wait
  * for the holder and its own reads do not; a multi-shard autocommit
  * statement that fails on one shard is undone on the others before the
  * client hears; a wait that closes a cycle gets 40P01; ROLLBACK TO a
@@ -98,12 +100,14 @@ static void block_then(const char *end, const char *want_tag, uint64_t want_lsn)
 		if ((t->kind == EXEC_TASK_WRITE || t->kind == EXEC_TASK_APPLY) && t->entry_kind) {
 			assert_int_equal(t->entry_kind, EXEC_ENTRY_COMMIT);
 			assert_int_not_equal(t->txn_id, 0);
-			if (t->kind == EXEC_TASK_APPLY)
-				assert_int_equal(t->lsn, 5);
+			/* one WRITE to every copy at once (no APPLY after the
+			 * primary's): the marker costs one round of fsyncs */
+			assert_int_equal(t->kind, EXEC_TASK_WRITE);
+			assert_int_equal(t->lsn, 5);
 			markers++;
 		}
 	}
-	assert_int_equal(markers, want_lsn == 6 ? 3 : 0); /* the primary's WRITE, 2 APPLYs */
+	assert_int_equal(markers, want_lsn == 6 ? 3 : 0); /* one WRITE per copy */
 	for (int n = 1; n <= 3; n++) {
 		int kept = want_lsn == 6;
 		assert_int_equal(lf_copy_holds_int(fx, lf_node(fx, n), file, 0, 3), kept);
@@ -131,6 +135,41 @@ static void test_commit_keeps_the_block(void **state)
 {
 	(void)state;
 	block_then("COMMIT", "COMMIT", 6);
+}
+
+/* A commit marker goes to every copy at once and is decided at quorum:
+ * with the shard's primary silent, COMMIT completes on the two other
+ * copies' answers; the primary logs it when it answers. */
+static void test_commit_marker_decided_without_the_primary(void **state)
+{
+	(void)state;
+	lf_fixture *fx = setup_at_two();
+	void *a = lf_session(fx);
+	const char *file = lf_file(fx, "t", 0);
+	settled_ok(fx, lf_exec(fx, a, "BEGIN"));
+	int first = lf_ntasks(fx);
+	settled_ok(fx, lf_exec(fx, a, "UPDATE t SET v = 'x' WHERE id = 1"));
+	uint32_t primary = 0;
+	for (int i = first; i < lf_ntasks(fx); i++)
+		if (lf_task_at(fx, i)->kind == EXEC_TASK_WRITE)
+			primary = lf_task_at(fx, i)->node; /* an UPDATE runs on the primary */
+	assert_int_not_equal(primary, 0);
+	copies_at(fx, 3);
+	lf_mute(fx, primary, 1);
+	lf_query *qc = lf_exec(fx, a, "COMMIT");
+	lf_settle(fx);
+	assert_true(lf_done(qc));
+	assert_string_equal(lf_sqlstate(qc), "");
+	assert_string_equal(lf_tag(qc), "COMMIT");
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 4);
+	assert_int_equal(lf_copy_lsn(fx, primary, file), 3); /* its WRITE is still pending */
+	lf_mute(fx, primary, 0);
+	lf_settle(fx);
+	copies_at(fx, 4);
+	uint8_t kind = 0;
+	assert_int_not_equal(lf_copy_entry_txn(fx, primary, file, 4, &kind), 0);
+	assert_int_equal(kind, EXEC_ENTRY_COMMIT);
+	lf_free(fx);
 }
 
 static void test_disconnect_undoes_the_block(void **state)
@@ -422,6 +461,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rollback_undoes_the_block),
 		cmocka_unit_test(test_commit_keeps_the_block),
+		cmocka_unit_test(test_commit_marker_decided_without_the_primary),
 		cmocka_unit_test(test_disconnect_undoes_the_block),
 		cmocka_unit_test(test_error_in_block_then_commit_rolls_back),
 		cmocka_unit_test(test_reads_wait_for_the_holder_not_for_itself),
