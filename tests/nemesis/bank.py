@@ -240,8 +240,13 @@ def final_state(cluster, timeout):
                     balances = dict(cur.fetchall())
                     cur.execute("SELECT tid, src, dst, amount FROM %s" % LEDGER)
                     ledger = cur.fetchall()
-                    cur.execute("SELECT txid, outcome FROM murphy.transaction_outcomes")
-                    outcomes = dict(cur.fetchall())
+                outcomes = {}
+                try:
+                    with conn.cursor() as cur:
+                        cur.execute("SELECT txid, outcome FROM murphy.transaction_outcomes")
+                        outcomes = dict(cur.fetchall())
+                except psycopg2.errors.UndefinedTable:
+                    pass  # a binary before transactions
                 return balances, ledger, outcomes
             finally:
                 conn.close()
@@ -330,6 +335,13 @@ def report(history, clients, seen, outcomes, bad, header, extra):
     if errs:
         out.append("  errors: " + ", ".join("%s in %s %s x%d" % (o, p, s, k)
                                              for (o, p, s), k in sorted(errs.items())))
+    examples = {}
+    for t in tr:
+        if t.outcome != ACKED and t.error:
+            examples.setdefault((t.phase, t.sqlstate), t)
+    for (phase, state), t in sorted(examples.items(), key=lambda kv: str(kv[0])):
+        out.append("    e.g. in %s %s: %s" % (phase, state or "no SQLSTATE",
+                                             t.error.splitlines()[0]))
     unknown = [t for t in tr if t.outcome == UNKNOWN]
     out.append("  unknown transfers in the ledger at the end: %d of %d" % (
         sum(1 for t in unknown if t.tid in seen), len(unknown)))
