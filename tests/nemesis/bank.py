@@ -340,8 +340,11 @@ def report(history, clients, seen, outcomes, bad, header, extra):
         if t.outcome != ACKED and t.error:
             examples.setdefault((t.phase, t.sqlstate), t)
     for (phase, state), t in sorted(examples.items(), key=lambda kv: str(kv[0])):
-        out.append("    e.g. in %s %s: %s" % (phase, state or "no SQLSTATE",
-                                             t.error.splitlines()[0]))
+        at = sorted(x.start for x in tr if (x.phase, x.sqlstate) == (phase, state)
+                    and x.outcome != ACKED)
+        out.append("    e.g. in %s %s: %s (at t=%s%s)" % (
+            phase, state or "no SQLSTATE", t.error.splitlines()[0],
+            ", ".join("%.2f" % a for a in at[:SHOWN]), " ..." if len(at) > SHOWN else ""))
     unknown = [t for t in tr if t.outcome == UNKNOWN]
     out.append("  unknown transfers in the ledger at the end: %d of %d" % (
         sum(1 for t in unknown if t.tid in seen), len(unknown)))
