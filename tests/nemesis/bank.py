@@ -35,6 +35,7 @@ BANK shard (read from its file) sums the same, and the shards' sums add up
 to TOTAL.  Any violation prints the seed, the anomalies with the faults
 around them, and exits 1.
 """
+import os
 import random
 import sqlite3
 import threading
@@ -275,8 +276,23 @@ def _committed(outcome):
     return "commit" in str(outcome).lower()
 
 
-def check(transfers, reads, balances, ledger, outcomes, sums, problems):
-    """[(kind, text)] of every violation."""
+def catalog_outcomes(cluster):
+    """{txid: outcome} of every decision in the leader's catalog file
+    (txn_outcomes, read-only), or None when it cannot be read."""
+    path = os.path.join(cluster.dir, "leader", "catalog.db")
+    try:
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            return dict(db.execute("SELECT txid, outcome FROM txn_outcomes"))
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+
+
+def check(transfers, reads, balances, ledger, outcomes, sums, problems, complete=None):
+    """[(kind, text)] of every violation; complete: outcomes holds every
+    decision (default: fewer than the view shows)."""
     bad = []
     wrong = [r for r in reads if isinstance(r[3], tuple) and r[3] != (TOTAL, ACCOUNTS)]
     bad += [("read", "%s at t=%.2f-%.2f saw (sum, count) %s, want (%d, %d)" % (
@@ -293,21 +309,33 @@ def check(transfers, reads, balances, ledger, outcomes, sums, problems):
         expect[dst] += amount
     bad += [("balance", "account %d holds %s, the ledger says %d" % (i, balances.get(i), v))
             for i, v in sorted(expect.items()) if balances.get(i) != v]
-    all_shown = len(outcomes) < OUTCOMES_SHOWN
+    all_shown = complete if complete is not None else len(outcomes) < OUTCOMES_SHOWN
+    by_proc = defaultdict(list)
+    for t in transfers:
+        by_proc[t.proc].append(t)
+
+    def before(t):  # the thread's attempts just before t, for the report
+        mine = by_proc[t.proc]
+        k = mine.index(t)
+        return "".join("\n        before: %s%s" % (x, " (%s)" % x.error.splitlines()[0]
+                                                  if x.error else "")
+                       for x in mine[max(0, k - 3):k])
     for t in transfers:
         there = t.tid in seen
         if t.outcome == ACKED and not there:
-            bad.append(("lost", "acknowledged transfer missing from the ledger: %s" % t))
+            bad.append(("lost", "acknowledged transfer missing from the ledger: %s%s"
+                        % (t, before(t))))
         elif t.outcome in (ABORTED, FAILED) and there:
-            bad.append(("ghost", "%s transfer in the ledger: %s" % (t.outcome, t)))
+            bad.append(("ghost", "%s transfer in the ledger: %s%s" % (t.outcome, t, before(t))))
         elif t.txid is not None and t.outcome != ABORTED and (
                 all_shown or _committed(outcomes.get(t.txid))):
             # a decision shown must match; no decision means aborted only
             # while the view shows every decision of the run
             decided = _committed(outcomes.get(t.txid))
             if decided != there:
-                bad.append(("outcome", "murphy.transaction_outcomes says %s, ledger %s: %s" % (
-                    outcomes.get(t.txid, "nothing"), "has it" if there else "does not", t)))
+                bad.append(("outcome", "murphy.transaction_outcomes says %s, ledger %s: %s%s"
+                            % (outcomes.get(t.txid, "nothing"), "has it" if there else
+                               "does not", t, before(t))))
     for shard, by_node in sorted(sums.items()):
         if len(set(by_node.values())) > 1:
             bad.append(("copies", "%s shard %d copies sum differently: %s" % (BANK, shard,
@@ -348,9 +376,15 @@ def report(history, clients, seen, outcomes, bad, header, extra):
     unknown = [t for t in tr if t.outcome == UNKNOWN]
     out.append("  unknown transfers in the ledger at the end: %d of %d" % (
         sum(1 for t in unknown if t.tid in seen), len(unknown)))
-    out.append("  murphy.transaction_outcomes at the end: %d decisions%s" % (
-        len(outcomes), "" if len(outcomes) < OUTCOMES_SHOWN else
+    out.append("  decisions at the end (txn_outcomes in the leader's catalog.db, or the "
+               "view): %d%s" % (
+        len(outcomes), "" if len(outcomes) != OUTCOMES_SHOWN else
         " (the view's limit: a transfer without one is not checked against it)"))
+    ours = {t.txid for t in tr}
+    others = sorted(x for x in outcomes if x not in ours)
+    if others:
+        out.append("    of them %d not a transfer's txid (the accounts' INSERT is one): %s" % (
+            len(others), ", ".join(map(str, others[:SHOWN]))))
     ok = [r for r in clients.reads if isinstance(r[3], tuple)]
     errs = Counter(r[3] for r in clients.reads if not isinstance(r[3], tuple))
     lat = sorted(r[2] - r[1] for r in ok)
@@ -409,9 +443,13 @@ def run(args, out, settle, join_s, final_read_s, timers):
         problems, settle_s = settle(cluster, replicas, args.settle)
         balances, ledger, outcomes = final_state(cluster, final_read_s)
         sums = copy_sums(cluster)
+        every = catalog_outcomes(cluster)
+        if every is not None:
+            outcomes = every
         with clients.lock:
             transfers, reads = list(clients.transfers), list(clients.reads)
-        bad = check(transfers, reads, balances, ledger, outcomes, sums, problems)
+        bad = check(transfers, reads, balances, ledger, outcomes, sums, problems,
+                    complete=every is not None)
         seen = {row[0] for row in ledger}
         extra = ["", "Recovery: settled in %.1f s%s; %d clients still in a statement after %d s"
                  % (settle_s, "" if not problems else " (NOT settled)", hung, join_s)]
