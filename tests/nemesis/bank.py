@@ -20,9 +20,11 @@ The same cluster, nemesis (nemesis.py) and settling as the insert workload
               (history.classify's definite classes, 40001, 40P01): not there;
     unknown   COMMIT answered 40003, another error, or the connection broke
               during it (or the thread was still in it at the end): either
-              way, but the run's murphy.transaction_outcomes must agree with
-              the ledger (a transfer writes BANK and LEDGER, so it is always
-              a multi-shard commit with a recorded decision).
+              way.
+  Whatever the outcome, the recorded decision must agree with the ledger:
+  a transfer writes BANK and LEDGER, so it is always a multi-shard commit
+  with a decision in txn_outcomes (read from the leader's catalog.db after
+  the run, every decision; murphy.transaction_outcomes, capped, otherwise).
 - READERS threads loop `SELECT sum(balance), count(*) FROM BANK`: every
   answer must be exactly (TOTAL, ACCOUNTS) (no partial transaction seen).
 
