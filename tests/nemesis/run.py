@@ -2,6 +2,10 @@
 """Randomized fault test of murphy: clients, nemesis, checker, report.
 
     tests/nemesis/run.py --seed S --seconds T [--no-leader-kills] [--followers N]
+                         [--workload insert|bank]
+
+``--workload bank`` runs money transfers in BEGIN ... COMMIT and readers
+summing the balances under the same nemesis instead (tests/nemesis/bank.py).
 
 Design
 ------
@@ -277,6 +281,9 @@ def parse_args(argv):
     p.add_argument("--settle", type=float, default=SETTLE_S,
                    help="seconds for placements to become current after healing (default %d)"
                    % SETTLE_S)
+    p.add_argument("--workload", choices=("insert", "bank"), default="insert",
+                   help="insert: writers and readers of unique ids (default); bank: transfers "
+                   "in BEGIN ... COMMIT and readers summing (bank.py)")
     p.add_argument("--keep", action="store_true", help="keep the cluster directory")
     args = p.parse_args(argv)
     if args.seed is None:
@@ -286,6 +293,9 @@ def parse_args(argv):
 
 def run(args, out=sys.stdout):
     """One run; returns the exit status (0: no anomaly)."""
+    if args.workload == "bank":
+        import bank
+        return bank.run(args, out, settle, JOIN_S, FINAL_READ_S, TIMERS)
     replicas = min(REPLICAS_MAX, args.followers)
     t0 = [time.time()]  # reset when the clients start: t = 0 in the report
     history = hist.History(lambda: time.time() - t0[0])
