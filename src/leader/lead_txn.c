@@ -114,6 +114,7 @@ typedef struct block_end {
 	lead_session *s;
 	lead_run *r;
 	const char *tag; /* "COMMIT" or "ROLLBACK" */
+	int abort;       /* the block is being undone (ROLLBACK, COMMIT after an error) */
 } block_end;
 
 /* Forget the savepoints from index `from` on. */
@@ -137,6 +138,18 @@ static void block_ended(void *arg, int failed, const mur_error *err)
 	s->capsavepoints = 0;
 	s->txid = 0;
 	if (r) {
+		/* An undo that failed on a copy does not make the abort
+		 * uncertain: that copy is DIVERGENT, serves nothing, and is
+		 * undone to the committed entry (or rebuilt) when it returns;
+		 * a restarted leader presumes the abort too.  So ROLLBACK
+		 * succeeds, as it always does in PostgreSQL (a client told it
+		 * failed believes its block is still open and sends no BEGIN
+		 * before its next one: found by the bank nemesis), and says
+		 * what happened. */
+		if (failed && be->abort) {
+			pgw_result_add_notice(r->res, "%s", err->message);
+			failed = 0;
+		}
 		if (failed)
 			lead_run_fail(r, err);
 		snprintf(r->res->tag, sizeof r->res->tag, "%s", be->tag);
@@ -167,6 +180,7 @@ static void block_end_start(lead_session *s, lead_run *r, int abort, const char 
 	be->s = s;
 	be->r = r;
 	be->tag = tag;
+	be->abort = abort;
 	s->refs++;
 	s->tx = NULL;
 	txn_set(s, abort ? LEAD_TXN_ABORTING : LEAD_TXN_COMMITTING);

@@ -145,12 +145,6 @@ def test_bank_checker_finds_each_anomaly():
     assert kinds(problems=["bank shard 0: f1 differs"]) == ["divergent"]
 
 
-# Not strict: the anomaly needs a deadlock victim's undo in flight to the
-# partitioned copy, about one run in three; test_txn_failed_undo.py is the
-# deterministic (strict) test of the same bug.
-@pytest.mark.xfail(strict=False, reason="a block after a ROLLBACK answered 40003 is no "
-                   "transaction (test_txn_failed_undo.py): its acked COMMIT has no recorded "
-                   "decision, seen here as OUTCOME in about one run in three")
 def test_short_bank_run_with_leader_kills():
     _require_binary()
     out = io.StringIO()
