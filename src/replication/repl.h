@@ -289,13 +289,32 @@ void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb
 int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
 		    repl_wop_cb cb, void *arg, mur_error *err);
 
-/* What murphy.transactions and murphy.locks show (repl_lock.c). */
+/* What murphy.transactions and murphy.locks show (repl_lock.c).  The
+ * facts, not a state name: the leader names the state
+ * (lead_txn_view_state, leader/lead_views.c). */
+typedef enum repl_txn_end {
+	REPL_TXN_OPEN = 0, /* not ending */
+	REPL_TXN_COMMIT,   /* repl_txn_commit ran */
+	REPL_TXN_ABORT,    /* repl_txn_abort ran (or a commit that wrote no marker) */
+} repl_txn_end;
+/* Participants listed per transaction: a transaction holding more shards
+ * shows this many (nshards counts them all); a row stays a few KiB. */
+#define REPL_TXN_INFO_PARTS_MAX 64
 typedef struct repl_txn_info {
 	uint64_t txid;
 	int64_t started_ms;   /* mur_wall_ms at repl_txn_begin */
-	const char *state;    /* "active", "waiting", "committing", "aborting" */
 	int nshards;          /* shards whose lock it holds */
 	uint64_t waiting_for; /* the holder of a lock it waits for (0: none) */
+	repl_txn_end end;
+	int nwrote;        /* shards it wrote entries to (its commit markers) */
+	int decided;       /* several shards: the decision is recorded in the catalog */
+	int marks_pending; /* commit markers in flight */
+	int marks_ok;      /* commit markers at their quorum */
+	int retrying;      /* committed on some shards, the others' markers resent */
+	int nparts;        /* min(nshards, REPL_TXN_INFO_PARTS_MAX) */
+	struct {
+		uint32_t table_id, shard;
+	} parts[REPL_TXN_INFO_PARTS_MAX];
 } repl_txn_info;
 typedef struct repl_lock_info {
 	uint32_t table_id, shard;

@@ -63,6 +63,7 @@ struct repl_txn {
 	repl_txn_part *parts;
 	int nparts, capparts;
 	int ending;       /* commit or abort started: takes no new lock */
+	int committing;   /* ending by repl_txn_commit (not undone) */
 	repl_quorum q;    /* commit: the markers' write quorum */
 	int mark_pending; /* commit: markers in flight (+1 while sending) */
 	int marks_ok, marks_failed;
@@ -282,6 +283,7 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 	int nwrote = 0;
 	assert(!tx->ending);
 	tx->ending = 1;
+	tx->committing = 1;
 	tx->cb = cb;
 	tx->cb_arg = arg;
 	tx->q = q;
@@ -355,8 +357,8 @@ void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
 			tx = x;
 	if (!tx) {
 		if (!(tx = repl_txn_begin(c, txid, &err)))
-			return;                              /* the next restart tries again */
-		tx->ending = tx->decided = tx->retrying = 1; /* nobody waits for it */
+			return; /* the next restart tries again */
+		tx->ending = tx->committing = tx->decided = tx->retrying = 1; /* nobody waits */
 		tx->q = REPL_QUORUM_MAJORITY;
 	}
 	if (!(ref = malloc(sizeof *ref)))
@@ -571,6 +573,7 @@ void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb
 static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
 {
 	txn_undo *u = calloc(1, sizeof *u);
+	tx->committing = 0;
 	if (!u) { /* the locks are released; the copies keep the entries */
 		tx->failed = 1;
 		mur_error_set(&tx->err, SQLSTATE_OUT_OF_MEMORY,
@@ -742,24 +745,35 @@ static const repl_txn *waits_on(repl_ctx *c, const repl_txn *tx)
 	return NULL;
 }
 
+/* One murphy.transactions row's facts. */
+static void txn_info(repl_ctx *c, const repl_txn *tx, repl_txn_info *out)
+{
+	const repl_txn *h = tx->ending ? NULL : waits_on(c, tx);
+	memset(out, 0, sizeof *out);
+	out->txid = tx->id;
+	out->started_ms = tx->started_ms;
+	out->nshards = tx->nparts;
+	out->waiting_for = h ? h->id : 0;
+	out->end = !tx->ending ? REPL_TXN_OPEN : tx->committing ? REPL_TXN_COMMIT : REPL_TXN_ABORT;
+	out->decided = tx->decided;
+	out->marks_pending = tx->mark_pending;
+	out->marks_ok = tx->marks_ok;
+	out->retrying = tx->retrying;
+	for (int i = 0; i < tx->nparts; i++) {
+		out->nwrote += part_wrote(c, &tx->parts[i]);
+		if (out->nparts < REPL_TXN_INFO_PARTS_MAX) {
+			out->parts[out->nparts].table_id = tx->parts[i].table_id;
+			out->parts[out->nparts++].shard = tx->parts[i].shard;
+		}
+	}
+}
+
 int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max)
 {
 	int n = 0;
-	for (const repl_txn *tx = c->txns; tx; tx = tx->next, n++) {
-		const repl_txn *h;
-		if (n >= max)
-			continue;
-		h = tx->ending ? NULL : waits_on(c, tx);
-		out[n] = (repl_txn_info){
-			.txid = tx->id,
-			.started_ms = tx->started_ms,
-			.state = tx->ending ? (tx->q ? "committing" : "aborting")
-				 : h        ? "waiting"
-					    : "active",
-			.nshards = tx->nparts,
-			.waiting_for = h ? h->id : 0,
-		};
-	}
+	for (const repl_txn *tx = c->txns; tx; tx = tx->next, n++)
+		if (n < max)
+			txn_info(c, tx, &out[n]);
 	return n;
 }
 

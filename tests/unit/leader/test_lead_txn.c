@@ -456,6 +456,81 @@ static void test_session_state_machine(void **state)
 	assert_string_equal(lead_txn_state_name(LEAD_TXN_ABORTING), "aborting");
 }
 
+/* murphy.transactions' state of t's one transaction (lead_txn_view_state
+ * over repl_txn_list); NULL when none is open. */
+static const char *view_state(lf_fixture *fx)
+{
+	static repl_txn_info ti[4];
+	int n = repl_txn_list(lf_engine(fx)->repl, ti, 4);
+	assert_true(n <= 1);
+	return n ? lead_txn_view_state(&ti[0]) : NULL;
+}
+
+/* A two-shard block's COMMIT seen by the view at each step: active, then
+ * prepared (the decision recorded, no marker at quorum: every follower is
+ * paused), committing (one shard's marker at quorum, the other's not),
+ * then gone; and the mapping's other arrows from their facts. */
+static void test_view_state_follows_the_commit(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_ok(fx, "CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 2, replicas = 3)");
+	lf_ok(fx, "INSERT INTO t VALUES (1, 'a'), (2, 'a'), (3, 'a'), (4, 'a'), (5, 'a'), "
+		  "(6, 'a')");
+	const char *f0 = lf_file(fx, "t", 0);
+	uint64_t lsn0 = lf_committed_lsn(fx, "t", 0), lsn1 = lf_committed_lsn(fx, "t", 1);
+	assert_true(lsn0 > 0 && lsn1 > 0); /* both shards hold rows */
+	void *a = lf_session(fx);
+	settled_ok(fx, lf_exec(fx, a, "BEGIN"));
+	settled_ok(fx, lf_exec(fx, a, "UPDATE t SET v = 'b'"));
+	assert_string_equal(view_state(fx), "active");
+	for (int i = 0; i < 3; i++)
+		lf_mute(fx, lf_node(fx, i + 1), 1);
+	int first = lf_ntasks(fx);
+	lf_query *qc = lf_exec(fx, a, "COMMIT");
+	lf_settle(fx);
+	assert_false(lf_done(qc));
+	assert_string_equal(view_state(fx), "prepared");
+	/* shard 0's marker reaches two copies: committed there */
+	int answered = 0;
+	for (int i = first; i < lf_ntasks(fx) && answered < 2; i++) {
+		lf_task *tk = lf_task_at(fx, i);
+		if (tk->kind == EXEC_TASK_WRITE && !strcmp(tk->file, f0) &&
+		    tk->entry_kind == EXEC_ENTRY_COMMIT) {
+			lf_reply(fx, tk);
+			answered++;
+		}
+	}
+	assert_int_equal(answered, 2);
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), lsn0 + 2);
+	assert_string_equal(view_state(fx), "committing");
+	for (int i = 0; i < 3; i++)
+		lf_mute(fx, lf_node(fx, i + 1), 0);
+	lf_settle(fx);
+	assert_true(lf_done(qc));
+	assert_string_equal(lf_tag(qc), "COMMIT");
+	assert_null(view_state(fx));
+	/* the arrows no fixture step holds still for */
+	repl_txn_info ti = {.end = REPL_TXN_OPEN, .waiting_for = 7};
+	assert_string_equal(lead_txn_view_state(&ti), "waiting");
+	ti = (repl_txn_info){.end = REPL_TXN_ABORT, .nwrote = 2};
+	assert_string_equal(lead_txn_view_state(&ti), "aborting");
+	ti = (repl_txn_info){.end = REPL_TXN_COMMIT, .nwrote = 2};
+	assert_string_equal(lead_txn_view_state(&ti), "preparing");
+	ti = (repl_txn_info){.end = REPL_TXN_COMMIT, .nwrote = 1, .marks_pending = 1};
+	assert_string_equal(lead_txn_view_state(&ti), "prepared");
+	ti = (repl_txn_info){.end = REPL_TXN_COMMIT,
+			     .nwrote = 2,
+			     .decided = 1,
+			     .marks_ok = 1,
+			     .retrying = 1};
+	assert_string_equal(lead_txn_view_state(&ti), "committing");
+	ti = (repl_txn_info){.end = REPL_TXN_COMMIT, .nwrote = 2, .decided = 1, .marks_ok = 2};
+	assert_string_equal(lead_txn_view_state(&ti), "committed");
+	lf_session_close(fx, a);
+	lf_free(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_for_update_locks_and_lock_timeout),
 		cmocka_unit_test(test_no_lock_before_a_restart_decides_the_shard),
 		cmocka_unit_test(test_session_state_machine),
+		cmocka_unit_test(test_view_state_follows_the_commit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
