@@ -303,6 +303,15 @@ int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n);
 typedef void (*cat_txn_outcome_fn)(void *arg, uint64_t txid, const char *outcome,
 				   const char *participants, int64_t decided_ms);
 int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg);
+/* Call fn for up to `max` outcomes with txid > after_txid decided before
+ * before_ms, in txid order (the trim's scan: replication/repl_outcome.c);
+ * returns how many.  fn must not change the table. */
+int cat_txn_outcomes_scan(catalog *c, uint64_t after_txid, int64_t before_ms, int max,
+			  cat_txn_outcome_fn fn, void *arg);
+/* Recorded outcomes (0 without a store file). */
+int64_t cat_txn_outcome_count(catalog *c);
+/* Forget the outcomes of txids[0..n), in one transaction (one fsync). */
+int cat_txn_outcomes_delete(catalog *c, const uint64_t *txids, int n, mur_error *err);
 /* A shard's row estimate (murphy.shards, the shuffle's cost model); kept
  * in the store at the next cat_flush_lsns. */
 void cat_shard_set_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows);

@@ -75,7 +75,16 @@ void lead_engine_node_changed(lead_engine *e, uint32_t node_id)
 {
 	repl_node_changed(e->repl, node_id);
 }
-void lead_engine_tick(lead_engine *e) { repl_tick(e->repl); }
+void lead_engine_tick(lead_engine *e)
+{
+	repl_tick(e->repl);
+	repl_outcomes_trim(e->repl, mur_wall_ms());
+}
+
+void lead_engine_set_outcomes_keep_ms(lead_engine *e, int64_t keep_ms)
+{
+	repl_set_outcomes_keep_ms(e->repl, keep_ms);
+}
 
 void lead_engine_progress(lead_engine *e, uint32_t node_id, uint64_t task_id, uint64_t done,
 			  uint64_t total, const char *phase)

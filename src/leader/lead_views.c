@@ -271,6 +271,13 @@ static void fill_settings(lead_engine *e)
 		 (unsigned long long)(e->tr.loop_stall_max_ms ? e->tr.loop_stall_max_ms(e->tr.ctx)
 							      : 0));
 	snprintf(pipeline, sizeof pipeline, "%d", repl_write_pipeline(e->repl));
+	char keep[32], keep_about[256];
+	snprintf(keep, sizeof keep, "%lld", (long long)repl_outcomes_keep_ms(e->repl));
+	snprintf(keep_about, sizeof keep_about,
+		 "a multi-shard commit's recorded decision stays in murphy.transaction_outcomes "
+		 "this long, and as long as a copy may need it; past %d rows the oldest no copy "
+		 "needs go sooner (leader flag --txn-outcomes-keep-ms)",
+		 REPL_OUTCOMES_ROWS_MAX);
 	const char *rows[][4] = {
 		{"suspect_timeout", v1, "ms",
 		 "no heartbeat for this long: the follower is suspect, its copies stop serving and "
@@ -291,6 +298,7 @@ static void fill_settings(lead_engine *e)
 		 "ones; more: faster inserts, reads of a shard under insert load wait longer for "
 		 "its "
 		 "undecided entries; 1: none pipelined (leader flag --write-pipeline)"},
+		{"txn_outcomes_keep", keep, "ms", keep_about},
 		{"murphy.write_quorum", "majority", NULL,
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET "
 		 "per "

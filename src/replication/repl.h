@@ -128,6 +128,34 @@ void repl_destroy(repl_ctx *c);
 void repl_set_write_pipeline(repl_ctx *c, int depth);
 int repl_write_pipeline(const repl_ctx *c);
 
+/* ---- recorded decisions (repl_outcome.c) ---- */
+
+/* How long a multi-shard commit's recorded decision stays answerable in
+ * murphy.transaction_outcomes once nobody else needs it: a day, time for
+ * a client that lost its COMMIT's answer to reconnect and ask (leader
+ * flag --txn-outcomes-keep-ms). */
+#define REPL_OUTCOMES_KEEP_MS_DEFAULT (24LL * 3600 * 1000)
+/* Rows past which the oldest settled decisions go whatever their age: at
+ * ~100 bytes a row, 10 MB of catalog; a day of ~1 multi-shard commit a
+ * second. */
+#define REPL_OUTCOMES_ROWS_MAX 100000
+void repl_set_outcomes_keep_ms(repl_ctx *c, int64_t keep_ms);
+int64_t repl_outcomes_keep_ms(repl_ctx *c);
+/* 1 when no copy needs txid's recorded decision any more: the
+ * transaction is not open here and every copy of each participant
+ * ("table_id:shard,…", as recorded) is past its marker.  The first call
+ * for a txid takes the bound the copies must reach. */
+int repl_outcome_settled(repl_ctx *c, uint64_t txid, const char *participants);
+/* The marker of recorded-committed txid on shard `shard` of table_id is
+ * entry lsn (it reached its quorum): the LSN that shard's copies must
+ * reach before the decision may go. */
+void repl_outcome_marker_at(repl_ctx *c, uint64_t txid, uint32_t table_id, uint32_t shard,
+			    uint64_t lsn);
+/* Delete the settled decisions older than the keep time (or the oldest
+ * settled ones past REPL_OUTCOMES_ROWS_MAX), a bounded batch per call
+ * (the leader's 1 s tick). */
+void repl_outcomes_trim(repl_ctx *c, int64_t now_ms);
+
 /* ---- quorum ---- */
 
 typedef enum repl_quorum {

@@ -198,12 +198,23 @@ static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard)
 static void commit_decided(repl_txn *tx);
 static void txn_abort_undo(repl_ctx *c, repl_txn *tx);
 
+/* A recorded-committed transaction's marker holds on a shard: the lock
+ * holder's marker is the shard's committed entry now (repl_outcome.c
+ * trims the decision once every copy is past it). */
+static void marker_decided(repl_ctx *c, uint64_t txid, uint32_t table_id, uint32_t shard)
+{
+	const cat_table *t = cat_table_by_id(c->cat, table_id);
+	if (t && shard < t->nshards)
+		repl_outcome_marker_at(c, txid, table_id, shard, t->shards[shard].committed_lsn);
+}
+
 static void marker_done(void *arg, repl_wop *op, int failed, const mur_error *err,
 			const exec_result *primary)
 {
 	mark_ref *ref = arg;
 	repl_txn *tx = ref->tx;
 	int i = ref->part >= 0 ? ref->part : part_index(tx, ref->table_id, ref->shard);
+	uint32_t ref_table = ref->table_id, ref_shard = ref->shard;
 	(void)op;
 	(void)primary;
 	free(ref);
@@ -217,6 +228,8 @@ static void marker_done(void *arg, repl_wop *op, int failed, const mur_error *er
 		}
 	} else {
 		tx->marks_ok++;
+		if (tx->decided)
+			marker_decided(tx->c, tx->id, ref_table, ref_shard);
 		if (tx->decided && tx->marks_ok == 1)
 			fault_point(tx->c, "txn_after_first_marker");
 	}
@@ -264,11 +277,16 @@ static int record_decision(repl_ctx *c, repl_txn *tx)
 	char parts[512];
 	size_t len = 0;
 	parts[0] = '\0';
-	for (int i = 0; i < tx->nparts && len < sizeof parts - 32; i++)
-		if (part_wrote(c, &tx->parts[i]))
-			len += (size_t)snprintf(parts + len, sizeof parts - len, "%s%u:%u",
-						len ? "," : "", tx->parts[i].table_id,
-						tx->parts[i].shard);
+	for (int i = 0; i < tx->nparts; i++) {
+		if (!part_wrote(c, &tx->parts[i]))
+			continue;
+		if (len >= sizeof parts - 32) { /* cut: repl_outcome.c never trims it */
+			snprintf(parts + len, sizeof parts - len, ",…");
+			break;
+		}
+		len += (size_t)snprintf(parts + len, sizeof parts - len, "%s%u:%u", len ? "," : "",
+					tx->parts[i].table_id, tx->parts[i].shard);
+	}
 	if (cat_txn_outcome_put(c->cat, tx->id, "committed", parts, mur_wall_ms(), &tx->err) !=
 	    MUR_OK) {
 		tx->failed = 1;
