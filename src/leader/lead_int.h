@@ -258,7 +258,12 @@ struct lead_run {
 	uint64_t block_txid;     /* the session's block when the run started (0: none) */
 	int rows_locked;         /* SELECT … FOR UPDATE: its shards' locks were asked for */
 	repl_txn *itx;           /* the implicit transaction of a multi-shard autocommit write */
+	uint64_t analyze_txid;   /* EXPLAIN ANALYZE: the implicit transaction it commits */
 };
+
+/* lead_explain.c: EXPLAIN ANALYZE of a multi-shard autocommit write: its
+ * implicit transaction committed (lead_txn.c), say how. */
+void lead_explain_committed(lead_run *r);
 
 /* lead_run.c */
 lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *arg);

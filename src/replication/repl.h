@@ -351,6 +351,23 @@ typedef struct repl_lock_info {
 } repl_lock_info;
 /* Fill up to max entries; return how many there are (may be more). */
 int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max);
+/* Shards tx wrote entries to so far: the markers a COMMIT now would write
+ * (more than one: two-phase). */
+int repl_txn_nwrote(repl_ctx *c, const repl_txn *tx);
+
+/* How the last transaction to end by repl_txn_commit committed (EXPLAIN
+ * ANALYZE of a write: leader/lead_explain.c). */
+typedef struct repl_commit_report {
+	uint64_t txid;
+	int nwrote;          /* shards with entries: markers written */
+	int two_phase;       /* the decision was recorded in the catalog first */
+	uint64_t decide_us;  /* recording it (one catalog fsync) */
+	uint64_t markers_us; /* the markers, sent at once, until the last at quorum */
+	int marks_ok, marks_failed;
+} repl_commit_report;
+/* 1 and *out filled when txid is the last transaction whose commit
+ * finished (read it from its callback); 0 otherwise. */
+int repl_txn_commit_report(const repl_ctx *c, uint64_t txid, repl_commit_report *out);
 int repl_lock_list(repl_ctx *c, repl_lock_info *out, int max);
 
 /* A savepoint of tx: the committed entry of every shard tx holds now (the

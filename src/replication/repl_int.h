@@ -89,6 +89,7 @@ struct repl_ctx {
 	int nwaiters, capwaiters;
 	repl_txn *txns;                  /* open transactions (repl_lock.c), newest first */
 	struct repl_outcome_trim *otrim; /* repl_outcome.c; NULL until first used */
+	repl_commit_report last_commit;  /* repl_lock.c: the newest finished commit */
 	repl_shard **shards;             /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
 };

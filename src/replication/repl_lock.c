@@ -75,8 +75,9 @@ struct repl_txn {
 	mur_error err;
 	repl_txn_cb cb;
 	void *cb_arg;
-	int64_t started_ms; /* mur_wall_ms at begin (murphy.transactions) */
-	repl_txn *next;     /* c->txns */
+	int64_t started_ms;             /* mur_wall_ms at begin (murphy.transactions) */
+	uint64_t commit_us, decided_us; /* mur_now_us at repl_txn_commit, after the decision */
+	repl_txn *next;                 /* c->txns */
 };
 
 repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
@@ -155,10 +156,35 @@ static void part_release(repl_ctx *c, repl_txn *tx, const repl_txn_part *pt)
 		repl_kick(c, t, pt->shard);
 }
 
+/* A commit's phases, for repl_txn_commit_report. */
+static void commit_report(repl_ctx *c, const repl_txn *tx)
+{
+	uint64_t now = mur_now_us();
+	c->last_commit = (repl_commit_report){
+		.txid = tx->id,
+		.nwrote = tx->marks_ok + tx->marks_failed,
+		.two_phase = tx->decided,
+		.decide_us = tx->decided_us - tx->commit_us,
+		.markers_us = now - tx->decided_us,
+		.marks_ok = tx->marks_ok,
+		.marks_failed = tx->marks_failed,
+	};
+}
+
+int repl_txn_commit_report(const repl_ctx *c, uint64_t txid, repl_commit_report *out)
+{
+	if (!txid || c->last_commit.txid != txid)
+		return 0;
+	*out = c->last_commit;
+	return 1;
+}
+
 /* tx has ended: release its locks, call back, free it. */
 static void txn_finish(repl_txn *tx)
 {
 	repl_ctx *c = tx->c;
+	if (tx->committing)
+		commit_report(c, tx);
 	txn_unlink(c, tx);
 	for (int i = 0; i < tx->nparts; i++)
 		part_release(c, tx, &tx->parts[i]);
@@ -305,6 +331,7 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 	tx->cb = cb;
 	tx->cb_arg = arg;
 	tx->q = q;
+	tx->commit_us = tx->decided_us = mur_now_us();
 	for (int i = 0; i < tx->nparts; i++)
 		nwrote += part_wrote(c, &tx->parts[i]);
 	if (nwrote > 1) { /* two-phase: every entry is prepared (at its quorum) */
@@ -314,6 +341,7 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 			return;
 		}
 		fault_point(c, "txn_after_decision");
+		tx->decided_us = mur_now_us();
 	}
 	tx->mark_pending = 1; /* held while sending */
 	for (int i = 0; i < tx->nparts; i++)
@@ -784,6 +812,14 @@ static void txn_info(repl_ctx *c, const repl_txn *tx, repl_txn_info *out)
 			out->parts[out->nparts++].shard = tx->parts[i].shard;
 		}
 	}
+}
+
+int repl_txn_nwrote(repl_ctx *c, const repl_txn *tx)
+{
+	int n = 0;
+	for (int i = 0; i < tx->nparts; i++)
+		n += part_wrote(c, &tx->parts[i]);
+	return n;
 }
 
 int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max)

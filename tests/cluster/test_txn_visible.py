@@ -6,7 +6,8 @@ client got in BackendKeyData, which pg_backend_pid() answers too, its user
 and application_name), its state, the shards whose lock it holds and the
 followers holding their copies, what it waits for and its isolation level.
 A COMMIT whose marker cannot reach its quorum (the copies are paused) shows
-"prepared" until they answer.
+"prepared" until they answer.  A client whose connection died inside a
+multi-shard COMMIT finds its fate by txid in murphy.transaction_outcomes.
 """
 import os
 import re
@@ -15,6 +16,12 @@ import threading
 import time
 
 import psycopg2
+import pytest
+
+import checker
+from conftest import owned_cluster, timer_args
+from test_leader_crash import kill_leader
+from test_txn_crash import with_fault_point
 
 SHARDS = 4
 
@@ -175,4 +182,47 @@ def test_a_commit_waiting_for_its_marker_shows_prepared(cluster):
     assert not t.is_alive()
     assert view_rows(conn, [txid]) == {}
     blk.close()
+    conn.close()
+
+
+@pytest.fixture
+def crashy(request):
+    yield from owned_cluster(request, 3, timer_args(1000, 30000))
+
+
+@pytest.mark.parametrize("point, outcome", [
+    ("txn_after_decision", "committed"),  # decided: the client's answer was lost
+    ("txn_after_prepare", None),          # no decision: presumed abort, no row
+])
+def test_client_that_lost_its_commit_looks_its_txid_up(crashy, point, outcome):
+    """The leader dies inside a two-shard COMMIT (fault point), so the
+    client hears no answer.  With the txid it read in the block
+    (txid_current()) it asks murphy.transaction_outcomes after the
+    restart: "committed" exactly when the writes are there."""
+    conn = crashy.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE amb (id int PRIMARY KEY, v int NOT NULL) WITH (shards = 4)")
+        cur.execute("INSERT INTO amb VALUES " + ",".join("(%d, 0)" % i for i in range(1, 21)))
+    conn.close()
+    with_fault_point(crashy, point)
+    blk = crashy.connect(autocommit=False)
+    txid = scalar(blk, "SELECT txid_current()")
+    with blk.cursor() as cur:
+        cur.execute("UPDATE amb SET v = 7")
+    with pytest.raises(psycopg2.Error):
+        blk.commit()  # the connection is lost: the outcome is unknown to the client
+    blk.close()
+    assert "fault point %s reached" % point in crashy.logs()
+    kill_leader(crashy)
+    crashy.start()
+    conn = crashy.connect()
+    with conn.cursor() as cur:
+        cur.execute("SELECT outcome, participants FROM murphy.transaction_outcomes"
+                    " WHERE txid = %s", (txid,))
+        row = cur.fetchone()
+    assert (row[0] if row else None) == outcome, row
+    if row:
+        assert len(row[1].split(",")) == 4, row  # every shard it wrote
+    checker.wait_consistent(crashy, conn, tables=["amb"], replicas=3, timeout=30)
+    assert scalar(conn, "SELECT sum(v) FROM amb") == (7 * 20 if outcome else 0)
     conn.close()
