@@ -37,8 +37,9 @@
  * unsafe one.
  *
  * Work per tick is bounded: one scan of at most REPL_OUTCOMES_TRIM_BATCH
- * rows from a txid cursor (so rows kept at the head do not hide the rest),
- * one DELETE transaction for the settled ones, a count(*) per pass.
+ * rows, oldest first from a cursor (so rows kept at the head do not hide
+ * the rest; an index on (decided_ms, txid) reads only those), one DELETE
+ * transaction for the settled ones, a count(*) per pass.
  */
 #include "replication/repl_int.h"
 
@@ -67,7 +68,8 @@ typedef struct outcome_bound {
 
 struct repl_outcome_trim {
 	int64_t keep_ms;
-	uint64_t after_txid; /* the scan's cursor; 0: a pass starts */
+	int64_t after_ms;    /* the scan's cursor: (decided_ms, txid) of the last row read */
+	uint64_t after_txid; /* 0: a pass starts */
 	int64_t excess;      /* rows over REPL_OUTCOMES_ROWS_MAX at the pass's start */
 	outcome_bound ring[REPL_OUTCOMES_TRIM_BATCH];
 	int ring_next;
@@ -76,6 +78,7 @@ struct repl_outcome_trim {
 /* One scan's state. */
 typedef struct trim_scan {
 	repl_ctx *c;
+	int64_t last_ms;
 	uint64_t last_txid;
 	uint64_t gone[REPL_OUTCOMES_TRIM_BATCH];
 	int ngone, budget; /* budget: deletions allowed (-1: any) */
@@ -227,7 +230,7 @@ static void scan_row(void *arg, uint64_t txid, const char *outcome, const char *
 {
 	trim_scan *sc = arg;
 	(void)outcome;
-	(void)decided_ms;
+	sc->last_ms = decided_ms;
 	sc->last_txid = txid;
 	if (sc->budget >= 0 && sc->ngone >= sc->budget)
 		return;
@@ -253,8 +256,11 @@ void repl_outcomes_trim(repl_ctx *c, int64_t now_ms)
 		sc->budget = (int)(tr->excess < REPL_OUTCOMES_TRIM_BATCH
 					   ? tr->excess
 					   : REPL_OUTCOMES_TRIM_BATCH);
-	n = cat_txn_outcomes_scan(c->cat, tr->after_txid, before, REPL_OUTCOMES_TRIM_BATCH,
-				  scan_row, sc);
+	if (tr->after_txid == 0)
+		tr->after_ms = INT64_MIN;
+	n = cat_txn_outcomes_scan(c->cat, tr->after_ms, tr->after_txid, before,
+				  REPL_OUTCOMES_TRIM_BATCH, scan_row, sc);
+	tr->after_ms = sc->last_ms;
 	tr->after_txid = n < REPL_OUTCOMES_TRIM_BATCH ? 0 : sc->last_txid;
 	if (sc->ngone && cat_txn_outcomes_delete(c->cat, sc->gone, sc->ngone, &err) == MUR_OK) {
 		tr->excess -= sc->ngone;

@@ -536,6 +536,7 @@ static void test_view_state_follows_the_commit(void **state)
 
 typedef struct outcome_seen {
 	uint64_t txid;
+	int64_t ms;
 	char parts[128];
 	int n;
 } outcome_seen;
@@ -545,7 +546,7 @@ static void outcome_got(void *arg, uint64_t txid, const char *outcome, const cha
 {
 	outcome_seen *o = arg;
 	(void)outcome;
-	(void)decided_ms;
+	o->ms = decided_ms;
 	o->txid = txid;
 	snprintf(o->parts, sizeof o->parts, "%s", participants);
 	o->n++;
@@ -582,7 +583,7 @@ static void test_recorded_decision_trimmed_only_when_no_copy_needs_it(void **sta
 	lf_ok(fx, "CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 2, replicas = 3)");
 	lf_ok(fx, "INSERT INTO t VALUES (1, 'a'), (2, 'a'), (3, 'a'), (4, 'a'), (5, 'a'), "
 		  "(6, 'a')");
-	cat_txn_outcomes_scan(lf_catalog(fx), 0, INT64_MAX, 10, outcome_got, &o);
+	cat_txn_outcomes_scan(lf_catalog(fx), INT64_MIN, 0, INT64_MAX, 10, outcome_got, &o);
 	assert_int_equal(o.n, 1); /* the multi-row INSERT's implicit transaction */
 	assert_true(repl_outcome_settled(repl, o.txid, o.parts));
 	uint32_t behind = not_primary(fx);
@@ -594,7 +595,7 @@ static void test_recorded_decision_trimmed_only_when_no_copy_needs_it(void **sta
 	settled_ok(fx, lf_exec(fx, NULL, "COMMIT"));
 	uint64_t first = o.txid;
 	o.n = 0;
-	cat_txn_outcomes_scan(lf_catalog(fx), first, INT64_MAX, 10, outcome_got, &o);
+	cat_txn_outcomes_scan(lf_catalog(fx), o.ms, first, INT64_MAX, 10, outcome_got, &o);
 	assert_int_equal(o.n, 1);
 	assert_non_null(strchr(o.parts, ','));                     /* two participants */
 	assert_false(repl_outcome_settled(repl, o.txid, o.parts)); /* a copy behind */
