@@ -175,6 +175,12 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "shards", MT_INT4);
 	add_column(t, "age_ms", MT_INT8);
 	add_column(t, "waiting_for", MT_INT8);
+	add_column(t, "pid", MT_INT4); /* the session's BackendKeyData pid (pg_backend_pid()) */
+	add_column(t, "usename", MT_TEXT);
+	add_column(t, "application_name", MT_TEXT);
+	add_column(t, "participants", MT_TEXT); /* table:shard,... whose lock it holds */
+	add_column(t, "nodes", MT_TEXT);        /* the followers holding their copies */
+	add_column(t, "isolation", MT_TEXT);
 	c->tables[c->ntables++] = t;
 
 	t = virtual_table(CAT_VIRTUAL_ID_BASE + 10, "locks");

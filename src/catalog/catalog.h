@@ -303,6 +303,16 @@ int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n);
 typedef void (*cat_txn_outcome_fn)(void *arg, uint64_t txid, const char *outcome,
 				   const char *participants, int64_t decided_ms);
 int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg);
+/* Call fn for up to `max` outcomes decided before before_ms that come
+ * after (after_ms, after_txid) in (decided_ms, txid) order, in that order
+ * (the trim's scan: replication/repl_outcome.c; an index keeps it to the
+ * rows returned); returns how many.  fn must not change the table. */
+int cat_txn_outcomes_scan(catalog *c, int64_t after_ms, uint64_t after_txid, int64_t before_ms,
+			  int max, cat_txn_outcome_fn fn, void *arg);
+/* Recorded outcomes (0 without a store file). */
+int64_t cat_txn_outcome_count(catalog *c);
+/* Forget the outcomes of txids[0..n), in one transaction (one fsync). */
+int cat_txn_outcomes_delete(catalog *c, const uint64_t *txids, int n, mur_error *err);
 /* A shard's row estimate (murphy.shards, the shuffle's cost model); kept
  * in the store at the next cat_flush_lsns. */
 void cat_shard_set_rows(catalog *c, uint32_t table_id, uint32_t shard, uint64_t rows);

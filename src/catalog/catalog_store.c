@@ -62,7 +62,9 @@ static const char *const schema_sql =
 	" col INTEGER NOT NULL, value INTEGER NOT NULL, analyzed_ms INTEGER NOT NULL,"
 	" PRIMARY KEY(table_id, shard, col));"
 	"CREATE TABLE IF NOT EXISTS txn_outcomes(txid INTEGER PRIMARY KEY, outcome TEXT NOT NULL,"
-	" participants TEXT NOT NULL, decided_ms INTEGER NOT NULL);";
+	" participants TEXT NOT NULL, decided_ms INTEGER NOT NULL);"
+	/* the trim's scan and murphy.transaction_outcomes read by time */
+	"CREATE INDEX IF NOT EXISTS txn_outcomes_by_time ON txn_outcomes(decided_ms, txid);";
 
 static int store_error(catalog *c, mur_error *err, const char *what)
 {
@@ -564,6 +566,64 @@ int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n)
 	}
 	sqlite3_finalize(st);
 	return found;
+}
+
+int cat_txn_outcomes_scan(catalog *c, int64_t after_ms, uint64_t after_txid, int64_t before_ms,
+			  int max, cat_txn_outcome_fn fn, void *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int n = 0;
+	if (!c->store || sqlite3_prepare_v2(c->store,
+					    "SELECT txid, outcome, participants, decided_ms FROM "
+					    "txn_outcomes WHERE (decided_ms, txid) > (?, ?) AND "
+					    "decided_ms < ? ORDER BY decided_ms, txid LIMIT ?",
+					    -1, &st, NULL) != SQLITE_OK)
+		return 0;
+	sqlite3_bind_int64(st, 1, after_ms);
+	sqlite3_bind_int64(st, 2, (int64_t)after_txid);
+	sqlite3_bind_int64(st, 3, before_ms);
+	sqlite3_bind_int(st, 4, max);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		fn(arg, (uint64_t)sqlite3_column_int64(st, 0),
+		   (const char *)sqlite3_column_text(st, 1),
+		   (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3));
+		n++;
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+int64_t cat_txn_outcome_count(catalog *c)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t n = 0;
+	if (!c->store || sqlite3_prepare_v2(c->store, "SELECT count(*) FROM txn_outcomes", -1, &st,
+					    NULL) != SQLITE_OK)
+		return 0;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+int cat_txn_outcomes_delete(catalog *c, const uint64_t *txids, int n, mur_error *err)
+{
+	int rc = MUR_OK;
+	if (!c->store || n == 0)
+		return MUR_OK;
+	if (sqlite3_exec(c->store, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+		return store_error(c, err, "begin");
+	for (int i = 0; i < n && rc == MUR_OK; i++)
+		rc = run(c, "DELETE FROM txn_outcomes WHERE txid = ?", "i", err, (int64_t)txids[i]);
+	if (rc != MUR_OK) {
+		sqlite3_exec(c->store, "ROLLBACK", NULL, NULL, NULL);
+		return rc;
+	}
+	if (sqlite3_exec(c->store, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		rc = store_error(c, err, "commit");
+		sqlite3_exec(c->store, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return rc;
 }
 
 int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg)

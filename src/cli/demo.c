@@ -67,6 +67,7 @@ static int parse_opts(int argc, char **argv, demo_opts *o)
 	o->local.dead_timeout_ms = -1;
 	o->local.write_pipeline = -1;
 	o->local.startup_timeout_ms = -1;
+	o->local.txn_outcomes_keep_ms = -1;
 	o->local.allow_faults = -1; /* local.conf's choice, else on */
 	o->events = CLI_DEMO_EVENTS_DEFAULT;
 	o->users = CLI_DEMO_USERS_DEFAULT;

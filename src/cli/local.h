@@ -34,7 +34,8 @@ typedef struct cli_local_opts {
 	long dead_timeout_ms;    /* leader --dead-timeout-ms; same */
 	long write_pipeline;     /* leader --write-pipeline; same */
 	long startup_timeout_ms; /* leader --startup-timeout-ms; same */
-	int allow_faults;        /* leader --allow-faults: -1 from local.conf, else 1 (on) */
+	long txn_outcomes_keep_ms; /* leader --txn-outcomes-keep-ms; -1: the leader's default */
+	int allow_faults;          /* leader --allow-faults: -1 from local.conf, else 1 (on) */
 } cli_local_opts;
 
 /* Fill unset followers/pg_port from DIR/local.conf or the defaults and make

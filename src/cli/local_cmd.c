@@ -17,7 +17,7 @@ static const char local_usage[] =
 	"usage: murphy local start  --dir DIR [--followers N] [--pg-port P]\n"
 	"                           [--suspect-timeout-ms MS] [--dead-timeout-ms MS]\n"
 	"                           [--write-pipeline N] [--startup-timeout-ms MS]\n"
-	"                           [--no-faults | --allow-faults]\n"
+	"                           [--txn-outcomes-keep-ms MS] [--no-faults | --allow-faults]\n"
 	"       murphy local stop   --dir DIR\n"
 	"       murphy local status --dir DIR\n"
 	"\n"
@@ -46,6 +46,10 @@ static const char local_usage[] =
 	"                   close client connections that have not completed the startup\n"
 	"                   after MS (murphy leader --help; default 10000); remembered in\n"
 	"                   DIR/local.conf\n"
+	"  --txn-outcomes-keep-ms MS\n"
+	"                   how long a multi-shard commit's decision stays in\n"
+	"                   murphy.transaction_outcomes (murphy leader --help; default a\n"
+	"                   day); remembered in DIR/local.conf\n"
 	"  --no-faults      start the leader without --allow-faults: murphy.fault and\n"
 	"                   `murphy fault` are refused (42501).  By default a local cluster\n"
 	"                   accepts them (it is for development; any client of the pg port\n"
@@ -61,6 +65,7 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 	o->suspect_timeout_ms = -1;
 	o->dead_timeout_ms = -1;
 	o->write_pipeline = -1;
+	o->txn_outcomes_keep_ms = -1;
 	o->startup_timeout_ms = -1;
 	o->allow_faults = -1;
 	for (int i = 0; i < argc; i++) {
@@ -109,6 +114,16 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 					"murphy local: --startup-timeout-ms takes %d..%d, got "
 					"\"%s\"\n",
 					PGW_STARTUP_TIMEOUT_MS_MIN, PGW_STARTUP_TIMEOUT_MS_MAX, v);
+				return 2;
+			}
+		} else if (strcmp(a, "--txn-outcomes-keep-ms") == 0) {
+			char *end;
+			o->txn_outcomes_keep_ms = strtol(v, &end, 10);
+			if (*end || o->txn_outcomes_keep_ms < 0) {
+				fprintf(stderr,
+					"murphy local: --txn-outcomes-keep-ms takes ms >= 0, got "
+					"\"%s\"\n",
+					v);
 				return 2;
 			}
 		} else {

@@ -60,6 +60,7 @@ static void conf_read(cli_local_opts *o)
 		return;
 	while (fgets(line, sizeof line, f)) {
 		int v;
+		long lv;
 		if (o->followers < 0 && sscanf(line, "followers=%d", &v) == 1)
 			o->followers = v;
 		if (o->pg_port < 0 && sscanf(line, "pg_port=%d", &v) == 1)
@@ -72,6 +73,9 @@ static void conf_read(cli_local_opts *o)
 			o->write_pipeline = v;
 		if (o->startup_timeout_ms < 0 && sscanf(line, "startup_timeout_ms=%d", &v) == 1)
 			o->startup_timeout_ms = v;
+		if (o->txn_outcomes_keep_ms < 0 &&
+		    sscanf(line, "txn_outcomes_keep_ms=%ld", &lv) == 1)
+			o->txn_outcomes_keep_ms = lv;
 		if (o->allow_faults < 0 && sscanf(line, "allow_faults=%d", &v) == 1)
 			o->allow_faults = v != 0;
 	}
@@ -95,6 +99,8 @@ static int conf_write(const cli_local_opts *o)
 		fprintf(f, "write_pipeline=%ld\n", o->write_pipeline);
 	if (o->startup_timeout_ms > 0)
 		fprintf(f, "startup_timeout_ms=%ld\n", o->startup_timeout_ms);
+	if (o->txn_outcomes_keep_ms >= 0)
+		fprintf(f, "txn_outcomes_keep_ms=%ld\n", o->txn_outcomes_keep_ms);
 	fprintf(f, "allow_faults=%d\n", o->allow_faults);
 	return fclose(f);
 }

@@ -59,6 +59,9 @@ void lead_engine_set_timeouts(lead_engine *e, uint64_t suspect_ms, uint64_t dead
 #define LEAD_WRITE_PIPELINE_DEFAULT 8
 #define LEAD_WRITE_PIPELINE_MAX 64
 void lead_engine_set_write_pipeline(lead_engine *e, int depth);
+/* How long recorded decisions stay once settled (--txn-outcomes-keep-ms;
+ * replication/repl.h, REPL_OUTCOMES_KEEP_MS_DEFAULT). */
+void lead_engine_set_outcomes_keep_ms(lead_engine *e, int64_t keep_ms);
 /* The PostgreSQL port's startup timeout (pgw_server.h), for murphy.settings. */
 void lead_engine_set_startup_timeout(lead_engine *e, uint64_t ms);
 /* The hint of the 42501 refusal when fault injection is off. */

@@ -6,6 +6,18 @@
  * with the results.  EXPLAIN ANALYZE runs the statement as a child run
  * and adds, per follower, the tasks, rows and bytes it sent to the leader
  * and its slowest task time, then the leader's merge and total time.
+ *
+ * EXPLAIN ANALYZE of a write (INSERT, UPDATE, DELETE) runs it, as
+ * PostgreSQL does, and says how it committed (docs/transactions.md):
+ *   autocommit, one shard   "Commit: autocommit: entry is its own decision"
+ *   autocommit, several     the statement's implicit transaction commits
+ *                           when the EXPLAIN run finishes (lead_run_finish
+ *                           → lead_txn_end_implicit); lead_explain_committed
+ *                           then prints its path from the commit report:
+ *                           "two-phase: N participants, decision recorded,
+ *                           N markers" with each phase's rounds and time,
+ *                           or "one shard" when only one was written
+ *   in a block              deferred to COMMIT: the path a COMMIT now takes
  */
 #include "leader/lead_int.h"
 
@@ -298,22 +310,103 @@ static void analyze_done(lead_run *parent, lead_run *child)
 	lead_run_finish(parent);
 }
 
+static void execution_time(lead_run *r)
+{
+	line(r->res, "  Execution time: %.3f ms", (double)(mur_now_us() - r->start_us) / 1000.0);
+	snprintf(r->res->tag, sizeof r->res->tag, "EXPLAIN");
+}
+
+/* The path one that wrote nwrote shards takes at its commit. */
+static const char *commit_path(int nwrote)
+{
+	if (nwrote > 1)
+		return "two-phase: decision recorded in the catalog (one fsync), then a marker "
+		       "on every participant at once (1 round)";
+	if (nwrote == 1)
+		return "one shard (marker at quorum, 1 round)";
+	return "nothing written: no marker";
+}
+
+void lead_explain_committed(lead_run *r)
+{
+	repl_commit_report cr;
+	if (r->failed || !repl_txn_commit_report(r->e->repl, r->analyze_txid, &cr))
+		return;
+	if (cr.two_phase)
+		line(r->res,
+		     "  Commit: two-phase: %d participants, decision recorded (%.3f ms, one "
+		     "catalog fsync), %d markers (1 round at quorum, %.3f ms)",
+		     cr.nwrote, (double)cr.decide_us / 1000.0, cr.marks_ok,
+		     (double)cr.markers_us / 1000.0);
+	else if (cr.nwrote == 1)
+		line(r->res,
+		     "  Commit: one shard (marker at quorum, 1 round, %.3f ms): the statement "
+		     "spanned several shards, one changed",
+		     (double)cr.markers_us / 1000.0);
+	else
+		line(r->res, "  Commit: nothing written, no marker");
+	execution_time(r);
+}
+
+/* A write ran: what it changed and how it commits. */
+static void analyze_write_done(lead_run *parent, lead_run *child)
+{
+	lead_session *s = parent->s;
+	int in_txn = parent->itx || (parent->block_txid && s->tx);
+	if (child->failed) {
+		lead_run_fail(parent, &child->err);
+		lead_run_finish(parent);
+		return;
+	}
+	line(parent->res,
+	     "  Writes: %llu row%s changed, each shard's entry at its write quorum "
+	     "(%s) in %s: %.3f ms",
+	     (unsigned long long)child->changes, child->changes == 1 ? "" : "s",
+	     in_txn ? "prepared" : "decided",
+	     child->p->kind == PLAN_INSERT
+		     ? "1 round (the rows go to every copy at once)"
+		     : "2 rounds (the primary runs it, then the replicas apply its changes)",
+	     (double)(mur_now_us() - parent->start_us) / 1000.0);
+	if (parent->itx) { /* commits as the run finishes: lead_explain_committed */
+		parent->analyze_txid = repl_txn_id(parent->itx);
+		snprintf(parent->res->tag, sizeof parent->res->tag, "EXPLAIN");
+	} else if (parent->block_txid && s->tx) {
+		line(parent->res,
+		     "  Commit: deferred to COMMIT (transaction block, txid %llu, %d shard%s "
+		     "written so far): a COMMIT now takes %s",
+		     (unsigned long long)parent->block_txid, repl_txn_nwrote(s->e->repl, s->tx),
+		     repl_txn_nwrote(s->e->repl, s->tx) == 1 ? "" : "s",
+		     commit_path(repl_txn_nwrote(s->e->repl, s->tx)));
+		execution_time(parent);
+	} else {
+		line(parent->res, "  Commit: autocommit: entry is its own decision (decided at its "
+				  "write quorum, no extra round)");
+		execution_time(parent);
+	}
+	lead_run_finish(parent);
+}
+
+static int is_write(const plan *p) { return p->kind == PLAN_INSERT || p->kind == PLAN_MODIFY; }
+
 void lead_explain_start(lead_run *r)
 {
 	const plan *inner = r->p->u.explain.inner;
 	explain_columns(r);
 	explain_plan(r, inner);
-	if (r->p->u.explain.analyze && (inner->kind == PLAN_SELECT)) {
+	if (r->p->u.explain.analyze && (inner->kind == PLAN_SELECT || is_write(inner))) {
 		lead_run *child;
 		r->analyze = 1;
-		child = lead_run_child(r, inner, analyze_done);
+		child = lead_run_child(r, inner,
+				       inner->kind == PLAN_SELECT ? analyze_done
+								  : analyze_write_done);
 		if (child) {
 			lead_run_start(child);
 			return;
 		}
 	} else if (r->p->u.explain.analyze) {
 		line(r->res,
-		     "  (ANALYZE runs SELECT statements only; this statement was not executed)");
+		     "  (ANALYZE runs SELECT, INSERT, UPDATE and DELETE statements only; this "
+		     "statement was not executed)");
 	}
 	snprintf(r->res->tag, sizeof r->res->tag, "EXPLAIN");
 	lead_run_finish(r);

@@ -108,6 +108,7 @@ struct lead_engine {
 	uv_loop_t *loop; /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
 	struct lead_session *local_session; /* the session whose statement the leader's SQLite
 					       runs (txid_current()); NULL between statements */
+	struct lead_session *sessions;      /* open sessions, newest first (murphy.transactions) */
 };
 
 typedef struct lead_setting {
@@ -160,6 +161,12 @@ typedef struct lead_session {
 	int cancel_pending; /* cancelled before it had a run (parse on the pool) */
 	mur_error cancel_err;
 	uv_timer_t *timer; /* statement_timeout; NULL until first armed */
+	/* who it is (murphy.transactions): BackendKeyData's pid (0 in the
+	 * unit fixture), the startup's user and application_name */
+	uint32_t pid;
+	char user[64];
+	char app[64];
+	struct lead_session *next_open, *prev_open; /* e->sessions while open */
 } lead_session;
 
 typedef struct lead_session lead_session;
@@ -251,7 +258,12 @@ struct lead_run {
 	uint64_t block_txid;     /* the session's block when the run started (0: none) */
 	int rows_locked;         /* SELECT … FOR UPDATE: its shards' locks were asked for */
 	repl_txn *itx;           /* the implicit transaction of a multi-shard autocommit write */
+	uint64_t analyze_txid;   /* EXPLAIN ANALYZE: the implicit transaction it commits */
 };
+
+/* lead_explain.c: EXPLAIN ANALYZE of a multi-shard autocommit write: its
+ * implicit transaction committed (lead_txn.c), say how. */
+void lead_explain_committed(lead_run *r);
 
 /* lead_run.c */
 lead_run *lead_run_new(lead_session *s, const plan *p, pgw_done_cb done, void *arg);
@@ -355,6 +367,14 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 int lead_local_fail(lead_engine *e, int rc, mur_error *err); /* SQLite error → err */
 /* lead_views.c: (re)build the murphy.* views as murphy_<name> tables. */
 int lead_local_materialize_views(lead_engine *e, mur_error *err);
+/* murphy.transactions' state of a transaction from its facts:
+ *   active      open, not waiting          waiting   open, a write queued behind a lock
+ *   preparing   COMMIT: entries at quorum, the decision not yet recorded (several shards)
+ *   prepared    COMMIT: the decision recorded, or a one-shard marker being written
+ *   committing  committed on some shards, the other markers in flight or resent
+ *   committed   every marker holds (its locks are being released)
+ *   aborting    ROLLBACK, an error, a lost client or a failed COMMIT: being undone */
+const char *lead_txn_view_state(const repl_txn_info *ti);
 
 /* lead_format.c: storage rows → DataRows using the plan's output types */
 int lead_format_rows(pgw_result *res, const plan *p, const mur_buf *rows, uint64_t nrows,

@@ -66,6 +66,16 @@ static void fn_txid_current(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	sqlite3_result_int64(ctx, (sqlite3_int64)lead_txn_current_id(e));
 }
 
+/* murphy_backend_pid(): pg_backend_pid() of the session running the
+ * statement (its BackendKeyData pid). */
+static void fn_backend_pid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	lead_engine *e = sqlite3_user_data(ctx);
+	(void)argc;
+	(void)argv;
+	sqlite3_result_int64(ctx, e->local_session ? e->local_session->pid : 0);
+}
+
 int lead_local_open(lead_engine *e, mur_error *err)
 {
 	if (sqlite3_open_v2(":memory:", &e->mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -76,6 +86,8 @@ int lead_local_open(lead_engine *e, mur_error *err)
 	sqlite3_create_function(e->mem, "murphy_fault", 1, SQLITE_UTF8, e, fn_murphy_fault, NULL,
 				NULL);
 	sqlite3_create_function(e->mem, "murphy_txid_current", 0, SQLITE_UTF8, e, fn_txid_current,
+				NULL, NULL);
+	sqlite3_create_function(e->mem, "murphy_backend_pid", 0, SQLITE_UTF8, e, fn_backend_pid,
 				NULL, NULL);
 	return MUR_OK;
 }

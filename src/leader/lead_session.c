@@ -75,7 +75,16 @@ void lead_engine_node_changed(lead_engine *e, uint32_t node_id)
 {
 	repl_node_changed(e->repl, node_id);
 }
-void lead_engine_tick(lead_engine *e) { repl_tick(e->repl); }
+void lead_engine_tick(lead_engine *e)
+{
+	repl_tick(e->repl);
+	repl_outcomes_trim(e->repl, mur_wall_ms());
+}
+
+void lead_engine_set_outcomes_keep_ms(lead_engine *e, int64_t keep_ms)
+{
+	repl_set_outcomes_keep_ms(e->repl, keep_ms);
+}
 
 void lead_engine_progress(lead_engine *e, uint32_t node_id, uint64_t task_id, uint64_t done,
 			  uint64_t total, const char *phase)
@@ -95,10 +104,19 @@ void lead_engine_set_write_pipeline(lead_engine *e, int depth)
 				depth > LEAD_WRITE_PIPELINE_MAX ? LEAD_WRITE_PIPELINE_MAX : depth);
 }
 
+/* A closed session stays in e->sessions until its last run ended: a
+ * COMMIT whose client went away still shows whose it was. */
 void lead_session_unref(lead_session *s)
 {
-	if (--s->refs == 0)
-		free(s);
+	if (--s->refs != 0)
+		return;
+	if (s->prev_open)
+		s->prev_open->next_open = s->next_open;
+	else
+		s->e->sessions = s->next_open;
+	if (s->next_open)
+		s->next_open->prev_open = s->prev_open;
+	free(s);
 }
 
 /* ---- settings ---- */
@@ -477,7 +495,6 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 			     mur_error *err)
 {
 	lead_session *s = calloc(1, sizeof *s);
-	(void)user;
 	(void)database;
 	if (!s) {
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -487,6 +504,13 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 	s->ps = ps;
 	s->txn = LEAD_TXN_IDLE;
 	s->refs = 1;
+	s->pid = ps ? pgw_session_pid(ps) : 0;
+	snprintf(s->user, sizeof s->user, "%s", user ? user : "");
+	snprintf(s->app, sizeof s->app, "%s", ps ? pgw_session_application_name(ps) : "");
+	s->next_open = s->e->sessions;
+	if (s->next_open)
+		s->next_open->prev_open = s;
+	s->e->sessions = s;
 	return s;
 }
 

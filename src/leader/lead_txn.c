@@ -441,6 +441,8 @@ static void implicit_ended(void *arg, int failed, const mur_error *err)
 		r->failed = 0;
 		lead_run_fail(r, err);
 	}
+	if (r->analyze_txid)
+		lead_explain_committed(r);
 	lead_run_finish(r);
 }
 

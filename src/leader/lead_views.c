@@ -21,9 +21,11 @@
  *                      error (lead_stats.c keeps the ring)
  *   murphy.ready       ready, followers, shards_waiting, reason: one row, whether a
  *                      write would be taken right now (replication/repl_ready.c)
- *   murphy.transactions txid, state (active, waiting, committing, aborting), shards
- *                      (whose lock it holds), age_ms, waiting_for (the txid it waits
- *                      for) — replication/repl_lock.c
+ *   murphy.transactions txid, state (lead_txn_view_state), shards (whose lock it
+ *                      holds), age_ms, waiting_for (the txid it waits for), pid,
+ *                      usename, application_name (its session's; NULL: none),
+ *                      participants (table:shard,…), nodes (the followers holding
+ *                      their copies), isolation — replication/repl_lock.c
  *   murphy.locks       table_name, shard, node (the shard's primary), txid (NULL: an
  *                      autocommit write waiting), granted
  *   murphy.transaction_outcomes txid, outcome, participants, decided_at: the newest
@@ -269,6 +271,13 @@ static void fill_settings(lead_engine *e)
 		 (unsigned long long)(e->tr.loop_stall_max_ms ? e->tr.loop_stall_max_ms(e->tr.ctx)
 							      : 0));
 	snprintf(pipeline, sizeof pipeline, "%d", repl_write_pipeline(e->repl));
+	char keep[32], keep_about[256];
+	snprintf(keep, sizeof keep, "%lld", (long long)repl_outcomes_keep_ms(e->repl));
+	snprintf(keep_about, sizeof keep_about,
+		 "a multi-shard commit's recorded decision stays in murphy.transaction_outcomes "
+		 "this long, and as long as a copy may need it; past %d rows the oldest no copy "
+		 "needs go sooner (leader flag --txn-outcomes-keep-ms)",
+		 REPL_OUTCOMES_ROWS_MAX);
 	const char *rows[][4] = {
 		{"suspect_timeout", v1, "ms",
 		 "no heartbeat for this long: the follower is suspect, its copies stop serving and "
@@ -289,6 +298,7 @@ static void fill_settings(lead_engine *e)
 		 "ones; more: faster inserts, reads of a shard under insert load wait longer for "
 		 "its "
 		 "undecided entries; 1: none pipelined (leader flag --write-pipeline)"},
+		{"txn_outcomes_keep", keep, "ms", keep_about},
 		{"murphy.write_quorum", "majority", NULL,
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET "
 		 "per "
@@ -418,6 +428,96 @@ static void fill_ready(lead_engine *e)
 /* murphy.transaction_outcomes: the newest decisions shown. */
 #define LEAD_OUTCOMES_SHOWN 1000
 
+const char *lead_txn_view_state(const repl_txn_info *ti)
+{
+	switch (ti->end) {
+	case REPL_TXN_OPEN:
+		return ti->waiting_for ? "waiting" : "active";
+	case REPL_TXN_ABORT:
+		return "aborting";
+	case REPL_TXN_COMMIT:
+		break;
+	}
+	if (ti->retrying || (ti->marks_ok > 0 && ti->marks_pending > 0))
+		return "committing"; /* committed on some shards, markers still going out */
+	if (ti->marks_pending > 0)
+		return "prepared"; /* decision recorded, or a one-shard marker being written */
+	if (ti->marks_ok > 0 || ti->nwrote == 0)
+		return "committed"; /* every marker holds: its locks go now */
+	return "preparing";         /* entries at quorum, the decision being recorded */
+}
+
+/* The session whose block, or autocommit statement, txid is; NULL: none
+ * (a restarted leader's re-commit, a session gone with its last run). */
+static const lead_session *session_of(const lead_engine *e, uint64_t txid)
+{
+	for (const lead_session *s = e->sessions; s; s = s->next_open) {
+		if (s->txid == txid)
+			return s;
+		for (const lead_run *r = s->runs; r; r = r->snext)
+			if (r->itx && repl_txn_id(r->itx) == txid)
+				return s;
+	}
+	return NULL;
+}
+
+/* participants ("table:shard,…") and nodes (every follower holding a copy
+ * of one, once) of a murphy.transactions row. */
+static void txn_where(lead_engine *e, const repl_txn_info *ti, char *parts, size_t np, char *nodes,
+		      size_t nn)
+{
+	uint32_t seen[CAT_NODES_MAX];
+	int nseen = 0;
+	size_t lp = 0, ln = 0;
+	parts[0] = nodes[0] = '\0';
+	for (int i = 0; i < ti->nparts; i++) {
+		const cat_table *t = cat_table_by_id(e->cat, ti->parts[i].table_id);
+		const cat_shard *sh = t && ti->parts[i].shard < t->nshards
+					      ? &t->shards[ti->parts[i].shard]
+					      : NULL;
+		if (lp < np)
+			lp += (size_t)snprintf(parts + lp, np - lp, "%s%s:%u", i ? "," : "",
+					       t ? t->name : "?", ti->parts[i].shard);
+		for (int k = 0; sh && k < sh->nplacements; k++) {
+			uint32_t id = sh->placements[k].node_id;
+			int dup = 0;
+			for (int j = 0; j < nseen; j++)
+				dup |= seen[j] == id;
+			if (dup || nseen >= CAT_NODES_MAX)
+				continue;
+			seen[nseen++] = id;
+			if (ln < nn)
+				ln += (size_t)snprintf(nodes + ln, nn - ln, "%s%s",
+						       nseen > 1 ? "," : "", node_name(e->cat, id));
+		}
+	}
+}
+
+static void transaction_row(lead_engine *e, sqlite3_stmt *st, const repl_txn_info *ti, int64_t now)
+{
+	const lead_session *s = session_of(e, ti->txid);
+	char parts[2048], nodes[1024];
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ti->txid);
+	bind_text(st, 2, lead_txn_view_state(ti));
+	sqlite3_bind_int(st, 3, ti->nshards);
+	sqlite3_bind_int64(st, 4, now - ti->started_ms);
+	if (ti->waiting_for)
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)ti->waiting_for);
+	if (s && s->pid)
+		sqlite3_bind_int64(st, 6, s->pid);
+	if (s) {
+		bind_text(st, 7, s->user);
+		bind_text(st, 8,
+			  s->app[0] ? s->app
+				    : lead_session_get((lead_session *)s, "application_name"));
+		bind_text(st, 11, lead_session_get((lead_session *)s, "transaction_isolation"));
+	}
+	txn_where(e, ti, parts, sizeof parts, nodes, sizeof nodes);
+	bind_text(st, 9, parts);
+	bind_text(st, 10, nodes);
+	step(st);
+}
+
 static void fill_transactions(lead_engine *e)
 {
 	static repl_txn_info tx[LEAD_TXN_ROWS_MAX];
@@ -425,19 +525,10 @@ static void fill_transactions(lead_engine *e)
 	sqlite3_stmt *st;
 	int n = repl_txn_list(e->repl, tx, LEAD_TXN_ROWS_MAX);
 	int64_t now = mur_wall_ms();
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_transactions VALUES (?,?,?,?,?)", -1, &st,
-			   NULL);
-	for (int i = 0; i < n && i < LEAD_TXN_ROWS_MAX; i++) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)tx[i].txid);
-		bind_text(st, 2, tx[i].state);
-		sqlite3_bind_int(st, 3, tx[i].nshards);
-		sqlite3_bind_int64(st, 4, now - tx[i].started_ms);
-		if (tx[i].waiting_for)
-			sqlite3_bind_int64(st, 5, (sqlite3_int64)tx[i].waiting_for);
-		else
-			sqlite3_bind_null(st, 5);
-		step(st);
-	}
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_transactions VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+			   -1, &st, NULL);
+	for (int i = 0; i < n && i < LEAD_TXN_ROWS_MAX; i++)
+		transaction_row(e, st, &tx[i], now);
 	sqlite3_finalize(st);
 	n = repl_lock_list(e->repl, lk, LEAD_TXN_ROWS_MAX);
 	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_locks VALUES (?,?,?,?,?)", -1, &st, NULL);
@@ -491,7 +582,8 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 		"DROP TABLE IF EXISTS murphy_stats; DROP TABLE IF EXISTS murphy_ready;"
 		"DROP TABLE IF EXISTS murphy_transactions; DROP TABLE IF EXISTS murphy_locks;"
 		"DROP TABLE IF EXISTS murphy_transaction_outcomes;"
-		"CREATE TABLE murphy_transactions(txid, state, shards, age_ms, waiting_for);"
+		"CREATE TABLE murphy_transactions(txid, state, shards, age_ms, waiting_for, pid,"
+		" usename, application_name, participants, nodes, isolation);"
 		"CREATE TABLE murphy_locks(table_name, shard, node, txid, granted);"
 		"CREATE TABLE murphy_transaction_outcomes(txid, outcome, participants, decided_at);"
 		"CREATE TABLE murphy_ready(ready, followers, shards_waiting, reason);"

@@ -24,6 +24,7 @@
 #include "common/log.h"
 #include "leader/lead.h"
 #include "pgwire/pgw_server.h"
+#include "replication/repl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,7 +51,7 @@ static void usage(FILE *f)
 		"usage: murphy leader --dir DIR --listen HOST:PORT --pg HOST:PORT\n"
 		"                     [--suspect-timeout-ms MS] [--dead-timeout-ms MS]\n"
 		"                     [--write-pipeline N] [--startup-timeout-ms MS]\n"
-		"                     [--allow-faults]\n"
+		"                     [--txn-outcomes-keep-ms MS] [--allow-faults]\n"
 		"\n"
 		"Runs the coordinator in the foreground, logging to stderr.\n"
 		"  --dir DIR         data directory: catalog.db, cluster.secret, murphy.pid\n"
@@ -69,6 +70,11 @@ static void usage(FILE *f)
 		"                            session's place: at most %d sessions, and apart\n"
 		"                            from them at most %d connections in startup, the\n"
 		"                            oldest closed for a new one (docs/failures.md)\n"
+		"  --txn-outcomes-keep-ms MS keep a multi-shard commit's recorded decision\n"
+		"                            (murphy.transaction_outcomes) MS after the commit\n"
+		"                            and as long as a copy may need it (default\n"
+		"                            86400000: a day; past %d rows the oldest\n"
+		"                            no copy needs go sooner; docs/transactions.md)\n"
 		"  --allow-faults            accept fault injection (SELECT murphy.fault('kill "
 		"f1'),\n"
 		"                            murphy fault): any client of --pg can then kill, "
@@ -80,7 +86,8 @@ static void usage(FILE *f)
 		"                            (docs/failures.md)\n"
 		"SIGTERM or SIGINT shuts it down cleanly.\n",
 		PGW_STARTUP_TIMEOUT_MS_DEFAULT, PGW_STARTUP_TIMEOUT_MS_MIN,
-		PGW_STARTUP_TIMEOUT_MS_MAX, PGW_CONNECTIONS_MAX, PGW_STARTUP_CONNECTIONS_MAX);
+		PGW_STARTUP_TIMEOUT_MS_MAX, PGW_CONNECTIONS_MAX, PGW_STARTUP_CONNECTIONS_MAX,
+		REPL_OUTCOMES_ROWS_MAX);
 }
 
 static int split_hostport(const char *s, char *host, size_t hostsz, int *port)
@@ -156,7 +163,7 @@ static void on_signal(uv_signal_t *s, int signum)
 
 static int parse_args(int argc, char **argv, const char **dir, const char **listen, const char **pg,
 		      long *suspect_ms, long *dead_ms, long *pipeline, long *startup_ms,
-		      int *allow_faults)
+		      long long *keep_ms, int *allow_faults)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
@@ -203,6 +210,16 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 					PGW_STARTUP_TIMEOUT_MS_MIN, PGW_STARTUP_TIMEOUT_MS_MAX, v);
 				return MUR_ERR;
 			}
+		} else if (strcmp(a, "--txn-outcomes-keep-ms") == 0) {
+			char *end;
+			*keep_ms = strtoll(v, &end, 10);
+			if (*end || *keep_ms < 0) {
+				fprintf(stderr,
+					"murphy leader: --txn-outcomes-keep-ms takes a number of "
+					"ms >= 0, got \"%s\"\n",
+					v);
+				return MUR_ERR;
+			}
 		} else {
 			fprintf(stderr, "murphy leader: unknown option %s\n", a);
 			return MUR_ERR;
@@ -222,6 +239,7 @@ int node_leader_main(int argc, char **argv)
 	const char *dir = NULL, *listen = NULL, *pgaddr = NULL;
 	long suspect_ms = 1500, dead_ms = 10000, pipeline = LEAD_WRITE_PIPELINE_DEFAULT;
 	long startup_ms = PGW_STARTUP_TIMEOUT_MS_DEFAULT;
+	long long keep_ms = REPL_OUTCOMES_KEEP_MS_DEFAULT;
 	pgw_server_limits pg_limits = pgw_server_limits_default();
 	char secret[256], path[4096], host[256];
 	int port, rc = 1, allow_faults = 0;
@@ -232,7 +250,7 @@ int node_leader_main(int argc, char **argv)
 	memset(&l, 0, sizeof l);
 	mur_log_init("leader", MUR_LOG_INFO);
 	if (parse_args(argc, argv, &dir, &listen, &pgaddr, &suspect_ms, &dead_ms, &pipeline,
-		       &startup_ms, &allow_faults) != MUR_OK)
+		       &startup_ms, &keep_ms, &allow_faults) != MUR_OK)
 		return 2;
 	if (split_hostport(pgaddr, host, sizeof host, &port) != MUR_OK) {
 		fprintf(stderr, "murphy leader: --pg wants HOST:PORT, got \"%s\"\n", pgaddr);
@@ -273,6 +291,7 @@ int node_leader_main(int argc, char **argv)
 	}
 	lead_engine_set_timeouts(l.engine, (uint64_t)suspect_ms, (uint64_t)dead_ms);
 	lead_engine_set_write_pipeline(l.engine, (int)pipeline);
+	lead_engine_set_outcomes_keep_ms(l.engine, keep_ms);
 	lead_engine_set_startup_timeout(l.engine, (uint64_t)startup_ms);
 	lead_engine_set_loop(l.engine, l.loop);
 	clu_on_node_change(l.clu, on_node_change, &l);

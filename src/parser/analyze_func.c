@@ -396,6 +396,20 @@ static sql_expr *txid_current(sql_ctx *c, PgQuery__FuncCall *f)
 	return sql_make_call(c, "murphy_txid_current", MT_INT8, f->location, 0);
 }
 
+/* pg_backend_pid() → murphy_backend_pid(), leader-only: the pid the
+ * session got in BackendKeyData (murphy.transactions shows it). */
+static sql_expr *backend_pid(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	if (f->n_args != 0 || f->agg_star || f->agg_distinct || f->over)
+		return no_function(c, "pg_backend_pid", NULL, 0, f->location);
+	if (!c->q || !c->q->is_virtual || c->in_agg)
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"pg_backend_pid() runs on the leader only: call it as SELECT "
+				"pg_backend_pid()"),
+			NULL);
+	return sql_make_call(c, "murphy_backend_pid", MT_INT4, f->location, 0);
+}
+
 sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	const char *name = fn_name(f);
@@ -405,6 +419,8 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return murphy_fault(c, f);
 	if (!strcmp(name, "txid_current") && f->n_funcname == 1)
 		return txid_current(c, f);
+	if (!strcmp(name, "pg_backend_pid") && f->n_funcname == 1)
+		return backend_pid(c, f);
 	fn = agg_kind(name);
 	if (fn)
 		return aggregate(c, f, fn, name);

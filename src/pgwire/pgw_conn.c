@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -210,6 +211,10 @@ int pgw_conn_wants_read(const pgw_conn *c)
 		return 0;
 	return 1;
 }
+
+uint32_t pgw_session_pid(const pgw_session *ps) { return ps->pid; }
+
+const char *pgw_session_application_name(const pgw_session *ps) { return ps->app; }
 
 void pgw_session_resume_read(pgw_session *ps)
 {
@@ -436,6 +441,7 @@ static void conn_startup_v3(pgw_conn *c, const pgw_frame *f)
 		return;
 	}
 	db = st.database && st.database[0] ? st.database : st.user;
+	snprintf(c->app, sizeof c->app, "%s", st.application_name ? st.application_name : "");
 	c->esess = c->ops->session_open(c->engine, c, st.user, db, &err);
 	if (!c->esess) {
 		if (!mur_error_is_set(&err))

@@ -27,6 +27,9 @@
  * S_1, S_2, ... and closes them; pgbench -M prepared uses a handful). */
 #define PGW_STATEMENTS_MAX 10000
 #define PGW_PORTALS_MAX 1000
+/* application_name kept from the StartupMessage (murphy.transactions):
+ * PostgreSQL's NAMEDATALEN, 63 bytes and the NUL; longer names are cut. */
+#define PGW_APPLICATION_NAME_BYTES 64
 
 /* What the pending engine callback completes. */
 typedef enum pgw_wait {
@@ -107,8 +110,9 @@ struct pgw_session {
 	mur_error copy_violation;
 
 	int ssl_done, gss_done;
-	uint32_t pid, key; /* BackendKeyData; key random (pgw_conn.c) */
-	int key_ok;        /* 0: no random key could be made: never cancelled */
+	uint32_t pid, key;                    /* BackendKeyData; key random (pgw_conn.c) */
+	char app[PGW_APPLICATION_NAME_BYTES]; /* the StartupMessage's application_name */
+	int key_ok;                           /* 0: no random key could be made: never cancelled */
 };
 
 /* pgw_conn.c */

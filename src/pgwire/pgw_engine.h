@@ -148,5 +148,9 @@ typedef struct pgw_engine_ops {
  * called from inside copy_data too).  Not after session_close.
  * pgw_session is defined by pgwire (pgw_conn.h: the connection object). */
 void pgw_session_resume_read(pgw_session *ps);
+/* The process id the client got in BackendKeyData (pg_backend_pid()). */
+uint32_t pgw_session_pid(const pgw_session *ps);
+/* The application_name of the StartupMessage ("" when none was given). */
+const char *pgw_session_application_name(const pgw_session *ps);
 
 #endif

@@ -128,6 +128,34 @@ void repl_destroy(repl_ctx *c);
 void repl_set_write_pipeline(repl_ctx *c, int depth);
 int repl_write_pipeline(const repl_ctx *c);
 
+/* ---- recorded decisions (repl_outcome.c) ---- */
+
+/* How long a multi-shard commit's recorded decision stays answerable in
+ * murphy.transaction_outcomes once nobody else needs it: a day, time for
+ * a client that lost its COMMIT's answer to reconnect and ask (leader
+ * flag --txn-outcomes-keep-ms). */
+#define REPL_OUTCOMES_KEEP_MS_DEFAULT (24LL * 3600 * 1000)
+/* Rows past which the oldest settled decisions go whatever their age: at
+ * ~100 bytes a row, 10 MB of catalog; a day of ~1 multi-shard commit a
+ * second. */
+#define REPL_OUTCOMES_ROWS_MAX 100000
+void repl_set_outcomes_keep_ms(repl_ctx *c, int64_t keep_ms);
+int64_t repl_outcomes_keep_ms(repl_ctx *c);
+/* 1 when no copy needs txid's recorded decision any more: the
+ * transaction is not open here and every copy of each participant
+ * ("table_id:shard,…", as recorded) is past its marker.  The first call
+ * for a txid takes the bound the copies must reach. */
+int repl_outcome_settled(repl_ctx *c, uint64_t txid, const char *participants);
+/* The marker of recorded-committed txid on shard `shard` of table_id is
+ * entry lsn (it reached its quorum): the LSN that shard's copies must
+ * reach before the decision may go. */
+void repl_outcome_marker_at(repl_ctx *c, uint64_t txid, uint32_t table_id, uint32_t shard,
+			    uint64_t lsn);
+/* Delete the settled decisions older than the keep time (or the oldest
+ * settled ones past REPL_OUTCOMES_ROWS_MAX), a bounded batch per call
+ * (the leader's 1 s tick). */
+void repl_outcomes_trim(repl_ctx *c, int64_t now_ms);
+
 /* ---- quorum ---- */
 
 typedef enum repl_quorum {
@@ -289,13 +317,32 @@ void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb
 int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
 		    repl_wop_cb cb, void *arg, mur_error *err);
 
-/* What murphy.transactions and murphy.locks show (repl_lock.c). */
+/* What murphy.transactions and murphy.locks show (repl_lock.c).  The
+ * facts, not a state name: the leader names the state
+ * (lead_txn_view_state, leader/lead_views.c). */
+typedef enum repl_txn_end {
+	REPL_TXN_OPEN = 0, /* not ending */
+	REPL_TXN_COMMIT,   /* repl_txn_commit ran */
+	REPL_TXN_ABORT,    /* repl_txn_abort ran (or a commit that wrote no marker) */
+} repl_txn_end;
+/* Participants listed per transaction: a transaction holding more shards
+ * shows this many (nshards counts them all); a row stays a few KiB. */
+#define REPL_TXN_INFO_PARTS_MAX 64
 typedef struct repl_txn_info {
 	uint64_t txid;
 	int64_t started_ms;   /* mur_wall_ms at repl_txn_begin */
-	const char *state;    /* "active", "waiting", "committing", "aborting" */
 	int nshards;          /* shards whose lock it holds */
 	uint64_t waiting_for; /* the holder of a lock it waits for (0: none) */
+	repl_txn_end end;
+	int nwrote;        /* shards it wrote entries to (its commit markers) */
+	int decided;       /* several shards: the decision is recorded in the catalog */
+	int marks_pending; /* commit markers in flight */
+	int marks_ok;      /* commit markers at their quorum */
+	int retrying;      /* committed on some shards, the others' markers resent */
+	int nparts;        /* min(nshards, REPL_TXN_INFO_PARTS_MAX) */
+	struct {
+		uint32_t table_id, shard;
+	} parts[REPL_TXN_INFO_PARTS_MAX];
 } repl_txn_info;
 typedef struct repl_lock_info {
 	uint32_t table_id, shard;
@@ -304,6 +351,23 @@ typedef struct repl_lock_info {
 } repl_lock_info;
 /* Fill up to max entries; return how many there are (may be more). */
 int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max);
+/* Shards tx wrote entries to so far: the markers a COMMIT now would write
+ * (more than one: two-phase). */
+int repl_txn_nwrote(repl_ctx *c, const repl_txn *tx);
+
+/* How the last transaction to end by repl_txn_commit committed (EXPLAIN
+ * ANALYZE of a write: leader/lead_explain.c). */
+typedef struct repl_commit_report {
+	uint64_t txid;
+	int nwrote;          /* shards with entries: markers written */
+	int two_phase;       /* the decision was recorded in the catalog first */
+	uint64_t decide_us;  /* recording it (one catalog fsync) */
+	uint64_t markers_us; /* the markers, sent at once, until the last at quorum */
+	int marks_ok, marks_failed;
+} repl_commit_report;
+/* 1 and *out filled when txid is the last transaction whose commit
+ * finished (read it from its callback); 0 otherwise. */
+int repl_txn_commit_report(const repl_ctx *c, uint64_t txid, repl_commit_report *out);
 int repl_lock_list(repl_ctx *c, repl_lock_info *out, int max);
 
 /* A savepoint of tx: the committed entry of every shard tx holds now (the

@@ -87,8 +87,10 @@ struct repl_ctx {
 	uint64_t started_us;  /* mur_now_us() at create: the restart's reporting window */
 	repl_waiter *waiters; /* statements parked after a restart or behind a busy table */
 	int nwaiters, capwaiters;
-	repl_txn *txns;      /* open transactions (repl_lock.c), newest first */
-	repl_shard **shards; /* hash table of runtime states, nbuckets chains */
+	repl_txn *txns;                  /* open transactions (repl_lock.c), newest first */
+	struct repl_outcome_trim *otrim; /* repl_outcome.c; NULL until first used */
+	repl_commit_report last_commit;  /* repl_lock.c: the newest finished commit */
+	repl_shard **shards;             /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
 };
 
@@ -155,6 +157,8 @@ void repl_lock_destroy(repl_ctx *c);
 void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid);
 /* 1 when transaction txid is open on this leader. */
 int repl_lock_txn_open(const repl_ctx *c, uint64_t txid);
+/* repl_outcome.c */
+void repl_outcomes_destroy(repl_ctx *c);
 /* err: 40P01 for transaction txid. */
 void repl_lock_deadlock_error(mur_error *err, uint64_t txid);
 /* Once per tick: refuse (40P01) the queued ops of one transaction of each

@@ -63,6 +63,7 @@ struct repl_txn {
 	repl_txn_part *parts;
 	int nparts, capparts;
 	int ending;       /* commit or abort started: takes no new lock */
+	int committing;   /* ending by repl_txn_commit (not undone) */
 	repl_quorum q;    /* commit: the markers' write quorum */
 	int mark_pending; /* commit: markers in flight (+1 while sending) */
 	int marks_ok, marks_failed;
@@ -74,8 +75,9 @@ struct repl_txn {
 	mur_error err;
 	repl_txn_cb cb;
 	void *cb_arg;
-	int64_t started_ms; /* mur_wall_ms at begin (murphy.transactions) */
-	repl_txn *next;     /* c->txns */
+	int64_t started_ms;             /* mur_wall_ms at begin (murphy.transactions) */
+	uint64_t commit_us, decided_us; /* mur_now_us at repl_txn_commit, after the decision */
+	repl_txn *next;                 /* c->txns */
 };
 
 repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
@@ -154,10 +156,35 @@ static void part_release(repl_ctx *c, repl_txn *tx, const repl_txn_part *pt)
 		repl_kick(c, t, pt->shard);
 }
 
+/* A commit's phases, for repl_txn_commit_report. */
+static void commit_report(repl_ctx *c, const repl_txn *tx)
+{
+	uint64_t now = mur_now_us();
+	c->last_commit = (repl_commit_report){
+		.txid = tx->id,
+		.nwrote = tx->marks_ok + tx->marks_failed,
+		.two_phase = tx->decided,
+		.decide_us = tx->decided_us - tx->commit_us,
+		.markers_us = now - tx->decided_us,
+		.marks_ok = tx->marks_ok,
+		.marks_failed = tx->marks_failed,
+	};
+}
+
+int repl_txn_commit_report(const repl_ctx *c, uint64_t txid, repl_commit_report *out)
+{
+	if (!txid || c->last_commit.txid != txid)
+		return 0;
+	*out = c->last_commit;
+	return 1;
+}
+
 /* tx has ended: release its locks, call back, free it. */
 static void txn_finish(repl_txn *tx)
 {
 	repl_ctx *c = tx->c;
+	if (tx->committing)
+		commit_report(c, tx);
 	txn_unlink(c, tx);
 	for (int i = 0; i < tx->nparts; i++)
 		part_release(c, tx, &tx->parts[i]);
@@ -197,12 +224,23 @@ static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard)
 static void commit_decided(repl_txn *tx);
 static void txn_abort_undo(repl_ctx *c, repl_txn *tx);
 
+/* A recorded-committed transaction's marker holds on a shard: the lock
+ * holder's marker is the shard's committed entry now (repl_outcome.c
+ * trims the decision once every copy is past it). */
+static void marker_decided(repl_ctx *c, uint64_t txid, uint32_t table_id, uint32_t shard)
+{
+	const cat_table *t = cat_table_by_id(c->cat, table_id);
+	if (t && shard < t->nshards)
+		repl_outcome_marker_at(c, txid, table_id, shard, t->shards[shard].committed_lsn);
+}
+
 static void marker_done(void *arg, repl_wop *op, int failed, const mur_error *err,
 			const exec_result *primary)
 {
 	mark_ref *ref = arg;
 	repl_txn *tx = ref->tx;
 	int i = ref->part >= 0 ? ref->part : part_index(tx, ref->table_id, ref->shard);
+	uint32_t ref_table = ref->table_id, ref_shard = ref->shard;
 	(void)op;
 	(void)primary;
 	free(ref);
@@ -216,6 +254,8 @@ static void marker_done(void *arg, repl_wop *op, int failed, const mur_error *er
 		}
 	} else {
 		tx->marks_ok++;
+		if (tx->decided)
+			marker_decided(tx->c, tx->id, ref_table, ref_shard);
 		if (tx->decided && tx->marks_ok == 1)
 			fault_point(tx->c, "txn_after_first_marker");
 	}
@@ -263,11 +303,16 @@ static int record_decision(repl_ctx *c, repl_txn *tx)
 	char parts[512];
 	size_t len = 0;
 	parts[0] = '\0';
-	for (int i = 0; i < tx->nparts && len < sizeof parts - 32; i++)
-		if (part_wrote(c, &tx->parts[i]))
-			len += (size_t)snprintf(parts + len, sizeof parts - len, "%s%u:%u",
-						len ? "," : "", tx->parts[i].table_id,
-						tx->parts[i].shard);
+	for (int i = 0; i < tx->nparts; i++) {
+		if (!part_wrote(c, &tx->parts[i]))
+			continue;
+		if (len >= sizeof parts - 32) { /* cut: repl_outcome.c never trims it */
+			snprintf(parts + len, sizeof parts - len, ",…");
+			break;
+		}
+		len += (size_t)snprintf(parts + len, sizeof parts - len, "%s%u:%u", len ? "," : "",
+					tx->parts[i].table_id, tx->parts[i].shard);
+	}
 	if (cat_txn_outcome_put(c->cat, tx->id, "committed", parts, mur_wall_ms(), &tx->err) !=
 	    MUR_OK) {
 		tx->failed = 1;
@@ -282,9 +327,11 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 	int nwrote = 0;
 	assert(!tx->ending);
 	tx->ending = 1;
+	tx->committing = 1;
 	tx->cb = cb;
 	tx->cb_arg = arg;
 	tx->q = q;
+	tx->commit_us = tx->decided_us = mur_now_us();
 	for (int i = 0; i < tx->nparts; i++)
 		nwrote += part_wrote(c, &tx->parts[i]);
 	if (nwrote > 1) { /* two-phase: every entry is prepared (at its quorum) */
@@ -294,6 +341,7 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 			return;
 		}
 		fault_point(c, "txn_after_decision");
+		tx->decided_us = mur_now_us();
 	}
 	tx->mark_pending = 1; /* held while sending */
 	for (int i = 0; i < tx->nparts; i++)
@@ -355,8 +403,8 @@ void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
 			tx = x;
 	if (!tx) {
 		if (!(tx = repl_txn_begin(c, txid, &err)))
-			return;                              /* the next restart tries again */
-		tx->ending = tx->decided = tx->retrying = 1; /* nobody waits for it */
+			return; /* the next restart tries again */
+		tx->ending = tx->committing = tx->decided = tx->retrying = 1; /* nobody waits */
 		tx->q = REPL_QUORUM_MAJORITY;
 	}
 	if (!(ref = malloc(sizeof *ref)))
@@ -571,6 +619,7 @@ void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb
 static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
 {
 	txn_undo *u = calloc(1, sizeof *u);
+	tx->committing = 0;
 	if (!u) { /* the locks are released; the copies keep the entries */
 		tx->failed = 1;
 		mur_error_set(&tx->err, SQLSTATE_OUT_OF_MEMORY,
@@ -742,24 +791,43 @@ static const repl_txn *waits_on(repl_ctx *c, const repl_txn *tx)
 	return NULL;
 }
 
+/* One murphy.transactions row's facts. */
+static void txn_info(repl_ctx *c, const repl_txn *tx, repl_txn_info *out)
+{
+	const repl_txn *h = tx->ending ? NULL : waits_on(c, tx);
+	memset(out, 0, sizeof *out);
+	out->txid = tx->id;
+	out->started_ms = tx->started_ms;
+	out->nshards = tx->nparts;
+	out->waiting_for = h ? h->id : 0;
+	out->end = !tx->ending ? REPL_TXN_OPEN : tx->committing ? REPL_TXN_COMMIT : REPL_TXN_ABORT;
+	out->decided = tx->decided;
+	out->marks_pending = tx->mark_pending;
+	out->marks_ok = tx->marks_ok;
+	out->retrying = tx->retrying;
+	for (int i = 0; i < tx->nparts; i++) {
+		out->nwrote += part_wrote(c, &tx->parts[i]);
+		if (out->nparts < REPL_TXN_INFO_PARTS_MAX) {
+			out->parts[out->nparts].table_id = tx->parts[i].table_id;
+			out->parts[out->nparts++].shard = tx->parts[i].shard;
+		}
+	}
+}
+
+int repl_txn_nwrote(repl_ctx *c, const repl_txn *tx)
+{
+	int n = 0;
+	for (int i = 0; i < tx->nparts; i++)
+		n += part_wrote(c, &tx->parts[i]);
+	return n;
+}
+
 int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max)
 {
 	int n = 0;
-	for (const repl_txn *tx = c->txns; tx; tx = tx->next, n++) {
-		const repl_txn *h;
-		if (n >= max)
-			continue;
-		h = tx->ending ? NULL : waits_on(c, tx);
-		out[n] = (repl_txn_info){
-			.txid = tx->id,
-			.started_ms = tx->started_ms,
-			.state = tx->ending ? (tx->q ? "committing" : "aborting")
-				 : h        ? "waiting"
-					    : "active",
-			.nshards = tx->nparts,
-			.waiting_for = h ? h->id : 0,
-		};
-	}
+	for (const repl_txn *tx = c->txns; tx; tx = tx->next, n++)
+		if (n < max)
+			txn_info(c, tx, &out[n]);
 	return n;
 }
 

@@ -13,7 +13,9 @@
  * savepoint undoes to it (a shard first written after it: to its base),
  * RELEASE and 25P01 / 3B001 as PostgreSQL; SELECT … FOR UPDATE takes
  * the lock and a waiter with lock_timeout gets 55P03; the session's state
- * machine has exactly the arrows drawn in lead_int.h.
+ * machine has exactly the arrows drawn in lead_int.h; murphy.transactions'
+ * state follows a two-shard COMMIT step by step; a recorded decision is
+ * trimmed only once no copy needs it and it is old.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,7 @@
 
 #include "lead_fixture.h"
 #include "leader/lead_int.h"
+#include "common/clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -456,6 +459,163 @@ static void test_session_state_machine(void **state)
 	assert_string_equal(lead_txn_state_name(LEAD_TXN_ABORTING), "aborting");
 }
 
+/* murphy.transactions' state of t's one transaction (lead_txn_view_state
+ * over repl_txn_list); NULL when none is open. */
+static const char *view_state(lf_fixture *fx)
+{
+	static repl_txn_info ti[4];
+	int n = repl_txn_list(lf_engine(fx)->repl, ti, 4);
+	assert_true(n <= 1);
+	return n ? lead_txn_view_state(&ti[0]) : NULL;
+}
+
+/* A two-shard block's COMMIT seen by the view at each step: active, then
+ * prepared (the decision recorded, no marker at quorum: every follower is
+ * paused), committing (one shard's marker at quorum, the other's not),
+ * then gone; and the mapping's other arrows from their facts. */
+static void test_view_state_follows_the_commit(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_ok(fx, "CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 2, replicas = 3)");
+	lf_ok(fx, "INSERT INTO t VALUES (1, 'a'), (2, 'a'), (3, 'a'), (4, 'a'), (5, 'a'), "
+		  "(6, 'a')");
+	const char *f0 = lf_file(fx, "t", 0);
+	uint64_t lsn0 = lf_committed_lsn(fx, "t", 0), lsn1 = lf_committed_lsn(fx, "t", 1);
+	assert_true(lsn0 > 0 && lsn1 > 0); /* both shards hold rows */
+	void *a = lf_session(fx);
+	settled_ok(fx, lf_exec(fx, a, "BEGIN"));
+	settled_ok(fx, lf_exec(fx, a, "UPDATE t SET v = 'b'"));
+	assert_string_equal(view_state(fx), "active");
+	for (int i = 0; i < 3; i++)
+		lf_mute(fx, lf_node(fx, i + 1), 1);
+	int first = lf_ntasks(fx);
+	lf_query *qc = lf_exec(fx, a, "COMMIT");
+	lf_settle(fx);
+	assert_false(lf_done(qc));
+	assert_string_equal(view_state(fx), "prepared");
+	/* shard 0's marker reaches two copies: committed there */
+	int answered = 0;
+	for (int i = first; i < lf_ntasks(fx) && answered < 2; i++) {
+		lf_task *tk = lf_task_at(fx, i);
+		if (tk->kind == EXEC_TASK_WRITE && !strcmp(tk->file, f0) &&
+		    tk->entry_kind == EXEC_ENTRY_COMMIT) {
+			lf_reply(fx, tk);
+			answered++;
+		}
+	}
+	assert_int_equal(answered, 2);
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), lsn0 + 2);
+	assert_string_equal(view_state(fx), "committing");
+	for (int i = 0; i < 3; i++)
+		lf_mute(fx, lf_node(fx, i + 1), 0);
+	lf_settle(fx);
+	assert_true(lf_done(qc));
+	assert_string_equal(lf_tag(qc), "COMMIT");
+	assert_null(view_state(fx));
+	/* the arrows no fixture step holds still for */
+	repl_txn_info ti = {.end = REPL_TXN_OPEN, .waiting_for = 7};
+	assert_string_equal(lead_txn_view_state(&ti), "waiting");
+	ti = (repl_txn_info){.end = REPL_TXN_ABORT, .nwrote = 2};
+	assert_string_equal(lead_txn_view_state(&ti), "aborting");
+	ti = (repl_txn_info){.end = REPL_TXN_COMMIT, .nwrote = 2};
+	assert_string_equal(lead_txn_view_state(&ti), "preparing");
+	ti = (repl_txn_info){.end = REPL_TXN_COMMIT, .nwrote = 1, .marks_pending = 1};
+	assert_string_equal(lead_txn_view_state(&ti), "prepared");
+	ti = (repl_txn_info){.end = REPL_TXN_COMMIT,
+			     .nwrote = 2,
+			     .decided = 1,
+			     .marks_ok = 1,
+			     .retrying = 1};
+	assert_string_equal(lead_txn_view_state(&ti), "committing");
+	ti = (repl_txn_info){.end = REPL_TXN_COMMIT, .nwrote = 2, .decided = 1, .marks_ok = 2};
+	assert_string_equal(lead_txn_view_state(&ti), "committed");
+	lf_session_close(fx, a);
+	lf_free(fx);
+}
+
+typedef struct outcome_seen {
+	uint64_t txid;
+	int64_t ms;
+	char parts[128];
+	int n;
+} outcome_seen;
+
+static void outcome_got(void *arg, uint64_t txid, const char *outcome, const char *participants,
+			int64_t decided_ms)
+{
+	outcome_seen *o = arg;
+	(void)outcome;
+	o->ms = decided_ms;
+	o->txid = txid;
+	snprintf(o->parts, sizeof o->parts, "%s", participants);
+	o->n++;
+}
+
+/* A follower that is the primary of no shard of t (its copies can fall
+ * behind without holding up a marker). */
+static uint32_t not_primary(lf_fixture *fx)
+{
+	const cat_table *t = cat_table_lookup(lf_catalog(fx), NULL, "t");
+	for (int n = 1; n <= 3; n++) {
+		int primary = 0;
+		for (uint32_t s = 0; s < t->nshards; s++)
+			for (int k = 0; k < t->shards[s].nplacements; k++)
+				primary |= t->shards[s].placements[k].node_id == lf_node(fx, n) &&
+					   t->shards[s].placements[k].role == CAT_PRIMARY;
+		if (!primary)
+			return lf_node(fx, n);
+	}
+	fail_msg("every follower is a primary of t");
+	return 0;
+}
+
+/* A two-shard commit's recorded decision is needed while a copy (on a
+ * paused follower) has not logged its marker, and trimmed once every
+ * copy has and it is older than the keep time; a cut participant list is
+ * never trimmed. */
+static void test_recorded_decision_trimmed_only_when_no_copy_needs_it(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	repl_ctx *repl = lf_engine(fx)->repl;
+	outcome_seen o = {0};
+	lf_ok(fx, "CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 2, replicas = 3)");
+	lf_ok(fx, "INSERT INTO t VALUES (1, 'a'), (2, 'a'), (3, 'a'), (4, 'a'), (5, 'a'), "
+		  "(6, 'a')");
+	cat_txn_outcomes_scan(lf_catalog(fx), INT64_MIN, 0, INT64_MAX, 10, outcome_got, &o);
+	assert_int_equal(o.n, 1); /* the multi-row INSERT's implicit transaction */
+	assert_true(repl_outcome_settled(repl, o.txid, o.parts));
+	uint32_t behind = not_primary(fx);
+	settled_ok(fx, lf_exec(fx, NULL, "BEGIN"));
+	settled_ok(fx, lf_exec(fx, NULL, "UPDATE t SET v = 'b'"));
+	/* paused before the markers: they are decided at quorum without its
+	 * copies (a write before them would wait for its answer) */
+	lf_mute(fx, behind, 1);
+	settled_ok(fx, lf_exec(fx, NULL, "COMMIT"));
+	uint64_t first = o.txid;
+	o.n = 0;
+	cat_txn_outcomes_scan(lf_catalog(fx), o.ms, first, INT64_MAX, 10, outcome_got, &o);
+	assert_int_equal(o.n, 1);
+	assert_non_null(strchr(o.parts, ','));                     /* two participants */
+	assert_false(repl_outcome_settled(repl, o.txid, o.parts)); /* a copy behind */
+	repl_outcomes_trim(repl, INT64_MAX / 2);                   /* old: only the first goes */
+	char outcome[32];
+	assert_int_equal(cat_txn_outcome_get(lf_catalog(fx), first, outcome, sizeof outcome), 0);
+	assert_int_equal(cat_txn_outcome_get(lf_catalog(fx), o.txid, outcome, sizeof outcome), 1);
+	lf_mute(fx, behind, 0);
+	lf_settle(fx); /* it logs the markers */
+	assert_true(repl_outcome_settled(repl, o.txid, o.parts));
+	repl_outcomes_trim(repl, mur_wall_ms()); /* settled, but recent: kept */
+	assert_int_equal(cat_txn_outcome_get(lf_catalog(fx), o.txid, outcome, sizeof outcome), 1);
+	repl_outcomes_trim(repl, mur_wall_ms() + REPL_OUTCOMES_KEEP_MS_DEFAULT + 1);
+	assert_int_equal(cat_txn_outcome_get(lf_catalog(fx), o.txid, outcome, sizeof outcome), 0);
+	/* a list record_decision had to cut, or one that cannot be read */
+	assert_false(repl_outcome_settled(repl, 77, "1:0,1:1,…"));
+	assert_false(repl_outcome_settled(repl, 78, "1:0;x"));
+	lf_free(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +631,8 @@ int main(void)
 		cmocka_unit_test(test_for_update_locks_and_lock_timeout),
 		cmocka_unit_test(test_no_lock_before_a_restart_decides_the_shard),
 		cmocka_unit_test(test_session_state_machine),
+		cmocka_unit_test(test_view_state_follows_the_commit),
+		cmocka_unit_test(test_recorded_decision_trimmed_only_when_no_copy_needs_it),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
