@@ -289,7 +289,7 @@ def test_idle_in_transaction_timeout_takes_postgresql_values(cluster):
     1min)."""
     conn = cluster.connect()
     cur = conn.cursor()
-    for v, shown in (("'5min'", "5min"), ("1000", "1s"), ("0", "0"), ("'250ms'", "250")):
+    for v, shown in (("'5min'", "5min"), ("1000", "1s"), ("0", "0"), ("'250ms'", "250ms")):
         cur.execute("SET idle_in_transaction_session_timeout = %s" % v)
         cur.execute("SHOW idle_in_transaction_session_timeout")
         assert cur.fetchall() == [(shown,)], v
