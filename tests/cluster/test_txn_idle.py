@@ -321,3 +321,53 @@ def test_a_concurrent_reader_never_sees_half_a_query(cluster, multi):
         stop.set()
         th.join(20)
     assert all(n % 2 == 0 for n in seen), sorted(seen)
+
+
+# ---- the leader's defaults ----
+
+def test_leader_flags_set_every_sessions_defaults(tmp_path):
+    """--idle-in-transaction-timeout-ms and --tcp-keepalives-* are what SHOW
+    and RESET give every session (a leader alone: SHOW needs no follower);
+    a value out of range stops the leader at once."""
+    from conftest import MURPHY
+    from pgserver import free_port
+    bad = subprocess.run([MURPHY, "leader", "--dir", str(tmp_path / "bad"), "--listen",
+                          "127.0.0.1:1", "--pg", "127.0.0.1:1", "--tcp-keepalives-count", "500"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=10)
+    assert bad.returncode == 2 and "--tcp-keepalives-count takes 1..127" in bad.stderr, bad.stderr
+    port = free_port(count=2)
+    leader = subprocess.Popen([MURPHY, "leader", "--dir", str(tmp_path / "l"),
+                               "--listen", "127.0.0.1:%d" % (port + 1),
+                               "--pg", "127.0.0.1:%d" % port,
+                               "--idle-in-transaction-timeout-ms", "1500",
+                               "--tcp-keepalives-idle", "30", "--tcp-keepalives-interval", "120",
+                               "--tcp-keepalives-count", "3"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        conn = None
+        deadline = time.time() + 10
+        while conn is None:
+            try:
+                conn = psycopg2.connect(host="127.0.0.1", port=port, user="murphy",
+                                        dbname="murphy", connect_timeout=2)
+            except psycopg2.OperationalError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        conn.autocommit = True
+        cur = conn.cursor()
+        want = {"idle_in_transaction_session_timeout": "1500ms", "tcp_keepalives_idle": "30s",
+                "tcp_keepalives_interval": "2min", "tcp_keepalives_count": "3"}
+        for name, shown in want.items():
+            cur.execute("SHOW " + name)
+            assert cur.fetchall() == [(shown,)], name
+        cur.execute("SET idle_in_transaction_session_timeout = 0")
+        cur.execute("SET tcp_keepalives_count = 0")  # 0: the leader's value
+        cur.execute("RESET idle_in_transaction_session_timeout")
+        for name in ("idle_in_transaction_session_timeout", "tcp_keepalives_count"):
+            cur.execute("SHOW " + name)
+            assert cur.fetchall() == [(want[name],)], name
+        conn.close()
+    finally:
+        leader.terminate()
+        leader.wait(10)
