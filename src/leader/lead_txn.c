@@ -219,6 +219,21 @@ static void block_end_start(lead_session *s, lead_run *r, pgw_done_cb done, void
 	}
 }
 
+/* Open a block at isolation level `level` ("": the session's default):
+ * IDLE → ACTIVE with a new txid.  MUR_OK, or MUR_ERR with err (IDLE). */
+static int block_open(lead_session *s, const char *level, mur_error *err)
+{
+	lead_session_set(s, "transaction_isolation",
+			 level[0] ? level : lead_session_get(s, "default_transaction_isolation"));
+	s->txid = lead_time_id(&s->e->txid_next);
+	if (!(s->tx = repl_txn_begin(s->e->repl, s->txid, err))) {
+		s->txid = 0;
+		return MUR_ERR;
+	}
+	txn_set(s, LEAD_TXN_ACTIVE);
+	return MUR_OK;
+}
+
 void lead_txn_begin(lead_run *r)
 {
 	lead_session *s = r->s;
@@ -237,16 +252,8 @@ void lead_txn_begin(lead_run *r)
 		lead_run_finish(r);
 		return;
 	}
-	/* the block's level: BEGIN's, else the session's default */
-	lead_session_set(s, "transaction_isolation",
-			 r->p->u.set.value[0]
-				 ? r->p->u.set.value
-				 : lead_session_get(s, "default_transaction_isolation"));
-	s->txid = lead_time_id(&s->e->txid_next);
-	if (!(s->tx = repl_txn_begin(s->e->repl, s->txid, &err)))
+	if (block_open(s, r->p->u.set.value, &err) != MUR_OK) /* BEGIN's level, or default */
 		lead_run_fail(r, &err);
-	else
-		txn_set(s, LEAD_TXN_ACTIVE);
 	lead_run_finish(r);
 }
 
@@ -303,14 +310,8 @@ int lead_txn_implicit_start(lead_session *s, const plan *p, mur_error *err)
 	    (p->kind == PLAN_BEGIN || p->kind == PLAN_COMMIT || p->kind == PLAN_ROLLBACK ||
 	     p->kind == PLAN_SAVEPOINT || p->kind == PLAN_RELEASE || p->kind == PLAN_ROLLBACK_TO))
 		return MUR_OK; /* as outside a Query: no block to end or join */
-	lead_session_set(s, "transaction_isolation",
-			 lead_session_get(s, "default_transaction_isolation"));
-	s->txid = lead_time_id(&s->e->txid_next);
-	if (!(s->tx = repl_txn_begin(s->e->repl, s->txid, err))) {
-		s->txid = 0;
+	if (block_open(s, "", err) != MUR_OK)
 		return MUR_ERR;
-	}
-	txn_set(s, LEAD_TXN_ACTIVE);
 	s->implicit = 1;
 	return MUR_OK;
 }

@@ -25,6 +25,10 @@
  *     │   READY ── ERROR in an extended-protocol message (pgw_conn_fail) ──► SKIP
  *     │   SKIP  ── Sync (pgw_extended_sync) ──► READY     (other messages discarded)
  *     │   READY ── ERROR in a simple query (pgw_conn_fail → pgw_simple_finish) ──► READY
+ *     │   READY ── end of a multi-statement Query, or its error (pgw_simple_finish →
+ *     │            pgw_conn_query_end: the engine ends its implicit block) ──► BUSY
+ *     │            ── result (pgw_simple_on_query_end, ReadyForQuery) ──► READY
+ *     │   READY/SKIP inside a block, idle too long (pgw_conn_idle_expired) ──► CLOSED
  *     │
  *     └─► CLOSED from any state (conn_set_closed): CancelRequest (after handing
  *         its key to the owner: pgw_conn_set_cancel), Terminate, a
