@@ -57,7 +57,8 @@ def timed_update(cluster, id_, out):
     try:
         with conn.cursor() as cur:
             cur.execute("UPDATE idle_acc SET v = v + 1 WHERE id = %s", (id_,))
-        out["waited"] = time.monotonic() - t0
+        out["end"] = time.monotonic()
+        out["waited"] = out["end"] - t0
     except psycopg2.Error as e:
         out["error"] = e
     finally:
@@ -84,13 +85,13 @@ def test_idle_block_is_ended_and_its_writes_undone(cluster, acc):
     holder.poll()
     assert any("FATAL:  terminating connection due to idle-in-transaction timeout" in n
                for n in holder.notices), holder.notices
-    assert IDLE_S * 0.9 <= ended_after < IDLE_S + 3, ended_after
+    assert IDLE_S * 0.5 <= ended_after < IDLE_S + 3, ended_after
     with pytest.raises(psycopg2.OperationalError):
         cur.execute("SELECT 1")
     th.join(20)
     assert "error" not in out, out
     # the writer waited for the holder's lock, then went on
-    assert out["waited"] >= IDLE_S * 0.7, out
+    assert out["end"] - t_idle >= IDLE_S * 0.5, out
     assert value(acc, 1) == before + 1  # the holder's 1000 is gone
 
 
@@ -103,10 +104,11 @@ def test_idle_in_failed_block_is_ended_too(cluster, acc):
     with pytest.raises(psycopg2.Error):
         cur.execute("SELECT 1/0")
     assert holder.info.transaction_status == ext.TRANSACTION_STATUS_INERROR
+    t_idle = time.monotonic()
     out = {}
     timed_update(cluster, 2, out)
     assert "error" not in out, out
-    assert out["waited"] >= IDLE_S * 0.5, out
+    assert out["end"] - t_idle >= IDLE_S * 0.5, out
     assert value(acc, 2) != 2000
 
 
@@ -150,10 +152,11 @@ def test_stopped_client_process_loses_its_lock(cluster, acc):
     try:
         assert child.stdout.readline().strip() == "holding"
         os.kill(child.pid, signal.SIGSTOP)
+        t_stop = time.monotonic()
         out = {}
         timed_update(cluster, 3, out)
         assert "error" not in out, out
-        assert 0.5 <= out["waited"] < 10, out
+        assert 0.5 <= out["end"] - t_stop < 10, out
         assert value(acc, 3) == before + 1
     finally:
         os.kill(child.pid, signal.SIGKILL)
