@@ -102,10 +102,10 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	char pidfile[PATH_MAX + 32];
 	cli_local_node_path(o, i, "murphy.pid", pidfile, sizeof pidfile);
 	unlink(pidfile);
-	char suspect[32], dead[32], pipeline[32], startup[32];
+	char suspect[32], dead[32], pipeline[32], startup[32], idle[32];
 	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir,  "--listen", listen, "--pg",
 			       pg,          NULL,     NULL,    NULL, NULL,       NULL,   NULL,
-			       NULL,        NULL,     NULL,    NULL, NULL};
+			       NULL,        NULL,     NULL,    NULL, NULL,       NULL,   NULL};
 	int na = 8;
 	if (o->suspect_timeout_ms > 0) {
 		snprintf(suspect, sizeof suspect, "%ld", o->suspect_timeout_ms);
@@ -126,6 +126,11 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 		snprintf(startup, sizeof startup, "%ld", o->startup_timeout_ms);
 		leader_argv[na++] = "--startup-timeout-ms";
 		leader_argv[na++] = startup;
+	}
+	if (o->idle_in_txn_ms >= 0) {
+		snprintf(idle, sizeof idle, "%ld", o->idle_in_txn_ms);
+		leader_argv[na++] = "--idle-in-transaction-timeout-ms";
+		leader_argv[na++] = idle;
 	}
 	if (o->allow_faults)
 		leader_argv[na++] = "--allow-faults";

@@ -34,6 +34,8 @@ typedef struct cli_local_opts {
 	long dead_timeout_ms;    /* leader --dead-timeout-ms; same */
 	long write_pipeline;     /* leader --write-pipeline; same */
 	long startup_timeout_ms; /* leader --startup-timeout-ms; same */
+	long idle_in_txn_ms;     /* leader --idle-in-transaction-timeout-ms; -1 unset (the
+				    leader's default); 0 is a value here (never) */
 	int allow_faults;        /* leader --allow-faults: -1 from local.conf, else 1 (on) */
 } cli_local_opts;
 

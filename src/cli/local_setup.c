@@ -72,6 +72,8 @@ static void conf_read(cli_local_opts *o)
 			o->write_pipeline = v;
 		if (o->startup_timeout_ms < 0 && sscanf(line, "startup_timeout_ms=%d", &v) == 1)
 			o->startup_timeout_ms = v;
+		if (o->idle_in_txn_ms < 0 && sscanf(line, "idle_in_txn_timeout_ms=%d", &v) == 1)
+			o->idle_in_txn_ms = v;
 		if (o->allow_faults < 0 && sscanf(line, "allow_faults=%d", &v) == 1)
 			o->allow_faults = v != 0;
 	}
@@ -95,6 +97,8 @@ static int conf_write(const cli_local_opts *o)
 		fprintf(f, "write_pipeline=%ld\n", o->write_pipeline);
 	if (o->startup_timeout_ms > 0)
 		fprintf(f, "startup_timeout_ms=%ld\n", o->startup_timeout_ms);
+	if (o->idle_in_txn_ms >= 0)
+		fprintf(f, "idle_in_txn_timeout_ms=%ld\n", o->idle_in_txn_ms);
 	fprintf(f, "allow_faults=%d\n", o->allow_faults);
 	return fclose(f);
 }

@@ -374,3 +374,22 @@ def test_leader_flags_set_every_sessions_defaults(tmp_path):
     finally:
         leader.terminate()
         leader.wait(10)
+
+
+def test_local_start_passes_the_idle_timeout_and_remembers_it():
+    """murphy local start --idle-in-transaction-timeout-ms reaches the leader
+    and local.conf keeps it for the next start; 0 (never) is a value."""
+    from conftest import Cluster
+    cl = Cluster(followers=1, start_args=("--idle-in-transaction-timeout-ms", "0"))
+    try:
+        for _ in range(2):  # the second start reads local.conf
+            cl.start()
+            conn = cl.connect()
+            with conn.cursor() as cur:
+                cur.execute("SHOW idle_in_transaction_session_timeout")
+                assert cur.fetchall() == [("0",)]
+            conn.close()
+            cl.stop()
+            cl.start_args = []
+    finally:
+        cl.stop()
