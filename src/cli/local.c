@@ -102,7 +102,7 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 	char pidfile[PATH_MAX + 32];
 	cli_local_node_path(o, i, "murphy.pid", pidfile, sizeof pidfile);
 	unlink(pidfile);
-	char suspect[32], dead[32], pipeline[32], startup[32], keep[32];
+	char suspect[32], dead[32], pipeline[32], startup[32], keep[32], idle[32];
 	char *leader_argv[] = {(char *)exe, "leader", "--dir", dir,  "--listen", listen, "--pg",
 			       pg,          NULL,     NULL,    NULL, NULL,       NULL,   NULL,
 			       NULL,        NULL,     NULL,    NULL, NULL,       NULL,   NULL};
@@ -131,6 +131,11 @@ static int spawn_node(const cli_local_opts *o, int i, const char *exe, spawned *
 		snprintf(keep, sizeof keep, "%ld", o->txn_outcomes_keep_ms);
 		leader_argv[na++] = "--txn-outcomes-keep-ms";
 		leader_argv[na++] = keep;
+	}
+	if (o->idle_in_txn_ms >= 0) {
+		snprintf(idle, sizeof idle, "%ld", o->idle_in_txn_ms);
+		leader_argv[na++] = "--idle-in-transaction-timeout-ms";
+		leader_argv[na++] = idle;
 	}
 	if (o->allow_faults)
 		leader_argv[na++] = "--allow-faults";

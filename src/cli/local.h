@@ -35,6 +35,8 @@ typedef struct cli_local_opts {
 	long write_pipeline;     /* leader --write-pipeline; same */
 	long startup_timeout_ms; /* leader --startup-timeout-ms; same */
 	long txn_outcomes_keep_ms; /* leader --txn-outcomes-keep-ms; -1: the leader's default */
+	long idle_in_txn_ms;       /* leader --idle-in-transaction-timeout-ms; -1 unset (the
+				    leader's default); 0 is a value here (never) */
 	int allow_faults;          /* leader --allow-faults: -1 from local.conf, else 1 (on) */
 } cli_local_opts;
 

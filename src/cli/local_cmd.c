@@ -9,6 +9,7 @@
 #include "cli/table.h"
 #include "pgwire/pgw_server.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,9 @@ static const char local_usage[] =
 	"usage: murphy local start  --dir DIR [--followers N] [--pg-port P]\n"
 	"                           [--suspect-timeout-ms MS] [--dead-timeout-ms MS]\n"
 	"                           [--write-pipeline N] [--startup-timeout-ms MS]\n"
-	"                           [--txn-outcomes-keep-ms MS] [--no-faults | --allow-faults]\n"
+	"                           [--txn-outcomes-keep-ms MS]\n"
+	"                           [--idle-in-transaction-timeout-ms MS]\n"
+	"                           [--no-faults | --allow-faults]\n"
 	"       murphy local stop   --dir DIR\n"
 	"       murphy local status --dir DIR\n"
 	"\n"
@@ -50,6 +53,10 @@ static const char local_usage[] =
 	"                   how long a multi-shard commit's decision stays in\n"
 	"                   murphy.transaction_outcomes (murphy leader --help; default a\n"
 	"                   day); remembered in DIR/local.conf\n"
+	"  --idle-in-transaction-timeout-ms MS\n"
+	"                   end a session idle inside a transaction block after MS (murphy\n"
+	"                   leader --help; default 60000, 0 never); remembered in\n"
+	"                   DIR/local.conf\n"
 	"  --no-faults      start the leader without --allow-faults: murphy.fault and\n"
 	"                   `murphy fault` are refused (42501).  By default a local cluster\n"
 	"                   accepts them (it is for development; any client of the pg port\n"
@@ -67,6 +74,7 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 	o->write_pipeline = -1;
 	o->txn_outcomes_keep_ms = -1;
 	o->startup_timeout_ms = -1;
+	o->idle_in_txn_ms = -1;
 	o->allow_faults = -1;
 	for (int i = 0; i < argc; i++) {
 		const char *a = argv[i];
@@ -124,6 +132,18 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 					"murphy local: --txn-outcomes-keep-ms takes ms >= 0, got "
 					"\"%s\"\n",
 					v);
+				return 2;
+			}
+		} else if (strcmp(a, "--idle-in-transaction-timeout-ms") == 0) {
+			char *end;
+			o->idle_in_txn_ms = strtol(v, &end, 10);
+			if (*end || end == v || o->idle_in_txn_ms < 0 ||
+			    o->idle_in_txn_ms > INT_MAX) {
+				fprintf(stderr,
+					"murphy local: --idle-in-transaction-timeout-ms takes "
+					"0..%d, "
+					"got \"%s\"\n",
+					INT_MAX, v);
 				return 2;
 			}
 		} else {

@@ -76,6 +76,8 @@ static void conf_read(cli_local_opts *o)
 		if (o->txn_outcomes_keep_ms < 0 &&
 		    sscanf(line, "txn_outcomes_keep_ms=%ld", &lv) == 1)
 			o->txn_outcomes_keep_ms = lv;
+		if (o->idle_in_txn_ms < 0 && sscanf(line, "idle_in_txn_timeout_ms=%d", &v) == 1)
+			o->idle_in_txn_ms = v;
 		if (o->allow_faults < 0 && sscanf(line, "allow_faults=%d", &v) == 1)
 			o->allow_faults = v != 0;
 	}
@@ -101,6 +103,8 @@ static int conf_write(const cli_local_opts *o)
 		fprintf(f, "startup_timeout_ms=%ld\n", o->startup_timeout_ms);
 	if (o->txn_outcomes_keep_ms >= 0)
 		fprintf(f, "txn_outcomes_keep_ms=%ld\n", o->txn_outcomes_keep_ms);
+	if (o->idle_in_txn_ms >= 0)
+		fprintf(f, "idle_in_txn_timeout_ms=%ld\n", o->idle_in_txn_ms);
 	fprintf(f, "allow_faults=%d\n", o->allow_faults);
 	return fclose(f);
 }

@@ -64,6 +64,17 @@ void lead_engine_set_write_pipeline(lead_engine *e, int depth);
 void lead_engine_set_outcomes_keep_ms(lead_engine *e, int64_t keep_ms);
 /* The PostgreSQL port's startup timeout (pgw_server.h), for murphy.settings. */
 void lead_engine_set_startup_timeout(lead_engine *e, uint64_t ms);
+/* idle_in_transaction_session_timeout unless the leader is told otherwise
+ * (--idle-in-transaction-timeout-ms): PostgreSQL's default is 0 (never),
+ * but a block idle in murphy holds whole shards (every reader and writer
+ * of them waits), not rows; docs/decisions.md ("An idle block is ended
+ * after a minute"). */
+#define LEAD_IDLE_IN_TXN_TIMEOUT_MS_DEFAULT 60000
+/* The leader's defaults of idle_in_transaction_session_timeout (ms, 0 =
+ * off) and tcp_keepalives_* for every session (lead_idle.c); SHOW shows
+ * them, RESET restores them. */
+void lead_engine_set_client_defaults(lead_engine *e, uint64_t idle_in_txn_ms,
+				     const pgw_keepalive *ka);
 /* The hint of the 42501 refusal when fault injection is off. */
 #define LEAD_FAULTS_OFF_HINT                                                                       \
 	"start the leader with --allow-faults (murphy local start does unless given --no-faults)"

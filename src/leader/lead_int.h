@@ -102,6 +102,10 @@ struct lead_engine {
 	uint64_t txid_next;    /* transaction ids, same scheme (txid_current()) */
 	uint64_t suspect_timeout_ms, dead_timeout_ms; /* for murphy.settings */
 	uint64_t startup_timeout_ms;                  /* same */
+	/* the leader's defaults of the client settings (lead_idle.c) */
+	char idle_in_txn_default[32]; /* idle_in_transaction_session_timeout */
+	pgw_keepalive keepalive;      /* tcp_keepalives_idle, _interval, _count */
+	char keepalive_default[3][16];
 	lead_query_stat qstats[LEAD_QUERY_STATS_MAX]; /* ring: the most recent SELECTs */
 	uint64_t nqstats;                             /* recorded so far */
 	uint32_t next_backend;
@@ -167,6 +171,8 @@ typedef struct lead_session {
 	char user[64];
 	char app[64];
 	struct lead_session *next_open, *prev_open; /* e->sessions while open */
+	int in_query; /* a multi-statement Query runs: IDLE statements open a block */
+	int implicit; /* the block (ACTIVE, FAILED) is that Query's implicit one */
 } lead_session;
 
 typedef struct lead_session lead_session;
@@ -440,6 +446,18 @@ uint64_t lead_session_ms(lead_session *s, const char *name);
 /* 1 when name is a time setting lead_setting_ms_check knows. */
 int lead_setting_is_ms(const char *name);
 
+/* lead_idle.c: clients that stop talking (idle in a block, lost) */
+/* The leader's default of a client setting (idle_in_transaction_session_
+ * timeout, tcp_keepalives_*), as SHOW prints it; NULL for other names. */
+const char *lead_client_default(const lead_engine *e, const char *name);
+/* 1 when name is a tcp_keepalives_* setting (lead_client_setting_set). */
+int lead_client_setting(const char *name);
+/* SET / RESET of a tcp_keepalives_* setting: checked, stored, and applied
+ * to the session's connection.  MUR_OK, or 22023 with err. */
+int lead_client_setting_set(lead_session *s, const plan_set *ps, mur_error *err);
+/* pgw_engine_ops.idle_in_txn_timeout_ms. */
+uint64_t lead_idle_timeout_ms(void *esess);
+
 /* lead_explain.c */
 void lead_explain_start(lead_run *r);
 
@@ -467,6 +485,14 @@ void lead_txn_release(lead_run *r);
 void lead_txn_rollback_to(lead_run *r);
 /* The client went away: an open block is aborted. */
 void lead_txn_session_closed(lead_session *s);
+/* pgw_engine_ops.query_begin / query_end: a multi-statement Query's
+ * implicit block (lead_txn.c, top). */
+void lead_txn_query_begin(void *esess);
+void lead_txn_query_end(void *esess, int failed, pgw_done_cb done, void *arg);
+/* A statement (plan p; NULL: not planned yet) starts: inside a
+ * multi-statement Query with no block open, open its implicit block.
+ * MUR_OK, or MUR_ERR with err (the block could not begin). */
+int lead_txn_implicit_start(lead_session *s, const plan *p, mur_error *err);
 /* A run starts: remember the session's block (a child run is given its
  * parent's by lead_run_child). */
 void lead_txn_run_started(lead_run *r);

@@ -130,6 +130,9 @@ static const char *const known_settings[] = {"application_name",
 					     "statement_timeout",
 					     "lock_timeout",
 					     "idle_in_transaction_session_timeout",
+					     "tcp_keepalives_idle",
+					     "tcp_keepalives_interval",
+					     "tcp_keepalives_count",
 					     "standard_conforming_strings",
 					     "intervalstyle",
 					     "client_min_messages",
@@ -177,7 +180,6 @@ static const char *default_setting(const char *name)
 		{"max_identifier_length", "63"},
 		{"application_name", ""},
 		{"statement_timeout", "0"},
-		{"idle_in_transaction_session_timeout", "0"},
 		{"client_min_messages", "notice"},
 		{"bytea_output", "hex"},
 		{"is_superuser", "on"},
@@ -239,12 +241,19 @@ static int setting_known(const char *name)
 	return 0;
 }
 
+/* The value a setting has before SET and after RESET. */
+static const char *session_default(const lead_session *s, const char *name)
+{
+	const char *v = lead_client_default(s->e, name);
+	return v ? v : default_setting(name);
+}
+
 const char *lead_session_get(lead_session *s, const char *name)
 {
 	for (int i = 0; i < s->nsettings; i++)
 		if (strcmp(s->settings[i].name, name) == 0)
 			return s->settings[i].value;
-	return default_setting(name);
+	return session_default(s, name);
 }
 
 void lead_session_set(lead_session *s, const char *name, const char *value)
@@ -306,27 +315,18 @@ void lead_utility_start(lead_run *r)
 			lead_run_fail(r, &err);
 			break;
 		}
-		if (ps->is_default) {
-			const char *d = default_setting(ps->name);
+		if (lead_client_setting(ps->name)) { /* tcp_keepalives_*: lead_idle.c */
+			if (lead_client_setting_set(s, ps, &err) != MUR_OK) {
+				lead_run_fail(r, &err);
+				break;
+			}
+		} else if (ps->is_default) {
+			const char *d = session_default(s, ps->name);
 			lead_session_set(s, ps->name, d ? d : "");
 		} else if (lead_setting_is_ms(ps->name)) { /* statement_timeout: lead_cancel.c */
 			char ms[32];
 			if (lead_setting_ms_check(ps->name, ps->value, ms, sizeof ms, &err) !=
 			    MUR_OK) {
-				lead_run_fail(r, &err);
-				break;
-			}
-			if (strcmp(ps->name, "idle_in_transaction_session_timeout") == 0 &&
-			    strcmp(ms, "0") != 0) {
-				/* accepted and ignored it would promise what murphy
-				 * does not do: end a block left idle (its locks
-				 * are held until its client ends it or goes away) */
-				mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-					      "murphy does not end idle transactions: "
-					      "idle_in_transaction_session_timeout can only be 0");
-				mur_error_hint(&err, "a block's shard locks are released by "
-						     "COMMIT, ROLLBACK or its client closing the "
-						     "connection (docs/transactions.md)");
 				lead_run_fail(r, &err);
 				break;
 			}
@@ -865,6 +865,10 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	mur_error err;
 
 	lead_stmt_begin(s, &done, &arg); /* cancel, statement_timeout: lead_cancel.c */
+	if (lead_txn_implicit_start(s, st->p, &err) != MUR_OK) {
+		done_with_error(done, arg, &err);
+		return;
+	}
 	if (s->txn == LEAD_TXN_FAILED &&
 	    (!st->p || (st->p->kind != PLAN_ROLLBACK && st->p->kind != PLAN_COMMIT &&
 			st->p->kind != PLAN_ROLLBACK_TO))) {
@@ -919,4 +923,7 @@ const pgw_engine_ops lead_engine_ops = {
 	.txn_status = op_txn_status,
 	.statement_failed = op_statement_failed,
 	.cancel = lead_session_cancel_request,
+	.idle_in_txn_timeout_ms = lead_idle_timeout_ms,
+	.query_begin = lead_txn_query_begin,
+	.query_end = lead_txn_query_end,
 };

@@ -22,6 +22,14 @@
  *   RELEASE s             forgets s and the savepoints after it
  *   the client goes away  ACTIVE/FAILED → ABORTING → IDLE (nobody answered)
  *
+ * Implicit blocks (PostgreSQL's "Multiple Statements in a Simple Query"):
+ * while a multi-statement Query runs (in_query, lead_txn_query_begin), a
+ * statement that finds the session IDLE opens a block first (IDLE →
+ * ACTIVE, s->implicit); the Query's end (lead_txn_query_end) commits it,
+ * or undoes it after an error.  BEGIN inside makes it a regular block
+ * (left open); COMMIT / ROLLBACK end it with a notice, and the statements
+ * after them open a new one; savepoints are refused in it (25P01).
+ *
  * A run started in a block remembers the block's txid: a write it sends
  * after the block ended (the session closed while it ran) is refused
  * rather than made outside any transaction.
@@ -113,6 +121,8 @@ uint64_t lead_txn_current_id(lead_engine *e)
 typedef struct block_end {
 	lead_session *s;
 	lead_run *r;
+	pgw_done_cb done; /* or this is answered (the end of a Query's implicit block) */
+	void *done_arg;
 	const char *tag; /* "COMMIT" or "ROLLBACK" */
 	int abort;       /* the block is being undone (ROLLBACK, COMMIT after an error) */
 } block_end;
@@ -130,6 +140,7 @@ static void block_ended(void *arg, int failed, const mur_error *err)
 	lead_session *s = be->s;
 	lead_run *r = be->r;
 	txn_set(s, LEAD_TXN_IDLE);
+	s->implicit = 0;
 	lead_session_set(s, "transaction_isolation",
 			 lead_session_get(s, "default_transaction_isolation"));
 	savepoints_drop(s, 0);
@@ -154,14 +165,22 @@ static void block_ended(void *arg, int failed, const mur_error *err)
 			lead_run_fail(r, err);
 		snprintf(r->res->tag, sizeof r->res->tag, "%s", be->tag);
 		lead_run_finish(r);
+	} else if (be->done) {
+		pgw_result *res = pgw_result_new();
+		if (res && failed && be->abort)
+			pgw_result_add_notice(res, "%s", err->message); /* as above */
+		else if (res && failed)
+			pgw_result_set_error(res, err);
+		be->done(be->done_arg, res);
 	}
 	free(be);
 	lead_session_unref(s);
 }
 
-/* End the session's block: commit it (abort = 0) or undo it.  r (NULL:
- * the session closed) is answered once it ended. */
-static void block_end_start(lead_session *s, lead_run *r, int abort, const char *tag)
+/* End the session's block: commit it (abort = 0) or undo it.  r, or
+ * else done (both NULL: the session closed), is answered once it ended. */
+static void block_end_start(lead_session *s, lead_run *r, pgw_done_cb done, void *done_arg,
+			    int abort, const char *tag)
 {
 	repl_txn *tx = s->tx;
 	block_end *be = calloc(1, sizeof *be);
@@ -174,11 +193,18 @@ static void block_end_start(lead_session *s, lead_run *r, int abort, const char 
 		if (r) {
 			lead_run_fail(r, &err);
 			lead_run_finish(r);
+		} else if (done) {
+			pgw_result *res = pgw_result_new();
+			if (res)
+				pgw_result_set_error(res, &err);
+			done(done_arg, res);
 		}
 		return;
 	}
 	be->s = s;
 	be->r = r;
+	be->done = done;
+	be->done_arg = done_arg;
 	be->tag = tag;
 	be->abort = abort;
 	s->refs++;
@@ -193,26 +219,41 @@ static void block_end_start(lead_session *s, lead_run *r, int abort, const char 
 	}
 }
 
+/* Open a block at isolation level `level` ("": the session's default):
+ * IDLE → ACTIVE with a new txid.  MUR_OK, or MUR_ERR with err (IDLE). */
+static int block_open(lead_session *s, const char *level, mur_error *err)
+{
+	lead_session_set(s, "transaction_isolation",
+			 level[0] ? level : lead_session_get(s, "default_transaction_isolation"));
+	s->txid = lead_time_id(&s->e->txid_next);
+	if (!(s->tx = repl_txn_begin(s->e->repl, s->txid, err))) {
+		s->txid = 0;
+		return MUR_ERR;
+	}
+	txn_set(s, LEAD_TXN_ACTIVE);
+	return MUR_OK;
+}
+
 void lead_txn_begin(lead_run *r)
 {
 	lead_session *s = r->s;
 	mur_error err;
 	snprintf(r->res->tag, sizeof r->res->tag, "BEGIN");
+	if (s->implicit && s->txn == LEAD_TXN_ACTIVE) {
+		/* the Query's statements so far join the regular block */
+		s->implicit = 0;
+		if (r->p->u.set.value[0])
+			lead_session_set(s, "transaction_isolation", r->p->u.set.value);
+		lead_run_finish(r);
+		return;
+	}
 	if (s->txn != LEAD_TXN_IDLE) {
 		pgw_result_add_notice(r->res, "there is already a transaction in progress");
 		lead_run_finish(r);
 		return;
 	}
-	/* the block's level: BEGIN's, else the session's default */
-	lead_session_set(s, "transaction_isolation",
-			 r->p->u.set.value[0]
-				 ? r->p->u.set.value
-				 : lead_session_get(s, "default_transaction_isolation"));
-	s->txid = lead_time_id(&s->e->txid_next);
-	if (!(s->tx = repl_txn_begin(s->e->repl, s->txid, &err)))
+	if (block_open(s, r->p->u.set.value, &err) != MUR_OK) /* BEGIN's level, or default */
 		lead_run_fail(r, &err);
-	else
-		txn_set(s, LEAD_TXN_ACTIVE);
 	lead_run_finish(r);
 }
 
@@ -225,10 +266,12 @@ void lead_txn_commit(lead_run *r)
 		lead_run_finish(r);
 		return;
 	}
+	if (s->implicit)
+		pgw_result_add_notice(r->res, "there is no transaction in progress");
 	if (s->txn == LEAD_TXN_FAILED)
-		block_end_start(s, r, 1, "ROLLBACK");
+		block_end_start(s, r, NULL, NULL, 1, "ROLLBACK");
 	else
-		block_end_start(s, r, 0, "COMMIT");
+		block_end_start(s, r, NULL, NULL, 0, "COMMIT");
 }
 
 void lead_txn_rollback(lead_run *r)
@@ -240,13 +283,51 @@ void lead_txn_rollback(lead_run *r)
 		lead_run_finish(r);
 		return;
 	}
-	block_end_start(s, r, 1, "ROLLBACK");
+	if (s->implicit)
+		pgw_result_add_notice(r->res, "there is no transaction in progress");
+	block_end_start(s, r, NULL, NULL, 1, "ROLLBACK");
 }
 
 void lead_txn_session_closed(lead_session *s)
 {
 	if (s->txn == LEAD_TXN_ACTIVE || s->txn == LEAD_TXN_FAILED)
-		block_end_start(s, NULL, 1, "ROLLBACK");
+		block_end_start(s, NULL, NULL, NULL, 1, "ROLLBACK");
+}
+
+/* ---- the implicit block of a multi-statement Query ---- */
+
+void lead_txn_query_begin(void *esess)
+{
+	lead_session *s = esess;
+	s->in_query = 1;
+}
+
+int lead_txn_implicit_start(lead_session *s, const plan *p, mur_error *err)
+{
+	if (!s->in_query || s->txn != LEAD_TXN_IDLE)
+		return MUR_OK;
+	if (p &&
+	    (p->kind == PLAN_BEGIN || p->kind == PLAN_COMMIT || p->kind == PLAN_ROLLBACK ||
+	     p->kind == PLAN_SAVEPOINT || p->kind == PLAN_RELEASE || p->kind == PLAN_ROLLBACK_TO))
+		return MUR_OK; /* as outside a Query: no block to end or join */
+	if (block_open(s, "", err) != MUR_OK)
+		return MUR_ERR;
+	s->implicit = 1;
+	return MUR_OK;
+}
+
+void lead_txn_query_end(void *esess, int failed, pgw_done_cb done, void *arg)
+{
+	lead_session *s = esess;
+	s->in_query = 0;
+	if (!s->implicit || (s->txn != LEAD_TXN_ACTIVE && s->txn != LEAD_TXN_FAILED)) {
+		done(arg, pgw_result_new());
+		return;
+	}
+	if (failed || s->txn == LEAD_TXN_FAILED)
+		block_end_start(s, NULL, done, arg, 1, "ROLLBACK");
+	else
+		block_end_start(s, NULL, done, arg, 0, "COMMIT");
 }
 
 int lead_txn_serializable(lead_session *s)
@@ -262,7 +343,7 @@ int lead_txn_serializable(lead_session *s)
 static int outside_block(lead_run *r, const char *cmd)
 {
 	mur_error err;
-	if (r->s->txn != LEAD_TXN_IDLE)
+	if (r->s->txn != LEAD_TXN_IDLE && !r->s->implicit)
 		return 0;
 	mur_error_set(&err, SQLSTATE_NO_ACTIVE_SQL_TRANSACTION,
 		      "%s can only be used in transaction blocks", cmd);

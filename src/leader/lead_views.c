@@ -308,6 +308,20 @@ static void fill_settings(lead_engine *e)
 		 "due "
 		 "to statement timeout\"; what a cancel stops: docs/failures.md); 0: off (SET per "
 		 "session, PostgreSQL's units: '2s', 500)"},
+		{"idle_in_transaction_session_timeout",
+		 lead_client_default(e, "idle_in_transaction_session_timeout"), NULL,
+		 "a session idle this long inside a transaction block is ended (FATAL 25P03) and "
+		 "its block undone; 0: never (leader flag --idle-in-transaction-timeout-ms, SET "
+		 "per session; docs/failures.md, \"A lost client\")"},
+		{"tcp_keepalives_idle", lead_client_default(e, "tcp_keepalives_idle"), NULL,
+		 "TCP keepalive of client connections: probes start after this much silence "
+		 "(leader flag --tcp-keepalives-idle, SET per session)"},
+		{"tcp_keepalives_interval", lead_client_default(e, "tcp_keepalives_interval"), NULL,
+		 "one keepalive probe this often (leader flag --tcp-keepalives-interval, SET per "
+		 "session)"},
+		{"tcp_keepalives_count", lead_client_default(e, "tcp_keepalives_count"), "probes",
+		 "unanswered probes after which a client is lost: its connection closes and its "
+		 "block is undone (leader flag --tcp-keepalives-count, SET per session)"},
 		{"murphy.count_distinct", "exact", NULL,
 		 "count(DISTINCT x) over distributed tables: exact, or approximate (answered as "
 		 "approx_count_distinct(x): HyperLogLog sketches, about 0.8 % standard error; "

@@ -26,6 +26,7 @@
 #include "pgwire/pgw_server.h"
 #include "replication/repl.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,10 @@ static void usage(FILE *f)
 		"usage: murphy leader --dir DIR --listen HOST:PORT --pg HOST:PORT\n"
 		"                     [--suspect-timeout-ms MS] [--dead-timeout-ms MS]\n"
 		"                     [--write-pipeline N] [--startup-timeout-ms MS]\n"
-		"                     [--txn-outcomes-keep-ms MS] [--allow-faults]\n"
+		"                     [--txn-outcomes-keep-ms MS]\n"
+		"                     [--idle-in-transaction-timeout-ms MS]\n"
+		"                     [--tcp-keepalives-idle S] [--tcp-keepalives-interval S]\n"
+		"                     [--tcp-keepalives-count N] [--allow-faults]\n"
 		"\n"
 		"Runs the coordinator in the foreground, logging to stderr.\n"
 		"  --dir DIR         data directory: catalog.db, cluster.secret, murphy.pid\n"
@@ -75,6 +79,17 @@ static void usage(FILE *f)
 		"                            and as long as a copy may need it (default\n"
 		"                            86400000: a day; past %d rows the oldest\n"
 		"                            no copy needs go sooner; docs/transactions.md)\n"
+		"  --idle-in-transaction-timeout-ms MS   every session's default of\n"
+		"                            idle_in_transaction_session_timeout: a session idle\n"
+		"                            inside a transaction block this long is ended (FATAL\n"
+		"                            25P03) and its block undone (default %d; 0: never)\n"
+		"  --tcp-keepalives-idle S, --tcp-keepalives-interval S, --tcp-keepalives-count N\n"
+		"                            TCP keepalive of client connections (defaults %d, "
+		"%d,\n"
+		"                            %d): a client whose host or network is gone is\n"
+		"                            declared lost after S + S * N seconds of silence and\n"
+		"                            its block undone (docs/failures.md, \"A lost "
+		"client\")\n"
 		"  --allow-faults            accept fault injection (SELECT murphy.fault('kill "
 		"f1'),\n"
 		"                            murphy fault): any client of --pg can then kill, "
@@ -87,7 +102,9 @@ static void usage(FILE *f)
 		"SIGTERM or SIGINT shuts it down cleanly.\n",
 		PGW_STARTUP_TIMEOUT_MS_DEFAULT, PGW_STARTUP_TIMEOUT_MS_MIN,
 		PGW_STARTUP_TIMEOUT_MS_MAX, PGW_CONNECTIONS_MAX, PGW_STARTUP_CONNECTIONS_MAX,
-		REPL_OUTCOMES_ROWS_MAX);
+		REPL_OUTCOMES_ROWS_MAX, LEAD_IDLE_IN_TXN_TIMEOUT_MS_DEFAULT,
+		PGW_KEEPALIVE_IDLE_S_DEFAULT, PGW_KEEPALIVE_INTERVAL_S_DEFAULT,
+		PGW_KEEPALIVE_COUNT_DEFAULT);
 }
 
 static int split_hostport(const char *s, char *host, size_t hostsz, int *port)
@@ -161,10 +178,55 @@ static void on_signal(uv_signal_t *s, int signum)
 	uv_close((uv_handle_t *)&l->sigint, NULL);
 }
 
+/* What the leader gives every client session (lead_idle.c). */
+typedef struct client_opts {
+	long idle_in_txn_ms;
+	pgw_keepalive ka;
+} client_opts;
+
+/* v as a whole number in lo..hi into *out; MUR_ERR (said on stderr)
+ * otherwise. */
+static int parse_range(const char *a, const char *v, long lo, long hi, long *out)
+{
+	char *end;
+	*out = strtol(v, &end, 10);
+	if (*end || end == v || *out < lo || *out > hi) {
+		fprintf(stderr, "murphy leader: %s takes %ld..%ld, got \"%s\"\n", a, lo, hi, v);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+/* A client option (a, v): 1 when a is one (*rc set), 0 otherwise. */
+static int parse_client_opt(const char *a, const char *v, client_opts *co, int *rc)
+{
+	long n = 0;
+	if (strcmp(a, "--idle-in-transaction-timeout-ms") == 0) {
+		*rc = parse_range(a, v, 0, INT_MAX, &co->idle_in_txn_ms);
+		return 1;
+	}
+	if (strcmp(a, "--tcp-keepalives-idle") == 0)
+		*rc = parse_range(a, v, 1, 32767, &n); /* Linux's MAX_TCP_KEEPIDLE */
+	else if (strcmp(a, "--tcp-keepalives-interval") == 0)
+		*rc = parse_range(a, v, 1, 32767, &n); /* MAX_TCP_KEEPINTVL */
+	else if (strcmp(a, "--tcp-keepalives-count") == 0)
+		*rc = parse_range(a, v, 1, 127, &n); /* MAX_TCP_KEEPCNT */
+	else
+		return 0;
+	if (strcmp(a, "--tcp-keepalives-idle") == 0)
+		co->ka.idle_s = (int)n;
+	else if (strcmp(a, "--tcp-keepalives-interval") == 0)
+		co->ka.interval_s = (int)n;
+	else
+		co->ka.count = (int)n;
+	return 1;
+}
+
 static int parse_args(int argc, char **argv, const char **dir, const char **listen, const char **pg,
 		      long *suspect_ms, long *dead_ms, long *pipeline, long *startup_ms,
-		      long long *keep_ms, int *allow_faults)
+		      long long *keep_ms, int *allow_faults, client_opts *co)
 {
+	int rc;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -180,7 +242,10 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 			fprintf(stderr, "murphy leader: %s needs a value\n", a);
 			return MUR_ERR;
 		}
-		if (strcmp(a, "--dir") == 0)
+		if (parse_client_opt(a, v, co, &rc)) {
+			if (rc != MUR_OK)
+				return MUR_ERR;
+		} else if (strcmp(a, "--dir") == 0)
 			*dir = v;
 		else if (strcmp(a, "--listen") == 0)
 			*listen = v;
@@ -241,6 +306,7 @@ int node_leader_main(int argc, char **argv)
 	long startup_ms = PGW_STARTUP_TIMEOUT_MS_DEFAULT;
 	long long keep_ms = REPL_OUTCOMES_KEEP_MS_DEFAULT;
 	pgw_server_limits pg_limits = pgw_server_limits_default();
+	client_opts co = {LEAD_IDLE_IN_TXN_TIMEOUT_MS_DEFAULT, pg_limits.keepalive};
 	char secret[256], path[4096], host[256];
 	int port, rc = 1, allow_faults = 0;
 	leader l;
@@ -250,7 +316,7 @@ int node_leader_main(int argc, char **argv)
 	memset(&l, 0, sizeof l);
 	mur_log_init("leader", MUR_LOG_INFO);
 	if (parse_args(argc, argv, &dir, &listen, &pgaddr, &suspect_ms, &dead_ms, &pipeline,
-		       &startup_ms, &keep_ms, &allow_faults) != MUR_OK)
+		       &startup_ms, &keep_ms, &allow_faults, &co) != MUR_OK)
 		return 2;
 	if (split_hostport(pgaddr, host, sizeof host, &port) != MUR_OK) {
 		fprintf(stderr, "murphy leader: --pg wants HOST:PORT, got \"%s\"\n", pgaddr);
@@ -293,6 +359,7 @@ int node_leader_main(int argc, char **argv)
 	lead_engine_set_write_pipeline(l.engine, (int)pipeline);
 	lead_engine_set_outcomes_keep_ms(l.engine, keep_ms);
 	lead_engine_set_startup_timeout(l.engine, (uint64_t)startup_ms);
+	lead_engine_set_client_defaults(l.engine, (uint64_t)co.idle_in_txn_ms, &co.ka);
 	lead_engine_set_loop(l.engine, l.loop);
 	clu_on_node_change(l.clu, on_node_change, &l);
 	clu_on_progress(l.clu, on_progress, &l);
@@ -305,6 +372,7 @@ int node_leader_main(int argc, char **argv)
 		goto out;
 	}
 	pg_limits.startup_timeout_ms = (uint64_t)startup_ms;
+	pg_limits.keepalive = co.ka;
 	pgw_server_set_limits(l.pg, &pg_limits);
 	uv_timer_init(l.loop, &l.flush_timer);
 	l.flush_timer.data = &l;

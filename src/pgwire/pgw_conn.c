@@ -232,6 +232,47 @@ void pgw_session_resume_read(pgw_session *ps)
 	conn_unref(c);
 }
 
+void pgw_session_set_keepalive(pgw_session *ps, const pgw_keepalive *ka)
+{
+	ps->keepalive = *ka;
+	ps->keepalive_changed = 1;
+}
+
+int pgw_conn_take_keepalive(pgw_conn *c, pgw_keepalive *ka)
+{
+	if (!c->keepalive_changed)
+		return 0;
+	c->keepalive_changed = 0;
+	*ka = c->keepalive;
+	return 1;
+}
+
+/* ---- Idle in a transaction block ---------------------------------------- */
+
+uint64_t pgw_conn_idle_timeout_ms(const pgw_conn *c)
+{
+	char st;
+	if ((c->state != PGW_CONN_READY && c->state != PGW_CONN_SKIP) || c->pending || c->result ||
+	    c->stalled || c->sq_stmts || !c->esess || !c->ops->idle_in_txn_timeout_ms ||
+	    !c->ops->txn_status)
+		return 0;
+	st = c->ops->txn_status(c->esess);
+	if (st != 'T' && st != 'E')
+		return 0;
+	return c->ops->idle_in_txn_timeout_ms(c->esess);
+}
+
+void pgw_conn_idle_expired(pgw_conn *c)
+{
+	if (pgw_conn_idle_timeout_ms(c) == 0)
+		return; /* it had work meanwhile */
+	MLOG(INFO, "pgwire", "session %u: idle in a transaction block too long: terminating",
+	     c->pid);
+	pgw_conn_fatalf(c, SQLSTATE_IDLE_IN_TRANSACTION_TIMEOUT,
+			"terminating connection due to idle-in-transaction timeout");
+	conn_run(c); /* closes the engine session: the block is undone now */
+}
+
 /* ---- Engine callbacks ------------------------------------------------- */
 
 static void conn_done_cb(void *arg, pgw_result *res)
@@ -288,6 +329,12 @@ void pgw_conn_prepare_finish(pgw_conn *c, void *estmt)
 	c->ops->prepare_finish(c->esess, estmt, conn_done_cb, c);
 }
 
+void pgw_conn_query_end(pgw_conn *c, int failed)
+{
+	conn_begin_wait(c, PGW_WAIT_QUERY_END);
+	c->ops->query_end(c->esess, failed, conn_done_cb, c);
+}
+
 void pgw_conn_copy_done(pgw_conn *c, int failed, const char *msg)
 {
 	conn_begin_wait(c, PGW_WAIT_COPY_DONE);
@@ -322,6 +369,9 @@ static void conn_on_result(pgw_conn *c, pgw_result *r)
 	case PGW_WAIT_PARSE:
 		pgw_extended_on_parsed(c, r);
 		break;
+	case PGW_WAIT_QUERY_END:
+		pgw_simple_on_query_end(c, r);
+		break;
 	default:
 		assert(0);
 		pgw_result_free(r);
@@ -354,10 +404,12 @@ void pgw_conn_fail(pgw_conn *c, const mur_error *err)
 	pgw_put_error(&c->out, "ERROR", err);
 	if (c->esess && c->ops->statement_failed)
 		c->ops->statement_failed(c->esess);
-	if (c->extended)
+	if (c->extended) {
 		c->state = PGW_CONN_SKIP;
-	else
+	} else {
+		c->sq_failed = 1;
 		pgw_simple_finish(c);
+	}
 }
 
 void pgw_conn_failf(pgw_conn *c, const char *sqlstate, const char *fmt, ...)

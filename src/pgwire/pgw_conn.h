@@ -25,6 +25,10 @@
  *     │   READY ── ERROR in an extended-protocol message (pgw_conn_fail) ──► SKIP
  *     │   SKIP  ── Sync (pgw_extended_sync) ──► READY     (other messages discarded)
  *     │   READY ── ERROR in a simple query (pgw_conn_fail → pgw_simple_finish) ──► READY
+ *     │   READY ── end of a multi-statement Query, or its error (pgw_simple_finish →
+ *     │            pgw_conn_query_end: the engine ends its implicit block) ──► BUSY
+ *     │            ── result (pgw_simple_on_query_end, ReadyForQuery) ──► READY
+ *     │   READY/SKIP inside a block, idle too long (pgw_conn_idle_expired) ──► CLOSED
  *     │
  *     └─► CLOSED from any state (conn_set_closed): CancelRequest (after handing
  *         its key to the owner: pgw_conn_set_cancel), Terminate, a
@@ -142,6 +146,19 @@ int pgw_conn_is_closed(const pgw_conn *c);
 pgw_conn_state pgw_conn_get_state(const pgw_conn *c);
 /* Whether the owner should keep reading the socket now. */
 int pgw_conn_wants_read(const pgw_conn *c);
+
+/* idle_in_transaction_session_timeout (pgw_engine_ops): the time the
+ * connection may wait for its client from now on, when it waits for a
+ * message (READY or SKIP, nothing pending) inside a transaction block
+ * and the engine has a timeout; 0 otherwise. */
+uint64_t pgw_conn_idle_timeout_ms(const pgw_conn *c);
+/* The owner's idle timer fired: if the connection still waits inside a
+ * block, FATAL 25P03 and CLOSED (the engine session closes, ending the
+ * block); otherwise nothing. */
+void pgw_conn_idle_expired(pgw_conn *c);
+/* 1 (and *ka set) when the engine changed the keepalive since the last
+ * call (pgw_session_set_keepalive); 0 otherwise. */
+int pgw_conn_take_keepalive(pgw_conn *c, pgw_keepalive *ka);
 
 /* The owner is done with the connection (the client disconnected or the
  * socket was closed).  c must not be used afterwards; its memory is freed

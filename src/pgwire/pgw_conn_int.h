@@ -38,6 +38,7 @@ typedef enum pgw_wait {
 	PGW_WAIT_EXECUTE,   /* execute() of an extended-protocol portal */
 	PGW_WAIT_COPY_DONE, /* copy_done() */
 	PGW_WAIT_PARSE,     /* prepare_finish() of an extended-protocol Parse */
+	PGW_WAIT_QUERY_END, /* query_end() of a multi-statement simple query */
 } pgw_wait;
 
 /* A prepared statement.  refs: one for the session's table entry and one
@@ -91,7 +92,8 @@ struct pgw_session {
 	/* Simple query in progress. */
 	char **sq_stmts;
 	int sq_n, sq_i;
-	int sq_wrote; /* statements of this query that changed data and stayed */
+	int sq_implicit; /* query_begin() was called: query_end() ends the query */
+	int sq_failed;   /* a statement of the query failed (for query_end) */
 	void *sq_estmt;
 
 	/* Extended protocol. */
@@ -113,6 +115,9 @@ struct pgw_session {
 	uint32_t pid, key;                    /* BackendKeyData; key random (pgw_conn.c) */
 	char app[PGW_APPLICATION_NAME_BYTES]; /* the StartupMessage's application_name */
 	int key_ok;                           /* 0: no random key could be made: never cancelled */
+
+	pgw_keepalive keepalive; /* the engine's last pgw_session_set_keepalive */
+	int keepalive_changed;   /* not yet taken by the owner */
 };
 
 /* pgw_conn.c */
@@ -130,6 +135,9 @@ void pgw_conn_send_notices(pgw_conn *c, const pgw_result *r);
  * conn_on_result with c->wait = wait. */
 void pgw_conn_execute(pgw_conn *c, pgw_wait wait, void *estmt, const pgw_bind *b);
 void pgw_conn_copy_done(pgw_conn *c, int failed, const char *msg);
+/* Enter BUSY and call query_end(); the result comes back through
+ * pgw_simple_on_query_end. */
+void pgw_conn_query_end(pgw_conn *c, int failed);
 /* An out-of-memory error for a result whose row buffer failed. */
 void pgw_conn_oom(pgw_conn *c);
 
@@ -139,6 +147,7 @@ void pgw_simple_next(pgw_conn *c);
 void pgw_simple_on_result(pgw_conn *c, pgw_result *r);
 void pgw_simple_finish(pgw_conn *c);
 void pgw_simple_clear(pgw_conn *c);
+void pgw_simple_on_query_end(pgw_conn *c, pgw_result *r);
 
 /* pgw_extended.c */
 void pgw_extended_message(pgw_conn *c, char type, const char *body, size_t len);

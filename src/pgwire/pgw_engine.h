@@ -142,7 +142,39 @@ typedef struct pgw_engine_ops {
 	 * (a write already sent), with its usual result.  Never called when
 	 * nothing is pending or after session_close. */
 	void (*cancel)(void *esess);
+
+	/* Optional.  idle_in_transaction_session_timeout: how long the
+	 * session may wait for its client's next message inside a transaction
+	 * block (txn_status 'T' or 'E') before pgwire ends it, as PostgreSQL
+	 * does: FATAL 25P03, the connection closes, session_close follows
+	 * (which ends the block).  0: never.  Asked each time the connection
+	 * starts waiting for its client inside a block. */
+	uint64_t (*idle_in_txn_timeout_ms)(void *esess);
+
+	/* Optional, both or neither.  A simple Query with more than one
+	 * statement runs them in an implicit transaction block, as
+	 * PostgreSQL does ("Multiple Statements in a Simple Query"):
+	 * query_begin() before its first statement, query_end() after its
+	 * last one or its first error (failed = 1).  The engine commits or
+	 * undoes the implicit block it opened (a BEGIN inside makes it a
+	 * regular block, which query_end leaves open); done() is called
+	 * exactly once, perhaps before query_end returns, with an ERROR
+	 * result (sent before ReadyForQuery) or any other kind (nothing
+	 * sent but its notices). */
+	void (*query_begin)(void *esess);
+	void (*query_end)(void *esess, int failed, pgw_done_cb done, void *arg);
 } pgw_engine_ops;
+
+/* TCP keepalive of a client connection, as PostgreSQL's settings
+ * tcp_keepalives_idle / _interval / _count: probes start after idle_s
+ * seconds without traffic, one every interval_s, and count unanswered
+ * ones declare the peer lost (the connection closes, session_close
+ * ends its block).  0 in a field: the operating system's value. */
+typedef struct pgw_keepalive {
+	int idle_s;
+	int interval_s;
+	int count;
+} pgw_keepalive;
 
 /* Start reading the socket again after copy_data() returned 1 (may be
  * called from inside copy_data too).  Not after session_close.
@@ -152,5 +184,10 @@ void pgw_session_resume_read(pgw_session *ps);
 uint32_t pgw_session_pid(const pgw_session *ps);
 /* The application_name of the StartupMessage ("" when none was given). */
 const char *pgw_session_application_name(const pgw_session *ps);
+
+/* Change the connection's TCP keepalive (SET tcp_keepalives_idle …); the
+ * owner applies it to the socket on its next sync.  Not after
+ * session_close. */
+void pgw_session_set_keepalive(pgw_session *ps, const pgw_keepalive *ka);
 
 #endif

@@ -49,7 +49,10 @@
 #include "pgwire/pgw_conn.h"
 
 #include <assert.h>
+#include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +70,7 @@ typedef struct pgw_client {
 	int in_startup;                   /* on the server's startup queue */
 	int session;                      /* admitted: counted in nsessions */
 	uint64_t accepted_ms;             /* uv_now at accept */
+	uv_timer_t *idle_timer;           /* idle in a transaction block; NULL until first armed */
 	struct pgw_client *sprev, *snext; /* startup queue, oldest first */
 } pgw_client;
 
@@ -211,11 +215,17 @@ static void client_closed_cb(uv_handle_t *h)
 	server_maybe_free(s);
 }
 
+static void idle_timer_closed_cb(uv_handle_t *h) { free(h); }
+
 static void client_close(pgw_client *cl)
 {
 	if (cl->closing)
 		return;
 	cl->closing = 1;
+	if (cl->idle_timer) { /* its memory goes in its own close callback */
+		uv_close((uv_handle_t *)cl->idle_timer, idle_timer_closed_cb);
+		cl->idle_timer = NULL;
+	}
 	startup_remove(cl->srv, cl);
 	if (cl->reading)
 		uv_read_stop((uv_stream_t *)&cl->tcp);
@@ -297,6 +307,8 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 {
 	pgw_client *cl = stream->data;
 	if (nread > 0) {
+		if (cl->idle_timer) /* the client spoke: its idle time starts again */
+			uv_timer_stop(cl->idle_timer);
 		pgw_conn_feed(cl->conn, buf->base, (size_t)nread);
 		client_sync(cl);
 	} else if (nread < 0) { /* EOF or error: the client is gone */
@@ -317,14 +329,66 @@ static void client_set_reading(pgw_client *cl, int want)
 	}
 }
 
+/* ---- Idle in a transaction block, keepalive ------------------------------------- */
+
+static void idle_timer_cb(uv_timer_t *t)
+{
+	pgw_client *cl = t->data;
+	pgw_conn_idle_expired(cl->conn);
+	client_sync(cl);
+}
+
+/* Arm the idle timer when the connection waits for its client inside a
+ * transaction block (from the moment it started waiting: an armed timer
+ * is left alone), stop it otherwise. */
+static void client_idle_arm(pgw_client *cl)
+{
+	uint64_t ms = pgw_conn_idle_timeout_ms(cl->conn);
+	if (!ms) {
+		if (cl->idle_timer)
+			uv_timer_stop(cl->idle_timer);
+		return;
+	}
+	if (!cl->idle_timer) {
+		if (!(cl->idle_timer = malloc(sizeof *cl->idle_timer)))
+			return; /* out of memory: this wait goes untimed */
+		uv_timer_init(cl->srv->loop, cl->idle_timer);
+		cl->idle_timer->data = cl;
+	}
+	if (!uv_is_active((uv_handle_t *)cl->idle_timer))
+		uv_timer_start(cl->idle_timer, idle_timer_cb, ms, 0);
+}
+
+/* Apply ka to the socket (SO_KEEPALIVE on; a field of 0 keeps the
+ * system's value).  A failure is logged: the connection still works, a
+ * lost client is only found later. */
+static void client_keepalive(pgw_client *cl, const pgw_keepalive *ka)
+{
+	uv_os_fd_t fd;
+	int on = 1;
+	if (uv_fileno((uv_handle_t *)&cl->tcp, &fd) != 0)
+		return;
+	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0 ||
+	    (ka->idle_s > 0 &&
+	     setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &ka->idle_s, sizeof ka->idle_s) != 0) ||
+	    (ka->interval_s > 0 && setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &ka->interval_s,
+					      sizeof ka->interval_s) != 0) ||
+	    (ka->count > 0 &&
+	     setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &ka->count, sizeof ka->count) != 0))
+		MLOG(WARN, "pgwire", "could not set TCP keepalive: %s", strerror(errno));
+}
+
 /* Send what the connection produced; while the write queue has room, let a
  * stalled connection continue with its buffered input. */
 static void client_sync(pgw_client *cl)
 {
 	size_t len;
 	char *data;
+	pgw_keepalive ka;
 	if (cl->closing)
 		return;
+	if (pgw_conn_take_keepalive(cl->conn, &ka))
+		client_keepalive(cl, &ka);
 	for (;;) {
 		/* While the engine runs a statement, hold small output (BindComplete,
 		 * RowDescription) back: it leaves with the result in one write. */
@@ -348,6 +412,7 @@ static void client_sync(pgw_client *cl)
 		return;
 	}
 	client_set_reading(cl, pgw_conn_wants_read(cl->conn) && cl->queued < PGW_WRITE_QUEUE_MAX);
+	client_idle_arm(cl);
 }
 
 static void client_wake(void *arg) { client_sync(arg); }
@@ -432,6 +497,7 @@ static void connection_cb(uv_stream_t *listener, int status)
 		return;
 	}
 	uv_tcp_nodelay(&cl->tcp, 1);
+	client_keepalive(cl, &s->lim.keepalive);
 	if (!startup_make_room(s)) {
 		client_refuse(cl);
 		return;
@@ -543,6 +609,8 @@ pgw_server_limits pgw_server_limits_default(void)
 		.sessions_max = PGW_CONNECTIONS_MAX,
 		.startup_max = PGW_STARTUP_CONNECTIONS_MAX,
 		.startup_timeout_ms = PGW_STARTUP_TIMEOUT_MS_DEFAULT,
+		.keepalive = {PGW_KEEPALIVE_IDLE_S_DEFAULT, PGW_KEEPALIVE_INTERVAL_S_DEFAULT,
+			      PGW_KEEPALIVE_COUNT_DEFAULT},
 	};
 	return lim;
 }

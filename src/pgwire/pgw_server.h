@@ -11,7 +11,10 @@
  *     ... uv_run(loop) ...
  *     pgw_server_close(srv);  // then keep running the loop until it drains
  *
- * Per connection: TCP_NODELAY; reads are fed into the connection's state
+ * Per connection: TCP_NODELAY, TCP keepalive (PGW_KEEPALIVE_*; the
+ * session may change it: pgw_session_set_keepalive), a timer while it
+ * waits for its client inside a transaction block
+ * (idle_in_transaction_session_timeout: pgw_conn_idle_timeout_ms); reads are fed into the connection's state
  * machine; the output of each feed (or engine completion) goes out as one
  * uv_write.  Reading stops while queued output exceeds PGW_WRITE_QUEUE_MAX
  * or the state machine asks for it (pgw_conn_wants_read) and resumes when
@@ -85,11 +88,27 @@
 /* Connections the kernel queues before the loop accepts them. */
 #define PGW_LISTEN_BACKLOG 128
 
+/* TCP keepalive of every client connection until its session SETs
+ * tcp_keepalives_*: a client whose host or network is gone (its TCP
+ * connection still open on our side) is declared lost after idle +
+ * interval * count = 60 + 10 * 6 = 120 s of silence, its connection
+ * closed and its block undone — instead of holding its shard locks for
+ * the system's 2 h 11 min (7200 + 75 * 9 s).  PostgreSQL leaves them at
+ * the system's values (0), but its locks are rows, murphy's whole
+ * shards; a probe a minute per idle connection costs nothing.  A client
+ * process that is alive but stopped (SIGSTOP, a debugger) still answers
+ * probes (its kernel does): idle_in_transaction_session_timeout covers
+ * that.  Leader flags --tcp-keepalives-idle / -interval / -count. */
+#define PGW_KEEPALIVE_IDLE_S_DEFAULT 60
+#define PGW_KEEPALIVE_INTERVAL_S_DEFAULT 10
+#define PGW_KEEPALIVE_COUNT_DEFAULT 6
+
 /* The limits above that a server can be given (tests use small ones). */
 typedef struct pgw_server_limits {
 	size_t sessions_max;         /* PGW_CONNECTIONS_MAX */
 	size_t startup_max;          /* PGW_STARTUP_CONNECTIONS_MAX, >= 1 */
 	uint64_t startup_timeout_ms; /* PGW_STARTUP_TIMEOUT_MS_DEFAULT, >= 1 */
+	pgw_keepalive keepalive;     /* PGW_KEEPALIVE_*_DEFAULT; applied at accept */
 } pgw_server_limits;
 
 /* The defaults above. */

@@ -12,11 +12,14 @@
  * pgw_simple_next whenever the connection is READY and sq_stmts is set,
  * so statements run one at a time even when the engine is asynchronous.
  *
- * PostgreSQL runs the statements of one Query as one implicit transaction:
- * an error undoes the ones before it.  murphy's engine commits each
- * statement as it runs, so an error after statements that changed data
- * (sq_wrote) is answered 40003 saying they stayed, not with an error that
- * reads as "this query changed nothing" (docs/decisions.md).
+ * PostgreSQL runs the statements of one Query as one implicit transaction
+ * ("Multiple Statements in a Simple Query"): an error undoes the ones
+ * before it.  A Query of more than one statement tells the engine so
+ * (query_begin before the first, sq_implicit); when it ends — after its
+ * last statement, or at its first error (sq_failed) — query_end() commits
+ * or undoes the implicit block and only then is ReadyForQuery sent
+ * (PGW_WAIT_QUERY_END: the connection is BUSY meanwhile).  A single
+ * statement is its own transaction in the engine, as before: no hooks.
  */
 #include "pgwire/pgw_conn_int.h"
 
@@ -34,20 +37,47 @@ void pgw_simple_clear(pgw_conn *c)
 		free(c->sq_stmts);
 	}
 	c->sq_stmts = NULL;
-	c->sq_n = c->sq_i = c->sq_wrote = 0;
+	c->sq_n = c->sq_i = c->sq_implicit = c->sq_failed = 0;
 	if (c->sq_estmt) {
 		c->ops->stmt_free(c->sq_estmt);
 		c->sq_estmt = NULL;
 	}
 }
 
-void pgw_simple_finish(pgw_conn *c)
+/* ReadyForQuery; the query's state goes. */
+static void simple_ready(pgw_conn *c)
 {
 	pgw_simple_clear(c);
 	if (c->state == PGW_CONN_CLOSED)
 		return;
 	c->state = PGW_CONN_READY;
 	pgw_conn_ready_for_query(c);
+}
+
+void pgw_simple_finish(pgw_conn *c)
+{
+	int failed = c->sq_failed;
+	if (!c->sq_implicit || c->state == PGW_CONN_CLOSED) {
+		simple_ready(c);
+		return;
+	}
+	/* the engine ends the implicit block first (the statements are
+	 * gone: a statement's result can no longer arrive) */
+	pgw_simple_clear(c);
+	c->state = PGW_CONN_READY;
+	pgw_conn_query_end(c, failed);
+}
+
+void pgw_simple_on_query_end(pgw_conn *c, pgw_result *r)
+{
+	pgw_conn_send_notices(c, r);
+	if (r->kind == PGW_RESULT_ERROR) {
+		if (!mur_error_is_set(&r->err))
+			mur_error_set(&r->err, SQLSTATE_INTERNAL_ERROR, "the query could not end");
+		pgw_put_error(&c->out, "ERROR", &r->err);
+	}
+	pgw_result_free(r);
+	simple_ready(c);
 }
 
 void pgw_simple_query(pgw_conn *c, const char *body, size_t len)
@@ -83,9 +113,11 @@ void pgw_simple_query(pgw_conn *c, const char *body, size_t len)
 	c->sq_stmts = stmts;
 	c->sq_n = n;
 	c->sq_i = 0;
+	if (n > 1 && c->ops->query_begin && c->ops->query_end) {
+		c->ops->query_begin(c->esess);
+		c->sq_implicit = 1;
+	}
 }
-
-static void error_after_writes(pgw_conn *c, mur_error *err);
 
 /* Prepare and start the next statement, or end the query. */
 void pgw_simple_next(pgw_conn *c)
@@ -101,7 +133,6 @@ void pgw_simple_next(pgw_conn *c)
 	if (!estmt) {
 		if (!mur_error_is_set(&err))
 			mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "could not prepare statement");
-		error_after_writes(c, &err);
 		pgw_conn_fail(c, &err);
 		return;
 	}
@@ -113,46 +144,6 @@ static const char *result_tag(pgw_result *r)
 {
 	r->tag[sizeof r->tag - 1] = '\0';
 	return r->tag;
-}
-
-/* Did the statement whose command tag this is change data?  Row counts
- * above zero, and DDL. */
-static int tag_wrote(const char *tag)
-{
-	static const char *const counted[] = {"INSERT ", "UPDATE ", "DELETE ", "COPY ", "MERGE "};
-	static const char *const ddl[] = {"CREATE ", "DROP ", "ALTER ", "TRUNCATE"};
-	for (size_t i = 0; i < sizeof counted / sizeof counted[0]; i++)
-		if (strncmp(tag, counted[i], strlen(counted[i])) == 0) {
-			const char *n = strrchr(tag, ' ');
-			return n && strtoull(n + 1, NULL, 10) > 0;
-		}
-	for (size_t i = 0; i < sizeof ddl / sizeof ddl[0]; i++)
-		if (strncmp(tag, ddl[i], strlen(ddl[i])) == 0)
-			return 1;
-	return 0;
-}
-
-/* An error after statements of the same Query that changed data and
- * stayed: say so (40003), the statement's own error in the detail. */
-static void error_after_writes(pgw_conn *c, mur_error *err)
-{
-	mur_error orig = *err;
-	if (c->sq_wrote == 0)
-		return;
-	if (c->ops->txn_status && c->ops->txn_status(c->esess) != 'I')
-		return; /* in a block: its ROLLBACK undoes those statements too */
-	mur_error_set(err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
-		      "%s; the %d statement%s before it in this query changed data and stay%s",
-		      orig.message, c->sq_wrote, c->sq_wrote == 1 ? "" : "s",
-		      c->sq_wrote == 1 ? "s" : "");
-	mur_error_detail(err,
-			 "murphy commits each statement of a multi-statement query as it "
-			 "runs (PostgreSQL would undo them); the failed statement's error was "
-			 "SQLSTATE %s%s%s",
-			 orig.sqlstate, orig.detail[0] ? ": " : "", orig.detail);
-	mur_error_hint(err, "send the statements one by one, or check what is stored before "
-			    "retrying");
-	err->position = orig.position;
 }
 
 /* RowDescription, DataRows, CommandComplete; or the other result kinds.
@@ -168,11 +159,9 @@ static void simple_send(pgw_conn *c, pgw_result *r)
 		pgw_put_row_description(&c->out, r->ncols, r->cols);
 		mur_buf_put(&c->out, r->rows.data, r->rows.len);
 		pgw_put_command_complete(&c->out, result_tag(r));
-		c->sq_wrote += tag_wrote(result_tag(r)); /* INSERT … RETURNING */
 		break;
 	case PGW_RESULT_COMMAND:
 		pgw_put_command_complete(&c->out, result_tag(r));
-		c->sq_wrote += tag_wrote(result_tag(r));
 		break;
 	case PGW_RESULT_EMPTY:
 		pgw_put_empty(&c->out, PGW_BE_EMPTY_QUERY);
@@ -181,7 +170,6 @@ static void simple_send(pgw_conn *c, pgw_result *r)
 	default:
 		if (!mur_error_is_set(&r->err))
 			mur_error_set(&r->err, SQLSTATE_INTERNAL_ERROR, "unknown result kind");
-		error_after_writes(c, &r->err);
 		pgw_conn_fail(c, &r->err);
 		break;
 	}

@@ -111,8 +111,9 @@ typedef struct repl_config {
 	uint64_t (*time_id)(uint64_t *next);
 	int write_pipeline; /* row inserts one shard may have in flight (1: none pipelined) */
 	/* Honour MURPHY_FAULT_POINT=txn_after_prepare | txn_after_decision |
-	 * txn_after_first_marker: the process exits (137) there (tests; only
-	 * with --allow-faults). */
+	 * txn_after_first_marker: the process exits (137) there; and
+	 * txn_hold_after_decision: the commit waits MURPHY_FAULT_HOLD_MS
+	 * there (tests; only with --allow-faults). */
 	int fault_points;
 } repl_config;
 

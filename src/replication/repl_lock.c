@@ -67,11 +67,13 @@ struct repl_txn {
 	repl_quorum q;    /* commit: the markers' write quorum */
 	int mark_pending; /* commit: markers in flight (+1 while sending) */
 	int marks_ok, marks_failed;
-	int retrying; /* committed on some shards: the others' markers are
+	int retrying;           /* committed on some shards: the others' markers are
 				sent again each tick until they hold */
-	int decided;  /* commit: the outcome is recorded durably (several shards):
+	int decided;            /* commit: the outcome is recorded durably (several shards):
 				it is committed whatever happens to the markers */
-	int failed;   /* abort: an undo failed (a copy keeps tx's entries) */
+	int failed;             /* abort: an undo failed (a copy keeps tx's entries) */
+	uint64_t held_until_ms; /* commit: a hold fault point keeps the markers back
+				   until then (mur_now_ms; 0: none; tests) */
 	mur_error err;
 	repl_txn_cb cb;
 	void *cb_arg;
@@ -213,6 +215,31 @@ static void fault_point(const repl_ctx *c, const char *name)
 	_exit(137);
 }
 
+/* Longest a hold fault point may keep a commit back (MURPHY_FAULT_HOLD_MS):
+ * a test's kill fits in a few seconds; a typo must not hang a COMMIT. */
+#define REPL_FAULT_HOLD_MS_DEFAULT 3000
+#define REPL_FAULT_HOLD_MS_MAX 60000
+
+/* A hold fault point: armed, tx's commit stops here for
+ * MURPHY_FAULT_HOLD_MS (default REPL_FAULT_HOLD_MS_DEFAULT) and the tick
+ * goes on with it (release_held), so a test can kill a follower or the
+ * client while the leader is at this step.  Returns 1 when it holds. */
+static int fault_hold(const repl_ctx *c, const char *name, repl_txn *tx)
+{
+	const char *want, *ms_env;
+	uint64_t ms = REPL_FAULT_HOLD_MS_DEFAULT;
+	if (!c->fault_points || !(want = getenv("MURPHY_FAULT_POINT")) || strcmp(want, name) != 0)
+		return 0;
+	if ((ms_env = getenv("MURPHY_FAULT_HOLD_MS")))
+		ms = strtoull(ms_env, NULL, 10);
+	if (ms > REPL_FAULT_HOLD_MS_MAX)
+		ms = REPL_FAULT_HOLD_MS_MAX;
+	MLOG(WARN, "txn", "fault point %s reached: transaction %llu held for %llu ms", name,
+	     (unsigned long long)tx->id, (unsigned long long)ms);
+	tx->held_until_ms = mur_now_ms() + (ms ? ms : 1);
+	return 1;
+}
+
 static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard)
 {
 	for (int i = 0; i < tx->nparts; i++)
@@ -322,6 +349,18 @@ static int record_decision(repl_ctx *c, repl_txn *tx)
 	return MUR_OK;
 }
 
+/* Append tx's marker on every shard it wrote; tx may be finished (and
+ * freed) when this returns. */
+static void send_markers(repl_ctx *c, repl_txn *tx)
+{
+	tx->mark_pending = 1; /* held while sending */
+	for (int i = 0; i < tx->nparts; i++)
+		if (part_wrote(c, &tx->parts[i]))
+			send_marker(c, tx, i);
+	if (--tx->mark_pending == 0)
+		commit_decided(tx);
+}
+
 void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg)
 {
 	int nwrote = 0;
@@ -342,13 +381,10 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 		}
 		fault_point(c, "txn_after_decision");
 		tx->decided_us = mur_now_us();
+		if (fault_hold(c, "txn_hold_after_decision", tx))
+			return; /* the tick sends the markers (release_held) */
 	}
-	tx->mark_pending = 1; /* held while sending */
-	for (int i = 0; i < tx->nparts; i++)
-		if (part_wrote(c, &tx->parts[i]))
-			send_marker(c, tx, i);
-	if (--tx->mark_pending == 0)
-		commit_decided(tx);
+	send_markers(c, tx);
 }
 
 /* Every marker sent is decided.  All held: committed.  None held: nothing
@@ -420,6 +456,21 @@ void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
 		if (--tx->mark_pending == 0 && tx->nparts == 0)
 			txn_finish(tx);
 	}
+}
+
+/* repl_lock_tick: a commit held by a fault point goes on once its time is
+ * up (one per tick: tx may be freed, and the list with it). */
+static void release_held(repl_ctx *c)
+{
+	uint64_t now = mur_now_ms();
+	for (repl_txn *tx = c->txns; tx; tx = tx->next)
+		if (tx->held_until_ms && tx->held_until_ms <= now) {
+			tx->held_until_ms = 0;
+			MLOG(WARN, "txn", "fault point: transaction %llu goes on",
+			     (unsigned long long)tx->id);
+			send_markers(c, tx);
+			return;
+		}
 }
 
 /* repl_lock_tick: send the missing markers of committed transactions again. */
@@ -749,6 +800,7 @@ void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
 void repl_lock_tick(repl_ctx *c)
 {
 	repl_lock_timeouts(c);
+	release_held(c);
 	retry_markers(c);
 	for (repl_txn *tx = c->txns; tx; tx = tx->next) {
 		int cycle = 0;

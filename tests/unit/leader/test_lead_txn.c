@@ -616,6 +616,51 @@ static void test_recorded_decision_trimmed_only_when_no_copy_needs_it(void **sta
 	lf_free(fx);
 }
 
+static void query_ended(void *arg, pgw_result *res)
+{
+	*(int *)arg = res && res->kind != PGW_RESULT_ERROR ? 1 : -1;
+	pgw_result_free(res);
+}
+
+/* A multi-statement Query (pgw_engine_ops.query_begin / query_end) is one
+ * implicit block: its writes wait for its end, an error undoes them on
+ * every copy, and without one they commit with a marker. */
+static void test_multi_statement_query_is_one_block(void **state)
+{
+	(void)state;
+	lf_fixture *fx = setup_at_two();
+	void *a = lf_session(fx);
+	int ended = 0;
+	lead_engine_ops.query_begin(a);
+	settled_ok(fx, lf_exec(fx, a, "INSERT INTO t VALUES (3, 'c')"));
+	assert_int_equal(lead_engine_ops.txn_status(a), 'T'); /* the implicit block */
+	settled_ok(fx, lf_exec(fx, a, "INSERT INTO t VALUES (4, 'd')"));
+	lf_query *bad = lf_exec(fx, a, "SELECT * FROM no_such_table");
+	lf_settle(fx);
+	assert_string_equal(lf_sqlstate(bad), "42P01");
+	lead_engine_ops.query_end(a, 1, query_ended, &ended);
+	lf_settle(fx);
+	assert_int_equal(ended, 1);
+	assert_int_equal(lead_engine_ops.txn_status(a), 'I');
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 2);
+	copies_at(fx, 2);
+	/* without an error: both inserts and the marker */
+	ended = 0;
+	lead_engine_ops.query_begin(a);
+	settled_ok(fx, lf_exec(fx, a, "INSERT INTO t VALUES (3, 'c')"));
+	settled_ok(fx, lf_exec(fx, a, "INSERT INTO t VALUES (4, 'd')"));
+	lead_engine_ops.query_end(a, 0, query_ended, &ended);
+	lf_settle(fx);
+	assert_int_equal(ended, 1);
+	assert_int_equal(lead_engine_ops.txn_status(a), 'I');
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 5);
+	copies_at(fx, 5);
+	/* a single statement outside a Query's hooks is its own transaction */
+	settled_ok(fx, lf_exec(fx, a, "INSERT INTO t VALUES (6, 'f')"));
+	assert_int_equal(lead_engine_ops.txn_status(a), 'I');
+	lf_free(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +678,7 @@ int main(void)
 		cmocka_unit_test(test_session_state_machine),
 		cmocka_unit_test(test_view_state_follows_the_commit),
 		cmocka_unit_test(test_recorded_decision_trimmed_only_when_no_copy_needs_it),
+		cmocka_unit_test(test_multi_statement_query_is_one_block),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

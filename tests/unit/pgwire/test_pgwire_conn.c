@@ -403,6 +403,76 @@ static void test_simple_error_stops(void **state)
 	assert_int_equal(pgw_conn_get_state(f->c), PGW_CONN_READY);
 }
 
+/* A Query of several statements is bracketed by query_begin / query_end
+ * (the engine's implicit block); one statement is not. */
+static void test_simple_implicit_block_hooks(void **state)
+{
+	fixture *f = *state;
+	startup(f);
+	fe_query(&f->in, "select 1");
+	assert_string_equal(feed(f), "TDCZ");
+	assert_int_equal(f->e.query_begins, 0);
+	assert_int_equal(f->e.query_ends, 0);
+	fe_query(&f->in, "select 1; select 2");
+	assert_string_equal(feed(f), "TDCTDDCZ");
+	assert_int_equal(f->e.query_begins, 1);
+	assert_int_equal(f->e.query_ends, 1);
+	assert_int_equal(f->e.query_end_failed, 0);
+	/* an error ends the Query: query_end(failed), then ReadyForQuery */
+	fe_query(&f->in, "select 1; bad; select 2");
+	assert_string_equal(feed(f), "TDCEZ");
+	assert_int_equal(f->e.query_ends, 2);
+	assert_int_equal(f->e.query_end_failed, 1);
+	/* the implicit block's end can fail: its error before ReadyForQuery */
+	f->e.query_end_refuses = 1;
+	fe_query(&f->in, "select 1; select 2");
+	assert_string_equal(feed(f), "TDCTDDCEZ");
+	assert_string_equal(field(f, 7, 'C'), "40003");
+	assert_int_equal(pgw_conn_get_state(f->c), PGW_CONN_READY);
+}
+
+/* idle_in_transaction_session_timeout: asked only while the connection
+ * waits for its client inside a block; expiry is FATAL 25P03 and the
+ * session closes. */
+static void test_idle_in_transaction_timeout(void **state)
+{
+	fixture *f = *state;
+	startup(f);
+	f->e.idle_ms = 500;
+	assert_int_equal(pgw_conn_idle_timeout_ms(f->c), 0); /* not in a block */
+	pgw_conn_idle_expired(f->c);
+	assert_false(pgw_conn_is_closed(f->c));
+	fe_query(&f->in, "begin");
+	assert_string_equal(feed(f), "CZ");
+	assert_int_equal(pgw_conn_idle_timeout_ms(f->c), 500);
+	fe_query(&f->in, "bad");
+	assert_string_equal(feed(f), "EZ");
+	assert_int_equal(pgw_conn_idle_timeout_ms(f->c), 500); /* a failed block too */
+	pgw_conn_idle_expired(f->c);
+	assert_string_equal(drain(f), "E");
+	assert_string_equal(field(f, 0, 'S'), "FATAL");
+	assert_string_equal(field(f, 0, 'C'), "25P03");
+	assert_string_equal(field(f, 0, 'M'),
+			    "terminating connection due to idle-in-transaction timeout");
+	assert_true(pgw_conn_is_closed(f->c));
+	assert_int_equal(f->e.sessions_closed, 1);
+	assert_int_equal(pgw_conn_idle_timeout_ms(f->c), 0);
+}
+
+static void test_keepalive_handed_to_owner_once(void **state)
+{
+	fixture *f = *state;
+	pgw_keepalive ka = {7, 3, 2}, got;
+	startup(f);
+	assert_int_equal(pgw_conn_take_keepalive(f->c, &got), 0);
+	pgw_session_set_keepalive(f->e.ps, &ka);
+	assert_int_equal(pgw_conn_take_keepalive(f->c, &got), 1);
+	assert_int_equal(got.idle_s, 7);
+	assert_int_equal(got.interval_s, 3);
+	assert_int_equal(got.count, 2);
+	assert_int_equal(pgw_conn_take_keepalive(f->c, &got), 0);
+}
+
 static void test_simple_empty_and_notice(void **state)
 {
 	fixture *f = *state;
@@ -865,6 +935,9 @@ int main(void)
 		T(test_startup_errors),
 		T(test_simple_several),
 		T(test_simple_error_stops),
+		T(test_simple_implicit_block_hooks),
+		T(test_idle_in_transaction_timeout),
+		T(test_keepalive_handed_to_owner_once),
 		T(test_simple_empty_and_notice),
 		T(test_pipelined_queries),
 		T(test_output_stall),

@@ -46,7 +46,12 @@ typedef struct toy_engine {
 	pgw_done_cb pend_done;
 	void *pend_arg;
 	pgw_result *pend_res;
-	int cancels; /* cancel() calls */
+	int cancels;           /* cancel() calls */
+	uint64_t idle_ms;      /* idle_in_txn_timeout_ms() answers this */
+	int query_begins;      /* query_begin() calls */
+	int query_ends;        /* query_end() calls */
+	int query_end_failed;  /* its last failed argument */
+	int query_end_refuses; /* query_end answers an error */
 } toy_engine;
 
 typedef struct toy_sess {
@@ -309,6 +314,24 @@ static inline void toy_statement_failed(void *esess)
 		s->txn = 'E';
 }
 
+static inline uint64_t toy_idle_ms(void *esess) { return ((toy_sess *)esess)->e->idle_ms; }
+
+static inline void toy_query_begin(void *esess) { ((toy_sess *)esess)->e->query_begins++; }
+
+static inline void toy_query_end(void *esess, int failed, pgw_done_cb done, void *arg)
+{
+	toy_sess *s = esess;
+	pgw_result *r = pgw_result_new();
+	s->e->query_ends++;
+	s->e->query_end_failed = failed;
+	if (s->e->query_end_refuses) {
+		mur_error e;
+		mur_error_set(&e, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN, "commit outcome unknown");
+		pgw_result_set_error(r, &e);
+	}
+	done(arg, r);
+}
+
 static const pgw_engine_ops toy_ops __attribute__((unused)) = {
 	.session_open = toy_session_open,
 	.session_close = toy_session_close,
@@ -322,6 +345,9 @@ static const pgw_engine_ops toy_ops __attribute__((unused)) = {
 	.txn_status = toy_txn_status,
 	.statement_failed = toy_statement_failed,
 	.cancel = toy_cancel,
+	.idle_in_txn_timeout_ms = toy_idle_ms,
+	.query_begin = toy_query_begin,
+	.query_end = toy_query_end,
 };
 
 /* ---- Frontend message builders ---------------------------------------------- */
