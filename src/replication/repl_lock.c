@@ -345,6 +345,18 @@ static void commit_decided(repl_txn *tx)
 	}
 }
 
+/* A restart's marker goes before the writes queued while the shard was
+ * undecided: every copy holds tx's entries open at the end of its log and
+ * refuses anything else first (25000).  Taking the lock now (the shard
+ * was just decided and is idle) holds them back until the marker is in;
+ * a marker that fails keeps it, and is sent again each tick. */
+static void take_for_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_txn *tx)
+{
+	repl_shard *rt = repl_shard_get(c, t->id, shard);
+	if (rt && !rt->lock && !rt->busy && t->shards[shard].committed_known)
+		(void)repl_lock_take(c, rt, &t->shards[shard], tx); /* else: at the op's start */
+}
+
 void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
 {
 	repl_txn *tx = NULL;
@@ -361,6 +373,7 @@ void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
 	}
 	if (!(ref = malloc(sizeof *ref)))
 		return;
+	take_for_marker(c, t, shard, tx);
 	*ref = (mark_ref){.tx = tx, .part = -1, .table_id = t->id, .shard = shard};
 	tx->mark_pending++;
 	MLOG(INFO, "txn",
@@ -368,7 +381,10 @@ void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
 	     "%u of %s",
 	     (unsigned long long)txid, shard, t->name);
 	if (repl_write_marker(c, t, shard, tx->q, tx, marker_done, ref, &err) != MUR_OK) {
+		int i = part_index(tx, t->id, shard);
 		free(ref);
+		if (i >= 0)
+			tx->parts[i].mark = MARK_FAILED; /* locked: sent again each tick */
 		if (--tx->mark_pending == 0 && tx->nparts == 0)
 			txn_finish(tx);
 	}
