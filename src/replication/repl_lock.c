@@ -519,8 +519,24 @@ static void undo_copy(repl_ctx *c, cat_table *t, part_undo *pu, cat_placement *p
 	pu->pending++;
 }
 
+/* Whether copy p must be undone to lsn: it is past it, or it was counted
+ * at lsn when an entry's answer from it was lost (a deadline: it went
+ * LAGGING and may have applied the entry, pipelined ones too) and its
+ * follower is alive.  A copy at lsn that stayed CURRENT answered every
+ * entry sent; one whose follower is suspect or dead reports its open
+ * transaction in STATUS when it returns, which undoes it (repl_recover.c,
+ * presumed abort), so the undo does not wait for it. */
+static int may_hold_after(repl_ctx *c, const cat_placement *p, uint64_t lsn)
+{
+	const cat_node *n = cat_node_by_id(c->cat, p->node_id);
+	return p->applied_lsn > lsn ||
+	       (p->applied_lsn == lsn && p->state != CAT_PL_CURRENT &&
+		p->state != CAT_PL_REBUILDING && n && n->state == CAT_NODE_ALIVE);
+}
+
 /* The exclusive op of one part: the shard is idle (tx's ops there are
- * done); undo every copy past the target. */
+ * done); undo every copy that may hold entries past the target (an UNDO
+ * to a copy's own lsn changes nothing). */
 static void part_undo_run(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 {
 	part_undo *pu = arg;
@@ -528,7 +544,7 @@ static void part_undo_run(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 	pu->pending = 1; /* held while sending */
 	for (int k = 0; k < s->nplacements; k++) {
 		cat_placement *p = &s->placements[k];
-		if (p->applied_lsn > pu->lsn)
+		if (may_hold_after(c, p, pu->lsn))
 			undo_copy(c, t, pu, p);
 	}
 	MLOG(DEBUG, "txn", "transaction %llu: undoing shard %u of %s to lsn %llu",

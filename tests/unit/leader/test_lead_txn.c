@@ -485,6 +485,52 @@ static void test_restart_marker_goes_before_queued_writes(void **state)
 	lf_free(fx);
 }
 
+/* A copy applies a block's entry but its answer is lost (it stays
+ * connected): the leader counts it at the entry before (LAGGING), the
+ * statement succeeds on the other two.  ROLLBACK must undo that copy too:
+ * it may hold the entry.  Left alone it kept the aborted entry open at
+ * the end of its log, read it as its own, and refused the next write
+ * sent to it with 25000 (or, caught up to an equal LSN without a check,
+ * served it as current). */
+static void test_rollback_undoes_a_copy_whose_answer_was_lost(void **state)
+{
+	(void)state;
+	lf_fixture *fx = setup_at_two();
+	void *a = lf_session(fx);
+	const char *file = lf_file(fx, "t", 0);
+	settled_ok(fx, lf_exec(fx, a, "BEGIN"));
+	int first = lf_ntasks(fx);
+	lf_query *qu = lf_exec(fx, a, "UPDATE t SET v = 'x' WHERE id = 1");
+	lf_task *w = lf_find(fx, LF_ANY_NODE, EXEC_TASK_WRITE, first);
+	assert_non_null(w);
+	lf_reply(fx, w);
+	lf_task *lost = lf_find(fx, LF_ANY_NODE, EXEC_TASK_APPLY, first);
+	assert_non_null(lost);
+	uint32_t node = lost->node;
+	lf_deliver(fx, lost);
+	lf_fail(fx, lost, "57014"); /* applied; the answer is lost */
+	settled_ok(fx, qu);
+	assert_int_equal(lf_copy_lsn(fx, node, file), 3);
+	assert_int_not_equal(lf_copy_open_txn(fx, node, file, NULL), 0);
+	settled_ok(fx, lf_exec(fx, a, "ROLLBACK"));
+	copies_at(fx, 2); /* nothing of the block remains, on any copy */
+	for (int n = 1; n <= 3; n++)
+		assert_int_equal(lf_copy_open_txn(fx, lf_node(fx, n), file, NULL), 0);
+	lf_tick(fx); /* the copy catches up (nothing to fetch) */
+	lf_settle(fx);
+	settled_ok(fx, lf_exec(fx, NULL, "UPDATE t SET v = 'y' WHERE id = 2"));
+	settled_ok(fx, lf_exec(fx, NULL, "UPDATE t SET v = 'z' WHERE id = 2"));
+	copies_at(fx, 4);
+	assert_int_equal(lf_copy_state(fx, "t", 0, node), CAT_PL_CURRENT);
+	for (int i = first; i < lf_ntasks(fx); i++) { /* nothing refused, nothing rebuilt */
+		lf_task *t = lf_task_at(fx, i);
+		assert_int_not_equal(t->kind, EXEC_TASK_REBUILD);
+		assert_false(t->res.failed &&
+			     strcmp(t->res.err.sqlstate, EXEC_SQLSTATE_TXN_ORDER) == 0);
+	}
+	lf_free(fx);
+}
+
 /* Every pair of states: exactly the arrows of the diagram. */
 static void test_session_state_machine(void **state)
 {
@@ -519,6 +565,7 @@ int main(void)
 		cmocka_unit_test(test_for_update_locks_and_lock_timeout),
 		cmocka_unit_test(test_no_lock_before_a_restart_decides_the_shard),
 		cmocka_unit_test(test_restart_marker_goes_before_queued_writes),
+		cmocka_unit_test(test_rollback_undoes_a_copy_whose_answer_was_lost),
 		cmocka_unit_test(test_session_state_machine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
