@@ -339,10 +339,12 @@ static void commit_decided(repl_txn *tx)
 		if (tx->cb)
 			tx->cb(tx->cb_arg, 1, &tx->err);
 		tx->cb = NULL;
-		for (int i = 0; i < tx->nparts; i++)
-			if (tx->parts[i].mark == MARK_DONE)
-				part_release(c, tx, &tx->parts[i]);
 	}
+	/* also on a retry, and for a restart's markers (retrying from the
+	 * start): a shard whose marker holds is writable at once */
+	for (int i = 0; i < tx->nparts; i++)
+		if (tx->parts[i].mark == MARK_DONE)
+			part_release(c, tx, &tx->parts[i]);
 }
 
 /* A restart's marker goes before the writes queued while the shard was

@@ -531,6 +531,79 @@ static void test_rollback_undoes_a_copy_whose_answer_was_lost(void **state)
 	lf_free(fx);
 }
 
+/* Answer every outstanding task, oldest first, but fail (not applied)
+ * the WRITEs to placement file `refuse`: that shard's copies are lost. */
+static void settle_failing(lf_fixture *fx, const char *refuse)
+{
+	for (lf_task *t; (t = lf_find(fx, LF_ANY_NODE, 0, 0));) {
+		if (t->kind == EXEC_TASK_WRITE && strcmp(t->file, refuse) == 0)
+			lf_fail(fx, t, "08006");
+		else
+			lf_reply(fx, t);
+	}
+}
+
+/* A restart finds a two-shard transaction recorded committed with both
+ * markers missing.  The marker lands on shard 0 but not on shard 1 (its
+ * copies fail it): shard 0 is committed and must be writable again at
+ * once, while shard 1 stays locked and its marker is retried.  Shard 0
+ * stayed locked until shard 1's marker landed. */
+static void test_restart_marker_releases_each_shard_it_lands_on(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_ok(fx, "CREATE TABLE m (id int PRIMARY KEY, v text) WITH (shards = 2, replicas = 3)");
+	const uint32_t tid = cat_table_lookup(lf_catalog(fx), NULL, "m")->id;
+	const uint64_t txid = 1u << 20;
+	char f0[64], f1[64], parts[32];
+	mur_error err;
+	snprintf(f0, sizeof f0, "%s", lf_file(fx, "m", 0));
+	snprintf(f1, sizeof f1, "%s", lf_file(fx, "m", 1));
+	snprintf(parts, sizeof parts, "%u:0,%u:1", tid, tid);
+	assert_int_equal(cat_txn_outcome_put(lf_catalog(fx), txid, "committed", parts, 1, &err),
+			 MUR_OK);
+	for (int n = 1; n <= 3; n++) {
+		lf_copy_append(fx, lf_node(fx, n), f0, txid, txid, EXEC_ENTRY_DATA);
+		lf_copy_append(fx, lf_node(fx, n), f1, txid, txid, EXEC_ENTRY_DATA);
+	}
+	lf_restart(fx);
+	for (int n = 1; n <= 3; n++)
+		lf_connect(fx, lf_node(fx, n));
+	settle_failing(fx, f1);
+	assert_int_equal(lf_copy_open_txn(fx, lf_node(fx, 1), f0, NULL), 0); /* its marker */
+	assert_int_equal(lf_copy_open_txn(fx, lf_node(fx, 1), f1, NULL), txid);
+	/* one autocommit insert per id: those of shard 0 complete */
+	lf_query *q[8];
+	int on0 = 0;
+	for (int i = 0; i < 8; i++) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "INSERT INTO m VALUES (%d, 'a')", i + 1);
+		q[i] = lf_exec(fx, lf_session(fx), sql);
+	}
+	settle_failing(fx, f1);
+	for (int i = 0; i < 8; i++)
+		if (lf_copy_holds_int(fx, lf_node(fx, 1), f0, 0, i + 1)) {
+			on0++;
+			assert_true(lf_done(q[i]));
+			assert_string_equal(lf_sqlstate(q[i]), "");
+		}
+	assert_true(on0 > 0);
+	/* shard 1's copies return (caught up at a tick), its marker lands at
+	 * the next: its writes follow it */
+	for (int i = 0; i < 3; i++) {
+		lf_advance_ms(fx, 1000);
+		lf_tick(fx);
+		lf_settle(fx);
+	}
+	for (int i = 0; i < 8; i++) {
+		assert_true(lf_done(q[i]));
+		assert_string_equal(lf_sqlstate(q[i]), "");
+	}
+	for (int n = 1; n <= 3; n++)
+		assert_int_equal(lf_copy_open_txn(fx, lf_node(fx, n), f1, NULL), 0);
+	lf_free(fx);
+}
+
 /* Every pair of states: exactly the arrows of the diagram. */
 static void test_session_state_machine(void **state)
 {
@@ -566,6 +639,7 @@ int main(void)
 		cmocka_unit_test(test_no_lock_before_a_restart_decides_the_shard),
 		cmocka_unit_test(test_restart_marker_goes_before_queued_writes),
 		cmocka_unit_test(test_rollback_undoes_a_copy_whose_answer_was_lost),
+		cmocka_unit_test(test_restart_marker_releases_each_shard_it_lands_on),
 		cmocka_unit_test(test_session_state_machine),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
