@@ -524,16 +524,18 @@ static void undo_copy(repl_ctx *c, cat_table *t, part_undo *pu, cat_placement *p
 /* Whether copy p must be undone to lsn: it is past it, or it was counted
  * at lsn when an entry's answer from it was lost (a deadline: it went
  * LAGGING and may have applied the entry, pipelined ones too) and its
- * follower is alive.  A copy at lsn that stayed CURRENT answered every
- * entry sent; one whose follower is suspect or dead reports its open
- * transaction in STATUS when it returns, which undoes it (repl_recover.c,
- * presumed abort), so the undo does not wait for it. */
+ * follower is alive and has reported since it (re)connected.  A copy at
+ * lsn that stayed CURRENT answered every entry sent; one whose follower
+ * is suspect, dead or not reported yet reports its open transaction in
+ * STATUS when it returns, which undoes it (repl_recover.c, presumed
+ * abort), so the undo does not wait for it. */
 static int may_hold_after(repl_ctx *c, const cat_placement *p, uint64_t lsn)
 {
 	const cat_node *n = cat_node_by_id(c->cat, p->node_id);
 	return p->applied_lsn > lsn ||
 	       (p->applied_lsn == lsn && p->state != CAT_PL_CURRENT &&
-		p->state != CAT_PL_REBUILDING && n && n->state == CAT_NODE_ALIVE);
+		p->state != CAT_PL_REBUILDING && n && n->state == CAT_NODE_ALIVE &&
+		c->status_known[p->node_id % CAT_NODES_MAX]);
 }
 
 /* The exclusive op of one part: the shard is idle (tx's ops there are
