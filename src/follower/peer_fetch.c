@@ -557,8 +557,8 @@ static void after_step(node_peer_fetch *j, pf_work kind)
 		return fail_err(j, &j->work_err);
 	switch (kind) {
 	case FW_PREPARE:
-		if (j->kind == EXEC_TASK_CATCHUP && j->target && j->lsn >= j->target)
-			return succeed(j); /* nothing to fetch */
+		/* even with nothing to fetch (at or past the target): the
+		 * source checks that our entry at our lsn is its own */
 		return connect_peer(j);
 	case FW_WRITE:
 		j->snap_written += j->cur->len;

@@ -423,10 +423,24 @@ static void commit_decided(repl_txn *tx)
 		if (tx->cb)
 			tx->cb(tx->cb_arg, 1, &tx->err);
 		tx->cb = NULL;
-		for (int i = 0; i < tx->nparts; i++)
-			if (tx->parts[i].mark == MARK_DONE)
-				part_release(c, tx, &tx->parts[i]);
 	}
+	/* also on a retry, and for a restart's markers (retrying from the
+	 * start): a shard whose marker holds is writable at once */
+	for (int i = 0; i < tx->nparts; i++)
+		if (tx->parts[i].mark == MARK_DONE)
+			part_release(c, tx, &tx->parts[i]);
+}
+
+/* A restart's marker goes before the writes queued while the shard was
+ * undecided: every copy holds tx's entries open at the end of its log and
+ * refuses anything else first (25000).  Taking the lock now (the shard
+ * was just decided and is idle) holds them back until the marker is in;
+ * a marker that fails keeps it, and is sent again each tick. */
+static void take_for_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_txn *tx)
+{
+	repl_shard *rt = repl_shard_get(c, t->id, shard);
+	if (rt && !rt->lock && !rt->busy && t->shards[shard].committed_known)
+		(void)repl_lock_take(c, rt, &t->shards[shard], tx); /* else: at the op's start */
 }
 
 void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
@@ -445,6 +459,7 @@ void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
 	}
 	if (!(ref = malloc(sizeof *ref)))
 		return;
+	take_for_marker(c, t, shard, tx);
 	*ref = (mark_ref){.tx = tx, .part = -1, .table_id = t->id, .shard = shard};
 	tx->mark_pending++;
 	MLOG(INFO, "txn",
@@ -452,7 +467,10 @@ void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
 	     "%u of %s",
 	     (unsigned long long)txid, shard, t->name);
 	if (repl_write_marker(c, t, shard, tx->q, tx, marker_done, ref, &err) != MUR_OK) {
+		int i = part_index(tx, t->id, shard);
 		free(ref);
+		if (i >= 0)
+			tx->parts[i].mark = MARK_FAILED; /* locked: sent again each tick */
 		if (--tx->mark_pending == 0 && tx->nparts == 0)
 			txn_finish(tx);
 	}
@@ -602,8 +620,26 @@ static void undo_copy(repl_ctx *c, cat_table *t, part_undo *pu, cat_placement *p
 	pu->pending++;
 }
 
+/* Whether copy p must be undone to lsn: it is past it, or it was counted
+ * at lsn when an entry's answer from it was lost (a deadline: it went
+ * LAGGING and may have applied the entry, pipelined ones too) and its
+ * follower is alive and has reported since it (re)connected.  A copy at
+ * lsn that stayed CURRENT answered every entry sent; one whose follower
+ * is suspect, dead or not reported yet reports its open transaction in
+ * STATUS when it returns, which undoes it (repl_recover.c, presumed
+ * abort), so the undo does not wait for it. */
+static int may_hold_after(repl_ctx *c, const cat_placement *p, uint64_t lsn)
+{
+	const cat_node *n = cat_node_by_id(c->cat, p->node_id);
+	return p->applied_lsn > lsn ||
+	       (p->applied_lsn == lsn && p->state != CAT_PL_CURRENT &&
+		p->state != CAT_PL_REBUILDING && n && n->state == CAT_NODE_ALIVE &&
+		c->status_known[p->node_id % CAT_NODES_MAX]);
+}
+
 /* The exclusive op of one part: the shard is idle (tx's ops there are
- * done); undo every copy past the target. */
+ * done); undo every copy that may hold entries past the target (an UNDO
+ * to a copy's own lsn changes nothing). */
 static void part_undo_run(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 {
 	part_undo *pu = arg;
@@ -611,7 +647,7 @@ static void part_undo_run(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 	pu->pending = 1; /* held while sending */
 	for (int k = 0; k < s->nplacements; k++) {
 		cat_placement *p = &s->placements[k];
-		if (p->applied_lsn > pu->lsn)
+		if (may_hold_after(c, p, pu->lsn))
 			undo_copy(c, t, pu, p);
 	}
 	MLOG(DEBUG, "txn", "transaction %llu: undoing shard %u of %s to lsn %llu",

@@ -5,9 +5,12 @@ committed), on every copy, and its shards take writes again
 
 The restarted leader learns from each copy's STATUS that it holds an open
 transaction (entries without a commit marker) the leader does not have
-open, and undoes that suffix before it decides the shard's committed entry.
+open, and undoes that suffix before it decides the shard's committed entry;
+one recorded committed gets its marker, before the writes that queued
+while the shard was undecided.
 """
 import os
+import signal
 import threading
 import time
 
@@ -154,3 +157,64 @@ def test_leader_killed_at_each_step_of_a_two_shard_commit(cc, point, committed):
     table = "c_" + point
     conn, a_id, b_id = two_shard_commit_dies_at(cc, table, point)
     check_outcome(cc, conn, table, (a_id, b_id), committed)
+
+
+def test_writes_queued_during_a_restart_run_after_its_markers(cc):
+    """The leader dies with a two-shard decision recorded and no marker
+    sent; it restarts while the followers are stopped, so the writes of
+    its first clients queue until the copies report.  Every copy holds
+    the transaction open at the end of its log: the restart's marker must
+    be appended before those writes, which every copy would refuse (25000)
+    while it is open (found by the bank nemesis)."""
+    table = "c_queued"
+    setup_table(cc, table)
+    conn = cc.connect()
+    a_id, b_id = two_shard_ids(conn, table)
+    conn.close()
+    with_fault_point(cc, "txn_after_decision")
+    blk = cc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("UPDATE %s SET v = 7 WHERE id IN (%d, %d)" % (table, a_id, b_id))
+    with pytest.raises(psycopg2.Error):
+        blk.commit()  # the leader died inside COMMIT
+    blk.close()
+    assert "fault point txn_after_decision reached" in cc.logs(), "the leader died elsewhere"
+    kill_leader(cc)
+    followers = [cc.pid(n) for n in cc.node_names()[1:]]
+    for pid in followers:
+        os.kill(pid, signal.SIGSTOP)
+    starter = threading.Thread(target=cc.start)  # returns once the followers are back
+    starter.start()
+    conn = None
+    for _ in range(200):  # the leader listens (no follower is back)
+        try:
+            conn = cc.connect()
+            break
+        except psycopg2.OperationalError:
+            time.sleep(0.05)
+    assert conn is not None, "the leader did not start"
+    errors = []
+
+    def write(i):
+        try:
+            c = cc.connect()
+            with c.cursor() as cur:
+                cur.execute("UPDATE %s SET v = v + 1 WHERE id = %d" % (table, i))
+            c.close()
+        except psycopg2.Error as e:
+            errors.append("%s %s" % (e.pgcode, e))
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in (a_id, b_id)]
+    for t in threads:
+        t.start()
+    time.sleep(0.5)  # both are queued: the shards are not decided
+    for pid in followers:
+        os.kill(pid, signal.SIGCONT)
+    for t in threads:
+        t.join(30)
+    starter.join(60)
+    assert not errors, errors
+    checker.wait_consistent(cc, conn, tables=[table], replicas=3, timeout=30)
+    for i in (a_id, b_id):
+        assert scalar(conn, "SELECT v FROM %s WHERE id = %d" % (table, i)) == 8, i
+    conn.close()

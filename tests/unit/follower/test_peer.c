@@ -399,6 +399,36 @@ static void test_catchup_carries_txn(void **state)
 	assert_int_equal(open_lsn, 9);
 }
 
+/* A copy already at the target LSN is checked against the source all the
+ * same: when its entry there is not the source's (it applied an entry of
+ * a transaction that was then aborted, whose answer was lost, and the
+ * shard wrote another entry at that LSN), the catch-up fails with 55000
+ * instead of reporting it caught up — the leader would make it CURRENT
+ * with the aborted entry, open at the end of its log, and every write
+ * sent to it would be refused (25000). */
+static void test_catchup_at_target_checks_the_entry(void **state)
+{
+	const uint64_t x = 0x4100000000000003ull;
+	uint64_t open, open_lsn;
+	char got[512];
+	fill(5, 10, 10);
+	assert_ok(run_job(EXEC_TASK_REBUILD, FILE_A, 0, SECRET));
+	insert_txn_entry(T.dst, FILE_A, 51, 10, 10, x); /* lsn 6 here: x, aborted */
+	insert_entry(T.src, FILE_A, 61, 10, 10);        /* lsn 6 there: the shard's */
+	exec_result *r = run_job(EXEC_TASK_CATCHUP, FILE_A, 6, SECRET);
+	assert_true(r->failed);
+	assert_string_equal(r->err.sqlstate, STOR_SQLSTATE_LOG);
+	assert_non_null(strstr(r->err.message, "different entry"));
+	log_txns(T.dst, FILE_A, got, sizeof got, &open, &open_lsn);
+	assert_int_equal(open, x); /* untouched: the leader undoes or rebuilds it */
+	/* the same entry at the target: caught up, nothing fetched */
+	assert_ok(run_job(EXEC_TASK_REBUILD, FILE_A, 0, SECRET));
+	r = run_job(EXEC_TASK_CATCHUP, FILE_A, 6, SECRET);
+	assert_ok(r);
+	assert_int_equal(r->lsn, 6);
+	assert_same(FILE_A);
+}
+
 static void test_catchup_target_beyond_source(void **state)
 {
 	fill(5, 10, 10);
@@ -517,6 +547,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catchup_from_middle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_catchup_carries_txn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_catchup_at_target_checks_the_entry, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_catchup_target_beyond_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_trimmed_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_secret, setup, teardown),

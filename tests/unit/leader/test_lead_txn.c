@@ -440,6 +440,173 @@ static void test_no_lock_before_a_restart_decides_the_shard(void **state)
 	lf_free(fx);
 }
 
+/* A transaction recorded committed whose marker the old leader never
+ * appended: every copy holds its data entry open at the end of its log.
+ * A write queued while the restarted leader waits for the copies' STATUS
+ * must run after the marker, not before it: a copy refuses an entry that
+ * is not the open transaction's (25000), so the write would fail for no
+ * reason the client could act on (found by the bank nemesis: parked
+ * writes started ahead of the restart's marker). */
+static void test_restart_marker_goes_before_queued_writes(void **state)
+{
+	(void)state;
+	lf_fixture *fx = setup_at_two();
+	const char *file = lf_file(fx, "t", 0);
+	const uint64_t txid = 1u << 20;
+	mur_error err;
+	char parts[32];
+	snprintf(parts, sizeof parts, "%u:0", cat_table_lookup(lf_catalog(fx), NULL, "t")->id);
+	assert_int_equal(cat_txn_outcome_put(lf_catalog(fx), txid, "committed", parts, 1, &err),
+			 MUR_OK);
+	uint64_t id = lf_copy_entry(fx, lf_node(fx, 1), file, 2) + 1;
+	for (int n = 1; n <= 3; n++)
+		lf_copy_append(fx, lf_node(fx, n), file, id, txid, EXEC_ENTRY_DATA);
+	lf_restart(fx);
+	int first = lf_ntasks(fx);
+	lf_query *q = lf_exec(fx, NULL, "INSERT INTO t VALUES (9, 'z')");
+	lf_settle(fx);
+	assert_false(lf_done(q)); /* parked: the shard is not decided */
+	for (int n = 1; n <= 3; n++)
+		lf_connect(fx, lf_node(fx, n));
+	lf_settle(fx);
+	assert_true(lf_done(q));
+	assert_string_equal(lf_sqlstate(q), "");
+	for (int i = first; i < lf_ntasks(fx); i++) { /* nothing refused */
+		lf_task *t = lf_task_at(fx, i);
+		assert_false(t->res.failed &&
+			     strcmp(t->res.err.sqlstate, EXEC_SQLSTATE_TXN_ORDER) == 0);
+	}
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 5);
+	for (int n = 1; n <= 3; n++) {
+		uint8_t kind = 0;
+		assert_int_equal(lf_copy_entry_txn(fx, lf_node(fx, n), file, 4, &kind), txid);
+		assert_int_equal(kind, EXEC_ENTRY_COMMIT);
+		assert_int_equal(lf_copy_open_txn(fx, lf_node(fx, n), file, NULL), 0);
+		assert_true(lf_copy_holds_int(fx, lf_node(fx, n), file, 0, 9));
+		assert_int_equal(lf_copy_state(fx, "t", 0, lf_node(fx, n)), CAT_PL_CURRENT);
+	}
+	lf_free(fx);
+}
+
+/* A copy applies a block's entry but its answer is lost (it stays
+ * connected): the leader counts it at the entry before (LAGGING), the
+ * statement succeeds on the other two.  ROLLBACK must undo that copy too:
+ * it may hold the entry.  Left alone it kept the aborted entry open at
+ * the end of its log, read it as its own, and refused the next write
+ * sent to it with 25000 (or, caught up to an equal LSN without a check,
+ * served it as current). */
+static void test_rollback_undoes_a_copy_whose_answer_was_lost(void **state)
+{
+	(void)state;
+	lf_fixture *fx = setup_at_two();
+	void *a = lf_session(fx);
+	const char *file = lf_file(fx, "t", 0);
+	settled_ok(fx, lf_exec(fx, a, "BEGIN"));
+	int first = lf_ntasks(fx);
+	lf_query *qu = lf_exec(fx, a, "UPDATE t SET v = 'x' WHERE id = 1");
+	lf_task *w = lf_find(fx, LF_ANY_NODE, EXEC_TASK_WRITE, first);
+	assert_non_null(w);
+	lf_reply(fx, w);
+	lf_task *lost = lf_find(fx, LF_ANY_NODE, EXEC_TASK_APPLY, first);
+	assert_non_null(lost);
+	uint32_t node = lost->node;
+	lf_deliver(fx, lost);
+	lf_fail(fx, lost, "57014"); /* applied; the answer is lost */
+	settled_ok(fx, qu);
+	assert_int_equal(lf_copy_lsn(fx, node, file), 3);
+	assert_int_not_equal(lf_copy_open_txn(fx, node, file, NULL), 0);
+	settled_ok(fx, lf_exec(fx, a, "ROLLBACK"));
+	copies_at(fx, 2); /* nothing of the block remains, on any copy */
+	for (int n = 1; n <= 3; n++)
+		assert_int_equal(lf_copy_open_txn(fx, lf_node(fx, n), file, NULL), 0);
+	lf_tick(fx); /* the copy catches up (nothing to fetch) */
+	lf_settle(fx);
+	settled_ok(fx, lf_exec(fx, NULL, "UPDATE t SET v = 'y' WHERE id = 2"));
+	settled_ok(fx, lf_exec(fx, NULL, "UPDATE t SET v = 'z' WHERE id = 2"));
+	copies_at(fx, 4);
+	assert_int_equal(lf_copy_state(fx, "t", 0, node), CAT_PL_CURRENT);
+	for (int i = first; i < lf_ntasks(fx); i++) { /* nothing refused, nothing rebuilt */
+		lf_task *t = lf_task_at(fx, i);
+		assert_int_not_equal(t->kind, EXEC_TASK_REBUILD);
+		assert_false(t->res.failed &&
+			     strcmp(t->res.err.sqlstate, EXEC_SQLSTATE_TXN_ORDER) == 0);
+	}
+	lf_free(fx);
+}
+
+/* Answer every outstanding task, oldest first, but fail (not applied)
+ * the WRITEs to placement file `refuse`: that shard's copies are lost. */
+static void settle_failing(lf_fixture *fx, const char *refuse)
+{
+	for (lf_task *t; (t = lf_find(fx, LF_ANY_NODE, 0, 0));) {
+		if (t->kind == EXEC_TASK_WRITE && strcmp(t->file, refuse) == 0)
+			lf_fail(fx, t, "08006");
+		else
+			lf_reply(fx, t);
+	}
+}
+
+/* A restart finds a two-shard transaction recorded committed with both
+ * markers missing.  The marker lands on shard 0 but not on shard 1 (its
+ * copies fail it): shard 0 is committed and must be writable again at
+ * once, while shard 1 stays locked and its marker is retried.  Shard 0
+ * stayed locked until shard 1's marker landed. */
+static void test_restart_marker_releases_each_shard_it_lands_on(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_ok(fx, "CREATE TABLE m (id int PRIMARY KEY, v text) WITH (shards = 2, replicas = 3)");
+	const uint32_t tid = cat_table_lookup(lf_catalog(fx), NULL, "m")->id;
+	const uint64_t txid = 1u << 20;
+	char f0[64], f1[64], parts[32];
+	mur_error err;
+	snprintf(f0, sizeof f0, "%s", lf_file(fx, "m", 0));
+	snprintf(f1, sizeof f1, "%s", lf_file(fx, "m", 1));
+	snprintf(parts, sizeof parts, "%u:0,%u:1", tid, tid);
+	assert_int_equal(cat_txn_outcome_put(lf_catalog(fx), txid, "committed", parts, 1, &err),
+			 MUR_OK);
+	for (int n = 1; n <= 3; n++) {
+		lf_copy_append(fx, lf_node(fx, n), f0, txid, txid, EXEC_ENTRY_DATA);
+		lf_copy_append(fx, lf_node(fx, n), f1, txid, txid, EXEC_ENTRY_DATA);
+	}
+	lf_restart(fx);
+	for (int n = 1; n <= 3; n++)
+		lf_connect(fx, lf_node(fx, n));
+	settle_failing(fx, f1);
+	assert_int_equal(lf_copy_open_txn(fx, lf_node(fx, 1), f0, NULL), 0); /* its marker */
+	assert_int_equal(lf_copy_open_txn(fx, lf_node(fx, 1), f1, NULL), txid);
+	/* one autocommit insert per id: those of shard 0 complete */
+	lf_query *q[8];
+	int on0 = 0;
+	for (int i = 0; i < 8; i++) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "INSERT INTO m VALUES (%d, 'a')", i + 1);
+		q[i] = lf_exec(fx, lf_session(fx), sql);
+	}
+	settle_failing(fx, f1);
+	for (int i = 0; i < 8; i++)
+		if (lf_copy_holds_int(fx, lf_node(fx, 1), f0, 0, i + 1)) {
+			on0++;
+			assert_true(lf_done(q[i]));
+			assert_string_equal(lf_sqlstate(q[i]), "");
+		}
+	assert_true(on0 > 0);
+	/* shard 1's copies return (caught up at a tick), its marker lands at
+	 * the next: its writes follow it */
+	for (int i = 0; i < 3; i++) {
+		lf_advance_ms(fx, 1000);
+		lf_tick(fx);
+		lf_settle(fx);
+	}
+	for (int i = 0; i < 8; i++) {
+		assert_true(lf_done(q[i]));
+		assert_string_equal(lf_sqlstate(q[i]), "");
+	}
+	for (int n = 1; n <= 3; n++)
+		assert_int_equal(lf_copy_open_txn(fx, lf_node(fx, n), f1, NULL), 0);
+	lf_free(fx);
+}
+
 /* Every pair of states: exactly the arrows of the diagram. */
 static void test_session_state_machine(void **state)
 {
@@ -675,6 +842,9 @@ int main(void)
 		cmocka_unit_test(test_rollback_to_savepoint_undoes_to_it),
 		cmocka_unit_test(test_for_update_locks_and_lock_timeout),
 		cmocka_unit_test(test_no_lock_before_a_restart_decides_the_shard),
+		cmocka_unit_test(test_restart_marker_goes_before_queued_writes),
+		cmocka_unit_test(test_rollback_undoes_a_copy_whose_answer_was_lost),
+		cmocka_unit_test(test_restart_marker_releases_each_shard_it_lands_on),
 		cmocka_unit_test(test_session_state_machine),
 		cmocka_unit_test(test_view_state_follows_the_commit),
 		cmocka_unit_test(test_recorded_decision_trimmed_only_when_no_copy_needs_it),
