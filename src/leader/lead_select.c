@@ -261,7 +261,7 @@ static int lock_reads(lead_run *r)
 	    !(f.txn = lead_txn_of_run(r)))
 		return 0;
 	r->rows_locked = 1;
-	f.lock_timeout_ms = lead_txn_lock_timeout_ms(r->s);
+	lead_txn_wait_facts(r->s, &f);
 	n = lead_prune(r, ps->tables[0], &ps->prune, shards);
 	for (int j = 0; j < ps->ntables && !r->failed; j++) {
 		const cat_table *t = ps->tables[j];

@@ -114,6 +114,13 @@ typedef struct repl_config {
 	 * txn_after_first_marker: the process exits (137) there (tests; only
 	 * with --allow-faults). */
 	int fault_points;
+	/* Lock waits end at their own time, not on the 1 s tick: replication
+	 * asks its owner to call repl_lock_due once mur_now_us() reaches
+	 * due_us (a waiting op's lock_timeout or deadlock_timeout).  A later
+	 * call may ask for an earlier time; an early or extra call is
+	 * harmless.  NULL: only repl_tick looks (unit tests without a loop). */
+	void (*wake_at)(void *ctx, uint64_t due_us);
+	void *wake_ctx;
 } repl_config;
 
 /* A context for the catalog's distributed tables.  Nothing is known about
@@ -180,9 +187,16 @@ typedef struct repl_write_facts {
 	repl_txn *txn;            /* the transaction the write belongs to (repl_lock.c): it takes
 			      the shard's lock; NULL: autocommit, its entry is its own decision */
 	uint32_t lock_timeout_ms; /* the longest it waits for another transaction's lock
-				     before failing with 55P03 (checked each repl_tick);
+				     before failing with 55P03 (at that time: wake_at);
 				     0: no limit */
+	uint32_t deadlock_timeout_ms; /* once it has waited this long (and every
+					 this long after), its transaction's waits
+					 are searched for a cycle (40P01 when in
+					 one); 0: REPL_DEADLOCK_TIMEOUT_MS */
 } repl_write_facts;
+
+/* deadlock_timeout when a write names none: PostgreSQL's default. */
+#define REPL_DEADLOCK_TIMEOUT_MS 1000
 
 /* Submit one shard's write: sql run once with params (nparams) or once per
  * row of rows (nrows × ncols, mur_row encoding; copied).  facts: NULL for a
@@ -252,8 +266,10 @@ uint32_t repl_read_node(repl_ctx *c, const cat_shard *s);
  *
  * A write that would wait for a transaction that (through the locks it
  * waits for) waits for the writer is refused at once with 40P01; a cycle
- * made later (a lock handed over in queue order) is found by repl_tick
- * and one waiter of it is refused with 40P01. */
+ * made later (a lock handed over in queue order) is found by the first
+ * waiter of it whose op has waited its deadlock_timeout (repl_lock_due,
+ * at the time repl_config.wake_at was asked for), which is refused with
+ * 40P01. */
 
 /* A new transaction with the leader-unique id txid (lead_time_id); NULL
  * when out of memory.  It is freed by repl_txn_commit / repl_txn_abort
@@ -288,6 +304,12 @@ void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb
  * called. */
 int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
 		    repl_wop_cb cb, void *arg, mur_error *err);
+
+/* A lock wait's time came (repl_config.wake_at): fail (55P03) the ops
+ * that waited their lock_timeout, search the waits of those that waited
+ * their deadlock_timeout for a cycle (40P01 for the waiter whose search
+ * found it), and ask wake_at for the next time. */
+void repl_lock_due(repl_ctx *c);
 
 /* What murphy.transactions and murphy.locks show (repl_lock.c). */
 typedef struct repl_txn_info {

@@ -77,7 +77,9 @@ struct repl_ctx {
 	uint64_t (*time_id)(uint64_t *next);
 	uint64_t entry_next; /* shard log entry ids (time_id's counter) */
 	int write_pipeline;
-	int fault_points; /* repl_config.fault_points */
+	int fault_points;                            /* repl_config.fault_points */
+	void (*wake_at)(void *ctx, uint64_t due_us); /* repl_config.wake_at */
+	void *wake_ctx;
 	repl_action_key actions[REPL_ACTIONS_MAX];
 	int nactions;
 	repl_rebuild rebuilds[REPL_REBUILDS_MAX];
@@ -130,8 +132,16 @@ void repl_resume_readers(repl_shard *rt);
 int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, repl_txn *tx,
 		      repl_wop_cb cb, void *arg, mur_error *err);
 /* Fail (55P03) every queued op that has waited for another transaction's
- * lock longer than its lock_timeout_ms (repl_tick). */
-void repl_lock_timeouts(repl_ctx *c);
+ * lock at least its lock_timeout_ms at now (mur_now_us). */
+void repl_lock_timeouts(repl_ctx *c, uint64_t now);
+/* The transaction of the first queued op whose deadlock check is due at
+ * now and whose search finds a cycle of waits (repl_lock_in_cycle), or
+ * NULL.  Every due op searched gets its next check deadlock_timeout
+ * later. */
+const repl_txn *repl_deadlock_due(repl_ctx *c, uint64_t now);
+/* The next time a queued op's wait needs a look (its lock_timeout still
+ * to come, its next deadlock check); UINT64_MAX when none. */
+uint64_t repl_wait_next_due(const repl_ctx *c, uint64_t now);
 /* The distinct transactions with an op queued on rt that rt's lock holds
  * back (0 for autocommit ones), up to max, into out; returns how many. */
 int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int max);
@@ -147,6 +157,9 @@ int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx);
 int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx);
 /* 1 when an op of tx waiting for rt's lock would close a cycle of waits. */
 int repl_lock_would_deadlock(repl_ctx *c, const repl_txn *tx, const repl_shard *rt);
+/* 1 when tx waits (a queued op held back by a lock), through the
+ * transactions it waits for, for itself. */
+int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx);
 /* Free the transactions still open (repl_destroy: their sessions are gone
  * with the engine). */
 void repl_lock_destroy(repl_ctx *c);

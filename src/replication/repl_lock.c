@@ -28,8 +28,11 @@
  * Waits: an op blocked by a lock waits in the shard's queue.  The
  * wait-for graph is read from the queues: tx waits for H when an op of tx
  * is queued on a shard H holds.  A cycle is refused when an op would close
- * it (repl_lock_would_deadlock, from repl_write) and otherwise found by
- * the tick (repl_lock_tick).
+ * it (repl_lock_would_deadlock, from repl_write) and otherwise found by a
+ * waiter once its op has waited deadlock_timeout, then every
+ * deadlock_timeout (repl_lock_due: the owner's timer calls it at the time
+ * repl_config.wake_at asked for; the tick calls it too).  lock_timeout
+ * (55P03) is checked there as well, at the op's own time.
  */
 #include "replication/repl_int.h"
 
@@ -47,6 +50,9 @@
  * transactions than this in one chain of waits is not searched further
  * (a cycle longer than this is found by nobody; a session waits on). */
 #define REPL_WAIT_DEPTH_MAX 64
+/* Victims one repl_lock_due picks: each breaks at least one cycle; more
+ * cycles than this due at once are broken at the next look. */
+#define REPL_DEADLOCK_VICTIMS_MAX 16
 
 /* A part's commit marker (repl_txn_commit). */
 enum { MARK_NONE = 0, MARK_SENT, MARK_DONE, MARK_FAILED };
@@ -697,27 +703,43 @@ void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
 	mur_error_hint(err, "retry the transaction");
 }
 
+int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx)
+{
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			if (repl_lock_blocks(rt, tx) && repl_shard_queues(rt, tx) &&
+			    waits_for(c, rt->lock, tx, 0))
+				return 1;
+	return 0;
+}
+
+void repl_lock_due(repl_ctx *c)
+{
+	uint64_t now = mur_now_us();
+	const repl_txn *victim;
+	repl_lock_timeouts(c, now);
+	/* like PostgreSQL: the waiter whose deadlock_timeout came first and
+	 * whose search finds the cycle is the victim; the others of the cycle
+	 * wait on (refusing one breaks it) */
+	for (int n = 0; n < REPL_DEADLOCK_VICTIMS_MAX && (victim = repl_deadlock_due(c, now));
+	     n++) {
+		mur_error err;
+		repl_lock_deadlock_error(&err, victim->id);
+		MLOG(INFO, "txn", "transaction %llu: deadlock; its waiting writes fail",
+		     (unsigned long long)victim->id);
+		repl_cancel_txn_queued(c, victim, &err);
+	}
+	if (c->wake_at) {
+		uint64_t due = repl_wait_next_due(c, now);
+		if (due != UINT64_MAX)
+			c->wake_at(c->wake_ctx, due);
+	}
+}
+
 void repl_lock_tick(repl_ctx *c)
 {
-	repl_lock_timeouts(c);
+	repl_lock_due(c); /* without a wake_at hook this is the only look */
 	retry_markers(c);
-	for (repl_txn *tx = c->txns; tx; tx = tx->next) {
-		int cycle = 0;
-		if (tx->ending)
-			continue;
-		for (uint32_t b = 0; b < c->nbuckets && !cycle; b++)
-			for (repl_shard *rt = c->shards[b]; rt && !cycle; rt = rt->next)
-				cycle = repl_lock_blocks(rt, tx) && repl_shard_queues(rt, tx) &&
-					waits_for(c, rt->lock, tx, 0);
-		if (cycle) {
-			mur_error err;
-			repl_lock_deadlock_error(&err, tx->id);
-			MLOG(INFO, "txn", "transaction %llu: deadlock; its waiting writes fail",
-			     (unsigned long long)tx->id);
-			repl_cancel_txn_queued(c, tx, &err);
-			return; /* one victim per tick: the cycle is broken */
-		}
-	}
 }
 
 void repl_lock_destroy(repl_ctx *c)

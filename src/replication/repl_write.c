@@ -67,6 +67,7 @@ struct repl_wop {
 	mur_error err;
 	int failed; /* its outcome is err: set with FAILING, or before it is sent */
 	uint64_t queued_us;
+	uint64_t check_us; /* a transaction's op: when its deadlock search is due */
 	/* parallel ops (row inserts): every current copy runs the statement at
 	 * once; the primary's answer is the client's */
 	int parallel;
@@ -1379,6 +1380,49 @@ static int can_pipeline(repl_ctx *c, cat_shard *s, const repl_shard *rt, const r
 	return p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
 
+/* op's deadlock_timeout in µs. */
+static uint64_t deadlock_us(const repl_wop *op)
+{
+	uint32_t ms = op->facts.deadlock_timeout_ms;
+	return (uint64_t)(ms ? ms : REPL_DEADLOCK_TIMEOUT_MS) * 1000u;
+}
+
+/* When op fails with 55P03 if still held back by a lock; UINT64_MAX: never. */
+static uint64_t lock_deadline_us(const repl_wop *op)
+{
+	return op->facts.lock_timeout_ms
+		       ? op->queued_us + (uint64_t)op->facts.lock_timeout_ms * 1000u
+		       : UINT64_MAX;
+}
+
+/* The next time queued op x's wait needs a look at now: its deadlock
+ * check (a transaction's op), its lock_timeout when still to come (one
+ * that passed while x was not held back by a lock is looked at when a
+ * lock is taken: wake_lock_waits). */
+static uint64_t wait_due_us(const repl_wop *x, uint64_t now)
+{
+	uint64_t due = x->facts.txn ? x->check_us : UINT64_MAX;
+	uint64_t lt = lock_deadline_us(x);
+	return lt > now && lt < due ? lt : due;
+}
+
+static void wake_at(repl_ctx *c, uint64_t due_us)
+{
+	if (c->wake_at && due_us != UINT64_MAX)
+		c->wake_at(c->wake_ctx, due_us);
+}
+
+/* A lock was just taken on rt: a queued op whose lock_timeout passed
+ * while it waited for something else fails now (repl_lock_due). */
+static void wake_lock_waits(repl_ctx *c, const repl_shard *rt, uint64_t now)
+{
+	for (const repl_wop *x = rt->qhead; x; x = x->next)
+		if (!x->exclusive && lock_deadline_us(x) <= now) {
+			wake_at(c, now);
+			return;
+		}
+}
+
 /* The first queued op the shard's lock lets start (an exclusive op always
  * may: it is not a transaction's), and in *before the op ahead of it. */
 static repl_wop *next_startable(repl_shard *rt, repl_wop **before)
@@ -1437,7 +1481,9 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		return;
 	}
 	unqueue(rt, op, before);
-	if (op->lock_only) { /* the lock is held now: nothing to write */
+	if (!op->exclusive && op->facts.txn)
+		wake_lock_waits(c, rt, mur_now_us()); /* the lock is held now */
+	if (op->lock_only) {                          /* the lock is held now: nothing to write */
 		op_report(op);
 		wop_set_state(op, REPL_WOP_DONE);
 		op_free(op);
@@ -1477,6 +1523,9 @@ static int enqueue(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
 	if (!rt)
 		return MUR_ENOMEM;
 	op->queued_us = mur_now_us();
+	op->check_us = op->queued_us + deadlock_us(op);
+	if (!op->exclusive)
+		wake_at(c, wait_due_us(op, op->queued_us));
 	if (rt->qtail)
 		rt->qtail->next = op;
 	else
@@ -1703,9 +1752,8 @@ static void cancel_on(repl_shard *rt, const repl_txn *tx, const mur_error *err, 
 	}
 }
 
-void repl_lock_timeouts(repl_ctx *c)
+void repl_lock_timeouts(repl_ctx *c, uint64_t now)
 {
-	uint64_t now = mur_now_us();
 	repl_wop *taken = NULL;
 	for (uint32_t b = 0; b < c->nbuckets; b++)
 		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
@@ -1713,10 +1761,8 @@ void repl_lock_timeouts(repl_ctx *c)
 			while (x) {
 				repl_wop *next = x->next;
 				mur_error err;
-				if (x->exclusive || !x->facts.lock_timeout_ms ||
-				    !repl_lock_blocks(rt, x->facts.txn) ||
-				    now - x->queued_us <
-					    (uint64_t)x->facts.lock_timeout_ms * 1000u) {
+				if (x->exclusive || lock_deadline_us(x) > now ||
+				    !repl_lock_blocks(rt, x->facts.txn)) {
 					before = x;
 					x = next;
 					continue;
@@ -1731,6 +1777,33 @@ void repl_lock_timeouts(repl_ctx *c)
 			}
 		}
 	cancel_report(taken);
+}
+
+const repl_txn *repl_deadlock_due(repl_ctx *c, uint64_t now)
+{
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			for (repl_wop *x = rt->qhead; x; x = x->next) {
+				if (x->exclusive || !x->facts.txn || x->check_us > now)
+					continue;
+				x->check_us = now + deadlock_us(x);
+				if (repl_lock_blocks(rt, x->facts.txn) &&
+				    repl_lock_in_cycle(c, x->facts.txn))
+					return x->facts.txn;
+			}
+	return NULL;
+}
+
+uint64_t repl_wait_next_due(const repl_ctx *c, uint64_t now)
+{
+	uint64_t due = UINT64_MAX;
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (const repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			for (const repl_wop *x = rt->qhead; x; x = x->next) {
+				uint64_t d = x->exclusive ? UINT64_MAX : wait_due_us(x, now);
+				due = d < due ? d : due;
+			}
+	return due;
 }
 
 int repl_cancel_txn_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err)

@@ -1,0 +1,176 @@
+"""Lock waits end at their own time (issue 16, "Locks and waits";
+docs/transactions.md, "Waits" and "Deadlocks").
+
+- lock_timeout fails a wait with 55P03 at the timeout, not on the leader's
+  1 s tick (several waits in a row, each must end within ~0.15 s of it:
+  on a 1 s tick most would be late); '0' waits as long as it takes.
+- deadlock_timeout is a setting (PostgreSQL's units, default 1s, at least
+  1 ms); a cycle of waits that no single wait closed (a lock handed over in
+  queue order) is found once a waiter of it has waited deadlock_timeout:
+  one victim, 40P01, about 0.2 s after it formed with '200ms', about 1 s
+  with '1s'.
+"""
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from test_txn_atomic import make_table, scalar, two_shard_ids
+
+
+def session(cluster, **settings):
+    """A connection in block mode with settings SET first (outside a block)."""
+    c = cluster.connect(autocommit=True)
+    with c.cursor() as cur:
+        for name, value in settings.items():
+            cur.execute("SET %s = %%s" % name, (value,))
+    c.autocommit = False
+    return c
+
+
+# ---- lock_timeout
+
+def test_lock_timeout_fires_at_the_timeout_not_on_the_tick(cluster):
+    conn = make_table(cluster, "ltms")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO ltms VALUES (1, 0)")
+    holder = cluster.connect(autocommit=False)
+    holder.cursor().execute("UPDATE ltms SET v = 1 WHERE id = 1")
+    waiter = session(cluster, lock_timeout="300ms")
+    took = []
+    for _ in range(4):
+        started = time.time()
+        with pytest.raises(psycopg2.Error) as e:
+            waiter.cursor().execute("UPDATE ltms SET v = 2 WHERE id = 1")
+        took.append(time.time() - started)
+        assert e.value.pgcode == "55P03", e.value
+        waiter.rollback()
+        time.sleep(0.13)  # the next wait starts at another phase of the tick
+    print("lock_timeout 300ms fired after", ["%.3f" % t for t in took])
+    assert all(0.29 < t < 0.5 for t in took), took
+    holder.rollback()
+    holder.close()
+    waiter.close()
+    conn.close()
+
+
+def test_lock_timeout_zero_waits_for_the_holder(cluster):
+    conn = make_table(cluster, "ltzero")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO ltzero VALUES (1, 0)")
+    holder = cluster.connect(autocommit=False)
+    holder.cursor().execute("UPDATE ltzero SET v = 1 WHERE id = 1")
+    waiter = session(cluster, lock_timeout="0")
+    done = {}
+
+    def wait():
+        started = time.time()
+        waiter.cursor().execute("UPDATE ltzero SET v = v + 10 WHERE id = 1")
+        done["took"] = time.time() - started
+        waiter.commit()
+
+    t = threading.Thread(target=wait)
+    t.start()
+    time.sleep(1.5)
+    assert "took" not in done  # still waiting
+    holder.commit()
+    t.join(10)
+    assert done["took"] >= 1.5, done
+    assert scalar(conn, "SELECT v FROM ltzero WHERE id = 1") == 11
+    holder.close()
+    waiter.close()
+    conn.close()
+
+
+# ---- deadlock_timeout
+
+def test_deadlock_timeout_is_a_setting(cluster):
+    c = cluster.connect(autocommit=True)
+    with c.cursor() as cur:
+        cur.execute("SHOW deadlock_timeout")
+        assert cur.fetchone()[0] == "1s"  # PostgreSQL's default
+        cur.execute("SET deadlock_timeout = '200ms'")
+        cur.execute("SHOW deadlock_timeout")
+        assert cur.fetchone()[0] == "200ms"
+        cur.execute("SET deadlock_timeout = 1500")  # a number is ms
+        cur.execute("SHOW deadlock_timeout")
+        assert cur.fetchone()[0] == "1500ms"
+        for bad in ("0", "-1", "1 fortnight"):
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute("SET deadlock_timeout = %s", (bad,))
+            assert e.value.pgcode == "22023", (bad, e.value)
+        cur.execute("RESET deadlock_timeout")
+        cur.execute("SHOW deadlock_timeout")
+        assert cur.fetchone()[0] == "1s"
+        cur.execute("SET lock_timeout = '2s'")
+        cur.execute("SHOW lock_timeout")
+        assert cur.fetchone()[0] == "2s"
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("SET lock_timeout = 'soon'")
+        assert e.value.pgcode == "22023", e.value
+    c.close()
+
+
+def handover_deadlock(cluster, table, deadlock_timeout):
+    """X holds a's shard, A holds b's.  B's one statement over both waits
+    for both; then A waits for a's shard, behind B.  Neither wait closes a
+    cycle (X waits for nobody), so nothing is refused at once.  X commits:
+    a's shard goes to B (first in its queue), B waits for A, A for B.
+    Returns ({A, B: "ok" or SQLSTATE}, seconds from X's COMMIT to the
+    victim's error)."""
+    conn = make_table(cluster, table)
+    a_id, b_id = two_shard_ids(conn, table)
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO %s VALUES (%%s, 0), (%%s, 0)" % table, (a_id, b_id))
+    x = cluster.connect(autocommit=False)
+    sa = session(cluster, deadlock_timeout=deadlock_timeout)
+    sb = session(cluster, deadlock_timeout=deadlock_timeout)
+    x.cursor().execute("UPDATE %s SET v = v + 1 WHERE id = %%s" % table, (a_id,))
+    sa.cursor().execute("UPDATE %s SET v = v + 1 WHERE id = %%s" % table, (b_id,))
+    results, when = {}, {}
+
+    def run(name, c, sql, args):
+        try:
+            c.cursor().execute(sql, args)
+            results[name] = "ok"
+            when[name] = time.time()
+            c.commit()
+        except psycopg2.Error as e:
+            results[name] = e.pgcode
+            when[name] = time.time()
+            c.rollback()  # the victim's undo frees the other
+
+    tb = threading.Thread(target=run, args=(
+        "B", sb, "UPDATE %s SET v = v + 1 WHERE id IN (%%s, %%s)" % table, (a_id, b_id)))
+    tb.start()
+    time.sleep(0.1)
+    ta = threading.Thread(target=run, args=(
+        "A", sa, "UPDATE %s SET v = v + 1 WHERE id = %%s" % table, (a_id,)))
+    ta.start()
+    time.sleep(0.1)
+    started = time.time()
+    x.commit()  # the cycle forms now
+    ta.join(10)
+    tb.join(10)
+    assert sorted(results.values()) == ["40P01", "ok"], results
+    victim = [n for n, r in results.items() if r == "40P01"][0]
+    # X's update, and the survivor's two (A: b then a; B: a and b)
+    assert scalar(conn, "SELECT sum(v) FROM %s" % table) == 3
+    assert scalar(conn, "SELECT count(*) FROM murphy.locks WHERE table_name = '%s'"
+                  % table) == 0
+    for c in (x, sa, sb, conn):
+        c.close()
+    return results, when[victim] - started
+
+
+def test_deadlock_found_within_a_short_deadlock_timeout(cluster):
+    _, took = handover_deadlock(cluster, "dlshort", "200ms")
+    print("deadlock_timeout 200ms: victim after %.3f s" % took)
+    assert took < 0.5, took
+
+
+def test_deadlock_found_after_the_default_deadlock_timeout(cluster):
+    _, took = handover_deadlock(cluster, "dllong", "1s")
+    print("deadlock_timeout 1s: victim after %.3f s" % took)
+    assert 0.6 < took < 1.6, took
