@@ -249,8 +249,9 @@ static void lock_one(lead_run *r, const cat_table *t, uint32_t sh, const repl_wr
 
 /* The statement locks the rows it reads (FOR UPDATE / SHARE) or runs in a
  * SERIALIZABLE block, in a block: take the lock of every shard it reads
- * (shard-granular, exclusive as a write's, held to the block's end: strict
- * two-phase locking), then start again.  1 when r waits for them. */
+ * (shard-granular; shared, or exclusive as a write's for FOR UPDATE / NO
+ * KEY UPDATE; held to the block's end: strict two-phase locking), then
+ * start again.  1 when r waits for them. */
 static int lock_reads(lead_run *r)
 {
 	const plan_select *ps = &r->p->u.select;
@@ -262,6 +263,8 @@ static int lock_reads(lead_run *r)
 		return 0;
 	r->rows_locked = 1;
 	lead_txn_wait_facts(r->s, &f);
+	/* reads share a shard (SERIALIZABLE, FOR SHARE); FOR UPDATE is a write's */
+	f.lock_shared = ps->locks_rows != PLAN_LOCK_ROWS_UPDATE;
 	n = lead_prune(r, ps->tables[0], &ps->prune, shards);
 	for (int j = 0; j < ps->ntables && !r->failed; j++) {
 		const cat_table *t = ps->tables[j];

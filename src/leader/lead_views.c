@@ -25,7 +25,7 @@
  *                      (whose lock it holds), age_ms, waiting_for (the txid it waits
  *                      for) — replication/repl_lock.c
  *   murphy.locks       table_name, shard, node (the shard's primary), txid (NULL: an
- *                      autocommit write waiting), granted
+ *                      autocommit write waiting), granted, mode (exclusive, shared)
  *   murphy.transaction_outcomes txid, outcome, participants, decided_at: the newest
  *                      LEAD_OUTCOMES_SHOWN decisions recorded in the catalog
  *
@@ -440,7 +440,7 @@ static void fill_transactions(lead_engine *e)
 	}
 	sqlite3_finalize(st);
 	n = repl_lock_list(e->repl, lk, LEAD_TXN_ROWS_MAX);
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_locks VALUES (?,?,?,?,?)", -1, &st, NULL);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_locks VALUES (?,?,?,?,?,?)", -1, &st, NULL);
 	for (int i = 0; i < n && i < LEAD_TXN_ROWS_MAX; i++) {
 		const cat_table *t = cat_table_by_id(e->cat, lk[i].table_id);
 		const cat_shard *sh = t && lk[i].shard < t->nshards ? &t->shards[lk[i].shard]
@@ -457,6 +457,7 @@ static void fill_transactions(lead_engine *e)
 		else
 			sqlite3_bind_null(st, 4);
 		sqlite3_bind_int(st, 5, lk[i].granted);
+		bind_text(st, 6, lk[i].mode);
 		step(st);
 	}
 	sqlite3_finalize(st);
@@ -492,7 +493,7 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 		"DROP TABLE IF EXISTS murphy_transactions; DROP TABLE IF EXISTS murphy_locks;"
 		"DROP TABLE IF EXISTS murphy_transaction_outcomes;"
 		"CREATE TABLE murphy_transactions(txid, state, shards, age_ms, waiting_for);"
-		"CREATE TABLE murphy_locks(table_name, shard, node, txid, granted);"
+		"CREATE TABLE murphy_locks(table_name, shard, node, txid, granted, mode);"
 		"CREATE TABLE murphy_transaction_outcomes(txid, outcome, participants, decided_at);"
 		"CREATE TABLE murphy_ready(ready, followers, shards_waiting, reason);"
 		"CREATE TABLE murphy_stats(table_name, column_name, shards, rows, "

@@ -193,6 +193,8 @@ typedef struct repl_write_facts {
 					 this long after), its transaction's waits
 					 are searched for a cycle (40P01 when in
 					 one); 0: REPL_DEADLOCK_TIMEOUT_MS */
+	int lock_shared;              /* repl_lock_shard only: take the lock shared (a read's:
+			    SERIALIZABLE, FOR SHARE) instead of exclusive */
 } repl_write_facts;
 
 /* deadlock_timeout when a write names none: PostgreSQL's default. */
@@ -250,33 +252,60 @@ uint32_t repl_read_node(repl_ctx *c, const cat_shard *s);
 
 /* ---- transactions: the leader's shard lock table (repl_lock.c) ----
  *
- * A transaction's write on a shard takes the shard's lock at its first
- * entry there and keeps it until the transaction ends (strict two-phase
- * locking, shard-granular: docs/transactions.md, docs/decisions.md).  The
- * shard's op queue lets the holder's ops pass and holds the others' (an
- * autocommit write included); reads by others wait (the read gate) until
- * the holder ends; the holder reads its own writes.  So the holder's
- * entries on a shard are a contiguous suffix of its log, from the entry
- * after `base` (the shard's committed entry when the lock was taken), and
+ * A transaction's write on a shard takes the shard's lock, exclusive, at
+ * its first entry there and keeps it until the transaction ends (strict
+ * two-phase locking, shard-granular: docs/transactions.md,
+ * docs/decisions.md).  A read that must keep what it read until the end
+ * (SERIALIZABLE / REPEATABLE READ, FOR SHARE / FOR KEY SHARE) takes it
+ * shared; FOR UPDATE / FOR NO KEY UPDATE exclusive.  One shard's lock:
+ *
+ *                 shared (a reader; more readers join)
+ *        ┌──────────────────────────────┐   ┌──(another reader)──┐
+ *        │                              ▼   ▼                    │
+ *      FREE <──(the last sharer ends)── SHARED(n holders) ───────┘
+ *      ▲  │                             │
+ *      │  │ exclusive (a writer,        │ its only sharer writes or locks
+ *      │  │ the shard idle)             │ FOR UPDATE: upgrade (shard idle)
+ *      │  ▼                             ▼
+ *      └── EXCLUSIVE(one holder) <──────┘
+ *       (its holder ends: committed, or undone)
+ *
+ *   compatible   shared with shared; exclusive with nothing (a holder's own
+ *                requests always pass: it holds what it asks, or upgrades)
+ *   queue order  a shared request of a transaction holding nothing on the
+ *                shard does not pass an exclusive request queued before it
+ *                (a writer waiting for the readers is not starved by new
+ *                readers); exclusive requests start in queue order
+ *   reads        other sessions' reads wait (the read gate) only for an
+ *                exclusive holder: a shared holder wrote nothing
+ *
+ * The shard's op queue lets ops that do not conflict pass and holds the
+ * others (an autocommit write included: it conflicts with any holder).
+ * The exclusive holder reads its own writes.  Its entries on a shard are a
+ * contiguous suffix of its log, from the entry after `base` (the shard's
+ * committed entry when it took the lock exclusive: a shared holder writes
+ * nothing, and nobody else can while it holds), and
  *
  *   commit = a COMMIT marker entry of the transaction on every shard it
  *            wrote, at the quorum (the entries were at their quorum when
  *            the statements that wrote them were answered), then release
- *   abort  = UNDO every copy of every shard it holds to base, then release
+ *   abort  = UNDO every copy of every shard it holds exclusive to base,
+ *            then release (shared ones: release)
  *
- * A write that would wait for a transaction that (through the locks it
- * waits for) waits for the writer is refused at once with 40P01; a cycle
- * made later (a lock handed over in queue order) is found by the first
- * waiter of it whose op has waited its deadlock_timeout (repl_lock_due,
- * at the time repl_config.wake_at was asked for), which is refused with
- * 40P01. */
+ * A request that would wait for a transaction that (through what it waits
+ * for: conflicting holders, conflicting requests queued ahead) waits for
+ * the requester is refused at once with 40P01 (two upgraders of one shard:
+ * the second); a cycle made later (a lock handed over in queue order) is
+ * found by the first waiter of it whose op has waited its deadlock_timeout
+ * (repl_lock_due, at the time repl_config.wake_at was asked for), which is
+ * refused with 40P01. */
 
 /* A new transaction with the leader-unique id txid (lead_time_id); NULL
  * when out of memory.  It is freed by repl_txn_commit / repl_txn_abort
  * once their callback returned. */
 repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err);
 uint64_t repl_txn_id(const repl_txn *tx);
-/* Shards whose lock tx holds (it wrote them). */
+/* Shards whose lock tx holds (shared or exclusive). */
 int repl_txn_nshards(const repl_txn *tx);
 /* Called once when a transaction has ended; failed: the outcome is not
  * the one asked for (err says why: an undo failed). */
@@ -297,11 +326,11 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb cb, void *arg);
 
 /* Take the lock of shard `shard` of t for tx without writing (SELECT …
- * FOR UPDATE / FOR SHARE in a block): queued like a write of tx, so it
- * waits for another holder, 40P01 / 55P03 as a write would (facts: only
- * txn and lock_timeout_ms are read).  cb runs once it is held (failed 0;
- * op and primary are not to be read) or refused.  On error cb is never
- * called. */
+ * FOR UPDATE / FOR SHARE, a SERIALIZABLE read, in a block): queued like a
+ * write of tx, so it waits for a conflicting holder, 40P01 / 55P03 as a
+ * write would (facts: only txn, lock_timeout_ms, deadlock_timeout_ms and
+ * lock_shared are read).  cb runs once it is held (failed 0; op and
+ * primary are not to be read) or refused.  On error cb is never called. */
 int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
 		    repl_wop_cb cb, void *arg, mur_error *err);
 
@@ -321,8 +350,9 @@ typedef struct repl_txn_info {
 } repl_txn_info;
 typedef struct repl_lock_info {
 	uint32_t table_id, shard;
-	uint64_t txid; /* 0: an autocommit write waiting */
-	int granted;   /* 1: holds it; 0: waits for it */
+	uint64_t txid;    /* 0: an autocommit write waiting */
+	int granted;      /* 1: holds it; 0: waits for it */
+	const char *mode; /* "exclusive" or "shared": held, or asked for */
 } repl_lock_info;
 /* Fill up to max entries; return how many there are (may be more). */
 int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max);

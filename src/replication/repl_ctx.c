@@ -53,6 +53,7 @@ repl_ctx *repl_create(const repl_config *cfg, mur_error *err)
 static void shard_free(repl_shard *rs)
 {
 	free(rs->readers);
+	free(rs->sharers);
 	free(rs);
 }
 

@@ -50,6 +50,10 @@
  * transactions than this in one chain of waits is not searched further
  * (a cycle longer than this is found by nobody; a session waits on). */
 #define REPL_WAIT_DEPTH_MAX 64
+/* Transactions one wait is followed to (the holders of one shard and the
+ * requests ahead it may not pass): more sharers than this are not all
+ * searched (a cycle through the others is found by nobody; waits on). */
+#define REPL_BLOCKERS_MAX 64
 /* Victims one repl_lock_due picks: each breaks at least one cycle; more
  * cycles than this due at once are broken at the next look. */
 #define REPL_DEADLOCK_VICTIMS_MAX 16
@@ -59,6 +63,7 @@ enum { MARK_NONE = 0, MARK_SENT, MARK_DONE, MARK_FAILED };
 
 typedef struct repl_txn_part {
 	uint32_t table_id, shard;
+	int shared;                    /* 1: tx holds the shard's lock shared (wrote nothing) */
 	uint64_t base_lsn, base_entry; /* the shard's committed entry before tx's first */
 	int mark;                      /* MARK_*: its commit marker */
 } repl_txn_part;
@@ -110,15 +115,38 @@ int repl_lock_txn_open(const repl_ctx *c, uint64_t txid)
 }
 int repl_txn_nshards(const repl_txn *tx) { return tx->nparts; }
 
-int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx)
+static int sharer_index(const repl_shard *rt, const repl_txn *tx)
 {
-	return rt->lock && rt->lock != tx;
+	for (int i = 0; i < rt->nsharers; i++)
+		if (rt->sharers[i] == tx)
+			return i;
+	return -1;
 }
 
-int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx)
+static void sharer_remove(repl_shard *rt, int i) { rt->sharers[i] = rt->sharers[--rt->nsharers]; }
+
+int repl_lock_holds(const repl_shard *rt, const repl_txn *tx, int shared)
 {
-	(void)c;
-	assert(!rt->lock && !rt->busy && s->committed_known); /* invariant 2 */
+	return tx && (rt->lock == tx || (shared && sharer_index(rt, tx) >= 0));
+}
+
+int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx, int shared)
+{
+	if (rt->lock)
+		return rt->lock != tx;
+	for (int i = 0; !shared && i < rt->nsharers; i++)
+		if (rt->sharers[i] != tx)
+			return 1;
+	return 0;
+}
+
+int repl_lock_gates(const repl_shard *rt, const repl_txn *tx) { return rt->lock && rt->lock != tx; }
+
+static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard);
+
+/* Room for one more part of tx and one more sharer of rt. */
+static int lock_room(repl_txn *tx, repl_shard *rt)
+{
 	if (tx->nparts == tx->capparts) {
 		int cap = tx->capparts ? tx->capparts * 2 : 8;
 		repl_txn_part *g = realloc(tx->parts, (size_t)cap * sizeof *g);
@@ -127,11 +155,45 @@ int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx
 		tx->parts = g;
 		tx->capparts = cap;
 	}
+	if (rt->nsharers == rt->capsharers) {
+		int cap = rt->capsharers ? rt->capsharers * 2 : 4;
+		repl_txn **g = realloc(rt->sharers, (size_t)cap * sizeof *g);
+		if (!g)
+			return MUR_ENOMEM;
+		rt->sharers = g;
+		rt->capsharers = cap;
+	}
+	return MUR_OK;
+}
+
+int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx, int shared)
+{
+	int i = part_index(tx, rt->table_id, rt->shard);
+	(void)c;
+	/* invariant 2, and nothing conflicts */
+	assert(!rt->busy && s->committed_known && !repl_lock_blocks(rt, tx, shared));
+	if (repl_lock_holds(rt, tx, shared))
+		return MUR_OK;
+	if (i >= 0) { /* upgrade: tx is the only sharer, nobody wrote since */
+		assert(!shared && tx->parts[i].shared && rt->nsharers == 1);
+		sharer_remove(rt, sharer_index(rt, tx));
+		rt->lock = tx;
+		tx->parts[i].shared = 0;
+		tx->parts[i].base_lsn = s->committed_lsn;
+		tx->parts[i].base_entry = s->committed_entry;
+		return MUR_OK;
+	}
+	if (lock_room(tx, rt) != MUR_OK)
+		return MUR_ENOMEM;
 	tx->parts[tx->nparts++] = (repl_txn_part){.table_id = rt->table_id,
 						  .shard = rt->shard,
+						  .shared = shared,
 						  .base_lsn = s->committed_lsn,
 						  .base_entry = s->committed_entry};
-	rt->lock = tx;
+	if (shared)
+		rt->sharers[rt->nsharers++] = tx;
+	else
+		rt->lock = tx;
 	return MUR_OK;
 }
 
@@ -152,9 +214,13 @@ static void part_release(repl_ctx *c, repl_txn *tx, const repl_txn_part *pt)
 {
 	repl_shard *rt = repl_shard_find(c, pt->table_id, pt->shard);
 	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
-	if (!rt || rt->lock != tx)
+	int k = rt ? sharer_index(rt, tx) : -1;
+	if (rt && pt->shared && k >= 0)
+		sharer_remove(rt, k);
+	else if (rt && !pt->shared && rt->lock == tx)
+		rt->lock = NULL;
+	else
 		return;
-	rt->lock = NULL;
 	repl_resume_readers(rt);
 	if (t && pt->shard < t->nshards)
 		repl_kick(c, t, pt->shard);
@@ -346,7 +412,7 @@ static void commit_decided(repl_txn *tx)
 			tx->cb(tx->cb_arg, 1, &tx->err);
 		tx->cb = NULL;
 		for (int i = 0; i < tx->nparts; i++)
-			if (tx->parts[i].mark == MARK_DONE)
+			if (tx->parts[i].mark == MARK_DONE || tx->parts[i].shared)
 				part_release(c, tx, &tx->parts[i]);
 	}
 }
@@ -588,7 +654,8 @@ static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
 	u->done = abort_undone;
 	u->pending = 1; /* held while queueing */
 	for (int i = 0; i < tx->nparts; i++)
-		undo_part(c, u, i, tx->parts[i].base_lsn, tx->parts[i].base_entry);
+		if (!tx->parts[i].shared) /* a shared hold wrote nothing */
+			undo_part(c, u, i, tx->parts[i].base_lsn, tx->parts[i].base_entry);
 	if (--u->pending == 0)
 		u->done(u);
 }
@@ -662,7 +729,9 @@ void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, c
 	 * then, those first written after it to their base (their locks stay
 	 * held: releasing them early is allowed, not required) */
 	for (int i = 0; i < tx->nparts; i++)
-		if (i < sp->nparts)
+		if (tx->parts[i].shared)
+			continue; /* wrote nothing (an upgrade since sp is exclusive) */
+		else if (i < sp->nparts)
 			undo_part(c, u, i, sp->lsn[i], sp->entry[i]);
 		else
 			undo_part(c, u, i, tx->parts[i].base_lsn, tx->parts[i].base_entry);
@@ -672,8 +741,9 @@ void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, c
 
 /* ---- waits and deadlocks ---- */
 
-/* Does `from` wait, directly or through others, for `target`?  from waits
- * for H when one of its ops is queued on a shard H holds. */
+/* Does `from` wait, directly or through others, for `target`?  from
+ * waits for H when one of its queued ops waits for H (repl_shard_blockers:
+ * a conflicting holder, or a conflicting request ahead). */
 static int waits_for(repl_ctx *c, const repl_txn *from, const repl_txn *target, int depth)
 {
 	if (from == target)
@@ -681,16 +751,14 @@ static int waits_for(repl_ctx *c, const repl_txn *from, const repl_txn *target, 
 	if (depth >= REPL_WAIT_DEPTH_MAX)
 		return 0;
 	for (uint32_t b = 0; b < c->nbuckets; b++)
-		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
-			if (rt->lock && rt->lock != from && repl_shard_queues(rt, from) &&
-			    waits_for(c, rt->lock, target, depth + 1))
-				return 1;
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
+			const repl_txn *bl[REPL_BLOCKERS_MAX];
+			int n = repl_shard_blockers(rt, from, bl, REPL_BLOCKERS_MAX);
+			for (int i = 0; i < n; i++)
+				if (waits_for(c, bl[i], target, depth + 1))
+					return 1;
+		}
 	return 0;
-}
-
-int repl_lock_would_deadlock(repl_ctx *c, const repl_txn *tx, const repl_shard *rt)
-{
-	return tx && repl_lock_blocks(rt, tx) && waits_for(c, rt->lock, tx, 0);
 }
 
 void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
@@ -706,10 +774,13 @@ void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
 int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx)
 {
 	for (uint32_t b = 0; b < c->nbuckets; b++)
-		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
-			if (repl_lock_blocks(rt, tx) && repl_shard_queues(rt, tx) &&
-			    waits_for(c, rt->lock, tx, 0))
-				return 1;
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
+			const repl_txn *bl[REPL_BLOCKERS_MAX];
+			int n = repl_shard_blockers(rt, tx, bl, REPL_BLOCKERS_MAX);
+			for (int i = 0; i < n; i++)
+				if (waits_for(c, bl[i], tx, 1))
+					return 1;
+		}
 	return 0;
 }
 
@@ -754,13 +825,15 @@ void repl_lock_destroy(repl_ctx *c)
 
 /* ---- what the views show ---- */
 
-/* The holder of a lock tx waits for, or NULL. */
+/* A transaction tx waits for, or NULL. */
 static const repl_txn *waits_on(repl_ctx *c, const repl_txn *tx)
 {
 	for (uint32_t b = 0; b < c->nbuckets; b++)
-		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
-			if (repl_lock_blocks(rt, tx) && repl_shard_queues(rt, tx))
-				return rt->lock;
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
+			const repl_txn *bl[1];
+			if (repl_shard_blockers(rt, tx, bl, 1) > 0)
+				return bl[0];
+		}
 	return NULL;
 }
 
@@ -785,22 +858,29 @@ int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max)
 	return n;
 }
 
+/* Shown per shard: the transactions waiting for its lock, at most. */
+#define REPL_LOCK_WAITERS_SHOWN 16
+
 int repl_lock_list(repl_ctx *c, repl_lock_info *out, int max)
 {
 	int n = 0;
 	for (uint32_t b = 0; b < c->nbuckets; b++)
 		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
-			uint64_t w[16];
-			int nw;
-			if (!rt->lock)
-				continue;
-			if (n < max)
-				out[n] = (repl_lock_info){rt->table_id, rt->shard, rt->lock->id, 1};
-			n++;
-			nw = repl_shard_waiters(rt, w, 16);
+			uint64_t w[REPL_LOCK_WAITERS_SHOWN];
+			int ws[REPL_LOCK_WAITERS_SHOWN];
+			int nw = repl_shard_waiters(rt, w, ws, REPL_LOCK_WAITERS_SHOWN);
+			if (rt->lock && n < max)
+				out[n] = (repl_lock_info){rt->table_id, rt->shard, rt->lock->id, 1,
+							  "exclusive"};
+			n += rt->lock != NULL;
+			for (int i = 0; i < rt->nsharers; i++, n++)
+				if (n < max)
+					out[n] = (repl_lock_info){rt->table_id, rt->shard,
+								  rt->sharers[i]->id, 1, "shared"};
 			for (int i = 0; i < nw; i++, n++)
 				if (n < max)
-					out[n] = (repl_lock_info){rt->table_id, rt->shard, w[i], 0};
+					out[n] = (repl_lock_info){rt->table_id, rt->shard, w[i], 0,
+								  ws[i] ? "shared" : "exclusive"};
 		}
 	return n;
 }

@@ -252,11 +252,11 @@ int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const m
 			const repl_txn *tx, repl_resume_fn resume, void *arg, mur_error *err)
 {
 	repl_shard *rt = repl_shard_find(c, t->id, shard); /* none yet: no write ever gated it */
-	if (!rt || (!rt->gated && !repl_lock_blocks(rt, tx)))
+	if (!rt || (!rt->gated && !repl_lock_gates(rt, tx)))
 		return 0;
 	/* another transaction's entries are undecided until it ends, whatever
 	 * keys they hold */
-	if (!repl_lock_blocks(rt, tx) && key && t->dist_col >= 0 && !key_undecided(t, rt, key))
+	if (!repl_lock_gates(rt, tx) && key && t->dist_col >= 0 && !key_undecided(t, rt, key))
 		return 0;
 	if (rt->nreaders == rt->capreaders) {
 		int cap = rt->capreaders ? rt->capreaders * 2 : 8;
@@ -1423,13 +1423,40 @@ static void wake_lock_waits(repl_ctx *c, const repl_shard *rt, uint64_t now)
 		}
 }
 
+/* The lock mode op asks for: shared only for a lock-only op asked so
+ * (a read's); every write is exclusive. */
+static int op_shared(const repl_wop *op) { return op->lock_only && op->facts.lock_shared; }
+
+/* 1 when y, queued ahead of x, is a conflicting request x may not pass
+ * (repl.h, "queue order"): x is a shared request of a transaction that
+ * holds nothing on rt, y an exclusive one of another (or autocommit). */
+static int fifo_holds_back(const repl_shard *rt, const repl_wop *y, const repl_wop *x)
+{
+	return !y->exclusive && !op_shared(y) && y->facts.txn != x->facts.txn && op_shared(x) &&
+	       !repl_lock_holds(rt, x->facts.txn, 1);
+}
+
+/* 1 when queued op x waits for the lock: a conflicting holder, or a
+ * conflicting request ahead that it may not pass. */
+static int op_waits(const repl_shard *rt, const repl_wop *x)
+{
+	if (x->exclusive)
+		return 0; /* a recovery op: not a transaction's */
+	if (repl_lock_blocks(rt, x->facts.txn, op_shared(x)))
+		return 1;
+	for (const repl_wop *y = rt->qhead; y && y != x; y = y->next)
+		if (fifo_holds_back(rt, y, x))
+			return 1;
+	return 0;
+}
+
 /* The first queued op the shard's lock lets start (an exclusive op always
  * may: it is not a transaction's), and in *before the op ahead of it. */
 static repl_wop *next_startable(repl_shard *rt, repl_wop **before)
 {
 	*before = NULL;
 	for (repl_wop *x = rt->qhead; x; *before = x, x = x->next)
-		if (x->exclusive || !repl_lock_blocks(rt, x->facts.txn))
+		if (!op_waits(rt, x))
 			return x;
 	return NULL;
 }
@@ -1450,6 +1477,7 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	cat_shard *s = &t->shards[shard];
 	repl_shard *rt = repl_shard_get(c, t->id, shard);
 	repl_wop *op, *prev, *before;
+	int take;
 	if (!rt || !rt->qhead || !(op = next_startable(rt, &before)))
 		return;
 	if (rt->busy && !can_pipeline(c, s, rt, op))
@@ -1457,11 +1485,13 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	if (!op->exclusive && repl_shard_reconciling(c, s) &&
 	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return; /* copies have not reported since the restart: wait (kicked on STATUS) */
-	if (!op->exclusive && op->facts.txn && !rt->lock && !s->committed_known &&
+	take = !op->exclusive && op->facts.txn &&
+	       !repl_lock_holds(rt, op->facts.txn, op_shared(op));
+	if (take && !s->committed_known &&
 	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return; /* a lock's base must be a decided entry: wait for the decision */
-	if (!op->exclusive && op->facts.txn && !rt->lock &&
-	    (!s->committed_known || repl_lock_take(c, rt, s, op->facts.txn) != MUR_OK)) {
+	if (take && (!s->committed_known ||
+		     repl_lock_take(c, rt, s, op->facts.txn, op_shared(op)) != MUR_OK)) {
 		mur_error err;
 		unqueue(rt, op, before);
 		if (s->committed_known)
@@ -1481,7 +1511,7 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		return;
 	}
 	unqueue(rt, op, before);
-	if (!op->exclusive && op->facts.txn)
+	if (take)
 		wake_lock_waits(c, rt, mur_now_us()); /* the lock is held now */
 	if (op->lock_only) {                          /* the lock is held now: nothing to write */
 		op_report(op);
@@ -1517,7 +1547,8 @@ void repl_kick(repl_ctx *c, const cat_table *t, uint32_t shard)
 	start_next(c, (cat_table *)t, shard);
 }
 
-static int enqueue(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
+/* Put op at the tail of its shard's queue, not started yet. */
+static int queue_op(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
 {
 	repl_shard *rt = repl_shard_get(c, t->id, shard);
 	if (!rt)
@@ -1531,6 +1562,34 @@ static int enqueue(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
 	else
 		rt->qhead = op;
 	rt->qtail = op;
+	return MUR_OK;
+}
+
+static int enqueue(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
+{
+	if (queue_op(c, t, shard, op) != MUR_OK)
+		return MUR_ENOMEM;
+	start_next(c, t, shard);
+	return MUR_OK;
+}
+
+/* Queue op of transaction op->facts.txn and start what may start, unless
+ * its wait closes a cycle of waits: then it leaves the queue and err says
+ * 40P01 (MUR_ERR; op is not freed). */
+static int enqueue_txn_op(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op, mur_error *err)
+{
+	repl_shard *rt;
+	if (queue_op(c, t, shard, op) != MUR_OK)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	rt = op_rt(op);
+	if (op->facts.txn && op_waits(rt, op) && repl_lock_in_cycle(c, op->facts.txn)) {
+		repl_wop *before = NULL;
+		for (repl_wop *x = rt->qhead; x != op; x = x->next)
+			before = x;
+		unqueue(rt, op, before);
+		repl_lock_deadlock_error(err, repl_txn_id(op->facts.txn));
+		return MUR_ERR;
+	}
 	start_next(c, t, shard);
 	return MUR_OK;
 }
@@ -1538,12 +1597,7 @@ static int enqueue(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
 int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
 		    repl_wop_cb cb, void *arg, mur_error *err)
 {
-	const repl_shard *rt = repl_shard_find(c, t->id, shard);
 	repl_wop *op;
-	if (rt && repl_lock_would_deadlock(c, facts->txn, rt)) {
-		repl_lock_deadlock_error(err, repl_txn_id(facts->txn));
-		return MUR_ERR;
-	}
 	if (!(op = calloc(1, sizeof *op)))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	op->c = c;
@@ -1552,15 +1606,17 @@ int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_
 	op->lock_only = 1;
 	op->facts.txn = facts->txn;
 	op->facts.lock_timeout_ms = facts->lock_timeout_ms;
+	op->facts.deadlock_timeout_ms = facts->deadlock_timeout_ms;
+	op->facts.lock_shared = facts->lock_shared;
 	op->txn_id = repl_txn_id(facts->txn);
 	op->cb = cb;
 	op->cb_arg = arg;
 	exec_result_init(&op->primary);
 	mur_buf_init(&op->scratch);
 	mur_buf_init(&op->rows);
-	if (enqueue(c, (cat_table *)t, shard, op) != MUR_OK) {
+	if (enqueue_txn_op(c, (cat_table *)t, shard, op, err) != MUR_OK) {
 		op_free(op);
-		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return MUR_ERR;
 	}
 	return MUR_OK;
 }
@@ -1672,16 +1728,10 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 	}
 	if (!op->sql || !mur_buf_ok(&op->rows) || !mur_buf_ok(&op->scratch))
 		goto oom;
-	if (op->facts.txn) {
-		const repl_shard *rt = repl_shard_find(c, t->id, shard);
-		if (rt && repl_lock_would_deadlock(c, op->facts.txn, rt)) {
-			repl_lock_deadlock_error(err, repl_txn_id(op->facts.txn));
-			op_free(op);
-			return MUR_ERR;
-		}
+	if (enqueue_txn_op(c, (cat_table *)t, shard, op, err) != MUR_OK) {
+		op_free(op);
+		return MUR_ERR;
 	}
-	if (enqueue(c, (cat_table *)t, shard, op) != MUR_OK)
-		goto oom;
 	return MUR_OK;
 oom:
 	free(offs);
@@ -1689,27 +1739,71 @@ oom:
 	return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 }
 
-int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int max)
+int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int *shared, int max)
 {
 	int n = 0;
 	for (const repl_wop *x = rt->qhead; x && n < max; x = x->next) {
 		int seen = 0;
-		if (x->exclusive || !repl_lock_blocks(rt, x->facts.txn))
+		if (!op_waits(rt, x))
 			continue;
 		for (int i = 0; i < n; i++)
 			seen |= out[i] == x->txn_id;
-		if (!seen)
+		if (!seen) {
+			shared[n] = op_shared(x);
 			out[n++] = x->txn_id;
+		}
 	}
 	return n;
 }
 
-int repl_shard_queues(const repl_shard *rt, const repl_txn *tx)
+/* Add t to the n distinct transactions of out (up to max); returns n. */
+static int add_blocker(const repl_txn **out, int n, int max, const repl_txn *t)
 {
-	for (const repl_wop *x = rt->qhead; x; x = x->next)
-		if (!x->exclusive && x->facts.txn == tx)
-			return 1;
-	return 0;
+	for (int i = 0; i < n; i++)
+		if (out[i] == t)
+			return n;
+	if (t && n < max)
+		out[n++] = t;
+	return n;
+}
+
+/* Add the holders of rt other than tx that conflict with a request in
+ * mode shared. */
+static int add_holders(const repl_shard *rt, const repl_txn *tx, int shared, const repl_txn **out,
+		       int n, int max)
+{
+	if (rt->lock && rt->lock != tx)
+		n = add_blocker(out, n, max, rt->lock);
+	for (int i = 0; !shared && i < rt->nsharers; i++)
+		if (rt->sharers[i] != tx)
+			n = add_blocker(out, n, max, rt->sharers[i]);
+	return n;
+}
+
+int repl_shard_blockers(const repl_shard *rt, const repl_txn *tx, const repl_txn **out, int max)
+{
+	int n = 0;
+	for (const repl_wop *x = rt->qhead; x; x = x->next) {
+		if (x->exclusive || x->facts.txn != tx || !op_waits(rt, x))
+			continue;
+		n = add_holders(rt, tx, op_shared(x), out, n, max);
+		for (const repl_wop *y = rt->qhead; y != x; y = y->next)
+			if (fifo_holds_back(rt, y, x))
+				n = y->facts.txn ? add_blocker(out, n, max, y->facts.txn)
+						 : add_holders(rt, tx, 0, out, n, max);
+	}
+	return n;
+}
+
+/* The first transaction x waits for on rt (for an error's detail), or NULL. */
+static const repl_txn *op_blocker(const repl_shard *rt, const repl_wop *x)
+{
+	const repl_txn *b[1];
+	int n = add_holders(rt, x->facts.txn, op_shared(x), b, 0, 1);
+	for (const repl_wop *y = rt->qhead; y != x && !n; y = y->next)
+		if (fifo_holds_back(rt, y, x))
+			n = add_blocker(b, n, 1, y->facts.txn);
+	return n ? b[0] : NULL;
 }
 
 /* Take queued op x (behind `before`) out of its queue, failed with err,
@@ -1761,17 +1855,19 @@ void repl_lock_timeouts(repl_ctx *c, uint64_t now)
 			while (x) {
 				repl_wop *next = x->next;
 				mur_error err;
-				if (x->exclusive || lock_deadline_us(x) > now ||
-				    !repl_lock_blocks(rt, x->facts.txn)) {
+				if (x->exclusive || lock_deadline_us(x) > now || !op_waits(rt, x)) {
 					before = x;
 					x = next;
 					continue;
 				}
 				mur_error_set(&err, SQLSTATE_LOCK_NOT_AVAILABLE,
 					      "canceling statement due to lock timeout");
-				mur_error_detail(&err, "shard %u is held by transaction %llu",
-						 rt->shard,
-						 (unsigned long long)repl_txn_id(rt->lock));
+				if (op_blocker(rt, x))
+					mur_error_detail(&err,
+							 "shard %u is held by transaction %llu",
+							 rt->shard,
+							 (unsigned long long)repl_txn_id(
+								 op_blocker(rt, x)));
 				cancel_take(rt, x, before, &err, &taken);
 				x = next;
 			}
@@ -1787,8 +1883,7 @@ const repl_txn *repl_deadlock_due(repl_ctx *c, uint64_t now)
 				if (x->exclusive || !x->facts.txn || x->check_us > now)
 					continue;
 				x->check_us = now + deadlock_us(x);
-				if (repl_lock_blocks(rt, x->facts.txn) &&
-				    repl_lock_in_cycle(c, x->facts.txn))
+				if (op_waits(rt, x) && repl_lock_in_cycle(c, x->facts.txn))
 					return x->facts.txn;
 			}
 	return NULL;

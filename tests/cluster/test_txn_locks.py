@@ -174,3 +174,166 @@ def test_deadlock_found_after_the_default_deadlock_timeout(cluster):
     _, took = handover_deadlock(cluster, "dllong", "1s")
     print("deadlock_timeout 1s: victim after %.3f s" % took)
     assert 0.6 < took < 1.6, took
+
+
+# ---- shared read locks
+
+def serializable(cluster):
+    c = cluster.connect(autocommit=False)
+    c.set_session(isolation_level="SERIALIZABLE")
+    return c
+
+
+def locks_of(conn, table):
+    """murphy.locks rows of table: sorted (txid or None, granted, mode)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT txid, granted, mode FROM murphy.locks WHERE table_name = %s",
+                    (table,))
+        return sorted(cur.fetchall(), key=lambda r: (not r[1], r[0] or 0))
+
+
+def in_thread(fn):
+    """Run fn in a thread; returns (thread, result dict: "value" or "error",
+    and "at": when it ended)."""
+    out = {}
+
+    def run():
+        try:
+            out["value"] = fn()
+        except psycopg2.Error as e:
+            out["error"] = e.pgcode
+        out["at"] = time.time()
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t, out
+
+
+def read_v(c, table, key=1, suffix=""):
+    with c.cursor() as cur:
+        cur.execute("SELECT v FROM %s WHERE id = %%s%s" % (table, suffix), (key,))
+        return cur.fetchone()[0]
+
+
+def test_two_serializable_readers_of_one_shard_run_together(cluster):
+    conn = make_table(cluster, "shr")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO shr VALUES (1, 5)")
+    a, b = serializable(cluster), serializable(cluster)
+    assert read_v(a, "shr") == 5  # a holds the shard's lock, shared, until it ends
+    t, out = in_thread(lambda: read_v(b, "shr"))
+    t.join(3)
+    # the second reader did not wait for the first's COMMIT
+    assert out.get("value") == 5, out
+    ta, tb = [scalar(c, "SELECT txid_current()") for c in (a, b)]
+    assert locks_of(conn, "shr") == sorted([(ta, True, "shared"), (tb, True, "shared")],
+                                           key=lambda r: r[0])
+    a.commit()
+    b.commit()
+    assert locks_of(conn, "shr") == []
+    for c in (a, b, conn):
+        c.close()
+
+
+def test_a_writer_waits_for_a_shared_holder(cluster):
+    conn = make_table(cluster, "shw")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO shw VALUES (1, 5)")
+    reader = serializable(cluster)
+    assert read_v(reader, "shw") == 5
+    rtx = scalar(reader, "SELECT txid_current()")
+    writer = cluster.connect(autocommit=True)
+    t, out = in_thread(lambda: writer.cursor().execute("UPDATE shw SET v = 6 WHERE id = 1"))
+    time.sleep(0.5)
+    assert "at" not in out, out  # the writer waits for the reader's end
+    assert locks_of(conn, "shw") == [(rtx, True, "shared"), (None, False, "exclusive")]
+    assert read_v(reader, "shw") == 5  # the reader's reads stay repeatable
+    committed = time.time()
+    reader.commit()
+    t.join(5)
+    assert "error" not in out and out["at"] >= committed, out
+    assert read_v(conn, "shw") == 6
+    for c in (reader, writer, conn):
+        c.close()
+
+
+def test_for_share_shares_and_for_update_waits_for_it(cluster):
+    conn = make_table(cluster, "fsh")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO fsh VALUES (1, 5)")
+    a, b = cluster.connect(autocommit=False), cluster.connect(autocommit=False)
+    assert read_v(a, "fsh", suffix=" FOR SHARE") == 5
+    t, out = in_thread(lambda: read_v(b, "fsh", suffix=" FOR KEY SHARE"))
+    t.join(3)
+    assert out.get("value") == 5, out  # FOR KEY SHARE does not wait for FOR SHARE
+    u = cluster.connect(autocommit=False)
+    tu, outu = in_thread(lambda: read_v(u, "fsh", suffix=" FOR UPDATE"))
+    time.sleep(0.4)
+    assert "at" not in outu, outu  # FOR UPDATE waits for both
+    a.commit()
+    time.sleep(0.2)
+    assert "at" not in outu, outu
+    b.commit()
+    tu.join(5)
+    assert outu.get("value") == 5, outu
+    assert [r[2] for r in locks_of(conn, "fsh")] == ["exclusive"]
+    u.commit()
+    for c in (a, b, u, conn):
+        c.close()
+
+
+def test_read_then_write_upgrades_and_two_upgraders_deadlock(cluster):
+    conn = make_table(cluster, "upg")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO upg VALUES (1, 0)")
+    # alone, a serializable read then write of one shard upgrades its lock
+    a = serializable(cluster)
+    v = read_v(a, "upg")
+    a.cursor().execute("UPDATE upg SET v = %s WHERE id = 1", (v + 1,))
+    assert [r[1:] for r in locks_of(conn, "upg")] == [(True, "exclusive")]
+    a.commit()
+    # two readers of the shard, both then write: the second to ask waits
+    # for the first, which waits for it: one 40P01, at once
+    a, b = serializable(cluster), serializable(cluster)
+    va, vb = read_v(a, "upg"), read_v(b, "upg")
+    assert va == vb == 1
+    t, out = in_thread(lambda: a.cursor().execute("UPDATE upg SET v = %s WHERE id = 1",
+                                                  (va + 1,)))
+    time.sleep(0.3)
+    assert "at" not in out, out  # a waits for b's shared lock
+    started = time.time()
+    with pytest.raises(psycopg2.Error) as e:
+        b.cursor().execute("UPDATE upg SET v = %s WHERE id = 1", (vb + 1,))
+    assert e.value.pgcode == "40P01", e.value
+    assert time.time() - started < 0.5
+    b.rollback()
+    t.join(5)
+    assert "error" not in out, out
+    a.commit()
+    assert read_v(conn, "upg") == 2  # a's update, none of b's
+    for c in (a, b, conn):
+        c.close()
+
+
+def test_a_new_reader_does_not_pass_a_waiting_writer(cluster):
+    conn = make_table(cluster, "fifo")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO fifo VALUES (1, 5)")
+    first = serializable(cluster)
+    assert read_v(first, "fifo") == 5
+    writer = cluster.connect(autocommit=True)
+    tw, outw = in_thread(lambda: writer.cursor().execute("UPDATE fifo SET v = 6 WHERE id = 1"))
+    time.sleep(0.3)
+    late = serializable(cluster)
+    tl, outl = in_thread(lambda: read_v(late, "fifo"))
+    time.sleep(0.4)
+    # the late reader queues behind the writer instead of sharing with first
+    assert "at" not in outl and "at" not in outw, (outl, outw)
+    first.commit()
+    tw.join(5)
+    tl.join(5)
+    assert "error" not in outw, outw
+    assert outl.get("value") == 6, outl  # it read after the writer
+    late.commit()
+    for c in (first, writer, late, conn):
+        c.close()
