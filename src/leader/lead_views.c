@@ -298,6 +298,15 @@ static void fill_settings(lead_engine *e)
 		 "due "
 		 "to statement timeout\"; what a cancel stops: docs/failures.md); 0: off (SET per "
 		 "session, PostgreSQL's units: '2s', 500)"},
+		{"lock_timeout", "0", "ms",
+		 "a write, row lock or SERIALIZABLE read waiting this long for another "
+		 "transaction's "
+		 "shard lock fails (55P03), at the timeout; 0: off (SET per session, PostgreSQL's "
+		 "units)"},
+		{"deadlock_timeout", "1s", "ms",
+		 "a lock wait this old (and every this long after) searches for a cycle of waits: "
+		 "the first waiter to find one gets 40P01 (a wait that closes one is refused at "
+		 "once); SET per session, PostgreSQL's units, at least 1ms"},
 		{"murphy.count_distinct", "exact", NULL,
 		 "count(DISTINCT x) over distributed tables: exact, or approximate (answered as "
 		 "approx_count_distinct(x): HyperLogLog sketches, about 0.8 % standard error; "

@@ -4,41 +4,50 @@
  *
  * Objects:
  *   repl_txn       one open transaction: its id, the shards whose lock it
- *                  holds (parts: table, shard, base = the shard's committed
- *                  entry when it took the lock), and, while it ends, the
- *                  undos in flight and the callback to call
- *   repl_shard.lock the holder of a shard's lock (repl_int.h); NULL: free
+ *                  holds (parts: table, shard, mode, base = the shard's
+ *                  committed entry when it took the lock exclusive), and,
+ *                  while it ends, the undos in flight and the callback
+ *   repl_shard.lock the exclusive holder of a shard's lock (repl_int.h);
+ *   repl_shard.sharers its shared holders; neither: free.  The modes and
+ *                  their arrows: repl.h, "transactions".
  *
  * Invariants:
- *   1. A part exists exactly while rt->lock == its transaction.
- *   2. A lock is taken only when the shard is idle (no op in flight) and
- *      its committed entry is known (never before a restarted leader
- *      decided it), so base is decided, and the holder's entries are the
- *      log's suffix
- *      after base: every op started while the lock is held is the
- *      holder's (start_next in repl_write.c asks repl_lock_blocks).
+ *   1. A part exists exactly while its transaction holds the shard's lock:
+ *      part.shared ⇔ it is among rt->sharers, !part.shared ⇔ rt->lock is
+ *      it.  rt->lock and rt->sharers are never both set.
+ *   2. A lock is taken (or upgraded) only when the shard is idle (no op in
+ *      flight) and its committed entry is known (never before a restarted
+ *      leader decided it), so base is decided, and the exclusive holder's
+ *      entries are the log's suffix after base: every op started while it
+ *      holds the lock is its own (start_next in repl_write.c asks
+ *      repl_lock_blocks).  A shared holder writes nothing, and nobody
+ *      writes while it holds: base is still the committed entry when it
+ *      upgrades.
  *   3. Abort undoes a shard through the shard's queue (an exclusive op):
- *      it runs once the holder's ops in flight there are done.
+ *      it runs once the holder's ops in flight there are done.  Shared
+ *      parts are only released.
  *
  * Flow:
  *   repl_txn_begin → writes (repl_write with facts.txn: repl_lock_take at
- *   the first op on each shard) → repl_txn_commit (release) or
- *   repl_txn_abort (cancel queued ops → undo each part → release).
+ *   the first op on each shard), shared holds (repl_lock_shard) →
+ *   repl_txn_commit (release) or repl_txn_abort (cancel queued ops → undo
+ *   each exclusive part → release).
  *
  * Waits: an op blocked by a lock waits in the shard's queue.  The
  * wait-for graph is read from the queues: tx waits for H when an op of tx
- * is queued on a shard H holds.  A cycle is refused when an op would close
- * it (repl_lock_would_deadlock, from repl_write) and otherwise found by a
- * waiter once its op has waited deadlock_timeout, then every
+ * queued on a shard waits for H there (repl_shard_blockers: H holds it in
+ * a conflicting mode, or H's conflicting request is ahead and tx's shared
+ * one may not pass it).  A cycle is refused when an op closes it
+ * (enqueue_txn_op in repl_write.c asks repl_lock_in_cycle) and otherwise
+ * found by a waiter once its op has waited deadlock_timeout, then every
  * deadlock_timeout (repl_lock_due: the owner's timer calls it at the time
  * repl_config.wake_at asked for; the tick calls it too).  lock_timeout
  * (55P03) is checked there as well, at the op's own time.
  */
 #include "replication/repl_int.h"
 
-#include "common/log.h"
-
 #include "common/clock.h"
+#include "common/log.h"
 
 #include <assert.h>
 #include <stdio.h>

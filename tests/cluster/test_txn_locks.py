@@ -109,6 +109,9 @@ def test_deadlock_timeout_is_a_setting(cluster):
         with pytest.raises(psycopg2.Error) as e:
             cur.execute("SET lock_timeout = 'soon'")
         assert e.value.pgcode == "22023", e.value
+        cur.execute("SELECT name, setting FROM murphy.settings "
+                    "WHERE name IN ('lock_timeout', 'deadlock_timeout') ORDER BY name")
+        assert cur.fetchall() == [("deadlock_timeout", "1s"), ("lock_timeout", "0")]
     c.close()
 
 
