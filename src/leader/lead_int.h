@@ -226,6 +226,8 @@ struct lead_run {
 	pgw_result *res; /* being built */
 	int ntasks, npending, tasks_cap;
 	lead_task_slot *tasks;
+	uint64_t read_since_us; /* a read parked on a gate: when it began to wait
+				   (mur_now_us), its shards reserved (lead_select.c); 0 */
 	int failed;
 	mur_error err;
 	lead_run_next on_tasks_done; /* continuation after the last task result */
@@ -293,8 +295,8 @@ uint64_t lead_time_id(uint64_t *next);
  * idle, for at most REPL_RECONCILE_WAIT_MS: 1 when r is parked (restarted
  * with lead_run_start).  lead_read_wait: a read of shard sh of t (key:
  * repl_read_gated's) waits for an undecided write (restarted with
- * lead_select_start) or for copies to report; 1 when parked, 0 to go on
- * (r failed when it could not park). */
+ * lead_select_start): 2, or for copies to report: 1 (r's reservations
+ * dropped); 0 to go on (r failed when it could not park). */
 int lead_run_park(lead_run *r);
 int lead_read_wait(lead_run *r, const cat_table *t, uint32_t sh, const mur_value *key);
 

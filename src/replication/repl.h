@@ -237,6 +237,16 @@ int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_v
 int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
 			const repl_txn *tx, repl_resume_fn resume, void *arg, mur_error *err);
 
+/* Park a read of shard `shard` of t whatever its gate (resume(arg) as
+ * repl_read_gated's), marked as waiting since since_us (mur_now_us; an
+ * earlier mark of arg on the shard is kept): a read waiting for one of
+ * its shards reserves the others, and while it waits, a transaction that
+ * holds no lock yet and asks for this shard's exclusively after since_us
+ * waits for it (docs/transactions.md, "Queue order"; readers are not
+ * starved by new writers).  -1 + err when out of memory (not parked). */
+int repl_read_reserve(repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t since_us,
+		      repl_resume_fn resume, void *arg, mur_error *err);
+
 /* 1 while the shard's committed entry is unknown after a (re)start and a
  * copy that is not dead has not reported. */
 int repl_shard_reconciling(repl_ctx *c, const cat_shard *s);

@@ -204,7 +204,16 @@ int repl_unpark(repl_ctx *c, void *arg)
 {
 	int n = waiters_drop(c->waiters, &c->nwaiters, arg);
 	for (uint32_t b = 0; b < c->nbuckets; b++)
-		for (repl_shard *rs = c->shards[b]; rs; rs = rs->next)
-			n += waiters_drop(rs->readers, &rs->nreaders, arg);
+		for (repl_shard *rs = c->shards[b]; rs; rs = rs->next) {
+			int k = waiters_drop(rs->readers, &rs->nreaders, arg);
+			/* a write the read held back may start: later, not inside
+			 * the caller (a read about to be sent must go out first) */
+			if (k && rs->qhead) {
+				rs->kick_wanted = 1;
+				if (c->wake_at)
+					c->wake_at(c->wake_ctx, mur_now_us());
+			}
+			n += k;
+		}
 	return n;
 }

@@ -46,6 +46,10 @@ typedef struct repl_action_key {
 typedef struct repl_waiter {
 	repl_resume_fn resume;
 	void *arg;
+	uint64_t since_us; /* a read on a shard: when it began to wait (mur_now_us);
+			      a transaction's first lock queued later does not pass it */
+	uint64_t pass;     /* a read: repl_shard.resume_pass when it parked */
+	int reserve;       /* a read reserving the shard (repl_read_reserve): parked once */
 } repl_waiter;
 
 typedef struct repl_shard {
@@ -56,11 +60,14 @@ typedef struct repl_shard {
 	repl_wop *fhead, *ftail;  /* write ops in flight, oldest (lowest lsn) first */
 	uint32_t pipe_primary;    /* the primary the ops in flight were sent to */
 	repl_wop *qhead, *qtail;  /* queued ops */
-	repl_waiter *readers;     /* reads parked on the gate */
+	repl_waiter *readers;     /* reads parked on the gate, or reserving the shard
+				     (repl_read_reserve) */
 	int nreaders, capreaders;
-	int rf_warned;      /* under-replication WARNING logged (repl_health.c) */
-	repl_txn *lock;     /* the transaction holding the shard's lock exclusive, or NULL */
-	repl_txn **sharers; /* those holding it shared (none while lock is set) */
+	int kick_wanted;      /* a parked read left: start the queue at repl_lock_due */
+	uint64_t resume_pass; /* repl_resume_readers calls so far */
+	int rf_warned;        /* under-replication WARNING logged (repl_health.c) */
+	repl_txn *lock;       /* the transaction holding the shard's lock exclusive, or NULL */
+	repl_txn **sharers;   /* those holding it shared (none while lock is set) */
 	int nsharers, capsharers;
 	int txn_undos;          /* copies being undone past a presumed-aborted transaction
 			   (repl_recover.c): not decided meanwhile */

@@ -63,6 +63,9 @@
  * requests ahead it may not pass): more sharers than this are not all
  * searched (a cycle through the others is found by nobody; waits on). */
 #define REPL_BLOCKERS_MAX 64
+/* Shards one pass of kick_wanted collects before starting them (it
+ * passes again while it fills them all). */
+#define REPL_KICKS_MAX 64
 /* Victims one repl_lock_due picks: each breaks at least one cycle; more
  * cycles than this due at once are broken at the next look. */
 #define REPL_DEADLOCK_VICTIMS_MAX 16
@@ -793,10 +796,33 @@ int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx)
 	return 0;
 }
 
+/* Start the queues of shards a parked read left (repl_unpark).  Collected
+ * first: starting an op may add shards to the table being walked. */
+static void kick_wanted(repl_ctx *c)
+{
+	repl_action_key k[REPL_KICKS_MAX];
+	int n;
+	do {
+		n = 0;
+		for (uint32_t b = 0; b < c->nbuckets && n < REPL_KICKS_MAX; b++)
+			for (repl_shard *rt = c->shards[b]; rt && n < REPL_KICKS_MAX; rt = rt->next)
+				if (rt->kick_wanted) {
+					rt->kick_wanted = 0;
+					k[n++] = (repl_action_key){rt->table_id, rt->shard, 0};
+				}
+		for (int i = 0; i < n; i++) {
+			const cat_table *t = cat_table_by_id(c->cat, k[i].table_id);
+			if (t && k[i].shard < t->nshards)
+				repl_kick(c, t, k[i].shard);
+		}
+	} while (n == REPL_KICKS_MAX);
+}
+
 void repl_lock_due(repl_ctx *c)
 {
 	uint64_t now = mur_now_us();
 	const repl_txn *victim;
+	kick_wanted(c);
 	repl_lock_timeouts(c, now);
 	/* like PostgreSQL: the waiter whose deadlock_timeout came first and
 	 * whose search finds the cycle is the victim; the others of the cycle

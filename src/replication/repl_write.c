@@ -242,6 +242,36 @@ static int key_undecided(const cat_table *t, const repl_shard *rt, const mur_val
 	return 0;
 }
 
+/* Park resume(arg) on rt, waiting since since_us.  A read that reserves
+ * the shard (reserve) is parked there once: with an entry of arg already
+ * there, or when arg reserved it already, the entry is kept (the earlier
+ * mark wins).  MUR_ERR + err when out of memory. */
+static int park_reader(repl_shard *rt, uint64_t since_us, int reserve, repl_resume_fn resume,
+		       void *arg, mur_error *err)
+{
+	for (int i = 0; i < rt->nreaders; i++)
+		if (rt->readers[i].arg == arg && (reserve || rt->readers[i].reserve)) {
+			if (since_us < rt->readers[i].since_us)
+				rt->readers[i].since_us = since_us;
+			rt->readers[i].reserve = 1;
+			return MUR_OK;
+		}
+	if (rt->nreaders == rt->capreaders) {
+		int cap = rt->capreaders ? rt->capreaders * 2 : 8;
+		repl_waiter *g = realloc(rt->readers, (size_t)cap * sizeof *g);
+		if (!g) /* cannot park, and must not read an undecided entry */
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		rt->readers = g;
+		rt->capreaders = cap;
+	}
+	rt->readers[rt->nreaders++] = (repl_waiter){.resume = resume,
+						    .arg = arg,
+						    .since_us = since_us,
+						    .pass = rt->resume_pass,
+						    .reserve = reserve};
+	return MUR_OK;
+}
+
 int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
 		    repl_resume_fn resume, void *arg, mur_error *err)
 {
@@ -258,19 +288,18 @@ int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const m
 	 * keys they hold */
 	if (!repl_lock_gates(rt, tx) && key && t->dist_col >= 0 && !key_undecided(t, rt, key))
 		return 0;
-	if (rt->nreaders == rt->capreaders) {
-		int cap = rt->capreaders ? rt->capreaders * 2 : 8;
-		repl_waiter *g = realloc(rt->readers, (size_t)cap * sizeof *g);
-		if (!g) { /* cannot park, and must not read an undecided entry */
-			mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-			return -1;
-		}
-		rt->readers = g;
-		rt->capreaders = cap;
+	return park_reader(rt, mur_now_us(), 0, resume, arg, err) == MUR_OK ? 1 : -1;
+}
+
+int repl_read_reserve(repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t since_us,
+		      repl_resume_fn resume, void *arg, mur_error *err)
+{
+	repl_shard *rt = repl_shard_get(c, t->id, shard);
+	if (!rt) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return -1;
 	}
-	rt->readers[rt->nreaders].resume = resume;
-	rt->readers[rt->nreaders++].arg = arg;
-	return 1;
+	return park_reader(rt, since_us, 1, resume, arg, err) == MUR_OK ? 1 : -1;
 }
 
 /* Lift the gate of op's shard once no write in flight is undecided, and
@@ -289,17 +318,26 @@ static void ungate(repl_wop *op)
 
 void repl_resume_readers(repl_shard *rt)
 {
-	repl_waiter *readers;
-	int n;
+	uint64_t pass;
 	if (rt->gated)
 		return;
-	readers = rt->readers;
-	n = rt->nreaders;
-	rt->readers = NULL;
-	rt->nreaders = rt->capreaders = 0;
-	for (int i = 0; i < n; i++)
-		readers[i].resume(readers[i].arg);
-	free(readers);
+	pass = ++rt->resume_pass;
+	/* one at a time from the live array: a resumed read may unpark
+	 * another (a read parked on several shards is on several arrays) or
+	 * park here again (stamped with this pass: not resumed twice) */
+	for (;;) {
+		repl_waiter w;
+		int i = 0;
+		while (i < rt->nreaders && rt->readers[i].pass == pass)
+			i++;
+		if (i == rt->nreaders)
+			return;
+		w = rt->readers[i];
+		memmove(&rt->readers[i], &rt->readers[i + 1],
+			(size_t)(rt->nreaders - i - 1) * sizeof *rt->readers);
+		rt->nreaders--;
+		w.resume(w.arg);
+	}
 }
 
 /* ---- op lifecycle ---- */
@@ -1427,22 +1465,39 @@ static void wake_lock_waits(repl_ctx *c, const repl_shard *rt, uint64_t now)
  * (a read's); every write is exclusive. */
 static int op_shared(const repl_wop *op) { return op->lock_only && op->facts.lock_shared; }
 
+/* 1 when a read parked on rt began to wait before x was queued and x is
+ * a transaction's first lock anywhere, exclusive (repl.h, "queue order":
+ * readers are not passed by new writers).  A transaction that holds a
+ * lock is not held back: the read may wait for it, and holding it back
+ * would close a cycle nobody searches (reads are not in the graph). */
+static int read_holds_back(const repl_shard *rt, const repl_wop *x)
+{
+	if (!x->facts.txn || op_shared(x) || repl_txn_nshards(x->facts.txn) > 0)
+		return 0;
+	for (int i = 0; i < rt->nreaders; i++)
+		if (rt->readers[i].since_us <= x->queued_us)
+			return 1;
+	return 0;
+}
+
 /* 1 when y, queued ahead of x, is a conflicting request x may not pass
  * (repl.h, "queue order"): x is a shared request of a transaction that
  * holds nothing on rt, y an exclusive one of another (or autocommit). */
 static int fifo_holds_back(const repl_shard *rt, const repl_wop *y, const repl_wop *x)
 {
 	return !y->exclusive && !op_shared(y) && y->facts.txn != x->facts.txn && op_shared(x) &&
-	       !repl_lock_holds(rt, x->facts.txn, 1);
+	       !repl_lock_holds(rt, x->facts.txn, 1) &&
+	       /* y held back by a read only: x may pass it (x conflicts with no read) */
+	       (repl_lock_blocks(rt, y->facts.txn, 0) || !read_holds_back(rt, y));
 }
 
-/* 1 when queued op x waits for the lock: a conflicting holder, or a
- * conflicting request ahead that it may not pass. */
+/* 1 when queued op x waits for the lock: a conflicting holder, a parked
+ * read ahead of it, or a conflicting request ahead that it may not pass. */
 static int op_waits(const repl_shard *rt, const repl_wop *x)
 {
 	if (x->exclusive)
 		return 0; /* a recovery op: not a transaction's */
-	if (repl_lock_blocks(rt, x->facts.txn, op_shared(x)))
+	if (repl_lock_blocks(rt, x->facts.txn, op_shared(x)) || read_holds_back(rt, x))
 		return 1;
 	for (const repl_wop *y = rt->qhead; y && y != x; y = y->next)
 		if (fifo_holds_back(rt, y, x))

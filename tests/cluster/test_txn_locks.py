@@ -340,3 +340,40 @@ def test_a_new_reader_does_not_pass_a_waiting_writer(cluster):
     late.commit()
     for c in (first, writer, late, conn):
         c.close()
+
+
+# ---- readers are not passed by writers that come after them
+
+def test_a_waiting_reader_is_not_passed_by_a_later_writer(cluster):
+    """R sums the table while H1 and H2 hold its two shards.  W, a new
+    transaction that comes after R, writes H1's shard.  When H1 commits, R
+    still waits for H2: W must not take H1's shard before R has read, or R
+    would then wait for W (and, under a stream of writers, forever)."""
+    conn = make_table(cluster, "fair")
+    a_id, b_id = two_shard_ids(conn, "fair")
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO fair VALUES (%s, 1), (%s, 1)", (a_id, b_id))
+    h1, h2 = cluster.connect(autocommit=False), cluster.connect(autocommit=False)
+    h1.cursor().execute("UPDATE fair SET v = 10 WHERE id = %s", (a_id,))
+    h2.cursor().execute("UPDATE fair SET v = 20 WHERE id = %s", (b_id,))
+    reader = cluster.connect(autocommit=True)
+    tr, outr = in_thread(lambda: scalar(reader, "SELECT sum(v) FROM fair"))
+    time.sleep(0.2)
+    writer = cluster.connect(autocommit=False)
+
+    def write():
+        writer.cursor().execute("UPDATE fair SET v = v + 100 WHERE id = %s", (a_id,))
+        writer.commit()
+    tw, outw = in_thread(write)
+    time.sleep(0.2)
+    h1.commit()
+    time.sleep(0.4)
+    assert "at" not in outr and "at" not in outw, (outr, outw)  # W waits for R
+    h2.commit()
+    tr.join(5)
+    tw.join(5)
+    assert outr.get("value") == 30, outr  # H1's and H2's, not W's
+    assert "error" not in outw and outw["at"] >= outr["at"], (outr, outw)
+    assert scalar(conn, "SELECT sum(v) FROM fair") == 130
+    for c in (h1, h2, reader, writer, conn):
+        c.close()
