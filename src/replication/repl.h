@@ -285,7 +285,10 @@ uint32_t repl_read_node(repl_ctx *c, const cat_shard *s);
  *   queue order  a shared request of a transaction holding nothing on the
  *                shard does not pass an exclusive request queued before it
  *                (a writer waiting for the readers is not starved by new
- *                readers); exclusive requests start in queue order
+ *                readers); exclusive requests start in queue order; a
+ *                transaction's first lock (exclusive) does not pass a read
+ *                that began to wait for the shard before it was asked
+ *                (repl_read_reserve: readers not starved by new writers)
  *   reads        other sessions' reads wait (the read gate) only for an
  *                exclusive holder: a shared holder wrote nothing
  *
