@@ -1499,6 +1499,8 @@ static int op_waits(const repl_shard *rt, const repl_wop *x)
 		return 0; /* a recovery op: not a transaction's */
 	if (repl_lock_blocks(rt, x->facts.txn, op_shared(x)) || read_holds_back(rt, x))
 		return 1;
+	if (!op_shared(x))
+		return 0; /* queue order holds back shared requests only */
 	for (const repl_wop *y = rt->qhead; y && y != x; y = y->next)
 		if (fifo_holds_back(rt, y, x))
 			return 1;
