@@ -243,7 +243,8 @@ int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const m
  * its shards reserves the others, and while it waits, a transaction that
  * holds no lock yet and asks for this shard's exclusively after since_us
  * waits for it (docs/transactions.md, "Queue order"; readers are not
- * starved by new writers).  -1 + err when out of memory (not parked). */
+ * starved by new writers).  1: parked; -1 + err when out of memory (not
+ * parked).  repl_unpark(arg) ends every park of arg. */
 int repl_read_reserve(repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t since_us,
 		      repl_resume_fn resume, void *arg, mur_error *err);
 

@@ -59,6 +59,9 @@
  * transactions than this in one chain of waits is not searched further
  * (a cycle longer than this is found by nobody; a session waits on). */
 #define REPL_WAIT_DEPTH_MAX 64
+/* Transactions one deadlock search remembers as followed; past this it
+ * may follow some twice (still bounded by REPL_WAIT_DEPTH_MAX). */
+#define REPL_WAIT_SEEN_MAX 256
 /* Transactions one wait is followed to (the holders of one shard and the
  * requests ahead it may not pass): more sharers than this are not all
  * searched (a cycle through the others is found by nobody; waits on). */
@@ -753,21 +756,35 @@ void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, c
 
 /* ---- waits and deadlocks ---- */
 
-/* Does `from` wait, directly or through others, for `target`?  from
+/* One search of the wait-for graph: the transactions already followed
+ * (none leads to the target: each is followed once, so a search is linear
+ * in the waits, not exponential in the shared holders). */
+typedef struct wait_search {
+	const repl_txn *target;
+	const repl_txn *seen[REPL_WAIT_SEEN_MAX];
+	int nseen;
+} wait_search;
+
+/* Does `from` wait, directly or through others, for ws->target?  from
  * waits for H when one of its queued ops waits for H (repl_shard_blockers:
  * a conflicting holder, or a conflicting request ahead). */
-static int waits_for(repl_ctx *c, const repl_txn *from, const repl_txn *target, int depth)
+static int waits_for(repl_ctx *c, const repl_txn *from, wait_search *ws, int depth)
 {
-	if (from == target)
+	if (from == ws->target)
 		return 1;
 	if (depth >= REPL_WAIT_DEPTH_MAX)
 		return 0;
+	for (int i = 0; i < ws->nseen; i++)
+		if (ws->seen[i] == from)
+			return 0;
+	if (ws->nseen < REPL_WAIT_SEEN_MAX)
+		ws->seen[ws->nseen++] = from;
 	for (uint32_t b = 0; b < c->nbuckets; b++)
 		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
 			const repl_txn *bl[REPL_BLOCKERS_MAX];
 			int n = repl_shard_blockers(rt, from, bl, REPL_BLOCKERS_MAX);
 			for (int i = 0; i < n; i++)
-				if (waits_for(c, bl[i], target, depth + 1))
+				if (waits_for(c, bl[i], ws, depth + 1))
 					return 1;
 		}
 	return 0;
@@ -785,12 +802,13 @@ void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
 
 int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx)
 {
+	wait_search ws = {.target = tx};
 	for (uint32_t b = 0; b < c->nbuckets; b++)
 		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
 			const repl_txn *bl[REPL_BLOCKERS_MAX];
 			int n = repl_shard_blockers(rt, tx, bl, REPL_BLOCKERS_MAX);
 			for (int i = 0; i < n; i++)
-				if (waits_for(c, bl[i], tx, 1))
+				if (waits_for(c, bl[i], &ws, 1))
 					return 1;
 		}
 	return 0;
