@@ -49,6 +49,15 @@
  * Each run is cancelled at most once (r->cancelled).  Everything runs on
  * the loop thread; a cancel may complete the statement (call done())
  * before lead_session_cancel returns.
+ *
+ * Lock waits keep their own time: one engine timer (lead_lock_wake_at,
+ * replication's repl_config.wake_at) is armed at the earliest time a
+ * waiting op needs a look — its lock_timeout (55P03) or its next deadlock
+ * search (deadlock_timeout, 40P01) — and calls repl_lock_due, which fails
+ * those ops in replication (their statements hear it as any failed write).
+ * The time settings (statement_timeout, lock_timeout, deadlock_timeout,
+ * idle_in_transaction_session_timeout) are parsed here, in PostgreSQL's
+ * units.
  */
 #include "leader/lead_int.h"
 
