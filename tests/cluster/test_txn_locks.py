@@ -48,7 +48,7 @@ def test_lock_timeout_fires_at_the_timeout_not_on_the_tick(cluster):
         waiter.rollback()
         time.sleep(0.13)  # the next wait starts at another phase of the tick
     print("lock_timeout 300ms fired after", ["%.3f" % t for t in took])
-    assert all(0.29 < t < 0.5 for t in took), took
+    assert all(0.29 < t < 0.55 for t in took), took
     holder.rollback()
     holder.close()
     waiter.close()
