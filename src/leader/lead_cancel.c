@@ -41,10 +41,11 @@
  *   parsing           a long statement parsed on the thread pool: the
  *                     cancel is remembered (cancel_pending) and its run
  *                     fails as it starts.
- *   waiting elsewhere a wait that set r->on_cancel (a lock wait: the
- *                     transactions work) is ended by that callback, with
- *                     the error given (lock_timeout and deadlock_timeout
- *                     call lead_run_cancel with 55P03 / 40P01 themselves).
+ *   waiting elsewhere a wait that set r->on_cancel is ended by that
+ *                     callback, with the error given (none sets one today:
+ *                     a lock wait is a queued write or lock op, taken back
+ *                     as "write, queued"; lock_timeout and deadlock_timeout
+ *                     fail it in replication: repl_lock_due, below).
  *
  * Each run is cancelled at most once (r->cancelled).  Everything runs on
  * the loop thread; a cancel may complete the statement (call done())
