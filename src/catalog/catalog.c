@@ -191,6 +191,7 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "node", MT_TEXT); /* the shard's primary */
 	add_column(t, "txid", MT_INT8); /* NULL: an autocommit write waiting */
 	add_column(t, "granted", MT_BOOL);
+	add_column(t, "mode", MT_TEXT); /* exclusive, shared */
 	c->tables[c->ntables++] = t;
 
 	t = virtual_table(CAT_VIRTUAL_ID_BASE + 11, "transaction_outcomes"); /* txn_outcomes */

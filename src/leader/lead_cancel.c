@@ -41,17 +41,28 @@
  *   parsing           a long statement parsed on the thread pool: the
  *                     cancel is remembered (cancel_pending) and its run
  *                     fails as it starts.
- *   waiting elsewhere a wait that set r->on_cancel (a lock wait: the
- *                     transactions work) is ended by that callback, with
- *                     the error given (lock_timeout and deadlock_timeout
- *                     call lead_run_cancel with 55P03 / 40P01 themselves).
+ *   waiting elsewhere a wait that set r->on_cancel is ended by that
+ *                     callback, with the error given (none sets one today:
+ *                     a lock wait is a queued write or lock op, taken back
+ *                     as "write, queued"; lock_timeout and deadlock_timeout
+ *                     fail it in replication: repl_lock_due, below).
  *
  * Each run is cancelled at most once (r->cancelled).  Everything runs on
  * the loop thread; a cancel may complete the statement (call done())
  * before lead_session_cancel returns.
+ *
+ * Lock waits keep their own time: one engine timer (lead_lock_wake_at,
+ * replication's repl_config.wake_at) is armed at the earliest time a
+ * waiting op needs a look — its lock_timeout (55P03) or its next deadlock
+ * search (deadlock_timeout, 40P01) — and calls repl_lock_due, which fails
+ * those ops in replication (their statements hear it as any failed write).
+ * The time settings (statement_timeout, lock_timeout, deadlock_timeout,
+ * idle_in_transaction_session_timeout) are parsed here, in PostgreSQL's
+ * units.
  */
 #include "leader/lead_int.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 
 #include <errno.h>
@@ -188,21 +199,68 @@ void lead_stmt_close(lead_session *s)
 	s->timer = NULL;
 }
 
+/* ---- lock waits: one timer, at the earliest wait's time ---- */
+
+static void lock_timer_fired(uv_timer_t *t)
+{
+	lead_engine *e = t->data;
+	e->lock_due_us = 0;
+	repl_lock_due(e->repl); /* arms the timer again for the next wait */
+}
+
+void lead_lock_wake_at(void *ctx, uint64_t due_us)
+{
+	lead_engine *e = ctx;
+	uint64_t now = mur_now_us();
+	if (!e->loop || (e->lock_due_us && e->lock_due_us <= due_us))
+		return; /* no loop (the tick looks), or armed for sooner */
+	if (!e->lock_timer) {
+		if (!(e->lock_timer = malloc(sizeof *e->lock_timer)))
+			return; /* out of memory: the 1 s tick looks */
+		uv_timer_init(e->loop, e->lock_timer);
+		e->lock_timer->data = e;
+	}
+	e->lock_due_us = due_us;
+	/* libuv counts whole ms: round up, so the look is never early */
+	uv_timer_start(e->lock_timer, lock_timer_fired,
+		       due_us > now ? (due_us - now + 999) / 1000 : 0, 0);
+}
+
+void lead_lock_timer_close(lead_engine *e)
+{
+	if (!e->lock_timer)
+		return;
+	uv_timer_stop(e->lock_timer);
+	uv_close((uv_handle_t *)e->lock_timer, timer_closed);
+	e->lock_timer = NULL;
+}
+
 /* ---- time settings ---- */
 
 /* The largest value PostgreSQL takes for a time setting in ms (INT_MAX). */
 #define LEAD_SETTING_MS_MAX 2147483647.0
 
-static const char *const ms_settings[] = {"statement_timeout",
-					  "idle_in_transaction_session_timeout", NULL};
+/* The time settings, with the least value PostgreSQL takes for each
+ * (deadlock_timeout: 1 ms; the others: 0 = off). */
+static const struct {
+	const char *name;
+	double min_ms;
+} ms_settings[] = {
+	{"statement_timeout", 0},
+	{"idle_in_transaction_session_timeout", 0},
+	{"lock_timeout", 0},
+	{"deadlock_timeout", 1},
+};
 
-int lead_setting_is_ms(const char *name)
+static const double *ms_setting_min(const char *name)
 {
-	for (int i = 0; ms_settings[i]; i++)
-		if (strcmp(ms_settings[i], name) == 0)
-			return 1;
-	return 0;
+	for (size_t i = 0; i < sizeof ms_settings / sizeof ms_settings[0]; i++)
+		if (strcmp(ms_settings[i].name, name) == 0)
+			return &ms_settings[i].min_ms;
+	return NULL;
 }
+
+int lead_setting_is_ms(const char *name) { return ms_setting_min(name) != NULL; }
 
 /* PostgreSQL's units for time settings, in ms. */
 static const struct {
@@ -231,6 +289,7 @@ static void ms_format(uint64_t ms, char *out, size_t outsz)
 static int ms_parse(const char *name, const char *value, double *ms, mur_error *err)
 {
 	char *end;
+	const double *min;
 	double v;
 	errno = 0;
 	v = strtod(value, &end);
@@ -255,11 +314,13 @@ static int ms_parse(const char *name, const char *value, double *ms, mur_error *
 		v *= ms_units[i].ms;
 	}
 	v = round(v);
-	if (v < 0 || v > LEAD_SETTING_MS_MAX)
+	min = ms_setting_min(name);
+	if (v < (min ? *min : 0) || v > LEAD_SETTING_MS_MAX)
 		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
-				     "%.0f ms is outside the valid range for parameter \"%s\" (0 "
+				     "%.0f ms is outside the valid range for parameter \"%s\" "
+				     "(%.0f "
 				     ".. %.0f)",
-				     v, name, LEAD_SETTING_MS_MAX);
+				     v, name, min ? *min : 0, LEAD_SETTING_MS_MAX);
 	*ms = v;
 	return MUR_OK;
 }

@@ -52,10 +52,10 @@ struct lead_copy {
 	int ended; /* saw the "\." end marker */
 	mur_error err;
 	int draining;
-	repl_quorum quorum;       /* the session's write quorum when COPY began */
-	uint64_t block_txid;      /* the session's block when COPY began (0: none) */
-	repl_txn *own_tx;         /* autocommit: the COPY's own transaction */
-	uint32_t lock_timeout_ms; /* the session's when COPY began */
+	repl_quorum quorum;     /* the session's write quorum when COPY began */
+	uint64_t block_txid;    /* the session's block when COPY began (0: none) */
+	repl_txn *own_tx;       /* autocommit: the COPY's own transaction */
+	repl_write_facts waits; /* the session's lock_timeout, deadlock_timeout when COPY began */
 	pgw_done_cb done;
 	void *done_arg;
 };
@@ -197,7 +197,8 @@ static void flush_shard(lead_copy *c, uint32_t shard)
 
 	if (c->counts[shard] == 0 || c->failed || copy_txn(c, &facts.txn) != MUR_OK)
 		return;
-	facts.lock_timeout_ms = c->lock_timeout_ms;
+	facts.lock_timeout_ms = c->waits.lock_timeout_ms;
+	facts.deadlock_timeout_ms = c->waits.deadlock_timeout_ms;
 	c->inflight++;
 	if (repl_write(c->s->e->repl, c->t, shard, c->quorum, c->pc->shard_sql, &facts, NULL, 0,
 		       &c->batches[shard], c->counts[shard], (uint32_t)c->t->ncols, copy_part_done,
@@ -623,7 +624,7 @@ int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	}
 	c->quorum = lead_session_quorum(s);
-	c->lock_timeout_ms = lead_txn_lock_timeout_ms(s);
+	lead_txn_wait_facts(s, &c->waits);
 	if (s->txn == LEAD_TXN_ACTIVE)
 		c->block_txid = s->txid;
 	else if (!(c->own_tx = repl_txn_begin(s->e->repl, lead_time_id(&s->e->txid_next), err)))

@@ -109,7 +109,10 @@ struct lead_engine {
 	lead_query_stat qstats[LEAD_QUERY_STATS_MAX]; /* ring: the most recent SELECTs */
 	uint64_t nqstats;                             /* recorded so far */
 	uint32_t next_backend;
-	uv_loop_t *loop; /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
+	uv_loop_t *loop;        /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
+	uv_timer_t *lock_timer; /* lock waits' lock_timeout / deadlock_timeout (lead_cancel.c);
+				   NULL until first armed */
+	uint64_t lock_due_us;   /* when lock_timer fires (mur_now_us); 0: not armed */
 	struct lead_session *local_session; /* the session whose statement the leader's SQLite
 					       runs (txid_current()); NULL between statements */
 	struct lead_session *sessions;      /* open sessions, newest first (murphy.transactions) */
@@ -236,6 +239,8 @@ struct lead_run {
 	pgw_result *res; /* being built */
 	int ntasks, npending, tasks_cap;
 	lead_task_slot *tasks;
+	uint64_t read_since_us; /* a read parked on a gate: when it began to wait
+				   (mur_now_us), its shards reserved (lead_select.c); 0 */
 	int failed;
 	mur_error err;
 	lead_run_next on_tasks_done; /* continuation after the last task result */
@@ -308,8 +313,8 @@ uint64_t lead_time_id(uint64_t *next);
  * idle, for at most REPL_RECONCILE_WAIT_MS: 1 when r is parked (restarted
  * with lead_run_start).  lead_read_wait: a read of shard sh of t (key:
  * repl_read_gated's) waits for an undecided write (restarted with
- * lead_select_start) or for copies to report; 1 when parked, 0 to go on
- * (r failed when it could not park). */
+ * lead_select_start): 2, or for copies to report: 1 (r's reservations
+ * dropped); 0 to go on (r failed when it could not park). */
 int lead_run_park(lead_run *r);
 int lead_read_wait(lead_run *r, const cat_table *t, uint32_t sh, const mur_value *key);
 
@@ -437,6 +442,12 @@ void lead_session_cancel_request(void *esess);
 void lead_stmt_begin(lead_session *s, pgw_done_cb *done, void **arg);
 /* The session closes: release the timer. */
 void lead_stmt_close(lead_session *s);
+/* repl_config.wake_at (ctx: the engine): arm the engine's lock timer to
+ * call repl_lock_due at due_us, unless it fires sooner already.  Without
+ * a loop (unit tests) nothing is armed: the tick looks. */
+void lead_lock_wake_at(void *ctx, uint64_t due_us);
+/* Close the lock timer (lead_engine_destroy). */
+void lead_lock_timer_close(lead_engine *e);
 /* Check and normalize a value of a time setting in ms (statement_timeout):
  * out gets it as SHOW prints it ("2s", "1500ms", "0").  MUR_OK, or 22023. */
 int lead_setting_ms_check(const char *name, const char *value, char *out, size_t outsz,
@@ -502,15 +513,15 @@ repl_txn *lead_txn_of_run(const lead_run *r);
 /* facts->txn: the transaction r's write over nshards shards belongs to:
  * the session's block, the run's implicit one (made here when nshards > 1
  * or one exists), or NULL (autocommit on one shard: its entry is its own
- * decision); facts->lock_timeout_ms: the session's.  MUR_ERR (r failed)
+ * decision); its lock_timeout_ms, deadlock_timeout_ms: the session's.  MUR_ERR (r failed)
  * when the run's block has ended or out of memory. */
 int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts);
 /* 1 when the session's block runs at SERIALIZABLE (or REPEATABLE READ,
  * which it provides the same way): its reads lock the shards they read. */
 int lead_txn_serializable(lead_session *s);
-/* The session's lock_timeout in ms ('200ms', '2s', '1min', a number of
- * ms; 0: none), for repl_write_facts.lock_timeout_ms. */
-uint32_t lead_txn_lock_timeout_ms(lead_session *s);
+/* The session's lock_timeout and deadlock_timeout into facts (the waits
+ * of its writes and row locks: repl_write_facts). */
+void lead_txn_wait_facts(lead_session *s, repl_write_facts *facts);
 /* lead_run_finish calls it first: when r has an implicit transaction, end
  * it (commit, or abort when r failed) and return 1: lead_run_finish is
  * called again once it ended. */

@@ -13,6 +13,8 @@
 #include "ops/hashagg.h"
 #include "leader/lead_int.h"
 
+#include "common/clock.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -201,6 +203,16 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 
 static void resume_select(void *arg) { lead_select_start(arg); }
 
+/* r reads (or waits elsewhere) now: its reservations go, the writes they
+ * held back start at the next turn of the loop (repl_unpark). */
+static void read_unreserve(lead_run *r)
+{
+	if (!r->read_since_us)
+		return;
+	r->read_since_us = 0;
+	repl_unpark(r->e->repl, r);
+}
+
 int lead_read_wait(lead_run *r, const cat_table *t, uint32_t sh, const mur_value *key)
 {
 	mur_error err;
@@ -208,8 +220,27 @@ int lead_read_wait(lead_run *r, const cat_table *t, uint32_t sh, const mur_value
 					r, &err);
 	if (gated < 0) /* cannot park, and must not read an undecided entry */
 		lead_run_fail(r, &err);
-	return gated > 0 ||
-	       (repl_shard_reconciling(r->e->repl, &t->shards[sh]) && lead_run_park(r));
+	if (gated > 0)
+		return 2;
+	if (!repl_shard_reconciling(r->e->repl, &t->shards[sh]))
+		return 0;
+	read_unreserve(r); /* parked once only: restarted by lead_run_start */
+	return lead_run_park(r);
+}
+
+/* r's read waits on a gate: every shard it reads is reserved from now on
+ * (a transaction's first lock there after r->read_since_us waits for r:
+ * repl_read_reserve), so the read is not starved by writers that come
+ * after it.  Out of memory: the shard is not reserved (r may wait longer). */
+static void read_reserve(lead_run *r, const plan_select *ps, const uint32_t *shards, int n)
+{
+	mur_error err;
+	if (!r->read_since_us)
+		r->read_since_us = mur_now_us();
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < ps->ntables; j++)
+			repl_read_reserve(r->e->repl, ps->tables[j], shard_of(ps, j, shards[i]),
+					  r->read_since_us, resume_select, r, &err);
 }
 
 /* ---- SELECT … FOR UPDATE / SHARE in a block ---- */
@@ -249,8 +280,9 @@ static void lock_one(lead_run *r, const cat_table *t, uint32_t sh, const repl_wr
 
 /* The statement locks the rows it reads (FOR UPDATE / SHARE) or runs in a
  * SERIALIZABLE block, in a block: take the lock of every shard it reads
- * (shard-granular, exclusive as a write's, held to the block's end: strict
- * two-phase locking), then start again.  1 when r waits for them. */
+ * (shard-granular; shared, or exclusive as a write's for FOR UPDATE / NO
+ * KEY UPDATE; held to the block's end: strict two-phase locking), then
+ * start again.  1 when r waits for them. */
 static int lock_reads(lead_run *r)
 {
 	const plan_select *ps = &r->p->u.select;
@@ -261,7 +293,9 @@ static int lock_reads(lead_run *r)
 	    !(f.txn = lead_txn_of_run(r)))
 		return 0;
 	r->rows_locked = 1;
-	f.lock_timeout_ms = lead_txn_lock_timeout_ms(r->s);
+	lead_txn_wait_facts(r->s, &f);
+	/* reads share a shard (SERIALIZABLE, FOR SHARE); FOR UPDATE is a write's */
+	f.lock_shared = ps->locks_rows != PLAN_LOCK_ROWS_UPDATE;
 	n = lead_prune(r, ps->tables[0], &ps->prune, shards);
 	for (int j = 0; j < ps->ntables && !r->failed; j++) {
 		const cat_table *t = ps->tables[j];
@@ -310,12 +344,16 @@ void lead_select_start(lead_run *r)
 		for (int j = 0; j < ps->ntables; j++) {
 			const cat_table *tj = ps->tables[j];
 			uint32_t sh = shard_of(ps, j, shards[i]);
-			if (lead_read_wait(r, tj, sh, key)) {
+			int w = lead_read_wait(r, tj, sh, key);
+			if (w == 2)
+				read_reserve(r, ps, shards, n);
+			if (w) {
 				mur_buf_free(&key_scratch);
 				return;
 			}
 		}
 	mur_buf_free(&key_scratch);
+	read_unreserve(r);
 	if (!r->failed && lead_shuffle_chosen(r, ps, n)) {
 		lead_shuffle_start(r, shards, n);
 		return;

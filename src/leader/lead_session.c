@@ -48,6 +48,8 @@ lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_erro
 	}
 	e->cat = cat;
 	e->tr = *tr;
+	rc.wake_at = lead_lock_wake_at; /* lock waits end at their time: lead_cancel.c */
+	rc.wake_ctx = e;
 	if (!(e->repl = repl_create(&rc, err)))
 		goto err_after_engine_alloc;
 	if (lead_local_open(e, err) != MUR_OK)
@@ -64,6 +66,7 @@ void lead_engine_destroy(lead_engine *e)
 {
 	if (!e)
 		return;
+	lead_lock_timer_close(e);
 	repl_destroy(e->repl);
 	sqlite3_close(e->mem);
 	free(e);
@@ -129,6 +132,7 @@ static const char *const known_settings[] = {"application_name",
 					     "search_path",
 					     "statement_timeout",
 					     "lock_timeout",
+					     "deadlock_timeout",
 					     "idle_in_transaction_session_timeout",
 					     "tcp_keepalives_idle",
 					     "tcp_keepalives_interval",
@@ -180,6 +184,8 @@ static const char *default_setting(const char *name)
 		{"max_identifier_length", "63"},
 		{"application_name", ""},
 		{"statement_timeout", "0"},
+		{"lock_timeout", "0"},
+		{"deadlock_timeout", "1s"},
 		{"client_min_messages", "notice"},
 		{"bytea_output", "hex"},
 		{"is_superuser", "on"},
@@ -323,7 +329,9 @@ void lead_utility_start(lead_run *r)
 		} else if (ps->is_default) {
 			const char *d = session_default(s, ps->name);
 			lead_session_set(s, ps->name, d ? d : "");
-		} else if (lead_setting_is_ms(ps->name)) { /* statement_timeout: lead_cancel.c */
+		} else if (
+			lead_setting_is_ms(
+				ps->name)) { /* statement_timeout, lock_timeout …: lead_cancel.c */
 			char ms[32];
 			if (lead_setting_ms_check(ps->name, ps->value, ms, sizeof ms, &err) !=
 			    MUR_OK) {

@@ -459,24 +459,17 @@ repl_txn *lead_txn_of_run(const lead_run *r)
 	return top->itx;
 }
 
-uint32_t lead_txn_lock_timeout_ms(lead_session *s)
+/* A time setting in ms for repl_write_facts (UINT32_MAX at most). */
+static uint32_t setting_ms32(lead_session *s, const char *name)
 {
-	const char *v = lead_session_get(s, "lock_timeout");
-	char *end;
-	double n = v ? strtod(v, &end) : 0;
-	if (!v || end == v || n <= 0)
-		return 0;
-	while (*end == ' ')
-		end++;
-	if (!strcmp(end, "s"))
-		n *= 1000;
-	else if (!strcmp(end, "min"))
-		n *= 60000;
-	else if (!strcmp(end, "h"))
-		n *= 3600000;
-	else if (!strcmp(end, "us"))
-		n /= 1000;
-	return n >= (double)UINT32_MAX ? UINT32_MAX : n < 1 ? 1 : (uint32_t)n;
+	uint64_t ms = lead_session_ms(s, name);
+	return ms >= UINT32_MAX ? UINT32_MAX : (uint32_t)ms;
+}
+
+void lead_txn_wait_facts(lead_session *s, repl_write_facts *facts)
+{
+	facts->lock_timeout_ms = setting_ms32(s, "lock_timeout");
+	facts->deadlock_timeout_ms = setting_ms32(s, "deadlock_timeout");
 }
 
 int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts)
@@ -488,7 +481,7 @@ int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts)
 	while (top->parent)
 		top = top->parent;
 	*out = NULL;
-	facts->lock_timeout_ms = lead_txn_lock_timeout_ms(s);
+	lead_txn_wait_facts(s, facts);
 	if (top->block_txid) {
 		if (s->txn != LEAD_TXN_ACTIVE || s->txid != top->block_txid || !s->tx) {
 			mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,

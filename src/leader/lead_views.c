@@ -27,7 +27,7 @@
  *                      participants (table:shard,…), nodes (the followers holding
  *                      their copies), isolation — replication/repl_lock.c
  *   murphy.locks       table_name, shard, node (the shard's primary), txid (NULL: an
- *                      autocommit write waiting), granted
+ *                      autocommit write waiting), granted, mode (exclusive, shared)
  *   murphy.transaction_outcomes txid, outcome, participants, decided_at: the newest
  *                      LEAD_OUTCOMES_SHOWN decisions recorded in the catalog
  *
@@ -322,6 +322,15 @@ static void fill_settings(lead_engine *e)
 		{"tcp_keepalives_count", lead_client_default(e, "tcp_keepalives_count"), "probes",
 		 "unanswered probes after which a client is lost: its connection closes and its "
 		 "block is undone (leader flag --tcp-keepalives-count, SET per session)"},
+		{"lock_timeout", "0", "ms",
+		 "a write, row lock or SERIALIZABLE read waiting this long for another "
+		 "transaction's "
+		 "shard lock fails (55P03), at the timeout; 0: off (SET per session, PostgreSQL's "
+		 "units)"},
+		{"deadlock_timeout", "1s", "ms",
+		 "a lock wait this old (and every this long after) searches for a cycle of waits: "
+		 "the first waiter to find one gets 40P01 (a wait that closes one is refused at "
+		 "once); SET per session, PostgreSQL's units, at least 1ms"},
 		{"murphy.count_distinct", "exact", NULL,
 		 "count(DISTINCT x) over distributed tables: exact, or approximate (answered as "
 		 "approx_count_distinct(x): HyperLogLog sketches, about 0.8 % standard error; "
@@ -545,7 +554,7 @@ static void fill_transactions(lead_engine *e)
 		transaction_row(e, st, &tx[i], now);
 	sqlite3_finalize(st);
 	n = repl_lock_list(e->repl, lk, LEAD_TXN_ROWS_MAX);
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_locks VALUES (?,?,?,?,?)", -1, &st, NULL);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_locks VALUES (?,?,?,?,?,?)", -1, &st, NULL);
 	for (int i = 0; i < n && i < LEAD_TXN_ROWS_MAX; i++) {
 		const cat_table *t = cat_table_by_id(e->cat, lk[i].table_id);
 		const cat_shard *sh = t && lk[i].shard < t->nshards ? &t->shards[lk[i].shard]
@@ -562,6 +571,7 @@ static void fill_transactions(lead_engine *e)
 		else
 			sqlite3_bind_null(st, 4);
 		sqlite3_bind_int(st, 5, lk[i].granted);
+		bind_text(st, 6, lk[i].mode);
 		step(st);
 	}
 	sqlite3_finalize(st);
@@ -598,7 +608,7 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 		"DROP TABLE IF EXISTS murphy_transaction_outcomes;"
 		"CREATE TABLE murphy_transactions(txid, state, shards, age_ms, waiting_for, pid,"
 		" usename, application_name, participants, nodes, isolation);"
-		"CREATE TABLE murphy_locks(table_name, shard, node, txid, granted);"
+		"CREATE TABLE murphy_locks(table_name, shard, node, txid, granted, mode);"
 		"CREATE TABLE murphy_transaction_outcomes(txid, outcome, participants, decided_at);"
 		"CREATE TABLE murphy_ready(ready, followers, shards_waiting, reason);"
 		"CREATE TABLE murphy_stats(table_name, column_name, shards, rows, "

@@ -41,6 +41,13 @@
 /* $1 .. $n: the plan's PLAN_PARAMS_MAX (sql/sqlInt.h asserts it). */
 #define SQL_PARAMS_MAX 1024
 
+/* The strongest locking clause of a SELECT (sql_query.locks_rows). */
+typedef enum sql_lock_rows {
+	SQL_LOCK_ROWS_NONE = 0,
+	SQL_LOCK_ROWS_SHARE,  /* FOR SHARE / FOR KEY SHARE only */
+	SQL_LOCK_ROWS_UPDATE, /* FOR UPDATE / FOR NO KEY UPDATE */
+} sql_lock_rows;
+
 typedef enum sql_ekind {
 	SE_CONST,   /* literal: val; unknown-typed string literal: type MT_UNKNOWN, val text */
 	SE_PARAM,   /* $param */
@@ -126,9 +133,9 @@ typedef struct sql_query {
 	int distinct;
 	int has_agg;    /* aggregates or GROUP BY present */
 	int is_virtual; /* FROM names only murphy.* virtual tables (or nothing) */
-	int locks_rows; /* FOR UPDATE / NO KEY UPDATE / SHARE / KEY SHARE: in a
-			   transaction block its shards' locks are taken
-			   (leader/lead_select.c) */
+	int locks_rows; /* sql_lock_rows: FOR UPDATE / NO KEY UPDATE / SHARE / KEY
+			   SHARE: in a transaction block its shards' locks are
+			   taken (leader/lead_select.c) */
 	/* reference tables (sql/plan_select.c): the rte whose shards the tasks follow,
 	 * the first hash-distributed table; its file is schema main and rte 0's
 	 * is m<driver> (sql_rte_slot).  0 unless a reference table comes first. */

@@ -469,6 +469,24 @@ static int analyze_having(sql_ctx *c, sql_query *q, PgQuery__Node *h)
 	return MUR_OK;
 }
 
+/* The strongest of s's locking clauses (sql_lock_rows). */
+static sql_lock_rows locking_strength(const PgQuery__SelectStmt *s)
+{
+	sql_lock_rows out = SQL_LOCK_ROWS_NONE;
+	for (size_t i = 0; i < s->n_locking_clause; i++) {
+		const PgQuery__Node *n = s->locking_clause[i];
+		int shares = n->node_case == PG_QUERY__NODE__NODE_LOCKING_CLAUSE &&
+			     (n->locking_clause->strength ==
+				      PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORSHARE ||
+			      n->locking_clause->strength ==
+				      PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORKEYSHARE);
+		if (!shares)
+			return SQL_LOCK_ROWS_UPDATE;
+		out = SQL_LOCK_ROWS_SHARE;
+	}
+	return out;
+}
+
 sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 {
 	sql_query *q = sql_alloc(c, sizeof *q), *saved = c->q;
@@ -478,7 +496,7 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	c->q = q;
 	c->seen_agg = 0;
 	q->distinct = s->n_distinct_clause > 0;
-	q->locks_rows = s->n_locking_clause > 0;
+	q->locks_rows = locking_strength(s);
 	rc = analyze_from(c, q, s);
 	if (rc == MUR_OK)
 		rc = analyze_where(c, q, s->where_clause);

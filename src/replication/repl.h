@@ -115,6 +115,13 @@ typedef struct repl_config {
 	 * txn_hold_after_decision: the commit waits MURPHY_FAULT_HOLD_MS
 	 * there (tests; only with --allow-faults). */
 	int fault_points;
+	/* Lock waits end at their own time, not on the 1 s tick: replication
+	 * asks its owner to call repl_lock_due once mur_now_us() reaches
+	 * due_us (a waiting op's lock_timeout or deadlock_timeout).  A later
+	 * call may ask for an earlier time; an early or extra call is
+	 * harmless.  NULL: only repl_tick looks (unit tests without a loop). */
+	void (*wake_at)(void *ctx, uint64_t due_us);
+	void *wake_ctx;
 } repl_config;
 
 /* A context for the catalog's distributed tables.  Nothing is known about
@@ -209,9 +216,18 @@ typedef struct repl_write_facts {
 	repl_txn *txn;            /* the transaction the write belongs to (repl_lock.c): it takes
 			      the shard's lock; NULL: autocommit, its entry is its own decision */
 	uint32_t lock_timeout_ms; /* the longest it waits for another transaction's lock
-				     before failing with 55P03 (checked each repl_tick);
+				     before failing with 55P03 (at that time: wake_at);
 				     0: no limit */
+	uint32_t deadlock_timeout_ms; /* once it has waited this long (and every
+					 this long after), its transaction's waits
+					 are searched for a cycle (40P01 when in
+					 one); 0: REPL_DEADLOCK_TIMEOUT_MS */
+	int lock_shared;              /* repl_lock_shard only: take the lock shared (a read's:
+			    SERIALIZABLE, FOR SHARE) instead of exclusive */
 } repl_write_facts;
+
+/* deadlock_timeout when a write names none: PostgreSQL's default. */
+#define REPL_DEADLOCK_TIMEOUT_MS 1000
 
 /* Submit one shard's write: sql run once with params (nparams) or once per
  * row of rows (nrows × ncols, mur_row encoding; copied).  facts: NULL for a
@@ -250,6 +266,17 @@ int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_v
 int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
 			const repl_txn *tx, repl_resume_fn resume, void *arg, mur_error *err);
 
+/* Park a read of shard `shard` of t whatever its gate (resume(arg) as
+ * repl_read_gated's), marked as waiting since since_us (mur_now_us; an
+ * earlier mark of arg on the shard is kept): a read waiting for one of
+ * its shards reserves the others, and while it waits, a transaction that
+ * holds no lock yet and asks for this shard's exclusively after since_us
+ * waits for it (docs/transactions.md, "Queue order"; readers are not
+ * starved by new writers).  1: parked; -1 + err when out of memory (not
+ * parked).  repl_unpark(arg) ends every park of arg. */
+int repl_read_reserve(repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t since_us,
+		      repl_resume_fn resume, void *arg, mur_error *err);
+
 /* 1 while the shard's committed entry is unknown after a (re)start and a
  * copy that is not dead has not reported. */
 int repl_shard_reconciling(repl_ctx *c, const cat_shard *s);
@@ -265,31 +292,63 @@ uint32_t repl_read_node(repl_ctx *c, const cat_shard *s);
 
 /* ---- transactions: the leader's shard lock table (repl_lock.c) ----
  *
- * A transaction's write on a shard takes the shard's lock at its first
- * entry there and keeps it until the transaction ends (strict two-phase
- * locking, shard-granular: docs/transactions.md, docs/decisions.md).  The
- * shard's op queue lets the holder's ops pass and holds the others' (an
- * autocommit write included); reads by others wait (the read gate) until
- * the holder ends; the holder reads its own writes.  So the holder's
- * entries on a shard are a contiguous suffix of its log, from the entry
- * after `base` (the shard's committed entry when the lock was taken), and
+ * A transaction's write on a shard takes the shard's lock, exclusive, at
+ * its first entry there and keeps it until the transaction ends (strict
+ * two-phase locking, shard-granular: docs/transactions.md,
+ * docs/decisions.md).  A read that must keep what it read until the end
+ * (SERIALIZABLE / REPEATABLE READ, FOR SHARE / FOR KEY SHARE) takes it
+ * shared; FOR UPDATE / FOR NO KEY UPDATE exclusive.  One shard's lock:
+ *
+ *                 shared (a reader; more readers join)
+ *        ┌──────────────────────────────┐   ┌──(another reader)──┐
+ *        │                              ▼   ▼                    │
+ *      FREE <──(the last sharer ends)── SHARED(n holders) ───────┘
+ *      ▲  │                             │
+ *      │  │ exclusive (a writer,        │ its only sharer writes or locks
+ *      │  │ the shard idle)             │ FOR UPDATE: upgrade (shard idle)
+ *      │  ▼                             ▼
+ *      └── EXCLUSIVE(one holder) <──────┘
+ *       (its holder ends: committed, or undone)
+ *
+ *   compatible   shared with shared; exclusive with nothing (a holder's own
+ *                requests always pass: it holds what it asks, or upgrades)
+ *   queue order  a shared request of a transaction holding nothing on the
+ *                shard does not pass an exclusive request queued before it
+ *                (a writer waiting for the readers is not starved by new
+ *                readers); exclusive requests start in queue order; a
+ *                transaction's first lock (exclusive) does not pass a read
+ *                that began to wait for the shard before it was asked
+ *                (repl_read_reserve: readers not starved by new writers)
+ *   reads        other sessions' reads wait (the read gate) only for an
+ *                exclusive holder: a shared holder wrote nothing
+ *
+ * The shard's op queue lets ops that do not conflict pass and holds the
+ * others (an autocommit write included: it conflicts with any holder).
+ * The exclusive holder reads its own writes.  Its entries on a shard are a
+ * contiguous suffix of its log, from the entry after `base` (the shard's
+ * committed entry when it took the lock exclusive: a shared holder writes
+ * nothing, and nobody else can while it holds), and
  *
  *   commit = a COMMIT marker entry of the transaction on every shard it
  *            wrote, at the quorum (the entries were at their quorum when
  *            the statements that wrote them were answered), then release
- *   abort  = UNDO every copy of every shard it holds to base, then release
+ *   abort  = UNDO every copy of every shard it holds exclusive to base,
+ *            then release (shared ones: release)
  *
- * A write that would wait for a transaction that (through the locks it
- * waits for) waits for the writer is refused at once with 40P01; a cycle
- * made later (a lock handed over in queue order) is found by repl_tick
- * and one waiter of it is refused with 40P01. */
+ * A request that would wait for a transaction that (through what it waits
+ * for: conflicting holders, conflicting requests queued ahead) waits for
+ * the requester is refused at once with 40P01 (two upgraders of one shard:
+ * the second); a cycle made later (a lock handed over in queue order) is
+ * found by the first waiter of it whose op has waited its deadlock_timeout
+ * (repl_lock_due, at the time repl_config.wake_at was asked for), which is
+ * refused with 40P01. */
 
 /* A new transaction with the leader-unique id txid (lead_time_id); NULL
  * when out of memory.  It is freed by repl_txn_commit / repl_txn_abort
  * once their callback returned. */
 repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err);
 uint64_t repl_txn_id(const repl_txn *tx);
-/* Shards whose lock tx holds (it wrote them). */
+/* Shards whose lock tx holds (shared or exclusive). */
 int repl_txn_nshards(const repl_txn *tx);
 /* Called once when a transaction has ended; failed: the outcome is not
  * the one asked for (err says why: an undo failed). */
@@ -310,13 +369,19 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 void repl_txn_abort(repl_ctx *c, repl_txn *tx, const mur_error *why, repl_txn_cb cb, void *arg);
 
 /* Take the lock of shard `shard` of t for tx without writing (SELECT …
- * FOR UPDATE / FOR SHARE in a block): queued like a write of tx, so it
- * waits for another holder, 40P01 / 55P03 as a write would (facts: only
- * txn and lock_timeout_ms are read).  cb runs once it is held (failed 0;
- * op and primary are not to be read) or refused.  On error cb is never
- * called. */
+ * FOR UPDATE / FOR SHARE, a SERIALIZABLE read, in a block): queued like a
+ * write of tx, so it waits for a conflicting holder, 40P01 / 55P03 as a
+ * write would (facts: only txn, lock_timeout_ms, deadlock_timeout_ms and
+ * lock_shared are read).  cb runs once it is held (failed 0; op and
+ * primary are not to be read) or refused.  On error cb is never called. */
 int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
 		    repl_wop_cb cb, void *arg, mur_error *err);
+
+/* A lock wait's time came (repl_config.wake_at): fail (55P03) the ops
+ * that waited their lock_timeout, search the waits of those that waited
+ * their deadlock_timeout for a cycle (40P01 for the waiter whose search
+ * found it), and ask wake_at for the next time. */
+void repl_lock_due(repl_ctx *c);
 
 /* What murphy.transactions and murphy.locks show (repl_lock.c).  The
  * facts, not a state name: the leader names the state
@@ -347,8 +412,9 @@ typedef struct repl_txn_info {
 } repl_txn_info;
 typedef struct repl_lock_info {
 	uint32_t table_id, shard;
-	uint64_t txid; /* 0: an autocommit write waiting */
-	int granted;   /* 1: holds it; 0: waits for it */
+	uint64_t txid;    /* 0: an autocommit write waiting */
+	int granted;      /* 1: holds it; 0: waits for it */
+	const char *mode; /* "exclusive" or "shared": held, or asked for */
 } repl_lock_info;
 /* Fill up to max entries; return how many there are (may be more). */
 int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max);

@@ -31,6 +31,8 @@ repl_ctx *repl_create(const repl_config *cfg, mur_error *err)
 	c->time_id = cfg->time_id;
 	repl_set_write_pipeline(c, cfg->write_pipeline);
 	c->fault_points = cfg->fault_points;
+	c->wake_at = cfg->wake_at;
+	c->wake_ctx = cfg->wake_ctx;
 	c->started_us = mur_now_us();
 	/* After a (re)start nothing is known about any copy until its follower
 	 * reports (repl_recover.c): no placement serves yet. */
@@ -51,6 +53,7 @@ repl_ctx *repl_create(const repl_config *cfg, mur_error *err)
 static void shard_free(repl_shard *rs)
 {
 	free(rs->readers);
+	free(rs->sharers);
 	free(rs);
 }
 
@@ -202,7 +205,16 @@ int repl_unpark(repl_ctx *c, void *arg)
 {
 	int n = waiters_drop(c->waiters, &c->nwaiters, arg);
 	for (uint32_t b = 0; b < c->nbuckets; b++)
-		for (repl_shard *rs = c->shards[b]; rs; rs = rs->next)
-			n += waiters_drop(rs->readers, &rs->nreaders, arg);
+		for (repl_shard *rs = c->shards[b]; rs; rs = rs->next) {
+			int k = waiters_drop(rs->readers, &rs->nreaders, arg);
+			/* a write the read held back may start: later, not inside
+			 * the caller (a read about to be sent must go out first) */
+			if (k && rs->qhead) {
+				rs->kick_wanted = 1;
+				if (c->wake_at)
+					c->wake_at(c->wake_ctx, mur_now_us());
+			}
+			n += k;
+		}
 	return n;
 }

@@ -46,6 +46,10 @@ typedef struct repl_action_key {
 typedef struct repl_waiter {
 	repl_resume_fn resume;
 	void *arg;
+	uint64_t since_us; /* a read on a shard: when it began to wait (mur_now_us);
+			      a transaction's first lock queued later does not pass it */
+	uint64_t pass;     /* a read: repl_shard.resume_pass when it parked */
+	int reserve;       /* a read reserving the shard (repl_read_reserve): parked once */
 } repl_waiter;
 
 typedef struct repl_shard {
@@ -56,10 +60,15 @@ typedef struct repl_shard {
 	repl_wop *fhead, *ftail;  /* write ops in flight, oldest (lowest lsn) first */
 	uint32_t pipe_primary;    /* the primary the ops in flight were sent to */
 	repl_wop *qhead, *qtail;  /* queued ops */
-	repl_waiter *readers;     /* reads parked on the gate */
+	repl_waiter *readers;     /* reads parked on the gate, or reserving the shard
+				     (repl_read_reserve) */
 	int nreaders, capreaders;
-	int rf_warned;          /* under-replication WARNING logged (repl_health.c) */
-	repl_txn *lock;         /* the transaction holding the shard's lock, or NULL */
+	int kick_wanted;      /* a parked read left: start the queue at repl_lock_due */
+	uint64_t resume_pass; /* repl_resume_readers calls so far */
+	int rf_warned;        /* under-replication WARNING logged (repl_health.c) */
+	repl_txn *lock;       /* the transaction holding the shard's lock exclusive, or NULL */
+	repl_txn **sharers;   /* those holding it shared (none while lock is set) */
+	int nsharers, capsharers;
 	int txn_undos;          /* copies being undone past a presumed-aborted transaction
 			   (repl_recover.c): not decided meanwhile */
 	uint64_t recommit_txid; /* a copy reported this transaction open and the catalog
@@ -77,7 +86,9 @@ struct repl_ctx {
 	uint64_t (*time_id)(uint64_t *next);
 	uint64_t entry_next; /* shard log entry ids (time_id's counter) */
 	int write_pipeline;
-	int fault_points; /* repl_config.fault_points */
+	int fault_points;                            /* repl_config.fault_points */
+	void (*wake_at)(void *ctx, uint64_t due_us); /* repl_config.wake_at */
+	void *wake_ctx;
 	repl_action_key actions[REPL_ACTIONS_MAX];
 	int nactions;
 	repl_rebuild rebuilds[REPL_REBUILDS_MAX];
@@ -132,23 +143,45 @@ void repl_resume_readers(repl_shard *rt);
 int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, repl_txn *tx,
 		      repl_wop_cb cb, void *arg, mur_error *err);
 /* Fail (55P03) every queued op that has waited for another transaction's
- * lock longer than its lock_timeout_ms (repl_tick). */
-void repl_lock_timeouts(repl_ctx *c);
-/* The distinct transactions with an op queued on rt that rt's lock holds
- * back (0 for autocommit ones), up to max, into out; returns how many. */
-int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int max);
-/* 1 when tx (NULL: autocommit) has an op queued on rt. */
-int repl_shard_queues(const repl_shard *rt, const repl_txn *tx);
+ * lock at least its lock_timeout_ms at now (mur_now_us). */
+void repl_lock_timeouts(repl_ctx *c, uint64_t now);
+/* The transaction of the first queued op whose deadlock check is due at
+ * now and whose search finds a cycle of waits (repl_lock_in_cycle), or
+ * NULL.  Every due op searched gets its next check deadlock_timeout
+ * later. */
+const repl_txn *repl_deadlock_due(repl_ctx *c, uint64_t now);
+/* The next time a queued op's wait needs a look (its lock_timeout still
+ * to come, its next deadlock check); UINT64_MAX when none. */
+uint64_t repl_wait_next_due(const repl_ctx *c, uint64_t now);
+/* The distinct transactions with an op queued on rt that waits for the
+ * lock (0 for autocommit ones), up to max, into out, and the mode each
+ * asks for (shared[i]: 1 shared, 0 exclusive); returns how many. */
+int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int *shared, int max);
+
+/* The distinct transactions tx's queued ops on rt wait for (conflicting
+ * holders, and the transactions of conflicting requests queued ahead that
+ * a shared request may not pass; an autocommit write ahead stands for the
+ * holders it waits for), up to max, into out; returns how many. */
+int repl_shard_blockers(const repl_shard *rt, const repl_txn *tx, const repl_txn **out, int max);
 
 /* repl_lock.c */
-/* 1 when rt's lock holds back an op of tx (NULL: autocommit): another
- * transaction holds it. */
-int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx);
-/* tx's first op on shard s starts (the shard is idle): tx takes its lock,
- * with the shard's committed entry as its base.  MUR_ENOMEM: not taken. */
-int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx);
-/* 1 when an op of tx waiting for rt's lock would close a cycle of waits. */
-int repl_lock_would_deadlock(repl_ctx *c, const repl_txn *tx, const repl_shard *rt);
+/* 1 when tx (NULL: autocommit, which holds nothing) holds rt's lock in a
+ * mode at least as strong as asked (shared: either mode). */
+int repl_lock_holds(const repl_shard *rt, const repl_txn *tx, int shared);
+/* 1 when a holder other than tx conflicts with a request of tx (NULL:
+ * autocommit) in that mode: an exclusive holder, or (exclusive asked) a
+ * sharer. */
+int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx, int shared);
+/* 1 when reads of rt by tx wait for the lock: another transaction holds it
+ * exclusive (its entries are undecided until it ends). */
+int repl_lock_gates(const repl_shard *rt, const repl_txn *tx);
+/* An op of tx asking for rt's lock in that mode starts (the shard is idle,
+ * nothing conflicts): tx takes it (or upgrades its shared hold), with the
+ * shard's committed entry as its base.  MUR_ENOMEM: not taken. */
+int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx, int shared);
+/* 1 when tx waits (a queued op held back), through the transactions it
+ * waits for, for itself: a cycle of waits. */
+int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx);
 /* Free the transactions still open (repl_destroy: their sessions are gone
  * with the engine). */
 void repl_lock_destroy(repl_ctx *c);

@@ -4,38 +4,50 @@
  *
  * Objects:
  *   repl_txn       one open transaction: its id, the shards whose lock it
- *                  holds (parts: table, shard, base = the shard's committed
- *                  entry when it took the lock), and, while it ends, the
- *                  undos in flight and the callback to call
- *   repl_shard.lock the holder of a shard's lock (repl_int.h); NULL: free
+ *                  holds (parts: table, shard, mode, base = the shard's
+ *                  committed entry when it took the lock exclusive), and,
+ *                  while it ends, the undos in flight and the callback
+ *   repl_shard.lock the exclusive holder of a shard's lock (repl_int.h);
+ *   repl_shard.sharers its shared holders; neither: free.  The modes and
+ *                  their arrows: repl.h, "transactions".
  *
  * Invariants:
- *   1. A part exists exactly while rt->lock == its transaction.
- *   2. A lock is taken only when the shard is idle (no op in flight) and
- *      its committed entry is known (never before a restarted leader
- *      decided it), so base is decided, and the holder's entries are the
- *      log's suffix
- *      after base: every op started while the lock is held is the
- *      holder's (start_next in repl_write.c asks repl_lock_blocks).
+ *   1. A part exists exactly while its transaction holds the shard's lock:
+ *      part.shared ⇔ it is among rt->sharers, !part.shared ⇔ rt->lock is
+ *      it.  rt->lock and rt->sharers are never both set.
+ *   2. A lock is taken (or upgraded) only when the shard is idle (no op in
+ *      flight) and its committed entry is known (never before a restarted
+ *      leader decided it), so base is decided, and the exclusive holder's
+ *      entries are the log's suffix after base: every op started while it
+ *      holds the lock is its own (start_next in repl_write.c asks
+ *      repl_lock_blocks).  A shared holder writes nothing, and nobody
+ *      writes while it holds: base is still the committed entry when it
+ *      upgrades.
  *   3. Abort undoes a shard through the shard's queue (an exclusive op):
- *      it runs once the holder's ops in flight there are done.
+ *      it runs once the holder's ops in flight there are done.  Shared
+ *      parts are only released.
  *
  * Flow:
  *   repl_txn_begin → writes (repl_write with facts.txn: repl_lock_take at
- *   the first op on each shard) → repl_txn_commit (release) or
- *   repl_txn_abort (cancel queued ops → undo each part → release).
+ *   the first op on each shard), shared holds (repl_lock_shard) →
+ *   repl_txn_commit (release) or repl_txn_abort (cancel queued ops → undo
+ *   each exclusive part → release).
  *
  * Waits: an op blocked by a lock waits in the shard's queue.  The
  * wait-for graph is read from the queues: tx waits for H when an op of tx
- * is queued on a shard H holds.  A cycle is refused when an op would close
- * it (repl_lock_would_deadlock, from repl_write) and otherwise found by
- * the tick (repl_lock_tick).
+ * queued on a shard waits for H there (repl_shard_blockers: H holds it in
+ * a conflicting mode, or H's conflicting request is ahead and tx's shared
+ * one may not pass it).  A cycle is refused when an op closes it
+ * (enqueue_txn_op in repl_write.c asks repl_lock_in_cycle) and otherwise
+ * found by a waiter once its op has waited deadlock_timeout, then every
+ * deadlock_timeout (repl_lock_due: the owner's timer calls it at the time
+ * repl_config.wake_at asked for; the tick calls it too).  lock_timeout
+ * (55P03) is checked there as well, at the op's own time.
  */
 #include "replication/repl_int.h"
 
-#include "common/log.h"
-
 #include "common/clock.h"
+#include "common/log.h"
 
 #include <assert.h>
 #include <stdio.h>
@@ -47,12 +59,26 @@
  * transactions than this in one chain of waits is not searched further
  * (a cycle longer than this is found by nobody; a session waits on). */
 #define REPL_WAIT_DEPTH_MAX 64
+/* Transactions one deadlock search remembers as followed; past this it
+ * may follow some twice (still bounded by REPL_WAIT_DEPTH_MAX). */
+#define REPL_WAIT_SEEN_MAX 256
+/* Transactions one wait is followed to (the holders of one shard and the
+ * requests ahead it may not pass): more sharers than this are not all
+ * searched (a cycle through the others is found by nobody; waits on). */
+#define REPL_BLOCKERS_MAX 64
+/* Shards one pass of kick_wanted collects before starting them (it
+ * passes again while it fills them all). */
+#define REPL_KICKS_MAX 64
+/* Victims one repl_lock_due picks: each breaks at least one cycle; more
+ * cycles than this due at once are broken at the next look. */
+#define REPL_DEADLOCK_VICTIMS_MAX 16
 
 /* A part's commit marker (repl_txn_commit). */
 enum { MARK_NONE = 0, MARK_SENT, MARK_DONE, MARK_FAILED };
 
 typedef struct repl_txn_part {
 	uint32_t table_id, shard;
+	int shared;                    /* 1: tx holds the shard's lock shared (wrote nothing) */
 	uint64_t base_lsn, base_entry; /* the shard's committed entry before tx's first */
 	int mark;                      /* MARK_*: its commit marker */
 } repl_txn_part;
@@ -108,15 +134,38 @@ int repl_lock_txn_open(const repl_ctx *c, uint64_t txid)
 }
 int repl_txn_nshards(const repl_txn *tx) { return tx->nparts; }
 
-int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx)
+static int sharer_index(const repl_shard *rt, const repl_txn *tx)
 {
-	return rt->lock && rt->lock != tx;
+	for (int i = 0; i < rt->nsharers; i++)
+		if (rt->sharers[i] == tx)
+			return i;
+	return -1;
 }
 
-int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx)
+static void sharer_remove(repl_shard *rt, int i) { rt->sharers[i] = rt->sharers[--rt->nsharers]; }
+
+int repl_lock_holds(const repl_shard *rt, const repl_txn *tx, int shared)
 {
-	(void)c;
-	assert(!rt->lock && !rt->busy && s->committed_known); /* invariant 2 */
+	return tx && (rt->lock == tx || (shared && sharer_index(rt, tx) >= 0));
+}
+
+int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx, int shared)
+{
+	if (rt->lock)
+		return rt->lock != tx;
+	for (int i = 0; !shared && i < rt->nsharers; i++)
+		if (rt->sharers[i] != tx)
+			return 1;
+	return 0;
+}
+
+int repl_lock_gates(const repl_shard *rt, const repl_txn *tx) { return rt->lock && rt->lock != tx; }
+
+static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard);
+
+/* Room for one more part of tx and one more sharer of rt. */
+static int lock_room(repl_txn *tx, repl_shard *rt)
+{
 	if (tx->nparts == tx->capparts) {
 		int cap = tx->capparts ? tx->capparts * 2 : 8;
 		repl_txn_part *g = realloc(tx->parts, (size_t)cap * sizeof *g);
@@ -125,11 +174,45 @@ int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx
 		tx->parts = g;
 		tx->capparts = cap;
 	}
+	if (rt->nsharers == rt->capsharers) {
+		int cap = rt->capsharers ? rt->capsharers * 2 : 4;
+		repl_txn **g = realloc(rt->sharers, (size_t)cap * sizeof *g);
+		if (!g)
+			return MUR_ENOMEM;
+		rt->sharers = g;
+		rt->capsharers = cap;
+	}
+	return MUR_OK;
+}
+
+int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx, int shared)
+{
+	int i = part_index(tx, rt->table_id, rt->shard);
+	(void)c;
+	/* invariant 2, and nothing conflicts */
+	assert(!rt->busy && s->committed_known && !repl_lock_blocks(rt, tx, shared));
+	if (repl_lock_holds(rt, tx, shared))
+		return MUR_OK;
+	if (i >= 0) { /* upgrade: tx is the only sharer, nobody wrote since */
+		assert(!shared && tx->parts[i].shared && rt->nsharers == 1);
+		sharer_remove(rt, sharer_index(rt, tx));
+		rt->lock = tx;
+		tx->parts[i].shared = 0;
+		tx->parts[i].base_lsn = s->committed_lsn;
+		tx->parts[i].base_entry = s->committed_entry;
+		return MUR_OK;
+	}
+	if (lock_room(tx, rt) != MUR_OK)
+		return MUR_ENOMEM;
 	tx->parts[tx->nparts++] = (repl_txn_part){.table_id = rt->table_id,
 						  .shard = rt->shard,
+						  .shared = shared,
 						  .base_lsn = s->committed_lsn,
 						  .base_entry = s->committed_entry};
-	rt->lock = tx;
+	if (shared)
+		rt->sharers[rt->nsharers++] = tx;
+	else
+		rt->lock = tx;
 	return MUR_OK;
 }
 
@@ -150,9 +233,13 @@ static void part_release(repl_ctx *c, repl_txn *tx, const repl_txn_part *pt)
 {
 	repl_shard *rt = repl_shard_find(c, pt->table_id, pt->shard);
 	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
-	if (!rt || rt->lock != tx)
+	int k = rt ? sharer_index(rt, tx) : -1;
+	if (rt && pt->shared && k >= 0)
+		sharer_remove(rt, k);
+	else if (rt && !pt->shared && rt->lock == tx)
+		rt->lock = NULL;
+	else
 		return;
-	rt->lock = NULL;
 	repl_resume_readers(rt);
 	if (t && pt->shard < t->nshards)
 		repl_kick(c, t, pt->shard);
@@ -423,6 +510,9 @@ static void commit_decided(repl_txn *tx)
 		if (tx->cb)
 			tx->cb(tx->cb_arg, 1, &tx->err);
 		tx->cb = NULL;
+		for (int i = 0; i < tx->nparts; i++)
+			if (tx->parts[i].shared)
+				part_release(c, tx, &tx->parts[i]);
 	}
 	/* also on a retry, and for a restart's markers (retrying from the
 	 * start): a shard whose marker holds is writable at once */
@@ -439,8 +529,8 @@ static void commit_decided(repl_txn *tx)
 static void take_for_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_txn *tx)
 {
 	repl_shard *rt = repl_shard_get(c, t->id, shard);
-	if (rt && !rt->lock && !rt->busy && t->shards[shard].committed_known)
-		(void)repl_lock_take(c, rt, &t->shards[shard], tx); /* else: at the op's start */
+	if (rt && !rt->busy && t->shards[shard].committed_known && !repl_lock_blocks(rt, tx, 0))
+		(void)repl_lock_take(c, rt, &t->shards[shard], tx, 0); /* else: at the op's start */
 }
 
 void repl_txn_recommit(repl_ctx *c, cat_table *t, uint32_t shard, uint64_t txid)
@@ -718,7 +808,8 @@ static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
 	u->done = abort_undone;
 	u->pending = 1; /* held while queueing */
 	for (int i = 0; i < tx->nparts; i++)
-		undo_part(c, u, i, tx->parts[i].base_lsn, tx->parts[i].base_entry);
+		if (!tx->parts[i].shared) /* a shared hold wrote nothing */
+			undo_part(c, u, i, tx->parts[i].base_lsn, tx->parts[i].base_entry);
 	if (--u->pending == 0)
 		u->done(u);
 }
@@ -792,7 +883,9 @@ void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, c
 	 * then, those first written after it to their base (their locks stay
 	 * held: releasing them early is allowed, not required) */
 	for (int i = 0; i < tx->nparts; i++)
-		if (i < sp->nparts)
+		if (tx->parts[i].shared)
+			continue; /* wrote nothing (an upgrade since sp is exclusive) */
+		else if (i < sp->nparts)
 			undo_part(c, u, i, sp->lsn[i], sp->entry[i]);
 		else
 			undo_part(c, u, i, tx->parts[i].base_lsn, tx->parts[i].base_entry);
@@ -802,25 +895,38 @@ void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, c
 
 /* ---- waits and deadlocks ---- */
 
-/* Does `from` wait, directly or through others, for `target`?  from waits
- * for H when one of its ops is queued on a shard H holds. */
-static int waits_for(repl_ctx *c, const repl_txn *from, const repl_txn *target, int depth)
+/* One search of the wait-for graph: the transactions already followed
+ * (none leads to the target: each is followed once, so a search is linear
+ * in the waits, not exponential in the shared holders). */
+typedef struct wait_search {
+	const repl_txn *target;
+	const repl_txn *seen[REPL_WAIT_SEEN_MAX];
+	int nseen;
+} wait_search;
+
+/* Does `from` wait, directly or through others, for ws->target?  from
+ * waits for H when one of its queued ops waits for H (repl_shard_blockers:
+ * a conflicting holder, or a conflicting request ahead). */
+static int waits_for(repl_ctx *c, const repl_txn *from, wait_search *ws, int depth)
 {
-	if (from == target)
+	if (from == ws->target)
 		return 1;
 	if (depth >= REPL_WAIT_DEPTH_MAX)
 		return 0;
+	for (int i = 0; i < ws->nseen; i++)
+		if (ws->seen[i] == from)
+			return 0;
+	if (ws->nseen < REPL_WAIT_SEEN_MAX)
+		ws->seen[ws->nseen++] = from;
 	for (uint32_t b = 0; b < c->nbuckets; b++)
-		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
-			if (rt->lock && rt->lock != from && repl_shard_queues(rt, from) &&
-			    waits_for(c, rt->lock, target, depth + 1))
-				return 1;
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
+			const repl_txn *bl[REPL_BLOCKERS_MAX];
+			int n = repl_shard_blockers(rt, from, bl, REPL_BLOCKERS_MAX);
+			for (int i = 0; i < n; i++)
+				if (waits_for(c, bl[i], ws, depth + 1))
+					return 1;
+		}
 	return 0;
-}
-
-int repl_lock_would_deadlock(repl_ctx *c, const repl_txn *tx, const repl_shard *rt)
-{
-	return tx && repl_lock_blocks(rt, tx) && waits_for(c, rt->lock, tx, 0);
 }
 
 void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
@@ -833,28 +939,71 @@ void repl_lock_deadlock_error(mur_error *err, uint64_t txid)
 	mur_error_hint(err, "retry the transaction");
 }
 
+int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx)
+{
+	wait_search ws = {.target = tx};
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
+			const repl_txn *bl[REPL_BLOCKERS_MAX];
+			int n = repl_shard_blockers(rt, tx, bl, REPL_BLOCKERS_MAX);
+			for (int i = 0; i < n; i++)
+				if (waits_for(c, bl[i], &ws, 1))
+					return 1;
+		}
+	return 0;
+}
+
+/* Start the queues of shards a parked read left (repl_unpark).  Collected
+ * first: starting an op may add shards to the table being walked. */
+static void kick_wanted(repl_ctx *c)
+{
+	repl_action_key k[REPL_KICKS_MAX];
+	int n;
+	do {
+		n = 0;
+		for (uint32_t b = 0; b < c->nbuckets && n < REPL_KICKS_MAX; b++)
+			for (repl_shard *rt = c->shards[b]; rt && n < REPL_KICKS_MAX; rt = rt->next)
+				if (rt->kick_wanted) {
+					rt->kick_wanted = 0;
+					k[n++] = (repl_action_key){rt->table_id, rt->shard, 0};
+				}
+		for (int i = 0; i < n; i++) {
+			const cat_table *t = cat_table_by_id(c->cat, k[i].table_id);
+			if (t && k[i].shard < t->nshards)
+				repl_kick(c, t, k[i].shard);
+		}
+	} while (n == REPL_KICKS_MAX);
+}
+
+void repl_lock_due(repl_ctx *c)
+{
+	uint64_t now = mur_now_us();
+	const repl_txn *victim;
+	kick_wanted(c);
+	repl_lock_timeouts(c, now);
+	/* like PostgreSQL: the waiter whose deadlock_timeout came first and
+	 * whose search finds the cycle is the victim; the others of the cycle
+	 * wait on (refusing one breaks it) */
+	for (int n = 0; n < REPL_DEADLOCK_VICTIMS_MAX && (victim = repl_deadlock_due(c, now));
+	     n++) {
+		mur_error err;
+		repl_lock_deadlock_error(&err, victim->id);
+		MLOG(INFO, "txn", "transaction %llu: deadlock; its waiting writes fail",
+		     (unsigned long long)victim->id);
+		repl_cancel_txn_queued(c, victim, &err);
+	}
+	if (c->wake_at) {
+		uint64_t due = repl_wait_next_due(c, now);
+		if (due != UINT64_MAX)
+			c->wake_at(c->wake_ctx, due);
+	}
+}
+
 void repl_lock_tick(repl_ctx *c)
 {
-	repl_lock_timeouts(c);
+	repl_lock_due(c); /* without a wake_at hook this is the only look */
 	release_held(c);
 	retry_markers(c);
-	for (repl_txn *tx = c->txns; tx; tx = tx->next) {
-		int cycle = 0;
-		if (tx->ending)
-			continue;
-		for (uint32_t b = 0; b < c->nbuckets && !cycle; b++)
-			for (repl_shard *rt = c->shards[b]; rt && !cycle; rt = rt->next)
-				cycle = repl_lock_blocks(rt, tx) && repl_shard_queues(rt, tx) &&
-					waits_for(c, rt->lock, tx, 0);
-		if (cycle) {
-			mur_error err;
-			repl_lock_deadlock_error(&err, tx->id);
-			MLOG(INFO, "txn", "transaction %llu: deadlock; its waiting writes fail",
-			     (unsigned long long)tx->id);
-			repl_cancel_txn_queued(c, tx, &err);
-			return; /* one victim per tick: the cycle is broken */
-		}
-	}
 }
 
 void repl_lock_destroy(repl_ctx *c)
@@ -869,13 +1018,15 @@ void repl_lock_destroy(repl_ctx *c)
 
 /* ---- what the views show ---- */
 
-/* The holder of a lock tx waits for, or NULL. */
+/* A transaction tx waits for, or NULL. */
 static const repl_txn *waits_on(repl_ctx *c, const repl_txn *tx)
 {
 	for (uint32_t b = 0; b < c->nbuckets; b++)
-		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
-			if (repl_lock_blocks(rt, tx) && repl_shard_queues(rt, tx))
-				return rt->lock;
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
+			const repl_txn *bl[1];
+			if (repl_shard_blockers(rt, tx, bl, 1) > 0)
+				return bl[0];
+		}
 	return NULL;
 }
 
@@ -919,22 +1070,29 @@ int repl_txn_list(repl_ctx *c, repl_txn_info *out, int max)
 	return n;
 }
 
+/* Shown per shard: the transactions waiting for its lock, at most. */
+#define REPL_LOCK_WAITERS_SHOWN 16
+
 int repl_lock_list(repl_ctx *c, repl_lock_info *out, int max)
 {
 	int n = 0;
 	for (uint32_t b = 0; b < c->nbuckets; b++)
 		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
-			uint64_t w[16];
-			int nw;
-			if (!rt->lock)
-				continue;
-			if (n < max)
-				out[n] = (repl_lock_info){rt->table_id, rt->shard, rt->lock->id, 1};
-			n++;
-			nw = repl_shard_waiters(rt, w, 16);
+			uint64_t w[REPL_LOCK_WAITERS_SHOWN];
+			int ws[REPL_LOCK_WAITERS_SHOWN];
+			int nw = repl_shard_waiters(rt, w, ws, REPL_LOCK_WAITERS_SHOWN);
+			if (rt->lock && n < max)
+				out[n] = (repl_lock_info){rt->table_id, rt->shard, rt->lock->id, 1,
+							  "exclusive"};
+			n += rt->lock != NULL;
+			for (int i = 0; i < rt->nsharers; i++, n++)
+				if (n < max)
+					out[n] = (repl_lock_info){rt->table_id, rt->shard,
+								  rt->sharers[i]->id, 1, "shared"};
 			for (int i = 0; i < nw; i++, n++)
 				if (n < max)
-					out[n] = (repl_lock_info){rt->table_id, rt->shard, w[i], 0};
+					out[n] = (repl_lock_info){rt->table_id, rt->shard, w[i], 0,
+								  ws[i] ? "shared" : "exclusive"};
 		}
 	return n;
 }

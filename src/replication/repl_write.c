@@ -67,6 +67,7 @@ struct repl_wop {
 	mur_error err;
 	int failed; /* its outcome is err: set with FAILING, or before it is sent */
 	uint64_t queued_us;
+	uint64_t check_us; /* a transaction's op: when its deadlock search is due */
 	/* parallel ops (row inserts): every current copy runs the statement at
 	 * once; the primary's answer is the client's */
 	int parallel;
@@ -241,6 +242,36 @@ static int key_undecided(const cat_table *t, const repl_shard *rt, const mur_val
 	return 0;
 }
 
+/* Park resume(arg) on rt, waiting since since_us.  A read that reserves
+ * the shard (reserve) is parked there once: with an entry of arg already
+ * there, or when arg reserved it already, the entry is kept (the earlier
+ * mark wins).  MUR_ERR + err when out of memory. */
+static int park_reader(repl_shard *rt, uint64_t since_us, int reserve, repl_resume_fn resume,
+		       void *arg, mur_error *err)
+{
+	for (int i = 0; i < rt->nreaders; i++)
+		if (rt->readers[i].arg == arg && (reserve || rt->readers[i].reserve)) {
+			if (since_us < rt->readers[i].since_us)
+				rt->readers[i].since_us = since_us;
+			rt->readers[i].reserve = 1;
+			return MUR_OK;
+		}
+	if (rt->nreaders == rt->capreaders) {
+		int cap = rt->capreaders ? rt->capreaders * 2 : 8;
+		repl_waiter *g = realloc(rt->readers, (size_t)cap * sizeof *g);
+		if (!g) /* cannot park, and must not read an undecided entry */
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		rt->readers = g;
+		rt->capreaders = cap;
+	}
+	rt->readers[rt->nreaders++] = (repl_waiter){.resume = resume,
+						    .arg = arg,
+						    .since_us = since_us,
+						    .pass = rt->resume_pass,
+						    .reserve = reserve};
+	return MUR_OK;
+}
+
 int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
 		    repl_resume_fn resume, void *arg, mur_error *err)
 {
@@ -251,25 +282,24 @@ int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const m
 			const repl_txn *tx, repl_resume_fn resume, void *arg, mur_error *err)
 {
 	repl_shard *rt = repl_shard_find(c, t->id, shard); /* none yet: no write ever gated it */
-	if (!rt || (!rt->gated && !repl_lock_blocks(rt, tx)))
+	if (!rt || (!rt->gated && !repl_lock_gates(rt, tx)))
 		return 0;
 	/* another transaction's entries are undecided until it ends, whatever
 	 * keys they hold */
-	if (!repl_lock_blocks(rt, tx) && key && t->dist_col >= 0 && !key_undecided(t, rt, key))
+	if (!repl_lock_gates(rt, tx) && key && t->dist_col >= 0 && !key_undecided(t, rt, key))
 		return 0;
-	if (rt->nreaders == rt->capreaders) {
-		int cap = rt->capreaders ? rt->capreaders * 2 : 8;
-		repl_waiter *g = realloc(rt->readers, (size_t)cap * sizeof *g);
-		if (!g) { /* cannot park, and must not read an undecided entry */
-			mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-			return -1;
-		}
-		rt->readers = g;
-		rt->capreaders = cap;
+	return park_reader(rt, mur_now_us(), 0, resume, arg, err) == MUR_OK ? 1 : -1;
+}
+
+int repl_read_reserve(repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t since_us,
+		      repl_resume_fn resume, void *arg, mur_error *err)
+{
+	repl_shard *rt = repl_shard_get(c, t->id, shard);
+	if (!rt) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return -1;
 	}
-	rt->readers[rt->nreaders].resume = resume;
-	rt->readers[rt->nreaders++].arg = arg;
-	return 1;
+	return park_reader(rt, since_us, 1, resume, arg, err) == MUR_OK ? 1 : -1;
 }
 
 /* Lift the gate of op's shard once no write in flight is undecided, and
@@ -288,17 +318,26 @@ static void ungate(repl_wop *op)
 
 void repl_resume_readers(repl_shard *rt)
 {
-	repl_waiter *readers;
-	int n;
+	uint64_t pass;
 	if (rt->gated)
 		return;
-	readers = rt->readers;
-	n = rt->nreaders;
-	rt->readers = NULL;
-	rt->nreaders = rt->capreaders = 0;
-	for (int i = 0; i < n; i++)
-		readers[i].resume(readers[i].arg);
-	free(readers);
+	pass = ++rt->resume_pass;
+	/* one at a time from the live array: a resumed read may unpark
+	 * another (a read parked on several shards is on several arrays) or
+	 * park here again (stamped with this pass: not resumed twice) */
+	for (;;) {
+		repl_waiter w;
+		int i = 0;
+		while (i < rt->nreaders && rt->readers[i].pass == pass)
+			i++;
+		if (i == rt->nreaders)
+			return;
+		w = rt->readers[i];
+		memmove(&rt->readers[i], &rt->readers[i + 1],
+			(size_t)(rt->nreaders - i - 1) * sizeof *rt->readers);
+		rt->nreaders--;
+		w.resume(w.arg);
+	}
 }
 
 /* ---- op lifecycle ---- */
@@ -1379,13 +1418,102 @@ static int can_pipeline(repl_ctx *c, cat_shard *s, const repl_shard *rt, const r
 	return p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
 
+/* op's deadlock_timeout in µs. */
+static uint64_t deadlock_us(const repl_wop *op)
+{
+	uint32_t ms = op->facts.deadlock_timeout_ms;
+	return (uint64_t)(ms ? ms : REPL_DEADLOCK_TIMEOUT_MS) * 1000u;
+}
+
+/* When op fails with 55P03 if still held back by a lock; UINT64_MAX: never. */
+static uint64_t lock_deadline_us(const repl_wop *op)
+{
+	return op->facts.lock_timeout_ms
+		       ? op->queued_us + (uint64_t)op->facts.lock_timeout_ms * 1000u
+		       : UINT64_MAX;
+}
+
+/* The next time queued op x's wait needs a look at now: its deadlock
+ * check (a transaction's op), its lock_timeout when still to come (one
+ * that passed while x was not held back by a lock is looked at when a
+ * lock is taken: wake_lock_waits). */
+static uint64_t wait_due_us(const repl_wop *x, uint64_t now)
+{
+	uint64_t due = x->facts.txn ? x->check_us : UINT64_MAX;
+	uint64_t lt = lock_deadline_us(x);
+	return lt > now && lt < due ? lt : due;
+}
+
+static void wake_at(repl_ctx *c, uint64_t due_us)
+{
+	if (c->wake_at && due_us != UINT64_MAX)
+		c->wake_at(c->wake_ctx, due_us);
+}
+
+/* A lock was just taken on rt: a queued op whose lock_timeout passed
+ * while it waited for something else fails now (repl_lock_due). */
+static void wake_lock_waits(repl_ctx *c, const repl_shard *rt, uint64_t now)
+{
+	for (const repl_wop *x = rt->qhead; x; x = x->next)
+		if (!x->exclusive && lock_deadline_us(x) <= now) {
+			wake_at(c, now);
+			return;
+		}
+}
+
+/* The lock mode op asks for: shared only for a lock-only op asked so
+ * (a read's); every write is exclusive. */
+static int op_shared(const repl_wop *op) { return op->lock_only && op->facts.lock_shared; }
+
+/* 1 when a read parked on rt began to wait before x was queued and x is
+ * a transaction's first lock anywhere, exclusive (repl.h, "queue order":
+ * readers are not passed by new writers).  A transaction that holds a
+ * lock is not held back: the read may wait for it, and holding it back
+ * would close a cycle nobody searches (reads are not in the graph). */
+static int read_holds_back(const repl_shard *rt, const repl_wop *x)
+{
+	if (!x->facts.txn || op_shared(x) || repl_txn_nshards(x->facts.txn) > 0)
+		return 0;
+	for (int i = 0; i < rt->nreaders; i++)
+		if (rt->readers[i].since_us <= x->queued_us)
+			return 1;
+	return 0;
+}
+
+/* 1 when y, queued ahead of x, is a conflicting request x may not pass
+ * (repl.h, "queue order"): x is a shared request of a transaction that
+ * holds nothing on rt, y an exclusive one of another (or autocommit). */
+static int fifo_holds_back(const repl_shard *rt, const repl_wop *y, const repl_wop *x)
+{
+	return !y->exclusive && !op_shared(y) && y->facts.txn != x->facts.txn && op_shared(x) &&
+	       !repl_lock_holds(rt, x->facts.txn, 1) &&
+	       /* y held back by a read only: x may pass it (x conflicts with no read) */
+	       (repl_lock_blocks(rt, y->facts.txn, 0) || !read_holds_back(rt, y));
+}
+
+/* 1 when queued op x waits for the lock: a conflicting holder, a parked
+ * read ahead of it, or a conflicting request ahead that it may not pass. */
+static int op_waits(const repl_shard *rt, const repl_wop *x)
+{
+	if (x->exclusive)
+		return 0; /* a recovery op: not a transaction's */
+	if (repl_lock_blocks(rt, x->facts.txn, op_shared(x)) || read_holds_back(rt, x))
+		return 1;
+	if (!op_shared(x))
+		return 0; /* queue order holds back shared requests only */
+	for (const repl_wop *y = rt->qhead; y && y != x; y = y->next)
+		if (fifo_holds_back(rt, y, x))
+			return 1;
+	return 0;
+}
+
 /* The first queued op the shard's lock lets start (an exclusive op always
  * may: it is not a transaction's), and in *before the op ahead of it. */
 static repl_wop *next_startable(repl_shard *rt, repl_wop **before)
 {
 	*before = NULL;
 	for (repl_wop *x = rt->qhead; x; *before = x, x = x->next)
-		if (x->exclusive || !repl_lock_blocks(rt, x->facts.txn))
+		if (!op_waits(rt, x))
 			return x;
 	return NULL;
 }
@@ -1406,6 +1534,7 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	cat_shard *s = &t->shards[shard];
 	repl_shard *rt = repl_shard_get(c, t->id, shard);
 	repl_wop *op, *prev, *before;
+	int take;
 	if (!rt || !rt->qhead || !(op = next_startable(rt, &before)))
 		return;
 	if (rt->busy && !can_pipeline(c, s, rt, op))
@@ -1413,11 +1542,13 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	if (!op->exclusive && repl_shard_reconciling(c, s) &&
 	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return; /* copies have not reported since the restart: wait (kicked on STATUS) */
-	if (!op->exclusive && op->facts.txn && !rt->lock && !s->committed_known &&
+	take = !op->exclusive && op->facts.txn &&
+	       !repl_lock_holds(rt, op->facts.txn, op_shared(op));
+	if (take && !s->committed_known &&
 	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return; /* a lock's base must be a decided entry: wait for the decision */
-	if (!op->exclusive && op->facts.txn && !rt->lock &&
-	    (!s->committed_known || repl_lock_take(c, rt, s, op->facts.txn) != MUR_OK)) {
+	if (take && (!s->committed_known ||
+		     repl_lock_take(c, rt, s, op->facts.txn, op_shared(op)) != MUR_OK)) {
 		mur_error err;
 		unqueue(rt, op, before);
 		if (s->committed_known)
@@ -1437,7 +1568,9 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		return;
 	}
 	unqueue(rt, op, before);
-	if (op->lock_only) { /* the lock is held now: nothing to write */
+	if (take)
+		wake_lock_waits(c, rt, mur_now_us()); /* the lock is held now */
+	if (op->lock_only) {                          /* the lock is held now: nothing to write */
 		op_report(op);
 		wop_set_state(op, REPL_WOP_DONE);
 		op_free(op);
@@ -1471,17 +1604,49 @@ void repl_kick(repl_ctx *c, const cat_table *t, uint32_t shard)
 	start_next(c, (cat_table *)t, shard);
 }
 
-static int enqueue(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
+/* Put op at the tail of its shard's queue, not started yet. */
+static int queue_op(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
 {
 	repl_shard *rt = repl_shard_get(c, t->id, shard);
 	if (!rt)
 		return MUR_ENOMEM;
 	op->queued_us = mur_now_us();
+	op->check_us = op->queued_us + deadlock_us(op);
+	if (!op->exclusive)
+		wake_at(c, wait_due_us(op, op->queued_us));
 	if (rt->qtail)
 		rt->qtail->next = op;
 	else
 		rt->qhead = op;
 	rt->qtail = op;
+	return MUR_OK;
+}
+
+static int enqueue(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
+{
+	if (queue_op(c, t, shard, op) != MUR_OK)
+		return MUR_ENOMEM;
+	start_next(c, t, shard);
+	return MUR_OK;
+}
+
+/* Queue op of transaction op->facts.txn and start what may start, unless
+ * its wait closes a cycle of waits: then it leaves the queue and err says
+ * 40P01 (MUR_ERR; op is not freed). */
+static int enqueue_txn_op(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op, mur_error *err)
+{
+	repl_shard *rt;
+	if (queue_op(c, t, shard, op) != MUR_OK)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	rt = op_rt(op);
+	if (op->facts.txn && op_waits(rt, op) && repl_lock_in_cycle(c, op->facts.txn)) {
+		repl_wop *before = NULL;
+		for (repl_wop *x = rt->qhead; x != op; x = x->next)
+			before = x;
+		unqueue(rt, op, before);
+		repl_lock_deadlock_error(err, repl_txn_id(op->facts.txn));
+		return MUR_ERR;
+	}
 	start_next(c, t, shard);
 	return MUR_OK;
 }
@@ -1489,12 +1654,7 @@ static int enqueue(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
 int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_write_facts *facts,
 		    repl_wop_cb cb, void *arg, mur_error *err)
 {
-	const repl_shard *rt = repl_shard_find(c, t->id, shard);
 	repl_wop *op;
-	if (rt && repl_lock_would_deadlock(c, facts->txn, rt)) {
-		repl_lock_deadlock_error(err, repl_txn_id(facts->txn));
-		return MUR_ERR;
-	}
 	if (!(op = calloc(1, sizeof *op)))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	op->c = c;
@@ -1503,15 +1663,17 @@ int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_
 	op->lock_only = 1;
 	op->facts.txn = facts->txn;
 	op->facts.lock_timeout_ms = facts->lock_timeout_ms;
+	op->facts.deadlock_timeout_ms = facts->deadlock_timeout_ms;
+	op->facts.lock_shared = facts->lock_shared;
 	op->txn_id = repl_txn_id(facts->txn);
 	op->cb = cb;
 	op->cb_arg = arg;
 	exec_result_init(&op->primary);
 	mur_buf_init(&op->scratch);
 	mur_buf_init(&op->rows);
-	if (enqueue(c, (cat_table *)t, shard, op) != MUR_OK) {
+	if (enqueue_txn_op(c, (cat_table *)t, shard, op, err) != MUR_OK) {
 		op_free(op);
-		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return MUR_ERR;
 	}
 	return MUR_OK;
 }
@@ -1623,16 +1785,10 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 	}
 	if (!op->sql || !mur_buf_ok(&op->rows) || !mur_buf_ok(&op->scratch))
 		goto oom;
-	if (op->facts.txn) {
-		const repl_shard *rt = repl_shard_find(c, t->id, shard);
-		if (rt && repl_lock_would_deadlock(c, op->facts.txn, rt)) {
-			repl_lock_deadlock_error(err, repl_txn_id(op->facts.txn));
-			op_free(op);
-			return MUR_ERR;
-		}
+	if (enqueue_txn_op(c, (cat_table *)t, shard, op, err) != MUR_OK) {
+		op_free(op);
+		return MUR_ERR;
 	}
-	if (enqueue(c, (cat_table *)t, shard, op) != MUR_OK)
-		goto oom;
 	return MUR_OK;
 oom:
 	free(offs);
@@ -1640,27 +1796,71 @@ oom:
 	return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 }
 
-int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int max)
+int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int *shared, int max)
 {
 	int n = 0;
 	for (const repl_wop *x = rt->qhead; x && n < max; x = x->next) {
 		int seen = 0;
-		if (x->exclusive || !repl_lock_blocks(rt, x->facts.txn))
+		if (!op_waits(rt, x))
 			continue;
 		for (int i = 0; i < n; i++)
 			seen |= out[i] == x->txn_id;
-		if (!seen)
+		if (!seen) {
+			shared[n] = op_shared(x);
 			out[n++] = x->txn_id;
+		}
 	}
 	return n;
 }
 
-int repl_shard_queues(const repl_shard *rt, const repl_txn *tx)
+/* Add t to the n distinct transactions of out (up to max); returns n. */
+static int add_blocker(const repl_txn **out, int n, int max, const repl_txn *t)
 {
-	for (const repl_wop *x = rt->qhead; x; x = x->next)
-		if (!x->exclusive && x->facts.txn == tx)
-			return 1;
-	return 0;
+	for (int i = 0; i < n; i++)
+		if (out[i] == t)
+			return n;
+	if (t && n < max)
+		out[n++] = t;
+	return n;
+}
+
+/* Add the holders of rt other than tx that conflict with a request in
+ * mode shared. */
+static int add_holders(const repl_shard *rt, const repl_txn *tx, int shared, const repl_txn **out,
+		       int n, int max)
+{
+	if (rt->lock && rt->lock != tx)
+		n = add_blocker(out, n, max, rt->lock);
+	for (int i = 0; !shared && i < rt->nsharers; i++)
+		if (rt->sharers[i] != tx)
+			n = add_blocker(out, n, max, rt->sharers[i]);
+	return n;
+}
+
+int repl_shard_blockers(const repl_shard *rt, const repl_txn *tx, const repl_txn **out, int max)
+{
+	int n = 0;
+	for (const repl_wop *x = rt->qhead; x; x = x->next) {
+		if (x->exclusive || x->facts.txn != tx || !op_waits(rt, x))
+			continue;
+		n = add_holders(rt, tx, op_shared(x), out, n, max);
+		for (const repl_wop *y = rt->qhead; y != x; y = y->next)
+			if (fifo_holds_back(rt, y, x))
+				n = y->facts.txn ? add_blocker(out, n, max, y->facts.txn)
+						 : add_holders(rt, tx, 0, out, n, max);
+	}
+	return n;
+}
+
+/* The first transaction x waits for on rt (for an error's detail), or NULL. */
+static const repl_txn *op_blocker(const repl_shard *rt, const repl_wop *x)
+{
+	const repl_txn *b[1];
+	int n = add_holders(rt, x->facts.txn, op_shared(x), b, 0, 1);
+	for (const repl_wop *y = rt->qhead; y != x && !n; y = y->next)
+		if (fifo_holds_back(rt, y, x))
+			n = add_blocker(b, n, 1, y->facts.txn);
+	return n ? b[0] : NULL;
 }
 
 /* Take queued op x (behind `before`) out of its queue, failed with err,
@@ -1703,9 +1903,8 @@ static void cancel_on(repl_shard *rt, const repl_txn *tx, const mur_error *err, 
 	}
 }
 
-void repl_lock_timeouts(repl_ctx *c)
+void repl_lock_timeouts(repl_ctx *c, uint64_t now)
 {
-	uint64_t now = mur_now_us();
 	repl_wop *taken = NULL;
 	for (uint32_t b = 0; b < c->nbuckets; b++)
 		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
@@ -1713,24 +1912,50 @@ void repl_lock_timeouts(repl_ctx *c)
 			while (x) {
 				repl_wop *next = x->next;
 				mur_error err;
-				if (x->exclusive || !x->facts.lock_timeout_ms ||
-				    !repl_lock_blocks(rt, x->facts.txn) ||
-				    now - x->queued_us <
-					    (uint64_t)x->facts.lock_timeout_ms * 1000u) {
+				if (x->exclusive || lock_deadline_us(x) > now || !op_waits(rt, x)) {
 					before = x;
 					x = next;
 					continue;
 				}
 				mur_error_set(&err, SQLSTATE_LOCK_NOT_AVAILABLE,
 					      "canceling statement due to lock timeout");
-				mur_error_detail(&err, "shard %u is held by transaction %llu",
-						 rt->shard,
-						 (unsigned long long)repl_txn_id(rt->lock));
+				if (op_blocker(rt, x))
+					mur_error_detail(&err,
+							 "shard %u is held by transaction %llu",
+							 rt->shard,
+							 (unsigned long long)repl_txn_id(
+								 op_blocker(rt, x)));
 				cancel_take(rt, x, before, &err, &taken);
 				x = next;
 			}
 		}
 	cancel_report(taken);
+}
+
+const repl_txn *repl_deadlock_due(repl_ctx *c, uint64_t now)
+{
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			for (repl_wop *x = rt->qhead; x; x = x->next) {
+				if (x->exclusive || !x->facts.txn || x->check_us > now)
+					continue;
+				x->check_us = now + deadlock_us(x);
+				if (op_waits(rt, x) && repl_lock_in_cycle(c, x->facts.txn))
+					return x->facts.txn;
+			}
+	return NULL;
+}
+
+uint64_t repl_wait_next_due(const repl_ctx *c, uint64_t now)
+{
+	uint64_t due = UINT64_MAX;
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (const repl_shard *rt = c->shards[b]; rt; rt = rt->next)
+			for (const repl_wop *x = rt->qhead; x; x = x->next) {
+				uint64_t d = x->exclusive ? UINT64_MAX : wait_due_us(x, now);
+				due = d < due ? d : due;
+			}
+	return due;
 }
 
 int repl_cancel_txn_queued(repl_ctx *c, const repl_txn *tx, const mur_error *err)

@@ -42,6 +42,10 @@
 
 #include <stdint.h>
 
+/* plan_select.locks_rows: the shard locks a SELECT's locking clause takes. */
+#define PLAN_LOCK_ROWS_SHARE 1  /* FOR SHARE / FOR KEY SHARE: shared */
+#define PLAN_LOCK_ROWS_UPDATE 2 /* FOR UPDATE / FOR NO KEY UPDATE: exclusive */
+
 #define PLAN_TABLES_MAX EXEC_TASK_PLACEMENTS_MAX
 #define PLAN_PARAMS_MAX 1024
 #define PLAN_SHUFFLE_COLS_MAX 64 /* repartition hash columns (groups + 1 <= SQL_GROUP_MAX) */
@@ -121,7 +125,8 @@ typedef struct plan_select {
 	exec_agg_spec final_agg;
 	const char *final_sql; /* NULL: output = concatenated (merged) rows */
 	int locks_rows;        /* SELECT … FOR UPDATE / SHARE: in a block, the executor
-				   takes the lock of every shard read (docs/transactions.md) */
+				   takes the lock of every shard read (docs/transactions.md):
+				   PLAN_LOCK_ROWS_SHARE or _UPDATE; 0: none */
 	const char *strategy;  /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
 	const char *merge_desc; /* for EXPLAIN: what the leader does, one line */
 	/* Repartition (docs/shuffle.md), the alternative to gathering every

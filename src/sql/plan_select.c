@@ -855,7 +855,9 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 {
 	plan_select *ps = &p->u.select;
 	ps->ntables = q->nrte;
-	ps->locks_rows = q->locks_rows;
+	ps->locks_rows = q->locks_rows == SQL_LOCK_ROWS_UPDATE  ? PLAN_LOCK_ROWS_UPDATE
+			 : q->locks_rows == SQL_LOCK_ROWS_SHARE ? PLAN_LOCK_ROWS_SHARE
+								: 0;
 	for (int i = 0; i < q->nrte; i++)
 		ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
 	if (find_driver(q) < 0)

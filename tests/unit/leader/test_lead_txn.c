@@ -12,10 +12,12 @@
  * client hears; a wait that closes a cycle gets 40P01; ROLLBACK TO a
  * savepoint undoes to it (a shard first written after it: to its base),
  * RELEASE and 25P01 / 3B001 as PostgreSQL; SELECT … FOR UPDATE takes
- * the lock and a waiter with lock_timeout gets 55P03; the session's state
- * machine has exactly the arrows drawn in lead_int.h; murphy.transactions'
- * state follows a two-shard COMMIT step by step; a recorded decision is
- * trimmed only once no copy needs it and it is old.
+ * the lock and a waiter with lock_timeout gets 55P03; SERIALIZABLE
+ * readers share a shard and a writer waits for them; a cycle no wait
+ * closed is found once a waiter waited deadlock_timeout; the session's
+ * state machine has exactly the arrows drawn in lead_int.h;
+ * murphy.transactions' state follows a two-shard COMMIT step by step; a
+ * recorded decision is trimmed only once no copy needs it and it is old.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -607,6 +609,109 @@ static void test_restart_marker_releases_each_shard_it_lands_on(void **state)
 	lf_free(fx);
 }
 
+/* Two SERIALIZABLE blocks read t's shard together: their locks are
+ * shared, so each one's read goes out at once; an autocommit writer waits
+ * for both (murphy.locks: two shared holders, one exclusive waiter). */
+static void test_serializable_readers_share_and_a_writer_waits(void **state)
+{
+	(void)state;
+	lf_fixture *fx = setup_at_two();
+	void *a = lf_session(fx), *b = lf_session(fx), *c = lf_session(fx);
+	repl_lock_info lk[8];
+	settled_ok(fx, lf_exec(fx, a, "BEGIN ISOLATION LEVEL SERIALIZABLE"));
+	settled_ok(fx, lf_exec(fx, b, "BEGIN ISOLATION LEVEL SERIALIZABLE"));
+	int first = lf_ntasks(fx);
+	lf_exec(fx, a, "SELECT v FROM t WHERE id = 1");
+	lf_exec(fx, b, "SELECT v FROM t WHERE id = 1");
+	assert_int_equal(count_kind(fx, first, EXEC_TASK_QUERY), 2); /* neither waits */
+	lf_settle(fx); /* the fixture fails QUERY: the blocks fail, their locks stay */
+	first = lf_ntasks(fx);
+	lf_query *w = lf_exec(fx, c, "UPDATE t SET v = 'x' WHERE id = 2");
+	lf_settle(fx);
+	assert_false(lf_done(w));
+	assert_int_equal(count_kind(fx, first, EXEC_TASK_WRITE), 0);
+	assert_int_equal(repl_lock_list(lf_engine(fx)->repl, lk, 8), 3);
+	assert_string_equal(lk[0].mode, "shared");
+	assert_string_equal(lk[1].mode, "shared");
+	assert_true(lk[0].granted && lk[1].granted && !lk[2].granted);
+	assert_string_equal(lk[2].mode, "exclusive");
+	settled_ok(fx, lf_exec(fx, a, "ROLLBACK"));
+	lf_settle(fx);
+	assert_false(lf_done(w)); /* b still shares the shard */
+	settled_ok(fx, lf_exec(fx, b, "ROLLBACK"));
+	lf_settle(fx);
+	assert_true(lf_done(w));
+	assert_string_equal(lf_sqlstate(w), "");
+	assert_int_equal(count_kind(fx, first, EXEC_TASK_UNDO), 0); /* readers wrote nothing */
+	lf_free(fx);
+}
+
+/* The shard of m (two shards) holding id, or -1. */
+static int shard_of_id(lf_fixture *fx, int64_t id)
+{
+	for (uint32_t sh = 0; sh < 2; sh++)
+		if (lf_copy_holds_int(fx, lf_node(fx, 1), lf_file(fx, "m", sh), 0, id))
+			return (int)sh;
+	return -1;
+}
+
+/* A cycle no wait closed: X holds shard p, A shard q; B's statement over
+ * both waits for both; A then waits for p behind B.  X's ROLLBACK hands p
+ * to B: B waits for A, A for B.  Nothing is refused until a waiter has
+ * waited deadlock_timeout (200ms here); then exactly one gets 40P01, and
+ * its ROLLBACK lets the other finish. */
+static void test_deadlock_found_at_deadlock_timeout(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	int64_t ip = 1, iq = 0;
+	lf_ok(fx, "CREATE TABLE m (id int PRIMARY KEY, v text) WITH (shards = 2, replicas = 3)");
+	for (int i = 1; i <= 8; i++) {
+		char sql[64];
+		snprintf(sql, sizeof sql, "INSERT INTO m VALUES (%d, 'a')", i);
+		lf_ok(fx, sql);
+	}
+	for (int64_t i = 2; i <= 8 && !iq; i++)
+		if (shard_of_id(fx, i) != shard_of_id(fx, ip))
+			iq = i;
+	assert_true(iq > 0);
+	void *x = lf_session(fx), *a = lf_session(fx), *b = lf_session(fx);
+	char sql[96];
+	settled_ok(fx, lf_exec(fx, a, "SET deadlock_timeout = '200ms'"));
+	settled_ok(fx, lf_exec(fx, b, "SET deadlock_timeout = '200ms'"));
+	for (int i = 0; i < 3; i++)
+		settled_ok(fx, lf_exec(fx, (void *[]){x, a, b}[i], "BEGIN"));
+	snprintf(sql, sizeof sql, "UPDATE m SET v = 'x' WHERE id = %lld", (long long)ip);
+	settled_ok(fx, lf_exec(fx, x, sql));
+	snprintf(sql, sizeof sql, "UPDATE m SET v = 'a' WHERE id = %lld", (long long)iq);
+	settled_ok(fx, lf_exec(fx, a, sql));
+	lf_query *qb = lf_exec(fx, b, "UPDATE m SET v = 'b'");
+	lf_settle(fx);
+	snprintf(sql, sizeof sql, "UPDATE m SET v = 'a' WHERE id = %lld", (long long)ip);
+	lf_query *qa = lf_exec(fx, a, sql);
+	lf_settle(fx);
+	assert_false(lf_done(qa) || lf_done(qb)); /* no wait closed a cycle */
+	settled_ok(fx, lf_exec(fx, x, "ROLLBACK"));
+	lf_settle(fx);
+	assert_false(lf_done(qa) || lf_done(qb)); /* the cycle: nobody found it yet */
+	lf_advance_ms(fx, 150);
+	lf_tick(fx);
+	lf_settle(fx);
+	assert_false(lf_done(qa) || lf_done(qb)); /* 150 ms < deadlock_timeout */
+	lf_advance_ms(fx, 100);
+	lf_tick(fx);
+	lf_settle(fx);
+	assert_true(lf_done(qa) != lf_done(qb)); /* one victim */
+	lf_query *victim = lf_done(qa) ? qa : qb, *other = lf_done(qa) ? qb : qa;
+	assert_string_equal(lf_sqlstate(victim), "40P01");
+	settled_ok(fx, lf_exec(fx, victim == qa ? a : b, "ROLLBACK"));
+	lf_settle(fx);
+	assert_true(lf_done(other));
+	assert_string_equal(lf_sqlstate(other), "");
+	settled_ok(fx, lf_exec(fx, other == qa ? a : b, "COMMIT"));
+	lf_free(fx);
+}
+
 /* Every pair of states: exactly the arrows of the diagram. */
 static void test_session_state_machine(void **state)
 {
@@ -845,6 +950,8 @@ int main(void)
 		cmocka_unit_test(test_restart_marker_goes_before_queued_writes),
 		cmocka_unit_test(test_rollback_undoes_a_copy_whose_answer_was_lost),
 		cmocka_unit_test(test_restart_marker_releases_each_shard_it_lands_on),
+		cmocka_unit_test(test_serializable_readers_share_and_a_writer_waits),
+		cmocka_unit_test(test_deadlock_found_at_deadlock_timeout),
 		cmocka_unit_test(test_session_state_machine),
 		cmocka_unit_test(test_view_state_follows_the_commit),
 		cmocka_unit_test(test_recorded_decision_trimmed_only_when_no_copy_needs_it),
