@@ -66,6 +66,19 @@
  * to the front of the queue (no client was answered), and n's undo rolls
  * their copies back with its own.
  *
+ * Pipelined writes (a transaction block's statements, facts.pipelined).
+ * A statement that is not a row insert is answered at REPLICATING: once
+ * the primary ran it and logged its entry (the answer is the primary's:
+ * rows affected, RETURNING rows), without waiting for the copies' APPLYs.
+ * The op stays in flight until its quorum decides it.  The transaction
+ * holds the shard's lock, so nobody else reads or writes the entry
+ * meanwhile; its own reads go to the primary, which holds it
+ * (repl_read_gated_txn).  Its COMMIT (and the decision of a multi-shard
+ * one) waits until no op of it is in flight on any shard it holds
+ * (repl_txn_commit); an entry that missed its quorum is undone as any
+ * failed write is, and *dooms* the transaction: its next write and its
+ * COMMIT fail, and COMMIT rolls it back.
+ *
  * Exclusive ops (catch-up of a placement before it is switched in) go
  * through the same queue, so no write can slip between the catch-up and
  * the switch.
@@ -182,6 +195,10 @@ typedef struct repl_write_facts {
 	uint32_t lock_timeout_ms; /* the longest it waits for another transaction's lock
 				     before failing with 55P03 (checked each repl_tick);
 				     0: no limit */
+	int pipelined;            /* a block's write (txn set): answered once the primary logged its
+			  entry, before the quorum holds it; the transaction's COMMIT
+			  waits for the quorum, and a write that misses it makes the
+			  COMMIT fail (see "Pipelined writes" below) */
 } repl_write_facts;
 
 /* Submit one shard's write: sql run once with params (nparams) or once per
@@ -220,6 +237,11 @@ int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_v
  * entries (it reads its own writes). */
 int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
 			const repl_txn *tx, repl_resume_fn resume, void *arg, mur_error *err);
+
+/* The LSN a read of shard `shard` of t must see: the committed entry, or
+ * past it the newest entry the lock holder's pipelined writes logged on
+ * the primary (only the holder reads the shard then). */
+uint64_t repl_read_lsn(repl_ctx *c, const cat_table *t, uint32_t shard);
 
 /* 1 while the shard's committed entry is unknown after a (re)start and a
  * copy that is not dead has not reported. */

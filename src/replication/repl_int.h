@@ -138,7 +138,21 @@ int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int max);
 /* 1 when tx (NULL: autocommit) has an op queued on rt. */
 int repl_shard_queues(const repl_shard *rt, const repl_txn *tx);
 
+/* The newest entry of shard s (of table table_id) a read may see: the
+ * committed one, or a later one of an op in flight that is logged and
+ * neither failed nor given up (a pipelined write of the lock holder);
+ * its entry id in *entry (may be NULL). */
+uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t *entry);
+
 /* repl_lock.c */
+/* A pipelined write of tx failed after its client was answered: tx is
+ * doomed (err says why); its next write and its COMMIT fail. */
+void repl_txn_doom(repl_txn *tx, const mur_error *err);
+/* 1 (err filled) when tx is doomed. */
+int repl_txn_doomed(const repl_txn *tx, mur_error *err);
+/* rt has no op in flight any more: a COMMIT of its holder waiting for its
+ * pipelined writes goes on once every shard it holds is idle. */
+void repl_lock_shard_idle(repl_ctx *c, repl_shard *rt);
 /* 1 when rt's lock holds back an op of tx (NULL: autocommit): another
  * transaction holds it. */
 int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx);

@@ -66,11 +66,14 @@ struct repl_txn {
 	repl_quorum q;    /* commit: the markers' write quorum */
 	int mark_pending; /* commit: markers in flight (+1 while sending) */
 	int marks_ok, marks_failed;
-	int retrying; /* committed on some shards: the others' markers are
+	int retrying;    /* committed on some shards: the others' markers are
 				sent again each tick until they hold */
-	int decided;  /* commit: the outcome is recorded durably (several shards):
+	int decided;     /* commit: the outcome is recorded durably (several shards):
 				it is committed whatever happens to the markers */
-	int failed;   /* abort: an undo failed (a copy keeps tx's entries) */
+	int failed;      /* abort: an undo failed (a copy keeps tx's entries) */
+	int commit_wait; /* commit: waits for its pipelined writes in flight */
+	int doomed;      /* a pipelined write missed its quorum: COMMIT rolls back */
+	mur_error doom_err;
 	mur_error err;
 	repl_txn_cb cb;
 	void *cb_arg;
@@ -277,14 +280,83 @@ static int record_decision(repl_ctx *c, repl_txn *tx)
 	return MUR_OK;
 }
 
+void repl_txn_doom(repl_txn *tx, const mur_error *err)
+{
+	if (tx->doomed)
+		return;
+	tx->doomed = 1;
+	tx->doom_err = *err;
+	MLOG(INFO, "txn", "transaction %llu: a pipelined write failed: %s",
+	     (unsigned long long)tx->id, err->message);
+}
+
+int repl_txn_doomed(const repl_txn *tx, mur_error *err)
+{
+	if (!tx->doomed)
+		return 0;
+	mur_error_set(err, SQLSTATE_TRANSACTION_ROLLBACK,
+		      "transaction %llu cannot go on: one of its writes did not reach its "
+		      "write quorum and was undone",
+		      (unsigned long long)tx->id);
+	mur_error_detail(err, "%s", tx->doom_err.message);
+	mur_error_hint(err, "ROLLBACK, then retry the transaction");
+	return 1;
+}
+
+/* 1 while an op is in flight on a shard tx holds: a pipelined write of tx
+ * may not be at its quorum yet. */
+static int txn_busy(repl_ctx *c, const repl_txn *tx)
+{
+	for (int i = 0; i < tx->nparts; i++) {
+		const repl_shard *rt = repl_shard_find(c, tx->parts[i].table_id,
+						       tx->parts[i].shard);
+		if (rt && rt->busy)
+			return 1;
+	}
+	return 0;
+}
+
+static void commit_start(repl_ctx *c, repl_txn *tx);
+
 void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg)
 {
-	int nwrote = 0;
 	assert(!tx->ending);
 	tx->ending = 1;
 	tx->cb = cb;
 	tx->cb_arg = arg;
 	tx->q = q;
+	if (txn_busy(c, tx)) { /* prepared = every entry at its quorum: wait */
+		tx->commit_wait = 1;
+		return;
+	}
+	commit_start(c, tx);
+}
+
+void repl_lock_shard_idle(repl_ctx *c, repl_shard *rt)
+{
+	repl_txn *tx = rt->lock;
+	if (tx && tx->commit_wait && !txn_busy(c, tx))
+		commit_start(c, tx);
+}
+
+/* Every op of tx is decided: a doomed tx is undone (COMMIT fails), else
+ * the decision (several shards) and the markers. */
+static void commit_start(repl_ctx *c, repl_txn *tx)
+{
+	int nwrote = 0;
+	tx->commit_wait = 0;
+	if (tx->doomed) {
+		tx->failed = 1;
+		/* certain: no marker was sent, so nothing of tx is decided */
+		mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
+			      "COMMIT failed, transaction %llu rolled back: a write of it did not "
+			      "reach its write quorum",
+			      (unsigned long long)tx->id);
+		mur_error_detail(&tx->err, "%s", tx->doom_err.message);
+		mur_error_hint(&tx->err, "nothing of the transaction remains; retry it");
+		txn_abort_undo(c, tx);
+		return;
+	}
 	for (int i = 0; i < tx->nparts; i++)
 		nwrote += part_wrote(c, &tx->parts[i]);
 	if (nwrote > 1) { /* two-phase: every entry is prepared (at its quorum) */
@@ -425,9 +497,13 @@ static void part_undone(repl_ctx *c, part_undo *pu)
 	if (t && pt->shard < t->nshards) {
 		cat_shard *s = &t->shards[pt->shard];
 		/* the entries after the target were never decided: the committed
-		 * entry goes back (repl_committed only moves it forward) */
-		s->committed_lsn = pu->lsn;
-		s->committed_entry = pu->entry;
+		 * entry goes back (repl_committed only moves it forward); a target
+		 * past it (a savepoint after a pipelined write that then failed:
+		 * tx is doomed) leaves it */
+		if (pu->lsn <= s->committed_lsn) {
+			s->committed_lsn = pu->lsn;
+			s->committed_entry = pu->entry;
+		}
 		repl_exclusive_done(c, t, pt->shard);
 	}
 	free(pu);
@@ -612,8 +688,11 @@ repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx)
 		const cat_shard *s = t && tx->parts[i].shard < t->nshards
 					     ? &t->shards[tx->parts[i].shard]
 					     : NULL;
-		sp->lsn[i] = s ? s->committed_lsn : tx->parts[i].base_lsn;
-		sp->entry[i] = s ? s->committed_entry : tx->parts[i].base_entry;
+		/* past the committed entry: tx's pipelined writes in flight */
+		sp->lsn[i] = s ? repl_shard_tip(c, tx->parts[i].table_id, s, &sp->entry[i])
+			       : tx->parts[i].base_lsn;
+		if (!s)
+			sp->entry[i] = tx->parts[i].base_entry;
 	}
 	return sp;
 }

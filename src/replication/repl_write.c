@@ -57,6 +57,7 @@ struct repl_wop {
 	 * and a group that gives its members back reports nothing). */
 	repl_wop_state state;
 	int reported;
+	int early; /* a pipelined write answered at REPLICATING, before its quorum */
 	uint64_t entry_id;
 	uint64_t lsn;
 	exec_result primary; /* the primary's answer (rows, changes, changeset) */
@@ -247,12 +248,60 @@ int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_v
 	return repl_read_gated_txn(c, t, shard, key, NULL, resume, arg, err);
 }
 
+uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t *entry)
+{
+	const repl_shard *rt = repl_shard_find(c, table_id, s->index);
+	uint64_t lsn = s->committed_lsn, id = s->committed_entry;
+	for (const repl_wop *x = rt ? rt->fhead : NULL; x; x = x->fnext)
+		if ((x->state == REPL_WOP_REPLICATING || x->state == REPL_WOP_COMMITTED) &&
+		    !x->failed && x->lsn > lsn) {
+			lsn = x->lsn;
+			id = x->entry_id;
+		}
+	if (entry)
+		*entry = id;
+	return lsn;
+}
+
+uint64_t repl_read_lsn(repl_ctx *c, const cat_table *t, uint32_t shard)
+{
+	const repl_shard *rt = repl_shard_find(c, t->id, shard);
+	const cat_shard *s = &t->shards[shard];
+	return rt && rt->lock ? repl_shard_tip(c, t->id, s, NULL) : s->committed_lsn;
+}
+
+/* May the lock holder read its shard while its pipelined writes are in
+ * flight?  Yes when every op in flight is a logged write of the holder
+ * that has not failed (answered early, or committed) and the primary, the
+ * copy repl_read_node picks first, holds them all. */
+static int holder_reads(repl_ctx *c, const cat_table *t, const repl_shard *rt)
+{
+	const cat_shard *s = &t->shards[rt->shard];
+	uint64_t tip = repl_shard_tip(c, t->id, s, NULL);
+	int n = 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
+		if (x->facts.txn != rt->lock || x->failed ||
+		    !(x->early || x->state == REPL_WOP_COMMITTED))
+			return 0;
+	if (n != rt->busy) /* an exclusive op (catch-up, undo) runs: wait for it */
+		return 0;
+	for (int k = 0; k < s->nplacements; k++) {
+		const cat_placement *p = &s->placements[k];
+		if (p->role == CAT_PRIMARY)
+			return p->state == CAT_PL_CURRENT && p->applied_lsn >= tip &&
+			       repl_connected(c, p->node_id);
+	}
+	return 0;
+}
+
 int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
 			const repl_txn *tx, repl_resume_fn resume, void *arg, mur_error *err)
 {
 	repl_shard *rt = repl_shard_find(c, t->id, shard); /* none yet: no write ever gated it */
 	if (!rt || (!rt->gated && !repl_lock_blocks(rt, tx)))
 		return 0;
+	if (tx && rt->lock == tx && holder_reads(c, t, rt))
+		return 0; /* it reads its own pipelined writes on the primary */
 	/* another transaction's entries are undecided until it ends, whatever
 	 * keys they hold */
 	if (!repl_lock_blocks(rt, tx) && key && t->dist_col >= 0 && !key_undecided(t, rt, key))
@@ -453,6 +502,8 @@ static void op_done(repl_wop *op)
 		ungroup(op);
 	if (op->failed && op->state != REPL_WOP_COMMITTED && op->unknown > 0)
 		outcome_unknown(op);
+	if (op->early && op->failed && op->state != REPL_WOP_COMMITTED)
+		repl_txn_doom(op->facts.txn, &op->err); /* its client heard success already */
 	op_report(op);
 	if (s && (rt = op_rt(op))) {
 		flight_remove(rt, op);
@@ -464,6 +515,9 @@ static void op_done(repl_wop *op)
 	if (!s)
 		return;
 	start_next(c, t, shard);
+	rt = repl_shard_find(c, table_id, shard);
+	if (rt && !rt->busy && rt->lock)
+		repl_lock_shard_idle(c, rt); /* a COMMIT may wait for this op */
 	rt = repl_shard_find(c, table_id, shard);
 	if (c->nwaiters && (!rt || !rt->busy))
 		repl_resume_waiters(c); /* a DROP TABLE may be waiting for this shard */
@@ -1144,6 +1198,13 @@ static void primary_done(void *arg, exec_result *res)
 	op->nholders = 0;
 	hold(op, p, node_id);
 	wop_set_state(op, REPL_WOP_REPLICATING);
+	if (op->facts.pipelined && op->facts.txn && !op->marker) {
+		/* a block's write: the client hears the primary's answer now; the
+		 * transaction's COMMIT waits for the quorum (repl.h, "Pipelined
+		 * writes").  op stays in flight: the callback cannot free it */
+		op->early = 1;
+		op_report(op);
+	}
 	send_applies(op);
 }
 
@@ -1567,6 +1628,9 @@ void repl_exclusive_done(repl_ctx *c, cat_table *t, uint32_t shard)
 	if (rt)
 		rt->busy = 0;
 	start_next(c, t, shard);
+	rt = repl_shard_find(c, t->id, shard);
+	if (rt && !rt->busy && rt->lock)
+		repl_lock_shard_idle(c, rt);
 }
 
 int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, const char *sql,
@@ -1625,6 +1689,10 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 		goto oom;
 	if (op->facts.txn) {
 		const repl_shard *rt = repl_shard_find(c, t->id, shard);
+		if (repl_txn_doomed(op->facts.txn, err)) {
+			op_free(op);
+			return MUR_ERR;
+		}
 		if (rt && repl_lock_would_deadlock(c, op->facts.txn, rt)) {
 			repl_lock_deadlock_error(err, repl_txn_id(op->facts.txn));
 			op_free(op);
