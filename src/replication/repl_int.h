@@ -143,6 +143,9 @@ int repl_shard_queues(const repl_shard *rt, const repl_txn *tx);
  * neither failed nor given up (a pipelined write of the lock holder);
  * its entry id in *entry (may be NULL). */
 uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t *entry);
+/* 1 when every op in flight on rt is committed (at its quorum; some
+ * answers may still be out) and no exclusive op runs. */
+int repl_shard_settled(const repl_shard *rt);
 
 /* repl_lock.c */
 /* A pipelined write of tx failed after its client was answered: tx is
@@ -150,13 +153,14 @@ uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s
 void repl_txn_doom(repl_txn *tx, const mur_error *err);
 /* 1 (err filled) when tx is doomed. */
 int repl_txn_doomed(const repl_txn *tx, mur_error *err);
-/* rt has no op in flight any more: a COMMIT of its holder waiting for its
- * pipelined writes goes on once every shard it holds is idle. */
-void repl_lock_shard_idle(repl_ctx *c, repl_shard *rt);
+/* An op on rt was decided or is done: a COMMIT of rt's holder waiting for
+ * its pipelined writes goes on once every shard it holds is settled. */
+void repl_lock_shard_settled(repl_ctx *c, repl_shard *rt);
 /* 1 when rt's lock holds back an op of tx (NULL: autocommit): another
  * transaction holds it. */
 int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx);
-/* tx's first op on shard s starts (the shard is idle): tx takes its lock,
+/* tx's first op on shard s starts (every op in flight there is committed,
+ * repl_shard_settled): tx takes its lock,
  * with the shard's committed entry as its base.  MUR_ENOMEM: not taken. */
 int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx);
 /* 1 when an op of tx waiting for rt's lock would close a cycle of waits. */

@@ -11,12 +11,13 @@
  *
  * Invariants:
  *   1. A part exists exactly while rt->lock == its transaction.
- *   2. A lock is taken only when the shard is idle (no op in flight) and
- *      its committed entry is known (never before a restarted leader
- *      decided it), so base is decided, and the holder's entries are the
- *      log's suffix
- *      after base: every op started while the lock is held is the
- *      holder's (start_next in repl_write.c asks repl_lock_blocks).
+ *   2. A lock is taken only when every op in flight on the shard is
+ *      committed (no undecided entry: repl_shard_settled; their slower
+ *      copies' answers may still be out) and its committed entry is known
+ *      (never before a restarted leader decided it), so base is decided,
+ *      and the holder's entries are the log's suffix after base: every op
+ *      started while the lock is held is the holder's (start_next in
+ *      repl_write.c asks repl_lock_blocks).
  *   3. Abort undoes a shard through the shard's queue (an exclusive op):
  *      it runs once the holder's ops in flight there are done.
  *
@@ -115,7 +116,7 @@ int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx)
 int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx)
 {
 	(void)c;
-	assert(!rt->lock && !rt->busy && s->committed_known); /* invariant 2 */
+	assert(!rt->lock && repl_shard_settled(rt) && s->committed_known); /* invariant 2 */
 	if (tx->nparts == tx->capparts) {
 		int cap = tx->capparts ? tx->capparts * 2 : 8;
 		repl_txn_part *g = realloc(tx->parts, (size_t)cap * sizeof *g);
@@ -250,12 +251,14 @@ static void send_marker(repl_ctx *c, repl_txn *tx, int i)
 	}
 }
 
-/* 1 when tx wrote entries on part pt's shard (a part only locked by
- * SELECT … FOR UPDATE, or whose writes changed no row, has none). */
+/* 1 when tx wrote entries on part pt's shard, decided or pipelined and in
+ * flight (a part only locked by SELECT … FOR UPDATE, or whose writes
+ * changed no row, has none). */
 static int part_wrote(repl_ctx *c, const repl_txn_part *pt)
 {
 	const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
-	return t && pt->shard < t->nshards && t->shards[pt->shard].committed_lsn > pt->base_lsn;
+	return t && pt->shard < t->nshards &&
+	       repl_shard_tip(c, pt->table_id, &t->shards[pt->shard], NULL) > pt->base_lsn;
 }
 
 /* Record tx committed in the catalog (fsync'd) before any marker: a
@@ -303,20 +306,30 @@ int repl_txn_doomed(const repl_txn *tx, mur_error *err)
 	return 1;
 }
 
-/* 1 while an op is in flight on a shard tx holds: a pipelined write of tx
- * may not be at its quorum yet. */
+/* 1 while an op on a shard tx holds is undecided (a pipelined write of tx
+ * not at its quorum yet, or being undone) or an exclusive op runs there. */
 static int txn_busy(repl_ctx *c, const repl_txn *tx)
 {
 	for (int i = 0; i < tx->nparts; i++) {
 		const repl_shard *rt = repl_shard_find(c, tx->parts[i].table_id,
 						       tx->parts[i].shard);
-		if (rt && rt->busy)
+		if (rt && !repl_shard_settled(rt))
 			return 1;
 	}
 	return 0;
 }
 
 static void commit_start(repl_ctx *c, repl_txn *tx);
+static int part_wrote(repl_ctx *c, const repl_txn_part *pt);
+
+/* Shards tx wrote entries on (decided or in flight). */
+static int txn_nwrote(repl_ctx *c, const repl_txn *tx)
+{
+	int n = 0;
+	for (int i = 0; i < tx->nparts; i++)
+		n += part_wrote(c, &tx->parts[i]);
+	return n;
+}
 
 void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg)
 {
@@ -325,14 +338,18 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 	tx->cb = cb;
 	tx->cb_arg = arg;
 	tx->q = q;
-	if (txn_busy(c, tx)) { /* prepared = every entry at its quorum: wait */
+	if (txn_busy(c, tx) && (tx->doomed || txn_nwrote(c, tx) > 1)) {
+		/* two-phase: the decision needs every entry prepared (at its
+		 * quorum) first.  One shard: its marker goes behind the entries
+		 * in flight at once (repl_write.c, marker_can_pipeline) and is
+		 * decided after them; one of them failing dooms tx */
 		tx->commit_wait = 1;
 		return;
 	}
 	commit_start(c, tx);
 }
 
-void repl_lock_shard_idle(repl_ctx *c, repl_shard *rt)
+void repl_lock_shard_settled(repl_ctx *c, repl_shard *rt)
 {
 	repl_txn *tx = rt->lock;
 	if (tx && tx->commit_wait && !txn_busy(c, tx))
@@ -343,7 +360,7 @@ void repl_lock_shard_idle(repl_ctx *c, repl_shard *rt)
  * the decision (several shards) and the markers. */
 static void commit_start(repl_ctx *c, repl_txn *tx)
 {
-	int nwrote = 0;
+	int nwrote;
 	tx->commit_wait = 0;
 	if (tx->doomed) {
 		tx->failed = 1;
@@ -357,8 +374,7 @@ static void commit_start(repl_ctx *c, repl_txn *tx)
 		txn_abort_undo(c, tx);
 		return;
 	}
-	for (int i = 0; i < tx->nparts; i++)
-		nwrote += part_wrote(c, &tx->parts[i]);
+	nwrote = txn_nwrote(c, tx);
 	if (nwrote > 1) { /* two-phase: every entry is prepared (at its quorum) */
 		fault_point(c, "txn_after_prepare");
 		if (record_decision(c, tx) != MUR_OK) {
