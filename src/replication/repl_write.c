@@ -1488,7 +1488,8 @@ static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *
 	if (rt->lock || !op->facts.txn || op->exclusive || rt->busy >= c->write_pipeline)
 		return 0;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x->state != REPL_WOP_COMMITTED || (x->parallel && !x->primary_in))
+		if (x->state != REPL_WOP_COMMITTED ||
+		    (x->parallel && (!x->primary_in || x->primary_refused)))
 			return 0;
 	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
