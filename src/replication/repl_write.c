@@ -527,7 +527,6 @@ static void op_done(repl_wop *op)
 	rt = repl_shard_find(c, table_id, shard);
 	if (rt && rt->lock)
 		repl_lock_shard_settled(c, rt); /* a COMMIT may wait for this op */
-	rt = repl_shard_find(c, table_id, shard);
 	if (c->nwaiters && (!rt || !rt->busy))
 		repl_resume_waiters(c); /* a DROP TABLE may be waiting for this shard */
 }
@@ -1472,9 +1471,6 @@ static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop
 	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
 
-/* May op start while the shard's ops in flight are not done?  Only row
- * inserts behind row inserts, none of them failed, on the same primary,
- * while no read waits for the shard's gate to lift. */
 /* May op, a transaction's first on the shard (it takes the lock), start
  * behind the ops in flight?  When each of them is committed with its
  * primary's answer in (only slower copies' answers are out) and no
@@ -1494,6 +1490,10 @@ static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *
 	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
 
+/* May op start while the shard's ops in flight are not done?  A commit
+ * marker or a transaction's first op as above; otherwise only row inserts
+ * behind row inserts, none of them failed, on the same primary, while no
+ * read waits for the shard's gate to lift. */
 static int can_pipeline(repl_ctx *c, cat_shard *s, const repl_shard *rt, const repl_wop *op)
 {
 	const cat_placement *p = cat_placement_on(s, rt->pipe_primary);
