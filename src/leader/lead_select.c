@@ -139,11 +139,15 @@ static uint32_t shard_of(const plan_select *ps, int i, uint32_t shard)
 
 /* A join reads shard i of every table inside one follower: pick a node
  * holding a current copy of each (the primary of tables[0] first). */
-static int current_on(lead_engine *e, const cat_shard *s, uint32_t node)
+/* Does node hold a current copy of shard sh of t, with every entry a read
+ * must see (the lock holder's pipelined writes included)? */
+static int current_on(lead_engine *e, const cat_table *t, uint32_t sh, uint32_t node)
 {
+	const cat_shard *s = &t->shards[sh];
+	uint64_t need = repl_read_lsn(e->repl, t, sh);
 	for (int k = 0; k < s->nplacements; k++)
 		if (s->placements[k].node_id == node && s->placements[k].state == CAT_PL_CURRENT &&
-		    s->placements[k].applied_lsn >= s->committed_lsn)
+		    s->placements[k].applied_lsn >= need)
 			return e->tr.connected(e->tr.ctx, node);
 	return 0;
 }
@@ -157,8 +161,7 @@ static uint32_t colocated_node(lead_engine *e, const plan_select *ps, uint32_t s
 			uint32_t node = pass == 0 ? first : s0->placements[k].node_id;
 			int ok = node != 0;
 			for (int i = 0; i < ps->ntables && ok; i++)
-				ok = current_on(e, &ps->tables[i]->shards[shard_of(ps, i, shard)],
-						node);
+				ok = current_on(e, ps->tables[i], shard_of(ps, i, shard), node);
 			if (ok)
 				return node;
 			if (pass == 0)

@@ -492,6 +492,7 @@ int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts)
 			return MUR_ERR;
 		}
 		*out = s->tx;
+		facts->pipelined = 1; /* answered at the primary; COMMIT waits for the quorum */
 		return MUR_OK;
 	}
 	if (!top->itx && nshards > 1) {

@@ -54,7 +54,10 @@
  * Pipelining.  A shard takes its next op at DONE, except that a small row
  * insert (no RETURNING, no ON CONFLICT, rows under 128 KiB) starts at once
  * behind other such inserts in flight, up to 8, while no read waits for
- * the gate and none of them failed:
+ * the gate and none of them failed; a transaction's first op on the shard
+ * (it takes the lock) starts behind ops that are all COMMITTED (only
+ * slower copies' answers out); and a one-shard transaction's commit marker
+ * starts behind its own pipelined writes (below):
  *
  *   in flight:  [n: COMMITTED, waits for one copy] [n+1: REPLICATING] [n+2: PRIMARY]
  *                       every copy receives n, n+1, n+2 in this order
@@ -65,6 +68,19 @@
  * When op n fails, the ops behind it wait for all their answers, go back
  * to the front of the queue (no client was answered), and n's undo rolls
  * their copies back with its own.
+ *
+ * Pipelined writes (a transaction block's statements, facts.pipelined).
+ * A statement that is not a row insert is answered at REPLICATING: once
+ * the primary ran it and logged its entry (the answer is the primary's:
+ * rows affected, RETURNING rows), without waiting for the copies' APPLYs.
+ * The op stays in flight until its quorum decides it.  The transaction
+ * holds the shard's lock, so nobody else reads or writes the entry
+ * meanwhile; its own reads go to the primary, which holds it
+ * (repl_read_gated_txn).  Its COMMIT (and the decision of a multi-shard
+ * one) waits until no op of it is in flight on any shard it holds
+ * (repl_txn_commit); an entry that missed its quorum is undone as any
+ * failed write is, and *dooms* the transaction: its next write and its
+ * COMMIT fail, and COMMIT rolls it back.
  *
  * Exclusive ops (catch-up of a placement before it is switched in) go
  * through the same queue, so no write can slip between the catch-up and
@@ -224,6 +240,10 @@ typedef struct repl_write_facts {
 					 one); 0: REPL_DEADLOCK_TIMEOUT_MS */
 	int lock_shared;              /* repl_lock_shard only: take the lock shared (a read's:
 			    SERIALIZABLE, FOR SHARE) instead of exclusive */
+	int pipelined; /* a block's write (txn set): answered once the primary logged its
+			  entry, before the quorum holds it; the transaction's COMMIT
+			  waits for the quorum, and a write that misses it makes the
+			  COMMIT fail (see "Pipelined writes" below) */
 } repl_write_facts;
 
 /* deadlock_timeout when a write names none: PostgreSQL's default. */
@@ -276,6 +296,10 @@ int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const m
  * parked).  repl_unpark(arg) ends every park of arg. */
 int repl_read_reserve(repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t since_us,
 		      repl_resume_fn resume, void *arg, mur_error *err);
+/* The LSN a read of shard `shard` of t must see: the committed entry, or
+ * past it the newest entry the lock holder's pipelined writes logged on
+ * the primary (only the holder reads the shard then). */
+uint64_t repl_read_lsn(repl_ctx *c, const cat_table *t, uint32_t shard);
 
 /* 1 while the shard's committed entry is unknown after a (re)start and a
  * copy that is not dead has not reported. */

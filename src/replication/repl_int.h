@@ -164,7 +164,24 @@ int repl_shard_waiters(const repl_shard *rt, uint64_t *out, int *shared, int max
  * holders it waits for), up to max, into out; returns how many. */
 int repl_shard_blockers(const repl_shard *rt, const repl_txn *tx, const repl_txn **out, int max);
 
+/* The newest entry of shard s (of table table_id) a read may see: the
+ * committed one, or a later one of an op in flight that is logged and
+ * neither failed nor given up (a pipelined write of the lock holder);
+ * its entry id in *entry (may be NULL). */
+uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t *entry);
+/* 1 when every op in flight on rt is committed (at its quorum; some
+ * answers may still be out) and no exclusive op runs. */
+int repl_shard_settled(const repl_shard *rt);
+
 /* repl_lock.c */
+/* A pipelined write of tx failed after its client was answered: tx is
+ * doomed (err says why); its next write and its COMMIT fail. */
+void repl_txn_doom(repl_txn *tx, const mur_error *err);
+/* 1 (err filled) when tx is doomed. */
+int repl_txn_doomed(const repl_txn *tx, mur_error *err);
+/* An op on rt was decided or is done: a COMMIT of rt's holder waiting for
+ * its pipelined writes goes on once every shard it holds is settled. */
+void repl_lock_shard_settled(repl_ctx *c, repl_shard *rt);
 /* 1 when tx (NULL: autocommit, which holds nothing) holds rt's lock in a
  * mode at least as strong as asked (shared: either mode). */
 int repl_lock_holds(const repl_shard *rt, const repl_txn *tx, int shared);

@@ -15,14 +15,15 @@
  *   1. A part exists exactly while its transaction holds the shard's lock:
  *      part.shared ⇔ it is among rt->sharers, !part.shared ⇔ rt->lock is
  *      it.  rt->lock and rt->sharers are never both set.
- *   2. A lock is taken (or upgraded) only when the shard is idle (no op in
- *      flight) and its committed entry is known (never before a restarted
- *      leader decided it), so base is decided, and the exclusive holder's
- *      entries are the log's suffix after base: every op started while it
- *      holds the lock is its own (start_next in repl_write.c asks
- *      repl_lock_blocks).  A shared holder writes nothing, and nobody
- *      writes while it holds: base is still the committed entry when it
- *      upgrades.
+ *   2. A lock is taken (or upgraded) only when every op in flight on the
+ *      shard is committed (no undecided entry: repl_shard_settled; their
+ *      slower copies' answers may still be out) and its committed entry is
+ *      known (never before a restarted leader decided it), so base is
+ *      decided, and the exclusive holder's entries are the log's suffix
+ *      after base: every op started while it holds the lock is its own
+ *      (start_next in repl_write.c asks repl_lock_blocks).  A shared holder
+ *      writes nothing, and nobody writes while it holds: base is still the
+ *      committed entry when it upgrades.
  *   3. Abort undoes a shard through the shard's queue (an exclusive op):
  *      it runs once the holder's ops in flight there are done.  Shared
  *      parts are only released.
@@ -100,6 +101,9 @@ struct repl_txn {
 	int failed;             /* abort: an undo failed (a copy keeps tx's entries) */
 	uint64_t held_until_ms; /* commit: a hold fault point keeps the markers back
 				   until then (mur_now_ms; 0: none; tests) */
+	int commit_wait;        /* commit: waits for its pipelined writes in flight */
+	int doomed;             /* a pipelined write missed its quorum: COMMIT rolls back */
+	mur_error doom_err;
 	mur_error err;
 	repl_txn_cb cb;
 	void *cb_arg;
@@ -190,7 +194,7 @@ int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx
 	int i = part_index(tx, rt->table_id, rt->shard);
 	(void)c;
 	/* invariant 2, and nothing conflicts */
-	assert(!rt->busy && s->committed_known && !repl_lock_blocks(rt, tx, shared));
+	assert(repl_shard_settled(rt) && s->committed_known && !repl_lock_blocks(rt, tx, shared));
 	if (repl_lock_holds(rt, tx, shared))
 		return MUR_OK;
 	if (i >= 0) { /* upgrade: tx is the only sharer, nobody wrote since */
@@ -401,12 +405,14 @@ static void send_marker(repl_ctx *c, repl_txn *tx, int i)
 	}
 }
 
-/* 1 when tx wrote entries on part pt's shard (a part only locked by
- * SELECT … FOR UPDATE, or whose writes changed no row, has none). */
+/* 1 when tx wrote entries on part pt's shard, decided or pipelined and in
+ * flight (a part only locked by SELECT … FOR UPDATE, or whose writes
+ * changed no row, has none). */
 static int part_wrote(repl_ctx *c, const repl_txn_part *pt)
 {
 	const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
-	return t && pt->shard < t->nshards && t->shards[pt->shard].committed_lsn > pt->base_lsn;
+	return t && pt->shard < t->nshards &&
+	       repl_shard_tip(c, pt->table_id, &t->shards[pt->shard], NULL) > pt->base_lsn;
 }
 
 /* Record tx committed in the catalog (fsync'd) before any marker: a
@@ -448,9 +454,56 @@ static void send_markers(repl_ctx *c, repl_txn *tx)
 		commit_decided(tx);
 }
 
+void repl_txn_doom(repl_txn *tx, const mur_error *err)
+{
+	if (tx->doomed)
+		return;
+	tx->doomed = 1;
+	tx->doom_err = *err;
+	MLOG(INFO, "txn", "transaction %llu: a pipelined write failed: %s",
+	     (unsigned long long)tx->id, err->message);
+}
+
+int repl_txn_doomed(const repl_txn *tx, mur_error *err)
+{
+	if (!tx->doomed)
+		return 0;
+	mur_error_set(err, SQLSTATE_TRANSACTION_ROLLBACK,
+		      "transaction %llu cannot go on: one of its writes did not reach its "
+		      "write quorum and was undone",
+		      (unsigned long long)tx->id);
+	mur_error_detail(err, "%s", tx->doom_err.message);
+	mur_error_hint(err, "ROLLBACK, then retry the transaction");
+	return 1;
+}
+
+/* 1 while an op on a shard tx holds is undecided (a pipelined write of tx
+ * not at its quorum yet, or being undone) or an exclusive op runs there. */
+static int txn_busy(repl_ctx *c, const repl_txn *tx)
+{
+	for (int i = 0; i < tx->nparts; i++) {
+		const repl_shard *rt = repl_shard_find(c, tx->parts[i].table_id,
+						       tx->parts[i].shard);
+		if (rt && !repl_shard_settled(rt))
+			return 1;
+	}
+	return 0;
+}
+
+static void commit_start(repl_ctx *c, repl_txn *tx);
+static int part_wrote(repl_ctx *c, const repl_txn_part *pt);
+
+/* Shards tx wrote entries on (decided or in flight). */
+static int txn_nwrote(repl_ctx *c, const repl_txn *tx)
+{
+	int n = 0;
+	for (int i = 0; i < tx->nparts; i++)
+		n += part_wrote(c, &tx->parts[i]);
+	return n;
+}
+
 void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg)
 {
-	int nwrote = 0;
 	assert(!tx->ending);
 	tx->ending = 1;
 	tx->committing = 1;
@@ -458,8 +511,43 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 	tx->cb_arg = arg;
 	tx->q = q;
 	tx->commit_us = tx->decided_us = mur_now_us();
-	for (int i = 0; i < tx->nparts; i++)
-		nwrote += part_wrote(c, &tx->parts[i]);
+	if (txn_busy(c, tx) && (tx->doomed || txn_nwrote(c, tx) > 1)) {
+		/* two-phase: the decision needs every entry prepared (at its
+		 * quorum) first.  One shard: its marker goes behind the entries
+		 * in flight at once (repl_write.c, marker_can_pipeline) and is
+		 * decided after them; one of them failing dooms tx */
+		tx->commit_wait = 1;
+		return;
+	}
+	commit_start(c, tx);
+}
+
+void repl_lock_shard_settled(repl_ctx *c, repl_shard *rt)
+{
+	repl_txn *tx = rt->lock;
+	if (tx && tx->commit_wait && !txn_busy(c, tx))
+		commit_start(c, tx);
+}
+
+/* Every op of tx is decided: a doomed tx is undone (COMMIT fails), else
+ * the decision (several shards) and the markers. */
+static void commit_start(repl_ctx *c, repl_txn *tx)
+{
+	int nwrote;
+	tx->commit_wait = 0;
+	if (tx->doomed) {
+		tx->failed = 1;
+		/* certain: no marker was sent, so nothing of tx is decided */
+		mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
+			      "COMMIT failed, transaction %llu rolled back: a write of it did not "
+			      "reach its write quorum",
+			      (unsigned long long)tx->id);
+		mur_error_detail(&tx->err, "%s", tx->doom_err.message);
+		mur_error_hint(&tx->err, "nothing of the transaction remains; retry it");
+		txn_abort_undo(c, tx);
+		return;
+	}
+	nwrote = txn_nwrote(c, tx);
 	if (nwrote > 1) { /* two-phase: every entry is prepared (at its quorum) */
 		fault_point(c, "txn_after_prepare");
 		if (record_decision(c, tx) != MUR_OK) {
@@ -632,9 +720,13 @@ static void part_undone(repl_ctx *c, part_undo *pu)
 	if (t && pt->shard < t->nshards) {
 		cat_shard *s = &t->shards[pt->shard];
 		/* the entries after the target were never decided: the committed
-		 * entry goes back (repl_committed only moves it forward) */
-		s->committed_lsn = pu->lsn;
-		s->committed_entry = pu->entry;
+		 * entry goes back (repl_committed only moves it forward); a target
+		 * past it (a savepoint after a pipelined write that then failed:
+		 * tx is doomed) leaves it */
+		if (pu->lsn <= s->committed_lsn) {
+			s->committed_lsn = pu->lsn;
+			s->committed_entry = pu->entry;
+		}
 		repl_exclusive_done(c, t, pt->shard);
 	}
 	free(pu);
@@ -839,8 +931,11 @@ repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx)
 		const cat_shard *s = t && tx->parts[i].shard < t->nshards
 					     ? &t->shards[tx->parts[i].shard]
 					     : NULL;
-		sp->lsn[i] = s ? s->committed_lsn : tx->parts[i].base_lsn;
-		sp->entry[i] = s ? s->committed_entry : tx->parts[i].base_entry;
+		/* past the committed entry: tx's pipelined writes in flight */
+		sp->lsn[i] = s ? repl_shard_tip(c, tx->parts[i].table_id, s, &sp->entry[i])
+			       : tx->parts[i].base_lsn;
+		if (!s)
+			sp->entry[i] = tx->parts[i].base_entry;
 	}
 	return sp;
 }

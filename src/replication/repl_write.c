@@ -57,6 +57,7 @@ struct repl_wop {
 	 * and a group that gives its members back reports nothing). */
 	repl_wop_state state;
 	int reported;
+	int early; /* a pipelined write answered at REPLICATING, before its quorum */
 	uint64_t entry_id;
 	uint64_t lsn;
 	exec_result primary; /* the primary's answer (rows, changes, changeset) */
@@ -278,12 +279,69 @@ int repl_read_gated(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_v
 	return repl_read_gated_txn(c, t, shard, key, NULL, resume, arg, err);
 }
 
+uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t *entry)
+{
+	const repl_shard *rt = repl_shard_find(c, table_id, s->index);
+	uint64_t lsn = s->committed_lsn, id = s->committed_entry;
+	for (const repl_wop *x = rt ? rt->fhead : NULL; x; x = x->fnext)
+		if ((x->state == REPL_WOP_REPLICATING || x->state == REPL_WOP_COMMITTED) &&
+		    !x->failed && x->lsn > lsn) {
+			lsn = x->lsn;
+			id = x->entry_id;
+		}
+	if (entry)
+		*entry = id;
+	return lsn;
+}
+
+uint64_t repl_read_lsn(repl_ctx *c, const cat_table *t, uint32_t shard)
+{
+	const repl_shard *rt = repl_shard_find(c, t->id, shard);
+	const cat_shard *s = &t->shards[shard];
+	return rt && rt->lock ? repl_shard_tip(c, t->id, s, NULL) : s->committed_lsn;
+}
+
+/* May the lock holder read its shard while its pipelined writes are in
+ * flight?  Yes when every op in flight is a logged write of the holder
+ * that has not failed (answered early, or committed) and the primary, the
+ * copy repl_read_node picks first, holds them all. */
+static int holder_reads(repl_ctx *c, const cat_table *t, const repl_shard *rt)
+{
+	const cat_shard *s = &t->shards[rt->shard];
+	uint64_t tip = repl_shard_tip(c, t->id, s, NULL);
+	int n = 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
+		if (x->state != REPL_WOP_COMMITTED &&
+		    (x->facts.txn != rt->lock || x->failed || !x->early))
+			return 0;
+	if (n != rt->busy) /* an exclusive op (catch-up, undo) runs: wait for it */
+		return 0;
+	for (int k = 0; k < s->nplacements; k++) {
+		const cat_placement *p = &s->placements[k];
+		if (p->role == CAT_PRIMARY)
+			return p->state == CAT_PL_CURRENT && p->applied_lsn >= tip &&
+			       repl_connected(c, p->node_id);
+	}
+	return 0;
+}
+
+int repl_shard_settled(const repl_shard *rt)
+{
+	int n = 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
+		if (x->state != REPL_WOP_COMMITTED)
+			return 0;
+	return n == rt->busy; /* else an exclusive op (catch-up, undo) runs */
+}
+
 int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
 			const repl_txn *tx, repl_resume_fn resume, void *arg, mur_error *err)
 {
 	repl_shard *rt = repl_shard_find(c, t->id, shard); /* none yet: no write ever gated it */
 	if (!rt || (!rt->gated && !repl_lock_gates(rt, tx)))
 		return 0;
+	if (tx && rt->lock == tx && holder_reads(c, t, rt))
+		return 0; /* it reads its own pipelined writes on the primary */
 	/* another transaction's entries are undecided until it ends, whatever
 	 * keys they hold */
 	if (!repl_lock_gates(rt, tx) && key && t->dist_col >= 0 && !key_undecided(t, rt, key))
@@ -407,6 +465,8 @@ static void op_fail(repl_wop *op, const mur_error *err)
 	if (!op->failed) {
 		op->failed = 1;
 		op->err = *err;
+		if (op->early) /* its client heard success: its transaction must not commit */
+			repl_txn_doom(op->facts.txn, err);
 	}
 	if (op->state == REPL_WOP_PRIMARY || op->state == REPL_WOP_REPLICATING)
 		wop_set_state(op, REPL_WOP_FAILING);
@@ -504,6 +564,8 @@ static void op_done(repl_wop *op)
 		return;
 	start_next(c, t, shard);
 	rt = repl_shard_find(c, table_id, shard);
+	if (rt && rt->lock)
+		repl_lock_shard_settled(c, rt); /* a COMMIT may wait for this op */
 	if (c->nwaiters && (!rt || !rt->busy))
 		repl_resume_waiters(c); /* a DROP TABLE may be waiting for this shard */
 }
@@ -783,12 +845,17 @@ static void undo_done(void *arg, exec_result *res)
 static void check_decision(repl_wop *op)
 {
 	cat_shard *s = op_shard(op, NULL);
-	repl_wop *ahead = wop_undecided(op) ? open_ahead(op) : NULL;
+	repl_wop *ahead;
+	if (op->state == REPL_WOP_QUEUED || (op->state == REPL_WOP_PRIMARY && !op->parallel))
+		return; /* behind a decided op: its primary has not answered yet (primary_done) */
+	ahead = wop_undecided(op) ? open_ahead(op) : NULL;
 	if (ahead) {
 		recheck(ahead);
 		return;
 	}
 	if (wop_undecided(op) && op->acks >= op->required) {
+		repl_ctx *c = op->c;
+		repl_shard *rt = op_rt(op);
 		assert(op->acks >= 1 && op->lsn > 0); /* a commit has a copy holding its entry */
 		wop_set_state(op, REPL_WOP_COMMITTED);
 		if (s) {
@@ -799,6 +866,12 @@ static void check_decision(repl_wop *op)
 		op_report(op);
 		if (op->fnext)
 			recheck(op->fnext); /* it may have its quorum already */
+		if (rt && rt->lock && op->facts.txn == rt->lock && !op->marker) {
+			/* a COMMIT may wait for this entry's quorum; it may send its
+			 * marker behind op, which then waits for the rest of the
+			 * answers as before */
+			repl_lock_shard_settled(c, rt);
+		}
 	}
 	if (wop_undecided(op) && op->acks + op->pending < op->required) {
 		/* after the replies in flight, so holders is complete */
@@ -842,8 +915,11 @@ static void send_applies(repl_wop *op)
 		wop_ref *ref;
 		if (p->node_id == op->holders[0])
 			continue; /* the copy that ran the statement (the primary when it started) */
-		if (p->state != CAT_PL_CURRENT || p->applied_lsn != op->lsn - 1 ||
-		    !repl_connected(op->c, p->node_id)) {
+		/* behind ops in flight (op is not the first), a current copy may
+		 * not have answered their entries yet: it was sent them, and
+		 * refuses this one if it lacks one (the APPLY names its LSN) */
+		if (p->state != CAT_PL_CURRENT || !repl_connected(op->c, p->node_id) ||
+		    (p->applied_lsn != op->lsn - 1 && op_rt(op)->fhead == op)) {
 			if (p->state == CAT_PL_CURRENT)
 				cat_placement_set_state(p, CAT_PL_LAGGING);
 			add_missing(op, cat_node_name(op->c->cat, p->node_id));
@@ -1183,6 +1259,13 @@ static void primary_done(void *arg, exec_result *res)
 	op->nholders = 0;
 	hold(op, p, node_id);
 	wop_set_state(op, REPL_WOP_REPLICATING);
+	if (op->facts.pipelined && op->facts.txn && !op->marker) {
+		/* a block's write: the client hears the primary's answer now; the
+		 * transaction's COMMIT waits for the quorum (repl.h, "Pipelined
+		 * writes").  op stays in flight: the callback cannot free it */
+		op->early = 1;
+		op_report(op);
+	}
 	send_applies(op);
 }
 
@@ -1247,6 +1330,11 @@ static void start_primary(repl_wop *op, int piped)
 		mur_error_set(&err, SQLSTATE_UNDEFINED_TABLE,
 			      "the table was dropped during the write");
 		op_fail(op, &err);
+		op_done(op);
+		return;
+	}
+	if (op->marker && repl_txn_doomed(op->facts.txn, &err)) {
+		op_fail(op, &err); /* a write it was sent behind failed: never commit */
 		op_done(op);
 		return;
 	}
@@ -1400,12 +1488,58 @@ static repl_wop *group(repl_shard *rt, repl_wop *op, size_t max_bytes)
 	return g;
 }
 
-/* May op start while the shard's ops in flight are not done?  Only row
- * inserts behind row inserts, none of them failed, on the same primary,
- * while no read waits for the shard's gate to lift. */
+/* May the commit marker op of a one-shard transaction start behind the
+ * transaction's pipelined writes in flight (repl_txn_commit sends it
+ * then)?  When every op in flight is the transaction's, logged on the
+ * primary and not failed, and no exclusive op runs: every copy receives
+ * the marker after those entries (it must log it on top of them or
+ * refuse it), and it is decided after them, in LSN order.  If one of them
+ * fails, the marker goes back to the queue with the ops behind it and the
+ * transaction is doomed: it is not sent again (start_primary). */
+static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *op,
+			       const cat_placement *p)
+{
+	int n = 0;
+	if (rt->busy >= c->write_pipeline)
+		return 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
+		if (x->state != REPL_WOP_COMMITTED &&
+		    (x->facts.txn != op->facts.txn || x->failed || x->marker ||
+		     x->state != REPL_WOP_REPLICATING))
+			return 0;
+	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
+}
+
+/* May op, a transaction's first on the shard (it takes the lock), start
+ * behind the ops in flight?  When each of them is committed with its
+ * primary's answer in (only slower copies' answers are out) and no
+ * exclusive op runs: the lock's base is decided (repl_lock.c, invariant
+ * 2), and the primary holds it.  Copies receive op's entry after the
+ * others and refuse it if they lack one (the LSN check). */
+static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *op,
+			     const cat_placement *p)
+{
+	int n = 0;
+	if (rt->lock || !op->facts.txn || op->exclusive || rt->busy >= c->write_pipeline)
+		return 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
+		if (x->state != REPL_WOP_COMMITTED ||
+		    (x->parallel && (!x->primary_in || x->primary_refused)))
+			return 0;
+	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
+}
+
+/* May op start while the shard's ops in flight are not done?  A commit
+ * marker or a transaction's first op as above; otherwise only row inserts
+ * behind row inserts, none of them failed, on the same primary, while no
+ * read waits for the shard's gate to lift. */
 static int can_pipeline(repl_ctx *c, cat_shard *s, const repl_shard *rt, const repl_wop *op)
 {
 	const cat_placement *p = cat_placement_on(s, rt->pipe_primary);
+	if (op->marker)
+		return marker_can_pipeline(c, rt, op, p);
+	if (lock_can_pipeline(c, rt, op, p))
+		return 1;
 	if (!rt->ftail || !rt->ftail->piped || rt->busy >= c->write_pipeline || rt->nreaders > 0 ||
 	    !pipelinable(op))
 		return 0; /* ftail->piped: so is every op ahead of it */
@@ -1729,6 +1863,9 @@ void repl_exclusive_done(repl_ctx *c, cat_table *t, uint32_t shard)
 	if (rt)
 		rt->busy = 0;
 	start_next(c, t, shard);
+	rt = repl_shard_find(c, t->id, shard);
+	if (rt && rt->lock)
+		repl_lock_shard_settled(c, rt);
 }
 
 int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, const char *sql,
@@ -1785,6 +1922,10 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 	}
 	if (!op->sql || !mur_buf_ok(&op->rows) || !mur_buf_ok(&op->scratch))
 		goto oom;
+	if (op->facts.txn && repl_txn_doomed(op->facts.txn, err)) {
+		op_free(op);
+		return MUR_ERR;
+	}
 	if (enqueue_txn_op(c, (cat_table *)t, shard, op, err) != MUR_OK) {
 		op_free(op);
 		return MUR_ERR;

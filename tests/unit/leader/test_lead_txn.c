@@ -11,7 +11,9 @@
  * statement that fails on one shard is undone on the others before the
  * client hears; a wait that closes a cycle gets 40P01; ROLLBACK TO a
  * savepoint undoes to it (a shard first written after it: to its base),
- * RELEASE and 25P01 / 3B001 as PostgreSQL; SELECT … FOR UPDATE takes
+ * RELEASE and 25P01 / 3B001 as PostgreSQL; a block's write is answered
+ * on the primary's word and its COMMIT waits for the quorum, failing when
+ * the quorum is lost; SELECT … FOR UPDATE takes
  * the lock and a waiter with lock_timeout gets 55P03; SERIALIZABLE
  * readers share a shard and a writer waits for them; a cycle no wait
  * closed is found once a waiter waited deadlock_timeout; the session's
@@ -174,6 +176,78 @@ static void test_commit_marker_decided_without_the_primary(void **state)
 	uint8_t kind = 0;
 	assert_int_not_equal(lf_copy_entry_txn(fx, primary, file, 4, &kind), 0);
 	assert_int_equal(kind, EXEC_ENTRY_COMMIT);
+	lf_free(fx);
+}
+
+/* The shard's primary, learned from an autocommit UPDATE of row 2 (lsn 3),
+ * and the two other copies muted: from now on nothing reaches its quorum
+ * until they answer. */
+static uint32_t mute_replicas(lf_fixture *fx)
+{
+	int first = lf_ntasks(fx);
+	uint32_t primary = 0;
+	lf_ok(fx, "UPDATE t SET v = 'y' WHERE id = 2");
+	for (int i = first; i < lf_ntasks(fx); i++)
+		if (lf_task_at(fx, i)->kind == EXEC_TASK_WRITE)
+			primary = lf_task_at(fx, i)->node;
+	assert_int_not_equal(primary, 0);
+	copies_at(fx, 3);
+	for (int n = 1; n <= 3; n++)
+		if (lf_node(fx, n) != primary)
+			lf_mute(fx, lf_node(fx, n), 1);
+	return primary;
+}
+
+/* Pipelined writes: with both replicas silent, a block's UPDATE is
+ * answered on the primary's word; COMMIT sends its marker behind it at
+ * once but completes only when the replicas answer (the quorum). */
+static void test_block_write_answered_at_the_primary(void **state)
+{
+	(void)state;
+	lf_fixture *fx = setup_at_two();
+	void *a = lf_session(fx);
+	uint32_t primary = mute_replicas(fx);
+	settled_ok(fx, lf_exec(fx, a, "BEGIN"));
+	lf_query *qu = lf_exec(fx, a, "UPDATE t SET v = 'x' WHERE id = 1");
+	settled_ok(fx, qu);
+	assert_string_equal(lf_tag(qu), "UPDATE 1");
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 3); /* not at its quorum */
+	int first = lf_ntasks(fx);
+	lf_query *qc = lf_exec(fx, a, "COMMIT");
+	lf_settle(fx);
+	assert_false(lf_done(qc));
+	assert_int_equal(count_kind(fx, first, EXEC_TASK_WRITE), 3); /* the marker, sent */
+	assert_int_equal(lf_copy_lsn(fx, primary, lf_file(fx, "t", 0)), 5);
+	for (int n = 1; n <= 3; n++)
+		lf_mute(fx, lf_node(fx, n), 0);
+	settled_ok(fx, qc);
+	assert_string_equal(lf_tag(qc), "COMMIT");
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 5);
+	copies_at(fx, 5);
+	lf_free(fx);
+}
+
+/* A pipelined UPDATE answered, then both replicas lost: its quorum is
+ * impossible, so it is undone on the primary and COMMIT fails (40000,
+ * rolled back) instead of committing a transaction that lost a write. */
+static void test_pipelined_write_missing_its_quorum_fails_the_commit(void **state)
+{
+	(void)state;
+	lf_fixture *fx = setup_at_two();
+	void *a = lf_session(fx);
+	uint32_t primary = mute_replicas(fx);
+	settled_ok(fx, lf_exec(fx, a, "BEGIN"));
+	settled_ok(fx, lf_exec(fx, a, "UPDATE t SET v = 'x' WHERE id = 1"));
+	for (int n = 1; n <= 3; n++)
+		if (lf_node(fx, n) != primary)
+			lf_disconnect(fx, lf_node(fx, n));
+	lf_query *qc = lf_exec(fx, a, "COMMIT");
+	lf_settle(fx);
+	assert_true(lf_done(qc));
+	assert_string_equal(lf_sqlstate(qc), "40000");
+	assert_non_null(strstr(lf_message(qc), "rolled back"));
+	assert_int_equal(lf_committed_lsn(fx, "t", 0), 3);
+	assert_int_equal(lf_copy_lsn(fx, primary, lf_file(fx, "t", 0)), 3); /* undone */
 	lf_free(fx);
 }
 
@@ -939,6 +1013,8 @@ int main(void)
 		cmocka_unit_test(test_rollback_undoes_the_block),
 		cmocka_unit_test(test_commit_keeps_the_block),
 		cmocka_unit_test(test_commit_marker_decided_without_the_primary),
+		cmocka_unit_test(test_block_write_answered_at_the_primary),
+		cmocka_unit_test(test_pipelined_write_missing_its_quorum_fails_the_commit),
 		cmocka_unit_test(test_disconnect_undoes_the_block),
 		cmocka_unit_test(test_error_in_block_then_commit_rolls_back),
 		cmocka_unit_test(test_reads_wait_for_the_holder_not_for_itself),

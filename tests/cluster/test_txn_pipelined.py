@@ -1,0 +1,137 @@
+"""Pipelined writes in a transaction block (issue 16, "Benchmark";
+docs/transactions.md, "The protocol on the leader").
+
+A write inside BEGIN ... COMMIT is answered once the shard's primary ran
+and logged it, without waiting for its copies; COMMIT waits until every
+entry of the block is held by its write quorum.  Each test slows the two
+replicas of a one-shard table (murphy.fault 'delay': frames between the
+leader and a follower held that long each way), so a statement that waits
+for the quorum is slow and one that does not is fast:
+
+- the UPDATE in a block returns before the replicas answer, the block reads
+  its own write, COMMIT waits for the quorum, and the write is there for
+  everybody after it; an autocommit UPDATE still waits (it is its own
+  decision);
+- a savepoint taken while a pipelined write is in flight keeps it;
+- both replicas lost between a pipelined UPDATE and COMMIT: the quorum is
+  impossible, COMMIT fails saying the transaction was rolled back, and no
+  copy holds the write once they are back.
+"""
+import os
+import signal
+import time
+
+import psycopg2
+import pytest
+
+from conftest import owned_cluster
+from test_txn_atomic import nothing_anywhere, scalar
+
+TIMERS = ["--suspect-timeout-ms", "3000", "--dead-timeout-ms", "10000"]
+DELAY_MS = 300  # each way: a quorum round to a replica takes 2 × DELAY_MS
+FAST_S = 0.25   # well under one delayed round trip: nothing waited for a replica
+
+
+@pytest.fixture
+def fc(request):
+    yield from owned_cluster(request, followers=3, start_args=TIMERS)
+
+
+def fault(conn, command):
+    with conn.cursor() as cur:
+        cur.execute("SELECT murphy.fault(%s)", (command,))
+
+
+def one_shard_table(conn, name):
+    """A one-shard table of 3 copies holding (1, 0); its replicas' nodes."""
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int NOT NULL) "
+                    "WITH (shards = 1, replicas = 3)" % name)
+        cur.execute("INSERT INTO %s VALUES (1, 0)" % name)
+        time.sleep(0.2)  # the slowest copy's answer is in before any delay holds it
+        cur.execute("SELECT node FROM murphy.placements WHERE table_name = %s "
+                    "AND role <> 'primary'", (name,))
+        replicas = [r[0] for r in cur.fetchall()]
+    assert len(replicas) == 2, replicas
+    return replicas
+
+
+def slow_table(conn, name, delay_ms=DELAY_MS):
+    """one_shard_table, with frames to and from its replicas held delay_ms."""
+    replicas = one_shard_table(conn, name)
+    for node in replicas:
+        fault(conn, "delay %s %d" % (node, delay_ms))
+    return replicas
+
+
+def timed(cur, sql):
+    t0 = time.monotonic()
+    cur.execute(sql)
+    return time.monotonic() - t0
+
+
+def test_block_write_does_not_wait_for_slow_replicas_but_commit_does(fc):
+    conn = fc.connect()
+    slow_table(conn, "pa")
+    try:
+        with conn.cursor() as cur:
+            # autocommit: the statement is its own decision, it waits
+            assert timed(cur, "UPDATE pa SET v = 1 WHERE id = 1") >= 2 * DELAY_MS / 1000
+            cur.execute("BEGIN")
+            took = timed(cur, "UPDATE pa SET v = 2 WHERE id = 1")
+            assert cur.rowcount == 1
+            assert took < FAST_S, "the UPDATE in a block waited %.3f s" % took
+            took = timed(cur, "SELECT v FROM pa WHERE id = 1")
+            assert cur.fetchone()[0] == 2  # its own write, from the primary
+            assert took < FAST_S, "the block's read waited %.3f s" % took
+            took = timed(cur, "COMMIT")
+            assert took >= 2 * DELAY_MS / 1000, "COMMIT took %.3f s: no quorum wait" % took
+        other = fc.connect()
+        assert scalar(other, "SELECT v FROM pa WHERE id = 1") == 2
+        other.close()
+    finally:
+        fault(conn, "heal")
+    conn.close()
+
+
+def test_savepoint_keeps_a_pipelined_write_in_flight(fc):
+    conn = fc.connect()
+    slow_table(conn, "ps")
+    try:
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            cur.execute("UPDATE ps SET v = 1 WHERE id = 1")
+            cur.execute("SAVEPOINT s")  # the UPDATE is not at its quorum yet
+            cur.execute("UPDATE ps SET v = 2 WHERE id = 1")
+            cur.execute("ROLLBACK TO SAVEPOINT s")
+            cur.execute("SELECT v FROM ps WHERE id = 1")
+            assert cur.fetchone()[0] == 1
+            cur.execute("COMMIT")
+    finally:
+        fault(conn, "heal")
+    assert scalar(conn, "SELECT v FROM ps WHERE id = 1") == 1
+    conn.close()
+
+
+def test_replicas_lost_before_commit_make_it_fail_and_leave_nothing(fc):
+    conn = fc.connect()
+    replicas = slow_table(conn, "pl", 1000)  # the APPLYs are still held when they die
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        took = timed(cur, "UPDATE pl SET v = 7 WHERE id = 1")
+        assert took < 0.5, "the UPDATE in a block waited %.3f s for its quorum" % took
+        for node in replicas:  # at once: a fault command would wait behind the delay
+            os.kill(fc.pid(node), signal.SIGKILL)
+        fault(conn, "heal")
+        with pytest.raises(psycopg2.Error) as e:
+            blk.commit()
+    # the UPDATE's quorum failed first (40000, "did not reach its write
+    # quorum"), or the marker found too few copies to be sent (08006): either
+    # way rolled back, never a success, and certain (not 40003)
+    assert "rolled back" in str(e.value), e.value
+    assert e.value.pgcode in ("40000", "08006"), e.value.pgcode
+    blk.close()
+    assert scalar(conn, "SELECT v FROM pl WHERE id = 1") == 0
+    fc.start()  # the killed followers come back
+    nothing_anywhere(fc, conn, "pl", "v = 7")
+    conn.close()
