@@ -301,6 +301,21 @@ int repl_read_reserve(repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t 
  * the primary (only the holder reads the shard then). */
 uint64_t repl_read_lsn(repl_ctx *c, const cat_table *t, uint32_t shard);
 
+/* How stale a copy is (docs/consistency.md): the committed entries it
+ * lacks, and how long ago the first of them was decided (0 when it lacks
+ * none).  The time is exact while the shard's ring holds that entry
+ * (REPL_RING); past it, or for an entry decided before a leader restart,
+ * it is an upper bound from the copy's last entry id (wall time at that
+ * entry's start).  known 0: the shard's committed entry, or the time, is
+ * not known (entries and ms are then not to be trusted). */
+typedef struct repl_staleness {
+	uint64_t entries;
+	uint64_t ms;
+	int known;
+} repl_staleness;
+void repl_copy_staleness(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
+			 const cat_placement *p, repl_staleness *out);
+
 /* 1 while the shard's committed entry is unknown after a (re)start and a
  * copy that is not dead has not reported. */
 int repl_shard_reconciling(repl_ctx *c, const cat_shard *s);
