@@ -226,6 +226,26 @@ typedef struct lead_shuffle {
 	uint64_t merge_us;                      /* leader merge time */
 } lead_shuffle;
 
+/* lead_stale.c: a SELECT's read consistency level (murphy.read_consistency). */
+typedef enum lead_read_level {
+	LEAD_READ_STRONG = 0,
+	LEAD_READ_BOUNDED,
+	LEAD_READ_AVAILABLE,
+} lead_read_level;
+/* Stale shards one WARNING names (more are counted): ~70 bytes each within
+ * a notice's MUR_ERROR_MESSAGE_MAX. */
+#define LEAD_STALE_SHOWN 4
+typedef struct lead_stale_read {
+	const char *table; /* the catalog's name (lives as long as the run) */
+	uint32_t shard, node;
+	repl_staleness st;
+} lead_stale_read;
+typedef struct lead_stale_reads {
+	int n;             /* shards read from a stale copy */
+	uint64_t worst_ms; /* the largest staleness among them */
+	lead_stale_read shown[LEAD_STALE_SHOWN];
+} lead_stale_reads;
+
 struct lead_run {
 	lead_session *s;
 	lead_engine *e;
@@ -270,6 +290,7 @@ struct lead_run {
 	int rows_locked;         /* SELECT … FOR UPDATE: its shards' locks were asked for */
 	repl_txn *itx;           /* the implicit transaction of a multi-shard autocommit write */
 	uint64_t analyze_txid;   /* EXPLAIN ANALYZE: the implicit transaction it commits */
+	lead_stale_reads stale;  /* shards this SELECT read from stale copies (lead_stale.c) */
 };
 
 /* lead_explain.c: EXPLAIN ANALYZE of a multi-shard autocommit write: its
@@ -329,6 +350,20 @@ uint32_t lead_read_node(lead_engine *e, const cat_shard *s);
 /* The follower that reads shard `shard` of the run's SELECT (all its
  * co-located tables current there); 0 when none. */
 uint32_t lead_select_node(lead_run *r, uint32_t shard);
+/* lead_stale.c.  The level r's SELECT reads at: the session's, but strong
+ * inside a transaction block and for a child read (INSERT … SELECT). */
+lead_read_level lead_stale_level(lead_run *r);
+/* The copy to read shard `shard` of t from at level: lead_read_node's; when
+ * it has none, at bounded the freshest reachable copy within
+ * murphy.max_staleness, at available the freshest reachable one (noted in
+ * r->stale when behind); 0 when none. */
+uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level);
+/* After a SELECT: set murphy.last_read_staleness, and add the WARNING
+ * naming its stale shards to r->res. */
+void lead_stale_report(lead_run *r);
+/* SET of a setting lead_stale.c owns: MUR_OK, or 55P02 for the read-only
+ * murphy.last_read_staleness. */
+int lead_stale_set_check(const plan_set *ps, mur_error *err);
 /* The QUERY task for that shard. */
 void lead_select_fill_task(lead_run *r, uint32_t shard, exec_task *t);
 /* After the rows are merged into r->rows: final SQL, format, finish. */

@@ -361,10 +361,12 @@ void lead_select_start(lead_run *r)
 		lead_shuffle_start(r, shards, n);
 		return;
 	}
+	memset(&r->stale, 0, sizeof r->stale);
 	for (int i = 0; i < n && !r->failed; i++) {
 		const cat_shard *s = &t0->shards[shards[i]];
-		uint32_t node = ps->ntables > 1 ? colocated_node(r->e, ps, shards[i])
-						: lead_read_node(r->e, s);
+		uint32_t node = ps->ntables > 1
+					? colocated_node(r->e, ps, shards[i])
+					: lead_stale_node(r, t0, shards[i], lead_stale_level(r));
 		exec_task t;
 		if (!node) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
@@ -376,9 +378,16 @@ void lead_select_start(lead_run *r)
 					      : "no current copy of shard %u of table \"%s\" is "
 						"reachable",
 				      s->index, t0->name);
-			mur_error_hint(&err,
-				       "check murphy.nodes and murphy.placements: the followers "
-				       "holding it are down or still catching up");
+			if (ps->ntables == 1 && lead_stale_level(r) == LEAD_READ_BOUNDED)
+				mur_error_hint(&err,
+					       "no reachable copy is within murphy.max_staleness; "
+					       "murphy.read_consistency = 'available' reads the "
+					       "freshest reachable copy");
+			else
+				mur_error_hint(&err,
+					       "check murphy.nodes and murphy.placements: the "
+					       "followers holding it are down or still catching "
+					       "up");
 			lead_run_fail(r, &err);
 			break;
 		}
@@ -479,6 +488,7 @@ void lead_select_finish(lead_run *r)
 
 	if (!r->failed && final_stage(r, &err) != MUR_OK)
 		lead_run_fail(r, &err);
+	lead_stale_report(r);
 	if (r->parent) {
 		/* INSERT ... SELECT / EXPLAIN ANALYZE take the rows from here */
 		lead_run_finish(r);

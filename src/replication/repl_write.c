@@ -184,7 +184,7 @@ void repl_committed(repl_ctx *c, uint32_t table_id, cat_shard *s, uint64_t lsn, 
 	}
 }
 
-/* Milliseconds since entry lsn of shard s was decided, from the ring; -1
+/* Milliseconds since entry lsn of shard s was decided (rounded up), from the ring; -1
  * when the ring no longer holds it or its time is unknown. */
 static int64_t decided_ago_ms(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
 			      uint64_t lsn)
@@ -194,7 +194,7 @@ static int64_t decided_ago_ms(const repl_ctx *c, uint32_t table_id, const cat_sh
 	if (!rt || rt->ring_lsn[lsn % REPL_RING] != lsn || !rt->ring_decided_us[lsn % REPL_RING])
 		return -1;
 	at = rt->ring_decided_us[lsn % REPL_RING];
-	return (int64_t)((mur_now_us() - at) / 1000);
+	return (int64_t)((mur_now_us() - at + 999) / 1000); /* rounded up: never less */
 }
 
 void repl_copy_staleness(const repl_ctx *c, uint32_t table_id, const cat_shard *s,

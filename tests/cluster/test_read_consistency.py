@@ -44,6 +44,13 @@ def copies(conn, table):
         " WHERE table_name = %s", (table,))}
 
 
+def roles_lag(conn, table):
+    """{node: (role, lag)}: murphy.placements' columns from before issue 17."""
+    return {n: (r, lag) for n, r, lag in rows(
+        conn, "SELECT node, role, lag FROM murphy.placements WHERE table_name = %s",
+        (table,))}
+
+
 def one_replica(conn, table):
     return sorted(n for n, (r, _, _) in copies(conn, table).items() if r == "replica")[0]
 
@@ -80,3 +87,124 @@ def test_placements_show_lag_in_entries_and_time(cl):
     while time.time() < deadline and copies(conn, "lagt")[rep][1:] != (0, 0):
         time.sleep(0.1)
     assert copies(conn, "lagt")[rep][1:] == (0, 0)
+
+
+def test_settings_set_show_reset(cl):
+    conn = cl.connect()
+    assert rows(conn, "SHOW murphy.read_consistency") == [("strong",)]
+    assert rows(conn, "SHOW murphy.max_staleness") == [("5s",)]
+    assert rows(conn, "SHOW murphy.last_read_staleness") == [("0",)]
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.read_consistency = 'available'")
+        cur.execute("SET murphy.max_staleness = '250ms'")
+    assert rows(conn, "SHOW murphy.read_consistency") == [("available",)]
+    assert rows(conn, "SHOW murphy.max_staleness") == [("250ms",)]
+    for sql in ("SET murphy.read_consistency = 'eventual'", "SET murphy.max_staleness = 'soon'",
+                "SET murphy.max_staleness = '-1s'"):
+        with pytest.raises(psycopg2.Error) as ei, conn.cursor() as cur:
+            cur.execute(sql)
+        assert ei.value.pgcode == "22023", sql
+    with pytest.raises(psycopg2.Error) as ei, conn.cursor() as cur:
+        cur.execute("SET murphy.read_consistency = 'eventual'")
+    assert "strong, bounded, available" in ei.value.diag.message_hint
+    with pytest.raises(psycopg2.Error) as ei, conn.cursor() as cur:
+        cur.execute("SET murphy.last_read_staleness = '1s'")
+    assert ei.value.pgcode == "55P02"
+    with conn.cursor() as cur:
+        cur.execute("RESET murphy.read_consistency")
+        cur.execute("RESET murphy.max_staleness")
+    assert rows(conn, "SHOW murphy.read_consistency") == [("strong",)]
+    assert rows(conn, "SHOW murphy.max_staleness") == [("5s",)]
+
+
+def fault(conn, what):
+    rows(conn, "SELECT murphy.fault(%s)", (what,))
+
+
+def lose_the_fresh_copy(cl, table):
+    """A 1-shard table with two copies: the replica misses the last write
+    (partitioned from the leader, the write at quorum 'one'), then the
+    primary dies and the partition heals.  The replica is reachable but 1
+    entry behind, with no copy left to catch it up.  Returns (conn, the
+    replica's name, monotonic time the missed write was acknowledged)."""
+    conn = cl.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int) WITH (shards = 1, replicas = 2)"
+                    % table)
+        cur.execute("INSERT INTO %s VALUES (1, 10)" % table)
+    placed = roles_lag(conn, table)
+    rep = [n for n, (r, _) in placed.items() if r == "replica"][0]
+    prim = [n for n, (r, _) in placed.items() if r == "primary"][0]
+    fault(conn, "partition %s leader" % rep)
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.write_quorum = 'one'")
+        cur.execute("INSERT INTO %s VALUES (2, 20)" % table)
+        acked = time.monotonic()
+        cur.execute("RESET murphy.write_quorum")
+    os.kill(cl.pid(prim), signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline and roles_lag(conn, table)[prim][1] is not None:
+        time.sleep(0.05)
+    fault(conn, "heal")  # the replica reconnects (frames were lost) and reports
+    deadline = time.time() + 10
+    while time.time() < deadline and roles_lag(conn, table)[rep][1] != 1:
+        time.sleep(0.05)
+    assert roles_lag(conn, table)[rep][1] == 1, roles_lag(conn, table)
+    return conn, rep, acked
+
+
+def read_err(conn, sql):
+    with pytest.raises(psycopg2.Error) as ei, conn.cursor() as cur:
+        cur.execute(sql)
+    return ei.value
+
+
+def test_levels_with_the_only_current_copy_lost(cl):
+    """strong: 08006 naming the shard; available: the stale copy's answer
+    (the acknowledged row 2 missing), with a WARNING and a staleness at
+    least the real one; bounded: the replica within a wide bound, the
+    strong error past a narrow one."""
+    conn, rep, acked = lose_the_fresh_copy(cl, "lostt")
+    err = read_err(conn, "SELECT count(*) FROM lostt")
+    assert err.pgcode == "08006"
+    assert "shard 0 of table \"lostt\"" in str(err)
+    assert rows(conn, "SHOW murphy.last_read_staleness") == [("0",)]
+
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.read_consistency = 'available'")
+    del conn.notices[:]
+    t0 = time.monotonic()
+    assert rows(conn, "SELECT id, v FROM lostt ORDER BY id") == [(1, 10)]
+    real_ms = (t0 - acked) * 1000
+    warn = [n for n in conn.notices if "stale read" in n]
+    assert len(warn) == 1, conn.notices
+    assert warn[0].startswith("WARNING:"), warn
+    assert "shard 0 of lostt from %s, 1 entry," % rep in warn[0], warn
+    behind_s = float(warn[0].split("entry, ")[1].split(" s behind")[0])
+    assert behind_s * 1000 >= real_ms - 100, (behind_s, real_ms)
+    last = rows(conn, "SHOW murphy.last_read_staleness")[0][0]
+    assert last.endswith("ms") and int(last[:-2]) >= real_ms, (last, real_ms)
+
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.read_consistency = 'bounded'")
+        cur.execute("SET murphy.max_staleness = '60s'")
+    assert rows(conn, "SELECT count(*) FROM lostt") == [(1,)]
+    time.sleep(0.05)
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.max_staleness = '10ms'")
+    err = read_err(conn, "SELECT count(*) FROM lostt")
+    assert err.pgcode == "08006"
+    assert "max_staleness" in err.diag.message_hint
+
+    # inside a block reads are strong whatever the level
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.read_consistency = 'available'")
+        cur.execute("BEGIN")
+    err = read_err(conn, "SELECT count(*) FROM lostt")
+    assert err.pgcode == "08006"
+    with conn.cursor() as cur:
+        cur.execute("ROLLBACK")
+    # a read of a current copy reports no staleness
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM lagt")
+    assert rows(conn, "SHOW murphy.last_read_staleness") == [("0",)]

@@ -1,0 +1,153 @@
+/*
+ * lead_stale.c — read consistency levels and stale reads (issue 17,
+ * docs/consistency.md).
+ *
+ *   murphy.read_consistency  strong (default) | bounded | available
+ *   murphy.max_staleness     bounded's bound (a time, default 5s)
+ *   murphy.last_read_staleness  SHOW only: the worst staleness of the last
+ *                            distributed SELECT, '0' when every shard was
+ *                            read from a current copy
+ *
+ * A SELECT reads each shard from the copy lead_read_node picks (strong:
+ * the primary, or a current replica) once no undecided entry gates it.
+ * When none is reachable, strong fails (08006, lead_select.c); bounded
+ * takes the freshest reachable copy whose staleness (repl_copy_staleness)
+ * is at most max_staleness, available the freshest reachable copy however
+ * stale.  A copy qualifies only when it holds no entry past the committed
+ * one (it never shows a value that was not committed) and its state is
+ * current or lagging (not divergent, not being rebuilt).  Each shard read
+ * from a stale copy is remembered in the run (lead_stale_read) and named in
+ * one WARNING (SQLSTATE 01000) after the read.
+ *
+ * Not here yet (docs/consistency.md): bounded still waits behind
+ * undecided writes; joins and repartitioned reads stay strong; partial
+ * results; monotonic reads; EXPLAIN ANALYZE naming the copy.  Inside a
+ * transaction block, and for reads feeding a write (INSERT … SELECT),
+ * reads are strong whatever the setting.
+ */
+#include "leader/lead_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+lead_read_level lead_stale_level(lead_run *r)
+{
+	const char *v;
+	if (r->parent || r->block_txid || lead_txn_of_run(r))
+		return LEAD_READ_STRONG;
+	v = lead_session_get(r->s, "murphy.read_consistency");
+	if (v && strcmp(v, "available") == 0)
+		return LEAD_READ_AVAILABLE;
+	if (v && strcmp(v, "bounded") == 0)
+		return LEAD_READ_BOUNDED;
+	return LEAD_READ_STRONG;
+}
+
+int lead_stale_set_check(const plan_set *ps, mur_error *err)
+{
+	if (strcmp(ps->name, "murphy.last_read_staleness") != 0)
+		return MUR_OK;
+	mur_error_set(err, SQLSTATE_CANT_CHANGE_RUNTIME_PARAM,
+		      "parameter \"murphy.last_read_staleness\" cannot be changed");
+	mur_error_hint(err, "It reports the last SELECT's staleness; SHOW it.");
+	return MUR_ERR;
+}
+
+/* May a stale read use copy p of s?  Its follower alive and connected, the
+ * copy current or lagging, holding no entry past the committed one, its
+ * staleness known (out). */
+static int copy_usable(lead_engine *e, const cat_table *t, const cat_shard *s,
+		       const cat_placement *p, repl_staleness *out)
+{
+	const cat_node *n = cat_node_by_id(e->cat, p->node_id);
+	if (!n || n->state != CAT_NODE_ALIVE || !e->tr.connected(e->tr.ctx, p->node_id))
+		return 0;
+	if (p->state != CAT_PL_CURRENT && p->state != CAT_PL_LAGGING)
+		return 0;
+	if (!s->committed_known || p->applied_lsn > s->committed_lsn)
+		return 0;
+	repl_copy_staleness(e->repl, t->id, s, p, out);
+	return out->known;
+}
+
+/* Remember that shard `shard` of t was read from node, st behind. */
+static void note_stale(lead_run *r, const cat_table *t, uint32_t shard, uint32_t node,
+		       const repl_staleness *st)
+{
+	lead_stale_reads *sr = &r->stale;
+	if (st->ms > sr->worst_ms)
+		sr->worst_ms = st->ms;
+	if (sr->n < LEAD_STALE_SHOWN)
+		sr->shown[sr->n] = (lead_stale_read){.table = t->name,
+						     .shard = shard,
+						     .node = node,
+						     .st = *st};
+	sr->n++;
+}
+
+uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level)
+{
+	const cat_shard *s = &t->shards[shard];
+	const cat_placement *best = NULL;
+	repl_staleness best_st = {0}, st;
+	uint64_t bound_ms = lead_session_ms(r->s, "murphy.max_staleness");
+	uint32_t node = lead_read_node(r->e, s);
+	if (node || level == LEAD_READ_STRONG)
+		return node;
+	for (int k = 0; k < s->nplacements; k++) {
+		const cat_placement *p = &s->placements[k];
+		if (!copy_usable(r->e, t, s, p, &st))
+			continue;
+		if (level == LEAD_READ_BOUNDED && st.ms > bound_ms)
+			continue;
+		if (!best || st.entries < best_st.entries ||
+		    (st.entries == best_st.entries && st.ms < best_st.ms)) {
+			best = p;
+			best_st = st;
+		}
+	}
+	if (!best)
+		return 0;
+	if (best_st.entries)
+		note_stale(r, t, shard, best->node_id, &best_st);
+	return best->node_id;
+}
+
+/* "shard 2 of accounts from f2, 1 entry, 3.2 s behind" into b. */
+static void describe(lead_engine *e, const lead_stale_read *x, mur_buf *b)
+{
+	const cat_node *n = cat_node_by_id(e->cat, x->node);
+	mur_buf_printf(b, "shard %u of %s from %s, %llu entr%s, %.1f s behind", x->shard, x->table,
+		       n ? n->name : "?", (unsigned long long)x->st.entries,
+		       x->st.entries == 1 ? "y" : "ies", (double)x->st.ms / 1000.0);
+}
+
+void lead_stale_report(lead_run *r)
+{
+	const lead_stale_reads *sr = &r->stale;
+	char worst[32] = "0";
+	mur_buf b;
+	if (r->parent)
+		return;
+	if (!r->failed && sr->n > 0)
+		snprintf(worst, sizeof worst, "%llums", (unsigned long long)sr->worst_ms);
+	lead_session_set(r->s, "murphy.last_read_staleness", worst);
+	if (r->failed || sr->n == 0)
+		return;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "stale read: ");
+	for (int i = 0; i < sr->n && i < LEAD_STALE_SHOWN; i++) {
+		if (i)
+			mur_buf_printf(&b, "; ");
+		describe(r->e, &sr->shown[i], &b);
+	}
+	if (sr->n > LEAD_STALE_SHOWN)
+		mur_buf_printf(&b, "; and %d more shards", sr->n - LEAD_STALE_SHOWN);
+	if (mur_buf_ok(&b)) {
+		pgw_result_add_notice(r->res, "%s", mur_buf_cstr(&b));
+		if (r->res->nnotices > 0)
+			memcpy(r->res->notices[r->res->nnotices - 1].sqlstate, SQLSTATE_WARNING,
+			       sizeof SQLSTATE_WARNING);
+	}
+	mur_buf_free(&b);
+}
