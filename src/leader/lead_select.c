@@ -323,6 +323,7 @@ void lead_select_start(lead_run *r)
 	mur_value key_value, *key = NULL;
 	mur_buf key_scratch;
 	mur_error err;
+	lead_read_level level;
 	int n;
 
 	if (lock_reads(r))
@@ -362,11 +363,11 @@ void lead_select_start(lead_run *r)
 		return;
 	}
 	memset(&r->stale, 0, sizeof r->stale);
+	level = lead_stale_level(r);
 	for (int i = 0; i < n && !r->failed; i++) {
 		const cat_shard *s = &t0->shards[shards[i]];
-		uint32_t node = ps->ntables > 1
-					? colocated_node(r->e, ps, shards[i])
-					: lead_stale_node(r, t0, shards[i], lead_stale_level(r));
+		uint32_t node = ps->ntables > 1 ? colocated_node(r->e, ps, shards[i])
+						: lead_stale_node(r, t0, shards[i], level);
 		exec_task t;
 		if (!node) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
@@ -378,7 +379,7 @@ void lead_select_start(lead_run *r)
 					      : "no current copy of shard %u of table \"%s\" is "
 						"reachable",
 				      s->index, t0->name);
-			if (ps->ntables == 1 && lead_stale_level(r) == LEAD_READ_BOUNDED)
+			if (ps->ntables == 1 && level == LEAD_READ_BOUNDED)
 				mur_error_hint(&err,
 					       "no reachable copy is within murphy.max_staleness; "
 					       "murphy.read_consistency = 'available' reads the "

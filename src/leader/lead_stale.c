@@ -54,8 +54,9 @@ int lead_stale_set_check(const plan_set *ps, mur_error *err)
 }
 
 /* May a stale read use copy p of s?  Its follower alive and connected, the
- * copy current or lagging, holding no entry past the committed one, its
- * staleness known (out). */
+ * copy current or lagging, holding only committed entries as far as its
+ * follower reported (repl_copy_committed_prefix), its staleness known
+ * (out). */
 static int copy_usable(lead_engine *e, const cat_table *t, const cat_shard *s,
 		       const cat_placement *p, repl_staleness *out)
 {
@@ -64,7 +65,7 @@ static int copy_usable(lead_engine *e, const cat_table *t, const cat_shard *s,
 		return 0;
 	if (p->state != CAT_PL_CURRENT && p->state != CAT_PL_LAGGING)
 		return 0;
-	if (!s->committed_known || p->applied_lsn > s->committed_lsn)
+	if (!repl_copy_committed_prefix(e->repl, t, s, p))
 		return 0;
 	repl_copy_staleness(e->repl, t->id, s, p, out);
 	return out->known;
@@ -90,10 +91,11 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
 	const cat_shard *s = &t->shards[shard];
 	const cat_placement *best = NULL;
 	repl_staleness best_st = {0}, st;
-	uint64_t bound_ms = lead_session_ms(r->s, "murphy.max_staleness");
+	uint64_t bound_ms;
 	uint32_t node = lead_read_node(r->e, s);
 	if (node || level == LEAD_READ_STRONG)
 		return node;
+	bound_ms = lead_session_ms(r->s, "murphy.max_staleness");
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
 		if (!copy_usable(r->e, t, s, p, &st))

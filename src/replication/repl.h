@@ -316,6 +316,15 @@ typedef struct repl_staleness {
 void repl_copy_staleness(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
 			 const cat_placement *p, repl_staleness *out);
 
+/* 1 when copy p of shard s of t holds only committed entries, as far as
+ * the leader knows: the shard's committed entry is known, p's follower
+ * reported its copy since it last connected, p is not past the committed
+ * entry, and its last entry is the one the shard committed at that LSN
+ * (when the leader still remembers it).  A stale read may use such a copy
+ * (docs/consistency.md). */
+int repl_copy_committed_prefix(const repl_ctx *c, const cat_table *t, const cat_shard *s,
+			       const cat_placement *p);
+
 /* 1 while the shard's committed entry is unknown after a (re)start and a
  * copy that is not dead has not reported. */
 int repl_shard_reconciling(repl_ctx *c, const cat_shard *s);

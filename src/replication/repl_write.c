@@ -228,6 +228,16 @@ uint64_t repl_entry_at(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
 	return rt->ring_entry[lsn % REPL_RING];
 }
 
+int repl_copy_committed_prefix(const repl_ctx *c, const cat_table *t, const cat_shard *s,
+			       const cat_placement *p)
+{
+	uint64_t id;
+	if (!s->committed_known || !p->reported || p->applied_lsn > s->committed_lsn)
+		return 0;
+	id = repl_entry_at(c, t->id, s, p->applied_lsn);
+	return !id || !p->entry_id || id == p->entry_id;
+}
+
 uint32_t repl_read_node(repl_ctx *c, const cat_shard *s)
 {
 	for (int pass = 0; pass < 2; pass++)

@@ -55,6 +55,13 @@ def one_replica(conn, table):
     return sorted(n for n, (r, _, _) in copies(conn, table).items() if r == "replica")[0]
 
 
+def wait_current(conn, table, node, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline and copies(conn, table)[node][1:] != (0, 0):
+        time.sleep(0.05)
+    assert copies(conn, table)[node][1:] == (0, 0)
+
+
 def test_placements_show_lag_in_entries_and_time(cl):
     """A paused replica falls behind by exactly the writes made meanwhile,
     and its lag in time grows while it stays behind; resumed, it is 0."""
@@ -63,7 +70,7 @@ def test_placements_show_lag_in_entries_and_time(cl):
         cur.execute("CREATE TABLE lagt (id int PRIMARY KEY, v int) WITH (shards = 1, replicas = 3)")
         cur.execute("INSERT INTO lagt VALUES (0, 0)")
     rep = one_replica(conn, "lagt")
-    assert copies(conn, "lagt")[rep][1:] == (0, 0)
+    wait_current(conn, "lagt", rep)  # the write is answered at its quorum, 2 of 3
     os.kill(cl.pid(rep), signal.SIGSTOP)
     try:
         with conn.cursor() as cur:
@@ -83,10 +90,7 @@ def test_placements_show_lag_in_entries_and_time(cl):
                 assert (le, lm) == (0, 0), (n, le, lm)
     finally:
         os.kill(cl.pid(rep), signal.SIGCONT)
-    deadline = time.time() + 10
-    while time.time() < deadline and copies(conn, "lagt")[rep][1:] != (0, 0):
-        time.sleep(0.1)
-    assert copies(conn, "lagt")[rep][1:] == (0, 0)
+    wait_current(conn, "lagt", rep)
 
 
 def test_settings_set_show_reset(cl):
