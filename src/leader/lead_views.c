@@ -308,6 +308,14 @@ static void fill_settings(lead_engine *e)
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET "
 		 "per "
 		 "session)"},
+		{"murphy.read_consistency", "strong", NULL,
+		 "reads: strong (every acknowledged write, else 08006), bounded (a copy at most "
+		 "murphy.max_staleness behind when no current copy is reachable), available (the "
+		 "freshest reachable copy); a stale answer comes with a WARNING (SET per session; "
+		 "docs/consistency.md)"},
+		{"murphy.max_staleness", "5000", "ms",
+		 "how far behind a copy a bounded read may use (SET per session, PostgreSQL's "
+		 "units)"},
 		{"statement_timeout", "0", "ms",
 		 "a statement still running this long is cancelled (57014 \"canceling statement "
 		 "due "

@@ -98,6 +98,9 @@ def test_settings_set_show_reset(cl):
     assert rows(conn, "SHOW murphy.read_consistency") == [("strong",)]
     assert rows(conn, "SHOW murphy.max_staleness") == [("5s",)]
     assert rows(conn, "SHOW murphy.last_read_staleness") == [("0",)]
+    assert rows(conn, "SELECT setting, unit FROM murphy.settings WHERE name IN"
+                " ('murphy.read_consistency', 'murphy.max_staleness') ORDER BY name") == [
+                    ("5000", "ms"), ("strong", None)]
     with conn.cursor() as cur:
         cur.execute("SET murphy.read_consistency = 'available'")
         cur.execute("SET murphy.max_staleness = '250ms'")
