@@ -241,6 +241,9 @@ typedef struct lead_stale_read {
 	repl_staleness st;
 } lead_stale_read;
 typedef struct lead_stale_reads {
+	int nmissing;                       /* shards skipped: no reachable copy */
+	uint32_t missing[LEAD_STALE_SHOWN]; /* the first of them */
+	const char *missing_table;
 	int n;             /* shards read from a stale copy */
 	uint64_t worst_ms; /* the largest staleness among them */
 	lead_stale_read shown[LEAD_STALE_SHOWN];
@@ -358,6 +361,10 @@ lead_read_level lead_stale_level(lead_run *r);
  * murphy.max_staleness, at available the freshest reachable one (noted in
  * r->stale when behind); 0 when none. */
 uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level);
+/* At available with murphy.allow_partial_results on: note shard `shard`
+ * of t (no reachable copy) as skipped in r->stale and return 1; 0 (not
+ * skipped) otherwise. */
+int lead_stale_skip(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level);
 /* After a SELECT: set murphy.last_read_staleness, and add the WARNING
  * naming its stale shards to r->res. */
 void lead_stale_report(lead_run *r);

@@ -369,6 +369,8 @@ void lead_select_start(lead_run *r)
 		uint32_t node = ps->ntables > 1 ? colocated_node(r->e, ps, shards[i])
 						: lead_stale_node(r, t0, shards[i], level);
 		exec_task t;
+		if (!node && ps->ntables == 1 && lead_stale_skip(r, t0, shards[i], level))
+			continue; /* allow_partial_results: the WARNING names it */
 		if (!node) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
 				      ps->ntables > 1

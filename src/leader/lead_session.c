@@ -165,6 +165,7 @@ static const char *const known_settings[] = {"application_name",
 					     "murphy.read_consistency",
 					     "murphy.max_staleness",
 					     "murphy.last_read_staleness",
+					     "murphy.allow_partial_results",
 					     NULL};
 
 static const char *default_setting(const char *name)
@@ -199,6 +200,7 @@ static const char *default_setting(const char *name)
 		{"murphy.read_consistency", "strong"}, /* docs/consistency.md */
 		{"murphy.max_staleness", "5s"},
 		{"murphy.last_read_staleness", "0"}, /* lead_stale.c sets it after a read */
+		{"murphy.allow_partial_results", "off"},
 	};
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
 		if (strcmp(defaults[i][0], name) == 0)
@@ -215,6 +217,7 @@ static const struct {
 	{"murphy.join_strategy", {"auto", "broadcast", "repartition", NULL}},
 	{"murphy.count_distinct", {"exact", "approximate", NULL}},
 	{"murphy.read_consistency", {"strong", "bounded", "available", NULL}},
+	{"murphy.allow_partial_results", {"on", "off", NULL}},
 };
 
 /* MUR_OK when ps sets a word setting to one of its words (or is not one). */

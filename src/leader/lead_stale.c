@@ -17,11 +17,14 @@
  * one (it never shows a value that was not committed) and its state is
  * current or lagging (not divergent, not being rebuilt).  Each shard read
  * from a stale copy is remembered in the run (lead_stale_read) and named in
- * one WARNING (SQLSTATE 01000) after the read.
+ * one WARNING (SQLSTATE 01000) after the read.  At available with
+ * murphy.allow_partial_results on, a shard with no reachable copy at all
+ * is skipped (lead_stale_skip) and a second WARNING names the shards
+ * missing from the answer.
  *
  * Not here yet (docs/consistency.md): bounded still waits behind
- * undecided writes; joins and repartitioned reads stay strong; partial
- * results; monotonic reads; EXPLAIN ANALYZE naming the copy.  Inside a
+ * undecided writes; joins and repartitioned reads stay strong;
+ * monotonic reads; EXPLAIN ANALYZE naming the copy.  Inside a
  * transaction block, and for reads feeding a write (INSERT … SELECT),
  * reads are strong whatever the setting.
  */
@@ -115,6 +118,48 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
 	return best->node_id;
 }
 
+/* A WARNING (01000) after r's result. */
+static void add_warning(lead_run *r, const char *text)
+{
+	pgw_result_add_notice(r->res, "%s", text);
+	if (r->res->nnotices > 0)
+		memcpy(r->res->notices[r->res->nnotices - 1].sqlstate, SQLSTATE_WARNING,
+		       sizeof SQLSTATE_WARNING);
+}
+
+int lead_stale_skip(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level)
+{
+	lead_stale_reads *sr = &r->stale;
+	const char *v;
+	if (level != LEAD_READ_AVAILABLE)
+		return 0;
+	v = lead_session_get(r->s, "murphy.allow_partial_results");
+	if (!v || strcmp(v, "on") != 0)
+		return 0;
+	if (sr->nmissing < LEAD_STALE_SHOWN)
+		sr->missing[sr->nmissing] = shard;
+	sr->missing_table = t->name;
+	sr->nmissing++;
+	return 1;
+}
+
+/* "partial result: shards 1, 3 of visits skipped (no reachable copy)" */
+static void warn_missing(lead_run *r)
+{
+	const lead_stale_reads *sr = &r->stale;
+	mur_buf b;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "partial result: shard%s ", sr->nmissing > 1 ? "s" : "");
+	for (int i = 0; i < sr->nmissing && i < LEAD_STALE_SHOWN; i++)
+		mur_buf_printf(&b, "%s%u", i ? ", " : "", sr->missing[i]);
+	if (sr->nmissing > LEAD_STALE_SHOWN)
+		mur_buf_printf(&b, " and %d more", sr->nmissing - LEAD_STALE_SHOWN);
+	mur_buf_printf(&b, " of %s skipped: no copy reachable", sr->missing_table);
+	if (mur_buf_ok(&b))
+		add_warning(r, mur_buf_cstr(&b));
+	mur_buf_free(&b);
+}
+
 /* "shard 2 of accounts from f2, 1 entry, 3.2 s behind" into b. */
 static void describe(lead_engine *e, const lead_stale_read *x, mur_buf *b)
 {
@@ -134,6 +179,8 @@ void lead_stale_report(lead_run *r)
 	if (!r->failed && sr->n > 0)
 		snprintf(worst, sizeof worst, "%llums", (unsigned long long)sr->worst_ms);
 	lead_session_set(r->s, "murphy.last_read_staleness", worst);
+	if (!r->failed && sr->nmissing > 0)
+		warn_missing(r);
 	if (r->failed || sr->n == 0)
 		return;
 	mur_buf_init(&b);
@@ -145,11 +192,7 @@ void lead_stale_report(lead_run *r)
 	}
 	if (sr->n > LEAD_STALE_SHOWN)
 		mur_buf_printf(&b, "; and %d more shards", sr->n - LEAD_STALE_SHOWN);
-	if (mur_buf_ok(&b)) {
-		pgw_result_add_notice(r->res, "%s", mur_buf_cstr(&b));
-		if (r->res->nnotices > 0)
-			memcpy(r->res->notices[r->res->nnotices - 1].sqlstate, SQLSTATE_WARNING,
-			       sizeof SQLSTATE_WARNING);
-	}
+	if (mur_buf_ok(&b))
+		add_warning(r, mur_buf_cstr(&b));
 	mur_buf_free(&b);
 }

@@ -316,6 +316,9 @@ static void fill_settings(lead_engine *e)
 		{"murphy.max_staleness", "5000", "ms",
 		 "how far behind a copy a bounded read may use (SET per session, PostgreSQL's "
 		 "units)"},
+		{"murphy.allow_partial_results", "off", NULL,
+		 "on: an available read leaves out the shards with no reachable copy, with a "
+		 "WARNING naming them (SET per session)"},
 		{"statement_timeout", "0", "ms",
 		 "a statement still running this long is cancelled (57014 \"canceling statement "
 		 "due "

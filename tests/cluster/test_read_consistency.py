@@ -215,3 +215,47 @@ def test_levels_with_the_only_current_copy_lost(cl):
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM lagt")
     assert rows(conn, "SHOW murphy.last_read_staleness") == [("0",)]
+
+
+@pytest.fixture()
+def cl2(request):
+    yield from owned_cluster(request, start_args=timer_args(SUSPECT_MS, DEAD_MS))
+
+
+def test_partial_results_skip_shards_with_no_copy(cl2):
+    """replicas = 1 and the follower holding some shards killed: strong and
+    plain available fail with 08006; available with
+    murphy.allow_partial_results = on answers from the other shards, with a
+    WARNING naming the shards left out."""
+    conn = cl2.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE pv (page int PRIMARY KEY, visits int)"
+                    " WITH (shards = 6, replicas = 1)")
+        cur.execute("INSERT INTO pv VALUES " + ", ".join("(%d, 1)" % g for g in range(1, 301)))
+        cur.execute("ANALYZE pv")
+    shards = rows(conn, "SELECT shard, node, rows FROM murphy.shards WHERE table_name = 'pv'")
+    victim = shards[0][1]
+    lost = sorted(s for s, n, _ in shards if n == victim)
+    kept_rows = sum(r for _, n, r in shards if n != victim)
+    assert 0 < kept_rows < 300
+    os.kill(cl2.pid(victim), signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline and rows(
+            conn, "SELECT count(*) FROM murphy.placements WHERE table_name = 'pv'"
+            " AND node = %s AND lag IS NULL", (victim,))[0][0] == 0:
+        time.sleep(0.05)
+    assert read_err(conn, "SELECT sum(visits) FROM pv").pgcode == "08006"
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.read_consistency = 'available'")
+    assert read_err(conn, "SELECT sum(visits) FROM pv").pgcode == "08006"
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.allow_partial_results = on")
+    del conn.notices[:]
+    assert rows(conn, "SELECT sum(visits), count(*) FROM pv") == [(kept_rows, kept_rows)]
+    warn = [n for n in conn.notices if "partial result" in n]
+    assert len(warn) == 1 and warn[0].startswith("WARNING:"), conn.notices
+    named = warn[0].split("shard")[1].split(" of pv")[0].lstrip("s ")
+    assert sorted(int(x) for x in named.split(", ")) == lost, warn
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.read_consistency = 'strong'")  # partial needs available
+    assert read_err(conn, "SELECT sum(visits) FROM pv").pgcode == "08006"
