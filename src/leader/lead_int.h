@@ -145,6 +145,14 @@ typedef struct lead_savepoint {
  * block wrote; ORMs nest a few, a loop that never releases them is cut off
  * (54000) rather than growing without end. */
 #define LEAD_SAVEPOINTS_MAX 1024
+/* Shards whose last read LSN a session remembers for monotonic reads at
+ * bounded (lead_stale.c): 16 KiB at most per session; once full, a shard
+ * not remembered is read only from a current copy. */
+#define LEAD_READ_FLOORS_MAX 1024
+typedef struct lead_read_floor {
+	uint32_t table_id, shard;
+	uint64_t lsn; /* the newest entry of the shard this session read */
+} lead_read_floor;
 
 typedef struct lead_session {
 	lead_engine *e;
@@ -174,8 +182,10 @@ typedef struct lead_session {
 	char user[64];
 	char app[64];
 	struct lead_session *next_open, *prev_open; /* e->sessions while open */
-	int in_query; /* a multi-statement Query runs: IDLE statements open a block */
-	int implicit; /* the block (ACTIVE, FAILED) is that Query's implicit one */
+	int in_query;            /* a multi-statement Query runs: IDLE statements open a block */
+	int implicit;            /* the block (ACTIVE, FAILED) is that Query's implicit one */
+	lead_read_floor *floors; /* reads at bounded / available (lead_stale.c); malloc'd */
+	int nfloors, capfloors;
 } lead_session;
 
 typedef struct lead_session lead_session;

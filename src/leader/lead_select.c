@@ -383,7 +383,9 @@ void lead_select_start(lead_run *r)
 				      s->index, t0->name);
 			if (ps->ntables == 1 && level == LEAD_READ_BOUNDED)
 				mur_error_hint(&err,
-					       "no reachable copy is within murphy.max_staleness; "
+					       "no reachable copy is within murphy.max_staleness "
+					       "and "
+					       "as new as what this session read; "
 					       "murphy.read_consistency = 'available' reads the "
 					       "freshest reachable copy");
 			else

@@ -119,6 +119,7 @@ void lead_session_unref(lead_session *s)
 		s->e->sessions = s->next_open;
 	if (s->next_open)
 		s->next_open->prev_open = s->prev_open;
+	free(s->floors);
 	free(s);
 }
 

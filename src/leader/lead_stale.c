@@ -22,15 +22,21 @@
  * is skipped (lead_stale_skip) and a second WARNING names the shards
  * missing from the answer.
  *
+ * Monotonic reads at bounded: a session remembers, per shard it read at
+ * bounded or available, the newest entry it read (lead_read_floor), and a
+ * bounded read does not use a copy older than that.
+ *
  * Not here yet (docs/consistency.md): bounded still waits behind
- * undecided writes; joins and repartitioned reads stay strong;
- * monotonic reads; EXPLAIN ANALYZE naming the copy.  Inside a
+ * undecided writes; joins and repartitioned reads stay strong; EXPLAIN
+ * ANALYZE naming the copy.  Inside a
  * transaction block, and for reads feeding a write (INSERT … SELECT),
  * reads are strong whatever the setting.
  */
 #include "leader/lead_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 lead_read_level lead_stale_level(lead_run *r)
@@ -89,22 +95,68 @@ static void note_stale(lead_run *r, const cat_table *t, uint32_t shard, uint32_t
 	sr->n++;
 }
 
+/* The session's floor for shard `shard` of t (create: added when missing
+ * and there is room); NULL when not remembered. */
+static lead_read_floor *floor_of(lead_session *s, const cat_table *t, uint32_t shard, int create)
+{
+	lead_read_floor *f;
+	for (int i = 0; i < s->nfloors; i++)
+		if (s->floors[i].table_id == t->id && s->floors[i].shard == shard)
+			return &s->floors[i];
+	if (!create || s->nfloors >= LEAD_READ_FLOORS_MAX)
+		return NULL;
+	if (s->nfloors == s->capfloors) {
+		int cap = s->capfloors ? s->capfloors * 2 : 16;
+		f = realloc(s->floors, (size_t)cap * sizeof *f);
+		if (!f)
+			return NULL;
+		s->floors = f;
+		s->capfloors = cap;
+	}
+	f = &s->floors[s->nfloors++];
+	*f = (lead_read_floor){.table_id = t->id, .shard = shard, .lsn = 0};
+	return f;
+}
+
+/* The session read shard `shard` of t at lsn. */
+static void floor_raise(lead_session *s, const cat_table *t, uint32_t shard, uint64_t lsn)
+{
+	lead_read_floor *f = floor_of(s, t, shard, 1);
+	if (f && f->lsn < lsn)
+		f->lsn = lsn;
+}
+
+/* The oldest copy a bounded read of the shard may use (monotonic reads);
+ * UINT64_MAX when the session could not remember the shard (no stale copy). */
+static uint64_t floor_lsn(lead_session *s, const cat_table *t, uint32_t shard)
+{
+	const lead_read_floor *f = floor_of(s, t, shard, 0);
+	if (f)
+		return f->lsn;
+	return s->nfloors >= LEAD_READ_FLOORS_MAX ? UINT64_MAX : 0;
+}
+
 uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level)
 {
 	const cat_shard *s = &t->shards[shard];
 	const cat_placement *best = NULL;
 	repl_staleness best_st = {0}, st;
-	uint64_t bound_ms;
+	uint64_t bound_ms, floor;
 	uint32_t node = lead_read_node(r->e, s);
-	if (node || level == LEAD_READ_STRONG)
+	if (level == LEAD_READ_STRONG)
 		return node;
+	if (node) {
+		floor_raise(r->s, t, shard, s->committed_lsn);
+		return node;
+	}
 	bound_ms = lead_session_ms(r->s, "murphy.max_staleness");
+	floor = level == LEAD_READ_BOUNDED ? floor_lsn(r->s, t, shard) : 0;
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
 		if (!copy_usable(r->e, t, s, p, &st))
 			continue;
-		if (level == LEAD_READ_BOUNDED && st.ms > bound_ms)
-			continue;
+		if (level == LEAD_READ_BOUNDED && (st.ms > bound_ms || p->applied_lsn < floor))
+			continue; /* too stale, or older than a copy this session read */
 		if (!best || st.entries < best_st.entries ||
 		    (st.entries == best_st.entries && st.ms < best_st.ms)) {
 			best = p;
@@ -113,6 +165,7 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
 	}
 	if (!best)
 		return 0;
+	floor_raise(r->s, t, shard, best->applied_lsn);
 	if (best_st.entries)
 		note_stale(r, t, shard, best->node_id, &best_st);
 	return best->node_id;

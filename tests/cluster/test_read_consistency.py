@@ -128,7 +128,7 @@ def fault(conn, what):
     rows(conn, "SELECT murphy.fault(%s)", (what,))
 
 
-def lose_the_fresh_copy(cl, table):
+def lose_the_fresh_copy(cl, table, before_loss=None):
     """A 1-shard table with two copies: the replica misses the last write
     (partitioned from the leader, the write at quorum 'one'), then the
     primary dies and the partition heals.  The replica is reachable but 1
@@ -148,6 +148,8 @@ def lose_the_fresh_copy(cl, table):
         cur.execute("INSERT INTO %s VALUES (2, 20)" % table)
         acked = time.monotonic()
         cur.execute("RESET murphy.write_quorum")
+    if before_loss:
+        before_loss()
     os.kill(cl.pid(prim), signal.SIGKILL)
     deadline = time.time() + 10
     while time.time() < deadline and roles_lag(conn, table)[prim][1] is not None:
@@ -215,6 +217,28 @@ def test_levels_with_the_only_current_copy_lost(cl):
     with conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM lagt")
     assert rows(conn, "SHOW murphy.last_read_staleness") == [("0",)]
+
+
+def test_bounded_reads_never_go_back_in_a_session(cl2):
+    """A session that read the shard at bounded while its primary was up
+    does not read the older copy once the primary is lost (08006); a new
+    session at bounded does."""
+    seen = cl2.connect()
+    with seen.cursor() as cur:
+        cur.execute("SET murphy.read_consistency = 'bounded'")
+        cur.execute("SET murphy.max_staleness = '60s'")
+
+    def read_fresh():
+        assert rows(seen, "SELECT count(*) FROM mono") == [(2,)]
+
+    conn, rep, _ = lose_the_fresh_copy(cl2, "mono", before_loss=read_fresh)
+    err = read_err(seen, "SELECT count(*) FROM mono")
+    assert err.pgcode == "08006"
+    assert "as new as what this session read" in err.diag.message_hint
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.read_consistency = 'bounded'")
+        cur.execute("SET murphy.max_staleness = '60s'")
+    assert rows(conn, "SELECT count(*) FROM mono") == [(1,)]
 
 
 @pytest.fixture()
