@@ -14,6 +14,7 @@ up, so it stays "reachable" until the suspect timeout, which is long here)
 or killed (SIGKILL: its connection drops at once).
 """
 import os
+import re
 import signal
 import time
 
@@ -88,6 +89,8 @@ def test_placements_show_lag_in_entries_and_time(cl):
         for n, (role, le, lm) in copies(conn, "lagt").items():
             if n != rep:
                 assert (le, lm) == (0, 0), (n, le, lm)
+        status = cl.run("status", "--dir", cl.dir).stdout  # murphy status shows it too
+        assert re.search(r"%s:\d+ lag 3 \(\d+\.\d s\)" % rep, status), status
     finally:
         os.kill(cl.pid(rep), signal.SIGCONT)
     wait_current(conn, "lagt", rep)
