@@ -28,9 +28,9 @@
  *
  * Not here yet (docs/consistency.md): bounded still waits behind
  * undecided writes; joins and repartitioned reads stay strong; EXPLAIN
- * ANALYZE naming the copy.  Inside a
- * transaction block, and for reads feeding a write (INSERT … SELECT),
- * reads are strong whatever the setting.
+ * ANALYZE naming the copy.  Inside a transaction block (a multi-statement
+ * Query's implicit one included), and for reads feeding a write (INSERT …
+ * SELECT) or EXPLAIN ANALYZE, reads are strong whatever the setting.
  */
 #include "leader/lead_int.h"
 
