@@ -375,6 +375,9 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
  * of t (no reachable copy) as skipped in r->stale and return 1; 0 (not
  * skipped) otherwise. */
 int lead_stale_skip(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level);
+/* The i-th stale shard of r's SELECT as "shard 2 of accounts from f2, 1
+ * entry, 3.2 s behind" (EXPLAIN ANALYZE); 0 past the last one shown. */
+int lead_stale_line(const lead_run *r, int i, char *out, size_t outsz);
 /* After a SELECT: set murphy.last_read_staleness, and add the WARNING
  * naming its stale shards to r->res. */
 void lead_stale_report(lead_run *r);

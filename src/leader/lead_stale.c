@@ -27,10 +27,10 @@
  * bounded read does not use a copy older than that.
  *
  * Not here yet (docs/consistency.md): bounded still waits behind
- * undecided writes; joins and repartitioned reads stay strong; EXPLAIN
- * ANALYZE naming the copy.  Inside a transaction block (a multi-statement
+ * undecided writes; joins and repartitioned reads stay strong.  Inside a transaction block (a multi-statement
  * Query's implicit one included), and for reads feeding a write (INSERT …
- * SELECT) or EXPLAIN ANALYZE, reads are strong whatever the setting.
+ * SELECT), reads are strong whatever the setting.  EXPLAIN ANALYZE reads at
+ * the session's level and lists the stale shards (lead_stale_line).
  */
 #include "leader/lead_int.h"
 
@@ -42,7 +42,8 @@
 lead_read_level lead_stale_level(lead_run *r)
 {
 	const char *v;
-	if (r->parent || r->block_txid || lead_txn_of_run(r))
+	int explained = r->parent && r->parent->p->kind == PLAN_EXPLAIN;
+	if ((r->parent && !explained) || r->block_txid || lead_txn_of_run(r))
 		return LEAD_READ_STRONG;
 	v = lead_session_get(r->s, "murphy.read_consistency");
 	if (v && strcmp(v, "available") == 0)
@@ -220,6 +221,21 @@ static void describe(lead_engine *e, const lead_stale_read *x, mur_buf *b)
 	mur_buf_printf(b, "shard %u of %s from %s, %llu entr%s, %.1f s behind", x->shard, x->table,
 		       n ? n->name : "?", (unsigned long long)x->st.entries,
 		       x->st.entries == 1 ? "y" : "ies", (double)x->st.ms / 1000.0);
+}
+
+int lead_stale_line(const lead_run *r, int i, char *out, size_t outsz)
+{
+	const lead_stale_reads *sr = &r->stale;
+	mur_buf b;
+	int ok;
+	if (i >= sr->n || i >= LEAD_STALE_SHOWN)
+		return 0;
+	mur_buf_init(&b);
+	describe(r->e, &sr->shown[i], &b);
+	ok = mur_buf_ok(&b);
+	snprintf(out, outsz, "%s", ok ? mur_buf_cstr(&b) : "?");
+	mur_buf_free(&b);
+	return 1;
 }
 
 void lead_stale_report(lead_run *r)

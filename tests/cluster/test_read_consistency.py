@@ -196,6 +196,8 @@ def test_levels_with_the_only_current_copy_lost(cl):
     assert behind_s * 1000 >= real_ms - 100, (behind_s, real_ms)
     last = rows(conn, "SHOW murphy.last_read_staleness")[0][0]
     assert last.endswith("ms") and int(last[:-2]) >= real_ms, (last, real_ms)
+    plan = "\n".join(r[0] for r in rows(conn, "EXPLAIN ANALYZE SELECT count(*) FROM lostt"))
+    assert "Stale read: shard 0 of lostt from %s, 1 entry," % rep in plan, plan
 
     with conn.cursor() as cur:
         cur.execute("SET murphy.read_consistency = 'bounded'")
