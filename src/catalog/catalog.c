@@ -102,6 +102,8 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "applied_lsn", MT_INT8);
 	add_column(t, "lag", MT_INT8);
 	add_column(t, "state", MT_TEXT);
+	add_column(t, "lag_entries", MT_INT8); /* = lag: committed entries it lacks */
+	add_column(t, "lag_ms", MT_INT8);      /* since the first of them was decided */
 	c->tables[c->ntables++] = t;
 
 	t = virtual_table(CAT_VIRTUAL_ID_BASE + 4, "rebuilds");

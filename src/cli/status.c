@@ -161,7 +161,8 @@ static void show_replication(cli_pg *c)
 	cli_pg_result_free(&r);
 }
 
-/* One line per shard: its copies as node:lsn[/lag][ state], primary first. */
+/* One line per shard: its copies as node:lsn[ lag N (T s)][ state], primary
+ * first. */
 static void show_placements(cli_pg *c)
 {
 	cli_pg_result r;
@@ -180,15 +181,19 @@ static void show_placements(cli_pg *c)
 		while (j < r.nrows && !strcmp(val(&r, j, "table_name"), val(&r, i, "table_name")) &&
 		       !strcmp(val(&r, j, "shard"), val(&r, i, "shard"))) {
 			const char *st = val(&r, j, "state"), *lag = val(&r, j, "lag");
+			const char *lag_ms = val(&r, j, "lag_ms"); /* "" from an older leader */
+			char ago[32] = "";
+			if (*lag && strcmp(lag, "0") && *lag_ms)
+				snprintf(ago, sizeof ago, " (%.1f s)", atof(lag_ms) / 1000.0);
 			if (!strcmp(val(&r, j, "role"), "primary"))
 				snprintf(primary, sizeof primary, "%s", val(&r, j, "node"));
 			if (shown++ < STATUS_PLACEMENTS_MAX && len < sizeof line - 128)
 				len += (size_t)snprintf(line + len, sizeof line - len,
-							"%s%s:%s%s%s%s%s", len ? "  " : "",
+							"%s%s:%s%s%s%s%s%s", len ? "  " : "",
 							val(&r, j, "node"),
 							val(&r, j, "applied_lsn"),
 							*lag && strcmp(lag, "0") ? " lag " : "",
-							*lag && strcmp(lag, "0") ? lag : "",
+							*lag && strcmp(lag, "0") ? lag : "", ago,
 							*st && strcmp(st, "current") ? " " : "",
 							*st && strcmp(st, "current") ? st : "");
 			j++;

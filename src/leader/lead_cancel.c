@@ -240,6 +240,7 @@ void lead_lock_timer_close(lead_engine *e)
 /* The largest value PostgreSQL takes for a time setting in ms (INT_MAX). */
 #define LEAD_SETTING_MS_MAX 2147483647.0
 
+// clang-format off
 /* The time settings, with the least value PostgreSQL takes for each
  * (deadlock_timeout: 1 ms; the others: 0 = off). */
 static const struct {
@@ -250,7 +251,9 @@ static const struct {
 	{"idle_in_transaction_session_timeout", 0},
 	{"lock_timeout", 0},
 	{"deadlock_timeout", 1},
+	{"murphy.max_staleness", 0}, /* bounded reads' bound: lead_stale.c */
 };
+// clang-format on
 
 static const double *ms_setting_min(const char *name)
 {

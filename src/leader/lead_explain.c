@@ -259,6 +259,21 @@ static void explain_columns(lead_run *r)
 	pgw_result_set_columns(r->res, 1, &col);
 }
 
+/* The shards read from stale copies (murphy.read_consistency, lead_stale.c). */
+static void stale_lines(lead_run *parent, const lead_run *child)
+{
+	char buf[256];
+	for (int i = 0; lead_stale_line(child, i, buf, sizeof buf); i++)
+		line(parent->res, "  Stale read: %s", buf);
+	if (child->stale.n > LEAD_STALE_SHOWN)
+		line(parent->res, "  Stale read: %d more shards",
+		     child->stale.n - LEAD_STALE_SHOWN);
+	if (child->stale.nmissing > 0)
+		line(parent->res, "  Skipped: %d shard%s of %s with no copy reachable",
+		     child->stale.nmissing, child->stale.nmissing == 1 ? "" : "s",
+		     child->stale.missing_table);
+}
+
 static void analyze_done(lead_run *parent, lead_run *child)
 {
 	lead_engine *e = parent->e;
@@ -304,6 +319,7 @@ static void analyze_done(lead_run *parent, lead_run *child)
 	line(parent->res, "  Into leader: %llu rows, %llu bytes; result: %llu rows",
 	     (unsigned long long)total_rows, (unsigned long long)total_bytes,
 	     (unsigned long long)child->nrows);
+	stale_lines(parent, child);
 	line(parent->res, "  Execution time: %.3f ms",
 	     (double)(mur_now_us() - parent->start_us) / 1000.0);
 	snprintf(parent->res->tag, sizeof parent->res->tag, "EXPLAIN");

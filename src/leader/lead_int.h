@@ -145,6 +145,14 @@ typedef struct lead_savepoint {
  * block wrote; ORMs nest a few, a loop that never releases them is cut off
  * (54000) rather than growing without end. */
 #define LEAD_SAVEPOINTS_MAX 1024
+/* Shards whose last read LSN a session remembers for monotonic reads at
+ * bounded (lead_stale.c): 16 KiB at most per session; once full, a shard
+ * not remembered is read only from a current copy. */
+#define LEAD_READ_FLOORS_MAX 1024
+typedef struct lead_read_floor {
+	uint32_t table_id, shard;
+	uint64_t lsn; /* the newest entry of the shard this session read */
+} lead_read_floor;
 
 typedef struct lead_session {
 	lead_engine *e;
@@ -174,8 +182,10 @@ typedef struct lead_session {
 	char user[64];
 	char app[64];
 	struct lead_session *next_open, *prev_open; /* e->sessions while open */
-	int in_query; /* a multi-statement Query runs: IDLE statements open a block */
-	int implicit; /* the block (ACTIVE, FAILED) is that Query's implicit one */
+	int in_query;            /* a multi-statement Query runs: IDLE statements open a block */
+	int implicit;            /* the block (ACTIVE, FAILED) is that Query's implicit one */
+	lead_read_floor *floors; /* reads at bounded / available (lead_stale.c); malloc'd */
+	int nfloors, capfloors;
 } lead_session;
 
 typedef struct lead_session lead_session;
@@ -226,6 +236,29 @@ typedef struct lead_shuffle {
 	uint64_t merge_us;                      /* leader merge time */
 } lead_shuffle;
 
+/* lead_stale.c: a SELECT's read consistency level (murphy.read_consistency). */
+typedef enum lead_read_level {
+	LEAD_READ_STRONG = 0,
+	LEAD_READ_BOUNDED,
+	LEAD_READ_AVAILABLE,
+} lead_read_level;
+/* Stale shards one WARNING names (more are counted): ~70 bytes each within
+ * a notice's MUR_ERROR_MESSAGE_MAX. */
+#define LEAD_STALE_SHOWN 4
+typedef struct lead_stale_read {
+	const char *table; /* the catalog's name (lives as long as the run) */
+	uint32_t shard, node;
+	repl_staleness st;
+} lead_stale_read;
+typedef struct lead_stale_reads {
+	int nmissing;                       /* shards skipped: no reachable copy */
+	uint32_t missing[LEAD_STALE_SHOWN]; /* the first of them */
+	const char *missing_table;
+	int n;             /* shards read from a stale copy */
+	uint64_t worst_ms; /* the largest staleness among them */
+	lead_stale_read shown[LEAD_STALE_SHOWN];
+} lead_stale_reads;
+
 struct lead_run {
 	lead_session *s;
 	lead_engine *e;
@@ -270,6 +303,7 @@ struct lead_run {
 	int rows_locked;         /* SELECT … FOR UPDATE: its shards' locks were asked for */
 	repl_txn *itx;           /* the implicit transaction of a multi-shard autocommit write */
 	uint64_t analyze_txid;   /* EXPLAIN ANALYZE: the implicit transaction it commits */
+	lead_stale_reads stale;  /* shards this SELECT read from stale copies (lead_stale.c) */
 };
 
 /* lead_explain.c: EXPLAIN ANALYZE of a multi-shard autocommit write: its
@@ -329,6 +363,27 @@ uint32_t lead_read_node(lead_engine *e, const cat_shard *s);
 /* The follower that reads shard `shard` of the run's SELECT (all its
  * co-located tables current there); 0 when none. */
 uint32_t lead_select_node(lead_run *r, uint32_t shard);
+/* lead_stale.c.  The level r's SELECT reads at: the session's, but strong
+ * inside a transaction block and for a child read (INSERT … SELECT). */
+lead_read_level lead_stale_level(lead_run *r);
+/* The copy to read shard `shard` of t from at level: lead_read_node's; when
+ * it has none, at bounded the freshest reachable copy within
+ * murphy.max_staleness, at available the freshest reachable one (noted in
+ * r->stale when behind); 0 when none. */
+uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level);
+/* At available with murphy.allow_partial_results on: note shard `shard`
+ * of t (no reachable copy) as skipped in r->stale and return 1; 0 (not
+ * skipped) otherwise. */
+int lead_stale_skip(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level);
+/* The i-th stale shard of r's SELECT as "shard 2 of accounts from f2, 1
+ * entry, 3.2 s behind" (EXPLAIN ANALYZE); 0 past the last one shown. */
+int lead_stale_line(const lead_run *r, int i, char *out, size_t outsz);
+/* After a SELECT: set murphy.last_read_staleness, and add the WARNING
+ * naming its stale shards to r->res. */
+void lead_stale_report(lead_run *r);
+/* SET of a setting lead_stale.c owns: MUR_OK, or 55P02 for the read-only
+ * murphy.last_read_staleness. */
+int lead_stale_set_check(const plan_set *ps, mur_error *err);
 /* The QUERY task for that shard. */
 void lead_select_fill_task(lead_run *r, uint32_t shard, exec_task *t);
 /* After the rows are merged into r->rows: final SQL, format, finish. */

@@ -323,6 +323,7 @@ void lead_select_start(lead_run *r)
 	mur_value key_value, *key = NULL;
 	mur_buf key_scratch;
 	mur_error err;
+	lead_read_level level;
 	int n;
 
 	if (lock_reads(r))
@@ -361,11 +362,15 @@ void lead_select_start(lead_run *r)
 		lead_shuffle_start(r, shards, n);
 		return;
 	}
+	memset(&r->stale, 0, sizeof r->stale);
+	level = lead_stale_level(r);
 	for (int i = 0; i < n && !r->failed; i++) {
 		const cat_shard *s = &t0->shards[shards[i]];
 		uint32_t node = ps->ntables > 1 ? colocated_node(r->e, ps, shards[i])
-						: lead_read_node(r->e, s);
+						: lead_stale_node(r, t0, shards[i], level);
 		exec_task t;
+		if (!node && ps->ntables == 1 && lead_stale_skip(r, t0, shards[i], level))
+			continue; /* allow_partial_results: the WARNING names it */
 		if (!node) {
 			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
 				      ps->ntables > 1
@@ -376,9 +381,18 @@ void lead_select_start(lead_run *r)
 					      : "no current copy of shard %u of table \"%s\" is "
 						"reachable",
 				      s->index, t0->name);
-			mur_error_hint(&err,
-				       "check murphy.nodes and murphy.placements: the followers "
-				       "holding it are down or still catching up");
+			if (ps->ntables == 1 && level == LEAD_READ_BOUNDED)
+				mur_error_hint(&err,
+					       "no reachable copy is within murphy.max_staleness "
+					       "and "
+					       "as new as what this session read; "
+					       "murphy.read_consistency = 'available' reads the "
+					       "freshest reachable copy");
+			else
+				mur_error_hint(&err,
+					       "check murphy.nodes and murphy.placements: the "
+					       "followers holding it are down or still catching "
+					       "up");
 			lead_run_fail(r, &err);
 			break;
 		}
@@ -479,6 +493,7 @@ void lead_select_finish(lead_run *r)
 
 	if (!r->failed && final_stage(r, &err) != MUR_OK)
 		lead_run_fail(r, &err);
+	lead_stale_report(r);
 	if (r->parent) {
 		/* INSERT ... SELECT / EXPLAIN ANALYZE take the rows from here */
 		lead_run_finish(r);

@@ -119,6 +119,7 @@ void lead_session_unref(lead_session *s)
 		s->e->sessions = s->next_open;
 	if (s->next_open)
 		s->next_open->prev_open = s->prev_open;
+	free(s->floors);
 	free(s);
 }
 
@@ -162,6 +163,10 @@ static const char *const known_settings[] = {"application_name",
 					     "murphy.write_quorum",
 					     "murphy.shuffle_strategy",
 					     "murphy.join_strategy",
+					     "murphy.read_consistency",
+					     "murphy.max_staleness",
+					     "murphy.last_read_staleness",
+					     "murphy.allow_partial_results",
 					     NULL};
 
 static const char *default_setting(const char *name)
@@ -193,6 +198,10 @@ static const char *default_setting(const char *name)
 		{"murphy.write_quorum", "majority"},
 		{"murphy.shuffle_strategy", "auto"},
 		{"murphy.join_strategy", "auto"},
+		{"murphy.read_consistency", "strong"}, /* docs/consistency.md */
+		{"murphy.max_staleness", "5s"},
+		{"murphy.last_read_staleness", "0"}, /* lead_stale.c sets it after a read */
+		{"murphy.allow_partial_results", "off"},
 	};
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
 		if (strcmp(defaults[i][0], name) == 0)
@@ -208,6 +217,8 @@ static const struct {
 	{"murphy.shuffle_strategy", {"auto", "gather", "repartition", NULL}},
 	{"murphy.join_strategy", {"auto", "broadcast", "repartition", NULL}},
 	{"murphy.count_distinct", {"exact", "approximate", NULL}},
+	{"murphy.read_consistency", {"strong", "bounded", "available", NULL}},
+	{"murphy.allow_partial_results", {"on", "off", NULL}},
 };
 
 /* MUR_OK when ps sets a word setting to one of its words (or is not one). */
@@ -317,7 +328,8 @@ void lead_utility_start(lead_run *r)
 			lead_run_fail(r, &err);
 			break;
 		}
-		if (check_word_setting(ps, &err) != MUR_OK) {
+		if (check_word_setting(ps, &err) != MUR_OK ||
+		    lead_stale_set_check(ps, &err) != MUR_OK) {
 			lead_run_fail(r, &err);
 			break;
 		}

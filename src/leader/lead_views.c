@@ -7,9 +7,11 @@
  *                      when unbounded; hash_min/hash_max are then NULL),
  *                      replication_factor, copies_current, under_replicated,
  *                      under_replicated_reason (replication/repl_health.c)
- *   murphy.placements  table_name, shard, node, role, applied_lsn, lag, state; a
- *                      copy on a dead follower is "lost", on a suspect or
- *                      disconnected one "unreachable", with lag NULL (unknown)
+ *   murphy.placements  table_name, shard, node, role, applied_lsn, lag, state,
+ *                      lag_entries (= lag), lag_ms (since the first entry it
+ *                      lacks was decided: repl_copy_staleness); a copy on a dead
+ *                      follower is "lost", on a suspect or disconnected one
+ *                      "unreachable", with lag NULL (unknown; lag_ms too)
  *   murphy.rebuilds    table_name, shard, source, target, replaces, state, phase,
  *                      bytes_done, bytes_total, started_at, elapsed_ms, error
  *   murphy.settings    name, setting, unit, description
@@ -187,18 +189,21 @@ static void placement_row(lead_engine *e, sqlite3_stmt *sp, const cat_table *t, 
 	const cat_node *n = cat_node_by_id(e->cat, pl->node_id);
 	const char *state = sh->committed_known ? cat_placement_state_name(pl->state) : "unknown";
 	int reachable = n && n->state == CAT_NODE_ALIVE && e->tr.connected(e->tr.ctx, n->id);
+	repl_staleness st;
 	if (!reachable)
 		state = n && n->state == CAT_NODE_DEAD ? "lost" : "unreachable";
+	repl_copy_staleness(e->repl, t->id, sh, pl, &st);
 	bind_text(sp, 1, t->name);
 	sqlite3_bind_int64(sp, 2, s);
 	bind_text(sp, 3, node_name(e->cat, pl->node_id));
 	bind_text(sp, 4, pl->role == CAT_PRIMARY ? "primary" : "replica");
 	sqlite3_bind_int64(sp, 5, (sqlite3_int64)pl->applied_lsn);
-	if (reachable && sh->committed_known)
-		sqlite3_bind_int64(sp, 6,
-				   sh->committed_lsn > pl->applied_lsn
-					   ? (sqlite3_int64)(sh->committed_lsn - pl->applied_lsn)
-					   : 0);
+	if (reachable && sh->committed_known) {
+		sqlite3_bind_int64(sp, 6, (sqlite3_int64)st.entries);
+		sqlite3_bind_int64(sp, 8, (sqlite3_int64)st.entries);
+	}
+	if (reachable && st.known)
+		sqlite3_bind_int64(sp, 9, (sqlite3_int64)st.ms);
 	bind_text(sp, 7, state);
 	step(sp);
 }
@@ -208,8 +213,8 @@ static void fill_shards_and_placements(lead_engine *e)
 	sqlite3_stmt *ss, *sp;
 	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shards VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1,
 			   &ss, NULL);
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_placements VALUES (?,?,?,?,?,?,?)", -1, &sp,
-			   NULL);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_placements VALUES (?,?,?,?,?,?,?,?,?)", -1,
+			   &sp, NULL);
 	for (int i = 0; i < cat_table_count(e->cat); i++) {
 		const cat_table *t = cat_table_at(e->cat, i);
 		if (t->kind != CAT_TABLE_DISTRIBUTED)
@@ -303,6 +308,17 @@ static void fill_settings(lead_engine *e)
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET "
 		 "per "
 		 "session)"},
+		{"murphy.read_consistency", "strong", NULL,
+		 "reads: strong (every acknowledged write, else 08006), bounded (a copy at most "
+		 "murphy.max_staleness behind when no current copy is reachable), available (the "
+		 "freshest reachable copy); a stale answer comes with a WARNING (SET per session; "
+		 "docs/consistency.md)"},
+		{"murphy.max_staleness", "5000", "ms",
+		 "how far behind a copy a bounded read may use (SET per session, PostgreSQL's "
+		 "units)"},
+		{"murphy.allow_partial_results", "off", NULL,
+		 "on: an available read leaves out the shards with no reachable copy, with a "
+		 "WARNING naming them (SET per session)"},
 		{"statement_timeout", "0", "ms",
 		 "a statement still running this long is cancelled (57014 \"canceling statement "
 		 "due "
@@ -619,7 +635,7 @@ int lead_local_materialize_views(lead_engine *e, mur_error *err)
 		" range_min, range_max, replication_factor, copies_current, under_replicated,"
 		" under_replicated_reason);"
 		"CREATE TABLE murphy_placements(table_name, shard, node, role, applied_lsn, lag, "
-		"state);"
+		"state, lag_entries, lag_ms);"
 		"CREATE TABLE murphy_rebuilds(table_name, shard, source, target, replaces, state, "
 		"phase,"
 		" bytes_done, bytes_total, started_at, elapsed_ms, error);"

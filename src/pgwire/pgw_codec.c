@@ -447,7 +447,9 @@ void pgw_put_error(mur_buf *out, const char *severity, const mur_error *e)
 
 void pgw_put_notice(mur_buf *out, const mur_error *e)
 {
-	pgw_put_error_fields(out, PGW_BE_NOTICE, "NOTICE", e);
+	/* class 01 (warning): severity WARNING, as PostgreSQL sends it */
+	int warning = strncmp(e->sqlstate, "01", 2) == 0;
+	pgw_put_error_fields(out, PGW_BE_NOTICE, warning ? "WARNING" : "NOTICE", e);
 }
 
 void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols)

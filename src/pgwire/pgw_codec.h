@@ -198,6 +198,8 @@ void pgw_put_command_complete(mur_buf *out, const char *tag);
  * SQLSTATE becomes XX000. */
 void pgw_put_error_fields(mur_buf *out, char type, const char *severity, const mur_error *e);
 void pgw_put_error(mur_buf *out, const char *severity, const mur_error *e);
+/* A NoticeResponse: severity WARNING when e's SQLSTATE is of class 01,
+ * NOTICE otherwise. */
 void pgw_put_notice(mur_buf *out, const mur_error *e);
 /* CopyInResponse: text format, ncols columns (all text). */
 void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols);

@@ -301,6 +301,30 @@ int repl_read_reserve(repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t 
  * the primary (only the holder reads the shard then). */
 uint64_t repl_read_lsn(repl_ctx *c, const cat_table *t, uint32_t shard);
 
+/* How stale a copy is (docs/consistency.md): the committed entries it
+ * lacks, and how long ago the first of them was decided (0 when it lacks
+ * none).  The time is exact while the shard's ring holds that entry
+ * (REPL_RING); past it, or for an entry decided before a leader restart,
+ * it is an upper bound from the copy's last entry id (wall time at that
+ * entry's start).  known 0: the shard's committed entry, or the time, is
+ * not known (entries and ms are then not to be trusted). */
+typedef struct repl_staleness {
+	uint64_t entries;
+	uint64_t ms;
+	int known;
+} repl_staleness;
+void repl_copy_staleness(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
+			 const cat_placement *p, repl_staleness *out);
+
+/* 1 when copy p of shard s of t holds only committed entries, as far as
+ * the leader knows: the shard's committed entry is known, p's follower
+ * reported its copy since it last connected, p is not past the committed
+ * entry, and its last entry is the one the shard committed at that LSN
+ * (when the leader still remembers it).  A stale read may use such a copy
+ * (docs/consistency.md). */
+int repl_copy_committed_prefix(const repl_ctx *c, const cat_table *t, const cat_shard *s,
+			       const cat_placement *p);
+
 /* 1 while the shard's committed entry is unknown after a (re)start and a
  * copy that is not dead has not reported. */
 int repl_shard_reconciling(repl_ctx *c, const cat_shard *s);

@@ -36,7 +36,12 @@
 #define REPL_RECOVER_HEAR_ALL_MS 3000
 #define REPL_ACTIONS_MAX 1024 /* recovery actions in flight (one per placement) */
 #define REPL_REBUILDS_MAX 256 /* rebuilds remembered for murphy.rebuilds */
-#define REPL_RING 256         /* recent committed entry ids remembered per shard */
+/* Recent committed entries remembered per shard: their ids and when they
+ * were decided (staleness of a copy, repl_copy_staleness).  2 KiB of
+ * times per shard; a copy more than this many entries behind is timed by
+ * its last entry's id instead (an upper bound: ids are wall time at the
+ * entry's start). */
+#define REPL_RING 256
 
 typedef struct repl_action_key {
 	uint32_t table_id, shard, node_id;
@@ -78,6 +83,8 @@ typedef struct repl_shard {
 	int nrecommit;
 	uint64_t ring_lsn[REPL_RING];
 	uint64_t ring_entry[REPL_RING];
+	uint64_t ring_decided_us[REPL_RING]; /* mur_now_us when decided; 0: before this
+						leader knew the shard (a restart) */
 } repl_shard;
 
 struct repl_ctx {

@@ -170,6 +170,8 @@ static cat_shard *op_shard(repl_wop *op, cat_table **tout)
 void repl_committed(repl_ctx *c, uint32_t table_id, cat_shard *s, uint64_t lsn, uint64_t entry_id)
 {
 	repl_shard *rt = repl_shard_get(c, table_id, s->index);
+	/* recovery (a restart) does not know when it was decided */
+	uint64_t decided_us = s->committed_known ? mur_now_us() : 0;
 	/* once known, the committed position only grows while this leader
 	 * runs (recovery sets it before it is known) */
 	assert(!s->committed_known || lsn > s->committed_lsn);
@@ -178,7 +180,40 @@ void repl_committed(repl_ctx *c, uint32_t table_id, cat_shard *s, uint64_t lsn, 
 	if (rt && lsn) {
 		rt->ring_lsn[lsn % REPL_RING] = lsn;
 		rt->ring_entry[lsn % REPL_RING] = entry_id;
+		rt->ring_decided_us[lsn % REPL_RING] = decided_us;
 	}
+}
+
+/* Milliseconds since entry lsn of shard s was decided (rounded up), from the ring; -1
+ * when the ring no longer holds it or its time is unknown. */
+static int64_t decided_ago_ms(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
+			      uint64_t lsn)
+{
+	const repl_shard *rt = repl_shard_find(c, table_id, s->index);
+	uint64_t at;
+	if (!rt || rt->ring_lsn[lsn % REPL_RING] != lsn || !rt->ring_decided_us[lsn % REPL_RING])
+		return -1;
+	at = rt->ring_decided_us[lsn % REPL_RING];
+	return (int64_t)((mur_now_us() - at + 999) / 1000); /* rounded up: never less */
+}
+
+void repl_copy_staleness(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
+			 const cat_placement *p, repl_staleness *out)
+{
+	int64_t ago;
+	memset(out, 0, sizeof *out);
+	out->known = s->committed_known;
+	if (!s->committed_known || p->applied_lsn >= s->committed_lsn)
+		return;
+	out->entries = s->committed_lsn - p->applied_lsn;
+	ago = decided_ago_ms(c, table_id, s, p->applied_lsn + 1);
+	if (ago < 0 && p->entry_id) /* its last entry began then: the next was decided later */
+		ago = mur_wall_ms() - (int64_t)(p->entry_id >> 20);
+	if (ago < 0) {
+		out->known = 0;
+		return;
+	}
+	out->ms = (uint64_t)ago;
 }
 
 uint64_t repl_entry_at(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t lsn)
@@ -191,6 +226,16 @@ uint64_t repl_entry_at(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
 	if (!rt || rt->ring_lsn[lsn % REPL_RING] != lsn)
 		return 0;
 	return rt->ring_entry[lsn % REPL_RING];
+}
+
+int repl_copy_committed_prefix(const repl_ctx *c, const cat_table *t, const cat_shard *s,
+			       const cat_placement *p)
+{
+	uint64_t id;
+	if (!s->committed_known || !p->reported || p->applied_lsn > s->committed_lsn)
+		return 0;
+	id = repl_entry_at(c, t->id, s, p->applied_lsn);
+	return !id || !p->entry_id || id == p->entry_id;
 }
 
 uint32_t repl_read_node(repl_ctx *c, const cat_shard *s)

@@ -9,7 +9,11 @@
  *     holds it before the client hears the error, and parked reads resume
  *     only then; the copies that failed are LAGGING;
  *   - the per-shard runtime table finds what it made across growth and
- *     forgets a dropped table's shards only.
+ *     forgets a dropped table's shards only;
+ *   - a copy's staleness: the entries it lacks and the time since the
+ *     first of them was decided, from the ring while it holds the entry,
+ *     else an upper bound from the copy's last entry id; which copies a
+ *     stale read may use (repl_copy_committed_prefix).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +22,8 @@
 #include <cmocka.h>
 
 #include "replication/repl_int.h"
+
+#include "common/clock.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -254,12 +260,62 @@ static void test_shard_table(void **state)
 	assert_int_equal(fx.c->nshards, 39 * 50);
 }
 
+static void test_staleness(void **state)
+{
+	cat_shard *s = &fx.t->shards[0];
+	cat_placement *slow;
+	repl_staleness st;
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer(0, 1, 1, NULL);
+	answer(1, 1, 0, NULL); /* committed; the third copy has not answered */
+	slow = cat_placement_on(s, sends[2].node_id);
+	repl_copy_staleness(fx.c, fx.t->id, s, cat_placement_on(s, sends[0].node_id), &st);
+	assert_true(st.known);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(st.ms, 0);
+	repl_copy_staleness(fx.c, fx.t->id, s, slow, &st);
+	assert_true(st.known);
+	assert_int_equal(st.entries, 1);
+	assert_true(st.ms >= 1 && st.ms < 1000); /* rounded up: never 0 when behind */
+
+	/* past the ring: timed from the copy's own last entry (its start) */
+	for (uint64_t lsn = 2; lsn <= 2 + REPL_RING; lsn++)
+		repl_committed(fx.c, fx.t->id, s, lsn, lsn);
+	slow->applied_lsn = 1;
+	slow->entry_id = (uint64_t)(mur_wall_ms() - 5000) << 20;
+	repl_copy_staleness(fx.c, fx.t->id, s, slow, &st);
+	assert_true(st.known);
+	assert_int_equal(st.entries, 1 + REPL_RING);
+	assert_true(st.ms >= 5000 && st.ms < 60000);
+	/* no id either: unknown, not 0 */
+	slow->entry_id = 0;
+	repl_copy_staleness(fx.c, fx.t->id, s, slow, &st);
+	assert_false(st.known);
+
+	/* which copies a stale read may use */
+	slow->reported = 1;
+	slow->applied_lsn = 100;
+	slow->entry_id = 100;
+	assert_true(repl_copy_committed_prefix(fx.c, fx.t, s, slow));
+	slow->entry_id = 99; /* not the entry the shard committed at 100 */
+	assert_false(repl_copy_committed_prefix(fx.c, fx.t, s, slow));
+	slow->entry_id = 100;
+	slow->reported = 0; /* not heard from since it connected */
+	assert_false(repl_copy_committed_prefix(fx.c, fx.t, s, slow));
+	slow->reported = 1;
+	slow->applied_lsn = s->committed_lsn + 1; /* past the committed entry */
+	assert_false(repl_copy_committed_prefix(fx.c, fx.t, s, slow));
+	answer(2, 1, 0, NULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gate_lifts_at_quorum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_undo_when_quorum_impossible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shard_table, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_staleness, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
