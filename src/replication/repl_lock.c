@@ -422,6 +422,7 @@ static int record_decision(repl_ctx *c, repl_txn *tx)
 {
 	char parts[512];
 	size_t len = 0;
+	mur_error why;
 	parts[0] = '\0';
 	for (int i = 0; i < tx->nparts; i++) {
 		if (!part_wrote(c, &tx->parts[i]))
@@ -433,9 +434,14 @@ static int record_decision(repl_ctx *c, repl_txn *tx)
 		len += (size_t)snprintf(parts + len, sizeof parts - len, "%s%u:%u", len ? "," : "",
 					tx->parts[i].table_id, tx->parts[i].shard);
 	}
-	if (cat_txn_outcome_put(c->cat, tx->id, "committed", parts, mur_wall_ms(), &tx->err) !=
-	    MUR_OK) {
+	if (cat_txn_outcome_put(c->cat, tx->id, "committed", parts, mur_wall_ms(), &why) !=
+	    MUR_OK) { /* certain: no decision, no marker; the undo follows */
 		tx->failed = 1;
+		mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
+			      "COMMIT failed, transaction %llu rolled back: its decision could not "
+			      "be recorded",
+			      (unsigned long long)tx->id);
+		mur_error_detail(&tx->err, "SQLSTATE %s: %s", why.sqlstate, why.message);
 		return MUR_ERR;
 	}
 	tx->decided = 1;
@@ -578,10 +584,18 @@ static void commit_decided(repl_txn *tx)
 		return;
 	}
 	if (tx->marks_ok == 0 && !tx->retrying && !tx->decided) {
+		/* certain: no marker holds and nothing was recorded, so the undo
+		 * below takes tx back everywhere (a copy it cannot reach is
+		 * undone when it returns).  40000 whatever the marker's failure
+		 * said: its 08006 was a follower's link, not the client's, and its
+		 * 40003 the marker's own fate, which the undo settles */
 		why = tx->err;
-		mur_error_set(&tx->err, why.sqlstate,
+		mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
 			      "COMMIT failed, transaction %llu rolled back: %s",
 			      (unsigned long long)tx->id, why.message);
+		mur_error_detail(&tx->err, "the commit marker failed with SQLSTATE %s%s%s",
+				 why.sqlstate, why.detail[0] ? ": " : "", why.detail);
+		mur_error_hint(&tx->err, "nothing of the transaction remains; retry it");
 		txn_abort_undo(c, tx);
 		return;
 	}
