@@ -57,3 +57,76 @@ def test_a_commit_whose_marker_failed_is_a_certain_rollback(fc):
     fc.start()  # the killed followers come back and are undone
     nothing_anywhere(fc, conn, "cr", "id = 2")
     conn.close()
+
+
+def explain_table(cluster):
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS xz")
+        cur.execute("CREATE TABLE xz (id int PRIMARY KEY, v int NOT NULL) WITH (shards = 4)")
+        cur.execute("INSERT INTO xz VALUES " + ",".join("(%d, 0)" % i for i in range(1, 41)))
+    return conn
+
+
+def explain(conn, sql):
+    with conn.cursor() as cur:
+        cur.execute("EXPLAIN ANALYZE " + sql)
+        return "\n".join(r[0] for r in cur.fetchall())
+
+
+def test_explain_analyze_of_a_write_that_changed_nothing_prepared_nothing(cluster):
+    conn = explain_table(cluster)
+    # every shard, no row: an implicit transaction that wrote nothing
+    text = explain(conn, "UPDATE xz SET v = 1 WHERE v = 12345")
+    assert "Writes: 0 rows changed" in text, text
+    assert "(prepared)" not in text and "(decided)" not in text, text
+    assert "Commit: nothing written" in text, text
+    text = explain(conn, "DELETE FROM xz WHERE v = 12345")
+    assert "(prepared)" not in text, text
+    # rows on several shards: still prepared, then two-phase
+    text = explain(conn, "UPDATE xz SET v = 1 WHERE id <= 40")
+    assert "(prepared)" in text and "two-phase" in text, text
+    # in a block, a write that changed nothing prepared nothing either
+    blk = cluster.connect(autocommit=False)
+    text = explain(blk, "UPDATE xz SET v = 2 WHERE v = 12345")
+    assert "(prepared)" not in text, text
+    # a pipelined UPDATE in a block is not at its quorum yet: not "prepared"
+    text = explain(blk, "UPDATE xz SET v = 2 WHERE id = 1")
+    assert "logged on its primary (pipelined: COMMIT waits for its write quorum)" in text, text
+    blk.rollback()
+    blk.close()
+    conn.close()
+
+
+def test_a_block_in_one_query_commits_its_pipelined_write(cluster):
+    """BEGIN; UPDATE; COMMIT in one Query (and an implicit block's UPDATE;
+    SELECT): the COMMIT follows the UPDATE's early answer with no round trip
+    between; its marker must not reach the copies ahead of the UPDATE's
+    entry (they would refuse it, and the COMMIT fail)."""
+    conn = explain_table(cluster)
+    with conn.cursor() as cur:
+        for i in range(1, 6):
+            cur.execute("BEGIN; UPDATE xz SET v = 5 WHERE id = %d; COMMIT" % i)
+            assert cur.statusmessage == "COMMIT", cur.statusmessage
+        for i in range(6, 11):
+            cur.execute("UPDATE xz SET v = 5 WHERE id = %d; SELECT 1" % i)
+    assert scalar(conn, "SELECT count(*) FROM xz WHERE v = 5") == 10
+    conn.close()
+
+
+def test_an_explain_analyze_write_in_a_failing_query_is_undone(cluster):
+    conn = explain_table(cluster)
+    with conn.cursor() as cur:
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("EXPLAIN ANALYZE UPDATE xz SET v = 9 WHERE id <= 40; SELECT 1/0")
+    assert e.value.pgcode == "22012", e.value.pgcode
+    assert scalar(conn, "SELECT count(*) FROM xz WHERE v = 9") == 0
+    with conn.cursor() as cur:  # one shard, one row: undone as well
+        with pytest.raises(psycopg2.Error):
+            cur.execute("EXPLAIN ANALYZE UPDATE xz SET v = 9 WHERE id = 1; SELECT 1/0")
+    assert scalar(conn, "SELECT count(*) FROM xz WHERE v = 9") == 0
+    with conn.cursor() as cur:  # without the error the Query commits it
+        cur.execute("EXPLAIN ANALYZE UPDATE xz SET v = 9 WHERE id = 1; SELECT 1")
+    assert scalar(conn, "SELECT count(*) FROM xz WHERE v = 9") == 1
+    nothing_anywhere(cluster, conn, "xz", "v = 9 AND id <> 1")
+    conn.close()
