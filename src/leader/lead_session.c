@@ -119,6 +119,8 @@ void lead_session_unref(lead_session *s)
 		s->e->sessions = s->next_open;
 	if (s->next_open)
 		s->next_open->prev_open = s->prev_open;
+	lead_setscope_free(s->set_before);
+	lead_setscope_free(s->set_commit);
 	free(s);
 }
 
@@ -251,6 +253,8 @@ static int setting_known(const char *name)
 static const char *session_default(const lead_session *s, const char *name)
 {
 	const char *v = lead_client_default(s->e, name);
+	if (strcmp(name, "application_name") == 0)
+		return s->app; /* the startup's, as PostgreSQL's RESET */
 	return v ? v : default_setting(name);
 }
 
@@ -302,6 +306,8 @@ void lead_utility_start(lead_run *r)
 	switch (p->kind) {
 	case PLAN_SET: {
 		const plan_set *ps = &p->u.set;
+		const char *was;
+		char old[sizeof s->settings[0].value];
 		if (!setting_known(ps->name)) {
 			mur_error_set(&err, SQLSTATE_UNDEFINED_OBJECT,
 				      "unrecognized configuration parameter \"%s\"", ps->name);
@@ -321,6 +327,8 @@ void lead_utility_start(lead_run *r)
 			lead_run_fail(r, &err);
 			break;
 		}
+		was = lead_session_get(s, ps->name);
+		snprintf(old, sizeof old, "%s", was ? was : "");
 		if (lead_client_setting(ps->name)) { /* tcp_keepalives_*: lead_idle.c */
 			if (lead_client_setting_set(s, ps, &err) != MUR_OK) {
 				lead_run_fail(r, &err);
@@ -342,6 +350,7 @@ void lead_utility_start(lead_run *r)
 		} else {
 			lead_session_set(s, ps->name, ps->value);
 		}
+		lead_setscope_set(r, ps->name, was ? old : NULL, ps->is_local);
 		snprintf(r->res->tag, sizeof r->res->tag, ps->is_default ? "RESET" : "SET");
 		if (ps->is_default)
 			snprintf(r->res->tag, sizeof r->res->tag, "SET");
@@ -515,6 +524,7 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 	s->pid = ps ? pgw_session_pid(ps) : 0;
 	snprintf(s->user, sizeof s->user, "%s", user ? user : "");
 	snprintf(s->app, sizeof s->app, "%s", ps ? pgw_session_application_name(ps) : "");
+	lead_setscope_reported_init(s);
 	s->next_open = s->e->sessions;
 	if (s->next_open)
 		s->next_open->prev_open = s;
@@ -932,6 +942,7 @@ const pgw_engine_ops lead_engine_ops = {
 	.statement_failed = op_statement_failed,
 	.cancel = lead_session_cancel_request,
 	.idle_in_txn_timeout_ms = lead_idle_timeout_ms,
+	.report_params = lead_setscope_report,
 	.query_begin = lead_txn_query_begin,
 	.query_end = lead_txn_query_end,
 };
