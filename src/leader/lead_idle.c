@@ -152,9 +152,10 @@ static void session_keepalive(lead_session *s, pgw_keepalive *ka)
 void lead_client_settings_apply(lead_session *s)
 {
 	pgw_keepalive ka;
+	if (!s->ps || s->closed)
+		return; /* the connection is gone (a block ended after its close) */
 	session_keepalive(s, &ka);
-	if (s->ps)
-		pgw_session_set_keepalive(s->ps, &ka);
+	pgw_session_set_keepalive(s->ps, &ka);
 }
 
 int lead_client_setting_set(lead_session *s, const plan_set *ps, mur_error *err)

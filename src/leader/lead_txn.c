@@ -161,7 +161,7 @@ static void block_ended(void *arg, int failed, const mur_error *err)
 		 * failed believes its block is still open and sends no BEGIN
 		 * before its next one: found by the bank nemesis), and says
 		 * what happened. */
-		if (failed && be->abort) {
+		if ((failed && be->abort) || (!failed && err && err->message[0])) {
 			pgw_result_add_notice(r->res, "%s", err->message);
 			failed = 0;
 		}
@@ -171,7 +171,7 @@ static void block_ended(void *arg, int failed, const mur_error *err)
 		lead_run_finish(r);
 	} else if (be->done) {
 		pgw_result *res = pgw_result_new();
-		if (res && failed && be->abort)
+		if (res && ((failed && be->abort) || (!failed && err && err->message[0])))
 			pgw_result_add_notice(res, "%s", err->message); /* as above */
 		else if (res && failed)
 			pgw_result_set_error(res, err);
@@ -527,6 +527,8 @@ static void implicit_ended(void *arg, int failed, const mur_error *err)
 		 * what the client would read into its error */
 		r->failed = 0;
 		lead_run_fail(r, err);
+	} else if (err && err->message[0]) {
+		pgw_result_add_notice(r->res, "%s", err->message);
 	}
 	if (r->analyze_txid)
 		lead_explain_committed(r);

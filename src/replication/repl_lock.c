@@ -568,11 +568,12 @@ static void commit_start(repl_ctx *c, repl_txn *tx)
 	send_markers(c, tx);
 }
 
-/* Every marker sent is decided.  All held: committed.  None held: nothing
- * of tx is decided anywhere, so it is undone (the client hears the
- * failure).  Some held: tx is committed (a shard shows it), the client
- * hears 40003 with its id, and the missing markers are sent again each
- * tick (repl_lock_tick) while their shards stay locked. */
+/* Every marker sent is decided.  All held: committed.  None held and
+ * nothing recorded: nothing of tx is decided anywhere, so it is undone
+ * (the client hears 40000).  Recorded (several shards), some markers
+ * missing: tx is committed, the client hears COMMIT with a notice, and
+ * the missing markers are sent again each tick (repl_lock_tick) while
+ * their shards stay locked. */
 static void commit_decided(repl_txn *tx)
 {
 	repl_ctx *c = tx->c;
@@ -600,17 +601,23 @@ static void commit_decided(repl_txn *tx)
 		return;
 	}
 	if (!tx->retrying) {
+		/* certain: the decision is recorded (or, for a restart's
+		 * markers, was found), so tx is committed — a restart appends
+		 * the missing markers too.  The client hears COMMIT, with a
+		 * notice: readers of the shards still without a marker wait for
+		 * it (their locks stay) */
 		tx->retrying = 1;
+		tx->failed = 0;
 		why = tx->err;
-		mur_error_set(&tx->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
-			      "transaction %llu is committed on %d shard%s, the commit of %d more "
-			      "is "
-			      "retried until their copies take it",
-			      (unsigned long long)tx->id, tx->marks_ok,
-			      tx->marks_ok == 1 ? "" : "s", tx->marks_failed);
+		mur_error_set(&tx->err, SQLSTATE_SUCCESS,
+			      "transaction %llu is committed (its decision is recorded): the "
+			      "commit marker of %d of its %d shards is retried until their "
+			      "copies take it; until then their readers and writers wait",
+			      (unsigned long long)tx->id, tx->marks_failed,
+			      tx->marks_ok + tx->marks_failed);
 		mur_error_detail(&tx->err, "%s", why.message);
 		if (tx->cb)
-			tx->cb(tx->cb_arg, 1, &tx->err);
+			tx->cb(tx->cb_arg, 0, &tx->err);
 		tx->cb = NULL;
 		for (int i = 0; i < tx->nparts; i++)
 			if (tx->parts[i].shared)

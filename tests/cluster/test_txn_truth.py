@@ -4,19 +4,28 @@
 - a COMMIT whose marker could not be written, with nothing decided, is a
   certain rollback: 40000 "rolled back", never 40003 (the outcome is
   known) nor 08006 (the client's connection is fine);
+- a COMMIT whose decision is recorded is committed for certain: when its
+  markers cannot be written yet the client hears COMMIT with a notice
+  (the markers are retried), not 40003;
+- BEGIN; UPDATE; COMMIT sent as one Query commits (the marker no longer
+  overtakes the UPDATE's entry);
 - EXPLAIN ANALYZE of a write that changed no row says nothing was
   prepared, and an EXPLAIN ANALYZE write in a multi-statement Query is
   undone when a later statement of the Query fails.
 """
 import os
 import signal
+import threading
 import time
 
 import psycopg2
 import pytest
 
-from conftest import owned_cluster
-from test_txn_atomic import nothing_anywhere, scalar
+import checker
+from conftest import owned_cluster, timer_args
+from test_txn_atomic import nothing_anywhere, scalar, two_shard_ids
+from test_txn_crash import check_outcome, setup_table
+from test_txn_crash_hold import outcome_of, start_leader_holding, wait_held
 
 TIMERS = ["--suspect-timeout-ms", "3000", "--dead-timeout-ms", "10000"]
 
@@ -130,3 +139,50 @@ def test_an_explain_analyze_write_in_a_failing_query_is_undone(cluster):
     assert scalar(conn, "SELECT count(*) FROM xz WHERE v = 9") == 1
     nothing_anywhere(cluster, conn, "xz", "v = 9 AND id <> 1")
     conn.close()
+
+
+@pytest.fixture
+def hc(request):
+    yield from owned_cluster(request, 3, timer_args(1000, 30000))
+
+
+def test_a_decided_commit_whose_markers_failed_is_heard_committed(hc):
+    """Two shards, the decision recorded, then (commit held at
+    txn_hold_after_decision) two of the three followers killed: no marker
+    reaches its quorum.  The transaction is committed for certain (a
+    restart would append the markers too), so the client hears COMMIT with
+    a notice, not 40003; the markers land once the followers are back."""
+    table = "h_truth"
+    setup_table(hc, table)
+    conn = hc.connect()
+    a_id, b_id = two_shard_ids(conn, table)
+    followers = [n for n in hc.node_names() if n != "leader"]
+    conn.close()
+    start_leader_holding(hc)
+    blk = hc.connect(autocommit=False)
+    txid = scalar(blk, "SELECT txid_current()")
+    with blk.cursor() as cur:
+        cur.execute("UPDATE %s SET v = 7 WHERE id IN (%d, %d)" % (table, a_id, b_id))
+    heard = {}
+
+    def commit():
+        try:
+            blk.commit()
+            heard["ok"] = list(blk.notices)
+        except psycopg2.Error as e:
+            heard["error"] = e
+
+    th = threading.Thread(target=commit)
+    th.start()
+    wait_held(hc, txid)
+    for node in followers[:2]:
+        os.kill(hc.pid(node), signal.SIGKILL)
+    th.join(30)
+    assert "ok" in heard, heard  # base: 40003 "committed on 0 shards"
+    assert any("is committed" in n and str(txid) in n for n in heard["ok"]), heard
+    blk.close()
+    hc.start()  # the killed followers come back; the markers are retried
+    conn = hc.connect()
+    assert outcome_of(conn, txid) == "committed"
+    checker.wait_consistent(hc, conn, tables=[table], replicas=3, timeout=40)
+    check_outcome(hc, conn, table, (a_id, b_id), committed=True)
