@@ -585,18 +585,38 @@ static void commit_decided(repl_txn *tx)
 		return;
 	}
 	if (tx->marks_ok == 0 && !tx->retrying && !tx->decided) {
-		/* certain: no marker holds and nothing was recorded, so the undo
-		 * below takes tx back everywhere (a copy it cannot reach is
-		 * undone when it returns).  40000 whatever the marker's failure
-		 * said: its 08006 was a follower's link, not the client's, and its
-		 * 40003 the marker's own fate, which the undo settles */
+		/* one shard (a multi-shard tx sends markers only once decided):
+		 * no marker holds and nothing was recorded, so tx is undone */
 		why = tx->err;
-		mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
-			      "COMMIT failed, transaction %llu rolled back: %s",
-			      (unsigned long long)tx->id, why.message);
-		mur_error_detail(&tx->err, "the commit marker failed with SQLSTATE %s%s%s",
-				 why.sqlstate, why.detail[0] ? ": " : "", why.detail);
-		mur_error_hint(&tx->err, "nothing of the transaction remains; retry it");
+		if (strcmp(why.sqlstate, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN) != 0) {
+			/* certain: no copy took the marker (too few reachable, or
+			 * each refused it), and the undo takes tx back everywhere
+			 * (a copy it cannot reach is undone when it returns, or by
+			 * a restart's presumed abort: it reports tx open).  40000:
+			 * a marker's 08006 was a follower's link, not the client's */
+			mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
+				      "COMMIT failed, transaction %llu rolled back: %s",
+				      (unsigned long long)tx->id, why.message);
+			mur_error_detail(&tx->err, "the commit marker failed with SQLSTATE %s",
+					 why.sqlstate);
+			mur_error_hint(&tx->err, "nothing of the transaction remains; retry it");
+		} else {
+			/* unknown: a copy that did not answer may hold the marker,
+			 * which is tx's decision on one shard.  This leader undoes
+			 * tx (that copy too when it returns), but a leader that
+			 * restarts first may take that copy as the newest and keep
+			 * tx (repl_recover.c, decide_committed) */
+			mur_error_set(&tx->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
+				      "the outcome of transaction %llu is unknown: its commit "
+				      "marker may be held by a copy that did not answer",
+				      (unsigned long long)tx->id);
+			mur_error_detail(&tx->err,
+					 "this leader undoes the transaction; only a leader "
+					 "restart before that copy returns could keep it. %s",
+					 why.message);
+			mur_error_hint(&tx->err, "check whether the transaction's changes are "
+						 "there before retrying it");
+		}
 		txn_abort_undo(c, tx);
 		return;
 	}
