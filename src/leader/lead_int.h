@@ -165,6 +165,7 @@ typedef struct lead_session {
 	/* the open block's settings (lead_setscope.c): what a rollback
 	 * brings back, and what a COMMIT keeps (the SET LOCALs undone) */
 	lead_settings_snap *set_before, *set_commit;
+	int block_ddl; /* DDL statements the open block ran (not undone by a rollback) */
 	/* the reportable settings' values the client was last sent
 	 * (ParameterStatus), LEAD_REPORTED entries */
 	char reported[LEAD_REPORTED][256];

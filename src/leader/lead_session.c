@@ -467,8 +467,27 @@ static void leader_select_start(lead_run *r)
 
 /* ---- dispatch ---- */
 
+/* DDL in a block (regular or a Query's implicit one) takes effect at once
+ * and survives a ROLLBACK (docs/decisions.md, "DDL in a transaction
+ * block"): the client is told so, here and at the ROLLBACK. */
+static void ddl_in_block(lead_run *r)
+{
+	lead_session *s = r->s;
+	plan_kind k = r->p->kind;
+	if (r->parent || s->txn == LEAD_TXN_IDLE ||
+	    (k != PLAN_CREATE_TABLE && k != PLAN_DROP_TABLE && k != PLAN_CREATE_INDEX &&
+	     k != PLAN_DROP_INDEX))
+		return;
+	s->block_ddl++;
+	pgw_result_add_notice(r->res,
+			      "%s takes effect at once: DDL is not transactional in murphy, a "
+			      "ROLLBACK of this transaction will not undo it",
+			      r->p->tag ? r->p->tag : "DDL");
+}
+
 void lead_run_start(lead_run *r)
 {
+	ddl_in_block(r);
 	switch (r->p->kind) {
 	case PLAN_SELECT:
 		lead_select_start(r);

@@ -145,6 +145,13 @@ static void block_ended(void *arg, int failed, const mur_error *err)
 	txn_set(s, LEAD_TXN_IDLE);
 	s->implicit = 0;
 	lead_setscope_end(s, !be->abort && !failed); /* a failed COMMIT rolled back */
+	if (r && s->block_ddl && (be->abort || failed))
+		pgw_result_add_notice(r->res,
+				      "the transaction's DDL (%d statement%s) was not undone: DDL "
+				      "is "
+				      "not transactional in murphy",
+				      s->block_ddl, s->block_ddl == 1 ? "" : "s");
+	s->block_ddl = 0;
 	lead_session_set(s, "transaction_isolation",
 			 lead_session_get(s, "default_transaction_isolation"));
 	savepoints_drop(s, 0);
