@@ -136,6 +136,16 @@ void lead_setscope_end(lead_session *s, int committed)
 	s->set_before = s->set_commit = NULL;
 }
 
+/* Drop the session's value of name (it had none before). */
+static void forget(lead_session *s, const char *name)
+{
+	for (int i = 0; i < s->nsettings; i++)
+		if (strcmp(s->settings[i].name, name) == 0) {
+			s->settings[i] = s->settings[--s->nsettings];
+			return;
+		}
+}
+
 void lead_setscope_set(lead_run *r, const char *name, const char *old, int is_local)
 {
 	lead_session *s = r->s;
@@ -146,7 +156,10 @@ void lead_setscope_set(lead_run *r, const char *name, const char *old, int is_lo
 		if (!is_local)
 			return;
 		pgw_result_add_notice(r->res, "SET LOCAL can only be used in transaction blocks");
-		lead_session_set(s, name, old ? old : "");
+		if (old)
+			lead_session_set(s, name, old);
+		else
+			forget(s, name); /* it had no value: SHOW says so again */
 		lead_client_settings_apply(s);
 		return;
 	}
