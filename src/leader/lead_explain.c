@@ -364,25 +364,47 @@ void lead_explain_committed(lead_run *r)
 	execution_time(r);
 }
 
+/* The write line: what a write changed and where its entries stand.  No
+ * row changed: no entry was logged, so nothing is prepared or decided.
+ * In a block an UPDATE or DELETE is pipelined (answered once the primary
+ * logged it; COMMIT waits for its quorum); a row insert, in a block or
+ * not, and any write of an implicit transaction are at their quorum. */
+static void write_line(lead_run *parent, const lead_run *child)
+{
+	int insert = child->p->kind == PLAN_INSERT;
+	int block = !parent->itx && parent->block_txid && parent->s->tx;
+	double ms = (double)(mur_now_us() - parent->start_us) / 1000.0;
+	if (child->changes == 0)
+		line(parent->res,
+		     "  Writes: 0 rows changed, no entry logged (nothing to %s): %.3f ms",
+		     parent->itx || block ? "prepare" : "decide", ms);
+	else if (block && !insert)
+		line(parent->res,
+		     "  Writes: %llu row%s changed, each shard's entry logged on its primary "
+		     "(pipelined: COMMIT waits for its write quorum) in 1 round: %.3f ms",
+		     (unsigned long long)child->changes, child->changes == 1 ? "" : "s", ms);
+	else
+		line(parent->res,
+		     "  Writes: %llu row%s changed, each shard's entry at its write quorum "
+		     "(%s) in %s: %.3f ms",
+		     (unsigned long long)child->changes, child->changes == 1 ? "" : "s",
+		     parent->itx || block ? "prepared" : "decided",
+		     insert ? "1 round (the rows go to every copy at once)"
+			    : "2 rounds (the primary runs it, then the replicas apply its "
+			      "changes)",
+		     ms);
+}
+
 /* A write ran: what it changed and how it commits. */
 static void analyze_write_done(lead_run *parent, lead_run *child)
 {
 	lead_session *s = parent->s;
-	int in_txn = parent->itx || (parent->block_txid && s->tx);
 	if (child->failed) {
 		lead_run_fail(parent, &child->err);
 		lead_run_finish(parent);
 		return;
 	}
-	line(parent->res,
-	     "  Writes: %llu row%s changed, each shard's entry at its write quorum "
-	     "(%s) in %s: %.3f ms",
-	     (unsigned long long)child->changes, child->changes == 1 ? "" : "s",
-	     in_txn ? "prepared" : "decided",
-	     child->p->kind == PLAN_INSERT
-		     ? "1 round (the rows go to every copy at once)"
-		     : "2 rounds (the primary runs it, then the replicas apply its changes)",
-	     (double)(mur_now_us() - parent->start_us) / 1000.0);
+	write_line(parent, child);
 	if (parent->itx) { /* commits as the run finishes: lead_explain_committed */
 		parent->analyze_txid = repl_txn_id(parent->itx);
 		snprintf(parent->res->tag, sizeof parent->res->tag, "EXPLAIN");

@@ -149,11 +149,19 @@ static void session_keepalive(lead_session *s, pgw_keepalive *ka)
 	ka->count = v[2];
 }
 
+void lead_client_settings_apply(lead_session *s)
+{
+	pgw_keepalive ka;
+	if (!s->ps || s->closed)
+		return; /* the connection is gone (a block ended after its close) */
+	session_keepalive(s, &ka);
+	pgw_session_set_keepalive(s->ps, &ka);
+}
+
 int lead_client_setting_set(lead_session *s, const plan_set *ps, mur_error *err)
 {
 	int i = keepalive_index(ps->name), v;
 	char txt[32];
-	pgw_keepalive ka;
 	if (i < 0)
 		return MUR_OK;
 	if (ps->is_default) {
@@ -167,9 +175,7 @@ int lead_client_setting_set(lead_session *s, const plan_set *ps, mur_error *err)
 			keepalive_format(i, v, txt, sizeof txt);
 		lead_session_set(s, ps->name, txt);
 	}
-	session_keepalive(s, &ka);
-	if (s->ps)
-		pgw_session_set_keepalive(s->ps, &ka);
+	lead_client_settings_apply(s);
 	return MUR_OK;
 }
 

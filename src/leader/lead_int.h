@@ -52,6 +52,9 @@
 
 #define LEAD_TASKS_MAX 4096 /* tasks one statement may send (shards × replicas) */
 #define LEAD_SETTINGS_MAX 64
+/* Settings PostgreSQL reports with ParameterStatus when they change
+ * (GUC_REPORT) that a session can SET: lead_setscope.c's table. */
+#define LEAD_REPORTED 7
 #define LEAD_COPY_BATCH_ROWS 20000 /* rows per shard before a COPY batch is sent */
 /* Bytes of encoded rows per shard before a COPY batch is sent, whatever
  * its row count: a batch is one write task (one node frame to every copy)
@@ -137,9 +140,12 @@ typedef enum lead_txn_state {
 } lead_txn_state;
 
 /* A savepoint of the session's block (lead_txn.c). */
+typedef struct lead_settings_snap lead_settings_snap;
+
 typedef struct lead_savepoint {
 	char name[64];
 	repl_savepoint *sp;
+	lead_settings_snap *set; /* the settings at SAVEPOINT (lead_setscope.c) */
 } lead_savepoint;
 /* Savepoints one block may hold at once: each keeps an LSN per shard the
  * block wrote; ORMs nest a few, a loop that never releases them is cut off
@@ -164,6 +170,13 @@ typedef struct lead_session {
 	int nsavepoints, capsavepoints;
 	int nsettings;
 	lead_setting settings[LEAD_SETTINGS_MAX];
+	/* the open block's settings (lead_setscope.c): what a rollback
+	 * brings back, and what a COMMIT keeps (the SET LOCALs undone) */
+	lead_settings_snap *set_before, *set_commit;
+	int block_ddl; /* DDL statements the open block ran (not undone by a rollback) */
+	/* the reportable settings' values the client was last sent
+	 * (ParameterStatus), LEAD_REPORTED entries */
+	char reported[LEAD_REPORTED][256];
 	lead_copy *copy; /* COPY FROM STDIN in progress */
 	int closed;
 	int refs; /* session + pending runs; freed at 0 */
@@ -521,6 +534,9 @@ int lead_client_setting(const char *name);
 /* SET / RESET of a tcp_keepalives_* setting: checked, stored, and applied
  * to the session's connection.  MUR_OK, or 22023 with err. */
 int lead_client_setting_set(lead_session *s, const plan_set *ps, mur_error *err);
+/* Apply the session's tcp_keepalives_* to its connection (after a SET, or
+ * after a block's end or ROLLBACK TO brought older values back). */
+void lead_client_settings_apply(lead_session *s);
 /* pgw_engine_ops.idle_in_txn_timeout_ms. */
 uint64_t lead_idle_timeout_ms(void *esess);
 
@@ -581,6 +597,27 @@ void lead_txn_wait_facts(lead_session *s, repl_write_facts *facts);
  * it (commit, or abort when r failed) and return 1: lead_run_finish is
  * called again once it ended. */
 int lead_txn_end_implicit(lead_run *r);
+
+/* lead_setscope.c: SET inside a block is transactional (as PostgreSQL) */
+/* BEGIN (regular or implicit): remember the settings.  MUR_ERR: 53200. */
+int lead_setscope_begin(lead_session *s, mur_error *err);
+/* The block ended: committed keeps its SETs (SET LOCALs undone), else
+ * the settings go back to BEGIN's. */
+void lead_setscope_end(lead_session *s, int committed);
+/* A SET of name (its value is the session's now) succeeded; old is the
+ * value before it.  SET LOCAL lasts to the block's end; outside a block
+ * it changes nothing (r gets PostgreSQL's WARNING). */
+void lead_setscope_set(lead_run *r, const char *name, const char *old, int is_local);
+/* SAVEPOINT: the settings now (NULL when out of memory). */
+lead_settings_snap *lead_setscope_savepoint(lead_session *s);
+/* ROLLBACK TO: the settings go back to the savepoint's. */
+void lead_setscope_rollback_to(lead_session *s, const lead_settings_snap *sp);
+void lead_setscope_free(lead_settings_snap *sp);
+/* The reportable settings (ParameterStatus) at session start. */
+void lead_setscope_reported_init(lead_session *s);
+/* pgw_engine_ops.report_params: the reportable settings whose value
+ * changed since the client was last told. */
+void lead_setscope_report(void *esess, pgw_param_cb put, void *arg);
 
 /* lead_session.c */
 void lead_session_set(lead_session *s, const char *name, const char *value);

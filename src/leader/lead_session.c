@@ -120,6 +120,8 @@ void lead_session_unref(lead_session *s)
 	if (s->next_open)
 		s->next_open->prev_open = s->prev_open;
 	free(s->floors);
+	lead_setscope_free(s->set_before);
+	lead_setscope_free(s->set_commit);
 	free(s);
 }
 
@@ -262,6 +264,8 @@ static int setting_known(const char *name)
 static const char *session_default(const lead_session *s, const char *name)
 {
 	const char *v = lead_client_default(s->e, name);
+	if (strcmp(name, "application_name") == 0)
+		return s->app; /* the startup's, as PostgreSQL's RESET */
 	return v ? v : default_setting(name);
 }
 
@@ -313,6 +317,8 @@ void lead_utility_start(lead_run *r)
 	switch (p->kind) {
 	case PLAN_SET: {
 		const plan_set *ps = &p->u.set;
+		const char *was;
+		char old[sizeof s->settings[0].value];
 		if (!setting_known(ps->name)) {
 			mur_error_set(&err, SQLSTATE_UNDEFINED_OBJECT,
 				      "unrecognized configuration parameter \"%s\"", ps->name);
@@ -333,6 +339,8 @@ void lead_utility_start(lead_run *r)
 			lead_run_fail(r, &err);
 			break;
 		}
+		was = lead_session_get(s, ps->name);
+		snprintf(old, sizeof old, "%s", was ? was : "");
 		if (lead_client_setting(ps->name)) { /* tcp_keepalives_*: lead_idle.c */
 			if (lead_client_setting_set(s, ps, &err) != MUR_OK) {
 				lead_run_fail(r, &err);
@@ -354,6 +362,7 @@ void lead_utility_start(lead_run *r)
 		} else {
 			lead_session_set(s, ps->name, ps->value);
 		}
+		lead_setscope_set(r, ps->name, was ? old : NULL, ps->is_local);
 		snprintf(r->res->tag, sizeof r->res->tag, ps->is_default ? "RESET" : "SET");
 		if (ps->is_default)
 			snprintf(r->res->tag, sizeof r->res->tag, "SET");
@@ -470,8 +479,27 @@ static void leader_select_start(lead_run *r)
 
 /* ---- dispatch ---- */
 
+/* DDL in a block (regular or a Query's implicit one) takes effect at once
+ * and survives a ROLLBACK (docs/decisions.md, "DDL in a transaction
+ * block"): the client is told so, here and at the ROLLBACK. */
+static void ddl_in_block(lead_run *r)
+{
+	lead_session *s = r->s;
+	plan_kind k = r->p->kind;
+	if (r->parent || s->txn == LEAD_TXN_IDLE ||
+	    (k != PLAN_CREATE_TABLE && k != PLAN_DROP_TABLE && k != PLAN_CREATE_INDEX &&
+	     k != PLAN_DROP_INDEX))
+		return;
+	s->block_ddl++;
+	pgw_result_add_notice(r->res,
+			      "%s takes effect at once: DDL is not transactional in murphy, a "
+			      "ROLLBACK of this transaction will not undo it",
+			      r->p->tag ? r->p->tag : "DDL");
+}
+
 void lead_run_start(lead_run *r)
 {
+	ddl_in_block(r);
 	switch (r->p->kind) {
 	case PLAN_SELECT:
 		lead_select_start(r);
@@ -527,6 +555,7 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 	s->pid = ps ? pgw_session_pid(ps) : 0;
 	snprintf(s->user, sizeof s->user, "%s", user ? user : "");
 	snprintf(s->app, sizeof s->app, "%s", ps ? pgw_session_application_name(ps) : "");
+	lead_setscope_reported_init(s);
 	s->next_open = s->e->sessions;
 	if (s->next_open)
 		s->next_open->prev_open = s;
@@ -944,6 +973,7 @@ const pgw_engine_ops lead_engine_ops = {
 	.statement_failed = op_statement_failed,
 	.cancel = lead_session_cancel_request,
 	.idle_in_txn_timeout_ms = lead_idle_timeout_ms,
+	.report_params = lead_setscope_report,
 	.query_begin = lead_txn_query_begin,
 	.query_end = lead_txn_query_end,
 };

@@ -130,8 +130,11 @@ typedef struct block_end {
 /* Forget the savepoints from index `from` on. */
 static void savepoints_drop(lead_session *s, int from)
 {
-	while (s->nsavepoints > from)
-		repl_savepoint_free(s->savepoints[--s->nsavepoints].sp);
+	while (s->nsavepoints > from) {
+		lead_savepoint *sp = &s->savepoints[--s->nsavepoints];
+		repl_savepoint_free(sp->sp);
+		lead_setscope_free(sp->set);
+	}
 }
 
 static void block_ended(void *arg, int failed, const mur_error *err)
@@ -141,6 +144,14 @@ static void block_ended(void *arg, int failed, const mur_error *err)
 	lead_run *r = be->r;
 	txn_set(s, LEAD_TXN_IDLE);
 	s->implicit = 0;
+	lead_setscope_end(s, !be->abort && !failed); /* a failed COMMIT rolled back */
+	if (r && s->block_ddl && (be->abort || failed))
+		pgw_result_add_notice(r->res,
+				      "the transaction's DDL (%d statement%s) was not undone: DDL "
+				      "is "
+				      "not transactional in murphy",
+				      s->block_ddl, s->block_ddl == 1 ? "" : "s");
+	s->block_ddl = 0;
 	lead_session_set(s, "transaction_isolation",
 			 lead_session_get(s, "default_transaction_isolation"));
 	savepoints_drop(s, 0);
@@ -157,7 +168,7 @@ static void block_ended(void *arg, int failed, const mur_error *err)
 		 * failed believes its block is still open and sends no BEGIN
 		 * before its next one: found by the bank nemesis), and says
 		 * what happened. */
-		if (failed && be->abort) {
+		if ((failed && be->abort) || (!failed && err && err->message[0])) {
 			pgw_result_add_notice(r->res, "%s", err->message);
 			failed = 0;
 		}
@@ -167,7 +178,7 @@ static void block_ended(void *arg, int failed, const mur_error *err)
 		lead_run_finish(r);
 	} else if (be->done) {
 		pgw_result *res = pgw_result_new();
-		if (res && failed && be->abort)
+		if (res && ((failed && be->abort) || (!failed && err && err->message[0])))
 			pgw_result_add_notice(res, "%s", err->message); /* as above */
 		else if (res && failed)
 			pgw_result_set_error(res, err);
@@ -223,11 +234,14 @@ static void block_end_start(lead_session *s, lead_run *r, pgw_done_cb done, void
  * IDLE → ACTIVE with a new txid.  MUR_OK, or MUR_ERR with err (IDLE). */
 static int block_open(lead_session *s, const char *level, mur_error *err)
 {
+	if (lead_setscope_begin(s, err) != MUR_OK)
+		return MUR_ERR;
 	lead_session_set(s, "transaction_isolation",
 			 level[0] ? level : lead_session_get(s, "default_transaction_isolation"));
 	s->txid = lead_time_id(&s->e->txid_next);
 	if (!(s->tx = repl_txn_begin(s->e->repl, s->txid, err))) {
 		s->txid = 0;
+		lead_setscope_end(s, 0);
 		return MUR_ERR;
 	}
 	txn_set(s, LEAD_TXN_ACTIVE);
@@ -391,7 +405,11 @@ void lead_txn_savepoint(lead_run *r)
 		s->savepoints = g;
 		s->capsavepoints = cap;
 	}
-	if (!(s->savepoints[s->nsavepoints].sp = repl_txn_savepoint(s->e->repl, s->tx))) {
+	if (!(s->savepoints[s->nsavepoints].set = lead_setscope_savepoint(s))) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		lead_run_fail(r, &err);
+	} else if (!(s->savepoints[s->nsavepoints].sp = repl_txn_savepoint(s->e->repl, s->tx))) {
+		lead_setscope_free(s->savepoints[s->nsavepoints].set);
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		lead_run_fail(r, &err);
 	} else {
@@ -436,6 +454,7 @@ void lead_txn_rollback_to(lead_run *r)
 		return;
 	}
 	savepoints_drop(s, i + 1);
+	lead_setscope_rollback_to(s, s->savepoints[i].set); /* its SETs since are undone */
 	mur_error_set(&why, SQLSTATE_IN_FAILED_SQL_TRANSACTION, "rolled back to savepoint \"%s\"",
 		      s->savepoints[i].name);
 	repl_txn_rollback_to(s->e->repl, s->tx, s->savepoints[i].sp, &why, rolled_back_to, r);
@@ -515,6 +534,8 @@ static void implicit_ended(void *arg, int failed, const mur_error *err)
 		 * what the client would read into its error */
 		r->failed = 0;
 		lead_run_fail(r, err);
+	} else if (err && err->message[0]) {
+		pgw_result_add_notice(r->res, "%s", err->message);
 	}
 	if (r->analyze_txid)
 		lead_explain_committed(r);

@@ -424,9 +424,17 @@ void pgw_conn_failf(pgw_conn *c, const char *sqlstate, const char *fmt, ...)
 
 void pgw_conn_oom(pgw_conn *c) { pgw_conn_failf(c, SQLSTATE_OUT_OF_MEMORY, "out of memory"); }
 
+static void put_param(void *arg, const char *name, const char *value)
+{
+	pgw_conn *c = arg;
+	pgw_put_parameter_status(&c->out, name, value);
+}
+
 void pgw_conn_ready_for_query(pgw_conn *c)
 {
 	char st = 'I';
+	if (c->esess && c->ops->report_params)
+		c->ops->report_params(c->esess, put_param, c);
 	if (c->esess && c->ops->txn_status)
 		st = c->ops->txn_status(c->esess);
 	if (st != 'I' && st != 'T' && st != 'E')

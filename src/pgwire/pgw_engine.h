@@ -74,6 +74,8 @@ void pgw_result_add_notice(pgw_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 typedef void (*pgw_done_cb)(void *arg, pgw_result *res);
+/* One ParameterStatus to send: a reportable setting's name and value. */
+typedef void (*pgw_param_cb)(void *arg, const char *name, const char *value);
 
 typedef struct pgw_engine_ops {
 	/* A client finished startup.  Returns the engine's session object
@@ -163,6 +165,13 @@ typedef struct pgw_engine_ops {
 	 * sent but its notices). */
 	void (*query_begin)(void *esess);
 	void (*query_end)(void *esess, int failed, pgw_done_cb done, void *arg);
+
+	/* Optional.  Before each ReadyForQuery, as PostgreSQL 14 and later
+	 * do: put() once for each reportable setting (application_name,
+	 * TimeZone, DateStyle …) whose value changed since the client was
+	 * last told (a SET, or a ROLLBACK that undid one), sent as
+	 * ParameterStatus. */
+	void (*report_params)(void *esess, pgw_param_cb put, void *arg);
 } pgw_engine_ops;
 
 /* TCP keepalive of a client connection, as PostgreSQL's settings

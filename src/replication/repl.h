@@ -399,15 +399,18 @@ uint64_t repl_txn_id(const repl_txn *tx);
 /* Shards whose lock tx holds (shared or exclusive). */
 int repl_txn_nshards(const repl_txn *tx);
 /* Called once when a transaction has ended; failed: the outcome is not
- * the one asked for (err says why: an undo failed). */
+ * the one asked for (err says why: an undo failed).  Not failed, err's
+ * message (when not empty) is a notice for the client. */
 typedef void (*repl_txn_cb)(void *arg, int failed, const mur_error *err);
 /* Commit tx: a commit marker of tx is written (quorum q) on every shard
  * it wrote entries to; once all hold, its locks are released (reads of its
  * shards resume) and cb runs with failed 0.  When no marker could be
- * written, tx is undone and cb hears why (failed 1).  When some held and
- * others not, tx is committed: cb hears 40003 with tx's id (failed 1), the
- * shards whose marker holds are released, the others' markers are sent
- * again each tick until they hold.  No op of tx may be queued or
+ * written and no decision recorded, tx is undone and cb hears why
+ * (failed 1, 40000).  When the decision is recorded (several shards) and
+ * some markers could not be written, tx is committed: cb hears failed 0
+ * with err a notice (SQLSTATE 00000) naming tx and the shards still
+ * without their marker; the shards whose marker holds are released, the
+ * others' markers are sent again each tick until they hold.  No op of tx may be queued or
  * undecided.  cb (may be NULL) may run before return. */
 void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg);
 /* Abort tx: its queued writes fail (their callbacks run with 40P01 or

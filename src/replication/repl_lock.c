@@ -422,6 +422,7 @@ static int record_decision(repl_ctx *c, repl_txn *tx)
 {
 	char parts[512];
 	size_t len = 0;
+	mur_error why;
 	parts[0] = '\0';
 	for (int i = 0; i < tx->nparts; i++) {
 		if (!part_wrote(c, &tx->parts[i]))
@@ -433,9 +434,14 @@ static int record_decision(repl_ctx *c, repl_txn *tx)
 		len += (size_t)snprintf(parts + len, sizeof parts - len, "%s%u:%u", len ? "," : "",
 					tx->parts[i].table_id, tx->parts[i].shard);
 	}
-	if (cat_txn_outcome_put(c->cat, tx->id, "committed", parts, mur_wall_ms(), &tx->err) !=
-	    MUR_OK) {
+	if (cat_txn_outcome_put(c->cat, tx->id, "committed", parts, mur_wall_ms(), &why) !=
+	    MUR_OK) { /* certain: no decision, no marker; the undo follows */
 		tx->failed = 1;
+		mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
+			      "COMMIT failed, transaction %llu rolled back: its decision could not "
+			      "be recorded",
+			      (unsigned long long)tx->id);
+		mur_error_detail(&tx->err, "SQLSTATE %s: %s", why.sqlstate, why.message);
 		return MUR_ERR;
 	}
 	tx->decided = 1;
@@ -562,11 +568,12 @@ static void commit_start(repl_ctx *c, repl_txn *tx)
 	send_markers(c, tx);
 }
 
-/* Every marker sent is decided.  All held: committed.  None held: nothing
- * of tx is decided anywhere, so it is undone (the client hears the
- * failure).  Some held: tx is committed (a shard shows it), the client
- * hears 40003 with its id, and the missing markers are sent again each
- * tick (repl_lock_tick) while their shards stay locked. */
+/* Every marker sent is decided.  All held: committed.  None held and
+ * nothing recorded: nothing of tx is decided anywhere, so it is undone
+ * (the client hears 40000).  Recorded (several shards), some markers
+ * missing: tx is committed, the client hears COMMIT with a notice, and
+ * the missing markers are sent again each tick (repl_lock_tick) while
+ * their shards stay locked. */
 static void commit_decided(repl_txn *tx)
 {
 	repl_ctx *c = tx->c;
@@ -578,25 +585,59 @@ static void commit_decided(repl_txn *tx)
 		return;
 	}
 	if (tx->marks_ok == 0 && !tx->retrying && !tx->decided) {
+		/* one shard (a multi-shard tx sends markers only once decided):
+		 * no marker holds and nothing was recorded, so tx is undone */
 		why = tx->err;
-		mur_error_set(&tx->err, why.sqlstate,
-			      "COMMIT failed, transaction %llu rolled back: %s",
-			      (unsigned long long)tx->id, why.message);
+		if (strcmp(why.sqlstate, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN) != 0) {
+			/* certain: no copy took the marker (too few reachable, or
+			 * each refused it), and the undo takes tx back everywhere
+			 * (a copy it cannot reach is undone when it returns, or by
+			 * a restart's presumed abort: it reports tx open).  40000:
+			 * a marker's 08006 was a follower's link, not the client's */
+			mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
+				      "COMMIT failed, transaction %llu rolled back: %s",
+				      (unsigned long long)tx->id, why.message);
+			mur_error_detail(&tx->err, "the commit marker failed with SQLSTATE %s",
+					 why.sqlstate);
+			mur_error_hint(&tx->err, "nothing of the transaction remains; retry it");
+		} else {
+			/* unknown: a copy that did not answer may hold the marker,
+			 * which is tx's decision on one shard.  This leader undoes
+			 * tx (that copy too when it returns), but a leader that
+			 * restarts first may take that copy as the newest and keep
+			 * tx (repl_recover.c, decide_committed) */
+			mur_error_set(&tx->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
+				      "the outcome of transaction %llu is unknown: its commit "
+				      "marker may be held by a copy that did not answer",
+				      (unsigned long long)tx->id);
+			mur_error_detail(&tx->err,
+					 "this leader undoes the transaction; only a leader "
+					 "restart before that copy returns could keep it. %s",
+					 why.message);
+			mur_error_hint(&tx->err, "check whether the transaction's changes are "
+						 "there before retrying it");
+		}
 		txn_abort_undo(c, tx);
 		return;
 	}
 	if (!tx->retrying) {
+		/* certain: the decision is recorded (or, for a restart's
+		 * markers, was found), so tx is committed — a restart appends
+		 * the missing markers too.  The client hears COMMIT, with a
+		 * notice: readers of the shards still without a marker wait for
+		 * it (their locks stay) */
 		tx->retrying = 1;
+		tx->failed = 0;
 		why = tx->err;
-		mur_error_set(&tx->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
-			      "transaction %llu is committed on %d shard%s, the commit of %d more "
-			      "is "
-			      "retried until their copies take it",
-			      (unsigned long long)tx->id, tx->marks_ok,
-			      tx->marks_ok == 1 ? "" : "s", tx->marks_failed);
+		mur_error_set(&tx->err, SQLSTATE_SUCCESS,
+			      "transaction %llu is committed (its decision is recorded): the "
+			      "commit marker of %d of its %d shards is retried until their "
+			      "copies take it; until then their readers and writers wait",
+			      (unsigned long long)tx->id, tx->marks_failed,
+			      tx->marks_ok + tx->marks_failed);
 		mur_error_detail(&tx->err, "%s", why.message);
 		if (tx->cb)
-			tx->cb(tx->cb_arg, 1, &tx->err);
+			tx->cb(tx->cb_arg, 0, &tx->err);
 		tx->cb = NULL;
 		for (int i = 0; i < tx->nparts; i++)
 			if (tx->parts[i].shared)

@@ -949,6 +949,8 @@ static void apply_done(void *arg, exec_result *res)
 	check_decision(op);
 }
 
+/* Ship op's entry (the primary's changeset) to every other current copy;
+ * the caller checks the decision after (check_decision). */
 static void send_applies(repl_wop *op)
 {
 	cat_table *t;
@@ -995,7 +997,6 @@ static void send_applies(repl_wop *op)
 		}
 		op->pending++;
 	}
-	check_decision(op);
 }
 
 /* ---- parallel ops: row inserts run on every current copy at once ----
@@ -1304,6 +1305,11 @@ static void primary_done(void *arg, exec_result *res)
 	op->nholders = 0;
 	hold(op, p, node_id);
 	wop_set_state(op, REPL_WOP_REPLICATING);
+	/* the APPLYs go out first: the client's next statement may follow
+	 * the early answer at once (the next of one Query, no round trip), and
+	 * a one-shard COMMIT's marker sent before them would reach every copy
+	 * ahead of this entry and be refused there */
+	send_applies(op);
 	if (op->facts.pipelined && op->facts.txn && !op->marker) {
 		/* a block's write: the client hears the primary's answer now; the
 		 * transaction's COMMIT waits for the quorum (repl.h, "Pipelined
@@ -1311,7 +1317,7 @@ static void primary_done(void *arg, exec_result *res)
 		op->early = 1;
 		op_report(op);
 	}
-	send_applies(op);
+	check_decision(op);
 }
 
 static uint64_t next_entry_id(repl_ctx *c) { return c->time_id(&c->entry_next); }
