@@ -12,10 +12,12 @@ for the quorum is slow and one that does not is fast:
   its own write, COMMIT waits for the quorum, and the write is there for
   everybody after it; an autocommit UPDATE still waits (it is its own
   decision);
+- the same for a row INSERT in a block (every copy runs it at once; the
+  client hears the primary's answer);
 - a savepoint taken while a pipelined write is in flight keeps it;
-- both replicas lost between a pipelined UPDATE and COMMIT: the quorum is
-  impossible, COMMIT fails saying the transaction was rolled back, and no
-  copy holds the write once they are back.
+- both replicas lost between a pipelined UPDATE (or INSERT) and COMMIT: the
+  quorum is impossible, COMMIT fails saying the transaction was rolled
+  back, and no copy holds the write once they are back.
 """
 import os
 import signal
@@ -94,6 +96,29 @@ def test_block_write_does_not_wait_for_slow_replicas_but_commit_does(fc):
     conn.close()
 
 
+def test_block_insert_does_not_wait_for_slow_replicas_but_commit_does(fc):
+    conn = fc.connect()
+    slow_table(conn, "pi")
+    try:
+        with conn.cursor() as cur:
+            assert timed(cur, "INSERT INTO pi VALUES (2, 2)") >= 2 * DELAY_MS / 1000
+            cur.execute("BEGIN")
+            took = timed(cur, "INSERT INTO pi VALUES (3, 3)")
+            assert cur.rowcount == 1
+            assert took < FAST_S, "the INSERT in a block waited %.3f s" % took
+            took = timed(cur, "SELECT v FROM pi WHERE id = 3")
+            assert cur.fetchone()[0] == 3  # its own row, from the primary
+            assert took < FAST_S, "the block's read waited %.3f s" % took
+            took = timed(cur, "COMMIT")
+            assert took >= 2 * DELAY_MS / 1000, "COMMIT took %.3f s: no quorum wait" % took
+        other = fc.connect()
+        assert scalar(other, "SELECT count(*) FROM pi WHERE id IN (2, 3)") == 2
+        other.close()
+    finally:
+        fault(conn, "heal")
+    conn.close()
+
+
 def test_savepoint_keeps_a_pipelined_write_in_flight(fc):
     conn = fc.connect()
     slow_table(conn, "ps")
@@ -134,4 +159,25 @@ def test_replicas_lost_before_commit_make_it_fail_and_leave_nothing(fc):
     assert scalar(conn, "SELECT v FROM pl WHERE id = 1") == 0
     fc.start()  # the killed followers come back
     nothing_anywhere(fc, conn, "pl", "v = 7")
+    conn.close()
+
+
+def test_replicas_lost_before_commit_undo_a_pipelined_insert(fc):
+    conn = fc.connect()
+    replicas = slow_table(conn, "pn", 1000)
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        took = timed(cur, "INSERT INTO pn VALUES (5, 7)")
+        assert took < 0.5, "the INSERT in a block waited %.3f s for its quorum" % took
+        for node in replicas:
+            os.kill(fc.pid(node), signal.SIGKILL)
+        fault(conn, "heal")
+        with pytest.raises(psycopg2.Error) as e:
+            blk.commit()
+    assert "rolled back" in str(e.value), e.value
+    assert e.value.pgcode in ("40000", "08006"), e.value.pgcode
+    blk.close()
+    assert scalar(conn, "SELECT count(*) FROM pn WHERE id = 5") == 0
+    fc.start()
+    nothing_anywhere(fc, conn, "pn", "v = 7")
     conn.close()
