@@ -70,9 +70,10 @@
  * their copies back with its own.
  *
  * Pipelined writes (a transaction block's statements, facts.pipelined).
- * A statement that is not a row insert is answered at REPLICATING: once
- * the primary ran it and logged its entry (the answer is the primary's:
- * rows affected, RETURNING rows), without waiting for the copies' APPLYs.
+ * A statement is answered at REPLICATING: once the primary ran it and
+ * logged its entry (the answer is the primary's: rows affected, RETURNING
+ * rows), without waiting for the copies' APPLYs, or for the other copies'
+ * answers to a row insert that every copy runs at once.
  * The op stays in flight until its quorum decides it.  The transaction
  * holds the shard's lock, so nobody else reads or writes the entry
  * meanwhile; its own reads go to the primary, which holds it

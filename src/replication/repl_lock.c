@@ -352,6 +352,13 @@ static void marker_decided(repl_ctx *c, uint64_t txid, uint32_t table_id, uint32
 		repl_outcome_marker_at(c, txid, table_id, shard, t->shards[shard].committed_lsn);
 }
 
+/* A marker is decided.  Once tx's decision is durable and this shard's
+ * marker is at its quorum, the shard's outcome is settled: its lock is
+ * released at once, not when the last of tx's markers lands, so the next
+ * writer of a hot shard (TPC-B's branch row) does not wait for the
+ * slowest of tx's other shards.  Nothing seen changes: a reader of a shard
+ * whose marker is still out waits for it (repl_read_gated_txn), as it
+ * did; a failed marker keeps its shard locked (commit_decided). */
 static void marker_done(void *arg, repl_wop *op, int failed, const mur_error *err,
 			const exec_result *primary)
 {
@@ -374,6 +381,8 @@ static void marker_done(void *arg, repl_wop *op, int failed, const mur_error *er
 		tx->marks_ok++;
 		if (tx->decided)
 			marker_decided(tx->c, tx->id, ref_table, ref_shard);
+		if (tx->decided && i >= 0)
+			part_release(tx->c, tx, &tx->parts[i]); /* settled: see above */
 		if (tx->decided && tx->marks_ok == 1)
 			fault_point(tx->c, "txn_after_first_marker");
 	}

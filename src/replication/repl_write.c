@@ -503,6 +503,22 @@ static void op_report(repl_wop *op)
 		op->cb(op->cb_arg, op, op->failed, &op->err, &op->primary);
 }
 
+/* A block's write (an UPDATE or DELETE shipped to the copies, or a row
+ * insert every copy runs at once) that the primary has logged: the client
+ * hears the primary's answer now; the transaction's COMMIT waits for the
+ * quorum, and a missed quorum dooms it (repl.h, "Pipelined writes").  op
+ * stays in flight: the callback cannot free it.  A failed op, one that
+ * changed nothing on the primary (its copies decide it) and a group (its
+ * members are not facts.pipelined) answer at their decision as before. */
+static void report_early(repl_wop *op)
+{
+	if (!op->facts.pipelined || !op->facts.txn || op->marker || op->failed || op->noop ||
+	    op->reported || op->state != REPL_WOP_REPLICATING)
+		return;
+	op->early = 1;
+	op_report(op);
+}
+
 /* op will not commit: keep the first error; an op in flight waits in
  * FAILING for its answers. */
 static void op_fail(repl_wop *op, const mur_error *err)
@@ -1190,6 +1206,7 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 	}
 	if (op->state == REPL_WOP_PRIMARY) /* else failing, or its copies' answers came first */
 		wop_set_state(op, REPL_WOP_REPLICATING);
+	report_early(op);
 	parallel_check(op);
 }
 
@@ -1310,13 +1327,7 @@ static void primary_done(void *arg, exec_result *res)
 	 * a one-shard COMMIT's marker sent before them would reach every copy
 	 * ahead of this entry and be refused there */
 	send_applies(op);
-	if (op->facts.pipelined && op->facts.txn && !op->marker) {
-		/* a block's write: the client hears the primary's answer now; the
-		 * transaction's COMMIT waits for the quorum (repl.h, "Pipelined
-		 * writes").  op stays in flight: the callback cannot free it */
-		op->early = 1;
-		op_report(op);
-	}
+	report_early(op); /* a block's write: the client hears the primary's answer now */
 	check_decision(op);
 }
 

@@ -12,13 +12,19 @@ for the quorum is slow and one that does not is fast:
   its own write, COMMIT waits for the quorum, and the write is there for
   everybody after it; an autocommit UPDATE still waits (it is its own
   decision);
+- the same for a row INSERT in a block (every copy runs it at once; the
+  client hears the primary's answer);
 - a savepoint taken while a pipelined write is in flight keeps it;
-- both replicas lost between a pipelined UPDATE and COMMIT: the quorum is
-  impossible, COMMIT fails saying the transaction was rolled back, and no
-  copy holds the write once they are back.
+- both replicas lost between a pipelined UPDATE (or INSERT) and COMMIT: the
+  quorum is impossible, COMMIT fails saying the transaction was rolled
+  back, and no copy holds the write once they are back;
+- a two-shard COMMIT releases each shard's lock once the decision is durable
+  and that shard's marker is at its quorum: a writer waiting on the fast
+  shard goes on while the slow shard's marker is still out.
 """
 import os
 import signal
+import threading
 import time
 
 import psycopg2
@@ -94,6 +100,29 @@ def test_block_write_does_not_wait_for_slow_replicas_but_commit_does(fc):
     conn.close()
 
 
+def test_block_insert_does_not_wait_for_slow_replicas_but_commit_does(fc):
+    conn = fc.connect()
+    slow_table(conn, "pi")
+    try:
+        with conn.cursor() as cur:
+            assert timed(cur, "INSERT INTO pi VALUES (2, 2)") >= 2 * DELAY_MS / 1000
+            cur.execute("BEGIN")
+            took = timed(cur, "INSERT INTO pi VALUES (3, 3)")
+            assert cur.rowcount == 1
+            assert took < FAST_S, "the INSERT in a block waited %.3f s" % took
+            took = timed(cur, "SELECT v FROM pi WHERE id = 3")
+            assert cur.fetchone()[0] == 3  # its own row, from the primary
+            assert took < FAST_S, "the block's read waited %.3f s" % took
+            took = timed(cur, "COMMIT")
+            assert took >= 2 * DELAY_MS / 1000, "COMMIT took %.3f s: no quorum wait" % took
+        other = fc.connect()
+        assert scalar(other, "SELECT count(*) FROM pi WHERE id IN (2, 3)") == 2
+        other.close()
+    finally:
+        fault(conn, "heal")
+    conn.close()
+
+
 def test_savepoint_keeps_a_pipelined_write_in_flight(fc):
     conn = fc.connect()
     slow_table(conn, "ps")
@@ -134,4 +163,76 @@ def test_replicas_lost_before_commit_make_it_fail_and_leave_nothing(fc):
     assert scalar(conn, "SELECT v FROM pl WHERE id = 1") == 0
     fc.start()  # the killed followers come back
     nothing_anywhere(fc, conn, "pl", "v = 7")
+    conn.close()
+
+
+def test_replicas_lost_before_commit_undo_a_pipelined_insert(fc):
+    conn = fc.connect()
+    replicas = slow_table(conn, "pn", 1000)
+    blk = fc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        took = timed(cur, "INSERT INTO pn VALUES (5, 7)")
+        assert took < 0.5, "the INSERT in a block waited %.3f s for its quorum" % took
+        for node in replicas:
+            os.kill(fc.pid(node), signal.SIGKILL)
+        fault(conn, "heal")
+        with pytest.raises(psycopg2.Error) as e:
+            blk.commit()
+    assert "rolled back" in str(e.value), e.value
+    assert e.value.pgcode in ("40000", "08006"), e.value.pgcode
+    blk.close()
+    assert scalar(conn, "SELECT count(*) FROM pn WHERE id = 5") == 0
+    fc.start()
+    nothing_anywhere(fc, conn, "pn", "v = 7")
+    conn.close()
+
+
+def test_two_shard_commit_releases_a_shard_once_its_marker_is_in(fc):
+    conn = fc.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE fa (id int PRIMARY KEY, v int NOT NULL) "
+                    "WITH (shards = 1, replicas = 1)")
+        cur.execute("CREATE TABLE sb (id int PRIMARY KEY, v int NOT NULL) "
+                    "WITH (shards = 1, replicas = 3)")
+        cur.execute("INSERT INTO fa VALUES (1, 0)")
+        cur.execute("INSERT INTO sb VALUES (1, 0)")
+        time.sleep(0.2)
+        cur.execute("SELECT node FROM murphy.placements WHERE table_name = 'fa'")
+        fast = cur.fetchone()[0]
+        cur.execute("SELECT node FROM murphy.placements WHERE table_name = 'sb' "
+                    "AND node <> %s", (fast,))
+        slow = [r[0] for r in cur.fetchall()]
+    assert len(slow) == 2, slow
+    for node in slow:  # sb's quorum needs one of them; fa's copy is not delayed
+        fault(conn, "delay %s %d" % (node, DELAY_MS))
+    done = {}
+    try:
+        blk = fc.connect(autocommit=False)
+        with blk.cursor() as cur:
+            cur.execute("UPDATE fa SET v = 1 WHERE id = 1")
+            cur.execute("UPDATE sb SET v = 1 WHERE id = 1")
+        waiter = fc.connect()
+
+        def write_fa():
+            with waiter.cursor() as cur:
+                cur.execute("UPDATE fa SET v = v + 10 WHERE id = 1")  # waits for blk's lock
+            done["fa"] = time.monotonic()
+
+        t = threading.Thread(target=write_fa)
+        t.start()
+        time.sleep(0.1)  # the waiter is queued behind blk's lock
+        blk.commit()  # sb's entry quorum, the decision, then the markers
+        done["commit"] = time.monotonic()
+        t.join(timeout=30)
+        assert "fa" in done, "the waiting UPDATE on fa never finished"
+        # released with fa's marker: before sb's marker round (2 × DELAY_MS) is over
+        assert done["fa"] < done["commit"] - DELAY_MS / 1000, \
+            "the waiter on fa finished %.3f s before COMMIT returned" % (
+                done["commit"] - done["fa"])
+        blk.close()
+        waiter.close()
+    finally:
+        fault(conn, "heal")
+    assert scalar(conn, "SELECT v FROM fa WHERE id = 1") == 11
+    assert scalar(conn, "SELECT v FROM sb WHERE id = 1") == 1
     conn.close()
