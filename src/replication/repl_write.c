@@ -191,10 +191,12 @@ static int64_t decided_ago_ms(const repl_ctx *c, uint32_t table_id, const cat_sh
 {
 	const repl_shard *rt = repl_shard_find(c, table_id, s->index);
 	uint64_t at;
+	int64_t ago;
 	if (!rt || rt->ring_lsn[lsn % REPL_RING] != lsn || !rt->ring_decided_us[lsn % REPL_RING])
 		return -1;
 	at = rt->ring_decided_us[lsn % REPL_RING];
-	return (int64_t)((mur_now_us() - at + 999) / 1000); /* rounded up: never less */
+	ago = (int64_t)((mur_now_us() - at + 999) / 1000); /* rounded up: never less */
+	return ago > 0 ? ago : 1; /* a copy that lacks a decided entry is behind: never 0 */
 }
 
 void repl_copy_staleness(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
