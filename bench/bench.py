@@ -37,7 +37,7 @@ import psycopg2  # noqa: E402
 
 from pgserver import PgServer, free_port  # noqa: E402
 
-MURPHY = os.path.join(ROOT, "build", "murphy")
+MURPHY = os.environ.get("MURPHY_BIN") or os.path.join(ROOT, "build", "murphy")  # MURPHY_BIN: another build
 PGBENCH = shutil.which("pgbench") or "/usr/lib/postgresql/15/bin/pgbench"
 STATES = ("AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH "
           "NJ NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY").split()
