@@ -444,8 +444,9 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 		     const mur_buf *in_rows, uint64_t in_nrows, uint32_t in_ncols, mur_buf *out,
 		     uint64_t *nrows_out, uint32_t *ncols_out, mur_error *err);
 int lead_local_fail(lead_engine *e, int rc, mur_error *err); /* SQLite error → err */
-/* lead_views.c: (re)build the murphy.* views as murphy_<name> tables. */
-int lead_local_materialize_views(lead_engine *e, mur_error *err);
+/* lead_views.c: (re)build the murphy.* views sql reads (it names them
+ * murphy_<name>) as tables of the leader's memory database. */
+int lead_local_materialize_views(lead_engine *e, const char *sql, mur_error *err);
 /* murphy.transactions' state of a transaction from its facts:
  *   active      open, not waiting          waiting   open, a write queued behind a lock
  *   preparing   COMMIT: entries at quorum, the decision not yet recorded (several shards)

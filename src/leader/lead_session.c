@@ -417,7 +417,7 @@ static void leader_select_run(lead_run *r)
 {
 	mur_error err;
 	r->e->local_session = r->s;
-	if (!r->failed && (lead_local_materialize_views(r->e, &err) != MUR_OK ||
+	if (!r->failed && (lead_local_materialize_views(r->e, r->p->leader_sql, &err) != MUR_OK ||
 			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0,
 					    0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);

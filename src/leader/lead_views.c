@@ -613,49 +613,98 @@ static void fill_outcomes(lead_engine *e)
 	sqlite3_finalize(st);
 }
 
-int lead_local_materialize_views(lead_engine *e, mur_error *err)
+/* One view: its table(s) in the leader's memory database, how to fill
+ * them.  A query names the tables it reads (emit.c writes murphy.X as
+ * murphy_X), so only those are rebuilt: SELECT 1, now(), txid_current()
+ * and the rest of the leader-only SELECTs (drivers' health checks among
+ * them) rebuild nothing. */
+typedef struct lead_view {
+	const char *name;  /* the murphy_<name> table the query must mention */
+	const char *name2; /* a second table the same fill writes, or NULL */
+	const char *ddl;   /* DROP and CREATE of its table(s) */
+	void (*fill)(lead_engine *e);
+} lead_view;
+
+static const lead_view lead_views[] = {
+	{"murphy_transactions", NULL,
+	 "DROP TABLE IF EXISTS murphy_transactions;"
+	 "CREATE TABLE murphy_transactions(txid, state, shards, age_ms, waiting_for, pid,"
+	 " usename, application_name, participants, nodes, isolation);"
+	 "DROP TABLE IF EXISTS murphy_locks;"
+	 "CREATE TABLE murphy_locks(table_name, shard, node, txid, granted, mode);",
+	 fill_transactions},
+	{"murphy_locks", NULL, NULL, NULL}, /* filled with murphy_transactions */
+	{"murphy_transaction_outcomes", NULL,
+	 "DROP TABLE IF EXISTS murphy_transaction_outcomes;"
+	 "CREATE TABLE murphy_transaction_outcomes(txid, outcome, participants, decided_at);",
+	 fill_outcomes},
+	{"murphy_ready", NULL,
+	 "DROP TABLE IF EXISTS murphy_ready;"
+	 "CREATE TABLE murphy_ready(ready, followers, shards_waiting, reason);",
+	 fill_ready},
+	{"murphy_stats", NULL,
+	 "DROP TABLE IF EXISTS murphy_stats;"
+	 "CREATE TABLE murphy_stats(table_name, column_name, shards, rows, "
+	 "distinct_per_shard_avg, distinct_max_shard, analyzed_at);",
+	 fill_stats},
+	{"murphy_nodes", NULL,
+	 "DROP TABLE IF EXISTS murphy_nodes;"
+	 "CREATE TABLE murphy_nodes(name, address, role, state, last_heartbeat);",
+	 fill_nodes},
+	{"murphy_shards", "murphy_placements",
+	 "DROP TABLE IF EXISTS murphy_shards;"
+	 "CREATE TABLE murphy_shards(table_name, shard, hash_min, hash_max, node, rows,"
+	 " range_min, range_max, replication_factor, copies_current, under_replicated,"
+	 " under_replicated_reason);"
+	 "DROP TABLE IF EXISTS murphy_placements;"
+	 "CREATE TABLE murphy_placements(table_name, shard, node, role, applied_lsn, lag, "
+	 "state, lag_entries, lag_ms);",
+	 fill_shards_and_placements},
+	{"murphy_rebuilds", NULL,
+	 "DROP TABLE IF EXISTS murphy_rebuilds;"
+	 "CREATE TABLE murphy_rebuilds(table_name, shard, source, target, replaces, state, "
+	 "phase, bytes_done, bytes_total, started_at, elapsed_ms, error);",
+	 fill_rebuilds},
+	{"murphy_settings", NULL,
+	 "DROP TABLE IF EXISTS murphy_settings;"
+	 "CREATE TABLE murphy_settings(name, setting, unit, description);",
+	 fill_settings},
+	{"murphy_query_stats", NULL,
+	 "DROP TABLE IF EXISTS murphy_query_stats;"
+	 "CREATE TABLE murphy_query_stats(started_at, query, strategy, shards, rows, "
+	 "leader_rows, leader_bytes, shuffled_rows, shuffled_bytes, elapsed_ms, error);",
+	 fill_query_stats},
+};
+
+/* 1 when sql reads view v (or the view filled with it). */
+static int view_wanted(const char *sql, size_t k)
 {
-	static const char *const ddl =
-		"DROP TABLE IF EXISTS murphy_nodes; DROP TABLE IF EXISTS murphy_shards;"
-		"DROP TABLE IF EXISTS murphy_placements; DROP TABLE IF EXISTS murphy_rebuilds;"
-		"DROP TABLE IF EXISTS murphy_settings; DROP TABLE IF EXISTS murphy_query_stats;"
-		"DROP TABLE IF EXISTS murphy_stats; DROP TABLE IF EXISTS murphy_ready;"
-		"DROP TABLE IF EXISTS murphy_transactions; DROP TABLE IF EXISTS murphy_locks;"
-		"DROP TABLE IF EXISTS murphy_transaction_outcomes;"
-		"CREATE TABLE murphy_transactions(txid, state, shards, age_ms, waiting_for, pid,"
-		" usename, application_name, participants, nodes, isolation);"
-		"CREATE TABLE murphy_locks(table_name, shard, node, txid, granted, mode);"
-		"CREATE TABLE murphy_transaction_outcomes(txid, outcome, participants, decided_at);"
-		"CREATE TABLE murphy_ready(ready, followers, shards_waiting, reason);"
-		"CREATE TABLE murphy_stats(table_name, column_name, shards, rows, "
-		"distinct_per_shard_avg,"
-		" distinct_max_shard, analyzed_at);"
-		"CREATE TABLE murphy_nodes(name, address, role, state, last_heartbeat);"
-		"CREATE TABLE murphy_shards(table_name, shard, hash_min, hash_max, node, rows,"
-		" range_min, range_max, replication_factor, copies_current, under_replicated,"
-		" under_replicated_reason);"
-		"CREATE TABLE murphy_placements(table_name, shard, node, role, applied_lsn, lag, "
-		"state, lag_entries, lag_ms);"
-		"CREATE TABLE murphy_rebuilds(table_name, shard, source, target, replaces, state, "
-		"phase,"
-		" bytes_done, bytes_total, started_at, elapsed_ms, error);"
-		"CREATE TABLE murphy_settings(name, setting, unit, description);"
-		"CREATE TABLE murphy_query_stats(started_at, query, strategy, shards, rows, "
-		"leader_rows,"
-		" leader_bytes, shuffled_rows, shuffled_bytes, elapsed_ms, error);";
-	int rc = sqlite3_exec(e->mem, ddl, NULL, NULL, NULL);
-	if (rc != SQLITE_OK)
-		return lead_local_fail(e, rc, err);
-	sqlite3_exec(e->mem, "BEGIN", NULL, NULL, NULL);
-	fill_nodes(e);
-	fill_shards_and_placements(e);
-	fill_rebuilds(e);
-	fill_settings(e);
-	fill_query_stats(e);
-	fill_stats(e);
-	fill_ready(e);
-	fill_transactions(e);
-	fill_outcomes(e);
-	sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
+	const lead_view *v = &lead_views[k];
+	if (strstr(sql, v->name) || (v->name2 && strstr(sql, v->name2)))
+		return 1;
+	/* murphy_locks is filled by murphy_transactions' entry */
+	return v->fill == fill_transactions && strstr(sql, "murphy_locks");
+}
+
+int lead_local_materialize_views(lead_engine *e, const char *sql, mur_error *err)
+{
+	int began = 0;
+	for (size_t k = 0; k < sizeof lead_views / sizeof lead_views[0]; k++) {
+		int rc;
+		if (!lead_views[k].fill || !view_wanted(sql, k))
+			continue;
+		if (!began) {
+			sqlite3_exec(e->mem, "BEGIN", NULL, NULL, NULL);
+			began = 1;
+		}
+		rc = sqlite3_exec(e->mem, lead_views[k].ddl, NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			sqlite3_exec(e->mem, "ROLLBACK", NULL, NULL, NULL);
+			return lead_local_fail(e, rc, err);
+		}
+		lead_views[k].fill(e);
+	}
+	if (began)
+		sqlite3_exec(e->mem, "COMMIT", NULL, NULL, NULL);
 	return MUR_OK;
 }
