@@ -1,0 +1,457 @@
+#!/usr/bin/python3
+"""The PACELC table: what each read consistency and write quorum costs (issue 17; not a test).
+
+One local cluster (leader + 3 followers), one table `kv (id bigint PRIMARY
+KEY, v text) WITH (shards = 1, replicas = 3)`: one shard, so the reads, the
+write load and the faults all meet on the same shard and its three copies.
+ROWS rows are loaded first; then, under each of three conditions,
+
+  none       no fault;
+  delay      one replica of the shard delayed --delay-ms (100) each way
+             (`murphy.fault('delay fN 100')`);
+  partition  the shard's primary partitioned from the leader
+             (`murphy.fault('partition fN leader')`: frames dropped, TCP up);
+             measured from the moment of the partition, so the first
+             suspect_timeout (1.5 s) — before the leader moves the primary —
+             is inside the cell,
+
+with --writers clients inserting single rows into the same shard at
+write_quorum majority throughout (the background write load):
+
+  reads   one client, three connections (read_consistency strong, bounded
+          with max_staleness 5s, available), round-robin: a point read
+          `SELECT v FROM kv WHERE id = :k` (k among the loaded rows) and a
+          scan `SELECT count(*), max(v) FROM kv WHERE id <= ROWS` at each
+          level, --seconds; after each bounded / available read,
+          SHOW murphy.last_read_staleness and the WARNINGs (untimed);
+  writes  one client, three connections (write_quorum one, majority,
+          all), round-robin single-row INSERTs, --seconds.
+
+Every statement has statement_timeout 5 s; a read or write that fails
+(error or timeout) counts as not answered.  Round-robin over the levels in
+one client keeps the levels' comparison fair on a machine whose speed
+drifts by ±20% within minutes.  PostgreSQL 15 (defaults, synchronous_commit
+on) runs the same reads under the same write load on the same data: the
+reference row.
+
+Targets (issue 17): bounded point reads under write load on the delayed
+shard at most 0.5× strong's p50; available answers 100% of reads while any
+copy of each shard is reachable (all three conditions here).
+
+    bench/bench_pacelc.py                 # 10 s per cell, about 2.5 minutes
+    bench/bench_pacelc.py --quick         # 3 s per cell
+    MURPHY_BIN=/path/to/murphy bench/bench_pacelc.py --seconds 5
+Writes a markdown report to stdout and bench/results/<date>-pacelc.md (--out).
+"""
+import argparse
+import datetime
+import io
+import os
+import platform
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import psycopg2  # noqa: E402
+
+from bench_replication import MURPHY, Clients, Load, Local, log, q1  # noqa: E402
+from pgserver import PgServer  # noqa: E402
+
+ROWS = 10000              # loaded rows: the point reads' keys and the scan's range
+LEVELS = ("strong", "bounded", "available")
+QUORUMS = ("one", "majority", "all")
+CONDITIONS = ("none", "delay", "partition")
+READS = ("point", "scan")
+STATEMENT_TIMEOUT_MS = 5000  # a read or write held longer counts as not answered
+SUSPECT_MS = 1500         # the leader's default: the partition's primary moves after it
+DEAD_MS = 120000          # no rebuild of the partitioned node's copies during a cell
+SETTLE_TIMEOUT_S = 60     # after heal: every copy current again
+WRITE_ID_BASE = 2_000_000_000  # the measured writes' ids, apart from the load's (Load: 1e9 + …)
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(p * len(xs)))] * 1000 if xs else float("nan")
+
+
+def staleness_ms(text):
+    """SHOW murphy.last_read_staleness: '0' or '<n>ms'."""
+    return 0 if text == "0" else int(text[:-2])
+
+
+# ---- the measuring clients ------------------------------------------------
+
+class Rounds(Clients):
+    """One thread round-robin over connections, one per variant; per variant the
+    latencies (s) of answered statements and the count of failed ones."""
+
+    def __init__(self, connect, variants, setup):
+        super().__init__(1)
+        self.connect, self.variants, self.setup = connect, variants, setup
+        self.ok = {v: [] for v in variants}
+        self.failed = {v: 0 for v in variants}
+        self.conns = {}
+
+    def conn(self, v):
+        if v not in self.conns or self.conns[v].closed:
+            c = self.connect()
+            with c.cursor() as cur:
+                cur.execute("SET statement_timeout = %d" % STATEMENT_TIMEOUT_MS)
+                for sql in self.setup(v):
+                    cur.execute(sql)
+            self.conns[v] = c
+        return self.conns[v]
+
+    def timed(self, v, sql, params=None):
+        """Run sql on v's connection; its latency (s), None when it failed."""
+        try:
+            c = self.conn(v)
+            t0 = time.perf_counter()
+            with c.cursor() as cur:
+                cur.execute(sql, params)
+                cur.fetchall() if cur.description else None
+            dt = time.perf_counter() - t0
+            self.ok[v].append(dt)
+            return dt
+        except psycopg2.Error:
+            self.failed[v] += 1
+            if v in self.conns and self.conns[v].closed:
+                del self.conns[v]  # lost: reconnect next time; after an error keep it
+            time.sleep(0.01)
+            return None
+
+    def run(self, _k):
+        i = 0
+        while not self.stop_flag.is_set():
+            for v in self.variants:
+                self.step(v, i)
+            i += 1
+        for c in self.conns.values():
+            c.close()
+
+    def stats(self, v):
+        lat = self.ok[v]
+        n = len(lat) + self.failed[v]
+        return {"p50": pct(lat, 0.50), "p99": pct(lat, 0.99), "n": n,
+                "answered": len(lat) / n if n else float("nan")}
+
+
+class Readers(Rounds):
+    """Point read then scan at each level; staleness after bounded/available reads."""
+
+    def __init__(self, connect, levels, murphy=True):
+        super().__init__(connect, [(lv, r) for lv in levels for r in READS],
+                         lambda v: (["SET murphy.read_consistency = '%s'" % v[0]]
+                                    if murphy else []))
+        self.murphy = murphy
+        self.stale = {v: [] for v in self.variants}  # staleness ms of each answered read
+        self.warnings = {v: 0 for v in self.variants}
+
+    def step(self, v, i):
+        level, kind = v
+        if kind == "point":
+            dt = self.timed(v, "SELECT v FROM kv WHERE id = %s", (1 + (i * 7919) % ROWS,))
+        else:
+            dt = self.timed(v, "SELECT count(*), max(v) FROM kv WHERE id <= %s", (ROWS,))
+        if dt is None or not self.murphy or level == "strong":
+            return
+        c = self.conns[v]
+        self.warnings[v] += sum("stale read" in n for n in c.notices)
+        del c.notices[:]
+        try:
+            self.stale[v].append(staleness_ms(q1(c, "SHOW murphy.last_read_staleness")[0][0]))
+        except psycopg2.Error:
+            pass
+
+    def stats(self, v):
+        s = super().stats(v)
+        st = self.stale[v]
+        s["stale_share"] = (sum(1 for x in st if x > 0) / len(st)) if st else 0.0
+        s["stale_p50"] = pct([x / 1000 for x in st], 0.50) if st else 0
+        s["stale_p99"] = pct([x / 1000 for x in st], 0.99) if st else 0
+        s["stale_max"] = max(st) if st else 0
+        s["warnings"] = self.warnings[v]
+        return s
+
+
+class Writers(Rounds):
+    """Single-row INSERTs at each write quorum."""
+
+    def __init__(self, connect, first_id):
+        super().__init__(connect, list(QUORUMS),
+                         lambda q: ["SET murphy.write_quorum = '%s'" % q])
+        self.next_id = first_id
+
+    def step(self, q, _i):
+        self.next_id += 1
+        self.timed(q, "INSERT INTO kv VALUES (%s, 'w')", (self.next_id,))
+
+
+def measure(cls, seconds, *a):
+    m = cls(*a).start()
+    time.sleep(seconds)
+    return m.stop()
+
+
+# ---- murphy ---------------------------------------------------------------
+
+def load_rows(conn):
+    buf = io.StringIO("".join("%d\tv%d\n" % (i, i) for i in range(1, ROWS + 1)))
+    with conn.cursor() as cur:
+        cur.copy_expert("COPY kv FROM STDIN", buf)
+
+
+def copies(conn):
+    """[(node, role, lag_entries, state)] of kv's one shard."""
+    return q1(conn, "SELECT node, role, lag_entries, state FROM murphy.placements "
+                    "WHERE table_name = 'kv' ORDER BY node")
+
+
+def settle(conn):
+    """Wait until all three copies are current; seconds waited."""
+    t0 = time.time()
+    while time.time() - t0 < SETTLE_TIMEOUT_S:
+        cs = copies(conn)
+        if len(cs) == 3 and all(st == "current" and le == 0 for _, _, le, st in cs):
+            return time.time() - t0
+        time.sleep(0.1)
+    raise RuntimeError("copies not current %d s after heal: %s" % (SETTLE_TIMEOUT_S, copies(conn)))
+
+
+class Watch(threading.Thread):
+    """Polls murphy.nodes: when the partitioned node went suspect, and when
+    kv's primary moved off it."""
+
+    def __init__(self, connect, node):
+        super().__init__(daemon=True)
+        self.connect, self.node, self.marks = connect, node, {}
+        self.stop_flag = threading.Event()
+        self.t0 = time.time()
+
+    def run(self):
+        c = self.connect()
+        while not self.stop_flag.is_set() and len(self.marks) < 2:
+            st = q1(c, "SELECT state FROM murphy.nodes WHERE name = %s", (self.node,))[0][0]
+            if st != "alive" and "suspect" not in self.marks:
+                self.marks["suspect"] = time.time() - self.t0
+            prim = [n for n, r, _, _ in copies(c) if r == "primary"]
+            if prim and prim[0] != self.node and "moved" not in self.marks:
+                self.marks["moved"] = time.time() - self.t0
+            time.sleep(0.05)
+        c.close()
+
+
+def fault(conn, what):
+    q1(conn, "SELECT murphy.fault(%s)", (what,))
+
+
+def run_condition(args, cl, cond):
+    admin = cl.connect()
+    cs = copies(admin)
+    primary = [n for n, r, _, _ in cs if r == "primary"][0]
+    replica = sorted(n for n, r, _, _ in cs if r == "replica")[0]
+    res = {"primary": primary}
+    watch = None
+    if cond == "delay":
+        fault(admin, "delay %s %d" % (replica, args.delay_ms))
+        res["node"] = replica
+    elif cond == "partition":
+        watch = Watch(cl.connect, primary)
+        fault(admin, "partition %s leader" % primary)
+        watch.start()
+        res["node"] = primary
+    log("%s: reads (%s)" % (cond, res.get("node", "no fault")))
+    res["reads"] = measure(Readers, args.seconds, cl.connect, LEVELS)
+    log("%s: writes" % cond)
+    first = WRITE_ID_BASE + CONDITIONS.index(cond) * 100_000_000
+    res["writes"] = measure(Writers, args.seconds, cl.connect, first)
+    if watch:
+        watch.stop_flag.set()
+        watch.join(timeout=5)
+        res["marks"] = watch.marks
+    if cond != "none":
+        fault(admin, "heal")
+        res["settle_s"] = settle(admin)
+    admin.close()
+    return res
+
+
+def bench_murphy(args, tmp):
+    cl = Local(tmp, "pacelc", 3, SUSPECT_MS, DEAD_MS).start()
+    out = {}
+    try:
+        c = cl.connect()
+        with c.cursor() as cur:
+            cur.execute("CREATE TABLE kv (id bigint PRIMARY KEY, v text) "
+                        "WITH (shards = 1, replicas = 3)")
+        load_rows(c)
+        settle(c)
+        load = Load(cl.connect, args.writers, "kv").start()
+        for cond in CONDITIONS:
+            t0 = time.time()
+            out[cond] = run_condition(args, cl, cond)
+            out[cond]["load_rows_s"] = sum(
+                1 for a in load.acks for t in a if t0 <= t <= t0 + 2 * args.seconds
+            ) / (2 * args.seconds)
+        load.stop()
+        out["load_errors"] = load.summary()["errors"]
+        c.close()
+    finally:
+        cl.stop()
+    return out
+
+
+# ---- PostgreSQL -----------------------------------------------------------
+
+def bench_pg(args):
+    server = PgServer().start()
+    try:
+        def connect():
+            c = psycopg2.connect(server.dsn())
+            c.autocommit = True
+            return c
+        c = connect()
+        with c.cursor() as cur:
+            cur.execute("CREATE TABLE kv (id bigint PRIMARY KEY, v text)")
+        load_rows(c)
+        c.close()
+        load = Load(connect, args.writers, "kv").start()
+        r = measure(Readers, args.seconds, connect, ("pg",), False)
+        load.stop()
+        return {"reads": r, "load_rows_s": load.summary()["rows_s"]}
+    finally:
+        server.stop()
+
+
+# ---- report ---------------------------------------------------------------
+
+def x(a, b):
+    return "%.2f×" % (a / b) if b and b == b and a == a else "—"
+
+
+def report(args, m, pg):
+    out = ["# murphy PACELC benchmark — %s" % datetime.date.today(), "",
+           "%s, %d CPUs; `%s`; a local cluster (leader + 3 followers), table `kv` with one "
+           "shard, 3 copies, %d rows; %d clients inserting single rows into the same shard at "
+           "majority throughout; %d s per cell, one client round-robin over the levels; "
+           "statement_timeout %d ms; max_staleness 5s (bounded); delay %d ms each way on one "
+           "replica; partition: the primary from the leader, measured from the moment it is cut "
+           "(suspect_timeout %d ms inside the cell)."
+           % (platform.platform(), os.cpu_count(), os.path.relpath(MURPHY, os.getcwd())
+              if MURPHY.startswith(os.getcwd()) else MURPHY, ROWS, args.writers, args.seconds,
+              STATEMENT_TIMEOUT_MS, args.delay_ms, SUSPECT_MS), ""]
+    pgr = pg["reads"] if pg else None
+    pgs = {r: pgr.stats(("pg", r)) for r in READS} if pgr else None
+    out += ["## Reads", "",
+            "p50 / p99 in ms; × strong and × PostgreSQL compare p50s; answered: share of reads "
+            "that returned rows (the rest failed or timed out).", "",
+            "| condition | level | point p50 | point p99 | point × strong | point × PG | "
+            "scan p50 | scan p99 | scan × strong | scan × PG | answered | reads |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    if pgs:
+        out.append("| PostgreSQL, same load | — | %.2f | %.2f | — | 1.00× | %.2f | %.2f | — | "
+                   "1.00× | %.0f%% | %d |"
+                   % (pgs["point"]["p50"], pgs["point"]["p99"], pgs["scan"]["p50"],
+                      pgs["scan"]["p99"], 100 * min(pgs["point"]["answered"],
+                                                    pgs["scan"]["answered"]),
+                      pgs["point"]["n"] + pgs["scan"]["n"]))
+    for cond in CONDITIONS:
+        rd = m[cond]["reads"]
+        strong = {r: rd.stats(("strong", r)) for r in READS}
+        for lv in LEVELS:
+            s = {r: rd.stats((lv, r)) for r in READS}
+            n = s["point"]["n"] + s["scan"]["n"]
+            ans = (s["point"]["answered"] * s["point"]["n"] + s["scan"]["answered"] *
+                   s["scan"]["n"]) / n if n else float("nan")
+            out.append("| %s | %s | %.2f | %.2f | %s | %s | %.2f | %.2f | %s | %s | %.1f%% | %d |"
+                       % (cond, lv, s["point"]["p50"], s["point"]["p99"],
+                          x(s["point"]["p50"], strong["point"]["p50"]),
+                          x(s["point"]["p50"], pgs["point"]["p50"]) if pgs else "—",
+                          s["scan"]["p50"], s["scan"]["p99"],
+                          x(s["scan"]["p50"], strong["scan"]["p50"]),
+                          x(s["scan"]["p50"], pgs["scan"]["p50"]) if pgs else "—",
+                          100 * ans, n))
+    out += ["", "## Staleness (bounded and available reads)", "",
+            "From `SHOW murphy.last_read_staleness` after each answered read; stale: share of "
+            "reads served by a copy behind the committed entry; WARNINGs: `stale read` notices "
+            "received.", "",
+            "| condition | level | read | stale | p50 s | p99 s | max ms | WARNINGs |",
+            "|---|---|---|---|---|---|---|---|"]
+    for cond in CONDITIONS:
+        rd = m[cond]["reads"]
+        for lv in LEVELS[1:]:
+            for r in READS:
+                s = rd.stats((lv, r))
+                out.append("| %s | %s | %s | %.1f%% | %.3f | %.3f | %d | %d |"
+                           % (cond, lv, r, 100 * s["stale_share"], s["stale_p50"],
+                              s["stale_p99"], s["stale_max"], s["warnings"]))
+    out += ["", "## Writes", "",
+            "Single-row INSERTs, p50 / p99 in ms; × majority compares p50s; the background "
+            "load's rate is its inserts per second over the condition's two cells.", "",
+            "| condition | write_quorum | p50 | p99 | × majority | answered | writes | "
+            "background load rows/s |", "|---|---|---|---|---|---|---|---|"]
+    for cond in CONDITIONS:
+        wr = m[cond]["writes"]
+        maj = wr.stats("majority")
+        for q in QUORUMS:
+            s = wr.stats(q)
+            out.append("| %s | %s | %.2f | %.2f | %s | %.1f%% | %d | %.0f |"
+                       % (cond, q, s["p50"], s["p99"], x(s["p50"], maj["p50"]),
+                          100 * s["answered"], s["n"], m[cond]["load_rows_s"]))
+    if pg:
+        out.append("| PostgreSQL, same load | — | | | | | | %.0f |" % pg["load_rows_s"])
+    part = m["partition"]
+    marks = part.get("marks", {})
+    out += ["", "Partition: %s cut from the leader; it went suspect after %s, kv's primary moved "
+            "after %s; after heal every copy was current again in %.1f s (delay: %.1f s). "
+            "Background inserts that failed over the whole run: %d."
+            % (part["node"], "%.2f s" % marks["suspect"] if "suspect" in marks else "never",
+               "%.2f s" % marks["moved"] if "moved" in marks else "never",
+               part.get("settle_s", float("nan")), m["delay"].get("settle_s", float("nan")),
+               m["load_errors"])]
+    d = m["delay"]["reads"]
+    b, s = d.stats(("bounded", "point"))["p50"], d.stats(("strong", "point"))["p50"]
+    avail_ok = all(m[c]["reads"].stats(("available", r))["answered"] == 1.0
+                   for c in CONDITIONS for r in READS)
+    out += ["", "Targets (issue 17): bounded point reads under write load on the delayed shard "
+            "≤ 0.5× strong's p50 (%.2f / %.2f ms = %s): %s; available answers 100%% of reads "
+            "while any copy of each shard is reachable (all three conditions): %s"
+            % (b, s, x(b, s), "yes" if s and b <= 0.5 * s else "no",
+               "yes" if avail_ok else "no")]
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--seconds", type=int, default=10, help="seconds per cell (default 10)")
+    ap.add_argument("--quick", action="store_true", help="3 s per cell")
+    ap.add_argument("--writers", type=int, default=2,
+                    help="clients inserting into the shard throughout (default 2)")
+    ap.add_argument("--delay-ms", type=int, default=100)
+    ap.add_argument("--skip-postgres", action="store_true")
+    ap.add_argument("--out", help="report path (default bench/results/<date>-pacelc.md)")
+    args = ap.parse_args()
+    if args.quick:
+        args.seconds = 3
+    t0 = time.time()
+    with tempfile.TemporaryDirectory(prefix="murphy-bench-pacelc-") as tmp:
+        pg = None
+        if not args.skip_postgres:
+            log("PostgreSQL: reads under the same write load")
+            pg = bench_pg(args)
+        m = bench_murphy(args, tmp)
+    text = report(args, m, pg)
+    print(text)
+    path = args.out or os.path.join(HERE, "results", "%s-pacelc.md" % datetime.date.today())
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    log("wrote %s (%.0f s)" % (path, time.time() - t0))
+
+
+if __name__ == "__main__":
+    main()
