@@ -8,15 +8,22 @@ ROWS rows are loaded first; then, under each of three conditions,
 
   none       no fault;
   delay      one replica of the shard delayed --delay-ms (100) each way
-             (`murphy.fault('delay fN 100')`);
+             (`murphy.fault('delay fN 100')`): a majority (the primary and
+             the other replica) still answers at once;
+  delay2     both replicas delayed so: a majority needs a delayed copy, so
+             every write is undecided for a round trip to it and strong
+             reads wait behind it (the case the bounded target is about);
   partition  the shard's primary partitioned from the leader
              (`murphy.fault('partition fN leader')`: frames dropped, TCP up);
              measured from the moment of the partition, so the first
              suspect_timeout (1.5 s) — before the leader moves the primary —
              is inside the cell,
 
-with --writers clients inserting single rows into the same shard at
-write_quorum majority throughout (the background write load):
+with --writers clients updating single loaded rows (the rows the point
+reads read) of the same shard at write_quorum majority throughout (the
+background write load: an UPDATE is not pipelined, so the next one waits
+for every copy's answer to the previous, and while it waits it holds the
+read gate — docs/replication.md, "Reads"):
 
   reads   one client, three connections (read_consistency strong, bounded
           with max_staleness 5s, available), round-robin: a point read
@@ -24,8 +31,11 @@ write_quorum majority throughout (the background write load):
           scan `SELECT count(*), max(v) FROM kv WHERE id <= ROWS` at each
           level, --seconds; after each bounded / available read,
           SHOW murphy.last_read_staleness and the WARNINGs (untimed);
-  writes  one client, three connections (write_quorum one, majority,
-          all), round-robin single-row INSERTs, --seconds.
+  writes  the background load stopped, one client, three connections
+          (write_quorum one, majority, all), round-robin single-row
+          INSERTs, --seconds; the
+          load's own UPDATE latency (majority) during the reads cell is
+          the write latency under load.
 
 Every statement has statement_timeout 5 s; a read or write that fails
 (error or timeout) counts as not answered.  Round-robin over the levels in
@@ -64,7 +74,7 @@ from pgserver import PgServer  # noqa: E402
 ROWS = 10000              # loaded rows: the point reads' keys and the scan's range
 LEVELS = ("strong", "bounded", "available")
 QUORUMS = ("one", "majority", "all")
-CONDITIONS = ("none", "delay", "partition")
+CONDITIONS = ("none", "delay", "delay2", "partition")
 READS = ("point", "scan")
 STATEMENT_TIMEOUT_MS = 5000  # a read or write held longer counts as not answered
 SUSPECT_MS = 1500         # the leader's default: the partition's primary moves after it
@@ -86,14 +96,16 @@ def staleness_ms(text):
 # ---- the measuring clients ------------------------------------------------
 
 class Rounds(Clients):
-    """One thread round-robin over connections, one per variant; per variant the
-    latencies (s) of answered statements and the count of failed ones."""
+    """One connection per variant, one thread round-robin over them; per
+    variant the latencies (s) of answered statements, the count of failed
+    ones and their distinct errors."""
 
     def __init__(self, connect, variants, setup):
         super().__init__(1)
         self.connect, self.variants, self.setup = connect, variants, setup
         self.ok = {v: [] for v in variants}
         self.failed = {v: 0 for v in variants}
+        self.errors = {v: {} for v in variants}  # "SQLSTATE message" -> count
         self.conns = {}
 
     def conn(self, v):
@@ -117,8 +129,10 @@ class Rounds(Clients):
             dt = time.perf_counter() - t0
             self.ok[v].append(dt)
             return dt
-        except psycopg2.Error:
+        except psycopg2.Error as e:
             self.failed[v] += 1
+            msg = "%s %s" % (e.pgcode or "-", str(e).strip().split("\n")[0][:100])
+            self.errors[v][msg] = self.errors[v].get(msg, 0) + 1
             if v in self.conns and self.conns[v].closed:
                 del self.conns[v]  # lost: reconnect next time; after an error keep it
             time.sleep(0.01)
@@ -179,16 +193,32 @@ class Readers(Rounds):
 
 
 class Writers(Rounds):
-    """Single-row INSERTs at each write quorum."""
+    """Single-row INSERTs at each write quorum, round-robin from one client:
+    entries of a shard are decided in log order, so a write at `one` sent
+    while one at `all` waits for a delayed copy would wait with it."""
 
     def __init__(self, connect, first_id):
         super().__init__(connect, list(QUORUMS),
                          lambda q: ["SET murphy.write_quorum = '%s'" % q])
-        self.next_id = first_id
+        self.first_id = first_id
 
-    def step(self, q, _i):
-        self.next_id += 1
-        self.timed(q, "INSERT INTO kv VALUES (%s, 'w')", (self.next_id,))
+    def step(self, q, i):
+        self.timed(q, "INSERT INTO kv VALUES (%s, 'w')",
+                   (self.first_id + i * len(QUORUMS) + QUORUMS.index(q),))
+
+
+class Updates(Load):
+    """The background write load: clients updating loaded rows (the rows the
+    point reads read) at write_quorum majority; the table keeps its size."""
+
+    def __init__(self, *a):
+        super().__init__(*a)
+        self.salt = time.time_ns()  # a new value each run: an UPDATE that changes nothing
+                                    # writes no entry and would not load the shard
+
+    def statement(self, rid):
+        return ("UPDATE kv SET v = %s WHERE id = %s",
+                ("u%d.%d" % (self.salt, rid), 1 + rid * 7919 % ROWS))
 
 
 def measure(cls, seconds, *a):
@@ -259,13 +289,21 @@ def run_condition(args, cl, cond):
     if cond == "delay":
         fault(admin, "delay %s %d" % (replica, args.delay_ms))
         res["node"] = replica
+    elif cond == "delay2":
+        for n in sorted(n for n, r, _, _ in cs if r == "replica"):
+            fault(admin, "delay %s %d" % (n, args.delay_ms))
+        res["node"] = "both replicas"
     elif cond == "partition":
         watch = Watch(cl.connect, primary)
         fault(admin, "partition %s leader" % primary)
         watch.start()
         res["node"] = primary
     log("%s: reads (%s)" % (cond, res.get("node", "no fault")))
+    load = Updates(cl.connect, args.writers, "kv").start()
     res["reads"] = measure(Readers, args.seconds, cl.connect, LEVELS)
+    res["copies"] = q1(admin, "SELECT node, role, lag_entries, lag_ms, state FROM "
+                              "murphy.placements WHERE table_name = 'kv' ORDER BY node")
+    res["load"] = load.stop().summary()
     log("%s: writes" % cond)
     first = WRITE_ID_BASE + CONDITIONS.index(cond) * 100_000_000
     res["writes"] = measure(Writers, args.seconds, cl.connect, first)
@@ -290,16 +328,9 @@ def bench_murphy(args, tmp):
                         "WITH (shards = 1, replicas = 3)")
         load_rows(c)
         settle(c)
-        load = Load(cl.connect, args.writers, "kv").start()
-        for cond in CONDITIONS:
-            t0 = time.time()
-            out[cond] = run_condition(args, cl, cond)
-            out[cond]["load_rows_s"] = sum(
-                1 for a in load.acks for t in a if t0 <= t <= t0 + 2 * args.seconds
-            ) / (2 * args.seconds)
-        load.stop()
-        out["load_errors"] = load.summary()["errors"]
         c.close()
+        for cond in CONDITIONS:
+            out[cond] = run_condition(args, cl, cond)
     finally:
         cl.stop()
     return out
@@ -319,10 +350,9 @@ def bench_pg(args):
             cur.execute("CREATE TABLE kv (id bigint PRIMARY KEY, v text)")
         load_rows(c)
         c.close()
-        load = Load(connect, args.writers, "kv").start()
+        load = Updates(connect, args.writers, "kv").start()
         r = measure(Readers, args.seconds, connect, ("pg",), False)
-        load.stop()
-        return {"reads": r, "load_rows_s": load.summary()["rows_s"]}
+        return {"reads": r, "load": load.stop().summary()}
     finally:
         server.stop()
 
@@ -336,7 +366,7 @@ def x(a, b):
 def report(args, m, pg):
     out = ["# murphy PACELC benchmark — %s" % datetime.date.today(), "",
            "%s, %d CPUs; `%s`; a local cluster (leader + 3 followers), table `kv` with one "
-           "shard, 3 copies, %d rows; %d clients inserting single rows into the same shard at "
+           "shard, 3 copies, %d rows; %d clients updating single rows of the same shard at "
            "majority throughout; %d s per cell, one client round-robin over the levels; "
            "statement_timeout %d ms; max_staleness 5s (bounded); delay %d ms each way on one "
            "replica; partition: the primary from the leader, measured from the moment it is cut "
@@ -390,38 +420,56 @@ def report(args, m, pg):
                            % (cond, lv, r, 100 * s["stale_share"], s["stale_p50"],
                               s["stale_p99"], s["stale_max"], s["warnings"]))
     out += ["", "## Writes", "",
-            "Single-row INSERTs, p50 / p99 in ms; × majority compares p50s; the background "
-            "load's rate is its inserts per second over the condition's two cells.", "",
-            "| condition | write_quorum | p50 | p99 | × majority | answered | writes | "
-            "background load rows/s |", "|---|---|---|---|---|---|---|---|"]
+            "Single-row INSERTs, one client round-robin over the quorums, with the background "
+            "load stopped (with it, every write of the shard queues behind an UPDATE waiting "
+            "for every copy: see the load's own latency below); p50 / p99 in ms; answered: "
+            "share that succeeded.", "",
+            "| condition | write_quorum | p50 | p99 | × majority | answered | writes |",
+            "|---|---|---|---|---|---|---|"]
     for cond in CONDITIONS:
         wr = m[cond]["writes"]
         maj = wr.stats("majority")
         for q in QUORUMS:
             s = wr.stats(q)
-            out.append("| %s | %s | %.2f | %.2f | %s | %.1f%% | %d | %.0f |"
+            out.append("| %s | %s | %.2f | %.2f | %s | %.1f%% | %d |"
                        % (cond, q, s["p50"], s["p99"], x(s["p50"], maj["p50"]),
-                          100 * s["answered"], s["n"], m[cond]["load_rows_s"]))
-    if pg:
-        out.append("| PostgreSQL, same load | — | | | | | | %.0f |" % pg["load_rows_s"])
+                          100 * s["answered"], s["n"]))
+    out += ["", "The background load during the reads cell (%d clients, single-row UPDATEs at "
+            "majority):" % args.writers, "",
+            "| condition | updates/s | p50 ms | p99 ms | failed |", "|---|---|---|---|---|"]
+    for cond, ld in [(c, m[c]["load"]) for c in CONDITIONS] + (
+            [("PostgreSQL", pg["load"])] if pg else []):
+        out.append("| %s | %.0f | %.2f | %.2f | %d |"
+                   % (cond, ld["rows_s"], ld["p50_ms"], ld["p99_ms"], ld["errors"]))
+    out += ["", "kv's copies at the end of each reads cell (node role lag_entries lag_ms state):",
+            ""]
+    out += ["- %s: %s" % (c, "; ".join(" ".join(str(f) for f in row) for row in m[c]["copies"]))
+            for c in CONDITIONS]
     part = m["partition"]
     marks = part.get("marks", {})
     out += ["", "Partition: %s cut from the leader; it went suspect after %s, kv's primary moved "
-            "after %s; after heal every copy was current again in %.1f s (delay: %.1f s). "
-            "Background inserts that failed over the whole run: %d."
+            "after %s; after heal every copy was current again in %.1f s (delay: %.1f s)."
             % (part["node"], "%.2f s" % marks["suspect"] if "suspect" in marks else "never",
                "%.2f s" % marks["moved"] if "moved" in marks else "never",
-               part.get("settle_s", float("nan")), m["delay"].get("settle_s", float("nan")),
-               m["load_errors"])]
-    d = m["delay"]["reads"]
-    b, s = d.stats(("bounded", "point"))["p50"], d.stats(("strong", "point"))["p50"]
+               part.get("settle_s", float("nan")), m["delay"].get("settle_s", float("nan")))]
+    errs = [(c, v, e, k) for c in CONDITIONS for part_ in ("reads", "writes")
+            for v in m[c][part_].variants for e, k in m[c][part_].errors[v].items()]
+    if errs:
+        out += ["", "Failures seen (condition, variant, SQLSTATE and message, count):", ""]
+        out += ["- %s, %s: `%s` × %d" % (c, "/".join(v) if isinstance(v, tuple) else v, e, k)
+                for c, v, e, k in errs]
     avail_ok = all(m[c]["reads"].stats(("available", r))["answered"] == 1.0
                    for c in CONDITIONS for r in READS)
-    out += ["", "Targets (issue 17): bounded point reads under write load on the delayed shard "
-            "≤ 0.5× strong's p50 (%.2f / %.2f ms = %s): %s; available answers 100%% of reads "
-            "while any copy of each shard is reachable (all three conditions): %s"
-            % (b, s, x(b, s), "yes" if s and b <= 0.5 * s else "no",
-               "yes" if avail_ok else "no")]
+    out += ["", "Targets (issue 17):", ""]
+    for cond, what in (("delay", "one replica delayed"),
+                       ("delay2", "both replicas delayed: the quorum waits on a delayed copy")):
+        d = m[cond]["reads"]
+        b, s = d.stats(("bounded", "point"))["p50"], d.stats(("strong", "point"))["p50"]
+        out.append("- bounded point reads under write load on a delayed shard ≤ 0.5× strong's "
+                   "p50, %s: %.2f / %.2f ms = %s: **%s**"
+                   % (what, b, s, x(b, s), "yes" if s and b <= 0.5 * s else "no"))
+    out.append("- available answers 100%% of reads while any copy of each shard is reachable "
+               "(every condition here): **%s**" % ("yes" if avail_ok else "no"))
     return "\n".join(out) + "\n"
 
 
