@@ -72,6 +72,9 @@ from bench_replication import MURPHY, Clients, Load, Local, log, q1  # noqa: E40
 from pgserver import PgServer  # noqa: E402
 
 ROWS = 10000              # loaded rows: the point reads' keys and the scan's range
+READ_STRIDE = 7919        # the point reads' keys: 1 + i * stride % ROWS, every row in turn
+UPDATE_STRIDE = 4729      # the updates' keys likewise, in another order than the reads'
+                          # (both prime to ROWS; the load's ids start at 1e9 ≡ 0)
 LEVELS = ("strong", "bounded", "available")
 QUORUMS = ("one", "majority", "all")
 CONDITIONS = ("none", "delay", "delay2", "partition")
@@ -174,7 +177,7 @@ class Readers(Rounds):
     def step(self, v, i):
         level, kind = v
         if kind == "point":
-            dt = self.timed(v, "SELECT v FROM kv WHERE id = %s", (1 + (i * 7919) % ROWS,))
+            dt = self.timed(v, "SELECT v FROM kv WHERE id = %s", (1 + i * READ_STRIDE % ROWS,))
         else:
             dt = self.timed(v, "SELECT count(*), max(v) FROM kv WHERE id <= %s", (ROWS,))
         if dt is None or not self.murphy:  # strong too: the same untimed work per read
@@ -215,7 +218,8 @@ class Writers(Rounds):
 
 class Updates(Load):
     """The background write load: clients updating loaded rows (the rows the
-    point reads read) at write_quorum majority; the table keeps its size."""
+    point reads read, in another order: a read meets a row being updated by
+    chance only) at write_quorum majority; the table keeps its size."""
 
     def __init__(self, *a):
         super().__init__(*a)
@@ -224,7 +228,7 @@ class Updates(Load):
 
     def statement(self, rid):
         return ("UPDATE kv SET v = %s WHERE id = %s",
-                ("u%d.%d" % (self.salt, rid), 1 + rid * 7919 % ROWS))
+                ("u%d.%d" % (self.salt, rid), 1 + rid * UPDATE_STRIDE % ROWS))
 
 
 def measure(cls, seconds, *a):
