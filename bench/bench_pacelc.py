@@ -4,7 +4,7 @@
 One local cluster (leader + 3 followers), one table `kv (id bigint PRIMARY
 KEY, v text) WITH (shards = 1, replicas = 3)`: one shard, so the reads, the
 write load and the faults all meet on the same shard and its three copies.
-ROWS rows are loaded first; then, under each of three conditions,
+ROWS rows are loaded first; then, under each of four conditions,
 
   none       no fault;
   delay      one replica of the shard delayed --delay-ms (100) each way
@@ -15,15 +15,16 @@ ROWS rows are loaded first; then, under each of three conditions,
              reads wait behind it (the case the bounded target is about);
   partition  the shard's primary partitioned from the leader
              (`murphy.fault('partition fN leader')`: frames dropped, TCP up),
-             0.3 s into the reads cell, while every level's client has a
-             read going: the first suspect_timeout (1.5 s) — before the
-             leader moves the primary — is inside the cell,
+             0.3 s into the reads cell, while the reading clients run: the
+             first suspect_timeout (1.5 s) — before the leader moves the
+             primary — is inside the cell,
 
 with --writers clients updating single loaded rows (the rows the point
-reads read) of the same shard at write_quorum majority throughout (the
-background write load: an UPDATE is not pipelined, so the next one waits
-for every copy's answer to the previous, and while it waits it holds the
-read gate — docs/replication.md, "Reads"):
+reads read, in another order) of the same shard at write_quorum majority
+throughout (the background write load: an UPDATE is not pipelined, so the
+next one waits for every copy's answer to the previous, and until its
+quorum holds it, it holds the read gate for every key of the shard —
+docs/replication.md, "Reads"):
 
   reads   three clients at once, one per read_consistency (strong,
           bounded with max_staleness 5s, available), each in turn a point
@@ -33,9 +34,8 @@ read gate — docs/replication.md, "Reads"):
           and the WARNINGs (untimed);
   writes  the background load stopped, one client, three connections
           (write_quorum one, majority, all), round-robin single-row
-          INSERTs, --seconds; the
-          load's own UPDATE latency (majority) during the reads cell is
-          the write latency under load.
+          INSERTs, --seconds; the load's own UPDATE latency (majority)
+          during the reads cell is the write latency under load.
 
 Every statement has statement_timeout 5 s; a read or write that fails
 (error or timeout) counts as not answered.  The levels run side by side,
@@ -46,9 +46,9 @@ the reference row.
 
 Targets (issue 17): bounded point reads under write load on the delayed
 shard at most 0.5× strong's p50; available answers 100% of reads while any
-copy of each shard is reachable (all three conditions here).
+copy of each shard is reachable (every condition here).
 
-    bench/bench_pacelc.py                 # 10 s per cell, about 2.5 minutes
+    bench/bench_pacelc.py                 # 10 s per cell, under 2 minutes
     bench/bench_pacelc.py --quick         # 3 s per cell
     MURPHY_BIN=/path/to/murphy bench/bench_pacelc.py --seconds 5
 Writes a markdown report to stdout and bench/results/<date>-pacelc.md (--out).
@@ -155,7 +155,7 @@ class Rounds(Clients):
                 self.conns[v].close()
 
     def stats(self, *vs):
-        """Of variant vs[0], or of several merged (PostgreSQL's readers)."""
+        """Of the variants vs together (one, or PostgreSQL's three readers)."""
         lat = [x for v in vs for x in self.ok[v]]
         n = len(lat) + sum(self.failed[v] for v in vs)
         return {"p50": pct(lat, 0.50), "p99": pct(lat, 0.99), "n": n,
@@ -164,7 +164,7 @@ class Rounds(Clients):
 
 class Readers(Rounds):
     """A client per level, each a point read then a scan, in turn; the
-    staleness after bounded / available reads."""
+    staleness and WARNINGs after every answered read."""
 
     def __init__(self, connect, levels, murphy=True):
         super().__init__(connect, [[(lv, r) for r in READS] for lv in levels],
