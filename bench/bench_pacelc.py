@@ -4,7 +4,7 @@
 One local cluster (leader + 3 followers), one table `kv (id bigint PRIMARY
 KEY, v text) WITH (shards = 1, replicas = 3)`: one shard, so the reads, the
 write load and the faults all meet on the same shard and its three copies.
-ROWS rows are loaded first; then, under each of four conditions,
+ROWS rows are loaded first; then, under each of five conditions,
 
   none       no fault;
   delay      one replica of the shard delayed --delay-ms (100) each way
@@ -17,7 +17,12 @@ ROWS rows are loaded first; then, under each of four conditions,
              (`murphy.fault('partition fN leader')`: frames dropped, TCP up),
              0.3 s into the reads cell, while the reading clients run: the
              first suspect_timeout (1.5 s) — before the leader moves the
-             primary — is inside the cell,
+             primary — is inside the cell;
+  lost       the only current copy out of reach, on a second table `kv2`
+             (2 copies, same rows): its replica cut from the leader misses
+             a write at write_quorum one, then its primary is killed (-9)
+             and the cut healed — the replica is reachable, 1 entry behind,
+             with no copy to catch up from (run last: a node stays dead),
 
 with --writers clients updating single loaded rows (the rows the point
 reads read, in another order) of the same shard at write_quorum majority
@@ -46,7 +51,7 @@ the reference row.
 
 Targets (issue 17): bounded point reads under write load on the delayed
 shard at most 0.5× strong's p50; available answers 100% of reads while any
-copy of each shard is reachable (every condition here).
+copy of each shard is reachable (every condition here, `lost` included).
 
     bench/bench_pacelc.py                 # 10 s per cell, under 2 minutes
     bench/bench_pacelc.py --quick         # 3 s per cell
@@ -58,6 +63,7 @@ import datetime
 import io
 import os
 import platform
+import signal
 import sys
 import tempfile
 import threading
@@ -77,7 +83,8 @@ UPDATE_STRIDE = 4729      # the updates' keys likewise, in another order than th
                           # (both prime to ROWS; the load's ids start at 1e9 ≡ 0)
 LEVELS = ("strong", "bounded", "available")
 QUORUMS = ("one", "majority", "all")
-CONDITIONS = ("none", "delay", "delay2", "partition")
+CONDITIONS = ("none", "delay", "delay2", "partition", "lost")  # lost kills a node: last
+LOST_TABLE = "kv2"        # the lost condition's table: 2 copies
 READS = ("point", "scan")
 PG_READERS = ("pg1", "pg2", "pg3")  # as many reading clients as murphy's levels
 STATEMENT_TIMEOUT_MS = 5000  # a read or write held longer counts as not answered
@@ -166,20 +173,22 @@ class Readers(Rounds):
     """A client per level, each a point read then a scan, in turn; the
     staleness and WARNINGs after every answered read."""
 
-    def __init__(self, connect, levels, murphy=True):
+    def __init__(self, connect, levels, murphy=True, table="kv"):
         super().__init__(connect, [[(lv, r) for r in READS] for lv in levels],
                          lambda v: (["SET murphy.read_consistency = '%s'" % v[0]]
                                     if murphy else []))
-        self.murphy = murphy
+        self.murphy, self.table = murphy, table
         self.stale = {v: [] for v in self.variants}  # staleness ms of each answered read
         self.warnings = {v: 0 for v in self.variants}
 
     def step(self, v, i):
         level, kind = v
         if kind == "point":
-            dt = self.timed(v, "SELECT v FROM kv WHERE id = %s", (1 + i * READ_STRIDE % ROWS,))
+            dt = self.timed(v, "SELECT v FROM %s WHERE id = %%s" % self.table,
+                            (1 + i * READ_STRIDE % ROWS,))
         else:
-            dt = self.timed(v, "SELECT count(*), max(v) FROM kv WHERE id <= %s", (ROWS,))
+            dt = self.timed(v, "SELECT count(*), max(v) FROM %s WHERE id <= %%s" % self.table,
+                            (ROWS,))
         if dt is None or not self.murphy:  # strong too: the same untimed work per read
             return
         c = self.conns[v]
@@ -206,13 +215,13 @@ class Writers(Rounds):
     entries of a shard are decided in log order, so a write at `one` sent
     while one at `all` waits for a delayed copy would wait with it."""
 
-    def __init__(self, connect, first_id):
+    def __init__(self, connect, first_id, table):
         super().__init__(connect, [list(QUORUMS)],
                          lambda q: ["SET murphy.write_quorum = '%s'" % q])
-        self.first_id = first_id
+        self.first_id, self.table = first_id, table
 
     def step(self, q, i):
-        self.timed(q, "INSERT INTO kv VALUES (%s, 'w')",
+        self.timed(q, "INSERT INTO %s VALUES (%%s, 'w')" % self.table,
                    (self.first_id + i * len(QUORUMS) + QUORUMS.index(q),))
 
 
@@ -227,7 +236,7 @@ class Updates(Load):
                                     # writes no entry and would not load the shard
 
     def statement(self, rid):
-        return ("UPDATE kv SET v = %s WHERE id = %s",
+        return ("UPDATE %s SET v = %%s WHERE id = %%s" % self.table,
                 ("u%d.%d" % (self.salt, rid), 1 + rid * UPDATE_STRIDE % ROWS))
 
 
@@ -239,27 +248,28 @@ def measure(cls, seconds, *a):
 
 # ---- murphy ---------------------------------------------------------------
 
-def load_rows(conn):
+def load_rows(conn, table="kv"):
     buf = io.StringIO("".join("%d\tv%d\n" % (i, i) for i in range(1, ROWS + 1)))
     with conn.cursor() as cur:
-        cur.copy_expert("COPY kv FROM STDIN", buf)
+        cur.copy_expert("COPY %s FROM STDIN" % table, buf)
 
 
-def copies(conn):
-    """[(node, role, lag_entries, state)] of kv's one shard."""
+def copies(conn, table="kv"):
+    """[(node, role, lag_entries, state)] of the table's one shard."""
     return q1(conn, "SELECT node, role, lag_entries, state FROM murphy.placements "
-                    "WHERE table_name = 'kv' ORDER BY node")
+                    "WHERE table_name = %s ORDER BY node", (table,))
 
 
-def settle(conn):
-    """Wait until all three copies are current; seconds waited."""
+def settle(conn, table="kv", n=3):
+    """Wait until the table's n copies are current; seconds waited."""
     t0 = time.time()
     while time.time() - t0 < SETTLE_TIMEOUT_S:
-        cs = copies(conn)
-        if len(cs) == 3 and all(st == "current" and le == 0 for _, _, le, st in cs):
+        cs = copies(conn, table)
+        if len(cs) == n and all(st == "current" and le == 0 for _, _, le, st in cs):
             return time.time() - t0
         time.sleep(0.1)
-    raise RuntimeError("copies not current %d s after heal: %s" % (SETTLE_TIMEOUT_S, copies(conn)))
+    raise RuntimeError("copies not current after %d s: %s"
+                       % (SETTLE_TIMEOUT_S, copies(conn, table)))
 
 
 class Watch(threading.Thread):
@@ -289,6 +299,36 @@ def fault(conn, what):
     q1(conn, "SELECT murphy.fault(%s)", (what,))
 
 
+def wait_for(what, pred, timeout_s=10):
+    deadline = time.time() + timeout_s
+    while not pred():
+        if time.time() > deadline:
+            raise RuntimeError("%s: not within %d s" % (what, timeout_s))
+        time.sleep(0.05)
+
+
+def lose_the_fresh_copy(admin, cl):
+    """kv2's replica misses a write at `one` (cut from the leader), then its
+    primary is killed and the cut healed: the replica is reachable, 1 entry
+    behind, with no copy to catch up from (tests/cluster/
+    test_read_consistency.py does the same).  Returns the replica's name."""
+    cs = copies(admin, LOST_TABLE)
+    primary = [n for n, r, _, _ in cs if r == "primary"][0]
+    replica = [n for n, r, _, _ in cs if r == "replica"][0]
+    fault(admin, "partition %s leader" % replica)
+    with admin.cursor() as cur:
+        cur.execute("SET murphy.write_quorum = 'one'")
+        cur.execute("INSERT INTO %s VALUES (0, 'only on the primary')" % LOST_TABLE)
+        cur.execute("RESET murphy.write_quorum")
+    os.kill(cl.pid(primary), signal.SIGKILL)
+    wait_for("the killed primary's copy unreachable",
+             lambda: dict((n, le) for n, _, le, _ in copies(admin, LOST_TABLE))[primary] is None)
+    fault(admin, "heal")
+    wait_for("the replica back, 1 entry behind",
+             lambda: dict((n, le) for n, _, le, _ in copies(admin, LOST_TABLE))[replica] == 1)
+    return replica
+
+
 def run_condition(args, cl, cond):
     admin = cl.connect()
     cs = copies(admin)
@@ -305,9 +345,12 @@ def run_condition(args, cl, cond):
         res["node"] = "both replicas"
     elif cond == "partition":
         res["node"] = primary
+    elif cond == "lost":
+        res["node"] = lose_the_fresh_copy(admin, cl)
+    table = LOST_TABLE if cond == "lost" else "kv"
     log("%s: reads (%s)" % (cond, res.get("node", "no fault")))
-    load = Updates(cl.connect, args.writers, "kv").start()
-    reads = Readers(cl.connect, LEVELS).start()
+    load = Updates(cl.connect, args.writers, table).start()
+    reads = Readers(cl.connect, LEVELS, True, table).start()
     if cond == "partition":  # cut while every level's client has a read going
         time.sleep(PRE_CUT_S)
         watch = Watch(cl.connect, primary)
@@ -316,16 +359,16 @@ def run_condition(args, cl, cond):
     time.sleep(args.seconds - (PRE_CUT_S if watch else 0))
     res["reads"] = reads.stop()
     res["copies"] = q1(admin, "SELECT node, role, lag_entries, lag_ms, state FROM "
-                              "murphy.placements WHERE table_name = 'kv' ORDER BY node")
+                              "murphy.placements WHERE table_name = %s ORDER BY node", (table,))
     res["load"] = load.stop().summary()
     log("%s: writes" % cond)
     first = WRITE_ID_BASE + CONDITIONS.index(cond) * 100_000_000
-    res["writes"] = measure(Writers, args.seconds, cl.connect, first)
+    res["writes"] = measure(Writers, args.seconds, cl.connect, first, table)
     if watch:
         watch.stop_flag.set()
         watch.join(timeout=5)
         res["marks"] = watch.marks
-    if cond != "none":
+    if cond in ("delay", "delay2", "partition"):  # lost: last, its node stays dead
         fault(admin, "heal")
         res["settle_s"] = settle(admin)
     admin.close()
@@ -340,10 +383,14 @@ def bench_murphy(args, tmp):
         with c.cursor() as cur:
             cur.execute("CREATE TABLE kv (id bigint PRIMARY KEY, v text) "
                         "WITH (shards = 1, replicas = 3)")
+            cur.execute("CREATE TABLE %s (id bigint PRIMARY KEY, v text) "
+                        "WITH (shards = 1, replicas = 2)" % LOST_TABLE)
         load_rows(c)
+        load_rows(c, LOST_TABLE)
         settle(c)
+        settle(c, LOST_TABLE, 2)
         c.close()
-        for cond in CONDITIONS:
+        for cond in args.conditions:
             out[cond] = run_condition(args, cl, cond)
     finally:
         cl.stop()
@@ -378,6 +425,7 @@ def x(a, b):
 
 
 def report(args, m, pg):
+    conds = [c for c in CONDITIONS if c in m]
     out = ["# murphy PACELC benchmark — %s" % datetime.date.today(), "",
            "%s, %d CPUs; `%s`; a local cluster (leader + 3 followers), table `kv` with one "
            "shard, 3 copies, %d rows; %d clients updating single rows of the same shard at "
@@ -403,7 +451,7 @@ def report(args, m, pg):
                       pgs["scan"]["p99"], 100 * min(pgs["point"]["answered"],
                                                     pgs["scan"]["answered"]),
                       pgs["point"]["n"] + pgs["scan"]["n"]))
-    for cond in CONDITIONS:
+    for cond in conds:
         rd = m[cond]["reads"]
         strong = {r: rd.stats(("strong", r)) for r in READS}
         for lv in LEVELS:
@@ -426,7 +474,7 @@ def report(args, m, pg):
             "`stale read` notices received.", "",
             "| condition | level | answered reads | stale | p50 ms | p99 ms | max ms | WARNINGs |",
             "|---|---|---|---|---|---|---|---|"]
-    for cond in CONDITIONS:
+    for cond in conds:
         rd = m[cond]["reads"]
         for lv in LEVELS:
             s = rd.stats(*[(lv, r) for r in READS])
@@ -441,7 +489,7 @@ def report(args, m, pg):
             "share that succeeded.", "",
             "| condition | write_quorum | p50 | p99 | × majority | answered | writes |",
             "|---|---|---|---|---|---|---|"]
-    for cond in CONDITIONS:
+    for cond in conds:
         wr = m[cond]["writes"]
         maj = wr.stats("majority")
         for q in QUORUMS:
@@ -452,32 +500,41 @@ def report(args, m, pg):
     out += ["", "The background load during the reads cell (%d clients, single-row UPDATEs at "
             "majority):" % args.writers, "",
             "| condition | updates/s | p50 ms | p99 ms | failed |", "|---|---|---|---|---|"]
-    for cond, ld in [(c, m[c]["load"]) for c in CONDITIONS] + (
+    for cond, ld in [(c, m[c]["load"]) for c in conds] + (
             [("PostgreSQL", pg["load"])] if pg else []):
         out.append("| %s | %.0f | %.2f | %.2f | %d |"
                    % (cond, ld["rows_s"], ld["p50_ms"], ld["p99_ms"], ld["errors"]))
-    out += ["", "kv's copies at the end of each reads cell (node role lag_entries lag_ms state):",
+    out += ["", "The table's copies at the end of each reads cell (node role lag_entries lag_ms "
+            "state):",
             ""]
     out += ["- %s: %s" % (c, "; ".join(" ".join(str(f) for f in row) for row in m[c]["copies"]))
-            for c in CONDITIONS]
-    part = m["partition"]
-    marks = part.get("marks", {})
-    out += ["", "Partition: %s cut from the leader; it went suspect after %s, kv's primary moved "
-            "after %s; after heal every copy was current again in %.1f s (delay: %.1f s)."
-            % (part["node"], "%.2f s" % marks["suspect"] if "suspect" in marks else "never",
-               "%.2f s" % marks["moved"] if "moved" in marks else "never",
-               part.get("settle_s", float("nan")), m["delay"].get("settle_s", float("nan")))]
-    errs = [(c, v, e, k) for c in CONDITIONS for part_ in ("reads", "writes")
+            for c in conds]
+    if "partition" in m:
+        part = m["partition"]
+        marks = part.get("marks", {})
+        out += ["", "Partition: %s cut from the leader; it went suspect after %s, kv's primary "
+                "moved after %s; after heal every copy was current again in %.1f s."
+                % (part["node"], "%.2f s" % marks["suspect"] if "suspect" in marks else "never",
+                   "%.2f s" % marks["moved"] if "moved" in marks else "never",
+                   part.get("settle_s", float("nan")))]
+    if "lost" in m:
+        out += ["", "Lost: `%s` (2 copies): its replica %s missed a write at `one` (cut from the "
+                "leader), then its primary was killed (-9) and the cut healed; %s is reachable, "
+                "1 entry behind, with no copy to catch up from." % (LOST_TABLE, m["lost"]["node"],
+                                                                     m["lost"]["node"])]
+    errs = [(c, v, e, k) for c in conds for part_ in ("reads", "writes")
             for v in m[c][part_].variants for e, k in m[c][part_].errors[v].items()]
     if errs:
         out += ["", "Failures seen (condition, variant, SQLSTATE and message, count):", ""]
         out += ["- %s, %s: `%s` × %d" % (c, "/".join(v) if isinstance(v, tuple) else v, e, k)
                 for c, v, e, k in errs]
     avail_ok = all(m[c]["reads"].stats(("available", r))["answered"] == 1.0
-                   for c in CONDITIONS for r in READS)
+                   for c in conds for r in READS)
     out += ["", "Targets (issue 17):", ""]
     for cond, what in (("delay", "one replica delayed"),
                        ("delay2", "both replicas delayed: the quorum waits on a delayed copy")):
+        if cond not in m:
+            continue
         d = m[cond]["reads"]
         b, s = d.stats(("bounded", "point"))["p50"], d.stats(("strong", "point"))["p50"]
         out.append("- bounded point reads under write load on a delayed shard ≤ 0.5× strong's "
@@ -491,7 +548,10 @@ def report(args, m, pg):
             "primary when it is cut fails with 08006 at suspect_timeout (\"Failures seen\"), "
             "whatever its level: it is not sent again to a reachable copy, so available misses "
             "the second target at the moment of a partition (a client whose read was not in "
-            "flight at the cut sees none of it)."]
+            "flight at the cut sees none of it). With the only current copy lost, strong "
+            "answers nothing (08006), bounded answers while the copy left is within "
+            "max_staleness (5 s), available answers everything, each answer with its WARNING, "
+            "and no write is taken at any write_quorum."]
     return "\n".join(out) + "\n"
 
 
@@ -503,10 +563,13 @@ def main():
                     help="clients inserting into the shard throughout (default 2)")
     ap.add_argument("--delay-ms", type=int, default=100)
     ap.add_argument("--skip-postgres", action="store_true")
+    ap.add_argument("--conditions", default=",".join(CONDITIONS),
+                    help="comma list of conditions, run in this order: %(default)s")
     ap.add_argument("--out", help="report path (default bench/results/<date>-pacelc.md)")
     args = ap.parse_args()
     if args.quick:
         args.seconds = 3
+    args.conditions = [c for c in CONDITIONS if c in args.conditions.split(",")]
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="murphy-bench-pacelc-") as tmp:
         pg = None
