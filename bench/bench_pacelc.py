@@ -4,12 +4,16 @@
 One local cluster (leader + 3 followers), one table `kv (id bigint PRIMARY
 KEY, v text) WITH (shards = 1, replicas = 3)`: one shard, so the reads, the
 write load and the faults all meet on the same shard and its three copies.
-ROWS rows are loaded first; then, under each of five conditions,
+ROWS rows are loaded first; then, under each of six conditions,
 
   none       no fault;
   delay      one replica of the shard delayed --delay-ms (100) each way
              (`murphy.fault('delay fN 100')`): a majority (the primary and
              the other replica) still answers at once;
+  delayp     the primary delayed so: it runs an UPDATE first and its
+             replicas get the entry only from its answer, so while the
+             entry is undecided they hold none of it; strong reads go to
+             the primary all the same;
   delay2     both replicas delayed so: a majority needs a delayed copy, so
              every write is undecided for a round trip to it and strong
              reads wait behind it (the case the bounded target is about);
@@ -83,7 +87,7 @@ UPDATE_STRIDE = 4729      # the updates' keys likewise, in another order than th
                           # (both prime to ROWS; the load's ids start at 1e9 ≡ 0)
 LEVELS = ("strong", "bounded", "available")
 QUORUMS = ("one", "majority", "all")
-CONDITIONS = ("none", "delay", "delay2", "partition", "lost")  # lost kills a node: last
+CONDITIONS = ("none", "delay", "delayp", "delay2", "partition", "lost")  # lost kills: last
 LOST_TABLE = "kv2"        # the lost condition's table: 2 copies
 READS = ("point", "scan")
 PG_READERS = ("pg1", "pg2", "pg3")  # as many reading clients as murphy's levels
@@ -339,6 +343,9 @@ def run_condition(args, cl, cond):
     if cond == "delay":
         fault(admin, "delay %s %d" % (replica, args.delay_ms))
         res["node"] = replica
+    elif cond == "delayp":
+        fault(admin, "delay %s %d" % (primary, args.delay_ms))
+        res["node"] = primary
     elif cond == "delay2":
         for n in sorted(n for n, r, _, _ in cs if r == "replica"):
             fault(admin, "delay %s %d" % (n, args.delay_ms))
@@ -532,6 +539,7 @@ def report(args, m, pg):
                    for c in conds for r in READS)
     out += ["", "Targets (issue 17):", ""]
     for cond, what in (("delay", "one replica delayed"),
+                       ("delayp", "the primary delayed: the replicas hold no undecided entry"),
                        ("delay2", "both replicas delayed: the quorum waits on a delayed copy")):
         if cond not in m:
             continue
@@ -544,7 +552,11 @@ def report(args, m, pg):
                "(every condition here): **%s**" % ("yes" if avail_ok else "no"))
     out += ["", "While bounded reads wait at the read gate as strong ones do (docs/consistency.md, "
             "\"Not built yet\"), the first target cannot be met; one replica delayed, a majority "
-            "decides without it and strong reads do not wait at all. A read in flight to the "
+            "decides without it and strong reads do not wait at all; the primary delayed, its "
+            "replicas hold no undecided entry and are current, but every level reads the "
+            "primary (it is chosen first) — a bounded read may answer from a replica at once; "
+            "both replicas delayed, every copy but the primary (which holds the undecided entry) "
+            "is behind the delay, so a read that avoids the entry pays the delay too. A read in flight to the "
             "primary when it is cut fails with 08006 at suspect_timeout (\"Failures seen\"), "
             "whatever its level: it is not sent again to a reachable copy, so available misses "
             "the second target at the moment of a partition (a client whose read was not in "
