@@ -375,7 +375,7 @@ def run_condition(args, cl, cond):
         watch.stop_flag.set()
         watch.join(timeout=5)
         res["marks"] = watch.marks
-    if cond in ("delay", "delay2", "partition"):  # lost: last, its node stays dead
+    if cond not in ("none", "lost"):  # lost: last, its node stays dead
         fault(admin, "heal")
         res["settle_s"] = settle(admin)
     admin.close()
