@@ -57,7 +57,7 @@ Targets (issue 17): bounded point reads under write load on the delayed
 shard at most 0.5× strong's p50; available answers 100% of reads while any
 copy of each shard is reachable (every condition here, `lost` included).
 
-    bench/bench_pacelc.py                 # 10 s per cell, about 2 minutes
+    bench/bench_pacelc.py                 # 10 s per cell, about 2.5 minutes
     bench/bench_pacelc.py --quick         # 3 s per cell
     MURPHY_BIN=/path/to/murphy bench/bench_pacelc.py --seconds 5
 Writes a markdown report to stdout and bench/results/<date>-pacelc.md (--out).
