@@ -16,7 +16,8 @@ ROWS rows are loaded first; then, under each of six conditions,
              the primary all the same;
   delay2     both replicas delayed so: a majority needs a delayed copy, so
              every write is undecided for a round trip to it and strong
-             reads wait behind it (the case the bounded target is about);
+             reads wait behind it (but every copy without the undecided
+             entry is behind the delay too);
   partition  the shard's primary partitioned from the leader
              (`murphy.fault('partition fN leader')`: frames dropped, TCP up),
              0.3 s into the reads cell, while the reading clients run: the
@@ -581,7 +582,7 @@ def main():
     ap.add_argument("--seconds", type=int, default=10, help="seconds per cell (default 10)")
     ap.add_argument("--quick", action="store_true", help="3 s per cell")
     ap.add_argument("--writers", type=int, default=2,
-                    help="clients inserting into the shard throughout (default 2)")
+                    help="clients updating the shard's rows throughout (default 2)")
     ap.add_argument("--delay-ms", type=int, default=100)
     ap.add_argument("--skip-postgres", action="store_true")
     ap.add_argument("--conditions", default=",".join(CONDITIONS),
