@@ -37,7 +37,7 @@ TLIB_OBJS := $(TLIB_SRCS:tests/lib/%.c=$(B)/obj/tests_lib/%.o)
 # made only through the pattern rules below: keep them (not intermediate)
 .SECONDARY: $(TLIB_OBJS)
 
-.PHONY: all deps test layering unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle \
+.PHONY: all deps test layering unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle bench-pacelc \
         nemesis check-fresh
 all: build/.deps $(B)/murphy
 
@@ -114,6 +114,11 @@ bench: all
 # SQLite (docs/shuffle.md); ARGS="--rows 1000000 --users 100000" is quicker
 bench-shuffle: all
 	/usr/bin/python3 bench/bench_shuffle.py $(ARGS)
+
+# read consistency and write quorum under a delayed replica and a partition
+# (docs/consistency.md, "What each level costs"); ARGS=--quick is quicker
+bench-pacelc: all
+	/usr/bin/python3 bench/bench_pacelc.py $(ARGS)
 
 # libFuzzer target for the pgwire decoder: make fuzz && build/fuzz_pgwire -max_total_time=60
 fuzz: build/.deps

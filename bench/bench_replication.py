@@ -160,7 +160,7 @@ class Load(Clients):
             t0 = time.perf_counter()
             try:
                 with conn.cursor() as cur:
-                    cur.execute("INSERT INTO %s VALUES (%%s, 'x')" % self.table, (rid,))
+                    cur.execute(*self.statement(rid))
                 t1 = time.perf_counter()
                 self.lat[k].append(t1 - t0)
                 self.acks[k].append(time.time())
@@ -171,6 +171,10 @@ class Load(Clients):
                 time.sleep(0.01)
         if conn is not None:
             conn.close()
+
+    def statement(self, rid):
+        """The write, as (sql, params): one new row (bench_pacelc.py updates instead)."""
+        return "INSERT INTO %s VALUES (%%s, 'x')" % self.table, (rid,)
 
     def summary(self):
         rate, p50, p99, n = self.rate_and_percentiles()
