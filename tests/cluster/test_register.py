@@ -1,0 +1,231 @@
+"""One register, concurrent writers and readers, a partition and a
+follower kill in the middle (issue 17, docs/consistency.md "Tests").
+
+One row of a 1-shard, 3-copy table is the register.  Writers set it to
+values unique to each write (``UPDATE reg SET v = %s WHERE id = 0``);
+readers read it at strong, bounded and available, each in its own session,
+and after each read ask ``SHOW murphy.last_read_staleness``.  Every
+operation is recorded with its real-time interval and outcome (history.py's
+classify: ok, failed = definitely not applied, unknown).  In the middle
+the shard's primary is partitioned from the leader for longer than the
+suspect timeout (murphy's transport partition, or a real one in network
+namespaces when root: netns.py), so reads and writes move to another copy;
+healed, it catches up; then the primary of that moment is killed (SIGKILL).
+
+Checked (linearizable.py):
+- strong: the history of every write and every strong read (and a final
+  strong read once the copies left are current) is linearizable;
+- bounded, available: every read returns a value some write that did not
+  fail wrote, none from the future, and none older than the staleness
+  the read reported; at bounded a session's reads never go backwards.
+"""
+import os
+import signal
+import sys
+import threading
+import time
+
+import psycopg2
+import pytest
+
+from conftest import owned_cluster, timer_args
+from linearizable import READ, WRITE, RegOp, check_linearizable, check_stale_reads
+from netns import netns_cluster
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nemesis"))
+from history import FAILED, OK, classify  # noqa: E402
+
+SUSPECT_MS = 1000        # the partitioned primary is suspect within the partition
+DEAD_MS = 60000          # nothing is declared dead: no rebuild during the run
+WRITERS = 3
+READERS = (("strong", "s1"), ("strong", "s2"), ("bounded", "b1"), ("available", "a1"))
+MAX_STALENESS = "2s"     # bounded's bound
+PARTITION_AT_S, HEAL_AT_S, KILL_AT_S, RUN_S = 1.0, 3.0, 4.0, 7.0
+THINK_S = 0.002          # pause between one client's operations
+INITIAL = 0
+
+
+class Net:
+    """The partition of one kind: murphy's transport fault or a real cut."""
+
+    def __init__(self, kind, cl):
+        self.kind, self.cl = kind, cl
+
+    def partition(self, node):
+        if self.kind == "real":
+            self.cl.cut("leader", node)
+        else:
+            fault(self.cl, "partition %s leader" % node)
+
+    def heal(self):
+        if self.kind == "real":
+            self.cl.heal()
+        else:
+            fault(self.cl, "heal")
+
+
+@pytest.fixture(params=["transport", "real"])
+def reg(request):
+    if request.param == "real":
+        cl_gen = netns_cluster(request, leader_args=("--suspect-timeout-ms", str(SUSPECT_MS),
+                                                     "--dead-timeout-ms", str(DEAD_MS)))
+    else:
+        cl_gen = owned_cluster(request, start_args=timer_args(SUSPECT_MS, DEAD_MS))
+    for cl in cl_gen:
+        yield cl, Net(request.param, cl)
+
+
+def sql(conn, text, params=None):
+    with conn.cursor() as cur:
+        cur.execute(text, params)
+        return cur.fetchall() if cur.description else None
+
+
+def fault(cl, what):
+    conn = cl.connect()
+    try:
+        sql(conn, "SELECT murphy.fault(%s)", (what,))
+    finally:
+        conn.close()
+
+
+def placements(conn):
+    return {n: (r, lag) for n, r, lag in sql(
+        conn, "SELECT node, role, lag FROM murphy.placements WHERE table_name = 'reg'")}
+
+
+class Client(threading.Thread):
+    """One session: writes or reads at one level until stop, recording
+    every operation in ops."""
+
+    def __init__(self, cl, name, level, ops, lock, stop):
+        super().__init__(name=name)
+        self.cl, self.level, self.ops, self.lock, self.stop = cl, level, ops, lock, stop
+        self.conn, self.k = None, 0
+
+    def session(self):
+        if self.conn is None or self.conn.closed:
+            self.conn = self.cl.connect()
+            if self.level != "write":
+                sql(self.conn, "SET murphy.read_consistency = '%s'" % self.level)
+                sql(self.conn, "SET murphy.max_staleness = '%s'" % MAX_STALENESS)
+        return self.conn
+
+    def one(self):
+        self.k += 1
+        kind = WRITE if self.level == "write" else READ
+        value = "%s-%d" % (self.name, self.k) if kind == WRITE else None
+        op = RegOp(self.name, kind, value, time.monotonic())
+        with self.lock:
+            self.ops.append(op)
+        try:
+            conn = self.session()
+            if kind == WRITE:
+                sql(conn, "UPDATE reg SET v = %s WHERE id = 0", (value,))
+            else:
+                op.value = sql(conn, "SELECT v FROM reg WHERE id = 0")[0][0]
+                last = sql(conn, "SHOW murphy.last_read_staleness")[0][0]
+                op.stale_s = 0.0 if last == "0" else int(last[:-2]) / 1000
+            op.end, op.outcome = time.monotonic(), OK
+        except psycopg2.Error as e:
+            op.end, op.outcome = time.monotonic(), classify(e.pgcode)
+            if isinstance(e, (psycopg2.OperationalError, psycopg2.InterfaceError)) or \
+                    (self.conn is not None and self.conn.closed):
+                self.close()
+
+    def close(self):
+        if self.conn is not None and not self.conn.closed:
+            self.conn.close()
+        self.conn = None
+
+    def run(self):
+        while not self.stop.is_set():
+            self.one()
+            time.sleep(THINK_S)
+        self.close()
+
+
+def primary(conn):
+    return [n for n, (r, _) in placements(conn).items() if r == "primary"][0]
+
+
+def wait_copies_current(conn, alive, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if all(placements(conn)[n][1] == 0 for n in alive):
+            return
+        time.sleep(0.05)
+    raise AssertionError("copies not current: %r" % placements(conn))
+
+
+def summary(ops):
+    out = {}
+    for op in ops:
+        key = "%s %s" % (op.kind, op.outcome)
+        out[key] = out.get(key, 0) + 1
+    return out
+
+
+def test_register_history(reg):
+    cl, net = reg
+    conn = cl.connect()
+    sql(conn, "CREATE TABLE reg (id int PRIMARY KEY, v text) WITH (shards = 1, replicas = 3)")
+    sql(conn, "INSERT INTO reg VALUES (0, %s)", (str(INITIAL),))
+    wait_copies_current(conn, placements(conn))
+    placed = placements(conn)
+    cut = primary(conn)  # reads and writes move to another copy
+
+    ops, lock, stop = [], threading.Lock(), threading.Event()
+    clients = [Client(cl, "w%d" % i, "write", ops, lock, stop) for i in range(WRITERS)]
+    clients += [Client(cl, name, level, ops, lock, stop) for level, name in READERS]
+    t0 = time.monotonic()
+    for c in clients:
+        c.start()
+    try:
+        time.sleep(PARTITION_AT_S)
+        net.partition(cut)
+        time.sleep(HEAL_AT_S - PARTITION_AT_S)
+        net.heal()
+        time.sleep(KILL_AT_S - HEAL_AT_S)
+        prim = primary(conn)  # the copy that took over (or the first, back)
+        os.kill(cl.pid(prim), signal.SIGKILL)
+        killed = time.monotonic()
+        time.sleep(RUN_S - KILL_AT_S)
+    finally:
+        stop.set()
+        for c in clients:
+            c.join(30)
+    # the final word: a strong read once the two copies left are current
+    wait_copies_current(conn, [n for n in placed if n != prim])
+    final = Client(cl, "final", "strong", ops, lock, stop)
+    final.one()
+    final.close()
+    assert final.ops[-1].outcome == OK, final.ops[-1]
+
+    writes = [op for op in ops if op.kind == WRITE]
+    by_proc = {}
+    for op in ops:
+        if op.kind == READ:
+            by_proc.setdefault(op.proc, []).append(op)
+    counts = summary(ops)
+    print("%s: %r in %.1f s" % (net.kind, counts, time.monotonic() - t0))
+    assert counts.get("write ok", 0) >= 20 and counts.get("read ok", 0) >= 40, counts
+    assert any(op.outcome == OK and op.start > killed + 2.5 for op in writes), \
+        "no write succeeded after the primary was killed"
+
+    strong = writes + by_proc["s1"] + by_proc["s2"] + by_proc["final"]
+    t = time.monotonic()
+    res = check_linearizable(strong, initial=str(INITIAL))
+    print("linearizability: %s (%d ops, %.2f s)" % (res.reason, len(strong),
+                                                    time.monotonic() - t))
+    assert res.ok, res.reason
+    for name, monotonic in (("b1", True), ("a1", False)):
+        problems = check_stale_reads(writes + by_proc[name], initial=str(INITIAL),
+                                     monotonic=monotonic)
+        assert problems == [], problems[:5]
+    stale = [op.stale_s for name in ("b1", "a1") for op in by_proc[name]
+             if op.outcome == OK and op.stale_s > 0]
+    print("stale reads at bounded/available: %d, worst %.3f s" % (len(stale), max(stale or [0])))
+    assert not any(op.outcome == OK and op.stale_s > 0 for op in by_proc["s1"] + by_proc["s2"])
+    failed_values = {op.value for op in writes if op.outcome == FAILED}
+    assert not failed_values & {op.value for op in ops if op.kind == READ and op.outcome == OK}
