@@ -18,7 +18,10 @@ one to a's in b's: every packet between the two is dropped by the kernel,
 silently, established TCP connections included (no RST, no error: the
 sender retransmits into the void), which is what a cable pulled between
 two hosts looks like.  ``heal(a, b)`` deletes the routes; retransmissions
-then get through and the connections carry on.  Nothing inside murphy
+then get through and the connections carry on, delivering what was sent
+during the cut.  ``reset(a, b)`` aborts the TCP connections between the
+two (`ss -K` on both ends), as when a long partition outlasts them: then
+nothing sent during the cut arrives, and the nodes reconnect once healed.  Nothing inside murphy
 knows: this is not ``murphy fault partition`` (which drops frames in
 murphy's own transport).
 
@@ -156,6 +159,14 @@ class NetnsCluster:
             if a is None or {x, y} == {a, b}:
                 self._route("del", x, y)
                 self.routes.discard((x, y))
+
+    def reset(self, a, b):
+        """Abort every TCP connection between nodes a and b, on both ends
+        (`ss -K`): as when a cut outlasts them (keepalive, a middlebox
+        forgetting them).  What was queued in them is never delivered; a
+        cut alone delivers it once healed (TCP retransmits)."""
+        for x, y in ((a, b), (b, a)):
+            _sh("ip", "netns", "exec", self.ns(x), "ss", "-K", "dst", self.addr(y))
 
     def isolate(self, node):
         """Cut node from every other node (the test process still reaches it)."""

@@ -31,6 +31,7 @@ import time
 import psycopg2
 import pytest
 
+from checker import wait_consistent
 from netns import netns_cluster
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "nemesis"))
@@ -74,16 +75,17 @@ def copies(conn, table):
 
 
 def wait_until(what, cond, timeout=15):
+    """Poll cond until true; else fail with what() (a string or a callable)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
         if cond():
             return
         time.sleep(0.05)
-    assert cond(), what
+    assert cond(), what() if callable(what) else what
 
 
 def wait_all_current(conn, table, timeout=20):
-    wait_until("every copy of %s current" % table,
+    wait_until(lambda: "every copy of %s current: %r" % (table, copies(conn, table)),
                lambda: all(le == 0 and st == "current"
                            for _, le, st in copies(conn, table).values()), timeout)
 
@@ -184,7 +186,7 @@ def heal_and_check(net, conn, table, acked):
 
 
 def wait_copy(conn, table, node, want, timeout=15):
-    wait_until("%s of %s: %r" % (node, table, want),
+    wait_until(lambda: "%s of %s: %r" % (node, table, copies(conn, table)),
                lambda: want(copies(conn, table)[node]), timeout)
 
 
@@ -194,6 +196,7 @@ def test_leader_cut_from_the_only_fresh_copy(net):
     net.cut("leader", rep)
     acked = {2: write(conn, "fresh1", 2, "one")}  # reaches the primary only
     wait_copy(conn, "fresh1", rep, lambda c: c[2] == "unreachable")  # suspect: its task undone
+    net.reset("leader", rep)  # a cut that outlasts TCP: the write never arrives there
     net.isolate(prim)  # the fresh copy: from the leader and the replica
     # sent to the primary before it is known away: fails once it is suspect
     # (the error names the follower, not the shard: docs/consistency.md)
@@ -217,6 +220,7 @@ def test_leader_cut_from_a_majority_of_copies(net):
     net.cut("leader", r2)
     acked = {2: write(conn, "major", 2)}  # the primary and r1: a majority
     wait_copy(conn, "major", r2, lambda c: c[2] == "unreachable")
+    net.reset("leader", r2)
     for far in (prim, r1):  # two sides: {leader, r2} and {prim, r1}
         net.cut("leader", far)
         net.cut(r2, far)  # else r2 catches up from its peers (and strong reads it)
@@ -292,3 +296,40 @@ def test_replica_behind_but_reachable(net_blip):
     assert min(reads.values()) > 0, reads
     print("reads per level during the cut %r, replica behind by up to %d entries, %d writes"
           % (reads, behind, len(acked)))
+
+
+def test_unacknowledged_write_delivered_late(net):
+    """What only a real cut does: frames sent into it are delivered when it
+    heals (TCP retransmits them; murphy's transport partition drops them).
+    A write at quorum 'all' with the replica cut fails once the replica is
+    suspect (40003: the cut copy may hold it; undone on the primary); its
+    frame reaches the replica after the heal.  Whatever murphy then does
+    with it (the replica refuses it, or the write is kept everywhere), the
+    copies agree and every level reads the same rows; a write reported
+    undone (08006) never shows."""
+    conn = net.connect()
+    prim, (rep,) = make_table(conn, "late", replicas=2)
+    net.cut("leader", rep)
+    t0 = time.monotonic()
+    with pytest.raises(psycopg2.Error) as ei:
+        write(conn, "late", 2, "all")
+    took = time.monotonic() - t0
+    rows(conn, "RESET murphy.write_quorum")
+    assert ei.value.pgcode in ("08006", "40003"), ei.value
+    assert took < SUSPECT_MS / 1000 + 2.0, took
+    net.heal()  # the write's frame is still in the connection: it arrives now
+    wait_all_current(conn, "late")
+    wait_consistent(net, conn, tables=["late"])
+    seen = {}
+    for level in ("strong", "bounded", "available"):
+        at_level(conn, level, "60s")
+        ids, ms, _ = read_ids(conn, "late")
+        seen[level] = ids
+        assert ms == 0, level
+    assert seen["strong"] in ({1}, {1, 2}) and len({frozenset(v) for v in seen.values()}) == 1, \
+        seen
+    if ei.value.pgcode == "08006":
+        assert seen["strong"] == {1}, (seen, str(ei.value))
+    assert rows(conn, "SELECT state FROM murphy.nodes WHERE name = %s", (rep,)) == [("alive",)]
+    print("write at 'all' with the replica cut: %s after %.2f s; after the heal: rows %s"
+          % (ei.value.pgcode, took, sorted(seen["strong"])))
