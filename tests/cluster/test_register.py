@@ -12,6 +12,10 @@ suspect timeout (murphy's transport partition, or a real one in network
 namespaces when root: netns.py), so reads and writes move to another copy;
 healed, it catches up; then the primary of that moment is killed (SIGKILL).
 
+A second run makes the only reachable copy stale (two copies, writes at
+quorum 'one', the replica cut and then the primary cut; real partition
+only), so bounded and available have stale values to answer with.
+
 Checked (linearizable.py):
 - strong: the history of every write and every strong read (and a final
   strong read once the copies left are current) is linearizable;
@@ -51,11 +55,14 @@ class Net:
     def __init__(self, kind, cl):
         self.kind, self.cl = kind, cl
 
-    def partition(self, node):
+    def partition(self, node, other="leader"):
+        """Cut node from other; real cuts also abort their TCP connections
+        (frames sent into the cut are lost, as with the transport's)."""
         if self.kind == "real":
-            self.cl.cut("leader", node)
+            self.cl.cut(other, node)
+            self.cl.reset(other, node)
         else:
-            fault(self.cl, "partition %s leader" % node)
+            fault(self.cl, "partition %s %s" % (node, other))
 
     def heal(self):
         if self.kind == "real":
@@ -94,19 +101,32 @@ def placements(conn):
         conn, "SELECT node, role, lag FROM murphy.placements WHERE table_name = 'reg'")}
 
 
+def wait_state(conn, node, state, timeout=10):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if sql(conn, "SELECT state FROM murphy.placements WHERE table_name = 'reg'"
+               " AND node = %s", (node,)) == [(state,)]:
+            return
+        time.sleep(0.05)
+    raise AssertionError("%s not %s: %r" % (node, state, placements(conn)))
+
+
 class Client(threading.Thread):
     """One session: writes or reads at one level until stop, recording
     every operation in ops."""
 
-    def __init__(self, cl, name, level, ops, lock, stop):
+    def __init__(self, cl, name, level, ops, lock, stop, quorum="majority"):
         super().__init__(name=name)
         self.cl, self.level, self.ops, self.lock, self.stop = cl, level, ops, lock, stop
-        self.conn, self.k = None, 0
+        self.conn, self.k, self.quorum, self.sessions = None, 0, quorum, 0
 
     def session(self):
         if self.conn is None or self.conn.closed:
             self.conn = self.cl.connect()
-            if self.level != "write":
+            self.sessions += 1
+            if self.level == "write":
+                sql(self.conn, "SET murphy.write_quorum = '%s'" % self.quorum)
+            else:
                 sql(self.conn, "SET murphy.read_consistency = '%s'" % self.level)
                 sql(self.conn, "SET murphy.max_staleness = '%s'" % MAX_STALENESS)
         return self.conn
@@ -115,7 +135,9 @@ class Client(threading.Thread):
         self.k += 1
         kind = WRITE if self.level == "write" else READ
         value = "%s-%d" % (self.name, self.k) if kind == WRITE else None
-        op = RegOp(self.name, kind, value, time.monotonic())
+        # proc: the session (monotonic reads hold per session, not across)
+        op = RegOp("%s#%d" % (self.name, self.sessions + (self.conn is None)), kind, value,
+                   time.monotonic())
         with self.lock:
             self.ops.append(op)
         try:
@@ -129,9 +151,8 @@ class Client(threading.Thread):
             op.end, op.outcome = time.monotonic(), OK
         except psycopg2.Error as e:
             op.end, op.outcome = time.monotonic(), classify(e.pgcode)
-            if isinstance(e, (psycopg2.OperationalError, psycopg2.InterfaceError)) or \
-                    (self.conn is not None and self.conn.closed):
-                self.close()
+            if isinstance(e, psycopg2.InterfaceError) or self.conn is None or self.conn.closed:
+                self.close()  # broken: the next operation opens a new session
 
     def close(self):
         if self.conn is not None and not self.conn.closed:
@@ -206,7 +227,7 @@ def test_register_history(reg):
     by_proc = {}
     for op in ops:
         if op.kind == READ:
-            by_proc.setdefault(op.proc, []).append(op)
+            by_proc.setdefault(op.proc.split("#")[0], []).append(op)
     counts = summary(ops)
     print("%s: %r in %.1f s" % (net.kind, counts, time.monotonic() - t0))
     assert counts.get("write ok", 0) >= 20 and counts.get("read ok", 0) >= 40, counts
@@ -229,3 +250,90 @@ def test_register_history(reg):
     assert not any(op.outcome == OK and op.stale_s > 0 for op in by_proc["s1"] + by_proc["s2"])
     failed_values = {op.value for op in writes if op.outcome == FAILED}
     assert not failed_values & {op.value for op in ops if op.kind == READ and op.outcome == OK}
+
+
+def run_clients(cl, quorum, nemesis):
+    """Writers at `quorum` and READERS until nemesis() returns; then a final
+    strong read.  Returns (writes, {reader: its reads}, t0)."""
+    ops, lock, stop = [], threading.Lock(), threading.Event()
+    clients = [Client(cl, "w%d" % i, "write", ops, lock, stop, quorum) for i in range(WRITERS)]
+    clients += [Client(cl, name, level, ops, lock, stop) for level, name in READERS]
+    for c in clients:
+        c.start()
+    try:
+        nemesis()
+    finally:
+        stop.set()
+        for c in clients:
+            c.join(30)
+    return ops, lock, stop
+
+
+STALE_RUN = (1.0, 2.5, 4.5, 6.0)  # cut the replica, lose the primary, heal all, stop
+
+
+@pytest.fixture()
+def reg_real(request):
+    for cl in netns_cluster(request, leader_args=("--suspect-timeout-ms", str(SUSPECT_MS),
+                                                  "--dead-timeout-ms", str(DEAD_MS))):
+        yield cl, Net("real", cl)
+
+
+def test_register_with_only_a_stale_copy_reachable(reg_real):
+    """Two copies, writes at write_quorum 'one': the replica is cut (it
+    misses writes the primary acknowledges), then the primary is cut from
+    everyone and the replica comes back: the only copy the leader reaches
+    is stale for ~2 s.  strong reads fail then (08006) and its history is
+    still linearizable (nothing acknowledged was lost: the primary
+    returns); available reads the stale copy, each value no older than
+    reported; bounded does not (its session read the primary's newer
+    value: monotonic reads) and never goes backwards; then all heals.  A real partition only:
+    murphy's transport heals every partition at once, and the replica
+    would catch up from the primary before it is cut again."""
+    cl, net = reg_real
+    conn = cl.connect()
+    sql(conn, "CREATE TABLE reg (id int PRIMARY KEY, v text) WITH (shards = 1, replicas = 2)")
+    sql(conn, "INSERT INTO reg VALUES (0, %s)", (str(INITIAL),))
+    wait_copies_current(conn, placements(conn))
+    prim = primary(conn)
+    rep = [n for n in placements(conn) if n != prim][0]
+    cut_at, lose_at, heal_at, stop_at = STALE_RUN
+
+    def nemesis():
+        time.sleep(cut_at)
+        net.partition(rep)
+        wait_state(conn, rep, "unreachable")  # suspect: the primary writes alone
+        time.sleep(max(0, lose_at - cut_at - 1.0))
+        net.partition(prim)
+        net.partition(prim, rep)  # else the replica catches up from it
+        cl.heal("leader", rep)
+        time.sleep(heal_at - lose_at)
+        net.heal()
+        time.sleep(stop_at - heal_at)
+
+    t0 = time.monotonic()
+    ops, lock, stop = run_clients(cl, "one", nemesis)
+    wait_copies_current(conn, [prim, rep])
+    final = Client(cl, "final", "strong", ops, lock, stop)
+    final.one()
+    final.close()
+    assert final.ops[-1].outcome == OK, final.ops[-1]
+    writes = [op for op in ops if op.kind == WRITE]
+    by_proc = {}
+    for op in ops:
+        if op.kind == READ:
+            by_proc.setdefault(op.proc.split("#")[0], []).append(op)
+    print("%s: %r in %.1f s" % (net.kind, summary(ops), time.monotonic() - t0))
+    strong = writes + by_proc["s1"] + by_proc["s2"] + by_proc["final"]
+    res = check_linearizable(strong, initial=str(INITIAL))
+    assert res.ok, res.reason
+    for name, monotonic in (("b1", True), ("a1", False)):
+        problems = check_stale_reads(writes + by_proc[name], initial=str(INITIAL),
+                                     monotonic=monotonic)
+        assert problems == [], problems[:5]
+    stale = {name: [op.stale_s for op in by_proc[name] if op.outcome == OK and op.stale_s > 0]
+             for name in ("b1", "a1")}
+    print("stale reads: %r" % {n: (len(v), max(v or [0])) for n, v in stale.items()})
+    assert stale["a1"], "available never read the stale copy"
+    assert not any(op.outcome == OK and op.stale_s > 0 for op in by_proc["s1"] + by_proc["s2"])
+    assert any(op.outcome != OK for op in by_proc["s1"]), "strong never failed"
