@@ -37,7 +37,7 @@ from linearizable import READ, WRITE, RegOp, check_linearizable, check_stale_rea
 from netns import netns_cluster
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nemesis"))
-from history import FAILED, OK, classify  # noqa: E402
+from history import OK, classify  # noqa: E402
 
 SUSPECT_MS = 1000        # the partitioned primary is suspect within the partition
 DEAD_MS = 60000          # nothing is declared dead: no rebuild during the run
@@ -187,22 +187,72 @@ def summary(ops):
     return out
 
 
-def test_register_history(reg):
-    cl, net = reg
-    conn = cl.connect()
-    sql(conn, "CREATE TABLE reg (id int PRIMARY KEY, v text) WITH (shards = 1, replicas = 3)")
+def make_register(conn, replicas):
+    sql(conn, "CREATE TABLE reg (id int PRIMARY KEY, v text) WITH (shards = 1, replicas = %d)"
+        % replicas)
     sql(conn, "INSERT INTO reg VALUES (0, %s)", (str(INITIAL),))
     wait_copies_current(conn, placements(conn))
-    placed = placements(conn)
-    cut = primary(conn)  # reads and writes move to another copy
 
+
+def run_clients(cl, conn, quorum, nemesis):
+    """Writers at `quorum` and READERS until nemesis() returns (it returns
+    the copies left alive); then a final strong read ("final") once those
+    are current.  Returns (writes, {client name: its reads})."""
     ops, lock, stop = [], threading.Lock(), threading.Event()
-    clients = [Client(cl, "w%d" % i, "write", ops, lock, stop) for i in range(WRITERS)]
+    clients = [Client(cl, "w%d" % i, "write", ops, lock, stop, quorum) for i in range(WRITERS)]
     clients += [Client(cl, name, level, ops, lock, stop) for level, name in READERS]
     t0 = time.monotonic()
     for c in clients:
         c.start()
     try:
+        alive = nemesis()
+    finally:
+        stop.set()
+        for c in clients:
+            c.join(30)
+    wait_copies_current(conn, alive)
+    final = Client(cl, "final", "strong", ops, lock, stop)
+    final.one()
+    final.close()
+    assert ops[-1].outcome == OK, ops[-1]
+    print("%r in %.1f s" % (summary(ops), time.monotonic() - t0))
+    reads = {}
+    for op in ops:
+        if op.kind == READ:
+            reads.setdefault(op.proc.split("#")[0], []).append(op)
+    return [op for op in ops if op.kind == WRITE], reads
+
+
+def check_history(writes, reads):
+    """strong linearizable; bounded and available: written values, never
+    older than reported, bounded monotonic per session.  Returns the
+    staleness of the stale reads {reader: [seconds]}."""
+    strong = writes + reads["s1"] + reads["s2"] + reads["final"]
+    t = time.monotonic()
+    res = check_linearizable(strong, initial=str(INITIAL))
+    print("linearizability: %s (%d ops, %.2f s)" % (res.reason, len(strong),
+                                                    time.monotonic() - t))
+    assert res.ok, res.reason
+    for name, monotonic in (("b1", True), ("a1", False)):
+        problems = check_stale_reads(writes + reads[name], initial=str(INITIAL),
+                                     monotonic=monotonic)
+        assert problems == [], problems[:5]
+    stale = {name: [op.stale_s for op in reads[name] if op.outcome == OK and op.stale_s > 0]
+             for name in ("s1", "s2", "b1", "a1")}
+    print("stale reads (count, worst s): %r" % {n: (len(v), max(v or [0]))
+                                               for n, v in stale.items()})
+    assert not stale["s1"] and not stale["s2"], "a strong read said it was stale"
+    return stale
+
+
+def test_register_history(reg):
+    cl, net = reg
+    conn = cl.connect()
+    make_register(conn, replicas=3)
+    cut = primary(conn)  # reads and writes move to another copy
+    killed = []
+
+    def nemesis():
         time.sleep(PARTITION_AT_S)
         net.partition(cut)
         time.sleep(HEAL_AT_S - PARTITION_AT_S)
@@ -210,63 +260,16 @@ def test_register_history(reg):
         time.sleep(KILL_AT_S - HEAL_AT_S)
         prim = primary(conn)  # the copy that took over (or the first, back)
         os.kill(cl.pid(prim), signal.SIGKILL)
-        killed = time.monotonic()
+        killed.append(time.monotonic())
         time.sleep(RUN_S - KILL_AT_S)
-    finally:
-        stop.set()
-        for c in clients:
-            c.join(30)
-    # the final word: a strong read once the two copies left are current
-    wait_copies_current(conn, [n for n in placed if n != prim])
-    final = Client(cl, "final", "strong", ops, lock, stop)
-    final.one()
-    final.close()
-    assert final.ops[-1].outcome == OK, final.ops[-1]
+        return [n for n in placements(conn) if n != prim]
 
-    writes = [op for op in ops if op.kind == WRITE]
-    by_proc = {}
-    for op in ops:
-        if op.kind == READ:
-            by_proc.setdefault(op.proc.split("#")[0], []).append(op)
-    counts = summary(ops)
-    print("%s: %r in %.1f s" % (net.kind, counts, time.monotonic() - t0))
-    assert counts.get("write ok", 0) >= 20 and counts.get("read ok", 0) >= 40, counts
-    assert any(op.outcome == OK and op.start > killed + 2.5 for op in writes), \
+    writes, reads = run_clients(cl, conn, "majority", nemesis)
+    ok_writes = [op for op in writes if op.outcome == OK]
+    assert len(ok_writes) >= 20 and sum(op.outcome == OK for op in reads["s1"]) >= 20
+    assert any(op.start > killed[0] + 2.5 for op in ok_writes), \
         "no write succeeded after the primary was killed"
-
-    strong = writes + by_proc["s1"] + by_proc["s2"] + by_proc["final"]
-    t = time.monotonic()
-    res = check_linearizable(strong, initial=str(INITIAL))
-    print("linearizability: %s (%d ops, %.2f s)" % (res.reason, len(strong),
-                                                    time.monotonic() - t))
-    assert res.ok, res.reason
-    for name, monotonic in (("b1", True), ("a1", False)):
-        problems = check_stale_reads(writes + by_proc[name], initial=str(INITIAL),
-                                     monotonic=monotonic)
-        assert problems == [], problems[:5]
-    stale = [op.stale_s for name in ("b1", "a1") for op in by_proc[name]
-             if op.outcome == OK and op.stale_s > 0]
-    print("stale reads at bounded/available: %d, worst %.3f s" % (len(stale), max(stale or [0])))
-    assert not any(op.outcome == OK and op.stale_s > 0 for op in by_proc["s1"] + by_proc["s2"])
-    failed_values = {op.value for op in writes if op.outcome == FAILED}
-    assert not failed_values & {op.value for op in ops if op.kind == READ and op.outcome == OK}
-
-
-def run_clients(cl, quorum, nemesis):
-    """Writers at `quorum` and READERS until nemesis() returns; then a final
-    strong read.  Returns (writes, {reader: its reads}, t0)."""
-    ops, lock, stop = [], threading.Lock(), threading.Event()
-    clients = [Client(cl, "w%d" % i, "write", ops, lock, stop, quorum) for i in range(WRITERS)]
-    clients += [Client(cl, name, level, ops, lock, stop) for level, name in READERS]
-    for c in clients:
-        c.start()
-    try:
-        nemesis()
-    finally:
-        stop.set()
-        for c in clients:
-            c.join(30)
-    return ops, lock, stop
+    check_history(writes, reads)
 
 
 STALE_RUN = (1.0, 2.5, 4.5, 6.0)  # cut the replica, lose the primary, heal all, stop
@@ -287,14 +290,13 @@ def test_register_with_only_a_stale_copy_reachable(reg_real):
     still linearizable (nothing acknowledged was lost: the primary
     returns); available reads the stale copy, each value no older than
     reported; bounded does not (its session read the primary's newer
-    value: monotonic reads) and never goes backwards; then all heals.  A real partition only:
-    murphy's transport heals every partition at once, and the replica
-    would catch up from the primary before it is cut again."""
+    value: monotonic reads) and never goes backwards; then all heals.  A
+    real partition only: murphy's transport heals every partition at once,
+    and the replica would catch up from the primary before it is cut
+    again."""
     cl, net = reg_real
     conn = cl.connect()
-    sql(conn, "CREATE TABLE reg (id int PRIMARY KEY, v text) WITH (shards = 1, replicas = 2)")
-    sql(conn, "INSERT INTO reg VALUES (0, %s)", (str(INITIAL),))
-    wait_copies_current(conn, placements(conn))
+    make_register(conn, replicas=2)
     prim = primary(conn)
     rep = [n for n in placements(conn) if n != prim][0]
     cut_at, lose_at, heal_at, stop_at = STALE_RUN
@@ -310,30 +312,9 @@ def test_register_with_only_a_stale_copy_reachable(reg_real):
         time.sleep(heal_at - lose_at)
         net.heal()
         time.sleep(stop_at - heal_at)
+        return [prim, rep]
 
-    t0 = time.monotonic()
-    ops, lock, stop = run_clients(cl, "one", nemesis)
-    wait_copies_current(conn, [prim, rep])
-    final = Client(cl, "final", "strong", ops, lock, stop)
-    final.one()
-    final.close()
-    assert final.ops[-1].outcome == OK, final.ops[-1]
-    writes = [op for op in ops if op.kind == WRITE]
-    by_proc = {}
-    for op in ops:
-        if op.kind == READ:
-            by_proc.setdefault(op.proc.split("#")[0], []).append(op)
-    print("%s: %r in %.1f s" % (net.kind, summary(ops), time.monotonic() - t0))
-    strong = writes + by_proc["s1"] + by_proc["s2"] + by_proc["final"]
-    res = check_linearizable(strong, initial=str(INITIAL))
-    assert res.ok, res.reason
-    for name, monotonic in (("b1", True), ("a1", False)):
-        problems = check_stale_reads(writes + by_proc[name], initial=str(INITIAL),
-                                     monotonic=monotonic)
-        assert problems == [], problems[:5]
-    stale = {name: [op.stale_s for op in by_proc[name] if op.outcome == OK and op.stale_s > 0]
-             for name in ("b1", "a1")}
-    print("stale reads: %r" % {n: (len(v), max(v or [0])) for n, v in stale.items()})
+    writes, reads = run_clients(cl, conn, "one", nemesis)
+    stale = check_history(writes, reads)
     assert stale["a1"], "available never read the stale copy"
-    assert not any(op.outcome == OK and op.stale_s > 0 for op in by_proc["s1"] + by_proc["s2"])
-    assert any(op.outcome != OK for op in by_proc["s1"]), "strong never failed"
+    assert any(op.outcome != OK for op in reads["s1"]), "strong never failed"
