@@ -168,6 +168,8 @@ def check_stale_levels(conn, table, stale_copy, acked):
         assert len(warn) == 1 and ("from %s, " % stale_copy) in warn[0], (level, conn.notices)
         assert ids < set(acked) | {1}, (level, ids)  # it lacks the missed write
         assert_not_staler_than_reported(ids, ms, t0, acked)
+        print("%s: %d ms stale reported, %d ms since the missed write was acknowledged"
+              % (level, ms, (t0 - min(acked.values())) * 1000))
     at_level(conn, "bounded", "10ms")
     ids, err, _ = read_ids(conn, table)
     assert ids is None and err.pgcode == "08006", ids
@@ -250,15 +252,17 @@ def test_replica_behind_but_reachable(net_blip):
     net = net_blip
     conn = net.connect()
     prim, (r1, r2) = make_table(conn, "blip", replicas=3)
-    acked, written, stop, errors = {}, set(), threading.Event(), []
+    acked, written, stop, errors, latency = {}, set(), threading.Event(), [], []
 
     def writer():
         wc = net.connect()
         i = 2
         while not stop.is_set():
             written.add(i)
+            began = time.monotonic()
             try:
                 acked[i] = write(wc, "blip", i)
+                latency.append((began, acked[i] - began))
             except psycopg2.Error as e:
                 errors.append(e)
             i += 1
@@ -271,7 +275,8 @@ def test_replica_behind_but_reachable(net_blip):
     try:
         time.sleep(0.2)
         net.cut("leader", r1)
-        cut_end = time.monotonic() + BLIP_S
+        cut_at = time.monotonic()
+        cut_end = cut_at + BLIP_S
         while time.monotonic() < cut_end:
             for level in reads:
                 at_level(conn, level, "60s")
@@ -294,8 +299,12 @@ def test_replica_behind_but_reachable(net_blip):
     wait_all_current(conn, "blip")
     heal_and_check(net, conn, "blip", acked)
     assert min(reads.values()) > 0, reads
-    print("reads per level during the cut %r, replica behind by up to %d entries, %d writes"
-          % (reads, behind, len(acked)))
+    during = [lat for began, lat in latency if cut_at <= began < cut_end]
+    print("reads per level during the cut %r, replica behind by up to %d entries; writes "
+          "begun during the cut: %d, slowest %.0f ms (before it: %d, slowest %.0f ms)"
+          % (reads, behind, len(during), max(during or [0]) * 1000,
+             sum(b < cut_at for b, _ in latency),
+             max([lat for b, lat in latency if b < cut_at] or [0]) * 1000))
 
 
 def test_unacknowledged_write_delivered_late(net):
