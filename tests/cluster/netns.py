@@ -90,11 +90,14 @@ def _free_subnet():
 class NetnsCluster:
     """A leader and N followers, each in its own network namespace."""
 
+    made = 0
+
     def __init__(self, followers=3, leader_args=()):
         self.followers = followers
         self.leader_args = list(leader_args)
         self.dir = tempfile.mkdtemp(prefix="murphy-netns-")
-        self.tag = "mn%d" % (os.getpid() % 100000)
+        NetnsCluster.made += 1  # names unique per process and cluster (15-byte links)
+        self.tag = "mn%d.%d" % (os.getpid() % 100000, NetnsCluster.made % 100)
         self.net = _free_subnet()
         self.procs = {}
         self.namespaces = []

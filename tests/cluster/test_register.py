@@ -272,7 +272,7 @@ def test_register_history(reg):
     check_history(writes, reads)
 
 
-STALE_RUN = (1.0, 2.5, 4.5, 6.0)  # cut the replica, lose the primary, heal all, stop
+STALE_RUN = (1.0, 2.5, 5.0, 6.5)  # cut the replica, lose the primary, heal all, stop
 
 
 @pytest.fixture()
