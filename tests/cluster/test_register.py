@@ -3,8 +3,10 @@ follower kill in the middle (issue 17, docs/consistency.md "Tests").
 
 One row of a 1-shard, 3-copy table is the register.  Writers set it to
 values unique to each write (``UPDATE reg SET v = %s WHERE id = 0``);
-readers read it at strong, bounded and available, each in its own session,
-and after each read ask ``SHOW murphy.last_read_staleness``.  Every
+readers read it at strong (two), bounded (one session with a 2 s bound;
+one with 10 s and a new session per read, so no monotonic-reads floor
+holds it to the newer copies) and available, and after each read ask
+``SHOW murphy.last_read_staleness``.  Every
 operation is recorded with its real-time interval and outcome (history.py's
 classify: ok, failed = definitely not applied, unknown).  In the middle
 the shard's primary is partitioned from the leader for longer than the
@@ -42,8 +44,11 @@ from history import OK, classify  # noqa: E402
 SUSPECT_MS = 1000        # the partitioned primary is suspect within the partition
 DEAD_MS = 60000          # nothing is declared dead: no rebuild during the run
 WRITERS = 3
-READERS = (("strong", "s1"), ("strong", "s2"), ("bounded", "b1"), ("available", "a1"))
-MAX_STALENESS = "2s"     # bounded's bound
+# (level, name, max_staleness, a new session per read): b2 has no
+# monotonic-reads floor to keep it on the copies it already read
+READERS = (("strong", "s1", None, False), ("strong", "s2", None, False),
+           ("bounded", "b1", "2s", False), ("bounded", "b2", "10s", True),
+           ("available", "a1", None, False))
 PARTITION_AT_S, HEAL_AT_S, KILL_AT_S, RUN_S = 1.0, 3.0, 4.0, 7.0
 THINK_S = 0.002          # pause between one client's operations
 INITIAL = 0
@@ -115,10 +120,12 @@ class Client(threading.Thread):
     """One session: writes or reads at one level until stop, recording
     every operation in ops."""
 
-    def __init__(self, cl, name, level, ops, lock, stop, quorum="majority"):
+    def __init__(self, cl, name, level, ops, lock, stop, quorum="majority", max_staleness=None,
+                 fresh=False):
         super().__init__(name=name)
         self.cl, self.level, self.ops, self.lock, self.stop = cl, level, ops, lock, stop
         self.conn, self.k, self.quorum, self.sessions = None, 0, quorum, 0
+        self.max_staleness, self.fresh = max_staleness, fresh
 
     def session(self):
         if self.conn is None or self.conn.closed:
@@ -128,7 +135,8 @@ class Client(threading.Thread):
                 sql(self.conn, "SET murphy.write_quorum = '%s'" % self.quorum)
             else:
                 sql(self.conn, "SET murphy.read_consistency = '%s'" % self.level)
-                sql(self.conn, "SET murphy.max_staleness = '%s'" % MAX_STALENESS)
+                if self.max_staleness:
+                    sql(self.conn, "SET murphy.max_staleness = '%s'" % self.max_staleness)
         return self.conn
 
     def one(self):
@@ -162,6 +170,8 @@ class Client(threading.Thread):
     def run(self):
         while not self.stop.is_set():
             self.one()
+            if self.fresh:
+                self.close()
             time.sleep(THINK_S)
         self.close()
 
@@ -200,7 +210,8 @@ def run_clients(cl, conn, quorum, nemesis):
     are current.  Returns (writes, {client name: its reads})."""
     ops, lock, stop = [], threading.Lock(), threading.Event()
     clients = [Client(cl, "w%d" % i, "write", ops, lock, stop, quorum) for i in range(WRITERS)]
-    clients += [Client(cl, name, level, ops, lock, stop) for level, name in READERS]
+    clients += [Client(cl, name, level, ops, lock, stop, max_staleness=bound, fresh=fresh)
+                for level, name, bound, fresh in READERS]
     t0 = time.monotonic()
     for c in clients:
         c.start()
@@ -233,12 +244,12 @@ def check_history(writes, reads):
     print("linearizability: %s (%d ops, %.2f s)" % (res.reason, len(strong),
                                                     time.monotonic() - t))
     assert res.ok, res.reason
-    for name, monotonic in (("b1", True), ("a1", False)):
+    for name, monotonic in (("b1", True), ("b2", False), ("a1", False)):
         problems = check_stale_reads(writes + reads[name], initial=str(INITIAL),
                                      monotonic=monotonic)
         assert problems == [], problems[:5]
     stale = {name: [op.stale_s for op in reads[name] if op.outcome == OK and op.stale_s > 0]
-             for name in ("s1", "s2", "b1", "a1")}
+             for name in ("s1", "s2", "b1", "b2", "a1")}
     print("stale reads (count, worst s): %r" % {n: (len(v), max(v or [0]))
                                                for n, v in stale.items()})
     assert not stale["s1"] and not stale["s2"], "a strong read said it was stale"
@@ -288,9 +299,10 @@ def test_register_with_only_a_stale_copy_reachable(reg_real):
     everyone and the replica comes back: the only copy the leader reaches
     is stale for ~2 s.  strong reads fail then (08006) and its history is
     still linearizable (nothing acknowledged was lost: the primary
-    returns); available reads the stale copy, each value no older than
-    reported; bounded does not (its session read the primary's newer
-    value: monotonic reads) and never goes backwards; then all heals.  A
+    returns); available and bounded with new sessions (10 s) read the
+    stale copy, each value no older than reported; bounded in one session
+    does not (it read the primary's newer values: monotonic reads) and
+    never goes backwards; then all heals.  A
     real partition only: murphy's transport heals every partition at once,
     and the replica would catch up from the primary before it is cut
     again."""
@@ -316,5 +328,6 @@ def test_register_with_only_a_stale_copy_reachable(reg_real):
 
     writes, reads = run_clients(cl, conn, "one", nemesis)
     stale = check_history(writes, reads)
-    assert stale["a1"], "available never read the stale copy"
+    assert stale["a1"] and stale["b2"], "available or bounded never read the stale copy"
+    assert max(stale["b2"]) <= 10.0
     assert any(op.outcome != OK for op in reads["s1"]), "strong never failed"
