@@ -193,6 +193,9 @@ def wait_copy(conn, table, node, want, timeout=15):
 
 
 def test_leader_cut_from_the_only_fresh_copy(net):
+    """Two copies; the replica misses a write at quorum 'one', then the
+    primary (the only copy holding it) is cut from everyone and the
+    replica is back on the leader's side."""
     conn = net.connect()
     prim, (rep,) = make_table(conn, "fresh1", replicas=2)
     net.cut("leader", rep)
