@@ -34,6 +34,8 @@
  */
 #include "leader/lead_int.h"
 
+#include "common/clock.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,13 +69,19 @@ int lead_stale_set_check(const plan_set *ps, mur_error *err)
  * copy current or lagging, holding only committed entries as far as its
  * follower reported (repl_copy_committed_prefix), its staleness known
  * (out). */
-static int copy_usable(lead_engine *e, const cat_table *t, const cat_shard *s,
-		       const cat_placement *p, repl_staleness *out)
+/* Its follower alive and connected, the copy current or lagging. */
+static int copy_reachable(lead_engine *e, const cat_placement *p)
 {
 	const cat_node *n = cat_node_by_id(e->cat, p->node_id);
 	if (!n || n->state != CAT_NODE_ALIVE || !e->tr.connected(e->tr.ctx, p->node_id))
 		return 0;
-	if (p->state != CAT_PL_CURRENT && p->state != CAT_PL_LAGGING)
+	return p->state == CAT_PL_CURRENT || p->state == CAT_PL_LAGGING;
+}
+
+static int copy_usable(lead_engine *e, const cat_table *t, const cat_shard *s,
+		       const cat_placement *p, repl_staleness *out)
+{
+	if (!copy_reachable(e, p))
 		return 0;
 	if (!repl_copy_committed_prefix(e->repl, t, s, p))
 		return 0;
@@ -170,6 +178,152 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
 	if (best_st.entries)
 		note_stale(r, t, shard, best->node_id, &best_st);
 	return best->node_id;
+}
+
+/* ---- reads that do not wait (lead_stale_now) ---- */
+
+/* A copy's answer time counts half as much for every this long since it
+ * was last measured: a copy once slow (or never read) gets a read again
+ * after a few seconds (a 200 ms one after ~6 s), one slow answer of a fast
+ * copy is forgotten within a second or two. */
+#define LEAD_READ_RTT_HALF_US 1000000
+/* Copies whose answer times are within twice the fastest's plus this are
+ * equally fast (timer noise, a busy moment, a slower disk): the least
+ * loaded of them reads, taking turns when equal.  A copy behind a slow
+ * link (tens of ms and up) is not among them. */
+#define LEAD_READ_SAME_US 5000
+
+void lead_load_sent(lead_engine *e, uint32_t node) { e->load[node % CAT_NODES_MAX].reads++; }
+
+void lead_load_done(lead_engine *e, uint32_t node, uint64_t rtt_us)
+{
+	lead_node_load *l = &e->load[node % CAT_NODES_MAX];
+	if (l->reads > 0)
+		l->reads--;
+	if (!rtt_us)
+		return;
+	l->rtt_us = l->rtt_at_us ? (l->rtt_us * 7 + rtt_us) / 8 : rtt_us;
+	l->rtt_at_us = mur_now_us();
+}
+
+/* The answer time to expect from node (LEAD_READ_RTT_HALF_US); 0 when
+ * never measured. */
+static uint64_t expected_us(const lead_engine *e, uint32_t node, uint64_t now)
+{
+	const lead_node_load *l = &e->load[node % CAT_NODES_MAX];
+	uint64_t halvings = l->rtt_at_us ? (now - l->rtt_at_us) / LEAD_READ_RTT_HALF_US : 64;
+	return halvings >= 64 ? 0 : l->rtt_us >> halvings;
+}
+
+/* May a read that does not wait, sent with bound, use copy p of s at
+ * level?  Reachable (copy_reachable), holding only committed entries up to
+ * the bound as far as the leader knows (its follower need not have
+ * reported since it connected: the answer says where the copy read, and
+ * is checked), within the level: bounded, within max_staleness and as new
+ * as the session read (floor); available, current. */
+static int now_usable(lead_run *r, const cat_table *t, const cat_shard *s, const cat_placement *p,
+		      lead_read_level level, uint64_t bound)
+{
+	repl_staleness st;
+	if (!copy_reachable(r->e, p) ||
+	    !repl_read_answer(r->e->repl, t, s->index, bound, p->applied_lsn, p->entry_id, &st))
+		return 0;
+	if (level == LEAD_READ_AVAILABLE)
+		return st.entries == 0;
+	return st.ms <= lead_session_ms(r->s, "murphy.max_staleness") &&
+	       p->applied_lsn >= floor_lsn(r->s, t, s->index);
+}
+
+/* The copy a read of s that does not wait goes to: among the usable ones
+ * (now_usable), the equally fast (LEAD_READ_SAME_US) with the fewest reads
+ * in flight, taking turns (e->read_turn); 0 when none is usable. */
+static uint32_t now_node(lead_run *r, const cat_table *t, const cat_shard *s, lead_read_level level,
+			 uint64_t bound)
+{
+	lead_engine *e = r->e;
+	uint64_t now = mur_now_us(), fastest = UINT64_MAX, est[CAT_REPLICAS_MAX];
+	int ok[CAT_REPLICAS_MAX], best = -1, n = s->nplacements;
+	uint32_t turn = e->read_turn++;
+	for (int k = 0; k < n && k < CAT_REPLICAS_MAX; k++) {
+		ok[k] = now_usable(r, t, s, &s->placements[k], level, bound);
+		est[k] = expected_us(e, s->placements[k].node_id, now);
+		if (ok[k] && est[k] < fastest)
+			fastest = est[k];
+	}
+	for (int i = 0; i < n && i < CAT_REPLICAS_MAX; i++) {
+		int k = (int)((turn + (uint32_t)i) % (uint32_t)n);
+		if (!ok[k] || est[k] > 2 * fastest + LEAD_READ_SAME_US)
+			continue;
+		if (best < 0 || e->load[s->placements[k].node_id % CAT_NODES_MAX].reads <
+					e->load[s->placements[best].node_id % CAT_NODES_MAX].reads)
+			best = k;
+	}
+	return best < 0 ? 0 : s->placements[best].node_id;
+}
+
+/* Is slot sl's answer one to use?  Not refused, only committed entries
+ * (repl_read_answer), and within the level as measured now; *st its
+ * staleness. */
+static int now_answer_ok(lead_run *r, const cat_table *t, const lead_task_slot *sl,
+			 lead_read_level level, repl_staleness *st)
+{
+	if (sl->refused || !repl_read_answer(r->e->repl, t, sl->shard, sl->read_bound, sl->res.lsn,
+					     sl->res.entry_id, st))
+		return 0;
+	if (level == LEAD_READ_AVAILABLE)
+		return 1;
+	return st->ms <= lead_session_ms(r->s, "murphy.max_staleness") &&
+	       sl->res.lsn >= floor_lsn(r->s, t, sl->shard);
+}
+
+/* Every read of lead_stale_now answered: use the answers, or start over
+ * and read as strong does when one is not to be used. */
+static void now_answered(lead_run *r)
+{
+	const cat_table *t = r->p->u.select.tables[0];
+	lead_read_level level = lead_stale_level(r);
+	repl_staleness st;
+	if (!r->failed)
+		for (int i = 0; i < r->ntasks; i++)
+			if (!now_answer_ok(r, t, &r->tasks[i], level, &st)) {
+				lead_run_reset_tasks(r);
+				lead_select_start(r); /* r->read_waited: through the gate */
+				return;
+			}
+	for (int i = 0; i < r->ntasks && !r->failed; i++) {
+		const lead_task_slot *sl = &r->tasks[i];
+		now_answer_ok(r, t, sl, level, &st);
+		floor_raise(r->s, t, sl->shard, sl->res.lsn);
+		if (st.entries)
+			note_stale(r, t, sl->shard, sl->node_id, &st);
+	}
+	lead_select_merge(r);
+}
+
+int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, int n)
+{
+	const cat_table *t = ps->tables[0];
+	lead_read_level level = lead_stale_level(r);
+	uint32_t nodes[CAT_SHARDS_MAX];
+	uint64_t bounds[CAT_SHARDS_MAX];
+	if (level == LEAD_READ_STRONG || r->read_waited || ps->ntables != 1 || n > CAT_SHARDS_MAX ||
+	    lead_shuffle_chosen(r, ps, n))
+		return 0;
+	r->read_waited = 1; /* once: a retry waits */
+	for (int i = 0; i < n; i++)
+		if (!repl_read_bound(r->e->repl, t, shards[i], &bounds[i]) ||
+		    !(nodes[i] = now_node(r, t, &t->shards[shards[i]], level, bounds[i])))
+			return 0;
+	memset(&r->stale, 0, sizeof r->stale);
+	for (int i = 0; i < n && !r->failed; i++) {
+		exec_task task;
+		lead_select_fill_task(r, shards[i], &task);
+		task.lsn = bounds[i];
+		if (lead_run_send(r, nodes[i], shards[i], 1, &task) == MUR_OK)
+			r->tasks[r->ntasks - 1].read_bound = bounds[i];
+	}
+	lead_run_wait(r, now_answered);
+	return 1;
 }
 
 /* A WARNING (01000) after r's result. */
