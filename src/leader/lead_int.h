@@ -332,8 +332,8 @@ struct lead_run {
 	repl_txn *itx;           /* the implicit transaction of a multi-shard autocommit write */
 	uint64_t analyze_txid;   /* EXPLAIN ANALYZE: the implicit transaction it commits */
 	lead_stale_reads stale;  /* shards this SELECT read from stale copies (lead_stale.c) */
-	int read_waited;         /* a bounded / available SELECT tried without the gate
-				    once: it reads as strong does now (lead_stale_now) */
+	int now_tries;           /* a bounded / available SELECT: times it read without the
+				    gate (lead_stale_now); past a few, it waits as strong */
 };
 
 /* lead_explain.c: EXPLAIN ANALYZE of a multi-shard autocommit write: its
@@ -407,9 +407,10 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
  * the session read; available: current) that holds no undecided entry as
  * far as the leader knows, send each shard's read to the fastest, least
  * loaded such copy with the newest entry it may see (repl_read_bound) and
- * return 1: the answers are checked (a copy past the bound refuses; then
- * the SELECT starts over and waits as strong does) and merged.  0: none
- * sent, read as strong does. */
+ * return 1: the answers are checked and merged (a copy past the bound
+ * refuses; then the SELECT starts over: without the gate again up to
+ * LEAD_READ_NOW_TRIES times in all, then as strong).  0: none sent, read
+ * as strong does. */
 int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, int n);
 /* A scan task went to node (lead_run_send) / came back after rtt_us, or
  * was abandoned (rtt_us 0: no answer time). */

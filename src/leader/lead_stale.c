@@ -182,6 +182,14 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
 
 /* ---- reads that do not wait (lead_stale_now) ---- */
 
+/* Times a SELECT reads without the gate before it waits as strong does.
+ * A copy refuses a read when it holds an entry past the bound (sent to it
+ * and not yet decided, or being undone): usually decided a moment later,
+ * so a second try with the new committed entry succeeds; a third failure
+ * means the copies hold something that takes longer (an undo, a
+ * transaction), worth waiting for. */
+#define LEAD_READ_NOW_TRIES 3
+
 /* A copy's answer time counts half as much for every this long since it
  * was last measured: a copy once slow (or never read) gets a read again
  * after a few seconds (a 200 ms one after ~6 s), one slow answer of a fast
@@ -286,8 +294,8 @@ static void now_answered(lead_run *r)
 	if (!r->failed)
 		for (int i = 0; i < r->ntasks; i++)
 			if (!now_answer_ok(r, t, &r->tasks[i], level, &st)) {
-				lead_run_reset_tasks(r);
-				lead_select_start(r); /* r->read_waited: through the gate */
+				lead_run_reset_tasks(r); /* again, through the gate at the last */
+				lead_select_start(r);
 				return;
 			}
 	for (int i = 0; i < r->ntasks && !r->failed; i++) {
@@ -306,10 +314,10 @@ int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, i
 	lead_read_level level = lead_stale_level(r);
 	uint32_t nodes[CAT_SHARDS_MAX];
 	uint64_t bounds[CAT_SHARDS_MAX];
-	if (level == LEAD_READ_STRONG || r->read_waited || ps->ntables != 1 || n > CAT_SHARDS_MAX ||
-	    lead_shuffle_chosen(r, ps, n))
+	if (level == LEAD_READ_STRONG || r->now_tries >= LEAD_READ_NOW_TRIES || ps->ntables != 1 ||
+	    n > CAT_SHARDS_MAX || lead_shuffle_chosen(r, ps, n))
 		return 0;
-	r->read_waited = 1; /* once: a retry waits */
+	r->now_tries++;
 	for (int i = 0; i < n; i++)
 		if (!repl_read_bound(r->e->repl, t, shards[i], &bounds[i]) ||
 		    !(nodes[i] = now_node(r, t, &t->shards[shards[i]], level, bounds[i])))
