@@ -334,6 +334,8 @@ struct lead_run {
 	lead_stale_reads stale;  /* shards this SELECT read from stale copies (lead_stale.c) */
 	int now_tries;           /* a bounded / available SELECT: times it read without the
 				    gate (lead_stale_now); past a few, it waits as strong */
+	int now_refused;         /* answers of those reads not used (a copy past the bound) */
+	int now_used;            /* its answer is one read without the gate */
 };
 
 /* lead_explain.c: EXPLAIN ANALYZE of a multi-shard autocommit write: its
@@ -412,6 +414,10 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
  * LEAD_READ_NOW_TRIES times in all, then as strong).  0: none sent, read
  * as strong does. */
 int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, int n);
+/* EXPLAIN ANALYZE of a SELECT at bounded or available: how it read, as
+ * "Read: bounded, without waiting for undecided writes (1 answer refused
+ * by a copy past the committed entry, read again)"; 0 for strong. */
+int lead_stale_how(lead_run *r, char *out, size_t outsz);
 /* A scan task went to node (lead_run_send) / came back after rtt_us, or
  * was abandoned (rtt_us 0: no answer time). */
 void lead_load_sent(lead_engine *e, uint32_t node);

@@ -294,10 +294,12 @@ static void now_answered(lead_run *r)
 	if (!r->failed)
 		for (int i = 0; i < r->ntasks; i++)
 			if (!now_answer_ok(r, t, &r->tasks[i], level, &st)) {
+				r->now_refused++;
 				lead_run_reset_tasks(r); /* again, through the gate at the last */
 				lead_select_start(r);
 				return;
 			}
+	r->now_used = !r->failed;
 	for (int i = 0; i < r->ntasks && !r->failed; i++) {
 		const lead_task_slot *sl = &r->tasks[i];
 		now_answer_ok(r, t, sl, level, &st);
@@ -331,6 +333,21 @@ int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, i
 			r->tasks[r->ntasks - 1].read_bound = bounds[i];
 	}
 	lead_run_wait(r, now_answered);
+	return 1;
+}
+
+int lead_stale_how(lead_run *r, char *out, size_t outsz)
+{
+	lead_read_level level = lead_stale_level(r);
+	if (level == LEAD_READ_STRONG)
+		return 0;
+	snprintf(out, outsz, "Read: %s, %s", level == LEAD_READ_BOUNDED ? "bounded" : "available",
+		 r->now_used ? "without waiting for undecided writes"
+			     : "waited for undecided writes as strong");
+	if (r->now_refused)
+		snprintf(out + strlen(out), outsz - strlen(out),
+			 " (%d answer%s refused by a copy past the committed entry, read again)",
+			 r->now_refused, r->now_refused == 1 ? "" : "s");
 	return 1;
 }
 

@@ -87,6 +87,7 @@ def test_bounded_reads_spread_over_copies(cl):
     for _ in range(12):
         node, plan = served_by(conn, "SELECT v FROM spread WHERE id = 1")
         assert "Stale read" not in plan, plan
+        assert "Read: bounded, without waiting for undecided writes" in plan, plan
         seen[node] = seen.get(node, 0) + 1
     assert len(seen) >= 2, seen
     assert set(seen) <= {primary} | set(replicas), seen
