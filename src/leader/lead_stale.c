@@ -228,42 +228,66 @@ static uint64_t expected_us(const lead_engine *e, uint32_t node, uint64_t now)
  * the bound as far as the leader knows (its follower need not have
  * reported since it connected: the answer says where the copy read, and
  * is checked), within the level: bounded, within max_staleness and as new
- * as the session read (floor); available, current. */
+ * as the session read (floor); available, current.  *behind: the entries
+ * it lacks as far as the leader knows. */
 static int now_usable(lead_run *r, const cat_table *t, const cat_shard *s, const cat_placement *p,
-		      lead_read_level level, uint64_t bound)
+		      lead_read_level level, uint64_t bound, uint64_t *behind)
 {
 	repl_staleness st;
 	if (!copy_reachable(r->e, p) ||
 	    !repl_read_answer(r->e->repl, t, s->index, bound, p->applied_lsn, p->entry_id, &st))
 		return 0;
+	*behind = st.entries;
 	if (level == LEAD_READ_AVAILABLE)
 		return st.entries == 0;
 	return st.ms <= lead_session_ms(r->s, "murphy.max_staleness") &&
 	       p->applied_lsn >= floor_lsn(r->s, t, s->index);
 }
 
+/* A copy now_node weighs. */
+typedef struct now_copy {
+	int ok;          /* now_usable */
+	uint64_t est;    /* expected_us */
+	uint64_t behind; /* entries it lacks */
+	uint32_t reads;  /* in flight on its follower */
+} now_copy;
+
+/* Does copy a read before b (both equally fast)?  Fewer reads in flight,
+ * then fewer entries behind (a stale answer only when no current copy is
+ * as good). */
+static int now_before(const now_copy *a, const now_copy *b)
+{
+	if (a->reads != b->reads)
+		return a->reads < b->reads;
+	return a->behind < b->behind;
+}
+
 /* The copy a read of s that does not wait goes to: among the usable ones
- * (now_usable), the equally fast (LEAD_READ_SAME_US) with the fewest reads
- * in flight, taking turns (e->read_turn); 0 when none is usable. */
+ * (now_usable), the equally fast (LEAD_READ_SAME_US) that reads first
+ * (now_before), taking turns among equals (e->read_turn); 0 when none is
+ * usable. */
 static uint32_t now_node(lead_run *r, const cat_table *t, const cat_shard *s, lead_read_level level,
 			 uint64_t bound)
 {
 	lead_engine *e = r->e;
-	uint64_t now = mur_now_us(), fastest = UINT64_MAX, est[CAT_REPLICAS_MAX];
-	int ok[CAT_REPLICAS_MAX], best = -1, n = s->nplacements;
+	uint64_t now = mur_now_us(), fastest = UINT64_MAX;
+	now_copy c[CAT_REPLICAS_MAX];
+	int best = -1, n = s->nplacements < CAT_REPLICAS_MAX ? s->nplacements : CAT_REPLICAS_MAX;
 	uint32_t turn = e->read_turn++;
-	for (int k = 0; k < n && k < CAT_REPLICAS_MAX; k++) {
-		ok[k] = now_usable(r, t, s, &s->placements[k], level, bound);
-		est[k] = expected_us(e, s->placements[k].node_id, now);
-		if (ok[k] && est[k] < fastest)
-			fastest = est[k];
+	for (int k = 0; k < n; k++) {
+		uint32_t node = s->placements[k].node_id;
+		c[k].behind = 0;
+		c[k].ok = now_usable(r, t, s, &s->placements[k], level, bound, &c[k].behind);
+		c[k].est = expected_us(e, node, now);
+		c[k].reads = e->load[node % CAT_NODES_MAX].reads;
+		if (c[k].ok && c[k].est < fastest)
+			fastest = c[k].est;
 	}
-	for (int i = 0; i < n && i < CAT_REPLICAS_MAX; i++) {
+	for (int i = 0; i < n; i++) {
 		int k = (int)((turn + (uint32_t)i) % (uint32_t)n);
-		if (!ok[k] || est[k] > 2 * fastest + LEAD_READ_SAME_US)
+		if (!c[k].ok || c[k].est > 2 * fastest + LEAD_READ_SAME_US)
 			continue;
-		if (best < 0 || e->load[s->placements[k].node_id % CAT_NODES_MAX].reads <
-					e->load[s->placements[best].node_id % CAT_NODES_MAX].reads)
+		if (best < 0 || now_before(&c[k], &c[best]))
 			best = k;
 	}
 	return best < 0 ? 0 : s->placements[best].node_id;
