@@ -8,8 +8,8 @@
  *                            distributed SELECT, '0' when every shard was
  *                            read from a current copy
  *
- * A SELECT reads each shard from the copy lead_read_node picks (strong:
- * the primary, or a current replica) once no undecided entry gates it.
+ * A strong SELECT reads each shard from the copy lead_read_node picks
+ * (the primary, or a current replica) once no undecided entry gates it.
  * When none is reachable, strong fails (08006, lead_select.c); bounded
  * takes the freshest reachable copy whose staleness (repl_copy_staleness)
  * is at most max_staleness, available the freshest reachable copy however
@@ -22,15 +22,32 @@
  * is skipped (lead_stale_skip) and a second WARNING names the shards
  * missing from the answer.
  *
+ * Reads that do not wait (lead_stale_now, docs/consistency.md): before
+ * the gate, a bounded or available SELECT of one table sends each shard's
+ * read to a copy within the level (now_node: the fastest, then the least
+ * loaded, then a current one, taking turns; lead_node_load per follower)
+ * with the newest entry it may see (repl_read_bound).  A copy past it, or
+ * inside an open transaction, refuses; an answer is used only when
+ * repl_read_answer accepts where the copy read (now_answered), and its
+ * staleness is computed from there.  Otherwise the SELECT goes round
+ * again, up to LEAD_READ_NOW_TRIES times, then through the gate.
+ *
+ *   lead_select_start ─> lead_stale_now ─(sent)─> now_answered ─(all used)─> merge
+ *          ▲                  │ (no copy fits, or tries used up)    │
+ *          │                  ▼                                     │ (refused / unusable)
+ *          │          the gate, then lead_stale_node                │
+ *          └────────────────────────────────────────────────────────┘
+ *
  * Monotonic reads at bounded: a session remembers, per shard it read at
  * bounded or available, the newest entry it read (lead_read_floor), and a
  * bounded read does not use a copy older than that.
  *
- * Not here yet (docs/consistency.md): bounded still waits behind
- * undecided writes; joins and repartitioned reads stay strong.  Inside a transaction block (a multi-statement
- * Query's implicit one included), and for reads feeding a write (INSERT …
- * SELECT), reads are strong whatever the setting.  EXPLAIN ANALYZE reads at
- * the session's level and lists the stale shards (lead_stale_line).
+ * Joins and repartitioned reads wait at the gate as strong ones do.
+ * Inside a transaction block (a multi-statement Query's implicit one
+ * included), and for reads feeding a write (INSERT … SELECT), reads are
+ * strong whatever the setting.  EXPLAIN ANALYZE reads at the session's
+ * level, says whether it waited (lead_stale_how) and lists the stale shards
+ * (lead_stale_line).
  */
 #include "leader/lead_int.h"
 
