@@ -220,17 +220,6 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
 
 void lead_load_sent(lead_engine *e, uint32_t node) { e->load[node % CAT_NODES_MAX].reads++; }
 
-void lead_load_done(lead_engine *e, uint32_t node, uint64_t rtt_us)
-{
-	lead_node_load *l = &e->load[node % CAT_NODES_MAX];
-	if (l->reads > 0)
-		l->reads--;
-	if (!rtt_us)
-		return;
-	l->rtt_us = l->rtt_at_us ? (l->rtt_us * 7 + rtt_us) / 8 : rtt_us;
-	l->rtt_at_us = mur_now_us();
-}
-
 /* The answer time to expect from node (LEAD_READ_RTT_HALF_US); 0 when
  * never measured. */
 static uint64_t expected_us(const lead_engine *e, uint32_t node, uint64_t now)
@@ -238,6 +227,19 @@ static uint64_t expected_us(const lead_engine *e, uint32_t node, uint64_t now)
 	const lead_node_load *l = &e->load[node % CAT_NODES_MAX];
 	uint64_t halvings = l->rtt_at_us ? (now - l->rtt_at_us) / LEAD_READ_RTT_HALF_US : 64;
 	return halvings >= 64 ? 0 : l->rtt_us >> halvings;
+}
+
+void lead_load_done(lead_engine *e, uint32_t node, uint64_t rtt_us)
+{
+	lead_node_load *l = &e->load[node % CAT_NODES_MAX];
+	uint64_t now = mur_now_us();
+	if (l->reads > 0)
+		l->reads--;
+	if (!rtt_us)
+		return;
+	/* from what is expected now: an old slow measure has faded already */
+	l->rtt_us = l->rtt_at_us ? (expected_us(e, node, now) * 7 + rtt_us) / 8 : rtt_us;
+	l->rtt_at_us = now;
 }
 
 /* May a read that does not wait, sent with bound, use copy p of s at
