@@ -242,25 +242,31 @@ void lead_load_done(lead_engine *e, uint32_t node, uint64_t rtt_us)
 	l->rtt_at_us = now;
 }
 
+/* The level a read that does not wait is held to, for one shard. */
+typedef struct now_level {
+	lead_read_level level;
+	uint64_t max_ms; /* bounded: murphy.max_staleness */
+	uint64_t floor;  /* bounded: the session's floor for the shard (floor_lsn) */
+} now_level;
+
 /* May a read that does not wait, sent with bound, use copy p of s at
  * level?  Reachable (copy_reachable), holding only committed entries up to
  * the bound as far as the leader knows (its follower need not have
  * reported since it connected: the answer says where the copy read, and
- * is checked), within the level: bounded, within max_staleness and as new
- * as the session read (floor); available, current.  *behind: the entries
- * it lacks as far as the leader knows. */
+ * is checked), within the level lv: bounded, within max_staleness and as
+ * new as the session read (floor); available, current.  *behind: the
+ * entries it lacks as far as the leader knows. */
 static int now_usable(lead_run *r, const cat_table *t, const cat_shard *s, const cat_placement *p,
-		      lead_read_level level, uint64_t bound, uint64_t *behind)
+		      const now_level *lv, uint64_t bound, uint64_t *behind)
 {
 	repl_staleness st;
 	if (!copy_reachable(r->e, p) ||
 	    !repl_read_answer(r->e->repl, t, s->index, bound, p->applied_lsn, p->entry_id, &st))
 		return 0;
 	*behind = st.entries;
-	if (level == LEAD_READ_AVAILABLE)
+	if (lv->level == LEAD_READ_AVAILABLE)
 		return st.entries == 0;
-	return st.ms <= lead_session_ms(r->s, "murphy.max_staleness") &&
-	       p->applied_lsn >= floor_lsn(r->s, t, s->index);
+	return st.ms <= lv->max_ms && p->applied_lsn >= lv->floor;
 }
 
 /* A copy now_node weighs. */
@@ -285,7 +291,7 @@ static int now_before(const now_copy *a, const now_copy *b)
  * (now_usable), the equally fast (LEAD_READ_SAME_US) that reads first
  * (now_before), taking turns among equals (e->read_turn); 0 when none is
  * usable. */
-static uint32_t now_node(lead_run *r, const cat_table *t, const cat_shard *s, lead_read_level level,
+static uint32_t now_node(lead_run *r, const cat_table *t, const cat_shard *s, const now_level *lv,
 			 uint64_t bound)
 {
 	lead_engine *e = r->e;
@@ -296,7 +302,7 @@ static uint32_t now_node(lead_run *r, const cat_table *t, const cat_shard *s, le
 	for (int k = 0; k < n; k++) {
 		uint32_t node = s->placements[k].node_id;
 		c[k].behind = 0;
-		c[k].ok = now_usable(r, t, s, &s->placements[k], level, bound, &c[k].behind);
+		c[k].ok = now_usable(r, t, s, &s->placements[k], lv, bound, &c[k].behind);
 		c[k].est = expected_us(e, node, now);
 		c[k].reads = e->load[node % CAT_NODES_MAX].reads;
 		if (c[k].ok && c[k].est < fastest)
@@ -357,16 +363,20 @@ int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, i
 {
 	const cat_table *t = ps->tables[0];
 	lead_read_level level = lead_stale_level(r);
+	now_level lv = {.level = level};
 	uint32_t nodes[CAT_SHARDS_MAX];
 	uint64_t bounds[CAT_SHARDS_MAX];
 	if (level == LEAD_READ_STRONG || r->now_tries >= LEAD_READ_NOW_TRIES || ps->ntables != 1 ||
 	    n > CAT_SHARDS_MAX || lead_shuffle_chosen(r, ps, n))
 		return 0;
 	r->now_tries++;
-	for (int i = 0; i < n; i++)
+	lv.max_ms = lead_session_ms(r->s, "murphy.max_staleness");
+	for (int i = 0; i < n; i++) {
+		lv.floor = level == LEAD_READ_BOUNDED ? floor_lsn(r->s, t, shards[i]) : 0;
 		if (!repl_read_bound(r->e->repl, t, shards[i], &bounds[i]) ||
-		    !(nodes[i] = now_node(r, t, &t->shards[shards[i]], level, bounds[i])))
+		    !(nodes[i] = now_node(r, t, &t->shards[shards[i]], &lv, bounds[i])))
 			return 0;
+	}
 	memset(&r->stale, 0, sizeof r->stale);
 	for (int i = 0; i < n && !r->failed; i++) {
 		exec_task task;
