@@ -275,13 +275,17 @@ typedef struct now_copy {
 	uint64_t est;    /* expected_us */
 	uint64_t behind; /* entries it lacks */
 	uint32_t reads;  /* in flight on its follower */
+	int sent;        /* it was sent an undecided entry (repl_copy_sent_undecided) */
 } now_copy;
 
-/* Does copy a read before b (both equally fast)?  Fewer reads in flight,
+/* Does copy a read before b (both equally fast)?  One that was sent no
+ * undecided entry (the other would refuse), then fewer reads in flight,
  * then fewer entries behind (a stale answer only when no current copy is
  * as good). */
 static int now_before(const now_copy *a, const now_copy *b)
 {
+	if (a->sent != b->sent)
+		return !a->sent;
 	if (a->reads != b->reads)
 		return a->reads < b->reads;
 	return a->behind < b->behind;
@@ -305,6 +309,7 @@ static uint32_t now_node(lead_run *r, const cat_table *t, const cat_shard *s, co
 		c[k].ok = now_usable(r, t, s, &s->placements[k], lv, bound, &c[k].behind);
 		c[k].est = expected_us(e, node, now);
 		c[k].reads = e->load[node % CAT_NODES_MAX].reads;
+		c[k].sent = c[k].ok && repl_copy_sent_undecided(e->repl, t, s->index, node);
 		if (c[k].ok && c[k].est < fastest)
 			fastest = c[k].est;
 	}

@@ -327,6 +327,12 @@ void repl_copy_staleness(const repl_ctx *c, uint32_t table_id, const cat_shard *
  * catch-up, undo; a restart's transaction is being settled): read it as
  * strong does.  1 otherwise. */
 int repl_read_bound(const repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t *bound);
+/* 1 when the copy of shard `shard` of t on node was sent an entry that is
+ * not decided (or is being undone): a read sent to it now arrives behind
+ * that entry and is refused (reads and writes reach a follower in the
+ * order sent).  A hint: a copy may have been sent nothing and still hold
+ * such an entry (the answer says). */
+int repl_copy_sent_undecided(const repl_ctx *c, const cat_table *t, uint32_t shard, uint32_t node);
 /* A copy answered a read sent with bound, at its entry (lsn, entry_id):
  * 1 when what it read holds only committed entries (lsn within the bound
  * and the committed entry, entry_id the one the leader recorded at lsn

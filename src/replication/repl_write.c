@@ -245,6 +245,20 @@ int repl_read_bound(const repl_ctx *c, const cat_table *t, uint32_t shard, uint6
 	return *bound > 0;
 }
 
+int repl_copy_sent_undecided(const repl_ctx *c, const cat_table *t, uint32_t shard, uint32_t node)
+{
+	const repl_shard *rt = repl_shard_find(c, t->id, shard);
+	for (const repl_wop *x = rt ? rt->fhead : NULL; x; x = x->fnext) {
+		if (!wop_undecided(x) && x->state != REPL_WOP_UNDOING)
+			continue;
+		/* the primary's WRITE (a row insert's: every copy's), or the
+		 * APPLYs to every copy once logged */
+		if (x->state != REPL_WOP_PRIMARY || x->parallel || node == rt->pipe_primary)
+			return 1;
+	}
+	return 0;
+}
+
 int repl_read_answer(const repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t bound,
 		     uint64_t lsn, uint64_t entry_id, repl_staleness *out)
 {

@@ -341,8 +341,14 @@ static void test_read_bound(void **state)
 	assert_int_equal(repl_read_bound(fx.c, fx.t, 0, &bound), 1);
 	assert_int_equal(bound, 1);
 	assert_int_equal(repl_read_answer(fx.c, fx.t, 0, bound, 2, 0, &st), 0); /* past it */
-	answer(3, 2, 1, NULL);
+	for (int k = 0; k < s->nplacements; k++) /* only the primary was sent it */
+		assert_int_equal(repl_copy_sent_undecided(fx.c, fx.t, 0, s->placements[k].node_id),
+				 s->placements[k].node_id == sends[3].node_id);
+	answer(3, 2, 1, NULL); /* logged: shipped to the replicas */
+	for (int k = 0; k < s->nplacements; k++)
+		assert_true(repl_copy_sent_undecided(fx.c, fx.t, 0, s->placements[k].node_id));
 	answer(4, 2, 0, NULL);
+	assert_false(repl_copy_sent_undecided(fx.c, fx.t, 0, sends[5].node_id)); /* decided */
 	answer(5, 2, 0, NULL);
 	assert_int_equal(repl_read_bound(fx.c, fx.t, 0, &bound), 1);
 	assert_int_equal(bound, 2);
