@@ -287,10 +287,10 @@ static int abandon_pending(lead_run *r, const mur_error *err)
 		slot->res.failed = 1;
 		slot->res.err = *err;
 		abandoned++;
-		if (slot->scan)
+		if (slot->scan) {
 			lead_load_done(r->e, slot->node_id, 0);
-		if (slot->scan)
 			query_cancel_send(r, slot);
+		}
 	}
 	assert(abandoned <= r->npending);
 	r->npending -= abandoned;

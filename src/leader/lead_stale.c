@@ -82,10 +82,6 @@ int lead_stale_set_check(const plan_set *ps, mur_error *err)
 	return MUR_ERR;
 }
 
-/* May a stale read use copy p of s?  Its follower alive and connected, the
- * copy current or lagging, holding only committed entries as far as its
- * follower reported (repl_copy_committed_prefix), its staleness known
- * (out). */
 /* Its follower alive and connected, the copy current or lagging. */
 static int copy_reachable(lead_engine *e, const cat_placement *p)
 {
@@ -95,6 +91,9 @@ static int copy_reachable(lead_engine *e, const cat_placement *p)
 	return p->state == CAT_PL_CURRENT || p->state == CAT_PL_LAGGING;
 }
 
+/* May a stale read use copy p of s?  Reachable (copy_reachable), holding
+ * only committed entries as far as its follower reported
+ * (repl_copy_committed_prefix), its staleness known (out). */
 static int copy_usable(lead_engine *e, const cat_table *t, const cat_shard *s,
 		       const cat_placement *p, repl_staleness *out)
 {
