@@ -11,7 +11,9 @@
   replicas delayed, a transaction's UPDATE reaches them while the leader
   still thinks they are before it; the reads sent there are refused by
   the copies and wait, and after the ROLLBACK every read shows the old
-  value.
+  value;
+- a stale copy read without waiting reports its own staleness (WARNING,
+  last_read_staleness, EXPLAIN ANALYZE).
 
 Real processes; timings are generous (the machine is shared) but each
 assertion fails on a build whose bounded reads wait at the gate (main
@@ -25,6 +27,7 @@ import time
 import pytest
 
 from conftest import owned_cluster, timer_args
+from test_read_consistency import lose_the_fresh_copy
 
 SUSPECT_MS = 60000  # delayed followers stay alive throughout
 DEAD_MS = 120000
@@ -208,3 +211,34 @@ def test_bounded_never_reads_an_undecided_entry(cl):
         fault(conn, "heal")
     assert [v for v, _ in out] == [0, 0, 0, 0], out
     assert rows(conn, "SELECT v FROM undec WHERE id = 1") == [(0,)]
+
+
+@pytest.fixture()
+def cl_lost(request):
+    """Its own cluster: the test kills a follower."""
+    yield from owned_cluster(request, start_args=timer_args(SUSPECT_MS, DEAD_MS))
+
+
+def test_a_stale_copy_read_now_says_how_stale(cl_lost):
+    """The only copy left is a replica 1 entry behind (the primary killed
+    after a write the replica missed): a bounded read within 60 s reads it
+    without waiting, and the WARNING, last_read_staleness and EXPLAIN
+    ANALYZE give that copy's staleness, at least the real one."""
+    conn, rep, acked = lose_the_fresh_copy(cl_lost, "stalet")
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.read_consistency = 'bounded'")
+        cur.execute("SET murphy.max_staleness = '60s'")
+    del conn.notices[:]
+    t0 = time.monotonic()
+    assert rows(conn, "SELECT id, v FROM stalet ORDER BY id") == [(1, 10)]
+    real_ms = (t0 - acked) * 1000
+    warn = [n for n in conn.notices if "stale read" in n]
+    assert len(warn) == 1 and "shard 0 of stalet from %s, 1 entry," % rep in warn[0], warn
+    behind_s = float(warn[0].split("entry, ")[1].split(" s behind")[0])
+    assert behind_s * 1000 >= real_ms - 100, (behind_s, real_ms)
+    last = rows(conn, "SHOW murphy.last_read_staleness")[0][0]
+    assert last.endswith("ms") and int(last[:-2]) >= real_ms, (last, real_ms)
+    node, plan = served_by(conn, "SELECT count(*) FROM stalet")
+    assert node == rep, plan
+    assert "Read: bounded, without waiting for undecided writes" in plan, plan
+    assert "Stale read: shard 0 of stalet from %s, 1 entry," % rep in plan, plan
