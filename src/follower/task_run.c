@@ -501,6 +501,33 @@ static void watch_cancel(run_ctx *c, int on)
 					 on ? query_cancelled : NULL, on ? c : NULL);
 }
 
+/* A bounded read (t->lsn: the newest entry it may see, 0: any) says where
+ * the placement is (res->lsn, res->entry_id) and is refused (55000, the
+ * position kept by finish) when the placement is past that entry (it may
+ * hold an entry not decided yet) or holds an open transaction's entries
+ * without its marker (docs/consistency.md).  Under main's lock,
+ * so no write moves the placement between this look and the read. */
+static int read_bound_check(run_ctx *c)
+{
+	uint64_t txn_id = 0, txn_lsn = 0;
+	if (!c->t->lsn || c->t->kind != EXEC_TASK_QUERY)
+		return MUR_OK;
+	c->res->lsn = stor_lsn(c->db);
+	c->res->entry_id = stor_entry_id(c->db);
+	if (stor_log_open_txn(c->db, &txn_id, &txn_lsn, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	if (c->res->lsn <= c->t->lsn && !txn_id)
+		return MUR_OK;
+	/* past the bound, or inside a transaction (some of its entries, not
+	 * its marker): either may show what was never committed */
+	mur_error_set(&c->res->err, EXEC_SQLSTATE_READ_PAST,
+		      "placement %s is at lsn %llu (open transaction %llu), past entry %llu "
+		      "this read may see",
+		      c->t->placements[0], (unsigned long long)c->res->lsn,
+		      (unsigned long long)txn_id, (unsigned long long)c->t->lsn);
+	return fail(c, MUR_ERR);
+}
+
 static int run_query(run_ctx *c)
 {
 	sqlite3_stmt *st = NULL;
@@ -515,7 +542,7 @@ static int run_query(run_ctx *c)
 		atomic_store_explicit(c->locked, 1, memory_order_release);
 	watch_cancel(c, 1);
 	rc = MUR_ERR;
-	if (attach_others(c) != MUR_OK)
+	if (read_bound_check(c) != MUR_OK || attach_others(c) != MUR_OK)
 		goto done;
 	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK) {
 		fail(c, MUR_ERR);

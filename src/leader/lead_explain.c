@@ -260,9 +260,11 @@ static void explain_columns(lead_run *r)
 }
 
 /* The shards read from stale copies (murphy.read_consistency, lead_stale.c). */
-static void stale_lines(lead_run *parent, const lead_run *child)
+static void stale_lines(lead_run *parent, lead_run *child)
 {
 	char buf[256];
+	if (lead_stale_how(child, buf, sizeof buf))
+		line(parent->res, "  %s", buf);
 	for (int i = 0; lead_stale_line(child, i, buf, sizeof buf); i++)
 		line(parent->res, "  Stale read: %s", buf);
 	if (child->stale.n > LEAD_STALE_SHOWN)

@@ -95,6 +95,15 @@ typedef struct lead_query_stat {
 	char error[160];
 } lead_query_stat;
 
+/* What the leader knows of a follower's reads (lead_stale.c): a read that
+ * need not go to the primary goes to the fastest copy, then the least
+ * loaded, taking turns among equals. */
+typedef struct lead_node_load {
+	uint32_t reads;     /* its QUERY tasks in flight (sent, not answered or abandoned) */
+	uint64_t rtt_us;    /* their answer time, smoothed (each answer weighs 1/8) */
+	uint64_t rtt_at_us; /* mur_now_us of the last answer; 0: none yet */
+} lead_node_load;
+
 struct lead_engine {
 	catalog *cat;
 	lead_transport tr;
@@ -119,6 +128,8 @@ struct lead_engine {
 	struct lead_session *local_session; /* the session whose statement the leader's SQLite
 					       runs (txid_current()); NULL between statements */
 	struct lead_session *sessions;      /* open sessions, newest first (murphy.transactions) */
+	lead_node_load load[CAT_NODES_MAX]; /* by node id % CAT_NODES_MAX (lead_stale.c) */
+	uint32_t read_turn;                 /* reads that took turns among equal copies */
 };
 
 typedef struct lead_setting {
@@ -232,6 +243,10 @@ typedef struct lead_task_slot {
 	uint64_t task_id;          /* the transport's id for it (a QUERY_CANCEL names it) */
 	int scan;                  /* a QUERY or SHUFFLE_SEND: abandoned, the follower is told
 				  to stop it (QUERY_CANCEL) */
+	uint64_t sent_us;          /* mur_now_us when sent (a scan: its answer time) */
+	uint64_t read_bound;       /* a read that did not wait: the newest entry it may see
+				      (exec_task.lsn; lead_stale.c); 0: none */
+	int refused;               /* such a read whose copy was past it (not a failure) */
 } lead_task_slot;
 
 typedef void (*lead_run_next)(lead_run *r);
@@ -317,6 +332,10 @@ struct lead_run {
 	repl_txn *itx;           /* the implicit transaction of a multi-shard autocommit write */
 	uint64_t analyze_txid;   /* EXPLAIN ANALYZE: the implicit transaction it commits */
 	lead_stale_reads stale;  /* shards this SELECT read from stale copies (lead_stale.c) */
+	int now_tries;           /* a bounded / available SELECT: times it read without the
+				    gate (lead_stale_now); past a few, it waits as strong */
+	int now_refused;         /* answers of those reads not used (a copy past the bound) */
+	int now_used;            /* its answer is one read without the gate */
 };
 
 /* lead_explain.c: EXPLAIN ANALYZE of a multi-shard autocommit write: its
@@ -384,6 +403,27 @@ lead_read_level lead_stale_level(lead_run *r);
  * murphy.max_staleness, at available the freshest reachable one (noted in
  * r->stale when behind); 0 when none. */
 uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level);
+/* A SELECT of one table at bounded or available that need not wait for
+ * undecided writes: when every shard it reads (n of them) has a copy
+ * within the level (bounded: within murphy.max_staleness and as new as
+ * the session read; available: current) that holds no undecided entry as
+ * far as the leader knows, send each shard's read to the fastest, least
+ * loaded such copy with the newest entry it may see (repl_read_bound) and
+ * return 1: the answers are checked and merged (a copy past the bound
+ * refuses; then the SELECT starts over: without the gate again up to
+ * LEAD_READ_NOW_TRIES times in all, then as strong).  0: none sent, read
+ * as strong does. */
+int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, int n);
+/* EXPLAIN ANALYZE of a SELECT at bounded or available: how it read, as
+ * "Read: bounded, without waiting for undecided writes (1 answer refused
+ * by a copy past the committed entry, read again)"; 0 for strong. */
+int lead_stale_how(lead_run *r, char *out, size_t outsz);
+/* A scan task went to node (lead_run_send) / came back after rtt_us, or
+ * was abandoned (rtt_us 0: no answer time). */
+void lead_load_sent(lead_engine *e, uint32_t node);
+void lead_load_done(lead_engine *e, uint32_t node, uint64_t rtt_us);
+/* Drop r's task results (all answered) to send its tasks again. */
+void lead_run_reset_tasks(lead_run *r);
 /* At available with murphy.allow_partial_results on: note shard `shard`
  * of t (no reachable copy) as skipped in r->stale and return 1; 0 (not
  * skipped) otherwise. */

@@ -198,6 +198,10 @@ int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, ex
 	}
 	slot->task_id = t->id; /* send() numbered it */
 	slot->scan = t->kind == EXEC_TASK_QUERY || t->kind == EXEC_TASK_SHUFFLE_SEND;
+	if (slot->scan) {
+		slot->sent_us = mur_now_us();
+		lead_load_sent(r->e, node_id);
+	}
 	return MUR_OK;
 }
 
@@ -224,15 +228,22 @@ static void task_done(void *arg, exec_result *res)
 	slot->res.nrows = res->nrows;
 	slot->res.changes = res->changes;
 	slot->res.lsn = res->lsn;
+	slot->res.entry_id = res->entry_id;
 	slot->res.elapsed_us = res->elapsed_us;
 	/* take the rows buffer instead of copying it */
 	slot->res.rows = res->rows;
 	mur_buf_init(&res->rows);
 	slot->bytes = slot->res.rows.len;
-	if (res->failed)
+	if (slot->scan)
+		lead_load_done(r->e, slot->node_id, mur_now_us() - slot->sent_us);
+	/* a read that did not wait, refused by a copy past its bound: read
+	 * again (lead_stale.c), not a failure */
+	slot->refused = res->failed && slot->read_bound &&
+			strcmp(res->err.sqlstate, EXEC_SQLSTATE_READ_PAST) == 0;
+	if (res->failed && !slot->refused)
 		lead_run_fail(r, &res->err);
 	r->npending--;
-	if (res->failed && r->on_task_failed)
+	if (res->failed && !slot->refused && r->on_task_failed)
 		r->on_task_failed(r);
 	if (r->npending == 0 && r->on_tasks_done) {
 		lead_run_next next = r->on_tasks_done;
@@ -276,8 +287,10 @@ static int abandon_pending(lead_run *r, const mur_error *err)
 		slot->res.failed = 1;
 		slot->res.err = *err;
 		abandoned++;
-		if (slot->scan)
+		if (slot->scan) {
+			lead_load_done(r->e, slot->node_id, 0);
 			query_cancel_send(r, slot);
+		}
 	}
 	assert(abandoned <= r->npending);
 	r->npending -= abandoned;
@@ -298,6 +311,14 @@ void lead_run_abandon(lead_run *r, const mur_error *err)
 		r->on_tasks_done = NULL;
 		next(r);
 	}
+}
+
+void lead_run_reset_tasks(lead_run *r)
+{
+	assert(r->npending == 0);
+	for (int i = 0; i < r->ntasks; i++)
+		exec_result_free(&r->tasks[i].res);
+	r->ntasks = 0;
 }
 
 void lead_run_wait(lead_run *r, lead_run_next next)

@@ -333,6 +333,9 @@ void lead_select_start(lead_run *r)
 		return;
 	}
 	n = lead_prune(r, t0, &ps->prune, shards);
+	/* bounded and available: committed data from a copy now, no gate */
+	if (!r->failed && lead_stale_now(r, ps, shards, n))
+		return;
 	/* a read of one table pinned to one distribution value sees only rows
 	 * with that value: it waits only for undecided entries that may hold one */
 	if (n == 1 && ps->ntables == 1 && ps->prune.active && !r->failed)

@@ -8,8 +8,8 @@
  *                            distributed SELECT, '0' when every shard was
  *                            read from a current copy
  *
- * A SELECT reads each shard from the copy lead_read_node picks (strong:
- * the primary, or a current replica) once no undecided entry gates it.
+ * A strong SELECT reads each shard from the copy lead_read_node picks
+ * (the primary, or a current replica) once no undecided entry gates it.
  * When none is reachable, strong fails (08006, lead_select.c); bounded
  * takes the freshest reachable copy whose staleness (repl_copy_staleness)
  * is at most max_staleness, available the freshest reachable copy however
@@ -22,17 +22,36 @@
  * is skipped (lead_stale_skip) and a second WARNING names the shards
  * missing from the answer.
  *
+ * Reads that do not wait (lead_stale_now, docs/consistency.md): before
+ * the gate, a bounded or available SELECT of one table sends each shard's
+ * read to a copy within the level (now_node: the fastest, then the least
+ * loaded, then a current one, taking turns; lead_node_load per follower)
+ * with the newest entry it may see (repl_read_bound).  A copy past it, or
+ * inside an open transaction, refuses; an answer is used only when
+ * repl_read_answer accepts where the copy read (now_answered), and its
+ * staleness is computed from there.  Otherwise the SELECT goes round
+ * again, up to LEAD_READ_NOW_TRIES times, then through the gate.
+ *
+ *   lead_select_start ─> lead_stale_now ─(sent)─> now_answered ─(all used)─> merge
+ *          ▲                  │ (no copy fits, or tries used up)    │
+ *          │                  ▼                                     │ (refused / unusable)
+ *          │          the gate, then lead_stale_node                │
+ *          └────────────────────────────────────────────────────────┘
+ *
  * Monotonic reads at bounded: a session remembers, per shard it read at
  * bounded or available, the newest entry it read (lead_read_floor), and a
  * bounded read does not use a copy older than that.
  *
- * Not here yet (docs/consistency.md): bounded still waits behind
- * undecided writes; joins and repartitioned reads stay strong.  Inside a transaction block (a multi-statement
- * Query's implicit one included), and for reads feeding a write (INSERT …
- * SELECT), reads are strong whatever the setting.  EXPLAIN ANALYZE reads at
- * the session's level and lists the stale shards (lead_stale_line).
+ * Joins and repartitioned reads wait at the gate as strong ones do.
+ * Inside a transaction block (a multi-statement Query's implicit one
+ * included), and for reads feeding a write (INSERT … SELECT), reads are
+ * strong whatever the setting.  EXPLAIN ANALYZE reads at the session's
+ * level, says whether it waited (lead_stale_how) and lists the stale shards
+ * (lead_stale_line).
  */
 #include "leader/lead_int.h"
+
+#include "common/clock.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -63,17 +82,22 @@ int lead_stale_set_check(const plan_set *ps, mur_error *err)
 	return MUR_ERR;
 }
 
-/* May a stale read use copy p of s?  Its follower alive and connected, the
- * copy current or lagging, holding only committed entries as far as its
- * follower reported (repl_copy_committed_prefix), its staleness known
- * (out). */
-static int copy_usable(lead_engine *e, const cat_table *t, const cat_shard *s,
-		       const cat_placement *p, repl_staleness *out)
+/* Its follower alive and connected, the copy current or lagging. */
+static int copy_reachable(lead_engine *e, const cat_placement *p)
 {
 	const cat_node *n = cat_node_by_id(e->cat, p->node_id);
 	if (!n || n->state != CAT_NODE_ALIVE || !e->tr.connected(e->tr.ctx, p->node_id))
 		return 0;
-	if (p->state != CAT_PL_CURRENT && p->state != CAT_PL_LAGGING)
+	return p->state == CAT_PL_CURRENT || p->state == CAT_PL_LAGGING;
+}
+
+/* May a stale read use copy p of s?  Reachable (copy_reachable), holding
+ * only committed entries as far as its follower reported
+ * (repl_copy_committed_prefix), its staleness known (out). */
+static int copy_usable(lead_engine *e, const cat_table *t, const cat_shard *s,
+		       const cat_placement *p, repl_staleness *out)
+{
+	if (!copy_reachable(e, p))
 		return 0;
 	if (!repl_copy_committed_prefix(e->repl, t, s, p))
 		return 0;
@@ -170,6 +194,218 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
 	if (best_st.entries)
 		note_stale(r, t, shard, best->node_id, &best_st);
 	return best->node_id;
+}
+
+/* ---- reads that do not wait (lead_stale_now) ---- */
+
+/* Times a SELECT reads without the gate before it waits as strong does.
+ * A copy refuses a read when it holds an entry past the bound (sent to it
+ * and not yet decided, or being undone): usually decided a moment later,
+ * so a second try with the new committed entry succeeds; a third failure
+ * means the copies hold something that takes longer (an undo, a
+ * transaction), worth waiting for. */
+#define LEAD_READ_NOW_TRIES 3
+
+/* A copy's answer time counts half as much for every this long since it
+ * was last measured: a copy once slow (or never read) gets a read again
+ * after a few seconds (a 200 ms one after ~6 s), one slow answer of a fast
+ * copy is forgotten within a second or two. */
+#define LEAD_READ_RTT_HALF_US 1000000
+/* Copies whose answer times are within twice the fastest's plus this are
+ * equally fast (timer noise, a busy moment, a slower disk): the least
+ * loaded of them reads, taking turns when equal.  A copy behind a slow
+ * link (tens of ms and up) is not among them. */
+#define LEAD_READ_SAME_US 5000
+
+void lead_load_sent(lead_engine *e, uint32_t node) { e->load[node % CAT_NODES_MAX].reads++; }
+
+/* The answer time to expect from node (LEAD_READ_RTT_HALF_US); 0 when
+ * never measured. */
+static uint64_t expected_us(const lead_engine *e, uint32_t node, uint64_t now)
+{
+	const lead_node_load *l = &e->load[node % CAT_NODES_MAX];
+	uint64_t halvings = l->rtt_at_us ? (now - l->rtt_at_us) / LEAD_READ_RTT_HALF_US : 64;
+	return halvings >= 64 ? 0 : l->rtt_us >> halvings;
+}
+
+void lead_load_done(lead_engine *e, uint32_t node, uint64_t rtt_us)
+{
+	lead_node_load *l = &e->load[node % CAT_NODES_MAX];
+	uint64_t now = mur_now_us();
+	if (l->reads > 0)
+		l->reads--;
+	if (!rtt_us)
+		return;
+	/* from what is expected now: an old slow measure has faded already */
+	l->rtt_us = l->rtt_at_us ? (expected_us(e, node, now) * 7 + rtt_us) / 8 : rtt_us;
+	l->rtt_at_us = now;
+}
+
+/* The level a read that does not wait is held to, for one shard. */
+typedef struct now_level {
+	lead_read_level level;
+	uint64_t max_ms; /* bounded: murphy.max_staleness */
+	uint64_t floor;  /* bounded: the session's floor for the shard (floor_lsn) */
+} now_level;
+
+/* May a read that does not wait, sent with bound, use copy p of s at
+ * level?  Reachable (copy_reachable), holding only committed entries up to
+ * the bound as far as the leader knows (its follower need not have
+ * reported since it connected: the answer says where the copy read, and
+ * is checked), within the level lv: bounded, within max_staleness and as
+ * new as the session read (floor); available, current.  *behind: the
+ * entries it lacks as far as the leader knows. */
+static int now_usable(lead_run *r, const cat_table *t, const cat_shard *s, const cat_placement *p,
+		      const now_level *lv, uint64_t bound, uint64_t *behind)
+{
+	repl_staleness st;
+	if (!copy_reachable(r->e, p) ||
+	    !repl_read_answer(r->e->repl, t, s->index, bound, p->applied_lsn, p->entry_id, &st))
+		return 0;
+	*behind = st.entries;
+	if (lv->level == LEAD_READ_AVAILABLE)
+		return st.entries == 0;
+	return st.ms <= lv->max_ms && p->applied_lsn >= lv->floor;
+}
+
+/* A copy now_node weighs. */
+typedef struct now_copy {
+	int ok;          /* now_usable */
+	uint64_t est;    /* expected_us */
+	uint64_t behind; /* entries it lacks */
+	uint32_t reads;  /* in flight on its follower */
+	int sent;        /* it was sent an undecided entry (repl_copy_sent_undecided) */
+} now_copy;
+
+/* Does copy a read before b (both equally fast)?  One that was sent no
+ * undecided entry (the other would refuse), then fewer reads in flight,
+ * then fewer entries behind (a stale answer only when no current copy is
+ * as good). */
+static int now_before(const now_copy *a, const now_copy *b)
+{
+	if (a->sent != b->sent)
+		return !a->sent;
+	if (a->reads != b->reads)
+		return a->reads < b->reads;
+	return a->behind < b->behind;
+}
+
+/* The copy a read of s that does not wait goes to: among the usable ones
+ * (now_usable), the equally fast (LEAD_READ_SAME_US) that reads first
+ * (now_before), taking turns among equals (e->read_turn); 0 when none is
+ * usable. */
+static uint32_t now_node(lead_run *r, const cat_table *t, const cat_shard *s, const now_level *lv,
+			 uint64_t bound)
+{
+	lead_engine *e = r->e;
+	uint64_t now = mur_now_us(), fastest = UINT64_MAX;
+	now_copy c[CAT_REPLICAS_MAX];
+	int best = -1, n = s->nplacements < CAT_REPLICAS_MAX ? s->nplacements : CAT_REPLICAS_MAX;
+	uint32_t turn = e->read_turn++;
+	for (int k = 0; k < n; k++) {
+		uint32_t node = s->placements[k].node_id;
+		c[k].behind = 0;
+		c[k].ok = now_usable(r, t, s, &s->placements[k], lv, bound, &c[k].behind);
+		c[k].est = expected_us(e, node, now);
+		c[k].reads = e->load[node % CAT_NODES_MAX].reads;
+		c[k].sent = c[k].ok && repl_copy_sent_undecided(e->repl, t, s->index, node);
+		if (c[k].ok && c[k].est < fastest)
+			fastest = c[k].est;
+	}
+	for (int i = 0; i < n; i++) {
+		int k = (int)((turn + (uint32_t)i) % (uint32_t)n);
+		if (!c[k].ok || c[k].est > 2 * fastest + LEAD_READ_SAME_US)
+			continue;
+		if (best < 0 || now_before(&c[k], &c[best]))
+			best = k;
+	}
+	return best < 0 ? 0 : s->placements[best].node_id;
+}
+
+/* Is slot sl's answer one to use?  Not refused, only committed entries
+ * (repl_read_answer), and within the level as measured now; *st its
+ * staleness. */
+static int now_answer_ok(lead_run *r, const cat_table *t, const lead_task_slot *sl,
+			 lead_read_level level, repl_staleness *st)
+{
+	if (sl->refused || !repl_read_answer(r->e->repl, t, sl->shard, sl->read_bound, sl->res.lsn,
+					     sl->res.entry_id, st))
+		return 0;
+	if (level == LEAD_READ_AVAILABLE)
+		return 1;
+	return st->ms <= lead_session_ms(r->s, "murphy.max_staleness") &&
+	       sl->res.lsn >= floor_lsn(r->s, t, sl->shard);
+}
+
+/* Every read of lead_stale_now answered: use the answers, or start over
+ * and read as strong does when one is not to be used. */
+static void now_answered(lead_run *r)
+{
+	const cat_table *t = r->p->u.select.tables[0];
+	lead_read_level level = lead_stale_level(r);
+	repl_staleness st;
+	if (!r->failed)
+		for (int i = 0; i < r->ntasks; i++)
+			if (!now_answer_ok(r, t, &r->tasks[i], level, &st)) {
+				r->now_refused++;
+				lead_run_reset_tasks(r); /* again, through the gate at the last */
+				lead_select_start(r);
+				return;
+			}
+	r->now_used = !r->failed;
+	for (int i = 0; i < r->ntasks && !r->failed; i++) {
+		const lead_task_slot *sl = &r->tasks[i];
+		now_answer_ok(r, t, sl, level, &st);
+		floor_raise(r->s, t, sl->shard, sl->res.lsn);
+		if (st.entries)
+			note_stale(r, t, sl->shard, sl->node_id, &st);
+	}
+	lead_select_merge(r);
+}
+
+int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, int n)
+{
+	const cat_table *t = ps->tables[0];
+	lead_read_level level = lead_stale_level(r);
+	now_level lv = {.level = level};
+	uint32_t nodes[CAT_SHARDS_MAX];
+	uint64_t bounds[CAT_SHARDS_MAX];
+	if (level == LEAD_READ_STRONG || r->now_tries >= LEAD_READ_NOW_TRIES || ps->ntables != 1 ||
+	    n > CAT_SHARDS_MAX || lead_shuffle_chosen(r, ps, n))
+		return 0;
+	r->now_tries++;
+	lv.max_ms = lead_session_ms(r->s, "murphy.max_staleness");
+	for (int i = 0; i < n; i++) {
+		lv.floor = level == LEAD_READ_BOUNDED ? floor_lsn(r->s, t, shards[i]) : 0;
+		if (!repl_read_bound(r->e->repl, t, shards[i], &bounds[i]) ||
+		    !(nodes[i] = now_node(r, t, &t->shards[shards[i]], &lv, bounds[i])))
+			return 0;
+	}
+	memset(&r->stale, 0, sizeof r->stale);
+	for (int i = 0; i < n && !r->failed; i++) {
+		exec_task task;
+		lead_select_fill_task(r, shards[i], &task);
+		task.lsn = bounds[i];
+		if (lead_run_send(r, nodes[i], shards[i], 1, &task) == MUR_OK)
+			r->tasks[r->ntasks - 1].read_bound = bounds[i];
+	}
+	lead_run_wait(r, now_answered);
+	return 1;
+}
+
+int lead_stale_how(lead_run *r, char *out, size_t outsz)
+{
+	lead_read_level level = lead_stale_level(r);
+	if (level == LEAD_READ_STRONG)
+		return 0;
+	snprintf(out, outsz, "Read: %s, %s", level == LEAD_READ_BOUNDED ? "bounded" : "available",
+		 r->now_used ? "without waiting for undecided writes"
+			     : "waited for undecided writes as strong");
+	if (r->now_refused)
+		snprintf(out + strlen(out), outsz - strlen(out),
+			 " (%d answer%s refused by a copy past the committed entry, read again)",
+			 r->now_refused, r->now_refused == 1 ? "" : "s");
+	return 1;
 }
 
 /* A WARNING (01000) after r's result. */

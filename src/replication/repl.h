@@ -317,6 +317,32 @@ typedef struct repl_staleness {
 void repl_copy_staleness(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
 			 const cat_placement *p, repl_staleness *out);
 
+/* Reads that do not wait for the gate (bounded and available reads,
+ * docs/consistency.md).  The newest entry such a read of shard `shard` of
+ * t may see, into *bound: the committed entry, or while a transaction
+ * holds the shard's lock exclusive, the committed entry before its first
+ * (its entries are undecided until it ends).  The read is sent with it
+ * (exec_task.lsn): a copy past it refuses.  0 when the shard is not to be
+ * read so (its committed entry unknown, or none yet; an exclusive op runs:
+ * catch-up, undo; a restart's transaction is being settled): read it as
+ * strong does.  1 otherwise. */
+int repl_read_bound(const repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t *bound);
+/* 1 when the copy of shard `shard` of t on node was sent an entry that is
+ * not decided (or is being undone): a read sent to it now arrives behind
+ * that entry and is refused (reads and writes reach a follower in the
+ * order sent).  A hint: a copy may have been sent nothing and still hold
+ * such an entry (the answer says). */
+int repl_copy_sent_undecided(const repl_ctx *c, const cat_table *t, uint32_t shard, uint32_t node);
+/* A copy answered a read sent with bound, at its entry (lsn, entry_id):
+ * 1 when what it read holds only committed entries (lsn within the bound
+ * and the committed entry, entry_id the one the leader recorded at lsn
+ * when it still knows it) and the staleness is known; *out its staleness
+ * against the bound (the committed entries it lacked; the time since the
+ * first of them was decided, now: at least the answer's).  0: do not use
+ * the answer. */
+int repl_read_answer(const repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t bound,
+		     uint64_t lsn, uint64_t entry_id, repl_staleness *out);
+
 /* 1 when copy p of shard s of t holds only committed entries, as far as
  * the leader knows: the shard's committed entry is known, p's follower
  * reported its copy since it last connected, p is not past the committed

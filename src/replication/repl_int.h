@@ -203,6 +203,10 @@ int repl_lock_gates(const repl_shard *rt, const repl_txn *tx);
  * nothing conflicts): tx takes it (or upgrades its shared hold), with the
  * shard's committed entry as its base.  MUR_ENOMEM: not taken. */
 int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx, int shared);
+/* The exclusive holder's base on rt (rt->lock set): the shard's committed
+ * entry before its first; its entries after it are undecided until it
+ * ends. */
+uint64_t repl_lock_base(const repl_shard *rt);
 /* 1 when tx waits (a queued op held back), through the transactions it
  * waits for, for itself: a cycle of waits. */
 int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx);

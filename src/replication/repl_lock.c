@@ -339,6 +339,13 @@ static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard)
 	return -1;
 }
 
+uint64_t repl_lock_base(const repl_shard *rt)
+{
+	int i = part_index(rt->lock, rt->table_id, rt->shard);
+	assert(i >= 0); /* invariant 1 */
+	return rt->lock->parts[i].base_lsn;
+}
+
 static void commit_decided(repl_txn *tx);
 static void txn_abort_undo(repl_ctx *c, repl_txn *tx);
 

@@ -199,23 +199,75 @@ static int64_t decided_ago_ms(const repl_ctx *c, uint32_t table_id, const cat_sh
 	return ago > 0 ? ago : 1; /* a copy that lacks a decided entry is behind: never 0 */
 }
 
-void repl_copy_staleness(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
-			 const cat_placement *p, repl_staleness *out)
+/* How stale a copy at (lsn, entry_id) is against entry `upto` (at most
+ * the committed one): repl_copy_staleness's rules. */
+static void staleness_at(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t lsn,
+			 uint64_t entry_id, uint64_t upto, repl_staleness *out)
 {
 	int64_t ago;
 	memset(out, 0, sizeof *out);
 	out->known = s->committed_known;
-	if (!s->committed_known || p->applied_lsn >= s->committed_lsn)
+	if (!s->committed_known || lsn >= upto)
 		return;
-	out->entries = s->committed_lsn - p->applied_lsn;
-	ago = decided_ago_ms(c, table_id, s, p->applied_lsn + 1);
-	if (ago < 0 && p->entry_id) /* its last entry began then: the next was decided later */
-		ago = mur_wall_ms() - (int64_t)(p->entry_id >> 20);
+	out->entries = upto - lsn;
+	ago = decided_ago_ms(c, table_id, s, lsn + 1);
+	if (ago < 0 && entry_id) /* its last entry began then: the next was decided later */
+		ago = mur_wall_ms() - (int64_t)(entry_id >> 20);
 	if (ago < 0) {
 		out->known = 0;
 		return;
 	}
 	out->ms = (uint64_t)ago;
+}
+
+void repl_copy_staleness(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
+			 const cat_placement *p, repl_staleness *out)
+{
+	staleness_at(c, table_id, s, p->applied_lsn, p->entry_id, s->committed_lsn, out);
+}
+
+int repl_read_bound(const repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t *bound)
+{
+	const cat_shard *s = &t->shards[shard];
+	const repl_shard *rt = repl_shard_find(c, t->id, shard);
+	int n = 0;
+	*bound = s->committed_lsn;
+	if (!s->committed_known)
+		return 0;
+	if (!rt)
+		return *bound > 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
+		n++;
+	if (n != rt->busy || rt->txn_undos || rt->recommit_txid)
+		return 0; /* an exclusive op (catch-up, undo), or a restart's transaction */
+	if (rt->lock)
+		*bound = repl_lock_base(rt);
+	return *bound > 0;
+}
+
+int repl_copy_sent_undecided(const repl_ctx *c, const cat_table *t, uint32_t shard, uint32_t node)
+{
+	const repl_shard *rt = repl_shard_find(c, t->id, shard);
+	for (const repl_wop *x = rt ? rt->fhead : NULL; x; x = x->fnext) {
+		if (!wop_undecided(x) && x->state != REPL_WOP_UNDOING)
+			continue;
+		/* the primary's WRITE (a row insert's: every copy's), or the
+		 * APPLYs to every copy once logged */
+		if (x->state != REPL_WOP_PRIMARY || x->parallel || node == rt->pipe_primary)
+			return 1;
+	}
+	return 0;
+}
+
+int repl_read_answer(const repl_ctx *c, const cat_table *t, uint32_t shard, uint64_t bound,
+		     uint64_t lsn, uint64_t entry_id, repl_staleness *out)
+{
+	const cat_shard *s = &t->shards[shard];
+	uint64_t id = repl_entry_at(c, t->id, s, lsn);
+	if (lsn > bound || lsn > s->committed_lsn || (id && entry_id && id != entry_id))
+		return 0;
+	staleness_at(c, t->id, s, lsn, entry_id, bound, out);
+	return out->known;
 }
 
 uint64_t repl_entry_at(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t lsn)

@@ -146,6 +146,11 @@ typedef enum exec_entry_kind {
  * STOR_SQLSTATE_TXN_ORDER): invalid_transaction_state, a leader bug. */
 #define EXEC_SQLSTATE_TXN_ORDER "25000"
 
+/* SQLSTATE of a QUERY refused because its placement is past the newest
+ * entry the read may see (exec_task.lsn; the result's lsn says where it
+ * is): object_not_in_prerequisite_state.  The leader reads elsewhere. */
+#define EXEC_SQLSTATE_READ_PAST "55000"
+
 /* exec_task.capture */
 enum {
 	EXEC_CAPTURE_NONE = 0,
@@ -171,7 +176,10 @@ typedef struct exec_task {
 	/* replication (docs/replication.md) */
 	uint64_t lsn;       /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target;
 					* WRITE with capture: the LSN the entry must get (0: the next),
-					* refused with 55000 when the placement is not just below it */
+					* refused with 55000 when the placement is not just below it;
+					* QUERY: the newest entry the read may see (0: any): the
+					* result says where placements[0] is (lsn, entry_id), and
+					* past it the read is refused (EXEC_SQLSTATE_READ_PAST) */
 	uint64_t entry_id;  /* WRITE (capture) / APPLY: the entry's leader-assigned id */
 	uint8_t capture;    /* WRITE: EXEC_CAPTURE_* (log the changeset as an entry) */
 	uint64_t txn_id;    /* WRITE (capture) / APPLY: the transaction the entry belongs
@@ -222,7 +230,8 @@ typedef struct exec_result {
 	uint64_t nrows;
 	mur_buf rows;     /* nrows rows of ncols values, mur_row encoding */
 	uint64_t changes; /* rows inserted/updated/deleted */
-	uint64_t lsn;     /* placement LSN after a write/DDL; 0 for queries */
+	uint64_t lsn;     /* placement LSN after a write/DDL; a QUERY with a bound
+			     (exec_task.lsn): the LSN it read at; else 0 for queries */
 	uint64_t elapsed_us;
 	uint64_t entry_id; /* id of the log entry at `lsn` (0 when none) */
 	mur_buf blob;      /* WRITE with capture: the changeset logged at `lsn` */

@@ -685,6 +685,72 @@ static void test_fenced_write(void **state)
 	mur_buf_free(&b.rows);
 }
 
+/* A captured write of v as row k of "rb" (entry entry_id of txn txn_id). */
+static void rb_write(int64_t k, int64_t v, uint64_t entry_id, uint64_t txn_id)
+{
+	tb b;
+	exec_result res;
+	mur_value vals[2] = {mur_v_int(k), mur_v_int(v)};
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT OR REPLACE INTO main.\"rb\" VALUES (?1, ?2)",
+		"t11_s0.db", NULL);
+	tb_row(&b, 2, vals);
+	b.t.capture = 1;
+	b.t.entry_id = entry_id;
+	b.t.txn_id = txn_id;
+	run_ok(&b, &res);
+	exec_result_free(&res);
+}
+
+/* A read with a bound (exec_task.lsn: the newest entry it may see) says
+ * where it read; a placement past the bound, or inside an open
+ * transaction (its entries without their marker), refuses it (55000,
+ * saying where it is) instead of showing what may never be committed. */
+static void test_read_bound(void **state)
+{
+	(void)state;
+	tb b;
+	exec_result res;
+	tb_init(&b, EXEC_TASK_DDL, "CREATE TABLE main.\"rb\" (k INTEGER PRIMARY KEY, v INT) STRICT",
+		"t11_s0.db", NULL);
+	run_ok(&b, &res);
+	exec_result_free(&res);
+	rb_write(1, 10, 601, 0); /* entry 1 */
+	rb_write(1, 11, 602, 0); /* entry 2 */
+
+	for (uint64_t bound = 2; bound <= 3; bound++) { /* at or below the bound: read */
+		tb_init(&b, EXEC_TASK_QUERY, "SELECT v FROM main.\"rb\" WHERE k = 1", "t11_s0.db",
+			NULL);
+		b.t.lsn = bound;
+		run_ok(&b, &res);
+		assert_int_equal(res.lsn, 2);
+		assert_int_equal(res.entry_id, 602);
+		assert_int_equal(res.nrows, 1);
+		exec_result_free(&res);
+	}
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT v FROM main.\"rb\" WHERE k = 1", "t11_s0.db", NULL);
+	b.t.lsn = 1; /* entry 2 may be undecided for this read: refused */
+	assert_int_equal(run(&b, &res, 0), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, EXEC_SQLSTATE_READ_PAST);
+	assert_int_equal(res.lsn, 2);
+	assert_int_equal(res.nrows, 0);
+	exec_result_free(&res);
+
+	rb_write(1, 99, 603, 77); /* entry 3: transaction 77's, no marker yet */
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT v FROM main.\"rb\" WHERE k = 1", "t11_s0.db", NULL);
+	b.t.lsn = 3; /* within the bound, but inside transaction 77 */
+	assert_int_equal(run(&b, &res, 0), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, EXEC_SQLSTATE_READ_PAST);
+	assert_int_equal(res.lsn, 3);
+	exec_result_free(&res);
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT v FROM main.\"rb\" WHERE k = 1", "t11_s0.db", NULL);
+	run_ok(&b, &res); /* no bound (strong: the leader waited): reads, at lsn 0 */
+	assert_int_equal(res.lsn, 0);
+	mur_value *v = values(&res);
+	assert_int_equal(v[0].i, 99);
+	free(v);
+	exec_result_free(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -692,7 +758,7 @@ int main(void)
 		cmocka_unit_test(test_query_agg),         cmocka_unit_test(test_query_agg_many),
 		cmocka_unit_test(test_query_sketch),      cmocka_unit_test(test_attach_join),
 		cmocka_unit_test(test_failing_write),     cmocka_unit_test(test_drop),
-		cmocka_unit_test(test_fenced_write),
+		cmocka_unit_test(test_fenced_write),      cmocka_unit_test(test_read_bound),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

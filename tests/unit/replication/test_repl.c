@@ -309,6 +309,73 @@ static void test_staleness(void **state)
 	answer(2, 1, 0, NULL);
 }
 
+/* A read that does not wait for the gate (docs/consistency.md): it may
+ * see up to the committed entry, or while a transaction holds the shard,
+ * up to the entry before its first; an answer is used only when the copy
+ * read within that bound, at the entry the shard committed there. */
+static void test_read_bound(void **state)
+{
+	cat_shard *s = &fx.t->shards[0];
+	repl_write_facts facts = {0};
+	repl_staleness st;
+	repl_txn *tx;
+	mur_error err;
+	uint64_t bound, id1;
+	(void)state;
+	assert_int_equal(repl_read_bound(fx.c, fx.t, 0, &bound), 0); /* no entry yet */
+	assert_int_equal(write_one(), MUR_OK);
+	answer(0, 1, 1, NULL);
+	answer(1, 1, 0, NULL); /* entry 1 committed; the third copy's answer is out */
+	id1 = sends[0].entry_id;
+	assert_int_equal(repl_read_bound(fx.c, fx.t, 0, &bound), 1);
+	assert_int_equal(bound, 1);
+	assert_int_equal(repl_read_answer(fx.c, fx.t, 0, 1, 1, id1, &st), 1);
+	assert_int_equal(st.entries, 0);
+	assert_int_equal(repl_read_answer(fx.c, fx.t, 0, 1, 1, id1 + 1, &st), 0); /* not it */
+	assert_int_equal(repl_read_answer(fx.c, fx.t, 0, 1, 0, 0, &st), 1);       /* behind */
+	assert_int_equal(st.entries, 1);
+	assert_true(st.ms >= 1);
+	answer(2, 1, 0, NULL);
+
+	assert_int_equal(write_one(), MUR_OK); /* entry 2 sent to the primary: undecided */
+	assert_int_equal(repl_read_bound(fx.c, fx.t, 0, &bound), 1);
+	assert_int_equal(bound, 1);
+	assert_int_equal(repl_read_answer(fx.c, fx.t, 0, bound, 2, 0, &st), 0); /* past it */
+	for (int k = 0; k < s->nplacements; k++) /* only the primary was sent it */
+		assert_int_equal(repl_copy_sent_undecided(fx.c, fx.t, 0, s->placements[k].node_id),
+				 s->placements[k].node_id == sends[3].node_id);
+	answer(3, 2, 1, NULL); /* logged: shipped to the replicas */
+	for (int k = 0; k < s->nplacements; k++)
+		assert_true(repl_copy_sent_undecided(fx.c, fx.t, 0, s->placements[k].node_id));
+	answer(4, 2, 0, NULL);
+	assert_false(repl_copy_sent_undecided(fx.c, fx.t, 0, sends[5].node_id)); /* decided */
+	answer(5, 2, 0, NULL);
+	assert_int_equal(repl_read_bound(fx.c, fx.t, 0, &bound), 1);
+	assert_int_equal(bound, 2);
+
+	/* a transaction's entry 3 is at its quorum, the transaction open: a
+	 * read may see up to entry 2, its base */
+	tx = repl_txn_begin(fx.c, 77, &err);
+	assert_non_null(tx);
+	facts.txn = tx;
+	assert_int_equal(repl_write(fx.c, fx.t, 0, REPL_QUORUM_MAJORITY,
+				    "UPDATE main.\"t\" SET id = id", &facts, NULL, 0, NULL, 0, 0,
+				    on_write, NULL, &err),
+			 MUR_OK);
+	answer(6, 3, 1, NULL);
+	answer(7, 3, 0, NULL);
+	answer(8, 3, 0, NULL);
+	assert_int_equal(s->committed_lsn, 3);
+	assert_int_equal(repl_read_bound(fx.c, fx.t, 0, &bound), 1);
+	assert_int_equal(bound, 2);
+	assert_int_equal(repl_read_answer(fx.c, fx.t, 0, bound, 3, sends[6].entry_id, &st), 0);
+	repl_txn_abort(fx.c, tx, &err, NULL, NULL);
+	for (int i = 9; i < nsends; i++)
+		answer(i, 2, 0, NULL); /* the undos */
+	assert_int_equal(repl_read_bound(fx.c, fx.t, 0, &bound), 1);
+	assert_int_equal(bound, 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +383,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_undo_when_quorum_impossible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shard_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staleness, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_bound, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
