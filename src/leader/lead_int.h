@@ -112,7 +112,9 @@ struct lead_engine {
 	lead_query_stat qstats[LEAD_QUERY_STATS_MAX]; /* ring: the most recent SELECTs */
 	uint64_t nqstats;                             /* recorded so far */
 	uint32_t next_backend;
-	uv_loop_t *loop;        /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
+	uv_loop_t *loop; /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
+	struct lead_decider *decider; /* multi-shard decisions off the loop (lead_decide.c);
+					 NULL without a loop: recorded inline */
 	uv_timer_t *lock_timer; /* lock waits' lock_timeout / deadlock_timeout (lead_cancel.c);
 				   NULL until first armed */
 	uint64_t lock_due_us;   /* when lock_timer fires (mur_now_us); 0: not armed */
@@ -517,6 +519,16 @@ void lead_stmt_close(lead_session *s);
 void lead_lock_wake_at(void *ctx, uint64_t due_us);
 /* Close the lock timer (lead_engine_destroy). */
 void lead_lock_timer_close(lead_engine *e);
+
+/* lead_decide.c: multi-shard commits' decisions written on a pool thread,
+ * the concurrent ones in one SQLite transaction (repl_decide_fn).  create
+ * opens a second connection to cat's file (NULL + err when it cannot);
+ * destroy with no group in flight (after uv_run returned). */
+typedef struct lead_decider lead_decider;
+lead_decider *lead_decider_create(uv_loop_t *loop, catalog *cat, int fault_points, mur_error *err);
+void lead_decider_destroy(lead_decider *d);
+int lead_decide(void *ctx, const cat_decision *dec, repl_decided_cb done, void *arg,
+		mur_error *err);
 /* Check and normalize a value of a time setting in ms (statement_timeout):
  * out gets it as SHOW prints it ("2s", "1500ms", "0").  MUR_OK, or 22023. */
 int lead_setting_ms_check(const char *name, const char *value, char *out, size_t outsz,
