@@ -25,9 +25,10 @@
  * transaction committed in SQLite, so a leader killed at any moment either
  * finds a decision in txn_outcomes or sent no marker of it.
  *
- * Fault point (tests, --allow-faults): MURPHY_FAULT_POINT=
- * txn_after_decision_group exits (137) on the pool thread right after a
- * group of at least two decisions committed, before any of their markers.
+ * Fault points (tests, --allow-faults): MURPHY_FAULT_POINT=
+ * txn_decision_group_unwritten | txn_decision_group_written exit (137) on
+ * the pool thread when a group of at least two decisions is about to be
+ * written / has committed, before any of their markers.
  *
  * Memory: a queued decision (lead_decision) is malloc'd by lead_decide and
  * freed by group_done after its callback; the writer by
@@ -37,12 +38,17 @@
  */
 #include "leader/lead_int.h"
 
+#include "common/clock.h"
 #include "common/log.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* A summary line (INFO: decisions, groups, largest) at most this often,
+ * as the follower WAL's group commit logs its own. */
+#define LEAD_DECIDE_STATS_MS 10000
 
 /* Decisions one group writes: bounds the transaction a pool thread holds
  * SQLite's write lock for (the rest go in the next group). */
@@ -66,7 +72,11 @@ struct lead_decider {
 	int rc; /* the group's result */
 	mur_error err;
 	uv_work_t work;
-	uint64_t groups, decisions, group_max; /* counters (log at destroy) */
+	uint64_t groups, decisions, group_max; /* since window_ms (the summary line) */
+	uint64_t window_ms;
+	uint64_t write_us, started_us; /* queued-to-done time summed over the window; this group's
+					  start */
+	uint64_t put_us, put_one_us;   /* the SQLite transactions' time (summed; this group's) */
 };
 
 lead_decider *lead_decider_create(uv_loop_t *loop, catalog *cat, int fault_points, mur_error *err)
@@ -92,9 +102,6 @@ void lead_decider_destroy(lead_decider *d)
 	if (!d)
 		return;
 	assert(!d->group);
-	MLOG(DEBUG, "decide", "%llu decisions in %llu groups (largest %llu)",
-	     (unsigned long long)d->decisions, (unsigned long long)d->groups,
-	     (unsigned long long)d->group_max);
 	for (lead_decision *x = d->pending, *next; x; x = next) {
 		next = x->next;
 		free(x); /* never started: nobody waits any more (exit) */
@@ -103,15 +110,55 @@ void lead_decider_destroy(lead_decider *d)
 	free(d);
 }
 
+/* Count the group just written; say how decisions grouped every
+ * LEAD_DECIDE_STATS_MS. */
+static void group_count(lead_decider *d)
+{
+	uint64_t now = mur_now_ms();
+	d->write_us += mur_now_us() - d->started_us;
+	d->put_us += d->put_one_us;
+	d->groups++;
+	d->decisions += (uint64_t)d->nrows;
+	if ((uint64_t)d->nrows > d->group_max)
+		d->group_max = (uint64_t)d->nrows;
+	if (!d->window_ms)
+		d->window_ms = now;
+	if (now - d->window_ms < LEAD_DECIDE_STATS_MS)
+		return;
+	MLOG(INFO, "decide",
+	     "%llu decisions in %llu groups (largest %llu; a group: %.2f ms queued to done, "
+	     "%.2f ms writing) over %.1f s",
+	     (unsigned long long)d->decisions, (unsigned long long)d->groups,
+	     (unsigned long long)d->group_max, (double)d->write_us / 1000.0 / (double)d->groups,
+	     (double)d->put_us / 1000.0 / (double)d->groups, (double)(now - d->window_ms) / 1000.0);
+	d->decisions = d->groups = d->group_max = d->write_us = d->put_us = 0;
+	d->window_ms = now;
+}
+
+/* Tests (--allow-faults): MURPHY_FAULT_POINT=name armed and the group
+ * holds at least two decisions: the leader exits (137) here, on the pool
+ * thread, as kill -9 would. */
+static void group_fault(const lead_decider *d, const char *name)
+{
+	const char *want;
+	if (d->fault_points && d->nrows >= 2 && (want = getenv("MURPHY_FAULT_POINT")) &&
+	    strcmp(want, name) == 0) {
+		MLOG(WARN, "txn", "fault point %s reached: exiting (a group of %d decisions)", name,
+		     d->nrows);
+		_exit(137);
+	}
+}
+
 /* Pool thread: the group in one SQLite transaction. */
 static void group_work(uv_work_t *w)
 {
 	lead_decider *d = w->data;
-	const char *want;
+	group_fault(d, "txn_decision_group_unwritten"); /* none durable, no marker */
+	uint64_t t0 = mur_now_us();
 	d->rc = cat_decisions_put(d->w, d->rows, d->nrows, &d->err);
-	if (d->rc == MUR_OK && d->nrows >= 2 && d->fault_points &&
-	    (want = getenv("MURPHY_FAULT_POINT")) && strcmp(want, "txn_after_decision_group") == 0)
-		_exit(137); /* as kill -9 would: the group is durable, no marker sent */
+	d->put_one_us = mur_now_us() - t0;
+	if (d->rc == MUR_OK)
+		group_fault(d, "txn_decision_group_written"); /* all durable, no marker */
 }
 
 static void start_group(lead_decider *d);
@@ -124,10 +171,7 @@ static void group_done(uv_work_t *w, int status)
 	if (status != 0 && d->rc == MUR_OK) /* not run: nothing was written */
 		d->rc = mur_error_set(&d->err, SQLSTATE_IO_ERROR, "decision group not written");
 	d->group = NULL;
-	d->groups++;
-	d->decisions += (uint64_t)d->nrows;
-	if ((uint64_t)d->nrows > d->group_max)
-		d->group_max = (uint64_t)d->nrows;
+	group_count(d);
 	while (g) { /* a callback may queue a new decision: it goes in the next group */
 		lead_decision *next = g->next;
 		g->done(g->arg, d->rc, &d->err);
@@ -155,6 +199,7 @@ static void start_group(lead_decider *d)
 	}
 	if (!d->pending)
 		d->pending_tail = &d->pending;
+	d->started_us = mur_now_us();
 	rc = uv_queue_work(d->loop, &d->work, group_work, group_done);
 	assert(rc == 0); /* uv_queue_work fails only for a NULL work_cb (UV_EINVAL) */
 	(void)rc;
