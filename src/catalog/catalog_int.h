@@ -23,6 +23,12 @@ struct catalog {
 
 int cat_insert_loaded_table(catalog *c, cat_table *t);
 
+/* catalog_decision.c: put the decisions the log (<file>-decisions) holds
+ * into txn_outcomes (synchronous=FULL), at open, before anything reads
+ * them.  MUR_OK without a store or a log; 58030 when it cannot be read or
+ * written (the catalog must not open without them). */
+int cat_decision_log_replay(catalog *c, mur_error *err);
+
 /* catalog_range.c: range tables' bounds.  cat_range_init copies the lower
  * bounds of a new range table from bounds[] (NULL: one unbounded shard)
  * and builds the range order (22023 when they are not one unbounded shard
