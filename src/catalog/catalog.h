@@ -296,10 +296,12 @@ void cat_flush_lsns(catalog *c);
  * (docs/transactions.md).  MUR_OK without a store file. */
 int cat_txn_outcome_put(catalog *c, uint64_t txid, const char *outcome, const char *participants,
 			int64_t decided_ms, mur_error *err);
-/* Decisions recorded off the catalog's thread (catalog_decision.c): a
- * second connection to the catalog file, used by one thread at a time,
- * that writes a group of 'committed' rows in one synchronous=FULL
- * transaction (one fsync).  Participants as cat_txn_outcome_put's. */
+/* Multi-shard decisions (catalog_decision.c: the log, its invariants): a
+ * writer with its own connection to the catalog file makes a group of
+ * 'committed' decisions durable with one write and one fdatasync of a
+ * preallocated log next to it (<file>-decisions), and then puts their
+ * rows in txn_outcomes without an fsync.  Participants as
+ * cat_txn_outcome_put's. */
 #define CAT_DECISION_PARTS_BYTES 512 /* longer lists are cut (never trimmed) */
 typedef struct cat_decision {
 	uint64_t txid;
@@ -307,15 +309,18 @@ typedef struct cat_decision {
 	char participants[CAT_DECISION_PARTS_BYTES];
 } cat_decision;
 typedef struct cat_decision_writer cat_decision_writer;
-/* Open on the loop thread (c must stay open while the writer is); NULL +
- * err when the file cannot be opened.  A memory-only catalog gives a
- * writer that keeps nothing (cat_decisions_put returns MUR_OK).  Free with
- * cat_decision_writer_close. */
+/* Open (c must stay open while the writer is): empties the log, which
+ * cat_open replayed.  NULL + err when a file cannot be opened.  A
+ * memory-only catalog gives a writer that keeps nothing (cat_decisions_put
+ * returns MUR_OK).  Free with cat_decision_writer_close. */
 cat_decision_writer *cat_decision_writer_open(catalog *c, mur_error *err);
 void cat_decision_writer_close(cat_decision_writer *w);
-/* d[0..n) committed, in one transaction: durable on MUR_OK; none of them
- * on MUR_ERR (58030, rolled back).  Any thread, one at a time per writer. */
+/* d[0..n): durable on MUR_OK; none of them on MUR_ERR (58030).  Then
+ * cat_decisions_show(w, d, n) puts the rows in txn_outcomes (no fsync:
+ * the log holds them) unless put did already; until it did, readers of
+ * txn_outcomes do not see them.  One thread at a time per writer. */
 int cat_decisions_put(cat_decision_writer *w, const cat_decision *d, int n, mur_error *err);
+void cat_decisions_show(cat_decision_writer *w, const cat_decision *d, int n);
 /* 1 and outcome filled when txid's outcome is recorded; 0 otherwise. */
 int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n);
 /* Call fn for the newest `max` recorded outcomes (murphy.transaction_outcomes);

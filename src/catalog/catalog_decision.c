@@ -54,6 +54,7 @@
 #include "common/crc32.h"
 #include "common/log.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -86,6 +87,7 @@ struct cat_decision_writer {
 	unsigned char *log;  /* the log's image: slots 0..next-1 are this round's */
 	cat_decision *round; /* the round's decisions (the wrap writes them) */
 	int invisible;       /* a NORMAL commit of this round failed: the wrap puts them all */
+	int unshown;         /* decisions of the last put in the log only (cat_decisions_show) */
 	int full;            /* the connection's synchronous is FULL (else NORMAL) */
 };
 
@@ -377,7 +379,7 @@ static int log_wrap(cat_decision_writer *w, const cat_decision *d, int n, mur_er
 
 int cat_decisions_put(cat_decision_writer *w, const cat_decision *d, int n, mur_error *err)
 {
-	mur_error why;
+	w->unshown = 0;
 	if (!w->db)
 		return MUR_OK;
 	if (w->fd < 0) /* broken log: each group durable in SQLite itself */
@@ -392,13 +394,22 @@ int cat_decisions_put(cat_decision_writer *w, const cat_decision *d, int n, mur_
 	if (log_write(w, w->next, w->next + n, err) != MUR_OK)
 		return MUR_ERR;
 	w->next += n;
-	/* durable (1); the rows only have to be visible before any marker */
+	w->unshown = n; /* durable (1); cat_decisions_show makes the rows visible */
+	return MUR_OK;
+}
+
+void cat_decisions_show(cat_decision_writer *w, const cat_decision *d, int n)
+{
+	mur_error why;
+	if (!w->unshown)
+		return; /* put in SQLite by cat_decisions_put already (or nothing kept) */
+	assert(w->unshown == n);
+	w->unshown = 0;
 	if (put_rows(w->db, w->put, d, n, NULL, 0, &why) != MUR_OK) {
 		w->invisible = 1;
 		MLOG(ERROR, "catalog",
-		     "%s (the decisions are in the log; in the catalog at the "
-		     "next wrap or restart)",
+		     "%s (the decisions are in the log; in the catalog at the next wrap or "
+		     "restart)",
 		     why.message);
 	}
-	return MUR_OK;
 }
