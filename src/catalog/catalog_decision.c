@@ -1,19 +1,18 @@
 /*
  * catalog_decision.c — multi-shard decisions made durable in a small
- * preallocated log, and the txn_outcomes rows filled from it, by a thread
- * other than the one that owns the catalog.
+ * preallocated log, and the txn_outcomes rows filled from it through a
+ * second connection to the catalog file.
  *
  * Why: a multi-shard COMMIT's decision must be durable before its first
  * marker (docs/transactions.md, "Recorded decisions").  As a
- * synchronous=FULL SQLite commit on the leader's event loop it stopped
- * every session for ~0.5 ms (the table's and the index's pages into the
- * WAL, its fsync, the locks).  The leader's decision writer
- * (leader/lead_decide.c) calls cat_decisions_put on a pool thread with
- * every decision that queued meanwhile, and here a group costs one write
- * of its slots to a preallocated file and one fdatasync (~0.2 ms on this
- * disk; no size change, so no metadata journal), then a synchronous=NORMAL
- * SQLite transaction (no fsync) that makes the rows visible to the loop's
- * connection before any marker goes out.
+ * synchronous=FULL SQLite commit it cost ~0.5 ms (the table's and the
+ * index's pages into the WAL, its fsync, the locks) on TPC-B's critical
+ * path.  The leader's decision writer (leader/lead_decide.c) calls
+ * cat_decisions_put with every decision of a loop turn: here a group costs
+ * one write of its slots to a preallocated file and one fdatasync (~0.2 ms
+ * on this disk; no size change, so no metadata journal); then, once the
+ * markers left, cat_decisions_show puts the rows in txn_outcomes with a
+ * synchronous=NORMAL SQLite transaction (no fsync).
  *
  * The log, <catalog>-decisions: CAT_DLOG_SLOTS slots of CAT_DLOG_SLOT_BYTES,
  * zero-filled and synced when the writer opens it.  Slot (little-endian):

@@ -493,7 +493,7 @@ typedef struct repl_commit_report {
 	uint64_t txid;
 	int nwrote;          /* shards with entries: markers written */
 	int two_phase;       /* the decision was recorded in the catalog first */
-	uint64_t decide_us;  /* recording it (one catalog fsync) */
+	uint64_t decide_us;  /* recording it (one fsync of the decision log) */
 	uint64_t markers_us; /* the markers, sent at once, until the last at quorum */
 	int marks_ok, marks_failed;
 } repl_commit_report;
