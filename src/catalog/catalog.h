@@ -299,8 +299,8 @@ int cat_txn_outcome_put(catalog *c, uint64_t txid, const char *outcome, const ch
 /* Multi-shard decisions (catalog_decision.c: the log, its invariants): a
  * writer with its own connection to the catalog file makes a group of
  * 'committed' decisions durable with one write and one fdatasync of a
- * preallocated log next to it (<file>-decisions), and then puts their
- * rows in txn_outcomes without an fsync.  Participants as
+ * preallocated log next to it (<file>-decisions); their rows reach
+ * txn_outcomes without an fsync before anything reads it.  Participants as
  * cat_txn_outcome_put's. */
 #define CAT_DECISION_PARTS_BYTES 512 /* longer lists are cut (never trimmed) */
 typedef struct cat_decision {
@@ -315,12 +315,11 @@ typedef struct cat_decision_writer cat_decision_writer;
  * returns MUR_OK).  Free with cat_decision_writer_close. */
 cat_decision_writer *cat_decision_writer_open(catalog *c, mur_error *err);
 void cat_decision_writer_close(cat_decision_writer *w);
-/* d[0..n): durable on MUR_OK; none of them on MUR_ERR (58030).  Then
- * cat_decisions_show(w, d, n) puts the rows in txn_outcomes (no fsync:
- * the log holds them) unless put did already; until it did, readers of
- * txn_outcomes do not see them.  One thread at a time per writer. */
+/* d[0..n): durable on MUR_OK; none of them on MUR_ERR (58030).  Their
+ * rows go into txn_outcomes (synchronous=NORMAL, many at once) when the
+ * table is next read through this catalog (cat_txn_outcome_get, _each,
+ * _scan, _count, _delete flush them first).  Loop thread (the catalog's). */
 int cat_decisions_put(cat_decision_writer *w, const cat_decision *d, int n, mur_error *err);
-void cat_decisions_show(cat_decision_writer *w, const cat_decision *d, int n);
 /* 1 and outcome filled when txid's outcome is recorded; 0 otherwise. */
 int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n);
 /* Call fn for the newest `max` recorded outcomes (murphy.transaction_outcomes);

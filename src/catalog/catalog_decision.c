@@ -10,9 +10,11 @@
  * path.  The leader's decision writer (leader/lead_decide.c) calls
  * cat_decisions_put with every decision of a loop turn: here a group costs
  * one write of its slots to a preallocated file and one fdatasync (~0.2 ms
- * on this disk; no size change, so no metadata journal); then, once the
- * markers left, cat_decisions_show puts the rows in txn_outcomes with a
- * synchronous=NORMAL SQLite transaction (no fsync).
+ * on this disk; no size change, so no metadata journal).  The rows reach
+ * txn_outcomes later, many at once, in a synchronous=NORMAL SQLite
+ * transaction (no fsync): cat_decisions_flush, which every reader of the
+ * table in catalog_store.c calls first (the trim reads it every tick), so
+ * nobody reading through this catalog misses a durable decision.
  *
  * The log, <catalog>-decisions: CAT_DLOG_SLOTS slots of CAT_DLOG_SLOT_BYTES,
  * zero-filled and synced when the writer opens it.  Slot (little-endian):
@@ -34,6 +36,8 @@
  *   3. cat_open replays the log (cat_decision_log_replay) into txn_outcomes
  *      (synchronous=FULL) before anything reads the table; the writer's
  *      open then zeroes it.
+ *   4. Reads of txn_outcomes through the catalog see every decision
+ *      cat_decisions_put made durable (cat_decisions_flush first).
  * The NORMAL commits are for visibility only: after a crash their rows
  * may be gone from SQLite, never from the log (1) or SQLite (2).  The
  * writer's connection never checkpoints (wal_autocheckpoint=0): the loop's
@@ -53,7 +57,6 @@
 #include "common/crc32.h"
 #include "common/log.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -85,8 +88,8 @@ struct cat_decision_writer {
 	int next;            /* the next free slot of this round */
 	unsigned char *log;  /* the log's image: slots 0..next-1 are this round's */
 	cat_decision *round; /* the round's decisions (the wrap writes them) */
-	int invisible;       /* a NORMAL commit of this round failed: the wrap puts them all */
-	int unshown;         /* decisions of the last put in the log only (cat_decisions_show) */
+	int shown;           /* round[0..shown) are in txn_outcomes; the rest only in the log */
+	catalog *cat;        /* whose readers flush (cat_decisions_flush) */
 	int full;            /* the connection's synchronous is FULL (else NORMAL) */
 };
 
@@ -316,6 +319,8 @@ cat_decision_writer *cat_decision_writer_open(catalog *c, mur_error *err)
 		goto err_after_alloc;
 	if ((w->fd = log_create(path, err)) < 0)
 		goto err_after_alloc;
+	w->cat = c;
+	c->dwriter = w;
 	return w;
 err_after_alloc:
 	cat_decision_writer_close(w);
@@ -326,6 +331,8 @@ void cat_decision_writer_close(cat_decision_writer *w)
 {
 	if (!w)
 		return;
+	if (w->cat && w->cat->dwriter == w)
+		w->cat->dwriter = NULL; /* rows not flushed are in the log: replayed at open */
 	if (w->fd >= 0)
 		close(w->fd);
 	sqlite3_finalize(w->put);
@@ -360,25 +367,24 @@ static int log_write(cat_decision_writer *w, int from, int to, mur_error *err)
 /* The wrap (invariant 2): this round's decisions and d[0..n) durable in
  * SQLite.  A FULL commit syncs the WAL, and with it every NORMAL commit
  * of the round before it (the loop's connection, FULL too, syncs the WAL
- * before it checkpoints frames into the file); the rows of a NORMAL
- * commit that failed are put again.  Then a passive checkpoint (this
+ * before it checkpoints frames into the file); the round's rows not
+ * flushed yet (or whose NORMAL commit failed) go in with it.  Then a passive checkpoint (this
  * connection never checkpoints on its own). */
 static int log_wrap(cat_decision_writer *w, const cat_decision *d, int n, mur_error *err)
 {
 	mur_error ignored;
 	if (set_full(w, 1, err) != MUR_OK ||
-	    put_rows(w->db, w->put, w->round, w->invisible ? w->next : 0, d, n, err) != MUR_OK)
+	    put_rows(w->db, w->put, w->round + w->shown, w->next - w->shown, d, n, err) != MUR_OK)
 		return MUR_ERR;
 	(void)sqlite3_wal_checkpoint_v2(w->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	w->next = 0;
-	w->invisible = 0;
+	w->shown = 0;
 	(void)set_full(w, 0, &ignored); /* stays FULL: the next group retries */
 	return MUR_OK;
 }
 
 int cat_decisions_put(cat_decision_writer *w, const cat_decision *d, int n, mur_error *err)
 {
-	w->unshown = 0;
 	if (!w->db)
 		return MUR_OK;
 	if (w->fd < 0) /* broken log: each group durable in SQLite itself */
@@ -392,23 +398,23 @@ int cat_decisions_put(cat_decision_writer *w, const cat_decision *d, int n, mur_
 	}
 	if (log_write(w, w->next, w->next + n, err) != MUR_OK)
 		return MUR_ERR;
-	w->next += n;
-	w->unshown = n; /* durable (1); cat_decisions_show makes the rows visible */
+	w->next += n; /* durable (1); in txn_outcomes at the next cat_decisions_flush */
 	return MUR_OK;
 }
 
-void cat_decisions_show(cat_decision_writer *w, const cat_decision *d, int n)
+void cat_decisions_flush(catalog *c)
 {
+	cat_decision_writer *w = c->dwriter;
 	mur_error why;
-	if (!w->unshown)
-		return; /* put in SQLite by cat_decisions_put already (or nothing kept) */
-	assert(w->unshown == n);
-	w->unshown = 0;
-	if (put_rows(w->db, w->put, d, n, NULL, 0, &why) != MUR_OK) {
-		w->invisible = 1;
+	if (!w || w->shown == w->next)
+		return;
+	if (put_rows(w->db, w->put, w->round + w->shown, w->next - w->shown, NULL, 0, &why) !=
+	    MUR_OK) {
 		MLOG(ERROR, "catalog",
-		     "%s (the decisions are in the log; in the catalog at the next wrap or "
+		     "%s (the decisions are in the log: in the catalog at the next wrap or "
 		     "restart)",
 		     why.message);
+		return;
 	}
+	w->shown = w->next;
 }

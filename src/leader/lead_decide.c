@@ -15,15 +15,13 @@
  *       cat_decisions_put — one write and one fdatasync of the decision
  *       log for all of them (catalog_decision.c) — then each decision's
  *       done(arg, rc): the commit sends its markers (or, rc != MUR_OK,
- *       none of the group is durable and it is undone); then
- *       cat_decisions_show puts the rows in txn_outcomes (no fsync)
+ *       none of the group is durable and it is undone).  The rows reach
+ *       txn_outcomes at the table's next read (cat_decisions_flush)
  *
  * Nothing of a group goes to any copy before its log write is durable, so
  * a leader killed at any moment has every decision whose marker went out
- * in the log (cat_open replays it).  The rows are shown after the markers
- * left, but before the loop runs anything else: no reader of txn_outcomes
- * (recovery, murphy.transaction_outcomes) and no marker's answer comes in
- * between.
+ * in the log (cat_open replays it), and every reader of txn_outcomes
+ * (recovery, murphy.transaction_outcomes, the trim) sees it.
  *
  * Why on the loop and not on a pool thread (tried first): on this 2-core
  * machine the thread's wake-up and the loop's after-work callback cost more
@@ -212,10 +210,6 @@ static void on_check(uv_check_t *h)
 	while (d->pending) {
 		take_group(d);
 		write_group(d); /* the markers go out */
-		/* nothing else runs on the loop before this: every reader of
-		 * txn_outcomes sees the rows before any marker can be answered */
-		if (d->rc == MUR_OK)
-			cat_decisions_show(d->w, d->rows, d->nrows);
 	}
 }
 
