@@ -113,8 +113,8 @@ struct lead_engine {
 	uint64_t nqstats;                             /* recorded so far */
 	uint32_t next_backend;
 	uv_loop_t *loop; /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
-	struct lead_decider *decider; /* multi-shard decisions off the loop (lead_decide.c);
-					 NULL without a loop: recorded inline */
+	struct lead_decider *decider; /* multi-shard decisions, a group per loop turn
+					 (lead_decide.c); NULL without a loop: inline */
 	uv_timer_t *lock_timer; /* lock waits' lock_timeout / deadlock_timeout (lead_cancel.c);
 				   NULL until first armed */
 	uint64_t lock_due_us;   /* when lock_timer fires (mur_now_us); 0: not armed */
@@ -520,10 +520,11 @@ void lead_lock_wake_at(void *ctx, uint64_t due_us);
 /* Close the lock timer (lead_engine_destroy). */
 void lead_lock_timer_close(lead_engine *e);
 
-/* lead_decide.c: multi-shard commits' decisions written on a pool thread,
- * the concurrent ones in one SQLite transaction (repl_decide_fn).  create
- * opens a second connection to cat's file (NULL + err when it cannot);
- * destroy with no group in flight (after uv_run returned). */
+/* lead_decide.c: the decisions of the multi-shard commits of one loop
+ * turn, made durable with one fdatasync of the decision log after that
+ * turn's I/O callbacks (repl_decide_fn).  create opens the catalog's
+ * decision writer (NULL + err when it cannot); destroy closes its handles
+ * (after uv_run returned). */
 typedef struct lead_decider lead_decider;
 lead_decider *lead_decider_create(uv_loop_t *loop, catalog *cat, int fault_points, mur_error *err);
 void lead_decider_destroy(lead_decider *d);

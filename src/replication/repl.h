@@ -150,8 +150,8 @@ typedef struct repl_config {
  * exit). */
 repl_ctx *repl_create(const repl_config *cfg, mur_error *err);
 
-/* A multi-shard COMMIT's decision, recorded off the caller's path: fn
- * makes dec durable (txn_outcomes 'committed') and then calls
+/* A multi-shard COMMIT's decision, recorded by the owner (grouped with
+ * others): fn makes dec durable (txn_outcomes 'committed') and then calls
  * done(arg, MUR_OK, NULL), or done(arg, MUR_ERR, err) when none of it is
  * durable, on the loop thread and never before fn returned.  fn returns
  * MUR_ERR (err; done never called) when it cannot take dec.  Without one

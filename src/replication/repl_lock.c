@@ -98,7 +98,6 @@ struct repl_txn {
 				sent again each tick until they hold */
 	int decided;            /* commit: the outcome is recorded durably (several shards):
 				it is committed whatever happens to the markers */
-	int deciding;           /* commit: its decision is being written (record_decision) */
 	int failed;             /* abort: an undo failed (a copy keeps tx's entries) */
 	uint64_t held_until_ms; /* commit: a hold fault point keeps the markers back
 				   until then (mur_now_ms; 0: none; tests) */
@@ -452,7 +451,6 @@ static void decision_done(void *arg, int rc, const mur_error *why)
 {
 	repl_txn *tx = arg;
 	repl_ctx *c = tx->c;
-	tx->deciding = 0;
 	if (rc != MUR_OK) {
 		tx->failed = 1;
 		mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
@@ -474,16 +472,15 @@ static void decision_done(void *arg, int rc, const mur_error *why)
 /* Record tx committed (txn_outcomes, durable) before any marker: a
  * restarted leader then appends the markers that are missing instead of
  * presuming an abort.  With a decision writer (repl_set_decide: the
- * leader's, on a pool thread, grouped with concurrent commits) the loop
- * goes on meanwhile and decision_done follows; without one it is written
- * here. */
+ * leader's, which writes the decisions of one loop turn with one fdatasync
+ * of its decision log) decision_done follows later; without one it is
+ * written here. */
 static void record_decision(repl_ctx *c, repl_txn *tx)
 {
 	cat_decision d = {.txid = tx->id, .decided_ms = mur_wall_ms()};
 	mur_error why;
 	int rc;
 	decision_parts(c, tx, d.participants, sizeof d.participants);
-	tx->deciding = 1;
 	if (c->decide) {
 		if (c->decide(c->decide_ctx, &d, decision_done, tx, &why) != MUR_OK)
 			decision_done(tx, MUR_ERR, &why);
