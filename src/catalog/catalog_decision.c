@@ -64,8 +64,10 @@
 #include <string.h>
 #include <unistd.h>
 
-/* How long a group waits for the loop's connection to finish a write of
- * its own (an LSN flush, a DDL commit) before it fails. */
+/* How long a write of the writer's connection waits for SQLite's write
+ * lock.  The catalog's own connection runs on the same thread and never
+ * holds it across a call; this bounds a wait on another process that has
+ * the file open (an operator's sqlite3 shell) before the group fails. */
 #define CAT_DECISION_BUSY_MS 5000
 /* A slot holds one decision: the fixed part and the participants list
  * (CAT_DECISION_PARTS_BYTES at most), rounded up. */
