@@ -1,16 +1,17 @@
 """A leader killed -9 while a GROUP of multi-shard decisions is written
-(docs/transactions.md, "Crash table"; docs/decisions.md, "The decision
-off the loop").
+(docs/transactions.md, "Crash table"; docs/decisions.md, "The decision:
+a log, grouped per loop turn").
 
-The leader writes the decisions of concurrent multi-shard COMMITs on a
-pool thread, all those that queued meanwhile in one SQLite transaction.
-Clients on disjoint shards commit two-shard blocks in a loop until the
-leader dies at a fault point reached only by a group of at least two
-decisions: before the group's transaction (none durable) or after it
-(all durable, no marker sent).  After the restart every client's last
-COMMIT (the one that lost its answer) is looked up by its txid, and its
-writes are on every copy exactly when it is recorded committed; every
-COMMIT a client heard is there.
+The leader makes the decisions of the multi-shard COMMITs that reach
+their decision in one turn of its event loop durable together: one write
+and one fdatasync of the decision log.  Clients on disjoint shards commit
+two-shard blocks in a loop until the leader dies at a fault point reached
+only by a group of at least two decisions: before the group's write (none
+durable) or after it (all durable in the log only, no marker sent, no
+row in txn_outcomes: the restart replays the log).  After the restart
+every client's last COMMIT (the one that lost its answer) is looked up by
+its txid, and its writes are on every copy exactly when it is recorded
+committed; every COMMIT a client heard is there.
 """
 import threading
 import time
@@ -92,7 +93,7 @@ def outcome_of(conn, txid):
 
 
 @pytest.mark.parametrize("point, durable", [
-    ("txn_decision_group_unwritten", False),  # killed before the group's commit: none decided
+    ("txn_decision_group_unwritten", False),  # killed before the group's write: none decided
     ("txn_decision_group_written", True),     # killed after it, before any marker: all decided
 ])
 def test_leader_killed_while_a_group_of_decisions_is_written(cc, point, durable):
