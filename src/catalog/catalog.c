@@ -221,7 +221,8 @@ catalog *cat_open(const char *path, mur_error *err)
 		cat_close(c);
 		return NULL;
 	}
-	if (path && cat_store_open(c, path, err) != MUR_OK) {
+	if (path &&
+	    (cat_store_open(c, path, err) != MUR_OK || cat_decision_log_replay(c, err) != MUR_OK)) {
 		cat_close(c);
 		return NULL;
 	}

@@ -296,6 +296,30 @@ void cat_flush_lsns(catalog *c);
  * (docs/transactions.md).  MUR_OK without a store file. */
 int cat_txn_outcome_put(catalog *c, uint64_t txid, const char *outcome, const char *participants,
 			int64_t decided_ms, mur_error *err);
+/* Multi-shard decisions (catalog_decision.c: the log, its invariants): a
+ * writer with its own connection to the catalog file makes a group of
+ * 'committed' decisions durable with one write and one fdatasync of a
+ * preallocated log next to it (<file>-decisions); their rows reach
+ * txn_outcomes without an fsync before anything reads it.  Participants as
+ * cat_txn_outcome_put's. */
+#define CAT_DECISION_PARTS_BYTES 512 /* longer lists are cut (never trimmed) */
+typedef struct cat_decision {
+	uint64_t txid;
+	int64_t decided_ms;
+	char participants[CAT_DECISION_PARTS_BYTES];
+} cat_decision;
+typedef struct cat_decision_writer cat_decision_writer;
+/* Open (c must stay open while the writer is): empties the log, which
+ * cat_open replayed.  NULL + err when a file cannot be opened.  A
+ * memory-only catalog gives a writer that keeps nothing (cat_decisions_put
+ * returns MUR_OK).  Free with cat_decision_writer_close. */
+cat_decision_writer *cat_decision_writer_open(catalog *c, mur_error *err);
+void cat_decision_writer_close(cat_decision_writer *w);
+/* d[0..n): durable on MUR_OK; none of them on MUR_ERR (58030).  Their
+ * rows go into txn_outcomes (synchronous=NORMAL, many at once) when the
+ * table is next read through this catalog (cat_txn_outcome_get, _each,
+ * _scan, _count, _delete flush them first).  Loop thread (the catalog's). */
+int cat_decisions_put(cat_decision_writer *w, const cat_decision *d, int n, mur_error *err);
 /* 1 and outcome filled when txid's outcome is recorded; 0 otherwise. */
 int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n);
 /* Call fn for the newest `max` recorded outcomes (murphy.transaction_outcomes);

@@ -19,9 +19,20 @@ struct catalog {
 	sqlite3 *store; /* NULL for a memory-only catalog */
 	int lsn_dirty;
 	uint64_t version; /* see cat_version */ /* applied LSNs changed since cat_flush_lsns */
+	struct cat_decision_writer *dwriter;    /* its decisions not in txn_outcomes yet are put
+						there before any read of it (catalog_decision.c) */
 };
 
 int cat_insert_loaded_table(catalog *c, cat_table *t);
+
+/* catalog_decision.c: put the decisions the log (<file>-decisions) holds
+ * into txn_outcomes (synchronous=FULL), at open, before anything reads
+ * them.  MUR_OK without a store or a log; 58030 when it cannot be read or
+ * written (the catalog must not open without them). */
+int cat_decision_log_replay(catalog *c, mur_error *err);
+/* Put the decisions the writer logged but did not put in txn_outcomes yet
+ * (synchronous=NORMAL): every reader of the table calls it first. */
+void cat_decisions_flush(catalog *c);
 
 /* catalog_range.c: range tables' bounds.  cat_range_init copies the lower
  * bounds of a new range table from bounds[] (NULL: one unbounded shard)

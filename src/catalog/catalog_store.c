@@ -555,6 +555,7 @@ int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n)
 {
 	sqlite3_stmt *st = NULL;
 	int found = 0;
+	cat_decisions_flush(c); /* the decision log's newest first */
 	if (!c->store ||
 	    sqlite3_prepare_v2(c->store, "SELECT outcome FROM txn_outcomes WHERE txid = ?", -1, &st,
 			       NULL) != SQLITE_OK)
@@ -573,6 +574,7 @@ int cat_txn_outcomes_scan(catalog *c, int64_t after_ms, uint64_t after_txid, int
 {
 	sqlite3_stmt *st = NULL;
 	int n = 0;
+	cat_decisions_flush(c); /* the decision log's newest first */
 	if (!c->store || sqlite3_prepare_v2(c->store,
 					    "SELECT txid, outcome, participants, decided_ms FROM "
 					    "txn_outcomes WHERE (decided_ms, txid) > (?, ?) AND "
@@ -597,6 +599,7 @@ int64_t cat_txn_outcome_count(catalog *c)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t n = 0;
+	cat_decisions_flush(c); /* the decision log's newest first */
 	if (!c->store || sqlite3_prepare_v2(c->store, "SELECT count(*) FROM txn_outcomes", -1, &st,
 					    NULL) != SQLITE_OK)
 		return 0;
@@ -609,6 +612,7 @@ int64_t cat_txn_outcome_count(catalog *c)
 int cat_txn_outcomes_delete(catalog *c, const uint64_t *txids, int n, mur_error *err)
 {
 	int rc = MUR_OK;
+	cat_decisions_flush(c); /* the decision log's newest first */
 	if (!c->store || n == 0)
 		return MUR_OK;
 	if (sqlite3_exec(c->store, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
@@ -630,6 +634,7 @@ int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg)
 {
 	sqlite3_stmt *st = NULL;
 	int n = 0;
+	cat_decisions_flush(c); /* the decision log's newest first */
 	if (!c->store ||
 	    sqlite3_prepare_v2(c->store,
 			       "SELECT txid, outcome, participants, decided_ms FROM txn_outcomes "

@@ -338,7 +338,8 @@ static void execution_time(lead_run *r)
 static const char *commit_path(int nwrote)
 {
 	if (nwrote > 1)
-		return "two-phase: decision recorded in the catalog (one fsync), then a marker "
+		return "two-phase: decision recorded (one fsync of the decision log), then a "
+		       "marker "
 		       "on every participant at once (1 round)";
 	if (nwrote == 1)
 		return "one shard (marker at quorum, 1 round)";
@@ -353,7 +354,7 @@ void lead_explain_committed(lead_run *r)
 	if (cr.two_phase)
 		line(r->res,
 		     "  Commit: two-phase: %d participants, decision recorded (%.3f ms, one "
-		     "catalog fsync), %d markers (1 round at quorum, %.3f ms)",
+		     "decision-log fsync), %d markers (1 round at quorum, %.3f ms)",
 		     cr.nwrote, (double)cr.decide_us / 1000.0, cr.marks_ok,
 		     (double)cr.markers_us / 1000.0);
 	else if (cr.nwrote == 1)

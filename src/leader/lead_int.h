@@ -121,7 +121,9 @@ struct lead_engine {
 	lead_query_stat qstats[LEAD_QUERY_STATS_MAX]; /* ring: the most recent SELECTs */
 	uint64_t nqstats;                             /* recorded so far */
 	uint32_t next_backend;
-	uv_loop_t *loop;        /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
+	uv_loop_t *loop; /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
+	struct lead_decider *decider; /* multi-shard decisions, a group per loop turn
+					 (lead_decide.c); NULL without a loop: inline */
 	uv_timer_t *lock_timer; /* lock waits' lock_timeout / deadlock_timeout (lead_cancel.c);
 				   NULL until first armed */
 	uint64_t lock_due_us;   /* when lock_timer fires (mur_now_us); 0: not armed */
@@ -557,6 +559,17 @@ void lead_stmt_close(lead_session *s);
 void lead_lock_wake_at(void *ctx, uint64_t due_us);
 /* Close the lock timer (lead_engine_destroy). */
 void lead_lock_timer_close(lead_engine *e);
+
+/* lead_decide.c: the decisions of the multi-shard commits of one loop
+ * turn, made durable with one fdatasync of the decision log after that
+ * turn's I/O callbacks (repl_decide_fn).  create opens the catalog's
+ * decision writer (NULL + err when it cannot); destroy closes its handles
+ * (after uv_run returned). */
+typedef struct lead_decider lead_decider;
+lead_decider *lead_decider_create(uv_loop_t *loop, catalog *cat, int fault_points, mur_error *err);
+void lead_decider_destroy(lead_decider *d);
+int lead_decide(void *ctx, const cat_decision *dec, repl_decided_cb done, void *arg,
+		mur_error *err);
 /* Check and normalize a value of a time setting in ms (statement_timeout):
  * out gets it as SHOW prints it ("2s", "1500ms", "0").  MUR_OK, or 22023. */
 int lead_setting_ms_check(const char *name, const char *value, char *out, size_t outsz,

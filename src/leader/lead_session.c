@@ -68,6 +68,7 @@ void lead_engine_destroy(lead_engine *e)
 		return;
 	lead_lock_timer_close(e);
 	repl_destroy(e->repl);
+	lead_decider_destroy(e->decider);
 	sqlite3_close(e->mem);
 	free(e);
 }
@@ -584,7 +585,22 @@ static int op_split(void *esess, const char *sql, int *n, char ***stmts, mur_err
  * parses in ~10 ms; below that the thread hop is not worth it). */
 #define LEAD_PARSE_OFFLOOP_BYTES (64 * 1024)
 
-void lead_engine_set_loop(lead_engine *e, uv_loop_t *loop) { e->loop = loop; }
+/* The loop also runs the decision writer (lead_decide.c); without it (the
+ * decision log cannot be opened) each decision is a synchronous=FULL
+ * catalog commit, as before the log. */
+void lead_engine_set_loop(lead_engine *e, uv_loop_t *loop)
+{
+	mur_error err;
+	e->loop = loop;
+	if (!loop || e->decider)
+		return;
+	if (!(e->decider = lead_decider_create(loop, e->cat, e->tr.fault != NULL, &err))) {
+		MLOG(WARN, "decide", "decisions recorded in the catalog one by one: %s",
+		     err.message);
+		return;
+	}
+	repl_set_decide(e->repl, lead_decide, e->decider);
+}
 
 static void stmt_free(lead_stmt *st)
 {

@@ -149,6 +149,19 @@ typedef struct repl_config {
  * in flight are not freed (destroy an idle context, as the leader does at
  * exit). */
 repl_ctx *repl_create(const repl_config *cfg, mur_error *err);
+
+/* A multi-shard COMMIT's decision, recorded by the owner (grouped with
+ * others): fn makes dec durable (txn_outcomes 'committed') and then calls
+ * done(arg, MUR_OK, NULL), or done(arg, MUR_ERR, err) when none of it is
+ * durable, on the loop thread and never before fn returned.  fn returns
+ * MUR_ERR (err; done never called) when it cannot take dec.  Without one
+ * (repl_set_decide never called: unit tests) the decision is recorded
+ * inline (cat_txn_outcome_put).  No marker of the transaction is sent
+ * before done(MUR_OK). */
+typedef void (*repl_decided_cb)(void *arg, int rc, const mur_error *err);
+typedef int (*repl_decide_fn)(void *ctx, const cat_decision *dec, repl_decided_cb done, void *arg,
+			      mur_error *err);
+void repl_set_decide(repl_ctx *c, repl_decide_fn fn, void *ctx);
 void repl_destroy(repl_ctx *c);
 void repl_set_write_pipeline(repl_ctx *c, int depth);
 int repl_write_pipeline(const repl_ctx *c);
@@ -506,7 +519,7 @@ typedef struct repl_commit_report {
 	uint64_t txid;
 	int nwrote;          /* shards with entries: markers written */
 	int two_phase;       /* the decision was recorded in the catalog first */
-	uint64_t decide_us;  /* recording it (one catalog fsync) */
+	uint64_t decide_us;  /* recording it (one fsync of the decision log) */
 	uint64_t markers_us; /* the markers, sent at once, until the last at quorum */
 	int marks_ok, marks_failed;
 } repl_commit_report;

@@ -75,6 +75,11 @@ void repl_destroy(repl_ctx *c)
 
 void repl_set_write_pipeline(repl_ctx *c, int depth) { c->write_pipeline = depth < 1 ? 1 : depth; }
 int repl_write_pipeline(const repl_ctx *c) { return c->write_pipeline; }
+void repl_set_decide(repl_ctx *c, repl_decide_fn fn, void *ctx)
+{
+	c->decide = fn;
+	c->decide_ctx = ctx;
+}
 
 int repl_connected(const repl_ctx *c, uint32_t node_id)
 {

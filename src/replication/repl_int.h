@@ -96,6 +96,8 @@ struct repl_ctx {
 	int fault_points;                            /* repl_config.fault_points */
 	void (*wake_at)(void *ctx, uint64_t due_us); /* repl_config.wake_at */
 	void *wake_ctx;
+	repl_decide_fn decide; /* repl_set_decide; NULL: decisions recorded inline */
+	void *decide_ctx;
 	repl_action_key actions[REPL_ACTIONS_MAX];
 	int nactions;
 	repl_rebuild rebuilds[REPL_REBUILDS_MAX];

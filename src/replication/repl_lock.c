@@ -431,37 +431,70 @@ static int part_wrote(repl_ctx *c, const repl_txn_part *pt)
 	       repl_shard_tip(c, pt->table_id, &t->shards[pt->shard], NULL) > pt->base_lsn;
 }
 
-/* Record tx committed in the catalog (fsync'd) before any marker: a
- * restarted leader then appends the markers that are missing instead of
- * presuming an abort.  MUR_ERR (tx->err) when it cannot be recorded. */
-static int record_decision(repl_ctx *c, repl_txn *tx)
+/* The participants of tx as txn_outcomes keeps them ("table:shard,…";
+ * cut with ",…" past n bytes: repl_outcome.c never trims such a row). */
+static void decision_parts(repl_ctx *c, const repl_txn *tx, char *parts, size_t n)
 {
-	char parts[512];
 	size_t len = 0;
-	mur_error why;
 	parts[0] = '\0';
 	for (int i = 0; i < tx->nparts; i++) {
 		if (!part_wrote(c, &tx->parts[i]))
 			continue;
-		if (len >= sizeof parts - 32) { /* cut: repl_outcome.c never trims it */
-			snprintf(parts + len, sizeof parts - len, ",…");
+		if (len >= n - 32) {
+			snprintf(parts + len, n - len, ",…");
 			break;
 		}
-		len += (size_t)snprintf(parts + len, sizeof parts - len, "%s%u:%u", len ? "," : "",
+		len += (size_t)snprintf(parts + len, n - len, "%s%u:%u", len ? "," : "",
 					tx->parts[i].table_id, tx->parts[i].shard);
 	}
-	if (cat_txn_outcome_put(c->cat, tx->id, "committed", parts, mur_wall_ms(), &why) !=
-	    MUR_OK) { /* certain: no decision, no marker; the undo follows */
+}
+
+static void send_markers(repl_ctx *c, repl_txn *tx);
+
+/* tx's decision is durable (rc MUR_OK) or certainly not (the group it was
+ * written with failed: nothing of it is recorded, no marker was sent, so
+ * tx is undone).  Durable: the markers go out. */
+static void decision_done(void *arg, int rc, const mur_error *why)
+{
+	repl_txn *tx = arg;
+	repl_ctx *c = tx->c;
+	if (rc != MUR_OK) {
 		tx->failed = 1;
 		mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
 			      "COMMIT failed, transaction %llu rolled back: its decision could not "
 			      "be recorded",
 			      (unsigned long long)tx->id);
-		mur_error_detail(&tx->err, "SQLSTATE %s: %s", why.sqlstate, why.message);
-		return MUR_ERR;
+		mur_error_detail(&tx->err, "SQLSTATE %s: %s", why->sqlstate, why->message);
+		txn_abort_undo(c, tx);
+		return;
 	}
 	tx->decided = 1;
-	return MUR_OK;
+	fault_point(c, "txn_after_decision");
+	tx->decided_us = mur_now_us();
+	if (fault_hold(c, "txn_hold_after_decision", tx))
+		return; /* the tick sends the markers (release_held) */
+	send_markers(c, tx);
+}
+
+/* Record tx committed (txn_outcomes, durable) before any marker: a
+ * restarted leader then appends the markers that are missing instead of
+ * presuming an abort.  With a decision writer (repl_set_decide: the
+ * leader's, which writes the decisions of one loop turn with one fdatasync
+ * of its decision log) decision_done follows later; without one it is
+ * written here. */
+static void record_decision(repl_ctx *c, repl_txn *tx)
+{
+	cat_decision d = {.txid = tx->id, .decided_ms = mur_wall_ms()};
+	mur_error why;
+	int rc;
+	decision_parts(c, tx, d.participants, sizeof d.participants);
+	if (c->decide) {
+		if (c->decide(c->decide_ctx, &d, decision_done, tx, &why) != MUR_OK)
+			decision_done(tx, MUR_ERR, &why);
+		return;
+	}
+	rc = cat_txn_outcome_put(c->cat, tx->id, "committed", d.participants, d.decided_ms, &why);
+	decision_done(tx, rc, &why);
 }
 
 /* Append tx's marker on every shard it wrote; tx may be finished (and
@@ -572,14 +605,8 @@ static void commit_start(repl_ctx *c, repl_txn *tx)
 	nwrote = txn_nwrote(c, tx);
 	if (nwrote > 1) { /* two-phase: every entry is prepared (at its quorum) */
 		fault_point(c, "txn_after_prepare");
-		if (record_decision(c, tx) != MUR_OK) {
-			txn_abort_undo(c, tx);
-			return;
-		}
-		fault_point(c, "txn_after_decision");
-		tx->decided_us = mur_now_us();
-		if (fault_hold(c, "txn_hold_after_decision", tx))
-			return; /* the tick sends the markers (release_held) */
+		record_decision(c, tx); /* the markers follow it (decision_done) */
+		return;
 	}
 	send_markers(c, tx);
 }

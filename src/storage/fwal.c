@@ -22,6 +22,7 @@
 #include "storage/fwal.h"
 
 #include "common/clock.h"
+#include "common/crc32.h"
 #include "common/log.h"
 #include "storage/replog.h"
 #include "storage/storage_int.h"
@@ -68,32 +69,6 @@ struct stor_fwal {
 	pthread_t thread;
 	int thread_started;
 };
-
-/* ---- CRC-32 (IEEE 802.3, reflected, as zlib) --------------------------- */
-
-static uint32_t crc_table[256];
-static pthread_once_t crc_once = PTHREAD_ONCE_INIT;
-
-static void crc_init(void)
-{
-	for (uint32_t i = 0; i < 256; i++) {
-		uint32_t c = i;
-		for (int k = 0; k < 8; k++)
-			c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-/* crc = running value (start with 0). */
-static uint32_t crc32_update(uint32_t crc, const void *p, size_t n)
-{
-	const unsigned char *b = p;
-	pthread_once(&crc_once, crc_init);
-	crc = ~crc;
-	while (n--)
-		crc = crc_table[(crc ^ *b++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
 
 static void put_u32(unsigned char *p, uint32_t v)
 {
@@ -302,7 +277,8 @@ static int scan_file(const char *path, fwal_rec_fn fn, void *arg, uint64_t *good
 		}
 		fwal_rec r;
 		if (fread(buf, 1, len, f) != len ||
-		    crc32_update(crc32_update(0, hdr + 8, 1), buf, len) != get_u32(hdr + 4) ||
+		    mur_crc32_update(mur_crc32_update(0, hdr + 8, 1), buf, len) !=
+			    get_u32(hdr + 4) ||
 		    decode(hdr[8], buf, len, &r) != 0) {
 			*torn = 1;
 			break;
@@ -708,8 +684,8 @@ static int fwal_append(stor_fwal *w, int type, const char *file, const unsigned 
 	memcpy(head + 10, file, nlen);
 	if (fixed_len)
 		memcpy(head + 10 + nlen, fixed, fixed_len);
-	uint32_t crc = crc32_update(0, head + 8, hlen - 8);
-	put_u32(head + 4, cs_len ? crc32_update(crc, cs, cs_len) : crc);
+	uint32_t crc = mur_crc32_update(0, head + 8, hlen - 8);
+	put_u32(head + 4, cs_len ? mur_crc32_update(crc, cs, cs_len) : crc);
 
 	pthread_mutex_lock(&w->mu);
 	if (w->broken) {

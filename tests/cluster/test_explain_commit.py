@@ -62,7 +62,7 @@ def test_explain_analyze_of_writes_names_the_commit_path(cluster):
         text = explain(conn, "UPDATE xc SET v = v + 1 WHERE id IN (%s)"
                        % ",".join(map(str, ids)))
         m = re.search(r"Commit: two-phase: (\d+) participants, decision recorded "
-                      r"\(([\d.]+) ms, one catalog fsync\), (\d+) markers "
+                      r"\(([\d.]+) ms, one decision-log fsync\), (\d+) markers "
                       r"\(1 round at quorum, ([\d.]+) ms\)", text)
         assert m, text
         assert int(m.group(1)) == len(ids) and int(m.group(3)) == len(ids), text

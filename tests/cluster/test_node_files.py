@@ -35,7 +35,8 @@ def test_local_cluster_files_are_private(cluster):
     conn.close()
     m = modes(cluster.dir)
     for must in ("leader/cluster.secret", "leader/catalog.db", "leader/catalog.db-wal",
-                 "leader/catalog.db-shm", "leader/murphy.log", "leader/murphy.pid",
+                 "leader/catalog.db-shm", "leader/catalog.db-decisions", "leader/murphy.log",
+                 "leader/murphy.pid",
                  "f1/cluster.secret", "f1/murphy.log", "f1/data", "local.conf"):
         assert must in m, (must, sorted(m))
     assert any(p.startswith("f1/data/") and p.endswith(".db") for p in m), sorted(m)
