@@ -57,7 +57,9 @@ struct repl_wop {
 	 * and a group that gives its members back reports nothing). */
 	repl_wop_state state;
 	int reported;
-	int early; /* a pipelined write answered at REPLICATING, before its quorum */
+	int early;    /* a pipelined write answered at REPLICATING, before its quorum */
+	int unsynced; /* the primary answered early (logged entry lsn, not yet durable):
+			 its durable answer is one of `pending`, and only it counts */
 	uint64_t entry_id;
 	uint64_t lsn;
 	exec_result primary; /* the primary's answer (rows, changes, changeset) */
@@ -732,7 +734,7 @@ static void op_reset(repl_wop *op)
 	exec_result_free(&op->primary);
 	exec_result_init(&op->primary);
 	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = op->unknown = 0;
-	op->failed = op->primary_in = op->primary_refused = op->noop = 0;
+	op->failed = op->primary_in = op->primary_refused = op->noop = op->unsynced = 0;
 	op->missing[0] = '\0';
 	memset(&op->err, 0, sizeof op->err);
 	op->fnext = op->next = NULL;
@@ -1252,13 +1254,81 @@ static void send_parallel(repl_wop *op, const exec_task *task, uint32_t primary,
 	}
 }
 
+/* The primary's early answer (exec_task.early): it ran the statement and
+ * committed entry n in SQLite, not yet durably.  It is the primary's
+ * answer for everything but the quorum: the APPLYs go out now and a
+ * pipelined write is answered now; the primary counts toward the quorum
+ * only with its durable answer (unsynced_done), one of `pending` until
+ * then.  An early answer the op cannot use as such (a changed-nothing
+ * run, an LSN the shard is not at) is left to the durable one, which
+ * handles it as before. */
+static void primary_early(void *arg, exec_result *res)
+{
+	wop_ref *ref = arg; /* kept: the final answer comes with it */
+	repl_wop *op = ref->op;
+	cat_shard *s = op_shard(op, NULL);
+	cat_placement *p = s ? cat_placement_on(s, ref->node_id) : NULL;
+	if (op->parallel || op->state != REPL_WOP_PRIMARY || res->failed || !s ||
+	    (res->blob.len == 0 && !op->marker) || res->lsn != s->committed_lsn + 1)
+		return;
+	exec_result_free(&op->primary);
+	op->primary = *res;
+	exec_result_init(res);
+	op->lsn = op->primary.lsn;
+	op->unsynced = 1;
+	op->pending++; /* the primary's durable answer */
+	op->acks = 0;
+	op->nholders = 0;
+	if (p) { /* it holds entry n (reads of the lock holder go there); not counted */
+		p->applied_lsn = op->lsn;
+		p->entry_id = op->entry_id;
+	}
+	wop_set_state(op, REPL_WOP_REPLICATING);
+	send_applies(op);
+	report_early(op);
+	check_decision(op);
+}
+
+/* The primary's durable answer after its early one: it holds entry n
+ * durably (count it), or it does not know (its fsync failed: 58030; its
+ * link or deadline was lost): its copy may hold n, so it is not counted,
+ * stays among the holders an undo must reach, and is DIVERGENT (recovery
+ * undoes it to the committed entry, or finds it holds that, when it
+ * reports), never CURRENT with an entry nobody knows is durable. */
+static void unsynced_done(repl_wop *op, cat_placement *p, uint32_t node_id, const exec_result *res)
+{
+	op->pending--;
+	op->unsynced = 0;
+	if (!res->failed && res->lsn == op->lsn && res->entry_id == op->entry_id) {
+		hold(op, p, node_id);
+	} else {
+		add_holder(op, node_id);
+		add_missing(op, cat_node_name(op->c->cat, node_id));
+		if (p)
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
+		MLOG(INFO, "repl", "%s (primary) answered entry %llu of shard %u early, then: %s",
+		     cat_node_name(op->c->cat, node_id), (unsigned long long)op->lsn, op->shard,
+		     res->failed ? res->err.message : "wrong lsn");
+	}
+	check_decision(op);
+}
+
 static void primary_done(void *arg, exec_result *res)
 {
 	uint32_t node_id;
 	cat_shard *s;
 	cat_placement *p;
-	repl_wop *op = take_ref(arg, &node_id, &s, &p);
+	repl_wop *op;
 
+	if (res->early) {
+		primary_early(arg, res);
+		return;
+	}
+	op = take_ref(arg, &node_id, &s, &p);
+	if (op->unsynced) {
+		unsynced_done(op, p, node_id, res);
+		return;
+	}
 	if (op->parallel) {
 		parallel_primary_done(op, s, p, node_id, res);
 		return;
@@ -1460,6 +1530,8 @@ static void start_primary(repl_wop *op, int piped)
 	task.entry_kind = op->marker ? EXEC_ENTRY_COMMIT : EXEC_ENTRY_DATA;
 	if (op->parallel)
 		task.lsn = op->base + 1; /* every copy logs it on top of base, or refuses */
+	else
+		task.early = 1; /* its APPLYs need not wait for the primary's fsync */
 	ref = malloc(sizeof *ref);
 	if (!ref) {
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");

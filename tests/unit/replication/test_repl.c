@@ -10,6 +10,11 @@
  *     only then; the copies that failed are LAGGING;
  *   - the per-shard runtime table finds what it made across growth and
  *     forgets a dropped table's shards only;
+ *   - the primary's early answer (committed in SQLite, not yet durable)
+ *     ships the APPLYs at once and answers a block's write at once, but
+ *     counts toward the quorum only with its durable answer; a durable
+ *     answer that fails (58030, a lost link) leaves the primary uncounted,
+ *     DIVERGENT, and among the copies an undo must reach;
  *   - a copy's staleness: the entries it lacks and the time since the
  *     first of them was decided, from the ring while it holds the entry,
  *     else an upper bound from the copy's last entry id; which copies a
@@ -37,6 +42,7 @@ typedef struct sent {
 	repl_task_cb cb;
 	void *arg;
 	int answered;
+	int early; /* the task asked for an early answer */
 } sent;
 
 static sent sends[SENT_MAX];
@@ -54,7 +60,8 @@ static int fake_send(void *ctx, uint32_t node_id, exec_task *task, repl_task_cb 
 				 .lsn = task->lsn,
 				 .entry_id = task->entry_id,
 				 .cb = cb,
-				 .arg = arg};
+				 .arg = arg,
+				 .early = task->early};
 	return MUR_OK;
 }
 
@@ -84,6 +91,23 @@ static void answer(int i, uint64_t lsn, int blob, const char *sqlstate)
 			mur_buf_put(&res.blob, "changeset", 9);
 	}
 	sends[i].answered = 1;
+	sends[i].cb(sends[i].arg, &res);
+	exec_result_free(&res);
+}
+
+/* Answer send i early: its statement ran and committed at lsn with a
+ * changeset, not yet durable (the final answer follows: answer()). */
+static void answer_early(int i, uint64_t lsn)
+{
+	exec_result res;
+	assert_false(sends[i].answered);
+	assert_true(sends[i].early);
+	exec_result_init(&res);
+	res.early = 1;
+	res.lsn = lsn;
+	res.entry_id = sends[i].entry_id;
+	res.changes = 1;
+	mur_buf_put(&res.blob, "changeset", 9);
 	sends[i].cb(sends[i].arg, &res);
 	exec_result_free(&res);
 }
@@ -228,6 +252,107 @@ static void test_undo_when_quorum_impossible(void **state)
 	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
 }
 
+static cat_placement *placement_of(int i)
+{
+	return cat_placement_on(&fx.t->shards[0], sends[i].node_id);
+}
+
+static void test_early_answer_ships_at_once(void **state)
+{
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	assert_true(sends[0].early); /* a shipped write asks for it */
+	answer_early(0, 1);
+	assert_int_equal(nsends, 3); /* the APPLYs go before the primary's fsync */
+	assert_int_equal(sends[1].kind, EXEC_TASK_APPLY);
+	assert_false(sends[1].early);
+	assert_int_equal(parked(), 1);
+	answer(1, 1, 0, NULL); /* one durable copy: the primary's is not counted yet */
+	assert_int_equal(reported, 0);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
+	answer(2, 1, 0, NULL); /* two durable replicas: the majority */
+	assert_int_equal(reported, 1);
+	assert_false(report_failed);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 1); /* the primary's durable answer */
+	answer(0, 1, 0, NULL);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+	assert_int_equal(placement_of(0)->state, CAT_PL_CURRENT);
+	assert_int_equal(placement_of(0)->applied_lsn, 1);
+}
+
+static void test_early_then_fsync_fails(void **state)
+{
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer_early(0, 1);
+	answer(1, 1, 0, NULL);
+	answer(0, 0, 0, "58030"); /* its WAL broke: n may be on it, not durably */
+	assert_int_equal(reported, 0);
+	assert_int_equal(placement_of(0)->state, CAT_PL_DIVERGENT);
+	answer(2, 0, 0, "58000");    /* 1 durable copy of the 2 needed: undo */
+	assert_int_equal(nsends, 5); /* on the replica that holds it, and on the primary */
+	assert_int_equal(sends[3].kind, EXEC_TASK_UNDO);
+	assert_int_equal(sends[4].kind, EXEC_TASK_UNDO);
+	assert_int_equal(sends[3].node_id, sends[1].node_id);
+	assert_int_equal(sends[4].node_id, sends[0].node_id);
+	answer(3, 0, 0, NULL);
+	assert_int_equal(reported, 0); /* the client hears after every undo */
+	answer(4, 0, 0, NULL);
+	assert_int_equal(reported, 1);
+	assert_true(report_failed);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+}
+
+static void test_early_then_primary_lost(void **state)
+{
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer_early(0, 1);
+	answer(0, 0, 0, SQLSTATE_CONNECTION_FAILURE); /* killed between its two answers */
+	assert_int_equal(placement_of(0)->state, CAT_PL_DIVERGENT);
+	assert_int_equal(reported, 0);
+	answer(1, 1, 0, NULL);
+	answer(2, 1, 0, NULL); /* decided at quorum by the replicas */
+	assert_int_equal(reported, 1);
+	assert_false(report_failed);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+}
+
+static void test_early_answers_a_pipelined_write(void **state)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 42, &err);
+	repl_write_facts facts = {.txn = tx, .pipelined = 1};
+	(void)state;
+	assert_non_null(tx);
+	assert_int_equal(repl_write(fx.c, fx.t, 0, REPL_QUORUM_MAJORITY,
+				    "UPDATE main.\"t\" SET id = id", &facts, NULL, 0, NULL, 0, 0,
+				    on_write, NULL, &err),
+			 MUR_OK);
+	answer_early(0, 1);
+	assert_int_equal(reported, 1); /* the client hears the primary's early answer */
+	assert_false(report_failed);
+	assert_int_equal(nsends, 3);
+	/* its own read goes to the primary, which holds the entry */
+	assert_int_equal(repl_read_gated_txn(fx.c, fx.t, 0, NULL, tx, on_resume, &resumed, &err),
+			 0);
+	assert_int_equal(repl_read_lsn(fx.c, fx.t, 0), 1);
+	answer(1, 1, 0, NULL);
+	answer(2, 1, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1); /* the replicas' quorum */
+	answer(0, 1, 0, NULL);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+	assert_int_equal(reported, 1);
+	repl_txn_commit(fx.c, tx, REPL_QUORUM_MAJORITY, NULL, NULL);
+	assert_int_equal(nsends, 6); /* the marker, to every copy */
+	for (int i = 3; i < 6; i++)
+		answer(i, 2, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 2);
+}
+
 static void test_shard_table(void **state)
 {
 	cat_table t2;
@@ -314,6 +439,11 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gate_lifts_at_quorum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_undo_when_quorum_impossible, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_answer_ships_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_then_fsync_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_then_primary_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_answers_a_pipelined_write, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_shard_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staleness, setup, teardown),
 	};
