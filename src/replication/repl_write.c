@@ -57,9 +57,10 @@ struct repl_wop {
 	 * and a group that gives its members back reports nothing). */
 	repl_wop_state state;
 	int reported;
-	int early;    /* a pipelined write answered at REPLICATING, before its quorum */
-	int unsynced; /* the primary answered early (logged entry lsn, not yet durable):
+	int early;      /* a pipelined write answered at REPLICATING, before its quorum */
+	int unsynced;   /* the primary answered early (logged entry lsn, not yet durable):
 			 its durable answer is one of `pending`, and only it counts */
+	int early_kept; /* `primary` holds the primary's early answer (rows, changeset) */
 	uint64_t entry_id;
 	uint64_t lsn;
 	exec_result primary; /* the primary's answer (rows, changes, changeset) */
@@ -735,6 +736,7 @@ static void op_reset(repl_wop *op)
 	exec_result_init(&op->primary);
 	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = op->unknown = 0;
 	op->failed = op->primary_in = op->primary_refused = op->noop = op->unsynced = 0;
+	op->early_kept = 0;
 	op->missing[0] = '\0';
 	memset(&op->err, 0, sizeof op->err);
 	op->fnext = op->next = NULL;
@@ -1254,6 +1256,23 @@ static void send_parallel(repl_wop *op, const exec_task *task, uint32_t primary,
 	}
 }
 
+/* Keep the primary's answer (rows, changes, changeset).  After an early
+ * answer that the op kept but could not act on (a changed-nothing run, an
+ * LSN the shard is not at), the rows and changeset are the early one's:
+ * the durable answer leaves them out. */
+static void keep_primary_answer(repl_wop *op, exec_result *res)
+{
+	if (op->early_kept) {
+		op->primary.lsn = res->lsn;
+		op->primary.entry_id = res->entry_id;
+		op->primary.changes = res->changes;
+		return;
+	}
+	exec_result_free(&op->primary);
+	op->primary = *res;
+	exec_result_init(res);
+}
+
 /* The primary's early answer (exec_task.early): it ran the statement and
  * committed entry n in SQLite, not yet durably.  It is the primary's
  * answer for everything but the quorum: the APPLYs go out now and a
@@ -1268,12 +1287,15 @@ static void primary_early(void *arg, exec_result *res)
 	repl_wop *op = ref->op;
 	cat_shard *s = op_shard(op, NULL);
 	cat_placement *p = s ? cat_placement_on(s, ref->node_id) : NULL;
-	if (op->parallel || op->state != REPL_WOP_PRIMARY || res->failed || !s ||
-	    (res->blob.len == 0 && !op->marker) || res->lsn != s->committed_lsn + 1)
+	if (op->parallel || op->state != REPL_WOP_PRIMARY || res->failed)
 		return;
-	exec_result_free(&op->primary);
+	exec_result_free(&op->primary); /* its rows: the durable answer has none */
 	op->primary = *res;
 	exec_result_init(res);
+	op->early_kept = 1;
+	if (!s || (op->primary.blob.len == 0 && !op->marker) ||
+	    op->primary.lsn != s->committed_lsn + 1)
+		return;
 	op->lsn = op->primary.lsn;
 	op->unsynced = 1;
 	op->pending++; /* the primary's durable answer */
@@ -1352,10 +1374,7 @@ static void primary_done(void *arg, exec_result *res)
 		op_done(op);
 		return;
 	}
-	/* keep the primary's answer (rows, changes, changeset) */
-	exec_result_free(&op->primary);
-	op->primary = *res;
-	exec_result_init(res);
+	keep_primary_answer(op, res);
 	if (!s) { /* the table was dropped: no copy left to replicate to */
 		wop_set_state(op, REPL_WOP_COMMITTED);
 		op_done(op);

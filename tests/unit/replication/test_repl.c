@@ -14,7 +14,9 @@
  *     ships the APPLYs at once and answers a block's write at once, but
  *     counts toward the quorum only with its durable answer; a durable
  *     answer that fails (58030, a lost link) leaves the primary uncounted,
- *     DIVERGENT, and among the copies an undo must reach;
+ *     DIVERGENT, and among the copies an undo must reach; an early answer
+ *     with nothing to ship still gives the client its rows (the durable
+ *     answer leaves them out);
  *   - a copy's staleness: the entries it lacks and the time since the
  *     first of them was decided, from the ring while it holds the entry,
  *     else an upper bound from the copy's last entry id; which copies a
@@ -97,9 +99,10 @@ static void answer(int i, uint64_t lsn, int blob, const char *sqlstate)
 
 /* Answer send i early: its statement ran and committed at lsn with a
  * changeset, not yet durable (the final answer follows: answer()). */
-static void answer_early(int i, uint64_t lsn)
+static void answer_early_rows(int i, uint64_t lsn, int blob)
 {
 	exec_result res;
+	mur_value v = mur_v_int(7);
 	assert_false(sends[i].answered);
 	assert_true(sends[i].early);
 	exec_result_init(&res);
@@ -107,10 +110,15 @@ static void answer_early(int i, uint64_t lsn)
 	res.lsn = lsn;
 	res.entry_id = sends[i].entry_id;
 	res.changes = 1;
-	mur_buf_put(&res.blob, "changeset", 9);
+	res.ncols = res.nrows = 1; /* a RETURNING row */
+	mur_row_put_value(&res.rows, &v);
+	if (blob)
+		mur_buf_put(&res.blob, "changeset", 9);
 	sends[i].cb(sends[i].arg, &res);
 	exec_result_free(&res);
 }
+
+static void answer_early(int i, uint64_t lsn) { answer_early_rows(i, lsn, 1); }
 
 typedef struct fixture {
 	catalog *cat;
@@ -120,6 +128,7 @@ typedef struct fixture {
 
 static fixture fx;
 static int resumed, reported, report_failed;
+static uint64_t report_nrows;
 static char report_sqlstate[6];
 
 static void on_resume(void *arg) { ++*(int *)arg; }
@@ -127,8 +136,9 @@ static void on_resume(void *arg) { ++*(int *)arg; }
 static void on_write(void *arg, repl_wop *op, int failed, const mur_error *err,
 		     const exec_result *primary)
 {
-	(void)arg, (void)op, (void)primary;
+	(void)arg, (void)op;
 	reported++;
+	report_nrows = primary ? primary->nrows : 0;
 	report_failed = failed;
 	snprintf(report_sqlstate, sizeof report_sqlstate, "%s", failed ? err->sqlstate : "");
 }
@@ -353,6 +363,20 @@ static void test_early_answers_a_pipelined_write(void **state)
 	assert_int_equal(fx.t->shards[0].committed_lsn, 2);
 }
 
+static void test_early_rows_kept_when_nothing_changed(void **state)
+{
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer_early_rows(0, 0, 0); /* RETURNING rows, no changeset: nothing to ship */
+	assert_int_equal(nsends, 1);
+	assert_int_equal(reported, 0);
+	answer(0, 0, 0, NULL); /* the durable answer carries no rows */
+	assert_int_equal(reported, 1);
+	assert_false(report_failed);
+	assert_int_equal(report_nrows, 1); /* the early answer's */
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+}
+
 static void test_shard_table(void **state)
 {
 	cat_table t2;
@@ -443,6 +467,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_early_then_fsync_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_then_primary_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_answers_a_pipelined_write, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_early_rows_kept_when_nothing_changed, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_shard_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staleness, setup, teardown),
