@@ -380,7 +380,7 @@ static void batch_early(void *arg, node_wb_item *list)
 		return;
 	for (node_wb_item *it = list; it; it = it->next) {
 		follower_task *ft = (follower_task *)((char *)it - offsetof(follower_task, witem));
-		if (!ft->task.early || ft->res.failed)
+		if (!ft->task.early || ft->task.kind != EXEC_TASK_WRITE || ft->res.failed)
 			continue;
 		if (!corked++)
 			net_conn_cork(leader);

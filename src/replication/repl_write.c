@@ -588,6 +588,16 @@ static int answer_lost(const exec_result *res)
 			       strcmp(res->err.sqlstate, SQLSTATE_QUERY_CANCELED) == 0);
 }
 
+/* Did a copy commit the entry in SQLite and then fail to make it durable
+ * (58030: its follower WAL's fsync failed)?  Its copy may hold the entry,
+ * or lose it in a crash: not LAGGING (catch-up would build on it) but
+ * DIVERGENT (recovery undoes it to the committed entry, or finds it holds
+ * that, when it reports). */
+static int io_failed(const exec_result *res)
+{
+	return res->failed && strcmp(res->err.sqlstate, SQLSTATE_IO_ERROR) == 0;
+}
+
 /* A failed op that some copy may still hold: the client must not read the
  * failure as "not applied".  While this leader runs, such a copy is rolled
  * back when it returns (it is ahead of the committed entry); a leader that
@@ -961,7 +971,7 @@ static void apply_done(void *arg, exec_result *res)
 	if (!res->failed && res->lsn == op->lsn) {
 		hold(op, p, node_id);
 	} else if (p) {
-		cat_placement_set_state(p, CAT_PL_LAGGING);
+		cat_placement_set_state(p, io_failed(res) ? CAT_PL_DIVERGENT : CAT_PL_LAGGING);
 		op->unknown += answer_lost(res);
 		add_missing(op, cat_node_name(op->c->cat, node_id));
 		MLOG(INFO, "repl", "%s missed entry %llu of shard %u: %s",
@@ -1131,7 +1141,7 @@ static void parallel_copy_done(void *arg, exec_result *res)
 	} else if (refused(res)) {
 		note_refusal(op, p, node_id, res);
 	} else if (p && !(res->failed && sql_error(&res->err)) && !(res->failed == 0)) {
-		cat_placement_set_state(p, CAT_PL_LAGGING);
+		cat_placement_set_state(p, io_failed(res) ? CAT_PL_DIVERGENT : CAT_PL_LAGGING);
 		op->unknown += answer_lost(res);
 		add_missing(op, cat_node_name(op->c->cat, node_id));
 	} else if (p && res->failed && sql_error(&res->err) && op->primary_in && !op->failed) {
@@ -1176,7 +1186,7 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 		return;
 	}
 	if (res->failed) {
-		if (answer_lost(res)) {
+		if (answer_lost(res) || io_failed(res)) {
 			op->unknown++;
 			if (p)
 				cat_placement_set_state(
@@ -1356,8 +1366,9 @@ static void primary_done(void *arg, exec_result *res)
 		return;
 	}
 	if (res->failed) {
-		op->unknown += answer_lost(res);
-		if (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 && p) {
+		op->unknown += answer_lost(res) || io_failed(res);
+		if (p && (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 ||
+			  io_failed(res))) {
 			/* it may have committed the entry before it was lost */
 			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			mur_error e2 = res->err;

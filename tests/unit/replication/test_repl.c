@@ -16,7 +16,8 @@
  *     answer that fails (58030, a lost link) leaves the primary uncounted,
  *     DIVERGENT, and among the copies an undo must reach; an early answer
  *     with nothing to ship still gives the client its rows (the durable
- *     answer leaves them out);
+ *     answer leaves them out); a primary whose only answer is 58030 may
+ *     hold the entry too: DIVERGENT, and the client hears 40003;
  *   - a copy's staleness: the entries it lacks and the time since the
  *     first of them was decided, from the ring while it holds the entry,
  *     else an upper bound from the copy's last entry id; which copies a
@@ -363,6 +364,19 @@ static void test_early_answers_a_pipelined_write(void **state)
 	assert_int_equal(fx.t->shards[0].committed_lsn, 2);
 }
 
+static void test_primary_fsync_failure_without_early_answer(void **state)
+{
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer(0, 0, 0, "58030");    /* committed in SQLite, its WAL broke: may hold it */
+	assert_int_equal(nsends, 1); /* nothing shipped */
+	assert_int_equal(reported, 1);
+	assert_true(report_failed);
+	assert_string_equal(report_sqlstate, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN);
+	assert_int_equal(placement_of(0)->state, CAT_PL_DIVERGENT); /* not left current */
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+}
+
 static void test_early_rows_kept_when_nothing_changed(void **state)
 {
 	(void)state;
@@ -470,6 +484,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_early_rows_kept_when_nothing_changed, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_primary_fsync_failure_without_early_answer,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shard_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staleness, setup, teardown),
 	};
