@@ -1678,9 +1678,9 @@ static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop
 
 /* May op, a transaction's first on the shard (it takes the lock), start
  * behind the ops in flight?  When each of them is committed with its
- * primary's answer in (only slower copies' answers are out) and no
- * exclusive op runs: the lock's base is decided (repl_lock.c, invariant
- * 2), and the primary holds it.  Copies receive op's entry after the
+ * primary's answer in (its durable one, after an early one: only slower
+ * copies' answers are out) and no exclusive op runs: the lock's base is
+ * decided (repl_lock.c, invariant 2), and the primary holds it.  Copies receive op's entry after the
  * others and refuse it if they lack one (the LSN check). */
 static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *op,
 			     const cat_placement *p)
@@ -1689,7 +1689,7 @@ static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *
 	if (rt->lock || !op->facts.txn || op->exclusive || rt->busy >= c->write_pipeline)
 		return 0;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x->state != REPL_WOP_COMMITTED ||
+		if (x->state != REPL_WOP_COMMITTED || x->unsynced ||
 		    (x->parallel && (!x->primary_in || x->primary_refused)))
 			return 0;
 	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);

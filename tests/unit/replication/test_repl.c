@@ -292,6 +292,36 @@ static void test_early_answer_ships_at_once(void **state)
 	assert_int_equal(placement_of(0)->applied_lsn, 1);
 }
 
+static void test_lock_waits_for_the_primary_durable_answer(void **state)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 43, &err);
+	repl_write_facts facts = {.txn = tx, .pipelined = 1};
+	(void)state;
+	assert_non_null(tx);
+	assert_int_equal(write_one(), MUR_OK);
+	answer_early(0, 1);
+	answer(1, 1, 0, NULL);
+	answer(2, 1, 0, NULL); /* committed by the replicas; the primary still syncs */
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	assert_int_equal(repl_write(fx.c, fx.t, 0, REPL_QUORUM_MAJORITY,
+				    "UPDATE main.\"t\" SET id = id", &facts, NULL, 0, NULL, 0, 0,
+				    on_write, NULL, &err),
+			 MUR_OK);
+	assert_int_equal(nsends, 3); /* a lock's base needs the primary's durable copy */
+	answer(0, 1, 0, NULL);
+	assert_int_equal(nsends, 4);
+	assert_int_equal(sends[3].kind, EXEC_TASK_WRITE);
+	answer_early(3, 2);
+	answer(3, 2, 0, NULL);
+	answer(4, 2, 0, NULL);
+	answer(5, 2, 0, NULL);
+	repl_txn_commit(fx.c, tx, REPL_QUORUM_MAJORITY, NULL, NULL);
+	for (int i = 6; i < nsends; i++)
+		answer(i, 3, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 3);
+}
+
 static void test_early_then_fsync_fails(void **state)
 {
 	(void)state;
@@ -478,6 +508,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gate_lifts_at_quorum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_undo_when_quorum_impossible, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_answer_ships_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_waits_for_the_primary_durable_answer,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_then_fsync_fails, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_then_primary_lost, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_early_answers_a_pipelined_write, setup,
