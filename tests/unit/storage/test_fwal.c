@@ -87,23 +87,20 @@ static void create_placement(stor_dir *d, const char *file)
 }
 
 /* Commit the open transaction of db with entry e logged (task_run.c's
- * order: prepare, COMMIT, then the WAL record). */
-static void commit_logged(stor_db *db, stor_entry *e, uint64_t lsn)
-{
-	mur_error err;
-	must(stor_fwal_prepare_commit(db, 1, e->len, &err), &err);
-	must(stor_commit(db, &err), &err);
-	e->lsn = lsn;
-	must(stor_fwal_log_entry(db, e, &err), &err);
-}
-
-/* The same, returning what logging the record gave (err filled). */
+ * order: prepare, COMMIT, then the WAL record); returns what logging the
+ * record gave (err filled). */
 static int commit_logged_rc(stor_db *db, stor_entry *e, uint64_t lsn, mur_error *err)
 {
 	must(stor_fwal_prepare_commit(db, 1, e->len, err), err);
 	must(stor_commit(db, err), err);
 	e->lsn = lsn;
 	return stor_fwal_log_entry(db, e, err);
+}
+
+static void commit_logged(stor_db *db, stor_entry *e, uint64_t lsn)
+{
+	mur_error err;
+	must(commit_logged_rc(db, e, lsn, &err), &err);
 }
 
 /* One captured write on file (the primary's path in task_run.c), an entry
