@@ -23,7 +23,9 @@
  *                     (QUERY or SHUFFLE_SEND) in `reads` with that id (its SQLite query stops at its
  *                     next progress check: task_run.h), answers at once
  *   small WRITE/APPLY a write batch on the loop thread, one fsync per batch
- *                     (follower/write_batch.h; group commit on)
+ *                     (follower/write_batch.h; group commit on); a WRITE
+ *                     that asks for it (exec_task.early) gets an early
+ *                     RESULT once it committed, before the fsync
  *   quick query       on the loop thread when its placement is free
  *   anything else     exec_task_run on the libuv thread pool (placement
  *                     locks serialize tasks per shard)
