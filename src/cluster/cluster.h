@@ -70,7 +70,11 @@
 
 typedef struct clu_leader clu_leader;
 
-/* Called exactly once per accepted task.  res is owned by clu and freed
+/* Called exactly once per accepted task with its final result, and before
+ * that once more with res->early set when the task asked for an early
+ * answer (exec_task.early) and the follower gave one; then the final call
+ * still follows (its answer, or the link's loss or the deadline).  res is
+ * owned by clu and freed
  * (exec_result_free) after cb returns; to keep its rows, move them out:
  * `*mine = *res; exec_result_init(res);`.  res->failed with SQLSTATE
  * 08006 and message `lost connection to follower "f2" while it ran a
@@ -122,8 +126,8 @@ int clu_leader_port(const clu_leader *l);
 int clu_node_connected(clu_leader *l, uint32_t node_id);
 
 /* Send task to node_id.  Sets task->id (unique per leader), encodes and
- * sends it; cb(arg, res) follows later, exactly once.  Returns an error
- * instead (cb never called) when the node is unknown or not connected
+ * sends it; cb(arg, res) follows later, exactly once with the final
+ * result (after an early one: above).  Returns an error instead (cb never called) when the node is unknown or not connected
  * (08006 `follower "f2" is not connected`), too many tasks are in flight,
  * or the frame cannot be queued.  task is not retained: the caller may
  * free it as soon as this returns. */

@@ -15,7 +15,7 @@
  * frames is shut down, because tasks and results it swallowed would
  * otherwise be waited for forever.
  *
- * Follower↔follower partitions and kill/pause are FAULT tasks
+ * Follower↔follower partitions, kill/pause and fsync are FAULT tasks
  * (follower/fault.c runs them); their results are only logged.
  */
 #include "cluster/fault.h"
@@ -325,6 +325,39 @@ static int cmd_delay(clu_leader *l, const fault_cmd *fc, char *reply, size_t sz,
 	return MUR_OK;
 }
 
+/* fsync NODE MS | fsync NODE fail: the follower's WAL group fsyncs (its
+ * durable answers) slowed, or the next one failed (follower/fault.h). */
+static int cmd_fsync(clu_leader *l, const fault_cmd *fc, char *reply, size_t sz, mur_error *err)
+{
+	const cat_node *cn;
+	char text[64];
+	double ms = 0;
+	int fail;
+
+	if (fc->n != 3)
+		return usage_error(err, "fsync takes a follower and milliseconds, or \"fail\"");
+	if (!(cn = follower_named(l, fc->w[1], err)))
+		return MUR_ERR;
+	fail = strcmp(fc->w[2], "fail") == 0;
+	if (!fail && !number(fc->w[2], 0, CLU_FAULT_FSYNC_MS_MAX, 0, &ms))
+		return usage_error(err,
+				   "fsync: \"%s\" is not \"fail\" or a whole number of ms in "
+				   "[0, 60000]",
+				   fc->w[2]);
+	if (fail)
+		snprintf(text, sizeof text, "fsync fail");
+	else
+		snprintf(text, sizeof text, "fsync %u", (unsigned)ms);
+	if (send_fault(l, cn, text, err) != MUR_OK)
+		return MUR_ERR;
+	if (fail)
+		snprintf(reply, sz, "fsync: the next WAL fsync of follower %s fails", cn->name);
+	else
+		snprintf(reply, sz, "fsync: each WAL fsync of follower %s takes %u ms more",
+			 cn->name, (unsigned)ms);
+	return MUR_OK;
+}
+
 static int cmd_heal(clu_leader *l, char *reply, size_t sz, mur_error *err)
 {
 	int closed = 0, sent = 0, cleared = 0;
@@ -371,6 +404,8 @@ int clu_fault_command(clu_leader *l, const char *cmd, char *reply, size_t replys
 		rc = cmd_partition(l, &fc, reply, replysz, err);
 	else if (!strcmp(fc.w[0], "delay"))
 		rc = cmd_delay(l, &fc, reply, replysz, err);
+	else if (!strcmp(fc.w[0], "fsync"))
+		rc = cmd_fsync(l, &fc, reply, replysz, err);
 	else if (!strcmp(fc.w[0], "heal") && fc.n == 1)
 		rc = cmd_heal(l, reply, replysz, err);
 	else

@@ -18,11 +18,17 @@
  *                         each drops its traffic to the other's address
  *   delay NODE MS         frames to and from NODE are held MS ms on the
  *                         leader (0 clears; <= NET_FAULT_DELAY_MS_MAX)
+ *   fsync NODE MS         FAULT task "fsync MS": each group fsync of NODE's
+ *                         follower WAL (its writes' durability) takes MS ms
+ *                         more (0 clears; <= CLU_FAULT_FSYNC_MS_MAX)
+ *   fsync NODE fail       FAULT task "fsync fail": NODE's next WAL group
+ *                         fsync fails (its WAL breaks: 58030 to the writes
+ *                         waiting for it)
  *   heal                  clear every leader-side policy; connections that
  *                         dropped frames are closed (tasks lost in the
  *                         partition fail with 08006 instead of hanging and
  *                         the follower reconnects); FAULT "heal" to every
- *                         connected follower
+ *                         connected follower (it also clears an fsync delay)
  *
  * The command returns at once: FAULT tasks are sent, not waited for (kill
  * and pause would not answer anyway); their failures are logged.  reply
@@ -42,10 +48,12 @@
 #include <stddef.h>
 
 #define CLU_FAULT_PAUSE_S_MAX 3600
+/* A slowed fsync beyond a minute would only look like a dead disk. */
+#define CLU_FAULT_FSYNC_MS_MAX 60000
 #define CLU_FAULT_REPLY_MAX 512
 #define CLU_FAULT_USAGE                                                                            \
-	"usage: kill NODE | pause NODE SECONDS | partition A B | delay NODE MS | heal "            \
-	"(NODE is a follower name; A or B may be leader)"
+	"usage: kill NODE | pause NODE SECONDS | partition A B | delay NODE MS | "                 \
+	"fsync NODE MS|fail | heal (NODE is a follower name; A or B may be leader)"
 
 int clu_fault_command(clu_leader *l, const char *cmd, char *reply, size_t replysz, mur_error *err);
 

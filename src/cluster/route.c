@@ -6,6 +6,10 @@
  * the list exactly once, which is what makes "cb is called exactly once"
  * true:
  *   RESULT with its id arrives      → cb(decoded result)
+ *   an early RESULT (res.early: the task asked for one, exec_task.early)
+ *                                   → cb(decoded result), the entry stays:
+ *                                     the final RESULT, the link's loss or
+ *                                     the deadline follows as above
  *   the link closes / leader stops  → cb(failed result, 08006)
  *   its deadline passes             → cb(failed result, 57014)
  * Entries are removed from the list before cb runs, so cb may send more
@@ -76,6 +80,12 @@ void clu_route_result(clu_link *k, const char *payload, size_t len)
 	if (!p) {
 		MLOG(WARN, "cluster", "follower %s answered task %llu, which is not pending",
 		     k->node->name, (unsigned long long)res.task_id);
+		exec_result_free(&res);
+		return;
+	}
+	if (res.early) { /* the final answer follows: the task stays pending */
+		res.task_id = p->task_id;
+		p->cb(p->arg, &res);
 		exec_result_free(&res);
 		return;
 	}

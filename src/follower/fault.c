@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "net/net.h"
+#include "storage/fwal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -34,6 +35,8 @@
 /* Second SIGCONT after the first, in case SIGSTOP landed after it. */
 #define NODE_FAULT_RECONT_MS 200
 #define NODE_FAULT_FDS_MAX 4096
+/* A slowed fsync beyond a minute would only look like a dead disk. */
+#define NODE_FAULT_FSYNC_MS_MAX 60000
 
 typedef struct pause_req {
 	uv_timer_t timer;
@@ -126,6 +129,29 @@ static int do_pause(uv_loop_t *loop, const char *arg, exec_result *res)
 	return MUR_OK;
 }
 
+/* fsync MS | fsync fail: slow every WAL group fsync, or fail the next. */
+static int do_fsync(const char *arg, exec_result *res)
+{
+	char *end;
+	long ms = 0;
+	char text[96];
+
+	if (strcmp(arg, "fail") == 0) {
+		stor_fwal_fault(0, 1);
+		MLOG(WARN, "fault", "the next follower WAL fsync fails");
+		answer(res, "the next WAL fsync fails");
+		return MUR_OK;
+	}
+	ms = strtol(arg, &end, 10);
+	if (end == arg || *end || ms < 0 || ms > NODE_FAULT_FSYNC_MS_MAX)
+		return fail(res, "fsync: \"%s\" is not \"fail\" or ms in [0, 60000]", arg);
+	stor_fwal_fault((uint32_t)ms, 0);
+	MLOG(WARN, "fault", "each follower WAL fsync takes %ld ms more", ms);
+	snprintf(text, sizeof text, "each WAL fsync takes %ld ms more", ms);
+	answer(res, text);
+	return MUR_OK;
+}
+
 int node_fault_apply(uv_loop_t *loop, const exec_task *t, exec_result *res)
 {
 	const char *cmd = t->sql ? t->sql : "";
@@ -149,9 +175,12 @@ int node_fault_apply(uv_loop_t *loop, const exec_task *t, exec_result *res)
 		answer(res, text);
 		return MUR_OK;
 	}
+	if (strncmp(cmd, "fsync ", 6) == 0)
+		return do_fsync(cmd + 6, res);
 	if (strcmp(cmd, "heal") == 0) {
 		int n = net_fault_blocked_count();
 		net_fault_unblock_all();
+		stor_fwal_fault(0, 0);
 		if (n)
 			MLOG(WARN, "fault", "healed %d partition(s)", n);
 		snprintf(text, sizeof text, "healed %d partition(s)", n);

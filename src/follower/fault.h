@@ -12,7 +12,12 @@
  *   partition ADDR    drop every frame on our connections to ADDR (a
  *                     peer's node address), present and future
  *                     (net_fault_block_addr)
- *   heal              lift every partition (net_fault_unblock_all)
+ *   fsync MS          every group fsync of the follower WAL takes MS ms
+ *                     more (0 clears: stor_fwal_fault)
+ *   fsync fail        the next group fsync of the follower WAL fails (the
+ *                     WAL breaks: the writes waiting for it get 58030)
+ *   heal              lift every partition (net_fault_unblock_all) and the
+ *                     fsync delay
  *
  * Call node_fault_apply on the loop thread (it arms a timer for pause and
  * changes the loop thread's net fault state), then send res as the task's

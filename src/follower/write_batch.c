@@ -3,7 +3,8 @@
  * groups (write_batch.h has the flow, drawn).
  *
  * Invariants (loop thread only): queued and held items have not run; an
- * item that ran is answered only after stor_fwal_defer_end returned; items
+ * item that ran is answered (finally) only after stor_fwal_defer_end
+ * returned, early (early()) only after every item of its batch ran; items
  * are answered in the order they ran; items of one placement run in the
  * order they arrived (the leader pipelines a shard's writes: entry n+1 may
  * arrive while n waits for its placement's lock).
@@ -31,6 +32,7 @@ struct node_wbatch {
 	uv_loop_t *loop;
 	stor_dir *stor;
 	node_wb_done_fn done;
+	node_wb_early_fn early;
 	node_wb_wait_fn wait;
 	void *arg;
 	uv_idle_t idle; /* runs the queue at the loop's next turn */
@@ -101,6 +103,8 @@ static void run_items(node_wbatch *b)
 	b->held = held;
 	if (held.head)
 		uv_timer_start(&b->retry, retry_held, WRITE_BATCH_RETRY_MS, 0);
+	if (ran.head && b->early)
+		b->early(b->arg, ran.head); /* committed, not yet durable */
 	if (stor_fwal_defer_end(&err) != MUR_OK)
 		for (it = ran.head; it; it = it->next)
 			if (!it->res->failed) { /* committed, not known durable */
@@ -127,7 +131,7 @@ static void retry_held(uv_timer_t *h)
 }
 
 node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn done,
-			     node_wb_wait_fn wait, void *arg)
+			     node_wb_early_fn early, node_wb_wait_fn wait, void *arg)
 {
 	node_wbatch *b = calloc(1, sizeof *b);
 	if (!b)
@@ -135,6 +139,7 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
 	b->loop = loop;
 	b->stor = stor;
 	b->done = done;
+	b->early = early;
 	b->wait = wait;
 	b->arg = arg;
 	uv_idle_init(loop, &b->idle);

@@ -33,6 +33,12 @@
  * before its record is durable; if the WAL fails, every item of the batch
  * that committed fails with 58030.  (Overlapping a batch with the previous
  * one's fsync on a pool thread was measured: no faster, more CPU.)
+ *
+ * Early answers: once every item of the batch ran and before the fsync,
+ * early() gets the items that ran (in order); the owner may answer those
+ * whose leader asked for it (exec_task.early: a primary's WRITE) with
+ * everything but durability.  done() still answers every item after the
+ * fsync, in the same order, so a placement's answers keep their order.
  */
 #ifndef FOLLOWER_WRITE_BATCH_H
 #define FOLLOWER_WRITE_BATCH_H
@@ -52,6 +58,10 @@ typedef struct node_wb_item {
  * order. */
 typedef void (*node_wb_done_fn)(void *arg, node_wb_item *list);
 
+/* Called on the loop thread with the items that ran, in order, after
+ * they committed in SQLite and before their records are durable. */
+typedef void (*node_wb_early_fn)(void *arg, node_wb_item *list);
+
 /* Called on the loop thread before an item runs: 1 holds it (and the
  * items of its placement behind it) for the next try, 0 lets it run.  The
  * follower holds a write while a read that arrived before it has not yet
@@ -60,9 +70,10 @@ typedef int (*node_wb_wait_fn)(void *arg, const node_wb_item *it);
 
 typedef struct node_wbatch node_wbatch;
 
-/* wait may be NULL (never hold); done and wait get arg. */
+/* wait and early may be NULL (never hold, no early answers); done, early
+ * and wait get arg. */
 node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn done,
-			     node_wb_wait_fn wait, void *arg);
+			     node_wb_early_fn early, node_wb_wait_fn wait, void *arg);
 /* 1 when t goes through write batches: a small WRITE (with capture) or
  * APPLY.  (With the follower WAL off each commits with its own fsync.) */
 int node_wbatch_takes(const exec_task *t);

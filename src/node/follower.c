@@ -23,7 +23,9 @@
  *                     (QUERY or SHUFFLE_SEND) in `reads` with that id (its SQLite query stops at its
  *                     next progress check: task_run.h), answers at once
  *   small WRITE/APPLY a write batch on the loop thread, one fsync per batch
- *                     (follower/write_batch.h; group commit on)
+ *                     (follower/write_batch.h; group commit on); a WRITE
+ *                     that asks for it (exec_task.early) gets an early
+ *                     RESULT once it committed, before the fsync
  *   quick query       on the loop thread when its placement is free
  *   anything else     exec_task_run on the libuv thread pool (placement
  *                     locks serialize tasks per shard)
@@ -362,6 +364,37 @@ static void batch_done(void *arg, node_wb_item *list)
 		task_done(&ft->work, 0);
 	}
 	if (leader)
+		net_conn_uncork(leader);
+}
+
+/* A batch ran, its records are not durable yet: answer early the WRITEs
+ * whose leader asked for it (exec_task.early) and that committed, one
+ * frame each, in one socket write; their final answers (after the fsync,
+ * batch_done) then carry no rows and no changeset.  With the follower WAL
+ * off or broken a write was durable when it committed: one answer. */
+static void batch_early(void *arg, node_wb_item *list)
+{
+	follower *f = arg;
+	net_conn *leader = clu_member_conn(f->member);
+	int corked = 0;
+	mur_error err;
+	if (f->stopping || !leader || !stor_fwal_on(f->stor))
+		return;
+	for (node_wb_item *it = list; it; it = it->next) {
+		follower_task *ft = (follower_task *)((char *)it - offsetof(follower_task, witem));
+		if (!ft->task.early || ft->task.kind != EXEC_TASK_WRITE || ft->res.failed)
+			continue;
+		if (!corked++)
+			net_conn_cork(leader);
+		ft->res.early = 1;
+		clu_member_send_result(f->member, ft->gen, &ft->res, &err);
+		ft->res.early = 0;
+		mur_buf_reset(&ft->res.rows);
+		mur_buf_reset(&ft->res.blob);
+		ft->res.nrows = 0;
+		ft->res.ncols = 0;
+	}
+	if (corked)
 		net_conn_uncork(leader);
 }
 
@@ -735,7 +768,7 @@ static int start_loop_parts(follower *f, const follower_args *a, const net_hello
 		return -1;
 	}
 	node_peer_server_set_shuffle(f->peer, f->shuffle);
-	f->wbatch = node_wbatch_new(&f->loop, f->stor, batch_done, write_waits,
+	f->wbatch = node_wbatch_new(&f->loop, f->stor, batch_done, batch_early, write_waits,
 				    f); /* NULL: all on the pool */
 	if (clu_member_start(&f->loop, a->join, hello, &mcbs, f, &f->member, &err) != MUR_OK) {
 		MLOG(ERROR, "follower", "%s", err.message);

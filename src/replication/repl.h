@@ -31,7 +31,14 @@
  *   PRIMARY      the WRITE went to the primary (a row insert: to every
  *                current copy); no entry known yet
  *   REPLICATING  entry n is logged on a copy (the primary's answer; a row
- *                insert: any copy's) and shipped; waiting for the quorum
+ *                insert: any copy's) and shipped; waiting for the quorum.
+ *                A shipped WRITE asks the primary to answer twice
+ *                (exec_task.early): at its early answer (entry n committed
+ *                in SQLite, not yet durable) the op enters REPLICATING and
+ *                the APPLYs go out; the primary's durable answer is one of
+ *                the answers it waits for and the only one that counts it
+ *                toward the quorum (failed: the primary is not counted, is
+ *                DIVERGENT and is among the copies an undo reaches)
  *   FAILING      it will not commit (its error is kept); waiting for the
  *                answers in flight (and those of the ops behind it) to know
  *                which copies hold entry n
@@ -71,9 +78,10 @@
  *
  * Pipelined writes (a transaction block's statements, facts.pipelined).
  * A statement is answered at REPLICATING: once the primary ran it and
- * logged its entry (the answer is the primary's: rows affected, RETURNING
- * rows), without waiting for the copies' APPLYs, or for the other copies'
- * answers to a row insert that every copy runs at once.
+ * logged its entry (the answer is the primary's early one: rows affected,
+ * RETURNING rows; its fsync is not waited for), without waiting for the
+ * copies' APPLYs, or for the other copies' answers to a row insert that
+ * every copy runs at once.
  * The op stays in flight until its quorum decides it.  The transaction
  * holds the shard's lock, so nobody else reads or writes the entry
  * meanwhile; its own reads go to the primary, which holds it
@@ -110,8 +118,9 @@ typedef void (*repl_task_cb)(void *arg, exec_result *res);
 /* How replication reaches followers: the leader's transport (lead.h's
  * lead_transport has the same send and connected).  send() follows
  * clu_send_task's contract: on MUR_OK, cb is called exactly once later
- * (the result is owned by the caller of cb and valid only during cb); on
- * error cb is never called. */
+ * with the final result, and before it once with res->early set when the
+ * task asked for an early answer and got one (the result is owned by the
+ * caller of cb and valid only during cb); on error cb is never called. */
 typedef struct repl_transport {
 	int (*send)(void *ctx, uint32_t node_id, exec_task *task, repl_task_cb cb, void *arg,
 		    mur_error *err);

@@ -57,7 +57,10 @@ struct repl_wop {
 	 * and a group that gives its members back reports nothing). */
 	repl_wop_state state;
 	int reported;
-	int early; /* a pipelined write answered at REPLICATING, before its quorum */
+	int early;      /* a pipelined write answered at REPLICATING, before its quorum */
+	int unsynced;   /* the primary answered early (logged entry lsn, not yet durable):
+			 its durable answer is one of `pending`, and only it counts */
+	int early_kept; /* `primary` holds the primary's early answer (rows, changeset) */
 	uint64_t entry_id;
 	uint64_t lsn;
 	exec_result primary; /* the primary's answer (rows, changes, changeset) */
@@ -637,6 +640,16 @@ static int answer_lost(const exec_result *res)
 			       strcmp(res->err.sqlstate, SQLSTATE_QUERY_CANCELED) == 0);
 }
 
+/* Did a copy commit the entry in SQLite and then fail to make it durable
+ * (58030: its follower WAL's fsync failed)?  Its copy may hold the entry,
+ * or lose it in a crash: not LAGGING (catch-up would build on it) but
+ * DIVERGENT (recovery undoes it to the committed entry, or finds it holds
+ * that, when it reports). */
+static int io_failed(const exec_result *res)
+{
+	return res->failed && strcmp(res->err.sqlstate, SQLSTATE_IO_ERROR) == 0;
+}
+
 /* A failed op that some copy may still hold: the client must not read the
  * failure as "not applied".  While this leader runs, such a copy is rolled
  * back when it returns (it is ahead of the committed entry); a leader that
@@ -784,7 +797,8 @@ static void op_reset(repl_wop *op)
 	exec_result_free(&op->primary);
 	exec_result_init(&op->primary);
 	op->acks = op->pending = op->undo_pending = op->nholders = op->nrefusers = op->unknown = 0;
-	op->failed = op->primary_in = op->primary_refused = op->noop = 0;
+	op->failed = op->primary_in = op->primary_refused = op->noop = op->unsynced = 0;
+	op->early_kept = 0;
 	op->missing[0] = '\0';
 	memset(&op->err, 0, sizeof op->err);
 	op->fnext = op->next = NULL;
@@ -1009,7 +1023,7 @@ static void apply_done(void *arg, exec_result *res)
 	if (!res->failed && res->lsn == op->lsn) {
 		hold(op, p, node_id);
 	} else if (p) {
-		cat_placement_set_state(p, CAT_PL_LAGGING);
+		cat_placement_set_state(p, io_failed(res) ? CAT_PL_DIVERGENT : CAT_PL_LAGGING);
 		op->unknown += answer_lost(res);
 		add_missing(op, cat_node_name(op->c->cat, node_id));
 		MLOG(INFO, "repl", "%s missed entry %llu of shard %u: %s",
@@ -1179,7 +1193,7 @@ static void parallel_copy_done(void *arg, exec_result *res)
 	} else if (refused(res)) {
 		note_refusal(op, p, node_id, res);
 	} else if (p && !(res->failed && sql_error(&res->err)) && !(res->failed == 0)) {
-		cat_placement_set_state(p, CAT_PL_LAGGING);
+		cat_placement_set_state(p, io_failed(res) ? CAT_PL_DIVERGENT : CAT_PL_LAGGING);
 		op->unknown += answer_lost(res);
 		add_missing(op, cat_node_name(op->c->cat, node_id));
 	} else if (p && res->failed && sql_error(&res->err) && op->primary_in && !op->failed) {
@@ -1224,7 +1238,7 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 		return;
 	}
 	if (res->failed) {
-		if (answer_lost(res)) {
+		if (answer_lost(res) || io_failed(res)) {
 			op->unknown++;
 			if (p)
 				cat_placement_set_state(
@@ -1304,20 +1318,109 @@ static void send_parallel(repl_wop *op, const exec_task *task, uint32_t primary,
 	}
 }
 
+/* Keep the primary's answer (rows, changes, changeset).  After an early
+ * answer that the op kept but could not act on (a changed-nothing run, an
+ * LSN the shard is not at), the rows and changeset are the early one's:
+ * the durable answer leaves them out. */
+static void keep_primary_answer(repl_wop *op, exec_result *res)
+{
+	if (op->early_kept) {
+		op->primary.lsn = res->lsn;
+		op->primary.entry_id = res->entry_id;
+		op->primary.changes = res->changes;
+		return;
+	}
+	exec_result_free(&op->primary);
+	op->primary = *res;
+	exec_result_init(res);
+}
+
+/* The primary's early answer (exec_task.early): it ran the statement and
+ * committed entry n in SQLite, not yet durably.  It is the primary's
+ * answer for everything but the quorum: the APPLYs go out now and a
+ * pipelined write is answered now; the primary counts toward the quorum
+ * only with its durable answer (unsynced_done), one of `pending` until
+ * then.  An early answer the op cannot use as such (a changed-nothing
+ * run, an LSN the shard is not at) is left to the durable one, which
+ * handles it as before. */
+static void primary_early(void *arg, exec_result *res)
+{
+	wop_ref *ref = arg; /* kept: the final answer comes with it */
+	repl_wop *op = ref->op;
+	cat_shard *s = op_shard(op, NULL);
+	cat_placement *p = s ? cat_placement_on(s, ref->node_id) : NULL;
+	if (op->parallel || op->state != REPL_WOP_PRIMARY || res->failed)
+		return;
+	exec_result_free(&op->primary); /* its rows: the durable answer has none */
+	op->primary = *res;
+	exec_result_init(res);
+	op->early_kept = 1;
+	if (!s || (op->primary.blob.len == 0 && !op->marker) ||
+	    op->primary.lsn != s->committed_lsn + 1)
+		return;
+	op->lsn = op->primary.lsn;
+	op->unsynced = 1;
+	op->pending++; /* the primary's durable answer */
+	op->acks = 0;
+	op->nholders = 0;
+	if (p) { /* it holds entry n (reads of the lock holder go there); not counted */
+		p->applied_lsn = op->lsn;
+		p->entry_id = op->entry_id;
+	}
+	wop_set_state(op, REPL_WOP_REPLICATING);
+	send_applies(op);
+	report_early(op);
+	check_decision(op);
+}
+
+/* The primary's durable answer after its early one: it holds entry n
+ * durably (count it), or it does not know (its fsync failed: 58030; its
+ * link or deadline was lost): its copy may hold n, so it is not counted,
+ * stays among the holders an undo must reach, and is DIVERGENT (recovery
+ * undoes it to the committed entry, or finds it holds that, when it
+ * reports), never CURRENT with an entry nobody knows is durable. */
+static void unsynced_done(repl_wop *op, cat_placement *p, uint32_t node_id, const exec_result *res)
+{
+	op->pending--;
+	op->unsynced = 0;
+	if (!res->failed && res->lsn == op->lsn && res->entry_id == op->entry_id) {
+		hold(op, p, node_id);
+	} else {
+		add_holder(op, node_id);
+		add_missing(op, cat_node_name(op->c->cat, node_id));
+		if (p)
+			cat_placement_set_state(p, CAT_PL_DIVERGENT);
+		MLOG(INFO, "repl", "%s (primary) answered entry %llu of shard %u early, then: %s",
+		     cat_node_name(op->c->cat, node_id), (unsigned long long)op->lsn, op->shard,
+		     res->failed ? res->err.message : "wrong lsn");
+	}
+	check_decision(op);
+}
+
 static void primary_done(void *arg, exec_result *res)
 {
 	uint32_t node_id;
 	cat_shard *s;
 	cat_placement *p;
-	repl_wop *op = take_ref(arg, &node_id, &s, &p);
+	repl_wop *op;
 
+	if (res->early) {
+		primary_early(arg, res);
+		return;
+	}
+	op = take_ref(arg, &node_id, &s, &p);
+	if (op->unsynced) {
+		unsynced_done(op, p, node_id, res);
+		return;
+	}
 	if (op->parallel) {
 		parallel_primary_done(op, s, p, node_id, res);
 		return;
 	}
 	if (res->failed) {
-		op->unknown += answer_lost(res);
-		if (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 && p) {
+		op->unknown += answer_lost(res) || io_failed(res);
+		if (p && (strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0 ||
+			  io_failed(res))) {
 			/* it may have committed the entry before it was lost */
 			cat_placement_set_state(p, CAT_PL_DIVERGENT);
 			mur_error e2 = res->err;
@@ -1334,10 +1437,7 @@ static void primary_done(void *arg, exec_result *res)
 		op_done(op);
 		return;
 	}
-	/* keep the primary's answer (rows, changes, changeset) */
-	exec_result_free(&op->primary);
-	op->primary = *res;
-	exec_result_init(res);
+	keep_primary_answer(op, res);
 	if (!s) { /* the table was dropped: no copy left to replicate to */
 		wop_set_state(op, REPL_WOP_COMMITTED);
 		op_done(op);
@@ -1512,6 +1612,8 @@ static void start_primary(repl_wop *op, int piped)
 	task.entry_kind = op->marker ? EXEC_ENTRY_COMMIT : EXEC_ENTRY_DATA;
 	if (op->parallel)
 		task.lsn = op->base + 1; /* every copy logs it on top of base, or refuses */
+	else
+		task.early = 1; /* its APPLYs need not wait for the primary's fsync */
 	ref = malloc(sizeof *ref);
 	if (!ref) {
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -1628,9 +1730,9 @@ static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop
 
 /* May op, a transaction's first on the shard (it takes the lock), start
  * behind the ops in flight?  When each of them is committed with its
- * primary's answer in (only slower copies' answers are out) and no
- * exclusive op runs: the lock's base is decided (repl_lock.c, invariant
- * 2), and the primary holds it.  Copies receive op's entry after the
+ * primary's answer in (its durable one, after an early one: only slower
+ * copies' answers are out) and no exclusive op runs: the lock's base is
+ * decided (repl_lock.c, invariant 2), and the primary holds it.  Copies receive op's entry after the
  * others and refuse it if they lack one (the LSN check). */
 static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *op,
 			     const cat_placement *p)
@@ -1639,7 +1741,7 @@ static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *
 	if (rt->lock || !op->facts.txn || op->exclusive || rt->busy >= c->write_pipeline)
 		return 0;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x->state != REPL_WOP_COMMITTED ||
+		if (x->state != REPL_WOP_COMMITTED || x->unsynced ||
 		    (x->parallel && (!x->primary_in || x->primary_refused)))
 			return 0;
 	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);

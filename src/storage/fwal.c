@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -605,6 +606,33 @@ static int write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/* Fault injection (stor_fwal_fault): process-wide, read by whichever
+ * thread leads a group. */
+static _Atomic uint32_t fault_sync_delay_ms;
+static atomic_int fault_sync_fail;
+
+void stor_fwal_fault(uint32_t delay_ms, int fail_next)
+{
+	atomic_store(&fault_sync_delay_ms, delay_ms);
+	atomic_store(&fault_sync_fail, fail_next ? 1 : 0);
+}
+
+/* write + fdatasync of one group, slowed or failed as a fault asks. */
+static int sync_group(int fd, const char *buf, size_t n)
+{
+	uint32_t ms = atomic_load(&fault_sync_delay_ms);
+	if (ms) {
+		struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
+	if (atomic_exchange(&fault_sync_fail, 0)) {
+		errno = EIO;
+		return -1;
+	}
+	return write_all(fd, buf, n) == 0 && fdatasync(fd) == 0 ? 0 : -1;
+}
+
 /* Under mu with !syncing: write and fdatasync everything pending as one
  * group; returns with mu held. */
 static void lead_group(stor_fwal *w)
@@ -619,7 +647,7 @@ static void lead_group(stor_fwal *w)
 	w->pending = w->writing, w->pending_cap = w->writing_cap, w->pending_len = 0;
 	w->writing = buf, w->writing_cap = cap;
 	pthread_mutex_unlock(&w->mu);
-	int ok = write_all(fd, buf, n) == 0 && fdatasync(fd) == 0;
+	int ok = sync_group(fd, buf, n) == 0;
 	int e = errno;
 	pthread_mutex_lock(&w->mu);
 	assert(w->syncing == 1 && w->durable == before && upto <= w->appended);

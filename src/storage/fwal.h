@@ -198,6 +198,12 @@ int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err);
  * (58030: none of them is known durable).  Thread-local. */
 void stor_fwal_defer_begin(void);
 int stor_fwal_defer_end(mur_error *err);
+/* Fault injection (the follower's FAULT "fsync …", tests only): from now
+ * on every group's write + fdatasync of the WAL first sleeps delay_ms (0:
+ * none; the thread leading the group sleeps, as a slow disk would keep
+ * it); fail_next makes the next group fail as an I/O error would (the
+ * WAL breaks: its waiting tasks get 58030).  Process-wide. */
+void stor_fwal_fault(uint32_t delay_ms, int fail_next);
 /* Before a placement file is dropped or replaced: void its earlier
  * records (durable on return).  No-op when off. */
 int stor_fwal_log_reset(stor_dir *d, const char *file, mur_error *err);

@@ -13,11 +13,11 @@
  *   | u8 quick | u64 shuffle_id | u32 shuffle_source | u32 shuffle_inputs
  *   | u32 shuffle_hash_cols | u32 len + shuffle_to | u32 shuffle_stream
  *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
- *   | scan_table + NUL | scan_column + NUL | u64 target_id
+ *   | scan_table + NUL | scan_column + NUL | u64 target_id | u8 early
  *
  * A result:
  *
- *   u8 version | u64 task_id | u8 failed
+ *   u8 version | u64 task_id | u8 failed | u8 early
  *   [ | 5 bytes sqlstate | u32 position | 3 × (u32 len + text): message, detail, hint ]
  *   | u32 ncols | u64 nrows | u64 rows_len | rows bytes
  *   | u64 changes | u64 lsn | u64 elapsed_us | u64 entry_id | u64 blob_len | blob
@@ -131,6 +131,7 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	mur_buf_put_cstr(b, t->scan_table ? t->scan_table : "");
 	mur_buf_put_cstr(b, t->scan_column ? t->scan_column : "");
 	mur_buf_put_u64(b, t->target_id);
+	mur_buf_put_u8(b, t->early ? 1 : 0);
 }
 
 static int decode_agg(mur_rd *r, exec_agg_spec *a)
@@ -239,6 +240,7 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->scan_table = mur_rd_cstr(r);
 	t->scan_column = mur_rd_cstr(r);
 	t->target_id = mur_rd_u64(r);
+	t->early = mur_rd_u8(r);
 	if (!t->shuffle_ddl || !t->shuffle_load || !t->shuffle_post ||
 	    strlen(t->shuffle_ddl) > EXEC_TASK_SQL_BYTES_MAX ||
 	    strlen(t->shuffle_load) > EXEC_TASK_SQL_BYTES_MAX ||
@@ -246,7 +248,7 @@ static int decode_task(mur_rd *r, exec_task *t)
 	    !t->scan_column || strlen(t->scan_table) >= EXEC_TASK_IDENT_MAX ||
 	    strlen(t->scan_column) >= EXEC_TASK_IDENT_MAX)
 		return MUR_EPROTO;
-	if (!mur_rd_ok(r) || mur_rd_left(r) != 0 || t->quick > 1 ||
+	if (!mur_rd_ok(r) || mur_rd_left(r) != 0 || t->quick > 1 || t->early > 1 ||
 	    (t->kind == EXEC_TASK_SHUFFLE_SEND &&
 	     (t->shuffle_inputs == 0 || t->shuffle_source >= t->shuffle_inputs)))
 		return MUR_EPROTO;
@@ -299,6 +301,7 @@ void exec_result_encode(const exec_result *r, mur_buf *b)
 	mur_buf_put_u8(b, EXEC_WIRE_VERSION);
 	mur_buf_put_u64(b, r->task_id);
 	mur_buf_put_u8(b, r->failed ? 1 : 0);
+	mur_buf_put_u8(b, r->early ? 1 : 0);
 	if (r->failed) {
 		char st[5] = {'X', 'X', '0', '0', '0'};
 		if (strnlen(r->err.sqlstate, 6) == 5)
@@ -359,9 +362,11 @@ static int decode_result(mur_rd *r, exec_result *res)
 		return MUR_EPROTO;
 	res->task_id = mur_rd_u64(r);
 	uint8_t failed = mur_rd_u8(r);
-	if (!mur_rd_ok(r) || failed > 1)
+	uint8_t early = mur_rd_u8(r);
+	if (!mur_rd_ok(r) || failed > 1 || early > 1)
 		return MUR_EPROTO;
 	res->failed = failed;
+	res->early = early;
 	if (failed && decode_error(r, &res->err) != MUR_OK)
 		return MUR_EPROTO;
 	res->ncols = mur_rd_u32(r);

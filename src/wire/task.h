@@ -53,7 +53,7 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 6
+#define EXEC_WIRE_VERSION 7
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -220,6 +220,14 @@ typedef struct exec_task {
 	const char *scan_table;
 	const char *scan_column;
 	uint64_t target_id; /* QUERY_CANCEL: the id of the QUERY to interrupt */
+	uint8_t early;      /* WRITE with capture: answer twice (docs/transactions.md,
+					  "Pipelined writes"): once the statement ran and its
+					  SQLite transaction committed (an exec_result with early
+					  set: rows, changes, changeset; everything but
+					  durability), then once its entry is durable (the final
+					  answer: lsn, entry_id, changes; no rows, no changeset).
+					  A run that failed, or that was durable at once, is
+					  answered once (not early) */
 } exec_task;
 
 typedef struct exec_result {
@@ -235,6 +243,8 @@ typedef struct exec_result {
 	uint64_t elapsed_us;
 	uint64_t entry_id; /* id of the log entry at `lsn` (0 when none) */
 	mur_buf blob;      /* WRITE with capture: the changeset logged at `lsn` */
+	uint8_t early;     /* the early answer of a task that asked for one (exec_task.early):
+			  another answer follows (cluster/cluster.h) */
 } exec_result;
 
 /* Encode a task into b (appends). */

@@ -184,6 +184,10 @@ static void test_bad_commands(void **state)
 				    "partition f1 f1",
 				    "delay f1 -3",
 				    "delay f1 1.5",
+				    "fsync f1",
+				    "fsync f1 -1",
+				    "fsync f1 60001",
+				    "fsync f1 fails",
 				    "heal now",
 				    "kill f1 f2 f3 f4 f5"};
 	mur_error err;
@@ -210,6 +214,12 @@ static void test_kill_pause_send_fault_tasks(void **state)
 	assert_int_equal(cmd("  pause   f1  2.5 ", &err), MUR_OK);
 	run_until_ms(NULL, NULL, 50);
 	assert_string_equal(f.last_sql, "pause 2.500");
+	assert_int_equal(cmd("fsync f1 40", &err), MUR_OK);
+	run_until_ms(NULL, NULL, 50);
+	assert_string_equal(f.last_sql, "fsync 40");
+	assert_int_equal(cmd("fsync f1 fail", &err), MUR_OK);
+	run_until_ms(NULL, NULL, 50);
+	assert_string_equal(f.last_sql, "fsync fail");
 }
 
 static void test_partition_two_followers(void **state)

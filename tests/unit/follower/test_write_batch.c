@@ -10,7 +10,9 @@
  *   - a batch item whose placement is locked is held, and so is every
  *     later item of that placement, while other placements' items run; once
  *     the lock is free the held items run in the order they arrived (so
- *     each gets the LSN it was sent for).
+ *     each gets the LSN it was sent for);
+ *   - each batch that ran shows its items to early() (committed, before
+ *     the fsync) before done() answers them, in the same order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -146,6 +148,18 @@ static void batch_done(void *arg, node_wb_item *list)
 			order[norder++] = ((item *)it)->id;
 }
 
+static int eorder[ORDER_MAX], neorder, necalls;
+
+static void batch_early(void *arg, node_wb_item *list)
+{
+	(void)arg;
+	assert_int_equal(necalls, ncalls); /* before this batch's done */
+	necalls++;
+	for (node_wb_item *it = list; it; it = it->next)
+		if (neorder < ORDER_MAX)
+			eorder[neorder++] = ((item *)it)->id;
+}
+
 static void unlock_placement(uv_timer_t *h)
 {
 	/* the batch ran what it could and holds the rest */
@@ -176,7 +190,7 @@ static void test_locked_placement_keeps_its_order(void **state)
 	assert_int_equal(stor_lock(locked, &err), MUR_OK); /* as a long query would */
 
 	uv_loop_init(&loop);
-	b = node_wbatch_new(&loop, dir, batch_done, NULL, NULL);
+	b = node_wbatch_new(&loop, dir, batch_done, batch_early, NULL, NULL);
 	assert_non_null(b);
 	for (int i = 0; i < 5; i++)
 		node_wbatch_add(b, &it[i].wb);
@@ -192,9 +206,12 @@ static void test_locked_placement_keeps_its_order(void **state)
 	/* s1's items first (s0 was locked), then s0's in arrival order */
 	assert_int_equal(norder, 5);
 	int want[5] = {2, 4, 1, 3, 5};
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < 5; i++) {
 		assert_int_equal(order[i], want[i]);
+		assert_int_equal(eorder[i], want[i]);
+	}
 	assert_true(ncalls >= 2);
+	assert_int_equal(necalls, ncalls);
 	/* each got the entry it was sent for (none was refused) */
 	uint64_t lsn[5] = {1, 1, 2, 2, 3};
 	for (int i = 0; i < 5; i++) {

@@ -10,6 +10,14 @@
  *     only then; the copies that failed are LAGGING;
  *   - the per-shard runtime table finds what it made across growth and
  *     forgets a dropped table's shards only;
+ *   - the primary's early answer (committed in SQLite, not yet durable)
+ *     ships the APPLYs at once and answers a block's write at once, but
+ *     counts toward the quorum only with its durable answer; a durable
+ *     answer that fails (58030, a lost link) leaves the primary uncounted,
+ *     DIVERGENT, and among the copies an undo must reach; an early answer
+ *     with nothing to ship still gives the client its rows (the durable
+ *     answer leaves them out); a primary whose only answer is 58030 may
+ *     hold the entry too: DIVERGENT, and the client hears 40003;
  *   - a copy's staleness: the entries it lacks and the time since the
  *     first of them was decided, from the ring while it holds the entry,
  *     else an upper bound from the copy's last entry id; which copies a
@@ -37,6 +45,7 @@ typedef struct sent {
 	repl_task_cb cb;
 	void *arg;
 	int answered;
+	int early; /* the task asked for an early answer */
 } sent;
 
 static sent sends[SENT_MAX];
@@ -54,7 +63,8 @@ static int fake_send(void *ctx, uint32_t node_id, exec_task *task, repl_task_cb 
 				 .lsn = task->lsn,
 				 .entry_id = task->entry_id,
 				 .cb = cb,
-				 .arg = arg};
+				 .arg = arg,
+				 .early = task->early};
 	return MUR_OK;
 }
 
@@ -88,6 +98,29 @@ static void answer(int i, uint64_t lsn, int blob, const char *sqlstate)
 	exec_result_free(&res);
 }
 
+/* Answer send i early: its statement ran and committed at lsn with a
+ * changeset, not yet durable (the final answer follows: answer()). */
+static void answer_early_rows(int i, uint64_t lsn, int blob)
+{
+	exec_result res;
+	mur_value v = mur_v_int(7);
+	assert_false(sends[i].answered);
+	assert_true(sends[i].early);
+	exec_result_init(&res);
+	res.early = 1;
+	res.lsn = lsn;
+	res.entry_id = sends[i].entry_id;
+	res.changes = 1;
+	res.ncols = res.nrows = 1; /* a RETURNING row */
+	mur_row_put_value(&res.rows, &v);
+	if (blob)
+		mur_buf_put(&res.blob, "changeset", 9);
+	sends[i].cb(sends[i].arg, &res);
+	exec_result_free(&res);
+}
+
+static void answer_early(int i, uint64_t lsn) { answer_early_rows(i, lsn, 1); }
+
 typedef struct fixture {
 	catalog *cat;
 	repl_ctx *c;
@@ -96,6 +129,7 @@ typedef struct fixture {
 
 static fixture fx;
 static int resumed, reported, report_failed;
+static uint64_t report_nrows;
 static char report_sqlstate[6];
 
 static void on_resume(void *arg) { ++*(int *)arg; }
@@ -103,8 +137,9 @@ static void on_resume(void *arg) { ++*(int *)arg; }
 static void on_write(void *arg, repl_wop *op, int failed, const mur_error *err,
 		     const exec_result *primary)
 {
-	(void)arg, (void)op, (void)primary;
+	(void)arg, (void)op;
 	reported++;
+	report_nrows = primary ? primary->nrows : 0;
 	report_failed = failed;
 	snprintf(report_sqlstate, sizeof report_sqlstate, "%s", failed ? err->sqlstate : "");
 }
@@ -225,6 +260,164 @@ static void test_undo_when_quorum_impossible(void **state)
 			 CAT_PL_LAGGING);
 	assert_int_equal(cat_placement_on(&fx.t->shards[0], sends[0].node_id)->state,
 			 CAT_PL_CURRENT);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+}
+
+static cat_placement *placement_of(int i)
+{
+	return cat_placement_on(&fx.t->shards[0], sends[i].node_id);
+}
+
+static void test_early_answer_ships_at_once(void **state)
+{
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	assert_true(sends[0].early); /* a shipped write asks for it */
+	answer_early(0, 1);
+	assert_int_equal(nsends, 3); /* the APPLYs go before the primary's fsync */
+	assert_int_equal(sends[1].kind, EXEC_TASK_APPLY);
+	assert_false(sends[1].early);
+	assert_int_equal(parked(), 1);
+	answer(1, 1, 0, NULL); /* one durable copy: the primary's is not counted yet */
+	assert_int_equal(reported, 0);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
+	answer(2, 1, 0, NULL); /* two durable replicas: the majority */
+	assert_int_equal(reported, 1);
+	assert_false(report_failed);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 1); /* the primary's durable answer */
+	answer(0, 1, 0, NULL);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+	assert_int_equal(placement_of(0)->state, CAT_PL_CURRENT);
+	assert_int_equal(placement_of(0)->applied_lsn, 1);
+}
+
+static void test_lock_waits_for_the_primary_durable_answer(void **state)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 43, &err);
+	repl_write_facts facts = {.txn = tx, .pipelined = 1};
+	(void)state;
+	assert_non_null(tx);
+	assert_int_equal(write_one(), MUR_OK);
+	answer_early(0, 1);
+	answer(1, 1, 0, NULL);
+	answer(2, 1, 0, NULL); /* committed by the replicas; the primary still syncs */
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	assert_int_equal(repl_write(fx.c, fx.t, 0, REPL_QUORUM_MAJORITY,
+				    "UPDATE main.\"t\" SET id = id", &facts, NULL, 0, NULL, 0, 0,
+				    on_write, NULL, &err),
+			 MUR_OK);
+	assert_int_equal(nsends, 3); /* a lock's base needs the primary's durable copy */
+	answer(0, 1, 0, NULL);
+	assert_int_equal(nsends, 4);
+	assert_int_equal(sends[3].kind, EXEC_TASK_WRITE);
+	answer_early(3, 2);
+	answer(3, 2, 0, NULL);
+	answer(4, 2, 0, NULL);
+	answer(5, 2, 0, NULL);
+	repl_txn_commit(fx.c, tx, REPL_QUORUM_MAJORITY, NULL, NULL);
+	for (int i = 6; i < nsends; i++)
+		answer(i, 3, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 3);
+}
+
+static void test_early_then_fsync_fails(void **state)
+{
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer_early(0, 1);
+	answer(1, 1, 0, NULL);
+	answer(0, 0, 0, "58030"); /* its WAL broke: n may be on it, not durably */
+	assert_int_equal(reported, 0);
+	assert_int_equal(placement_of(0)->state, CAT_PL_DIVERGENT);
+	answer(2, 0, 0, "58000");    /* 1 durable copy of the 2 needed: undo */
+	assert_int_equal(nsends, 5); /* on the replica that holds it, and on the primary */
+	assert_int_equal(sends[3].kind, EXEC_TASK_UNDO);
+	assert_int_equal(sends[4].kind, EXEC_TASK_UNDO);
+	assert_int_equal(sends[3].node_id, sends[1].node_id);
+	assert_int_equal(sends[4].node_id, sends[0].node_id);
+	answer(3, 0, 0, NULL);
+	assert_int_equal(reported, 0); /* the client hears after every undo */
+	answer(4, 0, 0, NULL);
+	assert_int_equal(reported, 1);
+	assert_true(report_failed);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+}
+
+static void test_early_then_primary_lost(void **state)
+{
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer_early(0, 1);
+	answer(0, 0, 0, SQLSTATE_CONNECTION_FAILURE); /* killed between its two answers */
+	assert_int_equal(placement_of(0)->state, CAT_PL_DIVERGENT);
+	assert_int_equal(reported, 0);
+	answer(1, 1, 0, NULL);
+	answer(2, 1, 0, NULL); /* decided at quorum by the replicas */
+	assert_int_equal(reported, 1);
+	assert_false(report_failed);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+}
+
+static void test_early_answers_a_pipelined_write(void **state)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 42, &err);
+	repl_write_facts facts = {.txn = tx, .pipelined = 1};
+	(void)state;
+	assert_non_null(tx);
+	assert_int_equal(repl_write(fx.c, fx.t, 0, REPL_QUORUM_MAJORITY,
+				    "UPDATE main.\"t\" SET id = id", &facts, NULL, 0, NULL, 0, 0,
+				    on_write, NULL, &err),
+			 MUR_OK);
+	answer_early(0, 1);
+	assert_int_equal(reported, 1); /* the client hears the primary's early answer */
+	assert_false(report_failed);
+	assert_int_equal(nsends, 3);
+	/* its own read goes to the primary, which holds the entry */
+	assert_int_equal(repl_read_gated_txn(fx.c, fx.t, 0, NULL, tx, on_resume, &resumed, &err),
+			 0);
+	assert_int_equal(repl_read_lsn(fx.c, fx.t, 0), 1);
+	answer(1, 1, 0, NULL);
+	answer(2, 1, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1); /* the replicas' quorum */
+	answer(0, 1, 0, NULL);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+	assert_int_equal(reported, 1);
+	repl_txn_commit(fx.c, tx, REPL_QUORUM_MAJORITY, NULL, NULL);
+	assert_int_equal(nsends, 6); /* the marker, to every copy */
+	for (int i = 3; i < 6; i++)
+		answer(i, 2, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 2);
+}
+
+static void test_primary_fsync_failure_without_early_answer(void **state)
+{
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer(0, 0, 0, "58030");    /* committed in SQLite, its WAL broke: may hold it */
+	assert_int_equal(nsends, 1); /* nothing shipped */
+	assert_int_equal(reported, 1);
+	assert_true(report_failed);
+	assert_string_equal(report_sqlstate, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN);
+	assert_int_equal(placement_of(0)->state, CAT_PL_DIVERGENT); /* not left current */
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+}
+
+static void test_early_rows_kept_when_nothing_changed(void **state)
+{
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer_early_rows(0, 0, 0); /* RETURNING rows, no changeset: nothing to ship */
+	assert_int_equal(nsends, 1);
+	assert_int_equal(reported, 0);
+	answer(0, 0, 0, NULL); /* the durable answer carries no rows */
+	assert_int_equal(reported, 1);
+	assert_false(report_failed);
+	assert_int_equal(report_nrows, 1); /* the early answer's */
 	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
 }
 
@@ -381,6 +574,17 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gate_lifts_at_quorum, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_undo_when_quorum_impossible, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_answer_ships_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock_waits_for_the_primary_durable_answer,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_then_fsync_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_then_primary_lost, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_early_answers_a_pipelined_write, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_early_rows_kept_when_nothing_changed, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_primary_fsync_failure_without_early_answer,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_shard_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staleness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_bound, setup, teardown),

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "storage/fwal.h"
 #include "storage/replog.h"
 #include "test_loop.h"
@@ -86,21 +87,38 @@ static void create_placement(stor_dir *d, const char *file)
 }
 
 /* Commit the open transaction of db with entry e logged (task_run.c's
- * order: prepare, COMMIT, then the WAL record). */
+ * order: prepare, COMMIT, then the WAL record); returns what logging the
+ * record gave (err filled). */
+static int commit_logged_rc(stor_db *db, stor_entry *e, uint64_t lsn, mur_error *err)
+{
+	must(stor_fwal_prepare_commit(db, 1, e->len, err), err);
+	must(stor_commit(db, err), err);
+	e->lsn = lsn;
+	return stor_fwal_log_entry(db, e, err);
+}
+
 static void commit_logged(stor_db *db, stor_entry *e, uint64_t lsn)
 {
 	mur_error err;
-	must(stor_fwal_prepare_commit(db, 1, e->len, &err), &err);
-	must(stor_commit(db, &err), &err);
-	e->lsn = lsn;
-	must(stor_fwal_log_entry(db, e, &err), &err);
+	must(commit_logged_rc(db, e, lsn, &err), &err);
 }
 
 /* One captured write on file (the primary's path in task_run.c), an entry
  * of transaction txn (0: autocommit). */
+static int write_txn_row_rc(stor_dir *d, const char *file, int64_t id, uint64_t entry_id,
+			    uint64_t txn, mur_error *logged);
+
 static void write_txn_row(stor_dir *d, const char *file, int64_t id, uint64_t entry_id,
 			  uint64_t txn)
 {
+	mur_error err;
+	must(write_txn_row_rc(d, file, id, entry_id, txn, &err), &err);
+}
+
+static int write_txn_row_rc(stor_dir *d, const char *file, int64_t id, uint64_t entry_id,
+			    uint64_t txn, mur_error *logged)
+{
+	int rc;
 	stor_db *db;
 	sqlite3_session *s;
 	mur_error err;
@@ -118,10 +136,11 @@ static void write_txn_row(stor_dir *d, const char *file, int64_t id, uint64_t en
 	stor_entry e = {.entry_id = entry_id, .txn_id = txn, .cs = cs, .len = len};
 	must(stor_log_append(db, &e, &lsn, &err), &err);
 	stor_capture_end(s);
-	commit_logged(db, &e, lsn);
+	rc = commit_logged_rc(db, &e, lsn, logged);
 	sqlite3_free(cs);
 	stor_unlock(db);
 	stor_dir_put(d, db);
+	return rc;
 }
 
 static void write_row(stor_dir *d, const char *file, int64_t id, uint64_t entry_id)
@@ -598,6 +617,33 @@ static void test_off_and_gap(void **state)
 	stor_dir_close(d);
 }
 
+/* The fault hooks (the follower's FAULT "fsync …"): a delay slows each
+ * group; a failure breaks the WAL at the next group (58030 to the record
+ * that waited; the SQLite commit stays), and later writes commit with
+ * synchronous=FULL. */
+static void test_fault_slows_and_fails_syncs(void **state)
+{
+	(void)state;
+	stor_fwal_opts opts = {.rotate_ms = 3600 * 1000};
+	stor_dir *d = open_dir("fault", 1, &opts);
+	mur_error err;
+	uint64_t lsn, t0;
+	create_placement(d, "t1.db");
+	stor_fwal_fault(30, 0);
+	t0 = mur_now_us();
+	write_row(d, "t1.db", 1, 1);
+	assert_true(mur_now_us() - t0 >= 30000);
+	stor_fwal_fault(0, 1);
+	assert_int_equal(write_txn_row_rc(d, "t1.db", 2, 2, 0, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "58030");
+	assert_false(stor_fwal_on(d));
+	write_row(d, "t1.db", 3, 3); /* strict from now on */
+	assert_int_equal(count_rows(d, "t1.db", &lsn), 3);
+	assert_int_equal(lsn, 3);
+	stor_fwal_fault(0, 0);
+	stor_dir_close(d);
+}
+
 /* Open the placement file from outside (SQLite's own VFS, no busy wait):
  * the row count, or -1 when the file is locked. */
 static int64_t outside_count(stor_dir *d, const char *file, sqlite3 **keep)
@@ -670,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_undo_and_reset),
 		cmocka_unit_test(test_txn_entries_recovered),
 		cmocka_unit_test(test_rotation_while_appending),
+		cmocka_unit_test(test_fault_slows_and_fails_syncs),
 		cmocka_unit_test(test_off_and_gap),
 		cmocka_unit_test(test_exclusive_locking),
 	};

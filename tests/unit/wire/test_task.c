@@ -65,6 +65,7 @@ static void test_task_roundtrip(void **state)
 	t.txn_id = 0x8877665544332211ull;
 	t.entry_kind = EXEC_ENTRY_COMMIT;
 	t.target_id = 0x0123456789abcdefull;
+	t.early = 1;
 	mur_buf_init(&b);
 	exec_task_encode(&t, &b);
 	assert_true(mur_buf_ok(&b));
@@ -97,6 +98,7 @@ static void test_task_roundtrip(void **state)
 	assert_int_equal(d.txn_id, t.txn_id);
 	assert_int_equal(d.entry_kind, EXEC_ENTRY_COMMIT);
 	assert_true(d.target_id == t.target_id);
+	assert_int_equal(d.early, 1);
 	exec_task_free_decoded(&d);
 	assert_null(d.params);
 
@@ -133,6 +135,7 @@ static void test_task_minimal(void **state)
 	assert_string_equal(d.scan_column, "");
 	assert_int_equal(d.txn_id, 0); /* autocommit */
 	assert_int_equal(d.entry_kind, EXEC_ENTRY_DATA);
+	assert_int_equal(d.early, 0);
 	exec_task_free_decoded(&d);
 	mur_buf_free(&b);
 }
@@ -261,12 +264,14 @@ static void test_result_roundtrip(void **state)
 	r.changes = 5;
 	r.lsn = 12;
 	r.elapsed_us = 999;
+	r.early = 1;
 	mur_buf_init(&b);
 	exec_result_encode(&r, &b);
 	exec_result_init(&d);
 	assert_int_equal(exec_result_decode(b.data, b.len, &d), MUR_OK);
 	assert_int_equal(d.task_id, 77);
 	assert_int_equal(d.failed, 0);
+	assert_int_equal(d.early, 1);
 	assert_int_equal(d.ncols, 3);
 	assert_int_equal(d.nrows, 2);
 	assert_int_equal(d.rows.len, r.rows.len);
