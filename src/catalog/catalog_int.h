@@ -19,9 +19,12 @@ struct catalog {
 	sqlite3 *store; /* NULL for a memory-only catalog */
 	int lsn_dirty;
 	uint64_t version; /* see cat_version */ /* applied LSNs changed since cat_flush_lsns */
+	int viewing;                            /* cat_set_viewer */
+	uint64_t viewer;
 };
 
 int cat_insert_loaded_table(catalog *c, cat_table *t);
+int cat_store_pending_clear(catalog *c, uint32_t table_id, mur_error *err);
 
 /* catalog_range.c: range tables' bounds.  cat_range_init copies the lower
  * bounds of a new range table from bounds[] (NULL: one unbounded shard)

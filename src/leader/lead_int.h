@@ -146,7 +146,26 @@ typedef struct lead_savepoint {
 	char name[64];
 	repl_savepoint *sp;
 	lead_settings_snap *set; /* the settings at SAVEPOINT (lead_setscope.c) */
+	int nddl;                /* the block's DDL records then (lead_ddltxn.c) */
 } lead_savepoint;
+
+/* What an open block's DDL did, to undo or finish at its end
+ * (lead_ddltxn.c; docs/transactions.md, "DDL in a block"). */
+typedef enum lead_ddl_kind {
+	LEAD_DDL_CREATED_TABLE, /* pending for the block: dropped at rollback */
+	LEAD_DDL_CREATED_INDEX, /* dropped from every copy at rollback */
+	LEAD_DDL_DROPPED_TABLE, /* hidden: dropped at COMMIT, seen again at rollback */
+	LEAD_DDL_DOOMED_TABLE,  /* created, then rolled back to a savepoint: hidden,
+				   dropped at the block's end (its locks may be held) */
+} lead_ddl_kind;
+typedef struct lead_ddl_rec {
+	lead_ddl_kind kind;
+	uint32_t table_id;
+	char index[64]; /* LEAD_DDL_CREATED_INDEX: its name */
+} lead_ddl_rec;
+/* DDL statements one block may undo: a migration runs tens; a loop
+ * creating thousands of tables in one block is cut off (54000). */
+#define LEAD_BLOCK_DDL_MAX 1024
 /* Savepoints one block may hold at once: each keeps an LSN per shard the
  * block wrote; ORMs nest a few, a loop that never releases them is cut off
  * (54000) rather than growing without end. */
@@ -173,7 +192,8 @@ typedef struct lead_session {
 	/* the open block's settings (lead_setscope.c): what a rollback
 	 * brings back, and what a COMMIT keeps (the SET LOCALs undone) */
 	lead_settings_snap *set_before, *set_commit;
-	int block_ddl; /* DDL statements the open block ran (not undone by a rollback) */
+	lead_ddl_rec *ddl; /* the open block's DDL, oldest first (lead_ddltxn.c) */
+	int nddl, capddl;
 	/* the reportable settings' values the client was last sent
 	 * (ParameterStatus), LEAD_REPORTED entries */
 	char reported[LEAD_REPORTED][256];
@@ -487,6 +507,33 @@ repl_quorum lead_session_quorum(lead_session *s);
 void lead_create_table_start(lead_run *r);
 void lead_drop_table_start(lead_run *r);
 void lead_index_start(lead_run *r);
+/* Send a task of `kind` (sql: the DDL, or NULL) to every connected
+ * placement of t, as tasks of r. */
+void lead_ddl_send_all(lead_run *r, const cat_table *t, exec_task_kind kind, const char *sql);
+/* t as r's session sees it (cat_table_visible_to its block), else NULL. */
+const cat_table *lead_ddl_lookup(const lead_run *r, const char *name);
+
+/* lead_ddltxn.c: DDL in a transaction block, undone by its rollback */
+/* 1 when r (a DDL statement in a block) was refused and finished: DROP
+ * INDEX of an index the block did not create, ADD PRIMARY KEY or CREATE
+ * INDEX IF NOT EXISTS on a table it did not create (0A000), too many
+ * (54000).  0: go on (also outside a block). */
+int lead_ddltxn_refused(lead_run *r);
+/* r's DDL succeeded in a block (no-op outside one): remember it. */
+void lead_ddltxn_created_table(lead_run *r, const cat_table *t);
+void lead_ddltxn_created_index(lead_run *r, const cat_table *t, const char *index);
+/* r's DROP TABLE in a block: t is hidden now and dropped at COMMIT. */
+void lead_ddltxn_dropped_table(lead_run *r, const cat_table *t);
+int lead_ddltxn_in_block(const lead_run *r);
+/* COMMIT is about to be decided: the block's tables survive a restart. */
+void lead_ddltxn_commit_prepare(lead_session *s);
+/* The block ended (committed, or undone): finish or undo its DDL on
+ * every copy and in the catalog, then done(arg). */
+void lead_ddltxn_end(lead_session *s, int committed, void (*done)(void *), void *arg);
+/* ROLLBACK TO a savepoint taken with `mark` records: undo the DDL since
+ * (tables created since are hidden and dropped at the block's end), then
+ * done(arg). */
+void lead_ddltxn_rollback_to(lead_session *s, int mark, void (*done)(void *), void *arg);
 
 /* lead_copy.c */
 /* Start COPY FROM STDIN for plan p (ownership of p passes to the COPY);
