@@ -70,6 +70,7 @@ static void create_rollback_done(lead_run *r)
 static void create_done(lead_run *r)
 {
 	const cat_table *t = cat_table_lookup(r->e->cat, "public", r->p->u.create_table.def->name);
+	lead_ddltxn_check_block(r); /* the block ended while it ran: undone */
 	if (r->failed && t) {
 		/* undo: drop whatever placements were created, then the catalog entry */
 		mur_error keep = r->err;
@@ -240,9 +241,10 @@ static void index_finish(lead_run *r)
 }
 
 /* A unique key's index that some placement could not build (23505:
- * duplicates there) is dropped from every connected placement, so no
- * shard keeps half a constraint; the statement keeps its first error. */
-static void index_undo(lead_run *r, const cat_table *t)
+ * duplicates there) is dropped from every connected placement (undo_sql),
+ * so no shard keeps half a constraint; the statement keeps its first
+ * error.  So is an index whose block ended while it was built. */
+static void index_undo(lead_run *r, const cat_table *t, const char *undo_sql)
 {
 	const plan_index *pi = &r->p->u.index;
 	mur_error keep = r->err;
@@ -260,7 +262,7 @@ static void index_undo(lead_run *r, const cat_table *t)
 		exec_result_free(&r->tasks[i].res);
 	r->ntasks = 0;
 	r->failed = 0;
-	lead_ddl_send_all(r, t, EXEC_TASK_DDL, pi->undo_ddl);
+	lead_ddl_send_all(r, t, EXEC_TASK_DDL, undo_sql);
 	r->failed = 1;
 	r->err = keep;
 	lead_run_wait(r, index_finish);
@@ -271,8 +273,14 @@ static void index_done(lead_run *r)
 	const plan_index *pi = &r->p->u.index;
 	const cat_table *t = pi->table ? lead_ddl_lookup(r, pi->table->name) : NULL;
 	mur_error err;
+	char drop[160];
 	if (r->failed && pi->undo_ddl && t) {
-		index_undo(r, t);
+		index_undo(r, t, pi->undo_ddl);
+		return;
+	}
+	if (!r->failed && t && r->p->kind == PLAN_CREATE_INDEX && lead_ddltxn_check_block(r)) {
+		snprintf(drop, sizeof drop, "DROP INDEX IF EXISTS main.\"%s\"", pi->index_name);
+		index_undo(r, t, drop);
 		return;
 	}
 	if (!r->failed && pi->npk > 0 && t &&

@@ -53,6 +53,18 @@ int lead_ddltxn_in_block(const lead_run *r)
 	return !r->parent && r->s->txn == LEAD_TXN_ACTIVE && r->s->txid;
 }
 
+int lead_ddltxn_check_block(lead_run *r)
+{
+	mur_error err;
+	if (!r->block_txid || (r->s->txn == LEAD_TXN_ACTIVE && r->s->txid == r->block_txid))
+		return 0;
+	mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
+		      "transaction %llu ended while %s ran: it is undone",
+		      (unsigned long long)r->block_txid, r->p->tag ? r->p->tag : "DDL");
+	lead_run_fail(r, &err);
+	return 1;
+}
+
 static const lead_ddl_rec *created_table(const lead_session *s, uint32_t table_id)
 {
 	for (int i = 0; i < s->nddl; i++)

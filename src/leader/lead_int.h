@@ -525,6 +525,10 @@ void lead_ddltxn_created_index(lead_run *r, const cat_table *t, const char *inde
 /* r's DROP TABLE in a block: t is hidden now and dropped at COMMIT. */
 void lead_ddltxn_dropped_table(lead_run *r, const cat_table *t);
 int lead_ddltxn_in_block(const lead_run *r);
+/* r started in a block that has ended since (the client went away while
+ * its DDL ran, and the block was undone without it): r fails (25P02),
+ * so its caller undoes what it made.  1 when so. */
+int lead_ddltxn_check_block(lead_run *r);
 /* COMMIT is about to be decided: the block's tables survive a restart. */
 void lead_ddltxn_commit_prepare(lead_session *s);
 /* The block ended (committed, or undone): finish or undo its DDL on

@@ -97,6 +97,21 @@ def test_rollback_drops_the_table_and_its_index_everywhere(cluster):
     gone(cluster, "d_rb")
 
 
+@pytest.mark.parametrize("table,tail", [
+    ("d_ref", "WITH (distribution = 'reference')"),
+    ("d_range", "PARTITION BY RANGE (id) WITH (range_bounds = '10,20')"),
+])
+def test_reference_and_range_tables_are_dropped_too(cluster, table, tail):
+    blk = cluster.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int) %s" % (table, tail))
+        cur.execute("INSERT INTO %s VALUES (5, 1), (15, 2), (25, 3)" % table)
+        assert files_of(cluster, table)
+    blk.rollback()
+    blk.close()
+    gone(cluster, table)
+
+
 def test_alembic_shape_error_then_rollback(cluster):
     """BEGIN; CREATE TABLE; CREATE INDEX; INSERT; error; ROLLBACK."""
     blk = cluster.connect(autocommit=False)
