@@ -45,6 +45,20 @@ def indexes_on_copies(cluster, table, index):
     return n
 
 
+def index_names(cluster, table):
+    """The index names on table's copies (SQLite's own left out)."""
+    names = set()
+    for path in files_of(cluster, table):
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            names.update(r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND "
+                "name NOT LIKE 'sqlite_%'"))
+        finally:
+            db.close()
+    return names
+
+
 def exists(conn, table):
     """1 when conn's session sees table, 0 on 42P01."""
     try:
@@ -248,6 +262,44 @@ def test_drop_table_in_a_block_waits_for_the_commit(cluster):
     gone(cluster, "d_drop")
 
 
+def test_a_script_that_drops_and_creates_again_in_one_query(cluster):
+    """`DROP TABLE IF EXISTS t; CREATE TABLE t …` sent as one Query (psql -c,
+    a schema script): its implicit block commits both at its end."""
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        create(cur, "d_script")
+        cur.execute("DROP TABLE IF EXISTS d_script; "
+                    "CREATE TABLE d_script (id int PRIMARY KEY, w text) WITH (shards = 3); "
+                    "INSERT INTO d_script VALUES (7, 'seven')")
+        cur.execute("SELECT id, w FROM d_script")
+        assert cur.fetchall() == [(7, "seven")]
+        with pytest.raises(psycopg2.errors.DivisionByZero):  # an error keeps the old one
+            cur.execute("DROP TABLE d_script; SELECT 1/0")
+        cur.execute("SELECT count(*) FROM d_script")
+        assert cur.fetchone()[0] == 1
+        cur.execute("DROP TABLE d_script")
+    conn.close()
+    gone(cluster, "d_script")
+
+
+def test_an_index_on_an_existing_table_is_dropped_by_the_rollback(cluster):
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        create(cur, "d_idx")
+    before = index_names(cluster, "d_idx")
+    blk = cluster.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("CREATE INDEX d_idx_v ON d_idx (v)")
+        cur.execute("ALTER TABLE d_idx ADD UNIQUE (id, v)")
+        assert len(index_names(cluster, "d_idx") - before) == 2
+    blk.rollback()
+    assert index_names(cluster, "d_idx") == before
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE d_idx")
+    blk.close()
+    conn.close()
+
+
 def test_ddl_a_rollback_could_not_undo_is_refused(cluster):
     conn = cluster.connect()
     with conn.cursor() as cur:
@@ -258,6 +310,14 @@ def test_ddl_a_rollback_could_not_undo_is_refused(cluster):
             cur.execute("DROP INDEX d_refuse_v")
         assert "outside a transaction block" in (e.value.diag.message_hint or "")
     blk.rollback()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE d_nopk (id int, v int) WITH (shards = 3)")
+    with blk.cursor() as cur:
+        with pytest.raises(psycopg2.errors.FeatureNotSupported):
+            cur.execute("ALTER TABLE d_nopk ADD PRIMARY KEY (id)")
+    blk.rollback()
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE d_nopk")
     assert indexes_on_copies(cluster, "d_refuse", "d_refuse_v") >= SHARDS
     with conn.cursor() as cur:
         cur.execute("DROP TABLE d_refuse")
@@ -288,3 +348,38 @@ def test_leader_killed_mid_block_leaves_no_table(crashc):
         pass
     crashc.start()
     gone(crashc, "d_crash", timeout=20)
+
+
+def test_leader_killed_mid_block_keeps_a_table_the_block_dropped(crashc):
+    conn = crashc.connect()
+    with conn.cursor() as cur:
+        create(cur, "d_kept")
+    conn.close()
+    blk = crashc.connect(autocommit=False)
+    with blk.cursor() as cur:
+        cur.execute("DROP TABLE d_kept")
+    os.kill(crashc.pid("leader"), 9)
+    for _ in range(100):
+        try:
+            os.kill(crashc.pid("leader"), 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    try:
+        blk.close()
+    except psycopg2.Error:
+        pass
+    crashc.start()
+    deadline, n = time.time() + 20, None
+    while n is None and time.time() < deadline:
+        try:
+            conn = crashc.connect()
+            with conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM d_kept")
+                n = cur.fetchone()[0]
+            conn.close()
+        except psycopg2.errors.UndefinedTable:
+            raise
+        except psycopg2.Error:
+            time.sleep(0.2)  # copies not reported yet
+    assert n == 3
