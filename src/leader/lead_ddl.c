@@ -319,7 +319,8 @@ void lead_index_start(lead_run *r)
 
 	for (int i = 0; i < cat_table_count(r->e->cat); i++) {
 		const cat_table *t = cat_table_at(r->e->cat, i);
-		if (t->kind != CAT_TABLE_DISTRIBUTED || (pi->table && pi->table != t))
+		if (t->kind != CAT_TABLE_DISTRIBUTED || (pi->table && pi->table != t) ||
+		    !cat_table_visible_to(t, r->s->txid)) /* another block's new table */
 			continue;
 		for (uint32_t s = 0; s < t->nshards; s++)
 			all[s] = s;
