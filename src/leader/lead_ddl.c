@@ -273,13 +273,13 @@ static void index_done(lead_run *r)
 	const plan_index *pi = &r->p->u.index;
 	const cat_table *t = pi->table ? lead_ddl_lookup(r, pi->table->name) : NULL;
 	mur_error err;
-	char drop[160];
+	char drop[200];
 	if (r->failed && pi->undo_ddl && t) {
 		index_undo(r, t, pi->undo_ddl);
 		return;
 	}
 	if (!r->failed && t && r->p->kind == PLAN_CREATE_INDEX && lead_ddltxn_check_block(r)) {
-		snprintf(drop, sizeof drop, "DROP INDEX IF EXISTS main.\"%s\"", pi->index_name);
+		lead_ddltxn_drop_index_sql(pi->index_name, drop, sizeof drop);
 		index_undo(r, t, drop);
 		return;
 	}

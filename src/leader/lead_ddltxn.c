@@ -271,6 +271,18 @@ static void job_tasks_done(lead_run *r)
 
 static void job_resume(void *arg);
 
+void lead_ddltxn_drop_index_sql(const char *name, char *out, size_t n)
+{
+	size_t k = (size_t)snprintf(out, n, "DROP INDEX IF EXISTS main.\"");
+	for (; *name && k + 3 < n; name++) {
+		if (*name == '"')
+			out[k++] = '"';
+		out[k++] = *name;
+	}
+	out[k++] = '"';
+	out[k] = '\0';
+}
+
 static void job_start(ddl_job *j)
 {
 	lead_engine *e = j->s->e;
@@ -294,10 +306,10 @@ static void job_start(ddl_job *j)
 	}
 	for (int i = 0; i < j->nindex; i++) {
 		const cat_table *t = cat_table_by_id(e->cat, j->index[i].table_id);
-		char sql[160];
+		char sql[200]; /* 2 x the 64-byte name and the statement */
 		if (!t || job_drops(j, t->id))
 			continue; /* goes with its table */
-		snprintf(sql, sizeof sql, "DROP INDEX IF EXISTS main.\"%s\"", j->index[i].index);
+		lead_ddltxn_drop_index_sql(j->index[i].index, sql, sizeof sql);
 		lead_ddl_send_all(r, t, EXEC_TASK_DDL, sql);
 	}
 	r->failed = 0;

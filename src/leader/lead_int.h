@@ -529,6 +529,9 @@ int lead_ddltxn_in_block(const lead_run *r);
  * its DDL ran, and the block was undone without it): r fails (25P02),
  * so its caller undoes what it made.  1 when so. */
 int lead_ddltxn_check_block(lead_run *r);
+/* DROP INDEX IF EXISTS main."name" into out (n >= 2 * 64 + 40: a '"' in
+ * the name is doubled). */
+void lead_ddltxn_drop_index_sql(const char *name, char *out, size_t n);
 /* COMMIT is about to be decided: the block's tables survive a restart. */
 void lead_ddltxn_commit_prepare(lead_session *s);
 /* The block ended (committed, or undone): finish or undo its DDL on
