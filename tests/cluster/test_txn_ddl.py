@@ -21,7 +21,7 @@ import psycopg2.errors
 import pytest
 
 import checker
-from conftest import owned_cluster, timer_args
+from conftest import owned_cluster
 
 SHARDS = 3
 
@@ -327,7 +327,7 @@ def test_ddl_a_rollback_could_not_undo_is_refused(cluster):
 
 @pytest.fixture(scope="module")
 def crashc(request):
-    yield from owned_cluster(request, 3, timer_args(300, 1500))
+    yield from owned_cluster(request, 3)  # default timers: a loaded machine suspects no one
 
 
 def test_leader_killed_mid_block_leaves_no_table(crashc):
