@@ -90,7 +90,7 @@ static void create_done(lead_run *r)
 				cat_placement_set_lsn(r->e->cat, t->id, r->tasks[i].shard,
 						      r->tasks[i].node_id, r->tasks[i].res.lsn);
 	if (t)
-		lead_ddltxn_created_table(r, t);
+		lead_ddltxn_record(r, LEAD_DDL_CREATED_TABLE, t, NULL);
 	snprintf(r->res->tag, sizeof r->res->tag, "CREATE TABLE");
 	lead_run_finish(r);
 }
@@ -218,8 +218,10 @@ void lead_drop_table_start(lead_run *r)
 		/* deferred to COMMIT, hidden meanwhile (lead_ddltxn.c) */
 		for (int i = 0; i < pd->ntables; i++) {
 			const cat_table *t = lead_ddl_lookup(r, pd->names[i]);
-			if (t)
-				lead_ddltxn_dropped_table(r, t);
+			if (t) {
+				cat_table_set_dropped(r->e->cat, t->id, 1);
+				lead_ddltxn_record(r, LEAD_DDL_DROPPED_TABLE, t, NULL);
+			}
 		}
 		snprintf(r->res->tag, sizeof r->res->tag, "DROP TABLE");
 		lead_run_finish(r);
@@ -287,7 +289,7 @@ static void index_done(lead_run *r)
 	    cat_table_set_primary_key(r->e->cat, t->id, pi->pk_cols, pi->npk, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	if (!r->failed && t && r->p->kind == PLAN_CREATE_INDEX)
-		lead_ddltxn_created_index(r, t, pi->index_name);
+		lead_ddltxn_record(r, LEAD_DDL_CREATED_INDEX, t, pi->index_name);
 	index_finish(r);
 }
 

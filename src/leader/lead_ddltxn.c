@@ -65,23 +65,17 @@ int lead_ddltxn_check_block(lead_run *r)
 	return 1;
 }
 
-static const lead_ddl_rec *created_table(const lead_session *s, uint32_t table_id)
+/* The block's record of kind for table_id (0: any) or index (NULL: any). */
+static int recorded(const lead_session *s, lead_ddl_kind kind, uint32_t table_id, const char *index)
 {
 	for (int i = 0; i < s->nddl; i++)
-		if (s->ddl[i].kind == LEAD_DDL_CREATED_TABLE && s->ddl[i].table_id == table_id)
-			return &s->ddl[i];
-	return NULL;
-}
-
-static int created_index(const lead_session *s, const char *name)
-{
-	for (int i = 0; i < s->nddl; i++)
-		if (s->ddl[i].kind == LEAD_DDL_CREATED_INDEX && !strcmp(s->ddl[i].index, name))
+		if (s->ddl[i].kind == kind && (!table_id || s->ddl[i].table_id == table_id) &&
+		    (!index || !strcmp(s->ddl[i].index, index)))
 			return 1;
 	return 0;
 }
 
-/* Room for `more` records (so recording after the DDL cannot fail). */
+/* Room for `more` records, so recording after the DDL cannot fail. */
 static int reserve(lead_session *s, int more, mur_error *err)
 {
 	int need = s->nddl + more, cap = s->capddl ? s->capddl : 8;
@@ -97,105 +91,72 @@ static int reserve(lead_session *s, int more, mur_error *err)
 	}
 	while (cap < need)
 		cap *= 2;
-	if (!(g = realloc(s->ddl, (size_t)cap * sizeof *g))) {
-		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-		return MUR_ERR;
-	}
+	if (!(g = realloc(s->ddl, (size_t)cap * sizeof *g)))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	s->ddl = g;
 	s->capddl = cap;
 	return MUR_OK;
 }
 
-static void push(lead_session *s, lead_ddl_kind kind, uint32_t table_id, const char *index)
+void lead_ddltxn_record(lead_run *r, lead_ddl_kind kind, const cat_table *t, const char *index)
 {
+	lead_session *s = r->s;
 	lead_ddl_rec *d;
-	if (s->nddl >= s->capddl) /* reserved by lead_ddltxn_refused */
+	if (!lead_ddltxn_in_block(r) || s->nddl >= s->capddl) /* reserved: lead_ddltxn_refused */
 		return;
 	d = &s->ddl[s->nddl++];
 	memset(d, 0, sizeof *d);
 	d->kind = kind;
-	d->table_id = table_id;
-	if (index)
-		snprintf(d->index, sizeof d->index, "%s", index);
+	d->table_id = t->id;
+	snprintf(d->index, sizeof d->index, "%s", index ? index : "");
 }
 
-static int refuse(lead_run *r, const char *what, const char *why)
+/* 0A000 for what a rollback could not undo (why): r finished, 1. */
+static int refuse(lead_run *r, const char *why)
 {
 	mur_error err;
 	mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-		      "%s cannot run inside a transaction block in murphy: %s", what, why);
+		      "%s cannot run inside a transaction block in murphy: %s", r->p->tag, why);
 	mur_error_hint(&err, "run it outside a transaction block (autocommit)");
 	lead_run_fail(r, &err);
 	lead_run_finish(r);
 	return 1;
 }
 
-/* CREATE INDEX (and ALTER TABLE ADD PRIMARY KEY / UNIQUE) in a block. */
-static int index_refused(lead_run *r)
-{
-	const plan_index *pi = &r->p->u.index;
-	const cat_table *t = pi->table ? lead_ddl_lookup(r, pi->table->name) : NULL;
-	if (!t || created_table(r->s, t->id))
-		return 0; /* goes with its table; or 42P01 as outside a block */
-	if (pi->npk > 0)
-		return refuse(r, "ALTER TABLE ADD PRIMARY KEY",
-			      "a rollback could not take the key back from a table it did "
-			      "not create");
-	if (pi->if_not_exists)
-		return refuse(r, "CREATE INDEX IF NOT EXISTS",
-			      "a rollback could not tell whether the index was there before");
-	return 0;
-}
-
 int lead_ddltxn_refused(lead_run *r)
 {
+	const plan_index *pi = &r->p->u.index;
+	const cat_table *t;
 	mur_error err;
-	int more = 1;
 	if (!lead_ddltxn_in_block(r))
 		return 0;
 	switch (r->p->kind) {
-	case PLAN_CREATE_TABLE:
-		break;
-	case PLAN_CREATE_INDEX:
-		if (index_refused(r))
-			return 1;
-		break;
-	case PLAN_DROP_TABLE:
-		more = r->p->u.drop_table.ntables;
+	case PLAN_CREATE_INDEX: /* also ALTER TABLE ADD PRIMARY KEY / UNIQUE */
+		t = pi->table ? lead_ddl_lookup(r, pi->table->name) : NULL;
+		if (!t || recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL))
+			break; /* goes with its table; or 42P01 as outside a block */
+		if (pi->npk > 0)
+			return refuse(r, "a rollback could not take a primary key back");
+		if (pi->if_not_exists)
+			return refuse(r, "a rollback could not tell if the index was there before");
 		break;
 	case PLAN_DROP_INDEX:
-		if (!created_index(r->s, r->p->u.index.index_name))
-			return refuse(r, "DROP INDEX",
-				      "only an index created in the same block can be dropped in "
-				      "it");
+		if (!recorded(r->s, LEAD_DDL_CREATED_INDEX, 0, pi->index_name))
+			return refuse(r,
+				      "only an index the same block created can be dropped in it");
 		return 0;
+	case PLAN_CREATE_TABLE:
+	case PLAN_DROP_TABLE:
+		break;
 	default:
 		return 0;
 	}
-	if (reserve(r->s, more, &err) != MUR_OK) {
-		lead_run_fail(r, &err);
-		lead_run_finish(r);
-		return 1;
-	}
-	return 0;
-}
-
-void lead_ddltxn_created_table(lead_run *r, const cat_table *t)
-{
-	if (lead_ddltxn_in_block(r))
-		push(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL);
-}
-
-void lead_ddltxn_created_index(lead_run *r, const cat_table *t, const char *index)
-{
-	if (lead_ddltxn_in_block(r))
-		push(r->s, LEAD_DDL_CREATED_INDEX, t->id, index);
-}
-
-void lead_ddltxn_dropped_table(lead_run *r, const cat_table *t)
-{
-	cat_table_set_dropped(r->e->cat, t->id, 1);
-	push(r->s, LEAD_DDL_DROPPED_TABLE, t->id, NULL);
+	if (reserve(r->s, r->p->kind == PLAN_DROP_TABLE ? r->p->u.drop_table.ntables : 1, &err) ==
+	    MUR_OK)
+		return 0;
+	lead_run_fail(r, &err);
+	lead_run_finish(r);
+	return 1;
 }
 
 void lead_ddltxn_commit_prepare(lead_session *s)
@@ -213,10 +174,10 @@ void lead_ddltxn_commit_prepare(lead_session *s)
 
 typedef struct ddl_job {
 	lead_session *s;
-	uint32_t drop[LEAD_BLOCK_DDL_MAX]; /* tables to drop on every copy and in the catalog */
-	int ndrop;
-	lead_ddl_rec index[LEAD_BLOCK_DDL_MAX]; /* indexes to drop from every copy */
-	int nindex;
+	/* what to drop: a table (index ""; on every copy, then in the
+	 * catalog) or an index (from every copy of its table) */
+	lead_ddl_rec work[LEAD_BLOCK_DDL_MAX];
+	int nwork;
 	uint64_t start_us;
 	void (*done)(void *);
 	void *arg;
@@ -227,8 +188,8 @@ static const plan undo_plan = {.kind = PLAN_NOOP, .tag = "ROLLBACK"};
 
 static int job_drops(const ddl_job *j, uint32_t table_id)
 {
-	for (int i = 0; i < j->ndrop; i++)
-		if (j->drop[i] == table_id)
+	for (int i = 0; i < j->nwork; i++)
+		if (!j->work[i].index[0] && j->work[i].table_id == table_id)
 			return 1;
 	return 0;
 }
@@ -256,14 +217,14 @@ static void job_tasks_done(lead_run *r)
 		if (r->tasks[i].res.failed)
 			MLOG(WARN, "ddl", "undoing DDL on shard %u of node %u failed: %s",
 			     r->tasks[i].shard, r->tasks[i].node_id, r->tasks[i].res.err.message);
-	for (int i = 0; i < j->ndrop; i++) {
-		const cat_table *t = cat_table_by_id(r->e->cat, j->drop[i]);
-		if (!t)
+	for (int i = 0; i < j->nwork; i++) {
+		const cat_table *t = cat_table_by_id(r->e->cat, j->work[i].table_id);
+		if (!t || j->work[i].index[0])
 			continue;
 		repl_forget(r->e->repl, t);
-		if (cat_drop_table_id(r->e->cat, j->drop[i], &err) != MUR_OK)
+		if (cat_drop_table_id(r->e->cat, t->id, &err) != MUR_OK)
 			MLOG(ERROR, "ddl", "dropping table %u from the catalog failed: %s",
-			     j->drop[i], err.message);
+			     j->work[i].table_id, err.message);
 	}
 	r->failed = 0; /* logged: the block's outcome stands */
 	lead_run_finish(r);
@@ -287,10 +248,11 @@ static void job_start(ddl_job *j)
 {
 	lead_engine *e = j->s->e;
 	lead_run *r;
-	for (int i = 0; i < j->ndrop; i++) {
-		const cat_table *t = cat_table_by_id(e->cat, j->drop[i]);
+	char sql[200]; /* 2 x the 64-byte name and the statement */
+	for (int i = 0; i < j->nwork; i++) {
+		const cat_table *t = cat_table_by_id(e->cat, j->work[i].table_id);
 		/* a write answered early may still be reaching a copy */
-		if (t && repl_table_busy(e->repl, t) &&
+		if (t && !j->work[i].index[0] && repl_table_busy(e->repl, t) &&
 		    repl_park(e->repl, j->start_us, job_resume, j))
 			return;
 	}
@@ -299,18 +261,15 @@ static void job_start(ddl_job *j)
 		job_free(j);
 		return;
 	}
-	for (int i = 0; i < j->ndrop; i++) {
-		const cat_table *t = cat_table_by_id(e->cat, j->drop[i]);
-		if (t)
-			lead_ddl_send_all(r, t, EXEC_TASK_DROP, NULL);
-	}
-	for (int i = 0; i < j->nindex; i++) {
-		const cat_table *t = cat_table_by_id(e->cat, j->index[i].table_id);
-		char sql[200]; /* 2 x the 64-byte name and the statement */
-		if (!t || job_drops(j, t->id))
-			continue; /* goes with its table */
-		lead_ddltxn_drop_index_sql(j->index[i].index, sql, sizeof sql);
-		lead_ddl_send_all(r, t, EXEC_TASK_DDL, sql);
+	for (int i = 0; i < j->nwork; i++) {
+		const lead_ddl_rec *w = &j->work[i];
+		const cat_table *t = cat_table_by_id(e->cat, w->table_id);
+		if (!t || (w->index[0] && job_drops(j, t->id)))
+			continue; /* an index goes with its table */
+		if (w->index[0])
+			lead_ddltxn_drop_index_sql(w->index, sql, sizeof sql);
+		lead_ddl_send_all(r, t, w->index[0] ? EXEC_TASK_DDL : EXEC_TASK_DROP,
+				  w->index[0] ? sql : NULL);
 	}
 	r->failed = 0;
 	lead_run_wait(r, job_tasks_done);
@@ -320,51 +279,42 @@ static void job_resume(void *arg) { job_start(arg); }
 
 /* Apply records [from, s->nddl) for a block that committed (commit), was
  * undone, or rolled back to a savepoint (to_savepoint): the catalog's part
- * now, the copies' part in j.  The records it keeps (DOOMED) stay. */
+ * now, the copies' part into j.  Only DOOMED records stay. */
 static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_job *j)
 {
 	int keep = from;
 	for (int i = s->nddl - 1; i >= from; i--) {
 		lead_ddl_rec *d = &s->ddl[i];
+		int drop = 0;
 		switch (d->kind) {
 		case LEAD_DDL_CREATED_TABLE:
-			if (commit) {
+			if (commit)
 				cat_table_publish(s->e->cat, d->table_id);
-			} else if (to_savepoint) {
+			if (!commit && to_savepoint) {
 				cat_table_set_dropped(s->e->cat, d->table_id, 1);
 				d->kind = LEAD_DDL_DOOMED_TABLE;
-			} else {
-				j->drop[j->ndrop++] = d->table_id;
 			}
+			drop = !commit && !to_savepoint;
 			break;
 		case LEAD_DDL_CREATED_INDEX:
-			if (!commit)
-				j->index[j->nindex++] = *d;
+			drop = !commit;
 			break;
 		case LEAD_DDL_DROPPED_TABLE:
-			if (commit)
-				j->drop[j->ndrop++] = d->table_id;
-			else
+			if (!commit)
 				cat_table_set_dropped(s->e->cat, d->table_id, 0);
+			drop = commit;
 			break;
 		case LEAD_DDL_DOOMED_TABLE:
-			if (!to_savepoint)
-				j->drop[j->ndrop++] = d->table_id;
+			drop = !to_savepoint;
 			break;
 		}
+		if (drop)
+			j->work[j->nwork++] = *d;
 	}
 	for (int i = from; i < s->nddl; i++) /* the DOOMED, in order */
 		if (to_savepoint && s->ddl[i].kind == LEAD_DDL_DOOMED_TABLE)
 			s->ddl[keep++] = s->ddl[i];
 	s->nddl = keep;
-}
-
-/* The block ended: its records go (before done, which may free s). */
-static void records_free(lead_session *s)
-{
-	free(s->ddl);
-	s->ddl = NULL;
-	s->nddl = s->capddl = 0;
 }
 
 static void finish(lead_session *s, int from, int commit, int to_savepoint, void (*done)(void *),
@@ -375,11 +325,14 @@ static void finish(lead_session *s, int from, int commit, int to_savepoint, void
 		apply(s, from, commit, to_savepoint, j);
 	else if (s->nddl > from)
 		MLOG(ERROR, "ddl", "out of memory ending a block's DDL: its tables stay");
-	if (!to_savepoint)
-		records_free(s);
-	else if (!j)
-		s->nddl = s->nddl > from ? from : s->nddl;
-	if (!j || (!j->ndrop && !j->nindex)) {
+	if (!to_savepoint) { /* the block ended: its records go (done may free s) */
+		free(s->ddl);
+		s->ddl = NULL;
+		s->nddl = s->capddl = 0;
+	} else if (!j && s->nddl > from) {
+		s->nddl = from;
+	}
+	if (!j || !j->nwork) {
 		free(j);
 		done(arg);
 		return;

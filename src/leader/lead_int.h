@@ -149,19 +149,17 @@ typedef struct lead_savepoint {
 	int nddl;                /* the block's DDL records then (lead_ddltxn.c) */
 } lead_savepoint;
 
-/* What an open block's DDL did, to undo or finish at its end
- * (lead_ddltxn.c; docs/transactions.md, "DDL in a block"). */
+/* What an open block's DDL did (lead_ddltxn.c says what each becomes). */
 typedef enum lead_ddl_kind {
-	LEAD_DDL_CREATED_TABLE, /* pending for the block: dropped at rollback */
-	LEAD_DDL_CREATED_INDEX, /* dropped from every copy at rollback */
-	LEAD_DDL_DROPPED_TABLE, /* hidden: dropped at COMMIT, seen again at rollback */
-	LEAD_DDL_DOOMED_TABLE,  /* created, then rolled back to a savepoint: hidden,
-				   dropped at the block's end (its locks may be held) */
+	LEAD_DDL_CREATED_TABLE,
+	LEAD_DDL_CREATED_INDEX,
+	LEAD_DDL_DROPPED_TABLE,
+	LEAD_DDL_DOOMED_TABLE, /* created, then undone by ROLLBACK TO */
 } lead_ddl_kind;
 typedef struct lead_ddl_rec {
 	lead_ddl_kind kind;
 	uint32_t table_id;
-	char index[64]; /* LEAD_DDL_CREATED_INDEX: its name */
+	char index[64]; /* LEAD_DDL_CREATED_INDEX: its name; else "" */
 } lead_ddl_rec;
 /* DDL statements one block may undo: a migration runs tens; a loop
  * creating thousands of tables in one block is cut off (54000). */
@@ -513,33 +511,22 @@ void lead_ddl_send_all(lead_run *r, const cat_table *t, exec_task_kind kind, con
 /* t as r's session sees it (cat_table_visible_to its block), else NULL. */
 const cat_table *lead_ddl_lookup(const lead_run *r, const char *name);
 
-/* lead_ddltxn.c: DDL in a transaction block, undone by its rollback */
-/* 1 when r (a DDL statement in a block) was refused and finished: DROP
- * INDEX of an index the block did not create, ADD PRIMARY KEY or CREATE
- * INDEX IF NOT EXISTS on a table it did not create (0A000), too many
- * (54000).  0: go on (also outside a block). */
+/* lead_ddltxn.c: DDL in a block, undone by its rollback (design there) */
+/* 1 when r, DDL in a block that a rollback could not undo, was refused
+ * (0A000; 54000 past LEAD_BLOCK_DDL_MAX) and finished; 0: go on. */
 int lead_ddltxn_refused(lead_run *r);
 /* r's DDL succeeded in a block (no-op outside one): remember it. */
-void lead_ddltxn_created_table(lead_run *r, const cat_table *t);
-void lead_ddltxn_created_index(lead_run *r, const cat_table *t, const char *index);
-/* r's DROP TABLE in a block: t is hidden now and dropped at COMMIT. */
-void lead_ddltxn_dropped_table(lead_run *r, const cat_table *t);
+void lead_ddltxn_record(lead_run *r, lead_ddl_kind kind, const cat_table *t, const char *index);
 int lead_ddltxn_in_block(const lead_run *r);
-/* r started in a block that has ended since (the client went away while
- * its DDL ran, and the block was undone without it): r fails (25P02),
- * so its caller undoes what it made.  1 when so. */
+/* 1 (r failed, 25P02) when r's block ended while it ran: undo its DDL. */
 int lead_ddltxn_check_block(lead_run *r);
-/* DROP INDEX IF EXISTS main."name" into out (n >= 2 * 64 + 40: a '"' in
- * the name is doubled). */
+/* DROP INDEX IF EXISTS main."name" (n >= 200: a '"' doubled). */
 void lead_ddltxn_drop_index_sql(const char *name, char *out, size_t n);
-/* COMMIT is about to be decided: the block's tables survive a restart. */
+/* Before COMMIT's decision: the block's tables survive a restart. */
 void lead_ddltxn_commit_prepare(lead_session *s);
-/* The block ended (committed, or undone): finish or undo its DDL on
- * every copy and in the catalog, then done(arg). */
+/* After the block's end (committed or not), or the undo of ROLLBACK TO a
+ * savepoint taken at `mark` records: finish or undo its DDL, then done. */
 void lead_ddltxn_end(lead_session *s, int committed, void (*done)(void *), void *arg);
-/* ROLLBACK TO a savepoint taken with `mark` records: undo the DDL since
- * (tables created since are hidden and dropped at the block's end), then
- * done(arg). */
 void lead_ddltxn_rollback_to(lead_session *s, int mark, void (*done)(void *), void *arg);
 
 /* lead_copy.c */
