@@ -22,6 +22,9 @@
  *   RELEASE s             forgets s and the savepoints after it
  *   the client goes away  ACTIVE/FAILED → ABORTING → IDLE (nobody answered)
  *
+ * A block's DDL is finished or undone after its writes, before the answer
+ * (block_ended → lead_ddltxn_end; ROLLBACK TO: lead_ddltxn_rollback_to).
+ *
  * Implicit blocks (PostgreSQL's "Multiple Statements in a Simple Query"):
  * while a multi-statement Query runs (in_query, lead_txn_query_begin), a
  * statement that finds the session IDLE opens a block first (IDLE →
