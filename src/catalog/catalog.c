@@ -241,14 +241,28 @@ void cat_close(catalog *c)
 	free(c);
 }
 
+int cat_table_visible_to(const cat_table *t, uint64_t txid)
+{
+	return !t->dropped && (!t->pending_txid || t->pending_txid == txid);
+}
+
+void cat_set_viewer(catalog *c, int viewing, uint64_t txid)
+{
+	c->viewing = viewing;
+	c->viewer = txid;
+}
+
 const cat_table *cat_table_lookup(const catalog *c, const char *schema, const char *name)
 {
 	for (int pass = 0; pass < 2; pass++) {
 		const char *want = schema ? schema : (pass == 0 ? "public" : "murphy");
-		for (int i = 0; i < c->ntables; i++)
-			if (strcmp(c->tables[i]->name, name) == 0 &&
-			    strcmp(c->tables[i]->schema, want) == 0)
-				return c->tables[i];
+		for (int i = 0; i < c->ntables; i++) {
+			const cat_table *t = c->tables[i];
+			if (t->dropped || (c->viewing && !cat_table_visible_to(t, c->viewer)))
+				continue;
+			if (strcmp(t->name, name) == 0 && strcmp(t->schema, want) == 0)
+				return t;
+		}
 		if (schema)
 			break;
 	}
@@ -386,6 +400,12 @@ static void assign_shards(const catalog *c, cat_table *t)
 
 int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mur_error *err)
 {
+	return cat_create_table_pending(c, def, 0, out, err);
+}
+
+int cat_create_table_pending(catalog *c, const cat_table *def, uint64_t txid, const cat_table **out,
+			     mur_error *err)
+{
 	cat_table *t;
 
 	if (cat_table_lookup(c, "public", def->name))
@@ -402,6 +422,8 @@ int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mu
 	t->range_order = NULL;
 	t->analyzed_ms = 0; /* statistics come from ANALYZE only */
 	t->col_analyzed_ms = NULL;
+	t->pending_txid = txid;
+	t->dropped = 0;
 	for (int i = 0; i < t->ncols; i++)
 		t->cols[i].default_sql = def->cols[i].default_sql ? strdup(def->cols[i].default_sql)
 								  : NULL;
@@ -456,22 +478,58 @@ int cat_insert_loaded_table(catalog *c, cat_table *t)
 	return MUR_OK;
 }
 
+static int drop_at(catalog *c, int i, mur_error *err)
+{
+	cat_table *t = c->tables[i];
+	if (c->store && cat_store_delete_table(c, t->id, err) != MUR_OK)
+		return MUR_ERR;
+	table_free(t);
+	memmove(&c->tables[i], &c->tables[i + 1],
+		(size_t)(c->ntables - i - 1) * sizeof c->tables[0]);
+	c->ntables--;
+	c->version++;
+	return MUR_OK;
+}
+
 int cat_drop_table(catalog *c, const char *name, mur_error *err)
 {
 	for (int i = 0; i < c->ntables; i++) {
-		cat_table *t = c->tables[i];
-		if (strcmp(t->name, name) != 0 || t->kind != CAT_TABLE_DISTRIBUTED)
-			continue;
-		if (c->store && cat_store_delete_table(c, t->id, err) != MUR_OK)
-			return MUR_ERR;
-		table_free(t);
-		memmove(&c->tables[i], &c->tables[i + 1],
-			(size_t)(c->ntables - i - 1) * sizeof c->tables[0]);
-		c->ntables--;
-		c->version++;
-		return MUR_OK;
+		const cat_table *t = c->tables[i];
+		if (strcmp(t->name, name) == 0 && t->kind == CAT_TABLE_DISTRIBUTED && !t->dropped)
+			return drop_at(c, i, err);
 	}
 	return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table \"%s\" does not exist", name);
+}
+
+int cat_drop_table_id(catalog *c, uint32_t table_id, mur_error *err)
+{
+	for (int i = 0; i < c->ntables; i++)
+		if (c->tables[i]->id == table_id && c->tables[i]->kind == CAT_TABLE_DISTRIBUTED)
+			return drop_at(c, i, err);
+	return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table %u does not exist", table_id);
+}
+
+int cat_table_pending_release(catalog *c, uint32_t table_id, mur_error *err)
+{
+	return c->store ? cat_store_pending_clear(c, table_id, err) : MUR_OK;
+}
+
+void cat_table_publish(catalog *c, uint32_t table_id)
+{
+	cat_table *t = cat_table_by_id(c, table_id);
+	if (t && t->pending_txid) {
+		t->pending_txid = 0;
+		c->version++; /* other sessions' plans that missed it are stale */
+	}
+}
+
+void cat_table_set_dropped(catalog *c, uint32_t table_id, int dropped)
+{
+	cat_table *t = cat_table_by_id(c, table_id);
+	if (t && t->dropped != dropped) {
+		t->dropped = dropped;
+		c->version++;
+	}
 }
 
 int cat_table_set_primary_key(catalog *c, uint32_t table_id, const int *cols, int ncols,

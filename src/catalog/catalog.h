@@ -177,6 +177,11 @@ typedef struct cat_table {
 	int64_t analyzed_ms;           /* last ANALYZE, ms since epoch; 0: never (durable: stats) */
 	int64_t *col_analyzed_ms;      /* per column (ncols): the last ANALYZE that measured it;
 				       malloc'd, NULL: never analyzed */
+	uint64_t pending_txid;         /* created by this open transaction block: seen by it
+					  alone until its COMMIT (durable: ddl_pending, dropped
+					  at open); 0: committed */
+	int dropped;                   /* dropped by an open block: seen by nobody, dropped
+					  at its COMMIT, seen again after its ROLLBACK */
 } cat_table;
 
 typedef enum cat_node_role { CAT_NODE_LEADER = 0, CAT_NODE_FOLLOWER = 1 } cat_node_role;
@@ -214,6 +219,14 @@ static inline int cat_table_is_range(const cat_table *t)
  * Returns NULL when absent.  The pointer stays valid until the table is
  * dropped. */
 const cat_table *cat_table_lookup(const catalog *c, const char *schema, const char *name);
+/* Transactional DDL (docs/transactions.md, "DDL in a block"): a table is
+ * visible to transaction txid (0: none) unless an open block dropped it,
+ * or another open block created it and has not committed. */
+int cat_table_visible_to(const cat_table *t, uint64_t txid);
+/* While `viewing`, cat_table_lookup answers as the planner of transaction
+ * txid sees the catalog (cat_table_visible_to); otherwise it hides only
+ * dropped tables.  The leader sets it around planning a statement. */
+void cat_set_viewer(catalog *c, int viewing, uint64_t txid);
 /* Column index by name, -1 when absent. */
 int cat_column_index(const cat_table *t, const char *name);
 /* Which shard holds a distribution value (already coerced to the column's
@@ -264,8 +277,22 @@ void cat_close(catalog *c);
  * the distribution column's storage class (22023 otherwise); the bounds
  * are copied.  42P07 if the name exists.  *out is the stored table. */
 int cat_create_table(catalog *c, const cat_table *def, const cat_table **out, mur_error *err);
-/* 42P01 if absent. */
+/* cat_create_table for an open block's CREATE TABLE: the table is pending
+ * for txid, in the same store transaction, so a leader that restarts
+ * before the block commits drops it at open (ddl_pending). */
+int cat_create_table_pending(catalog *c, const cat_table *def, uint64_t txid, const cat_table **out,
+			     mur_error *err);
+/* The block that created table_id commits: it survives a restart from now
+ * on (durable; still hidden from other blocks until cat_table_publish). */
+int cat_table_pending_release(catalog *c, uint32_t table_id, mur_error *err);
+/* The block committed: table_id is seen by everybody. */
+void cat_table_publish(catalog *c, uint32_t table_id);
+/* An open block dropped table_id (1, hidden from everybody) or rolled
+ * that back (0).  In memory only: a restart finds the table. */
+void cat_table_set_dropped(catalog *c, uint32_t table_id, int dropped);
+/* 42P01 if absent (a dropped table is absent). */
 int cat_drop_table(catalog *c, const char *name, mur_error *err);
+int cat_drop_table_id(catalog *c, uint32_t table_id, mur_error *err);
 /* ALTER TABLE ADD PRIMARY KEY, once every shard has its unique index:
  * marks cols (ncols of them) as the table's key, durably (42P01 if the
  * table is gone).  The caller checked there was no key before. */

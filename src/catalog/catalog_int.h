@@ -21,9 +21,12 @@ struct catalog {
 	uint64_t version; /* see cat_version */ /* applied LSNs changed since cat_flush_lsns */
 	struct cat_decision_writer *dwriter;    /* its decisions not in txn_outcomes yet are put
 						there before any read of it (catalog_decision.c) */
+	int viewing;                            /* cat_set_viewer */
+	uint64_t viewer;
 };
 
 int cat_insert_loaded_table(catalog *c, cat_table *t);
+int cat_store_pending_clear(catalog *c, uint32_t table_id, mur_error *err);
 
 /* catalog_decision.c: put the decisions the log (<file>-decisions) holds
  * into txn_outcomes (synchronous=FULL), at open, before anything reads

@@ -15,6 +15,12 @@
  *       decision of a transaction that wrote several shards, recorded
  *       before its first commit marker (replication/repl_lock.c); a
  *       restarted leader appends the markers of a 'committed' one
+ *   ddl_pending(table_id, txid)   a table created by an open transaction
+ *       block (cat_create_table_pending), written with the table; the
+ *       block's COMMIT deletes the row.  A table still pending at open was
+ *       created by a block that never committed (the leader stopped): it
+ *       is dropped before loading (its placement files are orphans the
+ *       followers' STATUS reports, dropped by repl_recover.c)
  *   stats(table_id, shard, col, value, analyzed_ms)   ANALYZE (catalog_stats.c):
  *       col -1: the shard's row count; col >= 0: that column's distinct
  *       estimate in the shard; analyzed_ms: when, ms since epoch
@@ -34,6 +40,8 @@
  * hash and reference tables leave it NULL.
  */
 #include "catalog/catalog_int.h"
+
+#include "common/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -64,7 +72,9 @@ static const char *const schema_sql =
 	"CREATE TABLE IF NOT EXISTS txn_outcomes(txid INTEGER PRIMARY KEY, outcome TEXT NOT NULL,"
 	" participants TEXT NOT NULL, decided_ms INTEGER NOT NULL);"
 	/* the trim's scan and murphy.transaction_outcomes read by time */
-	"CREATE INDEX IF NOT EXISTS txn_outcomes_by_time ON txn_outcomes(decided_ms, txid);";
+	"CREATE INDEX IF NOT EXISTS txn_outcomes_by_time ON txn_outcomes(decided_ms, txid);"
+	"CREATE TABLE IF NOT EXISTS ddl_pending(table_id INTEGER PRIMARY KEY,"
+	" txid INTEGER NOT NULL);";
 
 static int store_error(catalog *c, mur_error *err, const char *what)
 {
@@ -372,6 +382,28 @@ static int load_stats(catalog *c, mur_error *err)
 	return rc;
 }
 
+/* Tables of blocks that never committed (ddl_pending) leave the store. */
+static int drop_pending(catalog *c, mur_error *err)
+{
+	sqlite3_stmt *st;
+	uint32_t ids[CAT_TABLES_MAX];
+	int n = 0;
+	if (sqlite3_prepare_v2(c->store, "SELECT table_id, txid FROM ddl_pending", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return store_error(c, err, "load ddl_pending");
+	while (n < CAT_TABLES_MAX && sqlite3_step(st) == SQLITE_ROW) {
+		ids[n++] = (uint32_t)sqlite3_column_int64(st, 0);
+		MLOG(WARN, "catalog",
+		     "dropping table %u: created by transaction %lld, which did not commit",
+		     ids[n - 1], (long long)sqlite3_column_int64(st, 1));
+	}
+	sqlite3_finalize(st);
+	for (int i = 0; i < n; i++)
+		if (cat_store_delete_table(c, ids[i], err) != MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
+}
+
 int cat_store_open(catalog *c, const char *path, mur_error *err)
 {
 	if (sqlite3_open_v2(path, &c->store, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -383,8 +415,9 @@ int cat_store_open(catalog *c, const char *path, mur_error *err)
 	}
 	sqlite3_busy_timeout(c->store, 5000);
 	if (exec_sql(c, schema_sql, err) != MUR_OK || upgrade(c, err) != MUR_OK ||
-	    load_nodes(c, err) != MUR_OK || load_tables(c, err) != MUR_OK ||
-	    load_stats(c, err) != MUR_OK || load_row_estimates(c, err) != MUR_OK)
+	    drop_pending(c, err) != MUR_OK || load_nodes(c, err) != MUR_OK ||
+	    load_tables(c, err) != MUR_OK || load_stats(c, err) != MUR_OK ||
+	    load_row_estimates(c, err) != MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;
 }
@@ -425,6 +458,9 @@ int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err)
 		"issiiii", err, (int64_t)t->id, t->name, t->schema, (int64_t)t->dist_col,
 		(int64_t)t->nshards, (int64_t)t->replicas, (int64_t)t->distribution) != MUR_OK)
 		goto rollback;
+	if (t->pending_txid && run(c, "INSERT INTO ddl_pending VALUES (?,?)", "ii", err,
+				   (int64_t)t->id, (int64_t)t->pending_txid) != MUR_OK)
+		goto rollback;
 	for (int i = 0; i < t->ncols; i++) {
 		const cat_column *col = &t->cols[i];
 		if (run(c, "INSERT INTO columns VALUES (?,?,?,?,?,?,?,?,?)", "iisiiiiis", err,
@@ -456,7 +492,8 @@ int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 					   "DELETE FROM columns WHERE table_id = ?",
 					   "DELETE FROM shards WHERE table_id = ?",
 					   "DELETE FROM placements WHERE table_id = ?",
-					   "DELETE FROM stats WHERE table_id = ?"};
+					   "DELETE FROM stats WHERE table_id = ?",
+					   "DELETE FROM ddl_pending WHERE table_id = ?"};
 	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++)
@@ -465,6 +502,11 @@ int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 			return MUR_ERR;
 		}
 	return exec_sql(c, "COMMIT", err);
+}
+
+int cat_store_pending_clear(catalog *c, uint32_t table_id, mur_error *err)
+{
+	return run(c, "DELETE FROM ddl_pending WHERE table_id = ?", "i", err, (int64_t)table_id);
 }
 
 /* The key columns' primary_key flags, in one transaction. */

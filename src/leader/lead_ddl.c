@@ -19,6 +19,12 @@
  * DROP TABLE deletes the placement files on the followers that are
  * connected, then removes the table from the catalog; files on a follower
  * that was away are orphans it can delete (logged).
+ *
+ * In a transaction block (lead_ddltxn.c): CREATE TABLE makes the table
+ * pending for the block (hidden from other sessions: lead_ddl_lookup and
+ * the planner see the catalog as the session's block does), CREATE INDEX
+ * is remembered, and DROP TABLE only hides the table until the COMMIT;
+ * the block's rollback undoes them.
  */
 #include "leader/lead_int.h"
 
@@ -40,6 +46,20 @@ static void send_placement_task(lead_run *r, const cat_table *t, uint32_t shard,
 	lead_run_send(r, pl->node_id, shard, pl->role == CAT_PRIMARY, &task);
 }
 
+void lead_ddl_send_all(lead_run *r, const cat_table *t, exec_task_kind kind, const char *sql)
+{
+	for (uint32_t s = 0; s < t->nshards; s++)
+		for (int k = 0; k < t->shards[s].nplacements; k++)
+			if (r->e->tr.connected(r->e->tr.ctx, t->shards[s].placements[k].node_id))
+				send_placement_task(r, t, s, k, kind, sql);
+}
+
+const cat_table *lead_ddl_lookup(const lead_run *r, const char *name)
+{
+	const cat_table *t = cat_table_lookup(r->e->cat, "public", name);
+	return t && cat_table_visible_to(t, r->s->txid) ? t : NULL;
+}
+
 static void create_rollback_done(lead_run *r)
 {
 	mur_error err = r->err;
@@ -50,6 +70,7 @@ static void create_rollback_done(lead_run *r)
 static void create_done(lead_run *r)
 {
 	const cat_table *t = cat_table_lookup(r->e->cat, "public", r->p->u.create_table.def->name);
+	lead_ddltxn_check_block(r); /* the block ended while it ran: undone */
 	if (r->failed && t) {
 		/* undo: drop whatever placements were created, then the catalog entry */
 		mur_error keep = r->err;
@@ -57,11 +78,7 @@ static void create_done(lead_run *r)
 			exec_result_free(&r->tasks[i].res);
 		r->ntasks = 0;
 		r->failed = 0;
-		for (uint32_t s = 0; s < t->nshards; s++)
-			for (int k = 0; k < t->shards[s].nplacements; k++)
-				if (r->e->tr.connected(r->e->tr.ctx,
-						       t->shards[s].placements[k].node_id))
-					send_placement_task(r, t, s, k, EXEC_TASK_DROP, NULL);
+		lead_ddl_send_all(r, t, EXEC_TASK_DROP, NULL);
 		r->failed = 1;
 		r->err = keep;
 		lead_run_wait(r, create_rollback_done);
@@ -72,6 +89,8 @@ static void create_done(lead_run *r)
 			if (!r->tasks[i].res.failed)
 				cat_placement_set_lsn(r->e->cat, t->id, r->tasks[i].shard,
 						      r->tasks[i].node_id, r->tasks[i].res.lsn);
+	if (t)
+		lead_ddltxn_record(r, LEAD_DDL_CREATED_TABLE, t, NULL);
 	snprintf(r->res->tag, sizeof r->res->tag, "CREATE TABLE");
 	lead_run_finish(r);
 }
@@ -94,7 +113,7 @@ void lead_create_table_start(lead_run *r)
 	uint32_t all[CAT_SHARDS_MAX];
 	mur_error err;
 
-	if (cat_table_lookup(r->e->cat, "public", pc->def->name)) {
+	if (lead_ddl_lookup(r, pc->def->name)) {
 		if (pc->if_not_exists) {
 			pgw_result_add_notice(r->res, "relation \"%s\" already exists, skipping",
 					      pc->def->name);
@@ -117,7 +136,10 @@ void lead_create_table_start(lead_run *r)
 		lead_run_finish(r);
 		return;
 	}
-	if (cat_create_table(r->e->cat, pc->def, &t, &err) != MUR_OK) {
+	/* in a block: pending (hidden from the others, dropped by a restart)
+	 * until the block commits; lead_ddltxn.c */
+	if (cat_create_table_pending(r->e->cat, pc->def, lead_ddltxn_in_block(r) ? r->s->txid : 0,
+				     &t, &err) != MUR_OK) {
 		lead_run_fail(r, &err);
 		lead_run_finish(r);
 		return;
@@ -147,11 +169,11 @@ static void drop_done(lead_run *r)
 			     r->tasks[i].shard, r->tasks[i].node_id, r->tasks[i].res.err.message);
 	r->failed = 0;
 	for (int i = 0; i < pd->ntables; i++) {
-		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
+		const cat_table *t = lead_ddl_lookup(r, pd->names[i]);
 		if (!t)
 			continue;
 		repl_forget(r->e->repl, t);
-		if (cat_drop_table(r->e->cat, pd->names[i], &err) != MUR_OK)
+		if (cat_drop_table_id(r->e->cat, t->id, &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	}
 	snprintf(r->res->tag, sizeof r->res->tag, "DROP TABLE");
@@ -164,7 +186,7 @@ void lead_drop_table_start(lead_run *r)
 	mur_error err;
 
 	for (int i = 0; i < pd->ntables; i++) {
-		if (cat_table_lookup(r->e->cat, "public", pd->names[i]))
+		if (lead_ddl_lookup(r, pd->names[i]))
 			continue;
 		if (!pd->if_exists) {
 			mur_error_set(&err, SQLSTATE_UNDEFINED_TABLE, "table \"%s\" does not exist",
@@ -177,7 +199,7 @@ void lead_drop_table_start(lead_run *r)
 				      pd->names[i]);
 	}
 	for (int i = 0; i < pd->ntables; i++) {
-		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
+		const cat_table *t = lead_ddl_lookup(r, pd->names[i]);
 		if (t && repl_table_busy(r->e->repl, t)) {
 			/* writes already answered may still be reaching the last
 			 * copies: wait for them (restarted when a shard goes idle) */
@@ -192,15 +214,23 @@ void lead_drop_table_start(lead_run *r)
 			return;
 		}
 	}
+	if (lead_ddltxn_in_block(r)) {
+		/* deferred to COMMIT, hidden meanwhile (lead_ddltxn.c) */
+		for (int i = 0; i < pd->ntables; i++) {
+			const cat_table *t = lead_ddl_lookup(r, pd->names[i]);
+			if (t) {
+				cat_table_set_dropped(r->e->cat, t->id, 1);
+				lead_ddltxn_record(r, LEAD_DDL_DROPPED_TABLE, t, NULL);
+			}
+		}
+		snprintf(r->res->tag, sizeof r->res->tag, "DROP TABLE");
+		lead_run_finish(r);
+		return;
+	}
 	for (int i = 0; i < pd->ntables; i++) {
-		const cat_table *t = cat_table_lookup(r->e->cat, "public", pd->names[i]);
-		if (!t)
-			continue;
-		for (uint32_t s = 0; s < t->nshards; s++)
-			for (int k = 0; k < t->shards[s].nplacements; k++)
-				if (r->e->tr.connected(r->e->tr.ctx,
-						       t->shards[s].placements[k].node_id))
-					send_placement_task(r, t, s, k, EXEC_TASK_DROP, NULL);
+		const cat_table *t = lead_ddl_lookup(r, pd->names[i]);
+		if (t)
+			lead_ddl_send_all(r, t, EXEC_TASK_DROP, NULL);
 	}
 	lead_run_wait(r, drop_done);
 }
@@ -213,9 +243,10 @@ static void index_finish(lead_run *r)
 }
 
 /* A unique key's index that some placement could not build (23505:
- * duplicates there) is dropped from every connected placement, so no
- * shard keeps half a constraint; the statement keeps its first error. */
-static void index_undo(lead_run *r, const cat_table *t)
+ * duplicates there) is dropped from every connected placement (undo_sql),
+ * so no shard keeps half a constraint; the statement keeps its first
+ * error.  So is an index whose block ended while it was built. */
+static void index_undo(lead_run *r, const cat_table *t, const char *undo_sql)
 {
 	const plan_index *pi = &r->p->u.index;
 	mur_error keep = r->err;
@@ -233,10 +264,7 @@ static void index_undo(lead_run *r, const cat_table *t)
 		exec_result_free(&r->tasks[i].res);
 	r->ntasks = 0;
 	r->failed = 0;
-	for (uint32_t s = 0; s < t->nshards; s++)
-		for (int k = 0; k < t->shards[s].nplacements; k++)
-			if (r->e->tr.connected(r->e->tr.ctx, t->shards[s].placements[k].node_id))
-				send_placement_task(r, t, s, k, EXEC_TASK_DDL, pi->undo_ddl);
+	lead_ddl_send_all(r, t, EXEC_TASK_DDL, undo_sql);
 	r->failed = 1;
 	r->err = keep;
 	lead_run_wait(r, index_finish);
@@ -245,16 +273,23 @@ static void index_undo(lead_run *r, const cat_table *t)
 static void index_done(lead_run *r)
 {
 	const plan_index *pi = &r->p->u.index;
-	const cat_table *t = pi->table ? cat_table_lookup(r->e->cat, "public", pi->table->name)
-				       : NULL;
+	const cat_table *t = pi->table ? lead_ddl_lookup(r, pi->table->name) : NULL;
 	mur_error err;
+	char drop[200];
 	if (r->failed && pi->undo_ddl && t) {
-		index_undo(r, t);
+		index_undo(r, t, pi->undo_ddl);
+		return;
+	}
+	if (!r->failed && t && r->p->kind == PLAN_CREATE_INDEX && lead_ddltxn_check_block(r)) {
+		lead_ddltxn_drop_index_sql(pi->index_name, drop, sizeof drop);
+		index_undo(r, t, drop);
 		return;
 	}
 	if (!r->failed && pi->npk > 0 && t &&
 	    cat_table_set_primary_key(r->e->cat, t->id, pi->pk_cols, pi->npk, &err) != MUR_OK)
 		lead_run_fail(r, &err);
+	if (!r->failed && t && r->p->kind == PLAN_CREATE_INDEX)
+		lead_ddltxn_record(r, LEAD_DDL_CREATED_INDEX, t, pi->index_name);
 	index_finish(r);
 }
 
@@ -281,12 +316,13 @@ void lead_index_start(lead_run *r)
 	const plan_index *pi = &r->p->u.index;
 	uint32_t all[CAT_SHARDS_MAX];
 
-	if (pi->table && index_wait_idle(r, cat_table_lookup(r->e->cat, "public", pi->table->name)))
+	if (pi->table && index_wait_idle(r, lead_ddl_lookup(r, pi->table->name)))
 		return;
 
 	for (int i = 0; i < cat_table_count(r->e->cat); i++) {
 		const cat_table *t = cat_table_at(r->e->cat, i);
-		if (t->kind != CAT_TABLE_DISTRIBUTED || (pi->table && pi->table != t))
+		if (t->kind != CAT_TABLE_DISTRIBUTED || (pi->table && pi->table != t) ||
+		    !cat_table_visible_to(t, r->s->txid)) /* another block's new table */
 			continue;
 		for (uint32_t s = 0; s < t->nshards; s++)
 			all[s] = s;

@@ -159,7 +159,24 @@ typedef struct lead_savepoint {
 	char name[64];
 	repl_savepoint *sp;
 	lead_settings_snap *set; /* the settings at SAVEPOINT (lead_setscope.c) */
+	int nddl;                /* the block's DDL records then (lead_ddltxn.c) */
 } lead_savepoint;
+
+/* What an open block's DDL did (lead_ddltxn.c says what each becomes). */
+typedef enum lead_ddl_kind {
+	LEAD_DDL_CREATED_TABLE,
+	LEAD_DDL_CREATED_INDEX,
+	LEAD_DDL_DROPPED_TABLE,
+	LEAD_DDL_DOOMED_TABLE, /* created, then undone by ROLLBACK TO */
+} lead_ddl_kind;
+typedef struct lead_ddl_rec {
+	lead_ddl_kind kind;
+	uint32_t table_id;
+	char index[64]; /* LEAD_DDL_CREATED_INDEX: its name; else "" */
+} lead_ddl_rec;
+/* DDL statements one block may undo: a migration runs tens; a loop
+ * creating thousands of tables in one block is cut off (54000). */
+#define LEAD_BLOCK_DDL_MAX 1024
 /* Savepoints one block may hold at once: each keeps an LSN per shard the
  * block wrote; ORMs nest a few, a loop that never releases them is cut off
  * (54000) rather than growing without end. */
@@ -186,7 +203,8 @@ typedef struct lead_session {
 	/* the open block's settings (lead_setscope.c): what a rollback
 	 * brings back, and what a COMMIT keeps (the SET LOCALs undone) */
 	lead_settings_snap *set_before, *set_commit;
-	int block_ddl; /* DDL statements the open block ran (not undone by a rollback) */
+	lead_ddl_rec *ddl; /* the open block's DDL, oldest first (lead_ddltxn.c) */
+	int nddl, capddl;
 	/* the reportable settings' values the client was last sent
 	 * (ParameterStatus), LEAD_REPORTED entries */
 	char reported[LEAD_REPORTED][256];
@@ -529,6 +547,29 @@ repl_quorum lead_session_quorum(lead_session *s);
 void lead_create_table_start(lead_run *r);
 void lead_drop_table_start(lead_run *r);
 void lead_index_start(lead_run *r);
+/* Send a task of `kind` (sql: the DDL, or NULL) to every connected
+ * placement of t, as tasks of r. */
+void lead_ddl_send_all(lead_run *r, const cat_table *t, exec_task_kind kind, const char *sql);
+/* t as r's session sees it (cat_table_visible_to its block), else NULL. */
+const cat_table *lead_ddl_lookup(const lead_run *r, const char *name);
+
+/* lead_ddltxn.c: DDL in a block, undone by its rollback (design there) */
+/* 1 when r, DDL in a block that a rollback could not undo, was refused
+ * (0A000; 54000 past LEAD_BLOCK_DDL_MAX) and finished; 0: go on. */
+int lead_ddltxn_refused(lead_run *r);
+/* r's DDL succeeded in a block (no-op outside one): remember it. */
+void lead_ddltxn_record(lead_run *r, lead_ddl_kind kind, const cat_table *t, const char *index);
+int lead_ddltxn_in_block(const lead_run *r);
+/* 1 (r failed, 25P02) when r's block ended while it ran: undo its DDL. */
+int lead_ddltxn_check_block(lead_run *r);
+/* DROP INDEX IF EXISTS main."name" (n >= 200: a '"' doubled). */
+void lead_ddltxn_drop_index_sql(const char *name, char *out, size_t n);
+/* Before COMMIT's decision: the block's tables survive a restart. */
+void lead_ddltxn_commit_prepare(lead_session *s);
+/* After the block's end (committed or not), or the undo of ROLLBACK TO a
+ * savepoint taken at `mark` records: finish or undo its DDL, then done. */
+void lead_ddltxn_end(lead_session *s, int committed, void (*done)(void *), void *arg);
+void lead_ddltxn_rollback_to(lead_session *s, int mark, void (*done)(void *), void *arg);
 
 /* lead_copy.c */
 /* Start COPY FROM STDIN for plan p (ownership of p passes to the COPY);

@@ -121,6 +121,7 @@ void lead_session_unref(lead_session *s)
 	if (s->next_open)
 		s->next_open->prev_open = s->prev_open;
 	free(s->floors);
+	free(s->ddl);
 	lead_setscope_free(s->set_before);
 	lead_setscope_free(s->set_commit);
 	free(s);
@@ -480,27 +481,10 @@ static void leader_select_start(lead_run *r)
 
 /* ---- dispatch ---- */
 
-/* DDL in a block (regular or a Query's implicit one) takes effect at once
- * and survives a ROLLBACK (docs/decisions.md, "DDL in a transaction
- * block"): the client is told so, here and at the ROLLBACK. */
-static void ddl_in_block(lead_run *r)
-{
-	lead_session *s = r->s;
-	plan_kind k = r->p->kind;
-	if (r->parent || s->txn == LEAD_TXN_IDLE ||
-	    (k != PLAN_CREATE_TABLE && k != PLAN_DROP_TABLE && k != PLAN_CREATE_INDEX &&
-	     k != PLAN_DROP_INDEX))
-		return;
-	s->block_ddl++;
-	pgw_result_add_notice(r->res,
-			      "%s takes effect at once: DDL is not transactional in murphy, a "
-			      "ROLLBACK of this transaction will not undo it",
-			      r->p->tag ? r->p->tag : "DDL");
-}
-
 void lead_run_start(lead_run *r)
 {
-	ddl_in_block(r);
+	if (lead_ddltxn_refused(r)) /* DDL a block's rollback could not undo */
+		return;
 	switch (r->p->kind) {
 	case PLAN_SELECT:
 		lead_select_start(r);
@@ -654,8 +638,10 @@ static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, mur_er
 	int rc;
 	stmt_types(n, st->given_oids, types);
 	lead_session_sql_options(s, &opts);
+	cat_set_viewer(s->e->cat, 1, s->txid); /* another block's new tables stay unseen */
 	rc = tree ? sql_prepare_tree(s->e->cat, st->sql, tree, &opts, n, types, &p, err)
 		  : sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err);
+	cat_set_viewer(s->e->cat, 0, 0);
 	if (rc != MUR_OK)
 		return MUR_ERR;
 	if (st->p)
@@ -755,8 +741,11 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 	if (st->p->kind == PLAN_COPY_FROM) {
 		/* the COPY owns a fresh plan: the statement may be freed meanwhile */
 		plan *p = NULL;
-		if (sql_prepare(s->e->cat, st->sql, 0, NULL, &p, &err) != MUR_OK ||
-		    lead_copy_start(s, p, r->res, &err) != MUR_OK) {
+		int rc;
+		cat_set_viewer(s->e->cat, 1, s->txid);
+		rc = sql_prepare(s->e->cat, st->sql, 0, NULL, &p, &err);
+		cat_set_viewer(s->e->cat, 0, 0);
+		if (rc != MUR_OK || lead_copy_start(s, p, r->res, &err) != MUR_OK) {
 			if (p)
 				plan_free(p);
 			lead_run_fail(r, &err);

@@ -22,6 +22,9 @@
  *   RELEASE s             forgets s and the savepoints after it
  *   the client goes away  ACTIVE/FAILED → ABORTING → IDLE (nobody answered)
  *
+ * A block's DDL is finished or undone after its writes, before the answer
+ * (block_ended → lead_ddltxn_end; ROLLBACK TO: lead_ddltxn_rollback_to).
+ *
  * Implicit blocks (PostgreSQL's "Multiple Statements in a Simple Query"):
  * while a multi-statement Query runs (in_query, lead_txn_query_begin), a
  * statement that finds the session IDLE opens a block first (IDLE →
@@ -125,6 +128,9 @@ typedef struct block_end {
 	void *done_arg;
 	const char *tag; /* "COMMIT" or "ROLLBACK" */
 	int abort;       /* the block is being undone (ROLLBACK, COMMIT after an error) */
+	int failed;      /* how the transaction ended (repl_txn_cb's) */
+	int has_err;
+	mur_error err;
 } block_end;
 
 /* Forget the savepoints from index `from` on. */
@@ -137,21 +143,17 @@ static void savepoints_drop(lead_session *s, int from)
 	}
 }
 
-static void block_ended(void *arg, int failed, const mur_error *err)
+/* The block's DDL is finished or undone too: answer. */
+static void block_answer(void *arg)
 {
 	block_end *be = arg;
 	lead_session *s = be->s;
 	lead_run *r = be->r;
+	int failed = be->failed;
+	const mur_error *err = be->has_err ? &be->err : NULL;
 	txn_set(s, LEAD_TXN_IDLE);
 	s->implicit = 0;
 	lead_setscope_end(s, !be->abort && !failed); /* a failed COMMIT rolled back */
-	if (r && s->block_ddl && (be->abort || failed))
-		pgw_result_add_notice(r->res,
-				      "the transaction's DDL (%d statement%s) was not undone: DDL "
-				      "is "
-				      "not transactional in murphy",
-				      s->block_ddl, s->block_ddl == 1 ? "" : "s");
-	s->block_ddl = 0;
 	lead_session_set(s, "transaction_isolation",
 			 lead_session_get(s, "default_transaction_isolation"));
 	savepoints_drop(s, 0);
@@ -186,6 +188,15 @@ static void block_ended(void *arg, int failed, const mur_error *err)
 	}
 	free(be);
 	lead_session_unref(s);
+}
+
+static void block_ended(void *arg, int failed, const mur_error *err)
+{
+	block_end *be = arg;
+	be->failed = failed;
+	if ((be->has_err = err != NULL))
+		be->err = *err;
+	lead_ddltxn_end(be->s, !be->abort && !failed, block_answer, be);
 }
 
 /* End the session's block: commit it (abort = 0) or undo it.  r, or
@@ -226,6 +237,7 @@ static void block_end_start(lead_session *s, lead_run *r, pgw_done_cb done, void
 			      "transaction %llu was rolled back", (unsigned long long)s->txid);
 		repl_txn_abort(s->e->repl, tx, &err, block_ended, be);
 	} else {
+		lead_ddltxn_commit_prepare(s);
 		repl_txn_commit(s->e->repl, tx, lead_session_quorum(s), block_ended, be);
 	}
 }
@@ -415,6 +427,7 @@ void lead_txn_savepoint(lead_run *r)
 	} else {
 		snprintf(s->savepoints[s->nsavepoints].name, sizeof s->savepoints[0].name, "%s",
 			 name);
+		s->savepoints[s->nsavepoints].nddl = s->nddl;
 		s->nsavepoints++;
 	}
 	lead_run_finish(r);
@@ -441,10 +454,27 @@ static void rolled_back_to(void *arg, int failed, const mur_error *err)
 	lead_run_finish(r);
 }
 
+/* The DDL since the savepoint is undone: now its writes (the savepoint
+ * is the newest left). */
+static void rollback_to_writes(void *arg)
+{
+	lead_run *r = arg;
+	lead_session *s = r->s;
+	lead_savepoint *sp;
+	mur_error why;
+	if (!s->tx || s->nsavepoints == 0) { /* the block ended meanwhile (client gone) */
+		lead_run_finish(r);
+		return;
+	}
+	sp = &s->savepoints[s->nsavepoints - 1];
+	mur_error_set(&why, SQLSTATE_IN_FAILED_SQL_TRANSACTION, "rolled back to savepoint \"%s\"",
+		      sp->name);
+	repl_txn_rollback_to(s->e->repl, s->tx, sp->sp, &why, rolled_back_to, r);
+}
+
 void lead_txn_rollback_to(lead_run *r)
 {
 	lead_session *s = r->s;
-	mur_error why;
 	int i;
 	if (outside_block(r, "ROLLBACK TO SAVEPOINT"))
 		return;
@@ -455,9 +485,7 @@ void lead_txn_rollback_to(lead_run *r)
 	}
 	savepoints_drop(s, i + 1);
 	lead_setscope_rollback_to(s, s->savepoints[i].set); /* its SETs since are undone */
-	mur_error_set(&why, SQLSTATE_IN_FAILED_SQL_TRANSACTION, "rolled back to savepoint \"%s\"",
-		      s->savepoints[i].name);
-	repl_txn_rollback_to(s->e->repl, s->tx, s->savepoints[i].sp, &why, rolled_back_to, r);
+	lead_ddltxn_rollback_to(s, s->savepoints[i].nddl, rollback_to_writes, r);
 }
 
 /* ---- the transaction of a write ---- */

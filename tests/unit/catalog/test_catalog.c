@@ -6,7 +6,10 @@
  * co-location, bounds kept across reopen and the upgrade of older files);
  * statistics (ANALYZE: kept across reopen, partial updates, errors, gone
  * with the table, the upgrade of a file from before the stats table); a
- * primary key added later (ALTER TABLE ADD PRIMARY KEY), kept across reopen.
+ * primary key added later (ALTER TABLE ADD PRIMARY KEY), kept across reopen;
+ * transactional DDL: a pending table is seen by its block only and dropped
+ * at reopen unless released, a dropped one by nobody, and a name can be
+ * taken again while its dropped table waits.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,6 +150,60 @@ static void test_primary_key_added(void **state)
 	t = cat_table_lookup(c, NULL, "acc");
 	assert_int_equal(t->cols[0].primary_key, 0);
 	assert_int_equal(t->cols[1].primary_key, 1);
+	cat_close(c);
+	unlink(path);
+	rmdir(dir);
+}
+
+/* DDL in a block (leader/lead_ddltxn.c): a table created pending for
+ * block 7 is seen only by it while the viewer is set; a reopen drops it
+ * unless its block released it (COMMIT); a dropped table is seen by nobody,
+ * its name can be created again, and both go by id. */
+static void test_pending_and_dropped_tables(void **state)
+{
+	char dir[] = "/tmp/murphy_cat_XXXXXX", path[256];
+	mur_error err;
+	const cat_table *t, *kept, *again;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/catalog.db", dir);
+	catalog *c = cat_open(path, &err);
+	assert_non_null(c);
+	cat_table d = make_def("lost", 2, 1), k = make_def("kept", 2, 1);
+	assert_int_equal(cat_create_table_pending(c, &d, 7, &t, &err), 0);
+	assert_int_equal(cat_create_table_pending(c, &k, 7, &kept, &err), 0);
+	cat_set_viewer(c, 1, 8);
+	assert_null(cat_table_lookup(c, NULL, "lost")); /* another block */
+	cat_set_viewer(c, 1, 7);
+	assert_ptr_equal(cat_table_lookup(c, NULL, "lost"), t); /* its own */
+	cat_set_viewer(c, 0, 0);
+	assert_ptr_equal(cat_table_lookup(c, NULL, "lost"), t); /* the leader's own lookups */
+	assert_int_equal(cat_create_table(c, &d, NULL, &err), MUR_ERR); /* the name is taken */
+	assert_string_equal(err.sqlstate, "42P07");
+	assert_int_equal(cat_table_pending_release(c, kept->id, &err), 0);
+	cat_table_publish(c, kept->id);
+	cat_set_viewer(c, 1, 8);
+	assert_non_null(cat_table_lookup(c, NULL, "kept"));
+	cat_set_viewer(c, 0, 0);
+	cat_close(c);
+
+	c = cat_open(path, &err); /* the leader restarted: block 7 never committed */
+	assert_non_null(c);
+	assert_null(cat_table_lookup(c, NULL, "lost"));
+	kept = cat_table_lookup(c, NULL, "kept");
+	assert_non_null(kept);
+	assert_int_equal(kept->pending_txid, 0);
+	uint32_t old = kept->id;
+	cat_table_set_dropped(c, old, 1);
+	assert_null(cat_table_lookup(c, NULL, "kept"));
+	assert_int_equal(cat_create_table(c, &k, &again, &err), 0); /* created again */
+	uint32_t again_id = again->id;
+	assert_int_not_equal(again_id, old);
+	assert_int_equal(cat_drop_table_id(c, old, &err), 0);
+	assert_ptr_equal(cat_table_lookup(c, NULL, "kept"), again);
+	cat_close(c);
+	c = cat_open(path, &err); /* the new one stays, the dropped one is gone */
+	assert_int_equal(cat_table_lookup(c, NULL, "kept")->id, again_id);
+	assert_null(cat_table_by_id(c, old));
 	cat_close(c);
 	unlink(path);
 	rmdir(dir);
@@ -510,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_placement_and_colocation),
 		cmocka_unit_test(test_durable_reopen),
 		cmocka_unit_test(test_primary_key_added),
+		cmocka_unit_test(test_pending_and_dropped_tables),
 		cmocka_unit_test(test_reference_placement),
 		cmocka_unit_test(test_reference_durable_and_upgrade),
 		cmocka_unit_test(test_range_routing),

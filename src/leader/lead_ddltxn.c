@@ -1,0 +1,356 @@
+/*
+ * lead_ddltxn.c — DDL in a transaction block, undone by its rollback
+ * (docs/transactions.md, "DDL in a block"; docs/decisions.md says why by
+ * compensation).
+ *
+ * A block (BEGIN, or a multi-statement Query's implicit one) remembers
+ * what its DDL did, in s->ddl (oldest first; a savepoint keeps the count):
+ *
+ *   CREATE TABLE   the table is created on every copy at once, *pending*
+ *                  for the block in the catalog (durably: ddl_pending, so
+ *                  a leader that restarts before the COMMIT drops it) and
+ *                  hidden from every other session (cat_table_visible_to:
+ *                  their planner does not find it, 42P01, so nobody else
+ *                  reads or writes it before the COMMIT)
+ *   CREATE INDEX   built on every copy at once; the index's name is kept
+ *   DROP TABLE     deferred: the table is hidden from everybody now (the
+ *                  block may create the name again) and dropped at COMMIT
+ *   DROP INDEX     only of an index the block created (else 0A000)
+ *
+ * At the block's end (lead_ddltxn_end, from lead_txn.c's block_ended,
+ * after the block's writes were committed or undone and its locks freed):
+ *
+ *   COMMIT         created tables become visible (their pending row was
+ *                  deleted before the decision: lead_ddltxn_commit_prepare,
+ *                  so a restart after the COMMIT keeps them); dropped
+ *                  tables are dropped on every copy and in the catalog
+ *   rollback       created tables are dropped (copies, then catalog),
+ *                  created indexes dropped from every copy, dropped tables
+ *                  seen again — for ROLLBACK, an error then ROLLBACK, a
+ *                  failed COMMIT, a lost client and the idle timeout alike
+ *   ROLLBACK TO s  the same for the DDL since s, except that a table
+ *                  created since s is only hidden (DOOMED) and dropped at
+ *                  the block's end: the block may still hold its shards'
+ *                  locks, which name it
+ *
+ * The copies' work runs as one leader run of the session (one round of
+ * DROP / DROP INDEX tasks), parked while a table's shards are still busy.
+ * A copy on a follower that is away keeps its file: the follower's STATUS
+ * reports it as not in the catalog when it returns, and it is dropped
+ * then (repl_recover.c).
+ */
+#include "leader/lead_int.h"
+
+#include "common/clock.h"
+#include "common/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int lead_ddltxn_in_block(const lead_run *r)
+{
+	return !r->parent && r->s->txn == LEAD_TXN_ACTIVE && r->s->txid;
+}
+
+int lead_ddltxn_check_block(lead_run *r)
+{
+	mur_error err;
+	if (!r->block_txid || (r->s->txn == LEAD_TXN_ACTIVE && r->s->txid == r->block_txid))
+		return 0;
+	mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
+		      "transaction %llu ended while %s ran: it is undone",
+		      (unsigned long long)r->block_txid, r->p->tag ? r->p->tag : "DDL");
+	lead_run_fail(r, &err);
+	return 1;
+}
+
+/* The block's record of kind for table_id (0: any) or index (NULL: any). */
+static int recorded(const lead_session *s, lead_ddl_kind kind, uint32_t table_id, const char *index)
+{
+	for (int i = 0; i < s->nddl; i++)
+		if (s->ddl[i].kind == kind && (!table_id || s->ddl[i].table_id == table_id) &&
+		    (!index || !strcmp(s->ddl[i].index, index)))
+			return 1;
+	return 0;
+}
+
+/* Room for `more` records, so recording after the DDL cannot fail. */
+static int reserve(lead_session *s, int more, mur_error *err)
+{
+	int need = s->nddl + more, cap = s->capddl ? s->capddl : 8;
+	lead_ddl_rec *g;
+	if (need <= s->capddl)
+		return MUR_OK;
+	if (need > LEAD_BLOCK_DDL_MAX) {
+		mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+			      "a transaction block runs at most %d DDL statements",
+			      LEAD_BLOCK_DDL_MAX);
+		mur_error_hint(err, "COMMIT, then go on in a new transaction");
+		return MUR_ERR;
+	}
+	while (cap < need)
+		cap *= 2;
+	if (!(g = realloc(s->ddl, (size_t)cap * sizeof *g)))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	s->ddl = g;
+	s->capddl = cap;
+	return MUR_OK;
+}
+
+void lead_ddltxn_record(lead_run *r, lead_ddl_kind kind, const cat_table *t, const char *index)
+{
+	lead_session *s = r->s;
+	lead_ddl_rec *d;
+	if (!lead_ddltxn_in_block(r) || s->nddl >= s->capddl) /* reserved: lead_ddltxn_refused */
+		return;
+	d = &s->ddl[s->nddl++];
+	memset(d, 0, sizeof *d);
+	d->kind = kind;
+	d->table_id = t->id;
+	snprintf(d->index, sizeof d->index, "%s", index ? index : "");
+}
+
+/* 0A000 for what a rollback could not undo (why): r finished, 1. */
+static int refuse(lead_run *r, const char *why)
+{
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+		      "%s cannot run inside a transaction block in murphy: %s", r->p->tag, why);
+	mur_error_hint(&err, "run it outside a transaction block (autocommit)");
+	lead_run_fail(r, &err);
+	lead_run_finish(r);
+	return 1;
+}
+
+int lead_ddltxn_refused(lead_run *r)
+{
+	const plan_index *pi = &r->p->u.index;
+	const cat_table *t;
+	mur_error err;
+	if (!lead_ddltxn_in_block(r))
+		return 0;
+	switch (r->p->kind) {
+	case PLAN_CREATE_INDEX: /* also ALTER TABLE ADD PRIMARY KEY / UNIQUE */
+		t = pi->table ? lead_ddl_lookup(r, pi->table->name) : NULL;
+		if (!t || recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL))
+			break; /* goes with its table; or 42P01 as outside a block */
+		if (pi->npk > 0)
+			return refuse(r, "a rollback could not take a primary key back");
+		if (pi->if_not_exists)
+			return refuse(r, "a rollback could not tell if the index was there before");
+		break;
+	case PLAN_DROP_INDEX:
+		if (!recorded(r->s, LEAD_DDL_CREATED_INDEX, 0, pi->index_name))
+			return refuse(r,
+				      "only an index the same block created can be dropped in it");
+		return 0;
+	case PLAN_CREATE_TABLE:
+	case PLAN_DROP_TABLE:
+		break;
+	default:
+		return 0;
+	}
+	if (reserve(r->s, r->p->kind == PLAN_DROP_TABLE ? r->p->u.drop_table.ntables : 1, &err) ==
+	    MUR_OK)
+		return 0;
+	lead_run_fail(r, &err);
+	lead_run_finish(r);
+	return 1;
+}
+
+void lead_ddltxn_commit_prepare(lead_session *s)
+{
+	mur_error err;
+	for (int i = 0; i < s->nddl; i++)
+		if (s->ddl[i].kind == LEAD_DDL_CREATED_TABLE &&
+		    cat_table_pending_release(s->e->cat, s->ddl[i].table_id, &err) != MUR_OK)
+			MLOG(ERROR, "ddl",
+			     "table %u stays pending in the catalog (a restart would drop it): %s",
+			     s->ddl[i].table_id, err.message);
+}
+
+/* ---- the copies' part: one run of DROP / DROP INDEX tasks ---- */
+
+typedef struct ddl_job {
+	lead_session *s;
+	/* what to drop: a table (index ""; on every copy, then in the
+	 * catalog) or an index (from every copy of its table) */
+	lead_ddl_rec work[LEAD_BLOCK_DDL_MAX];
+	int nwork;
+	uint64_t start_us;
+	void (*done)(void *);
+	void *arg;
+} ddl_job;
+
+/* A run needs a plan: the undo's sends tasks only. */
+static const plan undo_plan = {.kind = PLAN_NOOP, .tag = "ROLLBACK"};
+
+static int job_drops(const ddl_job *j, uint32_t table_id)
+{
+	for (int i = 0; i < j->nwork; i++)
+		if (!j->work[i].index[0] && j->work[i].table_id == table_id)
+			return 1;
+	return 0;
+}
+
+static void job_free(ddl_job *j)
+{
+	void (*done)(void *) = j->done;
+	void *arg = j->arg;
+	lead_session_unref(j->s);
+	free(j);
+	done(arg);
+}
+
+static void job_run_done(void *arg, pgw_result *res)
+{
+	pgw_result_free(res);
+	job_free(arg);
+}
+
+static void job_tasks_done(lead_run *r)
+{
+	ddl_job *j = r->done_arg;
+	mur_error err;
+	for (int i = 0; i < r->ntasks; i++)
+		if (r->tasks[i].res.failed)
+			MLOG(WARN, "ddl", "undoing DDL on shard %u of node %u failed: %s",
+			     r->tasks[i].shard, r->tasks[i].node_id, r->tasks[i].res.err.message);
+	for (int i = 0; i < j->nwork; i++) {
+		const cat_table *t = cat_table_by_id(r->e->cat, j->work[i].table_id);
+		if (!t || j->work[i].index[0])
+			continue;
+		repl_forget(r->e->repl, t);
+		if (cat_drop_table_id(r->e->cat, t->id, &err) != MUR_OK)
+			MLOG(ERROR, "ddl", "dropping table %u from the catalog failed: %s",
+			     j->work[i].table_id, err.message);
+	}
+	r->failed = 0; /* logged: the block's outcome stands */
+	lead_run_finish(r);
+}
+
+static void job_resume(void *arg);
+
+void lead_ddltxn_drop_index_sql(const char *name, char *out, size_t n)
+{
+	size_t k = (size_t)snprintf(out, n, "DROP INDEX IF EXISTS main.\"");
+	for (; *name && k + 3 < n; name++) {
+		if (*name == '"')
+			out[k++] = '"';
+		out[k++] = *name;
+	}
+	out[k++] = '"';
+	out[k] = '\0';
+}
+
+static void job_start(ddl_job *j)
+{
+	lead_engine *e = j->s->e;
+	lead_run *r;
+	char sql[200]; /* 2 x the 64-byte name and the statement */
+	for (int i = 0; i < j->nwork; i++) {
+		const cat_table *t = cat_table_by_id(e->cat, j->work[i].table_id);
+		/* a write answered early may still be reaching a copy */
+		if (t && !j->work[i].index[0] && repl_table_busy(e->repl, t) &&
+		    repl_park(e->repl, j->start_us, job_resume, j))
+			return;
+	}
+	if (!(r = lead_run_new(j->s, &undo_plan, job_run_done, j))) {
+		MLOG(ERROR, "ddl", "out of memory undoing a block's DDL: its tables stay");
+		job_free(j);
+		return;
+	}
+	for (int i = 0; i < j->nwork; i++) {
+		const lead_ddl_rec *w = &j->work[i];
+		const cat_table *t = cat_table_by_id(e->cat, w->table_id);
+		if (!t || (w->index[0] && job_drops(j, t->id)))
+			continue; /* an index goes with its table */
+		if (w->index[0])
+			lead_ddltxn_drop_index_sql(w->index, sql, sizeof sql);
+		lead_ddl_send_all(r, t, w->index[0] ? EXEC_TASK_DDL : EXEC_TASK_DROP,
+				  w->index[0] ? sql : NULL);
+	}
+	r->failed = 0;
+	lead_run_wait(r, job_tasks_done);
+}
+
+static void job_resume(void *arg) { job_start(arg); }
+
+/* Apply records [from, s->nddl) for a block that committed (commit), was
+ * undone, or rolled back to a savepoint (to_savepoint): the catalog's part
+ * now, the copies' part into j.  Only DOOMED records stay. */
+static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_job *j)
+{
+	int keep = from;
+	for (int i = s->nddl - 1; i >= from; i--) {
+		lead_ddl_rec *d = &s->ddl[i];
+		int drop = 0;
+		switch (d->kind) {
+		case LEAD_DDL_CREATED_TABLE:
+			if (commit)
+				cat_table_publish(s->e->cat, d->table_id);
+			if (!commit && to_savepoint) {
+				cat_table_set_dropped(s->e->cat, d->table_id, 1);
+				d->kind = LEAD_DDL_DOOMED_TABLE;
+			}
+			drop = !commit && !to_savepoint;
+			break;
+		case LEAD_DDL_CREATED_INDEX:
+			drop = !commit;
+			break;
+		case LEAD_DDL_DROPPED_TABLE:
+			if (!commit)
+				cat_table_set_dropped(s->e->cat, d->table_id, 0);
+			drop = commit;
+			break;
+		case LEAD_DDL_DOOMED_TABLE:
+			drop = !to_savepoint;
+			break;
+		}
+		if (drop)
+			j->work[j->nwork++] = *d;
+	}
+	for (int i = from; i < s->nddl; i++) /* the DOOMED, in order */
+		if (to_savepoint && s->ddl[i].kind == LEAD_DDL_DOOMED_TABLE)
+			s->ddl[keep++] = s->ddl[i];
+	s->nddl = keep;
+}
+
+static void finish(lead_session *s, int from, int commit, int to_savepoint, void (*done)(void *),
+		   void *arg)
+{
+	ddl_job *j = s->nddl > from ? calloc(1, sizeof *j) : NULL;
+	if (j)
+		apply(s, from, commit, to_savepoint, j);
+	else if (s->nddl > from)
+		MLOG(ERROR, "ddl", "out of memory ending a block's DDL: its tables stay");
+	if (!to_savepoint) { /* the block ended: its records go (done may free s) */
+		free(s->ddl);
+		s->ddl = NULL;
+		s->nddl = s->capddl = 0;
+	} else if (!j && s->nddl > from) {
+		s->nddl = from;
+	}
+	if (!j || !j->nwork) {
+		free(j);
+		done(arg);
+		return;
+	}
+	j->s = s;
+	s->refs++;
+	j->done = done;
+	j->arg = arg;
+	j->start_us = mur_now_us();
+	job_start(j);
+}
+
+void lead_ddltxn_end(lead_session *s, int committed, void (*done)(void *), void *arg)
+{
+	finish(s, 0, committed, 0, done, arg);
+}
+
+void lead_ddltxn_rollback_to(lead_session *s, int mark, void (*done)(void *), void *arg)
+{
+	finish(s, mark, 0, 1, done, arg);
+}
