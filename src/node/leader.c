@@ -23,6 +23,7 @@
 #include "common/datadir.h"
 #include "common/log.h"
 #include "leader/lead.h"
+#include "net/net.h"
 #include "pgwire/pgw_server.h"
 #include "replication/repl.h"
 
@@ -136,6 +137,14 @@ static uint64_t tr_loop_stall_max_ms(void *ctx) { return clu_leader_loop_stall_m
 static int tr_fault(void *ctx, const char *cmd, char *reply, size_t replysz, mur_error *err)
 {
 	return clu_fault_command(ctx, cmd, reply, replysz, err);
+}
+
+/* The catalog is about to write (and fsync) on the loop thread: frames the
+ * loop turn gathered leave first (cat_set_write_hook). */
+static void flush_frames(void *arg)
+{
+	(void)arg;
+	net_flush_pending();
 }
 
 static void on_flush(uv_timer_t *t)
@@ -335,6 +344,7 @@ int node_leader_main(int argc, char **argv)
 		MLOG(ERROR, "leader", "%s", err.message);
 		goto out;
 	}
+	cat_set_write_hook(l.cat, flush_frames, NULL);
 	if (cat_upsert_node(l.cat, "leader", listen, CAT_NODE_LEADER, NULL, &err) != MUR_OK) {
 		MLOG(ERROR, "leader", "%s", err.message);
 		goto out;
