@@ -58,7 +58,7 @@ void cat_stats_free(cat_table *t);
 
 /* catalog_store.c: open (create schema, load everything into c), close,
  * and one write per mutation, each its own transaction. */
-int cat_store_open(catalog *c, const char *path, mur_error *err);
+int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err);
 void cat_store_close(catalog *c);
 int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err);
 int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err);

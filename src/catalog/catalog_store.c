@@ -422,9 +422,9 @@ static int load_stats(catalog *c, mur_error *err)
 	return rc;
 }
 
-int cat_store_open(catalog *c, const char *path, mur_error *err)
+int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err)
 {
-	if (sqlite3_open_v2(path, &c->store, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	if (sqlite3_open_v2(path, &c->store, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs) !=
 	    SQLITE_OK) {
 		store_error(c, err, path);
 		sqlite3_close(c->store);

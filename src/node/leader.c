@@ -26,6 +26,7 @@
 #include "net/net.h"
 #include "pgwire/pgw_server.h"
 #include "replication/repl.h"
+#include "storage/storage.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -339,7 +340,7 @@ int node_leader_main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(path, sizeof path, "%s/catalog.db", dir);
-	l.cat = cat_open(path, &err);
+	l.cat = cat_open_vfs(path, stor_walbuf_vfs(), &err);
 	if (!l.cat) {
 		MLOG(ERROR, "leader", "%s", err.message);
 		goto out;

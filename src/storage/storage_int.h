@@ -82,12 +82,10 @@ struct stor_db {
 #define STOR_ASSERT_LOCKED(db) ((void)(db))
 #endif
 
-/* walbuf.c: the VFS placements are opened with (WAL frames written once
- * per transaction); NULL when it could not be registered (then SQLite's
- * default).  Counters for tests: xWrite calls on WAL files, and the
- * writes that reached the kernel. */
+/* walbuf.c: the VFS's name (stor_walbuf_vfs, storage.h).  Counters for
+ * tests: xWrite calls on WAL files, and the writes that reached the
+ * kernel. */
 #define STOR_WALBUF_VFS "murphy-walbuf"
-const char *stor_walbuf_vfs(void);
 void stor_walbuf_stats(uint64_t *writes_asked, uint64_t *writes_made);
 /* Bytes of WAL whose write-back walbuf started (sync_file_range). */
 uint64_t stor_walbuf_writeback_bytes(void);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "catalog/catalog.h"
+#include "storage/storage.h"
 
 #include <sqlite3.h>
 
@@ -141,7 +142,7 @@ static void test_store_writes_hooked_and_locked(void **state)
 	sqlite3 *other;
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof path, "%s/catalog.db", dir);
-	catalog *c = cat_open(path, &err);
+	catalog *c = cat_open_vfs(path, stor_walbuf_vfs(), &err); /* as the leader does */
 	assert_non_null(c);
 	cat_set_write_hook(c, count_hook, NULL);
 	hook_calls = 0;
@@ -164,9 +165,15 @@ static void test_store_writes_hooked_and_locked(void **state)
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(other);
-	c = cat_open(path, &err);
+	c = cat_open(path, &err); /* SQLite's own VFS reads what walbuf wrote */
 	assert_non_null(c);
 	assert_int_equal(cat_txn_outcome_get(c, 7, out, sizeof out), 0);
+	assert_int_equal(cat_txn_outcome_get(c, 9, out, sizeof out), 0);
+	assert_int_equal(cat_txn_outcome_put(c, 10, "committed", "1:3", 103, &err), MUR_OK);
+	cat_close(c);
+	c = cat_open_vfs(path, stor_walbuf_vfs(), &err);
+	assert_non_null(c);
+	assert_int_equal(cat_txn_outcome_get(c, 10, out, sizeof out), 1);
 	cat_close(c);
 }
 
@@ -547,7 +554,7 @@ static void test_stats_durable_and_upgrade(void **state)
 	assert_int_equal(cat_table_set_stats(c, 77, &one, &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "42P01");
 	assert_int_equal(cat_shard_distinct(t, 1, 1), 4);
-	cat_close(c); /* the open catalog keeps the file locked */
+	cat_close(c);                               /* the open catalog keeps the file locked */
 	assert_int_equal(stored_stats(path, 1), 6); /* 2 shards × (rows, id, v) */
 	c = cat_open(path, &err);
 	assert_non_null(c);
