@@ -5,7 +5,9 @@
  *
  * sql_parse: libpg_query parses the text into a protobuf tree
  * (pg_query_parse_protobuf + unpack), after depth.c's checks that the
- * nesting cannot overflow the stack.  The caller owns the tree; the
+ * nesting cannot overflow the stack.  A text of one statement is parsed
+ * once: sql_split keeps the tree it made for the sql_parse of that
+ * statement that follows (split_one).  The caller owns the tree; the
  * planner (sql/prepare.c) analyzes and plans it, copying everything the
  * plan keeps into the plan's arena.
  */
@@ -176,12 +178,69 @@ static int pieces_parsed(const char *sql, size_t total, size_t **pieces, size_t 
 	return MUR_OK;
 }
 
+static int parse_tree_scanned(const char *sql, PgQuery__ParseResult **tree, mur_error *err);
+
+/* The tree split_one parsed, for the sql_parse of its statement that comes
+ * next on this thread (the session prepares what it split at once): the
+ * statement's text (malloc'd) and its tree, or NULLs. */
+static _Thread_local struct {
+	char *sql;
+	PgQuery__ParseResult *tree;
+} split_kept;
+
+static void split_kept_clear(void)
+{
+	free(split_kept.sql);
+	if (split_kept.tree)
+		pg_query__parse_result__free_unpacked(split_kept.tree, NULL);
+	split_kept.sql = NULL;
+	split_kept.tree = NULL;
+}
+
+/* A text whose only ';' (depth.c's scan) end it is one statement, or none:
+ * libpg_query's split would parse it only to find that out, and sql_parse
+ * would parse the statement again.  Parse it once here, cut the piece from
+ * the tree as the split would, and keep the tree for sql_parse (the same
+ * parser on the same text: the same errors, positions included).  Only for
+ * a text that starts with its statement, so the tree's positions are the
+ * piece's.  1 when done (*rc set), 0 when the general path must split. */
+static int split_one(const char *sql, size_t total, int *n, char ***stmts, mur_error *err, int *rc)
+{
+	size_t *semis = NULL, nsemis = 0, piece[2];
+	PgQuery__ParseResult *t;
+	PgQuery__RawStmt *raw;
+	if ((*rc = sql_depth_split_text(sql, &semis, &nsemis, err)) != MUR_OK)
+		return 1;
+	int one = nsemis == 0 || is_blank_stmt(sql + semis[0], (int)(total - semis[0]));
+	free(semis);
+	if (!one || total == 0 || isspace((unsigned char)sql[0]))
+		return 0;
+	if ((*rc = parse_tree_scanned(sql, &t, err)) != MUR_OK)
+		return 1;
+	raw = t->n_stmts == 1 ? t->stmts[0] : NULL;
+	if (t->n_stmts > 1 || (raw && raw->stmt_location != 0)) {
+		pg_query__parse_result__free_unpacked(t, NULL);
+		return 0; /* not what the scan said: let libpg_query split it */
+	}
+	piece[0] = 0;
+	piece[1] = raw && raw->stmt_len ? (size_t)raw->stmt_len : total;
+	*rc = split_copy(sql, piece, raw ? 1 : 0, n, stmts, err);
+	split_kept_clear();
+	if (*rc == MUR_OK && *n == 1 && (split_kept.sql = strdup((*stmts)[0])) != NULL)
+		split_kept.tree = t;
+	else
+		pg_query__parse_result__free_unpacked(t, NULL);
+	return 1;
+}
+
 int sql_split(const char *sql, int *n, char ***stmts, mur_error *err)
 {
 	size_t total = strlen(sql), *pieces = NULL, npieces = 0;
 	int rc;
 	*n = 0;
 	*stmts = NULL;
+	if (total < SQL_SPLIT_SCAN_BYTES && split_one(sql, total, n, stmts, err, &rc))
+		return rc;
 	rc = total >= SQL_SPLIT_SCAN_BYTES ? pieces_long(sql, total, &pieces, &npieces, err)
 					   : pieces_parsed(sql, total, &pieces, &npieces, err);
 	if (rc == MUR_OK)
@@ -194,10 +253,17 @@ int sql_split(const char *sql, int *n, char ***stmts, mur_error *err)
 
 static int parse_tree(const char *sql, PgQuery__ParseResult **tree, mur_error *err)
 {
-	PgQueryProtobufParseResult r;
 	*tree = NULL;
 	if (sql_depth_check_text(sql, err) != MUR_OK)
 		return MUR_ERR;
+	return parse_tree_scanned(sql, tree, err);
+}
+
+/* parse_tree after depth.c's text check passed. */
+static int parse_tree_scanned(const char *sql, PgQuery__ParseResult **tree, mur_error *err)
+{
+	PgQueryProtobufParseResult r;
+	*tree = NULL;
 	r = pg_query_parse_protobuf(sql);
 	if (r.error) {
 		mur_error_set_pos(err, parse_error_state(r.error->message), r.error->cursorpos,
@@ -222,6 +288,12 @@ int sql_parse(const char *sql, sql_tree **tree, mur_error *err)
 {
 	PgQuery__ParseResult *t = NULL;
 	mur_error_clear(err);
+	if (split_kept.tree && strcmp(split_kept.sql, sql) == 0) {
+		*tree = (sql_tree *)split_kept.tree; /* sql_split parsed it (split_one) */
+		split_kept.tree = NULL;
+		split_kept_clear();
+		return MUR_OK;
+	}
 	int rc = parse_tree(sql, &t, err);
 	*tree = (sql_tree *)t;
 	return rc;
