@@ -82,6 +82,10 @@ struct stor_db {
 #define STOR_ASSERT_LOCKED(db) ((void)(db))
 #endif
 
+/* db.c: run sql (no parameters) through the statement cache, to its end:
+ * BEGIN, COMMIT, SAVEPOINT… parsed once per placement. */
+int stor_run_cached(stor_db *db, const char *sql, mur_error *err);
+
 /* walbuf.c: the VFS's name (stor_walbuf_vfs, storage.h).  Counters for
  * tests: xWrite calls on WAL files, and the writes that reached the
  * kernel. */

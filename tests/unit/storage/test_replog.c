@@ -514,6 +514,67 @@ static void test_apply_conflict(void **state)
 	exec_result_free(&w);
 }
 
+/* A copy whose row differs from the one an entry changed: the entry fails
+ * as SQLite's own apply words it (row differs / row not found), and
+ * nothing of it is applied, also when an earlier op of the same entry had
+ * already changed its row (each changeset op runs through kept statements
+ * first, replog.c "kept statements"; the failure goes back through
+ * sqlite3changeset_apply).  Copies that agree converge, updates of some
+ * columns and deletes included. */
+static void test_apply_divergent_copy(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	tb b;
+	size_t n0;
+	reset_dirs();
+	insert1(1, "a", 41, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	insert1(2, "b", 42, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET v = 2.5 WHERE id = 2");
+	cwrite(&b, 43, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	expect_same(prim, repl);
+
+	/* the copy's row 2 drifts; the primary renames both rows in one entry */
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET name = 'drift' WHERE id = 2");
+	run_ok(repl, &b, &r);
+	exec_result_free(&r);
+	char *d0 = digest(repl, &n0);
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET name = name || '!'");
+	cwrite(&b, 44, &w);
+	assert_int_equal(apply_task(repl, 4, 44, &w.blob, &r), MUR_ERR);
+	assert_string_equal(r.err.sqlstate, "55000");
+	assert_string_equal(r.err.message, "changeset conflict applying entry 4");
+	assert_string_equal(r.err.detail, "row differs on placement t1_s0.db");
+	exec_result_free(&r);
+	expect_digest(repl, d0, n0); /* row 1's rename was not kept */
+	assert_int_equal(lsn_of(repl, NULL), 3);
+	exec_result_free(&w);
+	free(d0);
+
+	/* a copy that lost a row: deleting it is "row not found" */
+	reset_dirs();
+	insert1(1, "a", 45, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	tb_init(&b, EXEC_TASK_WRITE, "DELETE FROM main.\"t\" WHERE id = 1");
+	run_ok(repl, &b, &r);
+	exec_result_free(&r);
+	tb_init(&b, EXEC_TASK_WRITE, "DELETE FROM main.\"t\" WHERE id = 1");
+	cwrite(&b, 46, &w);
+	assert_int_equal(apply_task(repl, 2, 46, &w.blob, &r), MUR_ERR);
+	assert_string_equal(r.err.message, "changeset conflict applying entry 2");
+	assert_string_equal(r.err.detail, "row not found on placement t1_s0.db");
+	exec_result_free(&r);
+	exec_result_free(&w);
+	assert_int_equal(lsn_of(repl, NULL), 1);
+}
+
 static void test_undo(void **state)
 {
 	(void)state;
@@ -1430,6 +1491,7 @@ int main(void)
 		cmocka_unit_test(test_row_capture_matches_session),
 		cmocka_unit_test(test_apply_order_idempotent),
 		cmocka_unit_test(test_apply_conflict),
+		cmocka_unit_test(test_apply_divergent_copy),
 		cmocka_unit_test(test_undo),
 		cmocka_unit_test(test_log_bytes_stay_exact),
 		cmocka_unit_test(test_trim_and_undo_trimmed),
