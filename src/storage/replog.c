@@ -465,41 +465,63 @@ static int count_ops(const void *cs, size_t len, int64_t *nops)
  * it always did.  So apply_kept only ever completes what
  * sqlite3changeset_apply would have done without a conflict. */
 
-/* The columns of the table an op names, as pragma_table_info lists them. */
-typedef struct apply_tab {
-	char *name; /* malloc'd; NULL: none read yet */
+/* The columns of the table an op names, as pragma_table_info lists them
+ * (db->apply_tab: read once, while the schema stays at schema_version). */
+typedef struct stor_apply_tab {
+	char *name; /* malloc'd */
 	int ncol;
 	char **cols;       /* ncol malloc'd names */
 	unsigned char *pk; /* ncol flags: part of the primary key */
+	int64_t schema_version;
 } apply_tab;
 
-static void apply_tab_free(apply_tab *t)
+void stor_apply_tab_free(stor_db *db)
 {
+	apply_tab *t = db->apply_tab;
+	if (!t)
+		return;
 	for (int i = 0; i < t->ncol; i++)
 		free(t->cols[i]);
 	free(t->cols);
 	free(t->pk);
 	free(t->name);
-	memset(t, 0, sizeof *t);
+	free(t);
+	db->apply_tab = NULL;
 }
 
-/* Read table's columns into t; 0, or -1 when they do not match the op's
- * ncol columns and key flags pk (or on any error). */
-static int apply_tab_read(stor_db *db, apply_tab *t, const char *table, int ncol,
-			  const unsigned char *pk)
+/* The schema's version (PRAGMA schema_version: DDL moves it); -1 on error. */
+static int64_t schema_version(stor_db *db)
 {
 	sqlite3_stmt *st;
 	mur_error err;
-	int n = 0, rc;
-	if (t->name && strcmp(t->name, table) == 0 && t->ncol == ncol)
-		return memcmp(t->pk, pk, (size_t)ncol) == 0 ? 0 : -1;
-	apply_tab_free(t);
+	int64_t v = -1;
+	if (stor_prepare(db, "PRAGMA schema_version", &st, &err) != MUR_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	stor_release(db, st);
+	return v;
+}
+
+/* Read table's columns into a new db->apply_tab; 0, or -1 on any error. */
+static int apply_tab_load(stor_db *db, const char *table, int ncol, int64_t version)
+{
+	sqlite3_stmt *st;
+	mur_error err;
+	apply_tab *t;
+	int n = 0, rc = SQLITE_ERROR;
+	stor_apply_tab_free(db);
+	if (!(t = calloc(1, sizeof *t)))
+		return -1;
+	db->apply_tab = t;
+	t->schema_version = version;
 	if (!(t->name = strdup(table)) || !(t->cols = calloc((size_t)ncol, sizeof *t->cols)) ||
-	    !(t->pk = calloc((size_t)ncol, 1)))
+	    !(t->pk = calloc((size_t)ncol, 1)) ||
+	    stor_prepare(db, "SELECT name, pk FROM pragma_table_info(?1, 'main')", &st, &err) !=
+		    MUR_OK) {
+		stor_apply_tab_free(db);
 		return -1;
-	if (stor_prepare(db, "SELECT name, pk FROM pragma_table_info(?1, 'main')", &st, &err) !=
-	    MUR_OK)
-		return -1;
+	}
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < ncol) {
 		const char *name = (const char *)sqlite3_column_text(st, 0);
@@ -509,11 +531,25 @@ static int apply_tab_read(stor_db *db, apply_tab *t, const char *table, int ncol
 		t->ncol = n;
 	}
 	stor_release(db, st);
-	if (rc != SQLITE_DONE || n != ncol || memcmp(t->pk, pk, (size_t)ncol) != 0) {
-		apply_tab_free(t);
+	if (rc != SQLITE_DONE || n != ncol) {
+		stor_apply_tab_free(db);
 		return -1;
 	}
 	return 0;
+}
+
+/* The columns of table for an op of ncol columns with key flags pk: NULL
+ * when the table's columns or key do not match the op's (or on error). */
+static const apply_tab *apply_tab_get(stor_db *db, const char *table, int ncol,
+				      const unsigned char *pk, int64_t version)
+{
+	apply_tab *t = db->apply_tab;
+	if (!t || t->schema_version != version || strcmp(t->name, table) != 0 || t->ncol != ncol) {
+		if (apply_tab_load(db, table, ncol, version) != 0)
+			return NULL;
+		t = db->apply_tab;
+	}
+	return memcmp(t->pk, pk, (size_t)ncol) == 0 ? t : NULL;
 }
 
 /* The SQL sqlite3changeset_apply runs for the op (sqlite3_malloc'd), its
@@ -584,29 +620,30 @@ static int apply_op(stor_db *db, const apply_tab *t, int op, sqlite3_changeset_i
  * caller runs sqlite3changeset_apply. */
 static int apply_kept(stor_db *db, const void *cs, size_t len)
 {
-	sqlite3_changeset_iter *it;
-	apply_tab t = {0};
+	sqlite3_changeset_iter *it = NULL;
+	int64_t version = schema_version(db);
 	mur_error err;
-	int ok = 1, rc;
-	if (stor_run_cached(db, "SAVEPOINT murphy_apply", &err) != MUR_OK)
+	int ok = version >= 0, rc = SQLITE_DONE;
+	if (!ok || stor_run_cached(db, "SAVEPOINT murphy_apply", &err) != MUR_OK)
 		return MUR_ERR;
 	if (sqlite3changeset_start(&it, (int)len, (void *)cs) != SQLITE_OK) {
 		ok = 0;
 		it = NULL;
 	}
 	while (ok && (rc = sqlite3changeset_next(it)) == SQLITE_ROW) {
+		const apply_tab *t;
 		const char *table;
 		unsigned char *pk;
 		int ncol, npk, op, indirect;
 		ok = sqlite3changeset_op(it, &table, &ncol, &op, &indirect) == SQLITE_OK &&
 		     sqlite3changeset_pk(it, &pk, &npk) == SQLITE_OK &&
-		     apply_tab_read(db, &t, table, ncol, pk) == 0 && apply_op(db, &t, op, it) == 0;
+		     (t = apply_tab_get(db, table, ncol, pk, version)) != NULL &&
+		     apply_op(db, t, op, it) == 0;
 	}
 	if (ok && rc != SQLITE_DONE)
 		ok = 0;
 	if (it && sqlite3changeset_finalize(it) != SQLITE_OK)
 		ok = 0;
-	apply_tab_free(&t);
 	if (!ok) {
 		stor_run_cached(db, "ROLLBACK TO murphy_apply", &err);
 		stor_run_cached(db, "RELEASE murphy_apply", &err);

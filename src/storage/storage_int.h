@@ -65,6 +65,9 @@ struct stor_db {
 	uint64_t excl_used_ms;
 	stor_stmt stmts[STOR_STMT_CACHE_MAX];
 	uint64_t clock;
+	/* replog.c's apply: the columns of the table it last applied to (NULL:
+	 * none), valid while the schema is at the version they were read at */
+	struct stor_apply_tab *apply_tab;
 
 	/* Owned by stor_dir (under its mutex). */
 	stor_db *next;
@@ -81,6 +84,9 @@ struct stor_db {
 #else
 #define STOR_ASSERT_LOCKED(db) ((void)(db))
 #endif
+
+/* replog.c: free db->apply_tab (stor_db_shutdown). */
+void stor_apply_tab_free(stor_db *db);
 
 /* db.c: run sql (no parameters) through the statement cache, to its end:
  * BEGIN, COMMIT, SAVEPOINT… parsed once per placement. */
