@@ -5,7 +5,7 @@
  */
 #include "test_sql_common.h"
 
-#include <pg_query/pg_query.pb-c.h>
+#include "parser/analyze.h"
 
 static void test_insert(void **state)
 {
@@ -451,7 +451,7 @@ static void test_split(void **state)
 /* The select-list's first integer constant of a parsed SELECT. */
 static int first_int(sql_tree *tree)
 {
-	PgQuery__ParseResult *t = (PgQuery__ParseResult *)tree;
+	PgQuery__ParseResult *t = sql_tree_result(tree);
 	assert_int_equal(t->n_stmts, 1);
 	PgQuery__SelectStmt *sel = t->stmts[0]->stmt->select_stmt;
 	assert_non_null(sel);
