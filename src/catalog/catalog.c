@@ -207,7 +207,9 @@ static int add_virtual_tables(catalog *c)
 	return MUR_OK;
 }
 
-catalog *cat_open(const char *path, mur_error *err)
+catalog *cat_open(const char *path, mur_error *err) { return cat_open_vfs(path, NULL, err); }
+
+catalog *cat_open_vfs(const char *path, const char *vfs, mur_error *err)
 {
 	catalog *c = calloc(1, sizeof *c);
 	if (!c) {
@@ -221,8 +223,8 @@ catalog *cat_open(const char *path, mur_error *err)
 		cat_close(c);
 		return NULL;
 	}
-	if (path &&
-	    (cat_store_open(c, path, err) != MUR_OK || cat_decision_log_replay(c, err) != MUR_OK)) {
+	if (path && (cat_store_open(c, path, vfs, err) != MUR_OK ||
+		     cat_decision_log_replay(c, err) != MUR_OK)) {
 		cat_close(c);
 		return NULL;
 	}

@@ -262,7 +262,15 @@ void cat_placement_file(const cat_table *t, uint32_t shard, char *out, size_t ou
  * murphy.shards and murphy.placements are always present.  NULL + err on
  * failure.  Close with cat_close. */
 catalog *cat_open(const char *path, mur_error *err);
+/* cat_open with the store file opened through SQLite VFS vfs (a name
+ * registered with sqlite3_vfs_register; NULL: the default). */
+catalog *cat_open_vfs(const char *path, const char *vfs, mur_error *err);
 void cat_close(catalog *c);
+/* fn(arg) runs before each write to the store file (each one a
+ * synchronous commit with fsync on the caller's thread, the leader's
+ * loop): the leader writes out the frames its loop turn gathered so far
+ * (net_flush_pending) so they do not wait behind the disk.  NULL: none. */
+void cat_set_write_hook(catalog *c, void (*fn)(void *arg), void *arg);
 
 /* Add a distributed table.  def is copied (its default_sql strings too);
  * the catalog assigns id, nshards (def->nshards, or CAT_DEFAULT_SHARDS when

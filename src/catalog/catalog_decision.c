@@ -12,7 +12,9 @@
  * one write of its slots to a preallocated file and one fdatasync (~0.2 ms
  * on this disk; no size change, so no metadata journal).  The rows reach
  * txn_outcomes later, many at once, in a synchronous=NORMAL SQLite
- * transaction (no fsync): cat_decisions_flush, which every reader of the
+ * transaction (no fsync) of the catalog's own connection (the file is held
+ * in locking_mode=EXCLUSIVE: no second connection could write it), which
+ * goes back to synchronous=FULL right after: cat_decisions_flush, which every reader of the
  * table in catalog_store.c calls first (the trim reads it every tick), so
  * nobody reading through this catalog misses a durable decision.
  *
@@ -39,9 +41,10 @@
  *   4. Reads of txn_outcomes through the catalog see every decision
  *      cat_decisions_put made durable (cat_decisions_flush first).
  * The NORMAL commits are for visibility only: after a crash their rows
- * may be gone from SQLite, never from the log (1) or SQLite (2).  The
- * writer's connection never checkpoints (wal_autocheckpoint=0): the loop's
- * synchronous=FULL connection does, syncing the WAL first.
+ * may be gone from SQLite, never from the log (1) or SQLite (2).  A
+ * checkpoint syncs the WAL first (SQLite does so at every synchronous
+ * level in WAL mode), so no NORMAL commit reaches the database file
+ * unsynced.
  *
  * A failed write or fdatasync of the log breaks it (an fsync error cannot
  * be retried safely; the slots are zeroed, best effort): the group fails
@@ -50,7 +53,7 @@
  *
  * Memory: cat_decision_writer_open allocates the writer with the log's
  * image (CAT_DLOG_SLOTS * CAT_DLOG_SLOT_BYTES), cat_decision_writer_close
- * frees it, its statement and its connection.
+ * frees it and its statement (the connection is the catalog's).
  */
 #include "catalog/catalog_int.h"
 
@@ -64,11 +67,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* How long a write of the writer's connection waits for SQLite's write
- * lock.  The catalog's own connection runs on the same thread and never
- * holds it across a call; this bounds a wait on another process that has
- * the file open (an operator's sqlite3 shell) before the group fails. */
-#define CAT_DECISION_BUSY_MS 5000
 /* A slot holds one decision: the fixed part and the participants list
  * (CAT_DECISION_PARTS_BYTES at most), rounded up. */
 #define CAT_DLOG_SLOT_BYTES 1024
@@ -199,7 +197,8 @@ static int prepare_put(sqlite3 *db, sqlite3_stmt **put, mur_error *err)
 	return MUR_OK;
 }
 
-/* The writer's connection synchronous=FULL (full) or NORMAL. */
+/* The catalog's connection synchronous=FULL (full: its resting state,
+ * every other catalog write relies on it) or NORMAL (a flush's rows). */
 static int set_full(cat_decision_writer *w, int full, mur_error *err)
 {
 	if (w->full == full)
@@ -299,16 +298,7 @@ cat_decision_writer *cat_decision_writer_open(catalog *c, mur_error *err)
 		mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, "catalog path too long");
 		goto err_after_alloc;
 	}
-	if (sqlite3_open_v2(db_path, &w->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		db_error(w->db, err, "open");
-		goto err_after_alloc;
-	}
-	sqlite3_busy_timeout(w->db, CAT_DECISION_BUSY_MS);
-	if (sqlite3_exec(w->db, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL) != SQLITE_OK) {
-		db_error(w->db, err, "open");
-		goto err_after_alloc;
-	}
+	w->db = c->store;
 	if (prepare_put(w->db, &w->put, err) != MUR_OK)
 		goto err_after_alloc;
 	if (!(w->log = calloc(1, CAT_DLOG_BYTES)) ||
@@ -316,9 +306,7 @@ cat_decision_writer *cat_decision_writer_open(catalog *c, mur_error *err)
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		goto err_after_alloc;
 	}
-	w->full = 1; /* the file's setting (catalog_store.c) is not this connection's */
-	if (set_full(w, 0, err) != MUR_OK)
-		goto err_after_alloc;
+	w->full = 1; /* catalog_store.c opens the file synchronous=FULL */
 	if ((w->fd = log_create(path, err)) < 0)
 		goto err_after_alloc;
 	w->cat = c;
@@ -338,7 +326,6 @@ void cat_decision_writer_close(cat_decision_writer *w)
 	if (w->fd >= 0)
 		close(w->fd);
 	sqlite3_finalize(w->put);
-	sqlite3_close(w->db);
 	free(w->round);
 	free(w->log);
 	free(w);
@@ -370,18 +357,15 @@ static int log_write(cat_decision_writer *w, int from, int to, mur_error *err)
  * SQLite.  A FULL commit syncs the WAL, and with it every NORMAL commit
  * of the round before it (the loop's connection, FULL too, syncs the WAL
  * before it checkpoints frames into the file); the round's rows not
- * flushed yet (or whose NORMAL commit failed) go in with it.  Then a passive checkpoint (this
- * connection never checkpoints on its own). */
+ * flushed yet (or whose NORMAL commit failed) go in with it; SQLite's
+ * autocheckpoint moves them into the file as it does every commit. */
 static int log_wrap(cat_decision_writer *w, const cat_decision *d, int n, mur_error *err)
 {
-	mur_error ignored;
 	if (set_full(w, 1, err) != MUR_OK ||
 	    put_rows(w->db, w->put, w->round + w->shown, w->next - w->shown, d, n, err) != MUR_OK)
 		return MUR_ERR;
-	(void)sqlite3_wal_checkpoint_v2(w->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	w->next = 0;
 	w->shown = 0;
-	(void)set_full(w, 0, &ignored); /* stays FULL: the next group retries */
 	return MUR_OK;
 }
 
@@ -410,8 +394,13 @@ void cat_decisions_flush(catalog *c)
 	mur_error why;
 	if (!w || w->shown == w->next)
 		return;
-	if (put_rows(w->db, w->put, w->round + w->shown, w->next - w->shown, NULL, 0, &why) !=
-	    MUR_OK) {
+	int rc = set_full(w, 0, &why) == MUR_OK ? put_rows(w->db, w->put, w->round + w->shown,
+							   w->next - w->shown, NULL, 0, &why)
+						: MUR_ERR;
+	mur_error ignored;
+	if (set_full(w, 1, &ignored) != MUR_OK)
+		MLOG(ERROR, "catalog", "%s", ignored.message);
+	if (rc != MUR_OK) {
 		MLOG(ERROR, "catalog",
 		     "%s (the decisions are in the log: in the catalog at the next wrap or "
 		     "restart)",

@@ -9,6 +9,10 @@
 
 #include <sqlite3.h>
 
+/* Distinct statements run() keeps prepared: the store has about a dozen
+ * (catalog_store.c); beyond this many the rest are prepared each time. */
+#define CAT_STORE_STMTS_MAX 24
+
 struct catalog {
 	int ntables;
 	cat_table *tables[CAT_TABLES_MAX + 8]; /* + the virtual tables */
@@ -17,6 +21,15 @@ struct catalog {
 	uint32_t next_table_id;
 	uint32_t next_node_id;
 	sqlite3 *store; /* NULL for a memory-only catalog */
+	/* run()'s prepared writes, kept: the decision row of every multi-shard
+	 * COMMIT was prepared afresh each time */
+	struct {
+		const char *sql;
+		sqlite3_stmt *st;
+	} stmts[CAT_STORE_STMTS_MAX];
+	int nstmts;
+	void (*write_hook)(void *arg); /* cat_set_write_hook */
+	void *write_hook_arg;
 	int lsn_dirty;
 	uint64_t version; /* see cat_version */ /* applied LSNs changed since cat_flush_lsns */
 	struct cat_decision_writer *dwriter;    /* its decisions not in txn_outcomes yet are put
@@ -59,7 +72,7 @@ void cat_stats_free(cat_table *t);
 
 /* catalog_store.c: open (create schema, load everything into c), close,
  * and one write per mutation, each its own transaction. */
-int cat_store_open(catalog *c, const char *path, mur_error *err);
+int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err);
 void cat_store_close(catalog *c);
 int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err);
 int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err);

@@ -26,6 +26,14 @@
  *       estimate in the shard; analyzed_ms: when, ms since epoch
  * Loading at open rebuilds the in-memory catalog exactly.
  *
+ * Locking: after loading, the connection takes locking_mode=EXCLUSIVE and
+ * keeps its locks from its first write on: only the leader opens the file,
+ * and the default mode cost every write (the decision row of each
+ * multi-shard COMMIT) about four fcntl calls on the leader's loop.  Another
+ * process can open the file only once the leader is gone (kill -9 drops
+ * the locks with the process).  Writes are prepared once (run, stmt_get)
+ * and announced to the owner first (cat_set_write_hook).
+ *
  * Upgrades: a catalog file written before a column existed gets it at open
  * (ALTER TABLE ... ADD COLUMN with the value every old row meant):
  *   tables.distribution   0 = hash (reference tables came later)
@@ -82,9 +90,22 @@ static int store_error(catalog *c, mur_error *err, const char *what)
 			     c->store ? sqlite3_errmsg(c->store) : "not open");
 }
 
+void cat_set_write_hook(catalog *c, void (*fn)(void *arg), void *arg)
+{
+	c->write_hook = fn;
+	c->write_hook_arg = arg;
+}
+
+static void before_write(catalog *c)
+{
+	if (c->write_hook)
+		c->write_hook(c->write_hook_arg);
+}
+
 static int exec_sql(catalog *c, const char *sql, mur_error *err)
 {
 	char *msg = NULL;
+	before_write(c);
 	if (sqlite3_exec(c->store, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		mur_error_set(err, SQLSTATE_IO_ERROR, "catalog store: %s", msg ? msg : "?");
 		sqlite3_free(msg);
@@ -93,15 +114,37 @@ static int exec_sql(catalog *c, const char *sql, mur_error *err)
 	return MUR_OK;
 }
 
-/* Prepare, bind a list of int64s (and optional texts via bind_text), step
- * to completion.  Used for all the small writes below. */
-static int run(catalog *c, const char *sql, const char *fmt, mur_error *err, ...)
+/* sql prepared: kept in c->stmts (found by its text; *kept = 1), or, with
+ * the cache full, prepared for one use (*kept = 0).  NULL on error. */
+static sqlite3_stmt *stmt_get(catalog *c, const char *sql, int *kept)
 {
 	sqlite3_stmt *st = NULL;
-	va_list ap;
-	int rc;
+	for (int i = 0; i < c->nstmts; i++)
+		if (c->stmts[i].sql == sql || strcmp(c->stmts[i].sql, sql) == 0) {
+			*kept = 1;
+			return c->stmts[i].st;
+		}
+	*kept = c->nstmts < CAT_STORE_STMTS_MAX;
+	if (sqlite3_prepare_v3(c->store, sql, -1, *kept ? SQLITE_PREPARE_PERSISTENT : 0, &st,
+			       NULL) != SQLITE_OK)
+		return NULL;
+	if (*kept) {
+		c->stmts[c->nstmts].sql = sqlite3_sql(st); /* lives as long as st */
+		c->stmts[c->nstmts++].st = st;
+	}
+	return st;
+}
 
-	if (sqlite3_prepare_v2(c->store, sql, -1, &st, NULL) != SQLITE_OK)
+/* Prepare (once: stmt_get), bind a list of int64s (and optional texts via
+ * bind_text), step to completion.  Used for all the small writes below. */
+static int run(catalog *c, const char *sql, const char *fmt, mur_error *err, ...)
+{
+	sqlite3_stmt *st;
+	va_list ap;
+	int rc, kept;
+
+	before_write(c);
+	if (!(st = stmt_get(c, sql, &kept)))
 		return store_error(c, err, "prepare");
 	va_start(ap, err);
 	for (int i = 0; fmt[i]; i++) {
@@ -117,10 +160,17 @@ static int run(catalog *c, const char *sql, const char *fmt, mur_error *err, ...
 	}
 	va_end(ap);
 	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return store_error(c, err, "write");
-	return MUR_OK;
+		rc = store_error(c, err, "write"); /* before reset: the message is the step's */
+	else
+		rc = MUR_OK;
+	if (kept) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+	} else {
+		sqlite3_finalize(st);
+	}
+	return rc;
 }
 
 /* 1 when table `table` of the store has column `column`. */
@@ -404,9 +454,9 @@ static int drop_pending(catalog *c, mur_error *err)
 	return MUR_OK;
 }
 
-int cat_store_open(catalog *c, const char *path, mur_error *err)
+int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err)
 {
-	if (sqlite3_open_v2(path, &c->store, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	if (sqlite3_open_v2(path, &c->store, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs) !=
 	    SQLITE_OK) {
 		store_error(c, err, path);
 		sqlite3_close(c->store);
@@ -417,15 +467,19 @@ int cat_store_open(catalog *c, const char *path, mur_error *err)
 	if (exec_sql(c, schema_sql, err) != MUR_OK || upgrade(c, err) != MUR_OK ||
 	    drop_pending(c, err) != MUR_OK || load_nodes(c, err) != MUR_OK ||
 	    load_tables(c, err) != MUR_OK || load_stats(c, err) != MUR_OK ||
-	    load_row_estimates(c, err) != MUR_OK)
+	    load_row_estimates(c, err) != MUR_OK ||
+	    exec_sql(c, "PRAGMA locking_mode=EXCLUSIVE", err) != MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;
 }
 
 void cat_store_close(catalog *c)
 {
+	for (int i = 0; i < c->nstmts; i++)
+		sqlite3_finalize(c->stmts[i].st);
+	c->nstmts = 0;
 	if (c->store)
-		sqlite3_close(c->store);
+		sqlite3_close_v2(c->store); /* the decision writer's statement may outlive it */
 	c->store = NULL;
 }
 

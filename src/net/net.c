@@ -15,10 +15,11 @@
  *
  * Send path: each frame is one malloc'd block (write request + header +
  * payload) and one uv_write; libuv writes immediately when its queue is
- * empty, so small frames are not delayed (TCP_NODELAY is on).  Between
- * net_conn_cork and net_conn_uncork frames are appended to one block
- * instead, written as one.  The queue
- * is accounted in bytes and frames and bounded (NET_SENDQ_*).
+ * empty (TCP_NODELAY is on).  Between net_conn_cork and net_conn_uncork,
+ * and while the loop runs its I/O callbacks ("Loop turn" below), frames
+ * are appended to one block instead, written as one at the uncork or at
+ * the end of the loop's poll phase (the same turn).  The queue is
+ * accounted in bytes and frames and bounded (NET_SENDQ_*).
  *
  * Handles: a conn owns a uv_tcp_t and a uv_timer_t (read timeout); it is
  * freed when both close callbacks have run.  Pending write callbacks run
@@ -52,6 +53,11 @@
  * buffer. */
 #define NET_FRAME_KEEP_MAX (1024 * 1024)
 #define NET_REASON_MAX 256
+/* A conn's frames gathered in one loop turn are written once they reach
+ * this many bytes, and a frame this big is not gathered: past it one more
+ * write costs little next to copying the bytes into the block (the receiver
+ * reads 64 KiB at a time, NET_READ_CHUNK). */
+#define NET_TURN_BLOCK_MAX (64 * 1024)
 
 typedef enum net_conn_state {
 	NC_ACCEPTED = 0, /* accepted, waiting for net_conn_start */
@@ -102,11 +108,26 @@ struct net_conn {
 	size_t sendq_bytes;
 	size_t sendq_frames;
 
-	/* net_conn_cork: frames gathered into one write block until uncorked */
+	/* net_conn_cork, and the loop turn's gathering: frames appended to one
+	 * write block (cork_w) until uncorked or the turn's check */
 	int corked;
 	struct net_wreq *cork_w;
 	size_t cork_cap;
+	struct net_turn *turn;          /* this loop thread's, or NULL */
+	struct net_conn *tprev, *tnext; /* on turn->pending */
+	int tpending;                   /* cork_w waits for the turn's end */
 };
+
+/* The loop turn of one thread's loop (see "Loop turn" below). */
+typedef struct net_turn {
+	uv_loop_t *loop;
+	uv_prepare_t prepare; /* poll phase begins: gather */
+	uv_check_t check;     /* poll phase ended: write what was gathered */
+	int gathering;
+	int nconns;        /* conns on loop; the handles close with the last */
+	int handles_open;  /* freed when both handles closed */
+	net_conn *pending; /* conns with gathered frames */
+} net_turn;
 
 struct net_listener {
 	uv_tcp_t tcp;
@@ -131,10 +152,14 @@ typedef struct net_wreq {
 
 static _Thread_local char net_rbuf[NET_READ_CHUNK];
 static _Thread_local net_conn *net_dialed;
+static _Thread_local net_turn *net_turn_cur;
 
 static void conn_close_cb(uv_handle_t *h);
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static net_turn *turn_join(uv_loop_t *loop);
+static void turn_leave(net_conn *c);
+static void turn_flush_conn(net_conn *c);
 
 /* ---- lifetime ---------------------------------------------------------- */
 
@@ -153,6 +178,7 @@ static net_conn *conn_new(uv_loop_t *loop)
 	c->connect_req.data = c;
 	c->handles_open = 2;
 	c->frame_max = NET_FRAME_MAX;
+	c->turn = turn_join(loop);
 	return c;
 }
 
@@ -160,6 +186,8 @@ void net_conn_close(net_conn *c, const char *reason)
 {
 	if (c->state == NC_CLOSING)
 		return;
+	if (c->state == NC_OPEN)
+		turn_flush_conn(c); /* as if each frame had been written when sent */
 	if (reason != c->reason)
 		snprintf(c->reason, sizeof c->reason, "%s", reason ? reason : "closed");
 	c->state = NC_CLOSING;
@@ -199,7 +227,8 @@ static void conn_close_cb(uv_handle_t *h)
 			c->dnext->dprev = c->dprev;
 	}
 	if (c->started && c->cbs.on_close)
-		c->cbs.on_close(c, c->reason);
+		c->cbs.on_close(c, c->reason); /* may open conns: the turn stays */
+	turn_leave(c);
 	free(c->cork_w);
 	free(c->frame);
 	free(c);
@@ -246,6 +275,9 @@ static int frame_reserve(net_conn *c, size_t need)
 
 static int raw_send(net_conn *c, uint8_t type, const void *payload, size_t len, mur_error *err);
 static int write_block(net_conn *c, net_wreq *w, mur_error *err);
+static void cork_write(net_conn *c);
+static int turn_gathers(const net_conn *c, size_t len);
+static void turn_mark(net_conn *c);
 static int raw_send_take(net_conn *c, uint8_t type, char *payload, size_t len, mur_error *err);
 static void wreq_free(net_wreq *w);
 
@@ -595,9 +627,9 @@ int net_conn_send_take(net_conn *c, uint8_t type, char *payload, size_t len, mur
 		free(payload);
 		return rc;
 	}
-	if (!fault_delays(c) && !c->corked)
+	if (!fault_delays(c) && !c->corked && !turn_gathers(c, len))
 		return raw_send_take(c, type, payload, len, err);
-	/* a delayed or corked frame is copied where it waits */
+	/* a delayed, corked or gathered frame is copied where it waits */
 	rc = fault_delays(c) ? delay_send(c, type, payload, len, err)
 			     : raw_send(c, type, payload, len, err);
 	free(payload);
@@ -645,8 +677,19 @@ void net_conn_cork(net_conn *c) { c->corked++; }
 
 void net_conn_uncork(net_conn *c)
 {
+	if (c->corked == 0 || --c->corked > 0 || !c->cork_w)
+		return;
+	if (c->turn && c->turn->gathering)
+		turn_mark(c); /* leaves with the turn's other frames to this peer */
+	else
+		cork_write(c);
+}
+
+/* Write the cork block now (nothing when there is none). */
+static void cork_write(net_conn *c)
+{
 	net_wreq *w = c->cork_w;
-	if (c->corked == 0 || --c->corked > 0 || !w)
+	if (!w)
 		return;
 	c->cork_w = NULL;
 	c->cork_cap = 0;
@@ -665,6 +708,15 @@ static int raw_send(net_conn *c, uint8_t type, const void *payload, size_t len, 
 
 	if (c->corked)
 		return cork_append(c, type, payload, len, err);
+	if (turn_gathers(c, len)) {
+		if (cork_append(c, type, payload, len, err) != MUR_OK)
+			return MUR_ENOMEM;
+		turn_mark(c);
+		if (c->cork_w->len >= NET_TURN_BLOCK_MAX)
+			turn_flush_conn(c);
+		return MUR_OK;
+	}
+	turn_flush_conn(c); /* a large frame: the gathered ones go first */
 	w = malloc(sizeof *w + total);
 	if (!w)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
@@ -680,7 +732,9 @@ static int raw_send(net_conn *c, uint8_t type, const void *payload, size_t len, 
 /* Queue one frame whose body stays where the caller built it (taken). */
 static int raw_send_take(net_conn *c, uint8_t type, char *payload, size_t len, mur_error *err)
 {
-	net_wreq *w = malloc(sizeof *w + NET_HEADER_SIZE);
+	net_wreq *w;
+	turn_flush_conn(c); /* the gathered frames go first */
+	w = malloc(sizeof *w + NET_HEADER_SIZE);
 	if (!w) {
 		free(payload);
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), MUR_ENOMEM;
@@ -744,6 +798,134 @@ static int write_block(net_conn *c, net_wreq *w, mur_error *err)
 	c->sendq_bytes += total;
 	c->sendq_frames++;
 	return MUR_OK;
+}
+
+/* ---- loop turn ----------------------------------------------------------
+ *
+ * While the loop runs its I/O callbacks (from the prepare handle, just
+ * before it polls, to the check handle, just after), frames sent on a conn
+ * are gathered into its cork block; the check writes each conn's block
+ * with one write.  The leader's answers to one read of several follower
+ * results, a statement's APPLYs and markers to the same follower: one
+ * syscall per peer per turn instead of one per frame, and one wakeup of
+ * the peer.  Frames leave in the same turn (no timer, no added poll), in
+ * order.  Outside the poll phase (timers, idle, close callbacks: code that
+ * may run before the loop sleeps without a check) frames are written at
+ * once, as before.  A frame of NET_TURN_BLOCK_MAX or more, and a block
+ * that grows to it, is written at once (the ones gathered before first).
+ * net_flush_pending writes everything gathered now: call it before
+ * blocking the loop thread (an fsync) so the frames are not held behind it.
+ *
+ * One net_turn per thread, for the loop of its first conn (a conn of a
+ * second loop on the same thread is never gathered); its handles are
+ * unreferenced (they never keep a loop alive) and closed with the loop's
+ * last conn, so uv_loop_close finds nothing of ours. */
+
+static void turn_prepare_cb(uv_prepare_t *h) { ((net_turn *)h->data)->gathering = 1; }
+
+static void turn_check_cb(uv_check_t *h)
+{
+	net_turn *t = h->data;
+	t->gathering = 0;
+	net_flush_pending();
+}
+
+static void turn_closed_cb(uv_handle_t *h)
+{
+	net_turn *t = h->data;
+	if (--t->handles_open == 0)
+		free(t);
+}
+
+/* This thread's turn for a new conn on loop (created with the first), or
+ * NULL: another loop has it, or out of memory (the conn writes at once). */
+static net_turn *turn_join(uv_loop_t *loop)
+{
+	net_turn *t = net_turn_cur;
+	if (!t) {
+		if (!(t = calloc(1, sizeof *t)))
+			return NULL;
+		t->loop = loop;
+		uv_prepare_init(loop, &t->prepare);
+		uv_check_init(loop, &t->check);
+		t->prepare.data = t->check.data = t;
+		t->handles_open = 2;
+		uv_prepare_start(&t->prepare, turn_prepare_cb);
+		uv_check_start(&t->check, turn_check_cb);
+		uv_unref((uv_handle_t *)&t->prepare);
+		uv_unref((uv_handle_t *)&t->check);
+		net_turn_cur = t;
+	}
+	if (t->loop != loop)
+		return NULL;
+	t->nconns++;
+	return t;
+}
+
+static void turn_unmark(net_conn *c)
+{
+	if (!c->tpending)
+		return;
+	if (c->tprev)
+		c->tprev->tnext = c->tnext;
+	else
+		c->turn->pending = c->tnext;
+	if (c->tnext)
+		c->tnext->tprev = c->tprev;
+	c->tprev = c->tnext = NULL;
+	c->tpending = 0;
+}
+
+/* c's freed: off the pending list; the last conn closes the handles. */
+static void turn_leave(net_conn *c)
+{
+	net_turn *t = c->turn;
+	if (!t)
+		return;
+	turn_unmark(c);
+	c->turn = NULL;
+	if (--t->nconns > 0)
+		return;
+	if (net_turn_cur == t)
+		net_turn_cur = NULL;
+	uv_close((uv_handle_t *)&t->prepare, turn_closed_cb);
+	uv_close((uv_handle_t *)&t->check, turn_closed_cb);
+}
+
+/* 1 when a frame of len payload bytes sent on c now is gathered. */
+static int turn_gathers(const net_conn *c, size_t len)
+{
+	return c->turn && c->turn->gathering && NET_HEADER_SIZE + len < NET_TURN_BLOCK_MAX;
+}
+
+/* c's cork block waits for the check. */
+static void turn_mark(net_conn *c)
+{
+	if (c->tpending)
+		return;
+	c->tpending = 1;
+	c->tprev = NULL;
+	c->tnext = c->turn->pending;
+	if (c->turn->pending)
+		c->turn->pending->tprev = c;
+	c->turn->pending = c;
+}
+
+/* Write c's gathered frames now (not while c is corked: its uncork does). */
+static void turn_flush_conn(net_conn *c)
+{
+	if (!c->tpending)
+		return;
+	turn_unmark(c);
+	if (!c->corked)
+		cork_write(c);
+}
+
+void net_flush_pending(void)
+{
+	net_turn *t = net_turn_cur;
+	while (t && t->pending)
+		turn_flush_conn(t->pending);
 }
 
 /* ---- connect / accept -------------------------------------------------- */
@@ -914,6 +1096,8 @@ void net_conn_shutdown(net_conn *c, const char *reason)
 {
 	if (c->dq && c->state == NC_OPEN)
 		net_delayq_flush(c->dq, 'S'); /* the last word goes out now */
+	if (c->state == NC_OPEN)
+		turn_flush_conn(c); /* before the FIN */
 	if (c->state != NC_OPEN) {
 		net_conn_close(c, reason);
 		return;

@@ -180,9 +180,22 @@ int net_conn_send_take(net_conn *c, uint8_t type, char *payload, size_t len, mur
 /* Gather the frames sent from now on into one block, written by the
  * matching net_conn_uncork (pairs nest): a burst of replies costs one
  * write and one wakeup of the peer instead of one per frame.  Cork only
- * around code that runs to completion on the loop thread. */
+ * around code that runs to completion on the loop thread.
+ *
+ * Without a cork, frames sent from an I/O callback (a frame received, a
+ * client's query read, a write completed) are gathered the same way per
+ * conn and written when the loop's poll phase ends (a uv_check handle of
+ * net's), before the loop can sleep: the frames a turn sends to one peer
+ * leave in one write, in that same turn.  Frames sent from timers, idle
+ * and close callbacks, or outside uv_run, are written at once.  A frame or
+ * a gathered block of 64 KiB or more is written at once.  net_conn_close
+ * and net_conn_shutdown write a conn's gathered frames first. */
 void net_conn_cork(net_conn *c);
 void net_conn_uncork(net_conn *c);
+/* Write every frame this thread has gathered, now.  Call before blocking
+ * the loop thread (fsync, a synchronous SQLite commit) inside an I/O
+ * callback, so frames already sent do not wait for it. */
+void net_flush_pending(void);
 /* Begin closing (idempotent).  reason is copied and passed to on_close.
  * Frames still queued may be lost: use net_conn_shutdown for a last word. */
 void net_conn_close(net_conn *c, const char *reason);

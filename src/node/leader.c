@@ -23,8 +23,10 @@
 #include "common/datadir.h"
 #include "common/log.h"
 #include "leader/lead.h"
+#include "net/net.h"
 #include "pgwire/pgw_server.h"
 #include "replication/repl.h"
+#include "storage/storage.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -136,6 +138,14 @@ static uint64_t tr_loop_stall_max_ms(void *ctx) { return clu_leader_loop_stall_m
 static int tr_fault(void *ctx, const char *cmd, char *reply, size_t replysz, mur_error *err)
 {
 	return clu_fault_command(ctx, cmd, reply, replysz, err);
+}
+
+/* The catalog is about to write (and fsync) on the loop thread: frames the
+ * loop turn gathered leave first (cat_set_write_hook). */
+static void flush_frames(void *arg)
+{
+	(void)arg;
+	net_flush_pending();
 }
 
 static void on_flush(uv_timer_t *t)
@@ -330,11 +340,12 @@ int node_leader_main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(path, sizeof path, "%s/catalog.db", dir);
-	l.cat = cat_open(path, &err);
+	l.cat = cat_open_vfs(path, stor_walbuf_vfs(), &err);
 	if (!l.cat) {
 		MLOG(ERROR, "leader", "%s", err.message);
 		goto out;
 	}
+	cat_set_write_hook(l.cat, flush_frames, NULL);
 	if (cat_upsert_node(l.cat, "leader", listen, CAT_NODE_LEADER, NULL, &err) != MUR_OK) {
 		MLOG(ERROR, "leader", "%s", err.message);
 		goto out;

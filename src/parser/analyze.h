@@ -30,6 +30,11 @@
 #include <pg_query.h>
 #include <pg_query/pg_query.pb-c.h>
 
+typedef struct sql_tree sql_tree; /* parser.h */
+/* The libpg_query tree inside a parse tree of sql_parse (valid until
+ * sql_tree_free). */
+PgQuery__ParseResult *sql_tree_result(const sql_tree *tree);
+
 #define SQL_TARGETS_MAX 1024 /* select-list entries, incl. expanded '*' */
 #define SQL_GROUP_MAX 64     /* GROUP BY expressions (exec_agg_spec bound) */
 #define SQL_SORT_MAX 64

@@ -5,7 +5,10 @@
  *
  * sql_parse: libpg_query parses the text into a protobuf tree
  * (pg_query_parse_protobuf + unpack), after depth.c's checks that the
- * nesting cannot overflow the stack.  The caller owns the tree; the
+ * nesting cannot overflow the stack.  A text of one statement is parsed
+ * once: sql_split keeps the tree it made for the sql_parse of that
+ * statement that follows (split_one).  A tree is unpacked into an arena of
+ * its own (sql_tree), freed in one go.  The caller owns the tree; the
  * planner (sql/prepare.c) analyzes and plans it, copying everything the
  * plan keeps into the plan's arena.
  */
@@ -176,12 +179,108 @@ static int pieces_parsed(const char *sql, size_t total, size_t **pieces, size_t 
 	return MUR_OK;
 }
 
+/* A parse tree and the arena protobuf-c unpacked it into: freeing the
+ * tree is dropping the arena, not walking it message by message
+ * (protobuf_c_message_free_unpacked and the malloc/free of every node
+ * were ~4% of the leader's CPU under pgbench). */
+struct sql_tree {
+	PgQuery__ParseResult *r;
+	sql_arena *arena;
+};
+
+PgQuery__ParseResult *sql_tree_result(const sql_tree *tree) { return tree->r; }
+
+void sql_tree_free(sql_tree *tree)
+{
+	if (tree)
+		sql_arena_destroy(tree->arena); /* the tree itself lives in it */
+}
+
+static void *tree_alloc(void *arena, size_t n) { return sql_arena_alloc(arena, n); }
+
+static void tree_free(void *arena, void *p)
+{
+	(void)arena; /* the arena goes as a whole */
+	(void)p;
+}
+
+/* Unpack len bytes of a ParseResult into a new arena; NULL on failure. */
+static sql_tree *tree_unpack(const uint8_t *data, size_t len)
+{
+	sql_arena *a = sql_arena_create();
+	ProtobufCAllocator al = {tree_alloc, tree_free, a};
+	sql_tree *t = a ? sql_arena_alloc(a, sizeof *t) : NULL;
+	if (!t || !(t->r = pg_query__parse_result__unpack(&al, len, data))) {
+		if (a)
+			sql_arena_destroy(a);
+		return NULL;
+	}
+	t->arena = a;
+	return t;
+}
+
+static int parse_tree_scanned(const char *sql, sql_tree **tree, mur_error *err);
+
+/* The tree split_one parsed, for the sql_parse of its statement that comes
+ * next on this thread (the session prepares what it split at once): the
+ * statement's text (malloc'd) and its tree, or NULLs. */
+static _Thread_local struct {
+	char *sql;
+	sql_tree *tree;
+} split_kept;
+
+static void split_kept_clear(void)
+{
+	free(split_kept.sql);
+	sql_tree_free(split_kept.tree);
+	split_kept.sql = NULL;
+	split_kept.tree = NULL;
+}
+
+/* A text whose only ';' (depth.c's scan) end it is one statement, or none:
+ * libpg_query's split would parse it only to find that out, and sql_parse
+ * would parse the statement again.  Parse it once here, cut the piece from
+ * the tree as the split would, and keep the tree for sql_parse (the same
+ * parser on the same text: the same errors, positions included).  Only for
+ * a text that starts with its statement, so the tree's positions are the
+ * piece's.  1 when done (*rc set), 0 when the general path must split. */
+static int split_one(const char *sql, size_t total, int *n, char ***stmts, mur_error *err, int *rc)
+{
+	size_t *semis = NULL, nsemis = 0, piece[2];
+	sql_tree *t;
+	PgQuery__RawStmt *raw;
+	if ((*rc = sql_depth_split_text(sql, &semis, &nsemis, err)) != MUR_OK)
+		return 1;
+	int one = nsemis == 0 || is_blank_stmt(sql + semis[0], (int)(total - semis[0]));
+	free(semis);
+	if (!one || total == 0 || isspace((unsigned char)sql[0]))
+		return 0;
+	if ((*rc = parse_tree_scanned(sql, &t, err)) != MUR_OK)
+		return 1;
+	raw = t->r->n_stmts == 1 ? t->r->stmts[0] : NULL;
+	if (t->r->n_stmts > 1 || (raw && raw->stmt_location != 0)) {
+		sql_tree_free(t);
+		return 0; /* not what the scan said: let libpg_query split it */
+	}
+	piece[0] = 0;
+	piece[1] = raw && raw->stmt_len ? (size_t)raw->stmt_len : total;
+	*rc = split_copy(sql, piece, raw ? 1 : 0, n, stmts, err);
+	split_kept_clear();
+	if (*rc == MUR_OK && *n == 1 && (split_kept.sql = strdup((*stmts)[0])) != NULL)
+		split_kept.tree = t;
+	else
+		sql_tree_free(t);
+	return 1;
+}
+
 int sql_split(const char *sql, int *n, char ***stmts, mur_error *err)
 {
 	size_t total = strlen(sql), *pieces = NULL, npieces = 0;
 	int rc;
 	*n = 0;
 	*stmts = NULL;
+	if (total < SQL_SPLIT_SCAN_BYTES && split_one(sql, total, n, stmts, err, &rc))
+		return rc;
 	rc = total >= SQL_SPLIT_SCAN_BYTES ? pieces_long(sql, total, &pieces, &npieces, err)
 					   : pieces_parsed(sql, total, &pieces, &npieces, err);
 	if (rc == MUR_OK)
@@ -192,12 +291,19 @@ int sql_split(const char *sql, int *n, char ***stmts, mur_error *err)
 
 /* ---- sql_parse ---- */
 
-static int parse_tree(const char *sql, PgQuery__ParseResult **tree, mur_error *err)
+static int parse_tree(const char *sql, sql_tree **tree, mur_error *err)
 {
-	PgQueryProtobufParseResult r;
 	*tree = NULL;
 	if (sql_depth_check_text(sql, err) != MUR_OK)
 		return MUR_ERR;
+	return parse_tree_scanned(sql, tree, err);
+}
+
+/* parse_tree after depth.c's text check passed. */
+static int parse_tree_scanned(const char *sql, sql_tree **tree, mur_error *err)
+{
+	PgQueryProtobufParseResult r;
+	*tree = NULL;
 	r = pg_query_parse_protobuf(sql);
 	if (r.error) {
 		mur_error_set_pos(err, parse_error_state(r.error->message), r.error->cursorpos,
@@ -210,8 +316,7 @@ static int parse_tree(const char *sql, PgQuery__ParseResult **tree, mur_error *e
 		pg_query_free_protobuf_parse_result(r);
 		return MUR_ERR;
 	}
-	*tree = pg_query__parse_result__unpack(NULL, r.parse_tree.len,
-					       (const uint8_t *)r.parse_tree.data);
+	*tree = tree_unpack((const uint8_t *)r.parse_tree.data, r.parse_tree.len);
 	pg_query_free_protobuf_parse_result(r);
 	if (!*tree)
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "cannot decode parse tree");
@@ -220,15 +325,12 @@ static int parse_tree(const char *sql, PgQuery__ParseResult **tree, mur_error *e
 
 int sql_parse(const char *sql, sql_tree **tree, mur_error *err)
 {
-	PgQuery__ParseResult *t = NULL;
 	mur_error_clear(err);
-	int rc = parse_tree(sql, &t, err);
-	*tree = (sql_tree *)t;
-	return rc;
-}
-
-void sql_tree_free(sql_tree *tree)
-{
-	if (tree)
-		pg_query__parse_result__free_unpacked((PgQuery__ParseResult *)tree, NULL);
+	if (split_kept.tree && strcmp(split_kept.sql, sql) == 0) {
+		*tree = split_kept.tree; /* sql_split parsed it (split_one) */
+		split_kept.tree = NULL;
+		split_kept_clear();
+		return MUR_OK;
+	}
+	return parse_tree(sql, tree, err);
 }

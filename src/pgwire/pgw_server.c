@@ -71,6 +71,7 @@ typedef struct pgw_client {
 	int session;                      /* admitted: counted in nsessions */
 	uint64_t accepted_ms;             /* uv_now at accept */
 	uv_timer_t *idle_timer;           /* idle in a transaction block; NULL until first armed */
+	pgw_keepalive keepalive;          /* last applied to the socket (client_keepalive) */
 	struct pgw_client *sprev, *snext; /* startup queue, oldest first */
 } pgw_client;
 
@@ -360,14 +361,21 @@ static void client_idle_arm(pgw_client *cl)
 }
 
 /* Apply ka to the socket (SO_KEEPALIVE on; a field of 0 keeps the
- * system's value).  A failure is logged: the connection still works, a
- * lost client is only found later. */
+ * system's value) unless it is what the socket already has: the leader
+ * hands its settings back at the end of every transaction block (a
+ * ROLLBACK may undo a SET), and four setsockopt calls per block were a
+ * tenth of the leader's syscalls under pgbench.  A failure is logged: the
+ * connection still works, a lost client is only found later. */
 static void client_keepalive(pgw_client *cl, const pgw_keepalive *ka)
 {
 	uv_os_fd_t fd;
 	int on = 1;
+	if (cl->keepalive.idle_s == ka->idle_s && cl->keepalive.interval_s == ka->interval_s &&
+	    cl->keepalive.count == ka->count)
+		return;
 	if (uv_fileno((uv_handle_t *)&cl->tcp, &fd) != 0)
 		return;
+	cl->keepalive = *ka;
 	if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &on, sizeof on) != 0 ||
 	    (ka->idle_s > 0 &&
 	     setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &ka->idle_s, sizeof ka->idle_s) != 0) ||
@@ -497,6 +505,7 @@ static void connection_cb(uv_stream_t *listener, int status)
 		return;
 	}
 	uv_tcp_nodelay(&cl->tcp, 1);
+	cl->keepalive.idle_s = -1; /* nothing applied yet: the first call does */
 	client_keepalive(cl, &s->lim.keepalive);
 	if (!startup_make_room(s)) {
 		client_refuse(cl);

@@ -219,7 +219,7 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 	c.nparams = &p->nparams;
 	for (int i = 0; i < nparam_types; i++)
 		p->param_types[i] = param_types ? param_types[i] : MT_UNKNOWN;
-	rc = prepare_tree(&c, (PgQuery__ParseResult *)tree, p);
+	rc = prepare_tree(&c, sql_tree_result(tree), p);
 	if (rc != MUR_OK) {
 		sql_arena_destroy(arena);
 		return rc;

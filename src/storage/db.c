@@ -153,6 +153,7 @@ fail:
 
 void stor_db_shutdown(stor_db *db)
 {
+	stor_apply_tab_free(db);
 	for (int i = 0; i < STOR_STMT_CACHE_MAX; i++) {
 		if (db->stmts[i].st)
 			sqlite3_finalize(db->stmts[i].st);
@@ -291,7 +292,7 @@ void stor_release(stor_db *db, sqlite3_stmt *st)
 
 /* A statement without parameters, prepared once (BEGIN, COMMIT run for
  * every write: parsing them each time cost more than the step). */
-static int run_cached(stor_db *db, const char *sql, mur_error *err)
+int stor_run_cached(stor_db *db, const char *sql, mur_error *err)
 {
 	sqlite3_stmt *st;
 	if (stor_prepare(db, sql, &st, err) != MUR_OK)
@@ -407,7 +408,7 @@ int stor_begin(stor_db *db, mur_error *err)
 		begun = begin_exclusive(db, now) == MUR_OK;
 	if (db->excl)
 		db->excl_used_ms = now;
-	if (!begun && run_cached(db, "BEGIN IMMEDIATE", err) != MUR_OK)
+	if (!begun && stor_run_cached(db, "BEGIN IMMEDIATE", err) != MUR_OK)
 		return MUR_ERR;
 	db->in_txn = 1;
 	db->has_pending = 0;
@@ -476,7 +477,7 @@ static int end_strict(stor_db *db, mur_error *err)
 int stor_commit(stor_db *db, mur_error *err)
 {
 	STOR_ASSERT_LOCKED(db);
-	if (run_cached(db, "COMMIT", err) != MUR_OK) {
+	if (stor_run_cached(db, "COMMIT", err) != MUR_OK) {
 		stor_rollback(db);
 		return MUR_ERR;
 	}

@@ -119,6 +119,12 @@ int stor_map_sqlite_error(sqlite3 *db, int rc, mur_error *err);
  * the registration SQLite refused. */
 int stor_register_functions(sqlite3 *db);
 
+/* The SQLite VFS placements are opened with (walbuf.c: a WAL's frames
+ * reach the kernel in one write per transaction, not two per page); the
+ * leader opens its catalog with it too.  NULL when it could not be
+ * registered (then SQLite's default). */
+const char *stor_walbuf_vfs(void);
+
 /* ---- data directory ---------------------------------------------- */
 
 /* Use path (created if missing) as the placement directory. */

@@ -65,6 +65,9 @@ struct stor_db {
 	uint64_t excl_used_ms;
 	stor_stmt stmts[STOR_STMT_CACHE_MAX];
 	uint64_t clock;
+	/* replog.c's apply: the columns of the table it last applied to (NULL:
+	 * none), valid while the schema is at the version they were read at */
+	struct stor_apply_tab *apply_tab;
 
 	/* Owned by stor_dir (under its mutex). */
 	stor_db *next;
@@ -82,12 +85,17 @@ struct stor_db {
 #define STOR_ASSERT_LOCKED(db) ((void)(db))
 #endif
 
-/* walbuf.c: the VFS placements are opened with (WAL frames written once
- * per transaction); NULL when it could not be registered (then SQLite's
- * default).  Counters for tests: xWrite calls on WAL files, and the
- * writes that reached the kernel. */
+/* replog.c: free db->apply_tab (stor_db_shutdown). */
+void stor_apply_tab_free(stor_db *db);
+
+/* db.c: run sql (no parameters) through the statement cache, to its end:
+ * BEGIN, COMMIT, SAVEPOINT… parsed once per placement. */
+int stor_run_cached(stor_db *db, const char *sql, mur_error *err);
+
+/* walbuf.c: the VFS's name (stor_walbuf_vfs, storage.h).  Counters for
+ * tests: xWrite calls on WAL files, and the writes that reached the
+ * kernel. */
 #define STOR_WALBUF_VFS "murphy-walbuf"
-const char *stor_walbuf_vfs(void);
 void stor_walbuf_stats(uint64_t *writes_asked, uint64_t *writes_made);
 /* Bytes of WAL whose write-back walbuf started (sync_file_range). */
 uint64_t stor_walbuf_writeback_bytes(void);

@@ -9,7 +9,9 @@
  * primary key added later (ALTER TABLE ADD PRIMARY KEY), kept across reopen;
  * transactional DDL: a pending table is seen by its block only and dropped
  * at reopen unless released, a dropped one by nobody, and a name can be
- * taken again while its dropped table waits.
+ * taken again while its dropped table waits.;
+ * the store's writes: announced to the write hook, kept prepared, and the
+ * file locked against other writers while the catalog is open.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +20,7 @@
 #include <cmocka.h>
 
 #include "catalog/catalog.h"
+#include "storage/storage.h"
 
 #include <sqlite3.h>
 
@@ -121,6 +124,59 @@ static void test_durable_reopen(void **state)
 	cat_close(c);
 	c = cat_open(path, &err);
 	assert_null(cat_table_lookup(c, NULL, "events"));
+	cat_close(c);
+}
+
+static int hook_calls;
+static void count_hook(void *arg)
+{
+	(void)arg;
+	hook_calls++;
+}
+
+/* Each write is announced first (the leader writes out its gathered frames
+ * there); a statement run again (kept prepared) binds its new values; the
+ * open catalog keeps the file locked (locking_mode=EXCLUSIVE: no fcntl per
+ * write), and closing it lets another writer in. */
+static void test_store_writes_hooked_and_locked(void **state)
+{
+	char dir[] = "/tmp/murphy_cat_XXXXXX", path[256], out[32];
+	mur_error err;
+	sqlite3 *other;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/catalog.db", dir);
+	catalog *c = cat_open_vfs(path, stor_walbuf_vfs(), &err); /* as the leader does */
+	assert_non_null(c);
+	cat_set_write_hook(c, count_hook, NULL);
+	hook_calls = 0;
+	assert_int_equal(cat_txn_outcome_put(c, 7, "committed", "1:0", 100, &err), MUR_OK);
+	assert_true(hook_calls >= 1);
+	assert_int_equal(cat_txn_outcome_put(c, 8, "aborted", "1:1", 101, &err), MUR_OK);
+	assert_int_equal(cat_txn_outcome_put(c, 9, "committed", "1:2", 102, &err), MUR_OK);
+	assert_true(hook_calls >= 3);
+	assert_int_equal(cat_txn_outcome_get(c, 7, out, sizeof out), 1);
+	assert_string_equal(out, "committed");
+	assert_int_equal(cat_txn_outcome_get(c, 8, out, sizeof out), 1);
+	assert_string_equal(out, "aborted");
+	assert_int_equal(cat_txn_outcome_get(c, 9, out, sizeof out), 1);
+	assert_string_equal(out, "committed");
+
+	assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_BUSY);
+	cat_close(c);
+	assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE; DELETE FROM txn_outcomes; COMMIT",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(other);
+	c = cat_open(path, &err); /* SQLite's own VFS reads what walbuf wrote */
+	assert_non_null(c);
+	assert_int_equal(cat_txn_outcome_get(c, 7, out, sizeof out), 0);
+	assert_int_equal(cat_txn_outcome_get(c, 9, out, sizeof out), 0);
+	assert_int_equal(cat_txn_outcome_put(c, 10, "committed", "1:3", 103, &err), MUR_OK);
+	cat_close(c);
+	c = cat_open_vfs(path, stor_walbuf_vfs(), &err);
+	assert_non_null(c);
+	assert_int_equal(cat_txn_outcome_get(c, 10, out, sizeof out), 1);
 	cat_close(c);
 }
 
@@ -555,10 +611,13 @@ static void test_stats_durable_and_upgrade(void **state)
 	assert_int_equal(cat_table_set_stats(c, 77, &one, &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "42P01");
 	assert_int_equal(cat_shard_distinct(t, 1, 1), 4);
+	cat_close(c);                               /* the open catalog keeps the file locked */
 	assert_int_equal(stored_stats(path, 1), 6); /* 2 shards × (rows, id, v) */
+	c = cat_open(path, &err);
+	assert_non_null(c);
 	assert_int_equal(cat_drop_table(c, "old", &err), 0);
-	assert_int_equal(stored_stats(path, 1), 0);
 	cat_close(c);
+	assert_int_equal(stored_stats(path, 1), 0);
 }
 
 int main(void)
@@ -566,6 +625,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_placement_and_colocation),
 		cmocka_unit_test(test_durable_reopen),
+		cmocka_unit_test(test_store_writes_hooked_and_locked),
 		cmocka_unit_test(test_primary_key_added),
 		cmocka_unit_test(test_pending_and_dropped_tables),
 		cmocka_unit_test(test_reference_placement),

@@ -7,6 +7,10 @@
  * The loop runs in the test thread.  "Raw" peers that write arbitrary
  * bytes use a blocking socket driven from a helper thread, so the loop
  * sees the bytes in whatever pieces the kernel delivers.
+ *
+ * write() and writev() are this file's own (they count the calls, then
+ * make the system call): libuv's writes come here, so a test can say how
+ * many writes a burst of frames cost.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -26,7 +30,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
+
+static int nwrites; /* write + writev calls of this process (the test thread's) */
+
+ssize_t write(int fd, const void *p, size_t n)
+{
+	nwrites++;
+	return syscall(SYS_write, fd, p, n);
+}
+
+ssize_t writev(int fd, const struct iovec *iov, int n)
+{
+	nwrites++;
+	return syscall(SYS_writev, fd, iov, n);
+}
 
 #define MAX_FRAMES 2000
 
@@ -42,6 +62,8 @@ static struct {
 	net_listener *lis;
 	int port;
 	int echo;
+	int echo_flush; /* net_flush_pending after each echo */
+	int echo_close; /* close the conn after each echo */
 	frame_rec frames[MAX_FRAMES];
 	int nframes;
 	int accepted;
@@ -71,6 +93,13 @@ static void srv_frame(net_conn *c, uint8_t type, const char *p, size_t len)
 	rec(T.frames, &T.nframes, type, p, len);
 	if (T.echo)
 		assert_int_equal(net_conn_send(c, type, p, len, NULL), MUR_OK);
+	if (T.echo_flush) {
+		int before = nwrites;
+		net_flush_pending();
+		assert_int_equal(nwrites, before + 1); /* the echo left here */
+	}
+	if (T.echo_close)
+		net_conn_close(c, "echoed");
 }
 
 static void srv_close(net_conn *c, const char *reason)
@@ -287,6 +316,81 @@ static void test_cork_gathers_frames(void **state)
 	run_until(&T.cclosed, 1);
 	assert_int_equal(T.nframes, 3);
 	free(bigp);
+}
+
+/* Five frames arrive in one read; the five echoes the server's on_frame
+ * sends leave in one write, and in the same loop turn: once the uv_run
+ * that delivered them returns, all five are readable at the peer. */
+static void test_turn_gathers_echoes(void **state)
+{
+	mur_buf b;
+	char got[256];
+	size_t want = 0, have = 0;
+	int fd, writes = 0;
+
+	mur_buf_init(&b);
+	for (int i = 0; i < 5; i++)
+		put_frame(&b, NET_MSG_HEARTBEAT, "ping", 4);
+	want = b.len;
+	T.echo = 1;
+	fd = raw_connect();
+	run_until(&T.accepted, 1);
+	assert_int_equal(write(fd, b.data, b.len), (ssize_t)b.len);
+	for (int i = 0; i < 5000 && T.nframes < 5; i++) {
+		int before = nwrites;
+		uv_run(&T.loop, UV_RUN_NOWAIT);
+		writes += nwrites - before;
+		if (T.nframes < 5)
+			usleep(1000);
+	}
+	assert_int_equal(T.nframes, 5);
+	assert_int_equal(writes, 1);
+	for (ssize_t n;
+	     have < want && (n = recv(fd, got + have, sizeof got - have, MSG_DONTWAIT)) > 0;)
+		have += (size_t)n;
+	assert_int_equal(have, want);
+	assert_memory_equal(got, b.data, want);
+	close(fd);
+	run_until(&T.closed, 1);
+	mur_buf_free(&b);
+}
+
+/* net_flush_pending writes what a callback gathered before it returns
+ * (srv_frame checks one write each); a conn closed right after a send
+ * still delivers the frame, as when every frame was written at once. */
+static void test_turn_flush_and_close(void **state)
+{
+	mur_buf b;
+	char got[64];
+	size_t want, have = 0;
+	int fd;
+
+	mur_buf_init(&b);
+	for (int i = 0; i < 3; i++)
+		put_frame(&b, NET_MSG_HEARTBEAT, "abc", 3);
+	want = b.len;
+	T.echo = T.echo_flush = 1;
+	fd = raw_connect();
+	assert_int_equal(write(fd, b.data, b.len), (ssize_t)b.len);
+	run_until(&T.nframes, 3);
+	for (ssize_t n; have < want && (n = read(fd, got + have, sizeof got - have)) > 0;)
+		have += (size_t)n;
+	assert_memory_equal(got, b.data, want);
+	close(fd);
+	run_until(&T.closed, 1);
+
+	T.echo_flush = 0;
+	T.echo_close = 1;
+	fd = raw_connect();
+	assert_int_equal(write(fd, b.data, 8), 8); /* the first frame */
+	run_until(&T.closed, 2);
+	have = 0;
+	for (ssize_t n; (n = read(fd, got + have, sizeof got - have)) > 0;)
+		have += (size_t)n;
+	assert_int_equal(have, 8); /* the echo, then EOF */
+	assert_memory_equal(got, b.data, 8);
+	close(fd);
+	mur_buf_free(&b);
 }
 
 static void test_split_across_reads(void **state)
@@ -558,6 +662,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cork_gathers_frames, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_turn_gathers_echoes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_turn_flush_and_close, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_split_across_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_frames_one_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_frame, setup, teardown),

@@ -18,11 +18,24 @@
 #include <errno.h>
 #include <time.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+/* Every setsockopt of this process comes here (the test binary's own
+ * definition wins over libc's, for libuv too): TCP_KEEPIDLE calls are
+ * counted, then the system call is made as libc would. */
+static atomic_int keepidle_calls;
+int setsockopt(int fd, int level, int name, const void *value, socklen_t len)
+{
+	if (level == IPPROTO_TCP && name == TCP_KEEPIDLE)
+		atomic_fetch_add(&keepidle_calls, 1);
+	return (int)syscall(SYS_setsockopt, fd, level, name, value, len);
+}
 
 typedef struct server_fixture {
 	uv_loop_t loop;
@@ -249,6 +262,25 @@ static void test_handshake_and_query(void **state)
 	query(fd, "select 3", "TDDDCZ");
 	query(fd, "bad", "EZ");
 	query(fd, "select 1; select 2", "TDCTDDCZ");
+	close(fd);
+}
+
+/* A keepalive the session hands back unchanged (the leader does at the end
+ * of every transaction block) costs no system call; a changed one is
+ * applied. */
+static void test_keepalive_applied_only_when_changed(void **state)
+{
+	server_fixture *f = *state;
+	int fd = connect_to(f->port), before;
+	handshake(fd);
+	before = atomic_load(&keepidle_calls);
+	query(fd, "keepalive 30", "CZ");
+	assert_int_equal(atomic_load(&keepidle_calls), before + 1);
+	for (int i = 0; i < 5; i++)
+		query(fd, "keepalive 30", "CZ");
+	assert_int_equal(atomic_load(&keepidle_calls), before + 1);
+	query(fd, "keepalive 31", "CZ");
+	assert_int_equal(atomic_load(&keepidle_calls), before + 2);
 	close(fd);
 }
 
@@ -540,6 +572,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_handshake_and_query),
 		T(test_ssl_request_over_tcp),
+		T(test_keepalive_applied_only_when_changed),
 		T(test_garbage_isolated),
 		T(test_large_result_and_pipelining),
 		T(test_async_engine),

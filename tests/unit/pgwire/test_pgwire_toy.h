@@ -12,6 +12,7 @@
  *   notice       a NOTICE then "DO"
  *   begin/commit txn status T / I ("BEGIN"/"COMMIT")
  *   empty        EmptyQueryResponse
+ *   keepalive N  pgw_session_set_keepalive(idle N, interval 0, count 0)
  *   async X      X, but the done callback comes later (toy_complete);
  *                cancel() ends it at once with 57014
  *   anything else  "OK"
@@ -231,6 +232,10 @@ static inline pgw_result *toy_run(toy_sess *s, toy_stmt *st, int nparams, const 
 		snprintf(r->tag, sizeof r->tag, "COMMIT");
 	} else if (toy_prefix(sql, "empty")) {
 		r->kind = PGW_RESULT_EMPTY;
+	} else if (toy_prefix(sql, "keepalive ")) {
+		pgw_keepalive ka = {atoi(sql + 10), 0, 0};
+		pgw_session_set_keepalive(s->e->ps, &ka);
+		snprintf(r->tag, sizeof r->tag, "SET");
 	} else {
 		snprintf(r->tag, sizeof r->tag, "OK");
 	}

@@ -5,6 +5,8 @@
  */
 #include "test_sql_common.h"
 
+#include "parser/analyze.h"
+
 static void test_insert(void **state)
 {
 	plan *p = P("INSERT INTO events (id, kind) VALUES ($1, $2) ON CONFLICT DO NOTHING "
@@ -446,6 +448,74 @@ static void test_split(void **state)
 	assert_string_equal(err.sqlstate, "42601");
 }
 
+/* The select-list's first integer constant of a parsed SELECT. */
+static int first_int(sql_tree *tree)
+{
+	PgQuery__ParseResult *t = sql_tree_result(tree);
+	assert_int_equal(t->n_stmts, 1);
+	PgQuery__SelectStmt *sel = t->stmts[0]->stmt->select_stmt;
+	assert_non_null(sel);
+	return sel->target_list[0]->res_target->val->a_const->ival->ival;
+}
+
+/* Split, then parse each piece: as one text of one statement is parsed
+ * once (split keeps the tree for the parse that follows), the answers are
+ * libpg_query's split's: the pieces, the errors and their positions. */
+static void split_parse(const char *sql, int want_n, const char *want0, int want_int)
+{
+	char **stmts;
+	int n;
+	mur_error err;
+	sql_tree *tree;
+	assert_int_equal(sql_split(sql, &n, &stmts, &err), MUR_OK);
+	assert_int_equal(n, want_n);
+	if (n > 0) {
+		assert_string_equal(stmts[0], want0);
+		assert_int_equal(sql_parse(stmts[0], &tree, &err), MUR_OK);
+		if (want_int >= 0)
+			assert_int_equal(first_int(tree), want_int);
+		sql_tree_free(tree);
+	}
+	for (int i = 0; i < n; i++)
+		free(stmts[i]);
+	free(stmts);
+}
+
+static void test_split_one_statement(void **state)
+{
+	char **stmts;
+	int n;
+	mur_error err;
+	sql_tree *tree;
+	split_parse("select 41;", 1, "select 41", 41);
+	split_parse("select 42 ;; \n", 1, "select 42 ", 42);
+	split_parse("select 43 -- a comment; not a statement", 1,
+		    "select 43 -- a comment; not a statement", 43);
+	split_parse("select 44 /* ; */", 1, "select 44 /* ; */", 44);
+	split_parse("  select 45;", 1, "select 45", 45); /* not at 0: the general path */
+	split_parse("-- nothing but a comment", 0, NULL, -1);
+	split_parse("/* nothing */;", 0, NULL, -1);
+	split_parse("select 'a;b';", 1, "select 'a;b'", -1);
+	/* a kept tree is used only for its own text */
+	assert_int_equal(sql_split("select 46;", &n, &stmts, &err), MUR_OK);
+	assert_int_equal(sql_parse("select 47", &tree, &err), MUR_OK);
+	assert_int_equal(first_int(tree), 47);
+	sql_tree_free(tree);
+	assert_int_equal(sql_parse(stmts[0], &tree, &err), MUR_OK);
+	assert_int_equal(first_int(tree), 46);
+	sql_tree_free(tree);
+	free(stmts[0]);
+	free(stmts);
+	/* errors as libpg_query's split words them: at the ';', not "end of input" */
+	assert_int_not_equal(sql_split("select (1;", &n, &stmts, &err), MUR_OK);
+	assert_string_equal(err.sqlstate, "42601");
+	assert_string_equal(err.message, "syntax error at or near \";\"");
+	assert_int_equal(err.position, 10);
+	assert_int_not_equal(sql_split("selec 1", &n, &stmts, &err), MUR_OK);
+	assert_string_equal(err.message, "syntax error at or near \"selec\"");
+	assert_int_equal(err.position, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -463,6 +533,7 @@ int main(void)
 		cmocka_unit_test(test_misc_statements),
 		cmocka_unit_test(test_select_errors),
 		cmocka_unit_test(test_split),
+		cmocka_unit_test(test_split_one_statement),
 	};
 	return cmocka_run_group_tests(tests, setup_catalog, teardown_catalog);
 }

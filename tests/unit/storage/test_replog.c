@@ -514,6 +514,119 @@ static void test_apply_conflict(void **state)
 	exec_result_free(&w);
 }
 
+/* A copy whose row differs from the one an entry changed: the entry fails
+ * as SQLite's own apply words it (row differs / row not found), and
+ * nothing of it is applied, also when an earlier op of the same entry had
+ * already changed its row (each changeset op runs through kept statements
+ * first, replog.c "kept statements"; the failure goes back through
+ * sqlite3changeset_apply).  Copies that agree converge, updates of some
+ * columns and deletes included. */
+static void test_apply_divergent_copy(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	tb b;
+	size_t n0;
+	reset_dirs();
+	insert1(1, "a", 41, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	insert1(2, "b", 42, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET v = 2.5 WHERE id = 2");
+	cwrite(&b, 43, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	expect_same(prim, repl);
+
+	/* the copy's row 2 drifts; the primary renames both rows in one entry */
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET name = 'drift' WHERE id = 2");
+	run_ok(repl, &b, &r);
+	exec_result_free(&r);
+	char *d0 = digest(repl, &n0);
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET name = name || '!'");
+	cwrite(&b, 44, &w);
+	assert_int_equal(apply_task(repl, 4, 44, &w.blob, &r), MUR_ERR);
+	assert_string_equal(r.err.sqlstate, "55000");
+	assert_string_equal(r.err.message, "changeset conflict applying entry 4");
+	assert_string_equal(r.err.detail, "row differs on placement t1_s0.db");
+	exec_result_free(&r);
+	expect_digest(repl, d0, n0); /* row 1's rename was not kept */
+	assert_int_equal(lsn_of(repl, NULL), 3);
+	exec_result_free(&w);
+	free(d0);
+
+	/* a copy that lost a row: deleting it is "row not found" */
+	reset_dirs();
+	insert1(1, "a", 45, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	tb_init(&b, EXEC_TASK_WRITE, "DELETE FROM main.\"t\" WHERE id = 1");
+	run_ok(repl, &b, &r);
+	exec_result_free(&r);
+	tb_init(&b, EXEC_TASK_WRITE, "DELETE FROM main.\"t\" WHERE id = 1");
+	cwrite(&b, 46, &w);
+	assert_int_equal(apply_task(repl, 2, 46, &w.blob, &r), MUR_ERR);
+	assert_string_equal(r.err.message, "changeset conflict applying entry 2");
+	assert_string_equal(r.err.detail, "row not found on placement t1_s0.db");
+	exec_result_free(&r);
+	exec_result_free(&w);
+	assert_int_equal(lsn_of(repl, NULL), 1);
+}
+
+/* Kept apply statements follow the schema: after two columns swap names
+ * and another is added (on both copies, as DDL reaches them), updates and
+ * inserts still land in the right columns. */
+static void test_apply_after_schema_change(void **state)
+{
+	(void)state;
+	exec_result w;
+	tb b;
+	reset_dirs();
+	insert1(1, "a", 51, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET name = 'b' WHERE id = 1");
+	cwrite(&b, 52, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	/* name and v swap names: every old name still exists, elsewhere */
+	for (int i = 0; i < 2; i++) {
+		stor_dir *d = i ? repl : prim;
+		ddl(d, "ALTER TABLE main.\"t\" RENAME COLUMN name TO label");
+		ddl(d, "ALTER TABLE main.\"t\" RENAME COLUMN v TO name");
+		ddl(d, "ALTER TABLE main.\"t\" RENAME COLUMN label TO v");
+	}
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET v = '7.0', name = 7 WHERE id = 1");
+	cwrite(&b, 53, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	/* v (text '7.0') IS 7.0: with the old names this update would match the
+	 * row through the wrong column and write it there */
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET name = 9 WHERE id = 1");
+	cwrite(&b, 56, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	ddl(prim, "ALTER TABLE main.\"t\" ADD COLUMN extra TEXT");
+	ddl(repl, "ALTER TABLE main.\"t\" ADD COLUMN extra TEXT");
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" VALUES (2, 'd', 8, 'x')");
+	cwrite(&b, 54, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET extra = 'y' WHERE id = 1");
+	cwrite(&b, 55, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	expect_same_sql(prim, repl, "SELECT id, v, name, extra FROM main.\"t\" ORDER BY id");
+	tb_init(&b, EXEC_TASK_QUERY,
+		"SELECT 1 FROM main.\"t\" WHERE id = 1 AND v = '7.0' AND name = 9 AND extra = 'y'");
+	exec_result r;
+	run_ok(repl, &b, &r);
+	assert_int_equal(r.nrows, 1);
+	exec_result_free(&r);
+}
+
 static void test_undo(void **state)
 {
 	(void)state;
@@ -1430,6 +1543,8 @@ int main(void)
 		cmocka_unit_test(test_row_capture_matches_session),
 		cmocka_unit_test(test_apply_order_idempotent),
 		cmocka_unit_test(test_apply_conflict),
+		cmocka_unit_test(test_apply_divergent_copy),
+		cmocka_unit_test(test_apply_after_schema_change),
 		cmocka_unit_test(test_undo),
 		cmocka_unit_test(test_log_bytes_stay_exact),
 		cmocka_unit_test(test_trim_and_undo_trimmed),
