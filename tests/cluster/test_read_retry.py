@@ -21,6 +21,7 @@ Real processes.  On main 466657b (/work/base/murphy-s5) every test here
 fails: the read in flight fails with the follower's error.
 """
 import os
+import signal
 import threading
 import time
 
@@ -34,6 +35,7 @@ DEAD_MS = 60000    # and never dead during a test: no rebuild moves copies
 READ_S = 2.5       # each client reads this long after the cut
 WARM_S = 0.5       # and this long before it
 DELAY_MS = 50      # bounded / available: the replicas' links delayed (each way)
+DELAY_SLOW_MS = 300  # the primary's link, for a read in flight when it is killed
 SLOW_S = 0.3      # a read this slow was in flight to the cut copy (the others: ms)
 
 
@@ -222,3 +224,40 @@ def test_read_whose_only_copy_is_cut_fails_naming_the_shard(cl):
     print("available, partial: %d of %d rows in %.2f s, %s" % (len(ids), len(others), took,
                                                               warn[0].strip()))
     admin.close()
+
+
+def test_read_on_a_closed_connection_is_sent_again_at_once(cl):
+    """The primary's link delayed (reads to it take 2 × DELAY_SLOW_MS), then
+    its follower killed while a strong read is in flight to it: the
+    connection closes, and the read goes to a replica at once, without
+    waiting for the suspect timeout.  Last: the killed follower stays
+    down."""
+    admin = cl.connect()
+    rows(admin, "CREATE TABLE rrk (id int PRIMARY KEY, v int) WITH (shards = 1, replicas = 3)")
+    want = [(i, i) for i in range(1, 51)]
+    rows(admin, "INSERT INTO rrk VALUES " + ",".join("(%d, %d)" % r for r in want))
+    wait_all_current(admin, "rrk")
+    prim = primary_of(admin, "rrk")
+    fault(admin, "delay %s %d" % (prim, DELAY_SLOW_MS))
+    conn = cl.connect()
+    out = {}
+
+    def read():
+        t0 = time.monotonic()
+        try:
+            out["got"] = sorted(rows(conn, "SELECT id, v FROM rrk"))
+        except psycopg2.Error as e:
+            out["got"] = e
+        out["took"] = time.monotonic() - t0
+
+    th = threading.Thread(target=read)
+    th.start()
+    time.sleep(DELAY_SLOW_MS / 1000 / 2)  # the read is on its way to the primary
+    os.kill(cl.pid(prim), signal.SIGKILL)
+    th.join(timeout=30)
+    conn.close()
+    admin.close()
+    assert out["got"] == want, out
+    # sent again on the close: well before the primary would be suspect
+    assert out["took"] < 2 * DELAY_SLOW_MS / 1000 + 0.3, out["took"]
+    print("read answered in %.2f s after its copy's connection closed" % out["took"])
