@@ -69,6 +69,24 @@ static void fail_lost(lead_run *r, const lead_task_slot *sl, const char *why)
 	lead_run_fail(r, &err);
 }
 
+/* The stale copy sl read refused its bound LEAD_READ_REFUSED_MAX times:
+ * no copy could be read at the level, as strong's 08006. */
+static void fail_refused(lead_run *r, const lead_task_slot *sl)
+{
+	const cat_table *t = r->p->u.select.tables[0];
+	const cat_node *n = cat_node_by_id(r->e->cat, sl->node_id);
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+		      "no current copy of shard %u of table \"%s\" is reachable", sl->shard,
+		      t->name);
+	mur_error_detail(&err,
+			 "The freshest reachable copy, on %s, refused the read %d times: it holds "
+			 "part of a transaction or entries not yet decided (%s)",
+			 n ? n->name : "?", r->stale_refused + 1, sl->res.err.message);
+	mur_error_hint(&err, "retry in a moment: the copy is being caught up or undone");
+	lead_run_fail(r, &err);
+}
+
 int lead_reread(lead_run *r)
 {
 	const lead_task_slot *lost = first_of(r, 0), *refused = first_of(r, 1);
@@ -87,9 +105,7 @@ int lead_reread(lead_run *r)
 	} else {
 		/* only a stale copy chosen after the gate sends a bound there */
 		if (r->stale_refused >= LEAD_READ_REFUSED_MAX) {
-			fail_lost(r, refused,
-				  "the copy holds part of a transaction or entries not yet "
-				  "decided");
+			fail_refused(r, refused);
 			return 0;
 		}
 		r->stale_refused++;
