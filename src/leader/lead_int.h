@@ -458,9 +458,11 @@ void lead_select_merge(lead_run *r);
  * with a bound after the gate, refused, is read again from another copy. */
 /* Mark r's last task sent as a read that may go again (outside a block). */
 void lead_reread_mark(lead_run *r);
-/* Every task answered: when one was lost or refused, start the SELECT over
- * (1) or fail it past the limits (0, r failed); 0 when none was. */
-int lead_reread(lead_run *r);
+/* Every task answered: when one was lost (or, with refusals, refused: a
+ * stale copy's bound after the gate; reads that do not wait count their
+ * refusals themselves), start the SELECT over (1) or fail it past the
+ * limits (0, r failed); 0 when none was. */
+int lead_reread(lead_run *r, int refusals);
 /* The DETAIL of "no current copy of shard N of table T": its copies and
  * why, and the read lost before, if one was. */
 void lead_reread_detail(lead_run *r, const cat_table *t, uint32_t shard, mur_error *err);

@@ -87,9 +87,9 @@ static void fail_refused(lead_run *r, const lead_task_slot *sl)
 	lead_run_fail(r, &err);
 }
 
-int lead_reread(lead_run *r)
+int lead_reread(lead_run *r, int refusals)
 {
-	const lead_task_slot *lost = first_of(r, 0), *refused = first_of(r, 1);
+	const lead_task_slot *lost = first_of(r, 0), *refused = refusals ? first_of(r, 1) : NULL;
 	if (r->failed || (!lost && !refused))
 		return 0;
 	if (lost) {

@@ -491,7 +491,7 @@ void lead_select_merge(lead_run *r)
 {
 	mur_error err;
 
-	if (lead_reread(r))
+	if (lead_reread(r, 1))
 		return; /* a copy was lost or refused: started over */
 	if (!r->failed && merge_rows(r, &err) != MUR_OK)
 		lead_run_fail(r, &err);

@@ -350,7 +350,7 @@ static void now_answered(lead_run *r)
 	const cat_table *t = r->p->u.select.tables[0];
 	lead_read_level level = lead_stale_level(r);
 	repl_staleness st;
-	if (lead_reread(r))
+	if (lead_reread(r, 0))
 		return; /* a copy was lost: started over */
 	if (!r->failed)
 		for (int i = 0; i < r->ntasks; i++)

@@ -13,7 +13,8 @@
  * - inside a transaction block the read is not sent again;
  * - a stale copy read after the gate (available, no current copy) is sent
  *   the committed entry as its bound, and its refusals are read again,
- *   then fail.
+ *   then fail; reads that do not wait, refused, still go through the gate
+ *   after their own tries.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,6 +166,31 @@ static void test_stale_copy_after_the_gate_is_sent_the_bound(void **state)
 	lf_free(fx);
 }
 
+/* Reads that do not wait count their own refusals (LEAD_READ_NOW_TRIES),
+ * then read through the gate: not a failure of a read sent again. */
+static void test_refused_reads_that_do_not_wait_then_wait(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_ok(fx, T_CREATE3);
+	lf_ok(fx, "INSERT INTO t VALUES (1, 'a')");
+	lf_ok(fx, "SET murphy.read_consistency = 'available'");
+	int from = lf_ntasks(fx), refused = 0;
+	lf_query *sel = lf_exec(fx, NULL, "SELECT v FROM t");
+	lf_task *t;
+	while ((t = query_sent(fx, from)) != NULL && t->lsn != 0 && refused < 10) {
+		from = t->seq + 1;
+		refused++;
+		lf_fail(fx, t, "55000");
+	}
+	assert_true(refused > 1 && refused < 10);
+	assert_false(lf_done(sel)); /* not failed: */
+	assert_non_null(t);         /* read as strong does, a current copy */
+	lf_fail(fx, t, "58030");
+	assert_true(lf_done(sel));
+	lf_free(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -174,6 +200,7 @@ int main(void)
 		cmocka_unit_test(test_only_copy_lost_fails_naming_the_shard),
 		cmocka_unit_test(test_read_in_a_block_is_not_sent_again),
 		cmocka_unit_test(test_stale_copy_after_the_gate_is_sent_the_bound),
+		cmocka_unit_test(test_refused_reads_that_do_not_wait_then_wait),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
