@@ -38,6 +38,10 @@
  *          │          the gate, then lead_stale_node                │
  *          └────────────────────────────────────────────────────────┘
  *
+ * A stale copy chosen after the gate (lead_stale_node) is sent the bound
+ * too; its refusal, and a read whose copy is lost, are read again by
+ * lead_reread.c.
+ *
  * Monotonic reads at bounded: a session remembers, per shard it read at
  * bounded or available, the newest entry it read (lead_read_floor), and a
  * bounded read does not use a copy older than that.
