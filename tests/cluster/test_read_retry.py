@@ -17,6 +17,11 @@ the follower turned suspect, at every level.  Now:
   murphy.allow_partial_results = on the other shard's rows are answered
   and the WARNING names the shard left out.
 
+- the same under a real partition (netns.py, as root; skipped otherwise);
+- a read in flight to a copy whose follower is killed (its connection
+  closes) is answered by another copy at once, not after the suspect
+  timeout.
+
 Real processes.  On main 466657b (/work/base/murphy-s5) every test here
 fails: the read in flight fails with the follower's error.
 """
@@ -29,6 +34,7 @@ import psycopg2
 import pytest
 
 from conftest import owned_cluster, timer_args
+from netns import netns_cluster
 
 SUSPECT_MS = 1000  # a cut node is suspect after 1 s of silence
 DEAD_MS = 60000    # and never dead during a test: no rebuild moves copies
@@ -261,3 +267,40 @@ def test_read_on_a_closed_connection_is_sent_again_at_once(cl):
     # sent again on the close: well before the primary would be suspect
     assert out["took"] < 2 * DELAY_SLOW_MS / 1000 + 0.3, out["took"]
     print("read answered in %.2f s after its copy's connection closed" % out["took"])
+
+
+@pytest.fixture()
+def net(request):
+    yield from netns_cluster(request, leader_args=timer_args(SUSPECT_MS, DEAD_MS))
+
+
+def test_real_cut_read_in_flight_is_answered_by_a_replica(net):
+    """A real partition (netns.py: the kernel drops every packet between
+    the leader and the primary, TCP included): two strong clients and an
+    available one reading without pause; every read answers with every
+    row, the strong ones in flight at the cut about a suspect timeout
+    late."""
+    admin = net.connect()
+    rows(admin, "CREATE TABLE rrn (id int PRIMARY KEY, v int) WITH (shards = 1, replicas = 3)")
+    want = [(i, i * 10) for i in range(1, 101)]
+    rows(admin, "INSERT INTO rrn VALUES " + ",".join("(%d, %d)" % r for r in want))
+    wait_all_current(admin, "rrn")
+    prim = primary_of(admin, "rrn")
+    readers = [Reader(net, "rrn", level) for level in ("strong", "strong", "available")]
+    before = sent_again(net)
+    for r in readers:
+        r.start()
+    time.sleep(WARM_S)
+    net.cut("leader", prim)
+    time.sleep(READ_S)
+    reads = [x for r in readers for x in r.stop()]
+    net.heal()
+    admin.close()
+    failed = [got for _, got in reads if not isinstance(got, list)]
+    assert not failed, (prim, len(failed), failed[:3])
+    assert all(got == want for _, got in reads)
+    slow = [took for took, _ in reads if took >= SLOW_S]
+    assert slow and max(slow) < SUSPECT_MS / 1000 + 2.0, slow
+    assert sent_again(net) - before >= 1
+    print("real cut: %d reads, all answered; %d in flight to %s (%.2f s at most)"
+          % (len(reads), len(slow), prim, max(slow)))
