@@ -466,6 +466,9 @@ int lead_reread(lead_run *r, int refusals);
 /* The DETAIL of "no current copy of shard N of table T": its copies and
  * why, and the read lost before, if one was. */
 void lead_reread_detail(lead_run *r, const cat_table *t, uint32_t shard, mur_error *err);
+/* EXPLAIN ANALYZE's "Read again: …" line into out; 0 when r read no shard
+ * again. */
+int lead_reread_line(const lead_run *r, char *out, size_t outsz);
 
 /* lead_shuffle.c: repartition instead of gather (docs/shuffle.md) */
 /* 1 when a run (in r's session) of SELECT ps over n shards should

@@ -31,6 +31,7 @@
 
 #include "common/log.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Rounds a SELECT is read again after copies were lost: each loss leaves
@@ -126,4 +127,14 @@ void lead_reread_detail(lead_run *r, const cat_table *t, uint32_t shard, mur_err
 				 h.why[0] ? h.why : "none current", n->name, r->lost_err.message);
 	else
 		mur_error_detail(err, "Copies: %s", h.why[0] ? h.why : "none current");
+}
+
+int lead_reread_line(const lead_run *r, char *out, size_t outsz)
+{
+	const cat_node *n = r->lost_node ? cat_node_by_id(r->e->cat, r->lost_node) : NULL;
+	if (!r->rereads)
+		return 0;
+	snprintf(out, outsz, "Read again: %d time%s, a copy lost (last: %s, %s)", r->rereads,
+		 r->rereads == 1 ? "" : "s", n ? n->name : "?", r->lost_err.message);
+	return 1;
 }
