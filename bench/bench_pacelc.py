@@ -567,10 +567,9 @@ def report(args, m, pg):
             "primary (it is chosen first) — a bounded read may answer from a replica at once; "
             "both replicas delayed, every copy but the primary (which holds the undecided entry) "
             "is behind the delay, so a read that avoids the entry pays the delay too. A read in flight to the "
-            "primary when it is cut fails with 08006 at suspect_timeout (\"Failures seen\"), "
-            "whatever its level: it is not sent again to a reachable copy, so available misses "
-            "the second target at the moment of a partition (a client whose read was not in "
-            "flight at the cut sees none of it). With the only current copy lost, strong "
+            "primary when it is cut is sent again to another copy once the primary is suspect, "
+            "whatever its level (docs/consistency.md, \"A read whose copy goes silent\"): it "
+            "answers, suspect_timeout late. With the only current copy lost, strong "
             "answers nothing (08006), bounded answers while the copy left is within "
             "max_staleness (5 s), available answers everything, each answer with its WARNING, "
             "and no write is taken at any write_quorum."]

@@ -265,6 +265,8 @@ static void stale_lines(lead_run *parent, lead_run *child)
 	char buf[256];
 	if (lead_stale_how(child, buf, sizeof buf))
 		line(parent->res, "  %s", buf);
+	if (lead_reread_line(child, buf, sizeof buf))
+		line(parent->res, "  %s", buf);
 	for (int i = 0; lead_stale_line(child, i, buf, sizeof buf); i++)
 		line(parent->res, "  Stale read: %s", buf);
 	if (child->stale.n > LEAD_STALE_SHOWN)

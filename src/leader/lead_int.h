@@ -267,6 +267,9 @@ typedef struct lead_task_slot {
 	uint64_t read_bound;       /* a read that did not wait: the newest entry it may see
 				      (exec_task.lsn; lead_stale.c); 0: none */
 	int refused;               /* such a read whose copy was past it (not a failure) */
+	int reread;                /* a SELECT's shard read: may go to another copy when its
+				      copy is lost (lead_reread.c) */
+	int lost;                  /* such a read failed with 08006 (not a failure: read again) */
 } lead_task_slot;
 
 typedef void (*lead_run_next)(lead_run *r);
@@ -356,6 +359,10 @@ struct lead_run {
 				    gate (lead_stale_now); past a few, it waits as strong */
 	int now_refused;         /* answers of those reads not used (a copy past the bound) */
 	int now_used;            /* its answer is one read without the gate */
+	int rereads;             /* rounds read again after a copy was lost (lead_reread.c) */
+	int stale_refused;       /* rounds read again after a stale copy refused its bound */
+	uint32_t lost_node;      /* the last copy lost (its follower), 0: none */
+	mur_error lost_err;      /* and why (the DETAIL of a later 08006) */
 };
 
 /* lead_explain.c: EXPLAIN ANALYZE of a multi-shard autocommit write: its
@@ -421,8 +428,10 @@ lead_read_level lead_stale_level(lead_run *r);
 /* The copy to read shard `shard` of t from at level: lead_read_node's; when
  * it has none, at bounded the freshest reachable copy within
  * murphy.max_staleness, at available the freshest reachable one (noted in
- * r->stale when behind); 0 when none. */
-uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level);
+ * r->stale when behind); 0 when none.  *bound: the newest entry such a stale
+ * copy may read (exec_task.lsn), 0 for a current copy (no bound). */
+uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level,
+			 uint64_t *bound);
 /* A SELECT of one table at bounded or available that need not wait for
  * undecided writes: when every shard it reads (n of them) has a copy
  * within the level (bounded: within murphy.max_staleness and as new as
@@ -464,6 +473,22 @@ void lead_select_finish(lead_run *r);
 /* Continuation once every shard (or owner) has answered: merge the data
  * slots' rows (final aggregate) into r->rows, then lead_select_finish. */
 void lead_select_merge(lead_run *r);
+
+/* lead_reread.c: a SELECT's shard read whose copy was lost (08006) or, sent
+ * with a bound after the gate, refused, is read again from another copy. */
+/* Mark r's last task sent as a read that may go again (outside a block). */
+void lead_reread_mark(lead_run *r);
+/* Every task answered: when one was lost (or, with refusals, refused: a
+ * stale copy's bound after the gate; reads that do not wait count their
+ * refusals themselves), start the SELECT over (1) or fail it past the
+ * limits (0, r failed); 0 when none was. */
+int lead_reread(lead_run *r, int refusals);
+/* The DETAIL of "no current copy of shard N of table T": its copies and
+ * why, and the read lost before, if one was. */
+void lead_reread_detail(lead_run *r, const cat_table *t, uint32_t shard, mur_error *err);
+/* EXPLAIN ANALYZE's "Read again: …" line into out; 0 when r read no shard
+ * again. */
+int lead_reread_line(const lead_run *r, char *out, size_t outsz);
 
 /* lead_shuffle.c: repartition instead of gather (docs/shuffle.md) */
 /* 1 when a run (in r's session) of SELECT ps over n shards should

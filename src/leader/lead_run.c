@@ -240,10 +240,14 @@ static void task_done(void *arg, exec_result *res)
 	 * again (lead_stale.c), not a failure */
 	slot->refused = res->failed && slot->read_bound &&
 			strcmp(res->err.sqlstate, EXEC_SQLSTATE_READ_PAST) == 0;
-	if (res->failed && !slot->refused)
+	/* a read whose copy went silent or away: read again from another
+	 * copy (lead_reread.c), not a failure */
+	slot->lost = res->failed && slot->reread &&
+		     strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0;
+	if (res->failed && !slot->refused && !slot->lost)
 		lead_run_fail(r, &res->err);
 	r->npending--;
-	if (res->failed && !slot->refused && r->on_task_failed)
+	if (res->failed && !slot->refused && !slot->lost && r->on_task_failed)
 		r->on_task_failed(r);
 	if (r->npending == 0 && r->on_tasks_done) {
 		lead_run_next next = r->on_tasks_done;

@@ -369,8 +369,9 @@ void lead_select_start(lead_run *r)
 	level = lead_stale_level(r);
 	for (int i = 0; i < n && !r->failed; i++) {
 		const cat_shard *s = &t0->shards[shards[i]];
+		uint64_t bound = 0;
 		uint32_t node = ps->ntables > 1 ? colocated_node(r->e, ps, shards[i])
-						: lead_stale_node(r, t0, shards[i], level);
+						: lead_stale_node(r, t0, shards[i], level, &bound);
 		exec_task t;
 		if (!node && ps->ntables == 1 && lead_stale_skip(r, t0, shards[i], level))
 			continue; /* allow_partial_results: the WARNING names it */
@@ -396,11 +397,16 @@ void lead_select_start(lead_run *r)
 					       "check murphy.nodes and murphy.placements: the "
 					       "followers holding it are down or still catching "
 					       "up");
+			lead_reread_detail(r, t0, s->index, &err);
 			lead_run_fail(r, &err);
 			break;
 		}
 		fill_query_task(r, ps, s->index, &t);
-		lead_run_send(r, node, s->index, 1, &t);
+		t.lsn = bound;
+		if (lead_run_send(r, node, s->index, 1, &t) != MUR_OK)
+			break;
+		r->tasks[r->ntasks - 1].read_bound = bound;
+		lead_reread_mark(r);
 	}
 	lead_run_wait(r, lead_select_merge);
 }
@@ -485,6 +491,8 @@ void lead_select_merge(lead_run *r)
 {
 	mur_error err;
 
+	if (lead_reread(r, 1))
+		return; /* a copy was lost or refused: started over */
 	if (!r->failed && merge_rows(r, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	lead_select_finish(r);

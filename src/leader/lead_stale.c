@@ -38,6 +38,10 @@
  *          │          the gate, then lead_stale_node                │
  *          └────────────────────────────────────────────────────────┘
  *
+ * A stale copy chosen after the gate (lead_stale_node) is sent the bound
+ * too; its refusal, and a read whose copy is lost, are read again by
+ * lead_reread.c.
+ *
  * Monotonic reads at bounded: a session remembers, per shard it read at
  * bounded or available, the newest entry it read (lead_read_floor), and a
  * bounded read does not use a copy older than that.
@@ -161,13 +165,15 @@ static uint64_t floor_lsn(lead_session *s, const cat_table *t, uint32_t shard)
 	return s->nfloors >= LEAD_READ_FLOORS_MAX ? UINT64_MAX : 0;
 }
 
-uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level)
+uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level,
+			 uint64_t *bound)
 {
 	const cat_shard *s = &t->shards[shard];
 	const cat_placement *best = NULL;
 	repl_staleness best_st = {0}, st;
 	uint64_t bound_ms, floor;
 	uint32_t node = lead_read_node(r->e, s);
+	*bound = 0;
 	if (level == LEAD_READ_STRONG)
 		return node;
 	if (node) {
@@ -190,6 +196,10 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
 	}
 	if (!best)
 		return 0;
+	/* the copy reads at most the committed entry, and refuses while it
+	 * holds part of a transaction without its marker (lead_reread.c) */
+	if (!repl_read_bound(r->e->repl, t, shard, bound))
+		*bound = s->committed_known ? s->committed_lsn : 0;
 	floor_raise(r->s, t, shard, best->applied_lsn);
 	if (best_st.entries)
 		note_stale(r, t, shard, best->node_id, &best_st);
@@ -344,6 +354,8 @@ static void now_answered(lead_run *r)
 	const cat_table *t = r->p->u.select.tables[0];
 	lead_read_level level = lead_stale_level(r);
 	repl_staleness st;
+	if (lead_reread(r, 0))
+		return; /* a copy was lost: started over */
 	if (!r->failed)
 		for (int i = 0; i < r->ntasks; i++)
 			if (!now_answer_ok(r, t, &r->tasks[i], level, &st)) {
@@ -386,8 +398,10 @@ int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, i
 		exec_task task;
 		lead_select_fill_task(r, shards[i], &task);
 		task.lsn = bounds[i];
-		if (lead_run_send(r, nodes[i], shards[i], 1, &task) == MUR_OK)
+		if (lead_run_send(r, nodes[i], shards[i], 1, &task) == MUR_OK) {
 			r->tasks[r->ntasks - 1].read_bound = bounds[i];
+			lead_reread_mark(r);
+		}
 	}
 	lead_run_wait(r, now_answered);
 	return 1;

@@ -16,7 +16,8 @@ and available:
 
 What the seed says should happen: strong answers with every acknowledged
 write or fails with 08006 (at most suspect_timeout after the cut: the
-read sent to the silent copy fails once it is suspect); available answers
+read sent to the silent copy is sent again once it is suspect, and fails
+when no other current copy is reachable); available answers
 from the freshest reachable copy and says how stale; bounded does so within
 max_staleness and is strong past it.  Every staleness reported is at least
 the real one: the time since the first acknowledged write the answer lacks
@@ -144,15 +145,16 @@ def assert_not_staler_than_reported(ids, reported_ms, t0, acked, written=()):
 
 
 def strong_error_within(conn, table, bound_s, names=None):
-    """A strong read fails with 08006 naming the shard (or what `names`
-    says), within bound_s."""
+    """A strong read fails with 08006 naming the shard (and what `names`
+    says, if given), within bound_s."""
     at_level(conn, "strong")
     t0 = time.monotonic()
     ids, err, _ = read_ids(conn, table)
     took = time.monotonic() - t0
     assert ids is None, ("strong read answered with no current copy reachable", ids)
     assert err.pgcode == "08006", err
-    assert (names or 'shard 0 of table "%s"' % table) in str(err), err
+    assert 'shard 0 of table "%s"' % table in str(err), err
+    assert names is None or names in str(err), err
     assert took < bound_s, took
     return took
 
@@ -203,8 +205,9 @@ def test_leader_cut_from_the_only_fresh_copy(net):
     wait_copy(conn, "fresh1", rep, lambda c: c[2] == "unreachable")  # suspect: its task undone
     net.reset("leader", rep)  # a cut that outlasts TCP: the write never arrives there
     net.isolate(prim)  # the fresh copy: from the leader and the replica
-    # sent to the primary before it is known away: fails once it is suspect
-    # (the error names the follower, not the shard: docs/consistency.md)
+    # sent to the primary before it is known away: sent again once it is
+    # suspect, and no current copy is left: 08006 naming the shard, with the
+    # read lost on the primary in the DETAIL (docs/consistency.md)
     took = strong_error_within(conn, "fresh1", SUSPECT_MS / 1000 + 2.0,
                                names='follower "%s" is suspect' % prim)
     net.heal("leader", rep)  # the replica is back, one entry behind, nobody to catch it up

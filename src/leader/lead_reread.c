@@ -1,0 +1,140 @@
+/*
+ * lead_reread.c — a SELECT's shard read whose copy was lost is read again
+ * from another copy (issue 17, docs/consistency.md "A read whose copy goes
+ * silent").
+ *
+ * A QUERY sent to a copy fails with 08006 when the copy's follower turns
+ * suspect (cluster/detector.c fails its tasks) or its connection closes
+ * (cluster/route.c).  A read changes nothing, so such a task is not a
+ * failure of the SELECT when it was marked rereadable (lead_reread_mark:
+ * a SELECT's QUERY, outside a transaction block): task_done records it
+ * lost (lead_task_slot.lost), and once every task of the round answered,
+ * lead_reread starts the SELECT over (lead_select_start: the gate, then
+ * a copy chosen afresh at the statement's level; the lost copy's follower
+ * is suspect or not connected by then, so no level picks it again).  When
+ * no copy qualifies, the SELECT fails as it would have from the start
+ * (08006 naming the shard and table), with the copies and the lost read
+ * in the DETAIL (lead_reread_detail).
+ *
+ * The same restart serves a read sent with a bound after the gate
+ * (lead_stale_node's stale copy) that the copy refused (55000: it holds
+ * part of a transaction without its marker, or an entry past the
+ * committed one): read again, up to LEAD_READ_REFUSED_MAX rounds, then
+ * fail.
+ *
+ * The rows of a SELECT reach the client only once every shard answered
+ * (lead_select_merge), so a read again never repeats or loses rows already
+ * sent.  Shuffles (repartitioned reads and joins) are not read again: their
+ * tasks are not marked, and a lost one fails the SELECT with 08006.
+ */
+#include "leader/lead_int.h"
+
+#include "common/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* Rounds a SELECT is read again after copies were lost: each loss leaves
+ * its copy out (suspect or disconnected) until it is back, so a shard's
+ * CAT_REPLICAS_MAX copies cannot all be lost more often than this unless
+ * followers flap; then the SELECT fails with the last loss. */
+#define LEAD_READ_REREADS_MAX CAT_REPLICAS_MAX
+/* Rounds a SELECT is read again after a stale copy refused its bound (part
+ * of a transaction without its marker): the copy catches up in a moment or
+ * not for a while; a few rounds, then the SELECT fails (as strong). */
+#define LEAD_READ_REFUSED_MAX 3
+
+void lead_reread_mark(lead_run *r)
+{
+	if (r->ntasks == 0 || r->block_txid || lead_txn_of_run(r))
+		return; /* a block's reads end with the block when a copy is lost */
+	r->tasks[r->ntasks - 1].reread = 1;
+}
+
+/* The first slot of r lost (or refused: refused), or NULL. */
+static const lead_task_slot *first_of(const lead_run *r, int refused)
+{
+	for (int i = 0; i < r->ntasks; i++)
+		if (refused ? r->tasks[i].refused : r->tasks[i].lost)
+			return &r->tasks[i];
+	return NULL;
+}
+
+/* r's copies of a shard could not all answer: fail with the lost read's
+ * error, the shard and table named. */
+static void fail_lost(lead_run *r, const lead_task_slot *sl, const char *why)
+{
+	const cat_table *t = r->p->u.select.tables[0];
+	mur_error err = sl->res.err;
+	mur_error_context(&err, "reading shard %u of table \"%s\" (%s)", sl->shard, t->name, why);
+	lead_run_fail(r, &err);
+}
+
+/* The stale copy sl read refused its bound LEAD_READ_REFUSED_MAX times:
+ * no copy could be read at the level, as strong's 08006. */
+static void fail_refused(lead_run *r, const lead_task_slot *sl)
+{
+	const cat_table *t = r->p->u.select.tables[0];
+	const cat_node *n = cat_node_by_id(r->e->cat, sl->node_id);
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+		      "no current copy of shard %u of table \"%s\" is reachable", sl->shard,
+		      t->name);
+	mur_error_detail(&err,
+			 "The freshest reachable copy, on %s, refused the read %d times: it holds "
+			 "part of a transaction or entries not yet decided (%s)",
+			 n ? n->name : "?", r->stale_refused + 1, sl->res.err.message);
+	mur_error_hint(&err, "retry in a moment: the copy is being caught up or undone");
+	lead_run_fail(r, &err);
+}
+
+int lead_reread(lead_run *r, int refusals)
+{
+	const lead_task_slot *lost = first_of(r, 0), *refused = refusals ? first_of(r, 1) : NULL;
+	if (r->failed || (!lost && !refused))
+		return 0;
+	if (lost) {
+		if (r->rereads >= LEAD_READ_REREADS_MAX) {
+			fail_lost(r, lost, "its copies were lost too often");
+			return 0;
+		}
+		r->rereads++;
+		r->lost_node = lost->node_id;
+		r->lost_err = lost->res.err;
+		MLOG(INFO, "leader", "read of shard %u of table \"%s\" sent again: %s", lost->shard,
+		     r->p->u.select.tables[0]->name, lost->res.err.message);
+	} else {
+		/* only a stale copy chosen after the gate sends a bound there */
+		if (r->stale_refused >= LEAD_READ_REFUSED_MAX) {
+			fail_refused(r, refused);
+			return 0;
+		}
+		r->stale_refused++;
+		r->now_refused++;
+	}
+	lead_run_reset_tasks(r);
+	lead_select_start(r);
+	return 1;
+}
+
+void lead_reread_detail(lead_run *r, const cat_table *t, uint32_t shard, mur_error *err)
+{
+	repl_shard_health h;
+	const cat_node *n = r->lost_node ? cat_node_by_id(r->e->cat, r->lost_node) : NULL;
+	repl_shard_health_of(r->e->repl, t, shard, &h);
+	if (n)
+		mur_error_detail(err, "Copies: %s. The read sent to %s was lost: %s",
+				 h.why[0] ? h.why : "none current", n->name, r->lost_err.message);
+	else
+		mur_error_detail(err, "Copies: %s", h.why[0] ? h.why : "none current");
+}
+
+int lead_reread_line(const lead_run *r, char *out, size_t outsz)
+{
+	const cat_node *n = r->lost_node ? cat_node_by_id(r->e->cat, r->lost_node) : NULL;
+	if (!r->rereads)
+		return 0;
+	snprintf(out, outsz, "Read again: %d time%s, a copy lost (last: %s, %s)", r->rereads,
+		 r->rereads == 1 ? "" : "s", n ? n->name : "?", r->lost_err.message);
+	return 1;
+}
