@@ -57,9 +57,8 @@ def wait_disconnected(cluster, nodes, timeout=10):
 
 
 def one_row_block(fc, name):
-    """A one-shard table of 3 copies; a block that inserted a row there
-    (a row insert is at its quorum when answered: only the marker is
-    left); the replicas' nodes."""
+    """A one-shard table of 3 copies; a block that inserted a row there,
+    held by every copy (only the marker is left); the replicas' nodes."""
     conn = fc.connect()
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int NOT NULL) "
@@ -68,10 +67,25 @@ def one_row_block(fc, name):
     time.sleep(0.2)
     replicas = replicas_of(conn, name)
     assert len(replicas) == 2, replicas
+    lsn = copies_lsn(conn, name)
     blk = fc.connect(autocommit=False)
     with blk.cursor() as cur:
         cur.execute("INSERT INTO %s VALUES (2, 7)" % name)
+    # a pipelined insert is answered at the primary: wait until every copy
+    # holds it, so that only the marker is left when the test stops them
+    deadline = time.time() + 10
+    while copies_lsn(conn, name) != (lsn[0] + 1, lsn[1] + 1):
+        assert time.time() < deadline, "the block's insert never reached every copy"
+        time.sleep(0.01)
     return conn, blk, replicas
+
+
+def copies_lsn(conn, name):
+    """(lowest, highest) applied LSN of the table's copies, as the leader knows them."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT min(applied_lsn), max(applied_lsn) FROM murphy.placements "
+                    "WHERE table_name = %s", (name,))
+        return tuple(cur.fetchone())
 
 
 def test_a_commit_whose_marker_answers_were_lost_is_unknown(fc):
