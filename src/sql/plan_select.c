@@ -10,6 +10,9 @@
  *              A range table's column bounded instead (col >= / > / < /
  *              <= k, col BETWEEN a AND b; plan_prune.bounds) leaves the
  *              shards whose ranges overlap: the next strategies run there.
+ *              A conjunct listing the column's values (col IN (k, ...),
+ *              col = a OR col = b; plan_prune.keys) leaves those values'
+ *              shards, for any table: the same.
  *   scatter    no aggregates: shard_sql = projection + WHERE (+ ORDER BY
  *              and LIMIT limit+offset as a per-shard top-N); final_sql over
  *              r does the global ORDER BY/LIMIT/OFFSET/DISTINCT.  Sort keys
