@@ -106,13 +106,18 @@ static void node_list(lead_engine *e, const cat_table *t, const uint32_t *shards
 	}
 }
 
+/* Shard ids EXPLAIN lists at most: a key list prunes to at most
+ * PLAN_PRUNE_KEYS_MAX shards; a longer list (range bounds over many
+ * shards) is only counted, to keep the line readable. */
+#define EXPLAIN_SHARD_IDS_MAX PLAN_PRUNE_KEYS_MAX
+
 /* " (shard 9)", " (shards 3, 11)": the shards of a pruned statement; ""
- * when it reaches every shard of a table of several. */
+ * when it reaches every shard of a table of several, or too many. */
 static void shard_ids(const cat_table *t, const uint32_t *shards, int n, char *out, size_t outsz)
 {
 	size_t len;
 	out[0] = '\0';
-	if (n <= 0 || (n > 1 && (uint32_t)n >= t->nshards))
+	if (n <= 0 || n > EXPLAIN_SHARD_IDS_MAX || (n > 1 && (uint32_t)n >= t->nshards))
 		return;
 	len = (size_t)snprintf(out, outsz, " (shard%s", n == 1 ? "" : "s");
 	for (int i = 0; i < n && len < outsz; i++)
