@@ -106,6 +106,26 @@ static void node_list(lead_engine *e, const cat_table *t, const uint32_t *shards
 	}
 }
 
+/* Shard ids EXPLAIN lists at most: a key list prunes to at most
+ * PLAN_PRUNE_KEYS_MAX shards; a longer list (range bounds over many
+ * shards) is only counted, to keep the line readable. */
+#define EXPLAIN_SHARD_IDS_MAX PLAN_PRUNE_KEYS_MAX
+
+/* " (shard 9)", " (shards 3, 11)": the shards of a pruned statement; ""
+ * when it reaches every shard of a table of several, or too many. */
+static void shard_ids(const cat_table *t, const uint32_t *shards, int n, char *out, size_t outsz)
+{
+	size_t len;
+	out[0] = '\0';
+	if (n <= 0 || n > EXPLAIN_SHARD_IDS_MAX || (n > 1 && (uint32_t)n >= t->nshards))
+		return;
+	len = (size_t)snprintf(out, outsz, " (shard%s", n == 1 ? "" : "s");
+	for (int i = 0; i < n && len < outsz; i++)
+		len += (size_t)snprintf(out + len, outsz - len, "%s%u", i ? ", " : " ", shards[i]);
+	if (len < outsz)
+		snprintf(out + len, outsz - len, ")");
+}
+
 /* A join of tables that are not co-located: how the rows meet. */
 static void explain_join(lead_run *r, const plan_select *ps)
 {
@@ -139,7 +159,7 @@ static void explain_select(lead_run *r, const plan *p)
 	const plan_select *ps = &p->u.select;
 	const cat_table *t0 = ps->tables[0];
 	uint32_t shards[CAT_SHARDS_MAX];
-	char nodes[512];
+	char nodes[512], ids[512];
 	int n = lead_prune(r, t0, &ps->prune, shards);
 
 	if (n < 0)
@@ -173,10 +193,8 @@ static void explain_select(lead_run *r, const plan *p)
 			line(r->res,
 			     "  Reference join: %s, read from the copy on each shard's follower",
 			     ps->tables[i]->name);
-	if (n == 1)
-		line(r->res, "  Shards: 1 of %u (shard %u) on %s", t0->nshards, shards[0], nodes);
-	else
-		line(r->res, "  Shards: %d of %u on %s", n, t0->nshards, nodes);
+	shard_ids(t0, shards, n, ids, sizeof ids);
+	line(r->res, "  Shards: %d of %u%s on %s", n, t0->nshards, ids, nodes);
 	line(r->res, "  Shard query: %s", ps->shard_sql);
 	if (ps->has_partial_agg)
 		describe_agg(r->res, "Follower aggregate", &ps->partial_agg);
@@ -233,11 +251,18 @@ static void explain_plan(lead_run *r, const plan *p)
 		break;
 	case PLAN_MODIFY: {
 		uint32_t shards[CAT_SHARDS_MAX];
-		int n = lead_prune(r, p->u.modify.table, &p->u.modify.prune, shards);
+		const cat_table *t = p->u.modify.table;
+		char ids[512];
+		int n = lead_prune(r, t, &p->u.modify.prune, shards);
+		if (n < 0)
+			break;
+		shard_ids(t, shards, n, ids, sizeof ids);
 		line(r->res, "Distributed %s on %s (strategy: %s)",
-		     p->u.modify.is_delete ? "Delete" : "Update", p->u.modify.table->name,
-		     n == 1 ? "router" : "broadcast");
-		line(r->res, "  Shards: %d of %u, every placement", n, p->u.modify.table->nshards);
+		     p->u.modify.is_delete ? "Delete" : "Update", t->name,
+		     n == 1                     ? "router"
+		     : (uint32_t)n < t->nshards ? "pruned"
+						: "broadcast");
+		line(r->res, "  Shards: %d of %u%s, every placement", n, t->nshards, ids);
 		line(r->res, "  Shard statement: %s", p->u.modify.shard_sql);
 		break;
 	}

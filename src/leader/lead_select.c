@@ -91,21 +91,55 @@ out:
 	return n;
 }
 
-/* The distribution value a router plan pins (pr->active): its parameter
- * or constant, coerced to the column's type (text in scratch).  0 when it
- * is NULL (no row matches), -1 when it does not coerce (r failed). */
-static int pinned_value(lead_run *r, const plan_prune *pr, mur_buf *scratch, mur_value *out)
+/* A distribution value the plan names: its parameter or constant,
+ * coerced to the column's type (text in scratch).  0 when it is NULL (no
+ * row matches), -1 when it does not coerce (r failed). */
+static int key_value(lead_run *r, int param, const mur_value *constant, mur_type type,
+		     mur_buf *scratch, mur_value *out)
 {
 	mur_value v;
 	mur_error err;
-	v = pr->param > 0 && pr->param <= r->nparams ? r->params[pr->param - 1] : pr->constant;
+	v = param > 0 && param <= r->nparams ? r->params[param - 1] : *constant;
 	if (v.kind == MV_NULL)
 		return 0;
-	if (mur_value_coerce(pr->type, &v, scratch, out, &err) != MUR_OK) {
+	if (mur_value_coerce(type, &v, scratch, out, &err) != MUR_OK) {
 		lead_run_fail(r, &err);
 		return -1;
 	}
 	return 1;
+}
+
+/* The distribution value a router plan pins (pr->active). */
+static int pinned_value(lead_run *r, const plan_prune *pr, mur_buf *scratch, mur_value *out)
+{
+	return key_value(r, pr->param, &pr->constant, pr->type, scratch, out);
+}
+
+/* The shards of pr's keys (col IN (...)), ascending, each once; at least
+ * one: keys that are all NULL match no row, and any one shard answers. */
+static int prune_keys(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *out)
+{
+	uint8_t hit[CAT_SHARDS_MAX] = {0};
+	int n = 0;
+	for (int i = 0; i < pr->nkeys; i++) {
+		mur_buf scratch; /* not r->param_scratch: r->params point into it */
+		mur_value v;
+		int pinned;
+		mur_buf_init(&scratch);
+		pinned = key_value(r, pr->keys[i].param, &pr->keys[i].constant, pr->type, &scratch,
+				   &v);
+		if (pinned > 0)
+			hit[cat_shard_for_value(t, &v)] = 1;
+		mur_buf_free(&scratch);
+		if (pinned < 0)
+			return -1;
+	}
+	for (uint32_t s = 0; s < t->nshards; s++)
+		if (hit[s])
+			out[n++] = s;
+	if (n == 0)
+		out[n++] = 0;
+	return n;
 }
 
 int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *out)
@@ -114,6 +148,8 @@ int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *
 	mur_buf scratch;
 	int pinned;
 
+	if (!pr->active && pr->nkeys > 0)
+		return prune_keys(r, t, pr, out);
 	if (!pr->active && pr->nbounds && cat_table_is_range(t))
 		return prune_range(r, t, pr, out);
 	if (!pr->active) {

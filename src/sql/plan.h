@@ -88,6 +88,17 @@ typedef struct plan_column {
  * col >= / > / < / <= value, col BETWEEN a AND b): the executor keeps the
  * shards whose ranges overlap every bound (cat_range_shards). */
 #define PLAN_PRUNE_BOUNDS_MAX 8
+/* It may instead list the values (col IN (k, ...), col = k OR col = k ...,
+ * constants or parameters): the executor keeps the shards of those values
+ * (a write in a block then locks only those).  A longer list is not kept:
+ * every run hashes each value on the leader's loop, and 64 keys already
+ * touch most shards of a 16..64-shard table. */
+#define PLAN_PRUNE_KEYS_MAX 64
+
+typedef struct plan_key {
+	int param;          /* > 0: value is $param; 0: value is `constant` */
+	mur_value constant; /* coerced to the column's storage class; NULL: no row */
+} plan_key;
 
 typedef struct plan_bound {
 	int upper;          /* 1: col < / <= value; 0: col > / >= value */
@@ -105,6 +116,8 @@ typedef struct plan_prune {
 	mur_type type;      /* distribution column type, for coercing the parameter */
 	int nbounds;        /* range tables, when !active */
 	plan_bound bounds[PLAN_PRUNE_BOUNDS_MAX];
+	int nkeys;      /* when !active and > 0: only the shards of keys[0..nkeys) */
+	plan_key *keys; /* in the plan's arena */
 } plan_prune;
 
 typedef struct plan plan;

@@ -10,6 +10,9 @@
  *              A range table's column bounded instead (col >= / > / < /
  *              <= k, col BETWEEN a AND b; plan_prune.bounds) leaves the
  *              shards whose ranges overlap: the next strategies run there.
+ *              A conjunct listing the column's values (col IN (k, ...),
+ *              col = a OR col = b; plan_prune.keys) leaves those values'
+ *              shards, for any table: the same.
  *   scatter    no aggregates: shard_sql = projection + WHERE (+ ORDER BY
  *              and LIMIT limit+offset as a per-shard top-N); final_sql over
  *              r does the global ORDER BY/LIMIT/OFFSET/DISTINCT.  Sort keys
@@ -47,6 +50,7 @@
 #include "sql/sqlInt.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- outputs ---- */
@@ -161,12 +165,15 @@ static int check_colocation(sql_ctx *c, const sql_query *q, int *shuffle)
 	return check_reference_outer(c, q);
 }
 
-static int prune_value(sql_ctx *c, const cat_column *col, const sql_expr *k, plan_prune *pr)
+/* in coerced to the column's type, text in the plan's arena (MUR_ERR with
+ * err set when it does not coerce, or c's error on OOM). */
+static int key_value(sql_ctx *c, const cat_column *col, const mur_value *in, mur_value *out,
+		     mur_error *err)
 {
 	mur_buf scratch;
 	mur_value v;
 	mur_buf_init(&scratch);
-	if (mur_value_coerce(col->type, &k->val, &scratch, &v, c->err) != MUR_OK) {
+	if (mur_value_coerce(col->type, in, &scratch, &v, err) != MUR_OK) {
 		mur_buf_free(&scratch);
 		return MUR_ERR;
 	}
@@ -179,7 +186,95 @@ static int prune_value(sql_ctx *c, const cat_column *col, const sql_expr *k, pla
 		v.s = s;
 	}
 	mur_buf_free(&scratch);
-	pr->constant = v;
+	*out = v;
+	return MUR_OK;
+}
+
+static int prune_value(sql_ctx *c, const cat_column *col, const sql_expr *k, plan_prune *pr)
+{
+	return key_value(c, col, &k->val, &pr->constant, c->err);
+}
+
+/* The driver table's distribution column (not a reference table's key). */
+static int is_driver_dist_col(const sql_query *q, const sql_expr *e)
+{
+	return e->kind == SE_COLUMN && e->rte == q->driver && is_dist_col(q, e);
+}
+
+/* One more key, a constant or parameter; 0 when k is neither, does not
+ * coerce, or the list is full (the list then prunes nothing). */
+static int add_key(sql_ctx *c, const cat_column *col, const sql_expr *k, plan_key *keys, int *n)
+{
+	mur_error err;
+	if (*n >= PLAN_PRUNE_KEYS_MAX || (k->kind != SE_PARAM && k->kind != SE_CONST))
+		return 0;
+	keys[*n].param = k->kind == SE_PARAM ? k->param : 0;
+	keys[*n].constant = mur_v_null(); /* NULL matches no row */
+	if (k->kind == SE_CONST && k->val.kind != MV_NULL &&
+	    key_value(c, col, &k->val, &keys[*n].constant, &err) != MUR_OK)
+		return 0;
+	(*n)++;
+	return 1;
+}
+
+/* x IN (1, 2, ...) kept as the list's text (SE_IN with one arg). */
+static int add_int_keys(sql_ctx *c, const cat_column *col, const char *text, plan_key *keys, int *n)
+{
+	sql_expr k = {.kind = SE_CONST};
+	char *end;
+	while (*text) {
+		k.val = mur_v_int(strtoll(text, &end, 10));
+		if (end == text || !add_key(c, col, &k, keys, n))
+			return 0;
+		text = end + strspn(end, ", ");
+	}
+	return 1;
+}
+
+/* e keeps only rows whose distribution column equals one of the values it
+ * names (col IN (k, ...), col = k, an OR of those): 1 with them appended
+ * to keys[*n..]; 0 when it is not such a condition. */
+static int collect_keys(sql_ctx *c, const sql_query *q, const sql_expr *e, plan_key *keys, int *n)
+{
+	const cat_table *t = q->rtes[q->driver].table;
+	const cat_column *col = &t->cols[t->dist_col];
+	if (e->kind == SE_BOOL && !strcmp(e->op, "OR")) {
+		for (int i = 0; i < e->nargs; i++)
+			if (!collect_keys(c, q, e->args[i], keys, n))
+				return 0;
+		return 1;
+	}
+	if (e->kind == SE_IN && !e->negate && is_driver_dist_col(q, e->args[0])) {
+		if (e->nargs == 1)
+			return add_int_keys(c, col, e->val.s, keys, n);
+		for (int i = 1; i < e->nargs; i++)
+			if (!add_key(c, col, e->args[i], keys, n))
+				return 0;
+		return 1;
+	}
+	if (e->kind == SE_OP && e->nargs == 2 && !strcmp(e->op, "=")) {
+		int flip = !is_driver_dist_col(q, e->args[0]);
+		return is_driver_dist_col(q, e->args[flip]) &&
+		       add_key(c, col, e->args[!flip], keys, n);
+	}
+	return 0;
+}
+
+/* The first conjunct that lists the distribution column's values, as
+ * pr->keys (in the arena). */
+static int find_keys(sql_ctx *c, const sql_query *q, sql_expr *const *cj, int ncj, plan_prune *pr)
+{
+	plan_key keys[PLAN_PRUNE_KEYS_MAX];
+	for (int i = 0; i < ncj; i++) {
+		int n = 0;
+		if (!collect_keys(c, q, cj[i], keys, &n) || n == 0)
+			continue;
+		if (!(pr->keys = sql_alloc(c, (size_t)n * sizeof *pr->keys)))
+			return MUR_ERR;
+		memcpy(pr->keys, keys, (size_t)n * sizeof *keys);
+		pr->nkeys = n;
+		return MUR_OK;
+	}
 	return MUR_OK;
 }
 
@@ -279,7 +374,7 @@ int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *
 			return prune_value(c, &q->rtes[q->driver].table->cols[col->col], k, pr);
 		}
 	}
-	return MUR_OK;
+	return find_keys(c, q, cj, n, pr);
 }
 
 /* ---- SQL text pieces ---- */

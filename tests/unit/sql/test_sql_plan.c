@@ -46,8 +46,9 @@ static void test_router_param_and_string_literal(void **state)
 	assert_int_equal(p->u.select.prune.constant.i, 42);
 	assert_non_null(strstr(p->u.select.shard_sql, "= 42)"));
 	plan_free(p);
-	p = P("SELECT id FROM events WHERE id = 1 OR id = 2"); /* not a top-level conjunct */
+	p = P("SELECT id FROM events WHERE id = 1 OR id = 2"); /* two keys: not a router plan */
 	assert_int_equal(p->u.select.router, 0);
+	assert_int_equal(p->u.select.prune.nkeys, 2);
 	plan_free(p);
 }
 

@@ -96,6 +96,66 @@ static void test_update_delete(void **state)
 	E("UPDATE events SET user_id = 'x'", "22P02");
 }
 
+/* UPDATE / DELETE / SELECT whose WHERE lists the distribution column's
+ * values: the plan keeps them (the executor writes only their shards). */
+static void test_key_lists(void **state)
+{
+	plan *p = P("UPDATE users SET name = 'x' WHERE id IN (3, -7, 3)");
+	const plan_prune *pr = &p->u.modify.prune;
+	assert_int_equal(pr->active, 0);
+	assert_int_equal(pr->nkeys, 3); /* integer text list; duplicates are harmless */
+	assert_int_equal(pr->keys[1].constant.kind, MV_INT);
+	assert_int_equal(pr->keys[1].constant.i, -7);
+	plan_free(p);
+	p = P("DELETE FROM events WHERE (id = $2 OR id = 9 OR id IN ($1, NULL)) AND kind = 'k'");
+	pr = &p->u.modify.prune;
+	assert_int_equal(pr->nkeys, 4);
+	assert_int_equal(pr->keys[0].param, 2);
+	assert_int_equal(pr->keys[1].constant.i, 9);
+	assert_int_equal(pr->keys[2].param, 1);
+	assert_int_equal(pr->keys[3].param, 0);
+	assert_int_equal(pr->keys[3].constant.kind, MV_NULL);
+	plan_free(p);
+	p = P("SELECT * FROM events WHERE id IN (1, 2) FOR UPDATE");
+	assert_int_equal(p->u.select.router, 0);
+	assert_int_equal(p->u.select.prune.nkeys, 2);
+	plan_free(p);
+	/* id = k still pins one shard; anything else is not a list of keys */
+	p = P("UPDATE users SET name = 'x' WHERE id IN (1, 2) AND id = 5");
+	assert_int_equal(p->u.modify.prune.active, 1);
+	plan_free(p);
+	static const char *const no_keys[] = {
+		"UPDATE users SET name = 'x' WHERE id NOT IN (1, 2)",
+		"UPDATE users SET name = 'x' WHERE id IN (1, 2) OR name = 'y'",
+		"UPDATE users SET name = 'x' WHERE id + 1 IN (1, 2)",
+		"UPDATE users SET name = 'x' WHERE state IN ('a', 'b')",
+		"DELETE FROM users",
+	};
+	for (size_t i = 0; i < sizeof no_keys / sizeof no_keys[0]; i++) {
+		p = P(no_keys[i]);
+		assert_int_equal(p->u.modify.prune.active, 0);
+		assert_int_equal(p->u.modify.prune.nkeys, 0);
+		plan_free(p);
+	}
+}
+
+static void test_key_list_too_long(void **state)
+{
+	char sql[64 + PLAN_PRUNE_KEYS_MAX * 8];
+	size_t n = (size_t)snprintf(sql, sizeof sql, "DELETE FROM users WHERE id IN (0");
+	plan *p;
+	for (int i = 1; i < PLAN_PRUNE_KEYS_MAX; i++)
+		n += (size_t)snprintf(sql + n, sizeof sql - n, ", %d", i);
+	snprintf(sql + n, sizeof sql - n, ")");
+	p = P(sql);
+	assert_int_equal(p->u.modify.prune.nkeys, PLAN_PRUNE_KEYS_MAX);
+	plan_free(p);
+	snprintf(sql + n, sizeof sql - n, ", 99999)");
+	p = P(sql);
+	assert_int_equal(p->u.modify.prune.nkeys, 0); /* every shard */
+	plan_free(p);
+}
+
 static void test_create_table(void **state)
 {
 	plan *p = P("CREATE TABLE IF NOT EXISTS t (a int8, b text NOT NULL DEFAULT 'x', "
@@ -523,6 +583,8 @@ int main(void)
 		cmocka_unit_test(test_insert_select),
 		cmocka_unit_test(test_insert_errors),
 		cmocka_unit_test(test_update_delete),
+		cmocka_unit_test(test_key_lists),
+		cmocka_unit_test(test_key_list_too_long),
 		cmocka_unit_test(test_create_table),
 		cmocka_unit_test(test_create_table_id_column),
 		cmocka_unit_test(test_create_table_errors),
