@@ -62,8 +62,10 @@
  * insert (no RETURNING, no ON CONFLICT, rows under 128 KiB) starts at once
  * behind other such inserts in flight, up to 8, while no read waits for
  * the gate and none of them failed; a transaction's first op on the shard
- * (it takes the lock) starts behind ops that are all COMMITTED (only
- * slower copies' answers out); and a one-shard transaction's commit marker
+ * (it takes the lock), and an autocommit write while no read waits at the
+ * gate, start behind ops that are all COMMITTED (only slower copies'
+ * answers out: a delayed replica holds back no write decided without it,
+ * up to the pipeline's depth); and a one-shard transaction's commit marker
  * starts behind its own pipelined writes (below):
  *
  *   in flight:  [n: COMMITTED, waits for one copy] [n+1: REPLICATING] [n+2: PRIMARY]

@@ -973,8 +973,10 @@ static void undo_done(void *arg, exec_result *res)
  * the shard's pipeline is committed). */
 static void check_decision(repl_wop *op)
 {
-	cat_shard *s = op_shard(op, NULL);
+	cat_table *t;
+	cat_shard *s = op_shard(op, &t);
 	repl_wop *ahead;
+	int decided_now = 0;
 	if (op->state == REPL_WOP_QUEUED || (op->state == REPL_WOP_PRIMARY && !op->parallel))
 		return; /* behind a decided op: its primary has not answered yet (primary_done) */
 	ahead = wop_undecided(op) ? open_ahead(op) : NULL;
@@ -987,6 +989,7 @@ static void check_decision(repl_wop *op)
 		repl_shard *rt = op_rt(op);
 		assert(op->acks >= 1 && op->lsn > 0); /* a commit has a copy holding its entry */
 		wop_set_state(op, REPL_WOP_COMMITTED);
+		decided_now = 1;
 		if (s) {
 			repl_committed(op->c, op->table_id, s, op->lsn, op->entry_id);
 			mark_refusers(op, s);
@@ -1010,7 +1013,9 @@ static void check_decision(repl_wop *op)
 	}
 	if (op->state == REPL_WOP_COMMITTED && op->pending == 0 &&
 	    (!op->parallel || op->primary_in))
-		op_done(op);
+		op_done(op); /* starts the next op */
+	else if (decided_now && s)
+		start_next(op->c, t, op->shard); /* one may start behind op (lock_can_pipeline) */
 }
 
 static void apply_done(void *arg, exec_result *res)
@@ -1728,17 +1733,22 @@ static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop
 	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
 
-/* May op, a transaction's first on the shard (it takes the lock), start
- * behind the ops in flight?  When each of them is committed with its
- * primary's answer in (its durable one, after an early one: only slower
- * copies' answers are out) and no exclusive op runs: the lock's base is
- * decided (repl_lock.c, invariant 2), and the primary holds it.  Copies receive op's entry after the
- * others and refuse it if they lack one (the LSN check). */
+/* May op, a transaction's first on the shard (it takes the lock) or an
+ * autocommit write, start behind the ops in flight?  When each of them is
+ * committed with its primary's answer in (its durable one, after an early
+ * one: only slower copies' answers are out) and no exclusive op runs: the
+ * lock's base is decided (repl_lock.c, invariant 2), and the primary holds
+ * it.  Copies receive op's entry after the others and refuse it if they
+ * lack one (the LSN check).  So a copy that answers slowly (a delayed
+ * replica) holds back no write decided without it; an autocommit write
+ * still waits while a read is parked at the gate, so that a stream of
+ * writes cannot keep the gate down for ever. */
 static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *op,
 			     const cat_placement *p)
 {
 	int n = 0;
-	if (rt->lock || !op->facts.txn || op->exclusive || rt->busy >= c->write_pipeline)
+	if (rt->lock || op->exclusive || rt->busy >= c->write_pipeline ||
+	    (!op->facts.txn && rt->nreaders > 0))
 		return 0;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
 		if (x->state != REPL_WOP_COMMITTED || x->unsynced ||
