@@ -13,9 +13,9 @@
  * The fsync runs off the loop thread: at most one group syncing (a pool
  * job waiting for its ticket) and one filling (the batches that ran
  * meanwhile, `filling`; their records form the fwal's next group), the
- * classic pair.  More groups in flight would not fsync more often (each
- * group's leader takes every record appended so far) and would only
- * reorder nothing: answers must leave in the order items ran anyway.
+ * classic pair.  More groups in flight would gain nothing: the fwal
+ * syncs one group at a time (its leader takes every record appended so
+ * far), and answers must leave in the order items ran anyway.
  * While one syncs the loop goes on reading: reads, early answers and the
  * next batches no longer wait behind the fsync.  A batch whose records
  * are already durable (or that logged none) with no group ahead of it is
