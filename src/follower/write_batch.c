@@ -10,10 +10,16 @@
  * pipelines a shard's writes: entry n+1 may arrive while n waits for its
  * placement's lock).
  *
- * The fsync runs off the loop thread: at most one group syncing (a pool
- * job waiting for its ticket) and one filling (the batches that ran
- * meanwhile, `filling`; their records form the fwal's next group), the
- * classic pair.  More groups in flight would gain nothing: the fwal
+ * The fsync of a group with early answers runs off the loop thread: the
+ * leader goes on with those transactions at once (their next statement,
+ * a read, the COMMIT's marker) and they must not wait behind the fsync.
+ * At most one group syncing (a pool job waiting for its ticket) and one
+ * filling (the batches that ran meanwhile, `filling`; their records form
+ * the fwal's next group), the classic pair.  A group without early
+ * answers (APPLYs, markers, plain inserts: nothing comes back for them
+ * before their durable answer) with none syncing ahead of it is synced
+ * on the loop as before: a pool job costs two thread wakeups, measured
+ * to cost more follower CPU than the overlap saves (docs/decisions.md).  More groups in flight would gain nothing: the fwal
  * syncs one group at a time (its leader takes every record appended so
  * far), and answers must leave in the order items ran anyway.
  * While one syncs the loop goes on reading: reads, early answers and the
@@ -59,6 +65,7 @@ struct node_wbatch {
 	int syncing;
 	item_list sync_items, filling;
 	stor_fwal_ticket sync_ticket, filling_ticket;
+	int filling_early; /* a batch of the filling group answered early */
 	int sync_rc;
 	mur_error sync_err;
 };
@@ -123,17 +130,25 @@ static void sync_work(uv_work_t *w)
 static void sync_done(uv_work_t *w, int status);
 
 /* The filling group becomes the syncing one (none is syncing): answered
- * at once when already durable, else its fsync goes to a pool thread. */
+ * at once when already durable, synced here when it answered nothing
+ * early, else its fsync goes to a pool thread. */
 static void sync_filling(node_wbatch *b)
 {
 	while (!b->syncing && b->filling.head) {
 		item_list items = b->filling;
 		stor_fwal_ticket t = b->filling_ticket;
+		int early = b->filling_early;
 		b->filling.head = b->filling.tail = NULL;
 		b->filling_ticket.w = NULL;
 		b->filling_ticket.upto = 0;
+		b->filling_early = 0;
 		if (stor_fwal_ticket_durable(&t)) {
 			answer(b, items.head, MUR_OK, NULL);
+			continue;
+		}
+		if (!early) {
+			b->sync_rc = stor_fwal_ticket_wait(&t, &b->sync_err);
+			answer(b, items.head, b->sync_rc, &b->sync_err);
 			continue;
 		}
 		b->sync_items = items;
@@ -195,8 +210,8 @@ static void run_items(node_wbatch *b)
 		uv_timer_start(&b->retry, retry_held, WRITE_BATCH_RETRY_MS, 0);
 	if (!ran.head)
 		return;
-	if (b->early)
-		b->early(b->arg, ran.head); /* committed, not yet durable */
+	if (b->early && b->early(b->arg, ran.head) > 0) /* committed, not yet durable */
+		b->filling_early = 1;
 	/* the group filling: after the one syncing, if any */
 	if (b->filling.tail)
 		b->filling.tail->next = ran.head;

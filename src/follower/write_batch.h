@@ -20,8 +20,9 @@
  *                                placement that is                  filling (one syncing at
  *                                                                   most): one fdatasync for
  *                                                                   all their WAL records on
- *                                                                   a pool thread (a ticket,
- *                                                                   stor_fwal_ticket_wait),
+ *                                                                   a pool thread if any was
+ *                                                                   answered early, else here
+ *                                                                   (stor_fwal_ticket_wait),
  *                                                                   then done() on the loop:
  *                                                                   the owner answers each,
  *                                                                   in order
@@ -33,8 +34,10 @@
  * Writes that arrive during a batch wait in the socket and form the next
  * batch; batches that run while a group's fsync is in progress form the
  * next group, so groups grow with the load, as PostgreSQL's WAL flush does
- * with concurrent commits.  The loop does not wait for the fsync: reads,
- * markers and the next batches (and their early answers) go on meanwhile.
+ * with concurrent commits.  When a batch answered early, the loop does not
+ * wait for its fsync: reads, markers and the next batches (and their
+ * early answers) go on meanwhile; other groups sync on the loop (a pool
+ * job's two thread wakeups cost more than they save there).
  * An item that ran is not answered before its record is durable, nor
  * before the items that ran before it; if the WAL fails, every item of the
  * group that committed fails with 58030.  (docs/decisions.md, "Follower
@@ -65,8 +68,10 @@ typedef struct node_wb_item {
 typedef void (*node_wb_done_fn)(void *arg, node_wb_item *list);
 
 /* Called on the loop thread with the items that ran, in order, after
- * they committed in SQLite and before their records are durable. */
-typedef void (*node_wb_early_fn)(void *arg, node_wb_item *list);
+ * they committed in SQLite and before their records are durable; returns
+ * how many it answered early (the leader then goes on with their
+ * transactions: their fsync moves off the loop thread). */
+typedef int (*node_wb_early_fn)(void *arg, node_wb_item *list);
 
 /* Called on the loop thread before an item runs: 1 holds it (and the
  * items of its placement behind it) for the next try, 0 lets it run.  The

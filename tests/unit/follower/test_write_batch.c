@@ -16,7 +16,8 @@
  *   - with the follower WAL on, the fsync runs off the loop thread: a
  *     batch runs (and is answered early) while the previous group's fsync
  *     is in progress, and is answered only after its own records are
- *     durable, after the earlier group; a failed fsync fails both 58030.
+ *     durable, after the earlier group; a failed fsync fails both 58030;
+ *     a group with no early answer syncs on the loop thread itself.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -160,15 +161,20 @@ static void batch_done(void *arg, node_wb_item *list)
 }
 
 static int eorder[ORDER_MAX], neorder, necalls;
+static int early_answers = 1;              /* what batch_early says it answered */
+static int done_calls_at_early[ORDER_MAX]; /* ncalls when early() is called */
 
-static void batch_early(void *arg, node_wb_item *list)
+static int batch_early(void *arg, node_wb_item *list)
 {
 	(void)arg;
 	assert_true(necalls >= ncalls); /* before this batch's done */
+	if (necalls < ORDER_MAX)
+		done_calls_at_early[necalls] = ncalls;
 	necalls++;
 	for (node_wb_item *it = list; it; it = it->next)
 		if (neorder < ORDER_MAX)
 			eorder[neorder++] = ((item *)it)->id;
+	return early_answers; /* as a primary answering early, or not */
 }
 
 static void unlock_placement(uv_timer_t *h)
@@ -260,8 +266,9 @@ static void run_two_groups(item *a, item *b, uint64_t *b_early_ms)
 	while (necalls < 2 && uv_run(&loop, UV_RUN_ONCE))
 		;
 	*b_early_ms = now_ms() - t0;
-	/* b ran and was answered early while a's fsync still runs */
-	assert_int_equal(ncalls, 0);
+	/* with an early answer b ran while a's fsync still ran; without, a's
+	 * fsync ran on the loop and a was answered first */
+	assert_int_equal(done_calls_at_early[1], early_answers ? 0 : 1);
 	while (norder < 2 && uv_run(&loop, UV_RUN_ONCE))
 		;
 	node_wbatch_close(wb);
@@ -319,12 +326,44 @@ static void test_batch_runs_during_previous_fsync(void **state)
 	stor_fwal_stop(dir);
 }
 
+/* A group that answered nothing early (APPLYs, markers, plain inserts)
+ * syncs on the loop thread: no pool job's thread wakeups. */
+static void test_batch_without_early_answers_syncs_on_the_loop(void **state)
+{
+	(void)state;
+	item a, b;
+	uint64_t b_early_ms;
+	mur_error err;
+
+	ddl("t4_s0.db");
+	ddl("t4_s1.db");
+	assert_int_equal(stor_fwal_start(dir, NULL, NULL, &err), MUR_OK);
+	reset_counts();
+	early_answers = 0;
+	item_init(&a, "t4_s0.db", 1, 1);
+	item_init(&b, "t4_s1.db", 2, 1);
+	stor_fwal_fault(SLOW_FSYNC_MS, 0);
+	run_two_groups(&a, &b, &b_early_ms);
+	stor_fwal_fault(0, 0);
+	early_answers = 1;
+	assert_true(b_early_ms >= SLOW_FSYNC_MS); /* the loop waited */
+	assert_int_equal(norder, 2);
+	assert_int_equal(order[0], 1);
+	assert_int_equal(order[1], 2);
+	assert_true(durable_at_done[1] >= 2);
+	assert_false(a.res.failed || b.res.failed);
+	exec_result_free(&a.res);
+	exec_result_free(&b.res);
+	stor_fwal_stop(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_refused_off_its_lsn),
 		cmocka_unit_test(test_locked_placement_keeps_its_order),
 		cmocka_unit_test(test_batch_runs_during_previous_fsync),
+		cmocka_unit_test(test_batch_without_early_answers_syncs_on_the_loop),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
