@@ -372,14 +372,14 @@ static void batch_done(void *arg, node_wb_item *list)
  * frame each, in one socket write; their final answers (after the fsync,
  * batch_done) then carry no rows and no changeset.  With the follower WAL
  * off or broken a write was durable when it committed: one answer. */
-static void batch_early(void *arg, node_wb_item *list)
+static int batch_early(void *arg, node_wb_item *list)
 {
 	follower *f = arg;
 	net_conn *leader = clu_member_conn(f->member);
 	int corked = 0;
 	mur_error err;
 	if (f->stopping || !leader || !stor_fwal_on(f->stor))
-		return;
+		return 0;
 	for (node_wb_item *it = list; it; it = it->next) {
 		follower_task *ft = (follower_task *)((char *)it - offsetof(follower_task, witem));
 		if (!ft->task.early || ft->task.kind != EXEC_TASK_WRITE || ft->res.failed)
@@ -396,6 +396,7 @@ static void batch_early(void *arg, node_wb_item *list)
 	}
 	if (corked)
 		net_conn_uncork(leader);
+	return corked;
 }
 
 /* Answer a task we will not run (too many in flight). */

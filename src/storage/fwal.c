@@ -764,21 +764,54 @@ void stor_fwal_defer_begin(void)
 	defer.upto = 0;
 }
 
-int stor_fwal_defer_end(mur_error *err)
+void stor_fwal_defer_take(stor_fwal_ticket *t)
 {
-	stor_fwal *w = defer.w;
-	int rc = MUR_OK;
+	t->w = defer.w;
+	t->upto = defer.upto;
 	defer.on = 0;
 	defer.w = NULL;
+}
+
+void stor_fwal_ticket_merge(stor_fwal_ticket *t, const stor_fwal_ticket *more)
+{
+	if (!more->w)
+		return;
+	assert(!t->w || t->w == more->w);
+	t->w = more->w;
+	if (more->upto > t->upto)
+		t->upto = more->upto;
+}
+
+int stor_fwal_ticket_durable(const stor_fwal_ticket *t)
+{
+	if (!t->w)
+		return 1;
+	pthread_mutex_lock(&t->w->mu);
+	int done = t->w->durable >= t->upto;
+	pthread_mutex_unlock(&t->w->mu);
+	return done;
+}
+
+int stor_fwal_ticket_wait(const stor_fwal_ticket *t, mur_error *err)
+{
+	stor_fwal *w = t->w;
+	int rc = MUR_OK;
 	if (!w)
 		return MUR_OK;
 	pthread_mutex_lock(&w->mu);
-	wait_durable(w, defer.upto);
-	if (w->durable < defer.upto)
+	wait_durable(w, t->upto);
+	if (w->durable < t->upto)
 		rc = mur_error_set(err, SQLSTATE_IO_ERROR,
 				   "could not make entries durable: the follower WAL failed");
 	pthread_mutex_unlock(&w->mu);
 	return rc;
+}
+
+int stor_fwal_defer_end(mur_error *err)
+{
+	stor_fwal_ticket t;
+	stor_fwal_defer_take(&t);
+	return stor_fwal_ticket_wait(&t, err);
 }
 
 static int fwal_broken(stor_fwal *w)

@@ -198,6 +198,23 @@ int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err);
  * (58030: none of them is known durable).  Thread-local. */
 void stor_fwal_defer_begin(void);
 int stor_fwal_defer_end(mur_error *err);
+/* A deferred batch's records, to wait for later, maybe on another thread
+ * (follower/write_batch.c syncs off its loop thread): w NULL when the
+ * batch appended nothing. */
+typedef struct stor_fwal_ticket {
+	stor_fwal *w;
+	uint64_t upto; /* the batch's last record */
+} stor_fwal_ticket;
+/* End the deferred batch without waiting: its records, for
+ * stor_fwal_ticket_wait.  Thread-local, like defer_begin. */
+void stor_fwal_defer_take(stor_fwal_ticket *t);
+/* t then more: one ticket that covers both batches' records. */
+void stor_fwal_ticket_merge(stor_fwal_ticket *t, const stor_fwal_ticket *more);
+/* 1 when every record of t is durable (or t is empty), without waiting. */
+int stor_fwal_ticket_durable(const stor_fwal_ticket *t);
+/* Wait until t's records are durable, leading the group's write and
+ * fdatasync when no other thread does; 58030 as defer_end.  Any thread. */
+int stor_fwal_ticket_wait(const stor_fwal_ticket *t, mur_error *err);
 /* Fault injection (the follower's FAULT "fsync …", tests only): from now
  * on every group's write + fdatasync of the WAL first sleeps delay_ms (0:
  * none; the thread leading the group sleeps, as a slow disk would keep

@@ -11,6 +11,8 @@ fsync is slow and one that does not is fast:
 - a pipelined UPDATE in a block is answered before the primary's fsync
   ends, COMMIT still waits for a durable quorum, and a statement that fails
   on the primary (a constraint) is answered once, as an error;
+- a read after a pipelined UPDATE, on the same primary, is answered while
+  that UPDATE's fsync is still in progress (the fsync is off the loop);
 - an autocommit UPDATE is decided by the replicas' fsyncs while the
   primary's is slow (one fsync latency, not two in series);
 - the primary killed (SIGKILL) between its two answers: nothing
@@ -115,6 +117,30 @@ def test_block_write_answered_before_the_primary_fsync_commit_waits_for_quorum(f
         for node in [primary] + replicas:
             fault(conn, "fsync %s 0" % node)
     assert v_everywhere(fc, conn, "ea") == {2}
+    conn.close()
+
+
+def test_read_after_a_block_write_does_not_wait_for_the_primary_fsync(fc):
+    """The primary's group fsync runs off its loop thread: the next
+    statement of the transaction (a read of the row it wrote, on the same
+    follower) is answered while the write's fsync is still in progress."""
+    conn = fc.connect()
+    primary, replicas = one_shard_table(conn, "ec")
+    for node in [primary] + replicas:
+        fault(conn, "fsync %s %d" % (node, FSYNC_MS))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            assert timed(cur, "UPDATE ec SET v = 5 WHERE id = 1") < FAST_S
+            took = timed(cur, "SELECT v FROM ec WHERE id = 1")
+            assert cur.fetchone()[0] == 5
+            assert took < FAST_S, "the SELECT waited %.3f s (the write's fsync)" % took
+            took = timed(cur, "COMMIT")
+            assert took >= FSYNC_MS / 1000, "COMMIT took %.3f s: no durable quorum" % took
+    finally:
+        for node in [primary] + replicas:
+            fault(conn, "fsync %s 0" % node)
+    assert v_everywhere(fc, conn, "ec") == {5}
     conn.close()
 
 

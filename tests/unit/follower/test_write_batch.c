@@ -12,7 +12,12 @@
  *     the lock is free the held items run in the order they arrived (so
  *     each gets the LSN it was sent for);
  *   - each batch that ran shows its items to early() (committed, before
- *     the fsync) before done() answers them, in the same order.
+ *     the fsync) before done() answers them, in the same order;
+ *   - with the follower WAL on, the fsync runs off the loop thread: a
+ *     batch runs (and is answered early) while the previous group's fsync
+ *     is in progress, and is answered only after its own records are
+ *     durable, after the earlier group; a failed fsync fails both 58030;
+ *     a group with no early answer syncs on the loop thread itself.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,12 +27,14 @@
 
 #include "follower/task_run.h"
 #include "follower/write_batch.h"
+#include "storage/fwal.h"
 #include "storage/storage.h"
 #include "test_loop.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SCHEMA "CREATE TABLE main.\"t\" (id INTEGER PRIMARY KEY, v TEXT)"
 #define INSERT "INSERT INTO main.\"t\" VALUES (?1, ?2)"
@@ -137,27 +144,37 @@ static void test_write_refused_off_its_lsn(void **state)
 
 #define ORDER_MAX 16
 static int order[ORDER_MAX], norder, ncalls;
+static uint64_t durable_at_done[ORDER_MAX]; /* fwal records durable when answered */
 static stor_db *locked;
 
 static void batch_done(void *arg, node_wb_item *list)
 {
 	(void)arg;
+	stor_fwal_stats st;
+	stor_fwal_get_stats(dir, &st);
 	ncalls++;
 	for (node_wb_item *it = list; it; it = it->next)
-		if (norder < ORDER_MAX)
+		if (norder < ORDER_MAX) {
+			durable_at_done[norder] = st.records;
 			order[norder++] = ((item *)it)->id;
+		}
 }
 
 static int eorder[ORDER_MAX], neorder, necalls;
+static int early_answers = 1;              /* what batch_early says it answered */
+static int done_calls_at_early[ORDER_MAX]; /* ncalls when early() is called */
 
-static void batch_early(void *arg, node_wb_item *list)
+static int batch_early(void *arg, node_wb_item *list)
 {
 	(void)arg;
-	assert_int_equal(necalls, ncalls); /* before this batch's done */
+	assert_true(necalls >= ncalls); /* before this batch's done */
+	if (necalls < ORDER_MAX)
+		done_calls_at_early[necalls] = ncalls;
 	necalls++;
 	for (node_wb_item *it = list; it; it = it->next)
 		if (neorder < ORDER_MAX)
 			eorder[neorder++] = ((item *)it)->id;
+	return early_answers; /* as a primary answering early, or not */
 }
 
 static void unlock_placement(uv_timer_t *h)
@@ -222,11 +239,131 @@ static void test_locked_placement_keeps_its_order(void **state)
 	}
 }
 
+static void reset_counts(void) { norder = ncalls = neorder = necalls = 0; }
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+#define SLOW_FSYNC_MS 200 /* the fault's delay: far above a loop turn */
+
+/* Item a alone, then (once a ran: its fsync is in progress) item b. */
+static void run_two_groups(item *a, item *b, uint64_t *b_early_ms)
+{
+	uv_loop_t loop;
+	node_wbatch *wb;
+	uv_loop_init(&loop);
+	wb = node_wbatch_new(&loop, dir, batch_done, batch_early, NULL, NULL);
+	assert_non_null(wb);
+	node_wbatch_add(wb, &a->wb);
+	uint64_t t0 = now_ms();
+	while (necalls < 1 && uv_run(&loop, UV_RUN_ONCE))
+		;
+	node_wbatch_add(wb, &b->wb);
+	while (necalls < 2 && uv_run(&loop, UV_RUN_ONCE))
+		;
+	*b_early_ms = now_ms() - t0;
+	/* with an early answer b ran while a's fsync still ran; without, a's
+	 * fsync ran on the loop and a was answered first */
+	assert_int_equal(done_calls_at_early[1], early_answers ? 0 : 1);
+	while (norder < 2 && uv_run(&loop, UV_RUN_ONCE))
+		;
+	node_wbatch_close(wb);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+static void test_batch_runs_during_previous_fsync(void **state)
+{
+	(void)state;
+	item a, b;
+	uint64_t b_early_ms;
+	mur_error err;
+
+	ddl("t3_s0.db");
+	ddl("t3_s1.db");
+	assert_int_equal(stor_fwal_start(dir, NULL, NULL, &err), MUR_OK);
+	reset_counts();
+	item_init(&a, "t3_s0.db", 1, 1);
+	item_init(&b, "t3_s1.db", 2, 1);
+	stor_fwal_fault(SLOW_FSYNC_MS, 0);
+	run_two_groups(&a, &b, &b_early_ms);
+	stor_fwal_fault(0, 0);
+	assert_true(b_early_ms < SLOW_FSYNC_MS); /* the loop did not wait */
+	/* answered in the order they ran, each once its record was durable */
+	assert_int_equal(norder, 2);
+	assert_int_equal(order[0], 1);
+	assert_int_equal(order[1], 2);
+	assert_true(durable_at_done[0] >= 1);
+	assert_true(durable_at_done[1] >= 2);
+	assert_int_equal(eorder[0], 1);
+	assert_int_equal(eorder[1], 2);
+	for (int i = 0; i < 2; i++) {
+		item *it = i ? &b : &a;
+		if (it->res.failed)
+			fail_msg("item %d: %s", it->id, it->res.err.message);
+		exec_result_free(&it->res);
+	}
+
+	/* a failed fsync: both groups' items fail 58030 (neither is durable) */
+	reset_counts();
+	item_init(&a, "t3_s0.db", 3, 2);
+	item_init(&b, "t3_s1.db", 4, 2);
+	stor_fwal_fault(SLOW_FSYNC_MS, 1);
+	run_two_groups(&a, &b, &b_early_ms);
+	stor_fwal_fault(0, 0);
+	assert_int_equal(norder, 2);
+	assert_int_equal(order[0], 3);
+	assert_int_equal(order[1], 4);
+	assert_true(a.res.failed && b.res.failed);
+	assert_string_equal(a.res.err.sqlstate, "58030");
+	assert_string_equal(b.res.err.sqlstate, "58030");
+	exec_result_free(&a.res);
+	exec_result_free(&b.res);
+	stor_fwal_stop(dir);
+}
+
+/* A group that answered nothing early (APPLYs, markers, plain inserts)
+ * syncs on the loop thread: no pool job's thread wakeups. */
+static void test_batch_without_early_answers_syncs_on_the_loop(void **state)
+{
+	(void)state;
+	item a, b;
+	uint64_t b_early_ms;
+	mur_error err;
+
+	ddl("t4_s0.db");
+	ddl("t4_s1.db");
+	assert_int_equal(stor_fwal_start(dir, NULL, NULL, &err), MUR_OK);
+	reset_counts();
+	early_answers = 0;
+	item_init(&a, "t4_s0.db", 1, 1);
+	item_init(&b, "t4_s1.db", 2, 1);
+	stor_fwal_fault(SLOW_FSYNC_MS, 0);
+	run_two_groups(&a, &b, &b_early_ms);
+	stor_fwal_fault(0, 0);
+	early_answers = 1;
+	assert_true(b_early_ms >= SLOW_FSYNC_MS); /* the loop waited */
+	assert_int_equal(norder, 2);
+	assert_int_equal(order[0], 1);
+	assert_int_equal(order[1], 2);
+	assert_true(durable_at_done[1] >= 2);
+	assert_false(a.res.failed || b.res.failed);
+	exec_result_free(&a.res);
+	exec_result_free(&b.res);
+	stor_fwal_stop(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_write_refused_off_its_lsn),
 		cmocka_unit_test(test_locked_placement_keeps_its_order),
+		cmocka_unit_test(test_batch_runs_during_previous_fsync),
+		cmocka_unit_test(test_batch_without_early_answers_syncs_on_the_loop),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
