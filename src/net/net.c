@@ -186,8 +186,12 @@ void net_conn_close(net_conn *c, const char *reason)
 {
 	if (c->state == NC_CLOSING)
 		return;
-	if (c->state == NC_OPEN)
+	if (c->state == NC_OPEN) {
 		turn_flush_conn(c); /* as if each frame had been written when sent */
+		if (c->state == NC_CLOSING)
+			return; /* that write failed and closed c (a peer gone: read
+				 * reset, then write EPIPE): its handles are closing */
+	}
 	if (reason != c->reason)
 		snprintf(c->reason, sizeof c->reason, "%s", reason ? reason : "closed");
 	c->state = NC_CLOSING;
