@@ -62,8 +62,10 @@ static struct {
 	net_listener *lis;
 	int port;
 	int echo;
-	int echo_flush; /* net_flush_pending after each echo */
-	int echo_close; /* close the conn after each echo */
+	int echo_flush;     /* net_flush_pending after each echo */
+	int echo_close;     /* close the conn after each echo */
+	int echo_to;        /* 1 + index of the accepted conn echoes go to (0: the sender) */
+	net_conn *conns[4]; /* the first accepted conns */
 	frame_rec frames[MAX_FRAMES];
 	int nframes;
 	int accepted;
@@ -92,7 +94,9 @@ static void srv_frame(net_conn *c, uint8_t type, const char *p, size_t len)
 {
 	rec(T.frames, &T.nframes, type, p, len);
 	if (T.echo)
-		assert_int_equal(net_conn_send(c, type, p, len, NULL), MUR_OK);
+		assert_int_equal(net_conn_send(T.echo_to ? T.conns[T.echo_to - 1] : c, type, p, len,
+					       NULL),
+				 MUR_OK);
 	if (T.echo_flush) {
 		int before = nwrites;
 		net_flush_pending();
@@ -114,6 +118,8 @@ static const net_conn_cbs srv_cbs = {.on_frame = srv_frame,
 
 static void on_accept(net_listener *l, net_conn *c, void *arg)
 {
+	if (T.accepted < 4)
+		T.conns[T.accepted] = c;
 	T.accepted++;
 	net_conn_start(c, &srv_cbs, NULL);
 	if (T.read_timeout_ms)
@@ -393,6 +399,41 @@ static void test_turn_flush_and_close(void **state)
 	mur_buf_free(&b);
 }
 
+/* A frame gathered for a peer that reset its connection in the same loop
+ * turn: its read fails (ECONNRESET; libuv marks the stream not writable),
+ * the close flushes the gathered frame, that write fails at once (EPIPE)
+ * and closes the conn inside the close — once: the handles were closed
+ * twice (uv_close's assertion took the leader down when a follower was
+ * killed under writes) until net_conn_close looked again after its flush. */
+static void test_reset_peer_with_gathered_frames(void **state)
+{
+	mur_buf b;
+	struct linger lg = {.l_onoff = 1, .l_linger = 0};
+	int fa, fb;
+
+	mur_buf_init(&b);
+	put_frame(&b, NET_MSG_HEARTBEAT, "abc", 3);
+	T.echo = 1;
+	T.echo_to = 2; /* a's frames are sent to b */
+	fa = raw_connect();
+	run_until(&T.accepted, 1);
+	fb = raw_connect();
+	run_until(&T.accepted, 2);
+	assert_int_equal(write(fa, b.data, b.len), (ssize_t)b.len);
+	assert_int_equal(setsockopt(fb, SOL_SOCKET, SO_LINGER, &lg, sizeof lg), 0);
+	close(fb); /* RST, ready after a's frame */
+	usleep(50000);
+	run_until(&T.closed, 1);
+	for (int i = 0; i < 20; i++)
+		uv_run(&T.loop, UV_RUN_NOWAIT); /* the close callbacks, once each */
+	assert_int_equal(T.closed, 1);
+	assert_int_equal(T.nframes, 1);
+	close(fa);
+	run_until(&T.closed, 2);
+	T.echo_to = 0;
+	mur_buf_free(&b);
+}
+
 static void test_split_across_reads(void **state)
 {
 	mur_buf b;
@@ -664,6 +705,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cork_gathers_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_turn_gathers_echoes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_turn_flush_and_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reset_peer_with_gathered_frames, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_split_across_reads, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_many_frames_one_write, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_oversized_frame, setup, teardown),
