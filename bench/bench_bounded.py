@@ -14,8 +14,8 @@ which copies served 40 bounded reads (EXPLAIN ANALYZE).
 
 Target (issue 17): bounded point reads under write load on a delayed shard
 at most 0.5x strong's p50.  On 3 copies at majority, a delayed replica
-slows no read (writes commit on the other two; only the next write on the
-shard waits for its answer); a delayed primary slows every strong read
+slows no read (writes commit on the other two; the shard's next write
+waits for its answer only with 8 entries in flight); a delayed primary slows every strong read
 (they read the primary, behind its writes) and no bounded one.
 
     MURPHY_BIN=build/murphy bench/bench_bounded.py [--seconds 3] [--delay 100]
