@@ -420,8 +420,8 @@ static void write_line(lead_run *parent, const lead_run *child)
 		     (unsigned long long)child->changes, child->changes == 1 ? "" : "s",
 		     parent->itx || block ? "prepared" : "decided",
 		     insert ? "1 round (the rows go to every copy at once)"
-			    : "2 rounds (the primary runs it, then the replicas apply its "
-			      "changes)",
+			    : "2 rounds (the primary runs it; the replicas apply its "
+			      "changes while the primary's fsync runs)",
 		     ms);
 }
 
