@@ -79,12 +79,15 @@ _NETNS_PROBED = []  # [None] once a namespace was made and used, [reason] when n
 
 
 def _in_chroot():
-    """Is / not init's root (a chroot)?  Unknown (no /proc access) counts as no."""
+    """Is / not a mount point for this process (a chroot into a directory,
+    as make check-fresh's)?  `ip netns add` then fails at `mount
+    --make-rslave /`, after it mounted /run/netns.  Unknown (no
+    /proc/self/mountinfo) counts as no."""
     try:
-        a, b = os.stat("/"), os.stat("/proc/1/root")
+        with open("/proc/self/mountinfo") as f:
+            return not any(line.split()[4] == "/" for line in f if len(line.split()) > 4)
     except OSError:
         return False
-    return (a.st_dev, a.st_ino) != (b.st_dev, b.st_ino)
 
 
 def _netns_unusable():
