@@ -13,10 +13,12 @@
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 import psycopg2
 import pytest
@@ -74,6 +76,22 @@ class Cluster:
                 return int(f.read().strip())
         except (OSError, ValueError):
             return None
+
+    def kill9(self, name, timeout=10):
+        """kill -9 node name (leader, f1, ...) and wait until it is gone (or
+        a zombie): a start right after must not find it still running."""
+        pid = self.pid(name)
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with open("/proc/%d/stat" % pid) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] in "ZX":
+                        return
+            except OSError:
+                return
+            time.sleep(0.01)
+        raise AssertionError("%s (pid %d) still running %d s after kill -9" % (name, pid, timeout))
 
     def dsn(self, user="murphy", dbname="murphy"):
         return "host=127.0.0.1 port=%d user=%s dbname=%s connect_timeout=10" % (

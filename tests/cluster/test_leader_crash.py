@@ -49,15 +49,7 @@ def primary_of(conn, table):
 
 
 def kill_leader(cluster):
-    os.kill(cluster.pid("leader"), 9)
-    for _ in range(100):
-        try:
-            os.kill(cluster.pid("leader") or 0, 0)
-        except (ProcessLookupError, TypeError):
-            break
-        if cluster.pid("leader") is None:
-            break
-        time.sleep(0.02)
+    cluster.kill9("leader")
 
 
 def wait_current(cluster, table, copies, timeout=30):

@@ -344,8 +344,7 @@ def test_leader_restart_keeps_reference_tables(fc):
     conn = fc.connect()
     query, want = small_tables(conn, "r_nat", "r_ev")
     conn.close()
-    os.kill(fc.pid("leader"), signal.SIGKILL)
-    time.sleep(0.3)
+    fc.kill9("leader")
     fc.start()
     conn = fc.connect()
     assert fetch_retry(conn, query) == want

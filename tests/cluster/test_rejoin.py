@@ -48,14 +48,6 @@ def wait_for(pred, timeout_s, what):
     raise AssertionError("timed out waiting for " + what)
 
 
-def kill9(c, node):
-    pid = c.pid(node)
-    os.kill(pid, 9)
-    wait_for(lambda: not os.path.exists("/proc/%d" % pid) or
-             open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()[0] in "ZX",
-             10, node + " to die")
-
-
 def insert_rows(cur, first, n=60):
     cur.execute("INSERT INTO t VALUES " + ", ".join("(%d, 'v')" % i for i in range(first, first + n)))
     assert cur.rowcount == n
@@ -90,7 +82,7 @@ def test_leader_killed_then_restarted_gets_followers_back(fresh):
         insert_rows(cur, 0)
     conn.close()
 
-    kill9(c, "leader")
+    c.kill9("leader")
     # the followers' reconnect delay reaches its cap (~3 s after the kill) ...
     wait_for(lambda: log_count(c, "f1", RETRY_CAPPED) >= 1, 15, "f1's retry delay to reach 2 s")
     # ... then start right after one of f1's tries: its next one comes ~2 s
@@ -145,7 +137,7 @@ def test_write_right_after_follower_restart(fresh):
     next_id = 100
     for rnd in range(3):
         node = "f%d" % (rnd + 1)
-        kill9(c, node)
+        c.kill9(node)
         conn = c.connect()
         with conn.cursor() as cur:
             wait_for(lambda: node_state(c, node) != "alive", 10, node + " to be seen gone")
@@ -177,7 +169,7 @@ def test_ready_view(fresh):
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 6, replicas = 2)")
     conn.close()
-    kill9(c, "f2")
+    c.kill9("f2")
     wait_for(lambda: ready_row(c)[0] is False, 10, "murphy.ready to show the lost copies")
     ready, followers, waiting, reason = ready_row(c)
     assert followers == c.followers - 1 and 0 < waiting < 6, (followers, waiting)

@@ -85,11 +85,7 @@ def test_stop_is_idempotent(cluster):
 def test_kill_9_then_start(cluster):
     """A node that died without cleaning up (stale pid file) is restarted."""
     pid = cluster.pid("f2")
-    os.kill(pid, 9)
-    for _ in range(50):
-        if not alive(pid):
-            break
-        time.sleep(0.1)
+    cluster.kill9("f2")
     cluster.start()
     assert cluster.pid("f2") != pid
     assert checksum(cluster)[0] == 1001

@@ -21,7 +21,6 @@ same rows.  The same data is in PostgreSQL.
 """
 import glob
 import os
-import signal
 import sqlite3
 import struct
 import time
@@ -335,8 +334,7 @@ def test_prepared_statement_follows_the_setting(db, cluster):
 def test_stats_survive_leader_kill(db, cluster):
     before = {t: stats(db.m, t) for t in ("items", "items_ref")}
     assert before["items"] and before["items_ref"]
-    os.kill(cluster.pid("leader"), signal.SIGKILL)
-    time.sleep(0.3)
+    cluster.kill9("leader")
     cluster.start()
     conn = cluster.connect()
     try:

@@ -283,22 +283,28 @@ def test_txid_current_names_the_block(cluster):
 
 # ---- locks and waits
 
-def test_read_then_write_with_for_update_loses_no_update(cluster):
-    conn = make_table(cluster, "ctr")
+def count_up_concurrently(cluster, table, read_sql, per_thread, isolation=None, threads=8):
+    """threads clients each add 1 to table's row 1 per_thread times by
+    read-then-write (read_sql, then an UPDATE of the value read), retrying
+    what murphy asks to retry; returns the final value (threads *
+    per_thread when no update was lost)."""
+    conn = make_table(cluster, table)
     with conn.cursor() as cur:
-        cur.execute("INSERT INTO ctr VALUES (1, 0)")
-    per_thread, errors = 25, []
+        cur.execute("INSERT INTO %s VALUES (1, 0)" % table)
+    errors = []
 
     def bump():
         c = cluster.connect(autocommit=False)
+        if isolation:
+            c.set_session(isolation_level=isolation)
         try:
             done = 0
             while done < per_thread:
                 try:
                     with c.cursor() as cur:
-                        cur.execute("SELECT v FROM ctr WHERE id = 1 FOR UPDATE")
+                        cur.execute(read_sql)
                         v = cur.fetchone()[0]
-                        cur.execute("UPDATE ctr SET v = %s WHERE id = 1", (v + 1,))
+                        cur.execute("UPDATE %s SET v = %%s WHERE id = 1" % table, (v + 1,))
                     c.commit()
                     done += 1
                 except psycopg2.Error as e:
@@ -310,14 +316,20 @@ def test_read_then_write_with_for_update_loses_no_update(cluster):
         finally:
             c.close()
 
-    threads = [threading.Thread(target=bump) for _ in range(8)]
-    for t in threads:
+    workers = [threading.Thread(target=bump) for _ in range(threads)]
+    for t in workers:
         t.start()
-    for t in threads:
+    for t in workers:
         t.join(120)
     assert not errors, errors[:3]
-    assert scalar(conn, "SELECT v FROM ctr WHERE id = 1") == 8 * per_thread
+    final = scalar(conn, "SELECT v FROM %s WHERE id = 1" % table)
     conn.close()
+    return final
+
+
+def test_read_then_write_with_for_update_loses_no_update(cluster):
+    final = count_up_concurrently(cluster, "ctr", "SELECT v FROM ctr WHERE id = 1 FOR UPDATE", 25)
+    assert final == 8 * 25
 
 
 def two_shard_ids(conn, table):
@@ -397,41 +409,9 @@ def test_lock_timeout_gives_55P03(cluster):
 
 
 def test_serializable_read_then_write_loses_no_update(cluster):
-    conn = make_table(cluster, "sctr")
-    with conn.cursor() as cur:
-        cur.execute("INSERT INTO sctr VALUES (1, 0)")
-    per_thread, errors = 15, []
-
-    def bump():
-        c = cluster.connect(autocommit=False)
-        c.set_session(isolation_level="SERIALIZABLE")
-        try:
-            done = 0
-            while done < per_thread:
-                try:
-                    with c.cursor() as cur:
-                        cur.execute("SELECT v FROM sctr WHERE id = 1")
-                        v = cur.fetchone()[0]
-                        cur.execute("UPDATE sctr SET v = %s WHERE id = 1", (v + 1,))
-                    c.commit()
-                    done += 1
-                except psycopg2.Error as e:
-                    c.rollback()
-                    if e.pgcode not in RETRYABLE:
-                        raise
-        except Exception as e:  # noqa: BLE001
-            errors.append(repr(e))
-        finally:
-            c.close()
-
-    threads = [threading.Thread(target=bump) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    assert not errors, errors[:3]
-    assert scalar(conn, "SELECT v FROM sctr WHERE id = 1") == 8 * per_thread
-    conn.close()
+    final = count_up_concurrently(cluster, "sctr", "SELECT v FROM sctr WHERE id = 1", 15,
+                                  isolation="SERIALIZABLE")
+    assert final == 8 * 15
 
 
 def on_call_after_two_doctors(cluster, conn, a_id, b_id, isolation):

@@ -12,7 +12,6 @@ test_txn_atomic.py does) and creates the name again.  Another session
 does not see the new table before the COMMIT (42P01), so it cannot write
 it.  DROP TABLE in a block is deferred to its COMMIT.
 """
-import os
 import sqlite3
 import time
 
@@ -335,13 +334,7 @@ def test_leader_killed_mid_block_leaves_no_table(crashc):
     with blk.cursor() as cur:
         create(cur, "d_crash", "d_crash_v")
     assert files_of(crashc, "d_crash")
-    os.kill(crashc.pid("leader"), 9)
-    for _ in range(100):
-        try:
-            os.kill(crashc.pid("leader"), 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
+    crashc.kill9("leader")
     try:
         blk.close()
     except psycopg2.Error:
@@ -358,13 +351,7 @@ def test_leader_killed_mid_block_keeps_a_table_the_block_dropped(crashc):
     blk = crashc.connect(autocommit=False)
     with blk.cursor() as cur:
         cur.execute("DROP TABLE d_kept")
-    os.kill(crashc.pid("leader"), 9)
-    for _ in range(100):
-        try:
-            os.kill(crashc.pid("leader"), 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.05)
+    crashc.kill9("leader")
     try:
         blk.close()
     except psycopg2.Error:
