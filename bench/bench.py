@@ -161,8 +161,7 @@ def postgres_server():
     """A throwaway PostgreSQL: yields (autocommit connection, server)."""
     server = PgServer().start()
     try:
-        conn = psycopg2.connect(server.dsn())
-        conn.autocommit = True
+        conn = server.connect()
         yield conn, server
         conn.close()
     finally:

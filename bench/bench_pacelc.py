@@ -416,10 +416,7 @@ def bench_murphy(args, tmp):
 def bench_pg(args):
     server = PgServer().start()
     try:
-        def connect():
-            c = psycopg2.connect(server.dsn())
-            c.autocommit = True
-            return c
+        connect = server.connect
         c = connect()
         with c.cursor() as cur:
             cur.execute("CREATE TABLE kv (id bigint PRIMARY KEY, v text)")

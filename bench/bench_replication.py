@@ -203,10 +203,7 @@ def on_pg(body):
     """Start a scratch PostgreSQL (synchronous_commit on), create the table, run body(connect)."""
     server = PgServer().start()
     try:
-        def connect():
-            c = psycopg2.connect(server.dsn())
-            c.autocommit = True
-            return c
+        connect = server.connect
         c = connect()
         with c.cursor() as cur:
             cur.execute("SHOW synchronous_commit")

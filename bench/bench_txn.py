@@ -39,8 +39,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests", "cluster"))
 
-import psycopg2  # noqa: E402
-
 from bench_replication import Local, log  # noqa: E402
 from pgserver import PgServer  # noqa: E402
 
@@ -175,10 +173,7 @@ def on_murphy(args, tmp, name, body):
 def on_pg(body):
     server = PgServer().start()
     try:
-        def connect():
-            c = psycopg2.connect(server.dsn())
-            c.autocommit = True
-            return c
+        connect = server.connect
         c = connect()
         assert q1(c, "SHOW synchronous_commit")[0] == "on"
         c.close()

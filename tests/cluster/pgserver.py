@@ -13,6 +13,8 @@ import socket
 import subprocess
 import tempfile
 
+import psycopg2
+
 PG_BIN = "/usr/lib/postgresql/15/bin"
 
 
@@ -93,6 +95,12 @@ class PgServer:
 
     def dsn(self, dbname="postgres"):
         return "host=127.0.0.1 port=%d user=postgres dbname=%s" % (self.port, dbname)
+
+    def connect(self, autocommit=True):
+        """A psycopg2 connection to this server (autocommit unless told)."""
+        conn = psycopg2.connect(self.dsn())
+        conn.autocommit = autocommit
+        return conn
 
     def log(self):
         try:
