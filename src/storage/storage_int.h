@@ -145,4 +145,14 @@ int stor_log_schema(sqlite3 *db);
  * transaction and carries no changeset (else 08P01, replog.c). */
 int stor_entry_check(const stor_entry *e, mur_error *err);
 
+/* SQL functions (sqlfn.c, sqlfn_text.c) */
+
+/* Fail the call with "SQLSTATE:<state>:<message>" (errmap.c reads it). */
+void stor_fn_fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* 1 when one of the argc arguments is NULL (a strict function answers NULL). */
+int stor_fn_any_null(int argc, sqlite3_value **v);
+/* Register the text functions of sqlfn_text.c on db; an SQLite code. */
+int stor_register_text_functions(sqlite3 *db);
+
 #endif
