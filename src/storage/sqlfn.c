@@ -12,7 +12,7 @@
  *   mur_like, mur_ilike          LIKE is case-sensitive; '\' escapes
  *   mur_greatest, mur_least      ignore NULLs like PostgreSQL
  *   text functions (substr, lpad, md5, ...)  sqlfn_text.c
- *   mur_abs, mur_round, mur_rint, mur_ceil, mur_floor, mur_trunc, mur_power, mur_sqrt
+ *   math functions (abs, round, ln, ...)     sqlfn_math.c
  *   mur_now, mur_current_date    UTC, canonical timestamp text
  *   mur_date_trunc, mur_extract, mur_date_add, mur_date_diff
  *   mur_random, mur_avg
@@ -60,8 +60,6 @@ int stor_fn_any_null(int argc, sqlite3_value **v)
 	return 0;
 }
 
-static int is_int(sqlite3_value *v) { return sqlite3_value_numeric_type(v) == SQLITE_INTEGER; }
-
 /* ---- arithmetic ---- */
 
 /* A number on its way through a fold of mur_div/mur_fdiv/mur_mod: the
@@ -78,7 +76,7 @@ static fold_num fold_num_of(sqlite3_value *v)
 	fold_num n = {SQLITE_NULL, 0, 0};
 	if (sqlite3_value_type(v) == SQLITE_NULL)
 		return n;
-	if (is_int(v)) {
+	if (stor_fn_is_int(v)) {
 		n.kind = SQLITE_INTEGER;
 		n.i = sqlite3_value_int64(v);
 	} else {
@@ -181,93 +179,6 @@ static void fn_avg(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (stor_fn_any_null(argc, v) || sqlite3_value_int64(v[1]) == 0)
 		return;
 	sqlite3_result_double(cx, sqlite3_value_double(v[0]) / (double)sqlite3_value_int64(v[1]));
-}
-
-static void fn_abs(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	if (stor_fn_any_null(argc, v))
-		return;
-	if (is_int(v[0])) {
-		int64_t a = sqlite3_value_int64(v[0]);
-		if (a == INT64_MIN)
-			return stor_fn_fail(cx, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE,
-					    "bigint out of range");
-		sqlite3_result_int64(cx, a < 0 ? -a : a);
-		return;
-	}
-	sqlite3_result_double(cx, fabs(sqlite3_value_double(v[0])));
-}
-
-/* x * 10^d rounded with `how`, robust against binary fractions like 2.675
- * (printed to 15 significant digits first, as PostgreSQL's numeric would
- * hold the decimal literal). */
-static double scaled(double x, int d, double (*how)(double))
-{
-	double p = pow(10.0, d), y;
-	char tmp[64];
-	snprintf(tmp, sizeof tmp, "%.15g", x * p);
-	sscanf(tmp, "%lf", &y);
-	return how(y) / p;
-}
-
-static void round_like(sqlite3_context *cx, int argc, sqlite3_value **v, double (*how)(double))
-{
-	if (stor_fn_any_null(argc, v))
-		return;
-	if (argc == 1) {
-		sqlite3_result_double(cx, how(sqlite3_value_double(v[0])));
-		return;
-	}
-	sqlite3_result_double(cx, scaled(sqlite3_value_double(v[0]), sqlite3_value_int(v[1]), how));
-}
-
-static void fn_round(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	round_like(cx, argc, v, round);
-}
-static void fn_rint(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	round_like(cx, argc, v, rint);
-}
-static void fn_ceil(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	round_like(cx, argc, v, ceil);
-}
-static void fn_floor(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	round_like(cx, argc, v, floor);
-}
-static void fn_trunc(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	round_like(cx, argc, v, trunc);
-}
-
-static void fn_power(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	double a, b;
-	if (stor_fn_any_null(argc, v))
-		return;
-	a = sqlite3_value_double(v[0]);
-	b = sqlite3_value_double(v[1]);
-	if (a == 0 && b < 0)
-		return stor_fn_fail(cx, "2201F", "zero raised to a negative power is undefined");
-	if (a < 0 && floor(b) != b)
-		return stor_fn_fail(cx, "2201F",
-				    "a negative number raised to a non-integer power yields a "
-				    "complex "
-				    "result");
-	sqlite3_result_double(cx, pow(a, b));
-}
-
-static void fn_sqrt(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	double a;
-	if (stor_fn_any_null(argc, v))
-		return;
-	a = sqlite3_value_double(v[0]);
-	if (a < 0)
-		return stor_fn_fail(cx, "2201F", "cannot take square root of a negative number");
-	sqlite3_result_double(cx, sqrt(a));
 }
 
 static void fn_random(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -751,28 +662,11 @@ static void sketch_final(sqlite3_context *cx)
 
 /* ---- registration ---- */
 
-typedef void (*sqlfn_impl)(sqlite3_context *, int, sqlite3_value **);
-
-static const struct {
-	const char *name;
-	int nargs; /* -1 variadic */
-	int deterministic;
-	sqlfn_impl fn;
-} sqlfns[] = {
+static const stor_fn_def sqlfns[] = {
 	{"mur_div", -1, 1, fn_div},
 	{"mur_fdiv", -1, 1, fn_fdiv},
 	{"mur_mod", -1, 1, fn_mod},
 	{"mur_avg", 2, 1, fn_avg},
-	{"mur_abs", 1, 1, fn_abs},
-	{"mur_round", 1, 1, fn_round},
-	{"mur_round", 2, 1, fn_round},
-	{"mur_rint", 1, 1, fn_rint},
-	{"mur_ceil", 1, 1, fn_ceil},
-	{"mur_floor", 1, 1, fn_floor},
-	{"mur_trunc", 1, 1, fn_trunc},
-	{"mur_trunc", 2, 1, fn_trunc},
-	{"mur_power", 2, 1, fn_power},
-	{"mur_sqrt", 1, 1, fn_sqrt},
 	{"mur_random", 0, 0, fn_random},
 	{"mur_cast", 3, 1, fn_cast},
 	{"mur_like", 2, 1, fn_like},
@@ -789,18 +683,27 @@ static const struct {
 	{"mur_date_diff", 2, 1, fn_date_diff},
 };
 
-int stor_register_functions(sqlite3 *db)
+int stor_fn_register(sqlite3 *db, const stor_fn_def *defs, size_t n)
 {
-	for (size_t i = 0; i < sizeof sqlfns / sizeof sqlfns[0]; i++) {
+	for (size_t i = 0; i < n; i++) {
 		int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS |
-			    (sqlfns[i].deterministic ? SQLITE_DETERMINISTIC : 0);
-		int rc = sqlite3_create_function_v2(db, sqlfns[i].name, sqlfns[i].nargs, flags,
-						    NULL, sqlfns[i].fn, NULL, NULL, NULL);
+			    (defs[i].deterministic ? SQLITE_DETERMINISTIC : 0);
+		int rc = sqlite3_create_function_v2(db, defs[i].name, defs[i].nargs, flags, NULL,
+						    defs[i].fn, NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
 			return rc;
 	}
+	return SQLITE_OK;
+}
+
+int stor_register_functions(sqlite3 *db)
+{
 	int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC;
-	int rc = stor_register_text_functions(db);
+	int rc = stor_fn_register(db, sqlfns, sizeof sqlfns / sizeof sqlfns[0]);
+	if (rc == SQLITE_OK)
+		rc = stor_register_text_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_register_math_functions(db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL,
 						NULL, approx_step, approx_final, NULL);

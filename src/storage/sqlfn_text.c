@@ -503,44 +503,31 @@ static void fn_bool_out(sqlite3_context *cx, int argc, sqlite3_value **v)
 	sqlite3_result_text(cx, sqlite3_value_int64(v[0]) ? "t" : "f", 1, SQLITE_STATIC);
 }
 
-typedef void (*text_fn)(sqlite3_context *, int, sqlite3_value **);
-
-static const struct {
-	const char *name;
-	int nargs; /* -1 variadic */
-	text_fn fn;
-} text_fns[] = {
-	{"mur_substr", 2, fn_substr},
-	{"mur_substr", 3, fn_substr},
-	{"mur_left", 2, fn_left},
-	{"mur_right", 2, fn_right},
-	{"mur_concat", -1, fn_concat},
-	{"mur_concat_ws", -1, fn_concat_ws},
-	{"mur_lpad", 2, fn_lpad},
-	{"mur_lpad", 3, fn_lpad},
-	{"mur_rpad", 2, fn_rpad},
-	{"mur_rpad", 3, fn_rpad},
-	{"mur_split_part", 3, fn_split_part},
-	{"mur_repeat", 2, fn_repeat},
-	{"mur_reverse", 1, fn_reverse},
-	{"mur_initcap", 1, fn_initcap},
-	{"mur_translate", 3, fn_translate},
-	{"mur_starts_with", 2, fn_starts_with},
-	{"mur_md5", 1, fn_md5},
-	{"mur_chr", 1, fn_chr},
-	{"mur_ascii", 1, fn_ascii},
-	{"mur_octet_length", 1, fn_octet_length},
-	{"mur_bool_out", 1, fn_bool_out},
+static const stor_fn_def text_fns[] = {
+	{"mur_substr", 2, 1, fn_substr},
+	{"mur_substr", 3, 1, fn_substr},
+	{"mur_left", 2, 1, fn_left},
+	{"mur_right", 2, 1, fn_right},
+	{"mur_concat", -1, 1, fn_concat},
+	{"mur_concat_ws", -1, 1, fn_concat_ws},
+	{"mur_lpad", 2, 1, fn_lpad},
+	{"mur_lpad", 3, 1, fn_lpad},
+	{"mur_rpad", 2, 1, fn_rpad},
+	{"mur_rpad", 3, 1, fn_rpad},
+	{"mur_split_part", 3, 1, fn_split_part},
+	{"mur_repeat", 2, 1, fn_repeat},
+	{"mur_reverse", 1, 1, fn_reverse},
+	{"mur_initcap", 1, 1, fn_initcap},
+	{"mur_translate", 3, 1, fn_translate},
+	{"mur_starts_with", 2, 1, fn_starts_with},
+	{"mur_md5", 1, 1, fn_md5},
+	{"mur_chr", 1, 1, fn_chr},
+	{"mur_ascii", 1, 1, fn_ascii},
+	{"mur_octet_length", 1, 1, fn_octet_length},
+	{"mur_bool_out", 1, 1, fn_bool_out},
 };
 
 int stor_register_text_functions(sqlite3 *db)
 {
-	int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC;
-	for (size_t i = 0; i < sizeof text_fns / sizeof text_fns[0]; i++) {
-		int rc = sqlite3_create_function_v2(db, text_fns[i].name, text_fns[i].nargs, flags,
-						    NULL, text_fns[i].fn, NULL, NULL, NULL);
-		if (rc != SQLITE_OK)
-			return rc;
-	}
-	return SQLITE_OK;
+	return stor_fn_register(db, text_fns, sizeof text_fns / sizeof text_fns[0]);
 }

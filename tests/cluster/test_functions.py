@@ -1,4 +1,4 @@
-"""PostgreSQL's text functions (issue 19), each checked against a real
+"""PostgreSQL's text and math functions (issue 19), each checked against a real
 PostgreSQL on the same rows: on the followers (in a scan, a WHERE, a GROUP
 BY) and on the leader (over constants).  The rows hold what breaks text
 functions: NULLs, '', multi-byte UTF-8 (2-, 3- and 4-byte characters),
@@ -83,3 +83,45 @@ def test_md5_of_many_lengths(db):
     """Every length from 0 to 130 bytes (one and two padding blocks)."""
     for n in range(0, 131, 7):
         db.both("SELECT md5(repeat('q', %d)), md5(repeat('\u00e9', %d))" % (n, n))
+
+
+NUMS = [(1, 2, 2.5, 10.25), (2, -3, -0.5, -7.125), (3, 0, 0.0, 0), (4, None, None, None),
+        (5, 1000, 1e-3, 123456.789), (6, 1, 1.0, 1)]
+
+
+@pytest.fixture(scope="module")
+def nums(db):
+    db.exec_both("DROP TABLE IF EXISTS nums")
+    db.exec_both("CREATE TABLE nums (id int PRIMARY KEY, i int, f float8, n numeric)")
+    for row in NUMS:
+        db.exec_both("INSERT INTO nums VALUES (%s, %s, %s, %s)", row)
+    return db
+
+
+MATH = [
+    "SELECT id, sign(i), sign(f), sign(n), abs(n), cbrt(f), cbrt(i) FROM nums",
+    "SELECT id, exp(i), exp(f), exp(n) FROM nums WHERE id <> 5",
+    "SELECT id, ln(i), ln(f), ln(n), log(i), log10(f), log(n), log(2, n) FROM nums WHERE i > 0",
+    "SELECT id, degrees(f), radians(i), radians(n) FROM nums",
+    "SELECT pi(), degrees(pi()), ln(2.0), log(2, 1024), exp(1), sign(-0.0), log10(1000)",
+    "SELECT id FROM nums WHERE ln(n) > 2 ORDER BY id",
+]
+
+
+@pytest.mark.parametrize("sql", MATH)
+def test_math_function(nums, sql):
+    nums.both(sql)
+
+
+@pytest.mark.parametrize("sql, sqlstate", [
+    ("SELECT ln(0)", "2201E"),
+    ("SELECT ln(-1.5)", "2201E"),
+    ("SELECT log(f) FROM nums WHERE id = 3", "2201E"),
+    ("SELECT log10(i) FROM nums WHERE id = 2", "2201E"),
+    ("SELECT log(1, 10)", "22012"),
+    ("SELECT exp(1000.0::float8)", "22003"),
+    ("SELECT pi(1)", "42883"),
+    ("SELECT ln('x'::text)", "42883"),
+])
+def test_math_function_error(nums, sql, sqlstate):
+    nums.both_error(sql, sqlstate)
