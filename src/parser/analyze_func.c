@@ -27,7 +27,7 @@
 	"type casts."
 
 /* Argument kinds: S text, N any numeric, I integer, T timestamp-ish (date
- * promoted to timestamp), A anything (converted to text for concat). */
+ * promoted to timestamp), A anything (converted to text as its output function writes it: concat). */
 /* Result rules: */
 enum {
 	R_TEXT = 1,
@@ -40,6 +40,7 @@ enum {
 	R_NUMERIC,
 	R_TSTZ,
 	R_DATE,
+	R_BOOL,
 };
 
 typedef struct fn_def {
@@ -66,6 +67,19 @@ static const fn_def fn_defs[] = {
 	{"position", 2, 2, "SS", R_INT4, "instr"},
 	{"strpos", 2, 2, "SS", R_INT4, "instr"},
 	{"left", 2, 2, "SI", R_TEXT, "mur_left"},
+	{"concat_ws", 2, SQL_ARGS_MAX, "SA", R_TEXT, "mur_concat_ws"},
+	{"lpad", 2, 3, "SIS", R_TEXT, "mur_lpad"},
+	{"rpad", 2, 3, "SIS", R_TEXT, "mur_rpad"},
+	{"split_part", 3, 3, "SSI", R_TEXT, "mur_split_part"},
+	{"repeat", 2, 2, "SI", R_TEXT, "mur_repeat"},
+	{"reverse", 1, 1, "S", R_TEXT, "mur_reverse"},
+	{"initcap", 1, 1, "S", R_TEXT, "mur_initcap"},
+	{"translate", 3, 3, "SSS", R_TEXT, "mur_translate"},
+	{"starts_with", 2, 2, "SS", R_BOOL, "mur_starts_with"},
+	{"md5", 1, 1, "S", R_TEXT, "mur_md5"},
+	{"chr", 1, 1, "I", R_TEXT, "mur_chr"},
+	{"ascii", 1, 1, "S", R_INT4, "mur_ascii"},
+	{"octet_length", 1, 1, "S", R_INT4, "mur_octet_length"},
 	{"right", 2, 2, "SI", R_TEXT, "mur_right"},
 	{"abs", 1, 1, "N", R_SAME, "mur_abs"},
 	{"round", 1, 1, "N", R_ROUND, "mur_round"},
@@ -78,6 +92,16 @@ static const fn_def fn_defs[] = {
 	{"power", 2, 2, "NN", R_NUMERIC_IF, "mur_power"},
 	{"pow", 2, 2, "NN", R_NUMERIC_IF, "mur_power"},
 	{"sqrt", 1, 1, "N", R_NUMERIC_IF, "mur_sqrt"},
+	{"cbrt", 1, 1, "N", R_FLOAT8, "mur_cbrt"},
+	{"exp", 1, 1, "N", R_ROUND, "mur_exp"},
+	{"ln", 1, 1, "N", R_ROUND, "mur_ln"},
+	{"log", 1, 1, "N", R_ROUND, "mur_log"},
+	{"log10", 1, 1, "N", R_ROUND, "mur_log"},
+	{"log", 2, 2, "NN", R_NUMERIC, "mur_log"},
+	{"sign", 1, 1, "N", R_ROUND, "mur_sign"},
+	{"degrees", 1, 1, "N", R_FLOAT8, "mur_degrees"},
+	{"radians", 1, 1, "N", R_FLOAT8, "mur_radians"},
+	{"pi", 0, 0, "", R_FLOAT8, "mur_pi"},
 	{"now", 0, 0, "", R_TSTZ, "mur_now"},
 	{"transaction_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"statement_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
@@ -129,7 +153,9 @@ static sql_expr *fit_arg(sql_ctx *c, sql_expr *a, char k)
 		if (t == MT_DATE)
 			return sql_make_cast(c, a, MT_TIMESTAMP, a->loc);
 		return (t == MT_TIMESTAMP || t == MT_TIMESTAMPTZ) ? a : NULL;
-	default: /* 'A' */
+	default:                  /* 'A': the value as its type's output function writes it */
+		if (t == MT_BOOL) /* 't'/'f', where a cast to text says 'true'/'false' */
+			return sql_make_call(c, "mur_bool_out", MT_TEXT, a->loc, 1, a);
 		return sql_make_cast(c, sql_resolve_unknown(c, a), MT_TEXT, a->loc);
 	}
 }
@@ -150,6 +176,8 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
 		return MT_TIMESTAMPTZ;
 	case R_DATE:
 		return MT_DATE;
+	case R_BOOL:
+		return MT_BOOL;
 	case R_SAME:
 		return args[0]->type;
 	case R_TS:

@@ -11,9 +11,8 @@
  *   mur_cast(x, from, to)        PostgreSQL casts through value.c's text I/O
  *   mur_like, mur_ilike          LIKE is case-sensitive; '\' escapes
  *   mur_greatest, mur_least      ignore NULLs like PostgreSQL
- *   mur_concat                   concat(): NULLs are skipped
- *   mur_substr, mur_left, mur_right   character (UTF-8) positions, PostgreSQL edge cases
- *   mur_abs, mur_round, mur_rint, mur_ceil, mur_floor, mur_trunc, mur_power, mur_sqrt
+ *   text functions (substr, lpad, md5, ...)  sqlfn_text.c
+ *   math functions (abs, round, ln, ...)     sqlfn_math.c
  *   mur_now, mur_current_date    UTC, canonical timestamp text
  *   mur_date_trunc, mur_extract, mur_date_add, mur_date_diff
  *   mur_random, mur_avg
@@ -27,7 +26,7 @@
  * Errors use the message convention "SQLSTATE:<5 chars>:<message>";
  * stor_map_sqlite_error (errmap.c) turns the prefix back into a SQLSTATE.
  */
-#include "storage/storage.h"
+#include "storage/storage_int.h"
 
 #include "common/clock.h"
 #include "common/value.h"
@@ -42,10 +41,7 @@
 #include <strings.h>
 #include <time.h>
 
-static void fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
+void stor_fn_fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
 {
 	char msg[MUR_ERROR_MESSAGE_MAX + 16];
 	int n = snprintf(msg, sizeof msg, "SQLSTATE:%s:", state);
@@ -56,15 +52,13 @@ static void fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
 	sqlite3_result_error(cx, msg, -1);
 }
 
-static int any_null(int argc, sqlite3_value **v)
+int stor_fn_any_null(int argc, sqlite3_value **v)
 {
 	for (int i = 0; i < argc; i++)
 		if (sqlite3_value_type(v[i]) == SQLITE_NULL)
 			return 1;
 	return 0;
 }
-
-static int is_int(sqlite3_value *v) { return sqlite3_value_numeric_type(v) == SQLITE_INTEGER; }
 
 /* ---- arithmetic ---- */
 
@@ -82,7 +76,7 @@ static fold_num fold_num_of(sqlite3_value *v)
 	fold_num n = {SQLITE_NULL, 0, 0};
 	if (sqlite3_value_type(v) == SQLITE_NULL)
 		return n;
-	if (is_int(v)) {
+	if (stor_fn_is_int(v)) {
 		n.kind = SQLITE_INTEGER;
 		n.i = sqlite3_value_int64(v);
 	} else {
@@ -154,9 +148,10 @@ static void fold(sqlite3_context *cx, int argc, sqlite3_value **v, fold_step ste
 			return; /* NULL */
 		rc = step(&acc, b);
 		if (rc == FOLD_DIV_ZERO)
-			return fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
+			return stor_fn_fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
 		if (rc == FOLD_OUT_OF_RANGE)
-			return fail(cx, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE, "bigint out of range");
+			return stor_fn_fail(cx, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE,
+					    "bigint out of range");
 	}
 	if (acc.kind == SQLITE_INTEGER)
 		sqlite3_result_int64(cx, acc.i);
@@ -181,94 +176,9 @@ static void fn_mod(sqlite3_context *cx, int argc, sqlite3_value **v)
 
 static void fn_avg(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
-	if (any_null(argc, v) || sqlite3_value_int64(v[1]) == 0)
+	if (stor_fn_any_null(argc, v) || sqlite3_value_int64(v[1]) == 0)
 		return;
 	sqlite3_result_double(cx, sqlite3_value_double(v[0]) / (double)sqlite3_value_int64(v[1]));
-}
-
-static void fn_abs(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	if (any_null(argc, v))
-		return;
-	if (is_int(v[0])) {
-		int64_t a = sqlite3_value_int64(v[0]);
-		if (a == INT64_MIN)
-			return fail(cx, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE, "bigint out of range");
-		sqlite3_result_int64(cx, a < 0 ? -a : a);
-		return;
-	}
-	sqlite3_result_double(cx, fabs(sqlite3_value_double(v[0])));
-}
-
-/* x * 10^d rounded with `how`, robust against binary fractions like 2.675
- * (printed to 15 significant digits first, as PostgreSQL's numeric would
- * hold the decimal literal). */
-static double scaled(double x, int d, double (*how)(double))
-{
-	double p = pow(10.0, d), y;
-	char tmp[64];
-	snprintf(tmp, sizeof tmp, "%.15g", x * p);
-	sscanf(tmp, "%lf", &y);
-	return how(y) / p;
-}
-
-static void round_like(sqlite3_context *cx, int argc, sqlite3_value **v, double (*how)(double))
-{
-	if (any_null(argc, v))
-		return;
-	if (argc == 1) {
-		sqlite3_result_double(cx, how(sqlite3_value_double(v[0])));
-		return;
-	}
-	sqlite3_result_double(cx, scaled(sqlite3_value_double(v[0]), sqlite3_value_int(v[1]), how));
-}
-
-static void fn_round(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	round_like(cx, argc, v, round);
-}
-static void fn_rint(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	round_like(cx, argc, v, rint);
-}
-static void fn_ceil(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	round_like(cx, argc, v, ceil);
-}
-static void fn_floor(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	round_like(cx, argc, v, floor);
-}
-static void fn_trunc(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	round_like(cx, argc, v, trunc);
-}
-
-static void fn_power(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	double a, b;
-	if (any_null(argc, v))
-		return;
-	a = sqlite3_value_double(v[0]);
-	b = sqlite3_value_double(v[1]);
-	if (a == 0 && b < 0)
-		return fail(cx, "2201F", "zero raised to a negative power is undefined");
-	if (a < 0 && floor(b) != b)
-		return fail(cx, "2201F",
-			    "a negative number raised to a non-integer power yields a complex "
-			    "result");
-	sqlite3_result_double(cx, pow(a, b));
-}
-
-static void fn_sqrt(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	double a;
-	if (any_null(argc, v))
-		return;
-	a = sqlite3_value_double(v[0]);
-	if (a < 0)
-		return fail(cx, "2201F", "cannot take square root of a negative number");
-	sqlite3_result_double(cx, sqrt(a));
 }
 
 static void fn_random(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -345,111 +255,11 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 			in.len = 10; /* timestamp → date */
 		if (mur_value_coerce(to, &in, &scratch, &out, &err) != MUR_OK) {
 			mur_buf_free(&scratch);
-			return fail(cx, err.sqlstate, "%s", err.message);
+			return stor_fn_fail(cx, err.sqlstate, "%s", err.message);
 		}
 	}
 	result_value(cx, &out);
 	mur_buf_free(&scratch);
-}
-
-/* ---- text ---- */
-
-static int utf8_len(const unsigned char *s, int n)
-{
-	int k = 0;
-	for (int i = 0; i < n; i++)
-		k += (s[i] & 0xC0) != 0x80;
-	return k;
-}
-
-/* Byte offset of character index ci (0-based) in s[0..n). */
-static int utf8_off(const unsigned char *s, int n, int64_t ci)
-{
-	int i = 0;
-	if (ci <= 0)
-		return 0;
-	for (int64_t k = 0; i < n; i++) {
-		if ((s[i] & 0xC0) != 0x80) {
-			if (k == ci)
-				return i;
-			k++;
-		}
-	}
-	return n;
-}
-
-static void result_chars(sqlite3_context *cx, const unsigned char *s, int n, int64_t from,
-			 int64_t to)
-{
-	int a = utf8_off(s, n, from), b = utf8_off(s, n, to);
-	sqlite3_result_text(cx, (const char *)s + a, b > a ? b - a : 0, SQLITE_TRANSIENT);
-}
-
-static void fn_substr(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	const unsigned char *s;
-	int n, nc;
-	int64_t start, end;
-	if (any_null(argc, v))
-		return;
-	s = sqlite3_value_text(v[0]);
-	n = sqlite3_value_bytes(v[0]);
-	nc = utf8_len(s, n);
-	start = sqlite3_value_int64(v[1]) - 1; /* 0-based, may be negative */
-	end = nc;
-	if (argc == 3) {
-		int64_t len = sqlite3_value_int64(v[2]);
-		if (len < 0)
-			return fail(cx, "22011", "negative substring length not allowed");
-		end = start + len < nc ? start + len : nc;
-	}
-	if (start < 0)
-		start = 0;
-	result_chars(cx, s, n, start, end < start ? start : end);
-}
-
-static void fn_left(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	const unsigned char *s;
-	int n, nc;
-	int64_t k;
-	if (any_null(argc, v))
-		return;
-	s = sqlite3_value_text(v[0]);
-	n = sqlite3_value_bytes(v[0]);
-	nc = utf8_len(s, n);
-	k = sqlite3_value_int64(v[1]);
-	result_chars(cx, s, n, 0, k >= 0 ? k : (nc + k > 0 ? nc + k : 0));
-}
-
-static void fn_right(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	const unsigned char *s;
-	int n, nc;
-	int64_t k;
-	if (any_null(argc, v))
-		return;
-	s = sqlite3_value_text(v[0]);
-	n = sqlite3_value_bytes(v[0]);
-	nc = utf8_len(s, n);
-	k = sqlite3_value_int64(v[1]);
-	result_chars(cx, s, n, k >= 0 ? (nc - k > 0 ? nc - k : 0) : (-k < nc ? -k : nc), nc);
-}
-
-static void fn_concat(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	mur_buf b;
-	mur_buf_init(&b);
-	for (int i = 0; i < argc; i++)
-		if (sqlite3_value_type(v[i]) != SQLITE_NULL)
-			mur_buf_put(&b, sqlite3_value_text(v[i]),
-				    (size_t)sqlite3_value_bytes(v[i]));
-	if (!mur_buf_ok(&b)) {
-		mur_buf_free(&b);
-		return sqlite3_result_error_nomem(cx);
-	}
-	sqlite3_result_text(cx, b.data ? b.data : "", (int)b.len, SQLITE_TRANSIENT);
-	mur_buf_free(&b);
 }
 
 /* PostgreSQL LIKE: % any string, _ one character, esc quotes the next
@@ -497,14 +307,14 @@ static void like_common(sqlite3_context *cx, int argc, sqlite3_value **v, int fo
 {
 	const unsigned char *s, *p;
 	int esc = '\\';
-	if (any_null(argc, v))
+	if (stor_fn_any_null(argc, v))
 		return;
 	s = sqlite3_value_text(v[0]);
 	p = sqlite3_value_text(v[1]);
 	if (argc == 3) {
 		const unsigned char *e = sqlite3_value_text(v[2]);
 		if (sqlite3_value_bytes(v[2]) > 1)
-			return fail(cx, "22025", "invalid escape string");
+			return stor_fn_fail(cx, "22025", "invalid escape string");
 		esc = sqlite3_value_bytes(v[2]) ? e[0] : -1;
 	}
 	sqlite3_result_int(cx, like_match(s, s + sqlite3_value_bytes(v[0]), p,
@@ -694,14 +504,17 @@ static void fn_date_trunc(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	char f[32];
 	tsparts t;
-	if (any_null(argc, v))
+	if (stor_fn_any_null(argc, v))
 		return;
 	lower_field(v[0], f, sizeof f);
 	if (parse_ts((const char *)sqlite3_value_text(v[1]), &t))
-		return fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid timestamp value");
+		return stor_fn_fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT,
+				    "invalid timestamp value");
 	if (trunc_parts(f, &t))
-		return fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
-			    "unit \"%s\" not recognized for type timestamp without time zone", f);
+		return stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
+				    "unit \"%s\" not recognized for type timestamp without time "
+				    "zone",
+				    f);
 	result_ts(cx, &t, 1);
 }
 
@@ -754,14 +567,17 @@ static void fn_extract(sqlite3_context *cx, int argc, sqlite3_value **v)
 	char f[32];
 	tsparts t;
 	double r;
-	if (any_null(argc, v))
+	if (stor_fn_any_null(argc, v))
 		return;
 	lower_field(v[0], f, sizeof f);
 	if (parse_ts((const char *)sqlite3_value_text(v[1]), &t))
-		return fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid timestamp value");
+		return stor_fn_fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT,
+				    "invalid timestamp value");
 	if (extract_part(f, &t, &r))
-		return fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
-			    "unit \"%s\" not recognized for type timestamp without time zone", f);
+		return stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
+				    "unit \"%s\" not recognized for type timestamp without time "
+				    "zone",
+				    f);
 	if (r == floor(r) && fabs(r) < 9e15)
 		sqlite3_result_int64(cx, (int64_t)r);
 	else
@@ -771,25 +587,25 @@ static void fn_extract(sqlite3_context *cx, int argc, sqlite3_value **v)
 static void fn_date_add(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	tsparts t;
-	if (any_null(argc, v))
+	if (stor_fn_any_null(argc, v))
 		return;
 	if (parse_ts((const char *)sqlite3_value_text(v[0]), &t))
-		return fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
+		return stor_fn_fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
 	mur_civil_from_days(mur_days_from_civil(t.y, t.mo, t.d) + sqlite3_value_int64(v[1]), &t.y,
 			    &t.mo, &t.d);
 	if (t.y < 1 || t.y > 9999)
-		return fail(cx, SQLSTATE_DATETIME_FIELD_OVERFLOW, "date out of range");
+		return stor_fn_fail(cx, SQLSTATE_DATETIME_FIELD_OVERFLOW, "date out of range");
 	result_ts(cx, &t, 0);
 }
 
 static void fn_date_diff(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	tsparts a, b;
-	if (any_null(argc, v))
+	if (stor_fn_any_null(argc, v))
 		return;
 	if (parse_ts((const char *)sqlite3_value_text(v[0]), &a) ||
 	    parse_ts((const char *)sqlite3_value_text(v[1]), &b))
-		return fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
+		return stor_fn_fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
 	sqlite3_result_int64(cx, mur_days_from_civil(a.y, a.mo, a.d) -
 					 mur_days_from_civil(b.y, b.mo, b.d));
 }
@@ -846,35 +662,13 @@ static void sketch_final(sqlite3_context *cx)
 
 /* ---- registration ---- */
 
-typedef void (*sqlfn_impl)(sqlite3_context *, int, sqlite3_value **);
-
-static const struct {
-	const char *name;
-	int nargs; /* -1 variadic */
-	int deterministic;
-	sqlfn_impl fn;
-} sqlfns[] = {
+static const stor_fn_def sqlfns[] = {
 	{"mur_div", -1, 1, fn_div},
 	{"mur_fdiv", -1, 1, fn_fdiv},
 	{"mur_mod", -1, 1, fn_mod},
 	{"mur_avg", 2, 1, fn_avg},
-	{"mur_abs", 1, 1, fn_abs},
-	{"mur_round", 1, 1, fn_round},
-	{"mur_round", 2, 1, fn_round},
-	{"mur_rint", 1, 1, fn_rint},
-	{"mur_ceil", 1, 1, fn_ceil},
-	{"mur_floor", 1, 1, fn_floor},
-	{"mur_trunc", 1, 1, fn_trunc},
-	{"mur_trunc", 2, 1, fn_trunc},
-	{"mur_power", 2, 1, fn_power},
-	{"mur_sqrt", 1, 1, fn_sqrt},
 	{"mur_random", 0, 0, fn_random},
 	{"mur_cast", 3, 1, fn_cast},
-	{"mur_substr", 2, 1, fn_substr},
-	{"mur_substr", 3, 1, fn_substr},
-	{"mur_left", 2, 1, fn_left},
-	{"mur_right", 2, 1, fn_right},
-	{"mur_concat", -1, 1, fn_concat},
 	{"mur_like", 2, 1, fn_like},
 	{"mur_like", 3, 1, fn_like},
 	{"mur_ilike", 2, 1, fn_ilike},
@@ -889,19 +683,30 @@ static const struct {
 	{"mur_date_diff", 2, 1, fn_date_diff},
 };
 
-int stor_register_functions(sqlite3 *db)
+int stor_fn_register(sqlite3 *db, const stor_fn_def *defs, size_t n)
 {
-	for (size_t i = 0; i < sizeof sqlfns / sizeof sqlfns[0]; i++) {
+	for (size_t i = 0; i < n; i++) {
 		int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS |
-			    (sqlfns[i].deterministic ? SQLITE_DETERMINISTIC : 0);
-		int rc = sqlite3_create_function_v2(db, sqlfns[i].name, sqlfns[i].nargs, flags,
-						    NULL, sqlfns[i].fn, NULL, NULL, NULL);
+			    (defs[i].deterministic ? SQLITE_DETERMINISTIC : 0);
+		int rc = sqlite3_create_function_v2(db, defs[i].name, defs[i].nargs, flags, NULL,
+						    defs[i].fn, NULL, NULL, NULL);
 		if (rc != SQLITE_OK)
 			return rc;
 	}
+	return SQLITE_OK;
+}
+
+int stor_register_functions(sqlite3 *db)
+{
 	int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC;
-	int rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL, NULL,
-					    approx_step, approx_final, NULL);
+	int rc = stor_fn_register(db, sqlfns, sizeof sqlfns / sizeof sqlfns[0]);
+	if (rc == SQLITE_OK)
+		rc = stor_register_text_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_register_math_functions(db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL,
+						NULL, approx_step, approx_final, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_hll_sketch", 1, flags, NULL, NULL,
 						approx_step, sketch_final, NULL);

@@ -145,4 +145,31 @@ int stor_log_schema(sqlite3 *db);
  * transaction and carries no changeset (else 08P01, replog.c). */
 int stor_entry_check(const stor_entry *e, mur_error *err);
 
+/* SQL functions (sqlfn.c, sqlfn_text.c) */
+
+/* Fail the call with "SQLSTATE:<state>:<message>" (errmap.c reads it). */
+void stor_fn_fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* 1 when one of the argc arguments is NULL (a strict function answers NULL). */
+int stor_fn_any_null(int argc, sqlite3_value **v);
+/* 1 when v holds an integer (or text that reads as one). */
+static inline int stor_fn_is_int(sqlite3_value *v)
+{
+	return sqlite3_value_numeric_type(v) == SQLITE_INTEGER;
+}
+/* One SQL function: its SQLite name, argument count (-1 variadic), whether
+ * it answers the same for the same arguments, and its implementation. */
+typedef struct stor_fn_def {
+	const char *name;
+	int nargs;
+	int deterministic;
+	void (*fn)(sqlite3_context *, int, sqlite3_value **);
+} stor_fn_def;
+/* Register n scalar functions on db; an SQLite code. */
+int stor_fn_register(sqlite3 *db, const stor_fn_def *defs, size_t n);
+/* Register the text functions of sqlfn_text.c on db; an SQLite code. */
+int stor_register_text_functions(sqlite3 *db);
+/* Register the math functions of sqlfn_math.c on db; an SQLite code. */
+int stor_register_math_functions(sqlite3 *db);
+
 #endif

@@ -1,0 +1,219 @@
+/*
+ * sqlfn_math.c — PostgreSQL's math functions as SQLite functions (numeric
+ * is a double in murphy: docs/decisions.md).  Strict (NULL in, NULL out);
+ * PostgreSQL's errors for what it refuses.
+ *
+ *   mur_abs                      bigint out of range for the smallest bigint
+ *   mur_round, mur_rint, mur_ceil, mur_floor, mur_trunc   (x[, digits]);
+ *                                rint (half to even) is float8's round
+ *   mur_power, mur_sqrt          2201F where the answer is not real
+ *   mur_exp, mur_ln, mur_log10, mur_log (log(x) is log10, log(b, x)),
+ *   mur_cbrt, mur_sign, mur_degrees, mur_radians, mur_pi
+ *                                2201E for the logarithm of zero or of a
+ *                                negative number, 22003 for an overflow
+ */
+#include "storage/storage_int.h"
+
+#include "common/error.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+
+static void fn_abs(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	if (stor_fn_any_null(argc, v))
+		return;
+	if (stor_fn_is_int(v[0])) {
+		int64_t a = sqlite3_value_int64(v[0]);
+		if (a == INT64_MIN)
+			return stor_fn_fail(cx, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE,
+					    "bigint out of range");
+		sqlite3_result_int64(cx, a < 0 ? -a : a);
+		return;
+	}
+	sqlite3_result_double(cx, fabs(sqlite3_value_double(v[0])));
+}
+
+/* x * 10^d rounded with `how`, robust against binary fractions like 2.675
+ * (printed to 15 significant digits first, as PostgreSQL's numeric would
+ * hold the decimal literal). */
+static double scaled(double x, int d, double (*how)(double))
+{
+	double p = pow(10.0, d), y;
+	char tmp[64];
+	snprintf(tmp, sizeof tmp, "%.15g", x * p);
+	sscanf(tmp, "%lf", &y);
+	return how(y) / p;
+}
+
+static void round_like(sqlite3_context *cx, int argc, sqlite3_value **v, double (*how)(double))
+{
+	if (stor_fn_any_null(argc, v))
+		return;
+	if (argc == 1) {
+		sqlite3_result_double(cx, how(sqlite3_value_double(v[0])));
+		return;
+	}
+	sqlite3_result_double(cx, scaled(sqlite3_value_double(v[0]), sqlite3_value_int(v[1]), how));
+}
+
+static void fn_round(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	round_like(cx, argc, v, round);
+}
+static void fn_rint(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	round_like(cx, argc, v, rint);
+}
+static void fn_ceil(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	round_like(cx, argc, v, ceil);
+}
+static void fn_floor(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	round_like(cx, argc, v, floor);
+}
+static void fn_trunc(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	round_like(cx, argc, v, trunc);
+}
+
+static void fn_power(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	double a, b;
+	if (stor_fn_any_null(argc, v))
+		return;
+	a = sqlite3_value_double(v[0]);
+	b = sqlite3_value_double(v[1]);
+	if (a == 0 && b < 0)
+		return stor_fn_fail(cx, "2201F", "zero raised to a negative power is undefined");
+	if (a < 0 && floor(b) != b)
+		return stor_fn_fail(cx, "2201F",
+				    "a negative number raised to a non-integer power yields a "
+				    "complex "
+				    "result");
+	sqlite3_result_double(cx, pow(a, b));
+}
+
+static void fn_sqrt(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	double a;
+	if (stor_fn_any_null(argc, v))
+		return;
+	a = sqlite3_value_double(v[0]);
+	if (a < 0)
+		return stor_fn_fail(cx, "2201F", "cannot take square root of a negative number");
+	sqlite3_result_double(cx, sqrt(a));
+}
+
+/* The logarithm of x in base 10 (or e): 2201E for 0 and negatives. */
+static int log_arg_ok(sqlite3_context *cx, double x)
+{
+	if (x == 0)
+		stor_fn_fail(cx, "2201E", "cannot take logarithm of zero");
+	else if (x < 0)
+		stor_fn_fail(cx, "2201E", "cannot take logarithm of a negative number");
+	return x > 0;
+}
+
+static void result_finite(sqlite3_context *cx, double r)
+{
+	if (isinf(r))
+		return stor_fn_fail(cx, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE,
+				    "value out of range: overflow");
+	sqlite3_result_double(cx, r);
+}
+
+static void fn_ln(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	double x;
+	if (stor_fn_any_null(argc, v))
+		return;
+	x = sqlite3_value_double(v[0]);
+	if (log_arg_ok(cx, x))
+		sqlite3_result_double(cx, log(x));
+}
+
+/* log(x) is log10(x); log(b, x) the logarithm of x in base b. */
+static void fn_log(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	double b, x;
+	if (stor_fn_any_null(argc, v))
+		return;
+	if (argc == 1) {
+		x = sqlite3_value_double(v[0]);
+		if (log_arg_ok(cx, x))
+			sqlite3_result_double(cx, log10(x));
+		return;
+	}
+	b = sqlite3_value_double(v[0]);
+	x = sqlite3_value_double(v[1]);
+	if (!log_arg_ok(cx, b) || !log_arg_ok(cx, x))
+		return;
+	if (b == 1)
+		return stor_fn_fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
+	sqlite3_result_double(cx, log(x) / log(b));
+}
+
+static void fn_exp(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	if (stor_fn_any_null(argc, v))
+		return;
+	result_finite(cx, exp(sqlite3_value_double(v[0])));
+}
+
+static void fn_cbrt(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	if (stor_fn_any_null(argc, v))
+		return;
+	sqlite3_result_double(cx, cbrt(sqlite3_value_double(v[0])));
+}
+
+static void fn_sign(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	double x;
+	if (stor_fn_any_null(argc, v))
+		return;
+	x = sqlite3_value_double(v[0]);
+	sqlite3_result_double(cx, x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0);
+}
+
+static void fn_degrees(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	if (stor_fn_any_null(argc, v))
+		return;
+	result_finite(cx, sqlite3_value_double(v[0]) * (180.0 / M_PI));
+}
+
+static void fn_radians(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	if (stor_fn_any_null(argc, v))
+		return;
+	sqlite3_result_double(cx, sqlite3_value_double(v[0]) * (M_PI / 180.0));
+}
+
+static void fn_pi(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	(void)v;
+	sqlite3_result_double(cx, M_PI);
+}
+
+static const stor_fn_def math_fns[] = {
+	{"mur_abs", 1, 1, fn_abs},         {"mur_round", 1, 1, fn_round},
+	{"mur_round", 2, 1, fn_round},     {"mur_rint", 1, 1, fn_rint},
+	{"mur_ceil", 1, 1, fn_ceil},       {"mur_floor", 1, 1, fn_floor},
+	{"mur_trunc", 1, 1, fn_trunc},     {"mur_trunc", 2, 1, fn_trunc},
+	{"mur_power", 2, 1, fn_power},     {"mur_sqrt", 1, 1, fn_sqrt},
+	{"mur_exp", 1, 1, fn_exp},         {"mur_ln", 1, 1, fn_ln},
+	{"mur_log", 1, 1, fn_log},         {"mur_log", 2, 1, fn_log},
+	{"mur_cbrt", 1, 1, fn_cbrt},       {"mur_sign", 1, 1, fn_sign},
+	{"mur_degrees", 1, 1, fn_degrees}, {"mur_radians", 1, 1, fn_radians},
+	{"mur_pi", 0, 1, fn_pi},
+};
+
+int stor_register_math_functions(sqlite3 *db)
+{
+	return stor_fn_register(db, math_fns, sizeof math_fns / sizeof math_fns[0]);
+}

@@ -1,0 +1,127 @@
+"""PostgreSQL's text and math functions (issue 19), each checked against a real
+PostgreSQL on the same rows: on the followers (in a scan, a WHERE, a GROUP
+BY) and on the leader (over constants).  The rows hold what breaks text
+functions: NULLs, '', multi-byte UTF-8 (2-, 3- and 4-byte characters),
+delimiters at the edges and doubled."""
+import pytest
+
+WORDS = [
+    (1, "hello world", ","),
+    (2, "", ","),
+    (3, None, None),
+    (4, "a,b,,c", ","),
+    (5, ",lead,trail,", ","),
+    (6, "h\u00e9llo w\u00f6rld", " "),
+    (7, "\u00fcmlaut-Stra\u00dfe 3rd x", "-"),
+    (8, "\U0001F600 smile \u20ac", " "),
+    (9, "MiXeD cAsE wOrDs_and-dashes", "_"),
+    (10, "x", "x"),
+    (11, "abc", ""),
+    (12, "one::two::three", "::"),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loaded(db):
+    db.exec_both("DROP TABLE IF EXISTS words")
+    db.exec_both("CREATE TABLE words (id int PRIMARY KEY, w text, d text)")
+    for row in WORDS:
+        db.exec_both("INSERT INTO words VALUES (%s, %s, %s)", row)
+    return db
+
+
+QUERIES = [
+    "SELECT id, lpad(w, 8), rpad(w, 8), lpad(w, 14, 'xy'), rpad(w, 14, '\u00e9\u20ac') FROM words",
+    "SELECT id, lpad(w, 3), rpad(w, 2, '*'), lpad(w, 0), rpad(w, -1), lpad(w, 20, '') FROM words",
+    "SELECT id, concat_ws(',', w, d, id), concat_ws(d, w, NULL, 'z'), concat_ws(NULL, w) FROM words",
+    "SELECT concat_ws('-', NULL), concat_ws('', 'a', 'b'), concat_ws('-', 1, 2.5, true)",
+    "SELECT id, concat(w, id > 5, NULL::bool, d) FROM words",
+    "SELECT id, split_part(w, d, 1), split_part(w, d, 2), split_part(w, d, 3), "
+    "split_part(w, d, 9) FROM words",
+    "SELECT id, split_part(w, d, -1), split_part(w, d, -2), split_part(w, d, -9) FROM words",
+    "SELECT id, split_part(w, ',', 2) FROM words WHERE split_part(w, ',', 1) = 'a'",
+    "SELECT id, md5(w), md5(d) FROM words",
+    "SELECT md5(''), md5('\u00e9'), md5(repeat('a', 64))",
+    "SELECT id, repeat(w, 3), repeat(w, 0), repeat(w, -2), repeat(d, 1) FROM words",
+    "SELECT id, reverse(w), initcap(w), translate(w, 'lo\u00e9 ', 'L0E') FROM words",
+    "SELECT id, translate(w, '', 'x'), translate(w, 'abc', ''), translate(w, 'aa', 'xy') FROM words",
+    "SELECT id, starts_with(w, 'h'), starts_with(w, ''), starts_with(w, w || 'x') FROM words",
+    "SELECT id FROM words WHERE starts_with(w, 'h') ORDER BY id",
+    "SELECT id, ascii(w), octet_length(w), length(w) FROM words",
+    "SELECT chr(65), chr(233), chr(8364), chr(128512), chr(127), chr(2047), chr(65535)",
+    "SELECT ascii(chr(128512)), octet_length(chr(128512)), reverse(chr(233) || 'ab')",
+    "SELECT initcap(w), count(*) FROM words GROUP BY initcap(w)",
+    "SELECT md5(w) AS h FROM words WHERE md5(w) > '8' ORDER BY h",
+    "SELECT id, lpad(reverse(w), 12, '.') || rpad(upper(w), 4) AS x FROM words ORDER BY id",
+]
+
+
+@pytest.mark.parametrize("sql", QUERIES)
+def test_text_function(db, sql):
+    db.both(sql)
+
+
+@pytest.mark.parametrize("sql, sqlstate", [
+    ("SELECT split_part(w, ',', 0) FROM words", "22023"),
+    ("SELECT split_part('a,b', ',', 0)", "22023"),
+    ("SELECT chr(0)", "54000"),
+    ("SELECT chr(1114112)", "54000"),
+    ("SELECT chr(-1)", "22023"),
+    ("SELECT chr(55296)", "54000"),
+    ("SELECT concat_ws('-')", "42883"),
+    ("SELECT repeat('xy', 2000000000)", "54000"),
+    ("SELECT lpad('x', 2000000000, 'ab')", "54000"),
+    ("SELECT lpad(5, 3)", "42883"),
+    ("SELECT md5(1)", "42883"),
+    ("SELECT starts_with(w) FROM words", "42883"),
+])
+def test_text_function_error(db, sql, sqlstate):
+    db.both_error(sql, sqlstate)
+
+
+def test_md5_of_many_lengths(db):
+    """Every length from 0 to 130 bytes (one and two padding blocks)."""
+    for n in range(0, 131, 7):
+        db.both("SELECT md5(repeat('q', %d)), md5(repeat('\u00e9', %d))" % (n, n))
+
+
+NUMS = [(1, 2, 2.5, 10.25), (2, -3, -0.5, -7.125), (3, 0, 0.0, 0), (4, None, None, None),
+        (5, 1000, 1e-3, 123456.789), (6, 1, 1.0, 1)]
+
+
+@pytest.fixture(scope="module")
+def nums(db):
+    db.exec_both("DROP TABLE IF EXISTS nums")
+    db.exec_both("CREATE TABLE nums (id int PRIMARY KEY, i int, f float8, n numeric)")
+    for row in NUMS:
+        db.exec_both("INSERT INTO nums VALUES (%s, %s, %s, %s)", row)
+    return db
+
+
+MATH = [
+    "SELECT id, sign(i), sign(f), sign(n), abs(n), cbrt(f), cbrt(i) FROM nums",
+    "SELECT id, exp(i), exp(f), exp(n) FROM nums WHERE id <> 5",
+    "SELECT id, ln(i), ln(f), ln(n), log(i), log10(f), log(n), log(2, n) FROM nums WHERE i > 0",
+    "SELECT id, degrees(f), radians(i), radians(n) FROM nums",
+    "SELECT pi(), degrees(pi()), ln(2.0), log(2, 1024), exp(1), sign(-0.0), log10(1000)",
+    "SELECT id FROM nums WHERE ln(n) > 2 ORDER BY id",
+]
+
+
+@pytest.mark.parametrize("sql", MATH)
+def test_math_function(nums, sql):
+    nums.both(sql)
+
+
+@pytest.mark.parametrize("sql, sqlstate", [
+    ("SELECT ln(0)", "2201E"),
+    ("SELECT ln(-1.5)", "2201E"),
+    ("SELECT log(f) FROM nums WHERE id = 3", "2201E"),
+    ("SELECT log10(i) FROM nums WHERE id = 2", "2201E"),
+    ("SELECT log(1, 10)", "22012"),
+    ("SELECT exp(1000.0::float8)", "22003"),
+    ("SELECT pi(1)", "42883"),
+    ("SELECT ln('x'::text)", "42883"),
+])
+def test_math_function_error(nums, sql, sqlstate):
+    nums.both_error(sql, sqlstate)
