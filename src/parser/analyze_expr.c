@@ -562,6 +562,21 @@ static sql_expr *unary(sql_ctx *c, const char *op, sql_expr *r, int loc)
 	return sql_make_op(c, "-", r->type, loc, r, NULL);
 }
 
+/* s ~ pattern (~* without case, !~ and !~* negated): sqlfn_regex.c. */
+static sql_expr *regex_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc)
+{
+	int negate = op[0] == '!', icase = op[strlen(op) - 1] == '*';
+	sql_expr *e;
+	if ((l->type != MT_UNKNOWN && !mur_type_is_text(l->type)) ||
+	    (r->type != MT_UNKNOWN && !mur_type_is_text(r->type)))
+		return no_operator(c, op, l, r, loc);
+	if (!(l = sql_coerce(c, l, MT_TEXT, NULL)) || !(r = sql_coerce(c, r, MT_TEXT, NULL)))
+		return NULL;
+	e = sql_make_call(c, "mur_regex_match", MT_BOOL, loc, 3, l, r,
+			  sql_make_const_text(c, icase ? "i" : ""));
+	return (e && negate) ? sql_make_op(c, "NOT", MT_BOOL, loc, e, NULL) : e;
+}
+
 static sql_expr *binary_op(sql_ctx *c, PgQuery__AExpr *a)
 {
 	const char *op = op_name(a);
@@ -580,6 +595,8 @@ static sql_expr *binary_op(sql_ctx *c, PgQuery__AExpr *a)
 		return arith(c, op, l, r, a->location);
 	if (!strcmp(op, "||"))
 		return concat_op(c, l, r, a->location);
+	if (!strcmp(op, "~") || !strcmp(op, "~*") || !strcmp(op, "!~") || !strcmp(op, "!~*"))
+		return regex_op(c, op, l, r, a->location);
 	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->location,
 		"murphy does not support operator %s yet", op);
 	return NULL;

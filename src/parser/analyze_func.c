@@ -80,6 +80,8 @@ static const fn_def fn_defs[] = {
 	{"chr", 1, 1, "I", R_TEXT, "mur_chr"},
 	{"ascii", 1, 1, "S", R_INT4, "mur_ascii"},
 	{"octet_length", 1, 1, "S", R_INT4, "mur_octet_length"},
+	{"regexp_replace", 3, 4, "SSSS", R_TEXT, "mur_regexp_replace"},
+	{"regexp_like", 2, 3, "SSS", R_BOOL, "mur_regexp_like"},
 	{"right", 2, 2, "SI", R_TEXT, "mur_right"},
 	{"abs", 1, 1, "N", R_SAME, "mur_abs"},
 	{"round", 1, 1, "N", R_ROUND, "mur_round"},

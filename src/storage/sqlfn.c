@@ -13,6 +13,7 @@
  *   mur_greatest, mur_least      ignore NULLs like PostgreSQL
  *   text functions (substr, lpad, md5, ...)  sqlfn_text.c
  *   math functions (abs, round, ln, ...)     sqlfn_math.c
+ *   regular expressions (~, regexp_replace)  sqlfn_regex.c
  *   mur_now, mur_current_date    UTC, canonical timestamp text
  *   mur_date_trunc, mur_extract, mur_date_add, mur_date_diff
  *   mur_random, mur_avg
@@ -704,6 +705,8 @@ int stor_register_functions(sqlite3 *db)
 		rc = stor_register_text_functions(db);
 	if (rc == SQLITE_OK)
 		rc = stor_register_math_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_register_regex_functions(db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL,
 						NULL, approx_step, approx_final, NULL);

@@ -171,5 +171,7 @@ int stor_fn_register(sqlite3 *db, const stor_fn_def *defs, size_t n);
 int stor_register_text_functions(sqlite3 *db);
 /* Register the math functions of sqlfn_math.c on db; an SQLite code. */
 int stor_register_math_functions(sqlite3 *db);
+/* Register the regular expression functions of sqlfn_regex.c on db. */
+int stor_register_regex_functions(sqlite3 *db);
 
 #endif

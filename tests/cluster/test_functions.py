@@ -125,3 +125,49 @@ def test_math_function(nums, sql):
 ])
 def test_math_function_error(nums, sql, sqlstate):
     nums.both_error(sql, sqlstate)
+
+
+REGEX = [
+    "SELECT id, w ~ 'o', w ~* 'WOR', w !~ '^h', w !~* 'H.L' FROM words",
+    "SELECT id FROM words WHERE w ~ '^[a-z]+ [a-z]+$' ORDER BY id",
+    "SELECT id FROM words WHERE w ~ '\\d' OR w ~ '\\mwor' ORDER BY id",
+    "SELECT id, regexp_replace(w, 'o', '0'), regexp_replace(w, 'o', '0', 'g') FROM words",
+    "SELECT id, regexp_replace(w, '([a-z]+) ([a-z]+)', '\\2 \\1'), "
+    "regexp_replace(w, '[aeiou]', '<\\&>', 'gi') FROM words",
+    "SELECT id, regexp_replace(w, '.', '*', 'g'), regexp_replace(w, '\\s+', '_', 'g') FROM words",
+    "SELECT id, regexp_replace(w, 'x*', '-', 'g'), regexp_replace(w, '^', '>') FROM words",
+    "SELECT id, regexp_replace(w, '[[:digit:]]', '#', 'g'), regexp_replace(w, '[\\d,]', '', 'g') "
+    "FROM words",
+    "SELECT id, regexp_like(w, 'L+', 'i'), regexp_like(w, '^$') FROM words",
+    "SELECT regexp_replace('aaa', 'a*', '-', 'g'), regexp_replace('abc', '', '-', 'g'), "
+    "regexp_replace('a.b.c', '\\.', '\\\\', 'g')",
+    "SELECT count(*) FROM words WHERE w ~ '\u00e9|\u00f6|\u20ac'",
+]
+
+
+@pytest.mark.parametrize("sql", REGEX)
+def test_regex(db, sql):
+    db.both(sql)
+
+
+@pytest.mark.parametrize("sql, sqlstate", [
+    ("SELECT 'a' ~ '('", "2201B"),
+    ("SELECT regexp_replace('a', 'a', 'b', 'z')", "22023"),
+    ("SELECT 1 ~ 'a'", "42883"),
+])
+def test_regex_error(db, sql, sqlstate):
+    db.both_error(sql, sqlstate)
+
+
+@pytest.mark.parametrize("sql, what", [
+    ("SELECT regexp_replace('aab', 'a+?', 'x')", "non-greedy"),
+    ("SELECT 'ab' ~ '(?:a)b'", "(?...) groups"),
+    ("SELECT regexp_replace('ab', 'a', 'x', 'x')", "option \"x\""),
+])
+def test_regex_refused_where_posix_cannot_say_it(db, sql, what):
+    """PostgreSQL answers these; murphy says exactly what it does not support."""
+    cur = db.m.cursor()
+    with pytest.raises(Exception) as e:
+        cur.execute(sql)
+    assert e.value.pgcode == "0A000" and what in str(e.value), e.value
+    db.p.cursor().execute(sql)  # PostgreSQL takes it

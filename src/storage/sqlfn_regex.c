@@ -1,0 +1,344 @@
+/*
+ * sqlfn_regex.c — PostgreSQL's regular expressions (~, ~*, !~, !~*,
+ * regexp_replace, regexp_like) on the system's POSIX regex engine.
+ *
+ *   mur_regex_match(s, pattern, flags)        the operators: flags '' or 'i'
+ *   mur_regexp_replace(s, pattern, repl[, flags])
+ *   mur_regexp_like(s, pattern[, flags])
+ *
+ * PostgreSQL's "advanced" regular expressions (ARE) are translated into
+ * POSIX extended ones (ERE) with GNU's extensions, which glibc's regcomp
+ * reads: \d \D become bracket expressions, \m \M \y become \< \> \b, and
+ * \w \s \W \S \b \B are GNU's already.  What ERE cannot say — non-greedy
+ * quantifiers (*? +? ?? {m,n}?), (?...) groups (non-capturing, lookahead,
+ * embedded options), the x (expanded) flag — is refused with 0A000 naming
+ * it, never matched differently.  Matching is leftmost-longest in both
+ * engines.  Characters are UTF-8 (the regex runs in the C.UTF-8 locale:
+ * '.' is one character, not one byte); character classes and case folding
+ * beyond ASCII follow glibc's C.UTF-8, where PostgreSQL's C locale knows
+ * ASCII only (docs/decisions.md).
+ *
+ * A compiled pattern is kept with the statement while the pattern and
+ * flags arguments are constants (sqlite3_set_auxdata), so a scan compiles
+ * it once, not once a row.
+ *
+ * Errors: an invalid pattern is 2201B "invalid regular expression: ..."
+ * and an unknown flag 22023 "invalid regular expression option", as
+ * PostgreSQL says them.
+ */
+#include "storage/storage_int.h"
+
+#include "common/buf.h"
+
+#include <locale.h>
+#include <pthread.h>
+#include <regex.h>
+#include <stdio.h>
+#include <string.h>
+
+#define REGEX_GROUPS 10 /* the whole match and \1..\9, all a replacement can name */
+
+static locale_t utf8_locale;
+static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_init(void) { utf8_locale = newlocale(LC_ALL_MASK, "C.UTF-8", (locale_t)0); }
+
+/* A compiled pattern and how it was asked for. */
+typedef struct rx {
+	regex_t re;
+	int global; /* 'g': replace every match */
+} rx;
+
+static void rx_free(void *p)
+{
+	rx *r = p;
+	regfree(&r->re);
+	sqlite3_free(r);
+}
+
+/* ERE for ARE pattern p[0..n) into out; NULL, or what ERE cannot say. */
+static const char *translate(const char *p, int n, mur_buf *out)
+{
+	int in_bracket = 0;
+	for (int i = 0; i < n; i++) {
+		char ch = p[i];
+		if (in_bracket) {
+			if (ch == ']' && in_bracket > 1)
+				in_bracket = 0;
+			else
+				in_bracket++;
+			if (ch == '[' && i + 1 < n &&
+			    (p[i + 1] == ':' || p[i + 1] == '.' || p[i + 1] == '=')) {
+				const char *end = strstr(p + i + 2, p[i + 1] == ':'   ? ":]"
+								    : p[i + 1] == '.' ? ".]"
+										      : "=]");
+				int len = end && end < p + n ? (int)(end - (p + i)) + 2 : 1;
+				mur_buf_put(out, p + i, (size_t)len);
+				i += len - 1;
+				continue;
+			}
+			if (ch == '\\' && i + 1 < n) {
+				char e = p[++i];
+				if (e == 'd')
+					mur_buf_put(out, "[:digit:]", sizeof "[:digit:]" - 1);
+				else if (e == 's')
+					mur_buf_put(out, "[:space:]", sizeof "[:space:]" - 1);
+				else if (e == 'w')
+					mur_buf_put(out, "[:alnum:]_", sizeof "[:alnum:]_" - 1);
+				else if (e == 'D' || e == 'S' || e == 'W')
+					return "a negated class escape (\\D, \\S, \\W) inside "
+					       "brackets";
+				else if (e == 'n')
+					mur_buf_put_u8(out, (uint8_t)'\n');
+				else if (e == 't')
+					mur_buf_put_u8(out, (uint8_t)'\t');
+				else
+					mur_buf_put_u8(
+						out,
+						(uint8_t)e); /* \] \\ \- : the character itself */
+				continue;
+			}
+			mur_buf_put_u8(out, (uint8_t)ch);
+			continue;
+		}
+		if (ch == '[') {
+			in_bracket = 1;
+			mur_buf_put_u8(out, (uint8_t)ch);
+			if (i + 1 < n && p[i + 1] == '^')
+				mur_buf_put_u8(out, (uint8_t)p[++i]);
+			continue;
+		}
+		if ((ch == '*' || ch == '+' || ch == '?' || ch == '}') && i + 1 < n &&
+		    p[i + 1] == '?')
+			return "non-greedy quantifiers (*?, +?, ??, {m,n}?)";
+		if (ch == '(' && i + 1 < n && p[i + 1] == '?')
+			return "(?...) groups (non-capturing, lookahead, embedded options)";
+		if (ch == '\\' && i + 1 < n) {
+			char e = p[++i];
+			if (e == 'd')
+				mur_buf_put(out, "[0-9]", sizeof "[0-9]" - 1);
+			else if (e == 'D')
+				mur_buf_put(out, "[^0-9]", sizeof "[^0-9]" - 1);
+			else if (e == 'm')
+				mur_buf_put(out, "\\<", sizeof "\\<" - 1);
+			else if (e == 'M')
+				mur_buf_put(out, "\\>", sizeof "\\>" - 1);
+			else if (e == 'y')
+				mur_buf_put(out, "\\b", sizeof "\\b" - 1);
+			else if (e == 'Y')
+				mur_buf_put(out, "\\B", sizeof "\\B" - 1);
+			else if (e == 'n')
+				mur_buf_put_u8(out, (uint8_t)'\n');
+			else if (e == 't')
+				mur_buf_put_u8(out, (uint8_t)'\t');
+			else if (e == 'A' || e == 'Z')
+				return "the \\A and \\Z anchors";
+			else {
+				mur_buf_put_u8(out, (uint8_t)'\\');
+				mur_buf_put_u8(out, (uint8_t)e);
+			}
+			continue;
+		}
+		mur_buf_put_u8(out, (uint8_t)ch);
+	}
+	return NULL;
+}
+
+/* The compiled pattern of argument pi with flags (NULL: none); cached with
+ * the statement while both are constants.  NULL after an error. */
+static rx *compile(sqlite3_context *cx, sqlite3_value **v, int pi, const char *flags, int allow_g)
+{
+	rx *r = sqlite3_get_auxdata(cx, pi);
+	const char *pat = (const char *)sqlite3_value_text(v[pi]);
+	int n = sqlite3_value_bytes(v[pi]), cflags = REG_EXTENDED, rc;
+	const char *unsupported;
+	mur_buf ere;
+	locale_t old;
+	if (r)
+		return r;
+	if (!(r = sqlite3_malloc(sizeof *r)))
+		return sqlite3_result_error_nomem(cx), NULL;
+	r->global = 0;
+	for (const char *f = flags ? flags : ""; *f; f++) {
+		if (*f == 'i')
+			cflags |= REG_ICASE;
+		else if (*f == 'c')
+			cflags &= ~REG_ICASE;
+		else if (*f == 'n')
+			cflags |= REG_NEWLINE;
+		else if (*f == 'g' && allow_g)
+			r->global = 1;
+		else if (*f == 'x' || *f == 'e' || *f == 'b' || *f == 'q') {
+			sqlite3_free(r);
+			stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "murphy does not support the regular expression option \"%c\" "
+				     "yet",
+				     *f);
+			return NULL;
+		} else {
+			sqlite3_free(r);
+			stor_fn_fail(cx, "22023", "invalid regular expression option: \"%c\"", *f);
+			return NULL;
+		}
+	}
+	mur_buf_init(&ere);
+	unsupported = translate(pat ? pat : "", n, &ere);
+	mur_buf_put_u8(&ere, '\0');
+	if (unsupported || !mur_buf_ok(&ere)) {
+		mur_buf_free(&ere);
+		sqlite3_free(r);
+		if (!unsupported)
+			return sqlite3_result_error_nomem(cx), NULL;
+		stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
+			     "murphy does not support %s in regular expressions yet", unsupported);
+		return NULL;
+	}
+	pthread_once(&utf8_once, utf8_locale_init);
+	old = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
+	rc = regcomp(&r->re, ere.data, cflags);
+	if (old)
+		uselocale(old);
+	mur_buf_free(&ere);
+	if (rc != 0) {
+		char msg[128];
+		regerror(rc, &r->re, msg, sizeof msg);
+		sqlite3_free(r);
+		stor_fn_fail(cx, "2201B", "invalid regular expression: %s", msg);
+		return NULL;
+	}
+	sqlite3_set_auxdata(cx, pi, r, rx_free);
+	return sqlite3_get_auxdata(cx, pi); /* NULL if SQLite could not keep it (and freed it) */
+}
+
+/* regexec of s (NUL-terminated) from byte off in the C.UTF-8 locale. */
+static int run(rx *r, const char *s, size_t nmatch, regmatch_t *m, int notbol)
+{
+	locale_t old = utf8_locale ? uselocale(utf8_locale) : (locale_t)0;
+	int rc = regexec(&r->re, s, nmatch, m, notbol ? REG_NOTBOL : 0);
+	if (old)
+		uselocale(old);
+	return rc;
+}
+
+static const char *flags_arg(sqlite3_value **v, int argc, int i)
+{
+	return i < argc ? (const char *)sqlite3_value_text(v[i]) : NULL;
+}
+
+static void match(sqlite3_context *cx, int argc, sqlite3_value **v, int flags_at)
+{
+	rx *r;
+	if (stor_fn_any_null(argc, v))
+		return;
+	if (!(r = compile(cx, v, 1, flags_arg(v, argc, flags_at), 0)))
+		return;
+	sqlite3_result_int(cx, run(r, (const char *)sqlite3_value_text(v[0]), 0, NULL, 0) == 0);
+}
+
+static void fn_regex_match(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	match(cx, argc, v, 2);
+}
+
+static void fn_regexp_like(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	match(cx, argc, v, 2);
+}
+
+/* Append repl with \1..\9 and \& replaced by the match's groups. */
+static void put_replacement(mur_buf *b, const char *s, const char *repl, int rn,
+			    const regmatch_t *m)
+{
+	for (int i = 0; i < rn; i++) {
+		char ch = repl[i];
+		int g = -1;
+		if (ch == '\\' && i + 1 < rn) {
+			char e = repl[i + 1];
+			if (e >= '1' && e <= '9')
+				g = e - '0';
+			else if (e == '&')
+				g = 0;
+			else if (e == '\\')
+				ch = '\\';
+			else {
+				mur_buf_put_u8(
+					b,
+					(uint8_t)ch); /* a backslash before anything else stays */
+				continue;
+			}
+			i++;
+		}
+		if (g < 0) {
+			mur_buf_put_u8(b, (uint8_t)ch);
+		} else if (m[g].rm_so >= 0) {
+			mur_buf_put(b, s + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
+		}
+	}
+}
+
+static void fn_regexp_replace(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const char *s, *repl;
+	int n, rn;
+	size_t off = 0;
+	rx *r;
+	mur_buf b;
+	if (stor_fn_any_null(argc, v))
+		return;
+	if (!(r = compile(cx, v, 1, flags_arg(v, argc, 3), 1)))
+		return;
+	s = (const char *)sqlite3_value_text(v[0]);
+	n = sqlite3_value_bytes(v[0]);
+	repl = (const char *)sqlite3_value_text(v[2]);
+	rn = sqlite3_value_bytes(v[2]);
+	mur_buf_init(&b);
+	while (off <= (size_t)n) {
+		regmatch_t m[REGEX_GROUPS];
+		if (run(r, s + off, REGEX_GROUPS, m, off > 0) != 0)
+			break;
+		for (int g = 0; g < REGEX_GROUPS; g++)
+			if (m[g].rm_so >= 0) {
+				m[g].rm_so += (regoff_t)off;
+				m[g].rm_eo += (regoff_t)off;
+			}
+		mur_buf_put(&b, s + off, (size_t)m[0].rm_so - off);
+		put_replacement(&b, s, repl, rn, m);
+		if (m[0].rm_eo == m[0].rm_so) { /* an empty match: keep one character, go on */
+			if ((size_t)m[0].rm_eo >= (size_t)n) {
+				off = (size_t)n + 1;
+				break;
+			}
+			size_t k = 1;
+			while ((size_t)m[0].rm_eo + k < (size_t)n &&
+			       (s[m[0].rm_eo + k] & 0xC0) == 0x80)
+				k++;
+			mur_buf_put(&b, s + m[0].rm_eo, k);
+			off = (size_t)m[0].rm_eo + k;
+		} else {
+			off = (size_t)m[0].rm_eo;
+		}
+		if (!r->global)
+			break;
+	}
+	if (off <= (size_t)n)
+		mur_buf_put(&b, s + off, (size_t)n - off);
+	if (!mur_buf_ok(&b)) {
+		mur_buf_free(&b);
+		return sqlite3_result_error_nomem(cx);
+	}
+	sqlite3_result_text(cx, b.data ? b.data : "", (int)b.len, SQLITE_TRANSIENT);
+	mur_buf_free(&b);
+}
+
+static const stor_fn_def regex_fns[] = {
+	{"mur_regex_match", 3, 1, fn_regex_match},
+	{"mur_regexp_like", 2, 1, fn_regexp_like},
+	{"mur_regexp_like", 3, 1, fn_regexp_like},
+	{"mur_regexp_replace", 3, 1, fn_regexp_replace},
+	{"mur_regexp_replace", 4, 1, fn_regexp_replace},
+};
+
+int stor_register_regex_functions(sqlite3 *db)
+{
+	return stor_fn_register(db, regex_fns, sizeof regex_fns / sizeof regex_fns[0]);
+}
