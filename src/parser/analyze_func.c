@@ -222,6 +222,27 @@ static int try_def(sql_ctx *c, const fn_def *d, sql_expr **args, int n, int loc,
 	return 1;
 }
 
+/* to_char(timestamp[tz] or date, text): mur_to_char with a third argument
+ * saying whether the value has a time zone (its TZ pattern prints UTC). */
+static sql_expr *to_char(sql_ctx *c, sql_expr **args, int loc)
+{
+	sql_expr *ts, *fmt;
+	if (mur_type_is_numeric(args[0]->type)) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
+			"murphy does not support to_char of numbers yet");
+		mur_error_hint(c->err,
+			       "Format numbers with round(), lpad() and ||, or cast them to "
+			       "text.");
+		return NULL;
+	}
+	ts = fit_arg(c, args[0], 'T');
+	fmt = ts ? fit_arg(c, args[1], 'S') : NULL;
+	if (!ts || !fmt)
+		return mur_error_is_set(c->err) ? NULL : no_function(c, "to_char", args, 2, loc);
+	return sql_make_call(c, "mur_to_char", MT_TEXT, loc, 3, ts, fmt,
+			     sql_make_const_int(c, args[0]->type == MT_TIMESTAMPTZ, MT_INT4));
+}
+
 static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, int loc)
 {
 	sql_expr *out = NULL;
@@ -239,6 +260,8 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 			return no_function(c, name, args, n, loc);
 		return sql_make_call(c, "mur_mod", t, loc, 2, args[0], args[1]);
 	}
+	if (!strcmp(name, "to_char") && n == 2)
+		return to_char(c, args, loc);
 	if (!strcmp(name, "version") && n == 0)
 		return sql_make_const_text(c, "PostgreSQL 15.1 (murphy)");
 	if (!strcmp(name, "current_database") && n == 0)

@@ -14,8 +14,7 @@
  *   text functions (substr, lpad, md5, ...)  sqlfn_text.c
  *   math functions (abs, round, ln, ...)     sqlfn_math.c
  *   regular expressions (~, regexp_replace)  sqlfn_regex.c
- *   mur_now, mur_current_date    UTC, canonical timestamp text
- *   mur_date_trunc, mur_extract, mur_date_add, mur_date_diff
+ *   date/time functions (now, date_trunc, to_char, ...)  sqlfn_time.c
  *   mur_random, mur_avg
  *   mur_approx_count_distinct    aggregate: the HyperLogLog estimate of
  *                                ops/hll.h (the sketch the hash aggregate
@@ -29,6 +28,7 @@
  */
 #include "storage/storage_int.h"
 
+#include "common/buf.h"
 #include "common/clock.h"
 #include "common/value.h"
 #include "ops/hll.h"
@@ -51,6 +51,24 @@ void stor_fn_fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
 	vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
 	va_end(ap);
 	sqlite3_result_error(cx, msg, -1);
+}
+
+int stor_fn_fits(sqlite3_context *cx, int64_t len)
+{
+	if (len >= 0 &&
+	    len <= sqlite3_limit(sqlite3_context_db_handle(cx), SQLITE_LIMIT_LENGTH, -1))
+		return 1;
+	stor_fn_fail(cx, "54000", "requested length too large");
+	return 0;
+}
+
+void stor_fn_result_buf(sqlite3_context *cx, mur_buf *b)
+{
+	if (!mur_buf_ok(b))
+		sqlite3_result_error_nomem(cx);
+	else if (stor_fn_fits(cx, (int64_t)b->len))
+		sqlite3_result_text(cx, b->data ? b->data : "", (int)b->len, SQLITE_TRANSIENT);
+	mur_buf_free(b);
 }
 
 int stor_fn_any_null(int argc, sqlite3_value **v)
@@ -374,243 +392,6 @@ static void fn_greatest(sqlite3_context *cx, int argc, sqlite3_value **v)
 }
 static void fn_least(sqlite3_context *cx, int argc, sqlite3_value **v) { extreme(cx, argc, v, -1); }
 
-/* ---- date/time ---- */
-
-typedef struct tsparts {
-	int64_t y;
-	int mo, d, h, mi;
-	double s; /* seconds with fraction */
-} tsparts;
-
-static int parse_ts(const char *s, tsparts *t)
-{
-	long long y;
-	int n = 0;
-	memset(t, 0, sizeof *t);
-	if (!s || sscanf(s, "%lld-%d-%d%n", &y, &t->mo, &t->d, &n) != 3)
-		return -1;
-	t->y = y;
-	if (s[n] == ' ' || s[n] == 'T')
-		sscanf(s + n + 1, "%d:%d:%lf", &t->h, &t->mi, &t->s);
-	return 0;
-}
-
-static void result_ts(sqlite3_context *cx, const tsparts *t, int with_time)
-{
-	char buf[64];
-	int64_t us = (int64_t)llround((t->s - floor(t->s)) * 1e6);
-	int sec = (int)floor(t->s);
-	if (!with_time) {
-		snprintf(buf, sizeof buf, "%04lld-%02d-%02d", (long long)t->y, t->mo, t->d);
-	} else if (us) {
-		int n = snprintf(buf, sizeof buf, "%04lld-%02d-%02d %02d:%02d:%02d.%06lld",
-				 (long long)t->y, t->mo, t->d, t->h, t->mi, sec, (long long)us);
-		while (buf[n - 1] == '0')
-			buf[--n] = '\0';
-	} else {
-		snprintf(buf, sizeof buf, "%04lld-%02d-%02d %02d:%02d:%02d", (long long)t->y, t->mo,
-			 t->d, t->h, t->mi, sec);
-	}
-	sqlite3_result_text(cx, buf, -1, SQLITE_TRANSIENT);
-}
-
-static void fn_now(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	int64_t us = (int64_t)mur_wall_us();
-	time_t sec = (time_t)(us / 1000000);
-	struct tm tm;
-	tsparts t;
-	gmtime_r(&sec, &tm);
-	t = (tsparts){tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-		      tm.tm_hour,        tm.tm_min,     tm.tm_sec + (double)(us % 1000000) / 1e6};
-	result_ts(cx, &t, 1);
-}
-
-static void fn_current_date(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	time_t now = (time_t)(mur_wall_ms() / 1000);
-	struct tm tm;
-	tsparts t = {0};
-	gmtime_r(&now, &tm);
-	t.y = tm.tm_year + 1900;
-	t.mo = tm.tm_mon + 1;
-	t.d = tm.tm_mday;
-	result_ts(cx, &t, 0);
-}
-
-static void lower_field(sqlite3_value *v, char *out, size_t n)
-{
-	const char *s = (const char *)sqlite3_value_text(v);
-	size_t i = 0;
-	for (; s && s[i] && i + 1 < n; i++)
-		out[i] = (char)tolower((unsigned char)s[i]);
-	out[i] = '\0';
-}
-
-static int trunc_parts(const char *f, tsparts *t)
-{
-	int64_t days;
-	int dow;
-	if (!strcmp(f, "microseconds"))
-		return 0;
-	if (!strcmp(f, "milliseconds")) {
-		t->s = floor(t->s * 1000) / 1000;
-		return 0;
-	}
-	if (!strcmp(f, "second")) {
-		t->s = floor(t->s);
-		return 0;
-	}
-	t->s = 0;
-	if (!strcmp(f, "minute"))
-		return 0;
-	t->mi = 0;
-	if (!strcmp(f, "hour"))
-		return 0;
-	t->h = 0;
-	if (!strcmp(f, "day"))
-		return 0;
-	if (!strcmp(f, "week")) { /* ISO week: back to Monday */
-		days = mur_days_from_civil(t->y, t->mo, t->d);
-		dow = (int)(((days % 7) + 7 + 3) % 7); /* 0 = Monday */
-		mur_civil_from_days(days - dow, &t->y, &t->mo, &t->d);
-		return 0;
-	}
-	t->d = 1;
-	if (!strcmp(f, "month"))
-		return 0;
-	if (!strcmp(f, "quarter")) {
-		t->mo = (t->mo - 1) / 3 * 3 + 1;
-		return 0;
-	}
-	t->mo = 1;
-	if (!strcmp(f, "year"))
-		return 0;
-	if (!strcmp(f, "decade")) {
-		t->y = t->y / 10 * 10;
-		return 0;
-	}
-	if (!strcmp(f, "century")) {
-		t->y = (t->y - 1) / 100 * 100 + 1;
-		return 0;
-	}
-	if (!strcmp(f, "millennium")) {
-		t->y = (t->y - 1) / 1000 * 1000 + 1;
-		return 0;
-	}
-	return -1;
-}
-
-static void fn_date_trunc(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	char f[32];
-	tsparts t;
-	if (stor_fn_any_null(argc, v))
-		return;
-	lower_field(v[0], f, sizeof f);
-	if (parse_ts((const char *)sqlite3_value_text(v[1]), &t))
-		return stor_fn_fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT,
-				    "invalid timestamp value");
-	if (trunc_parts(f, &t))
-		return stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
-				    "unit \"%s\" not recognized for type timestamp without time "
-				    "zone",
-				    f);
-	result_ts(cx, &t, 1);
-}
-
-static int extract_part(const char *f, const tsparts *t, double *out)
-{
-	int64_t days = mur_days_from_civil(t->y, t->mo, t->d);
-	int isodow = (int)(((days % 7) + 7 + 3) % 7) + 1; /* 1 = Monday */
-	if (!strcmp(f, "year"))
-		*out = (double)t->y;
-	else if (!strcmp(f, "month"))
-		*out = t->mo;
-	else if (!strcmp(f, "day"))
-		*out = t->d;
-	else if (!strcmp(f, "hour"))
-		*out = t->h;
-	else if (!strcmp(f, "minute"))
-		*out = t->mi;
-	else if (!strcmp(f, "second"))
-		*out = t->s;
-	else if (!strcmp(f, "milliseconds"))
-		*out = t->s * 1000;
-	else if (!strcmp(f, "microseconds"))
-		*out = round(t->s * 1e6);
-	else if (!strcmp(f, "dow"))
-		*out = isodow % 7;
-	else if (!strcmp(f, "isodow"))
-		*out = isodow;
-	else if (!strcmp(f, "doy"))
-		*out = (double)(days - mur_days_from_civil(t->y, 1, 1) + 1);
-	else if (!strcmp(f, "quarter"))
-		*out = (t->mo - 1) / 3 + 1;
-	else if (!strcmp(f, "decade"))
-		*out = (double)(t->y / 10);
-	else if (!strcmp(f, "century"))
-		*out = (double)((t->y + 99) / 100);
-	else if (!strcmp(f, "epoch"))
-		*out = (double)days * 86400.0 + t->h * 3600.0 + t->mi * 60.0 + t->s;
-	else if (!strcmp(f, "week")) { /* ISO 8601 week number */
-		int64_t thursday = days - isodow + 4, y;
-		int m, d;
-		mur_civil_from_days(thursday, &y, &m, &d);
-		*out = (double)((thursday - mur_days_from_civil(y, 1, 1)) / 7 + 1);
-	} else
-		return -1;
-	return 0;
-}
-
-static void fn_extract(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	char f[32];
-	tsparts t;
-	double r;
-	if (stor_fn_any_null(argc, v))
-		return;
-	lower_field(v[0], f, sizeof f);
-	if (parse_ts((const char *)sqlite3_value_text(v[1]), &t))
-		return stor_fn_fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT,
-				    "invalid timestamp value");
-	if (extract_part(f, &t, &r))
-		return stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
-				    "unit \"%s\" not recognized for type timestamp without time "
-				    "zone",
-				    f);
-	if (r == floor(r) && fabs(r) < 9e15)
-		sqlite3_result_int64(cx, (int64_t)r);
-	else
-		sqlite3_result_double(cx, r);
-}
-
-static void fn_date_add(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	tsparts t;
-	if (stor_fn_any_null(argc, v))
-		return;
-	if (parse_ts((const char *)sqlite3_value_text(v[0]), &t))
-		return stor_fn_fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
-	mur_civil_from_days(mur_days_from_civil(t.y, t.mo, t.d) + sqlite3_value_int64(v[1]), &t.y,
-			    &t.mo, &t.d);
-	if (t.y < 1 || t.y > 9999)
-		return stor_fn_fail(cx, SQLSTATE_DATETIME_FIELD_OVERFLOW, "date out of range");
-	result_ts(cx, &t, 0);
-}
-
-static void fn_date_diff(sqlite3_context *cx, int argc, sqlite3_value **v)
-{
-	tsparts a, b;
-	if (stor_fn_any_null(argc, v))
-		return;
-	if (parse_ts((const char *)sqlite3_value_text(v[0]), &a) ||
-	    parse_ts((const char *)sqlite3_value_text(v[1]), &b))
-		return stor_fn_fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
-	sqlite3_result_int64(cx, mur_days_from_civil(a.y, a.mo, a.d) -
-					 mur_days_from_civil(b.y, b.mo, b.d));
-}
-
 /* ---- approx_count_distinct ---- */
 
 /* The aggregate context is a zeroed hll until the first row (p == 0). */
@@ -664,24 +445,12 @@ static void sketch_final(sqlite3_context *cx)
 /* ---- registration ---- */
 
 static const stor_fn_def sqlfns[] = {
-	{"mur_div", -1, 1, fn_div},
-	{"mur_fdiv", -1, 1, fn_fdiv},
-	{"mur_mod", -1, 1, fn_mod},
-	{"mur_avg", 2, 1, fn_avg},
-	{"mur_random", 0, 0, fn_random},
-	{"mur_cast", 3, 1, fn_cast},
-	{"mur_like", 2, 1, fn_like},
-	{"mur_like", 3, 1, fn_like},
-	{"mur_ilike", 2, 1, fn_ilike},
-	{"mur_ilike", 3, 1, fn_ilike},
-	{"mur_greatest", -1, 1, fn_greatest},
-	{"mur_least", -1, 1, fn_least},
-	{"mur_now", 0, 0, fn_now},
-	{"mur_current_date", 0, 0, fn_current_date},
-	{"mur_date_trunc", 2, 1, fn_date_trunc},
-	{"mur_extract", 2, 1, fn_extract},
-	{"mur_date_add", 2, 1, fn_date_add},
-	{"mur_date_diff", 2, 1, fn_date_diff},
+	{"mur_div", -1, 1, fn_div},           {"mur_fdiv", -1, 1, fn_fdiv},
+	{"mur_mod", -1, 1, fn_mod},           {"mur_avg", 2, 1, fn_avg},
+	{"mur_random", 0, 0, fn_random},      {"mur_cast", 3, 1, fn_cast},
+	{"mur_like", 2, 1, fn_like},          {"mur_like", 3, 1, fn_like},
+	{"mur_ilike", 2, 1, fn_ilike},        {"mur_ilike", 3, 1, fn_ilike},
+	{"mur_greatest", -1, 1, fn_greatest}, {"mur_least", -1, 1, fn_least},
 };
 
 int stor_fn_register(sqlite3 *db, const stor_fn_def *defs, size_t n)
@@ -707,6 +476,8 @@ int stor_register_functions(sqlite3 *db)
 		rc = stor_register_math_functions(db);
 	if (rc == SQLITE_OK)
 		rc = stor_register_regex_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_register_time_functions(db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL,
 						NULL, approx_step, approx_final, NULL);

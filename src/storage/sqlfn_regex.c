@@ -322,12 +322,7 @@ static void fn_regexp_replace(sqlite3_context *cx, int argc, sqlite3_value **v)
 	}
 	if (off <= (size_t)n)
 		mur_buf_put(&b, s + off, (size_t)n - off);
-	if (!mur_buf_ok(&b)) {
-		mur_buf_free(&b);
-		return sqlite3_result_error_nomem(cx);
-	}
-	sqlite3_result_text(cx, b.data ? b.data : "", (int)b.len, SQLITE_TRANSIENT);
-	mur_buf_free(&b);
+	stor_fn_result_buf(cx, &b);
 }
 
 static const stor_fn_def regex_fns[] = {

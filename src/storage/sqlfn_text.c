@@ -146,25 +146,6 @@ static int char_bytes(const unsigned char *s, int n)
 	return k;
 }
 
-/* May a result of len bytes be returned?  Else 54000, and 0. */
-static int fits(sqlite3_context *cx, int64_t len)
-{
-	if (len >= 0 &&
-	    len <= sqlite3_limit(sqlite3_context_db_handle(cx), SQLITE_LIMIT_LENGTH, -1))
-		return 1;
-	stor_fn_fail(cx, "54000", "requested length too large");
-	return 0;
-}
-
-static void result_buf(sqlite3_context *cx, mur_buf *b)
-{
-	if (!mur_buf_ok(b))
-		sqlite3_result_error_nomem(cx);
-	else if (fits(cx, (int64_t)b->len))
-		sqlite3_result_text(cx, b->data ? b->data : "", (int)b->len, SQLITE_TRANSIENT);
-	mur_buf_free(b);
-}
-
 static void fn_concat_ws(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	mur_buf b;
@@ -185,7 +166,7 @@ static void fn_concat_ws(sqlite3_context *cx, int argc, sqlite3_value **v)
 		mur_buf_put(&b, s, (size_t)n);
 		first = 0;
 	}
-	result_buf(cx, &b);
+	stor_fn_result_buf(cx, &b);
 }
 
 /* lpad/rpad(s, len[, fill]): s cut to len characters, or filled up to
@@ -210,7 +191,7 @@ static void pad(sqlite3_context *cx, int argc, sqlite3_value **v, int left)
 		return result_chars(cx, s, n, 0, len < nc ? len : nc);
 	fc = utf8_len(fill, fn);
 	/* at most 4 bytes a character: refuse before building what cannot fit */
-	if (!fits(cx, (len - nc) / fc * fn + 4 * (int64_t)fc + n))
+	if (!stor_fn_fits(cx, (len - nc) / fc * fn + 4 * (int64_t)fc + n))
 		return;
 	mur_buf_init(&b);
 	if (!left)
@@ -221,7 +202,7 @@ static void pad(sqlite3_context *cx, int argc, sqlite3_value **v, int left)
 	}
 	if (left)
 		mur_buf_put(&b, s, (size_t)n);
-	result_buf(cx, &b);
+	stor_fn_result_buf(cx, &b);
 }
 
 static void fn_lpad(sqlite3_context *cx, int argc, sqlite3_value **v) { pad(cx, argc, v, 1); }
@@ -306,12 +287,12 @@ static void fn_repeat(sqlite3_context *cx, int argc, sqlite3_value **v)
 	k = sqlite3_value_int64(v[1]);
 	if (k <= 0 || n == 0)
 		return sqlite3_result_text(cx, "", 0, SQLITE_STATIC);
-	if (!fits(cx, k > INT32_MAX ? -1 : k * n)) /* n < 2^31: k * n fits in 64 bits */
+	if (!stor_fn_fits(cx, k > INT32_MAX ? -1 : k * n)) /* n < 2^31: k * n fits in 64 bits */
 		return;
 	mur_buf_init(&b);
 	for (int64_t i = 0; i < k; i++)
 		mur_buf_put(&b, s, (size_t)n);
-	result_buf(cx, &b);
+	stor_fn_result_buf(cx, &b);
 }
 
 static void fn_reverse(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -400,7 +381,7 @@ static void fn_translate(sqlite3_context *cx, int argc, sqlite3_value **v)
 		}
 		i += len;
 	}
-	result_buf(cx, &b);
+	stor_fn_result_buf(cx, &b);
 }
 
 static void fn_starts_with(sqlite3_context *cx, int argc, sqlite3_value **v)

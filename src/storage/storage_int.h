@@ -5,6 +5,7 @@
 #ifndef MUR_STORAGE_INT_H
 #define MUR_STORAGE_INT_H
 
+#include "common/buf.h"
 #include "storage/replog.h"
 #include "storage/storage.h"
 
@@ -150,6 +151,11 @@ int stor_entry_check(const stor_entry *e, mur_error *err);
 /* Fail the call with "SQLSTATE:<state>:<message>" (errmap.c reads it). */
 void stor_fn_fail(sqlite3_context *cx, const char *state, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* May a result of len bytes be returned?  Else the call fails with 54000
+ * "requested length too large" (PostgreSQL's words past its 1 GB) and 0. */
+int stor_fn_fits(sqlite3_context *cx, int64_t len);
+/* Answer b's bytes as text (or out of memory, or 54000), and free b. */
+void stor_fn_result_buf(sqlite3_context *cx, mur_buf *b);
 /* 1 when one of the argc arguments is NULL (a strict function answers NULL). */
 int stor_fn_any_null(int argc, sqlite3_value **v);
 /* 1 when v holds an integer (or text that reads as one). */
@@ -173,5 +179,7 @@ int stor_register_text_functions(sqlite3 *db);
 int stor_register_math_functions(sqlite3 *db);
 /* Register the regular expression functions of sqlfn_regex.c on db. */
 int stor_register_regex_functions(sqlite3 *db);
+/* Register the date/time functions of sqlfn_time.c on db. */
+int stor_register_time_functions(sqlite3 *db);
 
 #endif

@@ -171,3 +171,57 @@ def test_regex_refused_where_posix_cannot_say_it(db, sql, what):
         cur.execute(sql)
     assert e.value.pgcode == "0A000" and what in str(e.value), e.value
     db.p.cursor().execute(sql)  # PostgreSQL takes it
+
+
+TIMES = [
+    (1, "2024-01-01 00:00:00", "2024-01-01 00:00:00+00", "2024-01-01"),
+    (2, "2023-12-31 23:59:59.123456", "2023-12-31 23:59:59.5+00", "2023-12-31"),
+    (3, "2024-02-29 12:30:05", "2024-02-29 12:30:05+00", "2024-02-29"),
+    (4, "2021-01-03 07:08:09.5", "2021-01-03 07:08:09+00", "2021-01-03"),
+    (5, "1999-11-11 13:00:00", "1999-11-11 01:02:03+00", "1999-11-22"),
+    (6, None, None, None),
+    (7, "2026-07-04 11:45:00", "2026-07-04 21:45:00+00", "2026-07-04"),
+]
+
+
+@pytest.fixture(scope="module")
+def times(db):
+    db.exec_both("SET TimeZone = 'UTC'")
+    db.exec_both("DROP TABLE IF EXISTS times")
+    db.exec_both("CREATE TABLE times (id int PRIMARY KEY, ts timestamp, tz timestamptz, d date)")
+    for row in TIMES:
+        db.exec_both("INSERT INTO times VALUES (%s, %s, %s, %s)", row)
+    return db
+
+
+TO_CHAR = [
+    "SELECT id, to_char(ts, 'YYYY-MM-DD HH24:MI:SS'), to_char(ts, 'yyyy/mm/dd hh12:mi:ss am') "
+    "FROM times",
+    "SELECT id, to_char(ts, 'Month DD, YYYY'), to_char(ts, 'FMMonth FMDD, YYYY'), "
+    "to_char(ts, 'MONTH month Mon MON mon') FROM times",
+    "SELECT id, to_char(ts, 'Day Dy DAY DY day dy FMDay'), to_char(ts, 'D ID DDD IDDD') FROM times",
+    "SELECT id, to_char(ts, 'IYYY-IW IYY IY I WW W Q CC J'), to_char(ts, 'Y,YYY YYY YY Y') "
+    "FROM times",
+    "SELECT id, to_char(ts, 'HH HH12 PM P.M. a.m. AD B.C. bc'), to_char(ts, 'MS US SSSS SSSSS') "
+    "FROM times",
+    "SELECT id, to_char(ts, 'DDth DDTH FMDDth Mth MMth'), to_char(ts, 'RM rm FMRM') FROM times",
+    "SELECT id, to_char(ts, '\"Quarter\" Q \"of\" YYYY'), to_char(ts, 'YYYY\\\"x\\\"MM \\\\') "
+    "FROM times",
+    "SELECT id, to_char(d, 'DD.MM.YYYY Day'), to_char(tz, 'YYYY-MM-DD HH24:MI:SS TZ tz'), "
+    "to_char(ts, 'HH24 TZ') FROM times",
+    "SELECT to_char(ts, 'YYYY-MM') AS m, count(*) FROM times GROUP BY to_char(ts, 'YYYY-MM')",
+    "SELECT id FROM times WHERE to_char(ts, 'Dy') = 'Mon' ORDER BY id",
+    "SELECT to_char(ts, ''), to_char(ts, 'plain text: xyz!') FROM times WHERE id = 1",
+]
+
+
+@pytest.mark.parametrize("sql", TO_CHAR)
+def test_to_char(times, sql):
+    times.both(sql)
+
+
+def test_to_char_of_a_number_is_refused_by_name(times):
+    cur = times.m.cursor()
+    with pytest.raises(Exception) as e:
+        cur.execute("SELECT to_char(12.5, '99.9')")
+    assert e.value.pgcode == "0A000" and "to_char of numbers" in str(e.value)
