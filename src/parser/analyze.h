@@ -78,7 +78,14 @@ typedef enum sql_aggfn {
 	SQL_AGG_BOOL_AND,
 	SQL_AGG_BOOL_OR,
 	SQL_AGG_APPROX_COUNT_DISTINCT, /* HyperLogLog estimate (ops/hll.h), bigint */
+	SQL_AGG_VAR_SAMP,              /* variance, var_samp: sum, sum of squares, count */
+	SQL_AGG_VAR_POP,
+	SQL_AGG_STDDEV_SAMP, /* stddev, stddev_samp */
+	SQL_AGG_STDDEV_POP,
 } sql_aggfn;
+
+/* A variance or standard deviation (merged from three partials). */
+#define SQL_AGG_IS_VARIANCE(fn) ((fn) >= SQL_AGG_VAR_SAMP && (fn) <= SQL_AGG_STDDEV_POP)
 
 typedef struct sql_expr {
 	sql_ekind kind;

@@ -294,6 +294,12 @@ static int agg_kind(const char *name)
 		{"every", SQL_AGG_BOOL_AND},
 		{"bool_or", SQL_AGG_BOOL_OR},
 		{"approx_count_distinct", SQL_AGG_APPROX_COUNT_DISTINCT},
+		{"variance", SQL_AGG_VAR_SAMP},
+		{"var_samp", SQL_AGG_VAR_SAMP},
+		{"var_pop", SQL_AGG_VAR_POP},
+		{"stddev", SQL_AGG_STDDEV_SAMP},
+		{"stddev_samp", SQL_AGG_STDDEV_SAMP},
+		{"stddev_pop", SQL_AGG_STDDEV_POP},
 	};
 	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
 		if (!strcmp(aggs[i].name, name))
@@ -316,6 +322,10 @@ static mur_type agg_type(int fn, mur_type t)
 			return MT_NUMERIC;
 		return (t == MT_FLOAT4 || t == MT_FLOAT8) ? t : MT_UNKNOWN;
 	case SQL_AGG_AVG:
+	case SQL_AGG_VAR_SAMP:
+	case SQL_AGG_VAR_POP:
+	case SQL_AGG_STDDEV_SAMP:
+	case SQL_AGG_STDDEV_POP:
 		if (mur_type_is_integer(t) || t == MT_NUMERIC)
 			return MT_NUMERIC;
 		return (t == MT_FLOAT4 || t == MT_FLOAT8) ? MT_FLOAT8 : MT_UNKNOWN;

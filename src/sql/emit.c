@@ -342,6 +342,10 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_BOOL_AND] = "min",
 		[SQL_AGG_BOOL_OR] = "max",
 		[SQL_AGG_APPROX_COUNT_DISTINCT] = "mur_approx_count_distinct",
+		[SQL_AGG_VAR_SAMP] = "mur_var_samp",
+		[SQL_AGG_VAR_POP] = "mur_var_pop",
+		[SQL_AGG_STDDEV_SAMP] = "mur_stddev_samp",
+		[SQL_AGG_STDDEV_POP] = "mur_stddev_pop",
 	};
 	mur_buf_printf(e->b, "%s(", names[x->agg]);
 	if (x->agg == SQL_AGG_COUNT_STAR)

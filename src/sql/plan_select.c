@@ -507,6 +507,7 @@ typedef struct agg_plan {
 	int mixed;                        /* gather distinct with other aggregates too */
 	sql_expr *dx;                     /* mixed: the DISTINCT argument */
 	int final_pos[EXEC_AGGS_MAX];     /* mixed: final output index (after groups) */
+	sql_expr *squares[EXEC_AGGS_MAX]; /* a variance's argument squared (float8) */
 } agg_plan;
 
 static int collect_aggs(sql_ctx *c, agg_plan *ap, sql_expr *e)
@@ -517,10 +518,10 @@ static int collect_aggs(sql_ctx *c, agg_plan *ap, sql_expr *e)
 		for (int i = 0; i < ap->nagg; i++)
 			if (sql_expr_equal(ap->aggs[i], e))
 				return MUR_OK;
-		if (ap->nagg >= EXEC_AGGS_MAX / 2)
+		if (ap->nagg >= EXEC_AGGS_MAX / 3)
 			return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, e->loc,
 				       "murphy supports at most %d aggregates per query",
-				       EXEC_AGGS_MAX / 2);
+				       EXEC_AGGS_MAX / 3); /* a variance takes three partials */
 		ap->aggs[ap->nagg++] = e;
 		return MUR_OK;
 	}
@@ -572,7 +573,35 @@ static const int fn_of[] = {
 	[SQL_AGG_BOOL_AND] = EXEC_AGG_BOOL_AND,
 	[SQL_AGG_BOOL_OR] = EXEC_AGG_BOOL_OR,
 	[SQL_AGG_APPROX_COUNT_DISTINCT] = EXEC_AGG_HLL,
+	[SQL_AGG_VAR_SAMP] = EXEC_AGG_SUM,
+	[SQL_AGG_VAR_POP] = EXEC_AGG_SUM,
+	[SQL_AGG_STDDEV_SAMP] = EXEC_AGG_SUM,
+	[SQL_AGG_STDDEV_POP] = EXEC_AGG_SUM,
 };
+
+/* The partials aggregate i needs (fns[], over shard output columns cols[]
+ * after the k groups): one for most, SUM and COUNT for avg, SUM, SUM of
+ * squares and COUNT for a variance.  Returns how many. */
+static int partials_of(agg_plan *ap, int i, int k, int fns[3], int cols[3])
+{
+	sql_expr *a = ap->aggs[i];
+	int col = a->nargs ? k + arg_column(ap, a->args[0]) : 0;
+	fns[0] = a->distinct ? EXEC_AGG_COUNT_DISTINCT : fn_of[a->agg];
+	cols[0] = col;
+	if (a->agg == SQL_AGG_AVG) {
+		fns[1] = EXEC_AGG_COUNT;
+		cols[1] = col;
+		return 2;
+	}
+	if (SQL_AGG_IS_VARIANCE(a->agg)) {
+		fns[1] = EXEC_AGG_SUM;
+		cols[1] = k + arg_column(ap, ap->squares[i]);
+		fns[2] = EXEC_AGG_COUNT;
+		cols[2] = col;
+		return 3;
+	}
+	return 1;
+}
 
 /* Partial aggregate specs for the hash-aggregate strategy. */
 static void build_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
@@ -581,13 +610,10 @@ static void build_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
 	int k = q->ngroup;
 	pa->ngroup = fa->ngroup = (uint32_t)k;
 	for (int i = 0; i < ap->nagg; i++) {
-		sql_expr *a = ap->aggs[i];
-		int col = a->nargs ? k + arg_column(ap, a->args[0]) : 0;
-		int fn = a->distinct ? EXEC_AGG_COUNT_DISTINCT : fn_of[a->agg];
+		int fns[3], cols[3], n = partials_of(ap, i, k, fns, cols);
 		ap->first_partial[i] = (int)pa->naggs;
-		add_agg(pa, fn, col);
-		if (a->agg == SQL_AGG_AVG)
-			add_agg(pa, EXEC_AGG_COUNT, col);
+		for (int j = 0; j < n; j++)
+			add_agg(pa, fns[j], cols[j]);
 	}
 	for (uint32_t j = 0; j < pa->naggs; j++)
 		add_agg(fa, final_fn(pa->aggs[j].fn), (int)(k + j));
@@ -619,6 +645,14 @@ static sql_expr *rewrite(sql_ctx *c, const sql_query *q, agg_plan *ap, sql_expr 
 			if (e->agg == SQL_AGG_AVG)
 				return sql_make_call(c, "mur_avg", e->type, e->loc, 2,
 						     slot(c, s, e->type), slot(c, s + 1, MT_INT8));
+			if (SQL_AGG_IS_VARIANCE(e->agg))
+				return sql_make_call(c, "mur_variance", e->type, e->loc, 4,
+						     slot(c, s, MT_FLOAT8),
+						     slot(c, s + 1, MT_FLOAT8),
+						     slot(c, s + 2, MT_INT8),
+						     sql_make_const_int(c,
+									e->agg - SQL_AGG_VAR_SAMP,
+									MT_INT4));
 			return slot(c, s, e->type);
 		}
 	}
@@ -859,12 +893,11 @@ static void build_mixed_specs(sql_ctx *c, const sql_query *q, agg_plan *ap, plan
 			add_agg(&ps->leader_agg, EXEC_AGG_SUM_COUNT, k + (int)ps->leader_agg.naggs);
 			continue;
 		}
-		int col = a->nargs ? k + arg_column(ap, a->args[0]) : 0;
-		int n = a->agg == SQL_AGG_AVG ? 2 : 1;
+		int fns[3], cols[3], n = partials_of(ap, i, k, fns, cols);
 		for (int j = 0; j < n; j++) {
-			int fn = j ? EXEC_AGG_COUNT : fn_of[a->agg];
+			int fn = fns[j];
 			int in = k + 1 + (int)pa->naggs;
-			add_agg(pa, fn, col);
+			add_agg(pa, fn, cols[j]);
 			add_agg(fa, final_fn(fn), in);
 			add_agg(&ps->owner_agg,
 				fn == EXEC_AGG_HLL ? EXEC_AGG_HLL_MERGE : final_fn(fn), in);
@@ -908,6 +941,14 @@ static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
 			return MUR_ERR;
 	if (collect_aggs(c, ap, q->having) != MUR_OK || choose_distinct(c, q, ap, ps) != MUR_OK)
 		return MUR_ERR;
+	for (int i = 0; i < ap->nagg; i++) { /* a variance's second partial: SUM(x * x) */
+		sql_expr *a = ap->aggs[i], *x;
+		if (!SQL_AGG_IS_VARIANCE(a->agg) || a->distinct)
+			continue;
+		x = sql_make_cast(c, a->args[0], MT_FLOAT8, a->loc);
+		if (!x || !(ap->squares[i] = sql_make_op(c, "*", MT_FLOAT8, a->loc, x, x)))
+			return MUR_ERR;
+	}
 	if (ap->mixed) {
 		build_mixed_specs(c, q, ap, ps);
 	} else if (ap->gather) {

@@ -11,6 +11,15 @@
  *   mur_cbrt, mur_sign, mur_degrees, mur_radians, mur_pi
  *                                2201E for the logarithm of zero or of a
  *                                negative number, 22003 for an overflow
+ *   mur_variance(sum, sum_sq, n, kind)  a variance (kind 0 var_samp, 1 var_pop)
+ *                                or standard deviation (2 stddev_samp, 3
+ *                                stddev_pop) from the partials the shards
+ *                                sent (sql/plan_select.c); NULL below two
+ *                                rows (one for the _pop ones), as PostgreSQL
+ *   mur_var_samp, mur_var_pop, mur_stddev_samp, mur_stddev_pop  the same
+ *                                as SQLite aggregates, for statements that
+ *                                run whole on one shard or on the leader
+ *                                (Welford's running mean and squares)
  */
 #include "storage/storage_int.h"
 
@@ -200,6 +209,62 @@ static void fn_pi(sqlite3_context *cx, int argc, sqlite3_value **v)
 	sqlite3_result_double(cx, M_PI);
 }
 
+enum { VAR_SAMP, VAR_POP, STDDEV_SAMP, STDDEV_POP };
+
+/* The variance kind asks for, of n values with mean m and m2 = the sum of
+ * squared differences from it; 0 when there are too few values. */
+static int variance_of(int kind, double n, double m2, double *out)
+{
+	int pop = kind == VAR_POP || kind == STDDEV_POP;
+	double v;
+	if (n < (pop ? 1 : 2))
+		return 0;
+	v = m2 / (pop ? n : n - 1);
+	if (v < 0)
+		v = 0; /* rounding in sum_sq - sum^2/n */
+	*out = (kind == STDDEV_SAMP || kind == STDDEV_POP) ? sqrt(v) : v;
+	return 1;
+}
+
+static void fn_variance(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	double sum, n, out;
+	if (argc != 4 || sqlite3_value_type(v[2]) == SQLITE_NULL)
+		return;
+	sum = sqlite3_value_double(v[0]);
+	n = (double)sqlite3_value_int64(v[2]);
+	if (n > 0 && variance_of(sqlite3_value_int(v[3]), n,
+				 sqlite3_value_double(v[1]) - sum * sum / n, &out))
+		sqlite3_result_double(cx, out);
+}
+
+typedef struct welford {
+	double n, mean, m2;
+} welford;
+
+static void var_step(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	welford *w = sqlite3_aggregate_context(cx, (int)sizeof *w);
+	double x, d;
+	if (!w)
+		return sqlite3_result_error_nomem(cx);
+	if (argc < 1 || sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	x = sqlite3_value_double(v[0]);
+	w->n += 1;
+	d = x - w->mean;
+	w->mean += d / w->n;
+	w->m2 += d * (x - w->mean);
+}
+
+static void var_final(sqlite3_context *cx)
+{
+	welford *w = sqlite3_aggregate_context(cx, 0);
+	double out;
+	if (w && variance_of((int)(intptr_t)sqlite3_user_data(cx), w->n, w->m2, &out))
+		sqlite3_result_double(cx, out);
+}
+
 static const stor_fn_def math_fns[] = {
 	{"mur_abs", 1, 1, fn_abs},         {"mur_round", 1, 1, fn_round},
 	{"mur_round", 2, 1, fn_round},     {"mur_rint", 1, 1, fn_rint},
@@ -210,10 +275,19 @@ static const stor_fn_def math_fns[] = {
 	{"mur_log", 1, 1, fn_log},         {"mur_log", 2, 1, fn_log},
 	{"mur_cbrt", 1, 1, fn_cbrt},       {"mur_sign", 1, 1, fn_sign},
 	{"mur_degrees", 1, 1, fn_degrees}, {"mur_radians", 1, 1, fn_radians},
-	{"mur_pi", 0, 1, fn_pi},
+	{"mur_pi", 0, 1, fn_pi},           {"mur_variance", 4, 1, fn_variance},
 };
 
 int stor_register_math_functions(sqlite3 *db)
 {
-	return stor_fn_register(db, math_fns, sizeof math_fns / sizeof math_fns[0]);
+	static const char *const aggs[] = {[VAR_SAMP] = "mur_var_samp",
+					   [VAR_POP] = "mur_var_pop",
+					   [STDDEV_SAMP] = "mur_stddev_samp",
+					   [STDDEV_POP] = "mur_stddev_pop"};
+	int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC;
+	int rc = stor_fn_register(db, math_fns, sizeof math_fns / sizeof math_fns[0]);
+	for (int k = 0; rc == SQLITE_OK && k < 4; k++)
+		rc = sqlite3_create_function_v2(db, aggs[k], 1, flags, (void *)(intptr_t)k, NULL,
+						var_step, var_final, NULL);
+	return rc;
 }

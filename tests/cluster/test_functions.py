@@ -225,3 +225,48 @@ def test_to_char_of_a_number_is_refused_by_name(times):
     with pytest.raises(Exception) as e:
         cur.execute("SELECT to_char(12.5, '99.9')")
     assert e.value.pgcode == "0A000" and "to_char of numbers" in str(e.value)
+
+
+@pytest.fixture(scope="module")
+def samples(db):
+    """300 rows over every shard: groups g, integers x (some NULL), floats y."""
+    db.exec_both("DROP TABLE IF EXISTS samples")
+    db.exec_both("CREATE TABLE samples (id int PRIMARY KEY, g int, x int, y float8, n numeric)")
+    rows = ", ".join("(%d, %d, %s, %r, %d.%02d)" % (
+        i, i % 7, "NULL" if i % 11 == 0 else str((i * 37) % 101 - 20), ((i * 53) % 97) / 3.0,
+        (i * 13) % 50, i % 100) for i in range(1, 301))
+    db.exec_both("INSERT INTO samples VALUES " + rows)
+    return db
+
+
+VARIANCE = [
+    "SELECT variance(x), var_samp(y), var_pop(x), stddev(y), stddev_samp(n), stddev_pop(n) "
+    "FROM samples",
+    "SELECT g, variance(x), stddev_pop(y), count(*) FROM samples GROUP BY g",
+    "SELECT x % 3 AS k, stddev(y) FROM samples GROUP BY x % 3",
+    "SELECT g FROM samples GROUP BY g HAVING stddev(x) > 35 ORDER BY g",
+    "SELECT variance(x), var_pop(x), stddev(y) FROM samples WHERE id = 5",
+    "SELECT var_samp(x), var_pop(x) FROM samples WHERE id IN (5, 6)",
+    "SELECT variance(x) FROM samples WHERE id < 0",
+    "SELECT count(DISTINCT g), stddev(x), avg(y) FROM samples",
+    "SELECT round(stddev(x)::numeric, 6), variance(y) * 2 FROM samples",
+]
+
+
+@pytest.mark.parametrize("sql", VARIANCE)
+def test_variance(samples, sql):
+    samples.both(sql)
+
+
+def test_variance_by_groups_repartitioned(samples):
+    """The groups' partials go to owner followers (a repartition), which
+    merge the three partials of each variance; the answer is PostgreSQL's."""
+    cur = samples.m.cursor()
+    cur.execute("SET murphy.shuffle_strategy = 'repartition'")
+    try:
+        cur.execute("EXPLAIN SELECT x % 5, stddev(y) FROM samples GROUP BY x % 5")
+        plan = "\n".join(r[0] for r in cur.fetchall())
+        assert "repartition" in plan.lower(), plan
+        samples.both("SELECT x % 5 AS k, stddev(y), var_pop(x) FROM samples GROUP BY x % 5")
+    finally:
+        cur.execute("RESET murphy.shuffle_strategy")
