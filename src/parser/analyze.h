@@ -204,6 +204,9 @@ const char *sql_type_name(mur_type t);
 /* ---- analyze_expr.c ---- */
 sql_expr *sql_expr_new(sql_ctx *c, sql_ekind kind, mur_type type, int loc);
 sql_expr *sql_analyze_expr(sql_ctx *c, PgQuery__Node *n);
+/* n as a boolean condition; what names it in the error when it is not
+ * one ("argument of WHERE must be type boolean"). */
+sql_expr *sql_analyze_bool(sql_ctx *c, PgQuery__Node *n, const char *what);
 /* Give an expression the type `t` in a context that demands it
  * (comparison with a typed operand, assignment to a column): unknown
  * literals are parsed (22P02 on bad input), parameters take the type,
@@ -214,6 +217,8 @@ sql_expr *sql_resolve_unknown(sql_ctx *c, sql_expr *e);
 sql_expr *sql_make_cast(sql_ctx *c, sql_expr *e, mur_type to, int loc);
 sql_expr *sql_make_call(sql_ctx *c, const char *fn, mur_type type, int loc, int nargs, ...);
 sql_expr *sql_make_op(sql_ctx *c, const char *op, mur_type type, int loc, sql_expr *a, sql_expr *b);
+/* CASE WHEN cond THEN then END (NULL when cond is not true). */
+sql_expr *sql_make_case_when(sql_ctx *c, sql_expr *cond, sql_expr *then, int loc);
 sql_expr *sql_make_const_int(sql_ctx *c, int64_t v, mur_type t);
 sql_expr *sql_make_const_text(sql_ctx *c, const char *s);
 int sql_expr_equal(const sql_expr *a, const sql_expr *b);

@@ -49,6 +49,16 @@ static sql_expr *with_args(sql_ctx *c, sql_expr *e, int nargs)
 	return e->args ? e : NULL;
 }
 
+sql_expr *sql_make_case_when(sql_ctx *c, sql_expr *cond, sql_expr *then, int loc)
+{
+	sql_expr *e = with_args(c, sql_expr_new(c, SE_CASE, then->type, loc), 2);
+	if (!e)
+		return NULL;
+	e->args[0] = cond;
+	e->args[1] = then;
+	return e;
+}
+
 sql_expr *sql_make_op(sql_ctx *c, const char *op, mur_type type, int loc, sql_expr *a, sql_expr *b)
 {
 	sql_expr *e = with_args(c, sql_expr_new(c, SE_OP, type, loc), b ? 2 : 1);
@@ -802,7 +812,7 @@ static sql_expr *analyze_aexpr(sql_ctx *c, PgQuery__AExpr *a)
 
 /* ---- boolean ---- */
 
-static sql_expr *bool_arg(sql_ctx *c, PgQuery__Node *n, const char *what)
+sql_expr *sql_analyze_bool(sql_ctx *c, PgQuery__Node *n, const char *what)
 {
 	sql_expr *e = sql_analyze_expr(c, n);
 	if (!e)
@@ -825,7 +835,7 @@ static sql_expr *analyze_bool(sql_ctx *c, PgQuery__BoolExpr *b)
 									    : "NOT";
 	sql_expr *e;
 	if (*what == 'N') {
-		sql_expr *a = bool_arg(c, b->args[0], what);
+		sql_expr *a = sql_analyze_bool(c, b->args[0], what);
 		return a ? sql_make_op(c, "NOT", MT_BOOL, b->location, a, NULL) : NULL;
 	}
 	e = with_args(c, sql_expr_new(c, SE_BOOL, MT_BOOL, b->location), (int)b->n_args);
@@ -833,7 +843,7 @@ static sql_expr *analyze_bool(sql_ctx *c, PgQuery__BoolExpr *b)
 		return NULL;
 	e->op = what;
 	for (size_t i = 0; i < b->n_args; i++)
-		if (!(e->args[i] = bool_arg(c, b->args[i], what)))
+		if (!(e->args[i] = sql_analyze_bool(c, b->args[i], what)))
 			return NULL;
 	return e;
 }
@@ -857,7 +867,7 @@ static sql_expr *analyze_booltest(sql_ctx *c, PgQuery__BooleanTest *t)
 	static const char *const ops[] = {"",           "IS TRUE",      "IS NOT TRUE",
 					  "IS FALSE",   "IS NOT FALSE", "IS NULL",
 					  "IS NOT NULL"};
-	sql_expr *a = bool_arg(c, t->arg, "IS TRUE"), *e;
+	sql_expr *a = sql_analyze_bool(c, t->arg, "IS TRUE"), *e;
 	if (!a)
 		return NULL;
 	e = sql_make_op(c, ops[t->booltesttype], MT_BOOL, t->location, a, NULL);
@@ -926,7 +936,7 @@ static sql_expr *analyze_case(sql_ctx *c, PgQuery__CaseExpr *k)
 	for (int w = 0; w < n; w++) {
 		PgQuery__CaseWhen *cw = k->args[w]->case_when;
 		sql_expr *cond = arg ? sql_analyze_expr(c, cw->expr)
-				     : bool_arg(c, cw->expr, "CASE/WHEN");
+				     : sql_analyze_bool(c, cw->expr, "CASE/WHEN");
 		if (!cond)
 			return NULL;
 		if (arg && unify_compare(c, "=", &e->args[0], &cond, cw->location) != MUR_OK)

@@ -349,13 +349,29 @@ static int agg_check_context(sql_ctx *c, PgQuery__FuncCall *f)
 	if (c->in_agg)
 		return sql_err(c, SQLSTATE_GROUPING_ERROR, f->location,
 			       "aggregate function calls cannot be nested");
-	if (f->agg_filter)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			       "murphy does not support FILTER yet");
 	if (f->n_agg_order || f->agg_within_group)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 			       "murphy does not support ordered aggregates yet");
 	return MUR_OK;
+}
+
+/* agg(x) FILTER (WHERE cond) is agg(CASE WHEN cond THEN x END): every
+ * aggregate murphy has skips NULLs, so the rows cond rejects count for
+ * nothing, and no row passing gives what PostgreSQL gives (NULL, or 0 for
+ * count).  count(*) FILTER counts CASE WHEN cond THEN 1 END. */
+static int apply_filter(sql_ctx *c, PgQuery__FuncCall *f, int *fn, sql_expr **arg)
+{
+	sql_expr *cond;
+	c->in_agg = 1; /* an aggregate inside FILTER is refused (42803) */
+	cond = sql_analyze_bool(c, f->agg_filter, "FILTER");
+	c->in_agg = 0;
+	if (!cond)
+		return MUR_ERR;
+	if (*fn == SQL_AGG_COUNT_STAR) {
+		*fn = SQL_AGG_COUNT;
+		*arg = sql_make_const_int(c, 1, MT_INT4);
+	}
+	return *arg && (*arg = sql_make_case_when(c, cond, *arg, f->location)) ? MUR_OK : MUR_ERR;
 }
 
 static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name)
@@ -383,6 +399,8 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 		if (!arg || !(arg = sql_resolve_unknown(c, arg)))
 			return NULL;
 	}
+	if (f->agg_filter && apply_filter(c, f, &fn, &arg) != MUR_OK)
+		return NULL;
 	t = agg_type(fn, arg ? arg->type : MT_UNKNOWN);
 	if (t == MT_UNKNOWN)
 		return no_function(c, name, &arg, 1, f->location);

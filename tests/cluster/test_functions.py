@@ -270,3 +270,31 @@ def test_variance_by_groups_repartitioned(samples):
         samples.both("SELECT x % 5 AS k, stddev(y), var_pop(x) FROM samples GROUP BY x % 5")
     finally:
         cur.execute("RESET murphy.shuffle_strategy")
+
+
+FILTERED = [
+    "SELECT count(*) FILTER (WHERE x > 0), count(x) FILTER (WHERE g = 1), "
+    "sum(x) FILTER (WHERE y < 10), avg(y) FILTER (WHERE x IS NULL) FROM samples",
+    "SELECT g, count(*) FILTER (WHERE x % 2 = 0) AS even, min(y) FILTER (WHERE x < 0), "
+    "max(n) FILTER (WHERE g > 3), count(*) FROM samples GROUP BY g",
+    "SELECT count(DISTINCT g) FILTER (WHERE x > 50), stddev(y) FILTER (WHERE g = 2) "
+    "FROM samples",
+    "SELECT sum(x) FILTER (WHERE false), count(*) FILTER (WHERE false) FROM samples",
+    "SELECT g FROM samples GROUP BY g HAVING count(*) FILTER (WHERE x > 30) > 10 ORDER BY g",
+    "SELECT bool_and(x > -20) FILTER (WHERE g = 0), bool_or(y > 30) FILTER (WHERE g < 2) "
+    "FROM samples",
+    "SELECT count(*) FILTER (WHERE x > 0) FROM samples WHERE id = 7",
+]
+
+
+@pytest.mark.parametrize("sql", FILTERED)
+def test_aggregate_filter(samples, sql):
+    samples.both(sql)
+
+
+@pytest.mark.parametrize("sql, sqlstate", [
+    ("SELECT count(*) FILTER (WHERE x) FROM samples", "42804"),
+    ("SELECT count(*) FILTER (WHERE count(*) > 1) FROM samples", "42803"),
+])
+def test_aggregate_filter_error(samples, sql, sqlstate):
+    samples.both_error(sql, sqlstate)

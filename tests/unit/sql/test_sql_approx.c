@@ -47,7 +47,7 @@ static void test_errors(void **state)
 {
 	mur_error err = E("SELECT approx_count_distinct(DISTINCT kind) FROM events", "0A000");
 	assert_non_null(strstr(err.hint, "drop DISTINCT"));
-	E("SELECT approx_count_distinct(kind) FILTER (WHERE id > 1) FROM events", "0A000");
+	E("SELECT approx_count_distinct(kind ORDER BY kind) FROM events", "0A000");
 	E("SELECT approx_count_distinct(kind) OVER () FROM events", "0A000");
 	E("SELECT approx_count_distinct() FROM events", "42883");
 	E("SELECT approx_count_distinct(kind, id) FROM events", "42883");
