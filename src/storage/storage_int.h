@@ -71,6 +71,8 @@ struct stor_db {
 
 	/* Owned by stor_dir (under its mutex). */
 	stor_db *next;
+	stor_db *hnext;     /* the chain of stor_dir's bucket for name_hash */
+	uint32_t name_hash; /* of file (dir.c) */
 	int refs;
 	int dropped;
 	uint64_t last_used;
