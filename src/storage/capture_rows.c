@@ -48,6 +48,7 @@
 
 struct stor_rowcap {
 	sqlite3 *db;
+	stor_db *sdb; /* db's placement: its statement cache */
 	mur_buf cs;
 	char table[STOR_FILE_NAME_MAX];
 	int ncols;    /* 0 until the first row; then the table's */
@@ -85,33 +86,31 @@ static void put_varint(mur_buf *b, uint64_t v)
 		mur_buf_put_u8(b, tmp[--n]);
 }
 
-/* First row: the table header, from PRAGMA table_info (column order, the
- * PRIMARY KEY positions, the declared types). */
+/* First row: the table header, from pragma_table_info (column order, the
+ * PRIMARY KEY positions, the declared types), through the placement's
+ * statement cache (prepared once, not at every write). */
 static int start_table(stor_rowcap *rc, const char *table, int ncols)
 {
 	sqlite3_stmt *st = NULL;
 	unsigned char pk[ROWCAP_COLS_MAX];
 	int n = 0, haspk = 0;
-	char *sql = sqlite3_mprintf("PRAGMA main.table_info(\"%w\")", table);
-	if (!sql || ncols <= 0 || ncols > ROWCAP_COLS_MAX || strlen(table) >= sizeof rc->table ||
-	    !(rc->real = calloc((size_t)ncols, 1))) {
-		sqlite3_free(sql);
+	mur_error err;
+	if (ncols <= 0 || ncols > ROWCAP_COLS_MAX || strlen(table) >= sizeof rc->table ||
+	    !(rc->real = calloc((size_t)ncols, 1)))
 		return 0;
-	}
-	if (sqlite3_prepare_v2(rc->db, sql, -1, &st, NULL) != SQLITE_OK) {
-		sqlite3_free(sql);
+	if (stor_prepare(rc->sdb, "SELECT pk, type FROM pragma_table_info(?1, 'main')", &st,
+			 &err) != MUR_OK)
 		return 0;
-	}
-	sqlite3_free(sql);
+	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW && n < ncols) {
-		int k = sqlite3_column_int(st, 5);
+		int k = sqlite3_column_int(st, 0);
 		pk[n] = (unsigned char)(k > 0 && k < 256 ? k : 0);
 		haspk |= pk[n] != 0;
 		rc->real[n] = (unsigned char)real_affinity(
-			(const char *)sqlite3_column_text(st, 2));
+			(const char *)sqlite3_column_text(st, 1));
 		n++;
 	}
-	sqlite3_finalize(st);
+	stor_release(rc->sdb, st);
 	if (n != ncols || !haspk)
 		return 0; /* not the row layout we see, or no key: the session's job */
 	strcpy(rc->table, table);
@@ -194,6 +193,7 @@ int stor_rowcap_begin(stor_db *db, stor_rowcap **out, mur_error *err)
 	if (!rc)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	rc->db = db->db;
+	rc->sdb = db;
 	mur_buf_init(&rc->cs);
 	sqlite3_preupdate_hook(db->db, on_change, rc);
 	*out = rc;
