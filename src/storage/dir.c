@@ -173,15 +173,6 @@ int stor_dir_exists(const stor_dir *d, const char *file)
 	return stor_dir_file_path(d, file, path, sizeof path) == 0 && stat(path, &sb) == 0;
 }
 
-/* FNV-1a of a placement's file name. */
-static uint32_t name_hash(const char *file)
-{
-	uint32_t h = 2166136261u;
-	for (const unsigned char *p = (const unsigned char *)file; *p; p++)
-		h = (h ^ *p) * 16777619u;
-	return h;
-}
-
 static stor_db **bucket_of(stor_dir *d, uint32_t hash)
 {
 	return &d->bucket[hash & (DIR_BUCKETS - 1)];
@@ -189,7 +180,7 @@ static stor_db **bucket_of(stor_dir *d, uint32_t hash)
 
 static stor_db *find(stor_dir *d, const char *file)
 {
-	uint32_t h = name_hash(file);
+	uint32_t h = stor_str_hash(file);
 	for (stor_db *db = *bucket_of(d, h); db; db = db->hnext)
 		if (db->name_hash == h && strcmp(db->file, file) == 0)
 			return db;
@@ -199,7 +190,7 @@ static stor_db *find(stor_dir *d, const char *file)
 /* Add db (just opened) to the list and its bucket. */
 static void list_open(stor_dir *d, stor_db *db)
 {
-	stor_db **b = bucket_of(d, db->name_hash = name_hash(db->file));
+	stor_db **b = bucket_of(d, db->name_hash = stor_str_hash(db->file));
 	db->next = d->open;
 	d->open = db;
 	db->hnext = *b;

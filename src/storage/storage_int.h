@@ -11,8 +11,19 @@
 #include <assert.h>
 #include <pthread.h>
 
+/* FNV-1a of a string: the placement directory's and the statement
+ * cache's lookups compare it before the strings. */
+static inline uint32_t stor_str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
 typedef struct stor_stmt {
-	char *sql; /* malloc'd key; NULL = free entry */
+	char *sql;     /* malloc'd key; NULL = free entry */
+	uint32_t hash; /* stor_str_hash(sql) */
 	sqlite3_stmt *st;
 	uint64_t used; /* LRU clock */
 	int busy;      /* handed out by stor_prepare, not yet released */
