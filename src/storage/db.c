@@ -154,6 +154,7 @@ fail:
 void stor_db_shutdown(stor_db *db)
 {
 	stor_apply_tab_free(db);
+	stor_rowcap_tab_free(db);
 	for (int i = 0; i < STOR_STMT_CACHE_MAX; i++) {
 		if (db->stmts[i].st)
 			sqlite3_finalize(db->stmts[i].st);

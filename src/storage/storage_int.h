@@ -79,6 +79,10 @@ struct stor_db {
 	/* replog.c's apply: the columns of the table it last applied to (NULL:
 	 * none), valid while the schema is at the version they were read at */
 	struct stor_apply_tab *apply_tab;
+	/* capture_rows.c: the header of the table it last captured rows of
+	 * (NULL: none), valid while the schema is at the version it was read
+	 * at */
+	struct stor_rowcap_tab *rowcap_tab;
 
 	/* Owned by stor_dir (under its mutex). */
 	stor_db *next;
@@ -100,6 +104,11 @@ struct stor_db {
 
 /* replog.c: free db->apply_tab (stor_db_shutdown). */
 void stor_apply_tab_free(stor_db *db);
+/* replog.c: the schema's version (PRAGMA schema_version: DDL moves it),
+ * through the statement cache; -1 on error. */
+int64_t stor_schema_version(stor_db *db);
+/* capture_rows.c: free db->rowcap_tab (stor_db_shutdown). */
+void stor_rowcap_tab_free(stor_db *db);
 
 /* db.c: run sql (no parameters) through the statement cache, to its end:
  * BEGIN, COMMIT, SAVEPOINT… parsed once per placement. */
