@@ -299,11 +299,32 @@ static int parse_tree(const char *sql, sql_tree **tree, mur_error *err)
 	return parse_tree_scanned(sql, tree, err);
 }
 
-/* parse_tree after depth.c's text check passed. */
+/* A cached tree (parse_cache.c's bytes) unpacked, the text's integer
+ * literals written in; NULL when it cannot be reused. */
+static sql_tree *tree_patched(const sql_pcache_probe *p, const uint8_t *data, size_t len)
+{
+	sql_tree *t = tree_unpack(data, len);
+	if (t && sql_pcache_patch(p, t->r) != 0) {
+		sql_tree_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* parse_tree after depth.c's text check passed.  A text parse_cache.c
+ * knows (the same but for its integers) is not parsed again; the tree of
+ * one it does not know is kept there. */
 static int parse_tree_scanned(const char *sql, sql_tree **tree, mur_error *err)
 {
 	PgQueryProtobufParseResult r;
+	sql_pcache_probe probe;
+	const uint8_t *cached;
+	size_t cached_len;
+	int st = sql_pcache_scan(sql, &probe) ? sql_pcache_get(&probe, &cached, &cached_len)
+					      : SQL_PCACHE_NEGATIVE;
 	*tree = NULL;
+	if (st == SQL_PCACHE_HIT && (*tree = tree_patched(&probe, cached, cached_len)) != NULL)
+		return MUR_OK;
 	r = pg_query_parse_protobuf(sql);
 	if (r.error) {
 		mur_error_set_pos(err, parse_error_state(r.error->message), r.error->cursorpos,
@@ -317,6 +338,9 @@ static int parse_tree_scanned(const char *sql, sql_tree **tree, mur_error *err)
 		return MUR_ERR;
 	}
 	*tree = tree_unpack((const uint8_t *)r.parse_tree.data, r.parse_tree.len);
+	if (*tree && st != SQL_PCACHE_NEGATIVE)
+		sql_pcache_put(&probe, (const uint8_t *)r.parse_tree.data, r.parse_tree.len,
+			       (*tree)->r);
 	pg_query_free_protobuf_parse_result(r);
 	if (!*tree)
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "cannot decode parse tree");

@@ -7,6 +7,8 @@
 
 #include "common/error.h"
 
+#include <pg_query.h>
+#include <pg_query/pg_query.pb-c.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +35,44 @@ int sql_depth_check_tree(const uint8_t *data, size_t len, mur_error *err);
 /* sql_depth_check_text that also returns the byte offsets of every ';'
  * outside quotes and comments (*semis malloc'd, the caller frees). */
 int sql_depth_split_text(const char *sql, size_t **semis, size_t *nsemis, mur_error *err);
+
+/* parse_cache.c: parse trees of texts seen before, whatever their integer
+ * literals (the file's top comment has the rules).  TEXT_MAX: longer texts
+ * are not cached (and parse long enough that a scan is lost in the
+ * noise); SLOTS_MAX: integer literals per cached text. */
+#define SQL_PCACHE_TEXT_MAX 2048
+#define SQL_PCACHE_SLOTS_MAX 32
+
+/* What sql_pcache_scan found in one text: its integer literals (slots). */
+typedef struct sql_pcache_probe {
+	const char *sql;
+	size_t len;
+	uint64_t hash;
+	int nslots;
+	uint32_t off[SQL_PCACHE_SLOTS_MAX];
+	uint16_t slot_len[SQL_PCACHE_SLOTS_MAX];
+	int32_t val[SQL_PCACHE_SLOTS_MAX];
+} sql_pcache_probe;
+
+enum { SQL_PCACHE_MISS = 0, SQL_PCACHE_HIT = 1, SQL_PCACHE_NEGATIVE = 2 };
+
+/* 1 when sql may be cached (*p filled; p keeps pointing at sql), 0 when
+ * not (too long, or something the scan does not read). */
+int sql_pcache_scan(const char *sql, sql_pcache_probe *p);
+/* SQL_PCACHE_HIT: *packed / *len are the cached tree (the cache's: unpack
+ * it, then sql_pcache_patch the result); SQL_PCACHE_NEGATIVE: a text of
+ * this key cannot be cached, parse it; SQL_PCACHE_MISS: parse it, then
+ * sql_pcache_put. */
+int sql_pcache_get(const sql_pcache_probe *p, const uint8_t **packed, size_t *len);
+/* Write p's literal values into r, unpacked from sql_pcache_get's bytes;
+ * 0 when done, -1 when r is not the tree expected (parse instead). */
+int sql_pcache_patch(const sql_pcache_probe *p, PgQuery__ParseResult *r);
+/* Keep the tree parsed from p's text: packed (len bytes, copied) and r,
+ * its unpacked form, to map each slot to its node (a negative entry when
+ * one has none). */
+void sql_pcache_put(const sql_pcache_probe *p, const uint8_t *packed, size_t len,
+		    const PgQuery__ParseResult *r);
+/* Trees this thread took from the cache (tests). */
+uint64_t sql_pcache_hits(void);
 
 #endif

@@ -154,6 +154,7 @@ fail:
 void stor_db_shutdown(stor_db *db)
 {
 	stor_apply_tab_free(db);
+	stor_rowcap_tab_free(db);
 	for (int i = 0; i < STOR_STMT_CACHE_MAX; i++) {
 		if (db->stmts[i].st)
 			sqlite3_finalize(db->stmts[i].st);
@@ -240,10 +241,11 @@ int stor_prepare(stor_db *db, const char *sql, sqlite3_stmt **out, mur_error *er
 {
 	stor_stmt *victim = NULL;
 	const char *tail = NULL;
+	uint32_t hash = stor_str_hash(sql);
 	*out = NULL;
 	for (int i = 0; i < STOR_STMT_CACHE_MAX; i++) {
 		stor_stmt *c = &db->stmts[i];
-		if (c->sql && !c->busy && strcmp(c->sql, sql) == 0) {
+		if (c->sql && !c->busy && c->hash == hash && strcmp(c->sql, sql) == 0) {
 			c->busy = 1;
 			c->used = ++db->clock;
 			*out = c->st;
@@ -268,6 +270,7 @@ int stor_prepare(stor_db *db, const char *sql, sqlite3_stmt **out, mur_error *er
 			sqlite3_finalize(victim->st);
 		free(victim->sql);
 		victim->sql = key;
+		victim->hash = hash;
 		victim->st = st;
 		victim->busy = 1;
 		victim->used = ++db->clock;

@@ -489,8 +489,7 @@ void stor_apply_tab_free(stor_db *db)
 	db->apply_tab = NULL;
 }
 
-/* The schema's version (PRAGMA schema_version: DDL moves it); -1 on error. */
-static int64_t schema_version(stor_db *db)
+int64_t stor_schema_version(stor_db *db)
 {
 	sqlite3_stmt *st;
 	mur_error err;
@@ -621,7 +620,7 @@ static int apply_op(stor_db *db, const apply_tab *t, int op, sqlite3_changeset_i
 static int apply_kept(stor_db *db, const void *cs, size_t len)
 {
 	sqlite3_changeset_iter *it = NULL;
-	int64_t version = schema_version(db);
+	int64_t version = stor_schema_version(db);
 	mur_error err;
 	int ok = version >= 0, rc = SQLITE_DONE;
 	if (!ok || stor_run_cached(db, "SAVEPOINT murphy_apply", &err) != MUR_OK)

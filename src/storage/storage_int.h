@@ -12,8 +12,19 @@
 #include <assert.h>
 #include <pthread.h>
 
+/* FNV-1a of a string: the placement directory's and the statement
+ * cache's lookups compare it before the strings. */
+static inline uint32_t stor_str_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		h = (h ^ *p) * 16777619u;
+	return h;
+}
+
 typedef struct stor_stmt {
-	char *sql; /* malloc'd key; NULL = free entry */
+	char *sql;     /* malloc'd key; NULL = free entry */
+	uint32_t hash; /* stor_str_hash(sql) */
 	sqlite3_stmt *st;
 	uint64_t used; /* LRU clock */
 	int busy;      /* handed out by stor_prepare, not yet released */
@@ -69,9 +80,15 @@ struct stor_db {
 	/* replog.c's apply: the columns of the table it last applied to (NULL:
 	 * none), valid while the schema is at the version they were read at */
 	struct stor_apply_tab *apply_tab;
+	/* capture_rows.c: the header of the table it last captured rows of
+	 * (NULL: none), valid while the schema is at the version it was read
+	 * at */
+	struct stor_rowcap_tab *rowcap_tab;
 
 	/* Owned by stor_dir (under its mutex). */
 	stor_db *next;
+	stor_db *hnext;     /* the chain of stor_dir's bucket for name_hash */
+	uint32_t name_hash; /* of file (dir.c) */
 	int refs;
 	int dropped;
 	uint64_t last_used;
@@ -88,6 +105,11 @@ struct stor_db {
 
 /* replog.c: free db->apply_tab (stor_db_shutdown). */
 void stor_apply_tab_free(stor_db *db);
+/* replog.c: the schema's version (PRAGMA schema_version: DDL moves it),
+ * through the statement cache; -1 on error. */
+int64_t stor_schema_version(stor_db *db);
+/* capture_rows.c: free db->rowcap_tab (stor_db_shutdown). */
+void stor_rowcap_tab_free(stor_db *db);
 
 /* db.c: run sql (no parameters) through the statement cache, to its end:
  * BEGIN, COMMIT, SAVEPOINT… parsed once per placement. */

@@ -410,6 +410,50 @@ static void test_row_capture_matches_session(void **state)
 		must(stor_dir_drop(prim, files[i], &err), &err);
 }
 
+/* The header row capture reads once per placement (the table's key and
+ * REAL columns) is read again after the table is replaced: same name, same
+ * column count, another key and another REAL column; the changeset is
+ * still the session's, byte for byte. */
+static void test_row_capture_follows_schema(void **state)
+{
+	(void)state;
+	const char *files[2] = {"t9_s0.db", "t10_s0.db"};
+	static const char *ddl[] =
+		{W_SCHEMA, "DROP TABLE main.\"w\"",
+		 "CREATE TABLE main.\"w\" (a REAL, b TEXT NOT NULL, r INTEGER NOT NULL, x BLOB,"
+		 " n INTEGER, PRIMARY KEY (r)) STRICT"};
+	exec_result before, byrows, bysession;
+	mur_error err;
+	mur_value row[5] = {mur_v_int(-7), mur_v_text("k", 1), mur_v_int(3),
+			    mur_v_blob("\x00\x01", 2), mur_v_null()};
+	for (int i = 0; i < 2; i++)
+		stor_dir_drop(prim, files[i], &err);
+	for (size_t k = 0; k < sizeof ddl / sizeof ddl[0]; k++) {
+		for (int i = 0; i < 2; i++) {
+			tb b;
+			exec_result r;
+			tb_init(&b, EXEC_TASK_DDL, ddl[k]);
+			snprintf(b.t.placements[0], sizeof b.t.placements[0], "%s", files[i]);
+			run_ok(prim, &b, &r);
+			exec_result_free(&r);
+		}
+		if (k == 0) /* the old table's header, read by row capture on files[0] */
+			w_write(files[0], W_INSERT, row, 1, 3001, &before);
+	}
+	w_write(files[0], W_INSERT, row, 1, 3002, &byrows);    /* rows: row capture */
+	w_write(files[1], W_INSERT, row, 0, 3002, &bysession); /* params: session */
+	assert_int_equal(byrows.changes, 1);
+	assert_int_equal(byrows.blob.len, bysession.blob.len);
+	assert_memory_equal(byrows.blob.data, bysession.blob.data, byrows.blob.len);
+	assert_true(before.blob.len > 7);
+	assert_memory_not_equal(before.blob.data, byrows.blob.data, 7); /* 'T' ncol pk[5] */
+	exec_result_free(&before);
+	exec_result_free(&byrows);
+	exec_result_free(&bysession);
+	for (int i = 0; i < 2; i++)
+		must(stor_dir_drop(prim, files[i], &err), &err);
+}
+
 static void test_apply_order_idempotent(void **state)
 {
 	(void)state;
@@ -1541,6 +1585,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_capture_apply),
 		cmocka_unit_test(test_row_capture_matches_session),
+		cmocka_unit_test(test_row_capture_follows_schema),
 		cmocka_unit_test(test_apply_order_idempotent),
 		cmocka_unit_test(test_apply_conflict),
 		cmocka_unit_test(test_apply_divergent_copy),

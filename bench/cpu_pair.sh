@@ -1,0 +1,32 @@
+#!/bin/bash
+# usage: bench/cpu_pair.sh BIN_A BIN_B [SECONDS]
+# Two fresh local clusters (3 followers, RF 3), one per binary; pgbench -i -s 1 on each, then
+# pgbench TPC-B (8 clients) on both AT THE SAME TIME for SECONDS, so both builds see the same
+# machine load.  Prints, per binary and process, CPU ms per transaction of its own cluster:
+# user + system, then system alone; and the totals with tps.
+S=${3:-15}
+declare -a B D P
+B[0]=$(readlink -f ${1:?binary A}); B[1]=$(readlink -f ${2:?binary B})
+cleanup(){ for i in 0 1; do [ -n "${D[$i]}" ] && { ${B[$i]} local stop --dir ${D[$i]}/c >/dev/null 2>&1; rm -rf ${D[$i]}; }; done; }
+trap cleanup EXIT
+for i in 0 1; do
+	D[$i]=$(mktemp -d /tmp/cpupair.XXXXXX)
+	for t in 1 2 3; do # a random port may be taken: try another
+		P[$i]=$(( 20000 + RANDOM % 20000 ))
+		${B[$i]} local start --dir ${D[$i]}/c --followers 3 --pg-port ${P[$i]} >/dev/null 2>&1 && break
+	done
+	pgbench -i -s 1 -h 127.0.0.1 -p ${P[$i]} -U murphy murphy >/dev/null 2>&1
+done
+snap(){ for n in leader f1 f2 f3; do awk -v n=$n '{print n, $14, $15}' /proc/$(cat $1/c/$n/murphy.pid)/stat; done; }
+for i in 0 1; do snap ${D[$i]} > ${D[$i]}/before; done
+for i in 0 1; do pgbench -c 8 -j 2 -T $S -h 127.0.0.1 -p ${P[$i]} -U murphy murphy > ${D[$i]}/pgb 2>&1 & done
+wait
+for i in 0 1; do snap ${D[$i]} > ${D[$i]}/after; done
+for i in 0 1; do
+	n=$(sed -n 's/.*number of transactions actually processed: \([0-9]*\).*/\1/p' ${D[$i]}/pgb)
+	tps=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' ${D[$i]}/pgb)
+	paste ${D[$i]}/before ${D[$i]}/after | awk -v n=$n -v b=$(basename ${B[$i]}) -v tps=$tps '
+		{u = ($5 - $2) * 10; s = ($6 - $3) * 10; tu += u; ts += s
+		 printf "%s %-7s %.3f ms/txn  sys %.3f\n", b, $1, (u + s) / n, s / n}
+		END {printf "%s total   %.3f ms/txn  sys %.3f  tps %s  transactions %d\n", b, (tu + ts) / n, ts / n, tps, n}'
+done
