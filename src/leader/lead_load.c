@@ -13,7 +13,9 @@
  * carries), WRITE and APPLY as writes (rows: changes, or the rows sent;
  * bytes: rows, SQL and changeset sent); every other task's CPU time counts
  * for its follower only (table 0).  A task abandoned (its follower lost)
- * is answered by the transport with a failure, counted with no CPU.
+ * is answered by the transport with a failure, counted with no CPU.  A
+ * pipelined write answered early (exec_result.early) is counted at its
+ * final answer, which carries the CPU time.
  */
 #include "leader/lead_int.h"
 
@@ -48,6 +50,10 @@ static void load_answered(void *arg, exec_result *res)
 {
 	load_sent *ls = arg;
 	load_task *t = &ls->t;
+	if (res->early) { /* a pipelined write's first answer: the final one follows */
+		ls->cb(ls->arg, res);
+		return;
+	}
 	t->cpu_us = res->cpu_us;
 	if (t->write)
 		t->rows = res->changes > t->rows ? res->changes : t->rows;
