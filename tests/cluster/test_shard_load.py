@@ -8,8 +8,9 @@ reads and primaries without moving data.
   show; murphy.shard_load counts exactly the reads sent and the rows
   written;
 - a strong read after an acknowledged write always sees it, while one
-  replica is delayed (`murphy.fault('delay fN MS')`) and reads of the
-  shard go to other copies whenever the shard is quiet;
+  replica is delayed (`murphy.fault('delay fN MS')`) or its writes are
+  slow (`fsync fN MS`: it lags, but answers reads fast), and reads of the
+  shard go to any copy at the committed entry whenever the shard is quiet;
 - kill/restart cycles on a 4-follower cluster leave the primaries spread:
   no follower leads two shards more than another.
 
@@ -133,20 +134,25 @@ def test_strong_read_sees_every_acknowledged_write(cl):
     wait_for(lambda: all_current(conn, "reg", 3), 10, "every copy current")
     roles = dict(rows(conn, "SELECT node, role FROM murphy.placements WHERE table_name = 'reg'"))
     replica = sorted(n for n, r in roles.items() if r == "replica")[0]
-    rows(conn, "SELECT murphy.fault(%s)", ("delay %s 30" % replica,))
     served = set()
-    try:
-        with conn.cursor() as cur:
-            for i in range(1, 151):
-                cur.execute("UPDATE reg SET v = %s WHERE id = 1", (i,))
-                if i % 3 == 0:
-                    time.sleep(0.08)  # the delayed copy catches up: the shard is quiet
-                cur.execute("SELECT v FROM reg WHERE id = 1")
-                assert cur.fetchone() == (i,), "read after write %d" % i
-                if i % 10 == 0:
-                    served.update(served_by(conn, "SELECT v FROM reg WHERE id = 1"))
-    finally:
-        rows(conn, "SELECT murphy.fault('heal')")
+    # delay: the replica's link is slow (its reads too, so few go there);
+    # fsync: its writes are slow, its reads fast, so it is a candidate for
+    # reads while it lags behind the acknowledged writes
+    for k, fault in enumerate(("delay %s 30", "fsync %s 40")):
+        rows(conn, "SELECT murphy.fault(%s)", (fault % replica,))
+        try:
+            with conn.cursor() as cur:
+                for i in range(1000 * k + 1, 1000 * k + 101):
+                    cur.execute("UPDATE reg SET v = %s WHERE id = 1", (i,))
+                    if i % 3 == 0:
+                        time.sleep(0.08)  # the slow copy catches up: the shard is quiet
+                    cur.execute("SELECT v FROM reg WHERE id = 1")
+                    assert cur.fetchone() == (i,), "%s: read after write %d" % (fault, i)
+                    if i % 10 == 0:
+                        served.update(served_by(conn, "SELECT v FROM reg WHERE id = 1"))
+        finally:
+            rows(conn, "SELECT murphy.fault('heal')")
+            rows(conn, "SELECT murphy.fault(%s)", ("fsync %s 0" % replica,))
     # the replicas served some of the reads, not only the primary
     assert len(served) >= 2, served
     conn.close()
