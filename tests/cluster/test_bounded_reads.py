@@ -6,7 +6,7 @@
   from the other copies while each write takes hundreds; strong reads
   still wait for the writes and read the primary;
 - bounded reads spread over the shard's copies (EXPLAIN ANALYZE names
-  the copy that served each); strong reads go to the primary;
+  the copy that served each), and so do strong reads of a quiet shard;
 - a bounded read never shows an entry that is not decided: with the
   replicas delayed, a transaction's UPDATE reaches them while the leader
   still thinks they are before it; the reads sent there are refused by
@@ -78,12 +78,13 @@ def served_by(conn, sql):
 
 
 def test_bounded_reads_spread_over_copies(cl):
-    """Bounded reads of a shard go to more than one copy; strong ones only
-    to its primary.  Every copy is current: no stale-read line."""
+    """Bounded reads of a shard go to more than one copy; strong ones of a
+    quiet shard too, since issue 18 (docs/load.md: any copy at the
+    committed entry).  Every copy is current: no stale-read line."""
     conn = cl.connect()
     primary, replicas = make_table(conn, "spread")
     strong = {served_by(conn, "SELECT v FROM spread WHERE id = 1")[0] for _ in range(6)}
-    assert strong == {primary}
+    assert len(strong) >= 2 and strong <= {primary} | set(replicas), strong
     with conn.cursor() as cur:
         cur.execute("SET murphy.read_consistency = 'bounded'")
     seen, plans = {}, []
