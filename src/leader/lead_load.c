@@ -75,7 +75,9 @@ static void describe(const exec_task *task, uint32_t node_id, load_task *t)
 	memset(t, 0, sizeof *t);
 	t->node_id = node_id;
 	t->write = task->kind == EXEC_TASK_WRITE || task->kind == EXEC_TASK_APPLY;
-	if (task->kind != EXEC_TASK_QUERY && task->kind != EXEC_TASK_SHUFFLE_SEND && !t->write)
+	t->cpu_only = task->kind != EXEC_TASK_QUERY && task->kind != EXEC_TASK_SHUFFLE_SEND &&
+		      !t->write;
+	if (t->cpu_only)
 		return; /* its node's CPU only */
 	if (task->nplacements < 1 || !placement_of(task->placements[0], &t->table_id, &t->shard))
 		return;

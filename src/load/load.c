@@ -82,6 +82,9 @@ static load_copy *get(load_store *ls, uint32_t table_id, uint32_t shard, uint32_
 
 static void add(load_counts *c, const load_task *t)
 {
+	c->cpu_us += t->cpu_us;
+	if (t->cpu_only)
+		return;
 	if (t->write) {
 		c->writes++;
 		c->rows_written += t->rows;
@@ -91,7 +94,6 @@ static void add(load_counts *c, const load_task *t)
 		c->rows_read += t->rows;
 		c->bytes_read += t->bytes;
 	}
-	c->cpu_us += t->cpu_us;
 }
 
 /* The slot of period `at` in ring (n slots), cleared when it held another. */

@@ -56,6 +56,7 @@ typedef struct load_counts {
 typedef struct load_task {
 	uint32_t table_id, shard, node_id; /* table_id 0: no placement (its node only) */
 	int write;                         /* 1: a write (WRITE, APPLY); 0: a read */
+	int cpu_only;                      /* 1: neither (STATUS, UNDO, …): its CPU time only */
 	uint64_t rows, bytes, cpu_us;
 } load_task;
 
