@@ -648,6 +648,13 @@ void cat_node_set_state(catalog *c, uint32_t node_id, cat_node_state st, int64_t
 		n->last_heartbeat_ms = heartbeat_ms;
 }
 
+void cat_node_set_disk_bytes(catalog *c, uint32_t node_id, uint64_t bytes)
+{
+	cat_node *n = (cat_node *)cat_node_by_id(c, node_id);
+	if (n)
+		n->disk_bytes = bytes;
+}
+
 static cat_table *table_by_id(catalog *c, uint32_t id)
 {
 	for (int i = 0; i < c->ntables; i++)

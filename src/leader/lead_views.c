@@ -706,6 +706,8 @@ static void fill_node_load(lead_engine *e)
 				sqlite3_bind_double(st, 10, (double)c.cpu_us / 10.0 / period_ms[w]);
 			sqlite3_bind_int(st, 11, copies);
 			sqlite3_bind_int(st, 12, primaries);
+			if (n->disk_bytes)
+				sqlite3_bind_int64(st, 13, (sqlite3_int64)n->disk_bytes);
 			step(st);
 		}
 	}

@@ -119,6 +119,12 @@ def test_recent_reads_spread_over_current_copies(cl):
         assert node[f][0] >= n / 5 and node[f][1] > 0 and node[f][2] > 0, node
         assert node[f][3] == 4, node  # RF 3 of 4 shards on 3 followers: every copy
 
+    # disk: every follower holds a copy of the 20,000 rows (measured every
+    # 5 s, sent with its heartbeats)
+    wait_for(lambda: all((r[0] or 0) > 500000 for r in rows(
+        conn, "SELECT disk_bytes FROM murphy.node_load WHERE period = '10s'")), 12,
+        "disk_bytes to show the copies")
+
     # writes: the 20,000-row INSERT ran once per copy of the hot shard
     w = rows(conn, "SELECT writes, rows_written FROM murphy.shard_load"
              " WHERE table_name = 'events' AND shard = %s AND period = 'total'", (hot,))
