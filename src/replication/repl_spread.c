@@ -9,8 +9,9 @@
  * it back: after a few kill/restart cycles one follower led every shard.
  * Each recovery tick now moves primaries, without moving data:
  *
- *   counts   per alive, connected follower: the shards it leads, per table
- *            (tcnt) and over every table (gcnt);
+ *   counts   per alive, connected follower: the shards it leads (its copy
+ *            current), per table (tcnt) and over every table (gcnt), writes
+ *            in flight or not, so that a write load does not move them;
  *   a move   shard s of t from its primary's follower a to a copy on b at
  *            the committed entry (repl_copy_at_committed), when
  *            tcnt[a] - tcnt[b] >= 2, or tcnt[a] - tcnt[b] == 1 and
@@ -87,17 +88,17 @@ static void leaders_ok(repl_ctx *c, uint8_t *ok)
 	}
 }
 
-/* The primary of s when its follower may lead and the copy is at the
- * committed entry; NULL otherwise (failover's business, not ours). */
-static const cat_placement *healthy_primary(repl_ctx *c, const cat_table *t, const cat_shard *s,
-					    const uint8_t *ok)
+/* The primary of s when its follower may lead (ok) and the copy is
+ * current; NULL otherwise (failover's business, not ours).  It may be
+ * ahead of the committed entry (writes in flight): the move waits for
+ * them (an exclusive op). */
+static const cat_placement *leading_primary(const cat_shard *s, const uint8_t *ok)
 {
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
 		if (p->role == CAT_PRIMARY)
-			return ok[p->node_id % CAT_NODES_MAX] && repl_copy_at_committed(c, t, s, p)
-				       ? p
-				       : NULL;
+			return ok[p->node_id % CAT_NODES_MAX] && p->state == CAT_PL_CURRENT ? p
+											    : NULL;
 	}
 	return NULL;
 }
@@ -123,11 +124,11 @@ static uint32_t spread_target(repl_ctx *c, const cat_table *t, const cat_shard *
 
 /* Count the primaries of t per follower into tcnt (and add them to gcnt
  * when gcnt is not NULL). */
-static void count_table(repl_ctx *c, const cat_table *t, const uint8_t *ok, int *tcnt, int *gcnt)
+static void count_table(const cat_table *t, const uint8_t *ok, int *tcnt, int *gcnt)
 {
 	memset(tcnt, 0, CAT_NODES_MAX * sizeof *tcnt);
 	for (uint32_t sh = 0; sh < t->nshards; sh++) {
-		const cat_placement *p = healthy_primary(c, t, &t->shards[sh], ok);
+		const cat_placement *p = leading_primary(&t->shards[sh], ok);
 		if (!p)
 			continue;
 		tcnt[p->node_id % CAT_NODES_MAX]++;
@@ -165,15 +166,15 @@ void repl_spread_tick(repl_ctx *c)
 	for (int i = 0; i < cat_table_count(c->cat); i++) {
 		const cat_table *t = cat_table_at(c->cat, i);
 		if (t->kind == CAT_TABLE_DISTRIBUTED)
-			count_table(c, t, ok, tcnt, gcnt);
+			count_table(t, ok, tcnt, gcnt);
 	}
 	for (int i = 0; i < cat_table_count(c->cat) && moves < REPL_SPREAD_MOVES_PER_TICK; i++) {
 		cat_table *t = cat_table_by_id(c->cat, cat_table_at(c->cat, i)->id);
 		if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
 			continue;
-		count_table(c, t, ok, tcnt, NULL);
+		count_table(t, ok, tcnt, NULL);
 		for (uint32_t sh = 0; sh < t->nshards && moves < REPL_SPREAD_MOVES_PER_TICK; sh++) {
-			const cat_placement *p = healthy_primary(c, t, &t->shards[sh], ok);
+			const cat_placement *p = leading_primary(&t->shards[sh], ok);
 			uint32_t from = p ? p->node_id : 0, to;
 			if (!p || !t->shards[sh].committed_known ||
 			    !(to = spread_target(c, t, &t->shards[sh], from, tcnt, gcnt, ok)))
