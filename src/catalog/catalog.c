@@ -59,6 +59,20 @@ static cat_table *virtual_table(uint32_t id, const char *name)
 	return t;
 }
 
+/* The counters murphy.shard_load and murphy.node_load share: over the
+ * period ('10s', '5min', 'total' since the leader started). */
+static void add_load_columns(cat_table *t)
+{
+	add_column(t, "period", MT_TEXT);
+	add_column(t, "reads", MT_INT8);
+	add_column(t, "writes", MT_INT8);
+	add_column(t, "rows_read", MT_INT8);
+	add_column(t, "rows_written", MT_INT8);
+	add_column(t, "bytes_read", MT_INT8);
+	add_column(t, "bytes_written", MT_INT8);
+	add_column(t, "cpu_ms", MT_FLOAT8); /* the followers' CPU time on the tasks */
+}
+
 /* The murphy.* views: materialized by the leader (leader/lead_views.c) with
  * exactly these columns. */
 static int add_virtual_tables(catalog *c)
@@ -203,6 +217,27 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "outcome", MT_TEXT);
 	add_column(t, "participants", MT_TEXT);
 	add_column(t, "decided_at", MT_TIMESTAMPTZ);
+	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 12, "shard_load"); /* leader/lead_load.c */
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "table_name", MT_TEXT);
+	add_column(t, "shard", MT_INT4);
+	add_column(t, "node", MT_TEXT);
+	add_column(t, "role", MT_TEXT);
+	add_load_columns(t);
+	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 13, "node_load");
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "node", MT_TEXT);
+	add_load_columns(t);
+	add_column(t, "cpu_pct", MT_FLOAT8);  /* cpu_ms over the period's length, in % */
+	add_column(t, "placements", MT_INT4); /* copies it holds */
+	add_column(t, "primaries", MT_INT4);  /* of them, primaries */
+	add_column(t, "disk_bytes", MT_INT8); /* its copies' files, as it last reported */
 	c->tables[c->ntables++] = t;
 	return MUR_OK;
 }
@@ -611,6 +646,13 @@ void cat_node_set_state(catalog *c, uint32_t node_id, cat_node_state st, int64_t
 	n->state = st;
 	if (heartbeat_ms)
 		n->last_heartbeat_ms = heartbeat_ms;
+}
+
+void cat_node_set_disk_bytes(catalog *c, uint32_t node_id, uint64_t bytes)
+{
+	cat_node *n = (cat_node *)cat_node_by_id(c, node_id);
+	if (n)
+		n->disk_bytes = bytes;
 }
 
 static cat_table *table_by_id(catalog *c, uint32_t id)

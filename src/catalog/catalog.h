@@ -199,6 +199,8 @@ typedef struct cat_node {
 	cat_node_role role;
 	cat_node_state state;
 	int64_t last_heartbeat_ms; /* wall clock, ms since epoch; 0 = never */
+	uint64_t disk_bytes;       /* runtime: its data directory's bytes, as its last
+				      heartbeat said (0: not reported) */
 } cat_node;
 
 typedef struct catalog catalog;
@@ -311,6 +313,8 @@ int cat_table_set_primary_key(catalog *c, uint32_t table_id, const int *cols, in
 int cat_upsert_node(catalog *c, const char *name, const char *addr, cat_node_role role,
 		    const cat_node **out, mur_error *err);
 void cat_node_set_state(catalog *c, uint32_t node_id, cat_node_state st, int64_t heartbeat_ms);
+/* Runtime only (not stored): what the node's heartbeat reported. */
+void cat_node_set_disk_bytes(catalog *c, uint32_t node_id, uint64_t bytes);
 void cat_placement_set_lsn(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 			   uint64_t lsn);
 /* Placement membership and roles (durable). */

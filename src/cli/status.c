@@ -8,6 +8,8 @@
  *   murphy.shards      how many shards are under-replicated, and why
  *   murphy.placements  per shard: primary, every copy's applied LSN, lag, state
  *   murphy.rebuilds    copies being rebuilt, with a progress bar
+ *   murphy.node_load   a heat bar per follower (CPU over the last 10 s)
+ *   murphy.shard_load  the hottest copies
  *
  * Columns are looked up by name, so a view with fewer columns (or a view
  * that does not exist yet: the error is printed in its place) still gives
@@ -28,6 +30,8 @@
 #define STATUS_INTERVAL_S_DEFAULT 1.0
 #define STATUS_PLACEMENTS_MAX 16 /* copies shown per shard line */
 #define STATUS_UNDER_MAX 10      /* under-replicated shards listed by name */
+/* The hottest copies listed (by CPU time over the last 10 s), as SQL text. */
+#define STATUS_HOT_COPIES "5"
 
 static const char status_usage[] =
 	"usage: murphy status [--pg HOST:PORT | --dir DIR] [--watch [--interval S]]\n"
@@ -243,6 +247,46 @@ static void show_rebuilds(cli_pg *c)
 	cli_pg_result_free(&r);
 }
 
+/* Heat per follower (CPU over the last 10 s, bar scaled to the busiest)
+ * and the hottest copies (murphy.node_load, murphy.shard_load;
+ * docs/load.md). */
+static void show_load(cli_pg *c)
+{
+	cli_pg_result r;
+	double max = 0;
+	printf("\nload (last 10 s: the followers' CPU time on shard tasks)\n");
+	if (!fetch(c,
+		   "SELECT node, cpu_ms, cpu_pct, reads, writes, placements, primaries FROM "
+		   "murphy.node_load WHERE period = '10s' ORDER BY node",
+		   "murphy.node_load", &r))
+		return;
+	for (long i = 0; i < r.nrows; i++)
+		if (atof(val(&r, i, "cpu_ms")) > max)
+			max = atof(val(&r, i, "cpu_ms"));
+	for (long i = 0; i < r.nrows; i++) {
+		char b[STATUS_BAR_WIDTH + 4];
+		bar(max > 0 ? atof(val(&r, i, "cpu_ms")) / max : 0, b);
+		printf("  %-8s %s %5.1f%% cpu  %6s reads %6s writes  %s copies, %s primaries\n",
+		       val(&r, i, "node"), b, atof(val(&r, i, "cpu_pct")), val(&r, i, "reads"),
+		       val(&r, i, "writes"), val(&r, i, "placements"), val(&r, i, "primaries"));
+	}
+	cli_pg_result_free(&r);
+	if (!fetch(c,
+		   "SELECT table_name, shard, node, role, cpu_ms, reads, writes FROM "
+		   "murphy.shard_load WHERE period = '10s' AND cpu_ms > 0 ORDER BY cpu_ms DESC "
+		   "LIMIT " STATUS_HOT_COPIES,
+		   "murphy.shard_load", &r))
+		return;
+	if (r.nrows > 0)
+		printf("  hottest copies:\n");
+	for (long i = 0; i < r.nrows; i++)
+		printf("    %s.%s on %s (%s)  %.0f ms cpu  %s reads %s writes\n",
+		       val(&r, i, "table_name"), val(&r, i, "shard"), val(&r, i, "node"),
+		       val(&r, i, "role"), atof(val(&r, i, "cpu_ms")), val(&r, i, "reads"),
+		       val(&r, i, "writes"));
+	cli_pg_result_free(&r);
+}
+
 static int show(cli_target *t, cli_pg *c, int *connected)
 {
 	time_t now = (time_t)(mur_wall_ms() / 1000);
@@ -259,6 +303,7 @@ static int show(cli_target *t, cli_pg *c, int *connected)
 	show_replication(c);
 	show_placements(c);
 	show_rebuilds(c);
+	show_load(c);
 	if (c->fd < 0) { /* the connection died during the queries */
 		cli_pg_close(c);
 		*connected = 0;

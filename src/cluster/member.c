@@ -72,7 +72,7 @@ static void send_heartbeat(uv_timer_t *t)
 	if (m->state != CM_WELCOMED)
 		return;
 	mur_buf_init(&b);
-	net_heartbeat_encode(mur_wall_ms(), &b);
+	net_heartbeat_encode(mur_wall_ms(), m->cbs.disk_bytes ? m->cbs.disk_bytes(m->arg) : 0, &b);
 	if (mur_buf_ok(&b) &&
 	    net_conn_send(m->conn, NET_MSG_HEARTBEAT, b.data, b.len, &err) != MUR_OK)
 		MLOG(WARN, "cluster", "cannot send heartbeat: %s", err.message);

@@ -53,6 +53,9 @@ typedef struct clu_member_cbs {
 	 * then closes the connection (the leader fails that connection's
 	 * tasks with 08006) and reconnects. */
 	int (*on_task)(void *arg, uint64_t gen, char *payload, size_t len);
+	/* The bytes the follower holds on disk, sent with each HEARTBEAT; NULL:
+	 * 0 (not measured). */
+	uint64_t (*disk_bytes)(void *arg);
 } clu_member_cbs;
 
 /* Start connecting to leader_addr.  hello and cbs are copied. */

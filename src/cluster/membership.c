@@ -246,9 +246,10 @@ static void on_heartbeat(clu_link *k, const char *p, size_t len)
 {
 	clu_node *n = k->node;
 	int64_t their_ms, now_ms = mur_wall_ms();
+	uint64_t disk_bytes;
 	mur_error err;
 
-	if (net_heartbeat_decode(p, len, &their_ms, &err) != MUR_OK) {
+	if (net_heartbeat_decode(p, len, &their_ms, &disk_bytes, &err) != MUR_OK) {
 		net_conn_close(k->conn, err.message);
 		return;
 	}
@@ -257,6 +258,7 @@ static void on_heartbeat(clu_link *k, const char *p, size_t len)
 		MLOG(WARN, "cluster", "follower %s's clock is %lld ms off the leader's", n->name,
 		     (long long)(their_ms - now_ms));
 	}
+	cat_node_set_disk_bytes(k->l->cat, n->id, disk_bytes);
 	clu_detector_seen(k->l, n);
 }
 

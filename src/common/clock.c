@@ -42,6 +42,14 @@ uint64_t mur_now_us(void)
 	return (uint64_t)ts.tv_sec * CLOCK_US_PER_S + (uint64_t)ts.tv_nsec / CLOCK_NS_PER_US;
 }
 
+uint64_t mur_thread_cpu_us(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * CLOCK_US_PER_S + (uint64_t)ts.tv_nsec / CLOCK_NS_PER_US;
+}
+
 int64_t mur_wall_ms(void)
 {
 	struct timespec ts = clock_read(CLOCK_REALTIME);

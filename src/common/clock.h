@@ -10,6 +10,8 @@
  *     (heartbeats, last_heartbeat_ms), and ids that must keep growing across
  *     restarts (lead_time_id, membership epochs).  May jump backwards; do
  *     not subtract two wall readings to time something.
+ *   - mur_thread_cpu_us(): the calling thread's CPU time, for what a task
+ *     cost (the load views).
  * The event loop's uv_now() is a third, cached monotonic clock: code that
  * runs on the loop and compares against libuv timers keeps using it.
  *
@@ -30,6 +32,11 @@ uint64_t mur_now_us(void);
 /* Wall-clock milliseconds / microseconds since the Unix epoch (UTC). */
 int64_t mur_wall_ms(void);
 int64_t mur_wall_us(void);
+
+/* CPU time the calling thread has used, in microseconds
+ * (CLOCK_THREAD_CPUTIME_ID): a task's cost where it runs, whatever else the
+ * process does meanwhile.  Never replaced by a test's source. */
+uint64_t mur_thread_cpu_us(void);
 
 /* Tests only.  A clock source answers, in microseconds, the monotonic clock
  * (wall = 0) or the wall clock since the Unix epoch (wall = 1); every

@@ -870,8 +870,10 @@ static int run_drop(run_ctx *c)
 	return MUR_OK;
 }
 
-/* A failed task leaves nothing partial: no rows, no changes. */
-static int finish(exec_result *res, int rc, uint64_t start)
+/* A failed task leaves nothing partial: no rows, no changes.  start: when
+ * it began (mur_now_us); its CPU time is the thread's since cpu_start
+ * (mur_thread_cpu_us). */
+static int finish(exec_result *res, int rc, uint64_t start, uint64_t cpu_start)
 {
 	if (rc != MUR_OK) {
 		res->failed = 1;
@@ -886,6 +888,7 @@ static int finish(exec_result *res, int rc, uint64_t start)
 			mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
 	}
 	res->elapsed_us = mur_now_us() - start;
+	res->cpu_us = mur_thread_cpu_us() - cpu_start;
 	return rc == MUR_OK ? MUR_OK : MUR_ERR;
 }
 
@@ -926,9 +929,9 @@ int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
 			  size_t rows_bytes_max)
 {
 	run_ctx c = {.dir = dir, .t = t, .res = res, .rows_max = rows_bytes_max};
-	uint64_t start = mur_now_us();
+	uint64_t start = mur_now_us(), cpu = mur_thread_cpu_us();
 	res->task_id = t->id;
-	return finish(res, run_kind(&c), start);
+	return finish(res, run_kind(&c), start, cpu);
 }
 
 int exec_task_run(stor_dir *dir, const exec_task *t, exec_result *res)
@@ -945,9 +948,9 @@ int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, a
 		     .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
 		     .locked = locked,
 		     .cancel = cancel};
-	uint64_t start = mur_now_us();
+	uint64_t start = mur_now_us(), cpu = mur_thread_cpu_us();
 	res->task_id = t->id;
-	return finish(res, run_kind(&c), start);
+	return finish(res, run_kind(&c), start, cpu);
 }
 
 int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)
@@ -957,20 +960,20 @@ int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)
 		     .res = res,
 		     .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
 		     .try_lock = 1};
-	uint64_t start = mur_now_us();
+	uint64_t start = mur_now_us(), cpu = mur_thread_cpu_us();
 	int quick_query = t->kind == EXEC_TASK_QUERY && t->quick && t->nplacements == 1;
 	if (!quick_query && t->kind != EXEC_TASK_WRITE && t->kind != EXEC_TASK_APPLY)
 		return MUR_EAGAIN;
 	res->task_id = t->id;
 	int rc = run_kind(&c);
-	return rc == MUR_EAGAIN ? MUR_EAGAIN : finish(res, rc, start);
+	return rc == MUR_EAGAIN ? MUR_EAGAIN : finish(res, rc, start, cpu);
 }
 
 int exec_task_run_on(sqlite3 *db, const exec_task *t, exec_result *res)
 {
 	run_ctx c = {.t = t, .res = res, .rows_max = EXEC_RESULT_ROWS_BYTES_MAX, .mem = db};
 	sqlite3_stmt *st = NULL;
-	uint64_t start = mur_now_us();
+	uint64_t start = mur_now_us(), cpu = mur_thread_cpu_us();
 	int rc;
 
 	res->task_id = t->id;
@@ -983,5 +986,5 @@ int exec_task_run_on(sqlite3 *db, const exec_task *t, exec_result *res)
 			rc = t->has_agg ? query_agg(&c, st) : query_plain(&c, st);
 	}
 	sqlite3_finalize(st);
-	return finish(res, rc, start);
+	return finish(res, rc, start, cpu);
 }

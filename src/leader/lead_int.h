@@ -42,6 +42,7 @@
 #define LEADER_LEAD_INT_H
 
 #include "leader/lead.h"
+#include "load/load.h"
 #include "replication/repl.h"
 #include "sql/plan.h"
 #include "sql/sql.h"
@@ -130,6 +131,8 @@ struct lead_engine {
 	struct lead_session *local_session; /* the session whose statement the leader's SQLite
 					       runs (txid_current()); NULL between statements */
 	struct lead_session *sessions;      /* open sessions, newest first (murphy.transactions) */
+	lead_transport net;    /* the transport as given; tr wraps it to count load (lead_load.c) */
+	load_store *copy_load; /* per-copy load rings (load/load.h); NULL: out of memory */
 	lead_node_load load[CAT_NODES_MAX]; /* by node id % CAT_NODES_MAX (lead_stale.c) */
 	uint32_t read_turn;                 /* reads that took turns among equal copies */
 };
@@ -425,7 +428,17 @@ uint32_t lead_select_node(lead_run *r, uint32_t shard);
 /* lead_stale.c.  The level r's SELECT reads at: the session's, but strong
  * inside a transaction block and for a child read (INSERT … SELECT). */
 lead_read_level lead_stale_level(lead_run *r);
-/* The copy to read shard `shard` of t from at level: lead_read_node's; when
+/* lead_load.c.  e->tr becomes a wrapper of tr (kept as e->net) that
+ * counts every task's work per copy in e->copy_load. */
+void lead_load_wrap(lead_engine *e, const lead_transport *tr);
+/* Forget the load of copies idle for 5 min or of tables gone (1 s tick). */
+void lead_load_tick(lead_engine *e);
+/* The copy a strong read of shard `shard` of t goes to: while the shard is
+ * quiet (repl_read_spreads), any copy at the committed entry, the fastest
+ * and least loaded, taking turns among equals (the machinery of bounded
+ * reads: lead_node_load); otherwise, or when none, lead_read_node's. */
+uint32_t lead_strong_node(lead_engine *e, const cat_table *t, uint32_t shard);
+/* The copy to read shard `shard` of t from at level: lead_strong_node's; when
  * it has none, at bounded the freshest reachable copy within
  * murphy.max_staleness, at available the freshest reachable one (noted in
  * r->stale when behind); 0 when none.  *bound: the newest entry such a stale

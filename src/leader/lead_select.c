@@ -2,7 +2,8 @@
  * lead_select.c — distributed SELECT on the leader.
  *
  *   lead_select_start: prune shards, send one QUERY task per shard to a
- *                      readable placement (primary first)
+ *                      readable placement (any current copy of a quiet
+ *                      shard, by load: lead_strong_node; else the primary)
  *   select_merge:      concatenate shard rows → [final hash aggregate] →
  *                      [final SQL in the leader's SQLite] → DataRows
  *
@@ -174,7 +175,7 @@ static uint32_t shard_of(const plan_select *ps, int i, uint32_t shard)
 }
 
 /* A join reads shard i of every table inside one follower: pick a node
- * holding a current copy of each (the primary of tables[0] first). */
+ * holding a current copy of each (lead_strong_node's copy of tables[0] first). */
 /* Does node hold a current copy of shard sh of t, with every entry a read
  * must see (the lock holder's pipelined writes included)? */
 static int current_on(lead_engine *e, const cat_table *t, uint32_t sh, uint32_t node)
@@ -191,7 +192,7 @@ static int current_on(lead_engine *e, const cat_table *t, uint32_t sh, uint32_t 
 static uint32_t colocated_node(lead_engine *e, const plan_select *ps, uint32_t shard)
 {
 	const cat_shard *s0 = &ps->tables[0]->shards[shard];
-	uint32_t first = lead_read_node(e, s0);
+	uint32_t first = lead_strong_node(e, ps->tables[0], shard);
 	for (int pass = 0; pass < 2; pass++)
 		for (int k = 0; k < s0->nplacements; k++) {
 			uint32_t node = pass == 0 ? first : s0->placements[k].node_id;

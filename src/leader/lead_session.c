@@ -37,7 +37,6 @@ lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_erro
 	lead_engine *e = calloc(1, sizeof *e);
 	repl_config rc = {
 		.cat = cat,
-		.tr = {.send = tr->send, .connected = tr->connected, .ctx = tr->ctx},
 		.time_id = lead_time_id,
 		.write_pipeline = LEAD_WRITE_PIPELINE_DEFAULT,
 		.fault_points = tr->fault != NULL, /* --allow-faults */
@@ -47,7 +46,8 @@ lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_erro
 		return NULL;
 	}
 	e->cat = cat;
-	e->tr = *tr;
+	lead_load_wrap(e, tr); /* every task counted (lead_load.c) */
+	rc.tr = (repl_transport){.send = e->tr.send, .connected = e->tr.connected, .ctx = e};
 	rc.wake_at = lead_lock_wake_at; /* lock waits end at their time: lead_cancel.c */
 	rc.wake_ctx = e;
 	if (!(e->repl = repl_create(&rc, err)))
@@ -58,6 +58,7 @@ lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_erro
 err_after_repl_create:
 	repl_destroy(e->repl);
 err_after_engine_alloc:
+	load_destroy(e->copy_load);
 	free(e);
 	return NULL;
 }
@@ -70,6 +71,7 @@ void lead_engine_destroy(lead_engine *e)
 	repl_destroy(e->repl);
 	lead_decider_destroy(e->decider);
 	sqlite3_close(e->mem);
+	load_destroy(e->copy_load);
 	free(e);
 }
 
@@ -83,6 +85,7 @@ void lead_engine_tick(lead_engine *e)
 {
 	repl_tick(e->repl);
 	repl_outcomes_trim(e->repl, mur_wall_ms());
+	lead_load_tick(e);
 }
 
 void lead_engine_set_outcomes_keep_ms(lead_engine *e, int64_t keep_ms)

@@ -172,7 +172,7 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
 	const cat_placement *best = NULL;
 	repl_staleness best_st = {0}, st;
 	uint64_t bound_ms, floor;
-	uint32_t node = lead_read_node(r->e, s);
+	uint32_t node = lead_strong_node(r->e, t, shard);
 	*bound = 0;
 	if (level == LEAD_READ_STRONG)
 		return node;
@@ -253,9 +253,9 @@ void lead_load_done(lead_engine *e, uint32_t node, uint64_t rtt_us)
 
 /* The level a read that does not wait is held to, for one shard. */
 typedef struct now_level {
-	lead_read_level level;
-	uint64_t max_ms; /* bounded: murphy.max_staleness */
-	uint64_t floor;  /* bounded: the session's floor for the shard (floor_lsn) */
+	lead_read_level level; /* LEAD_READ_STRONG: a quiet shard (lead_strong_node) */
+	uint64_t max_ms;       /* bounded: murphy.max_staleness */
+	uint64_t floor;        /* bounded: the session's floor for the shard (floor_lsn) */
 } now_level;
 
 /* May a read that does not wait, sent with bound, use copy p of s at
@@ -265,12 +265,14 @@ typedef struct now_level {
  * is checked), within the level lv: bounded, within max_staleness and as
  * new as the session read (floor); available, current.  *behind: the
  * entries it lacks as far as the leader knows. */
-static int now_usable(lead_run *r, const cat_table *t, const cat_shard *s, const cat_placement *p,
-		      const now_level *lv, uint64_t bound, uint64_t *behind)
+static int now_usable(lead_engine *e, const cat_table *t, const cat_shard *s,
+		      const cat_placement *p, const now_level *lv, uint64_t bound, uint64_t *behind)
 {
 	repl_staleness st;
-	if (!copy_reachable(r->e, p) ||
-	    !repl_read_answer(r->e->repl, t, s->index, bound, p->applied_lsn, p->entry_id, &st))
+	if (lv->level == LEAD_READ_STRONG)
+		return copy_reachable(e, p) && repl_copy_at_committed(e->repl, t, s, p);
+	if (!copy_reachable(e, p) ||
+	    !repl_read_answer(e->repl, t, s->index, bound, p->applied_lsn, p->entry_id, &st))
 		return 0;
 	*behind = st.entries;
 	if (lv->level == LEAD_READ_AVAILABLE)
@@ -304,10 +306,9 @@ static int now_before(const now_copy *a, const now_copy *b)
  * (now_usable), the equally fast (LEAD_READ_SAME_US) that reads first
  * (now_before), taking turns among equals (e->read_turn); 0 when none is
  * usable. */
-static uint32_t now_node(lead_run *r, const cat_table *t, const cat_shard *s, const now_level *lv,
-			 uint64_t bound)
+static uint32_t now_node(lead_engine *e, const cat_table *t, const cat_shard *s,
+			 const now_level *lv, uint64_t bound)
 {
-	lead_engine *e = r->e;
 	uint64_t now = mur_now_us(), fastest = UINT64_MAX;
 	now_copy c[CAT_REPLICAS_MAX];
 	int best = -1, n = s->nplacements < CAT_REPLICAS_MAX ? s->nplacements : CAT_REPLICAS_MAX;
@@ -315,7 +316,7 @@ static uint32_t now_node(lead_run *r, const cat_table *t, const cat_shard *s, co
 	for (int k = 0; k < n; k++) {
 		uint32_t node = s->placements[k].node_id;
 		c[k].behind = 0;
-		c[k].ok = now_usable(r, t, s, &s->placements[k], lv, bound, &c[k].behind);
+		c[k].ok = now_usable(e, t, s, &s->placements[k], lv, bound, &c[k].behind);
 		c[k].est = expected_us(e, node, now);
 		c[k].reads = e->load[node % CAT_NODES_MAX].reads;
 		c[k].sent = c[k].ok && repl_copy_sent_undecided(e->repl, t, s->index, node);
@@ -375,6 +376,16 @@ static void now_answered(lead_run *r)
 	lead_select_merge(r);
 }
 
+uint32_t lead_strong_node(lead_engine *e, const cat_table *t, uint32_t shard)
+{
+	const cat_shard *s = &t->shards[shard];
+	now_level lv = {.level = LEAD_READ_STRONG};
+	uint32_t node = 0;
+	if (repl_read_spreads(e->repl, t, shard))
+		node = now_node(e, t, s, &lv, s->committed_lsn);
+	return node ? node : lead_read_node(e, s);
+}
+
 int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, int n)
 {
 	const cat_table *t = ps->tables[0];
@@ -390,7 +401,7 @@ int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, i
 	for (int i = 0; i < n; i++) {
 		lv.floor = level == LEAD_READ_BOUNDED ? floor_lsn(r->s, t, shards[i]) : 0;
 		if (!repl_read_bound(r->e->repl, t, shards[i], &bounds[i]) ||
-		    !(nodes[i] = now_node(r, t, &t->shards[shards[i]], &lv, bounds[i])))
+		    !(nodes[i] = now_node(r->e, t, &t->shards[shards[i]], &lv, bounds[i])))
 			return 0;
 	}
 	memset(&r->stale, 0, sizeof r->stale);

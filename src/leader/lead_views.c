@@ -32,6 +32,12 @@
  *                      autocommit write waiting), granted, mode (exclusive, shared)
  *   murphy.transaction_outcomes txid, outcome, participants, decided_at: the newest
  *                      LEAD_OUTCOMES_SHOWN decisions recorded in the catalog
+ *   murphy.shard_load  table_name, shard, node, role, period ('10s', '5min',
+ *                      'total'), reads, writes, rows_read, rows_written, bytes_read,
+ *                      bytes_written, cpu_ms: what each copy did (lead_load.c)
+ *   murphy.node_load   node, period, the same counters summed per follower, cpu_pct
+ *                      (of one core over the period), placements, primaries,
+ *                      disk_bytes
  *
  * The columns are declared once, in the catalog (catalog.c); here each
  * view is rebuilt as table murphy_<name> in the leader's SQLite right
@@ -613,6 +619,101 @@ static void fill_outcomes(lead_engine *e)
 	sqlite3_finalize(st);
 }
 
+/* ---- murphy.shard_load, murphy.node_load (load/load.h, lead_load.c) ---- */
+
+static const char *const load_periods[] = {"10s", "5min", "total"};
+
+/* Parameters first.. of the counters of c over period w. */
+static void bind_load(sqlite3_stmt *st, int first, load_window w, const load_counts *c)
+{
+	bind_text(st, first, load_periods[w]);
+	sqlite3_bind_int64(st, first + 1, (sqlite3_int64)c->reads);
+	sqlite3_bind_int64(st, first + 2, (sqlite3_int64)c->writes);
+	sqlite3_bind_int64(st, first + 3, (sqlite3_int64)c->rows_read);
+	sqlite3_bind_int64(st, first + 4, (sqlite3_int64)c->rows_written);
+	sqlite3_bind_int64(st, first + 5, (sqlite3_int64)c->bytes_read);
+	sqlite3_bind_int64(st, first + 6, (sqlite3_int64)c->bytes_written);
+	sqlite3_bind_double(st, first + 7, (double)c->cpu_us / 1000.0);
+}
+
+static void fill_shard_load(lead_engine *e)
+{
+	uint64_t now_s = mur_now_ms() / 1000;
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shard_load VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+			   -1, &st, NULL);
+	for (int i = 0; i < cat_table_count(e->cat) && e->copy_load; i++) {
+		const cat_table *t = cat_table_at(e->cat, i);
+		if (t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++)
+			for (int k = 0; k < t->shards[s].nplacements; k++) {
+				const cat_placement *p = &t->shards[s].placements[k];
+				for (int w = LOAD_WINDOW_10S; w <= LOAD_WINDOW_TOTAL; w++) {
+					load_counts c;
+					load_sum(e->copy_load, t->id, s, p->node_id, w, now_s, &c);
+					bind_text(st, 1, t->name);
+					sqlite3_bind_int64(st, 2, s);
+					bind_text(st, 3, node_name(e->cat, p->node_id));
+					bind_text(st, 4,
+						  p->role == CAT_PRIMARY ? "primary" : "replica");
+					bind_load(st, 5, (load_window)w, &c);
+					step(st);
+				}
+			}
+	}
+	sqlite3_finalize(st);
+}
+
+/* The copies on node and how many of them are primaries. */
+static void node_copies(lead_engine *e, uint32_t node, int *copies, int *primaries)
+{
+	*copies = *primaries = 0;
+	for (int i = 0; i < cat_table_count(e->cat); i++) {
+		const cat_table *t = cat_table_at(e->cat, i);
+		if (t->kind != CAT_TABLE_DISTRIBUTED)
+			continue;
+		for (uint32_t s = 0; s < t->nshards; s++) {
+			const cat_placement *p = cat_placement_on(&t->shards[s], node);
+			*copies += p != NULL;
+			*primaries += p && p->role == CAT_PRIMARY;
+		}
+	}
+}
+
+static void fill_node_load(lead_engine *e)
+{
+	static const double period_ms[] = {LOAD_SHORT_SLOTS * 1000.0,
+					   LOAD_LONG_SLOTS * LOAD_LONG_SLOT_S * 1000.0, 0};
+	uint64_t now_s = mur_now_ms() / 1000;
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(e->mem,
+			   "INSERT INTO murphy_node_load VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+			   &st, NULL);
+	for (int i = 0; i < cat_node_count(e->cat); i++) {
+		const cat_node *n = cat_node_at(e->cat, i);
+		int copies, primaries;
+		if (n->role != CAT_NODE_FOLLOWER)
+			continue;
+		node_copies(e, n->id, &copies, &primaries);
+		for (int w = LOAD_WINDOW_10S; w <= LOAD_WINDOW_TOTAL; w++) {
+			load_counts c = {0};
+			if (e->copy_load)
+				load_sum_node(e->copy_load, n->id, w, now_s, &c);
+			bind_text(st, 1, n->name);
+			bind_load(st, 2, (load_window)w, &c);
+			if (period_ms[w] > 0)
+				sqlite3_bind_double(st, 10, (double)c.cpu_us / 10.0 / period_ms[w]);
+			sqlite3_bind_int(st, 11, copies);
+			sqlite3_bind_int(st, 12, primaries);
+			if (n->disk_bytes)
+				sqlite3_bind_int64(st, 13, (sqlite3_int64)n->disk_bytes);
+			step(st);
+		}
+	}
+	sqlite3_finalize(st);
+}
+
 /* One view: its table(s) in the leader's memory database, how to fill
  * them.  A query names the tables it reads (emit.c writes murphy.X as
  * murphy_X), so only those are rebuilt: SELECT 1, now(), txid_current()
@@ -669,6 +770,16 @@ static const lead_view lead_views[] = {
 	 "DROP TABLE IF EXISTS murphy_settings;"
 	 "CREATE TABLE murphy_settings(name, setting, unit, description);",
 	 fill_settings},
+	{"murphy_shard_load", NULL,
+	 "DROP TABLE IF EXISTS murphy_shard_load;"
+	 "CREATE TABLE murphy_shard_load(table_name, shard, node, role, period, reads, writes,"
+	 " rows_read, rows_written, bytes_read, bytes_written, cpu_ms);",
+	 fill_shard_load},
+	{"murphy_node_load", NULL,
+	 "DROP TABLE IF EXISTS murphy_node_load;"
+	 "CREATE TABLE murphy_node_load(node, period, reads, writes, rows_read, rows_written,"
+	 " bytes_read, bytes_written, cpu_ms, cpu_pct, placements, primaries, disk_bytes);",
+	 fill_node_load},
 	{"murphy_query_stats", NULL,
 	 "DROP TABLE IF EXISTS murphy_query_stats;"
 	 "CREATE TABLE murphy_query_stats(started_at, query, strategy, shards, rows, "

@@ -51,6 +51,7 @@
 
 #include "cluster/cluster.h"
 #include "cluster/member.h"
+#include "common/clock.h"
 #include "common/datadir.h"
 #include "common/log.h"
 #include "follower/task_run.h"
@@ -97,8 +98,9 @@ typedef struct follower {
 	int running;           /* tasks on the thread pool */
 	int stopping;
 	int exit_code;
-	node_wbatch *wbatch; /* small writes (follower/write_batch.h) */
-	uint64_t arrivals;   /* tasks received: each task's arrival number */
+	node_wbatch *wbatch;             /* small writes (follower/write_batch.h) */
+	uint64_t arrivals;               /* tasks received: each task's arrival number */
+	uint64_t disk_bytes, disk_at_ms; /* stor_dir_bytes, and when measured (disk_bytes) */
 	struct follower_task *reads_head, *reads_tail; /* reads on the pool, in arrival order */
 } follower;
 
@@ -621,6 +623,23 @@ static void on_welcome(void *arg, uint32_t node_id)
 	MLOG(INFO, "follower", "%s is node %u", f->name, node_id);
 }
 
+/* How often the data directory's size is measured for the heartbeat: a
+ * stat per file, so not every 500 ms heartbeat. */
+#define FOLLOWER_DISK_EVERY_MS 5000
+
+/* clu_member_cbs.disk_bytes: the data directory's bytes, measured at most
+ * every FOLLOWER_DISK_EVERY_MS. */
+static uint64_t disk_bytes(void *arg)
+{
+	follower *f = arg;
+	uint64_t now = mur_now_ms();
+	if (!f->disk_at_ms || now - f->disk_at_ms >= FOLLOWER_DISK_EVERY_MS) {
+		f->disk_bytes = stor_dir_bytes(f->stor);
+		f->disk_at_ms = now;
+	}
+	return f->disk_bytes;
+}
+
 static void on_refused(void *arg, const char *reason)
 {
 	follower *f = arg;
@@ -755,7 +774,8 @@ static int start_loop_parts(follower *f, const follower_args *a, const net_hello
 {
 	static const clu_member_cbs mcbs = {.on_welcome = on_welcome,
 					    .on_refused = on_refused,
-					    .on_task = on_task};
+					    .on_task = on_task,
+					    .disk_bytes = disk_bytes};
 	mur_error err;
 
 	if (node_peer_server_start(&f->loop, a->listen, f->stor, hello->secret, &f->peer, &err) !=

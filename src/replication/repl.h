@@ -388,6 +388,19 @@ int repl_park(repl_ctx *c, uint64_t start_us, repl_resume_fn resume, void *arg);
 /* The placement to read a shard from: the primary when current and
  * connected, else a current replica at the committed LSN; 0 when none. */
 uint32_t repl_read_node(repl_ctx *c, const cat_shard *s);
+/* May a strong read of shard `shard` of t go to any copy at the committed
+ * entry (repl_copy_at_committed), not only to repl_read_node's?  1 when
+ * the shard is quiet: its committed entry known, every op in flight
+ * committed (no entry any copy holds may still be undone, none is
+ * answered early), no exclusive op (catch-up, undo) running, no
+ * transaction holding its lock exclusive.  A read of a shard whose writes
+ * are in flight stays on the copy with the latest state (docs/load.md). */
+int repl_read_spreads(const repl_ctx *c, const cat_table *t, uint32_t shard);
+/* Copy p of s (of t) holds every committed entry and nothing past it: its
+ * follower connected, the copy current, at the committed LSN with the
+ * committed entry (as far as the leader recorded its id). */
+int repl_copy_at_committed(const repl_ctx *c, const cat_table *t, const cat_shard *s,
+			   const cat_placement *p);
 
 /* ---- transactions: the leader's shard lock table (repl_lock.c) ----
  *

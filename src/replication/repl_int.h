@@ -112,6 +112,7 @@ struct repl_ctx {
 	repl_commit_report last_commit;  /* repl_lock.c: the newest finished commit */
 	repl_shard **shards;             /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
+	int spread_pending; /* primary moves queued, not yet run (repl_spread.c) */
 };
 
 /* repl_ctx.c: the per-shard runtime table.  repl_shard_get creates the
@@ -131,6 +132,9 @@ uint64_t repl_entry_at(const repl_ctx *c, uint32_t table_id, const cat_shard *s,
 /* Make the most up-to-date current copy primary when the primary is not
  * usable (suspect, lost, not current).  Returns the primary or 0. */
 uint32_t repl_ensure_primary(repl_ctx *c, cat_table *t, uint32_t shard);
+/* repl_spread.c: move primaries between current copies so that each
+ * follower leads about as many shards as the others (1 s tick). */
+void repl_spread_tick(repl_ctx *c);
 /* Kick the shard's queue (after failover, recovery ops). */
 void repl_kick(repl_ctx *c, const cat_table *t, uint32_t shard);
 /* Queue an exclusive op: fn runs when the shard is idle and must call

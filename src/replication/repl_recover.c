@@ -1150,4 +1150,5 @@ void repl_tick(repl_ctx *c)
 	}
 	repl_health_tick(c);
 	repl_lock_tick(c);
+	repl_spread_tick(c);
 }

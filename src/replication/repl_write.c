@@ -309,6 +309,27 @@ uint32_t repl_read_node(repl_ctx *c, const cat_shard *s)
 	return 0;
 }
 
+int repl_read_spreads(const repl_ctx *c, const cat_table *t, uint32_t shard)
+{
+	const repl_shard *rt = repl_shard_find(c, t->id, shard);
+	if (!t->shards[shard].committed_known)
+		return 0;
+	/* an op not yet committed, an exclusive op (catch-up, undo), a
+	 * transaction's lock or its undo: the latest state is the primary's */
+	return !rt || (!rt->gated && !rt->lock && !rt->txn_undos && repl_shard_settled(rt));
+}
+
+int repl_copy_at_committed(const repl_ctx *c, const cat_table *t, const cat_shard *s,
+			   const cat_placement *p)
+{
+	/* current: the leader learned its position from its answers since its
+	 * follower connected (a copy that lost its follower is lagging) */
+	uint64_t id = repl_entry_at(c, t->id, s, p->applied_lsn);
+	return p->state == CAT_PL_CURRENT && s->committed_known &&
+	       p->applied_lsn == s->committed_lsn && (!id || !p->entry_id || id == p->entry_id) &&
+	       repl_connected(c, p->node_id);
+}
+
 /* ---- read gating ---- */
 
 /* Does one of op's rows (ncols values each, table order) have key in

@@ -35,6 +35,7 @@
 #include "storage/storage_int.h"
 
 #include <assert.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -138,6 +139,23 @@ void stor_dir_close(stor_dir *d)
 }
 
 const char *stor_dir_path(const stor_dir *d) { return d->path; }
+
+uint64_t stor_dir_bytes(const stor_dir *d)
+{
+	DIR *dir = opendir(d->path);
+	struct dirent *de;
+	uint64_t sum = 0;
+	if (!dir)
+		return 0;
+	while ((de = readdir(dir)) != NULL) {
+		struct stat st;
+		if (fstatat(dirfd(dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(st.st_mode))
+			sum += (uint64_t)st.st_size;
+	}
+	closedir(dir);
+	return sum;
+}
 
 void stor_dir_set_open_max(stor_dir *d, size_t n)
 {

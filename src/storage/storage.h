@@ -132,6 +132,10 @@ int stor_dir_open(const char *path, stor_dir **out, mur_error *err);
 /* Close every placement.  No task may be running. */
 void stor_dir_close(stor_dir *d);
 const char *stor_dir_path(const stor_dir *d);
+/* Bytes of the regular files in d's directory (placements, their SQLite
+ * WALs, the follower WAL): what the follower holds on disk.  0 when the
+ * directory cannot be read.  Costs a stat per file: call it seldom. */
+uint64_t stor_dir_bytes(const stor_dir *d);
 /* Lower the open-placement bound (tests).  0 = STOR_DIR_OPEN_MAX. */
 void stor_dir_set_open_max(stor_dir *d, size_t n);
 /* Placements held in exclusive locking mode (db.c, "Locking") whose last

@@ -106,13 +106,19 @@ int net_refused_decode(const char *p, size_t len, char *out, mur_error *err)
 	return MUR_OK;
 }
 
-void net_heartbeat_encode(int64_t wall_ms, mur_buf *b) { mur_buf_put_i64(b, wall_ms); }
+void net_heartbeat_encode(int64_t wall_ms, uint64_t disk_bytes, mur_buf *b)
+{
+	mur_buf_put_i64(b, wall_ms);
+	mur_buf_put_u64(b, disk_bytes);
+}
 
-int net_heartbeat_decode(const char *p, size_t len, int64_t *wall_ms, mur_error *err)
+int net_heartbeat_decode(const char *p, size_t len, int64_t *wall_ms, uint64_t *disk_bytes,
+			 mur_error *err)
 {
 	mur_rd r;
 	mur_rd_init(&r, p, len);
 	*wall_ms = mur_rd_i64(&r);
+	*disk_bytes = mur_rd_ok(&r) && mur_rd_left(&r) > 0 ? mur_rd_u64(&r) : 0;
 	if (!mur_rd_ok(&r) || mur_rd_left(&r) != 0)
 		return malformed(err, "HEARTBEAT");
 	return MUR_OK;

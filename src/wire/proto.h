@@ -8,7 +8,8 @@
  *              u32 version | str secret | str node name | str listen addr
  *   WELCOME    leader → follower: u32 node id (assigned by the catalog)
  *   REFUSED    leader → follower: str reason; the leader then closes
- *   HEARTBEAT  follower → leader: i64 follower wall clock, ms since epoch
+ *   HEARTBEAT  follower → leader: i64 follower wall clock, ms since epoch,
+ *              u64 bytes of its data directory (murphy.node_load.disk_bytes)
  *   TASK       leader → follower: exec_task_encode bytes (wire/task.h)
  *   RESULT     follower → leader: exec_result_encode bytes
  *   PROGRESS   follower → leader, while a REBUILD/CATCHUP task runs:
@@ -161,8 +162,11 @@ void net_refused_encode(const char *reason, mur_buf *b);
 /* out must hold NET_REASON_MAX bytes. */
 int net_refused_decode(const char *p, size_t len, char *out, mur_error *err);
 
-void net_heartbeat_encode(int64_t wall_ms, mur_buf *b);
-int net_heartbeat_decode(const char *p, size_t len, int64_t *wall_ms, mur_error *err);
+/* disk_bytes: the follower's data directory (stor_dir_bytes), 0 when not
+ * measured; a HEARTBEAT of 8 bytes (before it) decodes with 0. */
+void net_heartbeat_encode(int64_t wall_ms, uint64_t disk_bytes, mur_buf *b);
+int net_heartbeat_decode(const char *p, size_t len, int64_t *wall_ms, uint64_t *disk_bytes,
+			 mur_error *err);
 
 /* Compare two secrets in time that depends only on a's length. */
 int net_secret_equal(const char *a, const char *b);

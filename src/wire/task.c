@@ -319,6 +319,7 @@ void exec_result_encode(const exec_result *r, mur_buf *b)
 	mur_buf_put_u64(b, r->changes);
 	mur_buf_put_u64(b, r->lsn);
 	mur_buf_put_u64(b, r->elapsed_us);
+	mur_buf_put_u64(b, r->cpu_us);
 	mur_buf_put_u64(b, r->entry_id);
 	mur_buf_put_u64(b, r->blob.len);
 	mur_buf_put(b, r->blob.data, r->blob.len);
@@ -380,6 +381,7 @@ static int decode_result(mur_rd *r, exec_result *res)
 	res->changes = mur_rd_u64(r);
 	res->lsn = mur_rd_u64(r);
 	res->elapsed_us = mur_rd_u64(r);
+	res->cpu_us = mur_rd_u64(r);
 	res->entry_id = mur_rd_u64(r);
 	uint64_t blob_len = mur_rd_u64(r);
 	if (!mur_rd_ok(r) || blob_len > mur_rd_left(r))

@@ -53,7 +53,7 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 7
+#define EXEC_WIRE_VERSION 8
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -241,6 +241,8 @@ typedef struct exec_result {
 	uint64_t lsn;     /* placement LSN after a write/DDL; a QUERY with a bound
 			     (exec_task.lsn): the LSN it read at; else 0 for queries */
 	uint64_t elapsed_us;
+	uint64_t cpu_us;   /* CPU time the thread that ran the task spent on it
+			      (CLOCK_THREAD_CPUTIME_ID; the leader's load views, docs/load.md) */
 	uint64_t entry_id; /* id of the log entry at `lsn` (0 when none) */
 	mur_buf blob;      /* WRITE with capture: the changeset logged at `lsn` */
 	uint8_t early;     /* the early answer of a task that asked for one (exec_task.early):

@@ -6,7 +6,7 @@
   from the other copies while each write takes hundreds; strong reads
   still wait for the writes and read the primary;
 - bounded reads spread over the shard's copies (EXPLAIN ANALYZE names
-  the copy that served each); strong reads go to the primary;
+  the copy that served each), and so do strong reads of a quiet shard;
 - a bounded read never shows an entry that is not decided: with the
   replicas delayed, a transaction's UPDATE reaches them while the leader
   still thinks they are before it; the reads sent there are refused by
@@ -78,12 +78,13 @@ def served_by(conn, sql):
 
 
 def test_bounded_reads_spread_over_copies(cl):
-    """Bounded reads of a shard go to more than one copy; strong ones only
-    to its primary.  Every copy is current: no stale-read line."""
+    """Bounded reads of a shard go to more than one copy; strong ones of a
+    quiet shard too, since issue 18 (docs/load.md: any copy at the
+    committed entry).  Every copy is current: no stale-read line."""
     conn = cl.connect()
     primary, replicas = make_table(conn, "spread")
     strong = {served_by(conn, "SELECT v FROM spread WHERE id = 1")[0] for _ in range(6)}
-    assert strong == {primary}
+    assert len(strong) >= 2 and strong <= {primary} | set(replicas), strong
     with conn.cursor() as cur:
         cur.execute("SET murphy.read_consistency = 'bounded'")
     seen, plans = {}, []
@@ -131,7 +132,8 @@ def test_bounded_reads_do_not_wait_for_writes(cl):
     """The primary's follower delayed 150 ms each way and a writer updating
     row 1 without pause (each UPDATE takes >= 300 ms): bounded reads of
     row 1 answer in a few ms from the replicas, never go backwards, and
-    never show more than the writes begun; strong reads wait."""
+    never show more than the writes begun; strong reads wait (behind each
+    write; in the moment between two writes a replica answers them)."""
     conn = cl.connect()
     primary, replicas = make_table(conn, "nowait")
     fault(conn, "delay %s 150" % primary)
@@ -156,7 +158,10 @@ def test_bounded_reads_do_not_wait_for_writes(cl):
     b50 = statistics.median(t for t, _ in bounded)
     s50 = statistics.median(t for t, _ in strong)
     assert write_p50 >= 0.3, write_p50
-    assert s50 >= 0.15, s50  # strong still reads the primary, behind the writes
+    # strong waits behind the writes (the gate); between two writes the
+    # shard is quiet and a strong read is served at once by a replica
+    # (issue 18, docs/load.md), so its median may be fast, not its worst
+    assert max(t for t, _ in strong) >= 0.15, (s50, strong)
     assert b50 < 0.03 and b50 < write_p50 / 10, (b50, write_p50)
     assert len(bounded) > 4 * len(strong), (len(bounded), len(strong))
     assert node in replicas, node  # the delayed primary is the slow copy

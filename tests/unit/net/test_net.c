@@ -637,6 +637,7 @@ static void test_proto_codecs(void **state)
 	mur_error err;
 	uint32_t id;
 	int64_t ms;
+	uint64_t disk;
 	char reason[NET_REASON_MAX];
 
 	snprintf(h.secret, sizeof h.secret, "s3cret");
@@ -682,9 +683,14 @@ static void test_proto_codecs(void **state)
 	assert_int_equal(id, 42);
 	assert_int_equal(net_welcome_decode(b.data, 3, &id, &err), MUR_EPROTO);
 	mur_buf_reset(&b);
-	net_heartbeat_encode(-5, &b);
-	assert_int_equal(net_heartbeat_decode(b.data, b.len, &ms, &err), MUR_OK);
+	net_heartbeat_encode(-5, 123456789, &b);
+	assert_int_equal(net_heartbeat_decode(b.data, b.len, &ms, &disk, &err), MUR_OK);
 	assert_int_equal(ms, -5);
+	assert_int_equal(disk, 123456789);
+	/* an 8-byte HEARTBEAT (no disk bytes) still decodes, with 0 */
+	assert_int_equal(net_heartbeat_decode(b.data, 8, &ms, &disk, &err), MUR_OK);
+	assert_int_equal(disk, 0);
+	assert_int_equal(net_heartbeat_decode(b.data, 12, &ms, &disk, &err), MUR_EPROTO);
 	mur_buf_reset(&b);
 	net_refused_encode("wrong cluster secret", &b);
 	assert_int_equal(net_refused_decode(b.data, b.len, reason, &err), MUR_OK);
