@@ -24,8 +24,18 @@
  *
  * The rows of a SELECT reach the client only once every shard answered
  * (lead_select_merge), so a read again never repeats or loses rows already
- * sent.  Shuffles (repartitioned reads and joins) are not read again: their
- * tasks are not marked, and a lost one fails the SELECT with 08006.
+ * sent.
+ *
+ * Shuffles (repartitioned reads and joins that are not co-located) start
+ * over whole: every task of one is marked (its RECVs and CANCELs too: an
+ * owner lost loses the parts sent to it), the first lost or refused one
+ * cancels the others (lead_shuffle.c, shuffle_restart; their failures are
+ * dropped, lead_task_slot.dropped), and once all answered the SELECT starts
+ * over here with a new shuffle among the followers connected then.
+ *
+ * Not inside a transaction block: a block's read is strong and sees the
+ * block's own writes, which only the copies that applied them hold; a copy
+ * lost ends the block with the error, as before (docs/consistency.md).
  */
 #include "leader/lead_int.h"
 
@@ -62,9 +72,15 @@ static const lead_task_slot *first_of(const lead_run *r, int refused)
 
 /* r's copies of a shard could not all answer: fail with the lost read's
  * error, the shard and table named. */
+/* The table slot sl read (a shuffle's RECV or CANCEL: the SELECT's first). */
+static const cat_table *table_of(const lead_run *r, const lead_task_slot *sl)
+{
+	return sl->table ? sl->table : r->p->u.select.tables[0];
+}
+
 static void fail_lost(lead_run *r, const lead_task_slot *sl, const char *why)
 {
-	const cat_table *t = r->p->u.select.tables[0];
+	const cat_table *t = table_of(r, sl);
 	mur_error err = sl->res.err;
 	mur_error_context(&err, "reading shard %u of table \"%s\" (%s)", sl->shard, t->name, why);
 	lead_run_fail(r, &err);
@@ -74,7 +90,7 @@ static void fail_lost(lead_run *r, const lead_task_slot *sl, const char *why)
  * no copy could be read at the level, as strong's 08006. */
 static void fail_refused(lead_run *r, const lead_task_slot *sl)
 {
-	const cat_table *t = r->p->u.select.tables[0];
+	const cat_table *t = table_of(r, sl);
 	const cat_node *n = cat_node_by_id(r->e->cat, sl->node_id);
 	mur_error err;
 	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
@@ -101,8 +117,12 @@ int lead_reread(lead_run *r, int refusals)
 		r->rereads++;
 		r->lost_node = lost->node_id;
 		r->lost_err = lost->res.err;
-		MLOG(INFO, "leader", "read of shard %u of table \"%s\" sent again: %s", lost->shard,
-		     r->p->u.select.tables[0]->name, lost->res.err.message);
+		if (r->shuffle)
+			MLOG(INFO, "leader", "shuffle reading table \"%s\" started over: %s",
+			     table_of(r, lost)->name, lost->res.err.message);
+		else
+			MLOG(INFO, "leader", "read of shard %u of table \"%s\" sent again: %s",
+			     lost->shard, table_of(r, lost)->name, lost->res.err.message);
 	} else {
 		/* only a stale copy chosen after the gate sends a bound there */
 		if (r->stale_refused >= LEAD_READ_REFUSED_MAX) {

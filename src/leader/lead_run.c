@@ -212,6 +212,7 @@ static void task_done(void *arg, exec_result *res)
 	task_ref *ref = arg;
 	lead_run *r = ref->r;
 	lead_task_slot *slot;
+	int spared;
 	if (!r) { /* abandoned (lead_run_abandon): nobody waits for it */
 		free(ref);
 		return;
@@ -244,11 +245,18 @@ static void task_done(void *arg, exec_result *res)
 	 * copy (lead_reread.c), not a failure */
 	slot->lost = res->failed && slot->reread &&
 		     strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0;
-	if (res->failed && !slot->refused && !slot->lost)
+	/* a shuffle starting over cancelled its other tasks: whatever they
+	 * answer now is not the SELECT's failure either */
+	slot->dropped = res->failed && slot->reread && r->restarting && !slot->refused &&
+			!slot->lost;
+	spared = slot->refused || slot->lost || slot->dropped;
+	if (res->failed && !spared)
 		lead_run_fail(r, &res->err);
 	r->npending--;
-	if (res->failed && !slot->refused && !slot->lost && r->on_task_failed)
+	if (res->failed && !spared && r->on_task_failed)
 		r->on_task_failed(r);
+	else if ((slot->refused || slot->lost) && r->on_task_lost)
+		r->on_task_lost(r);
 	if (r->npending == 0 && r->on_tasks_done) {
 		lead_run_next next = r->on_tasks_done;
 		r->on_tasks_done = NULL;
@@ -323,6 +331,8 @@ void lead_run_reset_tasks(lead_run *r)
 	for (int i = 0; i < r->ntasks; i++)
 		exec_result_free(&r->tasks[i].res);
 	r->ntasks = 0;
+	lead_shuffle_free(r); /* a shuffle starts over with a new id */
+	r->restarting = 0;
 }
 
 void lead_run_wait(lead_run *r, lead_run_next next)
