@@ -7,7 +7,7 @@
  * suspect (cluster/detector.c fails its tasks) or its connection closes
  * (cluster/route.c).  A read changes nothing, so such a task is not a
  * failure of the SELECT when it was marked rereadable (lead_reread_mark:
- * a SELECT's QUERY, outside a transaction block): task_done records it
+ * a SELECT's QUERY, in a block only as below): task_done records it
  * lost (lead_task_slot.lost), and once every task of the round answered,
  * lead_reread starts the SELECT over (lead_select_start: the gate, then
  * a copy chosen afresh at the statement's level; the lost copy's follower
@@ -33,9 +33,13 @@
  * dropped, lead_task_slot.dropped), and once all answered the SELECT starts
  * over here with a new shuffle among the followers connected then.
  *
- * Not inside a transaction block: a block's read is strong and sees the
- * block's own writes, which only the copies that applied them hold; a copy
- * lost ends the block with the error, as before (docs/consistency.md).
+ * Inside a transaction block, only a read of one table's shard that holds
+ * no transaction's entry (untouched: the block did not write it) is read
+ * again: any current copy answers it as the lost one would.  A shard the
+ * block wrote holds entries only the copies that applied them have (the
+ * primary first; an undecided one dooms the block anyway), and a shuffle
+ * reads many shards at once: a copy lost there ends the statement, and the
+ * block, with the error, as before (docs/consistency.md).
  */
 #include "leader/lead_int.h"
 
@@ -54,11 +58,30 @@
  * not for a while; a few rounds, then the SELECT fails (as strong). */
 #define LEAD_READ_REFUSED_MAX 3
 
+/* Does shard `shard` of t hold no entry of a transaction (the block's
+ * own, or another's: the read's bound is the committed entry, and a read
+ * must see no more)?  Then every current copy answers as the lost one
+ * would have. */
+static int untouched(lead_run *r, const cat_table *t, uint32_t shard)
+{
+	uint64_t bound;
+	return repl_read_bound(r->e->repl, t, shard, &bound) &&
+	       bound == t->shards[shard].committed_lsn &&
+	       repl_read_lsn(r->e->repl, t, shard) == bound;
+}
+
 void lead_reread_mark(lead_run *r)
 {
-	if (r->ntasks == 0 || r->block_txid || lead_txn_of_run(r))
-		return; /* a block's reads end with the block when a copy is lost */
-	r->tasks[r->ntasks - 1].reread = 1;
+	lead_task_slot *sl;
+	if (r->ntasks == 0)
+		return;
+	sl = &r->tasks[r->ntasks - 1];
+	/* in a block: a read of one table's shard the block did not write,
+	 * not a shuffle (its owners' parts cannot be told apart by shard) */
+	if ((r->block_txid || lead_txn_of_run(r)) &&
+	    (r->shuffle || !sl->table || !untouched(r, sl->table, sl->shard)))
+		return; /* the block ends with the error when its copy is lost */
+	sl->reread = 1;
 }
 
 /* The first slot of r lost (or refused: refused), or NULL. */

@@ -292,3 +292,42 @@ def test_shuffles_whose_copy_is_killed_start_over(cl):
     print("shuffles started over: %d" % restarts)
     assert restarts >= 4, restarts  # each of the four reads in flight
     admin.close()
+
+
+def test_read_in_a_block_whose_copy_is_killed_is_sent_again(cl):
+    """Inside a block, a read of a shard the block did not write, in flight
+    to the primary (its link delayed 300 ms) when the primary's follower is
+    killed, is answered by a replica; the block goes on and commits.  (A
+    read of a shard the block wrote is not sent again:
+    tests/unit/leader/test_lead_reread.c.)"""
+    admin = cl.connect()
+    rows(admin, "CREATE TABLE bk (id int PRIMARY KEY, v int) WITH (shards = 1, replicas = 3)")
+    rows(admin, "CREATE TABLE bw (id int PRIMARY KEY, v int) WITH (shards = 1, replicas = 3)")
+    rows(admin, "INSERT INTO bk VALUES " + ",".join("(%d, %d)" % (i, i) for i in range(1, 21)))
+    wait_all_current(admin, "bk")
+    prim = [n for n, (r, _, _) in placements(admin, "bk")[0].items() if r == "primary"][0]
+    fault(admin, "delay %s 300" % prim)
+    tx = cl.connect(autocommit=False)
+    out = {}
+
+    def read():
+        t0 = time.monotonic()
+        try:
+            out["got"] = rows(tx, "SELECT sum(v), count(*) FROM bk")
+        except psycopg2.Error as e:
+            out["got"] = e
+        out["took"] = time.monotonic() - t0
+
+    rows(tx, "SELECT 1")  # the block has begun (psycopg2 sends BEGIN first)
+    th = threading.Thread(target=read)
+    th.start()
+    time.sleep(0.15)  # on its way to the primary
+    os.kill(cl.pid(prim), signal.SIGKILL)
+    th.join(timeout=30)
+    assert out["got"] == [(210, 20)], out
+    rows(tx, "INSERT INTO bw VALUES (1, 210)")
+    tx.commit()
+    tx.close()
+    assert rows(admin, "SELECT v FROM bw") == [(210,)]
+    print("block read answered in %.2f s (its copy killed at 0.15 s)" % out["took"])
+    admin.close()

@@ -10,7 +10,8 @@
  *   QUERY goes to another copy, and a later failure of that one (not a
  *   lost copy) fails the SELECT;
  * - one copy: the SELECT fails with 08006 naming the shard and table;
- * - inside a transaction block the read is not sent again;
+ * - inside a transaction block a read of a shard the block did not write is
+ *   sent again; one of a shard it wrote is not (the block ends with 08006);
  * - a stale copy read after the gate (available, no current copy) is sent
  *   the committed entry as its bound, and its refusals are read again,
  *   then fail; reads that do not wait, refused, still go through the gate
@@ -109,13 +110,37 @@ static void test_only_copy_lost_fails_naming_the_shard(void **state)
 	lf_free(fx);
 }
 
-static void test_read_in_a_block_is_not_sent_again(void **state)
+static void test_read_in_a_block_of_a_shard_it_did_not_write_is_sent_again(void **state)
 {
 	(void)state;
 	lf_fixture *fx = lf_new(3);
 	lf_ok(fx, T_CREATE3);
 	lf_ok(fx, "INSERT INTO t VALUES (1, 'a')");
 	lf_ok(fx, "BEGIN");
+	int first = lf_ntasks(fx);
+	lf_query *sel = lf_exec(fx, NULL, "SELECT v FROM t");
+	lf_task *t = query_sent(fx, first);
+	assert_non_null(t);
+	uint32_t lost = t->node;
+	go_silent(fx, t);
+	assert_false(lf_done(sel));
+	lf_task *again = query_sent(fx, t->seq + 1);
+	assert_non_null(again);
+	assert_int_not_equal(again->node, lost);
+	lf_fail(fx, again, "58030");
+	assert_true(lf_done(sel));
+	assert_string_equal(lf_sqlstate(sel), "58030");
+	lf_free(fx);
+}
+
+static void test_read_in_a_block_of_a_shard_it_wrote_is_not_sent_again(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_ok(fx, T_CREATE3);
+	lf_ok(fx, "INSERT INTO t VALUES (1, 'a')");
+	lf_ok(fx, "BEGIN");
+	lf_ok(fx, "INSERT INTO t VALUES (2, 'b')");
 	int first = lf_ntasks(fx);
 	lf_query *sel = lf_exec(fx, NULL, "SELECT v FROM t");
 	lf_task *t = query_sent(fx, first);
@@ -198,7 +223,8 @@ int main(void)
 		cmocka_unit_test(test_available_read_of_a_suspect_copy_goes_to_another),
 		cmocka_unit_test(test_read_of_a_closed_connection_goes_to_another),
 		cmocka_unit_test(test_only_copy_lost_fails_naming_the_shard),
-		cmocka_unit_test(test_read_in_a_block_is_not_sent_again),
+		cmocka_unit_test(test_read_in_a_block_of_a_shard_it_did_not_write_is_sent_again),
+		cmocka_unit_test(test_read_in_a_block_of_a_shard_it_wrote_is_not_sent_again),
 		cmocka_unit_test(test_stale_copy_after_the_gate_is_sent_the_bound),
 		cmocka_unit_test(test_refused_reads_that_do_not_wait_then_wait),
 	};
