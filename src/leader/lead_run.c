@@ -205,6 +205,20 @@ int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, ex
 	return MUR_OK;
 }
 
+/* How fast slot's follower answered, for lead_load_done: a QUERY's whole
+ * answer time; a shuffle's SEND's without the time the follower says it
+ * spent (res->elapsed_us: its query, then shipping its parts until every
+ * owner acknowledged, which is the owners' and the shuffle's size, not its
+ * link's), so that a join does not make its copies look slow (at least
+ * 1 µs: 0 means no answer). */
+static uint64_t answer_us(const lead_task_slot *slot, const exec_result *res)
+{
+	uint64_t us = mur_now_us() - slot->sent_us;
+	if (!slot->stats_only)
+		return us;
+	return us > res->elapsed_us ? us - res->elapsed_us : 1;
+}
+
 /* A follower answered (or its connection died): keep the result, and run
  * the continuation when it was the last one. */
 static void task_done(void *arg, exec_result *res)
@@ -236,7 +250,7 @@ static void task_done(void *arg, exec_result *res)
 	mur_buf_init(&res->rows);
 	slot->bytes = slot->res.rows.len;
 	if (slot->scan)
-		lead_load_done(r->e, slot->node_id, mur_now_us() - slot->sent_us);
+		lead_load_done(r->e, slot->node_id, answer_us(slot, res));
 	/* a read that did not wait, refused by a copy past its bound: read
 	 * again (lead_stale.c), not a failure */
 	slot->refused = res->failed && slot->read_bound &&
