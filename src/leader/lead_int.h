@@ -456,11 +456,14 @@ int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, i
 /* The pieces of lead_stale_now that joins and shuffles use.  begin: 1 when
  * r reads at bounded or available and has a try left without the gate
  * (it is counted, and r->stale cleared); node: the copy of shard `shard`
- * of t such a read goes to, with *bound (0: none within the level);
+ * of t such a read goes to, with *bound (0: none within the level;
+ * settled: none that was sent an undecided entry either, which would
+ * refuse: a shuffle's refusal starts every shard's read over);
  * answered: the continuation once every task answered (the answers of the
  * slots with a table checked; merged, or the SELECT started over). */
 int lead_stale_now_begin(lead_run *r);
-uint32_t lead_stale_now_node(lead_run *r, const cat_table *t, uint32_t shard, uint64_t *bound);
+uint32_t lead_stale_now_node(lead_run *r, const cat_table *t, uint32_t shard, int settled,
+			     uint64_t *bound);
 void lead_stale_now_answered(lead_run *r);
 /* A shuffle's owners (n of them) at r's level: at bounded and available,
  * only those as fast as the fastest (the copy choice's measure: a follower

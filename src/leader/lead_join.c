@@ -94,7 +94,7 @@ static int pick_now(lead_run *r, const plan_select *ps, uint32_t *readers[], uin
 {
 	for (int i = 0; i < ps->ntables; i++)
 		for (uint32_t s = 0; s < ps->tables[i]->nshards; s++)
-			if (!(readers[i][s] = lead_stale_now_node(r, ps->tables[i], s,
+			if (!(readers[i][s] = lead_stale_now_node(r, ps->tables[i], s, 1,
 								  &bounds[i][s])))
 				return 0;
 	return 1;

@@ -49,7 +49,8 @@
  * Joins that shuffle (lead_join.c) and repartitioned reads
  * (lead_shuffle.c) read the same way: each shard's SEND goes to a copy
  * lead_stale_now_node picks, with its bound (a copy past it refuses, and
- * the whole shuffle starts over), owned by followers as fast as the
+ * the whole shuffle starts over: so only a copy the leader sent no
+ * undecided entry, else the shuffle waits at the gate), owned by followers as fast as the
  * fastest (lead_stale_owners); lead_stale_now_answered checks the SENDs'
  * answers as a single table's.  After the gate, each shard's copy is
  * lead_stale_node's.  Co-located joins still wait at the gate.
@@ -262,6 +263,8 @@ typedef struct now_level {
 	lead_read_level level;
 	uint64_t max_ms; /* bounded: murphy.max_staleness */
 	uint64_t floor;  /* bounded: the session's floor for the shard (floor_lsn) */
+	int settled;     /* only copies sent no undecided entry (a shuffle: one refusal
+			    starts every shard's read over) */
 } now_level;
 
 /* May a read that does not wait, sent with bound, use copy p of s at
@@ -325,6 +328,8 @@ static uint32_t now_node(lead_run *r, const cat_table *t, const cat_shard *s, co
 		c[k].est = expected_us(e, node, now);
 		c[k].reads = e->load[node % CAT_NODES_MAX].reads;
 		c[k].sent = c[k].ok && repl_copy_sent_undecided(e->repl, t, s->index, node);
+		if (lv->settled && c[k].sent)
+			c[k].ok = 0; /* it would refuse */
 		if (c[k].ok && c[k].est < fastest)
 			fastest = c[k].est;
 	}
@@ -396,9 +401,10 @@ int lead_stale_now_begin(lead_run *r)
 	return 1;
 }
 
-uint32_t lead_stale_now_node(lead_run *r, const cat_table *t, uint32_t shard, uint64_t *bound)
+uint32_t lead_stale_now_node(lead_run *r, const cat_table *t, uint32_t shard, int settled,
+			     uint64_t *bound)
 {
-	now_level lv = {.level = lead_stale_level(r)};
+	now_level lv = {.level = lead_stale_level(r), .settled = settled};
 	if (lv.level == LEAD_READ_STRONG || !repl_read_bound(r->e->repl, t, shard, bound))
 		return 0;
 	lv.max_ms = lead_session_ms(r->s, "murphy.max_staleness");
@@ -411,12 +417,14 @@ int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, i
 	const cat_table *t = ps->tables[0];
 	uint32_t nodes[CAT_SHARDS_MAX];
 	uint64_t bounds[CAT_SHARDS_MAX];
+	int shuffle;
 	if (ps->ntables != 1 || n > CAT_SHARDS_MAX || !lead_stale_now_begin(r))
 		return 0;
+	shuffle = lead_shuffle_chosen(r, ps, n);
 	for (int i = 0; i < n; i++)
-		if (!(nodes[i] = lead_stale_now_node(r, t, shards[i], &bounds[i])))
+		if (!(nodes[i] = lead_stale_now_node(r, t, shards[i], shuffle, &bounds[i])))
 			return 0;
-	if (lead_shuffle_chosen(r, ps, n)) {
+	if (shuffle) {
 		lead_shuffle_start_on(r, shards, n, nodes, bounds, lead_stale_now_answered);
 		return 1;
 	}
