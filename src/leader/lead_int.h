@@ -270,11 +270,8 @@ typedef struct lead_task_slot {
 	int reread;                /* a SELECT's shard read: may go to another copy when its
 				      copy is lost (lead_reread.c) */
 	int lost;                  /* such a read failed with 08006 (not a failure: read again) */
-	int dropped;               /* such a task failed after its shuffle began to start over
-				      (lead_run.restarting): not a failure either */
-	const cat_table *table;    /* a read of one placement of this table (a QUERY of one
-				      table, a shuffle's SEND): its answer is checked when it
-				      did not wait (lead_stale.c); NULL otherwise */
+	int dropped;               /* failed while its shuffle restarts: not a failure */
+	const cat_table *table;    /* what a QUERY of one table or a SEND reads, else NULL */
 } lead_task_slot;
 
 typedef void (*lead_run_next)(lead_run *r);
@@ -344,12 +341,10 @@ struct lead_run {
 	void (*child_cb)(lead_run *parent, lead_run *child);
 	/* called after each failed task result (tasks may be sent from it) */
 	void (*on_task_failed)(lead_run *r);
-	/* called after a task result that is read again (lost or refused:
-	 * lead_reread.c); a shuffle cancels its other tasks from it */
+	/* after a task lost or refused (read again): a shuffle cancels the rest */
 	void (*on_task_lost)(lead_run *r);
-	int restarting;               /* a shuffle's task was lost or refused: it starts over once
-			   every task answered; its tasks' failures meanwhile are dropped */
-	struct lead_shuffle *shuffle; /* repartition state (lead_shuffle.c) */
+	int restarting; /* a shuffle starts over once all answered: failures dropped */
+	struct lead_shuffle *shuffle;       /* repartition state (lead_shuffle.c) */
 	char sql_text[LEAD_QUERY_TEXT_MAX]; /* the statement, for murphy.query_stats */
 	int step;      /* statements run in steps (ANALYZE: the table being analyzed) */
 	int cancelled; /* lead_run_cancel ran for it */

@@ -15,17 +15,11 @@
  *   cancel  the first failed task makes the leader send CANCEL to every
  *           owner, so their RECVs fail at once instead of waiting for
  *           parts that will not come
- *   again   a task whose copy was lost (08006: its follower suspect or
- *           gone, or an owner it sent to), or a SEND refused by a copy
- *           past its bound, cancels the others the same way
- *           (shuffle_restart); once every task answered the SELECT starts
- *           over (lead_reread.c: a new shuffle among the followers then
- *           connected, each shard read from a copy chosen afresh; at most
- *           LEAD_READ_REREADS_MAX times), outside a transaction block
- *   levels  at bounded and available the SENDs read copies within the
- *           level with its bound (lead_stale_now_node, lead_stale_node),
- *           and only followers as fast as the fastest own parts
- *           (lead_stale_owners)
+ *   again   a task lost (08006) or a SEND refused past its bound cancels
+ *           the others too (shuffle_restart); once all answered, the
+ *           SELECT starts over outside a block (lead_reread.c)
+ *   levels  bounded / available: SENDs read copies within the level with
+ *           its bound; only followers as fast as the fastest own parts
  *   merge   the owners' rows, concatenated or merged with leader_agg, then
  *           lead_select_finish (final SQL, DataRows)
  *
@@ -128,9 +122,8 @@ static void cancel_owners(lead_run *r, const char *why)
 
 static void send_cancels(lead_run *r) { cancel_owners(r, r->err.message); }
 
-/* A task was lost or refused (lead_run.c): the shuffle cannot finish;
- * its other tasks are cancelled and their failures dropped, and it starts
- * over once they all answered (lead_shuffle_merge, lead_reread). */
+/* A task lost or refused: cancel the others (their failures dropped);
+ * lead_shuffle_merge starts over once all answered. */
 static void shuffle_restart(lead_run *r)
 {
 	r->restarting = 1;
@@ -185,8 +178,7 @@ void lead_shuffle_abort_if_failed(lead_run *r)
 		send_cancels(r);
 }
 
-/* r's SELECT reads no copy of shard `shard`: 08006 naming it, its copies
- * and a read lost before (lead_reread_detail). */
+/* No copy of shard `shard` to read: 08006 (lead_reread_detail's DETAIL). */
 static void no_copy(lead_run *r, uint32_t shard)
 {
 	const cat_table *t = r->p->u.select.tables[0];
