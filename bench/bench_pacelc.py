@@ -40,6 +40,8 @@ docs/replication.md, "Reads"):
           bounded with max_staleness 5s, available), each in turn a point
           read `SELECT v FROM kv WHERE id = :k` (k among the loaded rows)
           and a scan `SELECT count(*), max(v) FROM kv WHERE id <= ROWS`,
+          and a join of kv with `kj` (JOIN_ROWS rows, 2 shards, 3 copies:
+          not co-located, so murphy shuffles; join_strategy auto),
           --seconds; after each read, SHOW murphy.last_read_staleness
           and the WARNINGs (untimed);
   writes  the background load stopped, one client, three connections
@@ -90,7 +92,9 @@ LEVELS = ("strong", "bounded", "available")
 QUORUMS = ("one", "majority", "all")
 CONDITIONS = ("none", "delay", "delayp", "delay2", "partition", "lost")  # lost kills: last
 LOST_TABLE = "kv2"        # the lost condition's table: 2 copies
-READS = ("point", "scan")
+READS = ("point", "scan", "join")
+JOIN_TABLE = "kj"         # the join's other table: 2 shards, 3 copies (not co-located with kv)
+JOIN_ROWS = 500           # its rows: ids 1..JOIN_ROWS, each meeting one row of kv
 PG_READERS = ("pg1", "pg2", "pg3")  # as many reading clients as murphy's levels
 STATEMENT_TIMEOUT_MS = 5000  # a read or write held longer counts as not answered
 SUSPECT_MS = 1500         # the leader's default: the partition's primary moves after it
@@ -191,9 +195,12 @@ class Readers(Rounds):
         if kind == "point":
             dt = self.timed(v, "SELECT v FROM %s WHERE id = %%s" % self.table,
                             (1 + i * READ_STRIDE % ROWS,))
-        else:
+        elif kind == "scan":
             dt = self.timed(v, "SELECT count(*), max(v) FROM %s WHERE id <= %%s" % self.table,
                             (ROWS,))
+        else:
+            dt = self.timed(v, "SELECT count(*), max(k.v) FROM %s k JOIN %s j ON k.id = j.id"
+                            % (self.table, JOIN_TABLE))
         if dt is None or not self.murphy:  # strong too: the same untimed work per read
             return
         c = self.conns[v]
@@ -253,8 +260,8 @@ def measure(cls, seconds, *a):
 
 # ---- murphy ---------------------------------------------------------------
 
-def load_rows(conn, table="kv"):
-    buf = io.StringIO("".join("%d\tv%d\n" % (i, i) for i in range(1, ROWS + 1)))
+def load_rows(conn, table="kv", n=ROWS):
+    buf = io.StringIO("".join("%d\tv%d\n" % (i, i) for i in range(1, n + 1)))
     with conn.cursor() as cur:
         cur.copy_expert("COPY %s FROM STDIN" % table, buf)
 
@@ -393,10 +400,14 @@ def bench_murphy(args, tmp):
                         "WITH (shards = 1, replicas = 3)")
             cur.execute("CREATE TABLE %s (id bigint PRIMARY KEY, v text) "
                         "WITH (shards = 1, replicas = 2)" % LOST_TABLE)
+            cur.execute("CREATE TABLE %s (id bigint PRIMARY KEY, v text) "
+                        "WITH (shards = 2, replicas = 3)" % JOIN_TABLE)
         load_rows(c)
         load_rows(c, LOST_TABLE)
+        load_rows(c, JOIN_TABLE, JOIN_ROWS)
         settle(c)
         settle(c, LOST_TABLE, 2)
+        settle(c, JOIN_TABLE, 6)
         c.close()
         for cond in args.conditions:
             try:
@@ -420,7 +431,9 @@ def bench_pg(args):
         c = connect()
         with c.cursor() as cur:
             cur.execute("CREATE TABLE kv (id bigint PRIMARY KEY, v text)")
+            cur.execute("CREATE TABLE %s (id bigint PRIMARY KEY, v text)" % JOIN_TABLE)
         load_rows(c)
+        load_rows(c, JOIN_TABLE, JOIN_ROWS)
         c.close()
         load = Updates(connect, args.writers, "kv").start()
         r = measure(Readers, args.seconds, connect, PG_READERS, False)
@@ -479,9 +492,29 @@ def report(args, m, pg):
                           x(s["scan"]["p50"], strong["scan"]["p50"]),
                           x(s["scan"]["p50"], pgs["scan"]["p50"]) if pgs else "—",
                           100 * ans, n))
+    out += ["", "## Joins", "",
+            "The same clients' third read, `SELECT count(*), max(k.v) FROM kv k JOIN %s j ON "
+            "k.id = j.id` (%s: %d rows, 2 shards, 3 copies; not co-located with kv, so the "
+            "followers shuffle rows; join_strategy auto); p50 / p99 in ms."
+            % (JOIN_TABLE, JOIN_TABLE, JOIN_ROWS), "",
+            "| condition | level | join p50 | join p99 | × strong | × PG | answered | joins |",
+            "|---|---|---|---|---|---|---|---|"]
+    if pgs:
+        out.append("| PostgreSQL, same load | — | %.2f | %.2f | — | 1.00× | %.0f%% | %d |"
+                   % (pgs["join"]["p50"], pgs["join"]["p99"], 100 * pgs["join"]["answered"],
+                      pgs["join"]["n"]))
+    for cond in conds:
+        rd = m[cond]["reads"]
+        strong = rd.stats(("strong", "join"))
+        for lv in LEVELS:
+            s = rd.stats((lv, "join"))
+            out.append("| %s | %s | %.2f | %.2f | %s | %s | %.1f%% | %d |"
+                       % (cond, lv, s["p50"], s["p99"], x(s["p50"], strong["p50"]),
+                          x(s["p50"], pgs["join"]["p50"]) if pgs else "—",
+                          100 * s["answered"], s["n"]))
     out += ["", "## Staleness", "",
-            "From `SHOW murphy.last_read_staleness` after each answered read (point reads and "
-            "scans together); stale: share of reads served by a copy behind the committed "
+            "From `SHOW murphy.last_read_staleness` after each answered read (point reads, "
+            "scans and joins together); stale: share of reads served by a copy behind the committed "
             "entry; p50 / p99 / max of the staleness over all answered reads; WARNINGs: "
             "`stale read` notices received.", "",
             "| condition | level | answered reads | stale | p50 ms | p99 ms | max ms | WARNINGs |",
@@ -491,7 +524,7 @@ def report(args, m, pg):
         for lv in LEVELS:
             s = rd.stats(*[(lv, r) for r in READS])
             out.append("| %s | %s | %d | %.1f%% | %.0f | %.0f | %d | %d |"
-                       % (cond, lv, len(rd.stale[(lv, READS[0])]) + len(rd.stale[(lv, READS[1])]),
+                       % (cond, lv, sum(len(rd.stale[(lv, r)]) for r in READS),
                           100 * s["stale_share"], s["stale_p50"], s["stale_p99"],
                           s["stale_max"], s["warnings"]))
     out += ["", "## Writes", "",
@@ -551,10 +584,12 @@ def report(args, m, pg):
         if cond not in m:
             continue
         d = m[cond]["reads"]
-        b, s = d.stats(("bounded", "point"))["p50"], d.stats(("strong", "point"))["p50"]
-        out.append("- bounded point reads under write load on a delayed shard ≤ 0.5× strong's "
-                   "p50, %s: %.2f / %.2f ms = %s: **%s**"
-                   % (what, b, s, x(b, s), "yes" if s and b <= 0.5 * s else "no"))
+        for kind in ("point", "join"):
+            b, s = d.stats(("bounded", kind))["p50"], d.stats(("strong", kind))["p50"]
+            out.append("- bounded %s under write load on a delayed shard ≤ 0.5× strong's "
+                       "p50, %s: %.2f / %.2f ms = %s: **%s**"
+                       % ("point reads" if kind == "point" else "joins", what, b, s, x(b, s),
+                          "yes" if s and b <= 0.5 * s else "no"))
     out.append("- available answers 100%% of reads while any copy of each shard is reachable "
                "(every condition here): **%s**" % ("yes" if avail_ok else "no"))
     out += ["", "Bounded and available reads do not wait at the read gate: they read committed "

@@ -89,11 +89,14 @@ void node_shuffle_hub_cancel(node_shuffle_hub *h, uint64_t shuffle_id, const cha
 
 /* Sender: stream parts[i] (part_rows[i] rows of ncols values) to owner i
  * of t->shuffle_to.  The hub takes the parts' memory (they are reset).
- * res_base carries the query's result (task id, elapsed); the answer adds
- * one (owner, rows, bytes) row per owner.  On error nothing started. */
+ * query is the query's result (its elapsed time; with a bound, exec_task.lsn,
+ * where the placement was read: lsn, entry_id, which the answer repeats);
+ * the answer adds one (owner, rows, bytes) row per owner.  On error
+ * nothing started. */
 int node_shuffle_send_start(node_shuffle_hub *h, const exec_task *t, mur_buf *parts,
 			    const uint64_t *part_rows, uint32_t nparts, uint32_t ncols,
-			    uint64_t query_us, node_shuffle_done_cb cb, void *arg, mur_error *err);
+			    const exec_result *query, node_shuffle_done_cb cb, void *arg,
+			    mur_error *err);
 
 /* Split "a,b,c" into at most max addresses (each < NET_NAME_MAX); returns
  * the count, -1 when malformed. */

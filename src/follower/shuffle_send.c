@@ -38,6 +38,7 @@ typedef struct shuffle_send {
 	node_shuffle_hub *hub;
 	uint64_t task_id, shuffle_id;
 	uint64_t query_us, start_us;
+	uint64_t read_lsn, read_entry_id; /* where the query read (a bounded read) */
 	uint32_t nlinks;
 	send_link *links;
 	int nopen; /* connections not yet closed */
@@ -95,6 +96,8 @@ static void job_answer(shuffle_send *j, const mur_error *fail)
 	} else {
 		res.ncols = 4;
 		res.nrows = j->nlinks;
+		res.lsn = j->read_lsn;
+		res.entry_id = j->read_entry_id;
 		for (uint32_t i = 0; i < j->nlinks; i++)
 			put_stat_row(&res.rows, &j->links[i]);
 	}
@@ -217,7 +220,8 @@ static void build_frame(shuffle_send *j, const exec_task *t, send_link *l, mur_b
 
 int node_shuffle_send_start(node_shuffle_hub *h, const exec_task *t, mur_buf *parts,
 			    const uint64_t *part_rows, uint32_t nparts, uint32_t ncols,
-			    uint64_t query_us, node_shuffle_done_cb cb, void *arg, mur_error *err)
+			    const exec_result *query, node_shuffle_done_cb cb, void *arg,
+			    mur_error *err)
 {
 	char(*owners)[NET_NAME_MAX] = calloc(EXEC_SHUFFLE_PARTS_MAX, NET_NAME_MAX);
 	int n = owners ? node_shuffle_owners(t->shuffle_to, owners, EXEC_SHUFFLE_PARTS_MAX) : -1;
@@ -240,7 +244,9 @@ int node_shuffle_send_start(node_shuffle_hub *h, const exec_task *t, mur_buf *pa
 	j->hub = h;
 	j->task_id = t->id;
 	j->shuffle_id = t->shuffle_id;
-	j->query_us = query_us;
+	j->query_us = query->elapsed_us;
+	j->read_lsn = query->lsn;
+	j->read_entry_id = query->entry_id;
 	j->start_us = mur_now_us();
 	j->nlinks = nparts;
 	j->nleft = (int)nparts;

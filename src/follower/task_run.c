@@ -501,7 +501,8 @@ static void watch_cancel(run_ctx *c, int on)
 					 on ? query_cancelled : NULL, on ? c : NULL);
 }
 
-/* A bounded read (t->lsn: the newest entry it may see, 0: any) says where
+/* A bounded read (t->lsn: the newest entry it may see, 0: any; a QUERY or
+ * a shuffle's SEND, which reads its placement the same way) says where
  * the placement is (res->lsn, res->entry_id) and is refused (55000, the
  * position kept by finish) when the placement is past that entry (it may
  * hold an entry not decided yet) or holds an open transaction's entries
@@ -510,7 +511,7 @@ static void watch_cancel(run_ctx *c, int on)
 static int read_bound_check(run_ctx *c)
 {
 	uint64_t txn_id = 0, txn_lsn = 0;
-	if (!c->t->lsn || c->t->kind != EXEC_TASK_QUERY)
+	if (!c->t->lsn || (c->t->kind != EXEC_TASK_QUERY && c->t->kind != EXEC_TASK_SHUFFLE_SEND))
 		return MUR_OK;
 	c->res->lsn = stor_lsn(c->db);
 	c->res->entry_id = stor_entry_id(c->db);

@@ -315,6 +315,7 @@ static void analyze_done(lead_run *parent, lead_run *child)
 	}
 	if (child->shuffle) {
 		lead_shuffle_explain(child, parent->res);
+		stale_lines(parent, child);
 		line(parent->res, "  Result: %llu rows", (unsigned long long)child->nrows);
 		line(parent->res, "  Execution time: %.3f ms",
 		     (double)(mur_now_us() - parent->start_us) / 1000.0);

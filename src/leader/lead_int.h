@@ -273,6 +273,8 @@ typedef struct lead_task_slot {
 	int reread;                /* a SELECT's shard read: may go to another copy when its
 				      copy is lost (lead_reread.c) */
 	int lost;                  /* such a read failed with 08006 (not a failure: read again) */
+	int dropped;               /* failed while its shuffle restarts: not a failure */
+	const cat_table *table;    /* what a QUERY of one table or a SEND reads, else NULL */
 } lead_task_slot;
 
 typedef void (*lead_run_next)(lead_run *r);
@@ -342,6 +344,9 @@ struct lead_run {
 	void (*child_cb)(lead_run *parent, lead_run *child);
 	/* called after each failed task result (tasks may be sent from it) */
 	void (*on_task_failed)(lead_run *r);
+	/* after a task lost or refused (read again): a shuffle cancels the rest */
+	void (*on_task_lost)(lead_run *r);
+	int restarting; /* a shuffle starts over once all answered: failures dropped */
 	struct lead_shuffle *shuffle;       /* repartition state (lead_shuffle.c) */
 	char sql_text[LEAD_QUERY_TEXT_MAX]; /* the statement, for murphy.query_stats */
 	int step;      /* statements run in steps (ANALYZE: the table being analyzed) */
@@ -456,6 +461,23 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
  * LEAD_READ_NOW_TRIES times in all, then as strong).  0: none sent, read
  * as strong does. */
 int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, int n);
+/* The pieces of lead_stale_now that joins and shuffles use.  begin: 1 when
+ * r reads at bounded or available and has a try left without the gate
+ * (it is counted, and r->stale cleared); node: the copy of shard `shard`
+ * of t such a read goes to, with *bound (0: none within the level;
+ * settled: none that was sent an undecided entry either, which would
+ * refuse: a shuffle's refusal starts every shard's read over);
+ * answered: the continuation once every task answered (the answers of the
+ * slots with a table checked; merged, or the SELECT started over). */
+int lead_stale_now_begin(lead_run *r);
+uint32_t lead_stale_now_node(lead_run *r, const cat_table *t, uint32_t shard, int settled,
+			     uint64_t *bound);
+void lead_stale_now_answered(lead_run *r);
+/* A shuffle's owners (n of them) at r's level: at bounded and available,
+ * only those as fast as the fastest (the copy choice's measure: a follower
+ * behind a slow link would hold the whole read up); all at strong.
+ * Returns how many are kept, in place (at least one when n > 0). */
+int lead_stale_owners(lead_run *r, uint32_t *owners, int n);
 /* EXPLAIN ANALYZE of a SELECT at bounded or available: how it read, as
  * "Read: bounded, without waiting for undecided writes (1 answer refused
  * by a copy past the committed entry, read again)"; 0 for strong. */
@@ -508,14 +530,25 @@ int lead_reread_line(const lead_run *r, char *out, size_t outsz);
  * repartition. */
 int lead_shuffle_chosen(lead_run *r, const plan_select *ps, int nshards);
 void lead_shuffle_start(lead_run *r, const uint32_t *shards, int n);
+/* Start a repartition of r's SELECT reading shards[i] on nodes[i] with
+ * bounds[i] (exec_task.lsn, 0: none), then next once every task answered
+ * (lead_shuffle_merge, or lead_stale_now_answered). */
+void lead_shuffle_start_on(lead_run *r, const uint32_t *shards, int n, const uint32_t *nodes,
+			   const uint64_t *bounds, lead_run_next next);
+/* Continuation of a repartition: a task lost or refused starts the SELECT
+ * over (lead_reread); else the owners' rows merged, then finish. */
+void lead_shuffle_merge(lead_run *r);
 void lead_shuffle_free(lead_run *r);
 /* The followers that can own parts now (alive, connected), in id order. */
 int lead_shuffle_owners(lead_engine *e, uint32_t *owners);
 /* Start r's shuffle toward these owners (r->shuffle; cancels on failure);
  * NULL (r failed) when out of memory. */
 lead_shuffle *lead_shuffle_new(lead_run *r, const uint32_t *owners, int nowners, const char *what);
-/* Send a SEND task of r's shuffle (a stats-only slot). */
-int lead_shuffle_send(lead_run *r, uint32_t node, uint32_t shard, exec_task *t);
+/* Send a SEND task of r's shuffle reading shard `shard` of table tb with
+ * bound (exec_task.lsn; 0: none): a stats-only slot, read again when its
+ * copy is lost (lead_reread_mark). */
+int lead_shuffle_send(lead_run *r, uint32_t node, const cat_table *tb, uint32_t shard,
+		      uint64_t bound, exec_task *t);
 /* After sending: if r failed on the way, cancel the owners' RECVs. */
 void lead_shuffle_abort_if_failed(lead_run *r);
 /* lead_join.c: a join of tables that are not co-located (plan.h join_*) */

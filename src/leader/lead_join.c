@@ -3,7 +3,14 @@
  * (sql/plan_join.c plans it; docs/shuffle.md).
  *
  *   gate      every shard of every table read: wait out undecided writes
- *             and copies still reporting, as a co-located read does
+ *             and copies still reporting, as a co-located read does;
+ *             at bounded and available, not while every shard has a copy
+ *             within the level (lead_stale_now_node: the same choice and
+ *             bound as a single table's read that does not wait; the
+ *             answers checked by lead_stale_now_answered, a refusal
+ *             starting the join over, up to its tries, then the gate)
+ *   readers   each shard's copy: the one a read that does not wait picks,
+ *             or after the gate lead_stale_node's (strong: lead_read_node)
  *   choose    murphy.join_strategy: 'repartition', 'broadcast', or 'auto'
  *             (default): broadcast when copying every table but tables[0]
  *             to every owner moves fewer rows than moving every table once
@@ -76,16 +83,33 @@ static int unreachable(lead_run *r, const cat_table *t, uint32_t s)
 		      "no current copy of shard %u of table \"%s\" is reachable", s, t->name);
 	mur_error_hint(&err, "check murphy.nodes and murphy.placements: the followers holding it "
 			     "are down or still catching up");
+	lead_reread_detail(r, t, s, &err);
 	lead_run_fail(r, &err);
 	return MUR_ERR;
 }
 
-/* The follower reading each shard of every table; 0 on failure (r failed). */
-static int pick_readers(lead_run *r, const plan_select *ps, uint32_t *readers[])
+/* Each shard of every table read by a copy within r's level without
+ * waiting, with its bound; 0 when one has none (then read after the gate). */
+static int pick_now(lead_run *r, const plan_select *ps, uint32_t *readers[], uint64_t *bounds[])
 {
 	for (int i = 0; i < ps->ntables; i++)
 		for (uint32_t s = 0; s < ps->tables[i]->nshards; s++)
-			if (!(readers[i][s] = lead_read_node(r->e, &ps->tables[i]->shards[s])))
+			if (!(readers[i][s] = lead_stale_now_node(r, ps->tables[i], s, 1,
+								  &bounds[i][s])))
+				return 0;
+	return 1;
+}
+
+/* The follower reading each shard of every table after the gate, at r's
+ * level, with its bound (lead_stale_node); 0 on failure (r failed). */
+static int pick_readers(lead_run *r, const plan_select *ps, uint32_t *readers[], uint64_t *bounds[])
+{
+	lead_read_level level = lead_stale_level(r);
+	memset(&r->stale, 0, sizeof r->stale);
+	for (int i = 0; i < ps->ntables; i++)
+		for (uint32_t s = 0; s < ps->tables[i]->nshards; s++)
+			if (!(readers[i][s] = lead_stale_node(r, ps->tables[i], s, level,
+							      &bounds[i][s])))
 				return unreachable(r, ps->tables[i], s), 0;
 	return 1;
 }
@@ -117,7 +141,8 @@ static void send_recvs(lead_run *r, const plan_select *ps, lead_shuffle *sh,
 		t.shuffle_ddl = ps->join_ddl;
 		t.shuffle_load = ps->join_load;
 		t.shuffle_post = ps->join_post;
-		lead_run_send(r, sh->owners[o], 0, 0, &t);
+		if (lead_run_send(r, sh->owners[o], 0, 0, &t) == MUR_OK)
+			lead_reread_mark(r); /* a lost owner: the join starts over */
 	}
 }
 
@@ -126,23 +151,31 @@ void lead_join_start(lead_run *r)
 	const plan_select *ps = &r->p->u.select;
 	uint32_t owners[EXEC_SHUFFLE_PARTS_MAX], expected[EXEC_SHUFFLE_PARTS_MAX] = {0};
 	uint32_t *readers[PLAN_TABLES_MAX] = {0}, sources = 0, source = 0;
+	uint64_t *bounds[PLAN_TABLES_MAX] = {0};
 	char local_to[CAT_NAME_MAX];
-	int broadcast, nowners = 0;
+	int broadcast, nowners = 0, now = 0;
 	lead_shuffle *sh;
 	mur_error err;
 
-	if (gated(r, ps))
-		return;
-	broadcast = lead_join_broadcast_chosen(r, ps);
 	for (int i = 0; i < ps->ntables; i++) {
 		sources += ps->tables[i]->nshards;
-		if (!(readers[i] = calloc(ps->tables[i]->nshards, sizeof *readers[i]))) {
+		readers[i] = calloc(ps->tables[i]->nshards, sizeof *readers[i]);
+		bounds[i] = calloc(ps->tables[i]->nshards, sizeof *bounds[i]);
+		if (!readers[i] || !bounds[i]) {
 			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 			lead_run_fail(r, &err);
 			goto out;
 		}
 	}
-	if (!pick_readers(r, ps, readers))
+	/* bounded / available: no gate while every shard has a copy within
+	 * the level */
+	now = lead_stale_now_begin(r) && pick_now(r, ps, readers, bounds);
+	if (!now && gated(r, ps)) {
+		now = -1; /* resumed by lead_select_start */
+		goto out;
+	}
+	broadcast = lead_join_broadcast_chosen(r, ps);
+	if (!now && !pick_readers(r, ps, readers, bounds))
 		goto out;
 	if (broadcast) {
 		/* owners: where tables[0]'s shards are read */
@@ -154,7 +187,7 @@ void lead_join_start(lead_run *r)
 				owners[nowners++] = readers[0][s];
 		}
 	} else {
-		nowners = lead_shuffle_owners(r->e, owners);
+		nowners = lead_stale_owners(r, owners, lead_shuffle_owners(r->e, owners));
 	}
 	if (nowners == 0) {
 		mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
@@ -194,11 +227,14 @@ void lead_join_start(lead_run *r)
 				snprintf(local_to, sizeof local_to, "%s", nd ? nd->addr : "?");
 				t.shuffle_to = local_to;
 			}
-			lead_shuffle_send(r, readers[i][s], s, &t);
+			lead_shuffle_send(r, readers[i][s], ps->tables[i], s, bounds[i][s], &t);
 		}
 	lead_shuffle_abort_if_failed(r);
 out:
-	for (int i = 0; i < ps->ntables; i++)
+	for (int i = 0; i < ps->ntables; i++) {
 		free(readers[i]);
-	lead_run_wait(r, lead_select_merge);
+		free(bounds[i]);
+	}
+	if (now >= 0)
+		lead_run_wait(r, now ? lead_stale_now_answered : lead_select_merge);
 }

@@ -7,7 +7,7 @@
  * suspect (cluster/detector.c fails its tasks) or its connection closes
  * (cluster/route.c).  A read changes nothing, so such a task is not a
  * failure of the SELECT when it was marked rereadable (lead_reread_mark:
- * a SELECT's QUERY, outside a transaction block): task_done records it
+ * a SELECT's QUERY, in a block only as below): task_done records it
  * lost (lead_task_slot.lost), and once every task of the round answered,
  * lead_reread starts the SELECT over (lead_select_start: the gate, then
  * a copy chosen afresh at the statement's level; the lost copy's follower
@@ -24,8 +24,22 @@
  *
  * The rows of a SELECT reach the client only once every shard answered
  * (lead_select_merge), so a read again never repeats or loses rows already
- * sent.  Shuffles (repartitioned reads and joins) are not read again: their
- * tasks are not marked, and a lost one fails the SELECT with 08006.
+ * sent.
+ *
+ * Shuffles (repartitioned reads and joins that are not co-located) start
+ * over whole: every task of one is marked (its RECVs and CANCELs too: an
+ * owner lost loses the parts sent to it), the first lost or refused one
+ * cancels the others (lead_shuffle.c, shuffle_restart; their failures are
+ * dropped, lead_task_slot.dropped), and once all answered the SELECT starts
+ * over here with a new shuffle among the followers connected then.
+ *
+ * Inside a transaction block, only a read of one table's shard that holds
+ * no transaction's entry (untouched: the block did not write it) is read
+ * again: any current copy answers it as the lost one would.  A shard the
+ * block wrote holds entries only the copies that applied them have (the
+ * primary first; an undecided one dooms the block anyway), and a shuffle
+ * reads many shards at once: a copy lost there ends the statement, and the
+ * block, with the error, as before (docs/consistency.md).
  */
 #include "leader/lead_int.h"
 
@@ -44,11 +58,30 @@
  * not for a while; a few rounds, then the SELECT fails (as strong). */
 #define LEAD_READ_REFUSED_MAX 3
 
+/* Does shard `shard` of t hold no entry of a transaction (the block's
+ * own, or another's: the read's bound is the committed entry, and a read
+ * must see no more)?  Then every current copy answers as the lost one
+ * would have. */
+static int untouched(lead_run *r, const cat_table *t, uint32_t shard)
+{
+	uint64_t bound;
+	return repl_read_bound(r->e->repl, t, shard, &bound) &&
+	       bound == t->shards[shard].committed_lsn &&
+	       repl_read_lsn(r->e->repl, t, shard) == bound;
+}
+
 void lead_reread_mark(lead_run *r)
 {
-	if (r->ntasks == 0 || r->block_txid || lead_txn_of_run(r))
-		return; /* a block's reads end with the block when a copy is lost */
-	r->tasks[r->ntasks - 1].reread = 1;
+	lead_task_slot *sl;
+	if (r->ntasks == 0)
+		return;
+	sl = &r->tasks[r->ntasks - 1];
+	/* in a block: a read of one table's shard the block did not write,
+	 * not a shuffle (its owners' parts cannot be told apart by shard) */
+	if ((r->block_txid || lead_txn_of_run(r)) &&
+	    (r->shuffle || !sl->table || !untouched(r, sl->table, sl->shard)))
+		return; /* the block ends with the error when its copy is lost */
+	sl->reread = 1;
 }
 
 /* The first slot of r lost (or refused: refused), or NULL. */
@@ -62,9 +95,15 @@ static const lead_task_slot *first_of(const lead_run *r, int refused)
 
 /* r's copies of a shard could not all answer: fail with the lost read's
  * error, the shard and table named. */
+/* The table slot sl read (a shuffle's RECV or CANCEL: the SELECT's first). */
+static const cat_table *table_of(const lead_run *r, const lead_task_slot *sl)
+{
+	return sl->table ? sl->table : r->p->u.select.tables[0];
+}
+
 static void fail_lost(lead_run *r, const lead_task_slot *sl, const char *why)
 {
-	const cat_table *t = r->p->u.select.tables[0];
+	const cat_table *t = table_of(r, sl);
 	mur_error err = sl->res.err;
 	mur_error_context(&err, "reading shard %u of table \"%s\" (%s)", sl->shard, t->name, why);
 	lead_run_fail(r, &err);
@@ -74,7 +113,7 @@ static void fail_lost(lead_run *r, const lead_task_slot *sl, const char *why)
  * no copy could be read at the level, as strong's 08006. */
 static void fail_refused(lead_run *r, const lead_task_slot *sl)
 {
-	const cat_table *t = r->p->u.select.tables[0];
+	const cat_table *t = table_of(r, sl);
 	const cat_node *n = cat_node_by_id(r->e->cat, sl->node_id);
 	mur_error err;
 	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
@@ -101,8 +140,12 @@ int lead_reread(lead_run *r, int refusals)
 		r->rereads++;
 		r->lost_node = lost->node_id;
 		r->lost_err = lost->res.err;
-		MLOG(INFO, "leader", "read of shard %u of table \"%s\" sent again: %s", lost->shard,
-		     r->p->u.select.tables[0]->name, lost->res.err.message);
+		if (r->shuffle)
+			MLOG(INFO, "leader", "shuffle reading table \"%s\" started over: %s",
+			     table_of(r, lost)->name, lost->res.err.message);
+		else
+			MLOG(INFO, "leader", "read of shard %u of table \"%s\" sent again: %s",
+			     lost->shard, table_of(r, lost)->name, lost->res.err.message);
 	} else {
 		/* only a stale copy chosen after the gate sends a bound there */
 		if (r->stale_refused >= LEAD_READ_REFUSED_MAX) {

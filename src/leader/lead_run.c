@@ -205,6 +205,20 @@ int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, ex
 	return MUR_OK;
 }
 
+/* How fast slot's follower answered, for lead_load_done: a QUERY's whole
+ * answer time; a shuffle's SEND's without the time the follower says it
+ * spent (res->elapsed_us: its query, then shipping its parts until every
+ * owner acknowledged, which is the owners' and the shuffle's size, not its
+ * link's), so that a join does not make its copies look slow (at least
+ * 1 µs: 0 means no answer). */
+static uint64_t answer_us(const lead_task_slot *slot, const exec_result *res)
+{
+	uint64_t us = mur_now_us() - slot->sent_us;
+	if (!slot->stats_only)
+		return us;
+	return us > res->elapsed_us ? us - res->elapsed_us : 1;
+}
+
 /* A follower answered (or its connection died): keep the result, and run
  * the continuation when it was the last one. */
 static void task_done(void *arg, exec_result *res)
@@ -212,6 +226,7 @@ static void task_done(void *arg, exec_result *res)
 	task_ref *ref = arg;
 	lead_run *r = ref->r;
 	lead_task_slot *slot;
+	int spared;
 	if (!r) { /* abandoned (lead_run_abandon): nobody waits for it */
 		free(ref);
 		return;
@@ -235,7 +250,7 @@ static void task_done(void *arg, exec_result *res)
 	mur_buf_init(&res->rows);
 	slot->bytes = slot->res.rows.len;
 	if (slot->scan)
-		lead_load_done(r->e, slot->node_id, mur_now_us() - slot->sent_us);
+		lead_load_done(r->e, slot->node_id, answer_us(slot, res));
 	/* a read that did not wait, refused by a copy past its bound: read
 	 * again (lead_stale.c), not a failure */
 	slot->refused = res->failed && slot->read_bound &&
@@ -244,11 +259,18 @@ static void task_done(void *arg, exec_result *res)
 	 * copy (lead_reread.c), not a failure */
 	slot->lost = res->failed && slot->reread &&
 		     strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0;
-	if (res->failed && !slot->refused && !slot->lost)
+	/* a shuffle starting over cancelled its other tasks: whatever they
+	 * answer now is not the SELECT's failure either */
+	slot->dropped = res->failed && slot->reread && r->restarting && !slot->refused &&
+			!slot->lost;
+	spared = slot->refused || slot->lost || slot->dropped;
+	if (res->failed && !spared)
 		lead_run_fail(r, &res->err);
 	r->npending--;
-	if (res->failed && !slot->refused && !slot->lost && r->on_task_failed)
+	if (res->failed && !spared && r->on_task_failed)
 		r->on_task_failed(r);
+	else if ((slot->refused || slot->lost) && r->on_task_lost)
+		r->on_task_lost(r);
 	if (r->npending == 0 && r->on_tasks_done) {
 		lead_run_next next = r->on_tasks_done;
 		r->on_tasks_done = NULL;
@@ -323,6 +345,8 @@ void lead_run_reset_tasks(lead_run *r)
 	for (int i = 0; i < r->ntasks; i++)
 		exec_result_free(&r->tasks[i].res);
 	r->ntasks = 0;
+	lead_shuffle_free(r); /* a shuffle starts over with a new id */
+	r->restarting = 0;
 }
 
 void lead_run_wait(lead_run *r, lead_run_next next)

@@ -443,6 +443,8 @@ void lead_select_start(lead_run *r)
 		if (lead_run_send(r, node, s->index, 1, &t) != MUR_OK)
 			break;
 		r->tasks[r->ntasks - 1].read_bound = bound;
+		if (ps->ntables == 1)
+			r->tasks[r->ntasks - 1].table = t0;
 		lead_reread_mark(r);
 	}
 	lead_run_wait(r, lead_select_merge);

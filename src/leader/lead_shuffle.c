@@ -15,6 +15,11 @@
  *   cancel  the first failed task makes the leader send CANCEL to every
  *           owner, so their RECVs fail at once instead of waiting for
  *           parts that will not come
+ *   again   a task lost (08006) or a SEND refused past its bound cancels
+ *           the others too (shuffle_restart); once all answered, the
+ *           SELECT starts over outside a block (lead_reread.c)
+ *   levels  bounded / available: SENDs read copies within the level with
+ *           its bound; only followers as fast as the fastest own parts
  *   merge   the owners' rows, concatenated or merged with leader_agg, then
  *           lead_select_finish (final SQL, DataRows)
  *
@@ -93,7 +98,8 @@ int lead_shuffle_chosen(lead_run *r, const plan_select *ps, int nshards)
 
 static uint64_t next_shuffle_id(lead_engine *e) { return lead_time_id(&e->shuffle_next); }
 
-static void send_cancels(lead_run *r)
+/* Tell every owner to fail its RECV, saying why. */
+static void cancel_owners(lead_run *r, const char *why)
 {
 	lead_shuffle *sh = r->shuffle;
 	if (!sh || sh->cancelled)
@@ -104,12 +110,24 @@ static void send_cancels(lead_run *r)
 		memset(&t, 0, sizeof t);
 		t.kind = EXEC_TASK_SHUFFLE_CANCEL;
 		t.shuffle_id = sh->id;
-		t.sql = r->err.message;
+		t.sql = why;
 		if (!r->e->tr.connected(r->e->tr.ctx, sh->owners[i]))
 			continue; /* its RECV fails with the connection */
-		if (lead_run_send(r, sh->owners[i], 0, 0, &t) == MUR_OK)
+		if (lead_run_send(r, sh->owners[i], 0, 0, &t) == MUR_OK) {
 			r->tasks[r->ntasks - 1].stats_only = 1;
+			lead_reread_mark(r);
+		}
 	}
+}
+
+static void send_cancels(lead_run *r) { cancel_owners(r, r->err.message); }
+
+/* A task lost or refused: cancel the others (their failures dropped);
+ * lead_shuffle_merge starts over once all answered. */
+static void shuffle_restart(lead_run *r)
+{
+	r->restarting = 1;
+	cancel_owners(r, "a copy read was lost or refused; the leader starts the shuffle over");
 }
 
 lead_shuffle *lead_shuffle_new(lead_run *r, const uint32_t *owners, int nowners, const char *what)
@@ -134,14 +152,22 @@ lead_shuffle *lead_shuffle_new(lead_run *r, const uint32_t *owners, int nowners,
 					nd ? nd->addr : "?");
 	}
 	r->on_task_failed = send_cancels;
+	r->on_task_lost = shuffle_restart;
 	return sh;
 }
 
-int lead_shuffle_send(lead_run *r, uint32_t node, uint32_t shard, exec_task *t)
+int lead_shuffle_send(lead_run *r, uint32_t node, const cat_table *tb, uint32_t shard,
+		      uint64_t bound, exec_task *t)
 {
+	lead_task_slot *sl;
+	t->lsn = bound;
 	if (lead_run_send(r, node, shard, 1, t) != MUR_OK)
 		return MUR_ERR;
-	r->tasks[r->ntasks - 1].stats_only = 1;
+	sl = &r->tasks[r->ntasks - 1];
+	sl->stats_only = 1;
+	sl->table = tb;
+	sl->read_bound = bound;
+	lead_reread_mark(r);
 	r->shuffle->nsends++;
 	return MUR_OK;
 }
@@ -152,15 +178,47 @@ void lead_shuffle_abort_if_failed(lead_run *r)
 		send_cancels(r);
 }
 
-static void shuffle_merge(lead_run *r);
+/* No copy of shard `shard` to read: 08006 (lead_reread_detail's DETAIL). */
+static void no_copy(lead_run *r, uint32_t shard)
+{
+	const cat_table *t = r->p->u.select.tables[0];
+	mur_error err;
+	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+		      "no current copy of shard %u of table \"%s\" is reachable", shard, t->name);
+	mur_error_hint(&err, "check murphy.nodes and murphy.placements");
+	lead_reread_detail(r, t, shard, &err);
+	lead_run_fail(r, &err);
+}
 
 void lead_shuffle_start(lead_run *r, const uint32_t *shards, int n)
 {
 	const plan_select *ps = &r->p->u.select;
+	lead_read_level level = lead_stale_level(r);
+	uint32_t nodes[CAT_SHARDS_MAX];
+	uint64_t bounds[CAT_SHARDS_MAX] = {0};
+
+	memset(&r->stale, 0, sizeof r->stale);
+	for (int i = 0; i < n && i < CAT_SHARDS_MAX; i++) {
+		/* one table: a stale copy within the level when no current one */
+		nodes[i] = ps->ntables == 1
+				   ? lead_stale_node(r, ps->tables[0], shards[i], level, &bounds[i])
+				   : lead_select_node(r, shards[i]);
+		if (!nodes[i]) {
+			no_copy(r, shards[i]);
+			lead_run_wait(r, lead_select_finish);
+			return;
+		}
+	}
+	lead_shuffle_start_on(r, shards, n, nodes, bounds, lead_shuffle_merge);
+}
+
+void lead_shuffle_start_on(lead_run *r, const uint32_t *shards, int n, const uint32_t *nodes,
+			   const uint64_t *bounds, lead_run_next next)
+{
+	const plan_select *ps = &r->p->u.select;
 	uint32_t owners[EXEC_SHUFFLE_PARTS_MAX];
-	lead_shuffle *sh = lead_shuffle_new(r, owners, lead_shuffle_owners(r->e, owners),
-					    ps->shuffle_what);
-	mur_error err;
+	int nowners = lead_stale_owners(r, owners, lead_shuffle_owners(r->e, owners));
+	lead_shuffle *sh = lead_shuffle_new(r, owners, nowners, ps->shuffle_what);
 
 	if (!sh) {
 		lead_run_wait(r, lead_select_finish);
@@ -176,19 +234,11 @@ void lead_shuffle_start(lead_run *r, const uint32_t *shards, int n)
 		t.shuffle_inputs = (uint32_t)n;
 		t.has_agg = 1;
 		t.agg = ps->owner_agg;
-		lead_run_send(r, sh->owners[i], 0, 0, &t);
+		if (lead_run_send(r, sh->owners[i], 0, 0, &t) == MUR_OK)
+			lead_reread_mark(r);
 	}
 	for (int i = 0; i < n && !r->failed; i++) {
-		uint32_t node = lead_select_node(r, shards[i]);
 		exec_task t;
-		if (!node) {
-			mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
-				      "no current copy of shard %u of table \"%s\" is reachable",
-				      shards[i], ps->tables[0]->name);
-			mur_error_hint(&err, "check murphy.nodes and murphy.placements");
-			lead_run_fail(r, &err);
-			break;
-		}
 		lead_select_fill_task(r, shards[i], &t);
 		t.kind = EXEC_TASK_SHUFFLE_SEND;
 		t.quick = 0;
@@ -197,10 +247,10 @@ void lead_shuffle_start(lead_run *r, const uint32_t *shards, int n)
 		t.shuffle_inputs = (uint32_t)n;
 		t.shuffle_hash_cols = ps->shuffle_hash_cols;
 		t.shuffle_to = sh->to;
-		lead_shuffle_send(r, node, shards[i], &t);
+		lead_shuffle_send(r, nodes[i], ps->tables[0], shards[i], bounds[i], &t);
 	}
 	lead_shuffle_abort_if_failed(r);
-	lead_run_wait(r, shuffle_merge);
+	lead_run_wait(r, next);
 }
 
 /* The owners' rows into r->rows: concatenated, or merged by leader_agg. */
@@ -242,10 +292,12 @@ agg_fail:
 	return MUR_ERR;
 }
 
-static void shuffle_merge(lead_run *r)
+void lead_shuffle_merge(lead_run *r)
 {
 	mur_error err;
 	uint64_t t0 = mur_now_us();
+	if (lead_reread(r, 1))
+		return; /* a copy was lost or refused: started over */
 	if (!r->failed && merge_owner_rows(r, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	r->shuffle->merge_us = mur_now_us() - t0;

@@ -46,7 +46,14 @@
  * bounded or available, the newest entry it read (lead_read_floor), and a
  * bounded read does not use a copy older than that.
  *
- * Joins and repartitioned reads wait at the gate as strong ones do.
+ * Joins that shuffle (lead_join.c) and repartitioned reads
+ * (lead_shuffle.c) read the same way: each shard's SEND goes to a copy
+ * lead_stale_now_node picks, with its bound (a copy past it refuses, and
+ * the whole shuffle starts over: so only a copy the leader sent no
+ * undecided entry, else the shuffle waits at the gate), owned by followers as fast as the
+ * fastest (lead_stale_owners); lead_stale_now_answered checks the SENDs'
+ * answers as a single table's.  After the gate, each shard's copy is
+ * lead_stale_node's.  Co-located joins still wait at the gate.
  * Inside a transaction block (a multi-statement Query's implicit one
  * included), and for reads feeding a write (INSERT … SELECT), reads are
  * strong whatever the setting.  EXPLAIN ANALYZE reads at the session's
@@ -256,6 +263,8 @@ typedef struct now_level {
 	lead_read_level level; /* LEAD_READ_STRONG: a quiet shard (lead_strong_node) */
 	uint64_t max_ms;       /* bounded: murphy.max_staleness */
 	uint64_t floor;        /* bounded: the session's floor for the shard (floor_lsn) */
+	int settled;           /* only copies sent no undecided entry (a shuffle: one refusal
+				  starts every shard's read over) */
 } now_level;
 
 /* May a read that does not wait, sent with bound, use copy p of s at
@@ -320,6 +329,8 @@ static uint32_t now_node(lead_engine *e, const cat_table *t, const cat_shard *s,
 		c[k].est = expected_us(e, node, now);
 		c[k].reads = e->load[node % CAT_NODES_MAX].reads;
 		c[k].sent = c[k].ok && repl_copy_sent_undecided(e->repl, t, s->index, node);
+		if (lv->settled && c[k].sent)
+			c[k].ok = 0; /* it would refuse */
 		if (c[k].ok && c[k].est < fastest)
 			fastest = c[k].est;
 	}
@@ -333,12 +344,13 @@ static uint32_t now_node(lead_engine *e, const cat_table *t, const cat_shard *s,
 	return best < 0 ? 0 : s->placements[best].node_id;
 }
 
-/* Is slot sl's answer one to use?  Not refused, only committed entries
- * (repl_read_answer), and within the level as measured now; *st its
- * staleness. */
-static int now_answer_ok(lead_run *r, const cat_table *t, const lead_task_slot *sl,
-			 lead_read_level level, repl_staleness *st)
+/* Is slot sl's answer (a read of sl->table) one to use?  Not refused,
+ * only committed entries (repl_read_answer), and within the level as
+ * measured now; *st its staleness. */
+static int now_answer_ok(lead_run *r, const lead_task_slot *sl, lead_read_level level,
+			 repl_staleness *st)
 {
+	const cat_table *t = sl->table;
 	if (sl->refused || !repl_read_answer(r->e->repl, t, sl->shard, sl->read_bound, sl->res.lsn,
 					     sl->res.entry_id, st))
 		return 0;
@@ -348,18 +360,18 @@ static int now_answer_ok(lead_run *r, const cat_table *t, const lead_task_slot *
 	       sl->res.lsn >= floor_lsn(r->s, t, sl->shard);
 }
 
-/* Every read of lead_stale_now answered: use the answers, or start over
+/* Every read of a SELECT that did not wait answered (the slots with a
+ * table: QUERYs, or a shuffle's SENDs): use the answers, or start over
  * and read as strong does when one is not to be used. */
-static void now_answered(lead_run *r)
+void lead_stale_now_answered(lead_run *r)
 {
-	const cat_table *t = r->p->u.select.tables[0];
 	lead_read_level level = lead_stale_level(r);
 	repl_staleness st;
 	if (lead_reread(r, 0))
 		return; /* a copy was lost: started over */
 	if (!r->failed)
 		for (int i = 0; i < r->ntasks; i++)
-			if (!now_answer_ok(r, t, &r->tasks[i], level, &st)) {
+			if (r->tasks[i].table && !now_answer_ok(r, &r->tasks[i], level, &st)) {
 				r->now_refused++;
 				lead_run_reset_tasks(r); /* again, through the gate at the last */
 				lead_select_start(r);
@@ -368,12 +380,37 @@ static void now_answered(lead_run *r)
 	r->now_used = !r->failed;
 	for (int i = 0; i < r->ntasks && !r->failed; i++) {
 		const lead_task_slot *sl = &r->tasks[i];
-		now_answer_ok(r, t, sl, level, &st);
-		floor_raise(r->s, t, sl->shard, sl->res.lsn);
+		if (!sl->table)
+			continue;
+		now_answer_ok(r, sl, level, &st);
+		floor_raise(r->s, sl->table, sl->shard, sl->res.lsn);
 		if (st.entries)
-			note_stale(r, t, sl->shard, sl->node_id, &st);
+			note_stale(r, sl->table, sl->shard, sl->node_id, &st);
 	}
-	lead_select_merge(r);
+	if (r->shuffle && !r->p->u.select.join_shuffle)
+		lead_shuffle_merge(r);
+	else
+		lead_select_merge(r);
+}
+
+int lead_stale_now_begin(lead_run *r)
+{
+	if (lead_stale_level(r) == LEAD_READ_STRONG || r->now_tries >= LEAD_READ_NOW_TRIES)
+		return 0;
+	r->now_tries++;
+	memset(&r->stale, 0, sizeof r->stale);
+	return 1;
+}
+
+uint32_t lead_stale_now_node(lead_run *r, const cat_table *t, uint32_t shard, int settled,
+			     uint64_t *bound)
+{
+	now_level lv = {.level = lead_stale_level(r), .settled = settled};
+	if (lv.level == LEAD_READ_STRONG || !repl_read_bound(r->e->repl, t, shard, bound))
+		return 0;
+	lv.max_ms = lead_session_ms(r->s, "murphy.max_staleness");
+	lv.floor = lv.level == LEAD_READ_BOUNDED ? floor_lsn(r->s, t, shard) : 0;
+	return now_node(r->e, t, &t->shards[shard], &lv, *bound);
 }
 
 uint32_t lead_strong_node(lead_engine *e, const cat_table *t, uint32_t shard)
@@ -389,33 +426,48 @@ uint32_t lead_strong_node(lead_engine *e, const cat_table *t, uint32_t shard)
 int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, int n)
 {
 	const cat_table *t = ps->tables[0];
-	lead_read_level level = lead_stale_level(r);
-	now_level lv = {.level = level};
 	uint32_t nodes[CAT_SHARDS_MAX];
 	uint64_t bounds[CAT_SHARDS_MAX];
-	if (level == LEAD_READ_STRONG || r->now_tries >= LEAD_READ_NOW_TRIES || ps->ntables != 1 ||
-	    n > CAT_SHARDS_MAX || lead_shuffle_chosen(r, ps, n))
+	int shuffle;
+	if (ps->ntables != 1 || n > CAT_SHARDS_MAX || !lead_stale_now_begin(r))
 		return 0;
-	r->now_tries++;
-	lv.max_ms = lead_session_ms(r->s, "murphy.max_staleness");
-	for (int i = 0; i < n; i++) {
-		lv.floor = level == LEAD_READ_BOUNDED ? floor_lsn(r->s, t, shards[i]) : 0;
-		if (!repl_read_bound(r->e->repl, t, shards[i], &bounds[i]) ||
-		    !(nodes[i] = now_node(r->e, t, &t->shards[shards[i]], &lv, bounds[i])))
+	shuffle = lead_shuffle_chosen(r, ps, n);
+	for (int i = 0; i < n; i++)
+		if (!(nodes[i] = lead_stale_now_node(r, t, shards[i], shuffle, &bounds[i])))
 			return 0;
+	if (shuffle) {
+		lead_shuffle_start_on(r, shards, n, nodes, bounds, lead_stale_now_answered);
+		return 1;
 	}
-	memset(&r->stale, 0, sizeof r->stale);
 	for (int i = 0; i < n && !r->failed; i++) {
 		exec_task task;
 		lead_select_fill_task(r, shards[i], &task);
 		task.lsn = bounds[i];
 		if (lead_run_send(r, nodes[i], shards[i], 1, &task) == MUR_OK) {
 			r->tasks[r->ntasks - 1].read_bound = bounds[i];
+			r->tasks[r->ntasks - 1].table = t;
 			lead_reread_mark(r);
 		}
 	}
-	lead_run_wait(r, now_answered);
+	lead_run_wait(r, lead_stale_now_answered);
 	return 1;
+}
+
+int lead_stale_owners(lead_run *r, uint32_t *owners, int n)
+{
+	uint64_t now = mur_now_us(), fastest = UINT64_MAX;
+	int kept = 0;
+	if (lead_stale_level(r) == LEAD_READ_STRONG)
+		return n;
+	for (int i = 0; i < n; i++) {
+		uint64_t est = expected_us(r->e, owners[i], now);
+		if (est < fastest)
+			fastest = est;
+	}
+	for (int i = 0; i < n; i++)
+		if (expected_us(r->e, owners[i], now) <= 2 * fastest + LEAD_READ_SAME_US)
+			owners[kept++] = owners[i];
+	return kept;
 }
 
 int lead_stale_how(lead_run *r, char *out, size_t outsz)

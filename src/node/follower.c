@@ -338,8 +338,8 @@ static void task_done(uv_work_t *w, int status)
 	reads_remove(f, ft);
 	if (ft->task.kind == EXEC_TASK_SHUFFLE_SEND && !ft->res.failed && !f->stopping) {
 		if (node_shuffle_send_start(f->shuffle, &ft->task, ft->parts, ft->part_rows,
-					    ft->nparts, ft->res.ncols, ft->res.elapsed_us,
-					    shuffle_done, ft, &err) == MUR_OK)
+					    ft->nparts, ft->res.ncols, &ft->res, shuffle_done, ft,
+					    &err) == MUR_OK)
 			return; /* shuffle_done answers and frees */
 		ft->res.failed = 1;
 		ft->res.err = err;

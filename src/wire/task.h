@@ -177,7 +177,7 @@ typedef struct exec_task {
 	uint64_t lsn;       /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target;
 					* WRITE with capture: the LSN the entry must get (0: the next),
 					* refused with 55000 when the placement is not just below it;
-					* QUERY: the newest entry the read may see (0: any): the
+					* QUERY or SHUFFLE_SEND: the newest entry the read may see (0: any): the
 					* result says where placements[0] is (lsn, entry_id), and
 					* past it the read is refused (EXEC_SQLSTATE_READ_PAST) */
 	uint64_t entry_id;  /* WRITE (capture) / APPLY: the entry's leader-assigned id */
@@ -239,7 +239,8 @@ typedef struct exec_result {
 	mur_buf rows;     /* nrows rows of ncols values, mur_row encoding */
 	uint64_t changes; /* rows inserted/updated/deleted */
 	uint64_t lsn;     /* placement LSN after a write/DDL; a QUERY with a bound
-			     (exec_task.lsn): the LSN it read at; else 0 for queries */
+			     (exec_task.lsn; a SHUFFLE_SEND too): the LSN it read at;
+			     else 0 for queries */
 	uint64_t elapsed_us;
 	uint64_t cpu_us;   /* CPU time the thread that ran the task spent on it
 			      (CLOCK_THREAD_CPUTIME_ID; the leader's load views, docs/load.md) */

@@ -727,12 +727,26 @@ static void test_read_bound(void **state)
 		assert_int_equal(res.nrows, 1);
 		exec_result_free(&res);
 	}
-	tb_init(&b, EXEC_TASK_QUERY, "SELECT v FROM main.\"rb\" WHERE k = 1", "t11_s0.db", NULL);
-	b.t.lsn = 1; /* entry 2 may be undecided for this read: refused */
-	assert_int_equal(run(&b, &res, 0), MUR_ERR);
-	assert_string_equal(res.err.sqlstate, EXEC_SQLSTATE_READ_PAST);
+	for (int kind = EXEC_TASK_QUERY; kind;
+	     kind = kind == EXEC_TASK_QUERY ? EXEC_TASK_SHUFFLE_SEND
+					    : 0) { /* a shuffle's SEND reads so too */
+		tb_init(&b, (exec_task_kind)kind, "SELECT v FROM main.\"rb\" WHERE k = 1",
+			"t11_s0.db", NULL);
+		b.t.shuffle_inputs = 1;
+		b.t.lsn = 1; /* entry 2 may be undecided for this read: refused */
+		assert_int_equal(run(&b, &res, 0), MUR_ERR);
+		assert_string_equal(res.err.sqlstate, EXEC_SQLSTATE_READ_PAST);
+		assert_int_equal(res.lsn, 2);
+		assert_int_equal(res.nrows, 0);
+		exec_result_free(&res);
+	}
+	tb_init(&b, EXEC_TASK_SHUFFLE_SEND, "SELECT v FROM main.\"rb\" WHERE k = 1", "t11_s0.db",
+		NULL);
+	b.t.shuffle_inputs = 1;
+	b.t.lsn = 2;
+	run_ok(&b, &res); /* within it: reads, and says where */
 	assert_int_equal(res.lsn, 2);
-	assert_int_equal(res.nrows, 0);
+	assert_int_equal(res.entry_id, 602);
 	exec_result_free(&res);
 
 	rb_write(1, 99, 603, 77); /* entry 3: transaction 77's, no marker yet */

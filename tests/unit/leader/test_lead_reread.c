@@ -10,11 +10,16 @@
  *   QUERY goes to another copy, and a later failure of that one (not a
  *   lost copy) fails the SELECT;
  * - one copy: the SELECT fails with 08006 naming the shard and table;
- * - inside a transaction block the read is not sent again;
+ * - inside a transaction block a read of a shard the block did not write is
+ *   sent again; one of a shard it wrote is not (the block ends with 08006);
  * - a stale copy read after the gate (available, no current copy) is sent
  *   the committed entry as its bound, and its refusals are read again,
  *   then fail; reads that do not wait, refused, still go through the gate
- *   after their own tries.
+ *   after their own tries;
+ * - a repartitioned read (a shuffle) whose SEND's copy is lost cancels its
+ *   owners and starts over among the followers left; a later failure that
+ *   is not a lost copy fails it; at bounded its SENDs carry the bound, and
+ *   a refusal starts the shuffle over, then (tries used) as strong.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -109,13 +114,37 @@ static void test_only_copy_lost_fails_naming_the_shard(void **state)
 	lf_free(fx);
 }
 
-static void test_read_in_a_block_is_not_sent_again(void **state)
+static void test_read_in_a_block_of_a_shard_it_did_not_write_is_sent_again(void **state)
 {
 	(void)state;
 	lf_fixture *fx = lf_new(3);
 	lf_ok(fx, T_CREATE3);
 	lf_ok(fx, "INSERT INTO t VALUES (1, 'a')");
 	lf_ok(fx, "BEGIN");
+	int first = lf_ntasks(fx);
+	lf_query *sel = lf_exec(fx, NULL, "SELECT v FROM t");
+	lf_task *t = query_sent(fx, first);
+	assert_non_null(t);
+	uint32_t lost = t->node;
+	go_silent(fx, t);
+	assert_false(lf_done(sel));
+	lf_task *again = query_sent(fx, t->seq + 1);
+	assert_non_null(again);
+	assert_int_not_equal(again->node, lost);
+	lf_fail(fx, again, "58030");
+	assert_true(lf_done(sel));
+	assert_string_equal(lf_sqlstate(sel), "58030");
+	lf_free(fx);
+}
+
+static void test_read_in_a_block_of_a_shard_it_wrote_is_not_sent_again(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_ok(fx, T_CREATE3);
+	lf_ok(fx, "INSERT INTO t VALUES (1, 'a')");
+	lf_ok(fx, "BEGIN");
+	lf_ok(fx, "INSERT INTO t VALUES (2, 'b')");
 	int first = lf_ntasks(fx);
 	lf_query *sel = lf_exec(fx, NULL, "SELECT v FROM t");
 	lf_task *t = query_sent(fx, first);
@@ -191,6 +220,92 @@ static void test_refused_reads_that_do_not_wait_then_wait(void **state)
 	lf_free(fx);
 }
 
+#define T_SHUF "CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 2, replicas = 2)"
+#define T_ROWS "INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'a'), (4, 'c'), (5, 'b'), (6, 'd')"
+#define T_DISTINCT "SELECT count(DISTINCT v) FROM t"
+
+/* Fail every task still out that was sent before index end (from index
+ * from on) with sqlstate, as owners cancelled answer; returns how many. */
+static int fail_out(lf_fixture *fx, int from, int end, const char *sqlstate)
+{
+	lf_task *t;
+	int n = 0;
+	while ((t = lf_find(fx, LF_ANY_NODE, 0, from)) != NULL && t->seq < end) {
+		from = t->seq + 1;
+		lf_fail(fx, t, sqlstate);
+		n++;
+	}
+	return n;
+}
+
+/* Fail one SEND of the shuffle with sqlstate (not a lost copy), then its
+ * cancelled owners: the SELECT ends with that failure. */
+static void fail_shuffle(lf_fixture *fx, lf_query *sel, lf_task *send, const char *sqlstate)
+{
+	lf_fail(fx, send, sqlstate);
+	fail_out(fx, 0, lf_ntasks(fx), "57014");
+	assert_true(lf_done(sel));
+	assert_string_equal(lf_sqlstate(sel), sqlstate);
+}
+
+static void test_shuffle_whose_copy_is_lost_starts_over(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_ok(fx, T_SHUF);
+	lf_ok(fx, T_ROWS);
+	lf_ok(fx, "SET murphy.shuffle_strategy = 'repartition'");
+	int first = lf_ntasks(fx);
+	lf_query *sel = lf_exec(fx, NULL, T_DISTINCT);
+	lf_task *send = lf_find(fx, LF_ANY_NODE, EXEC_TASK_SHUFFLE_SEND, first);
+	assert_non_null(send);
+	uint32_t lost = send->node;
+	lf_disconnect(fx, lost); /* its SEND and RECV fail 08006: the others are cancelled */
+	assert_false(lf_done(sel));
+	int again = lf_ntasks(fx);
+	assert_true(fail_out(fx, first, again, "57014") > 0);
+	assert_false(lf_done(sel)); /* not failed: started over */
+	int recvs = 0;
+	for (lf_task *t = lf_find(fx, LF_ANY_NODE, EXEC_TASK_SHUFFLE_RECV, again); t;
+	     t = lf_find(fx, LF_ANY_NODE, EXEC_TASK_SHUFFLE_RECV, t->seq + 1)) {
+		assert_int_not_equal(t->node, lost);
+		recvs++;
+	}
+	assert_int_equal(recvs, 2); /* the followers left own the parts */
+	lf_task *send2 = lf_find(fx, LF_ANY_NODE, EXEC_TASK_SHUFFLE_SEND, again);
+	assert_non_null(send2);
+	assert_int_not_equal(send2->node, lost);
+	fail_shuffle(fx, sel, send2, "58030");
+	lf_free(fx);
+}
+
+static void test_bounded_shuffle_sends_the_bound_and_starts_over_when_refused(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_ok(fx, T_SHUF);
+	lf_ok(fx, T_ROWS);
+	lf_ok(fx, "SET murphy.shuffle_strategy = 'repartition'");
+	lf_ok(fx, "SET murphy.read_consistency = 'bounded'");
+	int from = lf_ntasks(fx), refused = 0;
+	lf_query *sel = lf_exec(fx, NULL, T_DISTINCT);
+	lf_task *send;
+	while ((send = lf_find(fx, LF_ANY_NODE, EXEC_TASK_SHUFFLE_SEND, from)) != NULL &&
+	       send->lsn != 0 && refused < 10) {
+		assert_int_equal(send->lsn, lf_committed_lsn(fx, "t", send->shard));
+		lf_fail(fx, send, "55000"); /* a copy past its bound */
+		int end = lf_ntasks(fx);
+		fail_out(fx, from, end, "57014");
+		from = end;
+		refused++;
+		assert_false(lf_done(sel));
+	}
+	assert_true(refused > 1 && refused < 10);
+	assert_non_null(send); /* then read as strong does, after the gate */
+	fail_shuffle(fx, sel, send, "58030");
+	lf_free(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -198,9 +313,12 @@ int main(void)
 		cmocka_unit_test(test_available_read_of_a_suspect_copy_goes_to_another),
 		cmocka_unit_test(test_read_of_a_closed_connection_goes_to_another),
 		cmocka_unit_test(test_only_copy_lost_fails_naming_the_shard),
-		cmocka_unit_test(test_read_in_a_block_is_not_sent_again),
+		cmocka_unit_test(test_read_in_a_block_of_a_shard_it_did_not_write_is_sent_again),
+		cmocka_unit_test(test_read_in_a_block_of_a_shard_it_wrote_is_not_sent_again),
 		cmocka_unit_test(test_stale_copy_after_the_gate_is_sent_the_bound),
 		cmocka_unit_test(test_refused_reads_that_do_not_wait_then_wait),
+		cmocka_unit_test(test_shuffle_whose_copy_is_lost_starts_over),
+		cmocka_unit_test(test_bounded_shuffle_sends_the_bound_and_starts_over_when_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
