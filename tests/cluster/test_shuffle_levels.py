@@ -92,7 +92,25 @@ def make_join_tables(conn):
     rows(conn, "INSERT INTO jc VALUES " + ",".join("(%d, 'c%d')" % (i, i) for i in range(7)))
     wait_all_current(conn, "jo")
     wait_all_current(conn, "jc")
-    return [n for n, (r, _, _) in placements(conn, "jo")[0].items() if r == "primary"][0]
+    return settled_primary(conn, "jo")
+
+
+def settled_primary(conn, table, quiet_s=2.5, timeout=20):
+    """The primary of table's shard 0 once no primary has moved for quiet_s:
+    the leader spreads primaries over the followers once a second
+    (docs/load.md), so a new table's may move right after it is made."""
+    def primaries():
+        return sorted(rows(conn, "SELECT table_name, shard, node FROM murphy.placements"
+                                 " WHERE role = 'primary'"))
+    deadline, last, since = time.time() + timeout, None, time.time()
+    while time.time() < deadline:
+        now = primaries()
+        if now != last:
+            last, since = now, time.time()
+        elif time.time() - since >= quiet_s:
+            return [n for t, sh, n in now if t == table and sh == 0][0]
+        time.sleep(0.2)
+    raise AssertionError("primaries still moving after %d s: %r" % (timeout, last))
 
 
 def writer(cl, stop, lat, errors):
