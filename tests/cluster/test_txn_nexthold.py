@@ -142,6 +142,9 @@ def doomed_next_holder(nc, table, a_id, b_id, txid, a, a_commit, b, b_update, ot
     with pytest.raises(psycopg2.Error) as e:
         b.commit()
     assert e.value.pgcode == "40000", (e.value.pgcode, str(e.value))
+    # doomed for the marker it followed, not for a write of its own
+    assert "commit marker of transaction %d" % txid in str(e.value.diag.message_detail), \
+        (str(e.value), e.value.diag.message_detail)
     b.close()
     nc.start()  # the killed copies come back; A's marker is retried
     conn = nc.connect()
