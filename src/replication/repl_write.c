@@ -1779,23 +1779,25 @@ static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop
  * committed with its primary's answer in (its durable one, after an early
  * one: only slower copies' answers are out) and no exclusive op runs: the
  * lock's base is decided (repl_lock.c, invariant 2), and the primary holds
- * it.  A transaction's op may also start behind the pending marker of a
- * decided transaction (repl_lock.c, "pending marker"): its base is the
- * marker's entry, which the primary must hold (the WRITE names its LSN),
- * and the op is decided only after the marker; if the marker fails, the
- * op goes back to the queue with its undo and its transaction is doomed.  Copies receive op's entry after the others and refuse it if they
+ * it.  Copies receive op's entry after the others and refuse it if they
  * lack one (the LSN check).  So a copy that answers slowly (a delayed
  * replica) holds back no write decided without it; an autocommit write
  * still waits while a read is parked at the gate, so that a stream of
- * writes cannot keep the gate down for ever. */
+ * writes cannot keep the gate down for ever.
+ *
+ * A transaction's op may also start behind the pending marker of a decided
+ * transaction (m; repl_lock.c, "Pending marker"): its base is the marker's
+ * entry, which the primary must hold (the WRITE names the LSN after it),
+ * and it is decided only after the marker; if the marker fails, the op is
+ * undone with it and its transaction is doomed (pending_resolved). */
 static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *op,
 			     const cat_placement *p)
 {
+	const repl_wop *m = op->facts.txn ? pending_out(rt) : NULL;
 	int n = 0;
 	if (rt->lock || op->exclusive || rt->busy >= c->write_pipeline ||
 	    (!op->facts.txn && rt->nreaders > 0))
 		return 0;
-	const repl_wop *m = op->facts.txn ? pending_out(rt) : NULL;
 	if (m && m->primary_refused)
 		return 0; /* the primary does not hold it: an op behind would be refused */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
