@@ -3,10 +3,10 @@
 
 A two-shard transaction A is held right after its decision is recorded
 (MURPHY_FAULT_POINT=txn_hold_after_decision), while B's UPDATE of a row on
-one of A's shards waits for the shard's lock.  Just before the hold ends
+one of A's shards waits for the shard's lock.  While the commit is held
 the two copies of that shard other than its primary are stopped
-(SIGSTOP: their links stay up, so A's markers are sent to them and stay
-out).  B's UPDATE then starts behind A's marker on the primary and is
+(SIGSTOP: their links stay up, so A's markers are sent to them when the
+hold ends and stay out).  B's UPDATE then starts behind A's marker on the primary and is
 answered there, before the marker is at its quorum.
 
 - the copies are killed: A's marker misses its quorum.  A is committed
@@ -34,7 +34,6 @@ from test_txn_crash_hold import outcome_of, primary_node, start_leader_holding, 
 # suspect copy is not waited for: the marker would fail at once, unsent)
 SUSPECT_MS = 8000
 DEAD_MS = 60000
-HOLD_MS = 2500  # start_leader_holding's hold (test_txn_crash_hold.HOLD_MS)
 
 
 @pytest.fixture
@@ -92,7 +91,6 @@ def a_out_b_behind(nc, table):
     a_commit = Client(a.commit)
     a_commit.start()
     wait_held(nc, txid)
-    held_at = time.time()
     b = nc.connect(autocommit=False)
     scalar(b, "SELECT txid_current()")
     b_update = Client(lambda: b.cursor().execute(
@@ -100,10 +98,12 @@ def a_out_b_behind(nc, table):
     b_update.start()
     time.sleep(0.3)
     assert b_update.outcome is None, b_update.outcome  # it waits for A's lock
-    # stop the copies just before the hold ends: A's markers go to them
-    time.sleep(max(0.0, held_at + HOLD_MS / 1000.0 - 0.3 - time.time()))
+    # stop the copies while the commit is held (nothing goes to them
+    # meanwhile; the hold and the tick take ~3.5 s, well inside SUSPECT_MS):
+    # A's markers are sent to them when the hold ends and stay out
     for n in others:
         os.kill(nc.pid(n), signal.SIGSTOP)
+    assert not log_has(nc, "fault point: transaction %d goes on" % txid)
     wait_log(nc, "fault point: transaction %d goes on" % txid)
     return a_id, b_id, txid, a, a_commit, b, b_update, others
 
