@@ -443,7 +443,10 @@ int repl_copy_at_committed(const repl_ctx *c, const cat_table *t, const cat_shar
  *
  *   commit = a COMMIT marker entry of the transaction on every shard it
  *            wrote, at the quorum (the entries were at their quorum when
- *            the statements that wrote them were answered), then release
+ *            the statements that wrote them were answered), then release;
+ *            a multi-shard transaction's lock on a shard is handed on
+ *            once its decision is durable and that shard's marker is sent
+ *            (the next holder follows the pending marker: repl_lock.c)
  *   abort  = UNDO every copy of every shard it holds exclusive to base,
  *            then release (shared ones: release)
  *
@@ -473,8 +476,8 @@ typedef void (*repl_txn_cb)(void *arg, int failed, const mur_error *err);
  * (failed 1, 40000).  When the decision is recorded (several shards) and
  * some markers could not be written, tx is committed: cb hears failed 0
  * with err a notice (SQLSTATE 00000) naming tx and the shards still
- * without their marker; the shards whose marker holds are released, the
- * others' markers are sent again each tick until they hold.  No op of tx may be queued or
+ * without their marker; those markers stay pending (nothing else starts
+ * on their shards) and are sent again each tick until they hold.  No op of tx may be queued or
  * undecided.  cb (may be NULL) may run before return. */
 void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg);
 /* Abort tx: its queued writes fail (their callbacks run with 40P01 or

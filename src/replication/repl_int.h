@@ -81,6 +81,10 @@ typedef struct repl_shard {
 				   shard is decided (repl_recover.c) */
 	uint32_t recommit_nodes[CAT_REPLICAS_MAX]; /* the copies that reported it open */
 	int nrecommit;
+	uint64_t pend_txid; /* the pending marker: a decided transaction whose commit
+			       marker here was sent and is not at its quorum yet; its
+			       lock was handed on when it was sent (repl_lock.c,
+			       "pending marker"); 0: none */
 	uint64_t ring_lsn[REPL_RING];
 	uint64_t ring_entry[REPL_RING];
 	uint64_t ring_decided_us[REPL_RING]; /* mur_now_us when decided; 0: before this
@@ -185,6 +189,11 @@ uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s
 /* 1 when every op in flight on rt is committed (at its quorum; some
  * answers may still be out) and no exclusive op runs. */
 int repl_shard_settled(const repl_shard *rt);
+/* 1 when rt's pending marker (pend_txid) is in flight, neither failed nor
+ * given up, and every other op in flight is committed (no exclusive op
+ * runs): a lock taken now has the marker's entry as its base, decided only
+ * once the marker holds.  *lsn, *entry (may be NULL): the marker's. */
+int repl_shard_behind_marker(const repl_shard *rt, uint64_t *lsn, uint64_t *entry);
 
 /* repl_lock.c */
 /* A pipelined write of tx failed after its client was answered: tx is
@@ -203,16 +212,22 @@ int repl_lock_holds(const repl_shard *rt, const repl_txn *tx, int shared);
  * sharer. */
 int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx, int shared);
 /* 1 when reads of rt by tx wait for the lock: another transaction holds it
- * exclusive (its entries are undecided until it ends). */
+ * exclusive (its entries are undecided until it ends), or a decided
+ * transaction's marker is pending there. */
 int repl_lock_gates(const repl_shard *rt, const repl_txn *tx);
 /* An op of tx asking for rt's lock in that mode starts (the shard is idle,
  * nothing conflicts): tx takes it (or upgrades its shared hold), with the
  * shard's committed entry as its base.  MUR_ENOMEM: not taken. */
 int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx, int shared);
-/* The exclusive holder's base on rt (rt->lock set): the shard's committed
- * entry before its first; its entries after it are undecided until it
- * ends. */
+/* The exclusive holder's base on rt (rt->lock set, no pending marker):
+ * the shard's committed entry before its first; its entries after it are
+ * undecided until it ends. */
 uint64_t repl_lock_base(const repl_shard *rt);
+/* The commit marker of tx was just sent on rt (repl_write.c, start_primary).
+ * tx decided (several shards): the marker is pending there and tx's lock
+ * is handed on (the next holder's ops may follow the marker); a one-shard
+ * transaction's marker is its decision, and keeps the lock. */
+void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx);
 /* 1 when tx waits (a queued op held back), through the transactions it
  * waits for, for itself: a cycle of waits. */
 int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx);

@@ -12,18 +12,41 @@
  *                  their arrows: repl.h, "transactions".
  *
  * Invariants:
- *   1. A part exists exactly while its transaction holds the shard's lock:
- *      part.shared ⇔ it is among rt->sharers, !part.shared ⇔ rt->lock is
- *      it.  rt->lock and rt->sharers are never both set.
+ *   1. A part exists exactly while its transaction holds the shard's lock
+ *      (part.shared ⇔ it is among rt->sharers, !part.shared ⇔ rt->lock is
+ *      it), or, ending committed, handed it on at its marker (below).
+ *      rt->lock and rt->sharers are never both set.
  *   2. A lock is taken (or upgraded) only when every op in flight on the
  *      shard is committed (no undecided entry: repl_shard_settled; their
- *      slower copies' answers may still be out) and its committed entry is
- *      known (never before a restarted leader decided it), so base is
- *      decided, and the exclusive holder's entries are the log's suffix
+ *      slower copies' answers may still be out) but for a pending marker
+ *      (below), and its committed entry is known (never before a restarted
+ *      leader decided it), so base is decided or conditional on that
+ *      marker, and the exclusive holder's entries are the log's suffix
  *      after base: every op started while it holds the lock is its own
  *      (start_next in repl_write.c asks repl_lock_blocks).  A shared holder
  *      writes nothing, and nobody writes while it holds: base is still the
  *      committed entry when it upgrades.
+ *   3. The shard's committed entry never moves to a conditional base: an
+ *      undo (part_undone) moves it back only to a target below it.
+ *
+ * Pending marker (docs/decisions.md, "The next holder behind a decided
+ * marker"): once a transaction's decision is durable (several shards), its
+ * marker on a shard is its outcome there whatever happens to the marker op,
+ * so its lock is handed on when the marker is *sent* (repl_lock_marker_sent;
+ * rt->pend_txid), not when it is at its quorum.  The next holder's ops
+ * follow the marker in the shard's pipeline (copies refuse an entry that
+ * does not follow their log), and its base there is the marker's entry,
+ * conditional (part.cond) until the marker holds (pending_resolved: base =
+ * the marker's entry, settled).  If the marker fails, it is undone on the
+ * copies with the ops behind it; the holder's base becomes the marker's
+ * predecessor (still conditional: the marker is retried and lands there
+ * again), the holder is doomed (its COMMIT fails 40000) and its queued ops
+ * fail; while the marker is not out again nothing but it and exclusive ops
+ * starts on the shard (op_waits), and reads of the shard wait for it
+ * (repl_lock_gates), as they waited for the lock the marker's transaction
+ * kept before.  A one-shard transaction's marker is its decision: it keeps
+ * the lock until the marker holds (a failed one undoes the transaction, and
+ * an unknown one may or may not have committed: no base could follow it).
  *   3. Abort undoes a shard through the shard's queue (an exclusive op):
  *      it runs once the holder's ops in flight there are done.  Shared
  *      parts are only released.
@@ -82,6 +105,8 @@ typedef struct repl_txn_part {
 	int shared;                    /* 1: tx holds the shard's lock shared (wrote nothing) */
 	uint64_t base_lsn, base_entry; /* the shard's committed entry before tx's first */
 	int mark;                      /* MARK_*: its commit marker */
+	int cond; /* base is a pending marker's entry (or, the marker failed, the
+		     entry before it): it moves when that marker holds */
 } repl_txn_part;
 
 struct repl_txn {
@@ -163,7 +188,10 @@ int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx, int shared)
 	return 0;
 }
 
-int repl_lock_gates(const repl_shard *rt, const repl_txn *tx) { return rt->lock && rt->lock != tx; }
+int repl_lock_gates(const repl_shard *rt, const repl_txn *tx)
+{
+	return (rt->lock && rt->lock != tx) || rt->pend_txid;
+}
 
 static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard);
 
@@ -189,12 +217,24 @@ static int lock_room(repl_txn *tx, repl_shard *rt)
 	return MUR_OK;
 }
 
+/* Part pt's base on rt: the committed entry, or the entry of the pending
+ * marker in flight ahead (invariant 2: conditional on it). */
+static void part_base(const repl_shard *rt, const cat_shard *s, repl_txn_part *pt)
+{
+	pt->cond = repl_shard_behind_marker(rt, &pt->base_lsn, &pt->base_entry);
+	if (!pt->cond) {
+		pt->base_lsn = s->committed_lsn;
+		pt->base_entry = s->committed_entry;
+	}
+}
+
 int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx, int shared)
 {
 	int i = part_index(tx, rt->table_id, rt->shard);
 	(void)c;
 	/* invariant 2, and nothing conflicts */
-	assert(repl_shard_settled(rt) && s->committed_known && !repl_lock_blocks(rt, tx, shared));
+	assert((repl_shard_settled(rt) || repl_shard_behind_marker(rt, NULL, NULL)) &&
+	       s->committed_known && !repl_lock_blocks(rt, tx, shared));
 	if (repl_lock_holds(rt, tx, shared))
 		return MUR_OK;
 	if (i >= 0) { /* upgrade: tx is the only sharer, nobody wrote since */
@@ -202,17 +242,14 @@ int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx
 		sharer_remove(rt, sharer_index(rt, tx));
 		rt->lock = tx;
 		tx->parts[i].shared = 0;
-		tx->parts[i].base_lsn = s->committed_lsn;
-		tx->parts[i].base_entry = s->committed_entry;
+		part_base(rt, s, &tx->parts[i]);
 		return MUR_OK;
 	}
 	if (lock_room(tx, rt) != MUR_OK)
 		return MUR_ENOMEM;
-	tx->parts[tx->nparts++] = (repl_txn_part){.table_id = rt->table_id,
-						  .shard = rt->shard,
-						  .shared = shared,
-						  .base_lsn = s->committed_lsn,
-						  .base_entry = s->committed_entry};
+	tx->parts[tx->nparts] =
+		(repl_txn_part){.table_id = rt->table_id, .shard = rt->shard, .shared = shared};
+	part_base(rt, s, &tx->parts[tx->nparts++]);
 	if (shared)
 		rt->sharers[rt->nsharers++] = tx;
 	else
@@ -342,8 +379,55 @@ static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard)
 uint64_t repl_lock_base(const repl_shard *rt)
 {
 	int i = part_index(rt->lock, rt->table_id, rt->shard);
-	assert(i >= 0); /* invariant 1 */
+	assert(i >= 0 && !rt->lock->parts[i].cond); /* invariant 1; no pending marker */
 	return rt->lock->parts[i].base_lsn;
+}
+
+void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx)
+{
+	if (!rt || !tx->decided)
+		return; /* one shard: the marker is the decision (file top) */
+	assert(!rt->pend_txid || rt->pend_txid == tx->id); /* nobody else's starts */
+	rt->pend_txid = tx->id;
+	if (rt->lock == tx)
+		rt->lock = NULL; /* handed on: start_next gives it to the next waiter */
+}
+
+/* tx's pending marker on (table_id, shard) is decided: held (failed 0)
+ * or not.  The exclusive holder's conditional base moves to the shard's
+ * committed entry (the marker's, or its predecessor's); a marker that
+ * failed dooms the holder (its entries behind the marker were undone with
+ * it) and fails its queued ops, and stays pending: it is retried. */
+static void pending_resolved(repl_ctx *c, const repl_txn *tx, uint32_t table_id, uint32_t shard,
+			     int failed)
+{
+	repl_shard *rt = repl_shard_find(c, table_id, shard);
+	const cat_table *t = cat_table_by_id(c->cat, table_id);
+	repl_txn *h = rt ? rt->lock : NULL;
+	int j = h && h != tx ? part_index(h, table_id, shard) : -1;
+	mur_error err;
+	if (!rt || rt->pend_txid != tx->id || !t || shard >= t->nshards)
+		return;
+	if (j >= 0 && h->parts[j].cond) {
+		h->parts[j].base_lsn = t->shards[shard].committed_lsn;
+		h->parts[j].base_entry = t->shards[shard].committed_entry;
+		h->parts[j].cond = failed;
+	}
+	if (!failed) {
+		rt->pend_txid = 0;
+		repl_resume_readers(rt); /* the reads that waited for the marker */
+		return;
+	}
+	if (j >= 0) {
+		mur_error_set(&err, SQLSTATE_TRANSACTION_ROLLBACK,
+			      "the commit marker of transaction %llu on shard %u of \"%s\", which "
+			      "transaction %llu's writes there followed, did not reach its write "
+			      "quorum",
+			      (unsigned long long)tx->id, shard, t->name,
+			      (unsigned long long)h->id);
+		repl_txn_doom(h, &err);
+		repl_cancel_txn_queued(c, h, &err);
+	}
 }
 
 static void commit_decided(repl_txn *tx);
@@ -378,6 +462,8 @@ static void marker_done(void *arg, repl_wop *op, int failed, const mur_error *er
 	free(ref);
 	if (i >= 0)
 		tx->parts[i].mark = failed ? MARK_FAILED : MARK_DONE;
+	if (tx->decided)
+		pending_resolved(tx->c, tx, ref_table, ref_shard, failed);
 	if (failed) {
 		tx->marks_failed++;
 		if (!tx->failed) {
@@ -701,7 +787,8 @@ static void commit_decided(repl_txn *tx)
 static void take_for_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_txn *tx)
 {
 	repl_shard *rt = repl_shard_get(c, t->id, shard);
-	if (rt && !rt->busy && t->shards[shard].committed_known && !repl_lock_blocks(rt, tx, 0))
+	if (rt && !rt->busy && t->shards[shard].committed_known && rt->pend_txid != tx->id &&
+	    !repl_lock_blocks(rt, tx, 0)) /* pending: it handed the lock on, goes first */
 		(void)repl_lock_take(c, rt, &t->shards[shard], tx, 0); /* else: at the op's start */
 }
 
@@ -788,6 +875,8 @@ typedef struct part_undo {
 	txn_undo *u;
 	int part;
 	uint64_t lsn, entry; /* the entry the shard goes back to */
+	int to_base;         /* to the part's base as it is when the undo runs (a
+				pending marker ahead is decided by then) */
 	int pending;         /* undos in flight (+1 while sending) */
 } part_undo;
 
@@ -807,7 +896,7 @@ static void part_undone(repl_ctx *c, part_undo *pu)
 		 * entry goes back (repl_committed only moves it forward); a target
 		 * past it (a savepoint after a pipelined write that then failed:
 		 * tx is doomed) leaves it */
-		if (pu->lsn <= s->committed_lsn) {
+		if (pu->lsn < s->committed_lsn) { /* invariant 3 */
 			s->committed_lsn = pu->lsn;
 			s->committed_entry = pu->entry;
 		}
@@ -910,6 +999,10 @@ static void part_undo_run(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 {
 	part_undo *pu = arg;
 	cat_shard *s = &t->shards[shard];
+	if (pu->to_base) { /* the shard is idle: no marker in flight ahead */
+		pu->lsn = pu->u->tx->parts[pu->part].base_lsn;
+		pu->entry = pu->u->tx->parts[pu->part].base_entry;
+	}
 	pu->pending = 1; /* held while sending */
 	for (int k = 0; k < s->nplacements; k++) {
 		cat_placement *p = &s->placements[k];
@@ -922,8 +1015,9 @@ static void part_undo_run(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 		part_undone(c, pu);
 }
 
-/* Queue the undo of part i to (lsn, entry) in pass u. */
-static void undo_part(repl_ctx *c, txn_undo *u, int i, uint64_t lsn, uint64_t entry)
+/* Queue the undo of part i to (lsn, entry) in pass u; to_base: to the
+ * part's base when the undo runs instead. */
+static void undo_part(repl_ctx *c, txn_undo *u, int i, uint64_t lsn, uint64_t entry, int to_base)
 {
 	const repl_txn_part *pt = &u->tx->parts[i];
 	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
@@ -933,7 +1027,11 @@ static void undo_part(repl_ctx *c, txn_undo *u, int i, uint64_t lsn, uint64_t en
 		return;
 	pu = calloc(1, sizeof *pu);
 	if (pu) { /* the exclusive op may run at once, inside repl_exclusive */
-		*pu = (part_undo){.u = u, .part = i, .lsn = lsn, .entry = entry};
+		*pu = (part_undo){.u = u,
+				  .part = i,
+				  .lsn = lsn,
+				  .entry = entry,
+				  .to_base = to_base};
 		u->pending++;
 		if (repl_exclusive(c, t, pt->shard, part_undo_run, pu) == MUR_OK)
 			return;
@@ -985,7 +1083,7 @@ static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
 	u->pending = 1; /* held while queueing */
 	for (int i = 0; i < tx->nparts; i++)
 		if (!tx->parts[i].shared) /* a shared hold wrote nothing */
-			undo_part(c, u, i, tx->parts[i].base_lsn, tx->parts[i].base_entry);
+			undo_part(c, u, i, 0, 0, 1);
 	if (--u->pending == 0)
 		u->done(u);
 }
@@ -996,6 +1094,9 @@ struct repl_savepoint {
 	int nparts;    /* parts tx held at the savepoint */
 	uint64_t *lsn; /* each one's committed entry then */
 	uint64_t *entry;
+	uint8_t *at_base; /* 1: nothing of tx past its conditional base then: back
+			     to the base as it is when the undo runs (a pending
+			     marker in flight may not count in the tip yet) */
 };
 
 repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx)
@@ -1006,7 +1107,8 @@ repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx)
 	sp->nparts = tx->nparts;
 	sp->lsn = calloc((size_t)tx->nparts + 1, sizeof *sp->lsn);
 	sp->entry = calloc((size_t)tx->nparts + 1, sizeof *sp->entry);
-	if (!sp->lsn || !sp->entry) {
+	sp->at_base = calloc((size_t)tx->nparts + 1, sizeof *sp->at_base);
+	if (!sp->lsn || !sp->entry || !sp->at_base) {
 		repl_savepoint_free(sp);
 		return NULL;
 	}
@@ -1020,6 +1122,7 @@ repl_savepoint *repl_txn_savepoint(repl_ctx *c, const repl_txn *tx)
 			       : tx->parts[i].base_lsn;
 		if (!s)
 			sp->entry[i] = tx->parts[i].base_entry;
+		sp->at_base[i] = tx->parts[i].cond && sp->lsn[i] <= tx->parts[i].base_lsn;
 	}
 	return sp;
 }
@@ -1030,6 +1133,7 @@ void repl_savepoint_free(repl_savepoint *sp)
 		return;
 	free(sp->lsn);
 	free(sp->entry);
+	free(sp->at_base);
 	free(sp);
 }
 
@@ -1065,9 +1169,9 @@ void repl_txn_rollback_to(repl_ctx *c, repl_txn *tx, const repl_savepoint *sp, c
 		if (tx->parts[i].shared)
 			continue; /* wrote nothing (an upgrade since sp is exclusive) */
 		else if (i < sp->nparts)
-			undo_part(c, u, i, sp->lsn[i], sp->entry[i]);
+			undo_part(c, u, i, sp->lsn[i], sp->entry[i], sp->at_base[i]);
 		else
-			undo_part(c, u, i, tx->parts[i].base_lsn, tx->parts[i].base_entry);
+			undo_part(c, u, i, 0, 0, 1);
 	if (--u->pending == 0)
 		u->done(u);
 }

@@ -241,8 +241,9 @@ int repl_read_bound(const repl_ctx *c, const cat_table *t, uint32_t shard, uint6
 		return *bound > 0;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
 		n++;
-	if (n != rt->busy || rt->txn_undos || rt->recommit_txid)
-		return 0; /* an exclusive op (catch-up, undo), or a restart's transaction */
+	if (n != rt->busy || rt->txn_undos || rt->recommit_txid || rt->pend_txid)
+		return 0; /* an exclusive op (catch-up, undo), a restart's transaction, or a
+			     pending marker (the holder's base is not decided) */
 	if (rt->lock)
 		*bound = repl_lock_base(rt);
 	return *bound > 0;
@@ -455,6 +456,41 @@ int repl_shard_settled(const repl_shard *rt)
 		if (x->state != REPL_WOP_COMMITTED)
 			return 0;
 	return n == rt->busy; /* else an exclusive op (catch-up, undo) runs */
+}
+
+/* The pending marker of rt if it is in flight and neither failed nor given
+ * up, else NULL. */
+static const repl_wop *pending_out(const repl_shard *rt)
+{
+	for (const repl_wop *x = rt->pend_txid ? rt->fhead : NULL; x; x = x->fnext)
+		if (x->marker && x->txn_id == rt->pend_txid && !x->failed && !wop_abandoned(x))
+			return x;
+	return NULL;
+}
+
+/* 1 when x is the pending marker of rt (queued again after it failed, or
+ * out). */
+static int is_pending_marker(const repl_shard *rt, const repl_wop *x)
+{
+	return x->marker && rt->pend_txid && x->txn_id == rt->pend_txid;
+}
+
+int repl_shard_behind_marker(const repl_shard *rt, uint64_t *lsn, uint64_t *entry)
+{
+	const repl_wop *m = pending_out(rt);
+	int n = 0;
+	if (!m)
+		return 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
+		if (x != m && x->state != REPL_WOP_COMMITTED)
+			return 0;
+	if (n != rt->busy)
+		return 0;
+	if (lsn)
+		*lsn = m->base + 1; /* every copy logs it there or refuses it */
+	if (entry)
+		*entry = m->entry_id;
+	return 1;
 }
 
 int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const mur_value *key,
@@ -870,8 +906,8 @@ static int drain_followers(repl_wop *op)
 	if (!rt || !op->fnext)
 		return 0;
 	for (repl_wop *x = op->fnext; x; x = x->fnext)
-		if (x->pending > 0 || !x->primary_in)
-			return 1;
+		if (x->pending > 0 || (x->parallel ? !x->primary_in : x->state == REPL_WOP_PRIMARY))
+			return 1; /* a shipped write (behind a pending marker): its primary's */
 	first = op->fnext;
 	op->fnext = NULL;
 	rt->ftail = op;
@@ -1381,8 +1417,7 @@ static void primary_early(void *arg, exec_result *res)
 	op->primary = *res;
 	exec_result_init(res);
 	op->early_kept = 1;
-	if (!s || (op->primary.blob.len == 0 && !op->marker) ||
-	    op->primary.lsn != s->committed_lsn + 1)
+	if (!s || (op->primary.blob.len == 0 && !op->marker) || op->primary.lsn != op->base + 1)
 		return;
 	op->lsn = op->primary.lsn;
 	op->unsynced = 1;
@@ -1477,7 +1512,7 @@ static void primary_done(void *arg, exec_result *res)
 		return;
 	}
 	op->lsn = op->primary.lsn;
-	if (op->lsn != s->committed_lsn + 1) {
+	if (op->lsn != op->base + 1) { /* base: the committed entry, or a pending marker's */
 		/* The copy that ran it was not at the committed entry: its history
 		 * is not the shard's.  Undo it there and refuse the write. */
 		mur_error e2;
@@ -1575,8 +1610,10 @@ static void start_primary(repl_wop *op, int piped)
 		op_done(op);
 		return;
 	}
-	if (op->marker && repl_txn_doomed(op->facts.txn, &err)) {
-		op_fail(op, &err); /* a write it was sent behind failed: never commit */
+	if (op->facts.txn && repl_txn_doomed(op->facts.txn, &err)) {
+		/* a write it was sent behind failed (or the marker its lock's
+		 * base was on): never commit */
+		op_fail(op, &err);
 		op_done(op);
 		return;
 	}
@@ -1640,6 +1677,8 @@ static void start_primary(repl_wop *op, int piped)
 		task.lsn = op->base + 1; /* every copy logs it on top of base, or refuses */
 	else
 		task.early = 1; /* its APPLYs need not wait for the primary's fsync */
+	if (op->base != s->committed_lsn)
+		task.lsn = op->base + 1; /* behind a pending marker: the primary must hold it */
 	ref = malloc(sizeof *ref);
 	if (!ref) {
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -1663,6 +1702,8 @@ static void start_primary(repl_wop *op, int piped)
 	}
 	if (op->parallel)
 		send_parallel(op, &task, primary, piped);
+	if (op->marker)
+		repl_lock_marker_sent(op_rt(op), op->facts.txn); /* may hand the lock on */
 }
 
 /* Plain row inserts (no RETURNING, no ON CONFLICT: every row is inserted
@@ -1763,17 +1804,26 @@ static int marker_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop
  * lack one (the LSN check).  So a copy that answers slowly (a delayed
  * replica) holds back no write decided without it; an autocommit write
  * still waits while a read is parked at the gate, so that a stream of
- * writes cannot keep the gate down for ever. */
+ * writes cannot keep the gate down for ever.
+ *
+ * A transaction's op may also start behind the pending marker of a decided
+ * transaction (m; repl_lock.c, "Pending marker"): its base is the marker's
+ * entry, which the primary must hold (the WRITE names the LSN after it),
+ * and it is decided only after the marker; if the marker fails, the op is
+ * undone with it and its transaction is doomed (pending_resolved). */
 static int lock_can_pipeline(repl_ctx *c, const repl_shard *rt, const repl_wop *op,
 			     const cat_placement *p)
 {
+	const repl_wop *m = op->facts.txn ? pending_out(rt) : NULL;
 	int n = 0;
 	if (rt->lock || op->exclusive || rt->busy >= c->write_pipeline ||
 	    (!op->facts.txn && rt->nreaders > 0))
 		return 0;
+	if (m && m->primary_refused)
+		return 0; /* the primary does not hold it: an op behind would be refused */
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
-		if (x->state != REPL_WOP_COMMITTED || x->unsynced ||
-		    (x->parallel && (!x->primary_in || x->primary_refused)))
+		if (x != m && (x->state != REPL_WOP_COMMITTED || x->unsynced ||
+			       (x->parallel && (!x->primary_in || x->primary_refused))))
 			return 0;
 	return n == rt->busy && p && p->state == CAT_PL_CURRENT && repl_connected(c, p->node_id);
 }
@@ -1880,6 +1930,10 @@ static int op_waits(const repl_shard *rt, const repl_wop *x)
 {
 	if (x->exclusive)
 		return 0; /* a recovery op: not a transaction's */
+	if (is_pending_marker(rt, x))
+		return 0; /* its transaction is decided: the marker needs no lock */
+	if (rt->pend_txid && !pending_out(rt))
+		return 1; /* the pending marker failed: it goes first (retried) */
 	if (repl_lock_blocks(rt, x->facts.txn, op_shared(x)) || read_holds_back(rt, x))
 		return 1;
 	if (!op_shared(x))
@@ -1925,7 +1979,7 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	if (!op->exclusive && repl_shard_reconciling(c, s) &&
 	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return; /* copies have not reported since the restart: wait (kicked on STATUS) */
-	take = !op->exclusive && op->facts.txn &&
+	take = !op->exclusive && op->facts.txn && !is_pending_marker(rt, op) &&
 	       !repl_lock_holds(rt, op->facts.txn, op_shared(op));
 	if (take && !s->committed_known &&
 	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
