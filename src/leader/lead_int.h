@@ -474,9 +474,11 @@ uint32_t lead_stale_now_node(lead_run *r, const cat_table *t, uint32_t shard, in
 			     uint64_t *bound);
 void lead_stale_now_answered(lead_run *r);
 /* A shuffle's owners (n of them) at r's level: at bounded and available,
- * only those as fast as the fastest (the copy choice's measure: a follower
- * behind a slow link would hold the whole read up); all at strong.
- * Returns how many are kept, in place (at least one when n > 0). */
+ * only those measured lately as fast as the fastest (the copy choice's
+ * measure: a follower behind a slow link would hold the whole read up; one
+ * not read lately is unknown, not fast), all when none was measured
+ * lately; all at strong.  Returns how many are kept, in place (at least
+ * one when n > 0). */
 int lead_stale_owners(lead_run *r, uint32_t *owners, int n);
 /* EXPLAIN ANALYZE of a SELECT at bounded or available: how it read, as
  * "Read: bounded, without waiting for undecided writes (1 answer refused

@@ -453,6 +453,24 @@ int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, i
 	return 1;
 }
 
+/* A follower's answer time counts for owner choice this long after it
+ * was last measured: four halvings (LEAD_READ_RTT_HALF_US), by which a
+ * slow measure has faded to a sixteenth and says more about the fading
+ * than about the link (a 300 ms link still looks 37 ms slow at the end).
+ * Owners are not measured (only reads are: lead_load_done), so an owner
+ * left unmeasured past this is unknown, not fast. */
+#define LEAD_OWNER_MEASURED_US (4 * LEAD_READ_RTT_HALF_US)
+
+/* node's expected answer time (expected_us) when measured within
+ * LEAD_OWNER_MEASURED_US, else UINT64_MAX: unknown. */
+static uint64_t owner_us(const lead_engine *e, uint32_t node, uint64_t now)
+{
+	const lead_node_load *l = &e->load[node % CAT_NODES_MAX];
+	if (!l->rtt_at_us || now - l->rtt_at_us >= LEAD_OWNER_MEASURED_US)
+		return UINT64_MAX;
+	return expected_us(e, node, now);
+}
+
 int lead_stale_owners(lead_run *r, uint32_t *owners, int n)
 {
 	uint64_t now = mur_now_us(), fastest = UINT64_MAX;
@@ -460,12 +478,14 @@ int lead_stale_owners(lead_run *r, uint32_t *owners, int n)
 	if (lead_stale_level(r) == LEAD_READ_STRONG)
 		return n;
 	for (int i = 0; i < n; i++) {
-		uint64_t est = expected_us(r->e, owners[i], now);
+		uint64_t est = owner_us(r->e, owners[i], now);
 		if (est < fastest)
 			fastest = est;
 	}
+	if (fastest == UINT64_MAX)
+		return n; /* none measured lately: nothing to choose by */
 	for (int i = 0; i < n; i++)
-		if (expected_us(r->e, owners[i], now) <= 2 * fastest + LEAD_READ_SAME_US)
+		if (owner_us(r->e, owners[i], now) <= 2 * fastest + LEAD_READ_SAME_US)
 			owners[kept++] = owners[i];
 	return kept;
 }
