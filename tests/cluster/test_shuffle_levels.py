@@ -308,7 +308,11 @@ def test_shuffles_whose_copy_is_killed_start_over(cl):
     with open(os.path.join(cl.dir, "leader", "murphy.log"), errors="replace") as f:
         restarts = sum(1 for line in f if "started over:" in line)
     print("shuffles started over: %d" % restarts)
-    assert restarts >= 4, restarts  # each of the four reads in flight
+    # the two repartitioned reads own parts on every follower, the victim
+    # included, so both started over; the others did when one of their
+    # reads went to the victim (strong reads of a quiet shard go to any of
+    # its copies: docs/load.md)
+    assert restarts >= 2, restarts
     admin.close()
 
 
