@@ -18,6 +18,11 @@
  *     with nothing to ship still gives the client its rows (the durable
  *     answer leaves them out); a primary whose only answer is 58030 may
  *     hold the entry too: DIVERGENT, and the client hears 40003;
+ *   - a row insert (every copy runs it) asks its primary for an early
+ *     answer only in a block: the client hears it there, the one-shard
+ *     COMMIT's marker follows at once, and the primary counts toward the
+ *     quorum only with its durable answer (58030 or a lost link: not
+ *     counted, DIVERGENT, undone with the rest; its block doomed);
  *   - a copy's staleness: the entries it lacks and the time since the
  *     first of them was decided, from the ring while it holds the entry,
  *     else an upper bound from the copy's last entry id; which copies a
