@@ -367,35 +367,21 @@ static void batch_done(void *arg, node_wb_item *list)
 		net_conn_uncork(leader);
 }
 
-/* A transaction's data entry applied here as a replica: its primary
- * answered early and the leader went on with the transaction, whose next
- * statement may come to this follower (as its primary) at once — TPC-B's
- * UPDATE branches right after UPDATE tellers' APPLYs — and must not wait
- * behind this entry's fsync on the loop thread. */
-static int applies_a_pipelined_write(const follower_task *ft)
-{
-	return ft->task.kind == EXEC_TASK_APPLY && ft->task.txn_id != 0 &&
-	       ft->task.entry_kind == EXEC_ENTRY_DATA && !ft->res.failed;
-}
-
 /* A batch ran, its records are not durable yet: answer early the WRITEs
  * whose leader asked for it (exec_task.early) and that committed, one
  * frame each, in one socket write; their final answers (after the fsync,
  * batch_done) then carry no rows and no changeset.  With the follower WAL
- * off or broken a write was durable when it committed: one answer.
- * Returns how many items the leader goes on without (answered early, or
- * applies_a_pipelined_write): their group syncs off the loop thread. */
+ * off or broken a write was durable when it committed: one answer. */
 static int batch_early(void *arg, node_wb_item *list)
 {
 	follower *f = arg;
 	net_conn *leader = clu_member_conn(f->member);
-	int corked = 0, goes_on = 0;
+	int corked = 0;
 	mur_error err;
 	if (f->stopping || !leader || !stor_fwal_on(f->stor))
 		return 0;
 	for (node_wb_item *it = list; it; it = it->next) {
 		follower_task *ft = (follower_task *)((char *)it - offsetof(follower_task, witem));
-		goes_on += applies_a_pipelined_write(ft);
 		if (!ft->task.early || ft->task.kind != EXEC_TASK_WRITE || ft->res.failed)
 			continue;
 		if (!corked++)
@@ -410,7 +396,7 @@ static int batch_early(void *arg, node_wb_item *list)
 	}
 	if (corked)
 		net_conn_uncork(leader);
-	return corked + goes_on;
+	return corked;
 }
 
 /* Answer a task we will not run (too many in flight). */
