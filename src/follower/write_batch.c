@@ -10,10 +10,9 @@
  * pipelines a shard's writes: entry n+1 may arrive while n waits for its
  * placement's lock).
  *
- * The fsync of a group with early answers (or a transaction's APPLY:
- * whatever early() counts) runs off the loop thread: the leader goes on
- * with those transactions at once (their next statement, a read, the
- * COMMIT's marker) and they must not wait behind the fsync.
+ * The fsync of a group with early answers runs off the loop thread: the
+ * leader goes on with those transactions at once (their next statement,
+ * a read, the COMMIT's marker) and they must not wait behind the fsync.
  * At most one group syncing (a pool job waiting for its ticket) and one
  * filling (the batches that ran meanwhile, `filling`; their records form
  * the fwal's next group), the classic pair.  A group without early
@@ -66,7 +65,7 @@ struct node_wbatch {
 	int syncing;
 	item_list sync_items, filling;
 	stor_fwal_ticket sync_ticket, filling_ticket;
-	int filling_early; /* a batch of the filling group answered early (early() > 0) */
+	int filling_early; /* a batch of the filling group answered early */
 	int sync_rc;
 	mur_error sync_err;
 };

@@ -20,8 +20,8 @@
  *                                placement that is                  filling (one syncing at
  *                                                                   most): one fdatasync for
  *                                                                   all their WAL records on
- *                                                                   a pool thread if early()
- *                                                                   counted one, else here
+ *                                                                   a pool thread if any was
+ *                                                                   answered early, else here
  *                                                                   (stor_fwal_ticket_wait),
  *                                                                   then done() on the loop:
  *                                                                   the owner answers each,
@@ -34,12 +34,10 @@
  * Writes that arrive during a batch wait in the socket and form the next
  * batch; batches that run while a group's fsync is in progress form the
  * next group, so groups grow with the load, as PostgreSQL's WAL flush does
- * with concurrent commits.  When a batch answered early, or applied a
- * transaction's entry (the leader went on with that transaction: early()
- * counts both), the loop does not wait for its fsync: reads, markers and
- * the next batches (and their early answers) go on meanwhile; other groups
- * sync on the loop (a pool job's two thread wakeups cost more than they
- * save there).
+ * with concurrent commits.  When a batch answered early, the loop does not
+ * wait for its fsync: reads, markers and the next batches (and their
+ * early answers) go on meanwhile; other groups sync on the loop (a pool
+ * job's two thread wakeups cost more than they save there).
  * An item that ran is not answered before its record is durable, nor
  * before the items that ran before it; if the WAL fails, every item of the
  * group that committed fails with 58030.  (docs/decisions.md, "Follower
@@ -71,9 +69,8 @@ typedef void (*node_wb_done_fn)(void *arg, node_wb_item *list);
 
 /* Called on the loop thread with the items that ran, in order, after
  * they committed in SQLite and before their records are durable; returns
- * how many of them the leader goes on without waiting for their durable
- * answer (answered early, or a transaction's APPLY: node/follower.c):
- * when any, their group's fsync moves off the loop thread. */
+ * how many it answered early (the leader then goes on with their
+ * transactions: their fsync moves off the loop thread). */
 typedef int (*node_wb_early_fn)(void *arg, node_wb_item *list);
 
 /* Called on the loop thread before an item runs: 1 holds it (and the
