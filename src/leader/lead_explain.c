@@ -397,9 +397,9 @@ void lead_explain_committed(lead_run *r)
 
 /* The write line: what a write changed and where its entries stand.  No
  * row changed: no entry was logged, so nothing is prepared or decided.
- * In a block an UPDATE or DELETE is pipelined (answered once the primary
- * logged it; COMMIT waits for its quorum); a row insert, in a block or
- * not, and any write of an implicit transaction are at their quorum. */
+ * In a block a write is pipelined (answered once the primary logged it;
+ * COMMIT waits for its quorum); a write outside one (autocommit, or an
+ * implicit transaction's) is at its quorum. */
 static void write_line(lead_run *parent, const lead_run *child)
 {
 	int insert = child->p->kind == PLAN_INSERT;
@@ -409,17 +409,18 @@ static void write_line(lead_run *parent, const lead_run *child)
 		line(parent->res,
 		     "  Writes: 0 rows changed, no entry logged (nothing to %s): %.3f ms",
 		     parent->itx || block ? "prepare" : "decide", ms);
-	else if (block && !insert)
+	else if (block)
 		line(parent->res,
 		     "  Writes: %llu row%s changed, each shard's entry logged on its primary "
-		     "(pipelined: COMMIT waits for its write quorum) in 1 round: %.3f ms",
-		     (unsigned long long)child->changes, child->changes == 1 ? "" : "s", ms);
+		     "(pipelined: COMMIT waits for its write quorum) in 1 round%s: %.3f ms",
+		     (unsigned long long)child->changes, child->changes == 1 ? "" : "s",
+		     insert ? " (the rows go to every copy at once)" : "", ms);
 	else
 		line(parent->res,
 		     "  Writes: %llu row%s changed, each shard's entry at its write quorum "
 		     "(%s) in %s: %.3f ms",
 		     (unsigned long long)child->changes, child->changes == 1 ? "" : "s",
-		     parent->itx || block ? "prepared" : "decided",
+		     parent->itx ? "prepared" : "decided",
 		     insert ? "1 round (the rows go to every copy at once)"
 			    : "2 rounds (the primary runs it; the replicas apply its "
 			      "changes while the primary's fsync runs)",

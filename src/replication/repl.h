@@ -32,13 +32,15 @@
  *                current copy); no entry known yet
  *   REPLICATING  entry n is logged on a copy (the primary's answer; a row
  *                insert: any copy's) and shipped; waiting for the quorum.
- *                A shipped WRITE asks the primary to answer twice
- *                (exec_task.early): at its early answer (entry n committed
- *                in SQLite, not yet durable) the op enters REPLICATING and
- *                the APPLYs go out; the primary's durable answer is one of
- *                the answers it waits for and the only one that counts it
- *                toward the quorum (failed: the primary is not counted, is
- *                DIVERGENT and is among the copies an undo reaches)
+ *                A shipped WRITE, and a block's row insert, asks the
+ *                primary to answer twice (exec_task.early): at its early
+ *                answer (entry n committed in SQLite, not yet durable) the
+ *                op enters REPLICATING and the APPLYs go out (a row insert:
+ *                sent to every copy already); the primary's durable answer
+ *                is one of the answers it waits for and the only one that
+ *                counts it toward the quorum (failed: the primary is not
+ *                counted, is DIVERGENT and is among the copies an undo
+ *                reaches)
  *   FAILING      it will not commit (its error is kept); waiting for the
  *                answers in flight (and those of the ops behind it) to know
  *                which copies hold entry n
@@ -75,15 +77,16 @@
  * below it refuses (55000), so a copy holding n+1 holds n.  Entries are
  * decided in LSN order: an op waits while one ahead of it is undecided.
  * When op n fails, the ops behind it wait for all their answers, go back
- * to the front of the queue (no client was answered), and n's undo rolls
- * their copies back with its own.
+ * to the front of the queue (no client was answered, except a block's,
+ * whose transaction n's failure dooms: ops pipeline only behind their own
+ * transaction's), and n's undo rolls their copies back with its own.
  *
  * Pipelined writes (a transaction block's statements, facts.pipelined).
  * A statement is answered at REPLICATING: once the primary ran it and
  * logged its entry (the answer is the primary's early one: rows affected,
  * RETURNING rows; its fsync is not waited for), without waiting for the
- * copies' APPLYs, or for the other copies' answers to a row insert that
- * every copy runs at once.
+ * copies' APPLYs, or for any copy's durable answer to a row insert that
+ * every copy runs at once (the primary's durable answer included).
  * The op stays in flight until its quorum decides it.  The transaction
  * holds the shard's lock, so nobody else reads or writes the entry
  * meanwhile; its own reads go to the primary, which holds it

@@ -59,7 +59,8 @@ struct repl_wop {
 	int reported;
 	int early;      /* a pipelined write answered at REPLICATING, before its quorum */
 	int unsynced;   /* the primary answered early (logged entry lsn, not yet durable):
-			 its durable answer is one of `pending`, and only it counts */
+			 its durable answer is one of `pending` (a row insert's: the
+			 one primary_in waits for), and only it counts */
 	int early_kept; /* `primary` holds the primary's early answer (rows, changeset) */
 	uint64_t entry_id;
 	uint64_t lsn;
@@ -617,17 +618,31 @@ static void op_report(repl_wop *op)
 		op->cb(op->cb_arg, op, op->failed, &op->err, &op->primary);
 }
 
+/* May op's client hear the primary before the quorum (report_early)?  A
+ * block's write (facts.pipelined) on its own: not a commit marker (its
+ * answer is the commit) and not a group (its members are reported at the
+ * group's decision).  A row insert asks its primary for an early answer
+ * only then (start_primary): for anything else nobody waits for it, and a
+ * follower syncs a group with an early answer on a pool thread, which
+ * costs plain inserts more than it saves (docs/decisions.md, "Follower
+ * writes run on the loop thread"). */
+static int answers_early(const repl_wop *op)
+{
+	return op->facts.pipelined && op->facts.txn && !op->marker && !op->members;
+}
+
 /* A block's write (an UPDATE or DELETE shipped to the copies, or a row
- * insert every copy runs at once) that the primary has logged: the client
- * hears the primary's answer now; the transaction's COMMIT waits for the
- * quorum, and a missed quorum dooms it (repl.h, "Pipelined writes").  op
- * stays in flight: the callback cannot free it.  A failed op, one that
- * changed nothing on the primary (its copies decide it) and a group (its
- * members are not facts.pipelined) answer at their decision as before. */
+ * insert every copy runs at once) that the primary has logged (its early
+ * answer: committed in SQLite, not yet durable): the client hears the
+ * primary's answer now; the transaction's COMMIT waits for the quorum, and
+ * a missed quorum dooms it (repl.h, "Pipelined writes").  op stays in
+ * flight: the callback cannot free it.  A failed op, one that changed
+ * nothing on the primary (its copies decide it) and a group answer at
+ * their decision as before. */
 static void report_early(repl_wop *op)
 {
-	if (!op->facts.pipelined || !op->facts.txn || op->marker || op->failed || op->noop ||
-	    op->reported || op->state != REPL_WOP_REPLICATING)
+	if (!answers_early(op) || op->failed || op->noop || op->reported ||
+	    op->state != REPL_WOP_REPLICATING)
 		return;
 	op->early = 1;
 	op_report(op);
@@ -1192,8 +1207,10 @@ static void parallel_check(repl_wop *op)
 		return;
 	}
 	if (!op->primary_in) {
+		/* the copies may decide it: their answers are the client's, or
+		 * the client has the primary's early one */
 		if (wop_undecided(op) && !op->failed && op->acks >= op->required &&
-		    any_copy_answers(op)) {
+		    (any_copy_answers(op) || op->unsynced)) {
 			op->primary.changes = op->copy_changes;
 			if (op->state == REPL_WOP_PRIMARY)
 				wop_set_state(op, REPL_WOP_REPLICATING);
@@ -1258,7 +1275,8 @@ static void parallel_copy_done(void *arg, exec_result *res)
 		cat_placement_set_state(p, io_failed(res) ? CAT_PL_DIVERGENT : CAT_PL_LAGGING);
 		op->unknown += answer_lost(res);
 		add_missing(op, cat_node_name(op->c->cat, node_id));
-	} else if (p && res->failed && sql_error(&res->err) && op->primary_in && !op->failed) {
+	} else if (p && res->failed && sql_error(&res->err) && (op->primary_in || op->unsynced) &&
+		   !op->failed) {
 		/* the primary succeeded where this copy failed: it lacks the entry */
 		cat_placement_set_state(p, CAT_PL_LAGGING);
 		add_missing(op, cat_node_name(op->c->cat, node_id));
@@ -1266,10 +1284,56 @@ static void parallel_copy_done(void *arg, exec_result *res)
 	parallel_check(op);
 }
 
+/* Keep the primary's answer (rows, changes, changeset).  After an early
+ * answer that the op kept but could not act on (a changed-nothing run, an
+ * LSN the shard is not at), the rows and changeset are the early one's:
+ * the durable answer leaves them out. */
+static void keep_primary_answer(repl_wop *op, exec_result *res)
+{
+	if (op->early_kept) {
+		op->primary.lsn = res->lsn;
+		op->primary.entry_id = res->entry_id;
+		op->primary.changes = res->changes;
+		return;
+	}
+	exec_result_free(&op->primary);
+	op->primary = *res;
+	exec_result_init(res);
+}
+
+/* The primary's durable answer after an early one op acted on: it holds
+ * entry n durably (count it), or it does not know (its fsync failed:
+ * 58030; its link or deadline was lost): its copy may hold n, so it is not
+ * counted, stays among the holders an undo must reach, and is DIVERGENT
+ * (recovery undoes it to the committed entry, or finds it holds that, when
+ * it reports), never CURRENT with an entry nobody knows is durable.  The
+ * caller then looks at the decision: the other copies decide it. */
+static void primary_durable(repl_wop *op, cat_placement *p, uint32_t node_id,
+			    const exec_result *res)
+{
+	op->unsynced = 0;
+	if (!res->failed && res->lsn == op->lsn && res->entry_id == op->entry_id) {
+		hold(op, p, node_id);
+		return;
+	}
+	add_holder(op, node_id);
+	add_missing(op, cat_node_name(op->c->cat, node_id));
+	if (p)
+		cat_placement_set_state(p, CAT_PL_DIVERGENT);
+	MLOG(INFO, "repl", "%s (primary) answered entry %llu of shard %u early, then: %s",
+	     cat_node_name(op->c->cat, node_id), (unsigned long long)op->lsn, op->shard,
+	     res->failed ? res->err.message : "wrong lsn");
+}
+
 static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, uint32_t node_id,
 				  exec_result *res)
 {
 	op->primary_in = 1;
+	if (op->unsynced) { /* after its early answer: count it, or not */
+		primary_durable(op, p, node_id, res);
+		parallel_check(op);
+		return;
+	}
 	if (refused(res)) {
 		note_refusal(op, p, node_id, res);
 		if (wop_undecided(op) && any_copy_answers(op)) {
@@ -1310,9 +1374,7 @@ static void parallel_primary_done(repl_wop *op, cat_shard *s, cat_placement *p, 
 		parallel_check(op);
 		return;
 	}
-	exec_result_free(&op->primary);
-	op->primary = *res;
-	exec_result_init(res);
+	keep_primary_answer(op, res);
 	if (op->primary.blob.len == 0 && !op->marker) { /* a marker is an entry without rows */
 		op->noop = 1;
 	} else if (!s || op->primary.lsn != op->base + 1) {
@@ -1351,6 +1413,7 @@ static void send_parallel(repl_wop *op, const exec_task *task, uint32_t primary,
 		exec_task copy = *task;
 		wop_ref *ref;
 		copy.capture = EXEC_CAPTURE_LOG; /* answers its position, not the changeset */
+		copy.early = 0;                  /* and once: only the primary's can answer early */
 		if (p->node_id == primary)
 			continue;
 		/* behind an op in flight, a current copy may not have answered
@@ -1380,38 +1443,66 @@ static void send_parallel(repl_wop *op, const exec_task *task, uint32_t primary,
 	}
 }
 
-/* Keep the primary's answer (rows, changes, changeset).  After an early
- * answer that the op kept but could not act on (a changed-nothing run, an
- * LSN the shard is not at), the rows and changeset are the early one's:
- * the durable answer leaves them out. */
-static void keep_primary_answer(repl_wop *op, exec_result *res)
+/* The primary answered early and op acted on it (op->lsn is its entry):
+ * until its durable answer the primary holds the entry without counting
+ * toward the quorum (op->unsynced).  Its copy's position moves in memory
+ * only (the lock holder's reads go there); the catalog's moves with the
+ * durable answer (hold). */
+static void primary_unsynced(repl_wop *op, cat_placement *p)
 {
-	if (op->early_kept) {
-		op->primary.lsn = res->lsn;
-		op->primary.entry_id = res->entry_id;
-		op->primary.changes = res->changes;
-		return;
+	op->unsynced = 1;
+	if (p) {
+		p->applied_lsn = op->lsn;
+		p->entry_id = op->entry_id;
 	}
-	exec_result_free(&op->primary);
+	wop_set_state(op, REPL_WOP_REPLICATING);
+}
+
+/* A row insert's early answer (asked for only when its client may hear it:
+ * answers_early): the primary ran it on top of op->base and committed it
+ * in SQLite.  The client hears it now; the copies were sent the same
+ * WRITE at once (send_parallel), so nothing is shipped, and the op is
+ * decided, as before, by the copies' durable answers and the primary's
+ * (primary_in), which alone counts the primary.  An answer that changed
+ * nothing, or logged at an LSN the shard is not at, is kept for its rows
+ * and left to the durable answer, which handles it as before. */
+static void parallel_primary_early(repl_wop *op, cat_shard *s, cat_placement *p, exec_result *res)
+{
+	if (op->state != REPL_WOP_PRIMARY)
+		return; /* decided by the copies already: the durable answer counts */
+	exec_result_free(&op->primary); /* its rows: the durable answer has none */
 	op->primary = *res;
 	exec_result_init(res);
+	op->early_kept = 1;
+	if (!s || op->primary.blob.len == 0 || op->primary.lsn != op->base + 1)
+		return;
+	op->lsn = op->primary.lsn;
+	primary_unsynced(op, p);
+	report_early(op);
+	parallel_check(op);
 }
 
 /* The primary's early answer (exec_task.early): it ran the statement and
  * committed entry n in SQLite, not yet durably.  It is the primary's
  * answer for everything but the quorum: the APPLYs go out now and a
- * pipelined write is answered now; the primary counts toward the quorum
- * only with its durable answer (unsynced_done), one of `pending` until
- * then.  An early answer the op cannot use as such (a changed-nothing
- * run, an LSN the shard is not at) is left to the durable one, which
- * handles it as before. */
+ * pipelined write is answered now (a row insert: parallel_primary_early);
+ * the primary counts toward the quorum only with its durable answer
+ * (unsynced_done), one of `pending` until then.  An early answer the op
+ * cannot use as such (a changed-nothing run, an LSN the shard is not at)
+ * is left to the durable one, which handles it as before. */
 static void primary_early(void *arg, exec_result *res)
 {
 	wop_ref *ref = arg; /* kept: the final answer comes with it */
 	repl_wop *op = ref->op;
 	cat_shard *s = op_shard(op, NULL);
 	cat_placement *p = s ? cat_placement_on(s, ref->node_id) : NULL;
-	if (op->parallel || op->state != REPL_WOP_PRIMARY || res->failed)
+	if (res->failed)
+		return;
+	if (op->parallel) {
+		parallel_primary_early(op, s, p, res);
+		return;
+	}
+	if (op->state != REPL_WOP_PRIMARY)
 		return;
 	exec_result_free(&op->primary); /* its rows: the durable answer has none */
 	op->primary = *res;
@@ -1420,41 +1511,19 @@ static void primary_early(void *arg, exec_result *res)
 	if (!s || (op->primary.blob.len == 0 && !op->marker) || op->primary.lsn != op->base + 1)
 		return;
 	op->lsn = op->primary.lsn;
-	op->unsynced = 1;
 	op->pending++; /* the primary's durable answer */
 	op->acks = 0;
 	op->nholders = 0;
-	if (p) { /* it holds entry n (reads of the lock holder go there); not counted */
-		p->applied_lsn = op->lsn;
-		p->entry_id = op->entry_id;
-	}
-	wop_set_state(op, REPL_WOP_REPLICATING);
+	primary_unsynced(op, p);
 	send_applies(op);
 	report_early(op);
 	check_decision(op);
 }
 
-/* The primary's durable answer after its early one: it holds entry n
- * durably (count it), or it does not know (its fsync failed: 58030; its
- * link or deadline was lost): its copy may hold n, so it is not counted,
- * stays among the holders an undo must reach, and is DIVERGENT (recovery
- * undoes it to the committed entry, or finds it holds that, when it
- * reports), never CURRENT with an entry nobody knows is durable. */
 static void unsynced_done(repl_wop *op, cat_placement *p, uint32_t node_id, const exec_result *res)
 {
 	op->pending--;
-	op->unsynced = 0;
-	if (!res->failed && res->lsn == op->lsn && res->entry_id == op->entry_id) {
-		hold(op, p, node_id);
-	} else {
-		add_holder(op, node_id);
-		add_missing(op, cat_node_name(op->c->cat, node_id));
-		if (p)
-			cat_placement_set_state(p, CAT_PL_DIVERGENT);
-		MLOG(INFO, "repl", "%s (primary) answered entry %llu of shard %u early, then: %s",
-		     cat_node_name(op->c->cat, node_id), (unsigned long long)op->lsn, op->shard,
-		     res->failed ? res->err.message : "wrong lsn");
-	}
+	primary_durable(op, p, node_id, res);
 	check_decision(op);
 }
 
@@ -1470,12 +1539,12 @@ static void primary_done(void *arg, exec_result *res)
 		return;
 	}
 	op = take_ref(arg, &node_id, &s, &p);
-	if (op->unsynced) {
-		unsynced_done(op, p, node_id, res);
-		return;
-	}
 	if (op->parallel) {
 		parallel_primary_done(op, s, p, node_id, res);
+		return;
+	}
+	if (op->unsynced) {
+		unsynced_done(op, p, node_id, res);
 		return;
 	}
 	if (res->failed) {
@@ -1675,8 +1744,9 @@ static void start_primary(repl_wop *op, int piped)
 	task.entry_kind = op->marker ? EXEC_ENTRY_COMMIT : EXEC_ENTRY_DATA;
 	if (op->parallel)
 		task.lsn = op->base + 1; /* every copy logs it on top of base, or refuses */
-	else
-		task.early = 1; /* its APPLYs need not wait for the primary's fsync */
+	/* a shipped write's APPLYs need not wait for the primary's fsync; a
+	 * row insert's client may hear the primary before it */
+	task.early = !op->parallel || answers_early(op);
 	if (op->base != s->committed_lsn)
 		task.lsn = op->base + 1; /* behind a pending marker: the primary must hold it */
 	ref = malloc(sizeof *ref);

@@ -84,6 +84,11 @@ def test_explain_analyze_of_writes_names_the_commit_path(cluster):
             "a COMMIT now takes one shard (marker at quorum, 1 round)" % txid) in text, text
     text = explain(blk, "UPDATE xc SET v = v + 1 WHERE id = %d" % two)
     assert "2 shards written so far): a COMMIT now takes two-phase" in text, text
+    # a row insert in a block is answered at its primary too (the rows go to
+    # every copy at once; COMMIT waits for their quorum)
+    text = explain(blk, "INSERT INTO xc VALUES (%d, 0)" % (1000 + one))
+    assert ("logged on its primary (pipelined: COMMIT waits for its write quorum) in 1 round "
+            "(the rows go to every copy at once)") in text, text
     blk.rollback()
     assert scalar(conn, "SELECT v FROM xc WHERE id = %d" % one) == 3  # the block's undone
     conn.close()

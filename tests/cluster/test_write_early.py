@@ -21,6 +21,17 @@ fsync is slow and one that does not is fast:
 - the primary's fsync failing after its early answer: its copy is not
   counted (at write_quorum 'all' the write fails and is undone everywhere),
   and at 'majority' the replicas decide it and every copy ends the same.
+
+A row INSERT in a block (every copy runs it at once: the parallel path) is
+answered at its primary's early answer too:
+
+- answered before the primary's fsync ends, its own read served at once,
+  and COMMIT still waits for a durable quorum;
+- the primary's fsync failing after that answer: at write_quorum 'all' the
+  COMMIT is not a success and no copy keeps the row;
+- the primary killed (SIGKILL) after that answer: COMMIT succeeds or fails
+  saying so, the row is there exactly when it succeeded, and the copies
+  agree once the primary is back.
 """
 import os
 import signal
@@ -217,4 +228,103 @@ def test_primary_fsync_failure_after_its_early_answer_is_not_counted(fc):
         cur.execute("COMMIT")
     assert scalar(conn, "SELECT v FROM ed WHERE id = 1") == 7
     assert v_everywhere(fc, conn, "ed") == {7}
+    conn.close()
+
+
+def ids_everywhere(fc, conn, table, replicas=3):
+    """{node: sorted ids} over every copy's file of table (copies agree first)."""
+    checker.wait_consistent(fc, conn, tables=[table], replicas=replicas)
+    out = {}
+    for (t, _shard, node), (path, _lsn, _rows, _digest) in checker.placement_files(fc).items():
+        if t != table:
+            continue
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            out[node] = sorted(r[0] for r in db.execute('SELECT id FROM "%s"' % table))
+        finally:
+            db.close()
+    return out
+
+
+def test_block_insert_answered_before_the_primary_fsync_commit_waits_for_quorum(fc):
+    conn = fc.connect()
+    primary, replicas = one_shard_table(conn, "ei")
+    for node in [primary] + replicas:
+        fault(conn, "fsync %s %d" % (node, FSYNC_MS))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("BEGIN")
+            took = timed(cur, "INSERT INTO ei VALUES (2, 20)")
+            assert cur.rowcount == 1
+            assert took < FAST_S, "the INSERT in a block waited %.3f s (an fsync)" % took
+            took = timed(cur, "SELECT v FROM ei WHERE id = 2")
+            assert cur.fetchone()[0] == 20  # its own row, on the primary
+            assert took < FAST_S, "the SELECT waited %.3f s (the insert's fsync)" % took
+            took = timed(cur, "COMMIT")
+            assert took >= FSYNC_MS / 1000, "COMMIT took %.3f s: no durable quorum" % took
+            # a duplicate key fails on the primary: its only answer, an error
+            cur.execute("BEGIN")
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute("INSERT INTO ei VALUES (2, 21)")
+            assert e.value.pgcode == "23505", e.value.pgcode
+            cur.execute("ROLLBACK")
+    finally:
+        for node in [primary] + replicas:
+            fault(conn, "fsync %s 0" % node)
+    assert set(map(tuple, ids_everywhere(fc, conn, "ei").values())) == {(1, 2)}
+    assert scalar(conn, "SELECT v FROM ei WHERE id = 2") == 20
+    conn.close()
+
+
+def test_block_insert_primary_fsync_failure_after_its_early_answer_commits_nothing(fc):
+    conn = fc.connect()
+    primary, _ = one_shard_table(conn, "ef")
+    fault(conn, "fsync %s fail" % primary)
+    with conn.cursor() as cur:
+        # 'all': the replicas alone are not a quorum (at 'majority' they
+        # would decide the row, as they decide an UPDATE)
+        cur.execute("SET murphy.write_quorum = 'all'")
+        cur.execute("BEGIN")
+        cur.execute("INSERT INTO ef VALUES (2, 30)")  # the primary's early answer
+        assert cur.rowcount == 1
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("COMMIT")
+        assert e.value.pgcode in ("40000", "40003"), (e.value.pgcode, str(e.value))
+        cur.execute("SET murphy.write_quorum = 'majority'")
+    assert scalar(conn, "SELECT count(*) FROM ef WHERE id = 2") == 0
+    nothing_anywhere(fc, conn, "ef", "id = 2")
+    conn.close()
+
+
+def test_block_insert_primary_killed_after_its_early_answer_told_truthfully(fc):
+    conn = fc.connect()
+    primary, replicas = one_shard_table(conn, "ek")
+    # every durable answer comes 1.5 s late (under the 3 s suspect timeout):
+    # the replicas' too, so that no quorum answers the INSERT before then
+    for node in [primary] + replicas:
+        fault(conn, "fsync %s 1500" % node)
+    blk = fc.connect(autocommit=False)
+    committed = None
+    with blk.cursor() as cur:
+        took = timed(cur, "INSERT INTO ek VALUES (2, 40)")
+        assert took < 0.75, "the INSERT in a block waited %.3f s (the primary's fsync)" % took
+        os.kill(fc.pid(primary), signal.SIGKILL)  # after its early answer, before its fsync
+        try:
+            blk.commit()
+            committed = True
+        except psycopg2.Error as e:
+            assert e.pgcode in ("40000", "08006", "40003"), (e.pgcode, str(e))
+            committed = False if e.pgcode != "40003" else None
+    blk.close()
+    for node in replicas:
+        fault(conn, "fsync %s 0" % node)
+    n = scalar(conn, "SELECT count(*) FROM ek WHERE id = 2")  # from a replica now
+    if committed is True:
+        assert n == 1
+    elif committed is False:
+        assert n == 0
+    fc.start()  # the killed primary comes back: every copy ends the same
+    copies = ids_everywhere(fc, conn, "ek")
+    assert len(copies) == 3, copies
+    assert set(map(tuple, copies.values())) == {(1, 2) if n else (1,)}, copies
     conn.close()

@@ -18,6 +18,11 @@
  *     with nothing to ship still gives the client its rows (the durable
  *     answer leaves them out); a primary whose only answer is 58030 may
  *     hold the entry too: DIVERGENT, and the client hears 40003;
+ *   - a row insert (every copy runs it) asks its primary for an early
+ *     answer only in a block: the client hears it there, the one-shard
+ *     COMMIT's marker follows at once, and the primary counts toward the
+ *     quorum only with its durable answer (58030 or a lost link: not
+ *     counted, DIVERGENT, undone with the rest; its block doomed);
  *   - a copy's staleness: the entries it lacks and the time since the
  *     first of them was decided, from the ring while it holds the entry,
  *     else an upper bound from the copy's last entry id; which copies a
@@ -556,6 +561,141 @@ static void test_early_rows_kept_when_nothing_changed(void **state)
 	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
 }
 
+/* A one-row insert of t (every copy runs it: the parallel path); facts
+ * NULL: autocommit. */
+static int insert_one(const repl_write_facts *facts, repl_quorum q)
+{
+	mur_error err;
+	mur_buf rows;
+	mur_value v = mur_v_int(5);
+	int rc;
+	mur_buf_init(&rows);
+	mur_row_put_value(&rows, &v);
+	rc = repl_write(fx.c, fx.t, 0, q, "INSERT INTO main.\"t\" VALUES (?1)", facts, NULL, 0,
+			&rows, 1, 1, on_write, NULL, &err);
+	mur_buf_free(&rows);
+	return rc;
+}
+
+static void answer_all(int from, uint64_t lsn)
+{
+	for (int i = from; i < nsends; i++)
+		if (!sends[i].answered)
+			answer(i, lsn, 0, NULL);
+}
+
+static void test_autocommit_insert_answers_once(void **state)
+{
+	(void)state;
+	assert_int_equal(insert_one(NULL, REPL_QUORUM_MAJORITY), MUR_OK);
+	assert_int_equal(nsends, 3); /* the same WRITE to every copy at once */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(sends[i].kind, EXEC_TASK_WRITE);
+		assert_false(sends[i].early); /* its answer is its commit: nobody waits early */
+	}
+	answer(0, 1, 1, NULL);
+	answer(1, 1, 0, NULL);
+	assert_int_equal(reported, 1);
+	answer(2, 1, 0, NULL);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+}
+
+/* A row insert in a block is answered at its primary's early answer, as
+ * an UPDATE is; the primary counts toward the quorum only with its durable
+ * answer; the one-shard COMMIT's marker goes out behind it at once. */
+static void test_block_insert_answered_at_the_primary_early_answer(void **state)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 44, &err);
+	repl_write_facts facts = {.txn = tx, .pipelined = 1};
+	(void)state;
+	assert_non_null(tx);
+	assert_int_equal(insert_one(&facts, REPL_QUORUM_MAJORITY), MUR_OK);
+	assert_int_equal(nsends, 3);
+	assert_true(sends[0].early);  /* the primary's */
+	assert_false(sends[1].early); /* the copies answer once, durably */
+	assert_false(sends[2].early);
+	answer_early(0, 1);
+	assert_int_equal(reported, 1); /* the client hears the primary now */
+	assert_false(report_failed);
+	assert_int_equal(report_nrows, 1); /* its RETURNING rows, from the early answer */
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
+	/* its own read goes to the primary, which holds the entry */
+	assert_int_equal(repl_read_gated_txn(fx.c, fx.t, 0, NULL, tx, on_resume, &resumed, &err),
+			 0);
+	repl_txn_commit(fx.c, tx, REPL_QUORUM_MAJORITY, NULL, NULL);
+	assert_int_equal(nsends, 6); /* the marker, behind the insert, before its quorum */
+	for (int i = 3; i < 6; i++)
+		assert_int_equal(sends[i].lsn, 2);
+	answer(1, 1, 0, NULL); /* one replica: the primary's early answer does not count */
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
+	answer(2, 1, 0, NULL); /* two durable replicas: the majority */
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	answer(0, 1, 0, NULL); /* the primary's durable answer */
+	assert_int_equal(placement_of(0)->state, CAT_PL_CURRENT);
+	answer_all(3, 2);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 2);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+	assert_int_equal(reported, 1);
+}
+
+/* The primary's fsync fails after its early answer (58030): it is not
+ * counted and is DIVERGENT; at write_quorum 'all' the insert cannot be
+ * decided, is undone on every copy holding it (the primary included) and
+ * dooms its transaction. */
+static void test_block_insert_early_then_fsync_fails(void **state)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 45, &err);
+	repl_write_facts facts = {.txn = tx, .pipelined = 1};
+	(void)state;
+	assert_non_null(tx);
+	assert_int_equal(insert_one(&facts, REPL_QUORUM_ALL), MUR_OK);
+	answer_early(0, 1);
+	assert_int_equal(reported, 1);
+	answer(1, 1, 0, NULL);
+	answer(2, 1, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0); /* 'all' needs the primary too */
+	assert_false(repl_txn_doomed(tx, &err));
+	answer(0, 0, 0, "58030");
+	assert_int_equal(placement_of(0)->state, CAT_PL_DIVERGENT);
+	assert_true(repl_txn_doomed(tx, &err)); /* its client heard success: it must not commit */
+	assert_int_equal(nsends, 6);            /* undone on the replicas and the primary */
+	for (int i = 3; i < 6; i++) {
+		assert_int_equal(sends[i].kind, EXEC_TASK_UNDO);
+		assert_int_equal(sends[i].lsn, 0);
+	}
+	assert_int_equal(sends[5].node_id, sends[0].node_id);
+	answer_all(3, 0);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+	assert_int_equal(reported, 1);
+	repl_txn_abort(fx.c, tx, &err, NULL, NULL);
+}
+
+/* The primary lost between its answers: not counted, DIVERGENT; the
+ * replicas decide the insert at the majority, as they do an UPDATE. */
+static void test_block_insert_early_then_primary_lost(void **state)
+{
+	mur_error err;
+	repl_txn *tx = repl_txn_begin(fx.c, 46, &err);
+	repl_write_facts facts = {.txn = tx, .pipelined = 1};
+	(void)state;
+	assert_non_null(tx);
+	assert_int_equal(insert_one(&facts, REPL_QUORUM_MAJORITY), MUR_OK);
+	answer_early(0, 1);
+	answer(0, 0, 0, SQLSTATE_CONNECTION_FAILURE);
+	assert_int_equal(placement_of(0)->state, CAT_PL_DIVERGENT);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
+	answer(1, 1, 0, NULL);
+	answer(2, 1, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	assert_false(repl_txn_doomed(tx, &err));
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+	repl_txn_abort(fx.c, tx, &err, NULL, NULL);
+	answer_all(3, 0); /* the undos */
+}
+
 static void test_shard_table(void **state)
 {
 	cat_table t2;
@@ -720,6 +860,14 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_primary_fsync_failure_without_early_answer,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_autocommit_insert_answers_once, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_block_insert_answered_at_the_primary_early_answer, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_block_insert_early_then_fsync_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_block_insert_early_then_primary_lost, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_shard_table, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_staleness, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_read_bound, setup, teardown),
