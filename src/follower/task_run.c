@@ -68,7 +68,8 @@ typedef struct run_ctx {
 	sqlite3 *mem; /* exec_task_run_on: a caller's database instead of db */
 	int nattached;
 	stor_db *shared[EXEC_TASK_PLACEMENTS_MAX]; /* all placements, while others are attached */
-	int try_lock;             /* exec_task_run_try: MUR_EAGAIN instead of waiting */
+	int held[EXEC_TASK_PLACEMENTS_MAX]; /* shared[i]'s lock taken by attached_bound_check */
+	int try_lock;                       /* exec_task_run_try: MUR_EAGAIN instead of waiting */
 	atomic_int *locked;       /* exec_task_run_ordered: set once a QUERY holds main's lock */
 	const atomic_int *cancel; /* exec_task_run_ordered: 1 stops a QUERY (QUERY_CANCEL) */
 } run_ctx;
@@ -501,32 +502,97 @@ static void watch_cancel(run_ctx *c, int on)
 					 on ? query_cancelled : NULL, on ? c : NULL);
 }
 
-/* A bounded read (t->lsn: the newest entry it may see, 0: any; a QUERY or
- * a shuffle's SEND, which reads its placement the same way) says where
- * the placement is (res->lsn, res->entry_id) and is refused (55000, the
- * position kept by finish) when the placement is past that entry (it may
- * hold an entry not decided yet) or holds an open transaction's entries
- * without its marker (docs/consistency.md).  Under main's lock,
- * so no write moves the placement between this look and the read. */
-static int read_bound_check(run_ctx *c)
+/* Is this task a read held to a bound (a QUERY or a shuffle's SEND)? */
+static int bounded_kind(const exec_task *t)
+{
+	return t->kind == EXEC_TASK_QUERY || t->kind == EXEC_TASK_SHUFFLE_SEND;
+}
+
+/* Is placement db, held by this task under lock, within bound (the newest
+ * entry the read may see)?  *lsn, *entry_id: where it is.  Refused (55000,
+ * the position kept) when past the bound (it may hold an entry not decided
+ * yet) or holding an open transaction's entries without its marker: either
+ * may show what was never committed (docs/consistency.md). */
+static int placement_within(run_ctx *c, stor_db *db, const char *file, uint64_t bound,
+			    uint64_t *lsn, uint64_t *entry_id)
 {
 	uint64_t txn_id = 0, txn_lsn = 0;
-	if (!c->t->lsn || (c->t->kind != EXEC_TASK_QUERY && c->t->kind != EXEC_TASK_SHUFFLE_SEND))
-		return MUR_OK;
-	c->res->lsn = stor_lsn(c->db);
-	c->res->entry_id = stor_entry_id(c->db);
-	if (stor_log_open_txn(c->db, &txn_id, &txn_lsn, &c->res->err) != MUR_OK)
+	*lsn = stor_lsn(db);
+	*entry_id = stor_entry_id(db);
+	if (stor_log_open_txn(db, &txn_id, &txn_lsn, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
-	if (c->res->lsn <= c->t->lsn && !txn_id)
+	if (*lsn <= bound && !txn_id)
 		return MUR_OK;
-	/* past the bound, or inside a transaction (some of its entries, not
-	 * its marker): either may show what was never committed */
 	mur_error_set(&c->res->err, EXEC_SQLSTATE_READ_PAST,
 		      "placement %s is at lsn %llu (open transaction %llu), past entry %llu "
 		      "this read may see",
-		      c->t->placements[0], (unsigned long long)c->res->lsn,
-		      (unsigned long long)txn_id, (unsigned long long)c->t->lsn);
+		      file, (unsigned long long)*lsn, (unsigned long long)txn_id,
+		      (unsigned long long)bound);
 	return fail(c, MUR_ERR);
+}
+
+/* A bounded read (t->lsn: the newest entry placements[0] may show, 0:
+ * any) says where the placement is (res->lsn, res->entry_id) and is
+ * refused past it (placement_within; the position kept by finish).  Under
+ * main's lock, so no write moves the placement between this look and the
+ * read. */
+static int read_bound_check(run_ctx *c)
+{
+	if (!c->t->lsn || !bounded_kind(c->t))
+		return MUR_OK;
+	return placement_within(c, c->db, c->t->placements[0], c->t->lsn, &c->res->lsn,
+				&c->res->entry_id);
+}
+
+/* Is shared[i] the same placement as main or an earlier one (a self-join
+ * attaches one file twice): its lock is held already, its look made? */
+static int seen_before(const run_ctx *c, uint32_t i)
+{
+	for (uint32_t j = 0; j < i; j++)
+		if (c->shared[j] == c->shared[i])
+			return 1;
+	return 0;
+}
+
+/* A co-located join's placements[i ≥ 1] with a bound (t->attached_bound[i])
+ * are checked as main is (res->attached_lsn[i], attached_entry_id[i]),
+ * each under its own lock, held until the read ends (release_attached) so
+ * no write moves it meanwhile.  The lock is only tried: a write running on
+ * one (its lock held) refuses the read (55000) as a placement past the
+ * bound does, and no two tasks ever wait for each other's placements.
+ * After open_main. */
+static int attached_bound_check(run_ctx *c)
+{
+	const exec_task *t = c->t;
+	if (!bounded_kind(t))
+		return MUR_OK;
+	c->res->nattached = t->nplacements > 1 ? (uint8_t)(t->nplacements - 1) : 0;
+	for (uint32_t i = 1; i < t->nplacements; i++) {
+		if (!t->attached_bound[i] || seen_before(c, i))
+			continue;
+		int rc = stor_trylock(c->shared[i], &c->res->err);
+		if (rc == MUR_EAGAIN)
+			mur_error_set(&c->res->err, EXEC_SQLSTATE_READ_PAST,
+				      "placement %s is being written; not read", t->placements[i]);
+		if (rc != MUR_OK)
+			return fail(c, MUR_ERR);
+		c->held[i] = 1;
+		if (placement_within(c, c->shared[i], t->placements[i], t->attached_bound[i],
+				     &c->res->attached_lsn[i],
+				     &c->res->attached_entry_id[i]) != MUR_OK)
+			return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+/* Before close_main: the locks attached_bound_check took. */
+static void release_attached(run_ctx *c)
+{
+	for (uint32_t i = 1; i < EXEC_TASK_PLACEMENTS_MAX; i++)
+		if (c->held[i]) {
+			stor_unlock(c->shared[i]);
+			c->held[i] = 0;
+		}
 }
 
 static int run_query(run_ctx *c)
@@ -543,7 +609,8 @@ static int run_query(run_ctx *c)
 		atomic_store_explicit(c->locked, 1, memory_order_release);
 	watch_cancel(c, 1);
 	rc = MUR_ERR;
-	if (read_bound_check(c) != MUR_OK || attach_others(c) != MUR_OK)
+	if (read_bound_check(c) != MUR_OK || attached_bound_check(c) != MUR_OK ||
+	    attach_others(c) != MUR_OK)
 		goto done;
 	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK) {
 		fail(c, MUR_ERR);
@@ -558,6 +625,7 @@ static int run_query(run_ctx *c)
 done:
 	watch_cancel(c, 0);
 	stor_release(c->db, st);
+	release_attached(c);
 	close_main(c);
 	unshare_placements(c);
 	return rc;

@@ -275,6 +275,9 @@ typedef struct lead_task_slot {
 	int lost;                  /* such a read failed with 08006 (not a failure: read again) */
 	int dropped;               /* failed while its shuffle restarts: not a failure */
 	const cat_table *table;    /* what a QUERY of one table or a SEND reads, else NULL */
+	const plan_select *coloc;  /* a co-located join's read held to a bound per table
+				      (exec_task.attached_bound): its tables; NULL otherwise */
+	uint64_t attached_bound[EXEC_TASK_PLACEMENTS_MAX]; /* coloc: tables[i]'s read_bound */
 } lead_task_slot;
 
 typedef void (*lead_run_next)(lead_run *r);
@@ -450,6 +453,13 @@ uint32_t lead_strong_node(lead_engine *e, const cat_table *t, uint32_t shard);
  * copy may read (exec_task.lsn), 0 for a current copy (no bound). */
 uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level,
 			 uint64_t *bound);
+/* lead_stale_node for a co-located join's shard `shard` (after the gate, no
+ * follower holding current copies of every table's shard): the follower
+ * whose copies of all of them are within the level and least behind in
+ * all, bounds[i] tables[i]'s bound (exec_task.lsn, attached_bound), each
+ * stale one noted; 0 when none (or strong). */
+uint32_t lead_stale_coloc_node(lead_run *r, const plan_select *ps, uint32_t shard,
+			       lead_read_level level, uint64_t *bounds);
 /* A SELECT of one table at bounded or available that need not wait for
  * undecided writes: when every shard it reads (n of them) has a copy
  * within the level (bounded: within murphy.max_staleness and as new as
@@ -505,6 +515,9 @@ void lead_stale_report(lead_run *r);
 int lead_stale_set_check(const plan_set *ps, mur_error *err);
 /* The QUERY task for that shard. */
 void lead_select_fill_task(lead_run *r, uint32_t shard, exec_task *t);
+/* The shard of plan table i that the task for shard `shard` of tables[0]
+ * reads: the same index, or 0 for a reference table (one shard). */
+uint32_t lead_shard_of(const plan_select *ps, int i, uint32_t shard);
 /* After the rows are merged into r->rows: final SQL, format, finish. */
 void lead_select_finish(lead_run *r);
 /* Continuation once every shard (or owner) has answered: merge the data

@@ -244,6 +244,9 @@ static void task_done(void *arg, exec_result *res)
 	slot->res.changes = res->changes;
 	slot->res.lsn = res->lsn;
 	slot->res.entry_id = res->entry_id;
+	slot->res.nattached = res->nattached;
+	memcpy(slot->res.attached_lsn, res->attached_lsn, sizeof res->attached_lsn);
+	memcpy(slot->res.attached_entry_id, res->attached_entry_id, sizeof res->attached_entry_id);
 	slot->res.elapsed_us = res->elapsed_us;
 	/* take the rows buffer instead of copying it */
 	slot->res.rows = res->rows;
@@ -253,7 +256,7 @@ static void task_done(void *arg, exec_result *res)
 		lead_load_done(r->e, slot->node_id, answer_us(slot, res));
 	/* a read that did not wait, refused by a copy past its bound: read
 	 * again (lead_stale.c), not a failure */
-	slot->refused = res->failed && slot->read_bound &&
+	slot->refused = res->failed && (slot->read_bound || slot->coloc) &&
 			strcmp(res->err.sqlstate, EXEC_SQLSTATE_READ_PAST) == 0;
 	/* a read whose copy went silent or away: read again from another
 	 * copy (lead_reread.c), not a failure */

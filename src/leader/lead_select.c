@@ -9,7 +9,7 @@
  *
  * The stages are described in sql/plan.h.  A join reads shard i of the
  * driver table (tables[0]) and of the tables co-located with it, and shard
- * 0 of each reference table, all on one follower (shard_of).
+ * 0 of each reference table, all on one follower (lead_shard_of).
  */
 #include "ops/hashagg.h"
 #include "leader/lead_int.h"
@@ -167,9 +167,7 @@ int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *
 	return pinned < 0 ? -1 : 1;
 }
 
-/* The shard of plan table i that the task for shard `shard` of tables[0]
- * reads: the same index, or 0 for a reference table (one shard). */
-static uint32_t shard_of(const plan_select *ps, int i, uint32_t shard)
+uint32_t lead_shard_of(const plan_select *ps, int i, uint32_t shard)
 {
 	return cat_table_is_reference(ps->tables[i]) ? 0 : shard;
 }
@@ -198,13 +196,29 @@ static uint32_t colocated_node(lead_engine *e, const plan_select *ps, uint32_t s
 			uint32_t node = pass == 0 ? first : s0->placements[k].node_id;
 			int ok = node != 0;
 			for (int i = 0; i < ps->ntables && ok; i++)
-				ok = current_on(e, ps->tables[i], shard_of(ps, i, shard), node);
+				ok = current_on(e, ps->tables[i], lead_shard_of(ps, i, shard),
+						node);
 			if (ok)
 				return node;
 			if (pass == 0)
 				break;
 		}
 	return 0;
+}
+
+/* A co-located join's follower for shard `shard` after the gate: one
+ * holding current copies of every table's (colocated_node), else at
+ * bounded or available the one lead_stale_coloc_node picks (*stale set,
+ * bounds[i] tables[i]'s bound); 0 when none. */
+static uint32_t join_node(lead_run *r, const plan_select *ps, uint32_t shard, lead_read_level level,
+			  uint64_t *bounds, int *stale)
+{
+	uint32_t node = colocated_node(r->e, ps, shard);
+	if (node)
+		return node;
+	node = lead_stale_coloc_node(r, ps, shard, level, bounds);
+	*stale = node != 0;
+	return node;
 }
 
 /* The distribution column is the whole primary key: a router plan on it
@@ -225,7 +239,7 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 	t->kind = EXEC_TASK_QUERY;
 	t->nplacements = (uint32_t)ps->ntables;
 	for (int i = 0; i < ps->ntables; i++)
-		cat_placement_file(ps->tables[i], shard_of(ps, i, shard), t->placements[i],
+		cat_placement_file(ps->tables[i], lead_shard_of(ps, i, shard), t->placements[i],
 				   sizeof t->placements[i]);
 	t->sql = ps->shard_sql;
 	t->nparams = (uint32_t)r->nparams;
@@ -279,8 +293,9 @@ static void read_reserve(lead_run *r, const plan_select *ps, const uint32_t *sha
 		r->read_since_us = mur_now_us();
 	for (int i = 0; i < n; i++)
 		for (int j = 0; j < ps->ntables; j++)
-			repl_read_reserve(r->e->repl, ps->tables[j], shard_of(ps, j, shards[i]),
-					  r->read_since_us, resume_select, r, &err);
+			repl_read_reserve(r->e->repl, ps->tables[j],
+					  lead_shard_of(ps, j, shards[i]), r->read_since_us,
+					  resume_select, r, &err);
 }
 
 /* ---- SELECT … FOR UPDATE / SHARE in a block ---- */
@@ -346,7 +361,7 @@ static int lock_reads(lead_run *r)
 		}
 		for (int i = 0; i < n && !r->failed; i++)
 			if (!cat_table_is_reference(t) || i == 0)
-				lock_one(r, t, shard_of(ps, j, shards[i]), &f);
+				lock_one(r, t, lead_shard_of(ps, j, shards[i]), &f);
 	}
 	lead_run_wait(r, rows_locked);
 	return 1;
@@ -387,7 +402,7 @@ void lead_select_start(lead_run *r)
 	for (int i = 0; i < n && !r->failed; i++)
 		for (int j = 0; j < ps->ntables; j++) {
 			const cat_table *tj = ps->tables[j];
-			uint32_t sh = shard_of(ps, j, shards[i]);
+			uint32_t sh = lead_shard_of(ps, j, shards[i]);
 			int w = lead_read_wait(r, tj, sh, key);
 			if (w == 2)
 				read_reserve(r, ps, shards, n);
@@ -406,9 +421,11 @@ void lead_select_start(lead_run *r)
 	level = lead_stale_level(r);
 	for (int i = 0; i < n && !r->failed; i++) {
 		const cat_shard *s = &t0->shards[shards[i]];
-		uint64_t bound = 0;
-		uint32_t node = ps->ntables > 1 ? colocated_node(r->e, ps, shards[i])
-						: lead_stale_node(r, t0, shards[i], level, &bound);
+		uint64_t bounds[PLAN_TABLES_MAX] = {0};
+		int stale = 0;
+		uint32_t node = ps->ntables > 1
+					? join_node(r, ps, shards[i], level, bounds, &stale)
+					: lead_stale_node(r, t0, shards[i], level, &bounds[0]);
 		exec_task t;
 		if (!node && ps->ntables == 1 && lead_stale_skip(r, t0, shards[i], level))
 			continue; /* allow_partial_results: the WARNING names it */
@@ -439,12 +456,16 @@ void lead_select_start(lead_run *r)
 			break;
 		}
 		fill_query_task(r, ps, s->index, &t);
-		t.lsn = bound;
+		t.lsn = bounds[0];
+		for (int j = 1; j < ps->ntables; j++)
+			t.attached_bound[j] = bounds[j];
 		if (lead_run_send(r, node, s->index, 1, &t) != MUR_OK)
 			break;
-		r->tasks[r->ntasks - 1].read_bound = bound;
+		r->tasks[r->ntasks - 1].read_bound = bounds[0];
 		if (ps->ntables == 1)
 			r->tasks[r->ntasks - 1].table = t0;
+		if (stale) /* its refusal is read again (lead_reread.c) */
+			r->tasks[r->ntasks - 1].coloc = ps;
 		lead_reread_mark(r);
 	}
 	lead_run_wait(r, lead_select_merge);

@@ -53,7 +53,12 @@
  * undecided entry, else the shuffle waits at the gate), owned by followers as fast as the
  * fastest (lead_stale_owners); lead_stale_now_answered checks the SENDs'
  * answers as a single table's.  After the gate, each shard's copy is
- * lead_stale_node's.  Co-located joins still wait at the gate.
+ * lead_stale_node's.  A co-located join (one QUERY per shard reading every
+ * table's shard on one follower) goes to a follower whose copies of all of
+ * them are usable (now_coloc_node), with one bound per placement
+ * (exec_task.attached_bound); each table's read in the answer is checked
+ * and reported as a single table's (read_of); after the gate, when no
+ * follower holds current copies of all, lead_stale_coloc_node's.
  * Inside a transaction block (a multi-statement Query's implicit one
  * included), and for reads feeding a write (INSERT … SELECT), reads are
  * strong whatever the setting.  EXPLAIN ANALYZE reads at the session's
@@ -116,6 +121,15 @@ static int copy_usable(lead_engine *e, const cat_table *t, const cat_shard *s,
 	return out->known;
 }
 
+/* Copy of s on node; NULL when it holds none. */
+static const cat_placement *copy_on(const cat_shard *s, uint32_t node)
+{
+	for (int k = 0; k < s->nplacements; k++)
+		if (s->placements[k].node_id == node)
+			return &s->placements[k];
+	return NULL;
+}
+
 /* Remember that shard `shard` of t was read from node, st behind. */
 static void note_stale(lead_run *r, const cat_table *t, uint32_t shard, uint32_t node,
 		       const repl_staleness *st)
@@ -172,13 +186,37 @@ static uint64_t floor_lsn(lead_session *s, const cat_table *t, uint32_t shard)
 	return s->nfloors >= LEAD_READ_FLOORS_MAX ? UINT64_MAX : 0;
 }
 
+/* The bound of a stale read of shard `shard` of t: the copy reads at most
+ * the committed entry, and refuses while it holds part of a transaction
+ * without its marker (lead_reread.c). */
+static uint64_t stale_bound(lead_run *r, const cat_table *t, uint32_t shard)
+{
+	const cat_shard *s = &t->shards[shard];
+	uint64_t bound;
+	if (!repl_read_bound(r->e->repl, t, shard, &bound))
+		bound = s->committed_known ? s->committed_lsn : 0;
+	return bound;
+}
+
+/* Is copy p of shard s of t within the level for a stale read (copy_usable;
+ * bounded: within bound_ms and as new as the session read)?  *st its
+ * staleness. */
+static int stale_ok(lead_run *r, const cat_table *t, const cat_shard *s, const cat_placement *p,
+		    lead_read_level level, uint64_t bound_ms, repl_staleness *st)
+{
+	if (!p || !copy_usable(r->e, t, s, p, st))
+		return 0;
+	return level != LEAD_READ_BOUNDED ||
+	       (st->ms <= bound_ms && p->applied_lsn >= floor_lsn(r->s, t, s->index));
+}
+
 uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_read_level level,
 			 uint64_t *bound)
 {
 	const cat_shard *s = &t->shards[shard];
 	const cat_placement *best = NULL;
 	repl_staleness best_st = {0}, st;
-	uint64_t bound_ms, floor;
+	uint64_t bound_ms;
 	uint32_t node = lead_strong_node(r->e, t, shard);
 	*bound = 0;
 	if (level == LEAD_READ_STRONG)
@@ -188,12 +226,9 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
 		return node;
 	}
 	bound_ms = lead_session_ms(r->s, "murphy.max_staleness");
-	floor = level == LEAD_READ_BOUNDED ? floor_lsn(r->s, t, shard) : 0;
 	for (int k = 0; k < s->nplacements; k++) {
 		const cat_placement *p = &s->placements[k];
-		if (!copy_usable(r->e, t, s, p, &st))
-			continue;
-		if (level == LEAD_READ_BOUNDED && (st.ms > bound_ms || p->applied_lsn < floor))
+		if (!stale_ok(r, t, s, p, level, bound_ms, &st))
 			continue; /* too stale, or older than a copy this session read */
 		if (!best || st.entries < best_st.entries ||
 		    (st.entries == best_st.entries && st.ms < best_st.ms)) {
@@ -203,14 +238,59 @@ uint32_t lead_stale_node(lead_run *r, const cat_table *t, uint32_t shard, lead_r
 	}
 	if (!best)
 		return 0;
-	/* the copy reads at most the committed entry, and refuses while it
-	 * holds part of a transaction without its marker (lead_reread.c) */
-	if (!repl_read_bound(r->e->repl, t, shard, bound))
-		*bound = s->committed_known ? s->committed_lsn : 0;
+	*bound = stale_bound(r, t, shard);
 	floor_raise(r->s, t, shard, best->applied_lsn);
 	if (best_st.entries)
 		note_stale(r, t, shard, best->node_id, &best_st);
 	return best->node_id;
+}
+
+/* Entries behind, summed, of node's copies of every table of a co-located
+ * join's shard, each within the level (stale_ok); -1 when one is not. */
+static int64_t coloc_behind(lead_run *r, const plan_select *ps, uint32_t shard, uint32_t node,
+			    lead_read_level level, uint64_t bound_ms)
+{
+	repl_staleness st;
+	int64_t behind = 0;
+	for (int i = 0; i < ps->ntables; i++) {
+		const cat_table *t = ps->tables[i];
+		const cat_shard *s = &t->shards[lead_shard_of(ps, i, shard)];
+		if (!stale_ok(r, t, s, copy_on(s, node), level, bound_ms, &st))
+			return -1;
+		behind += (int64_t)st.entries;
+	}
+	return behind;
+}
+
+uint32_t lead_stale_coloc_node(lead_run *r, const plan_select *ps, uint32_t shard,
+			       lead_read_level level, uint64_t *bounds)
+{
+	const cat_shard *s0 = &ps->tables[0]->shards[shard];
+	uint64_t bound_ms = lead_session_ms(r->s, "murphy.max_staleness");
+	int64_t best_behind = -1;
+	uint32_t best = 0;
+	repl_staleness st;
+	if (level == LEAD_READ_STRONG)
+		return 0;
+	for (int k = 0; k < s0->nplacements; k++) {
+		uint32_t node = s0->placements[k].node_id;
+		int64_t behind = coloc_behind(r, ps, shard, node, level, bound_ms);
+		if (behind >= 0 && (best_behind < 0 || behind < best_behind)) {
+			best = node;
+			best_behind = behind;
+		}
+	}
+	for (int i = 0; best && i < ps->ntables; i++) {
+		const cat_table *t = ps->tables[i];
+		uint32_t sh = lead_shard_of(ps, i, shard);
+		const cat_placement *p = copy_on(&t->shards[sh], best);
+		bounds[i] = stale_bound(r, t, sh);
+		stale_ok(r, t, &t->shards[sh], p, level, bound_ms, &st);
+		floor_raise(r->s, t, sh, p->applied_lsn);
+		if (st.entries)
+			note_stale(r, t, sh, best, &st);
+	}
+	return best;
 }
 
 /* ---- reads that do not wait (lead_stale_now) ---- */
@@ -311,29 +391,32 @@ static int now_before(const now_copy *a, const now_copy *b)
 	return a->behind < b->behind;
 }
 
-/* The copy a read of s that does not wait goes to: among the usable ones
- * (now_usable), the equally fast (LEAD_READ_SAME_US) that reads first
- * (now_before), taking turns among equals (e->read_turn); 0 when none is
- * usable. */
-static uint32_t now_node(lead_engine *e, const cat_table *t, const cat_shard *s,
-			 const now_level *lv, uint64_t bound)
+/* Weigh t's copy of s on node for a read that does not wait (at `now`);
+ * not ok when node holds none. */
+static void now_weigh(lead_engine *e, const cat_table *t, const cat_shard *s, const now_level *lv,
+		      uint64_t bound, uint32_t node, uint64_t now, now_copy *c)
 {
-	uint64_t now = mur_now_us(), fastest = UINT64_MAX;
-	now_copy c[CAT_REPLICAS_MAX];
-	int best = -1, n = s->nplacements < CAT_REPLICAS_MAX ? s->nplacements : CAT_REPLICAS_MAX;
+	const cat_placement *p = copy_on(s, node);
+	c->behind = 0;
+	c->ok = p && now_usable(e, t, s, p, lv, bound, &c->behind);
+	c->est = expected_us(e, node, now);
+	c->reads = e->load[node % CAT_NODES_MAX].reads;
+	c->sent = c->ok && repl_copy_sent_undecided(e->repl, t, s->index, node);
+	if (lv->settled && c->sent)
+		c->ok = 0; /* it would refuse */
+}
+
+/* Of the n weighed copies c of s (in placement order): the equally fast
+ * (LEAD_READ_SAME_US) usable one that reads first (now_before), taking
+ * turns among equals (e->read_turn); 0 when none is usable. */
+static uint32_t now_pick(lead_engine *e, const cat_shard *s, const now_copy *c, int n)
+{
+	uint64_t fastest = UINT64_MAX;
+	int best = -1;
 	uint32_t turn = e->read_turn++;
-	for (int k = 0; k < n; k++) {
-		uint32_t node = s->placements[k].node_id;
-		c[k].behind = 0;
-		c[k].ok = now_usable(e, t, s, &s->placements[k], lv, bound, &c[k].behind);
-		c[k].est = expected_us(e, node, now);
-		c[k].reads = e->load[node % CAT_NODES_MAX].reads;
-		c[k].sent = c[k].ok && repl_copy_sent_undecided(e->repl, t, s->index, node);
-		if (lv->settled && c[k].sent)
-			c[k].ok = 0; /* it would refuse */
+	for (int k = 0; k < n; k++)
 		if (c[k].ok && c[k].est < fastest)
 			fastest = c[k].est;
-	}
 	for (int i = 0; i < n; i++) {
 		int k = (int)((turn + (uint32_t)i) % (uint32_t)n);
 		if (!c[k].ok || c[k].est > 2 * fastest + LEAD_READ_SAME_US)
@@ -344,20 +427,76 @@ static uint32_t now_node(lead_engine *e, const cat_table *t, const cat_shard *s,
 	return best < 0 ? 0 : s->placements[best].node_id;
 }
 
-/* Is slot sl's answer (a read of sl->table) one to use?  Not refused,
- * only committed entries (repl_read_answer), and within the level as
- * measured now; *st its staleness. */
-static int now_answer_ok(lead_run *r, const lead_task_slot *sl, lead_read_level level,
-			 repl_staleness *st)
+static int ncopies(const cat_shard *s)
 {
-	const cat_table *t = sl->table;
-	if (sl->refused || !repl_read_answer(r->e->repl, t, sl->shard, sl->read_bound, sl->res.lsn,
-					     sl->res.entry_id, st))
+	return s->nplacements < CAT_REPLICAS_MAX ? s->nplacements : CAT_REPLICAS_MAX;
+}
+
+/* The copy a read of s that does not wait goes to (now_weigh, now_pick). */
+static uint32_t now_node(lead_engine *e, const cat_table *t, const cat_shard *s,
+			 const now_level *lv, uint64_t bound)
+{
+	uint64_t now = mur_now_us();
+	now_copy c[CAT_REPLICAS_MAX];
+	for (int k = 0; k < ncopies(s); k++)
+		now_weigh(e, t, s, lv, bound, s->placements[k].node_id, now, &c[k]);
+	return now_pick(e, s, c, ncopies(s));
+}
+
+/* One table's read inside a slot's task: a QUERY of one table or a SEND
+ * (i = 0 only), or table i of a co-located join (lead_task_slot.coloc). */
+typedef struct now_read {
+	const cat_table *t;
+	uint32_t shard;
+	uint64_t bound;         /* the newest entry it might see */
+	uint64_t lsn, entry_id; /* where the copy read it */
+	int known;              /* the answer says where */
+} now_read;
+
+/* The i-th read of slot sl into *x; 0 past the last. */
+static int read_of(const lead_task_slot *sl, int i, now_read *x)
+{
+	const plan_select *ps = sl->coloc;
+	if (i == 0) {
+		*x = (now_read){sl->table,   sl->shard,        sl->read_bound,
+				sl->res.lsn, sl->res.entry_id, 1};
+		return 1;
+	}
+	if (!ps || i >= ps->ntables)
+		return 0;
+	*x = (now_read){ps->tables[i],
+			lead_shard_of(ps, i, sl->shard),
+			sl->attached_bound[i],
+			sl->res.attached_lsn[i],
+			sl->res.attached_entry_id[i],
+			i <= sl->res.nattached};
+	return 1;
+}
+
+/* Is read x of slot sl's answer one to use?  Not refused, only committed
+ * entries (repl_read_answer), and within the level as measured now; *st
+ * its staleness. */
+static int now_answer_ok(lead_run *r, const lead_task_slot *sl, const now_read *x,
+			 lead_read_level level, repl_staleness *st)
+{
+	if (sl->refused || !x->known ||
+	    !repl_read_answer(r->e->repl, x->t, x->shard, x->bound, x->lsn, x->entry_id, st))
 		return 0;
 	if (level == LEAD_READ_AVAILABLE)
 		return 1;
 	return st->ms <= lead_session_ms(r->s, "murphy.max_staleness") &&
-	       sl->res.lsn >= floor_lsn(r->s, t, sl->shard);
+	       x->lsn >= floor_lsn(r->s, x->t, x->shard);
+}
+
+/* Is every read of slot sl's answer to use (now_answer_ok)? */
+static int now_slot_ok(lead_run *r, const lead_task_slot *sl, lead_read_level level)
+{
+	repl_staleness st;
+	now_read x;
+	for (int j = 0; read_of(sl, j, &x); j++)
+		if (!now_answer_ok(r, sl, &x, level, &st))
+			return 0;
+	return 1;
 }
 
 /* Every read of a SELECT that did not wait answered (the slots with a
@@ -367,11 +506,12 @@ void lead_stale_now_answered(lead_run *r)
 {
 	lead_read_level level = lead_stale_level(r);
 	repl_staleness st;
+	now_read x;
 	if (lead_reread(r, 0))
 		return; /* a copy was lost: started over */
 	if (!r->failed)
 		for (int i = 0; i < r->ntasks; i++)
-			if (r->tasks[i].table && !now_answer_ok(r, &r->tasks[i], level, &st)) {
+			if (r->tasks[i].table && !now_slot_ok(r, &r->tasks[i], level)) {
 				r->now_refused++;
 				lead_run_reset_tasks(r); /* again, through the gate at the last */
 				lead_select_start(r);
@@ -380,12 +520,12 @@ void lead_stale_now_answered(lead_run *r)
 	r->now_used = !r->failed;
 	for (int i = 0; i < r->ntasks && !r->failed; i++) {
 		const lead_task_slot *sl = &r->tasks[i];
-		if (!sl->table)
-			continue;
-		now_answer_ok(r, sl, level, &st);
-		floor_raise(r->s, sl->table, sl->shard, sl->res.lsn);
-		if (st.entries)
-			note_stale(r, sl->table, sl->shard, sl->node_id, &st);
+		for (int j = 0; sl->table && read_of(sl, j, &x); j++) {
+			now_answer_ok(r, sl, &x, level, &st);
+			floor_raise(r->s, x.t, x.shard, x.lsn);
+			if (st.entries)
+				note_stale(r, x.t, x.shard, sl->node_id, &st);
+		}
 	}
 	if (r->shuffle && !r->p->u.select.join_shuffle)
 		lead_shuffle_merge(r);
@@ -402,15 +542,55 @@ int lead_stale_now_begin(lead_run *r)
 	return 1;
 }
 
+/* The level a read of shard `shard` of t that does not wait is held to
+ * (*lv), with its bound; 0 when it must wait (strong, or no bound). */
+static int now_level_of(lead_run *r, const cat_table *t, uint32_t shard, int settled, now_level *lv,
+			uint64_t *bound)
+{
+	*lv = (now_level){.level = lead_stale_level(r), .settled = settled};
+	if (lv->level == LEAD_READ_STRONG || !repl_read_bound(r->e->repl, t, shard, bound))
+		return 0;
+	lv->max_ms = lead_session_ms(r->s, "murphy.max_staleness");
+	lv->floor = lv->level == LEAD_READ_BOUNDED ? floor_lsn(r->s, t, shard) : 0;
+	return 1;
+}
+
 uint32_t lead_stale_now_node(lead_run *r, const cat_table *t, uint32_t shard, int settled,
 			     uint64_t *bound)
 {
-	now_level lv = {.level = lead_stale_level(r), .settled = settled};
-	if (lv.level == LEAD_READ_STRONG || !repl_read_bound(r->e->repl, t, shard, bound))
+	now_level lv;
+	if (!now_level_of(r, t, shard, settled, &lv, bound))
 		return 0;
-	lv.max_ms = lead_session_ms(r->s, "murphy.max_staleness");
-	lv.floor = lv.level == LEAD_READ_BOUNDED ? floor_lsn(r->s, t, shard) : 0;
 	return now_node(r->e, t, &t->shards[shard], &lv, *bound);
+}
+
+/* lead_stale_now_node for a co-located join's shard `shard`: a follower
+ * whose copy of every table's shard is usable (now_weigh; table 0's
+ * copies in turn, the others' on the same follower weighed with them),
+ * bounds[i] tables[i]'s bound; 0 when none. */
+static uint32_t now_coloc_node(lead_run *r, const plan_select *ps, uint32_t shard, uint64_t *bounds)
+{
+	const cat_shard *s0 = &ps->tables[0]->shards[shard];
+	uint64_t now = mur_now_us();
+	now_copy c[CAT_REPLICAS_MAX], ci;
+	now_level lv;
+	for (int i = 0; i < ps->ntables; i++) {
+		const cat_table *t = ps->tables[i];
+		uint32_t sh = lead_shard_of(ps, i, shard);
+		if (!now_level_of(r, t, sh, 0, &lv, &bounds[i]))
+			return 0;
+		for (int k = 0; k < ncopies(s0); k++) {
+			uint32_t node = s0->placements[k].node_id;
+			now_weigh(r->e, t, &t->shards[sh], &lv, bounds[i], node, now,
+				  i ? &ci : &c[k]);
+			if (!i)
+				continue;
+			c[k].ok = c[k].ok && ci.ok;
+			c[k].behind += ci.behind;
+			c[k].sent = c[k].sent || ci.sent;
+		}
+	}
+	return now_pick(r->e, s0, c, ncopies(s0));
 }
 
 uint32_t lead_strong_node(lead_engine *e, const cat_table *t, uint32_t shard)
@@ -423,34 +603,57 @@ uint32_t lead_strong_node(lead_engine *e, const cat_table *t, uint32_t shard)
 	return node ? node : lead_read_node(e, s);
 }
 
+/* Send shard shards[i]'s read to nodes[i] with bounds b (one per table). */
+static void now_send(lead_run *r, const plan_select *ps, uint32_t shard, uint32_t node,
+		     const uint64_t *b)
+{
+	exec_task task;
+	lead_task_slot *sl;
+	lead_select_fill_task(r, shard, &task);
+	task.lsn = b[0];
+	for (int j = 1; j < ps->ntables; j++)
+		task.attached_bound[j] = b[j];
+	if (lead_run_send(r, node, shard, 1, &task) != MUR_OK)
+		return;
+	sl = &r->tasks[r->ntasks - 1];
+	sl->read_bound = b[0];
+	sl->table = ps->tables[0];
+	sl->coloc = ps->ntables > 1 ? ps : NULL;
+	memcpy(sl->attached_bound, task.attached_bound, sizeof sl->attached_bound);
+	lead_reread_mark(r);
+}
+
 int lead_stale_now(lead_run *r, const plan_select *ps, const uint32_t *shards, int n)
 {
 	const cat_table *t = ps->tables[0];
 	uint32_t nodes[CAT_SHARDS_MAX];
-	uint64_t bounds[CAT_SHARDS_MAX];
-	int shuffle;
-	if (ps->ntables != 1 || n > CAT_SHARDS_MAX || !lead_stale_now_begin(r))
+	uint64_t(*bounds)[EXEC_TASK_PLACEMENTS_MAX];
+	int shuffle, sent = 0;
+	if (n > CAT_SHARDS_MAX || ps->ntables > EXEC_TASK_PLACEMENTS_MAX ||
+	    !lead_stale_now_begin(r))
 		return 0;
 	shuffle = lead_shuffle_chosen(r, ps, n);
+	if ((shuffle && ps->ntables != 1) || !(bounds = calloc((size_t)n + 1, sizeof *bounds)))
+		return 0;
 	for (int i = 0; i < n; i++)
-		if (!(nodes[i] = lead_stale_now_node(r, t, shards[i], shuffle, &bounds[i])))
-			return 0;
+		if (!(nodes[i] = ps->ntables > 1 ? now_coloc_node(r, ps, shards[i], bounds[i])
+						 : lead_stale_now_node(r, t, shards[i], shuffle,
+								       &bounds[i][0])))
+			goto free_bounds;
+	sent = 1;
 	if (shuffle) {
-		lead_shuffle_start_on(r, shards, n, nodes, bounds, lead_stale_now_answered);
-		return 1;
+		uint64_t b0[CAT_SHARDS_MAX];
+		for (int i = 0; i < n; i++)
+			b0[i] = bounds[i][0];
+		lead_shuffle_start_on(r, shards, n, nodes, b0, lead_stale_now_answered);
+		goto free_bounds;
 	}
-	for (int i = 0; i < n && !r->failed; i++) {
-		exec_task task;
-		lead_select_fill_task(r, shards[i], &task);
-		task.lsn = bounds[i];
-		if (lead_run_send(r, nodes[i], shards[i], 1, &task) == MUR_OK) {
-			r->tasks[r->ntasks - 1].read_bound = bounds[i];
-			r->tasks[r->ntasks - 1].table = t;
-			lead_reread_mark(r);
-		}
-	}
+	for (int i = 0; i < n && !r->failed; i++)
+		now_send(r, ps, shards[i], nodes[i], bounds[i]);
 	lead_run_wait(r, lead_stale_now_answered);
-	return 1;
+free_bounds:
+	free(bounds);
+	return sent;
 }
 
 /* A follower's answer time counts for owner choice this long after it

@@ -14,6 +14,7 @@
  *   | u32 shuffle_hash_cols | u32 len + shuffle_to | u32 shuffle_stream
  *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
  *   | scan_table + NUL | scan_column + NUL | u64 target_id | u8 early
+ *   | (nplacements - 1) × u64 attached_bound (placements 1..)
  *
  * A result:
  *
@@ -21,6 +22,7 @@
  *   [ | 5 bytes sqlstate | u32 position | 3 × (u32 len + text): message, detail, hint ]
  *   | u32 ncols | u64 nrows | u64 rows_len | rows bytes
  *   | u64 changes | u64 lsn | u64 elapsed_us | u64 entry_id | u64 blob_len | blob
+ *   | u8 nattached | nattached × (u64 attached_lsn | u64 attached_entry_id)
  *
  * The decoders take bytes straight from the network: every length is
  * checked against what is left and against the limits in task.h, rows are
@@ -132,6 +134,8 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	mur_buf_put_cstr(b, t->scan_column ? t->scan_column : "");
 	mur_buf_put_u64(b, t->target_id);
 	mur_buf_put_u8(b, t->early ? 1 : 0);
+	for (uint32_t i = 1; i < t->nplacements && i < EXEC_TASK_PLACEMENTS_MAX; i++)
+		mur_buf_put_u64(b, t->attached_bound[i]);
 }
 
 static int decode_agg(mur_rd *r, exec_agg_spec *a)
@@ -241,6 +245,8 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->scan_column = mur_rd_cstr(r);
 	t->target_id = mur_rd_u64(r);
 	t->early = mur_rd_u8(r);
+	for (uint32_t i = 1; i < t->nplacements; i++)
+		t->attached_bound[i] = mur_rd_u64(r);
 	if (!t->shuffle_ddl || !t->shuffle_load || !t->shuffle_post ||
 	    strlen(t->shuffle_ddl) > EXEC_TASK_SQL_BYTES_MAX ||
 	    strlen(t->shuffle_load) > EXEC_TASK_SQL_BYTES_MAX ||
@@ -323,6 +329,12 @@ void exec_result_encode(const exec_result *r, mur_buf *b)
 	mur_buf_put_u64(b, r->entry_id);
 	mur_buf_put_u64(b, r->blob.len);
 	mur_buf_put(b, r->blob.data, r->blob.len);
+	uint8_t n = r->nattached < EXEC_TASK_PLACEMENTS_MAX ? r->nattached : 0;
+	mur_buf_put_u8(b, n);
+	for (uint32_t i = 1; i <= n; i++) {
+		mur_buf_put_u64(b, r->attached_lsn[i]);
+		mur_buf_put_u64(b, r->attached_entry_id[i]);
+	}
 }
 
 /* A bounded text field without NULs into dst (NUL-terminated). */
@@ -387,6 +399,13 @@ static int decode_result(mur_rd *r, exec_result *res)
 	if (!mur_rd_ok(r) || blob_len > mur_rd_left(r))
 		return MUR_EPROTO;
 	const char *blob = mur_rd_bytes(r, (size_t)blob_len);
+	res->nattached = mur_rd_u8(r);
+	if (!mur_rd_ok(r) || res->nattached >= EXEC_TASK_PLACEMENTS_MAX)
+		return MUR_EPROTO;
+	for (uint32_t i = 1; i <= res->nattached; i++) {
+		res->attached_lsn[i] = mur_rd_u64(r);
+		res->attached_entry_id[i] = mur_rd_u64(r);
+	}
 	if (!mur_rd_ok(r) || mur_rd_left(r) != 0)
 		return MUR_EPROTO;
 	mur_buf_put(&res->rows, rows, (size_t)rows_len);

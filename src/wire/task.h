@@ -53,7 +53,7 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 8
+#define EXEC_WIRE_VERSION 9
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -174,12 +174,16 @@ typedef struct exec_task {
 	int has_agg;
 	exec_agg_spec agg;
 	/* replication (docs/replication.md) */
-	uint64_t lsn;       /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target;
+	uint64_t lsn; /* APPLY: the entry's LSN; UNDO: roll back to it; CATCHUP: target;
 					* WRITE with capture: the LSN the entry must get (0: the next),
 					* refused with 55000 when the placement is not just below it;
 					* QUERY or SHUFFLE_SEND: the newest entry the read may see (0: any): the
 					* result says where placements[0] is (lsn, entry_id), and
 					* past it the read is refused (EXEC_SQLSTATE_READ_PAST) */
+	uint64_t attached_bound[EXEC_TASK_PLACEMENTS_MAX]; /* QUERY or SHUFFLE_SEND of a co-located
+					* join: [i] (i >= 1) is placements[i]'s bound as lsn is
+					* placements[0]'s (0: any); [0] unused.  The result says
+					* where each was (attached_lsn) */
 	uint64_t entry_id;  /* WRITE (capture) / APPLY: the entry's leader-assigned id */
 	uint8_t capture;    /* WRITE: EXEC_CAPTURE_* (log the changeset as an entry) */
 	uint64_t txn_id;    /* WRITE (capture) / APPLY: the transaction the entry belongs
@@ -248,6 +252,12 @@ typedef struct exec_result {
 	mur_buf blob;      /* WRITE with capture: the changeset logged at `lsn` */
 	uint8_t early;     /* the early answer of a task that asked for one (exec_task.early):
 			  another answer follows (cluster/cluster.h) */
+	/* a bounded read of several placements (exec_task.attached_bound): where
+	 * placements[i] (1 <= i <= nattached) was, as lsn / entry_id say for
+	 * placements[0]; 0 for one without a bound */
+	uint8_t nattached;
+	uint64_t attached_lsn[EXEC_TASK_PLACEMENTS_MAX];
+	uint64_t attached_entry_id[EXEC_TASK_PLACEMENTS_MAX];
 } exec_result;
 
 /* Encode a task into b (appends). */

@@ -686,19 +686,26 @@ static void test_fenced_write(void **state)
 }
 
 /* A captured write of v as row k of "rb" (entry entry_id of txn txn_id). */
-static void rb_write(int64_t k, int64_t v, uint64_t entry_id, uint64_t txn_id)
+/* Entry entry_id of transaction txn_id (0: autocommit) on file's table
+ * "rb": k = v. */
+static void rb_write_to(const char *file, int64_t k, int64_t v, uint64_t entry_id, uint64_t txn_id)
 {
 	tb b;
 	exec_result res;
 	mur_value vals[2] = {mur_v_int(k), mur_v_int(v)};
-	tb_init(&b, EXEC_TASK_WRITE, "INSERT OR REPLACE INTO main.\"rb\" VALUES (?1, ?2)",
-		"t11_s0.db", NULL);
+	tb_init(&b, EXEC_TASK_WRITE, "INSERT OR REPLACE INTO main.\"rb\" VALUES (?1, ?2)", file,
+		NULL);
 	tb_row(&b, 2, vals);
 	b.t.capture = 1;
 	b.t.entry_id = entry_id;
 	b.t.txn_id = txn_id;
 	run_ok(&b, &res);
 	exec_result_free(&res);
+}
+
+static void rb_write(int64_t k, int64_t v, uint64_t entry_id, uint64_t txn_id)
+{
+	rb_write_to("t11_s0.db", k, v, entry_id, txn_id);
 }
 
 /* A read with a bound (exec_task.lsn: the newest entry it may see) says
@@ -765,14 +772,79 @@ static void test_read_bound(void **state)
 	exec_result_free(&res);
 }
 
+/* Make file with table "rb" holding entries 1..n (k = 1, entry ids
+ * first_id..). */
+static void rb_make(const char *file, int n, uint64_t first_id)
+{
+	tb b;
+	exec_result res;
+	tb_init(&b, EXEC_TASK_DDL, "CREATE TABLE main.\"rb\" (k INTEGER PRIMARY KEY, v INT) STRICT",
+		file, NULL);
+	run_ok(&b, &res);
+	exec_result_free(&res);
+	for (int i = 0; i < n; i++)
+		rb_write_to(file, 1, 10 + i, first_id + (uint64_t)i, 0);
+}
+
+/* A co-located join's read of two placements, main held to main_bound
+ * and m1 to m1_bound (exec_task.attached_bound); run's return. */
+static int join_bounded(uint64_t main_bound, uint64_t m1_bound, exec_result *res)
+{
+	tb b;
+	tb_init(&b, EXEC_TASK_QUERY,
+		"SELECT a.v, c.v FROM main.\"rb\" a JOIN m1.\"rb\" c ON c.k = a.k", "t12_s0.db",
+		"t13_s0.db");
+	b.t.lsn = main_bound;
+	b.t.attached_bound[1] = m1_bound;
+	return run(&b, res, 0);
+}
+
+/* Each placement of a co-located join is held to its own bound: the
+ * result says where each was read; one past its bound, or inside an open
+ * transaction, refuses the read (55000) though main is within its own. */
+static void test_read_bound_attached(void **state)
+{
+	(void)state;
+	exec_result res;
+	rb_make("t12_s0.db", 1, 701); /* main at entry 1 */
+	rb_make("t13_s0.db", 2, 801); /* m1 at entry 2 */
+
+	assert_int_equal(join_bounded(1, 2, &res), MUR_OK); /* both within: read */
+	assert_int_equal(res.nrows, 1);
+	assert_int_equal(res.lsn, 1);
+	assert_int_equal(res.entry_id, 701);
+	assert_int_equal(res.nattached, 1);
+	assert_int_equal(res.attached_lsn[1], 2);
+	assert_int_equal(res.attached_entry_id[1], 802);
+	exec_result_free(&res);
+
+	assert_int_equal(join_bounded(1, 1, &res), MUR_ERR); /* m1 past its bound */
+	assert_string_equal(res.err.sqlstate, EXEC_SQLSTATE_READ_PAST);
+	assert_non_null(strstr(res.err.message, "t13_s0.db"));
+	assert_int_equal(res.attached_lsn[1], 2);
+	assert_int_equal(res.nrows, 0);
+	exec_result_free(&res);
+
+	assert_int_equal(join_bounded(1, 0, &res), MUR_OK); /* m1 without a bound */
+	assert_int_equal(res.nrows, 1);
+	exec_result_free(&res);
+
+	rb_write_to("t13_s0.db", 1, 99, 803, 78); /* m1's entry 3: transaction 78's */
+	assert_int_equal(join_bounded(1, 3, &res), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, EXEC_SQLSTATE_READ_PAST);
+	assert_int_equal(res.attached_lsn[1], 3);
+	exec_result_free(&res);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_query_cancel_flag), cmocka_unit_test(test_ddl_write_query),
-		cmocka_unit_test(test_query_agg),         cmocka_unit_test(test_query_agg_many),
-		cmocka_unit_test(test_query_sketch),      cmocka_unit_test(test_attach_join),
-		cmocka_unit_test(test_failing_write),     cmocka_unit_test(test_drop),
-		cmocka_unit_test(test_fenced_write),      cmocka_unit_test(test_read_bound),
+		cmocka_unit_test(test_query_cancel_flag),   cmocka_unit_test(test_ddl_write_query),
+		cmocka_unit_test(test_query_agg),           cmocka_unit_test(test_query_agg_many),
+		cmocka_unit_test(test_query_sketch),        cmocka_unit_test(test_attach_join),
+		cmocka_unit_test(test_failing_write),       cmocka_unit_test(test_drop),
+		cmocka_unit_test(test_fenced_write),        cmocka_unit_test(test_read_bound),
+		cmocka_unit_test(test_read_bound_attached),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

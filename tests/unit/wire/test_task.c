@@ -66,6 +66,7 @@ static void test_task_roundtrip(void **state)
 	t.entry_kind = EXEC_ENTRY_COMMIT;
 	t.target_id = 0x0123456789abcdefull;
 	t.early = 1;
+	t.attached_bound[1] = 0x1122334455667788ull;
 	mur_buf_init(&b);
 	exec_task_encode(&t, &b);
 	assert_true(mur_buf_ok(&b));
@@ -99,6 +100,7 @@ static void test_task_roundtrip(void **state)
 	assert_int_equal(d.entry_kind, EXEC_ENTRY_COMMIT);
 	assert_true(d.target_id == t.target_id);
 	assert_int_equal(d.early, 1);
+	assert_true(d.attached_bound[1] == t.attached_bound[1]);
 	exec_task_free_decoded(&d);
 	assert_null(d.params);
 
@@ -265,6 +267,9 @@ static void test_result_roundtrip(void **state)
 	r.lsn = 12;
 	r.elapsed_us = 999;
 	r.early = 1;
+	r.nattached = 2;
+	r.attached_lsn[2] = 0x0102030405060708ull;
+	r.attached_entry_id[2] = 9;
 	mur_buf_init(&b);
 	exec_result_encode(&r, &b);
 	exec_result_init(&d);
@@ -279,6 +284,9 @@ static void test_result_roundtrip(void **state)
 	assert_int_equal(d.changes, 5);
 	assert_int_equal(d.lsn, 12);
 	assert_int_equal(d.elapsed_us, 999);
+	assert_int_equal(d.nattached, 2);
+	assert_true(d.attached_lsn[2] == r.attached_lsn[2]);
+	assert_int_equal(d.attached_entry_id[2], 9);
 	for (size_t cut = 0; cut < b.len; cut++) {
 		char *copy = malloc(cut ? cut : 1);
 		memcpy(copy, b.data, cut);
