@@ -314,7 +314,10 @@ static int now_before(const now_copy *a, const now_copy *b)
 /* The copy a read of s that does not wait goes to: among the usable ones
  * (now_usable), the equally fast (LEAD_READ_SAME_US) that reads first
  * (now_before), taking turns among equals (e->read_turn); 0 when none is
- * usable. */
+ * usable.  A copy sent an undecided entry most likely refuses: it is not
+ * tried when slower than twice the gate's copy (lead_read_node: what a
+ * strong read costs), so a read never pays a slow copy's refusals
+ * (both replicas delayed: 200 ms each) to save a fast gate. */
 static uint32_t now_node(lead_engine *e, const cat_table *t, const cat_shard *s,
 			 const now_level *lv, uint64_t bound)
 {
@@ -322,6 +325,10 @@ static uint32_t now_node(lead_engine *e, const cat_table *t, const cat_shard *s,
 	now_copy c[CAT_REPLICAS_MAX];
 	int best = -1, n = s->nplacements < CAT_REPLICAS_MAX ? s->nplacements : CAT_REPLICAS_MAX;
 	uint32_t turn = e->read_turn++;
+	uint64_t gate_us = lv->level == LEAD_READ_STRONG
+				   ? UINT64_MAX
+				   : 2 * expected_us(e, lead_read_node(e, s), now) +
+					     LEAD_READ_SAME_US;
 	for (int k = 0; k < n; k++) {
 		uint32_t node = s->placements[k].node_id;
 		c[k].behind = 0;
@@ -329,8 +336,8 @@ static uint32_t now_node(lead_engine *e, const cat_table *t, const cat_shard *s,
 		c[k].est = expected_us(e, node, now);
 		c[k].reads = e->load[node % CAT_NODES_MAX].reads;
 		c[k].sent = c[k].ok && repl_copy_sent_undecided(e->repl, t, s->index, node);
-		if (lv->settled && c[k].sent)
-			c[k].ok = 0; /* it would refuse */
+		if (c[k].sent && (lv->settled || c[k].est > gate_us))
+			c[k].ok = 0; /* it would refuse, or refusing cost more than the gate */
 		if (c[k].ok && c[k].est < fastest)
 			fastest = c[k].est;
 	}
