@@ -314,10 +314,11 @@ static int now_before(const now_copy *a, const now_copy *b)
 /* The copy a read of s that does not wait goes to: among the usable ones
  * (now_usable), the equally fast (LEAD_READ_SAME_US) that reads first
  * (now_before), taking turns among equals (e->read_turn); 0 when none is
- * usable.  A copy sent an undecided entry most likely refuses: it is not
- * tried when slower than twice the gate's copy (lead_read_node: what a
- * strong read costs), so a read never pays a slow copy's refusals
- * (both replicas delayed: 200 ms each) to save a fast gate. */
+ * usable.  A copy slower than twice the one a strong read goes to
+ * (lead_read_node, plus LEAD_READ_SAME_US) is not used: the gate costs
+ * less than its answer, or its refusals (both replicas delayed, the
+ * primary holding the next write: 200 ms a try, three tries, where a
+ * strong point read of another key answers at once). */
 static uint32_t now_node(lead_engine *e, const cat_table *t, const cat_shard *s,
 			 const now_level *lv, uint64_t bound)
 {
@@ -336,8 +337,8 @@ static uint32_t now_node(lead_engine *e, const cat_table *t, const cat_shard *s,
 		c[k].est = expected_us(e, node, now);
 		c[k].reads = e->load[node % CAT_NODES_MAX].reads;
 		c[k].sent = c[k].ok && repl_copy_sent_undecided(e->repl, t, s->index, node);
-		if (c[k].sent && (lv->settled || c[k].est > gate_us))
-			c[k].ok = 0; /* it would refuse, or refusing cost more than the gate */
+		if ((lv->settled && c[k].sent) || c[k].est > gate_us)
+			c[k].ok = 0; /* it would refuse, or the gate costs less */
 		if (c[k].ok && c[k].est < fastest)
 			fastest = c[k].est;
 	}
