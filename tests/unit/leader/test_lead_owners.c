@@ -1,7 +1,9 @@
 /*
  * test_lead_owners.c — which followers own a shuffle's parts at bounded
  * (src/leader/lead_stale.c, lead_stale_owners; docs/consistency.md,
- * "Joins and repartitioned reads"), through the leader-engine fixture
+ * "Joins and repartitioned reads"), and which copies a bounded read that
+ * does not wait may go to by their answer times (now_node; "Reads that
+ * do not wait"), through the leader-engine fixture
  * (tests/lib/lead_fixture.h).  The fake followers do not run queries: the
  * tests answer a read's QUERY with a failure after stepping the clock by
  * the answer time they mean the leader to measure (none when failed at
