@@ -391,8 +391,24 @@ static int now_before(const now_copy *a, const now_copy *b)
 	return a->behind < b->behind;
 }
 
+/* Is a copy expected to answer in est_us slower than twice the copy a
+ * strong read of s goes to?  Not when that copy is unknown (none current
+ * and reachable: a stale read is all there is) or never measured. */
+static int slower_than_the_gate(lead_engine *e, const cat_shard *s, uint64_t est_us, uint64_t now)
+{
+	uint32_t ref = lead_read_node(e, s);
+	uint64_t ref_us = ref ? expected_us(e, ref, now) : 0;
+	return ref_us && est_us > 2 * ref_us + LEAD_READ_SAME_US;
+}
+
 /* Weigh t's copy of s on node for a read that does not wait (at `now`);
- * not ok when node holds none. */
+ * not ok when node holds none.  A copy slower than twice the one a strong
+ * read goes to (lead_read_node, plus LEAD_READ_SAME_US) is not used
+ * either: the gate costs less than its answer, or its refusals (both
+ * replicas delayed, the primary holding the next write: 200 ms a try,
+ * three tries, where a strong point read of another key answers at
+ * once); nor, for a strong read of a quiet shard, is a copy that much
+ * slower than the primary. */
 static void now_weigh(lead_engine *e, const cat_table *t, const cat_shard *s, const now_level *lv,
 		      uint64_t bound, uint32_t node, uint64_t now, now_copy *c)
 {
@@ -402,8 +418,8 @@ static void now_weigh(lead_engine *e, const cat_table *t, const cat_shard *s, co
 	c->est = expected_us(e, node, now);
 	c->reads = e->load[node % CAT_NODES_MAX].reads;
 	c->sent = c->ok && repl_copy_sent_undecided(e->repl, t, s->index, node);
-	if (lv->settled && c->sent)
-		c->ok = 0; /* it would refuse */
+	if ((lv->settled && c->sent) || slower_than_the_gate(e, s, c->est, now))
+		c->ok = 0; /* it would refuse, or the gate costs less */
 }
 
 /* Of the n weighed copies c of s (in placement order): the equally fast

@@ -1,7 +1,9 @@
 /*
  * test_lead_owners.c — which followers own a shuffle's parts at bounded
  * (src/leader/lead_stale.c, lead_stale_owners; docs/consistency.md,
- * "Joins and repartitioned reads"), through the leader-engine fixture
+ * "Joins and repartitioned reads"), and which copies a bounded read that
+ * does not wait may go to by their answer times (now_node; "Reads that
+ * do not wait"), through the leader-engine fixture
  * (tests/lib/lead_fixture.h).  The fake followers do not run queries: the
  * tests answer a read's QUERY with a failure after stepping the clock by
  * the answer time they mean the leader to measure (none when failed at
@@ -12,7 +14,12 @@
  *   primary that no read went to owned parts and held every join up);
  * - when no follower was measured lately (LEAD_OWNER_MEASURED_US, 4 s),
  *   every follower owns a part, as before any read;
- * - a follower measured slow owns none.
+ * - a follower measured slow owns none;
+ * - a bounded read does not go to a copy that was sent an undecided entry
+ *   (it would refuse) when that copy is slow next to the primary the gate
+ *   reads: it waits at the gate (both replicas delayed: three 200 ms
+ *   refusals before the gate otherwise); when the copy is as fast, it
+ *   is tried without waiting.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -125,12 +132,64 @@ static void test_follower_measured_slow_owns_no_part(void **state)
 	lf_free(fx);
 }
 
+/* The follower running the WRITE of `sql` (the shard's primary), the
+ * write settled. */
+static int primary_of(lf_fixture *fx, const char *sql)
+{
+	int from = lf_ntasks(fx);
+	lf_query *q = lf_exec(fx, NULL, sql);
+	lf_task *w = lf_find(fx, LF_ANY_NODE, EXEC_TASK_WRITE, from);
+	assert_non_null(w);
+	int p = follower_of(fx, w->node);
+	lf_settle(fx);
+	assert_true(lf_done(q));
+	return p;
+}
+
+/* Replicas measured at replica_ms, the primary at 1 ms; an UPDATE's entry
+ * on the primary, its APPLYs to the replicas held: does a bounded scan
+ * send a QUERY to a replica before the entry is decided? */
+static int replica_read_while_undecided(uint64_t replica_ms)
+{
+	lf_fixture *fx = bounded_fixture();
+	int p = primary_of(fx, "UPDATE t SET v = 'd' WHERE id = 1"), sent = 0;
+	uint64_t ms[4] = {0, replica_ms, replica_ms, replica_ms};
+	ms[p] = 1;
+	read_each(fx, ms, bit(1) | bit(2) | bit(3));
+	int from = lf_ntasks(fx);
+	lf_query *w = lf_exec(fx, lf_session(fx), "UPDATE t SET v = 'e' WHERE id = 1");
+	lf_task *wt = lf_find(fx, LF_ANY_NODE, EXEC_TASK_WRITE, from);
+	assert_non_null(wt);
+	lf_reply(fx, wt); /* the primary holds it; the APPLYs are out */
+	assert_non_null(lf_find(fx, LF_ANY_NODE, EXEC_TASK_APPLY, from));
+	int rfrom = lf_ntasks(fx);
+	lf_query *q = lf_exec(fx, NULL, "SELECT count(*) FROM t");
+	for (lf_task *t = lf_find(fx, LF_ANY_NODE, EXEC_TASK_QUERY, rfrom); t;
+	     t = lf_find(fx, LF_ANY_NODE, EXEC_TASK_QUERY, t->seq + 1))
+		sent |= follower_of(fx, t->node) != p;
+	for (lf_task *a; (a = lf_find(fx, LF_ANY_NODE, EXEC_TASK_APPLY, from)) != NULL;)
+		lf_reply(fx, a); /* decided: the read goes on */
+	for (lf_task *t; (t = lf_find(fx, LF_ANY_NODE, EXEC_TASK_QUERY, rfrom)) != NULL;)
+		lf_fail(fx, t, "58030"); /* QUERYs are not modelled */
+	assert_true(lf_done(w) && lf_done(q));
+	lf_free(fx);
+	return sent;
+}
+
+static void test_slow_copy_sent_an_undecided_entry_is_not_read(void **state)
+{
+	(void)state;
+	assert_false(replica_read_while_undecided(SLOW_MS));
+	assert_true(replica_read_while_undecided(1)); /* as fast: tried without waiting */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unmeasured_follower_owns_no_part),
 		cmocka_unit_test(test_every_follower_owns_when_none_measured_lately),
 		cmocka_unit_test(test_follower_measured_slow_owns_no_part),
+		cmocka_unit_test(test_slow_copy_sent_an_undecided_entry_is_not_read),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
