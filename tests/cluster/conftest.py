@@ -121,6 +121,12 @@ class Cluster:
             _clusters.remove(self)
 
 
+def fault(conn, command):
+    """SELECT murphy.fault(command) (the leader runs with --allow-faults)."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT murphy.fault(%s)", (command,))
+
+
 def _require_binary():
     if not os.access(MURPHY, os.X_OK):
         pytest.fail("%s is missing: run `make` first" % MURPHY)

@@ -30,7 +30,7 @@ import time
 
 import pytest
 
-from conftest import owned_cluster, timer_args
+from conftest import fault, owned_cluster, timer_args
 from test_read_consistency import lose_the_fresh_copy
 
 SUSPECT_MS = 60000  # delayed followers stay alive throughout
@@ -46,10 +46,6 @@ def rows(conn, sql, params=None):
     with conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall()
-
-
-def fault(conn, what):
-    rows(conn, "SELECT murphy.fault(%s)", (what,))
 
 
 def make_table(conn, name, nrows=3):

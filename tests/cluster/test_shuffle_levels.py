@@ -30,7 +30,7 @@ import time
 import psycopg2
 import pytest
 
-from conftest import owned_cluster, timer_args
+from conftest import fault, owned_cluster, timer_args
 from test_read_consistency import lose_the_fresh_copy
 
 SUSPECT_MS = 60000  # delayed or killed followers are never suspect in a test
@@ -42,10 +42,6 @@ def rows(conn, sql, params=None):
     with conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall() if cur.description else None
-
-
-def fault(conn, what):
-    rows(conn, "SELECT murphy.fault(%s)", (what,))
 
 
 def placements(conn, table):

@@ -30,7 +30,7 @@ import time
 import psycopg2
 import pytest
 
-from conftest import owned_cluster
+from conftest import fault, owned_cluster
 from test_txn_atomic import nothing_anywhere, scalar
 
 TIMERS = ["--suspect-timeout-ms", "3000", "--dead-timeout-ms", "10000"]
@@ -41,11 +41,6 @@ FAST_S = 0.25   # well under one delayed round trip: nothing waited for a replic
 @pytest.fixture
 def fc(request):
     yield from owned_cluster(request, followers=3, start_args=TIMERS)
-
-
-def fault(conn, command):
-    with conn.cursor() as cur:
-        cur.execute("SELECT murphy.fault(%s)", (command,))
 
 
 def one_shard_table(conn, name):

@@ -42,7 +42,7 @@ import psycopg2
 import pytest
 
 import checker
-from conftest import owned_cluster
+from conftest import fault, owned_cluster
 from test_txn_atomic import nothing_anywhere, scalar
 
 TIMERS = ["--suspect-timeout-ms", "3000", "--dead-timeout-ms", "10000"]
@@ -53,11 +53,6 @@ FAST_S = 0.25   # well under one slowed fsync: nothing waited for it
 @pytest.fixture
 def fc(request):
     yield from owned_cluster(request, followers=3, start_args=TIMERS)
-
-
-def fault(conn, command):
-    with conn.cursor() as cur:
-        cur.execute("SELECT murphy.fault(%s)", (command,))
 
 
 def one_shard_table(conn, name):
@@ -81,19 +76,26 @@ def timed(cur, sql):
     return time.monotonic() - t0
 
 
-def v_everywhere(fc, conn, table):
-    """The set of v values of row 1 over every copy's file (copies agree first)."""
-    checker.wait_consistent(fc, conn, tables=[table], replicas=3)
-    out = set()
-    for (t, _shard, _node), (path, _lsn, _rows, _digest) in checker.placement_files(fc).items():
+def per_copy(fc, conn, table, sql, replicas=3):
+    """{node: [rows of sql]} over every copy's file of table, read
+    directly (copies agree first)."""
+    checker.wait_consistent(fc, conn, tables=[table], replicas=replicas)
+    out = {}
+    for (t, _shard, node), (path, _lsn, _rows, _digest) in checker.placement_files(fc).items():
         if t != table:
             continue
         db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
         try:
-            out.update(r[0] for r in db.execute('SELECT v FROM "%s" WHERE id = 1' % table))
+            out[node] = [r[0] for r in db.execute(sql % table)]
         finally:
             db.close()
     return out
+
+
+def v_everywhere(fc, conn, table):
+    """The set of v values of row 1 over every copy's file."""
+    rows = per_copy(fc, conn, table, 'SELECT v FROM "%s" WHERE id = 1')
+    return {v for vs in rows.values() for v in vs}
 
 
 def test_block_write_answered_before_the_primary_fsync_commit_waits_for_quorum(fc):
@@ -232,18 +234,9 @@ def test_primary_fsync_failure_after_its_early_answer_is_not_counted(fc):
 
 
 def ids_everywhere(fc, conn, table, replicas=3):
-    """{node: sorted ids} over every copy's file of table (copies agree first)."""
-    checker.wait_consistent(fc, conn, tables=[table], replicas=replicas)
-    out = {}
-    for (t, _shard, node), (path, _lsn, _rows, _digest) in checker.placement_files(fc).items():
-        if t != table:
-            continue
-        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
-        try:
-            out[node] = sorted(r[0] for r in db.execute('SELECT id FROM "%s"' % table))
-        finally:
-            db.close()
-    return out
+    """{node: sorted ids} over every copy's file of table."""
+    rows = per_copy(fc, conn, table, 'SELECT id FROM "%s" ORDER BY id', replicas)
+    return {node: sorted(ids) for node, ids in rows.items()}
 
 
 def test_block_insert_answered_before_the_primary_fsync_commit_waits_for_quorum(fc):
