@@ -84,8 +84,16 @@ def gone(cluster, table, timeout=0.0):
         time.sleep(0.1)
     assert left == (0, []), "%s lingers: visible=%d, files %s" % ((table,) + left)
     conn = cluster.connect()
-    with conn.cursor() as cur:  # the name is free again
-        cur.execute("CREATE TABLE %s (id int PRIMARY KEY) WITH (shards = %d)" % (table, SHARDS))
+    with conn.cursor() as cur:  # the name is free again (within the timeout:
+        while True:             # the files go before the catalog row does)
+            try:
+                cur.execute("CREATE TABLE %s (id int PRIMARY KEY) WITH (shards = %d)"
+                            % (table, SHARDS))
+                break
+            except psycopg2.errors.DuplicateTable:
+                if time.time() >= deadline:
+                    raise
+                time.sleep(0.1)
         cur.execute("DROP TABLE %s" % table)
     conn.close()
 
