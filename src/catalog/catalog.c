@@ -271,6 +271,7 @@ void cat_close(catalog *c)
 	if (!c)
 		return;
 	cat_store_close(c);
+	cat_roles_free(c);
 	for (int i = 0; i < c->ntables; i++)
 		table_free(c->tables[i]);
 	for (int i = 0; i < c->nnodes; i++)

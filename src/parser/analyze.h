@@ -170,6 +170,7 @@ typedef struct sql_ctx {
 	/* murphy.count_distinct = 'approximate' (sql_options): the planner
 	 * turns count(DISTINCT x) into approx_count_distinct(x) */
 	int count_distinct_approx;
+	const char *user;        /* current_user, session_user (sql_options); NULL: "murphy" */
 	sql_query *q;            /* name scope; NULL = no columns (VALUES, defaults) */
 	int agg_ok;              /* aggregates allowed where we are */
 	const char *agg_where;   /* "WHERE", "GROUP BY", ... for the error message */

@@ -45,8 +45,6 @@ static const char *node_name(const PgQuery__Node *n)
 		return "CREATE SCHEMA";
 	case PG_QUERY__NODE__NODE_CREATEDB_STMT:
 		return "CREATE DATABASE";
-	case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT:
-		return "CREATE ROLE";
 	case PG_QUERY__NODE__NODE_GRANT_STMT:
 		return "GRANT";
 	case PG_QUERY__NODE__NODE_VACUUM_STMT:
@@ -133,6 +131,12 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_truncate(c, n->truncate_stmt, p);
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
 		return sql_plan_alter_table(c, n->alter_table_stmt, p);
+	case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT:
+		return sql_plan_create_role(c, n->create_role_stmt, p);
+	case PG_QUERY__NODE__NODE_ALTER_ROLE_STMT:
+		return sql_plan_alter_role(c, n->alter_role_stmt, p);
+	case PG_QUERY__NODE__NODE_DROP_ROLE_STMT:
+		return sql_plan_drop_role(c, n->drop_role_stmt, p);
 	default:
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support %s yet", node_name(n));
@@ -178,7 +182,8 @@ static int prepare_tree(sql_ctx *c, PgQuery__ParseResult *tree, plan *p)
 
 int sql_options_differ(const sql_options *a, const sql_options *b)
 {
-	return a->count_distinct_approx != b->count_distinct_approx;
+	const char *ua = a->user ? a->user : "", *ub = b->user ? b->user : "";
+	return a->count_distinct_approx != b->count_distinct_approx || strcmp(ua, ub) != 0;
 }
 
 int sql_prepare(const catalog *cat, const char *sql, int nparam_types, const mur_type *param_types,
@@ -208,8 +213,10 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 	c.sql = sql;
 	c.err = err;
 	c.nparam_given = nparam_types;
-	if (opts)
+	if (opts) {
 		c.count_distinct_approx = opts->count_distinct_approx;
+		c.user = opts->user;
+	}
 	p = sql_plan_new(&c, PLAN_EMPTY, "");
 	if (!p) {
 		sql_arena_destroy(arena);
