@@ -16,7 +16,7 @@ import psycopg2
 import pytest
 
 from conftest import Cluster, started_cluster
-from wire import logged_in, msg, raw, read_messages, startup
+from wire import logged_in, login, msg, raw, read_messages, startup
 
 ROWS = 2000
 
@@ -91,8 +91,7 @@ def test_ssl_request_is_declined(cluster, bystander):
     s = raw(cluster.port)
     s.sendall(struct.pack("!II", 8, 80877103))
     assert s.recv(1) == b"N"
-    s.sendall(startup())
-    got = read_messages(s)
+    got = login(s)
     assert got[-1][0] == b"Z"
     s.close()
     intact(cluster, bystander)
