@@ -211,3 +211,16 @@ def test_trust_takes_any_user_name():
         conn.close()
     finally:
         leader.stop()
+
+
+def test_fault_injection_needs_a_superuser(cluster, admin):
+    with admin.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS henry")
+        cur.execute("CREATE USER henry PASSWORD 'h'")
+    conn = connect(cluster, "henry", "h")
+    with pytest.raises(psycopg2.Error) as e:
+        one(conn, "SELECT murphy.fault('heal')")
+    assert e.value.pgcode == "42501", e.value
+    assert "superuser" in str(e.value)
+    conn.close()
+    assert one(admin, "SELECT murphy.fault('heal')")[0]
