@@ -490,6 +490,39 @@ typedef struct cat_role_change {
  * (*skipped counts them, for the NOTICE). */
 int cat_role_change_apply(catalog *c, const cat_role_change *ch, const char *by, int superuser,
 			  int *skipped, mur_error *err);
+/* ---- Table privileges (catalog_role.c) ------------------------------------
+ * GRANT / REVOKE SELECT, INSERT, UPDATE, DELETE ON tables TO roles or
+ * PUBLIC; a superuser holds every privilege, murphy.* views are readable
+ * by all.  A change bumps cat_version, so prepared statements are checked
+ * again. */
+#define CAT_PRIV_SELECT 1u
+#define CAT_PRIV_INSERT 2u
+#define CAT_PRIV_UPDATE 4u
+#define CAT_PRIV_DELETE 8u
+#define CAT_PRIV_ALL 15u
+#define CAT_ROLE_PUBLIC "public" /* the grantee PUBLIC: every role */
+/* (table, role) pairs holding a privilege: a linear look-up per table a
+ * statement names, while planning. */
+#define CAT_GRANTS_MAX 10000
+#define CAT_GRANT_ITEMS_MAX 16 /* tables, and roles, in one GRANT */
+
+typedef struct cat_grant_change {
+	int is_grant; /* 0: REVOKE */
+	unsigned privs;
+	int ntables;
+	uint32_t table_ids[CAT_GRANT_ITEMS_MAX];
+	int nroles;
+	char roles[CAT_GRANT_ITEMS_MAX][CAT_NAME_MAX]; /* CAT_ROLE_PUBLIC for PUBLIC */
+} cat_grant_change;
+
+/* Carry out g; only a superuser grants (42501); a role that does not
+ * exist: 42704. */
+int cat_grant_apply(catalog *c, const cat_grant_change *g, int superuser, mur_error *err);
+/* 1 when role (superuser: whether it is one) holds every privilege of
+ * privs on t, itself or through PUBLIC. */
+int cat_allowed(const catalog *c, const char *role, int superuser, const cat_table *t,
+		unsigned privs);
+
 /* The first start: when the catalog has no role at all, create `name`, a
  * superuser who logs in with password (*created = 1); otherwise nothing
  * (*created = 0). */

@@ -36,6 +36,8 @@ struct catalog {
 						there before any read of it (catalog_decision.c) */
 	cat_role *roles; /* catalog_role.c: nroles of them, room for roles_cap */
 	int nroles, roles_cap;
+	struct cat_grant *grants; /* catalog_role.c: ngrants of them */
+	int ngrants, grants_cap;
 	int viewing; /* cat_set_viewer */
 	uint64_t viewer;
 };

@@ -9,6 +9,10 @@
  * succeeded, so memory never holds a role the file would not give back
  * after a restart.  A memory-only catalog (tests) keeps them in memory.
  *
+ * Table privileges (GRANT / REVOKE) live beside them: an array of (table
+ * id, role, privilege bits) in memory and the store's grants table, the
+ * same write-first rule; a dropped role's grants go with it.
+ *
  * Only verifiers are kept: cat_role_change_apply turns a statement's
  * password into its SCRAM-SHA-256 verifier (common/scram.h) before
  * anything is stored, and "" means the role has no password.
@@ -21,11 +25,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+struct cat_grant {
+	uint32_t table_id;
+	char role[CAT_NAME_MAX];
+	unsigned privs;
+};
+
+static int grants_load(catalog *c, mur_error *err);
+
 void cat_roles_free(catalog *c)
 {
 	free(c->roles);
 	c->roles = NULL;
 	c->nroles = c->roles_cap = 0;
+	free(c->grants);
+	c->grants = NULL;
+	c->ngrants = c->grants_cap = 0;
 }
 
 static int role_index(const catalog *c, const char *name)
@@ -100,9 +115,14 @@ int cat_role_drop(catalog *c, const char *name, mur_error *err)
 		return mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT, "role \"%s\" does not exist",
 				     name);
 	if (c->store &&
-	    cat_store_run(c, "DELETE FROM roles WHERE name = ?", "s", err, name) != MUR_OK)
+	    (cat_store_run(c, "DELETE FROM roles WHERE name = ?", "s", err, name) != MUR_OK ||
+	     cat_store_run(c, "DELETE FROM grants WHERE role = ?", "s", err, name) != MUR_OK))
 		return MUR_ERR;
 	c->roles[i] = c->roles[--c->nroles];
+	for (int k = c->ngrants - 1; k >= 0; k--)
+		if (strcmp(c->grants[k].role, name) == 0)
+			c->grants[k] = c->grants[--c->ngrants];
+	c->version++; /* plans checked against its grants are stale */
 	return MUR_OK;
 }
 
@@ -126,7 +146,7 @@ int cat_roles_load(catalog *c, mur_error *err)
 			c->roles[c->nroles++] = r;
 	}
 	sqlite3_finalize(st);
-	return rc;
+	return rc == MUR_OK ? grants_load(c, err) : rc;
 }
 
 /* The verifier a statement's PASSWORD asks for: kept when it already is
@@ -243,4 +263,105 @@ int cat_role_bootstrap(catalog *c, const char *name, const char *password, int *
 		return MUR_ERR;
 	*created = 1;
 	return MUR_OK;
+}
+
+static int grant_index(const catalog *c, uint32_t table_id, const char *role)
+{
+	for (int i = 0; i < c->ngrants; i++)
+		if (c->grants[i].table_id == table_id && strcmp(c->grants[i].role, role) == 0)
+			return i;
+	return -1;
+}
+
+/* Set the privileges of (table_id, role) to privs (0 removes the entry). */
+static int grant_set(catalog *c, uint32_t table_id, const char *role, unsigned privs,
+		     mur_error *err)
+{
+	int i = grant_index(c, table_id, role);
+	if (i < 0 && privs) {
+		struct cat_grant *grown;
+		if (c->ngrants >= CAT_GRANTS_MAX)
+			return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+					     "too many grants (at most %d)", CAT_GRANTS_MAX);
+		if (c->ngrants == c->grants_cap) {
+			int cap = c->grants_cap ? 2 * c->grants_cap : 16;
+			if (!(grown = realloc(c->grants, (size_t)cap * sizeof *grown)))
+				return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory"),
+				       MUR_ENOMEM;
+			c->grants = grown;
+			c->grants_cap = cap;
+		}
+	}
+	if (c->store &&
+	    (privs ? cat_store_run(c, "INSERT OR REPLACE INTO grants VALUES (?,?,?)", "isi", err,
+				   (int64_t)table_id, role, (int64_t)privs)
+		   : cat_store_run(c, "DELETE FROM grants WHERE table_id = ? AND role = ?", "is",
+				   err, (int64_t)table_id, role)) != MUR_OK)
+		return MUR_ERR;
+	if (i < 0 && privs) {
+		i = c->ngrants++;
+		c->grants[i].table_id = table_id;
+		snprintf(c->grants[i].role, sizeof c->grants[i].role, "%s", role);
+	}
+	if (i >= 0 && privs)
+		c->grants[i].privs = privs;
+	else if (i >= 0)
+		c->grants[i] = c->grants[--c->ngrants];
+	return MUR_OK;
+}
+
+int cat_grant_apply(catalog *c, const cat_grant_change *g, int superuser, mur_error *err)
+{
+	if (!superuser)
+		return role_denied(g->is_grant ? "grant privileges" : "revoke privileges", err);
+	for (int r = 0; r < g->nroles; r++)
+		if (strcmp(g->roles[r], CAT_ROLE_PUBLIC) != 0 && !cat_role_get(c, g->roles[r]))
+			return mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT,
+					     "role \"%s\" does not exist", g->roles[r]);
+	for (int t = 0; t < g->ntables; t++)
+		for (int r = 0; r < g->nroles; r++) {
+			int i = grant_index(c, g->table_ids[t], g->roles[r]);
+			unsigned had = i < 0 ? 0 : c->grants[i].privs;
+			unsigned now = g->is_grant ? had | g->privs : had & ~g->privs;
+			if (now != had &&
+			    grant_set(c, g->table_ids[t], g->roles[r], now, err) != MUR_OK)
+				return MUR_ERR;
+		}
+	c->version++;
+	return MUR_OK;
+}
+
+int cat_allowed(const catalog *c, const char *role, int superuser, const cat_table *t,
+		unsigned privs)
+{
+	int mine, pub;
+	unsigned have = 0;
+	if (superuser || t->kind == CAT_TABLE_VIRTUAL)
+		return 1;
+	mine = grant_index(c, t->id, role);
+	pub = grant_index(c, t->id, CAT_ROLE_PUBLIC);
+	if (mine >= 0)
+		have |= c->grants[mine].privs;
+	if (pub >= 0)
+		have |= c->grants[pub].privs;
+	return (have & privs) == privs;
+}
+
+static int grants_load(catalog *c, mur_error *err)
+{
+	sqlite3_stmt *st;
+	sqlite3 *store = c->store;
+	int rc = MUR_OK;
+	if (sqlite3_prepare_v2(store, "SELECT table_id, role, privs FROM grants", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "catalog store: load grants: %s",
+				     sqlite3_errmsg(store));
+	c->store = NULL; /* the rows are stored already: into memory only */
+	while (rc == MUR_OK && sqlite3_step(st) == SQLITE_ROW)
+		rc = grant_set(c, (uint32_t)sqlite3_column_int64(st, 0),
+			       (const char *)sqlite3_column_text(st, 1),
+			       (unsigned)sqlite3_column_int64(st, 2), err);
+	c->store = store;
+	sqlite3_finalize(st);
+	return rc;
 }

@@ -84,7 +84,9 @@ static const char *const schema_sql =
 	"CREATE TABLE IF NOT EXISTS ddl_pending(table_id INTEGER PRIMARY KEY,"
 	" txid INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS roles(name TEXT PRIMARY KEY, login INTEGER NOT NULL,"
-	" superuser INTEGER NOT NULL, verifier TEXT NOT NULL);";
+	" superuser INTEGER NOT NULL, verifier TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS grants(table_id INTEGER NOT NULL, role TEXT NOT NULL,"
+	" privs INTEGER NOT NULL, PRIMARY KEY(table_id, role));";
 
 static int store_error(catalog *c, mur_error *err, const char *what)
 {

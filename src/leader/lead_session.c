@@ -258,6 +258,7 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 	memset(out, 0, sizeof *out);
 	out->count_distinct_approx = cd && strcmp(cd, "approximate") == 0;
 	out->user = s->user;
+	out->superuser = s->superuser;
 }
 
 static int setting_known(const char *name)
@@ -433,6 +434,12 @@ void lead_utility_start(lead_run *r)
 		break;
 	case PLAN_ROLE:
 		role_change(r);
+		break;
+	case PLAN_GRANT:
+		if (cat_grant_apply(s->e->cat, &p->u.grant, s->superuser, &err) != MUR_OK)
+			lead_run_fail(r, &err);
+		else
+			snprintf(r->res->tag, sizeof r->res->tag, "%s", p->tag);
 		break;
 	case PLAN_EMPTY:
 		r->res->kind = PGW_RESULT_EMPTY;

@@ -75,6 +75,7 @@ typedef enum plan_kind {
 	PLAN_ANALYZE,     /* ANALYZE: shard statistics into the catalog */
 	PLAN_TRUNCATE,    /* TRUNCATE: every row of each table deleted, as a write */
 	PLAN_ROLE,        /* CREATE / ALTER / DROP ROLE (u.role, plan_role.c) */
+	PLAN_GRANT,       /* GRANT / REVOKE on tables (u.grant, plan_role.c) */
 } plan_kind;
 
 typedef struct plan_column {
@@ -297,6 +298,7 @@ struct plan {
 		plan_analyze analyze;
 		plan_truncate truncate;
 		plan_role role;
+		cat_grant_change grant;
 		struct {
 			char name[64]; /* as given (PostgreSQL folds it like any identifier) */
 		} savepoint;

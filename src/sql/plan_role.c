@@ -11,6 +11,11 @@
  * no use for (CREATEDB, INHERIT, CONNECTION LIMIT, VALID UNTIL, …) are
  * refused with 0A000, never accepted and ignored; ALTER ROLE … SET and
  * RENAME likewise.
+ *
+ * GRANT / REVOKE (PLAN_GRANT, cat_grant_change): the four table
+ * privileges, or ALL, on named tables, to roles or PUBLIC; WITH GRANT
+ * OPTION, column lists, other objects and ALL TABLES IN SCHEMA are
+ * refused with 0A000.
  */
 #include "sql/sqlInt.h"
 
@@ -110,6 +115,68 @@ int sql_plan_drop_role(sql_ctx *c, PgQuery__DropRoleStmt *s, plan *p)
 	r->if_exists = s->missing_ok;
 	for (size_t i = 0; i < s->n_roles; i++)
 		if (role_name(c, s->roles[i]->role_spec, r->names[r->nnames++]) != MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
+}
+
+static int grant_priv(sql_ctx *c, const PgQuery__AccessPriv *ap, unsigned *privs)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {{"select", CAT_PRIV_SELECT},
+		     {"insert", CAT_PRIV_INSERT},
+		     {"update", CAT_PRIV_UPDATE},
+		     {"delete", CAT_PRIV_DELETE}};
+	if (ap->n_cols)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support column privileges yet");
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (!strcmp(ap->priv_name, names[i].name)) {
+			*privs |= names[i].bit;
+			return MUR_OK;
+		}
+	return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+		       "murphy does not support the privilege %s yet", ap->priv_name);
+}
+
+static int grant_role(sql_ctx *c, const PgQuery__RoleSpec *rs, char *out)
+{
+	if (rs && rs->roletype == PG_QUERY__ROLE_SPEC_TYPE__ROLESPEC_PUBLIC) {
+		strcpy(out, CAT_ROLE_PUBLIC);
+		return MUR_OK;
+	}
+	return role_name(c, rs, out);
+}
+
+int sql_plan_grant(sql_ctx *c, PgQuery__GrantStmt *s, plan *p)
+{
+	cat_grant_change *g = &p->u.grant;
+	p->kind = PLAN_GRANT;
+	p->tag = s->is_grant ? "GRANT" : "REVOKE";
+	memset(g, 0, sizeof *g);
+	g->is_grant = s->is_grant;
+	if (s->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+	    s->targtype != PG_QUERY__GRANT_TARGET_TYPE__ACL_TARGET_OBJECT || s->grant_option)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy supports only GRANT / REVOKE of table privileges on "
+			       "named tables, without GRANT OPTION");
+	if (s->n_objects > CAT_GRANT_ITEMS_MAX || s->n_grantees > CAT_GRANT_ITEMS_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+			       "murphy grants on at most %d tables to at most %d roles at once",
+			       CAT_GRANT_ITEMS_MAX, CAT_GRANT_ITEMS_MAX);
+	g->privs = s->n_privileges ? 0 : CAT_PRIV_ALL; /* none listed: ALL */
+	for (size_t i = 0; i < s->n_privileges; i++)
+		if (grant_priv(c, s->privileges[i]->access_priv, &g->privs) != MUR_OK)
+			return MUR_ERR;
+	for (size_t i = 0; i < s->n_objects; i++) {
+		const cat_table *t = sql_lookup_table_for(c, s->objects[i]->range_var, 0);
+		if (!t)
+			return MUR_ERR;
+		g->table_ids[g->ntables++] = t->id;
+	}
+	for (size_t i = 0; i < s->n_grantees; i++)
+		if (grant_role(c, s->grantees[i]->role_spec, g->roles[g->nroles++]) != MUR_OK)
 			return MUR_ERR;
 	return MUR_OK;
 }

@@ -224,3 +224,50 @@ def test_fault_injection_needs_a_superuser(cluster, admin):
     assert "superuser" in str(e.value)
     conn.close()
     assert one(admin, "SELECT murphy.fault('heal')")[0]
+
+
+def test_grant_and_revoke_table_privileges(cluster, admin):
+    with admin.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS ledger")
+        cur.execute("DROP TABLE IF EXISTS other")
+        cur.execute("CREATE TABLE ledger (id int PRIMARY KEY, v int)")
+        cur.execute("CREATE TABLE other (id int PRIMARY KEY)")
+        cur.execute("INSERT INTO ledger VALUES (1, 10)")
+        cur.execute("DROP ROLE IF EXISTS ivan")
+        cur.execute("CREATE USER ivan PASSWORD 'i'")
+    conn = connect(cluster, "ivan", "i")
+
+    def code(sql):
+        with pytest.raises(psycopg2.Error) as e:
+            one(conn, sql)
+        return e.value.pgcode, str(e.value)
+
+    assert code("SELECT v FROM ledger")[0] == "42501"
+    assert "permission denied for table ledger" in code("SELECT v FROM ledger")[1]
+    assert code("CREATE TABLE mine (id int)")[0] == "42501"
+    assert code("GRANT SELECT ON ledger TO ivan")[0] == "42501"
+    with admin.cursor() as cur:
+        cur.execute("GRANT SELECT, INSERT ON ledger TO ivan")
+    assert one(conn, "SELECT v FROM ledger WHERE id = 1") == (10,)
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO ledger VALUES (2, 20)")
+    assert code("UPDATE ledger SET v = 0 WHERE id = 1")[0] == "42501"
+    assert code("DELETE FROM ledger WHERE id = 1")[0] == "42501"
+    assert code("SELECT * FROM ledger JOIN other ON ledger.id = other.id")[0] == "42501"
+    assert code("INSERT INTO other SELECT id FROM ledger")[0] == "42501"
+    with admin.cursor() as cur:
+        cur.execute("REVOKE SELECT ON ledger FROM ivan")
+    assert code("SELECT v FROM ledger")[0] == "42501"
+    with admin.cursor() as cur:
+        cur.execute("GRANT ALL ON TABLE ledger TO PUBLIC")
+    with conn.cursor() as cur:
+        cur.execute("UPDATE ledger SET v = 11 WHERE id = 1")
+        cur.execute("DELETE FROM ledger WHERE id = 2")
+    assert one(conn, "SELECT v FROM ledger WHERE id = 1") == (11,)
+    with admin.cursor() as cur:
+        cur.execute("REVOKE ALL ON ledger FROM PUBLIC")
+    assert code("SELECT v FROM ledger")[0] == "42501"
+    with admin.cursor() as cur:
+        cur.execute("REVOKE ALL ON ledger FROM ivan")
+    assert code("INSERT INTO ledger VALUES (3, 30)")[0] == "42501"
+    conn.close()
