@@ -55,7 +55,7 @@
 #define LEAD_SETTINGS_MAX 64
 /* Settings PostgreSQL reports with ParameterStatus when they change
  * (GUC_REPORT) that a session can SET: lead_setscope.c's table. */
-#define LEAD_REPORTED 7
+#define LEAD_REPORTED 8
 #define LEAD_COPY_BATCH_ROWS 20000 /* rows per shard before a COPY batch is sent */
 /* Bytes of encoded rows per shard before a COPY batch is sent, whatever
  * its row count: a batch is one write task (one node frame to every copy)

@@ -600,6 +600,8 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 	s->superuser = role ? role->superuser : !e->auth_scram;
 	snprintf(s->app, sizeof s->app, "%s", ps ? pgw_session_application_name(ps) : "");
 	lead_setscope_reported_init(s);
+	if (!s->superuser) /* reported before the first ReadyForQuery */
+		lead_session_set(s, "is_superuser", "off");
 	s->next_open = s->e->sessions;
 	if (s->next_open)
 		s->next_open->prev_open = s;

@@ -65,6 +65,7 @@ def psql(cluster, user, password, sql):
 @pytest.fixture(scope="module")
 def admin(cluster):
     conn = connect(cluster, "murphy", murphy_auth.PASSWORD)
+    assert conn.get_parameter_status("is_superuser") == "on"
     yield conn
     conn.close()
 
@@ -96,6 +97,8 @@ def test_role_created_then_used(cluster, admin):
         cur.execute("CREATE USER alice WITH PASSWORD 'alice-1'")
     conn = connect(cluster, "alice", "alice-1")
     assert one(conn, "SELECT current_user, session_user, user") == ("alice", "alice", "alice")
+    assert conn.get_parameter_status("is_superuser") == "off"
+    assert one(conn, "SHOW is_superuser") == ("off",)
     with pytest.raises(psycopg2.Error) as e:
         one(conn, "CREATE ROLE mallory SUPERUSER")
     assert e.value.pgcode == "42501"
