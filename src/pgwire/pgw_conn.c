@@ -500,11 +500,6 @@ static void conn_startup_v3(pgw_conn *c, const pgw_frame *f)
 		pgw_conn_fatal(c, &err);
 		return;
 	}
-	if (c->admit && !c->admit(c->wake_arg)) {
-		pgw_conn_fatalf(c, SQLSTATE_TOO_MANY_CONNECTIONS,
-				"sorry, too many clients already");
-		return;
-	}
 	snprintf(c->user, sizeof c->user, "%s", st.user);
 	snprintf(c->db, sizeof c->db, "%s", st.database && st.database[0] ? st.database : st.user);
 	snprintf(c->app, sizeof c->app, "%s", st.application_name ? st.application_name : "");
@@ -518,6 +513,13 @@ void pgw_conn_startup_finish(pgw_conn *c)
 {
 	mur_error err;
 	mur_error_clear(&err);
+	/* only now: a client still proving its password stays in the owner's
+	 * startup queue, under its startup timeout, and takes no session */
+	if (c->admit && !c->admit(c->wake_arg)) {
+		pgw_conn_fatalf(c, SQLSTATE_TOO_MANY_CONNECTIONS,
+				"sorry, too many clients already");
+		return;
+	}
 	c->esess = c->ops->session_open(c->engine, c, c->user, c->db, &err);
 	if (!c->esess) {
 		if (!mur_error_is_set(&err))

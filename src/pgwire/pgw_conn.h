@@ -106,7 +106,8 @@ typedef void (*pgw_conn_wake_cb)(void *arg);
 int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake, void *wake_arg,
 		    pgw_conn **out);
 
-/* Asked once a StartupMessage is valid, before the engine session opens,
+/* Asked once a StartupMessage is valid and the client authenticated,
+ * before the engine session opens,
  * with the wake argument: return 1 to let the client in, 0 to refuse it
  * (FATAL 53300 "sorry, too many clients already", then CLOSED).  Lets the
  * owner count sessions apart from connections still in startup.  Without
