@@ -10,12 +10,12 @@
  *
  * State machine (c->state; the function behind each transition):
  *
- *                  StartupMessage v3.0, admitted, trusted (conn_startup → conn_startup_v3
- *                  → pgw_auth_begin → pgw_conn_startup_finish)
+ *                  StartupMessage v3.0, trusted, admitted (conn_startup → conn_startup_v3
+ *                  → pgw_auth_begin → pgw_conn_startup_finish, which asks admit)
  *   STARTUP ───────────────────────────────────────────────────► READY ◄──────────────┐
  *     │ the engine asks SCRAM (pgw_auth_begin): AuthenticationSASL  ▲                  │
  *     ├──► AUTH ── SASLInitialResponse, SASLResponse with the right ┘                  │
- *     │            proof (pgw_auth_message → pgw_conn_startup_finish);                 │
+ *     │            proof, admitted (pgw_auth_message → pgw_conn_startup_finish);       │
  *     │            a wrong proof: FATAL 28P01 → CLOSED                                │
  *     │ SSLRequest / GSSENCRequest: reply 'N', stay (conn_startup)   │                  │
  *     │                                                              │ Query, Execute   │ result
