@@ -77,6 +77,9 @@ void cat_stats_free(cat_table *t);
 /* catalog_role.c: load the roles table at open; free them at close. */
 int cat_roles_load(catalog *c, mur_error *err);
 void cat_roles_free(catalog *c);
+/* A dropped table's grants, out of memory (cat_store_delete_table removes
+ * their rows): a table made later may get its id. */
+void cat_grants_forget_table(catalog *c, uint32_t table_id);
 
 /* catalog_store.c: one write (prepared once) with int64 ('i') and text
  * ('s', NULL binds NULL) arguments as fmt lists them. */

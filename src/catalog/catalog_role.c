@@ -365,3 +365,10 @@ static int grants_load(catalog *c, mur_error *err)
 	sqlite3_finalize(st);
 	return rc;
 }
+
+void cat_grants_forget_table(catalog *c, uint32_t table_id)
+{
+	for (int k = c->ngrants - 1; k >= 0; k--)
+		if (c->grants[k].table_id == table_id)
+			c->grants[k] = c->grants[--c->ngrants];
+}

@@ -569,7 +569,9 @@ int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 					   "DELETE FROM shards WHERE table_id = ?",
 					   "DELETE FROM placements WHERE table_id = ?",
 					   "DELETE FROM stats WHERE table_id = ?",
-					   "DELETE FROM ddl_pending WHERE table_id = ?"};
+					   "DELETE FROM ddl_pending WHERE table_id = ?",
+					   /* ids are reused after a restart: grants go too */
+					   "DELETE FROM grants WHERE table_id = ?"};
 	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++)

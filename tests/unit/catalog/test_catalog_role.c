@@ -5,7 +5,8 @@
  * (a given verifier kept as it is, '' clearing it), the first start's
  * superuser made only into an empty catalog, GRANT / REVOKE and the
  * check of a role's privileges (itself or PUBLIC, superusers and
- * murphy.* views always), a dropped role's grants gone, the catalog
+ * murphy.* views always), a dropped role's or table's grants gone (a
+ * table id comes back after a reopen), the catalog
  * version bumped, and everything kept across a reopen of the file.
  */
 #include <setjmp.h>
@@ -167,6 +168,19 @@ static void test_grants_kept_across_reopen(void **state)
 	c = cat_open(path, &err);
 	assert_non_null(c);
 	assert_false(cat_allowed(c, "carol", 0, cat_table_lookup(c, NULL, "t"), CAT_PRIV_SELECT));
+	/* a dropped table's grants go with it: the id comes back after a reopen */
+	u = cat_table_lookup(c, NULL, "u");
+	assert_true(cat_allowed(c, "carol", 0, u, CAT_PRIV_DELETE));
+	{
+		uint32_t id = u->id;
+		assert_int_equal(cat_drop_table(c, "u", &err), MUR_OK);
+		cat_close(c);
+		c = cat_open(path, &err);
+		assert_non_null(c);
+		u = make_table(c, "u2");
+		assert_int_equal(u->id, id);
+		assert_false(cat_allowed(c, "carol", 0, u, CAT_PRIV_DELETE));
+	}
 	cat_close(c);
 	snprintf(path, sizeof path, "rm -rf %s", dir);
 	assert_int_equal(system(path), 0);
