@@ -271,6 +271,7 @@ void cat_close(catalog *c)
 	if (!c)
 		return;
 	cat_store_close(c);
+	cat_roles_free(c);
 	for (int i = 0; i < c->ntables; i++)
 		table_free(c->tables[i]);
 	for (int i = 0; i < c->nnodes; i++)
@@ -520,6 +521,7 @@ static int drop_at(catalog *c, int i, mur_error *err)
 	cat_table *t = c->tables[i];
 	if (c->store && cat_store_delete_table(c, t->id, err) != MUR_OK)
 		return MUR_ERR;
+	cat_grants_forget_table(c, t->id);
 	table_free(t);
 	memmove(&c->tables[i], &c->tables[i + 1],
 		(size_t)(c->ntables - i - 1) * sizeof c->tables[0]);

@@ -74,6 +74,8 @@ typedef enum plan_kind {
 	PLAN_NOOP,        /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
 	PLAN_ANALYZE,     /* ANALYZE: shard statistics into the catalog */
 	PLAN_TRUNCATE,    /* TRUNCATE: every row of each table deleted, as a write */
+	PLAN_ROLE,        /* CREATE / ALTER / DROP ROLE (u.role, plan_role.c) */
+	PLAN_GRANT,       /* GRANT / REVOKE on tables (u.grant, plan_role.c) */
 } plan_kind;
 
 typedef struct plan_column {
@@ -270,6 +272,10 @@ typedef struct plan_set {
 	int is_local;
 } plan_set;
 
+/* CREATE / ALTER / DROP ROLE (plan_role.c): the change the catalog
+ * makes (cat_role_change_apply). */
+typedef cat_role_change plan_role;
+
 struct plan {
 	plan_kind kind;
 	const char *tag; /* CommandComplete tag base: "SELECT", "INSERT", "CREATE TABLE" ... */
@@ -291,6 +297,8 @@ struct plan {
 		plan_set set;
 		plan_analyze analyze;
 		plan_truncate truncate;
+		plan_role role;
+		cat_grant_change grant;
 		struct {
 			char name[64]; /* as given (PostgreSQL folds it like any identifier) */
 		} savepoint;
