@@ -210,10 +210,14 @@ int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, ex
  * spent (res->elapsed_us: its query, then shipping its parts until every
  * owner acknowledged, which is the owners' and the shuffle's size, not its
  * link's), so that a join does not make its copies look slow (at least
- * 1 µs: 0 means no answer). */
+ * 1 µs: 0 means no answer).  A lost connection's answer is made here, not
+ * by the follower: it measures nothing (0), or a dead copy would look the
+ * fastest. */
 static uint64_t answer_us(const lead_task_slot *slot, const exec_result *res)
 {
 	uint64_t us = mur_now_us() - slot->sent_us;
+	if (res->failed && strcmp(res->err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0)
+		return 0;
 	if (!slot->stats_only)
 		return us;
 	return us > res->elapsed_us ? us - res->elapsed_us : 1;
