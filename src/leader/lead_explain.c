@@ -218,6 +218,8 @@ static void explain_select(lead_run *r, const plan *p)
 		line(r->res, "  Leader merge: concatenate shard results");
 	if (ps->merge_desc)
 		line(r->res, "  Merge: %s", ps->merge_desc);
+	if (ps->window_desc)
+		line(r->res, "  Window functions: %s", ps->window_desc);
 	if (ps->final_sql)
 		line(r->res, "  Leader final: %s", ps->final_sql);
 }

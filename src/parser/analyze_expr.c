@@ -134,6 +134,10 @@ int sql_expr_equal(const sql_expr *a, const sql_expr *b)
 		if (a->agg != b->agg || a->distinct != b->distinct)
 			return 0;
 		break;
+	case SE_WINDOW:
+		if (strcmp(a->op, b->op) || !sql_window_equal(a->win, b->win))
+			return 0;
+		break;
 	case SE_IN: /* a list of integer literals is its text (in_int_list) */
 		if (a->val.kind != b->val.kind || a->val.len != b->val.len ||
 		    (a->val.len && memcmp(a->val.s, b->val.s, a->val.len)))

@@ -671,7 +671,8 @@ static sql_expr *rewrite(sql_ctx *c, const sql_query *q, agg_plan *ap, sql_expr 
 			.nargs = e->nargs,
 			.args = n->args,
 			.has_arg = e->has_arg,
-			.has_else = e->has_else};
+			.has_else = e->has_else,
+			.win = e->win};
 	for (int i = 0; i < e->nargs; i++)
 		if (!(n->args[i] = rewrite(c, q, ap, e->args[i])))
 			return NULL;
@@ -1017,6 +1018,8 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 		if (shuffle == 1 && sql_plan_join_shuffle(c, q, ps) != MUR_OK)
 			return MUR_ERR;
 		ps->strategy = "shuffled join";
+		if (q->nwindow && !q->has_agg) /* owners hold rows by the join key */
+			return sql_plan_window_leader(c, q, ps);
 		return q->has_agg ? plan_aggregate(c, q, ps) : plan_scatter(c, q, ps);
 	}
 	if (sql_find_prune(c, q, q->where, &ps->prune) != MUR_OK)
@@ -1029,6 +1032,8 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 	}
 	if (q->has_agg)
 		return plan_aggregate(c, q, ps);
+	if (q->nwindow && !sql_window_pushable(q))
+		return sql_plan_window_leader(c, q, ps);
 	return plan_scatter(c, q, ps);
 }
 
@@ -1056,11 +1061,8 @@ static void approximate_query(sql_query *q)
 	approximate_count_distinct(q->having);
 }
 
-int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
+static int plan_query(sql_ctx *c, sql_query *q, plan *p)
 {
-	p->tag = "SELECT";
-	if (set_outputs(c, q, p) != MUR_OK)
-		return MUR_ERR;
 	if (q->is_virtual) {
 		p->kind = PLAN_LEADER_SELECT;
 		for (int i = 0; i < q->nrte; i++)
@@ -1071,7 +1073,25 @@ int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
 	q->driver = find_driver(q) > 0 ? find_driver(q) : 0;
 	if (c->count_distinct_approx)
 		approximate_query(q);
-	return plan_distributed(c, q, p);
+	if (plan_distributed(c, q, p) != MUR_OK)
+		return MUR_ERR;
+	sql_window_note(q, &p->u.select);
+	return MUR_OK;
+}
+
+int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
+{
+	sql_distinct_on on;
+	p->tag = "SELECT";
+	if (set_outputs(c, q, p) != MUR_OK || sql_distinct_on_split(c, q, &on) != MUR_OK ||
+	    plan_query(c, q, p) != MUR_OK)
+		return MUR_ERR;
+	return sql_distinct_on_wrap(c, &on, p); /* plan_window.c */
+}
+
+void sql_emit_limit(sql_emit *e, const sql_query *q, int add_offset)
+{
+	emit_limit(e, q, add_offset);
 }
 
 int sql_plan_select(sql_ctx *c, PgQuery__SelectStmt *s, plan *p)

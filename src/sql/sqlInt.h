@@ -64,6 +64,33 @@ int sql_plan_select(sql_ctx *c, PgQuery__SelectStmt *s, plan *p);
 int sql_plan_query(sql_ctx *c, sql_query *q, plan *p);
 int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *pr);
 
+/* " LIMIT n [OFFSET m]" of q (add_offset: LIMIT n + m, no OFFSET: a
+ * shard's top-N). */
+void sql_emit_limit(sql_emit *e, const sql_query *q, int add_offset);
+
+/* ---- plan_window.c ---- */
+/* 1 when every window function of q partitions by the driver's
+ * distribution column (each partition in one shard). */
+int sql_window_pushable(const sql_query *q);
+/* Windows without aggregates over rows gathered to the leader. */
+int sql_plan_window_leader(sql_ctx *c, const sql_query *q, plan_select *ps);
+/* ps->window_desc (EXPLAIN) for the strategy planned, when not yet set. */
+void sql_window_note(const sql_query *q, plan_select *ps);
+
+/* DISTINCT ON: what sql_distinct_on_split took off the query, for
+ * sql_distinct_on_wrap to put back around the plan's SQL. */
+typedef struct sql_distinct_on {
+	int active;
+	int nout, ncol; /* output columns; all the select list's, hidden ones too */
+	int rn;         /* the row_number() column */
+	int nsort;
+	int sortcol[SQL_SORT_MAX];
+	uint8_t desc[SQL_SORT_MAX], nulls_first[SQL_SORT_MAX];
+	sql_expr *limit, *offset;
+} sql_distinct_on;
+int sql_distinct_on_split(sql_ctx *c, sql_query *q, sql_distinct_on *o);
+int sql_distinct_on_wrap(sql_ctx *c, const sql_distinct_on *o, plan *p);
+
 /* ---- plan_dml.c, plan_copy.c, plan_ddl.c, plan_misc.c ---- */
 int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p);
 int sql_plan_update(sql_ctx *c, PgQuery__UpdateStmt *s, plan *p);
