@@ -122,6 +122,9 @@ PUSHED = [
     "SELECT id, avg(amt) OVER w, count(*) OVER w, first_value(id) OVER w FROM acct "
     "WINDOW w AS (PARTITION BY region ORDER BY amt, id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING)",
     "SELECT id, dense_rank() OVER (PARTITION BY region ORDER BY amt) FROM acct WHERE region = 3",
+    "SELECT id, row_number() OVER (PARTITION BY region ORDER BY id) FROM acct WHERE amt > 1000",
+    "SELECT id, lag(amt, 1, 0.5) OVER (PARTITION BY region ORDER BY id), "
+    "lead(note, 1, NULL) OVER (PARTITION BY region ORDER BY id) FROM acct",
 ]
 
 DISTINCT_ON = [
@@ -138,6 +141,10 @@ DISTINCT_ON = [
     "SELECT DISTINCT ON (region, note) region, note, amt FROM acct "
     "ORDER BY region, note, amt DESC NULLS LAST, id LIMIT 12",
     "SELECT DISTINCT ON (dept) id FROM emp WHERE id < 0 ORDER BY dept, id",
+    "SELECT DISTINCT ON (region) region, id FROM acct WHERE amt > 1000 ORDER BY region, id",
+    "SELECT DISTINCT ON (dept) dept, id, rank() OVER (PARTITION BY dept ORDER BY sal) FROM emp "
+    "ORDER BY dept, id",
+    "SELECT DISTINCT ON (1) 1, 2",
 ]
 
 
