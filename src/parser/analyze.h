@@ -211,6 +211,9 @@ typedef struct sql_ctx {
 	/* murphy.count_distinct = 'approximate' (sql_options): the planner
 	 * turns count(DISTINCT x) into approx_count_distinct(x) */
 	int count_distinct_approx;
+	/* murphy.shuffle_strategy (sql/sql.h SQL_SHUFFLE_*): whether window
+	 * functions over a big table repartition by their partition key */
+	int shuffle_strategy;
 	sql_query *q;            /* name scope; NULL = no columns (VALUES, defaults) */
 	int agg_ok;              /* aggregates allowed where we are */
 	const char *agg_where;   /* "WHERE", "GROUP BY", ... for the error message */

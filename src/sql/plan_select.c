@@ -1032,8 +1032,12 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 	}
 	if (q->has_agg)
 		return plan_aggregate(c, q, ps);
-	if (q->nwindow && !sql_window_pushable(q))
-		return sql_plan_window_leader(c, q, ps);
+	if (q->nwindow && !sql_window_pushable(q)) {
+		int shuffled; /* by the partition key, or gathered (plan_window.c) */
+		if (sql_plan_window_shuffle(c, q, ps, &shuffled) != MUR_OK)
+			return MUR_ERR;
+		return shuffled ? plan_scatter(c, q, ps) : sql_plan_window_leader(c, q, ps);
+	}
 	return plan_scatter(c, q, ps);
 }
 

@@ -17,8 +17,13 @@
  *                computes windows after GROUP BY and HAVING.
  *   router       a query pinned to one shard runs whole there.
  *
- * Shuffling rows by the partition key instead (docs/shuffle.md) is not
- * done: docs/decisions.md says why.
+ *   repartition  one table, no aggregates, a column every window partitions
+ *                by, and murphy.shuffle_strategy 'repartition' (or 'auto'
+ *                and at least SQL_WINDOW_SHUFFLE_ROWS rows): the rows go
+ *                follower to follower by hash of that column (the join
+ *                shuffle's machinery, plan_join.c, with one table), each
+ *                owner computes whole partitions as a shard would, and the
+ *                leader concatenates (sql_plan_window_shuffle).
  *
  * DISTINCT ON (d) ... ORDER BY s is row_number() OVER (PARTITION BY d
  * ORDER BY s) = 1: sql_distinct_on_split adds that window (and the sort
@@ -207,6 +212,67 @@ int sql_plan_window_leader(sql_ctx *c, const sql_query *q, plan_select *ps)
 	if (!(ps->shard_sql = leader_shard_sql(c, q, wc)))
 		return MUR_ERR;
 	return (ps->final_sql = leader_final_sql(c, q, wc)) ? MUR_OK : MUR_ERR;
+}
+
+/* ---- repartitioned by the partition key ---- */
+
+/* murphy.shuffle_strategy = 'auto' repartitions a window's table from
+ * this many rows (the shards' estimates, murphy.shards' rows column): below
+ * it a gather costs the leader a few milliseconds, and a repartition's
+ * extra round trip and peer connections would cost more (the threshold
+ * aggregates use, docs/shuffle.md "Choosing"). */
+#define SQL_WINDOW_SHUFFLE_ROWS 100000
+
+/* A column of rte 0 that every window of e partitions by: *col stays -2
+ * until the first window, -1 once none is common. */
+static void common_partition(const sql_expr *e, int *col)
+{
+	if (!e)
+		return;
+	if (e->kind == SE_WINDOW) {
+		int found = -1;
+		for (int i = 0; i < e->win->npart; i++) {
+			const sql_expr *p = e->args[e->win->nfargs + i];
+			if (p->kind == SE_COLUMN && p->rte == 0 && (*col == -2 || p->col == *col))
+				found = p->col;
+		}
+		*col = found;
+	}
+	for (int i = 0; i < e->nargs && *col != -1; i++)
+		common_partition(e->args[i], col);
+}
+
+static uint64_t table_rows(const cat_table *t)
+{
+	uint64_t n = 0;
+	for (uint32_t s = 0; s < t->nshards; s++)
+		n += t->shards[s].rows;
+	return n;
+}
+
+int sql_plan_window_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps, int *planned)
+{
+	int col = -2;
+	*planned = 0;
+	if (q->nrte != 1 || q->has_agg || c->shuffle_strategy == SQL_SHUFFLE_GATHER ||
+	    ps->prune.nkeys || ps->prune.nbounds ||
+	    (c->shuffle_strategy == SQL_SHUFFLE_AUTO &&
+	     table_rows(q->rtes[0].table) < SQL_WINDOW_SHUFFLE_ROWS))
+		return MUR_OK;
+	for (int i = 0; i < q->ntarget && col != -1; i++)
+		common_partition(q->targets[i].e, &col);
+	for (int i = 0; i < q->nsort && col != -1; i++)
+		common_partition(q->sorts[i].e, &col);
+	if (col < 0)
+		return MUR_OK;
+	if (sql_plan_shuffle_keys(c, q, ps, &col) != MUR_OK)
+		return MUR_ERR;
+	ps->join_broadcast_ok = 0; /* every owner would compute every partition */
+	ps->strategy = "repartition by the window's partition key";
+	ps->window_desc = "on the followers, after the rows are repartitioned by a PARTITION BY "
+			  "column: each owner holds whole partitions";
+	*planned = 1;
+	return MUR_OK;
 }
 
 /* ---- DISTINCT ON ---- */

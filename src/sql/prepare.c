@@ -178,7 +178,8 @@ static int prepare_tree(sql_ctx *c, PgQuery__ParseResult *tree, plan *p)
 
 int sql_options_differ(const sql_options *a, const sql_options *b)
 {
-	return a->count_distinct_approx != b->count_distinct_approx;
+	return a->count_distinct_approx != b->count_distinct_approx ||
+	       a->shuffle_strategy != b->shuffle_strategy;
 }
 
 int sql_prepare(const catalog *cat, const char *sql, int nparam_types, const mur_type *param_types,
@@ -208,8 +209,10 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 	c.sql = sql;
 	c.err = err;
 	c.nparam_given = nparam_types;
-	if (opts)
+	if (opts) {
 		c.count_distinct_approx = opts->count_distinct_approx;
+		c.shuffle_strategy = opts->shuffle_strategy;
+	}
 	p = sql_plan_new(&c, PLAN_EMPTY, "");
 	if (!p) {
 		sql_arena_destroy(arena);

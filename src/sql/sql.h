@@ -27,7 +27,12 @@ typedef struct sql_options {
 	 * distributed tables is planned as approx_count_distinct(x)
 	 * (HyperLogLog sketches, docs/approx.md); 0: exact (the default) */
 	int count_distinct_approx;
+	/* murphy.shuffle_strategy for window functions (plan_window.c):
+	 * SQL_SHUFFLE_AUTO (the default), _GATHER or _REPARTITION */
+	int shuffle_strategy;
 } sql_options;
+
+enum { SQL_SHUFFLE_AUTO = 0, SQL_SHUFFLE_GATHER, SQL_SHUFFLE_REPARTITION };
 
 /* 1 when plans made with a and with b may differ. */
 int sql_options_differ(const sql_options *a, const sql_options *b);

@@ -56,6 +56,10 @@ int sql_rte_slot(const sql_query *q, int i);
 /* Plan a join whose hash tables are not co-located (repartition or
  * broadcast, plan.h join_*). */
 int sql_plan_join_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps);
+/* The same with the key given: keys[t] is the column of table t every
+ * table's rows are repartitioned by (NULL: none, broadcast only).  One
+ * table repartitioned by a window's partition column is plan_window.c's. */
+int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys);
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first);
 const char *sql_buf_finish(sql_ctx *c, mur_buf *b); /* arena copy, frees b; NULL on OOM */
 
@@ -74,6 +78,10 @@ void sql_emit_limit(sql_emit *e, const sql_query *q, int add_offset);
 int sql_window_pushable(const sql_query *q);
 /* Windows without aggregates over rows gathered to the leader. */
 int sql_plan_window_leader(sql_ctx *c, const sql_query *q, plan_select *ps);
+/* *planned = 1 when q's windows run on owners after its rows are
+ * repartitioned by a column every window partitions by (ps's join_*
+ * fields set; shard_sql is then planned as a scatter). */
+int sql_plan_window_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps, int *planned);
 /* ps->window_desc (EXPLAIN) for the strategy planned, when not yet set. */
 void sql_window_note(const sql_query *q, plan_select *ps);
 

@@ -164,6 +164,37 @@ def test_window_matches_postgres(db, sql):
     db.both(sql, ordered=top_level_order_by(sql))
 
 
+@pytest.fixture
+def repartition(db):
+    """murphy.shuffle_strategy = 'repartition': windows that all partition
+    by one column of their table move the rows follower to follower by it
+    instead of gathering them (auto does it from 100,000 rows)."""
+    db.m.cursor().execute("SET murphy.shuffle_strategy = 'repartition'")
+    yield db
+    db.m.cursor().execute("RESET murphy.shuffle_strategy")
+
+
+@pytest.mark.parametrize("sql", LEADER + DISTINCT_ON)
+def test_window_repartitioned_matches_postgres(repartition, sql):
+    repartition.both(sql, ordered=top_level_order_by(sql))
+
+
+def test_explain_repartition_by_the_partition_key(repartition):
+    text = explain(repartition, "SELECT id, rank() OVER (PARTITION BY dept ORDER BY sal), "
+                                "sum(sal) OVER (PARTITION BY grp, dept) FROM emp")
+    assert "repartition by the window's partition key on \"emp\".\"dept\"" in text, text
+    assert "Window functions: on the followers, after the rows are repartitioned" in text, text
+    assert "OVER (PARTITION BY" in text.split("Owner query")[1].split("\n")[0], text
+    _, rows = repartition.murphy("EXPLAIN ANALYZE SELECT DISTINCT ON (dept) dept, id FROM emp "
+                                 "ORDER BY dept, id")
+    text = "\n".join(r[0] for r in rows)
+    assert "repartition by the window's partition key" in text, text
+    # no common partition column: still gathered
+    text = explain(repartition, "SELECT id, rank() OVER (PARTITION BY dept), "
+                                "rank() OVER (PARTITION BY grp) FROM emp")
+    assert "on the leader, over the gathered rows" in text, text
+
+
 def test_window_after_a_shuffled_join(db):
     """emp JOIN acct on columns that split neither: the owners hold rows by
     the join key, so the windows still run on the leader."""
