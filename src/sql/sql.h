@@ -9,7 +9,7 @@
  * Errors follow PostgreSQL: 42601 syntax (with position), 42P01 undefined
  * table, 42703 undefined column, 42883 undefined function, 42804 type
  * mismatch, 0A000 for anything murphy does not support, naming exactly
- * what ("murphy does not support window functions yet").
+ * what ("murphy does not support RIGHT JOIN yet").
  */
 #ifndef SQL_SQL_H
 #define SQL_SQL_H
