@@ -38,7 +38,13 @@ PgQuery__ParseResult *sql_tree_result(const sql_tree *tree);
 #define SQL_TARGETS_MAX 1024 /* select-list entries, incl. expanded '*' */
 #define SQL_GROUP_MAX 64     /* GROUP BY expressions (exec_agg_spec bound) */
 #define SQL_SORT_MAX 64
-#define SQL_ARGS_MAX 100 /* function arguments, PostgreSQL's FUNC_MAX_ARGS */
+/* Grouping sets of one GROUP BY: each is a branch of one compound SELECT
+ * on the leader (sql/plan_grouping.c), under SQLite's
+ * SQLITE_MAX_COMPOUND_SELECT (500); a CUBE of 8 columns is 256. */
+#define SQL_GROUPING_SETS_MAX 256
+#define SQL_GROUPING_ARGS_MAX 31       /* GROUPING(...): bits of an int4, as PostgreSQL */
+#define SQL_GROUPING_FN "mur_grouping" /* SE_CALL op of GROUPING(...) until planned */
+#define SQL_ARGS_MAX 100               /* function arguments, PostgreSQL's FUNC_MAX_ARGS */
 /* Tables in one FROM: each is one placement of a shard task, so this is
  * the plan's PLAN_TABLES_MAX (EXEC_TASK_PLACEMENTS_MAX, wire/task.h;
  * sql/sqlInt.h asserts they agree). */
@@ -192,6 +198,8 @@ typedef struct sql_query {
 	int driver;
 	int nwindow;      /* window functions in the select list or ORDER BY */
 	int ndistinct_on; /* SELECT DISTINCT ON (distinct_on[0..n)) */
+	int ngsets;       /* GROUPING SETS / ROLLUP / CUBE: masks over group[] */
+	uint64_t *gsets;
 	sql_expr *distinct_on[SQL_SORT_MAX];
 } sql_query;
 
@@ -299,7 +307,20 @@ int sql_analyze_window_clause(sql_ctx *c);
 /* DISTINCT ON (...) of s into q->distinct_on, checked against ORDER BY. */
 int sql_analyze_distinct_on(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
 
+/* ---- analyze_grouping.c ---- */
+/* The GROUP BY of s when it has GROUPING SETS, ROLLUP or CUBE: q->group
+ * and q->gsets. */
+int sql_analyze_grouping_sets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
+sql_expr *sql_analyze_grouping_func(sql_ctx *c, PgQuery__GroupingFunc *g);
+/* GROUPING(...) arguments checked against q->group (42803); 0 without sets. */
+int sql_resolve_grouping(sql_ctx *c, sql_query *q);
+/* The index of e in q->group, -1 when it is none of them. */
+int sql_group_index(const sql_query *q, const sql_expr *e);
+/* GROUPING(...) e in the grouping set `set`: bit 1 for each argument not in it. */
+int sql_grouping_value(const sql_query *q, const sql_expr *e, uint64_t set);
+
 /* ---- analyze_select.c ---- */
+sql_expr *sql_analyze_group_item(sql_ctx *c, sql_query *q, PgQuery__Node *n);
 int sql_analyze_sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sort *out);
 sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s);
 int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);

@@ -288,7 +288,7 @@ static int target_by_name(sql_ctx *c, const sql_query *q, const char *name, int 
 	return found;
 }
 
-static sql_expr *group_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
+sql_expr *sql_analyze_group_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 {
 	int pos = position_ref(n);
 	const char *name = bare_name(n);
@@ -324,9 +324,8 @@ static int analyze_group(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		PgQuery__Node *n = s->group_clause[i];
 		sql_expr *e;
 		if (n->node_case == PG_QUERY__NODE__NODE_GROUPING_SET)
-			return unsupported(c, "GROUPING SETS, ROLLUP and CUBE",
-					   n->grouping_set->location);
-		if (!(e = group_item(c, q, n)))
+			return sql_analyze_grouping_sets(c, q, s); /* analyze_grouping.c */
+		if (!(e = sql_analyze_group_item(c, q, n)))
 			return MUR_ERR;
 		q->group[q->ngroup++] = e;
 	}
@@ -526,6 +525,8 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 		rc = mur_error_is_set(c->err) ? MUR_ERR : MUR_OK;
 	}
 	q->has_agg = q->ngroup > 0 || c->seen_agg || q->having;
+	if (rc == MUR_OK)
+		rc = sql_resolve_grouping(c, q);
 	if (rc == MUR_OK)
 		rc = check_grouping(c, q);
 	c->q = saved;

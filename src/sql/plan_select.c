@@ -998,7 +998,8 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 	for (int i = 0; i < q->nrte; i++)
 		ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
 	if (find_driver(q) < 0)
-		return plan_reference_router(c, q, ps);
+		return q->ngsets ? sql_plan_grouping_sets(c, q, ps)
+				 : plan_reference_router(c, q, ps);
 	int shuffle = 0;
 	if (q->nrte > 1 && check_colocation(c, q, &shuffle) != MUR_OK) {
 		/* reference rows preserved by a LEFT JOIN to a distributed table:
@@ -1018,12 +1019,16 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 		if (shuffle == 1 && sql_plan_join_shuffle(c, q, ps) != MUR_OK)
 			return MUR_ERR;
 		ps->strategy = "shuffled join";
+		if (q->ngsets)
+			return sql_plan_grouping_sets(c, q, ps);
 		if (q->nwindow && !q->has_agg) /* owners hold rows by the join key */
 			return sql_plan_window_leader(c, q, ps);
 		return q->has_agg ? plan_aggregate(c, q, ps) : plan_scatter(c, q, ps);
 	}
 	if (sql_find_prune(c, q, q->where, &ps->prune) != MUR_OK)
 		return MUR_ERR;
+	if (q->ngsets) /* plan_grouping.c */
+		return sql_plan_grouping_sets(c, q, ps);
 	if (ps->prune.active) {
 		ps->router = 1;
 		ps->strategy = "router";
@@ -1067,6 +1072,10 @@ static void approximate_query(sql_query *q)
 
 static int plan_query(sql_ctx *c, sql_query *q, plan *p)
 {
+	if (q->is_virtual && q->ngsets)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support GROUPING SETS, ROLLUP or CUBE without a "
+			       "distributed table yet");
 	if (q->is_virtual) {
 		p->kind = PLAN_LEADER_SELECT;
 		for (int i = 0; i < q->nrte; i++)

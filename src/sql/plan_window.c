@@ -95,14 +95,7 @@ void sql_window_note(const sql_query *q, plan_select *ps)
 
 /* ---- the leader's windows over gathered rows ---- */
 
-/* The columns the shards send: every column the select list and ORDER BY
- * read, once each; the leader's r column i is cols[i]. */
-typedef struct win_cols {
-	int n;
-	const sql_expr *cols[SQL_TARGETS_MAX];
-} win_cols;
-
-static int collect_cols(sql_ctx *c, win_cols *wc, const sql_expr *e)
+int sql_gather_add(sql_ctx *c, sql_gather *wc, const sql_expr *e)
 {
 	if (!e)
 		return MUR_OK;
@@ -118,13 +111,12 @@ static int collect_cols(sql_ctx *c, win_cols *wc, const sql_expr *e)
 		return MUR_OK;
 	}
 	for (int i = 0; i < e->nargs; i++)
-		if (collect_cols(c, wc, e->args[i]) != MUR_OK)
+		if (sql_gather_add(c, wc, e->args[i]) != MUR_OK)
 			return MUR_ERR;
 	return MUR_OK;
 }
 
-/* e with each column replaced by its slot of r (a copy where it changes). */
-static sql_expr *over_slots(sql_ctx *c, const win_cols *wc, sql_expr *e)
+sql_expr *sql_gather_slots(sql_ctx *c, const sql_gather *wc, sql_expr *e)
 {
 	sql_expr *n;
 	if (e->kind == SE_COLUMN) {
@@ -144,12 +136,12 @@ static sql_expr *over_slots(sql_ctx *c, const win_cols *wc, sql_expr *e)
 	if (!(n->args = sql_alloc(c, sizeof(sql_expr *) * (size_t)e->nargs)))
 		return NULL;
 	for (int i = 0; i < e->nargs; i++)
-		if (!(n->args[i] = over_slots(c, wc, e->args[i])))
+		if (!(n->args[i] = sql_gather_slots(c, wc, e->args[i])))
 			return NULL;
 	return n;
 }
 
-static const char *leader_shard_sql(sql_ctx *c, const sql_query *q, const win_cols *wc)
+const char *sql_gather_shard_sql(sql_ctx *c, const sql_query *q, const sql_gather *wc)
 {
 	mur_buf b;
 	sql_emit e = {&b, q, 0};
@@ -169,7 +161,7 @@ static const char *leader_shard_sql(sql_ctx *c, const sql_query *q, const win_co
 	return sql_buf_finish(c, &b);
 }
 
-static const char *leader_final_sql(sql_ctx *c, const sql_query *q, const win_cols *wc)
+static const char *leader_final_sql(sql_ctx *c, const sql_query *q, const sql_gather *wc)
 {
 	mur_buf b;
 	sql_emit e = {&b, NULL, 0};
@@ -177,14 +169,14 @@ static const char *leader_final_sql(sql_ctx *c, const sql_query *q, const win_co
 	mur_buf_init(&b);
 	mur_buf_printf(&b, q->distinct ? "SELECT DISTINCT " : "SELECT ");
 	for (int i = 0; i < q->ntarget; i++) {
-		if (!(x = over_slots(c, wc, q->targets[i].e)))
+		if (!(x = sql_gather_slots(c, wc, q->targets[i].e)))
 			return mur_buf_free(&b), NULL;
 		mur_buf_printf(&b, i ? ", " : "");
 		sql_emit_expr(&e, x);
 	}
 	mur_buf_printf(&b, " FROM r");
 	for (int i = 0; i < q->nsort; i++) {
-		if (!(x = over_slots(c, wc, q->sorts[i].e)))
+		if (!(x = sql_gather_slots(c, wc, q->sorts[i].e)))
 			return mur_buf_free(&b), NULL;
 		mur_buf_printf(&b, i ? ", " : " ORDER BY ");
 		sql_emit_sort(&e, x, q->sorts[i].desc, q->sorts[i].nulls_first);
@@ -195,21 +187,21 @@ static const char *leader_final_sql(sql_ctx *c, const sql_query *q, const win_co
 
 int sql_plan_window_leader(sql_ctx *c, const sql_query *q, plan_select *ps)
 {
-	win_cols *wc = sql_alloc(c, sizeof *wc);
+	sql_gather *wc = sql_alloc(c, sizeof *wc);
 	if (!wc)
 		return MUR_ERR;
 	for (int i = 0; i < q->ntarget; i++)
-		if (collect_cols(c, wc, q->targets[i].e) != MUR_OK)
+		if (sql_gather_add(c, wc, q->targets[i].e) != MUR_OK)
 			return MUR_ERR;
 	for (int i = 0; i < q->nsort; i++)
-		if (collect_cols(c, wc, q->sorts[i].e) != MUR_OK)
+		if (sql_gather_add(c, wc, q->sorts[i].e) != MUR_OK)
 			return MUR_ERR;
 	if (!ps->strategy)
 		ps->strategy = "scatter-gather";
 	ps->merge_desc = "concatenate shard rows; window functions, sort and limit on the leader";
 	ps->window_desc = "on the leader, over the gathered rows (a PARTITION BY without the "
 			  "distribution column spans shards)";
-	if (!(ps->shard_sql = leader_shard_sql(c, q, wc)))
+	if (!(ps->shard_sql = sql_gather_shard_sql(c, q, wc)))
 		return MUR_ERR;
 	return (ps->final_sql = leader_final_sql(c, q, wc)) ? MUR_OK : MUR_ERR;
 }

@@ -73,6 +73,19 @@ int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *
 void sql_emit_limit(sql_emit *e, const sql_query *q, int add_offset);
 
 /* ---- plan_window.c ---- */
+/* The columns the shards send when the leader computes a stage over the
+ * rows themselves (windows, grouping sets): each column once; the
+ * leader's r column i is cols[i]. */
+typedef struct sql_gather {
+	int n;
+	const sql_expr *cols[SQL_TARGETS_MAX];
+} sql_gather;
+/* Every column e reads into g (54000 past SQL_TARGETS_MAX). */
+int sql_gather_add(sql_ctx *c, sql_gather *g, const sql_expr *e);
+/* e with each column replaced by its slot of r (a copy where it changes). */
+sql_expr *sql_gather_slots(sql_ctx *c, const sql_gather *g, sql_expr *e);
+/* SELECT <g's columns> FROM ... WHERE ...: what each shard sends. */
+const char *sql_gather_shard_sql(sql_ctx *c, const sql_query *q, const sql_gather *g);
 /* 1 when every window function of q partitions by the driver's
  * distribution column (each partition in one shard). */
 int sql_window_pushable(const sql_query *q);
@@ -98,6 +111,11 @@ typedef struct sql_distinct_on {
 } sql_distinct_on;
 int sql_distinct_on_split(sql_ctx *c, sql_query *q, sql_distinct_on *o);
 int sql_distinct_on_wrap(sql_ctx *c, const sql_distinct_on *o, plan *p);
+
+/* ---- plan_grouping.c ---- */
+/* GROUPING SETS / ROLLUP / CUBE (q->ngsets > 0): the shards send the rows,
+ * the leader groups them by each set. */
+int sql_plan_grouping_sets(sql_ctx *c, const sql_query *q, plan_select *ps);
 
 /* ---- plan_dml.c, plan_copy.c, plan_ddl.c, plan_misc.c ---- */
 int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p);
