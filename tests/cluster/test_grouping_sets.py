@@ -33,6 +33,10 @@ QUERIES = [
     "SELECT e.dept, a.note, count(*) FROM emp e JOIN acct a ON a.region = e.grp "
     "GROUP BY ROLLUP (e.dept, a.note)",
     "SELECT count(*), sum(sal) FROM emp GROUP BY GROUPING SETS (())",
+    "SELECT dept, ok, stddev(bonus), var_pop(sal), bool_and(ok), count(bonus), avg(bonus) "
+    "FROM emp GROUP BY CUBE (dept, ok)",
+    "SELECT grp, sum(sal) * 2 + count(*) AS x, max(name) FROM emp WHERE sal > 120 "
+    "GROUP BY ROLLUP (grp) HAVING min(sal) >= 150 OR grp IS NULL",
 ]
 
 
@@ -41,11 +45,23 @@ def test_grouping_sets_match_postgres(db, sql):
     db.both(sql, ordered=top_level_order_by(sql))
 
 
+def explain(db, sql):
+    _, rows = db.murphy("EXPLAIN " + sql)
+    return "\n".join(r[0] for r in rows)
+
+
 def test_explain_grouping_sets(db):
-    _, rows = db.murphy("EXPLAIN SELECT dept, count(*) FROM emp GROUP BY ROLLUP (dept)")
-    text = "\n".join(r[0] for r in rows)
-    assert "UNION ALL" in text.split("Leader final:")[1], text
-    assert "GROUP BY" not in text.split("Shard query:")[1].split("\n")[0], text
+    """Aggregates that split: the shards send their groups (of every set's
+    columns), the leader re-aggregates them per set.  count(DISTINCT):
+    the shards send the rows."""
+    text = explain(db, "SELECT dept, grp, count(*), avg(sal) FROM emp GROUP BY ROLLUP (dept, grp)")
+    shard = text.split("Shard query:")[1].split("\n")[0]
+    assert "GROUP BY" in shard and "count(*)" in shard, text
+    assert text.split("Leader final:")[1].count("UNION ALL") == 2, text
+    assert "re-aggregates" in text, text
+    text = explain(db, "SELECT dept, count(DISTINCT sal) FROM emp GROUP BY ROLLUP (dept)")
+    shard = text.split("Shard query:")[1].split("\n")[0]
+    assert "GROUP BY" not in shard and "count" not in shard, text
 
 
 @pytest.mark.parametrize("sql, sqlstate", [
