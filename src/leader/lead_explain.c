@@ -211,6 +211,8 @@ static void explain_select(lead_run *r, const plan *p)
 			describe_agg(r->res, "Leader merge", &ps->leader_agg);
 		else
 			line(r->res, "  Leader merge: concatenate the owners' disjoint results");
+		if (ps->window_desc)
+			line(r->res, "  Window functions: %s", ps->window_desc);
 		if (ps->final_sql)
 			line(r->res, "  Leader final: %s", ps->final_sql);
 		return;

@@ -335,6 +335,25 @@ static sql_expr *no_such(sql_ctx *c, const char *name, PgQuery__FuncCall *f)
 	return NULL;
 }
 
+/* A constant argument PostgreSQL checks when it runs: ntile's (22014)
+ * and nth_value's (22016) must be above zero. */
+static int positive(sql_ctx *c, const sql_expr *a, const char *state, const char *name)
+{
+	if (a->kind == SE_CONST && a->val.kind == MV_INT && a->val.i <= 0)
+		return sql_err(c, state, a->loc, "argument of %s must be greater than zero", name);
+	return MUR_OK;
+}
+
+/* lag(x, -k) is lead(x, k) in PostgreSQL; SQLite refuses a negative
+ * offset, so a constant one turns the other way. */
+static const char *shift_direction(sql_ctx *c, const char *name, sql_expr **a, int n)
+{
+	if (n < 2 || a[1]->kind != SE_CONST || a[1]->val.kind != MV_INT || a[1]->val.i >= 0)
+		return name;
+	a[1] = sql_make_const_int(c, -a[1]->val.i, MT_INT4);
+	return strcmp(name, "lag") ? "lag" : "lead";
+}
+
 static sql_expr *window_fn(sql_ctx *c, PgQuery__FuncCall *f, const win_def *d, const char *name,
 			   int kind, sql_expr **a, int n)
 {
@@ -361,16 +380,21 @@ static sql_expr *window_fn(sql_ctx *c, PgQuery__FuncCall *f, const win_def *d, c
 	case W_NTILE:
 		if (!(a[0] = fit(c, a[0], MT_INT4)))
 			return mur_error_is_set(c->err) ? NULL : no_such(c, name, f);
+		if (positive(c, a[0], "22014", name) != MUR_OK)
+			return NULL;
 		t = MT_INT4;
 		break;
 	case W_SHIFT:
 		if (shift_args(c, a, n) != MUR_OK)
 			return mur_error_is_set(c->err) ? NULL : no_such(c, name, f);
+		name = shift_direction(c, name, a, n);
 		t = a[0]->type;
 		break;
 	default: /* first_value, last_value, nth_value */
 		if (kind == W_NTH && !(a[1] = fit(c, a[1], MT_INT4)))
 			return mur_error_is_set(c->err) ? NULL : no_such(c, name, f);
+		if (kind == W_NTH && positive(c, a[1], "22016", name) != MUR_OK)
+			return NULL;
 		if (!(a[0] = sql_resolve_unknown(c, a[0])))
 			return NULL;
 		t = a[0]->type;

@@ -97,6 +97,7 @@ LEADER = [
     "SELECT id, sal - lag(sal) OVER (ORDER BY id) AS d, "
     "rank() OVER (PARTITION BY dept ORDER BY sal * 2 + id % 3) FROM emp",
     "SELECT id, row_number() OVER (ORDER BY id) FROM emp WHERE id < 0",
+    "SELECT id, lag(sal, -2) OVER (ORDER BY id), lead(sal, -1, 0) OVER (ORDER BY id) FROM emp",
     "SELECT row_number() OVER (), rank() OVER (ORDER BY 1)",
 ]
 
@@ -240,9 +241,21 @@ def test_explain_says_where_the_window_runs(db):
     ("SELECT sum(sal) OVER (ORDER BY id ROWS BETWEEN -1 PRECEDING AND CURRENT ROW) FROM emp",
      "22013"),
     ("SELECT count(DISTINCT sal) OVER () FROM emp", "0A000"),
+    ("SELECT ntile(0) OVER (ORDER BY id) FROM emp", "22014"),
+    ("SELECT nth_value(id, 0) OVER (ORDER BY id) FROM emp", "22016"),
     ("SELECT row_number() OVER (ORDER BY id) FROM emp GROUP BY dept", "42803"),
     ("SELECT DISTINCT ON (dept) id FROM emp ORDER BY id", "42P10"),
     ("SELECT DISTINCT ON (7) id FROM emp", "42P10"),
 ])
 def test_window_errors_match_postgres(db, sql, sqlstate):
     db.both_error(sql, sqlstate)
+
+
+def test_insert_select_with_a_window(db):
+    """INSERT ... SELECT plans its source like any SELECT: the window runs
+    where it would, its rows are routed to their shards."""
+    db.exec_both("DROP TABLE IF EXISTS ranked")
+    db.exec_both("CREATE TABLE ranked (id int PRIMARY KEY, r bigint, prev int)")
+    db.exec_both("INSERT INTO ranked SELECT id, rank() OVER (PARTITION BY dept ORDER BY sal), "
+                 "lag(sal) OVER (ORDER BY id) FROM emp")
+    db.both("SELECT * FROM ranked ORDER BY id")
