@@ -259,3 +259,65 @@ def test_insert_select_with_a_window(db):
     db.exec_both("INSERT INTO ranked SELECT id, rank() OVER (PARTITION BY dept ORDER BY sal), "
                  "lag(sal) OVER (ORDER BY id) FROM emp")
     db.both("SELECT * FROM ranked ORDER BY id")
+
+
+# Cases from PostgreSQL's src/test/regress/sql/window.sql that need no
+# subquery, view or tenk1, over its empsalary rows; run over a copy
+# distributed by empno (windows on the leader or repartitioned) and one by
+# depname (windows by depname on the followers).  Adapted: an ORDER BY that
+# leaves ties in PostgreSQL's expected output gets empno as a last key.
+EMPSALARY = [("develop", 10, 5200, "2007-08-01"), ("sales", 1, 5000, "2006-10-01"),
+             ("personnel", 5, 3500, "2007-12-10"), ("sales", 4, 4800, "2007-08-08"),
+             ("personnel", 2, 3900, "2006-12-23"), ("develop", 7, 4200, "2008-01-01"),
+             ("develop", 9, 4500, "2008-01-01"), ("sales", 3, 4800, "2007-08-01"),
+             ("develop", 8, 6000, "2006-10-01"), ("develop", 11, 5200, "2007-08-15")]
+
+REGRESS = [
+    "SELECT depname, empno, salary, sum(salary) OVER (PARTITION BY depname) FROM {t} "
+    "ORDER BY depname, salary, empno",
+    "SELECT depname, empno, salary, rank() OVER (PARTITION BY depname ORDER BY salary) FROM {t}",
+    "SELECT depname, empno, salary, sum(salary) OVER w FROM {t} WINDOW w AS (PARTITION BY depname)",
+    "SELECT depname, empno, salary, rank() OVER w FROM {t} "
+    "WINDOW w AS (PARTITION BY depname ORDER BY salary) ORDER BY rank() OVER w, empno",
+    "SELECT sum(salary), row_number() OVER (ORDER BY depname), "
+    "sum(sum(salary)) OVER (ORDER BY depname DESC) FROM {t} GROUP BY depname",
+    "SELECT sum(salary) OVER w1, count(*) OVER w2 FROM {t} "
+    "WINDOW w1 AS (ORDER BY salary), w2 AS (ORDER BY salary)",
+    "SELECT empno, depname, salary, first_value(empno) OVER (PARTITION BY depname ORDER BY empno), "
+    "last_value(empno) OVER (PARTITION BY depname ORDER BY empno ROWS BETWEEN UNBOUNDED "
+    "PRECEDING AND UNBOUNDED FOLLOWING) FROM {t}",
+    "SELECT empno, salary, sum(salary) OVER (ORDER BY enroll_date, empno ROWS BETWEEN 1 PRECEDING "
+    "AND 1 FOLLOWING EXCLUDE CURRENT ROW) FROM {t}",
+    "SELECT empno, sum(salary) OVER (ORDER BY salary RANGE BETWEEN 1000 PRECEDING AND 500 "
+    "FOLLOWING), sum(salary) OVER (ORDER BY salary GROUPS BETWEEN 1 PRECEDING AND 1 FOLLOWING "
+    "EXCLUDE GROUP) FROM {t}",
+    "SELECT depname, empno, percent_rank() OVER (PARTITION BY depname ORDER BY salary), "
+    "cume_dist() OVER (PARTITION BY depname ORDER BY salary), ntile(3) OVER (ORDER BY empno) "
+    "FROM {t}",
+    "SELECT rank() OVER (ORDER BY length('abc'))",
+    "SELECT DISTINCT ON (depname) depname, empno, salary FROM {t} ORDER BY depname, salary DESC, "
+    "empno",
+]
+
+
+@pytest.fixture(scope="module")
+def empsalary(db):
+    for t in ("empsalary", "empsalary_d"):
+        db.exec_both("DROP TABLE IF EXISTS %s" % t)
+        db.p.cursor().execute("CREATE TABLE %s (depname varchar, empno bigint, salary int, "
+                              "enroll_date date)" % t)
+    db.m.cursor().execute("CREATE TABLE empsalary (depname varchar, empno bigint PRIMARY KEY, "
+                          "salary int, enroll_date date)")
+    db.m.cursor().execute("CREATE TABLE empsalary_d (depname varchar, empno bigint, salary int, "
+                          "enroll_date date) PARTITION BY HASH (depname)")
+    for t in ("empsalary", "empsalary_d"):
+        for conn in (db.m, db.p):
+            data.insert_batches(conn.cursor().execute, t, EMPSALARY)
+    return db
+
+
+@pytest.mark.parametrize("table", ["empsalary", "empsalary_d"])
+@pytest.mark.parametrize("sql", REGRESS)
+def test_postgres_regression_cases(empsalary, table, sql):
+    sql = sql.format(t=table)
+    empsalary.both(sql, ordered=top_level_order_by(sql))
