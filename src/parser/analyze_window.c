@@ -47,7 +47,6 @@ typedef struct win_def {
 	PgQuery__Node **order;
 	int frame;
 	PgQuery__Node *start, *end;
-	const char *copied; /* the window whose PARTITION BY / ORDER BY came along */
 } win_def;
 
 /* ---- functions ---- */
@@ -140,7 +139,6 @@ static int resolve_def(sql_ctx *c, const PgQuery__WindowDef *d, size_t before, w
 		out->norder = b.norder;
 		out->order = b.order;
 	}
-	out->copied = d->refname;
 	return MUR_OK;
 }
 
