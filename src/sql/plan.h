@@ -141,8 +141,9 @@ typedef struct plan_select {
 				   takes the lock of every shard read (docs/transactions.md):
 				   PLAN_LOCK_ROWS_SHARE or _UPDATE; 0: none */
 	const char *strategy;  /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
-	const char *merge_desc;  /* for EXPLAIN: what the leader does, one line */
-	const char *window_desc; /* for EXPLAIN: where window functions run, NULL: none */
+	const char *merge_desc; /* for EXPLAIN: what the leader does, one line */
+	/* for EXPLAIN: where window functions run (sql/plan_window.c), NULL: none */
+	const char *window_desc;
 	/* Repartition (docs/shuffle.md), the alternative to gathering every
 	 * shard's rows into the leader: each shard's rows (after partial_agg)
 	 * go to owner hash(first shuffle_hash_cols columns) % owners, follower
