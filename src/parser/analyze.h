@@ -38,13 +38,15 @@ PgQuery__ParseResult *sql_tree_result(const sql_tree *tree);
 #define SQL_TARGETS_MAX 1024 /* select-list entries, incl. expanded '*' */
 #define SQL_GROUP_MAX 64     /* GROUP BY expressions (exec_agg_spec bound) */
 #define SQL_SORT_MAX 64
+#define SQL_ARGS_MAX 100 /* function arguments, PostgreSQL's FUNC_MAX_ARGS */
 /* Grouping sets of one GROUP BY: each is a branch of one compound SELECT
  * on the leader (sql/plan_grouping.c), under SQLite's
  * SQLITE_MAX_COMPOUND_SELECT (500); a CUBE of 8 columns is 256. */
 #define SQL_GROUPING_SETS_MAX 256
-#define SQL_GROUPING_ARGS_MAX 31       /* GROUPING(...): bits of an int4, as PostgreSQL */
-#define SQL_GROUPING_FN "mur_grouping" /* SE_CALL op of GROUPING(...) until planned */
-#define SQL_ARGS_MAX 100               /* function arguments, PostgreSQL's FUNC_MAX_ARGS */
+/* GROUPING(...)'s arguments: bits of an int4, as PostgreSQL */
+#define SQL_GROUPING_ARGS_MAX 31
+/* The SE_CALL op of GROUPING(...) until the planner makes it a constant */
+#define SQL_GROUPING_FN "mur_grouping"
 /* Tables in one FROM: each is one placement of a shard task, so this is
  * the plan's PLAN_TABLES_MAX (EXEC_TASK_PLACEMENTS_MAX, wire/task.h;
  * sql/sqlInt.h asserts they agree). */
