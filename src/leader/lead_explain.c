@@ -133,7 +133,8 @@ static void explain_join(lead_run *r, const plan_select *ps)
 	if (broadcast)
 		line(r->res, "Distributed Query (strategy: broadcast join)");
 	else
-		line(r->res, "Distributed Query (strategy: repartition join on %s)",
+		line(r->res, "Distributed Query (strategy: repartition %s on %s)",
+		     ps->ntables == 1 ? "by the window's partition key" : "join",
 		     ps->join_key_desc);
 	for (int i = 0; i < ps->ntables; i++) {
 		const cat_table *t = ps->tables[i];
@@ -150,6 +151,8 @@ static void explain_join(lead_run *r, const plan_select *ps)
 		describe_agg(r->res, "Leader merge", &ps->final_agg);
 	else
 		line(r->res, "  Leader merge: concatenate the owners' results");
+	if (ps->window_desc)
+		line(r->res, "  Window functions: %s", ps->window_desc);
 	if (ps->final_sql)
 		line(r->res, "  Leader final: %s", ps->final_sql);
 }
@@ -208,6 +211,8 @@ static void explain_select(lead_run *r, const plan *p)
 			describe_agg(r->res, "Leader merge", &ps->leader_agg);
 		else
 			line(r->res, "  Leader merge: concatenate the owners' disjoint results");
+		if (ps->window_desc)
+			line(r->res, "  Window functions: %s", ps->window_desc);
 		if (ps->final_sql)
 			line(r->res, "  Leader final: %s", ps->final_sql);
 		return;
@@ -218,6 +223,8 @@ static void explain_select(lead_run *r, const plan *p)
 		line(r->res, "  Leader merge: concatenate shard results");
 	if (ps->merge_desc)
 		line(r->res, "  Merge: %s", ps->merge_desc);
+	if (ps->window_desc)
+		line(r->res, "  Window functions: %s", ps->window_desc);
 	if (ps->final_sql)
 		line(r->res, "  Leader final: %s", ps->final_sql);
 }

@@ -259,6 +259,11 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 	out->count_distinct_approx = cd && strcmp(cd, "approximate") == 0;
 	out->user = s->user;
 	out->superuser = s->superuser;
+	cd = lead_session_get(s, "murphy.shuffle_strategy");
+	out->shuffle_strategy = !cd                          ? SQL_SHUFFLE_AUTO
+				: !strcmp(cd, "gather")      ? SQL_SHUFFLE_GATHER
+				: !strcmp(cd, "repartition") ? SQL_SHUFFLE_REPARTITION
+							     : SQL_SHUFFLE_AUTO;
 }
 
 static int setting_known(const char *name)

@@ -39,6 +39,14 @@ PgQuery__ParseResult *sql_tree_result(const sql_tree *tree);
 #define SQL_GROUP_MAX 64     /* GROUP BY expressions (exec_agg_spec bound) */
 #define SQL_SORT_MAX 64
 #define SQL_ARGS_MAX 100 /* function arguments, PostgreSQL's FUNC_MAX_ARGS */
+/* Grouping sets of one GROUP BY: each is a branch of one compound SELECT
+ * on the leader (sql/plan_grouping.c), under SQLite's
+ * SQLITE_MAX_COMPOUND_SELECT (500); a CUBE of 8 columns is 256. */
+#define SQL_GROUPING_SETS_MAX 256
+/* GROUPING(...)'s arguments: bits of an int4, as PostgreSQL */
+#define SQL_GROUPING_ARGS_MAX 31
+/* The SE_CALL op of GROUPING(...) until the planner makes it a constant */
+#define SQL_GROUPING_FN "mur_grouping"
 /* Tables in one FROM: each is one placement of a shard task, so this is
  * the plan's PLAN_TABLES_MAX (EXEC_TASK_PLACEMENTS_MAX, wire/task.h;
  * sql/sqlInt.h asserts they agree). */
@@ -66,6 +74,7 @@ typedef enum sql_ekind {
 	SE_BETWEEN, /* args[0] [NOT] BETWEEN args[1] AND args[2] */
 	SE_AGG,     /* aggregate agg over args[0] (none for count(*)) */
 	SE_SLOT,    /* column c<slot> of the leader's table r (final_sql) */
+	SE_WINDOW,  /* window function op(...) OVER (...): win (analyze_window.c) */
 } sql_ekind;
 
 typedef enum sql_aggfn {
@@ -105,7 +114,44 @@ typedef struct sql_expr {
 	int distinct;          /* SE_AGG */
 	int slot;              /* SE_SLOT */
 	int has_arg, has_else; /* SE_CASE */
+	/* SE_WINDOW: the window (analyze_window.c) */
+	const struct sql_window *win;
 } sql_expr;
+
+/* PostgreSQL's frame option bits (nodes/parsenodes.h FRAMEOPTION_*), as
+ * libpg_query's WindowDef.frame_options carries them. */
+enum {
+	SQL_FRAME_NONDEFAULT = 0x1,
+	SQL_FRAME_RANGE = 0x2,
+	SQL_FRAME_ROWS = 0x4,
+	SQL_FRAME_GROUPS = 0x8,
+	SQL_FRAME_BETWEEN = 0x10,
+	SQL_FRAME_START_UNBOUNDED_PRECEDING = 0x20,
+	SQL_FRAME_END_UNBOUNDED_FOLLOWING = 0x100,
+	SQL_FRAME_START_CURRENT_ROW = 0x200,
+	SQL_FRAME_END_CURRENT_ROW = 0x400,
+	SQL_FRAME_START_OFFSET_PRECEDING = 0x800,
+	SQL_FRAME_END_OFFSET_PRECEDING = 0x1000,
+	SQL_FRAME_START_OFFSET_FOLLOWING = 0x2000,
+	SQL_FRAME_END_OFFSET_FOLLOWING = 0x4000,
+	SQL_FRAME_EXCLUDE_CURRENT_ROW = 0x8000,
+	SQL_FRAME_EXCLUDE_GROUP = 0x10000,
+	SQL_FRAME_EXCLUDE_TIES = 0x20000,
+};
+
+/* The window of an SE_WINDOW node, resolved (named windows copied in).
+ * The node's args hold, in order, the function's own arguments
+ * (args[0 .. nfargs)), the PARTITION BY expressions (npart) and the
+ * ORDER BY expressions (norder), so that every walk over args (grouping
+ * checks, aggregate collection, rewrites over the leader's rows) sees
+ * them.  The node's op is the SQLite window function's name. */
+typedef struct sql_window {
+	int nfargs, npart, norder;
+	int star; /* count(*) */
+	uint8_t desc[SQL_SORT_MAX], nulls_first[SQL_SORT_MAX];
+	int frame; /* SQL_FRAME_* bits; 0 or no NONDEFAULT: the default frame */
+	const struct sql_expr *start, *end; /* constant frame offsets, or NULL */
+} sql_window;
 
 /* A range-table entry: one table of FROM. */
 typedef struct sql_rte {
@@ -152,6 +198,11 @@ typedef struct sql_query {
 	 * the first hash-distributed table; its file is schema main and rte 0's
 	 * is m<driver> (sql_rte_slot).  0 unless a reference table comes first. */
 	int driver;
+	int nwindow;      /* window functions in the select list or ORDER BY */
+	int ndistinct_on; /* SELECT DISTINCT ON (distinct_on[0..n)) */
+	int ngsets;       /* GROUPING SETS / ROLLUP / CUBE: masks over group[] */
+	uint64_t *gsets;
+	sql_expr *distinct_on[SQL_SORT_MAX];
 } sql_query;
 
 /* Analysis context for one statement. */
@@ -170,8 +221,11 @@ typedef struct sql_ctx {
 	/* murphy.count_distinct = 'approximate' (sql_options): the planner
 	 * turns count(DISTINCT x) into approx_count_distinct(x) */
 	int count_distinct_approx;
-	const char *user;        /* current_user, session_user (sql_options); NULL: "murphy" */
-	int superuser;           /* the role is one: every table privilege */
+	const char *user; /* current_user, session_user (sql_options); NULL: "murphy" */
+	int superuser;    /* the role is one: every table privilege */
+	/* murphy.shuffle_strategy (sql/sql.h SQL_SHUFFLE_*): whether window
+	 * functions over a big table repartition by their partition key */
+	int shuffle_strategy;
 	sql_query *q;            /* name scope; NULL = no columns (VALUES, defaults) */
 	int agg_ok;              /* aggregates allowed where we are */
 	const char *agg_where;   /* "WHERE", "GROUP BY", ... for the error message */
@@ -179,6 +233,13 @@ typedef struct sql_ctx {
 	int seen_agg;            /* an aggregate was analyzed */
 	int targets_typed_later; /* INSERT ... SELECT: leave the select list's unknown
 				     literals for the target columns to type */
+	/* window functions (analyze_window.c): the SELECT's WINDOW clause,
+	 * whether one may stand where we are (select list, ORDER BY), and
+	 * whether we are inside one's arguments or window */
+	PgQuery__Node **window_clause;
+	size_t n_window_clause;
+	int win_ok;
+	int in_window;
 } sql_ctx;
 
 /* ---- parse.c: errors with positions, arena allocation ---- */
@@ -232,8 +293,39 @@ void sql_param_note(sql_ctx *c, int n);
 /* ---- analyze_func.c ---- */
 sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f);
 sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f);
+int sql_agg_kind(const char *name);        /* sql_aggfn, 0 when name is none */
+mur_type sql_agg_type(int fn, mur_type t); /* MT_UNKNOWN: no such aggregate */
+/* agg(x) FILTER (WHERE cond) → agg(CASE WHEN cond THEN x END) (*fn, *arg) */
+int sql_agg_filter(sql_ctx *c, PgQuery__FuncCall *f, int *fn, sql_expr **arg);
+
+/* ---- analyze_window.c ---- */
+/* f(...) OVER (...) → SE_WINDOW (avg and the variances → mur_avg /
+ * mur_variance over SE_WINDOW partials); NULL with c->err set. */
+sql_expr *sql_analyze_window(sql_ctx *c, PgQuery__FuncCall *f);
+/* 1 when name is a window-only function (row_number, rank, lag...). */
+int sql_window_fn_only(const char *name);
+int sql_window_equal(const sql_window *a, const sql_window *b);
+/* The SELECT's WINDOW clause (c->window_clause): two entries of one name
+ * are 42P20, as in PostgreSQL. */
+int sql_analyze_window_clause(sql_ctx *c);
+/* DISTINCT ON (...) of s into q->distinct_on, checked against ORDER BY. */
+int sql_analyze_distinct_on(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
+
+/* ---- analyze_grouping.c ---- */
+/* The GROUP BY of s when it has GROUPING SETS, ROLLUP or CUBE: q->group
+ * and q->gsets. */
+int sql_analyze_grouping_sets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
+sql_expr *sql_analyze_grouping_func(sql_ctx *c, PgQuery__GroupingFunc *g);
+/* GROUPING(...) arguments checked against q->group (42803); 0 without sets. */
+int sql_resolve_grouping(sql_ctx *c, sql_query *q);
+/* The index of e in q->group, -1 when it is none of them. */
+int sql_group_index(const sql_query *q, const sql_expr *e);
+/* GROUPING(...) e in the grouping set `set`: bit 1 for each argument not in it. */
+int sql_grouping_value(const sql_query *q, const sql_expr *e, uint64_t set);
 
 /* ---- analyze_select.c ---- */
+sql_expr *sql_analyze_group_item(sql_ctx *c, sql_query *q, PgQuery__Node *n);
+int sql_analyze_sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sort *out);
 sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s);
 int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
 /* The same with the privileges to check (sql_lookup_table_for). */

@@ -134,6 +134,10 @@ int sql_expr_equal(const sql_expr *a, const sql_expr *b)
 		if (a->agg != b->agg || a->distinct != b->distinct)
 			return 0;
 		break;
+	case SE_WINDOW:
+		if (strcmp(a->op, b->op) || !sql_window_equal(a->win, b->win))
+			return 0;
+		break;
 	case SE_IN: /* a list of integer literals is its text (in_int_list) */
 		if (a->val.kind != b->val.kind || a->val.len != b->val.len ||
 		    (a->val.len && memcmp(a->val.s, b->val.s, a->val.len)))
@@ -1023,6 +1027,8 @@ sql_expr *sql_analyze_expr(sql_ctx *c, PgQuery__Node *n)
 		return analyze_typecast(c, n->type_cast);
 	case PG_QUERY__NODE__NODE_FUNC_CALL:
 		return sql_analyze_func(c, n->func_call);
+	case PG_QUERY__NODE__NODE_GROUPING_FUNC:
+		return sql_analyze_grouping_func(c, n->grouping_func);
 	case PG_QUERY__NODE__NODE_CASE_EXPR:
 		return analyze_case(c, n->case_expr);
 	case PG_QUERY__NODE__NODE_COALESCE_EXPR:
@@ -1058,6 +1064,8 @@ const char *sql_colname(PgQuery__Node *n)
 		const char *s = str_field(r->fields[r->n_fields - 1]);
 		return s ? s : "?column?";
 	}
+	case PG_QUERY__NODE__NODE_GROUPING_FUNC:
+		return "grouping";
 	case PG_QUERY__NODE__NODE_FUNC_CALL: {
 		PgQuery__FuncCall *f = n->func_call;
 		const char *s = str_field(f->funcname[f->n_funcname - 1]);

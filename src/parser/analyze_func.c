@@ -9,6 +9,7 @@
  * become SE_AGG nodes; sql/plan_select.c decides where they run.
  * approx_count_distinct(x) (murphy's own, any argument type, bigint) is
  * one of them: HyperLogLog sketches merged on the leader (docs/approx.md).
+ * A call with OVER is a window function (analyze_window.c).
  *
  * One admin function: murphy.fault(text) (schema-qualified only) becomes
  * the SQLite call murphy_fault(text), which the leader registers in its
@@ -279,7 +280,7 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 
 /* ---- aggregates ---- */
 
-static int agg_kind(const char *name)
+int sql_agg_kind(const char *name)
 {
 	static const struct {
 		const char *name;
@@ -307,7 +308,7 @@ static int agg_kind(const char *name)
 	return 0;
 }
 
-static mur_type agg_type(int fn, mur_type t)
+mur_type sql_agg_type(int fn, mur_type t)
 {
 	switch (fn) {
 	case SQL_AGG_COUNT:
@@ -339,9 +340,6 @@ static mur_type agg_type(int fn, mur_type t)
 
 static int agg_check_context(sql_ctx *c, PgQuery__FuncCall *f)
 {
-	if (f->over)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			       "murphy does not support window functions yet");
 	if (!c->agg_ok)
 		return sql_err(c, SQLSTATE_GROUPING_ERROR, f->location,
 			       "aggregate functions are not allowed in %s",
@@ -359,7 +357,7 @@ static int agg_check_context(sql_ctx *c, PgQuery__FuncCall *f)
  * aggregate murphy has skips NULLs, so the rows cond rejects count for
  * nothing, and no row passing gives what PostgreSQL gives (NULL, or 0 for
  * count).  count(*) FILTER counts CASE WHEN cond THEN 1 END. */
-static int apply_filter(sql_ctx *c, PgQuery__FuncCall *f, int *fn, sql_expr **arg)
+int sql_agg_filter(sql_ctx *c, PgQuery__FuncCall *f, int *fn, sql_expr **arg)
 {
 	sql_expr *cond;
 	c->in_agg = 1; /* an aggregate inside FILTER is refused (42803) */
@@ -399,9 +397,9 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 		if (!arg || !(arg = sql_resolve_unknown(c, arg)))
 			return NULL;
 	}
-	if (f->agg_filter && apply_filter(c, f, &fn, &arg) != MUR_OK)
+	if (f->agg_filter && sql_agg_filter(c, f, &fn, &arg) != MUR_OK)
 		return NULL;
-	t = agg_type(fn, arg ? arg->type : MT_UNKNOWN);
+	t = sql_agg_type(fn, arg ? arg->type : MT_UNKNOWN);
 	if (t == MT_UNKNOWN)
 		return no_function(c, name, &arg, 1, f->location);
 	if (f->agg_distinct && fn == SQL_AGG_APPROX_COUNT_DISTINCT) {
@@ -502,12 +500,14 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return txid_current(c, f);
 	if (!strcmp(name, "pg_backend_pid") && f->n_funcname == 1)
 		return backend_pid(c, f);
-	fn = agg_kind(name);
+	if (f->over)
+		return sql_analyze_window(c, f);
+	fn = sql_agg_kind(name);
 	if (fn)
 		return aggregate(c, f, fn, name);
-	if (f->over)
-		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-				"murphy does not support window functions yet"),
+	if (sql_window_fn_only(name) && f->n_funcname == 1)
+		return (sql_err(c, "42809", f->location,
+				"window function %s requires an OVER clause", name),
 			NULL);
 	if (f->agg_star || f->agg_distinct)
 		return (sql_err(c, "42809", f->location, "%s is not an aggregate function", name),

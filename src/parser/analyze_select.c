@@ -2,7 +2,8 @@
  * analyze_select.c — SelectStmt → sql_query: FROM (tables, aliases, inner
  * and left joins), select list (with '*' expansion and PostgreSQL's output
  * names), WHERE, GROUP BY (expressions, positions, aliases), HAVING, ORDER
- * BY (positions, aliases, expressions), LIMIT/OFFSET and DISTINCT.
+ * BY (positions, aliases, expressions), LIMIT/OFFSET and DISTINCT; window
+ * functions and DISTINCT ON are analyze_window.c's.
  *
  * The result is independent of distribution: sql/plan_select.c decides where
  * each part runs.  Constructs murphy does not run are rejected here with
@@ -35,8 +36,6 @@ int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	}
 	if (s->n_values_lists)
 		return unsupported(c, "VALUES lists outside INSERT", -1);
-	if (s->n_window_clause)
-		return unsupported(c, "window functions", -1);
 	for (size_t i = 0; i < s->n_locking_clause; i++) {
 		const PgQuery__Node *n = s->locking_clause[i];
 		if (n->node_case == PG_QUERY__NODE__NODE_LOCKING_CLAUSE &&
@@ -46,9 +45,6 @@ int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	}
 	if (s->into_clause)
 		return unsupported(c, "SELECT INTO", -1);
-	if (s->n_distinct_clause &&
-	    s->distinct_clause[0]->node_case != PG_QUERY__NODE__NODE__NOT_SET)
-		return unsupported(c, "DISTINCT ON", -1);
 	if (s->limit_option == PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_WITH_TIES)
 		return unsupported(c, "FETCH ... WITH TIES", -1);
 	return MUR_OK;
@@ -306,7 +302,7 @@ static int target_by_name(sql_ctx *c, const sql_query *q, const char *name, int 
 	return found;
 }
 
-static sql_expr *group_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
+sql_expr *sql_analyze_group_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 {
 	int pos = position_ref(n);
 	const char *name = bare_name(n);
@@ -342,16 +338,15 @@ static int analyze_group(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		PgQuery__Node *n = s->group_clause[i];
 		sql_expr *e;
 		if (n->node_case == PG_QUERY__NODE__NODE_GROUPING_SET)
-			return unsupported(c, "GROUPING SETS, ROLLUP and CUBE",
-					   n->grouping_set->location);
-		if (!(e = group_item(c, q, n)))
+			return sql_analyze_grouping_sets(c, q, s); /* analyze_grouping.c */
+		if (!(e = sql_analyze_group_item(c, q, n)))
 			return MUR_ERR;
 		q->group[q->ngroup++] = e;
 	}
 	return MUR_OK;
 }
 
-static int sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sort *out)
+int sql_analyze_sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sort *out)
 {
 	int pos = position_ref(sb->node), t = -1;
 	const char *name = bare_name(sb->node);
@@ -396,7 +391,8 @@ static int analyze_sort(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
 			       "murphy supports at most %d ORDER BY expressions", SQL_SORT_MAX);
 	for (size_t i = 0; i < s->n_sort_clause; i++)
-		if (sort_item(c, q, s->sort_clause[i]->sort_by, &q->sorts[q->nsort++]) != MUR_OK)
+		if (sql_analyze_sort_item(c, q, s->sort_clause[i]->sort_by,
+					  &q->sorts[q->nsort++]) != MUR_OK)
 			return MUR_ERR;
 	return MUR_OK;
 }
@@ -476,6 +472,7 @@ static int analyze_having(sql_ctx *c, sql_query *q, PgQuery__Node *h)
 	if (!h)
 		return MUR_OK;
 	c->agg_ok = 1;
+	c->agg_where = "HAVING";
 	e = sql_analyze_expr(c, h);
 	if (!e || !(e = sql_coerce(c, e, MT_BOOL, NULL)))
 		return MUR_ERR;
@@ -504,24 +501,37 @@ static sql_lock_rows locking_strength(const PgQuery__SelectStmt *s)
 sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 {
 	sql_query *q = sql_alloc(c, sizeof *q), *saved = c->q;
+	PgQuery__Node **saved_windows = c->window_clause;
+	size_t saved_nwindows = c->n_window_clause;
 	int rc;
 	if (!q || sql_check_unsupported_select(c, s) != MUR_OK)
 		return NULL;
 	c->q = q;
 	c->seen_agg = 0;
-	q->distinct = s->n_distinct_clause > 0;
+	c->window_clause = s->window_clause;
+	c->n_window_clause = s->n_window_clause;
+	q->distinct = s->n_distinct_clause > 0 &&
+		      s->distinct_clause[0]->node_case == PG_QUERY__NODE__NODE__NOT_SET;
 	q->locks_rows = locking_strength(s);
-	rc = analyze_from(c, q, s);
+	rc = sql_analyze_window_clause(c);
+	if (rc == MUR_OK)
+		rc = analyze_from(c, q, s);
 	if (rc == MUR_OK)
 		rc = analyze_where(c, q, s->where_clause);
+	c->win_ok = 1; /* window functions: select list and ORDER BY only */
 	if (rc == MUR_OK)
 		rc = analyze_targets(c, q, s);
+	c->win_ok = 0;
 	if (rc == MUR_OK)
 		rc = analyze_group(c, q, s);
 	if (rc == MUR_OK)
 		rc = analyze_having(c, q, s->having_clause);
+	c->win_ok = 1;
 	if (rc == MUR_OK)
 		rc = analyze_sort(c, q, s);
+	c->win_ok = 0;
+	if (rc == MUR_OK)
+		rc = sql_analyze_distinct_on(c, q, s);
 	if (rc == MUR_OK) {
 		q->limit = limit_expr(c, s->limit_count, "LIMIT");
 		q->offset = mur_error_is_set(c->err) ? NULL
@@ -530,7 +540,11 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	}
 	q->has_agg = q->ngroup > 0 || c->seen_agg || q->having;
 	if (rc == MUR_OK)
+		rc = sql_resolve_grouping(c, q);
+	if (rc == MUR_OK)
 		rc = check_grouping(c, q);
 	c->q = saved;
+	c->window_clause = saved_windows;
+	c->n_window_clause = saved_nwindows;
 	return rc == MUR_OK ? q : NULL;
 }

@@ -358,6 +358,68 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 	mur_buf_put_u8(e->b, ')');
 }
 
+static void emit_frame_bound(sql_emit *e, int f, int unbounded, int current, int preceding,
+			     const sql_expr *offset)
+{
+	if (f & unbounded)
+		mur_buf_printf(e->b, unbounded == SQL_FRAME_START_UNBOUNDED_PRECEDING
+					     ? "UNBOUNDED PRECEDING"
+					     : "UNBOUNDED FOLLOWING");
+	else if (f & current)
+		mur_buf_printf(e->b, "CURRENT ROW");
+	else {
+		sql_emit_expr(e, offset);
+		mur_buf_printf(e->b, (f & preceding) ? " PRECEDING" : " FOLLOWING");
+	}
+}
+
+/* ROWS | RANGE | GROUPS BETWEEN start AND end [EXCLUDE ...]; nothing for
+ * the default frame, which SQLite's default is. */
+static void emit_frame(sql_emit *e, const sql_window *w)
+{
+	int f = w->frame;
+	if (!(f & SQL_FRAME_NONDEFAULT))
+		return;
+	mur_buf_printf(e->b, (f & SQL_FRAME_ROWS)     ? " ROWS BETWEEN "
+			     : (f & SQL_FRAME_GROUPS) ? " GROUPS BETWEEN "
+						      : " RANGE BETWEEN ");
+	emit_frame_bound(e, f, SQL_FRAME_START_UNBOUNDED_PRECEDING, SQL_FRAME_START_CURRENT_ROW,
+			 SQL_FRAME_START_OFFSET_PRECEDING, w->start);
+	mur_buf_printf(e->b, " AND ");
+	emit_frame_bound(e, f, SQL_FRAME_END_UNBOUNDED_FOLLOWING, SQL_FRAME_END_CURRENT_ROW,
+			 SQL_FRAME_END_OFFSET_PRECEDING, w->end);
+	if (f & SQL_FRAME_EXCLUDE_CURRENT_ROW)
+		mur_buf_printf(e->b, " EXCLUDE CURRENT ROW");
+	else if (f & SQL_FRAME_EXCLUDE_GROUP)
+		mur_buf_printf(e->b, " EXCLUDE GROUP");
+	else if (f & SQL_FRAME_EXCLUDE_TIES)
+		mur_buf_printf(e->b, " EXCLUDE TIES");
+}
+
+/* op(args) OVER (PARTITION BY ... ORDER BY ... frame), every part from
+ * x->args as sql_window lays them out. */
+static void emit_window(sql_emit *e, const sql_expr *x)
+{
+	const sql_window *w = x->win;
+	int n = w->nfargs;
+	mur_buf_printf(e->b, "%s(%s", x->op, w->star ? "*" : "");
+	for (int i = 0; i < w->nfargs; i++) {
+		mur_buf_printf(e->b, i ? ", " : "");
+		sql_emit_expr(e, x->args[i]);
+	}
+	mur_buf_printf(e->b, ") OVER (");
+	for (int i = 0; i < w->npart; i++, n++) {
+		mur_buf_printf(e->b, i ? ", " : "PARTITION BY ");
+		sql_emit_expr(e, x->args[n]);
+	}
+	for (int i = 0; i < w->norder; i++, n++) {
+		mur_buf_printf(e->b, i ? ", " : w->npart ? " ORDER BY " : "ORDER BY ");
+		sql_emit_sort(e, x->args[n], w->desc[i], w->nulls_first[i]);
+	}
+	emit_frame(e, w);
+	mur_buf_put_u8(e->b, ')');
+}
+
 /* x [NOT] IN (...): the values are args[1..], or, for a list of integer
  * literals (parser/analyze_expr.c in_int_list), val holds their text, copied as
  * it is. */
@@ -417,6 +479,9 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 		break;
 	case SE_AGG:
 		emit_agg(e, x);
+		break;
+	case SE_WINDOW:
+		emit_window(e, x);
 		break;
 	}
 }

@@ -144,6 +144,8 @@ typedef struct plan_select {
 				   PLAN_LOCK_ROWS_SHARE or _UPDATE; 0: none */
 	const char *strategy;  /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
 	const char *merge_desc; /* for EXPLAIN: what the leader does, one line */
+	/* for EXPLAIN: where window functions run (sql/plan_window.c), NULL: none */
+	const char *window_desc;
 	/* Repartition (docs/shuffle.md), the alternative to gathering every
 	 * shard's rows into the leader: each shard's rows (after partial_agg)
 	 * go to owner hash(first shuffle_hash_cols columns) % owners, follower

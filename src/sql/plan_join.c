@@ -271,7 +271,13 @@ static void describe_key(sql_ctx *c, const sql_query *q, const int *keys, plan_s
 
 int sql_plan_join_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps)
 {
-	int keys[PLAN_TABLES_MAX], has_key = find_key(q, keys), any_outer = 0;
+	int keys[PLAN_TABLES_MAX], has_key = find_key(q, keys);
+	return sql_plan_shuffle_keys(c, q, ps, has_key ? keys : NULL);
+}
+
+int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys)
+{
+	int has_key = keys != NULL, any_outer = 0;
 	uint8_t(*used)[CAT_COLUMNS_MAX] = sql_alloc(c, sizeof(uint8_t) * PLAN_TABLES_MAX *
 							       CAT_COLUMNS_MAX);
 	mur_buf ddl, load, post;

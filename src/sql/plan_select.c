@@ -671,7 +671,8 @@ static sql_expr *rewrite(sql_ctx *c, const sql_query *q, agg_plan *ap, sql_expr 
 			.nargs = e->nargs,
 			.args = n->args,
 			.has_arg = e->has_arg,
-			.has_else = e->has_else};
+			.has_else = e->has_else,
+			.win = e->win};
 	for (int i = 0; i < e->nargs; i++)
 		if (!(n->args[i] = rewrite(c, q, ap, e->args[i])))
 			return NULL;
@@ -997,7 +998,8 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 	for (int i = 0; i < q->nrte; i++)
 		ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
 	if (find_driver(q) < 0)
-		return plan_reference_router(c, q, ps);
+		return q->ngsets ? sql_plan_grouping_sets(c, q, ps)
+				 : plan_reference_router(c, q, ps);
 	int shuffle = 0;
 	if (q->nrte > 1 && check_colocation(c, q, &shuffle) != MUR_OK) {
 		/* reference rows preserved by a LEFT JOIN to a distributed table:
@@ -1017,10 +1019,16 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 		if (shuffle == 1 && sql_plan_join_shuffle(c, q, ps) != MUR_OK)
 			return MUR_ERR;
 		ps->strategy = "shuffled join";
+		if (q->ngsets)
+			return sql_plan_grouping_sets(c, q, ps);
+		if (q->nwindow && !q->has_agg) /* owners hold rows by the join key */
+			return sql_plan_window_leader(c, q, ps);
 		return q->has_agg ? plan_aggregate(c, q, ps) : plan_scatter(c, q, ps);
 	}
 	if (sql_find_prune(c, q, q->where, &ps->prune) != MUR_OK)
 		return MUR_ERR;
+	if (q->ngsets) /* plan_grouping.c */
+		return sql_plan_grouping_sets(c, q, ps);
 	if (ps->prune.active) {
 		ps->router = 1;
 		ps->strategy = "router";
@@ -1029,6 +1037,12 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 	}
 	if (q->has_agg)
 		return plan_aggregate(c, q, ps);
+	if (q->nwindow && !sql_window_pushable(q)) {
+		int shuffled; /* by the partition key, or gathered (plan_window.c) */
+		if (sql_plan_window_shuffle(c, q, ps, &shuffled) != MUR_OK)
+			return MUR_ERR;
+		return shuffled ? plan_scatter(c, q, ps) : sql_plan_window_leader(c, q, ps);
+	}
 	return plan_scatter(c, q, ps);
 }
 
@@ -1056,11 +1070,12 @@ static void approximate_query(sql_query *q)
 	approximate_count_distinct(q->having);
 }
 
-int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
+static int plan_query(sql_ctx *c, sql_query *q, plan *p)
 {
-	p->tag = "SELECT";
-	if (set_outputs(c, q, p) != MUR_OK)
-		return MUR_ERR;
+	if (q->is_virtual && q->ngsets)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support GROUPING SETS, ROLLUP or CUBE without a "
+			       "distributed table yet");
 	if (q->is_virtual) {
 		p->kind = PLAN_LEADER_SELECT;
 		for (int i = 0; i < q->nrte; i++)
@@ -1071,7 +1086,25 @@ int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
 	q->driver = find_driver(q) > 0 ? find_driver(q) : 0;
 	if (c->count_distinct_approx)
 		approximate_query(q);
-	return plan_distributed(c, q, p);
+	if (plan_distributed(c, q, p) != MUR_OK)
+		return MUR_ERR;
+	sql_window_note(q, &p->u.select);
+	return MUR_OK;
+}
+
+int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
+{
+	sql_distinct_on on;
+	p->tag = "SELECT";
+	if (set_outputs(c, q, p) != MUR_OK || sql_distinct_on_split(c, q, &on) != MUR_OK ||
+	    plan_query(c, q, p) != MUR_OK)
+		return MUR_ERR;
+	return sql_distinct_on_wrap(c, &on, p); /* plan_window.c */
+}
+
+void sql_emit_limit(sql_emit *e, const sql_query *q, int add_offset)
+{
+	emit_limit(e, q, add_offset);
 }
 
 int sql_plan_select(sql_ctx *c, PgQuery__SelectStmt *s, plan *p)

@@ -203,7 +203,7 @@ int sql_options_differ(const sql_options *a, const sql_options *b)
 {
 	const char *ua = a->user ? a->user : "", *ub = b->user ? b->user : "";
 	return a->count_distinct_approx != b->count_distinct_approx || strcmp(ua, ub) != 0 ||
-	       a->superuser != b->superuser;
+	       a->superuser != b->superuser || a->shuffle_strategy != b->shuffle_strategy;
 }
 
 int sql_prepare(const catalog *cat, const char *sql, int nparam_types, const mur_type *param_types,
@@ -237,6 +237,7 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 		c.count_distinct_approx = opts->count_distinct_approx;
 		c.user = opts->user;
 		c.superuser = opts->superuser;
+		c.shuffle_strategy = opts->shuffle_strategy;
 	}
 	p = sql_plan_new(&c, PLAN_EMPTY, "");
 	if (!p) {

@@ -9,7 +9,7 @@
  * Errors follow PostgreSQL: 42601 syntax (with position), 42P01 undefined
  * table, 42703 undefined column, 42883 undefined function, 42804 type
  * mismatch, 0A000 for anything murphy does not support, naming exactly
- * what ("murphy does not support window functions yet").
+ * what ("murphy does not support RIGHT JOIN yet").
  */
 #ifndef SQL_SQL_H
 #define SQL_SQL_H
@@ -30,7 +30,12 @@ typedef struct sql_options {
 	/* the session's role: current_user, session_user (NULL: "murphy") */
 	const char *user;
 	int superuser; /* the role is one: no table privilege is checked */
+	/* murphy.shuffle_strategy for window functions (plan_window.c):
+	 * SQL_SHUFFLE_AUTO (the default), _GATHER or _REPARTITION */
+	int shuffle_strategy;
 } sql_options;
+
+enum { SQL_SHUFFLE_AUTO = 0, SQL_SHUFFLE_GATHER, SQL_SHUFFLE_REPARTITION };
 
 /* 1 when plans made with a and with b may differ. */
 int sql_options_differ(const sql_options *a, const sql_options *b);

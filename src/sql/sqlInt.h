@@ -56,6 +56,10 @@ int sql_rte_slot(const sql_query *q, int i);
 /* Plan a join whose hash tables are not co-located (repartition or
  * broadcast, plan.h join_*). */
 int sql_plan_join_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps);
+/* The same with the key given: keys[t] is the column of table t every
+ * table's rows are repartitioned by (NULL: none, broadcast only).  One
+ * table repartitioned by a window's partition column is plan_window.c's. */
+int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys);
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first);
 const char *sql_buf_finish(sql_ctx *c, mur_buf *b); /* arena copy, frees b; NULL on OOM */
 
@@ -63,6 +67,55 @@ const char *sql_buf_finish(sql_ctx *c, mur_buf *b); /* arena copy, frees b; NULL
 int sql_plan_select(sql_ctx *c, PgQuery__SelectStmt *s, plan *p);
 int sql_plan_query(sql_ctx *c, sql_query *q, plan *p);
 int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *pr);
+
+/* " LIMIT n [OFFSET m]" of q (add_offset: LIMIT n + m, no OFFSET: a
+ * shard's top-N). */
+void sql_emit_limit(sql_emit *e, const sql_query *q, int add_offset);
+
+/* ---- plan_window.c ---- */
+/* The columns the shards send when the leader computes a stage over the
+ * rows themselves (windows, grouping sets): each column once; the
+ * leader's r column i is cols[i]. */
+typedef struct sql_gather {
+	int n;
+	const sql_expr *cols[SQL_TARGETS_MAX];
+} sql_gather;
+/* Every column e reads into g (54000 past SQL_TARGETS_MAX). */
+int sql_gather_add(sql_ctx *c, sql_gather *g, const sql_expr *e);
+/* e with each column replaced by its slot of r (a copy where it changes). */
+sql_expr *sql_gather_slots(sql_ctx *c, const sql_gather *g, sql_expr *e);
+/* SELECT <g's columns> FROM ... WHERE ...: what each shard sends. */
+const char *sql_gather_shard_sql(sql_ctx *c, const sql_query *q, const sql_gather *g);
+/* 1 when every window function of q partitions by the driver's
+ * distribution column (each partition in one shard). */
+int sql_window_pushable(const sql_query *q);
+/* Windows without aggregates over rows gathered to the leader. */
+int sql_plan_window_leader(sql_ctx *c, const sql_query *q, plan_select *ps);
+/* *planned = 1 when q's windows run on owners after its rows are
+ * repartitioned by a column every window partitions by (ps's join_*
+ * fields set; shard_sql is then planned as a scatter). */
+int sql_plan_window_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps, int *planned);
+/* ps->window_desc (EXPLAIN) for the strategy planned, when not yet set. */
+void sql_window_note(const sql_query *q, plan_select *ps);
+
+/* DISTINCT ON: what sql_distinct_on_split took off the query, for
+ * sql_distinct_on_wrap to put back around the plan's SQL. */
+typedef struct sql_distinct_on {
+	int active;
+	int nout, ncol; /* output columns; all the select list's, hidden ones too */
+	int rn;         /* the row_number() column */
+	int nsort;
+	int sortcol[SQL_SORT_MAX];
+	uint8_t desc[SQL_SORT_MAX], nulls_first[SQL_SORT_MAX];
+	sql_expr *limit, *offset;
+} sql_distinct_on;
+int sql_distinct_on_split(sql_ctx *c, sql_query *q, sql_distinct_on *o);
+int sql_distinct_on_wrap(sql_ctx *c, const sql_distinct_on *o, plan *p);
+
+/* ---- plan_grouping.c ---- */
+/* GROUPING SETS / ROLLUP / CUBE (q->ngsets > 0): the shards send the rows,
+ * the leader groups them by each set. */
+int sql_plan_grouping_sets(sql_ctx *c, const sql_query *q, plan_select *ps);
 
 /* ---- plan_dml.c, plan_copy.c, plan_ddl.c, plan_misc.c ---- */
 int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p);
