@@ -66,6 +66,7 @@ typedef struct recover_action {
 	uint32_t source_id; /* REBUILD/CATCHUP: peer */
 	uint32_t replaces;  /* REBUILD: dead node whose placement this replaces (0: in place) */
 	int exclusive;      /* holds the shard's write queue */
+	uint64_t asked_us;  /* CATCHUP: when the shard's write queue was asked for */
 } recover_action;
 
 /* ---- in-flight bookkeeping ---- */
@@ -178,6 +179,7 @@ static void rebuild_finish(repl_rebuild *rb, const char *state, const char *erro
 /* ---- sending recovery tasks ---- */
 
 static void action_done(void *arg, exec_result *res);
+static void recover_placement(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement *p);
 
 static int send_action(repl_ctx *c, recover_action *a, exec_task *task)
 {
@@ -291,6 +293,7 @@ static void start_rebuild(repl_ctx *c, cat_table *t, uint32_t shard, uint32_t ta
 	a->replaces = replaces;
 	task_for(&task, EXEC_TASK_REBUILD, t, shard);
 	set_peer(c, &task, source);
+	task.fetch_max_bps = repl_move_rate_for(c, t->id, shard, target); /* a move's throttle */
 	if (send_action(c, a, &task) != MUR_OK) {
 		if (rb)
 			rebuild_finish(rb, "failed",
@@ -325,17 +328,24 @@ static void switch_in(repl_ctx *c, cat_table *t, uint32_t sh, repl_rebuild *rb)
 	rebuild_finish(rb, "done", NULL);
 	old = rb->replaces;
 	if (!old || !(q = cat_placement_on(s, old)))
-		return;
+		return repl_move_switched(c, t->id, sh, rb->target, rb->pause_us, 0);
 	after = repl_copies_planned(c, t, sh) - (q->state != CAT_PL_REBUILDING);
 	if (!cat_table_is_reference(t) && after < t->replicas) {
 		MLOG(INFO, "recover",
 		     "shard %u of %s keeps its copy on %s: without it the shard "
 		     "would have %d of %d copies",
 		     sh, t->name, cat_node_name(c->cat, old), after, t->replicas);
-		return;
+		return repl_move_switched(c, t->id, sh, rb->target, rb->pause_us, 1);
 	}
+	/* a live copy moved away (repl_move.c) may lead the shard: the new
+	 * copy, current at the committed entry, takes the role while the
+	 * shard's writes still wait (the final catch-up is exclusive) */
+	if (q->role == CAT_PRIMARY &&
+	    cat_shard_set_primary(c->cat, t->id, sh, rb->target, &err) != MUR_OK)
+		MLOG(WARN, "recover", "%s", err.message);
 	if (cat_placement_remove(c->cat, t->id, sh, old, &err) != MUR_OK)
 		MLOG(WARN, "recover", "%s", err.message);
+	repl_move_switched(c, t->id, sh, rb->target, rb->pause_us, 0);
 }
 
 static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
@@ -418,8 +428,11 @@ static void action_done(void *arg, exec_result *res)
 			}
 			cat_placement_set_lsn(c->cat, a->table_id, a->shard, a->node_id,
 					      p->applied_lsn);
-			if (rebuilding && p->state == CAT_PL_CURRENT)
+			if (rebuilding && p->state == CAT_PL_CURRENT) {
+				if (rb)
+					rb->pause_us = mur_now_us() - a->asked_us;
 				switch_in(c, t, a->shard, rb);
+			}
 		}
 		break;
 	case ACT_UNDO:
@@ -437,7 +450,8 @@ static void action_done(void *arg, exec_result *res)
 		}
 		break;
 	case ACT_REBUILD:
-		if (rb) {
+		if (rb &&
+		    !rb->finished_ms) { /* a finished row: the copy was given up (a move aborted) */
 			if (res->failed) {
 				rebuild_finish(rb, "failed", res->err.message);
 			} else {
@@ -461,6 +475,11 @@ static void action_done(void *arg, exec_result *res)
 	action_unmark(c, a->table_id, a->shard, a->node_id);
 	if (a->exclusive && t)
 		repl_exclusive_done(c, t, a->shard);
+	/* a copied placement asks for its final catch-up now, not at the next
+	 * tick: the log it must catch up on (writes wait meanwhile) stays short */
+	if (a->kind == ACT_REBUILD && !res->failed && t && (p = cat_placement_on(s, a->node_id)) &&
+	    p->state == CAT_PL_REBUILDING)
+		recover_placement(c, t, a->shard, p);
 	free(a);
 }
 
@@ -475,6 +494,34 @@ static int parse_file(const char *file, uint32_t *table_id, uint32_t *shard)
 	*table_id = tid;
 	*shard = sh;
 	return MUR_OK;
+}
+
+/* DROP file (of table_id's shard) on node_id; busy until dropped, so that
+ * no new copy lands on it before. */
+static void drop_file(repl_ctx *c, uint32_t node_id, uint32_t table_id, uint32_t shard,
+		      const char *file)
+{
+	recover_action *a;
+	exec_task task;
+	if (action_busy(c, table_id, shard, node_id) ||
+	    !(a = new_action(ACT_DROP, NULL, shard, node_id)))
+		return;
+	a->table_id = table_id;
+	task_for(&task, EXEC_TASK_DROP, NULL, 0);
+	snprintf(task.placements[0], sizeof task.placements[0], "%s", file);
+	MLOG(INFO, "recover", "dropping %s on %s: not a placement in the catalog", file,
+	     cat_node_name(c->cat, node_id));
+	if (send_action(c, a, &task) != MUR_OK)
+		free(a);
+	else
+		action_mark(c, table_id, shard, node_id);
+}
+
+void repl_drop_copy(repl_ctx *c, uint32_t node_id, const cat_table *t, uint32_t sh)
+{
+	char file[64];
+	cat_placement_file(t, sh, file, sizeof file);
+	drop_file(c, node_id, t->id, sh, file);
 }
 
 static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
@@ -493,20 +540,7 @@ static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t
 	if (!p) {
 		/* the catalog does not place this shard here (dropped, or replaced
 		 * while the node was away): delete the file */
-		recover_action *a;
-		exec_task task;
-		if (action_busy(c, table_id, shard, node_id) ||
-		    !(a = new_action(ACT_DROP, NULL, shard, node_id)))
-			return;
-		a->table_id = table_id; /* busy until dropped: no new copy lands on it before */
-		task_for(&task, EXEC_TASK_DROP, NULL, 0);
-		snprintf(task.placements[0], sizeof task.placements[0], "%s", file);
-		MLOG(INFO, "recover", "dropping %s on %s: not a placement in the catalog", file,
-		     cat_node_name(c->cat, node_id));
-		if (send_action(c, a, &task) != MUR_OK)
-			free(a);
-		else
-			action_mark(c, table_id, shard, node_id);
+		drop_file(c, node_id, table_id, shard, file);
 		return;
 	}
 	if (p->state == CAT_PL_REBUILDING)
@@ -704,6 +738,7 @@ void repl_node_changed(repl_ctx *c, uint32_t node_id)
 	if (!connected || n->state != CAT_NODE_ALIVE) {
 		c->status_known[node_id % CAT_NODES_MAX] = 0;
 		each_placement_on(c, node_id, copy_unreachable);
+		repl_move_node_lost(c, node_id); /* a move to it aborts */
 		MLOG(INFO, "recover", "follower %s is %s: its placements stop serving", n->name,
 		     connected ? "suspect" : "disconnected");
 		return;
@@ -775,6 +810,7 @@ static void queue_catchup(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement 
 	recover_action *a = new_action(ACT_CATCHUP, t, sh, p->node_id);
 	if (!a)
 		return;
+	a->asked_us = mur_now_us();
 	action_mark(c, t->id, sh, p->node_id);
 	if (repl_exclusive(c, t, sh, catchup_excl, a) != MUR_OK) {
 		action_unmark(c, t->id, sh, p->node_id);
@@ -787,6 +823,37 @@ static void queue_catchup(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement 
  * dropping an old file of the shard takes it at a later tick.  Placement
  * pointers into the shard are stale after this call.  1 when a copy was
  * placed (its rebuild may still be starting: see start_rebuild). */
+int repl_rebuild_begin(repl_ctx *c, cat_table *t, uint32_t sh, uint32_t target, uint32_t replaces,
+		       mur_error *err)
+{
+	if (action_busy(c, t->id, sh, target))
+		return mur_error_set(err, SQLSTATE_OBJECT_IN_USE,
+				     "%s is still busy with shard %u of %s (a drop)",
+				     cat_node_name(c->cat, target), sh, t->name);
+	if (cat_placement_add(c->cat, t->id, sh, target, CAT_REPLICA, err) != MUR_OK)
+		return MUR_ERR;
+	start_rebuild(c, t, sh, target, replaces);
+	return MUR_OK;
+}
+
+int repl_recovery_busy(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t node_id)
+{
+	return action_busy(c, table_id, sh, node_id);
+}
+
+const repl_rebuild *repl_rebuild_row(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t target)
+{
+	return rebuild_find(c, table_id, sh, target);
+}
+
+void repl_rebuild_abort(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t target,
+			const char *why)
+{
+	repl_rebuild *rb = rebuild_find(c, table_id, sh, target);
+	if (rb && !rb->finished_ms)
+		rebuild_finish(rb, "failed", why);
+}
+
 static int add_copy(repl_ctx *c, cat_table *t, uint32_t sh, uint32_t replaces)
 {
 	uint32_t target = repl_pick_target(c, &t->shards[sh], t->nshards);
@@ -1148,6 +1215,7 @@ void repl_tick(repl_ctx *c)
 		if (cat_table_is_reference(t))
 			reference_fill(c, t);
 	}
+	repl_move_tick(c);
 	repl_health_tick(c);
 	repl_lock_tick(c);
 	repl_spread_tick(c);
