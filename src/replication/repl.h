@@ -637,8 +637,8 @@ typedef struct repl_move {
 	char table_name[64];
 	repl_move_state state;
 	uint64_t bytes_done, bytes_total, max_bps;
-	uint64_t estimate_ms; /* stated before the copy started */
-	uint64_t pause_us;    /* writes waited this long at the switch */
+	uint64_t estimate_ms, estimate_bytes; /* stated before the copy started */
+	uint64_t pause_us;                    /* writes waited this long at the switch */
 	int64_t started_ms, copy_started_ms, switched_ms, finished_ms, progress_ms;
 	int64_t failed_seen_ms; /* the rebuild failure last counted */
 	int failures;

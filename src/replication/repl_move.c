@@ -274,7 +274,7 @@ static void sized(void *arg, exec_result *res)
 		if (m->group != q->group || m->table_id != q->table_id || m->shard != q->shard ||
 		    m->state != REPL_MOVE_SIZING)
 			continue;
-		m->bytes_total = answer_bytes(res);
+		m->bytes_total = m->estimate_bytes = answer_bytes(res);
 		m->estimate_ms = (uint64_t)((double)m->bytes_total * 1000.0 /
 					    repl_move_rate_estimate(c, m->max_bps));
 		MLOG(INFO, "move", "shard %u of %s: %llu bytes to copy, about %llu ms", m->shard,
@@ -298,7 +298,9 @@ static int size_query(repl_ctx *c, repl_move *m, uint64_t group, mur_error *err)
 	task.kind = EXEC_TASK_QUERY;
 	task.nplacements = 1;
 	cat_placement_file(t, m->shard, task.placements[0], sizeof task.placements[0]);
-	task.sql = "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()";
+	/* the pages in use: what the snapshot copies (free pages are not sent) */
+	task.sql = "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count(), "
+		   "pragma_freelist_count(), pragma_page_size()";
 	if (!primary)
 		return mur_error_set(err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
 				     "shard %u of %s has no current copy to copy from", m->shard,
@@ -688,7 +690,7 @@ void repl_move_estimate(const repl_ctx *c, uint64_t group, char *out, size_t out
 	int n = 0;
 	for (int i = 0; ms && i < ms->nrows; i++)
 		if (ms->rows[i].group == group) {
-			bytes += ms->rows[i].bytes_total;
+			bytes += ms->rows[i].estimate_bytes;
 			ms_total += ms->rows[i].estimate_ms;
 			max_bps = ms->rows[i].max_bps;
 			n++;
