@@ -10,6 +10,7 @@ makes a move slow enough to watch it in murphy.moves and to kill its
 source or target in the middle.
 """
 import io
+import re
 import threading
 import time
 
@@ -303,6 +304,9 @@ def test_throttled_move_shows_progress(mc):
     t0 = time.time()
     th, box = start_throttled_move(mc, "t", 0, src, dst, 1)
     row = wait_copying(conn)
+    out = mc.run("status", "--dir", mc.dir).stdout
+    moves = out.split("\nmoves\n", 1)[1]
+    assert re.search(r"t\.0  %s -> %s  copying +running +\[#*-+\] +\d+%%" % (src, dst), moves), out
     seen = [row]
     while th.is_alive():
         seen += [m for m in move_rows(conn) if m[10] == "running" and m[4] == "copying"]
