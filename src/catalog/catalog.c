@@ -259,6 +259,21 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "elapsed_ms", MT_INT8);
 	add_column(t, "estimate_ms", MT_INT8); /* stated before the copy started */
 	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 15, "rebalance_plan"); /* repl_rebalance.c */
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "step", MT_INT4);
+	add_column(t, "table_name", MT_TEXT);
+	add_column(t, "shard", MT_INT4);
+	add_column(t, "source", MT_TEXT);
+	add_column(t, "target", MT_TEXT);
+	add_column(t, "tables", MT_INT4);        /* co-located tables moving together */
+	add_column(t, "source_copies", MT_INT4); /* before the step */
+	add_column(t, "target_copies", MT_INT4);
+	add_column(t, "bytes_estimate", MT_INT8); /* the source's disk bytes per copy */
+	add_column(t, "eta_ms", MT_INT8);
+	c->tables[c->ntables++] = t;
 	return MUR_OK;
 }
 

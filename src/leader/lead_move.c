@@ -72,10 +72,47 @@ static void fn_move_placement(sqlite3_context *ctx, int argc, sqlite3_value **ar
 	sqlite3_result_null(ctx);
 }
 
+/* murphy.rebalance(): the plan's moves in one group, waited for as one
+ * call of murphy.move_placement is. */
+static void fn_rebalance(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	lead_engine *e = sqlite3_user_data(ctx);
+	lead_run *r = e->local_run;
+	char out[LEAD_MOVE_RESULT_MAX], skipped[LEAD_MOVE_RESULT_MAX];
+	uint64_t max_bps = 0;
+	mur_error err;
+	(void)argc, (void)argv;
+	mur_error_clear(&err);
+	if (r && r->move_parked) { /* the second run: the moves are over */
+		repl_move_result(e->repl, r->move_group, out, sizeof out);
+		sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+		return;
+	}
+	if (!r || r->move_group) {
+		mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+			      "murphy.rebalance() runs on the leader, once per statement");
+		return fn_error(ctx, &err);
+	}
+	repl_move_rate_parse(lead_session_get(r->s, "murphy.move_max_mbps"), &max_bps);
+	if (repl_rebalance_start(e->repl, max_bps, &r->move_group, skipped, sizeof skipped, &err) !=
+	    MUR_OK)
+		return fn_error(ctx, &err);
+	if (!r->move_group) {
+		sqlite3_result_text(ctx, "balanced: no move would even out the copies per follower",
+				    -1, SQLITE_STATIC);
+		return;
+	}
+	if (skipped[0])
+		pgw_result_add_notice(r->res, "not started: %s", skipped);
+	sqlite3_result_null(ctx);
+}
+
 void lead_move_register(lead_engine *e)
 {
 	sqlite3_create_function(e->mem, "murphy_move_placement", 4, SQLITE_UTF8, e,
 				fn_move_placement, NULL, NULL);
+	sqlite3_create_function(e->mem, "murphy_rebalance", 0, SQLITE_UTF8, e, fn_rebalance, NULL,
+				NULL);
 }
 
 static void moved(void *arg)

@@ -17,6 +17,10 @@
  *   murphy.moves       table_name, shard, source, target, phase, bytes_done, bytes_total,
  *                      rate_mbps, eta_ms, pause_ms, state, error, started_at,
  *                      elapsed_ms, estimate_ms (replication/repl_move.c)
+ *   murphy.rebalance_plan step, table_name, shard, source, target, tables,
+ *                      source_copies, target_copies, bytes_estimate, eta_ms
+ *                      (replication/repl_rebalance.c; eta at the session's
+ *                      murphy.move_max_mbps)
  *   murphy.settings    name, setting, unit, description
  *   murphy.stats       table_name, column_name, shards, rows, distinct_per_shard_avg,
  *                      distinct_max_shard, analyzed_at: per analyzed column, what the
@@ -296,6 +300,35 @@ static void fill_moves(lead_engine *e)
 		bind_ts(st, 13, m->started_ms);
 		sqlite3_bind_int64(st, 14, end - m->started_ms);
 		sqlite3_bind_int64(st, 15, (sqlite3_int64)m->estimate_ms);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
+static void fill_rebalance_plan(lead_engine *e)
+{
+	repl_rebalance_step steps[REPL_REBALANCE_MOVES_MAX];
+	uint64_t max_bps = 0;
+	sqlite3_stmt *st;
+	int n;
+	if (e->local_session)
+		repl_move_rate_parse(lead_session_get(e->local_session, "murphy.move_max_mbps"),
+				     &max_bps);
+	n = repl_rebalance_plan(e->repl, max_bps, steps, REPL_REBALANCE_MOVES_MAX);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_rebalance_plan VALUES (?,?,?,?,?,?,?,?,?,?)",
+			   -1, &st, NULL);
+	for (int i = 0; i < n; i++) {
+		const cat_table *t = cat_table_by_id(e->cat, steps[i].table_id);
+		sqlite3_bind_int(st, 1, i + 1);
+		bind_text(st, 2, t ? t->name : "?");
+		sqlite3_bind_int64(st, 3, steps[i].shard);
+		bind_text(st, 4, node_name(e->cat, steps[i].source));
+		bind_text(st, 5, node_name(e->cat, steps[i].target));
+		sqlite3_bind_int(st, 6, steps[i].tables);
+		sqlite3_bind_int(st, 7, steps[i].source_copies);
+		sqlite3_bind_int(st, 8, steps[i].target_copies);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)steps[i].bytes_estimate);
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)steps[i].eta_ms);
 		step(st);
 	}
 	sqlite3_finalize(st);
@@ -815,6 +848,11 @@ static const lead_view lead_views[] = {
 	 "bytes_total, rate_mbps, eta_ms, pause_ms, state, error, started_at, elapsed_ms, "
 	 "estimate_ms);",
 	 fill_moves},
+	{"murphy_rebalance_plan", NULL,
+	 "DROP TABLE IF EXISTS murphy_rebalance_plan;"
+	 "CREATE TABLE murphy_rebalance_plan(step, table_name, shard, source, target, tables, "
+	 "source_copies, target_copies, bytes_estimate, eta_ms);",
+	 fill_rebalance_plan},
 	{"murphy_settings", NULL,
 	 "DROP TABLE IF EXISTS murphy_settings;"
 	 "CREATE TABLE murphy_settings(name, setting, unit, description);",

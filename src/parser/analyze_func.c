@@ -439,6 +439,19 @@ static int is_murphy_fn(PgQuery__FuncCall *f, const char *name)
 	       n->node_case == PG_QUERY__NODE__NODE_STRING && !strcmp(n->string->sval, name);
 }
 
+/* murphy.rebalance() → murphy_rebalance(), leader-only (leader/lead_move.c). */
+static sql_expr *murphy_rebalance(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	if (f->agg_star || f->agg_distinct || f->over || f->n_args != 0)
+		return no_function(c, "murphy.rebalance", NULL, 0, f->location);
+	if (!c->q || !c->q->is_virtual || c->in_agg)
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy.rebalance() runs on the leader only: call it as SELECT "
+				"murphy.rebalance()"),
+			NULL);
+	return sql_make_call(c, "murphy_rebalance", MT_TEXT, f->location, 0);
+}
+
 /* murphy.move_placement(table text, shard int, from text, to text) →
  * murphy_move_placement(...), leader-only (leader/lead_move.c). */
 static sql_expr *murphy_move_placement(sql_ctx *c, PgQuery__FuncCall *f)
@@ -530,6 +543,8 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return murphy_fault(c, f);
 	if (is_murphy_fn(f, "move_placement"))
 		return murphy_move_placement(c, f);
+	if (is_murphy_fn(f, "rebalance"))
+		return murphy_rebalance(c, f);
 	if (!strcmp(name, "txid_current") && f->n_funcname == 1)
 		return txid_current(c, f);
 	if (!strcmp(name, "pg_backend_pid") && f->n_funcname == 1)

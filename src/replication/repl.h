@@ -653,7 +653,8 @@ typedef struct repl_move {
  * 42704 unknown follower, 22023 no such shard, 55000 the source holds no
  * copy / the target is down / a co-located table blocks it, 42710 the
  * target holds one already, 55006 a move or rebuild of the shard runs).
- * *group names the call's moves. */
+ * *group names the call's moves: a new group when 0, else the moves join
+ * group *group (murphy.rebalance). */
 int repl_move_start(repl_ctx *c, const repl_move_req *rq, uint64_t *group, mur_error *err);
 /* fn(arg) once every move of group finished (done or aborted); 0 (fn never
  * called) when they have already, or no room to wait. */
@@ -672,6 +673,26 @@ void repl_move_progress(const repl_ctx *c, const repl_move *m, double *rate_bps,
 /* murphy.move_max_mbps: MB/s, 0 = unthrottled; MUR_ERR when not a number
  * in range. */
 int repl_move_rate_parse(const char *v, uint64_t *max_bps);
+
+/* ---- the rebalancer (repl_rebalance.c) ---- */
+
+#define REPL_REBALANCE_MOVES_MAX 32 /* moves per plan: one call stays bounded */
+/* One planned move (murphy.rebalance_plan). */
+typedef struct repl_rebalance_step {
+	uint32_t table_id, shard, source, target;
+	int tables;                       /* co-located tables whose shard moves with it */
+	int source_copies, target_copies; /* copies each held before this step */
+	uint64_t bytes_estimate, eta_ms;  /* from the source's disk bytes per copy */
+} repl_rebalance_step;
+/* The moves that would even out the copies per follower: at most max,
+ * written to out; returns how many (0: balanced, or nothing can move). */
+int repl_rebalance_plan(repl_ctx *c, uint64_t max_bps, repl_rebalance_step *out, int max);
+/* Start the plan's moves in one group (*group; 0 when the plan is empty).
+ * Moves that cannot start are listed in skipped (one line each); MUR_ERR
+ * with err (the last refusal) only when the plan had moves and none
+ * started. */
+int repl_rebalance_start(repl_ctx *c, uint64_t max_bps, uint64_t *group, char *skipped,
+			 size_t skippedsz, mur_error *err);
 
 /* ---- health (repl_health.c) ---- */
 

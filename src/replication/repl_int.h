@@ -152,6 +152,12 @@ void repl_move_node_lost(repl_ctx *c, uint32_t node_id);
 void repl_move_tick(repl_ctx *c);
 void repl_moves_destroy(repl_ctx *c);
 double repl_move_rate_estimate(const repl_ctx *c, uint64_t max_bps);
+/* The tables whose shard sh moves with t's from `from` to `to` (t first,
+ * then its co-located tables holding a copy on from); -1 with err when
+ * the move could not start now.  For the rebalancer's plan. */
+int repl_move_group_check(repl_ctx *c, cat_table *t, uint32_t sh, const cat_node *from,
+			  const cat_node *to, cat_table **out, int max, mur_error *err);
+#define REPL_MOVE_GROUP_MAX 32 /* tables moving together in one call (co-located) */
 
 /* repl_write.c */
 /* Remember entry (lsn, entry_id) as the committed one of shard s (of

@@ -71,8 +71,6 @@
  * a rebuild of 31 MB ran at 22 MB/s on the shared 2-core test machine
  * (bench/results/2026-12-06-replication-after-renovation.md). */
 #define REPL_MOVE_RATE_GUESS_BPS (20.0 * 1024 * 1024)
-/* Tables moving together in one call (shard i of co-located tables). */
-#define REPL_MOVE_GROUP_MAX 32
 /* The throttle's ceiling (murphy.move_max_mbps): 1 TB/s. */
 #define REPL_MOVE_MBPS_MAX 1000000.0
 
@@ -452,6 +450,12 @@ static int group_tables(repl_ctx *c, cat_table *t, uint32_t sh, const cat_node *
 	return n;
 }
 
+int repl_move_group_check(repl_ctx *c, cat_table *t, uint32_t sh, const cat_node *from,
+			  const cat_node *to, cat_table **out, int max, mur_error *err)
+{
+	return group_tables(c, t, sh, from, to, out, max, err);
+}
+
 double repl_move_rate_estimate(const repl_ctx *c, uint64_t max_bps)
 {
 	double r = c->moves && c->moves->rate_bps > 0 ? c->moves->rate_bps
@@ -463,9 +467,10 @@ int repl_move_start(repl_ctx *c, const repl_move_req *rq, uint64_t *group, mur_e
 {
 	struct repl_moves *ms = moves_of(c);
 	cat_table *tables[REPL_MOVE_GROUP_MAX];
+	repl_move *made[REPL_MOVE_GROUP_MAX];
 	const cat_node *from, *to;
 	cat_table *t;
-	int n;
+	int n, nmade = 0;
 
 	if (!ms)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -473,7 +478,8 @@ int repl_move_start(repl_ctx *c, const repl_move_req *rq, uint64_t *group, mur_e
 	    (n = group_tables(c, t, (uint32_t)rq->shard, from, to, tables, REPL_MOVE_GROUP_MAX,
 			      err)) < 0)
 		return MUR_ERR;
-	*group = ++ms->next_group;
+	if (!*group)
+		*group = ++ms->next_group;
 	for (int i = 0; i < n; i++) {
 		repl_move *m = move_alloc(ms);
 		if (!m) {
@@ -481,6 +487,7 @@ int repl_move_start(repl_ctx *c, const repl_move_req *rq, uint64_t *group, mur_e
 				      "%d moves are running: no room for another", REPL_MOVES_MAX);
 			goto err_after_rows;
 		}
+		made[nmade++] = m;
 		m->group = *group;
 		m->table_id = tables[i]->id;
 		m->shard = (uint32_t)rq->shard;
@@ -500,11 +507,10 @@ int repl_move_start(repl_ctx *c, const repl_move_req *rq, uint64_t *group, mur_e
 	return MUR_OK;
 
 err_after_rows:
-	/* rows of this group already made: nothing started yet (copies start
-	 * when the size answers come); end them */
-	for (int i = 0; i < ms->nrows; i++)
-		if (ms->rows[i].group == *group && !move_finished(&ms->rows[i]))
-			move_end(&ms->rows[i], REPL_MOVE_ABORTED, err->message);
+	/* the rows this call made: nothing copies yet (copies start when the
+	 * size answers come, which then find them ended) */
+	for (int i = 0; i < nmade; i++)
+		move_end(made[i], REPL_MOVE_ABORTED, err->message);
 	return MUR_ERR;
 }
 

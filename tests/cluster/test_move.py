@@ -11,6 +11,7 @@ source or target in the middle.
 """
 import io
 import re
+import subprocess
 import threading
 import time
 
@@ -20,6 +21,7 @@ import pytest
 import checker
 from conftest import owned_cluster, timer_args
 from test_failures import Writers, visible_ids, wait_state
+from test_underreplicated import start_follower
 
 SUSPECT_MS = 1000
 DEAD_MS = 2500
@@ -355,3 +357,53 @@ def test_move_errors(mc):
     assert code == "55006" and "already being moved" in msg and "murphy.moves" in msg, msg
     th.join(timeout=60)
     assert box["result"].startswith("shard 0 of t moved"), box
+
+
+@pytest.fixture
+def mc3(request):
+    yield from owned_cluster(request, 3, timer_args(SUSPECT_MS, DEAD_MS))
+
+
+def copies_per_node(conn):
+    return dict(rows(conn, "SELECT node, count(*) FROM murphy.placements GROUP BY node"))
+
+
+def test_rebalance_fills_a_new_follower(mc3):
+    conn = mc3.connect()
+    create(conn, "t", shards=8, replicas=2)
+    create(conn, "u", shards=8, replicas=2)   # co-located with t: moves with it
+    assert rows(conn, "SELECT * FROM murphy.rebalance_plan") == []
+    assert rows(conn, "SELECT murphy.rebalance()")[0][0].startswith("balanced")
+    p = start_follower(mc3, "f4")
+    mc3.followers = 4   # the checker reads f4's files too
+    try:
+        wait_state(conn, "f4", ("alive",), 20)
+        before = copies_per_node(conn)
+        assert "f4" not in before and sum(before.values()) == 32, before
+        deadline = time.time() + 10
+        while not rows(conn, "SELECT * FROM murphy.rebalance_plan") and time.time() < deadline:
+            time.sleep(0.2)   # f4 reported its (no) copies
+        plan = rows(conn, "SELECT step, table_name, shard, source, target, tables, "
+                          "source_copies, target_copies, bytes_estimate, eta_ms "
+                          "FROM murphy.rebalance_plan ORDER BY step")
+        print(plan)
+        # 32 copies over 4 followers: 8 each; t and u move together (2 copies a step)
+        assert len(plan) == 4 and all(s[4] == "f4" and s[5] == 2 for s in plan), plan
+        assert all(s[8] > 0 and s[9] > 0 for s in plan), plan
+        writers = Writers(mc3).start()
+        result = rows(conn, "SELECT murphy.rebalance()")[0][0]
+        writers.stop()
+        print(result, conn.notices)
+        assert result.count(" moved from ") == 8, result   # 4 shards of t and of u
+        after = copies_per_node(conn)
+        assert max(after.values()) - min(after.values()) <= 1 and after["f4"] == 8, after
+        assert rows(conn, "SELECT * FROM murphy.rebalance_plan") == []
+        assert rows(conn, "SELECT count(*) FROM t JOIN u ON t.id = u.id") == [(PRELOAD,)]
+        check_rows(conn, writers)
+        checker.wait_consistent(mc3, conn, replicas=2)
+    finally:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
