@@ -239,7 +239,8 @@ static int check_move_rate(const plan_set *ps, mur_error *err)
 		return MUR_OK;
 	mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 		      "invalid value for parameter \"murphy.move_max_mbps\": \"%s\"", ps->value);
-	mur_error_hint(err, "MB per second a move copies at most, e.g. 20; 0: no limit.");
+	mur_error_hint(err, "MB per second a move copies at most, from 0.1, e.g. 20; 0: no "
+			    "limit.");
 	return MUR_ERR;
 }
 

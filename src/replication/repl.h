@@ -615,6 +615,7 @@ const repl_rebuild *repl_rebuild_at(const repl_ctx *c, int i);
 /* ---- moving a copy online (repl_move.c; state diagram there) ---- */
 
 typedef enum repl_move_state {
+	REPL_MOVE_QUEUED,    /* murphy.rebalance: waits for its group's earlier moves */
 	REPL_MOVE_SIZING,    /* asking the primary how large the placement is */
 	REPL_MOVE_COPYING,   /* the target fetches a snapshot and the log */
 	REPL_MOVE_SWITCHING, /* the final catch-up: the shard's writes wait */
@@ -628,11 +629,13 @@ typedef struct repl_move_req {
 	int64_t shard;
 	const char *from, *to; /* follower names */
 	uint64_t max_bps;      /* the copy's throttle (0: none; murphy.move_max_mbps) */
+	int queue;             /* wait while REPL_MOVE_PARALLEL_MAX moves of the group copy */
 } repl_move_req;
 
 /* One shard's move, shown in murphy.moves. */
 typedef struct repl_move {
 	uint64_t group; /* one call: the shard and its co-located tables' shards */
+	uint32_t step;  /* the request within the group (murphy.rebalance's steps) */
 	uint32_t table_id, shard, source, target;
 	char table_name[64];
 	repl_move_state state;
@@ -671,7 +674,7 @@ const char *repl_move_state_name(repl_move_state s);
 /* Copy rate (bytes/s measured, else estimated) and time left of a move. */
 void repl_move_progress(const repl_ctx *c, const repl_move *m, double *rate_bps, double *eta_ms);
 /* murphy.move_max_mbps: MB/s, 0 = unthrottled; MUR_ERR when not a number
- * in range. */
+ * in range (0, or 0.1 to 10^6). */
 int repl_move_rate_parse(const char *v, uint64_t *max_bps);
 
 /* ---- the rebalancer (repl_rebalance.c) ---- */

@@ -1,7 +1,7 @@
 /*
  * repl_move.c — moving a copy of a shard from one follower to another,
  * online (SELECT murphy.move_placement('t', shard, 'f1', 'f4');
- * docs/hot-segments.md, "Moving a copy").
+ * docs/load.md, "Moving a copy online").
  *
  * A move is a rebuild that replaces a live copy: it reuses the recovery's
  * machinery (repl_recover.c) and adds no copier of its own.  The target
@@ -45,12 +45,13 @@
  * (repl_move_wait) and reports each move's time, bytes and pause.
  *
  * Moves live in memory: a leader restart forgets them (the target's
- * placement is then rebuilt as an extra copy; see docs/hot-segments.md).
+ * placement then becomes an extra copy; docs/load.md says so).
  */
 #include "replication/repl_int.h"
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "wire/proto.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,14 +66,24 @@
  * again) gives up: the old copy stays. */
 #define REPL_MOVE_FAILURES_MAX 5
 /* A move whose bytes and phase have not changed this long aborts: every
- * call returns. */
+ * call returns.  A throttled move gets the time of one snapshot chunk at
+ * its rate on top (its bytes move a chunk at a time). */
 #define REPL_MOVE_STALL_MS 60000
+/* murphy.rebalance copies this many shards at once: the rest queue.  More
+ * at once take more of the followers' CPU and disk together, and the
+ * switches' write pauses grow with it (8 side by side on the 2-core test
+ * machine: up to 148 ms; one: 1-14 ms).  A co-located group counts each
+ * of its tables. */
+#define REPL_MOVE_PARALLEL_MAX 2
 /* Copy rate assumed for the estimate before the first move measured one:
  * a rebuild of 31 MB ran at 22 MB/s on the shared 2-core test machine
  * (bench/results/2026-12-06-replication-after-renovation.md). */
 #define REPL_MOVE_RATE_GUESS_BPS (20.0 * 1024 * 1024)
 /* The throttle's ceiling (murphy.move_max_mbps): 1 TB/s. */
 #define REPL_MOVE_MBPS_MAX 1000000.0
+/* Its floor: a snapshot chunk (1 MB) acknowledged at least every 10 s,
+ * well inside the peers' 30 s read timeout (NODE_PEER_READ_TIMEOUT_MS). */
+#define REPL_MOVE_MBPS_MIN 0.1
 
 typedef struct move_waiter {
 	uint64_t group;
@@ -86,13 +97,15 @@ struct repl_moves {
 	move_waiter waiters[REPL_MOVE_WAITERS_MAX];
 	int nwaiters;
 	uint64_t next_group;
+	uint32_t next_step;
 	double rate_bps; /* the last finished move's copy rate (0: none yet) */
 };
 
 static const char *const state_names[] = {
-	[REPL_MOVE_SIZING] = "sizing",       [REPL_MOVE_COPYING] = "copying",
-	[REPL_MOVE_SWITCHING] = "switching", [REPL_MOVE_DROPPING] = "dropping",
-	[REPL_MOVE_DONE] = "done",           [REPL_MOVE_ABORTED] = "aborted",
+	[REPL_MOVE_QUEUED] = "queued",     [REPL_MOVE_SIZING] = "sizing",
+	[REPL_MOVE_COPYING] = "copying",   [REPL_MOVE_SWITCHING] = "switching",
+	[REPL_MOVE_DROPPING] = "dropping", [REPL_MOVE_DONE] = "done",
+	[REPL_MOVE_ABORTED] = "aborted",
 };
 
 const char *repl_move_state_name(repl_move_state s) { return state_names[s]; }
@@ -150,6 +163,16 @@ static repl_move *move_alloc(struct repl_moves *ms)
 }
 
 /* ---- finishing ---- */
+
+/* Moves of group between sizing and the switch. */
+static int group_copying(const struct repl_moves *ms, uint64_t group)
+{
+	int n = 0;
+	for (int i = 0; i < ms->nrows; i++)
+		n += ms->rows[i].group == group && ms->rows[i].state >= REPL_MOVE_SIZING &&
+		     ms->rows[i].state <= REPL_MOVE_SWITCHING;
+	return n;
+}
 
 static int group_finished(const struct repl_moves *ms, uint64_t group)
 {
@@ -470,7 +493,8 @@ int repl_move_start(repl_ctx *c, const repl_move_req *rq, uint64_t *group, mur_e
 	repl_move *made[REPL_MOVE_GROUP_MAX];
 	const cat_node *from, *to;
 	cat_table *t;
-	int n, nmade = 0;
+	int n, nmade = 0, queued;
+	uint32_t step;
 
 	if (!ms)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -480,6 +504,8 @@ int repl_move_start(repl_ctx *c, const repl_move_req *rq, uint64_t *group, mur_e
 		return MUR_ERR;
 	if (!*group)
 		*group = ++ms->next_group;
+	queued = rq->queue && group_copying(ms, *group) >= REPL_MOVE_PARALLEL_MAX;
+	step = ++ms->next_step;
 	for (int i = 0; i < n; i++) {
 		repl_move *m = move_alloc(ms);
 		if (!m) {
@@ -494,11 +520,12 @@ int repl_move_start(repl_ctx *c, const repl_move_req *rq, uint64_t *group, mur_e
 		m->source = from->id;
 		m->target = to->id;
 		m->max_bps = rq->max_bps;
-		m->state = REPL_MOVE_SIZING;
+		m->step = step;
+		m->state = queued ? REPL_MOVE_QUEUED : REPL_MOVE_SIZING;
 		m->started_ms = mur_wall_ms();
 		m->progress_ms = m->started_ms;
 		snprintf(m->table_name, sizeof m->table_name, "%s", tables[i]->name);
-		if (size_query(c, m, *group, err) != MUR_OK)
+		if (!queued && size_query(c, m, *group, err) != MUR_OK)
 			goto err_after_rows;
 	}
 	MLOG(INFO, "move", "moving shard %lld of %s%s from %s to %s (%d table%s)",
@@ -551,6 +578,40 @@ void repl_move_switched(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t
 
 /* ---- the tick ---- */
 
+/* Start the oldest queued request of each group whose copying moves
+ * went below REPL_MOVE_PARALLEL_MAX (all rows of a request together). */
+static void start_queued(repl_ctx *c, struct repl_moves *ms)
+{
+	for (int i = 0; i < ms->nrows; i++) {
+		repl_move *q = &ms->rows[i];
+		uint32_t step = q->step;
+		mur_error err;
+		if (q->state != REPL_MOVE_QUEUED ||
+		    group_copying(ms, q->group) >= REPL_MOVE_PARALLEL_MAX)
+			continue;
+		for (int k = 0; k < ms->nrows; k++) /* the group's oldest queued request */
+			if (ms->rows[k].group == q->group &&
+			    ms->rows[k].state == REPL_MOVE_QUEUED && ms->rows[k].step < step)
+				step = ms->rows[k].step;
+		for (int k = 0; k < ms->nrows; k++) {
+			repl_move *m = &ms->rows[k];
+			if (m->group != q->group || m->step != step || m->state != REPL_MOVE_QUEUED)
+				continue;
+			m->state = REPL_MOVE_SIZING;
+			m->started_ms = m->progress_ms = mur_wall_ms();
+			if (size_query(c, m, m->group, &err) != MUR_OK)
+				move_end(m, REPL_MOVE_ABORTED, err.message);
+		}
+	}
+}
+
+static int64_t stall_ms(const repl_move *m)
+{
+	return REPL_MOVE_STALL_MS + (m->max_bps ? (int64_t)((double)NET_PEER_SNAPSHOT_CHUNK_BYTES *
+							    1000.0 / (double)m->max_bps)
+						: 0);
+}
+
 /* Follow m's rebuild row: progress, failures, the final catch-up. */
 static void follow_rebuild(repl_ctx *c, repl_move *m, const repl_rebuild *rb, int64_t now)
 {
@@ -574,8 +635,8 @@ static void follow_rebuild(repl_ctx *c, repl_move *m, const repl_rebuild *rb, in
 		m->state = REPL_MOVE_SWITCHING;
 	else if (strcmp(rb->state, "copying") == 0)
 		m->state = REPL_MOVE_COPYING;
-	if (now - m->progress_ms > REPL_MOVE_STALL_MS)
-		move_abort(c, m, "no progress for 60 s");
+	if (now - m->progress_ms > stall_ms(m))
+		move_abort(c, m, "no progress for too long");
 }
 
 static void move_step(repl_ctx *c, repl_move *m, int64_t now)
@@ -587,6 +648,8 @@ static void move_step(repl_ctx *c, repl_move *m, int64_t now)
 			repl_drop_copy(c, m->source, t, m->shard);
 		return move_end(m, REPL_MOVE_DONE, NULL);
 	}
+	if (m->state == REPL_MOVE_QUEUED)
+		return; /* start_queued */
 	if (m->state == REPL_MOVE_SIZING) {
 		if (now - m->progress_ms > REPL_MOVE_STALL_MS)
 			move_abort(c, m, "the source did not say how large the shard is");
@@ -610,6 +673,8 @@ void repl_move_tick(repl_ctx *c)
 	for (int i = 0; ms && i < ms->nrows; i++)
 		if (!move_finished(&ms->rows[i]))
 			move_step(c, &ms->rows[i], now);
+	if (ms)
+		start_queued(c, ms);
 	wake_waiters(c);
 }
 
@@ -648,7 +713,8 @@ int repl_move_rate_parse(const char *v, uint64_t *max_bps)
 {
 	char *end;
 	double mbps = v ? strtod(v, &end) : 0;
-	if (!v || end == v || *end != '\0' || mbps < 0 || mbps > REPL_MOVE_MBPS_MAX)
+	if (!v || end == v || *end != '\0' || mbps < 0 || mbps > REPL_MOVE_MBPS_MAX ||
+	    (mbps > 0 && mbps < REPL_MOVE_MBPS_MIN))
 		return MUR_ERR;
 	*max_bps = (uint64_t)(mbps * 1024 * 1024);
 	return MUR_OK;

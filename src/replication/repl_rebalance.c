@@ -179,7 +179,8 @@ int repl_rebalance_start(repl_ctx *c, uint64_t max_bps, uint64_t *group, char *s
 				    .shard = steps[i].shard,
 				    .from = cat_node_name(c->cat, steps[i].source),
 				    .to = cat_node_name(c->cat, steps[i].target),
-				    .max_bps = max_bps};
+				    .max_bps = max_bps,
+				    .queue = 1};
 		mur_error e2;
 		if (repl_move_start(c, &rq, group, &e2) == MUR_OK) {
 			started++;

@@ -348,9 +348,10 @@ def test_move_errors(mc):
     assert code == "42710" and "already holds" in msg and "HINT" in msg, msg
     code, msg = err("t", 0, free[0], free[1])
     assert code == "55000" and "holds no copy" in msg and "HINT" in msg, msg
-    with pytest.raises(psycopg2.Error) as ei:
-        rows(conn, "SET murphy.move_max_mbps = 'fast'")
-    assert ei.value.pgcode == "22023"
+    for bad in ("'fast'", "0.01", "-1"):
+        with pytest.raises(psycopg2.Error) as ei:
+            rows(conn, "SET murphy.move_max_mbps = %s" % bad)
+        assert ei.value.pgcode == "22023", bad
     th, box = start_throttled_move(mc, "t", 0, src, free[0], 0.5)
     wait_copying(conn)
     code, msg = err("t", 0, src, free[1])
