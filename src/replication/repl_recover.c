@@ -224,6 +224,22 @@ static void set_peer(repl_ctx *c, exec_task *task, uint32_t source)
 	snprintf(task->peer_addr, sizeof task->peer_addr, "%s", n ? n->addr : "");
 }
 
+/* A copy moved off the primary (repl_move.c) switches in, and hands the
+ * primary role over, only while no transaction holds the shard's lock or
+ * is being undone there: an open transaction's entries are the primary's
+ * alone (repl_spread.c waits the same way).  The tick asks again. */
+static int switch_must_wait(repl_ctx *c, const cat_table *t, uint32_t shard, const cat_placement *p)
+{
+	repl_rebuild *rb = rebuild_find(c, t->id, shard, p->node_id);
+	const cat_placement *old;
+	const repl_shard *rt = repl_shard_find(c, t->id, shard);
+	if (p->state != CAT_PL_REBUILDING || !rb || !rb->replaces || !rt ||
+	    !(old = cat_placement_on((cat_shard *)&t->shards[shard], rb->replaces)) ||
+	    old->role != CAT_PRIMARY)
+		return 0;
+	return rt->lock || rt->nsharers || rt->txn_undos;
+}
+
 /* Exclusive catch-up: runs when the shard's write queue reaches it. */
 static void catchup_excl(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 {
@@ -240,7 +256,7 @@ static void catchup_excl(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 	 * shard's writes would wait behind it until then.  The next tick
 	 * queues it again once the follower is back. */
 	if (!primary || !p || primary == a->node_id || !n || n->state != CAT_NODE_ALIVE ||
-	    !repl_connected(c, a->node_id)) {
+	    !repl_connected(c, a->node_id) || switch_must_wait(c, t, shard, p)) {
 		action_unmark(c, a->table_id, a->shard, a->node_id);
 		free(a);
 		repl_exclusive_done(c, t, shard);

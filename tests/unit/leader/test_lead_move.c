@@ -171,11 +171,53 @@ static void test_target_lost_aborts_the_move(void **state)
 	lf_free(fx);
 }
 
+/* A block holds the shard's lock with an entry on the primary only: the
+ * copy moved off the primary does not switch in (nor take the primary
+ * role) until the block ended; then the next tick switches it, with the
+ * block's row. */
+static void test_switch_waits_for_an_open_block(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(4);
+	uint32_t src, dst;
+	void *a = lf_session(fx);
+	lf_ok(fx, T_CREATE);
+	lf_ok(fx, "INSERT INTO t VALUES (1, 'a')");
+	const char *file = lf_file(fx, "t", 0);
+	lf_exec(fx, a, "BEGIN");
+	lf_settle(fx);
+	lf_exec(fx, a, "INSERT INTO t VALUES (2, 'b')");
+	lf_settle(fx);
+	int from = lf_ntasks(fx);
+	lf_query *q = start_move(fx, &src, &dst);
+	lf_reply(fx, lf_find(fx, dst, EXEC_TASK_REBUILD, from));
+	lf_settle(fx);
+	lf_tick(fx);
+	lf_settle(fx);
+	assert_true(holds(fx, src));
+	assert_int_equal(primary(fx), src);
+	assert_int_equal(lf_copy_state(fx, "t", 0, dst), CAT_PL_REBUILDING);
+	lf_query *commit = lf_exec(fx, a, "COMMIT");
+	lf_settle(fx);
+	assert_true(lf_done(commit));
+	assert_string_equal(lf_sqlstate(commit), "");
+	for (int i = 0; i < 3 && !lf_done(q); i++) {
+		lf_tick(fx);
+		lf_settle(fx);
+	}
+	assert_true(lf_done(q));
+	assert_false(holds(fx, src));
+	assert_int_equal(primary(fx), dst);
+	assert_true(lf_copy_holds_int(fx, dst, file, 0, 2));
+	lf_free(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_move_switches_in_under_the_writes),
 		cmocka_unit_test(test_target_lost_aborts_the_move),
+		cmocka_unit_test(test_switch_waits_for_an_open_block),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
