@@ -23,6 +23,11 @@
  *         than replicas      that add one) are fewer than its table's
  *                            replicas, whatever the history, gets a REBUILD
  *                            on a free follower, replacing nothing (top_up)
+ *   a move (repl_move.c)   → REBUILD on the target replacing a live copy; its
+ *                            final catch-up waits while a transaction holds
+ *                            the shard's lock if the copy leaves the primary
+ *                            (switch_must_wait); switch_in hands the primary
+ *                            role to the new copy and tells repl_move.c
  *   orphan file on a node  → DROP (the catalog gave its shard to another node)
  *   tick: reference table  → an alive follower without a copy (joined after
  *                            the CREATE, or its copy was replaced while it
@@ -834,11 +839,6 @@ static void queue_catchup(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement 
 	}
 }
 
-/* A new copy of shard sh, on the follower repl_pick_target chooses,
- * replacing dead node `replaces` (0: one more copy).  A follower still
- * dropping an old file of the shard takes it at a later tick.  Placement
- * pointers into the shard are stale after this call.  1 when a copy was
- * placed (its rebuild may still be starting: see start_rebuild). */
 int repl_rebuild_begin(repl_ctx *c, cat_table *t, uint32_t sh, uint32_t target, uint32_t replaces,
 		       mur_error *err)
 {
@@ -870,6 +870,11 @@ void repl_rebuild_abort(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t ta
 		rebuild_finish(rb, "failed", why);
 }
 
+/* A new copy of shard sh, on the follower repl_pick_target chooses,
+ * replacing dead node `replaces` (0: one more copy).  A follower still
+ * dropping an old file of the shard takes it at a later tick.  Placement
+ * pointers into the shard are stale after this call.  1 when a copy was
+ * placed (its rebuild may still be starting: see start_rebuild). */
 static int add_copy(repl_ctx *c, cat_table *t, uint32_t sh, uint32_t replaces)
 {
 	uint32_t target = repl_pick_target(c, &t->shards[sh], t->nshards);
