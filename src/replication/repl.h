@@ -645,6 +645,7 @@ typedef struct repl_move {
 	int64_t started_ms, copy_started_ms, switched_ms, finished_ms, progress_ms;
 	int64_t failed_seen_ms; /* the rebuild failure last counted */
 	int failures;
+	int drop_sent;              /* DROPPING: the old file's DROP is out */
 	repl_move_state aborted_in; /* the phase an aborted move was in */
 	char rb_state[16];          /* the rebuild row's state last seen */
 	char error[160];

@@ -130,7 +130,8 @@ int repl_connected(const repl_ctx *c, uint32_t node_id);
 /* repl_recover.c, for repl_move.c: a new copy of shard sh on target
  * (REBUILDING, then the rebuild) replacing the copy on `replaces`; the
  * rebuild row of (table, shard, target) or NULL; end that row failed
- * (why); DROP shard sh's file on node_id (busy until dropped). */
+ * (why); DROP shard sh's file on node_id (busy until dropped; 1 when a
+ * DROP of it is out now). */
 int repl_rebuild_begin(repl_ctx *c, cat_table *t, uint32_t sh, uint32_t target, uint32_t replaces,
 		       mur_error *err);
 const repl_rebuild *repl_rebuild_row(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t target);
@@ -139,7 +140,7 @@ const repl_rebuild *repl_rebuild_row(repl_ctx *c, uint32_t table_id, uint32_t sh
 int repl_recovery_busy(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t node_id);
 void repl_rebuild_abort(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t target,
 			const char *why);
-void repl_drop_copy(repl_ctx *c, uint32_t node_id, const cat_table *t, uint32_t sh);
+int repl_drop_copy(repl_ctx *c, uint32_t node_id, const cat_table *t, uint32_t sh);
 
 /* repl_move.c, for the recovery: a move's target copy switched in (the
  * old copy kept when that would leave too few); the throttle of the
@@ -149,6 +150,9 @@ void repl_move_switched(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t
 			uint64_t pause_us, int kept_old);
 uint64_t repl_move_rate_for(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t target);
 void repl_move_node_lost(repl_ctx *c, uint32_t node_id);
+/* node_id answered the DROP of shard's file (res: how it went). */
+void repl_move_dropped(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+		       const exec_result *res);
 void repl_move_tick(repl_ctx *c);
 void repl_moves_destroy(repl_ctx *c);
 double repl_move_rate_estimate(const repl_ctx *c, uint64_t max_bps);

@@ -27,8 +27,9 @@
  *   │         SWITCHING        final catch-up, exclusive: writes paused
  *   │              │ switch_in (repl_move_switched): new copy current,
  *   │              ▼ old copy out of the catalog
- *   │          DROPPING        DROP of the old file sent at the next tick
- *   │              │           (an unreachable source drops it at return)
+ *   │          DROPPING        DROP of the old file sent at the next tick, done
+ *   │              │           when it answers (repl_move_dropped; an
+ *   │              │           unreachable source drops it at its return)
  *   │              ▼
  *   │            DONE
  *   │
@@ -576,6 +577,19 @@ void repl_move_switched(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t
 	wake_waiters(c);
 }
 
+void repl_move_dropped(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+		       const exec_result *res)
+{
+	repl_move *m = move_running(c, table_id, shard);
+	if (!m || m->state != REPL_MOVE_DROPPING || !m->drop_sent || m->source != node_id)
+		return;
+	if (res->failed)
+		snprintf(m->error, sizeof m->error, "the old file stays on %s: %.100s",
+			 cat_node_name(c->cat, node_id), res->err.message);
+	move_end(m, REPL_MOVE_DONE, NULL);
+	wake_waiters(c);
+}
+
 /* ---- the tick ---- */
 
 /* Start the oldest queued request of each group whose copying moves
@@ -644,9 +658,15 @@ static void move_step(repl_ctx *c, repl_move *m, int64_t now)
 	cat_table *t = cat_table_by_id(c->cat, m->table_id);
 	const cat_node *target = cat_node_by_id(c->cat, m->target);
 	if (m->state == REPL_MOVE_DROPPING) {
-		if (t && repl_connected(c, m->source))
-			repl_drop_copy(c, m->source, t, m->shard);
-		return move_end(m, REPL_MOVE_DONE, NULL);
+		if (!m->drop_sent && t && repl_connected(c, m->source) &&
+		    repl_drop_copy(c, m->source, t, m->shard)) {
+			m->drop_sent = 1; /* done when it answers (repl_move_dropped) */
+			m->progress_ms = now;
+		} else if (!m->drop_sent || now - m->progress_ms > REPL_MOVE_STALL_MS) {
+			move_end(m, REPL_MOVE_DONE,
+				 NULL); /* an unreachable source drops it at return */
+		}
+		return;
 	}
 	if (m->state == REPL_MOVE_QUEUED)
 		return; /* start_queued */

@@ -488,6 +488,7 @@ static void action_done(void *arg, exec_result *res)
 		}
 		break;
 	case ACT_DROP:
+		repl_move_dropped(c, a->table_id, a->shard, a->node_id, res);
 		break;
 	case ACT_TXN_UNDO:
 		txn_undo_done(c, t, s, p, res);
@@ -518,31 +519,34 @@ static int parse_file(const char *file, uint32_t *table_id, uint32_t *shard)
 }
 
 /* DROP file (of table_id's shard) on node_id; busy until dropped, so that
- * no new copy lands on it before. */
-static void drop_file(repl_ctx *c, uint32_t node_id, uint32_t table_id, uint32_t shard,
-		      const char *file)
+ * no new copy lands on it before.  1 when a DROP of it is out now. */
+static int drop_file(repl_ctx *c, uint32_t node_id, uint32_t table_id, uint32_t shard,
+		     const char *file)
 {
 	recover_action *a;
 	exec_task task;
-	if (action_busy(c, table_id, shard, node_id) ||
-	    !(a = new_action(ACT_DROP, NULL, shard, node_id)))
-		return;
+	if (action_busy(c, table_id, shard, node_id))
+		return 1;
+	if (!(a = new_action(ACT_DROP, NULL, shard, node_id)))
+		return 0;
 	a->table_id = table_id;
 	task_for(&task, EXEC_TASK_DROP, NULL, 0);
 	snprintf(task.placements[0], sizeof task.placements[0], "%s", file);
 	MLOG(INFO, "recover", "dropping %s on %s: not a placement in the catalog", file,
 	     cat_node_name(c->cat, node_id));
-	if (send_action(c, a, &task) != MUR_OK)
+	if (send_action(c, a, &task) != MUR_OK) {
 		free(a);
-	else
-		action_mark(c, table_id, shard, node_id);
+		return 0;
+	}
+	action_mark(c, table_id, shard, node_id);
+	return 1;
 }
 
-void repl_drop_copy(repl_ctx *c, uint32_t node_id, const cat_table *t, uint32_t sh)
+int repl_drop_copy(repl_ctx *c, uint32_t node_id, const cat_table *t, uint32_t sh)
 {
 	char file[64];
 	cat_placement_file(t, sh, file, sizeof file);
-	drop_file(c, node_id, t->id, sh, file);
+	return drop_file(c, node_id, t->id, sh, file);
 }
 
 static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
