@@ -370,6 +370,8 @@ static cat_table *check_request(repl_ctx *c, const repl_move_req *rq, const cat_
 	if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
 		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE,
 				     "distributed table \"%s\" does not exist", rq->table),
+		       mur_error_hint(err, "SELECT DISTINCT table_name FROM murphy.shards lists "
+					   "them."),
 		       NULL;
 	if (cat_table_is_reference(t))
 		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
