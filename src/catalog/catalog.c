@@ -239,6 +239,41 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "primaries", MT_INT4);  /* of them, primaries */
 	add_column(t, "disk_bytes", MT_INT8); /* its copies' files, as it last reported */
 	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 14, "moves"); /* replication/repl_move.c */
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "table_name", MT_TEXT);
+	add_column(t, "shard", MT_INT4);
+	add_column(t, "source", MT_TEXT);
+	add_column(t, "target", MT_TEXT);
+	add_column(t, "phase", MT_TEXT); /* sizing, copying, switching, dropping, done */
+	add_column(t, "bytes_done", MT_INT8);
+	add_column(t, "bytes_total", MT_INT8);
+	add_column(t, "rate_mbps", MT_FLOAT8); /* measured while copying */
+	add_column(t, "eta_ms", MT_INT8);      /* time left (0 once switched) */
+	add_column(t, "pause_ms", MT_FLOAT8);  /* writes waited at the switch */
+	add_column(t, "state", MT_TEXT);       /* running, done, aborted */
+	add_column(t, "error", MT_TEXT);
+	add_column(t, "started_at", MT_TIMESTAMPTZ);
+	add_column(t, "elapsed_ms", MT_INT8);
+	add_column(t, "estimate_ms", MT_INT8); /* stated before the copy started */
+	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 15, "rebalance_plan"); /* repl_rebalance.c */
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "step", MT_INT4);
+	add_column(t, "table_name", MT_TEXT);
+	add_column(t, "shard", MT_INT4);
+	add_column(t, "source", MT_TEXT);
+	add_column(t, "target", MT_TEXT);
+	add_column(t, "tables", MT_INT4);        /* co-located tables moving together */
+	add_column(t, "source_copies", MT_INT4); /* before the step */
+	add_column(t, "target_copies", MT_INT4);
+	add_column(t, "bytes_estimate", MT_INT8); /* the source's disk bytes per copy */
+	add_column(t, "eta_ms", MT_INT8);
+	c->tables[c->ntables++] = t;
 	return MUR_OK;
 }
 

@@ -8,6 +8,8 @@
  *   murphy.shards      how many shards are under-replicated, and why
  *   murphy.placements  per shard: primary, every copy's applied LSN, lag, state
  *   murphy.rebuilds    copies being rebuilt, with a progress bar
+ *   murphy.moves       copies being moved (and the last few moved), with a
+ *                      progress bar, rate, ETA and the write pause
  *   murphy.node_load   a heat bar per follower (CPU over the last 10 s)
  *   murphy.shard_load  the hottest copies
  *
@@ -32,6 +34,8 @@
 #define STATUS_UNDER_MAX 10      /* under-replicated shards listed by name */
 /* The hottest copies listed (by CPU time over the last 10 s), as SQL text. */
 #define STATUS_HOT_COPIES "5"
+/* Moves shown: the running ones first, then the newest finished. */
+#define STATUS_MOVES "10"
 
 static const char status_usage[] =
 	"usage: murphy status [--pg HOST:PORT | --dir DIR] [--watch [--interval S]]\n"
@@ -247,6 +251,37 @@ static void show_rebuilds(cli_pg *c)
 	cli_pg_result_free(&r);
 }
 
+/* Moves (murphy.moves; docs/load.md, "Moving a copy online"). */
+static void show_moves(cli_pg *c)
+{
+	cli_pg_result r;
+	printf("\nmoves\n");
+	if (!fetch(c,
+		   "SELECT * FROM murphy.moves ORDER BY state = 'running' DESC, started_at DESC "
+		   "LIMIT " STATUS_MOVES,
+		   "murphy.moves", &r))
+		return;
+	if (r.nrows == 0)
+		printf("  (none)\n");
+	for (long i = 0; i < r.nrows; i++) {
+		double done = atof(val(&r, i, "bytes_done")),
+		       total = atof(val(&r, i, "bytes_total"));
+		double frac = total > 0 ? (done < total ? done / total : 1) : 0;
+		const char *pause = val(&r, i, "pause_ms");
+		char b[STATUS_BAR_WIDTH + 4];
+		bar(frac, b);
+		printf("  %s.%s  %s -> %s  %-9s %-7s %s %3.0f%%  %.1f/%.1f MB  %.2f MB/s  eta %.1f "
+		       "s"
+		       "%s%s%s%s%s\n",
+		       val(&r, i, "table_name"), val(&r, i, "shard"), val(&r, i, "source"),
+		       val(&r, i, "target"), val(&r, i, "phase"), val(&r, i, "state"), b,
+		       frac * 100, done / 1e6, total / 1e6, atof(val(&r, i, "rate_mbps")),
+		       atof(val(&r, i, "eta_ms")) / 1000.0, *pause ? "  pause " : "", pause,
+		       *pause ? " ms" : "", *val(&r, i, "error") ? "  " : "", val(&r, i, "error"));
+	}
+	cli_pg_result_free(&r);
+}
+
 /* Heat per follower (CPU over the last 10 s, bar scaled to the busiest)
  * and the hottest copies (murphy.node_load, murphy.shard_load;
  * docs/load.md). */
@@ -303,6 +338,7 @@ static int show(cli_target *t, cli_pg *c, int *connected)
 	show_replication(c);
 	show_placements(c);
 	show_rebuilds(c);
+	show_moves(c);
 	show_load(c);
 	if (c->fd < 0) { /* the connection died during the queries */
 		cli_pg_close(c);

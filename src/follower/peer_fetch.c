@@ -15,6 +15,11 @@
  * (close and remove the temp file; drop a placement a failed REBUILD had
  * installed; release the placement), whose completion calls on_done and
  * frees the job.
+ *
+ * Throttle (a move's murphy.move_max_mbps, exec_task.fetch_max_bps): a
+ * snapshot chunk written ahead of the allowed rate is acknowledged only
+ * when the rate allows (a timer), so the source, which sends at most
+ * NET_PEER_WINDOW_CHUNKS unacknowledged, slows down with it.
  */
 #include "follower/peer.h"
 
@@ -97,6 +102,11 @@ struct node_peer_fetch {
 	uint64_t lsn, log_start, upto;
 	uint64_t base_entry; /* our entry id at log_start: the source checks it */
 	int log_end;
+
+	uint64_t max_bps;       /* snapshot throttle (0: none) */
+	uint64_t snap_start_us; /* when the snapshot was asked for */
+	uv_timer_t throttle;    /* acknowledges a chunk written ahead of the rate */
+	int throttled;          /* an ack waits for the timer: nothing else starts */
 
 	uint64_t progress_ms;
 	int progressed;
@@ -382,6 +392,7 @@ static void on_welcome(node_peer_fetch *j)
 		return;
 	}
 	j->state = PF_SNAPSHOT;
+	j->snap_start_us = mur_now_us();
 	mur_buf_init(&b);
 	net_fetch_snapshot_encode(j->file, &b);
 	send_small(j, NET_MSG_FETCH_SNAPSHOT, &b);
@@ -531,7 +542,7 @@ static void connect_peer(node_peer_fetch *j)
 /* Start the next piece of work the job is ready for. */
 static void pump(node_peer_fetch *j)
 {
-	if (j->working != FW_NONE || j->state == PF_DONE)
+	if (j->working != FW_NONE || j->state == PF_DONE || j->throttled)
 		return;
 	if (j->head) {
 		j->cur = j->head;
@@ -551,6 +562,38 @@ static void pump(node_peer_fetch *j)
 	}
 }
 
+/* A chunk's step is over: free it, acknowledge it, take the next. */
+static void step_done(node_peer_fetch *j)
+{
+	chunk_free(j->cur);
+	j->cur = NULL;
+	ack(j);
+	progress(j);
+	pump(j);
+}
+
+static void on_throttle(uv_timer_t *t)
+{
+	node_peer_fetch *j = t->data;
+	j->throttled = 0;
+	step_done(j); /* j->cur is NULL: the chunk was freed when written */
+}
+
+/* 1 when the snapshot is ahead of the throttle: the timer acknowledges
+ * the chunk when the rate allows. */
+static int throttle_wait(node_peer_fetch *j)
+{
+	uint64_t due_us, now = mur_now_us();
+	if (!j->max_bps)
+		return 0;
+	due_us = j->snap_start_us + (uint64_t)((double)j->snap_written * 1e6 / (double)j->max_bps);
+	if (due_us <= now)
+		return 0;
+	j->throttled = 1;
+	uv_timer_start(&j->throttle, on_throttle, (due_us - now + 999) / 1000, 0);
+	return 1;
+}
+
 static void after_step(node_peer_fetch *j, pf_work kind)
 {
 	if (j->work_rc != MUR_OK)
@@ -562,6 +605,11 @@ static void after_step(node_peer_fetch *j, pf_work kind)
 		return connect_peer(j);
 	case FW_WRITE:
 		j->snap_written += j->cur->len;
+		if (throttle_wait(j)) {
+			chunk_free(j->cur);
+			j->cur = NULL;
+			return;
+		}
 		break;
 	case FW_APPLY:
 		j->lsn = j->work_lsn;
@@ -575,12 +623,10 @@ static void after_step(node_peer_fetch *j, pf_work kind)
 	default:
 		return;
 	}
-	chunk_free(j->cur);
-	j->cur = NULL;
-	ack(j);
-	progress(j);
-	pump(j);
+	step_done(j);
 }
+
+static void job_free(uv_handle_t *h) { free(h->data); }
 
 static void after_work(uv_work_t *w, int status)
 {
@@ -608,7 +654,7 @@ static void after_work(uv_work_t *w, int status)
 			j->head = c->next;
 			chunk_free(c);
 		}
-		free(j);
+		uv_close((uv_handle_t *)&j->throttle, job_free);
 		return;
 	}
 	if (j->state == PF_DONE) /* failed or cancelled while the work ran */
@@ -618,6 +664,10 @@ static void after_work(uv_work_t *w, int status)
 
 static void try_finish(node_peer_fetch *j)
 {
+	if (j->state == PF_DONE && j->throttled) { /* failed while an ack waited */
+		uv_timer_stop(&j->throttle);
+		j->throttled = 0;
+	}
 	if (j->state != PF_DONE || j->working != FW_NONE || j->conn)
 		return;
 	queue_work(j, FW_FINISH);
@@ -650,6 +700,9 @@ int node_peer_fetch_start(uv_loop_t *loop, stor_dir *dir, const exec_task *t,
 	snprintf(j->file, sizeof j->file, "%s", t->placements[0]);
 	snprintf(j->peer, sizeof j->peer, "%s", t->peer_addr);
 	j->target = t->lsn;
+	j->max_bps = t->kind == EXEC_TASK_REBUILD ? t->fetch_max_bps : 0;
+	uv_timer_init(loop, &j->throttle);
+	j->throttle.data = j;
 	j->hello = *hello;
 	j->cbs = *cbs;
 	j->arg = arg;

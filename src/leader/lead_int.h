@@ -126,9 +126,11 @@ struct lead_engine {
 	uv_loop_t *loop; /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
 	struct lead_decider *decider; /* multi-shard decisions, a group per loop turn
 					 (lead_decide.c); NULL without a loop: inline */
-	uv_timer_t *lock_timer; /* lock waits' lock_timeout / deadlock_timeout (lead_cancel.c);
+	uv_timer_t *lock_timer;     /* lock waits' lock_timeout / deadlock_timeout (lead_cancel.c);
 				   NULL until first armed */
-	uint64_t lock_due_us;   /* when lock_timer fires (mur_now_us); 0: not armed */
+	uint64_t lock_due_us;       /* when lock_timer fires (mur_now_us); 0: not armed */
+	struct lead_run *local_run; /* the run whose statement the leader's SQLite runs
+				       (murphy.move_placement); NULL between statements */
 	struct lead_session *local_session; /* the session whose statement the leader's SQLite
 					       runs (txid_current()); NULL between statements */
 	struct lead_session *sessions;      /* open sessions, newest first (murphy.transactions) */
@@ -376,7 +378,15 @@ struct lead_run {
 	int stale_refused;       /* rounds read again after a stale copy refused its bound */
 	uint32_t lost_node;      /* the last copy lost (its follower), 0: none */
 	mur_error lost_err;      /* and why (the DETAIL of a later 08006) */
+	uint64_t move_group;     /* murphy.move_placement: the moves it started (lead_move.c) */
+	int move_parked;         /* waited for them: the function now answers */
 };
+
+/* lead_move.c: murphy.move_placement's SQLite function; after the leader's
+ * SQLite ran a call that started moves, park the run until they are over
+ * (1: parked, or finished already: do not touch r). */
+void lead_move_register(lead_engine *e);
+int lead_move_park(lead_run *r);
 
 /* lead_explain.c: EXPLAIN ANALYZE of a multi-shard autocommit write: its
  * implicit transaction committed (lead_txn.c), say how. */

@@ -98,6 +98,7 @@ int lead_local_open(lead_engine *e, mur_error *err)
 				NULL, NULL);
 	sqlite3_create_function(e->mem, "murphy_backend_pid", 0, SQLITE_UTF8, e, fn_backend_pid,
 				NULL, NULL);
+	lead_move_register(e);
 	return MUR_OK;
 }
 

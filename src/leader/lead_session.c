@@ -175,6 +175,7 @@ static const char *const known_settings[] = {"application_name",
 					     "murphy.max_staleness",
 					     "murphy.last_read_staleness",
 					     "murphy.allow_partial_results",
+					     "murphy.move_max_mbps",
 					     NULL};
 
 static const char *default_setting(const char *name)
@@ -211,6 +212,7 @@ static const char *default_setting(const char *name)
 		{"murphy.max_staleness", "5s"},
 		{"murphy.last_read_staleness", "0"}, /* lead_stale.c sets it after a read */
 		{"murphy.allow_partial_results", "off"},
+		{"murphy.move_max_mbps", "0"}, /* replication/repl_move.c */
 	};
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
 		if (strcmp(defaults[i][0], name) == 0)
@@ -229,6 +231,20 @@ static const struct {
 	{"murphy.read_consistency", {"strong", "bounded", "available", NULL}},
 	{"murphy.allow_partial_results", {"on", "off", NULL}},
 };
+
+/* MUR_OK unless ps sets murphy.move_max_mbps to something but MB/s. */
+static int check_move_rate(const plan_set *ps, mur_error *err)
+{
+	uint64_t bps;
+	if (strcmp(ps->name, "murphy.move_max_mbps") != 0 || ps->is_default ||
+	    repl_move_rate_parse(ps->value, &bps) == MUR_OK)
+		return MUR_OK;
+	mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+		      "invalid value for parameter \"murphy.move_max_mbps\": \"%s\"", ps->value);
+	mur_error_hint(err, "MB per second a move copies at most, from 0.1, e.g. 20; 0: no "
+			    "limit.");
+	return MUR_ERR;
+}
 
 /* MUR_OK when ps sets a word setting to one of its words (or is not one). */
 static int check_word_setting(const plan_set *ps, mur_error *err)
@@ -371,7 +387,7 @@ void lead_utility_start(lead_run *r)
 			lead_run_fail(r, &err);
 			break;
 		}
-		if (check_word_setting(ps, &err) != MUR_OK ||
+		if (check_move_rate(ps, &err) != MUR_OK || check_word_setting(ps, &err) != MUR_OK ||
 		    lead_stale_set_check(ps, &err) != MUR_OK) {
 			lead_run_fail(r, &err);
 			break;
@@ -463,11 +479,15 @@ static void leader_select_run(lead_run *r)
 {
 	mur_error err;
 	r->e->local_session = r->s;
+	r->e->local_run = r;
 	if (!r->failed && (lead_local_materialize_views(r->e, r->p->leader_sql, &err) != MUR_OK ||
 			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0,
 					    0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
 	r->e->local_session = NULL;
+	r->e->local_run = NULL;
+	if (lead_move_park(r))
+		return;
 	if (!r->failed && !r->parent &&
 	    (lead_result_columns(r->res, r->p) != MUR_OK ||
 	     lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))

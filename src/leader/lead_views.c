@@ -14,6 +14,13 @@
  *                      "unreachable", with lag NULL (unknown; lag_ms too)
  *   murphy.rebuilds    table_name, shard, source, target, replaces, state, phase,
  *                      bytes_done, bytes_total, started_at, elapsed_ms, error
+ *   murphy.moves       table_name, shard, source, target, phase, bytes_done, bytes_total,
+ *                      rate_mbps, eta_ms, pause_ms, state, error, started_at,
+ *                      elapsed_ms, estimate_ms (replication/repl_move.c)
+ *   murphy.rebalance_plan step, table_name, shard, source, target, tables,
+ *                      source_copies, target_copies, bytes_estimate, eta_ms
+ *                      (replication/repl_rebalance.c; eta at the session's
+ *                      murphy.move_max_mbps)
  *   murphy.settings    name, setting, unit, description
  *   murphy.stats       table_name, column_name, shards, rows, distinct_per_shard_avg,
  *                      distinct_max_shard, analyzed_at: per analyzed column, what the
@@ -261,6 +268,72 @@ static void fill_rebuilds(lead_engine *e)
 	sqlite3_finalize(st);
 }
 
+static void fill_moves(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	sqlite3_prepare_v2(e->mem,
+			   "INSERT INTO murphy_moves VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+			   &st, NULL);
+	for (int i = 0; i < repl_move_count(e->repl); i++) {
+		const repl_move *m = repl_move_at(e->repl, i);
+		int64_t end = m->finished_ms ? m->finished_ms : mur_wall_ms();
+		double rate, eta;
+		repl_move_progress(e->repl, m, &rate, &eta);
+		bind_text(st, 1, m->table_name);
+		sqlite3_bind_int64(st, 2, m->shard);
+		bind_text(st, 3, node_name(e->cat, m->source));
+		bind_text(st, 4, node_name(e->cat, m->target));
+		bind_text(st, 5,
+			  repl_move_state_name(m->state == REPL_MOVE_ABORTED ? m->aborted_in
+									     : m->state));
+		sqlite3_bind_int64(st, 6, (sqlite3_int64)m->bytes_done);
+		sqlite3_bind_int64(st, 7, (sqlite3_int64)m->bytes_total);
+		sqlite3_bind_double(st, 8, rate / (1024 * 1024));
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)eta);
+		if (m->switched_ms)
+			sqlite3_bind_double(st, 10, (double)m->pause_us / 1000.0);
+		bind_text(st, 11,
+			  m->state == REPL_MOVE_DONE      ? "done"
+			  : m->state == REPL_MOVE_ABORTED ? "aborted"
+							  : "running");
+		bind_text(st, 12, m->error);
+		bind_ts(st, 13, m->started_ms);
+		sqlite3_bind_int64(st, 14, end - m->started_ms);
+		sqlite3_bind_int64(st, 15, (sqlite3_int64)m->estimate_ms);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
+static void fill_rebalance_plan(lead_engine *e)
+{
+	repl_rebalance_step steps[REPL_REBALANCE_MOVES_MAX];
+	uint64_t max_bps = 0;
+	sqlite3_stmt *st;
+	int n;
+	if (e->local_session)
+		repl_move_rate_parse(lead_session_get(e->local_session, "murphy.move_max_mbps"),
+				     &max_bps);
+	n = repl_rebalance_plan(e->repl, max_bps, steps, REPL_REBALANCE_MOVES_MAX);
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_rebalance_plan VALUES (?,?,?,?,?,?,?,?,?,?)",
+			   -1, &st, NULL);
+	for (int i = 0; i < n; i++) {
+		const cat_table *t = cat_table_by_id(e->cat, steps[i].table_id);
+		sqlite3_bind_int(st, 1, i + 1);
+		bind_text(st, 2, t ? t->name : "?");
+		sqlite3_bind_int64(st, 3, steps[i].shard);
+		bind_text(st, 4, node_name(e->cat, steps[i].source));
+		bind_text(st, 5, node_name(e->cat, steps[i].target));
+		sqlite3_bind_int(st, 6, steps[i].tables);
+		sqlite3_bind_int(st, 7, steps[i].source_copies);
+		sqlite3_bind_int(st, 8, steps[i].target_copies);
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)steps[i].bytes_estimate);
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)steps[i].eta_ms);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
 void lead_engine_set_startup_timeout(lead_engine *e, uint64_t ms) { e->startup_timeout_ms = ms; }
 
 static void fill_settings(lead_engine *e)
@@ -322,6 +395,9 @@ static void fill_settings(lead_engine *e)
 		{"murphy.max_staleness", "5000", "ms",
 		 "how far behind a copy a bounded read may use (SET per session, PostgreSQL's "
 		 "units)"},
+		{"murphy.move_max_mbps", "0", "MB/s",
+		 "murphy.move_placement copies at most this fast, so that a move does not starve "
+		 "queries; 0: no limit (SET per session; docs/hot-segments.md)"},
 		{"murphy.allow_partial_results", "off", NULL,
 		 "on: an available read leaves out the shards with no reachable copy, with a "
 		 "WARNING naming them (SET per session)"},
@@ -766,6 +842,17 @@ static const lead_view lead_views[] = {
 	 "CREATE TABLE murphy_rebuilds(table_name, shard, source, target, replaces, state, "
 	 "phase, bytes_done, bytes_total, started_at, elapsed_ms, error);",
 	 fill_rebuilds},
+	{"murphy_moves", NULL,
+	 "DROP TABLE IF EXISTS murphy_moves;"
+	 "CREATE TABLE murphy_moves(table_name, shard, source, target, phase, bytes_done, "
+	 "bytes_total, rate_mbps, eta_ms, pause_ms, state, error, started_at, elapsed_ms, "
+	 "estimate_ms);",
+	 fill_moves},
+	{"murphy_rebalance_plan", NULL,
+	 "DROP TABLE IF EXISTS murphy_rebalance_plan;"
+	 "CREATE TABLE murphy_rebalance_plan(step, table_name, shard, source, target, tables, "
+	 "source_copies, target_copies, bytes_estimate, eta_ms);",
+	 fill_rebalance_plan},
 	{"murphy_settings", NULL,
 	 "DROP TABLE IF EXISTS murphy_settings;"
 	 "CREATE TABLE murphy_settings(name, setting, unit, description);",

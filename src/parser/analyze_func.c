@@ -426,7 +426,7 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 	return e;
 }
 
-static int is_murphy_fault(PgQuery__FuncCall *f)
+static int is_murphy_fn(PgQuery__FuncCall *f, const char *name)
 {
 	PgQuery__Node *s, *n;
 	if (f->n_funcname != 2)
@@ -434,7 +434,50 @@ static int is_murphy_fault(PgQuery__FuncCall *f)
 	s = f->funcname[0];
 	n = f->funcname[1];
 	return s->node_case == PG_QUERY__NODE__NODE_STRING && !strcmp(s->string->sval, "murphy") &&
-	       n->node_case == PG_QUERY__NODE__NODE_STRING && !strcmp(n->string->sval, "fault");
+	       n->node_case == PG_QUERY__NODE__NODE_STRING && !strcmp(n->string->sval, name);
+}
+
+/* murphy.rebalance() → murphy_rebalance(), leader-only (leader/lead_move.c). */
+static sql_expr *murphy_rebalance(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	if (f->agg_star || f->agg_distinct || f->over || f->n_args != 0)
+		return no_function(c, "murphy.rebalance", NULL, 0, f->location);
+	if (!c->q || !c->q->is_virtual || c->in_agg)
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy.rebalance() runs on the leader only: call it as SELECT "
+				"murphy.rebalance()"),
+			NULL);
+	return sql_make_call(c, "murphy_rebalance", MT_TEXT, f->location, 0);
+}
+
+/* murphy.move_placement(table text, shard int, from text, to text) →
+ * murphy_move_placement(...), leader-only (leader/lead_move.c). */
+static sql_expr *murphy_move_placement(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	static const char kinds[4] = {'S', 'I', 'S', 'S'};
+	sql_expr *args[4];
+	if (f->agg_star || f->agg_distinct || f->over || f->n_args != 4) {
+		sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			"murphy.move_placement takes (table text, shard integer, from_node text, "
+			"to_node text): SELECT murphy.move_placement('t', 3, 'f1', 'f4')");
+		return NULL;
+	}
+	if (!c->q || !c->q->is_virtual || c->in_agg)
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy.move_placement() runs on the leader only: call it as "
+				"SELECT murphy.move_placement(...)"),
+			NULL);
+	for (int i = 0; i < 4; i++) {
+		sql_expr *a = sql_analyze_expr(c, f->args[i]);
+		if (!a)
+			return NULL;
+		if (!(args[i] = fit_arg(c, a, kinds[i])))
+			return mur_error_is_set(c->err) ? NULL
+							: no_function(c, "murphy.move_placement",
+								      &a, 1, f->location);
+	}
+	return sql_make_call(c, "murphy_move_placement", MT_TEXT, f->location, 4, args[0], args[1],
+			     args[2], args[3]);
 }
 
 /* murphy.fault(text) → murphy_fault(text), leader-only. */
@@ -494,8 +537,12 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 	const char *name = fn_name(f);
 	sql_expr *args[SQL_ARGS_MAX];
 	int fn;
-	if (is_murphy_fault(f))
+	if (is_murphy_fn(f, "fault"))
 		return murphy_fault(c, f);
+	if (is_murphy_fn(f, "move_placement"))
+		return murphy_move_placement(c, f);
+	if (is_murphy_fn(f, "rebalance"))
+		return murphy_rebalance(c, f);
 	if (!strcmp(name, "txid_current") && f->n_funcname == 1)
 		return txid_current(c, f);
 	if (!strcmp(name, "pg_backend_pid") && f->n_funcname == 1)

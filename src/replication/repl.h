@@ -606,9 +606,97 @@ typedef struct repl_rebuild {
 	char phase[16]; /* as the target reports it: snapshot, log */
 	char error[160];
 	int64_t started_ms, finished_ms;
+	uint64_t pause_us; /* the final catch-up: from asking for the shard's write
+			      queue to releasing it (writes waited meanwhile) */
 } repl_rebuild;
 int repl_rebuild_count(const repl_ctx *c);
 const repl_rebuild *repl_rebuild_at(const repl_ctx *c, int i);
+
+/* ---- moving a copy online (repl_move.c; state diagram there) ---- */
+
+typedef enum repl_move_state {
+	REPL_MOVE_QUEUED,    /* murphy.rebalance: waits for its group's earlier moves */
+	REPL_MOVE_SIZING,    /* asking the primary how large the placement is */
+	REPL_MOVE_COPYING,   /* the target fetches a snapshot and the log */
+	REPL_MOVE_SWITCHING, /* the final catch-up: the shard's writes wait */
+	REPL_MOVE_DROPPING,  /* switched; the old file is dropped at the next tick */
+	REPL_MOVE_DONE,
+	REPL_MOVE_ABORTED, /* the old copy stays, the target's placement is removed */
+} repl_move_state;
+
+typedef struct repl_move_req {
+	const char *table;
+	int64_t shard;
+	const char *from, *to; /* follower names */
+	uint64_t max_bps;      /* the copy's throttle (0: none; murphy.move_max_mbps) */
+	int queue;             /* wait while REPL_MOVE_PARALLEL_MAX moves of the group copy */
+} repl_move_req;
+
+/* One shard's move, shown in murphy.moves. */
+typedef struct repl_move {
+	uint64_t group; /* one call: the shard and its co-located tables' shards */
+	uint32_t step;  /* the request within the group (murphy.rebalance's steps) */
+	uint32_t table_id, shard, source, target;
+	char table_name[64];
+	repl_move_state state;
+	uint64_t bytes_done, bytes_total, max_bps;
+	uint64_t estimate_ms, estimate_bytes; /* stated before the copy started */
+	uint64_t pause_us;                    /* writes waited this long at the switch */
+	int64_t started_ms, copy_started_ms, switched_ms, finished_ms, progress_ms;
+	int64_t failed_seen_ms; /* the rebuild failure last counted */
+	int failures;
+	int drop_sent;              /* DROPPING: the old file's DROP is out */
+	repl_move_state aborted_in; /* the phase an aborted move was in */
+	char rb_state[16];          /* the rebuild row's state last seen */
+	char error[160];
+} repl_move;
+
+/* Start moving shard rq->shard of rq->table (and of the tables co-located
+ * with it that hold a copy on rq->from) from rq->from to rq->to.  Checks
+ * everything first and starts nothing on error (err: 42P01 unknown table,
+ * 42704 unknown follower, 22023 no such shard, 55000 the source holds no
+ * copy / the target is down / a co-located table blocks it, 42710 the
+ * target holds one already, 55006 a move or rebuild of the shard runs).
+ * *group names the call's moves: a new group when 0, else the moves join
+ * group *group (murphy.rebalance). */
+int repl_move_start(repl_ctx *c, const repl_move_req *rq, uint64_t *group, mur_error *err);
+/* fn(arg) once every move of group finished (done or aborted); 0 (fn never
+ * called) when they have already, or no room to wait. */
+int repl_move_wait(repl_ctx *c, uint64_t group, repl_resume_fn fn, void *arg);
+/* Stop waiting: fn(arg) will not be called. */
+void repl_move_unwait(repl_ctx *c, repl_resume_fn fn, void *arg);
+/* One line per move of group: moved (bytes, time, write pause) or why not. */
+void repl_move_result(const repl_ctx *c, uint64_t group, char *out, size_t outsz);
+/* The estimate stated before the copies started (bytes, seconds). */
+void repl_move_estimate(const repl_ctx *c, uint64_t group, char *out, size_t outsz);
+int repl_move_count(const repl_ctx *c);
+const repl_move *repl_move_at(const repl_ctx *c, int i);
+const char *repl_move_state_name(repl_move_state s);
+/* Copy rate (bytes/s measured, else estimated) and time left of a move. */
+void repl_move_progress(const repl_ctx *c, const repl_move *m, double *rate_bps, double *eta_ms);
+/* murphy.move_max_mbps: MB/s, 0 = unthrottled; MUR_ERR when not a number
+ * in range (0, or 0.1 to 10^6). */
+int repl_move_rate_parse(const char *v, uint64_t *max_bps);
+
+/* ---- the rebalancer (repl_rebalance.c) ---- */
+
+#define REPL_REBALANCE_MOVES_MAX 32 /* moves per plan: one call stays bounded */
+/* One planned move (murphy.rebalance_plan). */
+typedef struct repl_rebalance_step {
+	uint32_t table_id, shard, source, target;
+	int tables;                       /* co-located tables whose shard moves with it */
+	int source_copies, target_copies; /* copies each held before this step */
+	uint64_t bytes_estimate, eta_ms;  /* from the source's disk bytes per copy */
+} repl_rebalance_step;
+/* The moves that would even out the copies per follower: at most max,
+ * written to out; returns how many (0: balanced, or nothing can move). */
+int repl_rebalance_plan(repl_ctx *c, uint64_t max_bps, repl_rebalance_step *out, int max);
+/* Start the plan's moves in one group (*group; 0 when the plan is empty).
+ * Moves that cannot start are listed in skipped (one line each); MUR_ERR
+ * with err (the last refusal) only when the plan had moves and none
+ * started. */
+int repl_rebalance_start(repl_ctx *c, uint64_t max_bps, uint64_t *group, char *skipped,
+			 size_t skippedsz, mur_error *err);
 
 /* ---- health (repl_health.c) ---- */
 

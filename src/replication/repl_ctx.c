@@ -68,6 +68,7 @@ void repl_destroy(repl_ctx *c)
 		}
 	repl_lock_destroy(c);
 	repl_outcomes_destroy(c);
+	repl_moves_destroy(c);
 	free(c->shards);
 	free(c->waiters);
 	free(c);

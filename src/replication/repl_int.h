@@ -116,7 +116,8 @@ struct repl_ctx {
 	repl_commit_report last_commit;  /* repl_lock.c: the newest finished commit */
 	repl_shard **shards;             /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
-	int spread_pending; /* primary moves queued, not yet run (repl_spread.c) */
+	int spread_pending;       /* primary moves queued, not yet run (repl_spread.c) */
+	struct repl_moves *moves; /* repl_move.c; NULL until the first move */
 };
 
 /* repl_ctx.c: the per-shard runtime table.  repl_shard_get creates the
@@ -125,6 +126,42 @@ struct repl_ctx {
 repl_shard *repl_shard_get(repl_ctx *c, uint32_t table_id, uint32_t shard);
 repl_shard *repl_shard_find(const repl_ctx *c, uint32_t table_id, uint32_t shard);
 int repl_connected(const repl_ctx *c, uint32_t node_id);
+
+/* repl_recover.c, for repl_move.c: a new copy of shard sh on target
+ * (REBUILDING, then the rebuild) replacing the copy on `replaces`; the
+ * rebuild row of (table, shard, target) or NULL; end that row failed
+ * (why); DROP shard sh's file on node_id (busy until dropped; 1 when a
+ * DROP of it is out now). */
+int repl_rebuild_begin(repl_ctx *c, cat_table *t, uint32_t sh, uint32_t target, uint32_t replaces,
+		       mur_error *err);
+const repl_rebuild *repl_rebuild_row(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t target);
+/* 1 while a recovery action (a DROP, a catch-up, …) on node_id's copy of
+ * the shard is in flight. */
+int repl_recovery_busy(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t node_id);
+void repl_rebuild_abort(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t target,
+			const char *why);
+int repl_drop_copy(repl_ctx *c, uint32_t node_id, const cat_table *t, uint32_t sh);
+
+/* repl_move.c, for the recovery: a move's target copy switched in (the
+ * old copy kept when that would leave too few); the throttle of the
+ * move whose target this is (0: none, or not a move); a follower went
+ * away; the 1 s tick; freeing at destroy. */
+void repl_move_switched(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t target,
+			uint64_t pause_us, int kept_old);
+uint64_t repl_move_rate_for(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t target);
+void repl_move_node_lost(repl_ctx *c, uint32_t node_id);
+/* node_id answered the DROP of shard's file (res: how it went). */
+void repl_move_dropped(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
+		       const exec_result *res);
+void repl_move_tick(repl_ctx *c);
+void repl_moves_destroy(repl_ctx *c);
+double repl_move_rate_estimate(const repl_ctx *c, uint64_t max_bps);
+/* The tables whose shard sh moves with t's from `from` to `to` (t first,
+ * then its co-located tables holding a copy on from); -1 with err when
+ * the move could not start now.  For the rebalancer's plan. */
+int repl_move_group_check(repl_ctx *c, cat_table *t, uint32_t sh, const cat_node *from,
+			  const cat_node *to, cat_table **out, int max, mur_error *err);
+#define REPL_MOVE_GROUP_MAX 32 /* tables moving together in one call (co-located) */
 
 /* repl_write.c */
 /* Remember entry (lsn, entry_id) as the committed one of shard s (of

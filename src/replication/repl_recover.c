@@ -23,6 +23,11 @@
  *         than replicas      that add one) are fewer than its table's
  *                            replicas, whatever the history, gets a REBUILD
  *                            on a free follower, replacing nothing (top_up)
+ *   a move (repl_move.c)   → REBUILD on the target replacing a live copy; its
+ *                            final catch-up waits while a transaction holds
+ *                            the shard's lock if the copy leaves the primary
+ *                            (switch_must_wait); switch_in hands the primary
+ *                            role to the new copy and tells repl_move.c
  *   orphan file on a node  → DROP (the catalog gave its shard to another node)
  *   tick: reference table  → an alive follower without a copy (joined after
  *                            the CREATE, or its copy was replaced while it
@@ -66,6 +71,7 @@ typedef struct recover_action {
 	uint32_t source_id; /* REBUILD/CATCHUP: peer */
 	uint32_t replaces;  /* REBUILD: dead node whose placement this replaces (0: in place) */
 	int exclusive;      /* holds the shard's write queue */
+	uint64_t asked_us;  /* CATCHUP: when the shard's write queue was asked for */
 } recover_action;
 
 /* ---- in-flight bookkeeping ---- */
@@ -178,6 +184,7 @@ static void rebuild_finish(repl_rebuild *rb, const char *state, const char *erro
 /* ---- sending recovery tasks ---- */
 
 static void action_done(void *arg, exec_result *res);
+static void recover_placement(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement *p);
 
 static int send_action(repl_ctx *c, recover_action *a, exec_task *task)
 {
@@ -222,6 +229,22 @@ static void set_peer(repl_ctx *c, exec_task *task, uint32_t source)
 	snprintf(task->peer_addr, sizeof task->peer_addr, "%s", n ? n->addr : "");
 }
 
+/* A copy moved off the primary (repl_move.c) switches in, and hands the
+ * primary role over, only while no transaction holds the shard's lock or
+ * is being undone there: an open transaction's entries are the primary's
+ * alone (repl_spread.c waits the same way).  The tick asks again. */
+static int switch_must_wait(repl_ctx *c, const cat_table *t, uint32_t shard, const cat_placement *p)
+{
+	repl_rebuild *rb = rebuild_find(c, t->id, shard, p->node_id);
+	const cat_placement *old;
+	const repl_shard *rt = repl_shard_find(c, t->id, shard);
+	if (p->state != CAT_PL_REBUILDING || !rb || !rb->replaces || !rt ||
+	    !(old = cat_placement_on((cat_shard *)&t->shards[shard], rb->replaces)) ||
+	    old->role != CAT_PRIMARY)
+		return 0;
+	return rt->lock || rt->nsharers || rt->txn_undos;
+}
+
 /* Exclusive catch-up: runs when the shard's write queue reaches it. */
 static void catchup_excl(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 {
@@ -238,7 +261,7 @@ static void catchup_excl(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 	 * shard's writes would wait behind it until then.  The next tick
 	 * queues it again once the follower is back. */
 	if (!primary || !p || primary == a->node_id || !n || n->state != CAT_NODE_ALIVE ||
-	    !repl_connected(c, a->node_id)) {
+	    !repl_connected(c, a->node_id) || switch_must_wait(c, t, shard, p)) {
 		action_unmark(c, a->table_id, a->shard, a->node_id);
 		free(a);
 		repl_exclusive_done(c, t, shard);
@@ -291,6 +314,7 @@ static void start_rebuild(repl_ctx *c, cat_table *t, uint32_t shard, uint32_t ta
 	a->replaces = replaces;
 	task_for(&task, EXEC_TASK_REBUILD, t, shard);
 	set_peer(c, &task, source);
+	task.fetch_max_bps = repl_move_rate_for(c, t->id, shard, target); /* a move's throttle */
 	if (send_action(c, a, &task) != MUR_OK) {
 		if (rb)
 			rebuild_finish(rb, "failed",
@@ -325,17 +349,24 @@ static void switch_in(repl_ctx *c, cat_table *t, uint32_t sh, repl_rebuild *rb)
 	rebuild_finish(rb, "done", NULL);
 	old = rb->replaces;
 	if (!old || !(q = cat_placement_on(s, old)))
-		return;
+		return repl_move_switched(c, t->id, sh, rb->target, rb->pause_us, 0);
 	after = repl_copies_planned(c, t, sh) - (q->state != CAT_PL_REBUILDING);
 	if (!cat_table_is_reference(t) && after < t->replicas) {
 		MLOG(INFO, "recover",
 		     "shard %u of %s keeps its copy on %s: without it the shard "
 		     "would have %d of %d copies",
 		     sh, t->name, cat_node_name(c->cat, old), after, t->replicas);
-		return;
+		return repl_move_switched(c, t->id, sh, rb->target, rb->pause_us, 1);
 	}
+	/* a live copy moved away (repl_move.c) may lead the shard: the new
+	 * copy, current at the committed entry, takes the role while the
+	 * shard's writes still wait (the final catch-up is exclusive) */
+	if (q->role == CAT_PRIMARY &&
+	    cat_shard_set_primary(c->cat, t->id, sh, rb->target, &err) != MUR_OK)
+		MLOG(WARN, "recover", "%s", err.message);
 	if (cat_placement_remove(c->cat, t->id, sh, old, &err) != MUR_OK)
 		MLOG(WARN, "recover", "%s", err.message);
+	repl_move_switched(c, t->id, sh, rb->target, rb->pause_us, 0);
 }
 
 static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
@@ -418,8 +449,11 @@ static void action_done(void *arg, exec_result *res)
 			}
 			cat_placement_set_lsn(c->cat, a->table_id, a->shard, a->node_id,
 					      p->applied_lsn);
-			if (rebuilding && p->state == CAT_PL_CURRENT)
+			if (rebuilding && p->state == CAT_PL_CURRENT) {
+				if (rb)
+					rb->pause_us = mur_now_us() - a->asked_us;
 				switch_in(c, t, a->shard, rb);
+			}
 		}
 		break;
 	case ACT_UNDO:
@@ -437,7 +471,8 @@ static void action_done(void *arg, exec_result *res)
 		}
 		break;
 	case ACT_REBUILD:
-		if (rb) {
+		if (rb &&
+		    !rb->finished_ms) { /* a finished row: the copy was given up (a move aborted) */
 			if (res->failed) {
 				rebuild_finish(rb, "failed", res->err.message);
 			} else {
@@ -453,6 +488,7 @@ static void action_done(void *arg, exec_result *res)
 		}
 		break;
 	case ACT_DROP:
+		repl_move_dropped(c, a->table_id, a->shard, a->node_id, res);
 		break;
 	case ACT_TXN_UNDO:
 		txn_undo_done(c, t, s, p, res);
@@ -461,6 +497,11 @@ static void action_done(void *arg, exec_result *res)
 	action_unmark(c, a->table_id, a->shard, a->node_id);
 	if (a->exclusive && t)
 		repl_exclusive_done(c, t, a->shard);
+	/* a copied placement asks for its final catch-up now, not at the next
+	 * tick: the log it must catch up on (writes wait meanwhile) stays short */
+	if (a->kind == ACT_REBUILD && !res->failed && t && (p = cat_placement_on(s, a->node_id)) &&
+	    p->state == CAT_PL_REBUILDING)
+		recover_placement(c, t, a->shard, p);
 	free(a);
 }
 
@@ -475,6 +516,37 @@ static int parse_file(const char *file, uint32_t *table_id, uint32_t *shard)
 	*table_id = tid;
 	*shard = sh;
 	return MUR_OK;
+}
+
+/* DROP file (of table_id's shard) on node_id; busy until dropped, so that
+ * no new copy lands on it before.  1 when a DROP of it is out now. */
+static int drop_file(repl_ctx *c, uint32_t node_id, uint32_t table_id, uint32_t shard,
+		     const char *file)
+{
+	recover_action *a;
+	exec_task task;
+	if (action_busy(c, table_id, shard, node_id))
+		return 1;
+	if (!(a = new_action(ACT_DROP, NULL, shard, node_id)))
+		return 0;
+	a->table_id = table_id;
+	task_for(&task, EXEC_TASK_DROP, NULL, 0);
+	snprintf(task.placements[0], sizeof task.placements[0], "%s", file);
+	MLOG(INFO, "recover", "dropping %s on %s: not a placement in the catalog", file,
+	     cat_node_name(c->cat, node_id));
+	if (send_action(c, a, &task) != MUR_OK) {
+		free(a);
+		return 0;
+	}
+	action_mark(c, table_id, shard, node_id);
+	return 1;
+}
+
+int repl_drop_copy(repl_ctx *c, uint32_t node_id, const cat_table *t, uint32_t sh)
+{
+	char file[64];
+	cat_placement_file(t, sh, file, sizeof file);
+	return drop_file(c, node_id, t->id, sh, file);
 }
 
 static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
@@ -493,20 +565,7 @@ static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t
 	if (!p) {
 		/* the catalog does not place this shard here (dropped, or replaced
 		 * while the node was away): delete the file */
-		recover_action *a;
-		exec_task task;
-		if (action_busy(c, table_id, shard, node_id) ||
-		    !(a = new_action(ACT_DROP, NULL, shard, node_id)))
-			return;
-		a->table_id = table_id; /* busy until dropped: no new copy lands on it before */
-		task_for(&task, EXEC_TASK_DROP, NULL, 0);
-		snprintf(task.placements[0], sizeof task.placements[0], "%s", file);
-		MLOG(INFO, "recover", "dropping %s on %s: not a placement in the catalog", file,
-		     cat_node_name(c->cat, node_id));
-		if (send_action(c, a, &task) != MUR_OK)
-			free(a);
-		else
-			action_mark(c, table_id, shard, node_id);
+		drop_file(c, node_id, table_id, shard, file);
 		return;
 	}
 	if (p->state == CAT_PL_REBUILDING)
@@ -704,6 +763,7 @@ void repl_node_changed(repl_ctx *c, uint32_t node_id)
 	if (!connected || n->state != CAT_NODE_ALIVE) {
 		c->status_known[node_id % CAT_NODES_MAX] = 0;
 		each_placement_on(c, node_id, copy_unreachable);
+		repl_move_node_lost(c, node_id); /* a move to it aborts */
 		MLOG(INFO, "recover", "follower %s is %s: its placements stop serving", n->name,
 		     connected ? "suspect" : "disconnected");
 		return;
@@ -775,11 +835,43 @@ static void queue_catchup(repl_ctx *c, cat_table *t, uint32_t sh, cat_placement 
 	recover_action *a = new_action(ACT_CATCHUP, t, sh, p->node_id);
 	if (!a)
 		return;
+	a->asked_us = mur_now_us();
 	action_mark(c, t->id, sh, p->node_id);
 	if (repl_exclusive(c, t, sh, catchup_excl, a) != MUR_OK) {
 		action_unmark(c, t->id, sh, p->node_id);
 		free(a);
 	}
+}
+
+int repl_rebuild_begin(repl_ctx *c, cat_table *t, uint32_t sh, uint32_t target, uint32_t replaces,
+		       mur_error *err)
+{
+	if (action_busy(c, t->id, sh, target))
+		return mur_error_set(err, SQLSTATE_OBJECT_IN_USE,
+				     "%s is still busy with shard %u of %s (a drop)",
+				     cat_node_name(c->cat, target), sh, t->name);
+	if (cat_placement_add(c->cat, t->id, sh, target, CAT_REPLICA, err) != MUR_OK)
+		return MUR_ERR;
+	start_rebuild(c, t, sh, target, replaces);
+	return MUR_OK;
+}
+
+int repl_recovery_busy(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t node_id)
+{
+	return action_busy(c, table_id, sh, node_id);
+}
+
+const repl_rebuild *repl_rebuild_row(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t target)
+{
+	return rebuild_find(c, table_id, sh, target);
+}
+
+void repl_rebuild_abort(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t target,
+			const char *why)
+{
+	repl_rebuild *rb = rebuild_find(c, table_id, sh, target);
+	if (rb && !rb->finished_ms)
+		rebuild_finish(rb, "failed", why);
 }
 
 /* A new copy of shard sh, on the follower repl_pick_target chooses,
@@ -1148,6 +1240,7 @@ void repl_tick(repl_ctx *c)
 		if (cat_table_is_reference(t))
 			reference_fill(c, t);
 	}
+	repl_move_tick(c);
 	repl_health_tick(c);
 	repl_lock_tick(c);
 	repl_spread_tick(c);

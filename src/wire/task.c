@@ -14,7 +14,7 @@
  *   | u32 shuffle_hash_cols | u32 len + shuffle_to | u32 shuffle_stream
  *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
  *   | scan_table + NUL | scan_column + NUL | u64 target_id | u8 early
- *   | (nplacements - 1) × u64 attached_bound (placements 1..)
+ *   | u64 fetch_max_bps | (nplacements - 1) × u64 attached_bound (placements 1..)
  *
  * A result:
  *
@@ -134,6 +134,7 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	mur_buf_put_cstr(b, t->scan_column ? t->scan_column : "");
 	mur_buf_put_u64(b, t->target_id);
 	mur_buf_put_u8(b, t->early ? 1 : 0);
+	mur_buf_put_u64(b, t->fetch_max_bps);
 	for (uint32_t i = 1; i < t->nplacements && i < EXEC_TASK_PLACEMENTS_MAX; i++)
 		mur_buf_put_u64(b, t->attached_bound[i]);
 }
@@ -245,6 +246,7 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->scan_column = mur_rd_cstr(r);
 	t->target_id = mur_rd_u64(r);
 	t->early = mur_rd_u8(r);
+	t->fetch_max_bps = mur_rd_u64(r);
 	for (uint32_t i = 1; i < t->nplacements; i++)
 		t->attached_bound[i] = mur_rd_u64(r);
 	if (!t->shuffle_ddl || !t->shuffle_load || !t->shuffle_post ||

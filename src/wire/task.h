@@ -53,7 +53,7 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 9
+#define EXEC_WIRE_VERSION 10
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -195,11 +195,13 @@ typedef struct exec_task {
 					  blob) */
 	const char *blob;   /* APPLY: the changeset */
 	size_t blob_len;
-	char peer_addr[64]; /* REBUILD / CATCHUP: host:port of the source follower */
-	uint8_t quick;      /* QUERY: a point lookup (router plan on the primary key):
+	char peer_addr[64];     /* REBUILD / CATCHUP: host:port of the source follower */
+	uint64_t fetch_max_bps; /* REBUILD: the snapshot's bytes per second at most
+				   (a move's throttle, murphy.move_max_mbps); 0: no limit */
+	uint8_t quick;          /* QUERY: a point lookup (router plan on the primary key):
 					  the follower may run it on its event loop, skipping
 					  the thread pool, when the placement is free */
-	uint64_t epoch;     /* fencing: the leader's epoch for this follower when sent;
+	uint64_t epoch;         /* fencing: the leader's epoch for this follower when sent;
 					  a follower refuses writes older than the newest it has seen
 					  (exec_fence_observe, task_run.c) */
 	/* repartition shuffle (SHUFFLE_SEND / RECV / CANCEL) */
