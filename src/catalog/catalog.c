@@ -253,6 +253,7 @@ catalog *cat_open_vfs(const char *path, const char *vfs, mur_error *err)
 	}
 	c->next_table_id = 1;
 	c->next_node_id = 1;
+	c->next_seq_id = 1;
 	if (add_virtual_tables(c) != MUR_OK) {
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory opening the catalog");
 		cat_close(c);
@@ -271,6 +272,7 @@ void cat_close(catalog *c)
 	if (!c)
 		return;
 	cat_store_close(c);
+	cat_seq_free_all(c);
 	for (int i = 0; i < c->ntables; i++)
 		table_free(c->tables[i]);
 	for (int i = 0; i < c->nnodes; i++)
@@ -444,8 +446,9 @@ int cat_create_table_pending(catalog *c, const cat_table *def, uint64_t txid, co
 			     mur_error *err)
 {
 	cat_table *t;
+	cat_sequence *owned;
 
-	if (cat_table_lookup(c, "public", def->name))
+	if (cat_table_lookup(c, "public", def->name) || cat_seq_lookup(c, def->name))
 		return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE,
 				     "relation \"%s\" already exists", def->name);
 	if (c->ntables >= CAT_TABLES_MAX)
@@ -492,11 +495,18 @@ int cat_create_table_pending(catalog *c, const cat_table *def, uint64_t txid, co
 		return MUR_ERR;
 	}
 	assign_shards(c, t);
-	if (c->store && cat_store_put_table(c, t, err) != MUR_OK) {
+	owned = cat_seq_prepare_owned(c, t, err);
+	t->new_seqs = owned;
+	if ((t->nnew_seqs && !owned) || (c->store && cat_store_put_table(c, t, err) != MUR_OK) ||
+	    cat_seq_add_owned(c, t, err) != MUR_OK) {
 		c->next_table_id--;
+		free(owned);
 		table_free(t);
 		return MUR_ERR;
 	}
+	free(owned);
+	t->new_seqs = NULL;
+	t->nnew_seqs = 0;
 	c->tables[c->ntables++] = t;
 	c->version++;
 	if (out)
@@ -520,6 +530,7 @@ static int drop_at(catalog *c, int i, mur_error *err)
 	cat_table *t = c->tables[i];
 	if (c->store && cat_store_delete_table(c, t->id, err) != MUR_OK)
 		return MUR_ERR;
+	cat_seq_forget_owned(c, t->id); /* the store dropped their rows with the table's */
 	table_free(t);
 	memmove(&c->tables[i], &c->tables[i + 1],
 		(size_t)(c->ntables - i - 1) * sizeof c->tables[0]);

@@ -335,9 +335,11 @@ void lead_insert_start(lead_run *r)
 		insert_route_from(r, pi->values_rows, pi->values_rows_len);
 		return;
 	}
+	r->e->local_session = r->s; /* its nextval defaults: catalog_seq.c */
 	if (pi->values_sql && lead_local_query(r->e, pi->values_sql, r->params, r->nparams, NULL, 0,
 					       0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK)
 		lead_run_fail(r, &err);
+	r->e->local_session = NULL;
 	insert_route(r);
 }
 

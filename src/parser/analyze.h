@@ -229,6 +229,10 @@ void sql_param_note(sql_ctx *c, int n);
 
 /* ---- analyze_func.c ---- */
 sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f);
+/* analyze_seq.c: nextval / currval / setval / lastval (sql_is_seq_func
+ * says whether name is one), leader-only calls. */
+int sql_is_seq_func(const char *name);
+sql_expr *sql_analyze_seq_func(sql_ctx *c, PgQuery__FuncCall *f, const char *name);
 sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f);
 
 /* ---- analyze_select.c ---- */

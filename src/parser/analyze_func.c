@@ -502,6 +502,8 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return txid_current(c, f);
 	if (!strcmp(name, "pg_backend_pid") && f->n_funcname == 1)
 		return backend_pid(c, f);
+	if (sql_is_seq_func(name))
+		return sql_analyze_seq_func(c, f, name);
 	fn = agg_kind(name);
 	if (fn)
 		return aggregate(c, f, fn, name);

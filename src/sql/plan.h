@@ -74,6 +74,7 @@ typedef enum plan_kind {
 	PLAN_NOOP,        /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
 	PLAN_ANALYZE,     /* ANALYZE: shard statistics into the catalog */
 	PLAN_TRUNCATE,    /* TRUNCATE: every row of each table deleted, as a write */
+	PLAN_SEQUENCE,    /* CREATE / DROP SEQUENCE: the catalog only (u.sequence) */
 } plan_kind;
 
 typedef struct plan_column {
@@ -263,6 +264,16 @@ typedef struct plan_analyze {
 	plan_analyze_table *tables;
 } plan_analyze;
 
+/* CREATE SEQUENCE (def, checked by the catalog) or DROP SEQUENCE (names);
+ * missing_ok: IF NOT EXISTS / IF EXISTS. */
+typedef struct plan_sequence {
+	int drop;
+	int missing_ok;
+	cat_sequence def;
+	int nnames;
+	char (*names)[CAT_NAME_MAX];
+} plan_sequence;
+
 typedef struct plan_set {
 	char name[64];   /* lower-case, e.g. "client_encoding", "murphy.write_quorum" */
 	char value[256]; /* empty with is_default */
@@ -291,6 +302,7 @@ struct plan {
 		plan_set set;
 		plan_analyze analyze;
 		plan_truncate truncate;
+		plan_sequence sequence;
 		struct {
 			char name[64]; /* as given (PostgreSQL folds it like any identifier) */
 		} savepoint;

@@ -37,8 +37,8 @@ static const char *node_name(const PgQuery__Node *n)
 		return "CREATE VIEW";
 	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
 		return "CREATE TABLE AS";
-	case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
-		return "CREATE SEQUENCE";
+	case PG_QUERY__NODE__NODE_ALTER_SEQ_STMT:
+		return "ALTER SEQUENCE";
 	case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT:
 		return "CREATE FUNCTION";
 	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
@@ -133,6 +133,8 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_truncate(c, n->truncate_stmt, p);
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
 		return sql_plan_alter_table(c, n->alter_table_stmt, p);
+	case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
+		return sql_plan_create_sequence(c, n->create_seq_stmt, p);
 	default:
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support %s yet", node_name(n));

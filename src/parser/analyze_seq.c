@@ -1,0 +1,106 @@
+/*
+ * analyze_seq.c — the sequence functions: nextval(text), currval(text),
+ * setval(text, bigint [, boolean]) and lastval(), all bigint, as
+ * PostgreSQL's (docs/sequences.md).
+ *
+ * The leader alone hands out sequence values (catalog/catalog_seq.c), so
+ * each becomes a call the leader registers in its in-memory SQLite
+ * (murphy_nextval, murphy_currval, murphy_setval, murphy_lastval, with the
+ * sequence's name as text) and is accepted only where the expression runs
+ * there: a SELECT without FROM (or over murphy.* views), INSERT ... VALUES
+ * and a column DEFAULT (no query in scope: c->q NULL).  Anywhere a shard
+ * would evaluate it (WHERE, UPDATE SET, a select list over a table) is
+ * 0A000.  PostgreSQL's regclass argument is taken as text: 's',
+ * 'public.s', '"S"' and 's'::regclass name the same sequence (the name is
+ * resolved when the call runs: catalog_seq.c, cat_seq_name).
+ */
+#include "parser/analyze.h"
+
+#include <string.h>
+
+typedef struct seq_fn {
+	const char *name; /* PostgreSQL's */
+	const char *impl; /* the leader's SQLite function */
+	int nargs_min, nargs_max;
+} seq_fn;
+
+static const seq_fn seq_fns[] = {
+	{"nextval", "murphy_nextval", 1, 1},
+	{"currval", "murphy_currval", 1, 1},
+	{"setval", "murphy_setval", 2, 3},
+	{"lastval", "murphy_lastval", 0, 0},
+};
+
+static const seq_fn *seq_fn_named(const char *name)
+{
+	for (size_t i = 0; i < sizeof seq_fns / sizeof seq_fns[0]; i++)
+		if (!strcmp(seq_fns[i].name, name))
+			return &seq_fns[i];
+	return NULL;
+}
+
+int sql_is_seq_func(const char *name) { return seq_fn_named(name) != NULL; }
+
+/* 'x'::regclass: the literal itself (murphy has no regclass type). */
+static PgQuery__Node *strip_regclass(PgQuery__Node *n)
+{
+	PgQuery__TypeCast *tc;
+	PgQuery__Node *last;
+	if (n->node_case != PG_QUERY__NODE__NODE_TYPE_CAST)
+		return n;
+	tc = n->type_cast;
+	if (!tc->type_name || tc->type_name->n_names < 1)
+		return n;
+	last = tc->type_name->names[tc->type_name->n_names - 1];
+	return last->node_case == PG_QUERY__NODE__NODE_STRING &&
+			       !strcmp(last->string->sval, "regclass")
+		       ? tc->arg
+		       : n;
+}
+
+/* Argument i fitted: text (the name), bigint (setval's value), boolean. */
+static sql_expr *seq_arg(sql_ctx *c, PgQuery__FuncCall *f, size_t i, const char *fn)
+{
+	static const mur_type want[] = {MT_TEXT, MT_INT8, MT_BOOL};
+	sql_expr *a = sql_analyze_expr(c, i == 0 ? strip_regclass(f->args[0]) : f->args[i]);
+	mur_type t;
+	if (!a)
+		return NULL;
+	t = a->type;
+	if (t == MT_UNKNOWN || (i == 0 && mur_type_is_text(t)) ||
+	    (i == 1 && mur_type_is_integer(t)) || (i == 2 && t == MT_BOOL))
+		return sql_coerce(c, a, want[i], NULL);
+	sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+		"function %s(... %s ...) does not exist", fn, sql_type_name(t));
+	mur_error_hint(c->err, "%s takes (regclass%s)", fn,
+		       strcmp(fn, "setval") ? "" : ", bigint [, boolean]");
+	return NULL;
+}
+
+sql_expr *sql_analyze_seq_func(sql_ctx *c, PgQuery__FuncCall *f, const char *name)
+{
+	const seq_fn *d = seq_fn_named(name);
+	sql_expr *args[3] = {NULL, NULL, NULL};
+	if (!d)
+		return NULL;
+	if (f->agg_star || f->agg_distinct || f->over || (int)f->n_args < d->nargs_min ||
+	    (int)f->n_args > d->nargs_max) {
+		sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			"function %s with %zu arguments does not exist", name, f->n_args);
+		return NULL;
+	}
+	if ((c->q && !c->q->is_virtual) || c->in_agg) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			"%s() runs on the leader only: call it in a SELECT without FROM, in "
+			"INSERT ... VALUES or in a column DEFAULT",
+			name);
+		mur_error_hint(c->err, "murphy hands out sequence values on the leader; a "
+				       "query over a table runs on its shards");
+		return NULL;
+	}
+	for (size_t i = 0; i < f->n_args; i++)
+		if (!(args[i] = seq_arg(c, f, i, name)))
+			return NULL;
+	return sql_make_call(c, d->impl, MT_INT8, f->location, (int)f->n_args, args[0], args[1],
+			     args[2]);
+}
