@@ -96,6 +96,9 @@ static int column_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw)
 	sql_expr *e;
 	mur_buf b;
 	sql_emit em = {&b, NULL, 0};
+	if (col->default_sql) /* SERIAL or IDENTITY gave it one */
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1,
+			       "multiple default values specified for column \"%s\"", col->name);
 	c->q = NULL;
 	c->agg_ok = 0;
 	c->agg_where = "DEFAULT expressions";
