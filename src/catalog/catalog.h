@@ -483,6 +483,10 @@ int cat_seq_currval(const catalog *c, const cat_seq_session *s, const char *name
 		    mur_error *err);
 /* lastval(): 55000 before any nextval (or once its sequence is dropped). */
 int cat_seq_lastval(const catalog *c, const cat_seq_session *s, int64_t *out, mur_error *err);
+/* For each of the ncols columns with a sequence name fill[i] (NULL: none),
+ * vals[i] = nextval(fill[i]) (a row the leader routes). */
+int cat_seq_fill(catalog *c, cat_seq_session *s, int ncols, const char *const *fill,
+		 mur_value *vals, mur_error *err);
 /* setval(name, value, is_called), durably: 22003 out of [min, max]. */
 int cat_seq_setval(catalog *c, cat_seq_session *s, const char *name, int64_t value, int is_called,
 		   mur_error *err);

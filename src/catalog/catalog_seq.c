@@ -373,6 +373,20 @@ int cat_seq_nextval(catalog *c, cat_seq_session *ss, const char *name, int64_t *
 	return MUR_OK;
 }
 
+int cat_seq_fill(catalog *c, cat_seq_session *ss, int ncols, const char *const *fill,
+		 mur_value *vals, mur_error *err)
+{
+	int64_t v;
+	for (int i = 0; i < ncols; i++) {
+		if (!fill[i])
+			continue;
+		if (cat_seq_nextval(c, ss, fill[i], &v, err) != MUR_OK)
+			return MUR_ERR;
+		vals[i] = mur_v_int(v);
+	}
+	return MUR_OK;
+}
+
 int cat_seq_currval(const catalog *c, const cat_seq_session *ss, const char *name, int64_t *out,
 		    mur_error *err)
 {

@@ -255,8 +255,10 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 			}
 		{
 			mur_buf_reset(&one);
-			if (lead_encode_row(r->e, t, vals, &scratch, &one, &shard, &err) !=
-			    MUR_OK) {
+			if ((pi->fill_seq && cat_seq_fill(r->e->cat, &r->s->seqs, t->ncols,
+							  pi->fill_seq, vals, &err) != MUR_OK) ||
+			    lead_encode_row(r->e, t, vals, &scratch, &one, &shard, &err) !=
+				    MUR_OK) {
 				lead_run_fail(r, &err);
 				goto out;
 			}

@@ -190,6 +190,11 @@ typedef struct plan_insert {
 	const char *shard_sql; /* "INSERT INTO main."t" (c0,...) VALUES (?1,...) [RETURNING ...]" */
 	int nreturning;        /* RETURNING columns (out[] holds them) */
 	int on_conflict_nothing; /* ON CONFLICT DO NOTHING */
+	/* per table column: the sequence whose nextval the leader puts there
+	 * in each source row before routing it (a SERIAL / IDENTITY column the
+	 * statement does not list: its source value is NULL), else NULL;
+	 * NULL: no such column (cat_seq_fill) */
+	const char **fill_seq;
 } plan_insert;
 
 typedef struct plan_modify {
@@ -244,6 +249,7 @@ typedef struct plan_copy {
 	int header;                /* csv HEADER */
 	char null_string[16];      /* "\\N" text, "" csv */
 	const char *shard_sql;     /* INSERT INTO main."t" (all columns) VALUES (?1,...) */
+	const char **fill_seq;     /* as plan_insert's: unlisted sequence columns, per row */
 } plan_copy;
 
 /* ANALYZE: per table, one QUERY task per shard running shard_sql, which

@@ -109,6 +109,14 @@ static int column_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw)
 	if (*c->nparams != nparams)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, e->loc,
 			       "cannot use parameters in DEFAULT expressions");
+	switch (sql_nextval_default(c, col, e)) { /* filled per row by COPY too */
+	case 1:
+		return MUR_OK;
+	case -1:
+		return MUR_ERR;
+	default:
+		break;
+	}
 	if (mur_type_is_text(col->type) && e->type != MT_UNKNOWN && !mur_type_is_text(e->type))
 		e = sql_make_cast(c, e, col->type, e->loc);
 	else

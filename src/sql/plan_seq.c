@@ -269,6 +269,20 @@ int sql_owned_sequence(sql_ctx *c, cat_table *t, int col, PgQuery__Node **opts, 
 	return (cc->default_sql = (char *)sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 
+int sql_nextval_default(sql_ctx *c, cat_column *col, const sql_expr *e)
+{
+	const sql_expr *a = e->nargs == 1 ? e->args[0] : NULL;
+	mur_buf b;
+	if (e->kind != SE_CALL || strcmp(e->op, "murphy_nextval") || !a || a->kind != SE_CONST ||
+	    a->val.kind != MV_TEXT || !mur_type_is_integer(col->type))
+		return 0;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "murphy_nextval(");
+	sql_emit_string(&b, a->val.s, a->val.len);
+	mur_buf_printf(&b, ")");
+	return (col->default_sql = (char *)sql_buf_finish(c, &b)) ? 1 : -1;
+}
+
 const char *sql_default_sequence(const cat_column *col, char *out, size_t n)
 {
 	static const char prefix[] = "murphy_nextval('";
@@ -285,4 +299,11 @@ const char *sql_default_sequence(const cat_column *col, char *out, size_t n)
 	}
 	out[k] = '\0';
 	return *p == '\'' && !strcmp(p, "')") ? out : NULL;
+}
+
+int sql_default_volatile(const cat_column *col)
+{
+	return col->default_sql && strstr(col->default_sql, "murphy_") &&
+	       (strstr(col->default_sql, "murphy_nextval(") ||
+		strstr(col->default_sql, "murphy_setval("));
 }

@@ -85,6 +85,15 @@ int sql_plan_drop_sequence(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
 mur_type sql_serial_type(const PgQuery__TypeName *tn);
 int sql_owned_sequence(sql_ctx *c, cat_table *t, int col, PgQuery__Node **opts, size_t nopts);
 const char *sql_default_sequence(const cat_column *col, char *out, size_t n);
+/* DEFAULT nextval('s') of an integer column written in that exact form
+ * (the leader coerces the value): 1 done, 0 not such a default, -1 OOM. */
+int sql_nextval_default(sql_ctx *c, cat_column *col, const sql_expr *e);
+/* 1 when col's default calls a sequence function (evaluated per row). */
+int sql_default_volatile(const cat_column *col);
+/* plan_dml.c: per column of t not listed[], the sequence the leader fills
+ * it from row by row (arena array, t->ncols entries), or NULL when there
+ * is none (or on error: 0A000 for a sequence call it cannot fill, c->err). */
+const char **sql_seq_fill(sql_ctx *c, const cat_table *t, const int *listed);
 int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p);
 /* ALTER TABLE t ADD PRIMARY KEY / UNIQUE (cols): a PLAN_CREATE_INDEX tagged
  * ALTER TABLE (plan_index's undo_ddl, pk_cols); anything else 0A000. */
