@@ -239,6 +239,21 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "primaries", MT_INT4);  /* of them, primaries */
 	add_column(t, "disk_bytes", MT_INT8); /* its copies' files, as it last reported */
 	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 14, "sequences"); /* catalog_seq.c */
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "name", MT_TEXT);
+	add_column(t, "data_type", MT_TEXT);
+	add_column(t, "start_value", MT_INT8);
+	add_column(t, "min_value", MT_INT8);
+	add_column(t, "max_value", MT_INT8);
+	add_column(t, "increment_by", MT_INT8);
+	add_column(t, "cycle", MT_BOOL);
+	add_column(t, "cache_size", MT_INT8);
+	add_column(t, "last_value", MT_INT8); /* NULL before the first nextval */
+	add_column(t, "owned_by", MT_TEXT);   /* table.column of a SERIAL / IDENTITY; NULL */
+	c->tables[c->ntables++] = t;
 	return MUR_OK;
 }
 
