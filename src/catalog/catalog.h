@@ -487,6 +487,9 @@ int cat_seq_lastval(const catalog *c, const cat_seq_session *s, int64_t *out, mu
  * vals[i] = nextval(fill[i]) (a row the leader routes). */
 int cat_seq_fill(catalog *c, cat_seq_session *s, int ncols, const char *const *fill,
 		 mur_value *vals, mur_error *err);
+/* TRUNCATE ... RESTART IDENTITY: every sequence table_id owns starts
+ * again at its START (durably, as setval(start, false)). */
+int cat_seq_restart_owned(catalog *c, uint32_t table_id, mur_error *err);
 /* setval(name, value, is_called), durably: 22003 out of [min, max]. */
 int cat_seq_setval(catalog *c, cat_seq_session *s, const char *name, int64_t value, int is_called,
 		   mur_error *err);

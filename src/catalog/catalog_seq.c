@@ -413,12 +413,10 @@ int cat_seq_lastval(const catalog *c, const cat_seq_session *ss, int64_t *out, m
 	return MUR_OK;
 }
 
-int cat_seq_setval(catalog *c, cat_seq_session *ss, const char *name, int64_t value, int is_called,
-		   mur_error *err)
+/* setval on s itself (22003 out of its range), durably. */
+static int setval_seq(catalog *c, cat_seq_session *ss, cat_sequence *s, int64_t value,
+		      int is_called, mur_error *err)
 {
-	cat_sequence *s = seq_named(c, name, err);
-	if (!s)
-		return MUR_ERR;
 	if (value < s->min_value || value > s->max_value)
 		return mur_error_set(err, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE,
 				     "setval: value %lld is out of bounds for sequence \"%s\" "
@@ -433,6 +431,13 @@ int cat_seq_setval(catalog *c, cat_seq_session *ss, const char *name, int64_t va
 	if (is_called && ss && remember(ss, s->id, value) != MUR_OK) /* as PostgreSQL's do_setval */
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	return MUR_OK;
+}
+
+int cat_seq_setval(catalog *c, cat_seq_session *ss, const char *name, int64_t value, int is_called,
+		   mur_error *err)
+{
+	cat_sequence *s = seq_named(c, name, err);
+	return s ? setval_seq(c, ss, s, value, is_called, err) : MUR_ERR;
 }
 
 cat_sequence *cat_seq_prepare_owned(catalog *c, const cat_table *t, mur_error *err)
@@ -471,4 +476,13 @@ cat_sequence *cat_seq_prepare_owned(catalog *c, const cat_table *t, mur_error *e
 err_after_alloc:
 	free(owned);
 	return NULL;
+}
+
+int cat_seq_restart_owned(catalog *c, uint32_t table_id, mur_error *err)
+{
+	for (int i = 0; i < c->nseqs; i++)
+		if (c->seqs[i]->owner_table == table_id &&
+		    setval_seq(c, NULL, c->seqs[i], c->seqs[i]->start, 0, err) != MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
 }

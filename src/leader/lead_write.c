@@ -372,6 +372,11 @@ void lead_modify_start(lead_run *r)
 
 static void truncate_done(lead_run *r)
 {
+	const plan_truncate *pt = &r->p->u.truncate;
+	mur_error err;
+	for (int i = 0; i < pt->ntables && pt->restart_identity && !r->failed; i++)
+		if (cat_seq_restart_owned(r->e->cat, pt->tables[i]->id, &err) != MUR_OK)
+			lead_run_fail(r, &err);
 	snprintf(r->res->tag, sizeof r->res->tag, "TRUNCATE TABLE");
 	lead_run_finish(r);
 }

@@ -211,6 +211,7 @@ typedef struct plan_truncate {
 	int ntables;
 	const cat_table **tables;
 	const char **shard_sql;
+	int restart_identity; /* RESTART IDENTITY: their owned sequences start again */
 } plan_truncate;
 
 typedef struct plan_create_table {

@@ -238,6 +238,23 @@ static int owned_name(sql_ctx *c, const cat_table *t, const char *col, char *out
 	return MUR_OK;
 }
 
+/* name as a regclass text literal: '"name"' (quoted, so a name with
+ * capitals resolves to itself: catalog_seq.c reads it as PostgreSQL). */
+static void regclass_text(mur_buf *b, const char *name)
+{
+	mur_buf quoted;
+	mur_buf_init(&quoted);
+	mur_buf_put_u8(&quoted, '"');
+	for (const char *p = name; *p; p++) {
+		if (*p == '"')
+			mur_buf_put_u8(&quoted, '"');
+		mur_buf_put_u8(&quoted, (uint8_t)*p);
+	}
+	mur_buf_put_u8(&quoted, '"');
+	sql_emit_string(b, quoted.data, quoted.len);
+	mur_buf_free(&quoted);
+}
+
 int sql_owned_sequence(sql_ctx *c, cat_table *t, int col, PgQuery__Node **opts, size_t nopts)
 {
 	cat_column *cc = &t->cols[col];
@@ -264,7 +281,7 @@ int sql_owned_sequence(sql_ctx *c, cat_table *t, int col, PgQuery__Node **opts, 
 	cc->not_null = 1;
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "murphy_nextval(");
-	sql_emit_string(&b, s->name, strlen(s->name));
+	regclass_text(&b, s->name);
 	mur_buf_printf(&b, ")");
 	return (cc->default_sql = (char *)sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }

@@ -246,7 +246,7 @@ static void test_create_table_serial(void **state)
 	assert_int_equal(t->cols[0].type, MT_INT8);
 	assert_true(t->cols[0].not_null);
 	assert_int_equal(t->cols[0].identity, 0);
-	assert_string_equal(t->cols[0].default_sql, "murphy_nextval('s1_id_seq')");
+	assert_string_equal(t->cols[0].default_sql, "murphy_nextval('\"s1_id_seq\"')");
 	assert_string_equal(t->new_seqs[1].name, "s1_n_seq");
 	assert_int_equal(t->new_seqs[1].start, 5);
 	assert_int_equal(t->new_seqs[1].increment, 2);
