@@ -517,6 +517,10 @@ static int update_set(sql_ctx *c, sql_query *q, PgQuery__UpdateStmt *s, mur_buf 
 		if (rt->n_indirection)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rt->location,
 				       "murphy does not support subscripted UPDATE targets");
+		if (t->cols[col].identity == CAT_IDENTITY_ALWAYS &&
+		    rt->val->node_case != PG_QUERY__NODE__NODE_SET_TO_DEFAULT)
+			return identity_always(c, &t->cols[col],
+					       1); /* PostgreSQL checks it first */
 		if (col == t->dist_col && !cat_table_is_reference(t)) { /* one shard: rows stay */
 			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rt->location,
 				"murphy cannot update the distribution column \"%s\" of \"%s\"",
