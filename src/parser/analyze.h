@@ -233,6 +233,7 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f);
  * says whether name is one), leader-only calls. */
 int sql_is_seq_func(const char *name);
 sql_expr *sql_analyze_seq_func(sql_ctx *c, PgQuery__FuncCall *f, const char *name);
+sql_expr *sql_analyze_serial_sequence(sql_ctx *c, PgQuery__FuncCall *f);
 sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f);
 
 /* ---- analyze_select.c ---- */

@@ -12,10 +12,18 @@
  * would evaluate it (WHERE, UPDATE SET, a select list over a table) is
  * 0A000.  PostgreSQL's regclass argument is taken as text: 's',
  * 'public.s', '"S"' and 's'::regclass name the same sequence (the name is
- * resolved when the call runs: catalog_seq.c, cat_seq_name).
+ * resolved when the call runs: catalog_seq.c, regclass_name).
+ *
+ * pg_get_serial_sequence('table', 'column') is answered while planning,
+ * from the catalog: 'public.<sequence>' (quoted as PostgreSQL quotes it)
+ * when the column's SERIAL / IDENTITY owns one, else NULL; 42P01 / 42703
+ * for an unknown table / column.  Its arguments must be constants (0A000
+ * otherwise).
  */
 #include "parser/analyze.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct seq_fn {
@@ -103,4 +111,74 @@ sql_expr *sql_analyze_seq_func(sql_ctx *c, PgQuery__FuncCall *f, const char *nam
 			return NULL;
 	return sql_make_call(c, d->impl, MT_INT8, f->location, (int)f->n_args, args[0], args[1],
 			     args[2]);
+}
+
+/* A constant text argument's bytes, or NULL. */
+static const char *const_text(sql_ctx *c, PgQuery__Node *n)
+{
+	sql_expr *a = sql_analyze_expr(c, n);
+	if (!a || a->kind != SE_CONST || a->val.kind != MV_TEXT)
+		return NULL;
+	return a->val.s;
+}
+
+/* A table name as PostgreSQL parses it: [public.]name, folded unless quoted. */
+static void table_name(const char *in, char *out, size_t n)
+{
+	size_t k = 0;
+	int quoted;
+	if (!strncmp(in, "public.", 7))
+		in += 7;
+	quoted = *in == '"';
+	for (in += quoted; *in && k + 1 < n && !(quoted && *in == '"'); in++)
+		out[k++] = quoted ? *in : (char)tolower((unsigned char)*in);
+	out[k] = '\0';
+}
+
+/* 1 when PostgreSQL would quote name (quote_ident): anything but a-z, 0-9, _. */
+static int needs_quotes(const char *name)
+{
+	if (!*name || isdigit((unsigned char)*name))
+		return 1;
+	for (const char *p = name; *p; p++)
+		if (!islower((unsigned char)*p) && !isdigit((unsigned char)*p) && *p != '_')
+			return 1;
+	return 0;
+}
+
+sql_expr *sql_analyze_serial_sequence(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	const char *tn, *cn;
+	char name[CAT_NAME_MAX * 2], out[CAT_NAME_MAX * 2 + 16];
+	const cat_table *t;
+	int col;
+	if (f->n_args != 2 || f->agg_star || f->agg_distinct || f->over)
+		return (sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+				"function pg_get_serial_sequence takes (text, text)"),
+			NULL);
+	if (!(tn = const_text(c, f->args[0])) || !(cn = const_text(c, f->args[1])))
+		return mur_error_is_set(c->err)
+			       ? NULL
+			       : (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+					  "murphy answers pg_get_serial_sequence() for constant "
+					  "names only"),
+				  NULL);
+	table_name(tn, name, sizeof name);
+	if (!c->cat || !(t = cat_table_lookup(c->cat, "public", name)))
+		return (sql_err(c, SQLSTATE_UNDEFINED_TABLE, f->location,
+				"relation \"%s\" does not exist", tn),
+			NULL);
+	if ((col = cat_column_index(t, cn)) < 0)
+		return (sql_err(c, SQLSTATE_UNDEFINED_COLUMN, f->location,
+				"column \"%s\" of relation \"%s\" does not exist", cn, t->name),
+			NULL);
+	for (int i = 0; i < cat_seq_count(c->cat); i++) {
+		const cat_sequence *s = cat_seq_at(c->cat, i);
+		if (s->owner_table != t->id || s->owner_col != col)
+			continue;
+		snprintf(out, sizeof out, needs_quotes(s->name) ? "public.\"%s\"" : "public.%s",
+			 s->name);
+		return sql_make_const_text(c, out);
+	}
+	return sql_expr_new(c, SE_CONST, MT_TEXT, f->location); /* NULL: none */
 }

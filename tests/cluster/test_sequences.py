@@ -64,6 +64,10 @@ def test_serial_insert_returning_as_postgres(db):
     db.both("SELECT currval('items_id_seq')")
     db.both("SELECT * FROM items ORDER BY id")
     db.both_error("DROP SEQUENCE items_id_seq", "2BP01")   # the table owns it
+    db.both("SELECT pg_get_serial_sequence('items', 'id'), "
+            "pg_get_serial_sequence('public.items', 'name')")
+    db.both_error("SELECT pg_get_serial_sequence('nosuch', 'id')", "42P01")
+    db.both_error("SELECT pg_get_serial_sequence('items', 'nosuch')", "42703")
     db.exec_both("CREATE TABLE big (id bigserial, small smallserial, v int)")
     db.both("INSERT INTO big (v) VALUES (10), (20) RETURNING id, small, v")
     db.exec_both("TRUNCATE big RESTART IDENTITY")
