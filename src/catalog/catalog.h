@@ -473,7 +473,10 @@ int cat_seq_drop(catalog *c, const char *name, mur_error *err);
 const cat_sequence *cat_seq_lookup(const catalog *c, const char *name);
 int cat_seq_count(const catalog *c);
 const cat_sequence *cat_seq_at(const catalog *c, int i);
-/* nextval(name): the next value (2200H at the limit without CYCLE), which
+/* The value functions take PostgreSQL's regclass text ('s', 'public.s',
+ * '"S"': an unquoted name is lower-cased); 42P01 for no such sequence,
+ * 42809 when it names a table.
+ * nextval(name): the next value (2200H at the limit without CYCLE), which
  * s remembers for currval / lastval.  Reserves a new block durably when
  * the last one is used up (58030 when the store cannot be written: no
  * value is given then).  Not undone by any rollback, as PostgreSQL. */
