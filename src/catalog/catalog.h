@@ -471,6 +471,9 @@ int cat_seq_create(catalog *c, const cat_sequence *def, mur_error *err);
 /* Drop by name: 42P01 when absent, 2BP01 when a table owns it. */
 int cat_seq_drop(catalog *c, const char *name, mur_error *err);
 const cat_sequence *cat_seq_lookup(const catalog *c, const char *name);
+/* The sequence a regclass text names (see nextval below), or NULL and
+ * 42P01 / 42809 as nextval would answer. */
+const cat_sequence *cat_seq_resolve(const catalog *c, const char *text, mur_error *err);
 int cat_seq_count(const catalog *c);
 const cat_sequence *cat_seq_at(const catalog *c, int i);
 /* The value functions take PostgreSQL's regclass text ('s', 'public.s',

@@ -158,6 +158,11 @@ static cat_sequence *seq_named(const catalog *c, const char *text, mur_error *er
 	return NULL;
 }
 
+const cat_sequence *cat_seq_resolve(const catalog *c, const char *text, mur_error *err)
+{
+	return seq_named(c, text, err);
+}
+
 int cat_seq_insert_loaded(catalog *c, cat_sequence *s)
 {
 	if (c->nseqs >= CAT_SEQUENCES_MAX)

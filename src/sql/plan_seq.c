@@ -291,7 +291,11 @@ int sql_nextval_default(sql_ctx *c, cat_column *col, const sql_expr *e)
 	const sql_expr *a = e->nargs == 1 ? e->args[0] : NULL;
 	mur_buf b;
 	if (e->kind != SE_CALL || strcmp(e->op, "murphy_nextval") || !a || a->kind != SE_CONST ||
-	    a->val.kind != MV_TEXT || !mur_type_is_integer(col->type))
+	    a->val.kind != MV_TEXT)
+		return 0;
+	if (c->cat && !cat_seq_resolve(c->cat, a->val.s, c->err))
+		return -1; /* PostgreSQL resolves the regclass at CREATE TABLE: 42P01 */
+	if (!mur_type_is_integer(col->type))
 		return 0;
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "murphy_nextval(");

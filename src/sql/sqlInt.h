@@ -86,7 +86,8 @@ mur_type sql_serial_type(const PgQuery__TypeName *tn);
 int sql_owned_sequence(sql_ctx *c, cat_table *t, int col, PgQuery__Node **opts, size_t nopts);
 const char *sql_default_sequence(const cat_column *col, char *out, size_t n);
 /* DEFAULT nextval('s') of an integer column written in that exact form
- * (the leader coerces the value): 1 done, 0 not such a default, -1 OOM. */
+ * (the leader coerces the value): 1 done, 0 not such a default, -1 error
+ * (c->err: no such sequence, 42P01, as PostgreSQL at CREATE TABLE). */
 int sql_nextval_default(sql_ctx *c, cat_column *col, const sql_expr *e);
 /* 1 when col's default calls a sequence function (evaluated per row). */
 int sql_default_volatile(const cat_column *col);

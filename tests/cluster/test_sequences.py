@@ -43,6 +43,7 @@ def test_sequence_values_and_errors_as_postgres(db):
     db.both_error("CREATE SEQUENCE bad START 0", "22023")
     db.both_error("CREATE SEQUENCE bad AS integer MAXVALUE 3000000000", "22023")
     db.both_error("DROP SEQUENCE nosuch", "42P01")
+    db.both_error("CREATE TABLE bad_default (id int DEFAULT nextval('nosuch'))", "42P01")
     db.exec_both("DROP SEQUENCE s2, s3")
     db.both_error("SELECT nextval('s2')", "42P01")
 
