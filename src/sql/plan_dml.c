@@ -302,6 +302,42 @@ static int values_consts(sql_ctx *c, const cat_table *t, const insert_cols *ic,
 	return pi->values_rows ? VALUES_CONSTS_DONE : VALUES_CONSTS_FAILED;
 }
 
+const char **sql_seq_fill(sql_ctx *c, const cat_table *t, const int *listed)
+{
+	const char **fill = NULL;
+	char name[CAT_NAME_MAX * 2];
+	for (int i = 0; i < t->ncols; i++) {
+		const cat_column *col = &t->cols[i];
+		if (listed[i] || col->hidden || !sql_default_volatile(col))
+			continue;
+		if (!sql_default_sequence(col, name, sizeof name)) {
+			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+				"murphy evaluates the default of column \"%s\" once per statement "
+				"here, and it calls a sequence function",
+				col->name);
+			mur_error_hint(c->err,
+				       "give the column's values, or use INSERT ... VALUES");
+			return NULL;
+		}
+		if ((!fill && !(fill = sql_alloc(c, sizeof *fill * (size_t)t->ncols))) ||
+		    !(fill[i] = sql_strdup(c, name)))
+			return NULL;
+	}
+	return fill;
+}
+
+/* The sequence columns INSERT leaves to the leader (unlisted ones whose
+ * default is a sequence's nextval): ic->fill and pi->fill_seq. */
+static int insert_fill(sql_ctx *c, const cat_table *t, insert_cols *ic, plan_insert *pi)
+{
+	int listed[CAT_COLUMNS_MAX] = {0};
+	for (int j = 0; j < ic->n; j++)
+		listed[ic->idx[j]] = 1;
+	ic->fill = sql_seq_fill(c, t, listed);
+	pi->fill_seq = ic->fill;
+	return mur_error_is_set(c->err) ? MUR_ERR : MUR_OK;
+}
+
 static int insert_values(sql_ctx *c, const cat_table *t, const insert_cols *ic,
 			 PgQuery__SelectStmt *sel, plan_insert *pi)
 {
@@ -352,8 +388,11 @@ static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int im
 	c->targets_typed_later = 0;
 	if (!q)
 		return MUR_ERR;
-	if (!sel->n_values_lists && q->ntarget < ic->n && implicit)
+	if (!sel->n_values_lists && q->ntarget < ic->n && implicit) {
 		ic->n = q->ntarget;
+		if (insert_fill(c, t, ic, pi) != MUR_OK) /* the columns left out too */
+			return MUR_ERR;
+	}
 	if (q->ntarget != ic->n)
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "INSERT has more %s than %s",
 			       q->ntarget > ic->n ? "expressions" : "target columns",
@@ -388,42 +427,6 @@ static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int im
 	if (!(pi->source = sql_plan_new(c, PLAN_SELECT, "SELECT")))
 		return MUR_ERR;
 	return sql_plan_query(c, q, pi->source);
-}
-
-const char **sql_seq_fill(sql_ctx *c, const cat_table *t, const int *listed)
-{
-	const char **fill = NULL;
-	char name[CAT_NAME_MAX * 2];
-	for (int i = 0; i < t->ncols; i++) {
-		const cat_column *col = &t->cols[i];
-		if (listed[i] || col->hidden || !sql_default_volatile(col))
-			continue;
-		if (!sql_default_sequence(col, name, sizeof name)) {
-			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-				"murphy evaluates the default of column \"%s\" once per statement "
-				"here, and it calls a sequence function",
-				col->name);
-			mur_error_hint(c->err,
-				       "give the column's values, or use INSERT ... VALUES");
-			return NULL;
-		}
-		if ((!fill && !(fill = sql_alloc(c, sizeof *fill * (size_t)t->ncols))) ||
-		    !(fill[i] = sql_strdup(c, name)))
-			return NULL;
-	}
-	return fill;
-}
-
-/* The sequence columns INSERT leaves to the leader (unlisted ones whose
- * default is a sequence's nextval): ic->fill and pi->fill_seq. */
-static int insert_fill(sql_ctx *c, const cat_table *t, insert_cols *ic, plan_insert *pi)
-{
-	int listed[CAT_COLUMNS_MAX] = {0};
-	for (int j = 0; j < ic->n; j++)
-		listed[ic->idx[j]] = 1;
-	ic->fill = sql_seq_fill(c, t, listed);
-	pi->fill_seq = ic->fill;
-	return mur_error_is_set(c->err) ? MUR_ERR : MUR_OK;
 }
 
 int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)

@@ -60,8 +60,11 @@ def test_serial_insert_returning_as_postgres(db):
     db.exec_both("CREATE TABLE items (id serial PRIMARY KEY, name text)")
     db.both("INSERT INTO items (name) VALUES ('a'), ('b'), ('c') RETURNING id, name")
     db.both("INSERT INTO items VALUES (DEFAULT, 'd') RETURNING *")
+    db.both("INSERT INTO items DEFAULT VALUES RETURNING *")
     db.both("INSERT INTO items (name) SELECT name || '2' FROM items WHERE id = 2 "
             "RETURNING id, name")
+    db.exec_both("CREATE TABLE items_last (name text, id serial)")
+    db.both("INSERT INTO items_last SELECT name FROM items WHERE id = 1 RETURNING *")
     db.both("SELECT currval('items_id_seq')")
     db.both("SELECT * FROM items ORDER BY id")
     db.both_error("DROP SEQUENCE items_id_seq", "2BP01")   # the table owns it
