@@ -522,4 +522,100 @@ void cat_placement_set_state(cat_placement *p, cat_placement_state to);
 int cat_table_count(const catalog *c);
 const cat_table *cat_table_at(const catalog *c, int i);
 
+/* ---- Roles (catalog_role.c) ----------------------------------------------
+ * Who may connect: a role's name, whether it may log in, whether it is a
+ * superuser, and its password only as a SCRAM-SHA-256 verifier
+ * (common/scram.h; "" when it has none).  Kept in memory and in the
+ * store's roles table (each change its own transaction). */
+/* Roles a catalog holds: each costs a few hundred bytes and a linear
+ * look-up at login; far beyond what a cluster's users need. */
+#define CAT_ROLES_MAX 1000
+#define CAT_VERIFIER_MAX 256 /* MUR_SCRAM_VERIFIER_MAX */
+
+typedef struct cat_role {
+	char name[CAT_NAME_MAX];
+	int login;
+	int superuser;
+	char verifier[CAT_VERIFIER_MAX];
+} cat_role;
+
+/* The role called name, NULL when there is none.  Valid until the next
+ * role change. */
+const cat_role *cat_role_get(const catalog *c, const char *name);
+int cat_role_count(const catalog *c);
+/* Add r (42710 when the name is taken, 54000 beyond CAT_ROLES_MAX), or
+ * replace the role of r's name (42704 when there is none). */
+int cat_role_create(catalog *c, const cat_role *r, mur_error *err);
+int cat_role_alter(catalog *c, const cat_role *r, mur_error *err);
+/* Remove the role (42704 when there is none). */
+int cat_role_drop(catalog *c, const char *name, mur_error *err);
+
+/* CREATE / ALTER / DROP ROLE as a statement asks (sql/plan_role.c fills
+ * it): the password, when given, is turned into its verifier here (or
+ * kept when it already is one; '' clears it, as PostgreSQL does). */
+#define CAT_ROLE_CHANGE_NAMES_MAX 16 /* names in one DROP ROLE */
+typedef enum cat_role_action {
+	CAT_ROLE_CREATE = 0,
+	CAT_ROLE_ALTER,
+	CAT_ROLE_DROP,
+} cat_role_action;
+
+typedef struct cat_role_change {
+	cat_role_action action;
+	int nnames; /* 1 but for DROP ROLE a, b, … */
+	char names[CAT_ROLE_CHANGE_NAMES_MAX][CAT_NAME_MAX];
+	int if_exists;        /* DROP ROLE IF EXISTS */
+	int login;            /* 1 LOGIN, 0 NOLOGIN, -1 not given (ALTER: unchanged) */
+	int superuser;        /* likewise */
+	int password_set;     /* PASSWORD was given … */
+	const char *password; /* … as this text, NULL for PASSWORD NULL */
+} cat_role_change;
+
+/* Carry out ch on behalf of role `by` (its name; superuser: whether it
+ * is one).  Only a superuser creates, drops, or changes another role or
+ * a role's LOGIN or SUPERUSER (42501); anyone may change its own
+ * password.  Dropping the role one is logged in as: 55006.  Errors as
+ * cat_role_create/_alter/_drop; DROP ROLE IF EXISTS skips missing names
+ * (*skipped counts them, for the NOTICE). */
+int cat_role_change_apply(catalog *c, const cat_role_change *ch, const char *by, int superuser,
+			  int *skipped, mur_error *err);
+/* ---- Table privileges (catalog_role.c) ------------------------------------
+ * GRANT / REVOKE SELECT, INSERT, UPDATE, DELETE ON tables TO roles or
+ * PUBLIC; a superuser holds every privilege, murphy.* views are readable
+ * by all.  A change bumps cat_version, so prepared statements are checked
+ * again. */
+#define CAT_PRIV_SELECT 1u
+#define CAT_PRIV_INSERT 2u
+#define CAT_PRIV_UPDATE 4u
+#define CAT_PRIV_DELETE 8u
+#define CAT_PRIV_ALL 15u
+#define CAT_ROLE_PUBLIC "public" /* the grantee PUBLIC: every role */
+/* (table, role) pairs holding a privilege: a linear look-up per table a
+ * statement names, while planning. */
+#define CAT_GRANTS_MAX 10000
+#define CAT_GRANT_ITEMS_MAX 16 /* tables, and roles, in one GRANT */
+
+typedef struct cat_grant_change {
+	int is_grant; /* 0: REVOKE */
+	unsigned privs;
+	int ntables;
+	uint32_t table_ids[CAT_GRANT_ITEMS_MAX];
+	int nroles;
+	char roles[CAT_GRANT_ITEMS_MAX][CAT_NAME_MAX]; /* CAT_ROLE_PUBLIC for PUBLIC */
+} cat_grant_change;
+
+/* Carry out g; only a superuser grants (42501); a role that does not
+ * exist: 42704. */
+int cat_grant_apply(catalog *c, const cat_grant_change *g, int superuser, mur_error *err);
+/* 1 when role (superuser: whether it is one) holds every privilege of
+ * privs on t, itself or through PUBLIC. */
+int cat_allowed(const catalog *c, const char *role, int superuser, const cat_table *t,
+		unsigned privs);
+
+/* The first start: when the catalog has no role at all, create `name`, a
+ * superuser who logs in with password (*created = 1); otherwise nothing
+ * (*created = 0). */
+int cat_role_bootstrap(catalog *c, const char *name, const char *password, int *created,
+		       mur_error *err);
+
 #endif

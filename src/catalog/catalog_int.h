@@ -37,6 +37,10 @@ struct catalog {
 	int nseqs;
 	cat_sequence *seqs[CAT_SEQUENCES_MAX]; /* catalog_seq.c */
 	uint32_t next_seq_id;
+	cat_role *roles; /* catalog_role.c: nroles of them, room for roles_cap */
+	int nroles, roles_cap;
+	struct cat_grant *grants; /* catalog_role.c: ngrants of them */
+	int ngrants, grants_cap;
 	int viewing; /* cat_set_viewer */
 	uint64_t viewer;
 };
@@ -91,6 +95,17 @@ int cat_store_delete_seq(catalog *c, uint32_t seq_id, mur_error *err);
  * column out of range (a row left by another catalog version: ignored). */
 int cat_stats_apply(cat_table *t, uint32_t shard, int col, uint64_t value, int64_t analyzed_ms);
 void cat_stats_free(cat_table *t);
+
+/* catalog_role.c: load the roles table at open; free them at close. */
+int cat_roles_load(catalog *c, mur_error *err);
+void cat_roles_free(catalog *c);
+/* A dropped table's grants, out of memory (cat_store_delete_table removes
+ * their rows): a table made later may get its id. */
+void cat_grants_forget_table(catalog *c, uint32_t table_id);
+
+/* catalog_store.c: one write (prepared once) with int64 ('i') and text
+ * ('s', NULL binds NULL) arguments as fmt lists them. */
+int cat_store_run(catalog *c, const char *sql, const char *fmt, mur_error *err, ...);
 
 /* catalog_store.c: open (create schema, load everything into c), close,
  * and one write per mutation, each its own transaction. */

@@ -93,7 +93,11 @@ static const char *const schema_sql =
 	" type INTEGER NOT NULL, increment INTEGER NOT NULL, min_value INTEGER NOT NULL,"
 	" max_value INTEGER NOT NULL, start INTEGER NOT NULL, cache INTEGER NOT NULL,"
 	" cycle INTEGER NOT NULL, owner_table INTEGER NOT NULL, owner_col INTEGER NOT NULL,"
-	" last_value INTEGER NOT NULL, is_called INTEGER NOT NULL);";
+	" last_value INTEGER NOT NULL, is_called INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS roles(name TEXT PRIMARY KEY, login INTEGER NOT NULL,"
+	" superuser INTEGER NOT NULL, verifier TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS grants(table_id INTEGER NOT NULL, role TEXT NOT NULL,"
+	" privs INTEGER NOT NULL, PRIMARY KEY(table_id, role));";
 
 static int store_error(catalog *c, mur_error *err, const char *what)
 {
@@ -148,16 +152,14 @@ static sqlite3_stmt *stmt_get(catalog *c, const char *sql, int *kept)
 
 /* Prepare (once: stmt_get), bind a list of int64s (and optional texts via
  * bind_text), step to completion.  Used for all the small writes below. */
-static int run(catalog *c, const char *sql, const char *fmt, mur_error *err, ...)
+static int runv(catalog *c, const char *sql, const char *fmt, mur_error *err, va_list ap)
 {
 	sqlite3_stmt *st;
-	va_list ap;
 	int rc, kept;
 
 	before_write(c);
 	if (!(st = stmt_get(c, sql, &kept)))
 		return store_error(c, err, "prepare");
-	va_start(ap, err);
 	for (int i = 0; fmt[i]; i++) {
 		if (fmt[i] == 'i')
 			sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
@@ -169,7 +171,6 @@ static int run(catalog *c, const char *sql, const char *fmt, mur_error *err, ...
 				sqlite3_bind_null(st, i + 1);
 		}
 	}
-	va_end(ap);
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_DONE)
 		rc = store_error(c, err, "write"); /* before reset: the message is the step's */
@@ -181,6 +182,27 @@ static int run(catalog *c, const char *sql, const char *fmt, mur_error *err, ...
 	} else {
 		sqlite3_finalize(st);
 	}
+	return rc;
+}
+
+static int run(catalog *c, const char *sql, const char *fmt, mur_error *err, ...)
+{
+	va_list ap;
+	int rc;
+	va_start(ap, err);
+	rc = runv(c, sql, fmt, err, ap);
+	va_end(ap);
+	return rc;
+}
+
+/* run() for the other files of the folder (catalog_role.c). */
+int cat_store_run(catalog *c, const char *sql, const char *fmt, mur_error *err, ...)
+{
+	va_list ap;
+	int rc;
+	va_start(ap, err);
+	rc = runv(c, sql, fmt, err, ap);
+	va_end(ap);
 	return rc;
 }
 
@@ -518,7 +540,8 @@ int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err
 	if (exec_sql(c, schema_sql, err) != MUR_OK || upgrade(c, err) != MUR_OK ||
 	    drop_pending(c, err) != MUR_OK || load_nodes(c, err) != MUR_OK ||
 	    load_tables(c, err) != MUR_OK || load_stats(c, err) != MUR_OK ||
-	    load_row_estimates(c, err) != MUR_OK || load_sequences(c, err) != MUR_OK ||
+	    load_row_estimates(c, err) != MUR_OK || cat_roles_load(c, err) != MUR_OK ||
+	    load_sequences(c, err) != MUR_OK ||
 	    exec_sql(c, "PRAGMA locking_mode=EXCLUSIVE", err) != MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;
@@ -605,7 +628,9 @@ int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 					   "DELETE FROM placements WHERE table_id = ?",
 					   "DELETE FROM stats WHERE table_id = ?",
 					   "DELETE FROM sequences WHERE owner_table = ?",
-					   "DELETE FROM ddl_pending WHERE table_id = ?"};
+					   "DELETE FROM ddl_pending WHERE table_id = ?",
+					   /* ids are reused after a restart: grants go too */
+					   "DELETE FROM grants WHERE table_id = ?"};
 	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++)

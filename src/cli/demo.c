@@ -13,6 +13,7 @@
 #include "cli/pgclient.h"
 #include "cli/table.h"
 #include "common/clock.h"
+#include "common/datadir.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -230,6 +231,9 @@ static int open_psql(const demo_opts *o)
 	       "  murphy local stop --dir %s)\n\n",
 	       o->local.dir);
 	fflush(stdout);
+	/* psql logs in with the superuser's password (cli_local_password set it) */
+	if (getenv(MUR_PASSWORD_ENV) && !getenv("PGPASSWORD"))
+		setenv("PGPASSWORD", getenv(MUR_PASSWORD_ENV), 1);
 	execlp("psql", "psql", "-h", "127.0.0.1", "-p", port, "-U", "murphy", "murphy",
 	       (char *)NULL);
 	printf("psql is not available (%s); connect with any PostgreSQL client to\n"

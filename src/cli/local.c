@@ -14,6 +14,7 @@
 #include "cli/pgclient.h"
 #include "cli/proc.h"
 #include "common/clock.h"
+#include "common/datadir.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -239,6 +240,19 @@ static int node_running(const cli_local_opts *o, int i)
 	return cli_proc_is_node(cli_proc_read_pid(dir), dir);
 }
 
+void cli_local_print_password(const char *dir)
+{
+	char pw[2 * MUR_DATADIR_PASSWORD_BYTES + 8];
+	mur_error err;
+	if (cli_local_password_given())
+		printf("  password: the one $%s gives (user murphy)\n", MUR_PASSWORD_ENV);
+	else if (mur_datadir_read_password(dir, pw, sizeof pw, &err) == MUR_OK)
+		printf("  password: %s (user murphy; kept in %s/%s)\n", pw, dir,
+		       MUR_DATADIR_PASSWORD_FILE);
+	else
+		printf("  password: the one $%s gives (user murphy)\n", MUR_PASSWORD_ENV);
+}
+
 int cli_local_start(cli_local_opts *o)
 {
 	char exe[PATH_MAX];
@@ -276,6 +290,7 @@ int cli_local_start(cli_local_opts *o)
 	printf("murphy: leader and %d followers ready\n", o->followers);
 	printf("  connect: postgresql://murphy@127.0.0.1:%d/murphy\n", o->pg_port);
 	printf("  psql:    psql -h 127.0.0.1 -p %d -U murphy murphy\n", o->pg_port);
+	cli_local_print_password(o->dir);
 	printf("  stop:    murphy local stop --dir %s\n", o->dir);
 	cli_local_print_faults(o);
 	fflush(stdout);

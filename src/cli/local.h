@@ -10,6 +10,8 @@
  *   DIR/f1 … DIR/fN/        follower i:  --listen 127.0.0.1:P+1+i, --join 127.0.0.1:P+1
  *   DIR/<name>/murphy.pid   written by the node; murphy.log: its stderr
  *   DIR/<name>/cluster.secret  the same random secret in every node dir
+ *   DIR/password            the superuser murphy's password, made at the first
+ *                           start unless $MURPHY_PASSWORD gives one (0600)
  * Everything under DIR is created 0600/0700 (umask 077).
  */
 #ifndef CLI_LOCAL_H
@@ -48,7 +50,16 @@ int cli_local_resolve(cli_local_opts *o);
 void cli_local_node_name(int i, char *buf, size_t size);
 /* DIR/<name of node i>[/file] into buf. */
 void cli_local_node_path(const cli_local_opts *o, int i, const char *file, char *buf, size_t size);
-/* Create the node directories, write local.conf, share the secret.  0 or 1. */
+/* $MURPHY_PASSWORD for this process and the nodes it starts (the leader
+ * makes the superuser murphy with it at its first start; the command
+ * line's own connections log in with it): kept when set, else read from
+ * DIR/password, made there first when create.  0, or 1 (message on
+ * stderr). */
+int cli_local_password(const char *dir, int create);
+/* 1 when $MURPHY_PASSWORD came from the user's environment. */
+int cli_local_password_given(void);
+/* Create the node directories, write local.conf, share the secret, and
+ * the password (cli_local_password).  0 or 1. */
 int cli_local_prepare(const cli_local_opts *o);
 
 /* Start whatever nodes are not running, wait until murphy.ready shows N
@@ -59,6 +70,10 @@ int cli_local_start(cli_local_opts *o);
  * murphy.settings; o->allow_faults when it does not answer), and a note
  * when local.conf now says otherwise. */
 void cli_local_print_faults(const cli_local_opts *o);
+
+/* One line: the superuser's password (DIR/password), or that
+ * $MURPHY_PASSWORD gives it. */
+void cli_local_print_password(const char *dir);
 
 /* SIGTERM every node with a pid file, SIGKILL after the timeout. 0 or 1. */
 int cli_local_stop(const char *dir);

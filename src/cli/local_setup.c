@@ -127,6 +127,8 @@ int cli_local_resolve(cli_local_opts *o)
 	}
 	snprintf(o->dir, sizeof o->dir, "%s", abs);
 	conf_read(o);
+	if (cli_local_password(o->dir, 0) != 0)
+		return 1;
 	if (o->followers < 0)
 		o->followers = CLI_LOCAL_FOLLOWERS_DEFAULT;
 	if (o->pg_port < 0)
@@ -181,6 +183,33 @@ fail:
 	return 1;
 }
 
+/* 1 when the user set $MURPHY_PASSWORD (not this process from a file);
+ * -1 until cli_local_password first looks. */
+static int password_given = -1;
+
+int cli_local_password_given(void) { return password_given == 1; }
+
+int cli_local_password(const char *dir, int create)
+{
+	char pw[2 * MUR_DATADIR_PASSWORD_BYTES + 8];
+	mur_error err;
+	int rc;
+	const char *env = getenv(MUR_PASSWORD_ENV);
+	if (password_given < 0)
+		password_given = env && env[0];
+	if (password_given)
+		return 0;
+	rc = create ? mur_datadir_ensure_password(dir, pw, sizeof pw, &err)
+		    : mur_datadir_read_password(dir, pw, sizeof pw, &err);
+	if (rc == MUR_ENOTFOUND && !create)
+		return 0; /* a cluster from before passwords, or --pg elsewhere */
+	if (rc != MUR_OK) {
+		fprintf(stderr, "murphy: %s\n", err.message);
+		return 1;
+	}
+	return setenv(MUR_PASSWORD_ENV, pw, 1) == 0 ? 0 : 1;
+}
+
 int cli_local_prepare(const cli_local_opts *o)
 {
 	for (int i = 0; i <= o->followers; i++) {
@@ -196,5 +225,7 @@ int cli_local_prepare(const cli_local_opts *o)
 		fprintf(stderr, "murphy local: cannot write %s/local.conf\n", o->dir);
 		return 1;
 	}
+	if (cli_local_password(o->dir, 1) != 0)
+		return 1;
 	return ensure_secret(o);
 }

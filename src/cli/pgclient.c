@@ -13,6 +13,9 @@
  */
 #include "cli/pgclient.h"
 
+#include "common/datadir.h"
+#include "common/scram.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -316,9 +319,80 @@ static int connect_socket(cli_pg *c, const char *host, int port, mur_error *err)
 	return MUR_OK;
 }
 
+/* Send a PasswordMessage-family message ('p'): SASLInitialResponse when
+ * mech is given (mechanism, Int32 length, data), SASLResponse otherwise. */
+static int send_sasl(cli_pg *c, const char *mech, const char *data, mur_error *err)
+{
+	size_t n = strlen(data);
+	mur_buf *o = &c->out;
+	mur_buf_reset(o);
+	mur_buf_put_u8(o, 'p');
+	mur_buf_put_u32(o, 0);
+	if (mech) {
+		mur_buf_put_cstr(o, mech);
+		mur_buf_put_u32(o, (uint32_t)n);
+	}
+	mur_buf_put(o, data, n);
+	mur_buf_patch_u32(o, 1, (uint32_t)(o->len - 1));
+	if (!mur_buf_ok(o))
+		return fail(c, MUR_ENOMEM, err, "out of memory%s", "");
+	return send_all(c, o->data, o->len, err);
+}
+
+/* The password for SCRAM: $MURPHY_PASSWORD, else $PGPASSWORD. */
+static const char *client_password(void)
+{
+	const char *pw = getenv(MUR_PASSWORD_ENV);
+	if (!pw || !pw[0])
+		pw = getenv("PGPASSWORD");
+	return pw && pw[0] ? pw : NULL;
+}
+
+/* One Authentication message: SASL (10) starts SCRAM-SHA-256, SASLContinue
+ * (11) answers the server's first message, SASLFinal (12) checks the
+ * server's signature; 0 (ok) needs nothing.  Any other method: refused. */
+static int on_auth(cli_pg *c, mur_scram_client *sc, const char *body, uint32_t len, mur_error *err)
+{
+	char msg[MUR_SCRAM_MESSAGE_MAX];
+	const char *pw = client_password();
+	mur_rd r;
+	uint32_t method;
+	mur_rd_init(&r, body, len);
+	method = mur_rd_u32(&r);
+	if (method == 0)
+		return MUR_OK;
+	if (method == 10) {
+		if (!pw)
+			return fail(c, MUR_EPROTO, err,
+				    "the server asks for a password: set %s (or PGPASSWORD)",
+				    MUR_PASSWORD_ENV);
+		if (mur_scram_client_first(sc, pw, NULL, msg, sizeof msg) != MUR_OK)
+			return fail(c, MUR_EPROTO, err, "cannot start SCRAM%s", "");
+		return send_sasl(c, MUR_SCRAM_MECHANISM, msg, err);
+	}
+	if (method == 11) {
+		if (mur_scram_client_final(sc, body + 4, len - 4, msg, sizeof msg) != MUR_OK)
+			return fail(c, MUR_EPROTO, err, "malformed SCRAM message from the server%s",
+				    "");
+		return send_sasl(c, NULL, msg, err);
+	}
+	if (method == 12)
+		return mur_scram_client_check(sc, body + 4, len - 4) == MUR_OK
+			       ? MUR_OK
+			       : fail(c, MUR_EPROTO, err,
+				      "the server could not prove it knows the password%s", "");
+	return fail(c, MUR_EPROTO, err,
+		    "server asks for authentication method %s; only SCRAM-SHA-256 and trust are "
+		    "supported",
+		    method == 3   ? "cleartext"
+		    : method == 5 ? "md5"
+				  : "other");
+}
+
 int cli_pg_connect(cli_pg *c, const char *host, int port, const char *user, const char *database,
 		   int timeout_ms, mur_error *err)
 {
+	mur_scram_client sc;
 	memset(c, 0, sizeof *c);
 	c->fd = -1;
 	c->timeout_ms = timeout_ms;
@@ -351,17 +425,9 @@ int cli_pg_connect(cli_pg *c, const char *host, int port, const char *user, cons
 		if (rc != MUR_OK)
 			return rc;
 		if (type == 'R') {
-			mur_rd r;
-			mur_rd_init(&r, body, len);
-			uint32_t method = mur_rd_u32(&r);
-			if (method != 0)
-				return fail(c, MUR_EPROTO, err,
-					    "server asks for a password (authentication method "
-					    "%s); "
-					    "only trust is supported",
-					    method == 3   ? "cleartext"
-					    : method == 5 ? "md5"
-							  : "other");
+			rc = on_auth(c, &sc, body, len, err);
+			if (rc != MUR_OK)
+				return rc;
 		} else if (type == 'E') {
 			parse_error(body, len, err);
 			close(c->fd);

@@ -3,7 +3,8 @@
  *
  * Enough protocol for `murphy local start` (is the cluster answering SQL?)
  * and `murphy demo` (create tables, COPY a data set): startup with trust
- * authentication, simple query, COPY FROM STDIN.  Text format only; one
+ * or SCRAM-SHA-256 authentication (the password from $MURPHY_PASSWORD,
+ * else $PGPASSWORD; the server's signature checked), simple query, COPY FROM STDIN.  Text format only; one
  * statement's result kept (the last one when a query string holds several).
  *
  * Lifetime: cli_pg_connect → cli_pg_query / cli_pg_copy_… → cli_pg_close.

@@ -60,6 +60,8 @@ static int resolve(cli_target *t, const char *prog)
 		t->host[colon - t->pg] = '\0';
 		t->port = (int)p;
 	} else if (t->dir) {
+		if (cli_local_password(t->dir, 0) != 0)
+			return 1;
 		if ((t->port = conf_port(t->dir)) < 0) {
 			fprintf(stderr,
 				"%s: no pg_port in %s/local.conf (is it a `murphy local` "

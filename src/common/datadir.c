@@ -131,12 +131,13 @@ static int check_private(int fd, const char *path, mur_error *err)
 	return MUR_OK;
 }
 
-int mur_datadir_read_secret(const char *dir, char *out, size_t outsz, mur_error *err)
+/* Read the private file dir/name into out, trimmed at the first blank. */
+static int read_private(const char *dir, const char *name, char *out, size_t outsz, mur_error *err)
 {
 	char path[MUR_DATADIR_PATH_MAX];
 	ssize_t n;
 	int fd;
-	snprintf(path, sizeof path, "%s/cluster.secret", dir);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		int e = errno;
@@ -155,6 +156,16 @@ int mur_datadir_read_secret(const char *dir, char *out, size_t outsz, mur_error 
 	if (!out[0])
 		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE, "\"%s\" is empty", path);
 	return MUR_OK;
+}
+
+int mur_datadir_read_secret(const char *dir, char *out, size_t outsz, mur_error *err)
+{
+	return read_private(dir, "cluster.secret", out, outsz, err);
+}
+
+int mur_datadir_read_password(const char *dir, char *out, size_t outsz, mur_error *err)
+{
+	return read_private(dir, MUR_DATADIR_PASSWORD_FILE, out, outsz, err);
 }
 
 static int fsync_dir(const char *dir, mur_error *err)
@@ -195,26 +206,39 @@ int mur_datadir_write_secret(const char *path, const char *secret, mur_error *er
 	return MUR_OK;
 }
 
-int mur_datadir_ensure_secret(const char *dir, char *out, size_t outsz, mur_error *err)
+/* Read dir/name, or create it with nbytes random bytes in hex. */
+static int ensure_private(const char *dir, const char *name, size_t nbytes, char *out, size_t outsz,
+			  mur_error *err)
 {
 	char path[MUR_DATADIR_PATH_MAX];
 	unsigned char raw[MUR_DATADIR_SECRET_BYTES];
-	int fd, rc = mur_datadir_read_secret(dir, out, outsz, err);
+	int fd, rc = read_private(dir, name, out, outsz, err);
 	if (rc != MUR_ENOTFOUND)
 		return rc;
-	if (outsz < 2 * sizeof raw + 1)
+	if (nbytes > sizeof raw || outsz < 2 * nbytes + 1)
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "secret buffer too small");
 	fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	rc = fd >= 0 && read(fd, raw, sizeof raw) == (ssize_t)sizeof raw;
+	rc = fd >= 0 && read(fd, raw, nbytes) == (ssize_t)nbytes;
 	if (fd >= 0)
 		close(fd);
 	if (!rc)
 		return mur_error_set(err, SQLSTATE_IO_ERROR, "cannot read /dev/urandom");
-	for (size_t i = 0; i < sizeof raw; i++)
+	for (size_t i = 0; i < nbytes; i++)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);
-	snprintf(path, sizeof path, "%s/cluster.secret", dir);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
 	rc = mur_datadir_write_secret(path, out, err);
 	if (rc == MUR_EAGAIN) /* another process made one first: use it */
-		return mur_datadir_read_secret(dir, out, outsz, err);
+		return read_private(dir, name, out, outsz, err);
 	return rc == MUR_OK ? fsync_dir(dir, err) : rc;
+}
+
+int mur_datadir_ensure_secret(const char *dir, char *out, size_t outsz, mur_error *err)
+{
+	return ensure_private(dir, "cluster.secret", MUR_DATADIR_SECRET_BYTES, out, outsz, err);
+}
+
+int mur_datadir_ensure_password(const char *dir, char *out, size_t outsz, mur_error *err)
+{
+	return ensure_private(dir, MUR_DATADIR_PASSWORD_FILE, MUR_DATADIR_PASSWORD_BYTES, out,
+			      outsz, err);
 }

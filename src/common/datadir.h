@@ -3,6 +3,9 @@
  *   murphy.pid      the running process's pid (removed on clean exit)
  *   cluster.secret  one line of hex; a follower must present the leader's
  *                   secret in HELLO or it is refused
+ *   password        the initial superuser's password when murphy made one
+ *                   (one line of hex, 0600): `murphy local` keeps it in
+ *                   its directory, a bare `murphy leader` in its own
  * The leader and follower mains (node/) keep them; `murphy local` (cli/)
  * prepares a local cluster's directories and secrets with the same calls.
  */
@@ -18,6 +21,12 @@
 #define MUR_DATADIR_UMASK 077
 #define MUR_DATADIR_SECRET_BYTES 32 /* random bytes, written as hex */
 #define MUR_DATADIR_PATH_MAX 4096
+#define MUR_DATADIR_PASSWORD_FILE "password"
+#define MUR_DATADIR_PASSWORD_BYTES 16 /* random bytes of a made password, as hex */
+/* The superuser a leader makes at its first start (--auth scram), and the
+ * environment variable that gives its password (and the command line's). */
+#define MUR_SUPERUSER_NAME "murphy"
+#define MUR_PASSWORD_ENV "MURPHY_PASSWORD"
 
 /* umask(MUR_DATADIR_UMASK) for this process; call before creating files. */
 void mur_datadir_private(void);
@@ -38,5 +47,8 @@ int mur_datadir_write_secret(const char *path, const char *secret, mur_error *er
 /* Read it, or create a new random one (MUR_DATADIR_SECRET_BYTES from
  * /dev/urandom, hex) with mur_datadir_write_secret and fsync dir. */
 int mur_datadir_ensure_secret(const char *dir, char *out, size_t outsz, mur_error *err);
+/* The same for dir/password (MUR_DATADIR_PASSWORD_BYTES random bytes). */
+int mur_datadir_read_password(const char *dir, char *out, size_t outsz, mur_error *err);
+int mur_datadir_ensure_password(const char *dir, char *out, size_t outsz, mur_error *err);
 
 #endif

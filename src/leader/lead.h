@@ -62,6 +62,9 @@ void lead_engine_set_write_pipeline(lead_engine *e, int depth);
 /* How long recorded decisions stay once settled (--txn-outcomes-keep-ms;
  * replication/repl.h, REPL_OUTCOMES_KEEP_MS_DEFAULT). */
 void lead_engine_set_outcomes_keep_ms(lead_engine *e, int64_t keep_ms);
+/* --auth: 1 scram (a client proves its role's password, SCRAM-SHA-256),
+ * 0 trust (any user name is taken as given; the default of an engine). */
+void lead_engine_set_auth(lead_engine *e, int scram);
 /* The PostgreSQL port's startup timeout (pgw_server.h), for murphy.settings. */
 void lead_engine_set_startup_timeout(lead_engine *e, uint64_t ms);
 /* idle_in_transaction_session_timeout unless the leader is told otherwise

@@ -55,7 +55,7 @@
 #define LEAD_SETTINGS_MAX 64
 /* Settings PostgreSQL reports with ParameterStatus when they change
  * (GUC_REPORT) that a session can SET: lead_setscope.c's table. */
-#define LEAD_REPORTED 7
+#define LEAD_REPORTED 8
 #define LEAD_COPY_BATCH_ROWS 20000 /* rows per shard before a COPY batch is sent */
 /* Bytes of encoded rows per shard before a COPY batch is sent, whatever
  * its row count: a batch is one write task (one node frame to every copy)
@@ -115,6 +115,7 @@ struct lead_engine {
 	uint64_t txid_next;    /* transaction ids, same scheme (txid_current()) */
 	uint64_t suspect_timeout_ms, dead_timeout_ms; /* for murphy.settings */
 	uint64_t startup_timeout_ms;                  /* same */
+	int auth_scram; /* --auth scram: roles prove themselves (lead_engine_set_auth) */
 	/* the leader's defaults of the client settings (lead_idle.c) */
 	char idle_in_txn_default[32]; /* idle_in_transaction_session_timeout */
 	pgw_keepalive keepalive;      /* tcp_keepalives_idle, _interval, _count */
@@ -227,6 +228,7 @@ typedef struct lead_session {
 	 * unit fixture), the startup's user and application_name */
 	uint32_t pid;
 	char user[64];
+	int superuser; /* its role is one (trust: also a user without a role) */
 	char app[64];
 	struct lead_session *next_open, *prev_open; /* e->sessions while open */
 	int in_query;            /* a multi-statement Query runs: IDLE statements open a block */

@@ -25,7 +25,8 @@
 
 /* SQLite function murphy_fault(cmd): the SQL face of fault injection
  * (SELECT murphy.fault('partition f1 leader')), leader-only.  Refused with
- * 42501 unless the leader was started with --allow-faults (tr.fault set). */
+ * 42501 unless the leader was started with --allow-faults (tr.fault set),
+ * and to a session whose role is no superuser. */
 static void fn_murphy_fault(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	lead_engine *e = sqlite3_user_data(ctx);
@@ -39,6 +40,14 @@ static void fn_murphy_fault(sqlite3_context *ctx, int argc, sqlite3_value **argv
 				     "SQLSTATE:" SQLSTATE_INSUFFICIENT_PRIVILEGE
 				     ":fault injection is disabled" STOR_ERROR_HINT_SEP
 					     LEAD_FAULTS_OFF_HINT,
+				     -1);
+		return;
+	}
+	/* no session known (an INSERT's values): only when nobody logs in */
+	if (e->local_session ? !e->local_session->superuser : e->auth_scram) {
+		sqlite3_result_error(ctx,
+				     "SQLSTATE:" SQLSTATE_INSUFFICIENT_PRIVILEGE
+				     ":permission denied: murphy.fault needs a superuser",
 				     -1);
 		return;
 	}

@@ -165,6 +165,7 @@ static const char *const known_settings[] = {"application_name",
 					     "integer_datetimes",
 					     "is_superuser",
 					     "session_authorization",
+					     "password_encryption",
 					     "max_identifier_length",
 					     "geqo",
 					     "murphy.count_distinct",
@@ -202,6 +203,7 @@ static const char *default_setting(const char *name)
 		{"client_min_messages", "notice"},
 		{"bytea_output", "hex"},
 		{"is_superuser", "on"},
+		{"password_encryption", "scram-sha-256"}, /* what libpq's \password asks */
 		{"murphy.count_distinct", "exact"},
 		{"murphy.write_quorum", "majority"},
 		{"murphy.shuffle_strategy", "auto"},
@@ -256,6 +258,8 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 	const char *cd = lead_session_get(s, "murphy.count_distinct");
 	memset(out, 0, sizeof *out);
 	out->count_distinct_approx = cd && strcmp(cd, "approximate") == 0;
+	out->user = s->user;
+	out->superuser = s->superuser;
 }
 
 static int setting_known(const char *name)
@@ -312,6 +316,29 @@ static void show_row(lead_run *r, const char *name, const char *value)
 	pgw_result_set_columns(r->res, 1, &col);
 	pgw_result_add_row(r->res, 1, vals, lens);
 	snprintf(r->res->tag, sizeof r->res->tag, "SHOW");
+}
+
+/* CREATE / ALTER / DROP ROLE: the catalog checks and stores
+ * (cat_role_change_apply); not in a block, whose rollback could not undo
+ * it. */
+static void role_change(lead_run *r)
+{
+	mur_error err;
+	int skipped = 0;
+	if (r->s->txn != LEAD_TXN_IDLE) {
+		mur_error_set(&err, SQLSTATE_ACTIVE_SQL_TRANSACTION,
+			      "%s cannot run inside a transaction block in murphy", r->p->tag);
+		lead_run_fail(r, &err);
+		return;
+	}
+	if (cat_role_change_apply(r->s->e->cat, &r->p->u.role, r->s->user, r->s->superuser,
+				  &skipped, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+		return;
+	}
+	if (skipped)
+		pgw_result_add_notice(r->res, "%d of the roles did not exist, skipping", skipped);
+	snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag);
 }
 
 void lead_utility_start(lead_run *r)
@@ -405,6 +432,15 @@ void lead_utility_start(lead_run *r)
 		return;
 	case PLAN_NOOP:
 		snprintf(r->res->tag, sizeof r->res->tag, "%s", p->tag ? p->tag : "");
+		break;
+	case PLAN_ROLE:
+		role_change(r);
+		break;
+	case PLAN_GRANT:
+		if (cat_grant_apply(s->e->cat, &p->u.grant, s->superuser, &err) != MUR_OK)
+			lead_run_fail(r, &err);
+		else
+			snprintf(r->res->tag, sizeof r->res->tag, "%s", p->tag);
 		break;
 	case PLAN_EMPTY:
 		r->res->kind = PGW_RESULT_EMPTY;
@@ -531,12 +567,31 @@ void lead_run_start(lead_run *r)
 
 /* ---- pgw_engine_ops ---- */
 
+void lead_engine_set_auth(lead_engine *e, int scram) { e->auth_scram = scram; }
+
+static pgw_auth_method op_auth_lookup(void *engine, const char *user, char *verifier, size_t cap)
+{
+	lead_engine *e = engine;
+	const cat_role *role = cat_role_get(e->cat, user);
+	if (!e->auth_scram)
+		return PGW_AUTH_TRUST;
+	snprintf(verifier, cap, "%s", role ? role->verifier : ""); /* NOLOGIN: session_open */
+	return PGW_AUTH_SCRAM;
+}
+
 static void *op_session_open(void *engine, pgw_session *ps, const char *user, const char *database,
 			     mur_error *err)
 {
-	lead_session *s = calloc(1, sizeof *s);
+	lead_engine *e = engine;
+	const cat_role *role = cat_role_get(e->cat, user ? user : "");
+	lead_session *s;
 	(void)database;
-	if (!s) {
+	if ((role && !role->login) || (!role && e->auth_scram)) {
+		mur_error_set(err, SQLSTATE_INVALID_AUTHORIZATION,
+			      "role \"%s\" is not permitted to log in", user);
+		return NULL;
+	}
+	if (!(s = calloc(1, sizeof *s))) {
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return NULL;
 	}
@@ -546,8 +601,11 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 	s->refs = 1;
 	s->pid = ps ? pgw_session_pid(ps) : 0;
 	snprintf(s->user, sizeof s->user, "%s", user ? user : "");
+	s->superuser = role ? role->superuser : !e->auth_scram;
 	snprintf(s->app, sizeof s->app, "%s", ps ? pgw_session_application_name(ps) : "");
 	lead_setscope_reported_init(s);
+	if (!s->superuser) /* reported before the first ReadyForQuery */
+		lead_session_set(s, "is_superuser", "off");
 	s->next_open = s->e->sessions;
 	if (s->next_open)
 		s->next_open->prev_open = s;
@@ -971,6 +1029,7 @@ static char op_txn_status(void *esess) { return lead_txn_status(esess); }
 static void op_statement_failed(void *esess) { lead_txn_statement_failed(esess); }
 
 const pgw_engine_ops lead_engine_ops = {
+	.auth_lookup = op_auth_lookup,
 	.session_open = op_session_open,
 	.session_close = op_session_close,
 	.split = op_split,

@@ -51,6 +51,7 @@ static const char *const reportable[LEAD_REPORTED][2] = {
 	{"timezone", "TimeZone"},
 	{"standard_conforming_strings", "standard_conforming_strings"},
 	{"default_transaction_read_only", "default_transaction_read_only"},
+	{"is_superuser", "is_superuser"}, /* set once at session_open (the startup said on) */
 };
 
 static lead_settings_snap *snap_of(const lead_setting *v, int n)

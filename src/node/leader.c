@@ -58,6 +58,7 @@ static void usage(FILE *f)
 		"                     [--idle-in-transaction-timeout-ms MS]\n"
 		"                     [--tcp-keepalives-idle S] [--tcp-keepalives-interval S]\n"
 		"                     [--tcp-keepalives-count N] [--allow-faults]\n"
+		"                     [--auth scram|trust]\n"
 		"\n"
 		"Runs the coordinator in the foreground, logging to stderr.\n"
 		"  --dir DIR         data directory: catalog.db, cluster.secret, murphy.pid\n"
@@ -101,6 +102,13 @@ static void usage(FILE *f)
 		"                            42501); murphy local start and murphy demo turn it "
 		"on\n"
 		"                            (docs/failures.md)\n"
+		"  --auth scram|trust        scram (default): clients prove their role's password\n"
+		"                            (SCRAM-SHA-256); at the first start the superuser\n"
+		"                            murphy is created with the password of\n"
+		"                            $MURPHY_PASSWORD, else a new one written to\n"
+		"                            DIR/password (0600).  trust: any user name is taken\n"
+		"                            as given, without a password (tests; "
+		"docs/decisions.md)\n"
 		"SIGTERM or SIGINT shuts it down cleanly.\n",
 		PGW_STARTUP_TIMEOUT_MS_DEFAULT, PGW_STARTUP_TIMEOUT_MS_MIN,
 		PGW_STARTUP_TIMEOUT_MS_MAX, PGW_CONNECTIONS_MAX, PGW_STARTUP_CONNECTIONS_MAX,
@@ -192,6 +200,7 @@ static void on_signal(uv_signal_t *s, int signum)
 typedef struct client_opts {
 	long idle_in_txn_ms;
 	pgw_keepalive ka;
+	int auth_scram; /* --auth scram (the default) or trust */
 } client_opts;
 
 /* v as a whole number in lo..hi into *out; MUR_ERR (said on stderr)
@@ -252,7 +261,13 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 			fprintf(stderr, "murphy leader: %s needs a value\n", a);
 			return MUR_ERR;
 		}
-		if (parse_client_opt(a, v, co, &rc)) {
+		if (strcmp(a, "--auth") == 0) {
+			if (strcmp(v, "scram") != 0 && strcmp(v, "trust") != 0) {
+				fprintf(stderr, "murphy leader: --auth takes scram or trust\n");
+				return MUR_ERR;
+			}
+			co->auth_scram = strcmp(v, "scram") == 0;
+		} else if (parse_client_opt(a, v, co, &rc)) {
 			if (rc != MUR_OK)
 				return MUR_ERR;
 		} else if (strcmp(a, "--dir") == 0)
@@ -309,6 +324,32 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 	return MUR_OK;
 }
 
+/* --auth scram, first start (no role yet): the superuser MUR_SUPERUSER_NAME
+ * with the password of $MURPHY_PASSWORD, else DIR/password (made now,
+ * 0600, and said in the log). */
+static int bootstrap_superuser(const char *dir, catalog *cat)
+{
+	char made[2 * MUR_DATADIR_PASSWORD_BYTES + 8];
+	const char *pw = getenv(MUR_PASSWORD_ENV);
+	mur_error err;
+	int created;
+	if (cat_role_count(cat) > 0)
+		return MUR_OK;
+	if ((!pw || !pw[0]) &&
+	    mur_datadir_ensure_password(dir, made, sizeof made, &err) != MUR_OK) {
+		MLOG(ERROR, "leader", "%s", err.message);
+		return MUR_ERR;
+	}
+	if (cat_role_bootstrap(cat, MUR_SUPERUSER_NAME, pw && pw[0] ? pw : made, &created, &err) !=
+	    MUR_OK) {
+		MLOG(ERROR, "leader", "creating the superuser: %s", err.message);
+		return MUR_ERR;
+	}
+	MLOG(INFO, "leader", "created the superuser %s; its password is %s", MUR_SUPERUSER_NAME,
+	     pw && pw[0] ? "$" MUR_PASSWORD_ENV : "in " MUR_DATADIR_PASSWORD_FILE);
+	return MUR_OK;
+}
+
 int node_leader_main(int argc, char **argv)
 {
 	const char *dir = NULL, *listen = NULL, *pgaddr = NULL;
@@ -316,7 +357,7 @@ int node_leader_main(int argc, char **argv)
 	long startup_ms = PGW_STARTUP_TIMEOUT_MS_DEFAULT;
 	long long keep_ms = REPL_OUTCOMES_KEEP_MS_DEFAULT;
 	pgw_server_limits pg_limits = pgw_server_limits_default();
-	client_opts co = {LEAD_IDLE_IN_TXN_TIMEOUT_MS_DEFAULT, pg_limits.keepalive};
+	client_opts co = {LEAD_IDLE_IN_TXN_TIMEOUT_MS_DEFAULT, pg_limits.keepalive, 1};
 	char secret[256], path[4096], host[256];
 	int port, rc = 1, allow_faults = 0;
 	leader l;
@@ -346,6 +387,8 @@ int node_leader_main(int argc, char **argv)
 		goto out;
 	}
 	cat_set_write_hook(l.cat, flush_frames, NULL);
+	if (co.auth_scram && bootstrap_superuser(dir, l.cat) != MUR_OK)
+		goto out;
 	if (cat_upsert_node(l.cat, "leader", listen, CAT_NODE_LEADER, NULL, &err) != MUR_OK) {
 		MLOG(ERROR, "leader", "%s", err.message);
 		goto out;
@@ -372,6 +415,7 @@ int node_leader_main(int argc, char **argv)
 	lead_engine_set_startup_timeout(l.engine, (uint64_t)startup_ms);
 	lead_engine_set_client_defaults(l.engine, (uint64_t)co.idle_in_txn_ms, &co.ka);
 	lead_engine_set_loop(l.engine, l.loop);
+	lead_engine_set_auth(l.engine, co.auth_scram);
 	clu_on_node_change(l.clu, on_node_change, &l);
 	clu_on_progress(l.clu, on_progress, &l);
 	if (pgw_server_start(l.loop, host, port, &lead_engine_ops, l.engine, &l.pg, &err) !=

@@ -170,6 +170,8 @@ typedef struct sql_ctx {
 	/* murphy.count_distinct = 'approximate' (sql_options): the planner
 	 * turns count(DISTINCT x) into approx_count_distinct(x) */
 	int count_distinct_approx;
+	const char *user;        /* current_user, session_user (sql_options); NULL: "murphy" */
+	int superuser;           /* the role is one: every table privilege */
 	sql_query *q;            /* name scope; NULL = no columns (VALUES, defaults) */
 	int agg_ok;              /* aggregates allowed where we are */
 	const char *agg_where;   /* "WHERE", "GROUP BY", ... for the error message */
@@ -239,7 +241,13 @@ sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f);
 /* ---- analyze_select.c ---- */
 sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s);
 int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
+/* The same with the privileges to check (sql_lookup_table_for). */
+int sql_analyze_from_table_for(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, unsigned privs);
 int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s);
 const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv);
+/* The same, checking that the session's role holds privs on the table
+ * (cat_allowed; 42501 "permission denied for table t"); privs 0, or no
+ * role (c->user NULL): no check.  sql_lookup_table checks SELECT. */
+const cat_table *sql_lookup_table_for(sql_ctx *c, PgQuery__RangeVar *rv, unsigned privs);
 
 #endif

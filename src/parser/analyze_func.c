@@ -541,7 +541,7 @@ sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f)
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_ROLE:
-		return sql_make_const_text(c, "murphy");
+		return sql_make_const_text(c, c->user ? c->user : "murphy");
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA:
 		return sql_make_const_text(c, "public");
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG:

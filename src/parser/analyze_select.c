@@ -58,6 +58,11 @@ int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s)
 
 const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv)
 {
+	return sql_lookup_table_for(c, rv, CAT_PRIV_SELECT);
+}
+
+const cat_table *sql_lookup_table_for(sql_ctx *c, PgQuery__RangeVar *rv, unsigned privs)
+{
 	const char *schema = (rv->schemaname && *rv->schemaname) ? rv->schemaname : NULL;
 	const cat_table *t = c->cat ? cat_table_lookup(c->cat, schema, rv->relname) : NULL;
 	if (!t) {
@@ -67,13 +72,22 @@ const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv)
 		else
 			sql_err(c, SQLSTATE_UNDEFINED_TABLE, rv->location,
 				"relation \"%s\" does not exist", rv->relname);
+	} else if (privs && c->user && !cat_allowed(c->cat, c->user, c->superuser, t, privs)) {
+		sql_err(c, SQLSTATE_INSUFFICIENT_PRIVILEGE, rv->location,
+			"permission denied for table %s", t->name);
+		return NULL;
 	}
 	return t;
 }
 
 int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
 {
-	const cat_table *t = sql_lookup_table(c, rv);
+	return sql_analyze_from_table_for(c, q, rv, CAT_PRIV_SELECT);
+}
+
+int sql_analyze_from_table_for(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, unsigned privs)
+{
+	const cat_table *t = sql_lookup_table_for(c, rv, privs);
 	sql_rte *r;
 	const char *alias;
 	if (!t)

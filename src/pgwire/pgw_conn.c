@@ -116,6 +116,7 @@ int pgw_conn_cancel(pgw_conn *c, uint32_t pid, uint32_t key)
 static void conn_free(pgw_conn *c)
 {
 	assert(c->session_closed && !c->pending && !c->result);
+	pgw_auth_free(c);
 	mur_buf_free(&c->in);
 	mur_buf_free(&c->out);
 	free(c);
@@ -466,8 +467,8 @@ static void conn_send_parameters(pgw_conn *c, const char *user, const char *app)
 	pgw_put_parameter_status(&c->out, "application_name", app ? app : "");
 }
 
-/* StartupMessage: version check, trust authentication, session_open.
- * Returns MUR_OK or an error for a FATAL reply (err filled). */
+/* StartupMessage: version check and names.  Returns MUR_OK or an error
+ * for a FATAL reply (err filled). */
 static int conn_startup_check(const pgw_frame *f, pgw_startup *st, mur_error *err)
 {
 	uint32_t major = f->code >> 16, minor = f->code & 0xffff;
@@ -481,6 +482,11 @@ static int conn_startup_check(const pgw_frame *f, pgw_startup *st, mur_error *er
 	if (!st->user || !st->user[0])
 		return mur_error_set(err, SQLSTATE_INVALID_AUTHORIZATION,
 				     "no PostgreSQL user name specified in startup packet");
+	if (strlen(st->user) >= PGW_NAME_BYTES ||
+	    (st->database && strlen(st->database) >= PGW_NAME_BYTES))
+		return mur_error_set(err, SQLSTATE_INVALID_AUTHORIZATION,
+				     "user or database name longer than %d bytes",
+				     PGW_NAME_BYTES - 1);
 	return MUR_OK;
 }
 
@@ -488,36 +494,45 @@ static void conn_startup_v3(pgw_conn *c, const pgw_frame *f)
 {
 	pgw_startup st;
 	mur_error err;
-	const char *db;
 
 	mur_error_clear(&err);
 	if (conn_startup_check(f, &st, &err) != MUR_OK) {
 		pgw_conn_fatal(c, &err);
 		return;
 	}
+	snprintf(c->user, sizeof c->user, "%s", st.user);
+	snprintf(c->db, sizeof c->db, "%s", st.database && st.database[0] ? st.database : st.user);
+	snprintf(c->app, sizeof c->app, "%s", st.application_name ? st.application_name : "");
+	/* 3.x with x > 0, or "_pq_." options: say what we speak (3.0), first. */
+	if ((f->code & 0xffff) > 0 || st.noptions > 0)
+		pgw_put_negotiate_version(&c->out, 0, st.noptions, st.options);
+	pgw_auth_begin(c);
+}
+
+void pgw_conn_startup_finish(pgw_conn *c)
+{
+	mur_error err;
+	mur_error_clear(&err);
+	/* only now: a client still proving its password stays in the owner's
+	 * startup queue, under its startup timeout, and takes no session */
 	if (c->admit && !c->admit(c->wake_arg)) {
 		pgw_conn_fatalf(c, SQLSTATE_TOO_MANY_CONNECTIONS,
 				"sorry, too many clients already");
 		return;
 	}
-	db = st.database && st.database[0] ? st.database : st.user;
-	snprintf(c->app, sizeof c->app, "%s", st.application_name ? st.application_name : "");
-	c->esess = c->ops->session_open(c->engine, c, st.user, db, &err);
+	c->esess = c->ops->session_open(c->engine, c, c->user, c->db, &err);
 	if (!c->esess) {
 		if (!mur_error_is_set(&err))
 			mur_error_set(&err, SQLSTATE_INVALID_AUTHORIZATION, "connection refused");
 		pgw_conn_fatal(c, &err);
 		return;
 	}
-	/* 3.x with x > 0, or "_pq_." options: say what we speak (3.0). */
-	if ((f->code & 0xffff) > 0 || st.noptions > 0)
-		pgw_put_negotiate_version(&c->out, 0, st.noptions, st.options);
 	pgw_put_auth_ok(&c->out);
-	conn_send_parameters(c, st.user, st.application_name);
+	conn_send_parameters(c, c->user, c->app);
 	pgw_put_backend_key_data(&c->out, c->pid, c->key);
 	c->state = PGW_CONN_READY;
 	pgw_conn_ready_for_query(c);
-	MLOG(DEBUG, "pgwire", "session %u: user %s database %s", c->pid, st.user, db);
+	MLOG(DEBUG, "pgwire", "session %u: user %s database %s", c->pid, c->user, c->db);
 }
 
 /* CancelRequest: hand the (pid, key) pair to the owner, who finds the
@@ -570,6 +585,10 @@ static int conn_startup(pgw_conn *c)
 
 static void conn_dispatch(pgw_conn *c, char type, const char *body, size_t len)
 {
+	if (c->state == PGW_CONN_AUTH) {
+		pgw_auth_message(c, type, body, len);
+		return;
+	}
 	if (type == PGW_FE_TERMINATE) { /* also ends a COPY (conn_set_closed) */
 		conn_set_closed(c);
 		return;
@@ -661,6 +680,7 @@ static int conn_step(pgw_conn *c)
 		}
 		break;
 	case PGW_CONN_SKIP:
+	case PGW_CONN_AUTH:
 		break;
 	}
 	return conn_next_message(c);

@@ -10,8 +10,13 @@
  *
  * State machine (c->state; the function behind each transition):
  *
- *                  StartupMessage v3.0, admitted (conn_startup → conn_startup_v3)
+ *                  StartupMessage v3.0, trusted, admitted (conn_startup → conn_startup_v3
+ *                  → pgw_auth_begin → pgw_conn_startup_finish, which asks admit)
  *   STARTUP ───────────────────────────────────────────────────► READY ◄──────────────┐
+ *     │ the engine asks SCRAM (pgw_auth_begin): AuthenticationSASL  ▲                  │
+ *     ├──► AUTH ── SASLInitialResponse, SASLResponse with the right ┘                  │
+ *     │            proof, admitted (pgw_auth_message → pgw_conn_startup_finish);       │
+ *     │            a wrong proof: FATAL 28P01 → CLOSED                                │
  *     │ SSLRequest / GSSENCRequest: reply 'N', stay (conn_startup)   │                  │
  *     │                                                              │ Query, Execute   │ result
  *     │                                                              │ (pgw_conn_execute)│ (conn_done_cb →
@@ -72,6 +77,7 @@ typedef struct pgw_session pgw_conn;
 
 typedef enum pgw_conn_state {
 	PGW_CONN_STARTUP = 0, /* waiting for the startup packet */
+	PGW_CONN_AUTH,        /* SCRAM exchange in progress (pgw_auth.c) */
 	PGW_CONN_READY,       /* processing messages */
 	PGW_CONN_SKIP,        /* extended-protocol error: discarding until Sync */
 	PGW_CONN_BUSY,        /* an engine callback is pending; input is buffered */
@@ -100,7 +106,8 @@ typedef void (*pgw_conn_wake_cb)(void *arg);
 int pgw_conn_create(const pgw_engine_ops *ops, void *engine, pgw_conn_wake_cb wake, void *wake_arg,
 		    pgw_conn **out);
 
-/* Asked once a StartupMessage is valid, before the engine session opens,
+/* Asked once a StartupMessage is valid and the client authenticated,
+ * before the engine session opens,
  * with the wake argument: return 1 to let the client in, 0 to refuse it
  * (FATAL 53300 "sorry, too many clients already", then CLOSED).  Lets the
  * owner count sessions apart from connections still in startup.  Without

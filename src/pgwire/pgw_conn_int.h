@@ -30,6 +30,10 @@
 /* application_name kept from the StartupMessage (murphy.transactions):
  * PostgreSQL's NAMEDATALEN, 63 bytes and the NUL; longer names are cut. */
 #define PGW_APPLICATION_NAME_BYTES 64
+/* User and database names of the StartupMessage: NAMEDATALEN too; a
+ * longer name is refused (PostgreSQL truncates; a cut user name must not
+ * match another role). */
+#define PGW_NAME_BYTES 64
 
 /* What the pending engine callback completes. */
 typedef enum pgw_wait {
@@ -112,6 +116,9 @@ struct pgw_session {
 	mur_error copy_violation;
 
 	int ssl_done, gss_done;
+	char user[PGW_NAME_BYTES]; /* the StartupMessage's user and database */
+	char db[PGW_NAME_BYTES];
+	struct pgw_scram_server *auth;        /* AUTH: the exchange (pgw_auth.c); else NULL */
 	uint32_t pid, key;                    /* BackendKeyData; key random (pgw_conn.c) */
 	char app[PGW_APPLICATION_NAME_BYTES]; /* the StartupMessage's application_name */
 	int key_ok;                           /* 0: no random key could be made: never cancelled */
@@ -140,6 +147,17 @@ void pgw_conn_copy_done(pgw_conn *c, int failed, const char *msg);
 void pgw_conn_query_end(pgw_conn *c, int failed);
 /* An out-of-memory error for a result whose row buffer failed. */
 void pgw_conn_oom(pgw_conn *c);
+
+/* After authentication (or none): open the engine session, AuthenticationOk,
+ * ParameterStatus, BackendKeyData, ReadyForQuery; READY. */
+void pgw_conn_startup_finish(pgw_conn *c);
+
+/* pgw_auth.c: ask the engine how c->user authenticates and start SCRAM
+ * (state AUTH) or finish startup; one message in state AUTH; free the
+ * exchange (conn_free). */
+void pgw_auth_begin(pgw_conn *c);
+void pgw_auth_message(pgw_conn *c, char type, const char *body, size_t len);
+void pgw_auth_free(pgw_conn *c);
 
 /* pgw_simple.c */
 void pgw_simple_query(pgw_conn *c, const char *body, size_t len);

@@ -77,7 +77,20 @@ typedef void (*pgw_done_cb)(void *arg, pgw_result *res);
 /* One ParameterStatus to send: a reportable setting's name and value. */
 typedef void (*pgw_param_cb)(void *arg, const char *name, const char *value);
 
+/* How a user must prove who it is (pgw_engine_ops.auth_lookup). */
+typedef enum pgw_auth_method {
+	PGW_AUTH_TRUST = 0, /* no proof: the user name is taken as given */
+	PGW_AUTH_SCRAM = 1, /* SCRAM-SHA-256 against the user's verifier */
+} pgw_auth_method;
+
 typedef struct pgw_engine_ops {
+	/* Optional (without it every user is trusted).  Asked once a
+	 * StartupMessage is admitted, before session_open: how user must
+	 * authenticate, and for PGW_AUTH_SCRAM its SCRAM-SHA-256 verifier
+	 * (common/scram.h) copied into verifier (cap bytes); leave it ""
+	 * when the user does not exist, may not log in or has no password:
+	 * the exchange then fails as a wrong password does (28P01). */
+	pgw_auth_method (*auth_lookup)(void *engine, const char *user, char *verifier, size_t cap);
 	/* A client finished startup.  Returns the engine's session object
 	 * (NULL refuses the connection with err).  ps is the protocol session,
 	 * for pgw_session_resume_read(). */

@@ -75,6 +75,8 @@ typedef enum plan_kind {
 	PLAN_ANALYZE,     /* ANALYZE: shard statistics into the catalog */
 	PLAN_TRUNCATE,    /* TRUNCATE: every row of each table deleted, as a write */
 	PLAN_SEQUENCE,    /* CREATE / DROP SEQUENCE: the catalog only (u.sequence) */
+	PLAN_ROLE,        /* CREATE / ALTER / DROP ROLE (u.role, plan_role.c) */
+	PLAN_GRANT,       /* GRANT / REVOKE on tables (u.grant, plan_role.c) */
 } plan_kind;
 
 typedef struct plan_column {
@@ -288,6 +290,10 @@ typedef struct plan_set {
 	int is_local;
 } plan_set;
 
+/* CREATE / ALTER / DROP ROLE (plan_role.c): the change the catalog
+ * makes (cat_role_change_apply). */
+typedef cat_role_change plan_role;
+
 struct plan {
 	plan_kind kind;
 	const char *tag; /* CommandComplete tag base: "SELECT", "INSERT", "CREATE TABLE" ... */
@@ -310,6 +316,8 @@ struct plan {
 		plan_analyze analyze;
 		plan_truncate truncate;
 		plan_sequence sequence;
+		plan_role role;
+		cat_grant_change grant;
 		struct {
 			char name[64]; /* as given (PostgreSQL folds it like any identifier) */
 		} savepoint;

@@ -147,7 +147,7 @@ int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p)
 	if (s->where_clause)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support COPY ... WHERE yet");
-	if (!(pc->table = sql_lookup_table(c, s->relation)))
+	if (!(pc->table = sql_lookup_table_for(c, s->relation, CAT_PRIV_INSERT)))
 		return MUR_ERR;
 	if (pc->table->kind == CAT_TABLE_VIRTUAL)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, s->relation->location,

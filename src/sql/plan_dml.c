@@ -38,9 +38,12 @@ void sql_insert_shard_sql(const cat_table *t, mur_buf *b)
 	mur_buf_put_u8(b, ')');
 }
 
-static const cat_table *target_table(sql_ctx *c, PgQuery__RangeVar *rv, const char *verb)
+/* The table a statement writes, checked for privs (INSERT, UPDATE or
+ * DELETE). */
+static const cat_table *target_table(sql_ctx *c, PgQuery__RangeVar *rv, const char *verb,
+				     unsigned privs)
 {
-	const cat_table *t = sql_lookup_table(c, rv);
+	const cat_table *t = sql_lookup_table_for(c, rv, privs);
 	if (t && t->kind == CAT_TABLE_VIRTUAL) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
 			"cannot %s murphy.%s: it is a read-only catalog view", verb, t->name);
@@ -49,10 +52,16 @@ static const cat_table *target_table(sql_ctx *c, PgQuery__RangeVar *rv, const ch
 	return t;
 }
 
-static sql_query *single_table_scope(sql_ctx *c, PgQuery__RangeVar *rv, const char *verb)
+/* The written table as the statement's scope: privs for writing it;
+ * UPDATE and DELETE also read it (their WHERE), so they need SELECT too,
+ * as in PostgreSQL for a WHERE that names a column. */
+static sql_query *single_table_scope(sql_ctx *c, PgQuery__RangeVar *rv, const char *verb,
+				     unsigned privs)
 {
 	sql_query *q = sql_alloc(c, sizeof *q);
-	if (!q || !target_table(c, rv, verb) || sql_analyze_from_table(c, q, rv) != MUR_OK)
+	unsigned reads = privs == CAT_PRIV_INSERT ? 0 : CAT_PRIV_SELECT;
+	if (!q || !target_table(c, rv, verb, privs) ||
+	    sql_analyze_from_table_for(c, q, rv, reads) != MUR_OK)
 		return NULL;
 	return q;
 }
@@ -444,7 +453,7 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	if (s->with_clause)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support WITH (common table expressions) yet");
-	if (!(scope = single_table_scope(c, s->relation, "insert into")))
+	if (!(scope = single_table_scope(c, s->relation, "insert into", CAT_PRIV_INSERT)))
 		return MUR_ERR;
 	pi->table = scope->rtes[0].table;
 	if (insert_columns(c, pi->table, s, ic) != MUR_OK)
@@ -547,7 +556,8 @@ static int plan_modify_common(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, int is
 			      PgQuery__Node **ret)
 {
 	plan_modify *pm = &p->u.modify;
-	sql_query *q = single_table_scope(c, rv, is_delete ? "delete from" : "update");
+	sql_query *q = single_table_scope(c, rv, is_delete ? "delete from" : "update",
+					  is_delete ? CAT_PRIV_DELETE : CAT_PRIV_UPDATE);
 	mur_buf b;
 	int rc;
 	p->kind = PLAN_MODIFY;

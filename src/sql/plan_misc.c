@@ -22,7 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int defelem_true(PgQuery__DefElem *d)
+int sql_defelem_true(PgQuery__DefElem *d)
 {
 	PgQuery__Node *a = d->arg;
 	if (!a)
@@ -44,7 +44,7 @@ int sql_plan_explain(sql_ctx *c, PgQuery__ExplainStmt *s, plan *p)
 	for (size_t i = 0; i < s->n_options; i++) {
 		PgQuery__DefElem *d = s->options[i]->def_elem;
 		if (!strcmp(d->defname, "analyze"))
-			p->u.explain.analyze = defelem_true(d);
+			p->u.explain.analyze = sql_defelem_true(d);
 		else if (!strcmp(d->defname, "format") && d->arg &&
 			 d->arg->node_case == PG_QUERY__NODE__NODE_STRING &&
 			 strcasecmp(d->arg->string->sval, "text"))

@@ -61,7 +61,7 @@ int sql_plan_truncate(sql_ctx *c, PgQuery__TruncateStmt *s, plan *p)
 		const cat_table *t;
 		if (s->relations[i]->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
 			return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "TRUNCATE needs table names");
-		if (!(t = sql_lookup_table(c, rv)))
+		if (!(t = sql_lookup_table_for(c, rv, CAT_PRIV_DELETE)))
 			return MUR_ERR;
 		if (t->kind != CAT_TABLE_DISTRIBUTED)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,

@@ -45,10 +45,6 @@ static const char *node_name(const PgQuery__Node *n)
 		return "CREATE SCHEMA";
 	case PG_QUERY__NODE__NODE_CREATEDB_STMT:
 		return "CREATE DATABASE";
-	case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT:
-		return "CREATE ROLE";
-	case PG_QUERY__NODE__NODE_GRANT_STMT:
-		return "GRANT";
 	case PG_QUERY__NODE__NODE_VACUUM_STMT:
 		return "VACUUM";
 	case PG_QUERY__NODE__NODE_MERGE_STMT:
@@ -135,6 +131,14 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_alter_table(c, n->alter_table_stmt, p);
 	case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
 		return sql_plan_create_sequence(c, n->create_seq_stmt, p);
+	case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT:
+		return sql_plan_create_role(c, n->create_role_stmt, p);
+	case PG_QUERY__NODE__NODE_ALTER_ROLE_STMT:
+		return sql_plan_alter_role(c, n->alter_role_stmt, p);
+	case PG_QUERY__NODE__NODE_DROP_ROLE_STMT:
+		return sql_plan_drop_role(c, n->drop_role_stmt, p);
+	case PG_QUERY__NODE__NODE_GRANT_STMT:
+		return sql_plan_grant(c, n->grant_stmt, p);
 	default:
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support %s yet", node_name(n));
@@ -178,9 +182,31 @@ static int prepare_tree(sql_ctx *c, PgQuery__ParseResult *tree, plan *p)
 	return sql_plan_statement(c, tree->stmts[0]->stmt, p);
 }
 
+/* Tables have no owners yet: creating, dropping, indexing and altering
+ * them needs a superuser (PostgreSQL 15 gives CREATE on public to no one
+ * else either); so do sequences' CREATE and DROP. */
+static int ddl_allowed(sql_ctx *c, const plan *p)
+{
+	if (!c->user || c->superuser)
+		return MUR_OK;
+	switch (p->kind) {
+	case PLAN_CREATE_TABLE:
+	case PLAN_DROP_TABLE:
+	case PLAN_CREATE_INDEX:
+	case PLAN_DROP_INDEX:
+	case PLAN_SEQUENCE:
+		return sql_err(c, SQLSTATE_INSUFFICIENT_PRIVILEGE, -1,
+			       "permission denied: %s needs a superuser in murphy", p->tag);
+	default:
+		return MUR_OK;
+	}
+}
+
 int sql_options_differ(const sql_options *a, const sql_options *b)
 {
-	return a->count_distinct_approx != b->count_distinct_approx;
+	const char *ua = a->user ? a->user : "", *ub = b->user ? b->user : "";
+	return a->count_distinct_approx != b->count_distinct_approx || strcmp(ua, ub) != 0 ||
+	       a->superuser != b->superuser;
 }
 
 int sql_prepare(const catalog *cat, const char *sql, int nparam_types, const mur_type *param_types,
@@ -210,8 +236,11 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 	c.sql = sql;
 	c.err = err;
 	c.nparam_given = nparam_types;
-	if (opts)
+	if (opts) {
 		c.count_distinct_approx = opts->count_distinct_approx;
+		c.user = opts->user;
+		c.superuser = opts->superuser;
+	}
 	p = sql_plan_new(&c, PLAN_EMPTY, "");
 	if (!p) {
 		sql_arena_destroy(arena);
@@ -222,6 +251,8 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 	for (int i = 0; i < nparam_types; i++)
 		p->param_types[i] = param_types ? param_types[i] : MT_UNKNOWN;
 	rc = prepare_tree(&c, sql_tree_result(tree), p);
+	if (rc == MUR_OK)
+		rc = ddl_allowed(&c, p);
 	if (rc != MUR_OK) {
 		sql_arena_destroy(arena);
 		return rc;

@@ -27,6 +27,9 @@ typedef struct sql_options {
 	 * distributed tables is planned as approx_count_distinct(x)
 	 * (HyperLogLog sketches, docs/approx.md); 0: exact (the default) */
 	int count_distinct_approx;
+	/* the session's role: current_user, session_user (NULL: "murphy") */
+	const char *user;
+	int superuser; /* the role is one: no table privilege is checked */
 } sql_options;
 
 /* 1 when plans made with a and with b may differ. */

@@ -103,6 +103,16 @@ int sql_plan_explain(sql_ctx *c, PgQuery__ExplainStmt *s, plan *p);
 int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p);
 int sql_plan_show(sql_ctx *c, PgQuery__VariableShowStmt *s, plan *p);
 int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p);
+/* An option's boolean: no argument, true/on, a non-zero integer. */
+int sql_defelem_true(PgQuery__DefElem *d);
+
+/* ---- plan_role.c: CREATE / ALTER / DROP ROLE (PLAN_ROLE) ---- */
+int sql_plan_create_role(sql_ctx *c, PgQuery__CreateRoleStmt *s, plan *p);
+int sql_plan_alter_role(sql_ctx *c, PgQuery__AlterRoleStmt *s, plan *p);
+int sql_plan_drop_role(sql_ctx *c, PgQuery__DropRoleStmt *s, plan *p);
+/* GRANT / REVOKE SELECT, INSERT, UPDATE, DELETE | ALL ON [TABLE] t, …
+ * TO / FROM role | PUBLIC, … (PLAN_GRANT); anything else 0A000. */
+int sql_plan_grant(sql_ctx *c, PgQuery__GrantStmt *s, plan *p);
 /* plan_range.c: PARTITION BY RANGE.  sql_range_type_ok: the column types
  * a range table can be split on.  sql_range_bounds: parse the range_bounds
  * list `list` for t's distribution column into t->shards (arena; shard 0

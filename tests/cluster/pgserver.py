@@ -15,6 +15,8 @@ import tempfile
 
 import psycopg2
 
+import murphy_auth  # noqa: F401  (sets $MURPHY_PASSWORD / $PGPASSWORD for murphy clusters)
+
 PG_BIN = "/usr/lib/postgresql/15/bin"
 
 

@@ -16,7 +16,7 @@ import psycopg2
 import pytest
 
 from conftest import Cluster, started_cluster
-from wire import logged_in, msg, raw, read_messages, startup
+from wire import logged_in, login, msg, raw, read_messages, startup
 
 ROWS = 2000
 
@@ -91,8 +91,7 @@ def test_ssl_request_is_declined(cluster, bystander):
     s = raw(cluster.port)
     s.sendall(struct.pack("!II", 8, 80877103))
     assert s.recv(1) == b"N"
-    s.sendall(startup())
-    got = read_messages(s)
+    got = login(s)
     assert got[-1][0] == b"Z"
     s.close()
     intact(cluster, bystander)
@@ -553,3 +552,16 @@ def test_bytea_parameter_stays_binary(cluster, utf_table):
         cur.execute("SELECT b FROM utf_victims WHERE id = 1000")
         assert bytes(cur.fetchone()[0]) == value
         cur.execute("DELETE FROM utf_victims WHERE id = 1000")
+
+
+def test_client_stalling_in_scram_is_cut_off(quick):
+    """A client that starts SCRAM-SHA-256 and never answers is still in
+    startup: closed at the startup timeout, never given a session."""
+    s = raw(quick.port)
+    t0 = time.monotonic()
+    s.sendall(startup())
+    got = read_messages(s, until=b"R")
+    assert got and got[-1][0] == b"R" and struct.unpack("!I", got[-1][1][:4])[0] == 10, got
+    assert closed_by_server(s, 5.0)
+    assert time.monotonic() - t0 < STARTUP_TIMEOUT_MS / 1000 + 2.0
+    s.close()

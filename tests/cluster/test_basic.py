@@ -2,6 +2,7 @@
 import os
 
 import psycopg2
+import pytest
 
 
 def test_select_one(cluster):
@@ -13,13 +14,16 @@ def test_select_one(cluster):
     conn.close()
 
 
-def test_any_user_and_database_name(cluster):
-    for user, dbname in (("postgres", "postgres"), ("alice", "whatever")):
-        conn = psycopg2.connect(cluster.dsn(user=user, dbname=dbname))
+def test_any_database_name_but_only_known_users(cluster):
+    """One database whatever its name; a user needs a role (test_auth.py)."""
+    for dbname in ("postgres", "whatever"):
+        conn = psycopg2.connect(cluster.dsn(dbname=dbname))
         with conn.cursor() as cur:
             cur.execute("SELECT 2")
             assert cur.fetchone() == (2,)
         conn.close()
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        psycopg2.connect(cluster.dsn(user="alice"))
 
 
 def test_parameter_status(cluster):

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from wire import msg, raw, read_messages, startup
+from wire import login, msg, raw, read_messages
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -76,11 +76,9 @@ def normalize(messages):
 @pytest.fixture(scope="module")
 def sessions(cluster, pg, pgconn):
     m = raw(cluster.port)
-    m.sendall(startup())
-    read_messages(m)
+    login(m)
     p = raw(pg.port)
-    p.sendall(startup(b"postgres", pgconn.info.dbname.encode()))
-    read_messages(p)
+    login(p, b"postgres", pgconn.info.dbname.encode())
     yield m, p
     m.close()
     p.close()

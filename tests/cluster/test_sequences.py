@@ -221,3 +221,20 @@ def test_nextval_where_a_shard_would_run_it_is_refused(cluster):
             assert e.value.pgcode == "0A000", (sql, e.value)
             assert "leader" in str(e.value)
     conn.close()
+
+
+def test_sequence_ddl_needs_a_superuser(cluster):
+    admin = cluster.connect()
+    with admin.cursor() as cur:
+        cur.execute("CREATE ROLE seq_user LOGIN PASSWORD 'seq-pw'")
+        cur.execute("CREATE SEQUENCE su_s")
+    conn = psycopg2.connect(host="127.0.0.1", port=cluster.port, user="seq_user",
+                            password="seq-pw", dbname="murphy")
+    conn.autocommit = True
+    for sql in ("CREATE SEQUENCE su_mine", "DROP SEQUENCE su_s"):
+        with pytest.raises(psycopg2.Error) as e:
+            one(conn, sql)
+        assert e.value.pgcode == "42501", (sql, e.value)
+    assert one(conn, "SELECT nextval('su_s')") == (1,)   # no sequence privileges yet
+    conn.close()
+    admin.close()

@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 
 from test_protocol import bind, execute, normalize, parse, SYNC
-from wire import msg, raw, read_messages, startup
+from wire import login, msg, raw, read_messages
 
 SHARDS = 16
 
@@ -207,11 +207,9 @@ def test_parameters_through_the_extended_protocol(cluster, db, keys, pg, pgconn)
     a, b = keys["a"], keys["b"]
     two = sorted([keys["shard"]["a"], keys["shard"]["b"]])
     m = raw(cluster.port)
-    m.sendall(startup())
-    read_messages(m)
+    login(m)
     p = raw(pg.port)
-    p.sendall(startup(b"postgres", pgconn.info.dbname.encode()))
-    read_messages(p)
+    login(p, b"postgres", pgconn.info.dbname.encode())
     answers, locked = [], None
     try:
         for s in (m, p):

@@ -1,0 +1,276 @@
+"""Who gets in: roles and SCRAM-SHA-256 (issue 20, docs/decisions.md).
+
+A leader started as `murphy local start` starts it (--auth scram, the
+default) lets a client in only when it proves its role's password with
+SCRAM-SHA-256; psql, psycopg2 and pgbench (libpq) do.  A wrong password,
+an unknown user and a dropped role all get the same FATAL 28P01; a NOLOGIN
+role 28000.  Roles are made, changed and dropped with CREATE / ALTER / DROP
+ROLE by a superuser; a role may change its own password; the catalog keeps
+only verifiers, in PostgreSQL's format (libpq's own verifier is accepted as
+a password), across restarts.  current_user / session_user name the role.
+`murphy leader --auth trust` takes any user name as given.
+"""
+import os
+import sqlite3
+import subprocess
+
+import psycopg2
+import psycopg2.extensions
+import pytest
+
+import murphy_auth
+from conftest import Cluster
+from test_fault_flag import BareLeader
+from wire import login, raw
+
+PSQL = "psql"
+PGBENCH = "/usr/lib/postgresql/15/bin/pgbench"
+
+
+def connect(cluster, user, password):
+    conn = psycopg2.connect(host="127.0.0.1", port=cluster.port, user=user, dbname="murphy",
+                            password=password, connect_timeout=10)
+    conn.autocommit = True
+    return conn
+
+
+def one(conn, sql, params=None):
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchone()
+
+
+def refused(cluster, user, password):
+    """The FATAL's (SQLSTATE, message) of a raw SCRAM login."""
+    s = raw(cluster.port)
+    try:
+        got = login(s, user.encode(), b"murphy", password)
+    finally:
+        s.close()
+    assert got and got[-1][0] == b"E", got
+    fields = dict((f[:1], f[1:]) for f in got[-1][1].split(b"\0") if f)
+    return fields[b"C"].decode(), fields[b"M"].decode()
+
+
+def psql(cluster, user, password, sql):
+    env = dict(os.environ)
+    env.pop("PGPASSWORD", None)
+    if password is not None:
+        env["PGPASSWORD"] = password
+    return subprocess.run([PSQL, "-w", "-X", "-A", "-t", "-h", "127.0.0.1", "-p",
+                           str(cluster.port), "-U", user, "-d", "murphy", "-c", sql],
+                          capture_output=True, text=True, env=env, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def admin(cluster):
+    conn = connect(cluster, "murphy", murphy_auth.PASSWORD)
+    assert conn.get_parameter_status("is_superuser") == "on"
+    yield conn
+    conn.close()
+
+
+def test_psql_logs_in_with_scram_and_not_without_password(cluster):
+    r = psql(cluster, "murphy", murphy_auth.PASSWORD, "SELECT current_user, session_user")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "murphy|murphy"
+    r = psql(cluster, "murphy", None, "SELECT 1")
+    assert r.returncode != 0
+    assert "no password supplied" in r.stderr, r.stderr
+    r = psql(cluster, "murphy", "wrong", "SELECT 1")
+    assert r.returncode != 0
+    assert 'password authentication failed for user "murphy"' in r.stderr, r.stderr
+
+
+def test_wrong_password_and_unknown_user_answer_alike(cluster):
+    assert refused(cluster, "murphy", "not-the-password") == (
+        "28P01", 'password authentication failed for user "murphy"')
+    assert refused(cluster, "nobody", murphy_auth.PASSWORD) == (
+        "28P01", 'password authentication failed for user "nobody"')
+    with pytest.raises(psycopg2.OperationalError, match="password authentication failed"):
+        connect(cluster, "murphy", "not-the-password")
+
+
+def test_role_created_then_used(cluster, admin):
+    with admin.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS alice")
+        cur.execute("CREATE USER alice WITH PASSWORD 'alice-1'")
+    conn = connect(cluster, "alice", "alice-1")
+    assert one(conn, "SELECT current_user, session_user, user") == ("alice", "alice", "alice")
+    assert conn.get_parameter_status("is_superuser") == "off"
+    assert one(conn, "SHOW is_superuser") == ("off",)
+    with pytest.raises(psycopg2.Error) as e:
+        one(conn, "CREATE ROLE mallory SUPERUSER")
+    assert e.value.pgcode == "42501"
+    with pytest.raises(psycopg2.Error) as e:
+        one(conn, "ALTER ROLE alice SUPERUSER")
+    assert e.value.pgcode == "42501"
+    conn.close()
+    with pytest.raises(psycopg2.Error) as e:
+        one(admin, "CREATE ROLE alice")
+    assert e.value.pgcode == "42710"
+
+
+def test_pgbench_logs_in_as_a_new_role(cluster, admin, tmp_path):
+    with admin.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS bench_user")
+        cur.execute("CREATE ROLE bench_user LOGIN PASSWORD 'bench-pw'")
+    script = tmp_path / "q.sql"
+    script.write_text("SELECT current_user;\n")
+    env = dict(os.environ, PGPASSWORD="bench-pw")
+    r = subprocess.run([PGBENCH, "-n", "-c", "2", "-t", "3", "-f", str(script), "-h",
+                        "127.0.0.1", "-p", str(cluster.port), "-U", "bench_user", "murphy"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "number of transactions actually processed: 6/6" in r.stdout, r.stdout
+    env["PGPASSWORD"] = "bad"
+    r = subprocess.run([PGBENCH, "-n", "-c", "1", "-t", "1", "-f", str(script), "-h",
+                        "127.0.0.1", "-p", str(cluster.port), "-U", "bench_user", "murphy"],
+                       capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode != 0 and "password authentication failed" in r.stderr, r.stderr
+
+
+def test_password_changed(cluster, admin):
+    with admin.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS carol")
+        cur.execute("CREATE USER carol PASSWORD 'old'")
+        cur.execute("ALTER ROLE carol PASSWORD 'new'")
+    assert refused(cluster, "carol", "old")[0] == "28P01"
+    conn = connect(cluster, "carol", "new")
+    with conn.cursor() as cur:  # a role changes its own password
+        cur.execute("ALTER USER carol WITH PASSWORD 'newer'")
+    conn.close()
+    assert refused(cluster, "carol", "new")[0] == "28P01"
+    connect(cluster, "carol", "newer").close()
+
+
+def test_libpq_verifier_is_a_password(cluster, admin):
+    """psql's \\password sends the verifier libpq computed (after SHOW
+    password_encryption): PostgreSQL's format, stored as it is."""
+    with admin.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS dave")
+        cur.execute("CREATE USER dave")
+    verifier = psycopg2.extensions.encrypt_password("libpq-made", "dave", admin)
+    assert verifier.startswith("SCRAM-SHA-256$4096:")
+    with admin.cursor() as cur:
+        cur.execute("ALTER ROLE dave PASSWORD %s", (verifier,))
+    conn = connect(cluster, "dave", "libpq-made")
+    assert one(conn, "SELECT current_user") == ("dave",)
+    conn.close()
+
+
+def test_dropped_and_nologin_roles_refused(cluster, admin):
+    with admin.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS erin, frank")
+        cur.execute("CREATE USER erin PASSWORD 'e'")
+        cur.execute("CREATE ROLE frank PASSWORD 'f'")  # CREATE ROLE: NOLOGIN
+    connect(cluster, "erin", "e").close()
+    with admin.cursor() as cur:
+        cur.execute("DROP ROLE erin")
+    assert refused(cluster, "erin", "e") == (
+        "28P01", 'password authentication failed for user "erin"')
+    assert refused(cluster, "frank", "f") == ("28000", 'role "frank" is not permitted to log in')
+    with pytest.raises(psycopg2.Error) as e:
+        one(admin, "DROP ROLE murphy")
+    assert e.value.pgcode == "55006"
+    with pytest.raises(psycopg2.Error) as e:
+        one(admin, "DROP ROLE erin")
+    assert e.value.pgcode == "42704"
+
+
+def test_catalog_keeps_verifiers_across_restarts():
+    c = Cluster(followers=1)
+    try:
+        c.start()
+        conn = connect(c, "murphy", murphy_auth.PASSWORD)
+        one(conn, "SELECT 1")
+        with conn.cursor() as cur:
+            cur.execute("CREATE USER gina PASSWORD 'plain-secret-text'")
+        conn.close()
+        c.stop()
+        db = sqlite3.connect(os.path.join(c.dir, "leader", "catalog.db"))
+        rows = dict(db.execute("SELECT name, verifier FROM roles").fetchall())
+        db.close()
+        assert set(rows) == {"murphy", "gina"}
+        assert all(v.startswith("SCRAM-SHA-256$4096:") for v in rows.values()), rows
+        with open(os.path.join(c.dir, "leader", "catalog.db"), "rb") as f:
+            assert b"plain-secret-text" not in f.read()
+        c.start()
+        conn = connect(c, "gina", "plain-secret-text")
+        assert one(conn, "SELECT session_user") == ("gina",)
+        conn.close()
+    finally:
+        c.cleanup()
+
+
+def test_trust_takes_any_user_name():
+    leader = BareLeader("--auth", "trust")
+    try:
+        conn = leader.connect()
+        conn.close()
+        conn = psycopg2.connect(host="127.0.0.1", port=leader.port, user="whoever",
+                                dbname="murphy", password="ignored", connect_timeout=10)
+        assert one(conn, "SELECT current_user") == ("whoever",)
+        conn.close()
+    finally:
+        leader.stop()
+
+
+def test_fault_injection_needs_a_superuser(cluster, admin):
+    with admin.cursor() as cur:
+        cur.execute("DROP ROLE IF EXISTS henry")
+        cur.execute("CREATE USER henry PASSWORD 'h'")
+    conn = connect(cluster, "henry", "h")
+    with pytest.raises(psycopg2.Error) as e:
+        one(conn, "SELECT murphy.fault('heal')")
+    assert e.value.pgcode == "42501", e.value
+    assert "superuser" in str(e.value)
+    conn.close()
+    assert one(admin, "SELECT murphy.fault('heal')")[0]
+
+
+def test_grant_and_revoke_table_privileges(cluster, admin):
+    with admin.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS ledger")
+        cur.execute("DROP TABLE IF EXISTS other")
+        cur.execute("CREATE TABLE ledger (id int PRIMARY KEY, v int)")
+        cur.execute("CREATE TABLE other (id int PRIMARY KEY)")
+        cur.execute("INSERT INTO ledger VALUES (1, 10)")
+        cur.execute("DROP ROLE IF EXISTS ivan")
+        cur.execute("CREATE USER ivan PASSWORD 'i'")
+    conn = connect(cluster, "ivan", "i")
+
+    def code(sql):
+        with pytest.raises(psycopg2.Error) as e:
+            one(conn, sql)
+        return e.value.pgcode, str(e.value)
+
+    assert code("SELECT v FROM ledger")[0] == "42501"
+    assert "permission denied for table ledger" in code("SELECT v FROM ledger")[1]
+    assert code("CREATE TABLE mine (id int)")[0] == "42501"
+    assert code("GRANT SELECT ON ledger TO ivan")[0] == "42501"
+    with admin.cursor() as cur:
+        cur.execute("GRANT SELECT, INSERT ON ledger TO ivan")
+    assert one(conn, "SELECT v FROM ledger WHERE id = 1") == (10,)
+    with conn.cursor() as cur:
+        cur.execute("INSERT INTO ledger VALUES (2, 20)")
+    assert code("UPDATE ledger SET v = 0 WHERE id = 1")[0] == "42501"
+    assert code("DELETE FROM ledger WHERE id = 1")[0] == "42501"
+    assert code("SELECT * FROM ledger JOIN other ON ledger.id = other.id")[0] == "42501"
+    assert code("INSERT INTO other SELECT id FROM ledger")[0] == "42501"
+    with admin.cursor() as cur:
+        cur.execute("REVOKE SELECT ON ledger FROM ivan")
+    assert code("SELECT v FROM ledger")[0] == "42501"
+    with admin.cursor() as cur:
+        cur.execute("GRANT ALL ON TABLE ledger TO PUBLIC")
+    with conn.cursor() as cur:
+        cur.execute("UPDATE ledger SET v = 11 WHERE id = 1")
+        cur.execute("DELETE FROM ledger WHERE id = 2")
+    assert one(conn, "SELECT v FROM ledger WHERE id = 1") == (11,)
+    with admin.cursor() as cur:
+        cur.execute("REVOKE ALL ON ledger FROM PUBLIC")
+    assert code("SELECT v FROM ledger")[0] == "42501"
+    with admin.cursor() as cur:
+        cur.execute("REVOKE ALL ON ledger FROM ivan")
+    assert code("INSERT INTO ledger VALUES (3, 30)")[0] == "42501"
+    conn.close()
