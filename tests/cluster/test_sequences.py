@@ -5,11 +5,13 @@ sessions and never handed out twice, even after a kill -9 of the leader.
 Where the answer is deterministic it is compared with PostgreSQL's (the
 ``db`` fixture): values, errors and their SQLSTATEs, RETURNING."""
 import io
+import struct
 import threading
 
 import psycopg2
 import pytest
 
+import wire
 from conftest import started_cluster
 
 
@@ -238,3 +240,27 @@ def test_sequence_ddl_needs_a_superuser(cluster):
     assert one(conn, "SELECT nextval('su_s')") == (1,)   # no sequence privileges yet
     conn.close()
     admin.close()
+
+
+def test_prepared_insert_numbers_every_execution(cluster):
+    """One Parse, three Bind/Execute: the plan is reused, each execution
+    takes its own value (extended protocol, a named statement)."""
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE ext_t (id serial PRIMARY KEY, v text)")
+    conn.close()
+    s = wire.logged_in(cluster.port)
+    try:
+        sql = b"INSERT INTO ext_t (v) VALUES ($1) RETURNING id"
+        out = wire.msg(b"P", b"ins\0" + sql + b"\0" + struct.pack("!H", 0))
+        for v in (b"a", b"b", b"c"):
+            out += wire.msg(b"B", b"\0ins\0" + struct.pack("!HH", 0, 1) + struct.pack("!I", 1)
+                            + v + struct.pack("!H", 0))
+            out += wire.msg(b"E", b"\0" + struct.pack("!I", 0))
+        s.sendall(out + wire.msg(b"S"))
+        s.settimeout(30)
+        got = wire.read_messages(s)
+    finally:
+        s.close()
+    ids = [int(body[6:]) for kind, body in got if kind == b"D"]
+    assert ids == [1, 2, 3], got
