@@ -274,6 +274,21 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "bytes_estimate", MT_INT8); /* the source's disk bytes per copy */
 	add_column(t, "eta_ms", MT_INT8);
 	c->tables[c->ntables++] = t;
+
+	t = virtual_table(CAT_VIRTUAL_ID_BASE + 16, "sequences"); /* catalog_seq.c */
+	if (!t)
+		return MUR_ENOMEM;
+	add_column(t, "name", MT_TEXT);
+	add_column(t, "data_type", MT_TEXT);
+	add_column(t, "start_value", MT_INT8);
+	add_column(t, "min_value", MT_INT8);
+	add_column(t, "max_value", MT_INT8);
+	add_column(t, "increment_by", MT_INT8);
+	add_column(t, "cycle", MT_BOOL);
+	add_column(t, "cache_size", MT_INT8);
+	add_column(t, "last_value", MT_INT8); /* NULL before the first nextval */
+	add_column(t, "owned_by", MT_TEXT);   /* table.column of a SERIAL / IDENTITY; NULL */
+	c->tables[c->ntables++] = t;
 	return MUR_OK;
 }
 
@@ -288,6 +303,7 @@ catalog *cat_open_vfs(const char *path, const char *vfs, mur_error *err)
 	}
 	c->next_table_id = 1;
 	c->next_node_id = 1;
+	c->next_seq_id = 1;
 	if (add_virtual_tables(c) != MUR_OK) {
 		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory opening the catalog");
 		cat_close(c);
@@ -306,6 +322,7 @@ void cat_close(catalog *c)
 	if (!c)
 		return;
 	cat_store_close(c);
+	cat_seq_free_all(c);
 	cat_roles_free(c);
 	for (int i = 0; i < c->ntables; i++)
 		table_free(c->tables[i]);
@@ -480,8 +497,9 @@ int cat_create_table_pending(catalog *c, const cat_table *def, uint64_t txid, co
 			     mur_error *err)
 {
 	cat_table *t;
+	cat_sequence *owned;
 
-	if (cat_table_lookup(c, "public", def->name))
+	if (cat_table_lookup(c, "public", def->name) || cat_seq_lookup(c, def->name))
 		return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE,
 				     "relation \"%s\" already exists", def->name);
 	if (c->ntables >= CAT_TABLES_MAX)
@@ -528,11 +546,18 @@ int cat_create_table_pending(catalog *c, const cat_table *def, uint64_t txid, co
 		return MUR_ERR;
 	}
 	assign_shards(c, t);
-	if (c->store && cat_store_put_table(c, t, err) != MUR_OK) {
+	owned = cat_seq_prepare_owned(c, t, err);
+	t->new_seqs = owned;
+	if ((t->nnew_seqs && !owned) || (c->store && cat_store_put_table(c, t, err) != MUR_OK) ||
+	    cat_seq_add_owned(c, t, err) != MUR_OK) {
 		c->next_table_id--;
+		free(owned);
 		table_free(t);
 		return MUR_ERR;
 	}
+	free(owned);
+	t->new_seqs = NULL;
+	t->nnew_seqs = 0;
 	c->tables[c->ntables++] = t;
 	c->version++;
 	if (out)
@@ -556,6 +581,7 @@ static int drop_at(catalog *c, int i, mur_error *err)
 	cat_table *t = c->tables[i];
 	if (c->store && cat_store_delete_table(c, t->id, err) != MUR_OK)
 		return MUR_ERR;
+	cat_seq_forget_owned(c, t->id); /* the store dropped their rows with the table's */
 	cat_grants_forget_table(c, t->id);
 	table_free(t);
 	memmove(&c->tables[i], &c->tables[i + 1],

@@ -10,12 +10,12 @@
 #include <sqlite3.h>
 
 /* Distinct statements run() keeps prepared: the store has about a dozen
- * (catalog_store.c); beyond this many the rest are prepared each time. */
-#define CAT_STORE_STMTS_MAX 24
+ * (catalog_store.c) and its sequences; beyond this many the rest are prepared each time. */
+#define CAT_STORE_STMTS_MAX 32
 
 struct catalog {
 	int ntables;
-	cat_table *tables[CAT_TABLES_MAX + 8]; /* + the virtual tables */
+	cat_table *tables[CAT_TABLES_MAX]; /* the murphy.* virtual tables count toward the cap */
 	int nnodes;
 	cat_node *nodes[CAT_NODES_MAX];
 	uint32_t next_table_id;
@@ -34,6 +34,9 @@ struct catalog {
 	uint64_t version; /* see cat_version */ /* applied LSNs changed since cat_flush_lsns */
 	struct cat_decision_writer *dwriter;    /* its decisions not in txn_outcomes yet are put
 						there before any read of it (catalog_decision.c) */
+	int nseqs;
+	cat_sequence *seqs[CAT_SEQUENCES_MAX]; /* catalog_seq.c */
+	uint32_t next_seq_id;
 	cat_role *roles; /* catalog_role.c: nroles of them, room for roles_cap */
 	int nroles, roles_cap;
 	struct cat_grant *grants; /* catalog_role.c: ngrants of them */
@@ -66,6 +69,25 @@ int cat_range_build_order(cat_table *t);
 void cat_range_free(cat_table *t);
 uint32_t cat_range_shard_for_value(const cat_table *t, const mur_value *v);
 int cat_insert_loaded_node(catalog *c, cat_node *n);
+
+/* catalog_seq.c: a sequence loaded from the store (taken over), the
+ * sequences table t owns put in memory after its store write, those of a
+ * dropped table forgotten, and all of them freed at close. */
+int cat_seq_insert_loaded(catalog *c, cat_sequence *s);
+/* t's new_seqs checked (names free, options valid) and copied with ids,
+ * owner and initial state, malloc'd for the caller (NULL + err on error;
+ * NULL without error when there are none). */
+cat_sequence *cat_seq_prepare_owned(catalog *c, const cat_table *t, mur_error *err);
+int cat_seq_add_owned(catalog *c, const cat_table *t, mur_error *err);
+void cat_seq_forget_owned(catalog *c, uint32_t table_id);
+void cat_seq_free_all(catalog *c);
+
+/* catalog_store.c: the sequences table (each one transaction); put_seq is
+ * also called inside cat_store_put_table's transaction for owned ones. */
+int cat_store_put_seq(catalog *c, const cat_sequence *s, mur_error *err);
+int cat_store_put_seq_state(catalog *c, uint32_t seq_id, int64_t last_value, int is_called,
+			    mur_error *err);
+int cat_store_delete_seq(catalog *c, uint32_t seq_id, mur_error *err);
 
 /* catalog_stats.c: one statistic into memory (at load, and by
  * cat_table_set_stats): col -1 is the shard's row count, col >= 0 that

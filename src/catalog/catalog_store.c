@@ -21,6 +21,11 @@
  *       created by a block that never committed (the leader stopped): it
  *       is dropped before loading (its placement files are orphans the
  *       followers' STATUS reports, dropped by repl_recover.c)
+ *   sequences(id, name, type, increment, min_value, max_value, start, cache,
+ *       cycle, owner_table, owner_col, last_value, is_called)   catalog_seq.c:
+ *       last_value is the end of the block nextval reserved last (or what
+ *       setval set); a table's owned sequences are written and deleted in
+ *       the table's own transactions
  *   stats(table_id, shard, col, value, analyzed_ms)   ANALYZE (catalog_stats.c):
  *       col -1: the shard's row count; col >= 0: that column's distinct
  *       estimate in the shard; analyzed_ms: when, ms since epoch
@@ -39,8 +44,9 @@
  *   tables.distribution   0 = hash (reference tables came later)
  *   shards.range_min      NULL (range tables came later)
  *   shards.rows           0 (unknown)
+ *   columns.identity      0 (no identity columns)
  * and a missing table is created (CREATE TABLE IF NOT EXISTS): stats, empty
- * (no table analyzed yet).
+ * (no table analyzed yet); sequences, empty.
  *
  * shards.range_min has no declared type, so it keeps the storage class it
  * is given: INTEGER for an integer range column, TEXT for text, date and
@@ -83,6 +89,11 @@ static const char *const schema_sql =
 	"CREATE INDEX IF NOT EXISTS txn_outcomes_by_time ON txn_outcomes(decided_ms, txid);"
 	"CREATE TABLE IF NOT EXISTS ddl_pending(table_id INTEGER PRIMARY KEY,"
 	" txid INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS sequences(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	" type INTEGER NOT NULL, increment INTEGER NOT NULL, min_value INTEGER NOT NULL,"
+	" max_value INTEGER NOT NULL, start INTEGER NOT NULL, cache INTEGER NOT NULL,"
+	" cycle INTEGER NOT NULL, owner_table INTEGER NOT NULL, owner_col INTEGER NOT NULL,"
+	" last_value INTEGER NOT NULL, is_called INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS roles(name TEXT PRIMARY KEY, login INTEGER NOT NULL,"
 	" superuser INTEGER NOT NULL, verifier TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS grants(table_id INTEGER NOT NULL, role TEXT NOT NULL,"
@@ -220,6 +231,10 @@ static int upgrade(catalog *c, mur_error *err)
 	if (!has_column(c, "shards", "range_min") &&
 	    exec_sql(c, "ALTER TABLE shards ADD COLUMN range_min", err) != MUR_OK)
 		return MUR_ERR;
+	if (!has_column(c, "columns", "identity") &&
+	    exec_sql(c, "ALTER TABLE columns ADD COLUMN identity INTEGER NOT NULL DEFAULT 0",
+		     err) != MUR_OK)
+		return MUR_ERR;
 	if (!has_column(c, "shards", "rows") &&
 	    exec_sql(c, "ALTER TABLE shards ADD COLUMN rows INTEGER NOT NULL DEFAULT 0", err) !=
 		    MUR_OK)
@@ -302,7 +317,7 @@ static int load_table_children(catalog *c, cat_table *t)
 
 	sqlite3_prepare_v2(c->store,
 			   "SELECT idx, name, type, typmod, not_null, primary_key, hidden, "
-			   "default_sql"
+			   "default_sql, identity"
 			   " FROM columns WHERE table_id = ? ORDER BY idx",
 			   -1, &st, NULL);
 	sqlite3_bind_int64(st, 1, t->id);
@@ -317,6 +332,7 @@ static int load_table_children(catalog *c, cat_table *t)
 		col->primary_key = sqlite3_column_int(st, 5);
 		col->hidden = sqlite3_column_int(st, 6);
 		col->default_sql = def ? strdup(def) : NULL;
+		col->identity = (char)sqlite3_column_int(st, 8);
 	}
 	sqlite3_finalize(st);
 
@@ -476,6 +492,41 @@ static int drop_pending(catalog *c, mur_error *err)
 	return MUR_OK;
 }
 
+static int load_sequences(catalog *c, mur_error *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(c->store,
+			       "SELECT id, name, type, increment, min_value, max_value, start, "
+			       "cache,"
+			       " cycle, owner_table, owner_col, last_value, is_called FROM "
+			       "sequences"
+			       " ORDER BY id",
+			       -1, &st, NULL) != SQLITE_OK)
+		return store_error(c, err, "load sequences");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		cat_sequence *s = calloc(1, sizeof *s);
+		if (!s)
+			break;
+		s->id = (uint32_t)sqlite3_column_int64(st, 0);
+		snprintf(s->name, sizeof s->name, "%s", (const char *)sqlite3_column_text(st, 1));
+		s->type = (mur_type)sqlite3_column_int(st, 2);
+		s->increment = sqlite3_column_int64(st, 3);
+		s->min_value = sqlite3_column_int64(st, 4);
+		s->max_value = sqlite3_column_int64(st, 5);
+		s->start = sqlite3_column_int64(st, 6);
+		s->cache = sqlite3_column_int64(st, 7);
+		s->cycle = sqlite3_column_int(st, 8);
+		s->owner_table = (uint32_t)sqlite3_column_int64(st, 9);
+		s->owner_col = sqlite3_column_int(st, 10);
+		s->last_value = sqlite3_column_int64(st, 11);
+		s->is_called = sqlite3_column_int(st, 12);
+		if (cat_seq_insert_loaded(c, s) != MUR_OK)
+			free(s);
+	}
+	sqlite3_finalize(st);
+	return MUR_OK;
+}
+
 int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err)
 {
 	if (sqlite3_open_v2(path, &c->store, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs) !=
@@ -490,6 +541,7 @@ int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err
 	    drop_pending(c, err) != MUR_OK || load_nodes(c, err) != MUR_OK ||
 	    load_tables(c, err) != MUR_OK || load_stats(c, err) != MUR_OK ||
 	    load_row_estimates(c, err) != MUR_OK || cat_roles_load(c, err) != MUR_OK ||
+	    load_sequences(c, err) != MUR_OK ||
 	    exec_sql(c, "PRAGMA locking_mode=EXCLUSIVE", err) != MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;
@@ -539,12 +591,18 @@ int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err)
 		goto rollback;
 	for (int i = 0; i < t->ncols; i++) {
 		const cat_column *col = &t->cols[i];
-		if (run(c, "INSERT INTO columns VALUES (?,?,?,?,?,?,?,?,?)", "iisiiiiis", err,
-			(int64_t)t->id, (int64_t)i, col->name, (int64_t)col->type,
-			(int64_t)col->typmod, (int64_t)col->not_null, (int64_t)col->primary_key,
-			(int64_t)col->hidden, col->default_sql) != MUR_OK)
+		if (run(c,
+			"INSERT INTO columns (table_id, idx, name, type, typmod, not_null,"
+			" primary_key, hidden, default_sql, identity) VALUES (?,?,?,?,?,?,?,?,?,?)",
+			"iisiiiiisi", err, (int64_t)t->id, (int64_t)i, col->name,
+			(int64_t)col->type, (int64_t)col->typmod, (int64_t)col->not_null,
+			(int64_t)col->primary_key, (int64_t)col->hidden, col->default_sql,
+			(int64_t)col->identity) != MUR_OK)
 			goto rollback;
 	}
+	for (int i = 0; i < t->nnew_seqs; i++)
+		if (cat_store_put_seq(c, &t->new_seqs[i], err) != MUR_OK)
+			goto rollback;
 	for (uint32_t i = 0; i < t->nshards; i++) {
 		const cat_shard *s = &t->shards[i];
 		if (put_shard(c, t->id, s, err) != MUR_OK)
@@ -569,6 +627,7 @@ int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 					   "DELETE FROM shards WHERE table_id = ?",
 					   "DELETE FROM placements WHERE table_id = ?",
 					   "DELETE FROM stats WHERE table_id = ?",
+					   "DELETE FROM sequences WHERE owner_table = ?",
 					   "DELETE FROM ddl_pending WHERE table_id = ?",
 					   /* ids are reused after a restart: grants go too */
 					   "DELETE FROM grants WHERE table_id = ?"};
@@ -770,4 +829,24 @@ int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg)
 	}
 	sqlite3_finalize(st);
 	return n;
+}
+
+int cat_store_put_seq(catalog *c, const cat_sequence *s, mur_error *err)
+{
+	return run(c, "INSERT INTO sequences VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", "isiiiiiiiiiii",
+		   err, (int64_t)s->id, s->name, (int64_t)s->type, s->increment, s->min_value,
+		   s->max_value, s->start, s->cache, (int64_t)s->cycle, (int64_t)s->owner_table,
+		   (int64_t)s->owner_col, s->last_value, (int64_t)s->is_called);
+}
+
+int cat_store_put_seq_state(catalog *c, uint32_t seq_id, int64_t last_value, int is_called,
+			    mur_error *err)
+{
+	return run(c, "UPDATE sequences SET last_value = ?, is_called = ? WHERE id = ?", "iii", err,
+		   last_value, (int64_t)is_called, (int64_t)seq_id);
+}
+
+int cat_store_delete_seq(catalog *c, uint32_t seq_id, mur_error *err)
+{
+	return run(c, "DELETE FROM sequences WHERE id = ?", "i", err, (int64_t)seq_id);
 }

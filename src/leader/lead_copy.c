@@ -444,7 +444,9 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 	/* The shard is known only after encoding: encode into a row buffer
 	 * sized once, then append it to its batch. */
 	mur_buf_reset(&c->row);
-	if (lead_encode_row(c->s->e, t, vals, &c->enc_scratch, &c->row, &shard, &err) != MUR_OK) {
+	if ((c->pc->fill_seq && cat_seq_fill(c->s->e->cat, &c->s->seqs, t->ncols, c->pc->fill_seq,
+					     vals, &err) != MUR_OK) ||
+	    lead_encode_row(c->s->e, t, vals, &c->enc_scratch, &c->row, &shard, &err) != MUR_OK) {
 		mur_error_context(&err, "COPY %s, line %llu", t->name,
 				  (unsigned long long)c->lineno);
 		copy_fail(c, &err);
@@ -583,7 +585,8 @@ static int copy_eval_defaults(lead_copy *c, mur_error *err)
 	mur_buf_init(&sql);
 	mur_buf_printf(&sql, "SELECT ");
 	for (int i = 0; i < t->ncols; i++)
-		if (!listed[i] && t->cols[i].default_sql) {
+		if (!listed[i] && t->cols[i].default_sql &&
+		    !(c->pc->fill_seq && c->pc->fill_seq[i])) { /* filled per row */
 			mur_buf_printf(&sql, "%s(%s)", n ? ", " : "", t->cols[i].default_sql);
 			idx[n++] = i;
 		}

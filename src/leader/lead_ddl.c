@@ -20,6 +20,9 @@
  * connected, then removes the table from the catalog; files on a follower
  * that was away are orphans it can delete (logged).
  *
+ * CREATE / DROP SEQUENCE change the catalog only (catalog_seq.c); IF NOT
+ * EXISTS / IF EXISTS answer with PostgreSQL's notices.
+ *
  * In a transaction block (lead_ddltxn.c): CREATE TABLE makes the table
  * pending for the block (hidden from other sessions: lead_ddl_lookup and
  * the planner see the catalog as the session's block does), CREATE INDEX
@@ -333,4 +336,24 @@ void lead_index_start(lead_run *r)
 				send_placement_task(r, t, s, k, EXEC_TASK_DDL, pi->shard_ddl);
 	}
 	lead_run_wait(r, index_done);
+}
+
+void lead_sequence_run(lead_run *r)
+{
+	const plan_sequence *ps = &r->p->u.sequence;
+	mur_error err;
+	snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag);
+	if (!ps->drop && ps->missing_ok &&
+	    (cat_seq_lookup(r->e->cat, ps->def.name) || lead_ddl_lookup(r, ps->def.name)))
+		pgw_result_add_notice(r->res, "relation \"%s\" already exists, skipping",
+				      ps->def.name);
+	else if (!ps->drop && cat_seq_create(r->e->cat, &ps->def, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+	for (int i = 0; ps->drop && i < ps->nnames && !r->failed; i++)
+		if (ps->missing_ok && !cat_seq_lookup(r->e->cat, ps->names[i]))
+			pgw_result_add_notice(r->res, "sequence \"%s\" does not exist, skipping",
+					      ps->names[i]);
+		else if (cat_seq_drop(r->e->cat, ps->names[i], &err) != MUR_OK)
+			lead_run_fail(r, &err);
+	lead_run_finish(r);
 }

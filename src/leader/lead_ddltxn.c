@@ -148,6 +148,8 @@ int lead_ddltxn_refused(lead_run *r)
 	case PLAN_CREATE_TABLE:
 	case PLAN_DROP_TABLE:
 		break;
+	case PLAN_SEQUENCE:
+		return refuse(r, "a rollback could not take a sequence back");
 	default:
 		return 0;
 	}

@@ -237,6 +237,7 @@ typedef struct lead_session {
 	int implicit;            /* the block (ACTIVE, FAILED) is that Query's implicit one */
 	lead_read_floor *floors; /* reads at bounded / available (lead_stale.c); malloc'd */
 	int nfloors, capfloors;
+	cat_seq_session seqs; /* currval / lastval (catalog_seq.c) */
 } lead_session;
 
 typedef struct lead_session lead_session;
@@ -658,6 +659,8 @@ int lead_ddltxn_refused(lead_run *r);
 /* r's DDL succeeded in a block (no-op outside one): remember it. */
 void lead_ddltxn_record(lead_run *r, lead_ddl_kind kind, const cat_table *t, const char *index);
 int lead_ddltxn_in_block(const lead_run *r);
+/* CREATE / DROP SEQUENCE: the catalog's (lead_ddl.c). */
+void lead_sequence_run(lead_run *r);
 /* 1 (r failed, 25P02) when r's block ended while it ran: undo its DDL. */
 int lead_ddltxn_check_block(lead_run *r);
 /* DROP INDEX IF EXISTS main."name" (n >= 200: a '"' doubled). */

@@ -85,6 +85,46 @@ static void fn_backend_pid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(ctx, e->local_session ? e->local_session->pid : 0);
 }
 
+/* murphy_nextval / _currval / _setval / _lastval: the sequence functions
+ * (parser/analyze_seq.c) on the session running the statement. */
+static void seq_call(sqlite3_context *ctx, int argc, sqlite3_value **argv, int next)
+{
+	lead_engine *e = sqlite3_user_data(ctx);
+	cat_seq_session *ss = e->local_session ? &e->local_session->seqs : NULL;
+	const char *name = argc ? (const char *)sqlite3_value_text(argv[0]) : NULL;
+	char msg[MUR_ERROR_MESSAGE_MAX + 32];
+	int64_t v = 0;
+	mur_error err;
+	int rc;
+	mur_error_clear(&err);
+	for (int i = 0; i < argc; i++)
+		if (sqlite3_value_type(argv[i]) == SQLITE_NULL) /* strict, as PostgreSQL's */
+			return sqlite3_result_null(ctx);
+	if (argc == 0)
+		rc = cat_seq_lastval(e->cat, ss, &v, &err);
+	else if (argc > 1)
+		rc = cat_seq_setval(e->cat, ss, name, v = sqlite3_value_int64(argv[1]),
+				    argc < 3 || sqlite3_value_int(argv[2]), &err);
+	else if (next)
+		rc = cat_seq_nextval(e->cat, ss, name, &v, &err);
+	else
+		rc = cat_seq_currval(e->cat, ss, name, &v, &err);
+	if (rc == MUR_OK)
+		return sqlite3_result_int64(ctx, v);
+	snprintf(msg, sizeof msg, "SQLSTATE:%s:%s", err.sqlstate, err.message);
+	sqlite3_result_error(ctx, msg, -1);
+}
+
+static void fn_nextval(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	seq_call(ctx, argc, argv, 1);
+}
+
+static void fn_seq(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	seq_call(ctx, argc, argv, 0);
+}
+
 int lead_local_open(lead_engine *e, mur_error *err)
 {
 	if (sqlite3_open_v2(":memory:", &e->mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -99,6 +139,11 @@ int lead_local_open(lead_engine *e, mur_error *err)
 	sqlite3_create_function(e->mem, "murphy_backend_pid", 0, SQLITE_UTF8, e, fn_backend_pid,
 				NULL, NULL);
 	lead_move_register(e);
+	sqlite3_create_function(e->mem, "murphy_nextval", 1, SQLITE_UTF8, e, fn_nextval, NULL,
+				NULL);
+	sqlite3_create_function(e->mem, "murphy_currval", 1, SQLITE_UTF8, e, fn_seq, NULL, NULL);
+	sqlite3_create_function(e->mem, "murphy_setval", -1, SQLITE_UTF8, e, fn_seq, NULL, NULL);
+	sqlite3_create_function(e->mem, "murphy_lastval", 0, SQLITE_UTF8, e, fn_seq, NULL, NULL);
 	return MUR_OK;
 }
 

@@ -125,6 +125,7 @@ void lead_session_unref(lead_session *s)
 		s->next_open->prev_open = s->prev_open;
 	free(s->floors);
 	free(s->ddl);
+	cat_seq_session_free(&s->seqs);
 	lead_setscope_free(s->set_before);
 	lead_setscope_free(s->set_commit);
 	free(s);
@@ -580,6 +581,9 @@ void lead_run_start(lead_run *r)
 		break;
 	case PLAN_ANALYZE:
 		lead_analyze_start(r);
+		break;
+	case PLAN_SEQUENCE:
+		lead_sequence_run(r);
 		break;
 	default:
 		lead_utility_start(r);

@@ -46,6 +46,10 @@
  *                      (of one core over the period), placements, primaries,
  *                      disk_bytes
  *
+ *   murphy.sequences   name, data_type, start_value, min_value, max_value,
+ *                      increment_by, cycle, cache_size, last_value (NULL before the
+ *                      first nextval), owned_by (table.column of a SERIAL / IDENTITY)
+ *
  * The columns are declared once, in the catalog (catalog.c); here each
  * view is rebuilt as table murphy_<name> in the leader's SQLite right
  * before a query that reads it.  Node state "returning" is shown for an
@@ -529,6 +533,32 @@ static void fill_stats(lead_engine *e)
 	sqlite3_finalize(st);
 }
 
+static void fill_sequences(lead_engine *e)
+{
+	sqlite3_stmt *st;
+	char owner[2 * CAT_NAME_MAX + 2];
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_sequences VALUES (?,?,?,?,?,?,?,?,?,?)", -1,
+			   &st, NULL);
+	for (int i = 0; i < cat_seq_count(e->cat); i++) {
+		const cat_sequence *q = cat_seq_at(e->cat, i);
+		const cat_table *t = cat_table_by_id(e->cat, q->owner_table);
+		int64_t v[] = {q->start, q->min_value, q->max_value, q->increment};
+		bind_text(st, 1, q->name);
+		bind_text(st, 2, mur_type_name(q->type));
+		for (int k = 0; k < 4; k++)
+			sqlite3_bind_int64(st, 3 + k, v[k]);
+		sqlite3_bind_int(st, 7, q->cycle);
+		sqlite3_bind_int64(st, 8, q->cache);
+		if (q->is_called)
+			sqlite3_bind_int64(st, 9, q->last_value);
+		snprintf(owner, sizeof owner, "%s.%s", t ? t->name : "",
+			 t ? t->cols[q->owner_col].name : "");
+		bind_text(st, 10, t ? owner : NULL);
+		step(st);
+	}
+	sqlite3_finalize(st);
+}
+
 static void fill_ready(lead_engine *e)
 {
 	sqlite3_stmt *st;
@@ -815,6 +845,11 @@ static const lead_view lead_views[] = {
 	 "DROP TABLE IF EXISTS murphy_transaction_outcomes;"
 	 "CREATE TABLE murphy_transaction_outcomes(txid, outcome, participants, decided_at);",
 	 fill_outcomes},
+	{"murphy_sequences", NULL,
+	 "DROP TABLE IF EXISTS murphy_sequences;"
+	 "CREATE TABLE murphy_sequences(name, data_type, start_value, min_value, max_value,"
+	 " increment_by, cycle, cache_size, last_value, owned_by);",
+	 fill_sequences},
 	{"murphy_ready", NULL,
 	 "DROP TABLE IF EXISTS murphy_ready;"
 	 "CREATE TABLE murphy_ready(ready, followers, shards_waiting, reason);",

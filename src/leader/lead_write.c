@@ -255,8 +255,10 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 			}
 		{
 			mur_buf_reset(&one);
-			if (lead_encode_row(r->e, t, vals, &scratch, &one, &shard, &err) !=
-			    MUR_OK) {
+			if ((pi->fill_seq && cat_seq_fill(r->e->cat, &r->s->seqs, t->ncols,
+							  pi->fill_seq, vals, &err) != MUR_OK) ||
+			    lead_encode_row(r->e, t, vals, &scratch, &one, &shard, &err) !=
+				    MUR_OK) {
 				lead_run_fail(r, &err);
 				goto out;
 			}
@@ -335,9 +337,11 @@ void lead_insert_start(lead_run *r)
 		insert_route_from(r, pi->values_rows, pi->values_rows_len);
 		return;
 	}
+	r->e->local_session = r->s; /* its nextval defaults: catalog_seq.c */
 	if (pi->values_sql && lead_local_query(r->e, pi->values_sql, r->params, r->nparams, NULL, 0,
 					       0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK)
 		lead_run_fail(r, &err);
+	r->e->local_session = NULL;
 	insert_route(r);
 }
 
@@ -368,6 +372,11 @@ void lead_modify_start(lead_run *r)
 
 static void truncate_done(lead_run *r)
 {
+	const plan_truncate *pt = &r->p->u.truncate;
+	mur_error err;
+	for (int i = 0; i < pt->ntables && pt->restart_identity && !r->failed; i++)
+		if (cat_seq_restart_owned(r->e->cat, pt->tables[i]->id, &err) != MUR_OK)
+			lead_run_fail(r, &err);
 	snprintf(r->res->tag, sizeof r->res->tag, "TRUNCATE TABLE");
 	lead_run_finish(r);
 }

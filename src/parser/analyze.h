@@ -292,6 +292,11 @@ void sql_param_note(sql_ctx *c, int n);
 
 /* ---- analyze_func.c ---- */
 sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f);
+/* analyze_seq.c: nextval / currval / setval / lastval (sql_is_seq_func
+ * says whether name is one), leader-only calls. */
+int sql_is_seq_func(const char *name);
+sql_expr *sql_analyze_seq_func(sql_ctx *c, PgQuery__FuncCall *f, const char *name);
+sql_expr *sql_analyze_serial_sequence(sql_ctx *c, PgQuery__FuncCall *f);
 sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f);
 int sql_agg_kind(const char *name);        /* sql_aggfn, 0 when name is none */
 mur_type sql_agg_type(int fn, mur_type t); /* MT_UNKNOWN: no such aggregate */

@@ -549,6 +549,10 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return backend_pid(c, f);
 	if (f->over)
 		return sql_analyze_window(c, f);
+	if (sql_is_seq_func(name))
+		return sql_analyze_seq_func(c, f, name);
+	if (!strcmp(name, "pg_get_serial_sequence"))
+		return sql_analyze_serial_sequence(c, f);
 	fn = sql_agg_kind(name);
 	if (fn)
 		return aggregate(c, f, fn, name);

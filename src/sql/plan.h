@@ -74,6 +74,7 @@ typedef enum plan_kind {
 	PLAN_NOOP,        /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
 	PLAN_ANALYZE,     /* ANALYZE: shard statistics into the catalog */
 	PLAN_TRUNCATE,    /* TRUNCATE: every row of each table deleted, as a write */
+	PLAN_SEQUENCE,    /* CREATE / DROP SEQUENCE: the catalog only (u.sequence) */
 	PLAN_ROLE,        /* CREATE / ALTER / DROP ROLE (u.role, plan_role.c) */
 	PLAN_GRANT,       /* GRANT / REVOKE on tables (u.grant, plan_role.c) */
 } plan_kind;
@@ -193,6 +194,11 @@ typedef struct plan_insert {
 	const char *shard_sql; /* "INSERT INTO main."t" (c0,...) VALUES (?1,...) [RETURNING ...]" */
 	int nreturning;        /* RETURNING columns (out[] holds them) */
 	int on_conflict_nothing; /* ON CONFLICT DO NOTHING */
+	/* per table column: the sequence whose nextval the leader puts there
+	 * in each source row before routing it (a SERIAL / IDENTITY column the
+	 * statement does not list: its source value is NULL), else NULL;
+	 * NULL: no such column (cat_seq_fill) */
+	const char **fill_seq;
 } plan_insert;
 
 typedef struct plan_modify {
@@ -209,6 +215,7 @@ typedef struct plan_truncate {
 	int ntables;
 	const cat_table **tables;
 	const char **shard_sql;
+	int restart_identity; /* RESTART IDENTITY: their owned sequences start again */
 } plan_truncate;
 
 typedef struct plan_create_table {
@@ -247,6 +254,7 @@ typedef struct plan_copy {
 	int header;                /* csv HEADER */
 	char null_string[16];      /* "\\N" text, "" csv */
 	const char *shard_sql;     /* INSERT INTO main."t" (all columns) VALUES (?1,...) */
+	const char **fill_seq;     /* as plan_insert's: unlisted sequence columns, per row */
 } plan_copy;
 
 /* ANALYZE: per table, one QUERY task per shard running shard_sql, which
@@ -266,6 +274,16 @@ typedef struct plan_analyze {
 	int ntables; /* every distributed table when the statement names none */
 	plan_analyze_table *tables;
 } plan_analyze;
+
+/* CREATE SEQUENCE (def, checked by the catalog) or DROP SEQUENCE (names);
+ * missing_ok: IF NOT EXISTS / IF EXISTS. */
+typedef struct plan_sequence {
+	int drop;
+	int missing_ok;
+	cat_sequence def;
+	int nnames;
+	char (*names)[CAT_NAME_MAX];
+} plan_sequence;
 
 typedef struct plan_set {
 	char name[64];   /* lower-case, e.g. "client_encoding", "murphy.write_quorum" */
@@ -299,6 +317,7 @@ struct plan {
 		plan_set set;
 		plan_analyze analyze;
 		plan_truncate truncate;
+		plan_sequence sequence;
 		plan_role role;
 		cat_grant_change grant;
 		struct {

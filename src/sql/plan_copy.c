@@ -5,7 +5,9 @@
  * QUOTE, and the pre-9.0 spelling `WITH CSV HEADER` (libpg_query turns it
  * into the same DefElems).  Text format defaults: tab, \N; CSV: comma, the
  * empty string, double quote.  Columns not listed are left to the
- * executor, which fills cat_column.default_sql or NULL as INSERT does.
+ * executor, which fills cat_column.default_sql or NULL as INSERT does
+ * (evaluated once per COPY), and a sequence's nextval per row for a
+ * SERIAL / IDENTITY column (plan_copy.fill_seq).
  * COPY TO and COPY FROM a file or program are not supported (0A000).
  * FREEZE (pgbench -i asks for it) is accepted and changes nothing: it
  * writes PostgreSQL rows with their transaction ids already frozen, and
@@ -118,6 +120,17 @@ static int copy_columns(sql_ctx *c, PgQuery__CopyStmt *s, plan_copy *pc)
 	return MUR_OK;
 }
 
+/* Unlisted SERIAL / IDENTITY columns: a nextval per row (the leader's),
+ * not the once-per-COPY default. */
+static int copy_fill(sql_ctx *c, plan_copy *pc)
+{
+	int listed[CAT_COLUMNS_MAX] = {0};
+	for (int f = 0; f < pc->ncols; f++)
+		listed[pc->cols[f]] = 1;
+	pc->fill_seq = sql_seq_fill(c, pc->table, listed);
+	return mur_error_is_set(c->err) ? MUR_ERR : MUR_OK;
+}
+
 int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p)
 {
 	plan_copy *pc = &p->u.copy;
@@ -148,7 +161,7 @@ int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p)
 		pc->delimiter = pc->csv ? ',' : '\t';
 	if (!null_set)
 		snprintf(pc->null_string, sizeof pc->null_string, "%s", pc->csv ? "" : "\\N");
-	if (copy_columns(c, s, pc) != MUR_OK)
+	if (copy_columns(c, s, pc) != MUR_OK || copy_fill(c, pc) != MUR_OK)
 		return MUR_ERR;
 	mur_buf_init(&b);
 	sql_insert_shard_sql(pc->table, &b);

@@ -96,6 +96,9 @@ static int column_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw)
 	sql_expr *e;
 	mur_buf b;
 	sql_emit em = {&b, NULL, 0};
+	if (col->default_sql) /* SERIAL or IDENTITY gave it one */
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1,
+			       "multiple default values specified for column \"%s\"", col->name);
 	c->q = NULL;
 	c->agg_ok = 0;
 	c->agg_where = "DEFAULT expressions";
@@ -106,6 +109,14 @@ static int column_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw)
 	if (*c->nparams != nparams)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, e->loc,
 			       "cannot use parameters in DEFAULT expressions");
+	switch (sql_nextval_default(c, col, e)) { /* filled per row by COPY too */
+	case 1:
+		return MUR_OK;
+	case -1:
+		return MUR_ERR;
+	default:
+		break;
+	}
 	if (mur_type_is_text(col->type) && e->type != MT_UNKNOWN && !mur_type_is_text(e->type))
 		e = sql_make_cast(c, e, col->type, e->loc);
 	else
@@ -177,7 +188,10 @@ static int column_constraint(sql_ctx *c, table_build *tb, int ci, PgQuery__Const
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
 		return unsupported(c, k->location, "foreign keys");
 	case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
-		return unsupported(c, k->location, "identity columns");
+		col->identity = k->generated_when && *k->generated_when == 'a'
+					? CAT_IDENTITY_ALWAYS
+					: CAT_IDENTITY_BY_DEFAULT;
+		return sql_owned_sequence(c, tb->t, ci, k->options, k->n_options);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_GENERATED:
 		return unsupported(c, k->location, "generated columns");
 	default:
@@ -202,10 +216,15 @@ static int column_def(sql_ctx *c, table_build *tb, PgQuery__ColumnDef *cd)
 		return unsupported(c, cd->location, "COLLATE");
 	col = &t->cols[t->ncols++];
 	snprintf(col->name, sizeof col->name, "%s", cd->colname);
-	col->type = sql_type_from_typename(c, cd->type_name, &col->typmod);
-	if (col->type == MT_UNKNOWN)
+	if ((col->type = sql_serial_type(cd->type_name)) != MT_UNKNOWN) {
+		col->typmod = -1; /* SERIAL: an integer with its own sequence (plan_seq.c) */
+		if (sql_owned_sequence(c, t, t->ncols - 1, NULL, 0) != MUR_OK)
+			return MUR_ERR;
+	} else if ((col->type = sql_type_from_typename(c, cd->type_name, &col->typmod)) ==
+		   MT_UNKNOWN) {
 		return MUR_ERR;
-	col->not_null = cd->is_not_null;
+	}
+	col->not_null |= cd->is_not_null;
 	if (cd->raw_default && column_default(c, col, cd->raw_default) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < cd->n_constraints; i++)
@@ -656,7 +675,7 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 
 /* ---- DROP ---- */
 
-static const char *object_name(PgQuery__Node *n)
+const char *sql_object_name(PgQuery__Node *n)
 {
 	PgQuery__List *l;
 	if (n->node_case == PG_QUERY__NODE__NODE_STRING)
@@ -679,7 +698,7 @@ static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 			       "murphy drops at most 16 tables per statement");
 	pd->if_exists = s->missing_ok;
 	for (size_t i = 0; i < s->n_objects; i++) {
-		const char *name = object_name(s->objects[i]);
+		const char *name = sql_object_name(s->objects[i]);
 		const cat_table *t = c->cat ? cat_table_lookup(c->cat, NULL, name) : NULL;
 		if (t && t->kind == CAT_TABLE_VIRTUAL)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
@@ -701,7 +720,7 @@ static int drop_index(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 	if (s->n_objects != 1)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy drops one index per statement");
-	snprintf(pi->index_name, sizeof pi->index_name, "%s", object_name(s->objects[0]));
+	snprintf(pi->index_name, sizeof pi->index_name, "%s", sql_object_name(s->objects[0]));
 	pi->if_not_exists = s->missing_ok;
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "DROP INDEX %smain.", s->missing_ok ? "IF EXISTS " : "");
@@ -721,7 +740,7 @@ int sql_plan_drop(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA:
 		return unsupported(c, -1, "DROP SCHEMA");
 	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
-		return unsupported(c, -1, "DROP SEQUENCE");
+		return sql_plan_drop_sequence(c, s, p);
 	default:
 		return unsupported(c, -1, "this DROP statement");
 	}

@@ -89,11 +89,52 @@ static sql_expr *assign(sql_ctx *c, sql_expr *e, const cat_column *col)
 	return sql_coerce(c, e, col->type, col->name);
 }
 
-static sql_expr *value_for(sql_ctx *c, PgQuery__Node *n, const cat_column *col)
+/* 428C9, as PostgreSQL: a GENERATED ALWAYS identity column given a value. */
+static int identity_always(sql_ctx *c, const cat_column *col, int update)
+{
+	if (update)
+		sql_err(c, "428C9", -1, "column \"%s\" can only be updated to DEFAULT", col->name);
+	else
+		sql_err(c, "428C9", -1, "cannot insert a non-DEFAULT value into column \"%s\"",
+			col->name);
+	mur_error_detail(c->err, "Column \"%s\" is an identity column defined as GENERATED ALWAYS.",
+			 col->name);
+	if (!update)
+		mur_error_hint(c->err, "Use OVERRIDING SYSTEM VALUE to override.");
+	return MUR_ERR;
+}
+
+/* An explicit value for col under INSERT's OVERRIDING clause (UPDATE:
+ * update set): 1 take it, 0 use the default instead (OVERRIDING USER
+ * VALUE on an identity column), -1 refused (428C9). */
+static int explicit_ok(sql_ctx *c, const cat_column *col, PgQuery__OverridingKind ov, int update)
+{
+	if (!col->identity)
+		return 1;
+	if (!update && ov == PG_QUERY__OVERRIDING_KIND__OVERRIDING_USER_VALUE)
+		return 0;
+	if (col->identity == CAT_IDENTITY_ALWAYS &&
+	    (update || ov != PG_QUERY__OVERRIDING_KIND__OVERRIDING_SYSTEM_VALUE))
+		return identity_always(c, col, update) == MUR_OK ? 1 : -1;
+	return 1;
+}
+
+static sql_expr *value_for(sql_ctx *c, PgQuery__Node *n, const cat_column *col,
+			   PgQuery__OverridingKind ov, int update)
 {
 	sql_expr *e;
+	int ok;
+	if (n->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT && update &&
+	    sql_default_volatile(col))
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+				"murphy cannot set column \"%s\" to its sequence default in an "
+				"UPDATE",
+				col->name),
+			NULL);
 	if (n->node_case == PG_QUERY__NODE__NODE_SET_TO_DEFAULT)
 		return default_value(c, col);
+	if ((ok = explicit_ok(c, col, ov, update)) <= 0)
+		return ok == 0 ? default_value(c, col) : NULL;
 	c->agg_ok = 0;
 	c->agg_where = "VALUES";
 	e = sql_analyze_expr(c, n);
@@ -152,7 +193,10 @@ int sql_plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list,
 
 typedef struct insert_cols {
 	int n;
-	int idx[CAT_COLUMNS_MAX]; /* table column of each listed column */
+	int idx[CAT_COLUMNS_MAX];         /* table column of each listed column */
+	PgQuery__OverridingKind override; /* OVERRIDING SYSTEM / USER VALUE, or not set */
+	const char **fill; /* per table column: the sequence the leader fills it from per row
+			      (plan_insert.fill_seq), else NULL; NULL: none */
 } insert_cols;
 
 static int insert_columns(sql_ctx *c, const cat_table *t, PgQuery__InsertStmt *s, insert_cols *ic)
@@ -194,10 +238,13 @@ static int values_exprs(sql_ctx *c, const cat_table *t, const insert_cols *ic, P
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1,
 			       "INSERT has more target columns than expressions");
 	for (int j = 0; j < ic->n; j++)
-		if (!(vals[ic->idx[j]] = value_for(c, row->items[j], &t->cols[ic->idx[j]])))
+		if (!(vals[ic->idx[j]] = value_for(c, row->items[j], &t->cols[ic->idx[j]],
+						   ic->override, 0)))
 			return MUR_ERR;
 	for (int i = 0; i < t->ncols; i++)
-		if (!vals[i] && !(vals[i] = default_value(c, &t->cols[i])))
+		if (!vals[i] && !(vals[i] = ic->fill && ic->fill[i]
+						    ? sql_expr_new(c, SE_CONST, t->cols[i].type, -1)
+						    : default_value(c, &t->cols[i])))
 			return MUR_ERR;
 	return MUR_OK;
 }
@@ -264,6 +311,42 @@ static int values_consts(sql_ctx *c, const cat_table *t, const insert_cols *ic,
 	return pi->values_rows ? VALUES_CONSTS_DONE : VALUES_CONSTS_FAILED;
 }
 
+const char **sql_seq_fill(sql_ctx *c, const cat_table *t, const int *listed)
+{
+	const char **fill = NULL;
+	char name[CAT_NAME_MAX * 2];
+	for (int i = 0; i < t->ncols; i++) {
+		const cat_column *col = &t->cols[i];
+		if (listed[i] || col->hidden || !sql_default_volatile(col))
+			continue;
+		if (!sql_default_sequence(col, name, sizeof name)) {
+			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+				"murphy evaluates the default of column \"%s\" once per statement "
+				"here, and it calls a sequence function",
+				col->name);
+			mur_error_hint(c->err,
+				       "give the column's values, or use INSERT ... VALUES");
+			return NULL;
+		}
+		if ((!fill && !(fill = sql_alloc(c, sizeof *fill * (size_t)t->ncols))) ||
+		    !(fill[i] = sql_strdup(c, name)))
+			return NULL;
+	}
+	return fill;
+}
+
+/* The sequence columns INSERT leaves to the leader (unlisted ones whose
+ * default is a sequence's nextval): ic->fill and pi->fill_seq. */
+static int insert_fill(sql_ctx *c, const cat_table *t, insert_cols *ic, plan_insert *pi)
+{
+	int listed[CAT_COLUMNS_MAX] = {0};
+	for (int j = 0; j < ic->n; j++)
+		listed[ic->idx[j]] = 1;
+	ic->fill = sql_seq_fill(c, t, listed);
+	pi->fill_seq = ic->fill;
+	return mur_error_is_set(c->err) ? MUR_ERR : MUR_OK;
+}
+
 static int insert_values(sql_ctx *c, const cat_table *t, const insert_cols *ic,
 			 PgQuery__SelectStmt *sel, plan_insert *pi)
 {
@@ -314,8 +397,11 @@ static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int im
 	c->targets_typed_later = 0;
 	if (!q)
 		return MUR_ERR;
-	if (!sel->n_values_lists && q->ntarget < ic->n && implicit)
+	if (!sel->n_values_lists && q->ntarget < ic->n && implicit) {
 		ic->n = q->ntarget;
+		if (insert_fill(c, t, ic, pi) != MUR_OK) /* the columns left out too */
+			return MUR_ERR;
+	}
 	if (q->ntarget != ic->n)
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "INSERT has more %s than %s",
 			       q->ntarget > ic->n ? "expressions" : "target columns",
@@ -323,11 +409,20 @@ static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int im
 	if (!(nt = sql_alloc(c, sizeof(sql_target) * (size_t)t->ncols)))
 		return MUR_ERR;
 	for (int i = 0; i < t->ncols; i++) {
-		nt[i].e = default_value(c, &t->cols[i]);
+		nt[i].e = ic->fill && ic->fill[i] ? sql_expr_new(c, SE_CONST, t->cols[i].type, -1)
+						  : default_value(c, &t->cols[i]);
 		snprintf(nt[i].name, sizeof nt[i].name, "%s", t->cols[i].name);
 	}
 	for (int j = 0; j < ic->n; j++) {
 		const cat_column *col = &t->cols[ic->idx[j]];
+		if (col->identity &&
+		    ic->override == PG_QUERY__OVERRIDING_KIND__OVERRIDING_USER_VALUE)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+				       "murphy does not support OVERRIDING USER VALUE with INSERT "
+				       "... "
+				       "SELECT yet");
+		if (explicit_ok(c, col, ic->override, 0) < 0)
+			return MUR_ERR;
 		if (!(nt[ic->idx[j]].e = assign(c, q->targets[j].e, col)))
 			return MUR_ERR;
 		q->targets[j].e = nt[ic->idx[j]].e; /* ORDER BY / DISTINCT see the typed value */
@@ -375,6 +470,9 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	    (int)sel->values_lists[0]->list->n_items < ic->n)
 		ic->n = (int)sel->values_lists[0]
 				->list->n_items; /* PostgreSQL fills the first columns */
+	ic->override = s->override;
+	if (insert_fill(c, pi->table, ic, pi) != MUR_OK)
+		return MUR_ERR;
 	if (!sel || sel->n_values_lists)
 		rc = insert_values(c, pi->table, ic, sel, pi);
 	else
@@ -431,6 +529,10 @@ static int update_set(sql_ctx *c, sql_query *q, PgQuery__UpdateStmt *s, mur_buf 
 		if (rt->n_indirection)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rt->location,
 				       "murphy does not support subscripted UPDATE targets");
+		if (t->cols[col].identity == CAT_IDENTITY_ALWAYS &&
+		    rt->val->node_case != PG_QUERY__NODE__NODE_SET_TO_DEFAULT)
+			return identity_always(c, &t->cols[col],
+					       1); /* PostgreSQL checks it first */
 		if (col == t->dist_col && !cat_table_is_reference(t)) { /* one shard: rows stay */
 			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rt->location,
 				"murphy cannot update the distribution column \"%s\" of \"%s\"",
@@ -439,7 +541,7 @@ static int update_set(sql_ctx *c, sql_query *q, PgQuery__UpdateStmt *s, mur_buf 
 			return MUR_ERR;
 		}
 		c->q = q;
-		if (!(e = value_for(c, rt->val, &t->cols[col])))
+		if (!(e = value_for(c, rt->val, &t->cols[col], 0, 1)))
 			return MUR_ERR;
 		mur_buf_printf(b, i ? ", " : " SET ");
 		sql_emit_ident(b, t->cols[col].name);

@@ -12,9 +12,9 @@
  * shards yet (issue 16's transactions), and it costs a changeset of the
  * removed rows rather than PostgreSQL's new empty file.
  *
- * RESTART IDENTITY is accepted: murphy has no sequences or identity
- * columns (CREATE TABLE refuses serial and identity), so there is nothing
- * to restart.  CASCADE is accepted: murphy has no foreign keys, so no other
+ * RESTART IDENTITY restarts the sequences the tables' SERIAL and IDENTITY
+ * columns own (cat_seq_restart_owned) once every shard is emptied; like
+ * any sequence change it is not undone by a rollback (PostgreSQL's is).  CASCADE is accepted: murphy has no foreign keys, so no other
  * table references the truncated ones and CASCADE truncates exactly what
  * RESTRICT would.  A table named twice is truncated once, as PostgreSQL.
  * Errors: 42P01 unknown table, 0A000 for a murphy.* view.
@@ -47,6 +47,7 @@ int sql_plan_truncate(sql_ctx *c, PgQuery__TruncateStmt *s, plan *p)
 	plan_truncate *pt = &p->u.truncate;
 	p->kind = PLAN_TRUNCATE;
 	p->tag = "TRUNCATE TABLE";
+	pt->restart_identity = s->restart_seqs;
 	if (s->n_relations > SQL_TRUNCATE_TABLES_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
 			       "murphy truncates at most %d tables per statement",

@@ -37,8 +37,8 @@ static const char *node_name(const PgQuery__Node *n)
 		return "CREATE VIEW";
 	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
 		return "CREATE TABLE AS";
-	case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
-		return "CREATE SEQUENCE";
+	case PG_QUERY__NODE__NODE_ALTER_SEQ_STMT:
+		return "ALTER SEQUENCE";
 	case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT:
 		return "CREATE FUNCTION";
 	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
@@ -129,6 +129,8 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_truncate(c, n->truncate_stmt, p);
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
 		return sql_plan_alter_table(c, n->alter_table_stmt, p);
+	case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
+		return sql_plan_create_sequence(c, n->create_seq_stmt, p);
 	case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT:
 		return sql_plan_create_role(c, n->create_role_stmt, p);
 	case PG_QUERY__NODE__NODE_ALTER_ROLE_STMT:
@@ -182,7 +184,7 @@ static int prepare_tree(sql_ctx *c, PgQuery__ParseResult *tree, plan *p)
 
 /* Tables have no owners yet: creating, dropping, indexing and altering
  * them needs a superuser (PostgreSQL 15 gives CREATE on public to no one
- * else either). */
+ * else either); so do sequences' CREATE and DROP. */
 static int ddl_allowed(sql_ctx *c, const plan *p)
 {
 	if (!c->user || c->superuser)
@@ -192,6 +194,7 @@ static int ddl_allowed(sql_ctx *c, const plan *p)
 	case PLAN_DROP_TABLE:
 	case PLAN_CREATE_INDEX:
 	case PLAN_DROP_INDEX:
+	case PLAN_SEQUENCE:
 		return sql_err(c, SQLSTATE_INSUFFICIENT_PRIVILEGE, -1,
 			       "permission denied: %s needs a superuser in murphy", p->tag);
 	default:

@@ -126,6 +126,28 @@ int sql_plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list,
 int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p);
 int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p);
 int sql_plan_drop(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
+/* The last name of a DROP's object (a String or a qualified List). */
+const char *sql_object_name(PgQuery__Node *n);
+/* plan_seq.c: CREATE / DROP SEQUENCE; SERIAL types (MT_UNKNOWN: not one);
+ * sql_owned_sequence gives column col of t its own sequence
+ * (t->new_seqs, arena) with IDENTITY options opts and the default
+ * murphy_nextval('name'); sql_default_sequence: the sequence name when
+ * col's default is exactly such a call (into out), else NULL. */
+int sql_plan_create_sequence(sql_ctx *c, PgQuery__CreateSeqStmt *s, plan *p);
+int sql_plan_drop_sequence(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
+mur_type sql_serial_type(const PgQuery__TypeName *tn);
+int sql_owned_sequence(sql_ctx *c, cat_table *t, int col, PgQuery__Node **opts, size_t nopts);
+const char *sql_default_sequence(const cat_column *col, char *out, size_t n);
+/* DEFAULT nextval('s') of an integer column written in that exact form
+ * (the leader coerces the value): 1 done, 0 not such a default, -1 error
+ * (c->err: no such sequence, 42P01, as PostgreSQL at CREATE TABLE). */
+int sql_nextval_default(sql_ctx *c, cat_column *col, const sql_expr *e);
+/* 1 when col's default calls a sequence function (evaluated per row). */
+int sql_default_volatile(const cat_column *col);
+/* plan_dml.c: per column of t not listed[], the sequence the leader fills
+ * it from row by row (arena array, t->ncols entries), or NULL when there
+ * is none (or on error: 0A000 for a sequence call it cannot fill, c->err). */
+const char **sql_seq_fill(sql_ctx *c, const cat_table *t, const int *listed);
 int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p);
 /* ALTER TABLE t ADD PRIMARY KEY / UNIQUE (cols): a PLAN_CREATE_INDEX tagged
  * ALTER TABLE (plan_index's undo_ddl, pk_cols); anything else 0A000. */
