@@ -43,6 +43,7 @@
 
 #include "leader/lead.h"
 #include "load/load.h"
+#include "pgcatalog/pgcatalog.h"
 #include "replication/repl.h"
 #include "sql/plan.h"
 #include "sql/sql.h"
@@ -110,6 +111,7 @@ struct lead_engine {
 	lead_transport tr;
 	repl_ctx *repl;        /* replication: writes, read gates, recovery (replication/repl.h) */
 	sqlite3 *mem;          /* leader-side evaluation: VALUES, final SQL, murphy.* views */
+	pgc_session_hooks pgc; /* the running session, for pg_catalog's functions (lead_local.c) */
 	uint64_t rowid_next;   /* hidden row ids: (start time in ms << 20) + counter */
 	uint64_t shuffle_next; /* repartition shuffle ids, same scheme (entry ids: repl_ctx) */
 	uint64_t txid_next;    /* transaction ids, same scheme (txid_current()) */
@@ -803,6 +805,8 @@ void lead_setscope_report(void *esess, pgw_param_cb put, void *arg);
 /* lead_session.c */
 void lead_session_set(lead_session *s, const char *name, const char *value);
 const char *lead_session_get(lead_session *s, const char *name);
+/* The i-th setting SET and SHOW know (pg_settings), NULL past the last. */
+const char *lead_setting_name(int i);
 /* The session's settings that change plans (sql_prepare). */
 void lead_session_sql_options(lead_session *s, sql_options *out);
 void lead_utility_start(lead_run *r);

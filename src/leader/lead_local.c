@@ -76,6 +76,38 @@ static void fn_backend_pid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(ctx, e->local_session ? e->local_session->pid : 0);
 }
 
+/* ---- the session facts pg_catalog's functions read (pgcatalog.h) ---- */
+
+static const char *pgc_user(void *ctx)
+{
+	lead_engine *e = ctx;
+	return e->local_session && e->local_session->user[0] ? e->local_session->user : NULL;
+}
+
+static int pgc_pid(void *ctx)
+{
+	lead_engine *e = ctx;
+	return e->local_session ? (int)e->local_session->pid : 0;
+}
+
+static const char *pgc_get(void *ctx, const char *name)
+{
+	lead_engine *e = ctx;
+	return e->local_session ? lead_session_get(e->local_session, name) : NULL;
+}
+
+/* set_config(name, value, is_local): as SET (is_local: SET LOCAL is not
+ * told apart; the value stays for the session). */
+static int pgc_set(void *ctx, const char *name, const char *value, int is_local)
+{
+	lead_engine *e = ctx;
+	(void)is_local;
+	if (!e->local_session || !lead_session_get(e->local_session, name))
+		return -1;
+	lead_session_set(e->local_session, name, value);
+	return 0;
+}
+
 int lead_local_open(lead_engine *e, mur_error *err)
 {
 	if (sqlite3_open_v2(":memory:", &e->mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -89,7 +121,13 @@ int lead_local_open(lead_engine *e, mur_error *err)
 				NULL, NULL);
 	sqlite3_create_function(e->mem, "murphy_backend_pid", 0, SQLITE_UTF8, e, fn_backend_pid,
 				NULL, NULL);
-	return MUR_OK;
+	e->pgc = (pgc_session_hooks){.ctx = e,
+				     .user = pgc_user,
+				     .pid = pgc_pid,
+				     .get = pgc_get,
+				     .set = pgc_set,
+				     .setting_at = lead_setting_name};
+	return pgc_register(e->mem, &e->pgc, err);
 }
 
 int lead_local_fail(lead_engine *e, int rc, mur_error *err)

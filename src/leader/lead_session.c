@@ -160,6 +160,7 @@ static const char *const known_settings[] = {"application_name",
 					     "enable_seqscan",
 					     "row_security",
 					     "server_version",
+					     "server_version_num",
 					     "server_encoding",
 					     "integer_datetimes",
 					     "is_superuser",
@@ -180,6 +181,7 @@ static const char *default_setting(const char *name)
 {
 	static const char *const defaults[][2] = {
 		{"server_version", "15.0"},
+		{"server_version_num", "150000"},
 		{"server_encoding", "UTF8"},
 		{"client_encoding", "UTF8"},
 		{"datestyle", "ISO, MDY"},
@@ -255,6 +257,13 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 	const char *cd = lead_session_get(s, "murphy.count_distinct");
 	memset(out, 0, sizeof *out);
 	out->count_distinct_approx = cd && strcmp(cd, "approximate") == 0;
+}
+
+const char *lead_setting_name(int i)
+{
+	return i >= 0 && i < (int)(sizeof known_settings / sizeof known_settings[0])
+		       ? known_settings[i]
+		       : NULL;
 }
 
 static int setting_known(const char *name)

@@ -1,0 +1,66 @@
+/*
+ * pgc_int.h — private interfaces of src/pgcatalog/.
+ *
+ * The catalog relations are declared once, in pgc_tables.c, as a column
+ * spec: "name letter,name letter,...", the letter the column's type:
+ *   o oid (an integer)   i int4   s int2   f float8   b bool
+ *   t text               a array (PostgreSQL's text form, '{x,y}')
+ * The deparser (pgc_deparse.c) reads the spec for its result types, the
+ * builder (pgc_tables.c) for the SQLite tables' columns.
+ */
+#ifndef PGCATALOG_PGC_INT_H
+#define PGCATALOG_PGC_INT_H
+
+#include "pgcatalog/pgcatalog.h"
+
+typedef struct pgc_rel pgc_rel;
+
+/* The relation schema.name (schema NULL: pg_catalog, then
+ * information_schema), or NULL. */
+const pgc_rel *pgc_rel_find(const char *schema, const char *name);
+/* The type of column col of r; MT_UNKNOWN when r has none. */
+mur_type pgc_rel_column_type(const pgc_rel *r, const char *col);
+/* The type a spec letter stands for. */
+mur_type pgc_letter_type(char letter);
+
+/* The PostgreSQL type behind a murphy type: its pg_type row. */
+typedef struct pgc_type {
+	uint32_t oid;
+	const char *typname; /* pg_type.typname: int4, varchar, ... */
+	int16_t typlen;      /* -1: varlena */
+	char category;       /* pg_type.typcategory */
+	uint32_t array_oid;  /* pg_type.typarray */
+	mur_type mtype;      /* MT_UNKNOWN: a catalog-only type (oid, name, regclass) */
+} pgc_type;
+const pgc_type *pgc_type_by_oid(uint32_t oid);
+int pgc_type_count(void);
+const pgc_type *pgc_type_at(int i);
+/* PostgreSQL's atttypmod of a column (varchar(n): n + 4), -1 when none. */
+int32_t pgc_typmod(const cat_column *col);
+/* format_type(oid, typmod) into out. */
+void pgc_format_type(uint32_t oid, int32_t typmod, char *out, size_t n);
+
+/* Names for catalog rows. */
+const char *pgc_schema_of(const cat_table *t);  /* "public" or "murphy" */
+uint32_t pgc_namespace_oid(const char *schema); /* 0: unknown */
+const char *pgc_namespace_name(uint32_t oid);   /* NULL: unknown */
+/* The table (user or murphy.*) whose OID, pkey index OID or pkey
+ * constraint OID is oid; *part 0 table, 1 index, 2 constraint. */
+const cat_table *pgc_table_by_oid(const catalog *cat, uint32_t oid, int *part);
+/* Its primary key's index / constraint name: "<table>_pkey". */
+void pgc_pkey_name(const cat_table *t, char *out, size_t n);
+/* Column list "(a, b)" of the primary key, or 0 when it has none. */
+int pgc_pkey_columns(const cat_table *t, char *out, size_t n);
+/* A table psql and drivers see: not murphy's hidden, not dropped. */
+int pgc_table_shown(const catalog *cat, const cat_table *t);
+
+/* The catalog the last pgc_materialize saw: the functions that answer
+ * from it (pg_get_indexdef, ::regclass) read it during the same query. */
+const catalog *pgc_current_catalog(void);
+void pgc_set_current_catalog(const catalog *cat);
+
+/* SQLite quoting. */
+void pgc_put_ident(mur_buf *b, const char *name);
+void pgc_put_string(mur_buf *b, const char *s);
+
+#endif

@@ -1,0 +1,35 @@
+/*
+ * plan_catalog.c — catalog queries (pg_catalog, information_schema, the
+ * catalog functions) as leader SELECTs: pgcatalog/ translates the tree to
+ * SQLite over its catalog tables; the leader builds those tables right
+ * before the text runs (leader/lead_views.c) and answers itself.
+ */
+#include "sql/sqlInt.h"
+#include "pgcatalog/pgcatalog.h"
+
+#include <string.h>
+
+int sql_plan_catalog(sql_ctx *c, PgQuery__Node *stmt, plan *p)
+{
+	pgc_column cols[PGC_COLUMNS_MAX];
+	int ncols = 0;
+	mur_buf b;
+	mur_buf_init(&b);
+	if (pgc_translate(stmt, &b, cols, &ncols, c->err) != MUR_OK) {
+		mur_buf_free(&b);
+		return MUR_ERR;
+	}
+	p->kind = PLAN_LEADER_SELECT;
+	p->tag = "SELECT";
+	p->out = sql_alloc(c, sizeof *p->out * (size_t)(ncols ? ncols : 1));
+	if (!p->out || !(p->leader_sql = sql_buf_finish(c, &b)))
+		return mur_error_set(c->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	for (int i = 0; i < ncols; i++) {
+		_Static_assert(sizeof p->out[i].name == PGC_NAME_MAX, "one name length");
+		memcpy(p->out[i].name, cols[i].name, PGC_NAME_MAX);
+		p->out[i].type = cols[i].type;
+		p->out[i].typmod = -1;
+	}
+	p->nout = ncols;
+	return MUR_OK;
+}
