@@ -12,7 +12,8 @@
  *   x COLLATE pg_catalog.default                x
  *   'name'::regclass / ::regtype                pgc_regclass_in('name') (an OID)
  *   x::regclass, x::regtype, x::regnamespace    pgc_regclass_out(x) (a name)
- *   x = ANY(ARRAY[...]), x = ANY(arr)           x IN (...), pgc_any_eq(x, arr)
+ *   x = ANY(ARRAY[...]), x = ANY(arr)           x IN (...), x IN (json_each(arr))
+ *   x LIKE p, x ILIKE p                         mur_like(x, p), mur_ilike (storage's)
  *   ARRAY(SELECT ...)                           (SELECT pgc_array_agg(...) ...)
  *   pg_catalog.f(...)                           the functions of pgc_func.c
  *
@@ -119,6 +120,8 @@ static const dp_func funcs[] = {
 	{"pg_size_pretty", "pgc_null", MT_TEXT},
 	{"string_agg", "group_concat", MT_TEXT},
 	{"array_agg", "pgc_array_agg", MT_TEXT},
+	{"json_build_object", "json_object", MT_TEXT},
+	{"pg_get_serial_sequence", "pgc_null", MT_TEXT},
 	{"count", "count", MT_INT8},
 	{"lower", "lower", MT_TEXT},
 	{"upper", "upper", MT_TEXT},
@@ -346,7 +349,11 @@ static mur_type a_expr(dp *d, const PgQuery__AExpr *a)
 		out(d, " ");
 		if (!a->lexpr)
 			lt = expr(d, a->rexpr);
-		else
+		else if (lt == MT_BOOL && is_string_const(a->rexpr)) {
+			out(d, "pgc_bool("); /* indisprimary = 't' */
+			expr(d, a->rexpr);
+			out(d, ")");
+		} else
 			expr(d, a->rexpr);
 		out(d, ")");
 		return is_comparison(op) ? MT_BOOL : !strcmp(op, "||") ? MT_TEXT : lt;
@@ -361,11 +368,14 @@ static mur_type a_expr(dp *d, const PgQuery__AExpr *a)
 		return MT_BOOL;
 	case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE:
-		out(d, "(");
+		/* storage's mur_like: case-sensitive, '\' escapes, as PostgreSQL */
+		out(d, op[0] == '!' ? "(NOT " : "(");
+		out(d,
+		    a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE ? "mur_ilike(" : "mur_like(");
 		expr(d, a->lexpr);
-		out(d, op[0] == '!' ? " NOT LIKE " : " LIKE ");
+		out(d, ", ");
 		expr(d, a->rexpr);
-		out(d, ")");
+		out(d, "))");
 		return MT_BOOL;
 	case PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT:
 	case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT:

@@ -3,7 +3,8 @@
  * (pgc_deparse.c writes pg_catalog.format_type as pgc_format_type, ...).
  *
  * Arrays are PostgreSQL's text form, '{a,b}' (elements without quotes:
- * the catalogs hold names and numbers); pgc_array_json turns one into a
+ * the catalogs hold names and numbers), or an int2vector's '1 2';
+ * pgc_array_json turns one into a
  * JSON array for json_each.  Session facts come from the hooks given to
  * pgc_register (the function's user data); catalog facts from the catalog
  * the running query's pgc_materialize saw.  Errors carry their SQLSTATE as
@@ -248,7 +249,7 @@ static void array_json(const char *arr, mur_buf *b)
 	while (*p && *p != '}') {
 		const char *e = p;
 		int num = 1;
-		for (; *e && *e != ',' && *e != '}'; e++)
+		for (; *e && *e != ',' && *e != ' ' && *e != '}'; e++)
 			num &= isdigit((unsigned char)*e) || (*e == '-' && e == p);
 		if (!first)
 			mur_buf_put(b, ",", 1);
@@ -262,7 +263,7 @@ static void array_json(const char *arr, mur_buf *b)
 					mur_buf_put(b, q, 1);
 			mur_buf_put(b, "\"", 1);
 		}
-		p = *e == ',' ? e + 1 : e;
+		p = *e == ',' || *e == ' ' ? e + 1 : e;
 	}
 	mur_buf_put(b, "]", 1);
 }
@@ -301,11 +302,11 @@ static int array_element(const char *arr, int want, mur_buf *out)
 	const char *p = arr + (*arr == '{');
 	while (*p && *p != '}') {
 		const char *e = p;
-		while (*e && *e != ',' && *e != '}')
+		while (*e && *e != ',' && *e != ' ' && *e != '}')
 			e++;
 		if (++n == want)
 			mur_buf_put(out, p, (size_t)(e - p));
-		p = *e == ',' ? e + 1 : e;
+		p = *e == ',' || *e == ' ' ? e + 1 : e;
 	}
 	return n;
 }

@@ -37,6 +37,7 @@ struct pgc_rel {
 	const char *name;
 	const char *spec;
 	void (*fill)(pgc_fill_ctx *f, pgc_row *r);
+	int zero_defaults; /* pg_catalog: a number or bool unset is 0 / false; else NULL */
 };
 
 /* ---- the row writer ---- */
@@ -69,7 +70,7 @@ static void row_begin(pgc_row *r)
 		const char *sp = strchr(p, ' ');
 		if (!sp)
 			break;
-		if (sp[1] == 't' || sp[1] == 'a')
+		if (sp[1] == 't' || sp[1] == 'a' || !r->rel->zero_defaults)
 			sqlite3_bind_null(r->st, i + 1);
 		else
 			sqlite3_bind_int(r->st, i + 1, 0);
@@ -660,7 +661,7 @@ static void fill_is_key_column_usage(pgc_fill_ctx *f, pgc_row *r)
 #define ISC "information_schema"
 
 static const pgc_rel rels[] = {
-	{PGC, "pg_namespace", "oid o,nspname t,nspowner o,nspacl a", fill_namespace},
+	{PGC, "pg_namespace", "oid o,nspname t,nspowner o,nspacl a", fill_namespace, 1},
 	{PGC, "pg_class",
 	 "oid o,relname t,relnamespace o,reltype o,reloftype o,relowner o,relam o,"
 	 "relfilenode o,reltablespace o,relpages i,reltuples f,relallvisible i,"
@@ -668,135 +669,136 @@ static const pgc_rel rels[] = {
 	 "relchecks s,relhasrules b,relhastriggers b,relhassubclass b,relrowsecurity b,"
 	 "relforcerowsecurity b,relispopulated b,relreplident t,relispartition b,"
 	 "relrewrite o,relfrozenxid o,relminmxid o,relacl a,reloptions a,relpartbound t",
-	 fill_class},
+	 fill_class, 1},
 	{PGC, "pg_attribute",
 	 "attrelid o,attname t,atttypid o,attstattarget i,attlen s,attnum s,attndims i,"
 	 "attcacheoff i,atttypmod i,attbyval b,attalign t,attstorage t,attcompression t,"
 	 "attnotnull b,atthasdef b,atthasmissing b,attidentity t,attgenerated t,"
 	 "attisdropped b,attislocal b,attinhcount i,attcollation o,attacl a,attoptions a,"
 	 "attfdwoptions a",
-	 fill_attribute},
+	 fill_attribute, 1},
 	{PGC, "pg_type",
 	 "oid o,typname t,typnamespace o,typowner o,typlen s,typbyval b,typtype t,"
 	 "typcategory t,typispreferred b,typisdefined b,typdelim t,typrelid o,typsubscript o,"
 	 "typelem o,typarray o,typinput t,typoutput t,typreceive t,typsend t,typalign t,"
 	 "typstorage t,typnotnull b,typbasetype o,typtypmod i,typndims i,typcollation o,"
 	 "typdefault t,typacl a",
-	 fill_type},
+	 fill_type, 1},
 	{PGC, "pg_index",
 	 "indexrelid o,indrelid o,indnatts s,indnkeyatts s,indisunique b,"
 	 "indnullsnotdistinct b,indisprimary b,indisexclusion b,indimmediate b,"
 	 "indisclustered b,indisvalid b,indcheckxmin b,indisready b,indislive b,"
 	 "indisreplident b,indkey t,indcollation t,indclass t,indoption t,indexprs t,indpred t",
-	 fill_index},
+	 fill_index, 1},
 	{PGC, "pg_constraint",
 	 "oid o,conname t,connamespace o,contype t,condeferrable b,condeferred b,"
 	 "convalidated b,conrelid o,contypid o,conindid o,conparentid o,confrelid o,"
 	 "confupdtype t,confdeltype t,confmatchtype t,conislocal b,coninhcount i,"
 	 "connoinherit b,conkey a,confkey a,conbin t",
-	 fill_constraint},
+	 fill_constraint, 1},
 	{PGC, "pg_proc",
 	 "oid o,proname t,pronamespace o,proowner o,prolang o,prokind t,prorettype o,"
 	 "pronargs s,proargtypes t,prosrc t",
-	 NULL},
+	 NULL, 1},
 	{PGC, "pg_database",
 	 "oid o,datname t,datdba o,encoding i,datlocprovider t,datistemplate b,"
 	 "datallowconn b,datconnlimit i,datcollate t,datctype t,daticulocale t,"
 	 "datcollversion t,datacl a,dattablespace o",
-	 fill_database},
+	 fill_database, 1},
 	{PGC, "pg_roles",
 	 "oid o,rolname t,rolsuper b,rolinherit b,rolcreaterole b,rolcreatedb b,"
 	 "rolcanlogin b,rolreplication b,rolconnlimit i,rolpassword t,rolvaliduntil t,"
 	 "rolbypassrls b,rolconfig a",
-	 fill_roles},
+	 fill_roles, 1},
 	{PGC, "pg_user",
 	 "usename t,usesysid o,usecreatedb b,usesuper b,userepl b,usebypassrls b,passwd t,"
 	 "valuntil t,useconfig a",
-	 fill_user},
-	{PGC, "pg_auth_members", "roleid o,member o,grantor o,admin_option b", NULL},
+	 fill_user, 1},
+	{PGC, "pg_auth_members", "roleid o,member o,grantor o,admin_option b", NULL, 1},
 	{PGC, "pg_settings",
 	 "name t,setting t,unit t,category t,short_desc t,extra_desc t,context t,vartype t,"
 	 "source t,min_val t,max_val t,enumvals a,boot_val t,reset_val t,sourcefile t,"
 	 "sourceline i,pending_restart b",
-	 fill_settings},
-	{PGC, "pg_description", "objoid o,classoid o,objsubid i,description t", NULL},
-	{PGC, "pg_am", "oid o,amname t,amhandler t,amtype t", fill_am},
-	{PGC, "pg_attrdef", "oid o,adrelid o,adnum s,adbin t", fill_attrdef},
-	{PGC, "pg_inherits", "inhrelid o,inhparent o,inhseqno i,inhdetachpending b", NULL},
+	 fill_settings, 1},
+	{PGC, "pg_description", "objoid o,classoid o,objsubid i,description t", NULL, 1},
+	{PGC, "pg_am", "oid o,amname t,amhandler t,amtype t", fill_am, 1},
+	{PGC, "pg_attrdef", "oid o,adrelid o,adnum s,adbin t", fill_attrdef, 1},
+	{PGC, "pg_inherits", "inhrelid o,inhparent o,inhseqno i,inhdetachpending b", NULL, 1},
 	{PGC, "pg_stat_activity",
 	 "datid o,datname t,pid i,leader_pid i,usesysid o,usename t,application_name t,"
 	 "client_addr t,client_hostname t,client_port i,backend_start t,xact_start t,"
 	 "query_start t,state_change t,wait_event_type t,wait_event t,state t,"
 	 "backend_xid t,backend_xmin t,query_id i,query t,backend_type t",
-	 fill_activity},
+	 fill_activity, 1},
 	{PGC, "pg_collation",
 	 "oid o,collname t,collnamespace o,collowner o,collprovider t,"
 	 "collisdeterministic b,collencoding i,collcollate t,collctype t",
-	 NULL},
+	 NULL, 1},
 	{PGC, "pg_policy",
 	 "oid o,polname t,polrelid o,polcmd t,polpermissive b,polroles a,polqual t,"
 	 "polwithcheck t",
-	 NULL},
+	 NULL, 1},
 	{PGC, "pg_statistic_ext",
 	 "oid o,stxrelid o,stxname t,stxnamespace o,stxowner o,stxstattarget i,stxkeys t,"
 	 "stxkind a",
-	 NULL},
+	 NULL, 1},
 	{PGC, "pg_publication",
 	 "oid o,pubname t,pubowner o,puballtables b,pubinsert b,pubupdate b,pubdelete b,"
 	 "pubtruncate b,pubviaroot b",
-	 NULL},
-	{PGC, "pg_publication_namespace", "oid o,pnpubid o,pnnspid o", NULL},
-	{PGC, "pg_publication_rel", "oid o,prpubid o,prrelid o,prqual t,prattrs a", NULL},
-	{PGC, "pg_tablespace", "oid o,spcname t,spcowner o,spcacl a,spcoptions a", fill_tablespace},
+	 NULL, 1},
+	{PGC, "pg_publication_namespace", "oid o,pnpubid o,pnnspid o", NULL, 1},
+	{PGC, "pg_publication_rel", "oid o,prpubid o,prrelid o,prqual t,prattrs a", NULL, 1},
+	{PGC, "pg_tablespace", "oid o,spcname t,spcowner o,spcacl a,spcoptions a", fill_tablespace,
+	 1},
 	{PGC, "pg_trigger",
 	 "oid o,tgrelid o,tgparentid o,tgname t,tgfoid o,tgtype s,tgenabled t,"
 	 "tgisinternal b,tgconstraint o,tgdeferrable b,tginitdeferred b",
-	 NULL},
-	{PGC, "pg_rewrite", "oid o,rulename t,ev_class o,ev_type t,ev_enabled t,is_instead b",
-	 NULL},
-	{PGC, "pg_enum", "oid o,enumtypid o,enumsortorder f,enumlabel t", NULL},
-	{PGC, "pg_extension", "oid o,extname t,extowner o,extnamespace o,extversion t", NULL},
+	 NULL, 1},
+	{PGC, "pg_rewrite", "oid o,rulename t,ev_class o,ev_type t,ev_enabled t,is_instead b", NULL,
+	 1},
+	{PGC, "pg_enum", "oid o,enumtypid o,enumsortorder f,enumlabel t", NULL, 1},
+	{PGC, "pg_extension", "oid o,extname t,extowner o,extnamespace o,extversion t", NULL, 1},
 	{PGC, "pg_sequence",
 	 "seqrelid o,seqtypid o,seqstart i,seqincrement i,seqmax i,seqmin i,seqcache i,"
 	 "seqcycle b",
-	 NULL},
-	{PGC, "pg_foreign_table", "ftrelid o,ftserver o,ftoptions a", NULL},
-	{PGC, "pg_partitioned_table", "partrelid o,partstrat t,partnatts s,partattrs t", NULL},
+	 NULL, 1},
+	{PGC, "pg_foreign_table", "ftrelid o,ftserver o,ftoptions a", NULL, 1},
+	{PGC, "pg_partitioned_table", "partrelid o,partstrat t,partnatts s,partattrs t", NULL, 1},
 	{PGC, "pg_tables",
 	 "schemaname t,tablename t,tableowner t,tablespace t,hasindexes b,hasrules b,"
 	 "hastriggers b,rowsecurity b",
-	 fill_pg_tables},
-	{PGC, "pg_views", "schemaname t,viewname t,viewowner t,definition t", fill_views},
-	{PGC, "pg_matviews", "schemaname t,matviewname t,matviewowner t,definition t", NULL},
+	 fill_pg_tables, 1},
+	{PGC, "pg_views", "schemaname t,viewname t,viewowner t,definition t", fill_views, 1},
+	{PGC, "pg_matviews", "schemaname t,matviewname t,matviewowner t,definition t", NULL, 1},
 	{PGC, "pg_indexes", "schemaname t,tablename t,indexname t,tablespace t,indexdef t",
-	 fill_indexes},
+	 fill_indexes, 1},
 	{ISC, "schemata",
 	 "catalog_name t,schema_name t,schema_owner t,default_character_set_catalog t,"
 	 "default_character_set_schema t,default_character_set_name t,sql_path t",
-	 fill_is_schemata},
+	 fill_is_schemata, 0},
 	{ISC, "tables",
 	 "table_catalog t,table_schema t,table_name t,table_type t,"
 	 "self_referencing_column_name t,reference_generation t,user_defined_type_catalog t,"
 	 "user_defined_type_schema t,user_defined_type_name t,is_insertable_into t,"
 	 "is_typed t,commit_action t",
-	 fill_is_tables},
+	 fill_is_tables, 0},
 	{ISC, "columns",
 	 "table_catalog t,table_schema t,table_name t,column_name t,ordinal_position i,"
 	 "column_default t,is_nullable t,data_type t,character_maximum_length i,"
 	 "character_octet_length i,numeric_precision i,numeric_precision_radix i,"
 	 "numeric_scale i,datetime_precision i,udt_catalog t,udt_schema t,udt_name t,"
 	 "is_identity t,is_generated t,is_updatable t",
-	 fill_is_columns},
+	 fill_is_columns, 0},
 	{ISC, "table_constraints",
 	 "constraint_catalog t,constraint_schema t,constraint_name t,table_catalog t,"
 	 "table_schema t,table_name t,constraint_type t,is_deferrable t,"
 	 "initially_deferred t,enforced t,nulls_distinct t",
-	 fill_is_table_constraints},
+	 fill_is_table_constraints, 0},
 	{ISC, "key_column_usage",
 	 "constraint_catalog t,constraint_schema t,constraint_name t,table_catalog t,"
 	 "table_schema t,table_name t,column_name t,ordinal_position i,"
 	 "position_in_unique_constraint i",
-	 fill_is_key_column_usage},
+	 fill_is_key_column_usage, 0},
 };
 
 #define NRELS (sizeof rels / sizeof rels[0])

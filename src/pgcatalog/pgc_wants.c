@@ -39,6 +39,7 @@ static const char *const own_functions[] = {
 	"quote_ident",
 	"array_to_string",
 	"pg_get_viewdef",
+	"current_schema",
 };
 
 static const char *const oid_types[] = {"regclass", "regtype", "regnamespace", "regproc", "oid"};
@@ -81,6 +82,12 @@ static int message_wanted(const ProtobufCMessage *m)
 		return range_var_wanted((const PgQuery__RangeVar *)m);
 	if (m->descriptor == &pg_query__func_call__descriptor)
 		return func_wanted((const PgQuery__FuncCall *)m);
+	if (m->descriptor == &pg_query__sqlvalue_function__descriptor) {
+		/* current_schema, current_catalog without parentheses */
+		PgQuery__SQLValueFunctionOp op = ((const PgQuery__SQLValueFunction *)m)->op;
+		return op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA ||
+		       op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG;
+	}
 	if (m->descriptor == &pg_query__type_name__descriptor) {
 		const PgQuery__TypeName *t = (const PgQuery__TypeName *)m;
 		return t->n_names && in_list(node_str(t->names[t->n_names - 1]), oid_types,
