@@ -39,6 +39,7 @@ typedef struct dp {
 	mur_buf *b;
 	mur_error *err;
 	int failed;
+	int max_param; /* the highest $n seen */
 	int nscope;
 	dp_scope scope[PGC_SCOPE_MAX];
 } dp;
@@ -570,6 +571,8 @@ static mur_type expr(dp *d, const PgQuery__Node *n)
 	}
 	case PG_QUERY__NODE__NODE_PARAM_REF:
 		mur_buf_printf(d->b, "?%d", n->param_ref->number);
+		if (n->param_ref->number > d->max_param)
+			d->max_param = n->param_ref->number;
 		return MT_TEXT;
 	default:
 		return fail(d, "this expression");
@@ -836,16 +839,18 @@ static void select_stmt(dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, i
 	}
 }
 
-int pgc_translate(const PgQuery__Node *stmt, mur_buf *b, pgc_column *cols, int *ncols,
+int pgc_translate(const PgQuery__Node *stmt, mur_buf *b, pgc_column *cols, int *ncols, int *nparams,
 		  mur_error *err)
 {
 	dp d = {.b = b, .err = err};
 	*ncols = 0;
+	*nparams = 0;
 	if (stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
 		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
 				     "murphy's pg_catalog answers only SELECT");
 	select_stmt(&d, stmt->select_stmt, cols, ncols, 0);
 	if (!d.failed && !mur_buf_ok(b))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	*nparams = d.max_param;
 	return d.failed ? MUR_ERR : MUR_OK;
 }

@@ -74,11 +74,13 @@ typedef struct pgc_column {
 int pgc_wants(const PgQuery__Node *stmt);
 
 /* stmt (a SelectStmt node) → SQLite text appended to out, result columns
- * to cols (room for PGC_COLUMNS_MAX), their count to *ncols.  MUR_OK, or
+ * to cols (room for PGC_COLUMNS_MAX), their count to *ncols, the highest
+ * parameter number $n it uses to *nparams ($n becomes ?n; a parameter is
+ * text, which SQLite compares with a numeric column as a number).  MUR_OK, or
  * MUR_ERR with err set (0A000 for what the emulation does not translate,
  * 54000 past PGC_COLUMNS_MAX). */
 int pgc_translate(const PgQuery__Node *stmt, mur_buf *out, pgc_column *cols, int *ncols,
-		  mur_error *err);
+		  int *nparams, mur_error *err);
 
 /* What the catalog functions need from the session running the query;
  * every hook may be NULL (then a default: user "murphy", pid 0, settings

@@ -12,10 +12,10 @@
 int sql_plan_catalog(sql_ctx *c, PgQuery__Node *stmt, plan *p)
 {
 	pgc_column cols[PGC_COLUMNS_MAX];
-	int ncols = 0;
+	int ncols = 0, nparams = 0;
 	mur_buf b;
 	mur_buf_init(&b);
-	if (pgc_translate(stmt, &b, cols, &ncols, c->err) != MUR_OK) {
+	if (pgc_translate(stmt, &b, cols, &ncols, &nparams, c->err) != MUR_OK) {
 		mur_buf_free(&b);
 		return MUR_ERR;
 	}
@@ -31,5 +31,10 @@ int sql_plan_catalog(sql_ctx *c, PgQuery__Node *stmt, plan *p)
 		p->out[i].typmod = -1;
 	}
 	p->nout = ncols;
+	if (nparams > PLAN_PARAMS_MAX)
+		return mur_error_set(c->err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "too many parameters (at most %d)", PLAN_PARAMS_MAX);
+	if (*c->nparams < nparams)
+		*c->nparams = nparams; /* finish_params makes the untyped ones text */
 	return MUR_OK;
 }

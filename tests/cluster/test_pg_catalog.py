@@ -358,3 +358,27 @@ def test_tab_completion_query(both):
            " FROM pg_catalog.pg_namespace n WHERE n.nspname LIKE 'cat\\_%%'"
            " AND n.nspname NOT LIKE E'pg\\\\_%%' LIMIT 1000")
     assert sorted(rows(m, sql)) == sorted(rows(p, sql)) == [("cat_t", None), ("cat_u", None)]
+
+
+def test_extended_protocol_parameter(cluster, both):
+    """A driver's prepared catalog query (JDBC, node-postgres): an untyped
+    $1 is described as text and compares with an OID column as a number."""
+    import struct
+    from wire import logged_in, msg, read_messages
+    oid = table_oid(both[0], "cat_t")
+    s = logged_in(cluster.port)
+    sql = b"SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = $1\0"
+    s.sendall(msg(b"P", b"\0" + sql + struct.pack("!H", 0)) +
+              msg(b"D", b"S\0") +
+              msg(b"B", b"\0\0" + struct.pack("!HH", 0, 1) +
+                  struct.pack("!I", len(str(oid))) + str(oid).encode() +
+                  struct.pack("!H", 0)) +
+              msg(b"E", b"\0" + struct.pack("!I", 0)) + msg(b"S"))
+    got = read_messages(s)
+    s.close()
+    kinds = [k for k, _ in got]
+    assert b"E" not in kinds, got
+    params = [b for k, b in got if k == b"t"][0]
+    assert struct.unpack("!HI", params[:6]) == (1, 25)  # one parameter, text
+    rows = [b for k, b in got if k == b"D"]
+    assert len(rows) == 1 and rows[0].endswith(b"cat_t"), got
