@@ -95,6 +95,13 @@ static const dp_func funcs[] = {
 	{"pg_get_statisticsobjdef_columns", "pgc_null", MT_TEXT},
 	{"pg_get_viewdef", "pgc_null", MT_TEXT},
 	{"pg_relation_is_publishable", "pgc_false", MT_BOOL},
+	{"pg_opclass_is_visible", "pgc_true", MT_BOOL},
+	{"pg_opfamily_is_visible", "pgc_true", MT_BOOL},
+	{"pg_operator_is_visible", "pgc_true", MT_BOOL},
+	{"pg_conversion_is_visible", "pgc_true", MT_BOOL},
+	{"pg_collation_is_visible", "pgc_true", MT_BOOL},
+	{"pg_database_size", "pgc_null", MT_INT8},
+	{"pg_tablespace_location", "pgc_null", MT_TEXT},
 	{"has_table_privilege", "pgc_true", MT_BOOL},
 	{"has_schema_privilege", "pgc_true", MT_BOOL},
 	{"has_database_privilege", "pgc_true", MT_BOOL},
@@ -192,6 +199,10 @@ static mur_type column_ref(dp *d, const PgQuery__ColumnRef *c)
 		qual = str_of(c->fields[c->n_fields - 2]);
 	if (!col)
 		return fail(d, "this column reference");
+	if (!strcmp(col, "tableoid")) { /* the system column: which catalog a row is in */
+		out(d, "0");
+		return MT_INT8;
+	}
 	if (qual) {
 		pgc_put_ident(d->b, qual);
 		out(d, ".");

@@ -510,6 +510,15 @@ static void fn_regnamespace_out(sqlite3_context *ctx, int argc, sqlite3_value **
 		sqlite3_result_int64(ctx, sqlite3_value_int64(argv[0]));
 }
 
+static void fn_regproc_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char msg[256];
+	(void)argc;
+	snprintf(msg, sizeof msg, "SQLSTATE:42883:function \"%s\" does not exist",
+		 arg_text(argv, 0) ? arg_text(argv, 0) : "");
+	sqlite3_result_error(ctx, msg, -1);
+}
+
 static void fn_regnamespace_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	uint32_t oid = pgc_namespace_oid(arg_text(argv, 0) ? arg_text(argv, 0) : "");
@@ -528,9 +537,15 @@ static void fn_get_indexdef(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	char cols[1024], pk[CAT_NAME_MAX + 8], out[1200];
 	const cat_table *t = pgc_table_by_oid(pgc_current_catalog(),
 					      (uint32_t)sqlite3_value_int64(argv[0]), &part);
-	(void)argc;
+	int col = argc > 1 ? sqlite3_value_int(argv[1]) : 0;
 	if (!t || part != 1 || !pgc_pkey_columns(t, cols, sizeof cols)) {
 		sqlite3_result_null(ctx);
+		return;
+	}
+	if (col > 0) { /* the index's col-th key column */
+		for (int c = 0; c < t->ncols; c++)
+			if (t->cols[c].primary_key && !t->cols[c].hidden && --col == 0)
+				sqlite3_result_text(ctx, t->cols[c].name, -1, SQLITE_TRANSIENT);
 		return;
 	}
 	pgc_pkey_name(t, pk, sizeof pk);
@@ -607,6 +622,7 @@ static const pgc_fn fns[] = {
 	{"pgc_regnamespace_in", 1, fn_regnamespace_in},
 	{"pgc_regnamespace_out", 1, fn_regnamespace_out},
 	{"pgc_regproc_out", 1, fn_null},
+	{"pgc_regproc_in", 1, fn_regproc_in},
 	{"pgc_get_indexdef", -1, fn_get_indexdef},
 	{"pgc_get_constraintdef", -1, fn_get_constraintdef},
 	{"pgc_get_expr", -1, fn_get_expr},

@@ -168,32 +168,40 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 	}
 }
 
+/* One pg_attribute row: column col of relation rel (a table, or its
+ * primary key index) as attribute num. */
+static void attribute_row(pgc_row *r, uint32_t rel, const cat_column *col, int num)
+{
+	row_begin(r);
+	put_int(r, "attrelid", rel);
+	put_text(r, "attname", col->name);
+	put_int(r, "atttypid", mur_type_oid(col->type));
+	put_int(r, "attlen", mur_type_len(col->type));
+	put_int(r, "attnum", num);
+	put_int(r, "atttypmod", pgc_typmod(col));
+	put_int(r, "attstattarget", -1);
+	put_int(r, "attnotnull", col->not_null || col->primary_key);
+	put_int(r, "atthasdef", col->default_sql != NULL && rel % PGC_OIDS_PER_TABLE == 0);
+	put_text(r, "attidentity", "");
+	put_text(r, "attgenerated", "");
+	put_text(r, "attstorage", mur_type_len(col->type) < 0 ? "x" : "p");
+	put_text(r, "attcompression", "");
+	put_int(r, "attislocal", 1);
+	row_end(r);
+}
+
 static void fill_attribute(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
 	EACH_TABLE(f, t)
 	{
-		int num = 0;
+		int num = 0, keynum = 0;
 		for (int c = 0; c < t->ncols; c++) {
-			const cat_column *col = &t->cols[c];
-			if (col->hidden)
+			if (t->cols[c].hidden)
 				continue;
-			row_begin(r);
-			put_int(r, "attrelid", pgc_table_oid(t));
-			put_text(r, "attname", col->name);
-			put_int(r, "atttypid", mur_type_oid(col->type));
-			put_int(r, "attlen", mur_type_len(col->type));
-			put_int(r, "attnum", ++num);
-			put_int(r, "atttypmod", pgc_typmod(col));
-			put_int(r, "attstattarget", -1);
-			put_int(r, "attnotnull", col->not_null || col->primary_key);
-			put_int(r, "atthasdef", col->default_sql != NULL);
-			put_text(r, "attidentity", "");
-			put_text(r, "attgenerated", "");
-			put_text(r, "attstorage", mur_type_len(col->type) < 0 ? "x" : "p");
-			put_text(r, "attcompression", "");
-			put_int(r, "attislocal", 1);
-			row_end(r);
+			attribute_row(r, pgc_table_oid(t), &t->cols[c], ++num);
+			if (t->cols[c].primary_key)
+				attribute_row(r, pgc_table_oid(t) + 1, &t->cols[c], ++keynum);
 		}
 	}
 }
@@ -358,6 +366,7 @@ static void fill_database(pgc_fill_ctx *f, pgc_row *r)
 	put_int(r, "datconnlimit", -1);
 	put_text(r, "datcollate", "C");
 	put_text(r, "datctype", "C");
+	put_int(r, "dattablespace", 1663); /* pg_default */
 	row_end(r);
 }
 
@@ -764,6 +773,30 @@ static const pgc_rel rels[] = {
 	 NULL, 1},
 	{PGC, "pg_foreign_table", "ftrelid o,ftserver o,ftoptions a", NULL, 1},
 	{PGC, "pg_partitioned_table", "partrelid o,partstrat t,partnatts s,partattrs t", NULL, 1},
+	{PGC, "pg_opclass",
+	 "oid o,opcmethod o,opcname t,opcnamespace o,opcowner o,opcfamily o,opcintype o,"
+	 "opcdefault b,opckeytype o",
+	 NULL, 1},
+	{PGC, "pg_opfamily", "oid o,opfmethod o,opfname t,opfnamespace o,opfowner o", NULL, 1},
+	{PGC, "pg_cast", "oid o,castsource o,casttarget o,castfunc o,castcontext t,castmethod t",
+	 NULL, 1},
+	{PGC, "pg_operator",
+	 "oid o,oprname t,oprnamespace o,oprowner o,oprkind t,oprcanmerge b,oprcanhash b,"
+	 "oprleft o,oprright o,oprresult o,oprcom o,oprnegate o,oprcode t,oprrest t,oprjoin t",
+	 NULL, 1},
+	{PGC, "pg_db_role_setting", "setdatabase o,setrole o,setconfig a", NULL, 1},
+	{PGC, "pg_event_trigger",
+	 "oid o,evtname t,evtevent t,evtowner o,evtfoid o,evtenabled t,evttags a", NULL, 1},
+	{PGC, "pg_conversion",
+	 "oid o,conname t,connamespace o,conowner o,conforencoding i,contoencoding i,"
+	 "conproc t,condefault b",
+	 NULL, 1},
+	{PGC, "pg_language",
+	 "oid o,lanname t,lanowner o,lanispl b,lanpltrusted b,lanplcallfoid o,laninline o,"
+	 "lanvalidator o,lanacl a",
+	 NULL, 1},
+	{PGC, "pg_default_acl", "oid o,defaclrole o,defaclnamespace o,defaclobjtype t,defaclacl a",
+	 NULL, 1},
 	{PGC, "pg_tables",
 	 "schemaname t,tablename t,tableowner t,tablespace t,hasindexes b,hasrules b,"
 	 "hastriggers b,rowsecurity b",

@@ -17,7 +17,7 @@ SCHEMA = [
 ]
 
 META = ["\\dt", "\\d cat_t", "\\d+ cat_t", "\\d cat_u", "\\di", "\\df", "\\dv",
-        "\\d"]
+        "\\d", "\\d cat_t_pkey", "\\dT", "\\ds", "\\dm", "\\dD"]
 
 
 @pytest.fixture(scope="module")
