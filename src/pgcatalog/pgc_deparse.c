@@ -717,7 +717,7 @@ static void column_name(const PgQuery__ResTarget *rt, char *out_name, size_t n)
 {
 	const PgQuery__Node *v = rt->val;
 	const char *s = "?column?";
-	if (rt->name)
+	if (rt->name && rt->name[0])
 		s = rt->name;
 	else if (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
 		const PgQuery__ColumnRef *c = v->column_ref;

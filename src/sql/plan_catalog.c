@@ -2,9 +2,11 @@
  * plan_catalog.c — catalog queries (pg_catalog, information_schema, the
  * catalog functions) as leader SELECTs: pgcatalog/ translates the tree to
  * SQLite over its catalog tables; the leader builds those tables right
- * before the text runs (leader/lead_views.c) and answers itself.
+ * before the text runs (leader/lead_views.c) and answers itself.  SHOW
+ * ALL is one of them: a SELECT over pg_settings.
  */
 #include "sql/sqlInt.h"
+#include "parser/parser.h"
 #include "pgcatalog/pgcatalog.h"
 
 #include <string.h>
@@ -37,4 +39,18 @@ int sql_plan_catalog(sql_ctx *c, PgQuery__Node *stmt, plan *p)
 	if (*c->nparams < nparams)
 		*c->nparams = nparams; /* finish_params makes the untyped ones text */
 	return MUR_OK;
+}
+
+/* SHOW ALL: PostgreSQL's three columns, from pg_settings. */
+int sql_plan_show_all(sql_ctx *c, plan *p)
+{
+	static const char *const show_all = "SELECT name, setting, short_desc AS description "
+					    "FROM pg_catalog.pg_settings ORDER BY name";
+	sql_tree *tree = NULL;
+	int rc = sql_parse(show_all, &tree, c->err);
+	if (rc == MUR_OK)
+		rc = sql_plan_catalog(c, sql_tree_result(tree)->stmts[0]->stmt, p);
+	sql_tree_free(tree);
+	p->tag = "SHOW";
+	return rc;
 }

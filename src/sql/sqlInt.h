@@ -32,6 +32,8 @@ plan *sql_plan_new(sql_ctx *c, plan_kind kind, const char *tag);
 /* A SELECT pgcatalog/ answers (pgc_wants): a leader SELECT over the
  * catalog tables. */
 int sql_plan_catalog(sql_ctx *c, PgQuery__Node *stmt, plan *p);
+/* SHOW ALL: name, setting, description of every setting. */
+int sql_plan_show_all(sql_ctx *c, plan *p);
 
 /* ---- emit.c ---- */
 typedef struct sql_emit {

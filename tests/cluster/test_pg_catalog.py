@@ -382,3 +382,22 @@ def test_extended_protocol_parameter(cluster, both):
     assert struct.unpack("!HI", params[:6]) == (1, 25)  # one parameter, text
     rows = [b for k, b in got if k == b"D"]
     assert len(rows) == 1 and rows[0].endswith(b"cat_t"), got
+
+
+def test_result_column_names_match_postgres(both):
+    m, p = both
+    for sql in ["SELECT c.oid::regclass, relname, pg_catalog.format_type(23, -1),"
+                " c.relkind = 'r', CASE WHEN true THEN 1 END, current_schema()"
+                " FROM pg_catalog.pg_class c WHERE c.relname = 'cat_t'",
+                "SELECT n.nspname AS \"Schema\", count(*) FROM pg_catalog.pg_namespace n"
+                " WHERE n.nspname = 'public' GROUP BY 1",
+                "SHOW ALL"]:
+        names = []
+        for conn in (m, p):
+            with conn.cursor() as cur:
+                cur.execute(sql)
+                names.append([d.name for d in cur.description])
+        assert names[0] == names[1], sql
+    assert ("application_name", "psql") not in rows(m, "SHOW ALL")
+    assert [r for r in rows(m, "SHOW ALL") if r[0] == "server_version"] == \
+        [("server_version", "15.0", None)]
