@@ -8,7 +8,7 @@
  * analysis: the tree is written back as SQLite over those tables, with
  * PostgreSQL's spellings mapped:
  *
- *   x ~ 'p', x !~ 'p', OPERATOR(pg_catalog.~)   pgc_match(x, 'p', ci)
+ *   x ~ 'p', x !~ 'p', OPERATOR(pg_catalog.~)   mur_regex_match(x, 'p', '') (storage's)
  *   x COLLATE pg_catalog.default                x
  *   'name'::regclass / ::regtype                pgc_regclass_in('name') (an OID)
  *   x::regclass, x::regtype, x::regnamespace    pgc_regclass_out(x) (a name)
@@ -284,7 +284,8 @@ static mur_type type_cast(dp *d, const PgQuery__TypeCast *tc)
 	return t;
 }
 
-/* x ~ p, x ~* p, x !~ p, x !~* p → [NOT] pgc_match(x, p, ci). */
+/* x ~ p, x ~* p, x !~ p, x !~* p → [NOT] mur_regex_match(x, p, flags):
+ * storage's PostgreSQL regular expressions (storage/sqlfn_regex.c). */
 static int regex_op(dp *d, const char *op, const PgQuery__AExpr *a)
 {
 	int neg = op[0] == '!', ci;
@@ -292,11 +293,11 @@ static int regex_op(dp *d, const char *op, const PgQuery__AExpr *a)
 	if (r[0] != '~' || (r[1] && strcmp(r + 1, "*") != 0))
 		return 0;
 	ci = r[1] == '*';
-	out(d, neg ? "(NOT pgc_match(" : "(pgc_match(");
+	out(d, neg ? "(NOT mur_regex_match(" : "(mur_regex_match(");
 	expr(d, a->lexpr);
 	out(d, ", ");
 	expr(d, a->rexpr);
-	mur_buf_printf(d->b, ", %d))", ci);
+	out(d, ci ? ", 'i'))" : ", ''))");
 	return 1;
 }
 

@@ -13,7 +13,6 @@
 #include "pgcatalog/pgc_int.h"
 
 #include <ctype.h>
-#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,39 +200,6 @@ static void fn_bool(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 						(s[0] == 'o' && s[1] == 'n') || s[0] == 'y');
 	else
 		sqlite3_result_int(ctx, sqlite3_value_int64(argv[0]) != 0);
-}
-
-/* ---- regular expressions: x ~ pattern (POSIX extended) ---- */
-
-static void regex_free(void *p)
-{
-	regfree(p);
-	free(p);
-}
-
-static void fn_match(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	const char *s = arg_text(argv, 0), *pat = arg_text(argv, 1);
-	regex_t *re = sqlite3_get_auxdata(ctx, 1);
-	(void)argc;
-	if (!s || !pat) {
-		sqlite3_result_null(ctx);
-		return;
-	}
-	if (!re) {
-		int flags = REG_EXTENDED | REG_NOSUB | (sqlite3_value_int(argv[2]) ? REG_ICASE : 0);
-		re = malloc(sizeof *re);
-		if (!re || regcomp(re, pat, flags) != 0) {
-			free(re);
-			sqlite3_result_error(ctx, "SQLSTATE:2201B:invalid regular expression", -1);
-			return;
-		}
-		sqlite3_set_auxdata(ctx, 1, re, regex_free);
-		re = sqlite3_get_auxdata(ctx, 1);
-		if (!re)
-			return; /* SQLite freed it: out of memory */
-	}
-	sqlite3_result_int(ctx, regexec(re, s, 0, NULL, 0) == 0);
 }
 
 /* ---- arrays in text form ---- */
@@ -609,7 +575,6 @@ static const pgc_fn fns[] = {
 	{"pgc_encoding_to_char", 1, fn_encoding_to_char},
 	{"pgc_quote_ident", 1, fn_quote_ident},
 	{"pgc_bool", 1, fn_bool},
-	{"pgc_match", 3, fn_match},
 	{"pgc_array_json", 1, fn_array_json},
 	{"pgc_array_length", -1, fn_array_length},
 	{"pgc_array_at", 2, fn_array_at},

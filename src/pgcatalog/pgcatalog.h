@@ -16,7 +16,7 @@
  *                   two attached in-memory databases named pg_catalog and
  *                   information_schema.
  *   pgc_register    (pgc_func.c) the SQLite functions the text calls
- *                   (pgc_format_type, pgc_regclass_out, pgc_match, ...);
+ *                   (pgc_format_type, pgc_regclass_out, pgc_array_to_string, ...);
  *                   session facts (settings, user, pid) come through
  *                   pgc_session_hooks, so this folder never sees a session.
  *
