@@ -401,3 +401,46 @@ def test_result_column_names_match_postgres(both):
     assert ("application_name", "psql") not in rows(m, "SHOW ALL")
     assert [r for r in rows(m, "SHOW ALL") if r[0] == "server_version"] == \
         [("server_version", "15.0", None)]
+
+
+def tab_complete(dsn, typed, timeout=10.0):
+    """What psql's readline prints after `typed` and two TABs, in a pty."""
+    import os
+    import pty
+    import select
+    import signal
+    import time
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ["TERM"] = "dumb"
+        os.execvp("psql", ["psql", "-X", "-d", dsn])
+    out = b""
+
+    def read_until(pred):
+        nonlocal out
+        end = time.time() + timeout
+        while time.time() < end and not pred(out):
+            r, _, _ = select.select([fd], [], [], 0.1)
+            if r:
+                try:
+                    out += os.read(fd, 65536)
+                except OSError:
+                    return
+    try:
+        read_until(lambda o: o.rstrip().endswith(b"=#"))
+        start = len(out)
+        os.write(fd, typed.encode() + b"\t\t")
+        # the candidates, then the prompt and the line again
+        read_until(lambda o: o[start:].count(typed.encode()) >= 2)
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    return out.decode(errors="replace")
+
+
+def test_psql_tab_completion(cluster, both, pgconn):
+    def candidates(dsn):
+        text = tab_complete(dsn, "SELECT * FROM cat_")
+        return sorted(set(re.findall(r"\bcat_\w+", text)))
+    assert candidates(cluster.dsn()) == candidates(pg_dsn(pgconn)) == ["cat_t", "cat_u"]
