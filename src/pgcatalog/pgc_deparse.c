@@ -667,10 +667,43 @@ static void range_function(dp *d, const PgQuery__RangeFunction *rf)
 	pgc_put_ident(d->b, alias);
 }
 
-static void from_item(dp *d, const PgQuery__Node *n)
+/* (SELECT ...) AS s, or with column names, s(a, b): then the subquery's
+ * columns, by the names it gave them, renamed in a wrapping SELECT (SQLite
+ * has no column list on an alias). */
+static void range_subselect(dp *d, const PgQuery__RangeSubselect *rs)
 {
 	pgc_column cols[PGC_COLUMNS_MAX];
 	int ncols = 0;
+	const PgQuery__Alias *al = rs->alias;
+	mur_buf sub, *outer = d->b;
+	mur_buf_init(&sub);
+	d->b = &sub;
+	select_stmt(d, rs->subquery->select_stmt, cols, &ncols, 0);
+	d->b = outer;
+	out(d, "(");
+	if (al && al->n_colnames) {
+		out(d, "SELECT ");
+		for (size_t i = 0; i < al->n_colnames && i < (size_t)ncols; i++) {
+			if (i)
+				out(d, ", ");
+			pgc_put_ident(d->b, cols[i].name);
+			out(d, " AS ");
+			pgc_put_ident(d->b,
+				      str_of(al->colnames[i]) ? str_of(al->colnames[i]) : "?");
+		}
+		out(d, " FROM (");
+	}
+	mur_buf_put(d->b, sub.data, sub.len);
+	mur_buf_free(&sub);
+	out(d, al && al->n_colnames ? "))" : ")");
+	if (al) {
+		out(d, " AS ");
+		pgc_put_ident(d->b, al->aliasname);
+	}
+}
+
+static void from_item(dp *d, const PgQuery__Node *n)
+{
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_RANGE_VAR:
 		range_var(d, n->range_var);
@@ -695,13 +728,7 @@ static void from_item(dp *d, const PgQuery__Node *n)
 		return;
 	}
 	case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
-		out(d, "(");
-		select_stmt(d, n->range_subselect->subquery->select_stmt, cols, &ncols, 0);
-		out(d, ")");
-		if (n->range_subselect->alias) {
-			out(d, " AS ");
-			pgc_put_ident(d->b, n->range_subselect->alias->aliasname);
-		}
+		range_subselect(d, n->range_subselect);
 		return;
 	case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
 		range_function(d, n->range_function);
@@ -786,12 +813,38 @@ static void sort_clause(dp *d, const PgQuery__SelectStmt *s)
 	}
 }
 
+/* VALUES (...), (...): SQLite names its columns column1, column2, ...;
+ * their types are the first row's. */
+static void values_lists(dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, int *ncols)
+{
+	out(d, "VALUES ");
+	for (size_t r = 0; r < s->n_values_lists; r++) {
+		const PgQuery__List *row = s->values_lists[r]->list;
+		out(d, r ? ", (" : "(");
+		for (size_t i = 0; i < row->n_items; i++) {
+			mur_type t;
+			if (i)
+				out(d, ", ");
+			t = expr(d, row->items[i]);
+			if (r || *ncols >= PGC_COLUMNS_MAX)
+				continue;
+			snprintf(cols[*ncols].name, PGC_NAME_MAX, "column%zu", i + 1);
+			cols[(*ncols)++].type = t;
+		}
+		out(d, ")");
+	}
+}
+
 static void simple_select(dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, int *ncols,
 			  int first_as)
 {
 	mur_buf *target = d->b, from;
-	if (s->n_values_lists || s->with_clause || s->n_window_clause || s->n_locking_clause)
-		fail(d, "VALUES, WITH, WINDOW or FOR UPDATE in catalog queries");
+	if (s->n_values_lists) {
+		values_lists(d, s, cols, ncols);
+		return;
+	}
+	if (s->with_clause || s->n_window_clause || s->n_locking_clause)
+		fail(d, "WITH, WINDOW or FOR UPDATE in catalog queries");
 	/* FROM first, into its own buffer, so the target list sees its aliases */
 	mur_buf_init(&from);
 	d->b = &from;

@@ -37,6 +37,17 @@ def psql(dsn, command):
     return r.returncode, r.stdout + r.stderr
 
 
+def test_psql_gdesc_matches_postgres(cluster, both, pgconn):
+    """\\gdesc: psql describes the statement, then asks format_type over a
+    VALUES list for the names of its column types."""
+    outs = []
+    for dsn in (cluster.dsn(), pg_dsn(pgconn)):
+        r = subprocess.run(["psql", "-X", "-d", dsn], input="SELECT * FROM cat_t \\gdesc\n",
+                           capture_output=True, text=True, timeout=30)
+        outs.append(r.stdout + r.stderr)
+    assert "character varying(20)" in outs[0] and outs[0] == outs[1], outs
+
+
 def normalized(text, owner):
     """psql output with the owner's name and the column widths it sets
     taken out."""
