@@ -412,6 +412,13 @@ static void fn_regclass_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_int64(ctx, pgc_table_oid(t));
 		return;
 	}
+	if (!schema[0] || !strcmp(schema, "pg_catalog") || !strcmp(schema, "information_schema")) {
+		const pgc_rel *r = pgc_rel_find(schema[0] ? schema : "pg_catalog", name);
+		if (r) {
+			sqlite3_result_int64(ctx, pgc_rel_oid(r));
+			return;
+		}
+	}
 	snprintf(msg, sizeof msg, "SQLSTATE:42P01:relation \"%s\" does not exist", s);
 	sqlite3_result_error(ctx, msg, -1);
 }
@@ -427,7 +434,12 @@ static void fn_regclass_out(sqlite3_context *ctx, int argc, sqlite3_value **argv
 		return;
 	}
 	t = pgc_table_by_oid(pgc_current_catalog(), (uint32_t)sqlite3_value_int64(argv[0]), &part);
-	if (!t || part == 2)
+	if (!t && pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]))) {
+		const pgc_rel *r = pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]));
+		snprintf(out, sizeof out, "%s%s%s",
+			 strcmp(pgc_rel_schema(r), "pg_catalog") ? pgc_rel_schema(r) : "",
+			 strcmp(pgc_rel_schema(r), "pg_catalog") ? "." : "", pgc_rel_name(r));
+	} else if (!t || part == 2)
 		snprintf(out, sizeof out, "%lld", (long long)sqlite3_value_int64(argv[0]));
 	else if (part == 1)
 		pgc_pkey_name(t, out, sizeof out);
@@ -548,8 +560,11 @@ static void fn_table_is_visible(sqlite3_context *ctx, int argc, sqlite3_value **
 	int part = 0;
 	const cat_table *t = pgc_table_by_oid(pgc_current_catalog(),
 					      (uint32_t)sqlite3_value_int64(argv[0]), &part);
+	const pgc_rel *rel = pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]));
 	(void)argc;
-	sqlite3_result_int(ctx, t && t->kind != CAT_TABLE_VIRTUAL); /* murphy.* is off the path */
+	/* murphy.* and information_schema are off the search path */
+	sqlite3_result_int(ctx, (t && t->kind != CAT_TABLE_VIRTUAL) ||
+					(rel && !strcmp(pgc_rel_schema(rel), "pg_catalog")));
 }
 
 typedef struct pgc_fn {

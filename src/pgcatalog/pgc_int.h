@@ -20,6 +20,13 @@ typedef struct pgc_rel pgc_rel;
 const pgc_rel *pgc_rel_find(const char *schema, const char *name);
 /* The type of column col of r; MT_UNKNOWN when r has none. */
 mur_type pgc_rel_column_type(const pgc_rel *r, const char *col);
+/* A catalog relation's OID (PostgreSQL's for the catalogs clients name),
+ * the relation of an OID (NULL: none), its name and schema. */
+#define PGC_OID_REL_BASE 11000u
+uint32_t pgc_rel_oid(const pgc_rel *r);
+const pgc_rel *pgc_rel_by_oid(uint32_t oid);
+const char *pgc_rel_name(const pgc_rel *r);
+const char *pgc_rel_schema(const pgc_rel *r);
 /* The type a spec letter stands for. */
 mur_type pgc_letter_type(char letter);
 

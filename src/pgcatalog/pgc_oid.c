@@ -37,6 +37,7 @@ static const pgc_type types[] = {
 	{1700, "numeric", -1, 'N', 1231, MT_NUMERIC},
 	{2205, "regclass", 4, 'N', 2210, MT_UNKNOWN},
 	{2206, "regtype", 4, 'N', 2211, MT_UNKNOWN},
+	{1009, "_text", -1, 'A', 0, MT_UNKNOWN},
 };
 
 int pgc_type_count(void) { return (int)(sizeof types / sizeof types[0]); }
@@ -62,7 +63,7 @@ int32_t pgc_typmod(const cat_column *col)
 static const char *const other_names[][2] = {
 	{"char", "\"char\""},         {"name", "name"},           {"oid", "oid"},
 	{"int2vector", "int2vector"}, {"oidvector", "oidvector"}, {"regclass", "regclass"},
-	{"regtype", "regtype"},
+	{"regtype", "regtype"},       {"_text", "text[]"},
 };
 
 void pgc_format_type(uint32_t oid, int32_t typmod, char *out, size_t n)

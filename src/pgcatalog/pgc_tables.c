@@ -18,6 +18,7 @@
 #include <string.h>
 
 #define PGC_REL_COLUMNS_MAX 40 /* pg_class's 33 is the widest */
+_Static_assert(PGC_OID_REL_BASE + 200 < PGC_OID_VIEW_BASE, "catalog OIDs below the views'");
 
 typedef struct pgc_row {
 	sqlite3_stmt *st;
@@ -150,10 +151,21 @@ static void class_row(pgc_row *r, uint32_t oid, const char *name, uint32_t ns, c
 	row_end(r);
 }
 
+static int rel_count(void);
+static const pgc_rel *rel_at(int i);
+
 static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
 	char pk[CAT_NAME_MAX + 8], cols[16];
+	for (int i = 0; i < rel_count(); i++) { /* the catalogs themselves */
+		const pgc_rel *c = rel_at(i);
+		int natts = 1;
+		for (const char *p = c->spec; *p; p++)
+			natts += *p == ',';
+		class_row(r, pgc_rel_oid(c), c->name, pgc_namespace_oid(c->schema),
+			  c->zero_defaults ? "r" : "v", natts, 0, PGC_OID_AM_HEAP);
+	}
 	EACH_TABLE(f, t)
 	{
 		uint32_t oid = pgc_table_oid(t);
@@ -190,9 +202,47 @@ static void attribute_row(pgc_row *r, uint32_t rel, const cat_column *col, int n
 	row_end(r);
 }
 
+/* The catalogs' own columns, from their specs (\d pg_class). */
+static void catalog_attributes(pgc_row *r)
+{
+	static const struct {
+		char letter;
+		uint32_t type_oid;
+	} types[] = {{'o', 26}, {'i', 23}, {'s', 21},  {'f', 701},
+		     {'b', 16}, {'t', 25}, {'a', 1009}};
+	for (int i = 0; i < rel_count(); i++) {
+		const pgc_rel *c = rel_at(i);
+		int num = 0;
+		for (const char *p = c->spec; *p;) {
+			const char *sp = strchr(p, ' ');
+			char name[PGC_NAME_MAX];
+			if (!sp)
+				break;
+			snprintf(name, sizeof name, "%.*s", (int)(sp - p), p);
+			row_begin(r);
+			put_int(r, "attrelid", pgc_rel_oid(c));
+			put_text(r, "attname", name);
+			for (size_t k = 0; k < sizeof types / sizeof types[0]; k++)
+				if (types[k].letter == sp[1])
+					put_int(r, "atttypid", types[k].type_oid);
+			put_int(r, "attnum", ++num);
+			put_int(r, "atttypmod", -1);
+			put_int(r, "attstattarget", -1);
+			put_text(r, "attidentity", "");
+			put_text(r, "attgenerated", "");
+			put_int(r, "attislocal", 1);
+			row_end(r);
+			p = sp + 2;
+			if (*p == ',')
+				p++;
+		}
+	}
+}
+
 static void fill_attribute(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
+	catalog_attributes(r);
 	EACH_TABLE(f, t)
 	{
 		int num = 0, keynum = 0;
@@ -835,6 +885,43 @@ static const pgc_rel rels[] = {
 };
 
 #define NRELS (sizeof rels / sizeof rels[0])
+
+static int rel_count(void) { return (int)NRELS; }
+
+static const pgc_rel *rel_at(int i) { return &rels[i]; }
+
+/* PostgreSQL's OIDs of the catalogs clients name (pg_description.classoid
+ * = 'pg_class'::regclass); the others get PGC_OID_REL_BASE + their index. */
+static const struct {
+	const char *name;
+	uint32_t oid;
+} rel_oids[] = {
+	{"pg_type", 1247},    {"pg_attribute", 1249},  {"pg_proc", 1255},
+	{"pg_class", 1259},   {"pg_database", 1262},   {"pg_am", 2601},
+	{"pg_attrdef", 2604}, {"pg_constraint", 2606}, {"pg_description", 2609},
+	{"pg_index", 2610},   {"pg_inherits", 2611},   {"pg_namespace", 2615},
+	{"pg_rewrite", 2618}, {"pg_trigger", 2620},
+};
+
+uint32_t pgc_rel_oid(const pgc_rel *r)
+{
+	for (size_t i = 0; i < sizeof rel_oids / sizeof rel_oids[0]; i++)
+		if (!strcmp(r->schema, "pg_catalog") && !strcmp(rel_oids[i].name, r->name))
+			return rel_oids[i].oid;
+	return PGC_OID_REL_BASE + (uint32_t)(r - rels);
+}
+
+const pgc_rel *pgc_rel_by_oid(uint32_t oid)
+{
+	for (size_t i = 0; i < NRELS; i++)
+		if (pgc_rel_oid(&rels[i]) == oid)
+			return &rels[i];
+	return NULL;
+}
+
+const char *pgc_rel_name(const pgc_rel *r) { return r->name; }
+
+const char *pgc_rel_schema(const pgc_rel *r) { return r->schema; }
 
 const pgc_rel *pgc_rel_find(const char *schema, const char *name)
 {

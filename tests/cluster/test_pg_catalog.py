@@ -321,6 +321,11 @@ def test_oids_consistent_across_catalogs(both):
                 (oid,)) == [("cat_t",)]
     assert rows(m, "SELECT count(*) FROM pg_catalog.pg_attribute WHERE attrelid = %s",
                 (oid,)) == [(5,)]
+    # the catalogs have PostgreSQL's OIDs where clients name them
+    for conn in both:
+        assert rows(conn, "SELECT 'pg_class'::regclass::oid, 'pg_catalog.pg_class'::regclass::oid,"
+                    " (SELECT oid FROM pg_catalog.pg_class WHERE relname = 'pg_class')") == \
+            [(1259, 1259, 1259)]
     idx = rows(m, "SELECT indexrelid FROM pg_catalog.pg_index WHERE indrelid = %s", (oid,))
     assert rows(m, "SELECT pg_catalog.pg_get_indexdef(%s)", (idx[0][0],)) == \
         [("CREATE UNIQUE INDEX cat_t_pkey ON public.cat_t USING btree (id)",)]
