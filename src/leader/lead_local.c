@@ -121,7 +121,8 @@ int lead_local_open(lead_engine *e, mur_error *err)
 				NULL, NULL);
 	sqlite3_create_function(e->mem, "murphy_backend_pid", 0, SQLITE_UTF8, e, fn_backend_pid,
 				NULL, NULL);
-	e->pgc = (pgc_session_hooks){.ctx = e,
+	e->pgc = (pgc_session_hooks){.cat = e->cat,
+				     .ctx = e,
 				     .user = pgc_user,
 				     .pid = pgc_pid,
 				     .get = pgc_get,

@@ -6,8 +6,8 @@
  * the catalogs hold names and numbers), or an int2vector's '1 2';
  * pgc_array_json turns one into a
  * JSON array for json_each.  Session facts come from the hooks given to
- * pgc_register (the function's user data); catalog facts from the catalog
- * the running query's pgc_materialize saw.  Errors carry their SQLSTATE as
+ * pgc_register (the function's user data), catalog facts from the
+ * catalog they name.  Errors carry their SQLSTATE as
  * "SQLSTATE:xxxxx:message", which storage's error mapping understands.
  */
 #include "pgcatalog/pgc_int.h"
@@ -21,6 +21,13 @@
 #define PGC_ARRAY_TEXT_MAX 65536
 
 static const pgc_session_hooks *hooks_of(sqlite3_context *ctx) { return sqlite3_user_data(ctx); }
+
+/* The catalog the functions answer from (NULL: none, nothing found). */
+static const catalog *cat_of(sqlite3_context *ctx)
+{
+	const pgc_session_hooks *h = hooks_of(ctx);
+	return h ? h->cat : NULL;
+}
 
 static const char *arg_text(sqlite3_value **argv, int i)
 {
@@ -405,10 +412,8 @@ static void fn_regclass_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		return;
 	}
 	split_name(s, schema, name, sizeof name);
-	t = pgc_current_catalog()
-		    ? cat_table_lookup(pgc_current_catalog(), schema[0] ? schema : NULL, name)
-		    : NULL;
-	if (t && pgc_table_shown(pgc_current_catalog(), t)) {
+	t = cat_of(ctx) ? cat_table_lookup(cat_of(ctx), schema[0] ? schema : NULL, name) : NULL;
+	if (t && pgc_table_shown(cat_of(ctx), t)) {
 		sqlite3_result_int64(ctx, pgc_table_oid(t));
 		return;
 	}
@@ -433,7 +438,7 @@ static void fn_regclass_out(sqlite3_context *ctx, int argc, sqlite3_value **argv
 		sqlite3_result_null(ctx);
 		return;
 	}
-	t = pgc_table_by_oid(pgc_current_catalog(), (uint32_t)sqlite3_value_int64(argv[0]), &part);
+	t = pgc_table_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]), &part);
 	if (!t && pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]))) {
 		const pgc_rel *r = pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]));
 		snprintf(out, sizeof out, "%s%s%s",
@@ -513,8 +518,8 @@ static void fn_get_indexdef(sqlite3_context *ctx, int argc, sqlite3_value **argv
 {
 	int part = 0;
 	char cols[1024], pk[CAT_NAME_MAX + 8], out[1200];
-	const cat_table *t = pgc_table_by_oid(pgc_current_catalog(),
-					      (uint32_t)sqlite3_value_int64(argv[0]), &part);
+	const cat_table *t = pgc_table_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]),
+					      &part);
 	int col = argc > 1 ? sqlite3_value_int(argv[1]) : 0;
 	if (!t || part != 1 || !pgc_pkey_columns(t, cols, sizeof cols)) {
 		sqlite3_result_null(ctx);
@@ -536,8 +541,8 @@ static void fn_get_constraintdef(sqlite3_context *ctx, int argc, sqlite3_value *
 {
 	int part = 0;
 	char cols[1024], out[1100];
-	const cat_table *t = pgc_table_by_oid(pgc_current_catalog(),
-					      (uint32_t)sqlite3_value_int64(argv[0]), &part);
+	const cat_table *t = pgc_table_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]),
+					      &part);
 	(void)argc;
 	if (!t || part != 2 || !pgc_pkey_columns(t, cols, sizeof cols)) {
 		sqlite3_result_null(ctx);
@@ -558,8 +563,8 @@ static void fn_get_expr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 static void fn_table_is_visible(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	int part = 0;
-	const cat_table *t = pgc_table_by_oid(pgc_current_catalog(),
-					      (uint32_t)sqlite3_value_int64(argv[0]), &part);
+	const cat_table *t = pgc_table_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]),
+					      &part);
 	const pgc_rel *rel = pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]));
 	(void)argc;
 	/* murphy.* and information_schema are off the search path */

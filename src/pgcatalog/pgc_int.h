@@ -61,11 +61,6 @@ int pgc_pkey_columns(const cat_table *t, char *out, size_t n);
 /* A table psql and drivers see: not murphy's hidden, not dropped. */
 int pgc_table_shown(const catalog *cat, const cat_table *t);
 
-/* The catalog the last pgc_materialize saw: the functions that answer
- * from it (pg_get_indexdef, ::regclass) read it during the same query. */
-const catalog *pgc_current_catalog(void);
-void pgc_set_current_catalog(const catalog *cat);
-
 /* SQLite quoting. */
 void pgc_put_ident(mur_buf *b, const char *name);
 void pgc_put_string(mur_buf *b, const char *s);

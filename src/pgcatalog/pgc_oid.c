@@ -167,12 +167,6 @@ int pgc_pkey_columns(const cat_table *t, char *out, size_t n)
 	return k;
 }
 
-static const catalog *current_catalog;
-
-const catalog *pgc_current_catalog(void) { return current_catalog; }
-
-void pgc_set_current_catalog(const catalog *cat) { current_catalog = cat; }
-
 void pgc_put_ident(mur_buf *b, const char *name)
 {
 	mur_buf_put(b, "\"", 1);

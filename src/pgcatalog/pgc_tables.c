@@ -20,9 +20,18 @@
 #define PGC_REL_COLUMNS_MAX 40 /* pg_class's 33 is the widest */
 _Static_assert(PGC_OID_REL_BASE + 200 < PGC_OID_VIEW_BASE, "catalog OIDs below the views'");
 
+/* A relation's spec taken apart once: its columns' names and letters. */
+typedef struct pgc_spec {
+	int n;
+	const char *name[PGC_REL_COLUMNS_MAX]; /* into the spec, not NUL-terminated */
+	size_t len[PGC_REL_COLUMNS_MAX];
+	char letter[PGC_REL_COLUMNS_MAX];
+} pgc_spec;
+
 typedef struct pgc_row {
 	sqlite3_stmt *st;
 	const pgc_rel *rel;
+	pgc_spec spec;
 } pgc_row;
 
 typedef struct pgc_fill_ctx {
@@ -43,54 +52,54 @@ struct pgc_rel {
 
 /* ---- the row writer ---- */
 
-/* Index (0-based) of col in r's spec, -1 when absent; *letter its type. */
-static int spec_index(const pgc_rel *r, const char *col, char *letter)
+static void spec_parse(const char *spec, pgc_spec *out)
 {
-	size_t n = strlen(col);
-	int i = 0;
-	for (const char *p = r->spec; *p; i++) {
+	out->n = 0;
+	for (const char *p = spec; *p;) {
 		const char *sp = strchr(p, ' ');
 		if (!sp)
 			break;
-		if ((size_t)(sp - p) == n && strncmp(p, col, n) == 0) {
-			if (letter)
-				*letter = sp[1];
-			return i;
-		}
+		assert(out->n < PGC_REL_COLUMNS_MAX);
+		out->name[out->n] = p;
+		out->len[out->n] = (size_t)(sp - p);
+		out->letter[out->n++] = sp[1];
 		p = sp + 2;
 		if (*p == ',')
 			p++;
 	}
+}
+
+/* Index (0-based) of col in spec, -1 when absent. */
+static int spec_index(const pgc_spec *spec, const char *col)
+{
+	size_t n = strlen(col);
+	for (int i = 0; i < spec->n; i++)
+		if (spec->len[i] == n && memcmp(spec->name[i], col, n) == 0)
+			return i;
 	return -1;
 }
 
 static void row_begin(pgc_row *r)
 {
-	int i = 0;
-	for (const char *p = r->rel->spec; *p; i++) {
-		const char *sp = strchr(p, ' ');
-		if (!sp)
-			break;
-		if (sp[1] == 't' || sp[1] == 'a' || !r->rel->zero_defaults)
+	for (int i = 0; i < r->spec.n; i++) {
+		char l = r->spec.letter[i];
+		if (l == 't' || l == 'a' || !r->rel->zero_defaults)
 			sqlite3_bind_null(r->st, i + 1);
 		else
 			sqlite3_bind_int(r->st, i + 1, 0);
-		p = sp + 2;
-		if (*p == ',')
-			p++;
 	}
 }
 
 static void put_int(pgc_row *r, const char *col, int64_t v)
 {
-	int i = spec_index(r->rel, col, NULL);
+	int i = spec_index(&r->spec, col);
 	assert(i >= 0); /* a fill names only its own columns */
 	sqlite3_bind_int64(r->st, i + 1, v);
 }
 
 static void put_text(pgc_row *r, const char *col, const char *v)
 {
-	int i = spec_index(r->rel, col, NULL);
+	int i = spec_index(&r->spec, col);
 	assert(i >= 0);
 	if (v)
 		sqlite3_bind_text(r->st, i + 1, v, -1, SQLITE_TRANSIENT);
@@ -160,11 +169,10 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 	char pk[CAT_NAME_MAX + 8], cols[16];
 	for (int i = 0; i < rel_count(); i++) { /* the catalogs themselves */
 		const pgc_rel *c = rel_at(i);
-		int natts = 1;
-		for (const char *p = c->spec; *p; p++)
-			natts += *p == ',';
+		pgc_spec spec;
+		spec_parse(c->spec, &spec);
 		class_row(r, pgc_rel_oid(c), c->name, pgc_namespace_oid(c->schema),
-			  c->zero_defaults ? "r" : "v", natts, 0, PGC_OID_AM_HEAP);
+			  c->zero_defaults ? "r" : "v", spec.n, 0, PGC_OID_AM_HEAP);
 	}
 	EACH_TABLE(f, t)
 	{
@@ -212,29 +220,24 @@ static void catalog_attributes(pgc_row *r)
 		     {'b', 16}, {'t', 25}, {'a', 1009}};
 	for (int i = 0; i < rel_count(); i++) {
 		const pgc_rel *c = rel_at(i);
-		int num = 0;
-		for (const char *p = c->spec; *p;) {
-			const char *sp = strchr(p, ' ');
+		pgc_spec spec;
+		spec_parse(c->spec, &spec);
+		for (int k = 0; k < spec.n; k++) {
 			char name[PGC_NAME_MAX];
-			if (!sp)
-				break;
-			snprintf(name, sizeof name, "%.*s", (int)(sp - p), p);
+			snprintf(name, sizeof name, "%.*s", (int)spec.len[k], spec.name[k]);
 			row_begin(r);
 			put_int(r, "attrelid", pgc_rel_oid(c));
 			put_text(r, "attname", name);
-			for (size_t k = 0; k < sizeof types / sizeof types[0]; k++)
-				if (types[k].letter == sp[1])
-					put_int(r, "atttypid", types[k].type_oid);
-			put_int(r, "attnum", ++num);
+			for (size_t j = 0; j < sizeof types / sizeof types[0]; j++)
+				if (types[j].letter == spec.letter[k])
+					put_int(r, "atttypid", types[j].type_oid);
+			put_int(r, "attnum", k + 1);
 			put_int(r, "atttypmod", -1);
 			put_int(r, "attstattarget", -1);
 			put_text(r, "attidentity", "");
 			put_text(r, "attgenerated", "");
 			put_int(r, "attislocal", 1);
 			row_end(r);
-			p = sp + 2;
-			if (*p == ',')
-				p++;
 		}
 	}
 }
@@ -952,10 +955,11 @@ mur_type pgc_letter_type(char letter)
 
 mur_type pgc_rel_column_type(const pgc_rel *r, const char *col)
 {
-	char letter = 't';
-	if (spec_index(r, col, &letter) < 0)
-		return MT_UNKNOWN;
-	return pgc_letter_type(letter);
+	pgc_spec spec;
+	int i;
+	spec_parse(r->spec, &spec);
+	i = spec_index(&spec, col);
+	return i < 0 ? MT_UNKNOWN : pgc_letter_type(spec.letter[i]);
 }
 
 static const char *sqlite_decl(char letter)
@@ -977,20 +981,15 @@ static const char *sqlite_decl(char letter)
 static int create_rel(sqlite3 *db, const pgc_rel *r)
 {
 	mur_buf b;
+	pgc_spec spec;
 	int rc;
+	spec_parse(r->spec, &spec);
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "DROP TABLE IF EXISTS %s.%s; CREATE TABLE %s.%s(", r->schema, r->name,
 		       r->schema, r->name);
-	for (const char *p = r->spec; *p;) {
-		const char *sp = strchr(p, ' ');
-		if (!sp)
-			break;
-		mur_buf_printf(&b, "%s%.*s %s", p == r->spec ? "" : ", ", (int)(sp - p), p,
-			       sqlite_decl(sp[1]));
-		p = sp + 2;
-		if (*p == ',')
-			p++;
-	}
+	for (int i = 0; i < spec.n; i++)
+		mur_buf_printf(&b, "%s%.*s %s", i ? ", " : "", (int)spec.len[i], spec.name[i],
+			       sqlite_decl(spec.letter[i]));
 	mur_buf_printf(&b, ")");
 	rc = mur_buf_ok(&b) ? sqlite3_exec(db, mur_buf_cstr(&b), NULL, NULL, NULL) : SQLITE_NOMEM;
 	mur_buf_free(&b);
@@ -1001,15 +1000,13 @@ static int fill_rel(pgc_fill_ctx *f, const pgc_rel *r)
 {
 	mur_buf b;
 	pgc_row row = {.rel = r};
-	int rc, ncols = 1;
+	int rc;
 	if (!r->fill)
 		return SQLITE_OK;
-	for (const char *p = r->spec; *p; p++)
-		ncols += *p == ',';
-	assert(ncols <= PGC_REL_COLUMNS_MAX);
+	spec_parse(r->spec, &row.spec);
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "INSERT INTO %s.%s VALUES (", r->schema, r->name);
-	for (int i = 0; i < ncols; i++)
+	for (int i = 0; i < row.spec.n; i++)
 		mur_buf_printf(&b, "%s?", i ? "," : "");
 	mur_buf_printf(&b, ")");
 	rc = mur_buf_ok(&b) ? sqlite3_prepare_v2(f->db, mur_buf_cstr(&b), -1, &row.st, NULL)
@@ -1036,7 +1033,6 @@ int pgc_materialize(sqlite3 *db, const catalog *cat, const pgc_session_hooks *ho
 {
 	pgc_fill_ctx f = {db, cat, hooks, acts, nacts};
 	int began = 0;
-	pgc_set_current_catalog(cat);
 	for (size_t i = 0; i < NRELS; i++) {
 		int rc;
 		if (!rel_named(&rels[i], sql))

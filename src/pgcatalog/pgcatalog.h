@@ -82,10 +82,11 @@ int pgc_wants(const PgQuery__Node *stmt);
 int pgc_translate(const PgQuery__Node *stmt, mur_buf *out, pgc_column *cols, int *ncols,
 		  int *nparams, mur_error *err);
 
-/* What the catalog functions need from the session running the query;
- * every hook may be NULL (then a default: user "murphy", pid 0, settings
- * unknown). */
+/* What the catalog functions need: the catalog, and from the session
+ * running the query its user, pid and settings; every hook may be NULL
+ * (then a default: user "murphy", pid 0, settings unknown). */
 typedef struct pgc_session_hooks {
+	const catalog *cat; /* what ::regclass, pg_get_indexdef, ... read */
 	void *ctx;
 	const char *(*user)(void *ctx);
 	const char *(*database)(void *ctx);
