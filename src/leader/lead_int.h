@@ -132,6 +132,7 @@ struct lead_engine {
 	uint64_t lock_due_us;   /* when lock_timer fires (mur_now_us); 0: not armed */
 	struct lead_session *local_session; /* the session whose statement the leader's SQLite
 					       runs (txid_current()); NULL between statements */
+	struct lead_run *local_run;         /* that statement (set_config()); NULL likewise */
 	struct lead_session *sessions;      /* open sessions, newest first (murphy.transactions) */
 	lead_transport net;    /* the transport as given; tr wraps it to count load (lead_load.c) */
 	load_store *copy_load; /* per-copy load rings (load/load.h); NULL: out of memory */
@@ -805,6 +806,9 @@ void lead_setscope_report(void *esess, pgw_param_cb put, void *arg);
 /* lead_session.c */
 void lead_session_set(lead_session *s, const char *name, const char *value);
 const char *lead_session_get(lead_session *s, const char *name);
+/* SET / RESET / set_config() of r's session: MUR_OK, or MUR_ERR with err
+ * (42704 unknown name, 22023 bad value). */
+int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err);
 /* The i-th setting SET and SHOW know (pg_settings), NULL past the last. */
 const char *lead_setting_name(int i);
 /* The session's settings that change plans (sql_prepare). */

@@ -96,16 +96,18 @@ static const char *pgc_get(void *ctx, const char *name)
 	return e->local_session ? lead_session_get(e->local_session, name) : NULL;
 }
 
-/* set_config(name, value, is_local): as SET (is_local: SET LOCAL is not
- * told apart; the value stays for the session). */
-static int pgc_set(void *ctx, const char *name, const char *value, int is_local)
+/* set_config(name, value, is_local): SET [LOCAL] name = value, checked
+ * and scoped as SET is (lead_session_apply_set). */
+static int pgc_set(void *ctx, const char *name, const char *value, int is_local, mur_error *err)
 {
 	lead_engine *e = ctx;
-	(void)is_local;
-	if (!e->local_session || !lead_session_get(e->local_session, name))
-		return -1;
-	lead_session_set(e->local_session, name, value);
-	return 0;
+	plan_set ps = {.is_local = is_local};
+	if (!e->local_run)
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+				     "set_config outside a statement");
+	snprintf(ps.name, sizeof ps.name, "%s", name);
+	snprintf(ps.value, sizeof ps.value, "%s", value);
+	return lead_session_apply_set(e->local_run, &ps, err);
 }
 
 int lead_local_open(lead_engine *e, mur_error *err)

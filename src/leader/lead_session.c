@@ -322,6 +322,47 @@ static void show_row(lead_run *r, const char *name, const char *value)
 	snprintf(r->res->tag, sizeof r->res->tag, "SHOW");
 }
 
+/* SET / RESET / set_config() of r's session: checked as PostgreSQL does
+ * (unknown name 42704, bad value 22023), reverted by the block's end
+ * (lead_setscope.c). */
+int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
+{
+	lead_session *s = r->s;
+	const char *was;
+	char old[sizeof s->settings[0].value];
+	if (!setting_known(ps->name))
+		return mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT,
+				     "unrecognized configuration parameter \"%s\"", ps->name);
+	if (strcmp(ps->name, "murphy.write_quorum") == 0 && !ps->is_default &&
+	    !repl_quorum_parse(ps->value)) {
+		mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+			      "invalid value for parameter \"murphy.write_quorum\": \"%s\"",
+			      ps->value);
+		mur_error_hint(err, "Available values: one, majority, all.");
+		return MUR_ERR;
+	}
+	if (check_word_setting(ps, err) != MUR_OK || lead_stale_set_check(ps, err) != MUR_OK)
+		return MUR_ERR;
+	was = lead_session_get(s, ps->name);
+	snprintf(old, sizeof old, "%s", was ? was : "");
+	if (lead_client_setting(ps->name)) { /* tcp_keepalives_*: lead_idle.c */
+		if (lead_client_setting_set(s, ps, err) != MUR_OK)
+			return MUR_ERR;
+	} else if (ps->is_default) {
+		const char *d = session_default(s, ps->name);
+		lead_session_set(s, ps->name, d ? d : "");
+	} else if (lead_setting_is_ms(ps->name)) { /* statement_timeout …: lead_cancel.c */
+		char ms[32];
+		if (lead_setting_ms_check(ps->name, ps->value, ms, sizeof ms, err) != MUR_OK)
+			return MUR_ERR;
+		lead_session_set(s, ps->name, ms);
+	} else {
+		lead_session_set(s, ps->name, ps->value);
+	}
+	lead_setscope_set(r, ps->name, was ? old : NULL, ps->is_local);
+	return MUR_OK;
+}
+
 void lead_utility_start(lead_run *r)
 {
 	lead_session *s = r->s;
@@ -329,59 +370,13 @@ void lead_utility_start(lead_run *r)
 	mur_error err;
 
 	switch (p->kind) {
-	case PLAN_SET: {
-		const plan_set *ps = &p->u.set;
-		const char *was;
-		char old[sizeof s->settings[0].value];
-		if (!setting_known(ps->name)) {
-			mur_error_set(&err, SQLSTATE_UNDEFINED_OBJECT,
-				      "unrecognized configuration parameter \"%s\"", ps->name);
+	case PLAN_SET:
+		if (lead_session_apply_set(r, &p->u.set, &err) != MUR_OK) {
 			lead_run_fail(r, &err);
 			break;
 		}
-		if (strcmp(ps->name, "murphy.write_quorum") == 0 && !ps->is_default &&
-		    !repl_quorum_parse(ps->value)) {
-			mur_error_set(&err, SQLSTATE_INVALID_PARAMETER_VALUE,
-				      "invalid value for parameter \"murphy.write_quorum\": \"%s\"",
-				      ps->value);
-			mur_error_hint(&err, "Available values: one, majority, all.");
-			lead_run_fail(r, &err);
-			break;
-		}
-		if (check_word_setting(ps, &err) != MUR_OK ||
-		    lead_stale_set_check(ps, &err) != MUR_OK) {
-			lead_run_fail(r, &err);
-			break;
-		}
-		was = lead_session_get(s, ps->name);
-		snprintf(old, sizeof old, "%s", was ? was : "");
-		if (lead_client_setting(ps->name)) { /* tcp_keepalives_*: lead_idle.c */
-			if (lead_client_setting_set(s, ps, &err) != MUR_OK) {
-				lead_run_fail(r, &err);
-				break;
-			}
-		} else if (ps->is_default) {
-			const char *d = session_default(s, ps->name);
-			lead_session_set(s, ps->name, d ? d : "");
-		} else if (
-			lead_setting_is_ms(
-				ps->name)) { /* statement_timeout, lock_timeout …: lead_cancel.c */
-			char ms[32];
-			if (lead_setting_ms_check(ps->name, ps->value, ms, sizeof ms, &err) !=
-			    MUR_OK) {
-				lead_run_fail(r, &err);
-				break;
-			}
-			lead_session_set(s, ps->name, ms);
-		} else {
-			lead_session_set(s, ps->name, ps->value);
-		}
-		lead_setscope_set(r, ps->name, was ? old : NULL, ps->is_local);
-		snprintf(r->res->tag, sizeof r->res->tag, ps->is_default ? "RESET" : "SET");
-		if (ps->is_default)
-			snprintf(r->res->tag, sizeof r->res->tag, "SET");
+		snprintf(r->res->tag, sizeof r->res->tag, "SET"); /* RESET answers SET too */
 		break;
-	}
 	case PLAN_SHOW: {
 		const char *v = lead_session_get(s, p->u.set.name);
 		if (!v) {
@@ -431,11 +426,13 @@ static void leader_select_run(lead_run *r)
 {
 	mur_error err;
 	r->e->local_session = r->s;
+	r->e->local_run = r;
 	if (!r->failed && (lead_local_materialize_views(r->e, r->p->leader_sql, &err) != MUR_OK ||
 			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0,
 					    0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
 	r->e->local_session = NULL;
+	r->e->local_run = NULL;
 	if (!r->failed && !r->parent &&
 	    (lead_result_columns(r->res, r->p) != MUR_OK ||
 	     lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))

@@ -159,16 +159,21 @@ static void fn_current_setting(sqlite3_context *ctx, int argc, sqlite3_value **a
 static void fn_set_config(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const pgc_session_hooks *h = hooks_of(ctx);
-	char name[128], msg[256];
+	char name[128], msg[MUR_ERROR_MESSAGE_MAX + 32];
 	const char *v = arg_text(argv, 1);
+	mur_error err;
 	(void)argc;
+	mur_error_clear(&err);
 	lower_name(arg_text(argv, 0), name, sizeof name);
-	if (h && h->set && h->set(h->ctx, name, v ? v : "", sqlite3_value_int(argv[2])) == 0) {
-		sqlite3_result_text(ctx, h->get ? h->get(h->ctx, name) : v, -1, SQLITE_TRANSIENT);
+	if (!h || !h->set) {
+		mur_error_set(&err, SQLSTATE_UNDEFINED_OBJECT,
+			      "unrecognized configuration parameter \"%s\"", name);
+	} else if (h->set(h->ctx, name, v ? v : "", sqlite3_value_int(argv[2]), &err) == MUR_OK) {
+		const char *now = h->get ? h->get(h->ctx, name) : v;
+		sqlite3_result_text(ctx, now ? now : "", -1, SQLITE_TRANSIENT);
 		return;
 	}
-	snprintf(msg, sizeof msg, "SQLSTATE:42704:unrecognized configuration parameter \"%s\"",
-		 name);
+	snprintf(msg, sizeof msg, "SQLSTATE:%s:%s", err.sqlstate, err.message);
 	sqlite3_result_error(ctx, msg, -1);
 }
 

@@ -93,8 +93,8 @@ typedef struct pgc_session_hooks {
 	int (*pid)(void *ctx);
 	/* a setting's value, NULL when unknown */
 	const char *(*get)(void *ctx, const char *name);
-	/* set_config(name, value, is_local): 0, or -1 for an unknown name */
-	int (*set)(void *ctx, const char *name, const char *value, int is_local);
+	/* set_config(name, value, is_local): MUR_OK, or MUR_ERR with err */
+	int (*set)(void *ctx, const char *name, const char *value, int is_local, mur_error *err);
 	/* the i-th setting's name (pg_settings, SHOW ALL), NULL past the last */
 	const char *(*setting_at)(int i);
 } pgc_session_hooks;

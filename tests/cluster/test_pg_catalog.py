@@ -352,6 +352,21 @@ def test_session_functions(both):
                     " WHERE pid = %s", (pid,)) == [(1,)]
         assert rows(conn, "SELECT setting FROM pg_catalog.pg_settings"
                     " WHERE name = 'application_name'") == [("x1",)]
+    # set_config(…, true) is SET LOCAL: gone at the block's end, as in PostgreSQL
+    for conn in (m, p):
+        conn.autocommit = False
+        try:
+            assert rows(conn, "SELECT set_config('application_name', 'in_block', true)") == \
+                [("in_block",)]
+            assert rows(conn, "SHOW application_name") == [("in_block",)]
+            conn.commit()
+        finally:
+            conn.autocommit = True
+        assert rows(conn, "SHOW application_name") == [("x1",)]
+    # murphy checks the value as SET does
+    with pytest.raises(Exception) as e:
+        rows(m, "SELECT set_config('murphy.read_consistency', 'bogus', false)")
+    assert e.value.pgcode == "22023"
     with pytest.raises(Exception) as e:
         rows(m, "SELECT current_setting('no_such_setting')")
     assert e.value.pgcode == "42704"
