@@ -24,15 +24,21 @@
 #include "pgcatalog/pgc_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 /* Catalog relations one query may name (psql's widest names 5). */
 #define PGC_SCOPE_MAX 64
 
+/* A FROM item in reach of a column reference: a catalog relation, or a
+ * subquery (or function) with the columns it gave. */
 typedef struct dp_scope {
-	const char *alias; /* the alias, else the relation name */
-	const pgc_rel *rel;
+	const char *alias;  /* the alias, else the relation name */
+	const pgc_rel *rel; /* NULL: a subquery, cols below */
+	pgc_column *cols;   /* a subquery's columns (malloc'd, freed with the dp) */
+	int ncols;
+	int level; /* nesting of the SELECT whose FROM holds it (SELECT * expands those) */
 } dp_scope;
 
 typedef struct dp {
@@ -40,6 +46,7 @@ typedef struct dp {
 	mur_error *err;
 	int failed;
 	int max_param; /* the highest $n seen */
+	int level;     /* SELECTs open around the text being written */
 	int nscope;
 	dp_scope scope[PGC_SCOPE_MAX];
 } dp;
@@ -131,6 +138,9 @@ static const dp_func funcs[] = {
 	{"json_build_object", "json_object", MT_TEXT},
 	{"pg_get_serial_sequence", "pgc_null", MT_TEXT},
 	{"count", "count", MT_INT8},
+	{"row_number", "row_number", MT_INT8}, /* window functions */
+	{"rank", "rank", MT_INT8},
+	{"dense_rank", "dense_rank", MT_INT8},
 	{"lower", "lower", MT_TEXT},
 	{"upper", "upper", MT_TEXT},
 	{"length", "length", MT_INT4},
@@ -144,8 +154,7 @@ static const dp_func funcs[] = {
 	{"substring", "substr", MT_TEXT},
 };
 
-const dp_func *pgc_func_find(const char *name);
-const dp_func *pgc_func_find(const char *name)
+static const dp_func *func_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof funcs / sizeof funcs[0]; i++)
 		if (strcasecmp(funcs[i].pg, name) == 0)
@@ -167,15 +176,35 @@ static void args(dp *d, PgQuery__Node **a, size_t n, mur_type *first)
 	}
 }
 
+static void sort_list(dp *d, PgQuery__Node **items, size_t n);
+
+/* OVER (PARTITION BY ... ORDER BY ...); SQLite's default frame is
+ * PostgreSQL's. */
+static void window(dp *d, const PgQuery__WindowDef *w)
+{
+	if ((w->name && w->name[0]) || (w->refname && w->refname[0]) || w->start_offset ||
+	    w->end_offset) {
+		fail(d, "named windows and window frames in catalog queries");
+		return;
+	}
+	out(d, " OVER (");
+	for (size_t i = 0; i < w->n_partition_clause; i++) {
+		out(d, i ? ", " : "PARTITION BY ");
+		expr(d, w->partition_clause[i]);
+	}
+	if (w->n_partition_clause && w->n_order_clause)
+		out(d, " ");
+	sort_list(d, w->order_clause, w->n_order_clause);
+	out(d, ")");
+}
+
 static mur_type func_call(dp *d, const PgQuery__FuncCall *f)
 {
 	const char *name = last_name(f->funcname, f->n_funcname);
-	const dp_func *fn = name ? pgc_func_find(name) : NULL;
+	const dp_func *fn = name ? func_find(name) : NULL;
 	mur_type first = MT_TEXT;
 	if (!fn)
 		return fail(d, name ? name : "this function");
-	if (f->over)
-		return fail(d, "window functions");
 	out(d, fn->sqlite);
 	out(d, "(");
 	if (f->agg_distinct)
@@ -184,6 +213,8 @@ static mur_type func_call(dp *d, const PgQuery__FuncCall *f)
 		out(d, "*");
 	args(d, f->args, f->n_args, &first);
 	out(d, ")");
+	if (f->over)
+		window(d, f->over);
 	return fn->type == MT_UNKNOWN ? first : fn->type;
 }
 
@@ -209,12 +240,14 @@ static mur_type column_ref(dp *d, const PgQuery__ColumnRef *c)
 	}
 	pgc_put_ident(d->b, col);
 	for (int i = d->nscope - 1; i >= 0; i--) {
-		mur_type t;
-		if (qual && strcmp(d->scope[i].alias, qual) != 0)
+		const dp_scope *sc = &d->scope[i];
+		if (qual && strcmp(sc->alias, qual) != 0)
 			continue;
-		t = pgc_rel_column_type(d->scope[i].rel, col);
-		if (t != MT_UNKNOWN)
-			return t;
+		if (sc->rel && pgc_rel_column_type(sc->rel, col) != MT_UNKNOWN)
+			return pgc_rel_column_type(sc->rel, col);
+		for (int k = 0; !sc->rel && k < sc->ncols; k++)
+			if (!strcmp(sc->cols[k].name, col))
+				return sc->cols[k].type;
 	}
 	return MT_TEXT;
 }
@@ -593,14 +626,28 @@ static mur_type expr(dp *d, const PgQuery__Node *n)
 
 /* ---- FROM ---- */
 
-static void scope_add(dp *d, const char *alias, const pgc_rel *rel)
+/* A FROM item: relation rel, or (rel NULL) a subquery with cols[0..n). */
+static void scope_add(dp *d, const char *alias, const pgc_rel *rel, const pgc_column *cols, int n)
 {
+	dp_scope *sc;
 	if (d->nscope >= PGC_SCOPE_MAX) {
-		fail(d, "this many catalog relations in one query");
+		fail(d, "this many relations in one catalog query");
 		return;
 	}
-	d->scope[d->nscope].alias = alias;
-	d->scope[d->nscope].rel = rel;
+	sc = &d->scope[d->nscope];
+	memset(sc, 0, sizeof *sc);
+	sc->alias = alias;
+	sc->rel = rel;
+	sc->level = d->level;
+	if (!rel && n > 0) {
+		if (!(sc->cols = malloc(sizeof *sc->cols * (size_t)n))) {
+			mur_error_set(d->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			d->failed = 1;
+			return;
+		}
+		memcpy(sc->cols, cols, sizeof *sc->cols * (size_t)n);
+		sc->ncols = n;
+	}
 	d->nscope++;
 }
 
@@ -625,7 +672,7 @@ static void range_var(dp *d, const PgQuery__RangeVar *rv)
 		       rv->relname);
 	out(d, " AS ");
 	pgc_put_ident(d->b, rv->alias ? rv->alias->aliasname : rv->relname);
-	scope_add(d, rv->alias ? rv->alias->aliasname : rv->relname, rel);
+	scope_add(d, rv->alias ? rv->alias->aliasname : rv->relname, rel, NULL, 0);
 }
 
 /* generate_series(a, b) and unnest(arr) in FROM, as subqueries. */
@@ -634,6 +681,7 @@ static void range_function(dp *d, const PgQuery__RangeFunction *rf)
 	const PgQuery__Node *call;
 	const PgQuery__FuncCall *f;
 	const char *name, *alias = rf->alias ? rf->alias->aliasname : "f";
+	pgc_column col = {.type = MT_TEXT};
 	if (rf->n_functions != 1 || rf->functions[0]->list->n_items < 1) {
 		fail(d, "this function in FROM");
 		return;
@@ -665,6 +713,8 @@ static void range_function(dp *d, const PgQuery__RangeFunction *rf)
 	}
 	out(d, " AS ");
 	pgc_put_ident(d->b, alias);
+	snprintf(col.name, sizeof col.name, "%s", alias);
+	scope_add(d, alias, NULL, &col, 1);
 }
 
 /* (SELECT ...) AS s, or with column names, s(a, b): then the subquery's
@@ -696,10 +746,14 @@ static void range_subselect(dp *d, const PgQuery__RangeSubselect *rs)
 	mur_buf_put(d->b, sub.data, sub.len);
 	mur_buf_free(&sub);
 	out(d, al && al->n_colnames ? "))" : ")");
+	for (size_t i = 0; al && i < al->n_colnames && i < (size_t)ncols; i++)
+		if (str_of(al->colnames[i]))
+			snprintf(cols[i].name, PGC_NAME_MAX, "%s", str_of(al->colnames[i]));
 	if (al) {
 		out(d, " AS ");
 		pgc_put_ident(d->b, al->aliasname);
 	}
+	scope_add(d, al ? al->aliasname : "", NULL, cols, ncols);
 }
 
 static void from_item(dp *d, const PgQuery__Node *n)
@@ -771,14 +825,64 @@ static void column_name(const PgQuery__ResTarget *rt, char *out_name, size_t n)
 	snprintf(out_name, n, "%s", s ? s : "?column?");
 }
 
-static void target_list(dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, int *ncols,
-			int first_as)
+/* One result column: its name, its type. */
+static void result_column(dp *d, pgc_column *cols, int *ncols, const char *name, mur_type t)
+{
+	if (*ncols >= PGC_COLUMNS_MAX) {
+		fail(d, "this many result columns");
+		return;
+	}
+	snprintf(cols[*ncols].name, PGC_NAME_MAX, "%s", name);
+	cols[(*ncols)++].type = t;
+}
+
+/* SELECT * / SELECT x.*: every column of this SELECT's FROM items (those
+ * from scope index first on, at this level), qualified by their alias. */
+static void star(dp *d, const PgQuery__ColumnRef *c, int first, pgc_column *cols, int *ncols)
+{
+	const char *qual = c->n_fields >= 2 ? str_of(c->fields[c->n_fields - 2]) : NULL;
+	int n = 0;
+	for (int i = first; i < d->nscope; i++) {
+		const dp_scope *sc = &d->scope[i];
+		pgc_column rc[PGC_COLUMNS_MAX];
+		int nrc = sc->ncols;
+		if (sc->level != d->level || (qual && strcmp(sc->alias, qual) != 0))
+			continue;
+		if (sc->rel)
+			nrc = pgc_rel_columns(sc->rel, rc, PGC_COLUMNS_MAX);
+		for (int k = 0; k < nrc; k++) {
+			const pgc_column *col = sc->rel ? &rc[k] : &sc->cols[k];
+			if (n++)
+				out(d, ", ");
+			pgc_put_ident(d->b, sc->alias);
+			out(d, ".");
+			pgc_put_ident(d->b, col->name);
+			result_column(d, cols, ncols, col->name, col->type);
+		}
+	}
+	if (!n)
+		fail(d, "* without columns");
+}
+
+static int is_star(const PgQuery__Node *v)
+{
+	return v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && v->column_ref->n_fields &&
+	       v->column_ref->fields[v->column_ref->n_fields - 1]->node_case ==
+		       PG_QUERY__NODE__NODE_A_STAR;
+}
+
+static void target_list(dp *d, const PgQuery__SelectStmt *s, int first_scope, pgc_column *cols,
+			int *ncols, int first_as)
 {
 	for (size_t i = 0; i < s->n_target_list; i++) {
 		const PgQuery__ResTarget *rt = s->target_list[i]->res_target;
 		mur_type t;
 		if (i)
 			out(d, ", ");
+		if (is_star(rt->val)) {
+			star(d, rt->val->column_ref, first_scope, cols, ncols);
+			continue;
+		}
 		t = expr(d, rt->val);
 		if (i == 0 && first_as)
 			out(d, " AS pgc_v");
@@ -787,22 +891,18 @@ static void target_list(dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, i
 			column_name(rt, name, sizeof name);
 			out(d, " AS ");
 			pgc_put_ident(d->b, name);
-			if (*ncols >= PGC_COLUMNS_MAX) {
-				fail(d, "this many result columns");
-				return;
-			}
-			snprintf(cols[*ncols].name, PGC_NAME_MAX, "%s", name);
+			result_column(d, cols, ncols, name, t);
+			continue;
 		}
-		if (*ncols < PGC_COLUMNS_MAX)
-			cols[(*ncols)++].type = t;
+		result_column(d, cols, ncols, "pgc_v", t);
 	}
 }
 
-static void sort_clause(dp *d, const PgQuery__SelectStmt *s)
+static void sort_list(dp *d, PgQuery__Node **items, size_t n)
 {
-	for (size_t i = 0; i < s->n_sort_clause; i++) {
-		const PgQuery__SortBy *sb = s->sort_clause[i]->sort_by;
-		out(d, i ? ", " : " ORDER BY ");
+	for (size_t i = 0; i < n; i++) {
+		const PgQuery__SortBy *sb = items[i]->sort_by;
+		out(d, i ? ", " : "ORDER BY ");
 		expr(d, sb->node);
 		if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC)
 			out(d, " DESC");
@@ -839,6 +939,7 @@ static void simple_select(dp *d, const PgQuery__SelectStmt *s, pgc_column *cols,
 			  int first_as)
 {
 	mur_buf *target = d->b, from;
+	int first_scope = d->nscope;
 	if (s->n_values_lists) {
 		values_lists(d, s, cols, ncols);
 		return;
@@ -857,7 +958,7 @@ static void simple_select(dp *d, const PgQuery__SelectStmt *s, pgc_column *cols,
 	out(d, "SELECT ");
 	if (s->n_distinct_clause)
 		out(d, "DISTINCT ");
-	target_list(d, s, cols, ncols, first_as);
+	target_list(d, s, first_scope, cols, ncols, first_as);
 	if (s->n_from_clause) {
 		out(d, " FROM ");
 		mur_buf_put(d->b, from.data, from.len);
@@ -882,6 +983,7 @@ static void select_stmt(dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, i
 {
 	if (d->failed)
 		return;
+	d->level++;
 	if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) {
 		pgc_column rcols[PGC_COLUMNS_MAX];
 		int rn = 0;
@@ -893,7 +995,9 @@ static void select_stmt(dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, i
 		select_stmt(d, s->rarg, rcols, &rn, first_as);
 	} else
 		simple_select(d, s, cols, ncols, first_as);
-	sort_clause(d, s);
+	if (s->n_sort_clause)
+		out(d, " ");
+	sort_list(d, s->sort_clause, s->n_sort_clause);
 	if (s->limit_count) {
 		out(d, " LIMIT ");
 		expr(d, s->limit_count);
@@ -902,6 +1006,7 @@ static void select_stmt(dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, i
 		out(d, s->limit_count ? " OFFSET " : " LIMIT -1 OFFSET ");
 		expr(d, s->limit_offset);
 	}
+	d->level--;
 }
 
 int pgc_translate(const PgQuery__Node *stmt, mur_buf *b, pgc_column *cols, int *ncols, int *nparams,
@@ -914,8 +1019,12 @@ int pgc_translate(const PgQuery__Node *stmt, mur_buf *b, pgc_column *cols, int *
 		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
 				     "murphy's pg_catalog answers only SELECT");
 	select_stmt(&d, stmt->select_stmt, cols, ncols, 0);
-	if (!d.failed && !mur_buf_ok(b))
-		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	if (!d.failed && !mur_buf_ok(b)) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		d.failed = 1;
+	}
 	*nparams = d.max_param;
+	for (int i = 0; i < d.nscope; i++)
+		free(d.scope[i].cols);
 	return d.failed ? MUR_ERR : MUR_OK;
 }

@@ -18,6 +18,8 @@ typedef struct pgc_rel pgc_rel;
 /* The relation schema.name (schema NULL: pg_catalog, then
  * information_schema), or NULL. */
 const pgc_rel *pgc_rel_find(const char *schema, const char *name);
+/* r's columns (at most max) into out; returns how many. */
+int pgc_rel_columns(const pgc_rel *r, pgc_column *out, int max);
 /* The type of column col of r; MT_UNKNOWN when r has none. */
 mur_type pgc_rel_column_type(const pgc_rel *r, const char *col);
 /* A catalog relation's OID (PostgreSQL's for the catalogs clients name),

@@ -953,6 +953,18 @@ mur_type pgc_letter_type(char letter)
 	}
 }
 
+int pgc_rel_columns(const pgc_rel *r, pgc_column *out, int max)
+{
+	pgc_spec spec;
+	int n = 0;
+	spec_parse(r->spec, &spec);
+	for (; n < spec.n && n < max; n++) {
+		snprintf(out[n].name, sizeof out[n].name, "%.*s", (int)spec.len[n], spec.name[n]);
+		out[n].type = pgc_letter_type(spec.letter[n]);
+	}
+	return n;
+}
+
 mur_type pgc_rel_column_type(const pgc_rel *r, const char *col)
 {
 	pgc_spec spec;
