@@ -63,6 +63,50 @@ int pgc_pkey_columns(const cat_table *t, char *out, size_t n);
 /* A table psql and drivers see: not murphy's hidden, not dropped. */
 int pgc_table_shown(const catalog *cat, const cat_table *t);
 
+/* ---- the deparser (pgc_deparse.c: SELECT and FROM; pgc_expr.c:
+ * expressions), one pgc_dp per pgc_translate ---- */
+
+/* Catalog relations one query may name (psql's widest names 5). */
+#define PGC_SCOPE_MAX 64
+
+/* A FROM item in reach of a column reference: a catalog relation, or a
+ * subquery (or function) with the columns it gave. */
+typedef struct pgc_dp_scope {
+	const char *alias;  /* the alias, else the relation name */
+	const pgc_rel *rel; /* NULL: a subquery, cols below */
+	pgc_column *cols;   /* a subquery's columns (malloc'd, freed with the pgc_dp) */
+	int ncols;
+	int level; /* nesting of the SELECT whose FROM holds it (SELECT * expands those) */
+} pgc_dp_scope;
+
+typedef struct pgc_dp {
+	mur_buf *b;
+	mur_error *err;
+	int failed;
+	int max_param; /* the highest $n seen */
+	int level;     /* SELECTs open around the text being written */
+	int nscope;
+	pgc_dp_scope scope[PGC_SCOPE_MAX];
+} pgc_dp;
+
+/* Append s to the text. */
+void pgc_dp_out(pgc_dp *d, const char *s);
+/* Record 0A000 "murphy's pg_catalog does not support <what>" (the first
+ * failure wins; the text is then abandoned); returns MT_TEXT. */
+mur_type pgc_dp_fail(pgc_dp *d, const char *what);
+/* A String node's text, NULL for any other node. */
+const char *pgc_dp_str(const PgQuery__Node *n);
+/* The last name of a qualified list (pg_catalog.format_type → format_type). */
+const char *pgc_dp_last_name(PgQuery__Node **names, size_t n);
+/* An expression as self-delimited SQLite text; returns its type. */
+mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n);
+/* A SELECT (first_as: name its first column pgc_v, for ARRAY(SELECT ...));
+ * its result columns to cols[0..*ncols). */
+void pgc_dp_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, int *ncols,
+		   int first_as);
+/* " ORDER BY ..." of SortBy nodes (nothing when n is 0). */
+void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n);
+
 /* SQLite quoting. */
 void pgc_put_ident(mur_buf *b, const char *name);
 void pgc_put_string(mur_buf *b, const char *s);
