@@ -43,6 +43,7 @@
 
 #include "leader/lead.h"
 #include "load/load.h"
+#include "pgcatalog/pgcatalog.h"
 #include "replication/repl.h"
 #include "sql/plan.h"
 #include "sql/sql.h"
@@ -110,6 +111,7 @@ struct lead_engine {
 	lead_transport tr;
 	repl_ctx *repl;        /* replication: writes, read gates, recovery (replication/repl.h) */
 	sqlite3 *mem;          /* leader-side evaluation: VALUES, final SQL, murphy.* views */
+	pgc_session_hooks pgc; /* the running session, for pg_catalog's functions (lead_local.c) */
 	uint64_t rowid_next;   /* hidden row ids: (start time in ms << 20) + counter */
 	uint64_t shuffle_next; /* repartition shuffle ids, same scheme (entry ids: repl_ctx) */
 	uint64_t txid_next;    /* transaction ids, same scheme (txid_current()) */
@@ -126,13 +128,13 @@ struct lead_engine {
 	uv_loop_t *loop; /* for the thread pool (lead_engine_set_loop); NULL: parse inline */
 	struct lead_decider *decider; /* multi-shard decisions, a group per loop turn
 					 (lead_decide.c); NULL without a loop: inline */
-	uv_timer_t *lock_timer;     /* lock waits' lock_timeout / deadlock_timeout (lead_cancel.c);
+	uv_timer_t *lock_timer; /* lock waits' lock_timeout / deadlock_timeout (lead_cancel.c);
 				   NULL until first armed */
-	uint64_t lock_due_us;       /* when lock_timer fires (mur_now_us); 0: not armed */
-	struct lead_run *local_run; /* the run whose statement the leader's SQLite runs
-				       (murphy.move_placement); NULL between statements */
+	uint64_t lock_due_us;   /* when lock_timer fires (mur_now_us); 0: not armed */
 	struct lead_session *local_session; /* the session whose statement the leader's SQLite
 					       runs (txid_current()); NULL between statements */
+	struct lead_run *local_run;         /* that statement (set_config(),
+					       murphy.move_placement); NULL likewise */
 	struct lead_session *sessions;      /* open sessions, newest first (murphy.transactions) */
 	lead_transport net;    /* the transport as given; tr wraps it to count load (lead_load.c) */
 	load_store *copy_load; /* per-copy load rings (load/load.h); NULL: out of memory */
@@ -818,6 +820,11 @@ void lead_setscope_report(void *esess, pgw_param_cb put, void *arg);
 /* lead_session.c */
 void lead_session_set(lead_session *s, const char *name, const char *value);
 const char *lead_session_get(lead_session *s, const char *name);
+/* SET / RESET / set_config() of r's session: MUR_OK, or MUR_ERR with err
+ * (42704 unknown name, 22023 bad value). */
+int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err);
+/* The i-th setting SET and SHOW know (pg_settings), NULL past the last. */
+const char *lead_setting_name(int i);
 /* The session's settings that change plans (sql_prepare). */
 void lead_session_sql_options(lead_session *s, sql_options *out);
 void lead_utility_start(lead_run *r);

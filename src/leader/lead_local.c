@@ -125,6 +125,40 @@ static void fn_seq(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	seq_call(ctx, argc, argv, 0);
 }
 
+/* ---- the session facts pg_catalog's functions read (pgcatalog.h) ---- */
+
+static const char *pgc_user(void *ctx)
+{
+	lead_engine *e = ctx;
+	return e->local_session && e->local_session->user[0] ? e->local_session->user : NULL;
+}
+
+static int pgc_pid(void *ctx)
+{
+	lead_engine *e = ctx;
+	return e->local_session ? (int)e->local_session->pid : 0;
+}
+
+static const char *pgc_get(void *ctx, const char *name)
+{
+	lead_engine *e = ctx;
+	return e->local_session ? lead_session_get(e->local_session, name) : NULL;
+}
+
+/* set_config(name, value, is_local): SET [LOCAL] name = value, checked
+ * and scoped as SET is (lead_session_apply_set). */
+static int pgc_set(void *ctx, const char *name, const char *value, int is_local, mur_error *err)
+{
+	lead_engine *e = ctx;
+	plan_set ps = {.is_local = is_local};
+	if (!e->local_run)
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+				     "set_config outside a statement");
+	snprintf(ps.name, sizeof ps.name, "%s", name);
+	snprintf(ps.value, sizeof ps.value, "%s", value);
+	return lead_session_apply_set(e->local_run, &ps, err);
+}
+
 int lead_local_open(lead_engine *e, mur_error *err)
 {
 	if (sqlite3_open_v2(":memory:", &e->mem, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
@@ -144,7 +178,14 @@ int lead_local_open(lead_engine *e, mur_error *err)
 	sqlite3_create_function(e->mem, "murphy_currval", 1, SQLITE_UTF8, e, fn_seq, NULL, NULL);
 	sqlite3_create_function(e->mem, "murphy_setval", -1, SQLITE_UTF8, e, fn_seq, NULL, NULL);
 	sqlite3_create_function(e->mem, "murphy_lastval", 0, SQLITE_UTF8, e, fn_seq, NULL, NULL);
-	return MUR_OK;
+	e->pgc = (pgc_session_hooks){.cat = e->cat,
+				     .ctx = e,
+				     .user = pgc_user,
+				     .pid = pgc_pid,
+				     .get = pgc_get,
+				     .set = pgc_set,
+				     .setting_at = lead_setting_name};
+	return pgc_register(e->mem, &e->pgc, err);
 }
 
 int lead_local_fail(lead_engine *e, int rc, mur_error *err)

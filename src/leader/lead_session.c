@@ -161,6 +161,7 @@ static const char *const known_settings[] = {"application_name",
 					     "enable_seqscan",
 					     "row_security",
 					     "server_version",
+					     "server_version_num",
 					     "server_encoding",
 					     "integer_datetimes",
 					     "is_superuser",
@@ -183,6 +184,7 @@ static const char *default_setting(const char *name)
 {
 	static const char *const defaults[][2] = {
 		{"server_version", "15.0"},
+		{"server_version_num", "150000"},
 		{"server_encoding", "UTF8"},
 		{"client_encoding", "UTF8"},
 		{"datestyle", "ISO, MDY"},
@@ -283,6 +285,13 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 							     : SQL_SHUFFLE_AUTO;
 }
 
+const char *lead_setting_name(int i)
+{
+	return i >= 0 && i < (int)(sizeof known_settings / sizeof known_settings[0])
+		       ? known_settings[i]
+		       : NULL;
+}
+
 static int setting_known(const char *name)
 {
 	for (int i = 0; known_settings[i]; i++)
@@ -362,6 +371,48 @@ static void role_change(lead_run *r)
 	snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag);
 }
 
+/* SET / RESET / set_config() of r's session: checked as PostgreSQL does
+ * (unknown name 42704, bad value 22023), reverted by the block's end
+ * (lead_setscope.c). */
+int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
+{
+	lead_session *s = r->s;
+	const char *was;
+	char old[sizeof s->settings[0].value];
+	if (!setting_known(ps->name))
+		return mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT,
+				     "unrecognized configuration parameter \"%s\"", ps->name);
+	if (strcmp(ps->name, "murphy.write_quorum") == 0 && !ps->is_default &&
+	    !repl_quorum_parse(ps->value)) {
+		mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+			      "invalid value for parameter \"murphy.write_quorum\": \"%s\"",
+			      ps->value);
+		mur_error_hint(err, "Available values: one, majority, all.");
+		return MUR_ERR;
+	}
+	if (check_move_rate(ps, err) != MUR_OK || check_word_setting(ps, err) != MUR_OK ||
+	    lead_stale_set_check(ps, err) != MUR_OK)
+		return MUR_ERR;
+	was = lead_session_get(s, ps->name);
+	snprintf(old, sizeof old, "%s", was ? was : "");
+	if (lead_client_setting(ps->name)) { /* tcp_keepalives_*: lead_idle.c */
+		if (lead_client_setting_set(s, ps, err) != MUR_OK)
+			return MUR_ERR;
+	} else if (ps->is_default) {
+		const char *d = session_default(s, ps->name);
+		lead_session_set(s, ps->name, d ? d : "");
+	} else if (lead_setting_is_ms(ps->name)) { /* statement_timeout …: lead_cancel.c */
+		char ms[32];
+		if (lead_setting_ms_check(ps->name, ps->value, ms, sizeof ms, err) != MUR_OK)
+			return MUR_ERR;
+		lead_session_set(s, ps->name, ms);
+	} else {
+		lead_session_set(s, ps->name, ps->value);
+	}
+	lead_setscope_set(r, ps->name, was ? old : NULL, ps->is_local);
+	return MUR_OK;
+}
+
 void lead_utility_start(lead_run *r)
 {
 	lead_session *s = r->s;
@@ -369,59 +420,13 @@ void lead_utility_start(lead_run *r)
 	mur_error err;
 
 	switch (p->kind) {
-	case PLAN_SET: {
-		const plan_set *ps = &p->u.set;
-		const char *was;
-		char old[sizeof s->settings[0].value];
-		if (!setting_known(ps->name)) {
-			mur_error_set(&err, SQLSTATE_UNDEFINED_OBJECT,
-				      "unrecognized configuration parameter \"%s\"", ps->name);
+	case PLAN_SET:
+		if (lead_session_apply_set(r, &p->u.set, &err) != MUR_OK) {
 			lead_run_fail(r, &err);
 			break;
 		}
-		if (strcmp(ps->name, "murphy.write_quorum") == 0 && !ps->is_default &&
-		    !repl_quorum_parse(ps->value)) {
-			mur_error_set(&err, SQLSTATE_INVALID_PARAMETER_VALUE,
-				      "invalid value for parameter \"murphy.write_quorum\": \"%s\"",
-				      ps->value);
-			mur_error_hint(&err, "Available values: one, majority, all.");
-			lead_run_fail(r, &err);
-			break;
-		}
-		if (check_move_rate(ps, &err) != MUR_OK || check_word_setting(ps, &err) != MUR_OK ||
-		    lead_stale_set_check(ps, &err) != MUR_OK) {
-			lead_run_fail(r, &err);
-			break;
-		}
-		was = lead_session_get(s, ps->name);
-		snprintf(old, sizeof old, "%s", was ? was : "");
-		if (lead_client_setting(ps->name)) { /* tcp_keepalives_*: lead_idle.c */
-			if (lead_client_setting_set(s, ps, &err) != MUR_OK) {
-				lead_run_fail(r, &err);
-				break;
-			}
-		} else if (ps->is_default) {
-			const char *d = session_default(s, ps->name);
-			lead_session_set(s, ps->name, d ? d : "");
-		} else if (
-			lead_setting_is_ms(
-				ps->name)) { /* statement_timeout, lock_timeout …: lead_cancel.c */
-			char ms[32];
-			if (lead_setting_ms_check(ps->name, ps->value, ms, sizeof ms, &err) !=
-			    MUR_OK) {
-				lead_run_fail(r, &err);
-				break;
-			}
-			lead_session_set(s, ps->name, ms);
-		} else {
-			lead_session_set(s, ps->name, ps->value);
-		}
-		lead_setscope_set(r, ps->name, was ? old : NULL, ps->is_local);
-		snprintf(r->res->tag, sizeof r->res->tag, ps->is_default ? "RESET" : "SET");
-		if (ps->is_default)
-			snprintf(r->res->tag, sizeof r->res->tag, "SET");
+		snprintf(r->res->tag, sizeof r->res->tag, "SET"); /* RESET answers SET too */
 		break;
-	}
 	case PLAN_SHOW: {
 		const char *v = lead_session_get(s, p->u.set.name);
 		if (!v) {

@@ -919,9 +919,32 @@ static int view_wanted(const char *sql, size_t k)
 	return v->fill == fill_transactions && strstr(sql, "murphy_locks");
 }
 
+/* pg_stat_activity: the open sessions (at most PGW_CONNECTIONS_MAX). */
+static int activity(lead_engine *e, pgc_activity *acts, int max)
+{
+	int n = 0;
+	for (const lead_session *s = e->sessions; s && n < max; s = s->next_open)
+		acts[n++] = (pgc_activity){.pid = (int)s->pid,
+					   .user = s->user,
+					   .database = "murphy",
+					   .application_name = s->app,
+					   .state = s == e->local_session ? "active"
+						    : s->txid             ? "idle in transaction"
+									  : "idle",
+					   .query = ""};
+	return n;
+}
+
 int lead_local_materialize_views(lead_engine *e, const char *sql, mur_error *err)
 {
+	static pgc_activity acts[PGW_CONNECTIONS_MAX];
 	int began = 0;
+	if (strstr(sql, "pg_catalog.\"") || strstr(sql, "information_schema.\"")) {
+		int n = strstr(sql, "pg_stat_activity") ? activity(e, acts, PGW_CONNECTIONS_MAX)
+							: 0;
+		if (pgc_materialize(e->mem, e->cat, &e->pgc, acts, n, sql, err) != MUR_OK)
+			return MUR_ERR;
+	}
 	for (size_t k = 0; k < sizeof lead_views / sizeof lead_views[0]; k++) {
 		int rc;
 		if (!lead_views[k].fill || !view_wanted(sql, k))

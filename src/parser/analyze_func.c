@@ -264,7 +264,7 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 	if (!strcmp(name, "to_char") && n == 2)
 		return to_char(c, args, loc);
 	if (!strcmp(name, "version") && n == 0)
-		return sql_make_const_text(c, "PostgreSQL 15.1 (murphy)");
+		return sql_make_const_text(c, "PostgreSQL 15.0 (murphy)");
 	if (!strcmp(name, "current_database") && n == 0)
 		return sql_make_const_text(c, "murphy");
 	for (size_t i = 0; i < sizeof fn_defs / sizeof fn_defs[0]; i++) {

@@ -229,8 +229,7 @@ int sql_plan_show(sql_ctx *c, PgQuery__VariableShowStmt *s, plan *p)
 	p->tag = "SHOW";
 	lower_copy(p->u.set.name, sizeof p->u.set.name, s->name);
 	if (!strcmp(p->u.set.name, "all"))
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support SHOW ALL yet");
+		return sql_plan_show_all(c, p);
 	p->nout = 1;
 	if (!(p->out = sql_alloc(c, sizeof(plan_column))))
 		return MUR_ERR;

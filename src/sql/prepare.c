@@ -9,6 +9,7 @@
  * is the caller's; everything the plan keeps is copied into its arena.
  */
 #include "sql/sqlInt.h"
+#include "pgcatalog/pgcatalog.h"
 
 #include <string.h>
 
@@ -98,6 +99,8 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_SELECT_STMT:
+		if (pgc_wants(n))
+			return sql_plan_catalog(c, n, p);
 		return sql_plan_select(c, n->select_stmt, p);
 	case PG_QUERY__NODE__NODE_INSERT_STMT:
 		return sql_plan_insert(c, n->insert_stmt, p);

@@ -28,6 +28,13 @@ _Static_assert(SQL_PARAMS_MAX == PLAN_PARAMS_MAX, "the analyzer types the plan's
 int sql_plan_statement(sql_ctx *c, PgQuery__Node *stmt, plan *p);
 plan *sql_plan_new(sql_ctx *c, plan_kind kind, const char *tag);
 
+/* ---- plan_catalog.c ---- */
+/* A SELECT pgcatalog/ answers (pgc_wants): a leader SELECT over the
+ * catalog tables. */
+int sql_plan_catalog(sql_ctx *c, PgQuery__Node *stmt, plan *p);
+/* SHOW ALL: name, setting, description of every setting. */
+int sql_plan_show_all(sql_ctx *c, plan *p);
+
 /* ---- emit.c ---- */
 typedef struct sql_emit {
 	mur_buf *b;

@@ -400,7 +400,13 @@ static void test_misc_statements(void **state)
 	assert_string_equal(p->u.savepoint.name, "sp1"); /* folded like any identifier */
 	plan_free(p);
 	E("PREPARE TRANSACTION 'x'", "0A000");
-	E("SHOW ALL", "0A000");
+	p = P("SHOW ALL"); /* a leader SELECT over pg_catalog.pg_settings */
+	assert_int_equal(p->kind, PLAN_LEADER_SELECT);
+	assert_string_equal(p->tag, "SHOW");
+	assert_int_equal(p->nout, 3);
+	assert_string_equal(p->out[2].name, "description");
+	assert_non_null(strstr(p->leader_sql, "pg_catalog.\"pg_settings\""));
+	plan_free(p);
 	E("SELECT 1; SELECT 2", "42601");
 }
 

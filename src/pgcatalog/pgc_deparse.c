@@ -1,0 +1,466 @@
+/*
+ * pgc_deparse.c — a catalog query's parse tree → SQLite text.
+ *
+ * Catalog queries are what clients send verbatim (psql's \d family,
+ * SQLAlchemy's inspector, JDBC's DatabaseMetaData): joins, subqueries,
+ * CASE, regular expressions, ::regclass.  They read only the catalog
+ * relations (pgc_tables.c), so they need no distribution and no typed
+ * analysis: the tree is written back as SQLite over those tables, with
+ * PostgreSQL's spellings mapped:
+ *
+ *   x ~ 'p', x !~ 'p', OPERATOR(pg_catalog.~)   mur_regex_match(x, 'p', '') (storage's)
+ *   x COLLATE pg_catalog.default                x
+ *   'name'::regclass / ::regtype                pgc_regclass_in('name') (an OID)
+ *   x::regclass, x::regtype, x::regnamespace    pgc_regclass_out(x) (a name)
+ *   x = ANY(ARRAY[...]), x = ANY(arr)           x IN (...), x IN (json_each(arr))
+ *   x LIKE p, x ILIKE p                         mur_like(x, p), mur_ilike (storage's)
+ *   ARRAY(SELECT ...)                           (SELECT pgc_array_agg(...) ...)
+ *   pg_catalog.f(...)                           the functions of pgc_func.c
+ *
+ * Result column types come from the catalog specs (a column), the
+ * function table (a call), the cast, or the first CASE branch; text
+ * otherwise.  What it does not translate is 0A000, named.
+ *
+ * This file writes the SELECTs (FROM items, SELECT *, set operations,
+ * VALUES, ORDER BY / LIMIT) and keeps the scope of FROM items that column
+ * references and SELECT * resolve against; pgc_expr.c writes expressions.
+ */
+#include "pgcatalog/pgc_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void pgc_dp_out(pgc_dp *d, const char *s) { mur_buf_put(d->b, s, strlen(s)); }
+
+mur_type pgc_dp_fail(pgc_dp *d, const char *what)
+{
+	if (!d->failed)
+		mur_error_set(d->err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+			      "murphy's pg_catalog does not support %s", what);
+	d->failed = 1;
+	return MT_TEXT;
+}
+
+const char *pgc_dp_str(const PgQuery__Node *n)
+{
+	return n && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : NULL;
+}
+
+/* The last name of a qualified list (pg_catalog.format_type → format_type). */
+const char *pgc_dp_last_name(PgQuery__Node **names, size_t n)
+{
+	return n ? pgc_dp_str(names[n - 1]) : NULL;
+}
+
+/* ---- FROM ---- */
+
+/* A FROM item: relation rel, or (rel NULL) a subquery with cols[0..n). */
+static void scope_add(pgc_dp *d, const char *alias, const pgc_rel *rel, const pgc_column *cols,
+		      int n)
+{
+	pgc_dp_scope *sc;
+	if (d->nscope >= PGC_SCOPE_MAX) {
+		pgc_dp_fail(d, "this many relations in one catalog query");
+		return;
+	}
+	sc = &d->scope[d->nscope];
+	memset(sc, 0, sizeof *sc);
+	sc->alias = alias;
+	sc->rel = rel;
+	sc->level = d->level;
+	if (!rel && n > 0) {
+		if (!(sc->cols = malloc(sizeof *sc->cols * (size_t)n))) {
+			mur_error_set(d->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			d->failed = 1;
+			return;
+		}
+		memcpy(sc->cols, cols, sizeof *sc->cols * (size_t)n);
+		sc->ncols = n;
+	}
+	d->nscope++;
+}
+
+static void range_var(pgc_dp *d, const PgQuery__RangeVar *rv)
+{
+	const pgc_rel *rel = NULL;
+	const char *schema = rv->schemaname && rv->schemaname[0] ? rv->schemaname : NULL;
+	rel = pgc_rel_find(schema, rv->relname);
+	if (!rel) {
+		if (!d->failed)
+			mur_error_set(d->err, SQLSTATE_UNDEFINED_TABLE,
+				      "relation \"%s%s%s\" does not exist", schema ? schema : "",
+				      schema ? "." : "", rv->relname);
+		d->failed = 1;
+		return;
+	}
+	/* schema-qualified, quoted: pgc_materialize looks for exactly this */
+	mur_buf_printf(d->b, "%s.\"%s\"",
+		       schema                                    ? schema
+		       : pgc_rel_find("pg_catalog", rv->relname) ? "pg_catalog"
+								 : "information_schema",
+		       rv->relname);
+	pgc_dp_out(d, " AS ");
+	pgc_put_ident(d->b, rv->alias ? rv->alias->aliasname : rv->relname);
+	scope_add(d, rv->alias ? rv->alias->aliasname : rv->relname, rel, NULL, 0);
+}
+
+/* generate_series(a, b) and unnest(arr) in FROM, as subqueries. */
+static void range_function(pgc_dp *d, const PgQuery__RangeFunction *rf)
+{
+	const PgQuery__Node *call;
+	const PgQuery__FuncCall *f;
+	const char *name, *alias = rf->alias ? rf->alias->aliasname : "f";
+	pgc_column col = {.type = MT_TEXT};
+	if (rf->n_functions != 1 || rf->functions[0]->list->n_items < 1) {
+		pgc_dp_fail(d, "this function in FROM");
+		return;
+	}
+	call = rf->functions[0]->list->items[0];
+	if (call->node_case != PG_QUERY__NODE__NODE_FUNC_CALL) {
+		pgc_dp_fail(d, "this function in FROM");
+		return;
+	}
+	f = call->func_call;
+	name = pgc_dp_last_name(f->funcname, f->n_funcname);
+	if (name && !strcmp(name, "generate_series") && f->n_args == 2) {
+		pgc_dp_out(d, "(WITH RECURSIVE pgc_g(v) AS (SELECT ");
+		pgc_dp_expr(d, f->args[0]);
+		pgc_dp_out(d, " UNION ALL SELECT v + 1 FROM pgc_g WHERE v < ");
+		pgc_dp_expr(d, f->args[1]);
+		pgc_dp_out(d, ") SELECT v AS ");
+		pgc_put_ident(d->b, alias);
+		pgc_dp_out(d, " FROM pgc_g)");
+	} else if (name && !strcmp(name, "unnest") && f->n_args == 1) {
+		pgc_dp_out(d, "(SELECT value AS ");
+		pgc_put_ident(d->b, alias);
+		pgc_dp_out(d, " FROM json_each(pgc_array_json(");
+		pgc_dp_expr(d, f->args[0]);
+		pgc_dp_out(d, ")))");
+	} else {
+		pgc_dp_fail(d, name ? name : "this function in FROM");
+		return;
+	}
+	pgc_dp_out(d, " AS ");
+	pgc_put_ident(d->b, alias);
+	snprintf(col.name, sizeof col.name, "%s", alias);
+	scope_add(d, alias, NULL, &col, 1);
+}
+
+/* (SELECT ...) AS s, or with column names, s(a, b): then the subquery's
+ * columns, by the names it gave them, renamed in a wrapping SELECT (SQLite
+ * has no column list on an alias). */
+static void range_subselect(pgc_dp *d, const PgQuery__RangeSubselect *rs)
+{
+	pgc_column cols[PGC_COLUMNS_MAX];
+	int ncols = 0;
+	const PgQuery__Alias *al = rs->alias;
+	mur_buf sub, *outer = d->b;
+	mur_buf_init(&sub);
+	d->b = &sub;
+	pgc_dp_select(d, rs->subquery->select_stmt, cols, &ncols, 0);
+	d->b = outer;
+	pgc_dp_out(d, "(");
+	if (al && al->n_colnames) {
+		pgc_dp_out(d, "SELECT ");
+		for (size_t i = 0; i < al->n_colnames && i < (size_t)ncols; i++) {
+			if (i)
+				pgc_dp_out(d, ", ");
+			pgc_put_ident(d->b, cols[i].name);
+			pgc_dp_out(d, " AS ");
+			pgc_put_ident(d->b, pgc_dp_str(al->colnames[i])
+						    ? pgc_dp_str(al->colnames[i])
+						    : "?");
+		}
+		pgc_dp_out(d, " FROM (");
+	}
+	mur_buf_put(d->b, sub.data, sub.len);
+	mur_buf_free(&sub);
+	pgc_dp_out(d, al && al->n_colnames ? "))" : ")");
+	for (size_t i = 0; al && i < al->n_colnames && i < (size_t)ncols; i++)
+		if (pgc_dp_str(al->colnames[i]))
+			snprintf(cols[i].name, PGC_NAME_MAX, "%s", pgc_dp_str(al->colnames[i]));
+	if (al) {
+		pgc_dp_out(d, " AS ");
+		pgc_put_ident(d->b, al->aliasname);
+	}
+	scope_add(d, al ? al->aliasname : "", NULL, cols, ncols);
+}
+
+static void from_item(pgc_dp *d, const PgQuery__Node *n)
+{
+	switch (n->node_case) {
+	case PG_QUERY__NODE__NODE_RANGE_VAR:
+		range_var(d, n->range_var);
+		return;
+	case PG_QUERY__NODE__NODE_JOIN_EXPR: {
+		const PgQuery__JoinExpr *j = n->join_expr;
+		if (j->jointype == PG_QUERY__JOIN_TYPE__JOIN_FULL ||
+		    j->jointype == PG_QUERY__JOIN_TYPE__JOIN_RIGHT || j->n_using_clause ||
+		    j->is_natural) {
+			pgc_dp_fail(d, "this join");
+			return;
+		}
+		pgc_dp_out(d, "(");
+		from_item(d, j->larg);
+		pgc_dp_out(d, j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT ? " LEFT JOIN "
+									    : " JOIN ");
+		from_item(d, j->rarg);
+		if (j->quals) {
+			pgc_dp_out(d, " ON ");
+			pgc_dp_expr(d, j->quals);
+		}
+		pgc_dp_out(d, ")");
+		return;
+	}
+	case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
+		range_subselect(d, n->range_subselect);
+		return;
+	case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
+		range_function(d, n->range_function);
+		return;
+	default:
+		pgc_dp_fail(d, "this FROM item");
+	}
+}
+
+/* ---- SELECT ---- */
+
+/* The name PostgreSQL gives an unnamed result column. */
+static void column_name(const PgQuery__ResTarget *rt, char *out_name, size_t n)
+{
+	const PgQuery__Node *v = rt->val;
+	const char *s = "?column?";
+	if (rt->name && rt->name[0])
+		s = rt->name;
+	else if (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
+		const PgQuery__ColumnRef *c = v->column_ref;
+		s = pgc_dp_str(c->fields[c->n_fields - 1]) ? pgc_dp_str(c->fields[c->n_fields - 1])
+							   : s;
+	} else if (v->node_case == PG_QUERY__NODE__NODE_FUNC_CALL)
+		s = pgc_dp_last_name(v->func_call->funcname, v->func_call->n_funcname);
+	else if (v->node_case == PG_QUERY__NODE__NODE_TYPE_CAST &&
+		 v->type_cast->arg->node_case == PG_QUERY__NODE__NODE_COLUMN_REF) {
+		const PgQuery__ColumnRef *c = v->type_cast->arg->column_ref;
+		s = pgc_dp_str(c->fields[c->n_fields - 1]) ? pgc_dp_str(c->fields[c->n_fields - 1])
+							   : s;
+	} else if (v->node_case == PG_QUERY__NODE__NODE_TYPE_CAST)
+		s = pgc_dp_last_name(v->type_cast->type_name->names,
+				     v->type_cast->type_name->n_names);
+	else if (v->node_case == PG_QUERY__NODE__NODE_CASE_EXPR)
+		s = "case";
+	else if (v->node_case == PG_QUERY__NODE__NODE_SUB_LINK &&
+		 v->sub_link->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK)
+		s = "array";
+	else if (v->node_case == PG_QUERY__NODE__NODE_SUB_LINK &&
+		 v->sub_link->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK)
+		s = "exists";
+	else if (v->node_case == PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION)
+		s = "current_user";
+	snprintf(out_name, n, "%s", s ? s : "?column?");
+}
+
+/* One result column: its name, its type. */
+static void result_column(pgc_dp *d, pgc_column *cols, int *ncols, const char *name, mur_type t)
+{
+	if (*ncols >= PGC_COLUMNS_MAX) {
+		pgc_dp_fail(d, "this many result columns");
+		return;
+	}
+	snprintf(cols[*ncols].name, PGC_NAME_MAX, "%s", name);
+	cols[(*ncols)++].type = t;
+}
+
+/* SELECT * / SELECT x.*: every column of this SELECT's FROM items (those
+ * from scope index first on, at this level), qualified by their alias. */
+static void star(pgc_dp *d, const PgQuery__ColumnRef *c, int first, pgc_column *cols, int *ncols)
+{
+	const char *qual = c->n_fields >= 2 ? pgc_dp_str(c->fields[c->n_fields - 2]) : NULL;
+	int n = 0;
+	for (int i = first; i < d->nscope; i++) {
+		const pgc_dp_scope *sc = &d->scope[i];
+		pgc_column rc[PGC_COLUMNS_MAX];
+		int nrc = sc->ncols;
+		if (sc->level != d->level || (qual && strcmp(sc->alias, qual) != 0))
+			continue;
+		if (sc->rel)
+			nrc = pgc_rel_columns(sc->rel, rc, PGC_COLUMNS_MAX);
+		for (int k = 0; k < nrc; k++) {
+			const pgc_column *col = sc->rel ? &rc[k] : &sc->cols[k];
+			if (n++)
+				pgc_dp_out(d, ", ");
+			pgc_put_ident(d->b, sc->alias);
+			pgc_dp_out(d, ".");
+			pgc_put_ident(d->b, col->name);
+			result_column(d, cols, ncols, col->name, col->type);
+		}
+	}
+	if (!n)
+		pgc_dp_fail(d, "* without columns");
+}
+
+static int is_star(const PgQuery__Node *v)
+{
+	return v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF && v->column_ref->n_fields &&
+	       v->column_ref->fields[v->column_ref->n_fields - 1]->node_case ==
+		       PG_QUERY__NODE__NODE_A_STAR;
+}
+
+static void target_list(pgc_dp *d, const PgQuery__SelectStmt *s, int first_scope, pgc_column *cols,
+			int *ncols, int first_as)
+{
+	for (size_t i = 0; i < s->n_target_list; i++) {
+		const PgQuery__ResTarget *rt = s->target_list[i]->res_target;
+		mur_type t;
+		if (i)
+			pgc_dp_out(d, ", ");
+		if (is_star(rt->val)) {
+			star(d, rt->val->column_ref, first_scope, cols, ncols);
+			continue;
+		}
+		t = pgc_dp_expr(d, rt->val);
+		if (i == 0 && first_as)
+			pgc_dp_out(d, " AS pgc_v");
+		else {
+			char name[PGC_NAME_MAX];
+			column_name(rt, name, sizeof name);
+			pgc_dp_out(d, " AS ");
+			pgc_put_ident(d->b, name);
+			result_column(d, cols, ncols, name, t);
+			continue;
+		}
+		result_column(d, cols, ncols, "pgc_v", t);
+	}
+}
+
+void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const PgQuery__SortBy *sb = items[i]->sort_by;
+		pgc_dp_out(d, i ? ", " : "ORDER BY ");
+		pgc_dp_expr(d, sb->node);
+		if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC)
+			pgc_dp_out(d, " DESC");
+		if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST)
+			pgc_dp_out(d, " NULLS FIRST");
+		else if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST)
+			pgc_dp_out(d, " NULLS LAST");
+	}
+}
+
+/* VALUES (...), (...): SQLite names its columns column1, column2, ...;
+ * their types are the first row's. */
+static void values_lists(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, int *ncols)
+{
+	pgc_dp_out(d, "VALUES ");
+	for (size_t r = 0; r < s->n_values_lists; r++) {
+		const PgQuery__List *row = s->values_lists[r]->list;
+		pgc_dp_out(d, r ? ", (" : "(");
+		for (size_t i = 0; i < row->n_items; i++) {
+			mur_type t;
+			if (i)
+				pgc_dp_out(d, ", ");
+			t = pgc_dp_expr(d, row->items[i]);
+			if (r || *ncols >= PGC_COLUMNS_MAX)
+				continue;
+			snprintf(cols[*ncols].name, PGC_NAME_MAX, "column%zu", i + 1);
+			cols[(*ncols)++].type = t;
+		}
+		pgc_dp_out(d, ")");
+	}
+}
+
+static void simple_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, int *ncols,
+			  int first_as)
+{
+	mur_buf *target = d->b, from;
+	int first_scope = d->nscope;
+	if (s->n_values_lists) {
+		values_lists(d, s, cols, ncols);
+		return;
+	}
+	if (s->with_clause || s->n_window_clause || s->n_locking_clause)
+		pgc_dp_fail(d, "WITH, WINDOW or FOR UPDATE in catalog queries");
+	/* FROM first, into its own buffer, so the target list sees its aliases */
+	mur_buf_init(&from);
+	d->b = &from;
+	for (size_t i = 0; i < s->n_from_clause; i++) {
+		if (i)
+			pgc_dp_out(d, ", ");
+		from_item(d, s->from_clause[i]);
+	}
+	d->b = target;
+	pgc_dp_out(d, "SELECT ");
+	if (s->n_distinct_clause)
+		pgc_dp_out(d, "DISTINCT ");
+	target_list(d, s, first_scope, cols, ncols, first_as);
+	if (s->n_from_clause) {
+		pgc_dp_out(d, " FROM ");
+		mur_buf_put(d->b, from.data, from.len);
+	}
+	mur_buf_free(&from);
+	if (s->where_clause) {
+		pgc_dp_out(d, " WHERE ");
+		pgc_dp_expr(d, s->where_clause);
+	}
+	for (size_t i = 0; i < s->n_group_clause; i++) {
+		pgc_dp_out(d, i ? ", " : " GROUP BY ");
+		pgc_dp_expr(d, s->group_clause[i]);
+	}
+	if (s->having_clause) {
+		pgc_dp_out(d, " HAVING ");
+		pgc_dp_expr(d, s->having_clause);
+	}
+}
+
+void pgc_dp_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, int *ncols,
+		   int first_as)
+{
+	if (d->failed)
+		return;
+	d->level++;
+	if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) {
+		pgc_column rcols[PGC_COLUMNS_MAX];
+		int rn = 0;
+		static const char *const ops[] = {"", " UNION ", " INTERSECT ", " EXCEPT "};
+		pgc_dp_select(d, s->larg, cols, ncols, first_as);
+		pgc_dp_out(d, ops[s->op - PG_QUERY__SET_OPERATION__SETOP_NONE]);
+		if (s->all)
+			pgc_dp_out(d, "ALL ");
+		pgc_dp_select(d, s->rarg, rcols, &rn, first_as);
+	} else
+		simple_select(d, s, cols, ncols, first_as);
+	if (s->n_sort_clause)
+		pgc_dp_out(d, " ");
+	pgc_dp_sort_list(d, s->sort_clause, s->n_sort_clause);
+	if (s->limit_count) {
+		pgc_dp_out(d, " LIMIT ");
+		pgc_dp_expr(d, s->limit_count);
+	}
+	if (s->limit_offset) {
+		pgc_dp_out(d, s->limit_count ? " OFFSET " : " LIMIT -1 OFFSET ");
+		pgc_dp_expr(d, s->limit_offset);
+	}
+	d->level--;
+}
+
+int pgc_translate(const PgQuery__Node *stmt, mur_buf *b, pgc_column *cols, int *ncols, int *nparams,
+		  mur_error *err)
+{
+	pgc_dp d = {.b = b, .err = err};
+	*ncols = 0;
+	*nparams = 0;
+	if (stmt->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "murphy's pg_catalog answers only SELECT");
+	pgc_dp_select(&d, stmt->select_stmt, cols, ncols, 0);
+	if (!d.failed && !mur_buf_ok(b)) {
+		mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		d.failed = 1;
+	}
+	*nparams = d.max_param;
+	for (int i = 0; i < d.nscope; i++)
+		free(d.scope[i].cols);
+	return d.failed ? MUR_ERR : MUR_OK;
+}

@@ -1,0 +1,560 @@
+/*
+ * pgc_expr.c — the expressions of a catalog query → SQLite text, with
+ * their types (pgc_deparse.c writes the SELECTs around them; the mapping
+ * of PostgreSQL's spellings is listed there).
+ *
+ * The function table maps each PostgreSQL function a catalog query may
+ * call to the SQLite function that answers it (pgc_func.c's pgc_*, SQLite's
+ * own, storage's mur_*) and the type of its result.
+ */
+#include "pgcatalog/pgc_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- the function table ---- */
+
+typedef struct dp_func {
+	const char *pg;     /* PostgreSQL name, without pg_catalog. */
+	const char *sqlite; /* the SQLite function called with the same arguments */
+	mur_type type;      /* the result's type */
+} dp_func;
+
+static const dp_func funcs[] = {
+	{"format_type", "pgc_format_type", MT_TEXT},
+	{"pg_get_userbyid", "pgc_get_userbyid", MT_TEXT},
+	{"pg_table_is_visible", "pgc_table_is_visible", MT_BOOL},
+	{"pg_type_is_visible", "pgc_true", MT_BOOL},
+	{"pg_function_is_visible", "pgc_true", MT_BOOL},
+	{"pg_get_indexdef", "pgc_get_indexdef", MT_TEXT},
+	{"pg_get_constraintdef", "pgc_get_constraintdef", MT_TEXT},
+	{"pg_get_expr", "pgc_get_expr", MT_TEXT},
+	{"obj_description", "pgc_null", MT_TEXT},
+	{"col_description", "pgc_null", MT_TEXT},
+	{"shobj_description", "pgc_null", MT_TEXT},
+	{"pg_get_function_result", "pgc_null", MT_TEXT},
+	{"pg_get_function_arguments", "pgc_null", MT_TEXT},
+	{"pg_get_statisticsobjdef_columns", "pgc_null", MT_TEXT},
+	{"pg_get_viewdef", "pgc_null", MT_TEXT},
+	{"pg_relation_is_publishable", "pgc_false", MT_BOOL},
+	{"pg_opclass_is_visible", "pgc_true", MT_BOOL},
+	{"pg_opfamily_is_visible", "pgc_true", MT_BOOL},
+	{"pg_operator_is_visible", "pgc_true", MT_BOOL},
+	{"pg_conversion_is_visible", "pgc_true", MT_BOOL},
+	{"pg_collation_is_visible", "pgc_true", MT_BOOL},
+	{"pg_database_size", "pgc_null", MT_INT8},
+	{"pg_tablespace_location", "pgc_null", MT_TEXT},
+	{"has_table_privilege", "pgc_true", MT_BOOL},
+	{"has_schema_privilege", "pgc_true", MT_BOOL},
+	{"has_database_privilege", "pgc_true", MT_BOOL},
+	{"has_column_privilege", "pgc_true", MT_BOOL},
+	{"has_any_column_privilege", "pgc_true", MT_BOOL},
+	{"pg_has_role", "pgc_true", MT_BOOL},
+	{"pg_encoding_to_char", "pgc_encoding_to_char", MT_TEXT},
+	{"array_to_string", "pgc_array_to_string", MT_TEXT},
+	{"array_upper", "pgc_array_length", MT_INT4},
+	{"array_length", "pgc_array_length", MT_INT4},
+	{"current_schema", "pgc_current_schema", MT_TEXT},
+	{"current_schemas", "pgc_current_schemas", MT_TEXT},
+	{"current_database", "pgc_current_database", MT_TEXT},
+	{"current_user", "pgc_current_user", MT_TEXT},
+	{"session_user", "pgc_current_user", MT_TEXT},
+	{"current_setting", "pgc_current_setting", MT_TEXT},
+	{"set_config", "pgc_set_config", MT_TEXT},
+	{"pg_backend_pid", "pgc_backend_pid", MT_INT4},
+	{"version", "pgc_version", MT_TEXT},
+	{"quote_ident", "pgc_quote_ident", MT_TEXT},
+	{"pg_table_size", "pgc_null", MT_INT8},
+	{"pg_relation_size", "pgc_null", MT_INT8},
+	{"pg_total_relation_size", "pgc_null", MT_INT8},
+	{"pg_size_pretty", "pgc_null", MT_TEXT},
+	{"string_agg", "group_concat", MT_TEXT},
+	{"array_agg", "pgc_array_agg", MT_TEXT},
+	{"json_build_object", "json_object", MT_TEXT},
+	{"pg_get_serial_sequence", "pgc_null", MT_TEXT},
+	{"count", "count", MT_INT8},
+	{"row_number", "row_number", MT_INT8}, /* window functions */
+	{"rank", "rank", MT_INT8},
+	{"dense_rank", "dense_rank", MT_INT8},
+	{"lower", "lower", MT_TEXT},
+	{"upper", "upper", MT_TEXT},
+	{"length", "length", MT_INT4},
+	{"coalesce", "coalesce", MT_UNKNOWN},
+	{"nullif", "nullif", MT_UNKNOWN},
+	{"max", "max", MT_UNKNOWN},
+	{"min", "min", MT_UNKNOWN},
+	{"sum", "sum", MT_INT8},
+	{"replace", "replace", MT_TEXT},
+	{"substr", "substr", MT_TEXT},
+	{"substring", "substr", MT_TEXT},
+};
+
+static const dp_func *func_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof funcs / sizeof funcs[0]; i++)
+		if (strcasecmp(funcs[i].pg, name) == 0)
+			return &funcs[i];
+	return NULL;
+}
+
+/* ---- expressions ---- */
+
+static void args(pgc_dp *d, PgQuery__Node **a, size_t n, mur_type *first)
+{
+	for (size_t i = 0; i < n; i++) {
+		mur_type t;
+		if (i)
+			pgc_dp_out(d, ", ");
+		t = pgc_dp_expr(d, a[i]);
+		if (i == 0 && first)
+			*first = t;
+	}
+}
+
+/* OVER (PARTITION BY ... ORDER BY ...); SQLite's default frame is
+ * PostgreSQL's. */
+static void window(pgc_dp *d, const PgQuery__WindowDef *w)
+{
+	if ((w->name && w->name[0]) || (w->refname && w->refname[0]) || w->start_offset ||
+	    w->end_offset) {
+		pgc_dp_fail(d, "named windows and window frames in catalog queries");
+		return;
+	}
+	pgc_dp_out(d, " OVER (");
+	for (size_t i = 0; i < w->n_partition_clause; i++) {
+		pgc_dp_out(d, i ? ", " : "PARTITION BY ");
+		pgc_dp_expr(d, w->partition_clause[i]);
+	}
+	if (w->n_partition_clause && w->n_order_clause)
+		pgc_dp_out(d, " ");
+	pgc_dp_sort_list(d, w->order_clause, w->n_order_clause);
+	pgc_dp_out(d, ")");
+}
+
+static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
+{
+	const char *name = pgc_dp_last_name(f->funcname, f->n_funcname);
+	const dp_func *fn = name ? func_find(name) : NULL;
+	mur_type first = MT_TEXT;
+	if (!fn)
+		return pgc_dp_fail(d, name ? name : "this function");
+	pgc_dp_out(d, fn->sqlite);
+	pgc_dp_out(d, "(");
+	if (f->agg_distinct)
+		pgc_dp_out(d, "DISTINCT ");
+	if (f->agg_star)
+		pgc_dp_out(d, "*");
+	args(d, f->args, f->n_args, &first);
+	pgc_dp_out(d, ")");
+	if (f->over)
+		window(d, f->over);
+	return fn->type == MT_UNKNOWN ? first : fn->type;
+}
+
+static mur_type column_ref(pgc_dp *d, const PgQuery__ColumnRef *c)
+{
+	const char *col = NULL, *qual = NULL;
+	if (c->n_fields && c->fields[c->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
+		pgc_dp_out(d, "*");
+		return MT_TEXT;
+	}
+	col = pgc_dp_str(c->fields[c->n_fields - 1]);
+	if (c->n_fields >= 2)
+		qual = pgc_dp_str(c->fields[c->n_fields - 2]);
+	if (!col)
+		return pgc_dp_fail(d, "this column reference");
+	if (!strcmp(col, "tableoid")) { /* the system column: which catalog a row is in */
+		pgc_dp_out(d, "0");
+		return MT_INT8;
+	}
+	if (qual) {
+		pgc_put_ident(d->b, qual);
+		pgc_dp_out(d, ".");
+	}
+	pgc_put_ident(d->b, col);
+	for (int i = d->nscope - 1; i >= 0; i--) {
+		const pgc_dp_scope *sc = &d->scope[i];
+		if (qual && strcmp(sc->alias, qual) != 0)
+			continue;
+		if (sc->rel && pgc_rel_column_type(sc->rel, col) != MT_UNKNOWN)
+			return pgc_rel_column_type(sc->rel, col);
+		for (int k = 0; !sc->rel && k < sc->ncols; k++)
+			if (!strcmp(sc->cols[k].name, col))
+				return sc->cols[k].type;
+	}
+	return MT_TEXT;
+}
+
+static mur_type a_const(pgc_dp *d, const PgQuery__AConst *c)
+{
+	if (c->isnull) {
+		pgc_dp_out(d, "NULL");
+		return MT_TEXT;
+	}
+	switch (c->val_case) {
+	case PG_QUERY__A__CONST__VAL_IVAL:
+		mur_buf_printf(d->b, "%d", c->ival->ival);
+		return MT_INT4;
+	case PG_QUERY__A__CONST__VAL_FVAL:
+		pgc_dp_out(d, c->fval->fval);
+		return MT_FLOAT8;
+	case PG_QUERY__A__CONST__VAL_BOOLVAL:
+		pgc_dp_out(d, c->boolval->boolval ? "1" : "0");
+		return MT_BOOL;
+	case PG_QUERY__A__CONST__VAL_SVAL:
+		pgc_put_string(d->b, c->sval->sval);
+		return MT_TEXT;
+	default:
+		return pgc_dp_fail(d, "bit string constants");
+	}
+}
+
+static int is_string_const(const PgQuery__Node *n)
+{
+	return n->node_case == PG_QUERY__NODE__NODE_A_CONST && !n->a_const->isnull &&
+	       n->a_const->val_case == PG_QUERY__A__CONST__VAL_SVAL;
+}
+
+static mur_type type_cast(pgc_dp *d, const PgQuery__TypeCast *tc)
+{
+	const char *ty = pgc_dp_last_name(tc->type_name->names, tc->type_name->n_names);
+	mur_type t;
+	if (!ty)
+		return pgc_dp_fail(d, "this cast");
+	if (tc->type_name->n_array_bounds)
+		return pgc_dp_expr(d, tc->arg); /* arrays stay in their text form */
+	if (!strcmp(ty, "regclass") || !strcmp(ty, "regtype") || !strcmp(ty, "regnamespace") ||
+	    !strcmp(ty, "regproc")) {
+		int in = is_string_const(tc->arg);
+		mur_buf_printf(d->b, "pgc_%s_%s(", ty, in ? "in" : "out");
+		pgc_dp_expr(d, tc->arg);
+		pgc_dp_out(d, ")");
+		return in ? MT_INT8 : MT_TEXT;
+	}
+	t = mur_type_from_name(ty);
+	if (!strcmp(ty, "oid") || !strcmp(ty, "regproc") || !strcmp(ty, "xid"))
+		t = MT_INT8;
+	else if (!strcmp(ty, "name") || !strcmp(ty, "char") || !strcmp(ty, "unknown"))
+		t = MT_TEXT;
+	if (t == MT_UNKNOWN)
+		return pgc_dp_fail(d, ty);
+	if (t == MT_BOOL) {
+		pgc_dp_out(d, "pgc_bool(");
+		pgc_dp_expr(d, tc->arg);
+		pgc_dp_out(d, ")");
+		return t;
+	}
+	mur_buf_printf(d->b, "CAST(");
+	pgc_dp_expr(d, tc->arg);
+	mur_buf_printf(d->b, " AS %s)", mur_type_sqlite_decl(t));
+	return t;
+}
+
+/* x ~ p, x ~* p, x !~ p, x !~* p → [NOT] mur_regex_match(x, p, flags):
+ * storage's PostgreSQL regular expressions (storage/sqlfn_regex.c). */
+static int regex_op(pgc_dp *d, const char *op, const PgQuery__AExpr *a)
+{
+	int neg = op[0] == '!', ci;
+	const char *r = op + neg;
+	if (r[0] != '~' || (r[1] && strcmp(r + 1, "*") != 0))
+		return 0;
+	ci = r[1] == '*';
+	pgc_dp_out(d, neg ? "(NOT mur_regex_match(" : "(mur_regex_match(");
+	pgc_dp_expr(d, a->lexpr);
+	pgc_dp_out(d, ", ");
+	pgc_dp_expr(d, a->rexpr);
+	pgc_dp_out(d, ci ? ", 'i'))" : ", ''))");
+	return 1;
+}
+
+static mur_type list_or_array(pgc_dp *d, const PgQuery__Node *n)
+{
+	if (n->node_case == PG_QUERY__NODE__NODE_LIST) {
+		args(d, n->list->items, n->list->n_items, NULL);
+		return MT_TEXT;
+	}
+	if (n->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) {
+		args(d, n->a_array_expr->elements, n->a_array_expr->n_elements, NULL);
+		return MT_TEXT;
+	}
+	return pgc_dp_fail(d, "this list");
+}
+
+static mur_type op_any(pgc_dp *d, const char *op, const PgQuery__AExpr *a)
+{
+	const PgQuery__Node *r = a->rexpr;
+	if (strcmp(op, "=") != 0 && strcmp(op, "<>") != 0)
+		return pgc_dp_fail(d, "ANY with this operator");
+	pgc_dp_out(d, "(");
+	pgc_dp_expr(d, a->lexpr);
+	if (r->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR) {
+		pgc_dp_out(d, op[0] == '=' ? " IN (" : " NOT IN (");
+		list_or_array(d, r);
+		pgc_dp_out(d, "))");
+		return MT_BOOL;
+	}
+	pgc_dp_out(d, op[0] == '=' ? " IN (SELECT value FROM json_each(pgc_array_json("
+				   : " NOT IN (SELECT value FROM json_each(pgc_array_json(");
+	pgc_dp_expr(d, r);
+	pgc_dp_out(d, "))))");
+	return MT_BOOL;
+}
+
+static int is_comparison(const char *op)
+{
+	static const char *const ops[] = {"=", "<>", "!=", "<", ">", "<=", ">="};
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (!strcmp(op, ops[i]))
+			return 1;
+	return 0;
+}
+
+static mur_type a_expr(pgc_dp *d, const PgQuery__AExpr *a)
+{
+	const char *op = pgc_dp_last_name(a->name, a->n_name);
+	mur_type lt = MT_TEXT;
+	if (!op)
+		return pgc_dp_fail(d, "this operator");
+	switch (a->kind) {
+	case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
+		if (regex_op(d, op, a))
+			return MT_BOOL;
+		pgc_dp_out(d, "(");
+		if (a->lexpr) {
+			lt = pgc_dp_expr(d, a->lexpr);
+			pgc_dp_out(d, " ");
+		}
+		pgc_dp_out(d, strcmp(op, "!=") ? op : "<>");
+		pgc_dp_out(d, " ");
+		if (!a->lexpr)
+			lt = pgc_dp_expr(d, a->rexpr);
+		else if (lt == MT_BOOL && is_string_const(a->rexpr)) {
+			pgc_dp_out(d, "pgc_bool("); /* indisprimary = 't' */
+			pgc_dp_expr(d, a->rexpr);
+			pgc_dp_out(d, ")");
+		} else
+			pgc_dp_expr(d, a->rexpr);
+		pgc_dp_out(d, ")");
+		return is_comparison(op) ? MT_BOOL : !strcmp(op, "||") ? MT_TEXT : lt;
+	case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
+		return op_any(d, op, a);
+	case PG_QUERY__A__EXPR__KIND__AEXPR_IN:
+		pgc_dp_out(d, "(");
+		pgc_dp_expr(d, a->lexpr);
+		pgc_dp_out(d, op[0] == '=' ? " IN (" : " NOT IN (");
+		list_or_array(d, a->rexpr);
+		pgc_dp_out(d, "))");
+		return MT_BOOL;
+	case PG_QUERY__A__EXPR__KIND__AEXPR_LIKE:
+	case PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE:
+		/* storage's mur_like: case-sensitive, '\' escapes, as PostgreSQL */
+		pgc_dp_out(d, op[0] == '!' ? "(NOT " : "(");
+		pgc_dp_out(d, a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_ILIKE ? "mur_ilike("
+									      : "mur_like(");
+		pgc_dp_expr(d, a->lexpr);
+		pgc_dp_out(d, ", ");
+		pgc_dp_expr(d, a->rexpr);
+		pgc_dp_out(d, "))");
+		return MT_BOOL;
+	case PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT:
+	case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_DISTINCT:
+		pgc_dp_out(d, "(");
+		pgc_dp_expr(d, a->lexpr);
+		pgc_dp_out(d, a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT ? " IS NOT "
+										 : " IS ");
+		pgc_dp_expr(d, a->rexpr);
+		pgc_dp_out(d, ")");
+		return MT_BOOL;
+	case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF:
+		pgc_dp_out(d, "nullif(");
+		lt = pgc_dp_expr(d, a->lexpr);
+		pgc_dp_out(d, ", ");
+		pgc_dp_expr(d, a->rexpr);
+		pgc_dp_out(d, ")");
+		return lt;
+	case PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN:
+	case PG_QUERY__A__EXPR__KIND__AEXPR_NOT_BETWEEN: {
+		const PgQuery__List *l = a->rexpr->list;
+		pgc_dp_out(d, "(");
+		pgc_dp_expr(d, a->lexpr);
+		pgc_dp_out(d, a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_BETWEEN ? " BETWEEN "
+										: " NOT BETWEEN ");
+		pgc_dp_expr(d, l->items[0]);
+		pgc_dp_out(d, " AND ");
+		pgc_dp_expr(d, l->items[1]);
+		pgc_dp_out(d, ")");
+		return MT_BOOL;
+	}
+	default:
+		return pgc_dp_fail(d, "this operator");
+	}
+}
+
+static mur_type bool_expr(pgc_dp *d, const PgQuery__BoolExpr *b)
+{
+	const char *op = b->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR ? " AND " : " OR ";
+	if (b->boolop == PG_QUERY__BOOL_EXPR_TYPE__NOT_EXPR) {
+		pgc_dp_out(d, "(NOT ");
+		pgc_dp_expr(d, b->args[0]);
+		pgc_dp_out(d, ")");
+		return MT_BOOL;
+	}
+	pgc_dp_out(d, "(");
+	for (size_t i = 0; i < b->n_args; i++) {
+		if (i)
+			pgc_dp_out(d, op);
+		pgc_dp_expr(d, b->args[i]);
+	}
+	pgc_dp_out(d, ")");
+	return MT_BOOL;
+}
+
+/* A subquery in an expression: (SELECT ...), EXISTS, x IN (SELECT ...),
+ * ARRAY(SELECT ...) (its rows as one array text). */
+static mur_type sub_link(pgc_dp *d, const PgQuery__SubLink *s)
+{
+	pgc_column cols[PGC_COLUMNS_MAX];
+	int ncols = 0;
+	const PgQuery__SelectStmt *sel = s->subselect->select_stmt;
+	switch (s->sub_link_type) {
+	case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK:
+		pgc_dp_out(d, "EXISTS (");
+		pgc_dp_select(d, sel, cols, &ncols, 0);
+		pgc_dp_out(d, ")");
+		return MT_BOOL;
+	case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
+		pgc_dp_out(d, "(");
+		pgc_dp_expr(d, s->testexpr);
+		pgc_dp_out(d, " IN (");
+		pgc_dp_select(d, sel, cols, &ncols, 0);
+		pgc_dp_out(d, "))");
+		return MT_BOOL;
+	case PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK:
+		pgc_dp_out(d, "(");
+		pgc_dp_select(d, sel, cols, &ncols, 0);
+		pgc_dp_out(d, ")");
+		return ncols ? cols[0].type : MT_TEXT;
+	case PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK:
+		pgc_dp_out(d, "(SELECT pgc_array_agg(pgc_v) FROM (");
+		pgc_dp_select(d, sel, cols, &ncols, 1);
+		pgc_dp_out(d, "))");
+		return MT_TEXT;
+	default:
+		return pgc_dp_fail(d, "this kind of subquery");
+	}
+}
+
+static mur_type case_expr(pgc_dp *d, const PgQuery__CaseExpr *c)
+{
+	mur_type t = MT_UNKNOWN;
+	pgc_dp_out(d, "(CASE");
+	if (c->arg) {
+		pgc_dp_out(d, " ");
+		pgc_dp_expr(d, c->arg);
+	}
+	for (size_t i = 0; i < c->n_args; i++) {
+		const PgQuery__CaseWhen *w = c->args[i]->case_when;
+		mur_type rt;
+		pgc_dp_out(d, " WHEN ");
+		pgc_dp_expr(d, w->expr);
+		pgc_dp_out(d, " THEN ");
+		rt = pgc_dp_expr(d, w->result);
+		if (t == MT_UNKNOWN && !(w->result->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+					 w->result->a_const->isnull))
+			t = rt;
+	}
+	if (c->defresult) {
+		pgc_dp_out(d, " ELSE ");
+		pgc_dp_expr(d, c->defresult);
+	}
+	pgc_dp_out(d, " END)");
+	return t == MT_UNKNOWN ? MT_TEXT : t;
+}
+
+static mur_type sql_value_function(pgc_dp *d, const PgQuery__SQLValueFunction *f)
+{
+	switch (f->op) {
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_ROLE:
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_USER:
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER:
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER:
+		pgc_dp_out(d, "pgc_current_user()");
+		return MT_TEXT;
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG:
+		pgc_dp_out(d, "pgc_current_database()");
+		return MT_TEXT;
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA:
+		pgc_dp_out(d, "pgc_current_schema()");
+		return MT_TEXT;
+	default:
+		return pgc_dp_fail(d, "date and time functions in catalog queries");
+	}
+}
+
+mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n)
+{
+	if (d->failed)
+		return MT_TEXT;
+	switch (n->node_case) {
+	case PG_QUERY__NODE__NODE_COLUMN_REF:
+		return column_ref(d, n->column_ref);
+	case PG_QUERY__NODE__NODE_A_CONST:
+		return a_const(d, n->a_const);
+	case PG_QUERY__NODE__NODE_TYPE_CAST:
+		return type_cast(d, n->type_cast);
+	case PG_QUERY__NODE__NODE_COLLATE_CLAUSE:
+		return pgc_dp_expr(d, n->collate_clause->arg); /* catalog text compares bytewise */
+	case PG_QUERY__NODE__NODE_A_EXPR:
+		return a_expr(d, n->a_expr);
+	case PG_QUERY__NODE__NODE_BOOL_EXPR:
+		return bool_expr(d, n->bool_expr);
+	case PG_QUERY__NODE__NODE_FUNC_CALL:
+		return func_call(d, n->func_call);
+	case PG_QUERY__NODE__NODE_SUB_LINK:
+		return sub_link(d, n->sub_link);
+	case PG_QUERY__NODE__NODE_CASE_EXPR:
+		return case_expr(d, n->case_expr);
+	case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
+		return sql_value_function(d, n->sqlvalue_function);
+	case PG_QUERY__NODE__NODE_NULL_TEST:
+		pgc_dp_out(d, "(");
+		pgc_dp_expr(d, n->null_test->arg);
+		pgc_dp_out(d, n->null_test->nulltesttype == PG_QUERY__NULL_TEST_TYPE__IS_NULL
+				      ? " IS NULL)"
+				      : " IS NOT NULL)");
+		return MT_BOOL;
+	case PG_QUERY__NODE__NODE_COALESCE_EXPR: {
+		mur_type t = MT_TEXT;
+		pgc_dp_out(d, "coalesce(");
+		args(d, n->coalesce_expr->args, n->coalesce_expr->n_args, &t);
+		pgc_dp_out(d, ")");
+		return t;
+	}
+	case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
+		pgc_dp_out(d, "pgc_array(");
+		args(d, n->a_array_expr->elements, n->a_array_expr->n_elements, NULL);
+		pgc_dp_out(d, ")");
+		return MT_TEXT;
+	case PG_QUERY__NODE__NODE_A_INDIRECTION: {
+		const PgQuery__AIndirection *ind = n->a_indirection;
+		if (ind->n_indirection != 1 ||
+		    ind->indirection[0]->node_case != PG_QUERY__NODE__NODE_A_INDICES ||
+		    ind->indirection[0]->a_indices->is_slice)
+			return pgc_dp_fail(d, "this subscript");
+		pgc_dp_out(d, "pgc_array_at(");
+		pgc_dp_expr(d, ind->arg);
+		pgc_dp_out(d, ", ");
+		pgc_dp_expr(d, ind->indirection[0]->a_indices->uidx);
+		pgc_dp_out(d, ")");
+		return MT_TEXT;
+	}
+	case PG_QUERY__NODE__NODE_PARAM_REF:
+		mur_buf_printf(d->b, "?%d", n->param_ref->number);
+		if (n->param_ref->number > d->max_param)
+			d->max_param = n->param_ref->number;
+		return MT_TEXT;
+	default:
+		return pgc_dp_fail(d, "this expression");
+	}
+}

@@ -1,0 +1,114 @@
+/*
+ * pgc_int.h — private interfaces of src/pgcatalog/.
+ *
+ * The catalog relations are declared once, in pgc_tables.c, as a column
+ * spec: "name letter,name letter,...", the letter the column's type:
+ *   o oid (an integer)   i int4   s int2   f float8   b bool
+ *   t text               a array (PostgreSQL's text form, '{x,y}')
+ * The deparser (pgc_deparse.c) reads the spec for its result types, the
+ * builder (pgc_tables.c) for the SQLite tables' columns.
+ */
+#ifndef PGCATALOG_PGC_INT_H
+#define PGCATALOG_PGC_INT_H
+
+#include "pgcatalog/pgcatalog.h"
+
+typedef struct pgc_rel pgc_rel;
+
+/* The relation schema.name (schema NULL: pg_catalog, then
+ * information_schema), or NULL. */
+const pgc_rel *pgc_rel_find(const char *schema, const char *name);
+/* r's columns (at most max) into out; returns how many. */
+int pgc_rel_columns(const pgc_rel *r, pgc_column *out, int max);
+/* The type of column col of r; MT_UNKNOWN when r has none. */
+mur_type pgc_rel_column_type(const pgc_rel *r, const char *col);
+/* A catalog relation's OID (PostgreSQL's for the catalogs clients name),
+ * the relation of an OID (NULL: none), its name and schema. */
+#define PGC_OID_REL_BASE 11000u
+uint32_t pgc_rel_oid(const pgc_rel *r);
+const pgc_rel *pgc_rel_by_oid(uint32_t oid);
+const char *pgc_rel_name(const pgc_rel *r);
+const char *pgc_rel_schema(const pgc_rel *r);
+/* The type a spec letter stands for. */
+mur_type pgc_letter_type(char letter);
+
+/* The PostgreSQL type behind a murphy type: its pg_type row. */
+typedef struct pgc_type {
+	uint32_t oid;
+	const char *typname; /* pg_type.typname: int4, varchar, ... */
+	int16_t typlen;      /* -1: varlena */
+	char category;       /* pg_type.typcategory */
+	uint32_t array_oid;  /* pg_type.typarray */
+	mur_type mtype;      /* MT_UNKNOWN: a catalog-only type (oid, name, regclass) */
+} pgc_type;
+const pgc_type *pgc_type_by_oid(uint32_t oid);
+int pgc_type_count(void);
+const pgc_type *pgc_type_at(int i);
+/* PostgreSQL's atttypmod of a column (varchar(n): n + 4), -1 when none. */
+int32_t pgc_typmod(const cat_column *col);
+/* format_type(oid, typmod) into out. */
+void pgc_format_type(uint32_t oid, int32_t typmod, char *out, size_t n);
+
+/* Names for catalog rows. */
+const char *pgc_schema_of(const cat_table *t);  /* "public" or "murphy" */
+uint32_t pgc_namespace_oid(const char *schema); /* 0: unknown */
+const char *pgc_namespace_name(uint32_t oid);   /* NULL: unknown */
+/* The table (user or murphy.*) whose OID, pkey index OID or pkey
+ * constraint OID is oid; *part 0 table, 1 index, 2 constraint. */
+const cat_table *pgc_table_by_oid(const catalog *cat, uint32_t oid, int *part);
+/* Its primary key's index / constraint name: "<table>_pkey". */
+void pgc_pkey_name(const cat_table *t, char *out, size_t n);
+/* Column list "(a, b)" of the primary key, or 0 when it has none. */
+int pgc_pkey_columns(const cat_table *t, char *out, size_t n);
+/* A table psql and drivers see: not murphy's hidden, not dropped. */
+int pgc_table_shown(const catalog *cat, const cat_table *t);
+
+/* ---- the deparser (pgc_deparse.c: SELECT and FROM; pgc_expr.c:
+ * expressions), one pgc_dp per pgc_translate ---- */
+
+/* Catalog relations one query may name (psql's widest names 5). */
+#define PGC_SCOPE_MAX 64
+
+/* A FROM item in reach of a column reference: a catalog relation, or a
+ * subquery (or function) with the columns it gave. */
+typedef struct pgc_dp_scope {
+	const char *alias;  /* the alias, else the relation name */
+	const pgc_rel *rel; /* NULL: a subquery, cols below */
+	pgc_column *cols;   /* a subquery's columns (malloc'd, freed with the pgc_dp) */
+	int ncols;
+	int level; /* nesting of the SELECT whose FROM holds it (SELECT * expands those) */
+} pgc_dp_scope;
+
+typedef struct pgc_dp {
+	mur_buf *b;
+	mur_error *err;
+	int failed;
+	int max_param; /* the highest $n seen */
+	int level;     /* SELECTs open around the text being written */
+	int nscope;
+	pgc_dp_scope scope[PGC_SCOPE_MAX];
+} pgc_dp;
+
+/* Append s to the text. */
+void pgc_dp_out(pgc_dp *d, const char *s);
+/* Record 0A000 "murphy's pg_catalog does not support <what>" (the first
+ * failure wins; the text is then abandoned); returns MT_TEXT. */
+mur_type pgc_dp_fail(pgc_dp *d, const char *what);
+/* A String node's text, NULL for any other node. */
+const char *pgc_dp_str(const PgQuery__Node *n);
+/* The last name of a qualified list (pg_catalog.format_type → format_type). */
+const char *pgc_dp_last_name(PgQuery__Node **names, size_t n);
+/* An expression as self-delimited SQLite text; returns its type. */
+mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n);
+/* A SELECT (first_as: name its first column pgc_v, for ARRAY(SELECT ...));
+ * its result columns to cols[0..*ncols). */
+void pgc_dp_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, int *ncols,
+		   int first_as);
+/* " ORDER BY ..." of SortBy nodes (nothing when n is 0). */
+void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n);
+
+/* SQLite quoting. */
+void pgc_put_ident(mur_buf *b, const char *name);
+void pgc_put_string(mur_buf *b, const char *s);
+
+#endif

@@ -1,0 +1,190 @@
+/*
+ * pgc_oid.c — the names and numbers every catalog agrees on: OIDs of
+ * tables, their primary key index and constraint, namespaces, and the
+ * pg_type rows of murphy's types (format_type's spelling included).
+ *
+ * A user table's OIDs follow from its catalog id (pgcatalog.h), the
+ * murphy.* views' from their index, so pg_class, pg_attribute, pg_index,
+ * pg_constraint and ::regclass agree without any table of numbers.
+ */
+#include "pgcatalog/pgc_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* pg_type rows: murphy's types, then the catalog-only ones psql and
+ * drivers name (oid, name, char, regclass, regtype, int2vector, oidvector,
+ * the arrays of name and text). */
+static const pgc_type types[] = {
+	{16, "bool", 1, 'B', 1000, MT_BOOL},
+	{17, "bytea", -1, 'U', 1001, MT_BYTEA},
+	{18, "char", 1, 'Z', 1002, MT_UNKNOWN},
+	{19, "name", 64, 'S', 1003, MT_UNKNOWN},
+	{20, "int8", 8, 'N', 1016, MT_INT8},
+	{21, "int2", 2, 'N', 1005, MT_INT2},
+	{22, "int2vector", -1, 'A', 1006, MT_UNKNOWN},
+	{23, "int4", 4, 'N', 1007, MT_INT4},
+	{25, "text", -1, 'S', 1009, MT_TEXT},
+	{26, "oid", 4, 'N', 1028, MT_UNKNOWN},
+	{30, "oidvector", -1, 'A', 1013, MT_UNKNOWN},
+	{700, "float4", 4, 'N', 1021, MT_FLOAT4},
+	{701, "float8", 8, 'N', 1022, MT_FLOAT8},
+	{1042, "bpchar", -1, 'S', 1014, MT_BPCHAR},
+	{1043, "varchar", -1, 'S', 1015, MT_VARCHAR},
+	{1082, "date", 4, 'D', 1182, MT_DATE},
+	{1114, "timestamp", 8, 'D', 1115, MT_TIMESTAMP},
+	{1184, "timestamptz", 8, 'D', 1185, MT_TIMESTAMPTZ},
+	{1700, "numeric", -1, 'N', 1231, MT_NUMERIC},
+	{2205, "regclass", 4, 'N', 2210, MT_UNKNOWN},
+	{2206, "regtype", 4, 'N', 2211, MT_UNKNOWN},
+	{1009, "_text", -1, 'A', 0, MT_UNKNOWN},
+};
+
+int pgc_type_count(void) { return (int)(sizeof types / sizeof types[0]); }
+
+const pgc_type *pgc_type_at(int i) { return &types[i]; }
+
+const pgc_type *pgc_type_by_oid(uint32_t oid)
+{
+	for (int i = 0; i < pgc_type_count(); i++)
+		if (types[i].oid == oid)
+			return &types[i];
+	return NULL;
+}
+
+int32_t pgc_typmod(const cat_column *col)
+{
+	if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR) && col->typmod >= 0)
+		return col->typmod + 4; /* PostgreSQL's VARHDRSZ */
+	return -1;
+}
+
+/* format_type's spelling of the catalog-only types. */
+static const char *const other_names[][2] = {
+	{"char", "\"char\""},         {"name", "name"},           {"oid", "oid"},
+	{"int2vector", "int2vector"}, {"oidvector", "oidvector"}, {"regclass", "regclass"},
+	{"regtype", "regtype"},       {"_text", "text[]"},
+};
+
+void pgc_format_type(uint32_t oid, int32_t typmod, char *out, size_t n)
+{
+	const pgc_type *t = pgc_type_by_oid(oid);
+	snprintf(out, n, "???");
+	if (!t)
+		return;
+	if (t->mtype == MT_UNKNOWN) {
+		for (size_t i = 0; i < sizeof other_names / sizeof other_names[0]; i++)
+			if (strcmp(other_names[i][0], t->typname) == 0)
+				snprintf(out, n, "%s", other_names[i][1]);
+		return;
+	}
+	if (typmod > 4 && (t->mtype == MT_VARCHAR || t->mtype == MT_BPCHAR))
+		snprintf(out, n, "%s(%d)", mur_type_name(t->mtype), typmod - 4);
+	else
+		snprintf(out, n, "%s", mur_type_name(t->mtype));
+}
+
+const char *pgc_schema_of(const cat_table *t)
+{
+	return t->kind == CAT_TABLE_VIRTUAL ? "murphy" : "public";
+}
+
+static const struct {
+	uint32_t oid;
+	const char *name;
+} namespaces[] = {
+	{PGC_OID_NS_PG_CATALOG, "pg_catalog"},
+	{PGC_OID_NS_PUBLIC, "public"},
+	{PGC_OID_NS_INFO_SCHEMA, "information_schema"},
+	{PGC_OID_NS_MURPHY, "murphy"},
+};
+
+uint32_t pgc_namespace_oid(const char *schema)
+{
+	for (size_t i = 0; i < sizeof namespaces / sizeof namespaces[0]; i++)
+		if (strcmp(namespaces[i].name, schema) == 0)
+			return namespaces[i].oid;
+	return 0;
+}
+
+const char *pgc_namespace_name(uint32_t oid)
+{
+	for (size_t i = 0; i < sizeof namespaces / sizeof namespaces[0]; i++)
+		if (namespaces[i].oid == oid)
+			return namespaces[i].name;
+	return NULL;
+}
+
+uint32_t pgc_table_oid(const cat_table *t)
+{
+	if (t->kind == CAT_TABLE_VIRTUAL)
+		return PGC_OID_VIEW_BASE + (t->id - CAT_VIRTUAL_ID_BASE) * PGC_OIDS_PER_TABLE;
+	if (t->id > PGC_TABLE_ID_MAX)
+		return 0;
+	return PGC_OID_USER_BASE + t->id * PGC_OIDS_PER_TABLE;
+}
+
+int pgc_table_shown(const catalog *cat, const cat_table *t)
+{
+	if (t->kind != CAT_TABLE_VIRTUAL && t->kind != CAT_TABLE_DISTRIBUTED)
+		return 0;
+	return cat_table_lookup(cat, pgc_schema_of(t), t->name) == t && pgc_table_oid(t) != 0;
+}
+
+const cat_table *pgc_table_by_oid(const catalog *cat, uint32_t oid, int *part)
+{
+	if (!cat || oid < PGC_OID_VIEW_BASE)
+		return NULL;
+	for (int i = 0; i < cat_table_count(cat); i++) {
+		const cat_table *t = cat_table_at(cat, i);
+		uint32_t base = pgc_table_oid(t);
+		if (base && oid >= base && oid < base + 3 && pgc_table_shown(cat, t)) {
+			*part = (int)(oid - base);
+			return t;
+		}
+	}
+	return NULL;
+}
+
+void pgc_pkey_name(const cat_table *t, char *out, size_t n)
+{
+	snprintf(out, n, "%s_pkey", t->name);
+}
+
+int pgc_pkey_columns(const cat_table *t, char *out, size_t n)
+{
+	size_t len = 0;
+	int k = 0;
+	out[0] = '\0';
+	for (int c = 0; c < t->ncols; c++) {
+		if (!t->cols[c].primary_key || t->cols[c].hidden)
+			continue;
+		len += (size_t)snprintf(out + len, len < n ? n - len : 0, "%s%s", k++ ? ", " : "(",
+					t->cols[c].name);
+	}
+	if (k && len < n)
+		snprintf(out + len, n - len, ")");
+	return k;
+}
+
+void pgc_put_ident(mur_buf *b, const char *name)
+{
+	mur_buf_put(b, "\"", 1);
+	for (const char *p = name; *p; p++) {
+		if (*p == '"')
+			mur_buf_put(b, "\"", 1);
+		mur_buf_put(b, p, 1);
+	}
+	mur_buf_put(b, "\"", 1);
+}
+
+void pgc_put_string(mur_buf *b, const char *s)
+{
+	mur_buf_put(b, "'", 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '\'')
+			mur_buf_put(b, "'", 1);
+		mur_buf_put(b, p, 1);
+	}
+	mur_buf_put(b, "'", 1);
+}

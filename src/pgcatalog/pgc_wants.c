@@ -1,0 +1,131 @@
+/*
+ * pgc_wants.c — which SELECTs are catalog queries (pgc_wants).
+ *
+ * A walk over every message of the parse tree, through protobuf-c's
+ * descriptors (so no node kind is forgotten), looking for a catalog
+ * relation, a function only pgcatalog answers, or a cast to an OID alias
+ * type.  Everything else stays with the planner's own analysis.
+ */
+#include "pgcatalog/pgc_int.h"
+
+#include <string.h>
+
+/* How deep the walk goes: parser/depth.c already refused deeper trees. */
+#define PGC_WALK_DEPTH_MAX 1000
+
+/* Functions the planner's analysis does not know (unqualified calls of
+ * those it knows, version() and current_database(), stay with it). */
+static const char *const own_functions[] = {
+	"format_type",
+	"pg_get_userbyid",
+	"pg_table_is_visible",
+	"pg_type_is_visible",
+	"pg_function_is_visible",
+	"pg_get_indexdef",
+	"pg_get_constraintdef",
+	"pg_get_expr",
+	"obj_description",
+	"col_description",
+	"shobj_description",
+	"has_table_privilege",
+	"has_schema_privilege",
+	"has_database_privilege",
+	"has_column_privilege",
+	"pg_encoding_to_char",
+	"current_setting",
+	"set_config",
+	"current_schemas",
+	"pg_has_role",
+	"quote_ident",
+	"array_to_string",
+	"pg_get_viewdef",
+	"current_schema",
+};
+
+static const char *const oid_types[] = {"regclass", "regtype", "regnamespace", "regproc", "oid"};
+
+static int in_list(const char *s, const char *const *list, size_t n)
+{
+	for (size_t i = 0; s && i < n; i++)
+		if (strcmp(s, list[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static const char *node_str(const PgQuery__Node *n)
+{
+	return n && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : NULL;
+}
+
+static int range_var_wanted(const PgQuery__RangeVar *rv)
+{
+	if (rv->schemaname && rv->schemaname[0])
+		return !strcmp(rv->schemaname, "pg_catalog") ||
+		       !strcmp(rv->schemaname, "information_schema");
+	return !strncmp(rv->relname, "pg_", 3) && pgc_rel_find("pg_catalog", rv->relname);
+}
+
+static int func_wanted(const PgQuery__FuncCall *f)
+{
+	const char *name = f->n_funcname ? node_str(f->funcname[f->n_funcname - 1]) : NULL;
+	const char *schema = f->n_funcname == 2 ? node_str(f->funcname[0]) : NULL;
+	if (in_list(name, own_functions, sizeof own_functions / sizeof own_functions[0]))
+		return 1;
+	return schema && !strcmp(schema, "pg_catalog") && name &&
+	       (!strcmp(name, "version") || !strcmp(name, "current_database") ||
+		!strcmp(name, "current_schema") || !strcmp(name, "pg_backend_pid"));
+}
+
+static int message_wanted(const ProtobufCMessage *m)
+{
+	if (m->descriptor == &pg_query__range_var__descriptor)
+		return range_var_wanted((const PgQuery__RangeVar *)m);
+	if (m->descriptor == &pg_query__func_call__descriptor)
+		return func_wanted((const PgQuery__FuncCall *)m);
+	if (m->descriptor == &pg_query__sqlvalue_function__descriptor) {
+		/* current_schema, current_catalog without parentheses */
+		PgQuery__SQLValueFunctionOp op = ((const PgQuery__SQLValueFunction *)m)->op;
+		return op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA ||
+		       op == PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG;
+	}
+	if (m->descriptor == &pg_query__type_name__descriptor) {
+		const PgQuery__TypeName *t = (const PgQuery__TypeName *)m;
+		return t->n_names && in_list(node_str(t->names[t->n_names - 1]), oid_types,
+					     sizeof oid_types / sizeof oid_types[0]);
+	}
+	return 0;
+}
+
+static int walk(const ProtobufCMessage *m, int depth)
+{
+	const ProtobufCMessageDescriptor *desc;
+	if (!m || depth > PGC_WALK_DEPTH_MAX)
+		return 0;
+	if (message_wanted(m))
+		return 1;
+	desc = m->descriptor;
+	for (unsigned i = 0; i < desc->n_fields; i++) {
+		const ProtobufCFieldDescriptor *fd = &desc->fields[i];
+		const char *base = (const char *)m + fd->offset;
+		if (fd->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		/* a oneof (Node's kinds): only the member its case names is set */
+		if ((fd->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)((const char *)m + fd->quantifier_offset) != fd->id)
+			continue;
+		if (fd->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)((const char *)m + fd->quantifier_offset);
+			ProtobufCMessage *const *items = *(ProtobufCMessage *const *const *)base;
+			for (size_t k = 0; k < n; k++)
+				if (walk(items[k], depth + 1))
+					return 1;
+		} else if (walk(*(const ProtobufCMessage *const *)base, depth + 1))
+			return 1;
+	}
+	return 0;
+}
+
+int pgc_wants(const PgQuery__Node *stmt)
+{
+	return stmt && stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT && walk(&stmt->base, 0);
+}

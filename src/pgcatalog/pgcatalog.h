@@ -1,0 +1,124 @@
+/*
+ * pgcatalog.h — PostgreSQL's pg_catalog and information_schema, answered
+ * from murphy's catalog, so psql's \d family, drivers and ORMs can look
+ * around (docs/decisions.md, "How far the pg_catalog emulation goes").
+ *
+ * Three pieces, one per file:
+ *
+ *   pgc_translate   (pgc_deparse.c) a SELECT that reads a catalog relation
+ *                   or calls a catalog function → SQLite text over the
+ *                   catalog tables, plus its result columns' names and
+ *                   types.  The planner (sql/plan_catalog.c) calls it; the
+ *                   text runs in the leader's in-memory SQLite.
+ *   pgc_materialize (pgc_tables.c) right before that text runs: (re)build
+ *                   the catalog tables it names (pg_catalog.pg_class,
+ *                   information_schema.columns, ...) from the catalog, in
+ *                   two attached in-memory databases named pg_catalog and
+ *                   information_schema.
+ *   pgc_register    (pgc_func.c) the SQLite functions the text calls
+ *                   (pgc_format_type, pgc_regclass_out, pgc_array_to_string, ...);
+ *                   session facts (settings, user, pid) come through
+ *                   pgc_session_hooks, so this folder never sees a session.
+ *
+ * OIDs are stable and consistent across the catalogs: pgc_table_oid.
+ * Nothing here writes the catalog; everything runs on the leader's loop.
+ */
+#ifndef PGCATALOG_PGCATALOG_H
+#define PGCATALOG_PGCATALOG_H
+
+#include "catalog/catalog.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/value.h"
+
+#include <pg_query/pg_query.pb-c.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+/* OIDs.  PostgreSQL's own for its namespaces, role and types; a user table
+ * with catalog id N gets PGC_OID_USER_BASE + N * PGC_OIDS_PER_TABLE, its
+ * primary key index the next one, the key's constraint the one after (the
+ * fourth is spare), so each stays the same across restarts and catalogs.
+ * The murphy.* views get PGC_OID_VIEW_BASE + their index the same way.
+ * A user table id must stay under PGC_TABLE_ID_MAX for its OIDs to fit in
+ * 32 bits. */
+#define PGC_OID_USER_BASE 16384u /* PostgreSQL's FirstNormalObjectId */
+#define PGC_OID_VIEW_BASE 12000u /* below it, like PostgreSQL's system views */
+#define PGC_OIDS_PER_TABLE 4u
+#define PGC_TABLE_ID_MAX ((0xffffffffu - PGC_OID_USER_BASE) / PGC_OIDS_PER_TABLE)
+#define PGC_OID_NS_PG_CATALOG 11u
+#define PGC_OID_NS_PUBLIC 2200u
+#define PGC_OID_NS_INFO_SCHEMA 13000u
+#define PGC_OID_NS_MURPHY 13100u
+#define PGC_OID_ROLE 10u /* the one role, the bootstrap superuser */
+#define PGC_OID_DATABASE 16383u
+#define PGC_OID_AM_BTREE 403u
+#define PGC_OID_AM_HEAP 2u
+
+/* The table's OID (0 when its id is past PGC_TABLE_ID_MAX). */
+uint32_t pgc_table_oid(const cat_table *t);
+
+/* A result column of a translated query. */
+#define PGC_NAME_MAX 64
+typedef struct pgc_column {
+	char name[PGC_NAME_MAX];
+	mur_type type;
+} pgc_column;
+/* Result columns of one catalog query: psql's widest reads 15. */
+#define PGC_COLUMNS_MAX 64
+
+/* 1 when stmt (a SelectStmt node) reads a pg_catalog or information_schema
+ * relation, calls a function only this folder answers, or casts to
+ * regclass / regtype / regnamespace / oid: the planner hands it to
+ * pgc_translate instead of its own analysis. */
+int pgc_wants(const PgQuery__Node *stmt);
+
+/* stmt (a SelectStmt node) → SQLite text appended to out, result columns
+ * to cols (room for PGC_COLUMNS_MAX), their count to *ncols, the highest
+ * parameter number $n it uses to *nparams ($n becomes ?n; a parameter is
+ * text, which SQLite compares with a numeric column as a number).  MUR_OK, or
+ * MUR_ERR with err set (0A000 for what the emulation does not translate,
+ * 54000 past PGC_COLUMNS_MAX). */
+int pgc_translate(const PgQuery__Node *stmt, mur_buf *out, pgc_column *cols, int *ncols,
+		  int *nparams, mur_error *err);
+
+/* What the catalog functions need: the catalog, and from the session
+ * running the query its user, pid and settings; every hook may be NULL
+ * (then a default: user "murphy", pid 0, settings unknown). */
+typedef struct pgc_session_hooks {
+	const catalog *cat; /* what ::regclass, pg_get_indexdef, ... read */
+	void *ctx;
+	const char *(*user)(void *ctx);
+	const char *(*database)(void *ctx);
+	int (*pid)(void *ctx);
+	/* a setting's value, NULL when unknown */
+	const char *(*get)(void *ctx, const char *name);
+	/* set_config(name, value, is_local): MUR_OK, or MUR_ERR with err */
+	int (*set)(void *ctx, const char *name, const char *value, int is_local, mur_error *err);
+	/* the i-th setting's name (pg_settings, SHOW ALL), NULL past the last */
+	const char *(*setting_at)(int i);
+} pgc_session_hooks;
+
+/* Register the catalog functions on db and attach the pg_catalog and
+ * information_schema databases.  hooks must outlive db; its fields may be
+ * changed between queries (the leader points ctx at the running session). */
+int pgc_register(sqlite3 *db, const pgc_session_hooks *hooks, mur_error *err);
+
+/* A session pg_stat_activity shows. */
+typedef struct pgc_activity {
+	int pid;
+	const char *user;
+	const char *database;
+	const char *application_name;
+	const char *state; /* "active", "idle", "idle in transaction" */
+	const char *query; /* the last statement, or "" */
+} pgc_activity;
+
+/* Rebuild the catalog tables the SQLite text sql names, from cat (as the
+ * planner of the running statement sees it: cat_table_lookup's viewer),
+ * hooks (pg_settings: the running session's) and acts[0..nacts) for
+ * pg_stat_activity.  MUR_OK or MUR_ERR with err. */
+int pgc_materialize(sqlite3 *db, const catalog *cat, const pgc_session_hooks *hooks,
+		    const pgc_activity *acts, int nacts, const char *sql, mur_error *err);
+
+#endif

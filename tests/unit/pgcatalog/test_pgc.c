@@ -1,0 +1,229 @@
+/*
+ * test_pgc.c — pgcatalog without processes: which SELECTs are catalog
+ * queries (pgc_wants), their SQLite text and result types
+ * (pgc_translate), and the tables and functions answering them over an
+ * in-memory catalog (pgc_materialize, pgc_register) in a bare SQLite.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "parser/analyze.h"
+#include "parser/parser.h"
+#include "pgcatalog/pgcatalog.h"
+#include "storage/storage.h"
+
+static catalog *tcat;
+static sqlite3 *db;
+static pgc_session_hooks no_hooks; /* the catalog, no session */
+
+static int setup(void **state)
+{
+	static cat_table t; /* large: keep off the stack */
+	const cat_table *out;
+	mur_error err;
+	(void)state;
+	tcat = cat_open(NULL, &err);
+	assert_non_null(tcat);
+	memset(&t, 0, sizeof t);
+	snprintf(t.name, sizeof t.name, "items");
+	snprintf(t.schema, sizeof t.schema, "public");
+	t.ncols = 3;
+	snprintf(t.cols[0].name, sizeof t.cols[0].name, "id");
+	t.cols[0].type = MT_INT8;
+	t.cols[0].primary_key = t.cols[0].not_null = 1;
+	snprintf(t.cols[1].name, sizeof t.cols[1].name, "label");
+	t.cols[1].type = MT_VARCHAR;
+	t.cols[1].typmod = 12;
+	snprintf(t.cols[2].name, sizeof t.cols[2].name, "price");
+	t.cols[2].type = MT_FLOAT8;
+	t.cols[2].typmod = -1;
+	t.nshards = 2;
+	t.replicas = 1;
+	assert_int_equal(cat_create_table(tcat, &t, &out, &err), MUR_OK);
+	no_hooks.cat = tcat;
+	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+	stor_register_functions(db);
+	assert_int_equal(pgc_register(db, &no_hooks, &err), MUR_OK);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	sqlite3_close(db);
+	cat_close(tcat);
+	return 0;
+}
+
+static int wants(const char *sql)
+{
+	sql_tree *tree = NULL;
+	mur_error err;
+	int w;
+	assert_int_equal(sql_parse(sql, &tree, &err), MUR_OK);
+	w = pgc_wants(sql_tree_result(tree)->stmts[0]->stmt);
+	sql_tree_free(tree);
+	return w;
+}
+
+static void test_wants(void **state)
+{
+	(void)state;
+	assert_true(wants("SELECT relname FROM pg_catalog.pg_class"));
+	assert_true(wants("SELECT 1 FROM pg_type WHERE typname = 'hstore'"));
+	assert_true(wants("SELECT * FROM information_schema.tables"));
+	assert_true(wants("SELECT 'items'::regclass"));
+	assert_true(wants("SELECT x FROM t WHERE EXISTS (SELECT 1 FROM pg_namespace)"));
+	assert_true(wants("SELECT current_setting('server_version_num')"));
+	assert_true(wants("SELECT pg_catalog.version()"));
+	assert_false(wants("SELECT version()"));
+	assert_false(wants("SELECT * FROM items WHERE id = 1"));
+	assert_false(wants("SELECT * FROM tables")); /* a user table of that name */
+	assert_false(wants("INSERT INTO items VALUES (1)"));
+}
+
+/* Translate sql, run it, and return its rows as "a|b\n" lines. */
+static int run(const char *sql, char *out, size_t n, pgc_column *cols, int *ncols, mur_error *err)
+{
+	sql_tree *tree = NULL;
+	sqlite3_stmt *st;
+	mur_buf b;
+	int nparams, rc;
+	size_t len = 0;
+	assert_int_equal(sql_parse(sql, &tree, err), MUR_OK);
+	mur_buf_init(&b);
+	rc = pgc_translate(sql_tree_result(tree)->stmts[0]->stmt, &b, cols, ncols, &nparams, err);
+	sql_tree_free(tree);
+	if (rc != MUR_OK) {
+		mur_buf_free(&b);
+		return rc;
+	}
+	assert_int_equal(pgc_materialize(db, tcat, &no_hooks, NULL, 0, mur_buf_cstr(&b), err),
+			 MUR_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, mur_buf_cstr(&b), -1, &st, NULL), SQLITE_OK);
+	out[0] = '\0';
+	while (sqlite3_step(st) == SQLITE_ROW)
+		for (int c = 0; c < sqlite3_column_count(st); c++) {
+			const char *v = (const char *)sqlite3_column_text(st, c);
+			len += (size_t)snprintf(out + len, n - len, "%s%s", v ? v : "NULL",
+						c + 1 < sqlite3_column_count(st) ? "|" : "\n");
+		}
+	sqlite3_finalize(st);
+	mur_buf_free(&b);
+	return MUR_OK;
+}
+
+/* psql's \d items: its first query, then its columns. */
+static void test_psql_describe(void **state)
+{
+	char out[1024], want[128];
+	pgc_column cols[PGC_COLUMNS_MAX];
+	int ncols;
+	mur_error err;
+	const cat_table *t = cat_table_lookup(tcat, "public", "items");
+	(void)state;
+	assert_int_equal(run("SELECT c.oid, n.nspname, c.relname FROM pg_catalog.pg_class c"
+			     " LEFT JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+			     " WHERE c.relname OPERATOR(pg_catalog.~) '^(items)$' COLLATE"
+			     " pg_catalog.default AND pg_catalog.pg_table_is_visible(c.oid)"
+			     " ORDER BY 2, 3",
+			     out, sizeof out, cols, &ncols, &err),
+			 MUR_OK);
+	snprintf(want, sizeof want, "%u|public|items\n", pgc_table_oid(t));
+	assert_string_equal(out, want);
+	assert_int_equal(ncols, 3);
+	assert_int_equal(cols[0].type, MT_INT8); /* oid */
+	assert_string_equal(cols[2].name, "relname");
+	assert_int_equal(run("SELECT a.attname, pg_catalog.format_type(a.atttypid, a.atttypmod),"
+			     " a.attnotnull FROM pg_catalog.pg_attribute a"
+			     " WHERE a.attrelid = 'public.items'::regclass AND a.attnum > 0"
+			     " AND NOT a.attisdropped ORDER BY a.attnum",
+			     out, sizeof out, cols, &ncols, &err),
+			 MUR_OK);
+	assert_string_equal(out, "id|bigint|1\nlabel|character varying(12)|0\n"
+				 "price|double precision|0\n");
+	assert_int_equal(cols[2].type, MT_BOOL); /* shown as t / f */
+}
+
+/* One OID for the table, its index and its constraint, in every catalog. */
+static void test_oids_agree(void **state)
+{
+	char out[1024];
+	pgc_column cols[PGC_COLUMNS_MAX];
+	int ncols;
+	mur_error err;
+	(void)state;
+	assert_int_equal(run("SELECT c2.relname, pg_catalog.pg_get_indexdef(i.indexrelid, 0, true),"
+			     " pg_catalog.pg_get_constraintdef(con.oid, true), contype"
+			     " FROM pg_catalog.pg_class c, pg_catalog.pg_class c2, "
+			     "pg_catalog.pg_index i"
+			     " LEFT JOIN pg_catalog.pg_constraint con ON (conrelid = i.indrelid AND"
+			     " conindid = i.indexrelid AND contype IN ('p','u','x'))"
+			     " WHERE c.oid = 'items'::regclass AND c.oid = i.indrelid"
+			     " AND i.indexrelid = c2.oid ORDER BY i.indisprimary DESC, c2.relname",
+			     out, sizeof out, cols, &ncols, &err),
+			 MUR_OK);
+	assert_string_equal(out, "items_pkey|CREATE UNIQUE INDEX items_pkey ON public.items "
+				 "USING btree (id)|PRIMARY KEY (id)|p\n");
+	assert_int_equal(run("SELECT a.attname FROM pg_class t JOIN pg_index ix ON t.oid ="
+			     " ix.indrelid JOIN pg_attribute a ON t.oid = a.attrelid AND"
+			     " a.attnum = ANY(ix.indkey) WHERE t.relname = 'items' AND"
+			     " ix.indisprimary = 't'",
+			     out, sizeof out, cols, &ncols, &err),
+			 MUR_OK);
+	assert_string_equal(out, "id\n");
+}
+
+/* ::regclass reads the catalog of the hooks even when the query builds no
+ * catalog table (the first statement a leader runs may be this one). */
+static void test_regclass_alone(void **state)
+{
+	sqlite3 *fresh;
+	sqlite3_stmt *st;
+	mur_error err;
+	(void)state;
+	assert_int_equal(sqlite3_open(":memory:", &fresh), SQLITE_OK);
+	assert_int_equal(pgc_register(fresh, &no_hooks, &err), MUR_OK);
+	assert_int_equal(sqlite3_prepare_v2(fresh, "SELECT pgc_regclass_in('items')", -1, &st,
+					    NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int64(st, 0),
+			 pgc_table_oid(cat_table_lookup(tcat, "public", "items")));
+	sqlite3_finalize(st);
+	sqlite3_close(fresh);
+}
+
+static void test_errors(void **state)
+{
+	char out[64];
+	pgc_column cols[PGC_COLUMNS_MAX];
+	int ncols;
+	mur_error err;
+	(void)state;
+	assert_int_equal(run("SELECT 1 FROM pg_catalog.pg_no_such", out, sizeof out, cols, &ncols,
+			     &err),
+			 MUR_ERR);
+	assert_string_equal(err.sqlstate, "42P01");
+	assert_int_equal(run("SELECT 1 FROM pg_catalog.pg_class c FULL JOIN pg_catalog.pg_am a"
+			     " ON a.oid = c.relam",
+			     out, sizeof out, cols, &ncols, &err),
+			 MUR_ERR);
+	assert_string_equal(err.sqlstate, "0A000");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_wants),      cmocka_unit_test(test_psql_describe),
+		cmocka_unit_test(test_oids_agree), cmocka_unit_test(test_regclass_alone),
+		cmocka_unit_test(test_errors),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
