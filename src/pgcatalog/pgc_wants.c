@@ -96,6 +96,37 @@ static int message_wanted(const ProtobufCMessage *m)
 	return 0;
 }
 
+/* nextval('s'::regclass) and its kin: the planner's analysis takes the
+ * sequence's name from a constant cast to regclass itself
+ * (parser/analyze_seq.c), so that cast does not make a catalog query. */
+static int seq_call_by_name(const ProtobufCMessage *m)
+{
+	const PgQuery__FuncCall *f = (const PgQuery__FuncCall *)m;
+	const char *name;
+	if (m->descriptor != &pg_query__func_call__descriptor || !f->n_funcname)
+		return 0;
+	name = node_str(f->funcname[f->n_funcname - 1]);
+	if (!name || (strcmp(name, "nextval") && strcmp(name, "currval") && strcmp(name, "setval")))
+		return 0;
+	for (size_t i = 0; i < f->n_args; i++) { /* constants, or a constant::regclass */
+		const PgQuery__Node *a = f->args[i];
+		const PgQuery__TypeCast *tc;
+		const char *type;
+		if (a->node_case == PG_QUERY__NODE__NODE_A_CONST)
+			continue;
+		if (a->node_case != PG_QUERY__NODE__NODE_TYPE_CAST)
+			return 0;
+		tc = a->type_cast;
+		if (!tc->arg || tc->arg->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+		    !tc->type_name || tc->type_name->n_names == 0)
+			return 0;
+		type = node_str(tc->type_name->names[tc->type_name->n_names - 1]);
+		if (!type || strcmp(type, "regclass"))
+			return 0;
+	}
+	return 1;
+}
+
 static int walk(const ProtobufCMessage *m, int depth)
 {
 	const ProtobufCMessageDescriptor *desc;
@@ -103,6 +134,8 @@ static int walk(const ProtobufCMessage *m, int depth)
 		return 0;
 	if (message_wanted(m))
 		return 1;
+	if (seq_call_by_name(m))
+		return 0;
 	desc = m->descriptor;
 	for (unsigned i = 0; i < desc->n_fields; i++) {
 		const ProtobufCFieldDescriptor *fd = &desc->fields[i];
