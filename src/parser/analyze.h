@@ -66,6 +66,8 @@ typedef enum sql_ekind {
 	SE_BETWEEN, /* args[0] [NOT] BETWEEN args[1] AND args[2] */
 	SE_AGG,     /* aggregate agg over args[0] (none for count(*)) */
 	SE_SLOT,    /* column c<slot> of the leader's table r (final_sql) */
+	SE_SUBQ,    /* an uncorrelated subquery's result, run before the statement:
+		       parameter ?param (numbered after analysis), sub slot (analyze_subq.c) */
 } sql_ekind;
 
 typedef enum sql_aggfn {
@@ -154,6 +156,58 @@ typedef struct sql_query {
 	int driver;
 } sql_query;
 
+/* ---- subqueries (analyze_subq.c) ----
+ * Every subquery of a statement is analyzed into one flat list, inner ones
+ * before the ones holding them, and run once, in that order, before the
+ * statement (sql/plan_subq.c plans them; leader/lead_subq.c runs them). */
+typedef enum sql_sub_kind {
+	SQL_SUB_SCALAR, /* (SELECT x ...): one value; NULL without a row, 21000 past one */
+	SQL_SUB_SET,    /* x IN / op ANY / op ALL (SELECT y ...): its distinct values */
+	SQL_SUB_EXISTS, /* EXISTS (SELECT ...): whether a row comes */
+	SQL_SUB_ROWS,   /* FROM (SELECT ...), a WITH query, a set operation's branch:
+			   every row, into a leader table (table) */
+} sql_sub_kind;
+
+typedef enum sql_setop_kind {
+	SQL_SETOP_LEAF = 0, /* one branch: sub */
+	SQL_SETOP_UNION,
+	SQL_SETOP_INTERSECT,
+	SQL_SETOP_EXCEPT,
+} sql_setop_kind;
+
+/* A set operation (UNION / INTERSECT / EXCEPT [ALL]): a tree whose leaves
+ * are ROWS subs; the top carries the output and its ORDER BY / LIMIT. */
+typedef struct sql_setop {
+	sql_setop_kind kind;
+	int all;
+	struct sql_setop *l, *r;
+	int sub; /* SQL_SETOP_LEAF: the branch's index in sql_ctx.subs */
+	int ntarget;
+	sql_target *targets; /* top: names and (common) types, from the first branch */
+	int nsort;
+	sql_sort *sorts; /* top: by output position (sql_sort.target) */
+	sql_expr *limit, *offset;
+} sql_setop;
+
+#define SQL_SUBS_MAX 64 /* subqueries per statement: each is one more run, in sequence */
+#define SQL_NEST_MAX 16 /* nested query scopes (correlated references are looked up) */
+#define SQL_CTES_MAX 32 /* WITH queries in scope at once */
+
+typedef struct sql_sub {
+	sql_sub_kind kind;
+	sql_query *q; /* the subquery, or NULL when it is a set operation: */
+	sql_setop *setop;
+	sql_expr *ref;    /* SCALAR / SET / EXISTS: the SE_SUBQ standing for it */
+	cat_table *table; /* ROWS: the leader table its rows fill (virtual, "_sub<k>") */
+	int loc;
+} sql_sub;
+
+typedef struct sql_cte {
+	const char *name;
+	PgQuery__CommonTableExpr *def;
+	cat_table *table; /* its ROWS sub's table, once referenced (then run once) */
+} sql_cte;
+
 /* Analysis context for one statement. */
 typedef struct sql_ctx {
 	sql_arena *arena;
@@ -177,6 +231,14 @@ typedef struct sql_ctx {
 	int seen_agg;            /* an aggregate was analyzed */
 	int targets_typed_later; /* INSERT ... SELECT: leave the select list's unknown
 				     literals for the target columns to type */
+	/* subqueries (analyze_subq.c): allowed only in a SELECT statement */
+	int subq_ok;
+	sql_sub *subs; /* SQL_SUBS_MAX, allocated at the first */
+	int nsubs;
+	sql_query *outer[SQL_NEST_MAX]; /* the enclosing queries' scopes, innermost last */
+	int nouter;
+	sql_cte ctes[SQL_CTES_MAX]; /* WITH queries in scope, innermost last */
+	int nctes;
 } sql_ctx;
 
 /* ---- parse.c: errors with positions, arena allocation ---- */
@@ -215,6 +277,9 @@ sql_expr *sql_coerce(sql_ctx *c, sql_expr *e, mur_type t, const char *what);
 /* Resolve leftover unknown literals/params to text. */
 sql_expr *sql_resolve_unknown(sql_ctx *c, sql_expr *e);
 sql_expr *sql_make_cast(sql_ctx *c, sql_expr *e, mur_type to, int loc);
+/* Bring two operands of comparison op to comparable types (PostgreSQL's
+ * unknown-literal rule; date vs timestamp casts both); MUR_ERR: 42883. */
+int sql_unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, int loc);
 sql_expr *sql_make_call(sql_ctx *c, const char *fn, mur_type type, int loc, int nargs, ...);
 sql_expr *sql_make_op(sql_ctx *c, const char *op, mur_type type, int loc, sql_expr *a, sql_expr *b);
 /* CASE WHEN cond THEN then END (NULL when cond is not true). */
@@ -234,7 +299,30 @@ sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f);
 /* ---- analyze_select.c ---- */
 sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s);
 int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
+/* One more table t of FROM named alias (42712 when the name is taken). */
+int sql_add_rte(sql_ctx *c, sql_query *q, const cat_table *t, const char *alias, int loc);
+/* LIMIT / OFFSET n: a constant or parameter, as bigint; NULL when absent
+ * (check c->err). */
+sql_expr *sql_analyze_limit(sql_ctx *c, PgQuery__Node *n, const char *what);
 int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s);
 const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv);
+
+/* ---- analyze_subq.c ---- */
+/* A subquery in an expression (SubLink): SE_SUBQ, or an expression over it. */
+sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl);
+/* FROM (SELECT ...) [AS] alias [(cols)]: one more rte over a ROWS sub. */
+int sql_analyze_from_subselect(sql_ctx *c, sql_query *q, PgQuery__RangeSubselect *rs);
+/* FROM name when name is a WITH query in scope: 1 with the rte added, 0
+ * when it is none, -1 on error. */
+int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
+/* WITH: its queries come into scope (sql_with_pop takes them out). */
+int sql_with_push(sql_ctx *c, PgQuery__WithClause *w, int *saved);
+void sql_with_pop(sql_ctx *c, int saved);
+/* A set operation statement (s->op != SETOP_NONE): its branches become
+ * ROWS subs. */
+sql_setop *sql_analyze_setop(sql_ctx *c, PgQuery__SelectStmt *s);
+/* A column of an enclosing query: the 0A000 of a correlated subquery
+ * (MUR_ERR), or MUR_OK when no enclosing query has it. */
+int sql_check_outer_column(sql_ctx *c, const char *tbl, const char *col, int loc);
 
 #endif

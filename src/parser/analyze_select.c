@@ -21,8 +21,6 @@ static int unsupported(sql_ctx *c, const char *what, int loc)
 
 int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s)
 {
-	if (s->with_clause)
-		return unsupported(c, "WITH (common table expressions)", s->with_clause->location);
 	switch (s->op) {
 	case PG_QUERY__SET_OPERATION__SETOP_UNION:
 		return unsupported(c, "UNION", -1);
@@ -71,26 +69,34 @@ const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv)
 	return t;
 }
 
-int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
+int sql_add_rte(sql_ctx *c, sql_query *q, const cat_table *t, const char *alias, int loc)
 {
-	const cat_table *t = sql_lookup_table(c, rv);
 	sql_rte *r;
-	const char *alias;
-	if (!t)
-		return MUR_ERR;
 	if (q->nrte >= SQL_RTES_MAX)
-		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, rv->location,
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, loc,
 			       "murphy joins at most %d tables", SQL_RTES_MAX);
-	alias = (rv->alias && rv->alias->aliasname) ? rv->alias->aliasname : t->name;
 	for (int i = 0; i < q->nrte; i++)
 		if (!strcmp(q->rtes[i].alias, alias))
-			return sql_err(c, "42712", rv->location,
+			return sql_err(c, "42712", loc,
 				       "table name \"%s\" specified more than once", alias);
 	r = &q->rtes[q->nrte++];
 	r->table = t;
-	r->loc = rv->location;
+	r->loc = loc;
 	snprintf(r->alias, sizeof r->alias, "%s", alias);
 	return MUR_OK;
+}
+
+int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
+{
+	int cte = sql_analyze_from_cte(c, q, rv);
+	const cat_table *t = cte ? NULL : sql_lookup_table(c, rv);
+	if (cte)
+		return cte > 0 ? MUR_OK : MUR_ERR;
+	if (!t)
+		return MUR_ERR;
+	return sql_add_rte(c, q, t,
+			   (rv->alias && rv->alias->aliasname) ? rv->alias->aliasname : t->name,
+			   rv->location);
 }
 
 static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n);
@@ -108,9 +114,10 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 		return unsupported(c, "JOIN ... USING / NATURAL JOIN", -1);
 	if (from_item(c, q, j->larg) != MUR_OK)
 		return MUR_ERR;
-	if (j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+	if (j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_VAR &&
+	    j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_SUBSELECT)
 		return unsupported(c, "nested joins on the right-hand side", -1);
-	if (sql_analyze_from_table(c, q, j->rarg->range_var) != MUR_OK)
+	if (from_item(c, q, j->rarg) != MUR_OK)
 		return MUR_ERR;
 	r = &q->rtes[q->nrte - 1];
 	r->join_left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
@@ -140,7 +147,7 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 	case PG_QUERY__NODE__NODE_JOIN_EXPR:
 		return join_item(c, q, n->join_expr);
 	case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
-		return unsupported(c, "subqueries in FROM", -1);
+		return sql_analyze_from_subselect(c, q, n->range_subselect);
 	case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
 		unsupported(c, "functions in FROM", -1);
 		mur_error_detail(c->err, "murphy has no set-returning functions such as "
@@ -155,12 +162,20 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 
 static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
-	int nvirtual = 0;
+	int nvirtual = 0, nsub = 0;
 	for (size_t i = 0; i < s->n_from_clause; i++)
 		if (from_item(c, q, s->from_clause[i]) != MUR_OK)
 			return MUR_ERR;
-	for (int i = 0; i < q->nrte; i++)
+	for (int i = 0; i < q->nrte; i++) {
 		nvirtual += q->rtes[i].table->kind == CAT_TABLE_VIRTUAL;
+		nsub += q->rtes[i].table->kind == CAT_TABLE_VIRTUAL &&
+			q->rtes[i].table->name[0] == '_';
+	}
+	if (nvirtual && nvirtual != q->nrte && nsub)
+		return unsupported(c,
+				   "joining a subquery in FROM or a WITH query with a "
+				   "distributed table",
+				   -1);
 	if (nvirtual && nvirtual != q->nrte)
 		return unsupported(c, "joining murphy.* catalog tables with distributed tables",
 				   -1);
@@ -387,7 +402,7 @@ static int analyze_sort(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	return MUR_OK;
 }
 
-static sql_expr *limit_expr(sql_ctx *c, PgQuery__Node *n, const char *what)
+sql_expr *sql_analyze_limit(sql_ctx *c, PgQuery__Node *n, const char *what)
 {
 	sql_expr *e;
 	if (!n || (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->isnull))
@@ -490,8 +505,10 @@ static sql_lock_rows locking_strength(const PgQuery__SelectStmt *s)
 sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 {
 	sql_query *q = sql_alloc(c, sizeof *q), *saved = c->q;
-	int rc;
+	int rc, ctes = c->nctes;
 	if (!q || sql_check_unsupported_select(c, s) != MUR_OK)
+		return NULL;
+	if (s->with_clause && sql_with_push(c, s->with_clause, &ctes) != MUR_OK)
 		return NULL;
 	c->q = q;
 	c->seen_agg = 0;
@@ -509,14 +526,16 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	if (rc == MUR_OK)
 		rc = analyze_sort(c, q, s);
 	if (rc == MUR_OK) {
-		q->limit = limit_expr(c, s->limit_count, "LIMIT");
-		q->offset = mur_error_is_set(c->err) ? NULL
-						     : limit_expr(c, s->limit_offset, "OFFSET");
+		q->limit = sql_analyze_limit(c, s->limit_count, "LIMIT");
+		q->offset = mur_error_is_set(c->err)
+				    ? NULL
+				    : sql_analyze_limit(c, s->limit_offset, "OFFSET");
 		rc = mur_error_is_set(c->err) ? MUR_ERR : MUR_OK;
 	}
 	q->has_agg = q->ngroup > 0 || c->seen_agg || q->having;
 	if (rc == MUR_OK)
 		rc = check_grouping(c, q);
 	c->q = saved;
+	sql_with_pop(c, ctes);
 	return rc == MUR_OK ? q : NULL;
 }

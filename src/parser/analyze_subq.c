@@ -1,0 +1,547 @@
+/*
+ * analyze_subq.c — subqueries, derived tables, WITH and set operations:
+ * each nested query becomes one entry of the statement's flat list of
+ * subs (sql_ctx.subs), inner ones first, which run once before the
+ * statement (sql/plan_subq.c, leader/lead_subq.c).
+ *
+ *   (SELECT x ...)              SQL_SUB_SCALAR: an SE_SUBQ of x's type
+ *   EXISTS (SELECT ...)         SQL_SUB_EXISTS: an SE_SUBQ of type boolean
+ *   x [NOT] IN (SELECT y ...),  SQL_SUB_SET: mur_subq_in(x, set) or
+ *   x op ANY / ALL (SELECT y)   mur_subq_cmp(x, set, op, all) over an SE_SUBQ
+ *                               holding the distinct values (storage/sqlfn_subq.c)
+ *   FROM (SELECT ...) d, WITH   SQL_SUB_ROWS: a virtual table "_sub<k>" whose
+ *                               rows the leader gathers; the query reading it
+ *                               runs on the leader
+ *   A UNION / INTERSECT / EXCEPT [ALL] B
+ *                               each branch SQL_SUB_ROWS; the set operation
+ *                               itself runs on the leader (sql_setop)
+ *
+ * Only uncorrelated subqueries: a column of an enclosing query is 0A000
+ * (sql_check_outer_column).  Analysis of a nested query saves and restores
+ * the enclosing query's state in the context (its scope, aggregate flags).
+ */
+#include "parser/analyze.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int unsupported(sql_ctx *c, const char *what, int loc)
+{
+	return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc, "murphy does not support %s yet",
+		       what);
+}
+
+/* ---- nested scopes ---- */
+
+typedef struct scope_save {
+	sql_query *q;
+	int agg_ok, in_agg, seen_agg, targets_typed_later;
+	const char *agg_where;
+} scope_save;
+
+static int scope_enter(sql_ctx *c, scope_save *sv, int loc)
+{
+	*sv = (scope_save){c->q,        c->agg_ok, c->in_agg, c->seen_agg, c->targets_typed_later,
+			   c->agg_where};
+	if (c->nouter >= SQL_NEST_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, loc,
+			       "murphy nests subqueries at most %d deep", SQL_NEST_MAX);
+	if (c->q)
+		c->outer[c->nouter++] = c->q;
+	c->in_agg = 0;
+	c->targets_typed_later = 0;
+	return MUR_OK;
+}
+
+static void scope_leave(sql_ctx *c, const scope_save *sv)
+{
+	if (sv->q)
+		c->nouter--;
+	c->q = sv->q;
+	c->agg_ok = sv->agg_ok;
+	c->in_agg = sv->in_agg;
+	c->seen_agg = sv->seen_agg;
+	c->targets_typed_later = sv->targets_typed_later;
+	c->agg_where = sv->agg_where;
+}
+
+int sql_check_outer_column(sql_ctx *c, const char *tbl, const char *col, int loc)
+{
+	for (int k = c->nouter - 1; k >= 0; k--) {
+		const sql_query *q = c->outer[k];
+		for (int i = 0; i < q->nrte; i++) {
+			if (tbl && strcmp(q->rtes[i].alias, tbl))
+				continue;
+			if (cat_column_index(q->rtes[i].table, col) < 0)
+				continue;
+			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
+				"murphy does not support correlated subqueries yet");
+			mur_error_detail(c->err,
+					 "The subquery refers to column \"%s\" of the query "
+					 "around it (table \"%s\").",
+					 col, q->rtes[i].alias);
+			mur_error_hint(c->err, "Write it as a join, or as an uncorrelated "
+					       "subquery (IN, EXISTS over the whole table).");
+			return MUR_ERR;
+		}
+	}
+	return MUR_OK;
+}
+
+/* A nested SELECT (or set operation) analyzed in its own scope: *q, or
+ * *so for a set operation. */
+static int analyze_nested(sql_ctx *c, PgQuery__Node *n, sql_query **q, sql_setop **so, int loc)
+{
+	scope_save sv;
+	PgQuery__SelectStmt *s;
+	if (!n || n->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+		return unsupported(c, "this kind of subquery", loc);
+	s = n->select_stmt;
+	if (scope_enter(c, &sv, loc) != MUR_OK)
+		return MUR_ERR;
+	*q = NULL;
+	*so = NULL;
+	if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+		*so = sql_analyze_setop(c, s);
+	else
+		*q = sql_analyze_select(c, s);
+	scope_leave(c, &sv);
+	return (*q || *so) ? MUR_OK : MUR_ERR;
+}
+
+static int sub_ntarget(const sql_sub *sb) { return sb->q ? sb->q->ntarget : sb->setop->ntarget; }
+
+static sql_target *sub_targets(const sql_sub *sb)
+{
+	return sb->q ? sb->q->targets : sb->setop->targets;
+}
+
+/* One more sub; its index, -1 on error. */
+static int add_sub(sql_ctx *c, sql_sub_kind kind, sql_query *q, sql_setop *so, int loc)
+{
+	if (!c->subs && !(c->subs = sql_alloc(c, sizeof(sql_sub) * SQL_SUBS_MAX)))
+		return -1;
+	if (c->nsubs >= SQL_SUBS_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, loc,
+			       "murphy runs at most %d subqueries per statement", SQL_SUBS_MAX),
+		       -1;
+	c->subs[c->nsubs] = (sql_sub){.kind = kind, .q = q, .setop = so, .loc = loc};
+	return c->nsubs++;
+}
+
+/* The SE_SUBQ standing for sub k, of type t. */
+static sql_expr *sub_ref(sql_ctx *c, int k, mur_type t, int32_t typmod, int loc)
+{
+	sql_expr *e = sql_expr_new(c, SE_SUBQ, t, loc);
+	if (!e)
+		return NULL;
+	e->slot = k;
+	e->typmod = typmod;
+	c->subs[k].ref = e;
+	return e;
+}
+
+/* ---- subqueries in expressions ---- */
+
+static const char *sublink_op(PgQuery__SubLink *sl)
+{
+	PgQuery__Node *n;
+	if (sl->n_oper_name == 0)
+		return "="; /* IN */
+	n = sl->oper_name[sl->n_oper_name - 1];
+	return n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : "?";
+}
+
+static int cmp_op_ok(const char *op)
+{
+	static const char *const ops[] = {"=", "<>", "<", "<=", ">", ">="};
+	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+		if (!strcmp(op, ops[i]))
+			return 1;
+	return 0;
+}
+
+/* A set's order does not matter and duplicates do not either: the
+ * distinct values, in any order (unless LIMIT picks some). */
+static void set_shape(sql_query *q)
+{
+	if (q && !q->limit && !q->offset) {
+		q->nsort = 0;
+		q->distinct = 1;
+	}
+}
+
+/* x op ANY / ALL (sub k): x and the sub's column brought to comparable
+ * types (the sub's column is cast when PostgreSQL would cast it). */
+static sql_expr *set_test(sql_ctx *c, PgQuery__SubLink *sl, int k, int all)
+{
+	sql_sub *sb = &c->subs[k];
+	sql_target *t = &sub_targets(sb)[0];
+	const char *op = sublink_op(sl);
+	sql_expr *x, *y = t->e, *set;
+	if (!cmp_op_ok(op))
+		return unsupported(c, "this operator with ANY/ALL (subquery)", sl->location), NULL;
+	if (!(x = sql_analyze_expr(c, sl->testexpr)))
+		return NULL;
+	if (sql_unify_compare(c, op, &x, &y, sl->location) != MUR_OK)
+		return NULL;
+	if (y != t->e) {
+		if (!sb->q)
+			return unsupported(c, "this comparison with a set operation subquery",
+					   sl->location),
+			       NULL;
+		t->e = y;
+	}
+	if (!(set = sub_ref(c, k, MT_BYTEA, -1, sl->location)))
+		return NULL;
+	if (!strcmp(op, "=") && !all)
+		return sql_make_call(c, "mur_subq_in", MT_BOOL, sl->location, 2, x, set);
+	if (!strcmp(op, "<>") && all) /* NOT IN */
+		return sql_make_op(c, "NOT", MT_BOOL, sl->location,
+				   sql_make_call(c, "mur_subq_in", MT_BOOL, sl->location, 2, x,
+						 set),
+				   NULL);
+	return sql_make_call(c, "mur_subq_cmp", MT_BOOL, sl->location, 4, x, set,
+			     sql_make_const_text(c, op), sql_make_const_int(c, all, MT_INT4));
+}
+
+static sql_expr *sublink_kind(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind *kind, int *all)
+{
+	*all = 0;
+	switch (sl->sub_link_type) {
+	case PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK:
+		*kind = SQL_SUB_EXISTS;
+		return NULL;
+	case PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK:
+		*kind = SQL_SUB_SCALAR;
+		return NULL;
+	case PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK:
+		*all = 1;
+		/* fall through */
+	case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
+		*kind = SQL_SUB_SET;
+		return NULL;
+	case PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK:
+		return unsupported(c, "ARRAY (subquery)", sl->location), NULL;
+	default:
+		return unsupported(c, "row comparisons with subqueries", sl->location), NULL;
+	}
+}
+
+sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl)
+{
+	sql_sub_kind kind = SQL_SUB_SCALAR;
+	sql_query *q;
+	sql_setop *so;
+	int all, k;
+	if (!c->subq_ok)
+		return unsupported(c, "subqueries in this statement", sl->location), NULL;
+	if (sublink_kind(c, sl, &kind, &all) || mur_error_is_set(c->err))
+		return NULL;
+	if (analyze_nested(c, sl->subselect, &q, &so, sl->location) != MUR_OK)
+		return NULL;
+	if (kind != SQL_SUB_EXISTS && (q ? q->ntarget : so->ntarget) != 1)
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, sl->location,
+			       kind == SQL_SUB_SCALAR ? "subquery must return only one column"
+						      : "subquery has too many columns"),
+		       NULL;
+	if (kind == SQL_SUB_SET)
+		set_shape(q);
+	if (q && !q->limit && kind != SQL_SUB_SET) /* a second row is all that matters */
+		q->limit = sql_make_const_int(c, kind == SQL_SUB_EXISTS ? 1 : 2, MT_INT8);
+	if ((k = add_sub(c, kind, q, so, sl->location)) < 0)
+		return NULL;
+	if (kind == SQL_SUB_SET)
+		return set_test(c, sl, k, all);
+	if (kind == SQL_SUB_EXISTS)
+		return sub_ref(c, k, MT_BOOL, -1, sl->location);
+	return sub_ref(c, k, sub_targets(&c->subs[k])[0].e->type,
+		       sub_targets(&c->subs[k])[0].e->typmod, sl->location);
+}
+
+/* ---- FROM (SELECT ...) and WITH: a leader table of the rows ---- */
+
+static const char *name_of(PgQuery__Node *n)
+{
+	return n && n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : NULL;
+}
+
+/* The virtual table of ROWS sub k: its columns are the sub's outputs,
+ * renamed by colnames (alias (a, b, ...)). */
+static cat_table *rows_table(sql_ctx *c, int k, PgQuery__Node **colnames, size_t ncolnames, int loc)
+{
+	sql_sub *sb = &c->subs[k];
+	cat_table *t = sql_alloc(c, sizeof *t);
+	int n = sub_ntarget(sb);
+	if (!t)
+		return NULL;
+	if (n > CAT_COLUMNS_MAX || (int)ncolnames > n)
+		return sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE, loc,
+			       "table has %d columns available but %d columns specified", n,
+			       (int)ncolnames),
+		       NULL;
+	t->kind = CAT_TABLE_VIRTUAL;
+	t->dist_col = -1;
+	snprintf(t->name, sizeof t->name, "_sub%d", k);
+	t->ncols = n;
+	for (int i = 0; i < n; i++) {
+		const sql_expr *e = sub_targets(sb)[i].e;
+		const char *name = i < (int)ncolnames ? name_of(colnames[i]) : NULL;
+		snprintf(t->cols[i].name, sizeof t->cols[i].name, "%s",
+			 name ? name : sub_targets(sb)[i].name);
+		t->cols[i].type = e->type == MT_UNKNOWN ? MT_TEXT : e->type;
+		t->cols[i].typmod = e->typmod;
+	}
+	sb->table = t;
+	return t;
+}
+
+/* Analyze n as ROWS sub; its table. */
+static cat_table *rows_sub(sql_ctx *c, PgQuery__Node *n, PgQuery__Node **colnames, size_t ncolnames,
+			   int loc)
+{
+	sql_query *q;
+	sql_setop *so;
+	int k;
+	if (analyze_nested(c, n, &q, &so, loc) != MUR_OK ||
+	    (k = add_sub(c, SQL_SUB_ROWS, q, so, loc)) < 0)
+		return NULL;
+	return rows_table(c, k, colnames, ncolnames, loc);
+}
+
+int sql_analyze_from_subselect(sql_ctx *c, sql_query *q, PgQuery__RangeSubselect *rs)
+{
+	cat_table *t;
+	const char *alias = rs->alias && rs->alias->aliasname && *rs->alias->aliasname
+				    ? rs->alias->aliasname
+				    : "unnamed_subquery";
+	if (!c->subq_ok)
+		return unsupported(c, "subqueries in FROM in this statement", -1);
+	if (rs->lateral)
+		return unsupported(c, "LATERAL", -1);
+	t = rows_sub(c, rs->subquery, rs->alias ? rs->alias->colnames : NULL,
+		     rs->alias ? rs->alias->n_colnames : 0, -1);
+	return t ? sql_add_rte(c, q, t, alias, -1) : MUR_ERR;
+}
+
+int sql_with_push(sql_ctx *c, PgQuery__WithClause *w, int *saved)
+{
+	*saved = c->nctes;
+	if (!c->subq_ok)
+		return unsupported(c, "WITH (common table expressions) in this statement",
+				   w->location);
+	if (w->recursive)
+		return unsupported(c, "WITH RECURSIVE", w->location);
+	for (size_t i = 0; i < w->n_ctes; i++) {
+		PgQuery__CommonTableExpr *cte = w->ctes[i]->common_table_expr;
+		if (c->nctes >= SQL_CTES_MAX)
+			return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, cte->location,
+				       "murphy supports at most %d WITH queries", SQL_CTES_MAX);
+		for (int j = *saved; j < c->nctes; j++)
+			if (!strcmp(c->ctes[j].name, cte->ctename))
+				return sql_err(c, "42712", cte->location,
+					       "WITH query name \"%s\" specified more than once",
+					       cte->ctename);
+		if (!cte->ctequery || cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
+			return unsupported(c, "data-modifying statements in WITH", cte->location);
+		c->ctes[c->nctes++] = (sql_cte){cte->ctename, cte, NULL};
+	}
+	return MUR_OK;
+}
+
+void sql_with_pop(sql_ctx *c, int saved) { c->nctes = saved; }
+
+int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
+{
+	int k;
+	for (k = c->nctes - 1; k >= 0; k--)
+		if (!strcmp(c->ctes[k].name, rv->relname))
+			break;
+	if (k < 0 || (rv->schemaname && *rv->schemaname))
+		return 0;
+	if (!c->ctes[k].table) {
+		/* a WITH query sees the ones before it, not itself or later ones */
+		int saved = c->nctes;
+		PgQuery__CommonTableExpr *d = c->ctes[k].def;
+		c->nctes = k;
+		c->ctes[k].table = rows_sub(c, d->ctequery, d->aliascolnames, d->n_aliascolnames,
+					    d->location);
+		c->nctes = saved;
+		if (!c->ctes[k].table)
+			return -1;
+	}
+	return sql_add_rte(c, q, c->ctes[k].table,
+			   rv->alias && rv->alias->aliasname ? rv->alias->aliasname : rv->relname,
+			   rv->location) == MUR_OK
+		       ? 1
+		       : -1;
+}
+
+/* ---- set operations ---- */
+
+static sql_setop *setop_tree(sql_ctx *c, PgQuery__SelectStmt *s)
+{
+	sql_setop *n = sql_alloc(c, sizeof *n);
+	if (!n)
+		return NULL;
+	switch (s->op) {
+	case PG_QUERY__SET_OPERATION__SETOP_NONE: {
+		scope_save sv;
+		sql_query *q;
+		if (scope_enter(c, &sv, -1) != MUR_OK)
+			return NULL;
+		q = sql_analyze_select(c, s);
+		scope_leave(c, &sv);
+		n->kind = SQL_SETOP_LEAF;
+		n->sub = q ? add_sub(c, SQL_SUB_ROWS, q, NULL, -1) : -1;
+		return n->sub >= 0 ? n : NULL;
+	}
+	case PG_QUERY__SET_OPERATION__SETOP_UNION:
+		n->kind = SQL_SETOP_UNION;
+		break;
+	case PG_QUERY__SET_OPERATION__SETOP_INTERSECT:
+		n->kind = SQL_SETOP_INTERSECT;
+		break;
+	default:
+		n->kind = SQL_SETOP_EXCEPT;
+		break;
+	}
+	n->all = s->all;
+	if (!(n->l = setop_tree(c, s->larg)) || !(n->r = setop_tree(c, s->rarg)))
+		return NULL;
+	return n;
+}
+
+static const char *setop_name(const sql_setop *n)
+{
+	return n->kind == SQL_SETOP_UNION       ? "UNION"
+	       : n->kind == SQL_SETOP_INTERSECT ? "INTERSECT"
+						: "EXCEPT";
+}
+
+/* Column i's type across the leaves of n (PostgreSQL's rule for UNION,
+ * as for CASE). */
+static int setop_type(sql_ctx *c, const sql_setop *n, int i, int ncols, mur_type *t)
+{
+	sql_query *q;
+	if (n->kind != SQL_SETOP_LEAF)
+		return setop_type(c, n->l, i, ncols, t) == MUR_OK ? setop_type(c, n->r, i, ncols, t)
+								  : MUR_ERR;
+	q = c->subs[n->sub].q;
+	if (q->ntarget != ncols)
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, q->targets[0].loc,
+			       "each set operation query must have the same number of columns");
+	mur_type was = *t, next = sql_type_common(was, q->targets[i].e->type);
+	if (next == MT_UNKNOWN && was != MT_UNKNOWN && q->targets[i].e->type != MT_UNKNOWN)
+		return sql_err(c, SQLSTATE_DATATYPE_MISMATCH, q->targets[i].loc,
+			       "types %s and %s cannot be matched", sql_type_name(was),
+			       sql_type_name(q->targets[i].e->type));
+	*t = next;
+	return MUR_OK;
+}
+
+/* Give every leaf's column i type t. */
+static int setop_cast(sql_ctx *c, sql_setop *n, int i, mur_type t)
+{
+	sql_target *x;
+	if (n->kind != SQL_SETOP_LEAF)
+		return setop_cast(c, n->l, i, t) == MUR_OK ? setop_cast(c, n->r, i, t) : MUR_ERR;
+	x = &c->subs[n->sub].q->targets[i];
+	if (x->e->type == t)
+		return MUR_OK;
+	x->e = x->e->type == MT_UNKNOWN ? sql_coerce(c, x->e, t, NULL)
+					: sql_make_cast(c, x->e, t, x->loc);
+	return x->e ? MUR_OK : MUR_ERR;
+}
+
+static const sql_query *first_leaf(sql_ctx *c, const sql_setop *n)
+{
+	while (n->kind != SQL_SETOP_LEAF)
+		n = n->l;
+	return c->subs[n->sub].q;
+}
+
+static int setop_sort(sql_ctx *c, sql_setop *top, PgQuery__SortBy *sb, sql_sort *out)
+{
+	PgQuery__Node *n = sb->node;
+	out->desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+	out->nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+			   (out->desc &&
+			    sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST);
+	out->target = -1;
+	if (n->node_case == PG_QUERY__NODE__NODE_A_CONST &&
+	    n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {
+		int pos = n->a_const->ival->ival;
+		if (pos < 1 || pos > top->ntarget)
+			return sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE, n->a_const->location,
+				       "ORDER BY position %d is not in select list", pos);
+		out->target = pos - 1;
+	} else if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
+		   n->column_ref->n_fields == 1 && name_of(n->column_ref->fields[0])) {
+		for (int i = 0; i < top->ntarget && out->target < 0; i++)
+			if (!strcmp(top->targets[i].name, name_of(n->column_ref->fields[0])))
+				out->target = i;
+	}
+	if (out->target >= 0)
+		return MUR_OK;
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, sb->location,
+		"invalid UNION/INTERSECT/EXCEPT ORDER BY clause");
+	mur_error_detail(c->err, "Only result column names can be used, not expressions or "
+				 "functions.");
+	return MUR_ERR;
+}
+
+static int setop_finish(sql_ctx *c, sql_setop *top, PgQuery__SelectStmt *s)
+{
+	const sql_query *first = first_leaf(c, top);
+	top->ntarget = first->ntarget;
+	if (!(top->targets = sql_alloc(c, sizeof(sql_target) * (size_t)(top->ntarget + 1))) ||
+	    !(top->sorts = sql_alloc(c, sizeof(sql_sort) * (s->n_sort_clause + 1))))
+		return MUR_ERR;
+	for (int i = 0; i < top->ntarget; i++) {
+		mur_type t = MT_UNKNOWN;
+		if (setop_type(c, top, i, top->ntarget, &t) != MUR_OK)
+			return MUR_ERR;
+		if (t == MT_UNKNOWN)
+			t = MT_TEXT;
+		if (setop_cast(c, top, i, t) != MUR_OK)
+			return MUR_ERR;
+		top->targets[i] = first->targets[i];
+	}
+	if (s->n_sort_clause > SQL_SORT_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+			       "murphy supports at most %d ORDER BY expressions", SQL_SORT_MAX);
+	for (size_t i = 0; i < s->n_sort_clause; i++)
+		if (setop_sort(c, top, s->sort_clause[i]->sort_by, &top->sorts[top->nsort++]) !=
+		    MUR_OK)
+			return MUR_ERR;
+	top->limit = sql_analyze_limit(c, s->limit_count, "LIMIT");
+	top->offset = mur_error_is_set(c->err) ? NULL
+					       : sql_analyze_limit(c, s->limit_offset, "OFFSET");
+	return mur_error_is_set(c->err) ? MUR_ERR : MUR_OK;
+}
+
+sql_setop *sql_analyze_setop(sql_ctx *c, PgQuery__SelectStmt *s)
+{
+	sql_setop *top;
+	int saved = c->nctes, rc;
+	if (!c->subq_ok) {
+		sql_setop n = {.kind = s->op == PG_QUERY__SET_OPERATION__SETOP_UNION
+					       ? SQL_SETOP_UNION
+				       : s->op == PG_QUERY__SET_OPERATION__SETOP_INTERSECT
+					       ? SQL_SETOP_INTERSECT
+					       : SQL_SETOP_EXCEPT};
+		char what[64];
+		snprintf(what, sizeof what, "%s in this statement", setop_name(&n));
+		return unsupported(c, what, -1), NULL;
+	}
+	if (s->with_clause && sql_with_push(c, s->with_clause, &saved) != MUR_OK)
+		return NULL;
+	top = setop_tree(c, s);
+	rc = top ? setop_finish(c, top, s) : MUR_ERR;
+	sql_with_pop(c, saved);
+	if (rc == MUR_OK && s->n_locking_clause)
+		rc = sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			     "FOR UPDATE is not allowed with UNION/INTERSECT/EXCEPT");
+	return rc == MUR_OK ? top : NULL;
+}
