@@ -116,6 +116,8 @@ typedef struct sql_rte {
 	int join_left;            /* 1: right side of a LEFT JOIN */
 	sql_expr *on;             /* JOIN ... ON condition (rte >= 1), or NULL */
 	int loc;
+	int merged; /* a table of a subquery in FROM merged into the query (sql_view):
+		       its alias is internal, names reach it only through the view */
 } sql_rte;
 
 typedef struct sql_target {
@@ -130,6 +132,17 @@ typedef struct sql_sort {
 	int nulls_first;
 	int target; /* index into targets, -1 when not a select-list entry */
 } sql_sort;
+
+/* A subquery in FROM (or WITH query) that runs shard by shard, merged
+ * into the query reading it (analyze_subq.c): its tables became rtes of
+ * that query (merged), its WHERE joined the query's, and its name scope is
+ * this: alias.col stands for the expression cols[i].e over those rtes. */
+typedef struct sql_view {
+	char alias[CAT_NAME_MAX];
+	int first_rte; /* its first table: SELECT * puts its columns there */
+	int ncols;
+	sql_target *cols;
+} sql_view;
 
 /* An analyzed SELECT. */
 typedef struct sql_query {
@@ -154,6 +167,8 @@ typedef struct sql_query {
 	 * the first hash-distributed table; its file is schema main and rte 0's
 	 * is m<driver> (sql_rte_slot).  0 unless a reference table comes first. */
 	int driver;
+	int nview; /* subqueries in FROM merged into this query (sql_view) */
+	sql_view views[SQL_RTES_MAX];
 } sql_query;
 
 /* ---- subqueries (analyze_subq.c) ----
@@ -206,6 +221,7 @@ typedef struct sql_cte {
 	const char *name;
 	PgQuery__CommonTableExpr *def;
 	cat_table *table; /* its ROWS sub's table, once referenced (then run once) */
+	int sub;          /* that sub's index */
 } sql_cte;
 
 /* Analysis context for one statement. */
@@ -239,6 +255,7 @@ typedef struct sql_ctx {
 	int nouter;
 	sql_cte ctes[SQL_CTES_MAX]; /* WITH queries in scope, innermost last */
 	int nctes;
+	int no_merge; /* subqueries in FROM are gathered, not merged (analyze_select.c) */
 } sql_ctx;
 
 /* ---- parse.c: errors with positions, arena allocation ---- */
@@ -321,6 +338,16 @@ void sql_with_pop(sql_ctx *c, int saved);
 /* A set operation statement (s->op != SETOP_NONE): its branches become
  * ROWS subs. */
 sql_setop *sql_analyze_setop(sql_ctx *c, PgQuery__SelectStmt *s);
+/* Names a merged subquery in FROM gives (sql_view): the expression of
+ * column col of view tbl (tbl NULL: of any view, *n counting the views
+ * that have one); NULL when none. */
+sql_expr *sql_view_column(const sql_query *q, const char *tbl, const char *col, int *n);
+int sql_view_find(const sql_query *q, const char *alias); /* index or -1 */
+int sql_view_at(const sql_query *q, int rte);             /* the view starting at rte, or -1 */
+/* Forget the subs from nsubs on (an analysis started over). */
+void sql_subq_rollback(sql_ctx *c, int nsubs);
+/* a AND b (either may be NULL). */
+sql_expr *sql_and(sql_ctx *c, sql_expr *a, sql_expr *b);
 /* A column of an enclosing query: the 0A000 of a correlated subquery
  * (MUR_ERR), or MUR_OK when no enclosing query has it. */
 int sql_check_outer_column(sql_ctx *c, const char *tbl, const char *col, int loc);

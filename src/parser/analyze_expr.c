@@ -376,19 +376,20 @@ static sql_expr *column_expr(sql_ctx *c, int rte, int col, int loc)
 static int find_rte(sql_ctx *c, const char *alias)
 {
 	for (int i = 0; c->q && i < c->q->nrte; i++)
-		if (!strcmp(c->q->rtes[i].alias, alias))
+		if (!c->q->rtes[i].merged && !strcmp(c->q->rtes[i].alias, alias))
 			return i;
 	return -1;
 }
 
 static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 {
-	int found_rte = -1, found_col = -1;
+	int found_rte = -1, found_col = -1, nview = 0;
+	sql_expr *view = c->q ? sql_view_column(c->q, NULL, name, &nview) : NULL;
 	for (int i = 0; c->q && i < c->q->nrte; i++) {
-		int col = cat_column_index(c->q->rtes[i].table, name);
+		int col = c->q->rtes[i].merged ? -1 : cat_column_index(c->q->rtes[i].table, name);
 		if (col < 0)
 			continue;
-		if (found_rte >= 0) {
+		if (found_rte >= 0 || nview) {
 			sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, loc,
 				"column reference \"%s\" is ambiguous", name);
 			return NULL;
@@ -396,6 +397,13 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 		found_rte = i;
 		found_col = col;
 	}
+	if (found_rte < 0 && nview > 1) {
+		sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, loc, "column reference \"%s\" is ambiguous",
+			name);
+		return NULL;
+	}
+	if (found_rte < 0 && view)
+		return view;
 	if (found_rte < 0) {
 		if (sql_check_outer_column(c, NULL, name, loc) == MUR_OK)
 			sql_err(c, SQLSTATE_UNDEFINED_COLUMN, loc, "column \"%s\" does not exist",
@@ -423,6 +431,13 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 		return NULL;
 	}
 	rte = find_rte(c, tbl);
+	if (rte < 0 && c->q && sql_view_find(c->q, tbl) >= 0) {
+		sql_expr *v = sql_view_column(c->q, tbl, col, NULL);
+		if (!v)
+			sql_err(c, SQLSTATE_UNDEFINED_COLUMN, r->location,
+				"column %s.%s does not exist", tbl, col);
+		return v;
+	}
 	if (rte < 0 && sql_check_outer_column(c, tbl, col, r->location) != MUR_OK)
 		return NULL;
 	if (rte < 0) {

@@ -117,10 +117,13 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 	if (j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_VAR &&
 	    j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_SUBSELECT)
 		return unsupported(c, "nested joins on the right-hand side", -1);
+	int before = q->nrte;
 	if (from_item(c, q, j->rarg) != MUR_OK)
 		return MUR_ERR;
 	r = &q->rtes[q->nrte - 1];
 	r->join_left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
+	if (r->join_left && q->nrte - before > 1)
+		return unsupported(c, "LEFT JOIN to a subquery that joins tables", -1);
 	if (j->quals) {
 		sql_expr *on;
 		c->agg_ok = 0;
@@ -132,8 +135,10 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 			return sql_err(c, SQLSTATE_DATATYPE_MISMATCH, on->loc,
 				       "argument of JOIN/ON must be type boolean, not type %s",
 				       sql_type_name(on->type));
-		r->on = on;
-	} else {
+		/* a merged subquery's WHERE stands there already (analyze_subq.c) */
+		if (!(r->on = sql_and(c, r->on, on)))
+			return MUR_ERR;
+	} else if (!r->on) {
 		r->on = sql_make_const_int(c, 1, MT_BOOL); /* CROSS JOIN */
 	}
 	return MUR_OK;
@@ -160,7 +165,7 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 	}
 }
 
-static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
+static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, int *nmerged)
 {
 	int nvirtual = 0, nsub = 0;
 	for (size_t i = 0; i < s->n_from_clause; i++)
@@ -170,17 +175,38 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		nvirtual += q->rtes[i].table->kind == CAT_TABLE_VIRTUAL;
 		nsub += q->rtes[i].table->kind == CAT_TABLE_VIRTUAL &&
 			q->rtes[i].table->name[0] == '_';
+		*nmerged += q->rtes[i].merged;
 	}
 	if (nvirtual && nvirtual != q->nrte && nsub)
 		return unsupported(c,
-				   "joining a subquery in FROM or a WITH query with a "
-				   "distributed table",
+				   "joining a subquery in FROM or a WITH query that is not a plain "
+				   "per-shard query with a distributed table",
 				   -1);
 	if (nvirtual && nvirtual != q->nrte)
 		return unsupported(c, "joining murphy.* catalog tables with distributed tables",
 				   -1);
 	q->is_virtual = nvirtual == q->nrte;
 	return MUR_OK;
+}
+
+/* Subqueries in FROM that run shard by shard merge into q
+ * (analyze_subq.c); when another one's rows must be gathered to the
+ * leader, q runs there, so FROM is read again with every one gathered. */
+static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
+{
+	int nsubs = c->nsubs, nmerged = 0, rc, distinct = q->distinct, locks = q->locks_rows;
+	rc = analyze_from_items(c, q, s, &nmerged);
+	if (rc == MUR_OK || !nmerged || c->no_merge)
+		return rc;
+	mur_error_clear(c->err);
+	sql_subq_rollback(c, nsubs);
+	memset(q, 0, sizeof *q);
+	q->distinct = distinct;
+	q->locks_rows = locks;
+	c->no_merge++;
+	rc = analyze_from_items(c, q, s, &nmerged);
+	c->no_merge--;
+	return rc;
 }
 
 /* ---- select list ---- */
@@ -209,7 +235,15 @@ static int expand_star(sql_ctx *c, sql_query *q, PgQuery__ColumnRef *r)
 			       "SELECT * with no tables specified is not valid");
 	for (int i = 0; i < q->nrte; i++) {
 		const cat_table *t = q->rtes[i].table;
-		if (only && strcmp(only, q->rtes[i].alias))
+		int v = sql_view_at(q, i);
+		if (v >= 0 && (!only || !strcmp(only, q->views[v].alias))) {
+			found = 1;
+			for (int k = 0; k < q->views[v].ncols; k++)
+				if (add_target(c, q, q->views[v].cols[k].e,
+					       q->views[v].cols[k].name, r->location) != MUR_OK)
+					return MUR_ERR;
+		}
+		if (q->rtes[i].merged || (only && strcmp(only, q->rtes[i].alias)))
 			continue;
 		found = 1;
 		for (int k = 0; k < t->ncols; k++) {
@@ -285,10 +319,11 @@ static const char *bare_name(PgQuery__Node *n)
 
 static int name_in_from(const sql_query *q, const char *name)
 {
+	int nview = 0;
 	for (int i = 0; i < q->nrte; i++)
-		if (cat_column_index(q->rtes[i].table, name) >= 0)
+		if (!q->rtes[i].merged && cat_column_index(q->rtes[i].table, name) >= 0)
 			return 1;
-	return 0;
+	return sql_view_column(q, NULL, name, &nview) != NULL;
 }
 
 static int target_by_name(sql_ctx *c, const sql_query *q, const char *name, int loc)
@@ -467,8 +502,9 @@ static int analyze_where(sql_ctx *c, sql_query *q, PgQuery__Node *w)
 		return sql_err(c, SQLSTATE_DATATYPE_MISMATCH, e->loc,
 			       "argument of WHERE must be type boolean, not type %s",
 			       sql_type_name(e->type));
-	q->where = e;
-	return MUR_OK;
+	/* merged subqueries in FROM put their WHERE first (analyze_subq.c) */
+	q->where = sql_and(c, q->where, e);
+	return q->where ? MUR_OK : MUR_ERR;
 }
 
 static int analyze_having(sql_ctx *c, sql_query *q, PgQuery__Node *h)

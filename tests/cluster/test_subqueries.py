@@ -97,6 +97,29 @@ DERIVED = [
     "SELECT * FROM (SELECT tag, qty FROM orders ORDER BY qty DESC NULLS LAST, id LIMIT 3) d",
 ]
 
+# plain per-shard subqueries in FROM and WITH queries: merged into the query
+MERGED = [
+    "SELECT count(*), sum(qty) FROM (SELECT * FROM orders WHERE qty > 2) d",
+    "SELECT d.x FROM (SELECT id AS x FROM orders) d WHERE x > 3",
+    "SELECT a, b FROM (SELECT id, qty FROM orders) d (a, b) WHERE b > 5",
+    "SELECT t, count(*) FROM (SELECT tag AS t FROM orders WHERE qty IS NOT NULL) d GROUP BY t",
+    "SELECT * FROM (SELECT * FROM (SELECT id, qty FROM orders) a WHERE qty > 1) b WHERE id < 8",
+    "SELECT o.id, d.name FROM orders o JOIN (SELECT cid, name FROM customers WHERE nation = 'x') d "
+    "ON o.cust = d.cid",
+    "SELECT o.id, d.name FROM orders o LEFT JOIN (SELECT cid, name FROM customers WHERE nation = 'x') d "
+    "ON o.cust = d.cid",
+    "SELECT o.id, n.nname FROM orders o, (SELECT code, nname FROM nations WHERE code <> 'z') n "
+    "WHERE o.tag = n.code",
+    "SELECT * FROM orders o, (SELECT code AS tag2 FROM nations) n WHERE o.tag < n.tag2",
+    "WITH x AS (SELECT id, qty FROM orders WHERE tag = 'a') SELECT sum(qty), count(*) FROM x",
+    "WITH x AS (SELECT id, cust FROM orders) SELECT a.id, b.id FROM x a JOIN x b "
+    "ON a.cust = b.cust AND a.id < b.id",
+    "WITH x AS (SELECT id, qty FROM orders WHERE qty > 2) SELECT id FROM x WHERE id IN "
+    "(SELECT id FROM x WHERE qty < 8) ORDER BY id",
+    "SELECT tag, count(*) FROM (SELECT tag, qty + 1 AS q1 FROM orders) d WHERE q1 > 3 "
+    "GROUP BY tag HAVING count(*) > 1",
+]
+
 SETOPS = [
     "SELECT cust FROM orders UNION SELECT cid FROM customers",
     "SELECT cust FROM orders UNION ALL SELECT cid FROM customers",
@@ -142,6 +165,29 @@ def test_derived_and_with(db, sql):
     db.both(sql)
 
 
+@pytest.mark.parametrize("sql", MERGED)
+def test_merged_subquery_in_from(db, sql):
+    db.both(sql)
+
+
+def test_plain_subquery_in_from_runs_on_the_shards(db):
+    """A plain per-shard subquery in FROM is merged: the shards aggregate,
+    nothing is gathered into a leader table."""
+    _, rows = db.murphy("EXPLAIN SELECT count(*) FROM (SELECT * FROM orders WHERE qty > 2) d")
+    text = "\n".join(r[0] for r in rows)
+    assert "Distributed Query" in text and "Subquery" not in text, text
+    assert "count" in text and "WHERE" in text, text
+    _, rows = db.murphy("EXPLAIN SELECT o.id, d.name FROM orders o JOIN "
+                        "(SELECT cid, name FROM customers) d ON o.cust = d.cid")
+    text = "\n".join(r[0] for r in rows)
+    assert "shuffled join" in text or "repartition" in text or "broadcast" in text, text
+    # an aggregate subquery's rows are gathered, the outer query runs on the leader
+    _, rows = db.murphy("EXPLAIN SELECT max(n) FROM (SELECT tag, count(*) AS n FROM orders "
+                        "GROUP BY tag) d")
+    text = "\n".join(r[0] for r in rows)
+    assert "gathered into leader table" in text and "Leader Query" in text, text
+
+
 @pytest.mark.parametrize("sql", SETOPS)
 def test_set_operation(db, sql):
     db.both(sql)
@@ -163,6 +209,9 @@ def test_parameters_reach_subqueries(db):
     ("SELECT tag FROM orders UNION SELECT cid FROM customers", "42804"),
     ("SELECT cust FROM orders UNION SELECT cid FROM customers ORDER BY cust + 1", "0A000"),
     ("WITH t AS (SELECT 1), t AS (SELECT 2) SELECT * FROM t", "42712"),
+    ("SELECT id FROM orders, (SELECT id FROM orders) d", "42702"),
+    ("SELECT d.nope FROM (SELECT id FROM orders) d", "42703"),
+    ("SELECT * FROM (SELECT id FROM orders) d (a, b)", "42P10"),
 ])
 def test_errors_like_postgres(db, sql, sqlstate):
     db.both_error(sql, sqlstate)
