@@ -234,6 +234,12 @@ static void explain_subs(lead_run *r, const plan *p)
 			line(r->res,
 			     "Subquery %d (%s, run once first, gathered into leader table %s):",
 			     k + 1, kinds[s->kind], s->table);
+		else if (s->semijoin)
+			line(r->res,
+			     "Subquery %d (correlated EXISTS as a semi-join: its distinct keys, "
+			     "run "
+			     "once first, bound as ?%d):",
+			     k + 1, s->param);
 		else
 			line(r->res,
 			     "Subquery %d (%s, run once first, its result bound as ?%d):", k + 1,

@@ -215,6 +215,7 @@ typedef struct sql_sub {
 	sql_expr *ref;    /* SCALAR / SET / EXISTS: the SE_SUBQ standing for it */
 	cat_table *table; /* ROWS: the leader table its rows fill (virtual, "_sub<k>") */
 	int loc;
+	int semijoin; /* SET: the keys of a correlated EXISTS (a semi-join) */
 } sql_sub;
 
 typedef struct sql_cte {

@@ -296,6 +296,7 @@ typedef struct plan_sub {
 	plan *p;           /* PLAN_SELECT or PLAN_LEADER_SELECT */
 	int param;         /* scalar / set / exists: 1-based */
 	const char *table; /* rows: "murphy__sub<k>" */
+	int semijoin;      /* set: a correlated EXISTS's keys (for EXPLAIN) */
 } plan_sub;
 
 struct plan {

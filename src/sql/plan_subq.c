@@ -59,6 +59,7 @@ int sql_plan_subs(sql_ctx *c, plan *p)
 		sql_sub *sb = &c->subs[k];
 		p->subs[k].kind = (plan_sub_kind)sb->kind;
 		p->subs[k].param = base + k + 1;
+		p->subs[k].semijoin = sb->semijoin;
 		if (sb->ref) {
 			sb->ref->param = base + k + 1;
 			c->param_types[base + k] = sb->ref->type;

@@ -120,6 +120,21 @@ MERGED = [
     "GROUP BY tag HAVING count(*) > 1",
 ]
 
+# correlated EXISTS / NOT EXISTS by one equality: a semi-join by the keys
+CORRELATED = [
+    "SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE c.cid = o.cust)",
+    "SELECT id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.cid = o.cust)",
+    "SELECT id FROM orders o WHERE EXISTS (SELECT * FROM customers WHERE nation = 'x' AND cid = o.cust)",
+    "SELECT id, EXISTS (SELECT 1 FROM customers c WHERE o.cust = c.cid AND c.name <> 'bob') AS e, "
+    "NOT EXISTS (SELECT 1 FROM customers c WHERE o.cust = c.cid) AS n FROM orders o",
+    "SELECT name FROM customers c WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.cust = c.cid)",
+    "SELECT c.name FROM customers c WHERE EXISTS (SELECT 1 FROM orders WHERE cust = c.cid AND qty > 6)",
+    "SELECT tag, count(*) FROM orders o WHERE EXISTS (SELECT 1 FROM nations n WHERE n.code = o.tag) "
+    "GROUP BY tag",
+    "SELECT id FROM orders WHERE EXISTS (SELECT 1 FROM orders o2 WHERE o2.qty = orders.id)",
+    "SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM empty e WHERE e.v = o.qty) OR id < 3",
+]
+
 SETOPS = [
     "SELECT cust FROM orders UNION SELECT cid FROM customers",
     "SELECT cust FROM orders UNION ALL SELECT cid FROM customers",
@@ -188,6 +203,19 @@ def test_plain_subquery_in_from_runs_on_the_shards(db):
     assert "gathered into leader table" in text and "Leader Query" in text, text
 
 
+@pytest.mark.parametrize("sql", CORRELATED)
+def test_correlated_exists_as_semijoin(db, sql):
+    db.both(sql)
+
+
+def test_explain_shows_the_semijoin(db):
+    _, rows = db.murphy("EXPLAIN SELECT id FROM orders o WHERE NOT EXISTS "
+                        "(SELECT 1 FROM customers c WHERE c.cid = o.cust)")
+    text = "\n".join(r[0] for r in rows)
+    assert "correlated EXISTS as a semi-join" in text, text
+    assert "NOT coalesce(mur_subq_in(" in text, text
+
+
 @pytest.mark.parametrize("sql", SETOPS)
 def test_set_operation(db, sql):
     db.both(sql)
@@ -218,7 +246,11 @@ def test_errors_like_postgres(db, sql, sqlstate):
 
 
 @pytest.mark.parametrize("sql, words", [
-    ("SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE c.cid = o.cust)",
+    ("SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE c.cid > o.cust)",
+     "correlated subqueries"),
+    ("SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE c.cid = o.cust "
+     "AND c.nation = o.tag)", "correlated subqueries"),
+    ("SELECT id FROM orders o WHERE EXISTS (SELECT count(*) FROM customers c WHERE c.cid = o.cust)",
      "correlated subqueries"),
     ("SELECT id, (SELECT name FROM customers WHERE cid = cust) FROM orders",
      "correlated subqueries"),

@@ -56,6 +56,27 @@ static void test_scalar_subquery(void **state)
 	plan_free(p);
 }
 
+static void test_correlated_exists_is_a_semijoin(void **state)
+{
+	plan *p = P("SELECT id FROM events e WHERE NOT EXISTS (SELECT 1 FROM users u WHERE "
+		    "u.state = 'x' AND u.id = e.user_id)");
+	assert_int_equal(p->nsubs, 1);
+	assert_int_equal(p->subs[0].kind, PLAN_SUB_SET);
+	assert_true(p->subs[0].semijoin);
+	assert_non_null(strstr(p->u.select.shard_sql,
+			       "NOT coalesce(mur_subq_in(\"e\".\"user_id\", ?1), 0)"));
+	/* the inner side: its key, filtered by the other conjuncts */
+	assert_non_null(strstr(p->subs[0].p->u.select.shard_sql, "\"u\".\"id\""));
+	assert_non_null(strstr(p->subs[0].p->u.select.shard_sql, "'x'"));
+	plan_free(p);
+	/* two correlations, or one that is no equality: still refused */
+	E("SELECT id FROM events e WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = e.user_id "
+	  "AND u.state = e.kind)",
+	  "0A000");
+	E("SELECT id FROM events e WHERE EXISTS (SELECT 1 FROM users u WHERE u.id < e.user_id)",
+	  "0A000");
+}
+
 static void test_derived_table_and_with(void **state)
 {
 	plan *p = P("WITH t AS (SELECT kind, count(*) AS n FROM events GROUP BY kind) "
@@ -158,6 +179,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_in_subquery_binds_a_parameter_after_the_statements),
 		cmocka_unit_test(test_scalar_subquery),
+		cmocka_unit_test(test_correlated_exists_is_a_semijoin),
 		cmocka_unit_test(test_derived_table_and_with),
 		cmocka_unit_test(test_set_operation_sql),
 		cmocka_unit_test(test_set_functions_three_valued),
