@@ -75,8 +75,8 @@ int sql_add_rte(sql_ctx *c, sql_query *q, const cat_table *t, const char *alias,
 	if (q->nrte >= SQL_RTES_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, loc,
 			       "murphy joins at most %d tables", SQL_RTES_MAX);
-	for (int i = 0; i < q->nrte; i++)
-		if (!strcmp(q->rtes[i].alias, alias))
+	for (int i = 0; i <= q->nrte; i++)
+		if (i == q->nrte ? sql_view_find(q, alias) >= 0 : !strcmp(q->rtes[i].alias, alias))
 			return sql_err(c, "42712", loc,
 				       "table name \"%s\" specified more than once", alias);
 	r = &q->rtes[q->nrte++];

@@ -583,9 +583,11 @@ static int merge_view(sql_ctx *c, sql_query *q, const sql_query *sq, const char 
 		return sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE, loc,
 			       "table \"%s\" has %d columns available but %d columns specified",
 			       alias, sq->ntarget, (int)ncolnames);
-	if (sql_view_find(q, alias) >= 0)
-		return sql_err(c, "42712", loc, "table name \"%s\" specified more than once",
-			       alias);
+	for (int i = 0; i <= q->nrte; i++)
+		if (i == q->nrte ? sql_view_find(q, alias) >= 0
+				 : !q->rtes[i].merged && !strcmp(q->rtes[i].alias, alias))
+			return sql_err(c, "42712", loc,
+				       "table name \"%s\" specified more than once", alias);
 	for (int i = 0; i < sq->nrte; i++) {
 		char a[CAT_NAME_MAX];
 		snprintf(a, sizeof a, "%s.%d.%s", alias, base + i, sq->rtes[i].alias);

@@ -238,6 +238,8 @@ def test_parameters_reach_subqueries(db):
     ("SELECT cust FROM orders UNION SELECT cid FROM customers ORDER BY cust + 1", "0A000"),
     ("WITH t AS (SELECT 1), t AS (SELECT 2) SELECT * FROM t", "42712"),
     ("SELECT id FROM orders, (SELECT id FROM orders) d", "42702"),
+    ("SELECT 1 FROM orders d, (SELECT id FROM orders) d", "42712"),
+    ("SELECT 1 FROM (SELECT id FROM orders) d, customers d", "42712"),
     ("SELECT d.nope FROM (SELECT id FROM orders) d", "42703"),
     ("SELECT * FROM (SELECT id FROM orders) d (a, b)", "42P10"),
 ])
@@ -302,3 +304,73 @@ def test_big_in_set(db):
     db.exec_both("INSERT INTO many VALUES " + rows)
     db.both("SELECT count(*) FROM many WHERE k IN (SELECT k * 2 FROM many WHERE g <> 3)")
     db.both("SELECT count(*) FROM many WHERE k NOT IN (SELECT k + 1 FROM many WHERE g = 3)")
+
+
+@pytest.fixture(scope="module")
+def wire_sessions(cluster, pg, pgconn):
+    from wire import raw, read_messages, startup
+    m = raw(cluster.port)
+    m.sendall(startup())
+    read_messages(m)
+    p = raw(pg.port)
+    p.sendall(startup(b"postgres", pgconn.info.dbname.encode()))
+    read_messages(p)
+    yield m, p
+    m.close()
+    p.close()
+
+
+def test_prepared_statement_with_subqueries(wire_sessions):
+    """Extended protocol: the statement's own parameters are all the client
+    sees (ParameterDescription); the subqueries run again at each execute."""
+    from test_protocol import SYNC, bind, describe, execute, normalize, parse
+    from wire import read_messages
+
+    def both(payload):
+        answers = []
+        for s in wire_sessions:
+            s.sendall(payload)
+            answers.append(normalize(read_messages(s)))
+        assert answers[0] == answers[1], "murphy:   %r\npostgres: %r" % tuple(answers)
+        return answers[0]
+
+    got = both(parse("sq", "SELECT id FROM orders WHERE qty > (SELECT min(qty) FROM orders "
+                     "WHERE tag = $1) AND cust IN (SELECT cid FROM customers WHERE cid <> $2) "
+                     "ORDER BY id") + describe(b"S", "sq") + SYNC)
+    assert [k for k, _ in got] == [b"1", b"t", b"T", b"Z"], got
+    for tag, cid in (("a", "10"), ("b", "20"), ("zz", "30")):
+        both(bind("", "sq", [tag, cid]) + execute("") + SYNC)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT id FROM orders WHERE cust IN (SELECT cid FROM customers) AND qty > (SELECT min(qty) FROM orders)",
+    "SELECT cust FROM orders UNION SELECT cid FROM customers",
+    "SELECT max(n) FROM (SELECT tag, count(*) AS n FROM orders GROUP BY tag) d",
+    "SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE c.cid = o.cust)",
+])
+def test_explain_analyze_runs_the_subqueries(db, sql):
+    _, rows = db.murphy("EXPLAIN ANALYZE " + sql)
+    text = "\n".join(r[0] for r in rows)
+    assert "Subquery 1" in text, text
+
+
+def test_subqueries_in_a_transaction_block(cluster, db):
+    """Inside a block the subqueries see the block's own writes."""
+    m = cluster.connect(autocommit=False)
+    try:
+        with m.cursor() as cur:
+            cur.execute("INSERT INTO empty VALUES (1, 7), (2, NULL)")
+            cur.execute("SELECT id FROM orders WHERE qty IN (SELECT v FROM empty) ORDER BY id")
+            assert [r[0] for r in cur.fetchall()] == [2, 6, 8, 10]
+            cur.execute("SELECT count(*) FROM orders WHERE qty NOT IN (SELECT v FROM empty)")
+            assert cur.fetchone()[0] == 0  # the NULL in the set: never true
+            cur.execute("SELECT v FROM empty UNION ALL SELECT qty FROM orders WHERE id = 1 "
+                        "ORDER BY 1")
+            assert cur.fetchall() == [(5,), (7,), (None,)]
+        m.rollback()
+        with m.cursor() as cur:
+            cur.execute("SELECT EXISTS (SELECT 1 FROM empty)")
+            assert cur.fetchone()[0] is False
+        m.rollback()
+    finally:
+        m.close()
