@@ -236,9 +236,8 @@ static void explain_subs(lead_run *r, const plan *p)
 			     k + 1, kinds[s->kind], s->table);
 		else if (s->semijoin)
 			line(r->res,
-			     "Subquery %d (correlated EXISTS as a semi-join: its distinct keys, "
-			     "run "
-			     "once first, bound as ?%d):",
+			     "Subquery %d (correlated subquery as a semi-join: its distinct keys, "
+			     "run once first, bound as ?%d):",
 			     k + 1, s->param);
 		else
 			line(r->res,

@@ -1,15 +1,20 @@
 /*
- * analyze_semijoin.c — a correlated EXISTS / NOT EXISTS tied to the query
- * around it by one equality, inner_col = outer_col (the subquery's other
- * conjuncts its own), decorrelated into a semi-join by keys:
+ * analyze_semijoin.c — a correlated EXISTS / NOT EXISTS / IN / NOT IN tied
+ * to the query around it by equalities inner_col = outer_col (the
+ * subquery's other conjuncts its own), decorrelated into a semi-join by
+ * keys:
  *
  *   EXISTS (SELECT ... FROM f WHERE p AND f.a = o.b)
  *     ==> coalesce(mur_subq_in(o.b, SET(SELECT DISTINCT f.a FROM f WHERE p)), false)
+ *   EXISTS (... f.a = o.b AND f.c = o.d)
+ *     ==> coalesce(mur_subq_in2(o.b, o.d, SET(SELECT DISTINCT f.a, f.c ...)), false)
+ *   x [NOT] IN (SELECT f.v FROM f WHERE p AND f.a = o.b)
+ *     ==> [NOT] mur_subq_in2(x, o.b, SET(SELECT DISTINCT f.v, f.a FROM f WHERE p))
  *
  * The keys run once, distributed, like an uncorrelated IN set
- * (analyze_subq.c); the shards probe them.  EXISTS is false, never NULL,
- * hence the coalesce (a NULL o.b or a NULL key matches nothing); NOT EXISTS
- * is NOT of it.  Which side a column is on is decided from the parse tree
+ * (analyze_subq.c); the shards probe them (storage/sqlfn_subq.c answers
+ * with PostgreSQL's NULLs).  EXISTS is false, never NULL, hence the
+ * coalesce.  Which side a column is on is decided from the parse tree
  * before analysis (the subquery's FROM tables first, as SQL scopes names);
  * anything undecided is left to the ordinary path, which refuses a
  * correlated subquery with 0A000.
@@ -19,7 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ---- correlated EXISTS: a semi-join by the correlation's keys ---- */
+/* ---- which side a column is on ---- */
 
 /* Does a FROM item list of the subquery (tables and joins of tables only)
  * give col?  1 yes, 0 no, -1 when it holds something else (a subquery, a
@@ -78,12 +83,14 @@ static int colref_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node *n)
 	return c->q && sql_view_column(c->q, tbl, col, &nview) ? 2 : 0;
 }
 
-/* The one conjunct of s's WHERE `inner = outer` (either way round):
- * its index in cj (*inner, *outer set), or -1. */
-static int correlation(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node **cj, int n,
-		       PgQuery__Node **inner, PgQuery__Node **outer)
+/* The conjuncts of s's WHERE `inner = outer` (either way round), at most
+ * SEMI_KEYS_MAX: how many (their indexes in at[], sides in inner[] and
+ * outer[]); -1 when there are more. */
+#define SEMI_KEYS_MAX 2 /* mur_subq_in2 probes pairs */
+static int correlations(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node **cj, int n, int *at,
+			PgQuery__Node **inner, PgQuery__Node **outer)
 {
-	int found = -1;
+	int found = 0;
 	for (int i = 0; i < n; i++) {
 		PgQuery__AExpr *a = cj[i]->node_case == PG_QUERY__NODE__NODE_A_EXPR ? cj[i]->a_expr
 										    : NULL;
@@ -96,50 +103,58 @@ static int correlation(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node **cj, i
 		r = colref_side(c, s, a->rexpr);
 		if (!((l == 1 && r == 2) || (l == 2 && r == 1)))
 			continue;
-		if (found >= 0)
-			return -1; /* two correlations: a key of two columns */
-		found = i;
-		*inner = l == 1 ? a->lexpr : a->rexpr;
-		*outer = l == 1 ? a->rexpr : a->lexpr;
+		if (found == SEMI_KEYS_MAX)
+			return -1;
+		at[found] = i;
+		inner[found] = l == 1 ? a->lexpr : a->rexpr;
+		outer[found++] = l == 1 ? a->rexpr : a->lexpr;
 	}
 	return found;
 }
 
-/* s without conjunct `skip` of its WHERE, selecting `target` alone. */
-static PgQuery__Node *semi_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node **cj, int n,
-				int skip, PgQuery__Node *target)
+static PgQuery__Node *res_target(sql_ctx *c, PgQuery__Node *val)
 {
-	PgQuery__Node *node = sql_alloc(c, sizeof *node), *tnode = sql_alloc(c, sizeof *tnode);
-	PgQuery__SelectStmt *copy = sql_alloc(c, sizeof *copy);
+	PgQuery__Node *n = sql_alloc(c, sizeof *n);
 	PgQuery__ResTarget *rt = sql_alloc(c, sizeof *rt);
-	PgQuery__Node **tl = sql_alloc(c, sizeof *tl), *w = NULL;
-	if (!node || !tnode || !copy || !rt || !tl)
+	if (!n || !rt)
 		return NULL;
-	if (n == 2) {
-		w = cj[1 - skip];
-	} else if (n > 2) {
-		PgQuery__Node *b = sql_alloc(c, sizeof *b);
-		PgQuery__BoolExpr *be = sql_alloc(c, sizeof *be);
-		if (!b || !be || !(be->args = sql_alloc(c, sizeof(PgQuery__Node *) * (size_t)n)))
-			return NULL;
-		for (int i = 0; i < n; i++)
-			if (i != skip)
-				be->args[be->n_args++] = cj[i];
-		be->boolop = PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
-		be->location = -1;
-		b->node_case = PG_QUERY__NODE__NODE_BOOL_EXPR;
-		b->bool_expr = be;
-		w = b;
-	}
-	*copy = *s;
-	copy->where_clause = w;
-	rt->val = target;
+	rt->val = val;
 	rt->location = -1;
-	tnode->node_case = PG_QUERY__NODE__NODE_RES_TARGET;
-	tnode->res_target = rt;
-	tl[0] = tnode;
+	n->node_case = PG_QUERY__NODE__NODE_RES_TARGET;
+	n->res_target = rt;
+	return n;
+}
+
+/* s without the conjuncts at[0..nskip) of its WHERE, selecting targets
+ * [0..ntarget). */
+static PgQuery__Node *semi_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node **cj, int n,
+				const int *at, int nskip, PgQuery__Node **targets, int ntarget)
+{
+	PgQuery__Node *node = sql_alloc(c, sizeof *node), *b = sql_alloc(c, sizeof *b);
+	PgQuery__SelectStmt *copy = sql_alloc(c, sizeof *copy);
+	PgQuery__BoolExpr *be = sql_alloc(c, sizeof *be);
+	PgQuery__Node **tl = sql_alloc(c, sizeof *tl * (size_t)ntarget);
+	if (!node || !b || !copy || !be || !tl ||
+	    !(be->args = sql_alloc(c, sizeof(PgQuery__Node *) * (size_t)n)))
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		int skip = 0;
+		for (int k = 0; k < nskip; k++)
+			skip |= at[k] == i;
+		if (!skip)
+			be->args[be->n_args++] = cj[i];
+	}
+	be->boolop = PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
+	be->location = -1;
+	b->node_case = PG_QUERY__NODE__NODE_BOOL_EXPR;
+	b->bool_expr = be;
+	*copy = *s;
+	copy->where_clause = be->n_args == 0 ? NULL : be->n_args == 1 ? be->args[0] : b;
+	for (int i = 0; i < ntarget; i++)
+		if (!(tl[i] = res_target(c, targets[i])))
+			return NULL;
 	copy->target_list = tl;
-	copy->n_target_list = 1;
+	copy->n_target_list = (size_t)ntarget;
 	node->node_case = PG_QUERY__NODE__NODE_SELECT_STMT;
 	node->select_stmt = copy;
 	return node;
@@ -158,49 +173,97 @@ static int plain_targets(const PgQuery__SelectStmt *s)
 	return 1;
 }
 
-/* EXISTS (SELECT ... FROM f WHERE p AND f.a = o.b): a semi-join by the
- * keys, coalesce(o.b IN (SELECT DISTINCT f.a FROM f WHERE p), false): the
- * inner side runs once, distributed, and the outer rows are probed
- * against its keys on the shards (NOT EXISTS: NOT of it).  NULL when the
- * subquery does not have that shape (c->err untouched). */
-sql_expr *sql_exists_semijoin(sql_ctx *c, PgQuery__SubLink *sl)
+/* The subquery of sl when it may be decorrelated, its WHERE's conjuncts
+ * in *cj / *n (one[] holds a lone one). */
+static PgQuery__SelectStmt *semi_candidate(sql_ctx *c, PgQuery__SubLink *sl, PgQuery__Node **one,
+					   PgQuery__Node ***cj, int *n)
 {
 	PgQuery__SelectStmt *s = sl->subselect && sl->subselect->node_case ==
 							  PG_QUERY__NODE__NODE_SELECT_STMT
 					 ? sl->subselect->select_stmt
 					 : NULL;
-	PgQuery__Node *one[1], **cj = one, *inner = NULL, *outer = NULL, *sub;
-	sql_query *q;
-	sql_setop *so;
-	sql_expr *x, *y, *set, *in;
-	int n = 1, k, at;
 	if (!s || !c->q || s->op != PG_QUERY__SET_OPERATION__SETOP_NONE || !s->where_clause ||
 	    s->n_group_clause || s->having_clause || s->limit_count || s->limit_offset ||
-	    s->n_window_clause || s->with_clause || !plain_targets(s))
+	    s->n_window_clause || s->with_clause || s->n_distinct_clause || !plain_targets(s))
 		return NULL;
 	if (s->where_clause->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
 	    s->where_clause->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR) {
-		cj = s->where_clause->bool_expr->args;
-		n = (int)s->where_clause->bool_expr->n_args;
+		*cj = s->where_clause->bool_expr->args;
+		*n = (int)s->where_clause->bool_expr->n_args;
 	} else {
 		one[0] = s->where_clause;
+		*cj = one;
+		*n = 1;
 	}
-	if ((at = correlation(c, s, cj, n, &inner, &outer)) < 0)
-		return NULL;
-	if (!(sub = semi_side(c, s, cj, n, at, inner)) || !(x = sql_analyze_expr(c, outer)) ||
-	    sql_analyze_nested(c, sub, &q, &so, sl->location) != MUR_OK)
+	return s;
+}
+
+/* The keys' sub: inner[0..nkeys) selected (distinct) where the other
+ * conjuncts hold, each unified with outer expression x[i]; its SE_SUBQ. */
+static sql_expr *semi_keys(sql_ctx *c, PgQuery__SubLink *sl, PgQuery__SelectStmt *s,
+			   PgQuery__Node **cj, int n, const int *at, int ncorr,
+			   PgQuery__Node **inner, sql_expr **x, int nkeys)
+{
+	PgQuery__Node *sub = semi_side(c, s, cj, n, at, ncorr, inner, nkeys);
+	sql_query *q;
+	sql_setop *so;
+	int k;
+	if (!sub || sql_analyze_nested(c, sub, &q, &so, sl->location) != MUR_OK)
 		return NULL;
 	sql_sub_set_shape(q);
-	y = q->targets[0].e;
-	if (sql_unify_compare(c, "=", &x, &y, sl->location) != MUR_OK)
-		return NULL;
-	q->targets[0].e = y;
-	if ((k = sql_sub_add(c, SQL_SUB_SET, q, NULL, sl->location)) < 0 ||
-	    !(set = sql_sub_ref(c, k, MT_BYTEA, -1, sl->location)))
+	for (int i = 0; i < nkeys; i++)
+		if (sql_unify_compare(c, "=", &x[i], &q->targets[i].e, sl->location) != MUR_OK)
+			return NULL;
+	if ((k = sql_sub_add(c, SQL_SUB_SET, q, NULL, sl->location)) < 0)
 		return NULL;
 	c->subs[k].semijoin = 1;
-	in = sql_make_call(c, "mur_subq_in", MT_BOOL, sl->location, 2, x, set);
-	return in ? sql_make_call(c, "coalesce", MT_BOOL, sl->location, 2, in,
-				  sql_make_const_int(c, 0, MT_BOOL))
-		  : NULL;
+	return sql_sub_ref(c, k, MT_BYTEA, -1, sl->location);
+}
+
+/* x IN keys: mur_subq_in(x0, keys) for one key, mur_subq_in2(x0, x1,
+ * keys) for two (PostgreSQL's answer for x0 IN (values of the rows whose
+ * second key is x1), sqlfn_subq.c). */
+static sql_expr *probe(sql_ctx *c, sql_expr **x, int nkeys, sql_expr *set, int loc)
+{
+	if (nkeys == 1)
+		return sql_make_call(c, "mur_subq_in", MT_BOOL, loc, 2, x[0], set);
+	return sql_make_call(c, "mur_subq_in2", MT_BOOL, loc, 3, x[0], x[1], set);
+}
+
+sql_expr *sql_exists_semijoin(sql_ctx *c, PgQuery__SubLink *sl)
+{
+	PgQuery__Node *one[1], **cj, *inner[SEMI_KEYS_MAX], *outer[SEMI_KEYS_MAX];
+	PgQuery__SelectStmt *s;
+	sql_expr *x[SEMI_KEYS_MAX], *set, *in;
+	int n = 0, at[SEMI_KEYS_MAX], nkeys;
+	if (!(s = semi_candidate(c, sl, one, &cj, &n)) ||
+	    (nkeys = correlations(c, s, cj, n, at, inner, outer)) <= 0)
+		return NULL;
+	for (int i = 0; i < nkeys; i++)
+		if (!(x[i] = sql_analyze_expr(c, outer[i])))
+			return NULL;
+	if (!(set = semi_keys(c, sl, s, cj, n, at, nkeys, inner, x, nkeys)) ||
+	    !(in = probe(c, x, nkeys, set, sl->location)))
+		return NULL;
+	return sql_make_call(c, "coalesce", MT_BOOL, sl->location, 2, in,
+			     sql_make_const_int(c, 0, MT_BOOL));
+}
+
+sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate)
+{
+	PgQuery__Node *one[1], **cj, *inner[SEMI_KEYS_MAX], *outer[SEMI_KEYS_MAX];
+	PgQuery__SelectStmt *s;
+	sql_expr *x[SEMI_KEYS_MAX], *set, *in;
+	int n = 0, at[SEMI_KEYS_MAX];
+	if (!(s = semi_candidate(c, sl, one, &cj, &n)) || s->n_target_list != 1 ||
+	    correlations(c, s, cj, n, at, inner, outer) != 1)
+		return NULL;
+	inner[1] = inner[0];
+	inner[0] = s->target_list[0]->res_target->val;
+	if (!(x[0] = sql_analyze_expr(c, sl->testexpr)) ||
+	    !(x[1] = sql_analyze_expr(c, outer[0])) ||
+	    !(set = semi_keys(c, sl, s, cj, n, at, 1, inner, x, 2)) ||
+	    !(in = probe(c, x, 2, set, sl->location)))
+		return NULL;
+	return negate ? sql_make_op(c, "NOT", MT_BOOL, sl->location, in, NULL) : in;
 }

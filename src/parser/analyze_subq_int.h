@@ -38,5 +38,9 @@ const char *sql_node_str(PgQuery__Node *n);
  * semi-join by keys; NULL when it is not of that shape (c->err untouched)
  * or on error (c->err set). */
 sql_expr *sql_exists_semijoin(sql_ctx *c, PgQuery__SubLink *sl);
+/* x IN / NOT IN (subquery) correlated by one equality: x and the outer
+ * column probed against the (value, inner column) pairs; the same NULL
+ * on no match. */
+sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate);
 
 #endif

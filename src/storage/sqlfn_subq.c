@@ -16,6 +16,11 @@
  *                                 PostgreSQL's three-valued answer.
  *
  * An empty set may arrive as NULL (a zero-length blob): it is the empty set.
+ *   mur_subq_in2(x, y, set)       set's rows are pairs (a, b): x IN (the a of
+ *                                 the rows whose b = y), PostgreSQL's answer
+ *                                 (a correlated IN or an EXISTS with two
+ *                                 equalities, decorrelated: analyze_semijoin.c).
+ *
  * mur_subq_in hashes the set once per statement (SQLite keeps it as the
  * parameter's auxiliary data), so a probe costs one hash lookup, whatever
  * the set's size.  Equality is murphy's (mur_value_cmp, mur_value_hash:
@@ -184,8 +189,141 @@ static void fn_subq_cmp(sqlite3_context *cx, int argc, sqlite3_value **v)
 	sqlite3_result_int(cx, all);
 }
 
+/* ---- pairs: x IN (SELECT a FROM f WHERE f.b = y), decorrelated ---- */
+
+typedef struct pair_set {
+	size_t n;        /* rows (a, b) */
+	mur_value *v;    /* 2 per row, into bytes */
+	uint8_t *null_a; /* per row standing for its b: some row of that b has a NULL a */
+	uint32_t mask;
+	int64_t *pairs; /* rows with a and b not NULL, by (a, b); -1 empty */
+	int64_t *keys;  /* one row per b not NULL, by b */
+	char *bytes;
+} pair_set;
+
+static void pair_free(void *p)
+{
+	pair_set *s = p;
+	if (!s)
+		return;
+	free(s->v);
+	free(s->null_a);
+	free(s->pairs);
+	free(s->keys);
+	free(s->bytes);
+	free(s);
+}
+
+/* The row of slots matching (a, b) (a NULL pointer: b alone), or -1 with
+ * *empty the free slot. */
+static int64_t pair_find(const pair_set *s, const int64_t *slots, const mur_value *a,
+			 const mur_value *b, uint32_t *empty)
+{
+	uint64_t h = mur_value_hash(b);
+	if (a)
+		h ^= mur_value_hash(a) * 0x9E3779B97F4A7C15ull;
+	for (uint32_t i = (uint32_t)h & s->mask;; i = (i + 1) & s->mask) {
+		int64_t r = slots[i];
+		if (r < 0) {
+			*empty = i;
+			return -1;
+		}
+		if (mur_value_cmp(&s->v[2 * r + 1], b) == 0 &&
+		    (!a || mur_value_cmp(&s->v[2 * r], a) == 0))
+			return r;
+	}
+}
+
+static int pair_decode(pair_set *s, size_t len)
+{
+	mur_rd rd;
+	size_t cap = 0;
+	mur_rd_init(&rd, s->bytes, len);
+	while (mur_rd_left(&rd) > 0) {
+		if (s->n == cap) {
+			mur_value *grown;
+			cap = cap ? cap * 2 : 16;
+			if (!(grown = realloc(s->v, 2 * cap * sizeof *grown)))
+				return MUR_ERR;
+			s->v = grown;
+		}
+		if (mur_row_get_value(&rd, &s->v[2 * s->n]) != MUR_OK ||
+		    mur_row_get_value(&rd, &s->v[2 * s->n + 1]) != MUR_OK)
+			return MUR_ERR;
+		s->n++;
+	}
+	return MUR_OK;
+}
+
+static pair_set *pair_build(const void *blob, size_t len)
+{
+	pair_set *s = calloc(1, sizeof *s);
+	size_t nslots = 8;
+	if (!s || !(s->bytes = malloc(len ? len : 1)))
+		return pair_free(s), NULL;
+	memcpy(s->bytes, blob, len);
+	if (pair_decode(s, len) != MUR_OK)
+		return pair_free(s), NULL;
+	while (nslots < 2 * s->n)
+		nslots *= 2;
+	s->mask = (uint32_t)(nslots - 1);
+	if (!(s->pairs = malloc(nslots * sizeof *s->pairs)) ||
+	    !(s->keys = malloc(nslots * sizeof *s->keys)) || !(s->null_a = calloc(s->n + 1, 1)))
+		return pair_free(s), NULL;
+	memset(s->pairs, 0xff, nslots * sizeof *s->pairs);
+	memset(s->keys, 0xff, nslots * sizeof *s->keys);
+	for (size_t r = 0; r < s->n; r++) {
+		const mur_value *a = &s->v[2 * r], *b = &s->v[2 * r + 1];
+		uint32_t slot;
+		int64_t rep;
+		if (b->kind == MV_NULL) /* f.b = y is never true */
+			continue;
+		if ((rep = pair_find(s, s->keys, NULL, b, &slot)) < 0)
+			s->keys[slot] = rep = (int64_t)r;
+		if (a->kind == MV_NULL)
+			s->null_a[rep] = 1;
+		else if (pair_find(s, s->pairs, a, b, &slot) < 0)
+			s->pairs[slot] = (int64_t)r;
+	}
+	return s;
+}
+
+/* mur_subq_in2(x, y, set): x IN (the a of set's rows whose b = y), as
+ * PostgreSQL answers it: false when no row has b = y, else NULL for a
+ * NULL x, true on a match, NULL when one of those rows' a is NULL. */
+static void fn_subq_in2(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	pair_set *s;
+	mur_value x, y;
+	uint32_t slot;
+	int64_t rep;
+	(void)argc;
+	if (sqlite3_value_type(v[2]) == SQLITE_NULL)
+		return sqlite3_result_int(cx, 0);
+	if (!(s = sqlite3_get_auxdata(cx, 2))) {
+		s = pair_build(sqlite3_value_blob(v[2]), (size_t)sqlite3_value_bytes(v[2]));
+		if (!s)
+			return stor_fn_fail(cx, "XX000", "malformed subquery result set");
+		sqlite3_set_auxdata(cx, 2, s, pair_free);
+		if (!(s = sqlite3_get_auxdata(cx, 2)))
+			return;
+	}
+	x = stor_fn_value(v[0]);
+	y = stor_fn_value(v[1]);
+	if (y.kind == MV_NULL || (rep = pair_find(s, s->keys, NULL, &y, &slot)) < 0)
+		return sqlite3_result_int(cx, 0);
+	if (x.kind == MV_NULL)
+		return sqlite3_result_null(cx);
+	if (pair_find(s, s->pairs, &x, &y, &slot) >= 0)
+		return sqlite3_result_int(cx, 1);
+	if (s->null_a[rep])
+		return sqlite3_result_null(cx);
+	sqlite3_result_int(cx, 0);
+}
+
 static const stor_fn_def subq_fns[] = {
 	{"mur_subq_in", 2, 1, fn_subq_in},
+	{"mur_subq_in2", 3, 1, fn_subq_in2},
 	{"mur_subq_cmp", 4, 1, fn_subq_cmp},
 };
 

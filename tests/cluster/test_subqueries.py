@@ -133,6 +133,24 @@ CORRELATED = [
     "GROUP BY tag",
     "SELECT id FROM orders WHERE EXISTS (SELECT 1 FROM orders o2 WHERE o2.qty = orders.id)",
     "SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM empty e WHERE e.v = o.qty) OR id < 3",
+    # two equalities: pairs of keys
+    "SELECT id FROM orders o WHERE NOT EXISTS (SELECT 1 FROM customers c WHERE c.cid = o.cust "
+    "AND c.nation = o.tag)",
+    "SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM orders i WHERE i.tag = o.tag "
+    "AND i.qty = o.qty AND i.id > 4)",
+    # correlated IN / NOT IN / = ANY / <> ALL, NULLs among the values and the keys
+    "SELECT id, qty IN (SELECT qty FROM orders i WHERE i.tag = o.tag) AS i, "
+    "qty NOT IN (SELECT qty FROM orders i WHERE i.tag = o.tag) AS n FROM orders o",
+    "SELECT id, qty IN (SELECT qty FROM orders i WHERE i.tag = o.tag AND i.id < 5) AS i "
+    "FROM orders o",
+    "SELECT id FROM orders o WHERE qty NOT IN (SELECT qty FROM orders i WHERE i.tag = o.tag "
+    "AND i.id < 5)",
+    "SELECT id FROM orders o WHERE qty = ANY (SELECT qty FROM orders i WHERE i.tag = o.tag "
+    "AND i.id <> 2)",
+    "SELECT id FROM orders o WHERE qty <> ALL (SELECT qty FROM orders i WHERE o.tag = i.tag "
+    "AND i.qty > 4)",
+    "SELECT name FROM customers c WHERE nation IN (SELECT tag FROM orders o WHERE o.cust = c.cid)",
+    "SELECT name, 'a' NOT IN (SELECT tag FROM orders o WHERE o.cust = c.cid) AS n FROM customers c",
 ]
 
 SETOPS = [
@@ -212,7 +230,7 @@ def test_explain_shows_the_semijoin(db):
     _, rows = db.murphy("EXPLAIN SELECT id FROM orders o WHERE NOT EXISTS "
                         "(SELECT 1 FROM customers c WHERE c.cid = o.cust)")
     text = "\n".join(r[0] for r in rows)
-    assert "correlated EXISTS as a semi-join" in text, text
+    assert "correlated subquery as a semi-join" in text, text
     assert "NOT coalesce(mur_subq_in(" in text, text
 
 
@@ -250,8 +268,12 @@ def test_errors_like_postgres(db, sql, sqlstate):
 @pytest.mark.parametrize("sql, words", [
     ("SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE c.cid > o.cust)",
      "correlated subqueries"),
-    ("SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM customers c WHERE c.cid = o.cust "
-     "AND c.nation = o.tag)", "correlated subqueries"),
+    ("SELECT id FROM orders o WHERE EXISTS (SELECT 1 FROM orders c WHERE c.cust = o.cust "
+     "AND c.tag = o.tag AND c.qty = o.qty)", "correlated subqueries"),
+    ("SELECT id FROM orders o WHERE qty IN (SELECT qty FROM orders i WHERE i.tag = o.tag "
+     "AND i.cust = o.cust)", "correlated subqueries"),
+    ("SELECT id FROM orders o WHERE qty IN (SELECT qty FROM orders i WHERE i.tag = o.tag "
+     "AND i.id <> o.id)", "correlated subqueries"),
     ("SELECT id FROM orders o WHERE EXISTS (SELECT count(*) FROM customers c WHERE c.cid = o.cust)",
      "correlated subqueries"),
     ("SELECT id, (SELECT name FROM customers WHERE cid = cust) FROM orders",

@@ -69,9 +69,21 @@ static void test_correlated_exists_is_a_semijoin(void **state)
 	assert_non_null(strstr(p->subs[0].p->u.select.shard_sql, "\"u\".\"id\""));
 	assert_non_null(strstr(p->subs[0].p->u.select.shard_sql, "'x'"));
 	plan_free(p);
-	/* two correlations, or one that is no equality: still refused */
+	/* two equalities: pairs; a correlated NOT IN: (value, key) pairs */
+	p = P("SELECT id FROM events e WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = e.user_id "
+	      "AND u.state = e.kind)");
+	assert_non_null(strstr(p->u.select.shard_sql,
+			       "coalesce(mur_subq_in2(\"e\".\"user_id\", \"e\".\"kind\", ?1), 0)"));
+	plan_free(p);
+	p = P("SELECT id FROM events e WHERE kind NOT IN (SELECT state FROM users u WHERE u.id = "
+	      "e.user_id)");
+	assert_non_null(strstr(p->u.select.shard_sql,
+			       "NOT mur_subq_in2(\"e\".\"kind\", \"e\".\"user_id\", ?1)"));
+	assert_true(p->subs[0].semijoin);
+	plan_free(p);
+	/* three equalities, or one that is no equality: still refused */
 	E("SELECT id FROM events e WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = e.user_id "
-	  "AND u.state = e.kind)",
+	  "AND u.state = e.kind AND u.name = e.kind)",
 	  "0A000");
 	E("SELECT id FROM events e WHERE EXISTS (SELECT 1 FROM users u WHERE u.id < e.user_id)",
 	  "0A000");
@@ -166,6 +178,17 @@ static void test_set_functions_three_valued(void **state)
 	assert_string_equal(ask(db, "SELECT mur_subq_cmp(NULL, %s, '<', 1)", empty), "1");
 	assert_string_equal(ask(db, "SELECT mur_subq_cmp(NULL, %s, '<', 0)", empty), "0");
 	assert_string_equal(ask(db, "SELECT mur_subq_cmp(1, %s, '<>', 0)", plain), "1");
+	/* pairs (a, b): x IN (the a of the rows whose b = y) */
+	mur_value pairs[] = {mur_v_int(1), mur_v_text("k", 1), mur_v_null(), mur_v_text("k", 1),
+			     mur_v_int(2), mur_v_text("j", 1), mur_v_int(3), mur_v_null()};
+	char pr[256];
+	set_blob(pairs, 8, pr, sizeof pr);
+	assert_string_equal(ask(db, "SELECT mur_subq_in2(1, 'k', %s)", pr), "1");
+	assert_string_equal(ask(db, "SELECT mur_subq_in2(2, 'k', %s)", pr), "N"); /* a NULL a */
+	assert_string_equal(ask(db, "SELECT mur_subq_in2(1, 'j', %s)", pr), "0");
+	assert_string_equal(ask(db, "SELECT mur_subq_in2(NULL, 'j', %s)", pr), "N");
+	assert_string_equal(ask(db, "SELECT mur_subq_in2(NULL, 'z', %s)", pr), "0"); /* no b */
+	assert_string_equal(ask(db, "SELECT mur_subq_in2(3, NULL, %s)", pr), "0");
 	/* one hash of the set per statement, probed per row */
 	shard_exec(db, "CREATE TABLE t (x)");
 	shard_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
