@@ -176,7 +176,7 @@ static int plain_targets(const PgQuery__SelectStmt *s)
 /* The subquery of sl when it may be decorrelated, its WHERE's conjuncts
  * in *cj / *n (one[] holds a lone one). */
 static PgQuery__SelectStmt *semi_candidate(sql_ctx *c, PgQuery__SubLink *sl, PgQuery__Node **one,
-					   PgQuery__Node ***cj, int *n)
+					   PgQuery__Node ***cj, int *n, int plain)
 {
 	PgQuery__SelectStmt *s = sl->subselect && sl->subselect->node_case ==
 							  PG_QUERY__NODE__NODE_SELECT_STMT
@@ -184,7 +184,8 @@ static PgQuery__SelectStmt *semi_candidate(sql_ctx *c, PgQuery__SubLink *sl, PgQ
 					 : NULL;
 	if (!s || !c->q || s->op != PG_QUERY__SET_OPERATION__SETOP_NONE || !s->where_clause ||
 	    s->n_group_clause || s->having_clause || s->limit_count || s->limit_offset ||
-	    s->n_window_clause || s->with_clause || s->n_distinct_clause || !plain_targets(s))
+	    s->n_window_clause || s->with_clause || s->n_distinct_clause ||
+	    (plain && !plain_targets(s)))
 		return NULL;
 	if (s->where_clause->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
 	    s->where_clause->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR) {
@@ -236,7 +237,7 @@ sql_expr *sql_exists_semijoin(sql_ctx *c, PgQuery__SubLink *sl)
 	PgQuery__SelectStmt *s;
 	sql_expr *x[SEMI_KEYS_MAX], *set, *in;
 	int n = 0, at[SEMI_KEYS_MAX], nkeys;
-	if (!(s = semi_candidate(c, sl, one, &cj, &n)) ||
+	if (!(s = semi_candidate(c, sl, one, &cj, &n, 1)) ||
 	    (nkeys = correlations(c, s, cj, n, at, inner, outer)) <= 0)
 		return NULL;
 	for (int i = 0; i < nkeys; i++)
@@ -255,7 +256,7 @@ sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate)
 	PgQuery__SelectStmt *s;
 	sql_expr *x[SEMI_KEYS_MAX], *set, *in;
 	int n = 0, at[SEMI_KEYS_MAX];
-	if (!(s = semi_candidate(c, sl, one, &cj, &n)) || s->n_target_list != 1 ||
+	if (!(s = semi_candidate(c, sl, one, &cj, &n, 1)) || s->n_target_list != 1 ||
 	    correlations(c, s, cj, n, at, inner, outer) != 1)
 		return NULL;
 	inner[1] = inner[0];
@@ -266,4 +267,83 @@ sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate)
 	    !(in = probe(c, x, 2, set, sl->location)))
 		return NULL;
 	return negate ? sql_make_op(c, "NOT", MT_BOOL, sl->location, in, NULL) : in;
+}
+
+/* FALSE, as a parse tree node. */
+static PgQuery__Node *false_node(sql_ctx *c)
+{
+	PgQuery__Node *n = sql_alloc(c, sizeof *n);
+	PgQuery__AConst *k = sql_alloc(c, sizeof *k);
+	PgQuery__Boolean *b = sql_alloc(c, sizeof *b);
+	if (!n || !k || !b)
+		return NULL;
+	k->val_case = PG_QUERY__A__CONST__VAL_BOOLVAL;
+	k->boolval = b;
+	k->location = -1;
+	n->node_case = PG_QUERY__NODE__NODE_A_CONST;
+	n->a_const = k;
+	return n;
+}
+
+/* What (SELECT t FROM f WHERE ...) answers when no row has the key: t
+ * over no row (count: 0), a scalar sub of its own when t aggregates
+ * (*agg set), else NULL. */
+static sql_expr *scalar_default(sql_ctx *c, PgQuery__SubLink *sl, PgQuery__SelectStmt *s,
+				PgQuery__Node **cj, int n, const int *at, int *agg)
+{
+	PgQuery__Node *t = s->target_list[0]->res_target->val, *sub, *no = false_node(c);
+	int nsubs = c->nsubs, k;
+	sql_query *q;
+	sql_setop *so;
+	sql_expr *e;
+	if (!no || !(sub = semi_side(c, s, cj, n, at, 1, &t, 1)))
+		return NULL;
+	sub->select_stmt->where_clause = no;
+	if (sql_analyze_nested(c, sub, &q, &so, sl->location) != MUR_OK)
+		return NULL;
+	if ((*agg = q->has_agg)) {
+		k = sql_sub_add(c, SQL_SUB_SCALAR, q, NULL, sl->location);
+		return k < 0 ? NULL
+			     : sql_sub_ref(c, k, q->targets[0].e->type, q->targets[0].e->typmod,
+					   sl->location);
+	}
+	sql_subq_rollback(c, nsubs); /* only its type was wanted */
+	if (!(e = sql_expr_new(c, SE_CONST, q->targets[0].e->type, sl->location)))
+		return NULL;
+	e->val = mur_v_null();
+	return e;
+}
+
+sql_expr *sql_scalar_semijoin(sql_ctx *c, PgQuery__SubLink *sl)
+{
+	PgQuery__Node *one[1], **cj, *inner[SEMI_KEYS_MAX], *outer[SEMI_KEYS_MAX], *t[2];
+	PgQuery__SelectStmt *s;
+	sql_expr *x, *dflt, *pairs;
+	sql_query *q;
+	sql_setop *so;
+	int n = 0, at[SEMI_KEYS_MAX], agg = 0, k;
+	if (!(s = semi_candidate(c, sl, one, &cj, &n, 0)) || s->n_target_list != 1 ||
+	    correlations(c, s, cj, n, at, inner, outer) != 1 ||
+	    !(dflt = scalar_default(c, sl, s, cj, n, at, &agg)))
+		return NULL;
+	t[0] = s->target_list[0]->res_target->val;
+	t[1] = inner[0];
+	PgQuery__Node *sub = semi_side(c, s, cj, n, at, 1, t, 2);
+	if (!sub)
+		return NULL;
+	if (agg) { /* one row per key */
+		sub->select_stmt->group_clause = &inner[0];
+		sub->select_stmt->n_group_clause = 1;
+	}
+	if (!(x = sql_analyze_expr(c, outer[0])) ||
+	    sql_analyze_nested(c, sub, &q, &so, sl->location) != MUR_OK ||
+	    sql_unify_compare(c, "=", &x, &q->targets[1].e, sl->location) != MUR_OK)
+		return NULL;
+	q->nsort = 0;
+	if ((k = sql_sub_add(c, SQL_SUB_SET, q, NULL, sl->location)) < 0 ||
+	    !(pairs = sql_sub_ref(c, k, MT_BYTEA, -1, sl->location)))
+		return NULL;
+	c->subs[k].semijoin = 1;
+	return sql_make_call(c, "mur_subq_get", q->targets[0].e->type, sl->location, 3, x, pairs,
+			     dflt);
 }

@@ -241,11 +241,11 @@ sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl)
 		return sql_unsupported(c, "subqueries in this statement", sl->location), NULL;
 	if (sublink_kind(c, sl, &kind, &all) || mur_error_is_set(c->err))
 		return NULL;
-	if (kind == SQL_SUB_EXISTS ||
-	    (kind == SQL_SUB_SET && !strcmp(sublink_op(sl), all ? "<>" : "="))) {
+	if (kind != SQL_SUB_SET || !strcmp(sublink_op(sl), all ? "<>" : "=")) {
 		/* correlated by equalities: a semi-join (analyze_semijoin.c) */
-		sql_expr *semi = kind == SQL_SUB_EXISTS ? sql_exists_semijoin(c, sl)
-							: sql_in_semijoin(c, sl, all);
+		sql_expr *semi = kind == SQL_SUB_EXISTS   ? sql_exists_semijoin(c, sl)
+				 : kind == SQL_SUB_SCALAR ? sql_scalar_semijoin(c, sl)
+							  : sql_in_semijoin(c, sl, all);
 		if (semi || mur_error_is_set(c->err))
 			return semi;
 	}

@@ -42,5 +42,8 @@ sql_expr *sql_exists_semijoin(sql_ctx *c, PgQuery__SubLink *sl);
  * column probed against the (value, inner column) pairs; the same NULL
  * on no match. */
 sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate);
+/* (SELECT t FROM f WHERE p AND f.k = o.y): mur_subq_get(o.y, the (t, k)
+ * pairs (grouped by k when t aggregates), t over no row). */
+sql_expr *sql_scalar_semijoin(sql_ctx *c, PgQuery__SubLink *sl);
 
 #endif

@@ -229,7 +229,7 @@ mur_value stor_fn_value(sqlite3_value *v)
 	}
 }
 
-static void result_value(sqlite3_context *cx, const mur_value *v)
+void stor_fn_result_value(sqlite3_context *cx, const mur_value *v)
 {
 	switch (v->kind) {
 	case MV_INT:
@@ -279,7 +279,7 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 			return stor_fn_fail(cx, err.sqlstate, "%s", err.message);
 		}
 	}
-	result_value(cx, &out);
+	stor_fn_result_value(cx, &out);
 	mur_buf_free(&scratch);
 }
 

@@ -195,6 +195,7 @@ typedef struct pair_set {
 	size_t n;        /* rows (a, b) */
 	mur_value *v;    /* 2 per row, into bytes */
 	uint8_t *null_a; /* per row standing for its b: some row of that b has a NULL a */
+	uint8_t *multi;  /* per row standing for its b: more rows have that b */
 	uint32_t mask;
 	int64_t *pairs; /* rows with a and b not NULL, by (a, b); -1 empty */
 	int64_t *keys;  /* one row per b not NULL, by b */
@@ -208,6 +209,7 @@ static void pair_free(void *p)
 		return;
 	free(s->v);
 	free(s->null_a);
+	free(s->multi);
 	free(s->pairs);
 	free(s->keys);
 	free(s->bytes);
@@ -268,7 +270,8 @@ static pair_set *pair_build(const void *blob, size_t len)
 		nslots *= 2;
 	s->mask = (uint32_t)(nslots - 1);
 	if (!(s->pairs = malloc(nslots * sizeof *s->pairs)) ||
-	    !(s->keys = malloc(nslots * sizeof *s->keys)) || !(s->null_a = calloc(s->n + 1, 1)))
+	    !(s->keys = malloc(nslots * sizeof *s->keys)) || !(s->null_a = calloc(s->n + 1, 1)) ||
+	    !(s->multi = calloc(s->n + 1, 1)))
 		return pair_free(s), NULL;
 	memset(s->pairs, 0xff, nslots * sizeof *s->pairs);
 	memset(s->keys, 0xff, nslots * sizeof *s->keys);
@@ -280,6 +283,8 @@ static pair_set *pair_build(const void *blob, size_t len)
 			continue;
 		if ((rep = pair_find(s, s->keys, NULL, b, &slot)) < 0)
 			s->keys[slot] = rep = (int64_t)r;
+		else
+			s->multi[rep] = 1;
 		if (a->kind == MV_NULL)
 			s->null_a[rep] = 1;
 		else if (pair_find(s, s->pairs, a, b, &slot) < 0)
@@ -291,6 +296,22 @@ static pair_set *pair_build(const void *blob, size_t len)
 /* mur_subq_in2(x, y, set): x IN (the a of set's rows whose b = y), as
  * PostgreSQL answers it: false when no row has b = y, else NULL for a
  * NULL x, true on a match, NULL when one of those rows' a is NULL. */
+/* The pairs of argument i, built once per statement (NULL: failed, or
+ * SQLite dropped them: the call answers nothing more). */
+static pair_set *pairs_of(sqlite3_context *cx, sqlite3_value **v, int i)
+{
+	pair_set *s = sqlite3_get_auxdata(cx, i);
+	if (s)
+		return s;
+	s = pair_build(sqlite3_value_blob(v[i]), (size_t)sqlite3_value_bytes(v[i]));
+	if (!s) {
+		stor_fn_fail(cx, "XX000", "malformed subquery result set");
+		return NULL;
+	}
+	sqlite3_set_auxdata(cx, i, s, pair_free);
+	return sqlite3_get_auxdata(cx, i);
+}
+
 static void fn_subq_in2(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	pair_set *s;
@@ -300,14 +321,8 @@ static void fn_subq_in2(sqlite3_context *cx, int argc, sqlite3_value **v)
 	(void)argc;
 	if (sqlite3_value_type(v[2]) == SQLITE_NULL)
 		return sqlite3_result_int(cx, 0);
-	if (!(s = sqlite3_get_auxdata(cx, 2))) {
-		s = pair_build(sqlite3_value_blob(v[2]), (size_t)sqlite3_value_bytes(v[2]));
-		if (!s)
-			return stor_fn_fail(cx, "XX000", "malformed subquery result set");
-		sqlite3_set_auxdata(cx, 2, s, pair_free);
-		if (!(s = sqlite3_get_auxdata(cx, 2)))
-			return;
-	}
+	if (!(s = pairs_of(cx, v, 2)))
+		return;
 	x = stor_fn_value(v[0]);
 	y = stor_fn_value(v[1]);
 	if (y.kind == MV_NULL || (rep = pair_find(s, s->keys, NULL, &y, &slot)) < 0)
@@ -321,7 +336,33 @@ static void fn_subq_in2(sqlite3_context *cx, int argc, sqlite3_value **v)
 	sqlite3_result_int(cx, 0);
 }
 
+/* mur_subq_get(y, set, dflt): a correlated scalar subquery, decorrelated:
+ * set's rows are (value, key); the value of the one row whose key is y,
+ * dflt when none (NULL, or the aggregate over no row), 21000 when more
+ * than one. */
+static void fn_subq_get(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	pair_set *s;
+	mur_value y;
+	uint32_t slot;
+	int64_t rep;
+	(void)argc;
+	if (sqlite3_value_type(v[1]) == SQLITE_NULL)
+		return sqlite3_result_value(cx, v[2]);
+	if (!(s = pairs_of(cx, v, 1)))
+		return;
+	y = stor_fn_value(v[0]);
+	if (y.kind == MV_NULL || (rep = pair_find(s, s->keys, NULL, &y, &slot)) < 0)
+		return sqlite3_result_value(cx, v[2]);
+	if (s->multi[rep])
+		return stor_fn_fail(cx, "21000",
+				    "more than one row returned by a subquery used as an "
+				    "expression");
+	stor_fn_result_value(cx, &s->v[2 * rep]);
+}
+
 static const stor_fn_def subq_fns[] = {
+	{"mur_subq_get", 3, 1, fn_subq_get},
 	{"mur_subq_in", 2, 1, fn_subq_in},
 	{"mur_subq_in2", 3, 1, fn_subq_in2},
 	{"mur_subq_cmp", 4, 1, fn_subq_cmp},

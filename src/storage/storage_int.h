@@ -209,5 +209,7 @@ int stor_register_subq_functions(sqlite3 *db);
 /* An SQLite value as a murphy value (text and blobs point into SQLite's
  * memory: valid for the call). */
 mur_value stor_fn_value(sqlite3_value *v);
+/* v as the function's result (text and blobs copied). */
+void stor_fn_result_value(sqlite3_context *cx, const mur_value *v);
 
 #endif

@@ -151,6 +151,16 @@ CORRELATED = [
     "AND i.qty > 4)",
     "SELECT name FROM customers c WHERE nation IN (SELECT tag FROM orders o WHERE o.cust = c.cid)",
     "SELECT name, 'a' NOT IN (SELECT tag FROM orders o WHERE o.cust = c.cid) AS n FROM customers c",
+    # correlated scalar subqueries: (value, key) pairs, grouped when it aggregates
+    "SELECT id, (SELECT name FROM customers WHERE cid = cust) FROM orders",
+    "SELECT id, (SELECT count(*) FROM orders i WHERE i.tag = o.tag) AS n FROM orders o",
+    "SELECT id, (SELECT max(qty) FROM orders i WHERE i.cust = o.cust AND i.id <> 1) FROM orders o",
+    "SELECT id FROM orders o WHERE qty > (SELECT avg(qty) FROM orders i WHERE i.tag = o.tag) ORDER BY id",
+    "SELECT id, (SELECT coalesce(sum(qty), -1) FROM orders i WHERE i.cust = o.cust AND i.qty > 100) "
+    "FROM orders o",
+    "SELECT c.name, (SELECT count(*) FROM orders o WHERE o.cust = c.cid) + 1 AS n FROM customers c",
+    "SELECT tag, sum(qty) FROM orders o WHERE qty >= (SELECT min(qty) * 2 FROM orders i "
+    "WHERE i.cust = o.cust) GROUP BY tag",
 ]
 
 SETOPS = [
@@ -257,6 +267,7 @@ def test_parameters_reach_subqueries(db):
     ("WITH t AS (SELECT 1), t AS (SELECT 2) SELECT * FROM t", "42712"),
     ("SELECT id FROM orders, (SELECT id FROM orders) d", "42702"),
     ("SELECT 1 FROM orders d, (SELECT id FROM orders) d", "42712"),
+    ("SELECT id, (SELECT qty FROM orders i WHERE i.tag = o.tag) FROM orders o", "21000"),
     ("SELECT 1 FROM (SELECT id FROM orders) d, customers d", "42712"),
     ("SELECT d.nope FROM (SELECT id FROM orders) d", "42703"),
     ("SELECT * FROM (SELECT id FROM orders) d (a, b)", "42P10"),
@@ -276,7 +287,9 @@ def test_errors_like_postgres(db, sql, sqlstate):
      "AND i.id <> o.id)", "correlated subqueries"),
     ("SELECT id FROM orders o WHERE EXISTS (SELECT count(*) FROM customers c WHERE c.cid = o.cust)",
      "correlated subqueries"),
-    ("SELECT id, (SELECT name FROM customers WHERE cid = cust) FROM orders",
+    ("SELECT id, (SELECT name FROM customers WHERE cid > cust) FROM orders",
+     "correlated subqueries"),
+    ("SELECT id, (SELECT max(cid) FROM customers WHERE cid = cust GROUP BY name) FROM orders",
      "correlated subqueries"),
     ("WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r",
      "WITH RECURSIVE"),

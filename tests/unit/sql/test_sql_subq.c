@@ -81,6 +81,20 @@ static void test_correlated_exists_is_a_semijoin(void **state)
 			       "NOT mur_subq_in2(\"e\".\"kind\", \"e\".\"user_id\", ?1)"));
 	assert_true(p->subs[0].semijoin);
 	plan_free(p);
+	/* a correlated scalar aggregate: pairs grouped by the key, and its value
+	 * over no row (count: 0) as a scalar subquery of its own */
+	p = P("SELECT id, (SELECT count(*) FROM users u WHERE u.id = e.user_id) FROM events e");
+	assert_int_equal(p->nsubs, 2);
+	assert_int_equal(p->subs[0].kind, PLAN_SUB_SCALAR);
+	assert_int_equal(p->subs[1].kind, PLAN_SUB_SET);
+	assert_int_equal(p->out[1].type, MT_INT8);
+	assert_non_null(strstr(p->u.select.shard_sql, "mur_subq_get(\"e\".\"user_id\", ?2, ?1)"));
+	assert_true(p->subs[1].p->u.select.has_partial_agg); /* GROUP BY the key */
+	plan_free(p);
+	p = P("SELECT id, (SELECT name FROM users u WHERE u.id = e.user_id) FROM events e");
+	assert_int_equal(p->nsubs, 1);
+	assert_non_null(strstr(p->u.select.shard_sql, "mur_subq_get(\"e\".\"user_id\", ?1, NULL)"));
+	plan_free(p);
 	/* three equalities, or one that is no equality: still refused */
 	E("SELECT id FROM events e WHERE EXISTS (SELECT 1 FROM users u WHERE u.id = e.user_id "
 	  "AND u.state = e.kind AND u.name = e.kind)",
@@ -189,6 +203,12 @@ static void test_set_functions_three_valued(void **state)
 	assert_string_equal(ask(db, "SELECT mur_subq_in2(NULL, 'j', %s)", pr), "N");
 	assert_string_equal(ask(db, "SELECT mur_subq_in2(NULL, 'z', %s)", pr), "0"); /* no b */
 	assert_string_equal(ask(db, "SELECT mur_subq_in2(3, NULL, %s)", pr), "0");
+	/* pairs (value, key): the value of the one row of key y */
+	assert_string_equal(ask(db, "SELECT mur_subq_get('j', %s, 'none')", pr), "2");
+	assert_string_equal(ask(db, "SELECT mur_subq_get('z', %s, 'none')", pr), "none");
+	assert_string_equal(ask(db, "SELECT mur_subq_get(NULL, %s, 0)", pr), "0");
+	assert_non_null(
+		strstr(ask(db, "SELECT mur_subq_get('k', %s, 0)", pr), "more than one row"));
 	/* one hash of the set per statement, probed per row */
 	shard_exec(db, "CREATE TABLE t (x)");
 	shard_exec(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
