@@ -1,5 +1,5 @@
 /*
- * analyze_semijoin.c — a correlated EXISTS / NOT EXISTS / IN / NOT IN tied
+ * analyze_semijoin.c — a correlated EXISTS / IN / scalar subquery tied
  * to the query around it by equalities inner_col = outer_col (the
  * subquery's other conjuncts its own), decorrelated into a semi-join by
  * keys:
@@ -10,6 +10,9 @@
  *     ==> coalesce(mur_subq_in2(o.b, o.d, SET(SELECT DISTINCT f.a, f.c ...)), false)
  *   x [NOT] IN (SELECT f.v FROM f WHERE p AND f.a = o.b)
  *     ==> [NOT] mur_subq_in2(x, o.b, SET(SELECT DISTINCT f.v, f.a FROM f WHERE p))
+ *   (SELECT t FROM f WHERE p AND f.a = o.b)
+ *     ==> mur_subq_get(o.b, SET(SELECT t, f.a FROM f WHERE p [GROUP BY f.a]), dflt)
+ *         (dflt: NULL, or t over no row when it aggregates)
  *
  * The keys run once, distributed, like an uncorrelated IN set
  * (analyze_subq.c); the shards probe them (storage/sqlfn_subq.c answers
