@@ -229,14 +229,45 @@ static void explain_select(lead_run *r, const plan *p)
 		line(r->res, "  Leader final: %s", ps->final_sql);
 }
 
+static void explain_plan(lead_run *r, const plan *p);
+
+/* A statement's subqueries, run once before it (lead_subq.c). */
+static void explain_subs(lead_run *r, const plan *p)
+{
+	static const char *const kinds[] = {"scalar", "IN / ANY / ALL set", "EXISTS", "rows"};
+	for (int k = 0; k < p->nsubs; k++) {
+		const plan_sub *s = &p->subs[k];
+		if (s->kind == PLAN_SUB_ROWS)
+			line(r->res,
+			     "Subquery %d (%s, run once first, gathered into leader table %s):",
+			     k + 1, kinds[s->kind], s->table);
+		else if (s->semijoin)
+			line(r->res,
+			     "Subquery %d (correlated subquery as a semi-join: its distinct keys, "
+			     "run once first, bound as ?%d):",
+			     k + 1, s->param);
+		else
+			line(r->res,
+			     "Subquery %d (%s, run once first, its result bound as ?%d):", k + 1,
+			     kinds[s->kind], s->param);
+		explain_plan(r, s->p);
+	}
+}
+
 static void explain_plan(lead_run *r, const plan *p)
 {
+	if (p->kind == PLAN_SELECT || p->kind == PLAN_LEADER_SELECT)
+		explain_subs(r, p);
 	switch (p->kind) {
 	case PLAN_SELECT:
 		explain_select(r, p);
 		break;
 	case PLAN_LEADER_SELECT:
-		line(r->res, "Leader Query (no distributed table)");
+		if (p->setop_desc)
+			line(r->res, "Leader Query (set operation: %s)", p->setop_desc);
+		else
+			line(r->res, "Leader Query (%s)",
+			     p->nsubs ? "over the subqueries' rows" : "no distributed table");
 		line(r->res, "  Leader SQL: %s", p->leader_sql);
 		break;
 	case PLAN_INSERT:

@@ -380,6 +380,7 @@ struct lead_run {
 	int rereads;             /* rounds read again after a copy was lost (lead_reread.c) */
 	int stale_refused;       /* rounds read again after a stale copy refused its bound */
 	uint32_t lost_node;      /* the last copy lost (its follower), 0: none */
+	struct lead_subq *subq;  /* its subqueries' results (lead_subq.c); NULL: none yet */
 	mur_error lost_err;      /* and why (the DETAIL of a later 08006) */
 	uint64_t move_group;     /* murphy.move_placement: the moves it started (lead_move.c) */
 	int move_parked;         /* waited for them: the function now answers */
@@ -605,6 +606,21 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 		     const mur_buf *in_rows, uint64_t in_nrows, uint32_t in_ncols, mur_buf *out,
 		     uint64_t *nrows_out, uint32_t *ncols_out, mur_error *err);
 int lead_local_fail(lead_engine *e, int rc, mur_error *err); /* SQLite error → err */
+/* (Re)create table `table`(c0..c{ncols-1}) in the leader's SQLite (no
+ * affinity: values keep their class) holding rows (mur_row encoding). */
+int lead_local_load(lead_engine *e, const char *table, const mur_buf *rows, uint64_t nrows,
+		    uint32_t ncols, mur_error *err);
+
+/* lead_subq.c: a statement's subqueries (plan_sub), run once before it.
+ * lead_subq_wait: 1 when r waits for them (lead_run_start is called again
+ * once they are in, their results bound to r's parameters), 0 when they
+ * are done (or r has none).  lead_subq_load / _unload: the rows of the
+ * subqueries in FROM, WITH queries and set operation branches as leader
+ * tables, around a leader SQL that reads them. */
+int lead_subq_wait(lead_run *r);
+int lead_subq_load(lead_run *r, mur_error *err);
+void lead_subq_unload(lead_run *r);
+void lead_subq_free(lead_run *r);
 /* lead_views.c: (re)build the murphy.* views sql reads (it names them
  * murphy_<name>) as tables of the leader's memory database. */
 int lead_local_materialize_views(lead_engine *e, const char *sql, mur_error *err);

@@ -200,17 +200,18 @@ static int sqlite_fail(lead_engine *e, int rc, mur_error *err)
 	return MUR_ERR;
 }
 
-/* Create table r(c0..c{n-1}) and load the rows. */
-static int load_input(lead_engine *e, const mur_buf *rows, uint64_t nrows, uint32_t ncols,
-		      mur_error *err)
+int lead_local_load(lead_engine *e, const char *table, const mur_buf *rows, uint64_t nrows,
+		    uint32_t ncols, mur_error *err)
 {
 	mur_buf sql;
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	sqlite3_exec(e->mem, "DROP TABLE IF EXISTS r", NULL, NULL, NULL);
 	mur_buf_init(&sql);
-	mur_buf_printf(&sql, "CREATE TABLE r(");
+	mur_buf_printf(&sql, "DROP TABLE IF EXISTS \"%s\"", table);
+	sqlite3_exec(e->mem, mur_buf_cstr(&sql), NULL, NULL, NULL);
+	mur_buf_reset(&sql);
+	mur_buf_printf(&sql, "CREATE TABLE \"%s\"(", table);
 	for (uint32_t i = 0; i < ncols; i++)
 		mur_buf_printf(&sql, "%sc%u", i ? ", " : "", i);
 	if (ncols == 0)
@@ -222,7 +223,7 @@ static int load_input(lead_engine *e, const mur_buf *rows, uint64_t nrows, uint3
 		mur_buf_free(&sql);
 		return sqlite_fail(e, rc, err);
 	}
-	mur_buf_printf(&sql, "INSERT INTO r VALUES (");
+	mur_buf_printf(&sql, "INSERT INTO \"%s\" VALUES (", table);
 	for (uint32_t i = 0; i < ncols; i++)
 		mur_buf_printf(&sql, "%s?", i ? ", " : "");
 	mur_buf_printf(&sql, ")");
@@ -257,7 +258,7 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 	int rc, ncols, nbind;
 	uint64_t n = 0;
 
-	if (in_rows && load_input(e, in_rows, in_nrows, in_ncols, err) != MUR_OK)
+	if (in_rows && lead_local_load(e, "r", in_rows, in_nrows, in_ncols, err) != MUR_OK)
 		return MUR_ERR;
 	rc = sqlite3_prepare_v2(e->mem, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)

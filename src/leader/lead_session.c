@@ -487,9 +487,11 @@ static void leader_select_run(lead_run *r)
 	r->e->local_session = r->s;
 	r->e->local_run = r;
 	if (!r->failed && (lead_local_materialize_views(r->e, r->p->leader_sql, &err) != MUR_OK ||
+			   lead_subq_load(r, &err) != MUR_OK ||
 			   lead_local_query(r->e, r->p->leader_sql, r->params, r->nparams, NULL, 0,
 					    0, &r->rows, &r->nrows, &r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
+	lead_subq_unload(r);
 	r->e->local_session = NULL;
 	r->e->local_run = NULL;
 	if (lead_move_park(r))
@@ -554,6 +556,8 @@ static void leader_select_start(lead_run *r)
 void lead_run_start(lead_run *r)
 {
 	if (lead_ddltxn_refused(r)) /* DDL a block's rollback could not undo */
+		return;
+	if (lead_subq_wait(r)) /* its subqueries first */
 		return;
 	switch (r->p->kind) {
 	case PLAN_SELECT:

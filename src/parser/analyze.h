@@ -75,6 +75,8 @@ typedef enum sql_ekind {
 	SE_AGG,     /* aggregate agg over args[0] (none for count(*)) */
 	SE_SLOT,    /* column c<slot> of the leader's table r (final_sql) */
 	SE_WINDOW,  /* window function op(...) OVER (...): win (analyze_window.c) */
+	SE_SUBQ,    /* an uncorrelated subquery's result, run before the statement:
+		       parameter ?param (numbered after analysis), sub slot (analyze_subq.c) */
 } sql_ekind;
 
 typedef enum sql_aggfn {
@@ -160,6 +162,8 @@ typedef struct sql_rte {
 	int join_left;            /* 1: right side of a LEFT JOIN */
 	sql_expr *on;             /* JOIN ... ON condition (rte >= 1), or NULL */
 	int loc;
+	int merged; /* a table of a subquery in FROM merged into the query (sql_view):
+		       its alias is internal, names reach it only through the view */
 } sql_rte;
 
 typedef struct sql_target {
@@ -174,6 +178,17 @@ typedef struct sql_sort {
 	int nulls_first;
 	int target; /* index into targets, -1 when not a select-list entry */
 } sql_sort;
+
+/* A subquery in FROM (or WITH query) that runs shard by shard, merged
+ * into the query reading it (analyze_subq.c): its tables became rtes of
+ * that query (merged), its WHERE joined the query's, and its name scope is
+ * this: alias.col stands for the expression cols[i].e over those rtes. */
+typedef struct sql_view {
+	char alias[CAT_NAME_MAX];
+	int first_rte; /* its first table: SELECT * puts its columns there */
+	int ncols;
+	sql_target *cols;
+} sql_view;
 
 /* An analyzed SELECT. */
 typedef struct sql_query {
@@ -203,7 +218,63 @@ typedef struct sql_query {
 	int ngsets;       /* GROUPING SETS / ROLLUP / CUBE: masks over group[] */
 	uint64_t *gsets;
 	sql_expr *distinct_on[SQL_SORT_MAX];
+	int nview; /* subqueries in FROM merged into this query (sql_view) */
+	sql_view views[SQL_RTES_MAX];
 } sql_query;
+
+/* ---- subqueries (analyze_subq.c) ----
+ * Every subquery of a statement is analyzed into one flat list, inner ones
+ * before the ones holding them, and run once, in that order, before the
+ * statement (sql/plan_subq.c plans them; leader/lead_subq.c runs them). */
+typedef enum sql_sub_kind {
+	SQL_SUB_SCALAR, /* (SELECT x ...): one value; NULL without a row, 21000 past one */
+	SQL_SUB_SET,    /* x IN / op ANY / op ALL (SELECT y ...): its distinct values */
+	SQL_SUB_EXISTS, /* EXISTS (SELECT ...): whether a row comes */
+	SQL_SUB_ROWS,   /* FROM (SELECT ...), a WITH query, a set operation's branch:
+			   every row, into a leader table (table) */
+} sql_sub_kind;
+
+typedef enum sql_setop_kind {
+	SQL_SETOP_LEAF = 0, /* one branch: sub */
+	SQL_SETOP_UNION,
+	SQL_SETOP_INTERSECT,
+	SQL_SETOP_EXCEPT,
+} sql_setop_kind;
+
+/* A set operation (UNION / INTERSECT / EXCEPT [ALL]): a tree whose leaves
+ * are ROWS subs; the top carries the output and its ORDER BY / LIMIT. */
+typedef struct sql_setop {
+	sql_setop_kind kind;
+	int all;
+	struct sql_setop *l, *r;
+	int sub; /* SQL_SETOP_LEAF: the branch's index in sql_ctx.subs */
+	int ntarget;
+	sql_target *targets; /* top: names and (common) types, from the first branch */
+	int nsort;
+	sql_sort *sorts; /* top: by output position (sql_sort.target) */
+	sql_expr *limit, *offset;
+} sql_setop;
+
+#define SQL_SUBS_MAX 64 /* subqueries per statement: each is one more run, in sequence */
+#define SQL_NEST_MAX 16 /* nested query scopes (correlated references are looked up) */
+#define SQL_CTES_MAX 32 /* WITH queries in scope at once */
+
+typedef struct sql_sub {
+	sql_sub_kind kind;
+	sql_query *q; /* the subquery, or NULL when it is a set operation: */
+	sql_setop *setop;
+	sql_expr *ref;    /* SCALAR / SET / EXISTS: the SE_SUBQ standing for it */
+	cat_table *table; /* ROWS: the leader table its rows fill (virtual, "_sub<k>") */
+	int loc;
+	int semijoin; /* SET: the keys of a correlated EXISTS (a semi-join) */
+} sql_sub;
+
+typedef struct sql_cte {
+	const char *name;
+	PgQuery__CommonTableExpr *def;
+	cat_table *table; /* its ROWS sub's table, once referenced (then run once) */
+	int sub;          /* that sub's index */
+} sql_cte;
 
 /* Analysis context for one statement. */
 typedef struct sql_ctx {
@@ -240,6 +311,15 @@ typedef struct sql_ctx {
 	size_t n_window_clause;
 	int win_ok;
 	int in_window;
+	/* subqueries (analyze_subq.c): allowed only in a SELECT statement */
+	int subq_ok;
+	sql_sub *subs; /* SQL_SUBS_MAX, allocated at the first */
+	int nsubs;
+	sql_query *outer[SQL_NEST_MAX]; /* the enclosing queries' scopes, innermost last */
+	int nouter;
+	sql_cte ctes[SQL_CTES_MAX]; /* WITH queries in scope, innermost last */
+	int nctes;
+	int no_merge; /* subqueries in FROM are gathered, not merged (analyze_select.c) */
 } sql_ctx;
 
 /* ---- parse.c: errors with positions, arena allocation ---- */
@@ -278,6 +358,9 @@ sql_expr *sql_coerce(sql_ctx *c, sql_expr *e, mur_type t, const char *what);
 /* Resolve leftover unknown literals/params to text. */
 sql_expr *sql_resolve_unknown(sql_ctx *c, sql_expr *e);
 sql_expr *sql_make_cast(sql_ctx *c, sql_expr *e, mur_type to, int loc);
+/* Bring two operands of comparison op to comparable types (PostgreSQL's
+ * unknown-literal rule; date vs timestamp casts both); MUR_ERR: 42883. */
+int sql_unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, int loc);
 sql_expr *sql_make_call(sql_ctx *c, const char *fn, mur_type type, int loc, int nargs, ...);
 sql_expr *sql_make_op(sql_ctx *c, const char *op, mur_type type, int loc, sql_expr *a, sql_expr *b);
 /* CASE WHEN cond THEN then END (NULL when cond is not true). */
@@ -335,11 +418,44 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s);
 int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
 /* The same with the privileges to check (sql_lookup_table_for). */
 int sql_analyze_from_table_for(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, unsigned privs);
+/* One more table t of FROM named alias (42712 when the name is taken). */
+int sql_add_rte(sql_ctx *c, sql_query *q, const cat_table *t, const char *alias, int loc);
+/* LIMIT / OFFSET n: a constant or parameter, as bigint; NULL when absent
+ * (check c->err). */
+sql_expr *sql_analyze_limit(sql_ctx *c, PgQuery__Node *n, const char *what);
 int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s);
 const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv);
 /* The same, checking that the session's role holds privs on the table
  * (cat_allowed; 42501 "permission denied for table t"); privs 0, or no
  * role (c->user NULL): no check.  sql_lookup_table checks SELECT. */
 const cat_table *sql_lookup_table_for(sql_ctx *c, PgQuery__RangeVar *rv, unsigned privs);
+
+/* ---- analyze_subq.c ---- */
+/* A subquery in an expression (SubLink): SE_SUBQ, or an expression over it. */
+sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl);
+/* FROM (SELECT ...) [AS] alias [(cols)]: one more rte over a ROWS sub. */
+int sql_analyze_from_subselect(sql_ctx *c, sql_query *q, PgQuery__RangeSubselect *rs);
+/* FROM name when name is a WITH query in scope: 1 with the rte added, 0
+ * when it is none, -1 on error. */
+int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
+/* WITH: its queries come into scope (sql_with_pop takes them out). */
+int sql_with_push(sql_ctx *c, PgQuery__WithClause *w, int *saved);
+void sql_with_pop(sql_ctx *c, int saved);
+/* A set operation statement (s->op != SETOP_NONE): its branches become
+ * ROWS subs. */
+sql_setop *sql_analyze_setop(sql_ctx *c, PgQuery__SelectStmt *s);
+/* Names a merged subquery in FROM gives (sql_view): the expression of
+ * column col of view tbl (tbl NULL: of any view, *n counting the views
+ * that have one); NULL when none. */
+sql_expr *sql_view_column(const sql_query *q, const char *tbl, const char *col, int *n);
+int sql_view_find(const sql_query *q, const char *alias); /* index or -1 */
+int sql_view_at(const sql_query *q, int rte);             /* the view starting at rte, or -1 */
+/* Forget the subs from nsubs on (an analysis started over). */
+void sql_subq_rollback(sql_ctx *c, int nsubs);
+/* a AND b (either may be NULL). */
+sql_expr *sql_and(sql_ctx *c, sql_expr *a, sql_expr *b);
+/* A column of an enclosing query: the 0A000 of a correlated subquery
+ * (MUR_ERR), or MUR_OK when no enclosing query has it. */
+int sql_check_outer_column(sql_ctx *c, const char *tbl, const char *col, int loc);
 
 #endif

@@ -129,6 +129,7 @@ int sql_expr_equal(const sql_expr *a, const sql_expr *b)
 	case SE_COLUMN:
 		return a->rte == b->rte && a->col == b->col;
 	case SE_SLOT:
+	case SE_SUBQ:
 		return a->slot == b->slot;
 	case SE_AGG:
 		if (a->agg != b->agg || a->distinct != b->distinct)
@@ -379,19 +380,20 @@ static sql_expr *column_expr(sql_ctx *c, int rte, int col, int loc)
 static int find_rte(sql_ctx *c, const char *alias)
 {
 	for (int i = 0; c->q && i < c->q->nrte; i++)
-		if (!strcmp(c->q->rtes[i].alias, alias))
+		if (!c->q->rtes[i].merged && !strcmp(c->q->rtes[i].alias, alias))
 			return i;
 	return -1;
 }
 
 static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 {
-	int found_rte = -1, found_col = -1;
+	int found_rte = -1, found_col = -1, nview = 0;
+	sql_expr *view = c->q ? sql_view_column(c->q, NULL, name, &nview) : NULL;
 	for (int i = 0; c->q && i < c->q->nrte; i++) {
-		int col = cat_column_index(c->q->rtes[i].table, name);
+		int col = c->q->rtes[i].merged ? -1 : cat_column_index(c->q->rtes[i].table, name);
 		if (col < 0)
 			continue;
-		if (found_rte >= 0) {
+		if (found_rte >= 0 || nview) {
 			sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, loc,
 				"column reference \"%s\" is ambiguous", name);
 			return NULL;
@@ -399,8 +401,17 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 		found_rte = i;
 		found_col = col;
 	}
+	if (found_rte < 0 && nview > 1) {
+		sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, loc, "column reference \"%s\" is ambiguous",
+			name);
+		return NULL;
+	}
+	if (found_rte < 0 && view)
+		return view;
 	if (found_rte < 0) {
-		sql_err(c, SQLSTATE_UNDEFINED_COLUMN, loc, "column \"%s\" does not exist", name);
+		if (sql_check_outer_column(c, NULL, name, loc) == MUR_OK)
+			sql_err(c, SQLSTATE_UNDEFINED_COLUMN, loc, "column \"%s\" does not exist",
+				name);
 		return NULL;
 	}
 	return column_expr(c, found_rte, found_col, loc);
@@ -424,6 +435,15 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 		return NULL;
 	}
 	rte = find_rte(c, tbl);
+	if (rte < 0 && c->q && sql_view_find(c->q, tbl) >= 0) {
+		sql_expr *v = sql_view_column(c->q, tbl, col, NULL);
+		if (!v)
+			sql_err(c, SQLSTATE_UNDEFINED_COLUMN, r->location,
+				"column %s.%s does not exist", tbl, col);
+		return v;
+	}
+	if (rte < 0 && sql_check_outer_column(c, tbl, col, r->location) != MUR_OK)
+		return NULL;
 	if (rte < 0) {
 		sql_err(c, SQLSTATE_UNDEFINED_TABLE, r->location,
 			"missing FROM-clause entry for table \"%s\"", tbl);
@@ -460,7 +480,7 @@ static sql_expr *no_operator(sql_ctx *c, const char *op, sql_expr *l, sql_expr *
 
 /* Bring two operands of a comparison to comparable types (PostgreSQL's
  * unknown-literal rule; date vs timestamp promotes the date). */
-static int unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, int loc)
+int sql_unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, int loc)
 {
 	mur_type lt = (*l)->type, rt = (*r)->type;
 	if (lt == MT_UNKNOWN && rt == MT_UNKNOWN) {
@@ -483,7 +503,7 @@ static int unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r,
 
 static sql_expr *compare(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc)
 {
-	if (unify_compare(c, op, &l, &r, loc) != MUR_OK)
+	if (sql_unify_compare(c, op, &l, &r, loc) != MUR_OK)
 		return NULL;
 	if (l->type == MT_BYTEA && strcmp(op, "=") && strcmp(op, "<>"))
 		return no_operator(c, op, l, r, loc);
@@ -692,7 +712,7 @@ static int in_int_list(sql_ctx *c, PgQuery__AExpr *a, PgQuery__List *list, sql_e
 	probe = sql_make_const_int(c, list->items[0]->a_const->ival->ival, MT_INT4);
 	if (!probe)
 		return 1;
-	if (unify_compare(c, "=", &x, &probe, a->location) != MUR_OK)
+	if (sql_unify_compare(c, "=", &x, &probe, a->location) != MUR_OK)
 		return 1;
 	if (x != l || probe->kind != SE_CONST || probe->type != MT_INT4)
 		return 0;
@@ -734,7 +754,7 @@ static sql_expr *in_op(sql_ctx *c, PgQuery__AExpr *a)
 	e->negate = !strcmp(op_name(a), "<>");
 	for (size_t i = 0; i < list->n_items; i++) {
 		sql_expr *x = sql_analyze_expr(c, list->items[i]);
-		if (!x || unify_compare(c, "=", &l, &x, a->location) != MUR_OK)
+		if (!x || sql_unify_compare(c, "=", &l, &x, a->location) != MUR_OK)
 			return NULL;
 		e->args[i + 1] = x;
 	}
@@ -751,8 +771,8 @@ static sql_expr *between_op(sql_ctx *c, PgQuery__AExpr *a)
 	if (!(x = sql_analyze_expr(c, a->lexpr)) || !(lo = sql_analyze_expr(c, list->items[0])) ||
 	    !(hi = sql_analyze_expr(c, list->items[1])))
 		return NULL;
-	if (unify_compare(c, ">=", &x, &lo, a->location) ||
-	    unify_compare(c, "<=", &x, &hi, a->location))
+	if (sql_unify_compare(c, ">=", &x, &lo, a->location) ||
+	    sql_unify_compare(c, "<=", &x, &hi, a->location))
 		return NULL;
 	e = with_args(c, sql_expr_new(c, SE_BETWEEN, MT_BOOL, a->location), 3);
 	if (!e)
@@ -795,7 +815,7 @@ static sql_expr *analyze_aexpr(sql_ctx *c, PgQuery__AExpr *a)
 	case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF:
 		if (!(l = sql_analyze_expr(c, a->lexpr)) || !(r = sql_analyze_expr(c, a->rexpr)))
 			return NULL;
-		if (unify_compare(c, "=", &l, &r, a->location) != MUR_OK)
+		if (sql_unify_compare(c, "=", &l, &r, a->location) != MUR_OK)
 			return NULL;
 		if (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF)
 			return sql_make_call(c, "nullif", l->type, a->location, 2, l, r);
@@ -943,7 +963,7 @@ static sql_expr *analyze_case(sql_ctx *c, PgQuery__CaseExpr *k)
 				     : sql_analyze_bool(c, cw->expr, "CASE/WHEN");
 		if (!cond)
 			return NULL;
-		if (arg && unify_compare(c, "=", &e->args[0], &cond, cw->location) != MUR_OK)
+		if (arg && sql_unify_compare(c, "=", &e->args[0], &cond, cw->location) != MUR_OK)
 			return NULL;
 		e->args[i++] = cond;
 		if (!(res[w] = sql_analyze_expr(c, cw->result)))
@@ -1038,7 +1058,7 @@ sql_expr *sql_analyze_expr(sql_ctx *c, PgQuery__Node *n)
 	case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
 		return sql_analyze_sqlvalue(c, n->sqlvalue_function);
 	case PG_QUERY__NODE__NODE_SUB_LINK:
-		return unsupported(c, "subqueries", n->sub_link->location);
+		return sql_analyze_sublink(c, n->sub_link);
 	case PG_QUERY__NODE__NODE_SET_TO_DEFAULT:
 		return unsupported(c, "DEFAULT in this position", n->set_to_default->location);
 	case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
@@ -1081,6 +1101,25 @@ const char *sql_colname(PgQuery__Node *n)
 	}
 	case PG_QUERY__NODE__NODE_CASE_EXPR:
 		return "case";
+	case PG_QUERY__NODE__NODE_SUB_LINK: { /* EXISTS; (SELECT x ...): x's name */
+		PgQuery__SubLink *sl = n->sub_link;
+		PgQuery__SelectStmt *s = sl->subselect->node_case ==
+							 PG_QUERY__NODE__NODE_SELECT_STMT
+						 ? sl->subselect->select_stmt
+						 : NULL;
+		PgQuery__ResTarget *rt;
+		if (sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK)
+			return "exists";
+		if (sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK)
+			return "array";
+		while (s && s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+			s = s->larg;
+		if (sl->sub_link_type != PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK || !s ||
+		    s->n_target_list == 0)
+			return "?column?";
+		rt = s->target_list[0]->res_target;
+		return rt->name && *rt->name ? rt->name : sql_colname(rt->val);
+	}
 	case PG_QUERY__NODE__NODE_COALESCE_EXPR:
 		return "coalesce";
 	case PG_QUERY__NODE__NODE_MIN_MAX_EXPR:

@@ -22,8 +22,6 @@ static int unsupported(sql_ctx *c, const char *what, int loc)
 
 int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s)
 {
-	if (s->with_clause)
-		return unsupported(c, "WITH (common table expressions)", s->with_clause->location);
 	switch (s->op) {
 	case PG_QUERY__SET_OPERATION__SETOP_UNION:
 		return unsupported(c, "UNION", -1);
@@ -76,6 +74,23 @@ const cat_table *sql_lookup_table_for(sql_ctx *c, PgQuery__RangeVar *rv, unsigne
 	return t;
 }
 
+int sql_add_rte(sql_ctx *c, sql_query *q, const cat_table *t, const char *alias, int loc)
+{
+	sql_rte *r;
+	if (q->nrte >= SQL_RTES_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, loc,
+			       "murphy joins at most %d tables", SQL_RTES_MAX);
+	for (int i = 0; i <= q->nrte; i++)
+		if (i == q->nrte ? sql_view_find(q, alias) >= 0 : !strcmp(q->rtes[i].alias, alias))
+			return sql_err(c, "42712", loc,
+				       "table name \"%s\" specified more than once", alias);
+	r = &q->rtes[q->nrte++];
+	r->table = t;
+	r->loc = loc;
+	snprintf(r->alias, sizeof r->alias, "%s", alias);
+	return MUR_OK;
+}
+
 int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
 {
 	return sql_analyze_from_table_for(c, q, rv, CAT_PRIV_SELECT);
@@ -83,24 +98,15 @@ int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
 
 int sql_analyze_from_table_for(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, unsigned privs)
 {
-	const cat_table *t = sql_lookup_table_for(c, rv, privs);
-	sql_rte *r;
-	const char *alias;
+	int cte = sql_analyze_from_cte(c, q, rv);
+	const cat_table *t = cte ? NULL : sql_lookup_table_for(c, rv, privs);
+	if (cte)
+		return cte > 0 ? MUR_OK : MUR_ERR;
 	if (!t)
 		return MUR_ERR;
-	if (q->nrte >= SQL_RTES_MAX)
-		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, rv->location,
-			       "murphy joins at most %d tables", SQL_RTES_MAX);
-	alias = (rv->alias && rv->alias->aliasname) ? rv->alias->aliasname : t->name;
-	for (int i = 0; i < q->nrte; i++)
-		if (!strcmp(q->rtes[i].alias, alias))
-			return sql_err(c, "42712", rv->location,
-				       "table name \"%s\" specified more than once", alias);
-	r = &q->rtes[q->nrte++];
-	r->table = t;
-	r->loc = rv->location;
-	snprintf(r->alias, sizeof r->alias, "%s", alias);
-	return MUR_OK;
+	return sql_add_rte(c, q, t,
+			   (rv->alias && rv->alias->aliasname) ? rv->alias->aliasname : t->name,
+			   rv->location);
 }
 
 static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n);
@@ -118,12 +124,16 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 		return unsupported(c, "JOIN ... USING / NATURAL JOIN", -1);
 	if (from_item(c, q, j->larg) != MUR_OK)
 		return MUR_ERR;
-	if (j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+	if (j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_VAR &&
+	    j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_SUBSELECT)
 		return unsupported(c, "nested joins on the right-hand side", -1);
-	if (sql_analyze_from_table(c, q, j->rarg->range_var) != MUR_OK)
+	int before = q->nrte;
+	if (from_item(c, q, j->rarg) != MUR_OK)
 		return MUR_ERR;
 	r = &q->rtes[q->nrte - 1];
 	r->join_left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
+	if (r->join_left && q->nrte - before > 1)
+		return unsupported(c, "LEFT JOIN to a subquery that joins tables", -1);
 	if (j->quals) {
 		sql_expr *on;
 		c->agg_ok = 0;
@@ -135,8 +145,10 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 			return sql_err(c, SQLSTATE_DATATYPE_MISMATCH, on->loc,
 				       "argument of JOIN/ON must be type boolean, not type %s",
 				       sql_type_name(on->type));
-		r->on = on;
-	} else {
+		/* a merged subquery's WHERE stands there already (analyze_subq.c) */
+		if (!(r->on = sql_and(c, r->on, on)))
+			return MUR_ERR;
+	} else if (!r->on) {
 		r->on = sql_make_const_int(c, 1, MT_BOOL); /* CROSS JOIN */
 	}
 	return MUR_OK;
@@ -150,7 +162,7 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 	case PG_QUERY__NODE__NODE_JOIN_EXPR:
 		return join_item(c, q, n->join_expr);
 	case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
-		return unsupported(c, "subqueries in FROM", -1);
+		return sql_analyze_from_subselect(c, q, n->range_subselect);
 	case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
 		unsupported(c, "functions in FROM", -1);
 		mur_error_detail(c->err, "murphy has no set-returning functions such as "
@@ -163,19 +175,48 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 	}
 }
 
-static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
+static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, int *nmerged)
 {
-	int nvirtual = 0;
+	int nvirtual = 0, nsub = 0;
 	for (size_t i = 0; i < s->n_from_clause; i++)
 		if (from_item(c, q, s->from_clause[i]) != MUR_OK)
 			return MUR_ERR;
-	for (int i = 0; i < q->nrte; i++)
+	for (int i = 0; i < q->nrte; i++) {
 		nvirtual += q->rtes[i].table->kind == CAT_TABLE_VIRTUAL;
+		nsub += q->rtes[i].table->kind == CAT_TABLE_VIRTUAL &&
+			q->rtes[i].table->name[0] == '_';
+		*nmerged += q->rtes[i].merged;
+	}
+	if (nvirtual && nvirtual != q->nrte && nsub)
+		return unsupported(c,
+				   "joining a subquery in FROM or a WITH query that is not a plain "
+				   "per-shard query with a distributed table",
+				   -1);
 	if (nvirtual && nvirtual != q->nrte)
 		return unsupported(c, "joining murphy.* catalog tables with distributed tables",
 				   -1);
 	q->is_virtual = nvirtual == q->nrte;
 	return MUR_OK;
+}
+
+/* Subqueries in FROM that run shard by shard merge into q
+ * (analyze_subq.c); when another one's rows must be gathered to the
+ * leader, q runs there, so FROM is read again with every one gathered. */
+static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
+{
+	int nsubs = c->nsubs, nmerged = 0, rc, distinct = q->distinct, locks = q->locks_rows;
+	rc = analyze_from_items(c, q, s, &nmerged);
+	if (rc == MUR_OK || !nmerged || c->no_merge)
+		return rc;
+	mur_error_clear(c->err);
+	sql_subq_rollback(c, nsubs);
+	memset(q, 0, sizeof *q);
+	q->distinct = distinct;
+	q->locks_rows = locks;
+	c->no_merge++;
+	rc = analyze_from_items(c, q, s, &nmerged);
+	c->no_merge--;
+	return rc;
 }
 
 /* ---- select list ---- */
@@ -204,7 +245,15 @@ static int expand_star(sql_ctx *c, sql_query *q, PgQuery__ColumnRef *r)
 			       "SELECT * with no tables specified is not valid");
 	for (int i = 0; i < q->nrte; i++) {
 		const cat_table *t = q->rtes[i].table;
-		if (only && strcmp(only, q->rtes[i].alias))
+		int v = sql_view_at(q, i);
+		if (v >= 0 && (!only || !strcmp(only, q->views[v].alias))) {
+			found = 1;
+			for (int k = 0; k < q->views[v].ncols; k++)
+				if (add_target(c, q, q->views[v].cols[k].e,
+					       q->views[v].cols[k].name, r->location) != MUR_OK)
+					return MUR_ERR;
+		}
+		if (q->rtes[i].merged || (only && strcmp(only, q->rtes[i].alias)))
 			continue;
 		found = 1;
 		for (int k = 0; k < t->ncols; k++) {
@@ -280,10 +329,11 @@ static const char *bare_name(PgQuery__Node *n)
 
 static int name_in_from(const sql_query *q, const char *name)
 {
+	int nview = 0;
 	for (int i = 0; i < q->nrte; i++)
-		if (cat_column_index(q->rtes[i].table, name) >= 0)
+		if (!q->rtes[i].merged && cat_column_index(q->rtes[i].table, name) >= 0)
 			return 1;
-	return 0;
+	return sql_view_column(q, NULL, name, &nview) != NULL;
 }
 
 static int target_by_name(sql_ctx *c, const sql_query *q, const char *name, int loc)
@@ -397,7 +447,7 @@ static int analyze_sort(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	return MUR_OK;
 }
 
-static sql_expr *limit_expr(sql_ctx *c, PgQuery__Node *n, const char *what)
+sql_expr *sql_analyze_limit(sql_ctx *c, PgQuery__Node *n, const char *what)
 {
 	sql_expr *e;
 	if (!n || (n->node_case == PG_QUERY__NODE__NODE_A_CONST && n->a_const->isnull))
@@ -462,8 +512,9 @@ static int analyze_where(sql_ctx *c, sql_query *q, PgQuery__Node *w)
 		return sql_err(c, SQLSTATE_DATATYPE_MISMATCH, e->loc,
 			       "argument of WHERE must be type boolean, not type %s",
 			       sql_type_name(e->type));
-	q->where = e;
-	return MUR_OK;
+	/* merged subqueries in FROM put their WHERE first (analyze_subq.c) */
+	q->where = sql_and(c, q->where, e);
+	return q->where ? MUR_OK : MUR_ERR;
 }
 
 static int analyze_having(sql_ctx *c, sql_query *q, PgQuery__Node *h)
@@ -503,8 +554,10 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	sql_query *q = sql_alloc(c, sizeof *q), *saved = c->q;
 	PgQuery__Node **saved_windows = c->window_clause;
 	size_t saved_nwindows = c->n_window_clause;
-	int rc;
+	int rc, ctes = c->nctes;
 	if (!q || sql_check_unsupported_select(c, s) != MUR_OK)
+		return NULL;
+	if (s->with_clause && sql_with_push(c, s->with_clause, &ctes) != MUR_OK)
 		return NULL;
 	c->q = q;
 	c->seen_agg = 0;
@@ -533,9 +586,10 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	if (rc == MUR_OK)
 		rc = sql_analyze_distinct_on(c, q, s);
 	if (rc == MUR_OK) {
-		q->limit = limit_expr(c, s->limit_count, "LIMIT");
-		q->offset = mur_error_is_set(c->err) ? NULL
-						     : limit_expr(c, s->limit_offset, "OFFSET");
+		q->limit = sql_analyze_limit(c, s->limit_count, "LIMIT");
+		q->offset = mur_error_is_set(c->err)
+				    ? NULL
+				    : sql_analyze_limit(c, s->limit_offset, "OFFSET");
 		rc = mur_error_is_set(c->err) ? MUR_ERR : MUR_OK;
 	}
 	q->has_agg = q->ngroup > 0 || c->seen_agg || q->having;
@@ -546,5 +600,6 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	c->q = saved;
 	c->window_clause = saved_windows;
 	c->n_window_clause = saved_nwindows;
+	sql_with_pop(c, ctes);
 	return rc == MUR_OK ? q : NULL;
 }

@@ -46,10 +46,12 @@
  * operations (and so where an overflow would happen).
  *
  * Identifiers are always quoted ("name", with "" doubling); strings use ''
- * doubling; parameters become ?n.  Column references are "alias"."col"
+ * doubling; parameters become ?n, and so do subqueries' results (SE_SUBQ,
+ * numbered after the statement's own parameters: plan_subq.c).  Column references are "alias"."col"
  * (bare "col" for UPDATE/DELETE/RETURNING).  Table i of a plan is schema
  * main (i = 0) or m<i>; murphy.* virtual tables are main."murphy_<name>"
- * on the leader.
+ * on the leader; a subquery's rows there are main."murphy__sub<k>", columns
+ * c0, c1, ... (lead_subq.c loads them).
  *
  * Aggregates are emitted as SQLite aggregates only where SQLite itself runs
  * them (router plans, leader-only plans); bool_and/bool_or map to min/max
@@ -142,7 +144,15 @@ static void emit_column(sql_emit *e, const sql_expr *x)
 		sql_emit_ident(e->b, r->alias);
 		mur_buf_put_u8(e->b, '.');
 	}
-	sql_emit_ident(e->b, r->table->cols[x->col].name);
+	if (sql_is_sub_table(r->table)) /* the leader table's column (lead_subq.c) */
+		mur_buf_printf(e->b, "c%d", x->col);
+	else
+		sql_emit_ident(e->b, r->table->cols[x->col].name);
+}
+
+int sql_is_sub_table(const cat_table *t)
+{
+	return t->kind == CAT_TABLE_VIRTUAL && t->name[0] == '_';
 }
 
 /* SQLite's binding strength of the infix operators murphy emits, higher
@@ -442,6 +452,7 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 		sql_emit_value(e->b, &x->val);
 		break;
 	case SE_PARAM:
+	case SE_SUBQ:
 		mur_buf_printf(e->b, "?%d", x->param);
 		break;
 	case SE_COLUMN:

@@ -296,6 +296,35 @@ typedef struct plan_set {
  * makes (cat_role_change_apply). */
 typedef cat_role_change plan_role;
 
+/* A subquery run once before its statement (sql/plan_subq.c,
+ * leader/lead_subq.c): its result binds parameter ?param of the
+ * statement's SQL (scalar: the value, NULL without a row, 21000 past one;
+ * set: its distinct values as one blob, at most PLAN_SUB_SET_BYTES_MAX;
+ * exists: a boolean), or (rows) fills the leader table table, which the
+ * statement's leader SQL reads.  The list is in order of dependence: a
+ * subquery's own subqueries come before it. */
+typedef enum plan_sub_kind {
+	PLAN_SUB_SCALAR,
+	PLAN_SUB_SET,
+	PLAN_SUB_EXISTS,
+	PLAN_SUB_ROWS,
+} plan_sub_kind;
+/* The blob of a set: it travels in every shard task of the statement and
+ * each follower hashes it once per statement; a bigger IN list is better
+ * run as a join (docs/decisions.md). */
+#define PLAN_SUB_SET_BYTES_MAX ((size_t)16 << 20)
+/* Rows a subquery in FROM, a WITH query or a set operation's branch may
+ * bring to the leader: it holds them in its in-memory SQLite. */
+#define PLAN_SUB_ROWS_MAX ((uint64_t)10 * 1000 * 1000)
+
+typedef struct plan_sub {
+	plan_sub_kind kind;
+	plan *p;           /* PLAN_SELECT or PLAN_LEADER_SELECT */
+	int param;         /* scalar / set / exists: 1-based */
+	const char *table; /* rows: "murphy__sub<k>" */
+	int semijoin;      /* set: a correlated EXISTS's keys (for EXPLAIN) */
+} plan_sub;
+
 struct plan {
 	plan_kind kind;
 	const char *tag; /* CommandComplete tag base: "SELECT", "INSERT", "CREATE TABLE" ... */
@@ -306,6 +335,10 @@ struct plan {
 	const char *leader_sql; /* PLAN_LEADER_SELECT */
 	int reads_shard_rows;   /* PLAN_LEADER_SELECT reads murphy.shards, whose rows
 				       column the leader counts on the followers first */
+	int nsubs;              /* subqueries run first (plan_sub) */
+	plan_sub *subs;
+	int nparams_all;        /* nparams + the subqueries' parameters (0 without subs) */
+	const char *setop_desc; /* PLAN_LEADER_SELECT of a set operation: for EXPLAIN */
 	union {
 		plan_select select;
 		plan_insert insert;

@@ -55,7 +55,7 @@
 
 /* ---- outputs ---- */
 
-static int set_outputs(sql_ctx *c, const sql_query *q, plan *p)
+int sql_plan_outputs(sql_ctx *c, const sql_query *q, plan *p)
 {
 	p->nout = q->ntarget;
 	p->out = sql_alloc(c, sizeof(plan_column) * (size_t)(q->ntarget ? q->ntarget : 1));
@@ -364,7 +364,7 @@ int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *
 		}
 		if (col->kind != SE_COLUMN || col->rte != q->driver || !is_dist_col(q, col))
 			continue;
-		if (k->kind == SE_PARAM) {
+		if (k->kind == SE_PARAM || k->kind == SE_SUBQ) { /* a scalar subquery's value */
 			pr->active = 1;
 			pr->param = k->param;
 			return MUR_OK;
@@ -1096,7 +1096,7 @@ int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
 {
 	sql_distinct_on on;
 	p->tag = "SELECT";
-	if (set_outputs(c, q, p) != MUR_OK || sql_distinct_on_split(c, q, &on) != MUR_OK ||
+	if (sql_plan_outputs(c, q, p) != MUR_OK || sql_distinct_on_split(c, q, &on) != MUR_OK ||
 	    plan_query(c, q, p) != MUR_OK)
 		return MUR_ERR;
 	return sql_distinct_on_wrap(c, &on, p); /* plan_window.c */
@@ -1109,6 +1109,10 @@ void sql_emit_limit(sql_emit *e, const sql_query *q, int add_offset)
 
 int sql_plan_select(sql_ctx *c, PgQuery__SelectStmt *s, plan *p)
 {
-	sql_query *q = sql_analyze_select(c, s);
-	return q ? sql_plan_query(c, q, p) : MUR_ERR;
+	sql_query *q;
+	c->subq_ok = 1; /* subqueries run before the statement (plan_subq.c) */
+	if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+		return sql_plan_setop_stmt(c, s, p);
+	q = sql_analyze_select(c, s);
+	return q && sql_plan_subs(c, p) == MUR_OK ? sql_plan_query(c, q, p) : MUR_ERR;
 }

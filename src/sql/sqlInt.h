@@ -59,6 +59,15 @@ void sql_emit_from(sql_emit *e, const sql_query *q);
 /* Placement slot (schema main = 0, m<i> = i) of rte i: i, except that the
  * driver rte and rte 0 trade places (sql_query.driver). */
 int sql_rte_slot(const sql_query *q, int i);
+/* A subquery's leader table (parser/analyze_subq.c: virtual, "_sub<k>"),
+ * whose columns are c0, c1, ... */
+int sql_is_sub_table(const cat_table *t);
+/* ---- plan_subq.c ---- */
+/* The statement's subqueries (c->subs): their SE_SUBQ numbered as
+ * parameters after the statement's own, each planned into p->subs. */
+int sql_plan_subs(sql_ctx *c, plan *p);
+/* A set operation statement (UNION / INTERSECT / EXCEPT) into p. */
+int sql_plan_setop_stmt(sql_ctx *c, PgQuery__SelectStmt *s, plan *p);
 /* ---- plan_join.c ---- */
 /* Plan a join whose hash tables are not co-located (repartition or
  * broadcast, plan.h join_*). */
@@ -73,6 +82,8 @@ const char *sql_buf_finish(sql_ctx *c, mur_buf *b); /* arena copy, frees b; NULL
 /* ---- plan_select.c ---- */
 int sql_plan_select(sql_ctx *c, PgQuery__SelectStmt *s, plan *p);
 int sql_plan_query(sql_ctx *c, sql_query *q, plan *p);
+/* p's output columns (nout, out) from q's select list. */
+int sql_plan_outputs(sql_ctx *c, const sql_query *q, plan *p);
 int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *pr);
 
 /* " LIMIT n [OFFSET m]" of q (add_offset: LIMIT n + m, no OFFSET: a

@@ -16,6 +16,8 @@
  *   regular expressions (~, regexp_replace)  sqlfn_regex.c
  *   date/time functions (now, date_trunc, to_char, ...)  sqlfn_time.c
  *   mur_random, mur_avg
+ *   mur_subq_in, mur_subq_cmp  x IN / op ANY / op ALL over a subquery's
+ *                                result set (sqlfn_subq.c)
  *   mur_approx_count_distinct    aggregate: the HyperLogLog estimate of
  *                                ops/hll.h (the sketch the hash aggregate
  *                                keeps), so router and leader plans answer
@@ -209,7 +211,7 @@ static void fn_random(sqlite3_context *cx, int argc, sqlite3_value **v)
 
 /* ---- casts ---- */
 
-static mur_value to_value(sqlite3_value *v)
+mur_value stor_fn_value(sqlite3_value *v)
 {
 	switch (sqlite3_value_type(v)) {
 	case SQLITE_INTEGER:
@@ -227,7 +229,7 @@ static mur_value to_value(sqlite3_value *v)
 	}
 }
 
-static void result_value(sqlite3_context *cx, const mur_value *v)
+void stor_fn_result_value(sqlite3_context *cx, const mur_value *v)
 {
 	switch (v->kind) {
 	case MV_INT:
@@ -250,7 +252,7 @@ static void result_value(sqlite3_context *cx, const mur_value *v)
 static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	mur_type from = (mur_type)sqlite3_value_int(v[1]), to = (mur_type)sqlite3_value_int(v[2]);
-	mur_value in = to_value(v[0]), out;
+	mur_value in = stor_fn_value(v[0]), out;
 	mur_buf scratch;
 	mur_error err;
 	if (in.kind == MV_NULL || from <= MT_UNKNOWN || from >= MT_TYPE_COUNT || to <= MT_UNKNOWN ||
@@ -277,7 +279,7 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 			return stor_fn_fail(cx, err.sqlstate, "%s", err.message);
 		}
 	}
-	result_value(cx, &out);
+	stor_fn_result_value(cx, &out);
 	mur_buf_free(&scratch);
 }
 
@@ -398,7 +400,7 @@ static void fn_least(sqlite3_context *cx, int argc, sqlite3_value **v) { extreme
 static void approx_step(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	hll *sk = sqlite3_aggregate_context(cx, (int)sizeof *sk);
-	mur_value x = to_value(v[0]);
+	mur_value x = stor_fn_value(v[0]);
 	if (!sk)
 		return sqlite3_result_error_nomem(cx);
 	if (!sk->p)
@@ -478,6 +480,8 @@ int stor_register_functions(sqlite3 *db)
 		rc = stor_register_regex_functions(db);
 	if (rc == SQLITE_OK)
 		rc = stor_register_time_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_register_subq_functions(db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL,
 						NULL, approx_step, approx_final, NULL);

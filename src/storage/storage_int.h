@@ -6,6 +6,7 @@
 #define MUR_STORAGE_INT_H
 
 #include "common/buf.h"
+#include "common/value.h"
 #include "storage/replog.h"
 #include "storage/storage.h"
 
@@ -203,5 +204,12 @@ int stor_register_math_functions(sqlite3 *db);
 int stor_register_regex_functions(sqlite3 *db);
 /* Register the date/time functions of sqlfn_time.c on db. */
 int stor_register_time_functions(sqlite3 *db);
+/* Register the subquery set functions of sqlfn_subq.c on db. */
+int stor_register_subq_functions(sqlite3 *db);
+/* An SQLite value as a murphy value (text and blobs point into SQLite's
+ * memory: valid for the call). */
+mur_value stor_fn_value(sqlite3_value *v);
+/* v as the function's result (text and blobs copied). */
+void stor_fn_result_value(sqlite3_context *cx, const mur_value *v);
 
 #endif

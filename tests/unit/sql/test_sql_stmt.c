@@ -509,12 +509,15 @@ static void test_select_errors(void **state)
 	assert_int_equal(e.position, 14);
 	e = E("SELECT count(*) OVER (ORDER BY id ROWS 1 + 1 PRECEDING) FROM events", "0A000");
 	assert_string_equal(e.message, "murphy supports only constants as frame offsets");
-	e = E("WITH x AS (SELECT 1) SELECT * FROM x", "0A000");
-	assert_non_null(strstr(e.message, "WITH"));
-	e = E("SELECT 1 UNION SELECT 2", "0A000");
-	assert_string_equal(e.message, "murphy does not support UNION yet");
-	E("SELECT * FROM (SELECT 1) s", "0A000");
-	E("SELECT * FROM events WHERE id IN (SELECT 1)", "0A000");
+	e = E("WITH RECURSIVE x AS (SELECT 1) SELECT * FROM x", "0A000");
+	assert_string_equal(e.message, "murphy does not support WITH RECURSIVE yet");
+	e = E("SELECT * FROM events e WHERE EXISTS (SELECT 1 FROM events f WHERE f.id > e.id)",
+	      "0A000");
+	assert_string_equal(e.message, "murphy does not support correlated subqueries yet");
+	assert_int_equal(e.position, 74); /* e.id */
+	E("SELECT * FROM events, LATERAL (SELECT 1) s", "0A000");
+	E("UPDATE events SET kind = 'x' WHERE id IN (SELECT 1)", "0A000");
+	E("INSERT INTO events SELECT * FROM events UNION SELECT * FROM events", "0A000");
 	E("SELECT sum(kind) FROM events", "42883");
 	E("SELECT * FROM events WHERE count(*) > 1", "42803");
 	E("SELECT kind FROM events ORDER BY 5", "42P10");

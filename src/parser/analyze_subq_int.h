@@ -1,0 +1,49 @@
+/*
+ * analyze_subq_int.h — private to the subquery analysis of src/parser/
+ * (analyze_subq.c, analyze_semijoin.c, analyze_from_subq.c,
+ * analyze_setop.c): nested scopes and the statement's list of subs.
+ */
+#ifndef PARSER_ANALYZE_SUBQ_INT_H
+#define PARSER_ANALYZE_SUBQ_INT_H
+
+#include "parser/analyze.h"
+
+/* The state of the enclosing query a nested one saves and gives back. */
+typedef struct sql_scope_save {
+	sql_query *q;
+	int agg_ok, in_agg, seen_agg, targets_typed_later;
+	const char *agg_where;
+} sql_scope_save;
+
+/* Enter a nested query's scope (the current query becomes an enclosing
+ * one, looked up for correlated columns); 54000 past SQL_NEST_MAX. */
+int sql_scope_enter(sql_ctx *c, sql_scope_save *sv, int loc);
+void sql_scope_leave(sql_ctx *c, const sql_scope_save *sv);
+/* A nested SELECT (*q) or set operation (*so) analyzed in its own scope. */
+int sql_analyze_nested(sql_ctx *c, PgQuery__Node *n, sql_query **q, sql_setop **so, int loc);
+/* One more sub of the statement: its index, -1 on error. */
+int sql_sub_add(sql_ctx *c, sql_sub_kind kind, sql_query *q, sql_setop *so, int loc);
+/* The SE_SUBQ standing for sub k, of type t. */
+sql_expr *sql_sub_ref(sql_ctx *c, int k, mur_type t, int32_t typmod, int loc);
+int sql_sub_ntarget(const sql_sub *sb);
+sql_target *sql_sub_targets(const sql_sub *sb);
+/* A set's subquery: its distinct values, in any order (unless LIMIT
+ * picks some). */
+void sql_sub_set_shape(sql_query *q);
+/* 0A000 "murphy does not support <what> yet" (MUR_ERR). */
+int sql_unsupported(sql_ctx *c, const char *what, int loc);
+/* A String node's text, else NULL. */
+const char *sql_node_str(PgQuery__Node *n);
+/* analyze_semijoin.c: EXISTS (subquery) correlated by one equality, as a
+ * semi-join by keys; NULL when it is not of that shape (c->err untouched)
+ * or on error (c->err set). */
+sql_expr *sql_exists_semijoin(sql_ctx *c, PgQuery__SubLink *sl);
+/* x IN / NOT IN (subquery) correlated by one equality: x and the outer
+ * column probed against the (value, inner column) pairs; the same NULL
+ * on no match. */
+sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate);
+/* (SELECT t FROM f WHERE p AND f.k = o.y): mur_subq_get(o.y, the (t, k)
+ * pairs (grouped by k when t aggregates), t over no row). */
+sql_expr *sql_scalar_semijoin(sql_ctx *c, PgQuery__SubLink *sl);
+
+#endif
