@@ -343,10 +343,8 @@ def test_big_in_set(db):
 
 @pytest.fixture(scope="module")
 def wire_sessions(cluster, pg, pgconn):
-    from wire import raw, read_messages, startup
-    m = raw(cluster.port)
-    m.sendall(startup())
-    read_messages(m)
+    from wire import logged_in, raw, read_messages, startup
+    m = logged_in(cluster.port)
     p = raw(pg.port)
     p.sendall(startup(b"postgres", pgconn.info.dbname.encode()))
     read_messages(p)
