@@ -56,6 +56,11 @@ _Static_assert((int)EXEC_ENTRY_DATA == (int)STOR_ENTRY_DATA &&
 		       (int)EXEC_ENTRY_STAGED == (int)STOR_ENTRY_STAGED &&
 		       (int)EXEC_ENTRY_KIND_MAX == (int)STOR_ENTRY_KIND_MAX,
 	       "wire/task.h and storage/replog.h entry kinds differ");
+_Static_assert((int)EXEC_TXN_ABSENT == (int)STOR_TXN_ABSENT &&
+		       (int)EXEC_TXN_OPEN == (int)STOR_TXN_OPEN &&
+		       (int)EXEC_TXN_STAGED == (int)STOR_TXN_STAGED &&
+		       (int)EXEC_TXN_COMMITTED == (int)STOR_TXN_COMMITTED,
+	       "wire/task.h and storage/replog.h transaction states differ");
 
 /* Rows encoded per hash-aggregate batch (a few KiB of buffer). */
 #define RUN_AGG_BATCH_ROWS 256

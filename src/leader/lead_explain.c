@@ -14,7 +14,7 @@
  *                           when the EXPLAIN run finishes (lead_run_finish
  *                           → lead_txn_end_implicit); lead_explain_committed
  *                           then prints its path from the commit report:
- *                           "two-phase: N participants, decision recorded,
+ *                           "two-phase: N participants, staged at quorum,
  *                           N markers" with each phase's rounds and time,
  *                           or "one shard" when only one was written
  *   in a block              deferred to COMMIT: the path a COMMIT now takes
@@ -366,9 +366,8 @@ static void execution_time(lead_run *r)
 static const char *commit_path(int nwrote)
 {
 	if (nwrote > 1)
-		return "two-phase: decision recorded (one fsync of the decision log), then a "
-		       "marker "
-		       "on every participant at once (1 round)";
+		return "two-phase: a staging marker on every participant at once (1 round, "
+		       "no decision fsync), then a marker on each (1 round)";
 	if (nwrote == 1)
 		return "one shard (marker at quorum, 1 round)";
 	return "nothing written: no marker";
@@ -379,7 +378,13 @@ void lead_explain_committed(lead_run *r)
 	repl_commit_report cr;
 	if (r->failed || !repl_txn_commit_report(r->e->repl, r->analyze_txid, &cr))
 		return;
-	if (cr.two_phase)
+	if (cr.two_phase && cr.staged)
+		line(r->res,
+		     "  Commit: two-phase: %d participants, staged at quorum (%.3f ms, 1 round, "
+		     "no decision fsync), %d markers (1 round at quorum, %.3f ms)",
+		     cr.nwrote, (double)cr.decide_us / 1000.0, cr.marks_ok,
+		     (double)cr.markers_us / 1000.0);
+	else if (cr.two_phase)
 		line(r->res,
 		     "  Commit: two-phase: %d participants, decision recorded (%.3f ms, one "
 		     "decision-log fsync), %d markers (1 round at quorum, %.3f ms)",

@@ -483,6 +483,8 @@ const char *lead_txn_view_state(const repl_txn_info *ti)
 	case REPL_TXN_COMMIT:
 		break;
 	}
+	if (ti->staging)
+		return "preparing"; /* staging markers out: not committed yet */
 	if (ti->retrying || (ti->marks_ok > 0 && ti->marks_pending > 0))
 		return "committing"; /* committed on some shards, markers still going out */
 	if (ti->marks_pending > 0)

@@ -522,7 +522,10 @@ typedef struct repl_txn_info {
 	uint64_t waiting_for; /* the holder of a lock it waits for (0: none) */
 	repl_txn_end end;
 	int nwrote;        /* shards it wrote entries to (its commit markers) */
-	int decided;       /* several shards: the decision is recorded in the catalog */
+	int decided;       /* several shards: committed (every staging marker at its quorum,
+			      or the decision recorded in the catalog) */
+	int staging;       /* several shards: its staging markers are out, not all at
+			      their quorum yet (parallel commits) */
 	int marks_pending; /* commit markers in flight */
 	int marks_ok;      /* commit markers at their quorum */
 	int retrying;      /* committed on some shards, the others' markers resent */
@@ -548,8 +551,11 @@ int repl_txn_nwrote(repl_ctx *c, const repl_txn *tx);
 typedef struct repl_commit_report {
 	uint64_t txid;
 	int nwrote;          /* shards with entries: markers written */
-	int two_phase;       /* the decision was recorded in the catalog first */
-	uint64_t decide_us;  /* recording it (one fsync of the decision log) */
+	int two_phase;       /* several shards: decided before the markers */
+	int staged;          /* two_phase by staging markers (parallel commits); else the
+				decision was recorded in the catalog first */
+	uint64_t decide_us;  /* deciding: the staging markers' round (or the decision
+				log's fsync) */
 	uint64_t markers_us; /* the markers, sent at once, until the last at quorum */
 	int marks_ok, marks_failed;
 } repl_commit_report;

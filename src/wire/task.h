@@ -151,6 +151,16 @@ typedef enum exec_entry_kind {
 	EXEC_ENTRY_KIND_MAX = 2,
 } exec_entry_kind;
 
+/* EXEC_TASK_TXN_STATE's state column: what a copy's log says of a
+ * transaction (storage's stor_txn_state; checked where the follower passes
+ * one to the other). */
+typedef enum exec_txn_state {
+	EXEC_TXN_ABSENT = 0,    /* no entry of it */
+	EXEC_TXN_OPEN = 1,      /* its entries, not staged */
+	EXEC_TXN_STAGED = 2,    /* its staging marker is its newest entry */
+	EXEC_TXN_COMMITTED = 3, /* its commit marker */
+} exec_txn_state;
+
 /* SQLSTATE of a WRITE or APPLY refused because it would break the open
  * transaction's suffix of a shard log (while txn X has entries without
  * its marker, only X's entries may follow; storage/replog.h,
