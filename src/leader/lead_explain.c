@@ -367,7 +367,7 @@ static const char *commit_path(int nwrote)
 {
 	if (nwrote > 1)
 		return "two-phase: a staging marker on every participant at once (1 round, "
-		       "no decision fsync), then a marker on each (1 round)";
+		       "no decision fsync), then a marker on each after the answer";
 	if (nwrote == 1)
 		return "one shard (marker at quorum, 1 round)";
 	return "nothing written: no marker";
@@ -381,9 +381,8 @@ void lead_explain_committed(lead_run *r)
 	if (cr.two_phase && cr.staged)
 		line(r->res,
 		     "  Commit: two-phase: %d participants, staged at quorum (%.3f ms, 1 round, "
-		     "no decision fsync), %d markers (1 round at quorum, %.3f ms)",
-		     cr.nwrote, (double)cr.decide_us / 1000.0, cr.marks_ok,
-		     (double)cr.markers_us / 1000.0);
+		     "no decision fsync): committed; %d markers sent after the answer",
+		     cr.nwrote, (double)cr.decide_us / 1000.0, cr.nwrote);
 	else if (cr.two_phase)
 		line(r->res,
 		     "  Commit: two-phase: %d participants, decision recorded (%.3f ms, one "

@@ -200,6 +200,7 @@ int repl_lock_gates(const repl_shard *rt, const repl_txn *tx)
 static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard);
 static int part_wrote(repl_ctx *c, const repl_txn_part *pt);
 static int staged_fits(repl_ctx *c, const repl_txn *tx);
+static int txn_nwrote(repl_ctx *c, const repl_txn *tx);
 static int send_staged(repl_ctx *c, repl_txn *tx);
 
 /* Room for one more part of tx and one more sharer of rt. */
@@ -674,6 +675,26 @@ static void record_outcome(repl_ctx *c, const repl_txn *tx)
 		outcome_recorded(NULL, MUR_ERR, &why);
 }
 
+/* A decided tx goes on: a staged one's client hears COMMIT now — tx is
+ * committed whatever happens to its markers, its shards stay gated until
+ * each marker is out (its lock, then the pending marker), so the client's
+ * next read waits for them — then the markers are sent.  The commit
+ * report is what EXPLAIN ANALYZE reads from the callback (the markers'
+ * round is not in it: it has not happened). */
+static void decided_go(repl_ctx *c, repl_txn *tx)
+{
+	repl_txn_cb cb = tx->cb;
+	mur_error none;
+	if (tx->staged_ok && cb) {
+		commit_report(c, tx);
+		c->last_commit.nwrote = txn_nwrote(c, tx);
+		tx->cb = NULL;
+		memset(&none, 0, sizeof none);
+		cb(tx->cb_arg, 0, &none);
+	}
+	send_markers(c, tx);
+}
+
 /* Every staging marker of tx is at its quorum: tx is committed. */
 static void staged_committed(repl_ctx *c, repl_txn *tx)
 {
@@ -682,8 +703,8 @@ static void staged_committed(repl_ctx *c, repl_txn *tx)
 	tx->decided_us = mur_now_us();
 	record_outcome(c, tx);
 	if (fault_hold(c, "txn_hold_after_decision", tx))
-		return; /* the tick sends the markers (release_held) */
-	send_markers(c, tx);
+		return; /* the tick goes on with it (release_held) */
+	decided_go(c, tx);
 }
 
 /* A staging marker failed: tx is undone everywhere.  Certain (40000)
@@ -1056,7 +1077,7 @@ static void release_held(repl_ctx *c)
 			tx->held_until_ms = 0;
 			MLOG(WARN, "txn", "fault point: transaction %llu goes on",
 			     (unsigned long long)tx->id);
-			send_markers(c, tx);
+			decided_go(c, tx);
 			return;
 		}
 }
