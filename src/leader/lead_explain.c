@@ -363,11 +363,15 @@ static void execution_time(lead_run *r)
 }
 
 /* The path one that wrote nwrote shards takes at its commit. */
-static const char *commit_path(int nwrote)
+static const char *commit_path(int nwrote, int parallel)
 {
-	if (nwrote > 1)
+	if (nwrote > 1 && parallel)
 		return "two-phase: a staging marker on every participant at once (1 round, "
 		       "no decision fsync), then a marker on each after the answer";
+	if (nwrote > 1)
+		return "two-phase: decision recorded (one fsync of the decision log), then a "
+		       "marker "
+		       "on every participant at once (1 round)";
 	if (nwrote == 1)
 		return "one shard (marker at quorum, 1 round)";
 	return "nothing written: no marker";
@@ -450,7 +454,8 @@ static void analyze_write_done(lead_run *parent, lead_run *child)
 		     "written so far): a COMMIT now takes %s",
 		     (unsigned long long)parent->block_txid, repl_txn_nwrote(s->e->repl, s->tx),
 		     repl_txn_nwrote(s->e->repl, s->tx) == 1 ? "" : "s",
-		     commit_path(repl_txn_nwrote(s->e->repl, s->tx)));
+		     commit_path(repl_txn_nwrote(s->e->repl, s->tx),
+				 lead_session_parallel_commits(s)));
 		execution_time(parent);
 	} else {
 		line(parent->res, "  Commit: autocommit: entry is its own decision (decided at its "

@@ -168,6 +168,7 @@ static const char *const known_settings[] = {"application_name",
 					     "geqo",
 					     "murphy.count_distinct",
 					     "murphy.write_quorum",
+					     "murphy.parallel_commits",
 					     "murphy.shuffle_strategy",
 					     "murphy.join_strategy",
 					     "murphy.read_consistency",
@@ -203,6 +204,7 @@ static const char *default_setting(const char *name)
 		{"is_superuser", "on"},
 		{"murphy.count_distinct", "exact"},
 		{"murphy.write_quorum", "majority"},
+		{"murphy.parallel_commits", "off"}, /* docs/transactions.md */
 		{"murphy.shuffle_strategy", "auto"},
 		{"murphy.join_strategy", "auto"},
 		{"murphy.read_consistency", "strong"}, /* docs/consistency.md */
@@ -226,6 +228,7 @@ static const struct {
 	{"murphy.count_distinct", {"exact", "approximate", NULL}},
 	{"murphy.read_consistency", {"strong", "bounded", "available", NULL}},
 	{"murphy.allow_partial_results", {"on", "off", NULL}},
+	{"murphy.parallel_commits", {"on", "off", NULL}},
 };
 
 /* MUR_OK when ps sets a word setting to one of its words (or is not one). */

@@ -314,6 +314,10 @@ static void fill_settings(lead_engine *e)
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET "
 		 "per "
 		 "session)"},
+		{"murphy.parallel_commits", "off", NULL,
+		 "on: a multi-shard COMMIT goes by staging markers on every participant at once, "
+		 "no decision fsync first, answered at their quorum (lower COMMIT latency, more "
+		 "follower writes; SET per session; docs/transactions.md)"},
 		{"murphy.read_consistency", "strong", NULL,
 		 "reads: strong (every acknowledged write, else 08006), bounded (a copy at most "
 		 "murphy.max_staleness behind when no current copy is reachable), available (the "

@@ -483,6 +483,10 @@ typedef void (*repl_txn_cb)(void *arg, int failed, const mur_error *err);
  * on their shards) and are sent again each tick until they hold.  No op of tx may be queued or
  * undecided.  cb (may be NULL) may run before return. */
 void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg);
+/* Commit tx (several shards) by parallel commits (on: staging markers,
+ * no decision first; repl_lock.c) instead of a recorded decision: the
+ * session's murphy.parallel_commits.  Set before repl_txn_commit. */
+void repl_txn_set_parallel(repl_txn *tx, int on);
 /* Abort tx: its queued writes fail (their callbacks run with 40P01 or
  * 25P02-like errors: err), then each shard it holds is undone to its base
  * once the shard's ops in flight are done, then its locks are released and

@@ -127,6 +127,7 @@ struct repl_txn {
 	uint64_t held_until_ms; /* commit: a hold fault point keeps the markers back
 				   until then (mur_now_ms; 0: none; tests) */
 	int commit_wait;        /* commit: waits for its pipelined writes in flight */
+	int parallel;           /* commit by staging markers (repl_txn_set_parallel) */
 	int staging;            /* commit: its staging markers are out (parallel commits) */
 	int staged_ok;          /* commit: decided by its staging markers */
 	int stage_certain;      /* staging: a marker failed for certain (not 40003): no
@@ -157,6 +158,8 @@ repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
 }
 
 uint64_t repl_txn_id(const repl_txn *tx) { return tx->id; }
+
+void repl_txn_set_parallel(repl_txn *tx, int on) { tx->parallel = on; }
 
 int repl_lock_txn_open(const repl_ctx *c, uint64_t txid)
 {
@@ -640,39 +643,60 @@ static int staged_parts(repl_ctx *c, const repl_txn *tx, char *out, size_t n)
 	return len < n;
 }
 
+/* Will tx commit by staging markers?  Asked for, and its list fits. */
 static int staged_fits(repl_ctx *c, const repl_txn *tx)
 {
 	char parts[REPL_STAGED_BYTES_MAX];
-	return staged_parts(c, tx, parts, sizeof parts);
+	return tx->parallel && staged_parts(c, tx, parts, sizeof parts);
 }
 
-/* The outcome row of a decided parallel commit is written (or not): tx
- * is committed either way; without the row a restart reads the staging
- * markers instead. */
+/* A decided parallel commit's outcome row on its way (record_outcome). */
+typedef struct outcome_row {
+	repl_ctx *c;
+	cat_decision d;
+} outcome_row;
+
+/* The outcome row of a decided parallel commit is durable, or its group
+ * failed: then it is written by a synchronous=FULL catalog commit, so that
+ * a client whose COMMIT answer was lost still finds it (a restart would
+ * also find the transaction from its staging markers, but only while a
+ * copy holds it open).  The leader goes on either way: tx is committed. */
 static void outcome_recorded(void *arg, int rc, const mur_error *why)
 {
-	(void)arg;
-	if (rc != MUR_OK)
-		MLOG(WARN, "txn", "a committed transaction's outcome row was not written: %s",
-		     why->message);
+	outcome_row *row = arg;
+	mur_error err;
+	if (rc != MUR_OK &&
+	    cat_txn_outcome_put(row->c->cat, row->d.txid, "committed", row->d.participants,
+				row->d.decided_ms, &err) != MUR_OK)
+		MLOG(WARN, "txn",
+		     "transaction %llu is committed but its outcome row was not written: %s; %s",
+		     (unsigned long long)row->d.txid, why->message, err.message);
+	free(row);
 }
 
 /* Record tx committed in txn_outcomes for the clients that look it up
- * (murphy.transaction_outcomes) and for a restart's shortcut; nothing
- * waits for it. */
+ * (murphy.transaction_outcomes) and for a restart's shortcut, in the
+ * decision log's group of this loop turn; nothing waits for it. */
 static void record_outcome(repl_ctx *c, const repl_txn *tx)
 {
-	cat_decision d = {.txid = tx->id, .decided_ms = mur_wall_ms()};
+	outcome_row *row = calloc(1, sizeof *row);
 	mur_error why;
-	decision_parts(c, tx, d.participants, sizeof d.participants);
-	if (c->decide) {
-		if (c->decide(c->decide_ctx, &d, outcome_recorded, NULL, &why) != MUR_OK)
-			outcome_recorded(NULL, MUR_ERR, &why);
+	if (!row) {
+		MLOG(WARN, "txn",
+		     "transaction %llu is committed; out of memory for its outcome row",
+		     (unsigned long long)tx->id);
 		return;
 	}
-	if (cat_txn_outcome_put(c->cat, tx->id, "committed", d.participants, d.decided_ms, &why) !=
-	    MUR_OK)
-		outcome_recorded(NULL, MUR_ERR, &why);
+	row->c = c;
+	row->d = (cat_decision){.txid = tx->id, .decided_ms = mur_wall_ms()};
+	decision_parts(c, tx, row->d.participants, sizeof row->d.participants);
+	mur_error_set(&why, SQLSTATE_INTERNAL_ERROR, "no decision log");
+	if (!c->decide) {
+		outcome_recorded(row, MUR_ERR, &why); /* unit tests: written inline */
+		return;
+	}
+	if (c->decide(c->decide_ctx, &row->d, outcome_recorded, row, &why) != MUR_OK)
+		outcome_recorded(row, MUR_ERR, &why);
 }
 
 /* A decided tx goes on: a staged one's client hears COMMIT now — tx is
@@ -892,8 +916,9 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 	tx->commit_us = tx->decided_us = mur_now_us();
 	if (txn_busy(c, tx) && (tx->doomed || (txn_nwrote(c, tx) > 1 && !staged_fits(c, tx)))) {
 		/* doomed: undone once its writes in flight are decided.  Several
-		 * shards and too many for a staging marker: the recorded
-		 * decision needs every entry prepared (at its quorum) first.
+		 * shards, not by parallel commits (or too many for a staging
+		 * marker): the recorded decision needs every entry prepared (at
+		 * its quorum) first.
 		 * Otherwise the marker (one shard) or the staging markers go
 		 * behind the entries in flight at once (repl_write.c,
 		 * marker_can_pipeline) and are decided after them; one of them
@@ -932,8 +957,8 @@ static void commit_start(repl_ctx *c, repl_txn *tx)
 	nwrote = txn_nwrote(c, tx);
 	if (nwrote > 1) {
 		fault_point(c, "txn_after_prepare"); /* nothing of tx is staged yet */
-		if (!send_staged(c, tx))
-			record_decision(c, tx); /* too many shards: recorded first, as before */
+		if (!tx->parallel || !send_staged(c, tx))
+			record_decision(c, tx); /* the markers follow it (decision_done) */
 		return;
 	}
 	send_markers(c, tx);

@@ -61,9 +61,9 @@ def test_explain_analyze_of_writes_names_the_commit_path(cluster):
     for ids in ((one, two), (one, two, three)):
         text = explain(conn, "UPDATE xc SET v = v + 1 WHERE id IN (%s)"
                        % ",".join(map(str, ids)))
-        m = re.search(r"Commit: two-phase: (\d+) participants, staged at quorum "
-                      r"\(([\d.]+) ms, 1 round, no decision fsync\): committed; (\d+) "
-                      r"markers sent after the answer", text)
+        m = re.search(r"Commit: two-phase: (\d+) participants, decision recorded "
+                      r"\(([\d.]+) ms, one decision-log fsync\), (\d+) markers "
+                      r"\(1 round at quorum, ([\d.]+) ms\)", text)
         assert m, text
         assert int(m.group(1)) == len(ids) and int(m.group(3)) == len(ids), text
         assert re.search(r"Writes: %d rows changed, each shard's entry at its write quorum "
@@ -101,7 +101,7 @@ def test_psql_shows_the_commit_path(cluster):
                         "EXPLAIN ANALYZE UPDATE xc SET v = v + 1"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
-    assert re.search(r"Commit: two-phase: %d participants, staged at quorum .*; %d markers"
+    assert re.search(r"Commit: two-phase: %d participants, decision recorded .*, %d markers"
                      % (SHARDS, SHARDS), r.stdout), r.stdout
     conn.close()
 

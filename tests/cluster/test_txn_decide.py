@@ -1,18 +1,14 @@
-"""A leader killed -9 while a GROUP of multi-shard outcome rows is written
+"""A leader killed -9 while a GROUP of multi-shard decisions is written
 (docs/transactions.md, "Crash table"; docs/decisions.md, "The decision:
-a log, grouped per loop turn", "Parallel commits").
+a log, grouped per loop turn").
 
-The leader writes the outcome rows of the multi-shard COMMITs decided in
-one turn of its event loop together: one write and one fdatasync of the
-decision log.  Since parallel commits a COMMIT is decided before its row
-(every participant's staging marker at its quorum) and the row is
-written off its path, so a group holds only committed transactions.
-Clients on disjoint shards commit two-shard blocks in a loop until the
-leader dies at a fault point reached only by a group of at least two
-rows: before the group's write (no row durable: the restart asks the
-copies for the staging markers and finds every one committed) or after
-it (all durable in the log only, no marker sent, no row in txn_outcomes:
-the restart replays the log).  After the restart
+The leader makes the decisions of the multi-shard COMMITs that reach
+their decision in one turn of its event loop durable together: one write
+and one fdatasync of the decision log.  Clients on disjoint shards commit
+two-shard blocks in a loop until the leader dies at a fault point reached
+only by a group of at least two decisions: before the group's write (none
+durable) or after it (all durable in the log only, no marker sent, no
+row in txn_outcomes: the restart replays the log).  After the restart
 every client's last COMMIT (the one that lost its answer) is looked up by
 its txid, and its writes are on every copy exactly when it is recorded
 committed; every COMMIT a client heard is there.
@@ -97,7 +93,7 @@ def outcome_of(conn, txid):
 
 
 @pytest.mark.parametrize("point, durable", [
-    ("txn_decision_group_unwritten", True),   # before the group's write: staged, committed
+    ("txn_decision_group_unwritten", False),  # killed before the group's write: none decided
     ("txn_decision_group_written", True),     # killed after it, before any marker: all decided
 ])
 def test_leader_killed_while_a_group_of_decisions_is_written(cc, point, durable):

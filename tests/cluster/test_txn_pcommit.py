@@ -1,5 +1,6 @@
 """Parallel commits: a leader killed -9 at each step of a two-shard COMMIT
-(docs/transactions.md, "Parallel commits" and "Crash table").
+(docs/transactions.md, "Parallel commits" and "Crash table"), in sessions
+with `SET murphy.parallel_commits = on`.
 
 A multi-shard COMMIT sends STAGED(X, participants) to every participant at
 once, with no catalog write first; X is committed iff every participant's
@@ -12,6 +13,7 @@ cannot hold it → aborted (undone everywhere, the staging markers that
 landed too), else it waits.  Each test checks the outcome is whole on
 every copy and matches what the client can look up by its txid.
 """
+import re
 import sqlite3
 
 import psycopg2
@@ -52,6 +54,15 @@ def staged_on_copies(cluster, conn, table, txid):
     return kinds
 
 
+def pc_connect(cluster):
+    """A block connection whose multi-shard COMMITs go by parallel commits."""
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.parallel_commits = on")
+    conn.autocommit = False
+    return conn
+
+
 def commit_dies_at(cc, table, point):
     """A block updating ids on two shards, its txid read; its COMMIT kills
     the leader at `point` (the client hears no answer); the leader is
@@ -61,7 +72,7 @@ def commit_dies_at(cc, table, point):
     a_id, b_id = two_shard_ids(conn, table)
     conn.close()
     with_fault_point(cc, point)
-    blk = cc.connect(autocommit=False)
+    blk = pc_connect(cc)
     txid = scalar(blk, "SELECT txid_current()")
     with blk.cursor() as cur:
         cur.execute("UPDATE %s SET v = 7 WHERE id IN (%d, %d)" % (table, a_id, b_id))
@@ -120,15 +131,32 @@ def test_a_commit_that_was_heard_is_kept(cc):
     setup_table(cc, "pc_ok")
     conn = cc.connect()
     a_id, b_id = two_shard_ids(conn, "pc_ok")
-    blk = cc.connect(autocommit=False)
+    blk = pc_connect(cc)
     txid = scalar(blk, "SELECT txid_current()")
     with blk.cursor() as cur:
         cur.execute("UPDATE pc_ok SET v = 7 WHERE id IN (%d, %d)" % (a_id, b_id))
     blk.commit()
+    # EXPLAIN ANALYZE of a multi-shard statement names the path it took
+    blk.autocommit = True
+    with blk.cursor() as cur:
+        cur.execute("EXPLAIN ANALYZE UPDATE pc_ok SET v = v + 1 WHERE id IN (%d, %d)"
+                    % (a_id, b_id))
+        text = "\n".join(r[0] for r in cur.fetchall())
+    assert re.search(r"Commit: two-phase: 2 participants, staged at quorum \([\d.]+ ms, "
+                     r"1 round, no decision fsync\): committed; 2 markers sent after the "
+                     r"answer", text), text
     blk.close()
     assert outcome_of(conn, txid) == "committed"
     checker.wait_consistent(cc, conn, tables=["pc_ok"], replicas=3, timeout=30)
     kinds = staged_on_copies(cc, conn, "pc_ok", txid)
     # 2 shards x 3 copies: one data entry, one STAGED (2), one COMMIT (1) each
     assert kinds == {0: 6, 1: 6, 2: 6}, kinds
+    # a session without the setting commits by a recorded decision: no STAGED
+    conn2 = cc.connect(autocommit=False)
+    txid2 = scalar(conn2, "SELECT txid_current()")
+    with conn2.cursor() as cur:
+        cur.execute("UPDATE pc_ok SET v = 7 WHERE id IN (%d, %d)" % (a_id, b_id))
+    conn2.commit()
+    conn2.close()
+    assert staged_on_copies(cc, conn, "pc_ok", txid2) == {0: 6, 1: 6}
     check_outcome(cc, conn, "pc_ok", (a_id, b_id), True)

@@ -226,13 +226,11 @@ def hc(request):
 
 
 def test_a_decided_commit_whose_markers_failed_is_heard_committed(hc):
-    """Two shards, decided (every staging marker at its quorum), then
-    (commit held at txn_hold_after_decision) two of the three followers
-    killed: no marker reaches its quorum.  The transaction is committed
-    for certain (a restart would append the markers too), so the client
-    hears COMMIT, not 40003 — since parallel commits at the end of the
-    hold, before the markers, so without the notice of their retry; the
-    markers land once the followers are back."""
+    """Two shards, the decision recorded, then (commit held at
+    txn_hold_after_decision) two of the three followers killed: no marker
+    reaches its quorum.  The transaction is committed for certain (a
+    restart would append the markers too), so the client hears COMMIT with
+    a notice, not 40003; the markers land once the followers are back."""
     table = "h_truth"
     setup_table(hc, table)
     conn = hc.connect()
@@ -260,6 +258,7 @@ def test_a_decided_commit_whose_markers_failed_is_heard_committed(hc):
         os.kill(hc.pid(node), signal.SIGKILL)
     th.join(30)
     assert "ok" in heard, heard  # base: 40003 "committed on 0 shards"
+    assert any("is committed" in n and str(txid) in n for n in heard["ok"]), heard
     blk.close()
     hc.start()  # the killed followers come back; the markers are retried
     conn = hc.connect()

@@ -464,6 +464,98 @@ static void test_marker_failure_dooms_the_next_holder(void **state)
 	write_commits(3, 1);
 	assert_int_equal(txn_update(fx.t, b), MUR_OK);
 	assert_int_equal(nsends, 6);
+	/* A's decision (inline), then its markers: t's marker is sent (6-8), and
+	 * B's UPDATE follows it at once, naming the LSN after the marker's */
+	repl_txn_commit(fx.c, a, REPL_QUORUM_MAJORITY, on_commit, NULL);
+	assert_int_equal(nsends, 13);
+	b_write = 9;
+	assert_int_equal(sends[b_write].kind, EXEC_TASK_WRITE);
+	assert_int_equal(sends[b_write].lsn, 3);
+	assert_int_equal(sends[b_write].node_id, sends[0].node_id);
+	before = reported;
+	answer_early(b_write, 3); /* B's client hears the primary; APPLYs 13, 14 */
+	assert_int_equal(reported, before + 1);
+	assert_int_equal(nsends, 15);
+	/* t's marker misses its quorum: its copies' and B's APPLYs' answers lost */
+	answer(6, 2, 0, NULL);
+	answer(7, 0, 0, SQLSTATE_CONNECTION_FAILURE);
+	answer(8, 0, 0, SQLSTATE_CONNECTION_FAILURE);
+	answer(13, 0, 0, SQLSTATE_CONNECTION_FAILURE);
+	answer(14, 0, 0, SQLSTATE_CONNECTION_FAILURE);
+	answer(b_write, 3, 0, NULL);
+	assert_int_equal(nsends, 16); /* the marker's undo, with B's entry behind it */
+	assert_int_equal(sends[15].kind, EXEC_TASK_UNDO);
+	assert_int_equal(sends[15].lsn, 1);
+	answer(15, 1, 0, NULL);
+	assert_true(repl_txn_doomed(b, &err)); /* its base was the marker's entry */
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	/* t2's marker holds: A is committed, heard with the notice */
+	for (int i = 10; i < 13; i++)
+		answer(i, 2, 0, NULL);
+	assert_int_equal(commits_heard, 1);
+	assert_false(commit_failed);
+	assert_string_equal(commit_sqlstate, SQLSTATE_SUCCESS);
+	/* B's COMMIT fails; its undo goes to the marker's predecessor, and the
+	 * committed entry stays */
+	repl_txn_commit(fx.c, b, REPL_QUORUM_MAJORITY, on_commit, NULL);
+	assert_int_equal(commits_heard, 2);
+	assert_true(commit_failed);
+	assert_string_equal(commit_sqlstate, SQLSTATE_TRANSACTION_ROLLBACK);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	/* until the marker is out again nothing else starts, and reads wait */
+	c3 = repl_txn_begin(fx.c, 52, &err);
+	assert_int_equal(txn_update(fx.t, c3), MUR_OK);
+	assert_int_equal(parked(), 1);
+	assert_int_equal(nsends, 16);
+	for (int i = 0; i < 3; i++) { /* the copies are back */
+		cat_placement *p = &fx.t->shards[0].placements[i];
+		cat_placement_set_state(p, CAT_PL_CURRENT);
+		p->applied_lsn = 1;
+	}
+	repl_lock_tick(fx.c); /* the marker is retried, first; C follows it */
+	assert_int_equal(nsends, 20);
+	assert_int_equal(sends[16].lsn, 2);
+	assert_int_equal(sends[19].kind, EXEC_TASK_WRITE);
+	assert_int_equal(sends[19].lsn, 3);
+	for (int i = 16; i < 19; i++)
+		answer(i, 2, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 2);
+	assert_int_equal(resumed, 0); /* C holds the lock now */
+	answer_early(19, 3);
+	answer(20, 3, 0, NULL);
+	answer(21, 3, 0, NULL);
+	answer(19, 3, 0, NULL);
+	repl_txn_commit(fx.c, c3, REPL_QUORUM_MAJORITY, on_commit, NULL);
+	assert_int_equal(nsends, 25);
+	for (int i = 22; i < 25; i++)
+		answer(i, 4, 0, NULL);
+	assert_int_equal(commits_heard, 3);
+	assert_false(commit_failed);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 4);
+	assert_int_equal(resumed, 1);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+}
+
+/* The same by parallel commits: A's staging markers hold first (A's client
+ * hears COMMIT then, before its markers), then its markers go out and B
+ * follows t's as above. */
+static void test_staged_commit_marker_failure_dooms_the_next_holder(void **state)
+{
+	mur_error err;
+	cat_table *t2 = second_table();
+	repl_txn *a = repl_txn_begin(fx.c, 50, &err), *b = repl_txn_begin(fx.c, 51, &err);
+	repl_txn *c3;
+	int b_write, before;
+	(void)state;
+	commits_heard = 0;
+	repl_txn_set_parallel(a, 1);
+	/* A wrote t and t2; B's UPDATE of t waits for A's lock */
+	assert_int_equal(txn_update(fx.t, a), MUR_OK);
+	write_commits(0, 1);
+	assert_int_equal(txn_update(t2, a), MUR_OK);
+	write_commits(3, 1);
+	assert_int_equal(txn_update(fx.t, b), MUR_OK);
+	assert_int_equal(nsends, 6);
 	/* A's staging markers (t: 6-8, t2: 9-11) hold: A is committed (its
 	 * row inline), then its markers: t's is sent (12-14), and B's UPDATE
 	 * follows it at once (15), naming the LSN after the marker's */
@@ -909,6 +1001,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marker_failure_dooms_the_next_holder, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_staged_commit_marker_failure_dooms_the_next_holder, setup, teardown),
 		cmocka_unit_test(test_staged_decide),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
