@@ -55,7 +55,11 @@
  *   repl_txn_begin → writes (repl_write with facts.txn: repl_lock_take at
  *   the first op on each shard), shared holds (repl_lock_shard) →
  *   repl_txn_commit (release) or repl_txn_abort (cancel queued ops → undo
- *   each exclusive part → release).
+ *   each exclusive part → release).  A commit over several shards: the
+ *   recorded decision (record_decision → markers), or with
+ *   repl_txn_set_parallel the staging markers (send_staged → staged_all:
+ *   committed → decided_go: client answered, markers; failed → undone),
+ *   "parallel commits" below.
  *
  * Waits: an op blocked by a lock waits in the shard's queue.  The
  * wait-for graph is read from the queues: tx waits for H when an op of tx
