@@ -27,9 +27,12 @@
  *              be.  Before the participants are known (no copy answered
  *              staged) the reporting copy's shard decides with the
  *              majority quorum over the copies recovery already needs to
- *              decide a shard (repl_recover.c, reports_needed): under
- *              write_quorum 'one' a marker on one unreachable copy alone
- *              may be missed, as a 'one' write may be
+ *              decide a shard (repl_recover.c, reports_needed), a copy on
+ *              a dead follower counting as not staged (as recovery
+ *              decides a shard without its dead copies): under
+ *              write_quorum 'one', or with the copies that hold it dead,
+ *              a staging marker may be missed, as a write acknowledged
+ *              by them alone may be
  *   waiting    neither: the copies holding X open stay held (their shards
  *              undecided, their writes waiting), the unanswered copies
  *              are asked again each tick — never a guess
@@ -229,9 +232,16 @@ static int staged_outcome(repl_ctx *c, const repl_staged *r)
 				: 0;
 		for (int k = 0; k < ss->ncopies; k++) {
 			int a = ss->copies[k].answer;
+			const cat_node *n = cat_node_by_id(c->cat, ss->copies[k].node_id);
 			any_committed |= a == EXEC_TXN_COMMITTED;
 			cnt[i].staged += a == EXEC_TXN_STAGED;
 			cnt[i].not_staged += a == EXEC_TXN_ABSENT || a == EXEC_TXN_OPEN;
+			/* no copy answered staged: a dead follower's copy counts as
+			 * not staged, the presumed abort recovery made before
+			 * staging markers (a shard is decided without its dead
+			 * copies too: decide_committed) */
+			cnt[i].not_staged += a < 0 && !r->parts_known && n &&
+					     n->state == CAT_NODE_DEAD;
 		}
 	}
 	return repl_staged_decide(cnt, r->nshards, r->parts_known, any_committed);
