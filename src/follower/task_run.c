@@ -53,8 +53,14 @@
 /* The wire's entry kinds are storage's (exec_task.entry_kind → stor_entry.kind). */
 _Static_assert((int)EXEC_ENTRY_DATA == (int)STOR_ENTRY_DATA &&
 		       (int)EXEC_ENTRY_COMMIT == (int)STOR_ENTRY_COMMIT &&
+		       (int)EXEC_ENTRY_STAGED == (int)STOR_ENTRY_STAGED &&
 		       (int)EXEC_ENTRY_KIND_MAX == (int)STOR_ENTRY_KIND_MAX,
 	       "wire/task.h and storage/replog.h entry kinds differ");
+_Static_assert((int)EXEC_TXN_ABSENT == (int)STOR_TXN_ABSENT &&
+		       (int)EXEC_TXN_OPEN == (int)STOR_TXN_OPEN &&
+		       (int)EXEC_TXN_STAGED == (int)STOR_TXN_STAGED &&
+		       (int)EXEC_TXN_COMMITTED == (int)STOR_TXN_COMMITTED,
+	       "wire/task.h and storage/replog.h transaction states differ");
 
 /* Rows encoded per hash-aggregate batch (a few KiB of buffer). */
 #define RUN_AGG_BATCH_ROWS 256
@@ -691,11 +697,15 @@ static stor_entry task_entry(const exec_task *t, const void *cs, size_t len)
 			    .len = len};
 }
 
-/* A commit marker: no SQL, the entry itself (empty changeset). */
+/* A commit or staging marker: no SQL, the entry itself (a commit
+ * marker's changeset is empty; a staging marker's is its participants,
+ * the task's blob, kept in the result's blob too so that the follower WAL
+ * logs the same entry: write_txn). */
 static int write_marker(run_ctx *c)
 {
 	uint64_t lsn;
-	stor_entry e = task_entry(c->t, NULL, 0);
+	int staged = c->t->entry_kind == EXEC_ENTRY_STAGED;
+	stor_entry e = task_entry(c->t, staged ? c->t->blob : NULL, staged ? c->t->blob_len : 0);
 	if (!c->t->capture) {
 		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION,
 			      "a commit marker write must be logged (capture)");
@@ -703,6 +713,12 @@ static int write_marker(run_ctx *c)
 	}
 	if (stor_log_append(c->db, &e, &lsn, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
+	if (staged)
+		mur_buf_put(&c->res->blob, c->t->blob, c->t->blob_len);
+	if (!mur_buf_ok(&c->res->blob)) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
 	return MUR_OK;
 }
 
@@ -711,7 +727,7 @@ static int write_body(run_ctx *c)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
-	if (c->t->entry_kind == EXEC_ENTRY_COMMIT)
+	if (c->t->entry_kind != EXEC_ENTRY_DATA)
 		return write_marker(c);
 	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
@@ -816,8 +832,7 @@ static int write_txn(run_ctx *c, int rows_capture)
 	rcap = NULL;
 	/* A logged entry is made durable by the follower WAL's group fsync
 	 * (when on); anything else commits with synchronous=FULL. */
-	int logged = c->t->capture &&
-		     (c->res->blob.len > 0 || c->t->entry_kind == EXEC_ENTRY_COMMIT);
+	int logged = c->t->capture && (c->res->blob.len > 0 || c->t->entry_kind != EXEC_ENTRY_DATA);
 	if (stor_fwal_prepare_commit(c->db, logged, c->res->blob.len, &c->res->err) != MUR_OK) {
 		fail(c, MUR_ERR);
 		goto rollback;
@@ -931,6 +946,33 @@ static int run_status(run_ctx *c)
 	return check_size(c, &c->res->rows);
 }
 
+/* Recovery's query: what placements[0]'s log says of txn_id (wire/task.h,
+ * EXEC_TASK_TXN_STATE). */
+static int run_txn_state(run_ctx *c)
+{
+	char parts[STOR_STAGED_BYTES_MAX + 1];
+	stor_txn_state st;
+	uint64_t first = 0;
+	int rc;
+	if (open_main(c, 0) != MUR_OK)
+		return MUR_ERR;
+	rc = stor_log_txn_state(c->db, c->t->txn_id, &st, parts, sizeof parts, &first,
+				&c->res->err);
+	if (rc == MUR_OK) {
+		mur_value v[3] = {mur_v_int((int64_t)st), mur_v_text(parts, strlen(parts)),
+				  mur_v_int((int64_t)first)};
+		for (int i = 0; i < 3; i++)
+			mur_row_put_value(&c->res->rows, &v[i]);
+		c->res->nrows = 1;
+		c->res->ncols = 3;
+		c->res->lsn = stor_lsn(c->db);
+		c->res->entry_id = stor_entry_id(c->db);
+	} else
+		fail(c, MUR_ERR);
+	close_main(c);
+	return rc == MUR_OK ? check_size(c, &c->res->rows) : MUR_ERR;
+}
+
 static int run_drop(run_ctx *c)
 {
 	for (uint32_t i = 0; i < c->t->nplacements; i++)
@@ -987,6 +1029,8 @@ static int run_kind(run_ctx *c)
 		return run_undo(c);
 	case EXEC_TASK_STATUS:
 		return run_status(c);
+	case EXEC_TASK_TXN_STATE:
+		return run_txn_state(c);
 	default:
 		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION, "unknown task kind %u",
 			      t->kind);

@@ -14,7 +14,7 @@
  *                           when the EXPLAIN run finishes (lead_run_finish
  *                           → lead_txn_end_implicit); lead_explain_committed
  *                           then prints its path from the commit report:
- *                           "two-phase: N participants, decision recorded,
+ *                           "two-phase: N participants, staged at quorum,
  *                           N markers" with each phase's rounds and time,
  *                           or "one shard" when only one was written
  *   in a block              deferred to COMMIT: the path a COMMIT now takes
@@ -401,8 +401,11 @@ static void execution_time(lead_run *r)
 }
 
 /* The path one that wrote nwrote shards takes at its commit. */
-static const char *commit_path(int nwrote)
+static const char *commit_path(int nwrote, int parallel)
 {
+	if (nwrote > 1 && parallel)
+		return "two-phase: a staging marker on every participant at once (1 round, "
+		       "no decision fsync), then a marker on each after the answer";
 	if (nwrote > 1)
 		return "two-phase: decision recorded (one fsync of the decision log), then a "
 		       "marker "
@@ -417,7 +420,12 @@ void lead_explain_committed(lead_run *r)
 	repl_commit_report cr;
 	if (r->failed || !repl_txn_commit_report(r->e->repl, r->analyze_txid, &cr))
 		return;
-	if (cr.two_phase)
+	if (cr.two_phase && cr.staged)
+		line(r->res,
+		     "  Commit: two-phase: %d participants, staged at quorum (%.3f ms, 1 round, "
+		     "no decision fsync): committed; %d markers sent after the answer",
+		     cr.nwrote, (double)cr.decide_us / 1000.0, cr.nwrote);
+	else if (cr.two_phase)
 		line(r->res,
 		     "  Commit: two-phase: %d participants, decision recorded (%.3f ms, one "
 		     "decision-log fsync), %d markers (1 round at quorum, %.3f ms)",
@@ -484,7 +492,8 @@ static void analyze_write_done(lead_run *parent, lead_run *child)
 		     "written so far): a COMMIT now takes %s",
 		     (unsigned long long)parent->block_txid, repl_txn_nwrote(s->e->repl, s->tx),
 		     repl_txn_nwrote(s->e->repl, s->tx) == 1 ? "" : "s",
-		     commit_path(repl_txn_nwrote(s->e->repl, s->tx)));
+		     commit_path(repl_txn_nwrote(s->e->repl, s->tx),
+				 lead_session_parallel_commits(s)));
 		execution_time(parent);
 	} else {
 		line(parent->res, "  Commit: autocommit: entry is its own decision (decided at its "

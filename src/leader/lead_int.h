@@ -659,6 +659,8 @@ int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const 
 			 uint32_t ncols);
 /* The session's murphy.write_quorum (default majority). */
 repl_quorum lead_session_quorum(lead_session *s);
+/* The session's murphy.parallel_commits: 1 when on (repl_txn_set_parallel). */
+int lead_session_parallel_commits(lead_session *s);
 
 /* lead_ddl.c */
 void lead_create_table_start(lead_run *r);

@@ -171,6 +171,7 @@ static const char *const known_settings[] = {"application_name",
 					     "geqo",
 					     "murphy.count_distinct",
 					     "murphy.write_quorum",
+					     "murphy.parallel_commits",
 					     "murphy.shuffle_strategy",
 					     "murphy.join_strategy",
 					     "murphy.read_consistency",
@@ -209,6 +210,7 @@ static const char *default_setting(const char *name)
 		{"password_encryption", "scram-sha-256"}, /* what libpq's \password asks */
 		{"murphy.count_distinct", "exact"},
 		{"murphy.write_quorum", "majority"},
+		{"murphy.parallel_commits", "off"}, /* docs/transactions.md */
 		{"murphy.shuffle_strategy", "auto"},
 		{"murphy.join_strategy", "auto"},
 		{"murphy.read_consistency", "strong"}, /* docs/consistency.md */
@@ -233,6 +235,7 @@ static const struct {
 	{"murphy.count_distinct", {"exact", "approximate", NULL}},
 	{"murphy.read_consistency", {"strong", "bounded", "available", NULL}},
 	{"murphy.allow_partial_results", {"on", "off", NULL}},
+	{"murphy.parallel_commits", {"on", "off", NULL}},
 };
 
 /* MUR_OK unless ps sets murphy.move_max_mbps to something but MB/s. */

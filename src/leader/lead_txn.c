@@ -238,6 +238,7 @@ static void block_end_start(lead_session *s, lead_run *r, pgw_done_cb done, void
 		repl_txn_abort(s->e->repl, tx, &err, block_ended, be);
 	} else {
 		lead_ddltxn_commit_prepare(s);
+		repl_txn_set_parallel(tx, lead_session_parallel_commits(s));
 		repl_txn_commit(s->e->repl, tx, lead_session_quorum(s), block_ended, be);
 	}
 }
@@ -576,9 +577,11 @@ int lead_txn_end_implicit(lead_run *r)
 	if (!tx)
 		return 0;
 	r->itx = NULL;
-	if (r->failed)
+	if (r->failed) {
 		repl_txn_abort(r->e->repl, tx, &r->err, implicit_ended, r);
-	else
+	} else {
+		repl_txn_set_parallel(tx, lead_session_parallel_commits(r->s));
 		repl_txn_commit(r->e->repl, tx, lead_session_quorum(r->s), implicit_ended, r);
+	}
 	return 1;
 }

@@ -391,6 +391,10 @@ static void fill_settings(lead_engine *e)
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET "
 		 "per "
 		 "session)"},
+		{"murphy.parallel_commits", "off", NULL,
+		 "on: a multi-shard COMMIT goes by staging markers on every participant at once, "
+		 "no decision fsync first, answered at their quorum (lower COMMIT latency, more "
+		 "follower writes; SET per session; docs/transactions.md)"},
 		{"murphy.read_consistency", "strong", NULL,
 		 "reads: strong (every acknowledged write, else 08006), bounded (a copy at most "
 		 "murphy.max_staleness behind when no current copy is reachable), available (the "
@@ -589,6 +593,8 @@ const char *lead_txn_view_state(const repl_txn_info *ti)
 	case REPL_TXN_COMMIT:
 		break;
 	}
+	if (ti->staging)
+		return "preparing"; /* staging markers out: not committed yet */
 	if (ti->retrying || (ti->marks_ok > 0 && ti->marks_pending > 0))
 		return "committing"; /* committed on some shards, markers still going out */
 	if (ti->marks_pending > 0)

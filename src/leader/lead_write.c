@@ -108,6 +108,12 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 	return row_fits(t, out, start, err);
 }
 
+int lead_session_parallel_commits(lead_session *s)
+{
+	const char *v = lead_session_get(s, "murphy.parallel_commits");
+	return v && strcmp(v, "on") == 0;
+}
+
 repl_quorum lead_session_quorum(lead_session *s)
 {
 	const char *v = lead_session_get(s, "murphy.write_quorum");

@@ -483,6 +483,10 @@ typedef void (*repl_txn_cb)(void *arg, int failed, const mur_error *err);
  * on their shards) and are sent again each tick until they hold.  No op of tx may be queued or
  * undecided.  cb (may be NULL) may run before return. */
 void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, void *arg);
+/* Commit tx (several shards) by parallel commits (on: staging markers,
+ * no decision first; repl_lock.c) instead of a recorded decision: the
+ * session's murphy.parallel_commits.  Set before repl_txn_commit. */
+void repl_txn_set_parallel(repl_txn *tx, int on);
 /* Abort tx: its queued writes fail (their callbacks run with 40P01 or
  * 25P02-like errors: err), then each shard it holds is undone to its base
  * once the shard's ops in flight are done, then its locks are released and
@@ -522,7 +526,10 @@ typedef struct repl_txn_info {
 	uint64_t waiting_for; /* the holder of a lock it waits for (0: none) */
 	repl_txn_end end;
 	int nwrote;        /* shards it wrote entries to (its commit markers) */
-	int decided;       /* several shards: the decision is recorded in the catalog */
+	int decided;       /* several shards: committed (every staging marker at its quorum,
+			      or the decision recorded in the catalog) */
+	int staging;       /* several shards: its staging markers are out, not all at
+			      their quorum yet (parallel commits) */
 	int marks_pending; /* commit markers in flight */
 	int marks_ok;      /* commit markers at their quorum */
 	int retrying;      /* committed on some shards, the others' markers resent */
@@ -548,8 +555,11 @@ int repl_txn_nwrote(repl_ctx *c, const repl_txn *tx);
 typedef struct repl_commit_report {
 	uint64_t txid;
 	int nwrote;          /* shards with entries: markers written */
-	int two_phase;       /* the decision was recorded in the catalog first */
-	uint64_t decide_us;  /* recording it (one fsync of the decision log) */
+	int two_phase;       /* several shards: decided before the markers */
+	int staged;          /* two_phase by staging markers (parallel commits); else the
+				decision was recorded in the catalog first */
+	uint64_t decide_us;  /* deciding: the staging markers' round (or the decision
+				log's fsync) */
 	uint64_t markers_us; /* the markers, sent at once, until the last at quorum */
 	int marks_ok, marks_failed;
 } repl_commit_report;

@@ -67,6 +67,7 @@ void repl_destroy(repl_ctx *c)
 			shard_free(rs);
 		}
 	repl_lock_destroy(c);
+	repl_staged_destroy(c);
 	repl_outcomes_destroy(c);
 	repl_moves_destroy(c);
 	free(c->shards);

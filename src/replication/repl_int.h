@@ -43,6 +43,8 @@
  * entry's start). */
 #define REPL_RING 256
 
+typedef struct repl_staged repl_staged; /* repl_staged.c */
+
 typedef struct repl_action_key {
 	uint32_t table_id, shard, node_id;
 } repl_action_key;
@@ -112,6 +114,8 @@ struct repl_ctx {
 	repl_waiter *waiters; /* statements parked after a restart or behind a busy table */
 	int nwaiters, capwaiters;
 	repl_txn *txns;                  /* open transactions (repl_lock.c), newest first */
+	repl_staged *staged;             /* staged transactions a restart resolves
+					    (repl_staged.c) */
 	struct repl_outcome_trim *otrim; /* repl_outcome.c; NULL until first used */
 	repl_commit_report last_commit;  /* repl_lock.c: the newest finished commit */
 	repl_shard **shards;             /* hash table of runtime states, nbuckets chains */
@@ -196,6 +200,46 @@ void repl_resume_readers(repl_shard *rt);
  * called. */
 int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, repl_txn *tx,
 		      repl_wop_cb cb, void *arg, mur_error *err);
+/* The same for the staging marker STAGED(tx, parts) (parallel commits,
+ * repl_lock.c): parts (copied) is the participant list every copy logs
+ * with it; parts NULL: a commit marker (repl_write_marker).  Like a
+ * one-shard commit's marker it may start behind tx's pipelined writes in
+ * flight; unlike a decided transaction's marker it never hands tx's lock
+ * on. */
+/* Bytes of a staging marker's participant list (storage/replog.h,
+ * STOR_STAGED_BYTES_MAX: a copy refuses more): "q=N;" and ~400
+ * "table:shard" pairs.  A transaction over more shards commits by a
+ * recorded decision instead. */
+#define REPL_STAGED_BYTES_MAX 4096
+/* ---- parallel commits' recovery (repl_staged.c) ---- */
+
+/* Outcomes of a staged transaction's recovery. */
+enum { REPL_STAGED_WAIT = 0, REPL_STAGED_COMMITTED, REPL_STAGED_ABORTED };
+/* One shard's answers about a staged transaction. */
+typedef struct repl_staged_count {
+	int members;     /* its copies (a write quorum's members) */
+	int required;    /* copies a staging marker needs there (its write quorum) */
+	int participant; /* named by the staging marker */
+	int staged;      /* copies answering staged */
+	int not_staged;  /* copies answering absent or open (fenced: for good) */
+} repl_staged_count;
+/* The rule (file top of repl_staged.c): REPL_STAGED_COMMITTED when a copy
+ * holds the commit marker (any_committed) or the participants are known
+ * and each has `required` copies staged; REPL_STAGED_ABORTED when a shard
+ * has more than members - required copies not staged; else WAIT. */
+int repl_staged_decide(const repl_staged_count *shards, int n, int parts_known, int any_committed);
+/* A copy p of shard `shard` of t reports transaction txid open, the shard
+ * is undecided (a restart) and no outcome is recorded: 1 when the copy is
+ * held (or asked again later) while txid is resolved from its staging
+ * markers; 0 when txid is resolved aborted (undo it: presumed abort). */
+int repl_staged_hold(repl_ctx *c, cat_table *t, uint32_t shard, cat_placement *p, uint64_t txid);
+/* Ask the copies that did not answer again; forget resolved transactions
+ * whose shards are all decided. */
+void repl_staged_tick(repl_ctx *c);
+void repl_staged_destroy(repl_ctx *c);
+
+int repl_write_staged(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, repl_txn *tx,
+		      const char *parts, repl_wop_cb cb, void *arg, mur_error *err);
 /* Fail (55P03) every queued op that has waited for another transaction's
  * lock at least its lock_timeout_ms at now (mur_now_us). */
 void repl_lock_timeouts(repl_ctx *c, uint64_t now);

@@ -55,7 +55,11 @@
  *   repl_txn_begin → writes (repl_write with facts.txn: repl_lock_take at
  *   the first op on each shard), shared holds (repl_lock_shard) →
  *   repl_txn_commit (release) or repl_txn_abort (cancel queued ops → undo
- *   each exclusive part → release).
+ *   each exclusive part → release).  A commit over several shards: the
+ *   recorded decision (record_decision → markers), or with
+ *   repl_txn_set_parallel the staging markers (send_staged → staged_all:
+ *   committed → decided_go: client answered, markers; failed → undone),
+ *   "parallel commits" below.
  *
  * Waits: an op blocked by a lock waits in the shard's queue.  The
  * wait-for graph is read from the queues: tx waits for H when an op of tx
@@ -127,6 +131,11 @@ struct repl_txn {
 	uint64_t held_until_ms; /* commit: a hold fault point keeps the markers back
 				   until then (mur_now_ms; 0: none; tests) */
 	int commit_wait;        /* commit: waits for its pipelined writes in flight */
+	int parallel;           /* commit by staging markers (repl_txn_set_parallel) */
+	int staging;            /* commit: its staging markers are out (parallel commits) */
+	int staged_ok;          /* commit: decided by its staging markers */
+	int stage_certain;      /* staging: a marker failed for certain (not 40003): no
+				   quorum of that shard holds it, and none will */
 	int doomed;             /* a pipelined write missed its quorum: COMMIT rolls back */
 	mur_error doom_err;
 	mur_error err;
@@ -153,6 +162,8 @@ repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
 }
 
 uint64_t repl_txn_id(const repl_txn *tx) { return tx->id; }
+
+void repl_txn_set_parallel(repl_txn *tx, int on) { tx->parallel = on; }
 
 int repl_lock_txn_open(const repl_ctx *c, uint64_t txid)
 {
@@ -194,6 +205,10 @@ int repl_lock_gates(const repl_shard *rt, const repl_txn *tx)
 }
 
 static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard);
+static int part_wrote(repl_ctx *c, const repl_txn_part *pt);
+static int staged_fits(repl_ctx *c, const repl_txn *tx);
+static int txn_nwrote(repl_ctx *c, const repl_txn *tx);
+static int send_staged(repl_ctx *c, repl_txn *tx);
 
 /* Room for one more part of tx and one more sharer of rt. */
 static int lock_room(repl_txn *tx, repl_shard *rt)
@@ -294,6 +309,7 @@ static void commit_report(repl_ctx *c, const repl_txn *tx)
 		.txid = tx->id,
 		.nwrote = tx->marks_ok + tx->marks_failed,
 		.two_phase = tx->decided,
+		.staged = tx->decided && tx->staged_ok,
 		.decide_us = tx->decided_us - tx->commit_us,
 		.markers_us = now - tx->decided_us,
 		.marks_ok = tx->marks_ok,
@@ -334,10 +350,15 @@ typedef struct mark_ref {
 
 /* Tests arm MURPHY_FAULT_POINT=<name> (with --allow-faults): the leader
  * dies right there, as kill -9 would (docs/transactions.md, crash table). */
-static void fault_point(const repl_ctx *c, const char *name)
+static int fault_armed(const repl_ctx *c, const char *name)
 {
 	const char *want;
-	if (!c->fault_points || !(want = getenv("MURPHY_FAULT_POINT")) || strcmp(want, name) != 0)
+	return c->fault_points && (want = getenv("MURPHY_FAULT_POINT")) && strcmp(want, name) == 0;
+}
+
+static void fault_point(const repl_ctx *c, const char *name)
+{
+	if (!fault_armed(c, name))
 		return;
 	MLOG(WARN, "txn", "fault point %s reached: exiting", name);
 	_exit(137);
@@ -354,9 +375,9 @@ static void fault_point(const repl_ctx *c, const char *name)
  * client while the leader is at this step.  Returns 1 when it holds. */
 static int fault_hold(const repl_ctx *c, const char *name, repl_txn *tx)
 {
-	const char *want, *ms_env;
+	const char *ms_env;
 	uint64_t ms = REPL_FAULT_HOLD_MS_DEFAULT;
-	if (!c->fault_points || !(want = getenv("MURPHY_FAULT_POINT")) || strcmp(want, name) != 0)
+	if (!fault_armed(c, name))
 		return 0;
 	if ((ms_env = getenv("MURPHY_FAULT_HOLD_MS")))
 		ms = strtoull(ms_env, NULL, 10);
@@ -595,6 +616,251 @@ static void send_markers(repl_ctx *c, repl_txn *tx)
 		commit_decided(tx);
 }
 
+/* ---- parallel commits: staging markers (docs/transactions.md) ----
+ *
+ * A multi-shard COMMIT sends STAGED(tx, participants) to every shard tx
+ * wrote at once, behind tx's pipelined entries in flight (their quorum is
+ * implied by its own: copies log in LSN order), with no catalog write
+ * first.  tx is committed iff every participant's staging marker is at its
+ * quorum — a fact of the shards' logs that a restarted leader reads back
+ * (repl_staged.c asks every copy of every participant).  Then tx is
+ * decided: its outcome row goes to txn_outcomes off the commit's path
+ * (record_outcome; not waited for), and the commit markers follow as for
+ * a recorded decision (the lock is handed on as each is sent).  A staging
+ * marker that fails aborts tx: every shard is undone (the staging markers
+ * that landed with the rest). */
+
+/* The participant list a staging marker carries: "q=<quorum>;t:s,t:s,…"
+ * (every shard tx wrote, none left out).  0 when it does not fit in n
+ * bytes: tx commits the way of a recorded decision. */
+static int staged_parts(repl_ctx *c, const repl_txn *tx, char *out, size_t n)
+{
+	size_t len = (size_t)snprintf(out, n, "q=%d;", (int)tx->q);
+	int first = 1;
+	for (int i = 0; i < tx->nparts && len < n; i++) {
+		if (!part_wrote(c, &tx->parts[i]))
+			continue;
+		len += (size_t)snprintf(out + len, n - len, "%s%u:%u", first ? "" : ",",
+					tx->parts[i].table_id, tx->parts[i].shard);
+		first = 0;
+	}
+	return len < n;
+}
+
+/* Will tx commit by staging markers?  Asked for, and its list fits. */
+static int staged_fits(repl_ctx *c, const repl_txn *tx)
+{
+	char parts[REPL_STAGED_BYTES_MAX];
+	return tx->parallel && staged_parts(c, tx, parts, sizeof parts);
+}
+
+/* A decided parallel commit's outcome row on its way (record_outcome). */
+typedef struct outcome_row {
+	repl_ctx *c;
+	cat_decision d;
+} outcome_row;
+
+/* The outcome row of a decided parallel commit is durable, or its group
+ * failed: then it is written by a synchronous=FULL catalog commit, so that
+ * a client whose COMMIT answer was lost still finds it (a restart would
+ * also find the transaction from its staging markers, but only while a
+ * copy holds it open).  The leader goes on either way: tx is committed. */
+static void outcome_recorded(void *arg, int rc, const mur_error *why)
+{
+	outcome_row *row = arg;
+	mur_error err;
+	if (rc != MUR_OK &&
+	    cat_txn_outcome_put(row->c->cat, row->d.txid, "committed", row->d.participants,
+				row->d.decided_ms, &err) != MUR_OK)
+		MLOG(WARN, "txn",
+		     "transaction %llu is committed but its outcome row was not written: %s; %s",
+		     (unsigned long long)row->d.txid, why->message, err.message);
+	free(row);
+}
+
+/* Record tx committed in txn_outcomes for the clients that look it up
+ * (murphy.transaction_outcomes) and for a restart's shortcut, in the
+ * decision log's group of this loop turn; nothing waits for it. */
+static void record_outcome(repl_ctx *c, const repl_txn *tx)
+{
+	outcome_row *row = calloc(1, sizeof *row);
+	mur_error why;
+	if (!row) {
+		MLOG(WARN, "txn",
+		     "transaction %llu is committed; out of memory for its outcome row",
+		     (unsigned long long)tx->id);
+		return;
+	}
+	row->c = c;
+	row->d = (cat_decision){.txid = tx->id, .decided_ms = mur_wall_ms()};
+	decision_parts(c, tx, row->d.participants, sizeof row->d.participants);
+	mur_error_set(&why, SQLSTATE_INTERNAL_ERROR, "no decision log");
+	if (!c->decide) {
+		outcome_recorded(row, MUR_ERR, &why); /* unit tests: written inline */
+		return;
+	}
+	if (c->decide(c->decide_ctx, &row->d, outcome_recorded, row, &why) != MUR_OK)
+		outcome_recorded(row, MUR_ERR, &why);
+}
+
+/* A decided tx goes on: a staged one's client hears COMMIT now — tx is
+ * committed whatever happens to its markers, its shards stay gated until
+ * each marker is out (its lock, then the pending marker), so the client's
+ * next read waits for them — then the markers are sent.  The commit
+ * report is what EXPLAIN ANALYZE reads from the callback (the markers'
+ * round is not in it: it has not happened). */
+static void decided_go(repl_ctx *c, repl_txn *tx)
+{
+	repl_txn_cb cb = tx->cb;
+	mur_error none;
+	if (tx->staged_ok && cb) {
+		commit_report(c, tx);
+		c->last_commit.nwrote = txn_nwrote(c, tx);
+		tx->cb = NULL;
+		memset(&none, 0, sizeof none);
+		cb(tx->cb_arg, 0, &none);
+	}
+	send_markers(c, tx);
+}
+
+/* Every staging marker of tx is at its quorum: tx is committed. */
+static void staged_committed(repl_ctx *c, repl_txn *tx)
+{
+	tx->decided = 1;
+	fault_point(c, "txn_after_decision");
+	tx->decided_us = mur_now_us();
+	record_outcome(c, tx);
+	if (fault_hold(c, "txn_hold_after_decision", tx))
+		return; /* the tick goes on with it (release_held) */
+	decided_go(c, tx);
+}
+
+/* A staging marker failed: tx is undone everywhere.  Certain (40000)
+ * when one failed for certain: that shard's quorum does not hold it and
+ * never will, so no restart can find tx staged everywhere; else 40003 (a
+ * copy that did not answer may hold each; this leader undoes them, but a
+ * restart before those copies return could count them). */
+static void staged_abort(repl_ctx *c, repl_txn *tx)
+{
+	mur_error why = tx->err;
+	tx->failed = 1;
+	if (tx->stage_certain || tx->doomed) {
+		mur_error_set(&tx->err, SQLSTATE_TRANSACTION_ROLLBACK,
+			      "COMMIT failed, transaction %llu rolled back: %s",
+			      (unsigned long long)tx->id,
+			      tx->doomed && !mur_error_is_set(&why) ? tx->doom_err.message
+								    : why.message);
+		mur_error_detail(&tx->err, "a staging marker failed with SQLSTATE %s",
+				 why.sqlstate);
+		mur_error_hint(&tx->err, "nothing of the transaction remains; retry it");
+	} else {
+		mur_error_set(&tx->err, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN,
+			      "the outcome of transaction %llu is unknown: its staging markers "
+			      "may be held by copies that did not answer",
+			      (unsigned long long)tx->id);
+		mur_error_detail(&tx->err,
+				 "this leader undoes the transaction; only a leader restart "
+				 "before those copies return could keep it. %s",
+				 why.message);
+		mur_error_hint(&tx->err, "check whether the transaction's changes are there "
+					 "before retrying it");
+	}
+	txn_abort_undo(c, tx);
+}
+
+/* Every staging marker sent is decided. */
+static void staged_all(repl_txn *tx)
+{
+	repl_ctx *c = tx->c;
+	int failed = tx->marks_failed;
+	tx->staging = 0;
+	tx->marks_ok = tx->marks_failed = 0;
+	for (int i = 0; i < tx->nparts; i++)
+		tx->parts[i].mark = MARK_NONE;
+	if (failed || tx->doomed) {
+		staged_abort(c, tx);
+		return;
+	}
+	tx->failed = 0;
+	tx->staged_ok = 1;
+	staged_committed(c, tx);
+}
+
+static void staged_done(void *arg, repl_wop *op, int failed, const mur_error *err,
+			const exec_result *primary)
+{
+	mark_ref *ref = arg;
+	repl_txn *tx = ref->tx;
+	(void)op;
+	(void)primary;
+	if (ref->part >= 0)
+		tx->parts[ref->part].mark = failed ? MARK_FAILED : MARK_DONE;
+	free(ref);
+	if (failed) {
+		tx->marks_failed++;
+		tx->stage_certain |= strcmp(err->sqlstate, SQLSTATE_STATEMENT_COMPLETION_UNKNOWN) !=
+				     0;
+		if (!tx->failed) {
+			tx->failed = 1;
+			tx->err = *err;
+		}
+	} else if (++tx->marks_ok == 1) {
+		fault_point(tx->c, "txn_after_first_staged");
+		fault_point(tx->c, "txn_after_one_staged"); /* the only one sent */
+	}
+	if (--tx->mark_pending == 0)
+		staged_all(tx);
+}
+
+/* Send STAGED(tx, participants) on every shard tx wrote; 0 when the list
+ * does not fit a staging marker (nothing sent).  tx may be finished when
+ * this returns 1.  MURPHY_FAULT_POINT=txn_after_one_staged (tests) sends
+ * only the first, and the leader dies once it is at its quorum: one
+ * participant staged, the others never asked. */
+static int send_staged(repl_ctx *c, repl_txn *tx)
+{
+	char parts[REPL_STAGED_BYTES_MAX];
+	int only_one = fault_armed(c, "txn_after_one_staged");
+	mur_error err;
+	if (!staged_parts(c, tx, parts, sizeof parts))
+		return 0;
+	tx->staging = 1;
+	tx->stage_certain = 0;
+	tx->mark_pending = 1; /* held while sending */
+	for (int i = 0; i < tx->nparts; i++) {
+		repl_txn_part *pt = &tx->parts[i];
+		cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+		mark_ref *ref;
+		if (!part_wrote(c, pt) || (only_one && tx->mark_pending > 1))
+			continue;
+		ref = malloc(sizeof *ref);
+		if (ref)
+			*ref = (mark_ref){.tx = tx,
+					  .part = i,
+					  .table_id = pt->table_id,
+					  .shard = pt->shard};
+		pt->mark = MARK_SENT;
+		tx->mark_pending++;
+		if (!ref || !t ||
+		    repl_write_staged(c, t, pt->shard, tx->q, tx, parts, staged_done, ref, &err) !=
+			    MUR_OK) {
+			free(ref);
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			pt->mark = MARK_FAILED;
+			tx->marks_failed++;
+			tx->stage_certain = 1; /* never sent */
+			if (!tx->failed) {
+				tx->failed = 1;
+				tx->err = err;
+			}
+			tx->mark_pending--;
+		}
+	}
+	if (--tx->mark_pending == 0)
+		staged_all(tx);
+	return 1;
+}
+
 void repl_txn_doom(repl_txn *tx, const mur_error *err)
 {
 	if (tx->doomed)
@@ -652,11 +918,15 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 	tx->cb_arg = arg;
 	tx->q = q;
 	tx->commit_us = tx->decided_us = mur_now_us();
-	if (txn_busy(c, tx) && (tx->doomed || txn_nwrote(c, tx) > 1)) {
-		/* two-phase: the decision needs every entry prepared (at its
-		 * quorum) first.  One shard: its marker goes behind the entries
-		 * in flight at once (repl_write.c, marker_can_pipeline) and is
-		 * decided after them; one of them failing dooms tx */
+	if (txn_busy(c, tx) && (tx->doomed || (txn_nwrote(c, tx) > 1 && !staged_fits(c, tx)))) {
+		/* doomed: undone once its writes in flight are decided.  Several
+		 * shards, not by parallel commits (or too many for a staging
+		 * marker): the recorded decision needs every entry prepared (at
+		 * its quorum) first.
+		 * Otherwise the marker (one shard) or the staging markers go
+		 * behind the entries in flight at once (repl_write.c,
+		 * marker_can_pipeline) and are decided after them; one of them
+		 * failing dooms tx */
 		tx->commit_wait = 1;
 		return;
 	}
@@ -689,9 +959,10 @@ static void commit_start(repl_ctx *c, repl_txn *tx)
 		return;
 	}
 	nwrote = txn_nwrote(c, tx);
-	if (nwrote > 1) { /* two-phase: every entry is prepared (at its quorum) */
-		fault_point(c, "txn_after_prepare");
-		record_decision(c, tx); /* the markers follow it (decision_done) */
+	if (nwrote > 1) {
+		fault_point(c, "txn_after_prepare"); /* nothing of tx is staged yet */
+		if (!tx->parallel || !send_staged(c, tx))
+			record_decision(c, tx); /* the markers follow it (decision_done) */
 		return;
 	}
 	send_markers(c, tx);
@@ -835,7 +1106,7 @@ static void release_held(repl_ctx *c)
 			tx->held_until_ms = 0;
 			MLOG(WARN, "txn", "fault point: transaction %llu goes on",
 			     (unsigned long long)tx->id);
-			send_markers(c, tx);
+			decided_go(c, tx);
 			return;
 		}
 }
@@ -1324,6 +1595,7 @@ static void txn_info(repl_ctx *c, const repl_txn *tx, repl_txn_info *out)
 	out->waiting_for = h ? h->id : 0;
 	out->end = !tx->ending ? REPL_TXN_OPEN : tx->committing ? REPL_TXN_COMMIT : REPL_TXN_ABORT;
 	out->decided = tx->decided;
+	out->staging = tx->staging;
 	out->marks_pending = tx->mark_pending;
 	out->marks_ok = tx->marks_ok;
 	out->retrying = tx->retrying;

@@ -619,6 +619,15 @@ static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint6
 		return 0;
 	}
 	p = cat_placement_on(&t->shards[shard], node_id);
+	if (p && p->state != CAT_PL_REBUILDING && !t->shards[shard].committed_known &&
+	    repl_staged_hold(c, t, shard, p, txn_id)) {
+		/* a restart: txn_id may be committed by its staging markers */
+		p->applied_lsn = lsn; /* listed: not an absent copy (report_absent) */
+		p->entry_id = entry_id;
+		if (p->state == CAT_PL_CURRENT)
+			cat_placement_set_state(p, CAT_PL_LAGGING);
+		return 1;
+	}
 	if (!p || p->state == CAT_PL_REBUILDING || action_busy(c, table_id, shard, node_id) ||
 	    !(rt = repl_shard_get(c, table_id, shard)) ||
 	    !(a = new_action(ACT_TXN_UNDO, t, shard, node_id)))
@@ -1242,6 +1251,7 @@ void repl_tick(repl_ctx *c)
 	}
 	repl_move_tick(c);
 	repl_health_tick(c);
+	repl_staged_tick(c);
 	repl_lock_tick(c);
 	repl_spread_tick(c);
 }

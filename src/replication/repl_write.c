@@ -33,6 +33,10 @@ struct repl_wop {
 	int exclusive;
 	int lock_only; /* repl_lock_shard: takes the shard's lock, writes nothing */
 	int marker;    /* repl_write_marker: the commit marker of facts.txn */
+	char *staged;  /* repl_write_staged (marker set too): the staging marker of
+			  facts.txn with these participants (parallel commits); it
+			  is never a pending marker (its transaction is not decided
+			  while it is out).  NULL: not one */
 	repl_excl_fn fn;
 	void *fn_arg;
 	repl_quorum q;
@@ -464,7 +468,8 @@ int repl_shard_settled(const repl_shard *rt)
 static const repl_wop *pending_out(const repl_shard *rt)
 {
 	for (const repl_wop *x = rt->pend_txid ? rt->fhead : NULL; x; x = x->fnext)
-		if (x->marker && x->txn_id == rt->pend_txid && !x->failed && !wop_abandoned(x))
+		if (x->marker && !x->staged && x->txn_id == rt->pend_txid && !x->failed &&
+		    !wop_abandoned(x))
 			return x;
 	return NULL;
 }
@@ -473,7 +478,7 @@ static const repl_wop *pending_out(const repl_shard *rt)
  * out). */
 static int is_pending_marker(const repl_shard *rt, const repl_wop *x)
 {
-	return x->marker && rt->pend_txid && x->txn_id == rt->pend_txid;
+	return x->marker && !x->staged && rt->pend_txid && x->txn_id == rt->pend_txid;
 }
 
 int repl_shard_behind_marker(const repl_shard *rt, uint64_t *lsn, uint64_t *entry)
@@ -560,6 +565,12 @@ void repl_resume_readers(repl_shard *rt)
 
 /* ---- op lifecycle ---- */
 
+/* The kind of entry op logs (wire/task.h). */
+static uint8_t op_entry_kind(const repl_wop *op)
+{
+	return op->staged ? EXEC_ENTRY_STAGED : op->marker ? EXEC_ENTRY_COMMIT : EXEC_ENTRY_DATA;
+}
+
 static void op_free(repl_wop *op)
 {
 	repl_wop *m = op->members;
@@ -569,6 +580,7 @@ static void op_free(repl_wop *op)
 		m = next;
 	}
 	free(op->sql);
+	free(op->staged);
 	free(op->params);
 	mur_buf_free(&op->scratch);
 	mur_buf_free(&op->rows);
@@ -1141,9 +1153,9 @@ static void send_applies(repl_wop *op)
 		task.lsn = op->lsn;
 		task.entry_id = op->entry_id;
 		task.txn_id = op->txn_id;
-		task.entry_kind = op->marker ? EXEC_ENTRY_COMMIT : EXEC_ENTRY_DATA;
-		task.blob = op->primary.blob.data;
-		task.blob_len = op->primary.blob.len;
+		task.entry_kind = op_entry_kind(op);
+		task.blob = op->staged ? op->staged : op->primary.blob.data;
+		task.blob_len = op->staged ? strlen(op->staged) : op->primary.blob.len;
 		ref = malloc(sizeof *ref);
 		if (!ref)
 			continue;
@@ -1741,7 +1753,11 @@ static void start_primary(repl_wop *op, int piped)
 	task.capture = EXEC_CAPTURE_RETURN;
 	task.entry_id = op->entry_id;
 	task.txn_id = op->txn_id;
-	task.entry_kind = op->marker ? EXEC_ENTRY_COMMIT : EXEC_ENTRY_DATA;
+	task.entry_kind = op_entry_kind(op);
+	if (op->staged) {
+		task.blob = op->staged;
+		task.blob_len = strlen(op->staged);
+	}
 	if (op->parallel)
 		task.lsn = op->base + 1; /* every copy logs it on top of base, or refuses */
 	/* a shipped write's APPLYs need not wait for the primary's fsync; a
@@ -1772,7 +1788,7 @@ static void start_primary(repl_wop *op, int piped)
 	}
 	if (op->parallel)
 		send_parallel(op, &task, primary, piped);
-	if (op->marker)
+	if (op->marker && !op->staged)
 		repl_lock_marker_sent(op_rt(op), op->facts.txn); /* may hand the lock on */
 }
 
@@ -2188,8 +2204,16 @@ int repl_lock_shard(repl_ctx *c, const cat_table *t, uint32_t shard, const repl_
 int repl_write_marker(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, repl_txn *tx,
 		      repl_wop_cb cb, void *arg, mur_error *err)
 {
+	return repl_write_staged(c, t, shard, q, tx, NULL, cb, arg, err);
+}
+
+int repl_write_staged(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, repl_txn *tx,
+		      const char *parts, repl_wop_cb cb, void *arg, mur_error *err)
+{
 	repl_wop *op = calloc(1, sizeof *op);
-	if (!op || !(op->sql = strdup(""))) {
+	if (!op || !(op->sql = strdup("")) || (parts && !(op->staged = strdup(parts)))) {
+		if (op)
+			free(op->sql);
 		free(op);
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	}

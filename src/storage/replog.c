@@ -98,14 +98,18 @@ int stor_log_schema(sqlite3 *db)
 
 int stor_entry_check(const stor_entry *e, mur_error *err)
 {
-	if (e->kind <= STOR_ENTRY_KIND_MAX &&
-	    (e->kind != STOR_ENTRY_COMMIT || (e->txn_id != 0 && e->len == 0)))
+	int ok = e->kind == STOR_ENTRY_DATA ||
+		 (e->kind == STOR_ENTRY_COMMIT && e->txn_id != 0 && e->len == 0) ||
+		 (e->kind == STOR_ENTRY_STAGED && e->txn_id != 0 && e->len > 0 &&
+		  e->len <= STOR_STAGED_BYTES_MAX);
+	if (ok)
 		return MUR_OK;
 	mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "malformed log entry %" PRIu64, e->lsn);
 	mur_error_detail(err,
 			 "kind %u, transaction %" PRIu64 ", %zu bytes of changes (a commit "
-			 "marker names its transaction and carries no changes)",
-			 e->kind, e->txn_id, e->len);
+			 "marker names its transaction and carries no changes; a staging "
+			 "marker names it and carries 1 to %d bytes of participants)",
+			 e->kind, e->txn_id, e->len, STOR_STAGED_BYTES_MAX);
 	return MUR_ERR;
 }
 
@@ -147,9 +151,10 @@ int stor_log_first(stor_db *db, uint64_t *first_lsn, mur_error *err)
 /* ---- log rows ---------------------------------------------------- */
 
 /* The open transaction as the log's rows say: the newest run of data
- * entries of one txn_id ≠ 0, read newest first (replog.h: the open
- * transaction's entries are the log's suffix, so only that suffix is
- * read).  0, 0 when the newest entry is autocommit or a marker. */
+ * entries (and its STAGED entry) of one txn_id ≠ 0, read newest first
+ * (replog.h: the open transaction's entries are the log's suffix, so only
+ * that suffix is read).  0, 0 when the newest entry is autocommit or a
+ * commit marker. */
 static int scan_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error *err)
 {
 	sqlite3_stmt *st;
@@ -160,7 +165,7 @@ static int scan_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error
 		return MUR_ERR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint64_t x = (uint64_t)sqlite3_column_int64(st, 1);
-		if (sqlite3_column_int(st, 2) != STOR_ENTRY_DATA || x == 0 ||
+		if (sqlite3_column_int(st, 2) == STOR_ENTRY_COMMIT || x == 0 ||
 		    (*txn_id && x != *txn_id))
 			break;
 		*txn_id = x;
@@ -181,6 +186,41 @@ int stor_log_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error *e
 		return MUR_OK;
 	}
 	return scan_open_txn(db, txn_id, lsn, err);
+}
+
+int stor_log_txn_state(stor_db *db, uint64_t txn_id, stor_txn_state *state, char *parts,
+		       size_t parts_max, uint64_t *first_lsn, mur_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+	STOR_ASSERT_LOCKED(db);
+	assert(!db->in_txn && parts_max > 0);
+	*state = STOR_TXN_ABSENT;
+	parts[0] = '\0';
+	if (stor_log_first(db, first_lsn, err) != MUR_OK ||
+	    stor_prepare(db,
+			 "SELECT kind, changeset FROM _murphy_log WHERE txn_id = ?1"
+			 " ORDER BY lsn DESC LIMIT 1",
+			 &st, err) != MUR_OK)
+		return MUR_ERR;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)txn_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		int kind = sqlite3_column_int(st, 0);
+		size_t n = (size_t)sqlite3_column_bytes(st, 1);
+		*state = kind == STOR_ENTRY_COMMIT   ? STOR_TXN_COMMITTED
+			 : kind == STOR_ENTRY_STAGED ? STOR_TXN_STAGED
+						     : STOR_TXN_OPEN;
+		if (*state == STOR_TXN_STAGED) {
+			if (n >= parts_max)
+				n = parts_max - 1;
+			memcpy(parts, sqlite3_column_blob(st, 1), n);
+			parts[n] = '\0';
+		}
+	}
+	stor_release(db, st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? MUR_OK
+						     : stor_map_sqlite_error(db->db, rc, err);
 }
 
 /* The log's size, oldest entry and open transaction, as of the open
@@ -305,6 +345,14 @@ static int follow_open_txn(stor_db *db, stor_log_cache *c, const stor_entry *e, 
 			       "Append the open transaction's commit marker, or undo it, first.");
 		return MUR_ERR;
 	}
+	if (e->kind == STOR_ENTRY_STAGED && c->open_txn != e->txn_id) {
+		mur_error_set(err, STOR_SQLSTATE_TXN_ORDER,
+			      "placement %s has no open transaction %" PRIu64
+			      ": its staging marker (entry %" PRIu64 ") cannot follow",
+			      db->file, e->txn_id, lsn);
+		mur_error_hint(err, "A staging marker follows its transaction's data entries.");
+		return MUR_ERR;
+	}
 	if (e->kind == STOR_ENTRY_COMMIT)
 		c->open_txn = c->open_lsn = 0; /* its own marker, or of none open */
 	else if (e->txn_id && !c->open_txn) {
@@ -373,15 +421,17 @@ int stor_log_append(stor_db *db, const stor_entry *e, uint64_t *lsn, mur_error *
 }
 
 int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs, size_t *len,
-		 mur_error *err)
+		 int *kind, mur_error *err)
 {
 	sqlite3_stmt *st;
 	*found = 0;
 	if (cs)
 		*cs = NULL;
 	*len = 0;
-	if (stor_prepare(db, "SELECT entry_id, changeset FROM _murphy_log WHERE lsn = ?1", &st,
-			 err) != MUR_OK)
+	if (kind)
+		*kind = STOR_ENTRY_DATA;
+	if (stor_prepare(db, "SELECT entry_id, changeset, kind FROM _murphy_log WHERE lsn = ?1",
+			 &st, err) != MUR_OK)
 		return MUR_ERR;
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)lsn);
 	int rc = sqlite3_step(st);
@@ -389,6 +439,8 @@ int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void
 		*found = 1;
 		*entry_id = (uint64_t)sqlite3_column_int64(st, 0);
 		*len = (size_t)sqlite3_column_bytes(st, 1);
+		if (kind)
+			*kind = sqlite3_column_int(st, 2);
 		if (cs && (*cs = malloc(*len ? *len : 1)) == NULL) {
 			stor_release(db, st);
 			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -730,7 +782,7 @@ static int apply_one(stor_db *db, const stor_entry *e, int *skipped, mur_error *
 	if (lsn <= cur) {
 		if (lsn == cur)
 			found = 1, held_id = cur_id;
-		else if (stor_log_get(db, lsn, &found, &held_id, NULL, &nlen, err) != MUR_OK)
+		else if (stor_log_get(db, lsn, &found, &held_id, NULL, &nlen, NULL, err) != MUR_OK)
 			return MUR_ERR;
 		if (found && held_id == entry_id) {
 			*skipped = 1;
@@ -750,7 +802,9 @@ static int apply_one(stor_db *db, const stor_entry *e, int *skipped, mur_error *
 				     "placement %s is at lsn %" PRIu64
 				     ", cannot apply entry %" PRIu64,
 				     db->file, cur, lsn);
-	if (apply_changeset(db, e->cs, e->len, 0, lsn, err) != MUR_OK)
+	/* a marker's changeset column holds no row changes (STAGED: its
+	 * participants) */
+	if (e->kind == STOR_ENTRY_DATA && apply_changeset(db, e->cs, e->len, 0, lsn, err) != MUR_OK)
 		return MUR_ERR;
 	return log_put(db, lsn, e, err);
 }
@@ -825,14 +879,16 @@ static int undo_entries(stor_db *db, uint64_t cur, uint64_t target, mur_error *e
 		uint64_t entry_id;
 		void *cs;
 		size_t len;
-		int found;
-		if (stor_log_get(db, lsn, &found, &entry_id, &cs, &len, err) != MUR_OK)
+		int found, kind;
+		if (stor_log_get(db, lsn, &found, &entry_id, &cs, &len, &kind, err) != MUR_OK)
 			return MUR_ERR;
 		if (!found)
 			return mur_error_set(err, STOR_SQLSTATE_LOG,
 					     "cannot undo to lsn %" PRIu64 ": entries trimmed",
 					     target);
-		int rc = apply_changeset(db, cs, len, 1, lsn, err);
+		/* a marker has nothing to invert (STAGED: its participants) */
+		int rc = kind == STOR_ENTRY_DATA ? apply_changeset(db, cs, len, 1, lsn, err)
+						 : MUR_OK;
 		free(cs);
 		if (rc != MUR_OK || exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1,
 					      (int64_t)lsn, 0, err) != MUR_OK)
@@ -858,7 +914,8 @@ int stor_log_undo(stor_db *db, uint64_t target, mur_error *err)
 	db->logc.valid = 0; /* entries go: read the log's state again next time */
 	if (undo_entries(db, cur, target, err) != MUR_OK)
 		goto rollback;
-	if (target > 0 && stor_log_get(db, target, &found, &target_id, NULL, &nlen, err) != MUR_OK)
+	if (target > 0 &&
+	    stor_log_get(db, target, &found, &target_id, NULL, &nlen, NULL, err) != MUR_OK)
 		goto rollback;
 	if (stor_set_position(db, target, target_id, err) != MUR_OK ||
 	    stor_fwal_prepare_commit(db, 1, 0, err) != MUR_OK)

@@ -11,8 +11,10 @@
  *                              of the newest entries, for catch-up and undo;
  *                              txn_id: the transaction of the entry (0 =
  *                              autocommit, its own decision); kind:
- *                              STOR_ENTRY_DATA or STOR_ENTRY_COMMIT (the
+ *                              STOR_ENTRY_DATA, STOR_ENTRY_COMMIT (the
  *                              commit marker of txn_id, empty changeset)
+ *                              or STOR_ENTRY_STAGED (txn_id's staging
+ *                              marker; changeset = its participant list)
  *   _murphy_meta(key, value)   'lsn', 'entry_id': the position an undo
  *                              went back to
  *
@@ -45,6 +47,9 @@
  * are a contiguous suffix — undoing X is undoing to the LSN before its
  * first entry, and finding X reads that suffix only.  Undoing a marker
  * reopens its transaction; undoing a marker entry is just its deletion.
+ * A STAGED entry of X follows X's data entries only (refused when X is
+ * not the open transaction) and keeps X open; it is undone by deletion
+ * too.
  *
  * Retention: the log keeps at most STOR_LOG_KEEP entries and
  * STOR_LOG_BYTES_MAX bytes of changesets (the newest entry is always kept,
@@ -57,8 +62,9 @@
  *     u64 lsn | u64 entry_id | u64 txn_id | u8 kind | u32 len
  *     | len bytes of changeset
  *
- * A malformed entry (unknown kind, a marker of txn 0 or with a changeset)
- * is refused with 08P01.
+ * A malformed entry (unknown kind, a marker of txn 0 or with a changeset,
+ * a STAGED entry of txn 0, without participants or with more than
+ * STOR_STAGED_BYTES_MAX bytes of them) is refused with 08P01.
  *
  * Errors that the leader acts upon use SQLSTATE STOR_SQLSTATE_LOG ("55000",
  * object not in prerequisite state), with messages such as
@@ -116,7 +122,23 @@
 
 /* Entry kinds (_murphy_log.kind; the wire's EXEC_ENTRY_* have the same
  * values, checked where the follower passes one to the other). */
-enum { STOR_ENTRY_DATA = 0, STOR_ENTRY_COMMIT = 1, STOR_ENTRY_KIND_MAX = 1 };
+enum {
+	STOR_ENTRY_DATA = 0,
+	STOR_ENTRY_COMMIT = 1,
+	/* STAGED(X, participants): parallel commits' staging marker (docs/
+	 * transactions.md, "Parallel commits"): the last entry of X's open
+	 * suffix, its changeset column the participant list (opaque here, at
+	 * most STOR_STAGED_BYTES_MAX bytes).  It keeps X open: only X's
+	 * COMMIT marker (or an undo) may follow it.  Nothing to apply or
+	 * invert. */
+	STOR_ENTRY_STAGED = 2,
+	STOR_ENTRY_KIND_MAX = 2
+};
+/* Largest participant list a STAGED entry carries: 4 KiB holds ~400
+ * "table:shard" pairs, more shards than one transaction writes in
+ * practice; a longer list is refused (08P01) rather than cut, since
+ * recovery must see every participant. */
+#define STOR_STAGED_BYTES_MAX 4096
 
 /* One log entry.  Borrowed: cs points into the caller's memory. */
 typedef struct stor_entry {
@@ -148,6 +170,24 @@ int stor_log_first(stor_db *db, uint64_t *first_lsn, mur_error *err);
  * same txn_id follows); 0, 0 when none.  From the cache, else a scan of
  * the log's open suffix only.  Under lock, outside a transaction. */
 int stor_log_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error *err);
+
+/* What this copy's log says of transaction txn_id (recovery's query for
+ * parallel commits, docs/transactions.md): the newest entry of txn_id
+ * decides — its COMMIT marker (STOR_TXN_COMMITTED), its STAGED entry
+ * (STOR_TXN_STAGED: participants copied to *parts, at most parts_max - 1
+ * bytes and a NUL), a data entry (STOR_TXN_OPEN: written, not staged) —
+ * and none at all STOR_TXN_ABSENT.  *first_lsn = the oldest LSN still in
+ * the log (an entry of txn_id older than it is trimmed: ABSENT then
+ * means "not since first_lsn").  Reads the log newest first until the
+ * first entry of txn_id.  Under lock, outside a transaction. */
+typedef enum stor_txn_state {
+	STOR_TXN_ABSENT = 0,
+	STOR_TXN_OPEN = 1,
+	STOR_TXN_STAGED = 2,
+	STOR_TXN_COMMITTED = 3,
+} stor_txn_state;
+int stor_log_txn_state(stor_db *db, uint64_t txn_id, stor_txn_state *state, char *parts,
+		       size_t parts_max, uint64_t *first_lsn, mur_error *err);
 
 /* ---- primary: capture ------------------------------------------- */
 

@@ -138,7 +138,7 @@ int stor_log_entry_at(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id,
 		*found = 1;
 		*entry_id = db->entry_id;
 	} else if (lsn < db->lsn)
-		rc = stor_log_get(db, lsn, found, entry_id, NULL, &len, err);
+		rc = stor_log_get(db, lsn, found, entry_id, NULL, &len, NULL, err);
 	stor_unlock(db);
 	return rc;
 }

@@ -157,16 +157,18 @@ int stor_set_position(stor_db *db, uint64_t lsn, uint64_t entry_id, mur_error *e
 int stor_meta_get(stor_db *db, const char *key, uint64_t *out, mur_error *err);
 
 /* Entry lsn from `_murphy_log`: *found = 0 when it is not there.  With cs,
- * *cs is a malloc'd copy of the changeset (free it) when found (replog.c). */
+ * *cs is a malloc'd copy of the changeset (free it) when found; with kind,
+ * *kind = its STOR_ENTRY_* (replog.c). */
 int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs, size_t *len,
-		 mur_error *err);
+		 int *kind, mur_error *err);
 
 /* Create `_murphy_meta` and `_murphy_log` if missing, add the txn_id and
  * kind columns to a log made before them (replog.c).  A SQLite rc. */
 int stor_log_schema(sqlite3 *db);
 
 /* MUR_OK when e is well formed: a known kind; a COMMIT marker names its
- * transaction and carries no changeset (else 08P01, replog.c). */
+ * transaction and carries no changeset; a STAGED one names it and carries
+ * 1 to STOR_STAGED_BYTES_MAX bytes of participants (else 08P01, replog.c). */
 int stor_entry_check(const stor_entry *e, mur_error *err);
 
 /* SQL functions (sqlfn.c, sqlfn_text.c) */

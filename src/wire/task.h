@@ -53,7 +53,7 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 10
+#define EXEC_WIRE_VERSION 11
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -86,7 +86,15 @@ typedef enum exec_task_kind {
 					if it still runs
 					(its statement was cancelled on the leader); answers
 					at once, whether or not it found the task */
-	EXEC_TASK_KIND_MAX = 14,
+	EXEC_TASK_TXN_STATE = 15,      /* recovery's query (parallel commits): one row
+					(state INT: storage's stor_txn_state, participants
+					TEXT, first_log_lsn INT) of what placements[0]'s log
+					says of txn_id (stor_log_txn_state).  Run with the
+					task's epoch observed first, as every task is: once a
+					newer leader asked, an older one's STAGED write is
+					refused (fenced), so a copy's answer cannot change
+					behind the asker */
+	EXEC_TASK_KIND_MAX = 15,
 } exec_task_kind;
 
 typedef enum exec_agg_fn {
@@ -137,8 +145,21 @@ typedef struct exec_agg_spec {
 typedef enum exec_entry_kind {
 	EXEC_ENTRY_DATA = 0,   /* row changes (a changeset), of txn_id or autocommit (0) */
 	EXEC_ENTRY_COMMIT = 1, /* the commit marker of txn_id (≠ 0): no changeset, no SQL */
-	EXEC_ENTRY_KIND_MAX = 1,
+	EXEC_ENTRY_STAGED = 2, /* the staging marker of txn_id (≠ 0; parallel commits): no
+				  SQL, `blob` its participant list (the entry's changeset
+				  column) */
+	EXEC_ENTRY_KIND_MAX = 2,
 } exec_entry_kind;
+
+/* EXEC_TASK_TXN_STATE's state column: what a copy's log says of a
+ * transaction (storage's stor_txn_state; checked where the follower passes
+ * one to the other). */
+typedef enum exec_txn_state {
+	EXEC_TXN_ABSENT = 0,    /* no entry of it */
+	EXEC_TXN_OPEN = 1,      /* its entries, not staged */
+	EXEC_TXN_STAGED = 2,    /* its staging marker is its newest entry */
+	EXEC_TXN_COMMITTED = 3, /* its commit marker */
+} exec_txn_state;
 
 /* SQLSTATE of a WRITE or APPLY refused because it would break the open
  * transaction's suffix of a shard log (while txn X has entries without
@@ -192,8 +213,11 @@ typedef struct exec_task {
 					  COMMIT has no SQL: the primary appends txn_id's commit
 					  marker as its next entry (at `lsn` when set, as any
 					  WRITE); an APPLY of one appends it on a replica (empty
-					  blob) */
-	const char *blob;   /* APPLY: the changeset */
+					  blob).  A WRITE or APPLY of kind STAGED likewise, its
+					  participants in blob.  TXN_STATE: the transaction
+					  asked about */
+	const char *blob;   /* APPLY: the changeset (STAGED: the participants); WRITE of
+			       kind STAGED: the participants */
 	size_t blob_len;
 	char peer_addr[64];     /* REBUILD / CATCHUP: host:port of the source follower */
 	uint64_t fetch_max_bps; /* REBUILD: the snapshot's bytes per second at most

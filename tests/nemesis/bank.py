@@ -98,8 +98,9 @@ class Transfer:
 class Clients:
     """Transfer and reader threads; transfers and reads kept in lists."""
 
-    def __init__(self, cluster, clock, seed):
+    def __init__(self, cluster, clock, seed, parallel=False):
         self.cluster, self.clock, self.seed = cluster, clock, seed
+        self.parallel = parallel  # SET murphy.parallel_commits = on in each session
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.txids = True  # txid_current() exists
@@ -123,7 +124,12 @@ class Clients:
     def _connect(self, autocommit):
         while not self.stop.is_set():
             try:
-                return self.cluster.connect(autocommit=autocommit)
+                conn = self.cluster.connect(autocommit=True)
+                if self.parallel:
+                    with conn.cursor() as cur:
+                        cur.execute("SET murphy.parallel_commits = on")
+                conn.autocommit = autocommit
+                return conn
             except psycopg2.Error:
                 time.sleep(RECONNECT_PAUSE_S)
         return None
@@ -429,12 +435,14 @@ def run(args, out, settle, join_s, final_read_s, timers):
                   "off" if args.no_leader_kills else "on", ACCOUNTS, SHARDS, TRANSFERS, READERS),
               "binary %s, cluster %s" % (MURPHY, cluster.dir),
               "reproduce: tests/nemesis/run.py --workload bank --seed %d --seconds %g "
-              "--followers %d%s" % (args.seed, args.seconds, args.followers,
-                                    " --no-leader-kills" if args.no_leader_kills else "")]
+              "--followers %d%s%s" % (args.seed, args.seconds, args.followers,
+                                      " --no-leader-kills" if args.no_leader_kills else "",
+                                      " --parallel-commits"
+                                      if getattr(args, "parallel_commits", False) else "")]
     try:
         cluster.start()
         create_tables(cluster, replicas)
-        clients = Clients(cluster, clock, args.seed)
+        clients = Clients(cluster, clock, args.seed, getattr(args, "parallel_commits", False))
         steps = nem.schedule(args.seed, args.followers, not args.no_leader_kills, TABLES)
         nemesis = nem.Nemesis(cluster, history, steps, threading.Event())
         t0[0] = time.time()

@@ -47,6 +47,7 @@ typedef struct sent {
 	uint32_t node_id;
 	exec_task_kind kind;
 	uint64_t lsn, entry_id;
+	uint8_t entry_kind; /* WRITE / APPLY: EXEC_ENTRY_* */
 	repl_task_cb cb;
 	void *arg;
 	int answered;
@@ -67,6 +68,7 @@ static int fake_send(void *ctx, uint32_t node_id, exec_task *task, repl_task_cb 
 				 .kind = task->kind,
 				 .lsn = task->lsn,
 				 .entry_id = task->entry_id,
+				 .entry_kind = task->entry_kind,
 				 .cb = cb,
 				 .arg = arg,
 				 .early = task->early};
@@ -534,6 +536,132 @@ static void test_marker_failure_dooms_the_next_holder(void **state)
 	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
 }
 
+/* The same by parallel commits: A's staging markers hold first (A's client
+ * hears COMMIT then, before its markers), then its markers go out and B
+ * follows t's as above. */
+static void test_staged_commit_marker_failure_dooms_the_next_holder(void **state)
+{
+	mur_error err;
+	cat_table *t2 = second_table();
+	repl_txn *a = repl_txn_begin(fx.c, 50, &err), *b = repl_txn_begin(fx.c, 51, &err);
+	repl_txn *c3;
+	int b_write, before;
+	(void)state;
+	commits_heard = 0;
+	repl_txn_set_parallel(a, 1);
+	/* A wrote t and t2; B's UPDATE of t waits for A's lock */
+	assert_int_equal(txn_update(fx.t, a), MUR_OK);
+	write_commits(0, 1);
+	assert_int_equal(txn_update(t2, a), MUR_OK);
+	write_commits(3, 1);
+	assert_int_equal(txn_update(fx.t, b), MUR_OK);
+	assert_int_equal(nsends, 6);
+	/* A's staging markers (t: 6-8, t2: 9-11) hold: A is committed (its
+	 * row inline), then its markers: t's is sent (12-14), and B's UPDATE
+	 * follows it at once (15), naming the LSN after the marker's */
+	repl_txn_commit(fx.c, a, REPL_QUORUM_MAJORITY, on_commit, NULL);
+	assert_int_equal(nsends, 12);
+	for (int i = 6; i < 12; i++) {
+		assert_int_equal(sends[i].entry_kind, EXEC_ENTRY_STAGED);
+		answer(i, 2, 0, NULL);
+	}
+	assert_int_equal(commits_heard, 1); /* A's client hears COMMIT: staged at quorum */
+	assert_false(commit_failed);
+	assert_string_equal(commit_sqlstate, ""); /* no notice: its markers were not out */
+	assert_int_equal(nsends, 19);
+	b_write = 15;
+	assert_int_equal(sends[b_write].kind, EXEC_TASK_WRITE);
+	assert_int_equal(sends[b_write].lsn, 4);
+	assert_int_equal(sends[b_write].node_id, sends[0].node_id);
+	before = reported;
+	answer_early(b_write, 4); /* B's client hears the primary; APPLYs 19, 20 */
+	assert_int_equal(reported, before + 1);
+	assert_int_equal(nsends, 21);
+	/* t's marker misses its quorum: its copies' and B's APPLYs' answers lost */
+	answer(12, 3, 0, NULL);
+	answer(13, 0, 0, SQLSTATE_CONNECTION_FAILURE);
+	answer(14, 0, 0, SQLSTATE_CONNECTION_FAILURE);
+	answer(19, 0, 0, SQLSTATE_CONNECTION_FAILURE);
+	answer(20, 0, 0, SQLSTATE_CONNECTION_FAILURE);
+	answer(b_write, 4, 0, NULL);
+	assert_int_equal(nsends, 22); /* the marker's undo, with B's entry behind it */
+	assert_int_equal(sends[21].kind, EXEC_TASK_UNDO);
+	assert_int_equal(sends[21].lsn, 2);
+	answer(21, 2, 0, NULL);
+	assert_true(repl_txn_doomed(b, &err)); /* its base was the marker's entry */
+	assert_int_equal(fx.t->shards[0].committed_lsn, 2);
+	/* t2's marker holds; t's is retried: A's client heard already */
+	for (int i = 16; i < 19; i++)
+		answer(i, 3, 0, NULL);
+	assert_int_equal(commits_heard, 1);
+	/* B's COMMIT fails; its undo goes to the marker's predecessor, and the
+	 * committed entry stays */
+	repl_txn_commit(fx.c, b, REPL_QUORUM_MAJORITY, on_commit, NULL);
+	assert_int_equal(commits_heard, 2);
+	assert_true(commit_failed);
+	assert_string_equal(commit_sqlstate, SQLSTATE_TRANSACTION_ROLLBACK);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 2);
+	/* until the marker is out again nothing else starts, and reads wait */
+	c3 = repl_txn_begin(fx.c, 52, &err);
+	assert_int_equal(txn_update(fx.t, c3), MUR_OK);
+	assert_int_equal(parked(), 1);
+	assert_int_equal(nsends, 22);
+	for (int i = 0; i < 3; i++) { /* the copies are back */
+		cat_placement *p = &fx.t->shards[0].placements[i];
+		cat_placement_set_state(p, CAT_PL_CURRENT);
+		p->applied_lsn = 2;
+	}
+	repl_lock_tick(fx.c); /* the marker is retried, first; C follows it */
+	assert_int_equal(nsends, 26);
+	assert_int_equal(sends[22].lsn, 3);
+	assert_int_equal(sends[25].kind, EXEC_TASK_WRITE);
+	assert_int_equal(sends[25].lsn, 4);
+	for (int i = 22; i < 25; i++)
+		answer(i, 3, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 3);
+	assert_int_equal(resumed, 0); /* C holds the lock now */
+	answer_early(25, 4);
+	answer(26, 4, 0, NULL);
+	answer(27, 4, 0, NULL);
+	answer(25, 4, 0, NULL);
+	repl_txn_commit(fx.c, c3, REPL_QUORUM_MAJORITY, on_commit, NULL);
+	assert_int_equal(nsends, 31);
+	for (int i = 28; i < 31; i++)
+		answer(i, 5, 0, NULL);
+	assert_int_equal(commits_heard, 3);
+	assert_false(commit_failed);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 5);
+	assert_int_equal(resumed, 1);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+}
+
+/* Recovery's rule for a staged transaction (repl_staged.c): committed
+ * when every participant has its quorum staged (or a copy holds the
+ * commit marker), aborted when a shard has more copies not staged than
+ * could leave a quorum holding it, else waiting — with 3 copies and the
+ * majority quorum, and with 'all' and 'one'. */
+static void test_staged_decide(void **state)
+{
+	repl_staged_count p[2] = {{3, 2, 1, 2, 0}, {3, 2, 1, 2, 1}};
+	(void)state;
+	assert_int_equal(repl_staged_decide(p, 2, 1, 0), REPL_STAGED_COMMITTED);
+	p[1].staged = 1; /* one staged, one not, one silent: could still be 2 */
+	assert_int_equal(repl_staged_decide(p, 2, 1, 0), REPL_STAGED_WAIT);
+	p[1].not_staged = 2; /* 2 of 3 not staged: no quorum can hold it */
+	assert_int_equal(repl_staged_decide(p, 2, 1, 0), REPL_STAGED_ABORTED);
+	assert_int_equal(repl_staged_decide(p, 2, 1, 1), REPL_STAGED_COMMITTED); /* a marker */
+	p[1] = (repl_staged_count){3, 2, 1, 2, 0};
+	assert_int_equal(repl_staged_decide(p, 2, 0, 0), REPL_STAGED_WAIT); /* list unknown */
+	p[0] = (repl_staged_count){3, 3, 1, 2, 1}; /* 'all': one copy without it is enough */
+	assert_int_equal(repl_staged_decide(p, 2, 1, 0), REPL_STAGED_ABORTED);
+	p[0] = (repl_staged_count){3, 1, 1, 0, 2}; /* 'one': a third copy may hold it */
+	assert_int_equal(repl_staged_decide(p, 2, 1, 0), REPL_STAGED_WAIT);
+	p[0].not_staged = 3;
+	assert_int_equal(repl_staged_decide(p, 2, 1, 0), REPL_STAGED_ABORTED);
+	p[0] = (repl_staged_count){0, 0, 1, 0, 0}; /* nobody to ask: never committed */
+	assert_int_equal(repl_staged_decide(p, 2, 1, 0), REPL_STAGED_WAIT);
+}
+
 static void test_primary_fsync_failure_without_early_answer(void **state)
 {
 	(void)state;
@@ -873,6 +1001,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_read_bound, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_marker_failure_dooms_the_next_holder, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+			test_staged_commit_marker_failure_dooms_the_next_holder, setup, teardown),
+		cmocka_unit_test(test_staged_decide),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -148,13 +148,19 @@ static void write_row(stor_dir *d, const char *file, int64_t id, uint64_t entry_
 	write_txn_row(d, file, id, entry_id, 0);
 }
 
-/* The commit marker of txn on file, as a WRITE of kind COMMIT makes it. */
-static void write_marker(stor_dir *d, const char *file, uint64_t entry_id, uint64_t txn)
+/* The commit marker of txn on file, as a WRITE of kind COMMIT makes it
+ * (parts: a STAGED marker with these participants instead). */
+static void write_kind_marker(stor_dir *d, const char *file, uint64_t entry_id, uint64_t txn,
+			      const char *parts)
 {
 	stor_db *db;
 	mur_error err;
 	uint64_t lsn;
-	stor_entry e = {.entry_id = entry_id, .txn_id = txn, .kind = STOR_ENTRY_COMMIT};
+	stor_entry e = {.entry_id = entry_id,
+			.txn_id = txn,
+			.kind = parts ? STOR_ENTRY_STAGED : STOR_ENTRY_COMMIT,
+			.cs = parts,
+			.len = parts ? strlen(parts) : 0};
 	must(stor_dir_get(d, file, 0, &db, &err), &err);
 	must(stor_lock(db, &err), &err);
 	must(stor_begin(db, &err), &err);
@@ -162,6 +168,11 @@ static void write_marker(stor_dir *d, const char *file, uint64_t entry_id, uint6
 	commit_logged(db, &e, lsn);
 	stor_unlock(db);
 	stor_dir_put(d, db);
+}
+
+static void write_marker(stor_dir *d, const char *file, uint64_t entry_id, uint64_t txn)
+{
+	write_kind_marker(d, file, entry_id, txn, NULL);
 }
 
 static int64_t count_rows(stor_dir *d, const char *file, uint64_t *lsn)
@@ -470,14 +481,15 @@ static void test_txn_entries_recovered(void **state)
 	write_txn_row(d, "t1.db", 3, 303, x);
 	write_marker(d, "t1.db", 304, x);
 	write_txn_row(d, "t1.db", 5, 305, y);
+	write_kind_marker(d, "t1.db", 306, y, "1:0,2:5"); /* y staged: still open */
 
 	stor_dir *c = crash_copy(d);
 	assert_int_equal(count_rows(c, "t1.db", &lsn), 0);
 	must(stor_fwal_recover(c, &rep, &err), &err);
-	assert_int_equal(rep.applied, 5);
+	assert_int_equal(rep.applied, 6);
 	assert_int_equal(rep.gaps, 0);
 	assert_int_equal(count_rows(c, "t1.db", &lsn), 4);
-	assert_int_equal(lsn, 5);
+	assert_int_equal(lsn, 6);
 	must(stor_dir_get(c, "t1.db", 0, &db, &err), &err);
 	must(stor_lock(db, &err), &err);
 	must(stor_log_open_txn(db, &txn, &txn_lsn, &err), &err);
@@ -496,8 +508,9 @@ static void test_txn_entries_recovered(void **state)
 	assert_int_equal(txn, y);
 	assert_int_equal(txn_lsn, 5);
 	char want[256];
-	snprintf(want, sizeof want, "0:0,%llu:0,%llu:0,%llu:1,%llu:0", (unsigned long long)x,
-		 (unsigned long long)x, (unsigned long long)x, (unsigned long long)y);
+	snprintf(want, sizeof want, "0:0,%llu:0,%llu:0,%llu:1,%llu:0,%llu:2", (unsigned long long)x,
+		 (unsigned long long)x, (unsigned long long)x, (unsigned long long)y,
+		 (unsigned long long)y);
 	assert_string_equal(got, want);
 	stor_dir_close(c);
 	stor_dir_close(d);

@@ -1470,6 +1470,163 @@ static void test_txn_catch_up(void **state)
 	expect_open_txn(repl, TXN_Y, 5);
 }
 
+/* ---- parallel commits: the staging marker (replog.h, STOR_ENTRY_STAGED) */
+
+#define PARTS_XY "1:0,1:3"
+
+/* The staging marker of txn as a WRITE (no SQL, participants in the
+ * blob) at lsn (0: the next). */
+static int staged_write(stor_dir *d, uint64_t lsn, uint64_t eid, uint64_t txn, const char *parts,
+			exec_result *res)
+{
+	tb b;
+	tb_init(&b, EXEC_TASK_WRITE, NULL);
+	b.t.capture = EXEC_CAPTURE_RETURN;
+	b.t.lsn = lsn;
+	b.t.entry_id = eid;
+	b.t.txn_id = txn;
+	b.t.entry_kind = EXEC_ENTRY_STAGED;
+	b.t.blob = parts;
+	b.t.blob_len = strlen(parts);
+	return run(d, &b, res);
+}
+
+/* Recovery's query (EXEC_TASK_TXN_STATE) on d for txn: its state, and
+ * the participants into parts (a STAGED answer). */
+static int64_t txn_state(stor_dir *d, uint64_t txn, char *parts, size_t n)
+{
+	tb b;
+	exec_result r;
+	mur_rd rd;
+	mur_value v[3];
+	tb_init(&b, EXEC_TASK_TXN_STATE, NULL);
+	b.t.txn_id = txn;
+	run_ok(d, &b, &r);
+	assert_int_equal(r.nrows, 1);
+	assert_int_equal(r.ncols, 3);
+	mur_rd_init(&rd, r.rows.data, r.rows.len);
+	for (int k = 0; k < 3; k++)
+		assert_int_equal(mur_row_get_value(&rd, &v[k]), MUR_OK);
+	snprintf(parts, n, "%.*s", (int)v[1].len, v[1].s);
+	exec_result_free(&r);
+	return v[0].i;
+}
+
+/* X's entries, then STAGED(X, participants) on the primary and, applied,
+ * on the replica: X stays open (only its marker may follow: an
+ * autocommit write and Y's STAGED are refused 25000), recovery's query
+ * answers STAGED with the participants, and ABSENT for a transaction the
+ * log never held; after X's commit marker it answers COMMITTED.  A
+ * staging marker of a transaction that is not open, of txn 0 or without
+ * participants is refused. */
+static void test_txn_staged_marker(void **state)
+{
+	(void)state;
+	exec_result w;
+	char parts[64];
+	reset_dirs();
+	insert1(1, "a", 101, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	for (int i = 2; i <= 3; i++) {
+		assert_int_equal(insert_txn(prim, i, "x", (uint64_t)(100 + i), TXN_X, &w), MUR_OK);
+		apply_entry_ok(repl, &w, TXN_X, EXEC_ENTRY_DATA);
+		exec_result_free(&w);
+	}
+	assert_int_equal(txn_state(prim, TXN_X, parts, sizeof parts), STOR_TXN_OPEN);
+	assert_int_equal(staged_write(prim, 4, 104, TXN_Y, PARTS_XY, &w), MUR_ERR);
+	assert_string_equal(w.err.sqlstate, "25000"); /* Y is not the open one */
+	exec_result_free(&w);
+	assert_int_equal(staged_write(prim, 4, 104, TXN_X, "", &w), MUR_ERR);
+	assert_string_equal(w.err.sqlstate, "08P01"); /* no participants */
+	exec_result_free(&w);
+	assert_int_equal(staged_write(prim, 4, 104, TXN_X, PARTS_XY, &w), MUR_OK);
+	assert_int_equal(w.lsn, 4);
+	assert_int_equal(w.blob.len, strlen(PARTS_XY)); /* the entry's changeset column */
+	expect_open_txn(prim, TXN_X, 2);
+	apply_entry_ok(repl, &w, TXN_X, EXEC_ENTRY_STAGED);
+	exec_result_free(&w);
+	expect_open_txn(repl, TXN_X, 2);
+	expect_same_log(prim, repl);
+	expect_same(prim, repl);
+	for (int k = 0; k < 2; k++) {
+		stor_dir *d = k ? repl : prim;
+		assert_int_equal(txn_state(d, TXN_X, parts, sizeof parts), STOR_TXN_STAGED);
+		assert_string_equal(parts, PARTS_XY);
+		assert_int_equal(txn_state(d, TXN_Y, parts, sizeof parts), STOR_TXN_ABSENT);
+	}
+
+	/* X is still open: only its commit marker follows */
+	assert_int_equal(insert_txn(prim, 5, "a", 105, 0, &w), MUR_ERR);
+	assert_string_equal(w.err.sqlstate, "25000");
+	exec_result_free(&w);
+	assert_int_equal(marker_write(prim, 5, 105, TXN_X, &w), MUR_OK);
+	apply_entry_ok(repl, &w, TXN_X, EXEC_ENTRY_COMMIT);
+	exec_result_free(&w);
+	expect_open_txn(prim, 0, 0);
+	assert_int_equal(txn_state(repl, TXN_X, parts, sizeof parts), STOR_TXN_COMMITTED);
+
+	/* nothing open: a staging marker has nothing to follow */
+	assert_int_equal(staged_write(prim, 6, 106, TXN_X, PARTS_XY, &w), MUR_ERR);
+	assert_string_equal(w.err.sqlstate, "25000");
+	exec_result_free(&w);
+	stor_db *db;
+	mur_error err;
+	must(stor_dir_get(repl, FILE_T, 0, &db, &err), &err);
+	must(stor_lock(db, &err), &err);
+	stor_entry bad = {.lsn = 6,
+			  .entry_id = 106,
+			  .kind = STOR_ENTRY_STAGED,
+			  .cs = PARTS_XY,
+			  .len = strlen(PARTS_XY)}; /* of txn 0 */
+	assert_int_equal(stor_log_apply(db, &bad, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "08P01");
+	bad.txn_id = TXN_X; /* X is not open on the replica */
+	assert_int_equal(stor_log_apply(db, &bad, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "25000");
+	stor_unlock(db);
+	stor_dir_put(repl, db);
+	assert_int_equal(lsn_of(prim, NULL), 5);
+	assert_int_equal(lsn_of(repl, NULL), 5);
+}
+
+/* An undo takes a staged transaction back whole (the STAGED entry has
+ * nothing to invert); recovery's query then answers ABSENT.  Catch-up
+ * carries a STAGED entry, participants included. */
+static void test_txn_staged_undo_and_catch_up(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	char parts[64];
+	size_t n1;
+	int rounds;
+	reset_dirs();
+	insert1(1, "a", 111, &w);
+	exec_result_free(&w);
+	char *d1 = digest(prim, &n1);
+	assert_int_equal(insert_txn(prim, 2, "x", 112, TXN_X, &w), MUR_OK);
+	exec_result_free(&w);
+	assert_int_equal(staged_write(prim, 3, 113, TXN_X, PARTS_XY, &w), MUR_OK);
+	exec_result_free(&w);
+
+	assert_int_equal(catch_up(1, &rounds), MUR_OK);
+	expect_same_log(prim, repl);
+	expect_open_txn(repl, TXN_X, 2);
+	assert_int_equal(txn_state(repl, TXN_X, parts, sizeof parts), STOR_TXN_STAGED);
+	assert_string_equal(parts, PARTS_XY);
+
+	for (int k = 0; k < 2; k++) {
+		stor_dir *d = k ? repl : prim;
+		assert_int_equal(undo_task(d, 1, &r), MUR_OK);
+		assert_int_equal(r.lsn, 1);
+		exec_result_free(&r);
+		expect_digest(d, d1, n1);
+		expect_open_txn(d, 0, 0);
+		assert_int_equal(txn_state(d, TXN_X, parts, sizeof parts), STOR_TXN_ABSENT);
+	}
+	free(d1);
+}
+
 /* Oldest LSN in d's log (the lock is not held when a check fails). */
 static uint64_t log_first_of(stor_dir *d)
 {
@@ -1603,6 +1760,8 @@ int main(void)
 		cmocka_unit_test(test_txn_catch_up),
 		cmocka_unit_test(test_txn_trim_keeps_open),
 		cmocka_unit_test(test_txn_old_file_upgrade),
+		cmocka_unit_test(test_txn_staged_marker),
+		cmocka_unit_test(test_txn_staged_undo_and_catch_up),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
