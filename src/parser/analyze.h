@@ -456,10 +456,10 @@ const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv);
 const cat_table *sql_lookup_table_for(sql_ctx *c, PgQuery__RangeVar *rv, unsigned privs);
 
 /* ---- analyze_using.c ---- */
-/* JOIN ... USING / NATURAL JOIN j whose left side starts at rte first and
- * whose right table is the last rte (join_left/join_right set): the merged
- * columns, their ON conditions, the SELECT * order. */
-int sql_analyze_using(sql_ctx *c, sql_query *q, int first, PgQuery__JoinExpr *j);
+/* JOIN ... USING / NATURAL JOIN j whose left side is rtes [first, right)
+ * and right side rtes [right, nrte) (join_left/join_right set on the last):
+ * the merged columns, their ON conditions, the SELECT * order. */
+int sql_analyze_using(sql_ctx *c, sql_query *q, int first, int right, PgQuery__JoinExpr *j);
 /* The merged column an unqualified name means (*found 1), NULL with
  * *found 0 when none (42702 with *found 1 when another table has it too). */
 sql_expr *sql_using_column(sql_ctx *c, const sql_query *q, const char *name, int loc, int *found);

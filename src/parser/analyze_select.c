@@ -145,12 +145,9 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 		return unsupported(c, "an outer join to a subquery that joins tables", -1);
 	if (r->join_right && check_right_join(c, q, first) != MUR_OK)
 		return MUR_ERR;
-	if (j->is_natural || j->n_using_clause) {
-		if (q->nrte - before > 1 || r->merged)
-			return unsupported(c, "JOIN ... USING / NATURAL JOIN to a subquery", -1);
-		if (sql_analyze_using(c, q, first, j) != MUR_OK)
-			return MUR_ERR;
-	}
+	if ((j->is_natural || j->n_using_clause) &&
+	    sql_analyze_using(c, q, first, before, j) != MUR_OK)
+		return MUR_ERR;
 	if (j->quals) {
 		sql_expr *on;
 		c->agg_ok = 0;

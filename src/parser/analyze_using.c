@@ -11,10 +11,10 @@
  *     FULL JOIN), while alias.name still reads each table's own column,
  *   - a new SELECT * order (sql_query.star): the merged columns first, in
  *     USING order, then the left side's others, then the right table's.
- * The left side is the star list of the tables from the join's first rte
- * on; columns of earlier comma-separated FROM items keep their place in
- * front.  The right side must be one table (a plain table or WITH query
- * read as one rte).
+ * Each side is a star list: the left one of the rtes from the join's first
+ * on (columns of earlier comma-separated FROM items keep their place in
+ * front), the right one of the rtes the right item added (a table, or a
+ * subquery / WITH query: its view's columns).
  */
 #include "parser/analyze.h"
 
@@ -70,55 +70,63 @@ static int star_rte(sql_ctx *c, sql_query *q, int i)
 	return MUR_OK;
 }
 
-/* The star list of every rte but the last (the right table), when no
- * USING join has set one yet. */
-static int star_init(sql_ctx *c, sql_query *q)
+/* The star list through rte upto - 1 (the join's left side and any FROM
+ * items before it). */
+static int star_init(sql_ctx *c, sql_query *q, int upto)
 {
-	if (q->star)
-		return MUR_OK;
-	if (!(q->star = sql_alloc(c, sizeof *q->star * STAR_MAX)) ||
-	    !(q->usings = sql_alloc(c, sizeof *q->usings * STAR_MAX)))
+	if (!q->star && (!(q->star = sql_alloc(c, sizeof *q->star * STAR_MAX)) ||
+			 !(q->usings = sql_alloc(c, sizeof *q->usings * STAR_MAX))))
 		return MUR_ERR;
-	for (int i = 0; i < q->nrte - 1; i++)
-		if (star_rte(c, q, i) != MUR_OK)
+	for (; q->star_rtes < upto; q->star_rtes++)
+		if (star_rte(c, q, q->star_rtes) != MUR_OK)
 			return MUR_ERR;
-	q->star_rtes = q->nrte - 1;
 	return MUR_OK;
 }
 
-/* The left side's entry named name (index into q->star), -1 when none. */
-static int left_column(sql_ctx *c, const sql_query *q, int first, const char *name, int loc)
+/* The two sides of a USING join, as star lists: v[0..nleft) the left side
+ * (entries with rte >= first), v[nleft..n) the right side. */
+typedef struct sides {
+	const sql_star_col *v;
+	int nleft, n, first;
+} sides;
+
+/* The entry named name on one side (index into v); -1 when none, -2 with
+ * 42702 when two. */
+static int side_column(sql_ctx *c, const sides *s, int right, const char *name)
 {
-	int found = -1;
-	for (int i = 0; i < q->nstar; i++) {
-		if (q->star[i].rte < first || strcmp(q->star[i].name, name))
+	int found = -1, from = right ? s->nleft : 0, to = right ? s->n : s->nleft;
+	for (int i = from; i < to; i++) {
+		if (s->v[i].rte < s->first || strcmp(s->v[i].name, name))
 			continue;
 		if (found >= 0)
-			return sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, loc,
-				       "common column name \"%s\" appears more than once in left "
+			return sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, -1,
+				       "common column name \"%s\" appears more than once in %s "
 				       "table",
-				       name),
+				       name, right ? "right" : "left"),
 			       -2;
 		found = i;
 	}
+	if (found == -1)
+		sql_err(c, SQLSTATE_UNDEFINED_COLUMN, -1,
+			"column \"%s\" specified in USING clause does not exist in %s table", name,
+			right ? "right" : "left");
 	return found;
 }
 
-/* NATURAL: the names the left side and the right table share, in the left
- * side's order. */
-static void natural_names(const sql_query *q, const sql_star_col *left, int nleft, int first,
-			  const char **names, int *n)
+/* NATURAL: the names both sides have, in the left side's order. */
+static void natural_names(const sides *s, const char **names, int *n)
 {
-	const cat_table *rt = q->rtes[q->nrte - 1].table;
 	*n = 0;
-	for (int i = 0; i < nleft && *n < CAT_COLUMNS_MAX; i++) {
-		int dup = 0, col = cat_column_index(rt, left[i].name);
-		if (left[i].rte < first || col < 0 || rt->cols[col].hidden)
+	for (int i = 0; i < s->nleft && *n < CAT_COLUMNS_MAX; i++) {
+		int dup = 0, shared = 0;
+		if (s->v[i].rte < s->first)
 			continue;
+		for (int k = s->nleft; k < s->n; k++)
+			shared |= !strcmp(s->v[k].name, s->v[i].name);
 		for (int k = 0; k < *n; k++)
-			dup |= !strcmp(names[k], left[i].name);
-		if (!dup)
-			names[(*n)++] = left[i].name;
+			dup |= !strcmp(names[k], s->v[i].name);
+		if (shared && !dup)
+			names[(*n)++] = s->v[i].name;
 	}
 }
 
@@ -130,110 +138,90 @@ static unsigned rtes_from(const sql_query *q, int first)
 	return m;
 }
 
-/* One merged column: its ON condition, its sql_using, its expression. */
-static sql_expr *merge_one(sql_ctx *c, sql_query *q, int first, const char *name, int loc,
-			   int *left_at)
+/* One merged column: its ON condition, its sql_using, its expression;
+ * taken[] marks the two entries it replaces. */
+static sql_expr *merge_one(sql_ctx *c, sql_query *q, const sides *s, const char *name,
+			   uint8_t *taken)
 {
-	int r = q->nrte - 1, rc = cat_column_index(q->rtes[r].table, name);
-	sql_rte *rr = &q->rtes[r];
+	sql_rte *rr = &q->rtes[q->nrte - 1];
+	int li = side_column(c, s, 0, name), ri = li < 0 ? -1 : side_column(c, s, 1, name);
 	sql_expr *l, *re, *eq, *m;
-	*left_at = left_column(c, q, first, name, loc);
-	if (*left_at == -2)
+	if (li < 0 || ri < 0)
 		return NULL;
-	if (*left_at < 0) {
-		sql_err(c, SQLSTATE_UNDEFINED_COLUMN, loc,
-			"column \"%s\" specified in USING clause does not exist in left table",
-			name);
-		return NULL;
-	}
-	if (rc < 0 || rr->table->cols[rc].hidden) {
-		sql_err(c, SQLSTATE_UNDEFINED_COLUMN, loc,
-			"column \"%s\" specified in USING clause does not exist in right table",
-			name);
-		return NULL;
-	}
-	l = q->star[*left_at].e;
-	if (!(re = table_column(c, q, r, rc)) || !(eq = sql_make_compare(c, "=", l, re, loc)) ||
-	    !(rr->on = sql_and(c, rr->on, eq)))
+	l = s->v[li].e;
+	re = s->v[ri].e;
+	if (!(eq = sql_make_compare(c, "=", l, re, -1)) || !(rr->on = sql_and(c, rr->on, eq)))
 		return NULL;
 	if (rr->join_left && rr->join_right)
-		m = sql_make_coalesce2(c, l, re, loc);
+		m = sql_make_coalesce2(c, l, re, -1);
 	else
 		m = rr->join_right ? re : l;
 	if (!m)
 		return NULL;
+	taken[li] = taken[ri] = 1;
 	sql_using *u = &q->usings[q->nusing++];
 	snprintf(u->name, sizeof u->name, "%s", name);
 	u->e = m;
-	u->rtes = rtes_from(q, first);
+	u->rtes = rtes_from(q, s->first);
 	return m;
 }
 
-int sql_analyze_using(sql_ctx *c, sql_query *q, int first, PgQuery__JoinExpr *j)
+static int using_names(sql_ctx *c, PgQuery__JoinExpr *j, const char **names, int *n)
 {
-	const char *names[CAT_COLUMNS_MAX];
-	int n = 0, r = q->nrte - 1, old_n, at;
-	sql_star_col *old;
-	if (star_init(c, q) != MUR_OK)
-		return MUR_ERR;
-	for (size_t i = 0; !j->is_natural && i < j->n_using_clause; i++) {
+	for (size_t i = 0; i < j->n_using_clause; i++) {
 		if (j->using_clause[i]->node_case != PG_QUERY__NODE__NODE_STRING ||
-		    n >= CAT_COLUMNS_MAX)
+		    *n >= CAT_COLUMNS_MAX)
 			return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "bad USING clause");
-		names[n] = j->using_clause[i]->string->sval;
-		for (int k = 0; k < n; k++)
-			if (!strcmp(names[k], names[n]))
+		names[*n] = j->using_clause[i]->string->sval;
+		for (int k = 0; k < *n; k++)
+			if (!strcmp(names[k], names[*n]))
 				return sql_err(c, "42701", -1,
 					       "column name \"%s\" appears more than once in USING "
 					       "clause",
-					       names[n]);
-		n++;
+					       names[*n]);
+		(*n)++;
 	}
+	return MUR_OK;
+}
+
+int sql_analyze_using(sql_ctx *c, sql_query *q, int first, int right, PgQuery__JoinExpr *j)
+{
+	const char *names[CAT_COLUMNS_MAX];
+	int n = 0, r = q->nrte - 1;
+	sql_star_col *old;
+	uint8_t *taken;
+	sides s = {.first = first};
+	if (star_init(c, q, right) != MUR_OK)
+		return MUR_ERR;
+	s.nleft = q->nstar;
+	if (sql_using_star(c, q) != MUR_OK) /* the right side's columns */
+		return MUR_ERR;
+	s.n = q->nstar;
+	if (!(old = sql_alloc(c, sizeof *old * (size_t)(s.n ? s.n : 1))) ||
+	    !(taken = sql_alloc(c, (size_t)(s.n ? s.n : 1))))
+		return MUR_ERR;
+	memcpy(old, q->star, sizeof *old * (size_t)s.n);
+	memset(taken, 0, (size_t)(s.n ? s.n : 1));
+	s.v = old; /* names point into old: q->star is rewritten below */
+	if (j->is_natural)
+		natural_names(&s, names, &n);
+	else if (using_names(c, j, names, &n) != MUR_OK)
+		return MUR_ERR;
 	/* the new order: earlier FROM items, merged, left's others, right's others */
-	old_n = q->nstar;
-	if (!(old = sql_alloc(c, sizeof *old * (size_t)(old_n ? old_n : 1))))
-		return MUR_ERR;
-	memcpy(old, q->star, sizeof *old * (size_t)old_n);
-	if (j->is_natural) /* names in old: q->star is rewritten below */
-		natural_names(q, old, old_n, first, names, &n);
-	uint8_t *taken = sql_alloc(c, (size_t)(old_n ? old_n : 1));
-	if (!taken)
-		return MUR_ERR;
-	memset(taken, 0, (size_t)(old_n ? old_n : 1));
 	q->nstar = 0;
-	for (int i = 0; i < old_n; i++)
+	for (int i = 0; i < s.nleft; i++)
 		if (old[i].rte < first &&
 		    star_add(c, q, old[i].name, old[i].e, old[i].rte) != MUR_OK)
 			return MUR_ERR;
 	for (int k = 0; k < n; k++) {
-		sql_star_col *saved = q->star;
-		int saved_n = q->nstar;
-		sql_expr *m;
-		q->star = old; /* left_column reads the left side's list */
-		q->nstar = old_n;
-		m = merge_one(c, q, first, names[k], -1, &at);
-		q->star = saved;
-		q->nstar = saved_n;
+		sql_expr *m = merge_one(c, q, &s, names[k], taken);
 		if (!m || star_add(c, q, names[k], m, first) != MUR_OK)
 			return MUR_ERR;
-		taken[at] = 1;
 	}
-	for (int i = 0; i < old_n; i++)
-		if (old[i].rte >= first && !taken[i] &&
+	for (int i = 0; i < s.n; i++)
+		if ((i >= s.nleft || old[i].rte >= first) && !taken[i] &&
 		    star_add(c, q, old[i].name, old[i].e, old[i].rte) != MUR_OK)
 			return MUR_ERR;
-	for (int k = 0; k < q->rtes[r].table->ncols; k++) {
-		const cat_column *cc = &q->rtes[r].table->cols[k];
-		int merged = 0;
-		sql_expr *e;
-		for (int i = 0; i < n; i++)
-			merged |= !strcmp(names[i], cc->name);
-		if (cc->hidden || merged)
-			continue;
-		if (!(e = table_column(c, q, r, k)) || star_add(c, q, cc->name, e, r) != MUR_OK)
-			return MUR_ERR;
-	}
-	q->star_rtes = q->nrte;
 	if (!q->rtes[r].on)
 		q->rtes[r].on = sql_make_const_int(c, 1, MT_BOOL); /* NATURAL with nothing shared */
 	return q->rtes[r].on ? MUR_OK : MUR_ERR;

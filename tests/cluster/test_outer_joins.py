@@ -103,6 +103,15 @@ QUERIES = [
     "RIGHT JOIN b ON a.id = b.id ORDER BY b.id",
     "SELECT a.id, b.id, c.cid FROM a LEFT JOIN b ON a.id = b.id RIGHT JOIN c ON c.k = a.k "
     "AND c.k = b.k",
+    "SELECT * FROM a JOIN b USING (id) ORDER BY id LIMIT 5",
+    "SELECT id, v, w FROM a NATURAL FULL JOIN b ORDER BY id NULLS FIRST, v, w LIMIT 30",
+    "SELECT a.id, b.id FROM a FULL JOIN b ON a.id = b.id WHERE a.id = 7",
+    "SELECT a.id, b.id FROM a FULL JOIN b ON a.id = b.id AND a.id = 7",
+    "SELECT a.id, b.id FROM a RIGHT JOIN b ON a.id = b.id AND b.id IN (200, 400)",
+    "SELECT * FROM (a JOIN b USING (id)) WHERE id < 160",
+    "WITH t AS (SELECT id, k FROM b WHERE k > 60) SELECT * FROM a JOIN t USING (id)",
+    "WITH t AS (SELECT id, k AS bk FROM b) SELECT * FROM a NATURAL LEFT JOIN t",
+    "SELECT * FROM (SELECT id, v FROM a WHERE id < 200) s NATURAL JOIN b",
     # the null-extended side's distribution column no longer splits rows by shard
     "SELECT a.id, count(*) FROM a RIGHT JOIN b ON a.id = b.id GROUP BY a.id",
     "SELECT count(DISTINCT a.id), count(*) FROM a FULL JOIN b ON a.id = b.id",
