@@ -159,7 +159,9 @@ typedef struct sql_window {
 typedef struct sql_rte {
 	const cat_table *table;
 	char alias[CAT_NAME_MAX]; /* how the query names it: alias, else table name */
-	int join_left;            /* 1: right side of a LEFT JOIN */
+	int join_left;            /* 1: right side of a LEFT or FULL JOIN (null-extended) */
+	int join_right;           /* 1: right side of a RIGHT or FULL JOIN: the tables
+				     before it are null-extended (sql_rte_nullable) */
 	sql_expr *on;             /* JOIN ... ON condition (rte >= 1), or NULL */
 	int loc;
 	int merged; /* a table of a subquery in FROM merged into the query (sql_view):
@@ -189,6 +191,24 @@ typedef struct sql_view {
 	int ncols;
 	sql_target *cols;
 } sql_view;
+
+/* A column merged by JOIN ... USING / NATURAL JOIN (analyze_using.c): an
+ * unqualified name stands for e (the left column; the right one for a RIGHT
+ * JOIN, COALESCE of both for a FULL JOIN), not for the columns of the
+ * tables in rtes (a bit per rte) it merged. */
+typedef struct sql_using {
+	char name[CAT_NAME_MAX];
+	sql_expr *e;
+	unsigned rtes;
+} sql_using;
+
+/* A column of SELECT *, once a JOIN ... USING has fixed their order: rte is
+ * where it comes from (the first merged table for a merged column). */
+typedef struct sql_star_col {
+	char name[CAT_NAME_MAX];
+	sql_expr *e;
+	int rte;
+} sql_star_col;
 
 /* An analyzed SELECT. */
 typedef struct sql_query {
@@ -220,6 +240,11 @@ typedef struct sql_query {
 	sql_expr *distinct_on[SQL_SORT_MAX];
 	int nview; /* subqueries in FROM merged into this query (sql_view) */
 	sql_view views[SQL_RTES_MAX];
+	int nusing; /* JOIN ... USING / NATURAL JOIN merged columns (sql_using) */
+	sql_using *usings;
+	int nstar; /* SELECT * columns, set by the first JOIN ... USING (else NULL) */
+	sql_star_col *star;
+	int star_rtes; /* the rtes star holds (later ones: sql_using_star) */
 } sql_query;
 
 /* ---- subqueries (analyze_subq.c) ----
@@ -430,6 +455,17 @@ const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv);
  * role (c->user NULL): no check.  sql_lookup_table checks SELECT. */
 const cat_table *sql_lookup_table_for(sql_ctx *c, PgQuery__RangeVar *rv, unsigned privs);
 
+/* ---- analyze_using.c ---- */
+/* JOIN ... USING / NATURAL JOIN j whose left side is rtes [first, right)
+ * and right side rtes [right, nrte) (join_left/join_right set on the last):
+ * the merged columns, their ON conditions, the SELECT * order. */
+int sql_analyze_using(sql_ctx *c, sql_query *q, int first, int right, PgQuery__JoinExpr *j);
+/* The merged column an unqualified name means (*found 1), NULL with
+ * *found 0 when none (42702 with *found 1 when another table has it too). */
+sql_expr *sql_using_column(sql_ctx *c, const sql_query *q, const char *name, int loc, int *found);
+/* q->star completed with the rtes joined after the last USING join. */
+int sql_using_star(sql_ctx *c, sql_query *q);
+
 /* ---- analyze_subq.c ---- */
 /* A subquery in an expression (SubLink): SE_SUBQ, or an expression over it. */
 sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl);
@@ -452,6 +488,10 @@ int sql_view_find(const sql_query *q, const char *alias); /* index or -1 */
 int sql_view_at(const sql_query *q, int rte);             /* the view starting at rte, or -1 */
 /* Forget the subs from nsubs on (an analysis started over). */
 void sql_subq_rollback(sql_ctx *c, int nsubs);
+/* l op r after PostgreSQL's comparison typing (42883 when none). */
+sql_expr *sql_make_compare(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc);
+/* COALESCE(a, b) of a common type. */
+sql_expr *sql_make_coalesce2(sql_ctx *c, sql_expr *a, sql_expr *b, int loc);
 /* a AND b (either may be NULL). */
 sql_expr *sql_and(sql_ctx *c, sql_expr *a, sql_expr *b);
 /* A column of an enclosing query: the 0A000 of a correlated subquery

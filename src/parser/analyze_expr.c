@@ -387,7 +387,10 @@ static int find_rte(sql_ctx *c, const char *alias)
 
 static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 {
-	int found_rte = -1, found_col = -1, nview = 0;
+	int found_rte = -1, found_col = -1, nview = 0, merged = 0;
+	sql_expr *m = c->q ? sql_using_column(c, c->q, name, loc, &merged) : NULL;
+	if (merged)
+		return m;
 	sql_expr *view = c->q ? sql_view_column(c->q, NULL, name, &nview) : NULL;
 	for (int i = 0; c->q && i < c->q->nrte; i++) {
 		int col = c->q->rtes[i].merged ? -1 : cat_column_index(c->q->rtes[i].table, name);
@@ -501,7 +504,7 @@ int sql_unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, in
 	return (*l && *r) ? MUR_OK : MUR_ERR;
 }
 
-static sql_expr *compare(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc)
+sql_expr *sql_make_compare(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc)
 {
 	if (sql_unify_compare(c, op, &l, &r, loc) != MUR_OK)
 		return NULL;
@@ -623,7 +626,7 @@ static sql_expr *binary_op(sql_ctx *c, PgQuery__AExpr *a)
 		return unary(c, op, r, a->location);
 	if (!strcmp(op, "=") || !strcmp(op, "<>") || !strcmp(op, "<") || !strcmp(op, ">") ||
 	    !strcmp(op, "<=") || !strcmp(op, ">="))
-		return compare(c, op, l, r, a->location);
+		return sql_make_compare(c, op, l, r, a->location);
 	if (!strcmp(op, "+") || !strcmp(op, "-") || !strcmp(op, "*") || !strcmp(op, "/") ||
 	    !strcmp(op, "%"))
 		return arith(c, op, l, r, a->location);
@@ -996,6 +999,15 @@ static sql_expr *analyze_list_fn(sql_ctx *c, const char *fn, const char *constru
 		if (!(e->args[i] = sql_analyze_expr(c, args[i])))
 			return NULL;
 	if (unify_branches(c, e->args, (int)n, construct, loc) != MUR_OK)
+		return NULL;
+	e->type = e->args[0]->type;
+	return e;
+}
+
+sql_expr *sql_make_coalesce2(sql_ctx *c, sql_expr *a, sql_expr *b, int loc)
+{
+	sql_expr *e = sql_make_call(c, "coalesce", MT_UNKNOWN, loc, 2, a, b);
+	if (!e || unify_branches(c, e->args, 2, "COALESCE", loc) != MUR_OK)
 		return NULL;
 	e->type = e->args[0]->type;
 	return e;

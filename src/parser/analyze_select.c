@@ -1,6 +1,6 @@
 /*
- * analyze_select.c — SelectStmt → sql_query: FROM (tables, aliases, inner
- * and left joins), select list (with '*' expansion and PostgreSQL's output
+ * analyze_select.c — SelectStmt → sql_query: FROM (tables, aliases, inner,
+ * left, right and full joins; USING is analyze_using.c's), select list (with '*' expansion and PostgreSQL's output
  * names), WHERE, GROUP BY (expressions, positions, aliases), HAVING, ORDER
  * BY (positions, aliases, expressions), LIMIT/OFFSET and DISTINCT; window
  * functions and DISTINCT ON are analyze_window.c's.
@@ -111,17 +111,23 @@ int sql_analyze_from_table_for(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, 
 
 static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n);
 
+/* RIGHT and FULL JOIN null-extend every table before them: those must
+ * be the join's own left side, with no subquery merged into the query
+ * (its WHERE would then filter the null-extended rows). */
+static int check_right_join(sql_ctx *c, const sql_query *q, int first)
+{
+	if (first > 0)
+		return unsupported(c, "RIGHT or FULL JOIN after a comma in FROM", -1);
+	for (int i = 0; i < q->nrte; i++)
+		if (q->rtes[i].merged)
+			return unsupported(c, "RIGHT or FULL JOIN with a subquery in FROM", -1);
+	return MUR_OK;
+}
+
 static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 {
 	sql_rte *r;
-	if (j->jointype != PG_QUERY__JOIN_TYPE__JOIN_INNER &&
-	    j->jointype != PG_QUERY__JOIN_TYPE__JOIN_LEFT)
-		return unsupported(c,
-				   j->jointype == PG_QUERY__JOIN_TYPE__JOIN_RIGHT ? "RIGHT JOIN"
-										  : "FULL JOIN",
-				   -1);
-	if (j->is_natural || j->n_using_clause)
-		return unsupported(c, "JOIN ... USING / NATURAL JOIN", -1);
+	int first = q->nrte;
 	if (from_item(c, q, j->larg) != MUR_OK)
 		return MUR_ERR;
 	if (j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_VAR &&
@@ -131,9 +137,17 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 	if (from_item(c, q, j->rarg) != MUR_OK)
 		return MUR_ERR;
 	r = &q->rtes[q->nrte - 1];
-	r->join_left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT;
-	if (r->join_left && q->nrte - before > 1)
-		return unsupported(c, "LEFT JOIN to a subquery that joins tables", -1);
+	r->join_left = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT ||
+		       j->jointype == PG_QUERY__JOIN_TYPE__JOIN_FULL;
+	r->join_right = j->jointype == PG_QUERY__JOIN_TYPE__JOIN_RIGHT ||
+			j->jointype == PG_QUERY__JOIN_TYPE__JOIN_FULL;
+	if ((r->join_left || r->join_right) && q->nrte - before > 1)
+		return unsupported(c, "an outer join to a subquery that joins tables", -1);
+	if (r->join_right && check_right_join(c, q, first) != MUR_OK)
+		return MUR_ERR;
+	if ((j->is_natural || j->n_using_clause) &&
+	    sql_analyze_using(c, q, first, before, j) != MUR_OK)
+		return MUR_ERR;
 	if (j->quals) {
 		sql_expr *on;
 		c->agg_ok = 0;
@@ -243,6 +257,14 @@ static int expand_star(sql_ctx *c, sql_query *q, PgQuery__ColumnRef *r)
 	if (q->nrte == 0)
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, r->location,
 			       "SELECT * with no tables specified is not valid");
+	if (!only && q->star) { /* the order a JOIN ... USING fixed */
+		if (sql_using_star(c, q) != MUR_OK)
+			return MUR_ERR;
+		for (int i = 0; i < q->nstar; i++)
+			if (add_target(c, q, q->star[i].e, q->star[i].name, r->location) != MUR_OK)
+				return MUR_ERR;
+		return MUR_OK;
+	}
 	for (int i = 0; i < q->nrte; i++) {
 		const cat_table *t = q->rtes[i].table;
 		int v = sql_view_at(q, i);

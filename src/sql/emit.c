@@ -527,8 +527,11 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 	for (int i = 0; i < q->nrte; i++) {
 		const sql_rte *r = &q->rtes[i];
 		if (i > 0)
-			mur_buf_printf(e->b,
-				       r->on ? (r->join_left ? " LEFT JOIN " : " JOIN ") : ", ");
+			mur_buf_printf(e->b, !r->on                          ? ", "
+					     : r->join_left && r->join_right ? " FULL JOIN "
+					     : r->join_right                 ? " RIGHT JOIN "
+					     : r->join_left                  ? " LEFT JOIN "
+									     : " JOIN ");
 		emit_table(e, q, i);
 		if (i > 0 && r->on) {
 			mur_buf_printf(e->b, " ON ");

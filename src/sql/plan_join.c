@@ -21,10 +21,12 @@
  *   - the join key: one class of columns equated across every table (a.x =
  *     b.y [= c.z], in WHERE or ON); without one, only broadcast is possible
  *   - side SQL: the key first, then every other column the query uses,
- *     with the WHERE conjuncts on that table alone (not for the optional
- *     side of a LEFT JOIN, where filtering early would change the answer)
+ *     with the WHERE conjuncts on that table alone (not for a table an
+ *     outer join null-extends, where filtering early would change the answer)
  *   - whether it may be broadcast: not the preserved side of a LEFT JOIN
- *     (every owner would emit its unmatched rows)
+ *     (every owner would emit its unmatched rows); no table of a query
+ *     with a RIGHT or FULL JOIN (repartition only: a row and its matches
+ *     meet on one owner, so each unmatched row is emitted once)
  *   - the owner's DDL, load statements and key indexes
  */
 #include "sql/sqlInt.h"
@@ -183,6 +185,16 @@ static int emit_pushed_where(sql_ctx *c, sql_emit *em, const sql_query *q, int t
 	return MUR_OK;
 }
 
+int sql_rte_nullable(const sql_query *q, int t)
+{
+	if (q->rtes[t].join_left)
+		return 1;
+	for (int u = t + 1; u < q->nrte; u++)
+		if (q->rtes[u].join_right)
+			return 1;
+	return 0;
+}
+
 static void schema_of(const sql_query *q, int t, char *out, size_t outsz)
 {
 	int slot = sql_rte_slot(q, t);
@@ -222,7 +234,7 @@ static int describe_table(sql_ctx *c, const sql_query *q, int t, int slot, int k
 	sql_emit_ident(&b, tb->name);
 	mur_buf_printf(&b, " AS ");
 	sql_emit_ident(&b, q->rtes[t].alias);
-	if (!q->rtes[t].join_left && emit_pushed_where(c, &em, q, t, q->where) != MUR_OK) {
+	if (!sql_rte_nullable(q, t) && emit_pushed_where(c, &em, q, t, q->where) != MUR_OK) {
 		mur_buf_free(&b);
 		return MUR_ERR;
 	}
@@ -277,7 +289,7 @@ int sql_plan_join_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps)
 
 int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys)
 {
-	int has_key = keys != NULL, any_outer = 0;
+	int has_key = keys != NULL, any_outer = 0, any_right = 0;
 	uint8_t(*used)[CAT_COLUMNS_MAX] = sql_alloc(c, sizeof(uint8_t) * PLAN_TABLES_MAX *
 							       CAT_COLUMNS_MAX);
 	mur_buf ddl, load, post;
@@ -288,10 +300,12 @@ int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->rtes[0].loc,
 			       "murphy joins at most %d tables that are not co-located",
 			       EXEC_JOIN_STREAMS_MAX);
-	for (int t = 0; t < q->nrte; t++)
+	for (int t = 0; t < q->nrte; t++) {
 		any_outer |= q->rtes[t].join_left;
+		any_right |= q->rtes[t].join_right;
+	}
 	ps->join_repartition_ok = has_key;
-	ps->join_broadcast_ok = 1;
+	ps->join_broadcast_ok = !any_right;
 	for (int t = 0; t < q->nrte; t++)
 		/* broadcast copies every table but the driver to every owner: the
 		 * preserved side of a LEFT JOIN must not be copied */
@@ -299,8 +313,8 @@ int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const
 	if (!ps->join_repartition_ok && !ps->join_broadcast_ok)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->rtes[1].loc,
 			       "murphy cannot join these tables: they are not co-located, share no "
-			       "equality on a join key, and a LEFT JOIN keeps the rows of a table "
-			       "it would have to copy");
+			       "equality on a join key, and an outer join keeps the rows of a "
+			       "table it would have to copy");
 	for (int i = 0; i < q->ntarget; i++)
 		mark_columns(q->targets[i].e, used);
 	mark_columns(q->where, used);

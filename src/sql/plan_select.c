@@ -43,9 +43,13 @@
  * hash-distributed table (the *driver*, schema main) and read shard 0 of
  * each reference table on the same follower.  Only hash tables take part
  * in the co-location check.  A query over reference tables only is a
- * router plan on shard 0.  Refused: a hash table on the optional side of a
- * LEFT JOIN whose preserved side has only reference tables (every shard
- * would emit the unmatched reference rows).
+ * router plan on shard 0.  An outer join whose preserved side has only
+ * reference tables and whose other side a hash table (ref LEFT JOIN hash,
+ * hash RIGHT JOIN ref, FULL JOIN of the two) would emit the unmatched
+ * reference rows on every shard: it is shuffled by its join key
+ * (plan_join.c), and refused without one.  RIGHT and FULL JOINs of hash
+ * tables run shard by shard when co-located (every key on one shard, so
+ * each unmatched row is emitted once), shuffled by the join key otherwise.
  */
 #include "sql/sqlInt.h"
 
@@ -101,6 +105,13 @@ static int is_dist_col(const sql_query *q, const sql_expr *e)
 	       !cat_table_is_reference(q->rtes[e->rte].table);
 }
 
+/* The driver's distribution column where it splits rows by shard: not
+ * when an outer join null-extends the driver (sql_rte_nullable). */
+static int is_split_col(const sql_query *q, const sql_expr *e)
+{
+	return is_dist_col(q, e) && e->rte == q->driver && !sql_rte_nullable(q, e->rte);
+}
+
 static int is_dist_equality(const sql_query *q, const sql_expr *e)
 {
 	return e->kind == SE_OP && e->nargs == 2 && !strcmp(e->op, "=") &&
@@ -108,25 +119,47 @@ static int is_dist_equality(const sql_query *q, const sql_expr *e)
 	       e->args[0]->rte != e->args[1]->rte;
 }
 
-/* LEFT JOIN from reference tables only to a hash table: each shard would
- * also emit the reference rows that match nothing in that shard. */
+/* Whether rtes [from, to) hold a hash-distributed table. */
+static int has_hash(const sql_query *q, int from, int to)
+{
+	for (int i = from; i < to; i++)
+		if (!cat_table_is_reference(q->rtes[i].table))
+			return 1;
+	return 0;
+}
+
+/* An outer join whose preserved side has only reference tables and whose
+ * other side has a distributed table: each shard would also emit the
+ * reference rows that match nothing in that shard.  LEFT JOIN: the tables
+ * before rte k are preserved; RIGHT JOIN: rte k; FULL JOIN: both. */
 static int check_reference_outer(sql_ctx *c, const sql_query *q)
 {
-	const sql_rte *d = &q->rtes[q->driver];
-	if (q->driver == 0 || !d->join_left)
-		return MUR_OK;
-	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->loc,
-		"murphy cannot LEFT JOIN reference table \"%s\" to distributed table \"%s\"",
-		q->rtes[0].table->name, d->table->name);
-	mur_error_detail(c->err,
-			 "Each shard of \"%s\" would return the rows of \"%s\" that "
-			 "match nothing in that shard.",
-			 d->table->name, q->rtes[0].table->name);
-	mur_error_hint(c->err,
-		       "Put the distributed table first (FROM %s LEFT JOIN %s ...) or use "
-		       "an inner join.",
-		       d->table->name, q->rtes[0].table->name);
-	return MUR_ERR;
+	for (int k = 1; k < q->nrte; k++) {
+		const cat_table *rk = q->rtes[k].table;
+		int left_bad = q->rtes[k].join_left && !has_hash(q, 0, k) && has_hash(q, k, k + 1);
+		int right_bad = q->rtes[k].join_right && !has_hash(q, k, k + 1) &&
+				has_hash(q, 0, k);
+		if (!left_bad && !right_bad)
+			continue;
+		const char *ref = left_bad ? q->rtes[0].table->name : rk->name;
+		const char *dist = left_bad ? rk->name : q->rtes[q->driver].table->name;
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->rtes[k].loc,
+			"murphy cannot %s JOIN reference table \"%s\" to distributed table \"%s\"",
+			q->rtes[k].join_left && q->rtes[k].join_right ? "FULL"
+			: left_bad                                    ? "LEFT"
+								      : "RIGHT",
+			ref, dist);
+		mur_error_detail(c->err,
+				 "Each shard of \"%s\" would return the rows of \"%s\" that "
+				 "match nothing in that shard.",
+				 dist, ref);
+		mur_error_hint(c->err,
+			       "Join on a column of each table by equality (the rows are then "
+			       "shuffled by it), keep the distributed table's rows instead, or use "
+			       "an inner join.");
+		return MUR_ERR;
+	}
+	return MUR_OK;
 }
 
 /* MUR_OK with *shuffle = 1 when two hash tables are not co-located (the
@@ -756,7 +789,7 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 			continue;
 		}
 		if (is_dist_col(q, a->args[0]) && a->args[0]->rte == q->driver)
-			continue; /* co-located: exact per shard */
+			continue; /* co-located: exact per shard (NULLs count nothing) */
 		if (dx && !sql_expr_equal(dx, a->args[0]))
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->loc,
 				       "murphy does not support count(DISTINCT) over more than one "
@@ -794,7 +827,7 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 static int groups_colocated(const sql_query *q)
 {
 	for (int i = 0; i < q->ngroup; i++)
-		if (is_dist_col(q, q->group[i]) && q->group[i]->rte == q->driver)
+		if (is_split_col(q, q->group[i]))
 			return 1;
 	return 0;
 }
@@ -1007,8 +1040,7 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 		 * row then meeting its matches on one owner */
 		mur_error refused = *c->err;
 		mur_error_clear(c->err);
-		if (q->driver == 0 || sql_plan_join_shuffle(c, q, ps) != MUR_OK ||
-		    !ps->join_repartition_ok) {
+		if (sql_plan_join_shuffle(c, q, ps) != MUR_OK || !ps->join_repartition_ok) {
 			*c->err = refused;
 			return MUR_ERR;
 		}

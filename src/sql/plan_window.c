@@ -46,7 +46,7 @@ static int is_driver_dist(const sql_query *q, const sql_expr *e)
 {
 	return e->kind == SE_COLUMN && e->rte == q->driver &&
 	       q->rtes[e->rte].table->dist_col == e->col &&
-	       !cat_table_is_reference(q->rtes[e->rte].table);
+	       !cat_table_is_reference(q->rtes[e->rte].table) && !sql_rte_nullable(q, e->rte);
 }
 
 /* 1 when every window in e partitions by the driver's distribution column. */

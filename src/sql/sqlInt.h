@@ -59,6 +59,10 @@ void sql_emit_from(sql_emit *e, const sql_query *q);
 /* Placement slot (schema main = 0, m<i> = i) of rte i: i, except that the
  * driver rte and rte 0 trade places (sql_query.driver). */
 int sql_rte_slot(const sql_query *q, int i);
+/* Whether an outer join null-extends rte t: the right side of a LEFT or
+ * FULL JOIN, or any table before a RIGHT or FULL JOIN (plan_join.c).  Its
+ * distribution column then splits nothing: NULL rows come from every shard. */
+int sql_rte_nullable(const sql_query *q, int t);
 /* A subquery's leader table (parser/analyze_subq.c: virtual, "_sub<k>"),
  * whose columns are c0, c1, ... */
 int sql_is_sub_table(const cat_table *t);
