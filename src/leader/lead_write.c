@@ -221,7 +221,7 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 	mur_value vals[CAT_COLUMNS_MAX];
 	mur_buf scratch, one; /* one: the row being encoded, reused */
 	repl_write_facts facts = {.returns_rows = pi->nreturning > 0,
-				  .may_skip_rows = pi->on_conflict_nothing};
+				  .may_skip_rows = pi->on_conflict_nothing || pi->nconflict};
 	mur_error err;
 	mur_rd rd;
 
@@ -280,6 +280,12 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 			}
 		}
 	}
+	for (int i = 0; i < nshards; i++)
+		if (sql_upsert_check_keys(pi, &batches[shards[i]], counts[shards[i]], &err) !=
+		    MUR_OK) {
+			lead_run_fail(r, &err);
+			goto out;
+		}
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;
 	if (lead_txn_for_write(r, nshards, &facts) != MUR_OK)

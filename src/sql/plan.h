@@ -194,6 +194,11 @@ typedef struct plan_insert {
 	const char *shard_sql; /* "INSERT INTO main."t" (c0,...) VALUES (?1,...) [RETURNING ...]" */
 	int nreturning;        /* RETURNING columns (out[] holds them) */
 	int on_conflict_nothing; /* ON CONFLICT DO NOTHING */
+	/* ON CONFLICT (conflict_cols) DO UPDATE (nconflict > 0): the target
+	 * holds the distribution column, so a row conflicts only on its own
+	 * shard; two source rows with one key are 21000 (lead_write.c) */
+	int nconflict;
+	int conflict_cols[CAT_COLUMNS_MAX];
 	/* per table column: the sequence whose nextval the leader puts there
 	 * in each source row before routing it (a SERIAL / IDENTITY column the
 	 * statement does not list: its source value is NULL), else NULL;
@@ -365,5 +370,12 @@ struct plan {
 };
 
 void plan_free(plan *p);
+
+/* ON CONFLICT DO UPDATE (pi->nconflict > 0): MUR_OK when no two of the
+ * nrows encoded rows (table column order, coerced) share a conflict key
+ * without a NULL in it; else 21000 in err, as PostgreSQL's "cannot affect
+ * row a second time" (upsert_keys.c). */
+int sql_upsert_check_keys(const plan_insert *pi, const mur_buf *rows, uint64_t nrows,
+			  mur_error *err);
 
 #endif

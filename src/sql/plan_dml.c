@@ -22,10 +22,14 @@
 #include <stdio.h>
 #include <string.h>
 
-void sql_insert_shard_sql(const cat_table *t, mur_buf *b)
+void sql_insert_shard_sql(const cat_table *t, const char *alias, mur_buf *b)
 {
 	mur_buf_printf(b, "INSERT INTO main.");
 	sql_emit_ident(b, t->name);
+	if (alias) {
+		mur_buf_printf(b, " AS ");
+		sql_emit_ident(b, alias);
+	}
 	mur_buf_printf(b, " (");
 	for (int i = 0; i < t->ncols; i++) {
 		if (i)
@@ -190,6 +194,10 @@ int sql_plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list,
 }
 
 /* ---- INSERT ---- */
+
+static int update_set(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list, int bare,
+		      mur_buf *b);
+static int update_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, mur_buf *b);
 
 typedef struct insert_cols {
 	int n;
@@ -438,6 +446,103 @@ static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int im
 	return sql_plan_query(c, q, pi->source);
 }
 
+/* ---- ON CONFLICT DO UPDATE ---- */
+
+static const char *insert_alias(const PgQuery__InsertStmt *s, const cat_table *t)
+{
+	const PgQuery__RangeVar *rv = s->relation;
+	return rv->alias && rv->alias->aliasname ? rv->alias->aliasname : t->name;
+}
+
+/* ON CONFLICT ON CONSTRAINT name: murphy's catalog names the primary key
+ * alone (PostgreSQL's default name, t_pkey); its columns, else 0A000. */
+static int conflict_constraint(sql_ctx *c, const cat_table *t, const char *name, int loc,
+			       plan_insert *pi)
+{
+	char pk[CAT_NAME_MAX + 8];
+	snprintf(pk, sizeof pk, "%s_pkey", t->name);
+	for (int i = 0; !strcmp(name, pk) && i < t->ncols; i++)
+		if (t->cols[i].primary_key)
+			pi->conflict_cols[pi->nconflict++] = i;
+	if (pi->nconflict)
+		return MUR_OK;
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
+		"murphy knows only the primary key's constraint name (\"%s\") in ON CONFLICT ON "
+		"CONSTRAINT, not \"%s\"",
+		pk, name);
+	mur_error_hint(c->err, "Name the constraint's columns instead: ON CONFLICT (a, b).");
+	return MUR_ERR;
+}
+
+/*
+ * The conflict target of ON CONFLICT DO UPDATE (pi->conflict_cols).  It
+ * must hold the distribution column: uniqueness is enforced inside each
+ * shard (plan_ddl.c), so the row that conflicts lives on the shard the new
+ * row goes to, and SQLite's UPSERT there does the rest.
+ */
+static int conflict_target(sql_ctx *c, const cat_table *t, PgQuery__OnConflictClause *oc,
+			   plan_insert *pi)
+{
+	PgQuery__InferClause *inf = oc->infer;
+	int has_dist = cat_table_is_reference(t);
+	if (!inf || (!inf->n_index_elems && !(inf->conname && *inf->conname)))
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, oc->location,
+			       "ON CONFLICT DO UPDATE requires inference specification or "
+			       "constraint name");
+	if (inf->where_clause)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, inf->location,
+			       "murphy does not support partial unique indexes (ON CONFLICT ... "
+			       "WHERE)");
+	if (inf->conname && *inf->conname &&
+	    conflict_constraint(c, t, inf->conname, inf->location, pi) != MUR_OK)
+		return MUR_ERR;
+	for (size_t i = 0; i < inf->n_index_elems; i++) {
+		PgQuery__IndexElem *ie = inf->index_elems[i]->index_elem;
+		int col = ie->name ? cat_column_index(t, ie->name) : -1;
+		if (!ie->name || ie->n_collation || ie->n_opclass)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, inf->location,
+				       "murphy supports only plain column names as the ON "
+				       "CONFLICT target");
+		if (col < 0 || t->cols[col].hidden)
+			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, inf->location,
+				       "column \"%s\" does not exist", ie->name);
+		pi->conflict_cols[pi->nconflict++] = col;
+	}
+	for (int i = 0; i < pi->nconflict; i++)
+		has_dist |= pi->conflict_cols[i] == t->dist_col;
+	if (has_dist)
+		return MUR_OK;
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, inf->location,
+		"murphy cannot use an ON CONFLICT target without the distribution column \"%s\" "
+		"of \"%s\"",
+		t->cols[t->dist_col].name, t->name);
+	mur_error_detail(c->err, "Every unique key in murphy contains the distribution column, "
+				 "so no key without it can conflict.");
+	mur_error_hint(c->err, "Add \"%s\" to the conflict target.", t->cols[t->dist_col].name);
+	return MUR_ERR;
+}
+
+/* " ON CONFLICT (cols) DO UPDATE SET ... [WHERE ...]": SET and WHERE see
+ * the table (by its alias) and the proposed row as "excluded". */
+static int conflict_update(sql_ctx *c, PgQuery__InsertStmt *s, plan_insert *pi, mur_buf *b)
+{
+	PgQuery__OnConflictClause *oc = s->on_conflict_clause;
+	const cat_table *t = pi->table;
+	sql_query *q = sql_alloc(c, sizeof *q);
+	if (!q || sql_add_rte(c, q, t, insert_alias(s, t), s->relation->location) != MUR_OK ||
+	    sql_add_rte(c, q, t, "excluded", oc->location) != MUR_OK)
+		return MUR_ERR;
+	mur_buf_printf(b, " ON CONFLICT (");
+	for (int i = 0; i < pi->nconflict; i++) {
+		mur_buf_printf(b, i ? ", " : "");
+		sql_emit_ident(b, t->cols[pi->conflict_cols[i]].name);
+	}
+	mur_buf_printf(b, ") DO UPDATE");
+	if (update_set(c, q, oc->n_target_list, oc->target_list, 0, b) != MUR_OK)
+		return MUR_ERR;
+	return oc->where_clause ? update_where(c, q, oc->where_clause, b) : MUR_OK;
+}
+
 int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 {
 	plan_insert *pi = &p->u.insert;
@@ -458,14 +563,12 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	pi->table = scope->rtes[0].table;
 	if (insert_columns(c, pi->table, s, ic) != MUR_OK)
 		return MUR_ERR;
-	if (s->on_conflict_clause) {
-		if (s->on_conflict_clause->action !=
-		    PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
-			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED,
-				       s->on_conflict_clause->location,
-				       "murphy does not support ON CONFLICT DO UPDATE yet");
+	if (s->on_conflict_clause &&
+	    s->on_conflict_clause->action == PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
 		pi->on_conflict_nothing = 1;
-	}
+	else if (s->on_conflict_clause &&
+		 conflict_target(c, pi->table, s->on_conflict_clause, pi) != MUR_OK)
+		return MUR_ERR;
 	if (!s->n_cols && sel && sel->n_values_lists &&
 	    (int)sel->values_lists[0]->list->n_items < ic->n)
 		ic->n = (int)sel->values_lists[0]
@@ -480,9 +583,13 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	if (rc != MUR_OK)
 		return rc;
 	mur_buf_init(&b);
-	sql_insert_shard_sql(pi->table, &b);
+	sql_insert_shard_sql(pi->table, pi->nconflict ? insert_alias(s, pi->table) : NULL, &b);
 	if (pi->on_conflict_nothing)
 		mur_buf_printf(&b, " ON CONFLICT DO NOTHING");
+	if (pi->nconflict && conflict_update(c, s, pi, &b) != MUR_OK) {
+		mur_buf_free(&b);
+		return MUR_ERR;
+	}
 	if (sql_plan_returning(c, scope, s->n_returning_list, s->returning_list, p, &b) != MUR_OK) {
 		mur_buf_free(&b);
 		return MUR_ERR;
@@ -493,12 +600,12 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 
 /* ---- UPDATE / DELETE ---- */
 
-static int modify_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, plan_modify *pm, mur_buf *b)
+/* " WHERE e" of an UPDATE / DELETE (bare column names) or of ON CONFLICT
+ * DO UPDATE (qualified), checked boolean; *out: e (may be NULL). */
+static int where_expr(sql_ctx *c, sql_query *q, PgQuery__Node *w, mur_buf *b, sql_expr **out)
 {
-	sql_emit em = {b, q, 1};
+	sql_emit em = {b, q, q->nrte == 1};
 	sql_expr *e;
-	if (!w)
-		return sql_find_prune(c, q, NULL, &pm->prune);
 	c->q = q;
 	c->agg_ok = 0;
 	c->agg_where = "WHERE";
@@ -511,15 +618,33 @@ static int modify_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, plan_modify 
 			       sql_type_name(e->type));
 	mur_buf_printf(b, " WHERE ");
 	sql_emit_expr(&em, e);
+	*out = e;
+	return MUR_OK;
+}
+
+static int update_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, mur_buf *b)
+{
+	sql_expr *e;
+	return where_expr(c, q, w, b, &e);
+}
+
+static int modify_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, plan_modify *pm, mur_buf *b)
+{
+	sql_expr *e = NULL;
+	if (w && where_expr(c, q, w, b, &e) != MUR_OK)
+		return MUR_ERR;
 	return sql_find_prune(c, q, e, &pm->prune);
 }
 
-static int update_set(sql_ctx *c, sql_query *q, PgQuery__UpdateStmt *s, mur_buf *b)
+/* SET list of UPDATE (bare column names) or of ON CONFLICT DO UPDATE
+ * (qualified: the table's alias or "excluded"). */
+static int update_set(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list, int bare,
+		      mur_buf *b)
 {
 	const cat_table *t = q->rtes[0].table;
-	sql_emit em = {b, q, 1};
-	for (size_t i = 0; i < s->n_target_list; i++) {
-		PgQuery__ResTarget *rt = s->target_list[i]->res_target;
+	sql_emit em = {b, q, bare};
+	for (size_t i = 0; i < n; i++) {
+		PgQuery__ResTarget *rt = list[i]->res_target;
 		int col = cat_column_index(t, rt->name);
 		sql_expr *e;
 		if (col < 0)
@@ -569,7 +694,7 @@ static int plan_modify_common(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, int is
 	mur_buf_init(&b);
 	mur_buf_printf(&b, is_delete ? "DELETE FROM main." : "UPDATE main.");
 	sql_emit_ident(&b, pm->table->name);
-	rc = u ? update_set(c, q, u, &b) : MUR_OK;
+	rc = u ? update_set(c, q, u->n_target_list, u->target_list, 1, &b) : MUR_OK;
 	if (rc == MUR_OK)
 		rc = modify_where(c, q, where, pm, &b);
 	if (rc == MUR_OK)
