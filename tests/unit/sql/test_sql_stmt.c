@@ -60,7 +60,30 @@ static void test_insert_errors(void **state)
 	E("INSERT INTO events (id, created_at) VALUES (1, 'yesterday-ish')", "22007");
 	E("INSERT INTO events (id, flag) VALUES (1, 3)", "42804");
 	E("INSERT INTO murphy.nodes VALUES ('x')", "0A000");
-	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET kind = 'x'", "0A000");
+	/* the conflict target must hold the distribution column (id) */
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (kind) DO UPDATE SET kind = 'x'",
+	  "0A000");
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET id = 2", "0A000");
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT ON CONSTRAINT x DO UPDATE SET kind = 'x'",
+	  "0A000");
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT DO UPDATE SET kind = 'x'", "42601");
+}
+
+static void test_upsert(void **state)
+{
+	plan *p = P(
+		"INSERT INTO events AS ev (id, kind) VALUES (1, 'a') ON CONFLICT (id) DO UPDATE "
+		"SET kind = ev.kind || excluded.kind WHERE excluded.id > 0 RETURNING id");
+	plan_insert *pi = &p->u.insert;
+	assert_int_equal(pi->nconflict, 1);
+	assert_int_equal(pi->conflict_cols[0], 0);
+	assert_string_equal(pi->shard_sql,
+			    "INSERT INTO main.\"events\" AS \"ev\" (\"id\", \"user_id\", \"kind\", "
+			    "\"created_at\", \"amount\", \"flag\") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+			    "ON CONFLICT (\"id\") DO UPDATE SET \"kind\" = (\"ev\".\"kind\" || "
+			    "\"excluded\".\"kind\") WHERE (\"excluded\".\"id\" > 0) RETURNING "
+			    "\"id\"");
+	plan_free(p);
 }
 
 static void test_update_delete(void **state)
@@ -623,6 +646,7 @@ int main(void)
 		cmocka_unit_test(test_insert),
 		cmocka_unit_test(test_insert_select),
 		cmocka_unit_test(test_insert_errors),
+		cmocka_unit_test(test_upsert),
 		cmocka_unit_test(test_update_delete),
 		cmocka_unit_test(test_key_lists),
 		cmocka_unit_test(test_key_list_too_long),
