@@ -198,6 +198,7 @@ int sql_plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list,
 static int update_set(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list, int bare,
 		      mur_buf *b);
 static int update_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, mur_buf *b);
+static int upsert_param_check(sql_ctx *c, const sql_expr *e);
 
 typedef struct insert_cols {
 	int n;
@@ -448,6 +449,31 @@ static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int im
 
 /* ---- ON CONFLICT DO UPDATE ---- */
 
+/* A parameter or subquery result ($n, ?n in SQLite) in e?  The upsert's
+ * shard statement runs once per routed row with ?1..?ncols bound to the
+ * row, so it has no room for the statement's parameters. */
+static int has_param(const sql_expr *e)
+{
+	if (!e)
+		return 0;
+	if (e->kind == SE_PARAM || e->kind == SE_SUBQ)
+		return 1;
+	for (int i = 0; i < e->nargs; i++)
+		if (has_param(e->args[i]))
+			return 1;
+	return 0;
+}
+
+static int upsert_param_check(sql_ctx *c, const sql_expr *e)
+{
+	if (!has_param(e))
+		return MUR_OK;
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, e->loc,
+		"murphy does not support parameters or subqueries in ON CONFLICT DO UPDATE yet");
+	mur_error_hint(c->err, "Put the value in the inserted row and use EXCLUDED.column.");
+	return MUR_ERR;
+}
+
 static const char *insert_alias(const PgQuery__InsertStmt *s, const cat_table *t)
 {
 	const PgQuery__RangeVar *rv = s->relation;
@@ -625,7 +651,9 @@ static int where_expr(sql_ctx *c, sql_query *q, PgQuery__Node *w, mur_buf *b, sq
 static int update_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, mur_buf *b)
 {
 	sql_expr *e;
-	return where_expr(c, q, w, b, &e);
+	if (where_expr(c, q, w, b, &e) != MUR_OK)
+		return MUR_ERR;
+	return upsert_param_check(c, e);
 }
 
 static int modify_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, plan_modify *pm, mur_buf *b)
@@ -666,7 +694,8 @@ static int update_set(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list, 
 			return MUR_ERR;
 		}
 		c->q = q;
-		if (!(e = value_for(c, rt->val, &t->cols[col], 0, 1)))
+		if (!(e = value_for(c, rt->val, &t->cols[col], 0, 1)) ||
+		    (!bare && upsert_param_check(c, e) != MUR_OK))
 			return MUR_ERR;
 		mur_buf_printf(b, i ? ", " : " SET ");
 		sql_emit_ident(b, t->cols[col].name);

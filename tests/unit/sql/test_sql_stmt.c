@@ -67,6 +67,11 @@ static void test_insert_errors(void **state)
 	E("INSERT INTO events (id) VALUES (1) ON CONFLICT ON CONSTRAINT x DO UPDATE SET kind = 'x'",
 	  "0A000");
 	E("INSERT INTO events (id) VALUES (1) ON CONFLICT DO UPDATE SET kind = 'x'", "42601");
+	/* the shard statement binds each routed row, not the statement's parameters */
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET kind = $1", "0A000");
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET kind = 'x' WHERE "
+	  "events.amount > $1",
+	  "0A000");
 }
 
 static void test_upsert(void **state)
