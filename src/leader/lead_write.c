@@ -351,14 +351,65 @@ void lead_insert_start(lead_run *r)
 	insert_route(r);
 }
 
+/* UPDATE ... FROM / DELETE ... USING: the source's rows, one per target
+ * key, go to their shards (sql_modify_route), where shard_sql runs once per
+ * row; one implicit transaction over several shards, as any write. */
+static void modify_source_done(lead_run *r, lead_run *child)
+{
+	const plan_modify *pm = &r->p->u.modify;
+	uint32_t nsh = pm->table->nshards, shards[CAT_SHARDS_MAX];
+	mur_buf *batches = calloc(nsh, sizeof *batches);
+	uint64_t *counts = calloc(nsh, sizeof *counts);
+	repl_write_facts facts = {.returns_rows = pm->nreturning > 0,
+				  .may_skip_rows = 1,
+				  .is_delete = pm->is_delete};
+	mur_error err;
+	int n = 0;
+	if (child->failed)
+		lead_run_fail(r, &child->err);
+	else if (!batches || !counts)
+		lead_run_fail(r,
+			      (mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), &err));
+	else if (sql_modify_route(pm, child->rows.data, child->rows.len, child->nrows, batches,
+				  counts, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+	for (uint32_t s = 0; s < nsh && !r->failed; s++)
+		if (counts[s])
+			shards[n++] = s;
+	mur_buf_reset(&r->rows);
+	r->nrows = 0;
+	if (!r->failed && lead_txn_for_write(r, n, &facts) == MUR_OK)
+		for (int i = 0; i < n && !r->failed; i++)
+			lead_send_shard_rows(r, pm->table, shards[i], pm->shard_sql, &facts,
+					     &batches[shards[i]], counts[shards[i]], pm->ncols);
+	for (uint32_t s = 0; batches && s < nsh; s++)
+		mur_buf_free(&batches[s]);
+	free(batches);
+	free(counts);
+	lead_run_wait(r, write_done);
+}
+
 void lead_modify_start(lead_run *r)
 {
 	const plan_modify *pm = &r->p->u.modify;
 	const cat_table *t = pm->table;
 	uint32_t shards[CAT_SHARDS_MAX];
-	int n = lead_prune(r, t, &pm->prune, shards);
+	int n;
 	repl_write_facts facts = {.returns_rows = pm->nreturning > 0, .is_delete = pm->is_delete};
 	mur_error err;
+
+	if (pm->source) {
+		lead_run *child = lead_run_child(r, pm->source, modify_source_done);
+		if (!child) {
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			lead_run_fail(r, &err);
+			lead_run_wait(r, write_done);
+			return;
+		}
+		lead_run_start(child);
+		return;
+	}
+	n = lead_prune(r, t, &pm->prune, shards);
 
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;
