@@ -74,6 +74,33 @@ static void test_insert_errors(void **state)
 	  "0A000");
 }
 
+static void test_update_from(void **state)
+{
+	plan *p = P("UPDATE events AS e SET kind = u.name || e.kind FROM users u "
+		    "WHERE u.id = e.user_id AND u.state = 'CA' RETURNING e.id, u.state");
+	plan_modify *m = &p->u.modify;
+	assert_int_equal(p->kind, PLAN_MODIFY);
+	assert_non_null(m->source);
+	assert_int_equal(m->nkey, 1);
+	assert_int_equal(m->dist_key, 0);
+	assert_int_equal(m->ncols, 4); /* events.id, then users' id, state, name */
+	assert_string_equal(m->shard_sql,
+			    "UPDATE main.\"events\" AS \"e\" SET \"kind\" = (?4 || \"e\".\"kind\") "
+			    "WHERE \"e\".\"id\" = ?1 AND ((?2 = \"e\".\"user_id\") AND (?3 = "
+			    "'CA')) "
+			    "RETURNING \"id\", ?3");
+	plan_free(p);
+	p = P("DELETE FROM events USING users WHERE users.id = events.user_id");
+	assert_non_null(p->u.modify.source);
+	assert_true(p->u.modify.is_delete);
+	plan_free(p);
+	E("UPDATE events SET kind = $1 FROM users WHERE users.id = events.user_id", "0A000");
+	E("DELETE FROM events USING users WHERE users.id = events.user_id AND users.id = $1",
+	  "0A000");
+	E("UPDATE orders SET note = 'x' FROM users WHERE users.id = orders.user_id", "0A000");
+	E("UPDATE events SET kind = 'x' FROM (SELECT 1 AS id) s WHERE s.id = events.id", "0A000");
+}
+
 static void test_upsert(void **state)
 {
 	plan *p = P(
@@ -652,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_insert_select),
 		cmocka_unit_test(test_insert_errors),
 		cmocka_unit_test(test_upsert),
+		cmocka_unit_test(test_update_from),
 		cmocka_unit_test(test_update_delete),
 		cmocka_unit_test(test_key_lists),
 		cmocka_unit_test(test_key_list_too_long),
