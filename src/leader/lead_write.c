@@ -12,7 +12,12 @@
  * transaction there).
  *
  * UPDATE/DELETE: the shard SQL runs on every placement of every shard the
- * WHERE clause does not prune away.
+ * WHERE clause does not prune away.  UPDATE ... FROM / DELETE ... USING:
+ * the plan's source SELECT runs first; its rows, one per target key, are
+ * routed like INSERT's and the shard SQL runs once per row.
+ *
+ * INSERT ... ON CONFLICT DO UPDATE: as INSERT, after a check that no two
+ * rows of a shard's batch share a conflict key (21000).
  *
  * TRUNCATE: a DELETE of every row on every shard of each table, sent as
  * UPDATE/DELETE are (sql/plan_truncate.c says why).
@@ -365,11 +370,12 @@ static void modify_source_done(lead_run *r, lead_run *child)
 				  .is_delete = pm->is_delete};
 	mur_error err;
 	int n = 0;
+	if (!batches || !counts)
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	if (child->failed)
 		lead_run_fail(r, &child->err);
 	else if (!batches || !counts)
-		lead_run_fail(r,
-			      (mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory"), &err));
+		lead_run_fail(r, &err);
 	else if (sql_modify_route(pm, child->rows.data, child->rows.len, child->nrows, batches,
 				  counts, &err) != MUR_OK)
 		lead_run_fail(r, &err);

@@ -12,9 +12,15 @@
  * routes the row by its distribution value and runs shard_sql
  * (INSERT INTO main."t" (all columns) VALUES (?1..?n)) on the shard.
  *
+ * ON CONFLICT (cols) DO UPDATE appends SQLite's UPSERT clause to that
+ * shard_sql (the target holds the distribution column: the conflicting row
+ * is on the row's shard; "ON CONFLICT DO UPDATE" section).
+ *
  * UPDATE/DELETE run on every shard, or one when WHERE pins the
  * distribution column (plan_prune, as for SELECT).  Updating the
- * distribution column would move rows between shards: 0A000.
+ * distribution column would move rows between shards: 0A000.  UPDATE ...
+ * FROM / DELETE ... USING find their rows with a SELECT first and change
+ * them by key ("UPDATE ... FROM" section).
  */
 #include "sql/sqlInt.h"
 

@@ -1,11 +1,15 @@
-"""INSERT ... ON CONFLICT DO UPDATE (issue 19), checked against PostgreSQL.
+"""INSERT ... ON CONFLICT DO UPDATE, UPDATE ... FROM and DELETE ... USING
+(issue 19), checked against PostgreSQL.
 
 kv is distributed by its primary key k over several shards, so a
 multi-row upsert touches several shards: each row goes to its key's shard
 and SQLite's UPSERT there does the rest.  Row counts, RETURNING, EXCLUDED,
 the WHERE of the update, ON CONSTRAINT, 21000 for two rows with one key,
 0A000 for a target without the distribution column, and atomicity: a
-multi-shard upsert with one failing row changes nothing.
+multi-shard upsert with one failing row changes nothing.  The second half
+does the same for UPDATE ... FROM / DELETE ... USING over co-located,
+reference and non-co-located tables (a target row matched several times
+changes once: the counts say so).
 """
 import psycopg2
 import pytest
