@@ -291,7 +291,17 @@ static void explain_plan(lead_run *r, const plan *p)
 		uint32_t shards[CAT_SHARDS_MAX];
 		const cat_table *t = p->u.modify.table;
 		char ids[512];
-		int n = lead_prune(r, t, &p->u.modify.prune, shards);
+		int n;
+		if (p->u.modify.source) { /* UPDATE ... FROM / DELETE ... USING */
+			line(r->res,
+			     "Distributed %s on %s (rows found by the source, routed by key)",
+			     p->u.modify.is_delete ? "Delete" : "Update", t->name);
+			line(r->res, "  Shard statement (per row): %s", p->u.modify.shard_sql);
+			line(r->res, "  Source:");
+			explain_plan(r, p->u.modify.source);
+			break;
+		}
+		n = lead_prune(r, t, &p->u.modify.prune, shards);
 		if (n < 0)
 			break;
 		shard_ids(t, shards, n, ids, sizeof ids);

@@ -12,7 +12,12 @@
  * transaction there).
  *
  * UPDATE/DELETE: the shard SQL runs on every placement of every shard the
- * WHERE clause does not prune away.
+ * WHERE clause does not prune away.  UPDATE ... FROM / DELETE ... USING:
+ * the plan's source SELECT runs first; its rows, one per target key, are
+ * routed like INSERT's and the shard SQL runs once per row.
+ *
+ * INSERT ... ON CONFLICT DO UPDATE: as INSERT, after a check that no two
+ * rows of a shard's batch share a conflict key (21000).
  *
  * TRUNCATE: a DELETE of every row on every shard of each table, sent as
  * UPDATE/DELETE are (sql/plan_truncate.c says why).
@@ -227,7 +232,7 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 	mur_value vals[CAT_COLUMNS_MAX];
 	mur_buf scratch, one; /* one: the row being encoded, reused */
 	repl_write_facts facts = {.returns_rows = pi->nreturning > 0,
-				  .may_skip_rows = pi->on_conflict_nothing};
+				  .may_skip_rows = pi->on_conflict_nothing || pi->nconflict};
 	mur_error err;
 	mur_rd rd;
 
@@ -286,6 +291,12 @@ static void insert_route_from(lead_run *r, const char *rows, size_t rows_len)
 			}
 		}
 	}
+	for (int i = 0; i < nshards; i++)
+		if (sql_upsert_check_keys(pi, &batches[shards[i]], counts[shards[i]], &err) !=
+		    MUR_OK) {
+			lead_run_fail(r, &err);
+			goto out;
+		}
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;
 	if (lead_txn_for_write(r, nshards, &facts) != MUR_OK)
@@ -351,14 +362,66 @@ void lead_insert_start(lead_run *r)
 	insert_route(r);
 }
 
+/* UPDATE ... FROM / DELETE ... USING: the source's rows, one per target
+ * key, go to their shards (sql_modify_route), where shard_sql runs once per
+ * row; one implicit transaction over several shards, as any write. */
+static void modify_source_done(lead_run *r, lead_run *child)
+{
+	const plan_modify *pm = &r->p->u.modify;
+	uint32_t nsh = pm->table->nshards, shards[CAT_SHARDS_MAX];
+	mur_buf *batches = calloc(nsh, sizeof *batches);
+	uint64_t *counts = calloc(nsh, sizeof *counts);
+	repl_write_facts facts = {.returns_rows = pm->nreturning > 0,
+				  .may_skip_rows = 1,
+				  .is_delete = pm->is_delete};
+	mur_error err;
+	int n = 0;
+	if (!batches || !counts)
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	if (child->failed)
+		lead_run_fail(r, &child->err);
+	else if (!batches || !counts)
+		lead_run_fail(r, &err);
+	else if (sql_modify_route(pm, child->rows.data, child->rows.len, child->nrows, batches,
+				  counts, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+	for (uint32_t s = 0; s < nsh && !r->failed; s++)
+		if (counts[s])
+			shards[n++] = s;
+	mur_buf_reset(&r->rows);
+	r->nrows = 0;
+	if (!r->failed && lead_txn_for_write(r, n, &facts) == MUR_OK)
+		for (int i = 0; i < n && !r->failed; i++)
+			lead_send_shard_rows(r, pm->table, shards[i], pm->shard_sql, &facts,
+					     &batches[shards[i]], counts[shards[i]], pm->ncols);
+	for (uint32_t s = 0; batches && s < nsh; s++)
+		mur_buf_free(&batches[s]);
+	free(batches);
+	free(counts);
+	lead_run_wait(r, write_done);
+}
+
 void lead_modify_start(lead_run *r)
 {
 	const plan_modify *pm = &r->p->u.modify;
 	const cat_table *t = pm->table;
 	uint32_t shards[CAT_SHARDS_MAX];
-	int n = lead_prune(r, t, &pm->prune, shards);
+	int n;
 	repl_write_facts facts = {.returns_rows = pm->nreturning > 0, .is_delete = pm->is_delete};
 	mur_error err;
+
+	if (pm->source) {
+		lead_run *child = lead_run_child(r, pm->source, modify_source_done);
+		if (!child) {
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			lead_run_fail(r, &err);
+			lead_run_wait(r, write_done);
+			return;
+		}
+		lead_run_start(child);
+		return;
+	}
+	n = lead_prune(r, t, &pm->prune, shards);
 
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;

@@ -598,11 +598,11 @@ static void track_rows(repl_wop *op, uint64_t changes)
 	if (!t || op->shard >= t->nshards || op->failed || !changes)
 		return;
 	s = &t->shards[op->shard];
-	if (op->nrows)
-		cat_shard_set_rows(op->c->cat, op->table_id, op->shard, s->rows + changes);
-	else if (op->facts.is_delete)
+	if (op->facts.is_delete) /* also DELETE ... USING, which sends rows */
 		cat_shard_set_rows(op->c->cat, op->table_id, op->shard,
 				   s->rows > changes ? s->rows - changes : 0);
+	else if (op->nrows)
+		cat_shard_set_rows(op->c->cat, op->table_id, op->shard, s->rows + changes);
 }
 
 static void op_report(repl_wop *op)

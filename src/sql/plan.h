@@ -194,6 +194,11 @@ typedef struct plan_insert {
 	const char *shard_sql; /* "INSERT INTO main."t" (c0,...) VALUES (?1,...) [RETURNING ...]" */
 	int nreturning;        /* RETURNING columns (out[] holds them) */
 	int on_conflict_nothing; /* ON CONFLICT DO NOTHING */
+	/* ON CONFLICT (conflict_cols) DO UPDATE (nconflict > 0): the target
+	 * holds the distribution column, so a row conflicts only on its own
+	 * shard; two source rows with one key are 21000 (lead_write.c) */
+	int nconflict;
+	int conflict_cols[CAT_COLUMNS_MAX];
 	/* per table column: the sequence whose nextval the leader puts there
 	 * in each source row before routing it (a SERIAL / IDENTITY column the
 	 * statement does not list: its source value is NULL), else NULL;
@@ -207,6 +212,15 @@ typedef struct plan_modify {
 	plan_prune prune;
 	const char *shard_sql; /* UPDATE/DELETE on main."t" [RETURNING ...] */
 	int nreturning;
+	/* UPDATE ... FROM / DELETE ... USING (plan_dml.c): source finds the
+	 * rows, ncols values each (the target's key_cols, then every visible
+	 * column of each other table); the leader routes them by
+	 * key_cols[dist_key] (-1: a reference table, shard 0), one per key,
+	 * and shard_sql runs once per row.  NULL: a plain UPDATE / DELETE. */
+	plan *source;
+	uint32_t ncols;
+	int nkey, dist_key;
+	int key_cols[CAT_COLUMNS_MAX];
 } plan_modify;
 
 /* TRUNCATE (plan_truncate.c): shard_sql[i] (DELETE FROM main."t") runs as
@@ -365,5 +379,20 @@ struct plan {
 };
 
 void plan_free(plan *p);
+
+/* ON CONFLICT DO UPDATE (pi->nconflict > 0): MUR_OK when no two of the
+ * nrows encoded rows (table column order, coerced) share a conflict key
+ * without a NULL in it; else 21000 in err, as PostgreSQL's "cannot affect
+ * row a second time" (dml_keys.c). */
+int sql_upsert_check_keys(const plan_insert *pi, const mur_buf *rows, uint64_t nrows,
+			  mur_error *err);
+
+/* UPDATE ... FROM / DELETE ... USING (pm->source set): the source's nrows
+ * rows (pm->ncols values each) appended to batches[shard] by the shard of
+ * their key, only the first row of each key; counts[shard] counts them.
+ * batches and counts have pm->table->nshards entries.  MUR_ERR: err says
+ * why (the batches are then partly filled). */
+int sql_modify_route(const plan_modify *pm, const char *rows, size_t rows_len, uint64_t nrows,
+		     mur_buf *batches, uint64_t *counts, mur_error *err);
 
 #endif

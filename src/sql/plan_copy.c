@@ -164,6 +164,6 @@ int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p)
 	if (copy_columns(c, s, pc) != MUR_OK || copy_fill(c, pc) != MUR_OK)
 		return MUR_ERR;
 	mur_buf_init(&b);
-	sql_insert_shard_sql(pc->table, &b);
+	sql_insert_shard_sql(pc->table, NULL, &b);
 	return (pc->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }

@@ -12,9 +12,15 @@
  * routes the row by its distribution value and runs shard_sql
  * (INSERT INTO main."t" (all columns) VALUES (?1..?n)) on the shard.
  *
+ * ON CONFLICT (cols) DO UPDATE appends SQLite's UPSERT clause to that
+ * shard_sql (the target holds the distribution column: the conflicting row
+ * is on the row's shard; "ON CONFLICT DO UPDATE" section).
+ *
  * UPDATE/DELETE run on every shard, or one when WHERE pins the
  * distribution column (plan_prune, as for SELECT).  Updating the
- * distribution column would move rows between shards: 0A000.
+ * distribution column would move rows between shards: 0A000.  UPDATE ...
+ * FROM / DELETE ... USING find their rows with a SELECT first and change
+ * them by key ("UPDATE ... FROM" section).
  */
 #include "sql/sqlInt.h"
 
@@ -22,10 +28,14 @@
 #include <stdio.h>
 #include <string.h>
 
-void sql_insert_shard_sql(const cat_table *t, mur_buf *b)
+void sql_insert_shard_sql(const cat_table *t, const char *alias, mur_buf *b)
 {
 	mur_buf_printf(b, "INSERT INTO main.");
 	sql_emit_ident(b, t->name);
+	if (alias) {
+		mur_buf_printf(b, " AS ");
+		sql_emit_ident(b, alias);
+	}
 	mur_buf_printf(b, " (");
 	for (int i = 0; i < t->ncols; i++) {
 		if (i)
@@ -143,14 +153,57 @@ static sql_expr *value_for(sql_ctx *c, PgQuery__Node *n, const cat_column *col,
 
 /* ---- RETURNING ---- */
 
-int sql_plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list, plan *p,
-		       mur_buf *b)
+static void from_params(const sql_query *q, const int *base, sql_expr *e);
+static int param_check(sql_ctx *c, const sql_expr *e, const char *what);
+
+/* Column j of rte r in RETURNING: the target's by name, another table's
+ * (UPDATE ... FROM: base set) as the parameter holding it. */
+static void returning_column(sql_emit *em, const int *base, int r, int j, int pos)
 {
-	sql_emit em = {b, q, 1};
-	const cat_table *t = q->rtes[0].table;
-	int k = 0, max = t->ncols * (int)n + 1;
+	if (r == 0)
+		sql_emit_ident(em->b, em->q->rtes[0].table->cols[j].name);
+	else
+		mur_buf_printf(em->b, "?%d", base[r] + pos + 1);
+}
+
+/* RETURNING [rel.]*: the visible columns of every table, or of rel's. */
+static int returning_star(sql_emit *em, const int *base, const PgQuery__ColumnRef *cr, plan *p,
+			  int k)
+{
+	const sql_query *q = em->q;
+	const char *rel = cr->n_fields == 2 &&
+					  cr->fields[0]->node_case == PG_QUERY__NODE__NODE_STRING
+				  ? cr->fields[0]->string->sval
+				  : NULL;
+	for (int r = 0; r < (base ? q->nrte : 1); r++) {
+		const cat_table *t = q->rtes[r].table;
+		if (rel && base && strcmp(rel, q->rtes[r].alias))
+			continue;
+		for (int j = 0, pos = 0; j < t->ncols; j++) {
+			if (t->cols[j].hidden)
+				continue;
+			mur_buf_printf(em->b, k ? ", " : "");
+			returning_column(em, base, r, j, pos++);
+			snprintf(p->out[k].name, sizeof p->out[k].name, "%s", t->cols[j].name);
+			p->out[k].type = t->cols[j].type;
+			p->out[k++].typmod = -1;
+		}
+	}
+	return k;
+}
+
+/* RETURNING of UPDATE / DELETE / INSERT (base NULL: the target alone, by
+ * bare names) or of UPDATE ... FROM / DELETE ... USING (base: plan_dml's
+ * parameter offsets of the other tables' columns). */
+static int plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list, plan *p,
+			  mur_buf *b, const int *base)
+{
+	sql_emit em = {b, q, 1}; /* SQLite's RETURNING takes no qualified names */
+	int k = 0, max = 1;
 	if (!n)
 		return MUR_OK;
+	for (int r = 0; r < q->nrte; r++)
+		max += q->rtes[r].table->ncols * (int)n;
 	if (!(p->out = sql_alloc(c, sizeof(plan_column) * (size_t)max)))
 		return MUR_ERR;
 	mur_buf_printf(b, " RETURNING ");
@@ -163,21 +216,16 @@ int sql_plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list,
 		if (v->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
 		    v->column_ref->fields[v->column_ref->n_fields - 1]->node_case ==
 			    PG_QUERY__NODE__NODE_A_STAR) {
-			for (int j = 0; j < t->ncols; j++) {
-				if (t->cols[j].hidden)
-					continue;
-				mur_buf_printf(b, k ? ", " : "");
-				sql_emit_ident(b, t->cols[j].name);
-				snprintf(p->out[k].name, sizeof p->out[k].name, "%s",
-					 t->cols[j].name);
-				p->out[k].type = t->cols[j].type;
-				p->out[k++].typmod = -1;
-			}
+			k = returning_star(&em, base, v->column_ref, p, k);
 			continue;
 		}
 		sql_expr *e = sql_resolve_unknown(c, sql_analyze_expr(c, v));
 		if (!e)
 			return MUR_ERR;
+		if (base && param_check(c, e, "UPDATE ... FROM / DELETE ... USING") != MUR_OK)
+			return MUR_ERR;
+		if (base)
+			from_params(q, base, e);
 		mur_buf_printf(b, k ? ", " : "");
 		sql_emit_expr(&em, e);
 		snprintf(p->out[k].name, sizeof p->out[k].name, "%s",
@@ -189,7 +237,19 @@ int sql_plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list,
 	return MUR_OK;
 }
 
+int sql_plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list, plan *p,
+		       mur_buf *b)
+{
+	return plan_returning(c, q, n, list, p, b, NULL);
+}
+
 /* ---- INSERT ---- */
+
+static int update_set(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list, int bare,
+		      const int *from_base, mur_buf *b);
+static int update_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, mur_buf *b);
+static int upsert_param_check(sql_ctx *c, const sql_expr *e);
+static void from_params(const sql_query *q, const int *base, sql_expr *e);
 
 typedef struct insert_cols {
 	int n;
@@ -438,6 +498,138 @@ static int insert_select(sql_ctx *c, const cat_table *t, insert_cols *ic, int im
 	return sql_plan_query(c, q, pi->source);
 }
 
+/* ---- ON CONFLICT DO UPDATE ---- */
+
+/* A parameter or subquery result ($n, ?n in SQLite) in e?  The upsert's
+ * shard statement runs once per routed row with ?1..?ncols bound to the
+ * row, so it has no room for the statement's parameters. */
+static int has_param(const sql_expr *e)
+{
+	if (!e)
+		return 0;
+	if (e->kind == SE_PARAM || e->kind == SE_SUBQ)
+		return 1;
+	for (int i = 0; i < e->nargs; i++)
+		if (has_param(e->args[i]))
+			return 1;
+	return 0;
+}
+
+static int param_check(sql_ctx *c, const sql_expr *e, const char *what)
+{
+	if (!has_param(e))
+		return MUR_OK;
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, e->loc,
+		"murphy does not support parameters or subqueries in %s yet", what);
+	mur_error_hint(c->err,
+		       "the statement runs on each shard once per row it changes, with "
+		       "that row's values as its parameters; write the values in the "
+		       "statement%s",
+		       strstr(what, "CONFLICT") ? ", or put them in the row and use EXCLUDED.column"
+						: "");
+	return MUR_ERR;
+}
+
+static int upsert_param_check(sql_ctx *c, const sql_expr *e)
+{
+	return param_check(c, e, "ON CONFLICT DO UPDATE");
+}
+
+static const char *insert_alias(const PgQuery__InsertStmt *s, const cat_table *t)
+{
+	const PgQuery__RangeVar *rv = s->relation;
+	return rv->alias && rv->alias->aliasname ? rv->alias->aliasname : t->name;
+}
+
+/* ON CONFLICT ON CONSTRAINT name: murphy's catalog names the primary key
+ * alone (PostgreSQL's default name, t_pkey); its columns, else 0A000. */
+static int conflict_constraint(sql_ctx *c, const cat_table *t, const char *name, int loc,
+			       plan_insert *pi)
+{
+	char pk[CAT_NAME_MAX + 8];
+	snprintf(pk, sizeof pk, "%s_pkey", t->name);
+	for (int i = 0; !strcmp(name, pk) && i < t->ncols; i++)
+		if (t->cols[i].primary_key)
+			pi->conflict_cols[pi->nconflict++] = i;
+	if (pi->nconflict)
+		return MUR_OK;
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
+		"murphy knows only the primary key's constraint name (\"%s\") in ON CONFLICT ON "
+		"CONSTRAINT, not \"%s\"",
+		pk, name);
+	mur_error_hint(c->err, "Name the constraint's columns instead: ON CONFLICT (a, b).");
+	return MUR_ERR;
+}
+
+/*
+ * The conflict target of ON CONFLICT DO UPDATE (pi->conflict_cols).  It
+ * must hold the distribution column: uniqueness is enforced inside each
+ * shard (plan_ddl.c), so the row that conflicts lives on the shard the new
+ * row goes to, and SQLite's UPSERT there does the rest.
+ */
+static int conflict_target(sql_ctx *c, const cat_table *t, PgQuery__OnConflictClause *oc,
+			   plan_insert *pi)
+{
+	PgQuery__InferClause *inf = oc->infer;
+	int has_dist = cat_table_is_reference(t);
+	if (!inf || (!inf->n_index_elems && !(inf->conname && *inf->conname)))
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, oc->location,
+			       "ON CONFLICT DO UPDATE requires inference specification or "
+			       "constraint name");
+	if (inf->where_clause)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, inf->location,
+			       "murphy does not support partial unique indexes (ON CONFLICT ... "
+			       "WHERE)");
+	if (inf->conname && *inf->conname &&
+	    conflict_constraint(c, t, inf->conname, inf->location, pi) != MUR_OK)
+		return MUR_ERR;
+	for (size_t i = 0; i < inf->n_index_elems; i++) {
+		PgQuery__IndexElem *ie = inf->index_elems[i]->index_elem;
+		int col = ie->name ? cat_column_index(t, ie->name) : -1;
+		if (!ie->name || ie->n_collation || ie->n_opclass)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, inf->location,
+				       "murphy supports only plain column names as the ON "
+				       "CONFLICT target");
+		if (col < 0 || t->cols[col].hidden)
+			return sql_err(c, SQLSTATE_UNDEFINED_COLUMN, inf->location,
+				       "column \"%s\" does not exist", ie->name);
+		pi->conflict_cols[pi->nconflict++] = col;
+	}
+	for (int i = 0; i < pi->nconflict; i++)
+		has_dist |= pi->conflict_cols[i] == t->dist_col;
+	if (has_dist)
+		return MUR_OK;
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, inf->location,
+		"murphy cannot use an ON CONFLICT target without the distribution column \"%s\" "
+		"of \"%s\"",
+		t->cols[t->dist_col].name, t->name);
+	mur_error_detail(c->err, "Every unique key in murphy contains the distribution column, "
+				 "so no key without it can conflict.");
+	mur_error_hint(c->err, "Add \"%s\" to the conflict target.", t->cols[t->dist_col].name);
+	return MUR_ERR;
+}
+
+/* " ON CONFLICT (cols) DO UPDATE SET ... [WHERE ...]": SET and WHERE see
+ * the table (by its alias) and the proposed row as "excluded". */
+static int conflict_update(sql_ctx *c, PgQuery__InsertStmt *s, plan_insert *pi, mur_buf *b)
+{
+	PgQuery__OnConflictClause *oc = s->on_conflict_clause;
+	const cat_table *t = pi->table;
+	sql_query *q = sql_alloc(c, sizeof *q);
+	if (!q || sql_add_rte(c, q, t, insert_alias(s, t), s->relation->location) != MUR_OK ||
+	    sql_add_rte(c, q, t, "excluded", oc->location) != MUR_OK)
+		return MUR_ERR;
+	mur_buf_printf(b, " ON CONFLICT (");
+	for (int i = 0; i < pi->nconflict; i++) {
+		mur_buf_printf(b, i ? ", " : "");
+		sql_emit_ident(b, t->cols[pi->conflict_cols[i]].name);
+	}
+	mur_buf_printf(b, ") DO UPDATE");
+	if (update_set(c, q, oc->n_target_list, oc->target_list, 0, NULL, b) != MUR_OK)
+		return MUR_ERR;
+	return oc->where_clause ? update_where(c, q, oc->where_clause, b) : MUR_OK;
+}
+
 int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 {
 	plan_insert *pi = &p->u.insert;
@@ -458,14 +650,12 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	pi->table = scope->rtes[0].table;
 	if (insert_columns(c, pi->table, s, ic) != MUR_OK)
 		return MUR_ERR;
-	if (s->on_conflict_clause) {
-		if (s->on_conflict_clause->action !=
-		    PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
-			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED,
-				       s->on_conflict_clause->location,
-				       "murphy does not support ON CONFLICT DO UPDATE yet");
+	if (s->on_conflict_clause &&
+	    s->on_conflict_clause->action == PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
 		pi->on_conflict_nothing = 1;
-	}
+	else if (s->on_conflict_clause &&
+		 conflict_target(c, pi->table, s->on_conflict_clause, pi) != MUR_OK)
+		return MUR_ERR;
 	if (!s->n_cols && sel && sel->n_values_lists &&
 	    (int)sel->values_lists[0]->list->n_items < ic->n)
 		ic->n = (int)sel->values_lists[0]
@@ -480,9 +670,13 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	if (rc != MUR_OK)
 		return rc;
 	mur_buf_init(&b);
-	sql_insert_shard_sql(pi->table, &b);
+	sql_insert_shard_sql(pi->table, pi->nconflict ? insert_alias(s, pi->table) : NULL, &b);
 	if (pi->on_conflict_nothing)
 		mur_buf_printf(&b, " ON CONFLICT DO NOTHING");
+	if (pi->nconflict && conflict_update(c, s, pi, &b) != MUR_OK) {
+		mur_buf_free(&b);
+		return MUR_ERR;
+	}
 	if (sql_plan_returning(c, scope, s->n_returning_list, s->returning_list, p, &b) != MUR_OK) {
 		mur_buf_free(&b);
 		return MUR_ERR;
@@ -493,12 +687,12 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 
 /* ---- UPDATE / DELETE ---- */
 
-static int modify_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, plan_modify *pm, mur_buf *b)
+/* " WHERE e" of an UPDATE / DELETE (bare column names) or of ON CONFLICT
+ * DO UPDATE (qualified), checked boolean; *out: e (may be NULL). */
+static int where_expr(sql_ctx *c, sql_query *q, PgQuery__Node *w, mur_buf *b, sql_expr **out)
 {
-	sql_emit em = {b, q, 1};
+	sql_emit em = {b, q, q->nrte == 1};
 	sql_expr *e;
-	if (!w)
-		return sql_find_prune(c, q, NULL, &pm->prune);
 	c->q = q;
 	c->agg_ok = 0;
 	c->agg_where = "WHERE";
@@ -511,15 +705,35 @@ static int modify_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, plan_modify 
 			       sql_type_name(e->type));
 	mur_buf_printf(b, " WHERE ");
 	sql_emit_expr(&em, e);
+	*out = e;
+	return MUR_OK;
+}
+
+static int update_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, mur_buf *b)
+{
+	sql_expr *e;
+	if (where_expr(c, q, w, b, &e) != MUR_OK)
+		return MUR_ERR;
+	return upsert_param_check(c, e);
+}
+
+static int modify_where(sql_ctx *c, sql_query *q, PgQuery__Node *w, plan_modify *pm, mur_buf *b)
+{
+	sql_expr *e = NULL;
+	if (w && where_expr(c, q, w, b, &e) != MUR_OK)
+		return MUR_ERR;
 	return sql_find_prune(c, q, e, &pm->prune);
 }
 
-static int update_set(sql_ctx *c, sql_query *q, PgQuery__UpdateStmt *s, mur_buf *b)
+/* SET list of UPDATE (bare column names) or of ON CONFLICT DO UPDATE
+ * (qualified: the table's alias or "excluded"). */
+static int update_set(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list, int bare,
+		      const int *from_base, mur_buf *b)
 {
 	const cat_table *t = q->rtes[0].table;
-	sql_emit em = {b, q, 1};
-	for (size_t i = 0; i < s->n_target_list; i++) {
-		PgQuery__ResTarget *rt = s->target_list[i]->res_target;
+	sql_emit em = {b, q, bare};
+	for (size_t i = 0; i < n; i++) {
+		PgQuery__ResTarget *rt = list[i]->res_target;
 		int col = cat_column_index(t, rt->name);
 		sql_expr *e;
 		if (col < 0)
@@ -541,8 +755,13 @@ static int update_set(sql_ctx *c, sql_query *q, PgQuery__UpdateStmt *s, mur_buf 
 			return MUR_ERR;
 		}
 		c->q = q;
-		if (!(e = value_for(c, rt->val, &t->cols[col], 0, 1)))
+		if (!(e = value_for(c, rt->val, &t->cols[col], 0, 1)) ||
+		    (!bare &&
+		     param_check(c, e, from_base ? "UPDATE ... FROM" : "ON CONFLICT DO UPDATE") !=
+			     MUR_OK))
 			return MUR_ERR;
+		if (from_base)
+			from_params(q, from_base, e);
 		mur_buf_printf(b, i ? ", " : " SET ");
 		sql_emit_ident(b, t->cols[col].name);
 		mur_buf_printf(b, " = ");
@@ -569,7 +788,7 @@ static int plan_modify_common(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, int is
 	mur_buf_init(&b);
 	mur_buf_printf(&b, is_delete ? "DELETE FROM main." : "UPDATE main.");
 	sql_emit_ident(&b, pm->table->name);
-	rc = u ? update_set(c, q, u, &b) : MUR_OK;
+	rc = u ? update_set(c, q, u->n_target_list, u->target_list, 1, NULL, &b) : MUR_OK;
 	if (rc == MUR_OK)
 		rc = modify_where(c, q, where, pm, &b);
 	if (rc == MUR_OK)
@@ -582,24 +801,249 @@ static int plan_modify_common(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, int is
 	return (pm->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 
+/* ---- UPDATE ... FROM / DELETE ... USING ----
+ *
+ * Two steps.  A SELECT over the target and the other tables (planned as any
+ * join: co-located, with reference tables, or shuffled) finds the target
+ * rows and brings, per match, the target's primary key and every column of
+ * the other tables.  The leader routes those rows by the key's
+ * distribution column, one row per key (the first match, as PostgreSQL
+ * updates a row once), and each shard runs, per row,
+ *
+ *     UPDATE main."t" AS "t" SET ... WHERE "t"."k" = ?1 AND (cond)
+ *
+ * with the other tables' columns bound as ?n: SET and WHERE are evaluated
+ * again on the row as it is then (PostgreSQL's READ COMMITTED recheck), so
+ * a concurrent change to the target is neither lost nor overwritten, and a
+ * row deleted meanwhile stays deleted.  The other tables are read once, in
+ * the first step.
+ */
+
+/* An SE_COLUMN of rte r >= 1 becomes the parameter holding it in a routed
+ * row: base[r] + its position among r's visible columns + 1. */
+static void from_params(const sql_query *q, const int *base, sql_expr *e)
+{
+	if (!e)
+		return;
+	if (e->kind == SE_COLUMN && e->rte >= 1) {
+		const cat_table *u = q->rtes[e->rte].table;
+		int pos = 0;
+		for (int i = 0; i < e->col; i++)
+			pos += !u->cols[i].hidden;
+		e->kind = SE_PARAM;
+		e->param = base[e->rte] + pos + 1;
+		return;
+	}
+	for (int i = 0; i < e->nargs; i++)
+		from_params(q, base, e->args[i]);
+}
+
+static PgQuery__Node *str_node(sql_ctx *c, const char *v)
+{
+	PgQuery__Node *n = sql_alloc(c, sizeof *n);
+	PgQuery__String *st = sql_alloc(c, sizeof *st);
+	if (!n || !st)
+		return NULL;
+	pg_query__node__init(n);
+	pg_query__string__init(st);
+	st->sval = (char *)v;
+	n->node_case = PG_QUERY__NODE__NODE_STRING;
+	n->string = st;
+	return n;
+}
+
+/* rel.col as a select list entry; col NULL: rel.* */
+static PgQuery__Node *col_target(sql_ctx *c, const char *rel, const char *col)
+{
+	PgQuery__Node *n = sql_alloc(c, sizeof *n), *cn = sql_alloc(c, sizeof *cn);
+	PgQuery__Node **f = sql_alloc(c, sizeof *f * 2), *star = sql_alloc(c, sizeof *star);
+	PgQuery__ResTarget *rt = sql_alloc(c, sizeof *rt);
+	PgQuery__ColumnRef *cr = sql_alloc(c, sizeof *cr);
+	PgQuery__AStar *as = sql_alloc(c, sizeof *as);
+	if (!n || !cn || !f || !star || !rt || !cr || !as || !(f[0] = str_node(c, rel)))
+		return NULL;
+	pg_query__node__init(n);
+	pg_query__node__init(cn);
+	pg_query__node__init(star);
+	pg_query__res_target__init(rt);
+	pg_query__column_ref__init(cr);
+	pg_query__a__star__init(as);
+	star->node_case = PG_QUERY__NODE__NODE_A_STAR;
+	star->a_star = as;
+	if (!(f[1] = col ? str_node(c, col) : star))
+		return NULL;
+	cr->n_fields = 2;
+	cr->fields = f;
+	cr->location = -1;
+	cn->node_case = PG_QUERY__NODE__NODE_COLUMN_REF;
+	cn->column_ref = cr;
+	rt->val = cn;
+	rt->location = -1;
+	n->node_case = PG_QUERY__NODE__NODE_RES_TARGET;
+	n->res_target = rt;
+	return n;
+}
+
+static int from_refused(sql_ctx *c, const char *what, const char *why, const char *hint)
+{
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1, "murphy does not support %s %s", what, why);
+	if (hint)
+		mur_error_hint(c->err, "%s", hint);
+	return MUR_ERR;
+}
+
+/* The first step: SELECT t.k..., u.*, ... FROM t, u, ... WHERE cond. */
+static int from_source(sql_ctx *c, PgQuery__RangeVar *rv, const char *alias, size_t nfrom,
+		       PgQuery__Node **from, PgQuery__Node *where, plan_modify *pm)
+{
+	PgQuery__SelectStmt *sel = sql_alloc(c, sizeof *sel);
+	PgQuery__Node *rvn = sql_alloc(c, sizeof *rvn);
+	size_t nt = (size_t)pm->nkey + nfrom;
+	sql_query *q;
+	if (!sel || !rvn)
+		return MUR_ERR;
+	pg_query__select_stmt__init(sel);
+	pg_query__node__init(rvn);
+	rvn->node_case = PG_QUERY__NODE__NODE_RANGE_VAR;
+	rvn->range_var = rv;
+	if (!(sel->target_list = sql_alloc(c, sizeof(PgQuery__Node *) * nt)) ||
+	    !(sel->from_clause = sql_alloc(c, sizeof(PgQuery__Node *) * (nfrom + 1))))
+		return MUR_ERR;
+	for (int k = 0; k < pm->nkey; k++)
+		if (!(sel->target_list[k] = col_target(c, alias,
+						       pm->table->cols[pm->key_cols[k]].name)))
+			return MUR_ERR;
+	sel->from_clause[0] = rvn;
+	for (size_t i = 0; i < nfrom; i++) {
+		PgQuery__RangeVar *u = from[i]->range_var;
+		const char *ua = u->alias && u->alias->aliasname ? u->alias->aliasname : u->relname;
+		sel->from_clause[i + 1] = from[i];
+		if (!(sel->target_list[(size_t)pm->nkey + i] = col_target(c, ua, NULL)))
+			return MUR_ERR;
+	}
+	sel->n_target_list = nt;
+	sel->n_from_clause = nfrom + 1;
+	sel->where_clause = where;
+	if (!(q = sql_analyze_select(c, sel)) ||
+	    !(pm->source = sql_plan_new(c, PLAN_SELECT, "SELECT")))
+		return MUR_ERR;
+	return sql_plan_query(c, q, pm->source);
+}
+
+/* The target's primary key (pm->key_cols); 0A000 when it has none. */
+static int from_key(sql_ctx *c, const char *what, plan_modify *pm)
+{
+	const cat_table *t = pm->table;
+	for (int i = 0; i < t->ncols; i++)
+		if (t->cols[i].primary_key) {
+			if (i == t->dist_col)
+				pm->dist_key = pm->nkey;
+			pm->key_cols[pm->nkey++] = i;
+		}
+	if (pm->nkey && (pm->dist_key >= 0 || cat_table_is_reference(t)))
+		return MUR_OK;
+	return from_refused(c, what, "on a table without a primary key",
+			    "Add a primary key to the target table (it names each row to change).");
+}
+
+static int plan_modify_from(sql_ctx *c, plan *p, PgQuery__RangeVar *rv, PgQuery__UpdateStmt *u,
+			    size_t nfrom, PgQuery__Node **from, PgQuery__Node *where, size_t nret,
+			    PgQuery__Node **ret)
+{
+	plan_modify *pm = &p->u.modify;
+	int is_delete = u == NULL;
+	const char *what = is_delete ? "DELETE ... USING" : "UPDATE ... FROM";
+	sql_query *q = single_table_scope(c, rv, is_delete ? "delete from" : "update",
+					  is_delete ? CAT_PRIV_DELETE : CAT_PRIV_UPDATE);
+	int base[SQL_RTES_MAX] = {0};
+	sql_expr *e = NULL;
+	mur_buf b;
+	int rc = MUR_OK;
+	p->kind = PLAN_MODIFY;
+	p->tag = is_delete ? "DELETE" : "UPDATE";
+	if (!q)
+		return MUR_ERR;
+	pm->table = q->rtes[0].table;
+	pm->is_delete = is_delete;
+	pm->dist_key = -1;
+	for (size_t i = 0; i < nfrom; i++)
+		if (from[i]->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+			return from_refused(c, what, "with a subquery or join in its list yet",
+					    "List the tables themselves and join them in WHERE.");
+	if (from_key(c, what, pm) != MUR_OK)
+		return MUR_ERR;
+	base[1] = pm->nkey;
+	for (size_t i = 0; i < nfrom; i++) {
+		const cat_table *ut;
+		if (sql_analyze_from_table_for(c, q, from[i]->range_var, CAT_PRIV_SELECT) != MUR_OK)
+			return MUR_ERR;
+		ut = q->rtes[q->nrte - 1].table;
+		if (q->nrte >= SQL_RTES_MAX)
+			return from_refused(c, what, "over so many tables", NULL);
+		base[q->nrte] = base[q->nrte - 1];
+		for (int k = 0; k < ut->ncols; k++)
+			base[q->nrte] += !ut->cols[k].hidden;
+	}
+	if (from_source(c, rv, q->rtes[0].alias, nfrom, from, where, pm) != MUR_OK)
+		return MUR_ERR;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, is_delete ? "DELETE FROM main." : "UPDATE main.");
+	sql_emit_ident(&b, pm->table->name);
+	mur_buf_printf(&b, " AS ");
+	sql_emit_ident(&b, q->rtes[0].alias);
+	if (u)
+		rc = update_set(c, q, u->n_target_list, u->target_list, 0, base, &b);
+	for (int k = 0; k < pm->nkey && rc == MUR_OK; k++) {
+		mur_buf_printf(&b, k ? " AND " : " WHERE ");
+		sql_emit_ident(&b, q->rtes[0].alias);
+		mur_buf_put_u8(&b, '.');
+		sql_emit_ident(&b, pm->table->cols[pm->key_cols[k]].name);
+		mur_buf_printf(&b, " = ?%d", k + 1);
+	}
+	if (rc == MUR_OK && where) {
+		mur_buf tail;
+		mur_buf_init(&tail);
+		rc = where_expr(c, q, where, &tail, &e);
+		if (rc == MUR_OK &&
+		    (rc = param_check(c, e, "UPDATE ... FROM / DELETE ... USING")) == MUR_OK) {
+			sql_emit em = {&b, q, 0};
+			from_params(q, base, e);
+			mur_buf_printf(&b, " AND ");
+			sql_emit_expr(&em, e);
+		}
+		mur_buf_free(&tail);
+	}
+	if (rc == MUR_OK)
+		rc = plan_returning(c, q, nret, ret, p, &b, base);
+	if (rc != MUR_OK) {
+		mur_buf_free(&b);
+		return rc;
+	}
+	pm->nreturning = p->nout;
+	pm->ncols = (uint32_t)base[q->nrte];
+	return (pm->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}
+
 int sql_plan_update(sql_ctx *c, PgQuery__UpdateStmt *s, plan *p)
 {
-	if (s->with_clause || s->n_from_clause)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1, "%s",
-			       s->with_clause ? "murphy does not support WITH (common table "
-						"expressions) yet"
-					      : "murphy does not support UPDATE ... FROM yet");
+	if (s->with_clause)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support WITH (common table expressions) yet");
+	if (s->n_from_clause)
+		return plan_modify_from(c, p, s->relation, s, s->n_from_clause, s->from_clause,
+					s->where_clause, s->n_returning_list, s->returning_list);
 	return plan_modify_common(c, p, s->relation, 0, s, s->where_clause, s->n_returning_list,
 				  s->returning_list);
 }
 
 int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
 {
-	if (s->with_clause || s->n_using_clause)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1, "%s",
-			       s->with_clause ? "murphy does not support WITH (common table "
-						"expressions) yet"
-					      : "murphy does not support DELETE ... USING yet");
+	if (s->with_clause)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support WITH (common table expressions) yet");
+	if (s->n_using_clause)
+		return plan_modify_from(c, p, s->relation, NULL, s->n_using_clause, s->using_clause,
+					s->where_clause, s->n_returning_list, s->returning_list);
 	return plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause, s->n_returning_list,
 				  s->returning_list);
 }

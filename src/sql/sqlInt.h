@@ -204,7 +204,7 @@ int sql_plan_analyze(sql_ctx *c, PgQuery__VacuumStmt *s, plan *p);
 /* ---- plan_truncate.c ---- */
 /* TRUNCATE t [, ...] (PLAN_TRUNCATE: a DELETE of every row, as a write). */
 int sql_plan_truncate(sql_ctx *c, PgQuery__TruncateStmt *s, plan *p);
-void sql_insert_shard_sql(const cat_table *t,
-			  mur_buf *b); /* INSERT INTO main."t" (...) VALUES (?1...) */
+/* INSERT INTO main."t" [AS "alias"] (...) VALUES (?1...); alias NULL: none. */
+void sql_insert_shard_sql(const cat_table *t, const char *alias, mur_buf *b);
 
 #endif

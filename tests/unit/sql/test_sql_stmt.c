@@ -60,7 +60,62 @@ static void test_insert_errors(void **state)
 	E("INSERT INTO events (id, created_at) VALUES (1, 'yesterday-ish')", "22007");
 	E("INSERT INTO events (id, flag) VALUES (1, 3)", "42804");
 	E("INSERT INTO murphy.nodes VALUES ('x')", "0A000");
-	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET kind = 'x'", "0A000");
+	/* the conflict target must hold the distribution column (id) */
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (kind) DO UPDATE SET kind = 'x'",
+	  "0A000");
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET id = 2", "0A000");
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT ON CONSTRAINT x DO UPDATE SET kind = 'x'",
+	  "0A000");
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT DO UPDATE SET kind = 'x'", "42601");
+	/* the shard statement binds each routed row, not the statement's parameters */
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET kind = $1", "0A000");
+	E("INSERT INTO events (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET kind = 'x' WHERE "
+	  "events.amount > $1",
+	  "0A000");
+}
+
+static void test_update_from(void **state)
+{
+	plan *p = P("UPDATE events AS e SET kind = u.name || e.kind FROM users u "
+		    "WHERE u.id = e.user_id AND u.state = 'CA' RETURNING e.id, u.state");
+	plan_modify *m = &p->u.modify;
+	assert_int_equal(p->kind, PLAN_MODIFY);
+	assert_non_null(m->source);
+	assert_int_equal(m->nkey, 1);
+	assert_int_equal(m->dist_key, 0);
+	assert_int_equal(m->ncols, 4); /* events.id, then users' id, state, name */
+	assert_string_equal(m->shard_sql,
+			    "UPDATE main.\"events\" AS \"e\" SET \"kind\" = (?4 || \"e\".\"kind\") "
+			    "WHERE \"e\".\"id\" = ?1 AND ((?2 = \"e\".\"user_id\") AND (?3 = "
+			    "'CA')) "
+			    "RETURNING \"id\", ?3");
+	plan_free(p);
+	p = P("DELETE FROM events USING users WHERE users.id = events.user_id");
+	assert_non_null(p->u.modify.source);
+	assert_true(p->u.modify.is_delete);
+	plan_free(p);
+	E("UPDATE events SET kind = $1 FROM users WHERE users.id = events.user_id", "0A000");
+	E("DELETE FROM events USING users WHERE users.id = events.user_id AND users.id = $1",
+	  "0A000");
+	E("UPDATE orders SET note = 'x' FROM users WHERE users.id = orders.user_id", "0A000");
+	E("UPDATE events SET kind = 'x' FROM (SELECT 1 AS id) s WHERE s.id = events.id", "0A000");
+}
+
+static void test_upsert(void **state)
+{
+	plan *p = P(
+		"INSERT INTO events AS ev (id, kind) VALUES (1, 'a') ON CONFLICT (id) DO UPDATE "
+		"SET kind = ev.kind || excluded.kind WHERE excluded.id > 0 RETURNING id");
+	plan_insert *pi = &p->u.insert;
+	assert_int_equal(pi->nconflict, 1);
+	assert_int_equal(pi->conflict_cols[0], 0);
+	assert_string_equal(pi->shard_sql,
+			    "INSERT INTO main.\"events\" AS \"ev\" (\"id\", \"user_id\", \"kind\", "
+			    "\"created_at\", \"amount\", \"flag\") VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+			    "ON CONFLICT (\"id\") DO UPDATE SET \"kind\" = (\"ev\".\"kind\" || "
+			    "\"excluded\".\"kind\") WHERE (\"excluded\".\"id\" > 0) RETURNING "
+			    "\"id\"");
+	plan_free(p);
 }
 
 static void test_update_delete(void **state)
@@ -623,6 +678,8 @@ int main(void)
 		cmocka_unit_test(test_insert),
 		cmocka_unit_test(test_insert_select),
 		cmocka_unit_test(test_insert_errors),
+		cmocka_unit_test(test_upsert),
+		cmocka_unit_test(test_update_from),
 		cmocka_unit_test(test_update_delete),
 		cmocka_unit_test(test_key_lists),
 		cmocka_unit_test(test_key_list_too_long),
