@@ -194,7 +194,7 @@ static void show(cli_pg *c, const char *query)
 	cli_pg_result_free(&res);
 }
 
-static void print_examples(int port)
+static void print_examples(const char *dir, int port)
 {
 	char since[16];
 	time_t t = (time_t)(mur_wall_ms() / 1000) - 30L * 24 * 3600;
@@ -214,9 +214,16 @@ static void print_examples(int port)
 	       "  SELECT * FROM murphy.shards;\n"
 	       "  SELECT * FROM murphy.nodes;\n\n",
 	       since);
-	printf("Connect: psql -h 127.0.0.1 -p %d -U murphy murphy\n"
-	       "         postgresql://murphy@127.0.0.1:%d/murphy\n\n",
-	       port, port);
+	if (cli_local_password_given())
+		printf("Connect: PGPASSWORD=\"$%s\" psql -h 127.0.0.1 -p %d -U murphy murphy\n",
+		       MUR_PASSWORD_ENV, port);
+	else
+		printf("Connect: PGPASSWORD=$(cat %s/%s) psql -h 127.0.0.1 -p %d -U murphy "
+		       "murphy\n",
+		       dir, MUR_DATADIR_PASSWORD_FILE, port);
+	printf("         postgresql://murphy@127.0.0.1:%d/murphy (user murphy, the password "
+	       "above)\n\n",
+	       port);
 }
 
 static int open_psql(const demo_opts *o)
@@ -270,6 +277,6 @@ int cli_demo_main(int argc, char **argv)
 	show(&c, "SELECT state, count(*) FROM users GROUP BY state ORDER BY count(*) DESC LIMIT 5");
 	show(&c, "SELECT count(DISTINCT user_id) AS users_with_events FROM events");
 	cli_pg_close(&c);
-	print_examples(o.local.pg_port);
+	print_examples(o.local.dir, o.local.pg_port);
 	return open_psql(&o);
 }

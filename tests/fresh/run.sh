@@ -255,7 +255,7 @@ main() {
 	DEMO_PORT=$(free_ports 5)
 	if [ "$SKIP_DEMO" = 0 ]; then
 		step demo "cd $CLONE && make $MAKE_FLAGS demo DEMO_ARGS=\"--pg-port $DEMO_PORT\""
-		step query "cd $CLONE && n=\$(psql -h 127.0.0.1 -p $DEMO_PORT -U murphy -Atc \"SELECT count(*) FROM events\" murphy) && echo events: \$n && [ \"\$n\" = $DEMO_EVENTS ]"
+		step query "cd $CLONE && n=\$(PGPASSWORD=\$(cat murphy-demo/password) psql -h 127.0.0.1 -p $DEMO_PORT -U murphy -Atc \"SELECT count(*) FROM events\" murphy) && echo events: \$n && [ \"\$n\" = $DEMO_EVENTS ]"
 		step stop "cd $CLONE && build/murphy local stop --dir murphy-demo"
 	fi
 	step test "cd $CLONE && make $MAKE_FLAGS test"
