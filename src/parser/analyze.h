@@ -93,7 +93,20 @@ typedef enum sql_aggfn {
 	SQL_AGG_VAR_POP,
 	SQL_AGG_STDDEV_SAMP, /* stddev, stddev_samp */
 	SQL_AGG_STDDEV_POP,
+	/* collecting aggregates (analyze_ordagg.c): args[0] the value, args[1]
+	 * the delimiter or fraction (NULL for mode), args[2] the sort key;
+	 * agg_flags SQL_AGG_ORDER_*; they never split into partials */
+	SQL_AGG_STRING_AGG,
+	SQL_AGG_PERCENTILE_CONT,
+	SQL_AGG_PERCENTILE_DISC,
+	SQL_AGG_MODE,
 } sql_aggfn;
+
+/* A collecting aggregate: it needs a group's values at once (the leader
+ * over gathered rows, or one shard). */
+#define SQL_AGG_IS_COLLECTING(fn) ((fn) >= SQL_AGG_STRING_AGG && (fn) <= SQL_AGG_MODE)
+/* agg_flags bits, the last argument of the SQLite call (storage/sqlfn_agg.c) */
+enum { SQL_AGG_ORDER_DESC = 1, SQL_AGG_ORDER_NULLS_FIRST = 2, SQL_AGG_ORDER_DISTINCT = 4 };
 
 /* A variance or standard deviation (merged from three partials). */
 #define SQL_AGG_IS_VARIANCE(fn) ((fn) >= SQL_AGG_VAR_SAMP && (fn) <= SQL_AGG_STDDEV_POP)
@@ -114,6 +127,7 @@ typedef struct sql_expr {
 	int rte, col;          /* SE_COLUMN */
 	int agg;               /* SE_AGG: sql_aggfn */
 	int distinct;          /* SE_AGG */
+	int agg_flags;         /* SE_AGG, collecting: SQL_AGG_ORDER_* */
 	int slot;              /* SE_SLOT */
 	int has_arg, has_else; /* SE_CASE */
 	/* SE_WINDOW: the window (analyze_window.c) */
@@ -385,6 +399,15 @@ int sql_agg_kind(const char *name);        /* sql_aggfn, 0 when name is none */
 mur_type sql_agg_type(int fn, mur_type t); /* MT_UNKNOWN: no such aggregate */
 /* agg(x) FILTER (WHERE cond) → agg(CASE WHEN cond THEN x END) (*fn, *arg) */
 int sql_agg_filter(sql_ctx *c, PgQuery__FuncCall *f, int *fn, sql_expr **arg);
+/* MUR_OK when an aggregate may stand here (42803 otherwise); ordered: an
+ * ORDER BY or WITHIN GROUP in the call is accepted (else 0A000). */
+int sql_agg_context(sql_ctx *c, PgQuery__FuncCall *f, int ordered);
+
+/* ---- analyze_ordagg.c ---- */
+/* The collecting aggregate name names (sql_aggfn), 0 when none. */
+int sql_collecting_agg_kind(const char *name);
+/* string_agg / percentile_cont / percentile_disc / mode → SE_AGG. */
+sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name);
 
 /* ---- analyze_window.c ---- */
 /* f(...) OVER (...) → SE_WINDOW (avg and the variances → mur_avg /

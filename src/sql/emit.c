@@ -356,8 +356,20 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_VAR_POP] = "mur_var_pop",
 		[SQL_AGG_STDDEV_SAMP] = "mur_stddev_samp",
 		[SQL_AGG_STDDEV_POP] = "mur_stddev_pop",
+		[SQL_AGG_STRING_AGG] = "mur_string_agg",
+		[SQL_AGG_PERCENTILE_CONT] = "mur_percentile_cont",
+		[SQL_AGG_PERCENTILE_DISC] = "mur_percentile_disc",
+		[SQL_AGG_MODE] = "mur_mode",
 	};
 	mur_buf_printf(e->b, "%s(", names[x->agg]);
+	if (SQL_AGG_IS_COLLECTING(x->agg)) { /* storage/sqlfn_agg.c: x, arg, key, flags */
+		for (int i = 0; i < x->nargs; i++) {
+			sql_emit_expr(e, x->args[i]);
+			mur_buf_printf(e->b, ", ");
+		}
+		mur_buf_printf(e->b, "%d)", x->agg_flags);
+		return;
+	}
 	if (x->agg == SQL_AGG_COUNT_STAR)
 		mur_buf_put_u8(e->b, '*');
 	else {
