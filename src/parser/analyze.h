@@ -176,7 +176,9 @@ typedef struct sql_rte {
 	int join_left;            /* 1: right side of a LEFT JOIN */
 	sql_expr *on;             /* JOIN ... ON condition (rte >= 1), or NULL */
 	int loc;
-	int merged; /* a table of a subquery in FROM merged into the query (sql_view):
+	struct sql_expr *series; /* generate_series(start, stop, step): the call
+				    (analyze_srf.c), emitted as the table */
+	int merged;              /* a table of a subquery in FROM merged into the query (sql_view):
 		       its alias is internal, names reach it only through the view */
 } sql_rte;
 
@@ -311,10 +313,14 @@ typedef struct sql_ctx {
 	/* murphy.shuffle_strategy (sql/sql.h SQL_SHUFFLE_*): whether window
 	 * functions over a big table repartition by their partition key */
 	int shuffle_strategy;
-	sql_query *q;            /* name scope; NULL = no columns (VALUES, defaults) */
-	int agg_ok;              /* aggregates allowed where we are */
-	const char *agg_where;   /* "WHERE", "GROUP BY", ... for the error message */
-	int in_agg;              /* inside an aggregate's argument */
+	sql_query *q;          /* name scope; NULL = no columns (VALUES, defaults) */
+	int agg_ok;            /* aggregates allowed where we are */
+	const char *agg_where; /* "WHERE", "GROUP BY", ... for the error message */
+	int in_agg;            /* inside an aggregate's argument */
+	/* SELECT generate_series(...) without FROM: that call is the column
+	 * of the series table rtes[srf_rte] (analyze_srf.c) */
+	const PgQuery__FuncCall *srf_call;
+	int srf_rte;
 	int seen_agg;            /* an aggregate was analyzed */
 	int targets_typed_later; /* INSERT ... SELECT: leave the select list's unknown
 				     literals for the target columns to type */
@@ -402,6 +408,14 @@ int sql_agg_filter(sql_ctx *c, PgQuery__FuncCall *f, int *fn, sql_expr **arg);
 /* MUR_OK when an aggregate may stand here (42803 otherwise); ordered: an
  * ORDER BY or WITHIN GROUP in the call is accepted (else 0A000). */
 int sql_agg_context(sql_ctx *c, PgQuery__FuncCall *f, int ordered);
+
+/* ---- analyze_srf.c ---- */
+/* FROM generate_series(...) [AS a [(c)]]: a leader table of one column. */
+int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf);
+/* SELECT generate_series(...) without FROM: add the series table to q. */
+int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
+/* f as the series column when it is the call sql_srf_select_list took, else NULL. */
+sql_expr *sql_srf_column(sql_ctx *c, PgQuery__FuncCall *f);
 
 /* ---- analyze_ordagg.c ---- */
 /* The collecting aggregate name names (sql_aggfn), 0 when none. */

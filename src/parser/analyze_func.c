@@ -547,6 +547,13 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return txid_current(c, f);
 	if (!strcmp(name, "pg_backend_pid") && f->n_funcname == 1)
 		return backend_pid(c, f);
+	if (f == c->srf_call)
+		return sql_srf_column(c, f);
+	if (!strcmp(name, "generate_series"))
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy supports generate_series only in FROM or alone in the "
+				"select list of a SELECT without FROM"),
+			NULL);
 	fn = f->n_funcname == 1 ? sql_collecting_agg_kind(name) : 0;
 	if (fn && f->over)
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,

@@ -95,3 +95,44 @@ def test_explain_gathers_rows(db):
     text = "\n".join(r[0] for r in rows)
     shard = text.split("Shard query:")[1].split("\n")[0]
     assert "GROUP BY" not in shard and "name" in shard, text
+
+
+# generate_series over integers: in FROM (named generate_series, by the
+# alias, or by the alias's column list), alone in a select list without
+# FROM, with negative steps, empty and NULL bounds, bigint near its end,
+# under aggregates, joins of two series, and with the aggregates above.
+SERIES = [
+    "SELECT * FROM generate_series(1, 5)",
+    "SELECT generate_series FROM generate_series(3, -4, -2)",
+    "SELECT g, g * 2 FROM generate_series(1, 10, 3) AS g ORDER BY g DESC",
+    "SELECT x FROM generate_series(0, 20, 5) AS s(x) WHERE x > 5",
+    "SELECT s.x FROM generate_series(1, 3) s(x) ORDER BY 1",
+    "SELECT * FROM generate_series(5, 1)",
+    "SELECT * FROM generate_series(1, NULL)",
+    "SELECT * FROM generate_series(9223372036854775800, 9223372036854775807, 3)",
+    "SELECT count(*), sum(g), min(g), max(g) FROM generate_series(1, 100000) g",
+    "SELECT g % 3 AS k, count(*), string_agg(g::text, ',' ORDER BY g DESC) "
+    "FROM generate_series(1, 20) g GROUP BY g % 3 ORDER BY k",
+    "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY g), "
+    "percentile_disc(0.25) WITHIN GROUP (ORDER BY g), mode() WITHIN GROUP (ORDER BY g % 4) "
+    "FROM generate_series(1, 11) g",
+    "SELECT a, b FROM generate_series(1, 3) a JOIN generate_series(2, 4) b ON a = b ORDER BY a",
+    "SELECT generate_series(1, 4)",
+    "SELECT generate_series(10, 1, -3) AS n, 'x' AS t",
+    "SELECT string_agg('a', ',' ORDER BY 1), mode() WITHIN GROUP (ORDER BY 5)",
+]
+
+
+@pytest.mark.parametrize("sql", SERIES)
+def test_generate_series_matches_postgres(db, sql):
+    db.both(sql, ordered=top_level_order_by(sql))
+
+
+def test_generate_series_errors(db):
+    db.both_error("SELECT * FROM generate_series(1, 5, 0)", "22023")
+    with pytest.raises(Exception) as e:
+        db.murphy("SELECT * FROM emp JOIN generate_series(1, 5) g ON g = emp.id")
+    assert e.value.pgcode == "0A000" and "generate_series" in str(e.value), e.value
+    with pytest.raises(Exception) as e:
+        db.murphy("SELECT generate_series(1, 3) + 1")
+    assert e.value.pgcode == "0A000" and "generate_series" in str(e.value), e.value
