@@ -88,8 +88,14 @@ static int string_agg(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args, int *fl
 			       "function string_agg takes two arguments");
 	if (!(args[0] = arg_of(c, f->args[0])) || !(args[1] = arg_of(c, f->args[1])))
 		return MUR_ERR;
-	if (args[0]->type != MT_TEXT || args[1]->type != MT_TEXT)
-		return no_such(c, f, "string_agg", args[0], args[1]);
+	for (int i = 0; i < 2; i++) {
+		if (!mur_type_is_text(args[i]->type))
+			return no_such(c, f, "string_agg", args[0], args[1]);
+		/* char(n) as text drops its blanks; varchar already reads as text */
+		if (args[i]->type == MT_BPCHAR &&
+		    !(args[i] = sql_make_cast(c, args[i], MT_TEXT, args[i]->loc)))
+			return MUR_ERR;
+	}
 	args[2] = NULL;
 	if (f->n_agg_order && sort_key(c, f, "string_agg", &args[2], flags) != MUR_OK)
 		return MUR_ERR;
@@ -162,7 +168,10 @@ sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, c
 		return NULL;
 	if (f->agg_filter && sql_agg_filter(c, f, &any, &args[0]) != MUR_OK)
 		return NULL;
-	e = sql_expr_new(c, SE_AGG, fn == SQL_AGG_PERCENTILE_CONT ? MT_FLOAT8 : args[0]->type,
+	e = sql_expr_new(c, SE_AGG,
+			 fn == SQL_AGG_PERCENTILE_CONT ? MT_FLOAT8
+			 : fn == SQL_AGG_STRING_AGG    ? MT_TEXT
+						       : args[0]->type,
 			 f->location);
 	if (!e || !(e->args = sql_alloc(c, sizeof args)))
 		return NULL;

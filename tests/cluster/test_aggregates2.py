@@ -23,6 +23,8 @@ QUERIES = [
     "SELECT grp, string_agg(name, ',' ORDER BY name) FILTER (WHERE ok) FROM emp GROUP BY grp",
     "SELECT string_agg(name, ', ' ORDER BY id DESC) FROM emp WHERE id < 20",
     "SELECT string_agg(name, ',') FROM emp WHERE id < 0",
+    "SELECT grp, string_agg(name::varchar, ','::varchar(1) ORDER BY id), "
+    "string_agg(dept::char(6), '/' ORDER BY id) FROM emp WHERE id < 40 GROUP BY grp",
     "SELECT string_agg(name, NULL ORDER BY id) FROM emp WHERE id < 6",
     "SELECT id, string_agg(name, ',') FROM emp WHERE id < 30 GROUP BY id",
     "SELECT note, string_agg(amt::text, '+' ORDER BY amt) FROM acct WHERE region = 3 GROUP BY note",
