@@ -94,7 +94,7 @@ typedef enum sql_aggfn {
 	SQL_AGG_STDDEV_SAMP, /* stddev, stddev_samp */
 	SQL_AGG_STDDEV_POP,
 	/* collecting aggregates (analyze_ordagg.c): args[0] the value, args[1]
-	 * the delimiter or fraction (NULL for mode), args[2] the sort key;
+	 * the delimiter or fraction (NULL for mode), args[2..] the sort keys;
 	 * agg_flags SQL_AGG_ORDER_*; they never split into partials */
 	SQL_AGG_STRING_AGG,
 	SQL_AGG_PERCENTILE_CONT,
@@ -105,8 +105,13 @@ typedef enum sql_aggfn {
 /* A collecting aggregate: it needs a group's values at once (the leader
  * over gathered rows, or one shard). */
 #define SQL_AGG_IS_COLLECTING(fn) ((fn) >= SQL_AGG_STRING_AGG && (fn) <= SQL_AGG_MODE)
-/* agg_flags bits, the last argument of the SQLite call (storage/sqlfn_agg.c) */
-enum { SQL_AGG_ORDER_DESC = 1, SQL_AGG_ORDER_NULLS_FIRST = 2, SQL_AGG_ORDER_DISTINCT = 4 };
+/* agg_flags, the third argument of the SQLite call (storage/sqlfn_agg.c):
+ * sort key k's DESC is bit 2k, its NULLS FIRST bit 2k + 1; DISTINCT apart.
+ * At most SQL_AGG_KEYS_MAX keys: their bits stay below DISTINCT's. */
+#define SQL_AGG_KEYS_MAX 8
+#define SQL_AGG_ORDER_DESC(k) (1 << (2 * (k)))
+#define SQL_AGG_ORDER_NULLS_FIRST(k) (1 << (2 * (k) + 1))
+#define SQL_AGG_ORDER_DISTINCT (1 << 30)
 
 /* A variance or standard deviation (merged from three partials). */
 #define SQL_AGG_IS_VARIANCE(fn) ((fn) >= SQL_AGG_VAR_SAMP && (fn) <= SQL_AGG_STDDEV_POP)

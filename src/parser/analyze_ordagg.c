@@ -3,16 +3,16 @@
  * [ORDER BY k]) with DISTINCT, and the ordered-set aggregates
  * percentile_cont(f), percentile_disc(f) and mode() WITHIN GROUP (ORDER BY x).
  *
- * Each becomes one SE_AGG node with three args — the value, the delimiter
- * or fraction (a NULL constant for mode), the sort key (x for the
- * ordered-set ones; string_agg's ORDER BY expression, or x with DISTINCT,
- * or a NULL constant: arrival order) — and agg_flags for DESC, NULLS FIRST
- * and DISTINCT.  They do not split into partials: sql/plan_select.c sends
+ * Each becomes one SE_AGG node whose args are the value, the delimiter or
+ * fraction (a NULL constant for mode), then the sort keys (x for the
+ * ordered-set ones; string_agg's ORDER BY expressions, x with DISTINCT
+ * alone, none: arrival order), and agg_flags for each key's DESC and
+ * NULLS FIRST and for DISTINCT.  They do not split into partials: sql/plan_select.c sends
  * the rows to the leader (plan_grouping.c's rows way), where
  * storage/sqlfn_agg.c collects and sorts each group.  Types are
- * PostgreSQL's: string_agg(text, text) text, percentile_cont float8 over a
- * number, percentile_disc and mode the type of x.  Refused: a sort with
- * more than one key (0A000), an array of fractions (0A000, murphy has no
+ * PostgreSQL's: string_agg(text, text) text (varchar, char(n) as text), percentile_cont float8 over a
+ * number, percentile_disc and mode the type of x.  Refused: more than
+ * SQL_AGG_KEYS_MAX sort keys (0A000), an array of fractions (0A000, murphy has no
  * arrays), DISTINCT with an ORDER BY other than the argument (42P10).
  */
 #include "parser/analyze.h"
@@ -45,27 +45,33 @@ static sql_expr *arg_of(sql_ctx *c, PgQuery__Node *n)
 	return e ? sql_resolve_unknown(c, e) : NULL;
 }
 
-/* The call's one sort key into *key and the flags; MUR_OK. */
-static int sort_key(sql_ctx *c, PgQuery__FuncCall *f, const char *name, sql_expr **key, int *flags)
+/* The call's ORDER BY keys into keys[] (*nkeys of them) and their flags. */
+static int sort_keys(sql_ctx *c, PgQuery__FuncCall *f, const char *name, sql_expr **keys,
+		     int *nkeys, int *flags)
 {
-	PgQuery__SortBy *sb;
-	if (f->n_agg_order > 1)
+	if (f->n_agg_order > SQL_AGG_KEYS_MAX)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			       "murphy supports one ORDER BY key in %s only", name);
-	if (f->agg_order[0]->node_case != PG_QUERY__NODE__NODE_SORT_BY)
-		return sql_err(c, SQLSTATE_SYNTAX_ERROR, f->location, "bad ORDER BY in %s", name);
-	sb = f->agg_order[0]->sort_by;
-	if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			       "murphy does not support ORDER BY ... USING");
-	if (!(*key = arg_of(c, sb->node)))
-		return MUR_ERR;
-	if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC)
-		*flags |= SQL_AGG_ORDER_DESC;
-	if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-	    (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST &&
-	     (*flags & SQL_AGG_ORDER_DESC)))
-		*flags |= SQL_AGG_ORDER_NULLS_FIRST;
+			       "murphy supports at most %d ORDER BY keys in %s", SQL_AGG_KEYS_MAX,
+			       name);
+	for (int k = 0; k < (int)f->n_agg_order; k++) {
+		PgQuery__SortBy *sb;
+		if (f->agg_order[k]->node_case != PG_QUERY__NODE__NODE_SORT_BY)
+			return sql_err(c, SQLSTATE_SYNTAX_ERROR, f->location, "bad ORDER BY in %s",
+				       name);
+		sb = f->agg_order[k]->sort_by;
+		if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				       "murphy does not support ORDER BY ... USING");
+		if (!(keys[k] = arg_of(c, sb->node)))
+			return MUR_ERR;
+		int desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+		if (desc)
+			*flags |= SQL_AGG_ORDER_DESC(k);
+		if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+		    (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && desc))
+			*flags |= SQL_AGG_ORDER_NULLS_FIRST(k);
+	}
+	*nkeys = (int)f->n_agg_order;
 	return MUR_OK;
 }
 
@@ -80,9 +86,10 @@ static int no_such(sql_ctx *c, PgQuery__FuncCall *f, const char *name, const sql
 	return MUR_ERR;
 }
 
-/* string_agg: args = x, delim, key. */
-static int string_agg(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args, int *flags)
+/* string_agg: args = x, delim, keys. */
+static int string_agg(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args, int *nargs, int *flags)
 {
+	int nkeys = 0;
 	if (f->n_args != 2 || f->agg_within_group) /* PostgreSQL: no such function */
 		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
 			       "function string_agg takes two arguments");
@@ -96,27 +103,28 @@ static int string_agg(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args, int *fl
 		    !(args[i] = sql_make_cast(c, args[i], MT_TEXT, args[i]->loc)))
 			return MUR_ERR;
 	}
-	args[2] = NULL;
-	if (f->n_agg_order && sort_key(c, f, "string_agg", &args[2], flags) != MUR_OK)
+	if (sort_keys(c, f, "string_agg", args + 2, &nkeys, flags) != MUR_OK)
 		return MUR_ERR;
 	if (f->agg_distinct) {
-		if (args[2] && !sql_expr_equal(args[2], args[0]))
-			return sql_err(c, "42P10", f->location,
-				       "in an aggregate with DISTINCT, ORDER BY expressions must "
-				       "appear in argument list");
-		args[2] = args[0];
+		for (int k = 0; k < nkeys; k++)
+			if (!sql_expr_equal(args[2 + k], args[0]))
+				return sql_err(c, "42P10", f->location,
+					       "in an aggregate with DISTINCT, ORDER BY "
+					       "expressions "
+					       "must appear in argument list");
+		if (!nkeys)
+			args[2 + nkeys++] = args[0];
 		*flags |= SQL_AGG_ORDER_DISTINCT;
 	}
-	if (!args[2] && (args[2] = sql_expr_new(c, SE_CONST, MT_TEXT, f->location)))
-		args[2]->val = mur_v_null();
-	return args[2] ? MUR_OK : MUR_ERR;
+	*nargs = 2 + nkeys;
+	return MUR_OK;
 }
 
 /* percentile_cont / percentile_disc / mode: args = x, fraction, x. */
 static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name, sql_expr **args,
 		       int *flags)
 {
-	int nargs = fn == SQL_AGG_MODE ? 0 : 1;
+	int nargs = fn == SQL_AGG_MODE ? 0 : 1, nkeys = 0;
 	if (!f->agg_within_group && (int)f->n_args == nargs + 1) /* PostgreSQL's two cases */
 		return sql_err(c, "42809", f->location,
 			       "WITHIN GROUP is required for ordered-set aggregate %s", name);
@@ -135,9 +143,12 @@ static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *nam
 			       "murphy does not support %s over an array of fractions: murphy has "
 			       "no array type",
 			       name);
-	if (sort_key(c, f, name, &args[0], flags) != MUR_OK)
+	if (f->n_agg_order != 1) /* the grammar allows more: PostgreSQL has no such function */
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function %s takes one ORDER BY key", name);
+	if (sort_keys(c, f, name, &args[2], &nkeys, flags) != MUR_OK)
 		return MUR_ERR;
-	args[2] = args[0];
+	args[0] = args[2];
 	if (!nargs) {
 		if ((args[1] = sql_expr_new(c, SE_CONST, MT_FLOAT8, f->location)))
 			args[1]->val = mur_v_null();
@@ -159,11 +170,11 @@ static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *nam
 
 sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name)
 {
-	sql_expr *args[3] = {NULL, NULL, NULL}, *e;
-	int flags = 0, any = SQL_AGG_COUNT;
+	sql_expr *args[2 + SQL_AGG_KEYS_MAX] = {NULL}, *e;
+	int flags = 0, any = SQL_AGG_COUNT, nargs = 3;
 	if (sql_agg_context(c, f, 1) != MUR_OK)
 		return NULL;
-	if ((fn == SQL_AGG_STRING_AGG ? string_agg(c, f, args, &flags)
+	if ((fn == SQL_AGG_STRING_AGG ? string_agg(c, f, args, &nargs, &flags)
 				      : ordered_set(c, f, fn, name, args, &flags)) != MUR_OK)
 		return NULL;
 	if (f->agg_filter && sql_agg_filter(c, f, &any, &args[0]) != MUR_OK)
@@ -173,14 +184,14 @@ sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, c
 			 : fn == SQL_AGG_STRING_AGG    ? MT_TEXT
 						       : args[0]->type,
 			 f->location);
-	if (!e || !(e->args = sql_alloc(c, sizeof args)))
+	if (!e || !(e->args = sql_alloc(c, sizeof(sql_expr *) * (size_t)nargs)))
 		return NULL;
 	if (fn == SQL_AGG_PERCENTILE_DISC || fn == SQL_AGG_MODE)
 		e->typmod = args[0]->typmod;
 	e->agg = fn;
 	e->agg_flags = flags;
-	e->nargs = 3;
-	memcpy(e->args, args, sizeof args);
+	e->nargs = nargs;
+	memcpy(e->args, args, sizeof(sql_expr *) * (size_t)nargs);
 	c->seen_agg = 1;
 	return e;
 }

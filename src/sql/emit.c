@@ -362,12 +362,16 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_MODE] = "mur_mode",
 	};
 	mur_buf_printf(e->b, "%s(", names[x->agg]);
-	if (SQL_AGG_IS_COLLECTING(x->agg)) { /* storage/sqlfn_agg.c: x, arg, key, flags */
-		for (int i = 0; i < x->nargs; i++) {
-			sql_emit_expr(e, x->args[i]);
+	if (SQL_AGG_IS_COLLECTING(x->agg)) { /* storage/sqlfn_agg.c: x, arg, flags, keys */
+		sql_emit_expr(e, x->args[0]);
+		mur_buf_printf(e->b, ", ");
+		sql_emit_expr(e, x->args[1]);
+		mur_buf_printf(e->b, ", %d", x->agg_flags);
+		for (int i = 2; i < x->nargs; i++) {
 			mur_buf_printf(e->b, ", ");
+			sql_emit_expr(e, x->args[i]);
 		}
-		mur_buf_printf(e->b, "%d)", x->agg_flags);
+		mur_buf_put_u8(e->b, ')');
 		return;
 	}
 	if (x->agg == SQL_AGG_COUNT_STAR)

@@ -7,18 +7,20 @@
  * collects its group's rows (copies of the SQLite values) and sorts them in
  * its final step.  They run where the whole group is: the leader over rows
  * gathered from the shards (sql/plan_grouping.c), or one shard in a router
- * plan.  Every one is called with four arguments:
+ * plan.  Each is called as
  *
- *   mur_string_agg(x, delim, key, flags)
- *   mur_percentile_cont(x, fraction, x, flags)
- *   mur_percentile_disc(x, fraction, x, flags)
- *   mur_mode(x, NULL, x, flags)
+ *   mur_string_agg(x, delim, flags, key...)
+ *   mur_percentile_cont(x, fraction, flags, x)
+ *   mur_percentile_disc(x, fraction, flags, x)
+ *   mur_mode(x, NULL, flags, x)
  *
- * key is the sort key (NULL: no ORDER BY, the order rows came in); flags
- * are AGG_DESC, AGG_NULLS_FIRST and AGG_DISTINCT (sql/emit.c writes them).
- * A row whose x is NULL counts for nothing, as in PostgreSQL.  The sort
- * compares as SQLite's ORDER BY does (numbers by value, text bytewise), so
- * the results match murphy's ORDER BY.  An empty group gives NULL.
+ * with up to AGG_KEYS_MAX sort keys (none: the order rows came in); flags
+ * hold key k's DESC (bit 2k) and NULLS FIRST (bit 2k + 1), and DISTINCT
+ * (parser/analyze.h SQL_AGG_ORDER_*, written by sql/emit.c).  A row whose
+ * x is NULL counts for nothing, as in PostgreSQL.  The sort compares as
+ * SQLite's ORDER BY does (numbers by value, text bytewise), so the results
+ * match murphy's ORDER BY; ties keep the arrival order.  An empty group
+ * gives NULL.
  */
 #include "storage/storage_int.h"
 
@@ -26,60 +28,86 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The flags argument's bits (mirrored by SQL_AGG_ORDER_* in parser/analyze.h). */
-enum { AGG_DESC = 1, AGG_NULLS_FIRST = 2, AGG_DISTINCT = 4 };
+/* The flags argument's bits (parser/analyze.h SQL_AGG_ORDER_*). */
+#define AGG_DESC(k) (1 << (2 * (k)))
+#define AGG_NULLS_FIRST(k) (1 << (2 * (k) + 1))
+#define AGG_DISTINCT (1 << 30)
+/* Sort keys per call: two flag bits each, below DISTINCT's (SQL_AGG_KEYS_MAX). */
+#define AGG_KEYS_MAX 8
 
 /* Rows one group may collect: past it the call fails with 54000 rather
  * than growing the leader's memory without bound (16M rows, ~1 GB). */
 #define AGG_ROWS_MAX (16 * 1024 * 1024)
 
 typedef struct agg_row {
-	sqlite3_value *x, *arg, *key;
+	sqlite3_value *x, *arg;
+	sqlite3_value *keys[AGG_KEYS_MAX];
 	int64_t seq; /* arrival order: ties keep it (a stable sort) */
 } agg_row;
 
 typedef struct agg_state {
 	agg_row *rows;
 	int64_t n, cap;
-	int flags;
+	int flags, nkeys;
 	int failed;
 } agg_state;
+
+static void row_free(agg_row *r, int nkeys)
+{
+	sqlite3_value_free(r->x);
+	sqlite3_value_free(r->arg);
+	for (int k = 0; k < nkeys; k++)
+		sqlite3_value_free(r->keys[k]);
+}
+
+/* Room for one more row; 0 after failing the call. */
+static int agg_grow(sqlite3_context *cx, agg_state *s)
+{
+	int64_t cap = s->cap ? s->cap * 2 : 16;
+	agg_row *p;
+	if (s->n < s->cap)
+		return 1;
+	s->failed = 1;
+	if (s->n >= AGG_ROWS_MAX)
+		return stor_fn_fail(cx, "54000", "murphy collects at most %d values per group",
+				    AGG_ROWS_MAX),
+		       0;
+	if (!(p = realloc(s->rows, sizeof *p * (size_t)cap)))
+		return sqlite3_result_error_nomem(cx), 0;
+	s->rows = p;
+	s->cap = cap;
+	s->failed = 0;
+	return 1;
+}
 
 static void agg_step(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	agg_state *s = sqlite3_aggregate_context(cx, sizeof *s);
 	agg_row *r;
-	(void)argc;
-	if (!s || s->failed)
+	int ok;
+	if (!s || s->failed || sqlite3_value_type(v[0]) == SQLITE_NULL)
 		return;
-	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
-		return;
-	s->flags = sqlite3_value_int(v[3]);
-	if (s->n == s->cap) {
-		int64_t cap = s->cap ? s->cap * 2 : 16;
-		agg_row *p;
-		if (s->n >= AGG_ROWS_MAX) {
-			s->failed = 1;
-			return stor_fn_fail(cx, "54000",
-					    "murphy collects at most %d values per group",
-					    AGG_ROWS_MAX);
-		}
-		if (!(p = realloc(s->rows, sizeof *p * (size_t)cap))) {
-			s->failed = 1;
-			return sqlite3_result_error_nomem(cx);
-		}
-		s->rows = p;
-		s->cap = cap;
+	if (argc < 3 || argc > 3 + AGG_KEYS_MAX) {
+		s->failed = 1;
+		return stor_fn_fail(cx, "XX000",
+				    "murphy: a collecting aggregate takes 3 to %d "
+				    "arguments",
+				    3 + AGG_KEYS_MAX);
 	}
+	if (!agg_grow(cx, s))
+		return;
+	s->flags = sqlite3_value_int(v[2]);
+	s->nkeys = argc - 3;
 	r = &s->rows[s->n];
+	memset(r, 0, sizeof *r);
 	r->x = sqlite3_value_dup(v[0]);
 	r->arg = sqlite3_value_dup(v[1]);
-	r->key = sqlite3_value_dup(v[2]);
+	ok = r->x && r->arg;
+	for (int k = 0; k < s->nkeys; k++)
+		ok &= (r->keys[k] = sqlite3_value_dup(v[3 + k])) != NULL;
 	r->seq = s->n;
-	if (!r->x || !r->arg || !r->key) {
-		sqlite3_value_free(r->x);
-		sqlite3_value_free(r->arg);
-		sqlite3_value_free(r->key);
+	if (!ok) {
+		row_free(r, s->nkeys);
 		s->failed = 1;
 		return sqlite3_result_error_nomem(cx);
 	}
@@ -88,11 +116,8 @@ static void agg_step(sqlite3_context *cx, int argc, sqlite3_value **v)
 
 static void agg_free(agg_state *s)
 {
-	for (int64_t i = 0; i < s->n; i++) {
-		sqlite3_value_free(s->rows[i].x);
-		sqlite3_value_free(s->rows[i].arg);
-		sqlite3_value_free(s->rows[i].key);
-	}
+	for (int64_t i = 0; i < s->n; i++)
+		row_free(&s->rows[i], s->nkeys);
 	free(s->rows);
 	s->rows = NULL;
 	s->n = s->cap = 0;
@@ -131,19 +156,24 @@ static int value_cmp(sqlite3_value *a, sqlite3_value *b)
 	return r ? r : la < lb ? -1 : la > lb;
 }
 
-static _Thread_local int sort_flags; /* qsort has no context argument */
+static _Thread_local const agg_state *sorting; /* qsort has no context argument */
 
 static int row_cmp(const void *pa, const void *pb)
 {
 	const agg_row *a = pa, *b = pb;
-	int na = sqlite3_value_type(a->key) == SQLITE_NULL;
-	int nb = sqlite3_value_type(b->key) == SQLITE_NULL;
-	int r;
-	if (na || nb) /* PostgreSQL: NULLS LAST ascending, FIRST descending */
-		r = na == nb ? 0 : (na ? 1 : -1) * (sort_flags & AGG_NULLS_FIRST ? -1 : 1);
-	else
-		r = value_cmp(a->key, b->key) * (sort_flags & AGG_DESC ? -1 : 1);
-	return r ? r : a->seq < b->seq ? -1 : a->seq > b->seq;
+	int flags = sorting->flags;
+	for (int k = 0; k < sorting->nkeys; k++) {
+		int na = sqlite3_value_type(a->keys[k]) == SQLITE_NULL;
+		int nb = sqlite3_value_type(b->keys[k]) == SQLITE_NULL;
+		int r;
+		if (na || nb) /* PostgreSQL: NULLS LAST ascending, FIRST descending */
+			r = na == nb ? 0 : (na ? 1 : -1) * (flags & AGG_NULLS_FIRST(k) ? -1 : 1);
+		else
+			r = value_cmp(a->keys[k], b->keys[k]) * (flags & AGG_DESC(k) ? -1 : 1);
+		if (r)
+			return r;
+	}
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
 }
 
 /* The group's rows sorted; 0 when the final step has nothing to do
@@ -158,7 +188,7 @@ static agg_state *agg_sorted(sqlite3_context *cx)
 			sqlite3_result_null(cx);
 		return NULL;
 	}
-	sort_flags = s->flags;
+	sorting = s;
 	qsort(s->rows, (size_t)s->n, sizeof *s->rows, row_cmp);
 	return s;
 }
@@ -264,7 +294,7 @@ int stor_register_agg_functions(sqlite3 *db)
 	};
 	int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC;
 	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++) {
-		int rc = sqlite3_create_function_v2(db, aggs[i].name, 4, flags, NULL, NULL,
+		int rc = sqlite3_create_function_v2(db, aggs[i].name, -1, flags, NULL, NULL,
 						    agg_step, aggs[i].final, NULL);
 		if (rc != SQLITE_OK)
 			return rc;

@@ -23,6 +23,9 @@ QUERIES = [
     "SELECT grp, string_agg(name, ',' ORDER BY name) FILTER (WHERE ok) FROM emp GROUP BY grp",
     "SELECT string_agg(name, ', ' ORDER BY id DESC) FROM emp WHERE id < 20",
     "SELECT string_agg(name, ',') FROM emp WHERE id < 0",
+    "SELECT dept, string_agg(name || ':' || coalesce(sal::text, '-'), ',' "
+    "ORDER BY sal DESC NULLS LAST, name, id) FROM emp GROUP BY dept",
+    "SELECT grp, string_agg(DISTINCT dept, ',' ORDER BY dept NULLS FIRST) FROM emp GROUP BY grp",
     "SELECT grp, string_agg(name::varchar, ','::varchar(1) ORDER BY id), "
     "string_agg(dept::char(6), '/' ORDER BY id) FROM emp WHERE id < 40 GROUP BY grp",
     "SELECT string_agg(name, NULL ORDER BY id) FROM emp WHERE id < 6",
@@ -76,6 +79,7 @@ def test_aggregate_matches_postgres(db, sql):
     ("SELECT string_agg(sal, ',') FROM emp", "42883"),
     ("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY name) FROM emp", "42883"),
     ("SELECT string_agg(DISTINCT name, ',' ORDER BY id) FROM emp", "42P10"),
+    ("SELECT string_agg(DISTINCT name, ',' ORDER BY name, id) FROM emp", "42P10"),
     ("SELECT dept FROM emp WHERE string_agg(name, ',') = 'x'", "42803"),
 ])
 def test_aggregate_error(db, sql, sqlstate):

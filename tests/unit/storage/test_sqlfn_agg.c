@@ -65,38 +65,41 @@ static void test_string_agg(void **state)
 {
 	(void)state;
 	/* arrival order without a key; NULL values skipped */
-	assert_string_equal(one("SELECT mur_string_agg(x, ',', NULL, 0) FROM t WHERE g = 1"),
-			    "b,a,c,a");
+	assert_string_equal(one("SELECT mur_string_agg(x, ',', 0) FROM t WHERE g = 1"), "b,a,c,a");
 	/* by k ascending, NULL key last; descending, NULL key first */
-	assert_string_equal(one("SELECT mur_string_agg(x, ',', k, 0) FROM t WHERE g = 1"),
+	assert_string_equal(one("SELECT mur_string_agg(x, ',', 0, k) FROM t WHERE g = 1"),
 			    "c,b,a,a");
-	assert_string_equal(one("SELECT mur_string_agg(x, '-', k, 3) FROM t WHERE g = 1"),
+	assert_string_equal(one("SELECT mur_string_agg(x, '-', 3, k) FROM t WHERE g = 1"),
 			    "a-a-b-c");
 	/* DISTINCT sorts by the value */
-	assert_string_equal(one("SELECT mur_string_agg(x, '', x, 4) FROM t WHERE g = 1"), "abc");
-	assert_string_equal(one("SELECT mur_string_agg(x, '', x, 7) FROM t WHERE g = 1"), "cba");
+	assert_string_equal(one("SELECT mur_string_agg(x, '', 1073741824, x) FROM t WHERE g = 1"),
+			    "abc");
+	assert_string_equal(one("SELECT mur_string_agg(x, '', 1073741827, x) FROM t WHERE g = 1"),
+			    "cba");
+	/* two keys: g descending, then k ascending with NULLs first (bit 3) */
+	assert_string_equal(one("SELECT mur_string_agg(x, ',', 9, g, k) FROM t"), "z,a,c,b,a");
 	/* a NULL delimiter is none; an empty group is NULL */
-	assert_string_equal(one("SELECT mur_string_agg(x, NULL, x, 0) FROM t WHERE g = 1"), "aabc");
-	assert_string_equal(one("SELECT mur_string_agg(x, ',', x, 0) FROM t WHERE g = 9"), "NULL");
+	assert_string_equal(one("SELECT mur_string_agg(x, NULL, 0, x) FROM t WHERE g = 1"), "aabc");
+	assert_string_equal(one("SELECT mur_string_agg(x, ',', 0, x) FROM t WHERE g = 9"), "NULL");
 }
 
 static void test_percentiles_and_mode(void **state)
 {
 	(void)state;
-	assert_string_equal(one("SELECT mur_percentile_cont(v, 0.5, v, 0) FROM n"), "25.0");
-	assert_string_equal(one("SELECT mur_percentile_cont(v, 0.25, v, 1) FROM n"), "32.5");
-	assert_string_equal(one("SELECT mur_percentile_cont(v, 1, v, 0) FROM n"), "40.0");
-	assert_string_equal(one("SELECT mur_percentile_disc(v, 0.5, v, 0) FROM n"), "20");
-	assert_string_equal(one("SELECT mur_percentile_disc(v, 0, v, 0) FROM n"), "10");
-	assert_string_equal(one("SELECT mur_percentile_disc(v, 0.51, v, 0) FROM n"), "30");
-	assert_string_equal(one("SELECT mur_percentile_cont(v, NULL, v, 0) FROM n"), "NULL");
-	assert_string_equal(one("SELECT mur_percentile_cont(v, 0.5, v, 0) FROM n WHERE v > 99"),
+	assert_string_equal(one("SELECT mur_percentile_cont(v, 0.5, 0, v) FROM n"), "25.0");
+	assert_string_equal(one("SELECT mur_percentile_cont(v, 0.25, 1, v) FROM n"), "32.5");
+	assert_string_equal(one("SELECT mur_percentile_cont(v, 1, 0, v) FROM n"), "40.0");
+	assert_string_equal(one("SELECT mur_percentile_disc(v, 0.5, 0, v) FROM n"), "20");
+	assert_string_equal(one("SELECT mur_percentile_disc(v, 0, 0, v) FROM n"), "10");
+	assert_string_equal(one("SELECT mur_percentile_disc(v, 0.51, 0, v) FROM n"), "30");
+	assert_string_equal(one("SELECT mur_percentile_cont(v, NULL, 0, v) FROM n"), "NULL");
+	assert_string_equal(one("SELECT mur_percentile_cont(v, 0.5, 0, v) FROM n WHERE v > 99"),
 			    "NULL");
-	assert_non_null(strstr(one("SELECT mur_percentile_cont(v, 1.5, v, 0) FROM n"), "22003"));
+	assert_non_null(strstr(one("SELECT mur_percentile_cont(v, 1.5, 0, v) FROM n"), "22003"));
 	/* mode: the most frequent; a tie goes to the first in the sort order */
-	assert_string_equal(one("SELECT mur_mode(x, NULL, x, 0) FROM t"), "a");
-	assert_string_equal(one("SELECT mur_mode(v, NULL, v, 0) FROM n"), "10");
-	assert_string_equal(one("SELECT mur_mode(v, NULL, v, 1) FROM n"), "40");
+	assert_string_equal(one("SELECT mur_mode(x, NULL, 0, x) FROM t"), "a");
+	assert_string_equal(one("SELECT mur_mode(v, NULL, 0, v) FROM n"), "10");
+	assert_string_equal(one("SELECT mur_mode(v, NULL, 1, v) FROM n"), "40");
 }
 
 static void test_series_bounds(void **state)
