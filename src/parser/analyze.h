@@ -93,7 +93,25 @@ typedef enum sql_aggfn {
 	SQL_AGG_VAR_POP,
 	SQL_AGG_STDDEV_SAMP, /* stddev, stddev_samp */
 	SQL_AGG_STDDEV_POP,
+	/* collecting aggregates (analyze_ordagg.c): args[0] the value, args[1]
+	 * the delimiter or fraction (NULL for mode), args[2..] the sort keys;
+	 * agg_flags SQL_AGG_ORDER_*; they never split into partials */
+	SQL_AGG_STRING_AGG,
+	SQL_AGG_PERCENTILE_CONT,
+	SQL_AGG_PERCENTILE_DISC,
+	SQL_AGG_MODE,
 } sql_aggfn;
+
+/* A collecting aggregate: it needs a group's values at once (the leader
+ * over gathered rows, or one shard). */
+#define SQL_AGG_IS_COLLECTING(fn) ((fn) >= SQL_AGG_STRING_AGG && (fn) <= SQL_AGG_MODE)
+/* agg_flags, the third argument of the SQLite call (storage/sqlfn_agg.c):
+ * sort key k's DESC is bit 2k, its NULLS FIRST bit 2k + 1; DISTINCT apart.
+ * At most SQL_AGG_KEYS_MAX keys: their bits stay below DISTINCT's. */
+#define SQL_AGG_KEYS_MAX 8
+#define SQL_AGG_ORDER_DESC(k) (1 << (2 * (k)))
+#define SQL_AGG_ORDER_NULLS_FIRST(k) (1 << (2 * (k) + 1))
+#define SQL_AGG_ORDER_DISTINCT (1 << 30)
 
 /* A variance or standard deviation (merged from three partials). */
 #define SQL_AGG_IS_VARIANCE(fn) ((fn) >= SQL_AGG_VAR_SAMP && (fn) <= SQL_AGG_STDDEV_POP)
@@ -114,6 +132,7 @@ typedef struct sql_expr {
 	int rte, col;          /* SE_COLUMN */
 	int agg;               /* SE_AGG: sql_aggfn */
 	int distinct;          /* SE_AGG */
+	int agg_flags;         /* SE_AGG, collecting: SQL_AGG_ORDER_* */
 	int slot;              /* SE_SLOT */
 	int has_arg, has_else; /* SE_CASE */
 	/* SE_WINDOW: the window (analyze_window.c) */
@@ -164,7 +183,9 @@ typedef struct sql_rte {
 				     before it are null-extended (sql_rte_nullable) */
 	sql_expr *on;             /* JOIN ... ON condition (rte >= 1), or NULL */
 	int loc;
-	int merged; /* a table of a subquery in FROM merged into the query (sql_view):
+	struct sql_expr *series; /* generate_series(start, stop, step): the call
+				    (analyze_srf.c), emitted as the table */
+	int merged;              /* a table of a subquery in FROM merged into the query (sql_view):
 		       its alias is internal, names reach it only through the view */
 } sql_rte;
 
@@ -322,10 +343,14 @@ typedef struct sql_ctx {
 	/* murphy.shuffle_strategy (sql/sql.h SQL_SHUFFLE_*): whether window
 	 * functions over a big table repartition by their partition key */
 	int shuffle_strategy;
-	sql_query *q;            /* name scope; NULL = no columns (VALUES, defaults) */
-	int agg_ok;              /* aggregates allowed where we are */
-	const char *agg_where;   /* "WHERE", "GROUP BY", ... for the error message */
-	int in_agg;              /* inside an aggregate's argument */
+	sql_query *q;          /* name scope; NULL = no columns (VALUES, defaults) */
+	int agg_ok;            /* aggregates allowed where we are */
+	const char *agg_where; /* "WHERE", "GROUP BY", ... for the error message */
+	int in_agg;            /* inside an aggregate's argument */
+	/* SELECT generate_series(...) without FROM: that call is the column
+	 * of the series table rtes[srf_rte] (analyze_srf.c) */
+	const PgQuery__FuncCall *srf_call;
+	int srf_rte;
 	int seen_agg;            /* an aggregate was analyzed */
 	int targets_typed_later; /* INSERT ... SELECT: leave the select list's unknown
 				     literals for the target columns to type */
@@ -410,6 +435,23 @@ int sql_agg_kind(const char *name);        /* sql_aggfn, 0 when name is none */
 mur_type sql_agg_type(int fn, mur_type t); /* MT_UNKNOWN: no such aggregate */
 /* agg(x) FILTER (WHERE cond) → agg(CASE WHEN cond THEN x END) (*fn, *arg) */
 int sql_agg_filter(sql_ctx *c, PgQuery__FuncCall *f, int *fn, sql_expr **arg);
+/* MUR_OK when an aggregate may stand here (42803 otherwise); ordered: an
+ * ORDER BY or WITHIN GROUP in the call is accepted (else 0A000). */
+int sql_agg_context(sql_ctx *c, PgQuery__FuncCall *f, int ordered);
+
+/* ---- analyze_srf.c ---- */
+/* FROM generate_series(...) [AS a [(c)]]: a leader table of one column. */
+int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf);
+/* SELECT generate_series(...) without FROM: add the series table to q. */
+int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
+/* f as the series column when it is the call sql_srf_select_list took, else NULL. */
+sql_expr *sql_srf_column(sql_ctx *c, PgQuery__FuncCall *f);
+
+/* ---- analyze_ordagg.c ---- */
+/* The collecting aggregate name names (sql_aggfn), 0 when none. */
+int sql_collecting_agg_kind(const char *name);
+/* string_agg / percentile_cont / percentile_disc / mode → SE_AGG. */
+sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name);
 
 /* ---- analyze_window.c ---- */
 /* f(...) OVER (...) → SE_WINDOW (avg and the variances → mur_avg /

@@ -132,7 +132,7 @@ int sql_expr_equal(const sql_expr *a, const sql_expr *b)
 	case SE_SUBQ:
 		return a->slot == b->slot;
 	case SE_AGG:
-		if (a->agg != b->agg || a->distinct != b->distinct)
+		if (a->agg != b->agg || a->distinct != b->distinct || a->agg_flags != b->agg_flags)
 			return 0;
 		break;
 	case SE_WINDOW:

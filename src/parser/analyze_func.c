@@ -338,7 +338,7 @@ mur_type sql_agg_type(int fn, mur_type t)
 	}
 }
 
-static int agg_check_context(sql_ctx *c, PgQuery__FuncCall *f)
+int sql_agg_context(sql_ctx *c, PgQuery__FuncCall *f, int ordered)
 {
 	if (!c->agg_ok)
 		return sql_err(c, SQLSTATE_GROUPING_ERROR, f->location,
@@ -347,7 +347,7 @@ static int agg_check_context(sql_ctx *c, PgQuery__FuncCall *f)
 	if (c->in_agg)
 		return sql_err(c, SQLSTATE_GROUPING_ERROR, f->location,
 			       "aggregate function calls cannot be nested");
-	if (f->n_agg_order || f->agg_within_group)
+	if (!ordered && (f->n_agg_order || f->agg_within_group))
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 			       "murphy does not support ordered aggregates yet");
 	return MUR_OK;
@@ -376,7 +376,7 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 {
 	sql_expr *e, *arg = NULL;
 	mur_type t;
-	if (agg_check_context(c, f) != MUR_OK)
+	if (sql_agg_context(c, f, 0) != MUR_OK)
 		return NULL;
 	if (f->agg_star) {
 		if (fn != SQL_AGG_COUNT)
@@ -547,6 +547,20 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return txid_current(c, f);
 	if (!strcmp(name, "pg_backend_pid") && f->n_funcname == 1)
 		return backend_pid(c, f);
+	if (f == c->srf_call)
+		return sql_srf_column(c, f);
+	if (!strcmp(name, "generate_series"))
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy supports generate_series only in FROM or alone in the "
+				"select list of a SELECT without FROM"),
+			NULL);
+	fn = f->n_funcname == 1 ? sql_collecting_agg_kind(name) : 0;
+	if (fn && f->over)
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy does not support %s as a window function yet", name),
+			NULL);
+	if (fn)
+		return sql_analyze_collecting_agg(c, f, fn, name);
 	if (f->over)
 		return sql_analyze_window(c, f);
 	if (sql_is_seq_func(name))

@@ -131,7 +131,8 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 	if (from_item(c, q, j->larg) != MUR_OK)
 		return MUR_ERR;
 	if (j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_VAR &&
-	    j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_SUBSELECT)
+	    j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_SUBSELECT &&
+	    j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_FUNCTION)
 		return unsupported(c, "nested joins on the right-hand side", -1);
 	int before = q->nrte;
 	if (from_item(c, q, j->rarg) != MUR_OK)
@@ -177,13 +178,8 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 		return join_item(c, q, n->join_expr);
 	case PG_QUERY__NODE__NODE_RANGE_SUBSELECT:
 		return sql_analyze_from_subselect(c, q, n->range_subselect);
-	case PG_QUERY__NODE__NODE_RANGE_FUNCTION:
-		unsupported(c, "functions in FROM", -1);
-		mur_error_detail(c->err, "murphy has no set-returning functions such as "
-					 "generate_series.");
-		mur_error_hint(c->err, "Send the rows from the client (INSERT ... VALUES or COPY; "
-				       "pgbench -i generates them client-side unless told -I G).");
-		return MUR_ERR;
+	case PG_QUERY__NODE__NODE_RANGE_FUNCTION: /* analyze_srf.c */
+		return sql_analyze_from_function(c, q, n->range_function);
 	default:
 		return unsupported(c, "this FROM item", -1);
 	}
@@ -191,7 +187,9 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 
 static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, int *nmerged)
 {
-	int nvirtual = 0, nsub = 0;
+	int nvirtual = 0, nsub = 0, nseries = 0;
+	if (sql_srf_select_list(c, q, s) != MUR_OK)
+		return MUR_ERR;
 	for (size_t i = 0; i < s->n_from_clause; i++)
 		if (from_item(c, q, s->from_clause[i]) != MUR_OK)
 			return MUR_ERR;
@@ -200,7 +198,10 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 		nsub += q->rtes[i].table->kind == CAT_TABLE_VIRTUAL &&
 			q->rtes[i].table->name[0] == '_';
 		*nmerged += q->rtes[i].merged;
+		nseries += q->rtes[i].series != NULL;
 	}
+	if (nseries && nvirtual != q->nrte)
+		return unsupported(c, "joining generate_series with distributed tables", -1);
 	if (nvirtual && nvirtual != q->nrte && nsub)
 		return unsupported(c,
 				   "joining a subquery in FROM or a WITH query that is not a plain "

@@ -356,8 +356,24 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_VAR_POP] = "mur_var_pop",
 		[SQL_AGG_STDDEV_SAMP] = "mur_stddev_samp",
 		[SQL_AGG_STDDEV_POP] = "mur_stddev_pop",
+		[SQL_AGG_STRING_AGG] = "mur_string_agg",
+		[SQL_AGG_PERCENTILE_CONT] = "mur_percentile_cont",
+		[SQL_AGG_PERCENTILE_DISC] = "mur_percentile_disc",
+		[SQL_AGG_MODE] = "mur_mode",
 	};
 	mur_buf_printf(e->b, "%s(", names[x->agg]);
+	if (SQL_AGG_IS_COLLECTING(x->agg)) { /* storage/sqlfn_agg.c: x, arg, flags, keys */
+		sql_emit_expr(e, x->args[0]);
+		mur_buf_printf(e->b, ", ");
+		sql_emit_expr(e, x->args[1]);
+		mur_buf_printf(e->b, ", %d", x->agg_flags);
+		for (int i = 2; i < x->nargs; i++) {
+			mur_buf_printf(e->b, ", ");
+			sql_emit_expr(e, x->args[i]);
+		}
+		mur_buf_put_u8(e->b, ')');
+		return;
+	}
 	if (x->agg == SQL_AGG_COUNT_STAR)
 		mur_buf_put_u8(e->b, '*');
 	else {
@@ -499,11 +515,38 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 
 int sql_rte_slot(const sql_query *q, int i) { return i == q->driver ? 0 : i == 0 ? q->driver : i; }
 
+/* generate_series(a, b, s) (parser/analyze_srf.c) as a recursive WITH:
+ * the first row when mur_series_first (storage/sqlfn_math.c) says the
+ * series is not empty (22023 for a zero step), then v + s while within b.
+ * The arguments are constants or parameters, written once per use. */
+static void emit_series(sql_emit *e, const sql_rte *r)
+{
+	sql_expr *const *a = r->series->args;
+	mur_buf_printf(e->b, "(WITH RECURSIVE s(v) AS (SELECT ");
+	sql_emit_expr(e, a[0]);
+	mur_buf_printf(e->b, " WHERE mur_series_first(");
+	for (int i = 0; i < 3; i++) {
+		sql_emit_expr(e, a[i]);
+		mur_buf_printf(e->b, i < 2 ? ", " : ")");
+	}
+	mur_buf_printf(e->b, " UNION ALL SELECT v + ");
+	sql_emit_expr(e, a[2]);
+	mur_buf_printf(e->b, " FROM s WHERE mur_series_next(v, ");
+	sql_emit_expr(e, a[1]);
+	mur_buf_printf(e->b, ", ");
+	sql_emit_expr(e, a[2]);
+	mur_buf_printf(e->b, ")) SELECT v AS ");
+	sql_emit_ident(e->b, r->table->cols[0].name);
+	mur_buf_printf(e->b, " FROM s)");
+}
+
 static void emit_table(sql_emit *e, const sql_query *q, int i)
 {
 	const sql_rte *r = &q->rtes[i];
 	int slot = sql_rte_slot(q, i);
-	if (r->table->kind == CAT_TABLE_VIRTUAL) {
+	if (r->series) {
+		emit_series(e, r);
+	} else if (r->table->kind == CAT_TABLE_VIRTUAL) {
 		char name[CAT_NAME_MAX + 8];
 		snprintf(name, sizeof name, "murphy_%s", r->table->name);
 		mur_buf_printf(e->b, "main.");

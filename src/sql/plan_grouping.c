@@ -22,10 +22,15 @@
  *             min of the mins, mur_avg of the summed sums and counts...).
  *             A set that leaves out the distribution column spans shards,
  *             so no shard can finish one: only groups travel.
- *   rows      count(DISTINCT x) or approx_count_distinct does not split:
+ *   rows      count(DISTINCT x), approx_count_distinct or a collecting
+ *             aggregate (string_agg, percentile_cont/disc, mode) does not split:
  *             the shards send the columns the query reads (after WHERE,
  *             sql_gather) and each branch is SQLite's GROUP BY over them,
  *             as a router plan runs it.
+ *
+ * A query without grouping sets but with a collecting aggregate takes the
+ * rows way too, as one set holding every GROUP BY expression
+ * (sql_has_collecting_agg; plan_select.c).
  */
 #include "sql/sqlInt.h"
 
@@ -183,9 +188,9 @@ static const char *final_sql(sql_ctx *c, const sql_query *q, const gs_src *src)
 	for (int i = 0; i < ncol; i++)
 		mur_buf_printf(&b, "%sx%d", i ? ", " : "", i);
 	mur_buf_printf(&b, ") AS (");
-	for (int s = 0; s < q->ngsets; s++) {
+	for (int s = 0; s < (q->ngsets ? q->ngsets : 1); s++) { /* none: one set, all of GROUP BY */
 		mur_buf_printf(&b, s ? " UNION ALL " : "");
-		if (emit_branch(c, q, src, q->gsets[s], &b) != MUR_OK)
+		if (emit_branch(c, q, src, q->ngsets ? q->gsets[s] : ~(uint64_t)0, &b) != MUR_OK)
 			return mur_buf_free(&b), NULL;
 	}
 	mur_buf_printf(&b, ") SELECT %s", q->distinct ? "DISTINCT " : "");
@@ -215,7 +220,8 @@ static int collect(gs_partials *pa, const sql_expr *e)
 		return 1;
 	if (e->kind == SE_AGG) {
 		int parts = e->agg == SQL_AGG_AVG ? 2 : SQL_AGG_IS_VARIANCE(e->agg) ? 3 : 1;
-		if (e->distinct || e->agg == SQL_AGG_APPROX_COUNT_DISTINCT)
+		if (e->distinct || e->agg == SQL_AGG_APPROX_COUNT_DISTINCT ||
+		    SQL_AGG_IS_COLLECTING(e->agg))
 			return 0;
 		for (int i = 0; i < pa->nagg; i++)
 			if (sql_expr_equal(pa->aggs[i], e))
@@ -318,6 +324,29 @@ static int gather_all(sql_ctx *c, const sql_query *q, sql_gather *g)
 	return sql_gather_add(c, g, q->having);
 }
 
+static int has_collecting(const sql_expr *e)
+{
+	if (!e)
+		return 0;
+	if (e->kind == SE_AGG && SQL_AGG_IS_COLLECTING(e->agg))
+		return 1;
+	for (int i = 0; i < e->nargs; i++)
+		if (has_collecting(e->args[i]))
+			return 1;
+	return 0;
+}
+
+int sql_has_collecting_agg(const sql_query *q)
+{
+	for (int i = 0; i < q->ntarget; i++)
+		if (has_collecting(q->targets[i].e))
+			return 1;
+	for (int i = 0; i < q->nsort; i++)
+		if (has_collecting(q->sorts[i].e))
+			return 1;
+	return has_collecting(q->having);
+}
+
 int sql_plan_grouping_sets(sql_ctx *c, const sql_query *q, plan_select *ps)
 {
 	gs_partials *pa = sql_alloc(c, sizeof *pa);
@@ -326,8 +355,12 @@ int sql_plan_grouping_sets(sql_ctx *c, const sql_query *q, plan_select *ps)
 	int split = 1;
 	if (!pa || !g)
 		return MUR_ERR;
-	if (q->nwindow)
+	if (q->nwindow && q->ngsets)
 		return refuse(c, "window functions or DISTINCT ON");
+	if (q->nwindow)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support window functions or DISTINCT ON with "
+			       "string_agg, percentile_cont, percentile_disc or mode yet");
 	for (int i = 0; i < q->ntarget; i++)
 		split &= collect(pa, q->targets[i].e);
 	for (int i = 0; i < q->nsort; i++)

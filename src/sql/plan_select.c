@@ -1053,6 +1053,8 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 		ps->strategy = "shuffled join";
 		if (q->ngsets)
 			return sql_plan_grouping_sets(c, q, ps);
+		if (sql_has_collecting_agg(q))
+			return sql_plan_grouping_sets(c, q, ps);
 		if (q->nwindow && !q->has_agg) /* owners hold rows by the join key */
 			return sql_plan_window_leader(c, q, ps);
 		return q->has_agg ? plan_aggregate(c, q, ps) : plan_scatter(c, q, ps);
@@ -1067,6 +1069,8 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 		ps->merge_desc = "none: one shard";
 		return (ps->shard_sql = emit_whole(c, q)) ? MUR_OK : MUR_ERR;
 	}
+	if (sql_has_collecting_agg(q)) /* the rows to the leader (plan_grouping.c) */
+		return sql_plan_grouping_sets(c, q, ps);
 	if (q->has_agg)
 		return plan_aggregate(c, q, ps);
 	if (q->nwindow && !sql_window_pushable(q)) {

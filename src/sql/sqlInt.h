@@ -138,6 +138,9 @@ int sql_distinct_on_wrap(sql_ctx *c, const sql_distinct_on *o, plan *p);
 /* GROUPING SETS / ROLLUP / CUBE (q->ngsets > 0): the shards send the rows,
  * the leader groups them by each set. */
 int sql_plan_grouping_sets(sql_ctx *c, const sql_query *q, plan_select *ps);
+/* 1 when q has string_agg, percentile_cont/disc or mode: planned as one
+ * grouping set over gathered rows (sql_plan_grouping_sets). */
+int sql_has_collecting_agg(const sql_query *q);
 
 /* ---- plan_dml.c, plan_copy.c, plan_ddl.c, plan_misc.c ---- */
 int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p);

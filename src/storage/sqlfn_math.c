@@ -20,6 +20,7 @@
  *                                as SQLite aggregates, for statements that
  *                                run whole on one shard or on the leader
  *                                (Welford's running mean and squares)
+ *   mur_series_first, mur_series_next  generate_series's bounds (sql/emit.c)
  */
 #include "storage/storage_int.h"
 
@@ -265,17 +266,58 @@ static void var_final(sqlite3_context *cx)
 		sqlite3_result_double(cx, out);
 }
 
+/* generate_series's first row (sql/emit.c): 1 when a series from a to b
+ * by step holds it; 0 for a NULL argument (PostgreSQL: no rows); 22023
+ * for a zero step. */
+static void fn_series_first(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	sqlite3_int64 a, b, step;
+	(void)argc;
+	if (stor_fn_any_null(3, v))
+		return sqlite3_result_int(cx, 0);
+	a = sqlite3_value_int64(v[0]);
+	b = sqlite3_value_int64(v[1]);
+	step = sqlite3_value_int64(v[2]);
+	if (step == 0)
+		return stor_fn_fail(cx, "22023", "step size cannot equal zero");
+	sqlite3_result_int(cx, step > 0 ? a <= b : a >= b);
+}
+
+/* 1 when the row after v (v + step) is still in the series up to b: no
+ * overflow past bigint, as PostgreSQL stops there. */
+static void fn_series_next(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	sqlite3_int64 step = sqlite3_value_int64(v[2]), next;
+	(void)argc;
+	if (__builtin_add_overflow(sqlite3_value_int64(v[0]), step, &next))
+		return sqlite3_result_int(cx, 0);
+	sqlite3_result_int(cx, step > 0 ? next <= sqlite3_value_int64(v[1])
+					: next >= sqlite3_value_int64(v[1]));
+}
+
 static const stor_fn_def math_fns[] = {
-	{"mur_abs", 1, 1, fn_abs},         {"mur_round", 1, 1, fn_round},
-	{"mur_round", 2, 1, fn_round},     {"mur_rint", 1, 1, fn_rint},
-	{"mur_ceil", 1, 1, fn_ceil},       {"mur_floor", 1, 1, fn_floor},
-	{"mur_trunc", 1, 1, fn_trunc},     {"mur_trunc", 2, 1, fn_trunc},
-	{"mur_power", 2, 1, fn_power},     {"mur_sqrt", 1, 1, fn_sqrt},
-	{"mur_exp", 1, 1, fn_exp},         {"mur_ln", 1, 1, fn_ln},
-	{"mur_log", 1, 1, fn_log},         {"mur_log", 2, 1, fn_log},
-	{"mur_cbrt", 1, 1, fn_cbrt},       {"mur_sign", 1, 1, fn_sign},
-	{"mur_degrees", 1, 1, fn_degrees}, {"mur_radians", 1, 1, fn_radians},
-	{"mur_pi", 0, 1, fn_pi},           {"mur_variance", 4, 1, fn_variance},
+	{"mur_series_first", 3, 1, fn_series_first},
+	{"mur_series_next", 3, 1, fn_series_next},
+	{"mur_abs", 1, 1, fn_abs},
+	{"mur_round", 1, 1, fn_round},
+	{"mur_round", 2, 1, fn_round},
+	{"mur_rint", 1, 1, fn_rint},
+	{"mur_ceil", 1, 1, fn_ceil},
+	{"mur_floor", 1, 1, fn_floor},
+	{"mur_trunc", 1, 1, fn_trunc},
+	{"mur_trunc", 2, 1, fn_trunc},
+	{"mur_power", 2, 1, fn_power},
+	{"mur_sqrt", 1, 1, fn_sqrt},
+	{"mur_exp", 1, 1, fn_exp},
+	{"mur_ln", 1, 1, fn_ln},
+	{"mur_log", 1, 1, fn_log},
+	{"mur_log", 2, 1, fn_log},
+	{"mur_cbrt", 1, 1, fn_cbrt},
+	{"mur_sign", 1, 1, fn_sign},
+	{"mur_degrees", 1, 1, fn_degrees},
+	{"mur_radians", 1, 1, fn_radians},
+	{"mur_pi", 0, 1, fn_pi},
+	{"mur_variance", 4, 1, fn_variance},
 };
 
 int stor_register_math_functions(sqlite3 *db)

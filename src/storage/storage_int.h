@@ -208,6 +208,8 @@ int stor_register_regex_functions(sqlite3 *db);
 int stor_register_time_functions(sqlite3 *db);
 /* Register the subquery set functions of sqlfn_subq.c on db. */
 int stor_register_subq_functions(sqlite3 *db);
+/* Register the collecting aggregates of sqlfn_agg.c (string_agg, percentiles, mode). */
+int stor_register_agg_functions(sqlite3 *db);
 /* An SQLite value as a murphy value (text and blobs point into SQLite's
  * memory: valid for the call). */
 mur_value stor_fn_value(sqlite3_value *v);

@@ -1,0 +1,197 @@
+/*
+ * analyze_ordagg.c — the collecting aggregates: string_agg(x, delim
+ * [ORDER BY k]) with DISTINCT, and the ordered-set aggregates
+ * percentile_cont(f), percentile_disc(f) and mode() WITHIN GROUP (ORDER BY x).
+ *
+ * Each becomes one SE_AGG node whose args are the value, the delimiter or
+ * fraction (a NULL constant for mode), then the sort keys (x for the
+ * ordered-set ones; string_agg's ORDER BY expressions, x with DISTINCT
+ * alone, none: arrival order), and agg_flags for each key's DESC and
+ * NULLS FIRST and for DISTINCT.  They do not split into partials: sql/plan_select.c sends
+ * the rows to the leader (plan_grouping.c's rows way), where
+ * storage/sqlfn_agg.c collects and sorts each group.  Types are
+ * PostgreSQL's: string_agg(text, text) text (varchar, char(n) as text), percentile_cont float8 over a
+ * number, percentile_disc and mode the type of x.  Refused: more than
+ * SQL_AGG_KEYS_MAX sort keys (0A000), an array of fractions (0A000, murphy has no
+ * arrays), DISTINCT with an ORDER BY other than the argument (42P10).
+ */
+#include "parser/analyze.h"
+
+#include <string.h>
+
+int sql_collecting_agg_kind(const char *name)
+{
+	static const struct {
+		const char *name;
+		int fn;
+	} aggs[] = {
+		{"string_agg", SQL_AGG_STRING_AGG},
+		{"percentile_cont", SQL_AGG_PERCENTILE_CONT},
+		{"percentile_disc", SQL_AGG_PERCENTILE_DISC},
+		{"mode", SQL_AGG_MODE},
+	};
+	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
+		if (!strcmp(aggs[i].name, name))
+			return aggs[i].fn;
+	return 0;
+}
+
+static sql_expr *arg_of(sql_ctx *c, PgQuery__Node *n)
+{
+	sql_expr *e;
+	c->in_agg = 1;
+	e = sql_analyze_expr(c, n);
+	c->in_agg = 0;
+	return e ? sql_resolve_unknown(c, e) : NULL;
+}
+
+/* The call's ORDER BY keys into keys[] (*nkeys of them) and their flags. */
+static int sort_keys(sql_ctx *c, PgQuery__FuncCall *f, const char *name, sql_expr **keys,
+		     int *nkeys, int *flags)
+{
+	if (f->n_agg_order > SQL_AGG_KEYS_MAX)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy supports at most %d ORDER BY keys in %s", SQL_AGG_KEYS_MAX,
+			       name);
+	for (int k = 0; k < (int)f->n_agg_order; k++) {
+		PgQuery__SortBy *sb;
+		if (f->agg_order[k]->node_case != PG_QUERY__NODE__NODE_SORT_BY)
+			return sql_err(c, SQLSTATE_SYNTAX_ERROR, f->location, "bad ORDER BY in %s",
+				       name);
+		sb = f->agg_order[k]->sort_by;
+		if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				       "murphy does not support ORDER BY ... USING");
+		if (!(keys[k] = arg_of(c, sb->node)))
+			return MUR_ERR;
+		int desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
+		if (desc)
+			*flags |= SQL_AGG_ORDER_DESC(k);
+		if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
+		    (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && desc))
+			*flags |= SQL_AGG_ORDER_NULLS_FIRST(k);
+	}
+	*nkeys = (int)f->n_agg_order;
+	return MUR_OK;
+}
+
+static int no_such(sql_ctx *c, PgQuery__FuncCall *f, const char *name, const sql_expr *a,
+		   const sql_expr *b)
+{
+	sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location, "function %s(%s%s%s) does not exist",
+		name, a ? sql_type_name(a->type) : "", b ? ", " : "",
+		b ? sql_type_name(b->type) : "");
+	mur_error_hint(c->err, "No function matches the given name and argument types. You "
+			       "might need to add explicit type casts.");
+	return MUR_ERR;
+}
+
+/* string_agg: args = x, delim, keys. */
+static int string_agg(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args, int *nargs, int *flags)
+{
+	int nkeys = 0;
+	if (f->n_args != 2 || f->agg_within_group) /* PostgreSQL: no such function */
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function string_agg takes two arguments");
+	if (!(args[0] = arg_of(c, f->args[0])) || !(args[1] = arg_of(c, f->args[1])))
+		return MUR_ERR;
+	for (int i = 0; i < 2; i++) {
+		if (!mur_type_is_text(args[i]->type))
+			return no_such(c, f, "string_agg", args[0], args[1]);
+		/* char(n) as text drops its blanks; varchar already reads as text */
+		if (args[i]->type == MT_BPCHAR &&
+		    !(args[i] = sql_make_cast(c, args[i], MT_TEXT, args[i]->loc)))
+			return MUR_ERR;
+	}
+	if (sort_keys(c, f, "string_agg", args + 2, &nkeys, flags) != MUR_OK)
+		return MUR_ERR;
+	if (f->agg_distinct) {
+		for (int k = 0; k < nkeys; k++)
+			if (!sql_expr_equal(args[2 + k], args[0]))
+				return sql_err(c, "42P10", f->location,
+					       "in an aggregate with DISTINCT, ORDER BY "
+					       "expressions "
+					       "must appear in argument list");
+		if (!nkeys)
+			args[2 + nkeys++] = args[0];
+		*flags |= SQL_AGG_ORDER_DISTINCT;
+	}
+	*nargs = 2 + nkeys;
+	return MUR_OK;
+}
+
+/* percentile_cont / percentile_disc / mode: args = x, fraction, x. */
+static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name, sql_expr **args,
+		       int *flags)
+{
+	int nargs = fn == SQL_AGG_MODE ? 0 : 1, nkeys = 0;
+	if (!f->agg_within_group && (int)f->n_args == nargs + 1) /* PostgreSQL's two cases */
+		return sql_err(c, "42809", f->location,
+			       "WITHIN GROUP is required for ordered-set aggregate %s", name);
+	if (!f->agg_within_group)
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function %s without WITHIN GROUP does not exist", name);
+	if (f->agg_distinct)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "cannot use DISTINCT with WITHIN GROUP");
+	if ((int)f->n_args != nargs)
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function %s takes %d direct argument%s", name, nargs,
+			       nargs == 1 ? "" : "s");
+	if (nargs && f->args[0]->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy does not support %s over an array of fractions: murphy has "
+			       "no array type",
+			       name);
+	if (f->n_agg_order != 1) /* the grammar allows more: PostgreSQL has no such function */
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function %s takes one ORDER BY key", name);
+	if (sort_keys(c, f, name, &args[2], &nkeys, flags) != MUR_OK)
+		return MUR_ERR;
+	args[0] = args[2];
+	if (!nargs) {
+		if ((args[1] = sql_expr_new(c, SE_CONST, MT_FLOAT8, f->location)))
+			args[1]->val = mur_v_null();
+		return args[1] ? MUR_OK : MUR_ERR;
+	}
+	c->in_agg = 1;
+	args[1] = sql_analyze_expr(c, f->args[0]);
+	c->in_agg = 0;
+	if (args[1] && args[1]->type == MT_UNKNOWN) /* NULL, '0.5': a float8 fraction */
+		args[1] = sql_make_cast(c, args[1], MT_FLOAT8, args[1]->loc);
+	if (!args[1])
+		return MUR_ERR;
+	if (!mur_type_is_numeric(args[1]->type))
+		return no_such(c, f, name, args[1], NULL);
+	if (fn == SQL_AGG_PERCENTILE_CONT && !mur_type_is_numeric(args[0]->type))
+		return no_such(c, f, name, args[0], NULL);
+	return MUR_OK;
+}
+
+sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name)
+{
+	sql_expr *args[2 + SQL_AGG_KEYS_MAX] = {NULL}, *e;
+	int flags = 0, any = SQL_AGG_COUNT, nargs = 3;
+	if (sql_agg_context(c, f, 1) != MUR_OK)
+		return NULL;
+	if ((fn == SQL_AGG_STRING_AGG ? string_agg(c, f, args, &nargs, &flags)
+				      : ordered_set(c, f, fn, name, args, &flags)) != MUR_OK)
+		return NULL;
+	if (f->agg_filter && sql_agg_filter(c, f, &any, &args[0]) != MUR_OK)
+		return NULL;
+	e = sql_expr_new(c, SE_AGG,
+			 fn == SQL_AGG_PERCENTILE_CONT ? MT_FLOAT8
+			 : fn == SQL_AGG_STRING_AGG    ? MT_TEXT
+						       : args[0]->type,
+			 f->location);
+	if (!e || !(e->args = sql_alloc(c, sizeof(sql_expr *) * (size_t)nargs)))
+		return NULL;
+	if (fn == SQL_AGG_PERCENTILE_DISC || fn == SQL_AGG_MODE)
+		e->typmod = args[0]->typmod;
+	e->agg = fn;
+	e->agg_flags = flags;
+	e->nargs = nargs;
+	memcpy(e->args, args, sizeof(sql_expr *) * (size_t)nargs);
+	c->seen_agg = 1;
+	return e;
+}

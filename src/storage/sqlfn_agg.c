@@ -1,0 +1,303 @@
+/*
+ * sqlfn_agg.c — the aggregates that need every value of a group at once:
+ * string_agg (with ORDER BY and DISTINCT), percentile_cont,
+ * percentile_disc and mode() WITHIN GROUP (ORDER BY x).
+ *
+ * SQLite 3.40 has no ORDER BY inside an aggregate call, so each of them
+ * collects its group's rows (copies of the SQLite values) and sorts them in
+ * its final step.  They run where the whole group is: the leader over rows
+ * gathered from the shards (sql/plan_grouping.c), or one shard in a router
+ * plan.  Each is called as
+ *
+ *   mur_string_agg(x, delim, flags, key...)
+ *   mur_percentile_cont(x, fraction, flags, x)
+ *   mur_percentile_disc(x, fraction, flags, x)
+ *   mur_mode(x, NULL, flags, x)
+ *
+ * with up to AGG_KEYS_MAX sort keys (none: the order rows came in); flags
+ * hold key k's DESC (bit 2k) and NULLS FIRST (bit 2k + 1), and DISTINCT
+ * (parser/analyze.h SQL_AGG_ORDER_*, written by sql/emit.c).  A row whose
+ * x is NULL counts for nothing, as in PostgreSQL.  The sort compares as
+ * SQLite's ORDER BY does (numbers by value, text bytewise), so the results
+ * match murphy's ORDER BY; ties keep the arrival order.  An empty group
+ * gives NULL.
+ */
+#include "storage/storage_int.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The flags argument's bits (parser/analyze.h SQL_AGG_ORDER_*). */
+#define AGG_DESC(k) (1 << (2 * (k)))
+#define AGG_NULLS_FIRST(k) (1 << (2 * (k) + 1))
+#define AGG_DISTINCT (1 << 30)
+/* Sort keys per call: two flag bits each, below DISTINCT's (SQL_AGG_KEYS_MAX). */
+#define AGG_KEYS_MAX 8
+
+/* Rows one group may collect: past it the call fails with 54000 rather
+ * than growing the leader's memory without bound (16M rows, ~1 GB). */
+#define AGG_ROWS_MAX (16 * 1024 * 1024)
+
+typedef struct agg_row {
+	sqlite3_value *x, *arg;
+	sqlite3_value *keys[AGG_KEYS_MAX];
+	int64_t seq; /* arrival order: ties keep it (a stable sort) */
+} agg_row;
+
+typedef struct agg_state {
+	agg_row *rows;
+	int64_t n, cap;
+	int flags, nkeys;
+	int failed;
+} agg_state;
+
+static void row_free(agg_row *r, int nkeys)
+{
+	sqlite3_value_free(r->x);
+	sqlite3_value_free(r->arg);
+	for (int k = 0; k < nkeys; k++)
+		sqlite3_value_free(r->keys[k]);
+}
+
+/* Room for one more row; 0 after failing the call. */
+static int agg_grow(sqlite3_context *cx, agg_state *s)
+{
+	int64_t cap = s->cap ? s->cap * 2 : 16;
+	agg_row *p;
+	if (s->n < s->cap)
+		return 1;
+	s->failed = 1;
+	if (s->n >= AGG_ROWS_MAX)
+		return stor_fn_fail(cx, "54000", "murphy collects at most %d values per group",
+				    AGG_ROWS_MAX),
+		       0;
+	if (!(p = realloc(s->rows, sizeof *p * (size_t)cap)))
+		return sqlite3_result_error_nomem(cx), 0;
+	s->rows = p;
+	s->cap = cap;
+	s->failed = 0;
+	return 1;
+}
+
+static void agg_step(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	agg_state *s = sqlite3_aggregate_context(cx, sizeof *s);
+	agg_row *r;
+	int ok;
+	if (!s || s->failed || sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	if (argc < 3 || argc > 3 + AGG_KEYS_MAX) {
+		s->failed = 1;
+		return stor_fn_fail(cx, "XX000",
+				    "murphy: a collecting aggregate takes 3 to %d "
+				    "arguments",
+				    3 + AGG_KEYS_MAX);
+	}
+	if (!agg_grow(cx, s))
+		return;
+	s->flags = sqlite3_value_int(v[2]);
+	s->nkeys = argc - 3;
+	r = &s->rows[s->n];
+	memset(r, 0, sizeof *r);
+	r->x = sqlite3_value_dup(v[0]);
+	r->arg = sqlite3_value_dup(v[1]);
+	ok = r->x && r->arg;
+	for (int k = 0; k < s->nkeys; k++)
+		ok &= (r->keys[k] = sqlite3_value_dup(v[3 + k])) != NULL;
+	r->seq = s->n;
+	if (!ok) {
+		row_free(r, s->nkeys);
+		s->failed = 1;
+		return sqlite3_result_error_nomem(cx);
+	}
+	s->n++;
+}
+
+static void agg_free(agg_state *s)
+{
+	for (int64_t i = 0; i < s->n; i++)
+		row_free(&s->rows[i], s->nkeys);
+	free(s->rows);
+	s->rows = NULL;
+	s->n = s->cap = 0;
+}
+
+/* SQLite's order of storage classes: NULL, numbers, text, blob. */
+static int class_rank(int t)
+{
+	return t == SQLITE_NULL                           ? 0
+	       : t == SQLITE_INTEGER || t == SQLITE_FLOAT ? 1
+	       : t == SQLITE_TEXT                         ? 2
+							  : 3;
+}
+
+/* a against b as SQLite's BINARY ORDER BY compares them, NULLs aside. */
+static int value_cmp(sqlite3_value *a, sqlite3_value *b)
+{
+	int ta = class_rank(sqlite3_value_type(a)), tb = class_rank(sqlite3_value_type(b));
+	if (ta != tb)
+		return ta < tb ? -1 : 1;
+	if (ta == 0)
+		return 0;
+	if (ta == 1) {
+		if (sqlite3_value_type(a) == SQLITE_INTEGER &&
+		    sqlite3_value_type(b) == SQLITE_INTEGER) {
+			sqlite3_int64 x = sqlite3_value_int64(a), y = sqlite3_value_int64(b);
+			return x < y ? -1 : x > y;
+		}
+		double x = sqlite3_value_double(a), y = sqlite3_value_double(b);
+		return x < y ? -1 : x > y;
+	}
+	const void *pa = ta == 2 ? (const void *)sqlite3_value_text(a) : sqlite3_value_blob(a);
+	const void *pb = tb == 2 ? (const void *)sqlite3_value_text(b) : sqlite3_value_blob(b);
+	int la = sqlite3_value_bytes(a), lb = sqlite3_value_bytes(b);
+	int r = memcmp(pa, pb, (size_t)(la < lb ? la : lb));
+	return r ? r : la < lb ? -1 : la > lb;
+}
+
+static _Thread_local const agg_state *sorting; /* qsort has no context argument */
+
+static int row_cmp(const void *pa, const void *pb)
+{
+	const agg_row *a = pa, *b = pb;
+	int flags = sorting->flags;
+	for (int k = 0; k < sorting->nkeys; k++) {
+		int na = sqlite3_value_type(a->keys[k]) == SQLITE_NULL;
+		int nb = sqlite3_value_type(b->keys[k]) == SQLITE_NULL;
+		int r;
+		if (na || nb) /* PostgreSQL: NULLS LAST ascending, FIRST descending */
+			r = na == nb ? 0 : (na ? 1 : -1) * (flags & AGG_NULLS_FIRST(k) ? -1 : 1);
+		else
+			r = value_cmp(a->keys[k], b->keys[k]) * (flags & AGG_DESC(k) ? -1 : 1);
+		if (r)
+			return r;
+	}
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* The group's rows sorted; 0 when the final step has nothing to do
+ * (empty group: NULL answered; failed: the error stands). */
+static agg_state *agg_sorted(sqlite3_context *cx)
+{
+	agg_state *s = sqlite3_aggregate_context(cx, 0);
+	if (!s || s->failed || s->n == 0) {
+		if (s)
+			agg_free(s);
+		if (!s || !s->failed)
+			sqlite3_result_null(cx);
+		return NULL;
+	}
+	sorting = s;
+	qsort(s->rows, (size_t)s->n, sizeof *s->rows, row_cmp);
+	return s;
+}
+
+static void string_agg_final(sqlite3_context *cx)
+{
+	agg_state *s = agg_sorted(cx);
+	mur_buf b;
+	if (!s)
+		return;
+	mur_buf_init(&b);
+	for (int64_t i = 0; i < s->n; i++) {
+		agg_row *r = &s->rows[i];
+		if (s->flags & AGG_DISTINCT && i && !value_cmp(r->x, s->rows[i - 1].x))
+			continue;
+		if (i && sqlite3_value_type(r->arg) != SQLITE_NULL)
+			mur_buf_put(&b, sqlite3_value_text(r->arg),
+				    (size_t)sqlite3_value_bytes(r->arg));
+		mur_buf_put(&b, sqlite3_value_text(r->x), (size_t)sqlite3_value_bytes(r->x));
+	}
+	agg_free(s);
+	stor_fn_result_buf(cx, &b);
+}
+
+/* The fraction (the first row's: PostgreSQL takes it once per group);
+ * 0 after answering NULL or failing with 22003. */
+static int fraction(sqlite3_context *cx, agg_state *s, double *f)
+{
+	if (sqlite3_value_type(s->rows[0].arg) == SQLITE_NULL) {
+		sqlite3_result_null(cx);
+		return 0;
+	}
+	*f = sqlite3_value_double(s->rows[0].arg);
+	if (*f < 0 || *f > 1 || isnan(*f)) {
+		stor_fn_fail(cx, "22003", "percentile value %g is not between 0 and 1", *f);
+		return 0;
+	}
+	return 1;
+}
+
+static void percentile_cont_final(sqlite3_context *cx)
+{
+	agg_state *s = agg_sorted(cx);
+	double f, row, lo_v, hi_v;
+	int64_t lo, hi;
+	if (!s)
+		return;
+	if (fraction(cx, s, &f)) {
+		row = f * (double)(s->n - 1); /* PostgreSQL: 1 + f * (n - 1), 1-based */
+		lo = (int64_t)floor(row);
+		hi = (int64_t)ceil(row);
+		lo_v = sqlite3_value_double(s->rows[lo].x);
+		hi_v = sqlite3_value_double(s->rows[hi].x);
+		sqlite3_result_double(cx,
+				      lo == hi ? lo_v : lo_v + (row - (double)lo) * (hi_v - lo_v));
+	}
+	agg_free(s);
+}
+
+static void percentile_disc_final(sqlite3_context *cx)
+{
+	agg_state *s = agg_sorted(cx);
+	double f;
+	int64_t k;
+	if (!s)
+		return;
+	if (fraction(cx, s, &f)) {
+		k = (int64_t)ceil(f * (double)s->n); /* PostgreSQL: the first row at or past f */
+		sqlite3_result_value(cx, s->rows[k > 0 ? k - 1 : 0].x);
+	}
+	agg_free(s);
+}
+
+/* The most frequent value; among equally frequent ones the first in the
+ * sort order (PostgreSQL's mode_final keeps the first). */
+static void mode_final(sqlite3_context *cx)
+{
+	agg_state *s = agg_sorted(cx);
+	int64_t best = 0, best_n = 0, run = 0;
+	if (!s)
+		return;
+	for (int64_t i = 0; i < s->n; i++) {
+		run = i && !value_cmp(s->rows[i].x, s->rows[i - 1].x) ? run + 1 : 1;
+		if (run > best_n) {
+			best_n = run;
+			best = i;
+		}
+	}
+	sqlite3_result_value(cx, s->rows[best].x);
+	agg_free(s);
+}
+
+int stor_register_agg_functions(sqlite3 *db)
+{
+	static const struct {
+		const char *name;
+		void (*final)(sqlite3_context *);
+	} aggs[] = {
+		{"mur_string_agg", string_agg_final},
+		{"mur_percentile_cont", percentile_cont_final},
+		{"mur_percentile_disc", percentile_disc_final},
+		{"mur_mode", mode_final},
+	};
+	int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC;
+	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++) {
+		int rc = sqlite3_create_function_v2(db, aggs[i].name, -1, flags, NULL, NULL,
+						    agg_step, aggs[i].final, NULL);
+		if (rc != SQLITE_OK)
+			return rc;
+	}
+	return SQLITE_OK;
+}
