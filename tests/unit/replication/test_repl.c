@@ -207,6 +207,16 @@ static int write_one(void)
 			  NULL, NULL, 0, NULL, 0, 0, on_write, NULL, &err);
 }
 
+/* A read parked after an op queued in the same microsecond counts as
+ * having waited first (repl_write.c read_holds_back: since <= queued), so
+ * a test that means "the read came later" lets the clock move first. */
+static void clock_moves_on(void)
+{
+	uint64_t t0 = mur_now_us();
+	while (mur_now_us() == t0)
+		;
+}
+
 static int parked(void)
 {
 	mur_error err;
@@ -505,6 +515,7 @@ static void test_marker_failure_dooms_the_next_holder(void **state)
 	/* until the marker is out again nothing else starts, and reads wait */
 	c3 = repl_txn_begin(fx.c, 52, &err);
 	assert_int_equal(txn_update(fx.t, c3), MUR_OK);
+	clock_moves_on(); /* the read comes after C's write */
 	assert_int_equal(parked(), 1);
 	assert_int_equal(nsends, 16);
 	for (int i = 0; i < 3; i++) { /* the copies are back */
@@ -604,6 +615,7 @@ static void test_staged_commit_marker_failure_dooms_the_next_holder(void **state
 	/* until the marker is out again nothing else starts, and reads wait */
 	c3 = repl_txn_begin(fx.c, 52, &err);
 	assert_int_equal(txn_update(fx.t, c3), MUR_OK);
+	clock_moves_on(); /* the read comes after C's write */
 	assert_int_equal(parked(), 1);
 	assert_int_equal(nsends, 22);
 	for (int i = 0; i < 3; i++) { /* the copies are back */
