@@ -441,7 +441,10 @@ def tab_complete(dsn, typed, timeout=10.0):
     import select
     import signal
     import time
-    pid, fd = pty.fork()
+    try:
+        pid, fd = pty.fork()
+    except OSError as e:  # a chroot without /dev/pts (make check-fresh)
+        pytest.skip("psql's tab completion needs a pseudo-terminal: %s" % e)
     if pid == 0:
         os.environ["TERM"] = "dumb"
         os.execvp("psql", ["psql", "-X", "-d", dsn])
