@@ -37,7 +37,7 @@ TLIB_OBJS := $(TLIB_SRCS:tests/lib/%.c=$(B)/obj/tests_lib/%.o)
 # made only through the pattern rules below: keep them (not intermediate)
 .SECONDARY: $(TLIB_OBJS)
 
-.PHONY: all deps test layering unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle bench-pacelc \
+.PHONY: all deps test layering unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle bench-pacelc bench-tpch \
         nemesis check-fresh
 all: build/.deps $(B)/murphy
 
@@ -119,6 +119,11 @@ bench-shuffle: all
 # (docs/consistency.md, "What each level costs"); ARGS=--quick is quicker
 bench-pacelc: all
 	/usr/bin/python3 bench/bench_pacelc.py $(ARGS)
+
+# TPC-H-like Q1, Q3, Q6, Q13, Q18 vs PostgreSQL, answers compared;
+# ARGS="--sf 0.02 --repeat 1" is quicker
+bench-tpch: all
+	/usr/bin/python3 bench/bench_tpch.py $(ARGS)
 
 # libFuzzer target for the pgwire decoder: make fuzz && build/fuzz_pgwire -max_total_time=60
 fuzz: build/.deps

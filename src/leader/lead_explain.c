@@ -138,10 +138,17 @@ static void explain_join(lead_run *r, const plan_select *ps)
 		     ps->join_key_desc);
 	for (int i = 0; i < ps->ntables; i++) {
 		const cat_table *t = ps->tables[i];
-		line(r->res, "  Table: %s (%u shard%s): %s", t->name, t->nshards,
-		     t->nshards == 1 ? "" : "s",
-		     broadcast ? (i == 0 ? "stays on its followers" : "copied to every owner")
-			       : "each row to owner hash(join key)");
+		if (broadcast && i > 0 && ps->join_stays[i])
+			line(r->res,
+			     "  Table: %s (%u shard%s): each shard to the owner of %s's "
+			     "shard (co-located)",
+			     t->name, t->nshards, t->nshards == 1 ? "" : "s", ps->tables[0]->name);
+		else
+			line(r->res, "  Table: %s (%u shard%s): %s", t->name, t->nshards,
+			     t->nshards == 1 ? "" : "s",
+			     broadcast
+				     ? (i == 0 ? "stays on its followers" : "copied to every owner")
+				     : "each row to owner hash(join key)");
 		line(r->res, "    Sent: %s", ps->join_side_sql[i]);
 	}
 	line(r->res, "  Owner query (over the rows received, as a shard would): %s", ps->shard_sql);

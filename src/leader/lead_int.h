@@ -445,6 +445,9 @@ void lead_select_start(lead_run *r);
 int lead_prune(lead_run *r, const cat_table *t, const plan_prune *pr, uint32_t *out);
 /* Placement to read from: the primary if connected, else the first
  * connected replica; 0 when none. */
+/* Does node hold a current copy of shard sh of t, with every entry a read
+ * must see? (lead_select.c) */
+int lead_current_on(lead_engine *e, const cat_table *t, uint32_t sh, uint32_t node);
 uint32_t lead_read_node(lead_engine *e, const cat_shard *s);
 /* The follower that reads shard `shard` of the run's SELECT (all its
  * co-located tables current there); 0 when none. */

@@ -16,11 +16,15 @@
  *             to every owner moves fewer rows than moving every table once
  *             (row counts from murphy.shards), and the plan allows it
  *   owners    repartition: every follower that can take parts; broadcast:
- *             the followers that read tables[0]'s shards (its rows stay)
+ *             the followers that read tables[0]'s shards (its rows stay,
+ *             and with them the rows of the tables co-located with it
+ *             that the plan marks join_stays: their shard s goes to the
+ *             follower reading tables[0]'s shard s)
  *   tasks     a RECV per owner (its tables, shard_sql, partial aggregate,
  *             how many senders feed it), then a SEND per shard of every
  *             table: its side SQL, hashed by the join key to every owner
- *             (repartition), or to its own follower (broadcast, tables[0])
+ *             (repartition), or to one follower (broadcast, tables[0] and
+ *             the tables that stay with it)
  *             or copied to every owner (broadcast, the others)
  *   merge     the owners' rows as if they came from shards
  *             (lead_select_merge)
@@ -41,11 +45,15 @@ static uint64_t table_rows(const cat_table *t)
 	return n;
 }
 
+/* Broadcast: table slot i goes with tables[0]'s shards (tables[0] itself,
+ * and the tables co-located with it that plan_join marked). */
+static int stays(const plan_select *ps, int i) { return i == 0 || ps->join_stays[i]; }
+
 int lead_join_broadcast_chosen(lead_run *r, const plan_select *ps)
 {
 	const char *v = lead_session_get(r->s, "murphy.join_strategy");
 	uint32_t owners[EXEC_SHUFFLE_PARTS_MAX];
-	uint64_t kept = table_rows(ps->tables[0]), copied = 0;
+	uint64_t kept = 0, copied = 0;
 	int n;
 
 	if (!ps->join_broadcast_ok)
@@ -55,8 +63,8 @@ int lead_join_broadcast_chosen(lead_run *r, const plan_select *ps)
 	if (v && !strcmp(v, "repartition"))
 		return 0;
 	n = lead_shuffle_owners(r->e, owners);
-	for (int i = 1; i < ps->ntables; i++)
-		copied += table_rows(ps->tables[i]);
+	for (int i = 0; i < ps->ntables; i++)
+		*(stays(ps, i) ? &kept : &copied) += table_rows(ps->tables[i]);
 	/* rows over the network: broadcast copies the others to n-1 owners,
 	 * copied (n-1); repartition moves (n-1)/n of every table */
 	return n > 1 && copied * (uint64_t)n < kept + copied;
@@ -107,10 +115,18 @@ static int pick_readers(lead_run *r, const plan_select *ps, uint32_t *readers[],
 	lead_read_level level = lead_stale_level(r);
 	memset(&r->stale, 0, sizeof r->stale);
 	for (int i = 0; i < ps->ntables; i++)
-		for (uint32_t s = 0; s < ps->tables[i]->nshards; s++)
+		for (uint32_t s = 0; s < ps->tables[i]->nshards; s++) {
+			/* a table that stays with tables[0] is read where tables[0]'s
+			 * shard is, when that copy is current: its rows stay local */
+			if (level == LEAD_READ_STRONG && i > 0 && ps->join_stays[i] &&
+			    lead_current_on(r->e, ps->tables[i], s, readers[0][s])) {
+				readers[i][s] = readers[0][s];
+				continue;
+			}
 			if (!(readers[i][s] = lead_stale_node(r, ps->tables[i], s, level,
 							      &bounds[i][s])))
 				return unreachable(r, ps->tables[i], s), 0;
+		}
 	return 1;
 }
 
@@ -200,10 +216,14 @@ void lead_join_start(lead_run *r)
 					      : ps->join_key_desc)))
 		goto out;
 	for (int o = 0; o < nowners; o++)
-		expected[o] = broadcast ? sources - ps->tables[0]->nshards : sources;
-	if (broadcast)
-		for (uint32_t s = 0; s < ps->tables[0]->nshards; s++)
+		expected[o] = sources;
+	for (int i = 0; broadcast && i < ps->ntables; i++)
+		/* shard s of a table that stays goes to tables[0]'s shard s owner */
+		for (uint32_t s = 0; stays(ps, i) && s < ps->tables[i]->nshards; s++) {
+			for (int o = 0; o < nowners; o++)
+				expected[o]--;
 			expected[owner_index(sh, readers[0][s])]++;
+		}
 	send_recvs(r, ps, sh, expected);
 	for (int i = 0; i < ps->ntables && !r->failed; i++)
 		for (uint32_t s = 0; s < ps->tables[i]->nshards && !r->failed; s++) {
@@ -220,9 +240,9 @@ void lead_join_start(lead_run *r)
 			t.shuffle_source = source++;
 			t.shuffle_inputs = sources;
 			t.shuffle_stream = (uint32_t)i;
-			t.shuffle_hash_cols = broadcast && i > 0 ? 0 : 1;
+			t.shuffle_hash_cols = broadcast && !stays(ps, i) ? 0 : 1;
 			t.shuffle_to = sh->to;
-			if (broadcast && i == 0) {
+			if (broadcast && stays(ps, i)) {
 				const cat_node *nd = cat_node_by_id(r->e->cat, readers[0][s]);
 				snprintf(local_to, sizeof local_to, "%s", nd ? nd->addr : "?");
 				t.shuffle_to = local_to;

@@ -176,7 +176,7 @@ uint32_t lead_shard_of(const plan_select *ps, int i, uint32_t shard)
  * holding a current copy of each (lead_strong_node's copy of tables[0] first). */
 /* Does node hold a current copy of shard sh of t, with every entry a read
  * must see (the lock holder's pipelined writes included)? */
-static int current_on(lead_engine *e, const cat_table *t, uint32_t sh, uint32_t node)
+int lead_current_on(lead_engine *e, const cat_table *t, uint32_t sh, uint32_t node)
 {
 	const cat_shard *s = &t->shards[sh];
 	uint64_t need = repl_read_lsn(e->repl, t, sh);
@@ -196,8 +196,8 @@ static uint32_t colocated_node(lead_engine *e, const plan_select *ps, uint32_t s
 			uint32_t node = pass == 0 ? first : s0->placements[k].node_id;
 			int ok = node != 0;
 			for (int i = 0; i < ps->ntables && ok; i++)
-				ok = current_on(e, ps->tables[i], lead_shard_of(ps, i, shard),
-						node);
+				ok = lead_current_on(e, ps->tables[i], lead_shard_of(ps, i, shard),
+						     node);
 			if (ok)
 				return node;
 			if (pass == 0)

@@ -174,6 +174,10 @@ typedef struct plan_select {
 	int join_shuffle;
 	int join_repartition_ok; /* every table has a column in one class of equated keys */
 	int join_broadcast_ok;   /* no table but tables[0] is the preserved side of a LEFT JOIN */
+	/* broadcast: table i goes with tables[0]'s shards instead of to every
+	 * owner (co-located with tables[0], joined to it on the distribution
+	 * columns: shard s of table i matches only shard s of tables[0]) */
+	uint8_t join_stays[PLAN_TABLES_MAX];
 	const char
 		*join_side_sql[PLAN_TABLES_MAX]; /* per table: key first, then the columns used */
 	const char *join_ddl, *join_load, *join_post;

@@ -162,12 +162,13 @@ static int check_reference_outer(sql_ctx *c, const sql_query *q)
 	return MUR_OK;
 }
 
-/* MUR_OK with *shuffle = 1 when two hash tables are not co-located (the
- * join is shuffled: plan_join.c). */
-static int check_colocation(sql_ctx *c, const sql_query *q, int *shuffle)
+/* linked[i] = 1 for d and every table tied to d by equalities of
+ * distribution columns (directly or through others). */
+static void link_by_dist(const sql_query *q, int d, int linked[PLAN_TABLES_MAX])
 {
 	sql_expr *eqs[256];
-	int n = 0, linked[PLAN_TABLES_MAX] = {0}, changed = 1, d = q->driver;
+	int n = 0, changed = 1;
+	memset(linked, 0, sizeof(int) * PLAN_TABLES_MAX);
 	linked[d] = 1;
 	n = conjuncts(q->where, eqs, n, 256);
 	for (int i = 1; i < q->nrte; i++)
@@ -186,6 +187,22 @@ static int check_colocation(sql_ctx *c, const sql_query *q, int *shuffle)
 			}
 		}
 	}
+}
+
+/* Whether rte i goes with d's shards: co-located with d, tied to it. */
+static int stays_with(const sql_query *q, int d, const int linked[PLAN_TABLES_MAX], int i)
+{
+	const cat_table *t = q->rtes[i].table;
+	return i != d && linked[i] && !cat_table_is_reference(t) &&
+	       cat_tables_colocated(q->rtes[d].table, t);
+}
+
+/* MUR_OK with *shuffle = 1 when two hash tables are not co-located (the
+ * join is shuffled: plan_join.c). */
+static int check_colocation(sql_ctx *c, const sql_query *q, int *shuffle)
+{
+	int linked[PLAN_TABLES_MAX], d = q->driver;
+	link_by_dist(q, d, linked);
 	for (int i = d + 1; i < q->nrte; i++) {
 		const cat_table *t0 = q->rtes[d].table, *ti = q->rtes[i].table;
 		if (cat_table_is_reference(ti))
@@ -1011,6 +1028,51 @@ static int plan_reference_router(sql_ctx *c, const sql_query *q, plan_select *ps
 	return (ps->shard_sql = emit_whole(c, q)) ? MUR_OK : MUR_ERR;
 }
 
+static uint64_t rows_of(const cat_table *t)
+{
+	uint64_t n = 0;
+	for (uint32_t s = 0; s < t->nshards; s++)
+		n += t->shards[s].rows;
+	return n;
+}
+
+/* A shuffled inner join: the driver (whose rows stay where its shards are
+ * read in a broadcast join) is the hash table whose group — itself and
+ * the tables co-located with it and tied to it by their distribution
+ * columns, which go with its shards — holds the most rows (murphy.shards'
+ * counts), so that only the smaller tables are copied to every owner
+ * (TPC-H's Q3: orders and lineitem stay together, the customers of one
+ * segment are copied).  Outer joins keep the first hash table: which side
+ * may be copied depends on it.  Marks join_stays by slot. */
+static void pick_join_driver(sql_query *q, plan_select *ps)
+{
+	int linked[PLAN_TABLES_MAX], best = q->driver;
+	uint64_t best_rows = 0;
+	for (int t = 0; t < q->nrte; t++)
+		if (q->rtes[t].join_left || q->rtes[t].join_right)
+			goto mark;
+	for (int d = 0; d < q->nrte; d++) {
+		uint64_t rows = 0;
+		if (cat_table_is_reference(q->rtes[d].table))
+			continue;
+		link_by_dist(q, d, linked);
+		for (int i = 0; i < q->nrte; i++)
+			if (i == d || stays_with(q, d, linked, i))
+				rows += rows_of(q->rtes[i].table);
+		if (rows > best_rows) {
+			best = d;
+			best_rows = rows;
+		}
+	}
+	q->driver = best;
+	for (int i = 0; i < q->nrte; i++)
+		ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
+mark:
+	link_by_dist(q, q->driver, linked);
+	for (int i = 0; i < q->nrte; i++)
+		ps->join_stays[sql_rte_slot(q, i)] = (uint8_t)stays_with(q, q->driver, linked, i);
+}
+
 /* The first hash-distributed table of FROM; -1 when all are reference
  * tables. */
 static int find_driver(const sql_query *q)
@@ -1021,7 +1083,7 @@ static int find_driver(const sql_query *q)
 	return -1;
 }
 
-static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
+static int plan_distributed(sql_ctx *c, sql_query *q, plan *p)
 {
 	plan_select *ps = &p->u.select;
 	ps->ntables = q->nrte;
@@ -1048,6 +1110,8 @@ static int plan_distributed(sql_ctx *c, const sql_query *q, plan *p)
 	}
 	if (shuffle) {
 		/* the owners play the shards: no pruning, no router */
+		if (shuffle == 1)
+			pick_join_driver(q, ps);
 		if (shuffle == 1 && sql_plan_join_shuffle(c, q, ps) != MUR_OK)
 			return MUR_ERR;
 		ps->strategy = "shuffled join";

@@ -1,7 +1,8 @@
 """Joins of tables that are not co-located (issue 4): repartition and broadcast.
 
-orders is distributed by id (8 shards), customers by id (4 shards), notes by
-customer_id with 2 shards, regions is a reference table: joining orders to
+orders is distributed by id (8 shards), lines by order_id (8 shards: co-located
+with orders), customers by id (4 shards), notes by customer_id with 2 shards,
+regions is a reference table: joining orders to
 customers on orders.customer = customers.id can only meet on the followers
 after moving rows.  Every query runs with murphy.join_strategy forced to
 repartition, to broadcast, and on auto, and must give PostgreSQL's answer
@@ -38,6 +39,12 @@ def rows_notes():
         yield (i, (i * 7) % (CUSTOMERS + 30) + 1, "note %d" % (i % 17))
 
 
+def rows_lines():
+    rnd = random.Random(13)
+    for i in range(1, 2 * ORDERS + 1):
+        yield (i, rnd.randint(1, ORDERS + 20), rnd.randint(1, 9))
+
+
 def rows_skus():
     for i in range(1, 61):
         yield ("sku-%d" % i, ["red", "green", "blue"][i % 3])
@@ -45,11 +52,12 @@ def rows_skus():
 
 @pytest.fixture(scope="module", autouse=True)
 def loaded(db):
-    for t in ("orders", "customers", "notes", "skus", "regions", "visits"):
+    for t in ("orders", "lines", "customers", "notes", "skus", "regions", "visits"):
         db.exec_both("DROP TABLE IF EXISTS %s" % t)
     db.exec_both("CREATE TABLE orders (id int PRIMARY KEY, customer int, amount int, day date, "
                  "sku text)")
-    ddl = [("customers", "(id int PRIMARY KEY, region text, name text, age int)",
+    ddl = [("lines", "(id int PRIMARY KEY, order_id int, qty int)", None),
+           ("customers", "(id int PRIMARY KEY, region text, name text, age int)",
             " WITH (shards = 4)"),
            ("notes", "(id int PRIMARY KEY, customer_id int, body text)", None),
            ("skus", "(sku text PRIMARY KEY, color text)", " WITH (shards = 3)"),
@@ -61,6 +69,9 @@ def loaded(db):
         if name == "notes":
             db.m.cursor().execute("CREATE TABLE notes (id int, customer_id int, body text) "
                                   "PARTITION BY HASH (customer_id) WITH (shards = 2)")
+        elif name == "lines":
+            db.m.cursor().execute("CREATE TABLE lines (id int, order_id int, qty int) "
+                                  "PARTITION BY HASH (order_id)")
         else:
             db.m.cursor().execute("CREATE TABLE %s %s%s" % (name, cols, opts))
     for conn in (db.m, db.p):
@@ -68,6 +79,7 @@ def loaded(db):
         data.insert_batches(cur.execute, "orders", list(rows_orders()), batch=500)
         data.insert_batches(cur.execute, "customers", list(rows_customers()), batch=500)
         data.insert_batches(cur.execute, "notes", list(rows_notes()), batch=500)
+        data.insert_batches(cur.execute, "lines", list(rows_lines()), batch=500)
         data.insert_batches(cur.execute, "skus", list(rows_skus()), batch=500)
         data.insert_batches(cur.execute, "regions",
                             [("north", "ann"), ("south", "bob"), ("east", "cy")])
@@ -104,6 +116,11 @@ QUERIES = [
     "SELECT DISTINCT c.region FROM orders o JOIN customers c ON o.customer = c.id "
     "WHERE o.day >= '2026-06-01' ORDER BY 1",
     "SELECT o.id FROM orders o JOIN customers c ON o.customer = c.id WHERE c.id = 17 ORDER BY 1",
+    # orders and lines co-located by the order, customers not
+    "SELECT c.region, sum(l.qty), count(*) FROM customers c JOIN orders o ON o.customer = c.id "
+    "JOIN lines l ON l.order_id = o.id GROUP BY c.region",
+    "SELECT o.id, sum(l.qty) FROM customers c, orders o, lines l WHERE l.order_id = o.id "
+    "AND c.id = o.customer AND c.age > 60 GROUP BY o.id ORDER BY 2 DESC, 1 LIMIT 20",
     # a range table (by day) with a hash table (by id)
     "SELECT c.region, sum(v.pages), count(*) FROM visits v JOIN customers c ON c.id = v.customer "
     "WHERE v.day >= '2026-05-01' GROUP BY c.region",
@@ -157,6 +174,26 @@ def test_auto_broadcasts_the_small_side(db):
     text = explain(db, "SELECT count(*) FROM orders o JOIN customers c ON o.customer = c.id",
                    analyze=False)
     assert "broadcast join" in text, text
+
+
+def test_colocated_tables_stay_together_and_the_small_one_is_copied(db):
+    # customers (400 rows) first in FROM, orders (3000) and lines (6000)
+    # co-located by the order: broadcast keeps orders and lines where their
+    # shards are read (lines' shard s read on the follower reading orders'
+    # shard s) and copies only customers, so few rows cross the network
+    # (copying orders and lines to every owner moves ~18,000)
+    sql = ("SELECT c.region, sum(l.qty) FROM customers c JOIN orders o ON o.customer = c.id "
+           "JOIN lines l ON l.order_id = o.id GROUP BY c.region")
+    set_join(db, "broadcast")
+    try:
+        text = explain(db, sql)
+    finally:
+        set_join(db, "auto")
+    assert "Table: orders (8 shards): stays on its followers" in text, text
+    assert "Table: lines (8 shards): each shard to the owner of orders's shard" in text, text
+    assert "Table: customers (4 shards): copied to every owner" in text, text
+    moved = int(re.search(r"Moved follower -> follower: (\d+) rows", text).group(1))
+    assert moved <= 2 * CUSTOMERS, text
 
 
 def test_join_strategy_is_validated(db):
