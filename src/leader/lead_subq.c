@@ -22,6 +22,8 @@
 
 typedef struct lead_subq {
 	int next;      /* subqueries done */
+	int nsubs;     /* the plan's: the plan may be freed before the run (a
+			  simple-protocol statement ends as its result is sent) */
 	mur_buf *held; /* per subquery: a value's bytes, a set, or rows */
 	uint64_t *nrows;
 	uint32_t *ncols;
@@ -32,7 +34,7 @@ void lead_subq_free(lead_run *r)
 	lead_subq *q = r->subq;
 	if (!q)
 		return;
-	for (int k = 0; k < r->p->nsubs; k++)
+	for (int k = 0; k < q->nsubs; k++)
 		mur_buf_free(&q->held[k]);
 	free(q->held);
 	free(q->nrows);
@@ -58,6 +60,7 @@ static int subq_init(lead_run *r)
 		free(params);
 		return MUR_ERR;
 	}
+	q->nsubs = p->nsubs;
 	for (int k = 0; k < p->nsubs; k++)
 		mur_buf_init(&q->held[k]);
 	if (r->nparams)

@@ -140,7 +140,7 @@ static int merge_view(sql_ctx *c, sql_query *q, const sql_query *sq, const char 
 {
 	int base = q->nrte;
 	sql_view *v = &q->views[q->nview];
-	sql_expr *w;
+	sql_expr *w = NULL;
 	if ((int)ncolnames > sq->ntarget)
 		return sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE, loc,
 			       "table \"%s\" has %d columns available but %d columns specified",

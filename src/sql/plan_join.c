@@ -166,22 +166,127 @@ static void pushed_conjuncts(const sql_query *q, int t, const sql_expr *e, sql_e
 	(*n)++;
 }
 
+/* ---- filters carried across equalities ----
+ * In an inner join, WHERE a.x = b.y AND P(a.x) lets b's side SQL filter by
+ * P(b.y) too: every row of the answer has b.y = a.x.  P is a comparison of
+ * the column alone with values fixed before the run (constants,
+ * parameters, a subquery's result): =, <, <=, >, >=, <>, BETWEEN, IN, and
+ * the IN set of an uncorrelated subquery (TPC-H's Q18: the orders whose
+ * lines sum past 300 also pick the lines sent, through o_orderkey =
+ * l_orderkey).  Only between columns of one type, only without outer
+ * joins (a null-extended row has no such equality). */
+
+#define DERIVED_MAX 64 /* filters carried to one table */
+
+static int fixed_value(const sql_expr *e)
+{
+	return e->kind == SE_CONST || e->kind == SE_PARAM || e->kind == SE_SUBQ;
+}
+
+/* The argument of P that is its one column, -1 when P is no such filter. */
+static int filter_column_arg(const sql_expr *e)
+{
+	static const char *const cmp[] = {"=", "<", "<=", ">", ">=", "<>", "!="};
+	int ok = 0;
+	if (e->nargs < 1 || e->args[0]->kind != SE_COLUMN)
+		return -1;
+	switch (e->kind) {
+	case SE_OP:
+		for (size_t i = 0; i < sizeof cmp / sizeof cmp[0]; i++)
+			ok |= e->nargs == 2 && !e->postfix && !strcmp(e->op, cmp[i]);
+		break;
+	case SE_BETWEEN:
+	case SE_IN:
+		ok = 1;
+		break;
+	case SE_CALL:
+		ok = e->nargs == 2 && !strcmp(e->op, "mur_subq_in");
+		break;
+	default:
+		break;
+	}
+	for (int i = 1; ok && i < e->nargs; i++)
+		ok = fixed_value(e->args[i]);
+	return ok ? 0 : -1;
+}
+
+static int has_outer_join(const sql_query *q)
+{
+	for (int t = 0; t < q->nrte; t++)
+		if (q->rtes[t].join_left || q->rtes[t].join_right)
+			return 1;
+	return 0;
+}
+
+/* P with its column replaced by column col of table t (a shallow copy). */
+static sql_expr *carried(sql_ctx *c, const sql_expr *p, int t, int col)
+{
+	sql_expr *e = sql_alloc(c, sizeof *e), *k = sql_alloc(c, sizeof *k);
+	sql_expr **args = sql_alloc(c, sizeof *args * (size_t)p->nargs);
+	if (!e || !k || !args)
+		return NULL;
+	*e = *p;
+	*k = *p->args[0];
+	k->rte = t;
+	k->col = col;
+	memcpy(args, p->args, sizeof *args * (size_t)p->nargs);
+	args[0] = k;
+	e->args = args;
+	return e;
+}
+
+/* The filters of other tables' columns carried to table t, in out[*n...]
+ * (at most max); MUR_ERR on OOM. */
+static int carried_conjuncts(sql_ctx *c, const sql_query *q, int t, sql_expr **out, int *n, int max)
+{
+	sql_expr *conj[256];
+	uf u = {0};
+	int nconj;
+	if (has_outer_join(q))
+		return MUR_OK;
+	equalities(&u, q->where);
+	for (int i = 1; i < q->nrte; i++)
+		equalities(&u, q->rtes[i].on);
+	nconj = sql_conjuncts(q->where, conj, 0, 256);
+	for (int i = 0; i < nconj; i++) {
+		const sql_expr *p = conj[i], *pc;
+		int from;
+		if (filter_column_arg(p) < 0 || (pc = p->args[0])->rte == t)
+			continue;
+		if ((from = uf_add(&u, pc)) < 0)
+			continue;
+		for (int k = 0; k < u.n && *n < max; k++) {
+			const cat_table *tb = q->rtes[t].table;
+			if (u.refs[k].rte != t || uf_find(&u, k) != uf_find(&u, from) ||
+			    tb->cols[u.refs[k].col].type !=
+				    q->rtes[pc->rte].table->cols[pc->col].type)
+				continue;
+			if (!(out[*n] = carried(c, p, t, u.refs[k].col)))
+				return MUR_ERR;
+			(*n)++;
+		}
+	}
+	return MUR_OK;
+}
+
 /* " WHERE c1 AND c2 ..." over the conjuncts of e that table t can check by
- * itself (balanced by sql_emit_bool_list: any number of them fits SQLite's
- * expression depth). */
+ * itself and the filters carried to it (balanced by sql_emit_bool_list:
+ * any number of them fits SQLite's expression depth). */
 static int emit_pushed_where(sql_ctx *c, sql_emit *em, const sql_query *q, int t, const sql_expr *e)
 {
 	int n = 0, m = 0;
 	sql_expr **conj;
 	pushed_conjuncts(q, t, e, NULL, &n);
-	if (n == 0)
-		return MUR_OK;
-	if (!(conj = sql_alloc(c, sizeof *conj * (size_t)n)))
+	if (!(conj = sql_alloc(c, sizeof *conj * (size_t)(n + DERIVED_MAX))))
 		return MUR_ERR;
 	pushed_conjuncts(q, t, e, conj, &m);
 	assert(m == n);
+	if (carried_conjuncts(c, q, t, conj, &m, n + DERIVED_MAX) != MUR_OK)
+		return MUR_ERR;
+	if (m == 0)
+		return MUR_OK;
 	mur_buf_printf(em->b, " WHERE ");
-	sql_emit_bool_list(em, "AND", conj, n);
+	sql_emit_bool_list(em, "AND", conj, m);
 	return MUR_OK;
 }
 

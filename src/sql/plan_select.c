@@ -84,13 +84,13 @@ int sql_plan_outputs(sql_ctx *c, const sql_query *q, plan *p)
 
 /* ---- conjuncts, co-location, pruning ---- */
 
-static int conjuncts(sql_expr *e, sql_expr **out, int n, int max)
+int sql_conjuncts(sql_expr *e, sql_expr **out, int n, int max)
 {
 	if (!e)
 		return n;
 	if (e->kind == SE_BOOL && !strcmp(e->op, "AND")) {
 		for (int i = 0; i < e->nargs; i++)
-			n = conjuncts(e->args[i], out, n, max);
+			n = sql_conjuncts(e->args[i], out, n, max);
 		return n;
 	}
 	if (n < max)
@@ -170,9 +170,9 @@ static void link_by_dist(const sql_query *q, int d, int linked[PLAN_TABLES_MAX])
 	int n = 0, changed = 1;
 	memset(linked, 0, sizeof(int) * PLAN_TABLES_MAX);
 	linked[d] = 1;
-	n = conjuncts(q->where, eqs, n, 256);
+	n = sql_conjuncts(q->where, eqs, n, 256);
 	for (int i = 1; i < q->nrte; i++)
-		n = conjuncts(q->rtes[i].on, eqs, n, 256);
+		n = sql_conjuncts(q->rtes[i].on, eqs, n, 256);
 	while (changed) {
 		changed = 0;
 		for (int i = 0; i < n; i++) {
@@ -395,7 +395,7 @@ static void range_conjunct(sql_ctx *c, const sql_query *q, const sql_expr *e, pl
 int sql_find_prune(sql_ctx *c, const sql_query *q, sql_expr *where, plan_prune *pr)
 {
 	sql_expr *cj[256];
-	int n = conjuncts(where, cj, 0, 256);
+	int n = sql_conjuncts(where, cj, 0, 256);
 	memset(pr, 0, sizeof *pr);
 	if (q->nrte == 0)
 		return MUR_OK;

@@ -63,6 +63,8 @@ int sql_rte_slot(const sql_query *q, int i);
  * FULL JOIN, or any table before a RIGHT or FULL JOIN (plan_join.c).  Its
  * distribution column then splits nothing: NULL rows come from every shard. */
 int sql_rte_nullable(const sql_query *q, int t);
+/* The conjuncts of e (nested ANDs walked) appended to out[n..max); the new n. */
+int sql_conjuncts(sql_expr *e, sql_expr **out, int n, int max);
 /* A subquery's leader table (parser/analyze_subq.c: virtual, "_sub<k>"),
  * whose columns are c0, c1, ... */
 int sql_is_sub_table(const cat_table *t);

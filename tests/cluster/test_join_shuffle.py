@@ -121,6 +121,12 @@ QUERIES = [
     "JOIN lines l ON l.order_id = o.id GROUP BY c.region",
     "SELECT o.id, sum(l.qty) FROM customers c, orders o, lines l WHERE l.order_id = o.id "
     "AND c.id = o.customer AND c.age > 60 GROUP BY o.id ORDER BY 2 DESC, 1 LIMIT 20",
+    # filters carried across the join's equalities (o.id's to l.order_id, c.id's to o.customer)
+    "SELECT count(*), sum(l.qty) FROM customers c, orders o, lines l WHERE l.order_id = o.id "
+    "AND c.id = o.customer AND o.id BETWEEN 100 AND 400 AND c.id IN (SELECT customer_id FROM notes)",
+    "SELECT o.id, l.qty FROM orders o JOIN customers c ON c.id = o.customer JOIN lines l "
+    "ON l.order_id = o.id WHERE o.id IN (SELECT order_id FROM lines GROUP BY order_id "
+    "HAVING sum(qty) > 15) AND c.age >= 30 ORDER BY 1, 2",
     # a range table (by day) with a hash table (by id)
     "SELECT c.region, sum(v.pages), count(*) FROM visits v JOIN customers c ON c.id = v.customer "
     "WHERE v.day >= '2026-05-01' GROUP BY c.region",
@@ -194,6 +200,23 @@ def test_colocated_tables_stay_together_and_the_small_one_is_copied(db):
     assert "Table: customers (4 shards): copied to every owner" in text, text
     moved = int(re.search(r"Moved follower -> follower: (\d+) rows", text).group(1))
     assert moved <= 2 * CUSTOMERS, text
+
+
+def test_filters_are_carried_across_the_join_key(db):
+    # o.id's BETWEEN and IN-set also filter lines' rows (l.order_id = o.id)
+    # and c.id's filter the orders (o.customer = c.id) before they are sent
+    text = explain(db, "SELECT count(*) FROM customers c, orders o, lines l "
+                   "WHERE l.order_id = o.id AND c.id = o.customer AND o.id BETWEEN 100 AND 400 "
+                   "AND c.id < 50", analyze=False)
+    lines_sent = re.search(r'Sent: (SELECT .* FROM main."lines" .*)', text).group(1)
+    orders_sent = re.search(r'Sent: (SELECT .* FROM main."orders" .*)', text).group(1)
+    assert '"l"."order_id" BETWEEN 100 AND 400' in lines_sent, text
+    assert '"o"."customer" < 50' in orders_sent, text
+    # not with an outer join: a null-extended row satisfies no equality
+    text = explain(db, "SELECT count(*) FROM orders o LEFT JOIN customers c ON c.id = o.customer "
+                   "WHERE o.customer < 50", analyze=False)
+    customers_sent = re.search(r'Sent: (SELECT .* FROM main."customers" .*)', text).group(1)
+    assert "WHERE" not in customers_sent, text
 
 
 def test_join_strategy_is_validated(db):

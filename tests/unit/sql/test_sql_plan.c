@@ -261,11 +261,12 @@ static void test_join_not_colocated(void **state)
 	assert_int_equal(p->u.select.join_repartition_ok, 1);
 	assert_int_equal(p->u.select.join_broadcast_ok, 1);
 	assert_int_equal(p->u.select.router, 0);
-	/* the key first, then what the query reads; each table's own filter */
+	/* the key first, then what the query reads; each table's own filter,
+	 * and u.id's carried to e.user_id through e.user_id = u.id */
 	assert_string_equal(p->u.select.join_side_sql[0],
 			    "SELECT \"e\".\"user_id\", \"e\".\"kind\" FROM main.\"events\" AS "
 			    "\"e\" "
-			    "WHERE (\"e\".\"kind\" = 'x')");
+			    "WHERE ((\"e\".\"kind\" = 'x') AND (\"e\".\"user_id\" > 3))");
 	assert_non_null(strstr(p->u.select.join_side_sql[1], "WHERE (\"u\".\"id\" > 3)"));
 	assert_non_null(strstr(p->u.select.join_ddl, "ATTACH ':memory:' AS m1;"));
 	assert_non_null(strstr(p->u.select.join_load, "\nINSERT INTO m1.\"users\" VALUES (?, ?)"));
