@@ -10,6 +10,7 @@
  * 0A000 naming the construct.
  */
 #include "parser/analyze.h"
+#include "parser/analyze_subq_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -582,6 +583,7 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 		return NULL;
 	if (s->with_clause && sql_with_push(c, s->with_clause, &ctes) != MUR_OK)
 		return NULL;
+	s = sql_semifrom_rewrite(c, s); /* a table that only filters: an IN set */
 	c->q = q;
 	c->seen_agg = 0;
 	c->window_clause = s->window_clause;

@@ -46,4 +46,8 @@ sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate);
  * pairs (grouped by k when t aggregates), t over no row). */
 sql_expr *sql_scalar_semijoin(sql_ctx *c, PgQuery__SubLink *sl);
 
+/* analyze_semifrom.c: s with each FROM table that only filters the others
+ * through its primary key turned into an IN subquery (a copy), or s. */
+PgQuery__SelectStmt *sql_semifrom_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
+
 #endif

@@ -127,6 +127,16 @@ QUERIES = [
     "SELECT o.id, l.qty FROM orders o JOIN customers c ON c.id = o.customer JOIN lines l "
     "ON l.order_id = o.id WHERE o.id IN (SELECT order_id FROM lines GROUP BY order_id "
     "HAVING sum(qty) > 15) AND c.age >= 30 ORDER BY 1, 2",
+    # a table that only filters through its primary key: an IN set (analyze_semifrom.c)
+    "SELECT o.id, o.amount FROM orders o, customers c WHERE o.customer = c.id AND c.age > 60 "
+    "ORDER BY o.id",
+    "SELECT o.id, sum(l.qty) FROM orders o, lines l, customers c WHERE c.id = o.customer "
+    "AND l.order_id = o.id AND c.region = 'north' AND c.age BETWEEN 20 AND 50 GROUP BY o.id",
+    "SELECT id, amount FROM orders o, customers c WHERE customer = c.id AND age < 30 AND "
+    "amount > 500",
+    # not a primary key: every match counts (no rewrite)
+    "SELECT o.id, count(*) FROM orders o, notes n WHERE n.customer_id = o.customer "
+    "AND n.body = 'note 3' GROUP BY o.id",
     # a range table (by day) with a hash table (by id)
     "SELECT c.region, sum(v.pages), count(*) FROM visits v JOIN customers c ON c.id = v.customer "
     "WHERE v.day >= '2026-05-01' GROUP BY c.region",
@@ -205,7 +215,7 @@ def test_colocated_tables_stay_together_and_the_small_one_is_copied(db):
 def test_filters_are_carried_across_the_join_key(db):
     # o.id's BETWEEN and IN-set also filter lines' rows (l.order_id = o.id)
     # and c.id's filter the orders (o.customer = c.id) before they are sent
-    text = explain(db, "SELECT count(*) FROM customers c, orders o, lines l "
+    text = explain(db, "SELECT count(c.name) FROM customers c, orders o, lines l "
                    "WHERE l.order_id = o.id AND c.id = o.customer AND o.id BETWEEN 100 AND 400 "
                    "AND c.id < 50", analyze=False)
     lines_sent = re.search(r'Sent: (SELECT .* FROM main."lines" .*)', text).group(1)
@@ -217,6 +227,27 @@ def test_filters_are_carried_across_the_join_key(db):
                    "WHERE o.customer < 50", analyze=False)
     customers_sent = re.search(r'Sent: (SELECT .* FROM main."customers" .*)', text).group(1)
     assert "WHERE" not in customers_sent, text
+
+
+def test_a_table_that_only_filters_becomes_an_in_set(db):
+    # customers' columns appear only in its own filter and in o.customer =
+    # c.id, its primary key: the join becomes o.customer IN (SELECT c.id ...),
+    # orders and lines then join shard by shard, nothing is shuffled
+    text = explain(db, "SELECT o.id, sum(l.qty) FROM orders o, lines l, customers c "
+                   "WHERE c.id = o.customer AND l.order_id = o.id AND c.age > 60 GROUP BY o.id",
+                   analyze=False)
+    assert "Subquery 1 (IN / ANY / ALL set" in text, text
+    assert 'WHERE ("c"."age" > 60)' in text, text
+    assert "Table: lines (8 shards, co-located)" in text, text
+    assert "broadcast" not in text and "repartition" not in text, text
+    # customers' name is read: a join it stays
+    text = explain(db, "SELECT c.name, o.id FROM orders o, customers c WHERE o.customer = c.id "
+                   "AND c.age > 60", analyze=False)
+    assert "Subquery" not in text and "join" in text, text
+    # notes.customer_id is no key of notes: a join it stays
+    text = explain(db, "SELECT o.id FROM orders o, notes n WHERE n.customer_id = o.customer",
+                   analyze=False)
+    assert "Subquery" not in text, text
 
 
 def test_join_strategy_is_validated(db):
