@@ -58,10 +58,11 @@ typedef struct pgw_stmt {
 /* A portal: a bound statement and, once executed, its result. */
 typedef struct pgw_portal {
 	struct pgw_portal *next;
-	char *name;     /* "" for the unnamed portal */
-	pgw_stmt *stmt; /* holds a reference */
-	char *body;     /* copy of the Bind message; bind points into it */
-	pgw_bind bind;
+	char *name;      /* "" for the unnamed portal */
+	pgw_stmt *stmt;  /* holds a reference */
+	char *body;      /* copy of the Bind message; bind points into it */
+	pgw_bind bind;   /* parameters all in text: binary ones point into params */
+	mur_buf params;  /* text form of the parameters sent in binary */
 	pgw_result *res; /* NULL until the first Execute completes */
 	size_t row_off;  /* next DataRow to send in res->rows */
 	uint64_t rows_sent;

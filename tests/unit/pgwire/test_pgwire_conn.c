@@ -670,9 +670,8 @@ static void test_extended_bind_checks(void **state)
 	fe_empty(&f->in, 'S');
 	fe_bind(&f->in, "", "s", 2, vals, 0, NULL); /* statement takes no parameters */
 	fe_empty(&f->in, 'S');
-	assert_string_equal(feed(f), "1EZEZEZ");
-	assert_string_equal(field(f, 1, 'C'), "0A000");
-	assert_non_null(strstr(field(f, 1, 'M'), "\"n\""));
+	/* a binary result column is fine (pgw_binary.c); format 7 is not */
+	assert_string_equal(feed(f), "12ZEZEZ");
 	assert_string_equal(field(f, 3, 'C'), "22023");
 	assert_string_equal(field(f, 5, 'C'), "08P01");
 	assert_string_equal(field(f, 5, 'S'), "ERROR"); /* not fatal: the session goes on */
