@@ -453,14 +453,14 @@ void pgw_put_notice(mur_buf *out, const mur_error *e)
 	pgw_put_error_fields(out, PGW_BE_NOTICE, warning ? "WARNING" : "NOTICE", e);
 }
 
-void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols)
+void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols, int format)
 {
 	size_t off = pgw_msg_begin(out, PGW_BE_COPY_IN_RESPONSE);
 	if (ncols > PGW_FIELDS_MAX)
 		ncols = PGW_FIELDS_MAX;
-	mur_buf_put_u8(out, 0); /* overall format: text */
+	mur_buf_put_u8(out, (uint8_t)format); /* overall format */
 	mur_buf_put_u16(out, (uint16_t)ncols);
 	for (uint32_t i = 0; i < ncols; i++)
-		mur_buf_put_u16(out, 0);
+		mur_buf_put_u16(out, (uint16_t)format);
 	pgw_msg_end(out, off);
 }

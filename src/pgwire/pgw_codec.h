@@ -203,7 +203,7 @@ void pgw_put_error(mur_buf *out, const char *severity, const mur_error *e);
 /* A NoticeResponse: severity WARNING when e's SQLSTATE is of class 01,
  * NOTICE otherwise. */
 void pgw_put_notice(mur_buf *out, const mur_error *e);
-/* CopyInResponse: text format, ncols columns (all text). */
-void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols);
+/* CopyInResponse: ncols columns, all in format (0 text, 1 binary). */
+void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols, int format);
 
 #endif

@@ -19,6 +19,7 @@
 #ifndef PGW_CONN_INT_H
 #define PGW_CONN_INT_H
 
+#include "pgwire/pgw_binary.h"
 #include "pgwire/pgw_codec.h"
 #include "pgwire/pgw_conn.h"
 
@@ -115,6 +116,10 @@ struct pgw_session {
 	int resume_seen; /* pgw_session_resume_read() ran during copy_data() */
 	int copy_violated;
 	mur_error copy_violation;
+	int copy_binary;              /* FORMAT binary: bcopy decodes CopyData */
+	uint32_t *copy_oids;          /* its column types (owned) */
+	struct pgw_binary_copy bcopy; /* pgw_binary.h */
+	mur_buf copy_text;            /* CopyData turned into text lines */
 
 	int ssl_done, gss_done;
 	char user[PGW_NAME_BYTES]; /* the StartupMessage's user and database */
@@ -185,5 +190,7 @@ void pgw_portal_send(pgw_conn *c, pgw_portal *p, int32_t max_rows);
 void pgw_copy_start(pgw_conn *c, const pgw_result *r);
 void pgw_copy_message(pgw_conn *c, char type, const char *body, size_t len);
 void pgw_copy_on_result(pgw_conn *c, pgw_result *r);
+/* Release what a binary COPY holds (at its end and at connection free). */
+void pgw_copy_clear(pgw_conn *c);
 
 #endif

@@ -54,6 +54,13 @@ typedef struct pgw_result {
 	mur_buf rows;        /* complete DataRow messages, back to back */
 	char tag[64];        /* CommandComplete tag, e.g. "SELECT 3", "INSERT 0 1" */
 	uint32_t copy_ncols; /* PGW_RESULT_COPY_IN: number of columns */
+	/* PGW_RESULT_COPY_IN of FORMAT binary: copy_oids (malloc'd, copy_ncols
+	 * entries) are the columns' type OIDs; pgwire decodes the client's
+	 * binary tuples (pgw_binary.h) and passes copy_data() the same rows as
+	 * text-format COPY lines (tab, \N, backslash escapes), so the engine
+	 * parses one format only. */
+	int copy_binary;
+	uint32_t *copy_oids;
 	int nnotices;
 	mur_error notices
 		[PGW_NOTICES_MAX]; /* sent as NoticeResponse (severity NOTICE) before the result */
