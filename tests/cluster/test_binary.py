@@ -296,6 +296,23 @@ def test_binary_parameters_and_results_raw(targets):
     assert got["murphy"][0][1] == [[cases[0][2]]]  # binary back as sent
 
 
+NUMERICS = [b"12345.678", b"-0.0001", b"0", b"100", b"10000", b"123456789012", b"0.5",
+            b"-7.25"]  # NaN: murphy's double numeric gives NULL for 'NaN'::numeric today
+
+
+def test_numeric_binary_bytes_match_postgres(targets):
+    """numeric_send's exact bytes (ndigits, weight, sign, dscale, base-10000
+    digits) for numerics given as text."""
+    got = {}
+    for target in targets:
+        s = _raw_session(target, targets)
+        got[target] = [_rows(_bind_run(s, b"SELECT $1::numeric", [1700], [v], [0], [1]))
+                       for v in NUMERICS]
+        s.close()
+    assert got["murphy"] == got["postgres"], got
+    assert all(r and r[0][0] for r in got["murphy"])
+
+
 def test_bad_format_code(targets):
     """A format code other than 0 and 1 is refused, as PostgreSQL does."""
     codes = {}
