@@ -136,8 +136,9 @@ typedef struct pgw_engine_ops {
 	void (*prepare_finish)(void *esess, void *stmt, pgw_done_cb done, void *arg);
 
 	/* Run a prepared statement.  values[i]/lengths[i] (length -1 = NULL) in
-	 * format formats[i] (0 text, 1 binary; nformats 0 = all text, 1 = one
-	 * for all, as in Bind).  done() is called exactly once. */
+	 * format formats[i] (nformats 0 = all text, 1 = one for all, as in
+	 * Bind).  pgwire sends text only (nformats 0): it decodes binary
+	 * parameters at Bind (pgw_binary.h).  done() is called exactly once. */
 	void (*execute)(void *esess, void *stmt, int nparams, const char *const *values,
 			const int32_t *lengths, int nformats, const int16_t *formats,
 			pgw_done_cb done, void *arg);
