@@ -877,3 +877,12 @@ int pgw_binary_copy_finish(pgw_binary_copy *bc, mur_error *err)
 		return copy_bad(bc, err, "unexpected EOF in COPY data");
 	return MUR_OK;
 }
+
+void pgw_binary_copy_put_header(mur_buf *out)
+{
+	mur_buf_put(out, copy_signature, sizeof copy_signature);
+	mur_buf_put_u32(out, 0); /* flags: no OIDs */
+	mur_buf_put_u32(out, 0); /* no header extension */
+}
+
+void pgw_binary_copy_put_trailer(mur_buf *out) { mur_buf_put_u16(out, UINT16_MAX); }

@@ -77,7 +77,14 @@ void pgw_binary_copy_free(pgw_binary_copy *bc);
 /* 22P04 on a malformed stream (the COPY then fails). */
 int pgw_binary_copy_feed(pgw_binary_copy *bc, const char *data, size_t len, mur_buf *out,
 			 mur_error *err);
-/* CopyDone: the stream must have ended with its trailer (22P04 if not). */
+/* CopyDone: the stream may end after a whole tuple or the trailer, as
+ * PostgreSQL allows; a partial header or tuple is 22P04. */
 int pgw_binary_copy_finish(pgw_binary_copy *bc, mur_error *err);
+
+/* For COPY TO STDOUT (FORMAT binary): the header (signature, flags 0, no
+ * extension) before the first tuple (pgw_binary_row_put with formats
+ * NULL) and the trailer (Int16 -1) after the last. */
+void pgw_binary_copy_put_header(mur_buf *out);
+void pgw_binary_copy_put_trailer(mur_buf *out);
 
 #endif
