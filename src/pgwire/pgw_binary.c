@@ -108,15 +108,25 @@ static int bad_binary(const char *what, mur_error *err)
 
 /* ---- numeric --------------------------------------------------------------- */
 
-/* Parsed decimal text: digits (no leading zeros), point = how many of
- * them are before the decimal point (may be < 0 or > ndigits), dscale. */
+/* Parsed decimal text, read in place: the significant digits are the
+ * integer digits ip[0..intd) then the fraction digits fp[0..fracd), from
+ * the lead-th on (leading zeros skipped), ndigits of them (trailing zeros
+ * cut); point = how many of them are before the decimal point (may be
+ * < 0 or > ndigits). */
 typedef struct dec_text {
 	int neg;
-	const char *digits; /* into scratch */
+	const char *ip, *fp;
+	long intd, fracd, lead;
 	long ndigits;
 	long point;
 	long dscale;
 } dec_text;
+
+static int dec_digit(const dec_text *d, long k)
+{
+	k += d->lead;
+	return (k < d->intd ? d->ip[k] : d->fp[k - d->intd]) - '0';
+}
 
 static int dec_special(const char *p, size_t n, mur_buf *out)
 {
@@ -138,11 +148,11 @@ static int dec_special(const char *p, size_t n, mur_buf *out)
 }
 
 /* [+-] digits [. digits] [e [+-] digits], blanks around. */
-static int dec_parse(const char *p, size_t n, mur_buf *scratch, dec_text *d)
+static int dec_parse(const char *p, size_t n, dec_text *d)
 {
 	size_t i = 0;
-	long intd = 0, fracd = 0, exp = 0;
-	int expneg = 0, any = 0;
+	long exp = 0;
+	int expneg = 0;
 	while (n && isspace((unsigned char)p[n - 1]))
 		n--;
 	while (i < n && isspace((unsigned char)p[i]))
@@ -150,17 +160,13 @@ static int dec_parse(const char *p, size_t n, mur_buf *scratch, dec_text *d)
 	memset(d, 0, sizeof *d);
 	if (i < n && (p[i] == '+' || p[i] == '-'))
 		d->neg = p[i++] == '-';
-	mur_buf_reset(scratch);
-	for (; i < n && isdigit((unsigned char)p[i]); i++, any = 1) {
-		mur_buf_put_u8(scratch, (uint8_t)p[i]);
-		intd++;
-	}
+	for (d->ip = p + i; i < n && isdigit((unsigned char)p[i]); i++)
+		d->intd++;
+	d->fp = p + i;
 	if (i < n && p[i] == '.')
-		for (i++; i < n && isdigit((unsigned char)p[i]); i++, any = 1) {
-			mur_buf_put_u8(scratch, (uint8_t)p[i]);
-			fracd++;
-		}
-	if (!any)
+		for (d->fp = p + ++i; i < n && isdigit((unsigned char)p[i]); i++)
+			d->fracd++;
+	if (d->intd + d->fracd == 0)
 		return MUR_ERR;
 	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
 		i++;
@@ -174,18 +180,17 @@ static int dec_parse(const char *p, size_t n, mur_buf *scratch, dec_text *d)
 		if (expneg)
 			exp = -exp;
 	}
-	if (i != n || intd + fracd > BIN_NUMERIC_TEXT_MAX || !mur_buf_ok(scratch))
+	if (i != n || d->intd + d->fracd > BIN_NUMERIC_TEXT_MAX)
 		return MUR_ERR;
-	d->digits = scratch->data;
-	d->ndigits = intd + fracd;
-	d->point = intd + exp;
-	d->dscale = fracd - exp > 0 ? fracd - exp : 0;
-	while (d->ndigits > 0 && d->digits[0] == '0') { /* leading zeros */
-		d->digits++;
+	d->ndigits = d->intd + d->fracd;
+	d->point = d->intd + exp;
+	d->dscale = d->fracd - exp > 0 ? d->fracd - exp : 0;
+	while (d->ndigits > 0 && dec_digit(d, 0) == 0) { /* leading zeros */
+		d->lead++;
 		d->ndigits--;
 		d->point--;
 	}
-	while (d->ndigits > 0 && d->digits[d->ndigits - 1] == '0') /* trailing zeros */
+	while (d->ndigits > 0 && dec_digit(d, d->ndigits - 1) == 0) /* trailing zeros */
 		d->ndigits--;
 	return MUR_OK;
 }
@@ -195,28 +200,21 @@ static long floor_div4(long a) { return a >= 0 ? a / BIN_DEC_DIGITS : -((-a + 3)
 int pgw_numeric_send(const char *text, size_t len, mur_buf *out, mur_error *err)
 {
 	dec_text d;
-	mur_buf scratch;
 	long weight, last, ngroups;
-	int rc = MUR_OK;
 
 	if (dec_special(text, len, out))
 		return MUR_OK;
-	mur_buf_init(&scratch);
-	if (dec_parse(text, len, &scratch, &d) != MUR_OK) {
-		mur_buf_free(&scratch);
+	if (dec_parse(text, len, &d) != MUR_OK)
 		return bad_text(1700, text, len, err);
-	}
 	/* digit k (0-based) has decimal power point-1-k; group of power e is
 	 * floor(e / 4); weight is the first digit's group */
 	weight = d.ndigits ? floor_div4(d.point - 1) : 0;
 	last = d.ndigits ? floor_div4(d.point - d.ndigits) : 0;
 	ngroups = d.ndigits ? weight - last + 1 : 0;
 	if (weight > INT16_MAX || last < INT16_MIN || ngroups > INT16_MAX ||
-	    d.dscale > BIN_NUMERIC_DSCALE_MAX) {
-		mur_buf_free(&scratch);
+	    d.dscale > BIN_NUMERIC_DSCALE_MAX)
 		return mur_error_set(err, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE,
 				     "numeric value out of range for the binary format");
-	}
 	mur_buf_put_u16(out, (uint16_t)ngroups);
 	mur_buf_put_u16(out, (uint16_t)(int16_t)weight);
 	mur_buf_put_u16(out, d.neg && d.ndigits ? BIN_NUMERIC_NEG : BIN_NUMERIC_POS);
@@ -225,12 +223,11 @@ int pgw_numeric_send(const char *text, size_t len, mur_buf *out, mur_error *err)
 		int v = 0;
 		for (long e = g * BIN_DEC_DIGITS + 3; e >= g * BIN_DEC_DIGITS; e--) {
 			long k = d.point - 1 - e;
-			v = v * 10 + (k >= 0 && k < d.ndigits ? d.digits[k] - '0' : 0);
+			v = v * 10 + (k >= 0 && k < d.ndigits ? dec_digit(&d, k) : 0);
 		}
 		mur_buf_put_u16(out, (uint16_t)v);
 	}
-	mur_buf_free(&scratch);
-	return rc;
+	return MUR_OK;
 }
 
 /* get_str_from_var: the groups as decimal text, dscale digits after the
@@ -291,68 +288,106 @@ int pgw_numeric_recv(const char *bin, size_t len, mur_buf *out, mur_error *err)
 
 /* ---- dates and times ------------------------------------------------------ */
 
-/* "YYYY-MM-DD[ HH:MM:SS[.ffffff]]" (the canonical text value_datetime.c
- * stores) → µs since 1970-01-01. */
+/* Digits p[*i..*i+width) as a number; -1 when they are not all digits. */
+static int fixed_digits(const char *p, size_t n, size_t *i, int width)
+{
+	int v = 0;
+	for (int k = 0; k < width; k++, (*i)++) {
+		if (*i >= n || !isdigit((unsigned char)p[*i]))
+			return -1;
+		v = v * 10 + (p[*i] - '0');
+	}
+	return v;
+}
+
+/* Separator c at p[*i]: 1 and past it, else 0. */
+static int fixed_sep(const char *p, size_t n, size_t *i, char c)
+{
+	if (*i >= n || p[*i] != c)
+		return 0;
+	(*i)++;
+	return 1;
+}
+
+/* "YYYY-MM-DD[ HH:MM:SS[.f…]]", the canonical text value_datetime.c
+ * stores and prints → µs since 1970-01-01. */
 static int datetime_parse(const char *p, size_t n, int64_t *us)
 {
-	int y, mo, d, h = 0, mi = 0, s = 0, used = 0;
-	char buf[48];
+	size_t i = 0;
+	int y, mo, d, h = 0, mi = 0, s = 0, k = 0;
 	int64_t frac = 0;
-	if (n >= sizeof buf)
+	y = fixed_digits(p, n, &i, 4);
+	mo = fixed_sep(p, n, &i, '-') ? fixed_digits(p, n, &i, 2) : -1;
+	d = fixed_sep(p, n, &i, '-') ? fixed_digits(p, n, &i, 2) : -1;
+	if (y < 0 || mo < 1 || mo > 12 || d < 1 || d > 31)
 		return MUR_ERR;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	if (sscanf(buf, "%4d-%2d-%2d%n", &y, &mo, &d, &used) != 3)
-		return MUR_ERR;
-	if ((size_t)used < n) {
-		int u2 = 0;
-		if (sscanf(buf + used, " %2d:%2d:%2d%n", &h, &mi, &s, &u2) != 3)
+	if (i < n) {
+		h = fixed_sep(p, n, &i, ' ') ? fixed_digits(p, n, &i, 2) : -1;
+		mi = fixed_sep(p, n, &i, ':') ? fixed_digits(p, n, &i, 2) : -1;
+		s = fixed_sep(p, n, &i, ':') ? fixed_digits(p, n, &i, 2) : -1;
+		if (h < 0 || mi < 0 || s < 0)
 			return MUR_ERR;
-		used += u2;
-		if (buf[used] == '.') {
-			int k = 0;
-			for (used++; isdigit((unsigned char)buf[used]); used++, k++)
+		if (fixed_sep(p, n, &i, '.'))
+			for (; i < n && isdigit((unsigned char)p[i]); i++, k++)
 				if (k < 6)
-					frac = frac * 10 + (buf[used] - '0');
-			for (; k < 6; k++)
-				frac *= 10;
-		}
+					frac = frac * 10 + (p[i] - '0');
+		for (; k < 6; k++)
+			frac *= 10;
 	}
-	if ((size_t)used != n)
+	if (i != n)
 		return MUR_ERR;
 	*us = mur_days_from_civil(y, mo, d) * BIN_USEC_PER_DAY +
 	      ((int64_t)h * 3600 + mi * 60 + s) * BIN_USEC_PER_SEC + frac;
 	return MUR_OK;
 }
 
-static int datetime_send(uint32_t oid, const char *text, size_t len, mur_buf *out, mur_error *err)
+/* The text the engine prints (UTC, "+00" for timestamptz) is read
+ * directly; any other goes through the type's text input first. */
+static int datetime_canonical(uint32_t oid, const char *text, size_t len, int64_t *us)
 {
-	mur_type t = mur_type_from_oid(oid);
+	if (oid == 1184) {
+		if (len < 3 || memcmp(text + len - 3, "+00", 3) != 0)
+			return MUR_ERR;
+		len -= 3;
+	}
+	return datetime_parse(text, len, us);
+}
+
+/* The text through the type's text input (zones, special words) to µs
+ * since 1970-01-01; ±infinity gives *inf = ±1. */
+static int datetime_read(uint32_t oid, const char *text, size_t len, int64_t *us, int *inf,
+			 mur_error *err)
+{
 	mur_buf scratch;
 	mur_value v;
-	int64_t us;
 	int rc;
+	*inf = 0;
+	if (datetime_canonical(oid, text, len, us) == MUR_OK)
+		return MUR_OK;
 	mur_buf_init(&scratch);
-	rc = mur_value_from_pgtext(t, text, len, &scratch, &v, err);
-	if (rc == MUR_OK && v.kind != MV_TEXT)
+	rc = mur_value_from_pgtext(mur_type_from_oid(oid), text, len, &scratch, &v, err);
+	if (rc == MUR_OK && v.kind == MV_TEXT && (v.len == 8 || v.len == 9) &&
+	    v.s[v.len - 1] == 'y') /* "infinity", "-infinity" */
+		*inf = v.s[0] == '-' ? -1 : 1;
+	else if (rc == MUR_OK && (v.kind != MV_TEXT || datetime_parse(v.s, v.len, us) != MUR_OK))
 		rc = bad_text(oid, text, len, err);
-	if (rc == MUR_OK && (v.len == 8 || v.len == 9) && v.s[v.len - 1] == 'y') { /* ±infinity */
-		int neg = v.s[0] == '-';
-		if (oid == 1082)
-			mur_buf_put_u32(out, neg ? (uint32_t)INT32_MIN : (uint32_t)INT32_MAX);
-		else
-			mur_buf_put_i64(out, neg ? INT64_MIN : INT64_MAX);
-	} else if (rc == MUR_OK && datetime_parse(v.s, v.len, &us) != MUR_OK) {
-		rc = bad_text(oid, text, len, err);
-	} else if (rc == MUR_OK) {
-		int64_t pg_us = us - BIN_PG_EPOCH_DAYS * BIN_USEC_PER_DAY;
-		if (oid == 1082)
-			mur_buf_put_u32(out, (uint32_t)(int32_t)(pg_us / BIN_USEC_PER_DAY));
-		else
-			mur_buf_put_i64(out, pg_us);
-	}
 	mur_buf_free(&scratch);
 	return rc;
+}
+
+static int datetime_send(uint32_t oid, const char *text, size_t len, mur_buf *out, mur_error *err)
+{
+	int64_t us, pg_us;
+	int inf;
+	if (datetime_read(oid, text, len, &us, &inf, err) != MUR_OK)
+		return MUR_ERR;
+	pg_us = us - BIN_PG_EPOCH_DAYS * BIN_USEC_PER_DAY;
+	if (oid == 1082)
+		mur_buf_put_u32(out, (uint32_t)(inf ? (inf < 0 ? INT32_MIN : INT32_MAX)
+						    : (int32_t)(pg_us / BIN_USEC_PER_DAY)));
+	else
+		mur_buf_put_i64(out, inf ? (inf < 0 ? INT64_MIN : INT64_MAX) : pg_us);
+	return MUR_OK;
 }
 
 static int64_t floor_div64(int64_t a, int64_t b)
