@@ -101,9 +101,9 @@ def test_psycopg3_binary_round_trip(targets, target):
             assert cur.fetchall() == [(1,)]
 
 
-def test_psycopg3_mixed_result_formats(targets):
-    """Per-column result formats (a Bind with n formats): only the binary
-    ones come in binary, on murphy as on PostgreSQL."""
+def test_libpq_result_format_binary_or_text(targets):
+    """libpq's resultFormat (a Bind with one format for every column):
+    binary bytes for 1, text for 0, on murphy as on PostgreSQL."""
     fmts = {}
     for target, dsn in targets.items():
         with _connect(dsn) as conn:
@@ -294,6 +294,31 @@ def test_binary_parameters_and_results_raw(targets):
     assert got["murphy"] == got["postgres"], got
     assert got["murphy"][0][2] == [[b"-12.34"]]
     assert got["murphy"][0][1] == [[cases[0][2]]]  # binary back as sent
+
+
+def test_per_column_result_formats_raw(targets):
+    """A Bind with one format per column: RowDescription (Describe of the
+    portal) names them and only the binary columns come in binary."""
+    got = {}
+    for target in targets:
+        s = _raw_session(target, targets)
+        sql = b"SELECT 1::int8 AS a, 'x'::text AS b, 2.5::float8 AS c, DATE '2000-01-02' AS d"
+        bind = b"\0\0" + struct.pack("!HH", 0, 0) + struct.pack("!Hhhhh", 4, 1, 0, 0, 1)
+        s.sendall(msg(b"P", b"\0" + sql + b"\0\0\0") + msg(b"B", bind) +
+                  msg(b"D", b"P\0") + msg(b"E", b"\0\0\0\0\0") + msg(b"S"))
+        out = read_messages(s)
+        desc = [body for kind, body in out if kind == b"T"]
+        assert desc, (target, out)
+        body, off, fmts = desc[0], 2, []
+        for _ in range(struct.unpack("!H", body[:2])[0]):
+            off = body.index(b"\0", off) + 1 + 16
+            fmts.append(struct.unpack("!h", body[off:off + 2])[0])
+            off += 2
+        got[target] = (fmts, _rows(out))
+        s.close()
+    assert got["murphy"] == got["postgres"], got
+    assert got["murphy"] == ([1, 0, 0, 1], [[struct.pack("!q", 1), b"x", b"2.5",
+                                             struct.pack("!i", 1)]])
 
 
 NUMERICS = [b"12345.678", b"-0.0001", b"0", b"100", b"10000", b"123456789012", b"0.5",
