@@ -26,7 +26,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* True when type oid has a binary form here (both directions). */
+/* True when values of type oid can be sent in binary (results); a
+ * parameter of such a type may be received in binary too, except
+ * int2vector and oidvector (42883, as for a type not listed). */
 int pgw_binary_supported(uint32_t oid);
 
 /* Append the binary form of the value whose text form is text[0..len). */
