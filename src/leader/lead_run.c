@@ -405,7 +405,8 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 		}
 		if (fmt != 0) /* pgwire turns binary parameters into text at Bind */
 			rc = mur_error_set(&err, SQLSTATE_INTERNAL_ERROR,
-					   "parameter %d reached the engine in format %d", i + 1, fmt);
+					   "parameter %d reached the engine in format %d", i + 1,
+					   fmt);
 		else
 			rc = mur_value_from_pgtext(t, values[i], (size_t)lengths[i],
 						   &r->param_scratch, &r->params[i], &err);
