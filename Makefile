@@ -20,7 +20,7 @@ PYTHON  := /usr/bin/python3
 
 DEB_PKGS := build-essential pkg-config libuv1-dev libsqlite3-dev libpg-query-dev \
             libprotobuf-c-dev libxxhash-dev libssl-dev libcmocka-dev python3-pytest python3-psycopg2 \
-            postgresql postgresql-client sqlite3 clang libclang-rt-14-dev iproute2
+            python3-psycopg python3-asyncpg postgresql postgresql-client sqlite3 clang libclang-rt-14-dev iproute2
 
 # B: the build directory (build/, or build-asan/ for `make asan`)
 B        ?= build

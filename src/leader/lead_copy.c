@@ -1,5 +1,6 @@
 /*
- * lead_copy.c — COPY t FROM STDIN (text and CSV) on the leader.
+ * lead_copy.c — COPY t FROM STDIN (text and CSV; binary arrives as text,
+ * decoded by pgwire) on the leader.
  *
  * States:  COPY_IN ──copy_data*──> COPY_IN ──copy_done──> DRAINING ──last batch──> done()
  *              │                                              ▲
@@ -606,6 +607,18 @@ static int copy_eval_defaults(lead_copy *c, mur_error *err)
 	return MUR_OK;
 }
 
+/* FORMAT binary: the columns' types, for pgwire's decoding. */
+static int copy_binary_types(pgw_result *res, const plan_copy *pc, mur_error *err)
+{
+	res->copy_oids = calloc((size_t)pc->ncols + 1, sizeof *res->copy_oids);
+	if (!res->copy_oids)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	for (int i = 0; i < pc->ncols; i++)
+		res->copy_oids[i] = mur_type_oid(pc->table->cols[pc->cols[i]].type);
+	res->copy_binary = 1;
+	return MUR_OK;
+}
+
 /* Start a COPY: check the table is writable, set up batches, answer COPY_IN. */
 int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
 {
@@ -632,7 +645,8 @@ int lead_copy_start(lead_session *s, plan *p, pgw_result *res, mur_error *err)
 		c->block_txid = s->txid;
 	else if (!(c->own_tx = repl_txn_begin(s->e->repl, lead_time_id(&s->e->txid_next), err)))
 		goto err_after_alloc;
-	if (copy_eval_defaults(c, err) != MUR_OK)
+	if (copy_eval_defaults(c, err) != MUR_OK ||
+	    (pc->binary && copy_binary_types(res, pc, err) != MUR_OK))
 		goto err_after_alloc;
 	s->copy = c;
 	s->refs++;

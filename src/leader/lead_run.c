@@ -366,53 +366,6 @@ void lead_run_wait(lead_run *r, lead_run_next next)
 	r->on_tasks_done = next;
 }
 
-/* Decode a binary-format parameter of the given type. */
-static int bind_binary(mur_type t, const char *v, int32_t len, mur_buf *scratch, mur_value *out,
-		       mur_error *err)
-{
-	mur_rd rd;
-	mur_rd_init(&rd, v, (size_t)len);
-	switch (t) {
-	case MT_BOOL:
-		*out = mur_v_int(mur_rd_u8(&rd) != 0);
-		break;
-	case MT_INT2:
-		*out = mur_v_int((int16_t)mur_rd_u16(&rd));
-		break;
-	case MT_INT4:
-		*out = mur_v_int((int32_t)mur_rd_u32(&rd));
-		break;
-	case MT_INT8:
-		*out = mur_v_int(mur_rd_i64(&rd));
-		break;
-	case MT_FLOAT8:
-		*out = mur_v_float(mur_rd_f64(&rd));
-		break;
-	case MT_FLOAT4: {
-		uint32_t u = mur_rd_u32(&rd);
-		float f;
-		memcpy(&f, &u, 4);
-		*out = mur_v_float(f);
-		break;
-	}
-	case MT_BYTEA:
-		*out = mur_v_blob(v, (size_t)len);
-		return MUR_OK;
-	case MT_TEXT:
-	case MT_VARCHAR:
-	case MT_BPCHAR:
-		return mur_value_from_pgtext(t, v, (size_t)len, scratch, out, err);
-	default:
-		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-				     "murphy does not support binary parameters of type %s",
-				     mur_type_name(t));
-	}
-	if (!mur_rd_ok(&rd) || mur_rd_left(&rd) != 0)
-		return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
-				     "incorrect binary data format in bind parameter");
-	return MUR_OK;
-}
-
 int lead_bind_params(lead_run *r, int nvals, const char *const *values, const int32_t *lengths,
 		     int nformats, const int16_t *formats)
 {
@@ -450,9 +403,10 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 			r->params[i] = mur_v_null();
 			continue;
 		}
-		if (fmt == 1)
-			rc = bind_binary(t, values[i], lengths[i], &r->param_scratch, &r->params[i],
-					 &err);
+		if (fmt != 0) /* pgwire turns binary parameters into text at Bind */
+			rc = mur_error_set(&err, SQLSTATE_INTERNAL_ERROR,
+					   "parameter %d reached the engine in format %d", i + 1,
+					   fmt);
 		else
 			rc = mur_value_from_pgtext(t, values[i], (size_t)lengths[i],
 						   &r->param_scratch, &r->params[i], &err);

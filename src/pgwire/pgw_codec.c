@@ -377,7 +377,8 @@ static void put_bounded_cstr(mur_buf *out, const char *s, size_t cap)
 	mur_buf_put_u8(out, 0);
 }
 
-void pgw_put_row_description(mur_buf *out, uint32_t ncols, const pgw_column *cols)
+void pgw_put_row_description(mur_buf *out, uint32_t ncols, const pgw_column *cols, int nformats,
+			     const int16_t *formats)
 {
 	size_t off = pgw_msg_begin(out, PGW_BE_ROW_DESCRIPTION);
 	if (ncols > PGW_FIELDS_MAX)
@@ -390,7 +391,7 @@ void pgw_put_row_description(mur_buf *out, uint32_t ncols, const pgw_column *col
 		mur_buf_put_u32(out, cols[i].type_oid);
 		mur_buf_put_u16(out, (uint16_t)cols[i].typlen);
 		mur_buf_put_u32(out, (uint32_t)cols[i].typmod);
-		mur_buf_put_u16(out, 0); /* text format */
+		mur_buf_put_u16(out, nformats == 0 ? 0 : (uint16_t)formats[nformats == 1 ? 0 : i]);
 	}
 	pgw_msg_end(out, off);
 }
@@ -452,14 +453,14 @@ void pgw_put_notice(mur_buf *out, const mur_error *e)
 	pgw_put_error_fields(out, PGW_BE_NOTICE, warning ? "WARNING" : "NOTICE", e);
 }
 
-void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols)
+void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols, int format)
 {
 	size_t off = pgw_msg_begin(out, PGW_BE_COPY_IN_RESPONSE);
 	if (ncols > PGW_FIELDS_MAX)
 		ncols = PGW_FIELDS_MAX;
-	mur_buf_put_u8(out, 0); /* overall format: text */
+	mur_buf_put_u8(out, (uint8_t)format); /* overall format */
 	mur_buf_put_u16(out, (uint16_t)ncols);
 	for (uint32_t i = 0; i < ncols; i++)
-		mur_buf_put_u16(out, 0);
+		mur_buf_put_u16(out, (uint16_t)format);
 	pgw_msg_end(out, off);
 }

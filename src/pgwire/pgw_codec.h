@@ -189,8 +189,10 @@ void pgw_put_ready_for_query(mur_buf *out, char txn_status);
  * "_pq_." options we did not recognise. */
 void pgw_put_negotiate_version(mur_buf *out, uint32_t minor, int noptions,
 			       const char *const *options);
-/* RowDescription: all columns in text format; table OID and attnum 0. */
-void pgw_put_row_description(mur_buf *out, uint32_t ncols, const pgw_column *cols);
+/* RowDescription; table OID and attnum 0.  Column formats as a Bind gives
+ * them: nformats 0 all text, 1 one for all, else one per column. */
+void pgw_put_row_description(mur_buf *out, uint32_t ncols, const pgw_column *cols, int nformats,
+			     const int16_t *formats);
 void pgw_put_parameter_description(mur_buf *out, int nparams, const uint32_t *oids);
 void pgw_put_command_complete(mur_buf *out, const char *tag);
 /* ErrorResponse ('E') or NoticeResponse ('N') with fields S, V, C, M and,
@@ -201,7 +203,7 @@ void pgw_put_error(mur_buf *out, const char *severity, const mur_error *e);
 /* A NoticeResponse: severity WARNING when e's SQLSTATE is of class 01,
  * NOTICE otherwise. */
 void pgw_put_notice(mur_buf *out, const mur_error *e);
-/* CopyInResponse: text format, ncols columns (all text). */
-void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols);
+/* CopyInResponse: ncols columns, all in format (0 text, 1 binary). */
+void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols, int format);
 
 #endif

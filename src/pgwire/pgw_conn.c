@@ -117,6 +117,7 @@ static void conn_free(pgw_conn *c)
 {
 	assert(c->session_closed && !c->pending && !c->result);
 	pgw_auth_free(c);
+	pgw_copy_clear(c);
 	mur_buf_free(&c->in);
 	mur_buf_free(&c->out);
 	free(c);

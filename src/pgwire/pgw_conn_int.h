@@ -19,6 +19,7 @@
 #ifndef PGW_CONN_INT_H
 #define PGW_CONN_INT_H
 
+#include "pgwire/pgw_binary.h"
 #include "pgwire/pgw_codec.h"
 #include "pgwire/pgw_conn.h"
 
@@ -58,10 +59,11 @@ typedef struct pgw_stmt {
 /* A portal: a bound statement and, once executed, its result. */
 typedef struct pgw_portal {
 	struct pgw_portal *next;
-	char *name;     /* "" for the unnamed portal */
-	pgw_stmt *stmt; /* holds a reference */
-	char *body;     /* copy of the Bind message; bind points into it */
-	pgw_bind bind;
+	char *name;      /* "" for the unnamed portal */
+	pgw_stmt *stmt;  /* holds a reference */
+	char *body;      /* copy of the Bind message; bind points into it */
+	pgw_bind bind;   /* parameters all in text: binary ones point into params */
+	mur_buf params;  /* text form of the parameters sent in binary */
 	pgw_result *res; /* NULL until the first Execute completes */
 	size_t row_off;  /* next DataRow to send in res->rows */
 	uint64_t rows_sent;
@@ -114,6 +116,10 @@ struct pgw_session {
 	int resume_seen; /* pgw_session_resume_read() ran during copy_data() */
 	int copy_violated;
 	mur_error copy_violation;
+	int copy_binary;              /* FORMAT binary: bcopy decodes CopyData */
+	uint32_t *copy_oids;          /* its column types (owned) */
+	struct pgw_binary_copy bcopy; /* pgw_binary.h */
+	mur_buf copy_text;            /* CopyData turned into text lines */
 
 	int ssl_done, gss_done;
 	char user[PGW_NAME_BYTES]; /* the StartupMessage's user and database */
@@ -184,5 +190,7 @@ void pgw_portal_send(pgw_conn *c, pgw_portal *p, int32_t max_rows);
 void pgw_copy_start(pgw_conn *c, const pgw_result *r);
 void pgw_copy_message(pgw_conn *c, char type, const char *body, size_t len);
 void pgw_copy_on_result(pgw_conn *c, pgw_result *r);
+/* Release what a binary COPY holds (at its end and at connection free). */
+void pgw_copy_clear(pgw_conn *c);
 
 #endif

@@ -54,6 +54,13 @@ typedef struct pgw_result {
 	mur_buf rows;        /* complete DataRow messages, back to back */
 	char tag[64];        /* CommandComplete tag, e.g. "SELECT 3", "INSERT 0 1" */
 	uint32_t copy_ncols; /* PGW_RESULT_COPY_IN: number of columns */
+	/* PGW_RESULT_COPY_IN of FORMAT binary: copy_oids (malloc'd, copy_ncols
+	 * entries) are the columns' type OIDs; pgwire decodes the client's
+	 * binary tuples (pgw_binary.h) and passes copy_data() the same rows as
+	 * text-format COPY lines (tab, \N, backslash escapes), so the engine
+	 * parses one format only. */
+	int copy_binary;
+	uint32_t *copy_oids;
 	int nnotices;
 	mur_error notices
 		[PGW_NOTICES_MAX]; /* sent as NoticeResponse (severity NOTICE) before the result */
@@ -129,8 +136,9 @@ typedef struct pgw_engine_ops {
 	void (*prepare_finish)(void *esess, void *stmt, pgw_done_cb done, void *arg);
 
 	/* Run a prepared statement.  values[i]/lengths[i] (length -1 = NULL) in
-	 * format formats[i] (0 text, 1 binary; nformats 0 = all text, 1 = one
-	 * for all, as in Bind).  done() is called exactly once. */
+	 * format formats[i] (nformats 0 = all text, 1 = one for all, as in
+	 * Bind).  pgwire sends text only (nformats 0): it decodes binary
+	 * parameters at Bind (pgw_binary.h).  done() is called exactly once. */
 	void (*execute)(void *esess, void *stmt, int nparams, const char *const *values,
 			const int32_t *lengths, int nformats, const int16_t *formats,
 			pgw_done_cb done, void *arg);

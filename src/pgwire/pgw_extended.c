@@ -15,12 +15,19 @@
  * while rows remain).  Portals end when the implicit transaction ends: at
  * Sync with the engine idle ('I').
  *
+ * Binary format (pgw_binary.h): parameters sent in binary are turned into
+ * their text form at Bind (the portal keeps it in params), so the engine
+ * sees text only; a portal whose Bind asked for binary result columns has
+ * its result's DataRows re-encoded when the result arrives, and Describe
+ * of the portal names those formats in RowDescription.
+ *
  * Any ERROR makes the connection discard messages until Sync
  * (pgw_conn_fail → SKIP); malformed messages are FATAL.
  */
 #include "pgwire/pgw_conn_int.h"
 
 #include "common/utf8.h"
+#include "pgwire/pgw_binary.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,6 +111,7 @@ void pgw_portal_drop(pgw_conn *c, pgw_portal *p)
 		c->exec_portal = NULL;
 	stmt_unref(c, p->stmt);
 	pgw_bind_free(&p->bind);
+	mur_buf_free(&p->params);
 	free(p->body);
 	pgw_result_free(p->res);
 	free(p->name);
@@ -189,11 +197,13 @@ static int check_format(int16_t f, mur_error *err)
 {
 	if (f == 0 || f == 1)
 		return MUR_OK;
+	/* 22023, as PostgreSQL 15 answers (exec_bind_message, printtup) */
 	return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE, "unsupported format code: %d",
 			     f);
 }
 
-/* Result formats: only text.  A binary request names the column. */
+/* Result formats: text, or binary for a column whose type has a binary
+ * form (pgw_binary_supported). */
 static int check_result_formats(const pgw_bind *b, int ncols, const pgw_column *cols,
 				mur_error *err)
 {
@@ -201,15 +211,17 @@ static int check_result_formats(const pgw_bind *b, int ncols, const pgw_column *
 		return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
 				     "bind message has %d result formats but query has %d columns",
 				     b->nresult_formats, ncols);
-	for (int i = 0; i < b->nresult_formats; i++) {
-		int16_t f = b->result_formats[i];
-		if (check_format(f, err) != MUR_OK)
+	for (int i = 0; i < b->nresult_formats; i++)
+		if (check_format(b->result_formats[i], err) != MUR_OK)
 			return MUR_ERR;
-		if (f == 1 && ncols > 0)
-			return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-					     "binary result format is not supported (column "
-					     "\"%.*s\")",
-					     (int)sizeof cols[i].name, cols[i].name);
+	for (int i = 0; i < ncols && b->nresult_formats > 0; i++) {
+		int16_t f = b->result_formats[b->nresult_formats == 1 ? 0 : i];
+		if (f == 1 && !pgw_binary_supported(cols[i].type_oid))
+			return mur_error_set(err, SQLSTATE_UNDEFINED_FUNCTION,
+					     "no binary output function available for type %u "
+					     "(column \"%.*s\")",
+					     cols[i].type_oid, (int)sizeof cols[i].name,
+					     cols[i].name);
 	}
 	return MUR_OK;
 }
@@ -263,6 +275,52 @@ static int check_bind(pgw_conn *c, const pgw_stmt *s, const pgw_bind *b, mur_err
 	return check_result_formats(b, ncols, cols, err);
 }
 
+/* Binary parameters → their text form in text (PostgreSQL decodes them at
+ * Bind too); b's values then point there and every format is text. */
+static int bind_params_to_text(pgw_conn *c, const pgw_stmt *s, pgw_bind *b, mur_buf *text,
+			       mur_error *err)
+{
+	int nparams = 0, ncols = 0;
+	const uint32_t *oids = NULL;
+	const pgw_column *cols = NULL;
+	size_t *offs;
+
+	if (b->nformats == 0 || (b->nformats == 1 && b->formats[0] == 0))
+		return MUR_OK;
+	c->ops->describe(s->estmt, &nparams, &oids, &ncols, &cols);
+	if (!(offs = calloc((size_t)b->nparams + 1, sizeof *offs)))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	for (int i = 0; i < b->nparams; i++) {
+		int16_t f = b->formats[b->nformats == 1 ? 0 : i];
+		offs[i] = SIZE_MAX;
+		if (f != 1 || b->lengths[i] < 0)
+			continue;
+		offs[i] = text->len;
+		if (pgw_binary_recv(oids && i < nparams ? oids[i] : 0, b->values[i],
+				    (size_t)b->lengths[i], text, err) != MUR_OK) {
+			free(offs);
+			if (strcmp(err->sqlstate, SQLSTATE_INVALID_BINARY_REPRESENTATION) == 0)
+				mur_error_set(err, SQLSTATE_INVALID_BINARY_REPRESENTATION,
+					      "incorrect binary data format in bind parameter %d",
+					      i + 1);
+			return MUR_ERR;
+		}
+		b->lengths[i] = (int32_t)(text->len - offs[i]);
+	}
+	if (!mur_buf_ok(text)) {
+		free(offs);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
+	for (int i = 0; i < b->nparams; i++) /* text is complete: it moves no more */
+		if (offs[i] != SIZE_MAX)
+			b->values[i] = text->data ? text->data + offs[i] : "";
+	free(offs);
+	free(b->formats);
+	b->formats = NULL;
+	b->nformats = 0;
+	return MUR_OK;
+}
+
 /* Validate the Bind and find its statement; MUR_OK or an ERROR in err. */
 static int bind_lookup(pgw_conn *c, const pgw_bind *b, pgw_stmt **out, mur_error *err)
 {
@@ -279,8 +337,8 @@ static int bind_lookup(pgw_conn *c, const pgw_bind *b, pgw_stmt **out, mur_error
 	return check_bind(c, s, b, err);
 }
 
-/* Create the portal; takes body (the Bind copy) and b's arrays. */
-static pgw_portal *portal_add(pgw_conn *c, pgw_stmt *s, char *body, pgw_bind *b)
+/* Create the portal; takes body (the Bind copy), b's arrays and params. */
+static pgw_portal *portal_add(pgw_conn *c, pgw_stmt *s, char *body, pgw_bind *b, mur_buf *params)
 {
 	pgw_portal *p = calloc(1, sizeof *p), *old;
 	char *name = strdup(b->portal);
@@ -296,6 +354,7 @@ static pgw_portal *portal_add(pgw_conn *c, pgw_stmt *s, char *body, pgw_bind *b)
 	s->refs++;
 	p->body = body;
 	p->bind = *b;
+	p->params = *params;
 	p->next = c->portals;
 	c->portals = p;
 	c->nportals++;
@@ -307,6 +366,7 @@ static void ext_bind(pgw_conn *c, const char *body, size_t len)
 	char *copy = malloc(len ? len : 1); /* values must outlive the input buffer */
 	pgw_bind b;
 	pgw_stmt *s = NULL;
+	mur_buf params;
 	mur_error err;
 	int rc;
 
@@ -315,24 +375,29 @@ static void ext_bind(pgw_conn *c, const char *body, size_t len)
 		return;
 	}
 	memcpy(copy, body, len);
+	mur_buf_init(&params);
 	rc = pgw_bind_decode(copy, len, &b, &err);
 	if (rc == MUR_EPROTO) {
 		pgw_conn_fatal(c, &err);
-	} else if (rc != MUR_OK || bind_lookup(c, &b, &s, &err) != MUR_OK) {
+	} else if (rc != MUR_OK || bind_lookup(c, &b, &s, &err) != MUR_OK ||
+		   bind_params_to_text(c, s, &b, &params, &err) != MUR_OK) {
 		pgw_conn_fail(c, &err);
-	} else if (portal_add(c, s, copy, &b)) {
+	} else if (portal_add(c, s, copy, &b, &params)) {
 		pgw_put_empty(&c->out, PGW_BE_BIND_COMPLETE);
-		return; /* the portal owns copy and b */
+		return; /* the portal owns copy, b and params */
 	} else {
 		pgw_conn_oom(c);
 	}
 	pgw_bind_free(&b);
+	mur_buf_free(&params);
 	free(copy);
 }
 
 /* ---- Describe, Execute, Close, Sync ------------------------------------------ */
 
-static void describe_rows(pgw_conn *c, void *estmt, int with_params)
+/* ParameterDescription (a statement's) and RowDescription in the formats
+ * of b (a portal's Bind; NULL: a statement's, all text). */
+static void describe_rows(pgw_conn *c, void *estmt, int with_params, const pgw_bind *b)
 {
 	int nparams = 0, ncols = 0;
 	const uint32_t *oids = NULL;
@@ -341,7 +406,8 @@ static void describe_rows(pgw_conn *c, void *estmt, int with_params)
 	if (with_params)
 		pgw_put_parameter_description(&c->out, nparams, oids);
 	if (ncols > 0)
-		pgw_put_row_description(&c->out, (uint32_t)ncols, cols);
+		pgw_put_row_description(&c->out, (uint32_t)ncols, cols, b ? b->nresult_formats : 0,
+					b ? b->result_formats : NULL);
 	else
 		pgw_put_empty(&c->out, PGW_BE_NO_DATA);
 }
@@ -356,14 +422,14 @@ static void ext_describe(pgw_conn *c, const char *body, size_t len)
 	} else if (kind == 'S') {
 		pgw_stmt *s = stmt_find(c, name);
 		if (s)
-			describe_rows(c, s->estmt, 1);
+			describe_rows(c, s->estmt, 1, NULL);
 		else
 			pgw_conn_failf(c, SQLSTATE_INVALID_SQL_STATEMENT_NAME,
 				       "prepared statement \"%s\" does not exist", name);
 	} else {
 		pgw_portal *p = portal_find(c, name);
 		if (p)
-			describe_rows(c, p->stmt->estmt, 0);
+			describe_rows(c, p->stmt->estmt, 0, &p->bind);
 		else
 			pgw_conn_failf(c, SQLSTATE_INVALID_CURSOR_NAME,
 				       "portal \"%s\" does not exist", name);
@@ -554,6 +620,10 @@ void pgw_extended_on_result(pgw_conn *c, pgw_result *r)
 	}
 	pgw_result_free(p->res); /* the COPY_IN result after a COPY */
 	p->res = r;
+	if (r->kind == PGW_RESULT_ROWS &&
+	    pgw_binary_result(r, p->bind.nresult_formats, p->bind.result_formats, &r->err) !=
+		    MUR_OK)
+		r->kind = PGW_RESULT_ERROR;
 	if (r->kind == PGW_RESULT_ERROR) {
 		mur_error e = r->err;
 		pgw_portal_drop(c, p);

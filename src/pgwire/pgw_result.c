@@ -33,6 +33,7 @@ void pgw_result_free(pgw_result *r)
 	if (!r)
 		return;
 	free(r->cols);
+	free(r->copy_oids);
 	mur_buf_free(&r->rows);
 	free(r);
 }

@@ -156,7 +156,7 @@ static void simple_send(pgw_conn *c, pgw_result *r)
 			pgw_conn_oom(c);
 			break;
 		}
-		pgw_put_row_description(&c->out, r->ncols, r->cols);
+		pgw_put_row_description(&c->out, r->ncols, r->cols, 0, NULL);
 		mur_buf_put(&c->out, r->rows.data, r->rows.len);
 		pgw_put_command_complete(&c->out, result_tag(r));
 		break;

@@ -267,6 +267,7 @@ typedef struct plan_copy {
 	int ncols;
 	int cols[CAT_COLUMNS_MAX]; /* table column index of each COPY field */
 	int csv;                   /* FORMAT csv (else text) */
+	int binary;                /* FORMAT binary: pgwire turns it into text lines */
 	char delimiter;            /* '\t' text, ',' csv */
 	char quote;                /* csv */
 	int header;                /* csv HEADER */

@@ -1,13 +1,17 @@
 /*
  * plan_copy.c — COPY t [(cols)] FROM STDIN [WITH (...)] → plan_copy.
  *
- * Options follow PostgreSQL: FORMAT text|csv, DELIMITER, NULL, HEADER,
+ * Options follow PostgreSQL: FORMAT text|csv|binary, DELIMITER, NULL, HEADER,
  * QUOTE, and the pre-9.0 spelling `WITH CSV HEADER` (libpg_query turns it
  * into the same DefElems).  Text format defaults: tab, \N; CSV: comma, the
  * empty string, double quote.  Columns not listed are left to the
  * executor, which fills cat_column.default_sql or NULL as INSERT does
  * (evaluated once per COPY), and a sequence's nextval per row for a
  * SERIAL / IDENTITY column (plan_copy.fill_seq).
+ * FORMAT binary reaches the executor as text: pgwire decodes the binary
+ * tuples into text-format lines (pgwire/pgw_binary.h), so the plan keeps
+ * the text defaults and refuses the options binary has none of (42601,
+ * as PostgreSQL does).
  * COPY TO and COPY FROM a file or program are not supported (0A000).
  * FREEZE (pgbench -i asks for it) is accepted and changes nothing: it
  * writes PostgreSQL rows with their transaction ids already frozen, and
@@ -58,6 +62,8 @@ static int copy_option(sql_ctx *c, PgQuery__DefElem *d, plan_copy *pc, int *null
 	if (!strcmp(name, "format")) {
 		if (v && !strcasecmp(v, "csv"))
 			pc->csv = 1;
+		else if (v && !strcasecmp(v, "binary"))
+			pc->binary = 1;
 		else if (!v || strcasecmp(v, "text"))
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->location,
 				       "murphy does not support COPY format \"%s\" yet",
@@ -157,6 +163,12 @@ int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p)
 	for (size_t i = 0; i < s->n_options; i++)
 		if (copy_option(c, s->options[i]->def_elem, pc, &null_set, &delim_set) != MUR_OK)
 			return MUR_ERR;
+	if (pc->binary && (pc->csv || delim_set || null_set || pc->header))
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "cannot specify %s in BINARY mode",
+			       pc->csv     ? "FORMAT csv"
+			       : delim_set ? "DELIMITER"
+			       : null_set  ? "NULL"
+					   : "HEADER");
 	if (!delim_set)
 		pc->delimiter = pc->csv ? ',' : '\t';
 	if (!null_set)

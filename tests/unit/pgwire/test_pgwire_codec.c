@@ -171,8 +171,8 @@ static void test_builders(void **state)
 	mur_error_set_pos(&e, "42601", 7, "syntax error");
 	mur_error_hint(&e, "try %s", "again");
 	pgw_put_error(&b, "ERROR", &e);
-	pgw_put_row_description(&b, 1, &col);
-	pgw_put_copy_in_response(&b, 3);
+	pgw_put_row_description(&b, 1, &col, 0, NULL);
+	pgw_put_copy_in_response(&b, 3, 0);
 	pgw_put_parameter_description(&b, 2, (uint32_t[]){23, 25});
 	data = mur_buf_steal(&b, &len);
 	be_split(&m, data, len);

@@ -8,6 +8,7 @@
  *   select $1    one text column "v" echoing parameter 1
  *   syntax...    prepare fails: 42601 at position 1
  *   bad...       execute fails: 42P01
+ *   copybin...   COPY_IN of FORMAT binary, columns int4 and text
  *   copy...      COPY_IN with 2 columns; rows = newlines received
  *   notice       a NOTICE then "DO"
  *   begin/commit txn status T / I ("BEGIN"/"COMMIT")
@@ -38,6 +39,8 @@ typedef struct toy_engine {
 	int refuse;       /* session_open fails */
 	int copy_pause;   /* copy_data returns 1 */
 	int copy_lines;
+	char copy_text[256]; /* the first bytes copy_data received, NUL-terminated */
+	size_t copy_text_len;
 	int copy_done_calls;
 	int copy_failed;
 	char copy_fail_msg[128];
@@ -221,6 +224,14 @@ static inline pgw_result *toy_run(toy_sess *s, toy_stmt *st, int nparams, const 
 		r->kind = PGW_RESULT_COPY_IN;
 		r->copy_ncols = 2;
 		s->e->copy_lines = 0;
+		s->e->copy_text_len = 0;
+		s->e->copy_text[0] = '\0';
+		if (toy_prefix(sql, "copybin") &&
+		    (r->copy_oids = calloc(2, sizeof *r->copy_oids))) {
+			r->copy_binary = 1;
+			r->copy_oids[0] = 23;
+			r->copy_oids[1] = 25;
+		}
 	} else if (toy_prefix(sql, "notice")) {
 		pgw_result_add_notice(r, "hello %s", "notice");
 		snprintf(r->tag, sizeof r->tag, "DO");
@@ -285,9 +296,13 @@ static inline void toy_cancel(void *esess)
 static inline int toy_copy_data(void *esess, const char *data, size_t len)
 {
 	toy_sess *s = esess;
+	toy_engine *e = s->e;
 	for (size_t i = 0; i < len; i++)
 		if (data[i] == '\n')
-			s->e->copy_lines++;
+			e->copy_lines++;
+	for (size_t i = 0; i < len && e->copy_text_len + 1 < sizeof e->copy_text; i++)
+		e->copy_text[e->copy_text_len++] = data[i];
+	e->copy_text[e->copy_text_len] = '\0';
 	return s->e->copy_pause ? 1 : 0;
 }
 
@@ -470,6 +485,28 @@ static inline void fe_execute(mur_buf *b, const char *portal, int32_t max_rows)
 }
 
 static inline void fe_empty(mur_buf *b, char type) { fe_end(b, fe_begin(b, type)); }
+
+static inline void fe_copy_bytes(mur_buf *b, const char *data, size_t len)
+{
+	size_t off = fe_begin(b, 'd');
+	mur_buf_put(b, data, len);
+	fe_end(b, off);
+}
+
+/* Bind of one parameter in binary (len bytes) to statement stmt. */
+static inline void fe_bind_binary(mur_buf *b, const char *stmt, const char *value, size_t len)
+{
+	size_t off = fe_begin(b, 'B');
+	mur_buf_put_cstr(b, "");
+	mur_buf_put_cstr(b, stmt);
+	mur_buf_put_u16(b, 1);
+	mur_buf_put_u16(b, 1); /* binary */
+	mur_buf_put_u16(b, 1);
+	mur_buf_put_u32(b, (uint32_t)len);
+	mur_buf_put(b, value, len);
+	mur_buf_put_u16(b, 0);
+	fe_end(b, off);
+}
 
 static inline void fe_copy_data(mur_buf *b, const char *data)
 {

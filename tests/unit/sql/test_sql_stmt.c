@@ -392,7 +392,14 @@ static void test_copy(void **state)
 	plan_free(p);
 	E("COPY users TO STDOUT", "0A000");
 	E("COPY users FROM '/tmp/x'", "0A000");
-	E("COPY users FROM STDIN WITH (FORMAT binary)", "0A000");
+	p = P("COPY users FROM STDIN WITH (FORMAT binary)"); /* pgwire decodes it to text */
+	assert_int_equal(p->u.copy.binary, 1);
+	assert_int_equal(p->u.copy.csv, 0);
+	assert_int_equal(p->u.copy.delimiter, '\t');
+	assert_string_equal(p->u.copy.null_string, "\\N");
+	plan_free(p);
+	E("COPY users FROM STDIN WITH (FORMAT binary, DELIMITER ',')", "42601");
+	E("COPY users FROM STDIN WITH (FORMAT binary, HEADER)", "42601");
 	p = P("COPY users FROM STDIN WITH (FREEZE ON)"); /* pgbench -i: nothing to freeze */
 	assert_int_equal(p->kind, PLAN_COPY_FROM);
 	plan_free(p);
