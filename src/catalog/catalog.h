@@ -353,6 +353,12 @@ typedef struct cat_move_intent {
 int cat_move_intent_put(catalog *c, const cat_move_intent *m, mur_error *err);
 int cat_move_intent_clear(catalog *c, uint32_t table_id, uint32_t shard, mur_error *err);
 int cat_moves_resolved(const catalog *c, const cat_move_intent **out);
+/* ALTER SYSTEM's settings, durable (value NULL: RESET, the row goes);
+ * cat_settings_each calls fn for each stored one.  Nothing without a
+ * store file. */
+int cat_setting_put(catalog *c, const char *name, const char *value, mur_error *err);
+void cat_settings_each(catalog *c, void (*fn)(void *arg, const char *name, const char *value),
+		       void *arg);
 
 /* Write changed applied LSNs and row estimates to the store (batched; see
  * catalog.c). */

@@ -35,6 +35,8 @@
  *       other phase → the move aborts and the target's placement goes.
  *       The placement removed is an orphan file that follower's STATUS
  *       reports, dropped by repl_recover.c
+ *   settings(name, value)   ALTER SYSTEM SET (the rebalancer's settings,
+ *       replication/repl_rebalance.c); RESET deletes the row
  *   stats(table_id, shard, col, value, analyzed_ms)   ANALYZE (catalog_stats.c):
  *       col -1: the shard's row count; col >= 0: that column's distinct
  *       estimate in the shard; analyzed_ms: when, ms since epoch
@@ -109,7 +111,8 @@ static const char *const schema_sql =
 	" privs INTEGER NOT NULL, PRIMARY KEY(table_id, role));"
 	"CREATE TABLE IF NOT EXISTS moves(table_id INTEGER NOT NULL, shard INTEGER NOT NULL,"
 	" source INTEGER NOT NULL, target INTEGER NOT NULL, started_ms INTEGER NOT NULL,"
-	" PRIMARY KEY(table_id, shard));";
+	" PRIMARY KEY(table_id, shard));"
+	"CREATE TABLE IF NOT EXISTS settings(name TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 static int store_error(catalog *c, mur_error *err, const char *what)
 {
@@ -554,6 +557,29 @@ int cat_move_intent_clear(catalog *c, uint32_t table_id, uint32_t shard, mur_err
 		return MUR_OK;
 	return run(c, "DELETE FROM moves WHERE table_id = ? AND shard = ?", "ii", err,
 		   (int64_t)table_id, (int64_t)shard);
+}
+
+int cat_setting_put(catalog *c, const char *name, const char *value, mur_error *err)
+{
+	if (!c->store)
+		return MUR_OK;
+	if (!value)
+		return run(c, "DELETE FROM settings WHERE name = ?", "s", err, name);
+	return run(c, "INSERT OR REPLACE INTO settings VALUES (?,?)", "ss", err, name, value);
+}
+
+void cat_settings_each(catalog *c, void (*fn)(void *arg, const char *name, const char *value),
+		       void *arg)
+{
+	sqlite3_stmt *st;
+	if (!c->store ||
+	    sqlite3_prepare_v2(c->store, "SELECT name, value FROM settings ORDER BY name", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
 }
 
 int cat_moves_resolved(const catalog *c, const cat_move_intent **out)

@@ -106,8 +106,7 @@ struct repl_moves {
 	int nwaiters;
 	uint64_t next_group;
 	uint32_t next_step;
-	double rate_bps;   /* the last finished move's copy rate (0: none yet) */
-	int restart_shown; /* the moves a leader restart settled are rows already */
+	double rate_bps; /* the last finished move's copy rate (0: none yet) */
 };
 
 static const char *const state_names[] = {
@@ -138,6 +137,14 @@ void repl_moves_destroy(repl_ctx *c)
 }
 
 int repl_move_count(const repl_ctx *c) { return c->moves ? c->moves->nrows : 0; }
+
+int repl_move_running(const repl_ctx *c)
+{
+	int n = 0;
+	for (int i = 0; c->moves && i < c->moves->nrows; i++)
+		n += !move_finished(&c->moves->rows[i]);
+	return n;
+}
 
 const repl_move *repl_move_at(const repl_ctx *c, int i) { return &c->moves->rows[i]; }
 
@@ -713,15 +720,14 @@ static void move_step(repl_ctx *c, repl_move *m, int64_t now)
 }
 
 /* The moves a leader restart interrupted (settled at catalog open) show in
- * murphy.moves, once. */
-static void show_restarted(repl_ctx *c)
+ * murphy.moves (repl_create calls it). */
+void repl_moves_restarted(repl_ctx *c)
 {
 	const cat_move_intent *in;
 	int n = cat_moves_resolved(c->cat, &in);
 	struct repl_moves *ms = n > 0 ? moves_of(c) : c->moves;
-	if (!ms || ms->restart_shown)
+	if (!ms)
 		return;
-	ms->restart_shown = 1;
 	for (int i = 0; i < n; i++) {
 		const cat_table *t = cat_table_by_id(c->cat, in[i].table_id);
 		repl_move *m = move_alloc(ms);
@@ -746,10 +752,8 @@ static void show_restarted(repl_ctx *c)
 
 void repl_move_tick(repl_ctx *c)
 {
-	struct repl_moves *ms;
+	struct repl_moves *ms = c->moves;
 	int64_t now = mur_wall_ms();
-	show_restarted(c);
-	ms = c->moves;
 	for (int i = 0; ms && i < ms->nrows; i++)
 		if (!move_finished(&ms->rows[i]))
 			move_step(c, &ms->rows[i], now);
