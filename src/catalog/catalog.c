@@ -273,6 +273,8 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "target_copies", MT_INT4);
 	add_column(t, "bytes_estimate", MT_INT8); /* the source's disk bytes per copy */
 	add_column(t, "eta_ms", MT_INT8);
+	add_column(t, "reason", MT_TEXT);    /* copies or load */
+	add_column(t, "load_ms", MT_FLOAT8); /* the copy's share of its shard's CPU, 5 min */
 	c->tables[c->ntables++] = t;
 
 	t = virtual_table(CAT_VIRTUAL_ID_BASE + 16, "sequences"); /* catalog_seq.c */

@@ -337,6 +337,29 @@ int cat_shard_set_primary(catalog *c, uint32_t table_id, uint32_t shard, uint32_
 			  mur_error *err);
 cat_table *cat_table_by_id(catalog *c, uint32_t id);
 
+/* A move's intent (replication/repl_move.c), durable while it runs: put
+ * before the target's placement is added, cleared once the move switched
+ * or aborted (synchronous=FULL; MUR_OK without a store file).  Rows a
+ * leader restart left are settled at open — switched: the source's
+ * placement goes; otherwise the move aborts and the target's placement
+ * goes — and listed by cat_moves_resolved (at most CAT_MOVES_RESOLVED_MAX,
+ * the rest settled on a later open). */
+#define CAT_MOVES_RESOLVED_MAX 64 /* murphy.moves keeps as many rows */
+typedef struct cat_move_intent {
+	uint32_t table_id, shard, source, target;
+	int64_t started_ms;
+	int switched; /* cat_moves_resolved: 1 when the move had switched */
+} cat_move_intent;
+int cat_move_intent_put(catalog *c, const cat_move_intent *m, mur_error *err);
+int cat_move_intent_clear(catalog *c, uint32_t table_id, uint32_t shard, mur_error *err);
+int cat_moves_resolved(const catalog *c, const cat_move_intent **out);
+/* ALTER SYSTEM's settings, durable (value NULL: RESET, the row goes);
+ * cat_settings_each calls fn for each stored one.  Nothing without a
+ * store file. */
+int cat_setting_put(catalog *c, const char *name, const char *value, mur_error *err);
+void cat_settings_each(catalog *c, void (*fn)(void *arg, const char *name, const char *value),
+		       void *arg);
+
 /* Write changed applied LSNs and row estimates to the store (batched; see
  * catalog.c). */
 void cat_flush_lsns(catalog *c);

@@ -41,6 +41,9 @@ struct catalog {
 	int nroles, roles_cap;
 	struct cat_grant *grants; /* catalog_role.c: ngrants of them */
 	int ngrants, grants_cap;
+	/* moves a leader restart interrupted, settled at open (catalog_store.c) */
+	cat_move_intent resolved[CAT_MOVES_RESOLVED_MAX];
+	int nresolved;
 	int viewing; /* cat_set_viewer */
 	uint64_t viewer;
 };

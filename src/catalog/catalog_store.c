@@ -26,6 +26,17 @@
  *       last_value is the end of the block nextval reserved last (or what
  *       setval set); a table's owned sequences are written and deleted in
  *       the table's own transactions
+ *   moves(table_id, shard, source, target, started_ms)   a move's intent
+ *       (replication/repl_move.c): written before the target's placement
+ *       is added, deleted once the move switched or aborted.  A row left at
+ *       open belongs to a move a leader restart interrupted: it is resolved
+ *       before anything reads the placements (resolve_moves): switched (the
+ *       target took the primary role) → the source's placement goes; any
+ *       other phase → the move aborts and the target's placement goes.
+ *       The placement removed is an orphan file that follower's STATUS
+ *       reports, dropped by repl_recover.c
+ *   settings(name, value)   ALTER SYSTEM SET (the rebalancer's settings,
+ *       replication/repl_rebalance.c); RESET deletes the row
  *   stats(table_id, shard, col, value, analyzed_ms)   ANALYZE (catalog_stats.c):
  *       col -1: the shard's row count; col >= 0: that column's distinct
  *       estimate in the shard; analyzed_ms: when, ms since epoch
@@ -97,7 +108,11 @@ static const char *const schema_sql =
 	"CREATE TABLE IF NOT EXISTS roles(name TEXT PRIMARY KEY, login INTEGER NOT NULL,"
 	" superuser INTEGER NOT NULL, verifier TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS grants(table_id INTEGER NOT NULL, role TEXT NOT NULL,"
-	" privs INTEGER NOT NULL, PRIMARY KEY(table_id, role));";
+	" privs INTEGER NOT NULL, PRIMARY KEY(table_id, role));"
+	"CREATE TABLE IF NOT EXISTS moves(table_id INTEGER NOT NULL, shard INTEGER NOT NULL,"
+	" source INTEGER NOT NULL, target INTEGER NOT NULL, started_ms INTEGER NOT NULL,"
+	" PRIMARY KEY(table_id, shard));"
+	"CREATE TABLE IF NOT EXISTS settings(name TEXT PRIMARY KEY, value TEXT NOT NULL);";
 
 static int store_error(catalog *c, mur_error *err, const char *what)
 {
@@ -527,6 +542,102 @@ static int load_sequences(catalog *c, mur_error *err)
 	return MUR_OK;
 }
 
+int cat_move_intent_put(catalog *c, const cat_move_intent *m, mur_error *err)
+{
+	if (!c->store)
+		return MUR_OK; /* an in-memory catalog keeps nothing across restarts */
+	return run(c, "INSERT OR REPLACE INTO moves VALUES (?,?,?,?,?)", "iiiii", err,
+		   (int64_t)m->table_id, (int64_t)m->shard, (int64_t)m->source, (int64_t)m->target,
+		   m->started_ms);
+}
+
+int cat_move_intent_clear(catalog *c, uint32_t table_id, uint32_t shard, mur_error *err)
+{
+	if (!c->store)
+		return MUR_OK;
+	return run(c, "DELETE FROM moves WHERE table_id = ? AND shard = ?", "ii", err,
+		   (int64_t)table_id, (int64_t)shard);
+}
+
+int cat_setting_put(catalog *c, const char *name, const char *value, mur_error *err)
+{
+	if (!c->store)
+		return MUR_OK;
+	if (!value)
+		return run(c, "DELETE FROM settings WHERE name = ?", "s", err, name);
+	return run(c, "INSERT OR REPLACE INTO settings VALUES (?,?)", "ss", err, name, value);
+}
+
+void cat_settings_each(catalog *c, void (*fn)(void *arg, const char *name, const char *value),
+		       void *arg)
+{
+	sqlite3_stmt *st;
+	if (!c->store ||
+	    sqlite3_prepare_v2(c->store, "SELECT name, value FROM settings ORDER BY name", -1, &st,
+			       NULL) != SQLITE_OK)
+		return;
+	while (sqlite3_step(st) == SQLITE_ROW)
+		fn(arg, (const char *)sqlite3_column_text(st, 0),
+		   (const char *)sqlite3_column_text(st, 1));
+	sqlite3_finalize(st);
+}
+
+int cat_moves_resolved(const catalog *c, const cat_move_intent **out)
+{
+	*out = c->resolved;
+	return c->nresolved;
+}
+
+/* One interrupted move settled: which placement goes (m->switched says). */
+static int resolve_move(catalog *c, cat_move_intent *m, mur_error *err)
+{
+	cat_table *t = cat_table_by_id(c, m->table_id);
+	cat_placement *tp = t && m->shard < t->nshards
+				    ? cat_placement_on(&t->shards[m->shard], m->target)
+				    : NULL;
+	cat_placement *sp = t && m->shard < t->nshards
+				    ? cat_placement_on(&t->shards[m->shard], m->source)
+				    : NULL;
+	uint32_t gone;
+	if (!tp || !sp)
+		return MUR_OK; /* nothing left to settle: one of them already went */
+	m->switched = tp->role == CAT_PRIMARY;
+	gone = m->switched ? m->source : m->target;
+	MLOG(WARN, "catalog",
+	     "the move of shard %u of %s from node %u to node %u was interrupted by a leader "
+	     "restart: %s (the copy on node %u leaves the catalog)",
+	     m->shard, t->name, m->source, m->target,
+	     m->switched ? "it had switched, it completes" : "it aborts", gone);
+	return cat_placement_remove(c, m->table_id, m->shard, gone, err);
+}
+
+/* Moves a leader restart interrupted (rows left in moves) are settled
+ * before anything reads the placements; remembered for murphy.moves. */
+static int resolve_moves(catalog *c, mur_error *err)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(c->store,
+			       "SELECT table_id, shard, source, target, started_ms FROM moves", -1,
+			       &st, NULL) != SQLITE_OK)
+		return store_error(c, err, "load moves");
+	while (c->nresolved < CAT_MOVES_RESOLVED_MAX && sqlite3_step(st) == SQLITE_ROW) {
+		cat_move_intent *m = &c->resolved[c->nresolved++];
+		memset(m, 0, sizeof *m);
+		m->table_id = (uint32_t)sqlite3_column_int64(st, 0);
+		m->shard = (uint32_t)sqlite3_column_int64(st, 1);
+		m->source = (uint32_t)sqlite3_column_int64(st, 2);
+		m->target = (uint32_t)sqlite3_column_int64(st, 3);
+		m->started_ms = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_finalize(st);
+	for (int i = 0; i < c->nresolved; i++)
+		if (resolve_move(c, &c->resolved[i], err) != MUR_OK ||
+		    cat_move_intent_clear(c, c->resolved[i].table_id, c->resolved[i].shard, err) !=
+			    MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
+}
+
 int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err)
 {
 	if (sqlite3_open_v2(path, &c->store, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs) !=
@@ -539,9 +650,9 @@ int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err
 	sqlite3_busy_timeout(c->store, 5000);
 	if (exec_sql(c, schema_sql, err) != MUR_OK || upgrade(c, err) != MUR_OK ||
 	    drop_pending(c, err) != MUR_OK || load_nodes(c, err) != MUR_OK ||
-	    load_tables(c, err) != MUR_OK || load_stats(c, err) != MUR_OK ||
-	    load_row_estimates(c, err) != MUR_OK || cat_roles_load(c, err) != MUR_OK ||
-	    load_sequences(c, err) != MUR_OK ||
+	    load_tables(c, err) != MUR_OK || resolve_moves(c, err) != MUR_OK ||
+	    load_stats(c, err) != MUR_OK || load_row_estimates(c, err) != MUR_OK ||
+	    cat_roles_load(c, err) != MUR_OK || load_sequences(c, err) != MUR_OK ||
 	    exec_sql(c, "PRAGMA locking_mode=EXCLUSIVE", err) != MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;
@@ -630,7 +741,8 @@ int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 					   "DELETE FROM sequences WHERE owner_table = ?",
 					   "DELETE FROM ddl_pending WHERE table_id = ?",
 					   /* ids are reused after a restart: grants go too */
-					   "DELETE FROM grants WHERE table_id = ?"};
+					   "DELETE FROM grants WHERE table_id = ?",
+					   "DELETE FROM moves WHERE table_id = ?"};
 	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < sizeof sqls / sizeof sqls[0]; i++)

@@ -460,6 +460,8 @@ lead_read_level lead_stale_level(lead_run *r);
 void lead_load_wrap(lead_engine *e, const lead_transport *tr);
 /* Forget the load of copies idle for 5 min or of tables gone (1 s tick). */
 void lead_load_tick(lead_engine *e);
+/* The rebalancer's shard loads come from e->copy_load (repl_set_shard_load). */
+void lead_load_attach(lead_engine *e);
 /* The copy a strong read of shard `shard` of t goes to: while the shard is
  * quiet (repl_read_spreads), any copy at the committed entry, the fastest
  * and least loaded, taking turns among equals (the machinery of bounded

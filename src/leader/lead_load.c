@@ -146,3 +146,20 @@ void lead_load_tick(lead_engine *e)
 	if (e->copy_load)
 		load_forget_idle(e->copy_load, mur_now_ms() / 1000, table_kept, e);
 }
+
+/* repl_rebalance.c's load of a shard: every follower's CPU time on it over
+ * the last 5 min (ms), copies moved away since included. */
+static double shard_cpu_ms(void *arg, uint32_t table_id, uint32_t shard)
+{
+	lead_engine *e = arg;
+	uint64_t now_s = mur_now_ms() / 1000, us = 0;
+	for (int i = 0; i < cat_node_count(e->cat) && e->copy_load; i++) {
+		load_counts lc;
+		load_sum(e->copy_load, table_id, shard, cat_node_at(e->cat, i)->id,
+			 LOAD_WINDOW_5MIN, now_s, &lc);
+		us += lc.cpu_us;
+	}
+	return (double)us / 1000.0;
+}
+
+void lead_load_attach(lead_engine *e) { repl_set_shard_load(e->repl, shard_cpu_ms, e); }

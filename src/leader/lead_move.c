@@ -98,7 +98,9 @@ static void fn_rebalance(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	    MUR_OK)
 		return fn_error(ctx, &err);
 	if (!r->move_group) {
-		sqlite3_result_text(ctx, "balanced: no move would even out the copies per follower",
+		sqlite3_result_text(ctx,
+				    "balanced: no move would even out the copies or the load per "
+				    "follower",
 				    -1, SQLITE_STATIC);
 		return;
 	}

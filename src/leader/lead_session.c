@@ -52,6 +52,7 @@ lead_engine *lead_engine_create(catalog *cat, const lead_transport *tr, mur_erro
 	rc.wake_ctx = e;
 	if (!(e->repl = repl_create(&rc, err)))
 		goto err_after_engine_alloc;
+	lead_load_attach(e); /* the rebalancer's plans by load */
 	if (lead_local_open(e, err) != MUR_OK)
 		goto err_after_repl_create;
 	return e;
@@ -416,6 +417,22 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 	return MUR_OK;
 }
 
+/* ALTER SYSTEM SET / RESET: the rebalancer's cluster-wide settings
+ * (replication/repl_rebalance.c), a superuser's to change. */
+static int lead_alter_system(lead_run *r, const plan_set *ps, mur_error *err)
+{
+	if (!r->s->superuser)
+		return mur_error_set(err, SQLSTATE_INSUFFICIENT_PRIVILEGE,
+				     "permission denied to set parameter \"%s\"", ps->name);
+	if (r->s->txn != LEAD_TXN_IDLE)
+		return mur_error_set(err, SQLSTATE_ACTIVE_SQL_TRANSACTION,
+				     "ALTER SYSTEM cannot run inside a transaction block");
+	const char *v = ps->is_default ? NULL : ps->value;
+	if (repl_rebalance_set(r->s->e->repl, ps->name, v, err) != MUR_OK)
+		return MUR_ERR;
+	return cat_setting_put(r->s->e->cat, ps->name, v, err); /* durable */
+}
+
 void lead_utility_start(lead_run *r)
 {
 	lead_session *s = r->s;
@@ -424,6 +441,13 @@ void lead_utility_start(lead_run *r)
 
 	switch (p->kind) {
 	case PLAN_SET:
+		if (p->u.set.is_system) {
+			if (lead_alter_system(r, &p->u.set, &err) != MUR_OK)
+				lead_run_fail(r, &err);
+			else
+				snprintf(r->res->tag, sizeof r->res->tag, "ALTER SYSTEM");
+			break;
+		}
 		if (lead_session_apply_set(r, &p->u.set, &err) != MUR_OK) {
 			lead_run_fail(r, &err);
 			break;

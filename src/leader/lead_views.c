@@ -319,8 +319,9 @@ static void fill_rebalance_plan(lead_engine *e)
 		repl_move_rate_parse(lead_session_get(e->local_session, "murphy.move_max_mbps"),
 				     &max_bps);
 	n = repl_rebalance_plan(e->repl, max_bps, steps, REPL_REBALANCE_MOVES_MAX);
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_rebalance_plan VALUES (?,?,?,?,?,?,?,?,?,?)",
-			   -1, &st, NULL);
+	sqlite3_prepare_v2(e->mem,
+			   "INSERT INTO murphy_rebalance_plan VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+			   &st, NULL);
 	for (int i = 0; i < n; i++) {
 		const cat_table *t = cat_table_by_id(e->cat, steps[i].table_id);
 		sqlite3_bind_int(st, 1, i + 1);
@@ -333,6 +334,8 @@ static void fill_rebalance_plan(lead_engine *e)
 		sqlite3_bind_int(st, 8, steps[i].target_copies);
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)steps[i].bytes_estimate);
 		sqlite3_bind_int64(st, 10, (sqlite3_int64)steps[i].eta_ms);
+		bind_text(st, 11, steps[i].by_load ? "load" : "copies");
+		sqlite3_bind_double(st, 12, steps[i].load_ms);
 		step(st);
 	}
 	sqlite3_finalize(st);
@@ -366,7 +369,23 @@ static void fill_settings(lead_engine *e)
 		 "this long, and as long as a copy may need it; past %d rows the oldest no copy "
 		 "needs go sooner (leader flag --txn-outcomes-keep-ms)",
 		 REPL_OUTCOMES_ROWS_MAX);
+	char rb_auto[8], rb_thr[32], rb_int[32], rb_mbps[32];
+	repl_rebalance_get(e->repl, "murphy.auto_rebalance", rb_auto, sizeof rb_auto);
+	repl_rebalance_get(e->repl, "murphy.rebalance_threshold", rb_thr, sizeof rb_thr);
+	repl_rebalance_get(e->repl, "murphy.rebalance_interval_ms", rb_int, sizeof rb_int);
+	repl_rebalance_get(e->repl, "murphy.move_max_mbps", rb_mbps, sizeof rb_mbps);
 	const char *rows[][4] = {
+		{"murphy.auto_rebalance", rb_auto, NULL,
+		 "on: the leader moves copies in the background, one at a time, when followers "
+		 "hold or work unevenly (ALTER SYSTEM SET; docs/hot-segments.md)"},
+		{"murphy.rebalance_threshold", rb_thr, NULL,
+		 "the automatic rebalancer moves once a follower holds (or works) this share more "
+		 "than the mean (ALTER SYSTEM SET)"},
+		{"murphy.rebalance_interval_ms", rb_int, "ms",
+		 "how often the automatic rebalancer plans (ALTER SYSTEM SET)"},
+		{"murphy.move_max_mbps (system)", rb_mbps, "MB/s",
+		 "the automatic rebalancer's moves copy at most this fast; 0: no limit (ALTER "
+		 "SYSTEM SET murphy.move_max_mbps)"},
 		{"suspect_timeout", v1, "ms",
 		 "no heartbeat for this long: the follower is suspect, its copies stop serving and "
 		 "primaries on it move (leader flag --suspect-timeout-ms)"},
@@ -892,7 +911,7 @@ static const lead_view lead_views[] = {
 	{"murphy_rebalance_plan", NULL,
 	 "DROP TABLE IF EXISTS murphy_rebalance_plan;"
 	 "CREATE TABLE murphy_rebalance_plan(step, table_name, shard, source, target, tables, "
-	 "source_copies, target_copies, bytes_estimate, eta_ms);",
+	 "source_copies, target_copies, bytes_estimate, eta_ms, reason, load_ms);",
 	 fill_rebalance_plan},
 	{"murphy_settings", NULL,
 	 "DROP TABLE IF EXISTS murphy_settings;"

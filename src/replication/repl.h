@@ -697,7 +697,26 @@ typedef struct repl_rebalance_step {
 	int tables;                       /* co-located tables whose shard moves with it */
 	int source_copies, target_copies; /* copies each held before this step */
 	uint64_t bytes_estimate, eta_ms;  /* from the source's disk bytes per copy */
+	int by_load;                      /* 0: evens out copies; 1: evens out load */
+	double load_ms; /* the copy's share of its shard's follower CPU over 5 min */
 } repl_rebalance_step;
+/* The shard's follower CPU time (ms) over the last 5 min, every copy's
+ * together, copies since moved away included (the leader's load rings,
+ * load/load.h).  Without one the plans are by copies alone. */
+typedef double (*repl_shard_load_fn)(void *arg, uint32_t table_id, uint32_t shard);
+void repl_set_shard_load(repl_ctx *c, repl_shard_load_fn fn, void *arg);
+/* The rebalancer's cluster-wide settings (ALTER SYSTEM SET murphy.…):
+ * murphy.auto_rebalance (on), murphy.rebalance_threshold (0.1),
+ * murphy.rebalance_interval_ms (10000), murphy.move_max_mbps (the
+ * background moves' throttle; 0: none).  value NULL: back to the default.
+ * 42704 for a name that is none of them, 22023 for a bad value. */
+int repl_rebalance_set(repl_ctx *c, const char *name, const char *value, mur_error *err);
+/* The setting's value as text (NULL: not a rebalancer setting). */
+const char *repl_rebalance_get(const repl_ctx *c, const char *name, char *buf, size_t bufsz);
+/* The automatic rebalancer (the recovery tick): at most one move at a
+ * time, every murphy.rebalance_interval_ms, only when every shard is at
+ * its replication factor with current copies. */
+void repl_rebalance_tick(repl_ctx *c);
 /* The moves that would even out the copies per follower: at most max,
  * written to out; returns how many (0: balanced, or nothing can move). */
 int repl_rebalance_plan(repl_ctx *c, uint64_t max_bps, repl_rebalance_step *out, int max);

@@ -47,6 +47,8 @@ repl_ctx *repl_create(const repl_config *cfg, mur_error *err)
 							CAT_PL_LAGGING);
 		}
 	}
+	repl_moves_restarted(c); /* settled at catalog open: shown in murphy.moves */
+	repl_rebalance_load(c);  /* ALTER SYSTEM's settings */
 	return c;
 }
 
@@ -70,6 +72,7 @@ void repl_destroy(repl_ctx *c)
 	repl_staged_destroy(c);
 	repl_outcomes_destroy(c);
 	repl_moves_destroy(c);
+	repl_rebalance_destroy(c);
 	free(c->shards);
 	free(c->waiters);
 	free(c);

@@ -120,8 +120,9 @@ struct repl_ctx {
 	repl_commit_report last_commit;  /* repl_lock.c: the newest finished commit */
 	repl_shard **shards;             /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
-	int spread_pending;       /* primary moves queued, not yet run (repl_spread.c) */
-	struct repl_moves *moves; /* repl_move.c; NULL until the first move */
+	int spread_pending;            /* primary moves queued, not yet run (repl_spread.c) */
+	struct repl_moves *moves;      /* repl_move.c; NULL until the first move */
+	struct repl_rebalancer *rebal; /* repl_rebalance.c; NULL until first used */
 };
 
 /* repl_ctx.c: the per-shard runtime table.  repl_shard_get creates the
@@ -154,6 +155,12 @@ void repl_move_switched(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t
 			uint64_t pause_us, int kept_old);
 uint64_t repl_move_rate_for(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t target);
 void repl_move_node_lost(repl_ctx *c, uint32_t node_id);
+/* Moves not finished (queued, sizing, copying, switching, dropping). */
+int repl_move_running(const repl_ctx *c);
+void repl_moves_restarted(repl_ctx *c);
+/* ALTER SYSTEM's stored settings applied (repl_create). */
+void repl_rebalance_load(repl_ctx *c);
+void repl_rebalance_destroy(repl_ctx *c);
 /* node_id answered the DROP of shard's file (res: how it went). */
 void repl_move_dropped(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 		       const exec_result *res);

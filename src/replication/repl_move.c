@@ -45,8 +45,15 @@
  * group, one move each, sharing a group id.  The call waits for the group
  * (repl_move_wait) and reports each move's time, bytes and pause.
  *
- * Moves live in memory: a leader restart forgets them (the target's
- * placement then becomes an extra copy; docs/load.md says so).
+ * A move's intent is durable (cat_move_intent_put, the catalog's moves
+ * table) from before the target's placement is added until the switch or
+ * the abort.  A leader restart in between settles it at catalog open
+ * (catalog_store.c): a move that had switched completes (the source's
+ * placement goes), any other aborts (the target's placement goes; its
+ * file is an orphan the follower's STATUS reports and the recovery
+ * drops), so no extra copy stays.  murphy.moves then shows it (done or
+ * aborted, "the leader restarted").  The rest of a move's state — rate,
+ * pause, waiters — lives in memory.
  */
 #include "replication/repl_int.h"
 
@@ -130,6 +137,14 @@ void repl_moves_destroy(repl_ctx *c)
 }
 
 int repl_move_count(const repl_ctx *c) { return c->moves ? c->moves->nrows : 0; }
+
+int repl_move_running(const repl_ctx *c)
+{
+	int n = 0;
+	for (int i = 0; c->moves && i < c->moves->nrows; i++)
+		n += !move_finished(&c->moves->rows[i]);
+	return n;
+}
 
 const repl_move *repl_move_at(const repl_ctx *c, int i) { return &c->moves->rows[i]; }
 
@@ -217,6 +232,16 @@ void repl_move_unwait(repl_ctx *c, repl_resume_fn fn, void *arg)
 		}
 }
 
+/* The move's intent leaves the catalog: it switched or aborted.  Only a
+ * move that reached copying put one. */
+static void intent_clear(repl_ctx *c, const repl_move *m)
+{
+	mur_error err;
+	if (m->copy_started_ms &&
+	    cat_move_intent_clear(c->cat, m->table_id, m->shard, &err) != MUR_OK)
+		MLOG(WARN, "move", "%s", err.message);
+}
+
 static void move_end(repl_move *m, repl_move_state state, const char *error)
 {
 	m->aborted_in = m->state;
@@ -242,6 +267,7 @@ static void move_abort(repl_ctx *c, repl_move *m, const char *why)
 		else if (repl_connected(c, m->target))
 			repl_drop_copy(c, m->target, t, m->shard);
 	}
+	intent_clear(c, m);
 	MLOG(WARN, "move", "move of shard %u of %s from %s to %s aborted: %s", m->shard,
 	     m->table_name, cat_node_name(c->cat, m->source), cat_node_name(c->cat, m->target),
 	     why);
@@ -259,6 +285,7 @@ typedef struct size_req {
 static void begin_copy(repl_ctx *c, repl_move *m)
 {
 	cat_table *t = cat_table_by_id(c->cat, m->table_id);
+	cat_move_intent in = {m->table_id, m->shard, m->source, m->target, mur_wall_ms(), 0};
 	mur_error err;
 	if (!t || m->shard >= t->nshards)
 		return move_abort(c, m, "the table was dropped");
@@ -266,10 +293,13 @@ static void begin_copy(repl_ctx *c, repl_move *m)
 		return move_abort(c, m, "the source's copy left the catalog");
 	if (cat_placement_on(&t->shards[m->shard], m->target))
 		return move_abort(c, m, "the target took a copy meanwhile");
+	/* durable before the placement: a restart then finds and settles it */
+	if (cat_move_intent_put(c->cat, &in, &err) != MUR_OK)
+		return move_abort(c, m, err.message);
+	m->copy_started_ms = in.started_ms;
 	if (repl_rebuild_begin(c, t, m->shard, m->target, m->source, &err) != MUR_OK)
 		return move_abort(c, m, err.message);
 	m->state = REPL_MOVE_COPYING;
-	m->copy_started_ms = mur_wall_ms();
 	m->progress_ms = m->copy_started_ms;
 }
 
@@ -563,6 +593,7 @@ void repl_move_switched(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t
 		if (m->bytes_total && m->switched_ms > m->copy_started_ms)
 			c->moves->rate_bps = (double)m->bytes_total * 1000.0 /
 					     (double)(m->switched_ms - m->copy_started_ms);
+		intent_clear(c, m);
 		if (kept_old) {
 			snprintf(m->error, sizeof m->error,
 				 "the old copy on %s stays: without it the shard would have too "
@@ -686,6 +717,37 @@ static void move_step(repl_ctx *c, repl_move *m, int64_t now)
 	if (!cat_placement_on(&t->shards[m->shard], m->source))
 		return move_abort(c, m, "the source's copy left the catalog");
 	follow_rebuild(c, m, repl_rebuild_row(c, m->table_id, m->shard, m->target), now);
+}
+
+/* The moves a leader restart interrupted (settled at catalog open) show in
+ * murphy.moves (repl_create calls it). */
+void repl_moves_restarted(repl_ctx *c)
+{
+	const cat_move_intent *in;
+	int n = cat_moves_resolved(c->cat, &in);
+	struct repl_moves *ms = n > 0 ? moves_of(c) : c->moves;
+	if (!ms)
+		return;
+	for (int i = 0; i < n; i++) {
+		const cat_table *t = cat_table_by_id(c->cat, in[i].table_id);
+		repl_move *m = move_alloc(ms);
+		if (!m)
+			return;
+		m->group = ++ms->next_group;
+		m->table_id = in[i].table_id;
+		m->shard = in[i].shard;
+		m->source = in[i].source;
+		m->target = in[i].target;
+		m->started_ms = in[i].started_ms;
+		m->state = in[i].switched ? REPL_MOVE_DROPPING : REPL_MOVE_COPYING;
+		snprintf(m->table_name, sizeof m->table_name, "%s", t ? t->name : "?");
+		move_end(m, in[i].switched ? REPL_MOVE_DONE : REPL_MOVE_ABORTED,
+			 in[i].switched ? NULL : "the leader restarted: the move was aborted");
+		if (in[i].switched)
+			snprintf(m->error, sizeof m->error,
+				 "the leader restarted after the switch: the old copy is dropped "
+				 "when its follower reports it");
+	}
 }
 
 void repl_move_tick(repl_ctx *c)

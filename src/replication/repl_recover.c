@@ -1250,6 +1250,7 @@ void repl_tick(repl_ctx *c)
 			reference_fill(c, t);
 	}
 	repl_move_tick(c);
+	repl_rebalance_tick(c);
 	repl_health_tick(c);
 	repl_staged_tick(c);
 	repl_lock_tick(c);

@@ -309,6 +309,7 @@ typedef struct plan_set {
 	char value[256]; /* empty with is_default */
 	int is_default;  /* SET x TO DEFAULT / RESET x */
 	int is_local;
+	int is_system; /* ALTER SYSTEM SET / RESET: the cluster's setting */
 } plan_set;
 
 /* CREATE / ALTER / DROP ROLE (plan_role.c): the change the catalog

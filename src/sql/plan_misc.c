@@ -223,6 +223,20 @@ int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p)
 	}
 }
 
+int sql_plan_alter_system(sql_ctx *c, PgQuery__AlterSystemStmt *s, plan *p)
+{
+	if (!s->setstmt || s->setstmt->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL ||
+	    s->setstmt->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_SET_MULTI)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy supports ALTER SYSTEM SET name = value and ALTER SYSTEM "
+			       "RESET name only");
+	if (sql_plan_set(c, s->setstmt, p) != MUR_OK)
+		return MUR_ERR;
+	p->tag = "ALTER SYSTEM";
+	p->u.set.is_system = 1;
+	return MUR_OK;
+}
+
 int sql_plan_show(sql_ctx *c, PgQuery__VariableShowStmt *s, plan *p)
 {
 	p->kind = PLAN_SHOW;

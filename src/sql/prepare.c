@@ -120,6 +120,8 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_explain(c, n->explain_stmt, p);
 	case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
 		return sql_plan_set(c, n->variable_set_stmt, p);
+	case PG_QUERY__NODE__NODE_ALTER_SYSTEM_STMT:
+		return sql_plan_alter_system(c, n->alter_system_stmt, p);
 	case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT:
 		return sql_plan_show(c, n->variable_show_stmt, p);
 	case PG_QUERY__NODE__NODE_TRANSACTION_STMT:

@@ -181,6 +181,8 @@ int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p);
 int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p);
 int sql_plan_explain(sql_ctx *c, PgQuery__ExplainStmt *s, plan *p);
 int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p);
+/* ALTER SYSTEM SET x = v / RESET x: a PLAN_SET with is_system. */
+int sql_plan_alter_system(sql_ctx *c, PgQuery__AlterSystemStmt *s, plan *p);
 int sql_plan_show(sql_ctx *c, PgQuery__VariableShowStmt *s, plan *p);
 int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p);
 /* An option's boolean: no argument, true/on, a non-zero integer. */

@@ -30,9 +30,21 @@ PAD = 200          # bytes of padding per preloaded row
 PRELOAD = 12000    # rows: about 3 MB in one shard, 0.8 MB per shard of 4
 
 
+def manual_only(gen):
+    """The cluster of an owned_cluster generator with the automatic
+    rebalancer off: these tests move copies by hand and check where they are."""
+    cluster = next(gen)
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("ALTER SYSTEM SET murphy.auto_rebalance = off")
+    conn.close()
+    yield cluster
+    yield from gen
+
+
 @pytest.fixture
 def mc(request):
-    yield from owned_cluster(request, FOLLOWERS, timer_args(SUSPECT_MS, DEAD_MS))
+    yield from manual_only(owned_cluster(request, FOLLOWERS, timer_args(SUSPECT_MS, DEAD_MS)))
 
 
 def rows(conn, sql, params=None):
@@ -363,7 +375,7 @@ def test_move_errors(mc):
 
 @pytest.fixture
 def mc3(request):
-    yield from owned_cluster(request, 3, timer_args(SUSPECT_MS, DEAD_MS))
+    yield from manual_only(owned_cluster(request, 3, timer_args(SUSPECT_MS, DEAD_MS)))
 
 
 def copies_per_node(conn):
