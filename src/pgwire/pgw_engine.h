@@ -206,6 +206,8 @@ void pgw_session_resume_read(pgw_session *ps);
 uint32_t pgw_session_pid(const pgw_session *ps);
 /* The application_name of the StartupMessage ("" when none was given). */
 const char *pgw_session_application_name(const pgw_session *ps);
+/* 1 when the session's connection is TLS (pg_stat_ssl.ssl). */
+int pgw_session_ssl(const pgw_session *ps);
 
 /* Change the connection's TCP keepalive (SET tcp_keepalives_idle …); the
  * owner applies it to the socket on its next sync.  Not after
