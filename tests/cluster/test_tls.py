@@ -320,16 +320,26 @@ def test_hello_never_carries_the_cluster_secret():
         leader.stop()
 
 
-def test_wrong_secret_is_refused():
+def test_wrong_secret_is_refused_and_not_sent_either():
+    """A follower with another secret is refused as before; the secret it
+    holds does not cross the network either (to a leader it does not
+    know, which might not be ours)."""
     leader = BareLeader()
-    follower = None
+    proxy = follower = None
+    wrong = "5a" * 32
     try:
         leader.connect().close()
-        follower = start_follower(leader.port + 1, "00" * 32)
+        proxy = Proxy(leader.port + 1)
+        follower = start_follower(proxy.port, wrong)
         assert wait_for(follower[2], "wrong cluster secret"), open(follower[2]).read()
         with open(follower[2]) as f:
             assert "joined leader" not in f.read()
+        up = bytes(proxy.up)
+        assert len(up) > 0
+        assert wrong.encode() not in up and bytes.fromhex(wrong) not in up
     finally:
         if follower:
             stop_follower(*follower)
+        if proxy:
+            proxy.close()
         leader.stop()
