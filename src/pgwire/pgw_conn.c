@@ -107,7 +107,15 @@ int pgw_conn_take_tls_start(pgw_conn *c)
 	return 1;
 }
 
-int pgw_session_ssl(const pgw_session *ps) { return ps->tls_active; }
+void pgw_conn_set_tls_info(pgw_conn *c, const pgw_tls_info *info) { c->tls_info = *info; }
+
+int pgw_session_tls(const pgw_session *ps, pgw_tls_info *info)
+{
+	if (!ps->tls_active)
+		return 0;
+	*info = ps->tls_info;
+	return 1;
+}
 
 /* Compare keys in constant time: the answer (none, either way) and its
  * timing say nothing about how close a guess was. */

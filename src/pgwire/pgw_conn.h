@@ -134,6 +134,8 @@ void pgw_conn_set_tls(pgw_conn *c, int offer, int required);
  * in clear: take the output first, then start TLS; every byte fed from
  * then on must be TLS plaintext). */
 int pgw_conn_take_tls_start(pgw_conn *c);
+/* The TLS version and cipher the handshake chose (pgw_session_tls). */
+void pgw_conn_set_tls_info(pgw_conn *c, const pgw_tls_info *info);
 
 /* Returns 1 when pid and key are c's BackendKeyData (key compared in
  * constant time), 0 otherwise.  On a match, if a statement is running

@@ -84,6 +84,7 @@ typedef struct pgw_client {
 	uint64_t accepted_ms;             /* uv_now at accept */
 	pgw_tls *tls;                     /* NULL until the client's SSLRequest was answered 'S' */
 	int tls_failed;                   /* handshake failed / not TLS: flush, then close */
+	int tls_told;                     /* the connection has the handshake's outcome */
 	uv_timer_t *idle_timer;           /* idle in a transaction block; NULL until first armed */
 	pgw_keepalive keepalive;          /* last applied to the socket (client_keepalive) */
 	struct pgw_client *sprev, *snext; /* startup queue, oldest first */
@@ -367,7 +368,13 @@ static void client_tls_feed(pgw_client *cl, const char *data, size_t len)
 	}
 	if (!mur_buf_ok(&plain))
 		cl->tls_failed = 1;
-	else if (plain.len > 0 && !cl->tls_failed)
+	if (!cl->tls_told && !cl->tls_failed && pgw_tls_established(cl->tls)) {
+		pgw_tls_info info;
+		pgw_tls_get_info(cl->tls, &info);
+		pgw_conn_set_tls_info(cl->conn, &info);
+		cl->tls_told = 1;
+	}
+	if (plain.len > 0 && !cl->tls_failed)
 		pgw_conn_feed(cl->conn, plain.data, plain.len);
 	mur_buf_free(&plain);
 }

@@ -126,6 +126,14 @@ void pgw_tls_free(pgw_tls *t)
 
 int pgw_tls_established(const pgw_tls *t) { return SSL_is_init_finished(t->ssl); }
 
+void pgw_tls_get_info(const pgw_tls *t, pgw_tls_info *info)
+{
+	const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
+	info->version = SSL_get_version(t->ssl);
+	info->cipher = c ? SSL_CIPHER_get_name(c) : NULL;
+	info->bits = c ? SSL_CIPHER_get_bits(c, NULL) : 0;
+}
+
 /* An SSL_read/SSL_do_handshake result r <= 0: MUR_EAGAIN when TLS only
  * needs more bytes, else MUR_EPROTO with err. */
 static int tls_check(pgw_tls *t, int r, mur_error *err)

@@ -29,6 +29,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "pgwire/pgw_engine.h"
 
 #include <stddef.h>
 
@@ -68,6 +69,8 @@ int pgw_tls_send(pgw_tls *t, const char *data, size_t len, mur_error *err);
 char *pgw_tls_take_output(pgw_tls *t, size_t *len);
 /* 1 once the handshake completed. */
 int pgw_tls_established(const pgw_tls *t);
+/* After the handshake: the version and cipher it chose (static strings). */
+void pgw_tls_get_info(const pgw_tls *t, pgw_tls_info *info);
 
 /* Write a new self-signed certificate and its key (0600) to cert_file and
  * key_file, replacing nothing: MUR_EAGAIN when cert_file exists.  MUR_OK

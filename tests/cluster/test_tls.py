@@ -4,7 +4,7 @@ secret in clear (issue 20, "Who gets in").
 - `murphy local start` makes a self-signed certificate for the leader
   (DIR/leader/server.crt, CN=localhost, SAN localhost/127.0.0.1) and the
   leader answers SSLRequest 'S': psycopg2 and psql with sslmode=require
-  run over TLS (conn.info.ssl_in_use, psql's \\conninfo), verify-full
+  run over TLS (conn.info.ssl_in_use, pg_stat_ssl, psql's \\conninfo), verify-full
   against that certificate works, SCRAM works through it.
 - A leader without a certificate answers 'N': sslmode=require fails
   clearly; started again with --tls-cert/--tls-key it takes TLS.
@@ -73,6 +73,15 @@ def test_psycopg2_sslmode_require_runs_over_tls(cluster):
         rows = cur.fetchall()
     assert len(rows) == 400 and rows[-1] == (400, "x" * 500)
     assert one(conn, "SELECT session_user") == ("murphy",)
+    ssl = one(conn, "SELECT ssl, version, cipher, bits > 0 FROM pg_stat_ssl "
+                    "WHERE pid = pg_backend_pid()")
+    assert ssl == (True, conn.info.ssl_attribute("protocol"),
+                   conn.info.ssl_attribute("cipher"), True), ssl
+    plain = tls_connect(cluster.port, sslmode="disable")
+    assert not plain.info.ssl_in_use
+    assert one(plain, "SELECT ssl, version FROM pg_stat_ssl WHERE pid = pg_backend_pid()") \
+        == (False, None)
+    plain.close()
     conn.close()
 
 
