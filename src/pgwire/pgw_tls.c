@@ -50,10 +50,28 @@ static const char *tls_reason(char *buf, size_t size)
 	return buf;
 }
 
+/* PostgreSQL's rule for ssl_key_file: no access for others, and none for
+ * the group unless root owns the key (a system-wide key in ssl-cert). */
+static int key_file_private(const char *key_file, mur_error *err)
+{
+	struct stat st;
+	if (stat(key_file, &st) != 0)
+		return MUR_OK; /* loading says what is wrong */
+	if ((st.st_mode & (st.st_uid == 0 ? 0037 : 0077)) == 0)
+		return MUR_OK;
+	mur_error_set(err, SQLSTATE_IO_ERROR, "TLS private key %s has group or world access",
+		      key_file);
+	mur_error_hint(err, "run chmod 600 %s (0640 if root owns it)", key_file);
+	return MUR_EIO;
+}
+
 int pgw_tls_ctx_load(const char *cert_file, const char *key_file, pgw_tls_ctx **out, mur_error *err)
 {
 	char why[256];
-	pgw_tls_ctx *ctx = calloc(1, sizeof *ctx);
+	pgw_tls_ctx *ctx;
+	if (key_file_private(key_file, err) != MUR_OK)
+		return MUR_EIO;
+	ctx = calloc(1, sizeof *ctx);
 	if (!ctx)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	ERR_clear_error();

@@ -46,7 +46,8 @@ typedef struct pgw_tls pgw_tls;
 
 /* Load cert_file (PEM chain) and key_file (PEM key) and check that they
  * match.  MUR_OK with *out, or MUR_EIO with err saying which file and
- * OpenSSL's reason. */
+ * OpenSSL's reason.  A key others may read is refused, as PostgreSQL
+ * refuses it: mode 0600 or less (0640 when root owns it). */
 int pgw_tls_ctx_load(const char *cert_file, const char *key_file, pgw_tls_ctx **out,
 		     mur_error *err);
 void pgw_tls_ctx_free(pgw_tls_ctx *ctx);

@@ -4,8 +4,8 @@
  * pgw_tls_make_self_signed verifies for localhost and 127.0.0.1 with
  * itself as the CA; the handshake and data cross both ways, in pieces as
  * small as one byte; garbage and a client that ends TLS are MUR_EPROTO; a
- * key that does not match its certificate is refused at load; the pair is
- * made once (MUR_EAGAIN after).
+ * key that does not match its certificate, or that others may read, is
+ * refused at load; the pair is made once (MUR_EAGAIN after).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -215,6 +215,13 @@ static void test_mismatched_key_refused(void **state)
 	assert_non_null(strstr(err.message, key));
 	assert_int_equal(pgw_tls_ctx_load("/nonexistent.crt", key, &ctx, &err), MUR_EIO);
 	assert_non_null(strstr(err.message, "/nonexistent.crt"));
+	/* a key others may read is refused before it is read */
+	assert_int_equal(chmod(key, 0644), 0);
+	assert_int_equal(pgw_tls_ctx_load(cert, key, &ctx, &err), MUR_EIO);
+	assert_non_null(strstr(err.message, "group or world access"));
+	assert_int_equal(chmod(key, 0600), 0);
+	assert_int_equal(pgw_tls_ctx_load(cert, key, &ctx, &err), MUR_OK);
+	pgw_tls_ctx_free(ctx);
 	unlink(cert);
 	unlink(key);
 	rmdir(dir);
