@@ -10,7 +10,7 @@ CFLAGS  ?= -O2 -g
 # always on, whatever CFLAGS the command line gives (make asan passes its own)
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc
 ALL_CFLAGS = $(CFLAGS) $(BASE_CFLAGS)
-PKGS    := libuv sqlite3 libxxhash libprotobuf-c libcrypto
+PKGS    := libuv sqlite3 libxxhash libprotobuf-c libssl libcrypto
 # Recursive (=), not simple (:=): pkg-config must run when a link recipe is
 # expanded, after build/.deps has installed pkg-config and the -dev packages.
 # Evaluated at parse time, on a fresh machine it gave nothing and the first

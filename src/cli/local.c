@@ -15,6 +15,7 @@
 #include "cli/proc.h"
 #include "common/clock.h"
 #include "common/datadir.h"
+#include "pgwire/pgw_tls.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -253,6 +254,21 @@ void cli_local_print_password(const char *dir)
 		printf("  password: the one $%s gives (user murphy)\n", MUR_PASSWORD_ENV);
 }
 
+/* How to connect with TLS, when the leader has its certificate. */
+static void print_tls(const cli_local_opts *o)
+{
+	char cert[PATH_MAX + 32];
+	cli_local_node_path(o, 0, PGW_TLS_CERT_FILE, cert, sizeof cert);
+	if (access(cert, R_OK) != 0)
+		return;
+	printf("  tls:     psql \"host=127.0.0.1 port=%d user=murphy dbname=murphy "
+	       "sslmode=require\"\n",
+	       o->pg_port);
+	printf("           verified: psql \"host=localhost port=%d user=murphy dbname=murphy "
+	       "sslmode=verify-full sslrootcert=%s\"\n",
+	       o->pg_port, cert);
+}
+
 int cli_local_start(cli_local_opts *o)
 {
 	char exe[PATH_MAX];
@@ -291,6 +307,7 @@ int cli_local_start(cli_local_opts *o)
 	printf("  connect: postgresql://murphy@127.0.0.1:%d/murphy\n", o->pg_port);
 	printf("  psql:    psql -h 127.0.0.1 -p %d -U murphy murphy\n", o->pg_port);
 	cli_local_print_password(o->dir);
+	print_tls(o);
 	printf("  stop:    murphy local stop --dir %s\n", o->dir);
 	cli_local_print_faults(o);
 	fflush(stdout);

@@ -3,13 +3,17 @@
  * node names and paths, DIR/local.conf (flags > local.conf > defaults), the
  * node directories and the shared cluster secret (created once in
  * DIR/leader by mur_datadir_ensure_secret and copied to followers that
- * have none, each file made 0600 in one step by mur_datadir_write_secret).
+ * have none, each file made 0600 in one step by mur_datadir_write_secret),
+ * and the leader's self-signed TLS certificate (DIR/leader/server.crt and
+ * server.key, made once by pgw_tls_make_self_signed; the leader uses the
+ * pair in its directory by itself).
  * Everything under DIR is the user's alone: mur_datadir_private() (umask
  * 077) runs first, and the nodes inherit it for their logs.
  */
 #include "cli/local.h"
 
 #include "common/datadir.h"
+#include "pgwire/pgw_tls.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -183,6 +187,22 @@ fail:
 	return 1;
 }
 
+/* DIR/leader/server.crt and server.key, unless the certificate exists. */
+static int ensure_tls_cert(const cli_local_opts *o)
+{
+	char cert[PATH_MAX + 32], key[PATH_MAX + 32];
+	mur_error err;
+	int rc;
+	cli_local_node_path(o, 0, PGW_TLS_CERT_FILE, cert, sizeof cert);
+	cli_local_node_path(o, 0, PGW_TLS_KEY_FILE, key, sizeof key);
+	rc = pgw_tls_make_self_signed(cert, key, &err);
+	if (rc != MUR_OK && rc != MUR_EAGAIN) {
+		fprintf(stderr, "murphy local: %s\n", err.message);
+		return 1;
+	}
+	return 0;
+}
+
 /* 1 when the user set $MURPHY_PASSWORD (not this process from a file);
  * -1 until cli_local_password first looks. */
 static int password_given = -1;
@@ -227,5 +247,5 @@ int cli_local_prepare(const cli_local_opts *o)
 	}
 	if (cli_local_password(o->dir, 1) != 0)
 		return 1;
-	return ensure_secret(o);
+	return ensure_secret(o) || ensure_tls_cert(o);
 }

@@ -18,6 +18,7 @@
 
 #include "cluster/cluster.h"
 #include "net/net.h"
+#include "wire/node_auth.h"
 #include "wire/proto.h"
 
 typedef struct clu_pending {
@@ -34,6 +35,7 @@ typedef struct clu_link {
 	clu_leader *l;
 	net_conn *conn;
 	clu_node *node;       /* NULL until welcomed (WELCOME queued, membership.c join) */
+	net_handshake hs;     /* the CHALLENGE's nonce and the HELLO's (wire/node_auth.h) */
 	clu_pending *pending; /* doubly linked, newest first */
 	size_t npending;
 	struct clu_link *prev, *next;

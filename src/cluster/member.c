@@ -12,6 +12,7 @@
 #include "common/clock.h"
 #include "common/log.h"
 #include "net/net.h"
+#include "wire/node_auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +30,7 @@ struct clu_member {
 	uv_loop_t *loop;
 	char leader_addr[NET_ADDR_MAX];
 	net_hello hello;
+	net_handshake hs; /* the current connection's nonces */
 	clu_member_cbs cbs;
 	void *arg;
 	clu_member_state state;
@@ -82,18 +84,30 @@ static void send_heartbeat(uv_timer_t *t)
 static void on_connect(net_conn *c)
 {
 	clu_member *m = net_conn_arg(c);
-	mur_buf b;
-	mur_error err;
 
 	m->gen++;
-	m->state = CM_HELLO_SENT;
-	mur_buf_init(&b);
-	net_hello_encode(&m->hello, &b);
-	if (!mur_buf_ok(&b) || net_conn_send(c, NET_MSG_HELLO, b.data, b.len, &err) != MUR_OK)
-		net_conn_close(c, "cannot send HELLO");
-	mur_buf_free(&b);
-	/* the leader answers at once; a silent peer is not a leader */
+	m->state = CM_HELLO_SENT; /* HELLO goes out as the answer to CHALLENGE */
+	/* the leader challenges at once; a silent peer is not a leader */
 	net_conn_set_read_timeout(c, CLU_HELLO_TIMEOUT_MS);
+}
+
+/* CHALLENGE: prove the cluster secret in HELLO. */
+static void on_challenge(clu_member *m, net_conn *c, const char *p, size_t len)
+{
+	mur_buf b;
+	mur_error err;
+	int rc;
+
+	mur_buf_init(&b);
+	rc = net_hello_answer(&m->hs, &m->hello, p, len, &b, &err);
+	if (rc == MUR_OK && mur_buf_ok(&b))
+		rc = net_conn_send(c, NET_MSG_HELLO, b.data, b.len, &err);
+	else if (rc == MUR_OK)
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory for HELLO"),
+			rc = MUR_ERR;
+	mur_buf_free(&b);
+	if (rc != MUR_OK)
+		net_conn_close(c, err.message);
 }
 
 static void on_welcome(clu_member *m, net_conn *c, const char *p, size_t len)
@@ -101,7 +115,7 @@ static void on_welcome(clu_member *m, net_conn *c, const char *p, size_t len)
 	uint32_t id;
 	mur_error err;
 
-	if (net_welcome_decode(p, len, &id, &err) != MUR_OK) {
+	if (net_welcome_check(&m->hs, &m->hello, p, len, &id, &err) != MUR_OK) {
 		net_conn_close(c, err.message);
 		return;
 	}
@@ -122,7 +136,9 @@ static void on_frame(net_conn *c, uint8_t type, const char *p, size_t len)
 	char reason[NET_REASON_MAX], why[NET_REASON_MAX + 32];
 	mur_error err;
 
-	if (type == NET_MSG_WELCOME && m->state == CM_HELLO_SENT) {
+	if (type == NET_MSG_CHALLENGE && m->state == CM_HELLO_SENT) {
+		on_challenge(m, c, p, len);
+	} else if (type == NET_MSG_WELCOME && m->state == CM_HELLO_SENT) {
 		on_welcome(m, c, p, len);
 	} else if (type == NET_MSG_REFUSED && m->state == CM_HELLO_SENT) {
 		if (net_refused_decode(p, len, reason, &err) != MUR_OK)

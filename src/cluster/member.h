@@ -2,12 +2,14 @@
  * member.h — the follower's side of membership: its link to the leader.
  *
  * clu_member keeps one connection to the leader alive for the life of the
- * follower: connect, HELLO, wait for WELCOME, then HEARTBEAT every
+ * follower: connect, answer the leader's CHALLENGE with HELLO (a proof of
+ * the cluster secret, wire/node_auth.h), wait for WELCOME (the leader's
+ * proof checked before anything else is believed), then HEARTBEAT every
  * CLU_HEARTBEAT_INTERVAL_MS.  Whenever the connection is lost (or cannot
  * be made) it reconnects after a backoff that doubles from
  * CLU_RECONNECT_MIN_MS to CLU_RECONNECT_MAX_MS and resets once welcomed.
  *
- *   start ──► CONNECTING ──connected, HELLO sent──► HELLO_SENT ──WELCOME──► WELCOMED
+ *   start ──► CONNECTING ──connected, CHALLENGE answered──► HELLO_SENT ──WELCOME──► WELCOMED
  *                ▲   │                                  │                      │
  *                │   └──────────── connection lost / failed ───────────────────┤
  *                │                                      │ REFUSED              │

@@ -4,8 +4,8 @@
  *
  * Per connection (clu_link):
  *
- *   accepted ──HELLO ok──► WELCOME queued ──join()──► welcomed ──close──► freed
- *      │   └──HELLO bad──► REFUSED, shutdown ─────────────────────────────► freed
+ *   accepted, CHALLENGE sent ──HELLO ok──► WELCOME queued ──join()──► welcomed ──close──► freed
+ *      │   └──HELLO bad (version, proof of the secret)──► REFUSED, shutdown ───────────► freed
  *      └──garbage / silence > CLU_HELLO_TIMEOUT_MS / other frame──► closed, freed
  *
  * A (re)join is atomic with respect to tasks (invariant): k->node and
@@ -155,15 +155,16 @@ static int name_is_leader(clu_leader *l, const char *name)
 	return 0;
 }
 
-/* Queue WELCOME on k.  On failure k is closed and MUR_ERR returned. */
-static int send_welcome(clu_link *k, uint32_t node_id)
+/* Queue WELCOME, with the leader's proof of the secret, on k.  On failure
+ * k is closed and MUR_ERR returned. */
+static int send_welcome(clu_link *k, const net_hello *h, uint32_t node_id)
 {
 	mur_error err;
 	mur_buf b;
 	int rc = MUR_ERR;
 
 	mur_buf_init(&b);
-	net_welcome_encode(node_id, &b);
+	net_welcome_make(&k->hs, k->l->secret, h, node_id, &b);
 	if (mur_buf_ok(&b))
 		rc = net_conn_send(k->conn, NET_MSG_WELCOME, b.data, b.len, &err);
 	mur_buf_free(&b);
@@ -211,7 +212,7 @@ static int welcome(clu_link *k, const net_hello *h)
 	n = clu_node_add(l, cn->id, cn->name);
 	if (!n)
 		return refuse(k, "too many nodes (limit %d)", CAT_NODES_MAX);
-	if (send_welcome(k, n->id) != MUR_OK)
+	if (send_welcome(k, h, n->id) != MUR_OK)
 		return 0;
 	MLOG(INFO, "cluster", "follower %s joined as node %u from %s (listens on %s)", n->name,
 	     n->id, net_conn_peer(k->conn), h->addr);
@@ -223,19 +224,15 @@ static int on_hello(clu_link *k, const char *p, size_t len)
 {
 	net_hello h;
 	mur_error err;
+	int rc = net_hello_check(&k->hs, k->l->secret, p, len, &h, &err);
 
-	if (net_hello_decode(p, len, &h, &err) != MUR_OK) {
+	if (rc == MUR_ERR) /* protocol version, or no proof of the secret */
+		return refuse(k, "%s", err.message);
+	if (rc != MUR_OK) {
 		MLOG(WARN, "cluster", "closing %s: %s", net_conn_peer(k->conn), err.message);
 		net_conn_close(k->conn, err.message);
 		return 0;
 	}
-	if (h.version != NET_PROTO_VERSION)
-		return refuse(k,
-			      "node protocol version %u is not supported (this leader speaks %u)",
-			      h.version, NET_PROTO_VERSION);
-	if (!net_secret_equal(h.secret, k->l->secret))
-		return refuse(k, "wrong cluster secret: copy the leader's DIR/cluster.secret "
-				 "into the follower's data directory");
 	if (!name_ok(h.name))
 		return refuse(k, "invalid node name \"%s\": use letters, digits, '_', '-', '.'",
 			      h.name);
@@ -295,6 +292,23 @@ static void link_on_frame(net_conn *c, uint8_t type, const char *p, size_t len)
 	}
 }
 
+/* The first frame of an accepted connection: the nonce HELLO must prove
+ * the secret over (wire/node_auth.h). */
+static void send_challenge(clu_link *k)
+{
+	mur_error err;
+	mur_buf b;
+	int rc;
+
+	mur_buf_init(&b);
+	rc = net_challenge_make(&k->hs, &b, &err);
+	if (rc == MUR_OK && mur_buf_ok(&b))
+		rc = net_conn_send(k->conn, NET_MSG_CHALLENGE, b.data, b.len, &err);
+	mur_buf_free(&b);
+	if (rc != MUR_OK)
+		net_conn_close(k->conn, "cannot send CHALLENGE");
+}
+
 static const net_conn_cbs link_cbs = {
 	.on_frame = link_on_frame,
 	.on_close = link_on_close,
@@ -320,6 +334,7 @@ static void on_accept(net_listener *lis, net_conn *c, void *arg)
 	net_conn_start(c, &link_cbs, k);
 	net_conn_set_frame_max(c, NET_FRAME_MAX_UNAUTH);
 	net_conn_set_read_timeout(c, CLU_HELLO_TIMEOUT_MS);
+	send_challenge(k);
 }
 
 /* ---- leader lifetime ---------------------------------------------------- */

@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "net/net.h"
 #include "storage/replog.h"
+#include "wire/node_auth.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -46,7 +47,7 @@
 
 typedef enum pf_state {
 	PF_PREPARE,
-	PF_CONNECT, /* connecting, HELLO sent */
+	PF_CONNECT, /* connecting, then CHALLENGE answered with HELLO */
 	PF_SNAPSHOT,
 	PF_INSTALL,
 	PF_LOG,
@@ -77,6 +78,7 @@ struct node_peer_fetch {
 	char peer[sizeof(((exec_task *)0)->peer_addr)];
 	uint64_t target;
 	net_hello hello;
+	net_handshake hs; /* the connection's nonces (wire/node_auth.h) */
 	node_peer_fetch_cbs cbs;
 	void *arg;
 	uint64_t start_us;
@@ -372,19 +374,31 @@ static void send_fetch_log(node_peer_fetch *j)
 
 static void on_connect(net_conn *c)
 {
-	node_peer_fetch *j = net_conn_arg(c);
-	mur_buf b;
-
-	mur_buf_init(&b);
-	net_hello_encode(&j->hello, &b);
-	send_small(j, NET_MSG_HELLO, &b);
-	mur_buf_free(&b);
+	/* the source challenges at once (HELLO answers it: on_challenge) */
 	net_conn_set_read_timeout(c, CLU_HELLO_TIMEOUT_MS);
 }
 
-static void on_welcome(node_peer_fetch *j)
+static void on_challenge(node_peer_fetch *j, const char *p, size_t len)
+{
+	mur_error err;
+	mur_buf b;
+
+	mur_buf_init(&b);
+	if (net_hello_answer(&j->hs, &j->hello, p, len, &b, &err) != MUR_OK)
+		fail_err(j, &err);
+	else
+		send_small(j, NET_MSG_HELLO, &b);
+	mur_buf_free(&b);
+}
+
+static void on_welcome(node_peer_fetch *j, const char *p, size_t len)
 {
 	mur_buf b;
+	mur_error err;
+	uint32_t id;
+
+	if (net_welcome_check(&j->hs, &j->hello, p, len, &id, &err) != MUR_OK)
+		return fail_err(j, &err);
 
 	net_conn_set_read_timeout(j->conn, NODE_PEER_READ_TIMEOUT_MS);
 	if (j->kind == EXEC_TASK_CATCHUP) {
@@ -483,8 +497,10 @@ static void on_frame(net_conn *conn, uint8_t type, const char *p, size_t len)
 
 	if (j->state == PF_DONE || type == NET_MSG_HEARTBEAT)
 		return;
+	if (j->state == PF_CONNECT && type == NET_MSG_CHALLENGE)
+		return on_challenge(j, p, len);
 	if (j->state == PF_CONNECT && type == NET_MSG_WELCOME)
-		return on_welcome(j);
+		return on_welcome(j, p, len);
 	if (j->state == PF_CONNECT && type == NET_MSG_REFUSED) {
 		if (net_refused_decode(p, len, reason, &err) != MUR_OK)
 			snprintf(reason, sizeof reason, "(malformed REFUSED)");

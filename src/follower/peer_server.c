@@ -25,6 +25,7 @@
 #include "net/net.h"
 #include "follower/shuffle.h"
 #include "storage/replog.h"
+#include "wire/node_auth.h"
 
 #include <assert.h>
 #include <dirent.h>
@@ -61,6 +62,7 @@ struct peer_session {
 	net_conn *conn; /* NULL once closed */
 	uint64_t id;
 	ps_state state;
+	net_handshake hs;                      /* CHALLENGE and HELLO nonces (wire/node_auth.h) */
 	char who[NET_NAME_MAX + NET_ADDR_MAX]; /* "f2 (127.0.0.1:4242)" for logs */
 	uv_timer_t keepalive;
 	uv_check_t drain;
@@ -514,17 +516,14 @@ static void on_hello(peer_session *ss, const char *p, size_t len)
 	net_hello h;
 	mur_error err;
 	mur_buf b;
+	int rc = net_hello_check(&ss->hs, ss->s->secret, p, len, &h, &err);
 
-	if (net_hello_decode(p, len, &h, &err) != MUR_OK) {
+	if (rc == MUR_ERR) { /* protocol version, or no proof of the secret */
+		refuse(ss, err.message);
+		return;
+	}
+	if (rc != MUR_OK) {
 		net_conn_close(ss->conn, err.message);
-		return;
-	}
-	if (h.version != NET_PROTO_VERSION) {
-		refuse(ss, "node protocol version not supported");
-		return;
-	}
-	if (!net_secret_equal(h.secret, ss->s->secret)) {
-		refuse(ss, "wrong cluster secret");
 		return;
 	}
 	snprintf(ss->who, sizeof ss->who, "peer %s (%s)", h.name, net_conn_peer(ss->conn));
@@ -532,7 +531,7 @@ static void on_hello(peer_session *ss, const char *p, size_t len)
 	net_conn_set_read_timeout(ss->conn, NODE_PEER_READ_TIMEOUT_MS);
 	net_conn_set_frame_max(ss->conn, NET_FRAME_MAX); /* shuffle parts are big */
 	mur_buf_init(&b);
-	net_welcome_encode(0, &b);
+	net_welcome_make(&ss->hs, ss->s->secret, &h, 0, &b);
 	send_frame(ss, NET_MSG_WELCOME, &b);
 	mur_buf_free(&b);
 }
@@ -635,6 +634,8 @@ static void on_accept(net_listener *l, net_conn *c, void *arg)
 {
 	node_peer_server *s = arg;
 	peer_session *ss;
+	mur_error err;
+	mur_buf b;
 
 	if (s->stopping || s->nsessions >= NODE_PEER_SESSIONS_MAX ||
 	    !(ss = calloc(1, sizeof *ss))) {
@@ -660,6 +661,12 @@ static void on_accept(net_listener *l, net_conn *c, void *arg)
 	net_conn_start(c, &session_cbs, ss);
 	net_conn_set_frame_max(c, NET_FRAME_MAX_UNAUTH); /* requests are small */
 	net_conn_set_read_timeout(c, CLU_HELLO_TIMEOUT_MS);
+	mur_buf_init(&b);
+	if (net_challenge_make(&ss->hs, &b, &err) != MUR_OK)
+		net_conn_close(c, err.message);
+	else
+		send_frame(ss, NET_MSG_CHALLENGE, &b);
+	mur_buf_free(&b);
 }
 
 int node_peer_tmp_dir(const stor_dir *dir, char *buf, size_t bufsz)

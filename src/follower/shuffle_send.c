@@ -17,6 +17,7 @@
 #include "net/net.h"
 #include "follower/peer.h"
 #include "follower/shuffle_int.h"
+#include "wire/node_auth.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ typedef struct send_link {
 	int local;
 	net_conn *conn; /* NULL once closed */
 	link_state state;
+	net_handshake hs; /* the connection's nonces (wire/node_auth.h) */
 } send_link;
 
 typedef struct shuffle_send {
@@ -135,11 +137,18 @@ static void send_or_fail(send_link *l, uint8_t type, const mur_buf *b)
 static void on_connect(net_conn *c)
 {
 	send_link *l = net_conn_arg(c);
+	l->state = LS_HELLO; /* HELLO answers the owner's CHALLENGE (on_challenge) */
+}
+
+static void on_challenge(send_link *l, const char *p, size_t len)
+{
+	mur_error err;
 	mur_buf b;
 	mur_buf_init(&b);
-	net_hello_encode(&l->job->hub->hello, &b);
-	l->state = LS_HELLO;
-	send_or_fail(l, NET_MSG_HELLO, &b);
+	if (net_hello_answer(&l->hs, &l->job->hub->hello, p, len, &b, &err) != MUR_OK)
+		link_failed(l, err.message);
+	else
+		send_or_fail(l, NET_MSG_HELLO, &b);
 	mur_buf_free(&b);
 }
 
@@ -153,7 +162,15 @@ static void on_frame(net_conn *c, uint8_t type, const char *p, size_t len)
 
 	if (l->job->answered)
 		return;
-	if (type == NET_MSG_WELCOME && l->state == LS_HELLO) {
+	if (type == NET_MSG_CHALLENGE && l->state == LS_HELLO) {
+		on_challenge(l, p, len);
+	} else if (type == NET_MSG_WELCOME && l->state == LS_HELLO) {
+		uint32_t node_id;
+		if (net_welcome_check(&l->hs, &l->job->hub->hello, p, len, &node_id, &err) !=
+		    MUR_OK) {
+			link_failed(l, err.message);
+			return;
+		}
 		l->state = LS_SENT;
 		send_or_fail(l, NET_MSG_SHUFFLE_DATA, &l->frame);
 		mur_buf_free(&l->frame);

@@ -944,11 +944,14 @@ static int view_wanted(const char *sql, size_t k)
 	return v->fill == fill_transactions && strstr(sql, "murphy_locks");
 }
 
-/* pg_stat_activity: the open sessions (at most PGW_CONNECTIONS_MAX). */
+/* pg_stat_activity and pg_stat_ssl: the open sessions (at most
+ * PGW_CONNECTIONS_MAX). */
 static int activity(lead_engine *e, pgc_activity *acts, int max)
 {
 	int n = 0;
-	for (const lead_session *s = e->sessions; s && n < max; s = s->next_open)
+	pgw_tls_info tls;
+	for (const lead_session *s = e->sessions; s && n < max; s = s->next_open) {
+		int ssl = s->ps && pgw_session_tls(s->ps, &tls);
 		acts[n++] = (pgc_activity){.pid = (int)s->pid,
 					   .user = s->user,
 					   .database = "murphy",
@@ -956,7 +959,12 @@ static int activity(lead_engine *e, pgc_activity *acts, int max)
 					   .state = s == e->local_session ? "active"
 						    : s->txid             ? "idle in transaction"
 									  : "idle",
-					   .query = ""};
+					   .query = "",
+					   .ssl = ssl,
+					   .ssl_version = ssl ? tls.version : NULL,
+					   .ssl_cipher = ssl ? tls.cipher : NULL,
+					   .ssl_bits = ssl ? tls.bits : 0};
+	}
 	return n;
 }
 
@@ -965,8 +973,9 @@ int lead_local_materialize_views(lead_engine *e, const char *sql, mur_error *err
 	static pgc_activity acts[PGW_CONNECTIONS_MAX];
 	int began = 0;
 	if (strstr(sql, "pg_catalog.\"") || strstr(sql, "information_schema.\"")) {
-		int n = strstr(sql, "pg_stat_activity") ? activity(e, acts, PGW_CONNECTIONS_MAX)
-							: 0;
+		int n = strstr(sql, "pg_stat_activity") || strstr(sql, "pg_stat_ssl")
+				? activity(e, acts, PGW_CONNECTIONS_MAX)
+				: 0;
 		if (pgc_materialize(e->mem, e->cat, &e->pgc, acts, n, sql, err) != MUR_OK)
 			return MUR_ERR;
 	}

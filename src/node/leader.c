@@ -25,6 +25,7 @@
 #include "leader/lead.h"
 #include "net/net.h"
 #include "pgwire/pgw_server.h"
+#include "pgwire/pgw_tls.h"
 #include "replication/repl.h"
 #include "storage/storage.h"
 
@@ -32,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #define LEADER_FLUSH_MS 1000
@@ -58,7 +60,8 @@ static void usage(FILE *f)
 		"                     [--idle-in-transaction-timeout-ms MS]\n"
 		"                     [--tcp-keepalives-idle S] [--tcp-keepalives-interval S]\n"
 		"                     [--tcp-keepalives-count N] [--allow-faults]\n"
-		"                     [--auth scram|trust]\n"
+		"                     [--auth scram|trust] [--tls-cert FILE --tls-key FILE]\n"
+		"                     [--tls-required]\n"
 		"\n"
 		"Runs the coordinator in the foreground, logging to stderr.\n"
 		"  --dir DIR         data directory: catalog.db, cluster.secret, murphy.pid\n"
@@ -109,6 +112,14 @@ static void usage(FILE *f)
 		"                            DIR/password (0600).  trust: any user name is taken\n"
 		"                            as given, without a password (tests; "
 		"docs/decisions.md)\n"
+		"  --tls-cert FILE --tls-key FILE   PEM certificate (chain) and private key:\n"
+		"                            clients may connect with TLS (sslmode=require,\n"
+		"                            verify-full).  Without them DIR/" PGW_TLS_CERT_FILE
+		" and\n"
+		"                            DIR/" PGW_TLS_KEY_FILE
+		" are used when present (murphy local makes\n"
+		"                            a self-signed pair); with neither, no TLS\n"
+		"  --tls-required            refuse clients that do not use TLS (FATAL 28000)\n"
 		"SIGTERM or SIGINT shuts it down cleanly.\n",
 		PGW_STARTUP_TIMEOUT_MS_DEFAULT, PGW_STARTUP_TIMEOUT_MS_MIN,
 		PGW_STARTUP_TIMEOUT_MS_MAX, PGW_CONNECTIONS_MAX, PGW_STARTUP_CONNECTIONS_MAX,
@@ -200,7 +211,9 @@ static void on_signal(uv_signal_t *s, int signum)
 typedef struct client_opts {
 	long idle_in_txn_ms;
 	pgw_keepalive ka;
-	int auth_scram; /* --auth scram (the default) or trust */
+	int auth_scram;                 /* --auth scram (the default) or trust */
+	const char *tls_cert, *tls_key; /* --tls-cert/--tls-key; NULL: DIR's files if any */
+	int tls_required;               /* --tls-required */
 } client_opts;
 
 /* v as a whole number in lo..hi into *out; MUR_ERR (said on stderr)
@@ -257,6 +270,10 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 			*allow_faults = 1;
 			continue;
 		}
+		if (strcmp(a, "--tls-required") == 0) {
+			co->tls_required = 1;
+			continue;
+		}
 		if (!v) {
 			fprintf(stderr, "murphy leader: %s needs a value\n", a);
 			return MUR_ERR;
@@ -270,7 +287,11 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 		} else if (parse_client_opt(a, v, co, &rc)) {
 			if (rc != MUR_OK)
 				return MUR_ERR;
-		} else if (strcmp(a, "--dir") == 0)
+		} else if (strcmp(a, "--tls-cert") == 0)
+			co->tls_cert = v;
+		else if (strcmp(a, "--tls-key") == 0)
+			co->tls_key = v;
+		else if (strcmp(a, "--dir") == 0)
 			*dir = v;
 		else if (strcmp(a, "--listen") == 0)
 			*listen = v;
@@ -316,11 +337,48 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 		}
 		i++;
 	}
+	if (!co->tls_cert != !co->tls_key) {
+		fprintf(stderr, "murphy leader: --tls-cert and --tls-key go together\n");
+		return MUR_ERR;
+	}
 	if (!*dir || !*listen || !*pg) {
 		fprintf(stderr, "murphy leader: --dir, --listen and --pg are required\n");
 		usage(stderr);
 		return MUR_ERR;
 	}
+	return MUR_OK;
+}
+
+/* The TLS certificate of --tls-cert/--tls-key, else DIR's pair when its
+ * certificate exists; *ctx stays NULL when there is none.  MUR_ERR (logged)
+ * when a pair is given or present but cannot be used, or --tls-required
+ * has no certificate. */
+static int load_tls(const char *dir, const client_opts *co, pgw_tls_ctx **ctx)
+{
+	char cert[4096], key[4096];
+	mur_error err;
+	*ctx = NULL;
+	if (co->tls_cert) {
+		snprintf(cert, sizeof cert, "%s", co->tls_cert);
+		snprintf(key, sizeof key, "%s", co->tls_key);
+	} else {
+		snprintf(cert, sizeof cert, "%s/%s", dir, PGW_TLS_CERT_FILE);
+		snprintf(key, sizeof key, "%s/%s", dir, PGW_TLS_KEY_FILE);
+		if (access(cert, F_OK) != 0) {
+			if (!co->tls_required)
+				return MUR_OK;
+			MLOG(ERROR, "leader",
+			     "--tls-required needs a certificate: --tls-cert/--tls-key or %s",
+			     cert);
+			return MUR_ERR;
+		}
+	}
+	if (pgw_tls_ctx_load(cert, key, ctx, &err) != MUR_OK) {
+		MLOG(ERROR, "leader", "%s", err.message);
+		return MUR_ERR;
+	}
+	MLOG(INFO, "leader", "clients may use TLS (certificate %s)%s", cert,
+	     co->tls_required ? "; clients without TLS are refused" : "");
 	return MUR_OK;
 }
 
@@ -357,7 +415,9 @@ int node_leader_main(int argc, char **argv)
 	long startup_ms = PGW_STARTUP_TIMEOUT_MS_DEFAULT;
 	long long keep_ms = REPL_OUTCOMES_KEEP_MS_DEFAULT;
 	pgw_server_limits pg_limits = pgw_server_limits_default();
-	client_opts co = {LEAD_IDLE_IN_TXN_TIMEOUT_MS_DEFAULT, pg_limits.keepalive, 1};
+	client_opts co =
+		{LEAD_IDLE_IN_TXN_TIMEOUT_MS_DEFAULT, pg_limits.keepalive, 1, NULL, NULL, 0};
+	pgw_tls_ctx *tls = NULL;
 	char secret[256], path[4096], host[256];
 	int port, rc = 1, allow_faults = 0;
 	leader l;
@@ -388,6 +448,8 @@ int node_leader_main(int argc, char **argv)
 	}
 	cat_set_write_hook(l.cat, flush_frames, NULL);
 	if (co.auth_scram && bootstrap_superuser(dir, l.cat) != MUR_OK)
+		goto out;
+	if (load_tls(dir, &co, &tls) != MUR_OK)
 		goto out;
 	if (cat_upsert_node(l.cat, "leader", listen, CAT_NODE_LEADER, NULL, &err) != MUR_OK) {
 		MLOG(ERROR, "leader", "%s", err.message);
@@ -429,6 +491,8 @@ int node_leader_main(int argc, char **argv)
 	pg_limits.startup_timeout_ms = (uint64_t)startup_ms;
 	pg_limits.keepalive = co.ka;
 	pgw_server_set_limits(l.pg, &pg_limits);
+	pgw_server_set_tls(l.pg, tls, co.tls_required);
+	tls = NULL; /* the server's now */
 	uv_timer_init(l.loop, &l.flush_timer);
 	l.flush_timer.data = &l;
 	uv_timer_start(&l.flush_timer, on_flush, LEADER_FLUSH_MS, LEADER_FLUSH_MS);
@@ -447,6 +511,7 @@ int node_leader_main(int argc, char **argv)
 	uv_run(l.loop, UV_RUN_DEFAULT);
 	rc = 0;
 out:
+	pgw_tls_ctx_free(tls);
 	if (l.cat)
 		cat_flush_lsns(l.cat);
 	lead_engine_destroy(l.engine);

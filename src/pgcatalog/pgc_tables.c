@@ -519,6 +519,22 @@ static void fill_activity(pgc_fill_ctx *f, pgc_row *r)
 	}
 }
 
+static void fill_stat_ssl(pgc_fill_ctx *f, pgc_row *r)
+{
+	for (int i = 0; i < f->nacts; i++) {
+		const pgc_activity *a = &f->acts[i];
+		row_begin(r);
+		put_int(r, "pid", a->pid);
+		put_int(r, "ssl", a->ssl);
+		if (a->ssl) {
+			put_text(r, "version", a->ssl_version);
+			put_text(r, "cipher", a->ssl_cipher);
+			put_int(r, "bits", a->ssl_bits);
+		}
+		row_end(r);
+	}
+}
+
 static void fill_pg_tables(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
@@ -792,6 +808,9 @@ static const pgc_rel rels[] = {
 	 "query_start t,state_change t,wait_event_type t,wait_event t,state t,"
 	 "backend_xid t,backend_xmin t,query_id i,query t,backend_type t",
 	 fill_activity, 1},
+	{PGC, "pg_stat_ssl",
+	 "pid i,ssl b,version t,cipher t,bits i,client_dn t,client_serial t,issuer_dn t",
+	 fill_stat_ssl, 1},
 	{PGC, "pg_collation",
 	 "oid o,collname t,collnamespace o,collowner o,collprovider t,"
 	 "collisdeterministic b,collencoding i,collcollate t,collctype t",

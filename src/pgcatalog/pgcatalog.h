@@ -112,12 +112,15 @@ typedef struct pgc_activity {
 	const char *application_name;
 	const char *state; /* "active", "idle", "idle in transaction" */
 	const char *query; /* the last statement, or "" */
+	int ssl;           /* pg_stat_ssl: the connection is TLS, with these */
+	const char *ssl_version, *ssl_cipher;
+	int ssl_bits;
 } pgc_activity;
 
 /* Rebuild the catalog tables the SQLite text sql names, from cat (as the
  * planner of the running statement sees it: cat_table_lookup's viewer),
  * hooks (pg_settings: the running session's) and acts[0..nacts) for
- * pg_stat_activity.  MUR_OK or MUR_ERR with err. */
+ * pg_stat_activity and pg_stat_ssl.  MUR_OK or MUR_ERR with err. */
 int pgc_materialize(sqlite3 *db, const catalog *cat, const pgc_session_hooks *hooks,
 		    const pgc_activity *acts, int nacts, const char *sql, mur_error *err);
 

@@ -92,6 +92,31 @@ void pgw_conn_set_admit(pgw_conn *c, pgw_conn_admit_cb admit) { c->admit = admit
 
 void pgw_conn_set_cancel(pgw_conn *c, pgw_conn_cancel_cb cancel) { c->cancel = cancel; }
 
+void pgw_conn_set_tls(pgw_conn *c, int offer, int required)
+{
+	c->tls_offer = offer;
+	c->tls_required = required;
+}
+
+int pgw_conn_take_tls_start(pgw_conn *c)
+{
+	if (!c->tls_start || c->state == PGW_CONN_CLOSED)
+		return 0;
+	c->tls_start = 0;
+	c->tls_active = 1;
+	return 1;
+}
+
+void pgw_conn_set_tls_info(pgw_conn *c, const pgw_tls_info *info) { c->tls_info = *info; }
+
+int pgw_session_tls(const pgw_session *ps, pgw_tls_info *info)
+{
+	if (!ps->tls_active)
+		return 0;
+	*info = ps->tls_info;
+	return 1;
+}
+
 /* Compare keys in constant time: the answer (none, either way) and its
  * timing say nothing about how close a guess was. */
 static int conn_key_equal(uint32_t a, uint32_t b)
@@ -501,6 +526,13 @@ static void conn_startup_v3(pgw_conn *c, const pgw_frame *f)
 		pgw_conn_fatal(c, &err);
 		return;
 	}
+	if (c->tls_required && !c->tls_active) { /* PostgreSQL's hostssl lines */
+		mur_error_set(&err, SQLSTATE_INVALID_AUTHORIZATION,
+			      "TLS required: this server refuses connections without TLS");
+		mur_error_hint(&err, "connect with sslmode=require");
+		pgw_conn_fatal(c, &err);
+		return;
+	}
 	snprintf(c->user, sizeof c->user, "%s", st.user);
 	snprintf(c->db, sizeof c->db, "%s", st.database && st.database[0] ? st.database : st.user);
 	snprintf(c->app, sizeof c->app, "%s", st.application_name ? st.application_name : "");
@@ -551,6 +583,22 @@ static void conn_cancel_request(pgw_conn *c, const pgw_frame *f)
 	conn_set_closed(c);
 }
 
+/* SSLRequest with TLS on offer: 'S', the last byte in clear; the owner
+ * starts TLS (pgw_conn_take_tls_start) before it feeds anything else.
+ * Bytes that came after the request in the same read were sent in clear
+ * before the client knew the answer: refused, as PostgreSQL does since
+ * CVE-2021-23214 (a man in the middle could have injected them). */
+static void conn_start_tls(pgw_conn *c)
+{
+	if (c->in.len > c->in_off) {
+		pgw_conn_fatalf(c, SQLSTATE_PROTOCOL_VIOLATION,
+				"received unencrypted data after SSL request");
+		return;
+	}
+	mur_buf_put_u8(&c->out, 'S');
+	c->tls_start = 1;
+}
+
 /* One startup-phase packet; returns 0 when more bytes are needed. */
 static int conn_startup(pgw_conn *c)
 {
@@ -569,6 +617,8 @@ static int conn_startup(pgw_conn *c)
 		if (*done || f.body_len != 0)
 			pgw_conn_fatalf(c, SQLSTATE_PROTOCOL_VIOLATION,
 					"invalid encryption request packet");
+		else if (f.code == PGW_SSL_REQUEST_CODE && c->tls_offer)
+			conn_start_tls(c);
 		else
 			mur_buf_put_u8(&c->out, 'N'); /* no SSL/GSS: continue in plain text */
 		*done = 1;

@@ -18,6 +18,9 @@
  *     │            proof, admitted (pgw_auth_message → pgw_conn_startup_finish);       │
  *     │            a wrong proof: FATAL 28P01 → CLOSED                                │
  *     │ SSLRequest / GSSENCRequest: reply 'N', stay (conn_startup)   │                  │
+ *     │ SSLRequest, TLS offered: reply 'S', stay; the owner wraps     │                  │
+ *     │ the stream in TLS (conn_start_tls, pgw_conn_take_tls_start)   │                  │
+ *     │ StartupMessage without TLS under tls_required: FATAL 28000    │                  │
  *     │                                                              │ Query, Execute   │ result
  *     │                                                              │ (pgw_conn_execute)│ (conn_done_cb →
  *     │                                                              ▼                  │  conn_on_result)
@@ -122,6 +125,17 @@ void pgw_conn_set_admit(pgw_conn *c, pgw_conn_admit_cb admit);
  * up. */
 typedef void (*pgw_conn_cancel_cb)(void *arg, uint32_t pid, uint32_t key);
 void pgw_conn_set_cancel(pgw_conn *c, pgw_conn_cancel_cb cancel);
+/* TLS (pgw_tls.h), set before the first feed: offer = the owner can
+ * wrap this connection in TLS (an SSLRequest is answered 'S', else 'N');
+ * required = a StartupMessage that did not come through TLS is refused
+ * with FATAL 28000, as PostgreSQL's hostssl-only pg_hba does. */
+void pgw_conn_set_tls(pgw_conn *c, int offer, int required);
+/* 1 once after the connection answered 'S' (the 'S' is the last output
+ * in clear: take the output first, then start TLS; every byte fed from
+ * then on must be TLS plaintext). */
+int pgw_conn_take_tls_start(pgw_conn *c);
+/* The TLS version and cipher the handshake chose (pgw_session_tls). */
+void pgw_conn_set_tls_info(pgw_conn *c, const pgw_tls_info *info);
 
 /* Returns 1 when pid and key are c's BackendKeyData (key compared in
  * constant time), 0 otherwise.  On a match, if a statement is running

@@ -122,6 +122,11 @@ struct pgw_session {
 	mur_buf copy_text;            /* CopyData turned into text lines */
 
 	int ssl_done, gss_done;
+	int tls_offer;         /* the owner can do TLS: SSLRequest is answered 'S' */
+	int tls_required;      /* a StartupMessage without TLS is refused (28000) */
+	int tls_start;         /* 'S' sent: the owner must start TLS (pgw_conn_take_tls_start) */
+	int tls_active;        /* everything after the 'S' arrives and leaves through TLS */
+	pgw_tls_info tls_info; /* the owner's pgw_conn_set_tls_info once the handshake is done */
 	char user[PGW_NAME_BYTES]; /* the StartupMessage's user and database */
 	char db[PGW_NAME_BYTES];
 	struct pgw_scram_server *auth;        /* AUTH: the exchange (pgw_auth.c); else NULL */

@@ -41,12 +41,24 @@
  * arm startup_timer, which libuv runs on that clock, and "every client
  * arrived in this loop turn" (startup_make_room) is equality with the
  * time the loop cached for the turn.
+ *
+ * TLS (pgw_server_set_tls).  Every connection is offered TLS
+ * (pgw_conn_set_tls); once its pgw_conn answered an SSLRequest with 'S'
+ * (pgw_conn_take_tls_start, checked in client_sync right after that
+ * byte was queued in clear) the client gets a pgw_tls: reads go through
+ * pgw_tls_recv before pgw_conn_feed (client_tls_feed), output through
+ * pgw_tls_send (client_send), and client_sync writes what TLS queued
+ * (handshake records included).  A failed handshake or garbage marks the
+ * client tls_failed: its pending output (an alert) is flushed and it is
+ * closed; other clients are untouched.  The handshake happens in startup,
+ * so a client stalling in it is closed by the startup timeout.
  */
 #include "pgwire/pgw_server.h"
 
 #include "common/log.h"
 #include "pgwire/pgw_codec.h"
 #include "pgwire/pgw_conn.h"
+#include "pgwire/pgw_tls.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -70,6 +82,9 @@ typedef struct pgw_client {
 	int in_startup;                   /* on the server's startup queue */
 	int session;                      /* admitted: counted in nsessions */
 	uint64_t accepted_ms;             /* uv_now at accept */
+	pgw_tls *tls;                     /* NULL until the client's SSLRequest was answered 'S' */
+	int tls_failed;                   /* handshake failed / not TLS: flush, then close */
+	int tls_told;                     /* the connection has the handshake's outcome */
 	uv_timer_t *idle_timer;           /* idle in a transaction block; NULL until first armed */
 	pgw_keepalive keepalive;          /* last applied to the socket (client_keepalive) */
 	struct pgw_client *sprev, *snext; /* startup queue, oldest first */
@@ -94,6 +109,8 @@ struct pgw_server {
 	int listener_closed;
 	int timer_closed;
 	pgw_server_limits lim;
+	pgw_tls_ctx *tls; /* NULL: SSLRequest is answered 'N' */
+	int tls_required;
 	pgw_client *startup_head, *startup_tail;
 	size_t nstartup, nsessions;
 	uv_timer_t startup_timer; /* fires at the startup head's deadline */
@@ -193,8 +210,10 @@ static void client_cancel(void *arg, uint32_t pid, uint32_t key)
 
 static void server_maybe_free(pgw_server *s)
 {
-	if (s->closing && s->listener_closed && s->timer_closed && s->nclients == 0)
+	if (s->closing && s->listener_closed && s->timer_closed && s->nclients == 0) {
+		pgw_tls_ctx_free(s->tls);
 		free(s);
+	}
 }
 
 static void client_closed_cb(uv_handle_t *h)
@@ -212,6 +231,7 @@ static void client_closed_cb(uv_handle_t *h)
 		s->nsessions--;
 	if (cl->conn)
 		pgw_conn_destroy(cl->conn);
+	pgw_tls_free(cl->tls);
 	free(cl);
 	server_maybe_free(s);
 }
@@ -295,6 +315,70 @@ static int client_write(pgw_client *cl, char *data, size_t len)
 	return 0;
 }
 
+/* ---- TLS ---------------------------------------------------------------------------- */
+
+/* Write what TLS has queued (handshake records, encrypted output). */
+static int client_tls_flush(pgw_client *cl)
+{
+	size_t len;
+	char *data = pgw_tls_take_output(cl->tls, &len);
+	return data ? client_write(cl, data, len) : 0;
+}
+
+/* Send connection output (malloc'd; ownership passes here): in clear, or
+ * encrypted once the client is on TLS. */
+static int client_send(pgw_client *cl, char *data, size_t len)
+{
+	mur_error err;
+	int rc;
+	if (!cl->tls)
+		return client_write(cl, data, len);
+	rc = pgw_tls_send(cl->tls, data, len, &err);
+	free(data);
+	if (rc != MUR_OK) {
+		MLOG(INFO, "pgwire", "closing a TLS connection: %s", err.message);
+		return UV_EPROTO;
+	}
+	return client_tls_flush(cl);
+}
+
+/* The connection answered 'S': from now on the client speaks TLS. */
+static int client_tls_start(pgw_client *cl)
+{
+	cl->tls = pgw_tls_new(cl->srv->tls);
+	if (!cl->tls) {
+		MLOG(WARN, "pgwire", "out of memory starting TLS");
+		return UV_ENOMEM;
+	}
+	return 0;
+}
+
+/* Bytes read from a TLS client: decrypt, feed the plaintext. */
+static void client_tls_feed(pgw_client *cl, const char *data, size_t len)
+{
+	mur_error err;
+	mur_buf plain;
+	mur_buf_init(&plain);
+	if (pgw_tls_recv(cl->tls, data, len, &plain, &err) != MUR_OK) {
+		if (strcmp(err.sqlstate, SQLSTATE_CONNECTION_FAILURE) == 0) /* close_notify */
+			MLOG(DEBUG, "pgwire", "closing a client connection: %s", err.message);
+		else
+			MLOG(INFO, "pgwire", "closing a client connection: %s", err.message);
+		cl->tls_failed = 1;
+	}
+	if (!mur_buf_ok(&plain))
+		cl->tls_failed = 1;
+	if (!cl->tls_told && !cl->tls_failed && pgw_tls_established(cl->tls)) {
+		pgw_tls_info info;
+		pgw_tls_get_info(cl->tls, &info);
+		pgw_conn_set_tls_info(cl->conn, &info);
+		cl->tls_told = 1;
+	}
+	if (plain.len > 0 && !cl->tls_failed)
+		pgw_conn_feed(cl->conn, plain.data, plain.len);
+	mur_buf_free(&plain);
+}
+
 /* ---- Reading --------------------------------------------------------------------- */
 
 static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
@@ -310,7 +394,10 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 	if (nread > 0) {
 		if (cl->idle_timer) /* the client spoke: its idle time starts again */
 			uv_timer_stop(cl->idle_timer);
-		pgw_conn_feed(cl->conn, buf->base, (size_t)nread);
+		if (cl->tls)
+			client_tls_feed(cl, buf->base, (size_t)nread);
+		else
+			pgw_conn_feed(cl->conn, buf->base, (size_t)nread);
 		client_sync(cl);
 	} else if (nread < 0) { /* EOF or error: the client is gone */
 		client_close(cl);
@@ -403,7 +490,11 @@ static void client_sync(pgw_client *cl)
 		if (pgw_conn_busy(cl->conn) && pgw_conn_output_len(cl->conn) < PGW_HOLD_OUTPUT_MAX)
 			break;
 		data = pgw_conn_take_output(cl->conn, &len);
-		if (data && client_write(cl, data, len) != 0) {
+		if (data && client_send(cl, data, len) != 0) {
+			client_close(cl);
+			return;
+		}
+		if (!cl->tls && pgw_conn_take_tls_start(cl->conn) && client_tls_start(cl) != 0) {
 			client_close(cl);
 			return;
 		}
@@ -411,7 +502,11 @@ static void client_sync(pgw_client *cl)
 			break;
 		pgw_conn_process(cl->conn);
 	}
-	if (pgw_conn_is_closed(cl->conn)) {
+	if (cl->tls && client_tls_flush(cl) != 0) {
+		client_close(cl);
+		return;
+	}
+	if (pgw_conn_is_closed(cl->conn) || cl->tls_failed) {
 		client_set_reading(cl, 0);
 		if (cl->nwrites == 0)
 			client_close(cl);
@@ -517,6 +612,7 @@ static void connection_cb(uv_stream_t *listener, int status)
 	}
 	pgw_conn_set_admit(cl->conn, client_admit);
 	pgw_conn_set_cancel(cl->conn, client_cancel);
+	pgw_conn_set_tls(cl->conn, s->tls != NULL, s->tls_required);
 	startup_push(s, cl);
 	client_sync(cl);
 }
@@ -638,6 +734,13 @@ void pgw_server_set_limits(pgw_server *s, const pgw_server_limits *lim)
 	s->lim = l;
 	uv_timer_stop(&s->startup_timer);
 	startup_arm(s);
+}
+
+void pgw_server_set_tls(pgw_server *s, pgw_tls_ctx *ctx, int required)
+{
+	pgw_tls_ctx_free(s->tls);
+	s->tls = ctx;
+	s->tls_required = required;
 }
 
 static void timer_closed_cb(uv_handle_t *h)

@@ -135,6 +135,14 @@ size_t pgw_server_connections(const pgw_server *s);
  * closed, oldest first; sessions already open stay. */
 void pgw_server_set_limits(pgw_server *s, const pgw_server_limits *lim);
 
+/* TLS for clients from now on (pgw_tls.h): ctx (owned by the server from
+ * now on; NULL: none, SSLRequest is answered 'N') answers SSLRequest with
+ * 'S'; required: a client that starts without TLS is refused with FATAL
+ * 28000 "TLS required" (needs ctx).  Connections already open keep what
+ * they had. */
+typedef struct pgw_tls_ctx pgw_tls_ctx;
+void pgw_server_set_tls(pgw_server *s, pgw_tls_ctx *ctx, int required);
+
 /* Stop listening and close every connection (each engine session is
  * closed once its pending statement, if any, completes).  The memory is
  * released by the loop's close callbacks: keep running the loop until it

@@ -28,6 +28,7 @@ static const char *const msg_names[NET_MSG_COUNT] = {
 	[NET_MSG_PEER_ERROR] = "PEER_ERROR",
 	[NET_MSG_SHUFFLE_DATA] = "SHUFFLE_DATA",
 	[NET_MSG_SHUFFLE_ACK] = "SHUFFLE_ACK",
+	[NET_MSG_CHALLENGE] = "CHALLENGE",
 };
 
 int net_msg_type_ok(uint8_t type) { return type >= NET_MSG_HELLO && type < NET_MSG_COUNT; }
@@ -58,9 +59,20 @@ static int get_str(mur_rd *r, char *out, size_t cap)
 void net_hello_encode(const net_hello *h, mur_buf *b)
 {
 	mur_buf_put_u32(b, h->version);
-	mur_buf_put_lstr(b, h->secret, strlen(h->secret));
+	mur_buf_put(b, h->nonce, NET_NONCE_BYTES);
+	mur_buf_put(b, h->proof, NET_PROOF_BYTES);
 	mur_buf_put_lstr(b, h->name, strlen(h->name));
 	mur_buf_put_lstr(b, h->addr, strlen(h->addr));
+}
+
+/* n fixed bytes into out; 0 on a short read. */
+static int get_fixed(mur_rd *r, uint8_t *out, size_t n)
+{
+	const char *s = mur_rd_bytes(r, n);
+	if (!mur_rd_ok(r))
+		return 0;
+	memcpy(out, s, n);
+	return 1;
 }
 
 int net_hello_decode(const char *p, size_t len, net_hello *h, mur_error *err)
@@ -69,21 +81,52 @@ int net_hello_decode(const char *p, size_t len, net_hello *h, mur_error *err)
 	memset(h, 0, sizeof *h);
 	mur_rd_init(&r, p, len);
 	h->version = mur_rd_u32(&r);
-	if (!mur_rd_ok(&r) || get_str(&r, h->secret, sizeof h->secret) ||
-	    get_str(&r, h->name, sizeof h->name) || get_str(&r, h->addr, sizeof h->addr) ||
-	    mur_rd_left(&r) != 0)
+	if (!mur_rd_ok(&r))
+		return malformed(err, "HELLO");
+	if (h->version != NET_PROTO_VERSION)
+		return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+				     "node protocol version %u is not supported", h->version),
+		       MUR_ERR;
+	if (!get_fixed(&r, h->nonce, NET_NONCE_BYTES) ||
+	    !get_fixed(&r, h->proof, NET_PROOF_BYTES) || get_str(&r, h->name, sizeof h->name) ||
+	    get_str(&r, h->addr, sizeof h->addr) || mur_rd_left(&r) != 0)
 		return malformed(err, "HELLO");
 	return MUR_OK;
 }
 
-void net_welcome_encode(uint32_t node_id, mur_buf *b) { mur_buf_put_u32(b, node_id); }
+void net_challenge_encode(const uint8_t *nonce, mur_buf *b)
+{
+	mur_buf_put_u32(b, NET_PROTO_VERSION);
+	mur_buf_put(b, nonce, NET_NONCE_BYTES);
+}
 
-int net_welcome_decode(const char *p, size_t len, uint32_t *node_id, mur_error *err)
+int net_challenge_decode(const char *p, size_t len, uint32_t *version, uint8_t *nonce,
+			 mur_error *err)
+{
+	mur_rd r;
+	mur_rd_init(&r, p, len);
+	*version = mur_rd_u32(&r);
+	if (!mur_rd_ok(&r))
+		return malformed(err, "CHALLENGE");
+	if (*version != NET_PROTO_VERSION)
+		return MUR_OK;
+	if (!get_fixed(&r, nonce, NET_NONCE_BYTES) || mur_rd_left(&r) != 0)
+		return malformed(err, "CHALLENGE");
+	return MUR_OK;
+}
+
+void net_welcome_encode(uint32_t node_id, const uint8_t *proof, mur_buf *b)
+{
+	mur_buf_put_u32(b, node_id);
+	mur_buf_put(b, proof, NET_PROOF_BYTES);
+}
+
+int net_welcome_decode(const char *p, size_t len, uint32_t *node_id, uint8_t *proof, mur_error *err)
 {
 	mur_rd r;
 	mur_rd_init(&r, p, len);
 	*node_id = mur_rd_u32(&r);
-	if (!mur_rd_ok(&r) || mur_rd_left(&r) != 0)
+	if (!mur_rd_ok(&r) || !get_fixed(&r, proof, NET_PROOF_BYTES) || mur_rd_left(&r) != 0)
 		return malformed(err, "WELCOME");
 	return MUR_OK;
 }
@@ -122,16 +165,6 @@ int net_heartbeat_decode(const char *p, size_t len, int64_t *wall_ms, uint64_t *
 	if (!mur_rd_ok(&r) || mur_rd_left(&r) != 0)
 		return malformed(err, "HEARTBEAT");
 	return MUR_OK;
-}
-
-int net_secret_equal(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned char diff = la != lb;
-	/* constant time in a's length: no early exit */
-	for (size_t i = 0; i < la; i++)
-		diff |= (unsigned char)(a[i] ^ (i < lb ? b[i] : 0));
-	return diff == 0;
 }
 
 /* ---- PROGRESS ------------------------------------------------------------ */

@@ -4,9 +4,14 @@
  * Frames are carried by net/net.h.  Payload layouts (big-endian, strings
  * are u32 length + bytes, no NUL, no embedded NUL):
  *
- *   HELLO      follower → leader, first frame on the connection
- *              u32 version | str secret | str node name | str listen addr
- *   WELCOME    leader → follower: u32 node id (assigned by the catalog)
+ *   CHALLENGE  leader → follower, first frame on the connection:
+ *              u32 version | nonce (NET_NONCE_BYTES random bytes)
+ *   HELLO      follower → leader, its answer: u32 version | nonce |
+ *              proof (NET_PROOF_BYTES) | str node name | str listen addr
+ *              (the cluster secret itself never crosses the network: the
+ *              proof is an HMAC keyed by it, wire/node_auth.h)
+ *   WELCOME    leader → follower: u32 node id (assigned by the catalog) |
+ *              the leader's proof
  *   REFUSED    leader → follower: str reason; the leader then closes
  *   HEARTBEAT  follower → leader: i64 follower wall clock, ms since epoch,
  *              u64 bytes of its data directory (murphy.node_load.disk_bytes)
@@ -20,9 +25,9 @@
  * Peer frames (follower ↔ follower on the source's --listen port, served
  * by follower/peer_server.c, fetched by follower/peer_fetch.c):
  *
- *   HELLO           fetcher → source, first frame (same layout; the source
- *                   checks version and cluster secret) → WELCOME (node id
- *                   0) or REFUSED
+ *   CHALLENGE, HELLO  source → fetcher, fetcher → source: the same
+ *                   exchange (the source checks version and proof) →
+ *                   WELCOME (node id 0, the source's proof) or REFUSED
  *   FETCH_SNAPSHOT  fetcher → source: str file
  *   SNAPSHOT_CHUNK  source → fetcher: u64 offset | u64 total | u64 lsn |
  *                   bytes (the rest of the payload) — a piece of a
@@ -40,7 +45,7 @@
  *                   request (the connection stays usable)
  *
  * Shuffle frames (sender → owner on the owner's --listen port, after the
- * same HELLO/WELCOME; follower/shuffle.h, docs/shuffle.md):
+ * same CHALLENGE/HELLO/WELCOME; follower/shuffle.h, docs/shuffle.md):
  *
  *   SHUFFLE_DATA    sender → owner: u64 shuffle id | u32 source | u32 inputs |
  *                   u32 stream | u8 last | u32 ncols | u64 nrows | rows
@@ -56,7 +61,8 @@
  * cluster/member.c):
  *
  *   follower                        leader
- *      HELLO ───────────────────────►  secret/version/name checked
+ *            ◄───────────── CHALLENGE  (at accept)
+ *      HELLO ───────────────────────►  version/proof/name checked
  *            ◄─────────────── WELCOME  (or REFUSED, then close)
  *      HEARTBEAT every 500 ms ──────►
  *            ◄─────────────────  TASK  (any number in flight)
@@ -64,7 +70,8 @@
  *      RESULT (same task id) ───────►
  *
  *   fetcher                         source (one request at a time)
- *      HELLO ───────────────────────►  version/secret checked
+ *            ◄───────────── CHALLENGE
+ *      HELLO ───────────────────────►  version/proof checked
  *            ◄─────────────── WELCOME  (or REFUSED, then close)
  *      FETCH_SNAPSHOT / FETCH_LOG ──►
  *            ◄─────── *_CHUNK × n      at most NET_PEER_WINDOW_CHUNKS
@@ -90,8 +97,16 @@
 #include <stdint.h>
 
 /* Bumped on any incompatible change to a payload layout (2: LOG_CHUNK
- * entries carry txn_id and kind, storage/replog.h). */
-#define NET_PROTO_VERSION 2
+ * entries carry txn_id and kind, storage/replog.h; 3: CHALLENGE, and HELLO
+ * proves the cluster secret instead of carrying it, wire/node_auth.h).  A
+ * version-2 follower is refused with a message naming both versions; a
+ * version-3 follower waits in vain for a version-2 leader's CHALLENGE and
+ * retries (its log says the leader did not answer). */
+#define NET_PROTO_VERSION 3
+/* Random bytes of each side's nonce in the node handshake. */
+#define NET_NONCE_BYTES 32
+/* An HMAC-SHA256 proof of the cluster secret. */
+#define NET_PROOF_BYTES 32
 /* Node names and addresses: same bound as the catalog's CAT_NAME_MAX
  * (including the NUL), checked at compile time in cluster/leader.c. */
 #define NET_NAME_MAX 64
@@ -136,6 +151,7 @@ typedef enum net_msg_type {
 	NET_MSG_PEER_ERROR = 15,
 	NET_MSG_SHUFFLE_DATA = 16,
 	NET_MSG_SHUFFLE_ACK = 17,
+	NET_MSG_CHALLENGE = 18,
 	NET_MSG_COUNT
 } net_msg_type;
 
@@ -146,16 +162,28 @@ const char *net_msg_name(uint8_t type);
 
 typedef struct net_hello {
 	uint32_t version;
-	char secret[NET_SECRET_MAX + 1];
+	char secret[NET_SECRET_MAX + 1]; /* the sender's key: never encoded */
+	uint8_t nonce[NET_NONCE_BYTES];
+	uint8_t proof[NET_PROOF_BYTES];
 	char name[NET_NAME_MAX];
 	char addr[NET_NAME_MAX];
 } net_hello;
 
+/* HELLO: the handshake's (wire/node_auth.h) are the callers. */
 void net_hello_encode(const net_hello *h, mur_buf *b);
+/* MUR_ERR (h->version set, nothing else read) when the version is not
+ * NET_PROTO_VERSION: its layout may differ. */
 int net_hello_decode(const char *p, size_t len, net_hello *h, mur_error *err);
 
-void net_welcome_encode(uint32_t node_id, mur_buf *b);
-int net_welcome_decode(const char *p, size_t len, uint32_t *node_id, mur_error *err);
+/* CHALLENGE: NET_PROTO_VERSION and nonce.  decode: *version; nonce only
+ * when the version is ours (the caller checks). */
+void net_challenge_encode(const uint8_t *nonce, mur_buf *b);
+int net_challenge_decode(const char *p, size_t len, uint32_t *version, uint8_t *nonce,
+			 mur_error *err);
+
+void net_welcome_encode(uint32_t node_id, const uint8_t *proof, mur_buf *b);
+int net_welcome_decode(const char *p, size_t len, uint32_t *node_id, uint8_t *proof,
+		       mur_error *err);
 
 /* reason is truncated to NET_REASON_MAX - 1 bytes. */
 void net_refused_encode(const char *reason, mur_buf *b);
@@ -167,9 +195,6 @@ int net_refused_decode(const char *p, size_t len, char *out, mur_error *err);
 void net_heartbeat_encode(int64_t wall_ms, uint64_t disk_bytes, mur_buf *b);
 int net_heartbeat_decode(const char *p, size_t len, int64_t *wall_ms, uint64_t *disk_bytes,
 			 mur_error *err);
-
-/* Compare two secrets in time that depends only on a's length. */
-int net_secret_equal(const char *a, const char *b);
 
 typedef struct net_progress {
 	uint64_t task_id;

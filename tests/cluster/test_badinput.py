@@ -9,6 +9,7 @@ import io
 import os
 import resource
 import socket
+import ssl
 import struct
 import time
 
@@ -87,10 +88,16 @@ def test_unknown_protocol_version(cluster, bystander):
     intact(cluster, bystander)
 
 
-def test_ssl_request_is_declined(cluster, bystander):
+def test_ssl_request_is_answered(cluster, bystander):
+    """`murphy local` gives the leader a certificate: 'S', then the same
+    login inside TLS (test_tls.py covers a leader without one: 'N')."""
     s = raw(cluster.port)
     s.sendall(struct.pack("!II", 8, 80877103))
-    assert s.recv(1) == b"N"
+    assert s.recv(1) == b"S"
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    s = ctx.wrap_socket(s)
     got = login(s)
     assert got[-1][0] == b"Z"
     s.close()
@@ -322,10 +329,10 @@ def test_startup_timeout_closes_unstarted_connections(quick):
         assert cur.fetchone() == (str(STARTUP_TIMEOUT_MS), "ms")
     t0 = time.monotonic()
     idle = open_idle_sockets(quick.port, 20)
-    ssl = raw(quick.port)  # declined SSL, then nothing
-    ssl.sendall(struct.pack("!II", 8, 80877103))
-    assert ssl.recv(1) == b"N"
-    for s in idle + [ssl]:
+    tls = raw(quick.port)  # SSL accepted ('S': a local cluster has a certificate), no handshake
+    tls.sendall(struct.pack("!II", 8, 80877103))
+    assert tls.recv(1) == b"S"
+    for s in idle + [tls]:
         assert closed_by_server(s, 5.0)
         s.close()
     elapsed = time.monotonic() - t0

@@ -17,6 +17,7 @@
 
 #include "cluster/cluster.h"
 #include "net/net.h"
+#include "wire/node_auth.h"
 #include "wire/proto.h"
 #include "test_loop.h"
 
@@ -40,6 +41,12 @@ typedef struct fake {
 	int tasks_seen;
 	int tasks_before_welcome; /* a TASK that came before WELCOME (must stay 0) */
 	uint64_t last_task_id;
+	/* the handshake (wire/node_auth.h): CHALLENGE kept until HELLO answers it */
+	char challenge[64];
+	size_t challenge_len;
+	int challenged;
+	net_hello hello;
+	net_handshake hs;
 } fake;
 
 typedef struct task_out {
@@ -116,8 +123,16 @@ static void fake_frame(net_conn *c, uint8_t type, const char *p, size_t len)
 	mur_error err;
 
 	switch (type) {
-	case NET_MSG_WELCOME:
-		assert_int_equal(net_welcome_decode(p, len, &f->welcomed_id, &err), MUR_OK);
+	case NET_MSG_CHALLENGE:
+		assert_true(len <= sizeof f->challenge);
+		memcpy(f->challenge, p, len);
+		f->challenge_len = len;
+		f->challenged = 1;
+		break;
+	case NET_MSG_WELCOME: /* with the leader's proof of the secret */
+		assert_int_equal(net_welcome_check(&f->hs, &f->hello, p, len, &f->welcomed_id,
+						   &err),
+				 MUR_OK);
 		break;
 	case NET_MSG_REFUSED:
 		f->refused = 1;
@@ -157,13 +172,17 @@ static void fake_connect(fake *f)
 
 static void fake_hello(fake *f, const char *name, const char *secret)
 {
-	net_hello h = {.version = NET_PROTO_VERSION};
+	net_hello *h = &f->hello;
 	mur_buf b;
-	snprintf(h.secret, sizeof h.secret, "%s", secret);
-	snprintf(h.name, sizeof h.name, "%s", name);
-	snprintf(h.addr, sizeof h.addr, "127.0.0.1:17001");
+	mur_error err;
+	memset(h, 0, sizeof *h);
+	snprintf(h->secret, sizeof h->secret, "%s", secret);
+	snprintf(h->name, sizeof h->name, "%s", name);
+	snprintf(h->addr, sizeof h->addr, "127.0.0.1:17001");
+	run_until(is_true, &f->challenged); /* the leader challenges at accept */
 	mur_buf_init(&b);
-	net_hello_encode(&h, &b);
+	assert_int_equal(net_hello_answer(&f->hs, h, f->challenge, f->challenge_len, &b, &err),
+			 MUR_OK);
 	fake_send(f, NET_MSG_HELLO, &b);
 }
 

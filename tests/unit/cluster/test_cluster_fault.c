@@ -16,6 +16,7 @@
 #include "cluster/cluster.h"
 #include "cluster/fault.h"
 #include "net/net.h"
+#include "wire/node_auth.h"
 #include "wire/proto.h"
 #include "test_loop.h"
 
@@ -34,6 +35,12 @@ typedef struct fake {
 	int tasks;
 	char last_sql[128];
 	uint8_t last_kind;
+	/* the handshake (wire/node_auth.h): CHALLENGE kept until HELLO answers it */
+	char challenge[64];
+	size_t challenge_len;
+	int challenged;
+	net_hello hello;
+	net_handshake hs;
 } fake;
 
 static struct {
@@ -59,8 +66,15 @@ static void fake_frame(net_conn *c, uint8_t type, const char *p, size_t len)
 	fake *f = net_conn_arg(c);
 	mur_error err;
 	exec_task t;
-	if (type == NET_MSG_WELCOME) {
-		assert_int_equal(net_welcome_decode(p, len, &f->welcomed_id, &err), MUR_OK);
+	if (type == NET_MSG_CHALLENGE) {
+		assert_true(len <= sizeof f->challenge);
+		memcpy(f->challenge, p, len);
+		f->challenge_len = len;
+		f->challenged = 1;
+	} else if (type == NET_MSG_WELCOME) {
+		assert_int_equal(net_welcome_check(&f->hs, &f->hello, p, len, &f->welcomed_id,
+						   &err),
+				 MUR_OK);
 	} else if (type == NET_MSG_TASK) {
 		assert_int_equal(exec_task_decode(p, len, &t), MUR_OK);
 		f->tasks++;
@@ -91,17 +105,20 @@ static void fake_send(fake *f, uint8_t type, mur_buf *b)
 
 static void fake_connect_hello(fake *f, const char *name, int port)
 {
-	net_hello h = {.version = NET_PROTO_VERSION};
+	net_hello *h = &f->hello;
 	mur_error err;
 	mur_buf b;
 	memset(f, 0, sizeof *f);
 	assert_int_equal(net_connect(&T.loop, T.addr, &fake_cbs, f, &f->conn, &err), MUR_OK);
 	assert_true(run_until_ms(is_true, &f->connected, 5000));
-	snprintf(h.secret, sizeof h.secret, "%s", SECRET);
-	snprintf(h.name, sizeof h.name, "%s", name);
-	snprintf(h.addr, sizeof h.addr, "127.0.0.1:%d", port);
+	snprintf(h->secret, sizeof h->secret, "%s", SECRET);
+	snprintf(h->name, sizeof h->name, "%s", name);
+	snprintf(h->addr, sizeof h->addr, "127.0.0.1:%d", port);
+	/* the leader challenges at accept; the fault filter sees the HELLO */
+	assert_true(run_until_ms(is_true, &f->challenged, 5000));
 	mur_buf_init(&b);
-	net_hello_encode(&h, &b);
+	assert_int_equal(net_hello_answer(&f->hs, h, f->challenge, f->challenge_len, &b, &err),
+			 MUR_OK);
 	fake_send(f, NET_MSG_HELLO, &b);
 }
 

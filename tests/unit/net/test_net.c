@@ -640,14 +640,21 @@ static void test_proto_codecs(void **state)
 	uint64_t disk;
 	char reason[NET_REASON_MAX];
 
+	uint8_t proof[NET_PROOF_BYTES];
 	snprintf(h.secret, sizeof h.secret, "s3cret");
 	snprintf(h.name, sizeof h.name, "f1");
 	snprintf(h.addr, sizeof h.addr, "127.0.0.1:7001");
+	memset(h.nonce, 0xA5, sizeof h.nonce);
+	memset(h.proof, 0x5A, sizeof h.proof);
 	mur_buf_init(&b);
 	net_hello_encode(&h, &b);
+	/* the secret is never encoded */
+	assert_null(memmem(b.data, b.len, "s3cret", 6));
 	assert_int_equal(net_hello_decode(b.data, b.len, &h2, &err), MUR_OK);
 	assert_int_equal(h2.version, NET_PROTO_VERSION);
-	assert_string_equal(h2.secret, "s3cret");
+	assert_string_equal(h2.secret, "");
+	assert_memory_equal(h2.nonce, h.nonce, NET_NONCE_BYTES);
+	assert_memory_equal(h2.proof, h.proof, NET_PROOF_BYTES);
 	assert_string_equal(h2.name, "f1");
 	assert_string_equal(h2.addr, "127.0.0.1:7001");
 	/* every truncation fails, as do trailing bytes */
@@ -656,16 +663,24 @@ static void test_proto_codecs(void **state)
 	mur_buf_put_u8(&b, 0);
 	assert_int_equal(net_hello_decode(b.data, b.len, &h2, &err), MUR_EPROTO);
 	assert_string_equal(err.sqlstate, SQLSTATE_PROTOCOL_VIOLATION);
+	/* another version: MUR_ERR, its version said */
+	mur_buf_reset(&b);
+	mur_buf_put_u32(&b, 2);
+	mur_buf_put_lstr(&b, "s3cret", 6);
+	assert_int_equal(net_hello_decode(b.data, b.len, &h2, &err), MUR_ERR);
+	assert_int_equal(h2.version, 2);
 	/* a NUL inside a string, and an over-long name */
 	mur_buf_reset(&b);
-	mur_buf_put_u32(&b, 1);
+	mur_buf_put_u32(&b, NET_PROTO_VERSION);
+	mur_buf_put(&b, h.nonce, NET_NONCE_BYTES);
+	mur_buf_put(&b, h.proof, NET_PROOF_BYTES);
 	mur_buf_put_lstr(&b, "a\0b", 3);
-	mur_buf_put_lstr(&b, "n", 1);
 	mur_buf_put_lstr(&b, "a", 1);
 	assert_int_equal(net_hello_decode(b.data, b.len, &h2, &err), MUR_EPROTO);
 	mur_buf_reset(&b);
-	mur_buf_put_u32(&b, 1);
-	mur_buf_put_lstr(&b, "s", 1);
+	mur_buf_put_u32(&b, NET_PROTO_VERSION);
+	mur_buf_put(&b, h.nonce, NET_NONCE_BYTES);
+	mur_buf_put(&b, h.proof, NET_PROOF_BYTES);
 	char longname[NET_NAME_MAX];
 	memset(longname, 'x', sizeof longname);
 	mur_buf_put_lstr(&b, longname, sizeof longname);
@@ -673,15 +688,19 @@ static void test_proto_codecs(void **state)
 	assert_int_equal(net_hello_decode(b.data, b.len, &h2, &err), MUR_EPROTO);
 	/* a string length far past the end */
 	mur_buf_reset(&b);
-	mur_buf_put_u32(&b, 1);
+	mur_buf_put_u32(&b, NET_PROTO_VERSION);
+	mur_buf_put(&b, h.nonce, NET_NONCE_BYTES);
+	mur_buf_put(&b, h.proof, NET_PROOF_BYTES);
 	mur_buf_put_u32(&b, 0xffffffffu);
 	assert_int_equal(net_hello_decode(b.data, b.len, &h2, &err), MUR_EPROTO);
 
 	mur_buf_reset(&b);
-	net_welcome_encode(42, &b);
-	assert_int_equal(net_welcome_decode(b.data, b.len, &id, &err), MUR_OK);
+	net_welcome_encode(42, h.proof, &b);
+	assert_int_equal(net_welcome_decode(b.data, b.len, &id, proof, &err), MUR_OK);
 	assert_int_equal(id, 42);
-	assert_int_equal(net_welcome_decode(b.data, 3, &id, &err), MUR_EPROTO);
+	assert_memory_equal(proof, h.proof, NET_PROOF_BYTES);
+	for (size_t n = 0; n < b.len; n++)
+		assert_int_equal(net_welcome_decode(b.data, n, &id, proof, &err), MUR_EPROTO);
 	mur_buf_reset(&b);
 	net_heartbeat_encode(-5, 123456789, &b);
 	assert_int_equal(net_heartbeat_decode(b.data, b.len, &ms, &disk, &err), MUR_OK);

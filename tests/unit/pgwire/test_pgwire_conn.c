@@ -179,6 +179,58 @@ static void test_ssl_and_gss_refused(void **state)
 	startup(f);
 }
 
+/* TLS on offer: 'S' is the last byte in clear and the owner is told once;
+ * cleartext behind the request is refused; --tls-required refuses a
+ * startup that did not come through TLS. */
+static void test_ssl_offered(void **state)
+{
+	fixture *f = *state;
+	size_t len;
+	char *data;
+	pgw_conn_set_tls(f->c, 1, 1);
+	fe_request(&f->in, PGW_SSL_REQUEST_CODE);
+	pgw_conn_feed(f->c, f->in.data, f->in.len);
+	mur_buf_reset(&f->in);
+	data = pgw_conn_take_output(f->c, &len);
+	assert_int_equal(len, 1);
+	assert_int_equal(data[0], 'S');
+	free(data);
+	pgw_tls_info info = {"TLSv1.3", "TLS_AES_128_GCM_SHA256", 128}, got;
+	assert_int_equal(pgw_session_tls(f->c, &got), 0);
+	assert_int_equal(pgw_conn_take_tls_start(f->c), 1);
+	assert_int_equal(pgw_conn_take_tls_start(f->c), 0);
+	pgw_conn_set_tls_info(f->c, &info);
+	assert_int_equal(pgw_session_tls(f->c, &got), 1);
+	assert_string_equal(got.version, "TLSv1.3");
+	assert_int_equal(got.bits, 128);
+	startup(f); /* what the owner decrypted */
+}
+
+static void test_ssl_cleartext_after_request_refused(void **state)
+{
+	fixture *f = *state;
+	pgw_conn_set_tls(f->c, 1, 0);
+	fe_request(&f->in, PGW_SSL_REQUEST_CODE);
+	fe_startup(&f->in, "alice", "shop");
+	assert_string_equal(feed(f), "E");
+	assert_string_equal(field(f, 0, 'C'), "08P01");
+	assert_non_null(strstr(field(f, 0, 'M'), "unencrypted data after SSL request"));
+	assert_int_equal(pgw_conn_take_tls_start(f->c), 0);
+	assert_true(pgw_conn_is_closed(f->c));
+}
+
+static void test_tls_required_refuses_cleartext(void **state)
+{
+	fixture *f = *state;
+	pgw_conn_set_tls(f->c, 1, 1);
+	fe_startup(&f->in, "alice", "shop");
+	assert_string_equal(feed(f), "E");
+	assert_string_equal(field(f, 0, 'C'), "28000");
+	assert_non_null(strstr(field(f, 0, 'M'), "TLS required"));
+	assert_int_equal(f->e.sessions_open, 0);
+	assert_true(pgw_conn_is_closed(f->c));
+}
+
 static void test_cancel_request_closes(void **state)
 {
 	fixture *f = *state;
@@ -979,6 +1031,9 @@ int main(void)
 		T(test_startup),
 		T(test_startup_byte_by_byte),
 		T(test_ssl_and_gss_refused),
+		T(test_ssl_offered),
+		T(test_ssl_cleartext_after_request_refused),
+		T(test_tls_required_refuses_cleartext),
 		T(test_cancel_request_closes),
 		T(test_cancel_request_goes_to_owner),
 		T(test_cancel_running_statement),
