@@ -115,6 +115,11 @@ struct pgw_session {
 	int copy_violated;
 	mur_error copy_violation;
 
+	/* COPY TO STDOUT (pgw_copy_out.c). */
+	int copy_out;           /* CopyOutResponse sent, CopyDone not yet */
+	pgw_wait copy_out_wait; /* what the COPY's statement waits as (SIMPLE / EXECUTE) */
+	uint64_t copy_out_rows;
+
 	int ssl_done, gss_done;
 	char user[PGW_NAME_BYTES]; /* the StartupMessage's user and database */
 	char db[PGW_NAME_BYTES];
@@ -179,6 +184,18 @@ void pgw_portal_drop(pgw_conn *c, pgw_portal *p);
 /* Send the portal's rows (up to max_rows when > 0) and PortalSuspended or
  * CommandComplete. */
 void pgw_portal_send(pgw_conn *c, pgw_portal *p, int32_t max_rows);
+
+/* pgw_copy_out.c: a PGW_RESULT_COPY_OUT arrived for wait; in COPY_OUT ask
+ * the engine for the next one (or, stop, end it: the client is gone). */
+void pgw_copy_out_result(pgw_conn *c, pgw_wait wait, pgw_result *r);
+void pgw_copy_out_next(pgw_conn *c, int stop);
+/* Encoders: the header line; and each DataRow of rows[0..len) as one
+ * CopyData line, counted in *nrows.  MUR_ERR on a malformed DataRow,
+ * MUR_ENOMEM when out could not grow. */
+int pgw_copy_out_header(mur_buf *out, const pgw_copy_format *f, uint32_t ncols,
+			const pgw_column *cols);
+int pgw_copy_out_rows(mur_buf *out, const pgw_copy_format *f, const char *rows, size_t len,
+		      uint64_t *nrows);
 
 /* pgw_copy.c */
 void pgw_copy_start(pgw_conn *c, const pgw_result *r);

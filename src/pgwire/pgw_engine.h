@@ -41,7 +41,28 @@ typedef enum pgw_result_kind {
 	PGW_RESULT_ERROR = 2,   /* ErrorResponse */
 	PGW_RESULT_COPY_IN = 3, /* CopyInResponse: pgwire enters COPY mode */
 	PGW_RESULT_EMPTY = 4,   /* EmptyQueryResponse */
+	/* COPY ... TO STDOUT: rows (DataRows, as for ROWS) go out as CopyData
+	 * lines in the format `copy`; the first such result is preceded by
+	 * CopyOutResponse (and the header line).  more = 1: further rows
+	 * follow, asked for with copy_out_next() once the client has taken
+	 * what was sent; more = 0: CopyDone and CommandComplete (tag). */
+	PGW_RESULT_COPY_OUT = 5,
 } pgw_result_kind;
+
+/* Columns FORCE_QUOTE may name (bit i of force_quote: column i):
+ * PostgreSQL's MaxTupleAttributeNumber. */
+#define PGW_COPY_COLUMNS_MAX 1664
+
+/* How COPY TO writes a row (PostgreSQL's COPY options). */
+typedef struct pgw_copy_format {
+	int csv;                                       /* FORMAT csv, else text */
+	char delimiter;                                /* '\t' text, ',' csv */
+	char quote;                                    /* csv */
+	char escape;                                   /* csv; the quote by default */
+	int header;                                    /* a first line of column names */
+	char null_string[16];                          /* "\\N" text, "" csv */
+	uint8_t force_quote[PGW_COPY_COLUMNS_MAX / 8]; /* csv: always quote these columns */
+} pgw_copy_format;
 
 #define PGW_NOTICES_MAX 8
 
@@ -57,6 +78,8 @@ typedef struct pgw_result {
 	int nnotices;
 	mur_error notices
 		[PGW_NOTICES_MAX]; /* sent as NoticeResponse (severity NOTICE) before the result */
+	pgw_copy_format copy;      /* PGW_RESULT_COPY_OUT */
+	int more;                  /* PGW_RESULT_COPY_OUT: copy_out_next() brings more rows */
 } pgw_result;
 
 /* malloc + zero; kind COMMAND.  NULL on allocation failure. */
@@ -142,6 +165,14 @@ typedef struct pgw_engine_ops {
 	/* CopyDone (failed = 0) or CopyFail (failed = 1, msg = client's reason).
 	 * done() gets the COPY's final result ("COPY n" or an error). */
 	void (*copy_done)(void *esess, int failed, const char *msg, pgw_done_cb done, void *arg);
+
+	/* Required once execute() can answer PGW_RESULT_COPY_OUT with more = 1.
+	 * The client took the rows sent so far: produce the next result of
+	 * the COPY TO (COPY_OUT again, or an ERROR, which ends it).  stop = 1:
+	 * the client is gone; end the COPY and answer anything (freed).
+	 * done() is called exactly once.  Rows go out only as fast as the
+	 * client reads them: the engine holds one result's rows at a time. */
+	void (*copy_out_next)(void *esess, int stop, pgw_done_cb done, void *arg);
 
 	/* Transaction status for ReadyForQuery: 'I' idle, 'T' in a block, 'E' failed block. */
 	char (*txn_status)(void *esess);

@@ -62,6 +62,7 @@ typedef enum plan_kind {
 	PLAN_CREATE_INDEX,
 	PLAN_DROP_INDEX,
 	PLAN_COPY_FROM, /* COPY t [(cols)] FROM STDIN */
+	PLAN_COPY_TO,   /* COPY t [(cols)] / (SELECT ...) TO STDOUT: u.copy.query */
 	PLAN_EXPLAIN,
 	PLAN_SET, /* SET name = value / SET name TO DEFAULT / RESET */
 	PLAN_SHOW,
@@ -269,6 +270,12 @@ typedef struct plan_copy {
 	char null_string[16];      /* "\\N" text, "" csv */
 	const char *shard_sql;     /* INSERT INTO main."t" (all columns) VALUES (?1,...) */
 	const char **fill_seq;     /* as plan_insert's: unlisted sequence columns, per row */
+	/* COPY TO: the rows (a SELECT of the table's columns, or the query);
+	 * CSV's ESCAPE and FORCE_QUOTE (output columns always quoted:
+	 * force_quote[i] for column i of query->out; NULL: none). */
+	plan *query;
+	char escape;
+	uint8_t *force_quote;
 } plan_copy;
 
 /* ANALYZE: per table, one QUERY task per shard running shard_sql, which

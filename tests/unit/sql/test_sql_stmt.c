@@ -390,7 +390,19 @@ static void test_copy(void **state)
 	assert_string_equal(p->u.copy.null_string, "\\N");
 	assert_int_equal(p->u.copy.ncols, 3);
 	plan_free(p);
-	E("COPY users TO STDOUT", "0A000");
+	p = P("COPY users (name, id) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE (name))");
+	assert_int_equal(p->kind, PLAN_COPY_TO);
+	assert_int_equal(p->u.copy.query->kind, PLAN_SELECT);
+	assert_int_equal(p->u.copy.query->nout, 2);
+	assert_string_equal(p->u.copy.query->out[0].name, "name");
+	assert_int_equal(p->u.copy.force_quote[0], 1);
+	assert_int_equal(p->u.copy.force_quote[1], 0);
+	assert_int_equal(p->u.copy.escape, '"');
+	plan_free(p);
+	E("COPY users TO '/tmp/x'", "0A000");
+	E("COPY users TO STDOUT WITH (FORMAT binary)", "0A000");
+	E("COPY users TO STDOUT WITH (FORCE_QUOTE *)", "0A000"); /* text format */
+	E("COPY (INSERT INTO users VALUES (1)) TO STDOUT", "0A000");
 	E("COPY users FROM '/tmp/x'", "0A000");
 	E("COPY users FROM STDIN WITH (FORMAT binary)", "0A000");
 	p = P("COPY users FROM STDIN WITH (FREEZE ON)"); /* pgbench -i: nothing to freeze */
