@@ -855,6 +855,8 @@ const char *lead_setting_name(int i);
 /* The session's settings that change plans (sql_prepare). */
 void lead_session_sql_options(lead_session *s, sql_options *out);
 void lead_utility_start(lead_run *r);
+/* lead_portal.c: DECLARE / FETCH / ... / EXECUTE answered for pgwire to do. */
+void lead_portal_start(lead_run *r);
 void lead_session_unref(lead_session *s);
 
 #endif

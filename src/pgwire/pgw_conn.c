@@ -376,6 +376,14 @@ static void conn_on_result(pgw_conn *c, pgw_result *r)
 		pgw_copy_out_result(c, wait, r); /* rows, or the COPY TO's end */
 		return;
 	}
+	if (wait == PGW_WAIT_CURSOR) {
+		pgw_cursor_on_result(c, r);
+		return;
+	}
+	if (r->kind == PGW_RESULT_PORTAL) {
+		pgw_cursor_result(c, wait, r);
+		return;
+	}
 	switch (wait) {
 	case PGW_WAIT_SIMPLE:
 		pgw_simple_on_result(c, r);
@@ -459,6 +467,8 @@ void pgw_conn_ready_for_query(pgw_conn *c)
 		st = c->ops->txn_status(c->esess);
 	if (st != 'I' && st != 'T' && st != 'E')
 		st = 'I';
+	if (st == 'I') /* cursors end with their block (pgw_cursor.c) */
+		pgw_extended_drop_portals(c);
 	pgw_put_ready_for_query(&c->out, st);
 }
 

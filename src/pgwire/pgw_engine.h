@@ -47,7 +47,37 @@ typedef enum pgw_result_kind {
 	 * follow, asked for with copy_out_next() once the client has taken
 	 * what was sent; more = 0: CopyDone and CommandComplete (tag). */
 	PGW_RESULT_COPY_OUT = 5,
+	/* A statement pgwire carries out on its own portals and prepared
+	 * statements (SQL cursors, PREPARE / EXECUTE): `portal` says what;
+	 * its answer is the statement's (pgw_cursor.c). */
+	PGW_RESULT_PORTAL = 6,
 } pgw_result_kind;
+
+/* PGW_RESULT_PORTAL: the SQL statements on portals and statements. */
+typedef enum pgw_portal_verb {
+	PGW_PORTAL_DECLARE = 1, /* DECLARE name CURSOR FOR sql: a portal running sql */
+	PGW_PORTAL_FETCH,       /* FETCH count FROM name */
+	PGW_PORTAL_MOVE,        /* MOVE count IN name */
+	PGW_PORTAL_CLOSE,       /* CLOSE name | ALL */
+	PGW_PORTAL_PREPARE,     /* PREPARE name [(types)] AS sql */
+	PGW_PORTAL_EXECUTE,     /* EXECUTE name [(args)] */
+	PGW_PORTAL_DEALLOCATE,  /* DEALLOCATE name | ALL */
+} pgw_portal_verb;
+
+/* The name as PostgreSQL folds it; "" with all. */
+#define PGW_PORTAL_NAME_BYTES 64
+
+typedef struct pgw_portal_op {
+	pgw_portal_verb verb;
+	char name[PGW_PORTAL_NAME_BYTES];
+	int all;       /* CLOSE ALL, DEALLOCATE ALL */
+	int64_t count; /* FETCH, MOVE: rows forward (INT64_MAX: ALL) */
+	char *sql;     /* DECLARE, PREPARE: the statement's text */
+	int nparams;   /* PREPARE: its (types), as OIDs (0: inferred) */
+	uint32_t *param_oids;
+	int nargs; /* EXECUTE: its arguments, as text (NULL: SQL NULL) */
+	char **args;
+} pgw_portal_op;
 
 /* Columns FORCE_QUOTE may name (bit i of force_quote: column i):
  * PostgreSQL's MaxTupleAttributeNumber. */
@@ -80,11 +110,14 @@ typedef struct pgw_result {
 		[PGW_NOTICES_MAX]; /* sent as NoticeResponse (severity NOTICE) before the result */
 	pgw_copy_format copy;      /* PGW_RESULT_COPY_OUT */
 	int more;                  /* PGW_RESULT_COPY_OUT: copy_out_next() brings more rows */
+	pgw_portal_op *portal;     /* PGW_RESULT_PORTAL: malloc'd, freed with the result */
 } pgw_result;
 
 /* malloc + zero; kind COMMAND.  NULL on allocation failure. */
 pgw_result *pgw_result_new(void);
 void pgw_result_free(pgw_result *r);
+/* A pgw_portal_op with its strings (NULL: nothing). */
+void pgw_portal_op_free(pgw_portal_op *op);
 /* Set the column list (copied) and make the kind PGW_RESULT_ROWS.
  * Returns MUR_OK or MUR_ENOMEM. */
 int pgw_result_set_columns(pgw_result *r, uint32_t ncols, const pgw_column *cols);

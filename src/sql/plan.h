@@ -78,6 +78,8 @@ typedef enum plan_kind {
 	PLAN_SEQUENCE,    /* CREATE / DROP SEQUENCE: the catalog only (u.sequence) */
 	PLAN_ROLE,        /* CREATE / ALTER / DROP ROLE (u.role, plan_role.c) */
 	PLAN_GRANT,       /* GRANT / REVOKE on tables (u.grant, plan_role.c) */
+	PLAN_PORTAL,      /* DECLARE / FETCH / MOVE / CLOSE, PREPARE / EXECUTE /
+			     DEALLOCATE (u.portal, plan_portal.c) */
 } plan_kind;
 
 typedef struct plan_column {
@@ -278,6 +280,30 @@ typedef struct plan_copy {
 	uint8_t *force_quote;
 } plan_copy;
 
+/* What a PLAN_PORTAL statement does (sql/plan_portal.c); the protocol
+ * layer carries it out on its portals and prepared statements. */
+typedef enum plan_portal_verb {
+	PLAN_PORTAL_DECLARE = 1,
+	PLAN_PORTAL_FETCH,
+	PLAN_PORTAL_MOVE,
+	PLAN_PORTAL_CLOSE,
+	PLAN_PORTAL_PREPARE,
+	PLAN_PORTAL_EXECUTE,
+	PLAN_PORTAL_DEALLOCATE,
+} plan_portal_verb;
+
+typedef struct plan_portal {
+	plan_portal_verb verb;
+	char name[64];   /* cursor or statement; "" with all */
+	int all;         /* CLOSE ALL, DEALLOCATE ALL */
+	int64_t count;   /* FETCH / MOVE: rows forward (INT64_MAX: ALL) */
+	const char *sql; /* DECLARE: the query; PREPARE: the statement */
+	int nparams;     /* PREPARE name (types): the types given */
+	mur_type *param_types;
+	int nargs;         /* EXECUTE name (args): constants as text */
+	const char **args; /* NULL entry: SQL NULL */
+} plan_portal;
+
 /* ANALYZE: per table, one QUERY task per shard running shard_sql, which
  * returns one row: count(*), then the distinct estimate of each column
  * cols[k] (mur_approx_count_distinct, one scan).  The executor stores the
@@ -374,6 +400,7 @@ struct plan {
 		plan_sequence sequence;
 		plan_role role;
 		cat_grant_change grant;
+		plan_portal portal;
 		struct {
 			char name[64]; /* as given (PostgreSQL folds it like any identifier) */
 		} savepoint;
