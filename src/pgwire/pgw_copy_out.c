@@ -163,7 +163,9 @@ static void free_result(void *arg, pgw_result *r)
 static void copy_out_end(pgw_conn *c, pgw_wait wait, pgw_result *r)
 {
 	c->copy_out = 0;
-	if (wait == PGW_WAIT_EXECUTE)
+	if (wait == PGW_WAIT_CURSOR) /* EXECUTE of a prepared COPY TO */
+		pgw_cursor_on_result(c, r);
+	else if (wait == PGW_WAIT_EXECUTE)
 		pgw_extended_on_result(c, r);
 	else
 		pgw_simple_on_result(c, r);
