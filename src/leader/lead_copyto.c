@@ -15,7 +15,10 @@
  * and its rows go out as one result.  Each run reads its shard as a
  * SELECT does (its own read, not one snapshot of the whole table: a
  * write committed between two shards' runs shows in the later shard
- * only; docs/decisions.md).
+ * only; docs/decisions.md).  A table created or dropped meanwhile (the
+ * catalog's version moved) has the COPY planned again from its text before
+ * the next shard: no run may read a dropped table's shards, and a COPY
+ * whose table is gone or has another shard count ends with an error.
  */
 #include "leader/lead_int.h"
 
@@ -28,6 +31,8 @@
 struct lead_copyto {
 	lead_session *s;
 	plan *p;          /* owned: the COPY's plan; p->u.copy.query runs */
+	char *sql;        /* its text, to plan again */
+	uint64_t version; /* cat_version when p was planned */
 	uint32_t nshards; /* 0: the query runs whole; else one run per shard */
 	uint32_t shard;   /* the shard of the next run */
 	pgw_copy_format fmt;
@@ -40,6 +45,7 @@ static void copyto_free(lead_copyto *ct)
 	if (ct->s->copyto == ct)
 		ct->s->copyto = NULL;
 	plan_free(ct->p);
+	free(ct->sql);
 	free(ct);
 }
 
@@ -72,6 +78,29 @@ static void copyto_format(const plan_copy *pc, pgw_copy_format *f)
 	for (int i = 0; pc->force_quote && i < pc->query->nout && i < PGW_COPY_COLUMNS_MAX; i++)
 		if (pc->force_quote[i])
 			f->force_quote[i / 8] |= (uint8_t)(1u << (i % 8));
+}
+
+/* The catalog changed since ct->p was planned: plan the COPY again.
+ * MUR_OK, or an error in err. */
+static int copyto_replan(lead_copyto *ct, mur_error *err)
+{
+	lead_session *s = ct->s;
+	plan *p = NULL;
+	int rc;
+	cat_set_viewer(s->e->cat, 1, s->txid);
+	rc = sql_prepare(s->e->cat, ct->sql, 0, NULL, &p, err);
+	cat_set_viewer(s->e->cat, 0, 0);
+	if (rc != MUR_OK)
+		return MUR_ERR;
+	if (p->kind != PLAN_COPY_TO || copyto_shards(p->u.copy.query) != ct->nshards) {
+		plan_free(p);
+		return mur_error_set(err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+				     "the table of this COPY changed while it was copied out");
+	}
+	plan_free(ct->p);
+	ct->p = p;
+	ct->version = cat_version(s->e->cat);
+	return MUR_OK;
 }
 
 /* A run answered: its rows are the next COPY_OUT result. */
@@ -117,9 +146,13 @@ static void copyto_run(lead_copyto *ct)
 	lead_run_start(r);
 }
 
-void lead_copyto_start(lead_session *s, plan *p, pgw_done_cb done, void *arg)
+void lead_copyto_start(lead_session *s, plan *p, const char *sql, pgw_done_cb done, void *arg)
 {
 	lead_copyto *ct = calloc(1, sizeof *ct);
+	if (ct && !(ct->sql = strdup(sql))) {
+		free(ct);
+		ct = NULL;
+	}
 	if (!ct) {
 		pgw_result *res = pgw_result_new();
 		mur_error err;
@@ -132,6 +165,7 @@ void lead_copyto_start(lead_session *s, plan *p, pgw_done_cb done, void *arg)
 	}
 	ct->s = s;
 	ct->p = p;
+	ct->version = cat_version(s->e->cat);
 	ct->nshards = copyto_shards(p->u.copy.query);
 	ct->done = done;
 	ct->arg = arg;
@@ -144,6 +178,7 @@ void lead_copyto_next(void *esess, int stop, pgw_done_cb done, void *arg)
 {
 	lead_session *s = esess;
 	lead_copyto *ct = s->copyto;
+	mur_error err;
 	if (!ct || stop) {
 		lead_copyto_abort(s);
 		done(arg, pgw_result_new());
@@ -152,5 +187,13 @@ void lead_copyto_next(void *esess, int stop, pgw_done_cb done, void *arg)
 	lead_stmt_begin(s, &done, &arg); /* cancel and statement_timeout, per part */
 	ct->done = done;
 	ct->arg = arg;
+	if (ct->version != cat_version(s->e->cat) && copyto_replan(ct, &err) != MUR_OK) {
+		pgw_result *res = pgw_result_new();
+		if (res)
+			pgw_result_set_error(res, &err);
+		copyto_free(ct);
+		done(arg, res);
+		return;
+	}
 	copyto_run(ct);
 }

@@ -705,7 +705,7 @@ void lead_copy_abort(lead_session *s);
 
 /* lead_copyto.c: COPY ... TO STDOUT for plan p (owned from now on, also
  * on error), as PGW_RESULT_COPY_OUT results; copy_out_next goes on. */
-void lead_copyto_start(lead_session *s, plan *p, pgw_done_cb done, void *arg);
+void lead_copyto_start(lead_session *s, plan *p, const char *sql, pgw_done_cb done, void *arg);
 void lead_copyto_next(void *esess, int stop, pgw_done_cb done, void *arg);
 void lead_copyto_abort(lead_session *s);
 

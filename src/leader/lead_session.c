@@ -851,7 +851,7 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 		if (stmt_fresh_plan(s, st, &p, &err) != MUR_OK)
 			plan_failed(s, &err, done, arg);
 		else
-			lead_copyto_start(s, p, done, arg);
+			lead_copyto_start(s, p, st->sql, done, arg);
 		return;
 	}
 	r = lead_run_new(s, st->p, done, arg);
