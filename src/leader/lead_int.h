@@ -148,6 +148,7 @@ typedef struct lead_setting {
 } lead_setting;
 
 typedef struct lead_copy lead_copy;
+typedef struct lead_copyto lead_copyto;
 typedef struct lead_run lead_run;
 
 /* A session's transaction (the diagram above). */
@@ -216,7 +217,8 @@ typedef struct lead_session {
 	/* the reportable settings' values the client was last sent
 	 * (ParameterStatus), LEAD_REPORTED entries */
 	char reported[LEAD_REPORTED][256];
-	lead_copy *copy; /* COPY FROM STDIN in progress */
+	lead_copy *copy;     /* COPY FROM STDIN in progress */
+	lead_copyto *copyto; /* COPY TO STDOUT in progress (lead_copyto.c) */
 	int closed;
 	int refs; /* session + pending runs; freed at 0 */
 	/* the statement in progress (lead_cancel.c): its done() is wrapped,
@@ -330,6 +332,7 @@ struct lead_run {
 	lead_engine *e;
 	const plan *p; /* borrowed from the statement (or owned: own_plan) */
 	plan *own_plan;
+	uint32_t only_shard; /* > 0: a scan reads shard only_shard - 1 alone (COPY TO) */
 	int nparams;
 	mur_value *params; /* bound parameters, coerced to plan->param_types */
 	mur_buf param_scratch;
@@ -705,6 +708,12 @@ int lead_copy_data(lead_session *s, const char *data, size_t len);
 void lead_copy_done(lead_session *s, int failed, const char *msg, pgw_done_cb done, void *arg);
 void lead_copy_abort(lead_session *s);
 
+/* lead_copyto.c: COPY ... TO STDOUT for plan p (owned from now on, also
+ * on error), as PGW_RESULT_COPY_OUT results; copy_out_next goes on. */
+void lead_copyto_start(lead_session *s, plan *p, const char *sql, pgw_done_cb done, void *arg);
+void lead_copyto_next(void *esess, int stop, pgw_done_cb done, void *arg);
+void lead_copyto_abort(lead_session *s);
+
 /* lead_cancel.c: cancel a statement (design at the top of the file) */
 /* End run r early with err (57014, or a lock wait's 55P03 / 40P01): see
  * the top of lead_cancel.c for what stops and what cannot.  A run whose
@@ -851,6 +860,8 @@ const char *lead_setting_name(int i);
 /* The session's settings that change plans (sql_prepare). */
 void lead_session_sql_options(lead_session *s, sql_options *out);
 void lead_utility_start(lead_run *r);
+/* lead_portal.c: DECLARE / FETCH / ... / EXECUTE answered for pgwire to do. */
+void lead_portal_start(lead_run *r);
 void lead_session_unref(lead_session *s);
 
 #endif

@@ -385,6 +385,10 @@ void lead_select_start(lead_run *r)
 		return;
 	}
 	n = lead_prune(r, t0, &ps->prune, shards);
+	if (r->only_shard && n > 0) { /* COPY TO, a shard at a time (lead_copyto.c) */
+		shards[0] = r->only_shard - 1;
+		n = 1;
+	}
 	/* bounded and available: committed data from a copy now, no gate */
 	if (!r->failed && lead_stale_now(r, ps, shards, n))
 		return;

@@ -621,6 +621,9 @@ void lead_run_start(lead_run *r)
 	case PLAN_SEQUENCE:
 		lead_sequence_run(r);
 		break;
+	case PLAN_PORTAL:
+		lead_portal_start(r);
+		break;
 	default:
 		lead_utility_start(r);
 	}
@@ -681,6 +684,7 @@ static void op_session_close(void *esess)
 	lead_stmt_close(s);
 	if (s->copy)
 		lead_copy_abort(s);
+	lead_copyto_abort(s);
 	lead_txn_session_closed(s);
 	lead_session_unref(s);
 }
@@ -846,6 +850,19 @@ static void done_with_error(pgw_done_cb done, void *arg, const mur_error *err)
 	done(arg, res);
 }
 
+static void plan_failed(lead_session *s, const mur_error *err, pgw_done_cb done, void *arg);
+
+/* A plan of st's text of its own, for a COPY: the COPY outlives the
+ * statement (pgwire may free it meanwhile). */
+static int stmt_fresh_plan(lead_session *s, const lead_stmt *st, plan **p, mur_error *err)
+{
+	int rc;
+	cat_set_viewer(s->e->cat, 1, s->txid);
+	rc = sql_prepare(s->e->cat, st->sql, 0, NULL, p, err);
+	cat_set_viewer(s->e->cat, 0, 0);
+	return rc;
+}
+
 /* Run st, planned and current. */
 static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const char *const *values,
 			    const int32_t *lengths, int nformats, const int16_t *formats,
@@ -853,6 +870,14 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 {
 	lead_run *r;
 	mur_error err;
+	if (st->p->kind == PLAN_COPY_TO) {
+		plan *p = NULL;
+		if (stmt_fresh_plan(s, st, &p, &err) != MUR_OK)
+			plan_failed(s, &err, done, arg);
+		else
+			lead_copyto_start(s, p, st->sql, done, arg);
+		return;
+	}
 	r = lead_run_new(s, st->p, done, arg);
 	if (!r) {
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -867,10 +892,7 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 	if (st->p->kind == PLAN_COPY_FROM) {
 		/* the COPY owns a fresh plan: the statement may be freed meanwhile */
 		plan *p = NULL;
-		int rc;
-		cat_set_viewer(s->e->cat, 1, s->txid);
-		rc = sql_prepare(s->e->cat, st->sql, 0, NULL, &p, &err);
-		cat_set_viewer(s->e->cat, 0, 0);
+		int rc = stmt_fresh_plan(s, st, &p, &err);
 		if (rc != MUR_OK || lead_copy_start(s, p, r->res, &err) != MUR_OK) {
 			if (p)
 				plan_free(p);
@@ -1101,6 +1123,7 @@ const pgw_engine_ops lead_engine_ops = {
 	.execute = op_execute,
 	.copy_data = op_copy_data,
 	.copy_done = op_copy_done,
+	.copy_out_next = lead_copyto_next,
 	.txn_status = op_txn_status,
 	.statement_failed = op_statement_failed,
 	.cancel = lead_session_cancel_request,

@@ -453,9 +453,9 @@ void pgw_put_notice(mur_buf *out, const mur_error *e)
 	pgw_put_error_fields(out, PGW_BE_NOTICE, warning ? "WARNING" : "NOTICE", e);
 }
 
-void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols, int format)
+static void put_copy_response(mur_buf *out, char type, uint32_t ncols, int format)
 {
-	size_t off = pgw_msg_begin(out, PGW_BE_COPY_IN_RESPONSE);
+	size_t off = pgw_msg_begin(out, type);
 	if (ncols > PGW_FIELDS_MAX)
 		ncols = PGW_FIELDS_MAX;
 	mur_buf_put_u8(out, (uint8_t)format); /* overall format */
@@ -463,4 +463,14 @@ void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols, int format)
 	for (uint32_t i = 0; i < ncols; i++)
 		mur_buf_put_u16(out, (uint16_t)format);
 	pgw_msg_end(out, off);
+}
+
+void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols, int format)
+{
+	put_copy_response(out, PGW_BE_COPY_IN_RESPONSE, ncols, format);
+}
+
+void pgw_put_copy_out_response(mur_buf *out, uint32_t ncols)
+{
+	put_copy_response(out, PGW_BE_COPY_OUT_RESPONSE, ncols, 0);
 }

@@ -92,6 +92,9 @@
 #define PGW_BE_PARAMETER_DESCRIPTION 't'
 #define PGW_BE_PORTAL_SUSPENDED 's'
 #define PGW_BE_COPY_IN_RESPONSE 'G'
+#define PGW_BE_COPY_OUT_RESPONSE 'H'
+#define PGW_BE_COPY_DATA 'd'
+#define PGW_BE_COPY_DONE 'c'
 #define PGW_BE_NEGOTIATE_VERSION 'v'
 
 /* ---- Framing ------------------------------------------------------------ */
@@ -205,5 +208,7 @@ void pgw_put_error(mur_buf *out, const char *severity, const mur_error *e);
 void pgw_put_notice(mur_buf *out, const mur_error *e);
 /* CopyInResponse: ncols columns, all in format (0 text, 1 binary). */
 void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols, int format);
+/* CopyOutResponse: text format, ncols text columns. */
+void pgw_put_copy_out_response(mur_buf *out, uint32_t ncols);
 
 #endif

@@ -182,13 +182,15 @@ void pgw_conn_destroy(pgw_conn *c)
  * engine never sees a session close in the middle of a COPY. */
 static void conn_set_closed(pgw_conn *c)
 {
-	int was_copy = c->state == PGW_CONN_COPY_IN;
+	int was_copy = c->state == PGW_CONN_COPY_IN, was_copy_out = c->state == PGW_CONN_COPY_OUT;
 	if (c->state == PGW_CONN_CLOSED)
 		return;
 	c->state = PGW_CONN_CLOSED;
 	c->paused = 0;
 	if (was_copy)
 		pgw_conn_copy_done(c, 1, "connection closed during COPY");
+	if (was_copy_out)
+		pgw_copy_out_next(c, 1);
 }
 
 /* ---- Owner interface -------------------------------------------------- */
@@ -234,7 +236,8 @@ int pgw_conn_wants_read(const pgw_conn *c)
 	size_t unprocessed = c->in.len - c->in_off;
 	if (c->state == PGW_CONN_CLOSED || c->paused)
 		return 0;
-	if ((c->state == PGW_CONN_BUSY || c->stalled) && unprocessed >= PGW_INPUT_PENDING_MAX)
+	if ((c->state == PGW_CONN_BUSY || c->state == PGW_CONN_COPY_OUT || c->stalled) &&
+	    unprocessed >= PGW_INPUT_PENDING_MAX)
 		return 0;
 	return 1;
 }
@@ -362,6 +365,12 @@ void pgw_conn_query_end(pgw_conn *c, int failed)
 	c->ops->query_end(c->esess, failed, conn_done_cb, c);
 }
 
+void pgw_copy_out_next(pgw_conn *c, int stop)
+{
+	conn_begin_wait(c, c->copy_out_wait);
+	c->ops->copy_out_next(c->esess, stop, conn_done_cb, c);
+}
+
 void pgw_conn_copy_done(pgw_conn *c, int failed, const char *msg)
 {
 	conn_begin_wait(c, PGW_WAIT_COPY_DONE);
@@ -374,15 +383,33 @@ static void conn_on_result(pgw_conn *c, pgw_result *r)
 	pgw_wait wait = c->wait;
 	c->wait = PGW_WAIT_NONE;
 	if (c->state == PGW_CONN_CLOSED) { /* client gone: only free */
+		int more = r->kind == PGW_RESULT_COPY_OUT && r->more;
+		pgw_result_free(r);
+		if (more) { /* the engine still holds a COPY TO: end it */
+			c->copy_out_wait = wait;
+			pgw_copy_out_next(c, 1);
+			return;
+		}
 		if (wait == PGW_WAIT_SIMPLE && c->sq_estmt) {
 			c->ops->stmt_free(c->sq_estmt);
 			c->sq_estmt = NULL;
 		}
-		pgw_result_free(r);
 		return;
 	}
 	assert(c->state == PGW_CONN_BUSY);
 	c->state = PGW_CONN_READY;
+	if (r->kind == PGW_RESULT_COPY_OUT || c->copy_out) {
+		pgw_copy_out_result(c, wait, r); /* rows, or the COPY TO's end */
+		return;
+	}
+	if (wait == PGW_WAIT_CURSOR) {
+		pgw_cursor_on_result(c, r);
+		return;
+	}
+	if (r->kind == PGW_RESULT_PORTAL) {
+		pgw_cursor_result(c, wait, r);
+		return;
+	}
 	switch (wait) {
 	case PGW_WAIT_SIMPLE:
 		pgw_simple_on_result(c, r);
@@ -466,6 +493,8 @@ void pgw_conn_ready_for_query(pgw_conn *c)
 		st = c->ops->txn_status(c->esess);
 	if (st != 'I' && st != 'T' && st != 'E')
 		st = 'I';
+	if (st == 'I') /* cursors end with their block (pgw_cursor.c) */
+		pgw_extended_drop_portals(c);
 	pgw_put_ready_for_query(&c->out, st);
 }
 
@@ -724,6 +753,9 @@ static int conn_step(pgw_conn *c)
 		if (c->paused)
 			return 0;
 		break;
+	case PGW_CONN_COPY_OUT:
+		pgw_copy_out_next(c, 0);
+		return 1;
 	case PGW_CONN_READY:
 		if (c->sq_stmts) {
 			pgw_simple_next(c);

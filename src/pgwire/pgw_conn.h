@@ -85,6 +85,7 @@ typedef enum pgw_conn_state {
 	PGW_CONN_SKIP,        /* extended-protocol error: discarding until Sync */
 	PGW_CONN_BUSY,        /* an engine callback is pending; input is buffered */
 	PGW_CONN_COPY_IN,     /* COPY FROM STDIN: expecting CopyData/CopyDone/CopyFail */
+	PGW_CONN_COPY_OUT,    /* COPY TO STDOUT between two results: input is buffered */
 	PGW_CONN_CLOSED,      /* no more input is processed */
 } pgw_conn_state;
 

@@ -44,7 +44,12 @@ typedef enum pgw_wait {
 	PGW_WAIT_COPY_DONE, /* copy_done() */
 	PGW_WAIT_PARSE,     /* prepare_finish() of an extended-protocol Parse */
 	PGW_WAIT_QUERY_END, /* query_end() of a multi-statement simple query */
+	PGW_WAIT_CURSOR,    /* execute() of DECLARE's query or EXECUTE's statement */
 } pgw_wait;
+
+/* EXECUTE name (args): arguments at most (PostgreSQL's limit on a
+ * statement's parameters is 65535; murphy's planner takes 1024). */
+#define PGW_EXECUTE_ARGS_MAX 1024
 
 /* A prepared statement.  refs: one for the session's table entry and one
  * per portal built from it; the engine statement is freed at zero. */
@@ -121,6 +126,16 @@ struct pgw_session {
 	struct pgw_binary_copy bcopy; /* pgw_binary.h */
 	mur_buf copy_text;            /* CopyData turned into text lines */
 
+	/* DECLARE / EXECUTE running (pgw_cursor.c). */
+	pgw_wait cursor_wait;      /* what the statement waits as (SIMPLE / EXECUTE) */
+	pgw_portal *cursor_portal; /* DECLARE: the cursor being filled; NULL: EXECUTE */
+	pgw_result *cursor_answer; /* the statement's result, kept for its answer */
+
+	/* COPY TO STDOUT (pgw_copy_out.c). */
+	int copy_out;           /* CopyOutResponse sent, CopyDone not yet */
+	pgw_wait copy_out_wait; /* what the COPY's statement waits as (SIMPLE / EXECUTE) */
+	uint64_t copy_out_rows;
+
 	int ssl_done, gss_done;
 	int tls_offer;         /* the owner can do TLS: SSLRequest is answered 'S' */
 	int tls_required;      /* a StartupMessage without TLS is refused (28000) */
@@ -187,9 +202,40 @@ void pgw_extended_sync(pgw_conn *c);
 void pgw_extended_drop_unnamed(pgw_conn *c);
 void pgw_extended_clear(pgw_conn *c);
 void pgw_portal_drop(pgw_conn *c, pgw_portal *p);
+/* Statements and portals for pgw_cursor.c: find by name; a statement not
+ * (yet) in the table (refs 0); add one (the table's reference; on failure
+ * the engine statement is freed); take one out of the table; drop a
+ * reference; a named portal with no parameters; every portal. */
+pgw_stmt *pgw_stmt_find(pgw_conn *c, const char *name);
+pgw_stmt *pgw_stmt_new(const char *name, void *estmt);
+pgw_stmt *pgw_stmt_add(pgw_conn *c, const char *name, void *estmt);
+void pgw_stmt_remove(pgw_conn *c, pgw_stmt *s);
+void pgw_stmt_unref(pgw_conn *c, pgw_stmt *s);
+pgw_portal *pgw_portal_find(pgw_conn *c, const char *name);
+pgw_portal *pgw_portal_open(pgw_conn *c, const char *name, pgw_stmt *s);
+void pgw_extended_drop_portals(pgw_conn *c);
+/* Size of the DataRow message at p (0 if malformed). */
+size_t pgw_datarow_size(const char *p, size_t left);
+
+/* pgw_cursor.c: a PGW_RESULT_PORTAL arrived for wait; the execute() it
+ * started (PGW_WAIT_CURSOR) answered. */
+void pgw_cursor_result(pgw_conn *c, pgw_wait wait, pgw_result *r);
+void pgw_cursor_on_result(pgw_conn *c, pgw_result *r);
 /* Send the portal's rows (up to max_rows when > 0) and PortalSuspended or
  * CommandComplete. */
 void pgw_portal_send(pgw_conn *c, pgw_portal *p, int32_t max_rows);
+
+/* pgw_copy_out.c: a PGW_RESULT_COPY_OUT arrived for wait; in COPY_OUT ask
+ * the engine for the next one (or, stop, end it: the client is gone). */
+void pgw_copy_out_result(pgw_conn *c, pgw_wait wait, pgw_result *r);
+void pgw_copy_out_next(pgw_conn *c, int stop);
+/* Encoders: the header line; and each DataRow of rows[0..len) as one
+ * CopyData line, counted in *nrows.  MUR_ERR on a malformed DataRow,
+ * MUR_ENOMEM when out could not grow. */
+int pgw_copy_out_header(mur_buf *out, const pgw_copy_format *f, uint32_t ncols,
+			const pgw_column *cols);
+int pgw_copy_out_rows(mur_buf *out, const pgw_copy_format *f, const char *rows, size_t len,
+		      uint64_t *nrows);
 
 /* pgw_copy.c */
 void pgw_copy_start(pgw_conn *c, const pgw_result *r);

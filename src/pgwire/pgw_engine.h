@@ -41,7 +41,58 @@ typedef enum pgw_result_kind {
 	PGW_RESULT_ERROR = 2,   /* ErrorResponse */
 	PGW_RESULT_COPY_IN = 3, /* CopyInResponse: pgwire enters COPY mode */
 	PGW_RESULT_EMPTY = 4,   /* EmptyQueryResponse */
+	/* COPY ... TO STDOUT: rows (DataRows, as for ROWS) go out as CopyData
+	 * lines in the format `copy`; the first such result is preceded by
+	 * CopyOutResponse (and the header line).  more = 1: further rows
+	 * follow, asked for with copy_out_next() once the client has taken
+	 * what was sent; more = 0: CopyDone and CommandComplete (tag). */
+	PGW_RESULT_COPY_OUT = 5,
+	/* A statement pgwire carries out on its own portals and prepared
+	 * statements (SQL cursors, PREPARE / EXECUTE): `portal` says what;
+	 * its answer is the statement's (pgw_cursor.c). */
+	PGW_RESULT_PORTAL = 6,
 } pgw_result_kind;
+
+/* PGW_RESULT_PORTAL: the SQL statements on portals and statements. */
+typedef enum pgw_portal_verb {
+	PGW_PORTAL_DECLARE = 1, /* DECLARE name CURSOR FOR sql: a portal running sql */
+	PGW_PORTAL_FETCH,       /* FETCH count FROM name */
+	PGW_PORTAL_MOVE,        /* MOVE count IN name */
+	PGW_PORTAL_CLOSE,       /* CLOSE name | ALL */
+	PGW_PORTAL_PREPARE,     /* PREPARE name [(types)] AS sql */
+	PGW_PORTAL_EXECUTE,     /* EXECUTE name [(args)] */
+	PGW_PORTAL_DEALLOCATE,  /* DEALLOCATE name | ALL */
+} pgw_portal_verb;
+
+/* The name as PostgreSQL folds it; "" with all. */
+#define PGW_PORTAL_NAME_BYTES 64
+
+typedef struct pgw_portal_op {
+	pgw_portal_verb verb;
+	char name[PGW_PORTAL_NAME_BYTES];
+	int all;       /* CLOSE ALL, DEALLOCATE ALL */
+	int64_t count; /* FETCH, MOVE: rows forward (INT64_MAX: ALL) */
+	char *sql;     /* DECLARE, PREPARE: the statement's text */
+	int nparams;   /* PREPARE: its (types), as OIDs (0: inferred) */
+	uint32_t *param_oids;
+	int nargs; /* EXECUTE: its arguments, as text (NULL: SQL NULL) */
+	char **args;
+} pgw_portal_op;
+
+/* Columns FORCE_QUOTE may name (bit i of force_quote: column i):
+ * PostgreSQL's MaxTupleAttributeNumber. */
+#define PGW_COPY_COLUMNS_MAX 1664
+
+/* How COPY TO writes a row (PostgreSQL's COPY options). */
+typedef struct pgw_copy_format {
+	int csv;                                       /* FORMAT csv, else text */
+	char delimiter;                                /* '\t' text, ',' csv */
+	char quote;                                    /* csv */
+	char escape;                                   /* csv; the quote by default */
+	int header;                                    /* a first line of column names */
+	char null_string[16];                          /* "\\N" text, "" csv */
+	uint8_t force_quote[PGW_COPY_COLUMNS_MAX / 8]; /* csv: always quote these columns */
+} pgw_copy_format;
 
 #define PGW_NOTICES_MAX 8
 
@@ -64,11 +115,16 @@ typedef struct pgw_result {
 	int nnotices;
 	mur_error notices
 		[PGW_NOTICES_MAX]; /* sent as NoticeResponse (severity NOTICE) before the result */
+	pgw_copy_format copy;      /* PGW_RESULT_COPY_OUT */
+	int more;                  /* PGW_RESULT_COPY_OUT: copy_out_next() brings more rows */
+	pgw_portal_op *portal;     /* PGW_RESULT_PORTAL: malloc'd, freed with the result */
 } pgw_result;
 
 /* malloc + zero; kind COMMAND.  NULL on allocation failure. */
 pgw_result *pgw_result_new(void);
 void pgw_result_free(pgw_result *r);
+/* A pgw_portal_op with its strings (NULL: nothing). */
+void pgw_portal_op_free(pgw_portal_op *op);
 /* Set the column list (copied) and make the kind PGW_RESULT_ROWS.
  * Returns MUR_OK or MUR_ENOMEM. */
 int pgw_result_set_columns(pgw_result *r, uint32_t ncols, const pgw_column *cols);
@@ -150,6 +206,14 @@ typedef struct pgw_engine_ops {
 	/* CopyDone (failed = 0) or CopyFail (failed = 1, msg = client's reason).
 	 * done() gets the COPY's final result ("COPY n" or an error). */
 	void (*copy_done)(void *esess, int failed, const char *msg, pgw_done_cb done, void *arg);
+
+	/* Required once execute() can answer PGW_RESULT_COPY_OUT with more = 1.
+	 * The client took the rows sent so far: produce the next result of
+	 * the COPY TO (COPY_OUT again, or an ERROR, which ends it).  stop = 1:
+	 * the client is gone; end the COPY and answer anything (freed).
+	 * done() is called exactly once.  Rows go out only as fast as the
+	 * client reads them: the engine holds one result's rows at a time. */
+	void (*copy_out_next)(void *esess, int stop, pgw_done_cb done, void *arg);
 
 	/* Transaction status for ReadyForQuery: 'I' idle, 'T' in a block, 'E' failed block. */
 	char (*txn_status)(void *esess);

@@ -35,7 +35,7 @@
 
 /* ---- Statements ------------------------------------------------------------ */
 
-static pgw_stmt *stmt_find(pgw_conn *c, const char *name)
+pgw_stmt *pgw_stmt_find(pgw_conn *c, const char *name)
 {
 	for (pgw_stmt *s = c->stmts; s; s = s->next)
 		if (strcmp(s->name, name) == 0)
@@ -43,7 +43,7 @@ static pgw_stmt *stmt_find(pgw_conn *c, const char *name)
 	return NULL;
 }
 
-static void stmt_unref(pgw_conn *c, pgw_stmt *s)
+void pgw_stmt_unref(pgw_conn *c, pgw_stmt *s)
 {
 	if (--s->refs > 0)
 		return;
@@ -54,32 +54,41 @@ static void stmt_unref(pgw_conn *c, pgw_stmt *s)
 }
 
 /* Take s out of the table (drop the table's reference). */
-static void stmt_remove(pgw_conn *c, pgw_stmt *s)
+void pgw_stmt_remove(pgw_conn *c, pgw_stmt *s)
 {
 	for (pgw_stmt **pp = &c->stmts; *pp; pp = &(*pp)->next) {
 		if (*pp == s) {
 			*pp = s->next;
 			c->nstmts--;
 			s->in_table = 0;
-			stmt_unref(c, s);
+			pgw_stmt_unref(c, s);
 			return;
 		}
 	}
 }
 
-/* Add a statement; on allocation failure the engine statement is freed. */
-static pgw_stmt *stmt_add(pgw_conn *c, const char *name, void *estmt)
+pgw_stmt *pgw_stmt_new(const char *name, void *estmt)
 {
 	pgw_stmt *s = calloc(1, sizeof *s);
 	char *n = strdup(name);
 	if (!s || !n) {
 		free(s);
 		free(n);
-		c->ops->stmt_free(estmt);
 		return NULL;
 	}
 	s->name = n;
 	s->estmt = estmt;
+	return s;
+}
+
+/* Add a statement; on allocation failure the engine statement is freed. */
+pgw_stmt *pgw_stmt_add(pgw_conn *c, const char *name, void *estmt)
+{
+	pgw_stmt *s = pgw_stmt_new(name, estmt);
+	if (!s) {
+		c->ops->stmt_free(estmt);
+		return NULL;
+	}
 	s->refs = 1;
 	s->in_table = 1;
 	s->next = c->stmts;
@@ -90,7 +99,7 @@ static pgw_stmt *stmt_add(pgw_conn *c, const char *name, void *estmt)
 
 /* ---- Portals ------------------------------------------------------------------ */
 
-static pgw_portal *portal_find(pgw_conn *c, const char *name)
+pgw_portal *pgw_portal_find(pgw_conn *c, const char *name)
 {
 	for (pgw_portal *p = c->portals; p; p = p->next)
 		if (strcmp(p->name, name) == 0)
@@ -109,7 +118,7 @@ void pgw_portal_drop(pgw_conn *c, pgw_portal *p)
 	c->nportals--;
 	if (c->exec_portal == p)
 		c->exec_portal = NULL;
-	stmt_unref(c, p->stmt);
+	pgw_stmt_unref(c, p->stmt);
 	pgw_bind_free(&p->bind);
 	mur_buf_free(&p->params);
 	free(p->body);
@@ -130,19 +139,22 @@ static void portals_drop_all(pgw_conn *c, const pgw_stmt *only)
 
 void pgw_extended_drop_unnamed(pgw_conn *c)
 {
-	pgw_portal *p = portal_find(c, "");
-	pgw_stmt *s = stmt_find(c, "");
+	pgw_portal *p = pgw_portal_find(c, "");
+	pgw_stmt *s = pgw_stmt_find(c, "");
 	if (p)
 		pgw_portal_drop(c, p);
 	if (s)
-		stmt_remove(c, s);
+		pgw_stmt_remove(c, s);
 }
 
 void pgw_extended_clear(pgw_conn *c)
 {
+	pgw_result_free(c->cursor_answer); /* the client left while a cursor ran */
+	c->cursor_answer = NULL;
+	c->cursor_portal = NULL;
 	portals_drop_all(c, NULL);
 	while (c->stmts)
-		stmt_remove(c, c->stmts);
+		pgw_stmt_remove(c, c->stmts);
 }
 
 /* ---- Parse ----------------------------------------------------------------------- */
@@ -165,7 +177,7 @@ static void ext_parse(pgw_conn *c, const char *body, size_t len)
 	mur_error_clear(&err);
 	if (mur_utf8_check(m.query, strlen(m.query), &err) != MUR_OK) {
 		pgw_conn_fail(c, &err);
-	} else if (named && stmt_find(c, m.name)) {
+	} else if (named && pgw_stmt_find(c, m.name)) {
 		pgw_conn_failf(c, "42P05", "prepared statement \"%s\" already exists", m.name);
 	} else if (named && c->nstmts >= PGW_STATEMENTS_MAX) {
 		pgw_conn_failf(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
@@ -175,10 +187,10 @@ static void ext_parse(pgw_conn *c, const char *body, size_t len)
 			mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "could not prepare statement");
 		pgw_conn_fail(c, &err);
 	} else {
-		pgw_stmt *old = named ? NULL : stmt_find(c, "");
+		pgw_stmt *old = named ? NULL : pgw_stmt_find(c, "");
 		if (old)
-			stmt_remove(c, old);
-		pgw_stmt *s = stmt_add(c, m.name, estmt);
+			pgw_stmt_remove(c, old);
+		pgw_stmt *s = pgw_stmt_add(c, m.name, estmt);
 		if (!s) {
 			pgw_conn_oom(c);
 		} else if (c->ops->prepare_finish) {
@@ -324,11 +336,11 @@ static int bind_params_to_text(pgw_conn *c, const pgw_stmt *s, pgw_bind *b, mur_
 /* Validate the Bind and find its statement; MUR_OK or an ERROR in err. */
 static int bind_lookup(pgw_conn *c, const pgw_bind *b, pgw_stmt **out, mur_error *err)
 {
-	pgw_stmt *s = stmt_find(c, b->stmt);
+	pgw_stmt *s = pgw_stmt_find(c, b->stmt);
 	if (!s)
 		return mur_error_set(err, SQLSTATE_INVALID_SQL_STATEMENT_NAME,
 				     "prepared statement \"%s\" does not exist", b->stmt);
-	if (b->portal[0] && portal_find(c, b->portal))
+	if (b->portal[0] && pgw_portal_find(c, b->portal))
 		return mur_error_set(err, "42P03", "cursor \"%s\" already exists", b->portal);
 	if (b->portal[0] && c->nportals >= PGW_PORTALS_MAX)
 		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
@@ -347,7 +359,7 @@ static pgw_portal *portal_add(pgw_conn *c, pgw_stmt *s, char *body, pgw_bind *b,
 		free(name);
 		return NULL;
 	}
-	if (!b->portal[0] && (old = portal_find(c, "")))
+	if (!b->portal[0] && (old = pgw_portal_find(c, "")))
 		pgw_portal_drop(c, old);
 	p->name = name;
 	p->stmt = s;
@@ -360,6 +372,22 @@ static pgw_portal *portal_add(pgw_conn *c, pgw_stmt *s, char *body, pgw_bind *b,
 	c->nportals++;
 	return p;
 }
+
+pgw_portal *pgw_portal_open(pgw_conn *c, const char *name, pgw_stmt *s)
+{
+	pgw_bind b;
+	pgw_portal *p;
+	mur_buf params; /* none: a cursor's statement has its values inlined */
+	memset(&b, 0, sizeof b);
+	mur_buf_init(&params);
+	b.portal = name;
+	if (!(p = portal_add(c, s, NULL, &b, &params)))
+		return NULL;
+	p->bind.portal = p->name;
+	return p;
+}
+
+void pgw_extended_drop_portals(pgw_conn *c) { portals_drop_all(c, NULL); }
 
 static void ext_bind(pgw_conn *c, const char *body, size_t len)
 {
@@ -420,14 +448,14 @@ static void ext_describe(pgw_conn *c, const char *body, size_t len)
 	if (pgw_target_decode(body, len, &kind, &name, &err) != MUR_OK) {
 		pgw_conn_fatal(c, &err);
 	} else if (kind == 'S') {
-		pgw_stmt *s = stmt_find(c, name);
+		pgw_stmt *s = pgw_stmt_find(c, name);
 		if (s)
 			describe_rows(c, s->estmt, 1, NULL);
 		else
 			pgw_conn_failf(c, SQLSTATE_INVALID_SQL_STATEMENT_NAME,
 				       "prepared statement \"%s\" does not exist", name);
 	} else {
-		pgw_portal *p = portal_find(c, name);
+		pgw_portal *p = pgw_portal_find(c, name);
 		if (p)
 			describe_rows(c, p->stmt->estmt, 0, &p->bind);
 		else
@@ -446,7 +474,7 @@ static void ext_execute(pgw_conn *c, const char *body, size_t len)
 		pgw_conn_fatal(c, &err);
 		return;
 	}
-	if (!(p = portal_find(c, name))) {
+	if (!(p = pgw_portal_find(c, name))) {
 		pgw_conn_failf(c, SQLSTATE_INVALID_CURSOR_NAME, "portal \"%s\" does not exist",
 			       name);
 		return;
@@ -470,13 +498,13 @@ static void ext_close(pgw_conn *c, const char *body, size_t len)
 		return;
 	}
 	if (kind == 'S') {
-		pgw_stmt *s = stmt_find(c, name);
+		pgw_stmt *s = pgw_stmt_find(c, name);
 		if (s) {
 			portals_drop_all(c, s);
-			stmt_remove(c, s);
+			pgw_stmt_remove(c, s);
 		}
 	} else {
-		pgw_portal *p = portal_find(c, name);
+		pgw_portal *p = pgw_portal_find(c, name);
 		if (p)
 			pgw_portal_drop(c, p);
 	}
@@ -527,7 +555,7 @@ void pgw_extended_message(pgw_conn *c, char type, const char *body, size_t len)
 /* ---- Results --------------------------------------------------------------------- */
 
 /* Size of the DataRow message at p (0 if malformed). */
-static size_t datarow_size(const char *p, size_t left)
+size_t pgw_datarow_size(const char *p, size_t left)
 {
 	mur_rd r;
 	uint32_t n;
@@ -572,7 +600,7 @@ void pgw_portal_send(pgw_conn *c, pgw_portal *p, int32_t max_rows)
 		return;
 	}
 	while (p->row_off < r->rows.len && (max_rows <= 0 || batch < (uint64_t)max_rows)) {
-		n = datarow_size(r->rows.data + p->row_off, r->rows.len - p->row_off);
+		n = pgw_datarow_size(r->rows.data + p->row_off, r->rows.len - p->row_off);
 		if (n == 0) {
 			pgw_conn_failf(c, SQLSTATE_INTERNAL_ERROR, "malformed row in result");
 			return;
@@ -600,7 +628,7 @@ void pgw_extended_on_parsed(pgw_conn *c, pgw_result *r)
 		mur_error e = r->err;
 		if (s && s->in_table) {
 			portals_drop_all(c, s);
-			stmt_remove(c, s);
+			pgw_stmt_remove(c, s);
 		}
 		pgw_conn_fail(c, &e);
 	} else {

@@ -28,10 +28,23 @@ pgw_result *pgw_result_new(void)
 	return r;
 }
 
+void pgw_portal_op_free(pgw_portal_op *op)
+{
+	if (!op)
+		return;
+	free(op->sql);
+	free(op->param_oids);
+	for (int i = 0; i < op->nargs; i++)
+		free(op->args[i]);
+	free(op->args);
+	free(op);
+}
+
 void pgw_result_free(pgw_result *r)
 {
 	if (!r)
 		return;
+	pgw_portal_op_free(r->portal);
 	free(r->cols);
 	free(r->copy_oids);
 	mur_buf_free(&r->rows);

@@ -62,6 +62,7 @@ typedef enum plan_kind {
 	PLAN_CREATE_INDEX,
 	PLAN_DROP_INDEX,
 	PLAN_COPY_FROM, /* COPY t [(cols)] FROM STDIN */
+	PLAN_COPY_TO,   /* COPY t [(cols)] / (SELECT ...) TO STDOUT: u.copy.query */
 	PLAN_EXPLAIN,
 	PLAN_SET, /* SET name = value / SET name TO DEFAULT / RESET */
 	PLAN_SHOW,
@@ -77,6 +78,8 @@ typedef enum plan_kind {
 	PLAN_SEQUENCE,    /* CREATE / DROP SEQUENCE: the catalog only (u.sequence) */
 	PLAN_ROLE,        /* CREATE / ALTER / DROP ROLE (u.role, plan_role.c) */
 	PLAN_GRANT,       /* GRANT / REVOKE on tables (u.grant, plan_role.c) */
+	PLAN_PORTAL,      /* DECLARE / FETCH / MOVE / CLOSE, PREPARE / EXECUTE /
+			     DEALLOCATE (u.portal, plan_portal.c) */
 } plan_kind;
 
 typedef struct plan_column {
@@ -274,7 +277,37 @@ typedef struct plan_copy {
 	char null_string[16];      /* "\\N" text, "" csv */
 	const char *shard_sql;     /* INSERT INTO main."t" (all columns) VALUES (?1,...) */
 	const char **fill_seq;     /* as plan_insert's: unlisted sequence columns, per row */
+	/* COPY TO: the rows (a SELECT of the table's columns, or the query);
+	 * CSV's ESCAPE and FORCE_QUOTE (output columns always quoted:
+	 * force_quote[i] for column i of query->out; NULL: none). */
+	plan *query;
+	char escape;
+	uint8_t *force_quote;
 } plan_copy;
+
+/* What a PLAN_PORTAL statement does (sql/plan_portal.c); the protocol
+ * layer carries it out on its portals and prepared statements. */
+typedef enum plan_portal_verb {
+	PLAN_PORTAL_DECLARE = 1,
+	PLAN_PORTAL_FETCH,
+	PLAN_PORTAL_MOVE,
+	PLAN_PORTAL_CLOSE,
+	PLAN_PORTAL_PREPARE,
+	PLAN_PORTAL_EXECUTE,
+	PLAN_PORTAL_DEALLOCATE,
+} plan_portal_verb;
+
+typedef struct plan_portal {
+	plan_portal_verb verb;
+	char name[64];   /* cursor or statement; "" with all */
+	int all;         /* CLOSE ALL, DEALLOCATE ALL */
+	int64_t count;   /* FETCH / MOVE: rows forward (INT64_MAX: ALL) */
+	const char *sql; /* DECLARE: the query; PREPARE: the statement */
+	int nparams;     /* PREPARE name (types): the types given */
+	mur_type *param_types;
+	int nargs;         /* EXECUTE name (args): constants as text */
+	const char **args; /* NULL entry: SQL NULL */
+} plan_portal;
 
 /* ANALYZE: per table, one QUERY task per shard running shard_sql, which
  * returns one row: count(*), then the distinct estimate of each column
@@ -373,6 +406,7 @@ struct plan {
 		plan_sequence sequence;
 		plan_role role;
 		cat_grant_change grant;
+		plan_portal portal;
 		struct {
 			char name[64]; /* as given (PostgreSQL folds it like any identifier) */
 		} savepoint;

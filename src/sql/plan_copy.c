@@ -12,7 +12,10 @@
  * tuples into text-format lines (pgwire/pgw_binary.h), so the plan keeps
  * the text defaults and refuses the options binary has none of (42601,
  * as PostgreSQL does).
- * COPY TO and COPY FROM a file or program are not supported (0A000).
+ * COPY TO STDOUT plans its rows as a SELECT (plan_copy.query): the
+ * table's columns (SELECT t.c, ... FROM t), or the query given; ESCAPE and
+ * FORCE_QUOTE apply to it (CSV).  COPY to or from a file or a program on
+ * the server, and COPY TO in FORMAT binary, are not supported (0A000).
  * FREEZE (pgbench -i asks for it) is accepted and changes nothing: it
  * writes PostgreSQL rows with their transaction ids already frozen, and
  * murphy's rows carry no transaction ids (docs/decisions.md).
@@ -56,7 +59,7 @@ static int one_char(sql_ctx *c, PgQuery__DefElem *d, char *out)
 }
 
 static int copy_option(sql_ctx *c, PgQuery__DefElem *d, plan_copy *pc, int *null_set,
-		       int *delim_set)
+		       int *delim_set, PgQuery__DefElem **force)
 {
 	const char *name = d->defname, *v = defelem_str(d);
 	if (!strcmp(name, "format")) {
@@ -88,8 +91,12 @@ static int copy_option(sql_ctx *c, PgQuery__DefElem *d, plan_copy *pc, int *null
 		*null_set = 1;
 		return MUR_OK;
 	}
-	if (!strcmp(name, "escape") && v && !strcmp(v, "\""))
+	if (!strcmp(name, "escape") && (pc->query || (v && !strcmp(v, "\""))))
+		return one_char(c, d, &pc->escape);
+	if (!strcmp(name, "force_quote") && pc->query) {
+		*force = d;
 		return MUR_OK;
+	}
 	if (!strcmp(name, "encoding") && v && (!strcasecmp(v, "utf8") || !strcasecmp(v, "utf-8")))
 		return MUR_OK;
 	if (!strcmp(name, "freeze")) /* file comment: nothing to freeze */
@@ -137,16 +144,126 @@ static int copy_fill(sql_ctx *c, plan_copy *pc)
 	return mur_error_is_set(c->err) ? MUR_ERR : MUR_OK;
 }
 
+/* FORCE_QUOTE (col, ...) or *: the output columns of pc->query. */
+static int copy_force_quote(sql_ctx *c, PgQuery__DefElem *d, plan_copy *pc)
+{
+	const plan *q = pc->query;
+	PgQuery__List *l = d->arg && d->arg->node_case == PG_QUERY__NODE__NODE_LIST ? d->arg->list
+										    : NULL;
+	if (!pc->csv)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, d->location,
+			       "COPY force quote available only in CSV mode");
+	if (!(pc->force_quote = sql_alloc(c, (size_t)q->nout + 1)))
+		return MUR_ERR;
+	memset(pc->force_quote, !l, (size_t)q->nout + 1); /* no list: FORCE_QUOTE * */
+	for (size_t i = 0; l && i < l->n_items; i++) {
+		const char *name = l->items[i]->node_case == PG_QUERY__NODE__NODE_STRING
+					   ? l->items[i]->string->sval
+					   : "";
+		int k = 0;
+		while (k < q->nout && strcmp(q->out[k].name, name) != 0)
+			k++;
+		if (k == q->nout)
+			return sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE, d->location,
+				       "FORCE_QUOTE column \"%s\" not referenced by COPY", name);
+		pc->force_quote[k] = 1;
+	}
+	return MUR_OK;
+}
+
+/* The rows of COPY TO: the table's columns (as COPY FROM lists them) or
+ * the query, planned as a SELECT. */
+static int copy_to_query(sql_ctx *c, PgQuery__CopyStmt *s, plan_copy *pc)
+{
+	PgQuery__Node *query = s->query, *rvn;
+	if (!(pc->query = sql_plan_new(c, PLAN_EMPTY, "")))
+		return MUR_ERR;
+	if (!query) {
+		PgQuery__SelectStmt *sel = sql_alloc(c, sizeof *sel);
+		const char *rel = s->relation->relname;
+		if (!(pc->table = sql_lookup_table_for(c, s->relation, CAT_PRIV_SELECT)) ||
+		    copy_columns(c, s, pc) != MUR_OK || !sel ||
+		    !(query = sql_alloc(c, sizeof *query)) || !(rvn = sql_alloc(c, sizeof *rvn)))
+			return MUR_ERR;
+		pg_query__select_stmt__init(sel);
+		pg_query__node__init(query);
+		pg_query__node__init(rvn);
+		sel->target_list = sql_alloc(c, sizeof(PgQuery__Node *) * (size_t)(pc->ncols + 1));
+		if (!sel->target_list)
+			return MUR_ERR;
+		rvn->node_case = PG_QUERY__NODE__NODE_RANGE_VAR;
+		rvn->range_var = s->relation;
+		for (int i = 0; i < pc->ncols; i++)
+			if (!(sel->target_list[i] =
+				      sql_col_target(c, rel, pc->table->cols[pc->cols[i]].name)))
+				return MUR_ERR;
+		sel->n_target_list = (size_t)pc->ncols;
+		sel->from_clause = sql_alloc(c, sizeof(PgQuery__Node *));
+		if (!sel->from_clause)
+			return MUR_ERR;
+		sel->from_clause[0] = rvn;
+		sel->n_from_clause = 1;
+		sel->limit_option = PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_DEFAULT;
+		sel->op = PG_QUERY__SET_OPERATION__SETOP_NONE;
+		query->node_case = PG_QUERY__NODE__NODE_SELECT_STMT;
+		query->select_stmt = sel;
+	}
+	if (sql_plan_statement(c, query, pc->query) != MUR_OK)
+		return MUR_ERR;
+	if (pc->query->kind != PLAN_SELECT && pc->query->kind != PLAN_LEADER_SELECT)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy supports COPY (query) TO only for a SELECT");
+	return MUR_OK;
+}
+
+static int plan_copy_to(sql_ctx *c, PgQuery__CopyStmt *s, plan *p)
+{
+	plan_copy *pc = &p->u.copy;
+	int null_set = 0, delim_set = 0;
+	PgQuery__DefElem *force = NULL;
+	p->kind = PLAN_COPY_TO;
+	if (s->is_program || (s->filename && *s->filename)) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			"murphy does not support COPY to a file or program on the server");
+		mur_error_hint(c->err, "Use COPY ... TO STDOUT, or psql's \\copy, which writes "
+				       "a file on the client.");
+		return MUR_ERR;
+	}
+	if (s->where_clause)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "WHERE clause not allowed with COPY TO");
+	if (copy_to_query(c, s, pc) != MUR_OK)
+		return MUR_ERR;
+	pc->quote = '"';
+	pc->escape = 0;
+	for (size_t i = 0; i < s->n_options; i++)
+		if (copy_option(c, s->options[i]->def_elem, pc, &null_set, &delim_set, &force) !=
+		    MUR_OK)
+			return MUR_ERR;
+	if (pc->binary)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support COPY TO in FORMAT binary yet");
+	if (!delim_set)
+		pc->delimiter = pc->csv ? ',' : '\t';
+	if (!pc->escape)
+		pc->escape = pc->quote;
+	if (!null_set)
+		snprintf(pc->null_string, sizeof pc->null_string, "%s", pc->csv ? "" : "\\N");
+	return force ? copy_force_quote(c, force, pc) : MUR_OK;
+}
+
 int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p)
 {
 	plan_copy *pc = &p->u.copy;
 	int null_set = 0, delim_set = 0;
+	PgQuery__DefElem *force = NULL;
 	mur_buf b;
 	p->kind = PLAN_COPY_FROM;
 	p->tag = "COPY";
-	if (!s->relation || !s->is_from)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support COPY ... TO yet");
+	if (!s->is_from)
+		return plan_copy_to(c, s, p);
+	if (!s->relation)
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "COPY FROM needs a table");
 	if (s->is_program || (s->filename && *s->filename))
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy supports only COPY ... FROM STDIN");
@@ -161,7 +278,8 @@ int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p)
 			       pc->table->name);
 	pc->quote = '"';
 	for (size_t i = 0; i < s->n_options; i++)
-		if (copy_option(c, s->options[i]->def_elem, pc, &null_set, &delim_set) != MUR_OK)
+		if (copy_option(c, s->options[i]->def_elem, pc, &null_set, &delim_set, &force) !=
+		    MUR_OK)
 			return MUR_ERR;
 	if (pc->binary && (pc->csv || delim_set || null_set || pc->header))
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "cannot specify %s in BINARY mode",

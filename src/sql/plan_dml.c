@@ -852,8 +852,7 @@ static PgQuery__Node *str_node(sql_ctx *c, const char *v)
 	return n;
 }
 
-/* rel.col as a select list entry; col NULL: rel.* */
-static PgQuery__Node *col_target(sql_ctx *c, const char *rel, const char *col)
+PgQuery__Node *sql_col_target(sql_ctx *c, const char *rel, const char *col)
 {
 	PgQuery__Node *n = sql_alloc(c, sizeof *n), *cn = sql_alloc(c, sizeof *cn);
 	PgQuery__Node **f = sql_alloc(c, sizeof *f * 2), *star = sql_alloc(c, sizeof *star);
@@ -910,15 +909,15 @@ static int from_source(sql_ctx *c, PgQuery__RangeVar *rv, const char *alias, siz
 	    !(sel->from_clause = sql_alloc(c, sizeof(PgQuery__Node *) * (nfrom + 1))))
 		return MUR_ERR;
 	for (int k = 0; k < pm->nkey; k++)
-		if (!(sel->target_list[k] = col_target(c, alias,
-						       pm->table->cols[pm->key_cols[k]].name)))
+		if (!(sel->target_list[k] = sql_col_target(c, alias,
+							   pm->table->cols[pm->key_cols[k]].name)))
 			return MUR_ERR;
 	sel->from_clause[0] = rvn;
 	for (size_t i = 0; i < nfrom; i++) {
 		PgQuery__RangeVar *u = from[i]->range_var;
 		const char *ua = u->alias && u->alias->aliasname ? u->alias->aliasname : u->relname;
 		sel->from_clause[i + 1] = from[i];
-		if (!(sel->target_list[(size_t)pm->nkey + i] = col_target(c, ua, NULL)))
+		if (!(sel->target_list[(size_t)pm->nkey + i] = sql_col_target(c, ua, NULL)))
 			return MUR_ERR;
 	}
 	sel->n_target_list = nt;

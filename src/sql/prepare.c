@@ -144,6 +144,13 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_drop_role(c, n->drop_role_stmt, p);
 	case PG_QUERY__NODE__NODE_GRANT_STMT:
 		return sql_plan_grant(c, n->grant_stmt, p);
+	case PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT:
+	case PG_QUERY__NODE__NODE_FETCH_STMT:
+	case PG_QUERY__NODE__NODE_CLOSE_PORTAL_STMT:
+	case PG_QUERY__NODE__NODE_PREPARE_STMT:
+	case PG_QUERY__NODE__NODE_EXECUTE_STMT:
+	case PG_QUERY__NODE__NODE_DEALLOCATE_STMT:
+		return sql_plan_portal(c, n, p);
 	default:
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support %s yet", node_name(n));

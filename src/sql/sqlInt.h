@@ -151,6 +151,11 @@ int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p);
 int sql_plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list, plan *p,
 		       mur_buf *b);
 int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p);
+/* DECLARE, FETCH / MOVE, CLOSE, PREPARE, EXECUTE, DEALLOCATE (plan_portal.c). */
+int sql_plan_portal(sql_ctx *c, PgQuery__Node *n, plan *p);
+/* rel.col as a select list entry (ResTarget of a ColumnRef); col NULL:
+ * rel.*.  NULL when out of memory. */
+PgQuery__Node *sql_col_target(sql_ctx *c, const char *rel, const char *col);
 int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p);
 int sql_plan_drop(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
 /* The last name of a DROP's object (a String or a qualified List). */

@@ -364,6 +364,54 @@ static void test_drop_and_index(void **state)
 	plan_free(p);
 }
 
+/* DECLARE / FETCH / PREPARE / EXECUTE: what pgwire is told to do, with
+ * the inner statement's own text. */
+static void test_portal_statements(void **state)
+{
+	(void)state;
+	plan *p = P("DECLARE \"c 1\" NO SCROLL CURSOR WITHOUT HOLD FOR SELECT id FROM users "
+		    "WHERE name = 'for'");
+	assert_int_equal(p->kind, PLAN_PORTAL);
+	assert_int_equal(p->u.portal.verb, PLAN_PORTAL_DECLARE);
+	assert_string_equal(p->u.portal.name, "c 1");
+	assert_string_equal(p->u.portal.sql, "SELECT id FROM users WHERE name = 'for'");
+	plan_free(p);
+	p = P("FETCH FORWARD 7 FROM c");
+	assert_int_equal(p->u.portal.verb, PLAN_PORTAL_FETCH);
+	assert_int_equal(p->u.portal.count, 7);
+	plan_free(p);
+	p = P("MOVE ALL IN c");
+	assert_int_equal(p->u.portal.verb, PLAN_PORTAL_MOVE);
+	assert_true(p->u.portal.count == INT64_MAX);
+	plan_free(p);
+	p = P("CLOSE ALL");
+	assert_int_equal(p->u.portal.all, 1);
+	plan_free(p);
+	p = P("PREPARE q (int, text) AS SELECT name AS x FROM users WHERE id = $1");
+	assert_int_equal(p->u.portal.verb, PLAN_PORTAL_PREPARE);
+	assert_int_equal(p->u.portal.nparams, 2);
+	assert_int_equal(p->u.portal.param_types[1], MT_TEXT);
+	assert_string_equal(p->u.portal.sql, "SELECT name AS x FROM users WHERE id = $1");
+	plan_free(p);
+	p = P("EXECUTE q(-4, 'it''s', NULL, 2.5::float8, true)");
+	assert_int_equal(p->u.portal.nargs, 5);
+	assert_string_equal(p->u.portal.args[0], "-4");
+	assert_string_equal(p->u.portal.args[1], "it's");
+	assert_null(p->u.portal.args[2]);
+	assert_string_equal(p->u.portal.args[3], "2.5");
+	assert_string_equal(p->u.portal.args[4], "true");
+	plan_free(p);
+	p = P("DEALLOCATE PREPARE q");
+	assert_int_equal(p->u.portal.verb, PLAN_PORTAL_DEALLOCATE);
+	assert_string_equal(p->tag, "DEALLOCATE");
+	plan_free(p);
+	E("DECLARE c CURSOR WITH HOLD FOR SELECT 1", "0A000");
+	E("DECLARE c BINARY CURSOR FOR SELECT 1", "0A000");
+	E("FETCH BACKWARD 2 FROM c", "0A000");
+	E("FETCH ABSOLUTE 3 FROM c", "0A000");
+	E("EXECUTE q(1 + 1)", "0A000");
+}
+
 static void test_copy(void **state)
 {
 	plan *p = P("COPY events (id, kind) FROM STDIN WITH (FORMAT csv, DELIMITER '|', NULL 'x', "
@@ -390,7 +438,19 @@ static void test_copy(void **state)
 	assert_string_equal(p->u.copy.null_string, "\\N");
 	assert_int_equal(p->u.copy.ncols, 3);
 	plan_free(p);
-	E("COPY users TO STDOUT", "0A000");
+	p = P("COPY users (name, id) TO STDOUT WITH (FORMAT csv, FORCE_QUOTE (name))");
+	assert_int_equal(p->kind, PLAN_COPY_TO);
+	assert_int_equal(p->u.copy.query->kind, PLAN_SELECT);
+	assert_int_equal(p->u.copy.query->nout, 2);
+	assert_string_equal(p->u.copy.query->out[0].name, "name");
+	assert_int_equal(p->u.copy.force_quote[0], 1);
+	assert_int_equal(p->u.copy.force_quote[1], 0);
+	assert_int_equal(p->u.copy.escape, '"');
+	plan_free(p);
+	E("COPY users TO '/tmp/x'", "0A000");
+	E("COPY users TO STDOUT WITH (FORMAT binary)", "0A000");
+	E("COPY users TO STDOUT WITH (FORCE_QUOTE *)", "0A000"); /* text format */
+	E("COPY (INSERT INTO users VALUES (1)) TO STDOUT", "0A000");
 	E("COPY users FROM '/tmp/x'", "0A000");
 	p = P("COPY users FROM STDIN WITH (FORMAT binary)"); /* pgwire decodes it to text */
 	assert_int_equal(p->u.copy.binary, 1);
@@ -698,6 +758,7 @@ int main(void)
 		cmocka_unit_test(test_alter_table),
 		cmocka_unit_test(test_drop_and_index),
 		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_portal_statements),
 		cmocka_unit_test(test_misc_statements),
 		cmocka_unit_test(test_select_errors),
 		cmocka_unit_test(test_split),
