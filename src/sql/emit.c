@@ -60,6 +60,8 @@
  */
 #include "sql/sqlInt.h"
 
+#include "common/numeric.h"
+
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
@@ -194,6 +196,15 @@ static int operand_bare(const sql_expr *x, int parent, int left)
 
 static void emit_infix(sql_emit *e, const sql_expr *x, int paren);
 
+/* A comparison with a numeric side compares by value (storage's
+ * mur_num_cmp): numeric is TEXT in SQLite, which compares text by bytes
+ * and puts every number before any text. */
+static int is_numeric_compare(const sql_expr *x, int prec)
+{
+	return prec != PREC_NONE && is_comparison(prec) && strncmp(x->op, "IS", 2) &&
+	       (x->args[0]->type == MT_NUMERIC || x->args[1]->type == MT_NUMERIC);
+}
+
 static void emit_operand(sql_emit *e, const sql_expr *x, int parent, int left)
 {
 	if (operand_bare(x, parent, left))
@@ -209,6 +220,14 @@ static void emit_operand(sql_emit *e, const sql_expr *x, int parent, int left)
 static void emit_infix(sql_emit *e, const sql_expr *x, int paren)
 {
 	int prec = infix_prec(x);
+	if (is_numeric_compare(x, prec)) {
+		mur_buf_printf(e->b, "(mur_num_cmp(");
+		sql_emit_expr(e, x->args[0]);
+		mur_buf_printf(e->b, ", ");
+		sql_emit_expr(e, x->args[1]);
+		mur_buf_printf(e->b, ") %s 0)", x->op);
+		return;
+	}
 	if (paren)
 		mur_buf_put_u8(e->b, '(');
 	emit_operand(e, x->args[0], prec, 1);
@@ -340,6 +359,38 @@ static void emit_case(sql_emit *e, const sql_expr *x)
 	mur_buf_printf(e->b, " END)");
 }
 
+/* sum/min/max of a numeric and avg with a numeric result (numeric or
+ * integer input) as storage/sqlfn_numeric.c's exact aggregates: SQLite's
+ * own would add the TEXT as doubles.  1 when emitted. */
+static int emit_numeric_agg(sql_emit *e, const sql_expr *x)
+{
+	const char *fn = NULL;
+	const char *d = x->distinct ? "DISTINCT " : "";
+	if (x->nargs < 1 || SQL_AGG_IS_COLLECTING(x->agg))
+		return 0;
+	if (x->agg == SQL_AGG_AVG && x->type == MT_NUMERIC) {
+		mur_buf_printf(e->b, "mur_avg(%s(%s",
+			       x->args[0]->type == MT_NUMERIC ? "mur_num_sum" : "sum", d);
+		sql_emit_expr(e, x->args[0]);
+		mur_buf_printf(e->b, "), count(%s", d);
+		sql_emit_expr(e, x->args[0]);
+		mur_buf_printf(e->b, "))");
+		return 1;
+	}
+	if (x->args[0]->type != MT_NUMERIC)
+		return 0;
+	fn = x->agg == SQL_AGG_SUM   ? "mur_num_sum"
+	     : x->agg == SQL_AGG_MIN ? "mur_num_min"
+	     : x->agg == SQL_AGG_MAX ? "mur_num_max"
+				     : NULL;
+	if (!fn)
+		return 0;
+	mur_buf_printf(e->b, "%s(%s", fn, d);
+	sql_emit_expr(e, x->args[0]);
+	mur_buf_put_u8(e->b, ')');
+	return 1;
+}
+
 static void emit_agg(sql_emit *e, const sql_expr *x)
 {
 	static const char *const names[] = {
@@ -361,6 +412,8 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_PERCENTILE_DISC] = "mur_percentile_disc",
 		[SQL_AGG_MODE] = "mur_mode",
 	};
+	if (emit_numeric_agg(e, x))
+		return;
 	mur_buf_printf(e->b, "%s(", names[x->agg]);
 	if (SQL_AGG_IS_COLLECTING(x->agg)) { /* storage/sqlfn_agg.c: x, arg, flags, keys */
 		sql_emit_expr(e, x->args[0]);
@@ -583,9 +636,19 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 	}
 }
 
+void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, int desc,
+		       int nulls_first)
+{
+	mur_buf_printf(b, "%s%c%d%s%s%s", first ? " ORDER BY " : ", ", prefix, col,
+		       t == MT_NUMERIC ? " COLLATE " MUR_NUM_COLLATION : "",
+		       desc ? " DESC" : " ASC", nulls_first ? " NULLS FIRST" : " NULLS LAST");
+}
+
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first)
 {
 	sql_emit_expr(e, x);
+	if (x->type == MT_NUMERIC) /* by value: storage/sqlfn_numeric.c */
+		mur_buf_printf(e->b, " COLLATE " MUR_NUM_COLLATION);
 	mur_buf_printf(e->b, "%s%s", desc ? " DESC" : " ASC",
 		       nulls_first ? " NULLS FIRST" : " NULLS LAST");
 }

@@ -199,9 +199,8 @@ static const char *final_sql(sql_ctx *c, const sql_query *q, const gs_src *src)
 	mur_buf_printf(&b, " FROM w");
 	for (int i = 0; i < q->nsort; i++) {
 		int col = q->sorts[i].target >= 0 ? q->sorts[i].target : hidden++;
-		mur_buf_printf(&b, "%sx%d%s%s", i ? ", " : " ORDER BY ", col,
-			       q->sorts[i].desc ? " DESC" : " ASC",
-			       q->sorts[i].nulls_first ? " NULLS FIRST" : " NULLS LAST");
+		sql_emit_sort_col(&b, i == 0, 'x', col, q->sorts[i].e->type, q->sorts[i].desc,
+				  q->sorts[i].nulls_first);
 	}
 	sql_emit_limit(&e, q, 0);
 	return sql_buf_finish(c, &b);

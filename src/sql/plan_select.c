@@ -53,6 +53,8 @@
  */
 #include "sql/sqlInt.h"
 
+#include "common/numeric.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -459,6 +461,8 @@ static const char *emit_whole(sql_ctx *c, const sql_query *q)
 	for (int i = 0; i < q->ngroup; i++) {
 		mur_buf_printf(&b, i ? ", " : " GROUP BY ");
 		sql_emit_expr(&e, q->group[i]);
+		if (q->group[i]->type == MT_NUMERIC) /* 1.0 and 1.00 are one group */
+			mur_buf_printf(&b, " COLLATE " MUR_NUM_COLLATION);
 	}
 	emit_where(&e, "HAVING", q->having);
 	for (int i = 0; i < q->nsort; i++) {
@@ -518,9 +522,8 @@ static int plan_scatter(sql_ctx *c, const sql_query *q, plan_select *ps)
 	mur_buf_printf(&b, " FROM r");
 	for (int i = 0; i < q->nsort; i++) {
 		int col = q->sorts[i].target >= 0 ? q->sorts[i].target : hidden[i];
-		mur_buf_printf(&b, "%sc%d%s%s", i ? ", " : " ORDER BY ", col,
-			       q->sorts[i].desc ? " DESC" : " ASC",
-			       q->sorts[i].nulls_first ? " NULLS FIRST" : " NULLS LAST");
+		sql_emit_sort_col(&b, i == 0, 'c', col, q->sorts[i].e->type, q->sorts[i].desc,
+				  q->sorts[i].nulls_first);
 	}
 	emit_limit(&e, q, 0);
 	ps->merge_desc = topn ? "per-shard top-N, then sort and limit on the leader"
@@ -612,6 +615,23 @@ static const int fn_of[] = {
 	[SQL_AGG_STDDEV_POP] = EXEC_AGG_SUM,
 };
 
+/* The exact numeric partial for a numeric argument (common/numeric.h:
+ * numeric is TEXT, which SUM would read as a double and MIN/MAX compare by
+ * bytes). */
+static int numeric_fn(int fn)
+{
+	switch (fn) {
+	case EXEC_AGG_SUM:
+		return EXEC_AGG_NUM_SUM;
+	case EXEC_AGG_MIN:
+		return EXEC_AGG_NUM_MIN;
+	case EXEC_AGG_MAX:
+		return EXEC_AGG_NUM_MAX;
+	default:
+		return fn;
+	}
+}
+
 /* The partials aggregate i needs (fns[], over shard output columns cols[]
  * after the k groups): one for most, SUM and COUNT for avg, SUM, SUM of
  * squares and COUNT for a variance.  Returns how many. */
@@ -620,6 +640,8 @@ static int partials_of(agg_plan *ap, int i, int k, int fns[3], int cols[3])
 	sql_expr *a = ap->aggs[i];
 	int col = a->nargs ? k + arg_column(ap, a->args[0]) : 0;
 	fns[0] = a->distinct ? EXEC_AGG_COUNT_DISTINCT : fn_of[a->agg];
+	if (a->nargs && a->args[0]->type == MT_NUMERIC && !a->distinct)
+		fns[0] = numeric_fn(fns[0]);
 	cols[0] = col;
 	if (a->agg == SQL_AGG_AVG) {
 		fns[1] = EXEC_AGG_COUNT;
