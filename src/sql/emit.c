@@ -281,13 +281,20 @@ void sql_emit_bool_list(sql_emit *e, const char *op, sql_expr *const *args, int 
 	mur_buf_put_u8(e->b, ')');
 }
 
-/* mur_div, mur_fdiv, mur_mod (storage/sqlfn.c) take any number of operands and
- * fold them from the left: ((a / b) / c) is emitted mur_div(a, b, c). */
+/* mur_div, mur_fdiv, mur_mod (storage/sqlfn.c) and numeric's mur_num_add,
+ * _sub, _mul, _div, _mod (storage/sqlfn_numeric.c) take any number of
+ * operands and fold them from the left: ((a / b) / c) is emitted mur_div(a, b, c). */
 static int is_fold_call(const sql_expr *x)
 {
-	return x->kind == SE_CALL && x->nargs == 2 &&
-	       (!strcmp(x->op, "mur_div") || !strcmp(x->op, "mur_fdiv") ||
-		!strcmp(x->op, "mur_mod"));
+	static const char *const fns[] = {"mur_div",     "mur_fdiv",    "mur_mod",
+					  "mur_num_add", "mur_num_sub", "mur_num_mul",
+					  "mur_num_div", "mur_num_mod"};
+	if (x->kind != SE_CALL || x->nargs != 2)
+		return 0;
+	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+		if (!strcmp(x->op, fns[i]))
+			return 1;
+	return 0;
 }
 
 /* Operators of the left-deep chain of calls named like x, from x down. */

@@ -5,7 +5,8 @@
  * operators into calls of them, sql/emit.c wraps numeric comparisons and
  * sort keys):
  *
- *   mur_num_add/sub/mul/div/mod(a, b)   + - * / % with PostgreSQL's scales
+ *   mur_num_add/sub/mul/div/mod(a, b, ...)  + - * / % with PostgreSQL's
+ *                                       scales, folded from the left
  *   mur_num_neg(a)                      unary minus
  *   mur_num_cmp(a, b)                   -1 / 0 / 1 by value (1.0 = 1.00)
  *   mur_num_typmod(a, typmod)           x::numeric(p,s): round, 22003
@@ -67,22 +68,35 @@ static int op_mul(mur_num *r, const mur_num *a, const mur_num *b, mur_error *err
 	return MUR_OK;
 }
 
+/* f(a, b, c...) = ((a op b) op c)...: sql/emit.c folds a left-deep chain
+ * into one call (nested calls would overflow SQLite's parser stack), as
+ * sqlfn.c's fold; strict: NULL once any operand is NULL. */
 static void binop(sqlite3_context *cx, int argc, sqlite3_value **v, num_binop op)
 {
-	mur_num a, b, r;
+	mur_num acc, b, r;
 	mur_error err;
+	int ok;
+	if (argc < 2)
+		return sqlite3_result_error(cx, "murphy: an operator function needs two operands",
+					    -1);
 	if (stor_fn_any_null(argc, v))
 		return;
-	mur_num_init(&a);
+	mur_num_init(&acc);
 	mur_num_init(&b);
 	mur_num_init(&r);
-	if (!arg_num(cx, v[0], &a) && !arg_num(cx, v[1], &b)) {
-		if (op(&r, &a, &b, &err) != MUR_OK)
+	ok = !arg_num(cx, v[0], &acc);
+	for (int i = 1; ok && i < argc; i++) {
+		ok = !arg_num(cx, v[i], &b);
+		if (ok && op(&r, &acc, &b, &err) != MUR_OK) {
 			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
-		else
-			result_num(cx, &r);
+			ok = 0;
+		}
+		if (ok)
+			mur_num_set(&acc, &r);
 	}
-	mur_num_clear(&a);
+	if (ok)
+		result_num(cx, &acc);
+	mur_num_clear(&acc);
 	mur_num_clear(&b);
 	mur_num_clear(&r);
 }
@@ -297,10 +311,10 @@ static int collate_numeric(void *arg, int la, const void *a, int lb, const void 
 }
 
 static const stor_fn_def num_fns[] = {
-	{"mur_num_add", 2, 1, fn_add}, {"mur_num_sub", 2, 1, fn_sub},
-	{"mur_num_mul", 2, 1, fn_mul}, {"mur_num_div", 2, 1, fn_div},
-	{"mur_num_mod", 2, 1, fn_mod}, {"mur_num_neg", 1, 1, fn_neg},
-	{"mur_num_cmp", 2, 1, fn_cmp}, {"mur_num_typmod", 2, 1, fn_typmod},
+	{"mur_num_add", -1, 1, fn_add}, {"mur_num_sub", -1, 1, fn_sub},
+	{"mur_num_mul", -1, 1, fn_mul}, {"mur_num_div", -1, 1, fn_div},
+	{"mur_num_mod", -1, 1, fn_mod}, {"mur_num_neg", 1, 1, fn_neg},
+	{"mur_num_cmp", 2, 1, fn_cmp},  {"mur_num_typmod", 2, 1, fn_typmod},
 };
 
 int stor_register_numeric_functions(sqlite3 *db)
