@@ -63,7 +63,7 @@ static void test_arithmetic(void **state)
 			    "ERR:SQLSTATE:2201F:cannot take square root of a negative number");
 	assert_string_equal(L("SELECT round(2.5), round(2.5::float8), round(2.675, 2), ceil(1.2), "
 			      "floor(-1.2), trunc(-1.7)"),
-			    "3.0|2.0|2.68|2.0|-2.0|-1.0");
+			    "3|2.0|2.68|2|-2|-1"); /* numeric results are exact TEXT */
 	assert_string_equal(S("SELECT user_id / 3 FROM events WHERE id = 1"), "3");
 }
 
