@@ -65,6 +65,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void sql_emit_ident(mur_buf *b, const char *name)
@@ -444,6 +445,28 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 	mur_buf_put_u8(e->b, ')');
 }
 
+/* A frame offset, or the ORDER BY key of a frame with offsets: SQLite's
+ * RANGE frames need numbers, so a numeric (TEXT) goes as a double there
+ * (its 15-17 digits decide frame membership; PostgreSQL's are exact). */
+static void emit_range_number(sql_emit *e, const sql_expr *x)
+{
+	if (x->type != MT_NUMERIC) {
+		sql_emit_expr(e, x);
+		return;
+	}
+	if (x->kind == SE_CONST && x->val.kind == MV_TEXT) {
+		char tmp[64];
+		size_t n = x->val.len < sizeof tmp - 1 ? x->val.len : sizeof tmp - 1;
+		memcpy(tmp, x->val.s, n);
+		tmp[n] = '\0';
+		emit_double(e->b, strtod(tmp, NULL));
+		return;
+	}
+	mur_buf_printf(e->b, "CAST(");
+	sql_emit_expr(e, x);
+	mur_buf_printf(e->b, " AS REAL)");
+}
+
 static void emit_frame_bound(sql_emit *e, int f, int unbounded, int current, int preceding,
 			     const sql_expr *offset)
 {
@@ -454,7 +477,7 @@ static void emit_frame_bound(sql_emit *e, int f, int unbounded, int current, int
 	else if (f & current)
 		mur_buf_printf(e->b, "CURRENT ROW");
 	else {
-		sql_emit_expr(e, offset);
+		emit_range_number(e, offset);
 		mur_buf_printf(e->b, (f & preceding) ? " PRECEDING" : " FOLLOWING");
 	}
 }
@@ -500,7 +523,14 @@ static void emit_window(sql_emit *e, const sql_expr *x)
 	}
 	for (int i = 0; i < w->norder; i++, n++) {
 		mur_buf_printf(e->b, i ? ", " : w->npart ? " ORDER BY " : "ORDER BY ");
-		sql_emit_sort(e, x->args[n], w->desc[i], w->nulls_first[i]);
+		if (x->args[n]->type == MT_NUMERIC && (w->start || w->end) &&
+		    !(w->frame & (SQL_FRAME_ROWS | SQL_FRAME_GROUPS))) {
+			emit_range_number(e, x->args[n]); /* RANGE offsets need numbers */
+			mur_buf_printf(e->b, "%s%s", w->desc[i] ? " DESC" : " ASC",
+				       w->nulls_first[i] ? " NULLS FIRST" : " NULLS LAST");
+		} else {
+			sql_emit_sort(e, x->args[n], w->desc[i], w->nulls_first[i]);
+		}
 	}
 	emit_frame(e, w);
 	mur_buf_put_u8(e->b, ')');

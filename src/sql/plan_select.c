@@ -326,6 +326,28 @@ static int bound_type_ok(mur_type col, mur_type t)
 	return t == col;
 }
 
+/* A numeric bound of an integer column orders against its integer bounds
+ * as a double (numeric is TEXT, which mur_value_cmp puts after every
+ * number); MUR_ERR when the double would not be exact enough to prune. */
+static int numeric_bound(plan_bound *b)
+{
+	mur_num a;
+	double d = 0;
+	int ok = 1;
+	b->type = MT_FLOAT8; /* a parameter is coerced to it at run time */
+	if (b->param)
+		return MUR_OK;
+	mur_num_init(&a);
+	ok = mur_num_from_value(&a, &b->constant, NULL) == MUR_OK;
+	if (ok)
+		d = mur_num_to_double(&a);
+	mur_num_clear(&a);
+	if (!ok || !(d > -0x1p53 && d < 0x1p53))
+		return MUR_ERR;
+	b->constant = mur_v_float(d);
+	return MUR_OK;
+}
+
 /* col > k (upper 0, inclusive 0), col <= k (1, 1), ...: one bound of a
  * range table's column.  A value that cannot bound it is left out: the
  * shards are then only less pruned. */
@@ -337,12 +359,15 @@ static void add_bound(sql_ctx *c, plan_prune *pr, mur_type coltype, const sql_ex
 	if (pr->nbounds >= PLAN_PRUNE_BOUNDS_MAX || !bound_type_ok(coltype, t) ||
 	    (k->kind != SE_PARAM && (k->kind != SE_CONST || k->val.kind == MV_NULL)))
 		return;
-	b = &pr->bounds[pr->nbounds++];
+	b = &pr->bounds[pr->nbounds];
 	b->upper = upper;
 	b->inclusive = inclusive;
 	b->type = t;
 	b->param = k->kind == SE_PARAM ? k->param : 0;
 	b->constant = k->kind == SE_CONST ? k->val : mur_v_null(); /* in the plan's arena */
+	if (t == MT_NUMERIC && numeric_bound(b) != MUR_OK)
+		return; /* left out: less pruning, never a wrong one */
+	pr->nbounds++;
 }
 
 static int is_bound_value(const sql_expr *k) { return k->kind == SE_PARAM || k->kind == SE_CONST; }
