@@ -504,6 +504,25 @@ int sql_unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, in
 	return (*l && *r) ? MUR_OK : MUR_ERR;
 }
 
+int sql_set_keys_numeric(sql_ctx *c, const char *op, sql_expr **x, sql_expr **y, int loc)
+{
+	int eq = !strcmp(op, "=") || !strcmp(op, "<>");
+	if ((*x)->type != MT_NUMERIC && (*y)->type != MT_NUMERIC)
+		return MUR_OK;
+	if (!mur_type_is_numeric((*x)->type) || !mur_type_is_numeric((*y)->type))
+		return MUR_OK;
+	for (int i = 0; i < 2; i++) {
+		sql_expr **e = i ? y : x;
+		if (!eq)
+			*e = sql_make_cast(c, *e, MT_FLOAT8, loc);
+		else if (*e && (*e = sql_coerce(c, *e, MT_NUMERIC, NULL)))
+			*e = sql_make_call(c, "mur_num_norm", MT_NUMERIC, loc, 1, *e);
+		if (!*e)
+			return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
 sql_expr *sql_make_compare(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc)
 {
 	if (sql_unify_compare(c, op, &l, &r, loc) != MUR_OK)
@@ -960,10 +979,12 @@ static sql_expr *analyze_booltest(sql_ctx *c, PgQuery__BooleanTest *t)
 
 /* x::numeric(p,s): a constant rounded here (22003 at analysis, as
  * PostgreSQL folds it), anything else by mur_num_typmod at run time. */
-static sql_expr *numeric_typmod(sql_ctx *c, sql_expr *a, int32_t typmod, int loc)
+sql_expr *sql_numeric_typmod(sql_ctx *c, sql_expr *a, int32_t typmod, int loc)
 {
 	sql_expr *e;
-	if (a->kind == SE_CONST && a->val.kind != MV_NULL) {
+	if (a->kind == SE_CONST && a->val.kind == MV_NULL)
+		return a; /* NULL fits any typmod */
+	if (a->kind == SE_CONST) {
 		mur_buf scratch;
 		mur_value v;
 		char *p = NULL;
@@ -995,7 +1016,7 @@ static sql_expr *analyze_typecast(sql_ctx *c, PgQuery__TypeCast *tc)
 		return NULL;
 	a = sql_make_cast(c, a, t, tc->location);
 	if (a && t == MT_NUMERIC && typmod >= 0)
-		return numeric_typmod(c, a, typmod, tc->location);
+		return sql_numeric_typmod(c, a, typmod, tc->location);
 	if (a)
 		a->typmod = typmod;
 	return a;

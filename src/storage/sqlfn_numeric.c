@@ -9,6 +9,7 @@
  *                                       scales, folded from the left
  *   mur_num_neg(a)                      unary minus
  *   mur_num_cmp(a, b)                   -1 / 0 / 1 by value (1.0 = 1.00)
+ *   mur_num_norm(a)                     trailing fraction zeros stripped
  *   mur_num_typmod(a, typmod)           x::numeric(p,s): round, 22003
  *   mur_num_sum / mur_num_min / mur_num_max   aggregates, exact
  *   collation mur_numeric               ORDER BY, GROUP BY, keys of a
@@ -152,6 +153,21 @@ static void fn_neg(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_num_init(&a);
 	if (!arg_num(cx, v[0], &a)) {
 		mpz_neg(a.m, a.m);
+		result_num(cx, &a);
+	}
+	mur_num_clear(&a);
+}
+
+/* The value without trailing fraction zeros: one spelling per value, for
+ * the subquery sets that compare by bytes (parser's sql_set_keys_numeric). */
+static void fn_norm(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_num a;
+	if (stor_fn_any_null(argc, v))
+		return;
+	mur_num_init(&a);
+	if (!arg_num(cx, v[0], &a)) {
+		mur_num_normalize(&a);
 		result_num(cx, &a);
 	}
 	mur_num_clear(&a);
@@ -311,10 +327,11 @@ static int collate_numeric(void *arg, int la, const void *a, int lb, const void 
 }
 
 static const stor_fn_def num_fns[] = {
-	{"mur_num_add", -1, 1, fn_add}, {"mur_num_sub", -1, 1, fn_sub},
-	{"mur_num_mul", -1, 1, fn_mul}, {"mur_num_div", -1, 1, fn_div},
-	{"mur_num_mod", -1, 1, fn_mod}, {"mur_num_neg", 1, 1, fn_neg},
-	{"mur_num_cmp", 2, 1, fn_cmp},  {"mur_num_typmod", 2, 1, fn_typmod},
+	{"mur_num_add", -1, 1, fn_add},      {"mur_num_sub", -1, 1, fn_sub},
+	{"mur_num_mul", -1, 1, fn_mul},      {"mur_num_div", -1, 1, fn_div},
+	{"mur_num_mod", -1, 1, fn_mod},      {"mur_num_neg", 1, 1, fn_neg},
+	{"mur_num_norm", 1, 1, fn_norm},     {"mur_num_cmp", 2, 1, fn_cmp},
+	{"mur_num_typmod", 2, 1, fn_typmod},
 };
 
 int stor_register_numeric_functions(sqlite3 *db)

@@ -104,6 +104,9 @@ TABLE = [
     "SELECT avg(id) FROM num_money",
     "SELECT sum(amt), avg(amt) FROM num_money WHERE amt IS NULL",
     "SELECT id, round(amt / 3, 4), amt::int, abs(x - 1) FROM num_money WHERE id < 10",
+    "SELECT id FROM num_money WHERE amt IN (SELECT amt * 1.000 FROM num_money WHERE id < 50)",
+    "SELECT id FROM num_money WHERE id IN (SELECT amt / 100 FROM num_money WHERE id < 500)",
+    "SELECT count(*) FROM num_money WHERE amt > ALL (SELECT amt FROM num_money WHERE id < 100)",
 ]
 
 
@@ -135,8 +138,9 @@ def test_overflow_22003(db):
 def test_insert_rounds_to_column_scale(db):
     db.exec_both("INSERT INTO num_money VALUES (200000, 1.005, 2.50, 'r'), (200001, -0.125, 1e2, 'r')")
     exact(db, "SELECT id, amt, x FROM num_money WHERE id >= 200000 ORDER BY id")
-    db.exec_both("UPDATE num_money SET x = x * 2 WHERE id = 200000")
+    db.exec_both("UPDATE num_money SET x = x * 2, amt = amt / 3 WHERE id = 200000")
     exact(db, "SELECT id, amt, x FROM num_money WHERE id >= 200000 ORDER BY id")
+    db.both_error("UPDATE num_money SET amt = 1e19 WHERE id = 200001", "22003")
     db.exec_both("DELETE FROM num_money WHERE id >= 200000")
 
 
