@@ -76,8 +76,10 @@ int sql_plan_outputs(sql_ctx *c, const sql_query *q, plan *p)
 			o->type = c->param_types[e->param - 1];
 		if (o->type == MT_UNKNOWN)
 			o->type = MT_TEXT;
-		/* RowDescription carries PostgreSQL's atttypmod: varchar(n) is n + 4 */
-		o->typmod = (e->typmod >= 0 && (e->type == MT_VARCHAR || e->type == MT_BPCHAR))
+		/* RowDescription carries PostgreSQL's atttypmod: varchar(n) is n + 4,
+		 * numeric(p,s) ((p << 16) | s) + 4 */
+		o->typmod = (e->typmod >= 0 && (e->type == MT_VARCHAR || e->type == MT_BPCHAR ||
+						e->type == MT_NUMERIC))
 				    ? e->typmod + 4
 				    : -1;
 	}

@@ -124,6 +124,11 @@ def test_sum_is_exact_where_double_is_not(db):
     assert float(s) != 0
 
 
+def test_typmod_in_catalog(db):
+    exact(db, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+              "WHERE attrelid = 'num_money'::regclass AND attname IN ('amt', 'x') ORDER BY attnum")
+
+
 def test_overflow_22003(db):
     for sql in ("SELECT 123.45::numeric(4,2)", "SELECT 99.995::numeric(4,2)",
                 "SELECT 1::numeric(2,2)",
