@@ -63,7 +63,8 @@ static sql_expr *slot_of(sql_ctx *c, int i, mur_type t)
 /* sum(slot i) over the branch's groups; count's: 0 when there are none. */
 static sql_expr *sum_of(sql_ctx *c, int i, mur_type t, int count)
 {
-	sql_expr *x = sql_make_call(c, "sum", t, -1, 1, slot_of(c, i, t));
+	sql_expr *x = sql_make_call(c, t == MT_NUMERIC ? "mur_num_sum" : "sum", t, -1, 1,
+				    slot_of(c, i, t)); /* numeric: exact */
 	return count && x ? sql_make_call(c, "coalesce", t, -1, 2, x, sql_make_const_int(c, 0, t))
 			  : x;
 }
@@ -84,12 +85,16 @@ static sql_expr *reaggregate(sql_ctx *c, const sql_query *q, const gs_partials *
 		return sum_of(c, s, a->type, 0);
 	case SQL_AGG_MIN:
 	case SQL_AGG_BOOL_AND:
-		return sql_make_call(c, "min", a->type, a->loc, 1, slot_of(c, s, a->type));
+		return sql_make_call(c, a->type == MT_NUMERIC ? "mur_num_min" : "min", a->type,
+				     a->loc, 1, slot_of(c, s, a->type));
 	case SQL_AGG_MAX:
 	case SQL_AGG_BOOL_OR:
-		return sql_make_call(c, "max", a->type, a->loc, 1, slot_of(c, s, a->type));
+		return sql_make_call(c, a->type == MT_NUMERIC ? "mur_num_max" : "max", a->type,
+				     a->loc, 1, slot_of(c, s, a->type));
 	case SQL_AGG_AVG:
-		return sql_make_call(c, "mur_avg", a->type, a->loc, 2, sum_of(c, s, MT_FLOAT8, 0),
+		return sql_make_call(c, "mur_avg", a->type, a->loc, 2,
+				     sum_of(c, s, a->type == MT_NUMERIC ? MT_NUMERIC : MT_FLOAT8,
+					    0),
 				     sum_of(c, s + 1, MT_INT8, 0));
 	default: /* the variances */
 		return sql_make_call(c, "mur_variance", a->type, a->loc, 4,

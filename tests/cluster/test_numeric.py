@@ -107,6 +107,7 @@ TABLE = [
     "SELECT id FROM num_money WHERE amt IN (SELECT amt * 1.000 FROM num_money WHERE id < 50)",
     "SELECT id FROM num_money WHERE id IN (SELECT amt / 100 FROM num_money WHERE id < 500)",
     "SELECT count(*) FROM num_money WHERE amt > ALL (SELECT amt FROM num_money WHERE id < 100)",
+    "SELECT grp, sum(x), min(amt), max(x), avg(amt) FROM num_money GROUP BY ROLLUP (grp) ORDER BY grp",
 ]
 
 
