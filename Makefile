@@ -10,7 +10,7 @@ CFLAGS  ?= -O2 -g
 # always on, whatever CFLAGS the command line gives (make asan passes its own)
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unused-parameter -Isrc
 ALL_CFLAGS = $(CFLAGS) $(BASE_CFLAGS)
-PKGS    := libuv sqlite3 libxxhash libprotobuf-c libssl libcrypto
+PKGS    := libuv sqlite3 libxxhash libprotobuf-c libssl libcrypto gmp
 # Recursive (=), not simple (:=): pkg-config must run when a link recipe is
 # expanded, after build/.deps has installed pkg-config and the -dev packages.
 # Evaluated at parse time, on a fresh machine it gave nothing and the first
@@ -19,7 +19,7 @@ LDLIBS   = -lpg_query $(shell pkg-config --libs $(PKGS)) -lm -lpthread
 PYTHON  := /usr/bin/python3
 
 DEB_PKGS := build-essential pkg-config libuv1-dev libsqlite3-dev libpg-query-dev \
-            libprotobuf-c-dev libxxhash-dev libssl-dev libcmocka-dev python3-pytest python3-psycopg2 \
+            libprotobuf-c-dev libxxhash-dev libssl-dev libgmp-dev libcmocka-dev python3-pytest python3-psycopg2 \
             python3-psycopg python3-asyncpg postgresql postgresql-client sqlite3 clang libclang-rt-14-dev iproute2
 
 # B: the build directory (build/, or build-asan/ for `make asan`)

@@ -14,6 +14,7 @@
  * Memory: nothing here allocates except appends to the caller's scratch.
  */
 #include "common/value_int.h"
+#include "common/numeric.h"
 
 #include <xxhash.h>
 
@@ -83,6 +84,22 @@ static int coerce_to_float(mur_type t, const mur_value *in, mur_buf *scratch, mu
 	return MUR_OK;
 }
 
+int mur_value_coerce_numeric(const mur_value *in, int32_t typmod, mur_buf *scratch, mur_value *out,
+			     mur_error *err)
+{
+	size_t off = scratch->len;
+	if (in->kind == MV_NULL) {
+		*out = *in;
+		return MUR_OK;
+	}
+	if (mur_num_canon_text(in, typmod, scratch, err) != MUR_OK)
+		return MUR_ERR;
+	if (!mur_buf_ok(scratch))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	*out = mur_v_text(scratch->data + off, scratch->len - off);
+	return MUR_OK;
+}
+
 int mur_value_coerce(mur_type t, const mur_value *in, mur_buf *scratch, mur_value *out,
 		     mur_error *err)
 {
@@ -90,6 +107,8 @@ int mur_value_coerce(mur_type t, const mur_value *in, mur_buf *scratch, mur_valu
 		*out = *in;
 		return MUR_OK;
 	}
+	if (t == MT_NUMERIC)
+		return mur_value_coerce_numeric(in, -1, scratch, out, err);
 	switch (mur_type_storage(t)) {
 	case MV_INT:
 		return coerce_to_int(t, in, scratch, out, err);
@@ -190,4 +209,23 @@ uint64_t mur_value_hash(const mur_value *v)
 	if (mur_value_canon_bytes(v, num, &p, &len) == MV_NULL)
 		return 0;
 	return XXH64(p, len, 0);
+}
+
+uint64_t mur_value_hash_typed(mur_type t, const mur_value *v)
+{
+	mur_num a;
+	mur_buf b;
+	uint64_t h;
+	if (t != MT_NUMERIC || v->kind == MV_NULL)
+		return mur_value_hash(v);
+	mur_num_init(&a);
+	mur_buf_init(&b);
+	if (mur_num_from_value(&a, v, NULL) == MUR_OK) {
+		mur_num_normalize(&a);
+		mur_num_to_text(&a, &b);
+	}
+	h = XXH64(b.data ? b.data : "", b.len, 0);
+	mur_buf_free(&b);
+	mur_num_clear(&a);
+	return h;
 }

@@ -12,7 +12,8 @@
  *   BOOL                INT       0 / 1
  *   INT2, INT4, INT8    INT
  *   FLOAT4, FLOAT8      FLOAT
- *   NUMERIC             FLOAT     (double precision: see docs/decisions.md)
+ *   NUMERIC             TEXT      exact decimal as numeric_out prints it,
+ *                                 scale kept ('1.50'): common/numeric.h
  *   TEXT, VARCHAR, BPCHAR TEXT
  *   DATE                TEXT      'YYYY-MM-DD'            (sorts as text)
  *   TIMESTAMP           TEXT      'YYYY-MM-DD HH:MM:SS[.ffffff]'
@@ -132,6 +133,12 @@ int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scr
 int mur_value_coerce(mur_type t, const mur_value *in, mur_buf *scratch, mur_value *out,
 		     mur_error *err);
 
+/* in as a numeric (INT, FLOAT as float8::numeric, TEXT parsed) rounded
+ * to typmod (numeric(p,s): numeric.h's MUR_NUM_TYPMOD; -1 none), its
+ * canonical text appended to scratch.  22P02, 22003. */
+int mur_value_coerce_numeric(const mur_value *in, int32_t typmod, mur_buf *scratch, mur_value *out,
+			     mur_error *err);
+
 /* Ordering used by merges: NULLs last, then numbers, then text/blob by
  * memcmp.  Returns <0, 0, >0. */
 int mur_value_cmp(const mur_value *a, const mur_value *b);
@@ -200,6 +207,9 @@ static inline mur_vkind mur_value_canon_bytes(const mur_value *v, uint8_t num[8]
  * mur_value_canon_bytes (the kind is not hashed: TEXT and BLOB of the same
  * bytes hash alike); NULL hashes to 0. */
 uint64_t mur_value_hash(const mur_value *v);
+/* The hash of v as a value of type t: a NUMERIC hashes its normalized
+ * text (1.0, 1.00 and 1 are one key), any other type as mur_value_hash. */
+uint64_t mur_value_hash_typed(mur_type t, const mur_value *v);
 
 static inline mur_value mur_v_null(void)
 {

@@ -15,6 +15,8 @@
  */
 #include "common/value_int.h"
 
+#include "common/numeric.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -102,66 +104,17 @@ done:
 	return rc;
 }
 
-/* numeric_in: decimal syntax only (no hex), NaN and infinities. */
-static int parse_numeric(const char *text, size_t len, double *out, mur_error *err)
+/* numeric_in (common/numeric.c): the canonical text, scale kept. */
+static int parse_numeric(const char *text, size_t len, mur_buf *scratch, mur_value *out,
+			 mur_error *err)
 {
-	const char *p = text;
-	size_t n = len;
-	value_trim(&p, &n);
-	static const struct {
-		const char *s;
-		double v;
-	} special[] = {{"nan", NAN},
-		       {"infinity", INFINITY},
-		       {"+infinity", INFINITY},
-		       {"-infinity", -INFINITY},
-		       {"inf", INFINITY},
-		       {"+inf", INFINITY},
-		       {"-inf", -INFINITY}};
-	for (size_t i = 0; i < sizeof special / sizeof special[0]; i++)
-		if (strlen(special[i].s) == n && strncasecmp(p, special[i].s, n) == 0) {
-			*out = special[i].v;
-			return MUR_OK;
-		}
-	size_t i = 0;
-	int digits = 0;
-	if (i < n && (p[i] == '+' || p[i] == '-'))
-		i++;
-	while (i < n && isdigit((unsigned char)p[i]))
-		i++, digits++;
-	if (i < n && p[i] == '.') {
-		i++;
-		while (i < n && isdigit((unsigned char)p[i]))
-			i++, digits++;
-	}
-	if (!digits)
-		return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION, MT_NUMERIC,
-					  text, len);
-	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
-		i++;
-		if (i < n && (p[i] == '+' || p[i] == '-'))
-			i++;
-		if (i == n || !isdigit((unsigned char)p[i]))
-			return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION,
-						  MT_NUMERIC, text, len);
-		while (i < n && isdigit((unsigned char)p[i]))
-			i++;
-	}
-	if (i != n)
-		return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION, MT_NUMERIC,
-					  text, len);
-	char stack[VALUE_NUM_STACK_MAX], *copy = stack;
-	if (n >= sizeof stack && !(copy = malloc(n + 1)))
+	size_t off = scratch->len;
+	mur_value in = mur_v_text(text, len);
+	if (mur_num_canon_text(&in, -1, scratch, err) != MUR_OK)
+		return MUR_ERR;
+	if (!mur_buf_ok(scratch))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-	memcpy(copy, p, n);
-	copy[n] = '\0';
-	double d = strtod(copy, NULL);
-	if (copy != stack)
-		free(copy);
-	if (isinf(d))
-		return mur_error_set(err, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE,
-				     "value overflows numeric format");
-	*out = d;
+	*out = mur_v_text(scratch->data + off, scratch->len - off);
 	return MUR_OK;
 }
 
@@ -301,8 +254,7 @@ int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scr
 		rc = parse_float(t, text, len, &out->f, err);
 		break;
 	case MT_NUMERIC:
-		out->kind = MV_FLOAT;
-		rc = parse_numeric(text, len, &out->f, err);
+		rc = parse_numeric(text, len, scratch, out, err);
 		break;
 	case MT_DATE:
 	case MT_TIMESTAMP:

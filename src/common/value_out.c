@@ -12,12 +12,12 @@
  *                           strtod/strtof reads back exactly), then the
  *                           printf-like layout: scientific when the decimal
  *                           exponent is < -4 or >= 15 (float4: >= 6).
- *   numeric_out             the double's value: integral values without a
- *                           decimal point, others with up to
- *                           VALUE_NUMERIC_DIGITS significant digits and no
- *                           trailing zeros (numeric is a double in murphy,
- *                           see docs/decisions.md).  A typmod scale
- *                           (numeric(10,2) printing "1.50") is not applied.
+ *   numeric_out             a numeric is stored as its exact text
+ *                           (common/numeric.h), printed as it is; an INT
+ *                           as the integer; a double (what a float math
+ *                           function gives a numeric-typed result) with
+ *                           up to VALUE_NUMERIC_DIGITS significant digits
+ *                           and no trailing zeros.
  *   byteaout                "\x" and two lowercase hex digits a byte.
  *   timestamp_out           the stored text, which value_datetime.c wrote
  *                           in PostgreSQL's form on input; timestamptz adds

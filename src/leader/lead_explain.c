@@ -54,6 +54,12 @@ static const char *agg_name(uint8_t fn)
 		return "hll merge";
 	case EXEC_AGG_HLL_COUNT:
 		return "hll estimate";
+	case EXEC_AGG_NUM_SUM:
+		return "numeric sum";
+	case EXEC_AGG_NUM_MIN:
+		return "numeric min";
+	case EXEC_AGG_NUM_MAX:
+		return "numeric max";
 	default:
 		return "?";
 	}

@@ -86,7 +86,10 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 			cv = v;
 		} else {
 			mur_buf_reset(scratch);
-			if (mur_value_coerce(col->type, &v, scratch, &cv, err) != MUR_OK)
+			if ((col->type == MT_NUMERIC /* numeric(p,s): round, 22003 */
+				     ? mur_value_coerce_numeric(&v, col->typmod, scratch, &cv, err)
+				     : mur_value_coerce(col->type, &v, scratch, &cv, err)) !=
+			    MUR_OK)
 				return MUR_ERR;
 			if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR) &&
 			    col->typmod > 0 && cv.kind == MV_TEXT &&

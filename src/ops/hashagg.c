@@ -40,6 +40,8 @@
  */
 #include "ops/hashagg.h"
 
+#include "common/numeric.h"
+
 #include "ops/hll.h"
 
 #define XXH_INLINE_ALL
@@ -72,10 +74,11 @@ enum { ST_HAS = 1, ST_FLOAT = 2 }; /* agg_state.flags */
 
 typedef struct agg_state {
 	union {
-		int64_t i;     /* counts, int sums, INT min/max, bool */
-		double f;      /* FLOAT min/max */
-		const char *s; /* TEXT/BLOB min/max (arena) */
-		hll *sk;       /* HLL, HLL_MERGE, HLL_COUNT (arena; NULL until an input) */
+		int64_t i;         /* counts, int sums, INT min/max, bool */
+		double f;          /* FLOAT min/max */
+		const char *s;     /* TEXT/BLOB min/max (arena) */
+		hll *sk;           /* HLL, HLL_MERGE, HLL_COUNT (arena; NULL until an input) */
+		struct numsum *ns; /* NUM_SUM (arena; NULL until an input) */
 	} v;
 	union {
 		double fsum; /* SUM: the FLOAT part */
@@ -583,7 +586,7 @@ static int sum_add(exec_hashagg *h, agg_state *st, const mur_value *v)
 	mur_value num;
 	if (v->kind == MV_TEXT || v->kind == MV_BLOB) {
 		mur_buf_reset(&h->scratch);
-		if (mur_value_from_pgtext(MT_NUMERIC, v->s, v->len, &h->scratch, &num, &h->err))
+		if (mur_value_from_pgtext(MT_FLOAT8, v->s, v->len, &h->scratch, &num, &h->err))
 			return MUR_ERR;
 		v = &num;
 	}
@@ -603,6 +606,179 @@ static int sum_add(exec_hashagg *h, agg_state *st, const mur_value *v)
 		st->flags |= ST_FLOAT;
 	}
 	return MUR_OK;
+}
+
+/* ---- NUM_SUM: exact decimal sums ----
+ * A sum is an __int128 mantissa at the largest scale seen so far (a
+ * 10M-row sum of money amounts never leaves it); what overflows it, or
+ * input that is not plain [-]digits[.digits] of at most NUMSUM_FAST_DIGITS
+ * digits, goes to a GMP number (common/numeric.h) added at the end. */
+
+/* Digits an __int128 holds with room to add: 10^36 * 100 < 2^127. */
+#define NUMSUM_FAST_DIGITS 36
+
+/* The arena aligns to 8 bytes: an __int128 member must not assume 16. */
+typedef __int128 numsum_i128 __attribute__((aligned(8)));
+
+typedef struct numsum {
+	numsum_i128 m;
+	int32_t scale;
+	mur_num *big; /* malloc'd once the fast path overflows; freed at destroy */
+} numsum;
+
+static const __int128 *pow10_128(void)
+{
+	static __int128 p[39];
+	if (!p[0]) {
+		__int128 x = 1;
+		for (int i = 0; i < 39; i++, x *= 10)
+			p[i] = x;
+	}
+	return p;
+}
+
+/* v as mantissa and scale when it is short plain decimal text or an INT. */
+static int numsum_fast_parse(const mur_value *v, __int128 *m, int32_t *scale)
+{
+	if (v->kind == MV_INT) {
+		*m = v->i;
+		*scale = 0;
+		return 1;
+	}
+	if (v->kind != MV_TEXT)
+		return 0;
+	const char *p = v->s, *e = v->s + v->len;
+	int neg = 0, nd = 0, frac = -1;
+	__int128 x = 0;
+	if (p < e && *p == '-')
+		neg = 1, p++;
+	for (; p < e; p++) {
+		if (*p == '.' && frac < 0) {
+			frac = 0;
+			continue;
+		}
+		if (*p < '0' || *p > '9' || ++nd > NUMSUM_FAST_DIGITS)
+			return 0;
+		x = x * 10 + (*p - '0');
+		if (frac >= 0)
+			frac++;
+	}
+	if (!nd)
+		return 0;
+	*m = neg ? -x : x;
+	*scale = frac < 0 ? 0 : frac;
+	return 1;
+}
+
+static void num_from_128(mur_num *r, __int128 m, int32_t scale)
+{
+	unsigned __int128 a = m < 0 ? -(unsigned __int128)m : (unsigned __int128)m;
+	uint64_t w[2] = {(uint64_t)a, (uint64_t)(a >> 64)};
+	mpz_import(r->m, 2, -1, sizeof w[0], 0, 0, w);
+	if (m < 0)
+		mpz_neg(r->m, r->m);
+	r->scale = scale;
+}
+
+/* Add the fast part into big and zero it. */
+static int numsum_spill(numsum *ns)
+{
+	mur_num x;
+	if (!ns->big) {
+		if (!(ns->big = malloc(sizeof *ns->big)))
+			return MUR_ERR;
+		mur_num_init(ns->big);
+	}
+	mur_num_init(&x);
+	num_from_128(&x, ns->m, ns->scale);
+	mur_num_add(ns->big, ns->big, &x);
+	mur_num_clear(&x);
+	ns->m = 0;
+	return MUR_OK;
+}
+
+/* m * 10^k into *out; 0 on overflow. */
+static int scale_up(__int128 m, int k, __int128 *out)
+{
+	if (k > 38)
+		return m == 0 ? (*out = 0, 1) : 0;
+	return !__builtin_mul_overflow(m, pow10_128()[k], out);
+}
+
+static int numsum_add(exec_hashagg *h, agg_state *st, const mur_value *v)
+{
+	numsum *ns = st->v.ns;
+	__int128 m, r;
+	int32_t s;
+	if (!ns) {
+		if (!(ns = st->v.ns = arena_alloc(h, sizeof *ns)))
+			return MUR_ERR;
+		memset(ns, 0, sizeof *ns);
+	}
+	st->flags |= ST_HAS;
+	if (numsum_fast_parse(v, &m, &s)) {
+		if (s > ns->scale) {
+			if (!scale_up(ns->m, s - ns->scale, &r)) {
+				if (numsum_spill(ns) != MUR_OK)
+					goto nomem;
+				r = 0;
+			}
+			ns->m = r;
+			ns->scale = s;
+		}
+		if (scale_up(m, ns->scale - s, &m) && !__builtin_add_overflow(ns->m, m, &r)) {
+			ns->m = r;
+			return MUR_OK;
+		}
+	}
+	/* the slow way: v through GMP, added to big */
+	mur_num x;
+	int rc;
+	if (numsum_spill(ns) != MUR_OK)
+		goto nomem;
+	mur_num_init(&x);
+	rc = mur_num_from_value(&x, v, &h->err);
+	if (rc == MUR_OK) {
+		mur_num_add(ns->big, ns->big, &x);
+		if (x.scale > ns->scale)
+			ns->scale = x.scale;
+	}
+	mur_num_clear(&x);
+	return rc;
+nomem:
+	return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+/* The sum's text in h->scratch, v pointing at it (NULL without input). */
+static int numsum_output(exec_hashagg *h, const agg_state *st, mur_value *v)
+{
+	numsum *ns = st->v.ns;
+	mur_num r;
+	*v = mur_v_null();
+	if (!ns || !(st->flags & ST_HAS))
+		return MUR_OK;
+	mur_num_init(&r);
+	num_from_128(&r, ns->m, ns->scale);
+	if (ns->big)
+		mur_num_add(&r, &r, ns->big);
+	mur_num_round(&r, &r, ns->scale); /* big's scale may be below the fast part's */
+	int rc = mur_num_check(&r, &h->err);
+	mur_buf_reset(&h->scratch);
+	mur_num_to_text(&r, &h->scratch);
+	mur_num_clear(&r);
+	if (!mur_buf_ok(&h->scratch))
+		return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	*v = mur_v_text(h->scratch.data, h->scratch.len);
+	return rc;
+}
+
+/* NUM_MIN / NUM_MAX order: numeric TEXT by value, anything else as
+ * mur_value_cmp. */
+static int num_value_cmp(const mur_value *a, const mur_value *b)
+{
+	if (a->kind == MV_TEXT && b->kind == MV_TEXT)
+		return mur_num_text_cmp(a->s, a->len, b->s, b->len);
+	return mur_value_cmp(a, b);
 }
 
 static int truthy(exec_hashagg *h, const mur_value *v, int *out)
@@ -679,6 +855,17 @@ static int update(exec_hashagg *h, group *g, const mur_value *vals)
 						    : mur_value_cmp(v, &cur) > 0))
 				rc = minmax_store(h, st, v);
 			break;
+		case EXEC_AGG_NUM_MIN:
+		case EXEC_AGG_NUM_MAX:
+			cur = minmax_value(st);
+			if (st->kind == MV_NULL ||
+			    (ag->fn == EXEC_AGG_NUM_MIN ? num_value_cmp(v, &cur) < 0
+							: num_value_cmp(v, &cur) > 0))
+				rc = minmax_store(h, st, v);
+			break;
+		case EXEC_AGG_NUM_SUM:
+			rc = numsum_add(h, st, v);
+			break;
 		case EXEC_AGG_COUNT_DISTINCT:
 			rc = dset_add(h, &h->dsets[a], g->index, v, &added);
 			st->v.i += rc == MUR_OK && added;
@@ -728,6 +915,8 @@ static mur_value agg_output(const exec_agg *ag, const agg_state *st)
 		return mur_v_int(st->v.i);
 	case EXEC_AGG_MIN:
 	case EXEC_AGG_MAX:
+	case EXEC_AGG_NUM_MIN:
+	case EXEC_AGG_NUM_MAX:
 		return minmax_value(st);
 	case EXEC_AGG_BOOL_AND:
 	case EXEC_AGG_BOOL_OR:
@@ -806,6 +995,16 @@ void exec_hashagg_destroy(exec_hashagg *h)
 		for (uint32_t a = 0; a < h->spec.naggs; a++)
 			if (is_sketch_fn(h->spec.aggs[a].fn) && h->groups[gi]->st[a].v.sk)
 				hll_free(h->groups[gi]->st[a].v.sk);
+	for (uint64_t gi = 0; gi < h->ngroups; gi++)
+		for (uint32_t a = 0; a < h->spec.naggs; a++) {
+			numsum *ns = h->spec.aggs[a].fn == EXEC_AGG_NUM_SUM
+					     ? h->groups[gi]->st[a].v.ns
+					     : NULL;
+			if (ns && ns->big) {
+				mur_num_clear(ns->big);
+				free(ns->big);
+			}
+		}
 	while (h->chunks) {
 		arena_chunk *c = h->chunks;
 		h->chunks = c->next;
@@ -1011,6 +1210,10 @@ int exec_hashagg_finish(exec_hashagg *h, mur_buf *out, uint64_t *nrows_out)
 		for (uint32_t a = 0; a < h->spec.naggs; a++) {
 			uint8_t fn = h->spec.aggs[a].fn;
 			mur_value v = agg_output(&h->spec.aggs[a], &g->st[a]);
+			if (fn == EXEC_AGG_NUM_SUM && numsum_output(h, &g->st[a], &v) != MUR_OK) {
+				h->failed = 1;
+				return MUR_ERR;
+			}
 			if ((fn == EXEC_AGG_HLL || fn == EXEC_AGG_HLL_MERGE) &&
 			    sketch_output(h, g->st[a].v.sk, &v) != MUR_OK) {
 				h->failed = 1;

@@ -404,6 +404,14 @@ sql_expr *sql_analyze_bool(sql_ctx *c, PgQuery__Node *n, const char *what);
  * (comparison with a typed operand, assignment to a column): unknown
  * literals are parsed (22P02 on bad input), parameters take the type,
  * typed values get an implicit cast when PostgreSQL allows one. */
+/* a (numeric) rounded to numeric(p,s)'s typmod (common/numeric.h): a
+ * constant now, anything else by mur_num_typmod when it runs; 22003. */
+sql_expr *sql_numeric_typmod(sql_ctx *c, sql_expr *a, int32_t typmod, int loc);
+/* x op y where one side is numeric and y is a subquery's column the set
+ * functions (storage/sqlfn_subq.c) compare with mur_value_cmp/hash: both
+ * sides as normalized numeric text for = and <> (7 = 7.00), as float8 for
+ * the orderings.  Nothing for other types. */
+int sql_set_keys_numeric(sql_ctx *c, const char *op, sql_expr **x, sql_expr **y, int loc);
 sql_expr *sql_coerce(sql_ctx *c, sql_expr *e, mur_type t, const char *what);
 /* Resolve leftover unknown literals/params to text. */
 sql_expr *sql_resolve_unknown(sql_ctx *c, sql_expr *e);

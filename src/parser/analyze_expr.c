@@ -333,8 +333,8 @@ static sql_expr *analyze_const(sql_ctx *c, PgQuery__AConst *k)
 			e->type = MT_INT8;
 			e->val = mur_v_int(v);
 		} else {
-			e->type = MT_NUMERIC;
-			e->val = mur_v_float(strtod(s, NULL));
+			e->val = mur_v_text(s, strlen(s));
+			return parse_literal(c, e, MT_NUMERIC);
 		}
 		return e;
 	}
@@ -504,12 +504,38 @@ int sql_unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, in
 	return (*l && *r) ? MUR_OK : MUR_ERR;
 }
 
+int sql_set_keys_numeric(sql_ctx *c, const char *op, sql_expr **x, sql_expr **y, int loc)
+{
+	int eq = !strcmp(op, "=") || !strcmp(op, "<>");
+	if ((*x)->type != MT_NUMERIC && (*y)->type != MT_NUMERIC)
+		return MUR_OK;
+	if (!mur_type_is_numeric((*x)->type) || !mur_type_is_numeric((*y)->type))
+		return MUR_OK;
+	for (int i = 0; i < 2; i++) {
+		sql_expr **e = i ? y : x;
+		if (!eq)
+			*e = sql_make_cast(c, *e, MT_FLOAT8, loc);
+		else if (*e && (*e = sql_coerce(c, *e, MT_NUMERIC, NULL)))
+			*e = sql_make_call(c, "mur_num_norm", MT_NUMERIC, loc, 1, *e);
+		if (!*e)
+			return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
 sql_expr *sql_make_compare(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc)
 {
 	if (sql_unify_compare(c, op, &l, &r, loc) != MUR_OK)
 		return NULL;
 	if (l->type == MT_BYTEA && strcmp(op, "=") && strcmp(op, "<>"))
 		return no_operator(c, op, l, r, loc);
+	/* numeric against float compares as float8, as PostgreSQL casts */
+	if (l->type == MT_NUMERIC && (r->type == MT_FLOAT4 || r->type == MT_FLOAT8))
+		l = sql_make_cast(c, l, MT_FLOAT8, loc);
+	else if (r->type == MT_NUMERIC && (l->type == MT_FLOAT4 || l->type == MT_FLOAT8))
+		r = sql_make_cast(c, r, MT_FLOAT8, loc);
+	if (!l || !r)
+		return NULL;
 	return sql_make_op(c, op, MT_BOOL, loc, l, r);
 }
 
@@ -545,6 +571,24 @@ static sql_expr *date_arith(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r
 	return no_operator(c, op, l, r, loc);
 }
 
+/* numeric + - * / %: storage/sqlfn_numeric.c's exact functions (numeric
+ * is TEXT in SQLite, which SQLite's operators would turn into doubles). */
+static sql_expr *numeric_arith(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc)
+{
+	static const struct {
+		char op;
+		const char *fn;
+	} fns[] = {{'+', "mur_num_add"},
+		   {'-', "mur_num_sub"},
+		   {'*', "mur_num_mul"},
+		   {'/', "mur_num_div"},
+		   {'%', "mur_num_mod"}};
+	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+		if (op[0] == fns[i].op && !op[1])
+			return sql_make_call(c, fns[i].fn, MT_NUMERIC, loc, 2, l, r);
+	return no_operator(c, op, l, r, loc);
+}
+
 static sql_expr *arith(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc)
 {
 	mur_type t;
@@ -563,6 +607,8 @@ static sql_expr *arith(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int
 	t = sql_type_arith(l->type, r->type);
 	if (t == MT_UNKNOWN)
 		return no_operator(c, op, l, r, loc);
+	if (t == MT_NUMERIC)
+		return numeric_arith(c, op, l, r, loc);
 	if (*op == '/')
 		return sql_make_call(c, mur_type_is_integer(t) ? "mur_div" : "mur_fdiv", t, loc, 2,
 				     l, r);
@@ -572,6 +618,30 @@ static sql_expr *arith(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int
 		return sql_make_call(c, "mur_mod", t, loc, 2, l, r);
 	}
 	return sql_make_op(c, op, t, loc, l, r);
+}
+
+/* -c of a numeric constant, in its canonical text: sign flipped, zero
+ * unsigned. */
+static sql_expr *negate_numeric_const(sql_ctx *c, const sql_expr *r)
+{
+	const char *s = r->val.s;
+	size_t n = r->val.len;
+	sql_expr *e = copy_node(c, r);
+	char *p;
+	if (!e)
+		return NULL;
+	if (n && s[0] == '-') {
+		e->val = mur_v_text(s + 1, n - 1);
+		return e;
+	}
+	if (strspn(s, "0.") == n)
+		return e;
+	if (!(p = sql_alloc(c, n + 1)))
+		return NULL;
+	p[0] = '-';
+	memcpy(p + 1, s, n);
+	e->val = mur_v_text(p, n + 1);
+	return e;
 }
 
 static sql_expr *unary(sql_ctx *c, const char *op, sql_expr *r, int loc)
@@ -590,12 +660,16 @@ static sql_expr *unary(sql_ctx *c, const char *op, sql_expr *r, int loc)
 			n->val.i = -r->val.i;
 		return n;
 	}
+	if (r->kind == SE_CONST && r->type == MT_NUMERIC && r->val.kind == MV_TEXT)
+		return negate_numeric_const(c, r);
 	if (r->kind == SE_CONST && r->val.kind == MV_FLOAT) {
 		sql_expr *n = copy_node(c, r);
 		if (n)
 			n->val.f = -r->val.f;
 		return n;
 	}
+	if (r->type == MT_NUMERIC)
+		return sql_make_call(c, "mur_num_neg", MT_NUMERIC, loc, 1, r);
 	return sql_make_op(c, "-", r->type, loc, r, NULL);
 }
 
@@ -903,6 +977,34 @@ static sql_expr *analyze_booltest(sql_ctx *c, PgQuery__BooleanTest *t)
 	return e;
 }
 
+/* x::numeric(p,s): a constant rounded here (22003 at analysis, as
+ * PostgreSQL folds it), anything else by mur_num_typmod at run time. */
+sql_expr *sql_numeric_typmod(sql_ctx *c, sql_expr *a, int32_t typmod, int loc)
+{
+	sql_expr *e;
+	if (a->kind == SE_CONST && a->val.kind == MV_NULL)
+		return a; /* NULL fits any typmod */
+	if (a->kind == SE_CONST) {
+		mur_buf scratch;
+		mur_value v;
+		char *p = NULL;
+		mur_buf_init(&scratch);
+		if (mur_value_coerce_numeric(&a->val, typmod, &scratch, &v, c->err) == MUR_OK)
+			p = sql_arena_strndup(c->arena, v.s, v.len);
+		else if (c->err)
+			c->err->position = sql_pos(c, loc);
+		mur_buf_free(&scratch);
+		if (!p || !(e = copy_node(c, a)))
+			return NULL;
+		e->val = mur_v_text(p, v.len);
+	} else if (!(e = sql_make_call(c, "mur_num_typmod", MT_NUMERIC, loc, 2, a,
+				       sql_make_const_int(c, typmod, MT_INT4)))) {
+		return NULL;
+	}
+	e->typmod = typmod;
+	return e;
+}
+
 static sql_expr *analyze_typecast(sql_ctx *c, PgQuery__TypeCast *tc)
 {
 	int32_t typmod;
@@ -913,6 +1015,8 @@ static sql_expr *analyze_typecast(sql_ctx *c, PgQuery__TypeCast *tc)
 	if (!(a = sql_analyze_expr(c, tc->arg)))
 		return NULL;
 	a = sql_make_cast(c, a, t, tc->location);
+	if (a && t == MT_NUMERIC && typmod >= 0)
+		return sql_numeric_typmod(c, a, typmod, tc->location);
 	if (a)
 		a->typmod = typmod;
 	return a;

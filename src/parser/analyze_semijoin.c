@@ -216,7 +216,8 @@ static sql_expr *semi_keys(sql_ctx *c, PgQuery__SubLink *sl, PgQuery__SelectStmt
 		return NULL;
 	sql_sub_set_shape(q);
 	for (int i = 0; i < nkeys; i++)
-		if (sql_unify_compare(c, "=", &x[i], &q->targets[i].e, sl->location) != MUR_OK)
+		if (sql_unify_compare(c, "=", &x[i], &q->targets[i].e, sl->location) != MUR_OK ||
+		    sql_set_keys_numeric(c, "=", &x[i], &q->targets[i].e, sl->location) != MUR_OK)
 			return NULL;
 	if ((k = sql_sub_add(c, SQL_SUB_SET, q, NULL, sl->location)) < 0)
 		return NULL;

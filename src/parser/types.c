@@ -9,6 +9,7 @@
  * implicitly, except date with timestamp (both D).
  */
 #include "parser/analyze.h"
+#include "common/numeric.h"
 
 #include <string.h>
 
@@ -150,6 +151,37 @@ static int32_t typmod_of(const PgQuery__TypeName *tn)
 	return -1;
 }
 
+static int typmod_int(const PgQuery__Node *n, int *out)
+{
+	if (n->node_case != PG_QUERY__NODE__NODE_A_CONST ||
+	    n->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
+		return 0;
+	*out = n->a_const->ival->ival;
+	return 1;
+}
+
+/* numeric(p[, s]): PostgreSQL's numerictypmodin checks, then numeric.h's
+ * MUR_NUM_TYPMOD. */
+static int numeric_typmod(sql_ctx *c, const PgQuery__TypeName *tn, int32_t *typmod)
+{
+	int p = 0, s = 0;
+	if (tn->n_typmods > 2 || !typmod_int(tn->typmods[0], &p) ||
+	    (tn->n_typmods == 2 && !typmod_int(tn->typmods[1], &s)))
+		return sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, tn->location,
+			       "invalid NUMERIC type modifier");
+	if (p < 1 || p > MUR_NUM_PRECISION_MAX)
+		return sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, tn->location,
+			       "NUMERIC precision %d must be between 1 and %d", p,
+			       MUR_NUM_PRECISION_MAX);
+	if (s < -MUR_NUM_SCALE_MAX || s > MUR_NUM_SCALE_MAX)
+		return sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, tn->location,
+			       "NUMERIC scale %d must be between %d and %d", s, -MUR_NUM_SCALE_MAX,
+			       MUR_NUM_SCALE_MAX);
+	if (typmod)
+		*typmod = MUR_NUM_TYPMOD(p, s);
+	return MUR_OK;
+}
+
 mur_type sql_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, int32_t *typmod)
 {
 	const char *name = typename_last(tn);
@@ -176,5 +208,7 @@ mur_type sql_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, int32_t
 	}
 	if (typmod && (t == MT_VARCHAR || t == MT_BPCHAR))
 		*typmod = typmod_of(tn);
+	if (t == MT_NUMERIC && tn->n_typmods > 0 && numeric_typmod(c, tn, typmod) != MUR_OK)
+		return MT_UNKNOWN;
 	return t;
 }

@@ -60,9 +60,12 @@
  */
 #include "sql/sqlInt.h"
 
+#include "common/numeric.h"
+
 #include <assert.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 void sql_emit_ident(mur_buf *b, const char *name)
@@ -194,6 +197,15 @@ static int operand_bare(const sql_expr *x, int parent, int left)
 
 static void emit_infix(sql_emit *e, const sql_expr *x, int paren);
 
+/* A comparison with a numeric side compares by value (storage's
+ * mur_num_cmp): numeric is TEXT in SQLite, which compares text by bytes
+ * and puts every number before any text. */
+static int is_numeric_compare(const sql_expr *x, int prec)
+{
+	return prec != PREC_NONE && is_comparison(prec) && strncmp(x->op, "IS", 2) &&
+	       (x->args[0]->type == MT_NUMERIC || x->args[1]->type == MT_NUMERIC);
+}
+
 static void emit_operand(sql_emit *e, const sql_expr *x, int parent, int left)
 {
 	if (operand_bare(x, parent, left))
@@ -209,6 +221,14 @@ static void emit_operand(sql_emit *e, const sql_expr *x, int parent, int left)
 static void emit_infix(sql_emit *e, const sql_expr *x, int paren)
 {
 	int prec = infix_prec(x);
+	if (is_numeric_compare(x, prec)) {
+		mur_buf_printf(e->b, "(mur_num_cmp(");
+		sql_emit_expr(e, x->args[0]);
+		mur_buf_printf(e->b, ", ");
+		sql_emit_expr(e, x->args[1]);
+		mur_buf_printf(e->b, ") %s 0)", x->op);
+		return;
+	}
 	if (paren)
 		mur_buf_put_u8(e->b, '(');
 	emit_operand(e, x->args[0], prec, 1);
@@ -262,13 +282,20 @@ void sql_emit_bool_list(sql_emit *e, const char *op, sql_expr *const *args, int 
 	mur_buf_put_u8(e->b, ')');
 }
 
-/* mur_div, mur_fdiv, mur_mod (storage/sqlfn.c) take any number of operands and
- * fold them from the left: ((a / b) / c) is emitted mur_div(a, b, c). */
+/* mur_div, mur_fdiv, mur_mod (storage/sqlfn.c) and numeric's mur_num_add,
+ * _sub, _mul, _div, _mod (storage/sqlfn_numeric.c) take any number of
+ * operands and fold them from the left: ((a / b) / c) is emitted mur_div(a, b, c). */
 static int is_fold_call(const sql_expr *x)
 {
-	return x->kind == SE_CALL && x->nargs == 2 &&
-	       (!strcmp(x->op, "mur_div") || !strcmp(x->op, "mur_fdiv") ||
-		!strcmp(x->op, "mur_mod"));
+	static const char *const fns[] = {"mur_div",     "mur_fdiv",    "mur_mod",
+					  "mur_num_add", "mur_num_sub", "mur_num_mul",
+					  "mur_num_div", "mur_num_mod"};
+	if (x->kind != SE_CALL || x->nargs != 2)
+		return 0;
+	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+		if (!strcmp(x->op, fns[i]))
+			return 1;
+	return 0;
 }
 
 /* Operators of the left-deep chain of calls named like x, from x down. */
@@ -340,6 +367,38 @@ static void emit_case(sql_emit *e, const sql_expr *x)
 	mur_buf_printf(e->b, " END)");
 }
 
+/* sum/min/max of a numeric and avg with a numeric result (numeric or
+ * integer input) as storage/sqlfn_numeric.c's exact aggregates: SQLite's
+ * own would add the TEXT as doubles.  1 when emitted. */
+static int emit_numeric_agg(sql_emit *e, const sql_expr *x)
+{
+	const char *fn = NULL;
+	const char *d = x->distinct ? "DISTINCT " : "";
+	if (x->nargs < 1 || SQL_AGG_IS_COLLECTING(x->agg))
+		return 0;
+	if (x->agg == SQL_AGG_AVG && x->type == MT_NUMERIC) {
+		mur_buf_printf(e->b, "mur_avg(%s(%s",
+			       x->args[0]->type == MT_NUMERIC ? "mur_num_sum" : "sum", d);
+		sql_emit_expr(e, x->args[0]);
+		mur_buf_printf(e->b, "), count(%s", d);
+		sql_emit_expr(e, x->args[0]);
+		mur_buf_printf(e->b, "))");
+		return 1;
+	}
+	if (x->args[0]->type != MT_NUMERIC)
+		return 0;
+	fn = x->agg == SQL_AGG_SUM   ? "mur_num_sum"
+	     : x->agg == SQL_AGG_MIN ? "mur_num_min"
+	     : x->agg == SQL_AGG_MAX ? "mur_num_max"
+				     : NULL;
+	if (!fn)
+		return 0;
+	mur_buf_printf(e->b, "%s(%s", fn, d);
+	sql_emit_expr(e, x->args[0]);
+	mur_buf_put_u8(e->b, ')');
+	return 1;
+}
+
 static void emit_agg(sql_emit *e, const sql_expr *x)
 {
 	static const char *const names[] = {
@@ -361,6 +420,8 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_PERCENTILE_DISC] = "mur_percentile_disc",
 		[SQL_AGG_MODE] = "mur_mode",
 	};
+	if (emit_numeric_agg(e, x))
+		return;
 	mur_buf_printf(e->b, "%s(", names[x->agg]);
 	if (SQL_AGG_IS_COLLECTING(x->agg)) { /* storage/sqlfn_agg.c: x, arg, flags, keys */
 		sql_emit_expr(e, x->args[0]);
@@ -384,6 +445,28 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 	mur_buf_put_u8(e->b, ')');
 }
 
+/* A frame offset, or the ORDER BY key of a frame with offsets: SQLite's
+ * RANGE frames need numbers, so a numeric (TEXT) goes as a double there
+ * (its 15-17 digits decide frame membership; PostgreSQL's are exact). */
+static void emit_range_number(sql_emit *e, const sql_expr *x)
+{
+	if (x->type != MT_NUMERIC) {
+		sql_emit_expr(e, x);
+		return;
+	}
+	if (x->kind == SE_CONST && x->val.kind == MV_TEXT) {
+		char tmp[64];
+		size_t n = x->val.len < sizeof tmp - 1 ? x->val.len : sizeof tmp - 1;
+		memcpy(tmp, x->val.s, n);
+		tmp[n] = '\0';
+		emit_double(e->b, strtod(tmp, NULL));
+		return;
+	}
+	mur_buf_printf(e->b, "CAST(");
+	sql_emit_expr(e, x);
+	mur_buf_printf(e->b, " AS REAL)");
+}
+
 static void emit_frame_bound(sql_emit *e, int f, int unbounded, int current, int preceding,
 			     const sql_expr *offset)
 {
@@ -394,7 +477,7 @@ static void emit_frame_bound(sql_emit *e, int f, int unbounded, int current, int
 	else if (f & current)
 		mur_buf_printf(e->b, "CURRENT ROW");
 	else {
-		sql_emit_expr(e, offset);
+		emit_range_number(e, offset);
 		mur_buf_printf(e->b, (f & preceding) ? " PRECEDING" : " FOLLOWING");
 	}
 }
@@ -440,7 +523,14 @@ static void emit_window(sql_emit *e, const sql_expr *x)
 	}
 	for (int i = 0; i < w->norder; i++, n++) {
 		mur_buf_printf(e->b, i ? ", " : w->npart ? " ORDER BY " : "ORDER BY ");
-		sql_emit_sort(e, x->args[n], w->desc[i], w->nulls_first[i]);
+		if (x->args[n]->type == MT_NUMERIC && (w->start || w->end) &&
+		    !(w->frame & (SQL_FRAME_ROWS | SQL_FRAME_GROUPS))) {
+			emit_range_number(e, x->args[n]); /* RANGE offsets need numbers */
+			mur_buf_printf(e->b, "%s%s", w->desc[i] ? " DESC" : " ASC",
+				       w->nulls_first[i] ? " NULLS FIRST" : " NULLS LAST");
+		} else {
+			sql_emit_sort(e, x->args[n], w->desc[i], w->nulls_first[i]);
+		}
 	}
 	emit_frame(e, w);
 	mur_buf_put_u8(e->b, ')');
@@ -583,9 +673,19 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 	}
 }
 
+void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, int desc,
+		       int nulls_first)
+{
+	mur_buf_printf(b, "%s%c%d%s%s%s", first ? " ORDER BY " : ", ", prefix, col,
+		       t == MT_NUMERIC ? " COLLATE " MUR_NUM_COLLATION : "",
+		       desc ? " DESC" : " ASC", nulls_first ? " NULLS FIRST" : " NULLS LAST");
+}
+
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first)
 {
 	sql_emit_expr(e, x);
+	if (x->type == MT_NUMERIC) /* by value: storage/sqlfn_numeric.c */
+		mur_buf_printf(e->b, " COLLATE " MUR_NUM_COLLATION);
 	mur_buf_printf(e->b, "%s%s", desc ? " DESC" : " ASC",
 		       nulls_first ? " NULLS FIRST" : " NULLS LAST");
 }

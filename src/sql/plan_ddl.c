@@ -48,6 +48,8 @@
  */
 #include "sql/sqlInt.h"
 
+#include "common/numeric.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -577,7 +579,9 @@ static const char *shard_ddl(sql_ctx *c, const table_build *tb)
 	for (int i = 0; i < t->ncols; i++) {
 		mur_buf_printf(&b, i ? ", " : "");
 		sql_emit_ident(&b, t->cols[i].name);
-		mur_buf_printf(&b, " %s%s", mur_type_sqlite_decl(t->cols[i].type),
+		mur_buf_printf(&b, " %s%s%s", mur_type_sqlite_decl(t->cols[i].type),
+			       /* keys and GROUP BY by value: 1.0 = 1.00 */
+			       t->cols[i].type == MT_NUMERIC ? " COLLATE " MUR_NUM_COLLATION : "",
 			       t->cols[i].not_null ? " NOT NULL" : "");
 	}
 	emit_key(&b, t, tb->has_pk ? &tb->pk : &tb->shard_key, "PRIMARY KEY");

@@ -96,7 +96,10 @@ static sql_expr *assign(sql_ctx *c, sql_expr *e, const cat_column *col)
 {
 	if (mur_type_is_text(col->type) && e->type != MT_UNKNOWN && !mur_type_is_text(e->type))
 		return sql_make_cast(c, e, col->type, e->loc);
-	return sql_coerce(c, e, col->type, col->name);
+	e = sql_coerce(c, e, col->type, col->name);
+	if (e && col->type == MT_NUMERIC && col->typmod >= 0) /* numeric(p,s): round, 22003 */
+		return sql_numeric_typmod(c, e, col->typmod, e->loc);
+	return e;
 }
 
 /* 428C9, as PostgreSQL: a GENERATED ALWAYS identity column given a value. */

@@ -63,7 +63,8 @@ static sql_expr *slot_of(sql_ctx *c, int i, mur_type t)
 /* sum(slot i) over the branch's groups; count's: 0 when there are none. */
 static sql_expr *sum_of(sql_ctx *c, int i, mur_type t, int count)
 {
-	sql_expr *x = sql_make_call(c, "sum", t, -1, 1, slot_of(c, i, t));
+	sql_expr *x = sql_make_call(c, t == MT_NUMERIC ? "mur_num_sum" : "sum", t, -1, 1,
+				    slot_of(c, i, t)); /* numeric: exact */
 	return count && x ? sql_make_call(c, "coalesce", t, -1, 2, x, sql_make_const_int(c, 0, t))
 			  : x;
 }
@@ -84,12 +85,16 @@ static sql_expr *reaggregate(sql_ctx *c, const sql_query *q, const gs_partials *
 		return sum_of(c, s, a->type, 0);
 	case SQL_AGG_MIN:
 	case SQL_AGG_BOOL_AND:
-		return sql_make_call(c, "min", a->type, a->loc, 1, slot_of(c, s, a->type));
+		return sql_make_call(c, a->type == MT_NUMERIC ? "mur_num_min" : "min", a->type,
+				     a->loc, 1, slot_of(c, s, a->type));
 	case SQL_AGG_MAX:
 	case SQL_AGG_BOOL_OR:
-		return sql_make_call(c, "max", a->type, a->loc, 1, slot_of(c, s, a->type));
+		return sql_make_call(c, a->type == MT_NUMERIC ? "mur_num_max" : "max", a->type,
+				     a->loc, 1, slot_of(c, s, a->type));
 	case SQL_AGG_AVG:
-		return sql_make_call(c, "mur_avg", a->type, a->loc, 2, sum_of(c, s, MT_FLOAT8, 0),
+		return sql_make_call(c, "mur_avg", a->type, a->loc, 2,
+				     sum_of(c, s, a->type == MT_NUMERIC ? MT_NUMERIC : MT_FLOAT8,
+					    0),
 				     sum_of(c, s + 1, MT_INT8, 0));
 	default: /* the variances */
 		return sql_make_call(c, "mur_variance", a->type, a->loc, 4,
@@ -199,9 +204,8 @@ static const char *final_sql(sql_ctx *c, const sql_query *q, const gs_src *src)
 	mur_buf_printf(&b, " FROM w");
 	for (int i = 0; i < q->nsort; i++) {
 		int col = q->sorts[i].target >= 0 ? q->sorts[i].target : hidden++;
-		mur_buf_printf(&b, "%sx%d%s%s", i ? ", " : " ORDER BY ", col,
-			       q->sorts[i].desc ? " DESC" : " ASC",
-			       q->sorts[i].nulls_first ? " NULLS FIRST" : " NULLS LAST");
+		sql_emit_sort_col(&b, i == 0, 'x', col, q->sorts[i].e->type, q->sorts[i].desc,
+				  q->sorts[i].nulls_first);
 	}
 	sql_emit_limit(&e, q, 0);
 	return sql_buf_finish(c, &b);

@@ -53,6 +53,8 @@
  */
 #include "sql/sqlInt.h"
 
+#include "common/numeric.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +76,10 @@ int sql_plan_outputs(sql_ctx *c, const sql_query *q, plan *p)
 			o->type = c->param_types[e->param - 1];
 		if (o->type == MT_UNKNOWN)
 			o->type = MT_TEXT;
-		/* RowDescription carries PostgreSQL's atttypmod: varchar(n) is n + 4 */
-		o->typmod = (e->typmod >= 0 && (e->type == MT_VARCHAR || e->type == MT_BPCHAR))
+		/* RowDescription carries PostgreSQL's atttypmod: varchar(n) is n + 4,
+		 * numeric(p,s) ((p << 16) | s) + 4 */
+		o->typmod = (e->typmod >= 0 && (e->type == MT_VARCHAR || e->type == MT_BPCHAR ||
+						e->type == MT_NUMERIC))
 				    ? e->typmod + 4
 				    : -1;
 	}
@@ -341,6 +345,28 @@ static int bound_type_ok(mur_type col, mur_type t)
 	return t == col;
 }
 
+/* A numeric bound of an integer column orders against its integer bounds
+ * as a double (numeric is TEXT, which mur_value_cmp puts after every
+ * number); MUR_ERR when the double would not be exact enough to prune. */
+static int numeric_bound(plan_bound *b)
+{
+	mur_num a;
+	double d = 0;
+	int ok = 1;
+	b->type = MT_FLOAT8; /* a parameter is coerced to it at run time */
+	if (b->param)
+		return MUR_OK;
+	mur_num_init(&a);
+	ok = mur_num_from_value(&a, &b->constant, NULL) == MUR_OK;
+	if (ok)
+		d = mur_num_to_double(&a);
+	mur_num_clear(&a);
+	if (!ok || !(d > -0x1p53 && d < 0x1p53))
+		return MUR_ERR;
+	b->constant = mur_v_float(d);
+	return MUR_OK;
+}
+
 /* col > k (upper 0, inclusive 0), col <= k (1, 1), ...: one bound of a
  * range table's column.  A value that cannot bound it is left out: the
  * shards are then only less pruned. */
@@ -352,12 +378,15 @@ static void add_bound(sql_ctx *c, plan_prune *pr, mur_type coltype, const sql_ex
 	if (pr->nbounds >= PLAN_PRUNE_BOUNDS_MAX || !bound_type_ok(coltype, t) ||
 	    (k->kind != SE_PARAM && (k->kind != SE_CONST || k->val.kind == MV_NULL)))
 		return;
-	b = &pr->bounds[pr->nbounds++];
+	b = &pr->bounds[pr->nbounds];
 	b->upper = upper;
 	b->inclusive = inclusive;
 	b->type = t;
 	b->param = k->kind == SE_PARAM ? k->param : 0;
 	b->constant = k->kind == SE_CONST ? k->val : mur_v_null(); /* in the plan's arena */
+	if (t == MT_NUMERIC && numeric_bound(b) != MUR_OK)
+		return; /* left out: less pruning, never a wrong one */
+	pr->nbounds++;
 }
 
 static int is_bound_value(const sql_expr *k) { return k->kind == SE_PARAM || k->kind == SE_CONST; }
@@ -476,6 +505,8 @@ static const char *emit_whole(sql_ctx *c, const sql_query *q)
 	for (int i = 0; i < q->ngroup; i++) {
 		mur_buf_printf(&b, i ? ", " : " GROUP BY ");
 		sql_emit_expr(&e, q->group[i]);
+		if (q->group[i]->type == MT_NUMERIC) /* 1.0 and 1.00 are one group */
+			mur_buf_printf(&b, " COLLATE " MUR_NUM_COLLATION);
 	}
 	emit_where(&e, "HAVING", q->having);
 	for (int i = 0; i < q->nsort; i++) {
@@ -535,9 +566,8 @@ static int plan_scatter(sql_ctx *c, const sql_query *q, plan_select *ps)
 	mur_buf_printf(&b, " FROM r");
 	for (int i = 0; i < q->nsort; i++) {
 		int col = q->sorts[i].target >= 0 ? q->sorts[i].target : hidden[i];
-		mur_buf_printf(&b, "%sc%d%s%s", i ? ", " : " ORDER BY ", col,
-			       q->sorts[i].desc ? " DESC" : " ASC",
-			       q->sorts[i].nulls_first ? " NULLS FIRST" : " NULLS LAST");
+		sql_emit_sort_col(&b, i == 0, 'c', col, q->sorts[i].e->type, q->sorts[i].desc,
+				  q->sorts[i].nulls_first);
 	}
 	emit_limit(&e, q, 0);
 	ps->merge_desc = topn ? "per-shard top-N, then sort and limit on the leader"
@@ -629,6 +659,23 @@ static const int fn_of[] = {
 	[SQL_AGG_STDDEV_POP] = EXEC_AGG_SUM,
 };
 
+/* The exact numeric partial for a numeric argument (common/numeric.h:
+ * numeric is TEXT, which SUM would read as a double and MIN/MAX compare by
+ * bytes). */
+static int numeric_fn(int fn)
+{
+	switch (fn) {
+	case EXEC_AGG_SUM:
+		return EXEC_AGG_NUM_SUM;
+	case EXEC_AGG_MIN:
+		return EXEC_AGG_NUM_MIN;
+	case EXEC_AGG_MAX:
+		return EXEC_AGG_NUM_MAX;
+	default:
+		return fn;
+	}
+}
+
 /* The partials aggregate i needs (fns[], over shard output columns cols[]
  * after the k groups): one for most, SUM and COUNT for avg, SUM, SUM of
  * squares and COUNT for a variance.  Returns how many. */
@@ -637,6 +684,8 @@ static int partials_of(agg_plan *ap, int i, int k, int fns[3], int cols[3])
 	sql_expr *a = ap->aggs[i];
 	int col = a->nargs ? k + arg_column(ap, a->args[0]) : 0;
 	fns[0] = a->distinct ? EXEC_AGG_COUNT_DISTINCT : fn_of[a->agg];
+	if (a->nargs && a->args[0]->type == MT_NUMERIC && !a->distinct)
+		fns[0] = numeric_fn(fns[0]);
 	cols[0] = col;
 	if (a->agg == SQL_AGG_AVG) {
 		fns[1] = EXEC_AGG_COUNT;

@@ -83,6 +83,10 @@ int sql_plan_join_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps);
  * table repartitioned by a window's partition column is plan_window.c's. */
 int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys);
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first);
+/* The leader's sort key <prefix><col> (c3, x3) of type t, after " ORDER BY "
+ * when first else ", "; a numeric sorts by value (COLLATE). */
+void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, int desc,
+		       int nulls_first);
 const char *sql_buf_finish(sql_ctx *c, mur_buf *b); /* arena copy, frees b; NULL on OOM */
 
 /* ---- plan_select.c ---- */

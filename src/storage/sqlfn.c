@@ -32,6 +32,7 @@
 
 #include "common/buf.h"
 #include "common/clock.h"
+#include "common/numeric.h"
 #include "common/value.h"
 #include "ops/hll.h"
 
@@ -195,10 +196,38 @@ static void fn_mod(sqlite3_context *cx, int argc, sqlite3_value **v)
 	fold(cx, argc, v, mod_step);
 }
 
+static void numeric_avg(sqlite3_context *cx, sqlite3_value *sum, int64_t count)
+{
+	mur_num a, b, r;
+	mur_value x = stor_fn_value(sum);
+	mur_error err;
+	mur_buf out;
+	mur_num_init(&a);
+	mur_num_init(&b);
+	mur_num_init(&r);
+	mur_buf_init(&out);
+	mur_num_set_int(&b, count);
+	if (mur_num_from_value(&a, &x, &err) != MUR_OK || mur_num_div(&r, &a, &b, &err) != MUR_OK)
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	else {
+		mur_num_to_text(&r, &out);
+		stor_fn_result_buf(cx, &out);
+	}
+	mur_buf_free(&out);
+	mur_num_clear(&a);
+	mur_num_clear(&b);
+	mur_num_clear(&r);
+}
+
+/* avg = sum / count: a double sum (float input) divides as doubles; an
+ * integer or numeric sum (avg of int or numeric is numeric) as numeric
+ * division, with its scale (PostgreSQL's numeric_avg does the same). */
 static void fn_avg(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	if (stor_fn_any_null(argc, v) || sqlite3_value_int64(v[1]) == 0)
 		return;
+	if (sqlite3_value_type(v[0]) != SQLITE_FLOAT)
+		return numeric_avg(cx, v[0], sqlite3_value_int64(v[1]));
 	sqlite3_result_double(cx, sqlite3_value_double(v[0]) / (double)sqlite3_value_int64(v[1]));
 }
 
@@ -249,6 +278,29 @@ void stor_fn_result_value(sqlite3_context *cx, const mur_value *v)
 	}
 }
 
+/* numeric → int (rounded half away from zero; the range check is the
+ * coercion's) or float (its decimal text read as a double). */
+static int numeric_to_number(mur_value *in, mur_type to, mur_error *err)
+{
+	mur_num a;
+	int64_t i;
+	int rc = MUR_OK;
+	mur_num_init(&a);
+	if (mur_num_parse(&a, in->s, in->len, err) != MUR_OK)
+		rc = MUR_ERR;
+	else if (!mur_type_is_integer(to))
+		*in = mur_v_float(mur_num_to_double(&a));
+	else if (mur_num_to_int64(&a, &i) == 0)
+		*in = mur_v_int(i);
+	else
+		rc = mur_error_set(err, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE, "%s out of range",
+				   to == MT_INT2   ? "smallint"
+				   : to == MT_INT4 ? "integer"
+						   : "bigint");
+	mur_num_clear(&a);
+	return rc;
+}
+
 static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	mur_type from = (mur_type)sqlite3_value_int(v[1]), to = (mur_type)sqlite3_value_int(v[2]);
@@ -270,8 +322,11 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 			out = mur_v_text(scratch.data ? scratch.data : "", scratch.len);
 		}
 	} else {
-		if (from == MT_NUMERIC && mur_type_is_integer(to) && in.kind == MV_FLOAT)
-			in.f = round(in.f); /* numeric → int rounds half away from zero */
+		if (from == MT_NUMERIC && mur_type_is_numeric(to) && to != MT_NUMERIC &&
+		    in.kind == MV_TEXT && numeric_to_number(&in, to, &err) != MUR_OK) {
+			mur_buf_free(&scratch);
+			return stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+		}
 		if (from != MT_DATE && to == MT_DATE && in.kind == MV_TEXT && in.len > 10)
 			in.len = 10; /* timestamp → date */
 		if (mur_value_coerce(to, &in, &scratch, &out, &err) != MUR_OK) {
@@ -484,6 +539,8 @@ int stor_register_functions(sqlite3 *db)
 		rc = stor_register_subq_functions(db);
 	if (rc == SQLITE_OK)
 		rc = stor_register_agg_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_register_numeric_functions(db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL,
 						NULL, approx_step, approx_final, NULL);

@@ -30,10 +30,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/* A numeric argument is TEXT (common/numeric.h): exact arithmetic. */
+static int is_numeric(sqlite3_value *v) { return sqlite3_value_type(v) == SQLITE_TEXT; }
+
 static void fn_abs(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	if (stor_fn_any_null(argc, v))
 		return;
+	if (is_numeric(v[0]))
+		return stor_num_math(cx, argc, v, STOR_NUM_ABS);
 	if (stor_fn_is_int(v[0])) {
 		int64_t a = sqlite3_value_int64(v[0]);
 		if (a == INT64_MIN)
@@ -70,6 +75,8 @@ static void round_like(sqlite3_context *cx, int argc, sqlite3_value **v, double 
 
 static void fn_round(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
+	if (argc && is_numeric(v[0]))
+		return stor_num_math(cx, argc, v, STOR_NUM_ROUND);
 	round_like(cx, argc, v, round);
 }
 static void fn_rint(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -78,14 +85,20 @@ static void fn_rint(sqlite3_context *cx, int argc, sqlite3_value **v)
 }
 static void fn_ceil(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
+	if (argc && is_numeric(v[0]))
+		return stor_num_math(cx, argc, v, STOR_NUM_CEIL);
 	round_like(cx, argc, v, ceil);
 }
 static void fn_floor(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
+	if (argc && is_numeric(v[0]))
+		return stor_num_math(cx, argc, v, STOR_NUM_FLOOR);
 	round_like(cx, argc, v, floor);
 }
 static void fn_trunc(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
+	if (argc && is_numeric(v[0]))
+		return stor_num_math(cx, argc, v, STOR_NUM_TRUNC);
 	round_like(cx, argc, v, trunc);
 }
 
@@ -185,6 +198,8 @@ static void fn_sign(sqlite3_context *cx, int argc, sqlite3_value **v)
 	double x;
 	if (stor_fn_any_null(argc, v))
 		return;
+	if (is_numeric(v[0]))
+		return stor_num_math(cx, argc, v, STOR_NUM_SIGN);
 	x = sqlite3_value_double(v[0]);
 	sqlite3_result_double(cx, x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0);
 }

@@ -210,6 +210,19 @@ int stor_register_time_functions(sqlite3 *db);
 int stor_register_subq_functions(sqlite3 *db);
 /* Register the collecting aggregates of sqlfn_agg.c (string_agg, percentiles, mode). */
 int stor_register_agg_functions(sqlite3 *db);
+/* sqlfn_numeric.c: numeric arithmetic, aggregates, the collation. */
+int stor_register_numeric_functions(sqlite3 *db);
+/* A math function of a numeric (TEXT) argument, exactly (sqlfn_math.c
+ * calls it when its argument is TEXT). */
+typedef enum stor_num_fn {
+	STOR_NUM_ROUND,
+	STOR_NUM_TRUNC,
+	STOR_NUM_CEIL,
+	STOR_NUM_FLOOR,
+	STOR_NUM_ABS,
+	STOR_NUM_SIGN,
+} stor_num_fn;
+void stor_num_math(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_fn fn);
 /* An SQLite value as a murphy value (text and blobs point into SQLite's
  * memory: valid for the call). */
 mur_value stor_fn_value(sqlite3_value *v);

@@ -113,7 +113,11 @@ typedef enum exec_agg_fn {
 	EXEC_AGG_HLL_MERGE = 11, /* sketch BLOBs, NULLs ignored → their union, a sketch BLOB */
 	EXEC_AGG_HLL_COUNT = 12, /* sketch BLOBs, NULLs ignored → INT estimate of the union's
 					distinct count, 0 when no input */
-	EXEC_AGG_FN_MAX = 12,    /* the last one (numbers are append-only: they cross the wire) */
+	/* numeric (TEXT decimals, common/numeric.h), exact: */
+	EXEC_AGG_NUM_SUM = 13, /* sum → numeric TEXT with the largest input scale; NULL if none */
+	EXEC_AGG_NUM_MIN = 14, /* min / max by numeric value (1.5 < 10), the input's text */
+	EXEC_AGG_NUM_MAX = 15,
+	EXEC_AGG_FN_MAX = 15, /* the last one (numbers are append-only: they cross the wire) */
 } exec_agg_fn;
 
 typedef struct exec_agg {

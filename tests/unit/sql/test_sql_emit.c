@@ -115,9 +115,14 @@ static void test_long_chains_run_in_sqlite(void **state)
 	assert_int_equal(strlen(run_leader(s, NULL)), 9 + 90 * 2 + 801 * 3);
 	free(s);
 	/* 500 divisions: six folded calls deep, not 500 */
-	s = chain_sql("SELECT 1e300 ", "/ 1.5", " ", 500);
+	s = chain_sql("SELECT 1e300::float8 ", "/ 1.5", " ", 500);
 	assert_string_equal(run_leader(s, &depth), "9.00265219617394e+211");
 	assert_true(depth <= 8);
+	free(s);
+	/* numeric + and / chains fold the same way (storage/sqlfn_numeric.c) */
+	s = chain_sql("SELECT 0.5 ", "+ 1.25", " ", 900);
+	assert_string_equal(run_leader(s, &depth), "1125.50");
+	assert_true(depth <= 12); /* ceil(900 / 99) calls, not 900 */
 	free(s);
 }
 

@@ -107,7 +107,7 @@ static void test_aggregate_group(void **state)
 	assert_int_equal(s->partial_agg.aggs[0].fn, EXEC_AGG_COUNT_STAR);
 	assert_int_equal(s->partial_agg.aggs[1].fn, EXEC_AGG_SUM);
 	assert_int_equal(s->partial_agg.aggs[1].col, 1);
-	assert_int_equal(s->partial_agg.aggs[2].fn, EXEC_AGG_SUM); /* avg = sum ... */
+	assert_int_equal(s->partial_agg.aggs[2].fn, EXEC_AGG_NUM_SUM); /* avg = exact sum ... */
 	assert_int_equal(s->partial_agg.aggs[2].col, 2);
 	assert_int_equal(s->partial_agg.aggs[3].fn, EXEC_AGG_COUNT); /* ... / count */
 	assert_int_equal(s->partial_agg.aggs[3].col, 2);
@@ -209,7 +209,7 @@ static void test_count_distinct_gather(void **state)
 	assert_int_equal(s->final_agg.naggs, 4);
 	assert_int_equal(s->final_agg.aggs[0].fn, EXEC_AGG_COUNT_DISTINCT);
 	assert_int_equal(s->final_agg.aggs[0].col, 1);
-	assert_int_equal(s->final_agg.aggs[1].fn, EXEC_AGG_SUM);
+	assert_int_equal(s->final_agg.aggs[1].fn, EXEC_AGG_NUM_SUM); /* amount is numeric */
 	assert_int_equal(s->final_agg.aggs[1].col, 2);
 	assert_int_equal(s->final_agg.aggs[3].fn, EXEC_AGG_SUM_COUNT);
 	assert_int_equal(s->shuffle_hash_cols, 2);
@@ -310,7 +310,7 @@ static void test_leader_select(void **state)
 	assert_int_equal(p->out[1].type, MT_TEXT);
 	assert_string_equal(p->out[2].name, "int8");
 	assert_int_equal(p->out[3].type, MT_NUMERIC);
-	assert_string_equal(p->leader_sql, "SELECT 1, NULL, 7, 1.5");
+	assert_string_equal(p->leader_sql, "SELECT 1, NULL, 7, '1.5'"); /* numeric is TEXT */
 	plan_free(p);
 }
 

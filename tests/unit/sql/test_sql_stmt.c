@@ -231,7 +231,8 @@ static void test_create_table(void **state)
 	assert_int_equal(ct->def->cols[3].type, MT_NUMERIC);
 	assert_string_equal(ct->shard_ddl, "CREATE TABLE IF NOT EXISTS main.\"t\" (\"a\" INTEGER "
 					   "NOT NULL, \"b\" TEXT NOT "
-					   "NULL, \"c\" TEXT, \"d\" REAL, PRIMARY KEY (\"a\"), "
+					   "NULL, \"c\" TEXT, \"d\" TEXT COLLATE mur_numeric, "
+					   "PRIMARY KEY (\"a\"), "
 					   "UNIQUE (\"a\", \"b\")) STRICT");
 	plan_free(p);
 	p = P("CREATE TABLE t2 (a int, b text, PRIMARY KEY (a, b)) PARTITION BY HASH (b)");

@@ -43,9 +43,11 @@ static void test_gathered_to_the_leader(void **state)
 			    "\"events\".\"amount\" FROM main.\"events\" AS \"events\" "
 			    "WHERE \"events\".\"flag\"");
 	assert_string_equal(s->final_sql,
-			    "SELECT c0, rank() OVER (PARTITION BY c1 ORDER BY c2 ASC "
+			    "SELECT c0, rank() OVER (PARTITION BY c1 ORDER BY c2 COLLATE "
+			    "mur_numeric ASC "
 			    "NULLS LAST) FROM r ORDER BY rank() OVER (PARTITION BY c1 "
-			    "ORDER BY c2 ASC NULLS LAST) ASC NULLS LAST LIMIT 3");
+			    "ORDER BY c2 COLLATE mur_numeric ASC NULLS LAST) ASC NULLS LAST LIMIT "
+			    "3"); /* amount is numeric: by value */
 	assert_non_null(strstr(s->window_desc, "on the leader"));
 	plan_free(p);
 	/* with GROUP BY: over the merged groups */
@@ -100,7 +102,8 @@ static void test_distinct_on(void **state)
 	assert_true(
 		!strncmp(f,
 			 "WITH w(x0, x1, x2, x3) AS (SELECT c0, c1, c2, row_number() OVER "
-			 "(PARTITION BY c0 ORDER BY c0 ASC NULLS LAST, c2 DESC NULLS FIRST) "
+			 "(PARTITION BY c0 ORDER BY c0 ASC NULLS LAST, c2 COLLATE mur_numeric DESC "
+			 "NULLS FIRST) "
 			 "FROM r)",
 			 strlen("WITH w(x0, x1, x2, x3) AS (SELECT c0, c1, c2, row_number() OVER "
 				"(PARTITION BY c0 ORDER BY c0 ASC NULLS LAST, c2 DESC NULLS "
