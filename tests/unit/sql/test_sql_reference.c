@@ -105,12 +105,12 @@ static void test_join_distributed_first(void **state)
 	assert_int_equal(s->ntables, 2);
 	assert_string_equal(s->tables[0]->name, "events");
 	assert_string_equal(s->tables[1]->name, "nation");
-	assert_string_equal(
-		s->shard_sql, "SELECT \"e\".\"id\", \"n\".\"name\" FROM main.\"events\" AS \"e\" "
-			      "JOIN "
-			      "m1.\"nation\" AS \"n\" ON (\"e\".\"kind\" = \"n\".\"code\") WHERE "
-			      "((\"n\".\"region\" = 2) AND (mur_num_cmp(\"e\".\"amount\", 1) > "
-			      "0))"); /* numeric: by value */
+	assert_string_equal(s->shard_sql,
+			    "SELECT \"e\".\"id\", \"n\".\"name\" FROM main.\"events\" AS \"e\" "
+			    "JOIN "
+			    "m1.\"nation\" AS \"n\" ON (\"e\".\"kind\" = \"n\".\"code\") WHERE "
+			    "((\"n\".\"region\" = 2) AND (mur_num_cmp(\"e\".\"amount\", 1) > "
+			    "0))"); /* numeric: by value */
 	plan_free(p);
 	p = P("SELECT e.id FROM events e LEFT JOIN nation n ON e.kind = n.code");
 	assert_non_null(strstr(p->u.select.shard_sql, "LEFT JOIN m1.\"nation\""));
