@@ -127,6 +127,8 @@ typedef struct cat_placement {
 
 typedef struct cat_shard {
 	uint32_t index;    /* 0 .. nshards-1 */
+	uint32_t gen;      /* the generation of its files: 0 at CREATE, a new one at each
+			      split of the shard (cat_placement_file; durable: shards.gen) */
 	uint32_t hash_min; /* inclusive (hash and reference tables) */
 	uint32_t hash_max; /* inclusive */
 	/* CAT_DIST_RANGE: the smallest value the shard holds (inclusive), in
@@ -266,8 +268,28 @@ int cat_shard_range_max(const cat_table *t, uint32_t shard, mur_value *out);
  * never co-located this way (they join anywhere). */
 int cat_tables_colocated(const cat_table *a, const cat_table *b);
 uint32_t cat_shard_for_hash32(uint32_t nshards, uint32_t hash32);
-/* Placement file name on a follower: "t<table id>_s<shard index>.db". */
+/* Placement file name on a follower: "t<table id>_s<shard index>.db", or
+ * "t<id>_s<index>g<gen>.db" once the shard was split (cat_shard.gen: the
+ * split writes new files, so the old ones stay whole until the catalog
+ * names the new). */
 void cat_placement_file(const cat_table *t, uint32_t shard, char *out, size_t outsz);
+/* The (table id, shard index, generation) a placement file name gives;
+ * MUR_ERR when it is not one. */
+int cat_placement_parse(const char *file, uint32_t *table_id, uint32_t *shard, uint32_t *gen);
+/* Split shard `shard` of the range tables ids[0..n) (co-located: the same
+ * bounds) at `at` (in the distribution column's storage class, strictly
+ * inside the shard's range, else 22023): in one store transaction, each
+ * table gets shard nshards with lower bound at, the same placements (roles,
+ * applied LSN; CURRENT, reported) and committed entry, and both shards
+ * the generation gen (their files are the split's new ones).  rows_hi:
+ * the new shard's share of the row estimate.  42P01 when a table is gone,
+ * 54000 past CAT_SHARDS_MAX.  Nothing changes on error. */
+/* MUR_OK when at lies strictly inside shard sh of range table t (above
+ * its lower bound, below its upper one); 22023 otherwise. */
+int cat_range_inside(const cat_table *t, uint32_t sh, const mur_value *at, mur_error *err);
+#define CAT_SPLIT_TABLES_MAX 32 /* co-located tables split in one call */
+int cat_range_split(catalog *c, const uint32_t *ids, int n, uint32_t shard, const mur_value *at,
+		    uint32_t gen, const uint64_t *rows_hi, mur_error *err);
 
 /* Open the catalog stored at path (created if missing), or a memory-only
  * catalog when path is NULL (unit tests).  The virtual tables murphy.nodes,

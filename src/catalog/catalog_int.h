@@ -113,6 +113,11 @@ int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err
 void cat_store_close(catalog *c);
 int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err);
 int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err);
+/* A split (cat_range_split): tables ts[0..n) get shard added[i] (its
+ * placements too), and it and shard `shard` generation added[i].gen; one
+ * transaction. */
+int cat_store_put_split(catalog *c, cat_table *const *ts, int n, uint32_t shard,
+			const cat_shard *added, mur_error *err);
 int cat_store_put_primary_key(catalog *c, uint32_t table_id, const int *cols, int ncols,
 			      mur_error *err);
 int cat_store_put_node(catalog *c, const cat_node *n, mur_error *err);

@@ -221,3 +221,89 @@ int cat_tables_colocated(const cat_table *a, const cat_table *b)
 	}
 	return 1;
 }
+
+int cat_range_inside(const cat_table *t, uint32_t sh, const mur_value *at, mur_error *err)
+{
+	const mur_value *lo = &t->shards[sh].range_min;
+	mur_value hi;
+	int bounded = cat_shard_range_max(t, sh, &hi);
+	if (at->kind == MV_NULL || (lo->kind != MV_NULL && mur_value_cmp(at, lo) <= 0) ||
+	    (bounded && mur_value_cmp(at, &hi) >= 0))
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "the split point is not inside shard %u of %s", sh, t->name);
+	return MUR_OK;
+}
+
+/* The new shard of t: index nshards, lower bound at, s's copies. */
+static int new_shard(const cat_table *t, uint32_t sh, const mur_value *at, uint32_t gen,
+		     uint64_t rows, cat_shard *out)
+{
+	const cat_shard *s = &t->shards[sh];
+	memset(out, 0, sizeof *out);
+	out->index = t->nshards;
+	out->gen = gen;
+	out->hash_min = s->hash_min;
+	out->hash_max = s->hash_max;
+	out->rows = rows;
+	out->committed_lsn = s->committed_lsn;
+	out->committed_entry = s->committed_entry;
+	out->committed_known = s->committed_known;
+	out->nplacements = s->nplacements;
+	for (int k = 0; k < s->nplacements; k++) {
+		out->placements[k] = s->placements[k];
+		out->placements[k].needs_rebuild = 0;
+	}
+	return cat_shard_set_range_min(out, at);
+}
+
+int cat_range_split(catalog *c, const uint32_t *ids, int n, uint32_t shard, const mur_value *at,
+		    uint32_t gen, const uint64_t *rows_hi, mur_error *err)
+{
+	cat_table *ts[CAT_SPLIT_TABLES_MAX];
+	cat_shard added[CAT_SPLIT_TABLES_MAX];
+	int nadded = 0, rc = MUR_OK;
+	if (n < 1 || n > CAT_SPLIT_TABLES_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "a split takes 1 to %d tables", CAT_SPLIT_TABLES_MAX);
+	for (int i = 0; i < n && rc == MUR_OK; i++) {
+		cat_table *t = ts[i] = cat_table_by_id(c, ids[i]);
+		if (!t || !cat_table_is_range(t))
+			rc = mur_error_set(err, SQLSTATE_UNDEFINED_TABLE,
+					   "range table %u does not exist", ids[i]);
+		else if (shard >= t->nshards)
+			rc = mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+					   "table %s has no shard %u", t->name, shard);
+		else if (t->nshards >= CAT_SHARDS_MAX)
+			rc = mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+					   "table %s has %d shards already", t->name,
+					   CAT_SHARDS_MAX);
+		else if ((rc = cat_range_inside(t, shard, at, err)) == MUR_OK) {
+			if (new_shard(t, shard, at, gen, rows_hi[i], &added[i]) != MUR_OK)
+				rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			nadded++;
+		}
+	}
+	if (rc == MUR_OK && c->store)
+		rc = cat_store_put_split(c, ts, n, shard, added, err);
+	for (int i = 0; i < n && rc == MUR_OK; i++) {
+		cat_table *t = ts[i];
+		cat_shard *grown = realloc(t->shards, sizeof *grown * (t->nshards + 1));
+		if (!grown) /* memory and store disagree until a restart: say so */
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY,
+					     "out of memory after the split was stored");
+		t->shards = grown;
+		t->shards[t->nshards++] = added[i];
+		t->shards[shard].gen = gen;
+		t->shards[shard].rows -= t->shards[shard].rows < rows_hi[i] ? t->shards[shard].rows
+									    : rows_hi[i];
+		nadded--;
+		if (cat_range_build_order(t) != MUR_OK)
+			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+					     "the split broke the range order of %s", t->name);
+	}
+	for (int i = 0; i < nadded; i++)
+		free(added[i].range_bytes);
+	if (rc == MUR_OK)
+		c->version++;
+	return rc;
+}

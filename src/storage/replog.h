@@ -84,6 +84,7 @@
 #define MUR_STORAGE_REPLOG_H
 
 #include "common/buf.h"
+#include "common/value.h"
 #include "storage/storage.h"
 
 /* sqlite3.h declares the session extension (libsqlite3 here is built with
@@ -280,6 +281,22 @@ int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out
  * would list it. */
 int stor_snapshot(stor_dir *d, const char *file, const char *tmp_path, uint64_t *lsn,
 		  mur_error *err);
+
+/* Split a placement (murphy.split_shard): two consistent copies of `file`
+ * (stor_snapshot), one keeping the rows of `table` whose column `col` is
+ * below `at`, installed as lo_file, the other those at or above it, as
+ * hi_file (stor_dir_install); the source file is left as it is.  Both
+ * keep the source's log and LSN (*lsn; 55000 when the source moved
+ * between the two copies: the caller holds its writes).  Temporaries go
+ * to tmp_dir (same file system).  On error the temporaries are removed
+ * (a file already installed stays: the caller drops it). */
+#define STOR_SPLIT_IDENT_MAX 64 /* table and column names (CAT_NAME_MAX) */
+typedef struct stor_split_req {
+	const char *file, *lo_file, *hi_file, *tmp_dir;
+	const char *table, *col;
+	mur_value at;
+} stor_split_req;
+int stor_split(stor_dir *d, const stor_split_req *rq, uint64_t *lsn, mur_error *err);
 
 /* Replace placement `file` of d with the SQLite file at src_path: fsync
  * src, close the cached handle of file (waiting for a task running on it;

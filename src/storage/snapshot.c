@@ -19,12 +19,19 @@
  * numbers come from the same handle tasks use.  Snapshot temporaries must therefore not end in
  * ".db".
  *
+ * Split (stor_split, murphy.split_shard): two snapshots of one placement,
+ * each trimmed to one side of the bound with a plain DELETE on the copy
+ * (not logged: both copies keep the source's LSN and log) and installed
+ * under new names.  The source file is not touched: until the leader's
+ * catalog names the new files, the shard is the old one.
+ *
  * Memory: file name lists are malloc'd and freed here; rows go to the
  * caller's buffer.
  */
 #include "storage/replog.h"
 
 #include "common/value.h"
+#include "storage/sqlrow.h"
 #include "storage/storage_int.h"
 
 #include <dirent.h>
@@ -259,4 +266,77 @@ int stor_status(stor_dir *d, mur_buf *rows, uint64_t *nrows, mur_error *err)
 	if (rc == MUR_OK && !mur_buf_ok(rows))
 		rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	return rc;
+}
+
+/* ---- split (murphy.split_shard) ---------------------------------- */
+
+/* Delete from the copy at path the rows of table whose column col is
+ * >= at (hi = 0: the rows that stay below the bound) or < at (hi = 1). */
+static int trim_copy(const char *path, const char *table, const char *col, const mur_value *at,
+		     int hi, mur_error *err)
+{
+	char sql[3 * STOR_SPLIT_IDENT_MAX + 64];
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	if (open_private(path, SQLITE_OPEN_READWRITE, &db, err) != MUR_OK)
+		return MUR_ERR;
+	snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE \"%s\" %s ?1", table, col,
+		 hi ? "<" : ">=");
+	rc = stor_register_functions(db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = exec_sql_bind_value(st, 1, at);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+		rc = SQLITE_OK;
+	if (rc != SQLITE_OK)
+		stor_map_sqlite_error(db, rc, err);
+	sqlite3_finalize(st);
+	sqlite3_close_v2(db);
+	return rc == SQLITE_OK ? fsync_file(path, err) : MUR_ERR;
+}
+
+static int ident_ok(const char *s)
+{
+	return s && *s && strlen(s) < STOR_SPLIT_IDENT_MAX && !strchr(s, '"');
+}
+
+int stor_split(stor_dir *d, const stor_split_req *rq, uint64_t *lsn, mur_error *err)
+{
+	const char *out[2] = {rq->lo_file, rq->hi_file};
+	char tmp_lo[STOR_PATH_MAX], tmp_hi[STOR_PATH_MAX];
+	char *tmp[2] = {tmp_lo, tmp_hi};
+	uint64_t lsns[2] = {0, 0};
+	int made = 0, rc = MUR_OK;
+	if (!ident_ok(rq->table) || !ident_ok(rq->col) || !stor_file_name_ok(rq->lo_file) ||
+	    !stor_file_name_ok(rq->hi_file))
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "split: invalid table, column or file name");
+	for (int i = 0; i < 2 && rc == MUR_OK; i++) {
+		if (snprintf(tmp[i], STOR_PATH_MAX, "%s/%s.split", rq->tmp_dir, out[i]) >=
+		    STOR_PATH_MAX)
+			return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+					     "data path too long");
+		unlink_tmp(tmp[i]); /* a leftover of a failed attempt */
+		rc = stor_snapshot(d, rq->file, tmp[i], &lsns[i], err);
+		made += rc == MUR_OK;
+		if (rc == MUR_OK)
+			rc = trim_copy(tmp[i], rq->table, rq->col, &rq->at, i, err);
+	}
+	if (rc == MUR_OK && lsns[0] != lsns[1])
+		rc = mur_error_set(err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+				   "placement %s moved from lsn %llu to %llu while it was split",
+				   rq->file, (unsigned long long)lsns[0],
+				   (unsigned long long)lsns[1]);
+	for (int i = 0; i < 2 && rc == MUR_OK; i++)
+		rc = stor_dir_install(d, out[i], tmp[i], err);
+	if (rc != MUR_OK) {
+		for (int i = 0; i < made; i++)
+			unlink_tmp(tmp[i]);
+		mur_error_context(err, "split of placement %s", rq->file);
+		return MUR_ERR;
+	}
+	*lsn = lsns[0];
+	return MUR_OK;
 }

@@ -94,7 +94,12 @@ typedef enum exec_task_kind {
 					newer leader asked, an older one's STAGED write is
 					refused (fenced), so a copy's answer cannot change
 					behind the asker */
-	EXEC_TASK_KIND_MAX = 15,
+	EXEC_TASK_SPLIT = 16,          /* murphy.split_shard (storage's stor_split): copy
+					placements[0] into placements[1] (the rows of table
+					scan_table whose column scan_column is below params[0])
+					and placements[2] (the others), at its current LSN
+					(answered in lsn); placements[0] is not changed */
+	EXEC_TASK_KIND_MAX = 16,
 } exec_task_kind;
 
 typedef enum exec_agg_fn {

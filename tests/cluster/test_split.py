@@ -1,0 +1,177 @@
+"""Splitting a shard online: SELECT murphy.split_shard('t', shard [, 'at'])
+(issue 18, "Move and split, online"; replication/repl_split.c).
+
+Real processes, 3 followers.  Each copy of the shard is split on its own
+follower into two new files (rows by the new bound) while psycopg2 threads
+write and read; the catalog then names two shards.  Afterwards the
+replication checker compares every copy's file, every acknowledged write
+must be visible once, and each file must hold only rows of its shard's
+range.  Range pruning and a co-located join must answer as before.
+"""
+import io
+import re
+import sqlite3
+import time
+
+import psycopg2
+import pytest
+
+import checker
+from conftest import owned_cluster, timer_args
+from test_failures import Writers, visible_ids
+
+SUSPECT_MS = 1000
+DEAD_MS = 2500
+FOLLOWERS = 3
+PAD = 100
+PRELOAD = 6000  # padded rows with negative ids, in shard 0
+
+
+@pytest.fixture
+def sc(request):
+    yield from owned_cluster(request, FOLLOWERS, timer_args(SUSPECT_MS, DEAD_MS))
+
+
+def rows(conn, sql, params=None):
+    with conn.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def create(conn, name="t", bounds="1000000000", preload=PRELOAD):
+    """A range table the Writers of test_failures insert into (id, w), ids
+    1, 2, ... going to shard 0 (below `bounds`), with `preload` padded rows
+    of negative ids there too."""
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE %s (id bigint PRIMARY KEY, w int, pad text) "
+                    "PARTITION BY RANGE (id) WITH (range_bounds = '%s', replicas = 2)"
+                    % (name, bounds))
+        data = "".join("%d\t0\t%s\n" % (-i, "p" * PAD) for i in range(1, preload + 1))
+        cur.copy_from(io.StringIO(data), name, columns=("id", "w", "pad"))
+
+
+def split(conn, table, shard, at=None):
+    if at is None:
+        return rows(conn, "SELECT murphy.split_shard(%s, %s)", (table, shard))[0][0]
+    return rows(conn, "SELECT murphy.split_shard(%s, %s, %s)", (table, shard, at))[0][0]
+
+
+def split_rows(conn):
+    return rows(conn, "SELECT table_name, shard, new_shard, phase, state, pause_ms, error, "
+                      "bytes_total FROM murphy.moves WHERE kind = 'split' ORDER BY started_at")
+
+
+def shard_ranges(conn, table):
+    """{shard: (range_min, range_max)} as integers (None: unbounded)."""
+    out = {}
+    for s, lo, hi in rows(conn, "SELECT shard, range_min, range_max FROM murphy.shards "
+                                "WHERE table_name = %s", (table,)):
+        out[s] = (None if lo is None else int(lo), None if hi is None else int(hi))
+    return out
+
+
+def check_files_in_range(cluster, conn, table):
+    """Every file of every shard of table holds only ids of its range."""
+    ranges = shard_ranges(conn, table)
+    files = checker.placement_files(cluster)
+    seen = 0
+    for (t, shard, node), info in files.items():
+        if t != table:
+            continue
+        lo, hi = ranges[shard]
+        db = sqlite3.connect("file:%s?mode=ro" % info[0], uri=True)
+        try:
+            mn, mx, n = db.execute('SELECT min(id), max(id), count(*) FROM "%s"' % table).fetchone()
+        finally:
+            db.close()
+        if n:
+            assert lo is None or mn >= lo, (shard, node, mn, lo)
+            assert hi is None or mx < hi, (shard, node, mx, hi)
+        seen += 1
+    assert seen >= 2 * len(ranges), files
+
+
+class Readers:
+    """Threads reading the whole time: the preloaded rows' count and a
+    point read.  Every read must succeed and be right."""
+
+    def __init__(self, cluster, table="t", n=2):
+        import threading
+        self.cluster, self.table = cluster, table
+        self.errors, self.reads = [], 0
+        self.stop_flag = threading.Event()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(n)]
+
+    def start(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def _run(self):
+        conn = self.cluster.connect()
+        while not self.stop_flag.is_set():
+            try:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT count(*) FROM %s WHERE id < 0" % self.table)
+                    assert cur.fetchone()[0] == PRELOAD
+                    cur.execute("SELECT w FROM %s WHERE id = -7" % self.table)
+                    assert cur.fetchone() == (0,)
+                self.reads += 1
+            except (psycopg2.Error, AssertionError) as e:
+                self.errors.append(repr(e))
+                time.sleep(0.05)
+        conn.close()
+
+    def stop(self):
+        self.stop_flag.set()
+        for t in self.threads:
+            t.join(timeout=30)
+
+
+def check_rows(conn, writers):
+    seen = visible_ids(conn)   # asserts no id twice
+    missing = set(writers.acked) - seen
+    assert not missing, "%d acknowledged rows lost, e.g. %s" % (len(missing), sorted(missing)[:10])
+    written = {i for i in seen if i > 0}
+    assert written <= set(writers.acked) | writers.unknown, sorted(written - set(writers.acked))[:10]
+    assert not set(writers.failed) & seen
+    assert len(seen) - len(written) == PRELOAD
+    assert writers.acked
+    # the only errors a split may cause: writes queued behind its switch (40001, nothing written)
+    assert all(v.startswith("40001") for v in writers.failed.values()), writers.failed
+
+
+def test_split_range_shard_at_median_under_writes_and_reads(sc):
+    conn = sc.connect()
+    create(conn)
+    writers = Writers(sc).start()
+    readers = Readers(sc).start()
+    time.sleep(1.0)
+    result = split(conn, "t", 0)
+    time.sleep(1.0)
+    writers.stop()
+    readers.stop()
+    print(result)
+    m = re.match(r"shard 0 of t split at '(-?\d+)' into shards 0 and 2: \d+ bytes in \d+ ms, "
+                 r"writes paused ([\d.]+) ms$", result)
+    assert m, result
+    at = int(m.group(1))
+    assert -PRELOAD < at < 1000000000, at
+    ranges = shard_ranges(conn, "t")
+    assert ranges == {0: (None, at), 1: (1000000000, None), 2: (at, 1000000000)}, ranges
+    row = split_rows(conn)[-1]
+    assert row[:5] == ("t", 0, 2, "done", "done"), row
+    assert row[5] is not None and 0 <= row[5] < 5000, row   # the pause, measured
+    assert not readers.errors, readers.errors[:5]
+    assert readers.reads > 0
+    check_rows(conn, writers)
+    checker.wait_consistent(sc, conn, replicas=2)
+    check_files_in_range(sc, conn, "t")
+    # new writes go by the new bounds, and land where reads find them
+    with conn.cursor() as cur:
+        cur.execute("UPDATE t SET w = 9 WHERE id IN (%s, %s)", (at - 1, at))
+        assert cur.rowcount == 2
+        cur.execute("SELECT count(*) FROM t WHERE w = 9 AND id >= %s", (at - 1,))
+        assert cur.fetchone() == (2,)
+    checker.wait_consistent(sc, conn, replicas=2)
+    check_files_in_range(sc, conn, "t")
