@@ -175,3 +175,136 @@ def test_split_range_shard_at_median_under_writes_and_reads(sc):
         assert cur.fetchone() == (2,)
     checker.wait_consistent(sc, conn, replicas=2)
     check_files_in_range(sc, conn, "t")
+
+
+def explain(conn, sql, params=None):
+    return "\n".join(r[0] for r in rows(conn, "EXPLAIN " + sql, params))
+
+
+def test_range_pruning_after_split(sc):
+    """After a split a range query reads only the shards of its range: the
+    new shard alone for values above the bound, the old one for those
+    below, and the answers are the rows of the table."""
+    conn = sc.connect()
+    create(conn, preload=2000)
+    before = rows(conn, "SELECT count(*), sum(id) FROM t WHERE id >= -500 AND id < 0")
+    result = split(conn, "t", 0, "-1000")
+    assert result.startswith("shard 0 of t split at '-1000' into shards 0 and 2"), result
+    assert shard_ranges(conn, "t") == {0: (None, -1000), 1: (1000000000, None),
+                                       2: (-1000, 1000000000)}
+    plan = explain(conn, "SELECT count(*) FROM t WHERE id >= -500 AND id < 0")
+    assert re.search(r"Shards: 1 of 3 \(shards? 2\)", plan), plan  # the new shard alone
+    assert rows(conn, "SELECT count(*), sum(id) FROM t WHERE id >= -500 AND id < 0") == before
+    plan = explain(conn, "SELECT count(*) FROM t WHERE id >= -500")
+    assert re.search(r"Shards: 2 of 3 \(shards 2, 1\)", plan), plan
+    plan = explain(conn, "SELECT w FROM t WHERE id = -1500")
+    assert re.search(r"Shards: 1 of 3 \(shards? 0\)", plan), plan
+    assert rows(conn, "SELECT w FROM t WHERE id = -1500") == [(0,)]
+    assert rows(conn, "SELECT count(*) FROM t WHERE id < -1000") == [(1000,)]
+    assert rows(conn, "SELECT count(*) FROM t WHERE id >= -1000 AND id < 0") == [(1000,)]
+    checker.wait_consistent(sc, conn, replicas=2)
+    check_files_in_range(sc, conn, "t")
+
+
+JOIN = ("SELECT t.w, count(*), sum(u.v) FROM t JOIN u ON t.id = u.id "
+        "WHERE t.id % 7 = -1 GROUP BY t.w ORDER BY t.w")
+
+
+def test_colocated_tables_split_together(sc):
+    """u has t's bounds (co-located): splitting t splits u at the same
+    value in the same call, so the join on the key still runs inside each
+    shard, and it answers what it answered before."""
+    conn = sc.connect()
+    create(conn, preload=2000)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE u (id bigint PRIMARY KEY, v int) "
+                    "PARTITION BY RANGE (id) WITH (range_bounds = '1000000000', replicas = 2)")
+        cur.execute("INSERT INTO u SELECT i, i % 5 FROM generate_series(-2000, -1, 3) AS i")
+    before = rows(conn, JOIN)
+    assert before and sum(r[1] for r in before) > 50, before
+    result = split(conn, "t", 0)
+    lines = result.split("\n")
+    assert len(lines) == 2, result
+    assert lines[0].startswith("shard 0 of t split at ") and " into shards 0 and 2" in lines[0]
+    assert lines[1].startswith("shard 0 of u split at ") and " into shards 0 and 2" in lines[1]
+    assert shard_ranges(conn, "t") == shard_ranges(conn, "u")
+    assert len(shard_ranges(conn, "u")) == 3
+    assert rows(conn, JOIN) == before
+    plan = explain(conn, JOIN)
+    assert "Shuffle" not in plan, plan  # still co-located: no repartition
+    checker.wait_consistent(sc, conn, replicas=2)
+    check_files_in_range(sc, conn, "t")
+
+
+def test_follower_killed_mid_split_aborts_cleanly(sc):
+    """A copy's follower stops answering during the split and is killed:
+    the split aborts, the catalog still has one shard, every row is there
+    and, once the follower is back, the copies agree and no file of the
+    split is left."""
+    import os
+    import signal
+    import threading
+    conn = sc.connect()
+    create(conn, preload=2000)
+    replica = [n for n, role in rows(conn, "SELECT node, role FROM murphy.placements WHERE "
+                                           "table_name = 't' AND shard = 0")
+               if role == "replica"][0]
+    box = {}
+
+    def run():
+        c2 = sc.connect()
+        try:
+            box["result"] = split(c2, "t", 0, "-1000")
+        except psycopg2.Error as e:
+            box["error"] = e
+        c2.close()
+
+    os.kill(sc.pid(replica), signal.SIGSTOP)
+    th = threading.Thread(target=run, daemon=True)
+    th.start()
+    deadline = time.time() + 10
+    while time.time() < deadline and not any(r[3] == "switching" for r in split_rows(conn)):
+        time.sleep(0.05)
+    assert any(r[3] == "switching" for r in split_rows(conn)), split_rows(conn)
+    sc.kill9(replica)
+    th.join(timeout=30)
+    assert not th.is_alive()
+    assert "result" in box, box
+    assert box["result"].startswith("shard 0 of t not split: "), box["result"]
+    assert split_rows(conn)[-1][4] == "aborted"
+    assert shard_ranges(conn, "t") == {0: (None, 1000000000), 1: (1000000000, None)}
+    assert rows(conn, "SELECT count(*) FROM t") == [(2000,)]
+    sc.start()  # murphy local start: brings the killed follower back
+    checker.wait_consistent(sc, conn, replicas=2, timeout=30)
+    deadline = time.time() + 15
+    while time.time() < deadline and glob_split_files(sc):
+        time.sleep(0.3)
+    assert not glob_split_files(sc), glob_split_files(sc)
+    # and it splits once the copies are all back
+    assert split(conn, "t", 0, "-1000").startswith("shard 0 of t split at '-1000'")
+    assert rows(conn, "SELECT count(*) FROM t WHERE id >= -1000") == [(1000,)]
+
+
+def glob_split_files(cluster):
+    import glob
+    import os
+    return [p for p in glob.glob(os.path.join(cluster.dir, "f*", "data", "t*_s*g*.db"))]
+
+
+@pytest.mark.parametrize("call, sqlstate", [
+    ("SELECT murphy.split_shard('nosuch', 0)", "42P01"),
+    ("SELECT murphy.split_shard('t', 7)", "22023"),
+    ("SELECT murphy.split_shard('t', 0, '2000000000')", "22023"),  # shard 1's range
+    ("SELECT murphy.split_shard('t', 1, '5')", "22023"),           # below shard 1
+    ("SELECT murphy.split_shard('t', 0, 'abc')", "22023"),         # not a bigint
+    ("SELECT murphy.split_shard('r', 0)", "0A000"),                # a reference table
+])
+def test_bad_calls_answer_a_clear_sqlstate(sc, call, sqlstate):
+    conn = sc.connect()
+    create(conn, preload=10)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE r (id int PRIMARY KEY) WITH (distribution = 'reference')")
+    with pytest.raises(psycopg2.Error) as e:
+        rows(conn, call)
+    assert e.value.pgcode == sqlstate, (e.value.pgcode, str(e.value))
+    assert len(shard_ranges(conn, "t")) == 2  # nothing split
