@@ -1000,8 +1000,15 @@ static int run_split(run_ctx *c)
 			      .table = t->scan_table,
 			      .col = t->scan_column,
 			      .at = t->params[0]};
-	if (stor_split(c->dir, &rq, &c->res->lsn, &c->res->err) != MUR_OK)
+	if (t->lsn == EXEC_SPLIT_DISCARD) {
+		stor_split_discard(&rq);
+		return MUR_OK;
+	}
+	if ((t->lsn ? stor_split_finish(c->dir, &rq, t->lsn, &c->res->err)
+		    : stor_split_prepare(c->dir, &rq, &c->res->lsn, &c->res->err)) != MUR_OK)
 		return fail(c, MUR_ERR);
+	if (t->lsn)
+		c->res->lsn = t->lsn;
 	return MUR_OK;
 }
 

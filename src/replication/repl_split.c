@@ -3,42 +3,52 @@
  * (SELECT murphy.split_shard('t', 3 [, 'at']); docs/load.md, "Splitting a
  * shard online").
  *
- * Each copy is split where it lives: the follower writes two new files
- * from a consistent snapshot of its copy (storage's stor_split: VACUUM
- * INTO twice, each copy trimmed to one side of the bound with a DELETE),
- * so no row crosses the network.  The new files have a new generation in
- * their names (cat_shard.gen, "t1_s3g<gen>.db" and "t1_s8g<gen>.db"): the
- * old file stays whole until the catalog names the new ones, so whatever
- * fails or restarts before the switch leaves the shard as it was, and
- * the new files become orphans that STATUS drops.
+ * Each copy is split where it lives, the way a move copies and catches
+ * up, but with no network: the follower writes both halves of its copy
+ * from a snapshot while writes go on (storage's stor_split_prepare: VACUUM
+ * INTO twice, each copy trimmed to one side of the bound), then, with the
+ * shard's writes held, catches both halves up from the copy's own shard
+ * log, entry by entry and row by key (a change of a row of the other half
+ * is skipped), and installs them (stor_split_finish).  The new files have
+ * a new generation in their names (cat_shard.gen: "t1_s3g<gen>.db" and
+ * "t1_s8g<gen>.db"): the old file is never changed, so whatever fails or
+ * restarts before the catalog switch leaves the shard as it was, and the
+ * new files become orphans that STATUS drops.
  *
  *          repl_split_start (checks: range table, shard, bound inside it,
  *                │           every copy current; co-located tables join)
  *                │  no bound given: QUERY to the primary for its median
  *                ▼  key, row count and bytes
- *             SIZING ───────────────────────────────┐
- *                │ the bound is known               │
- *                ▼                                  │
- *   ┌──────► WAITING   exclusive op of the shard of every table, one
- *   │            │      after the other (writes queue behind them: the
- *   │            │      write pause starts at the first request)
- *   │            ▼                                  │
- *   │        SWITCHING  every copy current at the committed entry, no
- *   │            │      transaction holds the shard?  no: release, back to
- *   └────────────┤      WAITING at the next tick (until REPL_SPLIT_WAIT_MS)
- *                │      yes: SPLIT task to every copy of every table; all
- *                │      answer at the committed LSN: cat_range_split (one
- *                │      store transaction: new shard N, both generations),
- *                │      release the exclusive ops (the pause ends)
- *                ▼                                  │
- *             DROPPING  next tick: DROP of the old files (reads already
- *                │      sent there finish first)    │
- *                ▼                                  ▼
- *              DONE                              ABORTED: any task failed
- *                         (a copy's follower killed, …), the wait ran out, the
- *                         table went: the catalog is unchanged; the new files
- *                         are dropped now or, on a follower that is away, by
- *                         STATUS when it returns
+ *             SIZING ───────────────────────────────────┐
+ *                │ the bound is known                   │
+ *                ▼                                      │
+ *             COPYING   SPLIT (prepare) to every copy of │
+ *                │      every table; writes go on        │
+ *                ▼                                      │
+ *   ┌──────► WAITING    exclusive op of the shard of     │
+ *   │            │      every table, one after the other │
+ *   │            │      (writes queue: the write pause   │
+ *   │            ▼      starts at the first request)     │
+ *   │        SWITCHING  every copy current at the        │
+ *   │            │      committed entry, no transaction  │
+ *   └────────────┤      holding the shard?  no: release, │
+ *     next tick  │      ask again at the next tick (until│
+ *                │      REPL_SPLIT_WAIT_MS)              │
+ *                │      yes: SPLIT (finish: catch-up to  │
+ *                │      the committed LSN, install) to   │
+ *                │      every copy; all answered:        │
+ *                │      cat_range_split (one store       │
+ *                │      transaction: new shard N, both   │
+ *                │      generations), release the        │
+ *                ▼      exclusive ops (the pause ends)   ▼
+ *             DROPPING  next tick: DROP of the old     ABORTED  a task failed (a
+ *                │      files (reads already sent       copy's follower killed,
+ *                ▼      there finish first)             …), the wait ran out, the
+ *              DONE                                     table went: the catalog
+ *                         is unchanged; the new files and the prepared halves
+ *                         are dropped now or, on a follower that is away, when
+ *                         it returns (STATUS: a generation the catalog lacks;
+ *                         its temporary directory is emptied at start)
  *
  * Writes queued on the shard during the switch were routed with the old
  * bounds: they fail with 40001 (nothing written; repl_write.c compares
@@ -69,6 +79,7 @@
 
 typedef enum split_phase {
 	SPLIT_SIZING,
+	SPLIT_COPYING,
 	SPLIT_WAITING,
 	SPLIT_SWITCHING,
 	SPLIT_DROPPING,
@@ -140,6 +151,10 @@ static int job_running(const repl_ctx *c, uint32_t table_id, uint32_t shard)
 	return 0;
 }
 
+static int send_task(repl_split_job *j, struct split_copy *cp, uint64_t lsn, repl_task_cb cb,
+		     void *arg, mur_error *err);
+static void ask_next(repl_split_job *j);
+
 /* ---- ending ---- */
 
 static void release(repl_split_job *j)
@@ -171,6 +186,7 @@ static void split_abort(repl_split_job *j, const char *why)
 			continue;
 		repl_drop_file(c, cp->node, j->ids[cp->table], j->shard, cp->lo_file);
 		repl_drop_file(c, cp->node, j->ids[cp->table], j->new_shard, cp->hi_file);
+		send_task(j, cp, EXEC_SPLIT_DISCARD, NULL, NULL, NULL);
 	}
 	MLOG(WARN, "split", "split of shard %u of %s aborted: %s", j->shard, j->rows[0]->table_name,
 	     why);
@@ -227,26 +243,111 @@ static void switched(repl_split_job *j)
 	     (double)pause_us / 1000.0);
 }
 
-static void split_answered(void *arg, exec_result *res)
+static void finished(void *arg, exec_result *res)
 {
 	split_copy *cp = arg;
 	repl_split_job *j = cp->job;
-	cat_table *t = cat_table_by_id(j->c->cat, j->ids[cp->table]);
-	if (res->early)
-		return;
-	if (!j->failed && (res->failed || !t || res->lsn != t->shards[j->shard].committed_lsn)) {
+	if (!j->failed && res->failed) {
 		j->failed = 1;
 		snprintf(j->why, sizeof j->why, "a copy could not be split: %.120s",
-			 res->failed ? res->err.message : "it moved while writes were held");
+			 res->err.message);
 	}
 	if (--j->out == 0)
 		switched(j);
 }
 
-static void send_copies(repl_split_job *j)
+/* Every copy is prepared: the switch waits for the shard's writes. */
+static void prepared_all(repl_split_job *j)
+{
+	if (j->failed)
+		return split_abort(j, j->why);
+	for (int i = 0; i < j->n; i++)
+		j->rows[i]->state = REPL_MOVE_QUEUED;
+	j->phase = SPLIT_WAITING;
+	j->deadline_ms = mur_wall_ms() + REPL_SPLIT_WAIT_MS;
+	ask_next(j);
+}
+
+static void prepared(void *arg, exec_result *res)
+{
+	split_copy *cp = arg;
+	repl_split_job *j = cp->job;
+	if (!j->failed && res->failed) {
+		j->failed = 1;
+		snprintf(j->why, sizeof j->why, "a copy could not be split: %.120s",
+			 res->err.message);
+	}
+	if (--j->out == 0 && j->phase == SPLIT_COPYING)
+		prepared_all(j);
+}
+
+static void discarded(void *arg, exec_result *res) { (void)arg, (void)res; }
+
+/* The SPLIT task of copy cp (wire/task.h: lsn 0 prepare, the committed
+ * LSN finish, EXEC_SPLIT_DISCARD); cb(cp) answers, counted in j->out
+ * (not for a discard). */
+static int send_task(repl_split_job *j, split_copy *cp, uint64_t lsn, repl_task_cb cb, void *arg,
+		     mur_error *err)
 {
 	repl_ctx *c = j->c;
+	cat_table *t = cat_table_by_id(c->cat, j->ids[cp->table]);
+	mur_error ignored;
+	exec_task task;
+	if (!t)
+		return mur_error_set(err ? err : &ignored, SQLSTATE_UNDEFINED_TABLE,
+				     "the table was dropped");
+	memset(&task, 0, sizeof task);
+	task.kind = EXEC_TASK_SPLIT;
+	task.nplacements = 3;
+	task.lsn = lsn;
+	snprintf(task.placements[0], sizeof task.placements[0], "%s", cp->old_file);
+	snprintf(task.placements[1], sizeof task.placements[1], "%s", cp->lo_file);
+	snprintf(task.placements[2], sizeof task.placements[2], "%s", cp->hi_file);
+	task.sql = "";
+	task.scan_table = t->name;
+	task.scan_column = t->cols[t->dist_col].name;
+	task.params = &j->at;
+	task.nparams = 1;
+	if (!cb)
+		return c->tr.send(c->tr.ctx, cp->node, &task, discarded, NULL, &ignored);
+	j->out++;
+	if (c->tr.send(c->tr.ctx, cp->node, &task, cb, arg, err) != MUR_OK) {
+		j->out--;
+		return MUR_ERR;
+	}
+	cp->sent = 1;
+	return MUR_OK;
+}
+
+/* Send every copy its task (finish: the catch-up to its shard's committed
+ * LSN); done(j) once all answered. */
+static void send_all(repl_split_job *j, int finish)
+{
 	mur_error err;
+	j->out++; /* held until every task is out: an answer at once ends nothing */
+	for (int k = 0; k < j->ncopies && !j->failed; k++) {
+		split_copy *cp = &j->copies[k];
+		cat_table *t = cat_table_by_id(j->c->cat, j->ids[cp->table]);
+		uint64_t lsn = finish && t ? t->shards[j->shard].committed_lsn : 0;
+		if (send_task(j, cp, lsn, finish ? finished : prepared, cp, &err) != MUR_OK) {
+			snprintf(j->why, sizeof j->why, "%s could not be asked: %.100s",
+				 cat_node_name(j->c->cat, cp->node), err.message);
+			j->failed = 1;
+		}
+	}
+	if (--j->out == 0) {
+		if (finish)
+			switched(j);
+		else
+			prepared_all(j);
+	}
+}
+
+/* The copies: every placement of the shard of every table, each with
+ * the old file's name and the new ones. */
+static void list_copies(repl_split_job *j)
+{
+	repl_ctx *c = j->c;
 	j->ncopies = 0;
 	for (int i = 0; i < j->n; i++) {
 		cat_table *t = cat_table_by_id(c->cat, j->ids[i]);
@@ -263,35 +364,6 @@ static void send_copies(repl_split_job *j)
 				 j->new_shard, j->gen);
 		}
 	}
-	j->out = 1; /* held until every task is out: an answer at once ends nothing */
-	for (int k = 0; k < j->ncopies; k++) {
-		split_copy *cp = &j->copies[k];
-		cat_table *t = cat_table_by_id(c->cat, j->ids[cp->table]);
-		exec_task task;
-		memset(&task, 0, sizeof task);
-		task.kind = EXEC_TASK_SPLIT;
-		task.nplacements = 3;
-		snprintf(task.placements[0], sizeof task.placements[0], "%s", cp->old_file);
-		snprintf(task.placements[1], sizeof task.placements[1], "%s", cp->lo_file);
-		snprintf(task.placements[2], sizeof task.placements[2], "%s", cp->hi_file);
-		task.sql = "";
-		task.scan_table = t->name;
-		task.scan_column = t->cols[t->dist_col].name;
-		task.params = &j->at;
-		task.nparams = 1;
-		j->out++;
-		if (c->tr.send(c->tr.ctx, cp->node, &task, split_answered, cp, &err) != MUR_OK) {
-			j->out--;
-			if (!j->failed)
-				snprintf(j->why, sizeof j->why, "%s could not be asked: %.100s",
-					 cat_node_name(c->cat, cp->node), err.message);
-			j->failed = 1;
-			break;
-		}
-		cp->sent = 1;
-	}
-	if (--j->out == 0)
-		switched(j);
 }
 
 static void ask_next(repl_split_job *j);
@@ -320,7 +392,7 @@ static void got_exclusive(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 	j->phase = SPLIT_SWITCHING;
 	for (int i = 0; i < j->n; i++)
 		j->rows[i]->state = REPL_MOVE_SWITCHING;
-	send_copies(j);
+	send_all(j, 1);
 }
 
 static void ask_next(repl_split_job *j)
@@ -378,11 +450,12 @@ static void bound_known(repl_split_job *j, uint64_t rows_hi)
 	for (int i = 0; i < j->n; i++) {
 		cat_table *u = cat_table_by_id(j->c->cat, j->ids[i]);
 		j->rows_hi[i] = i == 0 && rows_hi ? rows_hi : u ? u->shards[j->shard].rows / 2 : 0;
-		j->rows[i]->state = REPL_MOVE_QUEUED;
+		j->rows[i]->state = REPL_MOVE_COPYING;
+		j->rows[i]->copy_started_ms = mur_wall_ms();
 	}
-	j->phase = SPLIT_WAITING;
-	j->deadline_ms = mur_wall_ms() + REPL_SPLIT_WAIT_MS;
-	ask_next(j);
+	j->phase = SPLIT_COPYING;
+	list_copies(j);
+	send_all(j, 0);
 }
 
 static void sized(void *arg, exec_result *res)

@@ -282,21 +282,30 @@ int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out
 int stor_snapshot(stor_dir *d, const char *file, const char *tmp_path, uint64_t *lsn,
 		  mur_error *err);
 
-/* Split a placement (murphy.split_shard): two consistent copies of `file`
- * (stor_snapshot), one keeping the rows of `table` whose column `col` is
- * below `at`, installed as lo_file, the other those at or above it, as
- * hi_file (stor_dir_install); the source file is left as it is.  Both
- * keep the source's log and LSN (*lsn; 55000 when the source moved
- * between the two copies: the caller holds its writes).  Temporaries go
- * to tmp_dir (same file system).  On error the temporaries are removed
- * (a file already installed stays: the caller drops it). */
+/* Split a placement (murphy.split_shard), in two steps:
+ *   prepare  while writes go on: two consistent copies of `file`
+ *            (stor_snapshot) in tmp_dir (same file system), one keeping
+ *            the rows of `table` whose column `col` is below `at`, the
+ *            other those at or above it (*lsn: the lower of their LSNs);
+ *   finish   with the source's writes held (the leader's exclusive op):
+ *            both copies catch up to LSN target from the source's own log
+ *            (a change of a row of the other half is skipped; rows it
+ *            inserted on the wrong side are deleted) and are installed as
+ *            lo_file and hi_file (stor_dir_install).
+ * The source file is never changed.  Both copies keep its log and LSN.
+ * On error the temporaries are removed (a file already installed stays:
+ * the leader drops it); discard removes them outright. */
 #define STOR_SPLIT_IDENT_MAX 64 /* table and column names (CAT_NAME_MAX) */
+/* Log bytes read per catch-up batch of a half copy. */
+#define STOR_SPLIT_BATCH_BYTES ((size_t)4 << 20)
 typedef struct stor_split_req {
 	const char *file, *lo_file, *hi_file, *tmp_dir;
 	const char *table, *col;
 	mur_value at;
 } stor_split_req;
-int stor_split(stor_dir *d, const stor_split_req *rq, uint64_t *lsn, mur_error *err);
+int stor_split_prepare(stor_dir *d, const stor_split_req *rq, uint64_t *lsn, mur_error *err);
+int stor_split_finish(stor_dir *d, const stor_split_req *rq, uint64_t target, mur_error *err);
+void stor_split_discard(const stor_split_req *rq);
 
 /* Replace placement `file` of d with the SQLite file at src_path: fsync
  * src, close the cached handle of file (waiting for a task running on it;

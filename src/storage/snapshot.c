@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Placement files a STATUS lists (a follower holds far fewer). */
@@ -302,41 +303,122 @@ static int ident_ok(const char *s)
 	return s && *s && strlen(s) < STOR_SPLIT_IDENT_MAX && !strchr(s, '"');
 }
 
-int stor_split(stor_dir *d, const stor_split_req *rq, uint64_t *lsn, mur_error *err)
+/* tmp_dir/<lo or hi file>.split: the half copy between prepare and finish. */
+static int half_names(const stor_split_req *rq, char *lo, char *hi, mur_error *err)
 {
-	const char *out[2] = {rq->lo_file, rq->hi_file};
-	char tmp_lo[STOR_PATH_MAX], tmp_hi[STOR_PATH_MAX];
-	char *tmp[2] = {tmp_lo, tmp_hi};
-	uint64_t lsns[2] = {0, 0};
-	int made = 0, rc = MUR_OK;
 	if (!ident_ok(rq->table) || !ident_ok(rq->col) || !stor_file_name_ok(rq->lo_file) ||
 	    !stor_file_name_ok(rq->hi_file))
 		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 				     "split: invalid table, column or file name");
+	if (snprintf(lo, STOR_PATH_MAX, "%s/%s.split", rq->tmp_dir, rq->lo_file) >= STOR_PATH_MAX ||
+	    snprintf(hi, STOR_PATH_MAX, "%s/%s.split", rq->tmp_dir, rq->hi_file) >= STOR_PATH_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, "data path too long");
+	return MUR_OK;
+}
+
+int stor_split_prepare(stor_dir *d, const stor_split_req *rq, uint64_t *lsn, mur_error *err)
+{
+	char tmp_lo[STOR_PATH_MAX], tmp_hi[STOR_PATH_MAX];
+	char *tmp[2] = {tmp_lo, tmp_hi};
+	uint64_t lsns[2] = {0, 0};
+	int rc;
+	if (half_names(rq, tmp_lo, tmp_hi, err) != MUR_OK)
+		return MUR_ERR;
+	if (mkdir(rq->tmp_dir, 0700) != 0 && errno != EEXIST)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "could not create \"%s\": %s",
+				     rq->tmp_dir, strerror(errno));
+	rc = MUR_OK;
 	for (int i = 0; i < 2 && rc == MUR_OK; i++) {
-		if (snprintf(tmp[i], STOR_PATH_MAX, "%s/%s.split", rq->tmp_dir, out[i]) >=
-		    STOR_PATH_MAX)
-			return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
-					     "data path too long");
 		unlink_tmp(tmp[i]); /* a leftover of a failed attempt */
 		rc = stor_snapshot(d, rq->file, tmp[i], &lsns[i], err);
-		made += rc == MUR_OK;
 		if (rc == MUR_OK)
 			rc = trim_copy(tmp[i], rq->table, rq->col, &rq->at, i, err);
 	}
-	if (rc == MUR_OK && lsns[0] != lsns[1])
-		rc = mur_error_set(err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-				   "placement %s moved from lsn %llu to %llu while it was split",
-				   rq->file, (unsigned long long)lsns[0],
-				   (unsigned long long)lsns[1]);
-	for (int i = 0; i < 2 && rc == MUR_OK; i++)
-		rc = stor_dir_install(d, out[i], tmp[i], err);
 	if (rc != MUR_OK) {
-		for (int i = 0; i < made; i++)
-			unlink_tmp(tmp[i]);
+		stor_split_discard(rq);
 		mur_error_context(err, "split of placement %s", rq->file);
 		return MUR_ERR;
 	}
-	*lsn = lsns[0];
+	*lsn = lsns[0] < lsns[1] ? lsns[0] : lsns[1];
+	return MUR_OK;
+}
+
+void stor_split_discard(const stor_split_req *rq)
+{
+	char tmp_lo[STOR_PATH_MAX], tmp_hi[STOR_PATH_MAX];
+	mur_error err;
+	if (half_names(rq, tmp_lo, tmp_hi, &err) != MUR_OK)
+		return;
+	unlink_tmp(tmp_lo);
+	unlink_tmp(tmp_hi);
+}
+
+/* Bring the half copy at tmp_dir/name up to the source's LSN `target`
+ * with the source's own log (entries by key: a row of the other half is
+ * skipped), in batches of STOR_SPLIT_BATCH_BYTES. */
+static int catch_up_half(stor_db *src, const char *tmp_dir, const char *name, uint64_t target,
+			 mur_error *err)
+{
+	stor_db *half = NULL;
+	mur_buf buf;
+	uint64_t at, n, last;
+	int rc;
+	char path[STOR_PATH_MAX];
+	if (snprintf(path, sizeof path, "%s/%s", tmp_dir, name) >= (int)sizeof path ||
+	    access(path, F_OK) != 0)
+		return mur_error_set(err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+				     "the split's copy %s is gone (the follower restarted?)", name);
+	if (stor_open(tmp_dir, name, &half, err) != MUR_OK)
+		return MUR_ERR;
+	half->split_half = 1;
+	mur_buf_init(&buf);
+	rc = MUR_OK;
+	while (rc == MUR_OK && (at = stor_lsn(half)) < target) {
+		mur_buf_reset(&buf);
+		rc = stor_log_read(src, at, STOR_SPLIT_BATCH_BYTES, &buf, &n, &last, err);
+		if (rc == MUR_OK && n == 0)
+			rc = mur_error_set(err, STOR_SQLSTATE_LOG,
+					   "placement %s is at lsn %llu, the split waits for %llu",
+					   src->file, (unsigned long long)at,
+					   (unsigned long long)target);
+		if (rc == MUR_OK)
+			rc = stor_apply_entries(half, (const char *)buf.data, buf.len, &last, err);
+	}
+	if (rc == MUR_OK && stor_lsn(half) != target)
+		rc = mur_error_set(err, STOR_SQLSTATE_LOG, "the split's copy went past lsn %llu",
+				   (unsigned long long)target);
+	mur_buf_free(&buf);
+	stor_close(half);
+	return rc;
+}
+
+int stor_split_finish(stor_dir *d, const stor_split_req *rq, uint64_t target, mur_error *err)
+{
+	char tmp_lo[STOR_PATH_MAX], tmp_hi[STOR_PATH_MAX];
+	const char *out[2] = {rq->lo_file, rq->hi_file};
+	char *tmp[2] = {tmp_lo, tmp_hi};
+	char name[STOR_FILE_NAME_MAX + 8];
+	stor_db *src;
+	int rc;
+	if (half_names(rq, tmp_lo, tmp_hi, err) != MUR_OK)
+		return MUR_ERR;
+	if (stor_dir_get(d, rq->file, 0, &src, err) != MUR_OK)
+		return MUR_ERR;
+	rc = MUR_OK;
+	for (int i = 0; i < 2 && rc == MUR_OK; i++) {
+		snprintf(name, sizeof name, "%s.split", out[i]);
+		rc = catch_up_half(src, rq->tmp_dir, name, target, err);
+		/* rows the log put on the wrong side: few (written since prepare) */
+		if (rc == MUR_OK)
+			rc = trim_copy(tmp[i], rq->table, rq->col, &rq->at, i, err);
+	}
+	stor_dir_put(d, src);
+	for (int i = 0; i < 2 && rc == MUR_OK; i++)
+		rc = stor_dir_install(d, out[i], tmp[i], err);
+	if (rc != MUR_OK) {
+		stor_split_discard(rq);
+		mur_error_context(err, "split of placement %s", rq->file);
+		return MUR_ERR;
+	}
 	return MUR_OK;
 }

@@ -263,9 +263,11 @@ def test_follower_killed_mid_split_aborts_cleanly(sc):
     th = threading.Thread(target=run, daemon=True)
     th.start()
     deadline = time.time() + 10
-    while time.time() < deadline and not any(r[3] == "switching" for r in split_rows(conn)):
+    # the stopped follower holds the split in its copying phase
+    while time.time() < deadline and not any(r[3] == "copying" for r in split_rows(conn)):
         time.sleep(0.05)
-    assert any(r[3] == "switching" for r in split_rows(conn)), split_rows(conn)
+    time.sleep(0.3)
+    assert [r[3:5] for r in split_rows(conn)] == [("copying", "running")], split_rows(conn)
     sc.kill9(replica)
     th.join(timeout=30)
     assert not th.is_alive()
