@@ -378,7 +378,7 @@ uint32_t cat_shard_for_value(const cat_table *t, const mur_value *v)
 {
 	if (cat_table_is_range(t))
 		return cat_range_shard_for_value(t, v);
-	return cat_shard_for_hash32(t->nshards, (uint32_t)(mur_value_hash(v) >> 32));
+	return cat_hash_shard_for(t, (uint32_t)(mur_value_hash(v) >> 32));
 }
 
 void cat_placement_file(const cat_table *t, uint32_t shard, char *out, size_t outsz)

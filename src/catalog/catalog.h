@@ -7,7 +7,9 @@
  *   shard      one hash range of a table; a value with
  *              hash32 = (uint32_t)(mur_value_hash(v) >> 32) lives in shard
  *              floor(hash32 * N / 2^32), so shard i covers
- *              [ceil(i * 2^32 / N), ceil((i+1) * 2^32 / N) - 1].
+ *              [ceil(i * 2^32 / N), ceil((i+1) * 2^32 / N) - 1] -- until a
+ *              split halves a shard's hash range (murphy.split_shard): then
+ *              shard i covers its own [hash_min, hash_max].
  *              In a range table (CAT_DIST_RANGE), one range of values of
  *              the distribution column: [range_min, the next range_min)
  *   range order the shards of a range table sorted by range_min (the
@@ -180,7 +182,9 @@ typedef struct cat_table {
 	cat_distribution distribution; /* CAT_DIST_REFERENCE: nshards == 1; dist_col still names
 					  the key (or hidden row id) that writes hash, to shard 0 */
 	uint32_t *range_order;         /* CAT_DIST_RANGE: nshards shard indexes by ascending
-				       range_min (malloc'd; rebuilt from the bounds at load) */
+				       range_min (malloc'd; rebuilt from the bounds at load).
+				       A hash table split into uneven hash ranges: by
+				       ascending hash_min; NULL while they are even */
 	int64_t analyzed_ms;           /* last ANALYZE, ms since epoch; 0: never (durable: stats) */
 	int64_t *col_analyzed_ms;      /* per column (ncols): the last ANALYZE that measured it;
 				       malloc'd, NULL: never analyzed */
@@ -276,19 +280,21 @@ void cat_placement_file(const cat_table *t, uint32_t shard, char *out, size_t ou
 /* The (table id, shard index, generation) a placement file name gives;
  * MUR_ERR when it is not one. */
 int cat_placement_parse(const char *file, uint32_t *table_id, uint32_t *shard, uint32_t *gen);
-/* Split shard `shard` of the range tables ids[0..n) (co-located: the same
- * bounds) at `at` (in the distribution column's storage class, strictly
- * inside the shard's range, else 22023): in one store transaction, each
+/* Split shard `shard` of the tables ids[0..n) (co-located: the same
+ * bounds) at `at` (range tables: in the distribution column's storage
+ * class, strictly inside the shard's range; hash tables: an INT hash in
+ * (hash_min, hash_max], the new shard's hash_min; else 22023): in one
+ * store transaction, each
  * table gets shard nshards with lower bound at, the same placements (roles,
  * applied LSN; CURRENT, reported) and committed entry, and both shards
  * the generation gen (their files are the split's new ones).  rows_hi:
  * the new shard's share of the row estimate.  42P01 when a table is gone,
  * 54000 past CAT_SHARDS_MAX.  Nothing changes on error. */
-/* MUR_OK when at lies strictly inside shard sh of range table t (above
- * its lower bound, below its upper one); 22023 otherwise. */
-int cat_range_inside(const cat_table *t, uint32_t sh, const mur_value *at, mur_error *err);
+/* MUR_OK when at may split shard sh of t (cat_shard_split); 22023
+ * otherwise. */
+int cat_split_inside(const cat_table *t, uint32_t sh, const mur_value *at, mur_error *err);
 #define CAT_SPLIT_TABLES_MAX 32 /* co-located tables split in one call */
-int cat_range_split(catalog *c, const uint32_t *ids, int n, uint32_t shard, const mur_value *at,
+int cat_shard_split(catalog *c, const uint32_t *ids, int n, uint32_t shard, const mur_value *at,
 		    uint32_t gen, const uint64_t *rows_hi, mur_error *err);
 
 /* Open the catalog stored at path (created if missing), or a memory-only

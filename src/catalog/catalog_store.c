@@ -367,6 +367,8 @@ static int load_table_children(catalog *c, cat_table *t)
 	sqlite3_finalize(st);
 	if (cat_table_is_range(t) && cat_range_build_order(t) != MUR_OK)
 		return MUR_ERR; /* bounds that break catalog_range.c's invariants */
+	if (!cat_table_is_range(t) && cat_hash_build_order(t) != MUR_OK)
+		return MUR_ENOMEM;
 
 	sqlite3_prepare_v2(c->store,
 			   "SELECT shard, node_id, role, applied_lsn FROM placements WHERE "
@@ -639,7 +641,11 @@ int cat_store_put_split(catalog *c, cat_table *const *ts, int n, uint32_t shard,
 		    put_shard(c, ts[i]->id, s, err) != MUR_OK ||
 		    run(c, "UPDATE shards SET gen = ? WHERE table_id = ? AND idx IN (?, ?)", "iiii",
 			err, (int64_t)s->gen, (int64_t)ts[i]->id, (int64_t)shard,
-			(int64_t)s->index) != MUR_OK)
+			(int64_t)s->index) != MUR_OK ||
+		    (!cat_table_is_range(ts[i]) &&
+		     run(c, "UPDATE shards SET hash_max = ? WHERE table_id = ? AND idx = ?", "iii",
+			 err, (int64_t)s->hash_min - 1, (int64_t)ts[i]->id,
+			 (int64_t)shard) != MUR_OK))
 			goto rollback;
 		for (int k = 0; k < s->nplacements; k++)
 			if (run(c, "INSERT INTO placements VALUES (?,?,?,?,?)", "iiiii", err,

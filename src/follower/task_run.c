@@ -999,7 +999,8 @@ static int run_split(run_ctx *c)
 			      .tmp_dir = tmp_dir,
 			      .table = t->scan_table,
 			      .col = t->scan_column,
-			      .at = t->params[0]};
+			      .at = t->params[0],
+			      .by_hash = t->sql && strcmp(t->sql, "hash") == 0};
 	if (t->lsn == EXEC_SPLIT_DISCARD) {
 		stor_split_discard(&rq);
 		return MUR_OK;

@@ -18,7 +18,8 @@
  *          repl_split_start (checks: range table, shard, bound inside it,
  *                │           every copy current; co-located tables join)
  *                │  no bound given: QUERY to the primary for its median
- *                ▼  key, row count and bytes
+ *                ▼  key, row count and bytes (a hash shard: its bytes;
+ *                   the bound is the middle of its hash range)
  *             SIZING ───────────────────────────────────┐
  *                │ the bound is known                   │
  *                ▼                                      │
@@ -37,7 +38,7 @@
  *                │      yes: SPLIT (finish: catch-up to  │
  *                │      the committed LSN, install) to   │
  *                │      every copy; all answered:        │
- *                │      cat_range_split (one store       │
+ *                │      cat_shard_split (one store       │
  *                │      transaction: new shard N, both   │
  *                │      generations), release the        │
  *                ▼      exclusive ops (the pause ends)   ▼
@@ -103,6 +104,7 @@ typedef struct repl_split_job {
 	repl_move *rows[CAT_SPLIT_TABLES_MAX];
 	uint64_t rows_hi[CAT_SPLIT_TABLES_MAX];
 	uint32_t shard, new_shard, gen;
+	int by_hash; /* a hash shard: at is the middle of its hash range */
 	mur_value at;
 	char at_bytes[REPL_SPLIT_BOUND_BYTES_MAX + 1];
 	int held;   /* exclusive ops held: tables [0, held) */
@@ -224,7 +226,7 @@ static void switched(repl_split_job *j)
 	uint64_t pause_us;
 	if (j->failed)
 		return split_abort(j, j->why);
-	if (cat_range_split(c->cat, j->ids, j->n, j->shard, &j->at, j->gen, j->rows_hi, &err) !=
+	if (cat_shard_split(c->cat, j->ids, j->n, j->shard, &j->at, j->gen, j->rows_hi, &err) !=
 	    MUR_OK)
 		return split_abort(j, err.message);
 	release(j);
@@ -303,7 +305,7 @@ static int send_task(repl_split_job *j, split_copy *cp, uint64_t lsn, repl_task_
 	snprintf(task.placements[0], sizeof task.placements[0], "%s", cp->old_file);
 	snprintf(task.placements[1], sizeof task.placements[1], "%s", cp->lo_file);
 	snprintf(task.placements[2], sizeof task.placements[2], "%s", cp->hi_file);
-	task.sql = "";
+	task.sql = cat_table_is_range(t) ? "" : "hash";
 	task.scan_table = t->name;
 	task.scan_column = t->cols[t->dist_col].name;
 	task.params = &j->at;
@@ -429,6 +431,12 @@ static int set_bound(repl_split_job *j, const mur_value *v)
 static void bound_text(repl_split_job *j, const cat_table *t)
 {
 	mur_buf b;
+	if (!cat_table_is_range(t)) {
+		for (int i = 0; i < j->n; i++)
+			snprintf(j->rows[i]->split_at, sizeof j->rows[i]->split_at, "hash %lld",
+				 (long long)j->at.i);
+		return;
+	}
 	mur_buf_init(&b);
 	mur_value_to_pgtext(t->cols[t->dist_col].type, &j->at, &b);
 	for (int i = 0; i < j->n; i++)
@@ -444,7 +452,7 @@ static void bound_known(repl_split_job *j, uint64_t rows_hi)
 	mur_error err;
 	if (!t)
 		return split_abort(j, "the table was dropped");
-	if (cat_range_inside(t, j->shard, &j->at, &err) != MUR_OK)
+	if (cat_split_inside(t, j->shard, &j->at, &err) != MUR_OK)
 		return split_abort(j, "its keys are all equal: no median splits it");
 	bound_text(j, t);
 	for (int i = 0; i < j->n; i++) {
@@ -475,10 +483,12 @@ static void sized(void *arg, exec_result *res)
 	if (!ok)
 		return split_abort(j, res->failed ? res->err.message
 						  : "the primary did not say what the shard holds");
-	if (v[1].kind != MV_INT || v[1].i < 2 || v[0].kind == MV_NULL)
-		return split_abort(j, "the shard holds fewer than two rows: no median splits it");
 	for (int i = 0; i < j->n; i++)
 		j->rows[i]->bytes_total = i == 0 && v[2].kind == MV_INT ? (uint64_t)v[2].i : 0;
+	if (j->by_hash) /* the bound is the hash range's middle: known already */
+		return bound_known(j, 0);
+	if (v[1].kind != MV_INT || v[1].i < 2 || v[0].kind == MV_NULL)
+		return split_abort(j, "the shard holds fewer than two rows: no median splits it");
 	if (set_bound(j, &v[0]) != MUR_OK)
 		return split_abort(j, "its median key is too long to be a bound");
 	bound_known(j, (uint64_t)(v[1].i - v[1].i / 2));
@@ -564,11 +574,6 @@ static cat_table *check_table(repl_ctx *c, const repl_split_req *rq, mur_error *
 				     "follower, and is not split",
 				     t->name),
 		       NULL;
-	if (!cat_table_is_range(t))
-		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-				     "%s is a hash table: splitting a hash shard is not built yet",
-				     t->name),
-		       mur_error_hint(err, "Range tables (PARTITION BY RANGE) split."), NULL;
 	if (rq->shard < 0 || rq->shard >= (int64_t)t->nshards)
 		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 				     "table %s has no shard %lld: its shards are 0 to %u", t->name,
@@ -600,13 +605,37 @@ static int parse_bound(repl_split_job *j, const cat_table *t, const char *text, 
 		return MUR_ERR;
 	}
 	mur_buf_free(&scratch);
-	if (cat_range_inside(t, j->shard, &j->at, err) != MUR_OK) {
+	if (cat_split_inside(t, j->shard, &j->at, err) != MUR_OK) {
 		mur_error_hint(err,
 			       "SELECT shard, range_min, range_max FROM murphy.shards WHERE "
 			       "table_name = '%s' shows each shard's range.",
 			       t->name);
 		return MUR_ERR;
 	}
+	return MUR_OK;
+}
+
+/* A hash shard splits its hash range in the middle: the new shard takes
+ * the upper half (22023 when a split point was given, or the range is
+ * one hash). */
+static int hash_bound(repl_split_job *j, const cat_table *t, const char *given, mur_error *err)
+{
+	const cat_shard *s = &t->shards[j->shard];
+	if (given)
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "%s is a hash table: its shard splits its hash range in two, "
+				     "at no value",
+				     t->name),
+		       mur_error_hint(err,
+				      "Call murphy.split_shard('%s', %u) without a split "
+				      "point.",
+				      t->name, j->shard),
+		       MUR_ERR;
+	if (s->hash_max == s->hash_min)
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "shard %u of %s covers one hash value: it cannot split",
+				     j->shard, t->name);
+	j->at = mur_v_int((int64_t)s->hash_min + ((int64_t)s->hash_max - s->hash_min + 1) / 2);
 	return MUR_OK;
 }
 
@@ -646,7 +675,8 @@ int repl_split_start(repl_ctx *c, const repl_split_req *rq, uint64_t *group, mur
 	j->new_shard = t->nshards;
 	j->gen = next_gen();
 	if (group_tables(c, t, j, err) != MUR_OK ||
-	    (rq->at && parse_bound(j, t, rq->at, err) != MUR_OK)) {
+	    (rq->at && cat_table_is_range(t) && parse_bound(j, t, rq->at, err) != MUR_OK) ||
+	    (!cat_table_is_range(t) && hash_bound(j, t, rq->at, err) != MUR_OK)) {
 		free(j);
 		return MUR_ERR;
 	}
@@ -674,6 +704,7 @@ int repl_split_start(repl_ctx *c, const repl_split_req *rq, uint64_t *group, mur
 	c->splits = j;
 	MLOG(INFO, "split", "splitting shard %u of %s%s", j->shard, t->name,
 	     j->n > 1 ? " and its co-located tables" : "");
+	j->by_hash = !cat_table_is_range(t);
 	if (rq->at) {
 		bound_known(j, 0);
 		return MUR_OK;

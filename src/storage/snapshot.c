@@ -271,20 +271,52 @@ int stor_status(stor_dir *d, mur_buf *rows, uint64_t *nrows, mur_error *err)
 
 /* ---- split (murphy.split_shard) ---------------------------------- */
 
-/* Delete from the copy at path the rows of table whose column col is
- * >= at (hi = 0: the rows that stay below the bound) or < at (hi = 1). */
-static int trim_copy(const char *path, const char *table, const char *col, const mur_value *at,
-		     int hi, mur_error *err)
+/* murphy_split_hash(x): the 32 bits of mur_value_hash that place x in a
+ * hash table's shard (catalog.h), as the leader computes them. */
+static void fn_split_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	char sql[3 * STOR_SPLIT_IDENT_MAX + 64];
+	sqlite3_value *x = argv[0];
+	mur_value v;
+	(void)argc;
+	switch (sqlite3_value_type(x)) {
+	case SQLITE_INTEGER:
+		v = mur_v_int(sqlite3_value_int64(x));
+		break;
+	case SQLITE_FLOAT:
+		v = mur_v_float(sqlite3_value_double(x));
+		break;
+	case SQLITE_TEXT:
+		v = mur_v_text((const char *)sqlite3_value_text(x), (size_t)sqlite3_value_bytes(x));
+		break;
+	case SQLITE_BLOB:
+		v = mur_v_blob((const char *)sqlite3_value_blob(x), (size_t)sqlite3_value_bytes(x));
+		break;
+	default:
+		v = mur_v_null();
+		break;
+	}
+	sqlite3_result_int64(ctx, (sqlite3_int64)(uint32_t)(mur_value_hash(&v) >> 32));
+}
+
+/* Delete from the copy at path the rows of table whose column col is
+ * >= at (hi = 0: the rows that stay below the bound) or < at (hi = 1);
+ * by_hash: the column's hash (murphy_split_hash) against at. */
+static int trim_copy(const char *path, const char *table, const char *col, const mur_value *at,
+		     int hi, int by_hash, mur_error *err)
+{
+	char sql[3 * STOR_SPLIT_IDENT_MAX + 96];
 	sqlite3 *db;
 	sqlite3_stmt *st = NULL;
 	int rc;
 	if (open_private(path, SQLITE_OPEN_READWRITE, &db, err) != MUR_OK)
 		return MUR_ERR;
-	snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE \"%s\" %s ?1", table, col,
-		 hi ? "<" : ">=");
+	snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE %s\"%s\"%s %s ?1", table,
+		 by_hash ? "murphy_split_hash(" : "", col, by_hash ? ")" : "", hi ? "<" : ">=");
 	rc = stor_register_functions(db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(db, "murphy_split_hash", 1,
+					     SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+					     fn_split_hash, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc == SQLITE_OK)
@@ -332,7 +364,7 @@ int stor_split_prepare(stor_dir *d, const stor_split_req *rq, uint64_t *lsn, mur
 		unlink_tmp(tmp[i]); /* a leftover of a failed attempt */
 		rc = stor_snapshot(d, rq->file, tmp[i], &lsns[i], err);
 		if (rc == MUR_OK)
-			rc = trim_copy(tmp[i], rq->table, rq->col, &rq->at, i, err);
+			rc = trim_copy(tmp[i], rq->table, rq->col, &rq->at, i, rq->by_hash, err);
 	}
 	if (rc != MUR_OK) {
 		stor_split_discard(rq);
@@ -410,7 +442,7 @@ int stor_split_finish(stor_dir *d, const stor_split_req *rq, uint64_t target, mu
 		rc = catch_up_half(src, rq->tmp_dir, name, target, err);
 		/* rows the log put on the wrong side: few (written since prepare) */
 		if (rc == MUR_OK)
-			rc = trim_copy(tmp[i], rq->table, rq->col, &rq->at, i, err);
+			rc = trim_copy(tmp[i], rq->table, rq->col, &rq->at, i, rq->by_hash, err);
 	}
 	stor_dir_put(d, src);
 	for (int i = 0; i < 2 && rc == MUR_OK; i++)

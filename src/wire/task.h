@@ -100,7 +100,8 @@ typedef enum exec_task_kind {
 					below params[0], and the others; answered: lsn);
 					lsn L: catch them up to L and install them as
 					placements[1] and [2]; EXEC_SPLIT_DISCARD: remove the
-					halves.  placements[0] is never changed */
+					halves.  placements[0] is never changed; sql
+					"hash": the bound is a hash bound (a hash table) */
 	EXEC_TASK_KIND_MAX = 16,
 } exec_task_kind;
 

@@ -300,13 +300,65 @@ def glob_split_files(cluster):
     ("SELECT murphy.split_shard('t', 1, '5')", "22023"),           # below shard 1
     ("SELECT murphy.split_shard('t', 0, 'abc')", "22023"),         # not a bigint
     ("SELECT murphy.split_shard('r', 0)", "0A000"),                # a reference table
+    ("SELECT murphy.split_shard('h', 0, '5')", "22023"),           # hash: no split point
 ])
 def test_bad_calls_answer_a_clear_sqlstate(sc, call, sqlstate):
     conn = sc.connect()
     create(conn, preload=10)
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE r (id int PRIMARY KEY) WITH (distribution = 'reference')")
+        cur.execute("CREATE TABLE h (id int PRIMARY KEY) WITH (shards = 2, replicas = 2)")
     with pytest.raises(psycopg2.Error) as e:
         rows(conn, call)
     assert e.value.pgcode == sqlstate, (e.value.pgcode, str(e.value))
     assert len(shard_ranges(conn, "t")) == 2  # nothing split
+
+
+def hash_ranges(conn, table):
+    return {s: (lo, hi) for s, lo, hi in rows(
+        conn, "SELECT shard, hash_min, hash_max FROM murphy.shards WHERE table_name = %s",
+        (table,))}
+
+
+def test_split_hash_shard_under_writes_and_reads(sc):
+    """A hash shard splits its hash range in two (the new shard takes the
+    upper half), with its co-located table, while writers insert: every
+    acknowledged row is there once, the copies agree, point reads find
+    every row on the one shard its hash names, and the join on the key
+    answers as before."""
+    conn = sc.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE t (id bigint PRIMARY KEY, w int, pad text) "
+                    "WITH (shards = 2, replicas = 2)")
+        data = "".join("%d\t0\t%s\n" % (-i, "p" * PAD) for i in range(1, PRELOAD + 1))
+        cur.copy_from(io.StringIO(data), "t", columns=("id", "w", "pad"))
+        cur.execute("CREATE TABLE u (id bigint PRIMARY KEY, v int) WITH (shards = 2, replicas = 2)")
+        cur.execute("INSERT INTO u SELECT i, i % 5 FROM generate_series(-2000, -1, 3) AS i")
+    join = JOIN.replace("t.id % 7 = -1", "t.id < 0")
+    before = rows(conn, join)
+    old = hash_ranges(conn, "t")
+    writers = Writers(sc).start()
+    readers = Readers(sc).start()
+    time.sleep(1.0)
+    result = split(conn, "t", 1)
+    time.sleep(1.0)
+    writers.stop()
+    readers.stop()
+    print(result)
+    lines = result.split("\n")
+    assert len(lines) == 2 and all(" into shards 1 and 2: " in l for l in lines), result
+    mid = old[1][0] + (old[1][1] - old[1][0] + 1) // 2
+    assert hash_ranges(conn, "t") == {0: old[0], 1: (old[1][0], mid - 1), 2: (mid, old[1][1])}
+    assert hash_ranges(conn, "u") == hash_ranges(conn, "t")
+    assert not readers.errors, readers.errors[:5]
+    check_rows(conn, writers)
+    checker.wait_consistent(sc, conn, replicas=2)
+    assert rows(conn, join) == before
+    counts = {s: n for s, n in rows(conn, "SELECT shard, rows FROM murphy.shards "
+                                          "WHERE table_name = 't'")}
+    assert len(counts) == 3
+    # every row is found by a point read (routed by its hash to one shard)
+    for i in (-1, -2, -3, -PRELOAD, -PRELOAD // 2, -777):
+        assert rows(conn, "SELECT w FROM t WHERE id = %s", (i,)) == [(0,)], i
+        assert "Shards: 1 of 3" in explain(conn, "SELECT w FROM t WHERE id = %s", (i,))
+    assert rows(conn, "SELECT count(*) FROM t WHERE id < 0") == [(PRELOAD,)]

@@ -649,13 +649,13 @@ static void test_range_split_durable(void **state)
 	ids[0] = t->id;
 	ids[1] = u->id;
 	at = mur_v_int(100); /* shard 0 is [-inf, 100): 100 is outside */
-	assert_int_equal(cat_range_split(c, ids, 1, 0, &at, 5, rows_hi, &err), MUR_ERR);
+	assert_int_equal(cat_shard_split(c, ids, 1, 0, &at, 5, rows_hi, &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "22023");
 	at = mur_v_int(100); /* shard 1 is [100, +inf): its own lower bound */
-	assert_int_equal(cat_range_split(c, ids, 1, 1, &at, 5, rows_hi, &err), MUR_ERR);
+	assert_int_equal(cat_shard_split(c, ids, 1, 1, &at, 5, rows_hi, &err), MUR_ERR);
 	assert_int_equal(t->nshards, 2);
 	at = mur_v_int(40);
-	assert_int_equal(cat_range_split(c, ids, 1, 0, &at, 5, rows_hi, &err), MUR_OK);
+	assert_int_equal(cat_shard_split(c, ids, 1, 0, &at, 5, rows_hi, &err), MUR_OK);
 	assert_int_equal(t->nshards, 3);
 	assert_int_equal(shard_of_int(t, 39), 0);
 	assert_int_equal(shard_of_int(t, 40), 2);
@@ -671,7 +671,7 @@ static void test_range_split_durable(void **state)
 	assert_int_equal(cat_placement_parse("t1_s2g.db", &tid, &sh, &gen), MUR_ERR);
 	assert_int_equal(cat_placement_parse("t1_s2.dbx", &tid, &sh, &gen), MUR_ERR);
 	assert_false(cat_tables_colocated(t, u)); /* q was not split */
-	assert_int_equal(cat_range_split(c, ids + 1, 1, 0, &at, 5, rows_hi, &err), MUR_OK);
+	assert_int_equal(cat_shard_split(c, ids + 1, 1, 0, &at, 5, rows_hi, &err), MUR_OK);
 	assert_true(cat_tables_colocated(t, u));
 	cat_close(c);
 
