@@ -689,13 +689,16 @@ void repl_move_estimate(const repl_ctx *c, uint64_t group, char *out, size_t out
 typedef struct repl_split_req {
 	const char *table;
 	int64_t shard;
-	const char *at; /* the bound as text of the column's type; NULL: the median key */
+	const char *at; /* range tables: the bound as text of the column's type; NULL: the
+			   median key.  Hash tables: NULL (the middle of the hash range) */
 } repl_split_req;
 
-/* Split shard rq->shard of range table rq->table (and of its co-located
- * tables) at rq->at: checks first, starts nothing on error (42P01 no such
- * table, 0A000 a reference or hash table, 22023 no such shard or a bound
- * outside it, 55000 / 55006 the shard is busy or not fully replicated).
+/* Split shard rq->shard of rq->table (and of its co-located tables): a
+ * range shard at rq->at (NULL: its median key), a hash shard in the
+ * middle of its hash range (rq->at must be NULL).  Checks first, starts
+ * nothing on error (42P01 no such table, 0A000 a reference table, 22023
+ * no such shard or a bad bound, 55000 / 55006 the shard is busy or not
+ * fully replicated).
  * Shown in murphy.moves (one row per table, group *group, new when 0);
  * waited for with repl_move_wait; repl_move_result says how it went. */
 int repl_split_start(repl_ctx *c, const repl_split_req *rq, uint64_t *group, mur_error *err);

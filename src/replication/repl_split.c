@@ -57,7 +57,7 @@
  *
  * A leader restart mid-split forgets it: the catalog holds one shard (the
  * old files) or, once the store transaction committed, two (the new
- * ones); never a mix.  Hash tables are not split yet (0A000).
+ * ones); never a mix.
  */
 #include "replication/repl_int.h"
 
