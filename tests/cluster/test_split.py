@@ -362,3 +362,55 @@ def test_split_hash_shard_under_writes_and_reads(sc):
         assert rows(conn, "SELECT w FROM t WHERE id = %s", (i,)) == [(0,)], i
         assert "Shards: 1 of 3" in explain(conn, "SELECT w FROM t WHERE id = %s", (i,))
     assert rows(conn, "SELECT count(*) FROM t WHERE id < 0") == [(PRELOAD,)]
+
+
+def test_leader_killed_mid_split_keeps_one_shard(sc):
+    """The leader dies while a split is copying (a copy's follower is
+    stopped, so the split cannot finish): after the restart the catalog
+    holds the one shard it had, every row is there, the copies agree, and
+    the split's files are dropped as orphans; a new call then splits."""
+    import os
+    import signal
+    import threading
+    conn = sc.connect()
+    create(conn, preload=2000)
+    replica = [n for n, role in rows(conn, "SELECT node, role FROM murphy.placements WHERE "
+                                           "table_name = 't' AND shard = 0")
+               if role == "replica"][0]
+
+    def run():
+        c2 = sc.connect()
+        try:
+            split(c2, "t", 0, "-1000")
+        except psycopg2.Error:
+            pass  # the leader went away
+
+    os.kill(sc.pid(replica), signal.SIGSTOP)
+    threading.Thread(target=run, daemon=True).start()
+    deadline = time.time() + 10
+    while time.time() < deadline and not any(r[3] == "copying" for r in split_rows(conn)):
+        time.sleep(0.05)
+    assert any(r[3] == "copying" for r in split_rows(conn)), split_rows(conn)
+    time.sleep(0.5)  # the other copy's halves are written by now
+    sc.kill9("leader")
+    os.kill(sc.pid(replica), signal.SIGCONT)
+    sc.start()  # the leader again; the followers reconnect
+    conn = sc.connect()
+    assert shard_ranges(conn, "t") == {0: (None, 1000000000), 1: (1000000000, None)}
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        try:
+            if rows(conn, "SELECT count(*) FROM t") == [(2000,)]:
+                break
+        except psycopg2.Error:
+            pass
+        time.sleep(0.3)
+    assert rows(conn, "SELECT count(*) FROM t") == [(2000,)]
+    checker.wait_consistent(sc, conn, replicas=2, timeout=30)
+    deadline = time.time() + 15
+    while time.time() < deadline and glob_split_files(sc):
+        time.sleep(0.3)
+    assert not glob_split_files(sc), glob_split_files(sc)
+    assert split(conn, "t", 0, "-1000").startswith("shard 0 of t split at '-1000'")
+    assert rows(conn, "SELECT count(*) FROM t WHERE id < -1000") == [(1000,)]
+    checker.wait_consistent(sc, conn, replicas=2, timeout=30)
