@@ -144,11 +144,13 @@ int repl_split_owns(const repl_ctx *c, uint32_t table_id, uint32_t shard, uint32
 	return 0;
 }
 
-static int job_running(const repl_ctx *c, uint32_t table_id, uint32_t shard)
+/* A split of any shard of the table runs (its new shard's index is the
+ * table's shard count: one split per table at a time). */
+static int job_running(const repl_ctx *c, uint32_t table_id)
 {
 	for (const repl_split_job *j = c->splits; j; j = j->next)
 		for (int i = 0; i < j->n; i++)
-			if (j->ids[i] == table_id && j->shard == shard && j->phase < SPLIT_OVER)
+			if (j->ids[i] == table_id && j->phase < SPLIT_OVER)
 				return 1;
 	return 0;
 }
@@ -537,9 +539,13 @@ static int check_shard(repl_ctx *c, const cat_table *t, uint32_t sh, mur_error *
 						   "again once it is done."),
 			       MUR_ERR;
 	}
-	if (job_running(c, t->id, sh))
-		return mur_error_set(err, SQLSTATE_OBJECT_IN_USE, "shard %u of %s is being split",
-				     sh, t->name);
+	if (job_running(c, t->id))
+		return mur_error_set(err, SQLSTATE_OBJECT_IN_USE,
+				     "a shard of %s is being split: one split per table at a time",
+				     t->name),
+		       mur_error_hint(err, "SELECT * FROM murphy.moves shows it; call again once "
+					   "it is done."),
+		       MUR_ERR;
 	for (int k = 0; k < s->nplacements; k++)
 		if (s->placements[k].state != CAT_PL_CURRENT ||
 		    !repl_connected(c, s->placements[k].node_id))

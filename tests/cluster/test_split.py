@@ -268,6 +268,9 @@ def test_follower_killed_mid_split_aborts_cleanly(sc):
         time.sleep(0.05)
     time.sleep(0.3)
     assert [r[3:5] for r in split_rows(conn)] == [("copying", "running")], split_rows(conn)
+    with pytest.raises(psycopg2.Error) as e:  # one split per table at a time
+        split(conn, "t", 1, "2000000000")
+    assert e.value.pgcode == "55006", str(e.value)
     sc.kill9(replica)
     th.join(timeout=30)
     assert not th.is_alive()
