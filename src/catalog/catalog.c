@@ -258,6 +258,8 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "started_at", MT_TIMESTAMPTZ);
 	add_column(t, "elapsed_ms", MT_INT8);
 	add_column(t, "estimate_ms", MT_INT8); /* stated before the copy started */
+	add_column(t, "kind", MT_TEXT);        /* move, split (replication/repl_split.c) */
+	add_column(t, "new_shard", MT_INT4);   /* a split: the shard it made; NULL: a move */
 	c->tables[c->ntables++] = t;
 
 	t = virtual_table(CAT_VIRTUAL_ID_BASE + 15, "rebalance_plan"); /* repl_rebalance.c */
@@ -378,14 +380,38 @@ uint32_t cat_shard_for_value(const cat_table *t, const mur_value *v)
 {
 	if (cat_table_is_range(t))
 		return cat_range_shard_for_value(t, v);
-	return cat_shard_for_hash32(t->nshards,
-				    (uint32_t)(mur_value_hash_typed(t->cols[t->dist_col].type, v) >>
-					       32));
+	return cat_hash_shard_for(t,
+				  (uint32_t)(mur_value_hash_typed(t->cols[t->dist_col].type, v) >>
+					     32));
 }
 
 void cat_placement_file(const cat_table *t, uint32_t shard, char *out, size_t outsz)
 {
-	snprintf(out, outsz, "t%u_s%u.db", t->id, shard);
+	uint32_t gen = shard < t->nshards && t->shards ? t->shards[shard].gen : 0;
+	if (gen)
+		snprintf(out, outsz, "t%u_s%ug%u.db", t->id, shard, gen);
+	else
+		snprintf(out, outsz, "t%u_s%u.db", t->id, shard);
+}
+
+int cat_placement_parse(const char *file, uint32_t *table_id, uint32_t *shard, uint32_t *gen)
+{
+	unsigned tid, sh, g = 0;
+	int n = 0;
+	if (sscanf(file, "t%u_s%u%n", &tid, &sh, &n) != 2 || n == 0)
+		return MUR_ERR;
+	if (file[n] == 'g') {
+		int m = 0;
+		if (sscanf(file + n + 1, "%u%n", &g, &m) != 1 || g == 0)
+			return MUR_ERR;
+		n += 1 + m;
+	}
+	if (strcmp(file + n, ".db") != 0)
+		return MUR_ERR;
+	*table_id = tid;
+	*shard = sh;
+	*gen = g;
+	return MUR_OK;
 }
 
 int cat_node_count(const catalog *c) { return c->nnodes; }

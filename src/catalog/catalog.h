@@ -7,7 +7,9 @@
  *   shard      one hash range of a table; a value with
  *              hash32 = (uint32_t)(mur_value_hash(v) >> 32) lives in shard
  *              floor(hash32 * N / 2^32), so shard i covers
- *              [ceil(i * 2^32 / N), ceil((i+1) * 2^32 / N) - 1].
+ *              [ceil(i * 2^32 / N), ceil((i+1) * 2^32 / N) - 1] -- until a
+ *              split halves a shard's hash range (murphy.split_shard): then
+ *              shard i covers its own [hash_min, hash_max].
  *              In a range table (CAT_DIST_RANGE), one range of values of
  *              the distribution column: [range_min, the next range_min)
  *   range order the shards of a range table sorted by range_min (the
@@ -127,6 +129,8 @@ typedef struct cat_placement {
 
 typedef struct cat_shard {
 	uint32_t index;    /* 0 .. nshards-1 */
+	uint32_t gen;      /* the generation of its files: 0 at CREATE, a new one at each
+			      split of the shard (cat_placement_file; durable: shards.gen) */
 	uint32_t hash_min; /* inclusive (hash and reference tables) */
 	uint32_t hash_max; /* inclusive */
 	/* CAT_DIST_RANGE: the smallest value the shard holds (inclusive), in
@@ -178,7 +182,9 @@ typedef struct cat_table {
 	cat_distribution distribution; /* CAT_DIST_REFERENCE: nshards == 1; dist_col still names
 					  the key (or hidden row id) that writes hash, to shard 0 */
 	uint32_t *range_order;         /* CAT_DIST_RANGE: nshards shard indexes by ascending
-				       range_min (malloc'd; rebuilt from the bounds at load) */
+				       range_min (malloc'd; rebuilt from the bounds at load).
+				       A hash table split into uneven hash ranges: by
+				       ascending hash_min; NULL while they are even */
 	int64_t analyzed_ms;           /* last ANALYZE, ms since epoch; 0: never (durable: stats) */
 	int64_t *col_analyzed_ms;      /* per column (ncols): the last ANALYZE that measured it;
 				       malloc'd, NULL: never analyzed */
@@ -266,8 +272,30 @@ int cat_shard_range_max(const cat_table *t, uint32_t shard, mur_value *out);
  * never co-located this way (they join anywhere). */
 int cat_tables_colocated(const cat_table *a, const cat_table *b);
 uint32_t cat_shard_for_hash32(uint32_t nshards, uint32_t hash32);
-/* Placement file name on a follower: "t<table id>_s<shard index>.db". */
+/* Placement file name on a follower: "t<table id>_s<shard index>.db", or
+ * "t<id>_s<index>g<gen>.db" once the shard was split (cat_shard.gen: the
+ * split writes new files, so the old ones stay whole until the catalog
+ * names the new). */
 void cat_placement_file(const cat_table *t, uint32_t shard, char *out, size_t outsz);
+/* The (table id, shard index, generation) a placement file name gives;
+ * MUR_ERR when it is not one. */
+int cat_placement_parse(const char *file, uint32_t *table_id, uint32_t *shard, uint32_t *gen);
+/* Split shard `shard` of the tables ids[0..n) (co-located: the same
+ * bounds) at `at` (range tables: in the distribution column's storage
+ * class, strictly inside the shard's range; hash tables: an INT hash in
+ * (hash_min, hash_max], the new shard's hash_min; else 22023): in one
+ * store transaction, each
+ * table gets shard nshards with lower bound at, the same placements (roles,
+ * applied LSN; CURRENT, reported) and committed entry, and both shards
+ * the generation gen (their files are the split's new ones).  rows_hi:
+ * the new shard's share of the row estimate.  42P01 when a table is gone,
+ * 54000 past CAT_SHARDS_MAX.  Nothing changes on error. */
+/* MUR_OK when at may split shard sh of t (cat_shard_split); 22023
+ * otherwise. */
+int cat_split_inside(const cat_table *t, uint32_t sh, const mur_value *at, mur_error *err);
+#define CAT_SPLIT_TABLES_MAX 32 /* co-located tables split in one call */
+int cat_shard_split(catalog *c, const uint32_t *ids, int n, uint32_t shard, const mur_value *at,
+		    uint32_t gen, const uint64_t *rows_hi, mur_error *err);
 
 /* Open the catalog stored at path (created if missing), or a memory-only
  * catalog when path is NULL (unit tests).  The virtual tables murphy.nodes,

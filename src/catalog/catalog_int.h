@@ -69,6 +69,11 @@ void cat_decisions_flush(catalog *c);
 int cat_shard_set_range_min(cat_shard *s, const mur_value *v);
 int cat_range_init(cat_table *t, const cat_shard *bounds, mur_error *err);
 int cat_range_build_order(cat_table *t);
+/* Hash tables: range_order lists the shards by hash_min once a split made
+ * their ranges uneven (NULL while catalog.h's arithmetic places values);
+ * cat_hash_shard_for looks a hash up either way. */
+int cat_hash_build_order(cat_table *t);
+uint32_t cat_hash_shard_for(const cat_table *t, uint32_t hash32);
 void cat_range_free(cat_table *t);
 uint32_t cat_range_shard_for_value(const cat_table *t, const mur_value *v);
 int cat_insert_loaded_node(catalog *c, cat_node *n);
@@ -116,6 +121,11 @@ int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err
 void cat_store_close(catalog *c);
 int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err);
 int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err);
+/* A split (cat_shard_split): tables ts[0..n) get shard added[i] (its
+ * placements too), and it and shard `shard` generation added[i].gen; one
+ * transaction. */
+int cat_store_put_split(catalog *c, cat_table *const *ts, int n, uint32_t shard,
+			const cat_shard *added, mur_error *err);
 int cat_store_put_primary_key(catalog *c, uint32_t table_id, const int *cols, int ncols,
 			      mur_error *err);
 int cat_store_put_node(catalog *c, const cat_node *n, mur_error *err);

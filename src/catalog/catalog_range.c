@@ -205,6 +205,48 @@ int cat_shard_range_max(const cat_table *t, uint32_t shard, mur_value *out)
 	return 0;
 }
 
+/* Hash shards by hash_min (qsort_r). */
+static int by_hash(const void *a, const void *b, void *table)
+{
+	const cat_table *t = table;
+	uint32_t x = t->shards[*(const uint32_t *)a].hash_min;
+	uint32_t y = t->shards[*(const uint32_t *)b].hash_min;
+	return (x > y) - (x < y);
+}
+
+int cat_hash_build_order(cat_table *t)
+{
+	int even = 1;
+	for (uint32_t i = 0; i < t->nshards && even; i++)
+		even = cat_shard_for_hash32(t->nshards, t->shards[i].hash_min) == i &&
+		       cat_shard_for_hash32(t->nshards, t->shards[i].hash_max) == i;
+	free(t->range_order);
+	t->range_order = NULL;
+	if (even)
+		return MUR_OK; /* the arithmetic of catalog.h places values */
+	if (!(t->range_order = malloc(sizeof *t->range_order * t->nshards)))
+		return MUR_ENOMEM;
+	for (uint32_t i = 0; i < t->nshards; i++)
+		t->range_order[i] = i;
+	qsort_r(t->range_order, t->nshards, sizeof *t->range_order, by_hash, t);
+	return MUR_OK;
+}
+
+uint32_t cat_hash_shard_for(const cat_table *t, uint32_t hash32)
+{
+	uint32_t lo = 0, hi = t->nshards - 1;
+	if (!t->range_order)
+		return cat_shard_for_hash32(t->nshards, hash32);
+	while (lo < hi) { /* the last position whose hash_min is <= hash32 */
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+		if (t->shards[t->range_order[mid]].hash_min <= hash32)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return t->range_order[lo];
+}
+
 int cat_tables_colocated(const cat_table *a, const cat_table *b)
 {
 	if (a->distribution != b->distribution || a->nshards != b->nshards ||
@@ -212,12 +254,119 @@ int cat_tables_colocated(const cat_table *a, const cat_table *b)
 	    mur_type_storage(a->cols[a->dist_col].type) !=
 		    mur_type_storage(b->cols[b->dist_col].type))
 		return 0;
-	if (!cat_table_is_range(a))
+	if (!cat_table_is_range(a)) {
+		for (uint32_t i = 0; i < a->nshards; i++) /* split alike, if split */
+			if (a->shards[i].hash_min != b->shards[i].hash_min ||
+			    a->shards[i].hash_max != b->shards[i].hash_max)
+				return 0;
 		return 1;
+	}
 	for (uint32_t i = 0; i < a->nshards; i++) {
 		const mur_value *x = &a->shards[i].range_min, *y = &b->shards[i].range_min;
 		if ((x->kind == MV_NULL) != (y->kind == MV_NULL) || mur_value_cmp(x, y) != 0)
 			return 0;
 	}
 	return 1;
+}
+
+int cat_split_inside(const cat_table *t, uint32_t sh, const mur_value *at, mur_error *err)
+{
+	if (!cat_table_is_range(t)) {
+		const cat_shard *s = &t->shards[sh];
+		if (at->kind != MV_INT || at->i <= (int64_t)s->hash_min ||
+		    at->i > (int64_t)s->hash_max)
+			return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+					     "the split point is not inside the hash range of "
+					     "shard "
+					     "%u of %s",
+					     sh, t->name);
+		return MUR_OK;
+	}
+	const mur_value *lo = &t->shards[sh].range_min;
+	mur_value hi;
+	int bounded = cat_shard_range_max(t, sh, &hi);
+	if (at->kind == MV_NULL || (lo->kind != MV_NULL && mur_value_cmp(at, lo) <= 0) ||
+	    (bounded && mur_value_cmp(at, &hi) >= 0))
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "the split point is not inside shard %u of %s", sh, t->name);
+	return MUR_OK;
+}
+
+/* The new shard of t: index nshards, lower bound at, s's copies. */
+static int new_shard(const cat_table *t, uint32_t sh, const mur_value *at, uint32_t gen,
+		     uint64_t rows, cat_shard *out)
+{
+	const cat_shard *s = &t->shards[sh];
+	memset(out, 0, sizeof *out);
+	out->index = t->nshards;
+	out->gen = gen;
+	out->hash_min = cat_table_is_range(t) ? s->hash_min : (uint32_t)at->i;
+	out->hash_max = s->hash_max;
+	out->rows = rows;
+	out->committed_lsn = s->committed_lsn;
+	out->committed_entry = s->committed_entry;
+	out->committed_known = s->committed_known;
+	out->nplacements = s->nplacements;
+	for (int k = 0; k < s->nplacements; k++) {
+		out->placements[k] = s->placements[k];
+		out->placements[k].needs_rebuild = 0;
+	}
+	if (!cat_table_is_range(t))
+		return MUR_OK; /* range_min stays MV_NULL */
+	return cat_shard_set_range_min(out, at);
+}
+
+int cat_shard_split(catalog *c, const uint32_t *ids, int n, uint32_t shard, const mur_value *at,
+		    uint32_t gen, const uint64_t *rows_hi, mur_error *err)
+{
+	cat_table *ts[CAT_SPLIT_TABLES_MAX];
+	cat_shard added[CAT_SPLIT_TABLES_MAX];
+	int nadded = 0, rc = MUR_OK;
+	if (n < 1 || n > CAT_SPLIT_TABLES_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "a split takes 1 to %d tables", CAT_SPLIT_TABLES_MAX);
+	for (int i = 0; i < n && rc == MUR_OK; i++) {
+		cat_table *t = ts[i] = cat_table_by_id(c, ids[i]);
+		if (!t || cat_table_is_reference(t))
+			rc = mur_error_set(err, SQLSTATE_UNDEFINED_TABLE,
+					   "distributed table %u does not exist", ids[i]);
+		else if (shard >= t->nshards)
+			rc = mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+					   "table %s has no shard %u", t->name, shard);
+		else if (t->nshards >= CAT_SHARDS_MAX)
+			rc = mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+					   "table %s has %d shards already", t->name,
+					   CAT_SHARDS_MAX);
+		else if ((rc = cat_split_inside(t, shard, at, err)) == MUR_OK) {
+			if (new_shard(t, shard, at, gen, rows_hi[i], &added[i]) != MUR_OK)
+				rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			nadded++;
+		}
+	}
+	if (rc == MUR_OK && c->store)
+		rc = cat_store_put_split(c, ts, n, shard, added, err);
+	for (int i = 0; i < n && rc == MUR_OK; i++) {
+		cat_table *t = ts[i];
+		cat_shard *grown = realloc(t->shards, sizeof *grown * (t->nshards + 1));
+		if (!grown) /* memory and store disagree until a restart: say so */
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY,
+					     "out of memory after the split was stored");
+		t->shards = grown;
+		t->shards[t->nshards++] = added[i];
+		t->shards[shard].gen = gen;
+		if (!cat_table_is_range(t))
+			t->shards[shard].hash_max = t->shards[t->nshards - 1].hash_min - 1;
+		t->shards[shard].rows -= t->shards[shard].rows < rows_hi[i] ? t->shards[shard].rows
+									    : rows_hi[i];
+		nadded--;
+		if ((cat_table_is_range(t) ? cat_range_build_order(t) : cat_hash_build_order(t)) !=
+		    MUR_OK)
+			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+					     "the split broke the range order of %s", t->name);
+	}
+	for (int i = 0; i < nadded; i++)
+		free(added[i].range_bytes);
+	if (rc == MUR_OK)
+		c->version++;
+	return rc;
 }

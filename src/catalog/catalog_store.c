@@ -55,6 +55,7 @@
  *   tables.distribution   0 = hash (reference tables came later)
  *   shards.range_min      NULL (range tables came later)
  *   shards.rows           0 (unknown)
+ *   shards.gen            0 (never split: files "t<id>_s<idx>.db")
  *   columns.identity      0 (no identity columns)
  * and a missing table is created (CREATE TABLE IF NOT EXISTS): stats, empty
  * (no table analyzed yet); sequences, empty.
@@ -254,6 +255,10 @@ static int upgrade(catalog *c, mur_error *err)
 	    exec_sql(c, "ALTER TABLE shards ADD COLUMN rows INTEGER NOT NULL DEFAULT 0", err) !=
 		    MUR_OK)
 		return MUR_ERR;
+	if (!has_column(c, "shards", "gen") &&
+	    exec_sql(c, "ALTER TABLE shards ADD COLUMN gen INTEGER NOT NULL DEFAULT 0", err) !=
+		    MUR_OK)
+		return MUR_ERR;
 	return MUR_OK;
 }
 
@@ -355,7 +360,8 @@ static int load_table_children(catalog *c, cat_table *t)
 	if (!t->shards)
 		return MUR_ENOMEM;
 	sqlite3_prepare_v2(c->store,
-			   "SELECT idx, hash_min, hash_max, range_min FROM shards WHERE table_id = "
+			   "SELECT idx, hash_min, hash_max, range_min, gen FROM shards WHERE "
+			   "table_id = "
 			   "?"
 			   " ORDER BY idx",
 			   -1, &st, NULL);
@@ -367,6 +373,7 @@ static int load_table_children(catalog *c, cat_table *t)
 		t->shards[i].index = i;
 		t->shards[i].hash_min = (uint32_t)sqlite3_column_int64(st, 1);
 		t->shards[i].hash_max = (uint32_t)sqlite3_column_int64(st, 2);
+		t->shards[i].gen = (uint32_t)sqlite3_column_int64(st, 4);
 		if (cat_table_is_range(t) && load_range_min(st, 3, &t->shards[i]) != MUR_OK) {
 			sqlite3_finalize(st);
 			return MUR_ENOMEM;
@@ -375,6 +382,8 @@ static int load_table_children(catalog *c, cat_table *t)
 	sqlite3_finalize(st);
 	if (cat_table_is_range(t) && cat_range_build_order(t) != MUR_OK)
 		return MUR_ERR; /* bounds that break catalog_range.c's invariants */
+	if (!cat_table_is_range(t) && cat_hash_build_order(t) != MUR_OK)
+		return MUR_ENOMEM;
 
 	sqlite3_prepare_v2(c->store,
 			   "SELECT shard, node_id, role, applied_lsn FROM placements WHERE "
@@ -722,6 +731,37 @@ int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err)
 			if (run(c, "INSERT INTO placements VALUES (?,?,?,?,?)", "iiiii", err,
 				(int64_t)t->id, (int64_t)i, (int64_t)s->placements[k].node_id,
 				(int64_t)s->placements[k].role,
+				(int64_t)s->placements[k].applied_lsn) != MUR_OK)
+				goto rollback;
+	}
+	return exec_sql(c, "COMMIT", err);
+rollback:
+	sqlite3_exec(c->store, "ROLLBACK", NULL, NULL, NULL);
+	return MUR_ERR;
+}
+
+int cat_store_put_split(catalog *c, cat_table *const *ts, int n, uint32_t shard,
+			const cat_shard *added, mur_error *err)
+{
+	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
+		return MUR_ERR;
+	for (int i = 0; i < n; i++) {
+		const cat_shard *s = &added[i];
+		if (run(c, "UPDATE tables SET nshards = ? WHERE id = ?", "ii", err,
+			(int64_t)s->index + 1, (int64_t)ts[i]->id) != MUR_OK ||
+		    put_shard(c, ts[i]->id, s, err) != MUR_OK ||
+		    run(c, "UPDATE shards SET gen = ? WHERE table_id = ? AND idx IN (?, ?)", "iiii",
+			err, (int64_t)s->gen, (int64_t)ts[i]->id, (int64_t)shard,
+			(int64_t)s->index) != MUR_OK ||
+		    (!cat_table_is_range(ts[i]) &&
+		     run(c, "UPDATE shards SET hash_max = ? WHERE table_id = ? AND idx = ?", "iii",
+			 err, (int64_t)s->hash_min - 1, (int64_t)ts[i]->id,
+			 (int64_t)shard) != MUR_OK))
+			goto rollback;
+		for (int k = 0; k < s->nplacements; k++)
+			if (run(c, "INSERT INTO placements VALUES (?,?,?,?,?)", "iiiii", err,
+				(int64_t)ts[i]->id, (int64_t)s->index,
+				(int64_t)s->placements[k].node_id, (int64_t)s->placements[k].role,
 				(int64_t)s->placements[k].applied_lsn) != MUR_OK)
 				goto rollback;
 	}

@@ -33,6 +33,7 @@
  * aggregate) is freed before returning; result rows live in res->rows.
  */
 #include "follower/task_run.h"
+#include "follower/peer.h"
 
 #include "common/clock.h"
 #include "storage/sqlrow.h"
@@ -981,6 +982,37 @@ static int run_drop(run_ctx *c)
 	return MUR_OK;
 }
 
+/* murphy.split_shard's local copy (wire/task.h, EXEC_TASK_SPLIT). */
+static int run_split(run_ctx *c)
+{
+	char tmp_dir[STOR_PATH_MAX];
+	stor_split_req rq;
+	const exec_task *t = c->t;
+	if (t->nplacements != 3 || t->nparams != 1 || !t->scan_table || !t->scan_column ||
+	    node_peer_tmp_dir(c->dir, tmp_dir, sizeof tmp_dir) != 0) {
+		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION, "malformed SPLIT task");
+		return fail(c, MUR_EPROTO);
+	}
+	rq = (stor_split_req){.file = t->placements[0],
+			      .lo_file = t->placements[1],
+			      .hi_file = t->placements[2],
+			      .tmp_dir = tmp_dir,
+			      .table = t->scan_table,
+			      .col = t->scan_column,
+			      .at = t->params[0],
+			      .by_hash = t->sql && strcmp(t->sql, "hash") == 0};
+	if (t->lsn == EXEC_SPLIT_DISCARD) {
+		stor_split_discard(&rq);
+		return MUR_OK;
+	}
+	if ((t->lsn ? stor_split_finish(c->dir, &rq, t->lsn, &c->res->err)
+		    : stor_split_prepare(c->dir, &rq, &c->res->lsn, &c->res->err)) != MUR_OK)
+		return fail(c, MUR_ERR);
+	if (t->lsn)
+		c->res->lsn = t->lsn;
+	return MUR_OK;
+}
+
 /* A failed task leaves nothing partial: no rows, no changes.  start: when
  * it began (mur_now_us); its CPU time is the thread's since cpu_start
  * (mur_thread_cpu_us). */
@@ -1031,6 +1063,8 @@ static int run_kind(run_ctx *c)
 		return run_status(c);
 	case EXEC_TASK_TXN_STATE:
 		return run_txn_state(c);
+	case EXEC_TASK_SPLIT:
+		return run_split(c);
 	default:
 		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION, "unknown task kind %u",
 			      t->kind);

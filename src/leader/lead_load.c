@@ -37,13 +37,8 @@ typedef struct load_sent {
  * name is not one. */
 static int placement_of(const char *file, uint32_t *table_id, uint32_t *shard)
 {
-	unsigned id, sh;
-	char tail[4];
-	if (sscanf(file, "t%u_s%u%3s", &id, &sh, tail) != 3 || strcmp(tail, ".db") != 0)
-		return 0;
-	*table_id = id;
-	*shard = sh;
-	return 1;
+	uint32_t gen;
+	return cat_placement_parse(file, table_id, shard, &gen) == MUR_OK;
 }
 
 static void load_answered(void *arg, exec_result *res)

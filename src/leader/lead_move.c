@@ -72,6 +72,38 @@ static void fn_move_placement(sqlite3_context *ctx, int argc, sqlite3_value **ar
 	sqlite3_result_null(ctx);
 }
 
+/* murphy.split_shard('t', shard [, 'at']): started as a move is, waited
+ * for as a move is (its rows are in murphy.moves). */
+static void fn_split_shard(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	lead_engine *e = sqlite3_user_data(ctx);
+	lead_run *r = e->local_run;
+	char out[LEAD_MOVE_RESULT_MAX];
+	repl_split_req rq;
+	mur_error err;
+	mur_error_clear(&err);
+	if (r && r->move_parked) { /* the second run: the split is over */
+		repl_move_result(e->repl, r->move_group, out, sizeof out);
+		sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+		return;
+	}
+	if (!r || r->move_group) {
+		mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+			      "murphy.split_shard() runs on the leader, once per statement");
+		return fn_error(ctx, &err);
+	}
+	for (int i = 0; i < argc; i++)
+		if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
+			return sqlite3_result_null(ctx); /* strict, as PostgreSQL's functions */
+	memset(&rq, 0, sizeof rq);
+	rq.table = (const char *)sqlite3_value_text(argv[0]);
+	rq.shard = sqlite3_value_int64(argv[1]);
+	rq.at = argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL;
+	if (repl_split_start(e->repl, &rq, &r->move_group, &err) != MUR_OK)
+		return fn_error(ctx, &err);
+	sqlite3_result_null(ctx);
+}
+
 /* murphy.rebalance(): the plan's moves in one group, waited for as one
  * call of murphy.move_placement is. */
 static void fn_rebalance(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -115,6 +147,10 @@ void lead_move_register(lead_engine *e)
 				fn_move_placement, NULL, NULL);
 	sqlite3_create_function(e->mem, "murphy_rebalance", 0, SQLITE_UTF8, e, fn_rebalance, NULL,
 				NULL);
+	sqlite3_create_function(e->mem, "murphy_split_shard", 2, SQLITE_UTF8, e, fn_split_shard,
+				NULL, NULL);
+	sqlite3_create_function(e->mem, "murphy_split_shard", 3, SQLITE_UTF8, e, fn_split_shard,
+				NULL, NULL);
 }
 
 static void moved(void *arg)
@@ -123,7 +159,8 @@ static void moved(void *arg)
 	char notice[256];
 	r->on_cancel = NULL;
 	repl_move_estimate(r->e->repl, r->move_group, notice, sizeof notice);
-	pgw_result_add_notice(r->res, "%s", notice);
+	if (notice[0])
+		pgw_result_add_notice(r->res, "%s", notice);
 	mur_buf_reset(&r->rows); /* the first run's row (NULL) goes */
 	r->nrows = 0;
 	lead_run_start(r); /* the function answers with the moves' outcome */

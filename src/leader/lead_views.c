@@ -276,8 +276,8 @@ static void fill_moves(lead_engine *e)
 {
 	sqlite3_stmt *st;
 	sqlite3_prepare_v2(e->mem,
-			   "INSERT INTO murphy_moves VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
-			   &st, NULL);
+			   "INSERT INTO murphy_moves VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   -1, &st, NULL);
 	for (int i = 0; i < repl_move_count(e->repl); i++) {
 		const repl_move *m = repl_move_at(e->repl, i);
 		int64_t end = m->finished_ms ? m->finished_ms : mur_wall_ms();
@@ -286,7 +286,8 @@ static void fill_moves(lead_engine *e)
 		bind_text(st, 1, m->table_name);
 		sqlite3_bind_int64(st, 2, m->shard);
 		bind_text(st, 3, node_name(e->cat, m->source));
-		bind_text(st, 4, node_name(e->cat, m->target));
+		if (!m->split)
+			bind_text(st, 4, node_name(e->cat, m->target));
 		bind_text(st, 5,
 			  repl_move_state_name(m->state == REPL_MOVE_ABORTED ? m->aborted_in
 									     : m->state));
@@ -304,6 +305,9 @@ static void fill_moves(lead_engine *e)
 		bind_ts(st, 13, m->started_ms);
 		sqlite3_bind_int64(st, 14, end - m->started_ms);
 		sqlite3_bind_int64(st, 15, (sqlite3_int64)m->estimate_ms);
+		bind_text(st, 16, m->split ? "split" : "move");
+		if (m->split)
+			sqlite3_bind_int64(st, 17, m->new_shard);
 		step(st);
 	}
 	sqlite3_finalize(st);
@@ -906,7 +910,7 @@ static const lead_view lead_views[] = {
 	 "DROP TABLE IF EXISTS murphy_moves;"
 	 "CREATE TABLE murphy_moves(table_name, shard, source, target, phase, bytes_done, "
 	 "bytes_total, rate_mbps, eta_ms, pause_ms, state, error, started_at, elapsed_ms, "
-	 "estimate_ms);",
+	 "estimate_ms, kind, new_shard);",
 	 fill_moves},
 	{"murphy_rebalance_plan", NULL,
 	 "DROP TABLE IF EXISTS murphy_rebalance_plan;"

@@ -480,6 +480,39 @@ static sql_expr *murphy_move_placement(sql_ctx *c, PgQuery__FuncCall *f)
 			     args[2], args[3]);
 }
 
+/* murphy.split_shard(table text, shard int [, at text]) →
+ * murphy_split_shard(...), leader-only (leader/lead_move.c). */
+static sql_expr *murphy_split_shard(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	static const char kinds[3] = {'S', 'I', 'S'};
+	sql_expr *args[3];
+	if (f->agg_star || f->agg_distinct || f->over || f->n_args < 2 || f->n_args > 3) {
+		sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			"murphy.split_shard takes (table text, shard integer [, at text]): SELECT "
+			"murphy.split_shard('t', 3, '2026-11-15')");
+		return NULL;
+	}
+	if (!c->q || !c->q->is_virtual || c->in_agg)
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy.split_shard() runs on the leader only: call it as "
+				"SELECT murphy.split_shard(...)"),
+			NULL);
+	for (int i = 0; i < (int)f->n_args; i++) {
+		sql_expr *a = sql_analyze_expr(c, f->args[i]);
+		if (!a)
+			return NULL;
+		if (!(args[i] = fit_arg(c, a, kinds[i])))
+			return mur_error_is_set(c->err)
+				       ? NULL
+				       : no_function(c, "murphy.split_shard", &a, 1, f->location);
+	}
+	if (f->n_args == 2)
+		return sql_make_call(c, "murphy_split_shard", MT_TEXT, f->location, 2, args[0],
+				     args[1]);
+	return sql_make_call(c, "murphy_split_shard", MT_TEXT, f->location, 3, args[0], args[1],
+			     args[2]);
+}
+
 /* murphy.fault(text) → murphy_fault(text), leader-only. */
 static sql_expr *murphy_fault(sql_ctx *c, PgQuery__FuncCall *f)
 {
@@ -543,6 +576,8 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return murphy_move_placement(c, f);
 	if (is_murphy_fn(f, "rebalance"))
 		return murphy_rebalance(c, f);
+	if (is_murphy_fn(f, "split_shard"))
+		return murphy_split_shard(c, f);
 	if (!strcmp(name, "txid_current") && f->n_funcname == 1)
 		return txid_current(c, f);
 	if (!strcmp(name, "pg_backend_pid") && f->n_funcname == 1)

@@ -659,6 +659,11 @@ typedef struct repl_move {
 	repl_move_state aborted_in; /* the phase an aborted move was in */
 	char rb_state[16];          /* the rebuild row's state last seen */
 	char error[160];
+	/* murphy.split_shard (repl_split.c drives the row; source: the
+	 * shard's primary, target 0): the new shard's index and the bound */
+	int split;
+	uint32_t new_shard;
+	char split_at[64];
 } repl_move;
 
 /* Start moving shard rq->shard of rq->table (and of the tables co-located
@@ -679,6 +684,24 @@ void repl_move_unwait(repl_ctx *c, repl_resume_fn fn, void *arg);
 void repl_move_result(const repl_ctx *c, uint64_t group, char *out, size_t outsz);
 /* The estimate stated before the copies started (bytes, seconds). */
 void repl_move_estimate(const repl_ctx *c, uint64_t group, char *out, size_t outsz);
+/* ---- splitting a shard online (repl_split.c; state diagram there) ---- */
+
+typedef struct repl_split_req {
+	const char *table;
+	int64_t shard;
+	const char *at; /* range tables: the bound as text of the column's type; NULL: the
+			   median key.  Hash tables: NULL (the middle of the hash range) */
+} repl_split_req;
+
+/* Split shard rq->shard of rq->table (and of its co-located tables): a
+ * range shard at rq->at (NULL: its median key), a hash shard in the
+ * middle of its hash range (rq->at must be NULL).  Checks first, starts
+ * nothing on error (42P01 no such table, 0A000 a reference table, 22023
+ * no such shard or a bad bound, 55000 / 55006 the shard is busy or not
+ * fully replicated).
+ * Shown in murphy.moves (one row per table, group *group, new when 0);
+ * waited for with repl_move_wait; repl_move_result says how it went. */
+int repl_split_start(repl_ctx *c, const repl_split_req *rq, uint64_t *group, mur_error *err);
 int repl_move_count(const repl_ctx *c);
 const repl_move *repl_move_at(const repl_ctx *c, int i);
 const char *repl_move_state_name(repl_move_state s);

@@ -123,6 +123,7 @@ struct repl_ctx {
 	int spread_pending;            /* primary moves queued, not yet run (repl_spread.c) */
 	struct repl_moves *moves;      /* repl_move.c; NULL until the first move */
 	struct repl_rebalancer *rebal; /* repl_rebalance.c; NULL until first used */
+	struct repl_split_job *splits; /* repl_split.c: the splits running */
 };
 
 /* repl_ctx.c: the per-shard runtime table.  repl_shard_get creates the
@@ -146,6 +147,21 @@ int repl_recovery_busy(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t nod
 void repl_rebuild_abort(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t target,
 			const char *why);
 int repl_drop_copy(repl_ctx *c, uint32_t node_id, const cat_table *t, uint32_t sh);
+/* The same for a file named outright (a split's old or unfinished files). */
+int repl_drop_file(repl_ctx *c, uint32_t node_id, uint32_t table_id, uint32_t sh, const char *file);
+
+/* repl_split.c: 1 while a split writes generation gen of the shard's files
+ * (STATUS must not drop them as orphans); err for a write planned before a
+ * split of its shard (40001: retry); the tick; freeing at destroy. */
+int repl_split_owns(const repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t gen);
+void repl_split_error(mur_error *err, const cat_table *t, uint32_t shard);
+void repl_split_tick(repl_ctx *c);
+void repl_splits_destroy(repl_ctx *c);
+/* repl_move.c, for repl_split.c: a new murphy.moves row of group (a new
+ * group when *group is 0), NULL when every row is a running move; end a
+ * row (state DONE or ABORTED, error may be NULL) and wake its waiters. */
+repl_move *repl_move_row_new(repl_ctx *c, uint64_t *group);
+void repl_move_row_end(repl_ctx *c, repl_move *m, repl_move_state state, const char *error);
 
 /* repl_move.c, for the recovery: a move's target copy switched in (the
  * old copy kept when that would leave too few); the throttle of the

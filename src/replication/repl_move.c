@@ -132,6 +132,7 @@ static struct repl_moves *moves_of(repl_ctx *c)
 
 void repl_moves_destroy(repl_ctx *c)
 {
+	repl_splits_destroy(c);
 	free(c->moves);
 	c->moves = NULL;
 }
@@ -249,6 +250,26 @@ static void move_end(repl_move *m, repl_move_state state, const char *error)
 	m->finished_ms = mur_wall_ms();
 	if (error)
 		snprintf(m->error, sizeof m->error, "%.159s", error);
+}
+
+repl_move *repl_move_row_new(repl_ctx *c, uint64_t *group)
+{
+	struct repl_moves *ms = moves_of(c);
+	repl_move *m = ms ? move_alloc(ms) : NULL;
+	if (!m)
+		return NULL;
+	if (!*group)
+		*group = ++ms->next_group;
+	m->group = *group;
+	m->step = ++ms->next_step;
+	m->started_ms = m->progress_ms = mur_wall_ms();
+	return m;
+}
+
+void repl_move_row_end(repl_ctx *c, repl_move *m, repl_move_state state, const char *error)
+{
+	move_end(m, state, error);
+	wake_waiters(c);
 }
 
 /* Abort m: the old copy stays; the target's placement (not yet a member)
@@ -688,35 +709,39 @@ static void follow_rebuild(repl_ctx *c, repl_move *m, const repl_rebuild *rb, in
 
 static void move_step(repl_ctx *c, repl_move *m, int64_t now)
 {
-	cat_table *t = cat_table_by_id(c->cat, m->table_id);
-	const cat_node *target = cat_node_by_id(c->cat, m->target);
-	if (m->state == REPL_MOVE_DROPPING) {
-		if (!m->drop_sent && t && repl_connected(c, m->source) &&
-		    repl_drop_copy(c, m->source, t, m->shard)) {
-			m->drop_sent = 1; /* done when it answers (repl_move_dropped) */
-			m->progress_ms = now;
-		} else if (!m->drop_sent || now - m->progress_ms > REPL_MOVE_STALL_MS) {
-			move_end(m, REPL_MOVE_DONE,
-				 NULL); /* an unreachable source drops it at return */
+	if (m->split)
+		return; /* repl_split_tick */
+	{
+		cat_table *t = cat_table_by_id(c->cat, m->table_id);
+		const cat_node *target = cat_node_by_id(c->cat, m->target);
+		if (m->state == REPL_MOVE_DROPPING) {
+			if (!m->drop_sent && t && repl_connected(c, m->source) &&
+			    repl_drop_copy(c, m->source, t, m->shard)) {
+				m->drop_sent = 1; /* done when it answers (repl_move_dropped) */
+				m->progress_ms = now;
+			} else if (!m->drop_sent || now - m->progress_ms > REPL_MOVE_STALL_MS) {
+				move_end(m, REPL_MOVE_DONE,
+					 NULL); /* an unreachable source drops it at return */
+			}
+			return;
 		}
-		return;
+		if (m->state == REPL_MOVE_QUEUED)
+			return; /* start_queued */
+		if (m->state == REPL_MOVE_SIZING) {
+			if (now - m->progress_ms > REPL_MOVE_STALL_MS)
+				move_abort(c, m, "the source did not say how large the shard is");
+			return;
+		}
+		if (!t || m->shard >= t->nshards)
+			return move_abort(c, m, "the table was dropped");
+		if (!target || target->state != CAT_NODE_ALIVE || !repl_connected(c, m->target))
+			return move_abort(c, m, "the target became unreachable");
+		if (!cat_placement_on(&t->shards[m->shard], m->target))
+			return move_abort(c, m, "the target's copy left the catalog");
+		if (!cat_placement_on(&t->shards[m->shard], m->source))
+			return move_abort(c, m, "the source's copy left the catalog");
+		follow_rebuild(c, m, repl_rebuild_row(c, m->table_id, m->shard, m->target), now);
 	}
-	if (m->state == REPL_MOVE_QUEUED)
-		return; /* start_queued */
-	if (m->state == REPL_MOVE_SIZING) {
-		if (now - m->progress_ms > REPL_MOVE_STALL_MS)
-			move_abort(c, m, "the source did not say how large the shard is");
-		return;
-	}
-	if (!t || m->shard >= t->nshards)
-		return move_abort(c, m, "the table was dropped");
-	if (!target || target->state != CAT_NODE_ALIVE || !repl_connected(c, m->target))
-		return move_abort(c, m, "the target became unreachable");
-	if (!cat_placement_on(&t->shards[m->shard], m->target))
-		return move_abort(c, m, "the target's copy left the catalog");
-	if (!cat_placement_on(&t->shards[m->shard], m->source))
-		return move_abort(c, m, "the source's copy left the catalog");
-	follow_rebuild(c, m, repl_rebuild_row(c, m->table_id, m->shard, m->target), now);
 }
 
 /* The moves a leader restart interrupted (settled at catalog open) show in
@@ -754,6 +779,7 @@ void repl_move_tick(repl_ctx *c)
 {
 	struct repl_moves *ms = c->moves;
 	int64_t now = mur_wall_ms();
+	repl_split_tick(c);
 	for (int i = 0; ms && i < ms->nrows; i++)
 		if (!move_finished(&ms->rows[i]))
 			move_step(c, &ms->rows[i], now);
@@ -769,7 +795,8 @@ void repl_move_node_lost(repl_ctx *c, uint32_t node_id)
 	struct repl_moves *ms = c->moves;
 	for (int i = 0; ms && i < ms->nrows; i++) {
 		repl_move *m = &ms->rows[i];
-		if (!move_finished(m) && m->target == node_id && m->state != REPL_MOVE_DROPPING)
+		if (!move_finished(m) && !m->split && m->target == node_id &&
+		    m->state != REPL_MOVE_DROPPING)
 			move_abort(c, m, "the target became unreachable");
 	}
 	wake_waiters(c);
@@ -817,7 +844,19 @@ void repl_move_result(const repl_ctx *c, uint64_t group, char *out, size_t outsz
 		int w;
 		if (m->group != group)
 			continue;
-		if (m->state == REPL_MOVE_ABORTED)
+		if (m->split && m->state == REPL_MOVE_ABORTED)
+			w = snprintf(out + len, outsz - len, "%sshard %u of %s not split: %s",
+				     len ? "\n" : "", m->shard, m->table_name, m->error);
+		else if (m->split)
+			w = snprintf(out + len, outsz - len,
+				     "%sshard %u of %s split at %s into shards %u and %u: %llu "
+				     "bytes "
+				     "in %lld ms, writes paused %.1f ms",
+				     len ? "\n" : "", m->shard, m->table_name, m->split_at,
+				     m->shard, m->new_shard, (unsigned long long)m->bytes_total,
+				     (long long)(end - m->started_ms),
+				     (double)m->pause_us / 1000.0);
+		else if (m->state == REPL_MOVE_ABORTED)
 			w = snprintf(out + len, outsz - len,
 				     "%sshard %u of %s not moved from %s to %s: %s",
 				     len ? "\n" : "", m->shard, m->table_name,
@@ -844,13 +883,16 @@ void repl_move_estimate(const repl_ctx *c, uint64_t group, char *out, size_t out
 	const struct repl_moves *ms = c->moves;
 	uint64_t bytes = 0, ms_total = 0, max_bps = 0;
 	int n = 0;
+	out[0] = '\0';
 	for (int i = 0; ms && i < ms->nrows; i++)
-		if (ms->rows[i].group == group) {
+		if (ms->rows[i].group == group && !ms->rows[i].split) {
 			bytes += ms->rows[i].estimate_bytes;
 			ms_total += ms->rows[i].estimate_ms;
 			max_bps = ms->rows[i].max_bps;
 			n++;
 		}
+	if (!n)
+		return; /* a split: no estimate */
 	if (max_bps)
 		snprintf(out, outsz,
 			 "moving %d shard%s, %.2f MB: estimated %.1f s at murphy.move_max_mbps = "

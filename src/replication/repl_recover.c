@@ -507,17 +507,6 @@ static void action_done(void *arg, exec_result *res)
 
 /* ---- reconciling a reported placement ---- */
 
-static int parse_file(const char *file, uint32_t *table_id, uint32_t *shard)
-{
-	unsigned tid, sh;
-	char tail[8];
-	if (sscanf(file, "t%u_s%u%7s", &tid, &sh, tail) != 3 || strcmp(tail, ".db") != 0)
-		return MUR_ERR;
-	*table_id = tid;
-	*shard = sh;
-	return MUR_OK;
-}
-
 /* DROP file (of table_id's shard) on node_id; busy until dropped, so that
  * no new copy lands on it before.  1 when a DROP of it is out now. */
 static int drop_file(repl_ctx *c, uint32_t node_id, uint32_t table_id, uint32_t shard,
@@ -542,6 +531,11 @@ static int drop_file(repl_ctx *c, uint32_t node_id, uint32_t table_id, uint32_t 
 	return 1;
 }
 
+int repl_drop_file(repl_ctx *c, uint32_t node_id, uint32_t table_id, uint32_t sh, const char *file)
+{
+	return drop_file(c, node_id, table_id, sh, file);
+}
+
 int repl_drop_copy(repl_ctx *c, uint32_t node_id, const cat_table *t, uint32_t sh)
 {
 	char file[64];
@@ -552,19 +546,22 @@ int repl_drop_copy(repl_ctx *c, uint32_t node_id, const cat_table *t, uint32_t s
 static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
 		       uint64_t entry_id)
 {
-	uint32_t table_id, shard;
+	uint32_t table_id, shard, gen;
 	cat_table *t;
 	cat_shard *s;
 	cat_placement *p;
 
-	if (parse_file(file, &table_id, &shard) != MUR_OK)
+	if (cat_placement_parse(file, &table_id, &shard, &gen) != MUR_OK)
 		return;
 	t = cat_table_by_id(c->cat, table_id);
 	s = t && shard < t->nshards ? &t->shards[shard] : NULL;
 	p = s ? cat_placement_on(s, node_id) : NULL;
-	if (!p) {
+	if (repl_split_owns(c, table_id, shard, gen))
+		return; /* a split is writing it: the catalog names it once it is done */
+	if (!p || s->gen != gen) {
 		/* the catalog does not place this shard here (dropped, or replaced
-		 * while the node was away): delete the file */
+		 * while the node was away), or this is the shard's file from before
+		 * a split or of a split that did not happen: delete the file */
 		drop_file(c, node_id, table_id, shard, file);
 		return;
 	}
@@ -594,15 +591,17 @@ static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t
 static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
 			  uint64_t entry_id, uint64_t txn_id, uint64_t txn_lsn)
 {
-	uint32_t table_id, shard;
+	uint32_t table_id, shard, gen;
 	cat_table *t;
 	cat_placement *p;
 	repl_shard *rt;
 	recover_action *a;
 	exec_task task;
 	char outcome[16];
-	if (repl_lock_txn_open(c, txn_id) || parse_file(file, &table_id, &shard) != MUR_OK ||
-	    !(t = cat_table_by_id(c->cat, table_id)) || shard >= t->nshards)
+	if (repl_lock_txn_open(c, txn_id) ||
+	    cat_placement_parse(file, &table_id, &shard, &gen) != MUR_OK ||
+	    !(t = cat_table_by_id(c->cat, table_id)) || shard >= t->nshards ||
+	    t->shards[shard].gen != gen)
 		return 0;
 	if (cat_txn_outcome_get(c->cat, txn_id, outcome, sizeof outcome) &&
 	    strcmp(outcome, "committed") == 0) {

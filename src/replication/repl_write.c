@@ -31,6 +31,8 @@ struct repl_wop {
 	uint32_t table_id;
 	uint32_t shard;
 	int exclusive;
+	uint32_t gen;  /* the shard's file generation when queued: a split while
+			  it waited routed its rows elsewhere (repl_split.c) */
 	int lock_only; /* repl_lock_shard: takes the shard's lock, writes nothing */
 	int marker;    /* repl_write_marker: the commit marker of facts.txn */
 	char *staged;  /* repl_write_staged (marker set too): the staging marker of
@@ -2065,6 +2067,19 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	if (!op->exclusive && repl_shard_reconciling(c, s) &&
 	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return; /* copies have not reported since the restart: wait (kicked on STATUS) */
+	if (!op->exclusive && op->gen != s->gen) {
+		/* planned before a split of the shard: its rows may belong to
+		 * the new shard now; nothing was written, the client retries */
+		mur_error err;
+		unqueue(rt, op, before);
+		repl_split_error(&err, t, shard);
+		op_fail(op, &err);
+		op_report(op);
+		wop_set_state(op, REPL_WOP_DONE);
+		op_free(op);
+		start_next(c, t, shard);
+		return;
+	}
 	take = !op->exclusive && op->facts.txn && !is_pending_marker(rt, op) &&
 	       !repl_lock_holds(rt, op->facts.txn, op_shared(op));
 	if (take && !s->committed_known &&
@@ -2134,6 +2149,7 @@ static int queue_op(repl_ctx *c, cat_table *t, uint32_t shard, repl_wop *op)
 	if (!rt)
 		return MUR_ENOMEM;
 	op->queued_us = mur_now_us();
+	op->gen = t->shards[shard].gen;
 	op->check_us = op->queued_us + deadlock_us(op);
 	if (!op->exclusive)
 		wake_at(c, wait_due_us(op, op->queued_us));

@@ -458,12 +458,15 @@ int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void
 
 typedef struct apply_ctx {
 	int conflict; /* SQLITE_CHANGESET_* of the first conflict, 0 = none */
+	int half;     /* stor_db.split_half: a row the copy does not hold is skipped */
 } apply_ctx;
 
 static int apply_conflict(void *p, int kind, sqlite3_changeset_iter *it)
 {
 	(void)it;
 	apply_ctx *a = p;
+	if (a->half && kind == SQLITE_CHANGESET_NOTFOUND)
+		return SQLITE_CHANGESET_OMIT; /* a row of the other half */
 	if (!a->conflict)
 		a->conflict = kind;
 	return SQLITE_CHANGESET_ABORT;
@@ -737,7 +740,8 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 				     "malformed changeset in entry %" PRIu64 ": %s", lsn,
 				     sqlite3_errstr(rc));
 	}
-	if (apply_kept(db, cs, len) == MUR_OK) {
+	a.half = db->split_half;
+	if (!db->split_half && apply_kept(db, cs, len) == MUR_OK) {
 		sqlite3_free(inv);
 		return MUR_OK; /* every op changed its one row: nops rows */
 	}
@@ -756,7 +760,7 @@ static int apply_changeset(stor_db *db, const void *cs, size_t len, int invert, 
 		mur_error_context(err, "%s entry %" PRIu64, what, lsn);
 		return MUR_ERR;
 	}
-	if (changed != nops) {
+	if (changed != nops && !db->split_half) {
 		mur_error_set(err, STOR_SQLSTATE_LOG,
 			      "changeset of entry %" PRIu64
 			      " does not match the schema of placement %s",

@@ -84,6 +84,7 @@
 #define MUR_STORAGE_REPLOG_H
 
 #include "common/buf.h"
+#include "common/value.h"
 #include "storage/storage.h"
 
 /* sqlite3.h declares the session extension (libsqlite3 here is built with
@@ -280,6 +281,32 @@ int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out
  * would list it. */
 int stor_snapshot(stor_dir *d, const char *file, const char *tmp_path, uint64_t *lsn,
 		  mur_error *err);
+
+/* Split a placement (murphy.split_shard), in two steps:
+ *   prepare  while writes go on: two consistent copies of `file`
+ *            (stor_snapshot) in tmp_dir (same file system), one keeping
+ *            the rows of `table` whose column `col` is below `at`, the
+ *            other those at or above it (*lsn: the lower of their LSNs);
+ *   finish   with the source's writes held (the leader's exclusive op):
+ *            both copies catch up to LSN target from the source's own log
+ *            (a change of a row of the other half is skipped; rows it
+ *            inserted on the wrong side are deleted) and are installed as
+ *            lo_file and hi_file (stor_dir_install).
+ * The source file is never changed.  Both copies keep its log and LSN.
+ * On error the temporaries are removed (a file already installed stays:
+ * the leader drops it); discard removes them outright. */
+#define STOR_SPLIT_IDENT_MAX 64 /* table and column names (CAT_NAME_MAX) */
+/* Log bytes read per catch-up batch of a half copy. */
+#define STOR_SPLIT_BATCH_BYTES ((size_t)4 << 20)
+typedef struct stor_split_req {
+	const char *file, *lo_file, *hi_file, *tmp_dir;
+	const char *table, *col;
+	mur_value at;
+	int by_hash; /* a hash shard: at is a hash bound (catalog.h's hash32 of col) */
+} stor_split_req;
+int stor_split_prepare(stor_dir *d, const stor_split_req *rq, uint64_t *lsn, mur_error *err);
+int stor_split_finish(stor_dir *d, const stor_split_req *rq, uint64_t target, mur_error *err);
+void stor_split_discard(const stor_split_req *rq);
 
 /* Replace placement `file` of d with the SQLite file at src_path: fsync
  * src, close the cached handle of file (waiting for a task running on it;

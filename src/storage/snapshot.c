@@ -19,12 +19,19 @@
  * numbers come from the same handle tasks use.  Snapshot temporaries must therefore not end in
  * ".db".
  *
+ * Split (stor_split, murphy.split_shard): two snapshots of one placement,
+ * each trimmed to one side of the bound with a plain DELETE on the copy
+ * (not logged: both copies keep the source's LSN and log) and installed
+ * under new names.  The source file is not touched: until the leader's
+ * catalog names the new files, the shard is the old one.
+ *
  * Memory: file name lists are malloc'd and freed here; rows go to the
  * caller's buffer.
  */
 #include "storage/replog.h"
 
 #include "common/value.h"
+#include "storage/sqlrow.h"
 #include "storage/storage_int.h"
 
 #include <dirent.h>
@@ -34,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Placement files a STATUS lists (a follower holds far fewer). */
@@ -259,4 +267,190 @@ int stor_status(stor_dir *d, mur_buf *rows, uint64_t *nrows, mur_error *err)
 	if (rc == MUR_OK && !mur_buf_ok(rows))
 		rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	return rc;
+}
+
+/* ---- split (murphy.split_shard) ---------------------------------- */
+
+/* murphy_split_hash(x): the 32 bits of mur_value_hash that place x in a
+ * hash table's shard (catalog.h), as the leader computes them. */
+static void fn_split_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	sqlite3_value *x = argv[0];
+	mur_value v;
+	(void)argc;
+	switch (sqlite3_value_type(x)) {
+	case SQLITE_INTEGER:
+		v = mur_v_int(sqlite3_value_int64(x));
+		break;
+	case SQLITE_FLOAT:
+		v = mur_v_float(sqlite3_value_double(x));
+		break;
+	case SQLITE_TEXT:
+		v = mur_v_text((const char *)sqlite3_value_text(x), (size_t)sqlite3_value_bytes(x));
+		break;
+	case SQLITE_BLOB:
+		v = mur_v_blob((const char *)sqlite3_value_blob(x), (size_t)sqlite3_value_bytes(x));
+		break;
+	default:
+		v = mur_v_null();
+		break;
+	}
+	sqlite3_result_int64(ctx, (sqlite3_int64)(uint32_t)(mur_value_hash(&v) >> 32));
+}
+
+/* Delete from the copy at path the rows of table whose column col is
+ * >= at (hi = 0: the rows that stay below the bound) or < at (hi = 1);
+ * by_hash: the column's hash (murphy_split_hash) against at. */
+static int trim_copy(const char *path, const char *table, const char *col, const mur_value *at,
+		     int hi, int by_hash, mur_error *err)
+{
+	char sql[3 * STOR_SPLIT_IDENT_MAX + 96];
+	sqlite3 *db;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	if (open_private(path, SQLITE_OPEN_READWRITE, &db, err) != MUR_OK)
+		return MUR_ERR;
+	snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE %s\"%s\"%s %s ?1", table,
+		 by_hash ? "murphy_split_hash(" : "", col, by_hash ? ")" : "", hi ? "<" : ">=");
+	rc = stor_register_functions(db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function(db, "murphy_split_hash", 1,
+					     SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+					     fn_split_hash, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = exec_sql_bind_value(st, 1, at);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+		rc = SQLITE_OK;
+	if (rc != SQLITE_OK)
+		stor_map_sqlite_error(db, rc, err);
+	sqlite3_finalize(st);
+	sqlite3_close_v2(db);
+	return rc == SQLITE_OK ? fsync_file(path, err) : MUR_ERR;
+}
+
+static int ident_ok(const char *s)
+{
+	return s && *s && strlen(s) < STOR_SPLIT_IDENT_MAX && !strchr(s, '"');
+}
+
+/* tmp_dir/<lo or hi file>.split: the half copy between prepare and finish. */
+static int half_names(const stor_split_req *rq, char *lo, char *hi, mur_error *err)
+{
+	if (!ident_ok(rq->table) || !ident_ok(rq->col) || !stor_file_name_ok(rq->lo_file) ||
+	    !stor_file_name_ok(rq->hi_file))
+		return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "split: invalid table, column or file name");
+	if (snprintf(lo, STOR_PATH_MAX, "%s/%s.split", rq->tmp_dir, rq->lo_file) >= STOR_PATH_MAX ||
+	    snprintf(hi, STOR_PATH_MAX, "%s/%s.split", rq->tmp_dir, rq->hi_file) >= STOR_PATH_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, "data path too long");
+	return MUR_OK;
+}
+
+int stor_split_prepare(stor_dir *d, const stor_split_req *rq, uint64_t *lsn, mur_error *err)
+{
+	char tmp_lo[STOR_PATH_MAX], tmp_hi[STOR_PATH_MAX];
+	char *tmp[2] = {tmp_lo, tmp_hi};
+	uint64_t lsns[2] = {0, 0};
+	int rc;
+	if (half_names(rq, tmp_lo, tmp_hi, err) != MUR_OK)
+		return MUR_ERR;
+	if (mkdir(rq->tmp_dir, 0700) != 0 && errno != EEXIST)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "could not create \"%s\": %s",
+				     rq->tmp_dir, strerror(errno));
+	rc = MUR_OK;
+	for (int i = 0; i < 2 && rc == MUR_OK; i++) {
+		unlink_tmp(tmp[i]); /* a leftover of a failed attempt */
+		rc = stor_snapshot(d, rq->file, tmp[i], &lsns[i], err);
+		if (rc == MUR_OK)
+			rc = trim_copy(tmp[i], rq->table, rq->col, &rq->at, i, rq->by_hash, err);
+	}
+	if (rc != MUR_OK) {
+		stor_split_discard(rq);
+		mur_error_context(err, "split of placement %s", rq->file);
+		return MUR_ERR;
+	}
+	*lsn = lsns[0] < lsns[1] ? lsns[0] : lsns[1];
+	return MUR_OK;
+}
+
+void stor_split_discard(const stor_split_req *rq)
+{
+	char tmp_lo[STOR_PATH_MAX], tmp_hi[STOR_PATH_MAX];
+	mur_error err;
+	if (half_names(rq, tmp_lo, tmp_hi, &err) != MUR_OK)
+		return;
+	unlink_tmp(tmp_lo);
+	unlink_tmp(tmp_hi);
+}
+
+/* Bring the half copy at tmp_dir/name up to the source's LSN `target`
+ * with the source's own log (entries by key: a row of the other half is
+ * skipped), in batches of STOR_SPLIT_BATCH_BYTES. */
+static int catch_up_half(stor_db *src, const char *tmp_dir, const char *name, uint64_t target,
+			 mur_error *err)
+{
+	stor_db *half = NULL;
+	mur_buf buf;
+	uint64_t at, n, last;
+	int rc;
+	char path[STOR_PATH_MAX];
+	if (snprintf(path, sizeof path, "%s/%s", tmp_dir, name) >= (int)sizeof path ||
+	    access(path, F_OK) != 0)
+		return mur_error_set(err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+				     "the split's copy %s is gone (the follower restarted?)", name);
+	if (stor_open(tmp_dir, name, &half, err) != MUR_OK)
+		return MUR_ERR;
+	half->split_half = 1;
+	mur_buf_init(&buf);
+	rc = MUR_OK;
+	while (rc == MUR_OK && (at = stor_lsn(half)) < target) {
+		mur_buf_reset(&buf);
+		rc = stor_log_read(src, at, STOR_SPLIT_BATCH_BYTES, &buf, &n, &last, err);
+		if (rc == MUR_OK && n == 0)
+			rc = mur_error_set(err, STOR_SQLSTATE_LOG,
+					   "placement %s is at lsn %llu, the split waits for %llu",
+					   src->file, (unsigned long long)at,
+					   (unsigned long long)target);
+		if (rc == MUR_OK)
+			rc = stor_apply_entries(half, (const char *)buf.data, buf.len, &last, err);
+	}
+	if (rc == MUR_OK && stor_lsn(half) != target)
+		rc = mur_error_set(err, STOR_SQLSTATE_LOG, "the split's copy went past lsn %llu",
+				   (unsigned long long)target);
+	mur_buf_free(&buf);
+	stor_close(half);
+	return rc;
+}
+
+int stor_split_finish(stor_dir *d, const stor_split_req *rq, uint64_t target, mur_error *err)
+{
+	char tmp_lo[STOR_PATH_MAX], tmp_hi[STOR_PATH_MAX];
+	const char *out[2] = {rq->lo_file, rq->hi_file};
+	char *tmp[2] = {tmp_lo, tmp_hi};
+	char name[STOR_FILE_NAME_MAX + 8];
+	stor_db *src;
+	int rc;
+	if (half_names(rq, tmp_lo, tmp_hi, err) != MUR_OK)
+		return MUR_ERR;
+	if (stor_dir_get(d, rq->file, 0, &src, err) != MUR_OK)
+		return MUR_ERR;
+	rc = MUR_OK;
+	for (int i = 0; i < 2 && rc == MUR_OK; i++) {
+		snprintf(name, sizeof name, "%s.split", out[i]);
+		rc = catch_up_half(src, rq->tmp_dir, name, target, err);
+		/* rows the log put on the wrong side: few (written since prepare) */
+		if (rc == MUR_OK)
+			rc = trim_copy(tmp[i], rq->table, rq->col, &rq->at, i, rq->by_hash, err);
+	}
+	stor_dir_put(d, src);
+	for (int i = 0; i < 2 && rc == MUR_OK; i++)
+		rc = stor_dir_install(d, out[i], tmp[i], err);
+	if (rc != MUR_OK) {
+		stor_split_discard(rq);
+		mur_error_context(err, "split of placement %s", rq->file);
+		return MUR_ERR;
+	}
+	return MUR_OK;
 }

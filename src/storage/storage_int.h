@@ -59,6 +59,8 @@ struct stor_db {
 	uint64_t log_keep;      /* retention: STOR_LOG_KEEP unless set (tests) */
 	uint64_t log_bytes_max; /* retention: STOR_LOG_BYTES_MAX unless set */
 	int in_txn;
+	int split_half;      /* a split's half copy (stor_split_finish): an entry's change
+			   of a row it does not hold is skipped, not a conflict */
 	stor_log_cache logc; /* as committed (valid: known) */
 	stor_log_cache logp; /* as the open transaction left it (valid: set) */
 	/* Follower WAL (fwal.c): set while the WAL is attached; the connection

@@ -94,8 +94,18 @@ typedef enum exec_task_kind {
 					newer leader asked, an older one's STAGED write is
 					refused (fenced), so a copy's answer cannot change
 					behind the asker */
-	EXEC_TASK_KIND_MAX = 15,
+	EXEC_TASK_SPLIT = 16,          /* murphy.split_shard (storage's stor_split_*):
+					lsn 0: prepare the two halves of placements[0] (the
+					rows of table scan_table whose column scan_column is
+					below params[0], and the others; answered: lsn);
+					lsn L: catch them up to L and install them as
+					placements[1] and [2]; EXEC_SPLIT_DISCARD: remove the
+					halves.  placements[0] is never changed; sql
+					"hash": the bound is a hash bound (a hash table) */
+	EXEC_TASK_KIND_MAX = 16,
 } exec_task_kind;
+
+#define EXEC_SPLIT_DISCARD UINT64_MAX /* EXEC_TASK_SPLIT's lsn: drop the prepared halves */
 
 typedef enum exec_agg_fn {
 	EXEC_AGG_COUNT_STAR = 1, /* count(*): number of input rows */

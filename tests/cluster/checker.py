@@ -25,6 +25,7 @@ exactly one user table (plus murphy's ``_murphy_meta`` / ``_murphy_log``).
 import glob
 import hashlib
 import os
+import re
 import sqlite3
 import time
 
@@ -71,8 +72,17 @@ def placement_files(cluster):
     """{(table, shard, node): (path, lsn, rows, digest)} for every file on disk."""
     out = {}
     for node in cluster.node_names()[1:]:
+        gens = {}
         for path in glob.glob(os.path.join(cluster.dir, node, "data", "t*_s*.db")):
-            shard = int(os.path.basename(path).rsplit("_s", 1)[1][:-3])
+            # t<id>_s<shard>.db, or t<id>_s<shard>g<gen>.db after a split: the
+            # newest generation is the shard's (an older one is being dropped)
+            m = re.match(r"t(\d+)_s(\d+)(?:g(\d+))?\.db$", os.path.basename(path))
+            if not m:
+                continue
+            shard, gen = int(m.group(2)), int(m.group(3) or 0)
+            if gens.get((m.group(1), shard), -1) > gen:
+                continue
+            gens[(m.group(1), shard)] = gen
             try:
                 info = read_placement(path)
             except sqlite3.Error as e:

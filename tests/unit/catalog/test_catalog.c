@@ -620,6 +620,76 @@ static void test_stats_durable_and_upgrade(void **state)
 	assert_int_equal(stored_stats(path, 1), 0);
 }
 
+/* A split: the new shard takes the upper half of the old one's range, the
+ * copies and the committed entry, both shards the new generation's file
+ * names; a bound outside the range or equal to its lower bound is
+ * refused; all of it durable, and a split table stays co-located only
+ * with a table split the same way. */
+static void test_range_split_durable(void **state)
+{
+	char path[256];
+	mur_error err;
+	const cat_table *t, *u;
+	cat_shard b[2], b2[2];
+	const int64_t lows[] = {0, 100};
+	uint32_t ids[2], tid, sh, gen;
+	uint64_t rows_hi[2] = {7, 7};
+	mur_value at;
+	char file[64];
+	(void)state;
+	snprintf(path, sizeof path, "/tmp/murphy-cat-split-%d.db", (int)getpid());
+	unlink(path);
+	catalog *c = cat_open(path, &err);
+	assert_non_null(c);
+	assert_int_equal(cat_upsert_node(c, "f1", "127.0.0.1:1", CAT_NODE_FOLLOWER, NULL, &err), 0);
+	cat_table d = range_def("r", b, lows, 2), d2 = range_def("q", b2, lows, 2);
+	assert_int_equal(cat_create_table(c, &d, &t, &err), 0);
+	assert_int_equal(cat_create_table(c, &d2, &u, &err), 0);
+	assert_true(cat_tables_colocated(t, u));
+	ids[0] = t->id;
+	ids[1] = u->id;
+	at = mur_v_int(100); /* shard 0 is [-inf, 100): 100 is outside */
+	assert_int_equal(cat_shard_split(c, ids, 1, 0, &at, 5, rows_hi, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "22023");
+	at = mur_v_int(100); /* shard 1 is [100, +inf): its own lower bound */
+	assert_int_equal(cat_shard_split(c, ids, 1, 1, &at, 5, rows_hi, &err), MUR_ERR);
+	assert_int_equal(t->nshards, 2);
+	at = mur_v_int(40);
+	assert_int_equal(cat_shard_split(c, ids, 1, 0, &at, 5, rows_hi, &err), MUR_OK);
+	assert_int_equal(t->nshards, 3);
+	assert_int_equal(shard_of_int(t, 39), 0);
+	assert_int_equal(shard_of_int(t, 40), 2);
+	assert_int_equal(shard_of_int(t, 100), 1);
+	assert_int_equal(t->shards[2].nplacements, t->shards[0].nplacements);
+	assert_int_equal(t->shards[2].placements[0].node_id, t->shards[0].placements[0].node_id);
+	cat_placement_file(t, 0, file, sizeof file);
+	assert_string_equal(file, "t1_s0g5.db");
+	assert_int_equal(cat_placement_parse(file, &tid, &sh, &gen), MUR_OK);
+	assert_int_equal(tid * 100 + sh * 10 + gen, 105);
+	cat_placement_file(t, 1, file, sizeof file);
+	assert_string_equal(file, "t1_s1.db");
+	assert_int_equal(cat_placement_parse("t1_s2g.db", &tid, &sh, &gen), MUR_ERR);
+	assert_int_equal(cat_placement_parse("t1_s2.dbx", &tid, &sh, &gen), MUR_ERR);
+	assert_false(cat_tables_colocated(t, u)); /* q was not split */
+	assert_int_equal(cat_shard_split(c, ids + 1, 1, 0, &at, 5, rows_hi, &err), MUR_OK);
+	assert_true(cat_tables_colocated(t, u));
+	cat_close(c);
+
+	c = cat_open(path, &err); /* durable: shards, bounds, generations, copies */
+	assert_non_null(c);
+	t = cat_table_lookup(c, NULL, "r");
+	assert_int_equal(t->nshards, 3);
+	assert_int_equal(shard_of_int(t, 40), 2);
+	assert_int_equal(shard_of_int(t, 39), 0);
+	assert_int_equal(t->shards[0].gen, 5);
+	assert_int_equal(t->shards[2].gen, 5);
+	assert_int_equal(t->shards[1].gen, 0);
+	assert_int_equal(t->shards[2].nplacements, 1);
+	assert_true(cat_tables_colocated(t, cat_table_lookup(c, NULL, "q")));
+	cat_close(c);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -632,6 +702,7 @@ int main(void)
 		cmocka_unit_test(test_reference_durable_and_upgrade),
 		cmocka_unit_test(test_range_routing),
 		cmocka_unit_test(test_range_durable_and_upgrade),
+		cmocka_unit_test(test_range_split_durable),
 		cmocka_unit_test(test_stats_durable_and_upgrade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
