@@ -253,6 +253,31 @@ static int table_constraint(sql_ctx *c, table_build *tb, PgQuery__Constraint *k)
 	}
 }
 
+int sql_ddl_add_column(sql_ctx *c, cat_table *t, PgQuery__ColumnDef *cd)
+{
+	table_build tb;
+	memset(&tb, 0, sizeof tb);
+	tb.t = t;
+	if (t->ncols < CAT_COLUMNS_MAX) /* the copied table's unused slot */
+		memset(&t->cols[t->ncols], 0, sizeof t->cols[0]);
+	if (column_def(c, &tb, cd) != MUR_OK)
+		return MUR_ERR;
+	if (tb.has_pk || tb.nunique > 0)
+		return unsupported(c, cd->location,
+				   "ALTER TABLE ... ADD COLUMN with PRIMARY KEY or UNIQUE (add the "
+				   "column, then ADD CONSTRAINT)");
+	if (t->nnew_seqs > 0)
+		return unsupported(c, cd->location,
+				   "ALTER TABLE ... ADD COLUMN of a serial or identity column");
+	return MUR_OK;
+}
+
+int sql_ddl_set_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw)
+{
+	col->default_sql = NULL;
+	return raw ? column_default(c, col, raw) : MUR_OK;
+}
+
 static int option_int(sql_ctx *c, PgQuery__DefElem *d, int min, int max, int *out)
 {
 	long v = -1;
@@ -972,8 +997,10 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 			       "murphy runs one ALTER TABLE action per statement");
 	cmd = s->cmds[0]->alter_table_cmd;
 	if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
-	    cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
-		return unsupported(c, -1, alter_what(cmd->subtype));
+	    cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) {
+		int rc = sql_plan_alter_shape(c, p->u.index.table, cmd, p);
+		return rc == MUR_EAGAIN ? unsupported(c, -1, alter_what(cmd->subtype)) : rc;
+	}
 	k = cmd->def->constraint;
 	switch (k->contype) {
 	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
@@ -982,7 +1009,7 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
 		return unsupported(c, k->location, "foreign keys");
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-		return unsupported(c, k->location, "CHECK constraints");
+		return sql_plan_alter_shape(c, p->u.index.table, cmd, p);
 	default:
 		return unsupported(c, k->location, "this ALTER TABLE ... ADD CONSTRAINT");
 	}
