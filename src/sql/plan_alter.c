@@ -17,8 +17,11 @@
  *
  * What runs on the shards:
  *   ADD COLUMN c T [DEFAULT k] [NOT NULL]
- *       ALTER TABLE ADD COLUMN with the default as a literal (SQLite gives
- *       the old rows that value, as PostgreSQL does); a default that is not
+ *       ALTER TABLE ADD COLUMN with the default as a literal, then an UPDATE
+ *       writing it into every old row (as PostgreSQL before 11 did: SQLite
+ *       would give old rows the value without writing it, but its session
+ *       extension reads such a row's column as NULL, so the changeset of a
+ *       later change would not match the row on another copy); a default that is not
  *       a literal constant is 0A000 (SQLite cannot fill old rows with a
  *       per-row value), and so is NOT NULL without a default.  Undo: DROP
  *       COLUMN.
@@ -150,6 +153,17 @@ static int add_column(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 		mur_buf_printf(&b, " DEFAULT %s", col->default_sql);
 	if (col->not_null)
 		mur_buf_printf(&b, " NOT NULL");
+	if (col->default_sql) {
+		/* written into every row: SQLite's session extension reads a
+		 * row stored before the ADD COLUMN as NULL there, not the
+		 * default, and a later change's changeset would then not match
+		 * the row on the other copies */
+		mur_buf_printf(&b, "; UPDATE main.");
+		sql_emit_ident(&b, d->name);
+		mur_buf_printf(&b, " SET ");
+		sql_emit_ident(&b, col->name);
+		mur_buf_printf(&b, " = %s", col->default_sql);
+	}
 	sep(&b);
 	alter_prefix(&b, d->name);
 	mur_buf_printf(&b, "DROP COLUMN ");
