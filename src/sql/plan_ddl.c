@@ -32,15 +32,16 @@
  * 'range' without PARTITION BY RANGE, distribution = 'hash' or 'reference'
  * with it, shards = N that is not the number of ranges.
  *
- * ALTER TABLE t ADD [CONSTRAINT name] PRIMARY KEY | UNIQUE (cols), the
- * only ALTER TABLE action (pgbench -i adds its keys so): a unique index
+ * ALTER TABLE t ADD [CONSTRAINT name] PRIMARY KEY | UNIQUE (cols)
+ * (pgbench -i adds its keys so): a unique index
  * (named as PostgreSQL names the constraint, t_pkey) built on every
  * placement, under the same rule as CREATE TABLE's keys (the distribution
  * column in the key); a primary key's columns must already be NOT NULL
- * (murphy cannot add NOT NULL to a shard's column) and become the table's
+ * (declared, or by ALTER COLUMN SET NOT NULL first) and become the table's
  * key in the catalog once every placement has the index.  Duplicates fail
  * the index with 23505 and the executor drops it again wherever it was
- * built (undo_ddl).  Every other action is 0A000 naming it.
+ * built (undo_ddl).  The actions that change the table's shape are
+ * plan_alter.c's; every other action is 0A000 naming it.
  *
  * WITH (fillfactor = N) is checked (10..100, as PostgreSQL) and ignored:
  * it packs PostgreSQL's heap pages, SQLite has nothing it could set.
@@ -895,8 +896,9 @@ static int key_not_null(sql_ctx *c, const cat_table *t, const key_def *k)
 			"declared NOT NULL",
 			col->name, t->name);
 		mur_error_detail(c->err, "A primary key makes its columns NOT NULL, and murphy "
-					 "cannot add NOT NULL to an existing column.");
-		mur_error_hint(c->err, "Declare the key columns NOT NULL in CREATE TABLE.");
+					 "does not add NOT NULL as part of ADD PRIMARY KEY.");
+		mur_error_hint(c->err, "Run ALTER TABLE %s ALTER COLUMN %s SET NOT NULL first.",
+			       t->name, col->name);
 		return MUR_ERR;
 	}
 	return MUR_OK;
