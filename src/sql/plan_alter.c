@@ -1,6 +1,7 @@
 /*
  * plan_alter.c — ALTER TABLE actions that change a table's shape:
  * ADD COLUMN, DROP COLUMN, ALTER COLUMN SET / DROP DEFAULT, SET NOT NULL,
+ * ADD CONSTRAINT CHECK,
  * and ALTER TABLE ... RENAME [COLUMN] (a RenameStmt).
  *
  * Each is planned as a PLAN_ALTER: the table afterwards (plan_alter.def,
@@ -42,11 +43,21 @@
  *       rows are checked by updating the NULL ones to themselves, which
  *       fires it: a NULL anywhere fails the ALTER with 23502 on that shard
  *       and the transaction undoes the others.  Undo: drop the triggers.
+ *   ADD [CONSTRAINT name] CHECK (expr)
+ *       the same with expr: the existing rows checked (23514 "is violated
+ *       by some row"), then INSERT / UPDATE triggers raising 23514 when
+ *       expr is false for the new row (NULL passes), the row's columns that
+ *       expr names read from NEW through a one-row subquery.  Undo: drop
+ *       the triggers.  The constraint lives in the shards only: the
+ *       catalog does not list it (psql's \d does not show it) and DROP
+ *       CONSTRAINT does not find it; a second constraint of the same name
+ *       fails on the shards.  A column a NOT NULL or CHECK trigger names
+ *       cannot be dropped (SQLite refuses while a trigger uses it).
  *   SET / DROP DEFAULT
  *       catalog only: defaults are evaluated by the leader at INSERT.
  *
- * Everything else (ALTER COLUMN TYPE, DROP NOT NULL, CHECK, ...) is 0A000
- * naming the action (plan_ddl.c's alter_what).
+ * Everything else (ALTER COLUMN TYPE, DROP NOT NULL, CHECK ... NOT VALID,
+ * ...) is 0A000 naming the action (plan_ddl.c's alter_what).
  */
 #include "sql/sqlInt.h"
 
@@ -377,7 +388,97 @@ static int set_not_null(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 	return finish(c, pa, &b);
 }
 
-int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__AlterTableCmd *cmd, plan *p)
+/* ADD [CONSTRAINT name] CHECK (expr): triggers on INSERT and UPDATE that
+ * raise 23514 when expr is false for the new row (NULL passes, as in
+ * PostgreSQL), its columns read from NEW through a one-row subquery; the
+ * existing rows are checked first by a trigger fired on updating the
+ * failing ones to themselves (file comment). */
+static void check_trigger(mur_buf *b, const cat_table *t, const char *name, const char *op,
+			  const char *expr, const char *msg)
+{
+	char tn[SQL_TRIGGER_NAME_MAX];
+	snprintf(tn, sizeof tn, "_murphy_ck_%u_%s_%s", t->id, name, op);
+	mur_buf_printf(b, "CREATE TRIGGER main.");
+	sql_emit_ident(b, tn);
+	mur_buf_printf(b, " BEFORE %s ON ", op);
+	sql_emit_ident(b, t->name);
+	mur_buf_printf(b, " WHEN (SELECT NOT (%s) FROM (SELECT ", expr);
+	for (int i = 0, n = 0; i < t->ncols; i++) {
+		mur_buf q;
+		int used;
+		mur_buf_init(&q);
+		sql_emit_ident(&q, t->cols[i].name);
+		mur_buf_put_u8(&q, 0);
+		/* only the columns expr names: the others stay droppable */
+		used = mur_buf_ok(&q) && strstr(expr, (const char *)q.data) != NULL;
+		mur_buf_free(&q);
+		if (!used && !(i == t->ncols - 1 && n == 0))
+			continue;
+		mur_buf_printf(b, "%sNEW.", n++ ? ", " : "");
+		sql_emit_ident(b, t->cols[i].name);
+		mur_buf_printf(b, " AS ");
+		sql_emit_ident(b, t->cols[i].name);
+	}
+	mur_buf_printf(b, ")) BEGIN SELECT RAISE(ABORT, ");
+	sql_emit_string(b, msg, strlen(msg));
+	mur_buf_printf(b, "); END; ");
+}
+
+static void check_drop(mur_buf *b, const cat_table *t, const char *name, const char *op)
+{
+	char tn[SQL_TRIGGER_NAME_MAX];
+	snprintf(tn, sizeof tn, "_murphy_ck_%u_%s_%s", t->id, name, op);
+	mur_buf_printf(b, "DROP TRIGGER IF EXISTS main.");
+	sql_emit_ident(b, tn);
+	mur_buf_printf(b, "; ");
+}
+
+static int add_check(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv, PgQuery__Constraint *k)
+{
+	const cat_table *t = pa->def;
+	char name[CAT_NAME_MAX + 8], msg[CAT_NAME_MAX * 3 + 128];
+	const char *expr;
+	mur_buf e, b;
+	if (k->conname && *k->conname)
+		snprintf(name, sizeof name, "%s", k->conname);
+	else
+		snprintf(name, sizeof name, "%s_check", t->name);
+	if (name_ok(c, name) != MUR_OK)
+		return MUR_ERR;
+	mur_buf_init(&e);
+	if (sql_check_expr(c, rv, k->raw_expr, &e) != MUR_OK) {
+		mur_buf_free(&e);
+		return MUR_ERR;
+	}
+	if (!(expr = sql_buf_finish(c, &e)))
+		return MUR_ERR;
+	mur_buf_init(&b);
+	snprintf(msg, sizeof msg,
+		 "SQLSTATE:23514:check constraint \"%s\" of relation \"%s\" is violated by "
+		 "some row",
+		 name, t->name);
+	check_trigger(&b, t, name, "UPDATE", expr, msg);
+	mur_buf_printf(&b, "UPDATE main.");
+	sql_emit_ident(&b, t->name);
+	mur_buf_printf(&b, " SET ");
+	sql_emit_ident(&b, t->cols[t->dist_col].name);
+	mur_buf_printf(&b, " = ");
+	sql_emit_ident(&b, t->cols[t->dist_col].name);
+	mur_buf_printf(&b, " WHERE NOT (%s); ", expr);
+	check_drop(&b, t, name, "UPDATE");
+	snprintf(msg, sizeof msg,
+		 "SQLSTATE:23514:new row for relation \"%s\" violates check constraint \"%s\"",
+		 t->name, name);
+	check_trigger(&b, t, name, "INSERT", expr, msg);
+	check_trigger(&b, t, name, "UPDATE", expr, msg);
+	sep(&b);
+	check_drop(&b, t, name, "INSERT");
+	check_drop(&b, t, name, "UPDATE");
+	return finish(c, pa, &b);
+}
+
+int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
+			 PgQuery__AlterTableCmd *cmd, plan *p)
 {
 	plan_alter *pa = &p->u.alter;
 	memset(pa, 0, sizeof *pa);
@@ -404,7 +505,12 @@ int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__AlterTableCmd 
 				   "SQLite, which stores the shards, cannot change a column's type "
 				   "in place; add a new column and copy the values with UPDATE.");
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
-		return unsupported(c, -1, "ALTER TABLE ... ADD CONSTRAINT ... CHECK", NULL);
+		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+		    cmd->def->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK &&
+		    !cmd->def->constraint->skip_validation)
+			return add_check(c, pa, rv, cmd->def->constraint);
+		return unsupported(c, -1, "ALTER TABLE ... ADD CONSTRAINT ... CHECK ... NOT VALID",
+				   NULL);
 	default:
 		return MUR_EAGAIN;
 	}

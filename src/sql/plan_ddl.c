@@ -1000,7 +1000,7 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 	cmd = s->cmds[0]->alter_table_cmd;
 	if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
 	    cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) {
-		int rc = sql_plan_alter_shape(c, p->u.index.table, cmd, p);
+		int rc = sql_plan_alter_shape(c, p->u.index.table, s->relation, cmd, p);
 		return rc == MUR_EAGAIN ? unsupported(c, -1, alter_what(cmd->subtype)) : rc;
 	}
 	k = cmd->def->constraint;
@@ -1011,7 +1011,7 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
 		return unsupported(c, k->location, "foreign keys");
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-		return sql_plan_alter_shape(c, p->u.index.table, cmd, p);
+		return sql_plan_alter_shape(c, p->u.index.table, s->relation, cmd, p);
 	default:
 		return unsupported(c, k->location, "this ALTER TABLE ... ADD CONSTRAINT");
 	}

@@ -184,7 +184,12 @@ int sql_ddl_add_column(sql_ctx *c, cat_table *t, PgQuery__ColumnDef *cd);
 int sql_ddl_set_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw);
 /* plan_alter.c: the ALTER TABLE actions that change t's shape (PLAN_ALTER);
  * MUR_EAGAIN (nothing set) for an action it does not know. */
-int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__AlterTableCmd *cmd, plan *p);
+int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
+			 PgQuery__AlterTableCmd *cmd, plan *p);
+/* plan_dml.c: a CHECK constraint's expression over table rv's columns,
+ * boolean, emitted with bare column names into b (no parameters, no
+ * subqueries). */
+int sql_check_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *w, mur_buf *b);
 /* ALTER TABLE ... RENAME [COLUMN] ... TO (PLAN_ALTER); others 0A000. */
 int sql_plan_rename(sql_ctx *c, PgQuery__RenameStmt *s, plan *p);
 int sql_plan_explain(sql_ctx *c, PgQuery__ExplainStmt *s, plan *p);

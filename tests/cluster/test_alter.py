@@ -1,6 +1,6 @@
 """ALTER TABLE changing a table's shape (issue 19; sql/plan_alter.c): ADD /
 DROP / RENAME COLUMN, RENAME TO, ALTER COLUMN SET / DROP DEFAULT, SET NOT
-NULL, each followed by reads and writes, checked on every copy's own file
+NULL, ADD CONSTRAINT CHECK, each followed by reads and writes, checked on every copy's own file
 (``checker.placement_files``: the columns SQLite has there) and by the
 replication checker (every copy of a shard holds the same rows and LSN).
 
@@ -179,11 +179,32 @@ def test_set_not_null_checks_existing_rows_and_is_enforced(cl, conn):
     assert error_of(conn, "INSERT INTO nk VALUES (3, 0)").pgcode == "23505"
 
 
+def test_check_constraint_checks_existing_rows_and_is_enforced(cl, conn):
+    make(conn, "ck")
+    run(conn, "UPDATE ck SET b = -5 WHERE id = 17")  # one shard of four breaks it
+    e = error_of(conn, "ALTER TABLE ck ADD CONSTRAINT pos CHECK (b > 0)")
+    assert e.pgcode == "23514" and 'check constraint "pos" of relation "ck" is violated' in str(e)
+    wait_consistent(cl, conn, tables=["ck"])
+    assert copy_triggers(cl, "ck") == set()  # all or nothing
+    run(conn, "INSERT INTO ck (id, b) VALUES (300, -1)")  # no constraint: taken
+    run(conn, "DELETE FROM ck WHERE b < 0")
+    run(conn, "ALTER TABLE ck ADD CONSTRAINT pos CHECK (b > 0 AND length(a) < 10)")
+    e = error_of(conn, "INSERT INTO ck VALUES (301, 'x', -1)")
+    assert e.pgcode == "23514" and 'violates check constraint "pos"' in str(e)
+    assert error_of(conn, "UPDATE ck SET b = 0 WHERE id = 3").pgcode == "23514"
+    assert error_of(conn, "INSERT INTO ck VALUES (302, 'aaaaaaaaaaaa', 1)").pgcode == "23514"
+    run(conn, "INSERT INTO ck VALUES (303, 'ok', NULL)")  # NULL passes, as in PostgreSQL
+    run(conn, "ALTER TABLE ck ADD COLUMN z int DEFAULT 1")  # the shape still changes
+    assert run(conn, "SELECT count(*), min(b) FROM ck") == [(40, 10)]
+    wait_consistent(cl, conn, tables=["ck"])
+    assert len(copy_triggers(cl, "ck")) == 2  # INSERT and UPDATE, every copy alike
+
+
 @pytest.mark.parametrize("sql, words", [
     ("ALTER TABLE rf DROP COLUMN id", "distribution column"),
     ("ALTER TABLE rf ALTER COLUMN b TYPE bigint", "ALTER COLUMN TYPE"),
     ("ALTER TABLE rf ALTER COLUMN id DROP NOT NULL", "DROP NOT NULL"),
-    ("ALTER TABLE rf ADD CONSTRAINT c CHECK (b > 0)", "CHECK"),
+    ("ALTER TABLE rf ADD CONSTRAINT c CHECK (b > 0) NOT VALID", "NOT VALID"),
     ("ALTER TABLE rf ADD COLUMN s serial", "serial"),
     ("ALTER TABLE rf ADD COLUMN t timestamp DEFAULT now()", "not a constant"),
     ("ALTER TABLE rf ADD COLUMN n int NOT NULL", "NOT NULL without a DEFAULT"),
@@ -270,6 +291,7 @@ def test_same_answers_as_postgresql(cl, conn, pgconn):
         "ALTER TABLE dp ALTER COLUMN aa SET NOT NULL",
         "ALTER TABLE dp RENAME TO dq",
         "INSERT INTO dq (id, aa, c) VALUES (500, 'q', NULL)",
+        "ALTER TABLE dq ADD CONSTRAINT small CHECK (c < 100)",
     ]
     for s in steps:
         run(conn, s)
@@ -279,5 +301,8 @@ def test_same_answers_as_postgresql(cl, conn, pgconn):
     for bad in ["INSERT INTO dq (id) VALUES (99)",
                 "ALTER TABLE dq ALTER COLUMN c SET NOT NULL",
                 "ALTER TABLE dq DROP COLUMN nosuch",
-                "ALTER TABLE dq RENAME COLUMN aa TO c"]:
+                "ALTER TABLE dq RENAME COLUMN aa TO c",
+                "INSERT INTO dq (id, aa, c) VALUES (600, 'q', 100)",
+                "UPDATE dq SET c = 200 WHERE id = 1",
+                "ALTER TABLE dq ADD CONSTRAINT big CHECK (c > 10)"]:
         assert error_of(conn, bad).pgcode == error_of(pgconn, bad).pgcode, bad

@@ -553,7 +553,11 @@ static void test_alter_table(void **state)
 	E("ALTER TABLE orders ADD COLUMN total int", "42701");
 	E("ALTER TABLE orders ADD COLUMN z int NOT NULL", "0A000");
 	E("ALTER TABLE orders ALTER COLUMN total TYPE bigint", "0A000");
-	E("ALTER TABLE orders ADD CHECK (total > 0)", "0A000");
+	p = P("ALTER TABLE orders ADD CHECK (total > 0)"); /* triggers on every shard */
+	assert_int_equal(p->kind, PLAN_ALTER);
+	assert_non_null(strstr(p->u.alter.shard_sql, "CREATE TRIGGER"));
+	plan_free(p);
+	E("ALTER TABLE orders ADD CHECK (total > 0) NOT VALID", "0A000");
 	E("ALTER TABLE orders ADD UNIQUE (user_id), ADD UNIQUE (user_id, total)", "0A000");
 	E("ALTER TABLE murphy.nodes ADD UNIQUE (name)", "0A000");
 	/* only the default tablespace (pgbench --tablespace, --index-tablespace) */
