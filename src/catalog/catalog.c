@@ -313,8 +313,9 @@ catalog *cat_open_vfs(const char *path, const char *vfs, mur_error *err)
 		cat_close(c);
 		return NULL;
 	}
-	if (path && (cat_store_open(c, path, vfs, err) != MUR_OK ||
-		     cat_decision_log_replay(c, err) != MUR_OK)) {
+	if (path &&
+	    (cat_store_open(c, path, vfs, err) != MUR_OK ||
+	     cat_decision_log_replay(c, err) != MUR_OK || cat_alter_resolve(c, err) != MUR_OK)) {
 		cat_close(c);
 		return NULL;
 	}

@@ -347,6 +347,17 @@ int cat_drop_table_id(catalog *c, uint32_t table_id, mur_error *err);
 int cat_table_set_primary_key(catalog *c, uint32_t table_id, const int *cols, int ncols,
 			      mur_error *err);
 
+/* ALTER TABLE (catalog_alter.c): def is the table's shape afterwards
+ * (name, columns, dist_col; its default_sql copied).  intent_put: durably,
+ * "if transaction txid commits, table_id has shape def", written before
+ * the shards' DDL entries go out; reshape: table_id takes def now,
+ * durably, and its intent goes; intent_drop: txid did not commit.  At
+ * open, an intent whose transaction committed is applied, others dropped. */
+int cat_alter_intent_put(catalog *c, uint32_t table_id, uint64_t txid, const cat_table *def,
+			 mur_error *err);
+int cat_table_reshape(catalog *c, uint32_t table_id, const cat_table *def, mur_error *err);
+int cat_alter_intent_drop(catalog *c, uint32_t table_id, mur_error *err);
+
 /* Register a follower (or refresh its address) by name; *out is stable. */
 int cat_upsert_node(catalog *c, const char *name, const char *addr, cat_node_role role,
 		    const cat_node **out, mur_error *err);

@@ -128,6 +128,23 @@ int cat_store_put_split(catalog *c, cat_table *const *ts, int n, uint32_t shard,
 			const cat_shard *added, mur_error *err);
 int cat_store_put_primary_key(catalog *c, uint32_t table_id, const int *cols, int ncols,
 			      mur_error *err);
+/* ALTER TABLE (catalog_alter.c).  An intent's columns are stored as rows of
+ * columns under a table id no table has. */
+#define CAT_ALTER_COLUMNS_ID(table_id) (-1 - (int64_t)(table_id))
+int cat_store_load_columns(catalog *c, int64_t store_id, cat_table *t);
+int cat_store_put_alter_intent(catalog *c, uint32_t table_id, uint64_t txid, const cat_table *def,
+			       mur_error *err);
+int cat_store_drop_alter_intent(catalog *c, uint32_t table_id, mur_error *err);
+/* table_id's name, dist_col and columns from def, its intent dropped, and
+ * (drop_stats) its per-column statistics, in one transaction. */
+int cat_store_put_shape(catalog *c, uint32_t table_id, const cat_table *def, int drop_stats,
+			mur_error *err);
+typedef int (*cat_alter_intent_fn)(void *arg, uint32_t table_id, uint64_t txid, const char *name,
+				   int dist_col);
+int cat_store_each_alter_intent(catalog *c, cat_alter_intent_fn fn, void *arg);
+/* At open, after the decisions were replayed: each intent applied when its
+ * transaction committed, else dropped (catalog_alter.c). */
+int cat_alter_resolve(catalog *c, mur_error *err);
 int cat_store_put_node(catalog *c, const cat_node *n, mur_error *err);
 int cat_store_put_placement(catalog *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 			    int role, uint64_t lsn, mur_error *err);

@@ -21,6 +21,13 @@
  *       created by a block that never committed (the leader stopped): it
  *       is dropped before loading (its placement files are orphans the
  *       followers' STATUS reports, dropped by repl_recover.c)
+ *   alter_pending(table_id, txid, name, dist_col)   ALTER TABLE's intent
+ *       (catalog_alter.c): the shape table_id takes if transaction txid
+ *       commits, its columns stored as columns rows under table id
+ *       CAT_ALTER_COLUMNS_ID(table_id) (negative); written before the
+ *       shards' DDL entries go out, dropped when the shape is taken or the
+ *       transaction aborted; at open one whose txid committed is applied,
+ *       any other dropped (cat_alter_resolve)
  *   sequences(id, name, type, increment, min_value, max_value, start, cache,
  *       cycle, owner_table, owner_col, last_value, is_called)   catalog_seq.c:
  *       last_value is the end of the block nextval reserved last (or what
@@ -101,6 +108,11 @@ static const char *const schema_sql =
 	"CREATE INDEX IF NOT EXISTS txn_outcomes_by_time ON txn_outcomes(decided_ms, txid);"
 	"CREATE TABLE IF NOT EXISTS ddl_pending(table_id INTEGER PRIMARY KEY,"
 	" txid INTEGER NOT NULL);"
+	/* ALTER TABLE's intent (catalog_alter.c): the shape table_id takes if
+	 * txid commits; its columns are rows of columns under table_id
+	 * CAT_ALTER_COLUMNS_ID(table_id) */
+	"CREATE TABLE IF NOT EXISTS alter_pending(table_id INTEGER PRIMARY KEY,"
+	" txid INTEGER NOT NULL, name TEXT NOT NULL, dist_col INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS sequences(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 	" type INTEGER NOT NULL, increment INTEGER NOT NULL, min_value INTEGER NOT NULL,"
 	" max_value INTEGER NOT NULL, start INTEGER NOT NULL, cache INTEGER NOT NULL,"
@@ -331,16 +343,17 @@ static int load_nodes(catalog *c, mur_error *err)
 	return MUR_OK;
 }
 
-static int load_table_children(catalog *c, cat_table *t)
+int cat_store_load_columns(catalog *c, int64_t store_id, cat_table *t)
 {
 	sqlite3_stmt *st;
-
-	sqlite3_prepare_v2(c->store,
-			   "SELECT idx, name, type, typmod, not_null, primary_key, hidden, "
-			   "default_sql, identity"
-			   " FROM columns WHERE table_id = ? ORDER BY idx",
-			   -1, &st, NULL);
-	sqlite3_bind_int64(st, 1, t->id);
+	t->ncols = 0;
+	if (sqlite3_prepare_v2(c->store,
+			       "SELECT idx, name, type, typmod, not_null, primary_key, hidden, "
+			       "default_sql, identity"
+			       " FROM columns WHERE table_id = ? ORDER BY idx",
+			       -1, &st, NULL) != SQLITE_OK)
+		return MUR_ERR;
+	sqlite3_bind_int64(st, 1, store_id);
 	while (sqlite3_step(st) == SQLITE_ROW && t->ncols < CAT_COLUMNS_MAX) {
 		cat_column *col = &t->cols[t->ncols++];
 		const char *def = (const char *)sqlite3_column_text(st, 7);
@@ -355,7 +368,14 @@ static int load_table_children(catalog *c, cat_table *t)
 		col->identity = (char)sqlite3_column_int(st, 8);
 	}
 	sqlite3_finalize(st);
+	return MUR_OK;
+}
 
+static int load_table_children(catalog *c, cat_table *t)
+{
+	sqlite3_stmt *st;
+	if (cat_store_load_columns(c, t->id, t) != MUR_OK)
+		return MUR_ERR;
 	t->shards = calloc(t->nshards, sizeof *t->shards);
 	if (!t->shards)
 		return MUR_ENOMEM;
@@ -696,6 +716,111 @@ static int put_shard(catalog *c, uint32_t table_id, const cat_shard *s, mur_erro
 	return rc == SQLITE_DONE ? MUR_OK : store_error(c, err, "write");
 }
 
+/* t's columns as rows of columns under store_id (inside a transaction). */
+static int put_columns(catalog *c, int64_t store_id, const cat_table *t, mur_error *err)
+{
+	for (int i = 0; i < t->ncols; i++) {
+		const cat_column *col = &t->cols[i];
+		if (run(c,
+			"INSERT INTO columns (table_id, idx, name, type, typmod, not_null,"
+			" primary_key, hidden, default_sql, identity) VALUES (?,?,?,?,?,?,?,?,?,?)",
+			"iisiiiiisi", err, store_id, (int64_t)i, col->name, (int64_t)col->type,
+			(int64_t)col->typmod, (int64_t)col->not_null, (int64_t)col->primary_key,
+			(int64_t)col->hidden, col->default_sql, (int64_t)col->identity) != MUR_OK)
+			return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+/* Forget table_id's ALTER intent (inside a transaction). */
+static int drop_intent(catalog *c, uint32_t table_id, mur_error *err)
+{
+	if (run(c, "DELETE FROM alter_pending WHERE table_id = ?", "i", err, (int64_t)table_id) !=
+	    MUR_OK)
+		return MUR_ERR;
+	return run(c, "DELETE FROM columns WHERE table_id = ?", "i", err,
+		   CAT_ALTER_COLUMNS_ID(table_id));
+}
+
+int cat_store_put_alter_intent(catalog *c, uint32_t table_id, uint64_t txid, const cat_table *def,
+			       mur_error *err)
+{
+	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
+		return MUR_ERR;
+	if (drop_intent(c, table_id, err) != MUR_OK ||
+	    run(c, "INSERT INTO alter_pending VALUES (?,?,?,?)", "iisi", err, (int64_t)table_id,
+		(int64_t)txid, def->name, (int64_t)def->dist_col) != MUR_OK ||
+	    put_columns(c, CAT_ALTER_COLUMNS_ID(table_id), def, err) != MUR_OK) {
+		sqlite3_exec(c->store, "ROLLBACK", NULL, NULL, NULL);
+		return MUR_ERR;
+	}
+	return exec_sql(c, "COMMIT", err);
+}
+
+int cat_store_drop_alter_intent(catalog *c, uint32_t table_id, mur_error *err)
+{
+	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
+		return MUR_ERR;
+	if (drop_intent(c, table_id, err) != MUR_OK) {
+		sqlite3_exec(c->store, "ROLLBACK", NULL, NULL, NULL);
+		return MUR_ERR;
+	}
+	return exec_sql(c, "COMMIT", err);
+}
+
+int cat_store_put_shape(catalog *c, uint32_t table_id, const cat_table *def, int drop_stats,
+			mur_error *err)
+{
+	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
+		return MUR_ERR;
+	if (run(c, "UPDATE tables SET name = ?, dist_col = ? WHERE id = ?", "sii", err, def->name,
+		(int64_t)def->dist_col, (int64_t)table_id) != MUR_OK ||
+	    run(c, "DELETE FROM columns WHERE table_id = ?", "i", err, (int64_t)table_id) !=
+		    MUR_OK ||
+	    put_columns(c, table_id, def, err) != MUR_OK ||
+	    (drop_stats && run(c, "DELETE FROM stats WHERE table_id = ? AND col >= 0", "i", err,
+			       (int64_t)table_id) != MUR_OK) ||
+	    drop_intent(c, table_id, err) != MUR_OK) {
+		sqlite3_exec(c->store, "ROLLBACK", NULL, NULL, NULL);
+		return MUR_ERR;
+	}
+	return exec_sql(c, "COMMIT", err);
+}
+
+int cat_store_each_alter_intent(catalog *c, cat_alter_intent_fn fn, void *arg)
+{
+	/* read them all first: fn writes the table being read */
+	struct intent {
+		uint32_t table_id;
+		uint64_t txid;
+		char name[CAT_NAME_MAX];
+		int dist_col;
+	} *v = NULL;
+	sqlite3_stmt *st;
+	int n = 0, rc = MUR_OK;
+	if (sqlite3_prepare_v2(c->store, "SELECT table_id, txid, name, dist_col FROM alter_pending",
+			       -1, &st, NULL) != SQLITE_OK)
+		return MUR_ERR;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct intent *nv = realloc(v, sizeof *v * (size_t)(n + 1));
+		if (!nv) {
+			rc = MUR_ENOMEM;
+			break;
+		}
+		v = nv;
+		v[n].table_id = (uint32_t)sqlite3_column_int64(st, 0);
+		v[n].txid = (uint64_t)sqlite3_column_int64(st, 1);
+		snprintf(v[n].name, sizeof v[n].name, "%s",
+			 (const char *)sqlite3_column_text(st, 2));
+		v[n++].dist_col = sqlite3_column_int(st, 3);
+	}
+	sqlite3_finalize(st);
+	for (int i = 0; i < n && rc == MUR_OK; i++)
+		rc = fn(arg, v[i].table_id, v[i].txid, v[i].name, v[i].dist_col);
+	free(v);
+	return rc;
+}
+
 int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err)
 {
 	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
@@ -709,17 +834,8 @@ int cat_store_put_table(catalog *c, const cat_table *t, mur_error *err)
 	if (t->pending_txid && run(c, "INSERT INTO ddl_pending VALUES (?,?)", "ii", err,
 				   (int64_t)t->id, (int64_t)t->pending_txid) != MUR_OK)
 		goto rollback;
-	for (int i = 0; i < t->ncols; i++) {
-		const cat_column *col = &t->cols[i];
-		if (run(c,
-			"INSERT INTO columns (table_id, idx, name, type, typmod, not_null,"
-			" primary_key, hidden, default_sql, identity) VALUES (?,?,?,?,?,?,?,?,?,?)",
-			"iisiiiiisi", err, (int64_t)t->id, (int64_t)i, col->name,
-			(int64_t)col->type, (int64_t)col->typmod, (int64_t)col->not_null,
-			(int64_t)col->primary_key, (int64_t)col->hidden, col->default_sql,
-			(int64_t)col->identity) != MUR_OK)
-			goto rollback;
-	}
+	if (put_columns(c, t->id, t, err) != MUR_OK)
+		goto rollback;
 	for (int i = 0; i < t->nnew_seqs; i++)
 		if (cat_store_put_seq(c, &t->new_seqs[i], err) != MUR_OK)
 			goto rollback;
@@ -780,6 +896,7 @@ int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 					   "DELETE FROM stats WHERE table_id = ?",
 					   "DELETE FROM sequences WHERE owner_table = ?",
 					   "DELETE FROM ddl_pending WHERE table_id = ?",
+					   "DELETE FROM alter_pending WHERE table_id = ?",
 					   /* ids are reused after a restart: grants go too */
 					   "DELETE FROM grants WHERE table_id = ?",
 					   "DELETE FROM moves WHERE table_id = ?"};

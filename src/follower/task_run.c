@@ -55,6 +55,7 @@
 _Static_assert((int)EXEC_ENTRY_DATA == (int)STOR_ENTRY_DATA &&
 		       (int)EXEC_ENTRY_COMMIT == (int)STOR_ENTRY_COMMIT &&
 		       (int)EXEC_ENTRY_STAGED == (int)STOR_ENTRY_STAGED &&
+		       (int)EXEC_ENTRY_DDL == (int)STOR_ENTRY_DDL && EXEC_DDL_SEP == STOR_DDL_SEP &&
 		       (int)EXEC_ENTRY_KIND_MAX == (int)STOR_ENTRY_KIND_MAX,
 	       "wire/task.h and storage/replog.h entry kinds differ");
 _Static_assert((int)EXEC_TXN_ABSENT == (int)STOR_TXN_ABSENT &&
@@ -723,11 +724,49 @@ static int write_marker(run_ctx *c)
 	return MUR_OK;
 }
 
+/* A DDL entry: the task's SQL is "forward SEP undo" (storage/replog.h);
+ * the forward part runs, the whole text is the entry, logged always. */
+static int write_ddl(run_ctx *c)
+{
+	size_t len = strlen(c->t->sql);
+	stor_entry e = task_entry(c->t, c->t->sql, len);
+	uint64_t lsn;
+	char *fwd, *undo;
+	int src;
+	if (!c->t->capture) {
+		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION,
+			      "a DDL entry's write must be logged (capture)");
+		return fail(c, MUR_EPROTO);
+	}
+	if (len > STOR_DDL_BYTES_MAX) {
+		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION,
+			      "DDL entry of %zu bytes (at most %d)", len, STOR_DDL_BYTES_MAX);
+		return fail(c, MUR_EPROTO);
+	}
+	if (stor_ddl_split(c->t->sql, len, &fwd, &undo, &c->res->err) != MUR_OK)
+		return fail(c, MUR_EPROTO);
+	src = sqlite3_exec(stor_handle(c->db), fwd, NULL, NULL, NULL);
+	free(fwd);
+	free(undo);
+	if (src != SQLITE_OK)
+		return sqlite_fail(c, src);
+	if (stor_log_append(c->db, &e, &lsn, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	mur_buf_put(&c->res->blob, c->t->sql, len);
+	if (!mur_buf_ok(&c->res->blob)) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		return fail(c, MUR_ENOMEM);
+	}
+	return MUR_OK;
+}
+
 /* Run the task's SQL once with params or once per row of `rows`. */
 static int write_body(run_ctx *c)
 {
 	sqlite3_stmt *st = NULL;
 	int rc;
+	if (c->t->entry_kind == EXEC_ENTRY_DDL)
+		return write_ddl(c);
 	if (c->t->entry_kind != EXEC_ENTRY_DATA)
 		return write_marker(c);
 	if (stor_prepare(c->db, c->t->sql, &st, &c->res->err) != MUR_OK)
@@ -833,7 +872,8 @@ static int write_txn(run_ctx *c, int rows_capture)
 	rcap = NULL;
 	/* A logged entry is made durable by the follower WAL's group fsync
 	 * (when on); anything else commits with synchronous=FULL. */
-	int logged = c->t->capture && (c->res->blob.len > 0 || c->t->entry_kind != EXEC_ENTRY_DATA);
+	int logged = c->t->capture && c->t->entry_kind != EXEC_ENTRY_DDL && /* FULL: replog.h */
+		     (c->res->blob.len > 0 || c->t->entry_kind != EXEC_ENTRY_DATA);
 	if (stor_fwal_prepare_commit(c->db, logged, c->res->blob.len, &c->res->err) != MUR_OK) {
 		fail(c, MUR_ERR);
 		goto rollback;

@@ -20,6 +20,15 @@
  * connected, then removes the table from the catalog; files on a follower
  * that was away are orphans it can delete (logged).
  *
+ * ALTER TABLE that changes the table's shape (sql/plan_alter.c): the
+ * shards' DDL goes through the write path as a DDL entry of each shard's
+ * log, all in one transaction even on one shard; the catalog notes the
+ * intent before (catalog_alter.c) and takes the shape once the
+ * transaction committed (lead_run.txn_ended), so a leader that stops in
+ * between finds the shape its transaction's outcome says.  Only the
+ * catalog changes for SET / DROP DEFAULT.  Refused in a block
+ * (lead_ddltxn.c).
+ *
  * CREATE / DROP SEQUENCE change the catalog only (catalog_seq.c); IF NOT
  * EXISTS / IF EXISTS answer with PostgreSQL's notices.
  *
@@ -356,4 +365,64 @@ void lead_sequence_run(lead_run *r)
 		else if (cat_seq_drop(r->e->cat, ps->names[i], &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	lead_run_finish(r);
+}
+
+/* The transaction of the shards' DDL entries ended: the catalog takes the
+ * shape if it committed, else forgets the intent. */
+static void alter_ended(lead_run *r)
+{
+	const plan_alter *pa = &r->p->u.alter;
+	mur_error err;
+	if (r->failed) {
+		(void)cat_alter_intent_drop(r->e->cat, pa->table->id, &err);
+		return;
+	}
+	if (cat_table_reshape(r->e->cat, pa->table->id, pa->def, &err) != MUR_OK)
+		lead_run_fail(r, &err); /* the intent stays: the next open applies it */
+}
+
+static void alter_done(lead_run *r)
+{
+	snprintf(r->res->tag, sizeof r->res->tag, "ALTER TABLE");
+	lead_run_finish(r);
+}
+
+void lead_alter_start(lead_run *r)
+{
+	const plan_alter *pa = &r->p->u.alter;
+	const cat_table *t = pa->table;
+	repl_write_facts facts = {.is_ddl = 1};
+	mur_error err;
+	if (lead_ddltxn_refused(r))
+		return;
+	if (pa->noop_notice || !pa->shard_sql) {
+		if (pa->noop_notice)
+			pgw_result_add_notice(r->res, "%s", pa->noop_notice);
+		else if (cat_table_reshape(r->e->cat, t->id, pa->def, &err) != MUR_OK)
+			lead_run_fail(r, &err);
+		alter_done(r);
+		return;
+	}
+	/* always a transaction, even on one shard: its outcome decides the
+	 * catalog's shape (catalog_alter.c) */
+	if (lead_txn_for_write(r, 2, &facts) != MUR_OK) {
+		lead_run_wait(r, alter_done);
+		return;
+	}
+	r->txn_ended = alter_ended;
+	if (cat_alter_intent_put(r->e->cat, t->id, repl_txn_id(facts.txn), pa->def, &err) !=
+	    MUR_OK) {
+		lead_run_fail(r, &err);
+		lead_run_wait(r, alter_done);
+		return;
+	}
+	for (uint32_t s = 0; s < t->nshards && !r->failed; s++) {
+		r->npending++;
+		if (repl_write(r->e->repl, t, s, lead_session_quorum(r->s), pa->shard_sql, &facts,
+			       NULL, 0, NULL, 0, 0, lead_run_part_done, r, &err) != MUR_OK) {
+			r->npending--;
+			lead_run_fail(r, &err);
+		}
+	}
+	lead_run_wait(r, alter_done);
 }

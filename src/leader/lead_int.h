@@ -374,19 +374,23 @@ struct lead_run {
 	uint64_t block_txid;     /* the session's block when the run started (0: none) */
 	int rows_locked;         /* SELECT … FOR UPDATE: its shards' locks were asked for */
 	repl_txn *itx;           /* the implicit transaction of a multi-shard autocommit write */
-	uint64_t analyze_txid;   /* EXPLAIN ANALYZE: the implicit transaction it commits */
-	lead_stale_reads stale;  /* shards this SELECT read from stale copies (lead_stale.c) */
-	int now_tries;           /* a bounded / available SELECT: times it read without the
+	void (*txn_ended)(lead_run *r); /* set: called once itx committed (r->failed clear) or
+					   aborted, before the run finishes; itx is then never a
+					   parallel commit (its commit is a recorded decision:
+					   catalog/catalog_alter.c) */
+	uint64_t analyze_txid;          /* EXPLAIN ANALYZE: the implicit transaction it commits */
+	lead_stale_reads stale; /* shards this SELECT read from stale copies (lead_stale.c) */
+	int now_tries;          /* a bounded / available SELECT: times it read without the
 				    gate (lead_stale_now); past a few, it waits as strong */
-	int now_refused;         /* answers of those reads not used (a copy past the bound) */
-	int now_used;            /* its answer is one read without the gate */
-	int rereads;             /* rounds read again after a copy was lost (lead_reread.c) */
-	int stale_refused;       /* rounds read again after a stale copy refused its bound */
-	uint32_t lost_node;      /* the last copy lost (its follower), 0: none */
-	struct lead_subq *subq;  /* its subqueries' results (lead_subq.c); NULL: none yet */
-	mur_error lost_err;      /* and why (the DETAIL of a later 08006) */
-	uint64_t move_group;     /* murphy.move_placement: the moves it started (lead_move.c) */
-	int move_parked;         /* waited for them: the function now answers */
+	int now_refused;        /* answers of those reads not used (a copy past the bound) */
+	int now_used;           /* its answer is one read without the gate */
+	int rereads;            /* rounds read again after a copy was lost (lead_reread.c) */
+	int stale_refused;      /* rounds read again after a stale copy refused its bound */
+	uint32_t lost_node;     /* the last copy lost (its follower), 0: none */
+	struct lead_subq *subq; /* its subqueries' results (lead_subq.c); NULL: none yet */
+	mur_error lost_err;     /* and why (the DETAIL of a later 08006) */
+	uint64_t move_group;    /* murphy.move_placement: the moves it started (lead_move.c) */
+	int move_parked;        /* waited for them: the function now answers */
 };
 
 /* lead_move.c: murphy.move_placement's SQLite function; after the leader's
@@ -651,6 +655,10 @@ void lead_plan_columns(const plan *p, int *ncols, pgw_column **cols);
 void lead_insert_start(lead_run *r);
 void lead_modify_start(lead_run *r);
 void lead_truncate_start(lead_run *r);
+/* repl_write's callback for a shard part of run arg's write (counts its
+ * changes and rows; the run goes on when the last part is decided). */
+void lead_run_part_done(void *arg, repl_wop *op, int failed, const mur_error *err,
+			const exec_result *primary);
 /* Coerce and check one row (t->ncols values in table order: NOT NULL,
  * varchar(n)), fill the hidden row id, and append its mur_row encoding to
  * out; *shard gets the shard its distribution value hashes to.  scratch is
@@ -674,6 +682,8 @@ int lead_session_parallel_commits(lead_session *s);
 void lead_create_table_start(lead_run *r);
 void lead_drop_table_start(lead_run *r);
 void lead_index_start(lead_run *r);
+/* ALTER TABLE changing the table's shape (PLAN_ALTER, sql/plan_alter.c). */
+void lead_alter_start(lead_run *r);
 /* Send a task of `kind` (sql: the DDL, or NULL) to every connected
  * placement of t, as tasks of r. */
 void lead_ddl_send_all(lead_run *r, const cat_table *t, exec_task_kind kind, const char *sql);

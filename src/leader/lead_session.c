@@ -602,6 +602,9 @@ void lead_run_start(lead_run *r)
 	case PLAN_TRUNCATE:
 		lead_truncate_start(r);
 		break;
+	case PLAN_ALTER:
+		lead_alter_start(r);
+		break;
 	case PLAN_CREATE_TABLE:
 		lead_create_table_start(r);
 		break;

@@ -568,6 +568,8 @@ static void implicit_ended(void *arg, int failed, const mur_error *err)
 	}
 	if (r->analyze_txid)
 		lead_explain_committed(r);
+	if (r->txn_ended)
+		r->txn_ended(r);
 	lead_run_finish(r);
 }
 
@@ -580,7 +582,9 @@ int lead_txn_end_implicit(lead_run *r)
 	if (r->failed) {
 		repl_txn_abort(r->e->repl, tx, &r->err, implicit_ended, r);
 	} else {
-		repl_txn_set_parallel(tx, lead_session_parallel_commits(r->s));
+		repl_txn_set_parallel(tx, !r->txn_ended && lead_session_parallel_commits(r->s));
+		if (r->txn_ended)
+			repl_txn_set_recorded(tx);
 		repl_txn_commit(r->e->repl, tx, lead_session_quorum(r->s), implicit_ended, r);
 	}
 	return 1;

@@ -130,8 +130,8 @@ repl_quorum lead_session_quorum(lead_session *s)
 }
 
 /* A shard part of the run's write is decided. */
-static void run_part_done(void *arg, repl_wop *op, int failed, const mur_error *err,
-			  const exec_result *primary)
+void lead_run_part_done(void *arg, repl_wop *op, int failed, const mur_error *err,
+			const exec_result *primary)
 {
 	lead_run *r = arg;
 	(void)op;
@@ -160,7 +160,7 @@ int lead_send_shard_rows(lead_run *r, const cat_table *t, uint32_t shard, const 
 	mur_error err;
 	r->npending++;
 	if (repl_write(r->e->repl, t, shard, lead_session_quorum(r->s), sql, facts, NULL, 0, rows,
-		       nrows, ncols, run_part_done, r, &err) != MUR_OK) {
+		       nrows, ncols, lead_run_part_done, r, &err) != MUR_OK) {
 		r->npending--;
 		lead_run_fail(r, &err);
 		return MUR_ERR;
@@ -433,8 +433,8 @@ void lead_modify_start(lead_run *r)
 	for (int i = 0; i < n && !r->failed; i++) {
 		r->npending++;
 		if (repl_write(r->e->repl, t, shards[i], lead_session_quorum(r->s), pm->shard_sql,
-			       &facts, r->params, (uint32_t)r->nparams, NULL, 0, 0, run_part_done,
-			       r, &err) != MUR_OK) {
+			       &facts, r->params, (uint32_t)r->nparams, NULL, 0, 0,
+			       lead_run_part_done, r, &err) != MUR_OK) {
 			r->npending--;
 			lead_run_fail(r, &err);
 		}
@@ -474,8 +474,8 @@ void lead_truncate_start(lead_run *r)
 		for (uint32_t s = 0; s < pt->tables[i]->nshards && !r->failed; s++) {
 			r->npending++;
 			if (repl_write(r->e->repl, pt->tables[i], s, lead_session_quorum(r->s),
-				       pt->shard_sql[i], &facts, NULL, 0, NULL, 0, 0, run_part_done,
-				       r, &err) != MUR_OK) {
+				       pt->shard_sql[i], &facts, NULL, 0, NULL, 0, 0,
+				       lead_run_part_done, r, &err) != MUR_OK) {
 				r->npending--;
 				lead_run_fail(r, &err);
 			}

@@ -254,12 +254,14 @@ typedef void (*repl_wop_cb)(void *arg, repl_wop *op, int failed, const mur_error
  * the SQL text (a quoted name may hold any word). */
 typedef struct repl_txn repl_txn;
 typedef struct repl_write_facts {
-	int returns_rows;         /* RETURNING: the client's answer is the primary's rows */
-	int may_skip_rows;        /* ON CONFLICT DO NOTHING: a row may be left out without error */
-	int is_delete;            /* DELETE: the changes it reports are rows removed */
-	repl_txn *txn;            /* the transaction the write belongs to (repl_lock.c): it takes
+	int returns_rows;  /* RETURNING: the client's answer is the primary's rows */
+	int may_skip_rows; /* ON CONFLICT DO NOTHING: a row may be left out without error */
+	int is_delete;     /* DELETE: the changes it reports are rows removed */
+	int is_ddl;    /* sql is a schema change, "forward SEP undo" (storage/replog.h): logged as a
+		       DDL entry, applied in log order on every copy */
+	repl_txn *txn; /* the transaction the write belongs to (repl_lock.c): it takes
 			      the shard's lock; NULL: autocommit, its entry is its own decision */
-	uint32_t lock_timeout_ms; /* the longest it waits for another transaction's lock
+	uint32_t lock_timeout_ms;     /* the longest it waits for another transaction's lock
 				     before failing with 55P03 (at that time: wake_at);
 				     0: no limit */
 	uint32_t deadlock_timeout_ms; /* once it has waited this long (and every
@@ -487,6 +489,11 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
  * no decision first; repl_lock.c) instead of a recorded decision: the
  * session's murphy.parallel_commits.  Set before repl_txn_commit. */
 void repl_txn_set_parallel(repl_txn *tx, int on);
+/* Commit tx by a recorded decision (txn_outcomes) even when it wrote one
+ * shard, whose marker is otherwise its decision: ALTER TABLE's catalog
+ * reads that outcome at open (catalog/catalog_alter.c).  Set before
+ * repl_txn_commit. */
+void repl_txn_set_recorded(repl_txn *tx);
 /* Abort tx: its queued writes fail (their callbacks run with 40P01 or
  * 25P02-like errors: err), then each shard it holds is undone to its base
  * once the shard's ops in flight are done, then its locks are released and

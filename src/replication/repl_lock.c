@@ -132,6 +132,8 @@ struct repl_txn {
 				   until then (mur_now_ms; 0: none; tests) */
 	int commit_wait;        /* commit: waits for its pipelined writes in flight */
 	int parallel;           /* commit by staging markers (repl_txn_set_parallel) */
+	int recorded;           /* commit by a recorded decision even on one shard
+				   (repl_txn_set_recorded) */
 	int staging;            /* commit: its staging markers are out (parallel commits) */
 	int staged_ok;          /* commit: decided by its staging markers */
 	int stage_certain;      /* staging: a marker failed for certain (not 40003): no
@@ -164,6 +166,7 @@ repl_txn *repl_txn_begin(repl_ctx *c, uint64_t txid, mur_error *err)
 uint64_t repl_txn_id(const repl_txn *tx) { return tx->id; }
 
 void repl_txn_set_parallel(repl_txn *tx, int on) { tx->parallel = on; }
+void repl_txn_set_recorded(repl_txn *tx) { tx->recorded = 1; }
 
 int repl_lock_txn_open(const repl_ctx *c, uint64_t txid)
 {
@@ -959,7 +962,7 @@ static void commit_start(repl_ctx *c, repl_txn *tx)
 		return;
 	}
 	nwrote = txn_nwrote(c, tx);
-	if (nwrote > 1) {
+	if (nwrote > 1 || (nwrote == 1 && tx->recorded)) {
 		fault_point(c, "txn_after_prepare"); /* nothing of tx is staged yet */
 		if (!tx->parallel || !send_staged(c, tx))
 			record_decision(c, tx); /* the markers follow it (decision_done) */

@@ -570,7 +570,10 @@ void repl_resume_readers(repl_shard *rt)
 /* The kind of entry op logs (wire/task.h). */
 static uint8_t op_entry_kind(const repl_wop *op)
 {
-	return op->staged ? EXEC_ENTRY_STAGED : op->marker ? EXEC_ENTRY_COMMIT : EXEC_ENTRY_DATA;
+	return op->staged         ? EXEC_ENTRY_STAGED
+	       : op->marker       ? EXEC_ENTRY_COMMIT
+	       : op->facts.is_ddl ? EXEC_ENTRY_DDL
+				  : EXEC_ENTRY_DATA;
 }
 
 static void op_free(repl_wop *op)

@@ -75,6 +75,7 @@ typedef enum plan_kind {
 	PLAN_NOOP,        /* accepted and ignored with the given tag (e.g. DISCARD ALL) */
 	PLAN_ANALYZE,     /* ANALYZE: shard statistics into the catalog */
 	PLAN_TRUNCATE,    /* TRUNCATE: every row of each table deleted, as a write */
+	PLAN_ALTER,       /* ALTER TABLE changing the table's shape (plan_alter.c) */
 	PLAN_SEQUENCE,    /* CREATE / DROP SEQUENCE: the catalog only (u.sequence) */
 	PLAN_ROLE,        /* CREATE / ALTER / DROP ROLE (u.role, plan_role.c) */
 	PLAN_GRANT,       /* GRANT / REVOKE on tables (u.grant, plan_role.c) */
@@ -238,6 +239,17 @@ typedef struct plan_truncate {
 	const char **shard_sql;
 	int restart_identity; /* RESTART IDENTITY: their owned sequences start again */
 } plan_truncate;
+
+/* ALTER TABLE ADD / DROP / RENAME COLUMN, RENAME TO, ALTER COLUMN SET /
+ * DROP DEFAULT, SET NOT NULL (sql/plan_alter.c). */
+typedef struct plan_alter {
+	const cat_table *table;  /* as it is */
+	cat_table *def;          /* as it will be: name, columns, dist_col (arena copy; its
+				   pointers borrowed from table or the arena) */
+	const char *shard_sql;   /* "forward SEP undo" (storage/replog.h) every shard logs as a
+				   DDL entry; NULL: only the catalog changes */
+	const char *noop_notice; /* IF [NOT] EXISTS found nothing to do: the NOTICE */
+} plan_alter;
 
 typedef struct plan_create_table {
 	cat_table *def; /* new table, id 0, shards NULL: the leader assigns them */
@@ -403,6 +415,7 @@ struct plan {
 		plan_set set;
 		plan_analyze analyze;
 		plan_truncate truncate;
+		plan_alter alter;
 		plan_sequence sequence;
 		plan_role role;
 		cat_grant_change grant;

@@ -32,15 +32,16 @@
  * 'range' without PARTITION BY RANGE, distribution = 'hash' or 'reference'
  * with it, shards = N that is not the number of ranges.
  *
- * ALTER TABLE t ADD [CONSTRAINT name] PRIMARY KEY | UNIQUE (cols), the
- * only ALTER TABLE action (pgbench -i adds its keys so): a unique index
+ * ALTER TABLE t ADD [CONSTRAINT name] PRIMARY KEY | UNIQUE (cols)
+ * (pgbench -i adds its keys so): a unique index
  * (named as PostgreSQL names the constraint, t_pkey) built on every
  * placement, under the same rule as CREATE TABLE's keys (the distribution
  * column in the key); a primary key's columns must already be NOT NULL
- * (murphy cannot add NOT NULL to a shard's column) and become the table's
+ * (declared, or by ALTER COLUMN SET NOT NULL first) and become the table's
  * key in the catalog once every placement has the index.  Duplicates fail
  * the index with 23505 and the executor drops it again wherever it was
- * built (undo_ddl).  Every other action is 0A000 naming it.
+ * built (undo_ddl).  The actions that change the table's shape are
+ * plan_alter.c's; every other action is 0A000 naming it.
  *
  * WITH (fillfactor = N) is checked (10..100, as PostgreSQL) and ignored:
  * it packs PostgreSQL's heap pages, SQLite has nothing it could set.
@@ -253,6 +254,31 @@ static int table_constraint(sql_ctx *c, table_build *tb, PgQuery__Constraint *k)
 	default:
 		return unsupported(c, k->location, "this table constraint");
 	}
+}
+
+int sql_ddl_add_column(sql_ctx *c, cat_table *t, PgQuery__ColumnDef *cd)
+{
+	table_build tb;
+	memset(&tb, 0, sizeof tb);
+	tb.t = t;
+	if (t->ncols < CAT_COLUMNS_MAX) /* the copied table's unused slot */
+		memset(&t->cols[t->ncols], 0, sizeof t->cols[0]);
+	if (column_def(c, &tb, cd) != MUR_OK)
+		return MUR_ERR;
+	if (tb.has_pk || tb.nunique > 0)
+		return unsupported(c, cd->location,
+				   "ALTER TABLE ... ADD COLUMN with PRIMARY KEY or UNIQUE (add the "
+				   "column, then ADD CONSTRAINT)");
+	if (t->nnew_seqs > 0)
+		return unsupported(c, cd->location,
+				   "ALTER TABLE ... ADD COLUMN of a serial or identity column");
+	return MUR_OK;
+}
+
+int sql_ddl_set_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw)
+{
+	col->default_sql = NULL;
+	return raw ? column_default(c, col, raw) : MUR_OK;
 }
 
 static int option_int(sql_ctx *c, PgQuery__DefElem *d, int min, int max, int *out)
@@ -874,8 +900,9 @@ static int key_not_null(sql_ctx *c, const cat_table *t, const key_def *k)
 			"declared NOT NULL",
 			col->name, t->name);
 		mur_error_detail(c->err, "A primary key makes its columns NOT NULL, and murphy "
-					 "cannot add NOT NULL to an existing column.");
-		mur_error_hint(c->err, "Declare the key columns NOT NULL in CREATE TABLE.");
+					 "does not add NOT NULL as part of ADD PRIMARY KEY.");
+		mur_error_hint(c->err, "Run ALTER TABLE %s ALTER COLUMN %s SET NOT NULL first.",
+			       t->name, col->name);
 		return MUR_ERR;
 	}
 	return MUR_OK;
@@ -976,8 +1003,10 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 			       "murphy runs one ALTER TABLE action per statement");
 	cmd = s->cmds[0]->alter_table_cmd;
 	if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
-	    cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT)
-		return unsupported(c, -1, alter_what(cmd->subtype));
+	    cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) {
+		int rc = sql_plan_alter_shape(c, p->u.index.table, s->relation, cmd, p);
+		return rc == MUR_EAGAIN ? unsupported(c, -1, alter_what(cmd->subtype)) : rc;
+	}
 	k = cmd->def->constraint;
 	switch (k->contype) {
 	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
@@ -986,7 +1015,7 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
 		return unsupported(c, k->location, "foreign keys");
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-		return unsupported(c, k->location, "CHECK constraints");
+		return sql_plan_alter_shape(c, p->u.index.table, s->relation, cmd, p);
 	default:
 		return unsupported(c, k->location, "this ALTER TABLE ... ADD CONSTRAINT");
 	}

@@ -1049,3 +1049,27 @@ int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
 	return plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause, s->n_returning_list,
 				  s->returning_list);
 }
+
+int sql_check_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *w, mur_buf *b)
+{
+	sql_query *q = single_table_scope(c, rv, "alter", CAT_PRIV_UPDATE);
+	int nparams = *c->nparams;
+	sql_expr *e;
+	mur_buf tmp;
+	if (!q)
+		return MUR_ERR;
+	mur_buf_init(&tmp);
+	if (where_expr(c, q, w, &tmp, &e) != MUR_OK) {
+		mur_buf_free(&tmp);
+		return MUR_ERR;
+	}
+	if (*c->nparams != nparams || q->nrte != 1) {
+		mur_buf_free(&tmp);
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, e->loc,
+			       "cannot use parameters or subqueries in check constraints");
+	}
+	/* tmp is " WHERE expr" */
+	mur_buf_put(b, tmp.data + 7, tmp.len - 7);
+	mur_buf_free(&tmp);
+	return MUR_OK;
+}

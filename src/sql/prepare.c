@@ -134,6 +134,8 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_truncate(c, n->truncate_stmt, p);
 	case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
 		return sql_plan_alter_table(c, n->alter_table_stmt, p);
+	case PG_QUERY__NODE__NODE_RENAME_STMT:
+		return sql_plan_rename(c, n->rename_stmt, p);
 	case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
 		return sql_plan_create_sequence(c, n->create_seq_stmt, p);
 	case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT:
@@ -207,6 +209,7 @@ static int ddl_allowed(sql_ctx *c, const plan *p)
 	case PLAN_CREATE_INDEX:
 	case PLAN_DROP_INDEX:
 	case PLAN_SEQUENCE:
+	case PLAN_ALTER:
 		return sql_err(c, SQLSTATE_INSUFFICIENT_PRIVILEGE, -1,
 			       "permission denied: %s needs a superuser in murphy", p->tag);
 	default:

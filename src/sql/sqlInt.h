@@ -188,6 +188,21 @@ int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p);
 /* ALTER TABLE t ADD PRIMARY KEY / UNIQUE (cols): a PLAN_CREATE_INDEX tagged
  * ALTER TABLE (plan_index's undo_ddl, pk_cols); anything else 0A000. */
 int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p);
+/* plan_ddl.c for plan_alter.c: add column cd to t (an arena copy) as
+ * CREATE TABLE would (0A000 for keys, serial, identity); set col's default
+ * from raw (NULL: drop it). */
+int sql_ddl_add_column(sql_ctx *c, cat_table *t, PgQuery__ColumnDef *cd);
+int sql_ddl_set_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw);
+/* plan_alter.c: the ALTER TABLE actions that change t's shape (PLAN_ALTER);
+ * MUR_EAGAIN (nothing set) for an action it does not know. */
+int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
+			 PgQuery__AlterTableCmd *cmd, plan *p);
+/* plan_dml.c: a CHECK constraint's expression over table rv's columns,
+ * boolean, emitted with bare column names into b (no parameters, no
+ * subqueries). */
+int sql_check_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *w, mur_buf *b);
+/* ALTER TABLE ... RENAME [COLUMN] ... TO (PLAN_ALTER); others 0A000. */
+int sql_plan_rename(sql_ctx *c, PgQuery__RenameStmt *s, plan *p);
 int sql_plan_explain(sql_ctx *c, PgQuery__ExplainStmt *s, plan *p);
 int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p);
 /* ALTER SYSTEM SET x = v / RESET x: a PLAN_SET with is_system. */

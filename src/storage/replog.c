@@ -96,12 +96,51 @@ int stor_log_schema(sqlite3 *db)
 	return rc;
 }
 
+int stor_ddl_split(const void *cs, size_t len, char **fwd, char **undo, mur_error *err)
+{
+	const char *p = cs, *sep = len ? memchr(p, STOR_DDL_SEP, len) : NULL;
+	*fwd = *undo = NULL;
+	if (!sep)
+		return mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+				     "malformed DDL entry: no undo part");
+	*fwd = strndup(p, (size_t)(sep - p));
+	*undo = strndup(sep + 1, len - (size_t)(sep - p) - 1);
+	if (*fwd && *undo)
+		return MUR_OK;
+	free(*fwd);
+	free(*undo);
+	*fwd = *undo = NULL;
+	return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+/* Run a DDL entry's forward (undo = 0) or undo SQL inside the open
+ * transaction. */
+static int run_ddl_entry(stor_db *db, const void *cs, size_t len, int undo, uint64_t lsn,
+			 mur_error *err)
+{
+	char *fwd, *back, *msg = NULL;
+	int rc;
+	if (stor_ddl_split(cs, len, &fwd, &back, err) != MUR_OK)
+		return MUR_ERR;
+	rc = sqlite3_exec(db->db, undo ? back : fwd, NULL, NULL, &msg);
+	if (rc != SQLITE_OK) {
+		mur_error_set(err, STOR_SQLSTATE_LOG, "cannot %s DDL entry %" PRIu64 ": %s",
+			      undo ? "undo" : "apply", lsn, msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+	}
+	free(fwd);
+	free(back);
+	return rc == SQLITE_OK ? MUR_OK : MUR_ERR;
+}
+
 int stor_entry_check(const stor_entry *e, mur_error *err)
 {
 	int ok = e->kind == STOR_ENTRY_DATA ||
 		 (e->kind == STOR_ENTRY_COMMIT && e->txn_id != 0 && e->len == 0) ||
 		 (e->kind == STOR_ENTRY_STAGED && e->txn_id != 0 && e->len > 0 &&
-		  e->len <= STOR_STAGED_BYTES_MAX);
+		  e->len <= STOR_STAGED_BYTES_MAX) ||
+		 (e->kind == STOR_ENTRY_DDL && e->len > 0 && e->len <= STOR_DDL_BYTES_MAX &&
+		  memchr(e->cs, STOR_DDL_SEP, e->len));
 	if (ok)
 		return MUR_OK;
 	mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "malformed log entry %" PRIu64, e->lsn);
@@ -810,6 +849,8 @@ static int apply_one(stor_db *db, const stor_entry *e, int *skipped, mur_error *
 	 * participants) */
 	if (e->kind == STOR_ENTRY_DATA && apply_changeset(db, e->cs, e->len, 0, lsn, err) != MUR_OK)
 		return MUR_ERR;
+	if (e->kind == STOR_ENTRY_DDL && run_ddl_entry(db, e->cs, e->len, 0, lsn, err) != MUR_OK)
+		return MUR_ERR;
 	return log_put(db, lsn, e, err);
 }
 
@@ -827,8 +868,10 @@ int stor_log_apply(stor_db *db, const stor_entry *e, mur_error *err)
 		stor_rollback(db); /* nothing was written */
 		return MUR_OK;
 	}
-	/* durable: through the follower WAL when it is on (fwal.h) */
-	if (stor_fwal_prepare_commit(db, 1, e->len, err) != MUR_OK) {
+	/* durable: through the follower WAL when it is on (fwal.h); a
+	 * schema change commits with synchronous=FULL instead (the WAL's
+	 * replay re-applies row changes only) */
+	if (stor_fwal_prepare_commit(db, e->kind != STOR_ENTRY_DDL, e->len, err) != MUR_OK) {
 		stor_rollback(db);
 		return MUR_ERR;
 	}
@@ -891,8 +934,9 @@ static int undo_entries(stor_db *db, uint64_t cur, uint64_t target, mur_error *e
 					     "cannot undo to lsn %" PRIu64 ": entries trimmed",
 					     target);
 		/* a marker has nothing to invert (STAGED: its participants) */
-		int rc = kind == STOR_ENTRY_DATA ? apply_changeset(db, cs, len, 1, lsn, err)
-						 : MUR_OK;
+		int rc = kind == STOR_ENTRY_DATA  ? apply_changeset(db, cs, len, 1, lsn, err)
+			 : kind == STOR_ENTRY_DDL ? run_ddl_entry(db, cs, len, 1, lsn, err)
+						  : MUR_OK;
 		free(cs);
 		if (rc != MUR_OK || exec_ints(db, "DELETE FROM _murphy_log WHERE lsn = ?1", 1,
 					      (int64_t)lsn, 0, err) != MUR_OK)

@@ -133,8 +133,21 @@ enum {
 	 * COMMIT marker (or an undo) may follow it.  Nothing to apply or
 	 * invert. */
 	STOR_ENTRY_STAGED = 2,
-	STOR_ENTRY_KIND_MAX = 2
+	/* DDL: a schema change of the shard's table (ALTER TABLE, sql/
+	 * plan_alter.c), applied in log order with the rows so that no
+	 * changeset of one shape meets a copy of the other.  Its changeset
+	 * column is text: the forward SQL, STOR_DDL_SEP, the SQL that undoes
+	 * it (stor_ddl_split).  Applying runs the forward SQL, undoing the
+	 * other, in the transaction that appends / deletes the entry. */
+	STOR_ENTRY_DDL = 3,
+	STOR_ENTRY_KIND_MAX = 3
 };
+/* Separates a DDL entry's forward SQL from its undo SQL (a control
+ * character no SQL murphy emits contains: the planner refuses names
+ * holding it). */
+#define STOR_DDL_SEP '\x01'
+/* Largest DDL entry (both SQL texts): a few statements of one table. */
+#define STOR_DDL_BYTES_MAX 65536
 /* Largest participant list a STAGED entry carries: 4 KiB holds ~400
  * "table:shard" pairs, more shards than one transaction writes in
  * practice; a longer list is refused (08P01) rather than cut, since
@@ -150,6 +163,10 @@ typedef struct stor_entry {
 	const void *cs;    /* the changeset (DATA); a COMMIT marker has none */
 	size_t len;
 } stor_entry;
+
+/* Split a DDL entry's text (cs, len) into malloc'd NUL-terminated
+ * forward and undo SQL; 08P01 when it is not "forward SEP undo". */
+int stor_ddl_split(const void *cs, size_t len, char **fwd, char **undo, mur_error *err);
 
 /* The position of a placement file, as one row (lsn). */
 #define STOR_POSITION_SQL                                                                          \

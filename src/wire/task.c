@@ -214,7 +214,8 @@ static int decode_task(mur_rd *r, exec_task *t)
 	uint64_t blob_len = mur_rd_u64(r);
 	if (!mur_rd_ok(r) || t->capture > EXEC_CAPTURE_LOG || blob_len > mur_rd_left(r) ||
 	    t->entry_kind > EXEC_ENTRY_KIND_MAX ||
-	    (t->entry_kind != EXEC_ENTRY_DATA && t->txn_id == 0))
+	    (t->entry_kind != EXEC_ENTRY_DATA && t->entry_kind != EXEC_ENTRY_DDL &&
+	     t->txn_id == 0)) /* a marker names its transaction; a DDL entry may not */
 		return MUR_EPROTO;
 	t->blob_len = (size_t)blob_len;
 	t->blob = blob_len ? mur_rd_bytes(r, t->blob_len) : NULL;

@@ -162,8 +162,14 @@ typedef enum exec_entry_kind {
 	EXEC_ENTRY_STAGED = 2, /* the staging marker of txn_id (≠ 0; parallel commits): no
 				  SQL, `blob` its participant list (the entry's changeset
 				  column) */
-	EXEC_ENTRY_KIND_MAX = 2,
+	EXEC_ENTRY_DDL = 3,    /* a schema change (storage's STOR_ENTRY_DDL): a WRITE's
+				  sql is "forward SEP undo", run forward and logged whole;
+				  an APPLY's blob is that text */
+	EXEC_ENTRY_KIND_MAX = 3,
 } exec_entry_kind;
+/* A DDL entry's separator between its forward and undo SQL (storage's
+ * STOR_DDL_SEP, checked where the follower passes one to the other). */
+#define EXEC_DDL_SEP '\x01'
 
 /* EXEC_TASK_TXN_STATE's state column: what a copy's log says of a
  * transaction (storage's stor_txn_state; checked where the follower passes

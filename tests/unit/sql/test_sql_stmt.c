@@ -597,8 +597,35 @@ static void test_alter_table(void **state)
 	E("ALTER TABLE events ADD PRIMARY KEY (id)", "42P16");
 	e = E("ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users", "0A000");
 	assert_string_equal(e.message, "murphy does not support foreign keys yet");
-	E("ALTER TABLE orders ADD COLUMN y int", "0A000");
-	E("ALTER TABLE orders ADD CHECK (total > 0)", "0A000");
+	/* shape changes: PLAN_ALTER, its shard SQL "forward \x01 undo" */
+	p = P("ALTER TABLE orders ADD COLUMN y int DEFAULT 3");
+	assert_int_equal(p->kind, PLAN_ALTER);
+	assert_string_equal(p->u.alter.shard_sql,
+			    "ALTER TABLE main.\"orders\" ADD COLUMN \"y\" INTEGER DEFAULT 3; "
+			    "UPDATE main.\"orders\" SET \"y\" = 3\x01"
+			    "ALTER TABLE main.\"orders\" DROP COLUMN \"y\"");
+	assert_int_equal(p->u.alter.def->ncols, p->u.alter.table->ncols + 1);
+	plan_free(p);
+	p = P("ALTER TABLE orders RENAME COLUMN total TO amount");
+	assert_int_equal(p->kind, PLAN_ALTER);
+	assert_string_equal(p->u.alter.shard_sql,
+			    "ALTER TABLE main.\"orders\" RENAME COLUMN \"total\" TO \"amount\"\x01"
+			    "ALTER TABLE main.\"orders\" RENAME COLUMN \"amount\" TO \"total\"");
+	plan_free(p);
+	p = P("ALTER TABLE orders ALTER COLUMN total SET DEFAULT 0");
+	assert_int_equal(p->kind, PLAN_ALTER);
+	assert_null(p->u.alter.shard_sql); /* the catalog alone: the leader evaluates defaults */
+	plan_free(p);
+	E("ALTER TABLE orders DROP COLUMN user_id", "0A000"); /* the distribution column */
+	E("ALTER TABLE orders DROP COLUMN nope", "42703");
+	E("ALTER TABLE orders ADD COLUMN total int", "42701");
+	E("ALTER TABLE orders ADD COLUMN z int NOT NULL", "0A000");
+	E("ALTER TABLE orders ALTER COLUMN total TYPE bigint", "0A000");
+	p = P("ALTER TABLE orders ADD CHECK (total > 0)"); /* triggers on every shard */
+	assert_int_equal(p->kind, PLAN_ALTER);
+	assert_non_null(strstr(p->u.alter.shard_sql, "CREATE TRIGGER"));
+	plan_free(p);
+	E("ALTER TABLE orders ADD CHECK (total > 0) NOT VALID", "0A000");
 	E("ALTER TABLE orders ADD UNIQUE (user_id), ADD UNIQUE (user_id, total)", "0A000");
 	E("ALTER TABLE murphy.nodes ADD UNIQUE (name)", "0A000");
 	/* only the default tablespace (pgbench --tablespace, --index-tablespace) */

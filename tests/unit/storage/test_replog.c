@@ -745,6 +745,82 @@ static void test_undo(void **state)
 /* 'log_bytes' (kept in memory between writes, replog.c log_state) equals
  * the changesets' sizes, and the log holds the newest entries, through a
  * failed write, an undo and trimming. */
+/* The columns of t in d's file, joined with commas (malloc'd). */
+static char *columns_of(stor_dir *d)
+{
+	tb b;
+	exec_result r;
+	char *out;
+	tb_init(&b, EXEC_TASK_QUERY, "SELECT group_concat(name, ',') FROM pragma_table_info('t')");
+	run_ok(d, &b, &r);
+	assert_int_equal(r.nrows, 1);
+	mur_rd rd;
+	mur_value v;
+	mur_rd_init(&rd, r.rows.data, r.rows.len);
+	assert_int_equal(mur_row_get_value(&rd, &v), MUR_OK);
+	out = strndup(v.s, v.len);
+	exec_result_free(&r);
+	return out;
+}
+
+/* A DDL entry (ALTER TABLE, sql/plan_alter.c): the primary runs the forward
+ * SQL and logs "forward SEP undo"; a replica's APPLY runs the forward SQL
+ * in log order, so a row changeset of the new shape applies after it; the
+ * undo runs the undo SQL on both; catch-up carries it like any entry. */
+static void test_ddl_entry(void **state)
+{
+	(void)state;
+	exec_result w, r, add;
+	tb b;
+	char *cols;
+	reset_dirs();
+	insert1(1, "a", 41, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+
+	tb_init(&b, EXEC_TASK_WRITE,
+		"ALTER TABLE main.\"t\" ADD COLUMN \"c\" INTEGER DEFAULT 7; UPDATE main.\"t\" SET "
+		"\"c\" = 7\x01"
+		"ALTER TABLE main.\"t\" DROP COLUMN \"c\"");
+	b.t.entry_kind = EXEC_ENTRY_DDL;
+	cwrite(&b, 42, &add);
+	assert_int_equal(add.lsn, 2); /* logged although no row changed */
+	assert_non_null(memchr(add.blob.data, '\x01', add.blob.len));
+	apply_entry_ok(repl, &add, 0, EXEC_ENTRY_DDL);
+	cols = columns_of(repl);
+	assert_string_equal(cols, "id,name,v,c");
+	free(cols);
+
+	/* a row of the new shape applies on the replica after the DDL entry */
+	tb_init(&b, EXEC_TASK_WRITE, "UPDATE main.\"t\" SET c = c + 1 WHERE id = 1");
+	cwrite(&b, 43, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	expect_same(prim, repl);
+
+	/* undo to lsn 1 runs the DDL entry's undo SQL on both copies */
+	assert_int_equal(undo_task(prim, 1, &r), MUR_OK);
+	exec_result_free(&r);
+	assert_int_equal(undo_task(repl, 1, &r), MUR_OK);
+	exec_result_free(&r);
+	cols = columns_of(prim);
+	assert_string_equal(cols, "id,name,v");
+	free(cols);
+	expect_same(prim, repl);
+
+	/* a malformed DDL entry (no undo part) is refused, nothing applied */
+	mur_buf bad;
+	mur_buf_init(&bad);
+	mur_buf_printf(&bad, "ALTER TABLE main.\"t\" ADD COLUMN \"d\" INTEGER");
+	assert_int_equal(apply_task_txn(repl, 2, 99, 0, EXEC_ENTRY_DDL, &bad, &r), MUR_ERR);
+	exec_result_free(&r);
+	mur_buf_free(&bad);
+	cols = columns_of(repl);
+	assert_string_equal(cols, "id,name,v");
+	free(cols);
+	exec_result_free(&add);
+}
+
 static void assert_log_exact(uint64_t want_entries, uint64_t want_first)
 {
 	const uint64_t sum_unknown = UINT64_MAX;
@@ -1748,6 +1824,7 @@ int main(void)
 		cmocka_unit_test(test_apply_divergent_copy),
 		cmocka_unit_test(test_apply_after_schema_change),
 		cmocka_unit_test(test_undo),
+		cmocka_unit_test(test_ddl_entry),
 		cmocka_unit_test(test_log_bytes_stay_exact),
 		cmocka_unit_test(test_trim_and_undo_trimmed),
 		cmocka_unit_test(test_catch_up),
