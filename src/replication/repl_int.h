@@ -83,6 +83,12 @@ typedef struct repl_shard {
 				   shard is decided (repl_recover.c) */
 	uint32_t recommit_nodes[CAT_REPLICAS_MAX]; /* the copies that reported it open */
 	int nrecommit;
+	uint64_t staged_txid; /* parallel commits: a committed transaction whose STAGED
+				 entry here (staged_lsn, decided at staged_ms, mur_now_ms)
+				 no marker followed; the next entry closes it on the
+				 copies, else the tick appends its marker (repl_lock.c,
+				 "lazy markers"); 0: none */
+	uint64_t staged_lsn, staged_ms;
 	uint64_t pend_txid; /* the pending marker: a decided transaction whose commit
 			       marker here was sent and is not at its quorum yet; its
 			       lock was handed on when it was sent (repl_lock.c,
