@@ -272,6 +272,12 @@ int repl_shard_blockers(const repl_shard *rt, const repl_txn *tx, const repl_txn
  * committed one, or a later one of an op in flight that is logged and
  * neither failed nor given up (a pipelined write of the lock holder);
  * its entry id in *entry (may be NULL). */
+/* Note that txid's STAGED entry at lsn is the newest on a copy of (table_id,
+ * shard) with no marker after it: once the shard's committed entry is lsn and
+ * it is idle REPL_LAZY_MARKER_MS, the tick appends txid's marker (repl_lock.c,
+ * "lazy markers").  txid must be committed. */
+void repl_lock_lazy_marker(repl_ctx *c, uint32_t table_id, uint32_t shard, uint64_t txid,
+			   uint64_t lsn);
 uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t *entry);
 /* 1 when every op in flight on rt is committed (at its quorum; some
  * answers may still be out) and no exclusive op runs. */

@@ -742,26 +742,31 @@ static int staged_newest(repl_ctx *c, const repl_txn *tx)
 	return 1;
 }
 
+void repl_lock_lazy_marker(repl_ctx *c, uint32_t table_id, uint32_t shard, uint64_t txid,
+			   uint64_t lsn)
+{
+	repl_shard *rt = repl_shard_get(c, table_id, shard);
+	if (!rt)
+		return;
+	rt->staged_txid = txid;
+	rt->staged_lsn = lsn;
+	rt->staged_ms = mur_now_ms();
+}
+
 /* Committed by its staging markers, with none of its own to send: note
  * each shard's STAGED entry for the tick, bound the outcome row's trim
  * past it, release every lock and finish. */
 static void close_staged(repl_ctx *c, repl_txn *tx)
 {
-	uint64_t now = mur_now_ms();
 	for (int i = 0; i < tx->nparts; i++) {
 		const repl_txn_part *pt = &tx->parts[i];
 		const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
-		repl_shard *rt;
 		uint64_t lsn;
 		if (!part_wrote(c, pt))
 			continue;
 		lsn = t->shards[pt->shard].committed_lsn;
 		repl_outcome_marker_at(c, tx->id, pt->table_id, pt->shard, lsn + 1);
-		if ((rt = repl_shard_get(c, pt->table_id, pt->shard))) {
-			rt->staged_txid = tx->id;
-			rt->staged_lsn = lsn;
-			rt->staged_ms = now;
-		}
+		repl_lock_lazy_marker(c, pt->table_id, pt->shard, tx->id, lsn);
 		tx->marks_ok++; /* settled, for the commit report */
 	}
 	txn_finish(tx);
