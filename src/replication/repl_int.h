@@ -275,7 +275,8 @@ int repl_shard_blockers(const repl_shard *rt, const repl_txn *tx, const repl_txn
 /* Note that txid's STAGED entry at lsn is the newest on a copy of (table_id,
  * shard) with no marker after it: once the shard's committed entry is lsn and
  * it is idle REPL_LAZY_MARKER_MS, the tick appends txid's marker (repl_lock.c,
- * "lazy markers").  txid must be committed. */
+ * "lazy markers").  txid must be committed.  Ignored while a newer entry's
+ * waits (lsn below it). */
 void repl_lock_lazy_marker(repl_ctx *c, uint32_t table_id, uint32_t shard, uint64_t txid,
 			   uint64_t lsn);
 uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t *entry);

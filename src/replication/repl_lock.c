@@ -746,8 +746,8 @@ void repl_lock_lazy_marker(repl_ctx *c, uint32_t table_id, uint32_t shard, uint6
 			   uint64_t lsn)
 {
 	repl_shard *rt = repl_shard_get(c, table_id, shard);
-	if (!rt)
-		return;
+	if (!rt || (rt->staged_txid && lsn < rt->staged_lsn))
+		return; /* a newer one waits: it closes this one */
 	rt->staged_txid = txid;
 	rt->staged_lsn = lsn;
 	rt->staged_ms = mur_now_ms();

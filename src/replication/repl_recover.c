@@ -615,10 +615,12 @@ static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint6
 			rt->recommit_txid = txn_id;
 			if (rt->nrecommit < CAT_REPLICAS_MAX)
 				rt->recommit_nodes[rt->nrecommit++] = node_id;
-		} else if (rt) {
-			/* decided: a parallel commit's STAGED entry no marker
-			 * followed (repl_lock.c, "lazy markers") gets its marker
-			 * once the shard's committed entry is that and idle */
+		} else if (rt && lsn == t->shards[shard].committed_lsn) {
+			/* decided, and the copy holds txn_id open at the committed
+			 * entry (a parallel commit's STAGED entry no marker
+			 * followed: repl_lock.c, "lazy markers"): its marker is
+			 * appended once the shard is idle.  A copy behind catches
+			 * up instead. */
 			repl_lock_lazy_marker(c, table_id, shard, txn_id, lsn);
 		}
 		return 0;
