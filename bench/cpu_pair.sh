@@ -2,7 +2,7 @@
 # usage: bench/cpu_pair.sh BIN_A BIN_B [SECONDS]
 # Two fresh local clusters (3 followers, RF 3), one per binary; pgbench -i -s 1 on each, then
 # pgbench TPC-B (8 clients) on both AT THE SAME TIME for SECONDS, so both builds see the same
-# machine load.  Prints, per binary and process, CPU ms per transaction of its own cluster:
+# machine load.  pgbench logs in with each cluster's password (DIR/c/password: SCRAM).  Prints, per binary and process, CPU ms per transaction of its own cluster:
 # user + system, then system alone; and the totals with tps.
 S=${3:-15}
 declare -a B D P
@@ -15,11 +15,11 @@ for i in 0 1; do
 		P[$i]=$(( 20000 + RANDOM % 20000 ))
 		${B[$i]} local start --dir ${D[$i]}/c --followers 3 --pg-port ${P[$i]} >/dev/null 2>&1 && break
 	done
-	pgbench -i -s 1 -h 127.0.0.1 -p ${P[$i]} -U murphy murphy >/dev/null 2>&1
+	PGPASSWORD=$(cat ${D[$i]}/c/password) pgbench -i -s 1 -h 127.0.0.1 -p ${P[$i]} -U murphy murphy >/dev/null 2>&1
 done
 snap(){ for n in leader f1 f2 f3; do awk -v n=$n '{print n, $14, $15}' /proc/$(cat $1/c/$n/murphy.pid)/stat; done; }
 for i in 0 1; do snap ${D[$i]} > ${D[$i]}/before; done
-for i in 0 1; do pgbench -c 8 -j 2 -T $S -h 127.0.0.1 -p ${P[$i]} -U murphy murphy > ${D[$i]}/pgb 2>&1 & done
+for i in 0 1; do PGPASSWORD=$(cat ${D[$i]}/c/password) pgbench -c 8 -j 2 -T $S -h 127.0.0.1 -p ${P[$i]} -U murphy murphy > ${D[$i]}/pgb 2>&1 & done
 wait
 for i in 0 1; do snap ${D[$i]} > ${D[$i]}/after; done
 for i in 0 1; do

@@ -11,9 +11,10 @@ set -e
 BIN=$(readlink -f ${1:?murphy binary}); S=${2:-8}; C=${3:-8}
 D=$(mktemp -d /tmp/spt.XXXXXX); PORT=$(( 20000 + RANDOM % 20000 ))
 $BIN local start --dir $D/c --followers 3 --pg-port $PORT >/dev/null
+export PGPASSWORD=$(cat $D/c/password) # SCRAM: the cluster's password
 trap "$BIN local stop --dir $D/c >/dev/null 2>&1; rm -rf $D" EXIT
 PSQL="psql -X -A -t -h 127.0.0.1 -p $PORT -U murphy murphy"
-CALLS="read write writev readv sendmsg recvmsg epoll_wait epoll_ctl setsockopt fcntl pread64 pwrite64 fdatasync fsync"
+CALLS="read write writev readv sendmsg recvmsg epoll_wait epoll_ctl setsockopt fcntl pread64 pwrite64 fdatasync fsync clock_gettime futex"
 EV="raw_syscalls:sys_enter"
 for s in $CALLS; do EV="$EV,syscalls:sys_enter_$s"; done
 cpu(){ awk '{print $14+$15}' /proc/$(cat $D/c/$1/murphy.pid)/stat; }

@@ -42,9 +42,14 @@ uint64_t mur_now_us(void)
 	return (uint64_t)ts.tv_sec * CLOCK_US_PER_S + (uint64_t)ts.tv_nsec / CLOCK_NS_PER_US;
 }
 
+static _Thread_local uint64_t thread_cpu_reads;
+
+uint64_t mur_thread_cpu_reads(void) { return thread_cpu_reads; }
+
 uint64_t mur_thread_cpu_us(void)
 {
 	struct timespec ts;
+	thread_cpu_reads++;
 	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
 		return 0;
 	return (uint64_t)ts.tv_sec * CLOCK_US_PER_S + (uint64_t)ts.tv_nsec / CLOCK_NS_PER_US;

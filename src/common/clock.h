@@ -11,7 +11,10 @@
  *     restarts (lead_time_id, membership epochs).  May jump backwards; do
  *     not subtract two wall readings to time something.
  *   - mur_thread_cpu_us(): the calling thread's CPU time, for what a task
- *     cost (the load views).
+ *     cost (the load views).  Unlike the other two it is a real system
+ *     call (CLOCK_THREAD_CPUTIME_ID has no vDSO path): ~6 µs on this
+ *     project's virtual machines, so hot paths read it per batch, not per
+ *     task (follower/write_batch.c).
  * The event loop's uv_now() is a third, cached monotonic clock: code that
  * runs on the loop and compares against libuv timers keeps using it.
  *
@@ -37,6 +40,10 @@ int64_t mur_wall_us(void);
  * (CLOCK_THREAD_CPUTIME_ID): a task's cost where it runs, whatever else the
  * process does meanwhile.  Never replaced by a test's source. */
 uint64_t mur_thread_cpu_us(void);
+
+/* How many times the calling thread has read mur_thread_cpu_us (tests:
+ * the follower's hot paths must not read it per task). */
+uint64_t mur_thread_cpu_reads(void);
 
 /* Tests only.  A clock source answers, in microseconds, the monotonic clock
  * (wall = 0) or the wall clock since the Unix epoch (wall = 1); every

@@ -1053,9 +1053,11 @@ static int run_split(run_ctx *c)
 	return MUR_OK;
 }
 
+#define CPU_UNMEASURED UINT64_MAX /* finish's cpu_start: the caller measures */
+
 /* A failed task leaves nothing partial: no rows, no changes.  start: when
  * it began (mur_now_us); its CPU time is the thread's since cpu_start
- * (mur_thread_cpu_us). */
+ * (mur_thread_cpu_us), or left 0 when cpu_start is CPU_UNMEASURED. */
 static int finish(exec_result *res, int rc, uint64_t start, uint64_t cpu_start)
 {
 	if (rc != MUR_OK) {
@@ -1071,7 +1073,8 @@ static int finish(exec_result *res, int rc, uint64_t start, uint64_t cpu_start)
 			mur_error_set(&res->err, SQLSTATE_INTERNAL_ERROR, "shard task failed");
 	}
 	res->elapsed_us = mur_now_us() - start;
-	res->cpu_us = mur_thread_cpu_us() - cpu_start;
+	if (cpu_start != CPU_UNMEASURED)
+		res->cpu_us = mur_thread_cpu_us() - cpu_start;
 	return rc == MUR_OK ? MUR_OK : MUR_ERR;
 }
 
@@ -1140,20 +1143,30 @@ int exec_task_run_ordered(stor_dir *dir, const exec_task *t, exec_result *res, a
 	return finish(res, run_kind(&c), start, cpu);
 }
 
-int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)
+static int run_try(stor_dir *dir, const exec_task *t, exec_result *res, int measure_cpu)
 {
 	run_ctx c = {.dir = dir,
 		     .t = t,
 		     .res = res,
 		     .rows_max = EXEC_RESULT_ROWS_BYTES_MAX,
 		     .try_lock = 1};
-	uint64_t start = mur_now_us(), cpu = mur_thread_cpu_us();
 	int quick_query = t->kind == EXEC_TASK_QUERY && t->quick && t->nplacements == 1;
 	if (!quick_query && t->kind != EXEC_TASK_WRITE && t->kind != EXEC_TASK_APPLY)
 		return MUR_EAGAIN;
+	uint64_t start = mur_now_us(), cpu = measure_cpu ? mur_thread_cpu_us() : CPU_UNMEASURED;
 	res->task_id = t->id;
 	int rc = run_kind(&c);
 	return rc == MUR_EAGAIN ? MUR_EAGAIN : finish(res, rc, start, cpu);
+}
+
+int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res)
+{
+	return run_try(dir, t, res, 1);
+}
+
+int exec_task_run_try_batched(stor_dir *dir, const exec_task *t, exec_result *res)
+{
+	return run_try(dir, t, res, 0);
 }
 
 int exec_task_run_on(sqlite3 *db, const exec_task *t, exec_result *res)

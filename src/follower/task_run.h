@@ -82,6 +82,12 @@ int exec_task_run_bounded(stor_dir *dir, const exec_task *t, exec_result *res,
  * exec_task_run. */
 int exec_task_run_try(stor_dir *dir, const exec_task *t, exec_result *res);
 
+/* exec_task_run_try that leaves res->cpu_us 0: the caller runs several
+ * tasks back to back on its thread, reads the thread's CPU time once
+ * around all of them and shares it out (follower/write_batch.c), instead
+ * of the two system calls per task that exec_task_run_try pays. */
+int exec_task_run_try_batched(stor_dir *dir, const exec_task *t, exec_result *res);
+
 /* Run t->sql (with t->params, through t->agg when has_agg) over db, a
  * database the caller made (the owner of a repartitioned join: its
  * in-memory tables).  Same result contract as exec_task_run. */

@@ -15,7 +15,8 @@
  *                           → lead_txn_end_implicit); lead_explain_committed
  *                           then prints its path from the commit report:
  *                           "two-phase: N participants, staged at quorum,
- *                           N markers" with each phase's rounds and time,
+ *                           no commit markers" / "decision recorded, N
+ *                           markers" with each phase's rounds and time,
  *                           or "one shard" when only one was written
  *   in a block              deferred to COMMIT: the path a COMMIT now takes
  */
@@ -446,8 +447,9 @@ void lead_explain_committed(lead_run *r)
 	if (cr.two_phase && cr.staged)
 		line(r->res,
 		     "  Commit: two-phase: %d participants, staged at quorum (%.3f ms, 1 round, "
-		     "no decision fsync): committed; %d markers sent after the answer",
-		     cr.nwrote, (double)cr.decide_us / 1000.0, cr.nwrote);
+		     "no decision fsync): committed; no commit markers (each shard's next "
+		     "write closes it)",
+		     cr.nwrote, (double)cr.decide_us / 1000.0);
 	else if (cr.two_phase)
 		line(r->res,
 		     "  Commit: two-phase: %d participants, decision recorded (%.3f ms, one "

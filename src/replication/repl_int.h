@@ -83,6 +83,12 @@ typedef struct repl_shard {
 				   shard is decided (repl_recover.c) */
 	uint32_t recommit_nodes[CAT_REPLICAS_MAX]; /* the copies that reported it open */
 	int nrecommit;
+	uint64_t staged_txid; /* parallel commits: a committed transaction whose STAGED
+				 entry here (staged_lsn, decided at staged_ms, mur_now_ms)
+				 no marker followed; the next entry closes it on the
+				 copies, else the tick appends its marker (repl_lock.c,
+				 "lazy markers"); 0: none */
+	uint64_t staged_lsn, staged_ms;
 	uint64_t pend_txid; /* the pending marker: a decided transaction whose commit
 			       marker here was sent and is not at its quorum yet; its
 			       lock was handed on when it was sent (repl_lock.c,
@@ -289,6 +295,13 @@ int repl_shard_blockers(const repl_shard *rt, const repl_txn *tx, const repl_txn
  * committed one, or a later one of an op in flight that is logged and
  * neither failed nor given up (a pipelined write of the lock holder);
  * its entry id in *entry (may be NULL). */
+/* Note that txid's STAGED entry at lsn is the newest on a copy of (table_id,
+ * shard) with no marker after it: once the shard's committed entry is lsn and
+ * it is idle REPL_LAZY_MARKER_MS, the tick appends txid's marker (repl_lock.c,
+ * "lazy markers").  txid must be committed.  Ignored while a newer entry's
+ * waits (lsn below it). */
+void repl_lock_lazy_marker(repl_ctx *c, uint32_t table_id, uint32_t shard, uint64_t txid,
+			   uint64_t lsn);
 uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s, uint64_t *entry);
 /* 1 when every op in flight on rt is committed (at its quorum; some
  * answers may still be out) and no exclusive op runs. */

@@ -706,12 +706,116 @@ static void record_outcome(repl_ctx *c, const repl_txn *tx)
 		outcome_recorded(row, MUR_ERR, &why);
 }
 
+/* ---- lazy markers: parallel commits without commit markers ----
+ *
+ * Once every staging marker of tx holds, tx is committed and, on each
+ * shard it wrote, its STAGED entry is the newest, decided entry (tx held
+ * the lock: nothing else is in flight there).  No commit marker is sent:
+ * a copy takes any entry after X's STAGED entry as closing X, committed
+ * (storage/replog.h), and this leader sends a shard nothing after it
+ * before that — so the shard's next write (the next holder's, TPC-B's
+ * branch row: at once) tells the copies, and tx's locks are released at
+ * the decision, one round (the markers') earlier than with markers and
+ * with one log entry less per participant copy.  A shard that no entry
+ * followed gets tx's marker from the tick once it has been idle
+ * REPL_LAZY_MARKER_MS (lazy_markers, through repl_txn_recommit, as a
+ * restart appends one), so that no copy keeps tx open for long: the
+ * outcome row's trim (repl_outcome.c) waits until every copy is past
+ * the STAGED entry (bound staged_lsn + 1), and a restart that finds a copy
+ * holding tx open (STAGED newest) reads the row, or asks the participants
+ * (repl_staged.c), and appends the marker.  After an undo of the next
+ * holder back to the STAGED entry, tx is open on the copies again, and
+ * the shard waits for its lazy marker as before. */
+#define REPL_LAZY_MARKER_MS 1000
+
+/* 1 when every shard tx wrote has nothing in flight past its committed
+ * entry (the STAGED entry: the newest), so that it can go without a
+ * marker. */
+static int staged_newest(repl_ctx *c, const repl_txn *tx)
+{
+	for (int i = 0; i < tx->nparts; i++) {
+		const repl_txn_part *pt = &tx->parts[i];
+		const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+		if (!part_wrote(c, pt))
+			continue;
+		if (repl_shard_tip(c, pt->table_id, &t->shards[pt->shard], NULL) !=
+		    t->shards[pt->shard].committed_lsn)
+			return 0;
+	}
+	return 1;
+}
+
+void repl_lock_lazy_marker(repl_ctx *c, uint32_t table_id, uint32_t shard, uint64_t txid,
+			   uint64_t lsn)
+{
+	repl_shard *rt = repl_shard_get(c, table_id, shard);
+	if (!rt || (rt->staged_txid && lsn < rt->staged_lsn))
+		return; /* a newer one waits: it closes this one */
+	rt->staged_txid = txid;
+	rt->staged_lsn = lsn;
+	rt->staged_ms = mur_now_ms();
+}
+
+/* Committed by its staging markers, with none of its own to send: note
+ * each shard's STAGED entry for the tick, bound the outcome row's trim
+ * past it, release every lock and finish. */
+static void close_staged(repl_ctx *c, repl_txn *tx)
+{
+	for (int i = 0; i < tx->nparts; i++) {
+		const repl_txn_part *pt = &tx->parts[i];
+		const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+		uint64_t lsn;
+		if (!part_wrote(c, pt))
+			continue;
+		lsn = t->shards[pt->shard].committed_lsn;
+		repl_outcome_marker_at(c, tx->id, pt->table_id, pt->shard, lsn + 1);
+		repl_lock_lazy_marker(c, pt->table_id, pt->shard, tx->id, lsn);
+		tx->marks_ok++; /* settled, for the commit report */
+	}
+	txn_finish(tx);
+}
+
+/* repl_lock_tick: forget the STAGED entries a later decided entry closed
+ * (written by nobody who could still undo it: no lock holder), and
+ * append the marker of those whose shard stayed idle. */
+static void lazy_markers(repl_ctx *c)
+{
+	uint64_t now = mur_now_ms();
+	for (uint32_t b = 0; b < c->nbuckets; b++)
+		for (repl_shard *rt = c->shards[b]; rt; rt = rt->next) {
+			cat_table *t;
+			const cat_shard *s;
+			uint64_t txid = rt->staged_txid;
+			if (!txid)
+				continue;
+			t = cat_table_by_id(c->cat, rt->table_id);
+			if (!t || rt->shard >= t->nshards) {
+				rt->staged_txid = 0;
+				continue;
+			}
+			s = &t->shards[rt->shard];
+			if (!s->committed_known || rt->lock || rt->nsharers || rt->busy ||
+			    rt->qhead || rt->fhead || rt->pend_txid)
+				continue; /* busy: look again at the next tick */
+			if (s->committed_lsn != rt->staged_lsn) {
+				rt->staged_txid = 0; /* a later entry closed it */
+				continue;
+			}
+			if (now - rt->staged_ms < REPL_LAZY_MARKER_MS ||
+			    repl_shard_tip(c, rt->table_id, s, NULL) != s->committed_lsn)
+				continue;
+			rt->staged_txid = 0;
+			repl_txn_recommit(c, t, rt->shard, txid);
+		}
+}
+
 /* A decided tx goes on: a staged one's client hears COMMIT now — tx is
  * committed whatever happens to its markers, its shards stay gated until
  * each marker is out (its lock, then the pending marker), so the client's
- * next read waits for them — then the markers are sent.  The commit
- * report is what EXPLAIN ANALYZE reads from the callback (the markers'
- * round is not in it: it has not happened). */
+ * next read waits for them — then the markers are sent, or, when every
+ * STAGED entry is its shard's newest, none (lazy markers, above).  The
+ * commit report is what EXPLAIN ANALYZE reads from the callback (the
+ * markers' round is not in it: it has not happened). */
 static void decided_go(repl_ctx *c, repl_txn *tx)
 {
 	repl_txn_cb cb = tx->cb;
@@ -722,6 +826,10 @@ static void decided_go(repl_ctx *c, repl_txn *tx)
 		tx->cb = NULL;
 		memset(&none, 0, sizeof none);
 		cb(tx->cb_arg, 0, &none);
+	}
+	if (tx->staged_ok && staged_newest(c, tx)) {
+		close_staged(c, tx);
+		return;
 	}
 	send_markers(c, tx);
 }
@@ -1561,6 +1669,7 @@ void repl_lock_tick(repl_ctx *c)
 	repl_lock_due(c); /* without a wake_at hook this is the only look */
 	release_held(c);
 	retry_markers(c);
+	lazy_markers(c);
 }
 
 void repl_lock_destroy(repl_ctx *c)

@@ -614,6 +614,13 @@ static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint6
 			rt->recommit_txid = txn_id;
 			if (rt->nrecommit < CAT_REPLICAS_MAX)
 				rt->recommit_nodes[rt->nrecommit++] = node_id;
+		} else if (rt && lsn == t->shards[shard].committed_lsn) {
+			/* decided, and the copy holds txn_id open at the committed
+			 * entry (a parallel commit's STAGED entry no marker
+			 * followed: repl_lock.c, "lazy markers"): its marker is
+			 * appended once the shard is idle.  A copy behind catches
+			 * up instead. */
+			repl_lock_lazy_marker(c, table_id, shard, txn_id, lsn);
 		}
 		return 0;
 	}
@@ -668,10 +675,18 @@ static void txn_undo_done(repl_ctx *c, cat_table *t, cat_shard *s, cat_placement
 	}
 	p->applied_lsn = res->lsn;
 	p->entry_id = res->entry_id;
-	if (s->committed_known)
+	if (s->committed_known) {
 		classify(c, t->id, s, p);
-	else
-		decide_all(c);
+		return;
+	}
+	/* a restart: the undo may have left a committed transaction's STAGED
+	 * entry newest, open again on the copy (parallel commits send no
+	 * marker: the transaction undone had followed it; storage/replog.h).
+	 * The copy reports again before the shard is decided, so that
+	 * transaction is resolved as any copy's open one is (its row, or its
+	 * staging markers: repl_staged.c) and gets its marker. */
+	p->reported = 0;
+	c->status_wanted[p->node_id % CAT_NODES_MAX] = 1;
 }
 
 /* Where a reported copy stands against the shard's committed entry. */

@@ -190,23 +190,31 @@ int stor_log_first(stor_db *db, uint64_t *first_lsn, mur_error *err)
 /* ---- log rows ---------------------------------------------------- */
 
 /* The open transaction as the log's rows say: the newest run of data
- * entries (and its STAGED entry) of one txn_id ≠ 0, read newest first
- * (replog.h: the open transaction's entries are the log's suffix, so only
- * that suffix is read).  0, 0 when the newest entry is autocommit or a
- * commit marker. */
-static int scan_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error *err)
+ * entries (and its STAGED entry, when that is the newest entry) of one
+ * txn_id ≠ 0, read newest first (replog.h: the open transaction's entries
+ * are the log's suffix, so only that suffix is read).  0, 0 when the
+ * newest entry is autocommit or a commit marker.  A STAGED entry below the
+ * newest run closed its transaction (replog.h), so the run stops there.
+ * *staged (may be NULL): the newest entry is the open one's STAGED. */
+static int scan_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, int *staged, mur_error *err)
 {
 	sqlite3_stmt *st;
-	int rc;
+	int rc, newest = 1;
 	*txn_id = *lsn = 0;
+	if (staged)
+		*staged = 0;
 	if (stor_prepare(db, "SELECT lsn, txn_id, kind FROM _murphy_log ORDER BY lsn DESC", &st,
 			 err) != MUR_OK)
 		return MUR_ERR;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint64_t x = (uint64_t)sqlite3_column_int64(st, 1);
-		if (sqlite3_column_int(st, 2) == STOR_ENTRY_COMMIT || x == 0 ||
-		    (*txn_id && x != *txn_id))
+		int kind = sqlite3_column_int(st, 2);
+		if (kind == STOR_ENTRY_COMMIT || x == 0 || (*txn_id && x != *txn_id) ||
+		    (kind == STOR_ENTRY_STAGED && !newest))
 			break;
+		if (staged && newest)
+			*staged = kind == STOR_ENTRY_STAGED;
+		newest = 0;
 		*txn_id = x;
 		*lsn = (uint64_t)sqlite3_column_int64(st, 0);
 	}
@@ -224,7 +232,7 @@ int stor_log_open_txn(stor_db *db, uint64_t *txn_id, uint64_t *lsn, mur_error *e
 		*lsn = db->logc.open_lsn;
 		return MUR_OK;
 	}
-	return scan_open_txn(db, txn_id, lsn, err);
+	return scan_open_txn(db, txn_id, lsn, NULL, err);
 }
 
 int stor_log_txn_state(stor_db *db, uint64_t txn_id, stor_txn_state *state, char *parts,
@@ -292,7 +300,7 @@ static int log_state(stor_db *db, stor_log_cache *out, mur_error *err)
 	if (rc != SQLITE_ROW)
 		return stor_map_sqlite_error(db->db, rc, err);
 	if (next_entry(db, 0, out, err) != MUR_OK ||
-	    scan_open_txn(db, &out->open_txn, &out->open_lsn, err) != MUR_OK)
+	    scan_open_txn(db, &out->open_txn, &out->open_lsn, &out->open_staged, err) != MUR_OK)
 		return MUR_ERR;
 	out->valid = 1;
 	return MUR_OK;
@@ -356,17 +364,23 @@ static void check_log(stor_db *db, uint64_t newest, const stor_log_cache *c)
 	}
 	stor_release(db, st);
 	uint64_t txn, lsn;
-	if (scan_open_txn(db, &txn, &lsn, &err) == MUR_OK)
-		assert(txn == c->open_txn && lsn == c->open_lsn && (!lsn || lsn >= c->first));
+	int staged;
+	if (scan_open_txn(db, &txn, &lsn, &staged, &err) == MUR_OK)
+		assert(txn == c->open_txn && lsn == c->open_lsn && staged == c->open_staged &&
+		       (!lsn || lsn >= c->first));
 }
 #endif
 
 /* Whether e may follow a log whose open transaction c holds (replog.h:
- * while one is open, only its own entries follow), and the open
- * transaction once it does. */
+ * while one is open, only its own entries follow, but anything may follow
+ * its STAGED entry, which it then closes), and the open transaction once
+ * it does. */
 static int follow_open_txn(stor_db *db, stor_log_cache *c, const stor_entry *e, uint64_t lsn,
 			   mur_error *err)
 {
+	if (c->open_txn && c->open_staged && e->txn_id != c->open_txn)
+		c->open_txn = c->open_lsn = 0; /* closed: committed (replog.h) */
+	c->open_staged = 0;
 	if (c->open_txn && e->txn_id != c->open_txn) {
 		mur_error_set(err, STOR_SQLSTATE_TXN_ORDER,
 			      "placement %s has transaction %" PRIu64 " open since lsn %" PRIu64
@@ -398,6 +412,7 @@ static int follow_open_txn(stor_db *db, stor_log_cache *c, const stor_entry *e, 
 		c->open_txn = e->txn_id;
 		c->open_lsn = lsn;
 	}
+	c->open_staged = e->kind == STOR_ENTRY_STAGED;
 	return MUR_OK;
 }
 

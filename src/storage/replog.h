@@ -48,8 +48,13 @@
  * first entry, and finding X reads that suffix only.  Undoing a marker
  * reopens its transaction; undoing a marker entry is just its deletion.
  * A STAGED entry of X follows X's data entries only (refused when X is
- * not the open transaction) and keeps X open; it is undone by deletion
- * too.
+ * not the open transaction) and keeps X open while it is the newest
+ * entry; it is undone by deletion too.  Any entry may follow it: one that
+ * is not X's closes X, committed (parallel commits without commit
+ * markers: the leader sends a shard nothing after X's STAGED entry before
+ * X is decided committed — every participant's STAGED at its quorum — so
+ * the next writer's entry tells the copy so; docs/transactions.md).  An
+ * undo back to the STAGED entry reopens X, as undoing a marker does.
  *
  * Retention: the log keeps at most STOR_LOG_KEEP entries and
  * STOR_LOG_BYTES_MAX bytes of changesets (the newest entry is always kept,

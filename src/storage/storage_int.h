@@ -40,6 +40,7 @@ typedef struct stor_log_cache {
 	uint64_t first_len; /* its changeset's size */
 	uint64_t open_txn;  /* the open transaction (replog.h), 0 when none */
 	uint64_t open_lsn;  /* its oldest entry, 0 when none */
+	int open_staged;    /* the newest entry is open_txn's STAGED entry */
 } stor_log_cache;
 
 struct stor_db {

@@ -17,7 +17,11 @@
  *     batch runs (and is answered early) while the previous group's fsync
  *     is in progress, and is answered only after its own records are
  *     durable, after the earlier group; a failed fsync fails both 58030;
- *     a group with no early answer syncs on the loop thread itself.
+ *     a group with no early answer syncs on the loop thread itself;
+ *   - a batch reads its thread's CPU clock (a system call) once before
+ *     and once after its items, not twice per item, and shares that time
+ *     out: every item that ran gets a part, the parts add up to at most
+ *     what the whole run took.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +29,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "follower/task_run.h"
 #include "follower/write_batch.h"
 #include "storage/fwal.h"
@@ -357,6 +362,46 @@ static void test_batch_without_early_answers_syncs_on_the_loop(void **state)
 	stor_fwal_stop(dir);
 }
 
+#define CPU_ITEMS 6
+
+static void test_batch_reads_the_cpu_clock_once(void **state)
+{
+	(void)state;
+	uv_loop_t loop;
+	node_wbatch *b;
+	item it[CPU_ITEMS];
+	uint64_t sum = 0;
+
+	ddl("t5_s0.db");
+	reset_counts();
+	for (int i = 0; i < CPU_ITEMS; i++)
+		item_init(&it[i], "t5_s0.db", i + 1, (uint64_t)i + 1);
+	uv_loop_init(&loop);
+	b = node_wbatch_new(&loop, dir, batch_done, batch_early, NULL, NULL);
+	assert_non_null(b);
+	uint64_t cpu0 = mur_thread_cpu_us(), reads0 = mur_thread_cpu_reads();
+	for (int i = 0; i < CPU_ITEMS; i++)
+		node_wbatch_add(b, &it[i].wb);
+	while (norder < CPU_ITEMS && uv_run(&loop, UV_RUN_ONCE))
+		;
+	uint64_t reads = mur_thread_cpu_reads() - reads0, cpu = mur_thread_cpu_us() - cpu0;
+	node_wbatch_close(b);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&loop), 0);
+
+	assert_int_equal(norder, CPU_ITEMS);
+	assert_int_equal(ncalls, 1); /* one batch */
+	assert_int_equal(reads, 2);  /* not 2 per item */
+	for (int i = 0; i < CPU_ITEMS; i++) {
+		if (it[i].res.failed)
+			fail_msg("item %d: %s", it[i].id, it[i].res.err.message);
+		sum += it[i].res.cpu_us;
+		exec_result_free(&it[i].res);
+	}
+	assert_true(sum > 0);
+	assert_true(sum <= cpu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +409,7 @@ int main(void)
 		cmocka_unit_test(test_locked_placement_keeps_its_order),
 		cmocka_unit_test(test_batch_runs_during_previous_fsync),
 		cmocka_unit_test(test_batch_without_early_answers_syncs_on_the_loop),
+		cmocka_unit_test(test_batch_reads_the_cpu_clock_once),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

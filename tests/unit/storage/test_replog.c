@@ -1589,8 +1589,7 @@ static int64_t txn_state(stor_dir *d, uint64_t txn, char *parts, size_t n)
 }
 
 /* X's entries, then STAGED(X, participants) on the primary and, applied,
- * on the replica: X stays open (only its marker may follow: an
- * autocommit write and Y's STAGED are refused 25000), recovery's query
+ * on the replica: X stays open (Y's STAGED is refused 25000), recovery's query
  * answers STAGED with the participants, and ABSENT for a transaction the
  * log never held; after X's commit marker it answers COMMITTED.  A
  * staging marker of a transaction that is not open, of txn 0 or without
@@ -1632,10 +1631,7 @@ static void test_txn_staged_marker(void **state)
 		assert_int_equal(txn_state(d, TXN_Y, parts, sizeof parts), STOR_TXN_ABSENT);
 	}
 
-	/* X is still open: only its commit marker follows */
-	assert_int_equal(insert_txn(prim, 5, "a", 105, 0, &w), MUR_ERR);
-	assert_string_equal(w.err.sqlstate, "25000");
-	exec_result_free(&w);
+	/* X is still open: its commit marker closes it */
 	assert_int_equal(marker_write(prim, 5, 105, TXN_X, &w), MUR_OK);
 	apply_entry_ok(repl, &w, TXN_X, EXEC_ENTRY_COMMIT);
 	exec_result_free(&w);
@@ -1664,6 +1660,77 @@ static void test_txn_staged_marker(void **state)
 	stor_dir_put(repl, db);
 	assert_int_equal(lsn_of(prim, NULL), 5);
 	assert_int_equal(lsn_of(repl, NULL), 5);
+}
+
+/* Reopen both placement directories: the next STATUS reads the open
+ * transaction from the log's rows, not from the cache appends kept. */
+static void reopen_dirs(void)
+{
+	char p[300];
+	mur_error err;
+	stor_dir_close(prim);
+	stor_dir_close(repl);
+	snprintf(p, sizeof p, "%s/p", tmpdir);
+	must(stor_dir_open(p, &prim, &err), &err);
+	snprintf(p, sizeof p, "%s/r", tmpdir);
+	must(stor_dir_open(p, &repl, &err), &err);
+}
+
+/* Parallel commits without commit markers (replog.h): any entry may
+ * follow X's STAGED entry, and closes X.  Y's data after it opens Y (X is
+ * no longer open, also as read back from the log's rows), an undo back to
+ * the STAGED entry reopens X, an autocommit entry after it leaves nothing
+ * open, and X's STAGED cannot come again once X is closed.  (Before, the
+ * log refused anything but X's marker after X's STAGED entry: 25000.) */
+static void test_txn_staged_closed_by_the_next_entry(void **state)
+{
+	(void)state;
+	exec_result w, r;
+	reset_dirs();
+	insert1(1, "a", 121, &w);
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	assert_int_equal(insert_txn(prim, 2, "x", 122, TXN_X, &w), MUR_OK);
+	apply_entry_ok(repl, &w, TXN_X, EXEC_ENTRY_DATA);
+	exec_result_free(&w);
+	assert_int_equal(staged_write(prim, 3, 123, TXN_X, PARTS_XY, &w), MUR_OK);
+	apply_entry_ok(repl, &w, TXN_X, EXEC_ENTRY_STAGED);
+	exec_result_free(&w);
+
+	/* the next holder's entry follows X's STAGED: X closed, Y open */
+	if (insert_txn(prim, 4, "y", 124, TXN_Y, &w) != MUR_OK)
+		fail_msg("Y's entry after X's STAGED refused: %s", w.err.message);
+	apply_entry_ok(repl, &w, TXN_Y, EXEC_ENTRY_DATA);
+	exec_result_free(&w);
+	expect_open_txn(prim, TXN_Y, 4);
+	expect_open_txn(repl, TXN_Y, 4);
+	reopen_dirs();
+	expect_open_txn(prim, TXN_Y, 4);
+	expect_open_txn(repl, TXN_Y, 4);
+	expect_same_log(prim, repl);
+
+	/* Y undone: X's STAGED is the newest entry again, X open */
+	for (int k = 0; k < 2; k++) {
+		stor_dir *d = k ? repl : prim;
+		assert_int_equal(undo_task(d, 3, &r), MUR_OK);
+		exec_result_free(&r);
+		expect_open_txn(d, TXN_X, 2);
+	}
+
+	/* an autocommit entry closes X too: nothing open */
+	insert1(5, "a", 125, &w); /* fails the test if refused */
+	apply_ok(repl, &w);
+	exec_result_free(&w);
+	expect_open_txn(prim, 0, 0);
+	expect_open_txn(repl, 0, 0);
+	reopen_dirs();
+	expect_open_txn(prim, 0, 0);
+	expect_open_txn(repl, 0, 0);
+	assert_int_equal(staged_write(prim, 5, 126, TXN_X, PARTS_XY, &w), MUR_ERR);
+	assert_string_equal(w.err.sqlstate, "25000");
+	exec_result_free(&w);
+	assert_int_equal(lsn_of(prim, NULL), 4);
+	assert_int_equal(lsn_of(repl, NULL), 4);
 }
 
 /* An undo takes a staged transaction back whole (the STAGED entry has
@@ -1839,6 +1906,7 @@ int main(void)
 		cmocka_unit_test(test_txn_old_file_upgrade),
 		cmocka_unit_test(test_txn_staged_marker),
 		cmocka_unit_test(test_txn_staged_undo_and_catch_up),
+		cmocka_unit_test(test_txn_staged_closed_by_the_next_entry),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
