@@ -70,6 +70,7 @@ static void copyto_format(const plan_copy *pc, pgw_copy_format *f)
 {
 	memset(f, 0, sizeof *f);
 	f->csv = pc->csv;
+	f->binary = pc->binary;
 	f->delimiter = pc->delimiter;
 	f->quote = pc->quote;
 	f->escape = pc->escape;

@@ -470,7 +470,7 @@ void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols, int format)
 	put_copy_response(out, PGW_BE_COPY_IN_RESPONSE, ncols, format);
 }
 
-void pgw_put_copy_out_response(mur_buf *out, uint32_t ncols)
+void pgw_put_copy_out_response(mur_buf *out, uint32_t ncols, int format)
 {
-	put_copy_response(out, PGW_BE_COPY_OUT_RESPONSE, ncols, 0);
+	put_copy_response(out, PGW_BE_COPY_OUT_RESPONSE, ncols, format);
 }

@@ -208,7 +208,7 @@ void pgw_put_error(mur_buf *out, const char *severity, const mur_error *e);
 void pgw_put_notice(mur_buf *out, const mur_error *e);
 /* CopyInResponse: ncols columns, all in format (0 text, 1 binary). */
 void pgw_put_copy_in_response(mur_buf *out, uint32_t ncols, int format);
-/* CopyOutResponse: text format, ncols text columns. */
-void pgw_put_copy_out_response(mur_buf *out, uint32_t ncols);
+/* CopyOutResponse: ncols columns, all in format (0 text, 1 binary). */
+void pgw_put_copy_out_response(mur_buf *out, uint32_t ncols, int format);
 
 #endif

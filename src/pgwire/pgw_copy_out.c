@@ -10,15 +10,17 @@
  *   BUSY ──COPY_OUT(more=0)──> CopyDone, CommandComplete "COPY n" (READY)
  *   BUSY ──ERROR──> ErrorResponse (no CopyDone, as PostgreSQL)
  *
- * The first result sends CopyOutResponse (and the HEADER line); every
- * DataRow becomes one CopyData line here, in the text or CSV format of
- * the result's pgw_copy_format.  conn_step asks for the next result only
+ * The first result sends CopyOutResponse (and the HEADER line, or FORMAT
+ * binary's signature); every DataRow becomes one CopyData line here, in
+ * the text or CSV format of the result's pgw_copy_format, or one PGCOPY
+ * tuple in binary (the trailer before CopyDone).  conn_step asks for the next result only
  * once the owner took the output (the stall at PGW_OUTPUT_PENDING_MAX), so
  * a slow client holds the engine back instead of the leader buffering the
  * whole table.  A client gone in between: copy_out_next(stop = 1).
  * The final result completes the statement through the simple or
  * extended path, as a COMMAND result.
  */
+#include "pgwire/pgw_binary.h"
 #include "pgwire/pgw_conn_int.h"
 
 #include <stdio.h>
@@ -126,6 +128,57 @@ int pgw_copy_out_header(mur_buf *out, const pgw_copy_format *f, uint32_t ncols,
 	return mur_buf_ok(out) ? MUR_OK : MUR_ENOMEM;
 }
 
+/* FORMAT binary: each DataRow (text values) one PGCOPY tuple in a
+ * CopyData, its fields in binary as their column types. */
+static int copy_out_binary_rows(mur_buf *out, const pgw_result *r, uint64_t *nrows, mur_error *err)
+{
+	uint32_t oids[PGW_COPY_COLUMNS_MAX];
+	const char *vals[PGW_COPY_COLUMNS_MAX];
+	int32_t lens[PGW_COPY_COLUMNS_MAX];
+	mur_rd rd;
+	if (r->ncols > PGW_COPY_COLUMNS_MAX)
+		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				     "COPY BINARY of more than %d columns", PGW_COPY_COLUMNS_MAX);
+	for (uint32_t i = 0; i < r->ncols; i++)
+		oids[i] = r->cols[i].type_oid;
+	mur_rd_init(&rd, r->rows.data, r->rows.len);
+	while (mur_rd_left(&rd) > 0) {
+		uint32_t mlen, ncols;
+		size_t off;
+		if (mur_rd_u8(&rd) != PGW_BE_DATA_ROW || (mlen = mur_rd_u32(&rd)) < 6 ||
+		    mlen - 4 > mur_rd_left(&rd) || (ncols = mur_rd_u16(&rd)) != r->ncols)
+			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+					     "malformed row in COPY result");
+		for (uint32_t i = 0; i < ncols && mur_rd_ok(&rd); i++) {
+			lens[i] = (int32_t)mur_rd_u32(&rd);
+			vals[i] = lens[i] > 0 ? mur_rd_bytes(&rd, (size_t)lens[i]) : "";
+		}
+		if (!mur_rd_ok(&rd))
+			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+					     "malformed row in COPY result");
+		off = pgw_msg_begin(out, PGW_BE_COPY_DATA);
+		if (pgw_binary_row_put(out, ncols, oids, NULL, vals, lens, err) != MUR_OK) {
+			out->len = off; /* no partial CopyData before the ErrorResponse */
+			return MUR_ERR;
+		}
+		pgw_msg_end(out, off);
+		(*nrows)++;
+	}
+	return mur_buf_ok(out) ? MUR_OK
+			       : mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+/* FORMAT binary's signature and header, or its trailer, as one CopyData. */
+static void copy_out_binary_frame(mur_buf *out, int trailer)
+{
+	size_t off = pgw_msg_begin(out, PGW_BE_COPY_DATA);
+	if (trailer)
+		pgw_binary_copy_put_trailer(out);
+	else
+		pgw_binary_copy_put_header(out);
+	pgw_msg_end(out, off);
+}
+
 int pgw_copy_out_rows(mur_buf *out, const pgw_copy_format *f, const char *rows, size_t len,
 		      uint64_t *nrows)
 {
@@ -180,17 +233,22 @@ void pgw_copy_out_result(pgw_conn *c, pgw_wait wait, pgw_result *r)
 	pgw_conn_send_notices(c, r);
 	r->nnotices = 0;
 	if (!c->copy_out) {
-		pgw_put_copy_out_response(&c->out, r->ncols);
+		pgw_put_copy_out_response(&c->out, r->ncols, r->copy.binary);
 		c->copy_out = 1;
 		c->copy_out_wait = wait;
 		c->copy_out_rows = 0;
-		if (r->copy.header)
+		if (r->copy.binary)
+			copy_out_binary_frame(&c->out, 0);
+		else if (r->copy.header)
 			pgw_copy_out_header(&c->out, &r->copy, r->ncols, r->cols);
 	}
-	if (pgw_copy_out_rows(&c->out, &r->copy, r->rows.data, r->rows.len, &c->copy_out_rows) !=
-	    MUR_OK) {
-		mur_error e;
-		mur_error_set(&e, SQLSTATE_INTERNAL_ERROR, "malformed row in COPY result");
+	mur_error e;
+	int rc = r->copy.binary ? copy_out_binary_rows(&c->out, r, &c->copy_out_rows, &e)
+				: pgw_copy_out_rows(&c->out, &r->copy, r->rows.data, r->rows.len,
+						    &c->copy_out_rows);
+	if (rc != MUR_OK) {
+		if (!r->copy.binary)
+			mur_error_set(&e, SQLSTATE_INTERNAL_ERROR, "malformed row in COPY result");
 		if (r->more) /* the engine still holds the COPY: end it */
 			c->ops->copy_out_next(c->esess, 1, free_result, NULL);
 		pgw_result_set_error(r, &e);
@@ -202,6 +260,8 @@ void pgw_copy_out_result(pgw_conn *c, pgw_wait wait, pgw_result *r)
 		pgw_result_free(r);
 		return;
 	}
+	if (r->copy.binary)
+		copy_out_binary_frame(&c->out, 1);
 	pgw_put_empty(&c->out, PGW_BE_COPY_DONE);
 	r->kind = PGW_RESULT_COMMAND;
 	if (!r->tag[0])

@@ -86,6 +86,7 @@ typedef struct pgw_portal_op {
 /* How COPY TO writes a row (PostgreSQL's COPY options). */
 typedef struct pgw_copy_format {
 	int csv;                                       /* FORMAT csv, else text */
+	int binary;                                    /* FORMAT binary (PGCOPY tuples) */
 	char delimiter;                                /* '\t' text, ',' csv */
 	char quote;                                    /* csv */
 	char escape;                                   /* csv; the quote by default */

@@ -15,7 +15,8 @@
  * COPY TO STDOUT plans its rows as a SELECT (plan_copy.query): the
  * table's columns (SELECT t.c, ... FROM t), or the query given; ESCAPE and
  * FORCE_QUOTE apply to it (CSV).  COPY to or from a file or a program on
- * the server, and COPY TO in FORMAT binary, are not supported (0A000).
+ * the server are not supported (0A000).  COPY TO in FORMAT binary
+ * writes PostgreSQL's PGCOPY tuples (pgwire/pgw_copy_out.c).
  * FREEZE (pgbench -i asks for it) is accepted and changes nothing: it
  * writes PostgreSQL rows with their transaction ids already frozen, and
  * murphy's rows carry no transaction ids (docs/decisions.md).
@@ -240,9 +241,13 @@ static int plan_copy_to(sql_ctx *c, PgQuery__CopyStmt *s, plan *p)
 		if (copy_option(c, s->options[i]->def_elem, pc, &null_set, &delim_set, &force) !=
 		    MUR_OK)
 			return MUR_ERR;
-	if (pc->binary)
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
-			       "murphy does not support COPY TO in FORMAT binary yet");
+	if (pc->binary && (pc->csv || delim_set || null_set || pc->header || force))
+		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "cannot specify %s in BINARY mode",
+			       pc->csv     ? "FORMAT csv"
+			       : delim_set ? "DELIMITER"
+			       : null_set  ? "NULL"
+			       : force     ? "FORCE_QUOTE"
+					   : "HEADER");
 	if (!delim_set)
 		pc->delimiter = pc->csv ? ',' : '\t';
 	if (!pc->escape)
