@@ -449,7 +449,11 @@ static void test_copy(void **state)
 	assert_int_equal(p->u.copy.escape, '"');
 	plan_free(p);
 	E("COPY users TO '/tmp/x'", "0A000");
-	E("COPY users TO STDOUT WITH (FORMAT binary)", "0A000");
+	p = P("COPY users TO STDOUT WITH (FORMAT binary)"); /* pgwire writes PGCOPY tuples */
+	assert_int_equal(p->kind, PLAN_COPY_TO);
+	assert_int_equal(p->u.copy.binary, 1);
+	plan_free(p);
+	E("COPY users TO STDOUT WITH (FORMAT binary, HEADER)", "42601");
 	E("COPY users TO STDOUT WITH (FORCE_QUOTE *)", "0A000"); /* text format */
 	E("COPY (INSERT INTO users VALUES (1)) TO STDOUT", "0A000");
 	E("COPY users FROM '/tmp/x'", "0A000");
