@@ -26,6 +26,7 @@
 #include "common/numeric.h"
 
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 
 static int arg_num(sqlite3_context *cx, sqlite3_value *v, mur_num *out)
@@ -69,6 +70,127 @@ static int op_mul(mur_num *r, const mur_num *a, const mur_num *b, mur_error *err
 	return MUR_OK;
 }
 
+/* ---- the small fast path ----
+ * Most numerics in a row (prices, rates, quantities) have few digits:
+ * + - * over them run on an int64 mantissa and a scale, printed as
+ * mur_num_to_text prints the same value, with no GMP and no allocation.
+ * Anything else — more than SMALL_DIGITS_MAX digits, an exponent, a REAL,
+ * an overflow at any step — goes to the exact GMP path from the start. */
+
+#define SMALL_DIGITS_MAX 18 /* digits an int64 mantissa always holds */
+
+typedef struct small_num {
+	int64_t m;
+	int scale;
+} small_num;
+
+typedef enum small_op { SMALL_ADD, SMALL_SUB, SMALL_MUL } small_op;
+
+/* [-]digits[.digits] of at most SMALL_DIGITS_MAX digits, or an integer. */
+static int small_parse(sqlite3_value *v, small_num *out)
+{
+	const unsigned char *t;
+	int n, digits = 0, neg = 0, i = 0;
+	int64_t m = 0;
+	if (sqlite3_value_type(v) == SQLITE_INTEGER) {
+		out->m = sqlite3_value_int64(v);
+		out->scale = 0;
+		return out->m > -1000000000000000000LL && out->m < 1000000000000000000LL;
+	}
+	if (sqlite3_value_type(v) != SQLITE_TEXT)
+		return 0;
+	t = sqlite3_value_text(v);
+	n = sqlite3_value_bytes(v);
+	if (n > 0 && t[0] == '-')
+		neg = i = 1;
+	out->scale = -1;
+	for (; i < n; i++) {
+		if (t[i] == '.' && out->scale < 0) {
+			out->scale = 0;
+			continue;
+		}
+		if (t[i] < '0' || t[i] > '9' || ++digits > SMALL_DIGITS_MAX)
+			return 0;
+		m = m * 10 + (t[i] - '0');
+		if (out->scale >= 0)
+			out->scale++;
+	}
+	if (digits == 0)
+		return 0;
+	if (out->scale < 0)
+		out->scale = 0;
+	out->m = neg ? -m : m;
+	return 1;
+}
+
+/* a * 10^k, 0 on overflow. */
+static int small_rescale(small_num *a, int scale)
+{
+	while (a->scale < scale) {
+		if (__builtin_mul_overflow(a->m, 10, &a->m))
+			return 0;
+		a->scale++;
+	}
+	return 1;
+}
+
+static int small_apply(small_num *acc, small_num b, small_op op)
+{
+	if (op == SMALL_MUL) {
+		acc->scale += b.scale;
+		return acc->scale <= SMALL_DIGITS_MAX &&
+		       !__builtin_mul_overflow(acc->m, b.m, &acc->m);
+	}
+	int scale = acc->scale > b.scale ? acc->scale : b.scale;
+	if (!small_rescale(acc, scale) || !small_rescale(&b, scale))
+		return 0;
+	return op == SMALL_ADD ? !__builtin_add_overflow(acc->m, b.m, &acc->m)
+			       : !__builtin_sub_overflow(acc->m, b.m, &acc->m);
+}
+
+/* As mur_num_to_text: [-]int[.frac], "0" before the point when below 1. */
+static void small_result(sqlite3_context *cx, small_num a)
+{
+	char digits[32], out[48];
+	size_t nd, o = 0;
+	uint64_t u = a.m < 0 ? (uint64_t)0 - (uint64_t)a.m : (uint64_t)a.m;
+	nd = (size_t)snprintf(digits, sizeof digits, "%llu", (unsigned long long)u);
+	if (a.m < 0)
+		out[o++] = '-';
+	if (nd <= (size_t)a.scale) {
+		out[o++] = '0';
+		if (a.scale) {
+			out[o++] = '.';
+			for (size_t i = nd; i < (size_t)a.scale; i++)
+				out[o++] = '0';
+			memcpy(out + o, digits, nd);
+			o += nd;
+		}
+	} else {
+		memcpy(out + o, digits, nd - (size_t)a.scale);
+		o += nd - (size_t)a.scale;
+		if (a.scale) {
+			out[o++] = '.';
+			memcpy(out + o, digits + nd - a.scale, (size_t)a.scale);
+			o += (size_t)a.scale;
+		}
+	}
+	sqlite3_result_text(cx, out, (int)o, SQLITE_TRANSIENT);
+}
+
+/* The chain on the fast path: 1 when answered. */
+static int small_chain(sqlite3_context *cx, int argc, sqlite3_value **v, small_op op)
+{
+	small_num acc, b;
+	if (!small_parse(v[0], &acc))
+		return 0;
+	for (int i = 1; i < argc; i++)
+		if (!small_parse(v[i], &b) || !small_apply(&acc, b, op))
+			return 0;
+	small_result(cx, acc);
+	return 1;
+}
+
 /* f(a, b, c...) = ((a op b) op c)...: sql/emit.c folds a left-deep chain
  * into one call (nested calls would overflow SQLite's parser stack), as
  * sqlfn.c's fold; strict: NULL once any operand is NULL. */
@@ -102,9 +224,27 @@ static void binop(sqlite3_context *cx, int argc, sqlite3_value **v, num_binop op
 	mur_num_clear(&r);
 }
 
-static void fn_add(sqlite3_context *cx, int argc, sqlite3_value **v) { binop(cx, argc, v, op_add); }
-static void fn_sub(sqlite3_context *cx, int argc, sqlite3_value **v) { binop(cx, argc, v, op_sub); }
-static void fn_mul(sqlite3_context *cx, int argc, sqlite3_value **v) { binop(cx, argc, v, op_mul); }
+/* + - *: the small path when every operand is small, else GMP. */
+static void small_or_binop(sqlite3_context *cx, int argc, sqlite3_value **v, small_op sop,
+			   num_binop op)
+{
+	if (argc >= 2 && !stor_fn_any_null(argc, v) && small_chain(cx, argc, v, sop))
+		return;
+	binop(cx, argc, v, op);
+}
+
+static void fn_add(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	small_or_binop(cx, argc, v, SMALL_ADD, op_add);
+}
+static void fn_sub(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	small_or_binop(cx, argc, v, SMALL_SUB, op_sub);
+}
+static void fn_mul(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	small_or_binop(cx, argc, v, SMALL_MUL, op_mul);
+}
 static void fn_div(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	binop(cx, argc, v, mur_num_div);
