@@ -162,3 +162,17 @@ def wait_consistent(cluster, conn, timeout=20, **kw):
 def shard_rows(cluster, table):
     """Rows per (shard, node) straight from the files, for debugging."""
     return {(s, n): v[2] for (t, s, n), v in placement_files(cluster).items() if t == table}
+
+
+def copy_columns(cl, table):
+    """{(shard, node): [column names]} of every copy of table (its own file)."""
+    out = {}
+    for (t, shard, node), v in placement_files(cl).items():
+        if t != table:
+            continue
+        db = sqlite3.connect("file:%s?mode=ro" % v[0], uri=True, timeout=5)
+        try:
+            out[(shard, node)] = [r[1] for r in db.execute('PRAGMA table_info("%s")' % table)]
+        finally:
+            db.close()
+    return out

@@ -17,7 +17,7 @@ import threading
 import psycopg2
 import pytest
 
-from checker import placement_files, wait_consistent
+from checker import copy_columns, placement_files, wait_consistent
 from conftest import Cluster
 
 
@@ -49,20 +49,6 @@ def error_of(conn, sql):
     with pytest.raises(psycopg2.Error) as e:
         run(conn, sql)
     return e.value
-
-
-def copy_columns(cl, table):
-    """{(shard, node): [column names]} of every copy of table (its own file)."""
-    out = {}
-    for (t, shard, node), v in placement_files(cl).items():
-        if t != table:
-            continue
-        db = sqlite3.connect("file:%s?mode=ro" % v[0], uri=True, timeout=5)
-        try:
-            out[(shard, node)] = [r[1] for r in db.execute('PRAGMA table_info("%s")' % table)]
-        finally:
-            db.close()
-    return out
 
 
 def copy_triggers(cl, table):

@@ -14,13 +14,12 @@ copy, and the catalog says that shape.
   (catalog/catalog_alter.c) and every copy has it.
 """
 import os
-import sqlite3
 import time
 
 import psycopg2
 import pytest
 
-from checker import placement_files, wait_consistent
+from checker import copy_columns, wait_consistent
 from conftest import owned_cluster, timer_args
 from test_leader_crash import kill_leader
 
@@ -42,19 +41,6 @@ def run(conn, sql, params=None):
     with conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall() if cur.description else None
-
-
-def copy_columns(cl, table):
-    out = {}
-    for (t, shard, node), v in placement_files(cl).items():
-        if t != table:
-            continue
-        db = sqlite3.connect("file:%s?mode=ro" % v[0], uri=True, timeout=5)
-        try:
-            out[(shard, node)] = [r[1] for r in db.execute('PRAGMA table_info("%s")' % table)]
-        finally:
-            db.close()
-    return out
 
 
 def catalog_columns(conn, table):
