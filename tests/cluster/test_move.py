@@ -105,8 +105,8 @@ class Readers:
     """Threads reading the table the whole time: a count and a point read.
     Every read must succeed (reads continue throughout a move)."""
 
-    def __init__(self, cluster, table="t", n=2):
-        self.cluster, self.table = cluster, table
+    def __init__(self, cluster, table="t", n=2, preload=PRELOAD):
+        self.cluster, self.table, self.preload = cluster, table, preload
         self.errors, self.reads = [], 0
         self.stop_flag = threading.Event()
         self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(n)]
@@ -122,7 +122,7 @@ class Readers:
             try:
                 with conn.cursor() as cur:
                     cur.execute("SELECT count(*) FROM %s WHERE id < 0" % self.table)
-                    assert cur.fetchone()[0] == PRELOAD
+                    assert cur.fetchone()[0] == self.preload
                     cur.execute("SELECT w FROM %s WHERE id = -7" % self.table)
                     assert cur.fetchone() == (0,)
                 self.reads += 1

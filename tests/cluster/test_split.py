@@ -19,6 +19,7 @@ import pytest
 import checker
 from conftest import owned_cluster, timer_args
 from test_failures import Writers, visible_ids
+from test_move import Readers as MoveReaders
 
 SUSPECT_MS = 1000
 DEAD_MS = 2500
@@ -91,41 +92,10 @@ def check_files_in_range(cluster, conn, table):
     assert seen >= 2 * len(ranges), files
 
 
-class Readers:
-    """Threads reading the whole time: the preloaded rows' count and a
-    point read.  Every read must succeed and be right."""
-
-    def __init__(self, cluster, table="t", n=2):
-        import threading
-        self.cluster, self.table = cluster, table
-        self.errors, self.reads = [], 0
-        self.stop_flag = threading.Event()
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(n)]
-
-    def start(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def _run(self):
-        conn = self.cluster.connect()
-        while not self.stop_flag.is_set():
-            try:
-                with conn.cursor() as cur:
-                    cur.execute("SELECT count(*) FROM %s WHERE id < 0" % self.table)
-                    assert cur.fetchone()[0] == PRELOAD
-                    cur.execute("SELECT w FROM %s WHERE id = -7" % self.table)
-                    assert cur.fetchone() == (0,)
-                self.reads += 1
-            except (psycopg2.Error, AssertionError) as e:
-                self.errors.append(repr(e))
-                time.sleep(0.05)
-        conn.close()
-
-    def stop(self):
-        self.stop_flag.set()
-        for t in self.threads:
-            t.join(timeout=30)
+def Readers(cluster, table="t", n=2):
+    """test_move's readers (a count and a point read the whole time, every
+    one must succeed and be right) over this file's preloaded rows."""
+    return MoveReaders(cluster, table, n, preload=PRELOAD)
 
 
 def check_rows(conn, writers):
