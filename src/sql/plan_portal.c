@@ -140,12 +140,10 @@ static int arg_text(sql_ctx *c, PgQuery__Node *n, const char **out, int negate)
 	case PG_QUERY__A__CONST__VAL_BOOLVAL:
 		snprintf(num, sizeof num, "%s", k->boolval->boolval ? "true" : "false");
 		break;
-	case PG_QUERY__A__CONST__VAL_SVAL:
-		*out = k->sval->sval;
-		return MUR_OK;
+	case PG_QUERY__A__CONST__VAL_SVAL: /* the tree is freed after planning: copy */
+		return (*out = sql_strdup(c, k->sval->sval)) ? MUR_OK : MUR_ERR;
 	case PG_QUERY__A__CONST__VAL_BSVAL:
-		*out = k->bsval->bsval;
-		return MUR_OK;
+		return (*out = sql_strdup(c, k->bsval->bsval)) ? MUR_OK : MUR_ERR;
 	default: /* isnull */
 		return MUR_OK;
 	}

@@ -29,7 +29,7 @@ from compare import Compare
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 MURPHY = os.environ.get("MURPHY_BIN") or os.path.join(ROOT, "build", "murphy")
 FOLLOWERS = 3
-LOG_TAIL_LINES = 40
+LOG_TAIL_LINES = int(os.environ.get("MURPHY_LOG_LINES", "40"))
 # A hung statement must not hang `make test` (psycopg2 cannot be interrupted
 # by a signal): after this long a watchdog dumps the logs, stops every
 # cluster and exits.
