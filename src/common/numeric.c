@@ -545,6 +545,37 @@ static int cmp_parsed(const char *a, size_t la, const char *b, size_t lb)
 	return c;
 }
 
+void mur_num_text_canon(const char *a, size_t n, mur_buf *out)
+{
+	num_text t;
+	mur_num x;
+	if (split_text(a, n, &t)) { /* the common spelling: no GMP */
+		if (!t.il && !t.fl) {
+			mur_buf_put(out, "0", 1);
+			return;
+		}
+		if (t.neg)
+			mur_buf_put(out, "-", 1);
+		if (t.il)
+			mur_buf_put(out, t.ip, t.il);
+		else
+			mur_buf_put(out, "0", 1);
+		if (t.fl) {
+			mur_buf_put(out, ".", 1);
+			mur_buf_put(out, t.fp, t.fl);
+		}
+		return;
+	}
+	mur_num_init(&x);
+	if (mur_num_parse(&x, a, n, NULL) == MUR_OK) {
+		mur_num_normalize(&x);
+		mur_num_to_text(&x, out);
+	} else {
+		mur_buf_put(out, a, n); /* not a number: itself */
+	}
+	mur_num_clear(&x);
+}
+
 int mur_num_text_cmp(const char *a, size_t la, const char *b, size_t lb)
 {
 	num_text x, y;

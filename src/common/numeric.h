@@ -90,6 +90,11 @@ void mur_num_ceil(mur_num *r, const mur_num *a);
  * bytes. */
 int mur_num_text_cmp(const char *a, size_t la, const char *b, size_t lb);
 
+/* Append the canonical text of numeric text a (no trailing fractional
+ * zeros, no leading zeros, "0" for any zero): equal values, equal bytes
+ * (1.0, 1.00 and 01 are "1").  Text that is no number is appended as is. */
+void mur_num_text_canon(const char *a, size_t n, mur_buf *out);
+
 /* Strip trailing fractional zeros: the canonical form hashes use
  * (1.0 and 1.00 are the same key). */
 void mur_num_normalize(mur_num *a);

@@ -48,6 +48,7 @@
 #include <xxhash.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -68,7 +69,8 @@ enum {
 	TAG_INT = MV_INT,
 	TAG_FLOAT = MV_FLOAT,
 	TAG_TEXT = MV_TEXT,
-	TAG_BLOB = MV_BLOB
+	TAG_BLOB = MV_BLOB,
+	TAG_NUM = 16 /* a numeric key: its canonical text; what it shows is kept after the key */
 };
 enum { ST_HAS = 1, ST_FLOAT = 2 }; /* agg_state.flags */
 
@@ -148,6 +150,8 @@ struct exec_hashagg {
 	size_t key_cap;
 	mur_value *row;  /* add_rows decode buffer, HASHAGG_BATCH rows */
 	mur_buf scratch; /* text → number parses */
+	mur_buf canon;   /* a numeric key's canonical text (key_encode) */
+	mur_buf shown;   /* a new group's numeric keys as given (group_new) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -274,6 +278,38 @@ static int key_reserve(exec_hashagg *h, size_t need)
 	return MUR_OK;
 }
 
+/* Is input column c numeric text (compared by value: spec.num_cols)? */
+static inline int num_key(const exec_hashagg *h, uint32_t c)
+{
+	return c < 32 && (h->spec.num_cols >> c & 1u);
+}
+
+/* A numeric key's canonical text at h->key + *n: equal values, equal keys
+ * (1.0, 1.00 and 1 are one group, as in PostgreSQL). */
+static int num_key_encode(exec_hashagg *h, const mur_value *v, size_t *n)
+{
+	char digits[24];
+	mur_buf_reset(&h->canon);
+	if (v->kind == MV_INT) {
+		int l = snprintf(digits, sizeof digits, "%lld", (long long)v->i);
+		mur_num_text_canon(digits, (size_t)l, &h->canon);
+	} else if (v->kind == MV_TEXT) {
+		mur_num_text_canon(v->s, v->len, &h->canon);
+	} else { /* a FLOAT or BLOB numeric: its bytes, as any key */
+		mur_row_put_value(&h->canon, v);
+	}
+	if (!mur_buf_ok(&h->canon))
+		return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	uint32_t l = (uint32_t)h->canon.len;
+	if (h->key_cap - *n < 5 + (size_t)l && key_reserve(h, *n + 5 + l) != MUR_OK)
+		return MUR_ERR;
+	h->key[*n] = TAG_NUM;
+	memcpy(h->key + *n + 1, &l, 4);
+	memcpy(h->key + *n + 5, h->canon.data, l);
+	*n += 5 + l;
+	return MUR_OK;
+}
+
 /* Encode the group columns of vals into h->key at offset base (earlier
  * keys of a batch stay in front); *len gets the encoded length. */
 static int key_encode(exec_hashagg *h, const mur_value *vals, size_t base, size_t *len)
@@ -282,6 +318,11 @@ static int key_encode(exec_hashagg *h, const mur_value *vals, size_t base, size_
 	for (uint32_t c = 0; c < h->spec.ngroup; c++) {
 		const mur_value *v = &vals[c];
 		int64_t bits;
+		if (num_key(h, c) && v->kind != MV_NULL) {
+			if (num_key_encode(h, v, &n) != MUR_OK)
+				return MUR_ERR;
+			continue;
+		}
 		switch (v->kind) {
 		case MV_INT:
 		case MV_FLOAT:
@@ -317,14 +358,26 @@ static int key_encode(exec_hashagg *h, const mur_value *vals, size_t base, size_
 	return MUR_OK;
 }
 
-/* Decode one canonical value at *p (trusted: we wrote it). */
-static mur_value key_decode(const char **p)
+/* Decode one canonical value at *p (trusted: we wrote it); a numeric
+ * key decodes the value it was first given as, from *shown. */
+static mur_value key_decode(const char **p, const char **shown)
 {
 	const char *q = *p;
 	mur_value v = mur_v_null();
 	int64_t bits;
 	uint32_t l;
 	switch (*q++) {
+	case TAG_NUM: { /* shown: u32 n, then the value in row encoding */
+		mur_rd r;
+		uint32_t n;
+		memcpy(&l, q, 4);
+		q += 4 + l;
+		memcpy(&n, *shown, 4);
+		mur_rd_init(&r, *shown + 4, n);
+		(void)mur_row_get_value(&r, &v);
+		*shown += 4 + n;
+		break;
+	}
 	case TAG_INT:
 		memcpy(&bits, q, 8);
 		v = mur_v_int(bits);
@@ -379,8 +432,37 @@ static int slots_grow(exec_hashagg *h)
 	return MUR_OK;
 }
 
-static group *group_new(exec_hashagg *h, uint64_t hash, const char *key, size_t keylen)
+/* The numeric keys of vals as given, into h->shown (group_new keeps them
+ * after the key: a group shows the first spelling it saw, 1.0 or 1.00). */
+static int shown_encode(exec_hashagg *h, const mur_value *vals)
 {
+	mur_buf_reset(&h->shown);
+	for (uint32_t c = 0; c < h->spec.ngroup && c < 32; c++) {
+		if (!num_key(h, c) || vals[c].kind == MV_NULL)
+			continue;
+		size_t at = h->shown.len;
+		uint32_t n;
+		mur_buf_put_u32(&h->shown, 0);
+		mur_row_put_value(&h->shown, &vals[c]);
+		if (!mur_buf_ok(&h->shown))
+			return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		n = (uint32_t)(h->shown.len - at - 4);
+		memcpy(h->shown.data + at, &n, 4);
+	}
+	return MUR_OK;
+}
+
+static group *group_new(exec_hashagg *h, uint64_t hash, const char *key, size_t keylen,
+			const mur_value *vals)
+{
+	size_t shown = 0;
+	if (h->spec.num_cols) {
+		if (shown_encode(h, vals) != MUR_OK) {
+			h->failed = 1;
+			return NULL;
+		}
+		shown = h->shown.len;
+	}
 	if (h->ngroups >= EXEC_HASHAGG_GROUPS_MAX) {
 		h->failed = 1;
 		mur_error_set(&h->err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
@@ -401,9 +483,11 @@ static group *group_new(exec_hashagg *h, uint64_t hash, const char *key, size_t 
 		h->groups = gv;
 		h->groups_cap = cap;
 	}
-	group *g = arena_alloc(h, h->group_bytes + keylen);
+	group *g = arena_alloc(h, h->group_bytes + keylen + shown);
 	if (!g)
 		return NULL;
+	if (shown)
+		memcpy((char *)g + h->group_bytes + keylen, h->shown.data, shown);
 	memset(g, 0, h->group_bytes);
 	g->hash = hash;
 	g->keylen = (uint32_t)keylen;
@@ -415,7 +499,8 @@ static group *group_new(exec_hashagg *h, uint64_t hash, const char *key, size_t 
 }
 
 /* Find or insert the group of an encoded key (h->key + koff) with its hash. */
-static int group_lookup(exec_hashagg *h, size_t koff, size_t keylen, uint64_t hash, group **out)
+static int group_lookup(exec_hashagg *h, size_t koff, size_t keylen, uint64_t hash,
+			const mur_value *vals, group **out)
 {
 	uint64_t mask = h->slots_cap - 1, i = hash & mask;
 	for (;;) {
@@ -437,7 +522,7 @@ static int group_lookup(exec_hashagg *h, size_t koff, size_t keylen, uint64_t ha
 		while (h->slots[i].g)
 			i = (i + 1) & mask;
 	}
-	group *g = group_new(h, hash, h->key + koff, keylen);
+	group *g = group_new(h, hash, h->key + koff, keylen, vals);
 	if (!g)
 		return MUR_ERR;
 	h->slots[i].hash = hash;
@@ -451,7 +536,7 @@ static int group_find(exec_hashagg *h, const mur_value *vals, group **out)
 	size_t keylen = 0;
 	if (key_encode(h, vals, 0, &keylen) != MUR_OK)
 		return MUR_ERR;
-	return group_lookup(h, 0, keylen, XXH3_64bits(h->key, keylen), out);
+	return group_lookup(h, 0, keylen, XXH3_64bits(h->key, keylen), vals, out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -838,7 +923,7 @@ static int update(exec_hashagg *h, group *g, const mur_value *vals)
 		if (v->kind == MV_NULL)
 			continue;
 		int rc = MUR_OK, added, b;
-		mur_value cur;
+		mur_value cur, canon;
 		switch (ag->fn) {
 		case EXEC_AGG_COUNT:
 			st->v.i++;
@@ -867,6 +952,12 @@ static int update(exec_hashagg *h, group *g, const mur_value *vals)
 			rc = numsum_add(h, st, v);
 			break;
 		case EXEC_AGG_COUNT_DISTINCT:
+			if (num_key(h, ag->col) && v->kind == MV_TEXT) { /* by value */
+				mur_buf_reset(&h->canon);
+				mur_num_text_canon(v->s, v->len, &h->canon);
+				canon = mur_v_text(h->canon.data, h->canon.len);
+				v = mur_buf_ok(&h->canon) ? &canon : v;
+			}
 			rc = dset_add(h, &h->dsets[a], g->index, v, &added);
 			st->v.i += rc == MUR_OK && added;
 			break;
@@ -972,6 +1063,8 @@ exec_hashagg *exec_hashagg_create(const exec_agg_spec *spec, uint32_t ncols_in)
 		h->has_sketch |= is_sketch_fn(spec->aggs[a].fn);
 	mur_error_clear(&h->err);
 	mur_buf_init(&h->scratch);
+	mur_buf_init(&h->canon);
+	mur_buf_init(&h->shown);
 	h->key_cap = 64 + 9 * (size_t)spec->ngroup;
 	h->key = malloc(h->key_cap);
 	h->row = calloc((size_t)HASHAGG_BATCH * (ncols_in ? ncols_in : 1), sizeof *h->row);
@@ -979,7 +1072,7 @@ exec_hashagg *exec_hashagg_create(const exec_agg_spec *spec, uint32_t ncols_in)
 	h->slots = xmalloc(h, h->slots_cap * sizeof *h->slots);
 	if (!h->key || !h->row || !h->slots)
 		goto fail;
-	if (spec->ngroup == 0 && !group_new(h, 0, NULL, 0))
+	if (spec->ngroup == 0 && !group_new(h, 0, NULL, 0, NULL))
 		goto fail;
 	return h;
 fail:
@@ -1017,6 +1110,8 @@ void exec_hashagg_destroy(exec_hashagg *h)
 	free(h->key);
 	free(h->row);
 	mur_buf_free(&h->scratch);
+	mur_buf_free(&h->canon);
+	mur_buf_free(&h->shown);
 	free(h);
 }
 
@@ -1149,7 +1244,8 @@ static int add_batch(exec_hashagg *h, const mur_value *vals, uint32_t n)
 		}
 	}
 	for (uint32_t r = 0; r < n; r++)
-		if (group_lookup(h, koff[r], klen[r], hs[r], &gs[r]) != MUR_OK)
+		if (group_lookup(h, koff[r], klen[r], hs[r], vals + (size_t)r * nc, &gs[r]) !=
+		    MUR_OK)
 			goto fail;
 	return update_batch(h, gs, vals, n);
 fail:
@@ -1202,9 +1298,9 @@ int exec_hashagg_finish(exec_hashagg *h, mur_buf *out, uint64_t *nrows_out)
 		return MUR_ERR;
 	for (uint64_t gi = 0; gi < h->ngroups; gi++) {
 		const group *g = h->groups[gi];
-		const char *k = group_key(h, g);
+		const char *k = group_key(h, g), *shown = k + g->keylen;
 		for (uint32_t c = 0; c < h->spec.ngroup; c++) {
-			mur_value v = key_decode(&k);
+			mur_value v = key_decode(&k, &shown);
 			mur_row_put_value(out, &v);
 		}
 		for (uint32_t a = 0; a < h->spec.naggs; a++) {

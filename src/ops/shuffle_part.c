@@ -8,7 +8,11 @@
  */
 #include "ops/shuffle_part.h"
 
+#include "common/numeric.h"
+
+#include <stdio.h>
 #include <string.h>
+#include <xxhash.h>
 
 #define HASH_VALUES_MAX 64
 
@@ -33,20 +37,42 @@ static uint64_t combine(uint64_t acc, uint64_t h)
 	return (acc ^ h) * 0x9e3779b97f4a7c15ull + (acc >> 29);
 }
 
-uint32_t exec_shuffle_part_of(const mur_value *vals, uint32_t hash_cols, uint32_t nparts)
+/* Column c's hash: a numeric column's by value (its canonical text). */
+static uint64_t value_hash(const mur_value *v, uint32_t c, uint32_t num_cols, mur_buf *canon)
+{
+	char digits[24];
+	if (c >= 32 || !(num_cols >> c & 1u) || (v->kind != MV_TEXT && v->kind != MV_INT))
+		return mur_value_hash(v);
+	mur_buf_reset(canon);
+	if (v->kind == MV_INT) {
+		int l = snprintf(digits, sizeof digits, "%lld", (long long)v->i);
+		mur_num_text_canon(digits, (size_t)l, canon);
+	} else {
+		mur_num_text_canon(v->s, v->len, canon);
+	}
+	return XXH64(canon->data ? canon->data : "", canon->len, 0);
+}
+
+uint32_t exec_shuffle_part_of(const mur_value *vals, uint32_t hash_cols, uint32_t num_cols,
+			      uint32_t nparts)
 {
 	uint64_t h = 0x51afd7ed558ccd5dull;
+	mur_buf canon;
+	mur_buf_init(&canon);
 	for (uint32_t i = 0; i < hash_cols; i++)
-		h = combine(h, mur_value_hash(&vals[i]));
+		h = combine(h, value_hash(&vals[i], i, num_cols, &canon));
+	mur_buf_free(&canon);
 	return owner_of_hash(h, nparts);
 }
 
 int exec_shuffle_partition(const char *rows, size_t len, uint64_t nrows, uint32_t ncols,
-			   uint32_t hash_cols, uint32_t nparts, mur_buf *parts, uint64_t *part_rows,
-			   mur_error *err)
+			   uint32_t hash_cols, uint32_t num_cols, uint32_t nparts, mur_buf *parts,
+			   uint64_t *part_rows, mur_error *err)
 {
 	mur_rd r;
 	mur_value v;
+	mur_buf canon;
+	int rc = MUR_OK;
 
 	if (nparts == 0 || hash_cols > ncols) {
 		mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
@@ -55,6 +81,7 @@ int exec_shuffle_partition(const char *rows, size_t len, uint64_t nrows, uint32_
 		return MUR_EPROTO;
 	}
 	mur_rd_init(&r, rows, len);
+	mur_buf_init(&canon);
 	for (uint64_t i = 0; i < nrows; i++) {
 		size_t start = len - mur_rd_left(&r);
 		uint64_t h = 0x51afd7ed558ccd5dull;
@@ -63,7 +90,7 @@ int exec_shuffle_partition(const char *rows, size_t len, uint64_t nrows, uint32_
 			if (mur_row_get_value(&r, &v) != MUR_OK)
 				goto malformed;
 			if (c < hash_cols)
-				h = combine(h, mur_value_hash(&v));
+				h = combine(h, value_hash(&v, c, num_cols, &canon));
 		}
 		p = owner_of_hash(h, nparts);
 		mur_buf_put(&parts[p], rows + start, (len - mur_rd_left(&r)) - start);
@@ -71,13 +98,15 @@ int exec_shuffle_partition(const char *rows, size_t len, uint64_t nrows, uint32_
 	}
 	if (mur_rd_left(&r) != 0)
 		goto malformed;
-	for (uint32_t p = 0; p < nparts; p++)
+	for (uint32_t p = 0; p < nparts && rc == MUR_OK; p++)
 		if (!mur_buf_ok(&parts[p])) {
 			mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory splitting rows");
-			return MUR_ENOMEM;
+			rc = MUR_ENOMEM;
 		}
-	return MUR_OK;
+	mur_buf_free(&canon);
+	return rc;
 malformed:
+	mur_buf_free(&canon);
 	mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION, "malformed rows in a shuffle");
 	return MUR_EPROTO;
 }

@@ -517,6 +517,17 @@ static const char *emit_whole(sql_ctx *c, const sql_query *q)
 	return sql_buf_finish(c, &b);
 }
 
+/* Which of cols[0..n) (bit i, i < 32) are numeric: hash aggregates and
+ * shuffles compare and hash those by value (exec_agg_spec.num_cols). */
+static uint32_t numeric_cols(sql_expr *const *cols, int n)
+{
+	uint32_t m = 0;
+	for (int i = 0; i < n && i < 32; i++)
+		if (cols[i]->type == MT_NUMERIC)
+			m |= 1u << i;
+	return m;
+}
+
 /* ---- scatter-gather without aggregates ---- */
 
 static void offer_distinct_rows_repartition(sql_ctx *c, const sql_query *q, plan_select *ps,
@@ -561,8 +572,11 @@ static int plan_scatter(sql_ctx *c, const sql_query *q, plan_select *ps)
 	mur_buf_init(&b);
 	e.q = NULL;
 	mur_buf_printf(&b, q->distinct ? "SELECT DISTINCT " : "SELECT ");
-	for (int i = 0; i < q->ntarget; i++)
-		mur_buf_printf(&b, "%sc%d", i ? ", " : "", i);
+	for (int i = 0; i < q->ntarget; i++) /* DISTINCT: 1.0 and 1.00 are one value */
+		mur_buf_printf(&b, "%sc%d%s", i ? ", " : "", i,
+			       q->distinct && q->targets[i].e->type == MT_NUMERIC
+				       ? " COLLATE " MUR_NUM_COLLATION
+				       : "");
 	mur_buf_printf(&b, " FROM r");
 	for (int i = 0; i < q->nsort; i++) {
 		int col = q->sorts[i].target >= 0 ? q->sorts[i].target : hidden[i];
@@ -966,6 +980,7 @@ static void offer_distinct_rows_repartition(sql_ctx *c, const sql_query *q, plan
 	ps->owner_agg.naggs = 0;
 	for (int i = 0; i < q->ntarget; i++)
 		cols[i] = q->targets[i].e;
+	ps->owner_agg.num_cols = ps->shuffle_num_cols = numeric_cols(cols, q->ntarget);
 	describe_shuffle(c, q, ps, "distinct rows", cols, q->ntarget);
 }
 
@@ -1028,6 +1043,26 @@ static void build_gather_specs(const sql_query *q, agg_plan *ap, plan_select *ps
 	ps->has_partial_agg = ps->has_final_agg = 1;
 }
 
+/* Numeric group keys and DISTINCT arguments compare and hash by value in
+ * every hash aggregate and shuffle of the plan: the shards' outputs are the
+ * groups, then the aggregate arguments (argcols); the merges' inputs the
+ * groups, then (gathered or mixed distinct) the DISTINCT argument. */
+static void mark_numeric(const sql_query *q, const agg_plan *ap, plan_select *ps)
+{
+	int k = q->ngroup;
+	uint32_t groups = numeric_cols(q->group, k), keys = groups, shard = groups;
+	sql_expr *dx = ap->mixed ? ap->dx : ap->gather ? ap->aggs[0]->args[0] : NULL;
+	if (dx && dx->type == MT_NUMERIC && k < 32)
+		keys |= 1u << k;
+	for (int j = 0; j < ap->nargcol && k + j < 32; j++)
+		if (ap->argcols[j]->type == MT_NUMERIC)
+			shard |= 1u << (k + j);
+	ps->partial_agg.num_cols = shard;
+	ps->final_agg.num_cols = ps->owner_agg.num_cols = keys;
+	ps->leader_agg.num_cols = groups;
+	ps->shuffle_num_cols = keys;
+}
+
 static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
 {
 	agg_plan *ap = sql_alloc(c, sizeof *ap);
@@ -1058,6 +1093,7 @@ static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
 		build_specs(q, ap, ps);
 		offer_group_repartition(c, q, ps);
 	}
+	mark_numeric(q, ap, ps);
 	ps->merge_desc = ap->gather ? "shards return distinct values; leader counts them"
 				    : "merge partial aggregates by group on the leader";
 	if (!(ps->shard_sql = emit_agg_shard(c, q, ap)))

@@ -53,7 +53,7 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 11
+#define EXEC_WIRE_VERSION 12
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -142,6 +142,10 @@ typedef struct exec_agg {
 typedef struct exec_agg_spec {
 	uint32_t ngroup;
 	uint32_t naggs;
+	/* input columns (bit i: column i < 32) holding numeric text: group keys
+	 * and COUNT_DISTINCT compare them by value (1.0 and 1.00 are one group,
+	 * which shows the first spelling it saw) */
+	uint32_t num_cols;
 	exec_agg aggs[EXEC_AGGS_MAX];
 } exec_agg_spec;
 
@@ -253,6 +257,8 @@ typedef struct exec_task {
 	uint32_t shuffle_source;    /* SEND: which input this is (the shard), < shuffle_inputs */
 	uint32_t shuffle_inputs;    /* SEND and RECV: how many SEND tasks feed every owner */
 	uint32_t shuffle_hash_cols; /* SEND: leading output columns that pick the owner */
+	uint32_t shuffle_num_cols;  /* SEND: of those (bit i < 32), numeric text hashed by
+				       value: 1.0 and 1 go to one owner */
 	const char *shuffle_to;     /* SEND: owners' peer addresses, comma-separated, in
 					  part order (NULL or "" otherwise); with
 					  shuffle_hash_cols == 0 every owner gets every row */

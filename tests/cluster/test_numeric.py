@@ -210,3 +210,50 @@ def test_text_output_over_wire(cluster):
         assert cur.fetchone() == ("12345678901234567890.123456789", "1.01")
     finally:
         conn.close()
+
+
+MIXED = [
+    # one value written with several scales on several shards: one group, one
+    # distinct value, one join match (PostgreSQL compares numerics by value)
+    "SELECT x + 0.00 AS k, count(*) FROM num_mixed GROUP BY x ORDER BY 1",
+    "SELECT count(*) FROM (SELECT DISTINCT x FROM num_mixed) s",
+    "SELECT count(DISTINCT x) FROM num_mixed",
+    "SELECT g, count(DISTINCT x) FROM num_mixed GROUP BY g ORDER BY g",
+    "SELECT a.id, b.id FROM num_mixed a JOIN num_mixed2 b ON a.x = b.y ORDER BY 1, 2",
+    "SELECT count(*) FROM num_mixed a JOIN num_mixed2 b ON a.x = b.y",
+    "SELECT b.y + 0.00 AS k, count(*) FROM num_mixed a JOIN num_mixed2 b ON a.x = b.y"
+    " GROUP BY b.y ORDER BY 1",
+]
+
+
+@pytest.fixture(scope="module")
+def mixed(db):
+    for t in ("num_mixed", "num_mixed2"):
+        db.exec_both("DROP TABLE IF EXISTS %s" % t)
+    db.exec_both("CREATE TABLE num_mixed (id int PRIMARY KEY, x numeric, g int)")
+    db.exec_both("CREATE TABLE num_mixed2 (id int PRIMARY KEY, y numeric)")
+    xs = ["1", "1.0", "1.00", "2.5", "2.50", "-0.0", "0", "0.00", "-3.10", "-3.1", "10", "10.0"]
+    rows = ",".join("(%d, %s, %d)" % (i, xs[i % len(xs)], i % 3) for i in range(240))
+    db.exec_both("INSERT INTO num_mixed VALUES " + rows)
+    ys = ["1.000", "2.5", "0.0", "-3.100", "10.00", "7"]
+    db.exec_both("INSERT INTO num_mixed2 VALUES " +
+                 ",".join("(%d, %s)" % (i, ys[i % len(ys)]) for i in range(30)))
+    return db
+
+
+@pytest.mark.parametrize("strategy", ["auto", "repartition", "gather"])
+@pytest.mark.parametrize("sql", MIXED)
+def test_mixed_scales_are_one_value(mixed, sql, strategy):
+    """Shards merged on the leader, and repartitioned by the numeric key
+    (the shards hash 1.0 and 1 to one owner; the owner's tables compare
+    by value)."""
+    with mixed.m.cursor() as cur:
+        cur.execute("SET murphy.shuffle_strategy = %s", (strategy,))
+        cur.execute("SET murphy.join_strategy = %s",
+                    ("broadcast" if strategy == "gather" else strategy,))
+    try:
+        exact(mixed, sql)
+    finally:
+        with mixed.m.cursor() as cur:
+            cur.execute("RESET murphy.shuffle_strategy")
+            cur.execute("RESET murphy.join_strategy")

@@ -189,6 +189,42 @@ static void test_distinct_only_and_keys(void **state)
 	exec_hashagg_destroy(h);
 }
 
+/* num_cols: numeric text keys group by value and show the first spelling
+ * seen; COUNT_DISTINCT of a numeric column counts values; a text column
+ * beside them still compares by bytes. */
+static void test_numeric_keys_by_value(void **state)
+{
+	(void)state;
+	exec_agg a[] = {{EXEC_AGG_COUNT_STAR, 0}, {EXEC_AGG_COUNT_DISTINCT, 2}};
+	exec_agg_spec s = spec_of(2, 2, a);
+	s.num_cols = 1u << 0 | 1u << 2;
+	exec_hashagg *h = exec_hashagg_create(&s, 3);
+	mur_value rows[][3] = {
+		{mur_v_text("1.0", 3), mur_v_text("a", 1), mur_v_text("2.50", 4)},
+		{mur_v_text("1", 1), mur_v_text("a", 1), mur_v_text("2.5", 3)},
+		{mur_v_int(1), mur_v_text("a", 1), mur_v_text("-0.0", 4)},
+		{mur_v_text("01.000", 6), mur_v_text("a", 1), mur_v_text("0", 1)},
+		{mur_v_text("1.00", 4), mur_v_text("a.0", 3), mur_v_int(2)},
+		{mur_v_text("-0.00", 5), mur_v_text("a", 1), mur_v_null()},
+		{mur_v_text("0", 1), mur_v_text("a", 1), mur_v_text("2.000", 5)},
+	};
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+		assert_int_equal(exec_hashagg_add_row(h, rows[i]), MUR_OK);
+	out_rows o;
+	finish(h, 4, &o);
+	assert_int_equal(o.nrows, 3); /* (1, a), (1, a.0), (0, a) */
+	assert_int_equal(cell(&o, 0, 0)->len, 3);
+	assert_memory_equal(cell(&o, 0, 0)->s, "1.0", 3); /* the first spelling */
+	expect_int(cell(&o, 0, 2), 4);
+	expect_int(cell(&o, 0, 3), 2); /* 2.50 = 2.5, -0.0 = 0 */
+	assert_memory_equal(cell(&o, 1, 1)->s, "a.0", 3);
+	assert_memory_equal(cell(&o, 2, 0)->s, "-0.00", 5);
+	expect_int(cell(&o, 2, 2), 2);
+	expect_int(cell(&o, 2, 3), 1);
+	out_free(&o);
+	exec_hashagg_destroy(h);
+}
+
 static void test_sum_overflow(void **state)
 {
 	(void)state;
@@ -495,6 +531,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_rows),
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_many_groups),
+		cmocka_unit_test(test_numeric_keys_by_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
