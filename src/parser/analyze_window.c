@@ -415,7 +415,8 @@ static sql_expr *agg_composite(sql_ctx *c, PgQuery__FuncCall *f, const win_def *
 {
 	sql_expr *x = arg, *sum, *cnt, *sq;
 	if (fn == SQL_AGG_AVG) {
-		sum = agg_window(c, f, d, "sum", arg->type, arg);
+		sum = agg_window(c, f, d, arg->type == MT_NUMERIC ? "mur_num_wsum" : "sum",
+				 arg->type, arg);
 		cnt = sum ? agg_window(c, f, d, "count", MT_INT8, arg) : NULL;
 		return cnt ? sql_make_call(c, "mur_avg", t, f->location, 2, sum, cnt) : NULL;
 	}
@@ -465,6 +466,8 @@ static sql_expr *aggregate_over(sql_ctx *c, PgQuery__FuncCall *f, const win_def 
 		return no_such(c, name, f);
 	if (fn == SQL_AGG_AVG || SQL_AGG_IS_VARIANCE(fn))
 		return agg_composite(c, f, d, fn, t, arg);
+	if (fn == SQL_AGG_SUM && arg->type == MT_NUMERIC) /* exact, storage/sqlfn_numeric.c */
+		return agg_window(c, f, d, "mur_num_wsum", t, arg);
 	return agg_window(c, f, d, ops[fn], t, arg);
 }
 

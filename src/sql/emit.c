@@ -515,6 +515,10 @@ static void emit_window(sql_emit *e, const sql_expr *x)
 	for (int i = 0; i < w->nfargs; i++) {
 		mur_buf_printf(e->b, i ? ", " : "");
 		sql_emit_expr(e, x->args[i]);
+		/* SQLite's min/max compare by their argument's collation: by value */
+		if (x->args[i]->type == MT_NUMERIC &&
+		    (!strcmp(x->op, "min") || !strcmp(x->op, "max")))
+			mur_buf_printf(e->b, " COLLATE " MUR_NUM_COLLATION);
 	}
 	mur_buf_printf(e->b, ") OVER (");
 	for (int i = 0; i < w->npart; i++, n++) {

@@ -26,6 +26,7 @@
 #include "common/numeric.h"
 
 #include <sqlite3.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -459,6 +460,112 @@ static void extreme_final(sqlite3_context *cx)
 	agg_free(s);
 }
 
+/* ---- sum over a window frame ----
+ *
+ * mur_num_wsum: sum(numeric) OVER (...), with an inverse so SQLite slides
+ * the frame.  The result has the largest scale of the values in the frame
+ * (PostgreSQL keeps maxScale and its count for the same reason): a
+ * histogram of the scales seen, a few entries in practice. */
+
+typedef struct scale_count {
+	int32_t scale;
+	uint32_t n;
+} scale_count;
+
+typedef struct num_wsum {
+	int init;
+	uint64_t n; /* non-NULL values in the frame */
+	mur_num acc;
+	scale_count *scales;
+	uint32_t nscales, cap;
+} num_wsum;
+
+static num_wsum *wsum_state(sqlite3_context *cx, int make)
+{
+	num_wsum *s = sqlite3_aggregate_context(cx, make ? (int)sizeof *s : 0);
+	if (s && !s->init) {
+		mur_num_init(&s->acc);
+		s->init = 1;
+	}
+	return s;
+}
+
+/* Count a value of scale sc in (+1) or out (-1) of the frame. */
+static int wsum_count(num_wsum *s, int32_t sc, int delta)
+{
+	for (uint32_t i = 0; i < s->nscales; i++)
+		if (s->scales[i].scale == sc) {
+			s->scales[i].n += (uint32_t)delta;
+			return 0;
+		}
+	if (delta < 0)
+		return 0; /* an inverse of a value never added: SQLite does not */
+	if (s->nscales == s->cap) {
+		uint32_t cap = s->cap ? s->cap * 2 : 4;
+		scale_count *m = realloc(s->scales, cap * sizeof *m);
+		if (!m)
+			return -1;
+		s->scales = m;
+		s->cap = cap;
+	}
+	s->scales[s->nscales++] = (scale_count){sc, 1};
+	return 0;
+}
+
+static void wsum_add(sqlite3_context *cx, sqlite3_value *v, int sign)
+{
+	num_wsum *s;
+	mur_num x;
+	if (sqlite3_value_type(v) == SQLITE_NULL)
+		return;
+	if (!(s = wsum_state(cx, 1)))
+		return sqlite3_result_error_nomem(cx);
+	mur_num_init(&x);
+	if (!arg_num(cx, v, &x)) {
+		if (sign > 0)
+			mur_num_add(&s->acc, &s->acc, &x);
+		else
+			mur_num_sub(&s->acc, &s->acc, &x);
+		s->n += (uint64_t)(int64_t)sign;
+		if (wsum_count(s, x.scale, sign))
+			sqlite3_result_error_nomem(cx);
+	}
+	mur_num_clear(&x);
+}
+
+static void wsum_step(sqlite3_context *cx, int argc, sqlite3_value **v) { wsum_add(cx, v[0], 1); }
+
+static void wsum_inverse(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	wsum_add(cx, v[0], -1);
+}
+
+static void wsum_value(sqlite3_context *cx)
+{
+	num_wsum *s = wsum_state(cx, 0);
+	int32_t top = 0;
+	mur_num r;
+	if (!s || !s->n)
+		return; /* NULL: no value in the frame */
+	for (uint32_t i = 0; i < s->nscales; i++)
+		if (s->scales[i].n && s->scales[i].scale > top)
+			top = s->scales[i].scale;
+	mur_num_init(&r);
+	mur_num_round(&r, &s->acc, top); /* exact: the digits beyond top are 0 */
+	result_num(cx, &r);
+	mur_num_clear(&r);
+}
+
+static void wsum_final(sqlite3_context *cx)
+{
+	num_wsum *s = wsum_state(cx, 0);
+	wsum_value(cx);
+	if (s) {
+		mur_num_clear(&s->acc);
+		free(s->scales);
+	}
+}
+
 /* ---- collation ---- */
 
 static int collate_numeric(void *arg, int la, const void *a, int lb, const void *b)
@@ -487,6 +594,9 @@ int stor_register_numeric_functions(sqlite3 *db)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_num_max", 1, flags, NULL, NULL, max_step,
 						extreme_final, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_window_function(db, "mur_num_wsum", 1, flags, NULL, wsum_step,
+						    wsum_final, wsum_value, wsum_inverse, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_collation_v2(db, MUR_NUM_COLLATION, SQLITE_UTF8, NULL,
 						 collate_numeric, NULL);

@@ -257,3 +257,22 @@ def test_mixed_scales_are_one_value(mixed, sql, strategy):
         with mixed.m.cursor() as cur:
             cur.execute("RESET murphy.shuffle_strategy")
             cur.execute("RESET murphy.join_strategy")
+
+
+WINDOWS = [
+    # numeric aggregates over windows and the variance family stay exact
+    "SELECT id, sum(amt) OVER (ORDER BY id) FROM num_money WHERE id < 40 ORDER BY id",
+    "SELECT id, sum(x) OVER (PARTITION BY grp ORDER BY id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW)"
+    " FROM num_money WHERE id < 60 ORDER BY id",
+    "SELECT id, avg(amt) OVER (PARTITION BY grp) FROM num_money WHERE id < 30 ORDER BY id",
+    "SELECT id, min(x) OVER w, max(amt) OVER w FROM num_money WHERE id < 30"
+    " WINDOW w AS (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) ORDER BY id",
+    "SELECT grp, variance(amt), stddev(amt), var_pop(amt), stddev_pop(amt) FROM num_money"
+    " GROUP BY grp ORDER BY grp",
+    "SELECT variance(x), stddev_samp(x) FROM num_money",
+]
+
+
+@pytest.mark.parametrize("sql", WINDOWS)
+def test_windows_and_variance_exact(db, sql):
+    exact(db, sql)
