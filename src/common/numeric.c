@@ -379,6 +379,58 @@ int mur_num_div(mur_num *r, const mur_num *a, const mur_num *b, mur_error *err)
 	return mur_num_div_scale(r, a, b, select_div_scale(a, b), err);
 }
 
+int mur_num_sqrt(mur_num *r, const mur_num *a, int scale, mur_error *err)
+{
+	mpz_t t;
+	if (mpz_sgn(a->m) < 0)
+		return mur_error_set(err, SQLSTATE_INVALID_ARGUMENT_FOR_POWER_FUNCTION,
+				     "cannot take square root of a negative number");
+	if (scale < 0)
+		scale = 0;
+	/* floor(sqrt(a) * 10^(scale + 1)), then round its last digit away */
+	mpz_init_set(t, a->m);
+	mul_pow10(t, 2 * (scale + 1) - a->scale);
+	mpz_sqrt(t, t);
+	mpz_add_ui(t, t, 5);
+	mpz_tdiv_q_ui(r->m, t, 10);
+	r->scale = scale;
+	mpz_clear(t);
+	return MUR_OK;
+}
+
+int mur_num_variance(mur_num *r, const mur_num *sumx, const mur_num *sumx2, int64_t n, int pop,
+		     int stddev, mur_error *err)
+{
+	mur_num sq, num, den, nn;
+	int rc = MUR_OK;
+	mur_num_init(&sq);
+	mur_num_init(&num);
+	mur_num_init(&den);
+	mur_num_init(&nn);
+	/* PostgreSQL's numeric_stddev_internal: (N * sumX2 - sumX^2) / (N * (N-1)
+	 * or N * N), at the scale of that division, then the root at it */
+	mur_num_set_int(&nn, n);
+	mur_num_mul(&sq, sumx, sumx);
+	mur_num_mul(&num, &nn, sumx2);
+	mur_num_round(&num, &num, 2 * sumx->scale);
+	mur_num_sub(&num, &num, &sq);
+	mur_num_round(&num, &num, 2 * sumx->scale);
+	if (mpz_sgn(num.m) <= 0) {
+		mur_num_set_int(r, 0);
+	} else {
+		mur_num_set_int(&den, pop ? n : n - 1);
+		mur_num_mul(&den, &den, &nn);
+		rc = mur_num_div(r, &num, &den, err);
+		if (rc == MUR_OK && stddev)
+			rc = mur_num_sqrt(r, r, r->scale, err);
+	}
+	mur_num_clear(&sq);
+	mur_num_clear(&num);
+	mur_num_clear(&den);
+	mur_num_clear(&nn);
+	return rc;
+}
+
 int mur_num_mod(mur_num *r, const mur_num *a, const mur_num *b, mur_error *err)
 {
 	if (mpz_sgn(b->m) == 0)

@@ -84,6 +84,15 @@ void mur_num_round(mur_num *r, const mur_num *a, int s);
 void mur_num_trunc(mur_num *r, const mur_num *a, int s);
 void mur_num_floor(mur_num *r, const mur_num *a);
 void mur_num_ceil(mur_num *r, const mur_num *a);
+/* r = sqrt(a) rounded half away from zero to scale digits (2201F for a < 0). */
+int mur_num_sqrt(mur_num *r, const mur_num *a, int scale, mur_error *err);
+/* The variance (stddev: its root) of n values from their sum and sum of
+ * squares, exactly as PostgreSQL's numeric one (its scales and rounding);
+ * pop: divide by n, else by n - 1.  The caller checks n (NULL for n = 0,
+ * or n = 1 without pop). */
+int mur_num_variance(mur_num *r, const mur_num *sumx, const mur_num *sumx2, int64_t n, int pop,
+		     int stddev, mur_error *err);
+
 /* Compare two numerics in text form by value without GMP (sorting and
  * collation): [-]digits[.digits]; any other spelling (exponent, blanks)
  * goes through mur_num_parse.  Unparsable text sorts after numbers, by

@@ -420,13 +420,17 @@ static sql_expr *agg_composite(sql_ctx *c, PgQuery__FuncCall *f, const win_def *
 		cnt = sum ? agg_window(c, f, d, "count", MT_INT8, arg) : NULL;
 		return cnt ? sql_make_call(c, "mur_avg", t, f->location, 2, sum, cnt) : NULL;
 	}
-	if (!(x = sql_make_cast(c, arg, MT_FLOAT8, arg->loc)) ||
-	    !(sq = sql_make_op(c, "*", MT_FLOAT8, arg->loc, x, x)))
+	mur_type st = t == MT_NUMERIC ? MT_NUMERIC : MT_FLOAT8; /* numeric: exact */
+	const char *op = t == MT_NUMERIC ? "mur_num_wsum" : "sum";
+	if (!(x = sql_make_cast(c, arg, st, arg->loc)) ||
+	    !(sq = t == MT_NUMERIC ? sql_make_call(c, "mur_num_mul", st, arg->loc, 2, x, x)
+				   : sql_make_op(c, "*", st, arg->loc, x, x)))
 		return NULL;
-	sum = agg_window(c, f, d, "sum", MT_FLOAT8, x);
-	sq = sum ? agg_window(c, f, d, "sum", MT_FLOAT8, sq) : NULL;
+	sum = agg_window(c, f, d, op, st, x);
+	sq = sum ? agg_window(c, f, d, op, st, sq) : NULL;
 	cnt = sq ? agg_window(c, f, d, "count", MT_INT8, arg) : NULL;
-	return cnt ? sql_make_call(c, "mur_variance", t, f->location, 4, sum, sq, cnt,
+	return cnt ? sql_make_call(c, t == MT_NUMERIC ? "mur_num_variance" : "mur_variance", t,
+				   f->location, 4, sum, sq, cnt,
 				   sql_make_const_int(c, fn - SQL_AGG_VAR_SAMP, MT_INT4))
 		   : NULL;
 }

@@ -385,6 +385,12 @@ static int emit_numeric_agg(sql_emit *e, const sql_expr *x)
 		mur_buf_printf(e->b, "))");
 		return 1;
 	}
+	if (SQL_AGG_IS_VARIANCE(x->agg) && x->type == MT_NUMERIC && !x->distinct) {
+		mur_buf_printf(e->b, "mur_num_var("); /* exact: storage/sqlfn_numeric.c */
+		sql_emit_expr(e, x->args[0]);
+		mur_buf_printf(e->b, ", %d)", x->agg - SQL_AGG_VAR_SAMP);
+		return 1;
+	}
 	if (x->args[0]->type != MT_NUMERIC)
 		return 0;
 	fn = x->agg == SQL_AGG_SUM   ? "mur_num_sum"

@@ -96,7 +96,14 @@ static sql_expr *reaggregate(sql_ctx *c, const sql_query *q, const gs_partials *
 				     sum_of(c, s, a->type == MT_NUMERIC ? MT_NUMERIC : MT_FLOAT8,
 					    0),
 				     sum_of(c, s + 1, MT_INT8, 0));
-	default: /* the variances */
+	default: /* the variances; numeric: exact */
+		if (a->type == MT_NUMERIC)
+			return sql_make_call(c, "mur_num_variance", a->type, a->loc, 4,
+					     sum_of(c, s, MT_NUMERIC, 0),
+					     sum_of(c, s + 1, MT_NUMERIC, 0),
+					     sum_of(c, s + 2, MT_INT8, 0),
+					     sql_make_const_int(c, a->agg - SQL_AGG_VAR_SAMP,
+								MT_INT4));
 		return sql_make_call(c, "mur_variance", a->type, a->loc, 4,
 				     sum_of(c, s, MT_FLOAT8, 0), sum_of(c, s + 1, MT_FLOAT8, 0),
 				     sum_of(c, s + 2, MT_INT8, 0),
@@ -266,6 +273,15 @@ static int partials(sql_ctx *c, const sql_expr *a, sql_expr **parts)
 	if (!SQL_AGG_IS_VARIANCE(a->agg)) {
 		parts[0] = (sql_expr *)a;
 		return 1;
+	}
+	if (a->type == MT_NUMERIC) { /* exact: numeric sums of x and x * x */
+		if (!(f = sql_make_cast(c, x, MT_NUMERIC, x->loc)))
+			return -1;
+		parts[0] = agg_node(c, SQL_AGG_SUM, MT_NUMERIC, f);
+		parts[1] = agg_node(c, SQL_AGG_SUM, MT_NUMERIC,
+				    sql_make_call(c, "mur_num_mul", MT_NUMERIC, x->loc, 2, f, f));
+		parts[2] = agg_node(c, SQL_AGG_COUNT, MT_INT8, x);
+		return parts[0] && parts[1] && parts[2] ? 3 : -1;
 	}
 	if (!(f = sql_make_cast(c, x, MT_FLOAT8, x->loc)))
 		return -1;

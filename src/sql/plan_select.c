@@ -698,8 +698,10 @@ static int partials_of(agg_plan *ap, int i, int k, int fns[3], int cols[3])
 	sql_expr *a = ap->aggs[i];
 	int col = a->nargs ? k + arg_column(ap, a->args[0]) : 0;
 	fns[0] = a->distinct ? EXEC_AGG_COUNT_DISTINCT : fn_of[a->agg];
-	if (a->nargs && a->args[0]->type == MT_NUMERIC && !a->distinct)
-		fns[0] = numeric_fn(fns[0]);
+	if (a->nargs && !a->distinct &&
+	    (a->args[0]->type == MT_NUMERIC ||
+	     (SQL_AGG_IS_VARIANCE(a->agg) && a->type == MT_NUMERIC)))
+		fns[0] = numeric_fn(fns[0]); /* a variance of integers is exact too */
 	cols[0] = col;
 	if (a->agg == SQL_AGG_AVG) {
 		fns[1] = EXEC_AGG_COUNT;
@@ -707,7 +709,7 @@ static int partials_of(agg_plan *ap, int i, int k, int fns[3], int cols[3])
 		return 2;
 	}
 	if (SQL_AGG_IS_VARIANCE(a->agg)) {
-		fns[1] = EXEC_AGG_SUM;
+		fns[1] = a->type == MT_NUMERIC ? EXEC_AGG_NUM_SUM : EXEC_AGG_SUM;
 		cols[1] = k + arg_column(ap, ap->squares[i]);
 		fns[2] = EXEC_AGG_COUNT;
 		cols[2] = col;
@@ -758,6 +760,14 @@ static sql_expr *rewrite(sql_ctx *c, const sql_query *q, agg_plan *ap, sql_expr 
 			if (e->agg == SQL_AGG_AVG)
 				return sql_make_call(c, "mur_avg", e->type, e->loc, 2,
 						     slot(c, s, e->type), slot(c, s + 1, MT_INT8));
+			if (SQL_AGG_IS_VARIANCE(e->agg) && e->type == MT_NUMERIC)
+				return sql_make_call(c, "mur_num_variance", e->type, e->loc, 4,
+						     slot(c, s, MT_NUMERIC),
+						     slot(c, s + 1, MT_NUMERIC),
+						     slot(c, s + 2, MT_INT8),
+						     sql_make_const_int(c,
+									e->agg - SQL_AGG_VAR_SAMP,
+									MT_INT4));
 			if (SQL_AGG_IS_VARIANCE(e->agg))
 				return sql_make_call(c, "mur_variance", e->type, e->loc, 4,
 						     slot(c, s, MT_FLOAT8),
@@ -1078,10 +1088,14 @@ static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
 		return MUR_ERR;
 	for (int i = 0; i < ap->nagg; i++) { /* a variance's second partial: SUM(x * x) */
 		sql_expr *a = ap->aggs[i], *x;
+		mur_type t = a->type == MT_NUMERIC ? MT_NUMERIC : MT_FLOAT8; /* numeric: exact */
 		if (!SQL_AGG_IS_VARIANCE(a->agg) || a->distinct)
 			continue;
-		x = sql_make_cast(c, a->args[0], MT_FLOAT8, a->loc);
-		if (!x || !(ap->squares[i] = sql_make_op(c, "*", MT_FLOAT8, a->loc, x, x)))
+		x = sql_make_cast(c, a->args[0], t, a->loc);
+		if (!x ||
+		    !(ap->squares[i] = t == MT_NUMERIC
+					       ? sql_make_call(c, "mur_num_mul", t, a->loc, 2, x, x)
+					       : sql_make_op(c, "*", t, a->loc, x, x)))
 			return MUR_ERR;
 	}
 	if (ap->mixed) {

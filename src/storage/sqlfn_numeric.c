@@ -566,6 +566,82 @@ static void wsum_final(sqlite3_context *cx)
 	}
 }
 
+/* ---- variance, exact ----
+ *
+ * mur_num_variance(sum, sum_sq, n, kind): the merge of the shards' partial
+ * sums; mur_num_var(x, kind): the aggregate over one shard's rows.  kind:
+ * 0 var_samp, 1 var_pop, 2 stddev_samp, 3 stddev_pop (the analyzer's
+ * order); common/numeric.c computes them as PostgreSQL does. */
+
+static void variance_result(sqlite3_context *cx, const mur_num *sum, const mur_num *sq, int64_t n,
+			    int kind)
+{
+	mur_num r;
+	mur_error err;
+	int pop = kind == 1 || kind == 3;
+	if (n <= 0 || (!pop && n < 2))
+		return; /* NULL */
+	mur_num_init(&r);
+	if (mur_num_variance(&r, sum, sq, n, pop, kind >= 2, &err) != MUR_OK)
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	else
+		result_num(cx, &r);
+	mur_num_clear(&r);
+}
+
+static void fn_variance(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_num sum, sq;
+	if (argc != 4 || stor_fn_any_null(argc, v))
+		return;
+	mur_num_init(&sum);
+	mur_num_init(&sq);
+	if (!arg_num(cx, v[0], &sum) && !arg_num(cx, v[1], &sq))
+		variance_result(cx, &sum, &sq, sqlite3_value_int64(v[2]), sqlite3_value_int(v[3]));
+	mur_num_clear(&sum);
+	mur_num_clear(&sq);
+}
+
+typedef struct num_var {
+	int init, kind;
+	int64_t n;
+	mur_num sum, sq;
+} num_var;
+
+static void var_step(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	num_var *s = sqlite3_aggregate_context(cx, (int)sizeof *s);
+	mur_num x;
+	if (!s)
+		return sqlite3_result_error_nomem(cx);
+	if (!s->init) {
+		mur_num_init(&s->sum);
+		mur_num_init(&s->sq);
+		s->kind = sqlite3_value_int(v[1]);
+		s->init = 1;
+	}
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	mur_num_init(&x);
+	if (!arg_num(cx, v[0], &x)) {
+		mur_num_add(&s->sum, &s->sum, &x);
+		mur_num_mul(&x, &x, &x);
+		mur_num_add(&s->sq, &s->sq, &x);
+		s->n++;
+	}
+	mur_num_clear(&x);
+}
+
+static void var_final(sqlite3_context *cx)
+{
+	num_var *s = sqlite3_aggregate_context(cx, 0);
+	if (!s || !s->init)
+		return;
+	variance_result(cx, &s->sum, &s->sq, s->n, s->kind);
+	mur_num_clear(&s->sum);
+	mur_num_clear(&s->sq);
+}
+
 /* ---- collation ---- */
 
 static int collate_numeric(void *arg, int la, const void *a, int lb, const void *b)
@@ -578,7 +654,7 @@ static const stor_fn_def num_fns[] = {
 	{"mur_num_mul", -1, 1, fn_mul},      {"mur_num_div", -1, 1, fn_div},
 	{"mur_num_mod", -1, 1, fn_mod},      {"mur_num_neg", 1, 1, fn_neg},
 	{"mur_num_norm", 1, 1, fn_norm},     {"mur_num_cmp", 2, 1, fn_cmp},
-	{"mur_num_typmod", 2, 1, fn_typmod},
+	{"mur_num_typmod", 2, 1, fn_typmod}, {"mur_num_variance", 4, 1, fn_variance},
 };
 
 int stor_register_numeric_functions(sqlite3 *db)
@@ -594,6 +670,9 @@ int stor_register_numeric_functions(sqlite3 *db)
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_num_max", 1, flags, NULL, NULL, max_step,
 						extreme_final, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(db, "mur_num_var", 2, flags, NULL, NULL, var_step,
+						var_final, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_window_function(db, "mur_num_wsum", 1, flags, NULL, wsum_step,
 						    wsum_final, wsum_value, wsum_inverse, NULL);

@@ -267,13 +267,16 @@ WINDOWS = [
     "SELECT id, avg(amt) OVER (PARTITION BY grp) FROM num_money WHERE id < 30 ORDER BY id",
     "SELECT id, min(x) OVER w, max(amt) OVER w FROM num_money WHERE id < 30"
     " WINDOW w AS (ORDER BY id ROWS BETWEEN 1 PRECEDING AND 1 FOLLOWING) ORDER BY id",
-    # not yet: the variance family adds doubles (sqlfn_math.c mur_variance and
-    # the Welford aggregates), PostgreSQL's numeric variance is exact
-    pytest.param("SELECT grp, variance(amt), stddev(amt), var_pop(amt), stddev_pop(amt)"
-                 " FROM num_money GROUP BY grp ORDER BY grp",
-                 marks=pytest.mark.xfail(strict=True, reason="numeric variance is a double")),
-    pytest.param("SELECT variance(x), stddev_samp(x) FROM num_money",
-                 marks=pytest.mark.xfail(strict=True, reason="numeric variance is a double")),
+    "SELECT grp, variance(amt), stddev(amt), var_pop(amt), stddev_pop(amt) FROM num_money"
+    " GROUP BY grp ORDER BY grp",
+    "SELECT variance(x), stddev_samp(x) FROM num_money",
+    "SELECT variance(id), stddev_pop(id), var_samp(id % 7) FROM num_money",
+    "SELECT variance(amt), stddev(x) FROM num_money WHERE id = 3",
+    "SELECT variance(amt), stddev_pop(amt) FROM num_money WHERE id IN (3, 4)",
+    "SELECT grp, variance(amt) FROM num_money WHERE amt IS NULL GROUP BY grp ORDER BY grp",
+    "SELECT id, variance(amt) OVER (ORDER BY id ROWS BETWEEN 3 PRECEDING AND CURRENT ROW),"
+    " stddev_pop(x) OVER (PARTITION BY grp) FROM num_money WHERE id < 40 ORDER BY id",
+    "SELECT grp, variance(x), stddev(amt) FROM num_money GROUP BY ROLLUP (grp) ORDER BY grp",
 ]
 
 

@@ -154,6 +154,52 @@ static void test_round_and_typmod(void **state)
 	mur_num_clear(&r);
 }
 
+/* sqrt rounds to its scale; variance as PostgreSQL's numeric (its scale
+ * from the division's, 0 for a non-positive numerator); canonical text. */
+static void test_sqrt_variance_canon(void **state)
+{
+	(void)state;
+	mur_num a, r, sum, sq;
+	mur_error err;
+	mur_buf b;
+	mur_num_init(&a);
+	mur_num_init(&r);
+	mur_num_init(&sum);
+	mur_num_init(&sq);
+	parse(&a, "2");
+	assert_int_equal(mur_num_sqrt(&r, &a, 10, &err), MUR_OK);
+	assert_string_equal(text_of(&r), "1.4142135624");
+	parse(&a, "0.0001");
+	assert_int_equal(mur_num_sqrt(&r, &a, 4, &err), MUR_OK);
+	assert_string_equal(text_of(&r), "0.0100");
+	parse(&a, "-1");
+	assert_int_equal(mur_num_sqrt(&r, &a, 2, &err), MUR_ERR);
+	assert_string_equal(err.sqlstate, "2201F");
+	parse(&sum, "7"); /* 1, 2, 4 */
+	parse(&sq, "21");
+	assert_int_equal(mur_num_variance(&r, &sum, &sq, 3, 0, 0, &err), MUR_OK);
+	assert_string_equal(text_of(&r), "2.3333333333333333");
+	assert_int_equal(mur_num_variance(&r, &sum, &sq, 3, 1, 1, &err), MUR_OK);
+	assert_string_equal(text_of(&r), "1.2472191289246471"); /* PostgreSQL 15 */
+	parse(&sum, "3.0");                                     /* 1.5, 1.5 */
+	parse(&sq, "4.50");
+	assert_int_equal(mur_num_variance(&r, &sum, &sq, 2, 0, 0, &err), MUR_OK);
+	assert_string_equal(text_of(&r), "0");
+	mur_buf_init(&b);
+	mur_num_text_canon("-001.2300", 9, &b);
+	mur_num_text_canon(",", 1, &b);
+	mur_num_text_canon("-0.000", 6, &b);
+	mur_num_text_canon(",", 1, &b);
+	mur_num_text_canon("1e3", 3, &b);
+	assert_int_equal(b.len, strlen("-1.23,0,1000"));
+	assert_memory_equal(b.data, "-1.23,0,1000", b.len);
+	mur_buf_free(&b);
+	mur_num_clear(&a);
+	mur_num_clear(&r);
+	mur_num_clear(&sum);
+	mur_num_clear(&sq);
+}
+
 static void test_text_cmp_and_normalize(void **state)
 {
 	(void)state;
@@ -186,6 +232,7 @@ int main(void)
 		cmocka_unit_test(test_scales),
 		cmocka_unit_test(test_round_and_typmod),
 		cmocka_unit_test(test_text_cmp_and_normalize),
+		cmocka_unit_test(test_sqrt_variance_canon),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
