@@ -843,6 +843,25 @@ static void op_describe(void *stmt, int *nparams, const uint32_t **param_oids, i
 	*cols = st->cols;
 }
 
+/* FETCH / MOVE describe as their cursor, EXECUTE as its statement. */
+static int op_describes_as(void *stmt, char *name, size_t cap)
+{
+	const lead_stmt *st = stmt;
+	const plan_portal *pp;
+	if (!st->p || st->p->kind != PLAN_PORTAL)
+		return PGW_DESCRIBES_SELF;
+	pp = &st->p->u.portal;
+	snprintf(name, cap, "%s", pp->name);
+	switch (pp->verb) {
+	case PLAN_PORTAL_FETCH:
+		return PGW_DESCRIBES_CURSOR;
+	case PLAN_PORTAL_EXECUTE:
+		return PGW_DESCRIBES_STATEMENT;
+	default:
+		return PGW_DESCRIBES_SELF;
+	}
+}
+
 static void op_stmt_free(void *stmt) { stmt_free(stmt); }
 
 static void done_with_error(pgw_done_cb done, void *arg, const mur_error *err)
@@ -1121,6 +1140,7 @@ const pgw_engine_ops lead_engine_ops = {
 	.split = op_split,
 	.prepare = op_prepare,
 	.describe = op_describe,
+	.describes_as = op_describes_as,
 	.stmt_free = op_stmt_free,
 	.prepare_finish = op_prepare_finish,
 	.execute = op_execute,

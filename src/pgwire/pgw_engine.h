@@ -147,6 +147,9 @@ typedef enum pgw_auth_method {
 	PGW_AUTH_SCRAM = 1, /* SCRAM-SHA-256 against the user's verifier */
 } pgw_auth_method;
 
+/* pgw_engine_ops.describes_as */
+enum { PGW_DESCRIBES_SELF = 0, PGW_DESCRIBES_CURSOR = 1, PGW_DESCRIBES_STATEMENT = 2 };
+
 typedef struct pgw_engine_ops {
 	/* Optional (without it every user is trusted).  Asked once a
 	 * StartupMessage is admitted, before session_open: how user must
@@ -184,6 +187,12 @@ typedef struct pgw_engine_ops {
 	void (*describe)(void *stmt, int *nparams, const uint32_t **param_oids, int *ncols,
 			 const pgw_column **cols);
 	void (*stmt_free)(void *stmt);
+	/* Optional.  A statement whose rows are another's: FETCH / MOVE of a
+	 * cursor (PGW_DESCRIBES_CURSOR) or EXECUTE of a prepared statement
+	 * (PGW_DESCRIBES_STATEMENT), whose name it copies to name[cap];
+	 * PGW_DESCRIBES_SELF otherwise.  Describe then shows the rows that
+	 * statement or cursor gives (its own describe has none). */
+	int (*describes_as)(void *stmt, char *name, size_t cap);
 	/* Optional.  Finish what prepare() left for later (a long text that
 	 * is parsed and planned off the event loop) before the extended
 	 * protocol's ParseComplete, so Bind and Describe find the statement

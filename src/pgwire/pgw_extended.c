@@ -423,6 +423,31 @@ static void ext_bind(pgw_conn *c, const char *body, size_t len)
 
 /* ---- Describe, Execute, Close, Sync ------------------------------------------ */
 
+/* The rows of a FETCH (its cursor's, sent as text: the cursor holds them
+ * printed) or of an EXECUTE (its prepared statement's): a statement that
+ * describes itself keeps *ncols and *cols. */
+static void describe_other(pgw_conn *c, void *estmt, int *ncols, const pgw_column **cols,
+			   const pgw_bind **b)
+{
+	char name[PGW_PORTAL_NAME_BYTES];
+	int np = 0;
+	const uint32_t *po = NULL;
+	int as = c->ops->describes_as ? c->ops->describes_as(estmt, name, sizeof name)
+				      : PGW_DESCRIBES_SELF;
+	if (as == PGW_DESCRIBES_CURSOR) {
+		const pgw_portal *p = pgw_portal_find(c, name);
+		if (p && p->res && p->res->kind == PGW_RESULT_ROWS) {
+			*ncols = (int)p->res->ncols;
+			*cols = p->res->cols;
+			*b = NULL;
+		}
+	} else if (as == PGW_DESCRIBES_STATEMENT) {
+		const pgw_stmt *s = pgw_stmt_find(c, name);
+		if (s)
+			c->ops->describe(s->estmt, &np, &po, ncols, cols);
+	}
+}
+
 /* ParameterDescription (a statement's) and RowDescription in the formats
  * of b (a portal's Bind; NULL: a statement's, all text). */
 static void describe_rows(pgw_conn *c, void *estmt, int with_params, const pgw_bind *b)
@@ -431,6 +456,8 @@ static void describe_rows(pgw_conn *c, void *estmt, int with_params, const pgw_b
 	const uint32_t *oids = NULL;
 	const pgw_column *cols = NULL;
 	c->ops->describe(estmt, &nparams, &oids, &ncols, &cols);
+	if (ncols == 0)
+		describe_other(c, estmt, &ncols, &cols, &b);
 	if (with_params)
 		pgw_put_parameter_description(&c->out, nparams, oids);
 	if (ncols > 0)

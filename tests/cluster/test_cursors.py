@@ -189,3 +189,26 @@ def test_execute_max_rows(sessions):
     kinds = b"".join(k for k, _ in answers[0])
     assert kinds == b"12DDDDsDDDDsDDDC" + b"CZ" or kinds == b"12DDDDsDDDDsDDDCCZ", kinds
     assert answers[0][-3] == (b"C", b"SELECT 3\0"), answers[0]
+
+
+def test_fetch_and_execute_described_over_extended_protocol(cluster, pgconn, tables):
+    """psycopg 3 prepares FETCH and EXECUTE (Parse, Describe, Bind,
+    Execute): Describe must give the cursor's or the prepared statement's
+    columns (it sent NoData, then DataRows: "D message without T")."""
+    import psycopg
+    got = []
+    for dsn in (cluster.dsn(), pgconn.dsn):
+        with psycopg.connect(dsn) as conn:
+            cur = conn.cursor()
+            cur.execute("DECLARE c CURSOR FOR SELECT id, name FROM cur_t ORDER BY id")
+            cur.execute("FETCH 3 FROM c", prepare=True)
+            one = ([d.name for d in cur.description], cur.fetchall())
+            cur.execute("FETCH 2 FROM c", prepare=True)
+            two = cur.fetchall()
+            cur.execute("PREPARE q2 (int) AS SELECT id, name FROM cur_t WHERE id = $1")
+            cur.execute("EXECUTE q2(8)", prepare=True)
+            three = ([d.name for d in cur.description], cur.fetchall())
+            conn.rollback()
+        got.append((one, two, three))
+    assert got[0] == got[1]
+    assert got[0][0][1] and got[0][1]
