@@ -586,9 +586,9 @@ static void leader_select_start(lead_run *r)
 
 void lead_run_start(lead_run *r)
 {
-	if (lead_ddltxn_refused(r)) /* DDL a block's rollback could not undo */
-		return;
 	if (lead_txn_write_refused(r)) /* a READ ONLY block */
+		return;
+	if (lead_ddltxn_refused(r)) /* DDL a block's rollback could not undo */
 		return;
 	if (lead_subq_wait(r)) /* its subqueries first */
 		return;

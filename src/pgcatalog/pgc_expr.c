@@ -94,6 +94,9 @@ static const dp_func funcs[] = {
 	{"pg_get_triggerdef", "pgc_null", MT_TEXT},  /* no triggers shown */
 	{"quote_literal", "quote", MT_TEXT},
 	{"array_remove", "pgc_array_remove", MT_TEXT},
+	/* in a select list: refused for any row it meets (pg_dump's read only
+	 * pg_db_role_setting, which murphy leaves empty) */
+	{"unnest", "pgc_unnest_in_select_list", MT_TEXT},
 };
 
 static const dp_func *func_find(const char *name)

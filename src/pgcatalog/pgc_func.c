@@ -401,6 +401,17 @@ static void fn_seq_state(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_int64(ctx, sq->last_value);
 }
 
+/* A set-returning unnest(arr) in a select list: not translated, so an
+ * error for the first row that reaches it (a query over no rows works). */
+static void fn_unnest_in_select_list(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc, (void)argv;
+	sqlite3_result_error(ctx,
+			     "SQLSTATE:0A000:murphy's pg_catalog does not support unnest in a "
+			     "select list",
+			     -1);
+}
+
 /* ARRAY[a, b] → '{a,b}'. */
 static void fn_array(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
@@ -666,6 +677,7 @@ static const pgc_fn fns[] = {
 	{"pgc_array", -1, fn_array},
 	{"pgc_array_remove", 2, fn_array_remove},
 	{"pgc_seq_state", 2, fn_seq_state},
+	{"pgc_unnest_in_select_list", 1, fn_unnest_in_select_list},
 	{"pgc_regclass_in", 1, fn_regclass_in},
 	{"pgc_regclass_out", 1, fn_regclass_out},
 	{"pgc_regtype_in", 1, fn_regtype_in},

@@ -1020,6 +1020,7 @@ static const pgc_rel rels[] = {
 	 "subpublications a",
 	 NULL, 1},
 	{PGC, "pg_largeobject_metadata", "oid o,lomowner o,lomacl a", NULL, 1},
+	{PGC, "pg_shseclabel", "objoid o,classoid o,provider t,label t", NULL, 1},
 	{PGC, "pg_seclabels",
 	 "objoid o,classoid o,objsubid i,objtype t,objnamespace o,objname t,provider t,label t",
 	 NULL, 1},
