@@ -403,10 +403,21 @@ static void lock_read_done(void *arg, pgw_result *res)
 	lw.done(lw.arg, res);
 }
 
+/* The LOCK did not start: err to the client, the block FAILED. */
+static void lock_refused(lead_session *s, const plan *p, const mur_error *err, pgw_done_cb done,
+			 void *arg)
+{
+	pgw_result *res = pgw_result_new();
+	lead_session_ran(s, p, 1, 0);
+	if (res)
+		pgw_result_set_error(res, err);
+	done(arg, res);
+}
+
 void lead_txn_lock(lead_session *s, const plan *p, const char *sql, pgw_done_cb done, void *arg)
 {
 	lock_wait *lw = NULL;
-	lead_run *r;
+	lead_run *r = NULL;
 	mur_error err;
 	if (s->txn == LEAD_TXN_IDLE)
 		mur_error_set(&err, SQLSTATE_NO_ACTIVE_SQL_TRANSACTION,
@@ -417,28 +428,18 @@ void lead_txn_lock(lead_session *s, const plan *p, const char *sql, pgw_done_cb 
 		mur_error_hint(&err,
 			       "At READ COMMITTED murphy's reads lock nothing; BEGIN ISOLATION "
 			       "LEVEL REPEATABLE READ locks every shard it reads to its end.");
-	} else if (!(lw = malloc(sizeof *lw)))
+	} else if (!(lw = malloc(sizeof *lw)) ||
+		   !(r = lead_run_new(s, p->u.lock.query, lock_read_done, lw))) {
+		free(lw);
+		lw = NULL;
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-	if (!lw) {
-		pgw_result *res = pgw_result_new();
-		lead_session_ran(s, p, 1, 0); /* a block's statement failed: FAILED */
-		if (res)
-			pgw_result_set_error(res, &err);
-		done(arg, res);
+	}
+	if (!r) {
+		lock_refused(s, p, &err, done, arg);
 		return;
 	}
 	lw->done = done;
 	lw->arg = arg;
-	if (!(r = lead_run_new(s, p->u.lock.query, lock_read_done, lw))) {
-		pgw_result *res = pgw_result_new();
-		free(lw);
-		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-		lead_session_ran(s, p, 1, 0);
-		if (res)
-			pgw_result_set_error(res, &err);
-		done(arg, res);
-		return;
-	}
 	snprintf(r->sql_text, sizeof r->sql_text, "%s", sql ? sql : "LOCK TABLE");
 	lead_run_start(r);
 }
