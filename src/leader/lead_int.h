@@ -830,6 +830,17 @@ int lead_txn_for_write(lead_run *r, int nshards, repl_write_facts *facts);
 /* 1 when the session's block runs at SERIALIZABLE (or REPEATABLE READ,
  * which it provides the same way): its reads lock the shards they read. */
 int lead_txn_serializable(lead_session *s);
+/* READ ONLY blocks: BEGIN / SET TRANSACTION's choice into the block's
+ * transaction_read_only; whether s is in such a block; 25006 for a run of
+ * a statement that writes in one (r finished, 1), else 0. */
+void lead_txn_set_read_only(lead_session *s, const plan_set *ps);
+int lead_txn_read_only(lead_session *s);
+int lead_txn_write_refused(lead_run *r);
+/* LOCK TABLE t IN ACCESS SHARE MODE (p, a PLAN_LOCK, outlives the run):
+ * its read of every shard of t in the session's REPEATABLE READ or
+ * SERIALIZABLE block, answered "LOCK TABLE"; 25P01 outside a block, 0A000
+ * at READ COMMITTED (sql/plan_lock.c). */
+void lead_txn_lock(lead_session *s, const plan *p, const char *sql, pgw_done_cb done, void *arg);
 /* The session's lock_timeout and deadlock_timeout into facts (the waits
  * of its writes and row locks: repl_write_facts). */
 void lead_txn_wait_facts(lead_session *s, repl_write_facts *facts);

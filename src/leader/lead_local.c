@@ -100,7 +100,11 @@ static void seq_call(sqlite3_context *ctx, int argc, sqlite3_value **argv, int n
 	for (int i = 0; i < argc; i++)
 		if (sqlite3_value_type(argv[i]) == SQLITE_NULL) /* strict, as PostgreSQL's */
 			return sqlite3_result_null(ctx);
-	if (argc == 0)
+	if ((next || argc > 1) && e->local_session && lead_txn_read_only(e->local_session))
+		rc = mur_error_set(&err, SQLSTATE_READ_ONLY_SQL_TRANSACTION,
+				   "cannot execute %s() in a read-only transaction",
+				   next ? "nextval" : "setval");
+	else if (argc == 0)
 		rc = cat_seq_lastval(e->cat, ss, &v, &err);
 	else if (argc > 1)
 		rc = cat_seq_setval(e->cat, ss, name, v = sqlite3_value_int64(argv[1]),

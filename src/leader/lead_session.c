@@ -160,6 +160,7 @@ static const char *const known_settings[] = {"application_name",
 					     "work_mem",
 					     "max_parallel_workers_per_gather",
 					     "enable_seqscan",
+					     "synchronize_seqscans",
 					     "row_security",
 					     "server_version",
 					     "server_version_num",
@@ -207,6 +208,8 @@ static const char *default_setting(const char *name)
 		{"deadlock_timeout", "1s"},
 		{"client_min_messages", "notice"},
 		{"bytea_output", "hex"},
+		{"synchronize_seqscans",
+		 "on"}, /* pg_dump sets it off: murphy scans never synchronize */
 		{"is_superuser", "on"},
 		{"password_encryption", "scram-sha-256"}, /* what libpq's \password asks */
 		{"murphy.count_distinct", "exact"},
@@ -452,6 +455,7 @@ void lead_utility_start(lead_run *r)
 			lead_run_fail(r, &err);
 			break;
 		}
+		lead_txn_set_read_only(s, &p->u.set); /* SET TRANSACTION ..., READ ONLY */
 		snprintf(r->res->tag, sizeof r->res->tag, "SET"); /* RESET answers SET too */
 		break;
 	case PLAN_SHOW: {
@@ -582,6 +586,8 @@ static void leader_select_start(lead_run *r)
 
 void lead_run_start(lead_run *r)
 {
+	if (lead_txn_write_refused(r)) /* a READ ONLY block */
+		return;
 	if (lead_ddltxn_refused(r)) /* DDL a block's rollback could not undo */
 		return;
 	if (lead_subq_wait(r)) /* its subqueries first */
@@ -892,6 +898,10 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 {
 	lead_run *r;
 	mur_error err;
+	if (st->p->kind == PLAN_LOCK) {
+		lead_txn_lock(s, st->p, st->sql, done, arg);
+		return;
+	}
 	if (st->p->kind == PLAN_COPY_TO) {
 		plan *p = NULL;
 		if (stmt_fresh_plan(s, st, &p, &err) != MUR_OK)
@@ -914,7 +924,10 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 	if (st->p->kind == PLAN_COPY_FROM) {
 		/* the COPY owns a fresh plan: the statement may be freed meanwhile */
 		plan *p = NULL;
-		int rc = stmt_fresh_plan(s, st, &p, &err);
+		int rc;
+		if (lead_txn_write_refused(r)) /* a READ ONLY block */
+			return;
+		rc = stmt_fresh_plan(s, st, &p, &err);
 		if (rc != MUR_OK || lead_copy_start(s, p, r->res, &err) != MUR_OK) {
 			if (p)
 				plan_free(p);

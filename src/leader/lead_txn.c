@@ -156,6 +156,7 @@ static void block_answer(void *arg)
 	lead_setscope_end(s, !be->abort && !failed); /* a failed COMMIT rolled back */
 	lead_session_set(s, "transaction_isolation",
 			 lead_session_get(s, "default_transaction_isolation"));
+	lead_session_set(s, "transaction_read_only", "off");
 	savepoints_drop(s, 0);
 	free(s->savepoints);
 	s->savepoints = NULL;
@@ -251,6 +252,7 @@ static int block_open(lead_session *s, const char *level, mur_error *err)
 		return MUR_ERR;
 	lead_session_set(s, "transaction_isolation",
 			 level[0] ? level : lead_session_get(s, "default_transaction_isolation"));
+	lead_session_set(s, "transaction_read_only", "off");
 	s->txid = lead_time_id(&s->e->txid_next);
 	if (!(s->tx = repl_txn_begin(s->e->repl, s->txid, err))) {
 		s->txid = 0;
@@ -271,6 +273,7 @@ void lead_txn_begin(lead_run *r)
 		s->implicit = 0;
 		if (r->p->u.set.value[0])
 			lead_session_set(s, "transaction_isolation", r->p->u.set.value);
+		lead_txn_set_read_only(s, &r->p->u.set);
 		lead_run_finish(r);
 		return;
 	}
@@ -281,6 +284,8 @@ void lead_txn_begin(lead_run *r)
 	}
 	if (block_open(s, r->p->u.set.value, &err) != MUR_OK) /* BEGIN's level, or default */
 		lead_run_fail(r, &err);
+	else
+		lead_txn_set_read_only(s, &r->p->u.set);
 	lead_run_finish(r);
 }
 
@@ -355,6 +360,88 @@ void lead_txn_query_end(void *esess, int failed, pgw_done_cb done, void *arg)
 		block_end_start(s, NULL, done, arg, 1, "ROLLBACK");
 	else
 		block_end_start(s, NULL, done, arg, 0, "COMMIT");
+}
+
+void lead_txn_set_read_only(lead_session *s, const plan_set *ps)
+{
+	if (ps->read_only)
+		lead_session_set(s, "transaction_read_only", ps->read_only > 0 ? "on" : "off");
+}
+
+int lead_txn_read_only(lead_session *s)
+{
+	const char *v = lead_session_get(s, "transaction_read_only");
+	return s->txn != LEAD_TXN_IDLE && v && !strcasecmp(v, "on");
+}
+
+int lead_txn_write_refused(lead_run *r)
+{
+	mur_error err;
+	if (!lead_txn_read_only(r->s) || !sql_plan_writes(r->p))
+		return 0;
+	mur_error_set(&err, SQLSTATE_READ_ONLY_SQL_TRANSACTION,
+		      "cannot execute %s in a read-only transaction", r->p->tag);
+	lead_run_fail(r, &err);
+	lead_run_finish(r);
+	return 1;
+}
+
+typedef struct lock_wait {
+	pgw_done_cb done;
+	void *arg;
+} lock_wait;
+
+/* The lock's read answered: no rows, the command's tag. */
+static void lock_read_done(void *arg, pgw_result *res)
+{
+	lock_wait lw = *(lock_wait *)arg;
+	free(arg);
+	if (res && res->kind == PGW_RESULT_ROWS) {
+		res->kind = PGW_RESULT_COMMAND;
+		snprintf(res->tag, sizeof res->tag, "LOCK TABLE");
+	}
+	lw.done(lw.arg, res);
+}
+
+/* The LOCK did not start: err to the client, the block FAILED. */
+static void lock_refused(lead_session *s, const plan *p, const mur_error *err, pgw_done_cb done,
+			 void *arg)
+{
+	pgw_result *res = pgw_result_new();
+	lead_session_ran(s, p, 1, 0);
+	if (res)
+		pgw_result_set_error(res, err);
+	done(arg, res);
+}
+
+void lead_txn_lock(lead_session *s, const plan *p, const char *sql, pgw_done_cb done, void *arg)
+{
+	lock_wait *lw = NULL;
+	lead_run *r = NULL;
+	mur_error err;
+	if (s->txn == LEAD_TXN_IDLE)
+		mur_error_set(&err, SQLSTATE_NO_ACTIVE_SQL_TRANSACTION,
+			      "LOCK TABLE can only be used in transaction blocks");
+	else if (!lead_txn_serializable(s)) {
+		mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+			      "murphy's LOCK TABLE needs a REPEATABLE READ or SERIALIZABLE block");
+		mur_error_hint(&err,
+			       "At READ COMMITTED murphy's reads lock nothing; BEGIN ISOLATION "
+			       "LEVEL REPEATABLE READ locks every shard it reads to its end.");
+	} else if (!(lw = malloc(sizeof *lw)) ||
+		   !(r = lead_run_new(s, p->u.lock.query, lock_read_done, lw))) {
+		free(lw);
+		lw = NULL;
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
+	if (!r) {
+		lock_refused(s, p, &err, done, arg);
+		return;
+	}
+	lw->done = done;
+	lw->arg = arg;
+	snprintf(r->sql_text, sizeof r->sql_text, "%s", sql ? sql : "LOCK TABLE");
+	lead_run_start(r);
 }
 
 int lead_txn_serializable(lead_session *s)

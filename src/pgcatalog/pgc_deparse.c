@@ -82,11 +82,50 @@ static void scope_add(pgc_dp *d, const char *alias, const pgc_rel *rel, const pg
 	d->nscope++;
 }
 
+/* A FROM item naming a WITH query of the statement: 1 when it is one. */
+static int cte_ref(pgc_dp *d, const PgQuery__RangeVar *rv)
+{
+	const char *alias = rv->alias ? rv->alias->aliasname : rv->relname;
+	for (int i = d->ncte - 1; i >= 0; i--) {
+		if (strcmp(d->cte[i].name, rv->relname) != 0)
+			continue;
+		pgc_put_ident(d->b, rv->relname);
+		pgc_dp_out(d, " AS ");
+		pgc_put_ident(d->b, alias);
+		scope_add(d, alias, NULL, d->cte[i].cols, d->cte[i].ncols);
+		return 1;
+	}
+	return 0;
+}
+
+/* Any other name in FROM is a sequence's (pgc_seq_state raises 42P01 when
+ * there is none): its one row, PostgreSQL's columns. */
+static void sequence_ref(pgc_dp *d, const PgQuery__RangeVar *rv)
+{
+	static const pgc_column cols[] = {{"last_value", MT_INT8},
+					  {"log_cnt", MT_INT8},
+					  {"is_called", MT_BOOL}};
+	const char *alias = rv->alias ? rv->alias->aliasname : rv->relname;
+	pgc_dp_out(d, "(SELECT pgc_seq_state(");
+	pgc_put_string(d->b, rv->relname);
+	pgc_dp_out(d, ", 0) AS last_value, 0 AS log_cnt, pgc_seq_state(");
+	pgc_put_string(d->b, rv->relname);
+	pgc_dp_out(d, ", 1) AS is_called) AS ");
+	pgc_put_ident(d->b, alias);
+	scope_add(d, alias, NULL, cols, 3);
+}
+
 static void range_var(pgc_dp *d, const PgQuery__RangeVar *rv)
 {
 	const pgc_rel *rel = NULL;
 	const char *schema = rv->schemaname && rv->schemaname[0] ? rv->schemaname : NULL;
+	if (!schema && cte_ref(d, rv))
+		return;
 	rel = pgc_rel_find(schema, rv->relname);
+	if (!rel && (!schema || !strcmp(schema, "public"))) {
+		sequence_ref(d, rv);
+		return;
+	}
 	if (!rel) {
 		if (!d->failed)
 			mur_error_set(d->err, SQLSTATE_UNDEFINED_TABLE,
@@ -112,6 +151,11 @@ static void range_function(pgc_dp *d, const PgQuery__RangeFunction *rf)
 	const PgQuery__Node *call;
 	const PgQuery__FuncCall *f;
 	const char *name, *alias = rf->alias ? rf->alias->aliasname : "f";
+	/* its column: the alias's column name, else the alias (unnest(a) AS x(v): v) */
+	const char *colname = rf->alias && rf->alias->n_colnames &&
+					      pgc_dp_str(rf->alias->colnames[0])
+				      ? pgc_dp_str(rf->alias->colnames[0])
+				      : alias;
 	pgc_column col = {.type = MT_TEXT};
 	if (rf->n_functions != 1 || rf->functions[0]->list->n_items < 1) {
 		pgc_dp_fail(d, "this function in FROM");
@@ -130,21 +174,32 @@ static void range_function(pgc_dp *d, const PgQuery__RangeFunction *rf)
 		pgc_dp_out(d, " UNION ALL SELECT v + 1 FROM pgc_g WHERE v < ");
 		pgc_dp_expr(d, f->args[1]);
 		pgc_dp_out(d, ") SELECT v AS ");
-		pgc_put_ident(d->b, alias);
+		pgc_put_ident(d->b, colname);
 		pgc_dp_out(d, " FROM pgc_g)");
 	} else if (name && !strcmp(name, "unnest") && f->n_args == 1) {
 		pgc_dp_out(d, "(SELECT value AS ");
-		pgc_put_ident(d->b, alias);
+		pgc_put_ident(d->b, colname);
 		pgc_dp_out(d, " FROM json_each(pgc_array_json(");
 		pgc_dp_expr(d, f->args[0]);
 		pgc_dp_out(d, ")))");
+	} else if (name && !strcmp(name, "pg_options_to_table") && f->n_args == 1) {
+		/* murphy keeps no options (attoptions, fdwoptions, ... are NULL):
+		 * no rows, as PostgreSQL gives for NULL */
+		static const pgc_column opts[] = {{"option_name", MT_TEXT},
+						  {"option_value", MT_TEXT}};
+		pgc_dp_out(d, "(SELECT NULL AS option_name, NULL AS option_value WHERE ");
+		pgc_dp_expr(d, f->args[0]);
+		pgc_dp_out(d, " IS NOT NULL AND 0) AS ");
+		pgc_put_ident(d->b, alias);
+		scope_add(d, alias, NULL, opts, 2);
+		return;
 	} else {
 		pgc_dp_fail(d, name ? name : "this function in FROM");
 		return;
 	}
 	pgc_dp_out(d, " AS ");
 	pgc_put_ident(d->b, alias);
-	snprintf(col.name, sizeof col.name, "%s", alias);
+	snprintf(col.name, sizeof col.name, "%s", colname);
 	scope_add(d, alias, NULL, &col, 1);
 }
 
@@ -380,8 +435,8 @@ static void simple_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *c
 		values_lists(d, s, cols, ncols);
 		return;
 	}
-	if (s->with_clause || s->n_window_clause || s->n_locking_clause)
-		pgc_dp_fail(d, "WITH, WINDOW or FOR UPDATE in catalog queries");
+	if (s->n_window_clause || s->n_locking_clause)
+		pgc_dp_fail(d, "WINDOW or FOR UPDATE in catalog queries");
 	/* FROM first, into its own buffer, so the target list sees its aliases */
 	mur_buf_init(&from);
 	d->b = &from;
@@ -414,12 +469,48 @@ static void simple_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *c
 	}
 }
 
+/* WITH [RECURSIVE] name AS (SELECT ...), ...: each query's name is in
+ * reach from its own text on (a recursive reference sees no columns yet:
+ * its names go through as written), its columns once it is written. */
+static void with_clause(pgc_dp *d, const PgQuery__WithClause *w)
+{
+	pgc_dp_out(d, w->recursive ? "WITH RECURSIVE " : "WITH ");
+	for (size_t i = 0; i < w->n_ctes && !d->failed; i++) {
+		const PgQuery__CommonTableExpr *cte = w->ctes[i]->common_table_expr;
+		pgc_column cols[PGC_COLUMNS_MAX];
+		int ncols = 0, k = d->ncte;
+		if (k >= PGC_CTE_MAX || cte->n_aliascolnames || !cte->ctequery ||
+		    cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT) {
+			pgc_dp_fail(d, "this WITH query");
+			return;
+		}
+		d->cte[d->ncte++] = (pgc_dp_cte){.name = cte->ctename};
+		if (i)
+			pgc_dp_out(d, ", ");
+		pgc_put_ident(d->b, cte->ctename);
+		pgc_dp_out(d, " AS (");
+		pgc_dp_select(d, cte->ctequery->select_stmt, cols, &ncols, 0);
+		pgc_dp_out(d, ")");
+		if (ncols && !(d->cte[k].cols = malloc(sizeof cols[0] * (size_t)ncols))) {
+			mur_error_set(d->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			d->failed = 1;
+			return;
+		}
+		if (ncols)
+			memcpy(d->cte[k].cols, cols, sizeof cols[0] * (size_t)ncols);
+		d->cte[k].ncols = ncols;
+	}
+	pgc_dp_out(d, " ");
+}
+
 void pgc_dp_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, int *ncols,
 		   int first_as)
 {
 	if (d->failed)
 		return;
 	d->level++;
+	if (s->with_clause)
+		with_clause(d, s->with_clause);
 	if (s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) {
 		pgc_column rcols[PGC_COLUMNS_MAX];
 		int rn = 0;
@@ -462,5 +553,7 @@ int pgc_translate(const PgQuery__Node *stmt, mur_buf *b, pgc_column *cols, int *
 	*nparams = d.max_param;
 	for (int i = 0; i < d.nscope; i++)
 		free(d.scope[i].cols);
+	for (int i = 0; i < d.ncte; i++)
+		free(d.cte[i].cols);
 	return d.failed ? MUR_ERR : MUR_OK;
 }

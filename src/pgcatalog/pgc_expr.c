@@ -88,6 +88,15 @@ static const dp_func funcs[] = {
 	{"replace", "replace", MT_TEXT},
 	{"substr", "substr", MT_TEXT},
 	{"substring", "substr", MT_TEXT},
+	/* what pg_dump calls */
+	{"pg_is_in_recovery", "pgc_false", MT_BOOL}, /* the leader is the primary */
+	{"acldefault", "pgc_null", MT_TEXT},         /* no privileges shown: none dumped */
+	{"pg_get_triggerdef", "pgc_null", MT_TEXT},  /* no triggers shown */
+	{"quote_literal", "quote", MT_TEXT},
+	{"array_remove", "pgc_array_remove", MT_TEXT},
+	/* in a select list: refused for any row it meets (pg_dump's read only
+	 * pg_db_role_setting, which murphy leaves empty) */
+	{"unnest", "pgc_unnest_in_select_list", MT_TEXT},
 };
 
 static const dp_func *func_find(const char *name)
@@ -152,6 +161,18 @@ static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 	return fn->type == MT_UNKNOWN ? first : fn->type;
 }
 
+/* The OID of the catalog relation qual names (NULL: the innermost SELECT's
+ * only relation), 0 for none: pg_dump finds objects by (tableoid, oid). */
+static uint32_t tableoid(const pgc_dp *d, const char *qual)
+{
+	for (int i = d->nscope - 1; i >= 0; i--) {
+		const pgc_dp_scope *sc = &d->scope[i];
+		if (qual ? strcmp(sc->alias, qual) == 0 : sc->level == d->level)
+			return sc->rel ? pgc_rel_oid(sc->rel) : 0;
+	}
+	return 0;
+}
+
 static mur_type column_ref(pgc_dp *d, const PgQuery__ColumnRef *c)
 {
 	const char *col = NULL, *qual = NULL;
@@ -165,7 +186,7 @@ static mur_type column_ref(pgc_dp *d, const PgQuery__ColumnRef *c)
 	if (!col)
 		return pgc_dp_fail(d, "this column reference");
 	if (!strcmp(col, "tableoid")) { /* the system column: which catalog a row is in */
-		pgc_dp_out(d, "0");
+		mur_buf_printf(d->b, "%u", tableoid(d, qual));
 		return MT_INT8;
 	}
 	if (qual) {
@@ -492,6 +513,21 @@ static mur_type sql_value_function(pgc_dp *d, const PgQuery__SQLValueFunction *f
 	}
 }
 
+/* x IS [NOT] TRUE / FALSE / UNKNOWN: never NULL (SQLite's IS compares
+ * with NULL as with a value). */
+static mur_type boolean_test(pgc_dp *d, const PgQuery__BooleanTest *t)
+{
+	static const char *const tests[] = {" IS 1)",     " IS NOT 1)", " IS 0)",
+					    " IS NOT 0)", " IS NULL)",  " IS NOT NULL)"};
+	int k = (int)t->booltesttype - (int)PG_QUERY__BOOL_TEST_TYPE__IS_TRUE;
+	if (k < 0 || k >= (int)(sizeof tests / sizeof tests[0]))
+		return pgc_dp_fail(d, "this boolean test");
+	pgc_dp_out(d, "(");
+	pgc_dp_expr(d, t->arg);
+	pgc_dp_out(d, tests[k]);
+	return MT_BOOL;
+}
+
 mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n)
 {
 	if (d->failed)
@@ -524,6 +560,8 @@ mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n)
 				      ? " IS NULL)"
 				      : " IS NOT NULL)");
 		return MT_BOOL;
+	case PG_QUERY__NODE__NODE_BOOLEAN_TEST:
+		return boolean_test(d, n->boolean_test);
 	case PG_QUERY__NODE__NODE_COALESCE_EXPR: {
 		mur_type t = MT_TEXT;
 		pgc_dp_out(d, "coalesce(");

@@ -79,6 +79,8 @@ static void fn_get_userbyid(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	(void)argc;
 	if (sqlite3_value_int64(argv[0]) == PGC_OID_ROLE)
 		sqlite3_result_text(ctx, session_user(ctx), -1, SQLITE_TRANSIENT);
+	else if (sqlite3_value_int64(argv[0]) == PGC_OID_ROLE_DB_OWNER)
+		sqlite3_result_text(ctx, "pg_database_owner", -1, SQLITE_STATIC);
 	else
 		sqlite3_result_text(ctx, "unknown (OID)", -1, SQLITE_STATIC);
 }
@@ -105,8 +107,16 @@ static void fn_current_schema(sqlite3_context *ctx, int argc, sqlite3_value **ar
 
 static void fn_current_schemas(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
+	/* the search path's schemas that exist: public (murphy's only one
+	 * there), pg_catalog first when implicit ones are asked for too */
+	const pgc_session_hooks *h = hooks_of(ctx);
+	const char *path = h && h->get ? h->get(h->ctx, "search_path") : NULL;
+	int pub = !path || strstr(path, "public") != NULL;
 	(void)argc;
-	sqlite3_result_text(ctx, sqlite3_value_int(argv[0]) ? "{pg_catalog,public}" : "{public}",
+	sqlite3_result_text(ctx,
+			    sqlite3_value_int(argv[0])
+				    ? (pub ? "{pg_catalog,public}" : "{pg_catalog}")
+				    : (pub ? "{public}" : "{}"),
 			    -1, SQLITE_STATIC);
 }
 
@@ -340,6 +350,66 @@ static void fn_array_to_string(sqlite3_context *ctx, int argc, sqlite3_value **a
 	}
 	sqlite3_result_text(ctx, b.len ? (const char *)b.data : "", (int)b.len, SQLITE_TRANSIENT);
 	mur_buf_free(&b);
+}
+
+/* array_remove(arr, v): arr without the elements equal to v. */
+static void fn_array_remove(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *arr, *v = arg_text(argv, 1);
+	mur_buf b, el;
+	int n, kept = 0;
+	(void)argc;
+	if (!array_arg(ctx, argv, &arr))
+		return;
+	mur_buf_init(&b);
+	mur_buf_init(&el);
+	mur_buf_put(&b, "{", 1);
+	n = array_element(arr, 0, &el);
+	for (int i = 1; i <= n; i++) {
+		el.len = 0;
+		array_element(arr, i, &el);
+		if (v && el.len == strlen(v) && (!el.len || !memcmp(el.data, v, el.len)))
+			continue;
+		if (kept++)
+			mur_buf_put(&b, ",", 1);
+		if (el.len)
+			mur_buf_put(&b, el.data, el.len);
+	}
+	mur_buf_put(&b, "}", 1);
+	sqlite3_result_text(ctx, (const char *)b.data, (int)b.len, SQLITE_TRANSIENT);
+	mur_buf_free(&el);
+	mur_buf_free(&b);
+}
+
+/* pgc_seq_state(name, what): the sequence's last_value (what 0) or
+ * is_called (1), as SELECT ... FROM s shows them; 42P01 for no sequence. */
+static void fn_seq_state(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const char *name = arg_text(argv, 0);
+	const cat_sequence *sq = name && cat_of(ctx) ? cat_seq_lookup(cat_of(ctx), name) : NULL;
+	char msg[CAT_NAME_MAX + 64];
+	(void)argc;
+	if (!sq) {
+		snprintf(msg, sizeof msg, "SQLSTATE:42P01:relation \"%s\" does not exist",
+			 name ? name : "");
+		sqlite3_result_error(ctx, msg, -1);
+		return;
+	}
+	if (sqlite3_value_int(argv[1]))
+		sqlite3_result_int(ctx, sq->is_called);
+	else
+		sqlite3_result_int64(ctx, sq->last_value);
+}
+
+/* A set-returning unnest(arr) in a select list: not translated, so an
+ * error for the first row that reaches it (a query over no rows works). */
+static void fn_unnest_in_select_list(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	(void)argc, (void)argv;
+	sqlite3_result_error(ctx,
+			     "SQLSTATE:0A000:murphy's pg_catalog does not support unnest in a "
+			     "select list",
+			     -1);
 }
 
 /* ARRAY[a, b] → '{a,b}'. */
@@ -605,6 +675,9 @@ static const pgc_fn fns[] = {
 	{"pgc_array_at", 2, fn_array_at},
 	{"pgc_array_to_string", -1, fn_array_to_string},
 	{"pgc_array", -1, fn_array},
+	{"pgc_array_remove", 2, fn_array_remove},
+	{"pgc_seq_state", 2, fn_seq_state},
+	{"pgc_unnest_in_select_list", 1, fn_unnest_in_select_list},
 	{"pgc_regclass_in", 1, fn_regclass_in},
 	{"pgc_regclass_out", 1, fn_regclass_out},
 	{"pgc_regtype_in", 1, fn_regtype_in},

@@ -5,6 +5,7 @@
  * spec: "name letter,name letter,...", the letter the column's type:
  *   o oid (an integer)   i int4   s int2   f float8   b bool
  *   t text               a array (PostgreSQL's text form, '{x,y}')
+ *   l int8
  * The deparser (pgc_deparse.c) reads the spec for its result types, the
  * builder (pgc_tables.c) for the SQLite tables' columns.
  */
@@ -44,6 +45,9 @@ typedef struct pgc_type {
 const pgc_type *pgc_type_by_oid(uint32_t oid);
 int pgc_type_count(void);
 const pgc_type *pgc_type_at(int i);
+/* pg_type.typstorage (and a column's attstorage): 'p' fixed length,
+ * 'm' numeric, 'x' the other varlena types. */
+char pgc_type_storage(uint32_t oid);
 /* PostgreSQL's atttypmod of a column (varchar(n): n + 4), -1 when none. */
 int32_t pgc_typmod(const cat_column *col);
 /* format_type(oid, typmod) into out. */
@@ -60,6 +64,9 @@ const cat_table *pgc_table_by_oid(const catalog *cat, uint32_t oid, int *part);
 void pgc_pkey_name(const cat_table *t, char *out, size_t n);
 /* Column list "(a, b)" of the primary key, or 0 when it has none. */
 int pgc_pkey_columns(const cat_table *t, char *out, size_t n);
+/* A column PostgreSQL shows a default for: an IDENTITY column's nextval
+ * is its identity, not a default (pg_attrdef has no row for it). */
+int pgc_column_has_default(const cat_column *col);
 /* A table psql and drivers see: not murphy's hidden, not dropped. */
 int pgc_table_shown(const catalog *cat, const cat_table *t);
 
@@ -79,6 +86,16 @@ typedef struct pgc_dp_scope {
 	int level; /* nesting of the SELECT whose FROM holds it (SELECT * expands those) */
 } pgc_dp_scope;
 
+/* WITH queries one statement may name (pg_dump's widest names 1). */
+#define PGC_CTE_MAX 8
+
+/* A WITH query: its name and (once written) its columns (malloc'd). */
+typedef struct pgc_dp_cte {
+	const char *name;
+	pgc_column *cols;
+	int ncols;
+} pgc_dp_cte;
+
 typedef struct pgc_dp {
 	mur_buf *b;
 	mur_error *err;
@@ -87,6 +104,8 @@ typedef struct pgc_dp {
 	int level;     /* SELECTs open around the text being written */
 	int nscope;
 	pgc_dp_scope scope[PGC_SCOPE_MAX];
+	int ncte;
+	pgc_dp_cte cte[PGC_CTE_MAX];
 } pgc_dp;
 
 /* Append s to the text. */

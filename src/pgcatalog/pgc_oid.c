@@ -54,6 +54,14 @@ const pgc_type *pgc_type_by_oid(uint32_t oid)
 	return NULL;
 }
 
+char pgc_type_storage(uint32_t oid)
+{
+	const pgc_type *ty = pgc_type_by_oid(oid);
+	if (oid == 1700)
+		return 'm';
+	return ty && ty->typlen < 0 ? 'x' : 'p';
+}
+
 int32_t pgc_typmod(const cat_column *col)
 {
 	if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR || col->type == MT_NUMERIC) &&
@@ -128,6 +136,16 @@ uint32_t pgc_table_oid(const cat_table *t)
 	if (t->id > PGC_TABLE_ID_MAX)
 		return 0;
 	return PGC_OID_USER_BASE + t->id * PGC_OIDS_PER_TABLE;
+}
+
+int pgc_column_has_default(const cat_column *col)
+{
+	return col->default_sql != NULL && !col->identity;
+}
+
+uint32_t pgc_seq_oid(const cat_sequence *s)
+{
+	return s->id < 0xffffffffu - PGC_OID_SEQ_BASE ? PGC_OID_SEQ_BASE + s->id : 0;
 }
 
 int pgc_table_shown(const catalog *cat, const cat_table *t)

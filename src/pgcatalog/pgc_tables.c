@@ -123,7 +123,8 @@ static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
 		row_begin(r);
 		put_int(r, "oid", pgc_namespace_oid(names[i]));
 		put_text(r, "nspname", names[i]);
-		put_int(r, "nspowner", PGC_OID_ROLE);
+		put_int(r, "nspowner",
+			!strcmp(names[i], "public") ? PGC_OID_ROLE_DB_OWNER : PGC_OID_ROLE);
 		row_end(r);
 	}
 }
@@ -186,6 +187,11 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		pgc_pkey_name(t, pk, sizeof pk);
 		class_row(r, oid + 1, pk, PGC_OID_NS_PUBLIC, "i", 0, 0, PGC_OID_AM_BTREE);
 	}
+	for (int i = 0; i < cat_seq_count(f->cat); i++) {
+		const cat_sequence *sq = cat_seq_at(f->cat, i);
+		if (pgc_seq_oid(sq))
+			class_row(r, pgc_seq_oid(sq), sq->name, PGC_OID_NS_PUBLIC, "S", 3, 0, 0);
+	}
 }
 
 /* One pg_attribute row: column col of relation rel (a table, or its
@@ -201,10 +207,10 @@ static void attribute_row(pgc_row *r, uint32_t rel, const cat_column *col, int n
 	put_int(r, "atttypmod", pgc_typmod(col));
 	put_int(r, "attstattarget", -1);
 	put_int(r, "attnotnull", col->not_null || col->primary_key);
-	put_int(r, "atthasdef", col->default_sql != NULL && rel % PGC_OIDS_PER_TABLE == 0);
-	put_text(r, "attidentity", "");
+	put_int(r, "atthasdef", pgc_column_has_default(col) && rel % PGC_OIDS_PER_TABLE == 0);
+	put_text(r, "attidentity", (char[]){col->identity, 0});
 	put_text(r, "attgenerated", "");
-	put_text(r, "attstorage", mur_type_len(col->type) < 0 ? "x" : "p");
+	put_text(r, "attstorage", (char[]){pgc_type_storage(mur_type_oid(col->type)), 0});
 	put_text(r, "attcompression", "");
 	put_int(r, "attislocal", 1);
 	row_end(r);
@@ -216,8 +222,8 @@ static void catalog_attributes(pgc_row *r)
 	static const struct {
 		char letter;
 		uint32_t type_oid;
-	} types[] = {{'o', 26}, {'i', 23}, {'s', 21},  {'f', 701},
-		     {'b', 16}, {'t', 25}, {'a', 1009}};
+	} types[] = {{'o', 26}, {'i', 23}, {'s', 21},   {'f', 701},
+		     {'b', 16}, {'t', 25}, {'a', 1009}, {'l', 20}};
 	for (int i = 0; i < rel_count(); i++) {
 		const pgc_rel *c = rel_at(i);
 		pgc_spec spec;
@@ -259,9 +265,32 @@ static void fill_attribute(pgc_fill_ctx *f, pgc_row *r)
 	}
 }
 
+/* The nextval default of a SERIAL column, as PostgreSQL shows it:
+ * murphy_nextval('"s"') → nextval('s'::regclass), the sequence's name
+ * qualified when public is not on the search path (pg_dump empties it, and
+ * its dump must restore whatever the path).  0 when sql is no such call. */
+static int put_nextval(const pgc_fill_ctx *f, pgc_row *r, const char *col, const char *sql)
+{
+	static const char call[] = "murphy_nextval('\"";
+	const char *path = f->hooks && f->hooks->get ? f->hooks->get(f->hooks->ctx, "search_path")
+						     : NULL;
+	char name[CAT_NAME_MAX], out[CAT_NAME_MAX * 2 + 48];
+	size_t n;
+	if (strncmp(sql, call, sizeof call - 1) != 0)
+		return 0;
+	n = strcspn(sql + sizeof call - 1, "\"");
+	if (n >= sizeof name || strcmp(sql + sizeof call - 1 + n, "\"')") != 0)
+		return 0;
+	snprintf(name, sizeof name, "%.*s", (int)n, sql + sizeof call - 1);
+	snprintf(out, sizeof out, "nextval('%s%s'::regclass)",
+		 path && strstr(path, "public") ? "" : "public.", name);
+	put_text(r, col, out);
+	return 1;
+}
+
 /* A default as psql shows it: murphy keeps the SQLite expression its
  * emitter wrote, whose functions carry a mur_ prefix (mur_now() → now()). */
-static void put_default(pgc_row *r, const char *col, const char *sql)
+static void put_default(const pgc_fill_ctx *f, pgc_row *r, const char *col, const char *sql)
 {
 	mur_buf b;
 	int quoted = 0;
@@ -269,6 +298,8 @@ static void put_default(pgc_row *r, const char *col, const char *sql)
 		put_text(r, col, NULL);
 		return;
 	}
+	if (put_nextval(f, r, col, sql))
+		return;
 	mur_buf_init(&b);
 	for (const char *p = sql; *p; p++) {
 		quoted ^= *p == '\'';
@@ -281,6 +312,11 @@ static void put_default(pgc_row *r, const char *col, const char *sql)
 	mur_buf_free(&b);
 }
 
+static uint32_t attrdef_oid(const cat_table *t, int attnum)
+{
+	return PGC_OID_ATTRDEF_BASE + (t->id * CAT_COLUMNS_MAX + (uint32_t)attnum) % 0x40000000u;
+}
+
 static void fill_attrdef(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
@@ -291,13 +327,13 @@ static void fill_attrdef(pgc_fill_ctx *f, pgc_row *r)
 			if (t->cols[c].hidden)
 				continue;
 			num++;
-			if (!t->cols[c].default_sql)
+			if (!pgc_column_has_default(&t->cols[c]))
 				continue;
 			row_begin(r);
-			put_int(r, "oid", pgc_table_oid(t) + 3); /* spare: not looked up by oid */
+			put_int(r, "oid", attrdef_oid(t, num));
 			put_int(r, "adrelid", pgc_table_oid(t));
 			put_int(r, "adnum", num);
-			put_default(r, "adbin", t->cols[c].default_sql);
+			put_default(f, r, "adbin", t->cols[c].default_sql);
 			row_end(r);
 		}
 	}
@@ -391,6 +427,7 @@ static void fill_type(pgc_fill_ctx *f, pgc_row *r)
 		put_int(r, "typarray", ty->array_oid);
 		put_int(r, "typtypmod", -1);
 		put_int(r, "typcollation", ty->category == 'S' ? 100 : 0);
+		put_text(r, "typstorage", (char[]){pgc_type_storage(ty->oid), 0});
 		row_end(r);
 	}
 }
@@ -439,6 +476,24 @@ static void fill_roles(pgc_fill_ctx *f, pgc_row *r)
 	put_int(r, "rolbypassrls", 1);
 	put_int(r, "rolconnlimit", -1);
 	put_text(r, "rolpassword", "********");
+	row_end(r);
+	row_begin(r); /* owns public, as in PostgreSQL 15: psql's \du hides pg_ roles */
+	put_int(r, "oid", PGC_OID_ROLE_DB_OWNER);
+	put_text(r, "rolname", "pg_database_owner");
+	put_int(r, "rolinherit", 1);
+	put_int(r, "rolconnlimit", -1);
+	put_text(r, "rolpassword", "********");
+	row_end(r);
+}
+
+/* The one comment murphy has: public's, PostgreSQL's (pg_dump compares). */
+static void fill_description(pgc_fill_ctx *f, pgc_row *r)
+{
+	(void)f;
+	row_begin(r);
+	put_int(r, "objoid", PGC_OID_NS_PUBLIC);
+	put_int(r, "classoid", 2615);
+	put_text(r, "description", "standard public schema");
 	row_end(r);
 }
 
@@ -595,6 +650,96 @@ static void fill_indexes(pgc_fill_ctx *f, pgc_row *r)
 	}
 }
 
+/* ---- sequences and what pg_dump reads ---- */
+
+static void fill_sequence(pgc_fill_ctx *f, pgc_row *r)
+{
+	for (int i = 0; i < cat_seq_count(f->cat); i++) {
+		const cat_sequence *sq = cat_seq_at(f->cat, i);
+		if (!pgc_seq_oid(sq))
+			continue;
+		row_begin(r);
+		put_int(r, "seqrelid", pgc_seq_oid(sq));
+		put_int(r, "seqtypid", mur_type_oid(sq->type));
+		put_int(r, "seqstart", sq->start);
+		put_int(r, "seqincrement", sq->increment);
+		put_int(r, "seqmax", sq->max_value);
+		put_int(r, "seqmin", sq->min_value);
+		put_int(r, "seqcache", sq->cache);
+		put_int(r, "seqcycle", sq->cycle);
+		row_end(r);
+	}
+}
+
+/* attnum of the column at index col of t (hidden columns have none). */
+static int attnum_of(const cat_table *t, int col)
+{
+	int num = 0;
+	for (int c = 0; c <= col && c < t->ncols; c++)
+		num += !t->cols[c].hidden;
+	return num;
+}
+
+/* The shown table with catalog id id, or NULL. */
+static const cat_table *shown_table(const pgc_fill_ctx *f, uint32_t id)
+{
+	const cat_table *t;
+	EACH_TABLE(f, t)
+	if (id && t->id == id)
+		return t;
+	return NULL;
+}
+
+static void depend_row(pgc_row *r, uint32_t classid, uint32_t objid, uint32_t refclassid,
+		       uint32_t refobjid, int refobjsubid, const char *deptype)
+{
+	row_begin(r);
+	put_int(r, "classid", classid);
+	put_int(r, "objid", objid);
+	put_int(r, "refclassid", refclassid);
+	put_int(r, "refobjid", refobjid);
+	put_int(r, "refobjsubid", refobjsubid);
+	put_text(r, "deptype", deptype);
+	row_end(r);
+}
+
+/* pg_depend: a SERIAL sequence belongs to its column ('a'), an IDENTITY
+ * one is part of it ('i'); murphy's schema and views are members ('e') of
+ * the built-in extension murphy. */
+static void fill_depend(pgc_fill_ctx *f, pgc_row *r)
+{
+	const cat_table *t;
+	for (int i = 0; i < cat_seq_count(f->cat); i++) {
+		const cat_sequence *sq = cat_seq_at(f->cat, i);
+		const cat_table *owner = shown_table(f, sq->owner_table);
+		if (!owner || !pgc_seq_oid(sq) || sq->owner_col < 0 ||
+		    sq->owner_col >= owner->ncols)
+			continue;
+		depend_row(r, 1259, pgc_seq_oid(sq), 1259, pgc_table_oid(owner),
+			   attnum_of(owner, sq->owner_col),
+			   owner->cols[sq->owner_col].identity ? "i" : "a");
+		if (pgc_column_has_default(&owner->cols[sq->owner_col])) /* its nextval */
+			depend_row(r, 2604, attrdef_oid(owner, attnum_of(owner, sq->owner_col)),
+				   1259, pgc_seq_oid(sq), 0, "n");
+	}
+	depend_row(r, 2615, PGC_OID_NS_MURPHY, 3079, PGC_OID_EXT_MURPHY, 0, "e");
+	EACH_TABLE(f, t)
+	if (t->kind == CAT_TABLE_VIRTUAL)
+		depend_row(r, 1259, pgc_table_oid(t), 3079, PGC_OID_EXT_MURPHY, 0, "e");
+}
+
+static void fill_extension(pgc_fill_ctx *f, pgc_row *r)
+{
+	(void)f;
+	row_begin(r);
+	put_int(r, "oid", PGC_OID_EXT_MURPHY);
+	put_text(r, "extname", "murphy");
+	put_int(r, "extowner", PGC_OID_ROLE);
+	put_int(r, "extnamespace", PGC_OID_NS_MURPHY);
+	put_text(r, "extversion", "1.0");
+	row_end(r);
+}
+
 /* ---- information_schema ---- */
 
 static void fill_is_schemata(pgc_fill_ctx *f, pgc_row *r)
@@ -668,13 +813,14 @@ static void fill_is_columns(pgc_fill_ctx *f, pgc_row *r)
 			put_text(r, "table_name", t->name);
 			put_text(r, "column_name", col->name);
 			put_int(r, "ordinal_position", ++num);
-			put_default(r, "column_default", col->default_sql);
+			put_default(f, r, "column_default",
+				    pgc_column_has_default(col) ? col->default_sql : NULL);
 			put_text(r, "is_nullable",
 				 col->not_null || col->primary_key ? "NO" : "YES");
 			is_column_type(r, col);
 			put_text(r, "udt_catalog", database_of(f));
 			put_text(r, "udt_schema", "pg_catalog");
-			put_text(r, "is_identity", "NO");
+			put_text(r, "is_identity", col->identity ? "YES" : "NO");
 			put_text(r, "is_generated", "NEVER");
 			put_text(r, "is_updatable", t->kind == CAT_TABLE_VIRTUAL ? "NO" : "YES");
 			row_end(r);
@@ -753,7 +899,7 @@ static const pgc_rel rels[] = {
 	 "attcacheoff i,atttypmod i,attbyval b,attalign t,attstorage t,attcompression t,"
 	 "attnotnull b,atthasdef b,atthasmissing b,attidentity t,attgenerated t,"
 	 "attisdropped b,attislocal b,attinhcount i,attcollation o,attacl a,attoptions a,"
-	 "attfdwoptions a",
+	 "attfdwoptions a,attmissingval a",
 	 fill_attribute, 1},
 	{PGC, "pg_type",
 	 "oid o,typname t,typnamespace o,typowner o,typlen s,typbyval b,typtype t,"
@@ -776,7 +922,7 @@ static const pgc_rel rels[] = {
 	 fill_constraint, 1},
 	{PGC, "pg_proc",
 	 "oid o,proname t,pronamespace o,proowner o,prolang o,prokind t,prorettype o,"
-	 "pronargs s,proargtypes t,prosrc t",
+	 "pronargs s,proargtypes t,prosrc t,proacl a",
 	 NULL, 1},
 	{PGC, "pg_database",
 	 "oid o,datname t,datdba o,encoding i,datlocprovider t,datistemplate b,"
@@ -798,7 +944,8 @@ static const pgc_rel rels[] = {
 	 "source t,min_val t,max_val t,enumvals a,boot_val t,reset_val t,sourcefile t,"
 	 "sourceline i,pending_restart b",
 	 fill_settings, 1},
-	{PGC, "pg_description", "objoid o,classoid o,objsubid i,description t", NULL, 1},
+	{PGC, "pg_description", "objoid o,classoid o,objsubid i,description t", fill_description,
+	 1},
 	{PGC, "pg_am", "oid o,amname t,amhandler t,amtype t", fill_am, 1},
 	{PGC, "pg_attrdef", "oid o,adrelid o,adnum s,adbin t", fill_attrdef, 1},
 	{PGC, "pg_inherits", "inhrelid o,inhparent o,inhseqno i,inhdetachpending b", NULL, 1},
@@ -838,13 +985,51 @@ static const pgc_rel rels[] = {
 	{PGC, "pg_rewrite", "oid o,rulename t,ev_class o,ev_type t,ev_enabled t,is_instead b", NULL,
 	 1},
 	{PGC, "pg_enum", "oid o,enumtypid o,enumsortorder f,enumlabel t", NULL, 1},
-	{PGC, "pg_extension", "oid o,extname t,extowner o,extnamespace o,extversion t", NULL, 1},
+	{PGC, "pg_extension",
+	 "oid o,extname t,extowner o,extnamespace o,extrelocatable b,extversion t,"
+	 "extconfig a,extcondition a",
+	 fill_extension, 1},
 	{PGC, "pg_sequence",
-	 "seqrelid o,seqtypid o,seqstart i,seqincrement i,seqmax i,seqmin i,seqcache i,"
+	 "seqrelid o,seqtypid o,seqstart l,seqincrement l,seqmax l,seqmin l,seqcache l,"
 	 "seqcycle b",
+	 fill_sequence, 1},
+	{PGC, "pg_depend",
+	 "classid o,objid o,objsubid i,refclassid o,refobjid o,refobjsubid i,deptype t",
+	 fill_depend, 1},
+	/* what murphy does not have, as pg_dump reads it */
+	{PGC, "pg_init_privs", "objoid o,classoid o,objsubid i,privtype t,initprivs a", NULL, 1},
+	{PGC, "pg_range", "rngtypid o,rngsubtype o,rngmultitypid o,rngcollation o", NULL, 1},
+	{PGC, "pg_transform", "oid o,trftype o,trflang o,trffromsql o,trftosql o", NULL, 1},
+	{PGC, "pg_ts_parser",
+	 "oid o,prsname t,prsnamespace o,prsstart o,prstoken o,prsend o,prsheadline o,"
+	 "prslextype o",
 	 NULL, 1},
+	{PGC, "pg_ts_template", "oid o,tmplname t,tmplnamespace o,tmplinit o,tmpllexize o", NULL,
+	 1},
+	{PGC, "pg_ts_dict",
+	 "oid o,dictname t,dictnamespace o,dictowner o,dicttemplate o,dictinitoption t", NULL, 1},
+	{PGC, "pg_ts_config", "oid o,cfgname t,cfgnamespace o,cfgowner o,cfgparser o", NULL, 1},
+	{PGC, "pg_foreign_data_wrapper",
+	 "oid o,fdwname t,fdwowner o,fdwhandler o,fdwvalidator o,fdwacl a,fdwoptions a", NULL, 1},
+	{PGC, "pg_foreign_server",
+	 "oid o,srvname t,srvowner o,srvfdw o,srvtype t,srvversion t,srvacl a,srvoptions a", NULL,
+	 1},
+	{PGC, "pg_subscription",
+	 "oid o,subdbid o,subname t,subowner o,subenabled b,subbinary b,substream b,"
+	 "subtwophasestate t,subdisableonerr b,subconninfo t,subslotname t,subsynccommit t,"
+	 "subpublications a",
+	 NULL, 1},
+	{PGC, "pg_largeobject_metadata", "oid o,lomowner o,lomacl a", NULL, 1},
+	{PGC, "pg_shseclabel", "objoid o,classoid o,provider t,label t", NULL, 1},
+	{PGC, "pg_seclabels",
+	 "objoid o,classoid o,objsubid i,objtype t,objnamespace o,objname t,provider t,label t",
+	 NULL, 1},
+	{PGC, "pg_amop", "oid o,amopfamily o,amoplefttype o,amoprighttype o,amopopr o", NULL, 1},
+	{PGC, "pg_amproc", "oid o,amprocfamily o,amproclefttype o,amprocrighttype o,amproc o", NULL,
+	 1},
 	{PGC, "pg_foreign_table", "ftrelid o,ftserver o,ftoptions a", NULL, 1},
-	{PGC, "pg_partitioned_table", "partrelid o,partstrat t,partnatts s,partattrs t", NULL, 1},
+	{PGC, "pg_partitioned_table", "partrelid o,partstrat t,partnatts s,partattrs t,partclass t",
+	 NULL, 1},
 	{PGC, "pg_opclass",
 	 "oid o,opcmethod o,opcname t,opcnamespace o,opcowner o,opcfamily o,opcintype o,"
 	 "opcdefault b,opckeytype o",
@@ -918,11 +1103,13 @@ static const struct {
 	const char *name;
 	uint32_t oid;
 } rel_oids[] = {
-	{"pg_type", 1247},    {"pg_attribute", 1249},  {"pg_proc", 1255},
-	{"pg_class", 1259},   {"pg_database", 1262},   {"pg_am", 2601},
-	{"pg_attrdef", 2604}, {"pg_constraint", 2606}, {"pg_description", 2609},
-	{"pg_index", 2610},   {"pg_inherits", 2611},   {"pg_namespace", 2615},
-	{"pg_rewrite", 2618}, {"pg_trigger", 2620},
+	{"pg_type", 1247},      {"pg_attribute", 1249},  {"pg_proc", 1255},
+	{"pg_class", 1259},     {"pg_database", 1262},   {"pg_am", 2601},
+	{"pg_attrdef", 2604},   {"pg_constraint", 2606}, {"pg_description", 2609},
+	{"pg_index", 2610},     {"pg_inherits", 2611},   {"pg_namespace", 2615},
+	{"pg_rewrite", 2618},   {"pg_trigger", 2620},    {"pg_depend", 2608},
+	{"pg_extension", 3079}, {"pg_cast", 2605},       {"pg_transform", 3576},
+	{"pg_amop", 2602},      {"pg_amproc", 2603},
 };
 
 uint32_t pgc_rel_oid(const pgc_rel *r)
@@ -958,6 +1145,7 @@ mur_type pgc_letter_type(char letter)
 {
 	switch (letter) {
 	case 'o':
+	case 'l':
 		return MT_INT8; /* oid is unsigned 32-bit: int8 holds every value */
 	case 'i':
 		return MT_INT4;
@@ -997,6 +1185,7 @@ static const char *sqlite_decl(char letter)
 {
 	switch (letter) {
 	case 'o':
+	case 'l':
 	case 'i':
 	case 's':
 	case 'b':

@@ -40,6 +40,8 @@ static const char *const own_functions[] = {
 	"array_to_string",
 	"pg_get_viewdef",
 	"current_schema",
+	"pg_is_in_recovery",
+	"acldefault",
 };
 
 static const char *const oid_types[] = {"regclass", "regtype", "regnamespace", "regproc", "oid"};

@@ -45,7 +45,18 @@
 #define PGC_OID_USER_BASE 16384u /* PostgreSQL's FirstNormalObjectId */
 #define PGC_OID_VIEW_BASE 12000u /* below it, like PostgreSQL's system views */
 #define PGC_OIDS_PER_TABLE 4u
-#define PGC_TABLE_ID_MAX ((0xffffffffu - PGC_OID_USER_BASE) / PGC_OIDS_PER_TABLE)
+#define PGC_TABLE_ID_MAX ((PGC_OID_SEQ_BASE - PGC_OID_USER_BASE) / PGC_OIDS_PER_TABLE - 1)
+/* A sequence with catalog id N is PGC_OID_SEQ_BASE + N: sequences have
+ * their own ids, so their OIDs take the upper half, above every table's. */
+#define PGC_OID_SEQ_BASE 0x80000000u
+/* A column default of table id N, column number A: PGC_OID_ATTRDEF_BASE +
+ * N * CAT_COLUMNS_MAX + A (pg_dump finds defaults by OID). */
+#define PGC_OID_ATTRDEF_BASE 0xC0000000u
+#define PGC_OID_ROLE_DB_OWNER 6171u /* pg_database_owner: public's owner, as in PostgreSQL 15 */
+/* murphy's own schema and views, shown as members of a built-in extension
+ * "murphy" (an OID below 16384, as plpgsql's): pg_dump then leaves them out
+ * of a dump, as it leaves out what PostgreSQL itself provides. */
+#define PGC_OID_EXT_MURPHY 13200u
 #define PGC_OID_NS_PG_CATALOG 11u
 #define PGC_OID_NS_PUBLIC 2200u
 #define PGC_OID_NS_INFO_SCHEMA 13000u
@@ -57,6 +68,8 @@
 
 /* The table's OID (0 when its id is past PGC_TABLE_ID_MAX). */
 uint32_t pgc_table_oid(const cat_table *t);
+/* The sequence's OID (0 when its id does not fit below 2^32). */
+uint32_t pgc_seq_oid(const cat_sequence *s);
 
 /* A result column of a translated query. */
 #define PGC_NAME_MAX 64

@@ -81,6 +81,8 @@ typedef enum plan_kind {
 	PLAN_GRANT,       /* GRANT / REVOKE on tables (u.grant, plan_role.c) */
 	PLAN_PORTAL,      /* DECLARE / FETCH / MOVE / CLOSE, PREPARE / EXECUTE /
 			     DEALLOCATE (u.portal, plan_portal.c) */
+	PLAN_LOCK,        /* LOCK TABLE t IN ACCESS SHARE MODE: u.lock.query reads
+			     every shard of t, returning nothing (plan_lock.c) */
 } plan_kind;
 
 typedef struct plan_column {
@@ -357,6 +359,9 @@ typedef struct plan_set {
 	int is_default;  /* SET x TO DEFAULT / RESET x */
 	int is_local;
 	int is_system; /* ALTER SYSTEM SET / RESET: the cluster's setting */
+	/* BEGIN / SET TRANSACTION: 1 READ ONLY, -1 READ WRITE, 0 not said (the
+	 * block's transaction_read_only, enforced by the leader) */
+	int read_only;
 } plan_set;
 
 /* CREATE / ALTER / DROP ROLE (plan_role.c): the change the catalog
@@ -414,6 +419,9 @@ struct plan {
 		plan_drop_table drop_table;
 		plan_index index;
 		plan_copy copy;
+		struct {
+			struct plan *query; /* SELECT t.* FROM t LIMIT 0 (same arena) */
+		} lock;
 		plan_set set;
 		plan_analyze analyze;
 		plan_truncate truncate;
@@ -449,5 +457,10 @@ int sql_upsert_check_keys(const plan_insert *pi, const mur_buf *rows, uint64_t n
  * why (the batches are then partly filled). */
 int sql_modify_route(const plan_modify *pm, const char *rows, size_t rows_len, uint64_t nrows,
 		     mur_buf *batches, uint64_t *counts, mur_error *err);
+
+/* 1 when running p writes data or the catalog (what a READ ONLY
+ * transaction refuses with 25006): INSERT, UPDATE, DELETE, TRUNCATE, COPY
+ * FROM, DDL, roles and grants, EXPLAIN ANALYZE of one of them. */
+int sql_plan_writes(const plan *p);
 
 #endif

@@ -12,8 +12,11 @@
  * TRANSACTION becomes SET transaction_isolation, SET SESSION
  * CHARACTERISTICS SET default_transaction_isolation).  What murphy cannot
  * provide is refused with 0A000, never accepted and ignored: READ ONLY
- * (wherever it can be asked for), SET TRANSACTION SNAPSHOT and two-phase
- * commands.  READ WRITE and [NOT] DEFERRABLE are accepted.
+ * as a session's default (default_transaction_read_only), SET TRANSACTION
+ * SNAPSHOT and two-phase commands.  READ ONLY for one block (BEGIN READ
+ * ONLY, SET TRANSACTION READ ONLY) is provided: plan_set.read_only, and
+ * the leader refuses the block's writes (sql_plan_writes) with 25006.
+ * READ WRITE and [NOT] DEFERRABLE are accepted.
  */
 #include "sql/sqlInt.h"
 
@@ -121,7 +124,7 @@ static int txn_refuse(sql_ctx *c, const char *what)
 /* One transaction characteristic, by its GUC or DefElem name
  * (transaction_isolation, transaction_read_only, their default_ forms,
  * transaction_deferrable) and value text: MUR_OK when murphy provides it. */
-static int txn_characteristic(sql_ctx *c, const char *name, const char *value)
+static int txn_characteristic(sql_ctx *c, const char *name, const char *value, int block)
 {
 	char what[96];
 	if (strstr(name, "transaction_isolation")) {
@@ -135,26 +138,30 @@ static int txn_characteristic(sql_ctx *c, const char *name, const char *value)
 			*p = (char)toupper((unsigned char)*p);
 		return txn_refuse(c, what);
 	}
-	if (strstr(name, "transaction_read_only") && bool_text_true(value))
-		return txn_refuse(c, "READ ONLY transactions");
+	if (strstr(name, "transaction_read_only") && bool_text_true(value) && !block)
+		return txn_refuse(c, "READ ONLY as a session default");
 	return MUR_OK;
 }
 
 /* The DefElems of BEGIN / START TRANSACTION / SET TRANSACTION / SET
  * SESSION CHARACTERISTICS; the isolation level asked for, lower-case, goes
  * to isolation ("" when none). */
-static int txn_options(sql_ctx *c, PgQuery__Node **opts, size_t n, char *isolation, size_t cap)
+static int txn_options(sql_ctx *c, PgQuery__Node **opts, size_t n, plan_set *ps, int block)
 {
+	char *isolation = ps->value;
+	size_t cap = sizeof ps->value;
 	isolation[0] = '\0';
 	for (size_t i = 0; i < n; i++) {
 		char v[64];
 		if (opts[i]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM)
 			continue;
 		const_text(opts[i]->def_elem->arg, v, sizeof v);
-		if (txn_characteristic(c, opts[i]->def_elem->defname, v) != MUR_OK)
+		if (txn_characteristic(c, opts[i]->def_elem->defname, v, block) != MUR_OK)
 			return MUR_ERR;
 		if (!strcmp(opts[i]->def_elem->defname, "transaction_isolation"))
 			lower_copy(isolation, cap, v);
+		if (!strcmp(opts[i]->def_elem->defname, "transaction_read_only"))
+			ps->read_only = bool_text_true(v) ? 1 : -1;
 	}
 	return MUR_OK;
 }
@@ -189,7 +196,7 @@ int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p)
 	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE:
 		if (set_value(c, s, ps) != MUR_OK)
 			return MUR_ERR;
-		return txn_characteristic(c, ps->name, ps->value);
+		return txn_characteristic(c, ps->name, ps->value, 0);
 	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT:
 		ps->is_default = 1;
 		return MUR_OK;
@@ -207,8 +214,15 @@ int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p)
 		 * accepted when they describe what murphy does */
 		if (!strcmp(ps->name, "transaction snapshot"))
 			return txn_refuse(c, "SET TRANSACTION SNAPSHOT");
-		if (txn_options(c, s->args, s->n_args, ps->value, sizeof ps->value) != MUR_OK)
+		if (txn_options(c, s->args, s->n_args, ps, !strcmp(ps->name, "transaction")) !=
+		    MUR_OK)
 			return MUR_ERR;
+		if (!ps->value[0] && ps->read_only && !strcmp(ps->name, "transaction")) {
+			snprintf(ps->name, sizeof ps->name, "transaction_read_only");
+			snprintf(ps->value, sizeof ps->value, "%s",
+				 ps->read_only > 0 ? "on" : "off");
+			return MUR_OK;
+		}
 		if (!ps->value[0]) {
 			p->kind = PLAN_NOOP;
 			return MUR_OK;
@@ -272,13 +286,11 @@ int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p)
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
 		p->kind = PLAN_BEGIN;
 		p->tag = "BEGIN";
-		return txn_options(c, s->options, s->n_options, p->u.set.value,
-				   sizeof p->u.set.value);
+		return txn_options(c, s->options, s->n_options, &p->u.set, 1);
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
 		p->kind = PLAN_BEGIN;
 		p->tag = "START TRANSACTION";
-		return txn_options(c, s->options, s->n_options, p->u.set.value,
-				   sizeof p->u.set.value);
+		return txn_options(c, s->options, s->n_options, &p->u.set, 1);
 	case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
 		p->kind = PLAN_COMMIT;
 		p->tag = "COMMIT";
@@ -301,5 +313,28 @@ int sql_plan_transaction(sql_ctx *c, PgQuery__TransactionStmt *s, plan *p)
 		return savepoint_name(c, s, p);
 	default:
 		return txn_refuse(c, "two-phase commit commands");
+	}
+}
+
+int sql_plan_writes(const plan *p)
+{
+	switch (p->kind) {
+	case PLAN_INSERT:
+	case PLAN_MODIFY:
+	case PLAN_TRUNCATE:
+	case PLAN_COPY_FROM:
+	case PLAN_CREATE_TABLE:
+	case PLAN_DROP_TABLE:
+	case PLAN_CREATE_INDEX:
+	case PLAN_DROP_INDEX:
+	case PLAN_ALTER:
+	case PLAN_SEQUENCE:
+	case PLAN_ROLE:
+	case PLAN_GRANT:
+		return 1;
+	case PLAN_EXPLAIN:
+		return p->u.explain.analyze && sql_plan_writes(p->u.explain.inner);
+	default:
+		return 0;
 	}
 }

@@ -95,11 +95,25 @@ static int plan_discard(sql_ctx *c, PgQuery__DiscardStmt *d, plan *p)
 	return MUR_OK;
 }
 
+/* SELECT ... FROM s, s a sequence (pg_dump reads last_value, is_called so):
+ * answered with the catalog queries (pgcatalog reads the sequence). */
+static int reads_sequence(const sql_ctx *c, const PgQuery__SelectStmt *s)
+{
+	const PgQuery__RangeVar *rv;
+	if (s->n_from_clause != 1 || s->from_clause[0]->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+		return 0;
+	rv = s->from_clause[0]->range_var;
+	if (rv->schemaname && rv->schemaname[0] && strcmp(rv->schemaname, "public") != 0)
+		return 0;
+	return cat_seq_lookup(c->cat, rv->relname) != NULL &&
+	       !cat_table_lookup(c->cat, NULL, rv->relname);
+}
+
 int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_SELECT_STMT:
-		if (pgc_wants(n))
+		if (pgc_wants(n) || reads_sequence(c, n->select_stmt))
 			return sql_plan_catalog(c, n, p);
 		return sql_plan_select(c, n->select_stmt, p);
 	case PG_QUERY__NODE__NODE_INSERT_STMT:
@@ -116,6 +130,8 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_create_index(c, n->index_stmt, p);
 	case PG_QUERY__NODE__NODE_COPY_STMT:
 		return sql_plan_copy(c, n->copy_stmt, p);
+	case PG_QUERY__NODE__NODE_LOCK_STMT:
+		return sql_plan_lock(c, n->lock_stmt, p);
 	case PG_QUERY__NODE__NODE_EXPLAIN_STMT:
 		return sql_plan_explain(c, n->explain_stmt, p);
 	case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:

@@ -155,6 +155,7 @@ int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p);
 int sql_plan_returning(sql_ctx *c, sql_query *q, size_t n, PgQuery__Node **list, plan *p,
 		       mur_buf *b);
 int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p);
+int sql_plan_lock(sql_ctx *c, PgQuery__LockStmt *s, plan *p);
 /* DECLARE, FETCH / MOVE, CLOSE, PREPARE, EXECUTE, DEALLOCATE (plan_portal.c). */
 int sql_plan_portal(sql_ctx *c, PgQuery__Node *n, plan *p);
 /* rel.col as a select list entry (ResTarget of a ColumnRef); col NULL:

@@ -200,6 +200,58 @@ static void test_regclass_alone(void **state)
 	sqlite3_close(fresh);
 }
 
+/* What pg_dump's queries need: WITH RECURSIVE, IS TRUE, tableoid (the
+ * catalog's OID), unnest(...) AS src(col), pg_options_to_table, a
+ * sequence's row; and a sequence shown in pg_class and pg_sequence. */
+static void test_pg_dump_queries(void **state)
+{
+	char out[512], want[128];
+	pgc_column cols[PGC_COLUMNS_MAX];
+	int ncols;
+	cat_sequence def;
+	mur_error err;
+	(void)state;
+	assert_int_equal(run("WITH RECURSIVE w AS (SELECT oid AS n FROM pg_catalog.pg_am WHERE"
+			     " amname = 'heap' UNION ALL SELECT n + 1 FROM w WHERE n < 4)"
+			     " SELECT w.n FROM w ORDER BY 1",
+			     out, sizeof out, cols, &ncols, &err),
+			 MUR_OK);
+	assert_string_equal(out, "2\n3\n4\n");
+	assert_int_equal(run("SELECT amname, (amname = 'heap') IS TRUE, (NULL = 1) IS NOT FALSE,"
+			     " tableoid FROM pg_catalog.pg_am ORDER BY oid",
+			     out, sizeof out, cols, &ncols, &err),
+			 MUR_OK);
+	assert_string_equal(out, "heap|1|1|2601\nbtree|0|1|2601\n");
+	assert_int_equal(cols[1].type, MT_BOOL);
+	assert_int_equal(run("SELECT src.tbloid, (SELECT count(*) FROM"
+			     " pg_catalog.pg_options_to_table(NULL)) FROM unnest('{7,9}'::oid[])"
+			     " AS src(tbloid)",
+			     out, sizeof out, cols, &ncols, &err),
+			 MUR_OK);
+	assert_string_equal(out, "7|0\n9|0\n");
+	memset(&def, 0, sizeof def);
+	snprintf(def.name, sizeof def.name, "s1");
+	def.type = MT_INT8;
+	def.increment = 1;
+	def.min_value = 1;
+	def.max_value = INT64_MAX;
+	def.start = def.last_value = 5;
+	def.cache = 1;
+	assert_int_equal(cat_seq_create(tcat, &def, &err), MUR_OK);
+	assert_int_equal(run("SELECT last_value, is_called FROM public.s1", out, sizeof out, cols,
+			     &ncols, &err),
+			 MUR_OK);
+	assert_string_equal(out, "5|0\n");
+	assert_int_equal(run("SELECT c.relkind, s.seqstart, s.seqmax FROM pg_catalog.pg_class c"
+			     " JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid"
+			     " WHERE c.relname = 's1'",
+			     out, sizeof out, cols, &ncols, &err),
+			 MUR_OK);
+	snprintf(want, sizeof want, "S|5|%lld\n", (long long)INT64_MAX);
+	assert_string_equal(out, want);
+	assert_int_equal(cat_seq_drop(tcat, "s1", &err), MUR_OK);
+}
+
 static void test_errors(void **state)
 {
 	char out[64];
@@ -223,7 +275,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wants),      cmocka_unit_test(test_psql_describe),
 		cmocka_unit_test(test_oids_agree), cmocka_unit_test(test_regclass_alone),
-		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_errors),     cmocka_unit_test(test_pg_dump_queries),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
