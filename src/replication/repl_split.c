@@ -161,7 +161,8 @@ void repl_split_error(mur_error *err, const cat_table *t, uint32_t shard)
 	mur_error_set(err, SQLSTATE_T_R_SERIALIZATION_FAILURE,
 		      "shard %u of %s was split while this write waited; nothing was written",
 		      shard, t->name);
-	mur_error_hint(err, "Run the statement again: it is routed by the new bounds.");
+	mur_error_hint(err, "Run the transaction again: it is routed by the new bounds (an "
+			    "autocommit statement runs again by itself).");
 }
 
 int repl_split_owns(const repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t gen)
