@@ -913,6 +913,14 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 	lead_run_start(r);
 }
 
+/* INSERT, UPDATE, DELETE and TRUNCATE: all or nothing of them is stored
+ * (one shard's entry, or an implicit transaction), so a failed one may run
+ * again; a DDL statement's parts are not undone so. */
+static int rerunnable(const plan *p)
+{
+	return p && (p->kind == PLAN_INSERT || p->kind == PLAN_MODIFY || p->kind == PLAN_TRUNCATE);
+}
+
 int lead_session_reroute(lead_run *r)
 {
 	lead_session *s = r->s;
@@ -920,7 +928,7 @@ int lead_session_reroute(lead_run *r)
 	lead_run *n;
 	mur_error err;
 	if (!st || r->block_txid || s->txn != LEAD_TXN_IDLE || s->in_query || r->cancelled ||
-	    r->reroutes >= LEAD_REROUTES_MAX || !st->p || st->p->kind == PLAN_COPY_FROM ||
+	    r->reroutes >= LEAD_REROUTES_MAX || !rerunnable(st->p) ||
 	    (stmt_stale(s, st) && stmt_plan(s, st, &err) != MUR_OK) ||
 	    !(n = lead_run_new(s, st->p, r->done, r->done_arg)))
 		return 0;

@@ -314,12 +314,14 @@ static void finished(void *arg, exec_result *res)
 
 static void send_all(repl_split_job *j, split_step step);
 
-/* Waiting for the switch: the shard's writes queue from the first ask. */
+/* Waiting for the switch (until REPL_SPLIT_WAIT_MS): the shard's writes
+ * queue from the first ask. */
 static void start_waiting(repl_split_job *j)
 {
 	for (int i = 0; i < j->n; i++)
 		j->rows[i]->state = REPL_MOVE_QUEUED;
 	j->phase = SPLIT_WAITING;
+	j->deadline_ms = mur_wall_ms() + REPL_SPLIT_WAIT_MS;
 	ask_next(j);
 }
 
