@@ -5,11 +5,13 @@
  *
  * Each copy is split where it lives, the way a move copies and catches
  * up, but with no network: the follower writes both halves of its copy
- * from a snapshot while writes go on (storage's stor_split_prepare: VACUUM
- * INTO twice, each copy trimmed to one side of the bound), then, with the
- * shard's writes held, catches both halves up from the copy's own shard
- * log, entry by entry and row by key (a change of a row of the other half
- * is skipped), and installs them (stor_split_finish).  The new files have
+ * from a snapshot while writes go on and installs them under their new
+ * names (storage's stor_split_prepare: VACUUM INTO twice, each copy
+ * trimmed to one side of the bound), catches both halves up from the
+ * copy's own shard log in rounds while writes go on (stor_split_catch_up),
+ * entry by entry and row by key (a change of a row of the other half is
+ * skipped, an insert of one dropped), and, with the shard's writes held,
+ * catches them up the last few entries (stor_split_finish).  The new files have
  * a new generation in their names (cat_shard.gen: "t1_s3g<gen>.db" and
  * "t1_s8g<gen>.db"): the old file is never changed, so whatever fails or
  * restarts before the catalog switch leaves the shard as it was, and the
@@ -23,7 +25,8 @@
  *             SIZING ───────────────────────────────────┐
  *                │ the bound is known                   │
  *                ▼                                      │
- *             COPYING   SPLIT (prepare) to every copy of │
+ *             COPYING   SPLIT (prepare: halves written │
+ *                │      and installed) to every copy of  │
  *                │      every table; writes go on        │
  *                ▼                                      │
  *   ┌──────► CATCHING   SPLIT rounds (catch-up, no       │
@@ -43,8 +46,7 @@
  *                │      REPL_SPLIT_WAIT_MS)              │
  *                │      yes: SPLIT (finish: catch-up of  │
  *                │      the few entries since the last   │
- *                │      round to the committed LSN,      │
- *                │      install) to                      │
+ *                │      round to the committed LSN) to   │
  *                │      every copy; all answered:        │
  *                │      cat_shard_split (one store       │
  *                │      transaction: new shard N, both   │
@@ -60,9 +62,10 @@
  *                         its temporary directory is emptied at start)
  *
  * The write pause is the switch alone: the exclusive ops, the finish
- * (the catch-up of what was written since the last round, and the two
- * renames; no trim: a catch-up drops the other half's inserts as it
- * applies them, storage/snapshot.c) and the catalog's store transaction.
+ * (the catch-up of what was written since the last round; the halves
+ * were installed at prepare, and no trim runs: a catch-up drops the other
+ * half's inserts as it applies them, storage/snapshot.c) and the
+ * catalog's store transaction.
  * Each phase's time is logged at the switch.
  *
  * Writes queued on the shard during the switch were routed with the old
