@@ -1028,6 +1028,7 @@ static int run_split(run_ctx *c)
 	char tmp_dir[STOR_PATH_MAX];
 	stor_split_req rq;
 	const exec_task *t = c->t;
+	int rc;
 	if (t->nplacements != 3 || t->nparams != 1 || !t->scan_table || !t->scan_column ||
 	    node_peer_tmp_dir(c->dir, tmp_dir, sizeof tmp_dir) != 0) {
 		mur_error_set(&c->res->err, SQLSTATE_PROTOCOL_VIOLATION, "malformed SPLIT task");
@@ -1045,10 +1046,16 @@ static int run_split(run_ctx *c)
 		stor_split_discard(&rq);
 		return MUR_OK;
 	}
-	if ((t->lsn ? stor_split_finish(c->dir, &rq, t->lsn, &c->res->err)
-		    : stor_split_prepare(c->dir, &rq, &c->res->lsn, &c->res->err)) != MUR_OK)
+	if (t->lsn && t->target_id == EXEC_SPLIT_ROUND)
+		rc = stor_split_catch_up(c->dir, &rq, t->lsn, &c->res->lsn, &c->res->changes,
+					 &c->res->err);
+	else if (t->lsn)
+		rc = stor_split_finish(c->dir, &rq, t->lsn, &c->res->changes, &c->res->err);
+	else
+		rc = stor_split_prepare(c->dir, &rq, &c->res->lsn, &c->res->err);
+	if (rc != MUR_OK)
 		return fail(c, MUR_ERR);
-	if (t->lsn)
+	if (t->lsn && t->target_id != EXEC_SPLIT_ROUND)
 		c->res->lsn = t->lsn;
 	return MUR_OK;
 }

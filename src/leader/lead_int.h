@@ -53,6 +53,11 @@
 #include <stdint.h>
 
 #define LEAD_TASKS_MAX 4096 /* tasks one statement may send (shards × replicas) */
+/* Times an autocommit statement runs again after its writes were queued
+ * behind a split's switch (lead_session_reroute): each run waits for one
+ * switch, so more means splits of its shards one after another; the run
+ * after the last answers 40001 (the client may retry). */
+#define LEAD_REROUTES_MAX 3
 #define LEAD_SETTINGS_MAX 64
 /* Settings PostgreSQL reports with ParameterStatus when they change
  * (GUC_REPORT) that a session can SET: lead_setscope.c's table. */
@@ -391,7 +396,19 @@ struct lead_run {
 	mur_error lost_err;     /* and why (the DETAIL of a later 08006) */
 	uint64_t move_group;    /* murphy.move_placement: the moves it started (lead_move.c) */
 	int move_parked;        /* waited for them: the function now answers */
+	struct lead_stmt *stmt; /* the statement it runs (NULL: a child, a COPY): planned
+				   and run again after a split (lead_session_reroute) */
+	int split_moved;        /* a write part failed queued behind a split: nothing
+				   written (repl_wop_split_moved) */
+	int reroutes;           /* times its statement ran again after a split */
 };
+
+/* A run that failed only because shards it wrote were split while its
+ * writes waited (r->split_moved), outside a transaction block: plan its
+ * statement against the new bounds and run it again in a new run that
+ * answers the client, at most LEAD_REROUTES_MAX times.  1: done so (the
+ * caller frees r without answering); 0: r answers its error (40001). */
+int lead_session_reroute(lead_run *r);
 
 /* lead_move.c: murphy.move_placement's SQLite function; after the leader's
  * SQLite ran a call that started moves, park the run until they are over

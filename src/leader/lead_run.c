@@ -120,6 +120,11 @@ void lead_run_finish(lead_run *r)
 {
 	if (lead_txn_end_implicit(r))
 		return; /* called again once the implicit transaction ended */
+	if (r->failed && r->split_moved && !r->parent && lead_session_reroute(r)) {
+		pgw_result_free(r->res); /* the new run answers */
+		run_free(r);
+		return;
+	}
 	lead_stats_record(r);
 	pgw_result *res = r->res;
 	if (r->parent) {

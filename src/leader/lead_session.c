@@ -917,6 +917,7 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 		return;
 	}
 	snprintf(r->sql_text, sizeof r->sql_text, "%s", st->sql ? st->sql : "");
+	r->stmt = st;
 	if (lead_bind_params(r, nparams, values, lengths, nformats, formats) != MUR_OK) {
 		lead_run_finish(r);
 		return;
@@ -942,6 +943,40 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 		return;
 	}
 	lead_run_start(r);
+}
+
+/* INSERT, UPDATE, DELETE and TRUNCATE: all or nothing of them is stored
+ * (one shard's entry, or an implicit transaction), so a failed one may run
+ * again; a DDL statement's parts are not undone so. */
+static int rerunnable(const plan *p)
+{
+	return p && (p->kind == PLAN_INSERT || p->kind == PLAN_MODIFY || p->kind == PLAN_TRUNCATE);
+}
+
+int lead_session_reroute(lead_run *r)
+{
+	lead_session *s = r->s;
+	lead_stmt *st = r->stmt;
+	lead_run *n;
+	mur_error err;
+	if (!st || r->block_txid || s->txn != LEAD_TXN_IDLE || s->in_query || r->cancelled ||
+	    r->reroutes >= LEAD_REROUTES_MAX || !rerunnable(st->p) ||
+	    (stmt_stale(s, st) && stmt_plan(s, st, &err) != MUR_OK) ||
+	    !(n = lead_run_new(s, st->p, r->done, r->done_arg)))
+		return 0;
+	MLOG(DEBUG, "leader", "statement queued behind a split runs again: %s", r->err.message);
+	snprintf(n->sql_text, sizeof n->sql_text, "%s", r->sql_text);
+	n->stmt = st;
+	n->reroutes = r->reroutes + 1;
+	n->start_us = r->start_us;
+	n->params = r->params; /* the values point into param_scratch: both move */
+	n->nparams = r->nparams;
+	n->param_scratch = r->param_scratch;
+	r->params = NULL;
+	r->nparams = 0;
+	mur_buf_init(&r->param_scratch);
+	lead_run_start(n);
+	return 1;
 }
 
 static void plan_failed(lead_session *s, const mur_error *err, pgw_done_cb done, void *arg)

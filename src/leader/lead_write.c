@@ -134,8 +134,8 @@ void lead_run_part_done(void *arg, repl_wop *op, int failed, const mur_error *er
 			const exec_result *primary)
 {
 	lead_run *r = arg;
-	(void)op;
 	if (failed) {
+		r->split_moved |= repl_wop_split_moved(op);
 		lead_run_fail(r, err);
 	} else {
 		r->changes += primary->changes;

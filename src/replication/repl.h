@@ -287,6 +287,10 @@ int repl_write(repl_ctx *c, const cat_table *t, uint32_t shard, repl_quorum q, c
 	       const repl_write_facts *facts, const mur_value *params, uint32_t nparams,
 	       const mur_buf *rows, uint64_t nrows, uint32_t ncols, repl_wop_cb cb, void *arg,
 	       mur_error *err);
+/* In cb: 1 when op failed because its shard was split while it waited in
+ * the queue (40001, nothing written: it was routed by the old bounds);
+ * the statement may be planned and run again (repl_split.c). */
+int repl_wop_split_moved(const repl_wop *op);
 
 /* 1 when a write or recovery op is queued or running on any shard of t, or
  * a read waits for one. */

@@ -5,11 +5,13 @@
  *
  * Each copy is split where it lives, the way a move copies and catches
  * up, but with no network: the follower writes both halves of its copy
- * from a snapshot while writes go on (storage's stor_split_prepare: VACUUM
- * INTO twice, each copy trimmed to one side of the bound), then, with the
- * shard's writes held, catches both halves up from the copy's own shard
- * log, entry by entry and row by key (a change of a row of the other half
- * is skipped), and installs them (stor_split_finish).  The new files have
+ * from a snapshot while writes go on and installs them under their new
+ * names (storage's stor_split_prepare: VACUUM INTO twice, each copy
+ * trimmed to one side of the bound), catches both halves up from the
+ * copy's own shard log in rounds while writes go on (stor_split_catch_up),
+ * entry by entry and row by key (a change of a row of the other half is
+ * skipped, an insert of one dropped), and, with the shard's writes held,
+ * catches them up the last few entries (stor_split_finish).  The new files have
  * a new generation in their names (cat_shard.gen: "t1_s3g<gen>.db" and
  * "t1_s8g<gen>.db"): the old file is never changed, so whatever fails or
  * restarts before the catalog switch leaves the shard as it was, and the
@@ -23,10 +25,17 @@
  *             SIZING ───────────────────────────────────┐
  *                │ the bound is known                   │
  *                ▼                                      │
- *             COPYING   SPLIT (prepare) to every copy of │
+ *             COPYING   SPLIT (prepare: halves written │
+ *                │      and installed) to every copy of  │
  *                │      every table; writes go on        │
  *                ▼                                      │
- *   ┌──────► WAITING    exclusive op of the shard of     │
+ *   ┌──────► CATCHING   SPLIT rounds (catch-up, no       │
+ *   │ a round  │ │      install) to every copy, up to    │
+ *   │ applied  │ │      its shard's decided entry, while │
+ *   │ many ────┘ │      writes go on; a round that       │
+ *   │            │      applied few entries (or the      │
+ *   │            ▼      last allowed) ends them          │
+ *   ├──────► WAITING    exclusive op of the shard of     │
  *   │            │      every table, one after the other │
  *   │            │      (writes queue: the write pause   │
  *   │            ▼      starts at the first request)     │
@@ -35,8 +44,9 @@
  *   └────────────┤      holding the shard?  no: release, │
  *     next tick  │      ask again at the next tick (until│
  *                │      REPL_SPLIT_WAIT_MS)              │
- *                │      yes: SPLIT (finish: catch-up to  │
- *                │      the committed LSN, install) to   │
+ *                │      yes: SPLIT (finish: catch-up of  │
+ *                │      the few entries since the last   │
+ *                │      round to the committed LSN) to   │
  *                │      every copy; all answered:        │
  *                │      cat_shard_split (one store       │
  *                │      transaction: new shard N, both   │
@@ -51,9 +61,18 @@
  *                         it returns (STATUS: a generation the catalog lacks;
  *                         its temporary directory is emptied at start)
  *
+ * The write pause is the switch alone: the exclusive ops, the finish
+ * (the catch-up of what was written since the last round; the halves
+ * were installed at prepare, and no trim runs: a catch-up drops the other
+ * half's inserts as it applies them, storage/snapshot.c) and the
+ * catalog's store transaction.
+ * Each phase's time is logged at the switch.
+ *
  * Writes queued on the shard during the switch were routed with the old
- * bounds: they fail with 40001 (nothing written; repl_write.c compares
- * the generation they were queued under) and the client retries.
+ * bounds: they fail, nothing written (repl_write.c compares the
+ * generation they were queued under; repl_wop_split_moved says so), and
+ * the leader plans and runs an autocommit statement again against the new
+ * bounds (leader/lead_run.c); one inside a transaction block gets 40001.
  *
  * A leader restart mid-split forgets it: the catalog holds one shard (the
  * old files) or, once the store transaction committed, two (the new
@@ -74,6 +93,15 @@
 #define REPL_SPLIT_WAIT_MS 10000
 /* Copies one split writes: every copy of the shard of every table. */
 #define REPL_SPLIT_COPIES_MAX (CAT_SPLIT_TABLES_MAX * CAT_REPLICAS_MAX)
+/* Catch-up rounds before the switch: a round that applied at most
+ * REPL_SPLIT_FINAL_ENTRIES entries on a copy ends them (the switch's own
+ * catch-up then has about as many: a few ms), as does one that applied no
+ * fewer than the round before (the writes come as fast as a round
+ * applies them: more rounds would not shrink the rest) or the
+ * REPL_SPLIT_ROUNDS_MAX-th (a bound on the time spent).  Under 4 writers
+ * on the 2-core test machine a round took 10-40 ms. */
+#define REPL_SPLIT_FINAL_ENTRIES 16
+#define REPL_SPLIT_ROUNDS_MAX 8
 /* A bound longer than this is refused: it becomes a catalog row and the
  * text of messages (as CREATE TABLE's range_bounds, SQL_RANGE_BOUND_BYTES_MAX). */
 #define REPL_SPLIT_BOUND_BYTES_MAX 1024
@@ -81,6 +109,7 @@
 typedef enum split_phase {
 	SPLIT_SIZING,
 	SPLIT_COPYING,
+	SPLIT_CATCHING,
 	SPLIT_WAITING,
 	SPLIT_SWITCHING,
 	SPLIT_DROPPING,
@@ -110,6 +139,10 @@ typedef struct repl_split_job {
 	int held;   /* exclusive ops held: tables [0, held) */
 	int asking; /* an exclusive op requested and not yet run */
 	uint64_t ask_us;
+	int rounds;                       /* catch-up rounds done */
+	uint64_t round_us, round_entries; /* the round in flight: sent at, most applied */
+	uint64_t last_entries;            /* the round before */
+	uint64_t held_us, finish_us;      /* the pause's phases (logged at the switch) */
 	int64_t deadline_ms;
 	split_copy copies[REPL_SPLIT_COPIES_MAX];
 	int ncopies, out, failed;
@@ -131,7 +164,8 @@ void repl_split_error(mur_error *err, const cat_table *t, uint32_t shard)
 	mur_error_set(err, SQLSTATE_T_R_SERIALIZATION_FAILURE,
 		      "shard %u of %s was split while this write waited; nothing was written",
 		      shard, t->name);
-	mur_error_hint(err, "Run the statement again: it is routed by the new bounds.");
+	mur_error_hint(err, "Run the transaction again: it is routed by the new bounds (an "
+			    "autocommit statement runs again by itself).");
 }
 
 int repl_split_owns(const repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t gen)
@@ -155,8 +189,10 @@ static int job_running(const repl_ctx *c, uint32_t table_id)
 	return 0;
 }
 
-static int send_task(repl_split_job *j, struct split_copy *cp, uint64_t lsn, repl_task_cb cb,
-		     void *arg, mur_error *err);
+typedef enum split_step { STEP_PREPARE, STEP_ROUND, STEP_FINISH } split_step;
+
+static int send_task(repl_split_job *j, struct split_copy *cp, uint64_t lsn, int round,
+		     repl_task_cb cb, void *arg, mur_error *err);
 static void ask_next(repl_split_job *j);
 
 /* ---- ending ---- */
@@ -190,7 +226,7 @@ static void split_abort(repl_split_job *j, const char *why)
 			continue;
 		repl_drop_file(c, cp->node, j->ids[cp->table], j->shard, cp->lo_file);
 		repl_drop_file(c, cp->node, j->ids[cp->table], j->new_shard, cp->hi_file);
-		send_task(j, cp, EXEC_SPLIT_DISCARD, NULL, NULL, NULL);
+		send_task(j, cp, EXEC_SPLIT_DISCARD, 0, NULL, NULL, NULL);
 	}
 	MLOG(WARN, "split", "split of shard %u of %s aborted: %s", j->shard, j->rows[0]->table_name,
 	     why);
@@ -228,11 +264,20 @@ static void switched(repl_split_job *j)
 	uint64_t pause_us;
 	if (j->failed)
 		return split_abort(j, j->why);
+	uint64_t answered_us = mur_now_us(), switched_us;
 	if (cat_shard_split(c->cat, j->ids, j->n, j->shard, &j->at, j->gen, j->rows_hi, &err) !=
 	    MUR_OK)
 		return split_abort(j, err.message);
+	switched_us = mur_now_us();
 	release(j);
 	pause_us = mur_now_us() - j->ask_us;
+	MLOG(INFO, "split",
+	     "shard %u of %s: writes paused %.1f ms: queue drained %.1f, finish %.1f (slowest "
+	     "copy %.1f: %llu entries), catalog %.1f ms; %d catch-up rounds before",
+	     j->shard, j->rows[0]->table_name, (double)pause_us / 1000.0,
+	     (double)(j->held_us - j->ask_us) / 1000.0, (double)(answered_us - j->held_us) / 1000.0,
+	     (double)j->finish_us / 1000.0, (unsigned long long)j->round_entries,
+	     (double)(switched_us - answered_us) / 1000.0, j->rounds);
 	for (int i = 0; i < j->n; i++) {
 		repl_move *m = j->rows[i];
 		m->state = REPL_MOVE_DROPPING;
@@ -247,24 +292,35 @@ static void switched(repl_split_job *j)
 	     (double)pause_us / 1000.0);
 }
 
-static void finished(void *arg, exec_result *res)
+/* A copy's task answered: a failure fails the split. */
+static void answered(repl_split_job *j, const exec_result *res)
 {
-	split_copy *cp = arg;
-	repl_split_job *j = cp->job;
 	if (!j->failed && res->failed) {
 		j->failed = 1;
 		snprintf(j->why, sizeof j->why, "a copy could not be split: %.120s",
 			 res->err.message);
 	}
+}
+
+static void finished(void *arg, exec_result *res)
+{
+	split_copy *cp = arg;
+	repl_split_job *j = cp->job;
+	answered(j, res);
+	if (res->elapsed_us > j->finish_us) {
+		j->finish_us = res->elapsed_us;
+		j->round_entries = res->changes;
+	}
 	if (--j->out == 0)
 		switched(j);
 }
 
-/* Every copy is prepared: the switch waits for the shard's writes. */
-static void prepared_all(repl_split_job *j)
+static void send_all(repl_split_job *j, split_step step);
+
+/* Waiting for the switch (until REPL_SPLIT_WAIT_MS): the shard's writes
+ * queue from the first ask. */
+static void start_waiting(repl_split_job *j)
 {
-	if (j->failed)
-		return split_abort(j, j->why);
 	for (int i = 0; i < j->n; i++)
 		j->rows[i]->state = REPL_MOVE_QUEUED;
 	j->phase = SPLIT_WAITING;
@@ -272,26 +328,92 @@ static void prepared_all(repl_split_job *j)
 	ask_next(j);
 }
 
+#define NOT_DECIDED UINT64_MAX
+
+/* The decided entry of shard sh of t, up to which a round may catch up
+ * (the entries after it, or a transaction's while it holds the shard, may
+ * still be undone); NOT_DECIDED when there is none now. */
+static uint64_t decided_lsn(repl_ctx *c, const cat_table *t, uint32_t sh)
+{
+	const repl_shard *rt = repl_shard_find(c, t->id, sh);
+	if (rt && (rt->lock || rt->nsharers || rt->txn_undos))
+		return NOT_DECIDED;
+	return t->shards[sh].committed_known ? t->shards[sh].committed_lsn : NOT_DECIDED;
+}
+
+/* A round for every copy, unless a shard has no decided entry now (a
+ * transaction holds it): the tick tries again. */
+static void send_round(repl_split_job *j)
+{
+	for (int i = 0; i < j->n; i++) {
+		cat_table *t = cat_table_by_id(j->c->cat, j->ids[i]);
+		if (!t || j->shard >= t->nshards)
+			return split_abort(j, "the table was dropped");
+		uint64_t lsn = decided_lsn(j->c, t, j->shard);
+		if (lsn == NOT_DECIDED)
+			return;
+		if (lsn == 0) /* an empty log: nothing to catch up (and lsn 0 asks to prepare) */
+			return start_waiting(j);
+	}
+	j->last_entries = j->rounds ? j->round_entries : UINT64_MAX;
+	j->round_entries = 0;
+	j->round_us = mur_now_us();
+	send_all(j, STEP_ROUND);
+}
+
+/* Every copy answered a round: another, or the switch. */
+static void round_done(repl_split_job *j)
+{
+	if (j->failed)
+		return split_abort(j, j->why);
+	j->rounds++;
+	MLOG(DEBUG, "split", "shard %u of %s: catch-up round %d: %llu entries in %.1f ms", j->shard,
+	     j->rows[0]->table_name, j->rounds, (unsigned long long)j->round_entries,
+	     (double)(mur_now_us() - j->round_us) / 1000.0);
+	if (j->round_entries <= REPL_SPLIT_FINAL_ENTRIES || j->round_entries >= j->last_entries ||
+	    j->rounds >= REPL_SPLIT_ROUNDS_MAX || mur_wall_ms() > j->deadline_ms)
+		return start_waiting(j);
+	send_round(j);
+}
+
+static void caught_up(void *arg, exec_result *res)
+{
+	split_copy *cp = arg;
+	repl_split_job *j = cp->job;
+	answered(j, res);
+	if (res->changes > j->round_entries)
+		j->round_entries = res->changes;
+	if (--j->out == 0 && j->phase == SPLIT_CATCHING)
+		round_done(j);
+}
+
+/* Every copy is prepared: catch-up rounds, then the switch (both until
+ * REPL_SPLIT_WAIT_MS). */
+static void prepared_all(repl_split_job *j)
+{
+	if (j->failed)
+		return split_abort(j, j->why);
+	j->phase = SPLIT_CATCHING;
+	j->deadline_ms = mur_wall_ms() + REPL_SPLIT_WAIT_MS;
+	send_round(j);
+}
+
 static void prepared(void *arg, exec_result *res)
 {
 	split_copy *cp = arg;
 	repl_split_job *j = cp->job;
-	if (!j->failed && res->failed) {
-		j->failed = 1;
-		snprintf(j->why, sizeof j->why, "a copy could not be split: %.120s",
-			 res->err.message);
-	}
+	answered(j, res);
 	if (--j->out == 0 && j->phase == SPLIT_COPYING)
 		prepared_all(j);
 }
 
 static void discarded(void *arg, exec_result *res) { (void)arg, (void)res; }
 
-/* The SPLIT task of copy cp (wire/task.h: lsn 0 prepare, the committed
- * LSN finish, EXEC_SPLIT_DISCARD); cb(cp) answers, counted in j->out
- * (not for a discard). */
-static int send_task(repl_split_job *j, split_copy *cp, uint64_t lsn, repl_task_cb cb, void *arg,
-		     mur_error *err)
+/* The SPLIT task of copy cp (wire/task.h: lsn 0 prepare, a decided LSN
+ * a round, the committed LSN finish, EXEC_SPLIT_DISCARD); cb(cp) answers,
+ * counted in j->out (not for a discard). */
+static int send_task(repl_split_job *j, split_copy *cp, uint64_t lsn, int round, repl_task_cb cb,
+		     void *arg, mur_error *err)
 {
 	repl_ctx *c = j->c;
 	cat_table *t = cat_table_by_id(c->cat, j->ids[cp->table]);
@@ -304,6 +426,7 @@ static int send_task(repl_split_job *j, split_copy *cp, uint64_t lsn, repl_task_
 	task.kind = EXEC_TASK_SPLIT;
 	task.nplacements = 3;
 	task.lsn = lsn;
+	task.target_id = round ? EXEC_SPLIT_ROUND : 0;
 	snprintf(task.placements[0], sizeof task.placements[0], "%s", cp->old_file);
 	snprintf(task.placements[1], sizeof task.placements[1], "%s", cp->lo_file);
 	snprintf(task.placements[2], sizeof task.placements[2], "%s", cp->hi_file);
@@ -323,25 +446,31 @@ static int send_task(repl_split_job *j, split_copy *cp, uint64_t lsn, repl_task_
 	return MUR_OK;
 }
 
-/* Send every copy its task (finish: the catch-up to its shard's committed
- * LSN); done(j) once all answered. */
-static void send_all(repl_split_job *j, int finish)
+/* Send every copy its task of step (a round: the catch-up to its shard's
+ * decided entry; finish: to its committed LSN); the step's answer
+ * function once all answered. */
+static void send_all(repl_split_job *j, split_step step)
 {
+	static const repl_task_cb cbs[] = {prepared, caught_up, finished};
 	mur_error err;
 	j->out++; /* held until every task is out: an answer at once ends nothing */
 	for (int k = 0; k < j->ncopies && !j->failed; k++) {
 		split_copy *cp = &j->copies[k];
 		cat_table *t = cat_table_by_id(j->c->cat, j->ids[cp->table]);
-		uint64_t lsn = finish && t ? t->shards[j->shard].committed_lsn : 0;
-		if (send_task(j, cp, lsn, finish ? finished : prepared, cp, &err) != MUR_OK) {
+		uint64_t lsn = !t || step == STEP_PREPARE ? 0
+			       : step == STEP_ROUND       ? decided_lsn(j->c, t, j->shard)
+							  : t->shards[j->shard].committed_lsn;
+		if (send_task(j, cp, lsn, step == STEP_ROUND, cbs[step], cp, &err) != MUR_OK) {
 			snprintf(j->why, sizeof j->why, "%s could not be asked: %.100s",
 				 cat_node_name(j->c->cat, cp->node), err.message);
 			j->failed = 1;
 		}
 	}
 	if (--j->out == 0) {
-		if (finish)
+		if (step == STEP_FINISH)
 			switched(j);
+		else if (step == STEP_ROUND)
+			round_done(j);
 		else
 			prepared_all(j);
 	}
@@ -394,9 +523,11 @@ static void got_exclusive(repl_ctx *c, cat_table *t, uint32_t shard, void *arg)
 		}
 	}
 	j->phase = SPLIT_SWITCHING;
+	j->held_us = mur_now_us();
+	j->finish_us = 0;
 	for (int i = 0; i < j->n; i++)
 		j->rows[i]->state = REPL_MOVE_SWITCHING;
-	send_all(j, 1);
+	send_all(j, STEP_FINISH);
 }
 
 static void ask_next(repl_split_job *j)
@@ -465,7 +596,7 @@ static void bound_known(repl_split_job *j, uint64_t rows_hi)
 	}
 	j->phase = SPLIT_COPYING;
 	list_copies(j);
-	send_all(j, 0);
+	send_all(j, STEP_PREPARE);
 }
 
 static void sized(void *arg, exec_result *res)
@@ -736,6 +867,11 @@ int repl_split_start(repl_ctx *c, const repl_split_req *rq, uint64_t *group, mur
 
 static void job_step(repl_ctx *c, repl_split_job *j)
 {
+	if (j->phase == SPLIT_CATCHING && !j->out) { /* a round waited for a decided entry */
+		if (mur_wall_ms() > j->deadline_ms)
+			return start_waiting(j);
+		return send_round(j);
+	}
 	if (j->phase == SPLIT_WAITING && !j->asking && !j->held) {
 		if (mur_wall_ms() > j->deadline_ms)
 			return split_abort(j, j->why[0] ? j->why : "the shard stayed busy");

@@ -31,11 +31,12 @@ struct repl_wop {
 	uint32_t table_id;
 	uint32_t shard;
 	int exclusive;
-	uint32_t gen;  /* the shard's file generation when queued: a split while
+	uint32_t gen;    /* the shard's file generation when queued: a split while
 			  it waited routed its rows elsewhere (repl_split.c) */
-	int lock_only; /* repl_lock_shard: takes the shard's lock, writes nothing */
-	int marker;    /* repl_write_marker: the commit marker of facts.txn */
-	char *staged;  /* repl_write_staged (marker set too): the staging marker of
+	int split_moved; /* failed: a split changed its shard's bounds while it waited */
+	int lock_only;   /* repl_lock_shard: takes the shard's lock, writes nothing */
+	int marker;      /* repl_write_marker: the commit marker of facts.txn */
+	char *staged;    /* repl_write_staged (marker set too): the staging marker of
 			  facts.txn with these participants (parallel commits); it
 			  is never a pending marker (its transaction is not decided
 			  while it is out).  NULL: not one */
@@ -2076,6 +2077,7 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		mur_error err;
 		unqueue(rt, op, before);
 		repl_split_error(&err, t, shard);
+		op->split_moved = 1;
 		op_fail(op, &err);
 		op_report(op);
 		wop_set_state(op, REPL_WOP_DONE);
@@ -2139,6 +2141,8 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 	start_primary(op, prev != NULL); /* op may be done (and freed) on return */
 	start_next(c, t, shard);         /* queued ops that did not join op may follow it */
 }
+
+int repl_wop_split_moved(const repl_wop *op) { return op->split_moved; }
 
 void repl_kick(repl_ctx *c, const cat_table *t, uint32_t shard)
 {

@@ -304,19 +304,31 @@ int stor_apply_entries(stor_db *db, const char *p, size_t len, uint64_t *lsn_out
 int stor_snapshot(stor_dir *d, const char *file, const char *tmp_path, uint64_t *lsn,
 		  mur_error *err);
 
-/* Split a placement (murphy.split_shard), in two steps:
+/* Split a placement (murphy.split_shard), in three steps:
  *   prepare  while writes go on: two consistent copies of `file`
- *            (stor_snapshot) in tmp_dir (same file system), one keeping
- *            the rows of `table` whose column `col` is below `at`, the
- *            other those at or above it (*lsn: the lower of their LSNs);
+ *            (stor_snapshot), written in tmp_dir (same file system), one
+ *            keeping the rows of `table` whose column `col` is below `at`,
+ *            the other those at or above it, installed as lo_file and
+ *            hi_file (stor_dir_install; no catalog names them yet) (*lsn:
+ *            the lower of their LSNs);
+ *   catch_up while writes go on, as often as the leader asks: both copies
+ *            catch up from the source's own log to LSN target at most (a
+ *            decided entry: the entries after it may still be undone), or
+ *            as far as the source holds if it is behind (*reached: the
+ *            lower of their LSNs after it; *entries: entries applied);
  *   finish   with the source's writes held (the leader's exclusive op):
- *            both copies catch up to LSN target from the source's own log
- *            (a change of a row of the other half is skipped; rows it
- *            inserted on the wrong side are deleted) and are installed as
- *            lo_file and hi_file (stor_dir_install).
- * The source file is never changed.  Both copies keep its log and LSN.
- * On error the temporaries are removed (a file already installed stays:
- * the leader drops it); discard removes them outright. */
+ *            both copies catch up to LSN target exactly (*entries) and are
+ *            from then on placements like any other.
+ * A catch-up applies an entry by key: a change of a row of the other half
+ * is skipped, and an insert of one is dropped before it is written (a
+ * temporary trigger on the copy's own connection, gone after finish), so
+ * no trim runs after it.  A copy whose newest entry the source's log no
+ * longer holds (an undecided entry undone after the snapshot) fails the
+ * split: 55000.  The source file is never changed.  Both copies keep its
+ * log and LSN.  On error of prepare the temporaries are removed (a file
+ * already installed stays: the leader drops lo_file and hi_file when the
+ * split aborts, STATUS reports them as orphans otherwise); discard
+ * removes the temporaries outright. */
 #define STOR_SPLIT_IDENT_MAX 64 /* table and column names (CAT_NAME_MAX) */
 /* Log bytes read per catch-up batch of a half copy. */
 #define STOR_SPLIT_BATCH_BYTES ((size_t)4 << 20)
@@ -327,7 +339,10 @@ typedef struct stor_split_req {
 	int by_hash; /* a hash shard: at is a hash bound (catalog.h's hash32 of col) */
 } stor_split_req;
 int stor_split_prepare(stor_dir *d, const stor_split_req *rq, uint64_t *lsn, mur_error *err);
-int stor_split_finish(stor_dir *d, const stor_split_req *rq, uint64_t target, mur_error *err);
+int stor_split_catch_up(stor_dir *d, const stor_split_req *rq, uint64_t target, uint64_t *reached,
+			uint64_t *entries, mur_error *err);
+int stor_split_finish(stor_dir *d, const stor_split_req *rq, uint64_t target, uint64_t *entries,
+		      mur_error *err);
 void stor_split_discard(const stor_split_req *rq);
 
 /* Replace placement `file` of d with the SQLite file at src_path: fsync

@@ -19,11 +19,16 @@
  * numbers come from the same handle tasks use.  Snapshot temporaries must therefore not end in
  * ".db".
  *
- * Split (stor_split, murphy.split_shard): two snapshots of one placement,
+ * Split (stor_split_*, murphy.split_shard): two snapshots of one placement,
  * each trimmed to one side of the bound with a plain DELETE on the copy
  * (not logged: both copies keep the source's LSN and log) and installed
- * under new names.  The source file is not touched: until the leader's
- * catalog names the new files, the shard is the old one.
+ * under its new name at once; then caught up from the source's log in
+ * rounds while writes go on (the copy's connection drops the other side's
+ * inserts with a temporary trigger: half_filter) and, with the writes
+ * held, for the last few entries, after which the trigger goes.  The
+ * source file is not touched: until the leader's catalog names the new
+ * files, the shard is the old one (and the new files are a split's that
+ * the leader drops if it aborts, or orphans STATUS reports).
  *
  * Memory: file name lists are malloc'd and freed here; rows go to the
  * caller's buffer.
@@ -298,25 +303,41 @@ static void fn_split_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(ctx, (sqlite3_int64)(uint32_t)(mur_value_hash(&v) >> 32));
 }
 
+/* The test that puts a row on the other side of the bound than half hi
+ * (0: the lower half, which drops col >= at; 1: the upper, col < at), on
+ * the column named by row ("NEW." in a trigger, "" in a DELETE): by_hash
+ * compares the column's hash (murphy_split_hash). */
+static void other_side(char *out, size_t outsz, const char *row, const char *col, int hi,
+		       int by_hash, const char *at)
+{
+	snprintf(out, outsz, "%s%s\"%s\"%s %s %s", by_hash ? "murphy_split_hash(" : "", row, col,
+		 by_hash ? ")" : "", hi ? "<" : ">=", at);
+}
+
+static int register_split_hash(sqlite3 *db)
+{
+	return sqlite3_create_function(db, "murphy_split_hash", 1,
+				       SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fn_split_hash,
+				       NULL, NULL);
+}
+
 /* Delete from the copy at path the rows of table whose column col is
  * >= at (hi = 0: the rows that stay below the bound) or < at (hi = 1);
  * by_hash: the column's hash (murphy_split_hash) against at. */
 static int trim_copy(const char *path, const char *table, const char *col, const mur_value *at,
 		     int hi, int by_hash, mur_error *err)
 {
-	char sql[3 * STOR_SPLIT_IDENT_MAX + 96];
+	char sql[3 * STOR_SPLIT_IDENT_MAX + 96], test[2 * STOR_SPLIT_IDENT_MAX + 48];
 	sqlite3 *db;
 	sqlite3_stmt *st = NULL;
 	int rc;
 	if (open_private(path, SQLITE_OPEN_READWRITE, &db, err) != MUR_OK)
 		return MUR_ERR;
-	snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE %s\"%s\"%s %s ?1", table,
-		 by_hash ? "murphy_split_hash(" : "", col, by_hash ? ")" : "", hi ? "<" : ">=");
+	other_side(test, sizeof test, "", col, hi, by_hash, "?1");
+	snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE %s", table, test);
 	rc = stor_register_functions(db);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_create_function(db, "murphy_split_hash", 1,
-					     SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
-					     fn_split_hash, NULL, NULL);
+		rc = register_split_hash(db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc == SQLITE_OK)
@@ -335,7 +356,7 @@ static int ident_ok(const char *s)
 	return s && *s && strlen(s) < STOR_SPLIT_IDENT_MAX && !strchr(s, '"');
 }
 
-/* tmp_dir/<lo or hi file>.split: the half copy between prepare and finish. */
+/* tmp_dir/<lo or hi file>.split: the half copy while prepare writes it. */
 static int half_names(const stor_split_req *rq, char *lo, char *hi, mur_error *err)
 {
 	if (!ident_ok(rq->table) || !ident_ok(rq->col) || !stor_file_name_ok(rq->lo_file) ||
@@ -365,6 +386,8 @@ int stor_split_prepare(stor_dir *d, const stor_split_req *rq, uint64_t *lsn, mur
 		rc = stor_snapshot(d, rq->file, tmp[i], &lsns[i], err);
 		if (rc == MUR_OK)
 			rc = trim_copy(tmp[i], rq->table, rq->col, &rq->at, i, rq->by_hash, err);
+		if (rc == MUR_OK)
+			rc = stor_dir_install(d, i ? rq->hi_file : rq->lo_file, tmp[i], err);
 	}
 	if (rc != MUR_OK) {
 		stor_split_discard(rq);
@@ -385,70 +408,210 @@ void stor_split_discard(const stor_split_req *rq)
 	unlink_tmp(tmp_hi);
 }
 
-/* Bring the half copy at tmp_dir/name up to the source's LSN `target`
- * with the source's own log (entries by key: a row of the other half is
- * skipped), in batches of STOR_SPLIT_BATCH_BYTES. */
-static int catch_up_half(stor_db *src, const char *tmp_dir, const char *name, uint64_t target,
+#define FILTER_DROP                                                                                \
+	"DROP TRIGGER IF EXISTS temp.murphy_split_other; DROP TABLE IF EXISTS "                    \
+	"temp.murphy_split_at"
+
+/* The trim as the log is applied: on half's own connection, a temporary
+ * trigger that drops an insert of a row of the other side (hi: see
+ * other_side) before it is written, compared with the bound kept in a
+ * temporary table (the same comparison as trim_copy's bound parameter:
+ * the column's affinity applies).  Only inserts need it: a change of a row
+ * the half does not hold is skipped (split_half), and UPDATE never changes
+ * the distribution column (sql/plan_dml.c: 0A000).  Called with half
+ * locked; filter_remove undoes it before the catalog names the file. */
+static int half_filter(stor_db *half, const stor_split_req *rq, int hi, mur_error *err)
+{
+	char sql[3 * STOR_SPLIT_IDENT_MAX + 256], test[2 * STOR_SPLIT_IDENT_MAX + 96];
+	sqlite3_stmt *st = NULL;
+	int rc = register_split_hash(half->db);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(half->db,
+				  "CREATE TEMP TABLE IF NOT EXISTS murphy_split_at(v);"
+				  " DELETE FROM temp.murphy_split_at",
+				  NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_prepare_v2(half->db, "INSERT INTO temp.murphy_split_at VALUES (?1)",
+					-1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = exec_sql_bind_value(st, 1, &rq->at);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_DONE)
+		rc = SQLITE_OK;
+	sqlite3_finalize(st);
+	other_side(test, sizeof test, "NEW.", rq->col, hi, rq->by_hash,
+		   "(SELECT v FROM temp.murphy_split_at)");
+	snprintf(sql, sizeof sql,
+		 "CREATE TEMP TRIGGER IF NOT EXISTS murphy_split_other BEFORE INSERT ON "
+		 "main.\"%s\" WHEN %s BEGIN SELECT RAISE(IGNORE); END",
+		 rq->table, test);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(half->db, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return stor_map_sqlite_error(half->db, rc, err);
+	half->split_half = 1;
+	return MUR_OK;
+}
+
+/* The copy is a placement like any other from now on. */
+static int filter_remove(stor_db *half, mur_error *err)
+{
+	int rc = sqlite3_exec(half->db, FILTER_DROP, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		return stor_map_sqlite_error(half->db, rc, err);
+	half->split_half = 0;
+	return MUR_OK;
+}
+
+/* Half copy hi (0: lower, 1: upper) of rq, installed by prepare, with its
+ * filter (half_filter); give it back with put_half. */
+static int get_half(stor_dir *d, const stor_split_req *rq, int hi, stor_db **half, mur_error *err)
+{
+	const char *file = hi ? rq->hi_file : rq->lo_file;
+	int rc;
+	if (stor_dir_get(d, file, 0, half, err) != MUR_OK) {
+		mur_error_context(err, "the split's copy %s is gone", file);
+		return MUR_ERR;
+	}
+	if (stor_lock(*half, err) != MUR_OK) {
+		stor_dir_put(d, *half);
+		return MUR_ERR;
+	}
+	rc = half_filter(*half, rq, hi, err);
+	stor_unlock(*half);
+	if (rc != MUR_OK)
+		stor_dir_put(d, *half);
+	return rc;
+}
+
+/* Give half back, its filter removed when done (finish: it is the new
+ * shard's file). */
+static int put_half(stor_dir *d, stor_db *half, int done, mur_error *err)
+{
+	int rc = MUR_OK;
+	if (done && (rc = stor_lock(half, err)) == MUR_OK) {
+		rc = filter_remove(half, err);
+		stor_unlock(half);
+	}
+	stor_dir_put(d, half);
+	return rc;
+}
+
+/* Drop from buf (stor_log_read's encoding) the entries past lsn target. */
+static void cut_after(mur_buf *buf, uint64_t target)
+{
+	mur_rd rd;
+	size_t keep = 0;
+	mur_rd_init(&rd, buf->data, buf->len);
+	while (mur_rd_left(&rd) > 0) {
+		stor_entry e;
+		if (stor_entry_get(&rd, &e) != MUR_OK || e.lsn > target)
+			break;
+		keep = rd.off;
+	}
+	buf->len = keep;
+}
+
+/* The source's log still holds the half's newest entry (an undo of an
+ * undecided entry the half took in its snapshot rewrites the log there:
+ * the half would then hold rows the shard never kept). */
+static int same_history(stor_db *src, stor_db *half, mur_error *err)
+{
+	uint64_t at = stor_lsn(half), id;
+	int found;
+	if (stor_log_entry_at(src, at, &found, &id, err) != MUR_OK)
+		return MUR_ERR;
+	if (!found || id != stor_entry_id(half))
+		return mur_error_set(err, STOR_SQLSTATE_LOG,
+				     "the log of placement %s changed under the split at lsn %llu "
+				     "(an entry was undone)",
+				     src->file, (unsigned long long)at);
+	return MUR_OK;
+}
+
+/* Bring half up to the source's LSN target with the source's own log
+ * (entries by key: half_filter), in batches of STOR_SPLIT_BATCH_BYTES.
+ * exact: the source must hold target (its writes are held); otherwise
+ * stop where the source is, if it is behind.  *entries += entries applied. */
+static int catch_up_half(stor_db *src, stor_db *half, uint64_t target, int exact, uint64_t *entries,
 			 mur_error *err)
 {
-	stor_db *half = NULL;
 	mur_buf buf;
 	uint64_t at, n, last;
-	int rc;
-	char path[STOR_PATH_MAX];
-	if (snprintf(path, sizeof path, "%s/%s", tmp_dir, name) >= (int)sizeof path ||
-	    access(path, F_OK) != 0)
-		return mur_error_set(err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-				     "the split's copy %s is gone (the follower restarted?)", name);
-	if (stor_open(tmp_dir, name, &half, err) != MUR_OK)
-		return MUR_ERR;
-	half->split_half = 1;
+	int rc = MUR_OK;
 	mur_buf_init(&buf);
-	rc = MUR_OK;
 	while (rc == MUR_OK && (at = stor_lsn(half)) < target) {
 		mur_buf_reset(&buf);
-		rc = stor_log_read(src, at, STOR_SPLIT_BATCH_BYTES, &buf, &n, &last, err);
-		if (rc == MUR_OK && n == 0)
+		rc = same_history(src, half, err);
+		if (rc == MUR_OK)
+			rc = stor_log_read(src, at, STOR_SPLIT_BATCH_BYTES, &buf, &n, &last, err);
+		if (rc != MUR_OK)
+			break;
+		if (n == 0 && !exact)
+			break; /* the source is behind the target: the next round */
+		if (n == 0)
 			rc = mur_error_set(err, STOR_SQLSTATE_LOG,
 					   "placement %s is at lsn %llu, the split waits for %llu",
 					   src->file, (unsigned long long)at,
 					   (unsigned long long)target);
+		if (rc == MUR_OK && last > target) /* entries not decided yet */
+			cut_after(&buf, target);
 		if (rc == MUR_OK)
 			rc = stor_apply_entries(half, (const char *)buf.data, buf.len, &last, err);
+		if (rc == MUR_OK)
+			*entries += stor_lsn(half) - at;
 	}
-	if (rc == MUR_OK && stor_lsn(half) != target)
+	if (rc == MUR_OK && exact && stor_lsn(half) != target)
 		rc = mur_error_set(err, STOR_SQLSTATE_LOG, "the split's copy went past lsn %llu",
 				   (unsigned long long)target);
 	mur_buf_free(&buf);
-	stor_close(half);
 	return rc;
 }
 
-int stor_split_finish(stor_dir *d, const stor_split_req *rq, uint64_t target, mur_error *err)
+/* Both halves caught up to target (exact: see catch_up_half); *reached =
+ * the lower of their LSNs after it. */
+static int catch_up_halves(stor_dir *d, const stor_split_req *rq, uint64_t target, int exact,
+			   uint64_t *reached, uint64_t *entries, mur_error *err)
 {
-	char tmp_lo[STOR_PATH_MAX], tmp_hi[STOR_PATH_MAX];
-	const char *out[2] = {rq->lo_file, rq->hi_file};
-	char *tmp[2] = {tmp_lo, tmp_hi};
-	char name[STOR_FILE_NAME_MAX + 8];
-	stor_db *src;
+	stor_db *src, *half;
 	int rc;
-	if (half_names(rq, tmp_lo, tmp_hi, err) != MUR_OK)
-		return MUR_ERR;
+	*reached = UINT64_MAX;
+	*entries = 0;
 	if (stor_dir_get(d, rq->file, 0, &src, err) != MUR_OK)
 		return MUR_ERR;
 	rc = MUR_OK;
 	for (int i = 0; i < 2 && rc == MUR_OK; i++) {
-		snprintf(name, sizeof name, "%s.split", out[i]);
-		rc = catch_up_half(src, rq->tmp_dir, name, target, err);
-		/* rows the log put on the wrong side: few (written since prepare) */
-		if (rc == MUR_OK)
-			rc = trim_copy(tmp[i], rq->table, rq->col, &rq->at, i, rq->by_hash, err);
+		rc = get_half(d, rq, i, &half, err);
+		if (rc == MUR_OK) {
+			rc = catch_up_half(src, half, target, exact, entries, err);
+			if (stor_lsn(half) < *reached)
+				*reached = stor_lsn(half);
+			int prc = put_half(d, half, exact && rc == MUR_OK, err);
+			rc = rc == MUR_OK ? prc : rc;
+		}
 	}
 	stor_dir_put(d, src);
-	for (int i = 0; i < 2 && rc == MUR_OK; i++)
-		rc = stor_dir_install(d, out[i], tmp[i], err);
-	if (rc != MUR_OK) {
-		stor_split_discard(rq);
+	return rc;
+}
+
+int stor_split_catch_up(stor_dir *d, const stor_split_req *rq, uint64_t target, uint64_t *reached,
+			uint64_t *entries, mur_error *err)
+{
+	char tmp_lo[STOR_PATH_MAX], tmp_hi[STOR_PATH_MAX];
+	if (half_names(rq, tmp_lo, tmp_hi, err) != MUR_OK ||
+	    catch_up_halves(d, rq, target, 0, reached, entries, err) != MUR_OK) {
+		mur_error_context(err, "split of placement %s", rq->file);
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+int stor_split_finish(stor_dir *d, const stor_split_req *rq, uint64_t target, uint64_t *entries,
+		      mur_error *err)
+{
+	char tmp_lo[STOR_PATH_MAX], tmp_hi[STOR_PATH_MAX];
+	uint64_t reached;
+	if (half_names(rq, tmp_lo, tmp_hi, err) != MUR_OK ||
+	    catch_up_halves(d, rq, target, 1, &reached, entries, err) != MUR_OK) {
 		mur_error_context(err, "split of placement %s", rq->file);
 		return MUR_ERR;
 	}

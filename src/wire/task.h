@@ -97,15 +97,22 @@ typedef enum exec_task_kind {
 	EXEC_TASK_SPLIT = 16,          /* murphy.split_shard (storage's stor_split_*):
 					lsn 0: prepare the two halves of placements[0] (the
 					rows of table scan_table whose column scan_column is
-					below params[0], and the others; answered: lsn);
-					lsn L: catch them up to L and install them as
-					placements[1] and [2]; EXEC_SPLIT_DISCARD: remove the
-					halves.  placements[0] is never changed; sql
-					"hash": the bound is a hash bound (a hash table) */
+					below params[0], and the others), installed as
+					placements[1] and [2] (answered: lsn); lsn L: catch
+					them up to L, the switch's last catch-up (answered:
+					changes = entries caught up); lsn L with target_id
+					EXEC_SPLIT_ROUND:
+					a catch-up round, no install: up to L at most, as far
+					as placements[0] holds (answered: lsn = where the
+					halves are, changes = entries caught up);
+					EXEC_SPLIT_DISCARD: remove the halves.  placements[0]
+					is never changed; sql "hash": the bound is a hash
+					bound (a hash table) */
 	EXEC_TASK_KIND_MAX = 16,
 } exec_task_kind;
 
 #define EXEC_SPLIT_DISCARD UINT64_MAX /* EXEC_TASK_SPLIT's lsn: drop the prepared halves */
+#define EXEC_SPLIT_ROUND 1 /* EXEC_TASK_SPLIT's target_id: a catch-up round (no install) */
 
 typedef enum exec_agg_fn {
 	EXEC_AGG_COUNT_STAR = 1, /* count(*): number of input rows */
@@ -275,7 +282,8 @@ typedef struct exec_task {
 	 * the text of sql). */
 	const char *scan_table;
 	const char *scan_column;
-	uint64_t target_id; /* QUERY_CANCEL: the id of the QUERY to interrupt */
+	uint64_t target_id; /* QUERY_CANCEL: the id of the QUERY to interrupt; SPLIT:
+			       EXEC_SPLIT_ROUND or 0 */
 	uint8_t early;      /* WRITE with capture: answer twice (docs/transactions.md,
 					  "Pipelined writes"): once the statement ran and its
 					  SQLite transaction committed (an exec_result with early

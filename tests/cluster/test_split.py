@@ -98,17 +98,17 @@ def Readers(cluster, table="t", n=2):
     return MoveReaders(cluster, table, n, preload=PRELOAD)
 
 
-def check_rows(conn, writers):
+def check_rows(conn, writers, preload=PRELOAD):
     seen = visible_ids(conn)   # asserts no id twice
     missing = set(writers.acked) - seen
     assert not missing, "%d acknowledged rows lost, e.g. %s" % (len(missing), sorted(missing)[:10])
     written = {i for i in seen if i > 0}
     assert written <= set(writers.acked) | writers.unknown, sorted(written - set(writers.acked))[:10]
     assert not set(writers.failed) & seen
-    assert len(seen) - len(written) == PRELOAD
+    assert len(seen) - len(written) == preload
     assert writers.acked
-    # the only errors a split may cause: writes queued behind its switch (40001, nothing written)
-    assert all(v.startswith("40001") for v in writers.failed.values()), writers.failed
+    # autocommit writes queued behind the switch run again by the new bounds: no 40001
+    assert not writers.failed, writers.failed
 
 
 def test_split_range_shard_at_median_under_writes_and_reads(sc):
@@ -131,7 +131,7 @@ def test_split_range_shard_at_median_under_writes_and_reads(sc):
     assert ranges == {0: (None, at), 1: (1000000000, None), 2: (at, 1000000000)}, ranges
     row = split_rows(conn)[-1]
     assert row[:5] == ("t", 0, 2, "done", "done"), row
-    assert row[5] is not None and 0 <= row[5] < 5000, row   # the pause, measured
+    assert row[5] is not None and 0 <= row[5] < 1000, row   # the pause, measured
     assert not readers.errors, readers.errors[:5]
     assert readers.reads > 0
     check_rows(conn, writers)
@@ -143,6 +143,51 @@ def test_split_range_shard_at_median_under_writes_and_reads(sc):
         assert cur.rowcount == 2
         cur.execute("SELECT count(*) FROM t WHERE w = 9 AND id >= %s", (at - 1,))
         assert cur.fetchone() == (2,)
+    checker.wait_consistent(sc, conn, replicas=2)
+    check_files_in_range(sc, conn, "t")
+
+
+def split_retrying(conn, table, shard, timeout=30):
+    """split(), called again while the automatic rebalancer moves a copy
+    of the shard (55006)."""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            return split(conn, table, shard)
+        except psycopg2.Error as e:
+            if e.pgcode != "55006" or time.time() > deadline:
+                raise
+        time.sleep(0.3)
+
+
+def test_writes_queued_behind_splits_run_again_by_the_new_bounds(sc):
+    """Writers insert ids 1, 2, ... one autocommit row at a time while the
+    shard they write (the one without an upper bound below 1000000000) is
+    split three times in a row: the inserts queued behind each switch
+    were routed by the old bounds, and murphy plans and runs them again
+    against the new ones, so no writer sees an error (before: 40001); every
+    acknowledged row is there once, in the file of the shard its id
+    belongs to, the copies agree, and each switch paused writes well under
+    a second (murphy.moves.pause_ms; bench/bench_split.py measures it)."""
+    conn = sc.connect()
+    create(conn, preload=2000)
+    writers = Writers(sc).start()
+    time.sleep(1.0)
+    pauses = []
+    for _ in range(3):
+        hot = [s for s, (lo, hi) in shard_ranges(conn, "t").items() if hi == 1000000000][0]
+        result = split_retrying(conn, "t", hot)
+        assert " split at " in result, result
+        pauses.append(float(re.search(r"writes paused ([\d.]+) ms", result).group(1)))
+        time.sleep(0.5)
+    writers.stop()
+    print(pauses)
+    assert len(shard_ranges(conn, "t")) == 5
+    assert all(0 <= p < 1000 for p in pauses), pauses
+    rows_ = split_rows(conn)
+    assert [r[3:5] for r in rows_] == [("done", "done")] * 3, rows_
+    assert all(r[5] is not None and 0 <= r[5] < 1000 for r in rows_), rows_
+    check_rows(conn, writers, preload=2000)
     checker.wait_consistent(sc, conn, replicas=2)
     check_files_in_range(sc, conn, "t")
 

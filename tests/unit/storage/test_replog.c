@@ -1880,6 +1880,116 @@ static void test_txn_old_file_upgrade(void **state)
 	stor_dir_close(d);
 }
 
+/* ---- split (snapshot.c's stor_split_*, the SPLIT task) ------------- */
+
+#define SPLIT_LO "t1_s0g7.db"
+#define SPLIT_HI "t1_s1g7.db"
+
+/* The SPLIT task of FILE_T at id 6: lsn 0 prepare, round: a catch-up
+ * round to lsn, else the finish at lsn. */
+static void split_task(uint64_t lsn, int round, exec_result *res)
+{
+	tb b;
+	tb_init(&b, EXEC_TASK_SPLIT, "");
+	b.t.nplacements = 3;
+	snprintf(b.t.placements[1], sizeof b.t.placements[1], "%s", SPLIT_LO);
+	snprintf(b.t.placements[2], sizeof b.t.placements[2], "%s", SPLIT_HI);
+	b.t.scan_table = "t";
+	b.t.scan_column = "id";
+	b.params[0] = mur_v_int(6);
+	b.t.nparams = 1;
+	b.t.lsn = lsn;
+	b.t.target_id = round ? EXEC_SPLIT_ROUND : 0;
+	run_ok(prim, &b, res);
+}
+
+/* The ids of t in placement file of prim matching where, "1,2,…". */
+static void ids_in(const char *file, const char *where, char *out, size_t outsz)
+{
+	char sql[200];
+	tb b;
+	exec_result res;
+	mur_rd rd;
+	mur_value v;
+	snprintf(sql, sizeof sql,
+		 "SELECT coalesce(group_concat(id), '') FROM (SELECT id FROM main.\"t\" %s ORDER "
+		 "BY "
+		 "id)",
+		 where);
+	tb_init(&b, EXEC_TASK_QUERY, sql);
+	snprintf(b.t.placements[0], sizeof b.t.placements[0], "%s", file);
+	run_ok(prim, &b, &res);
+	mur_rd_init(&rd, res.rows.data, res.rows.len);
+	assert_int_equal(mur_row_get_value(&rd, &v), MUR_OK);
+	snprintf(out, outsz, "%.*s", (int)v.len, v.s);
+	exec_result_free(&res);
+}
+
+/* The halves of a split catch up in rounds while writes go on: each
+ * round stops at the decided LSN it was given (not at the source's newest
+ * entry), an insert of the other side's row is dropped as the log is
+ * applied (no trim), a change of a row the half does not hold is skipped,
+ * and after the finish each half holds exactly its side of the source and
+ * takes writes of its own (the filter is gone). */
+static void test_split_rounds_and_finish(void **state)
+{
+	(void)state;
+	exec_result res;
+	char got[200], want[200];
+	uint64_t eid = 9000, lsn;
+	reset_dirs();
+	for (int64_t id = 1; id <= 10; id++) {
+		insert1(id, "a", ++eid, &res);
+		exec_result_free(&res);
+	}
+	split_task(0, 0, &res); /* prepare: both halves installed */
+	exec_result_free(&res);
+	for (int64_t id = 11; id <= 13; id++) { /* the upper side's */
+		insert1(id, "b", ++eid, &res);
+		exec_result_free(&res);
+	}
+	insert1(-1, "c", ++eid, &res); /* the lower side's */
+	exec_result_free(&res);
+	lsn = lsn_of(prim, NULL);
+	insert1(-2, "d", ++eid, &res); /* past the round's LSN */
+	exec_result_free(&res);
+	split_task(lsn, 1, &res);
+	assert_int_equal(res.lsn, lsn); /* stopped at the LSN given */
+	assert_int_equal(res.changes, 2 * 4);
+	exec_result_free(&res);
+	ids_in(SPLIT_LO, "", got, sizeof got);
+	assert_string_equal(got, "-1,1,2,3,4,5"); /* 11-13 dropped, -2 not yet */
+	ids_in(SPLIT_HI, "", got, sizeof got);
+	assert_string_equal(got, "6,7,8,9,10,11,12,13");
+	{
+		tb b; /* a delete of both sides' rows: each half skips the other's */
+		tb_init(&b, EXEC_TASK_WRITE, "DELETE FROM main.\"t\" WHERE id IN (2, 12)");
+		cwrite(&b, ++eid, &res);
+		exec_result_free(&res);
+	}
+	split_task(lsn_of(prim, NULL), 0, &res); /* finish */
+	assert_int_equal(res.changes, 2 * 2);
+	exec_result_free(&res);
+	ids_in(FILE_T, "WHERE id < 6", want, sizeof want);
+	ids_in(SPLIT_LO, "", got, sizeof got);
+	assert_string_equal(got, want);
+	ids_in(FILE_T, "WHERE id >= 6", want, sizeof want);
+	ids_in(SPLIT_HI, "", got, sizeof got);
+	assert_string_equal(got, want);
+	{
+		tb b; /* the lower half now takes any row: its filter is gone */
+		tb_init(&b, EXEC_TASK_WRITE, "INSERT INTO main.\"t\" VALUES (30, 'e', 1)");
+		snprintf(b.t.placements[0], sizeof b.t.placements[0], "%s", SPLIT_LO);
+		b.t.capture = 1;
+		b.t.entry_id = ++eid;
+		run_ok(prim, &b, &res);
+		assert_int_equal(res.changes, 1);
+		exec_result_free(&res);
+	}
+	ids_in(SPLIT_LO, "WHERE id = 30", got, sizeof got);
+	assert_string_equal(got, "30");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1907,6 +2017,7 @@ int main(void)
 		cmocka_unit_test(test_txn_staged_marker),
 		cmocka_unit_test(test_txn_staged_undo_and_catch_up),
 		cmocka_unit_test(test_txn_staged_closed_by_the_next_entry),
+		cmocka_unit_test(test_split_rounds_and_finish),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
