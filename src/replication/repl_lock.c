@@ -47,6 +47,9 @@
  * kept before.  A one-shard transaction's marker is its decision: it keeps
  * the lock until the marker holds (a failed one undoes the transaction, and
  * an unknown one may or may not have committed: no base could follow it).
+ * A parallel commit hands its locks on earlier still, as each staging
+ * marker is sent, before it is decided: the next holder is then
+ * conditional on its outcome ("hand-off at the staging marker", below).
  *   3. Abort undoes a shard through the shard's queue (an exclusive op):
  *      it runs once the holder's ops in flight there are done.  Shared
  *      parts are only released.
