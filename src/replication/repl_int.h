@@ -93,6 +93,11 @@ typedef struct repl_shard {
 			       marker here was sent and is not at its quorum yet; its
 			       lock was handed on when it was sent (repl_lock.c,
 			       "pending marker"); 0: none */
+	int pend_staged;    /* pend_txid's marker is its staging marker (parallel commits),
+			       sent while it is undecided: 1 until it is decided (then
+			       pend_txid is 0), 2 once it is aborting (nothing follows it
+			       until its undo here is done); 0: a commit marker
+			       (repl_lock.c, "hand-off at the staging marker") */
 	uint64_t ring_lsn[REPL_RING];
 	uint64_t ring_entry[REPL_RING];
 	uint64_t ring_decided_us[REPL_RING]; /* mur_now_us when decided; 0: before this
@@ -340,11 +345,15 @@ int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx
  * the shard's committed entry before its first; its entries after it are
  * undecided until it ends. */
 uint64_t repl_lock_base(const repl_shard *rt);
-/* The commit marker of tx was just sent on rt (repl_write.c, start_primary).
+/* The commit marker of tx was just sent on rt (repl_write.c, start_primary),
+ * logged at (lsn, entry).
  * tx decided (several shards): the marker is pending there and tx's lock
  * is handed on (the next holder's ops may follow the marker); a one-shard
- * transaction's marker is its decision, and keeps the lock. */
-void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx);
+ * transaction's marker is its decision, and keeps the lock.  Also called
+ * for a staging marker: tx (undecided, parallel commits) hands its lock
+ * on at once, the next holder conditional on tx's outcome (repl_lock.c,
+ * "hand-off at the staging marker"). */
+void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t entry);
 /* 1 when tx waits (a queued op held back), through the transactions it
  * waits for, for itself: a cycle of waits. */
 int repl_lock_in_cycle(repl_ctx *c, const repl_txn *tx);

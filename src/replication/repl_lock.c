@@ -47,6 +47,9 @@
  * kept before.  A one-shard transaction's marker is its decision: it keeps
  * the lock until the marker holds (a failed one undoes the transaction, and
  * an unknown one may or may not have committed: no base could follow it).
+ * A parallel commit hands its locks on earlier still, as each staging
+ * marker is sent, before it is decided: the next holder is then
+ * conditional on its outcome ("hand-off at the staging marker", below).
  *   3. Abort undoes a shard through the shard's queue (an exclusive op):
  *      it runs once the holder's ops in flight there are done.  Shared
  *      parts are only released.
@@ -103,14 +106,20 @@
 
 /* A part's commit marker (repl_txn_commit). */
 enum { MARK_NONE = 0, MARK_SENT, MARK_DONE, MARK_FAILED };
+/* repl_txn.stage_hold: what a stage fault point does once its time is up. */
+enum { STAGE_HOLD_SEND = 1, STAGE_HOLD_FAIL };
 
 typedef struct repl_txn_part {
 	uint32_t table_id, shard;
 	int shared;                    /* 1: tx holds the shard's lock shared (wrote nothing) */
 	uint64_t base_lsn, base_entry; /* the shard's committed entry before tx's first */
 	int mark;                      /* MARK_*: its commit marker */
-	int cond; /* base is a pending marker's entry (or, the marker failed, the
-		     entry before it): it moves when that marker holds */
+	int cond;   /* base is a pending marker's entry (or, the marker failed, the
+		     entry before it): it moves when that marker holds, or when the
+		     transaction of a pending staging marker is decided */
+	int handed; /* parallel commits: the lock went on when the staging marker was
+		       sent (repl_lock_marker_sent); stage_lsn, stage_entry: its entry */
+	uint64_t stage_lsn, stage_entry;
 } repl_txn_part;
 
 struct repl_txn {
@@ -130,6 +139,9 @@ struct repl_txn {
 	int failed;             /* abort: an undo failed (a copy keeps tx's entries) */
 	uint64_t held_until_ms; /* commit: a hold fault point keeps the markers back
 				   until then (mur_now_ms; 0: none; tests) */
+	int stage_hold;         /* commit: a stage fault point keeps every staging marker
+				   but the first back until held_until_ms, then sends
+				   them (STAGE_HOLD_SEND) or fails them (STAGE_HOLD_FAIL) */
 	int commit_wait;        /* commit: waits for its pipelined writes in flight */
 	int parallel;           /* commit by staging markers (repl_txn_set_parallel) */
 	int recorded;           /* commit by a recorded decision even on one shard
@@ -244,6 +256,9 @@ static void part_base(const repl_shard *rt, const cat_shard *s, repl_txn_part *p
 		pt->base_lsn = s->committed_lsn;
 		pt->base_entry = s->committed_entry;
 	}
+	if (rt->pend_staged)
+		pt->cond = 1; /* behind an undecided staging marker (its entry, decided
+				 here, is the committed one): settled by its outcome */
 }
 
 int repl_lock_take(repl_ctx *c, repl_shard *rt, const cat_shard *s, repl_txn *tx, int shared)
@@ -407,8 +422,20 @@ uint64_t repl_lock_base(const repl_shard *rt)
 	return rt->lock->parts[i].base_lsn;
 }
 
-void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx)
+void repl_lock_marker_sent(repl_shard *rt, repl_txn *tx, uint64_t lsn, uint64_t entry)
 {
+	int i;
+	if (rt && !tx->decided && tx->staging && rt->lock == tx && !rt->pend_txid &&
+	    (i = part_index(tx, rt->table_id, rt->shard)) >= 0) {
+		/* a staging marker: handed on, conditionally (below) */
+		rt->pend_txid = tx->id;
+		rt->pend_staged = 1;
+		tx->parts[i].handed = 1;
+		tx->parts[i].stage_lsn = lsn;
+		tx->parts[i].stage_entry = entry;
+		rt->lock = NULL;
+		return;
+	}
 	if (!rt || !tx->decided)
 		return; /* one shard: the marker is the decision (file top) */
 	assert(!rt->pend_txid || rt->pend_txid == tx->id); /* nobody else's starts */
@@ -613,8 +640,8 @@ static void send_markers(repl_ctx *c, repl_txn *tx)
 {
 	tx->mark_pending = 1; /* held while sending */
 	for (int i = 0; i < tx->nparts; i++)
-		if (part_wrote(c, &tx->parts[i]))
-			send_marker(c, tx, i);
+		if (part_wrote(c, &tx->parts[i]) && !tx->parts[i].handed)
+			send_marker(c, tx, i); /* handed on: closed by the next entry */
 	if (--tx->mark_pending == 0)
 		commit_decided(tx);
 }
@@ -736,8 +763,8 @@ static int staged_newest(repl_ctx *c, const repl_txn *tx)
 	for (int i = 0; i < tx->nparts; i++) {
 		const repl_txn_part *pt = &tx->parts[i];
 		const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
-		if (!part_wrote(c, pt))
-			continue;
+		if (!part_wrote(c, pt) || pt->handed)
+			continue; /* handed on: settled at the decision (handoff_settle) */
 		if (repl_shard_tip(c, pt->table_id, &t->shards[pt->shard], NULL) !=
 		    t->shards[pt->shard].committed_lsn)
 			return 0;
@@ -765,6 +792,10 @@ static void close_staged(repl_ctx *c, repl_txn *tx)
 		const repl_txn_part *pt = &tx->parts[i];
 		const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
 		uint64_t lsn;
+		if (pt->handed) {
+			tx->marks_ok++; /* settled at the decision (handoff_settle) */
+			continue;
+		}
 		if (!part_wrote(c, pt))
 			continue;
 		lsn = t->shards[pt->shard].committed_lsn;
@@ -809,6 +840,112 @@ static void lazy_markers(repl_ctx *c)
 		}
 }
 
+/* ---- hand-off at the staging marker (docs/decisions.md, "The next holder
+ * behind a staging marker") ----
+ *
+ * A parallel commit hands each shard's lock on as its staging marker there
+ * is *sent* (repl_lock_marker_sent: rt->pend_txid, pend_staged 1), before
+ * tx is decided, so the hot shard's next holder does not wait for the
+ * staging round.  Its ops follow the staging marker in the shard's
+ * pipeline (repl_write.c, lock_can_pipeline: the WRITE names the LSN after
+ * it, copies refuse what does not follow their log), and its base there is
+ * the staging entry, conditional (part.cond).  Reads of the shard wait
+ * (repl_lock_gates: pend_txid) and, once the staging marker is done while
+ * tx is undecided, so does every op but recovery's (op_waits): nothing but
+ * the next holder's ops started while it was in flight follows it.  The
+ * next holder's COMMIT waits for tx's decision (behind_staged), so it
+ * commits only after tx did and never stages before tx is decided: a
+ * restart that finds it staged everywhere finds tx committed too.
+ *  - tx committed: each such shard's holder's base is settled, the shard
+ *    goes on (handoff_settle); no marker goes there: the holder's entry
+ *    closes tx on the copies, else the tick's lazy marker does;
+ *  - tx aborted: each such shard's holder is doomed (its COMMIT fails
+ *    40000) and its queued ops fail; nothing starts there (pend_staged 2)
+ *    until tx's undo, to tx's base, has taken the holder's entries back
+ *    with tx's; then the holder's base is tx's (handoff_abort,
+ *    handoff_settle from part_undone);
+ *  - the leader dies: a copy holding tx's staging marker with the holder's
+ *    entries after it reports the holder open; it has no row and is not
+ *    staged (its COMMIT waited for tx): presumed abort, undone to its first
+ *    entry, which leaves tx's staging marker newest, and tx is decided by
+ *    its staging markers as any (repl_staged.c; a copy answers "staged"
+ *    for tx whatever follows its staging marker: stor_log_txn_state). */
+
+/* tx's staging marker on part i's shard, handed on, is settled: tx is
+ * committed (committed 1), or tx's undo there is done.  The holder's base
+ * is no longer conditional (tx's base after an abort). */
+static void handoff_settle(repl_ctx *c, repl_txn *tx, int i, int committed)
+{
+	const repl_txn_part *pt = &tx->parts[i];
+	repl_shard *rt = repl_shard_find(c, pt->table_id, pt->shard);
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	int j;
+	if (!rt || rt->pend_txid != tx->id || !rt->pend_staged)
+		return;
+	rt->pend_txid = 0;
+	rt->pend_staged = 0;
+	if (rt->lock && (j = part_index(rt->lock, pt->table_id, pt->shard)) >= 0) {
+		if (!committed) {
+			rt->lock->parts[j].base_lsn = pt->base_lsn;
+			rt->lock->parts[j].base_entry = pt->base_entry;
+		}
+		rt->lock->parts[j].cond = 0;
+	}
+	for (int k = 0; k < rt->nsharers; k++)
+		if ((j = part_index(rt->sharers[k], pt->table_id, pt->shard)) >= 0)
+			rt->sharers[k]->parts[j].cond = 0; /* base read again at an upgrade */
+	repl_resume_readers(rt);
+	if (!committed)
+		return; /* part_undone goes on: repl_exclusive_done */
+	repl_outcome_marker_at(c, tx->id, pt->table_id, pt->shard, pt->stage_lsn + 1);
+	repl_lock_lazy_marker(c, pt->table_id, pt->shard, tx->id, pt->stage_lsn);
+	if (t && pt->shard < t->nshards)
+		repl_kick(c, t, pt->shard);
+	rt = repl_shard_find(c, pt->table_id, pt->shard);
+	if (rt && rt->lock)
+		repl_lock_shard_settled(c, rt); /* its COMMIT may wait for tx */
+}
+
+/* tx aborts: on each shard it handed on, the holder is doomed and nothing
+ * starts until tx's undo there is done. */
+static void handoff_abort(repl_ctx *c, repl_txn *tx)
+{
+	for (int i = 0; i < tx->nparts; i++) {
+		const repl_txn_part *pt = &tx->parts[i];
+		repl_shard *rt = pt->handed ? repl_shard_find(c, pt->table_id, pt->shard) : NULL;
+		const cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+		repl_txn *h;
+		mur_error err;
+		if (!rt || rt->pend_txid != tx->id || !rt->pend_staged)
+			continue;
+		rt->pend_staged = 2;
+		h = rt->lock;
+		if (!h || h == tx)
+			continue;
+		mur_error_set(&err, SQLSTATE_TRANSACTION_ROLLBACK,
+			      "transaction %llu, whose staging marker on shard %u of \"%s\" "
+			      "transaction %llu's writes there followed, was rolled back",
+			      (unsigned long long)tx->id, pt->shard, t ? t->name : "?",
+			      (unsigned long long)h->id);
+		repl_txn_doom(h, &err);
+		repl_cancel_txn_queued(c, h, &err);
+	}
+}
+
+/* 1 while a shard tx holds exclusive follows the staging marker of another
+ * transaction not yet decided: tx's COMMIT waits for that decision (a
+ * shared holder read nothing of it: its reads waited, repl_lock_gates). */
+static int behind_staged(repl_ctx *c, const repl_txn *tx)
+{
+	for (int i = 0; i < tx->nparts; i++) {
+		const repl_shard *rt = repl_shard_find(c, tx->parts[i].table_id,
+						       tx->parts[i].shard);
+		if (rt && !tx->parts[i].shared && rt->pend_staged && rt->pend_txid != tx->id)
+			return 1;
+	}
+	return 0;
+}
+
 /* A decided tx goes on: a staged one's client hears COMMIT now — tx is
  * committed whatever happens to its markers, its shards stay gated until
  * each marker is out (its lock, then the pending marker), so the client's
@@ -841,6 +978,9 @@ static void staged_committed(repl_ctx *c, repl_txn *tx)
 	fault_point(c, "txn_after_decision");
 	tx->decided_us = mur_now_us();
 	record_outcome(c, tx);
+	for (int i = 0; i < tx->nparts; i++)
+		if (tx->parts[i].handed)
+			handoff_settle(c, tx, i, 1);
 	if (fault_hold(c, "txn_hold_after_decision", tx))
 		return; /* the tick goes on with it (release_held) */
 	decided_go(c, tx);
@@ -906,6 +1046,11 @@ static void staged_done(void *arg, repl_wop *op, int failed, const mur_error *er
 	(void)primary;
 	if (ref->part >= 0)
 		tx->parts[ref->part].mark = failed ? MARK_FAILED : MARK_DONE;
+	if (failed) { /* tx aborts: nothing may follow it there any more */
+		repl_shard *rt = repl_shard_find(tx->c, ref->table_id, ref->shard);
+		if (rt && rt->pend_txid == tx->id && rt->pend_staged)
+			rt->pend_staged = 2;
+	}
 	free(ref);
 	if (failed) {
 		tx->marks_failed++;
@@ -923,53 +1068,97 @@ static void staged_done(void *arg, repl_wop *op, int failed, const mur_error *er
 		staged_all(tx);
 }
 
+/* Staging marker of part i never sent (err): it failed for certain. */
+static void stage_unsent(repl_txn *tx, int i, const mur_error *err)
+{
+	tx->parts[i].mark = MARK_FAILED;
+	tx->marks_failed++;
+	tx->stage_certain = 1; /* never sent */
+	if (!tx->failed) {
+		tx->failed = 1;
+		tx->err = *err;
+	}
+}
+
+/* Send STAGED(tx, parts) on part i's shard. */
+static void stage_one(repl_ctx *c, repl_txn *tx, int i, const char *parts)
+{
+	repl_txn_part *pt = &tx->parts[i];
+	cat_table *t = cat_table_by_id(c->cat, pt->table_id);
+	mark_ref *ref = malloc(sizeof *ref);
+	mur_error err;
+	if (ref)
+		*ref = (mark_ref){.tx = tx,
+				  .part = i,
+				  .table_id = pt->table_id,
+				  .shard = pt->shard};
+	pt->mark = MARK_SENT;
+	tx->mark_pending++;
+	if (!ref || !t ||
+	    repl_write_staged(c, t, pt->shard, tx->q, tx, parts, staged_done, ref, &err) !=
+		    MUR_OK) {
+		free(ref);
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		stage_unsent(tx, i, &err);
+		tx->mark_pending--;
+	}
+}
+
 /* Send STAGED(tx, participants) on every shard tx wrote; 0 when the list
  * does not fit a staging marker (nothing sent).  tx may be finished when
  * this returns 1.  MURPHY_FAULT_POINT=txn_after_one_staged (tests) sends
  * only the first, and the leader dies once it is at its quorum: one
- * participant staged, the others never asked. */
+ * participant staged, the others never asked.  txn_stage_hold_send and
+ * txn_stage_hold_fail send the first and keep the others back for
+ * MURPHY_FAULT_HOLD_MS; then the tick sends them, or fails them as never
+ * sent (stage_release): tx undecided meanwhile, its first shard handed on. */
 static int send_staged(repl_ctx *c, repl_txn *tx)
 {
 	char parts[REPL_STAGED_BYTES_MAX];
 	int only_one = fault_armed(c, "txn_after_one_staged");
-	mur_error err;
+	int hold = fault_armed(c, "txn_stage_hold_send")   ? STAGE_HOLD_SEND
+		   : fault_armed(c, "txn_stage_hold_fail") ? STAGE_HOLD_FAIL
+							   : 0;
 	if (!staged_parts(c, tx, parts, sizeof parts))
 		return 0;
 	tx->staging = 1;
 	tx->stage_certain = 0;
 	tx->mark_pending = 1; /* held while sending */
-	for (int i = 0; i < tx->nparts; i++) {
-		repl_txn_part *pt = &tx->parts[i];
-		cat_table *t = cat_table_by_id(c->cat, pt->table_id);
-		mark_ref *ref;
-		if (!part_wrote(c, pt) || (only_one && tx->mark_pending > 1))
-			continue;
-		ref = malloc(sizeof *ref);
-		if (ref)
-			*ref = (mark_ref){.tx = tx,
-					  .part = i,
-					  .table_id = pt->table_id,
-					  .shard = pt->shard};
-		pt->mark = MARK_SENT;
-		tx->mark_pending++;
-		if (!ref || !t ||
-		    repl_write_staged(c, t, pt->shard, tx->q, tx, parts, staged_done, ref, &err) !=
-			    MUR_OK) {
-			free(ref);
-			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-			pt->mark = MARK_FAILED;
-			tx->marks_failed++;
-			tx->stage_certain = 1; /* never sent */
-			if (!tx->failed) {
-				tx->failed = 1;
-				tx->err = err;
-			}
-			tx->mark_pending--;
-		}
+	for (int i = 0; i < tx->nparts; i++)
+		if (part_wrote(c, &tx->parts[i]) && !((only_one || hold) && tx->mark_pending > 1))
+			stage_one(c, tx, i, parts);
+	if (hold &&
+	    fault_hold(c, hold == STAGE_HOLD_SEND ? "txn_stage_hold_send" : "txn_stage_hold_fail",
+		       tx)) {
+		tx->stage_hold = hold; /* the hold keeps mark_pending up */
+		return 1;
 	}
 	if (--tx->mark_pending == 0)
 		staged_all(tx);
 	return 1;
+}
+
+/* repl_lock_tick: a stage fault point's time is up: the staging markers
+ * it kept back are sent, or fail as never sent. */
+static void stage_release(repl_ctx *c, repl_txn *tx)
+{
+	char parts[REPL_STAGED_BYTES_MAX];
+	int fail = tx->stage_hold == STAGE_HOLD_FAIL;
+	mur_error err;
+	tx->stage_hold = 0;
+	mur_error_set(&err, SQLSTATE_CONNECTION_FAILURE,
+		      "fault point: the staging marker was not sent");
+	staged_parts(c, tx, parts, sizeof parts);
+	for (int i = 0; i < tx->nparts; i++) {
+		if (tx->parts[i].mark != MARK_NONE || !part_wrote(c, &tx->parts[i]))
+			continue;
+		if (fail)
+			stage_unsent(tx, i, &err);
+		else
+			stage_one(c, tx, i, parts);
+	}
+	if (--tx->mark_pending == 0)
+		staged_all(tx);
 }
 
 void repl_txn_doom(repl_txn *tx, const mur_error *err)
@@ -1029,7 +1218,8 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 	tx->cb_arg = arg;
 	tx->q = q;
 	tx->commit_us = tx->decided_us = mur_now_us();
-	if (txn_busy(c, tx) && (tx->doomed || (txn_nwrote(c, tx) > 1 && !staged_fits(c, tx)))) {
+	if (behind_staged(c, tx) ||
+	    (txn_busy(c, tx) && (tx->doomed || (txn_nwrote(c, tx) > 1 && !staged_fits(c, tx))))) {
 		/* doomed: undone once its writes in flight are decided.  Several
 		 * shards, not by parallel commits (or too many for a staging
 		 * marker): the recorded decision needs every entry prepared (at
@@ -1047,7 +1237,7 @@ void repl_txn_commit(repl_ctx *c, repl_txn *tx, repl_quorum q, repl_txn_cb cb, v
 void repl_lock_shard_settled(repl_ctx *c, repl_shard *rt)
 {
 	repl_txn *tx = rt->lock;
-	if (tx && tx->commit_wait && !txn_busy(c, tx))
+	if (tx && tx->commit_wait && !txn_busy(c, tx) && !behind_staged(c, tx))
 		commit_start(c, tx);
 }
 
@@ -1217,7 +1407,10 @@ static void release_held(repl_ctx *c)
 			tx->held_until_ms = 0;
 			MLOG(WARN, "txn", "fault point: transaction %llu goes on",
 			     (unsigned long long)tx->id);
-			decided_go(c, tx);
+			if (tx->stage_hold)
+				stage_release(c, tx);
+			else
+				decided_go(c, tx);
 			return;
 		}
 }
@@ -1282,6 +1475,8 @@ static void part_undone(repl_ctx *c, part_undo *pu)
 			s->committed_lsn = pu->lsn;
 			s->committed_entry = pu->entry;
 		}
+		if (pt->handed) /* an abort's undo, taking the next holder's entries too */
+			handoff_settle(c, u->tx, pu->part, 0);
 		repl_exclusive_done(c, t, pt->shard);
 	}
 	free(pu);
@@ -1463,6 +1658,7 @@ static void txn_abort_undo(repl_ctx *c, repl_txn *tx)
 	u->tx = tx;
 	u->done = abort_undone;
 	u->pending = 1; /* held while queueing */
+	handoff_abort(c, tx);
 	for (int i = 0; i < tx->nparts; i++)
 		if (!tx->parts[i].shared) /* a shared hold wrote nothing */
 			undo_part(c, u, i, 0, 0, 1);

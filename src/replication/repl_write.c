@@ -467,11 +467,14 @@ int repl_shard_settled(const repl_shard *rt)
 }
 
 /* The pending marker of rt if it is in flight and neither failed nor given
- * up, else NULL. */
+ * up, else NULL: a decided transaction's commit marker, or an undecided
+ * one's staging marker until its transaction aborts (repl_lock.c, "hand-off
+ * at the staging marker"). */
 static const repl_wop *pending_out(const repl_shard *rt)
 {
 	for (const repl_wop *x = rt->pend_txid ? rt->fhead : NULL; x; x = x->fnext)
-		if (x->marker && !x->staged && x->txn_id == rt->pend_txid && !x->failed &&
+		if (x->marker && (x->staged != NULL) == (rt->pend_staged != 0) &&
+		    rt->pend_staged != 2 && x->txn_id == rt->pend_txid && !x->failed &&
 		    !wop_abandoned(x))
 			return x;
 	return NULL;
@@ -1794,8 +1797,8 @@ static void start_primary(repl_wop *op, int piped)
 	}
 	if (op->parallel)
 		send_parallel(op, &task, primary, piped);
-	if (op->marker && !op->staged)
-		repl_lock_marker_sent(op_rt(op), op->facts.txn); /* may hand the lock on */
+	if (op->marker) /* may hand the lock on (a staging marker: conditionally) */
+		repl_lock_marker_sent(op_rt(op), op->facts.txn, op->base + 1, op->entry_id);
 }
 
 /* Plain row inserts (no RETURNING, no ON CONFLICT: every row is inserted
@@ -2024,7 +2027,10 @@ static int op_waits(const repl_shard *rt, const repl_wop *x)
 		return 0; /* a recovery op: not a transaction's */
 	if (is_pending_marker(rt, x))
 		return 0; /* its transaction is decided: the marker needs no lock */
-	if (rt->pend_txid && !pending_out(rt))
+	if (rt->pend_staged == 2 || (rt->pend_staged && !x->facts.txn))
+		return 1; /* an undecided staging marker: only a transaction may follow
+			     it, none once its transaction aborts (repl_lock.c) */
+	if (rt->pend_txid && !rt->pend_staged && !pending_out(rt))
 		return 1; /* the pending marker failed: it goes first (retried) */
 	if (repl_lock_blocks(rt, x->facts.txn, op_shared(x)) || read_holds_back(rt, x))
 		return 1;

@@ -573,7 +573,8 @@ static int answer_kind(int from, uint64_t lsn, uint8_t entry_kind)
 
 /* Parallel commits without commit markers: once A's staging markers
  * hold, A is committed and heard, and sends no marker; B's UPDATE, which
- * waited for A's lock on t, follows A's STAGED entry at once (the copies
+ * waited for A's lock on t, follows A's STAGED entry as soon as it is sent
+ * (hand-off at the staging marker; the copies
  * take it as closing A).  B aborts: its undo goes back to A's STAGED
  * entry, A open on t's copies again, so once t has been idle long enough
  * the tick appends A's marker there — as on t2, which nobody wrote after
@@ -583,7 +584,7 @@ static void test_staged_commit_sends_no_marker(void **state)
 	mur_error err;
 	cat_table *t2 = second_table();
 	repl_txn *a = repl_txn_begin(fx.c, 50, &err), *b = repl_txn_begin(fx.c, 51, &err);
-	int from;
+	int from, b_write;
 	(void)state;
 	commits_heard = 0;
 	repl_txn_set_parallel(a, 1);
@@ -594,24 +595,34 @@ static void test_staged_commit_sends_no_marker(void **state)
 	assert_int_equal(txn_update(fx.t, b), MUR_OK);
 	assert_int_equal(nsends, 6);
 	repl_txn_commit(fx.c, a, REPL_QUORUM_MAJORITY, on_commit, NULL);
-	assert_int_equal(nsends, 12);
-	for (int i = 6; i < 12; i++) {
+	/* t's lock goes to B as A's STAGED entry there is sent (hand-off at the
+	 * staging marker): B's write follows it at once, naming the LSN after
+	 * it, to t's primary */
+	assert_int_equal(nsends, 13);
+	b_write = -1;
+	for (int i = 6; i < 13; i++)
+		if (sends[i].entry_kind == EXEC_ENTRY_DATA)
+			b_write = i;
+	assert_true(b_write > 6);
+	assert_int_equal(sends[b_write].kind, EXEC_TASK_WRITE);
+	assert_int_equal(sends[b_write].lsn, 3);
+	assert_int_equal(sends[b_write].node_id, sends[0].node_id);
+	for (int i = 6; i < 13; i++) {
+		if (i == b_write)
+			continue;
 		assert_int_equal(sends[i].entry_kind, EXEC_ENTRY_STAGED);
 		answer(i, 2, 0, NULL);
 	}
 	assert_int_equal(commits_heard, 1); /* A committed: staged at quorum */
 	assert_false(commit_failed);
-	/* no marker: B's write is the only send, right after A's STAGED entry */
+	/* no marker: nothing more was sent */
 	assert_int_equal(nsends, 13);
-	assert_int_equal(sends[12].kind, EXEC_TASK_WRITE);
-	assert_int_equal(sends[12].entry_kind, EXEC_ENTRY_DATA);
-	assert_int_equal(sends[12].node_id, sends[0].node_id);
 	assert_int_equal(t2->shards[0].committed_lsn, 2);
-	answer_early(12, 3);
+	answer_early(b_write, 3);
 	assert_int_equal(nsends, 15);
 	answer(13, 3, 0, NULL);
 	answer(14, 3, 0, NULL);
-	answer(12, 3, 0, NULL);
+	answer(b_write, 3, 0, NULL);
 	assert_int_equal(fx.t->shards[0].committed_lsn, 3);
 	repl_lock_tick(fx.c); /* not idle long enough yet: nothing */
 	assert_int_equal(nsends, 15);
@@ -646,6 +657,98 @@ static void test_staged_commit_sends_no_marker(void **state)
 	repl_lock_tick(fx.c); /* closed everywhere: nothing more */
 	mur_clock_set_source(NULL);
 	assert_int_equal(nsends, from + 6);
+	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
+	assert_int_equal(repl_table_busy(fx.c, t2), 0);
+}
+
+static mur_error b_commit_err;
+
+static void on_b_commit(void *arg, int failed, const mur_error *err)
+{
+	on_commit(arg, failed, err);
+	b_commit_err = *err;
+}
+
+/* Hand-off at the staging marker: A (parallel commits, t then t2) hands
+ * t's lock to B as its STAGED entry there is sent; B's write follows it
+ * and is decided (t's committed entry moves past A's STAGED entry), B's
+ * COMMIT waits for A's decision.  A's staging marker on t2 is refused by
+ * every copy: A aborts, B is doomed, and the undo takes t back to A's
+ * base — B's entry with A's; nothing else starts on t meanwhile, and B's
+ * COMMIT fails 40000. */
+static void test_staged_abort_dooms_the_next_holder(void **state)
+{
+	mur_error err;
+	cat_table *t2 = second_table();
+	repl_txn *a = repl_txn_begin(fx.c, 60, &err), *b = repl_txn_begin(fx.c, 61, &err);
+	repl_txn *c3 = repl_txn_begin(fx.c, 62, &err);
+	int b_write = -1, from, heard;
+	(void)state;
+	commits_heard = 0;
+	repl_txn_set_parallel(a, 1);
+	repl_txn_set_parallel(b, 1);
+	assert_int_equal(txn_update(fx.t, a), MUR_OK);
+	write_commits(0, 1);
+	assert_int_equal(txn_update(t2, a), MUR_OK);
+	write_commits(3, 1);
+	assert_int_equal(txn_update(fx.t, b), MUR_OK);
+	assert_int_equal(nsends, 6);
+	repl_txn_commit(fx.c, a, REPL_QUORUM_MAJORITY, on_commit, NULL);
+	assert_int_equal(nsends, 13);
+	for (int i = 6; i < 13; i++)
+		if (sends[i].entry_kind == EXEC_ENTRY_DATA)
+			b_write = i;
+	assert_true(b_write == 9); /* right after t's three STAGED sends */
+	assert_int_equal(sends[b_write].lsn, 3);
+	for (int i = 6; i < 9; i++) /* t's STAGED entry holds */
+		answer(i, 2, 0, NULL);
+	answer_early(b_write, 3);
+	assert_int_equal(nsends, 15);
+	answer(13, 3, 0, NULL);
+	answer(14, 3, 0, NULL);
+	answer(b_write, 3, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 3); /* B's entry decided */
+	repl_txn_commit(fx.c, b, REPL_QUORUM_MAJORITY, on_b_commit, NULL);
+	assert_int_equal(nsends, 15);                   /* B's COMMIT waits for A's decision */
+	assert_int_equal(txn_update(fx.t, c3), MUR_OK); /* C waits for B's lock */
+	assert_int_equal(nsends, 15);
+	assert_int_equal(commits_heard, 0);
+	for (int i = 10; i < 13; i++) /* t2's STAGED entry refused by every copy */
+		answer(i, 0, 0, SQLSTATE_CONNECTION_FAILURE);
+	/* A aborts: t is undone to A's base (B's entry with it), t2 too */
+	from = 15;
+	assert_true(nsends > from);
+	for (int i = from; i < nsends; i++) {
+		assert_int_equal(sends[i].kind, EXEC_TASK_UNDO);
+		assert_int_equal(sends[i].lsn, 0);
+	}
+	heard = nsends;
+	for (int i = from; i < heard; i++)
+		answer(i, 0, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
+	assert_int_equal(t2->shards[0].committed_lsn, 0);
+	/* B's COMMIT went on once t was undone: it fails, doomed by A (its
+	 * undo to A's base changes nothing); then C takes t on A's base */
+	for (int i = heard; i < nsends; i++)
+		if (sends[i].kind == EXEC_TASK_UNDO && !sends[i].answered)
+			answer(i, 0, 0, NULL);
+	assert_int_equal(commits_heard, 2); /* A's (40003: answers lost) and B's */
+	assert_string_equal(b_commit_err.sqlstate, SQLSTATE_TRANSACTION_ROLLBACK);
+	assert_non_null(strstr(b_commit_err.detail, "transaction 60, whose staging marker"));
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
+	for (int i = from; i < nsends; i++)
+		if (sends[i].kind == EXEC_TASK_WRITE && !sends[i].answered) {
+			assert_int_equal(sends[i].lsn, 0); /* C's write: on the committed entry */
+			write_commits(i, 1);
+			break;
+		}
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	mur_error_set(&err, SQLSTATE_TRANSACTION_ROLLBACK, "test");
+	repl_txn_abort(fx.c, c3, &err, on_commit, NULL);
+	for (int i = 0; i < nsends; i++)
+		if (sends[i].kind == EXEC_TASK_UNDO && !sends[i].answered)
+			answer(i, 0, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 0);
 	assert_int_equal(repl_table_busy(fx.c, fx.t), 0);
 	assert_int_equal(repl_table_busy(fx.c, t2), 0);
 }
@@ -1017,6 +1120,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_marker_failure_dooms_the_next_holder, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_staged_commit_sends_no_marker, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_staged_abort_dooms_the_next_holder, setup,
 						teardown),
 		cmocka_unit_test(test_staged_decide),
 	};

@@ -1,0 +1,192 @@
+"""The next holder behind an undecided staging marker (docs/decisions.md,
+"The next holder behind a staging marker"; issue 16).
+
+By parallel commits a transaction X hands each shard's lock on as its
+staging marker there is *sent*, before X is decided: the next holder Y's
+entries follow X's staging marker on the copies, Y's COMMIT waits for X's
+decision, and if X aborts Y is undone with it.  X updates row a (shard A)
+then row b (shard B); its COMMIT is held by a fault point after A's
+staging marker is sent and before B's is (MURPHY_FAULT_POINT=
+txn_stage_hold_send / txn_stage_hold_fail, MURPHY_FAULT_HOLD_MS), so X is
+undecided while Y updates row a:
+
+- B's staging marker then fails (never sent): X is rolled back (40000),
+  Y is doomed (its COMMIT, waiting for X, fails 40000) and every copy
+  holds neither;
+- B's staging marker is then sent: both commit, Y after X (a = Y's value
+  on every copy);
+- the leader is killed -9 while Y's COMMIT waits: the restart finds B
+  without X's staging marker (X aborted) and Y open after X's staging
+  marker on A (presumed abort): nothing of either on any copy.
+
+Each fails on the base binary (no such fault point: X commits at once,
+and Y's UPDATE then finds nothing to wait behind).
+"""
+import os
+import threading
+import time
+
+import psycopg2
+import pytest
+
+import checker
+from conftest import owned_cluster, timer_args
+from test_leader_crash import kill_leader
+from test_txn_atomic import ids_on_copies, scalar, two_shard_ids
+from test_txn_crash import setup_table
+from test_txn_pcommit import outcome_of, pc_connect, staged_on_copies
+
+SUSPECT_MS = 8000
+DEAD_MS = 60000
+HOLD_MS = 4000
+
+
+@pytest.fixture
+def sc(request):
+    yield from owned_cluster(request, 3, timer_args(SUSPECT_MS, DEAD_MS))
+
+
+class Call(threading.Thread):
+    """Runs one call in a thread; keeps its outcome (None while it runs)."""
+
+    def __init__(self, fn):
+        super().__init__(daemon=True)
+        self.fn = fn
+        self.outcome = None
+
+    def run(self):
+        try:
+            self.fn()
+            self.outcome = ("ok", None)
+        except psycopg2.Error as e:
+            self.outcome = ("error", e)
+
+
+def start_leader_at(cluster, point):
+    kill_leader(cluster)
+    os.environ["MURPHY_FAULT_POINT"] = point
+    os.environ["MURPHY_FAULT_HOLD_MS"] = str(HOLD_MS)
+    try:
+        cluster.start()
+    finally:
+        del os.environ["MURPHY_FAULT_POINT"]
+        del os.environ["MURPHY_FAULT_HOLD_MS"]
+
+
+def wait_log(cluster, text, timeout=15):
+    path = os.path.join(cluster.dir, "leader", "murphy.log")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with open(path, errors="replace") as f:
+            if text in f.read():
+                return
+        time.sleep(0.02)
+    raise AssertionError("the leader never logged %r" % text)
+
+
+def y_behind_undecided_x(sc, table, point):
+    """X (rows a then b, by parallel commits) held with A's staging marker
+    sent and B's not; Y's UPDATE of row a answered meanwhile; Y's COMMIT
+    started and waiting.  Returns (a_id, b_id, X's txid, X's conn, X's
+    COMMIT call, Y's txid, Y's conn, Y's COMMIT call)."""
+    setup_table(sc, table)
+    conn = sc.connect()
+    a_id, b_id = two_shard_ids(conn, table)
+    conn.close()
+    start_leader_at(sc, point)
+    x = pc_connect(sc)
+    txid = scalar(x, "SELECT txid_current()")
+    with x.cursor() as cur:  # A first: its part (and staging marker) comes first
+        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, a_id))
+        cur.execute("UPDATE %s SET v = 7 WHERE id = %d" % (table, b_id))
+    x_commit = Call(x.commit)
+    x_commit.start()
+    wait_log(sc, "fault point %s reached: transaction %d held" % (point, txid))
+    y = pc_connect(sc)
+    ytxid = scalar(y, "SELECT txid_current()")
+    y_update = Call(lambda: y.cursor().execute(
+        "UPDATE %s SET v = 8 WHERE id = %d" % (table, a_id)))
+    y_update.start()
+    y_update.join(HOLD_MS / 2000)
+    # Y followed X's staging marker on A while X is undecided (base: Y
+    # waits for X's lock until X is decided)
+    assert y_update.outcome == ("ok", None), y_update.outcome
+    assert x_commit.outcome is None, x_commit.outcome
+    y_commit = Call(y.commit)
+    y_commit.start()
+    time.sleep(0.3)
+    assert y_commit.outcome is None, y_commit.outcome  # it waits for X's decision
+    assert x_commit.outcome is None, x_commit.outcome
+    return a_id, b_id, txid, x, x_commit, ytxid, y, y_commit
+
+
+def nothing_of_either(sc, conn, table, txid, ytxid):
+    checker.wait_consistent(sc, conn, tables=[table], replicas=3, timeout=40)
+    assert outcome_of(conn, txid) is None
+    for v in (7, 8):
+        copies = ids_on_copies(sc, conn, table, "v = %d" % v)
+        assert all(got == [] for got in copies.values()), (v, copies)
+    assert staged_on_copies(sc, conn, table, txid) == {}, "an entry of X was kept"
+    assert staged_on_copies(sc, conn, table, ytxid) == {}, "an entry of Y was kept"
+    with conn.cursor() as cur:  # the shards take writes again
+        cur.execute("UPDATE %s SET v = v + 1" % table)
+    assert scalar(conn, "SELECT sum(v) FROM %s" % table) == 20
+
+
+def test_next_holder_doomed_when_the_staged_transaction_it_followed_aborts(sc):
+    table = "sh_fail"
+    a_id, b_id, txid, x, x_commit, ytxid, y, y_commit = y_behind_undecided_x(
+        sc, table, "txn_stage_hold_fail")
+    x_commit.join(30)
+    y_commit.join(30)
+    assert x_commit.outcome and x_commit.outcome[0] == "error", x_commit.outcome
+    assert x_commit.outcome[1].pgcode == "40000", str(x_commit.outcome[1])
+    assert y_commit.outcome and y_commit.outcome[0] == "error", y_commit.outcome
+    e = y_commit.outcome[1]
+    assert e.pgcode == "40000", (e.pgcode, str(e))
+    # doomed for the staging marker it followed, not for a write of its own
+    assert "transaction %d, whose staging marker" % txid in str(e.diag.message_detail), \
+        (str(e), e.diag.message_detail)
+    x.close()
+    y.close()
+    conn = sc.connect()
+    nothing_of_either(sc, conn, table, txid, ytxid)
+    conn.close()
+
+
+def test_next_holder_commits_after_the_staged_transaction_it_followed(sc):
+    table = "sh_ok"
+    a_id, b_id, txid, x, x_commit, ytxid, y, y_commit = y_behind_undecided_x(
+        sc, table, "txn_stage_hold_send")
+    x_commit.join(30)
+    y_commit.join(30)
+    assert x_commit.outcome == ("ok", None), x_commit.outcome
+    assert y_commit.outcome == ("ok", None), y_commit.outcome
+    x.close()
+    y.close()
+    conn = sc.connect()
+    checker.wait_consistent(sc, conn, tables=[table], replicas=3, timeout=40)
+    assert outcome_of(conn, txid) == "committed"
+    assert scalar(conn, "SELECT v FROM %s WHERE id = %d" % (table, a_id)) == 8  # Y after X
+    assert scalar(conn, "SELECT v FROM %s WHERE id = %d" % (table, b_id)) == 7
+    assert sum(len(v) for v in ids_on_copies(sc, conn, table, "v = 8").values()) == 3
+    assert sum(len(v) for v in ids_on_copies(sc, conn, table, "v = 7").values()) == 3
+    conn.close()
+
+
+def test_leader_killed_while_the_next_holder_waits_for_an_undecided_staged_one(sc):
+    table = "sh_kill"
+    a_id, b_id, txid, x, x_commit, ytxid, y, y_commit = y_behind_undecided_x(
+        sc, table, "txn_stage_hold_fail")
+    kill_leader(sc)  # before the hold ends: B never got X's staging marker
+    x_commit.join(10)
+    y_commit.join(10)
+    # neither heard COMMIT: connection lost, never a success
+    assert x_commit.outcome and x_commit.outcome[0] == "error", x_commit.outcome
+    assert y_commit.outcome and y_commit.outcome[0] == "error", y_commit.outcome
+    x.close()
+    y.close()
+    sc.start()
+    conn = sc.connect()
+    nothing_of_either(sc, conn, table, txid, ytxid)
+    conn.close()
