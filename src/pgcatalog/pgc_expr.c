@@ -137,6 +137,8 @@ static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 	const char *name = pgc_dp_last_name(f->funcname, f->n_funcname);
 	const dp_func *fn = name ? func_find(name) : NULL;
 	mur_type first = MT_TEXT;
+	if (name && pgc_srf_is(name))
+		return pgc_srf_call(d, f, NULL);
 	if (!fn)
 		return pgc_dp_fail(d, name ? name : "this function");
 	pgc_dp_out(d, fn->sqlite);
@@ -538,6 +540,8 @@ mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n)
 		return MT_TEXT;
 	case PG_QUERY__NODE__NODE_A_INDIRECTION: {
 		const PgQuery__AIndirection *ind = n->a_indirection;
+		if (ind->n_indirection == 1 && pgc_dp_str(ind->indirection[0]))
+			return pgc_srf_field(d, ind->arg, pgc_dp_str(ind->indirection[0]));
 		if (ind->n_indirection != 1 ||
 		    ind->indirection[0]->node_case != PG_QUERY__NODE__NODE_A_INDICES ||
 		    ind->indirection[0]->a_indices->is_slice)
