@@ -88,6 +88,9 @@ static const dp_func funcs[] = {
 	{"replace", "replace", MT_TEXT},
 	{"substr", "substr", MT_TEXT},
 	{"substring", "substr", MT_TEXT},
+	{"btrim", "trim", MT_TEXT}, /* trim(both 'x' from s): pgjdbc's getIndexInfo */
+	{"ltrim", "ltrim", MT_TEXT},
+	{"rtrim", "rtrim", MT_TEXT},
 };
 
 static const dp_func *func_find(const char *name)

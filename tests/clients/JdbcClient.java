@@ -161,6 +161,41 @@ public class JdbcClient {
 					       "NULLABLE", "ORDINAL_POSITION", "IS_NULLABLE", "IS_AUTOINCREMENT"));
 		step("meta_pk", () -> rows(md.getPrimaryKeys(null, "public", "jdbc_t"), "TABLE_NAME", "COLUMN_NAME",
 					  "KEY_SEQ", "PK_NAME"));
+		step("meta_index_info", () -> rows(md.getIndexInfo(null, "public", "jdbc_t", false, false), "TABLE_NAME",
+						  "NON_UNIQUE", "INDEX_NAME", "TYPE", "ORDINAL_POSITION", "COLUMN_NAME",
+						  "ASC_OR_DESC"));
+		step("meta_imported_keys", () -> rows(md.getImportedKeys(null, "public", "jdbc_t"), "FKCOLUMN_NAME"));
+		step("meta_catalog_types", () -> {
+			List<Object> t = rows(md.getTableTypes(), "TABLE_TYPE");
+			return Arrays.asList(t.contains(Arrays.asList("TABLE")), t.contains(Arrays.asList("VIEW")));
+		});
+		step("result_set_metadata", () -> {
+			try (PreparedStatement ps = c.prepareStatement("SELECT id, amount, at, data, note FROM jdbc_t WHERE id = ?")) {
+				ps.setLong(1, 1);
+				ResultSetMetaData rm = ps.executeQuery().getMetaData();
+				List<Object> all = new ArrayList<>();
+				for (int i = 1; i <= rm.getColumnCount(); i++)
+					all.add(Arrays.asList(rm.getColumnName(i), rm.getColumnTypeName(i), rm.getColumnType(i),
+							      rm.getPrecision(i), rm.getScale(i), rm.isNullable(i), rm.getTableName(i),
+							      rm.isAutoIncrement(i)));
+				return all;
+			}
+		});
+		step("set_object", () -> {
+			try (PreparedStatement ps = c.prepareStatement(
+				     "SELECT ?::timestamptz, ?::date, ?::numeric + 1, ?::int8, ?::bool")) {
+				ps.setObject(1, java.time.OffsetDateTime.parse("2024-05-06T07:08:09.123+02:00"));
+				ps.setObject(2, java.time.LocalDate.parse("2024-02-29"));
+				ps.setObject(3, new BigDecimal("99.995"));
+				ps.setObject(4, 5000000000L);
+				ps.setObject(5, Boolean.TRUE);
+				ResultSet rs = ps.executeQuery();
+				rs.next();
+				return Arrays.asList(rs.getObject(1, java.time.OffsetDateTime.class).toInstant().toString(),
+						     rs.getObject(2, java.time.LocalDate.class).toString(),
+						     rs.getBigDecimal(3).toPlainString(), rs.getLong(4), rs.getBoolean(5));
+			}
+		});
 		step("meta_schemas", () -> {
 			List<Object> s = rows(md.getSchemas(), "TABLE_SCHEM");
 			return s.contains(Arrays.asList("public"));

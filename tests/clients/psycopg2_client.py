@@ -1,8 +1,9 @@
 """psycopg2 (Debian's python3-psycopg2) as an application uses it:
 Decimal, date, datetime (naive and aware), bytes, bool and None
 parameters; copy_expert both ways (CSV in, text and CSV out of a table and
-of a query); a named (server-side) cursor read in itersize batches; a
-transaction rolled back after an error.
+of a query); a named (server-side) cursor read in itersize batches;
+cursor.description's table OID and column number; a transaction rolled
+back after an error.
 
 Connects with libpq's environment (PGHOST, PGPORT, PGUSER, PGPASSWORD,
 PGDATABASE) and prints one JSON object for the caller to compare with
@@ -90,6 +91,19 @@ def named_cursor(conn):
     return [len(ids), ids[:5], ids[-3:], first, len(rest)]
 
 
+def description(conn):
+    """cursor.description: the table (its pg_class OID) and column number
+    of each output that is a table's column as is, None for the rest."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT 'p2_t'::regclass::oid")
+        oid = cur.fetchone()[0]
+        cur.execute("SELECT note, id, id + 1 AS next, amount, 7 AS seven FROM p2_t t WHERE id = 1")
+        got = [[d.name, d.type_code, d.table_oid == oid if d.table_oid else None,
+                d.table_column] for d in cur.description]
+    conn.commit()
+    return got
+
+
 def rollback_after_failure(conn):
     with conn.cursor() as cur:
         cur.execute("DELETE FROM p2_t WHERE id >= 100")
@@ -113,7 +127,7 @@ def main():
                     " at timestamp, atz timestamptz, data bytea, ok bool, note text)")
     conn.commit()
     out = {}
-    for fn in (params, copy_in, copy_out, named_cursor, rollback_after_failure):
+    for fn in (params, copy_in, copy_out, named_cursor, description, rollback_after_failure):
         step(out, fn.__name__, fn, conn)
     with conn.cursor() as cur:
         cur.execute("DROP TABLE p2_t")
