@@ -60,6 +60,48 @@ def step_inspect(eng, out):
                             for i in insp.get_indexes("sqla_item"))
 
 
+def step_inspect_more(eng, out):
+    """The rest of what Alembic's autogenerate reads."""
+    insp = sa.inspect(eng)
+    out["unique"] = insp.get_unique_constraints("sqla_item")
+    out["foreign_keys"] = insp.get_foreign_keys("sqla_item")
+    out["checks"] = insp.get_check_constraints("sqla_item")
+    out["comment"] = insp.get_table_comment("sqla_item")
+    out["views"] = [v for v in insp.get_view_names() if v.startswith("sqla_")]
+    out["sequences"] = [q for q in insp.get_sequence_names() if q.startswith("sqla_")]
+
+
+def step_alter(eng, out):
+    """Alembic-style migrations: op.add_column, op.create_index,
+    op.alter_column(nullable), op.drop_index, op.drop_column, as the SQL
+    Alembic emits for PostgreSQL."""
+    auto = eng.execution_options(isolation_level="AUTOCOMMIT")
+    with auto.connect() as conn:
+        conn.execute(sa.text("ALTER TABLE sqla_item ADD COLUMN note VARCHAR(20)"))
+        conn.execute(sa.text("CREATE INDEX ix_sqla_item_name ON sqla_item (name)"))
+    insp = sa.inspect(eng)
+    out["alter_columns"] = [[c["name"], str(c["type"]), c["nullable"]]
+                            for c in insp.get_columns("sqla_item")]
+    out["alter_indexes"] = sorted([i["name"], i["column_names"], i["unique"]]
+                                  for i in insp.get_indexes("sqla_item"))
+    with auto.connect() as conn:
+        conn.execute(sa.text("DROP INDEX ix_sqla_item_name"))
+        conn.execute(sa.text("ALTER TABLE sqla_item DROP COLUMN note"))
+    out["after_drop"] = [c["name"] for c in sa.inspect(eng).get_columns("sqla_item")]
+
+
+def step_alter_in_block(eng, out):
+    """Alembic runs a PostgreSQL migration in one transaction
+    (transactional_ddl): ALTER TABLE inside BEGIN … COMMIT."""
+    try:
+        with eng.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE sqla_item ADD COLUMN rev int"))
+            conn.execute(sa.text("UPDATE sqla_item SET rev = 1"))
+        out["alter_in_block"] = [c["name"] for c in sa.inspect(eng).get_columns("sqla_item")]
+    except sa.exc.DBAPIError as e:
+        out["alter_in_block"] = "%s %s" % (e.orig.pgcode, str(e.orig).split("\n")[0])
+
+
 def step_orm(eng, out):
     import datetime
     from decimal import Decimal
@@ -101,7 +143,8 @@ def main():
     out = {}
     Base.metadata.drop_all(eng)
     Base.metadata.create_all(eng)
-    for step in (step_connect, step_inspect, step_orm, step_text):
+    for step in (step_connect, step_inspect, step_inspect_more, step_orm, step_text, step_alter,
+                 step_alter_in_block):
         try:
             step(eng, out)
         except Exception as e:  # report the step and go on: the caller compares
