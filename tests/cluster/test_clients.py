@@ -252,6 +252,8 @@ def pgx_bin(tmp_path_factory):
     need(os.path.isdir(PGX_SRC), "pgx v4 (golang-github-jackc-pgx-v4-dev)")
     out = os.path.join(str(tmp_path_factory.mktemp("pgx")), "pgx_client")
     env = dict(os.environ, GO111MODULE="off", GOPATH=GOPATH, GOFLAGS="")
+    if "HOME" not in env and "GOCACHE" not in env:  # go keeps its build cache under $HOME
+        env["GOCACHE"] = os.path.join(os.path.dirname(CLIENTS), "..", "build", "gocache")
     r = subprocess.run(["go", "build", "-o", out, os.path.join(CLIENTS, "pgx_client.go")],
                        env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT_S)
     assert r.returncode == 0, "go build failed:\n%s\n%s" % (r.stdout, r.stderr)
