@@ -21,6 +21,10 @@ PYTHON  := /usr/bin/python3
 DEB_PKGS := build-essential pkg-config libuv1-dev libsqlite3-dev libpg-query-dev \
             libprotobuf-c-dev libxxhash-dev libssl-dev libgmp-dev libcmocka-dev python3-pytest python3-psycopg2 \
             python3-psycopg python3-asyncpg postgresql postgresql-client sqlite3 clang libclang-rt-14-dev iproute2
+# The client matrix's drivers and runtimes (tests/cluster/test_clients.py),
+# installed without recommends: ~620 MB, most of it the JDK and Go.
+CLIENT_PKGS := python3-sqlalchemy python3-pandas libpostgresql-jdbc-java default-jdk-headless \
+               golang-go golang-github-jackc-pgx-v4-dev
 
 # B: the build directory (build/, or build-asan/ for `make asan`)
 B        ?= build
@@ -37,23 +41,36 @@ TLIB_OBJS := $(TLIB_SRCS:tests/lib/%.c=$(B)/obj/tests_lib/%.o)
 # made only through the pattern rules below: keep them (not intermediate)
 .SECONDARY: $(TLIB_OBJS)
 
-.PHONY: all deps test layering unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle bench-pacelc bench-tpch \
+.PHONY: all deps clients-deps test layering unit cluster demo clean fuzz asan asan-cluster bench bench-shuffle bench-pacelc bench-tpch \
         nemesis check-fresh
 all: build/.deps $(B)/murphy
 
-# $(call deb_install,PACKAGES): install whichever of the Debian packages are
-# missing (we run as root on Debian 12; sudo otherwise).
+# $(call deb_install,PACKAGES[,APT OPTIONS]): install whichever of the
+# Debian packages are missing (we run as root on Debian 12; sudo otherwise).
 deb_install = missing=""; for p in $(1); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $(2) $$missing; \
 	fi
 
-deps build/.deps:
+# The package lists live here: a changed Makefile checks them again (only
+# what is missing is installed; the stamp orders, it forces no rebuild).
+deps build/.deps: Makefile
 	@$(call deb_install,$(DEB_PKGS))
+	@$(call deb_install,$(CLIENT_PKGS),--no-install-recommends)
 	@mkdir -p build && touch build/.deps
+
+# node-postgres for the client matrix: npm's pg, pinned by
+# tests/clients/package-lock.json, into tests/clients/node_modules where
+# npm is (a nodejs from outside Debian, as NodeSource's, conflicts with
+# Debian's node-* packages); else Debian's node-pg, which brings nodejs.
+clients-deps: build/.deps
+	@if [ -d tests/clients/node_modules/pg ]; then :; \
+	elif command -v npm >/dev/null; then \
+	  echo "npm ci (tests/clients: pg)"; cd tests/clients && npm ci --no-audit --no-fund --silent; \
+	else $(call deb_install,node-pg); fi
 
 # Every object and link waits for build/.deps (order-only: the stamp's time
 # does not force a rebuild), so `make -j2` never compiles or links first.
@@ -80,8 +97,10 @@ unit: all $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 # the short nemesis run last: it takes ~40 s and -x must not hide the rest
-cluster: all
-	MURPHY_BIN=$(CURDIR)/$(B)/murphy $(PYTHON) -m pytest -q -x tests/cluster \
+# MURPHY_CLIENTS=required: a client runtime clients-deps should have
+# installed fails test_clients.py instead of skipping it
+cluster: all clients-deps
+	MURPHY_BIN=$(CURDIR)/$(B)/murphy MURPHY_CLIENTS=required $(PYTHON) -m pytest -q -x tests/cluster \
 	  --deselect tests/cluster/test_nemesis.py
 	MURPHY_BIN=$(CURDIR)/$(B)/murphy $(PYTHON) -m pytest -q -x tests/cluster/test_nemesis.py
 

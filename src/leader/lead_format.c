@@ -31,6 +31,8 @@ void lead_plan_columns(const plan *p, int *ncols, pgw_column **cols)
 		c[i].type_oid = mur_type_oid(t);
 		c[i].typlen = mur_type_len(t);
 		c[i].typmod = p->out[i].typmod;
+		c[i].table_oid = p->out[i].table_oid;
+		c[i].attnum = p->out[i].attnum;
 	}
 	*cols = c;
 }

@@ -431,6 +431,7 @@ static void simple_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *c
 {
 	mur_buf *target = d->b, from;
 	int first_scope = d->nscope;
+	pgc_srf_saved saved;
 	if (s->n_values_lists) {
 		values_lists(d, s, cols, ncols);
 		return;
@@ -449,8 +450,10 @@ static void simple_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *c
 	pgc_dp_out(d, "SELECT ");
 	if (s->n_distinct_clause)
 		pgc_dp_out(d, "DISTINCT ");
+	saved = pgc_srf_begin(d);
 	target_list(d, s, first_scope, cols, ncols, first_as);
-	if (s->n_from_clause) {
+	pgc_srf_end(d, &from, saved);
+	if (from.len) {
 		pgc_dp_out(d, " FROM ");
 		mur_buf_put(d->b, from.data, from.len);
 	}

@@ -97,6 +97,9 @@ static const dp_func funcs[] = {
 	/* in a select list: refused for any row it meets (pg_dump's read only
 	 * pg_db_role_setting, which murphy leaves empty) */
 	{"unnest", "pgc_unnest_in_select_list", MT_TEXT},
+	{"btrim", "trim", MT_TEXT}, /* trim(both 'x' from s): pgjdbc's getIndexInfo */
+	{"ltrim", "ltrim", MT_TEXT},
+	{"rtrim", "rtrim", MT_TEXT},
 };
 
 static const dp_func *func_find(const char *name)
@@ -146,6 +149,8 @@ static mur_type func_call(pgc_dp *d, const PgQuery__FuncCall *f)
 	const char *name = pgc_dp_last_name(f->funcname, f->n_funcname);
 	const dp_func *fn = name ? func_find(name) : NULL;
 	mur_type first = MT_TEXT;
+	if (name && pgc_srf_is(name))
+		return pgc_srf_call(d, f, NULL);
 	if (!fn)
 		return pgc_dp_fail(d, name ? name : "this function");
 	pgc_dp_out(d, fn->sqlite);
@@ -576,6 +581,8 @@ mur_type pgc_dp_expr(pgc_dp *d, const PgQuery__Node *n)
 		return MT_TEXT;
 	case PG_QUERY__NODE__NODE_A_INDIRECTION: {
 		const PgQuery__AIndirection *ind = n->a_indirection;
+		if (ind->n_indirection == 1 && pgc_dp_str(ind->indirection[0]))
+			return pgc_srf_field(d, ind->arg, pgc_dp_str(ind->indirection[0]));
 		if (ind->n_indirection != 1 ||
 		    ind->indirection[0]->node_case != PG_QUERY__NODE__NODE_A_INDICES ||
 		    ind->indirection[0]->a_indices->is_slice)

@@ -106,6 +106,8 @@ typedef struct pgc_dp {
 	pgc_dp_scope scope[PGC_SCOPE_MAX];
 	int ncte;
 	pgc_dp_cte cte[PGC_CTE_MAX];
+	int srf_level;   /* the SELECT whose target list is being written (pgc_srf.c) */
+	char *srf_array; /* the array its set-returning functions expand (malloc'd), or NULL */
 } pgc_dp;
 
 /* Append s to the text. */
@@ -125,6 +127,25 @@ void pgc_dp_select(pgc_dp *d, const PgQuery__SelectStmt *s, pgc_column *cols, in
 		   int first_as);
 /* " ORDER BY ..." of SortBy nodes (nothing when n is 0). */
 void pgc_dp_sort_list(pgc_dp *d, PgQuery__Node **items, size_t n);
+
+/* ---- set-returning functions in a target list (pgc_srf.c) ---- */
+
+/* unnest, generate_subscripts, information_schema._pg_expandarray. */
+int pgc_srf_is(const char *name);
+/* One of those calls (field: "x" or "n" of _pg_expandarray's result, or
+ * NULL) as a column of the SELECT's json_each FROM item. */
+mur_type pgc_srf_call(pgc_dp *d, const PgQuery__FuncCall *f, const char *field);
+/* (arg).field: of a set-returning call, or of the composite one gave. */
+mur_type pgc_srf_field(pgc_dp *d, const PgQuery__Node *arg, const char *field);
+/* Around a target list: begin opens it to set-returning calls; end adds
+ * the json_each FROM item they need to from (the SELECT's FROM text) and
+ * restores the enclosing SELECT's state. */
+typedef struct pgc_srf_saved {
+	int level;
+	char *array;
+} pgc_srf_saved;
+pgc_srf_saved pgc_srf_begin(pgc_dp *d);
+void pgc_srf_end(pgc_dp *d, mur_buf *from, pgc_srf_saved saved);
 
 /* SQLite quoting. */
 void pgc_put_ident(mur_buf *b, const char *name);

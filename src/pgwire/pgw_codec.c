@@ -386,8 +386,8 @@ void pgw_put_row_description(mur_buf *out, uint32_t ncols, const pgw_column *col
 	mur_buf_put_u16(out, (uint16_t)ncols);
 	for (uint32_t i = 0; i < ncols; i++) {
 		put_bounded_cstr(out, cols[i].name, sizeof cols[i].name);
-		mur_buf_put_u32(out, 0); /* table OID */
-		mur_buf_put_u16(out, 0); /* attribute number */
+		mur_buf_put_u32(out, cols[i].table_oid);
+		mur_buf_put_u16(out, (uint16_t)cols[i].attnum);
 		mur_buf_put_u32(out, cols[i].type_oid);
 		mur_buf_put_u16(out, (uint16_t)cols[i].typlen);
 		mur_buf_put_u32(out, (uint32_t)cols[i].typmod);

@@ -192,7 +192,8 @@ void pgw_put_ready_for_query(mur_buf *out, char txn_status);
  * "_pq_." options we did not recognise. */
 void pgw_put_negotiate_version(mur_buf *out, uint32_t minor, int noptions,
 			       const char *const *options);
-/* RowDescription; table OID and attnum 0.  Column formats as a Bind gives
+/* RowDescription (table OID and attnum 0 for a column that is no table's
+ * column as is).  Column formats as a Bind gives
  * them: nformats 0 all text, 1 one for all, else one per column. */
 void pgw_put_row_description(mur_buf *out, uint32_t ncols, const pgw_column *cols, int nformats,
 			     const int16_t *formats);

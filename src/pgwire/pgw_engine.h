@@ -32,7 +32,9 @@ typedef struct pgw_column {
 	char name[64];
 	uint32_t type_oid;
 	int16_t typlen;
-	int32_t typmod; /* -1 when none */
+	int32_t typmod;     /* -1 when none */
+	uint32_t table_oid; /* the table column it is, else 0 */
+	int16_t attnum;
 } pgw_column;
 
 typedef enum pgw_result_kind {

@@ -89,6 +89,8 @@ typedef struct plan_column {
 	char name[64];
 	mur_type type;
 	int32_t typmod;
+	uint32_t table_oid; /* the table column it reads as is (pg_class OID, */
+	int16_t attnum;     /* pg_attribute number), else 0: RowDescription's */
 } plan_column;
 
 /* Shard pruning: the statement pins the distribution column of tables[0]

@@ -54,12 +54,29 @@
 #include "sql/sqlInt.h"
 
 #include "common/numeric.h"
+#include "pgcatalog/pgcatalog.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- outputs ---- */
+
+/* An output that is a table's column as is: the table's OID and the
+ * column's number as pg_attribute gives them (murphy's hidden columns not
+ * counted), for RowDescription (pgjdbc's ResultSetMetaData.getTableName
+ * and isNullable, psycopg2's description.table_oid). */
+static void output_source(const sql_query *q, const sql_expr *e, plan_column *o)
+{
+	const cat_table *t = e->rte >= 0 && e->rte < q->nrte ? q->rtes[e->rte].table : NULL;
+	int num = 0;
+	if (!t || e->col < 0 || e->col >= t->ncols || t->cols[e->col].hidden)
+		return;
+	for (int c = 0; c <= e->col; c++)
+		num += !t->cols[c].hidden;
+	o->table_oid = pgc_table_oid(t);
+	o->attnum = (int16_t)num;
+}
 
 int sql_plan_outputs(sql_ctx *c, const sql_query *q, plan *p)
 {
@@ -76,6 +93,8 @@ int sql_plan_outputs(sql_ctx *c, const sql_query *q, plan *p)
 			o->type = c->param_types[e->param - 1];
 		if (o->type == MT_UNKNOWN)
 			o->type = MT_TEXT;
+		if (e->kind == SE_COLUMN)
+			output_source(q, e, o);
 		/* RowDescription carries PostgreSQL's atttypmod: varchar(n) is n + 4,
 		 * numeric(p,s) ((p << 16) | s) + 4 */
 		o->typmod = (e->typmod >= 0 && (e->type == MT_VARCHAR || e->type == MT_BPCHAR ||

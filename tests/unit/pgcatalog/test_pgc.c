@@ -270,12 +270,93 @@ static void test_errors(void **state)
 	assert_string_equal(err.sqlstate, "0A000");
 }
 
+/* A table whose primary key is columns 1 and 3: (k1, k2). */
+static const cat_table *two_key_table(void)
+{
+	static cat_table t; /* large: keep off the stack */
+	const cat_table *out;
+	mur_error err;
+	memset(&t, 0, sizeof t);
+	snprintf(t.name, sizeof t.name, "pairs");
+	snprintf(t.schema, sizeof t.schema, "public");
+	t.ncols = 3;
+	for (int i = 0; i < 3; i++) {
+		snprintf(t.cols[i].name, sizeof t.cols[i].name, "%s",
+			 i == 1 ? "v"
+			 : i    ? "k2"
+				: "k1");
+		t.cols[i].type = MT_INT4;
+		t.cols[i].primary_key = t.cols[i].not_null = i != 1;
+	}
+	t.nshards = 2;
+	t.replicas = 1;
+	assert_int_equal(cat_create_table(tcat, &t, &out, &err), MUR_OK);
+	return out;
+}
+
+/* Set-returning functions in a target list, as drivers expand key arrays:
+ * SQLAlchemy 1.4's get_pk_constraint and pgjdbc's getPrimaryKeys. */
+static void test_target_list_srf(void **state)
+{
+	char out[1024], sql[1024];
+	pgc_column cols[PGC_COLUMNS_MAX];
+	int ncols;
+	mur_error err;
+	uint32_t oid = pgc_table_oid(two_key_table());
+	(void)state;
+	snprintf(sql, sizeof sql,
+		 "SELECT a.attname FROM pg_attribute a JOIN ("
+		 " SELECT unnest(ix.indkey) attnum, generate_subscripts(ix.indkey, 1) ord"
+		 " FROM pg_index ix WHERE ix.indrelid = %u AND ix.indisprimary) k"
+		 " ON a.attnum = k.attnum WHERE a.attrelid = %u ORDER BY k.ord",
+		 oid, oid);
+	assert_int_equal(run(sql, out, sizeof out, cols, &ncols, &err), MUR_OK);
+	assert_string_equal(out, "k1\nk2\n");
+	assert_int_equal(run("SELECT result.COLUMN_NAME, result.KEY_SEQ, result.PK_NAME FROM ("
+			     "SELECT ct.relname AS TABLE_NAME, a.attname AS COLUMN_NAME,"
+			     " (information_schema._pg_expandarray(i.indkey)).n AS KEY_SEQ,"
+			     " ci.relname AS PK_NAME,"
+			     " information_schema._pg_expandarray(i.indkey) AS KEYS,"
+			     " a.attnum AS A_ATTNUM FROM pg_catalog.pg_class ct"
+			     " JOIN pg_catalog.pg_attribute a ON (ct.oid = a.attrelid)"
+			     " JOIN pg_catalog.pg_index i ON (a.attrelid = i.indrelid)"
+			     " JOIN pg_catalog.pg_class ci ON (ci.oid = i.indexrelid)"
+			     " WHERE ct.relname = E'pairs' AND i.indisprimary) result"
+			     " WHERE result.A_ATTNUM = (result.KEYS).x ORDER BY result.key_seq",
+			     out, sizeof out, cols, &ncols, &err),
+			 MUR_OK);
+	assert_string_equal(out, "k1|1|pairs_pkey\nk2|2|pairs_pkey\n");
+	assert_int_equal(cols[1].type, MT_INT4);
+	/* no FROM; an empty array gives no row */
+	assert_int_equal(run("SELECT unnest('{7,8}'::int2[]) + 1", out, sizeof out, cols, &ncols,
+			     &err),
+			 MUR_OK);
+	assert_string_equal(out, "8\n9\n");
+	assert_int_equal(run("SELECT unnest('{}'::int2[])", out, sizeof out, cols, &ncols, &err),
+			 MUR_OK);
+	assert_string_equal(out, "");
+	/* what lockstep cannot be: two arrays, or outside a target list */
+	assert_int_equal(run("SELECT unnest(indkey), unnest(indoption) FROM pg_index", out,
+			     sizeof out, cols, &ncols, &err),
+			 MUR_ERR);
+	assert_string_equal(err.sqlstate, "0A000");
+	assert_int_equal(run("SELECT 1 FROM pg_index WHERE unnest(indkey) = 1", out, sizeof out,
+			     cols, &ncols, &err),
+			 MUR_ERR);
+	assert_string_equal(err.sqlstate, "0A000");
+	assert_int_equal(run("SELECT generate_subscripts(indkey, 2) FROM pg_index", out, sizeof out,
+			     cols, &ncols, &err),
+			 MUR_ERR);
+	assert_string_equal(err.sqlstate, "0A000");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_wants),      cmocka_unit_test(test_psql_describe),
-		cmocka_unit_test(test_oids_agree), cmocka_unit_test(test_regclass_alone),
-		cmocka_unit_test(test_errors),     cmocka_unit_test(test_pg_dump_queries),
+		cmocka_unit_test(test_wants),           cmocka_unit_test(test_psql_describe),
+		cmocka_unit_test(test_oids_agree),      cmocka_unit_test(test_regclass_alone),
+		cmocka_unit_test(test_errors),          cmocka_unit_test(test_pg_dump_queries),
+		cmocka_unit_test(test_target_list_srf),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
