@@ -6,7 +6,7 @@
  * Each parser follows a PostgreSQL input function, including its error
  * SQLSTATEs and messages: pg_strtoint16/32/64 (parse_int), float8in /
  * float4in (parse_float), numeric_in (parse_numeric), boolin (parse_bool),
- * byteain (parse_bytea).  Dates and timestamps are value_datetime.c's;
+ * byteain (parse_bytea), uuid_in (parse_uuid).  Dates and timestamps are value_datetime.c's;
  * every other type is its text as given.
  *
  * Memory: nothing here allocates except appends to the caller's scratch
@@ -232,6 +232,39 @@ static int parse_bytea(const char *text, size_t len, mur_buf *scratch, mur_value
 	return MUR_OK;
 }
 
+/* uuid_in (string_to_uuid): 32 hex digits of either case, a hyphen
+ * allowed after any group of four, the whole optionally in braces; no
+ * blanks.  Stored as uuid_out prints it: lowercase 8-4-4-4-12. */
+static int parse_uuid(const char *text, size_t len, mur_buf *scratch, mur_value *out,
+		      mur_error *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	char canon[36];
+	size_t i = 0, end = len, k = 0;
+	if (len >= 2 && text[0] == '{' && text[len - 1] == '}')
+		i = 1, end = len - 1;
+	for (int byte = 0; byte < 16; byte++) {
+		int hi = i + 1 < end ? hexval(text[i]) : -1,
+		    lo = hi >= 0 ? hexval(text[i + 1]) : -1;
+		if (lo < 0)
+			return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION,
+						  MT_UUID, text, len);
+		i += 2;
+		if (byte == 4 || byte == 6 || byte == 8 || byte == 10)
+			canon[k++] = '-';
+		canon[k++] = hex[hi];
+		canon[k++] = hex[lo];
+		if (i < end && text[i] == '-' && byte % 2 == 1 && byte < 15)
+			i++;
+	}
+	if (i != end)
+		return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION, MT_UUID, text,
+					  len);
+	value_copy_out(scratch, MV_TEXT, canon, sizeof canon, out);
+	return mur_buf_ok(scratch) ? MUR_OK
+				   : mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
 int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scratch,
 			  mur_value *out, mur_error *err)
 {
@@ -263,6 +296,9 @@ int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scr
 		break;
 	case MT_BYTEA:
 		rc = parse_bytea(text, len, scratch, out, err);
+		break;
+	case MT_UUID:
+		rc = parse_uuid(text, len, scratch, out, err);
 		break;
 	default:
 		value_copy_out(scratch, MV_TEXT, text, len, out);

@@ -42,6 +42,7 @@ enum {
 	R_TSTZ,
 	R_DATE,
 	R_BOOL,
+	R_UUID,
 };
 
 typedef struct fn_def {
@@ -113,6 +114,7 @@ static const fn_def fn_defs[] = {
 	{"date_part", 2, 2, "ST", R_FLOAT8, "mur_extract"},
 	{"extract", 2, 2, "ST", R_NUMERIC, "mur_extract"},
 	{"random", 0, 0, "", R_FLOAT8, "mur_random"},
+	{"gen_random_uuid", 0, 0, "", R_UUID, "mur_gen_random_uuid"},
 };
 
 static const char *fn_name(PgQuery__FuncCall *f)
@@ -181,6 +183,8 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
 		return MT_DATE;
 	case R_BOOL:
 		return MT_BOOL;
+	case R_UUID:
+		return MT_UUID;
 	case R_SAME:
 		return args[0]->type;
 	case R_TS:
@@ -332,7 +336,8 @@ mur_type sql_agg_type(int fn, mur_type t)
 		return (t == MT_FLOAT4 || t == MT_FLOAT8) ? MT_FLOAT8 : MT_UNKNOWN;
 	case SQL_AGG_MIN:
 	case SQL_AGG_MAX:
-		return (t == MT_BOOL || t == MT_BYTEA) ? MT_UNKNOWN : t;
+		/* PostgreSQL 15 has no min/max of bool, bytea or uuid */
+		return (t == MT_BOOL || t == MT_BYTEA || t == MT_UUID) ? MT_UNKNOWN : t;
 	default:
 		return t == MT_BOOL ? MT_BOOL : MT_UNKNOWN;
 	}

@@ -37,6 +37,7 @@ static const pgc_type types[] = {
 	{1114, "timestamp", 8, 'D', 1115, MT_TIMESTAMP},
 	{1184, "timestamptz", 8, 'D', 1185, MT_TIMESTAMPTZ},
 	{1700, "numeric", -1, 'N', 1231, MT_NUMERIC},
+	{2950, "uuid", 16, 'U', 2951, MT_UUID},
 	{2205, "regclass", 4, 'N', 2210, MT_UNKNOWN},
 	{2206, "regtype", 4, 'N', 2211, MT_UNKNOWN},
 	{1009, "_text", -1, 'A', 0, MT_UNKNOWN},

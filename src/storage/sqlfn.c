@@ -16,6 +16,7 @@
  *   regular expressions (~, regexp_replace)  sqlfn_regex.c
  *   date/time functions (now, date_trunc, to_char, ...)  sqlfn_time.c
  *   mur_random, mur_avg
+ *   uuid, interval and bytea functions       sqlfn_types.c
  *   mur_subq_in, mur_subq_cmp  x IN / op ANY / op ALL over a subquery's
  *                                result set (sqlfn_subq.c)
  *   mur_approx_count_distinct    aggregate: the HyperLogLog estimate of
@@ -541,6 +542,8 @@ int stor_register_functions(sqlite3 *db)
 		rc = stor_register_agg_functions(db);
 	if (rc == SQLITE_OK)
 		rc = stor_register_numeric_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_register_type_functions(db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL,
 						NULL, approx_step, approx_final, NULL);
