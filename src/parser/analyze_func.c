@@ -27,7 +27,7 @@
 	"No function matches the given name and argument types. You might need to add explicit "   \
 	"type casts."
 
-/* Argument kinds: S text, N any numeric, I integer, T timestamp-ish (date
+/* Argument kinds: S text, N any numeric, I integer, V interval, T timestamp-ish (date
  * promoted to timestamp), A anything (converted to text as its output function writes it: concat). */
 /* Result rules: */
 enum {
@@ -43,6 +43,7 @@ enum {
 	R_DATE,
 	R_BOOL,
 	R_UUID,
+	R_INTERVAL,
 };
 
 typedef struct fn_def {
@@ -115,6 +116,12 @@ static const fn_def fn_defs[] = {
 	{"extract", 2, 2, "ST", R_NUMERIC, "mur_extract"},
 	{"random", 0, 0, "", R_FLOAT8, "mur_random"},
 	{"gen_random_uuid", 0, 0, "", R_UUID, "mur_gen_random_uuid"},
+	{"date_part", 2, 2, "SV", R_FLOAT8, "mur_iv_part"},
+	{"extract", 2, 2, "SV", R_NUMERIC, "mur_iv_extract"},
+	{"justify_hours", 1, 1, "V", R_INTERVAL, "mur_iv_justify_hours"},
+	{"justify_days", 1, 1, "V", R_INTERVAL, "mur_iv_justify_days"},
+	{"justify_interval", 1, 1, "V", R_INTERVAL, "mur_iv_justify_interval"},
+	{"make_interval", 0, 7, "IIIIIIN", R_INTERVAL, "mur_make_interval"},
 };
 
 static const char *fn_name(PgQuery__FuncCall *f)
@@ -158,6 +165,10 @@ static sql_expr *fit_arg(sql_ctx *c, sql_expr *a, char k)
 		if (t == MT_DATE)
 			return sql_make_cast(c, a, MT_TIMESTAMP, a->loc);
 		return (t == MT_TIMESTAMP || t == MT_TIMESTAMPTZ) ? a : NULL;
+	case 'V':
+		if (t == MT_UNKNOWN)
+			return sql_coerce(c, a, MT_INTERVAL, NULL);
+		return t == MT_INTERVAL ? a : NULL;
 	default:                  /* 'A': the value as its type's output function writes it */
 		if (t == MT_BOOL) /* 't'/'f', where a cast to text says 'true'/'false' */
 			return sql_make_call(c, "mur_bool_out", MT_TEXT, a->loc, 1, a);
@@ -185,6 +196,8 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
 		return MT_BOOL;
 	case R_UUID:
 		return MT_UUID;
+	case R_INTERVAL:
+		return MT_INTERVAL;
 	case R_SAME:
 		return args[0]->type;
 	case R_TS:

@@ -5,7 +5,7 @@
  * int8 < numeric < float4/float8 (any float makes the result float8, an
  * int mixed with numeric gives numeric).  Categories mirror pg_type's
  * typcategory: N numeric, S string, B boolean, D date/time, U unknown,
- * X bytea, V uuid.  Types of different categories never compare or combine
+ * X bytea, V uuid, T interval.  Types of different categories never compare or combine
  * implicitly, except date with timestamp (both D).
  */
 #include "parser/analyze.h"
@@ -30,6 +30,7 @@ static const char *const type_names[MT_TYPE_COUNT] = {
 	[MT_TIMESTAMPTZ] = "timestamp with time zone",
 	[MT_BYTEA] = "bytea",
 	[MT_UUID] = "uuid",
+	[MT_INTERVAL] = "interval",
 };
 
 const char *sql_type_name(mur_type t)
@@ -61,6 +62,8 @@ int sql_type_category(mur_type t)
 		return 'X';
 	case MT_UUID: /* its own (pg_type's 'U' is "unknown" here) */
 		return 'V';
+	case MT_INTERVAL:
+		return 'T';
 	default:
 		return 'U';
 	}

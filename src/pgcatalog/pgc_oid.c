@@ -36,6 +36,7 @@ static const pgc_type types[] = {
 	{1082, "date", 4, 'D', 1182, MT_DATE},
 	{1114, "timestamp", 8, 'D', 1115, MT_TIMESTAMP},
 	{1184, "timestamptz", 8, 'D', 1185, MT_TIMESTAMPTZ},
+	{1186, "interval", 16, 'T', 1187, MT_INTERVAL},
 	{1700, "numeric", -1, 'N', 1231, MT_NUMERIC},
 	{2950, "uuid", 16, 'U', 2951, MT_UUID},
 	{2205, "regclass", 4, 'N', 2210, MT_UNKNOWN},

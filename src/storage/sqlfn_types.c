@@ -8,10 +8,31 @@
  *                                4122, 122 random bits from SQLite's
  *                                generator) in uuid_out's form, which is
  *                                how a uuid is stored (common/value.h)
+ *   mur_iv_key(iv)               the span key of a stored interval: what
+ *                                = < > compare ('1 day' = '24 hours')
+ *   mur_iv_add(a, b, sign)       interval + / - interval
+ *   mur_iv_mul(iv, x, divide)    interval * / number (interval_mul/div)
+ *   mur_ts_pl_iv(ts, iv, sign)   timestamp[tz] +/- interval (a date is
+ *                                cast to timestamp first, by the analyzer)
+ *   mur_ts_mi(a, b)              timestamp - timestamp: an interval,
+ *                                justify_hours of the difference
+ *   mur_iv_justify_{hours,days,interval}, mur_make_interval,
+ *   mur_iv_part / mur_iv_extract(field, iv)  date_part (float8) /
+ *                                extract (numeric text, PostgreSQL's scale)
+ *   mur_iv_neg                   -interval
+ *
+ * Intervals in and out are their stored form (common/interval.h);
+ * timestamps their stored text.  Strict: NULL in, NULL out.
  */
 #include "storage/storage_int.h"
 
+#include "common/interval.h"
+
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
 
 /* Bytes of a uuid (RFC 4122). */
 #define SQLFN_UUID_BYTES 16
@@ -36,8 +57,257 @@ static void fn_gen_random_uuid(sqlite3_context *cx, int argc, sqlite3_value **v)
 	sqlite3_result_text(cx, out, k, SQLITE_TRANSIENT);
 }
 
+/* Argument i as an interval; 0 when NULL or not one (NULL result). */
+static int iv_arg(sqlite3_value **v, int i, mur_interval *iv)
+{
+	if (sqlite3_value_type(v[i]) != SQLITE_TEXT)
+		return 0;
+	return mur_iv_load((const char *)sqlite3_value_text(v[i]),
+			   (size_t)sqlite3_value_bytes(v[i]), iv) == MUR_OK;
+}
+
+static void result_iv(sqlite3_context *cx, const mur_interval *iv)
+{
+	mur_buf b;
+	mur_buf_init(&b);
+	mur_iv_store(iv, &b);
+	if (!mur_buf_ok(&b))
+		sqlite3_result_error_nomem(cx);
+	else
+		sqlite3_result_text(cx, b.data, (int)b.len, SQLITE_TRANSIENT);
+	mur_buf_free(&b);
+}
+
+static void fail(sqlite3_context *cx, const mur_error *err)
+{
+	stor_fn_fail(cx, err->sqlstate, "%s", err->message);
+}
+
+static void fn_iv_key(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_TEXT && sqlite3_value_bytes(v[0]) > MUR_IV_KEY_LEN)
+		sqlite3_result_text(cx, (const char *)sqlite3_value_text(v[0]), MUR_IV_KEY_LEN,
+				    SQLITE_TRANSIENT);
+}
+
+static void fn_iv_add(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_interval a, b, r;
+	mur_error err;
+	(void)argc;
+	if (!iv_arg(v, 0, &a) || !iv_arg(v, 1, &b))
+		return;
+	if (mur_iv_add(&a, &b, sqlite3_value_int(v[2]), &r, &err) != MUR_OK)
+		return fail(cx, &err);
+	result_iv(cx, &r);
+}
+
+static void fn_iv_mul(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_interval a, r;
+	mur_error err;
+	if (stor_fn_any_null(argc, v) || !iv_arg(v, 0, &a))
+		return;
+	if (mur_iv_mul(&a, sqlite3_value_double(v[1]), sqlite3_value_int(v[2]), &r, &err) != MUR_OK)
+		return fail(cx, &err);
+	result_iv(cx, &r);
+}
+
+static void ts_out_of_range(sqlite3_context *cx)
+{
+	stor_fn_fail(cx, SQLSTATE_DATETIME_FIELD_OVERFLOW, "timestamp out of range");
+}
+
+static int ts_arg(sqlite3_value **v, int i, int64_t *us)
+{
+	return sqlite3_value_type(v[i]) == SQLITE_TEXT &&
+	       mur_iv_ts_to_us((const char *)sqlite3_value_text(v[i]),
+			       (size_t)sqlite3_value_bytes(v[i]), us) == MUR_OK;
+}
+
+static void fn_ts_pl_iv(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_interval iv;
+	int64_t us;
+	mur_buf b;
+	if (stor_fn_any_null(argc, v) || !iv_arg(v, 1, &iv))
+		return;
+	if (!ts_arg(v, 0, &us))
+		return ts_out_of_range(cx);
+	mur_buf_init(&b);
+	if (mur_iv_us_to_ts(mur_iv_add_to_us(us, &iv, sqlite3_value_int(v[2])), &b) != MUR_OK)
+		ts_out_of_range(cx);
+	else
+		sqlite3_result_text(cx, b.data, (int)b.len, SQLITE_TRANSIENT);
+	mur_buf_free(&b);
+}
+
+static void fn_ts_mi(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	int64_t a, b;
+	if (stor_fn_any_null(argc, v))
+		return;
+	if (!ts_arg(v, 0, &a) || !ts_arg(v, 1, &b))
+		return ts_out_of_range(cx);
+	mur_interval iv = {0, 0, a - b};
+	mur_iv_justify(&iv, 'h');
+	result_iv(cx, &iv);
+}
+
+static void justify(sqlite3_context *cx, sqlite3_value **v, int what)
+{
+	mur_interval iv;
+	if (!iv_arg(v, 0, &iv))
+		return;
+	mur_iv_justify(&iv, what);
+	result_iv(cx, &iv);
+}
+
+static void fn_justify_hours(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	justify(cx, v, 'h');
+}
+
+static void fn_justify_days(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	justify(cx, v, 'd');
+}
+
+static void fn_justify_interval(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	justify(cx, v, 'i');
+}
+
+/* make_interval(years, months, weeks, days, hours, mins, secs), each
+ * defaulting to 0. */
+static void fn_make_interval(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	int64_t f[6] = {0, 0, 0, 0, 0, 0};
+	double secs = argc > 6 ? sqlite3_value_double(v[6]) : 0;
+	if (stor_fn_any_null(argc, v))
+		return;
+	for (int i = 0; i < argc && i < 6; i++)
+		f[i] = sqlite3_value_int64(v[i]);
+	double us = rint(((double)f[4] * 3600 + (double)f[5] * 60 + secs) * 1e6);
+	int64_t months = f[0] * 12 + f[1], days = f[2] * 7 + f[3];
+	if (months < INT32_MIN || months > INT32_MAX || days < INT32_MIN || days > INT32_MAX ||
+	    !(fabs(us) < 0x1p63))
+		return stor_fn_fail(cx, SQLSTATE_DATETIME_FIELD_OVERFLOW, "interval out of range");
+	mur_interval iv = {(int32_t)months, (int32_t)days, (int64_t)us};
+	result_iv(cx, &iv);
+}
+
+/* interval_part_common: the value of field f of iv, as µs-exact
+ * numerator / 10^scale. */
+static int iv_field(const char *f, const mur_interval *iv, __int128 *num, int *scale)
+{
+	int64_t us = iv->us;
+	*scale = 0;
+	if (!strcasecmp(f, "epoch")) {
+		/* 365.25 days a year, 30 a month (DAYS_PER_YEAR, DAYS_PER_MONTH) */
+		*num = (__int128)(iv->months / 12) * 36525 * 864 * 1000000 +
+		       (__int128)(iv->months % 12) * 30 * 86400 * 1000000 +
+		       (__int128)iv->days * 86400 * 1000000 + us;
+		*scale = 6;
+	} else if (!strcasecmp(f, "microseconds") || !strcasecmp(f, "microsecond"))
+		*num = us % 60000000;
+	else if (!strcasecmp(f, "milliseconds") || !strcasecmp(f, "millisecond"))
+		*num = us % 60000000, *scale = 3;
+	else if (!strcasecmp(f, "second") || !strcasecmp(f, "seconds"))
+		*num = us % 60000000, *scale = 6;
+	else if (!strcasecmp(f, "minute") || !strcasecmp(f, "minutes"))
+		*num = us / 60000000 % 60;
+	else if (!strcasecmp(f, "hour") || !strcasecmp(f, "hours"))
+		*num = us / 3600000000;
+	else if (!strcasecmp(f, "day") || !strcasecmp(f, "days"))
+		*num = iv->days;
+	else if (!strcasecmp(f, "month") || !strcasecmp(f, "months") || !strcasecmp(f, "mon"))
+		*num = iv->months % 12;
+	else if (!strcasecmp(f, "quarter"))
+		*num = iv->months % 12 / 3 + 1;
+	else if (!strcasecmp(f, "year") || !strcasecmp(f, "years"))
+		*num = iv->months / 12;
+	else if (!strcasecmp(f, "decade") || !strcasecmp(f, "decades"))
+		*num = iv->months / 120;
+	else if (!strcasecmp(f, "century") || !strcasecmp(f, "centuries"))
+		*num = iv->months / 1200;
+	else if (!strcasecmp(f, "millennium") || !strcasecmp(f, "millennia"))
+		*num = iv->months / 12000;
+	else
+		return -1;
+	return 0;
+}
+
+static void iv_part(sqlite3_context *cx, int argc, sqlite3_value **v, int as_numeric)
+{
+	mur_interval iv;
+	__int128 num, p = 1;
+	int scale;
+	const char *f;
+	if (stor_fn_any_null(argc, v) || !iv_arg(v, 1, &iv))
+		return;
+	f = (const char *)sqlite3_value_text(v[0]);
+	if (iv_field(f, &iv, &num, &scale) != 0)
+		return stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				    "unit \"%s\" not supported for type interval", f);
+	for (int i = 0; i < scale; i++)
+		p *= 10;
+	if (!as_numeric) { /* date_part: float8 */
+		sqlite3_result_double(cx, (double)num / (double)p);
+		return;
+	}
+	char buf[64];
+	unsigned __int128 a = num < 0 ? (unsigned __int128)-num : (unsigned __int128)num;
+	unsigned long long ip = (unsigned long long)(a / (unsigned __int128)p),
+			   fp = (unsigned long long)(a % (unsigned __int128)p);
+	int n = snprintf(buf, sizeof buf, "%s%llu", num < 0 ? "-" : "", ip);
+	if (scale)
+		snprintf(buf + n, sizeof buf - (size_t)n, ".%0*llu", scale, fp);
+	sqlite3_result_text(cx, buf, -1, SQLITE_TRANSIENT);
+}
+
+static void fn_iv_part(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	iv_part(cx, argc, v, 0);
+}
+
+static void fn_iv_extract(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	iv_part(cx, argc, v, 1);
+}
+
+/* -interval: each field negated (interval_um). */
+static void fn_iv_neg(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	static const mur_interval zero = {0, 0, 0};
+	mur_interval a, r;
+	mur_error err;
+	(void)argc;
+	if (!iv_arg(v, 0, &a))
+		return;
+	if (mur_iv_add(&zero, &a, -1, &r, &err) != MUR_OK)
+		return fail(cx, &err);
+	result_iv(cx, &r);
+}
+
 static const stor_fn_def type_fns[] = {
 	{"mur_gen_random_uuid", 0, 0, fn_gen_random_uuid},
+	{"mur_iv_key", 1, 1, fn_iv_key},
+	{"mur_iv_add", 3, 1, fn_iv_add},
+	{"mur_iv_mul", 3, 1, fn_iv_mul},
+	{"mur_ts_pl_iv", 3, 1, fn_ts_pl_iv},
+	{"mur_ts_mi", 2, 1, fn_ts_mi},
+	{"mur_iv_justify_hours", 1, 1, fn_justify_hours},
+	{"mur_iv_justify_days", 1, 1, fn_justify_days},
+	{"mur_iv_justify_interval", 1, 1, fn_justify_interval},
+	{"mur_make_interval", -1, 1, fn_make_interval},
+	{"mur_iv_part", 2, 1, fn_iv_part},
+	{"mur_iv_extract", 2, 1, fn_iv_extract},
+	{"mur_iv_neg", 1, 1, fn_iv_neg},
 };
 
 int stor_register_type_functions(sqlite3 *db)

@@ -44,6 +44,8 @@ COLUMNS = [
                            datetime.datetime(1970, 1, 1, tzinfo=UTC)]),
     ("u", "uuid", [uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
                    uuid.UUID("ffffffff-0000-0000-0000-00000000000f")]),
+    ("iv", "interval", [datetime.timedelta(days=1, seconds=7200, microseconds=5),
+                        datetime.timedelta(days=-3, seconds=-3600)]),
 ]
 NAMES = [c[0] for c in COLUMNS]
 # row 3: every column NULL

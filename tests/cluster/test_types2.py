@@ -160,3 +160,124 @@ def test_uuid_catalog(db):
               " t.typlen"
               " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
               " WHERE a.attrelid = 'u_dist'::regclass AND a.attnum > 0 ORDER BY a.attnum")
+
+
+# ---- interval ---------------------------------------------------------------
+
+INTERVAL_INPUTS = [
+    "1 day 2 hours", "2 mons", "1 year 2 mons 3 days 04:05:06.789", "-1 week", "1:30:00",
+    "@ 1 hour ago", "P1D", "P1Y2M3DT4H5M6.5S", "PT36H", "P2W", "1.5 years", "1.5 months",
+    "1.5 days", "-1 days +02:00:00", "10", "90 minutes", "3 hours 4 min 5 sec", "0",
+    "1 day -1 hour", "-1 year -2 mons +3 days -04:05:06", "100 microseconds", "2.5 ms",
+    "1 decade 1 century", "  7 DAYS  ", "1 mon -1 day", "25:00:00", "-00:00:01.5",
+    "1 hour ago", "1 day ago 2 hours", "1 millennium", "1 week 1 day", "1 day 24 hours",
+]
+
+
+@pytest.mark.parametrize("text", INTERVAL_INPUTS)
+def test_interval_input_output(db, text):
+    exact(db, "SELECT %s::interval AS v, (%s::interval)::text AS t", (text, text))
+
+
+INTERVAL_CONSTANTS = [
+    "SELECT interval '1 day' = interval '24 hours' AS a, interval '1 mon' = interval '30 days' AS b,"
+    " interval '1 day' < interval '25 hours' AS c, interval '-1 day' < interval '1 second' AS d,"
+    " interval '1 year' > interval '360 days' AS e",
+    "SELECT date '2024-01-31' + interval '1 month' AS a, timestamp '2024-02-29 10:00' + interval '1 year' AS b,"
+    " timestamp '2024-03-10 12:00' - interval '1 day 1 hour' AS c, interval '2 hours' + timestamp '2020-01-01' AS d,"
+    " date '2024-03-01' - interval '1 day' AS e, timestamptz '2024-01-01 00:00+00' + interval '36 hours' AS f",
+    "SELECT timestamp '2024-03-01 12:00' - timestamp '2024-01-01 00:00' AS a,"
+    " timestamp '2024-01-01' - timestamp '2024-01-02 01:00:00.5' AS b,"
+    " timestamptz '2024-06-01 00:00+00' - timestamptz '2024-05-31 23:00+00' AS c",
+    "SELECT interval '1 day' + interval '2 hours' AS a, interval '1 mon' - interval '1 day' AS b,"
+    " -interval '1 year 2 days 03:00' AS c, interval '1 hour' * 2.5 AS d, 3 * interval '1 day 1 hour' AS e,"
+    " interval '1 mon' / 2 AS f, interval '1 day' / 3 AS g, interval '1 year' * 0.5 AS h",
+    "SELECT justify_hours(interval '50 hours') AS a, justify_days(interval '35 days') AS b,"
+    " justify_interval(interval '1 mon -1 hour') AS c, justify_hours(interval '-27 hours') AS d,"
+    " justify_days(interval '1 mon -40 days') AS e",
+    "SELECT extract(epoch from interval '1 day 2 hours') AS a, extract(hour from interval '1 day 26:30:00') AS b,"
+    " extract(minute from interval '26:30:00') AS c, extract(second from interval '1:02:03.25') AS d,"
+    " extract(year from interval '14 mons') AS e, extract(month from interval '14 mons') AS f,"
+    " extract(day from interval '3 days 40 hours') AS g, extract(epoch from interval '1 year') AS h",
+    "SELECT date_part('epoch', interval '1 day 02:00:00.5') AS a, date_part('hour', interval '-5 hours') AS b,"
+    " date_part('millisecond', interval '1.5 seconds') AS c",
+    "SELECT make_interval(1, 2, 3, 4, 5, 6, 7.5) AS a, make_interval(0, 0, 0, 10) AS b, make_interval() AS c",
+    "SELECT NULL::interval + interval '1 day' AS a, timestamp '2024-01-01' + NULL::interval AS b",
+    "SELECT '1 day'::interval::text AS a, '2 hours'::text::interval AS b, timestamp '2020-01-01' + '1 day' AS c,"
+    " timestamp '2020-01-02' - '2020-01-01' AS d",
+]
+
+
+@pytest.mark.parametrize("sql", INTERVAL_CONSTANTS)
+def test_interval_constants(db, sql):
+    exact(db, sql)
+
+
+@pytest.mark.parametrize("text", ["1 fortnight", "abc", "1 dayz", "P1X", "", "ago", "1 day two hours"])
+def test_interval_bad_input(db, text):
+    mo = db.both_error("SELECT %s::interval", "22007", (text,))
+    assert "invalid input syntax for type interval" in str(mo)
+
+
+def test_interval_errors(db):
+    db.both_error("SELECT '1:99:00'::interval", "22015")
+    db.both_error("SELECT interval '1 day' / 0", "22012")
+    db.both_error("SELECT interval '1 day' + 1", "42883")
+    db.both_error("SELECT interval '1 day' * interval '1 day'", "42883")
+
+
+@pytest.fixture(scope="module")
+def intervals(db):
+    rnd = random.Random(20)
+    for t in ("iv_dist", "iv_ref", "iv_key"):
+        db.exec_both("DROP TABLE IF EXISTS %s" % t)
+    db.exec_both("CREATE TABLE iv_dist (id int PRIMARY KEY, grp int, at timestamp, dur interval)")
+    db.m.cursor().execute("CREATE TABLE iv_ref (dur interval PRIMARY KEY, name text) "
+                          "WITH (distribution = 'reference')")
+    db.p.cursor().execute("CREATE TABLE iv_ref (dur interval PRIMARY KEY, name text)")
+    rows = []
+    for i in range(300):
+        dur = None if i % 37 == 0 else "%d mons %d days %d:%02d:%02d.%d" % (
+            rnd.randint(-3, 14), rnd.randint(-40, 40), rnd.randint(0, 30), rnd.randint(0, 59),
+            rnd.randint(0, 59), rnd.randint(0, 9))
+        at = "2024-%02d-%02d %02d:%02d:00" % (rnd.randint(1, 12), rnd.randint(1, 28),
+                                             rnd.randint(0, 23), rnd.randint(0, 59))
+        rows.append((i, i % 5, at, dur))
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO iv_dist VALUES " + ",".join(
+                cur.mogrify("(%s, %s, %s, %s::interval)", r).decode() for r in rows))
+            cur.execute("INSERT INTO iv_ref VALUES ('1 day', 'day'), ('1 hour', 'hour'),"
+                        " ('1 mon', 'month'), ('00:00:00', 'zero')")
+    return rows
+
+
+INTERVAL_TABLE = [
+    "SELECT id, dur FROM iv_dist ORDER BY dur NULLS FIRST, id",
+    "SELECT id, at + dur, at - dur, dur * 2, -dur FROM iv_dist WHERE id < 40 ORDER BY id",
+    "SELECT id FROM iv_dist WHERE dur > interval '1 year' ORDER BY id",
+    "SELECT count(*) FROM iv_dist WHERE dur BETWEEN '-10 days' AND '10 days'",
+    "SELECT grp, min(dur), max(dur), count(dur) FROM iv_dist GROUP BY grp ORDER BY grp",
+    "SELECT a.id, b.id, b.at - a.at FROM iv_dist a JOIN iv_dist b ON b.id = a.id + 1"
+    " WHERE a.id < 30 ORDER BY a.id",
+    "SELECT id, justify_interval(dur), extract(epoch from dur) FROM iv_dist WHERE id < 20 ORDER BY id",
+    "SELECT r.name, r.dur FROM iv_ref r ORDER BY r.dur",
+    "SELECT r.name FROM iv_ref r WHERE r.dur = '24 hours'",
+]
+
+
+@pytest.mark.parametrize("sql", INTERVAL_TABLE)
+def test_interval_table(db, intervals, sql):
+    exact(db, sql)
+
+
+def test_interval_distribution_key_refused(db):
+    err = run_murphy_error(db, "CREATE TABLE iv_key (d interval PRIMARY KEY, n int)")
+    assert err.pgcode == "0A000" and "interval" in str(err)
+
+
+def run_murphy_error(db, sql):
+    from compare import run
+    out = run(db.m, sql)
+    assert out.error is not None, "murphy accepted: %s" % sql
+    return out.error
