@@ -550,6 +550,12 @@ static sql_expr *to_text_operand(sql_ctx *c, sql_expr *e)
 
 static sql_expr *concat_op(sql_ctx *c, sql_expr *l, sql_expr *r, int loc)
 {
+	if ((l->type == MT_BYTEA && (r->type == MT_BYTEA || r->type == MT_UNKNOWN)) ||
+	    (r->type == MT_BYTEA && l->type == MT_UNKNOWN)) { /* byteacat */
+		l = sql_coerce(c, l, MT_BYTEA, NULL);
+		r = l ? sql_coerce(c, r, MT_BYTEA, NULL) : NULL;
+		return r ? sql_make_call(c, "mur_bytea_cat", MT_BYTEA, loc, 2, l, r) : NULL;
+	}
 	int lt = l->type == MT_UNKNOWN || mur_type_is_text(l->type);
 	int rt = r->type == MT_UNKNOWN || mur_type_is_text(r->type);
 	if (!lt && !rt)

@@ -27,7 +27,7 @@
 	"No function matches the given name and argument types. You might need to add explicit "   \
 	"type casts."
 
-/* Argument kinds: S text, N any numeric, I integer, V interval, T timestamp-ish (date
+/* Argument kinds: S text, N any numeric, I integer, V interval, X bytea, T timestamp-ish (date
  * promoted to timestamp), A anything (converted to text as its output function writes it: concat). */
 /* Result rules: */
 enum {
@@ -44,6 +44,7 @@ enum {
 	R_BOOL,
 	R_UUID,
 	R_INTERVAL,
+	R_BYTEA,
 };
 
 typedef struct fn_def {
@@ -122,6 +123,17 @@ static const fn_def fn_defs[] = {
 	{"justify_days", 1, 1, "V", R_INTERVAL, "mur_iv_justify_days"},
 	{"justify_interval", 1, 1, "V", R_INTERVAL, "mur_iv_justify_interval"},
 	{"make_interval", 0, 7, "IIIIIIN", R_INTERVAL, "mur_make_interval"},
+	{"length", 1, 1, "X", R_INT4, "length"},
+	{"octet_length", 1, 1, "X", R_INT4, "length"},
+	{"substr", 2, 3, "XII", R_BYTEA, "mur_bytea_substr"},
+	{"substring", 2, 3, "XII", R_BYTEA, "mur_bytea_substr"},
+	{"md5", 1, 1, "X", R_TEXT, "mur_md5"},
+	{"sha224", 1, 1, "X", R_BYTEA, "mur_sha224"},
+	{"sha256", 1, 1, "X", R_BYTEA, "mur_sha256"},
+	{"sha384", 1, 1, "X", R_BYTEA, "mur_sha384"},
+	{"sha512", 1, 1, "X", R_BYTEA, "mur_sha512"},
+	{"encode", 2, 2, "XS", R_TEXT, "mur_bytea_encode"},
+	{"decode", 2, 2, "SS", R_BYTEA, "mur_bytea_decode"},
 };
 
 static const char *fn_name(PgQuery__FuncCall *f)
@@ -165,6 +177,10 @@ static sql_expr *fit_arg(sql_ctx *c, sql_expr *a, char k)
 		if (t == MT_DATE)
 			return sql_make_cast(c, a, MT_TIMESTAMP, a->loc);
 		return (t == MT_TIMESTAMP || t == MT_TIMESTAMPTZ) ? a : NULL;
+	case 'X':
+		if (t == MT_UNKNOWN)
+			return sql_coerce(c, a, MT_BYTEA, NULL);
+		return t == MT_BYTEA ? a : NULL;
 	case 'V':
 		if (t == MT_UNKNOWN)
 			return sql_coerce(c, a, MT_INTERVAL, NULL);
@@ -198,6 +214,8 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
 		return MT_UUID;
 	case R_INTERVAL:
 		return MT_INTERVAL;
+	case R_BYTEA:
+		return MT_BYTEA;
 	case R_SAME:
 		return args[0]->type;
 	case R_TS:

@@ -20,6 +20,12 @@
  *   mur_iv_part / mur_iv_extract(field, iv)  date_part (float8) /
  *                                extract (numeric text, PostgreSQL's scale)
  *   mur_iv_neg                   -interval
+ *   mur_bytea_cat, mur_bytea_substr  bytea || bytea, substring (bytes,
+ *                                byteacat / bytea_substr)
+ *   mur_bytea_encode(b, fmt), mur_bytea_decode(t, fmt)  encode/decode with
+ *                                hex, base64 (76 characters a line, as
+ *                                pg_base64_encode) and escape
+ *   mur_sha224/256/384/512       the digests (OpenSSL), bytea
  *
  * Intervals in and out are their stored form (common/interval.h);
  * timestamps their stored text.  Strict: NULL in, NULL out.
@@ -27,6 +33,9 @@
 #include "storage/storage_int.h"
 
 #include "common/interval.h"
+#include "common/scram.h"
+
+#include <openssl/sha.h>
 
 #include <math.h>
 #include <stdint.h>
@@ -294,6 +303,222 @@ static void fn_iv_neg(sqlite3_context *cx, int argc, sqlite3_value **v)
 	result_iv(cx, &r);
 }
 
+/* ---- bytea ---- */
+
+/* Base64 line length of encode(…, 'base64') (PostgreSQL's pg_base64_encode). */
+#define SQLFN_BASE64_LINE 76
+
+static const char *blob_arg(sqlite3_value **v, int i, int *n)
+{
+	const char *p = (const char *)sqlite3_value_blob(v[i]);
+	*n = sqlite3_value_bytes(v[i]);
+	return p ? p : "";
+}
+
+static void result_blob_buf(sqlite3_context *cx, const mur_buf *b)
+{
+	if (!mur_buf_ok(b))
+		sqlite3_result_error_nomem(cx);
+	else
+		sqlite3_result_blob(cx, b->data ? b->data : "", (int)b->len, SQLITE_TRANSIENT);
+}
+
+static void fn_bytea_cat(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	int na, nb;
+	const char *a, *b;
+	mur_buf out;
+	if (stor_fn_any_null(argc, v))
+		return;
+	a = blob_arg(v, 0, &na);
+	b = blob_arg(v, 1, &nb);
+	if (!stor_fn_fits(cx, (int64_t)na + nb))
+		return;
+	mur_buf_init(&out);
+	mur_buf_put(&out, a, (size_t)na);
+	mur_buf_put(&out, b, (size_t)nb);
+	result_blob_buf(cx, &out);
+	mur_buf_free(&out);
+}
+
+/* bytea_substr: 1-based start, the part of [start, start+len) inside. */
+static void fn_bytea_substr(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	int n;
+	const char *s;
+	int64_t start, end;
+	if (stor_fn_any_null(argc, v))
+		return;
+	s = blob_arg(v, 0, &n);
+	start = sqlite3_value_int64(v[1]);
+	end = (int64_t)n + 1;
+	if (argc == 3) {
+		int64_t len = sqlite3_value_int64(v[2]);
+		if (len < 0)
+			return stor_fn_fail(cx, "22011", "negative substring length not allowed");
+		if (start < end - len)
+			end = start + len;
+	}
+	if (start < 1)
+		start = 1;
+	if (end > (int64_t)n + 1)
+		end = (int64_t)n + 1;
+	if (end <= start)
+		return sqlite3_result_blob(cx, "", 0, SQLITE_STATIC);
+	sqlite3_result_blob(cx, s + start - 1, (int)(end - start), SQLITE_TRANSIENT);
+}
+
+static void encode_escape(const unsigned char *s, int n, mur_buf *out)
+{
+	for (int i = 0; i < n; i++) {
+		if (s[i] == '\\')
+			mur_buf_put(out, "\\\\", 2);
+		else if (s[i] == 0 || s[i] >= 0x80)
+			mur_buf_printf(out, "\\%03o", s[i]);
+		else
+			mur_buf_put_u8(out, s[i]);
+	}
+}
+
+static void encode_base64(const unsigned char *s, int n, mur_buf *out)
+{
+	/* 57 input bytes make one 76-character line */
+	for (int i = 0; i < n; i += SQLFN_BASE64_LINE / 4 * 3) {
+		char line[SQLFN_BASE64_LINE + 1];
+		int k = n - i < SQLFN_BASE64_LINE / 4 * 3 ? n - i : SQLFN_BASE64_LINE / 4 * 3;
+		if (i)
+			mur_buf_put_u8(out, '\n');
+		mur_buf_put(out, line, mur_base64_encode(s + i, (size_t)k, line));
+	}
+}
+
+static void fn_bytea_encode(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	int n;
+	const unsigned char *s;
+	const char *fmt;
+	mur_buf out;
+	if (stor_fn_any_null(argc, v))
+		return;
+	s = (const unsigned char *)blob_arg(v, 0, &n);
+	fmt = (const char *)sqlite3_value_text(v[1]);
+	mur_buf_init(&out);
+	if (!strcasecmp(fmt, "hex")) {
+		mur_value b = mur_v_blob((const char *)s, (size_t)n);
+		mur_value_to_pgtext(MT_BYTEA, &b, &out);
+		memmove(out.data, out.data + 2, out.len - 2); /* no "\x" */
+		out.len -= 2;
+	} else if (!strcasecmp(fmt, "base64")) {
+		encode_base64(s, n, &out);
+	} else if (!strcasecmp(fmt, "escape")) {
+		encode_escape(s, n, &out);
+	} else {
+		mur_buf_free(&out);
+		return stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
+				    "unrecognized encoding: \"%s\"", fmt);
+	}
+	if (!mur_buf_ok(&out))
+		sqlite3_result_error_nomem(cx);
+	else
+		sqlite3_result_text(cx, out.data ? out.data : "", (int)out.len, SQLITE_TRANSIENT);
+	mur_buf_free(&out);
+}
+
+static int decode_base64(const char *s, int n, mur_buf *out)
+{
+	mur_buf clean;
+	int rc = MUR_OK;
+	mur_buf_init(&clean);
+	for (int i = 0; i < n; i++)
+		if (s[i] != '\n' && s[i] != '\r' && s[i] != ' ' && s[i] != '\t')
+			mur_buf_put_u8(&clean, (uint8_t)s[i]);
+	size_t cap = clean.len / 4 * 3 + 3;
+	if (clean.len % 4 || mur_buf_reserve(out, cap) != 0) {
+		rc = MUR_ERR;
+	} else {
+		int k = clean.len ? mur_base64_decode(clean.data, clean.len,
+						      (uint8_t *)out->data + out->len, cap)
+				  : 0;
+		if (k < 0)
+			rc = MUR_ERR;
+		else
+			out->len += (size_t)k;
+	}
+	mur_buf_free(&clean);
+	return rc;
+}
+
+static void fn_bytea_decode(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const char *s, *fmt;
+	int n, rc;
+	mur_buf out, text;
+	mur_value val;
+	mur_error err;
+	if (stor_fn_any_null(argc, v))
+		return;
+	s = (const char *)sqlite3_value_text(v[0]);
+	n = sqlite3_value_bytes(v[0]);
+	fmt = (const char *)sqlite3_value_text(v[1]);
+	mur_buf_init(&out);
+	mur_buf_init(&text);
+	if (!strcasecmp(fmt, "hex") || !strcasecmp(fmt, "escape")) {
+		/* byteain's two formats: "\x" + hex, or the escape format */
+		if (!strcasecmp(fmt, "hex"))
+			mur_buf_put(&text, "\\x", 2);
+		mur_buf_put(&text, s, (size_t)n);
+		rc = mur_value_from_pgtext(MT_BYTEA, text.data, text.len, &out, &val, &err);
+		if (rc == MUR_OK)
+			sqlite3_result_blob(cx, val.s, (int)val.len, SQLITE_TRANSIENT);
+		else
+			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	} else if (!strcasecmp(fmt, "base64")) {
+		if (decode_base64(s, n, &out) != MUR_OK)
+			stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "invalid base64 end sequence");
+		else
+			result_blob_buf(cx, &out);
+	} else {
+		stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE, "unrecognized encoding: \"%s\"",
+			     fmt);
+	}
+	mur_buf_free(&text);
+	mur_buf_free(&out);
+}
+
+static void digest(sqlite3_context *cx, sqlite3_value **v, int bits)
+{
+	unsigned char md[SHA512_DIGEST_LENGTH];
+	int n;
+	const unsigned char *s = (const unsigned char *)blob_arg(v, 0, &n);
+	switch (bits) {
+	case 224:
+		SHA224(s, (size_t)n, md);
+		break;
+	case 256:
+		SHA256(s, (size_t)n, md);
+		break;
+	case 384:
+		SHA384(s, (size_t)n, md);
+		break;
+	default:
+		SHA512(s, (size_t)n, md);
+		break;
+	}
+	sqlite3_result_blob(cx, md, bits / 8, SQLITE_TRANSIENT);
+}
+
+#define SQLFN_DIGEST(bits)                                                                         \
+	static void fn_sha##bits(sqlite3_context *cx, int argc, sqlite3_value **v)                 \
+	{                                                                                          \
+		if (!stor_fn_any_null(argc, v))                                                    \
+			digest(cx, v, bits);                                                       \
+	}
+SQLFN_DIGEST(224)
+SQLFN_DIGEST(256)
+SQLFN_DIGEST(384)
+SQLFN_DIGEST(512)
+
 static const stor_fn_def type_fns[] = {
 	{"mur_gen_random_uuid", 0, 0, fn_gen_random_uuid},
 	{"mur_iv_key", 1, 1, fn_iv_key},
@@ -308,6 +533,15 @@ static const stor_fn_def type_fns[] = {
 	{"mur_iv_part", 2, 1, fn_iv_part},
 	{"mur_iv_extract", 2, 1, fn_iv_extract},
 	{"mur_iv_neg", 1, 1, fn_iv_neg},
+	{"mur_bytea_cat", 2, 1, fn_bytea_cat},
+	{"mur_bytea_substr", 2, 1, fn_bytea_substr},
+	{"mur_bytea_substr", 3, 1, fn_bytea_substr},
+	{"mur_bytea_encode", 2, 1, fn_bytea_encode},
+	{"mur_bytea_decode", 2, 1, fn_bytea_decode},
+	{"mur_sha224", 1, 1, fn_sha224},
+	{"mur_sha256", 1, 1, fn_sha256},
+	{"mur_sha384", 1, 1, fn_sha384},
+	{"mur_sha512", 1, 1, fn_sha512},
 };
 
 int stor_register_type_functions(sqlite3 *db)

@@ -25,7 +25,7 @@ def _uuid(rnd):
     return str(uuid.UUID(int=rnd.getrandbits(128)))
 
 
-@pytest.fixture(scope="module", autouse=True)
+@pytest.fixture(scope="module")
 def loaded(db):
     rnd = random.Random(1919)
     for t in ("u_dist", "u_other", "u_ref", "u_copy", "u_gen"):
@@ -112,7 +112,7 @@ UUID_TABLE = [
 
 
 @pytest.mark.parametrize("sql", UUID_TABLE)
-def test_uuid_table(db, sql):
+def test_uuid_table(db, loaded, sql):
     exact(db, sql)
 
 
@@ -150,12 +150,12 @@ def test_uuid_copy_and_gen_random_uuid(db):
         assert db.murphy("SELECT n FROM u_gen WHERE id = %s", (text.upper(),))[1]
 
 
-def test_uuid_no_min_max_in_pg15(db):
+def test_uuid_no_min_max_in_pg15(db, loaded):
     db.both_error("SELECT min(id) FROM u_dist", "42883")
     db.both_error("SELECT max(owner) FROM u_dist", "42883")
 
 
-def test_uuid_catalog(db):
+def test_uuid_catalog(db, loaded):
     exact(db, "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod), t.typname::text,"
               " t.typlen"
               " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
@@ -281,3 +281,50 @@ def run_murphy_error(db, sql):
     out = run(db.m, sql)
     assert out.error is not None, "murphy accepted: %s" % sql
     return out.error
+
+
+# ---- bytea ------------------------------------------------------------------
+
+BYTEA_CONSTANTS = [
+    r"SELECT '\x00ff10'::bytea AS a, 'abc\\d\001'::bytea AS b, '\x'::bytea AS c, E'\\x DE AD'::bytea AS d",
+    r"SELECT length('\x00ff10'::bytea) AS a, octet_length('\x'::bytea) AS b,"
+    r" length('héllo'::text::bytea) AS c",
+    r"SELECT '\x0102'::bytea || '\x03'::bytea AS a, '\x01'::bytea || '\x' AS b, NULL::bytea || '\x01'::bytea AS c",
+    r"SELECT substring('\x0102030405'::bytea from 2 for 3) AS a, substr('\x0102030405'::bytea, 4) AS b,"
+    r" substring('\x0102'::bytea, -1, 3) AS c, substring('\x0102'::bytea, 5) AS d",
+    r"SELECT md5('\x00ff'::bytea) AS a, sha256('abc'::bytea) AS b, sha224('\x'::bytea) AS c,"
+    r" sha512('abc'::bytea) AS d, sha384('\x00'::bytea) AS e",
+    r"SELECT encode('\x00ff5c41'::bytea, 'hex') AS a, encode('\x00ff5c41'::bytea, 'escape') AS b,"
+    r" encode('\x00ff5c41'::bytea, 'base64') AS c, encode(sha512('x'::bytea) || sha512('y'::bytea), 'base64') AS d",
+    r"SELECT decode('00ff41', 'hex') AS a, decode('AP9cQQ==', 'base64') AS b, decode('a\\b\000', 'escape') AS c,"
+    r" decode(encode('\x0001fe'::bytea, 'base64'), 'base64') AS d",
+    r"SELECT '\x01'::bytea = '\x01'::bytea AS a, '\x01'::bytea <> '\x0100'::bytea AS b",
+]
+
+
+@pytest.mark.parametrize("sql", BYTEA_CONSTANTS)
+def test_bytea_functions(db, sql):
+    exact(db, sql)
+
+
+def test_bytea_errors(db):
+    db.both_error(r"SELECT encode('\x00'::bytea, 'rot13')", "22023")
+    db.both_error("SELECT decode('0g', 'hex')", "22023")
+    db.both_error(r"SELECT substring('\x01'::bytea, 1, -1)", "22011")
+
+
+def test_bytea_table(db):
+    rnd = random.Random(21)
+    db.exec_both("DROP TABLE IF EXISTS by_dist")
+    db.exec_both("CREATE TABLE by_dist (id int PRIMARY KEY, b bytea)")
+    rows = [(i, None if i % 17 == 0 else bytes(rnd.getrandbits(8) for _ in range(rnd.randint(0, 40))))
+            for i in range(200)]
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO by_dist VALUES " + ",".join(
+                cur.mogrify("(%s, %s)", r).decode() for r in rows))
+    for sql in ["SELECT id, b, length(b), md5(b), encode(b, 'base64'), encode(b, 'escape') FROM by_dist ORDER BY id",
+                r"SELECT id, substring(b from 2 for 4) || '\xff'::bytea, sha256(b) FROM by_dist ORDER BY id",
+                "SELECT length(b), count(*) FROM by_dist GROUP BY length(b) ORDER BY 1",
+                "SELECT id FROM by_dist WHERE decode(encode(b, 'hex'), 'hex') = b ORDER BY id"]:
+        exact(db, sql)
