@@ -490,3 +490,60 @@ int mur_iv_us_to_ts(int64_t us, mur_buf *out)
 	}
 	return MUR_OK;
 }
+
+typedef struct iv_tm {
+	int64_t year;
+	int mon, mday, hour, min, sec, usec;
+} iv_tm;
+
+static void tm_of(int64_t us, iv_tm *tm)
+{
+	int64_t days = us / MUR_IV_USEC_PER_DAY, rem;
+	if (us % MUR_IV_USEC_PER_DAY < 0)
+		days--;
+	rem = us - days * MUR_IV_USEC_PER_DAY;
+	mur_civil_from_days(days, &tm->year, &tm->mon, &tm->mday);
+	tm->hour = (int)(rem / 3600000000);
+	tm->min = (int)(rem / 60000000 % 60);
+	tm->sec = (int)(rem / IV_USEC_PER_SEC % 60);
+	tm->usec = (int)(rem % IV_USEC_PER_SEC);
+}
+
+void mur_iv_age(int64_t us1, int64_t us2, mur_interval *out)
+{
+	iv_tm a, b;
+	int flip = us1 < us2;
+	tm_of(us1, &a);
+	tm_of(us2, &b);
+	int64_t f[6] = {a.usec - b.usec, a.sec - b.sec,   a.min - b.min,
+			a.hour - b.hour, a.mday - b.mday, a.mon - b.mon};
+	int64_t year = a.year - b.year;
+	static const int64_t carry[5] = {IV_USEC_PER_SEC, 60, 60, 24, 0};
+	if (flip) {
+		for (int i = 0; i < 6; i++)
+			f[i] = -f[i];
+		year = -year;
+	}
+	for (int i = 0; i < 4; i++)
+		while (f[i] < 0) {
+			f[i] += carry[i];
+			f[i + 1]--;
+		}
+	while (f[4] < 0) { /* days borrow the month of the earlier instant */
+		const iv_tm *t = flip ? &a : &b;
+		f[4] += days_in_month(t->year, t->mon);
+		f[5]--;
+	}
+	while (f[5] < 0) {
+		f[5] += 12;
+		year--;
+	}
+	if (flip) {
+		for (int i = 0; i < 6; i++)
+			f[i] = -f[i];
+		year = -year;
+	}
+	out->months = (int32_t)(year * 12 + f[5]);
+	out->days = (int32_t)f[4];
+	out->us = ((f[3] * 60 + f[2]) * 60 + f[1]) * IV_USEC_PER_SEC + f[0];
+}

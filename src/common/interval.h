@@ -66,6 +66,11 @@ void mur_iv_justify(mur_interval *iv, int what);
  * the day clamped to the month's last, then days, then time). */
 int64_t mur_iv_add_to_us(int64_t us, const mur_interval *iv, int sign);
 
+/* age(t1, t2) (timestamp_age): the field-wise difference of two instants
+ * given as µs since 1970-01-01, borrowing from the next larger field (a
+ * month borrows the days of the earlier instant's month). */
+void mur_iv_age(int64_t us1, int64_t us2, mur_interval *out);
+
 /* A stored date or timestamp ('YYYY-MM-DD[ HH:MM:SS[.ffffff]]', value.h)
  * to µs since 1970-01-01; MUR_ERR for any other text (infinity). */
 int mur_iv_ts_to_us(const char *s, size_t len, int64_t *us);

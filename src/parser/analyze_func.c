@@ -123,6 +123,7 @@ static const fn_def fn_defs[] = {
 	{"justify_days", 1, 1, "V", R_INTERVAL, "mur_iv_justify_days"},
 	{"justify_interval", 1, 1, "V", R_INTERVAL, "mur_iv_justify_interval"},
 	{"make_interval", 0, 7, "IIIIIIN", R_INTERVAL, "mur_make_interval"},
+	{"age", 1, 2, "TT", R_INTERVAL, "mur_age"},
 	{"length", 1, 1, "X", R_INT4, "length"},
 	{"octet_length", 1, 1, "X", R_INT4, "length"},
 	{"substr", 2, 3, "XII", R_BYTEA, "mur_bytea_substr"},

@@ -20,6 +20,8 @@
  *   mur_iv_part / mur_iv_extract(field, iv)  date_part (float8) /
  *                                extract (numeric text, PostgreSQL's scale)
  *   mur_iv_neg                   -interval
+ *   mur_age(a[, b])              age(a, b); age(a) is age(today's midnight,
+ *                                UTC, a)
  *   mur_bytea_cat, mur_bytea_substr  bytea || bytea, substring (bytes,
  *                                byteacat / bytea_substr)
  *   mur_bytea_encode(b, fmt), mur_bytea_decode(t, fmt)  encode/decode with
@@ -32,6 +34,7 @@
  */
 #include "storage/storage_int.h"
 
+#include "common/clock.h"
 #include "common/interval.h"
 #include "common/scram.h"
 
@@ -289,6 +292,22 @@ static void fn_iv_extract(sqlite3_context *cx, int argc, sqlite3_value **v)
 	iv_part(cx, argc, v, 1);
 }
 
+static void fn_age(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	int64_t a, b;
+	mur_interval iv;
+	if (stor_fn_any_null(argc, v))
+		return;
+	if (argc == 1) {
+		int64_t now = mur_wall_us();
+		a = now - (now % MUR_IV_USEC_PER_DAY + MUR_IV_USEC_PER_DAY) % MUR_IV_USEC_PER_DAY;
+	}
+	if ((argc == 2 && !ts_arg(v, 0, &a)) || !ts_arg(v, argc - 1, &b))
+		return ts_out_of_range(cx);
+	mur_iv_age(a, b, &iv);
+	result_iv(cx, &iv);
+}
+
 /* -interval: each field negated (interval_um). */
 static void fn_iv_neg(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
@@ -533,6 +552,8 @@ static const stor_fn_def type_fns[] = {
 	{"mur_iv_part", 2, 1, fn_iv_part},
 	{"mur_iv_extract", 2, 1, fn_iv_extract},
 	{"mur_iv_neg", 1, 1, fn_iv_neg},
+	{"mur_age", 1, 0, fn_age},
+	{"mur_age", 2, 1, fn_age},
 	{"mur_bytea_cat", 2, 1, fn_bytea_cat},
 	{"mur_bytea_substr", 2, 1, fn_bytea_substr},
 	{"mur_bytea_substr", 3, 1, fn_bytea_substr},

@@ -201,6 +201,11 @@ INTERVAL_CONSTANTS = [
     " extract(day from interval '3 days 40 hours') AS g, extract(epoch from interval '1 year') AS h",
     "SELECT date_part('epoch', interval '1 day 02:00:00.5') AS a, date_part('hour', interval '-5 hours') AS b,"
     " date_part('millisecond', interval '1.5 seconds') AS c",
+    "SELECT age(timestamp '2024-03-31', timestamp '2024-02-29 12:00') AS a,"
+    " age(timestamp '2023-01-15 10:00', timestamp '2024-03-31 08:30:00.25') AS b,"
+    " age(date '2024-01-31', date '2023-12-31') AS c, age(timestamp '2001-04-10', timestamp '1957-06-13') AS d,"
+    " age(timestamp '2024-05-01', timestamp '2024-03-31') AS e, age(current_date::timestamp) AS f,"
+    " age(timestamp '2000-01-01') > interval '20 years' AS g",
     "SELECT make_interval(1, 2, 3, 4, 5, 6, 7.5) AS a, make_interval(0, 0, 0, 10) AS b, make_interval() AS c",
     "SELECT NULL::interval + interval '1 day' AS a, timestamp '2024-01-01' + NULL::interval AS b",
     "SELECT '1 day'::interval::text AS a, '2 hours'::text::interval AS b, timestamp '2020-01-01' + '1 day' AS c,"
