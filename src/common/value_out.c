@@ -18,7 +18,9 @@
  *                           function gives a numeric-typed result) with
  *                           up to VALUE_NUMERIC_DIGITS significant digits
  *                           and no trailing zeros.
- *   byteaout                "\x" and two lowercase hex digits a byte.
+ *   byteaout                "\x" and two lowercase hex digits a byte
+ *                           (bytea_output = hex; escape is not done).
+ *   uuid_out                the stored text (value_in.c canonicalized it).
  *   timestamp_out           the stored text, which value_datetime.c wrote
  *                           in PostgreSQL's form on input; timestamptz adds
  *                           "+00" (murphy sessions run with TimeZone = UTC).

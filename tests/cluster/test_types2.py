@@ -333,3 +333,22 @@ def test_bytea_table(db):
                 "SELECT length(b), count(*) FROM by_dist GROUP BY length(b) ORDER BY 1",
                 "SELECT id FROM by_dist WHERE decode(encode(b, 'hex'), 'hex') = b ORDER BY id"]:
         exact(db, sql)
+
+
+def test_copy_in_and_out_of_the_new_types(db):
+    """COPY FROM text parses each type's input forms; COPY TO prints each
+    type's output (uuid lowercase, interval postgres style, bytea hex)."""
+    data = ("1\tA0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11\t1 day 2 hours\t\\\\x00ff\n"
+            "2\t{b0eebc999c0b4ef8bb6d6bb9bd380a11}\tP1Y2M\t\\\\x\n"
+            "3\t\\N\t-1 week\t\\N\n")
+    outs = []
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS t2_copy")
+            cur.execute("CREATE TABLE t2_copy (id int PRIMARY KEY, u uuid, d interval, b bytea)")
+            cur.copy_expert("COPY t2_copy FROM STDIN", io.StringIO(data))
+            out = io.StringIO()
+            cur.copy_expert("COPY (SELECT * FROM t2_copy ORDER BY id) TO STDOUT", out)
+            outs.append(out.getvalue())
+    assert outs[0] == outs[1]
+    assert "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11\t1 day 02:00:00\t\\\\x00ff" in outs[0]
