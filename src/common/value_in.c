@@ -6,7 +6,7 @@
  * Each parser follows a PostgreSQL input function, including its error
  * SQLSTATEs and messages: pg_strtoint16/32/64 (parse_int), float8in /
  * float4in (parse_float), numeric_in (parse_numeric), boolin (parse_bool),
- * byteain (parse_bytea).  Dates and timestamps are value_datetime.c's;
+ * byteain (parse_bytea), uuid_in (parse_uuid), interval_in (parse_interval).  Dates and timestamps are value_datetime.c's;
  * every other type is its text as given.
  *
  * Memory: nothing here allocates except appends to the caller's scratch
@@ -15,6 +15,7 @@
  */
 #include "common/value_int.h"
 
+#include "common/interval.h"
 #include "common/numeric.h"
 
 #include <ctype.h>
@@ -232,6 +233,55 @@ static int parse_bytea(const char *text, size_t len, mur_buf *scratch, mur_value
 	return MUR_OK;
 }
 
+/* uuid_in (string_to_uuid): 32 hex digits of either case, a hyphen
+ * allowed after any group of four, the whole optionally in braces; no
+ * blanks.  Stored as uuid_out prints it: lowercase 8-4-4-4-12. */
+static int parse_uuid(const char *text, size_t len, mur_buf *scratch, mur_value *out,
+		      mur_error *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	char canon[36];
+	size_t i = 0, end = len, k = 0;
+	if (len >= 2 && text[0] == '{' && text[len - 1] == '}')
+		i = 1, end = len - 1;
+	for (int byte = 0; byte < 16; byte++) {
+		int hi = i + 1 < end ? hexval(text[i]) : -1,
+		    lo = hi >= 0 ? hexval(text[i + 1]) : -1;
+		if (lo < 0)
+			return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION,
+						  MT_UUID, text, len);
+		i += 2;
+		if (byte == 4 || byte == 6 || byte == 8 || byte == 10)
+			canon[k++] = '-';
+		canon[k++] = hex[hi];
+		canon[k++] = hex[lo];
+		if (i < end && text[i] == '-' && byte % 2 == 1 && byte < 15)
+			i++;
+	}
+	if (i != end)
+		return value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION, MT_UUID, text,
+					  len);
+	value_copy_out(scratch, MV_TEXT, canon, sizeof canon, out);
+	return mur_buf_ok(scratch) ? MUR_OK
+				   : mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+/* interval_in (common/interval.c), or an interval's stored form as it is
+ * (a stored value coerced to its own type: INSERT ... SELECT). */
+static int parse_interval(const char *text, size_t len, mur_buf *scratch, mur_value *out,
+			  mur_error *err)
+{
+	mur_interval iv;
+	size_t off = scratch->len;
+	if (mur_iv_load(text, len, &iv) != MUR_OK && mur_iv_parse(text, len, &iv, err) != MUR_OK)
+		return MUR_ERR;
+	mur_iv_store(&iv, scratch);
+	if (!mur_buf_ok(scratch))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	*out = mur_v_text(scratch->data + off, scratch->len - off);
+	return MUR_OK;
+}
+
 int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scratch,
 			  mur_value *out, mur_error *err)
 {
@@ -263,6 +313,12 @@ int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scr
 		break;
 	case MT_BYTEA:
 		rc = parse_bytea(text, len, scratch, out, err);
+		break;
+	case MT_UUID:
+		rc = parse_uuid(text, len, scratch, out, err);
+		break;
+	case MT_INTERVAL:
+		rc = parse_interval(text, len, scratch, out, err);
 		break;
 	default:
 		value_copy_out(scratch, MV_TEXT, text, len, out);

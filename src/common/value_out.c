@@ -18,14 +18,19 @@
  *                           function gives a numeric-typed result) with
  *                           up to VALUE_NUMERIC_DIGITS significant digits
  *                           and no trailing zeros.
- *   byteaout                "\x" and two lowercase hex digits a byte.
+ *   byteaout                "\x" and two lowercase hex digits a byte
+ *                           (bytea_output = hex; escape is not done).
+ *   uuid_out                the stored text (value_in.c canonicalized it).
  *   timestamp_out           the stored text, which value_datetime.c wrote
  *                           in PostgreSQL's form on input; timestamptz adds
  *                           "+00" (murphy sessions run with TimeZone = UTC).
+ *   interval_out            IntervalStyle postgres (common/interval.c).
  *
  * Memory: nothing here allocates except appends to the caller's mur_buf.
  */
 #include "common/value_int.h"
+
+#include "common/interval.h"
 
 #include <assert.h>
 #include <ctype.h>
@@ -312,6 +317,14 @@ void mur_value_to_pgtext(mur_type t, const mur_value *v, mur_buf *out)
 		else
 			put_int_like(out, v);
 		return;
+	case MT_INTERVAL: {
+		mur_interval iv;
+		if (v->kind == MV_TEXT && mur_iv_load(v->s, v->len, &iv) == MUR_OK)
+			mur_iv_out(&iv, out);
+		else
+			put_int_like(out, v);
+		return;
+	}
 	case MT_TIMESTAMPTZ:
 		put_int_like(out, v);
 		/* Stored UTC; the special values carry no zone. */

@@ -36,6 +36,8 @@ static const type_info types[MT_TYPE_COUNT] = {
 	[MT_TIMESTAMPTZ] = {1184, 8, MV_TEXT, "timestamp with time zone",
 			    "timestamp with time zone", "TEXT"},
 	[MT_BYTEA] = {17, -1, MV_BLOB, "bytea", "bytea", "BLOB"},
+	[MT_UUID] = {2950, 16, MV_TEXT, "uuid", "uuid", "TEXT"},
+	[MT_INTERVAL] = {1186, 16, MV_TEXT, "interval", "interval", "TEXT"},
 };
 
 static const type_info *tinfo(mur_type t)
@@ -111,6 +113,8 @@ static const struct {
 	{"timestamptz", MT_TIMESTAMPTZ},
 	{"timestamp with time zone", MT_TIMESTAMPTZ},
 	{"bytea", MT_BYTEA},
+	{"uuid", MT_UUID},
+	{"interval", MT_INTERVAL},
 	{"unknown", MT_UNKNOWN},
 };
 

@@ -424,6 +424,14 @@ sql_expr *sql_make_op(sql_ctx *c, const char *op, mur_type type, int loc, sql_ex
 /* CASE WHEN cond THEN then END (NULL when cond is not true). */
 sql_expr *sql_make_case_when(sql_ctx *c, sql_expr *cond, sql_expr *then, int loc);
 sql_expr *sql_make_const_int(sql_ctx *c, int64_t v, mur_type t);
+/* analyze_interval.c: l op r when an operand is an interval, or timestamp
+ * - timestamp; NULL with no error set when PostgreSQL has no such operator. */
+sql_expr *sql_interval_arith(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc);
+sql_expr *sql_interval_neg(sql_ctx *c, sql_expr *iv, int loc);
+/* The type an unknown literal takes beside a date/time or interval operand. */
+mur_type sql_interval_partner(const char *op, mur_type other);
+/* Two intervals compared: both replaced by their span keys. */
+int sql_interval_compare_keys(sql_ctx *c, sql_expr **l, sql_expr **r, int loc);
 sql_expr *sql_make_const_text(sql_ctx *c, const char *s);
 int sql_expr_equal(const sql_expr *a, const sql_expr *b);
 int sql_expr_has_agg(const sql_expr *e);

@@ -529,6 +529,8 @@ sql_expr *sql_make_compare(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r,
 		return NULL;
 	if (l->type == MT_BYTEA && strcmp(op, "=") && strcmp(op, "<>"))
 		return no_operator(c, op, l, r, loc);
+	if (sql_interval_compare_keys(c, &l, &r, loc) != MUR_OK)
+		return NULL;
 	/* numeric against float compares as float8, as PostgreSQL casts */
 	if (l->type == MT_NUMERIC && (r->type == MT_FLOAT4 || r->type == MT_FLOAT8))
 		l = sql_make_cast(c, l, MT_FLOAT8, loc);
@@ -548,6 +550,12 @@ static sql_expr *to_text_operand(sql_ctx *c, sql_expr *e)
 
 static sql_expr *concat_op(sql_ctx *c, sql_expr *l, sql_expr *r, int loc)
 {
+	if ((l->type == MT_BYTEA && (r->type == MT_BYTEA || r->type == MT_UNKNOWN)) ||
+	    (r->type == MT_BYTEA && l->type == MT_UNKNOWN)) { /* byteacat */
+		l = sql_coerce(c, l, MT_BYTEA, NULL);
+		r = l ? sql_coerce(c, r, MT_BYTEA, NULL) : NULL;
+		return r ? sql_make_call(c, "mur_bytea_cat", MT_BYTEA, loc, 2, l, r) : NULL;
+	}
 	int lt = l->type == MT_UNKNOWN || mur_type_is_text(l->type);
 	int rt = r->type == MT_UNKNOWN || mur_type_is_text(r->type);
 	if (!lt && !rt)
@@ -596,13 +604,24 @@ static sql_expr *arith(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int
 		sql_err(c, "42725", loc, "operator is not unique: unknown %s unknown", op);
 		return NULL;
 	}
+	int cl = sql_type_category(l->type), cr = sql_type_category(r->type);
 	if (l->type == MT_UNKNOWN)
-		l = sql_coerce(c, l, sql_type_category(r->type) == 'D' ? MT_INT4 : r->type, NULL);
+		l = sql_coerce(c, l,
+			       cr == 'D' || cr == 'T' ? sql_interval_partner(op, r->type) : r->type,
+			       NULL);
 	else if (r->type == MT_UNKNOWN)
-		r = sql_coerce(c, r, sql_type_category(l->type) == 'D' ? MT_INT4 : l->type, NULL);
+		r = sql_coerce(c, r,
+			       cl == 'D' || cl == 'T' ? sql_interval_partner(op, l->type) : l->type,
+			       NULL);
 	if (!l || !r)
 		return NULL;
-	if (sql_type_category(l->type) == 'D' || sql_type_category(r->type) == 'D')
+	cl = sql_type_category(l->type), cr = sql_type_category(r->type);
+	if (cl == 'T' || cr == 'T' ||
+	    (cl == 'D' && cr == 'D' && !(l->type == MT_DATE && r->type == MT_DATE))) {
+		sql_expr *e = sql_interval_arith(c, op, l, r, loc);
+		return e || mur_error_is_set(c->err) ? e : no_operator(c, op, l, r, loc);
+	}
+	if (cl == 'D' || cr == 'D')
 		return date_arith(c, op, l, r, loc);
 	t = sql_type_arith(l->type, r->type);
 	if (t == MT_UNKNOWN)
@@ -650,6 +669,8 @@ static sql_expr *unary(sql_ctx *c, const char *op, sql_expr *r, int loc)
 		r = sql_coerce(c, r, MT_NUMERIC, NULL);
 	if (!r)
 		return NULL;
+	if (r->type == MT_INTERVAL && *op == '-' && !op[1])
+		return sql_interval_neg(c, r, loc);
 	if (!mur_type_is_numeric(r->type) || (strcmp(op, "-") && strcmp(op, "+")))
 		return no_operator(c, op, NULL, r, loc);
 	if (*op == '+')

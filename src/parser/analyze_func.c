@@ -27,7 +27,7 @@
 	"No function matches the given name and argument types. You might need to add explicit "   \
 	"type casts."
 
-/* Argument kinds: S text, N any numeric, I integer, T timestamp-ish (date
+/* Argument kinds: S text, N any numeric, I integer, V interval, X bytea, T timestamp-ish (date
  * promoted to timestamp), A anything (converted to text as its output function writes it: concat). */
 /* Result rules: */
 enum {
@@ -42,6 +42,9 @@ enum {
 	R_TSTZ,
 	R_DATE,
 	R_BOOL,
+	R_UUID,
+	R_INTERVAL,
+	R_BYTEA,
 };
 
 typedef struct fn_def {
@@ -113,6 +116,25 @@ static const fn_def fn_defs[] = {
 	{"date_part", 2, 2, "ST", R_FLOAT8, "mur_extract"},
 	{"extract", 2, 2, "ST", R_NUMERIC, "mur_extract"},
 	{"random", 0, 0, "", R_FLOAT8, "mur_random"},
+	{"gen_random_uuid", 0, 0, "", R_UUID, "mur_gen_random_uuid"},
+	{"date_part", 2, 2, "SV", R_FLOAT8, "mur_iv_part"},
+	{"extract", 2, 2, "SV", R_NUMERIC, "mur_iv_extract"},
+	{"justify_hours", 1, 1, "V", R_INTERVAL, "mur_iv_justify_hours"},
+	{"justify_days", 1, 1, "V", R_INTERVAL, "mur_iv_justify_days"},
+	{"justify_interval", 1, 1, "V", R_INTERVAL, "mur_iv_justify_interval"},
+	{"make_interval", 0, 7, "IIIIIIN", R_INTERVAL, "mur_make_interval"},
+	{"age", 1, 2, "TT", R_INTERVAL, "mur_age"},
+	{"length", 1, 1, "X", R_INT4, "length"},
+	{"octet_length", 1, 1, "X", R_INT4, "length"},
+	{"substr", 2, 3, "XII", R_BYTEA, "mur_bytea_substr"},
+	{"substring", 2, 3, "XII", R_BYTEA, "mur_bytea_substr"},
+	{"md5", 1, 1, "X", R_TEXT, "mur_md5"},
+	{"sha224", 1, 1, "X", R_BYTEA, "mur_sha224"},
+	{"sha256", 1, 1, "X", R_BYTEA, "mur_sha256"},
+	{"sha384", 1, 1, "X", R_BYTEA, "mur_sha384"},
+	{"sha512", 1, 1, "X", R_BYTEA, "mur_sha512"},
+	{"encode", 2, 2, "XS", R_TEXT, "mur_bytea_encode"},
+	{"decode", 2, 2, "SS", R_BYTEA, "mur_bytea_decode"},
 };
 
 static const char *fn_name(PgQuery__FuncCall *f)
@@ -156,6 +178,14 @@ static sql_expr *fit_arg(sql_ctx *c, sql_expr *a, char k)
 		if (t == MT_DATE)
 			return sql_make_cast(c, a, MT_TIMESTAMP, a->loc);
 		return (t == MT_TIMESTAMP || t == MT_TIMESTAMPTZ) ? a : NULL;
+	case 'X':
+		if (t == MT_UNKNOWN)
+			return sql_coerce(c, a, MT_BYTEA, NULL);
+		return t == MT_BYTEA ? a : NULL;
+	case 'V':
+		if (t == MT_UNKNOWN)
+			return sql_coerce(c, a, MT_INTERVAL, NULL);
+		return t == MT_INTERVAL ? a : NULL;
 	default:                  /* 'A': the value as its type's output function writes it */
 		if (t == MT_BOOL) /* 't'/'f', where a cast to text says 'true'/'false' */
 			return sql_make_call(c, "mur_bool_out", MT_TEXT, a->loc, 1, a);
@@ -181,6 +211,12 @@ static mur_type result_type(const fn_def *d, sql_expr **args, int n)
 		return MT_DATE;
 	case R_BOOL:
 		return MT_BOOL;
+	case R_UUID:
+		return MT_UUID;
+	case R_INTERVAL:
+		return MT_INTERVAL;
+	case R_BYTEA:
+		return MT_BYTEA;
 	case R_SAME:
 		return args[0]->type;
 	case R_TS:
@@ -332,7 +368,8 @@ mur_type sql_agg_type(int fn, mur_type t)
 		return (t == MT_FLOAT4 || t == MT_FLOAT8) ? MT_FLOAT8 : MT_UNKNOWN;
 	case SQL_AGG_MIN:
 	case SQL_AGG_MAX:
-		return (t == MT_BOOL || t == MT_BYTEA) ? MT_UNKNOWN : t;
+		/* PostgreSQL 15 has no min/max of bool, bytea or uuid */
+		return (t == MT_BOOL || t == MT_BYTEA || t == MT_UUID) ? MT_UNKNOWN : t;
 	default:
 		return t == MT_BOOL ? MT_BOOL : MT_UNKNOWN;
 	}

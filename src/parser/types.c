@@ -5,7 +5,7 @@
  * int8 < numeric < float4/float8 (any float makes the result float8, an
  * int mixed with numeric gives numeric).  Categories mirror pg_type's
  * typcategory: N numeric, S string, B boolean, D date/time, U unknown,
- * X bytea.  Types of different categories never compare or combine
+ * X bytea, V uuid, T interval.  Types of different categories never compare or combine
  * implicitly, except date with timestamp (both D).
  */
 #include "parser/analyze.h"
@@ -29,6 +29,8 @@ static const char *const type_names[MT_TYPE_COUNT] = {
 	[MT_TIMESTAMP] = "timestamp without time zone",
 	[MT_TIMESTAMPTZ] = "timestamp with time zone",
 	[MT_BYTEA] = "bytea",
+	[MT_UUID] = "uuid",
+	[MT_INTERVAL] = "interval",
 };
 
 const char *sql_type_name(mur_type t)
@@ -58,6 +60,10 @@ int sql_type_category(mur_type t)
 		return 'D';
 	case MT_BYTEA:
 		return 'X';
+	case MT_UUID: /* its own (pg_type's 'U' is "unknown" here) */
+		return 'V';
+	case MT_INTERVAL:
+		return 'T';
 	default:
 		return 'U';
 	}

@@ -16,6 +16,7 @@
  *   1114/1184 timestamp[tz]              Int64 µs since 2000-01-01 (UTC)
  *   1083  time      time_send            Int64 µs since midnight
  *   2950  uuid      uuid_send            16 bytes
+ *   1186  interval  interval_send        Int64 µs, Int32 days, Int32 months
  *   22/30 int2vector/oidvector           a one-dimensional array
  *                                        (array_send, lower bound 0)
  *   infinity / -infinity: the largest / smallest Int32 or Int64.
@@ -30,6 +31,7 @@
  */
 #include "pgwire/pgw_binary.h"
 
+#include "common/interval.h"
 #include "common/value.h"
 #include "pgwire/pgw_codec.h"
 
@@ -84,6 +86,7 @@ int pgw_binary_supported(uint32_t oid)
 	case 1083:
 	case 1114:
 	case 1184:
+	case 1186:
 	case 1700:
 	case 2950:
 	case 3802:
@@ -456,6 +459,18 @@ static void uuid_put(const char *b, mur_buf *out)
 			       (uint8_t)b[i]);
 }
 
+/* interval: the text through interval_in, then its three fields. */
+static int interval_send(const char *text, size_t len, mur_buf *out, mur_error *err)
+{
+	mur_interval iv;
+	if (mur_iv_parse(text, len, &iv, err) != MUR_OK)
+		return MUR_ERR;
+	mur_buf_put_i64(out, iv.us);
+	mur_buf_put_u32(out, (uint32_t)iv.days);
+	mur_buf_put_u32(out, (uint32_t)iv.months);
+	return MUR_OK;
+}
+
 /* int2vector / oidvector: "1 2 3" → array_send of a one-dimensional
  * array with lower bound 0 (as PostgreSQL's vectors have). */
 static int vector_send(uint32_t oid, const char *text, size_t len, mur_buf *out, mur_error *err)
@@ -551,6 +566,8 @@ int pgw_binary_send(uint32_t oid, const char *text, size_t len, mur_buf *out, mu
 		return time_send(text, len, out, err);
 	case 2950:
 		return uuid_send(text, len, out, err);
+	case 1186:
+		return interval_send(text, len, out, err);
 	case 3802:
 		mur_buf_put_u8(out, 1); /* jsonb version */
 		mur_buf_put(out, text, len);
@@ -623,6 +640,15 @@ static int fixed_recv(uint32_t oid, mur_rd *rd, mur_buf *out)
 			       (long long)(i64 / 60000000 % 60), (long long)(i64 / 1000000 % 60),
 			       (long long)(i64 % 1000000));
 		return MUR_OK;
+	case 1186: {
+		mur_interval iv;
+		iv.us = mur_rd_i64(rd);
+		iv.days = (int32_t)mur_rd_u32(rd);
+		iv.months = (int32_t)mur_rd_u32(rd);
+		if (mur_rd_ok(rd))
+			mur_iv_out(&iv, out);
+		return MUR_OK;
+	}
 	case 2950: {
 		const char *b = mur_rd_bytes(rd, 16);
 		if (b)

@@ -566,6 +566,12 @@ static int choose_distribution(sql_ctx *c, table_build *tb)
 	} else {
 		t->dist_col = add_hidden_rowid(t);
 	}
+	/* '1 day' = '24 hours' but their stored forms differ (interval.h):
+	 * equal keys would hash to different shards */
+	if (t->cols[t->dist_col].type == MT_INTERVAL && !cat_table_is_reference(t))
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tb->dist_loc,
+			       "murphy cannot distribute a table by an interval column (\"%s\")",
+			       t->cols[t->dist_col].name);
 	if (!tb->has_pk) { /* the shard key changes are captured by (file comment) */
 		tb->shard_key.ncols = 1;
 		tb->shard_key.cols[0] = t->cols[t->dist_col].hidden ? t->dist_col

@@ -16,6 +16,7 @@
  *   regular expressions (~, regexp_replace)  sqlfn_regex.c
  *   date/time functions (now, date_trunc, to_char, ...)  sqlfn_time.c
  *   mur_random, mur_avg
+ *   uuid, interval and bytea functions       sqlfn_types.c
  *   mur_subq_in, mur_subq_cmp  x IN / op ANY / op ALL over a subquery's
  *                                result set (sqlfn_subq.c)
  *   mur_approx_count_distinct    aggregate: the HyperLogLog estimate of
@@ -312,7 +313,7 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 		return;
 	mur_buf_init(&scratch);
 	if (mur_type_is_text(to)) {
-		if (in.kind == MV_TEXT &&
+		if (in.kind == MV_TEXT && from != MT_INTERVAL /* stored form != output */ &&
 		    (mur_type_is_text(from) || mur_type_storage(from) == MV_TEXT))
 			out = in;
 		else if (from == MT_BOOL) /* bool::text is 'true'/'false', unlike bool output 't' */
@@ -541,6 +542,8 @@ int stor_register_functions(sqlite3 *db)
 		rc = stor_register_agg_functions(db);
 	if (rc == SQLITE_OK)
 		rc = stor_register_numeric_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_register_type_functions(db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL,
 						NULL, approx_step, approx_final, NULL);

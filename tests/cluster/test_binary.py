@@ -12,6 +12,7 @@ parameters in binary were refused, and COPY … (FORMAT binary) was refused.
 import asyncio
 import datetime
 import struct
+import uuid
 from decimal import Decimal
 
 import asyncpg
@@ -41,6 +42,10 @@ COLUMNS = [
                          datetime.datetime(1999, 12, 31, 23, 59, 59)]),
     ("tz", "timestamptz", [datetime.datetime(2024, 6, 1, 12, 0, 0, 1, tzinfo=UTC),
                            datetime.datetime(1970, 1, 1, tzinfo=UTC)]),
+    ("u", "uuid", [uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+                   uuid.UUID("ffffffff-0000-0000-0000-00000000000f")]),
+    ("iv", "interval", [datetime.timedelta(days=1, seconds=7200, microseconds=5),
+                        datetime.timedelta(days=-3, seconds=-3600)]),
 ]
 NAMES = [c[0] for c in COLUMNS]
 # row 3: every column NULL
@@ -156,7 +161,8 @@ async def _asyncpg_run(dsn):
         # parameters of every type in a WHERE, results of expressions
         out["where"] = await conn.fetchval(
             "SELECT count(*) FROM bin_ap WHERE b = $1 AND i8 = $2 AND f4 = $3 AND n = $4 "
-            "AND by = $5 AND ts = $6 AND c = $7", *[ROWS[0][i] for i in (1, 4, 5, 7, 11, 13, 10)])
+            "AND by = $5 AND ts = $6 AND c = $7 AND u = $8",
+            *[ROWS[0][i] for i in (1, 4, 5, 7, 11, 13, 10, 15)])
         out["expr"] = tuple(await conn.fetchrow(
             "SELECT $1::date + 1, $2::numeric * 2, $3::int4 - 1", datetime.date(2000, 2, 28),
             Decimal("-1.25"), 10))
