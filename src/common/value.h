@@ -19,6 +19,8 @@
  *   TIMESTAMP           TEXT      'YYYY-MM-DD HH:MM:SS[.ffffff]'
  *   TIMESTAMPTZ         TEXT      same, always UTC, no zone suffix
  *   BYTEA               BLOB
+ *   JSON                TEXT      the input as written, validated
+ *   JSONB               TEXT      normalized: common/json.h
  *
  * mur_value does not own its bytes: s points into a row buffer, a message
  * or an arena whose lifetime the caller manages.
@@ -61,6 +63,8 @@ typedef enum mur_type {
 	MT_TIMESTAMP,
 	MT_TIMESTAMPTZ,
 	MT_BYTEA,
+	MT_JSON,  /* TEXT as written (common/json.h) */
+	MT_JSONB, /* TEXT normalized as jsonb_out prints it */
 	MT_TYPE_COUNT
 } mur_type;
 
@@ -83,6 +87,7 @@ typedef struct mur_value {
 /* PostgreSQL OID of the type (pg_type.oid): BOOL 16, INT8 20, INT2 21,
  * INT4 23, TEXT 25, FLOAT4 700, FLOAT8 701, BPCHAR 1042, VARCHAR 1043,
  * DATE 1082, TIMESTAMP 1114, TIMESTAMPTZ 1184, NUMERIC 1700, BYTEA 17,
+ * JSON 114, JSONB 3802,
  * UNKNOWN 705. */
 uint32_t mur_type_oid(mur_type t);
 mur_type mur_type_from_oid(uint32_t oid); /* MT_UNKNOWN when not ours */

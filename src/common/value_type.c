@@ -36,6 +36,8 @@ static const type_info types[MT_TYPE_COUNT] = {
 	[MT_TIMESTAMPTZ] = {1184, 8, MV_TEXT, "timestamp with time zone",
 			    "timestamp with time zone", "TEXT"},
 	[MT_BYTEA] = {17, -1, MV_BLOB, "bytea", "bytea", "BLOB"},
+	[MT_JSON] = {114, -1, MV_TEXT, "json", "json", "TEXT"},
+	[MT_JSONB] = {3802, -1, MV_TEXT, "jsonb", "json", "TEXT"},
 };
 
 static const type_info *tinfo(mur_type t)
@@ -111,6 +113,8 @@ static const struct {
 	{"timestamptz", MT_TIMESTAMPTZ},
 	{"timestamp with time zone", MT_TIMESTAMPTZ},
 	{"bytea", MT_BYTEA},
+	{"json", MT_JSON},
+	{"jsonb", MT_JSONB},
 	{"unknown", MT_UNKNOWN},
 };
 

@@ -29,6 +29,8 @@ static const char *const type_names[MT_TYPE_COUNT] = {
 	[MT_TIMESTAMP] = "timestamp without time zone",
 	[MT_TIMESTAMPTZ] = "timestamp with time zone",
 	[MT_BYTEA] = "bytea",
+	[MT_JSON] = "json",
+	[MT_JSONB] = "jsonb",
 };
 
 const char *sql_type_name(mur_type t)
@@ -58,6 +60,9 @@ int sql_type_category(mur_type t)
 		return 'D';
 	case MT_BYTEA:
 		return 'X';
+	case MT_JSON:
+	case MT_JSONB:
+		return 'J'; /* PostgreSQL's U (user-defined); murphy's U is unknown */
 	default:
 		return 'U';
 	}

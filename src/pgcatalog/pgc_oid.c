@@ -37,6 +37,8 @@ static const pgc_type types[] = {
 	{1114, "timestamp", 8, 'D', 1115, MT_TIMESTAMP},
 	{1184, "timestamptz", 8, 'D', 1185, MT_TIMESTAMPTZ},
 	{1700, "numeric", -1, 'N', 1231, MT_NUMERIC},
+	{114, "json", -1, 'U', 199, MT_JSON},
+	{3802, "jsonb", -1, 'U', 3807, MT_JSONB},
 	{2205, "regclass", 4, 'N', 2210, MT_UNKNOWN},
 	{2206, "regtype", 4, 'N', 2211, MT_UNKNOWN},
 	{1009, "_text", -1, 'A', 0, MT_UNKNOWN},
