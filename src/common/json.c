@@ -198,7 +198,8 @@ static long read_u4(json_parser *ps, const char *q)
 	for (int i = 0; i < 4; i++) {
 		int h = q + i < ps->end ? hexval(q[i]) : -1;
 		if (h < 0)
-			return syntax(ps, "\"\\u\" must be followed by four hexadecimal digits.%.*s",
+			return syntax(ps,
+				      "\"\\u\" must be followed by four hexadecimal digits.%.*s",
 				      "", 0),
 			       -1;
 		v = v * 16 + h;
@@ -722,8 +723,8 @@ static int node_cmp(const mur_json *a, int raw_a, const mur_json *b, int raw_b)
 		return node_cmp(a, 0, b, 0);
 	for (int i = 0; i < a->n; i++) {
 		int r;
-		if (ca == MJ_OBJECT) {
-			if ((r = key_cmp(a->kid[2 * i], b->kid[2 * i])) != 0)
+		if (ca == MJ_OBJECT) { /* keys as strings here, not by length first */
+			if ((r = scalar_cmp(a->kid[2 * i], b->kid[2 * i])) != 0)
 				return sign(r);
 			r = node_cmp(a->kid[2 * i + 1], 0, b->kid[2 * i + 1], 0);
 		} else {
@@ -812,18 +813,18 @@ int mur_json_contains(const mur_json *a, const mur_json *b)
 	int sb = b->kind != MJ_ARRAY && b->kind != MJ_OBJECT;
 	if (sa && !sb)
 		return 0;
-	if (!sa && sb) /* a top-level scalar is only in a raw scalar; arrays hold it as an element */
-		return a->kind == MJ_ARRAY && contains(a, &(mur_json){.kind = MJ_ARRAY,
-								       .n = 1,
-								       .kid = (mur_json **)&b});
+	if (!sa &&
+	    sb) /* a top-level scalar is only in a raw scalar; arrays hold it as an element */
+		return a->kind == MJ_ARRAY &&
+		       contains(a, &(mur_json){.kind = MJ_ARRAY, .n = 1, .kid = (mur_json **)&b});
 	return contains(a, b);
 }
 
 const char *mur_json_typeof(const mur_json *j)
 {
 	static const char *const names[] = {
-		[MJ_NULL] = "null",     [MJ_STRING] = "string", [MJ_NUMBER] = "number",
-		[MJ_BOOL] = "boolean",  [MJ_ARRAY] = "array",   [MJ_OBJECT] = "object",
+		[MJ_NULL] = "null",    [MJ_STRING] = "string", [MJ_NUMBER] = "number",
+		[MJ_BOOL] = "boolean", [MJ_ARRAY] = "array",   [MJ_OBJECT] = "object",
 	};
 	return names[j->kind];
 }

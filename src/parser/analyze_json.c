@@ -88,8 +88,8 @@ static sql_expr *get_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, in
 		return NULL;
 	if (!is_json(l->type) || !(k = as_key(c, r, !path)))
 		return mur_error_is_set(c->err) ? NULL : no_op(c, op, l, r, loc);
-	return sql_make_call(c, path ? "mur_json_path" : "mur_json_get", as_text ? MT_TEXT : l->type,
-			     loc, 3, l, k, flag(c, as_text));
+	return sql_make_call(c, path ? "mur_json_path" : "mur_json_get",
+			     as_text ? MT_TEXT : l->type, loc, 3, l, k, flag(c, as_text));
 }
 
 /* jsonb comparisons: mur_jsonb_cmp(l, r) op 0. */
@@ -163,8 +163,9 @@ static sql_expr *build(sql_ctx *c, int object, mur_type t, sql_expr **args, int 
 	if (object && n % 2)
 		return (sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, loc,
 				"argument list must have even number of elements"),
-			mur_error_hint(c->err, "The arguments of %s_build_object() must consist "
-					       "of alternating keys and values.",
+			mur_error_hint(c->err,
+				       "The arguments of %s_build_object() must consist "
+				       "of alternating keys and values.",
 				       t == MT_JSONB ? "jsonb" : "json"),
 			NULL);
 	v[0] = flag(c, t == MT_JSONB);
@@ -191,7 +192,8 @@ static sql_expr *path_literal(sql_ctx *c, const char *fn, sql_expr **args, int n
 	mur_buf_put_u8(&b, '{');
 	for (int i = 0; i < n; i++) {
 		sql_expr *a = sql_resolve_unknown(c, args[i]);
-		if (!a || a->kind != SE_CONST || (a->val.kind != MV_TEXT && a->val.kind != MV_NULL)) {
+		if (!a || a->kind != SE_CONST ||
+		    (a->val.kind != MV_TEXT && a->val.kind != MV_NULL)) {
 			mur_buf_free(&b);
 			if (a)
 				sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
@@ -224,7 +226,7 @@ static sql_expr *path_literal(sql_ctx *c, const char *fn, sql_expr **args, int n
 
 typedef struct json_fn {
 	const char *name;
-	mur_type arg;    /* the document's type; MT_UNKNOWN: no document */
+	mur_type arg; /* the document's type; MT_UNKNOWN: no document */
 	int minargs, maxargs;
 	const char *sqlite;
 	mur_type result; /* MT_UNKNOWN: the document's */

@@ -146,7 +146,7 @@ static int path_elem(json_call *c, const char **p, json_path *pa, const char *li
 		for ((*p)++; **p && **p != '"'; (*p)++) {
 			if (**p == '\\' && (*p)[1])
 				(*p)++;
-			mur_buf_put_u8(&b, (uint8_t)**p);
+			mur_buf_put_u8(&b, (uint8_t) * *p);
 		}
 		if (**p != '"')
 			return mur_buf_free(&b), malformed(c, lit);
@@ -157,7 +157,7 @@ static int path_elem(json_call *c, const char **p, json_path *pa, const char *li
 		for (; **p && **p != ',' && **p != '}'; (*p)++) {
 			if (**p == '\\' && (*p)[1])
 				(*p)++;
-			mur_buf_put_u8(&b, (uint8_t)**p);
+			mur_buf_put_u8(&b, (uint8_t) * *p);
 		}
 		while (b.len && b.data[b.len - 1] == ' ')
 			b.len--;
@@ -480,7 +480,8 @@ static const mur_json *set_path(json_call *c, const mur_json *j, const json_path
 	memcpy(r->kid, j->kid, sizeof *r->kid * (size_t)(w * j->n));
 	r->n = j->n;
 	if (k >= 0) {
-		sub = i == pa->n - 1 ? nv : set_path(c, j->kid[w * k + w - 1], pa, i + 1, nv, create);
+		sub = i == pa->n - 1 ? nv
+				     : set_path(c, j->kid[w * k + w - 1], pa, i + 1, nv, create);
 		if (!sub)
 			return NULL;
 		r->kid[w * k + w - 1] = (mur_json *)sub;
@@ -527,7 +528,8 @@ static void fn_set(sqlite3_context *cx, int argc, sqlite3_value **v)
 					     "cannot set path in scalar");
 			else if (pa->n == 0)
 				result_json(&c, j, 0);
-			else if ((r = set_path(&c, j, pa, 0, nv, argc < 4 || sqlite3_value_int(v[3]))))
+			else if ((r = set_path(&c, j, pa, 0, nv,
+					       argc < 4 || sqlite3_value_int(v[3]))))
 				result_json(&c, r, 0);
 		}
 		call_done(&c);
@@ -716,7 +718,8 @@ static void fn_build_object(sqlite3_context *cx, int argc, sqlite3_value **v)
 		mur_json_put_string(&b, (const char *)sqlite3_value_text(v[i]),
 				    (size_t)sqlite3_value_bytes(v[i]));
 		mur_buf_put(&b, " : ", 3);
-		mur_buf_put(&b, sqlite3_value_text(v[i + 1]), (size_t)sqlite3_value_bytes(v[i + 1]));
+		mur_buf_put(&b, sqlite3_value_text(v[i + 1]),
+			    (size_t)sqlite3_value_bytes(v[i + 1]));
 	}
 	mur_buf_put_u8(&b, '}');
 	result_text(cx, &b, jsonb);
