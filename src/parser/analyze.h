@@ -476,6 +476,9 @@ sql_expr *sql_json_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int 
  * builders, jsonb_typeof, jsonb_set, ...). */
 int sql_json_is_func(const char *name);
 sql_expr *sql_json_func(sql_ctx *c, const char *name, sql_expr **args, int n, int loc);
+/* 42883 when e is json (no equality or ordering, unlike jsonb) and is
+ * grouped (ordering 0) or sorted (1) by. */
+int sql_json_check_key(sql_ctx *c, const sql_expr *e, int ordering);
 /* mur_json_elem(x, type): x as JSON text, NULL as null (builders, aggregates). */
 sql_expr *sql_json_elem(sql_ctx *c, sql_expr *x);
 

@@ -135,6 +135,18 @@ sql_expr *sql_json_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int 
 			     MT_BOOL, loc, 2, a, b);
 }
 
+int sql_json_check_key(sql_ctx *c, const sql_expr *e, int ordering)
+{
+	if (e->type != MT_JSON)
+		return MUR_OK;
+	sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, e->loc,
+		"could not identify an %s operator for type json",
+		ordering ? "ordering" : "equality");
+	mur_error_hint(c->err, "Cast it to jsonb, which has %s.",
+		       ordering ? "an ordering" : "equality");
+	return MUR_ERR;
+}
+
 /* ---- functions ---- */
 
 /* x as mur_json_elem(x, type): its JSON text, SQL NULL as null. */
