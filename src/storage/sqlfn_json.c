@@ -710,7 +710,8 @@ static void fn_build_object(sqlite3_context *cx, int argc, sqlite3_value **v)
 	for (int i = 1; i < argc; i += 2) {
 		if (sqlite3_value_type(v[i]) == SQLITE_NULL) {
 			mur_buf_free(&b);
-			stor_fn_fail(cx, "22004", "argument %d cannot be null", i);
+			stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
+				     "argument %d cannot be null", i);
 			return;
 		}
 		if (i > 1)

@@ -131,6 +131,13 @@ LITERALS = [
     "SELECT jsonb_pretty('{\"a\": [1, {\"b\": []}, {}], \"c\": \"x\"}'), jsonb_pretty('[]'), "
     "jsonb_pretty('1')",
     "SELECT jsonb_strip_nulls('{\"a\": null, \"b\": [null, {\"c\": null, \"d\": 1}]}')",
+    "SELECT to_json(1e20::float8), to_jsonb(1e20::float8), to_json(-1.5::float4), "
+    "to_json('infinity'::timestamp), to_jsonb('\\x01'::bytea), "
+    "to_json(TIMESTAMPTZ '2024-01-01 10:00:00+00'), jsonb_build_object(1, 2)",
+    "SELECT '{\"a\": 1, \"a\": 2}'::json -> 'a', ' [1] '::json, ' [1] '::json -> 0, "
+    "'\"abc\"'::jsonb ? 'abc', '{\"a\": {\"b\": 1}}'::jsonb ? 'b'",
+    "SELECT jsonb_set('[1, 2]', '{-10}', '9'), jsonb_set('{\"a\": 1}', '{a,b}', '9'), "
+    "'{\"a\": 1}'::jsonb #- '{a,b}', '[1, 2]'::jsonb #> '{x}'",
     "SELECT ('{\"n\": 42}'::jsonb -> 'n')::int + 1, ('{\"f\": true}'::jsonb -> 'f')::boolean",
     "SELECT '{\"a\": 1}'::jsonb = '{ \"a\" : 1 }', '[1, 2]'::jsonb < '[1, 3]', "
     "'{\"a\": 1}'::jsonb > '[1, 2, 3]', '[]'::jsonb < 'null', '1.0'::jsonb = '1.00'",
@@ -202,6 +209,10 @@ BAD = [
     ("SELECT jsonb_typeof('{}'::json)", "42883"),
     ("SELECT 1 @> '1'::jsonb", "42883"),
     ("SELECT j, count(*) FROM jdocs GROUP BY j", "42883"),
+    ("SELECT jsonb_set('[1, 2]', '{n}', '8')", "22P02"),
+    ("SELECT jsonb_set('-0.05', '{0}', '8')", "22023"),
+    ("SELECT '[1]'::jsonb #- '{n}'", "22P02"),
+    ("SELECT json_build_object(NULL, 2)", "22023"),
     ("SELECT id FROM jdocs ORDER BY j", "42883"),
     ("SELECT ('{\"a\": 1}'::jsonb)::int", "22023"),
     ("SELECT ('\"x\"'::jsonb)::numeric", "22023"),
@@ -264,3 +275,54 @@ def test_binary_round_trip(cluster, pg, pgconn):
                 got[target] = cur.fetchall()
     assert got["murphy"] == got["postgres"]
     assert got["murphy"][0][0] == doc
+
+
+WRITES = [
+    "UPDATE jw SET data = data || '{\"seen\": true}' WHERE data ->> 'k' = 'x'",
+    "UPDATE jw SET data = jsonb_set(data, '{n}', to_jsonb(id * 2)) WHERE id % 4 = 0 "
+    "AND jsonb_typeof(data) = 'object'",
+    "UPDATE jw SET data = data - 'tags' WHERE data @> '{\"k\": \"z\"}'",
+    "DELETE FROM jw WHERE data ? 'seen' AND id % 3 = 0",
+    "INSERT INTO jw VALUES (1000, '{\"b\": 1, \"a\": [2, 3.0]}', NULL, 'g9') RETURNING data, j",
+    "INSERT INTO jw SELECT id + 2000, data -> 'sub', j, grp FROM jw WHERE id < 30",
+]
+
+
+def test_writes(db):
+    # writes that compute jsonb on the shards, then the table as PostgreSQL has it
+    db.exec_both("DROP TABLE IF EXISTS jw")
+    db.exec_both("CREATE TABLE jw (id int PRIMARY KEY, data jsonb, j json, grp text)")
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            cur.execute("SELECT id, data::text, j::text, grp FROM jdocs")
+            rows = cur.fetchall()
+            cur.execute("INSERT INTO jw VALUES " + ",".join(
+                cur.mogrify("(%s, %s, %s, %s)", r).decode() for r in rows))
+    for sql in WRITES:
+        if "RETURNING" in sql:
+            exact(db, sql)
+        else:
+            db.exec_both(sql)
+    exact(db, "SELECT id, data, j, grp FROM jw")
+    exact(db, "SELECT id, coalesce(data -> 'missing', data, 'null'), "
+              "CASE WHEN id % 2 = 0 THEN data ELSE '[]' END, data IS NULL FROM jw")
+
+
+def test_server_side_parameters(cluster, pg, pgconn):
+    # psycopg 3 binds parameters on the server: a Jsonb parameter is typed
+    # jsonb, a str key is text
+    import psycopg
+    from psycopg.types.json import Jsonb
+    got = {}
+    for target, dsn in (("murphy", cluster.dsn()), ("postgres", pg.dsn(pgconn.info.dbname))):
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            got[target] = [
+                conn.execute("SELECT count(*) FROM jdocs WHERE data @> %s",
+                             (Jsonb({"k": "x"}),)).fetchall(),
+                conn.execute("SELECT id FROM jdocs WHERE data ->> %s = %s ORDER BY id",
+                             ("k", "y")).fetchall(),
+                conn.execute("SELECT data -> %s FROM jdocs WHERE id = %s",
+                             ("sub", 5)).fetchall(),
+            ]
+    assert got["murphy"] == got["postgres"]
+    assert got["murphy"][0][0][0] > 0
