@@ -828,3 +828,119 @@ const char *mur_json_typeof(const mur_json *j)
 	};
 	return names[j->kind];
 }
+
+/* ---- scanning without a tree ---- */
+
+/* Past the value starting at p (valid json text assumed; NULL when it is
+ * not). */
+static const char *skip_value(const char *p, const char *end)
+{
+	int depth = 0;
+	if (p >= end)
+		return NULL;
+	if (*p != '{' && *p != '[' && *p != '"') {
+		while (p < end && !is_delim(*p))
+			p++;
+		return p;
+	}
+	do {
+		if (p >= end)
+			return NULL;
+		if (*p == '"') {
+			for (p++; p < end && *p != '"'; p++)
+				if (*p == '\\')
+					p++;
+			if (p >= end)
+				return NULL;
+		} else if (*p == '{' || *p == '[') {
+			depth++;
+		} else if (*p == '}' || *p == ']') {
+			depth--;
+		}
+		p++;
+	} while (depth > 0);
+	return p;
+}
+
+static const char *scan_ws(const char *p, const char *end)
+{
+	while (p < end && is_ws(*p))
+		p++;
+	return p;
+}
+
+/* Open the top-level container at s if it is `open`: *p past it; 0 when it
+ * is something else, 1 when empty, 2 when items follow. */
+static int scan_open(const char *s, size_t n, char open, const char **p)
+{
+	const char *end = s + n;
+	*p = scan_ws(s, end);
+	if (*p >= end || **p != open)
+		return 0;
+	*p = scan_ws(*p + 1, end);
+	return *p < end && (**p == '}' || **p == ']') ? 1 : 2;
+}
+
+int mur_json_scan_field(const char *s, size_t n, const char *key, size_t klen, const char **vs,
+			size_t *vn)
+{
+	const char *end = s + n, *p, *k, *v;
+	int found = 0, r = scan_open(s, n, '{', &p);
+	if (r < 2)
+		return 0;
+	for (;;) {
+		if (p >= end || *p != '"')
+			return -1;
+		for (k = ++p; p < end && *p != '"'; p++)
+			if (*p == '\\')
+				return -1; /* an escaped key: decoding is the parser's */
+		if (p >= end)
+			return -1;
+		int match = (size_t)(p - k) == klen && !memcmp(k, key, klen);
+		p = scan_ws(p + 1, end);
+		if (p >= end || *p != ':')
+			return -1;
+		v = scan_ws(p + 1, end);
+		if (!(p = skip_value(v, end)))
+			return -1;
+		if (match) {
+			*vs = v;
+			*vn = (size_t)(p - v);
+			found = 1;
+		}
+		p = scan_ws(p, end);
+		if (p < end && *p == ',') {
+			p = scan_ws(p + 1, end);
+			continue;
+		}
+		return p < end && *p == '}' ? found : -1;
+	}
+}
+
+int mur_json_scan_elem(const char *s, size_t n, long idx, const char **vs, size_t *vn)
+{
+	const char *end = s + n, *p, *v;
+	int r = scan_open(s, n, '[', &p);
+	if (r == 0)
+		return 0;
+	if (idx < 0) /* counts from the end: the parser's */
+		return -1;
+	if (r == 1)
+		return 0;
+	for (long i = 0;; i++) {
+		v = p;
+		if (!(p = skip_value(v, end)))
+			return -1;
+		if (i == idx) {
+			*vs = v;
+			*vn = (size_t)(p - v);
+			return 1;
+		}
+		p = scan_ws(p, end);
+		if (p < end && *p == ',') {
+			p = scan_ws(p + 1, end);
+			continue;
+		}
+		return p < end && *p == ']' ? 0 : -1;
+	}
+}

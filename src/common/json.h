@@ -98,6 +98,18 @@ const mur_json *mur_json_elem(const mur_json *a, long i);
 /* jsonb ? key: a key of an object, or a string element of an array, or the
  * string itself at top level. */
 int mur_json_exists(const mur_json *j, const char *key, size_t len);
+/*
+ * Lookups straight on valid json text (stored json or jsonb), without a
+ * tree: the value of key in a top-level object (the last of duplicate
+ * keys) or element idx (>= 0) of a top-level array, as the span of text
+ * it has (*vs, *vn).  1 found, 0 not there (or not an object / array),
+ * -1 when the text holds what the scanner leaves to mur_json_parse (an
+ * escaped key, malformed text): the caller parses instead.
+ */
+int mur_json_scan_field(const char *s, size_t n, const char *key, size_t klen, const char **vs,
+			size_t *vn);
+int mur_json_scan_elem(const char *s, size_t n, long idx, const char **vs, size_t *vn);
+
 /* The name jsonb_typeof prints. */
 const char *mur_json_typeof(const mur_json *j);
 

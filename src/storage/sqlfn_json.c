@@ -37,9 +37,10 @@
 #include <string.h>
 #include <strings.h>
 
-/* Elements of a text[] path or key list (PostgreSQL's arrays go far past
- * it; a path deeper than any document murphy parses is pointless). */
-#define JSON_PATH_MAX MUR_JSON_DEPTH_MAX
+/* Elements of a text[] path or key list: a path is decoded per call into
+ * a struct of this many slots (PostgreSQL's arrays go far past it; 0A000
+ * "at most" beyond). */
+#define JSON_PATH_MAX 256
 
 typedef struct json_call {
 	sqlite3_context *cx;
@@ -96,12 +97,54 @@ static void result_sub(json_call *c, const mur_json *j, int as_text)
 		sqlite3_result_text(c->cx, j->raw, (int)j->raw_len, SQLITE_TRANSIENT);
 }
 
+/* A sub-value found by the scanner answered as result_sub would; 0 when
+ * it needs the parser (an escaped string for ->>). */
+static int result_span(sqlite3_context *cx, const char *vs, size_t vn, int as_text)
+{
+	if (as_text && vn == 4 && !memcmp(vs, "null", 4)) {
+		sqlite3_result_null(cx);
+		return 1;
+	}
+	if (as_text && vn >= 2 && vs[0] == '"') {
+		if (memchr(vs, '\\', vn))
+			return 0;
+		vs++;
+		vn -= 2;
+	}
+	sqlite3_result_text(cx, vs, (int)vn, SQLITE_TRANSIENT);
+	return 1;
+}
+
+/* -> and ->> by the scanner, without a tree (the common case: a key
+ * without escapes, a non-negative index); 0 when the parser must do it. */
+static int fast_get(sqlite3_context *cx, sqlite3_value **v, int as_text)
+{
+	const char *s = (const char *)sqlite3_value_text(v[0]), *vs = NULL;
+	size_t n = (size_t)sqlite3_value_bytes(v[0]), vn = 0;
+	int r;
+	if (!s)
+		return 0;
+	if (sqlite3_value_type(v[1]) == SQLITE_INTEGER)
+		r = mur_json_scan_elem(s, n, (long)sqlite3_value_int64(v[1]), &vs, &vn);
+	else
+		r = mur_json_scan_field(s, n, (const char *)sqlite3_value_text(v[1]),
+					(size_t)sqlite3_value_bytes(v[1]), &vs, &vn);
+	if (r < 0)
+		return 0;
+	if (r == 0) {
+		sqlite3_result_null(cx);
+		return 1;
+	}
+	return result_span(cx, vs, vn, as_text);
+}
+
 static void fn_get(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	json_call c;
 	mur_json *j;
 	(void)argc;
-	if (stor_fn_any_null(2, v) || !call_init(&c, cx))
+	if (stor_fn_any_null(2, v) || fast_get(cx, v, sqlite3_value_int(v[2])) ||
+	    !call_init(&c, cx))
 		return;
 	if ((j = arg_json(&c, v[0], 0))) {
 		const mur_json *hit;
@@ -192,7 +235,7 @@ static int parse_path(json_call *c, sqlite3_value *v, json_path *pa)
 		return 1;
 	for (;;) {
 		if (pa->n == JSON_PATH_MAX) {
-			stor_fn_fail(c->cx, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+			stor_fn_fail(c->cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
 				     "murphy takes at most %d path elements", JSON_PATH_MAX);
 			return 0;
 		}
@@ -232,6 +275,33 @@ static const mur_json *path_step(const mur_json *j, const json_path *pa, int i)
 	return NULL;
 }
 
+/* #> and #>> by the scanner, step by step; 0 when the parser must do it. */
+static int fast_path(sqlite3_context *cx, const char *s, size_t n, const json_path *pa, int as_text)
+{
+	if (!s || pa->n == 0)
+		return 0;
+	for (int i = 0; i < pa->n; i++) {
+		size_t skip = strspn(s, " \t\r\n");
+		long idx;
+		int r;
+		if (skip >= n || pa->null[i] || (s[skip] != '{' && s[skip] != '['))
+			r = 0; /* a scalar has no member */
+		else if (s[skip] == '{')
+			r = mur_json_scan_field(s, n, pa->s[i], pa->len[i], &s, &n);
+		else if (!path_index(pa->s[i], pa->len[i], &idx))
+			r = 0;
+		else
+			r = mur_json_scan_elem(s, n, idx, &s, &n);
+		if (r < 0)
+			return 0;
+		if (r == 0) {
+			sqlite3_result_null(cx);
+			return 1;
+		}
+	}
+	return result_span(cx, s, n, as_text);
+}
+
 static void fn_path(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	json_call c;
@@ -241,7 +311,10 @@ static void fn_path(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (!pa)
 		return sqlite3_result_error_nomem(cx);
 	if (!stor_fn_any_null(2, v) && call_init(&c, cx)) {
-		if ((j = arg_json(&c, v[0], 0)) && parse_path(&c, v[1], pa)) {
+		if (parse_path(&c, v[1], pa) &&
+		    !fast_path(cx, (const char *)sqlite3_value_text(v[0]),
+			       (size_t)sqlite3_value_bytes(v[0]), pa, sqlite3_value_int(v[2])) &&
+		    (j = arg_json(&c, v[0], 0))) {
 			for (int i = 0; i < pa->n && j; i++)
 				j = path_step(j, pa, i);
 			result_sub(&c, j, sqlite3_value_int(v[2]));
@@ -291,8 +364,22 @@ static void fn_exists(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	json_call c;
 	mur_json *j;
+	const char *vs;
+	size_t vn;
+	int r;
 	(void)argc;
-	if (stor_fn_any_null(2, v) || !call_init(&c, cx))
+	if (stor_fn_any_null(2, v))
+		return;
+	/* an object's key by the scanner (arrays and strings: the parser) */
+	r = mur_json_scan_field((const char *)sqlite3_value_text(v[0]),
+				(size_t)sqlite3_value_bytes(v[0]),
+				(const char *)sqlite3_value_text(v[1]),
+				(size_t)sqlite3_value_bytes(v[1]), &vs, &vn);
+	if (r == 1)
+		return sqlite3_result_int(cx, 1);
+	if (r == 0 && ((const char *)sqlite3_value_text(v[0]))[0] == '{')
+		return sqlite3_result_int(cx, 0);
+	if (!call_init(&c, cx))
 		return;
 	if ((j = arg_json(&c, v[0], 0)))
 		sqlite3_result_int(cx, mur_json_exists(j, (const char *)sqlite3_value_text(v[1]),

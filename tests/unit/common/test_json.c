@@ -127,12 +127,46 @@ static void test_containment(void **state)
 	assert_false(cmp("{\"a\": \"x\"}", "\"x\"", 1));
 }
 
+static const char *scan(const char *doc, const char *key, long idx)
+{
+	static char out[256];
+	const char *vs;
+	size_t vn;
+	int r = key ? mur_json_scan_field(doc, strlen(doc), key, strlen(key), &vs, &vn)
+		    : mur_json_scan_elem(doc, strlen(doc), idx, &vs, &vn);
+	if (r != 1)
+		snprintf(out, sizeof out, "%d", r);
+	else
+		snprintf(out, sizeof out, "=%.*s", (int)vn, vs);
+	return out;
+}
+
+static void test_scan(void **state)
+{
+	(void)state;
+	assert_string_equal(scan("{\"a\": 1, \"bb\": [1, {\"c\": \"]\"}]}", "bb", 0),
+			    "=[1, {\"c\": \"]\"}]");
+	assert_string_equal(scan(" { \"a\" : 1 , \"a\" : \"x\\\"y\" } ", "a", 0), "=\"x\\\"y\"");
+	assert_string_equal(scan("{\"a\": 1}", "b", 0), "0");
+	assert_string_equal(scan("[1, 2]", "a", 0), "0");
+	assert_string_equal(scan("{\"a\\u0062\": 1}", "ab", 0), "-1"); /* escaped key */
+	assert_string_equal(scan("[true, {\"x\": []}, null]", NULL, 1), "={\"x\": []}");
+	assert_string_equal(scan("[1]", NULL, 3), "0");
+	assert_string_equal(scan("[1]", NULL, -1), "-1");
+	assert_string_equal(scan("{}", "a", 0), "0");
+	assert_string_equal(scan("{\"a\": ", "a", 0), "-1");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_jsonb_normalizes), cmocka_unit_test(test_bad_input),
-		cmocka_unit_test(test_depth_limit),      cmocka_unit_test(test_pretty),
-		cmocka_unit_test(test_ordering),         cmocka_unit_test(test_containment),
+		cmocka_unit_test(test_jsonb_normalizes),
+		cmocka_unit_test(test_bad_input),
+		cmocka_unit_test(test_depth_limit),
+		cmocka_unit_test(test_pretty),
+		cmocka_unit_test(test_ordering),
+		cmocka_unit_test(test_containment),
+		cmocka_unit_test(test_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
