@@ -32,6 +32,7 @@
 #include "storage/storage_int.h"
 
 #include "common/json.h"
+#include "common/numeric.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -338,14 +339,50 @@ static int two_args(json_call *c, sqlite3_context *cx, sqlite3_value **v, mur_js
 	return 0;
 }
 
+/* Scalar span vs scalar node, both from normalized jsonb: strings and
+ * literals by their text (one spelling each), numbers by value. */
+static int span_equals(const char *vs, size_t vn, const mur_json *b)
+{
+	if (b->kind == MJ_NUMBER)
+		return vn && (vs[0] == '-' || (vs[0] >= '0' && vs[0] <= '9')) &&
+		       mur_num_text_cmp(vs, vn, b->s, b->len) == 0;
+	return vn == b->raw_len && !memcmp(vs, b->raw, vn);
+}
+
+/* a @> b for an object a and an object b of scalar values (the common
+ * WHERE data @> '{"k": "x"}') by scanning a; -1 when the tree must decide. */
+static int fast_contains(sqlite3_value *va, const mur_json *b)
+{
+	const char *s = (const char *)sqlite3_value_text(va), *vs;
+	size_t n = (size_t)sqlite3_value_bytes(va), vn;
+	if (!s || s[0] != '{' || b->kind != MJ_OBJECT)
+		return -1;
+	for (int i = 0; i < b->n; i++) {
+		const mur_json *k = b->kid[2 * i], *bv = b->kid[2 * i + 1];
+		int r;
+		if (bv->kind == MJ_ARRAY || bv->kind == MJ_OBJECT)
+			return -1;
+		r = mur_json_scan_field(s, n, k->s, k->len, &vs, &vn);
+		if (r < 0)
+			return -1;
+		if (r == 0 || !span_equals(vs, vn, bv))
+			return 0;
+	}
+	return 1;
+}
+
 static void fn_contains(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	json_call c;
 	mur_json *a, *b;
+	int r;
 	(void)argc;
-	if (!two_args(&c, cx, v, &a, &b))
+	if (stor_fn_any_null(2, v) || !call_init(&c, cx))
 		return;
-	sqlite3_result_int(cx, mur_json_contains(a, b));
+	if ((b = arg_json(&c, v[1], 0)) && (r = fast_contains(v[0], b)) >= 0)
+		sqlite3_result_int(cx, r);
+	else if (b && (a = arg_json(&c, v[0], 0)))
+		sqlite3_result_int(cx, mur_json_contains(a, b));
 	call_done(&c);
 }
 

@@ -108,6 +108,8 @@ LITERALS = [
     "SELECT '{\"a\": 1, \"b\": [1, 2]}'::jsonb @> '{\"b\": [2]}', "
     "'{\"a\": 1}'::jsonb <@ '{\"a\": 1, \"c\": 2}', '[1, [2, 3]]'::jsonb @> '[[3]]', "
     "'[\"a\", \"b\"]'::jsonb @> '\"a\"', '\"a\"'::jsonb @> '[\"a\"]'",
+    "SELECT '{\"a\": 1.50, \"b\": \"q\\\"\"}'::jsonb @> '{\"a\": 1.5, \"b\": \"q\\\"\"}', "
+    "'{\"a\": 1}'::jsonb @> '{\"a\": 1, \"b\": null}', '{\"a\": [1]}'::jsonb @> '{\"a\": 1}'",
     "SELECT '{\"a\": 1, \"b\": 2}'::jsonb ? 'a', '[\"a\", 1]'::jsonb ? 'a', "
     "'{\"a\": 1}'::jsonb ?| '{b,a}', '{\"a\": 1}'::jsonb ?& '{b,a}'",
     "SELECT '{\"a\": 1, \"b\": 2}'::jsonb || '{\"b\": 3, \"c\": 4}', '[1]'::jsonb || '2', "
@@ -157,6 +159,8 @@ TABLE = [
     "SELECT id FROM jdocs WHERE CASE WHEN jsonb_typeof(data -> 'n') = 'number' "
     "THEN (data -> 'n')::int END > 10",
     "SELECT id FROM jdocs WHERE data @> '{\"k\": \"y\"}'",
+    "SELECT id FROM jdocs WHERE data @> '{\"n\": 5.0, \"k\": \"x\"}' OR data @> '{\"tags\": []}' "
+    "OR data @> '{\"sub\": null}' OR data @> '[\"x y\"]' OR data <@ '{\"k\": \"z\", \"n\": 3}'",
     "SELECT id FROM jdocs WHERE data ? 'tags' AND NOT data ? 'a'",
     "SELECT id, jsonb_typeof(data), jsonb_typeof(data -> 'sub') FROM jdocs",
     "SELECT id, data || '{\"extra\": [1]}', data - 'k', jsonb_strip_nulls(data) FROM jdocs "
