@@ -45,7 +45,10 @@ int sql_json_wants_op(const char *op, const sql_expr *l, const sql_expr *r)
 		return 1;
 	if (!is_json(l->type) && !is_json(r->type))
 		return 0;
-	return is_compare(op) || !strcmp(op, "||") || !strcmp(op, "-");
+	if (!strcmp(op, "||")) /* jsonb || jsonb; with text it is text's || */
+		return (l->type == MT_JSONB || l->type == MT_UNKNOWN) &&
+		       (r->type == MT_JSONB || r->type == MT_UNKNOWN);
+	return is_compare(op) || !strcmp(op, "-");
 }
 
 static sql_expr *no_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc)
@@ -110,8 +113,6 @@ sql_expr *sql_json_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int 
 		return get_op(c, op, l, r, loc);
 	if (is_compare(op))
 		return compare(c, op, l, r, loc);
-	if (!strcmp(op, "||") && !(l->type == MT_JSONB || r->type == MT_JSONB))
-		return no_op(c, op, l, r, loc);
 	if (!(a = as_jsonb(c, l)))
 		return mur_error_is_set(c->err) ? NULL : no_op(c, op, l, r, loc);
 	if (!strcmp(op, "@>") || !strcmp(op, "<@") || !strcmp(op, "||")) {

@@ -182,6 +182,7 @@ TABLE = [
     "SELECT jsonb_agg(data ORDER BY id) FROM jref",
     "SELECT r.id, r.data -> 'k' FROM jref r JOIN jdocs d ON d.id = r.id WHERE r.data ? 'k'",
     "SELECT count(*) FROM jdocs WHERE data = '{\"a\": 1}' OR data <> 'null'",
+    "SELECT id, grp || data, j || grp, 'x' || j FROM jdocs WHERE id < 20",
 ]
 
 
