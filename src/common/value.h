@@ -22,6 +22,8 @@
  *   UUID                TEXT      lowercase hyphenated, as uuid_out prints
  *                                 (sorts as text = as PostgreSQL's bytes)
  *   INTERVAL            TEXT      span key + months days µs: common/interval.h
+ *   JSON                TEXT      the input as written, validated
+ *   JSONB               TEXT      normalized: common/json.h
  *
  * mur_value does not own its bytes: s points into a row buffer, a message
  * or an arena whose lifetime the caller manages.
@@ -66,6 +68,8 @@ typedef enum mur_type {
 	MT_BYTEA,
 	MT_UUID, /* appended: the catalog stores a column's type by number */
 	MT_INTERVAL,
+	MT_JSON,  /* TEXT as written (common/json.h) */
+	MT_JSONB, /* TEXT normalized as jsonb_out prints it */
 	MT_TYPE_COUNT
 } mur_type;
 
@@ -88,7 +92,7 @@ typedef struct mur_value {
 /* PostgreSQL OID of the type (pg_type.oid): BOOL 16, INT8 20, INT2 21,
  * INT4 23, TEXT 25, FLOAT4 700, FLOAT8 701, BPCHAR 1042, VARCHAR 1043,
  * DATE 1082, TIMESTAMP 1114, TIMESTAMPTZ 1184, NUMERIC 1700, BYTEA 17,
- * UUID 2950, INTERVAL 1186,
+ * UUID 2950, INTERVAL 1186, JSON 114, JSONB 3802,
  * UNKNOWN 705. */
 uint32_t mur_type_oid(mur_type t);
 mur_type mur_type_from_oid(uint32_t oid); /* MT_UNKNOWN when not ours */

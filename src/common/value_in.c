@@ -6,7 +6,8 @@
  * Each parser follows a PostgreSQL input function, including its error
  * SQLSTATEs and messages: pg_strtoint16/32/64 (parse_int), float8in /
  * float4in (parse_float), numeric_in (parse_numeric), boolin (parse_bool),
- * byteain (parse_bytea), uuid_in (parse_uuid), interval_in (parse_interval).  Dates and timestamps are value_datetime.c's;
+ * byteain (parse_bytea), uuid_in (parse_uuid), interval_in (parse_interval),
+ * json_in / jsonb_in (parse_json, common/json.h).  Dates and timestamps are value_datetime.c's;
  * every other type is its text as given.
  *
  * Memory: nothing here allocates except appends to the caller's scratch
@@ -16,6 +17,7 @@
 #include "common/value_int.h"
 
 #include "common/interval.h"
+#include "common/json.h"
 #include "common/numeric.h"
 
 #include <ctype.h>
@@ -282,6 +284,31 @@ static int parse_interval(const char *text, size_t len, mur_buf *scratch, mur_va
 	return MUR_OK;
 }
 
+/* json_in (validated, kept as written) / jsonb_in (normalized text):
+ * common/json.h. */
+static int parse_json(mur_type t, const char *text, size_t len, mur_buf *scratch, mur_value *out,
+		      mur_error *err)
+{
+	mur_json_doc *d = mur_json_doc_new();
+	mur_json *j;
+	size_t off = scratch->len;
+	int rc;
+	if (!d)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	rc = mur_json_parse(d, text, len, t == MT_JSONB, &j, err);
+	if (rc == MUR_OK && t == MT_JSON)
+		mur_buf_put(scratch, text, len);
+	else if (rc == MUR_OK)
+		mur_json_write(j, 0, scratch);
+	mur_json_doc_free(d);
+	if (rc != MUR_OK)
+		return rc;
+	if (!mur_buf_ok(scratch))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	*out = mur_v_text(scratch->len > off ? scratch->data + off : "", scratch->len - off);
+	return MUR_OK;
+}
+
 int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scratch,
 			  mur_value *out, mur_error *err)
 {
@@ -319,6 +346,10 @@ int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scr
 		break;
 	case MT_INTERVAL:
 		rc = parse_interval(text, len, scratch, out, err);
+		break;
+	case MT_JSON:
+	case MT_JSONB:
+		rc = parse_json(t, text, len, scratch, out, err);
 		break;
 	default:
 		value_copy_out(scratch, MV_TEXT, text, len, out);

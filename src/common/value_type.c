@@ -38,6 +38,8 @@ static const type_info types[MT_TYPE_COUNT] = {
 	[MT_BYTEA] = {17, -1, MV_BLOB, "bytea", "bytea", "BLOB"},
 	[MT_UUID] = {2950, 16, MV_TEXT, "uuid", "uuid", "TEXT"},
 	[MT_INTERVAL] = {1186, 16, MV_TEXT, "interval", "interval", "TEXT"},
+	[MT_JSON] = {114, -1, MV_TEXT, "json", "json", "TEXT"},
+	[MT_JSONB] = {3802, -1, MV_TEXT, "jsonb", "json", "TEXT"},
 };
 
 static const type_info *tinfo(mur_type t)
@@ -115,6 +117,8 @@ static const struct {
 	{"bytea", MT_BYTEA},
 	{"uuid", MT_UUID},
 	{"interval", MT_INTERVAL},
+	{"json", MT_JSON},
+	{"jsonb", MT_JSONB},
 	{"unknown", MT_UNKNOWN},
 };
 

@@ -100,11 +100,17 @@ typedef enum sql_aggfn {
 	SQL_AGG_PERCENTILE_CONT,
 	SQL_AGG_PERCENTILE_DISC,
 	SQL_AGG_MODE,
+	/* json_agg(x) and json_object_agg(k, x) (analyze_ordagg.c): args[0]
+	 * mur_json_elem(x), args[1] NULL or the key as text, args[2..] keys */
+	SQL_AGG_JSON_AGG,
+	SQL_AGG_JSONB_AGG,
+	SQL_AGG_JSON_OBJECT_AGG,
+	SQL_AGG_JSONB_OBJECT_AGG,
 } sql_aggfn;
 
 /* A collecting aggregate: it needs a group's values at once (the leader
  * over gathered rows, or one shard). */
-#define SQL_AGG_IS_COLLECTING(fn) ((fn) >= SQL_AGG_STRING_AGG && (fn) <= SQL_AGG_MODE)
+#define SQL_AGG_IS_COLLECTING(fn) ((fn) >= SQL_AGG_STRING_AGG && (fn) <= SQL_AGG_JSONB_OBJECT_AGG)
 /* agg_flags, the third argument of the SQLite call (storage/sqlfn_agg.c):
  * sort key k's DESC is bit 2k, its NULLS FIRST bit 2k + 1; DISTINCT apart.
  * At most SQL_AGG_KEYS_MAX keys: their bits stay below DISTINCT's. */
@@ -468,6 +474,21 @@ sql_expr *sql_srf_column(sql_ctx *c, PgQuery__FuncCall *f);
 int sql_collecting_agg_kind(const char *name);
 /* string_agg / percentile_cont / percentile_disc / mode → SE_AGG. */
 sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name);
+
+/* ---- analyze_json.c ---- */
+/* 1 when op between l and r is a json operator (or a comparison, ||
+ * or - with a json operand): sql_json_op analyzes it. */
+int sql_json_wants_op(const char *op, const sql_expr *l, const sql_expr *r);
+sql_expr *sql_json_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc);
+/* 1 when name is a json function sql_json_func analyzes (to_json, the
+ * builders, jsonb_typeof, jsonb_set, ...). */
+int sql_json_is_func(const char *name);
+sql_expr *sql_json_func(sql_ctx *c, const char *name, sql_expr **args, int n, int loc);
+/* 42883 when e is json (no equality or ordering, unlike jsonb) and is
+ * grouped (ordering 0) or sorted (1) by. */
+int sql_json_check_key(sql_ctx *c, const sql_expr *e, int ordering);
+/* mur_json_elem(x, type): x as JSON text, NULL as null (builders, aggregates). */
+sql_expr *sql_json_elem(sql_ctx *c, sql_expr *x);
 
 /* ---- analyze_window.c ---- */
 /* f(...) OVER (...) → SE_WINDOW (avg and the variances → mur_avg /

@@ -220,6 +220,9 @@ static int cast_is_free(mur_type from, mur_type to)
 	int cf = sql_type_category(from), ct = sql_type_category(to);
 	if (from == to || (cf == 'S' && ct == 'S'))
 		return 1;
+	/* json and jsonb print as their stored text; jsonb's is valid json */
+	if ((cf == 'J' && ct == 'S') || (from == MT_JSONB && to == MT_JSON))
+		return 1;
 	if (mur_type_is_integer(from) && mur_type_is_integer(to))
 		return sql_type_numeric_rank(to) >= sql_type_numeric_rank(from);
 	if (mur_type_storage(from) == MV_FLOAT && mur_type_storage(to) == MV_FLOAT)
@@ -232,6 +235,8 @@ static int cast_allowed(mur_type from, mur_type to)
 {
 	int cf = sql_type_category(from), ct = sql_type_category(to);
 	if (cf == ct || cf == 'S' || ct == 'S' || cf == 'U')
+		return 1;
+	if (from == MT_JSONB && (ct == 'N' || to == MT_BOOL)) /* a jsonb number or boolean */
 		return 1;
 	return (from == MT_BOOL && to == MT_INT4) || (from == MT_INT4 && to == MT_BOOL);
 }
@@ -719,6 +724,8 @@ static sql_expr *binary_op(sql_ctx *c, PgQuery__AExpr *a)
 		return NULL;
 	if (!l)
 		return unary(c, op, r, a->location);
+	if (sql_json_wants_op(op, l, r)) /* analyze_json.c */
+		return sql_json_op(c, op, l, r, a->location);
 	if (!strcmp(op, "=") || !strcmp(op, "<>") || !strcmp(op, "<") || !strcmp(op, ">") ||
 	    !strcmp(op, "<=") || !strcmp(op, ">="))
 		return sql_make_compare(c, op, l, r, a->location);

@@ -656,6 +656,8 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 	for (size_t i = 0; i < f->n_args; i++)
 		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
 			return NULL;
+	if (sql_json_is_func(name) && f->n_funcname == 1)
+		return sql_json_func(c, name, args, (int)f->n_args, f->location);
 	return scalar(c, name, args, (int)f->n_args, f->location);
 }
 

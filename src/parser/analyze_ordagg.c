@@ -29,6 +29,10 @@ int sql_collecting_agg_kind(const char *name)
 		{"percentile_cont", SQL_AGG_PERCENTILE_CONT},
 		{"percentile_disc", SQL_AGG_PERCENTILE_DISC},
 		{"mode", SQL_AGG_MODE},
+		{"json_agg", SQL_AGG_JSON_AGG},
+		{"jsonb_agg", SQL_AGG_JSONB_AGG},
+		{"json_object_agg", SQL_AGG_JSON_OBJECT_AGG},
+		{"jsonb_object_agg", SQL_AGG_JSONB_OBJECT_AGG},
 	};
 	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
 		if (!strcmp(aggs[i].name, name))
@@ -120,6 +124,33 @@ static int string_agg(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args, int *na
 	return MUR_OK;
 }
 
+/* json[b]_agg(x [ORDER BY ...]) and json[b]_object_agg(k, x): args =
+ * mur_json_elem(x), NULL or k as text, keys.  DISTINCT is refused. */
+static int json_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name, sql_expr **args,
+		    int *nargs, int *flags)
+{
+	int object = fn == SQL_AGG_JSON_OBJECT_AGG || fn == SQL_AGG_JSONB_OBJECT_AGG, nkeys = 0;
+	sql_expr *k = NULL, *x;
+	if ((int)f->n_args != 1 + object || f->agg_within_group)
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function %s takes %d argument%s", name, 1 + object,
+			       object ? "s" : "");
+	if (f->agg_distinct)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy does not support %s(DISTINCT ...) yet", name);
+	if (object && (!(k = arg_of(c, f->args[0])) ||
+		       !(k = k->type == MT_TEXT ? k : sql_make_cast(c, k, MT_TEXT, k->loc))))
+		return MUR_ERR;
+	if (!(x = arg_of(c, f->args[object])) || !(args[0] = sql_json_elem(c, x)))
+		return MUR_ERR;
+	if (!k && (k = sql_expr_new(c, SE_CONST, MT_TEXT, f->location)))
+		k->val = mur_v_null();
+	if (!(args[1] = k) || sort_keys(c, f, name, args + 2, &nkeys, flags) != MUR_OK)
+		return MUR_ERR;
+	*nargs = 2 + nkeys;
+	return MUR_OK;
+}
+
 /* percentile_cont / percentile_disc / mode: args = x, fraction, x. */
 static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name, sql_expr **args,
 		       int *flags)
@@ -175,14 +206,17 @@ sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, c
 	if (sql_agg_context(c, f, 1) != MUR_OK)
 		return NULL;
 	if ((fn == SQL_AGG_STRING_AGG ? string_agg(c, f, args, &nargs, &flags)
+	     : fn >= SQL_AGG_JSON_AGG ? json_agg(c, f, fn, name, args, &nargs, &flags)
 				      : ordered_set(c, f, fn, name, args, &flags)) != MUR_OK)
 		return NULL;
 	if (f->agg_filter && sql_agg_filter(c, f, &any, &args[0]) != MUR_OK)
 		return NULL;
 	e = sql_expr_new(c, SE_AGG,
-			 fn == SQL_AGG_PERCENTILE_CONT ? MT_FLOAT8
-			 : fn == SQL_AGG_STRING_AGG    ? MT_TEXT
-						       : args[0]->type,
+			 fn == SQL_AGG_PERCENTILE_CONT                             ? MT_FLOAT8
+			 : fn == SQL_AGG_STRING_AGG                                ? MT_TEXT
+			 : fn == SQL_AGG_JSON_AGG || fn == SQL_AGG_JSON_OBJECT_AGG ? MT_JSON
+			 : fn >= SQL_AGG_JSON_AGG                                  ? MT_JSONB
+										   : args[0]->type,
 			 f->location);
 	if (!e || !(e->args = sql_alloc(c, sizeof(sql_expr *) * (size_t)nargs)))
 		return NULL;

@@ -413,7 +413,7 @@ static int analyze_group(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		sql_expr *e;
 		if (n->node_case == PG_QUERY__NODE__NODE_GROUPING_SET)
 			return sql_analyze_grouping_sets(c, q, s); /* analyze_grouping.c */
-		if (!(e = sql_analyze_group_item(c, q, n)))
+		if (!(e = sql_analyze_group_item(c, q, n)) || sql_json_check_key(c, e, 0) != MUR_OK)
 			return MUR_ERR;
 		q->group[q->ngroup++] = e;
 	}
@@ -466,7 +466,8 @@ static int analyze_sort(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 			       "murphy supports at most %d ORDER BY expressions", SQL_SORT_MAX);
 	for (size_t i = 0; i < s->n_sort_clause; i++)
 		if (sql_analyze_sort_item(c, q, s->sort_clause[i]->sort_by,
-					  &q->sorts[q->nsort++]) != MUR_OK)
+					  &q->sorts[q->nsort++]) != MUR_OK ||
+		    sql_json_check_key(c, q->sorts[q->nsort - 1].e, 1) != MUR_OK)
 			return MUR_ERR;
 	return MUR_OK;
 }

@@ -31,6 +31,8 @@ static const char *const type_names[MT_TYPE_COUNT] = {
 	[MT_BYTEA] = "bytea",
 	[MT_UUID] = "uuid",
 	[MT_INTERVAL] = "interval",
+	[MT_JSON] = "json",
+	[MT_JSONB] = "jsonb",
 };
 
 const char *sql_type_name(mur_type t)
@@ -64,6 +66,9 @@ int sql_type_category(mur_type t)
 		return 'V';
 	case MT_INTERVAL:
 		return 'T';
+	case MT_JSON:
+	case MT_JSONB:
+		return 'J'; /* PostgreSQL's U (user-defined); murphy's U is unknown */
 	default:
 		return 'U';
 	}

@@ -39,6 +39,8 @@ static const pgc_type types[] = {
 	{1186, "interval", 16, 'T', 1187, MT_INTERVAL},
 	{1700, "numeric", -1, 'N', 1231, MT_NUMERIC},
 	{2950, "uuid", 16, 'U', 2951, MT_UUID},
+	{114, "json", -1, 'U', 199, MT_JSON},
+	{3802, "jsonb", -1, 'U', 3807, MT_JSONB},
 	{2205, "regclass", 4, 'N', 2210, MT_UNKNOWN},
 	{2206, "regtype", 4, 'N', 2211, MT_UNKNOWN},
 	{1009, "_text", -1, 'A', 0, MT_UNKNOWN},

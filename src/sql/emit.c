@@ -60,6 +60,7 @@
  */
 #include "sql/sqlInt.h"
 
+#include "common/json.h"
 #include "common/numeric.h"
 
 #include <assert.h>
@@ -425,6 +426,10 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_PERCENTILE_CONT] = "mur_percentile_cont",
 		[SQL_AGG_PERCENTILE_DISC] = "mur_percentile_disc",
 		[SQL_AGG_MODE] = "mur_mode",
+		[SQL_AGG_JSON_AGG] = "mur_json_agg",
+		[SQL_AGG_JSONB_AGG] = "mur_jsonb_agg",
+		[SQL_AGG_JSON_OBJECT_AGG] = "mur_json_object_agg",
+		[SQL_AGG_JSONB_OBJECT_AGG] = "mur_jsonb_object_agg",
 	};
 	if (emit_numeric_agg(e, x))
 		return;
@@ -687,7 +692,9 @@ void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, 
 		       int nulls_first)
 {
 	mur_buf_printf(b, "%s%c%d%s%s%s", first ? " ORDER BY " : ", ", prefix, col,
-		       t == MT_NUMERIC ? " COLLATE " MUR_NUM_COLLATION : "",
+		       t == MT_NUMERIC ? " COLLATE " MUR_NUM_COLLATION
+		       : t == MT_JSONB ? " COLLATE " MUR_JSONB_COLLATION
+				       : "",
 		       desc ? " DESC" : " ASC", nulls_first ? " NULLS FIRST" : " NULLS LAST");
 }
 
@@ -696,6 +703,8 @@ void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first)
 	sql_emit_expr(e, x);
 	if (x->type == MT_NUMERIC) /* by value: storage/sqlfn_numeric.c */
 		mur_buf_printf(e->b, " COLLATE " MUR_NUM_COLLATION);
+	else if (x->type == MT_JSONB) /* jsonb's ordering: storage/sqlfn_json.c */
+		mur_buf_printf(e->b, " COLLATE " MUR_JSONB_COLLATION);
 	mur_buf_printf(e->b, "%s%s", desc ? " DESC" : " ASC",
 		       nulls_first ? " NULLS FIRST" : " NULLS LAST");
 }

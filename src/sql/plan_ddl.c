@@ -572,6 +572,17 @@ static int choose_distribution(sql_ctx *c, table_build *tb)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tb->dist_loc,
 			       "murphy cannot distribute a table by an interval column (\"%s\")",
 			       t->cols[t->dist_col].name);
+	if ((t->cols[t->dist_col].type == MT_JSON || t->cols[t->dist_col].type == MT_JSONB) &&
+	    !cat_table_is_reference(t)) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tb->dist_name ? tb->dist_loc : -1,
+			"murphy cannot distribute a table by the %s column \"%s\"",
+			mur_type_name(t->cols[t->dist_col].type), t->cols[t->dist_col].name);
+		mur_error_hint(c->err, "A json value has many spellings of one document and jsonb "
+				       "hashes its text, not its value: distribute by another "
+				       "column (PARTITION BY HASH (col)), or make the table a "
+				       "reference table.");
+		return MUR_ERR;
+	}
 	if (!tb->has_pk) { /* the shard key changes are captured by (file comment) */
 		tb->shard_key.ncols = 1;
 		tb->shard_key.cols[0] = t->cols[t->dist_col].hidden ? t->dist_col

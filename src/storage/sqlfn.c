@@ -302,6 +302,25 @@ static int numeric_to_number(mur_value *in, mur_type to, mur_error *err)
 	return rc;
 }
 
+/* jsonb to a number or boolean (PostgreSQL 11's casts): only a jsonb
+ * number or boolean of the matching kind, else 22023.  Its first byte
+ * says the kind: jsonb text is normalized. */
+static int jsonb_scalar_ok(sqlite3_context *cx, const mur_value *in, mur_type to)
+{
+	char c = in->len ? in->s[0] : 'n';
+	const char *kind = c == '{'               ? "object"
+			   : c == '['             ? "array"
+			   : c == '"'             ? "string"
+			   : c == 'n'             ? "null"
+			   : c == 't' || c == 'f' ? "boolean"
+						  : "numeric";
+	if (!strcmp(kind, to == MT_BOOL ? "boolean" : "numeric"))
+		return 1;
+	stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE, "cannot cast jsonb %s to type %s", kind,
+		     mur_type_name(to));
+	return 0;
+}
+
 static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	mur_type from = (mur_type)sqlite3_value_int(v[1]), to = (mur_type)sqlite3_value_int(v[2]);
@@ -323,6 +342,11 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 			out = mur_v_text(scratch.data ? scratch.data : "", scratch.len);
 		}
 	} else {
+		if (from == MT_JSONB && to != MT_JSON && in.kind == MV_TEXT &&
+		    !jsonb_scalar_ok(cx, &in, to)) {
+			mur_buf_free(&scratch);
+			return;
+		}
 		if (from == MT_NUMERIC && mur_type_is_numeric(to) && to != MT_NUMERIC &&
 		    in.kind == MV_TEXT && numeric_to_number(&in, to, &err) != MUR_OK) {
 			mur_buf_free(&scratch);
@@ -544,6 +568,8 @@ int stor_register_functions(sqlite3 *db)
 		rc = stor_register_numeric_functions(db);
 	if (rc == SQLITE_OK)
 		rc = stor_register_type_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_register_json_functions(db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL,
 						NULL, approx_step, approx_final, NULL);

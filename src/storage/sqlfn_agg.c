@@ -13,6 +13,10 @@
  *   mur_percentile_cont(x, fraction, flags, x)
  *   mur_percentile_disc(x, fraction, flags, x)
  *   mur_mode(x, NULL, flags, x)
+ *   mur_json_agg(elem, NULL, flags, key...)    json_agg, jsonb_agg
+ *   mur_jsonb_agg(elem, NULL, flags, key...)
+ *   mur_json_object_agg(elem, name, flags, key...)   json[b]_object_agg
+ *   mur_jsonb_object_agg(elem, name, flags, key...)
  *
  * with up to AGG_KEYS_MAX sort keys (none: the order rows came in); flags
  * hold key k's DESC (bit 2k) and NULLS FIRST (bit 2k + 1), and DISTINCT
@@ -20,9 +24,14 @@
  * x is NULL counts for nothing, as in PostgreSQL.  The sort compares as
  * SQLite's ORDER BY does (numbers by value, text bytewise), so the results
  * match murphy's ORDER BY; ties keep the arrival order.  An empty group
- * gives NULL.
+ * gives NULL.  The json aggregates take x as mur_json_elem made it (SQL
+ * NULL already json null, sqlfn_json.c) and write PostgreSQL's layout:
+ * json_agg "[1, 2]", json_object_agg "{ "a" : 1, "b" : 2 }", the jsonb
+ * ones normalized (common/json.h).
  */
 #include "storage/storage_int.h"
+
+#include "common/json.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -281,6 +290,66 @@ static void mode_final(sqlite3_context *cx)
 	agg_free(s);
 }
 
+/* b's json text answered as it is, or normalized as jsonb; b freed. */
+static void json_result(sqlite3_context *cx, mur_buf *b, int jsonb)
+{
+	mur_json_doc *d;
+	mur_json *j;
+	mur_error err;
+	mur_buf out;
+	if (!jsonb || !mur_buf_ok(b))
+		return stor_fn_result_buf(cx, b);
+	if (!(d = mur_json_doc_new())) {
+		mur_buf_free(b);
+		return sqlite3_result_error_nomem(cx);
+	}
+	mur_buf_init(&out);
+	if (mur_json_parse(d, b->data, b->len, 1, &j, &err) != MUR_OK) {
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	} else {
+		mur_json_write(j, 0, &out);
+		stor_fn_result_buf(cx, &out);
+	}
+	mur_json_doc_free(d);
+	mur_buf_free(&out);
+	mur_buf_free(b);
+}
+
+/* json_agg / jsonb_agg (object 0) and json[b]_object_agg (object 1). */
+static void json_agg_common(sqlite3_context *cx, int object, int jsonb)
+{
+	agg_state *s = agg_sorted(cx);
+	mur_buf b;
+	if (!s)
+		return;
+	mur_buf_init(&b);
+	mur_buf_put(&b, object ? "{ " : "[", object ? 2 : 1);
+	for (int64_t i = 0; i < s->n; i++) {
+		agg_row *r = &s->rows[i];
+		if (i)
+			mur_buf_put(&b, ", ", 2);
+		if (object && sqlite3_value_type(r->arg) == SQLITE_NULL) {
+			agg_free(s);
+			mur_buf_free(&b);
+			return stor_fn_fail(cx, "22023", "field name must not be null");
+		}
+		if (object) {
+			mur_json_put_string(&b, (const char *)sqlite3_value_text(r->arg),
+					    (size_t)sqlite3_value_bytes(r->arg));
+			mur_buf_put(&b, " : ", 3);
+		}
+		mur_buf_put(&b, sqlite3_value_text(r->x), (size_t)sqlite3_value_bytes(r->x));
+	}
+	mur_buf_put(&b, object ? " }" : "]", object ? 2 : 1);
+	agg_free(s);
+	json_result(cx, &b, jsonb);
+}
+
+static void json_agg_final(sqlite3_context *cx) { json_agg_common(cx, 0, 0); }
+static void jsonb_agg_final(sqlite3_context *cx) { json_agg_common(cx, 0, 1); }
+static void json_object_agg_final(sqlite3_context *cx) { json_agg_common(cx, 1, 0); }
+static void jsonb_object_agg_final(sqlite3_context *cx) { json_agg_common(cx, 1, 1); }
+
 int stor_register_agg_functions(sqlite3 *db)
 {
 	static const struct {
@@ -291,6 +360,10 @@ int stor_register_agg_functions(sqlite3 *db)
 		{"mur_percentile_cont", percentile_cont_final},
 		{"mur_percentile_disc", percentile_disc_final},
 		{"mur_mode", mode_final},
+		{"mur_json_agg", json_agg_final},
+		{"mur_jsonb_agg", jsonb_agg_final},
+		{"mur_json_object_agg", json_object_agg_final},
+		{"mur_jsonb_object_agg", jsonb_object_agg_final},
 	};
 	int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC;
 	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++) {

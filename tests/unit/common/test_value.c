@@ -131,7 +131,9 @@ static void test_types(void **state)
 		{"timestamp with time zone", MT_TIMESTAMPTZ},
 		{"bytea", MT_BYTEA},
 		{"pg_catalog.int4", MT_INT4},
-		{"json", MT_UNKNOWN},
+		{"json", MT_JSON},
+		{"jsonb", MT_JSONB},
+		{"xml", MT_UNKNOWN},
 		{"", MT_UNKNOWN},
 	};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
