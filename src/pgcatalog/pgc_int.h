@@ -60,6 +60,10 @@ const cat_table *pgc_table_by_oid(const catalog *cat, uint32_t oid, int *part);
 void pgc_pkey_name(const cat_table *t, char *out, size_t n);
 /* Column list "(a, b)" of the primary key, or 0 when it has none. */
 int pgc_pkey_columns(const cat_table *t, char *out, size_t n);
+/* A view's OID (as a table's with its id: views' ids are apart), and the
+ * view an OID names (NULL: none). */
+uint32_t pgc_view_oid(const cat_view *v);
+const cat_view *pgc_view_by_oid(const catalog *cat, uint32_t oid);
 /* A table psql and drivers see: not murphy's hidden, not dropped. */
 int pgc_table_shown(const catalog *cat, const cat_table *t);
 

@@ -80,7 +80,8 @@ static int view_columns(sql_ctx *c, PgQuery__ViewStmt *s, const plan *q, cat_vie
 		snprintf(v->cols[i].name, sizeof v->cols[i].name, "%s",
 			 alias ? alias : q->out[i].name);
 		v->cols[i].type = q->out[i].type == MT_UNKNOWN ? MT_TEXT : q->out[i].type;
-		v->cols[i].typmod = q->out[i].type == MT_UNKNOWN ? -1 : q->out[i].typmod;
+		/* out carries RowDescription's atttypmod (n + 4), the catalog n */
+		v->cols[i].typmod = q->out[i].typmod >= 4 ? q->out[i].typmod - 4 : -1;
 		for (int k = 0; k < i; k++)
 			if (!strcmp(v->cols[k].name, v->cols[i].name))
 				return sql_err(c, "42701", -1,

@@ -11,6 +11,7 @@ import psycopg2
 import pytest
 
 from conftest import started_cluster
+from test_pg_catalog import normalized, pg_dsn, psql
 
 
 def rows(conn, sql):
@@ -49,6 +50,42 @@ def test_view_answers_as_postgres(vdb):
     db.both("SELECT * FROM big_north ORDER BY id")
     # a WITH query of the outer statement does not shadow the view's tables
     db.both("WITH orders AS (SELECT 1 AS id) SELECT count(*) FROM big_orders")
+
+
+def test_psql_describes_views_as_postgres(vdb, cluster, pgconn):
+    """psql's \\dv and \\d v read pg_class, pg_attribute and friends; \\d+ v
+    prints pg_get_viewdef (murphy gives the text as written, PostgreSQL its
+    own deparse, so only its presence is checked)."""
+    vdb.exec_both("CREATE VIEW ps_v (k, total) AS SELECT cust, sum(amount)::int FROM orders "
+                  "GROUP BY cust")
+    vdb.exec_both("CREATE VIEW ps_w AS SELECT id, note::varchar(10) AS note FROM orders")
+    for command in ("\\dv ps_*", "\\d ps_v", "\\d ps_w"):
+        rc_m, out_m = psql(cluster.dsn(), command)
+        rc_p, out_p = psql(pg_dsn(pgconn), command)
+        assert rc_m == 0 and "ERROR" not in out_m, out_m
+        assert normalized(out_m, "murphy") == normalized(out_p, pgconn.info.user), \
+            (command, out_m, out_p)
+    assert "View \"public.ps_v\"" in out_m or "ps_v" in psql(cluster.dsn(), "\\d ps_v")[1]
+    rc, out = psql(cluster.dsn(), "\\d+ ps_v")
+    assert rc == 0 and "View definition:" in out and "sum(amount)" in out, out
+    m = cluster.connect()
+    assert rows(m, "SELECT viewname, definition FROM pg_views WHERE viewname = 'ps_v'") == \
+        [("ps_v", "SELECT cust, sum(amount)::int FROM orders GROUP BY cust")]
+    assert rows(m, "SELECT pg_get_viewdef('ps_v'::regclass)") == \
+        [("SELECT cust, sum(amount)::int FROM orders GROUP BY cust",)]
+    m.close()
+    # the rows as PostgreSQL's (information_schema's column types are
+    # text in murphy; PostgreSQL's auto-updatable views say YES where
+    # murphy's read-only ones say NO, so those columns are left out)
+    for sql in ("SELECT table_name, table_type FROM "
+                "information_schema.tables WHERE table_name LIKE 'ps_%' ORDER BY 1",
+                "SELECT table_name, column_name, ordinal_position, data_type FROM "
+                "information_schema.columns WHERE table_name LIKE 'ps_%' ORDER BY 1, 3",
+                "SELECT table_name, check_option FROM information_schema.views "
+                "WHERE table_name LIKE 'ps_%' ORDER BY 1",
+                "SELECT c.relname, c.relkind, c.relnatts FROM pg_class c "
+                "WHERE c.relname LIKE 'ps_%' ORDER BY 1"):
+        assert vdb.murphy(sql)[1] == rows(pgconn, sql), sql
 
 
 def test_view_joining_distributed_and_reference_is_pushed_down(vdb, cluster):
