@@ -155,6 +155,25 @@ def test_drop_with_dependents_as_postgres(vdb):
     db.both_error("SELECT * FROM dep_v3", "42P01")
 
 
+def test_alter_of_a_table_a_view_reads(vdb, cluster):
+    db = vdb
+    db.exec_both("CREATE TABLE al_t (k int PRIMARY KEY, used int, spare int)")
+    db.exec_both("CREATE VIEW al_v AS SELECT k, used FROM al_t")
+    db.both_error("ALTER TABLE al_t DROP COLUMN used", "2BP01")
+    db.exec_both("ALTER TABLE al_t DROP COLUMN spare")          # the view does not read it
+    db.exec_both("ALTER TABLE al_t ADD COLUMN more int")
+    db.exec_both("INSERT INTO al_t VALUES (1, 2, 3)")
+    db.both("SELECT * FROM al_v")
+    # the view names its table and columns by name: renaming them is refused
+    conn = cluster.connect()
+    for sql in ("ALTER TABLE al_t RENAME TO al_t2", "ALTER TABLE al_t RENAME used TO u"):
+        with pytest.raises(psycopg2.Error) as e:
+            conn.cursor().execute(sql)
+        assert e.value.pgcode == "0A000" and "al_v" in str(e.value), (sql, e.value)
+    conn.close()
+    db.both("SELECT * FROM al_v")
+
+
 def test_writes_to_a_view_are_refused_naming_it(vdb, cluster):
     vdb.exec_both("CREATE VIEW ro_v AS SELECT id, amount FROM orders")
     conn = cluster.connect()
