@@ -617,6 +617,30 @@ int cat_view_drop_dependents(catalog *c, uint32_t id, mur_error *err);
 int cat_view_check_dependents(const catalog *c, uint32_t id, const char *kind, const char *name,
 			      mur_error *err);
 
+/* ---- schemas (catalog_schema.c) ---- */
+
+#define CAT_SCHEMAS_MAX 256 /* user schemas; pg_namespace lists them all to psql */
+/* Schemas take ids from here up (pg_namespace OIDs as a relation's). */
+#define CAT_SCHEMA_ID_BASE 600000000u
+
+/* CREATE SCHEMA: a name (durable: the store's schemas row).  The built-in
+ * ones (public, pg_catalog, information_schema, murphy) are not kept. */
+typedef struct cat_schema {
+	uint32_t id;
+	char name[CAT_NAME_MAX];
+} cat_schema;
+
+/* 1 when name is a schema (built-in or created). */
+int cat_schema_exists(const catalog *c, const char *name);
+int cat_schema_count(const catalog *c);
+const cat_schema *cat_schema_at(const catalog *c, int i);
+/* CREATE SCHEMA name, durably: 42P06 when it exists, 54000 past
+ * CAT_SCHEMAS_MAX. */
+int cat_schema_create(catalog *c, const char *name, mur_error *err);
+/* DROP SCHEMA name: 3F000 when absent, 0A000 for a built-in one.  Nothing
+ * lives in a created schema yet, so CASCADE has nothing to drop. */
+int cat_schema_drop(catalog *c, const char *name, mur_error *err);
+
 /* Bumped by every table create/drop: prepared plans older than this are
  * re-planned (they may point at a dropped table). */
 uint64_t cat_version(const catalog *c);

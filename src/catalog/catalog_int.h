@@ -47,6 +47,9 @@ struct catalog {
 	int nviews;
 	cat_view *views[CAT_VIEWS_MAX]; /* catalog_view.c */
 	uint32_t next_view_id;
+	int nschemas;
+	cat_schema schemas[CAT_SCHEMAS_MAX]; /* catalog_schema.c */
+	uint32_t next_schema_id;
 	int viewing; /* cat_set_viewer */
 	uint64_t viewer;
 };
@@ -110,6 +113,9 @@ void cat_stats_free(cat_table *t);
 /* catalog_view.c: load the views table at open; free them at close. */
 int cat_views_load(catalog *c, mur_error *err);
 void cat_views_free(catalog *c);
+
+/* catalog_schema.c: load the schemas table at open. */
+int cat_schemas_load(catalog *c, mur_error *err);
 
 /* catalog_role.c: load the roles table at open; free them at close. */
 int cat_roles_load(catalog *c, mur_error *err);

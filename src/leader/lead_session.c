@@ -627,6 +627,9 @@ void lead_run_start(lead_run *r)
 	case PLAN_VIEW:
 		lead_view_run(r);
 		break;
+	case PLAN_SCHEMA:
+		lead_schema_run(r);
+		break;
 	case PLAN_PORTAL:
 		lead_portal_start(r);
 		break;

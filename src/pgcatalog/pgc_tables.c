@@ -118,11 +118,18 @@ static void row_end(pgc_row *r)
 static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
 {
 	static const char *const names[] = {"pg_catalog", "public", "information_schema", "murphy"};
-	(void)f;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		row_begin(r);
 		put_int(r, "oid", pgc_namespace_oid(names[i]));
 		put_text(r, "nspname", names[i]);
+		put_int(r, "nspowner", PGC_OID_ROLE);
+		row_end(r);
+	}
+	for (int i = 0; i < cat_schema_count(f->cat); i++) {
+		const cat_schema *sc = cat_schema_at(f->cat, i);
+		row_begin(r);
+		put_int(r, "oid", PGC_OID_USER_BASE + sc->id * PGC_OIDS_PER_TABLE);
+		put_text(r, "nspname", sc->name);
 		put_int(r, "nspowner", PGC_OID_ROLE);
 		row_end(r);
 	}
@@ -635,6 +642,13 @@ static void fill_is_schemata(pgc_fill_ctx *f, pgc_row *r)
 		row_begin(r);
 		put_text(r, "catalog_name", database_of(f));
 		put_text(r, "schema_name", names[i]);
+		put_text(r, "schema_owner", user_of(f));
+		row_end(r);
+	}
+	for (int i = 0; i < cat_schema_count(f->cat); i++) {
+		row_begin(r);
+		put_text(r, "catalog_name", database_of(f));
+		put_text(r, "schema_name", cat_schema_at(f->cat, i)->name);
 		put_text(r, "schema_owner", user_of(f));
 		row_end(r);
 	}

@@ -78,6 +78,7 @@ typedef enum plan_kind {
 	PLAN_ALTER,       /* ALTER TABLE changing the table's shape (plan_alter.c) */
 	PLAN_SEQUENCE,    /* CREATE / DROP SEQUENCE: the catalog only (u.sequence) */
 	PLAN_VIEW,        /* CREATE [OR REPLACE] / DROP VIEW: the catalog only (u.view) */
+	PLAN_SCHEMA,      /* CREATE / DROP SCHEMA: the catalog only (u.schema) */
 	PLAN_ROLE,        /* CREATE / ALTER / DROP ROLE (u.role, plan_role.c) */
 	PLAN_GRANT,       /* GRANT / REVOKE on tables (u.grant, plan_role.c) */
 	PLAN_PORTAL,      /* DECLARE / FETCH / MOVE / CLOSE, PREPARE / EXECUTE /
@@ -363,6 +364,15 @@ typedef struct plan_view {
 	char (*names)[CAT_NAME_MAX];
 } plan_view;
 
+/* CREATE SCHEMA (names[0]) or DROP SCHEMA (names); missing_ok: IF NOT
+ * EXISTS / IF EXISTS.  plan_schema.c. */
+typedef struct plan_schema {
+	int drop;
+	int missing_ok;
+	int nnames;
+	char (*names)[CAT_NAME_MAX];
+} plan_schema;
+
 typedef struct plan_set {
 	char name[64];   /* lower-case, e.g. "client_encoding", "murphy.write_quorum" */
 	char value[256]; /* empty with is_default */
@@ -432,6 +442,7 @@ struct plan {
 		plan_alter alter;
 		plan_sequence sequence;
 		plan_view view;
+		plan_schema schema;
 		plan_role role;
 		cat_grant_change grant;
 		plan_portal portal;

@@ -777,7 +777,7 @@ int sql_plan_drop(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
 		return sql_plan_drop_view(c, s, p);
 	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA:
-		return unsupported(c, -1, "DROP SCHEMA");
+		return sql_plan_drop_schema(c, s, p);
 	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
 		return sql_plan_drop_sequence(c, s, p);
 	default:

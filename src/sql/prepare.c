@@ -40,8 +40,6 @@ static const char *node_name(const PgQuery__Node *n)
 		return "ALTER SEQUENCE";
 	case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT:
 		return "CREATE FUNCTION";
-	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
-		return "CREATE SCHEMA";
 	case PG_QUERY__NODE__NODE_CREATEDB_STMT:
 		return "CREATE DATABASE";
 	case PG_QUERY__NODE__NODE_VACUUM_STMT:
@@ -138,6 +136,8 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_create_sequence(c, n->create_seq_stmt, p);
 	case PG_QUERY__NODE__NODE_VIEW_STMT:
 		return sql_plan_create_view(c, n->view_stmt, p);
+	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
+		return sql_plan_create_schema(c, n->create_schema_stmt, p);
 	case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT:
 		return sql_plan_create_role(c, n->create_role_stmt, p);
 	case PG_QUERY__NODE__NODE_ALTER_ROLE_STMT:
@@ -210,6 +210,7 @@ static int ddl_allowed(sql_ctx *c, const plan *p)
 	case PLAN_DROP_INDEX:
 	case PLAN_SEQUENCE:
 	case PLAN_VIEW:
+	case PLAN_SCHEMA:
 	case PLAN_ALTER:
 		return sql_err(c, SQLSTATE_INSUFFICIENT_PRIVILEGE, -1,
 			       "permission denied: %s needs a superuser in murphy", p->tag);
