@@ -328,6 +328,7 @@ void cat_close(catalog *c)
 		return;
 	cat_store_close(c);
 	cat_seq_free_all(c);
+	cat_views_free(c);
 	cat_roles_free(c);
 	for (int i = 0; i < c->ntables; i++)
 		table_free(c->tables[i]);
@@ -530,7 +531,8 @@ int cat_create_table_pending(catalog *c, const cat_table *def, uint64_t txid, co
 	cat_table *t;
 	cat_sequence *owned;
 
-	if (cat_table_lookup(c, "public", def->name) || cat_seq_lookup(c, def->name))
+	if (cat_table_lookup(c, "public", def->name) || cat_seq_lookup(c, def->name) ||
+	    cat_view_lookup(c, NULL, def->name))
 		return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE,
 				     "relation \"%s\" already exists", def->name);
 	if (c->ntables >= CAT_TABLES_MAX)
@@ -610,6 +612,9 @@ int cat_insert_loaded_table(catalog *c, cat_table *t)
 static int drop_at(catalog *c, int i, mur_error *err)
 {
 	cat_table *t = c->tables[i];
+	/* the planner refused a drop without CASCADE while views read it */
+	if (cat_view_drop_dependents(c, t->id, err) != MUR_OK)
+		return MUR_ERR;
 	if (c->store && cat_store_delete_table(c, t->id, err) != MUR_OK)
 		return MUR_ERR;
 	cat_seq_forget_owned(c, t->id); /* the store dropped their rows with the table's */

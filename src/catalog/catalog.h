@@ -562,6 +562,85 @@ int cat_seq_restart_owned(catalog *c, uint32_t table_id, mur_error *err);
 int cat_seq_setval(catalog *c, cat_seq_session *s, const char *name, int64_t value, int is_called,
 		   mur_error *err);
 
+/* ---- views (catalog_view.c) ---- */
+
+#define CAT_VIEWS_MAX 1024     /* as many as tables */
+#define CAT_VIEW_DEPS_MAX 64   /* relations one view's query reads (tables and views) */
+#define CAT_VIEW_SQL_MAX 65536 /* bytes of a view's stored SELECT text */
+/* Views take ids from here up (below the murphy.* virtual tables), so a
+ * relation id names a table or a view without saying which. */
+#define CAT_VIEW_ID_BASE 500000000u
+
+typedef struct cat_view_column {
+	char name[CAT_NAME_MAX];
+	mur_type type;
+	int32_t typmod;
+} cat_view_column;
+
+/* CREATE VIEW: a name in the tables' namespace holding the text of its
+ * SELECT, which a query naming it analyzes as a subquery in FROM.
+ * Durable: the store's views row.  deps: the ids of the tables and views
+ * the query reads (a table or view with a view on it is dropped only with
+ * CASCADE, which drops the view too). */
+typedef struct cat_view {
+	uint32_t id;
+	char name[CAT_NAME_MAX];
+	char schema[CAT_NAME_MAX]; /* "public" */
+	char *sql;                 /* malloc'd: the SELECT, as written */
+	int ncols;
+	cat_view_column *cols; /* malloc'd, ncols */
+	int ndeps;
+	uint32_t deps[CAT_VIEW_DEPS_MAX];
+} cat_view;
+
+/* The view (schema NULL: "public"), NULL when absent. */
+const cat_view *cat_view_lookup(const catalog *c, const char *schema, const char *name);
+const cat_view *cat_view_by_id(const catalog *c, uint32_t id);
+int cat_view_count(const catalog *c);
+const cat_view *cat_view_at(const catalog *c, int i);
+/* CREATE [OR REPLACE] VIEW: def copied (id assigned; its sql, cols and
+ * deps copied), durably.  42P07 when a table, sequence or (without
+ * replace) view has the name; with replace, PostgreSQL's 42P16 when the
+ * new columns do not start with the old ones (same names and types).
+ * 54000 past CAT_VIEWS_MAX. */
+int cat_view_create(catalog *c, const cat_view *def, int replace, mur_error *err);
+/* The first view that reads relation id, or NULL. */
+const cat_view *cat_view_dependent(const catalog *c, uint32_t id);
+/* DROP VIEW: 42P01 when absent; 2BP01 (PostgreSQL's message, detail and
+ * hint) when another view reads it, unless cascade, which drops those
+ * first (recursively). */
+int cat_view_drop(catalog *c, const char *name, int cascade, mur_error *err);
+/* The views that read relation id, dropped (recursively): a table's
+ * DROP ... CASCADE. */
+int cat_view_drop_dependents(catalog *c, uint32_t id, mur_error *err);
+/* 2BP01 as PostgreSQL's DROP TABLE when a view reads table t. */
+int cat_view_check_dependents(const catalog *c, uint32_t id, const char *kind, const char *name,
+			      mur_error *err);
+
+/* ---- schemas (catalog_schema.c) ---- */
+
+#define CAT_SCHEMAS_MAX 256 /* user schemas; pg_namespace lists them all to psql */
+/* Schemas take ids from here up (pg_namespace OIDs as a relation's). */
+#define CAT_SCHEMA_ID_BASE 600000000u
+
+/* CREATE SCHEMA: a name (durable: the store's schemas row).  The built-in
+ * ones (public, pg_catalog, information_schema, murphy) are not kept. */
+typedef struct cat_schema {
+	uint32_t id;
+	char name[CAT_NAME_MAX];
+} cat_schema;
+
+/* 1 when name is a schema (built-in or created). */
+int cat_schema_exists(const catalog *c, const char *name);
+int cat_schema_count(const catalog *c);
+const cat_schema *cat_schema_at(const catalog *c, int i);
+/* CREATE SCHEMA name, durably: 42P06 when it exists, 54000 past
+ * CAT_SCHEMAS_MAX. */
+int cat_schema_create(catalog *c, const char *name, mur_error *err);
+/* DROP SCHEMA name: 3F000 when absent, 0A000 for a built-in one.  Nothing
+ * lives in a created schema yet, so CASCADE has nothing to drop. */
+int cat_schema_drop(catalog *c, const char *name, mur_error *err);
+
 /* Bumped by every table create/drop: prepared plans older than this are
  * re-planned (they may point at a dropped table). */
 uint64_t cat_version(const catalog *c);

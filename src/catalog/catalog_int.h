@@ -44,6 +44,12 @@ struct catalog {
 	/* moves a leader restart interrupted, settled at open (catalog_store.c) */
 	cat_move_intent resolved[CAT_MOVES_RESOLVED_MAX];
 	int nresolved;
+	int nviews;
+	cat_view *views[CAT_VIEWS_MAX]; /* catalog_view.c */
+	uint32_t next_view_id;
+	int nschemas;
+	cat_schema schemas[CAT_SCHEMAS_MAX]; /* catalog_schema.c */
+	uint32_t next_schema_id;
 	int viewing; /* cat_set_viewer */
 	uint64_t viewer;
 };
@@ -103,6 +109,13 @@ int cat_store_delete_seq(catalog *c, uint32_t seq_id, mur_error *err);
  * column out of range (a row left by another catalog version: ignored). */
 int cat_stats_apply(cat_table *t, uint32_t shard, int col, uint64_t value, int64_t analyzed_ms);
 void cat_stats_free(cat_table *t);
+
+/* catalog_view.c: load the views table at open; free them at close. */
+int cat_views_load(catalog *c, mur_error *err);
+void cat_views_free(catalog *c);
+
+/* catalog_schema.c: load the schemas table at open. */
+int cat_schemas_load(catalog *c, mur_error *err);
 
 /* catalog_role.c: load the roles table at open; free them at close. */
 int cat_roles_load(catalog *c, mur_error *err);

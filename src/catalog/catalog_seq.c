@@ -190,7 +190,8 @@ static cat_sequence *seq_new(catalog *c, const cat_sequence *def)
 
 static int name_taken(const catalog *c, const char *name, mur_error *err)
 {
-	if (find(c, name) >= 0 || cat_table_lookup(c, "public", name))
+	if (find(c, name) >= 0 || cat_table_lookup(c, "public", name) ||
+	    cat_view_lookup(c, NULL, name))
 		return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE,
 				     "relation \"%s\" already exists", name);
 	if (c->nseqs >= CAT_SEQUENCES_MAX)

@@ -44,6 +44,10 @@
  *       reports, dropped by repl_recover.c
  *   settings(name, value)   ALTER SYSTEM SET (the rebalancer's settings,
  *       replication/repl_rebalance.c); RESET deletes the row
+ *   views(id, name, schema, sql, columns, deps)   CREATE VIEW (catalog_view.c):
+ *       the SELECT's text; its columns as "type typmod name" lines; the
+ *       ids of the relations it reads, space-separated
+ *   schemas(id, name)   CREATE SCHEMA (catalog_schema.c)
  *   stats(table_id, shard, col, value, analyzed_ms)   ANALYZE (catalog_stats.c):
  *       col -1: the shard's row count; col >= 0: that column's distinct
  *       estimate in the shard; analyzed_ms: when, ms since epoch
@@ -65,7 +69,7 @@
  *   shards.gen            0 (never split: files "t<id>_s<idx>.db")
  *   columns.identity      0 (no identity columns)
  * and a missing table is created (CREATE TABLE IF NOT EXISTS): stats, empty
- * (no table analyzed yet); sequences, empty.
+ * (no table analyzed yet); sequences, views, schemas, empty.
  *
  * shards.range_min has no declared type, so it keeps the storage class it
  * is given: INTEGER for an integer range column, TEXT for text, date and
@@ -125,7 +129,11 @@ static const char *const schema_sql =
 	"CREATE TABLE IF NOT EXISTS moves(table_id INTEGER NOT NULL, shard INTEGER NOT NULL,"
 	" source INTEGER NOT NULL, target INTEGER NOT NULL, started_ms INTEGER NOT NULL,"
 	" PRIMARY KEY(table_id, shard));"
-	"CREATE TABLE IF NOT EXISTS settings(name TEXT PRIMARY KEY, value TEXT NOT NULL);";
+	"CREATE TABLE IF NOT EXISTS settings(name TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	/* catalog_view.c: columns and deps encoded as text there */
+	"CREATE TABLE IF NOT EXISTS views(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	" schema TEXT NOT NULL, sql TEXT NOT NULL, columns TEXT NOT NULL, deps TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS schemas(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);";
 
 static int store_error(catalog *c, mur_error *err, const char *what)
 {
@@ -682,6 +690,7 @@ int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err
 	    load_tables(c, err) != MUR_OK || resolve_moves(c, err) != MUR_OK ||
 	    load_stats(c, err) != MUR_OK || load_row_estimates(c, err) != MUR_OK ||
 	    cat_roles_load(c, err) != MUR_OK || load_sequences(c, err) != MUR_OK ||
+	    cat_views_load(c, err) != MUR_OK || cat_schemas_load(c, err) != MUR_OK ||
 	    exec_sql(c, "PRAGMA locking_mode=EXCLUSIVE", err) != MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;

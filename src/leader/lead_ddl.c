@@ -367,6 +367,41 @@ void lead_sequence_run(lead_run *r)
 	lead_run_finish(r);
 }
 
+/* CREATE [OR REPLACE] VIEW / DROP VIEW: the catalog only (sql/plan_view.c). */
+void lead_view_run(lead_run *r)
+{
+	const plan_view *pv = &r->p->u.view;
+	mur_error err;
+	snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag);
+	if (!pv->drop && cat_view_create(r->e->cat, &pv->def, pv->replace, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+	for (int i = 0; pv->drop && i < pv->nnames && !r->failed; i++)
+		if (pv->missing_ok && !cat_view_lookup(r->e->cat, NULL, pv->names[i]))
+			pgw_result_add_notice(r->res, "view \"%s\" does not exist, skipping",
+					      pv->names[i]);
+		else if (cat_view_drop(r->e->cat, pv->names[i], pv->cascade, &err) != MUR_OK)
+			lead_run_fail(r, &err);
+	lead_run_finish(r);
+}
+
+/* CREATE SCHEMA / DROP SCHEMA: the catalog only (sql/plan_schema.c). */
+void lead_schema_run(lead_run *r)
+{
+	const plan_schema *ps = &r->p->u.schema;
+	mur_error err;
+	snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag);
+	for (int i = 0; i < ps->nnames && !r->failed; i++)
+		if (ps->missing_ok && cat_schema_exists(r->e->cat, ps->names[i]) == !ps->drop)
+			pgw_result_add_notice(r->res,
+					      ps->drop ? "schema \"%s\" does not exist, skipping"
+						       : "schema \"%s\" already exists, skipping",
+					      ps->names[i]);
+		else if ((ps->drop ? cat_schema_drop(r->e->cat, ps->names[i], &err)
+				   : cat_schema_create(r->e->cat, ps->names[i], &err)) != MUR_OK)
+			lead_run_fail(r, &err);
+	lead_run_finish(r);
+}
+
 /* The transaction of the shards' DDL entries ended: the catalog takes the
  * shape if it committed, else forgets the intent. */
 static void alter_ended(lead_run *r)

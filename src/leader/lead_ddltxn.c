@@ -150,6 +150,10 @@ int lead_ddltxn_refused(lead_run *r)
 		break;
 	case PLAN_SEQUENCE:
 		return refuse(r, "a rollback could not take a sequence back");
+	case PLAN_VIEW:
+		return refuse(r, "a rollback could not take a view back");
+	case PLAN_SCHEMA:
+		return refuse(r, "a rollback could not take a schema back");
 	case PLAN_ALTER:
 		return refuse(r, "a rollback could not take the table's old shape back");
 	default:

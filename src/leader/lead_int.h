@@ -716,6 +716,8 @@ void lead_ddltxn_record(lead_run *r, lead_ddl_kind kind, const cat_table *t, con
 int lead_ddltxn_in_block(const lead_run *r);
 /* CREATE / DROP SEQUENCE: the catalog's (lead_ddl.c). */
 void lead_sequence_run(lead_run *r);
+void lead_view_run(lead_run *r);
+void lead_schema_run(lead_run *r);
 /* 1 (r failed, 25P02) when r's block ended while it ran: undo its DDL. */
 int lead_ddltxn_check_block(lead_run *r);
 /* DROP INDEX IF EXISTS main."name" (n >= 200: a '"' doubled). */

@@ -632,6 +632,12 @@ void lead_run_start(lead_run *r)
 	case PLAN_SEQUENCE:
 		lead_sequence_run(r);
 		break;
+	case PLAN_VIEW:
+		lead_view_run(r);
+		break;
+	case PLAN_SCHEMA:
+		lead_schema_run(r);
+		break;
 	case PLAN_PORTAL:
 		lead_portal_start(r);
 		break;

@@ -310,6 +310,11 @@ typedef struct sql_setop {
 #define SQL_SUBS_MAX 64 /* subqueries per statement: each is one more run, in sequence */
 #define SQL_NEST_MAX 16 /* nested query scopes (correlated references are looked up) */
 #define SQL_CTES_MAX 32 /* WITH queries in scope at once */
+/* Views expanded in one statement (each reference parses its view's text
+ * once; the trees live until the statement is planned), and views within
+ * views: PostgreSQL has no limit, but a chain this deep is a mistake. */
+#define SQL_VIEW_TREES_MAX 64
+#define SQL_VIEW_DEPTH_MAX 16
 
 typedef struct sql_sub {
 	sql_sub_kind kind;
@@ -376,6 +381,17 @@ typedef struct sql_ctx {
 	sql_cte ctes[SQL_CTES_MAX]; /* WITH queries in scope, innermost last */
 	int nctes;
 	int no_merge; /* subqueries in FROM are gathered, not merged (analyze_select.c) */
+	/* views (analyze_view.c): the parse trees of the views expanded so
+	 * far (freed by sql_prepare_tree), how deep in views we are, the
+	 * first WITH query a view's text may see (not the query around it),
+	 * and, while CREATE VIEW analyzes its query (deps not NULL), the ids
+	 * of the tables and views it reads (room for CAT_VIEW_DEPS_MAX) */
+	struct sql_tree *view_trees[SQL_VIEW_TREES_MAX];
+	int nview_trees;
+	int view_depth;
+	int cte_base;
+	uint32_t *deps;
+	int ndeps;
 } sql_ctx;
 
 /* ---- parse.c: errors with positions, arena allocation ---- */
@@ -550,6 +566,16 @@ int sql_using_star(sql_ctx *c, sql_query *q);
 sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl);
 /* FROM (SELECT ...) [AS] alias [(cols)]: one more rte over a ROWS sub. */
 int sql_analyze_from_subselect(sql_ctx *c, sql_query *q, PgQuery__RangeSubselect *rs);
+
+/* ---- analyze_view.c ---- */
+/* FROM v, v a view: its text analyzed as FROM (SELECT ...) AS v (cols),
+ * so it merges into q when it runs shard by shard, as the inline
+ * subquery would.  54001 past SQL_VIEW_DEPTH_MAX views within views. */
+int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const cat_view *v);
+/* CREATE VIEW: relation id is read by the query (kept in c->deps). */
+int sql_view_dep(sql_ctx *c, uint32_t id);
+/* The view trees of c freed (end of planning). */
+void sql_view_trees_free(sql_ctx *c);
 /* FROM name when name is a WITH query in scope: 1 with the rte added, 0
  * when it is none, -1 on error. */
 int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);

@@ -252,10 +252,10 @@ int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
 {
 	int k, saved = c->nctes, rc;
 	PgQuery__CommonTableExpr *d;
-	for (k = c->nctes - 1; k >= 0; k--)
+	for (k = c->nctes - 1; k >= c->cte_base; k--) /* a view's text sees its own only */
 		if (!strcmp(c->ctes[k].name, rv->relname))
 			break;
-	if (k < 0 || (rv->schemaname && *rv->schemaname))
+	if (k < c->cte_base || (rv->schemaname && *rv->schemaname))
 		return 0;
 	d = c->ctes[k].def;
 	/* a WITH query sees the ones before it, not itself or later ones; one

@@ -56,10 +56,25 @@ const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv)
 	return sql_lookup_table_for(c, rv, CAT_PRIV_SELECT);
 }
 
+/* A view where only a table will do (a write, COPY, ALTER ...): views
+ * are read-only in murphy (PostgreSQL's automatically updatable views are
+ * not built). */
+static void view_refused(sql_ctx *c, PgQuery__RangeVar *rv, unsigned privs)
+{
+	const char *verb = privs & CAT_PRIV_INSERT   ? "insert into"
+			   : privs & CAT_PRIV_UPDATE ? "update"
+			   : privs & CAT_PRIV_DELETE ? "delete from"
+						     : "use this statement on";
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
+		"murphy cannot %s view \"%s\": its views are read-only", verb, rv->relname);
+}
+
 const cat_table *sql_lookup_table_for(sql_ctx *c, PgQuery__RangeVar *rv, unsigned privs)
 {
 	const char *schema = (rv->schemaname && *rv->schemaname) ? rv->schemaname : NULL;
 	const cat_table *t = c->cat ? cat_table_lookup(c->cat, schema, rv->relname) : NULL;
+	if (!t && c->cat && cat_view_lookup(c->cat, schema, rv->relname))
+		return view_refused(c, rv, privs), NULL;
 	if (!t) {
 		if (schema)
 			sql_err(c, SQLSTATE_UNDEFINED_TABLE, rv->location,
@@ -72,6 +87,8 @@ const cat_table *sql_lookup_table_for(sql_ctx *c, PgQuery__RangeVar *rv, unsigne
 			"permission denied for table %s", t->name);
 		return NULL;
 	}
+	if (t && t->kind != CAT_TABLE_VIRTUAL && sql_view_dep(c, t->id) != MUR_OK)
+		return NULL;
 	return t;
 }
 
@@ -100,9 +117,15 @@ int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
 int sql_analyze_from_table_for(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, unsigned privs)
 {
 	int cte = sql_analyze_from_cte(c, q, rv);
-	const cat_table *t = cte ? NULL : sql_lookup_table_for(c, rv, privs);
+	const char *schema = (rv->schemaname && *rv->schemaname) ? rv->schemaname : NULL;
+	const cat_view *v = cte || !c->cat ? NULL : cat_view_lookup(c->cat, schema, rv->relname);
+	const cat_table *t = cte || v ? NULL : sql_lookup_table_for(c, rv, privs);
+	if (v && privs == CAT_PRIV_SELECT)
+		return sql_analyze_from_view(c, q, rv, v);
 	if (cte)
 		return cte > 0 ? MUR_OK : MUR_ERR;
+	if (v)
+		return view_refused(c, rv, privs), MUR_ERR;
 	if (!t)
 		return MUR_ERR;
 	return sql_add_rte(c, q, t,

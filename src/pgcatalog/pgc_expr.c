@@ -36,7 +36,7 @@ static const dp_func funcs[] = {
 	{"pg_get_function_result", "pgc_null", MT_TEXT},
 	{"pg_get_function_arguments", "pgc_null", MT_TEXT},
 	{"pg_get_statisticsobjdef_columns", "pgc_null", MT_TEXT},
-	{"pg_get_viewdef", "pgc_null", MT_TEXT},
+	{"pg_get_viewdef", "pgc_get_viewdef", MT_TEXT},
 	{"pg_relation_is_publishable", "pgc_false", MT_BOOL},
 	{"pg_opclass_is_visible", "pgc_true", MT_BOOL},
 	{"pg_opfamily_is_visible", "pgc_true", MT_BOOL},

@@ -492,6 +492,11 @@ static void fn_regclass_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_int64(ctx, pgc_table_oid(t));
 		return;
 	}
+	if (cat_of(ctx) && (!schema[0] || !strcmp(schema, "public")) &&
+	    cat_view_lookup(cat_of(ctx), NULL, name)) {
+		sqlite3_result_int64(ctx, pgc_view_oid(cat_view_lookup(cat_of(ctx), NULL, name)));
+		return;
+	}
 	if (!schema[0] || !strcmp(schema, "pg_catalog") || !strcmp(schema, "information_schema")) {
 		const pgc_rel *r = pgc_rel_find(schema[0] ? schema : "pg_catalog", name);
 		if (r) {
@@ -508,13 +513,17 @@ static void fn_regclass_out(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	int part = 0;
 	char out[CAT_NAME_MAX * 2 + 8];
 	const cat_table *t;
+	const cat_view *v;
 	(void)argc;
 	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
 		sqlite3_result_null(ctx);
 		return;
 	}
 	t = pgc_table_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]), &part);
-	if (!t && pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]))) {
+	v = t ? NULL : pgc_view_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]));
+	if (v)
+		snprintf(out, sizeof out, "%s", v->name);
+	else if (!t && pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]))) {
 		const pgc_rel *r = pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]));
 		snprintf(out, sizeof out, "%s%s%s",
 			 strcmp(pgc_rel_schema(r), "pg_catalog") ? pgc_rel_schema(r) : "",
@@ -644,7 +653,22 @@ static void fn_table_is_visible(sqlite3_context *ctx, int argc, sqlite3_value **
 	(void)argc;
 	/* murphy.* and information_schema are off the search path */
 	sqlite3_result_int(ctx, (t && t->kind != CAT_TABLE_VIRTUAL) ||
-					(rel && !strcmp(pgc_rel_schema(rel), "pg_catalog")));
+					(rel && !strcmp(pgc_rel_schema(rel), "pg_catalog")) ||
+					pgc_view_by_oid(cat_of(ctx),
+							(uint32_t)sqlite3_value_int64(argv[0])));
+}
+
+/* pg_get_viewdef(oid [, pretty]): the view's SELECT as it was written
+ * (PostgreSQL prints its own deparse); NULL for anything else. */
+static void fn_get_viewdef(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	const cat_view *v = argc > 0 ? pgc_view_by_oid(cat_of(ctx),
+						       (uint32_t)sqlite3_value_int64(argv[0]))
+				     : NULL;
+	if (v)
+		sqlite3_result_text(ctx, v->sql, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(ctx);
 }
 
 typedef struct pgc_fn {
@@ -690,6 +714,7 @@ static const pgc_fn fns[] = {
 	{"pgc_get_constraintdef", -1, fn_get_constraintdef},
 	{"pgc_get_expr", -1, fn_get_expr},
 	{"pgc_table_is_visible", 1, fn_table_is_visible},
+	{"pgc_get_viewdef", -1, fn_get_viewdef},
 };
 
 int pgc_register(sqlite3 *db, const pgc_session_hooks *hooks, mur_error *err)

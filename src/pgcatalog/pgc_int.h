@@ -67,6 +67,10 @@ int pgc_pkey_columns(const cat_table *t, char *out, size_t n);
 /* A column PostgreSQL shows a default for: an IDENTITY column's nextval
  * is its identity, not a default (pg_attrdef has no row for it). */
 int pgc_column_has_default(const cat_column *col);
+/* A view's OID (as a table's with its id: views' ids are apart), and the
+ * view an OID names (NULL: none). */
+uint32_t pgc_view_oid(const cat_view *v);
+const cat_view *pgc_view_by_oid(const catalog *cat, uint32_t oid);
 /* A table psql and drivers see: not murphy's hidden, not dropped. */
 int pgc_table_shown(const catalog *cat, const cat_table *t);
 

@@ -152,6 +152,19 @@ uint32_t pgc_seq_oid(const cat_sequence *s)
 	return s->id < 0xffffffffu - PGC_OID_SEQ_BASE ? PGC_OID_SEQ_BASE + s->id : 0;
 }
 
+uint32_t pgc_view_oid(const cat_view *v)
+{
+	return v->id > PGC_TABLE_ID_MAX ? 0 : PGC_OID_USER_BASE + v->id * PGC_OIDS_PER_TABLE;
+}
+
+const cat_view *pgc_view_by_oid(const catalog *cat, uint32_t oid)
+{
+	for (int i = 0; cat && i < cat_view_count(cat); i++)
+		if (pgc_view_oid(cat_view_at(cat, i)) == oid)
+			return cat_view_at(cat, i);
+	return NULL;
+}
+
 int pgc_table_shown(const catalog *cat, const cat_table *t)
 {
 	if (t->kind != CAT_TABLE_VIRTUAL && t->kind != CAT_TABLE_DISTRIBUTED)

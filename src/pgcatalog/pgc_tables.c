@@ -118,13 +118,20 @@ static void row_end(pgc_row *r)
 static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
 {
 	static const char *const names[] = {"pg_catalog", "public", "information_schema", "murphy"};
-	(void)f;
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		row_begin(r);
 		put_int(r, "oid", pgc_namespace_oid(names[i]));
 		put_text(r, "nspname", names[i]);
 		put_int(r, "nspowner",
 			!strcmp(names[i], "public") ? PGC_OID_ROLE_DB_OWNER : PGC_OID_ROLE);
+		row_end(r);
+	}
+	for (int i = 0; i < cat_schema_count(f->cat); i++) {
+		const cat_schema *sc = cat_schema_at(f->cat, i);
+		row_begin(r);
+		put_int(r, "oid", PGC_OID_USER_BASE + sc->id * PGC_OIDS_PER_TABLE);
+		put_text(r, "nspname", sc->name);
+		put_int(r, "nspowner", PGC_OID_ROLE);
 		row_end(r);
 	}
 }
@@ -192,6 +199,23 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		if (pgc_seq_oid(sq))
 			class_row(r, pgc_seq_oid(sq), sq->name, PGC_OID_NS_PUBLIC, "S", 3, 0, 0);
 	}
+	for (int i = 0; i < cat_view_count(f->cat); i++) {
+		const cat_view *v = cat_view_at(f->cat, i);
+		class_row(r, pgc_view_oid(v), v->name, pgc_namespace_oid(v->schema), "v", v->ncols,
+			  0, 0);
+	}
+}
+
+/* A view's column as a table's (nullable, no default) for the rows
+ * both have; the result is static (one at a time). */
+static const cat_column *view_column(const cat_view_column *vc)
+{
+	static cat_column col;
+	memset(&col, 0, sizeof col);
+	snprintf(col.name, sizeof col.name, "%s", vc->name);
+	col.type = vc->type;
+	col.typmod = vc->typmod;
+	return &col;
 }
 
 /* One pg_attribute row: column col of relation rel (a table, or its
@@ -262,6 +286,11 @@ static void fill_attribute(pgc_fill_ctx *f, pgc_row *r)
 			if (t->cols[c].primary_key)
 				attribute_row(r, pgc_table_oid(t) + 1, &t->cols[c], ++keynum);
 		}
+	}
+	for (int i = 0; i < cat_view_count(f->cat); i++) {
+		const cat_view *v = cat_view_at(f->cat, i);
+		for (int c = 0; c < v->ncols; c++)
+			attribute_row(r, pgc_view_oid(v), view_column(&v->cols[c]), c + 1);
 	}
 }
 
@@ -620,6 +649,15 @@ static void fill_views(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "viewowner", user_of(f));
 		row_end(r);
 	}
+	for (int i = 0; i < cat_view_count(f->cat); i++) {
+		const cat_view *v = cat_view_at(f->cat, i);
+		row_begin(r);
+		put_text(r, "schemaname", v->schema);
+		put_text(r, "viewname", v->name);
+		put_text(r, "viewowner", user_of(f));
+		put_text(r, "definition", v->sql);
+		row_end(r);
+	}
 }
 
 static void pkey_indexdef(const cat_table *t, char *out, size_t n)
@@ -752,6 +790,13 @@ static void fill_is_schemata(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "schema_owner", user_of(f));
 		row_end(r);
 	}
+	for (int i = 0; i < cat_schema_count(f->cat); i++) {
+		row_begin(r);
+		put_text(r, "catalog_name", database_of(f));
+		put_text(r, "schema_name", cat_schema_at(f->cat, i)->name);
+		put_text(r, "schema_owner", user_of(f));
+		row_end(r);
+	}
 }
 
 static void fill_is_tables(pgc_fill_ctx *f, pgc_row *r)
@@ -767,6 +812,37 @@ static void fill_is_tables(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "table_type", virt ? "VIEW" : "BASE TABLE");
 		put_text(r, "is_insertable_into", virt ? "NO" : "YES");
 		put_text(r, "is_typed", "NO");
+		row_end(r);
+	}
+	for (int i = 0; i < cat_view_count(f->cat); i++) {
+		const cat_view *v = cat_view_at(f->cat, i);
+		row_begin(r);
+		put_text(r, "table_catalog", database_of(f));
+		put_text(r, "table_schema", v->schema);
+		put_text(r, "table_name", v->name);
+		put_text(r, "table_type", "VIEW");
+		put_text(r, "is_insertable_into", "NO");
+		put_text(r, "is_typed", "NO");
+		row_end(r);
+	}
+}
+
+/* information_schema.views: murphy's views are read-only. */
+static void fill_is_views(pgc_fill_ctx *f, pgc_row *r)
+{
+	for (int i = 0; i < cat_view_count(f->cat); i++) {
+		const cat_view *v = cat_view_at(f->cat, i);
+		row_begin(r);
+		put_text(r, "table_catalog", database_of(f));
+		put_text(r, "table_schema", v->schema);
+		put_text(r, "table_name", v->name);
+		put_text(r, "view_definition", v->sql);
+		put_text(r, "check_option", "NONE");
+		put_text(r, "is_updatable", "NO");
+		put_text(r, "is_insertable_into", "NO");
+		put_text(r, "is_trigger_updatable", "NO");
+		put_text(r, "is_trigger_deletable", "NO");
+		put_text(r, "is_trigger_insertable_into", "NO");
 		row_end(r);
 	}
 }
@@ -797,6 +873,26 @@ static void is_column_type(pgc_row *r, const cat_column *col)
 		put_int(r, "character_maximum_length", col->typmod);
 }
 
+static void is_column_row(pgc_fill_ctx *f, pgc_row *r, const char *schema, const char *table,
+			  const cat_column *col, int num, int updatable)
+{
+	row_begin(r);
+	put_text(r, "table_catalog", database_of(f));
+	put_text(r, "table_schema", schema);
+	put_text(r, "table_name", table);
+	put_text(r, "column_name", col->name);
+	put_int(r, "ordinal_position", num);
+	put_default(f, r, "column_default", pgc_column_has_default(col) ? col->default_sql : NULL);
+	put_text(r, "is_nullable", col->not_null || col->primary_key ? "NO" : "YES");
+	is_column_type(r, col);
+	put_text(r, "udt_catalog", database_of(f));
+	put_text(r, "udt_schema", "pg_catalog");
+	put_text(r, "is_identity", col->identity ? "YES" : "NO");
+	put_text(r, "is_generated", "NEVER");
+	put_text(r, "is_updatable", updatable ? "YES" : "NO");
+	row_end(r);
+}
+
 static void fill_is_columns(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
@@ -807,24 +903,14 @@ static void fill_is_columns(pgc_fill_ctx *f, pgc_row *r)
 			const cat_column *col = &t->cols[c];
 			if (col->hidden)
 				continue;
-			row_begin(r);
-			put_text(r, "table_catalog", database_of(f));
-			put_text(r, "table_schema", pgc_schema_of(t));
-			put_text(r, "table_name", t->name);
-			put_text(r, "column_name", col->name);
-			put_int(r, "ordinal_position", ++num);
-			put_default(f, r, "column_default",
-				    pgc_column_has_default(col) ? col->default_sql : NULL);
-			put_text(r, "is_nullable",
-				 col->not_null || col->primary_key ? "NO" : "YES");
-			is_column_type(r, col);
-			put_text(r, "udt_catalog", database_of(f));
-			put_text(r, "udt_schema", "pg_catalog");
-			put_text(r, "is_identity", col->identity ? "YES" : "NO");
-			put_text(r, "is_generated", "NEVER");
-			put_text(r, "is_updatable", t->kind == CAT_TABLE_VIRTUAL ? "NO" : "YES");
-			row_end(r);
+			is_column_row(f, r, pgc_schema_of(t), t->name, col, ++num,
+				      t->kind != CAT_TABLE_VIRTUAL);
 		}
+	}
+	for (int i = 0; i < cat_view_count(f->cat); i++) {
+		const cat_view *v = cat_view_at(f->cat, i);
+		for (int c = 0; c < v->ncols; c++)
+			is_column_row(f, r, v->schema, v->name, view_column(&v->cols[c]), c + 1, 0);
 	}
 }
 
@@ -1072,6 +1158,11 @@ static const pgc_rel rels[] = {
 	 "user_defined_type_schema t,user_defined_type_name t,is_insertable_into t,"
 	 "is_typed t,commit_action t",
 	 fill_is_tables, 0},
+	{ISC, "views",
+	 "table_catalog t,table_schema t,table_name t,view_definition t,check_option t,"
+	 "is_updatable t,is_insertable_into t,is_trigger_updatable t,is_trigger_deletable t,"
+	 "is_trigger_insertable_into t",
+	 fill_is_views, 0},
 	{ISC, "columns",
 	 "table_catalog t,table_schema t,table_name t,column_name t,ordinal_position i,"
 	 "column_default t,is_nullable t,data_type t,character_maximum_length i,"

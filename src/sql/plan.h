@@ -77,6 +77,8 @@ typedef enum plan_kind {
 	PLAN_TRUNCATE,    /* TRUNCATE: every row of each table deleted, as a write */
 	PLAN_ALTER,       /* ALTER TABLE changing the table's shape (plan_alter.c) */
 	PLAN_SEQUENCE,    /* CREATE / DROP SEQUENCE: the catalog only (u.sequence) */
+	PLAN_VIEW,        /* CREATE [OR REPLACE] / DROP VIEW: the catalog only (u.view) */
+	PLAN_SCHEMA,      /* CREATE / DROP SCHEMA: the catalog only (u.schema) */
 	PLAN_ROLE,        /* CREATE / ALTER / DROP ROLE (u.role, plan_role.c) */
 	PLAN_GRANT,       /* GRANT / REVOKE on tables (u.grant, plan_role.c) */
 	PLAN_PORTAL,      /* DECLARE / FETCH / MOVE / CLOSE, PREPARE / EXECUTE /
@@ -355,6 +357,28 @@ typedef struct plan_sequence {
 	char (*names)[CAT_NAME_MAX];
 } plan_sequence;
 
+/* CREATE [OR REPLACE] VIEW (def: name, SELECT text, columns, the
+ * relations it reads; checked again by the catalog) or DROP VIEW (names;
+ * missing_ok: IF EXISTS; cascade: CASCADE).  plan_view.c. */
+typedef struct plan_view {
+	int drop;
+	int replace;
+	int missing_ok;
+	int cascade;
+	cat_view def;
+	int nnames;
+	char (*names)[CAT_NAME_MAX];
+} plan_view;
+
+/* CREATE SCHEMA (names[0]) or DROP SCHEMA (names); missing_ok: IF NOT
+ * EXISTS / IF EXISTS.  plan_schema.c. */
+typedef struct plan_schema {
+	int drop;
+	int missing_ok;
+	int nnames;
+	char (*names)[CAT_NAME_MAX];
+} plan_schema;
+
 typedef struct plan_set {
 	char name[64];   /* lower-case, e.g. "client_encoding", "murphy.write_quorum" */
 	char value[256]; /* empty with is_default */
@@ -429,6 +453,8 @@ struct plan {
 		plan_truncate truncate;
 		plan_alter alter;
 		plan_sequence sequence;
+		plan_view view;
+		plan_schema schema;
 		plan_role role;
 		cat_grant_change grant;
 		plan_portal portal;

@@ -264,6 +264,36 @@ static void drop_sql(mur_buf *b, const cat_table *t, int ci, const char *side)
 	sql_emit_ident(b, side);
 }
 
+/* A view reading table t, and (col not NULL) whose text may name column
+ * col: it names it, or reads "*".  Views keep their SELECT's text, so
+ * they name tables and columns by name (catalog/catalog_view.c). */
+static const cat_view *view_reading(sql_ctx *c, const cat_table *t, const char *col)
+{
+	for (int i = 0; c->cat && i < cat_view_count(c->cat); i++) {
+		const cat_view *v = cat_view_at(c->cat, i);
+		int reads = 0;
+		for (int k = 0; k < v->ndeps; k++)
+			reads |= v->deps[k] == t->id;
+		if (reads && (!col || strcasestr(v->sql, col) || strchr(v->sql, '*')))
+			return v;
+	}
+	return NULL;
+}
+
+/* RENAME of a table or column a view reads: the view's text would name
+ * what is gone. */
+static int rename_refused(sql_ctx *c, const cat_table *t, const char *col)
+{
+	const cat_view *v = view_reading(c, t, col);
+	if (!v)
+		return MUR_OK;
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+		"murphy cannot rename %s \"%s\": view \"%s\" reads it by name",
+		col ? "column" : "table", col ? col : t->name, v->name);
+	mur_error_hint(c->err, "Drop the view, rename, and create the view again.");
+	return MUR_ERR;
+}
+
 static int drop_column(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 {
 	cat_table *d = pa->def;
@@ -280,6 +310,16 @@ static int drop_column(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 			       d->name);
 	if (drop_refused(c, d, ci) != MUR_OK || name_ok(c, cmd->name) != MUR_OK)
 		return MUR_ERR;
+	if (view_reading(c, pa->table, cmd->name)) {
+		sql_err(c, "2BP01", -1,
+			"cannot drop column %s of table %s because other objects depend on it",
+			cmd->name, d->name);
+		mur_error_detail(c->err, "view %s depends on column %s of table %s",
+				 view_reading(c, pa->table, cmd->name)->name, cmd->name, d->name);
+		mur_error_hint(c->err, "Drop the view first (murphy's DROP COLUMN ... CASCADE "
+				       "does not drop views).");
+		return MUR_ERR;
+	}
 	if (d->ncols - 1 == 0 || (d->ncols == 2 && d->cols[1 - ci].hidden))
 		return unsupported(c, -1, "dropping a table's last column", NULL);
 	side_table(d, cmd->name, side, sizeof side);
@@ -523,7 +563,8 @@ static int rename_column(sql_ctx *c, plan_alter *pa, PgQuery__RenameStmt *s)
 	cat_table *d = pa->def;
 	int ci;
 	mur_buf b;
-	if (column_of(c, d, s->subname, &ci) != MUR_OK || name_ok(c, s->newname) != MUR_OK)
+	if (column_of(c, d, s->subname, &ci) != MUR_OK || name_ok(c, s->newname) != MUR_OK ||
+	    rename_refused(c, pa->table, s->subname) != MUR_OK)
 		return MUR_ERR;
 	if (cat_column_index(d, s->newname) >= 0)
 		return sql_err(c, "42701", -1, "column \"%s\" of relation \"%s\" already exists",
@@ -553,8 +594,11 @@ static int rename_table(sql_ctx *c, plan_alter *pa, PgQuery__RenameStmt *s)
 	mur_buf b;
 	if (name_ok(c, s->newname) != MUR_OK)
 		return MUR_ERR;
-	if (c->cat && cat_table_lookup(c->cat, "public", s->newname))
+	if (c->cat && (cat_table_lookup(c->cat, "public", s->newname) ||
+		       cat_view_lookup(c->cat, NULL, s->newname)))
 		return sql_err(c, "42P07", -1, "relation \"%s\" already exists", s->newname);
+	if (rename_refused(c, pa->table, NULL) != MUR_OK)
+		return MUR_ERR;
 	if (strlen(s->newname) >= CAT_NAME_MAX || !strncmp(s->newname, "_murphy", 7))
 		return sql_err(c, "42602", -1, "invalid table name \"%s\"", s->newname);
 	snprintf(d->name, sizeof d->name, "%s", s->newname);

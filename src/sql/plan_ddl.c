@@ -750,9 +750,18 @@ static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 		if (t && t->kind == CAT_TABLE_VIRTUAL)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 				       "cannot drop murphy.%s: it is a catalog view", name);
+		if (!t && c->cat && cat_view_lookup(c->cat, NULL, name)) {
+			sql_err(c, "42809", -1, "\"%s\" is not a table", name);
+			mur_error_hint(c->err, "Use DROP VIEW to remove a view.");
+			return MUR_ERR;
+		}
 		if (!t && !s->missing_ok)
 			return sql_err(c, SQLSTATE_UNDEFINED_TABLE, -1,
 				       "table \"%s\" does not exist", name);
+		/* CASCADE: the catalog drops the views with the table */
+		if (t && s->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE &&
+		    cat_view_check_dependents(c->cat, t->id, "table", name, c->err) != MUR_OK)
+			return MUR_ERR;
 		snprintf(pd->names[pd->ntables++], sizeof pd->names[0], "%s", name);
 	}
 	return MUR_OK;
@@ -783,9 +792,9 @@ int sql_plan_drop(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 	case PG_QUERY__OBJECT_TYPE__OBJECT_INDEX:
 		return drop_index(c, s, p);
 	case PG_QUERY__OBJECT_TYPE__OBJECT_VIEW:
-		return unsupported(c, -1, "DROP VIEW");
+		return sql_plan_drop_view(c, s, p);
 	case PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA:
-		return unsupported(c, -1, "DROP SCHEMA");
+		return sql_plan_drop_schema(c, s, p);
 	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
 		return sql_plan_drop_sequence(c, s, p);
 	default:

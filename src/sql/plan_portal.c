@@ -26,9 +26,7 @@
 /* FetchStmt.how_many of FETCH ALL (PostgreSQL's FETCH_ALL, LONG_MAX). */
 #define FETCH_ALL_ROWS INT64_MAX
 
-/* The text after the first token `after` (at parenthesis depth 0, and
- * past a token `past` first when not 0), or NULL. */
-static const char *text_after(sql_ctx *c, int past, int after)
+const char *sql_text_after(sql_ctx *c, int past, int after)
 {
 	PgQueryScanResult sr = pg_query_scan(c->sql);
 	PgQuery__ScanResult *scan = NULL;
@@ -73,7 +71,7 @@ static int plan_declare(sql_ctx *c, PgQuery__DeclareCursorStmt *s, plan *p)
 	if (s->options & CURSOR_OPT_BINARY)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support BINARY cursors yet");
-	if (!(pp->sql = text_after(c, PG_QUERY__TOKEN__CURSOR, PG_QUERY__TOKEN__FOR)))
+	if (!(pp->sql = sql_text_after(c, PG_QUERY__TOKEN__CURSOR, PG_QUERY__TOKEN__FOR)))
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "DECLARE without FOR query");
 	return MUR_OK;
 }
@@ -108,7 +106,7 @@ static int plan_prepare(sql_ctx *c, PgQuery__PrepareStmt *s, plan *p)
 			return MUR_ERR;
 	}
 	pp->nparams = (int)s->n_argtypes;
-	if (!(pp->sql = text_after(c, 0, PG_QUERY__TOKEN__AS)))
+	if (!(pp->sql = sql_text_after(c, 0, PG_QUERY__TOKEN__AS)))
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "PREPARE without AS statement");
 	return MUR_OK;
 }

@@ -34,16 +34,12 @@ void plan_free(plan *p)
 static const char *node_name(const PgQuery__Node *n)
 {
 	switch (n->node_case) {
-	case PG_QUERY__NODE__NODE_VIEW_STMT:
-		return "CREATE VIEW";
 	case PG_QUERY__NODE__NODE_CREATE_TABLE_AS_STMT:
 		return "CREATE TABLE AS";
 	case PG_QUERY__NODE__NODE_ALTER_SEQ_STMT:
 		return "ALTER SEQUENCE";
 	case PG_QUERY__NODE__NODE_CREATE_FUNCTION_STMT:
 		return "CREATE FUNCTION";
-	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
-		return "CREATE SCHEMA";
 	case PG_QUERY__NODE__NODE_CREATEDB_STMT:
 		return "CREATE DATABASE";
 	case PG_QUERY__NODE__NODE_VACUUM_STMT:
@@ -154,6 +150,10 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_rename(c, n->rename_stmt, p);
 	case PG_QUERY__NODE__NODE_CREATE_SEQ_STMT:
 		return sql_plan_create_sequence(c, n->create_seq_stmt, p);
+	case PG_QUERY__NODE__NODE_VIEW_STMT:
+		return sql_plan_create_view(c, n->view_stmt, p);
+	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
+		return sql_plan_create_schema(c, n->create_schema_stmt, p);
 	case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT:
 		return sql_plan_create_role(c, n->create_role_stmt, p);
 	case PG_QUERY__NODE__NODE_ALTER_ROLE_STMT:
@@ -225,6 +225,8 @@ static int ddl_allowed(sql_ctx *c, const plan *p)
 	case PLAN_CREATE_INDEX:
 	case PLAN_DROP_INDEX:
 	case PLAN_SEQUENCE:
+	case PLAN_VIEW:
+	case PLAN_SCHEMA:
 	case PLAN_ALTER:
 		return sql_err(c, SQLSTATE_INSUFFICIENT_PRIVILEGE, -1,
 			       "permission denied: %s needs a superuser in murphy", p->tag);
@@ -283,6 +285,7 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 	for (int i = 0; i < nparam_types; i++)
 		p->param_types[i] = param_types ? param_types[i] : MT_UNKNOWN;
 	rc = prepare_tree(&c, sql_tree_result(tree), p);
+	sql_view_trees_free(&c); /* the plan keeps nothing of them */
 	if (rc == MUR_OK)
 		rc = ddl_allowed(&c, p);
 	if (rc != MUR_OK) {

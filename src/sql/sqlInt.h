@@ -172,6 +172,16 @@ const char *sql_object_name(PgQuery__Node *n);
  * col's default is exactly such a call (into out), else NULL. */
 int sql_plan_create_sequence(sql_ctx *c, PgQuery__CreateSeqStmt *s, plan *p);
 int sql_plan_drop_sequence(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
+/* plan_view.c: CREATE [OR REPLACE] VIEW, DROP VIEW (PLAN_VIEW). */
+int sql_plan_create_view(sql_ctx *c, PgQuery__ViewStmt *s, plan *p);
+int sql_plan_drop_view(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
+/* plan_schema.c: CREATE SCHEMA, DROP SCHEMA (PLAN_SCHEMA). */
+int sql_plan_create_schema(sql_ctx *c, PgQuery__CreateSchemaStmt *s, plan *p);
+int sql_plan_drop_schema(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
+/* plan_portal.c: a copy of the statement's text after its first token
+ * `after` at parenthesis depth 0 (past a token `past` first when not 0),
+ * or NULL. */
+const char *sql_text_after(sql_ctx *c, int past, int after);
 mur_type sql_serial_type(const PgQuery__TypeName *tn);
 int sql_owned_sequence(sql_ctx *c, cat_table *t, int col, PgQuery__Node **opts, size_t nopts);
 const char *sql_default_sequence(const cat_column *col, char *out, size_t n);

@@ -71,7 +71,7 @@ def test_syntax_error_position(db, sql):
 UNSUPPORTED = [
     ("SELECT id, count(*) OVER (ORDER BY id ROWS BETWEEN 1 + 1 PRECEDING AND CURRENT ROW) "
      "FROM errs", "frame"),
-    ("CREATE VIEW v AS SELECT id FROM errs", "view"),
+    ("CREATE TEMP VIEW v AS SELECT id FROM errs", "temporary view"),
 ]
 
 

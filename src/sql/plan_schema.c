@@ -1,0 +1,58 @@
+/*
+ * plan_schema.c — CREATE SCHEMA and DROP SCHEMA (PLAN_SCHEMA).
+ *
+ * CREATE SCHEMA [IF NOT EXISTS] s and DROP SCHEMA [IF EXISTS] s [, ...]
+ * [CASCADE | RESTRICT]: the catalog keeps the names
+ * (catalog/catalog_schema.c: 42P06, 3F000).  Tables, views and sequences
+ * live in public only for now, so a created schema stays empty.  CREATE
+ * SCHEMA ... AUTHORIZATION and the schema elements (CREATE SCHEMA s
+ * CREATE TABLE ...) are 0A000 naming them.
+ */
+#include "sql/sqlInt.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define SQL_SCHEMA_DROP_MAX 16 /* names per DROP SCHEMA, as DROP TABLE's */
+
+int sql_plan_create_schema(sql_ctx *c, PgQuery__CreateSchemaStmt *s, plan *p)
+{
+	plan_schema *ps = &p->u.schema;
+	p->kind = PLAN_SCHEMA;
+	p->tag = "CREATE SCHEMA";
+	if (s->authrole)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support CREATE SCHEMA ... AUTHORIZATION yet");
+	if (s->n_schema_elts)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support CREATE SCHEMA with schema elements yet");
+	if (!s->schemaname || strlen(s->schemaname) >= CAT_NAME_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1, "schema name is too long");
+	if (!strncmp(s->schemaname, "pg_", 3))
+		return sql_err(c, "42939", -1, "unacceptable schema name \"%s\"", s->schemaname);
+	ps->missing_ok = s->if_not_exists;
+	ps->nnames = 1;
+	if (!(ps->names = sql_alloc(c, sizeof *ps->names)))
+		return MUR_ERR;
+	snprintf(ps->names[0], sizeof ps->names[0], "%s", s->schemaname);
+	return MUR_OK;
+}
+
+int sql_plan_drop_schema(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
+{
+	plan_schema *ps = &p->u.schema;
+	p->kind = PLAN_SCHEMA;
+	p->tag = "DROP SCHEMA";
+	ps->drop = 1;
+	ps->missing_ok = s->missing_ok;
+	if (s->n_objects > SQL_SCHEMA_DROP_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+			       "murphy drops at most %d schemas per statement",
+			       SQL_SCHEMA_DROP_MAX);
+	if (!(ps->names = sql_alloc(c, sizeof *ps->names * s->n_objects)))
+		return MUR_ERR;
+	for (size_t i = 0; i < s->n_objects; i++)
+		snprintf(ps->names[ps->nnames++], sizeof ps->names[0], "%s",
+			 sql_object_name(s->objects[i]));
+	return MUR_OK;
+}
