@@ -298,14 +298,16 @@ static int extreme(const plan_state *ps, int most) { return extreme_by(ps, most,
 static int busiest(const plan_state *ps, int most) { return extreme_by(ps, most, 1); }
 
 /* The co-located group shard sh of t would move with from `from` to `to`
- * (its size), or 0 when it cannot move or is planned already. */
+ * (its size), or 0 when it cannot move (`to` holds a copy already, …) or
+ * is planned already. */
 static int movable(repl_ctx *c, const plan_state *ps, cat_table *t, uint32_t sh,
 		   const cat_node *from, const cat_node *to)
 {
 	cat_table *group[REPL_MOVE_GROUP_MAX];
 	mur_error err;
 	int w;
-	if (!cat_placement_on(&t->shards[sh], from->id) || planned(ps, t->id, sh) ||
+	if (!cat_placement_on(&t->shards[sh], from->id) ||
+	    cat_placement_on(&t->shards[sh], to->id) || planned(ps, t->id, sh) ||
 	    (w = repl_move_group_check(c, t, sh, from, to, group, REPL_MOVE_GROUP_MAX, &err)) <= 0)
 		return 0;
 	for (int k = 0; k < w; k++)
