@@ -211,6 +211,9 @@ int repl_autosplit_step(repl_ctx *c);
 int repl_autosplit_set(repl_ctx *c, const char *name, const char *value, mur_error *err);
 const char *repl_autosplit_get(const repl_ctx *c, const char *name, char *buf, size_t bufsz);
 uint32_t repl_autosplit_window_s(const repl_ctx *c, uint32_t table_id);
+/* 1 within 20 s of a split's switch: the automatic rebalancer waits, as
+ * the halves' load is not measured yet. */
+int repl_autosplit_settling(const repl_ctx *c);
 void repl_autosplit_destroy(repl_ctx *c);
 /* node_id answered the DROP of shard's file (res: how it went). */
 void repl_move_dropped(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t node_id,

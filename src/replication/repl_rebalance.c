@@ -595,8 +595,9 @@ void repl_rebalance_tick(repl_ctx *c)
 		return;
 	rb->last_ms = now;
 	(void)why; /* settled's reason: for a debugger, not worth a log line a tick */
-	if (repl_move_running(c) || !settled(c, &why) || repl_autosplit_step(c))
-		return; /* a split started: the next look plans with its halves */
+	if (repl_move_running(c) || !settled(c, &why) || repl_autosplit_step(c) ||
+	    repl_autosplit_settling(c))
+		return; /* a split started, or just ended: the halves' load is not known yet */
 	if (!rb->auto_on || repl_rebalance_plan(c, rb->max_bps, steps, 2) == 0 ||
 	    !worth(c, &steps[0]))
 		return;

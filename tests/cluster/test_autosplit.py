@@ -108,11 +108,11 @@ def test_range_table_past_split_max_bytes_splits_by_itself(ac):
 
 def test_table_under_the_threshold_does_not_split(ac):
     """A table below split_max_bytes does not split, nor does a lightly
-    read one by load (the default share, 0.25, with its floor of 5 % of a
+    read one by load (the default share, 0.3, with its floor of 5 % of a
     core): a single shard takes all of its table's reads, but a few
     seconds of them are far below the floor."""
     conn = ac.connect()
-    fast_splitter(conn, split_load_share=0.25)
+    fast_splitter(conn, split_load_share=0.3)
     create(conn, preload=300)
     deadline, n = time.time() + 5, 0   # ten looks
     with conn.cursor() as cur:
