@@ -585,12 +585,13 @@ static int worth(repl_ctx *c, const repl_rebalance_step *st)
 void repl_rebalance_tick(repl_ctx *c)
 {
 	struct repl_rebalancer *rb = rebal_of(c);
-	repl_rebalance_step steps[2];
+	repl_rebalance_step steps[REPL_REBALANCE_MOVES_MAX];
 	int64_t now = mur_wall_ms();
 	const char *why = NULL;
 	uint64_t group = 0;
 	mur_error err;
 	char reason[128];
+	int n, i = 0;
 	if (!rb || now - rb->last_ms < (int64_t)rb->interval_ms)
 		return;
 	rb->last_ms = now;
@@ -598,20 +599,28 @@ void repl_rebalance_tick(repl_ctx *c)
 	if (repl_move_running(c) || !settled(c, &why) || repl_autosplit_step(c) ||
 	    repl_autosplit_settling(c))
 		return; /* a split started, or just ended: the halves' load is not known yet */
-	if (!rb->auto_on || repl_rebalance_plan(c, rb->max_bps, steps, 2) == 0 ||
-	    !worth(c, &steps[0]))
+	if (!rb->auto_on)
 		return;
-	if (start_step(c, &steps[0], rb->max_bps, 0, &group, &err) != MUR_OK) {
+	/* the first step worth a move: the counts' steps come first, and when
+	 * they are within the threshold a step by load after them may not be
+	 * (a split's halves: as many copies, all on the followers that held
+	 * the hot shard) */
+	n = repl_rebalance_plan(c, rb->max_bps, steps, REPL_REBALANCE_MOVES_MAX);
+	while (i < n && !worth(c, &steps[i]))
+		i++;
+	if (i == n)
+		return;
+	if (start_step(c, &steps[i], rb->max_bps, 0, &group, &err) != MUR_OK) {
 		MLOG(INFO, "rebalance", "automatic move of shard %u not started: %s",
-		     steps[0].shard, err.message);
+		     steps[i].shard, err.message);
 		return;
 	}
 	snprintf(reason, sizeof reason,
 		 "automatic rebalance %s: %d and %d copies, copy load %.0f ms over 5 min",
-		 steps[0].by_load ? "by load" : "by copies", steps[0].source_copies,
-		 steps[0].target_copies, steps[0].load_ms);
+		 steps[i].by_load ? "by load" : "by copies", steps[i].source_copies,
+		 steps[i].target_copies, steps[i].load_ms);
 	repl_move_group_reason(c, group, reason);
-	MLOG(INFO, "rebalance", "moving shard %u of table %u from %s to %s (%s)", steps[0].shard,
-	     steps[0].table_id, cat_node_name(c->cat, steps[0].source),
-	     cat_node_name(c->cat, steps[0].target), reason);
+	MLOG(INFO, "rebalance", "moving shard %u of table %u from %s to %s (%s)", steps[i].shard,
+	     steps[i].table_id, cat_node_name(c->cat, steps[i].source),
+	     cat_node_name(c->cat, steps[i].target), reason);
 }
