@@ -271,15 +271,16 @@ def settle(conn, args):
 def operations(conn):
     """Each automatic split and move: a line each."""
     out = []
-    for kind, table, shard, new_shard, src, dst, state, nbytes, ms, pause, reason in one(
+    for kind, table, shard, new_shard, src, dst, state, nbytes, ms, pause, reason, error in one(
             conn, "SELECT kind, table_name, shard, new_shard, source, target, state, "
-                  "bytes_total, elapsed_ms, pause_ms, reason FROM murphy.moves "
+                  "bytes_total, elapsed_ms, pause_ms, reason, error FROM murphy.moves "
                   "ORDER BY started_at"):
         what = ("split of shard %s into %s and %s" % (shard, shard, new_shard)
                 if kind == "split" else "move of shard %s %s -> %s" % (shard, src, dst))
         out.append("%s: %s, %.2f MB in %d ms, write pause %s ms (%s)" % (
             what, state, (nbytes or 0) / 2 ** 20, ms or 0,
-            "%.1f" % pause if pause is not None else "-", reason or "by a call"))
+            "%.1f" % pause if pause is not None else "-", reason or "by a call")
+            + (": " + error if error else ""))
     return out
 
 
@@ -309,6 +310,9 @@ def run_auto(binary, args):
                            sum(o.startswith("move") for o in ops), took, shards, gap, retried)))
         print(out[-1], flush=True)
         out += ["", "Operations (murphy.moves):", ""] + ["- " + o for o in ops] + [""]
+        with open(os.path.join(cl.dir, "leader", "murphy.log"), errors="replace") as f:
+            out += ["Leader log (split):", ""] + ["    " + ln.rstrip() for ln in f
+                                                  if " split: " in ln] + [""]
         return out
     finally:
         cl.cleanup()

@@ -381,7 +381,7 @@ static int start(repl_ctx *c, struct repl_autosplit *as, const candidate *cd, in
 		return 0;
 	}
 	repl_move_group_reason(c, group, cd->reason);
-	MLOG(INFO, "split", "splitting shard %u of %s: %s", cd->shard, cd->t->name, cd->reason);
+	MLOG(INFO, "split", "shard %u of %s: %s", cd->shard, cd->t->name, cd->reason);
 	return 1;
 }
 
