@@ -15,6 +15,16 @@ in phases:
                    rebalance, when the build has murphy.split_shard (built by
                    another branch); else "not available"
 
+With --scenario auto (the seed's "fixes itself"): a fresh cluster, the
+"replica reads" phase with nothing automatic, then murphy.auto_split and
+murphy.auto_rebalance on (ALTER SYSTEM; looks every --interval-ms, a table
+split at most every --cooldown-ms) while the clients and a writer go on,
+until at least one split is done and nothing has started for --quiet-s
+(at most --settle-s); then, with both off again so that the phase is
+clean, the "after automatic split + rebalance" phase.  Reported: each
+split and move (its reason, bytes, time, write pause) and the writer's
+longest gap between two acknowledged inserts meanwhile.
+
 The layout is bench_spread.py's (13 monthly shards at RF --replicas, --rows
 rows, 80 % of rows and queries in the newest month, or spread over the
 newest --hot months).  The imbalance is max / mean follower CPU
@@ -22,6 +32,7 @@ newest --hot months).  The imbalance is max / mean follower CPU
 against ~4 before).  CPU is read from /proc/<pid>/stat.
 
     bench/bench_hot.py --base /work/base/murphy-s13 --bin build/murphy
+    bench/bench_hot.py --base /work/base/murphy-s14 --bin build/murphy --scenario auto
 """
 import argparse
 import os
@@ -102,19 +113,26 @@ def measure(cl, args):
 
 class Writer:
     """Inserts one row at a time into the newest month; the longest gap
-    between two acknowledged inserts."""
+    between two acknowledged inserts.  An insert queued behind a split's
+    switch fails with 40001 (nothing written) and is sent again, as the
+    error's hint says (counted in retried)."""
 
     def __init__(self, cl):
-        self.cl, self.gap, self.n = cl, 0.0, 0
+        self.cl, self.gap, self.n, self.retried = cl, 0.0, 0, 0
         self.stop = threading.Event()
         self.th = threading.Thread(target=self.run, daemon=True)
 
     def run(self):
+        import psycopg2
         conn = self.cl.connect()
         cur = conn.cursor()
         last, i = time.monotonic(), 10 ** 9
         while not self.stop.is_set():
-            cur.execute("INSERT INTO events VALUES (%s, '2026-12-15', 1)", (i,))
+            try:
+                cur.execute("INSERT INTO events VALUES (%s, '2026-12-15', 1)", (i,))
+            except psycopg2.errors.SerializationFailure:
+                self.retried += 1
+                continue
             now = time.monotonic()
             self.gap, last, i, self.n = max(self.gap, now - last), now, i + 1, self.n + 1
         conn.close()
@@ -157,18 +175,34 @@ def row(label, qps, cpu, extra=""):
                                for f in sorted(cpu)), max(cpu.values()) / mean, extra)
 
 
-def run(binary, args, phases):
+def system(conn, **settings):
+    with conn.cursor() as cur:
+        for name, value in settings.items():
+            cur.execute("ALTER SYSTEM SET murphy.%s = '%s'" % (name, value))
+
+
+def started(binary, manual):
+    """A started cluster of binary, with the table loaded (manual: this
+    build, nothing automatic: the phases' moves and splits are the bench's)."""
     os.environ["MURPHY_BIN"] = os.path.abspath(binary)
     import conftest
     conftest.MURPHY = os.path.abspath(binary)
     cl = conftest.Cluster(followers=FOLLOWERS)
-    out = []
     try:
         cl.start()
         conn = cl.connect()
-        if phases != ["before"]:  # this build: the phases' moves are the bench's
-            with conn.cursor() as cur:
-                cur.execute("ALTER SYSTEM SET murphy.auto_rebalance = off")
+        if manual:
+            system(conn, auto_rebalance="off", auto_split="off")
+    except BaseException:
+        cl.cleanup()
+        raise
+    return cl, conn
+
+
+def run(binary, args, phases):
+    out = []
+    cl, conn = started(binary, phases != ["before"])
+    try:
         load(conn, args)
         qps, cpu = measure(cl, args)
         out.append(row(phases[0], qps, cpu))
@@ -196,6 +230,94 @@ def run(binary, args, phases):
         cl.cleanup()
 
 
+class Background:
+    """The clients and a Writer, running until stop(): the load the
+    automatic splitter and rebalancer see."""
+
+    def __init__(self, cl, args):
+        self.stop_flag, self.counts = threading.Event(), []
+        self.threads = [threading.Thread(target=client, args=(cl.dsn(), self.stop_flag,
+                                                              self.counts, 100 + s, args.hot))
+                        for s in range(args.clients)]
+        self.writer = Writer(cl)
+        for t in self.threads + [self.writer.th]:
+            t.start()
+
+    def stop(self):
+        self.stop_flag.set()
+        self.writer.stop.set()
+        for t in self.threads + [self.writer.th]:
+            t.join()
+        return self.writer.gap * 1000, self.writer.retried
+
+
+def settle(conn, args):
+    """Wait until an automatic split is done and nothing started for
+    --quiet-s (none running); the seconds it took."""
+    t0 = time.monotonic()
+    seen, changed = None, t0
+    while time.monotonic() - t0 < args.settle_s:
+        time.sleep(2)
+        ms = one(conn, "SELECT kind, state FROM murphy.moves")
+        if len(ms) != seen:
+            seen, changed = len(ms), time.monotonic()
+        done = any(k == "split" and st == "done" for k, st in ms)
+        running = any(st == "running" for k, st in ms)
+        if done and not running and time.monotonic() - changed >= args.quiet_s:
+            break
+    return time.monotonic() - t0
+
+
+def operations(conn):
+    """Each automatic split and move: a line each."""
+    out = []
+    for kind, table, shard, new_shard, src, dst, state, nbytes, ms, pause, reason, error in one(
+            conn, "SELECT kind, table_name, shard, new_shard, source, target, state, "
+                  "bytes_total, elapsed_ms, pause_ms, reason, error FROM murphy.moves "
+                  "ORDER BY started_at"):
+        what = ("split of shard %s into %s and %s" % (shard, shard, new_shard)
+                if kind == "split" else "move of shard %s %s -> %s" % (shard, src, dst))
+        out.append("%s: %s, %.2f MB in %d ms, write pause %s ms (%s)" % (
+            what, state, (nbytes or 0) / 2 ** 20, ms or 0,
+            "%.1f" % pause if pause is not None else "-", reason or "by a call")
+            + (": " + error if error else ""))
+    return out
+
+
+def run_auto(binary, args):
+    """The replica-reads phase, then the automatic splitter and rebalancer
+    under load, then the phase after them."""
+    out = []
+    cl, conn = started(binary, True)
+    try:
+        load(conn, args)
+        qps, cpu = measure(cl, args)
+        out.append(row("replica reads", qps, cpu))
+        print(out[-1], flush=True)
+        system(conn, rebalance_interval_ms=args.interval_ms, split_cooldown_ms=args.cooldown_ms,
+               auto_split="on", auto_rebalance="on")
+        bg = Background(cl, args)
+        took = settle(conn, args)
+        gap, retried = bg.stop()
+        system(conn, auto_rebalance="off", auto_split="off")
+        ops = operations(conn)
+        shards = one(conn, "SELECT count(*) FROM murphy.shards WHERE table_name = 'events'")[0][0]
+        qps, cpu = measure(cl, args)
+        out.append(row("after automatic split + rebalance", qps, cpu,
+                       " %d splits, %d moves in %.0f s, %d shards, writer gap %.0f ms, "
+                       "%d inserts retried (40001)" % (
+                           sum(o.startswith("split") for o in ops),
+                           sum(o.startswith("move") for o in ops), took, shards, gap, retried)))
+        print(out[-1], flush=True)
+        out += ["", "Operations (murphy.moves):", ""] + ["- " + o for o in ops] + [""]
+        with open(os.path.join(cl.dir, "leader", "murphy.log"), errors="replace") as f:
+            out += ["Leader log (split):", ""] + ["    " + ln.rstrip() for ln in f
+                                                  if " split: " in ln] + [""]
+        return out
+    finally:
+        cl.cleanup()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--base", required=True, help="the binary before replica reads")
@@ -205,13 +327,24 @@ def main():
     ap.add_argument("--hot", type=int, default=1, help="months sharing 80 %% of the load")
     ap.add_argument("--clients", type=int, default=2)
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--scenario", choices=("manual", "auto"), default="manual")
+    ap.add_argument("--interval-ms", type=int, default=2000,
+                    help="auto: murphy.rebalance_interval_ms (the splitter's looks too)")
+    ap.add_argument("--cooldown-ms", type=int, default=20000,
+                    help="auto: murphy.split_cooldown_ms")
+    ap.add_argument("--quiet-s", type=float, default=30,
+                    help="auto: settled when nothing started for this long")
+    ap.add_argument("--settle-s", type=float, default=400, help="auto: wait at most this long")
     ap.add_argument("--out")
     args = ap.parse_args()
     lines = ["| phase | queries/s | " + " | ".join("f%d CPU s (share)" % i
                                                   for i in range(1, FOLLOWERS + 1))
              + " | max / mean | moves |", "|---|---|" + "---|" * FOLLOWERS + "---|---|"]
     lines += run(args.base, args, ["before"])
-    lines += run(args.bin, args, ["replica reads", "rebalanced"])
+    if args.scenario == "auto":
+        lines += run_auto(args.bin, args)
+    else:
+        lines += run(args.bin, args, ["replica reads", "rebalanced"])
     report = "\n".join(lines)
     print(report)
     if args.out:

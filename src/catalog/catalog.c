@@ -260,6 +260,7 @@ static int add_virtual_tables(catalog *c)
 	add_column(t, "estimate_ms", MT_INT8); /* stated before the copy started */
 	add_column(t, "kind", MT_TEXT);        /* move, split (replication/repl_split.c) */
 	add_column(t, "new_shard", MT_INT4);   /* a split: the shard it made; NULL: a move */
+	add_column(t, "reason", MT_TEXT);      /* started by the leader itself: why; NULL: a call */
 	c->tables[c->ntables++] = t;
 
 	t = virtual_table(CAT_VIRTUAL_ID_BASE + 15, "rebalance_plan"); /* repl_rebalance.c */

@@ -268,16 +268,22 @@ static void show_moves(cli_pg *c)
 		       total = atof(val(&r, i, "bytes_total"));
 		double frac = total > 0 ? (done < total ? done / total : 1) : 0;
 		const char *pause = val(&r, i, "pause_ms");
-		char b[STATUS_BAR_WIDTH + 4];
+		char b[STATUS_BAR_WIDTH + 4], to[64];
+		if (strcmp(val(&r, i, "kind"), "split") == 0) /* a split: no target */
+			snprintf(to, sizeof to, "split+%s", val(&r, i, "new_shard"));
+		else
+			snprintf(to, sizeof to, "%s", val(&r, i, "target"));
 		bar(frac, b);
 		printf("  %s.%s  %s -> %s  %-9s %-7s %s %3.0f%%  %.1f/%.1f MB  %.2f MB/s  eta %.1f "
 		       "s"
 		       "%s%s%s%s%s\n",
-		       val(&r, i, "table_name"), val(&r, i, "shard"), val(&r, i, "source"),
-		       val(&r, i, "target"), val(&r, i, "phase"), val(&r, i, "state"), b,
-		       frac * 100, done / 1e6, total / 1e6, atof(val(&r, i, "rate_mbps")),
+		       val(&r, i, "table_name"), val(&r, i, "shard"), val(&r, i, "source"), to,
+		       val(&r, i, "phase"), val(&r, i, "state"), b, frac * 100, done / 1e6,
+		       total / 1e6, atof(val(&r, i, "rate_mbps")),
 		       atof(val(&r, i, "eta_ms")) / 1000.0, *pause ? "  pause " : "", pause,
 		       *pause ? " ms" : "", *val(&r, i, "error") ? "  " : "", val(&r, i, "error"));
+		if (*val(&r, i, "reason")) /* started by the leader itself */
+			printf("      %s\n", val(&r, i, "reason"));
 	}
 	cli_pg_result_free(&r);
 }

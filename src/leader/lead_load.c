@@ -72,6 +72,7 @@ static void describe(const exec_task *task, uint32_t node_id, load_task *t)
 	t->write = task->kind == EXEC_TASK_WRITE || task->kind == EXEC_TASK_APPLY;
 	t->cpu_only = task->kind != EXEC_TASK_QUERY && task->kind != EXEC_TASK_SHUFFLE_SEND &&
 		      !t->write;
+	t->cpu_only |= task->load_cpu_only;
 	if (t->cpu_only)
 		return; /* its node's CPU only */
 	if (task->nplacements < 1 || !placement_of(task->placements[0], &t->table_id, &t->shard))
@@ -143,15 +144,21 @@ void lead_load_tick(lead_engine *e)
 }
 
 /* repl_rebalance.c's load of a shard: every follower's CPU time on it over
- * the last 5 min (ms), copies moved away since included. */
-static double shard_cpu_ms(void *arg, uint32_t table_id, uint32_t shard)
+ * the last 5 min, or the last window_s seconds (ms), copies moved away
+ * since included. */
+static double shard_cpu_ms(void *arg, uint32_t table_id, uint32_t shard, uint32_t window_s)
 {
 	lead_engine *e = arg;
 	uint64_t now_s = mur_now_ms() / 1000, us = 0;
+	int whole = window_s == 0 || window_s >= REPL_LOAD_WINDOW_S || window_s > now_s;
 	for (int i = 0; i < cat_node_count(e->cat) && e->copy_load; i++) {
+		uint32_t node = cat_node_at(e->cat, i)->id;
 		load_counts lc;
-		load_sum(e->copy_load, table_id, shard, cat_node_at(e->cat, i)->id,
-			 LOAD_WINDOW_5MIN, now_s, &lc);
+		if (whole)
+			load_sum(e->copy_load, table_id, shard, node, LOAD_WINDOW_5MIN, now_s, &lc);
+		else
+			load_sum_since(e->copy_load, table_id, shard, node, now_s - window_s, now_s,
+				       &lc);
 		us += lc.cpu_us;
 	}
 	return (double)us / 1000.0;

@@ -16,7 +16,8 @@
  *                      bytes_done, bytes_total, started_at, elapsed_ms, error
  *   murphy.moves       table_name, shard, source, target, phase, bytes_done, bytes_total,
  *                      rate_mbps, eta_ms, pause_ms, state, error, started_at,
- *                      elapsed_ms, estimate_ms (replication/repl_move.c)
+ *                      elapsed_ms, estimate_ms, kind, new_shard, reason (why the
+ *                      leader started it by itself; replication/repl_move.c)
  *   murphy.rebalance_plan step, table_name, shard, source, target, tables,
  *                      source_copies, target_copies, bytes_estimate, eta_ms
  *                      (replication/repl_rebalance.c; eta at the session's
@@ -276,7 +277,7 @@ static void fill_moves(lead_engine *e)
 {
 	sqlite3_stmt *st;
 	sqlite3_prepare_v2(e->mem,
-			   "INSERT INTO murphy_moves VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			   "INSERT INTO murphy_moves VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			   -1, &st, NULL);
 	for (int i = 0; i < repl_move_count(e->repl); i++) {
 		const repl_move *m = repl_move_at(e->repl, i);
@@ -308,6 +309,8 @@ static void fill_moves(lead_engine *e)
 		bind_text(st, 16, m->split ? "split" : "move");
 		if (m->split)
 			sqlite3_bind_int64(st, 17, m->new_shard);
+		if (m->reason[0])
+			bind_text(st, 18, m->reason);
 		step(st);
 	}
 	sqlite3_finalize(st);
@@ -373,11 +376,16 @@ static void fill_settings(lead_engine *e)
 		 "this long, and as long as a copy may need it; past %d rows the oldest no copy "
 		 "needs go sooner (leader flag --txn-outcomes-keep-ms)",
 		 REPL_OUTCOMES_ROWS_MAX);
-	char rb_auto[8], rb_thr[32], rb_int[32], rb_mbps[32];
+	char rb_auto[8], rb_thr[32], rb_int[32], rb_mbps[32], sp_auto[8], sp_bytes[32],
+		sp_share[32], sp_cool[32];
 	repl_rebalance_get(e->repl, "murphy.auto_rebalance", rb_auto, sizeof rb_auto);
 	repl_rebalance_get(e->repl, "murphy.rebalance_threshold", rb_thr, sizeof rb_thr);
 	repl_rebalance_get(e->repl, "murphy.rebalance_interval_ms", rb_int, sizeof rb_int);
 	repl_rebalance_get(e->repl, "murphy.move_max_mbps", rb_mbps, sizeof rb_mbps);
+	repl_rebalance_get(e->repl, "murphy.auto_split", sp_auto, sizeof sp_auto);
+	repl_rebalance_get(e->repl, "murphy.split_max_bytes", sp_bytes, sizeof sp_bytes);
+	repl_rebalance_get(e->repl, "murphy.split_load_share", sp_share, sizeof sp_share);
+	repl_rebalance_get(e->repl, "murphy.split_cooldown_ms", sp_cool, sizeof sp_cool);
 	const char *rows[][4] = {
 		{"murphy.auto_rebalance", rb_auto, NULL,
 		 "on: the leader moves copies in the background, one at a time, when followers "
@@ -390,6 +398,21 @@ static void fill_settings(lead_engine *e)
 		{"murphy.move_max_mbps (system)", rb_mbps, "MB/s",
 		 "the automatic rebalancer's moves copy at most this fast; 0: no limit (ALTER "
 		 "SYSTEM SET murphy.move_max_mbps)"},
+		{"murphy.auto_split", sp_auto, NULL,
+		 "on: a shard above murphy.split_max_bytes, or doing more than "
+		 "murphy.split_load_share of its range table's work, splits by itself, one at a "
+		 "time (ALTER SYSTEM SET; docs/load.md)"},
+		{"murphy.split_max_bytes", sp_bytes, "bytes",
+		 "a shard whose pages hold more splits by itself; 0: no splits by size (ALTER "
+		 "SYSTEM SET; '64MB' or bytes)"},
+		{"murphy.split_load_share", sp_share, NULL,
+		 "a range table's shard whose followers spent more than this share of the table's "
+		 "CPU (5 min, or since its last split; at least 5 % of a core) splits by itself; "
+		 "1: "
+		 "no splits by load (ALTER SYSTEM SET)"},
+		{"murphy.split_cooldown_ms", sp_cool, "ms",
+		 "a table split less than this long ago does not split by itself (ALTER SYSTEM "
+		 "SET)"},
 		{"suspect_timeout", v1, "ms",
 		 "no heartbeat for this long: the follower is suspect, its copies stop serving and "
 		 "primaries on it move (leader flag --suspect-timeout-ms)"},
@@ -910,7 +933,7 @@ static const lead_view lead_views[] = {
 	 "DROP TABLE IF EXISTS murphy_moves;"
 	 "CREATE TABLE murphy_moves(table_name, shard, source, target, phase, bytes_done, "
 	 "bytes_total, rate_mbps, eta_ms, pause_ms, state, error, started_at, elapsed_ms, "
-	 "estimate_ms, kind, new_shard);",
+	 "estimate_ms, kind, new_shard, reason);",
 	 fill_moves},
 	{"murphy_rebalance_plan", NULL,
 	 "DROP TABLE IF EXISTS murphy_rebalance_plan;"

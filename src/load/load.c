@@ -107,6 +107,9 @@ static load_counts *slot(load_ring_slot *ring, int n, uint64_t at)
 	return &s->c;
 }
 
+/* The long ring's period holding second s. */
+static uint64_t long_period(uint64_t s) { return (s + 1) / LOAD_LONG_SLOT_S + 1; }
+
 void load_note(load_store *ls, const load_task *t, uint64_t now_s)
 {
 	load_copy *x = get(ls, t->table_id, t->shard, t->node_id);
@@ -115,7 +118,7 @@ void load_note(load_store *ls, const load_task *t, uint64_t now_s)
 		return;
 	x->last_s = now_s;
 	add(slot(x->short_ring, LOAD_SHORT_SLOTS, sec), t);
-	add(slot(x->long_ring, LOAD_LONG_SLOTS, sec / LOAD_LONG_SLOT_S + 1), t);
+	add(slot(x->long_ring, LOAD_LONG_SLOTS, long_period(now_s)), t);
 	add(&x->total, t);
 }
 
@@ -130,11 +133,13 @@ static void plus(load_counts *a, const load_counts *b)
 	a->cpu_us += b->cpu_us;
 }
 
-/* Add the slots of ring (n of them) stamped in (now - n, now] to out. */
-static void ring_sum(const load_ring_slot *ring, int n, uint64_t now, load_counts *out)
+/* Add the slots of ring (n of them) stamped in (now - n, now] and after
+ * `after` to out. */
+static void ring_sum(const load_ring_slot *ring, int n, uint64_t now, uint64_t after,
+		     load_counts *out)
 {
 	for (int i = 0; i < n; i++)
-		if (ring[i].at && ring[i].at <= now && ring[i].at + (uint64_t)n > now)
+		if (ring[i].at > after && ring[i].at <= now && ring[i].at + (uint64_t)n > now)
 			plus(out, &ring[i].c);
 }
 
@@ -142,9 +147,9 @@ static void copy_sum(const load_copy *x, load_window w, uint64_t now_s, load_cou
 {
 	uint64_t sec = now_s + 1;
 	if (w == LOAD_WINDOW_10S)
-		ring_sum(x->short_ring, LOAD_SHORT_SLOTS, sec, out);
+		ring_sum(x->short_ring, LOAD_SHORT_SLOTS, sec, 0, out);
 	else if (w == LOAD_WINDOW_5MIN)
-		ring_sum(x->long_ring, LOAD_LONG_SLOTS, sec / LOAD_LONG_SLOT_S + 1, out);
+		ring_sum(x->long_ring, LOAD_LONG_SLOTS, long_period(now_s), 0, out);
 	else
 		plus(out, &x->total);
 }
@@ -156,6 +161,16 @@ void load_sum(const load_store *ls, uint32_t table_id, uint32_t shard, uint32_t 
 	memset(out, 0, sizeof *out);
 	if (x)
 		copy_sum(x, w, now_s, out);
+}
+
+void load_sum_since(const load_store *ls, uint32_t table_id, uint32_t shard, uint32_t node_id,
+		    uint64_t since_s, uint64_t now_s, load_counts *out)
+{
+	const load_copy *x = find(ls, table_id, shard, node_id);
+	memset(out, 0, sizeof *out);
+	if (x)
+		ring_sum(x->long_ring, LOAD_LONG_SLOTS, long_period(now_s), long_period(since_s),
+			 out);
 }
 
 void load_sum_node(const load_store *ls, uint32_t node_id, load_window w, uint64_t now_s,

@@ -75,6 +75,13 @@ void load_note(load_store *ls, const load_task *t, uint64_t now_s);
 void load_sum(const load_store *ls, uint32_t table_id, uint32_t shard, uint32_t node_id,
 	      load_window w, uint64_t now_s, load_counts *out);
 
+/* The counts of the copy over the long window's slots that begin after
+ * since_s (the 10 s slot holding since_s is left out: it may hold work
+ * from before), at now_s.  The load since a split, for the automatic
+ * splitter and the rebalancer (replication/repl_autosplit.c). */
+void load_sum_since(const load_store *ls, uint32_t table_id, uint32_t shard, uint32_t node_id,
+		    uint64_t since_s, uint64_t now_s, load_counts *out);
+
 /* The counts of every copy on node_id over w, tasks without a placement
  * included. */
 void load_sum_node(const load_store *ls, uint32_t node_id, load_window w, uint64_t now_s,

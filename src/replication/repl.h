@@ -675,6 +675,9 @@ typedef struct repl_move {
 	int split;
 	uint32_t new_shard;
 	char split_at[64];
+	/* why it started when the leader started it by itself (the automatic
+	 * splitter's or rebalancer's decision); "" for a call */
+	char reason[128];
 } repl_move;
 
 /* Start moving shard rq->shard of rq->table (and of the tables co-located
@@ -734,10 +737,16 @@ typedef struct repl_rebalance_step {
 	int by_load;                      /* 0: evens out copies; 1: evens out load */
 	double load_ms; /* the copy's share of its shard's follower CPU over 5 min */
 } repl_rebalance_step;
-/* The shard's follower CPU time (ms) over the last 5 min, every copy's
- * together, copies since moved away included (the leader's load rings,
- * load/load.h).  Without one the plans are by copies alone. */
-typedef double (*repl_shard_load_fn)(void *arg, uint32_t table_id, uint32_t shard);
+/* The load source's long window (load/load.h: 30 slots of 10 s). */
+#define REPL_LOAD_WINDOW_S 300
+/* The shard's follower CPU time (ms) over the last window_s seconds (0 or
+ * REPL_LOAD_WINDOW_S and more: the last 5 min; else whole 10 s slots, the
+ * one holding the window's start left out), every copy's together,
+ * copies since moved away included (the leader's load rings,
+ * load/load.h).  Without one the plans are by copies alone and nothing
+ * splits by load. */
+typedef double (*repl_shard_load_fn)(void *arg, uint32_t table_id, uint32_t shard,
+				     uint32_t window_s);
 void repl_set_shard_load(repl_ctx *c, repl_shard_load_fn fn, void *arg);
 /* The rebalancer's cluster-wide settings (ALTER SYSTEM SET murphy.…):
  * murphy.auto_rebalance (on), murphy.rebalance_threshold (0.1),

@@ -73,6 +73,7 @@ void repl_destroy(repl_ctx *c)
 	repl_outcomes_destroy(c);
 	repl_moves_destroy(c);
 	repl_rebalance_destroy(c);
+	repl_autosplit_destroy(c);
 	free(c->shards);
 	free(c->waiters);
 	free(c);

@@ -131,10 +131,11 @@ struct repl_ctx {
 	repl_commit_report last_commit;  /* repl_lock.c: the newest finished commit */
 	repl_shard **shards;             /* hash table of runtime states, nbuckets chains */
 	uint32_t nbuckets, nshards;
-	int spread_pending;            /* primary moves queued, not yet run (repl_spread.c) */
-	struct repl_moves *moves;      /* repl_move.c; NULL until the first move */
-	struct repl_rebalancer *rebal; /* repl_rebalance.c; NULL until first used */
-	struct repl_split_job *splits; /* repl_split.c: the splits running */
+	int spread_pending;               /* primary moves queued, not yet run (repl_spread.c) */
+	struct repl_moves *moves;         /* repl_move.c; NULL until the first move */
+	struct repl_rebalancer *rebal;    /* repl_rebalance.c; NULL until first used */
+	struct repl_split_job *splits;    /* repl_split.c: the splits running */
+	struct repl_autosplit *autosplit; /* repl_autosplit.c; NULL until first used */
 };
 
 /* repl_ctx.c: the per-shard runtime table.  repl_shard_get creates the
@@ -173,6 +174,13 @@ void repl_splits_destroy(repl_ctx *c);
  * row (state DONE or ABORTED, error may be NULL) and wake its waiters. */
 repl_move *repl_move_row_new(repl_ctx *c, uint64_t *group);
 void repl_move_row_end(repl_ctx *c, repl_move *m, repl_move_state state, const char *error);
+/* Say why every row of group started (murphy.moves.reason). */
+void repl_move_group_reason(repl_ctx *c, uint64_t group, const char *reason);
+/* The bytes a placement's pages hold, free pages left out (what a snapshot
+ * copies): a move's estimate, the automatic splitter's size probe. */
+#define REPL_PAGES_BYTES_SQL                                                                       \
+	"SELECT (page_count - freelist_count) * page_size FROM pragma_page_count(), "              \
+	"pragma_freelist_count(), pragma_page_size()"
 
 /* repl_move.c, for the recovery: a move's target copy switched in (the
  * old copy kept when that would leave too few); the throttle of the
@@ -188,6 +196,30 @@ void repl_moves_restarted(repl_ctx *c);
 /* ALTER SYSTEM's stored settings applied (repl_create). */
 void repl_rebalance_load(repl_ctx *c);
 void repl_rebalance_destroy(repl_ctx *c);
+/* repl_rebalance.c, for the automatic splitter's settings: "on"/"off"…
+ * as a boolean (MUR_ERR: neither); 22023 for value of name, hint want. */
+int repl_setting_bool(const char *v, int *out);
+int repl_setting_bad(mur_error *err, const char *name, const char *value, const char *want);
+/* Shard sh of table_id's follower CPU (ms) over the last window_s
+ * seconds (repl_shard_load_fn; 0 without a load source). */
+double repl_shard_cpu_ms(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t window_s);
+
+/* repl_autosplit.c: the automatic splitter (state and rules at its top).
+ * Its look, at the automatic rebalancer's (when nothing is being repaired
+ * or moved): 1 when it started a split (the rebalancer waits for it).
+ * Its settings (murphy.auto_split, murphy.split_*: 42704 for another
+ * name, 22023 for a bad value; value NULL: the default) and their text
+ * (NULL: not one of them).  The window the load of table_id is measured
+ * over (seconds since its last split, 0: the whole 5 min): a split
+ * shard's past load was the whole range's. */
+int repl_autosplit_step(repl_ctx *c);
+int repl_autosplit_set(repl_ctx *c, const char *name, const char *value, mur_error *err);
+const char *repl_autosplit_get(const repl_ctx *c, const char *name, char *buf, size_t bufsz);
+uint32_t repl_autosplit_window_s(const repl_ctx *c, uint32_t table_id);
+/* 1 within 20 s of a split's switch: the automatic rebalancer waits, as
+ * the halves' load is not measured yet. */
+int repl_autosplit_settling(const repl_ctx *c);
+void repl_autosplit_destroy(repl_ctx *c);
 /* node_id answered the DROP of shard's file (res: how it went). */
 void repl_move_dropped(repl_ctx *c, uint32_t table_id, uint32_t shard, uint32_t node_id,
 		       const exec_result *res);

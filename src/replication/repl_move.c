@@ -266,6 +266,14 @@ repl_move *repl_move_row_new(repl_ctx *c, uint64_t *group)
 	return m;
 }
 
+void repl_move_group_reason(repl_ctx *c, uint64_t group, const char *reason)
+{
+	for (int i = 0; c->moves && i < c->moves->nrows; i++)
+		if (c->moves->rows[i].group == group)
+			snprintf(c->moves->rows[i].reason, sizeof c->moves->rows[i].reason, "%s",
+				 reason);
+}
+
 void repl_move_row_end(repl_ctx *c, repl_move *m, repl_move_state state, const char *error)
 {
 	move_end(m, state, error);
@@ -372,8 +380,7 @@ static int size_query(repl_ctx *c, repl_move *m, uint64_t group, mur_error *err)
 	task.nplacements = 1;
 	cat_placement_file(t, m->shard, task.placements[0], sizeof task.placements[0]);
 	/* the pages in use: what the snapshot copies (free pages are not sent) */
-	task.sql = "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count(), "
-		   "pragma_freelist_count(), pragma_page_size()";
+	task.sql = REPL_PAGES_BYTES_SQL;
 	if (!primary)
 		return mur_error_set(err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
 				     "shard %u of %s has no current copy to copy from", m->shard,

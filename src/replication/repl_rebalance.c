@@ -123,7 +123,7 @@ void repl_set_shard_load(repl_ctx *c, repl_shard_load_fn fn, void *arg)
 
 /* ---- settings ---- */
 
-static int parse_bool(const char *v, int *out)
+int repl_setting_bool(const char *v, int *out)
 {
 	static const char *const on[] = {"on", "true", "yes", "1"}, *const off[] = {"off", "false",
 										    "no", "0"};
@@ -135,7 +135,7 @@ static int parse_bool(const char *v, int *out)
 	return MUR_ERR;
 }
 
-static int bad_value(mur_error *err, const char *name, const char *value, const char *want)
+int repl_setting_bad(mur_error *err, const char *name, const char *value, const char *want)
 {
 	mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 		      "invalid value for parameter \"%s\": \"%s\"", name, value);
@@ -145,41 +145,46 @@ static int bad_value(mur_error *err, const char *name, const char *value, const 
 int repl_rebalance_set(repl_ctx *c, const char *name, const char *value, mur_error *err)
 {
 	struct repl_rebalancer *rb = rebal_of(c);
-	char *end;
+	char *end, known[32];
 	if (!rb)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	if (repl_autosplit_get(c, name, known, sizeof known))
+		return repl_autosplit_set(c, name, value, err);
 	if (strcmp(name, "murphy.auto_rebalance") == 0) {
 		if (!value)
 			rb->auto_on = 1;
-		else if (parse_bool(value, &rb->auto_on) != MUR_OK)
-			return bad_value(err, name, value, "on or off.");
+		else if (repl_setting_bool(value, &rb->auto_on) != MUR_OK)
+			return repl_setting_bad(err, name, value, "on or off.");
 	} else if (strcmp(name, "murphy.rebalance_threshold") == 0) {
 		double v = value ? strtod(value, &end) : REPL_REBALANCE_THRESHOLD;
 		if (value &&
 		    (end == value || *end || !(v >= 0 && v <= REPL_REBALANCE_THRESHOLD_MAX)))
-			return bad_value(err, name, value,
-					 "A share of the mean, 0 to 100: 0.1 moves once a follower "
-					 "holds (or works) 10 % more than the mean.");
+			return repl_setting_bad(err, name, value,
+						"A share of the mean, 0 to 100: 0.1 moves once a "
+						"follower "
+						"holds (or works) 10 % more than the mean.");
 		rb->threshold = v;
 	} else if (strcmp(name, "murphy.rebalance_interval_ms") == 0) {
 		long long v = value ? strtoll(value, &end, 10) : REPL_REBALANCE_INTERVAL_MS;
 		if (value && (end == value || *end || v < REPL_REBALANCE_INTERVAL_MIN_MS ||
 			      v > REPL_REBALANCE_INTERVAL_MAX_MS))
-			return bad_value(err, name, value, "Milliseconds, 100 to 86400000.");
+			return repl_setting_bad(err, name, value, "Milliseconds, 100 to 86400000.");
 		rb->interval_ms = (uint64_t)v;
 	} else if (strcmp(name, "murphy.move_max_mbps") == 0) {
 		uint64_t v = 0;
 		if (value && repl_move_rate_parse(value, &v) != MUR_OK)
-			return bad_value(err, name, value,
-					 "MB/s: 0 (no limit), or 0.1 to 1000000.");
+			return repl_setting_bad(err, name, value,
+						"MB/s: 0 (no limit), or 0.1 to 1000000.");
 		rb->max_bps = v;
 	} else {
 		mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT,
 			      "ALTER SYSTEM does not know parameter \"%s\"", name);
 		return mur_error_hint(err,
 				      "murphy sets murphy.auto_rebalance, "
-				      "murphy.rebalance_threshold, murphy.rebalance_interval_ms "
-				      "and murphy.move_max_mbps this way."),
+				      "murphy.rebalance_threshold, murphy.rebalance_interval_ms, "
+				      "murphy.move_max_mbps, murphy.auto_split, "
+				      "murphy.split_max_bytes, murphy.split_load_share and "
+				      "murphy.split_cooldown_ms this way."),
 		       MUR_ERR;
 	}
 	MLOG(INFO, "rebalance", "%s set to %s", name, value ? value : "its default");
@@ -209,7 +214,7 @@ const char *repl_rebalance_get(const repl_ctx *c, const char *name, char *buf, s
 	else if (strcmp(name, "murphy.move_max_mbps") == 0)
 		snprintf(buf, bufsz, "%g", (double)rb->max_bps / (1024 * 1024));
 	else
-		return NULL;
+		return repl_autosplit_get(c, name, buf, bufsz);
 	return buf;
 }
 
@@ -220,14 +225,21 @@ static int counted(const cat_table *t)
 	return t->kind == CAT_TABLE_DISTRIBUTED && !cat_table_is_reference(t);
 }
 
-/* Copy sh of t's share of its shard's load (ms over 5 min). */
-static double copy_load(repl_ctx *c, const cat_table *t, uint32_t sh)
+double repl_shard_cpu_ms(repl_ctx *c, uint32_t table_id, uint32_t sh, uint32_t window_s)
 {
 	const struct repl_rebalancer *rb = c->rebal;
+	return rb && rb->load ? rb->load(rb->load_arg, table_id, sh, window_s) : 0;
+}
+
+/* Copy sh of t's share of its shard's load (ms over 5 min; for a table
+ * split less than 5 min ago, its load since the split scaled to 5 min:
+ * before it, the shard's load was the whole range's). */
+static double copy_load(repl_ctx *c, const cat_table *t, uint32_t sh)
+{
 	int copies = t->shards[sh].nplacements;
-	if (!rb || !rb->load || copies <= 0)
-		return 0;
-	return rb->load(rb->load_arg, t->id, sh) / copies;
+	uint32_t window_s = repl_autosplit_window_s(c, t->id);
+	double ms = copies > 0 ? repl_shard_cpu_ms(c, t->id, sh, window_s) / copies : 0;
+	return window_s ? ms * REPL_LOAD_WINDOW_S / window_s : ms;
 }
 
 static void node_totals(repl_ctx *c, uint32_t node_id, int *count, double *load)
@@ -286,14 +298,16 @@ static int extreme(const plan_state *ps, int most) { return extreme_by(ps, most,
 static int busiest(const plan_state *ps, int most) { return extreme_by(ps, most, 1); }
 
 /* The co-located group shard sh of t would move with from `from` to `to`
- * (its size), or 0 when it cannot move or is planned already. */
+ * (its size), or 0 when it cannot move (`to` holds a copy already, …) or
+ * is planned already. */
 static int movable(repl_ctx *c, const plan_state *ps, cat_table *t, uint32_t sh,
 		   const cat_node *from, const cat_node *to)
 {
 	cat_table *group[REPL_MOVE_GROUP_MAX];
 	mur_error err;
 	int w;
-	if (!cat_placement_on(&t->shards[sh], from->id) || planned(ps, t->id, sh) ||
+	if (!cat_placement_on(&t->shards[sh], from->id) ||
+	    cat_placement_on(&t->shards[sh], to->id) || planned(ps, t->id, sh) ||
 	    (w = repl_move_group_check(c, t, sh, from, to, group, REPL_MOVE_GROUP_MAX, &err)) <= 0)
 		return 0;
 	for (int k = 0; k < w; k++)
@@ -571,27 +585,42 @@ static int worth(repl_ctx *c, const repl_rebalance_step *st)
 void repl_rebalance_tick(repl_ctx *c)
 {
 	struct repl_rebalancer *rb = rebal_of(c);
-	repl_rebalance_step steps[2];
+	repl_rebalance_step steps[REPL_REBALANCE_MOVES_MAX];
 	int64_t now = mur_wall_ms();
 	const char *why = NULL;
 	uint64_t group = 0;
 	mur_error err;
-	if (!rb || !rb->auto_on || now - rb->last_ms < (int64_t)rb->interval_ms)
+	char reason[128];
+	int n, i = 0;
+	if (!rb || now - rb->last_ms < (int64_t)rb->interval_ms)
 		return;
 	rb->last_ms = now;
 	(void)why; /* settled's reason: for a debugger, not worth a log line a tick */
-	if (repl_move_running(c) || !settled(c, &why) ||
-	    repl_rebalance_plan(c, rb->max_bps, steps, 2) == 0 || !worth(c, &steps[0]))
+	if (repl_move_running(c) || !settled(c, &why) || repl_autosplit_step(c) ||
+	    repl_autosplit_settling(c))
+		return; /* a split started, or just ended: the halves' load is not known yet */
+	if (!rb->auto_on)
 		return;
-	if (start_step(c, &steps[0], rb->max_bps, 0, &group, &err) != MUR_OK) {
+	/* the first step worth a move: the counts' steps come first, and when
+	 * they are within the threshold a step by load after them may not be
+	 * (a split's halves: as many copies, all on the followers that held
+	 * the hot shard) */
+	n = repl_rebalance_plan(c, rb->max_bps, steps, REPL_REBALANCE_MOVES_MAX);
+	while (i < n && !worth(c, &steps[i]))
+		i++;
+	if (i == n)
+		return;
+	if (start_step(c, &steps[i], rb->max_bps, 0, &group, &err) != MUR_OK) {
 		MLOG(INFO, "rebalance", "automatic move of shard %u not started: %s",
-		     steps[0].shard, err.message);
+		     steps[i].shard, err.message);
 		return;
 	}
-	MLOG(INFO, "rebalance",
-	     "automatic rebalance: moving shard %u of table %u from %s to %s (%s: %d and %d "
-	     "copies, copy load %.0f ms over 5 min)",
-	     steps[0].shard, steps[0].table_id, cat_node_name(c->cat, steps[0].source),
-	     cat_node_name(c->cat, steps[0].target), steps[0].by_load ? "by load" : "by copies",
-	     steps[0].source_copies, steps[0].target_copies, steps[0].load_ms);
+	snprintf(reason, sizeof reason,
+		 "automatic rebalance %s: %d and %d copies, copy load %.0f ms over 5 min",
+		 steps[i].by_load ? "by load" : "by copies", steps[i].source_copies,
+		 steps[i].target_copies, steps[i].load_ms);
+	repl_move_group_reason(c, group, reason);
+	MLOG(INFO, "rebalance", "moving shard %u of table %u from %s to %s (%s)", steps[i].shard,
+	     steps[i].table_id, cat_node_name(c->cat, steps[i].source),
+	     cat_node_name(c->cat, steps[i].target), reason);
 }

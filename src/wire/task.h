@@ -253,6 +253,10 @@ typedef struct exec_task {
 	char peer_addr[64];     /* REBUILD / CATCHUP: host:port of the source follower */
 	uint64_t fetch_max_bps; /* REBUILD: the snapshot's bytes per second at most
 				   (a move's throttle, murphy.move_max_mbps); 0: no limit */
+	uint8_t load_cpu_only;  /* leader side, never sent: the leader's own look at
+					  the placement (the automatic splitter's size
+					  probe), counted as its follower's CPU time only,
+					  not as a read (leader/lead_load.c) */
 	uint8_t quick;          /* QUERY: a point lookup (router plan on the primary key):
 					  the follower may run it on its event loop, skipping
 					  the thread pool, when the placement is free */

@@ -67,6 +67,30 @@ static void test_windows(void **state)
 	load_destroy(ls);
 }
 
+/* The load since a second: only the long slots that begin after it (the
+ * one holding it may hold work from before). */
+static void test_since(void **state)
+{
+	(void)state;
+	load_store *ls = load_create();
+	load_counts c;
+	load_task r = read_of(1, 0, 2, 100);
+	assert_non_null(ls);
+	for (uint64_t s = 1000; s < 1060; s++) /* one read a second for 60 s */
+		load_note(ls, &r, s);
+	/* 1030 lies in the slot of 1029 .. 1038: from 1039 on */
+	load_sum_since(ls, 1, 0, 2, 1030, 1059, &c);
+	assert_int_equal(c.reads, 21);
+	assert_int_equal(c.cpu_us, 21 * 100);
+	load_sum_since(ls, 1, 0, 2, 0, 1059, &c); /* the whole long window */
+	assert_int_equal(c.reads, 60);
+	load_sum_since(ls, 1, 0, 2, 1059, 1059, &c); /* nothing after now's slot */
+	assert_int_equal(c.reads, 0);
+	load_sum_since(ls, 1, 0, 3, 0, 1059, &c); /* another copy: nothing */
+	assert_int_equal(c.reads, 0);
+	load_destroy(ls);
+}
+
 static void test_copies_and_nodes(void **state)
 {
 	(void)state;
@@ -118,6 +142,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_windows),
+		cmocka_unit_test(test_since),
 		cmocka_unit_test(test_copies_and_nodes),
 		cmocka_unit_test(test_forget),
 	};
