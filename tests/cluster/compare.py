@@ -102,6 +102,29 @@ def run(conn, sql, params=None):
         cur.close()
 
 
+# Exact comparison (numeric, json): every value as its text, no float
+# tolerance (Decimal keeps the scale: 1.50 is not 1.5).
+
+def rows_text(rows):
+    return [tuple(None if v is None else str(v) for v in r) for r in rows]
+
+
+def exact(db, sql, params=None, ordered=None):
+    """Same rows on murphy and PostgreSQL, value for value as text."""
+    mo, po = run(db.m, sql, params), run(db.p, sql, params)
+    where = "\n  sql: %s\n  murphy:   %r\n  postgres: %r" % (sql, mo, po)
+    assert po.error is None, "test is wrong, PostgreSQL failed:" + where
+    assert mo.error is None, "murphy failed:" + where
+    assert mo.columns == po.columns, "different columns:" + where
+    m, p = rows_text(mo.rows), rows_text(po.rows)
+    if ordered is None:
+        ordered = "order by" in sql.lower()
+    if not ordered:
+        m, p = sorted(m, key=repr), sorted(p, key=repr)
+    assert m == p, "different rows:" + where
+    return m
+
+
 class Compare:
     def __init__(self, murphy_conn, pg_conn):
         self.m = murphy_conn

@@ -18,29 +18,9 @@ import psycopg2
 import psycopg2.extras
 import pytest
 
-from compare import run
+from compare import exact, run
 
 ROWS = 400
-
-
-def rows_text(rows):
-    return [tuple(None if v is None else str(v) for v in r) for r in rows]
-
-
-def exact(db, sql, params=None, ordered=None):
-    """Same rows on murphy and PostgreSQL, value for value as text."""
-    mo, po = run(db.m, sql, params), run(db.p, sql, params)
-    where = "\n  sql: %s\n  murphy:   %r\n  postgres: %r" % (sql, mo, po)
-    assert po.error is None, "test is wrong, PostgreSQL failed:" + where
-    assert mo.error is None, "murphy failed:" + where
-    assert mo.columns == po.columns, "different columns:" + where
-    m, p = rows_text(mo.rows), rows_text(po.rows)
-    if ordered is None:
-        ordered = "order by" in sql.lower()
-    if not ordered:
-        m, p = sorted(m, key=repr), sorted(p, key=repr)
-    assert m == p, "different rows:" + where
-    return m
 
 
 def same_error(db, sql, sqlstate):

@@ -10,32 +10,11 @@ primary key (1.0 and 1.00 are one key), COPY and NULLs."""
 import io
 import random
 
-import psycopg2
 import pytest
 
-from compare import run
+from compare import exact, run
 
 ROWS = 3000
-
-
-def rows_text(rows):
-    return [tuple(None if v is None else str(v) for v in r) for r in rows]
-
-
-def exact(db, sql, params=None, ordered=None):
-    """Same rows on murphy and PostgreSQL, value for value as text."""
-    mo, po = run(db.m, sql, params), run(db.p, sql, params)
-    where = "\n  sql: %s\n  murphy:   %r\n  postgres: %r" % (sql, mo, po)
-    assert po.error is None, "test is wrong, PostgreSQL failed:" + where
-    assert mo.error is None, "murphy failed:" + where
-    assert mo.columns == po.columns, "different columns:" + where
-    m, p = rows_text(mo.rows), rows_text(po.rows)
-    if ordered is None:
-        ordered = "order by" in sql.lower()
-    if not ordered:
-        m, p = sorted(m, key=repr), sorted(p, key=repr)
-    assert m == p, "different rows:" + where
-    return m
 
 
 @pytest.fixture(scope="module", autouse=True)
