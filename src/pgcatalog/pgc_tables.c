@@ -572,13 +572,14 @@ static void fill_settings(pgc_fill_ctx *f, pgc_row *r)
 	for (int i = 0; h->setting_at(i); i++) {
 		const char *name = h->setting_at(i);
 		const char *v = h->get(h->ctx, name);
+		int internal = h->setting_internal && h->setting_internal(name);
 		row_begin(r);
 		put_text(r, "name", name);
 		put_text(r, "setting", v ? v : "");
 		put_text(r, "category", strncmp(name, "murphy.", 7) == 0 ? "murphy" : "Client");
-		put_text(r, "context", "user");
+		put_text(r, "context", internal ? "internal" : "user");
 		put_text(r, "vartype", "string");
-		put_text(r, "source", "session");
+		put_text(r, "source", internal ? "default" : "session");
 		put_text(r, "boot_val", v ? v : "");
 		put_text(r, "reset_val", v ? v : "");
 		row_end(r);

@@ -110,6 +110,8 @@ typedef struct pgc_session_hooks {
 	int (*set)(void *ctx, const char *name, const char *value, int is_local, mur_error *err);
 	/* the i-th setting's name (pg_settings, SHOW ALL), NULL past the last */
 	const char *(*setting_at)(int i);
+	/* 1 when the setting cannot be changed (pg_settings.context internal) */
+	int (*setting_internal)(const char *name);
 } pgc_session_hooks;
 
 /* Register the catalog functions on db and attach the pg_catalog and
