@@ -52,6 +52,9 @@
 /* A column default of table id N, column number A: PGC_OID_ATTRDEF_BASE +
  * N * CAT_COLUMNS_MAX + A (pg_dump finds defaults by OID). */
 #define PGC_OID_ATTRDEF_BASE 0xC0000000u
+/* A secondary index with catalog id N (catalog_index.c) is
+ * PGC_OID_INDEX_BASE + N (pgc_index.c). */
+#define PGC_OID_INDEX_BASE 0xA0000000u
 #define PGC_OID_ROLE_DB_OWNER 6171u /* pg_database_owner: public's owner, as in PostgreSQL 15 */
 /* murphy's own schema and views, shown as members of a built-in extension
  * "murphy" (an OID below 16384, as plpgsql's): pg_dump then leaves them out

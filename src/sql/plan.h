@@ -284,6 +284,9 @@ typedef struct plan_index {
 	const char *undo_ddl;
 	int npk;
 	const int *pk_cols;
+	/* CREATE INDEX / ADD UNIQUE: what the catalog records once every copy
+	 * built it (catalog_index.c); NULL for a primary key and DROP INDEX */
+	const cat_index *def;
 } plan_index;
 
 typedef struct plan_copy {

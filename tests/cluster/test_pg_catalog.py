@@ -15,10 +15,13 @@ SCHEMA = [
     "CREATE TABLE cat_t (id int PRIMARY KEY, name text NOT NULL, score float8,"
     " created timestamptz DEFAULT now(), note varchar(20))",
     "CREATE TABLE cat_u (k bigint, v text)",
+    # secondary indexes (catalog_index.c): \d, \di, pg_indexes, pg_dump see them
+    "CREATE INDEX cat_t_score_idx ON cat_t (score DESC, name)",
+    "CREATE UNIQUE INDEX cat_t_note_key ON cat_t (id, note)",
 ]
 
 META = ["\\dt", "\\d cat_t", "\\d+ cat_t", "\\d cat_u", "\\di", "\\df", "\\dv",
-        "\\d", "\\d cat_t_pkey", "\\dT", "\\ds", "\\dm", "\\dD"]
+        "\\d", "\\d cat_t_pkey", "\\d cat_t_score_idx", "\\dT", "\\ds", "\\dm", "\\dD"]
 
 
 @pytest.fixture(scope="module")
