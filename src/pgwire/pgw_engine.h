@@ -295,6 +295,10 @@ typedef struct pgw_tls_info {
 	const char *version; /* "TLSv1.3" */
 	const char *cipher;  /* "TLS_AES_256_GCM_SHA384" */
 	int bits;
+	/* SCRAM-SHA-256-PLUS's channel binding data (tls-server-end-point,
+	 * RFC 5929): the hash of the server's certificate; 0 bytes: none */
+	unsigned char cert_hash[64];
+	int cert_hash_len;
 } pgw_tls_info;
 /* 1 with *info when the session's connection is TLS, else 0. */
 int pgw_session_tls(const pgw_session *ps, pgw_tls_info *info);
