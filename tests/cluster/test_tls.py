@@ -218,6 +218,10 @@ def test_tls_required_refuses_plaintext(tmp_path):
         conn = tls_connect(leader.port)
         assert conn.info.ssl_in_use
         conn.close()
+        # the command line goes TLS too (it was refused: "TLS required")
+        r = subprocess.run([MURPHY, "status", "--pg", "127.0.0.1:%d" % leader.port],
+                           capture_output=True, text=True, timeout=30)
+        assert r.returncode == 0 and "nodes" in r.stdout, r.stdout + r.stderr
     finally:
         leader.stop()
 
