@@ -56,8 +56,11 @@
  *   SET / DROP DEFAULT
  *       catalog only: defaults are evaluated by the leader at INSERT.
  *
- * Everything else (ALTER COLUMN TYPE, DROP NOT NULL, CHECK ... NOT VALID,
- * ...) is 0A000 naming the action (plan_ddl.c's alter_what).
+ *   ALTER COLUMN TYPE, DROP NOT NULL
+ *       plan_alter_type.c (with this file's side table and triggers).
+ *
+ * Everything else (CHECK ... NOT VALID, ...) is 0A000 naming the action
+ * (plan_ddl.c's alter_what).
  */
 #include "sql/sqlInt.h"
 
@@ -537,13 +540,9 @@ int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
 		return set_not_null(c, pa, cmd);
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
-		return unsupported(c, -1, "ALTER TABLE ... ALTER COLUMN DROP NOT NULL",
-				   "A NOT NULL declared at CREATE TABLE is part of each shard's "
-				   "SQLite column, which SQLite cannot change in place.");
+		return sql_alter_drop_not_null(c, pa, cmd);
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
-		return unsupported(c, -1, "ALTER TABLE ... ALTER COLUMN TYPE",
-				   "SQLite, which stores the shards, cannot change a column's type "
-				   "in place; add a new column and copy the values with UPDATE.");
+		return sql_alter_column_type(c, pa, rv, cmd);
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
 		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
 		    cmd->def->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK &&
@@ -554,6 +553,32 @@ int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
 	default:
 		return MUR_EAGAIN;
 	}
+}
+
+/* ---- for plan_alter_type.c (sqlInt.h) --------------------------------- */
+
+int sql_alter_row_key(const cat_table *t, int *cols) { return row_key(t, cols); }
+void sql_alter_side_table(const cat_table *t, const char *col, char *out, size_t n)
+{
+	side_table(t, col, out, n);
+}
+int sql_alter_column_of(sql_ctx *c, cat_table *d, const char *name, int *ci)
+{
+	return column_of(c, d, name, ci);
+}
+int sql_alter_name_ok(sql_ctx *c, const char *name) { return name_ok(c, name); }
+const cat_view *sql_alter_view_reading(sql_ctx *c, const cat_table *t, const char *col)
+{
+	return view_reading(c, t, col);
+}
+void sql_alter_null_trigger(mur_buf *b, const cat_table *t, const char *cn, const char *op,
+			    const char *msg)
+{
+	null_trigger(b, t, cn, op, msg);
+}
+void sql_alter_drop_trigger(mur_buf *b, const cat_table *t, const char *cn, const char *op)
+{
+	drop_trigger(b, t, cn, op);
 }
 
 /* ---- ALTER TABLE ... RENAME [COLUMN] ---------------------------------- */
