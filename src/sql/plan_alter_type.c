@@ -372,6 +372,10 @@ int sql_alter_column_type(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv,
 		return refused(c, "changing a key column's type to one SQLite stores differently",
 			       "SQLite, which stores the shards, cannot drop and add a key column; "
 			       "recreate the table with the new type.");
+	if (t->cols[ci].default_sql && !assignment_cast(t->cols[ci].type, to))
+		return sql_err(c, SQLSTATE_DATATYPE_MISMATCH, -1,
+			       "default for column \"%s\" cannot be cast automatically to type %s",
+			       cmd->name, mur_type_name(to));
 	pa->def->cols[ci].type = to;
 	pa->def->cols[ci].typmod = typmod;
 	mur_buf_init(&conv);
