@@ -238,3 +238,37 @@ def test_leader_killed_after_decision_takes_new_type(cc):
                                 "ALTER TABLE la ALTER COLUMN a TYPE numeric(10,1)")
     assert one_shape(cc, conn, "la", "a") == "numeric"
     assert run(conn, "SELECT sum(a)::text, count(*) FROM la") == [("20100.0", 200)]
+
+
+# ---- ALTER in a transaction block (issue 20) -----------------------------
+
+def test_alter_of_a_table_the_block_created(cluster, db):
+    """A migration's CREATE TABLE then ALTERs in one block (Alembic, Django):
+    the ALTERs' DDL entries join the block; COMMIT keeps all, ROLLBACK
+    leaves nothing."""
+    migration = ["CREATE TABLE mg (id int PRIMARY KEY, a text)",
+                 "INSERT INTO mg VALUES (1, '5'), (2, '6')",
+                 "ALTER TABLE mg ADD COLUMN b int DEFAULT 3",
+                 "ALTER TABLE mg ALTER COLUMN a TYPE int USING a::int",
+                 "ALTER TABLE mg ALTER COLUMN b SET NOT NULL",
+                 "INSERT INTO mg VALUES (3, 7, 4)"]
+    for end in ("ROLLBACK", "COMMIT"):
+        db.both("BEGIN")
+        for sql in migration:
+            db.both(sql)
+        db.both("SELECT * FROM mg ORDER BY id")
+        db.both(end)
+        db.both("SELECT * FROM mg ORDER BY id")  # 42P01 after the rollback
+    same(db, "mg")
+    conn = cluster.connect()
+    wait_consistent(cluster, conn, tables=["mg"])
+    for where, cols in copy_types(cluster, "mg").items():
+        assert cols == {"id": "INTEGER", "a": "INTEGER", "b": "INTEGER"}, (where, cols)
+    # an existing table: refused in a block (its old shape could not come
+    # back at a rollback), the block fails as on any error
+    run(conn, "BEGIN")
+    with pytest.raises(psycopg2.Error) as e:
+        run(conn, "ALTER TABLE mg ADD COLUMN z int")
+    assert e.value.pgcode == "0A000" and "transaction block" in e.value.pgerror
+    run(conn, "ROLLBACK")
+    conn.close()
