@@ -624,7 +624,11 @@ static void test_alter_table(void **state)
 	E("ALTER TABLE orders DROP COLUMN nope", "42703");
 	E("ALTER TABLE orders ADD COLUMN total int", "42701");
 	E("ALTER TABLE orders ADD COLUMN z int NOT NULL", "0A000");
-	E("ALTER TABLE orders ALTER COLUMN total TYPE bigint", "0A000");
+	p = P("ALTER TABLE orders ALTER COLUMN total TYPE bigint"); /* plan_alter_type.c */
+	assert_int_equal(p->kind, PLAN_ALTER);
+	plan_free(p);
+	E("ALTER TABLE orders ALTER COLUMN user_id TYPE text", "0A000"); /* distribution column */
+	E("ALTER TABLE orders ALTER COLUMN total TYPE date", "42804");
 	p = P("ALTER TABLE orders ADD CHECK (total > 0)"); /* triggers on every shard */
 	assert_int_equal(p->kind, PLAN_ALTER);
 	assert_non_null(strstr(p->u.alter.shard_sql, "CREATE TRIGGER"));
