@@ -418,28 +418,10 @@ static void alter_ended(lead_run *r)
 		lead_run_fail(r, &err); /* the intent stays: the next open applies it */
 }
 
-/* SQLite refuses to drop a column an index or a trigger (a CHECK
- * constraint) names: say so as a refusal, not as a shard's failure. */
-static void alter_explain(lead_run *r)
-{
-	const char *m = r->err.message, *what = strstr(m, "error in ");
-	mur_error err;
-	if (!r->failed || !what || !strstr(m, "after drop column"))
-		return;
-	mur_error_set(&err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-		      "murphy cannot change this column while an index or a CHECK constraint "
-		      "uses it");
-	mur_error_detail(&err, "SQLite, which stores the shards, said: %s", what);
-	mur_error_hint(&err, "drop the index or constraint, alter the column, then create it "
-			     "again");
-	r->err = err;
-}
-
 static void alter_done(lead_run *r)
 {
 	const plan_alter *pa = &r->p->u.alter;
 	mur_error err;
-	alter_explain(r);
 	/* a table the block created: its shape now (the block's rollback
 	 * drops the table); lead_ddltxn_refused let nothing else through */
 	if (!r->failed && r->block_txid && pa->shard_sql && !pa->noop_notice &&

@@ -21,12 +21,18 @@
  *              in a side table (as DROP COLUMN keeps them), then UPDATE
  *              SET c = conv; undo writes them back.
  *   RECREATE   SQLite's column type differs (integer → numeric / text /
- *              double, text → integer USING): a new column is added,
- *              filled with conv, the old one dropped and the new one
- *              renamed to c; undo restores the old column from the side
- *              table.  SQLite cannot drop a column an index or a CHECK
- *              trigger names: such a column fails on the shards (the
- *              transaction undoes every shard) — drop the index first.
+ *              double, text → integer USING): a new column is added and
+ *              filled with conv, the old one renamed out of the way
+ *              (_murphy_old_*: kept, never read) and the new one renamed
+ *              to c; undo drops the new one and renames the old one back.
+ *              So SQLite's column order is the same on a copy that
+ *              applied and undid the entry and on one that never had it:
+ *              changesets are positional.  The shard first checks
+ *              (mur_raise_if, 0A000) that no index or CHECK trigger names
+ *              c (the rename would take it along to the old values).  A
+ *              NOT NULL is kept as triggers on the new column (as SET NOT
+ *              NULL makes them); SQLite's own, declared at CREATE TABLE, is
+ *              taken off the old column (take_off_not_null).
  *
  * conv is the column (or USING expr) cast to the new type, run on the
  * followers by mur_cast (storage/sqlfn.c: PostgreSQL's conversions and
@@ -41,10 +47,11 @@
  * as PostgreSQL).
  *
  * DROP NOT NULL: the catalog forgets not_null; the shards drop the NOT
- * NULL triggers SET NOT NULL made and RECREATE the column with its values
- * as they are (a NOT NULL declared at CREATE TABLE is part of SQLite's
- * column).  Key columns: 42P16 "is in a primary key" as PostgreSQL; the
- * distribution column: 0A000.
+ * NULL triggers SET NOT NULL made and take SQLite's own NOT NULL (declared
+ * at CREATE TABLE) off the column (take_off_not_null); undo makes the
+ * triggers again.  Key columns:
+ * 42P16 "is in a primary key" as PostgreSQL; the distribution column:
+ * 0A000.
  */
 #include "sql/sqlInt.h"
 
@@ -209,17 +216,6 @@ static void emit_decl(mur_buf *b, mur_type ty)
 		       ty == MT_NUMERIC ? " COLLATE " MUR_NUM_COLLATION : "");
 }
 
-/* A value of SQLite's column type for ty, for "NOT NULL DEFAULT" (a STRICT
- * table takes no other). */
-static const char *zero_of(mur_type ty)
-{
-	const char *d = mur_type_sqlite_decl(ty);
-	return !strcmp(d, "INTEGER") ? "0"
-	       : !strcmp(d, "REAL")  ? "0.0"
-	       : !strcmp(d, "BLOB")  ? "X''"
-				     : "''";
-}
-
 /* The old values of column ci kept in side table `side`: CREATE ... AS. */
 static void keep_values(mur_buf *b, const cat_table *t, int ci, const char *side)
 {
@@ -277,15 +273,114 @@ static void nn_drop(mur_buf *b, const cat_table *t, const char *cn)
 	sql_alter_drop_trigger(b, t, cn, "UPDATE");
 }
 
+/* "SELECT mur_raise_if(cond, '0A000', msg); " */
+static void raise_if(mur_buf *b, const char *cond, const char *msg)
+{
+	mur_buf_printf(b, "SELECT mur_raise_if(%s, '0A000', ", cond);
+	sql_emit_string(b, msg, strlen(msg));
+	mur_buf_printf(b, "); ");
+}
+
+/* SQLite's own NOT NULL of column ci, as CREATE TABLE declared it
+ * (plan_ddl.c's shard_ddl: "c" TYPE [COLLATE mur_numeric] NOT NULL), taken
+ * off by editing the table's text in sqlite_schema — the change SQLite's
+ * documentation lists as safe with writable_schema (no stored byte
+ * changes) — and the schema read again (RESET).  The ALTER statements
+ * that follow bump the schema cookie, so the placement's other
+ * connections read it again too.  A declaration of another form (ADD
+ * COLUMN ... DEFAULT k NOT NULL) is left as it is and refused by the
+ * guard after it.  Rolled back with the entry's transaction. */
+static void take_off_not_null(mur_buf *b, const cat_table *t, int ci)
+{
+	const cat_column *col = &t->cols[ci];
+	mur_buf from;
+	mur_buf_init(&from);
+	sql_emit_ident(&from, col->name);
+	emit_decl(&from, col->type);
+	mur_buf_printf(b, "PRAGMA writable_schema = ON; UPDATE main.sqlite_schema SET sql = "
+			  "replace(sql, ");
+	if (mur_buf_ok(&from)) {
+		mur_buf_printf(&from, " NOT NULL");
+		sql_emit_string(b, (const char *)from.data, from.len);
+		mur_buf_printf(b, ", ");
+		sql_emit_string(b, (const char *)from.data, from.len - strlen(" NOT NULL"));
+	}
+	mur_buf_printf(b, ") WHERE type = 'table' AND name = ");
+	sql_emit_string(b, t->name, strlen(t->name));
+	mur_buf_printf(b, "; PRAGMA writable_schema = RESET; ");
+	mur_buf_free(&from);
+}
+
+/* Checks the shard runs before it touches column ci: that SQLite's column
+ * is nullable (when the catalog says NOT NULL, it may be SQLite's own,
+ * declared at CREATE TABLE, which SQLite cannot take off: 0A000), and, for
+ * a rename, that no index or CHECK trigger names it (the rename would move
+ * them to the old values' column: 0A000). */
+static void guards(mur_buf *b, const cat_table *t, int ci, int renames)
+{
+	const char *cn = t->cols[ci].name;
+	char msg[CAT_NAME_MAX * 2 + 256];
+	mur_buf cond;
+	mur_buf_init(&cond);
+	if (t->cols[ci].not_null) {
+		take_off_not_null(b, t, ci);
+		mur_buf_printf(&cond, "(SELECT \"notnull\" FROM pragma_table_info(");
+		sql_emit_string(&cond, t->name, strlen(t->name));
+		mur_buf_printf(&cond, ", 'main') WHERE name = ");
+		sql_emit_string(&cond, cn, strlen(cn));
+		mur_buf_printf(&cond, ")");
+		mur_buf_put_u8(&cond, 0);
+		snprintf(msg, sizeof msg,
+			 "murphy cannot change column \"%s\" of \"%s\": it was declared NOT NULL "
+			 "when the table was created, and SQLite, which stores the shards, cannot "
+			 "change such a column",
+			 cn, t->name);
+		if (mur_buf_ok(&cond))
+			raise_if(b, (const char *)cond.data, msg);
+		mur_buf_reset(&cond);
+	}
+	if (renames) {
+		mur_buf_printf(&cond, "EXISTS (SELECT 1 FROM pragma_index_list(");
+		sql_emit_string(&cond, t->name, strlen(t->name));
+		mur_buf_printf(&cond, ", 'main') AS il, pragma_index_info(il.name, 'main') AS ii "
+				      "WHERE ii.name = ");
+		sql_emit_string(&cond, cn, strlen(cn));
+		mur_buf_printf(&cond, ") OR EXISTS (SELECT 1 FROM main.sqlite_schema WHERE type = "
+				      "'trigger' AND tbl_name = ");
+		sql_emit_string(&cond, t->name, strlen(t->name));
+		mur_buf_printf(&cond, " AND substr(name, 1, 11) <> '_murphy_nn_' AND instr(sql, ");
+		{
+			mur_buf q;
+			mur_buf_init(&q);
+			sql_emit_ident(&q, cn);
+			sql_emit_string(&cond, (const char *)q.data, q.len);
+			mur_buf_free(&q);
+		}
+		mur_buf_printf(&cond, ") > 0)");
+		mur_buf_put_u8(&cond, 0);
+		snprintf(msg, sizeof msg,
+			 "murphy cannot change column \"%s\" of \"%s\" while an index or a CHECK "
+			 "constraint uses it; drop it, alter the column, then create it again",
+			 cn, t->name);
+		if (mur_buf_ok(&cond))
+			raise_if(b, (const char *)cond.data, msg);
+	}
+	mur_buf_free(&cond);
+}
+
 /* RECREATE (file comment): old is the column as it is (t's ci), nw as it
- * will be; conv its new value over t's columns. */
+ * will be; conv its new value over t's columns.  The old column is kept,
+ * renamed to `stash` (its values stay there, as PostgreSQL keeps a
+ * rewritten column's old bytes until VACUUM FULL), and undo renames it
+ * back: every copy keeps SQLite's column order whether it applied and
+ * undid the entry or never had it (changesets are positional). */
 static void recreate_sql(mur_buf *b, const cat_table *t, int ci, const cat_column *nw,
-			 const char *conv, const char *side)
+			 const char *conv, const char *stash)
 {
 	const cat_column *old = &t->cols[ci];
 	char tmp[CAT_NAME_MAX + 16];
 	snprintf(tmp, sizeof tmp, "_murphy_ty_%s", old->name);
-	keep_values(b, t, ci, side);
+	guards(b, t, ci, 1);
 	nn_drop(b, t, old->name);
 	emit_table(b, "ALTER TABLE", t, " ADD COLUMN ");
 	sql_emit_ident(b, tmp);
@@ -293,8 +388,10 @@ static void recreate_sql(mur_buf *b, const cat_table *t, int ci, const cat_colum
 	emit_table(b, "; UPDATE", t, " SET ");
 	sql_emit_ident(b, tmp);
 	mur_buf_printf(b, " = %s; ", conv);
-	emit_table(b, "ALTER TABLE", t, " DROP COLUMN ");
+	emit_table(b, "ALTER TABLE", t, " RENAME COLUMN ");
 	sql_emit_ident(b, old->name);
+	mur_buf_printf(b, " TO ");
+	sql_emit_ident(b, stash);
 	emit_table(b, "; ALTER TABLE", t, " RENAME COLUMN ");
 	sql_emit_ident(b, tmp);
 	mur_buf_printf(b, " TO ");
@@ -306,13 +403,13 @@ static void recreate_sql(mur_buf *b, const cat_table *t, int ci, const cat_colum
 	nn_drop(b, t, old->name);
 	emit_table(b, "ALTER TABLE", t, " DROP COLUMN ");
 	sql_emit_ident(b, old->name);
-	emit_table(b, "; ALTER TABLE", t, " ADD COLUMN ");
+	emit_table(b, "; ALTER TABLE", t, " RENAME COLUMN ");
+	sql_emit_ident(b, stash);
+	mur_buf_printf(b, " TO ");
 	sql_emit_ident(b, old->name);
-	emit_decl(b, old->type);
-	if (old->not_null)
-		mur_buf_printf(b, " NOT NULL DEFAULT %s", zero_of(old->type));
 	mur_buf_printf(b, "; ");
-	restore_values(b, t, ci, side);
+	if (old->not_null)
+		nn_triggers(b, t, old->name);
 }
 
 /* IN_PLACE: keep, UPDATE SET c = conv; undo restores. */
@@ -398,7 +495,9 @@ int sql_alter_column_type(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv,
 	} else if (kind == CHANGE_IN_PLACE) {
 		in_place_sql(&b, t, ci, (const char *)conv.data, side);
 	} else {
-		recreate_sql(&b, t, ci, &pa->def->cols[ci], (const char *)conv.data, side);
+		char stash[sizeof side];
+		snprintf(stash, sizeof stash, "_murphy_old_%s", side + strlen("_murphy_drop_"));
+		recreate_sql(&b, t, ci, &pa->def->cols[ci], (const char *)conv.data, stash);
 	}
 	mur_buf_free(&conv);
 	return (pa->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
@@ -407,8 +506,7 @@ int sql_alter_column_type(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv,
 int sql_alter_drop_not_null(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 {
 	const cat_table *t = pa->table;
-	char side[CAT_NAME_MAX * 2 + 48];
-	mur_buf conv, b;
+	mur_buf b;
 	int ci;
 	if (sql_alter_column_of(c, pa->def, cmd->name, &ci) != MUR_OK ||
 	    sql_alter_name_ok(c, cmd->name) != MUR_OK)
@@ -422,13 +520,10 @@ int sql_alter_drop_not_null(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *
 		return refused(c, "ALTER COLUMN ... DROP NOT NULL on the distribution column",
 			       "A row's shard is chosen by this column's value.");
 	pa->def->cols[ci].not_null = 0;
-	mur_buf_init(&conv);
-	sql_emit_ident(&conv, cmd->name);
-	mur_buf_put_u8(&conv, 0);
 	mur_buf_init(&b);
-	sql_alter_side_table(t, cmd->name, side, sizeof side);
-	if (mur_buf_ok(&conv))
-		recreate_sql(&b, t, ci, &pa->def->cols[ci], (const char *)conv.data, side);
-	mur_buf_free(&conv);
+	guards(&b, t, ci, 0);
+	nn_drop(&b, t, cmd->name);
+	mur_buf_put_u8(&b, (uint8_t)EXEC_DDL_SEP);
+	nn_triggers(&b, t, cmd->name);
 	return (pa->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }

@@ -22,6 +22,9 @@
  *   mur_varchar_fit(x, n)        x stored into varchar(n): 22001 when longer
  *                                than n characters (trailing spaces past n are
  *                                cut, as PostgreSQL's assignment does)
+ *   mur_raise_if(cond, state, msg)  fails with SQLSTATE state and msg when
+ *                                cond is true, else NULL: a check inside a
+ *                                DDL entry's SQL (sql/plan_alter_type.c)
  *
  * A result longer than SQLite's string limit is 54000 "requested length
  * too large", as PostgreSQL says past its 1 GB.
@@ -504,7 +507,20 @@ static void fn_varchar_fit(sqlite3_context *cx, int argc, sqlite3_value **v)
 	sqlite3_result_text(cx, (const char *)s, end, SQLITE_TRANSIENT);
 }
 
+static void fn_raise_if(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const char *state = (const char *)sqlite3_value_text(v[1]);
+	const char *msg = (const char *)sqlite3_value_text(v[2]);
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL || !sqlite3_value_int64(v[0]))
+		return;
+	if (!state || strlen(state) != 5)
+		state = "XX000";
+	stor_fn_fail(cx, state, "%s", msg ? msg : "refused");
+}
+
 static const stor_fn_def text_fns[] = {
+	{"mur_raise_if", 3, 0, fn_raise_if},
 	{"mur_varchar_fit", 2, 1, fn_varchar_fit},
 	{"mur_substr", 2, 1, fn_substr},
 	{"mur_substr", 3, 1, fn_substr},

@@ -150,12 +150,23 @@ def test_distribution_column_only_cheap(cluster, db):
     with pytest.raises(psycopg2.Error) as e:
         run(m, "ALTER TABLE dc ALTER COLUMN id TYPE int USING id + 1")
     assert e.value.pgcode == "0A000"
-    # an indexed column cannot be dropped and re-added by SQLite: a clear
-    # refusal, nothing changed
+    # an index on a column SQLite must rebuild: a clear refusal from the
+    # shards (the rename would take the index to the old values), nothing
+    # changed
     run(m, "CREATE INDEX dc_f ON dc (f)")
     with pytest.raises(psycopg2.Error) as e:
         run(m, "ALTER TABLE dc ALTER COLUMN f TYPE numeric")
     assert e.value.pgcode == "0A000" and "index" in e.value.pgerror
+    # a NOT NULL SQLite holds in a form murphy does not take off (ADD
+    # COLUMN ... DEFAULT k NOT NULL): refused by the shards, nothing changed
+    run(m, "ALTER TABLE dc ADD COLUMN k int NOT NULL DEFAULT 1")
+    with pytest.raises(psycopg2.Error) as e:
+        run(m, "ALTER TABLE dc ALTER COLUMN k DROP NOT NULL")
+    assert e.value.pgcode == "0A000" and "NOT NULL" in e.value.pgerror
+    with pytest.raises(psycopg2.Error) as e:
+        run(m, "INSERT INTO dc (id, n, k) VALUES (50, 1, NULL)")
+    assert e.value.pgcode == "23502"
+    run(m, "ALTER TABLE dc DROP COLUMN k")
     m.close()
     same(db, "dc")
 
@@ -185,12 +196,6 @@ def one_shape(cl, conn, table, col):
     return ty
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "known bug (also DROP COLUMN's undo): when the ALTER aborts (the killed "
-    "follower was a shard's primary), the copies that undo a recreated column "
-    "put it last in SQLite's table while a copy that never applied the entry "
-    "keeps the old order; same rows, different column order, and changesets "
-    "are positional"))
 def test_follower_killed_mid_alter_type(cc):
     conn = cc.connect()
     big(conn, "fk", 60000)
@@ -212,6 +217,7 @@ def test_follower_killed_mid_alter_type(cc):
     cc.kill9("f2")
     th.join(60)
     assert not th.is_alive()
+    print("ALTER with f2 killed:", out)
     cc.start()  # f2 again: catch-up brings (or undoes) the DDL entry
     conn = connect_retry(cc)
     ty = one_shape(cc, conn, "fk", "a")
@@ -269,7 +275,8 @@ def test_alter_of_a_table_the_block_created(cluster, db):
     conn = cluster.connect()
     wait_consistent(cluster, conn, tables=["mg"])
     for where, cols in copy_types(cluster, "mg").items():
-        assert cols == {"id": "INTEGER", "a": "INTEGER", "b": "INTEGER"}, (where, cols)
+        mine = {k: v for k, v in cols.items() if not k.startswith("_murphy_old_")}
+        assert mine == {"id": "INTEGER", "a": "INTEGER", "b": "INTEGER"}, (where, cols)
     # an existing table: refused in a block (its old shape could not come
     # back at a rollback), the block fails as on any error
     run(conn, "BEGIN")
