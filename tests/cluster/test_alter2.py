@@ -285,3 +285,35 @@ def test_alter_of_a_table_the_block_created(cluster, db):
     assert e.value.pgcode == "0A000" and "transaction block" in e.value.pgerror
     run(conn, "ROLLBACK")
     conn.close()
+
+
+# ---- DROP CONSTRAINT of a CHECK -------------------------------------------
+
+def test_drop_check_constraint_matches_postgres(db):
+    make(db, "dk")
+    db.both("ALTER TABLE dk ADD CONSTRAINT dk_pos CHECK (n > 0)")
+    db.both_error("INSERT INTO dk (id, n) VALUES (20, -1)", "23514")
+    db.both("ALTER TABLE dk DROP CONSTRAINT dk_pos")
+    db.both("INSERT INTO dk (id, n) VALUES (20, -1)")
+    db.both_error("ALTER TABLE dk DROP CONSTRAINT dk_pos", "42704")
+    db.both_error("ALTER TABLE dk DROP CONSTRAINT nope", "42704")
+    db.both("ALTER TABLE dk ADD CONSTRAINT dk_pos CHECK (n > -5)")  # the name again
+    db.both_error("INSERT INTO dk (id, n) VALUES (21, -6)", "23514")
+    same(db, "dk")
+
+
+def test_leader_killed_before_decision_keeps_the_check(cc):
+    conn = cc.connect()
+    big(conn, "lk", 100)
+    run(conn, "ALTER TABLE lk ADD CONSTRAINT lk_pos CHECK (a > 0)")
+    conn.close()
+    # the undo writes the triggers back (writable_schema) on every copy
+    conn = leader_dies_in_alter(cc, "txn_after_prepare", "lk",
+                                "ALTER TABLE lk DROP CONSTRAINT lk_pos")
+    for i in range(20):  # every shard (4) enforces it again
+        with pytest.raises(psycopg2.Error) as e:
+            run(conn, "INSERT INTO lk VALUES (%d, -1, 'x')" % (1000 + i))
+        assert e.value.pgcode == "23514"
+    run(conn, "ALTER TABLE lk DROP CONSTRAINT lk_pos")
+    run(conn, "INSERT INTO lk VALUES (2000, -1, 'x')")
+    wait_consistent(cc, conn, tables=["lk"], replicas=3, timeout=40)

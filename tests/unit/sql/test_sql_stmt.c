@@ -634,6 +634,11 @@ static void test_alter_table(void **state)
 	assert_non_null(strstr(p->u.alter.shard_sql, "CREATE TRIGGER"));
 	plan_free(p);
 	E("ALTER TABLE orders ADD CHECK (total > 0) NOT VALID", "0A000");
+	p = P("ALTER TABLE orders DROP CONSTRAINT orders_check"); /* the shards find it */
+	assert_int_equal(p->kind, PLAN_ALTER);
+	assert_non_null(strstr(p->u.alter.shard_sql, "DROP TRIGGER"));
+	plan_free(p);
+	E("ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_check", "0A000");
 	E("ALTER TABLE orders ADD UNIQUE (user_id), ADD UNIQUE (user_id, total)", "0A000");
 	E("ALTER TABLE murphy.nodes ADD UNIQUE (name)", "0A000");
 	/* only the default tablespace (pgbench --tablespace, --index-tablespace) */
