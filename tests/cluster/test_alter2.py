@@ -317,3 +317,33 @@ def test_leader_killed_before_decision_keeps_the_check(cc):
     run(conn, "ALTER TABLE lk DROP CONSTRAINT lk_pos")
     run(conn, "INSERT INTO lk VALUES (2000, -1, 'x')")
     wait_consistent(cc, conn, tables=["lk"], replicas=3, timeout=40)
+
+
+# ---- ADD CONSTRAINT UNIQUE / PRIMARY KEY ----------------------------------
+
+def test_add_unique_names_the_duplicate_as_postgres(db):
+    db.exec_both("DROP TABLE IF EXISTS uq")
+    db.exec_both("CREATE TABLE uq (id int NOT NULL, a int NOT NULL, b text)")
+    # one duplicated key each (PostgreSQL names the first its sort meets,
+    # murphy the first shard's)
+    db.exec_both("INSERT INTO uq VALUES (1, 1, 'x'), (2, 1, 'y'), (2, 3, 'y'), (5, 5, NULL)")
+    for sql in ["ALTER TABLE uq ADD CONSTRAINT uq_pk PRIMARY KEY (id)",
+                "ALTER TABLE uq ADD CONSTRAINT uq_idb UNIQUE (id, b)"]:
+        details = []
+        for conn in (db.m, db.p):
+            with pytest.raises(psycopg2.Error) as e:
+                run(conn, sql)
+            details.append((e.value.pgcode, e.value.diag.message_primary,
+                            e.value.diag.message_detail))
+        assert details[0] == details[1], details
+    db.both("UPDATE uq SET b = 'w' WHERE a = 3")
+    db.both("INSERT INTO uq VALUES (5, 6, NULL)")
+    db.both("ALTER TABLE uq ADD CONSTRAINT uq_idb UNIQUE (id, b)")  # NULLs never collide
+    # without the distribution column: refused, saying why (as Citus does)
+    with pytest.raises(psycopg2.Error) as e:
+        run(db.m, "ALTER TABLE uq ADD CONSTRAINT uq_a UNIQUE (a)")
+    assert e.value.pgcode == "0A000" and "distribution column" in e.value.pgerror
+    db.both("DELETE FROM uq WHERE a IN (3, 6)")
+    db.both("ALTER TABLE uq ADD CONSTRAINT uq_pk PRIMARY KEY (id)")
+    db.both_error("INSERT INTO uq VALUES (1, 9, 'dup')", "23505")
+    db.both("SELECT * FROM uq ORDER BY id")
