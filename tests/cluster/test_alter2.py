@@ -88,7 +88,12 @@ def test_type_change_errors_match_postgres(db):
     db.both_error("ALTER TABLE te ALTER COLUMN t TYPE int USING t::int", "22P02")
     db.both_error("ALTER TABLE te ALTER COLUMN n TYPE smallint", "22003")
     db.both_error("ALTER TABLE te ALTER COLUMN v TYPE varchar(3)", "22001")
+    db.both("ALTER TABLE te ALTER COLUMN f TYPE numeric")
+    db.both_error("ALTER TABLE te ALTER COLUMN f TYPE numeric(2,2)", "22003")  # in place
     db.both_error("ALTER TABLE te ALTER COLUMN nope TYPE int", "42703")
+    db.both("CREATE VIEW te_v AS SELECT id, v FROM te")
+    db.both_error("ALTER TABLE te ALTER COLUMN v TYPE text", "0A000")  # a view reads it
+    db.both("DROP VIEW te_v")
     db.both_error("ALTER TABLE te ALTER COLUMN t TYPE nosuchtype", "42704")
     same(db, "te")  # nothing changed on any shard
 
