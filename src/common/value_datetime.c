@@ -18,6 +18,7 @@
 #include "common/value_int.h"
 
 #include "common/clock.h"
+#include "common/tz.h"
 
 #include <ctype.h>
 #include <strings.h>
@@ -166,13 +167,15 @@ static int parse_special_datetime(mur_type t, const char *p, size_t n, const cha
 /*
  * ISO 8601 date/timestamp input:
  *   (YYYY-M[M]-D[D] | YYYYMMDD) [(' '|'T') H[H]:MM[:SS[.f…]]] [ws] [zone] where zone is
- *   Z | UTC | GMT | (+|-)HH[[:]MM].
+ *   Z | UTC | GMT | (+|-)HH[[:]MM[:SS]] | a zone name (tz.h).  A timestamptz
+ *   without a zone is read in tz, the session's TimeZone (NULL: UTC).
  * DATE and TIMESTAMP accept and ignore the time/zone they do not keep, as
  * PostgreSQL does.  Syntax errors are 22007, bad field values 22008.
  */
-int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scratch,
-			     mur_value *out, mur_error *err)
+int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, const mur_tz *tz,
+			     mur_buf *scratch, mur_value *out, mur_error *err)
 {
+	int has_zone = 0;
 	const char *p = text;
 	size_t n = len, i = 0;
 	int64_t y, mo, d, h = 0, mi = 0, s = 0, frac = 0, zone_s = 0;
@@ -223,6 +226,7 @@ int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *
 	while (i < n && p[i] == ' ')
 		i++;
 	if (i < n) {
+		has_zone = 1;
 		if (p[i] == 'Z' || p[i] == 'z') {
 			i++;
 		} else if (n - i == 3 && (strncasecmp(p + i, "UTC", 3) == 0 ||
@@ -250,6 +254,21 @@ int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *
 						     "\"%.*s\"",
 						     value_quote_len(len), text);
 			zone_s = sign * (zh * 3600 + zm * 60);
+			if (i < n && p[i] == ':') { /* seconds, as EncodeTimezone prints them */
+				int64_t zs;
+				i++;
+				if (read_digits(p, n, &i, 2, &zs) != 2 || zs > 59)
+					goto syntax;
+				zone_s += sign * zs;
+			}
+		} else if (isalpha((unsigned char)p[i]) && n - i <= MUR_TZ_NAME_MAX) {
+			char name[MUR_TZ_NAME_MAX + 1];
+			memcpy(name, p + i, n - i);
+			name[n - i] = '\0';
+			if (!(tz = mur_tz_get(name, NULL)))
+				goto syntax;
+			has_zone = 0; /* the named zone's rule reads the local time */
+			i = n;
 		} else {
 			goto syntax;
 		}
@@ -264,9 +283,22 @@ int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *
 	int64_t us = mur_days_from_civil(y, (int)mo, (int)d) * USEC_PER_DAY;
 	if (t != MT_DATE)
 		us += ((h * 60 + mi) * 60 + s) * USEC_PER_SEC + frac;
-	if (t == MT_TIMESTAMPTZ)
+	if (t == MT_TIMESTAMPTZ && has_zone)
 		us -= zone_s * USEC_PER_SEC;
+	else if (t == MT_TIMESTAMPTZ && tz)
+		us -= (int64_t)mur_tz_local(tz, floor_div(us, USEC_PER_SEC)) * USEC_PER_SEC;
 	return put_timestamp(t, us, text, len, scratch, out, err);
 syntax:
 	return value_syntax_error(err, SQLSTATE_INVALID_DATETIME_FORMAT, t, text, len);
+}
+
+int mur_ts_put(mur_type t, int64_t us, mur_buf *scratch, mur_value *out, mur_error *err)
+{
+	int64_t y;
+	int m, d;
+	mur_civil_from_days(floor_div(us, USEC_PER_DAY), &y, &m, &d);
+	if (y < 1 || y > 9999)
+		return mur_error_set(err, SQLSTATE_DATETIME_FIELD_OVERFLOW, "%s out of range",
+				     t == MT_DATE ? "date" : "timestamp");
+	return put_timestamp(t, us, "", 0, scratch, out, err);
 }
