@@ -46,6 +46,12 @@ const mur_tz *mur_tz_utc(void);
  */
 const mur_tz *mur_tz_get(const char *name, mur_error *err);
 
+/* The zone AT TIME ZONE and timezone(zone, ts) name: a database name or
+ * a POSIX TZ string, where '+05' means 5 hours WEST (PostgreSQL's
+ * reading there, unlike SET's).  NULL with 22023 `time zone "x" not
+ * recognized`. */
+const mur_tz *mur_tz_get_at(const char *name, mur_error *err);
+
 /* A fixed offset of secs_east seconds (|secs_east| < 15 h, as PostgreSQL
  * allows): "<+02>-02", "<-03:30>+03:30".  22023 out of range. */
 const mur_tz *mur_tz_fixed(int32_t secs_east, mur_error *err);

@@ -296,7 +296,7 @@ const mur_tz *mur_tz_fixed(int32_t secs_east, mur_error *err)
 	char off[32], spec[80];
 	int32_t a = secs_east < 0 ? -secs_east : secs_east;
 	int n = snprintf(off, sizeof off, "%02d", a / 3600);
-	if (a >= 24 * 3600) {
+	if (a >= 168 * 3600) {
 		if (err)
 			mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
 				      "invalid value for parameter \"TimeZone\": \"%d\"", secs_east);
@@ -333,11 +333,54 @@ const mur_tz *mur_tz_get(const char *name, mur_error *err)
 	if (strcasecmp(name, "UTC") == 0)
 		return mur_tz_utc();
 	if (hours_value(name, &hours)) {
-		if (hours <= -24 || hours >= 24) {
+		if (hours <= -168 || hours >= 168) {
 			invalid(err, name);
 			return NULL;
 		}
 		return mur_tz_fixed((int32_t)(hours * 3600), err);
 	}
 	return cached(name, make_named, name, err);
+}
+
+/* AT TIME ZONE's reading: a tz database name, else a POSIX TZ string,
+ * where a bare offset counts hours WEST ('+05' is UTC-5), as PostgreSQL's
+ * timezone(text, ...) reads it through pg_tzset. */
+static mur_tz *make_at(const char *name, mur_error *err)
+{
+	mur_error quiet;
+	mur_tz *z;
+	char spec[MUR_TZ_NAME_MAX + 8];
+	mur_error_clear(&quiet);
+	if ((z = load_file(name, &quiet)))
+		return z;
+	if (strchr("+-0123456789", name[0]) && strlen(name) < 16)
+		snprintf(spec, sizeof spec, "<%.15s>%.15s", name, name);
+	else
+		snprintf(spec, sizeof spec, "%s", name);
+	if ((z = mur_tz_from_posix(name, spec, &quiet))) {
+		snprintf(z->name, sizeof z->name, "%.*s", (int)sizeof z->name - 1, spec);
+		return z;
+	}
+	if (err)
+		mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+			      "time zone \"%s\" not recognized", name);
+	return NULL;
+}
+
+const mur_tz *mur_tz_get_at(const char *name, mur_error *err)
+{
+	char key[MUR_TZ_NAME_MAX + 8];
+	if (!name || !*name || strlen(name) > MUR_TZ_NAME_MAX) {
+		if (err)
+			mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+				      "time zone \"%s\" not recognized", name ? name : "");
+		return NULL;
+	}
+	if (strcasecmp(name, "UTC") == 0)
+		return mur_tz_utc();
+	if (strchr("+-0123456789", name[0]) && strlen(name) < 16)
+		snprintf(key, sizeof key, "<%.15s>%.15s", name, name);
+	else
+		snprintf(key, sizeof key, "%s", name);
+	return cached(key, make_at, name, err);
 }

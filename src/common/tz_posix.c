@@ -34,7 +34,7 @@ static const char *parse_abbr(const char *s, char *out)
 				out[n++] = *s++;
 			else
 				return NULL;
-		if (*s != '>' || n < 3)
+		if (*s != '>' || n < 1)
 			return NULL;
 		s++;
 	} else {
@@ -105,7 +105,7 @@ int tz_posix_parse(const char *spec, tz_posix *p)
 	const char *s = spec;
 	int32_t off;
 	memset(p, 0, sizeof *p);
-	if (!(s = parse_abbr(s, p->std.abbr)) || !(s = parse_time(s, 24, &off)))
+	if (!(s = parse_abbr(s, p->std.abbr)) || !(s = parse_time(s, 167, &off)))
 		return MUR_ERR;
 	p->std.off = -off;
 	if (!*s)
@@ -115,7 +115,7 @@ int tz_posix_parse(const char *spec, tz_posix *p)
 	p->has_dst = p->dst.isdst = 1;
 	p->dst.off = p->std.off + 3600;
 	if (*s && *s != ',') {
-		if (!(s = parse_time(s, 24, &off)))
+		if (!(s = parse_time(s, 167, &off)))
 			return MUR_ERR;
 		p->dst.off = -off;
 	}

@@ -5,9 +5,11 @@
  *
  *   mur_now, mur_current_date    UTC, canonical timestamp text
  *   mur_date_trunc, mur_extract, mur_date_add, mur_date_diff
- *   mur_to_char(ts, format, with_tz)  to_char of a timestamp[tz] or date
+ *   mur_to_char(ts, format, zone)  to_char of a timestamp[tz] or date
  *                                with PostgreSQL's template patterns
- *                                (below); with_tz: TZ prints "UTC"
+ *                                (below); zone 1: TZ prints "UTC", 0: no
+ *                                zone, a name: the wall clock and
+ *                                abbreviation there (analyze_tz.c)
  */
 #include "storage/storage_int.h"
 
@@ -505,7 +507,7 @@ static int64_t tc_number(tc_pat p, const tsparts *t, int *width)
 }
 
 /* One word pattern p at its case how. */
-static void tc_word(mur_buf *b, tc_pat p, const tsparts *t, int how, int fill, int with_tz)
+static void tc_word(mur_buf *b, tc_pat p, const tsparts *t, int how, int fill, const char *tz)
 {
 	int64_t days = mur_days_from_civil(t->y, t->mo, t->d);
 	int dow = (int)(((days % 7) + 7 + 4) % 7); /* 0 = Sunday */
@@ -546,15 +548,15 @@ static void tc_word(mur_buf *b, tc_pat p, const tsparts *t, int how, int fill, i
 			  4, fill);
 		break;
 	case TC_TZ:
-		if (with_tz)
-			put_cased(b, "utc", how == CASE_LOWER ? CASE_LOWER : CASE_UPPER, 0, 1);
+		if (tz)
+			put_cased(b, tz, how == CASE_LOWER ? CASE_LOWER : CASE_UPPER, 0, 1);
 		break;
 	default:
 		break;
 	}
 }
 
-static void tc_format(mur_buf *b, const char *f, const tsparts *t, int with_tz)
+static void tc_format(mur_buf *b, const char *f, const tsparts *t, const char *tz)
 {
 	while (*f) {
 		int fill = 0, how = CASE_UPPER;
@@ -590,7 +592,7 @@ static void tc_format(mur_buf *b, const char *f, const tsparts *t, int with_tz)
 		if (tc_pats[k].pat == TC_FX || tc_pats[k].pat == TC_TM)
 			continue;
 		if (tc_pats[k].word) {
-			tc_word(b, tc_pats[k].pat, t, how, fill, with_tz);
+			tc_word(b, tc_pats[k].pat, t, how, fill, tz);
 			continue;
 		}
 		if (tc_pats[k].pat == TC_Y_YYY) {
@@ -612,17 +614,46 @@ static void tc_format(mur_buf *b, const char *f, const tsparts *t, int with_tz)
 	}
 }
 
+/* A timestamptz's wall clock and abbreviation in the zone named by zv
+ * (a text argument; an integer one means UTC, 1, or no zone, 0). */
+static int local_parts(sqlite3_context *cx, sqlite3_value *tv, sqlite3_value *zv, tsparts *t,
+		       const char **abbr)
+{
+	const char *s = (const char *)sqlite3_value_text(tv);
+	char local[40];
+	int64_t us;
+	mur_error err;
+	const mur_tz *z;
+	*abbr = sqlite3_value_int(zv) ? "utc" : NULL;
+	if (sqlite3_value_type(zv) != SQLITE_TEXT || !s ||
+	    mur_ts_us(s, (size_t)sqlite3_value_bytes(tv), &us) != MUR_OK)
+		return parse_ts(s, t);
+	if (!(z = mur_tz_get((const char *)sqlite3_value_text(zv), &err))) {
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+		return 1;
+	}
+	us += (int64_t)mur_tz_at(z, us / 1000000 - (us % 1000000 < 0), abbr) * 1000000;
+	int64_t days = us / 86400000000 - (us % 86400000000 < 0), rem = us - days * 86400000000, y;
+	int m, d;
+	mur_civil_from_days(days, &y, &m, &d);
+	snprintf(local, sizeof local, "%04lld-%02d-%02d %02lld:%02lld:%02lld.%06lld", (long long)y, m,
+		 d, (long long)(rem / 3600000000), (long long)(rem / 60000000 % 60),
+		 (long long)(rem / 1000000 % 60), (long long)(rem % 1000000));
+	return parse_ts(local, t);
+}
+
 static void fn_to_char(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	tsparts t;
 	mur_buf b;
+	const char *abbr;
 	if (stor_fn_any_null(argc, v) || sqlite3_value_bytes(v[1]) == 0)
 		return; /* an empty template gives NULL, as in PostgreSQL */
-	if (parse_ts((const char *)sqlite3_value_text(v[0]), &t))
+	if (local_parts(cx, v[0], v[2], &t, &abbr))
 		return stor_fn_fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT,
 				    "invalid timestamp value");
 	mur_buf_init(&b);
-	tc_format(&b, (const char *)sqlite3_value_text(v[1]), &t, sqlite3_value_int(v[2]));
+	tc_format(&b, (const char *)sqlite3_value_text(v[1]), &t, abbr);
 	stor_fn_result_buf(cx, &b);
 }
 
@@ -638,5 +669,6 @@ static const stor_fn_def time_fns[] = {
 
 int stor_register_time_functions(sqlite3 *db)
 {
-	return stor_fn_register(db, time_fns, sizeof time_fns / sizeof time_fns[0]);
+	int rc = stor_fn_register(db, time_fns, sizeof time_fns / sizeof time_fns[0]);
+	return rc == SQLITE_OK ? stor_register_tz_functions(db) : rc;
 }
