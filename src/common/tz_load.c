@@ -135,7 +135,8 @@ mur_tz *mur_tz_from_tzif(const char *name, const uint8_t *data, size_t len, mur_
 		const char *foot = (const char *)d + 44 + block_len(&c, 8);
 		size_t flen = len - 44 - block_len(&c, 8);
 		char spec[128];
-		if (flen >= 2 && foot[0] == '\n' && flen - 2 < sizeof spec && foot[flen - 1] == '\n') {
+		if (flen >= 2 && foot[0] == '\n' && flen - 2 < sizeof spec &&
+		    foot[flen - 1] == '\n') {
 			memcpy(spec, foot + 1, flen - 2);
 			spec[flen - 2] = '\0';
 			if (spec[0])
@@ -193,7 +194,8 @@ static int resolve_name(const char *name, char *path, size_t path_len, char *can
 				break;
 			}
 		closedir(dir);
-		if (!found || pl + 1 + strlen(comp) >= path_len || cl + 1 + strlen(comp) >= canon_len)
+		if (!found || pl + 1 + strlen(comp) >= path_len ||
+		    cl + 1 + strlen(comp) >= canon_len)
 			return MUR_ERR;
 		pl += (size_t)snprintf(path + pl, path_len - pl, "/%s", comp);
 		cl += (size_t)snprintf(canon + cl, canon_len - cl, "%s%s", cl ? "/" : "", comp);
@@ -299,7 +301,8 @@ const mur_tz *mur_tz_fixed(int32_t secs_east, mur_error *err)
 	if (a >= 168 * 3600) {
 		if (err)
 			mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
-				      "invalid value for parameter \"TimeZone\": \"%d\"", secs_east);
+				      "invalid value for parameter \"TimeZone\": \"%d\"",
+				      secs_east);
 		return NULL;
 	}
 	if (a % 3600) {

@@ -185,7 +185,8 @@ int64_t tz_posix_next(const tz_posix *p, int64_t t)
 		int64_t b[2];
 		year_bounds(p, k, &b[0], &b[1]);
 		for (int i = 0; i < 2; i++)
-			if (b[i] > t && b[i] < best && tz_posix_at(p, b[i] - 1) != tz_posix_at(p, b[i]))
+			if (b[i] > t && b[i] < best &&
+			    tz_posix_at(p, b[i] - 1) != tz_posix_at(p, b[i]))
 				best = b[i];
 	}
 	return best;

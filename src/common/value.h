@@ -128,7 +128,7 @@ void mur_value_to_pgtext(mur_type t, const mur_value *v, mur_buf *out);
 /* The session settings that change how values print (PostgreSQL's
  * TimeZone and bytea_output).  NULL or zeroed: UTC, hex. */
 typedef struct mur_outfmt {
-	const mur_tz *tz;  /* NULL: UTC */
+	const mur_tz *tz; /* NULL: UTC */
 	int bytea_escape; /* bytea_output = 'escape' */
 } mur_outfmt;
 

@@ -68,7 +68,8 @@ static void put_offset(int32_t east, mur_buf *out)
 		n = snprintf(b, sizeof b, "%c%02d:%02d:%02d", east < 0 ? '-' : '+', a / 3600,
 			     a / 60 % 60, a % 60);
 	else if (a % 3600)
-		n = snprintf(b, sizeof b, "%c%02d:%02d", east < 0 ? '-' : '+', a / 3600, a / 60 % 60);
+		n = snprintf(b, sizeof b, "%c%02d:%02d", east < 0 ? '-' : '+', a / 3600,
+			     a / 60 % 60);
 	else
 		n = snprintf(b, sizeof b, "%c%02d", east < 0 ? '-' : '+', a / 3600);
 	mur_buf_put(out, b, (size_t)n);

@@ -498,7 +498,8 @@ void lead_utility_start(lead_run *r)
 			lead_run_fail(r, &err);
 			break;
 		}
-		show_row(r, p->u.set.name, v);
+		/* PostgreSQL names the column by the setting's own spelling */
+		show_row(r, strcmp(p->u.set.name, "timezone") ? p->u.set.name : "TimeZone", v);
 		break;
 	}
 	case PLAN_BEGIN:

@@ -9,8 +9,9 @@
  *                                    (analyze_expr.c parse_literal)
  *   casts timestamptz <-> timestamp, date, text
  *                                    mur_tz_cast(x, from, to, 'zone')
- *   date_trunc(f, tstz[, zone])      truncate the wall-clock time, read it
- *                                    back in the zone (timestamptz_trunc)
+ *   date_trunc(f, tstz[, zone])      mur_tz_trunc: truncate the wall-clock
+ *                                    time, read it back in the zone
+ *                                    (timestamptz_trunc)
  *   extract / date_part of a tstz    of the wall-clock time (epoch stays
  *                                    the instant's)
  *   to_char(tstz, fmt)               mur_to_char with the zone's name
@@ -28,10 +29,7 @@
 
 static sql_expr *zone_const(sql_ctx *c) { return sql_make_const_text(c, mur_tz_name(c->tz)); }
 
-static int is_wall(mur_type t)
-{
-	return t == MT_TIMESTAMP || t == MT_DATE || mur_type_is_text(t);
-}
+static int is_wall(mur_type t) { return t == MT_TIMESTAMP || t == MT_DATE || mur_type_is_text(t); }
 
 sql_expr *sql_tz_cast(sql_ctx *c, sql_expr *e, mur_type to, int loc)
 {
@@ -49,13 +47,6 @@ static sql_expr *to_local(sql_ctx *c, sql_expr *x, sql_expr *zone, int loc)
 	return sql_make_call(c, "mur_tz_cast", MT_TIMESTAMP, loc, 4, x,
 			     sql_make_const_int(c, MT_TIMESTAMPTZ, MT_INT4),
 			     sql_make_const_int(c, MT_TIMESTAMP, MT_INT4), zone);
-}
-
-static sql_expr *from_local(sql_ctx *c, sql_expr *x, sql_expr *zone, int loc)
-{
-	return sql_make_call(c, "mur_tz_cast", MT_TIMESTAMPTZ, loc, 4, x,
-			     sql_make_const_int(c, MT_TIMESTAMP, MT_INT4),
-			     sql_make_const_int(c, MT_TIMESTAMPTZ, MT_INT4), zone);
 }
 
 /* x AT TIME ZONE zone / timezone(zone, x). */
@@ -86,12 +77,10 @@ static sql_expr *at_time_zone(sql_ctx *c, sql_expr **args, int loc)
 /* date_trunc(field, tstz[, zone]) on the wall clock of the zone. */
 static sql_expr *trunc_in_zone(sql_ctx *c, sql_expr **args, sql_expr *zone, int loc)
 {
-	sql_expr *field = sql_coerce(c, args[0], MT_TEXT, NULL), *t;
+	sql_expr *field = sql_coerce(c, args[0], MT_TEXT, NULL);
 	if (!field || !zone)
 		return NULL;
-	t = sql_make_call(c, "mur_date_trunc", MT_TIMESTAMP, loc, 2, field,
-			  to_local(c, args[1], zone, loc));
-	return t ? from_local(c, t, zone, loc) : NULL;
+	return sql_make_call(c, "mur_tz_trunc", MT_TIMESTAMPTZ, loc, 3, field, args[1], zone);
 }
 
 static int is_epoch(const sql_expr *f)
@@ -106,7 +95,8 @@ int sql_tz_func(sql_ctx *c, const char *name, sql_expr **args, int n, int loc, s
 	if (!strcmp(name, "timezone") && n == 2)
 		return *out = at_time_zone(c, args, loc), 1;
 	if (!strcmp(name, "date_trunc") && n == 3) {
-		if (args[1]->type == MT_UNKNOWN && !(args[1] = sql_coerce(c, args[1], MT_TIMESTAMPTZ, NULL)))
+		if (args[1]->type == MT_UNKNOWN &&
+		    !(args[1] = sql_coerce(c, args[1], MT_TIMESTAMPTZ, NULL)))
 			return 1;
 		if (args[1]->type != MT_TIMESTAMPTZ)
 			return 0;

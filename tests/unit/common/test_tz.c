@@ -105,8 +105,9 @@ static void test_fixed_and_posix(void **state)
 
 static void test_refusals(void **state)
 {
-	static const char *bad[] = {"Foo/Bar", "../../etc/passwd", "/etc/passwd",
-				    "America/../../etc", "", "24", "EST5EDT,M13.1.0,M1.1.0"};
+	static const char *bad[] =
+		{"Foo/Bar", "../../etc/passwd",      "/etc/passwd", "America/../../etc", "",
+		 "24",      "EST5EDT,M13.1.0,M1.1.0"};
 	mur_error err;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		assert_null(mur_tz_get(bad[i], &err));
@@ -137,8 +138,8 @@ static void test_timestamptz_text(void **state)
 	mur_buf_put(&b, "", 1);
 	assert_string_equal(b.data, "1849-12-31 19:03:58.5-04:56:02");
 	mur_buf_reset(&b);
-	assert_int_equal(mur_value_from_pgtext_tz(MT_TIMESTAMPTZ, "2024-11-03 01:30", 16, z, &b,
-						  &v, &err),
+	assert_int_equal(mur_value_from_pgtext_tz(MT_TIMESTAMPTZ, "2024-11-03 01:30", 16, z, &b, &v,
+						  &err),
 			 MUR_OK);
 	assert_int_equal(v.len, 19);
 	assert_memory_equal(v.s, "2024-11-03 06:30:00", 19);
@@ -149,9 +150,12 @@ static void test_timestamptz_text(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_new_york_transitions), cmocka_unit_test(test_local_time_rules),
-		cmocka_unit_test(test_half_hours),           cmocka_unit_test(test_fixed_and_posix),
-		cmocka_unit_test(test_refusals),             cmocka_unit_test(test_timestamptz_text),
+		cmocka_unit_test(test_new_york_transitions),
+		cmocka_unit_test(test_local_time_rules),
+		cmocka_unit_test(test_half_hours),
+		cmocka_unit_test(test_fixed_and_posix),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_timestamptz_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
