@@ -107,7 +107,7 @@ static void test_refusals(void **state)
 {
 	static const char *bad[] =
 		{"Foo/Bar", "../../etc/passwd",      "/etc/passwd", "America/../../etc", "",
-		 "24",      "EST5EDT,M13.1.0,M1.1.0"};
+		 "168",     "EST5EDT,M13.1.0,M1.1.0"};
 	mur_error err;
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		assert_null(mur_tz_get(bad[i], &err));
