@@ -21,6 +21,7 @@
 #include "common/tz.h"
 
 #include <ctype.h>
+#include <string.h>
 #include <strings.h>
 
 #define USEC_PER_SEC INT64_C(1000000)
@@ -265,7 +266,13 @@ int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, const mur
 			char name[MUR_TZ_NAME_MAX + 1];
 			memcpy(name, p + i, n - i);
 			name[n - i] = '\0';
-			if (!(tz = mur_tz_get(name, NULL)))
+			if (!(tz = mur_tz_get(name, NULL)) && strchr(name, '/')) {
+				for (char *q = name; *q; q++)
+					*q = (char)tolower((unsigned char)*q);
+				return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+						     "time zone \"%s\" not recognized", name);
+			}
+			if (!tz)
 				goto syntax;
 			has_zone = 0; /* the named zone's rule reads the local time */
 			i = n;

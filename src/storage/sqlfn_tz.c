@@ -8,6 +8,11 @@
  *   mur_at_tz(ts, zone)             timestamp AT TIME ZONE zone → timestamptz
  *   mur_tz_at(tstz, zone)           timestamptz AT TIME ZONE zone → timestamp
  *                                   (zone: AT TIME ZONE's reading, tz.h)
+ *   mur_tz_pl_iv(tstz, iv, sign, zone)  timestamptz ± interval: months and
+ *                                   days on the zone's wall clock (a day
+ *                                   across a DST change is 23 or 25 hours),
+ *                                   then the time part on the instant, as
+ *                                   timestamptz_pl_interval
  *
  * Why the zone is an argument and not the follower's state: the leader
  * plans each statement under its session's TimeZone (sql_options.tz, and
@@ -19,6 +24,7 @@
  */
 #include "storage/storage_int.h"
 
+#include "common/interval.h"
 #include "common/tz.h"
 #include "common/value.h"
 
@@ -89,7 +95,50 @@ static void fn_at_tz(sqlite3_context *cx, int argc, sqlite3_value **v) { at_zone
 
 static void fn_tz_at(sqlite3_context *cx, int argc, sqlite3_value **v) { at_zone(cx, argc, v, 0); }
 
+/* One calendar step (months or days) of iv on z's wall clock. */
+static int64_t wall_step(const mur_tz *z, int64_t us, const mur_interval *step, int sign)
+{
+	int64_t sec = us / 1000000 - (us % 1000000 < 0);
+	int64_t local = us + (int64_t)mur_tz_at(z, sec, NULL) * 1000000;
+	local = mur_iv_add_to_us(local, step, sign);
+	sec = local / 1000000 - (local % 1000000 < 0);
+	return local - (int64_t)mur_tz_local(z, sec) * 1000000;
+}
+
+static void fn_tz_pl_iv(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_value in = stor_fn_value(v[0]), out;
+	mur_interval iv;
+	const mur_tz *z;
+	int64_t us;
+	int sign = sqlite3_value_int(v[2]);
+	mur_buf b;
+	mur_error err;
+	if (stor_fn_any_null(argc, v) || !(z = arg_zone(cx, v[3], 0)))
+		return;
+	if (in.kind != MV_TEXT || mur_ts_us(in.s, in.len, &us) != MUR_OK) {
+		sqlite3_result_value(cx, v[0]); /* ±infinity */
+		return;
+	}
+	if (mur_iv_load((const char *)sqlite3_value_text(v[1]), (size_t)sqlite3_value_bytes(v[1]),
+			&iv) != MUR_OK)
+		return stor_fn_fail(cx, SQLSTATE_INVALID_TEXT_REPRESENTATION,
+				    "invalid interval value");
+	if (iv.months)
+		us = wall_step(z, us, &(mur_interval){iv.months, 0, 0}, sign);
+	if (iv.days)
+		us = wall_step(z, us, &(mur_interval){0, iv.days, 0}, sign);
+	us += sign * iv.us;
+	mur_buf_init(&b);
+	if (mur_ts_put(MT_TIMESTAMPTZ, us, &b, &out, &err) == MUR_OK)
+		stor_fn_result_value(cx, &out);
+	else
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	mur_buf_free(&b);
+}
+
 static const stor_fn_def tz_fns[] = {
+	{"mur_tz_pl_iv", 4, 1, fn_tz_pl_iv},
 	{"mur_tz_cast", 4, 1, fn_tz_cast},
 	{"mur_at_tz", 2, 1, fn_at_tz},
 	{"mur_tz_at", 2, 1, fn_tz_at},

@@ -106,6 +106,33 @@ def test_at_time_zone(tz, zone):
 
 
 @pytest.mark.parametrize("zone", ZONES)
+def test_interval_arithmetic_on_the_wall_clock(tz, zone):
+    """timestamptz +/- interval: days and months on the zone's wall clock
+    (a day across a DST change is 23 or 25 hours), then the time part."""
+    _set(tz, zone)
+    exact(tz, "SELECT id, ts + interval '1 day', ts - interval '1 month 2 days 3 hours', "
+              "ts + interval '25 hours', interval '1 day' + ts FROM tz_t "
+              "WHERE ts BETWEEN '1900-01-01' AND '2100-01-01' ORDER BY id")
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_comparisons_with_dates_and_special_values(tz, zone):
+    _set(tz, zone)
+    exact(tz, "SELECT count(*) FROM tz_t WHERE ts::date = date '2024-03-10'")
+    exact(tz, "SELECT count(*) FROM tz_t WHERE ts >= date '2024-03-10'")
+    exact(tz, "SELECT 'infinity'::timestamptz, '-infinity'::timestamptz, 'epoch'::timestamptz")
+    exact(tz, "SELECT current_date = (now() AT TIME ZONE '%s')::date" % (
+        zone if "/" in zone or zone == "UTC" else "UTC"))
+    exact(tz, "SELECT max(ts), min(ts) FROM tz_t")
+    exact(tz, "SELECT to_char(ts, 'Day DD Mon YYYY HH12:MI AM TZ') FROM tz_t "
+              "WHERE id IN (1, 2, 5) ORDER BY id")
+    exact(tz, "SELECT '2024-07-01 12:00 europe/paris'::timestamptz, "
+              "'2024-07-01 12:00:00 +05:30'::timestamptz, '2024-07-01T12:00:00Z'::timestamptz")
+    tz.both_error("SELECT '2024-07-01 12:00 Foo/Bar'::timestamptz", "22023")
+    tz.both_error("SELECT '2024-07-01 12:00 abc'::timestamptz", "22007")
+
+
+@pytest.mark.parametrize("zone", ZONES)
 def test_literals_read_in_the_zone(tz, zone):
     _set(tz, zone)
     base = ZONES.index(zone) * 100
@@ -132,6 +159,9 @@ def test_show_and_parameter_status(tz):
     tz.exec_both("SET TIME ZONE 'Australia/Lord_Howe'")
     assert tz.m.get_parameter_status("TimeZone") == "Australia/Lord_Howe"
     exact(tz, "SELECT current_setting('TimeZone')")
+    exact(tz, "SELECT set_config('timezone', 'asia/kolkata', false)")
+    exact(tz, "SELECT ts FROM tz_t ORDER BY id")
+    tz.both_error("SELECT set_config('timezone', 'Foo/Bar', false)", "22023")
     # a SET undone by ROLLBACK reverts the zone too
     for conn in (tz.m, tz.p):
         cur = conn.cursor()
