@@ -17,6 +17,8 @@
 #include "common/tz.h"
 #include "common/value.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int64_t at(int y, int m, int d, int h, int mi)
@@ -123,6 +125,46 @@ static void test_refusals(void **state)
 	(void)state;
 }
 
+/* Every prefix of a real file, and the file with bytes flipped, is read
+ * to a zone or refused, never past its end (run under `make asan`). */
+static void test_damaged_files(void **state)
+{
+	static uint8_t buf[16384];
+	FILE *f = fopen(MUR_TZ_DIR "/Australia/Lord_Howe", "rb");
+	size_t len;
+	mur_error err;
+	assert_non_null(f);
+	len = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	assert_true(len > 44 && len < sizeof buf);
+	for (size_t n = 0; n <= len; n++) {
+		uint8_t *copy = malloc(n ? n : 1); /* exact size: ASan sees overreads */
+		memcpy(copy, buf, n);
+		mur_tz *z = mur_tz_from_tzif("x", copy, n, &err);
+		if (z)
+			(void)mur_tz_local(z, 1700000000);
+		mur_tz_free(z);
+		free(copy);
+	}
+	uint32_t seed = 19;
+	for (int round = 0; round < 2000; round++) {
+		uint8_t *copy = malloc(len);
+		memcpy(copy, buf, len);
+		for (int k = 0; k < 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			copy[(seed >> 8) % len] ^= (uint8_t)(1u << (seed >> 4 & 7));
+		}
+		mur_tz *z = mur_tz_from_tzif("x", copy, len, &err);
+		if (z) {
+			(void)mur_tz_at(z, -5000000000, NULL);
+			(void)mur_tz_local(z, 4000000000);
+		}
+		mur_tz_free(z);
+		free(copy);
+	}
+	(void)state;
+}
+
 static void test_timestamptz_text(void **state)
 {
 	mur_buf b;
@@ -156,6 +198,7 @@ int main(void)
 		cmocka_unit_test(test_fixed_and_posix),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_timestamptz_text),
+		cmocka_unit_test(test_damaged_files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
