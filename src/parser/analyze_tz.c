@@ -16,6 +16,7 @@
  *                                    the instant's)
  *   to_char(tstz, fmt)               mur_to_char with the zone's name
  *   current_date, localtimestamp     the zone's wall clock
+ *   age(tstz[, tstz])                of the wall-clock times
  *   x AT TIME ZONE z, timezone(z, x) mur_at_tz / mur_tz_at, any session zone
  *
  * The zone's name is written into the SQL the followers run (sqlfn_tz.c
@@ -89,6 +90,28 @@ static int is_epoch(const sql_expr *f)
 	       strncasecmp(f->val.s, "epoch", 5) == 0;
 }
 
+/* age(tstz[, tstz]) counts on the zone's wall clocks (timestamptz_age);
+ * age(x) is age(current_date::timestamptz, x). */
+static int age_in_zone(sql_ctx *c, sql_expr **args, int n, int loc, sql_expr **out)
+{
+	sql_expr *a, *b;
+	for (int i = 0; i < n; i++)
+		if (args[i]->type != MT_TIMESTAMPTZ)
+			return 0;
+	if (n == 1) {
+		a = sql_tz_clock(c, MT_DATE, loc);
+		a = a ? sql_make_cast(c, a, MT_TIMESTAMP, loc) : NULL;
+		b = to_local(c, args[0], zone_const(c), loc);
+	} else if (n == 2) {
+		a = to_local(c, args[0], zone_const(c), loc);
+		b = to_local(c, args[1], zone_const(c), loc);
+	} else {
+		return 0;
+	}
+	*out = a && b ? sql_make_call(c, "mur_age", MT_INTERVAL, loc, 2, a, b) : NULL;
+	return 1;
+}
+
 int sql_tz_func(sql_ctx *c, const char *name, sql_expr **args, int n, int loc, sql_expr **out)
 {
 	*out = NULL;
@@ -102,6 +125,8 @@ int sql_tz_func(sql_ctx *c, const char *name, sql_expr **args, int n, int loc, s
 			return 0;
 		return *out = trunc_in_zone(c, args, sql_coerce(c, args[2], MT_TEXT, NULL), loc), 1;
 	}
+	if (c->tz && !strcmp(name, "age"))
+		return age_in_zone(c, args, n, loc, out);
 	if (!c->tz || n != 2 || args[1]->type != MT_TIMESTAMPTZ)
 		return 0;
 	if (!strcmp(name, "date_trunc"))

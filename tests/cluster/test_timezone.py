@@ -108,11 +108,16 @@ def test_at_time_zone(tz, zone):
 @pytest.mark.parametrize("zone", ZONES)
 def test_interval_arithmetic_on_the_wall_clock(tz, zone):
     """timestamptz +/- interval: days and months on the zone's wall clock
-    (a day across a DST change is 23 or 25 hours), then the time part."""
+    (a day across a DST change is 23 or 25 hours), then the time part;
+    age() of the wall-clock times."""
     _set(tz, zone)
     exact(tz, "SELECT id, ts + interval '1 day', ts - interval '1 month 2 days 3 hours', "
               "ts + interval '25 hours', interval '1 day' + ts FROM tz_t "
               "WHERE ts BETWEEN '1900-01-01' AND '2100-01-01' ORDER BY id")
+    exact(tz, "SELECT id, age(ts, timestamptz '2024-03-09 12:00-05'), "
+              "age(timestamptz '2025-01-01 00:00', ts) FROM tz_t "
+              "WHERE ts > '1900-01-01' ORDER BY id")
+    exact(tz, "SELECT age(date_trunc('day', now())) < interval '1 day'")
 
 
 @pytest.mark.parametrize("zone", ZONES)
