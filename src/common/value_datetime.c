@@ -292,7 +292,7 @@ int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, const mur
 		us += ((h * 60 + mi) * 60 + s) * USEC_PER_SEC + frac;
 	if (t == MT_TIMESTAMPTZ && has_zone)
 		us -= zone_s * USEC_PER_SEC;
-	else if (t == MT_TIMESTAMPTZ && tz)
+	else if (t == MT_TIMESTAMPTZ && tz && tz != mur_tz_utc())
 		us -= (int64_t)mur_tz_local(tz, floor_div(us, USEC_PER_SEC)) * USEC_PER_SEC;
 	return put_timestamp(t, us, text, len, scratch, out, err);
 syntax:
