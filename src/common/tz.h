@@ -14,7 +14,7 @@
  *     before the transition, in a fall-back overlap the one after it.
  *
  * Zones are loaded once and kept for the life of the process in a small
- * table (TZ_CACHE_MAX zones) behind a mutex: the leader's loop and the
+ * table (tz_load.c: TZ_CACHE_MAX, TZ_RULES_MAX) behind a mutex: the leader's loop and the
  * followers' SQLite worker threads share it, and a pointer handed out
  * stays valid forever, so callers never free a zone.
  */

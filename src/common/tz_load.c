@@ -25,10 +25,14 @@
 #include <string.h>
 #include <strings.h>
 
-/* Zones kept per process: a session switching between many zones is
- * rare; past the limit a zone is still loaded, just not cached (leaked
- * into a small overflow list would be unbounded, so it is refused). */
-#define TZ_CACHE_MAX 128
+/* Zones kept per process, never freed (pointers stay valid on every
+ * thread).  Zones from files are bounded by the tz database itself (about
+ * 1,800 files, links included, each cached once under its own spelling);
+ * zones from POSIX strings and offsets are not, so they have a limit of
+ * their own: past it a new one is refused (54000) while every file zone
+ * keeps working. */
+#define TZ_CACHE_MAX 4096
+#define TZ_RULES_MAX 256
 /* The biggest TZif file accepted (real ones are under 4 KB). */
 #define TZ_FILE_MAX (256 * 1024)
 
@@ -229,7 +233,7 @@ static mur_tz *load_file(const char *name, mur_error *err)
 
 static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
 static mur_tz *cache[TZ_CACHE_MAX];
-static int ncache;
+static int ncache, nrules;
 
 static const mur_tz *cache_find(const char *key)
 {
@@ -261,15 +265,17 @@ static const mur_tz *cached(const char *key, mur_tz *(*make)(const char *, mur_e
 	pthread_mutex_lock(&cache_mu);
 	if ((z = cache_find(made->name))) { /* another thread, or another spelling */
 		mur_tz_free(made);
-	} else if (ncache < TZ_CACHE_MAX) {
+	} else if (ncache < TZ_CACHE_MAX && (made->ntypes || nrules < TZ_RULES_MAX)) {
+		nrules += !made->ntypes; /* a POSIX string's zone has no TZif types */
 		cache[ncache++] = made;
 		z = made;
 	} else {
 		mur_tz_free(made);
 		if (err)
 			mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
-				      "too many time zones in use (at most %d a process)",
-				      TZ_CACHE_MAX);
+				      "too many time zones in use (at most %d POSIX-style zones "
+				      "a process)",
+				      TZ_RULES_MAX);
 	}
 	pthread_mutex_unlock(&cache_mu);
 	return z;
