@@ -189,6 +189,25 @@ static void test_timestamptz_text(void **state)
 	(void)state;
 }
 
+/* Invented zones run out (54000) without locking out the database's. */
+static void test_invented_zones_are_bounded(void **state)
+{
+	mur_error err;
+	char name[32];
+	int refused = 0;
+	for (int i = 0; i < 400; i++) {
+		snprintf(name, sizeof name, "<z%d>%d:%02d", i, i % 20, i % 60);
+		if (!mur_tz_get_at(name, &err)) {
+			assert_string_equal(err.sqlstate, "54000");
+			refused++;
+		}
+	}
+	assert_true(refused >= 400 - 256);
+	assert_non_null(mur_tz_get("Europe/Paris", &err));
+	assert_non_null(mur_tz_get("Asia/Kolkata", &err)); /* cached before */
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -199,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_timestamptz_text),
 		cmocka_unit_test(test_damaged_files),
+		cmocka_unit_test(test_invented_zones_are_bounded), /* last: fills the cache */
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
