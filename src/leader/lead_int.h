@@ -241,6 +241,7 @@ typedef struct lead_session {
 	char user[64];
 	int superuser; /* its role is one (trust: also a user without a role) */
 	char app[64];
+	char tz0[256]; /* the startup's TimeZone, canonical ("": UTC): RESET's value */
 	struct lead_session *next_open, *prev_open; /* e->sessions while open */
 	int in_query;            /* a multi-statement Query runs: IDLE statements open a block */
 	int implicit;            /* the block (ACTIVE, FAILED) is that Query's implicit one */

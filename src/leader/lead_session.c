@@ -344,6 +344,8 @@ static const char *session_default(const lead_session *s, const char *name)
 	const char *v = lead_client_default(s->e, name);
 	if (strcmp(name, "application_name") == 0)
 		return s->app; /* the startup's, as PostgreSQL's RESET */
+	if (strcmp(name, "timezone") == 0 && s->tz0[0])
+		return s->tz0;
 	return v ? v : default_setting(name);
 }
 
@@ -715,7 +717,16 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 	snprintf(s->user, sizeof s->user, "%s", user ? user : "");
 	s->superuser = role ? role->superuser : !e->auth_scram;
 	snprintf(s->app, sizeof s->app, "%s", ps ? pgw_session_application_name(ps) : "");
-	lead_setscope_reported_init(s);
+	lead_setscope_reported_init(s);          /* what the startup's ParameterStatus says */
+	if (ps && pgw_session_timezone(ps)[0]) { /* FATAL 22023 if unknown, as PostgreSQL */
+		const mur_tz *z = mur_tz_get(pgw_session_timezone(ps), err);
+		if (!z) {
+			free(s);
+			return NULL;
+		}
+		snprintf(s->tz0, sizeof s->tz0, "%s", mur_tz_name(z));
+		lead_session_set(s, "timezone", s->tz0); /* reported before the first RFQ */
+	}
 	if (!s->superuser) /* reported before the first ReadyForQuery */
 		lead_session_set(s, "is_superuser", "off");
 	s->next_open = s->e->sessions;

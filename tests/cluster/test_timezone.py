@@ -21,6 +21,7 @@ import psycopg2
 import psycopg2.extensions
 import pytest
 
+from compare import Compare
 from test_numeric import exact
 
 ZONES = ["America/New_York", "Asia/Kolkata", "Australia/Lord_Howe", "UTC", "+05",
@@ -183,6 +184,36 @@ def test_show_and_parameter_status(tz):
         assert cur.fetchall() == [("UTC",)]
         cur.execute("SELECT ts FROM tz_t WHERE id = 0")
         assert cur.fetchall() == [("2024-03-10 06:30:00+00",)]
+
+
+def test_startup_timezone(cluster, pgconn, monkeypatch):
+    """libpq sends $PGTZ as the startup packet's timezone (pgjdbc sends its
+    JVM's zone): the session starts in it, RESET returns to it, and an
+    unknown zone refuses the connection with 22023."""
+    monkeypatch.setenv("PGTZ", "america/new_york")
+    m, p = cluster.connect(), psycopg2.connect(pgconn.dsn)
+    p.autocommit = True
+    try:
+        for conn in (m, p):
+            _raw_text(conn)
+        db = Compare(m, p)
+        assert m.get_parameter_status("TimeZone") == p.get_parameter_status("TimeZone")
+        exact(db, "SHOW TimeZone")
+        exact(db, "SELECT ts FROM tz_t ORDER BY id")
+        db.exec_both("SET TimeZone = 'Asia/Kolkata'")
+        db.exec_both("RESET TimeZone")
+        exact(db, "SHOW TimeZone")
+        exact(db, "SELECT '2024-11-03 01:30'::timestamptz")
+    finally:
+        m.close()
+        p.close()
+    monkeypatch.setenv("PGTZ", "Foo/Bar")
+    msgs = []
+    for connect in (cluster.connect, lambda: psycopg2.connect(pgconn.dsn)):
+        with pytest.raises(psycopg2.OperationalError) as e:
+            connect()
+        msgs.append(str(e.value))
+    assert all('invalid value for parameter "TimeZone": "Foo/Bar"' in m for m in msgs), msgs
 
 
 def test_bad_values_22023(tz):
