@@ -284,6 +284,16 @@ def test_psycopg3_parameters_text_and_binary(cluster, pg):
     assert results[0][0][0].utcoffset() == results[1][0][0].utcoffset()
 
 
+def test_copy_from_reads_in_the_zone(tz):
+    _set(tz, "America/New_York")
+    data = "".join("%d\tcopy\t%s\n" % (900 + i, s) for i, s in enumerate(LOCALS))
+    data += "950\tcopy\t2024-07-01 12:00+05:30\n"
+    for conn in (tz.m, tz.p):
+        conn.cursor().copy_expert("COPY tz_in FROM STDIN", io.StringIO(data))
+    _set(tz, "UTC")
+    exact(tz, "SELECT id, ts FROM tz_in WHERE zone = 'copy' ORDER BY id")
+
+
 def test_copy_to_in_the_zone(tz):
     _set(tz, "Asia/Kolkata")
     out = []
