@@ -17,7 +17,8 @@
  *   TEXT, VARCHAR, BPCHAR TEXT
  *   DATE                TEXT      'YYYY-MM-DD'            (sorts as text)
  *   TIMESTAMP           TEXT      'YYYY-MM-DD HH:MM:SS[.ffffff]'
- *   TIMESTAMPTZ         TEXT      same, always UTC, no zone suffix
+ *   TIMESTAMPTZ         TEXT      same, always UTC, no zone suffix (the
+ *                                 session's TimeZone only shows: value_tz.c)
  *   BYTEA               BLOB
  *   UUID                TEXT      lowercase hyphenated, as uuid_out prints
  *                                 (sorts as text = as PostgreSQL's bytes)
@@ -35,7 +36,7 @@
  * the leader's merge.
  *
  * Implemented by one file per concern (value_int.h says which holds what):
- * value_type.c, value_in.c, value_out.c, value_datetime.c, value.c
+ * value_type.c, value_in.c, value_out.c, value_datetime.c, value_tz.c, value.c
  * (coercion, ordering, hashing) and value_row.c.
  */
 #ifndef MUR_VALUE_H

@@ -7,6 +7,8 @@
  *   value_in.c        PostgreSQL text input (pg_strtoint, float8in, numeric_in,
  *                     boolin, byteain) and mur_value_from_pgtext
  *   value_datetime.c  the calendar, date and timestamp input and formatting
+ *   value_tz.c        timestamps in a time zone (common/tz.h): timestamptz
+ *                     output, instant <-> wall clock
  *   value.c           coercion, ordering and hashing of storage values
  *   value_row.c       the row encoding
  *
