@@ -134,10 +134,12 @@ static int read_digits(const char *p, size_t n, size_t *i, int maxd, int64_t *v)
 	return k;
 }
 
-/* Special inputs: epoch, infinity, now, today, tomorrow, yesterday.
- * Returns 1 when handled (rc in *rc). */
+/* Special inputs: epoch, infinity, now, today, tomorrow, yesterday, the
+ * last three midnights of tz's wall clock (NULL: UTC).  Returns 1 when
+ * handled (rc in *rc). */
 static int parse_special_datetime(mur_type t, const char *p, size_t n, const char *text, size_t len,
-				  mur_buf *scratch, mur_value *out, mur_error *err, int *rc)
+				  const mur_tz *tz, mur_buf *scratch, mur_value *out,
+				  mur_error *err, int *rc)
 {
 	if ((n == 8 && strncasecmp(p, "infinity", 8) == 0) ||
 	    (n == 9 && strncasecmp(p, "+infinity", 9) == 0)) {
@@ -148,11 +150,14 @@ static int parse_special_datetime(mur_type t, const char *p, size_t n, const cha
 		value_copy_out(scratch, MV_TEXT, "-infinity", 9, out);
 		return *rc = MUR_OK, 1;
 	}
-	int64_t us, today = floor_div(mur_wall_us(), USEC_PER_DAY) * USEC_PER_DAY;
+	int64_t now = mur_wall_us(), off = 0, us;
+	if (tz && tz != mur_tz_utc()) /* the wall clock's now */
+		off = (int64_t)mur_tz_at(tz, floor_div(now, USEC_PER_SEC), NULL) * USEC_PER_SEC;
+	int64_t today = floor_div(now + off, USEC_PER_DAY) * USEC_PER_DAY, local = 1;
 	if (n == 5 && strncasecmp(p, "epoch", 5) == 0)
-		us = 0;
+		us = 0, local = 0;
 	else if (n == 3 && strncasecmp(p, "now", 3) == 0)
-		us = mur_wall_us();
+		us = t == MT_TIMESTAMPTZ ? now : now + off, local = 0;
 	else if (n == 5 && strncasecmp(p, "today", 5) == 0)
 		us = today;
 	else if (n == 8 && strncasecmp(p, "tomorrow", 8) == 0)
@@ -161,6 +166,8 @@ static int parse_special_datetime(mur_type t, const char *p, size_t n, const cha
 		us = today - USEC_PER_DAY;
 	else
 		return 0;
+	if (t == MT_TIMESTAMPTZ && local && tz && tz != mur_tz_utc())
+		us -= (int64_t)mur_tz_local(tz, floor_div(us, USEC_PER_SEC)) * USEC_PER_SEC;
 	*rc = put_timestamp(t, us, text, len, scratch, out, err);
 	return 1;
 }
@@ -183,7 +190,7 @@ int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, const mur
 	int rc;
 
 	value_trim(&p, &n);
-	if (parse_special_datetime(t, p, n, text, len, scratch, out, err, &rc))
+	if (parse_special_datetime(t, p, n, text, len, tz, scratch, out, err, &rc))
 		return rc;
 	int k = read_digits(p, n, &i, 8, &y);
 	if (k == 8) { /* YYYYMMDD */

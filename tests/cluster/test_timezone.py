@@ -129,6 +129,10 @@ def test_comparisons_with_dates_and_special_values(tz, zone):
     exact(tz, "SELECT 'infinity'::timestamptz, '-infinity'::timestamptz, 'epoch'::timestamptz")
     exact(tz, "SELECT current_date = (now() AT TIME ZONE '%s')::date" % (
         zone if "/" in zone or zone == "UTC" else "UTC"))
+    exact(tz, "SELECT 'today'::timestamptz = date_trunc('day', now()), "
+              "'tomorrow'::timestamptz = date_trunc('day', now()) + interval '1 day', "
+              "'yesterday'::timestamp = date_trunc('day', localtimestamp) - interval '1 day', "
+              "'today'::date = current_date, 'now'::timestamp - localtimestamp < interval '1 minute'")
     exact(tz, "SELECT max(ts), min(ts) FROM tz_t")
     exact(tz, "SELECT to_char(ts, 'Day DD Mon YYYY HH12:MI AM TZ') FROM tz_t "
               "WHERE id IN (1, 2, 5) ORDER BY id")
