@@ -576,7 +576,7 @@ void lead_select_finish(lead_run *r)
 	}
 	if (!r->failed &&
 	    (lead_result_columns(r->res, r->p) != MUR_OK ||
-	     lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
+	     lead_format_rows(r->s, r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
 	lead_run_finish(r);
 }

@@ -290,6 +290,8 @@ void pgw_session_resume_read(pgw_session *ps);
 uint32_t pgw_session_pid(const pgw_session *ps);
 /* The application_name of the StartupMessage ("" when none was given). */
 const char *pgw_session_application_name(const pgw_session *ps);
+/* The TimeZone of the StartupMessage ("" when none was given). */
+const char *pgw_session_timezone(const pgw_session *ps);
 /* What pg_stat_ssl shows of a TLS connection (OpenSSL's static strings). */
 typedef struct pgw_tls_info {
 	const char *version; /* "TLSv1.3" */

@@ -332,7 +332,8 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 		return;
 	mur_buf_init(&scratch);
 	if (mur_type_is_text(to)) {
-		if (in.kind == MV_TEXT && from != MT_INTERVAL /* stored form != output */ &&
+		if (in.kind == MV_TEXT && from != MT_INTERVAL && from != MT_TIMESTAMPTZ &&
+		    /* (their stored form is not their output) */
 		    (mur_type_is_text(from) || mur_type_storage(from) == MV_TEXT))
 			out = in;
 		else if (from == MT_BOOL) /* bool::text is 'true'/'false', unlike bool output 't' */
