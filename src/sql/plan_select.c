@@ -997,6 +997,22 @@ static void offer_group_repartition(sql_ctx *c, const sql_query *q, plan_select 
 	describe_shuffle(c, q, ps, "groups", q->group, q->ngroup);
 }
 
+/* GROUP BY holding the distribution column, shards read in place (no
+ * join shuffle: owners hold rows by a join key, not by it): every group
+ * lives on one shard, so a shard's partials are already that group's
+ * whole and the leader concatenates them instead of merging (final_sql
+ * still turns partials into results: avg's sum and count...).  Not for a
+ * sketch, whose partial (HLL) is not its result (HLL_COUNT). */
+static void skip_colocated_merge(const sql_query *q, plan_select *ps)
+{
+	if (ps->join_shuffle || !groups_colocated(q))
+		return;
+	for (uint32_t j = 0; j < ps->partial_agg.naggs; j++)
+		if (ps->partial_agg.aggs[j].fn == EXEC_AGG_HLL)
+			return;
+	ps->has_final_agg = 0;
+}
+
 /* SELECT DISTINCT: distinct rows go to owner hash(row). */
 static void offer_distinct_rows_repartition(sql_ctx *c, const sql_query *q, plan_select *ps,
 					    int nhidden)
@@ -1125,10 +1141,13 @@ static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
 	} else {
 		build_specs(q, ap, ps);
 		offer_group_repartition(c, q, ps);
+		skip_colocated_merge(q, ps);
 	}
 	mark_numeric(q, ap, ps);
-	ps->merge_desc = ap->gather ? "shards return distinct values; leader counts them"
-				    : "merge partial aggregates by group on the leader";
+	ps->merge_desc = ap->gather           ? "shards return distinct values; leader counts them"
+			 : !ps->has_final_agg ? "none: the groups hold the distribution column, "
+						"each whole on one shard"
+					      : "merge partial aggregates by group on the leader";
 	if (!(ps->shard_sql = emit_agg_shard(c, q, ap)))
 		return MUR_ERR;
 	ps->scan_column = bare_scan_column(q, ap, ps);
