@@ -12,6 +12,10 @@ has its neighbours here:
                      whole on one shard, the leader concatenates the
                      shards' groups instead of merging them (EXPLAIN says
                      so); every aggregate kind, HAVING, ORDER BY/LIMIT
+  ON filters moved   a join that is not co-located checks an ON conjunct on
+                     one table alone in that table's side SQL (Q13's
+                     o_comment NOT LIKE): LEFT, RIGHT, FULL and inner joins,
+                     filters on either side, an ON of that filter alone
   numeric compare    short numerics against integers and each other (the
                      128-bit fast path of mur_num_cmp): signs, scales, ties
 """
@@ -102,3 +106,41 @@ NUMERIC_COMPARE = [
 @pytest.mark.parametrize("sql", NUMERIC_COMPARE)
 def test_numeric_compare(db, sql):
     exact(db, sql)
+
+
+ON_MOVED = [
+    "SELECT c_custkey, count(o_orderkey), sum(o_totalprice) FROM customer LEFT JOIN orders "
+    "ON c_custkey = o_custkey AND o_orderpriority = '1-URGENT' AND o_totalprice > 100000 "
+    "GROUP BY c_custkey ORDER BY 2 DESC, 1 LIMIT 25",
+    "SELECT c_custkey, o_orderkey FROM customer LEFT JOIN orders ON c_custkey = o_custkey "
+    "AND c_nationkey = 3 AND o_comment LIKE '%special%' ORDER BY 1, 2 LIMIT 60",
+    "SELECT c_custkey, o_orderkey FROM orders RIGHT JOIN customer ON c_custkey = o_custkey "
+    "AND o_comment LIKE '%special%' ORDER BY 1, 2 LIMIT 60",
+    "SELECT c_custkey, o_orderkey FROM customer RIGHT JOIN orders ON c_custkey = o_custkey "
+    "AND c_mktsegment = 'BUILDING' WHERE o_orderkey < 400 ORDER BY 2, 1",
+    "SELECT count(*), count(c_custkey), count(o_orderkey) FROM customer FULL JOIN orders "
+    "ON c_custkey = o_custkey AND o_orderstatus = 'F' AND c_nationkey < 5",
+    "SELECT count(*), sum(o_totalprice) FROM customer JOIN orders ON c_custkey = o_custkey "
+    "AND o_orderstatus = 'O' AND c_acctbal > 0",
+    "SELECT c_count, count(*) FROM (SELECT c_custkey, count(o_orderkey) AS c_count "
+    "FROM customer LEFT JOIN orders ON c_custkey = o_custkey AND o_orderdate < date '1993-01-01' "
+    "GROUP BY c_custkey) t GROUP BY c_count ORDER BY 2 DESC, 1 DESC",
+    "SELECT c_custkey, count(o_orderkey) FROM customer LEFT JOIN orders ON o_totalprice < 1000 "
+    "GROUP BY c_custkey ORDER BY 1 LIMIT 5",
+]
+
+
+@pytest.mark.parametrize("sql", ON_MOVED)
+def test_on_filters_moved(db, sql):
+    exact(db, sql)
+
+
+def test_on_filter_in_side_sql(db):
+    """Q13's plan: the orders sent are filtered, o_comment stays home
+    (fails before: the filter ran on the owners, o_comment was sent)."""
+    sql = [q[3] for q in bench_tpch.QUERIES if q[0] == "Q13"][0]
+    text = "\n".join(r[0] for r in run(db.m, "EXPLAIN " + sql).rows)
+    sent = [ln for ln in text.splitlines() if "Sent:" in ln and '"orders"' in ln][0]
+    assert "WHERE (NOT mur_like(" in sent, text
+    owner = [ln for ln in text.splitlines() if "Owner query" in ln][0]
+    assert "o_comment" not in owner, text
