@@ -16,10 +16,15 @@ has its neighbours here:
                      one table alone in that table's side SQL (Q13's
                      o_comment NOT LIKE): LEFT, RIGHT, FULL and inner joins,
                      filters on either side, an ON of that filter alone
+  LIKE               the matcher gave up backtracking (a start that ran out
+                     of text ends the search; memchr for the next literal):
+                     random strings and patterns of %, _, escapes, case and
+                     two-byte characters against PostgreSQL
   numeric compare    short numerics against integers and each other (the
                      128-bit fast path of mur_num_cmp): signs, scales, ties
 """
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -144,3 +149,24 @@ def test_on_filter_in_side_sql(db):
     assert "WHERE (NOT mur_like(" in sent, text
     owner = [ln for ln in text.splitlines() if "Owner query" in ln][0]
     assert "o_comment" not in owner, text
+
+
+def test_like_random(db):
+    rnd = random.Random(13)
+    alphabet = ["a", "b", "A", "\u00e9", "%", "_", "x"]
+    words = ["".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 9))) for _ in range(150)]
+    db.exec_both("DROP TABLE IF EXISTS like_words")
+    db.exec_both("CREATE TABLE like_words (id int PRIMARY KEY, w text)")
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO like_words VALUES " + ",".join(["(%s, %s)"] * len(words)),
+                        [v for i, w in enumerate(words) for v in (i, w)])
+    pats = ["%", "", "a%", "%a", "%a%b%", "%b%a%", "a%a%a", "%_%", "_", "__%", "%\\%%",
+            "%\\_", "%\u00e9%a", "\u00e9_%", "%a_b%", "%ab%ba%", "%x", "x%x%", "%%a%%"]
+    pats += ["".join(rnd.choice(["a", "b", "%", "_", "\u00e9"]) for _ in range(rnd.randint(1, 6)))
+             for _ in range(25)]
+    cols = ", ".join("w LIKE '%s' AS l%d, w ILIKE '%s' AS i%d" % (p, i, p, i)
+                     for i, p in enumerate(pats))
+    exact(db, "SELECT id, %s FROM like_words ORDER BY id" % cols)
+    exact(db, "SELECT id, w LIKE '%%!%%' ESCAPE '!' AS a, w LIKE 'a%%b' ESCAPE '' AS b, "
+              "w NOT LIKE '%%a%%a%%' AS c FROM like_words ORDER BY id")
