@@ -24,6 +24,12 @@ Writes bench/results/<date>-tpch-sf<sf>.md.
 
     make bench-tpch                       # --sf 0.1
     /usr/bin/python3 bench/bench_tpch.py --sf 0.02 --repeat 1   # quick
+    make bench-tpch ARGS="--base /work/base/murphy-s15"   # before and after
+
+--base BIN also runs the queries on a cluster of that build (the "before"),
+one system at a time in the same run, and reports its times and ratios
+beside the current build's.  The load average at the start and the end is
+noted (the machine is shared).
 """
 import argparse
 import datetime
@@ -216,7 +222,7 @@ def exact_answer(m, p):
         [tuple(map(str, r)) for r in p]
 
 
-def report(args, counts, m, p):
+def report(args, counts, m, p, b=None, loads=()):
     lines = [
         "# TPC-H-like queries, %s" % datetime.date.today().isoformat(),
         "",
@@ -227,6 +233,24 @@ def report(args, counts, m, p):
         % (args.sf, counts["customer"], counts["orders"], counts["lineitem"], args.followers,
            args.repeat),
         "",
+    ]
+    if loads:
+        lines += ["Load average (1 min) at the start and the end: %s." % " / ".join(loads), ""]
+    if b is not None:
+        lines += ["Before: %s, in the same run." % args.base, "",
+                  "| query | before | before ratio | after | PostgreSQL | after ratio | answer |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, _, _, _ in QUERIES:
+            bt, _ = b.get(name, (None, None))
+            mt, ma = m.get(name, (None, None))
+            pt, pa = p.get(name, (None, None))
+            lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                name, "%.3f s" % bt if bt else "—", "%.2f×" % (pt / bt) if bt and pt else "—",
+                "%.3f s" % mt if mt else "—", "%.3f s" % pt if pt else "—",
+                "%.2f×" % (pt / mt) if mt and pt else "—",
+                "same" if mt and exact_answer(ma, pa) else "**differs**"))
+        lines.append("")
+    lines += [
         "| query | kind | murphy | PostgreSQL | ratio | target | answer |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -256,7 +280,9 @@ def main():
     ap.add_argument("--followers", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3, help="runs per query (best is reported)")
     ap.add_argument("--out", default=None, help="results file")
+    ap.add_argument("--base", default=None, help="another murphy build to run too (before)")
     args = ap.parse_args()
+    loads = ["%.2f" % os.getloadavg()[0]]
     tmp = tempfile.mkdtemp(prefix="murphy-tpch-")
     os.chmod(tmp, 0o755)
     try:
@@ -267,13 +293,20 @@ def main():
             log("[postgres] loading")
             load(conn, tmp, {}, counts, analyze=True)
             p = run_queries(conn, args.repeat)
+        b = None
+        if args.base:
+            with murphy_cluster(args, tmp, args.base, "base") as (conn, _):
+                log("[murphy %s] loading" % args.base)
+                load(conn, tmp, MURPHY_DIST, counts, analyze=False)
+                b = run_queries(conn, args.repeat)
         with murphy_cluster(args, tmp) as (conn, _):
             log("[murphy] loading")
             load(conn, tmp, MURPHY_DIST, counts, analyze=False)
             m = run_queries(conn, args.repeat)
+        loads.append("%.2f" % os.getloadavg()[0])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    text = report(args, counts, m, p)
+    text = report(args, counts, m, p, b, loads)
     print(text)
     out = args.out or os.path.join(HERE, "results", "%s-tpch-sf%g.md" % (
         datetime.date.today().isoformat(), args.sf))
