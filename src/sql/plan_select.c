@@ -21,6 +21,10 @@
  *              follower's hash aggregate (partial_agg) groups them; the
  *              leader merges partials (final_agg); final_sql computes the
  *              output expressions, HAVING, ORDER BY, LIMIT over r.
+ *              Equal partials are computed once (sum(x) and avg(x) share
+ *              x's sum; count(x) of a NOT NULL column is count(*)); a GROUP
+ *              BY holding the distribution column needs no merge (every
+ *              group whole on one shard): the leader concatenates.
  *              count(DISTINCT x): co-located when x is the distribution
  *              column (COUNT_DISTINCT per shard, SUM_COUNT on the leader),
  *              else gather distinct (shards return distinct (groups, x)
@@ -612,8 +616,8 @@ static int plan_scatter(sql_ctx *c, const sql_query *q, plan_select *ps)
 
 typedef struct agg_plan {
 	int nagg;
-	sql_expr *aggs[EXEC_AGGS_MAX];    /* distinct aggregate expressions */
-	int first_partial[EXEC_AGGS_MAX]; /* partial output index (after groups) */
+	sql_expr *aggs[EXEC_AGGS_MAX];     /* distinct aggregate expressions */
+	int partial_pos[EXEC_AGGS_MAX][3]; /* its partials' output indexes (after groups) */
 	int nargcol;
 	sql_expr *argcols[EXEC_AGGS_MAX]; /* shard output columns after the groups */
 	int gather;                       /* gather-distinct strategy */
@@ -737,6 +741,27 @@ static int partials_of(agg_plan *ap, int i, int k, int fns[3], int cols[3])
 	return 1;
 }
 
+/* count(x) of a column that holds no NULL here (NOT NULL, and no outer
+ * join null-extends its table) counts the rows: count(*). */
+static int counts_rows(const sql_query *q, const sql_expr *x)
+{
+	return x->kind == SE_COLUMN && x->rte >= 0 && x->rte < q->nrte && x->col >= 0 &&
+	       x->col < q->rtes[x->rte].table->ncols &&
+	       q->rtes[x->rte].table->cols[x->col].not_null && !sql_rte_nullable(q, x->rte);
+}
+
+/* The index of partial (fn, col) in s, added unless s computes it already:
+ * TPC-H's Q1 sums l_quantity for sum() and avg() once, and counts its rows
+ * once for three avg() and count(*). */
+static int shared_partial(exec_agg_spec *s, int fn, int col)
+{
+	for (uint32_t j = 0; j < s->naggs; j++)
+		if (s->aggs[j].fn == fn && s->aggs[j].col == (uint32_t)col)
+			return (int)j;
+	add_agg(s, fn, col);
+	return (int)s->naggs - 1;
+}
+
 /* Partial aggregate specs for the hash-aggregate strategy. */
 static void build_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
 {
@@ -745,9 +770,11 @@ static void build_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
 	pa->ngroup = fa->ngroup = (uint32_t)k;
 	for (int i = 0; i < ap->nagg; i++) {
 		int fns[3], cols[3], n = partials_of(ap, i, k, fns, cols);
-		ap->first_partial[i] = (int)pa->naggs;
-		for (int j = 0; j < n; j++)
-			add_agg(pa, fns[j], cols[j]);
+		for (int j = 0; j < n; j++) {
+			if (fns[j] == EXEC_AGG_COUNT && counts_rows(q, ap->argcols[cols[j] - k]))
+				fns[j] = EXEC_AGG_COUNT_STAR, cols[j] = 0;
+			ap->partial_pos[i][j] = shared_partial(pa, fns[j], cols[j]);
+		}
 	}
 	for (uint32_t j = 0; j < pa->naggs; j++)
 		add_agg(fa, final_fn(pa->aggs[j].fn), (int)(k + j));
@@ -773,25 +800,29 @@ static sql_expr *rewrite(sql_ctx *c, const sql_query *q, agg_plan *ap, sql_expr 
 		for (int i = 0; i < ap->nagg; i++) {
 			int s = q->ngroup + (ap->mixed    ? ap->final_pos[i]
 					     : ap->gather ? 0
-							  : ap->first_partial[i]);
+							  : ap->partial_pos[i][0]);
+			/* the second and third partials: next to the first (mixed),
+			 * wherever build_specs put them (shared) */
+			int s1 = ap->mixed || ap->gather ? s + 1
+							 : q->ngroup + ap->partial_pos[i][1];
+			int s2 = ap->mixed || ap->gather ? s + 2
+							 : q->ngroup + ap->partial_pos[i][2];
 			if (!sql_expr_equal(ap->aggs[i], e))
 				continue;
 			if (e->agg == SQL_AGG_AVG)
 				return sql_make_call(c, "mur_avg", e->type, e->loc, 2,
-						     slot(c, s, e->type), slot(c, s + 1, MT_INT8));
+						     slot(c, s, e->type), slot(c, s1, MT_INT8));
 			if (SQL_AGG_IS_VARIANCE(e->agg) && e->type == MT_NUMERIC)
 				return sql_make_call(c, "mur_num_variance", e->type, e->loc, 4,
 						     slot(c, s, MT_NUMERIC),
-						     slot(c, s + 1, MT_NUMERIC),
-						     slot(c, s + 2, MT_INT8),
+						     slot(c, s1, MT_NUMERIC), slot(c, s2, MT_INT8),
 						     sql_make_const_int(c,
 									e->agg - SQL_AGG_VAR_SAMP,
 									MT_INT4));
 			if (SQL_AGG_IS_VARIANCE(e->agg))
 				return sql_make_call(c, "mur_variance", e->type, e->loc, 4,
-						     slot(c, s, MT_FLOAT8),
-						     slot(c, s + 1, MT_FLOAT8),
-						     slot(c, s + 2, MT_INT8),
+						     slot(c, s, MT_FLOAT8), slot(c, s1, MT_FLOAT8),
+						     slot(c, s2, MT_INT8),
 						     sql_make_const_int(c,
 									e->agg - SQL_AGG_VAR_SAMP,
 									MT_INT4));

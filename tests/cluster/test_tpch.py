@@ -12,6 +12,9 @@ has its neighbours here:
                      whole on one shard, the leader concatenates the
                      shards' groups instead of merging them (EXPLAIN says
                      so); every aggregate kind, HAVING, ORDER BY/LIMIT
+  shared partials    sum(x) and avg(x) sum x once on the followers; count(x)
+                     of a NOT NULL column counts rows once (not when an
+                     outer join null-extends it); variances beside sums
   ON filters moved   a join that is not co-located checks an ON conjunct on
                      one table alone in that table's side SQL (Q13's
                      o_comment NOT LIKE): LEFT, RIGHT, FULL and inner joins,
@@ -170,3 +173,34 @@ def test_like_random(db):
     exact(db, "SELECT id, %s FROM like_words ORDER BY id" % cols)
     exact(db, "SELECT id, w LIKE '%%!%%' ESCAPE '!' AS a, w LIKE 'a%%b' ESCAPE '' AS b, "
               "w NOT LIKE '%%a%%a%%' AS c FROM like_words ORDER BY id")
+
+
+SHARED = [
+    "SELECT l_returnflag, sum(l_quantity), avg(l_quantity), count(l_quantity), count(*), "
+    "avg(l_discount), count(l_discount), sum(l_quantity) + avg(l_quantity) "
+    "FROM lineitem GROUP BY l_returnflag ORDER BY 1",
+    "SELECT sum(l_tax), avg(l_tax), var_samp(l_tax), stddev_pop(l_tax), sum(l_tax * l_tax), "
+    "count(l_tax) FROM lineitem",
+    "SELECT c_custkey, count(o_orderkey), count(*), avg(o_totalprice), sum(o_totalprice) "
+    "FROM customer LEFT JOIN orders ON c_custkey = o_custkey GROUP BY c_custkey "
+    "ORDER BY 2, 1 LIMIT 20",
+    "SELECT o_orderpriority, count(o_orderkey), avg(o_shippriority), count(*) FROM orders "
+    "WHERE o_orderkey < 0 GROUP BY o_orderpriority",
+    "SELECT count(l_quantity), avg(l_quantity) FROM lineitem WHERE l_orderkey < 0",
+    "SELECT l_linestatus, avg(l_quantity) FROM lineitem GROUP BY l_linestatus "
+    "HAVING count(l_quantity) > 10 AND sum(l_quantity) > avg(l_quantity) ORDER BY 1",
+]
+
+
+@pytest.mark.parametrize("sql", SHARED)
+def test_shared_partials(db, sql):
+    exact(db, sql)
+
+
+def test_shared_partials_plan(db):
+    """Q1's follower aggregate: 4 distinct sums, avg(l_discount)'s and one
+    count(*) (fails before: 11 partials)."""
+    sql = [q[3] for q in bench_tpch.QUERIES if q[0] == "Q1"][0]
+    text = "\n".join(r[0] for r in run(db.m, "EXPLAIN " + sql).rows)
+    agg = [ln for ln in text.splitlines() if "Follower aggregate" in ln][0]
+    assert agg.count("numeric sum") == 5 and agg.count("count") == 1, text
