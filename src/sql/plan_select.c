@@ -963,12 +963,19 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 /* ---- repartition (docs/shuffle.md) ---- */
 
 /* A group key that holds the driver's distribution column splits nothing
- * the shards have not split already: their groups are disjoint. */
-static int groups_colocated(const sql_query *q)
+ * the shards have not split already: their groups are disjoint.  So does
+ * another hash table's when the shards are read in place (a co-located
+ * join: its distribution column equals the driver's, TPC-H's Q3 grouping
+ * by l_orderkey over orders and lineitem), unless an outer join
+ * null-extends it. */
+static int groups_colocated(const sql_query *q, const plan_select *ps)
 {
-	for (int i = 0; i < q->ngroup; i++)
-		if (is_split_col(q, q->group[i]))
+	for (int i = 0; i < q->ngroup; i++) {
+		const sql_expr *e = q->group[i];
+		if (is_split_col(q, e) ||
+		    (!ps->join_shuffle && is_dist_col(q, e) && !sql_rte_nullable(q, e->rte)))
 			return 1;
+	}
 	return 0;
 }
 
@@ -1001,7 +1008,7 @@ static void offer_distinct_repartition(sql_ctx *c, const sql_query *q, agg_plan 
 {
 	int k = q->ngroup;
 	sql_expr *cols[SQL_GROUP_MAX + 1];
-	if (k + 1 > SQL_GROUP_MAX || groups_colocated(q))
+	if (k + 1 > SQL_GROUP_MAX || groups_colocated(q, ps))
 		return;
 	ps->shuffle_hash_cols = (uint32_t)k + 1;
 	ps->owner_agg.ngroup = (uint32_t)k;
@@ -1021,7 +1028,7 @@ static void offer_distinct_repartition(sql_ctx *c, const sql_query *q, agg_plan 
  * hash(g), which merges them into final groups; the leader concatenates. */
 static void offer_group_repartition(sql_ctx *c, const sql_query *q, plan_select *ps)
 {
-	if (q->ngroup == 0 || groups_colocated(q))
+	if (q->ngroup == 0 || groups_colocated(q, ps))
 		return;
 	ps->shuffle_hash_cols = (uint32_t)q->ngroup;
 	ps->owner_agg = ps->final_agg;
@@ -1036,7 +1043,7 @@ static void offer_group_repartition(sql_ctx *c, const sql_query *q, plan_select 
  * sketch, whose partial (HLL) is not its result (HLL_COUNT). */
 static void skip_colocated_merge(const sql_query *q, plan_select *ps)
 {
-	if (ps->join_shuffle || !groups_colocated(q))
+	if (ps->join_shuffle || !groups_colocated(q, ps))
 		return;
 	for (uint32_t j = 0; j < ps->partial_agg.naggs; j++)
 		if (ps->partial_agg.aggs[j].fn == EXEC_AGG_HLL)
@@ -1097,7 +1104,7 @@ static void build_mixed_specs(sql_ctx *c, const sql_query *q, agg_plan *ap, plan
 		}
 	}
 	ps->has_partial_agg = ps->has_final_agg = 1;
-	if (k + 1 > SQL_GROUP_MAX || groups_colocated(q))
+	if (k + 1 > SQL_GROUP_MAX || groups_colocated(q, ps))
 		return;
 	ps->shuffle_hash_cols = (uint32_t)k + 1;
 	ps->has_leader_agg = 1;

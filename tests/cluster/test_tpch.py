@@ -77,6 +77,17 @@ COLOCATED = [
     "HAVING avg(l_discount) >= 0.06 ORDER BY 3 DESC, 1 LIMIT 20",
     "SELECT c_custkey, count(*), stddev_samp(c_acctbal), var_pop(c_acctbal) FROM customer "
     "GROUP BY c_custkey ORDER BY c_custkey LIMIT 30",
+    # the co-located table's distribution column (Q3), and null-extended
+    # (the NULL group spans shards: merged)
+    "SELECT l_orderkey, o_orderdate, sum(l_extendedprice), count(*) FROM orders, lineitem "
+    "WHERE l_orderkey = o_orderkey AND o_orderdate < date '1995-03-15' "
+    "GROUP BY l_orderkey, o_orderdate ORDER BY 3 DESC, 1 LIMIT 10",
+    "SELECT l_orderkey, count(*), count(l_linenumber) FROM orders LEFT JOIN lineitem "
+    "ON o_orderkey = l_orderkey AND l_quantity > 48 GROUP BY l_orderkey "
+    "ORDER BY 2 DESC, 1 NULLS FIRST LIMIT 10",
+    "SELECT o_orderkey, count(*) FROM lineitem RIGHT JOIN orders "
+    "ON o_orderkey = l_orderkey AND l_quantity > 48 GROUP BY o_orderkey "
+    "ORDER BY 2 DESC, 1 LIMIT 10",
 ]
 
 
@@ -95,6 +106,13 @@ def test_colocated_groups_concatenate(db):
                     "GROUP BY l_returnflag")
     text = "\n".join(r[0] for r in out.rows)
     assert "concatenate shard results" not in text, text  # groups span shards
+    sql = [q[3] for q in bench_tpch.QUERIES if q[0] == "Q3"][0]  # l_orderkey of lineitem
+    text = "\n".join(r[0] for r in run(db.m, "EXPLAIN " + sql).rows)
+    assert "Leader merge: concatenate shard results" in text, text
+    out = run(db.m, "EXPLAIN SELECT l_orderkey, count(*) FROM orders LEFT JOIN lineitem "
+                    "ON o_orderkey = l_orderkey GROUP BY l_orderkey")
+    text = "\n".join(r[0] for r in out.rows)
+    assert "concatenate shard results" not in text, text  # NULL spans shards
 
 
 NUMERIC_COMPARE = [
