@@ -30,6 +30,7 @@
  * stor_map_sqlite_error (errmap.c) turns the prefix back into a SQLSTATE.
  */
 #include "storage/storage_int.h"
+#include "storage/sqlrow.h"
 
 #include "common/buf.h"
 #include "common/clock.h"
@@ -585,6 +586,8 @@ int stor_register_functions(sqlite3 *db)
 		rc = stor_register_type_functions(db);
 	if (rc == SQLITE_OK)
 		rc = stor_register_json_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_rowtab_register(db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL,
 						NULL, approx_step, approx_final, NULL);
