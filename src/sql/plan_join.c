@@ -444,6 +444,12 @@ static void describe_key(sql_ctx *c, const sql_query *q, const int *keys, plan_s
 static int shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys,
 			sql_expr *const *side);
 
+int sql_join_key_of(const sql_query *q, int t)
+{
+	int keys[PLAN_TABLES_MAX];
+	return find_key(q, keys) ? keys[t] : -1;
+}
+
 int sql_plan_join_shuffle(sql_ctx *c, sql_query *q, plan_select *ps)
 {
 	int keys[PLAN_TABLES_MAX], has_key = find_key(q, keys);

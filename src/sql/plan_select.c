@@ -1035,15 +1035,28 @@ static void offer_group_repartition(sql_ctx *c, const sql_query *q, plan_select 
 	describe_shuffle(c, q, ps, "groups", q->group, q->ngroup);
 }
 
-/* GROUP BY holding the distribution column, shards read in place (no
- * join shuffle: owners hold rows by a join key, not by it): every group
- * lives on one shard, so a shard's partials are already that group's
- * whole and the leader concatenates them instead of merging (final_sql
- * still turns partials into results: avg's sum and count...).  Not for a
- * sketch, whose partial (HLL) is not its result (HLL_COUNT). */
+/* A shuffled join's GROUP BY holding the driver's distribution column
+ * when that is also its join key (TPC-H's Q13: c_custkey): repartitioned,
+ * each key's rows meet on one owner; broadcast, the driver stays split by
+ * it.  Either way every group is whole in one place. */
+static int groups_by_driver_key(const sql_query *q)
+{
+	for (int i = 0; i < q->ngroup; i++)
+		if (is_split_col(q, q->group[i]) &&
+		    sql_join_key_of(q, q->driver) == q->group[i]->col)
+			return 1;
+	return 0;
+}
+
+/* GROUP BY holding the distribution column, shards read in place (a join
+ * shuffle: only by the driver's join key, above): every group lives on
+ * one shard, so a shard's partials are already that group's whole and
+ * the leader concatenates them instead of merging (final_sql still turns
+ * partials into results: avg's sum and count...).  Not for a sketch,
+ * whose partial (HLL) is not its result (HLL_COUNT). */
 static void skip_colocated_merge(const sql_query *q, plan_select *ps)
 {
-	if (ps->join_shuffle || !groups_colocated(q, ps))
+	if (ps->join_shuffle ? !groups_by_driver_key(q) : !groups_colocated(q, ps))
 		return;
 	for (uint32_t j = 0; j < ps->partial_agg.naggs; j++)
 		if (ps->partial_agg.aggs[j].fn == EXEC_AGG_HLL)

@@ -88,6 +88,13 @@ COLOCATED = [
     "SELECT o_orderkey, count(*) FROM lineitem RIGHT JOIN orders "
     "ON o_orderkey = l_orderkey AND l_quantity > 48 GROUP BY o_orderkey "
     "ORDER BY 2 DESC, 1 LIMIT 10",
+    # a shuffled join: grouped by the driver's key that is its join key
+    # (Q13, concatenated), or by a distribution column that is not the join
+    # key (lineitem's rows of one order meet on several owners: merged)
+    "SELECT c_custkey, count(o_orderkey), max(o_totalprice) FROM customer LEFT JOIN orders "
+    "ON c_custkey = o_custkey GROUP BY c_custkey ORDER BY 2 DESC, 1 LIMIT 10",
+    "SELECT l_orderkey, count(*), sum(c_acctbal) FROM lineitem JOIN customer "
+    "ON l_linenumber = c_custkey GROUP BY l_orderkey ORDER BY 2 DESC, 1 LIMIT 10",
 ]
 
 
@@ -113,6 +120,13 @@ def test_colocated_groups_concatenate(db):
                     "ON o_orderkey = l_orderkey GROUP BY l_orderkey")
     text = "\n".join(r[0] for r in out.rows)
     assert "concatenate shard results" not in text, text  # NULL spans shards
+    sql = [q[3] for q in bench_tpch.QUERIES if q[0] == "Q13"][0]  # by c_custkey, the join key
+    text = "\n".join(r[0] for r in run(db.m, "EXPLAIN " + sql).rows)
+    assert "Leader merge: concatenate the owners' results" in text, text
+    out = run(db.m, "EXPLAIN SELECT l_orderkey, count(*) FROM lineitem JOIN customer "
+                    "ON l_linenumber = c_custkey GROUP BY l_orderkey")
+    text = "\n".join(r[0] for r in out.rows)
+    assert "Leader merge: hash aggregate" in text, text
 
 
 NUMERIC_COMPARE = [
