@@ -164,6 +164,8 @@ static int rt_eof(sqlite3_vtab_cursor *cur)
 	return c->row >= ((rowtab *)cur->pVtab)->src.nrows;
 }
 
+/* As stor_fn_result_value, but text and blobs SQLITE_STATIC: they stay in
+ * the borrowed rows, no copy per read. */
 static int rt_column(sqlite3_vtab_cursor *cur, sqlite3_context *cx, int i)
 {
 	rowcur *c = (rowcur *)cur;
