@@ -76,8 +76,12 @@ int sql_plan_subs(sql_ctx *c, plan *p);
 int sql_plan_setop_stmt(sql_ctx *c, PgQuery__SelectStmt *s, plan *p);
 /* ---- plan_join.c ---- */
 /* Plan a join whose hash tables are not co-located (repartition or
- * broadcast, plan.h join_*). */
-int sql_plan_join_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps);
+ * broadcast, plan.h join_*).  Moves an ON's conjuncts on its table alone
+ * out of q's ON into that table's side SQL. */
+int sql_plan_join_shuffle(sql_ctx *c, sql_query *q, plan_select *ps);
+/* The column of table t in the join key every table is repartitioned by,
+ * -1 when the join has none. */
+int sql_join_key_of(const sql_query *q, int t);
 /* The same with the key given: keys[t] is the column of table t every
  * table's rows are repartitioned by (NULL: none, broadcast only).  One
  * table repartitioned by a window's partition column is plan_window.c's. */
