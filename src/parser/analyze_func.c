@@ -114,7 +114,8 @@ static const fn_def fn_defs[] = {
 	{"clock_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
 	{"date_part", 2, 2, "ST", R_FLOAT8, "mur_extract"},
-	{"extract", 2, 2, "ST", R_NUMERIC, "mur_extract"},
+	{"extract", 2, 2, "SD", R_NUMERIC, "mur_extract_date"},
+	{"extract", 2, 2, "ST", R_NUMERIC, "mur_extract_num"},
 	{"random", 0, 0, "", R_FLOAT8, "mur_random"},
 	{"gen_random_uuid", 0, 0, "", R_UUID, "mur_gen_random_uuid"},
 	{"date_part", 2, 2, "SV", R_FLOAT8, "mur_iv_part"},
@@ -178,6 +179,8 @@ static sql_expr *fit_arg(sql_ctx *c, sql_expr *a, char k)
 		if (t == MT_DATE)
 			return sql_make_cast(c, a, MT_TIMESTAMP, a->loc);
 		return (t == MT_TIMESTAMP || t == MT_TIMESTAMPTZ) ? a : NULL;
+	case 'D': /* a date itself (not a literal: 'T' reads those) */
+		return t == MT_DATE ? a : NULL;
 	case 'X':
 		if (t == MT_UNKNOWN)
 			return sql_coerce(c, a, MT_BYTEA, NULL);
