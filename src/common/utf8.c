@@ -100,3 +100,15 @@ int mur_utf8_check(const char *str, size_t n, mur_error *err)
 	return mur_error_set(err, SQLSTATE_CHARACTER_NOT_IN_REPERTOIRE,
 			     "invalid byte sequence for encoding \"UTF8\": %s", bytes);
 }
+
+long mur_utf8_fit(const char *s, size_t n, size_t max)
+{
+	size_t end, k = 0;
+	for (end = 0; end < n; end++) /* end: the first byte of character max + 1 */
+		if (((unsigned char)s[end] & 0xC0) != 0x80 && k++ == max)
+			break;
+	for (size_t i = end; i < n; i++)
+		if (s[i] != ' ')
+			return -1;
+	return (long)end;
+}

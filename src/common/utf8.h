@@ -28,4 +28,10 @@ size_t mur_utf8_valid_len(const char *s, size_t n);
  * bytes of the first bad character as PostgreSQL prints them. */
 int mur_utf8_check(const char *s, size_t n, mur_error *err);
 
+/* A string stored into varchar(max) / char(max), by PostgreSQL's rule: the
+ * byte length of its first max characters, or -1 when characters beyond
+ * them are not all spaces (22001: too long; trailing spaces past the
+ * limit are cut, not an error). */
+long mur_utf8_fit(const char *s, size_t n, size_t max);
+
 #endif

@@ -35,21 +35,14 @@
  */
 #include "leader/lead_int.h"
 
+#include "common/utf8.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 
 static uint64_t next_rowid(lead_engine *e) { return lead_time_id(&e->rowid_next) & INT64_MAX; }
-
-static size_t utf8_chars(const char *s, size_t n)
-{
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++)
-		if (((unsigned char)s[i] & 0xC0) != 0x80)
-			c++;
-	return c;
-}
 
 /* The row just appended to out from offset start: within the row limit,
  * and fully written? */
@@ -92,12 +85,19 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 			    MUR_OK)
 				return MUR_ERR;
 			if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR) &&
-			    col->typmod > 0 && cv.kind == MV_TEXT &&
-			    utf8_chars(cv.s, cv.len) > (size_t)col->typmod)
-				return mur_error_set(err, SQLSTATE_STRING_DATA_RIGHT_TRUNCATION,
-						     "value too long for type character "
-						     "varying(%d)",
-						     col->typmod);
+			    col->typmod > 0 && cv.kind == MV_TEXT) {
+				/* PostgreSQL's rule: spaces past the limit are cut */
+				long fit = mur_utf8_fit(cv.s, cv.len, (size_t)col->typmod);
+				if (fit < 0)
+					return mur_error_set(err,
+							     SQLSTATE_STRING_DATA_RIGHT_TRUNCATION,
+							     "value too long for type "
+							     "character%s(%d)",
+							     col->type == MT_BPCHAR ? ""
+										    : " varying",
+							     col->typmod);
+				cv.len = (size_t)fit;
+			}
 		}
 		if (i == t->dist_col && cv.kind == MV_NULL && cat_table_is_range(t)) {
 			/* PostgreSQL: no range partition takes NULL but a default

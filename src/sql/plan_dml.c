@@ -95,10 +95,15 @@ static sql_expr *default_value(sql_ctx *c, const cat_column *col)
 static sql_expr *assign(sql_ctx *c, sql_expr *e, const cat_column *col)
 {
 	if (mur_type_is_text(col->type) && e->type != MT_UNKNOWN && !mur_type_is_text(e->type))
-		return sql_make_cast(c, e, col->type, e->loc);
-	e = sql_coerce(c, e, col->type, col->name);
+		e = sql_make_cast(c, e, col->type, e->loc);
+	else
+		e = sql_coerce(c, e, col->type, col->name);
 	if (e && col->type == MT_NUMERIC && col->typmod >= 0) /* numeric(p,s): round, 22003 */
 		return sql_numeric_typmod(c, e, col->typmod, e->loc);
+	if (e && (col->type == MT_VARCHAR || col->type == MT_BPCHAR) && col->typmod > 0)
+		return sql_make_call(c, "mur_varchar_fit", col->type, e->loc, 3, e, /* 22001 */
+				     sql_make_const_int(c, col->typmod, MT_INT4),
+				     sql_make_const_int(c, col->type == MT_BPCHAR, MT_INT4));
 	return e;
 }
 

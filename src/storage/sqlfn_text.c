@@ -33,6 +33,7 @@
 
 #include "common/buf.h"
 #include "common/md5.h"
+#include "common/utf8.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -490,21 +491,20 @@ static void fn_bool_out(sqlite3_context *cx, int argc, sqlite3_value **v)
 	sqlite3_result_text(cx, sqlite3_value_int64(v[0]) ? "t" : "f", 1, SQLITE_STATIC);
 }
 
+/* mur_varchar_fit(x, n [, is_char]): x stored into varchar(n), or char(n)
+ * when is_char (the message names the type). */
 static void fn_varchar_fit(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
-	const unsigned char *s = sqlite3_value_text(v[0]);
-	int n = sqlite3_value_bytes(v[0]), max = sqlite3_value_int(v[1]), end, k = 0;
-	(void)argc;
+	const char *s = (const char *)sqlite3_value_text(v[0]);
+	int max = sqlite3_value_int(v[1]);
+	long end;
 	if (sqlite3_value_type(v[0]) == SQLITE_NULL || !s)
 		return;
-	for (end = 0; end < n; end++) /* end: the first byte of character max + 1 */
-		if ((s[end] & 0xC0) != 0x80 && k++ == max)
-			break;
-	for (int i = end; i < n; i++)
-		if (s[i] != ' ')
-			return stor_fn_fail(cx, "22001",
-					    "value too long for type character varying(%d)", max);
-	sqlite3_result_text(cx, (const char *)s, end, SQLITE_TRANSIENT);
+	end = mur_utf8_fit(s, (size_t)sqlite3_value_bytes(v[0]), (size_t)(max > 0 ? max : 0));
+	if (end < 0)
+		return stor_fn_fail(cx, "22001", "value too long for type character%s(%d)",
+				    argc > 2 && sqlite3_value_int(v[2]) ? "" : " varying", max);
+	sqlite3_result_text(cx, s, (int)end, SQLITE_TRANSIENT);
 }
 
 static void fn_raise_if(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -521,7 +521,7 @@ static void fn_raise_if(sqlite3_context *cx, int argc, sqlite3_value **v)
 
 static const stor_fn_def text_fns[] = {
 	{"mur_raise_if", 3, 0, fn_raise_if},
-	{"mur_varchar_fit", 2, 1, fn_varchar_fit},
+	{"mur_varchar_fit", -1, 1, fn_varchar_fit},
 	{"mur_substr", 2, 1, fn_substr},
 	{"mur_substr", 3, 1, fn_substr},
 	{"mur_left", 2, 1, fn_left},

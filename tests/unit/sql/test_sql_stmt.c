@@ -128,7 +128,8 @@ static void test_update_delete(void **state)
 	assert_int_equal(m->prune.active, 1);
 	assert_int_equal(m->prune.constant.i, 3);
 	assert_string_equal(m->shard_sql,
-			    "UPDATE main.\"users\" SET \"state\" = NULL, \"name\" = 'bob' "
+			    "UPDATE main.\"users\" SET \"state\" = NULL, \"name\" = "
+			    "mur_varchar_fit('bob', 20, 0) " /* varchar(20): 22001 past it */
 			    "WHERE (\"id\" = 3) RETURNING \"id\", \"state\", \"name\"");
 	assert_int_equal(m->nreturning, 3);
 	plan_free(p);
