@@ -441,6 +441,9 @@ sql_expr *sql_make_cast(sql_ctx *c, sql_expr *e, mur_type to, int loc);
 /* Bring two operands of comparison op to comparable types (PostgreSQL's
  * unknown-literal rule; date vs timestamp casts both); MUR_ERR: 42883. */
 int sql_unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, int loc);
+/* Branches v[0..n) brought to one type (PostgreSQL's select_common_type;
+ * unknown alone: text); construct names them in the 42804. */
+int sql_unify_branches(sql_ctx *c, sql_expr **v, int n, const char *construct, int loc);
 sql_expr *sql_make_call(sql_ctx *c, const char *fn, mur_type type, int loc, int nargs, ...);
 sql_expr *sql_make_op(sql_ctx *c, const char *op, mur_type type, int loc, sql_expr *a, sql_expr *b);
 /* CASE WHEN cond THEN then END (NULL when cond is not true). */
@@ -505,6 +508,18 @@ sql_expr *sql_json_func(sql_ctx *c, const char *name, sql_expr **args, int n, in
 int sql_json_check_key(sql_ctx *c, const sql_expr *e, int ordering);
 /* mur_json_elem(x, type): x as JSON text, NULL as null (builders, aggregates). */
 sql_expr *sql_json_elem(sql_ctx *c, sql_expr *x);
+
+/* ---- analyze_array.c, analyze_arrayfn.c: arrays (common/array.h) ---- */
+/* int[] / _int4 (tn has array bounds, or name is _elem). */
+mur_type sql_array_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, const char *name);
+sql_expr *sql_array_expr(sql_ctx *c, PgQuery__AArrayExpr *a);          /* ARRAY[...] */
+sql_expr *sql_array_subscript(sql_ctx *c, PgQuery__AIndirection *ind); /* a[i], a[i:j] */
+sql_expr *sql_array_any_all(sql_ctx *c, PgQuery__AExpr *a);            /* x op ANY/ALL (a) */
+/* 1 when op between l and r is an array operator (an operand is an array). */
+int sql_array_wants_op(const char *op, const sql_expr *l, const sql_expr *r);
+sql_expr *sql_array_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc);
+int sql_array_is_func(const char *name);
+sql_expr *sql_array_func(sql_ctx *c, const char *name, sql_expr **args, int n, int loc);
 
 /* ---- analyze_window.c ---- */
 /* f(...) OVER (...) → SE_WINDOW (avg and the variances → mur_avg /

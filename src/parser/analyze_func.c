@@ -658,6 +658,8 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 			return NULL;
 	if (sql_json_is_func(name) && f->n_funcname == 1)
 		return sql_json_func(c, name, args, (int)f->n_args, f->location);
+	if (sql_array_is_func(name) && f->n_funcname == 1)
+		return sql_array_func(c, name, args, (int)f->n_args, f->location);
 	return scalar(c, name, args, (int)f->n_args, f->location);
 }
 

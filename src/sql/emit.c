@@ -60,6 +60,7 @@
  */
 #include "sql/sqlInt.h"
 
+#include "common/array.h"
 #include "common/json.h"
 #include "common/numeric.h"
 
@@ -691,11 +692,13 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, int desc,
 		       int nulls_first)
 {
-	mur_buf_printf(b, "%s%c%d%s%s%s", first ? " ORDER BY " : ", ", prefix, col,
-		       t == MT_NUMERIC ? " COLLATE " MUR_NUM_COLLATION
-		       : t == MT_JSONB ? " COLLATE " MUR_JSONB_COLLATION
-				       : "",
-		       desc ? " DESC" : " ASC", nulls_first ? " NULLS FIRST" : " NULLS LAST");
+	mur_buf_printf(b, "%s%c%d%s%s%s%s", first ? " ORDER BY " : ", ", prefix, col,
+		       t == MT_NUMERIC        ? " COLLATE " MUR_NUM_COLLATION
+		       : t == MT_JSONB        ? " COLLATE " MUR_JSONB_COLLATION
+		       : mur_type_is_array(t) ? " COLLATE " /* common/array.h */
+					      : "",
+		       mur_type_is_array(t) ? mur_arr_collation(t) : "", desc ? " DESC" : " ASC",
+		       nulls_first ? " NULLS FIRST" : " NULLS LAST");
 }
 
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first)
@@ -705,6 +708,8 @@ void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first)
 		mur_buf_printf(e->b, " COLLATE " MUR_NUM_COLLATION);
 	else if (x->type == MT_JSONB) /* jsonb's ordering: storage/sqlfn_json.c */
 		mur_buf_printf(e->b, " COLLATE " MUR_JSONB_COLLATION);
+	else if (mur_type_is_array(x->type)) /* element-wise: common/array.h */
+		mur_buf_printf(e->b, " COLLATE %s", mur_arr_collation(x->type));
 	mur_buf_printf(e->b, "%s%s", desc ? " DESC" : " ASC",
 		       nulls_first ? " NULLS FIRST" : " NULLS LAST");
 }
