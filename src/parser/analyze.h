@@ -106,11 +106,15 @@ typedef enum sql_aggfn {
 	SQL_AGG_JSONB_AGG,
 	SQL_AGG_JSON_OBJECT_AGG,
 	SQL_AGG_JSONB_OBJECT_AGG,
+	/* array_agg(x [ORDER BY ...]) (analyze_ordagg.c): args[0] mur_array(elem,
+	 * x), the one-element array (never NULL: NULLs are elements), args[1]
+	 * x itself, args[2..] keys (DISTINCT: x) */
+	SQL_AGG_ARRAY_AGG,
 } sql_aggfn;
 
 /* A collecting aggregate: it needs a group's values at once (the leader
  * over gathered rows, or one shard). */
-#define SQL_AGG_IS_COLLECTING(fn) ((fn) >= SQL_AGG_STRING_AGG && (fn) <= SQL_AGG_JSONB_OBJECT_AGG)
+#define SQL_AGG_IS_COLLECTING(fn) ((fn) >= SQL_AGG_STRING_AGG && (fn) <= SQL_AGG_ARRAY_AGG)
 /* agg_flags, the third argument of the SQLite call (storage/sqlfn_agg.c):
  * sort key k's DESC is bit 2k, its NULLS FIRST bit 2k + 1; DISTINCT apart.
  * At most SQL_AGG_KEYS_MAX keys: their bits stay below DISTINCT's. */
@@ -487,6 +491,11 @@ int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *
 int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
 /* f as the series column when it is the call sql_srf_select_list took, else NULL. */
 sql_expr *sql_srf_column(sql_ctx *c, PgQuery__FuncCall *f);
+/* analyze_unnest.c: unnest(array) in FROM (item the call of rf), and
+ * alone in the select list of a SELECT without FROM. */
+int sql_is_unnest_call(const PgQuery__Node *n);
+int sql_unnest_from(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf, PgQuery__Node *item);
+int sql_unnest_select_list(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f);
 
 /* ---- analyze_ordagg.c ---- */
 /* The collecting aggregate name names (sql_aggfn), 0 when none. */

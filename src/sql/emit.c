@@ -431,6 +431,7 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_JSONB_AGG] = "mur_jsonb_agg",
 		[SQL_AGG_JSON_OBJECT_AGG] = "mur_json_object_agg",
 		[SQL_AGG_JSONB_OBJECT_AGG] = "mur_jsonb_object_agg",
+		[SQL_AGG_ARRAY_AGG] = "mur_array_agg",
 	};
 	if (emit_numeric_agg(e, x))
 		return;
@@ -646,11 +647,37 @@ static void emit_series(sql_emit *e, const sql_rte *r)
 	mur_buf_printf(e->b, " FROM s)");
 }
 
+/* unnest(a) (parser/analyze_unnest.c) as a recursive WITH over the
+ * subscripts 1 .. cardinality(a): each row a[i] and, WITH ORDINALITY, i.
+ * The array is a constant or a parameter, written once per use. */
+static void emit_unnest(sql_emit *e, const sql_rte *r)
+{
+	sql_expr *const *a = r->series->args;
+	mur_buf_printf(e->b, "(WITH RECURSIVE s(i) AS (SELECT 1 WHERE mur_array_bound(");
+	sql_emit_expr(e, a[0]);
+	mur_buf_printf(e->b, ", 1, 3) > 0 UNION ALL SELECT i + 1 FROM s WHERE i < "
+			     "mur_array_bound(");
+	sql_emit_expr(e, a[0]);
+	mur_buf_printf(e->b, ", 1, 3)) SELECT mur_array_get(");
+	sql_emit_expr(e, a[0]);
+	mur_buf_printf(e->b, ", i, ");
+	sql_emit_expr(e, a[1]);
+	mur_buf_printf(e->b, ") AS ");
+	sql_emit_ident(e->b, r->table->cols[0].name);
+	if (r->table->ncols > 1) {
+		mur_buf_printf(e->b, ", i AS ");
+		sql_emit_ident(e->b, r->table->cols[1].name);
+	}
+	mur_buf_printf(e->b, " FROM s)");
+}
+
 static void emit_table(sql_emit *e, const sql_query *q, int i)
 {
 	const sql_rte *r = &q->rtes[i];
 	int slot = sql_rte_slot(q, i);
-	if (r->series) {
+	if (r->series && !strcmp(r->series->op, "unnest")) {
+		emit_unnest(e, r);
+	} else if (r->series) {
 		emit_series(e, r);
 	} else if (r->table->kind == CAT_TABLE_VIRTUAL) {
 		char name[CAT_NAME_MAX + 8];

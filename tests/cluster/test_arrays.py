@@ -172,3 +172,46 @@ def test_errors(db):
     mo = run(db.m, "CREATE TABLE arr_key (k int[], v int) PARTITION BY HASH (k)")
     assert mo.error is not None and mo.error.pgcode == "0A000", mo
     assert "array" in str(mo.error)
+
+
+AGG_QUERIES = [
+    "SELECT array_agg(id ORDER BY id) FROM {T}",
+    "SELECT array_agg(t[1] ORDER BY t[1] DESC NULLS LAST, id) FROM {T}",
+    "SELECT id % 3, array_agg(t[1] ORDER BY id DESC) FROM {T} GROUP BY id % 3 ORDER BY 1",
+    "SELECT array_agg(DISTINCT cardinality(a)) FROM {T}",
+    "SELECT array_agg(n[1] ORDER BY id) FROM {T}",
+    "SELECT array_agg(b[1] ORDER BY b[1] NULLS FIRST, id), array_agg(d[1] ORDER BY id) FROM {T}",
+    "SELECT array_agg(id ORDER BY id) FILTER (WHERE 1 = ANY(a)) FROM {T}",
+    "SELECT array_agg(id) FROM {T} WHERE id > 100",
+    "SELECT cardinality(array_agg(id)) FROM {T}",
+]
+
+
+@pytest.mark.parametrize("table", ["arr", "arref"])
+@pytest.mark.parametrize("sql", AGG_QUERIES)
+def test_array_agg(db, table, sql):
+    exact(db, sql.replace("{T}", table))
+
+
+UNNEST = [
+    "SELECT * FROM unnest(ARRAY[3,1,NULL,2])",
+    "SELECT * FROM unnest('{a,\"b c\",NULL}'::text[]) WITH ORDINALITY",
+    "SELECT x, n FROM unnest(ARRAY[1.5,2]) WITH ORDINALITY AS u(x, n) ORDER BY n DESC",
+    "SELECT u FROM unnest('{}'::int[]) AS u",
+    "SELECT sum(x) FROM unnest(ARRAY[1,2,3]) AS t(x)",
+    "SELECT unnest(ARRAY['2024-01-01'::date, '2024-02-29'])",
+    "SELECT * FROM unnest(NULL::int[])",
+]
+
+
+@pytest.mark.parametrize("sql", UNNEST)
+def test_unnest(db, sql):
+    exact(db, sql)
+
+
+def test_unnest_parameter_and_refusals(db):
+    exact(db, "SELECT * FROM unnest(%s::int[]) WITH ORDINALITY", ([5, None, 7],))
+    for sql in ("SELECT unnest(a) FROM arr", "SELECT * FROM arr, unnest(arr.a)",
+                "SELECT array_agg(a) FROM arr"):
+        mo = run(db.m, sql)
+        assert mo.error is not None and mo.error.pgcode == "0A000", (sql, mo)
