@@ -215,3 +215,23 @@ def test_unnest_parameter_and_refusals(db):
                 "SELECT array_agg(a) FROM arr"):
         mo = run(db.m, sql)
         assert mo.error is not None and mo.error.pgcode == "0A000", (sql, mo)
+
+
+def test_binary_results_and_parameters(cluster, pg, pgconn):
+    """array_send bytes equal PostgreSQL's (libpq result format 1), and
+    psycopg 3 binary list parameters (array_recv) round-trip."""
+    import psycopg
+    got = {}
+    for target, dsn in (("murphy", cluster.dsn()), ("postgres", pg.dsn(pgconn.info.dbname))):
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            res = conn.pgconn.exec_params(
+                b"SELECT ARRAY[1,NULL,-3]::int[], '{}'::int[], ARRAY[1,2]::int8[], "
+                b"'{a,\"b c\",NULL}'::text[], '{t,f}'::bool[], '{1.5,NULL}'::numeric[], "
+                b"'{2024-02-29}'::date[], '{1.5}'::float8[]", [], result_format=1)
+            assert res.status == psycopg.pq.ExecStatus.TUPLES_OK, res.error_message
+            got[target] = [res.get_value(0, i) for i in range(res.nfields)]
+            with conn.cursor(binary=True) as cur:
+                cur.execute("SELECT %b::int[], %b::text[], %b::bigint[]",
+                            ([1, None, 3], ["x", None, "q\"u"], [1 << 40]))
+                assert cur.fetchone() == ([1, None, 3], ["x", None, "q\"u"], [1 << 40])
+    assert got["murphy"] == got["postgres"]
