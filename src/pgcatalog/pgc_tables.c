@@ -453,6 +453,7 @@ static void fill_type(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "typcategory", (char[]){ty->category, 0});
 		put_int(r, "typisdefined", 1);
 		put_text(r, "typdelim", ",");
+		put_int(r, "typelem", pgc_type_elem(ty));
 		put_int(r, "typarray", ty->array_oid);
 		put_int(r, "typtypmod", -1);
 		put_int(r, "typcollation", ty->category == 'S' ? 100 : 0);

@@ -235,3 +235,13 @@ def test_binary_results_and_parameters(cluster, pg, pgconn):
                             ([1, None, 3], ["x", None, "q\"u"], [1 << 40]))
                 assert cur.fetchone() == ([1, None, 3], ["x", None, "q\"u"], [1 << 40])
     assert got["murphy"] == got["postgres"]
+
+
+def test_pg_type_and_format_type(db):
+    exact(db, "SELECT oid::int, typname::text, typelem::int, typcategory::text, typlen FROM pg_type "
+              "WHERE oid IN (1000, 1005, 1007, 1009, 1016, 1022, 1231, 1182, 2951) ORDER BY oid")
+    exact(db, "SELECT t.typname::text, e.typname::text, e.typarray = t.oid FROM pg_type t "
+              "JOIN pg_type e ON e.oid = t.typelem WHERE t.oid IN (1007, 1009, 1016) ORDER BY 1")
+    exact(db, "SELECT format_type(1007, NULL), format_type(1009, NULL), format_type(1115, NULL)")
+    exact(db, "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute "
+              "WHERE attrelid = 'arr'::regclass AND attnum > 0 ORDER BY attnum")
