@@ -439,6 +439,10 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 	t = sql_agg_type(fn, arg ? arg->type : MT_UNKNOWN);
 	if (t == MT_UNKNOWN)
 		return no_function(c, name, &arg, 1, f->location);
+	if (arg && mur_type_is_array(arg->type) && (fn == SQL_AGG_MIN || fn == SQL_AGG_MAX))
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy does not support %s over arrays yet", name),
+			NULL);
 	if (f->agg_distinct && fn == SQL_AGG_APPROX_COUNT_DISTINCT) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 			"approx_count_distinct(DISTINCT ...) is not supported");
