@@ -119,52 +119,68 @@ static int op_holds(int op, int c)
 	}
 }
 
+static void arr_destroy(void *p)
+{
+	mur_arr_free(p);
+	sqlite3_free(p);
+}
+
 /* x op ANY (a): true when some element makes it true, else NULL when x
  * or some element is NULL, else false.  ALL: false when some element
- * makes it false, else NULL when a NULL took part, else true. */
+ * makes it false, else NULL when a NULL took part, else true.  A constant
+ * array (a literal, a parameter) is parsed once per statement: SQLite
+ * keeps the parsed form as the argument's auxiliary data. */
 static void fn_any(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	mur_type elem = arg_elem(v[2]);
 	int op = sqlite3_value_int(v[3]), all = sqlite3_value_int(v[4]), saw_null = 0;
 	mur_value x = stor_fn_value(v[0]);
+	mur_arr *a = sqlite3_get_auxdata(cx, 1), *fresh = NULL;
 	mur_buf xt;
-	mur_arr a;
 	(void)argc;
 	if (sqlite3_value_type(v[1]) == SQLITE_NULL)
 		return;
-	mur_arr_init(&a);
+	if (!a) {
+		if (!(fresh = sqlite3_malloc(sizeof *fresh)))
+			return sqlite3_result_error_nomem(cx);
+		mur_arr_init(fresh);
+		if (!arg_arr(cx, v[1], fresh)) {
+			arr_destroy(fresh);
+			return;
+		}
+		a = fresh;
+	}
 	mur_buf_init(&xt);
-	if (!arg_arr(cx, v[1], &a))
-		goto free_all;
-	if (a.n == 0) { /* no element: ANY false, ALL true, whatever x is */
+	if (a->n == 0) { /* no element: ANY false, ALL true, whatever x is */
 		sqlite3_result_int(cx, all);
-		goto free_all;
+		goto done;
 	}
 	if (x.kind == MV_NULL) {
 		sqlite3_result_null(cx);
-		goto free_all;
+		goto done;
 	}
 	mur_arr_elem_text(elem, &x, &xt);
-	for (int i = 0; i < a.n; i++) {
+	for (int i = 0; i < a->n; i++) {
 		int holds;
-		if (a.e[i].null) {
+		if (a->e[i].null) {
 			saw_null = 1;
 			continue;
 		}
 		holds = op_holds(op, mur_arr_elem_cmp(elem, xt.data ? xt.data : "", xt.len,
-						      mur_arr_s(&a, i), a.e[i].len));
+						      mur_arr_s(a, i), a->e[i].len));
 		if (holds != all) { /* ANY found a true, ALL a false */
 			sqlite3_result_int(cx, holds);
-			goto free_all;
+			goto done;
 		}
 	}
 	if (saw_null)
 		sqlite3_result_null(cx);
 	else
 		sqlite3_result_int(cx, all);
-free_all:
+done:
 	mur_buf_free(&xt);
-	mur_arr_free(&a);
+	if (fresh) /* last: SQLite may destroy it at once */
+		sqlite3_set_auxdata(cx, 1, fresh, arr_destroy);
 }
 
 static void fn_get(sqlite3_context *cx, int argc, sqlite3_value **v)

@@ -105,6 +105,8 @@ COLUMN_QUERIES = [
     "SELECT id, t FROM {T} ORDER BY t DESC NULLS LAST, id",
     "SELECT id, n FROM {T} ORDER BY n NULLS FIRST, id",
     "SELECT id, d FROM {T} ORDER BY d, id LIMIT 4",
+    "SELECT id, a FROM {T} ORDER BY a DESC NULLS LAST, id LIMIT 5",
+    "SELECT id, n FROM {T} ORDER BY n DESC, id LIMIT 5",
     "SELECT id FROM {T} WHERE a = '{1,2,3}' ORDER BY id",
     "SELECT id FROM {T} WHERE a = ARRAY[1,2,3] OR a < ARRAY[0] ORDER BY id",
     "SELECT id FROM {T} WHERE 2 = ANY(a) ORDER BY id",
@@ -245,3 +247,22 @@ def test_pg_type_and_format_type(db):
     exact(db, "SELECT format_type(1007, NULL), format_type(1009, NULL), format_type(1115, NULL)")
     exact(db, "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute "
               "WHERE attrelid = 'arr'::regclass AND attnum > 0 ORDER BY attnum")
+
+
+def test_copy_in_and_out(db):
+    """COPY text in and out: the array's text form, escaped for COPY."""
+    import io
+    data = "1\t{1,2,NULL}\t{\"a b\",\"q\\\\\"x\"}\n2\t\\N\t{}\n"
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS arr_copy")
+            cur.execute("CREATE TABLE arr_copy (id int PRIMARY KEY, a int[], t text[])")
+            cur.copy_expert("COPY arr_copy FROM STDIN", io.StringIO(data))
+    exact(db, "SELECT id, a, t FROM arr_copy ORDER BY id")
+    outs = []
+    for conn in (db.m, db.p):
+        buf = io.StringIO()
+        with conn.cursor() as cur:
+            cur.copy_expert("COPY (SELECT id, a, t FROM arr_copy ORDER BY id) TO STDOUT", buf)
+        outs.append(buf.getvalue())
+    assert outs[0] == outs[1]
