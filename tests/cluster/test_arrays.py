@@ -236,7 +236,14 @@ def test_binary_results_and_parameters(cluster, pg, pgconn):
                 cur.execute("SELECT %b::int[], %b::text[], %b::bigint[]",
                             ([1, None, 3], ["x", None, "q\"u"], [1 << 40]))
                 assert cur.fetchone() == ([1, None, 3], ["x", None, "q\"u"], [1 << 40])
+            for binary in (True, False):  # $1 = ANY($2) with a typed array parameter
+                with conn.cursor(binary=binary) as cur:
+                    cur.execute("SELECT id FROM arr WHERE id = ANY(%s) AND %s <> ALL(t) "
+                                "ORDER BY id", ([1, 2, 3, 10, 1 << 40], "zz"))
+                    got.setdefault(target + str(binary), cur.fetchall())
     assert got["murphy"] == got["postgres"]
+    for binary in ("True", "False"):
+        assert got["murphy" + binary] == got["postgres" + binary] != []
 
 
 def test_pg_type_and_format_type(db):
