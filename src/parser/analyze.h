@@ -276,7 +276,12 @@ typedef struct sql_query {
 	int nstar; /* SELECT * columns, set by the first JOIN ... USING (else NULL) */
 	sql_star_col *star;
 	int star_rtes; /* the rtes star holds (later ones: sql_using_star) */
+	/* unnest(a) in the select list of a query with FROM (analyze_unnest.c):
+	 * a, whose elements sql/emit.c joins as SQLite's json_each AS
+	 * SQL_UNNEST_ALIAS; NULL when none */
+	sql_expr *unnest;
 } sql_query;
+#define SQL_UNNEST_ALIAS "mur_u"
 
 /* ---- subqueries (analyze_subq.c) ----
  * Every subquery of a statement is analyzed into one flat list, inner ones
@@ -496,6 +501,12 @@ sql_expr *sql_srf_column(sql_ctx *c, PgQuery__FuncCall *f);
 int sql_is_unnest_call(const PgQuery__Node *n);
 int sql_unnest_from(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf, PgQuery__Node *item);
 int sql_unnest_select_list(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f);
+/* unnest(a) in the select list of a query with FROM: the element column
+ * of c->q->unnest; 0A000 anywhere else. */
+sql_expr *sql_unnest_target(sql_ctx *c, PgQuery__FuncCall *f);
+/* q (nested: a subquery) may keep its select-list unnest: 0A000 when it
+ * also aggregates, groups, is DISTINCT, has window functions or is nested. */
+int sql_unnest_check(sql_ctx *c, const sql_query *q, int nested);
 
 /* ---- analyze_ordagg.c ---- */
 /* The collecting aggregate name names (sql_aggfn), 0 when none. */

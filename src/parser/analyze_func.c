@@ -626,11 +626,7 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 	if (f == c->srf_call)
 		return sql_srf_column(c, f);
 	if (!strcmp(name, "unnest"))
-		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-				"murphy supports unnest only in FROM or alone in the select list "
-				"of "
-				"a SELECT without FROM"),
-			NULL);
+		return sql_unnest_target(c, f); /* analyze_unnest.c */
 	if (!strcmp(name, "generate_series"))
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 				"murphy supports generate_series only in FROM or alone in the "

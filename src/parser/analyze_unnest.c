@@ -8,9 +8,18 @@
  * recursive WITH over the subscripts 1 .. cardinality, each row
  * mur_array_get(a, i, elem) (and i, the ordinality).  Its columns: the
  * alias's column names, else the alias, else "unnest"; "ordinality" for
- * WITH ORDINALITY.  The array is a constant or a parameter: unnest of a
- * column (LATERAL, or unnest(col) in a select list with FROM) is 0A000, as
- * are several functions (ROWS FROM) and unnest of several arrays.
+ * WITH ORDINALITY.  The array is a constant or a parameter there: unnest
+ * of a column in FROM (LATERAL) is 0A000, as are several functions (ROWS
+ * FROM) and unnest of several arrays.
+ *
+ * unnest(a) in the select list of a query with FROM (a column, any
+ * expression): the query's rows joined with SQLite's table-valued
+ * json_each over the elements (sql/emit.c: `, json_each(mur_array_json(a))
+ * AS mur_u`), the unnest call reading mur_array_elem(mur_u.value, elem);
+ * so it runs where the query runs (on the shards), and a row whose array is
+ * NULL or empty gives no row, as PostgreSQL's one SRF in a select list.
+ * One unnest per query, in a plain top-level query: with aggregates,
+ * GROUP BY, DISTINCT, window functions, in a subquery or a view, 0A000.
  */
 #include "parser/analyze_subq_int.h"
 
@@ -132,5 +141,45 @@ int sql_unnest_select_list(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f)
 		return MUR_ERR;
 	c->srf_call = f; /* sql_analyze_func reads it as the table's column */
 	c->srf_rte = q->nrte - 1;
+	return MUR_OK;
+}
+
+sql_expr *sql_unnest_target(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	sql_expr *a, *raw;
+	if (!c->q || !c->q->nrte || !c->win_ok)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy supports unnest only in FROM and in a select list"),
+		       NULL;
+	if (c->q->unnest)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy supports one unnest per select list"),
+		       NULL;
+	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter ||
+	    f->n_args != 1)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy supports unnest of one array only"),
+		       NULL;
+	if (!(a = sql_analyze_expr(c, f->args[0])))
+		return NULL;
+	if (!mur_type_is_array(a->type))
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function unnest(%s) does not exist", sql_type_name(a->type)),
+		       NULL;
+	if (!(raw = sql_expr_new(c, SE_RAW, MT_TEXT, f->location)))
+		return NULL;
+	raw->op = SQL_UNNEST_ALIAS ".value";
+	c->q->unnest = a;
+	return sql_make_call(c, "mur_array_elem", mur_type_elem(a->type), f->location, 2, raw,
+			     sql_make_const_int(c, mur_type_elem(a->type), MT_INT4));
+}
+
+int sql_unnest_check(sql_ctx *c, const sql_query *q, int nested)
+{
+	if (nested || q->has_agg || q->distinct || q->nwindow || q->ndistinct_on || q->ngsets)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->unnest->loc,
+			       "murphy supports unnest in a select list with FROM only in a plain "
+			       "top-level query (no aggregates, GROUP BY, DISTINCT, window "
+			       "functions, subquery or view)");
 	return MUR_OK;
 }

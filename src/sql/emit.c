@@ -714,6 +714,11 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 			sql_emit_expr(e, r->on);
 		}
 	}
+	if (q->unnest) { /* unnest(a) in the select list (parser/analyze_unnest.c) */
+		mur_buf_printf(e->b, ", json_each(mur_array_json(");
+		sql_emit_expr(e, q->unnest);
+		mur_buf_printf(e->b, ")) AS " SQL_UNNEST_ALIAS);
+	}
 }
 
 void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, int desc,

@@ -14,6 +14,10 @@
  *   mur_array_cat(a, b), mur_array_remove(a, x, elem)
  *   mur_array_contains(a, b, elem)      a @> b;  mur_array_overlap: a && b
  *   mur_array_to_string(a, d [, n]), mur_string_to_array(s, d [, n])
+ *   mur_array_json(a)                   the elements as a JSON array of strings
+ *                                       and nulls (unnest in a select list
+ *                                       reads it with json_each)
+ *   mur_array_elem(text, elem)          one element's text as a storage value
  *   collations mur_arr_num, mur_arr_float, mur_arr_text (array.h)
  *
  * Strictness follows PostgreSQL: the comparisons, subscripts and bounds
@@ -23,6 +27,7 @@
 #include "storage/storage_int.h"
 
 #include "common/array.h"
+#include "common/json.h"
 
 #include <sqlite3.h>
 #include <stdint.h>
@@ -533,6 +538,50 @@ static void fn_string_to_array(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_arr_free(&a);
 }
 
+static void fn_json(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_arr a;
+	mur_buf b;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	mur_arr_init(&a);
+	if (arg_arr(cx, v[0], &a)) {
+		mur_buf_init(&b);
+		mur_buf_put_u8(&b, '[');
+		for (int i = 0; i < a.n; i++) {
+			if (i)
+				mur_buf_put_u8(&b, ',');
+			if (a.e[i].null)
+				mur_buf_put(&b, "null", 4);
+			else
+				mur_json_put_string(&b, mur_arr_s(&a, i), a.e[i].len);
+		}
+		mur_buf_put_u8(&b, ']');
+		stor_fn_result_buf(cx, &b);
+	}
+	mur_arr_free(&a);
+}
+
+static void fn_elem(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_buf scratch;
+	mur_value out;
+	mur_error err;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	memset(&err, 0, sizeof err);
+	mur_buf_init(&scratch);
+	if (mur_value_from_pgtext(arg_elem(v[1]), (const char *)sqlite3_value_text(v[0]),
+				  (size_t)sqlite3_value_bytes(v[0]), &scratch, &out,
+				  &err) == MUR_OK)
+		stor_fn_result_value(cx, &out);
+	else
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	mur_buf_free(&scratch);
+}
+
 /* The collations: pArg is the element type whose order they follow. */
 static int collate_arr(void *arg, int la, const void *pa, int lb, const void *pb)
 {
@@ -574,6 +623,8 @@ static const stor_fn_def arrayfns[] = {
 	{"mur_array_to_string", 3, 1, fn_to_string},
 	{"mur_string_to_array", 2, 1, fn_string_to_array},
 	{"mur_string_to_array", 3, 1, fn_string_to_array},
+	{"mur_array_json", 1, 1, fn_json},
+	{"mur_array_elem", 2, 1, fn_elem},
 };
 
 int stor_register_array_functions(sqlite3 *db)

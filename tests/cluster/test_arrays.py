@@ -206,6 +206,22 @@ UNNEST = [
 ]
 
 
+UNNEST_COLUMNS = [
+    "SELECT id, unnest(a) FROM {T} ORDER BY 1, 2",
+    "SELECT unnest(t) AS x, id FROM {T} WHERE id < 9",
+    "SELECT id, unnest(n) FROM {T} WHERE id = 7",
+    "SELECT id, unnest(d) FROM {T} ORDER BY 2 DESC, 1 LIMIT 3",
+    "SELECT id, unnest(b) FROM {T} WHERE 2 = ANY(a)",
+    "SELECT unnest(a || 0) FROM {T} WHERE id IN (1, 5, 6)",
+]
+
+
+@pytest.mark.parametrize("table", ["arr", "arref"])
+@pytest.mark.parametrize("sql", UNNEST_COLUMNS)
+def test_unnest_in_select_list(db, table, sql):
+    exact(db, sql.replace("{T}", table))
+
+
 @pytest.mark.parametrize("sql", UNNEST)
 def test_unnest(db, sql):
     exact(db, sql)
@@ -213,8 +229,10 @@ def test_unnest(db, sql):
 
 def test_unnest_parameter_and_refusals(db):
     exact(db, "SELECT * FROM unnest(%s::int[]) WITH ORDINALITY", ([5, None, 7],))
-    for sql in ("SELECT unnest(a) FROM arr", "SELECT * FROM arr, unnest(arr.a)",
-                "SELECT array_agg(a) FROM arr"):
+    for sql in ("SELECT DISTINCT unnest(a) FROM arr", "SELECT * FROM arr, unnest(arr.a)",
+                "SELECT array_agg(a) FROM arr", "SELECT unnest(a), unnest(t) FROM arr",
+                "SELECT x FROM (SELECT unnest(a) AS x FROM arr) s",
+                "SELECT id FROM arr WHERE unnest(a) > 1"):
         mo = run(db.m, sql)
         assert mo.error is not None and mo.error.pgcode == "0A000", (sql, mo)
 
