@@ -7,6 +7,9 @@ equality and element-wise ORDER BY, x op ANY/ALL (array) with literals,
 columns and parameters, subscripts and slices, the array functions and
 operators, NULLs and empty arrays, an array distribution key refused,
 and psycopg2 lists as parameters round-tripping."""
+import datetime
+import decimal
+
 import psycopg2
 import psycopg2.extensions
 import pytest
@@ -150,10 +153,12 @@ def test_psycopg2_list_round_trip(cluster):
     conn = cluster.connect()
     with conn.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS arr_rt")
-        cur.execute("CREATE TABLE arr_rt (id int PRIMARY KEY, a int[], t text[], f float8[])")
-        vals = (1, [1, None, -3], ["a", "b c", None, "", 'q"'], [1.5, 2.0])
-        cur.execute("INSERT INTO arr_rt VALUES (%s, %s, %s, %s)", vals)
-        cur.execute("SELECT id, a, t, f FROM arr_rt WHERE id = %s", (1,))
+        cur.execute("CREATE TABLE arr_rt (id int PRIMARY KEY, a int[], t text[], f float8[], "
+                    "n numeric[], d date[], b bool[])")
+        vals = (1, [1, None, -3], ["a", "b c", None, "", 'q"', "{x}"], [1.5, 2.0],
+                [decimal.Decimal("1.50"), None], [datetime.date(2024, 2, 29)], [True, False])
+        cur.execute("INSERT INTO arr_rt VALUES (%s, %s, %s, %s, %s, %s, %s)", vals)
+        cur.execute("SELECT id, a, t, f, n, d, b FROM arr_rt WHERE id = %s", (1,))
         assert cur.fetchone() == vals
         cur.execute("SELECT %s = ANY(a), %s::int[] FROM arr_rt", (-3, []))
         assert cur.fetchone() == (True, [])
@@ -168,7 +173,9 @@ def test_errors(db):
     same_error(db, "SELECT 1 = ANY(1)", "42809")
     # what murphy refuses with 0A000 (PostgreSQL has it)
     for sql in ("SELECT '{{1,2},{3,4}}'::int[]", "SELECT ARRAY[[1,2],[3,4]]",
-                "SELECT '[0:1]={1,2}'::int[]", "SELECT ARRAY['1 day'::interval]"):
+                "SELECT '[0:1]={1,2}'::int[]", "SELECT ARRAY['1 day'::interval]",
+                "SELECT '{}'::timestamptz[]", "SELECT max(a) FROM arr",
+                "UPDATE arr SET a[1] = 5 WHERE id = 1"):
         mo = run(db.m, sql)
         assert mo.error is not None and mo.error.pgcode == "0A000", (sql, mo)
     mo = run(db.m, "CREATE TABLE arr_key (k int[], v int) PARTITION BY HASH (k)")
