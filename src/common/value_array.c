@@ -60,44 +60,59 @@ static int malformed(mur_error *err, const char *s, size_t len, const char *deta
 	return MUR_ERR;
 }
 
-/* One element at s[*i] (after '{' or ','), its unquoted bytes to a. */
+/* One element at s[*i] (after '{' or ','), its unquoted bytes to a: a
+ * quoted element ("..." with white space around), or an unquoted one (no
+ * '"', white space around it dropped); '\' escapes the next character in
+ * both.  *i is left at the ',' or '}' after it. */
 static int parse_elem(mur_arr *a, const char *s, size_t len, size_t *i, mur_error *err)
 {
 	size_t p = *i, start = a->text.len, last_kept = a->text.len;
-	int quoted_any = 0, in_quotes = 0, null;
-	while (p < len && !in_quotes && value_pg_space(s[p]))
+	int quoted = 0, escaped = 0, null;
+	while (p < len && value_pg_space(s[p]))
 		p++;
-	for (; p < len; p++) {
-		char ch = s[p];
-		if (ch == '\\') {
-			if (++p >= len)
+	if (p < len && s[p] == '"') {
+		quoted = 1;
+		for (p++; p < len && s[p] != '"'; p++) {
+			if (s[p] == '\\' && ++p >= len)
 				break;
 			mur_buf_put_u8(&a->text, (uint8_t)s[p]);
-			last_kept = a->text.len;
-		} else if (ch == '"') {
-			in_quotes = !in_quotes;
-			quoted_any = 1;
-			last_kept = a->text.len;
-		} else if (in_quotes) {
-			mur_buf_put_u8(&a->text, (uint8_t)ch);
-			last_kept = a->text.len;
-		} else if (ch == ',' || ch == '}') {
-			break;
-		} else if (ch == '{') {
-			return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-					     "murphy does not support multidimensional arrays");
-		} else {
+		}
+		if (p >= len)
+			return malformed(err, s, len, "Unexpected end of input.");
+		p++; /* the closing quote */
+		while (p < len && value_pg_space(s[p]))
+			p++;
+		if (p < len && s[p] != ',' && s[p] != '}')
+			return malformed(err, s, len, "Unexpected array element.");
+		last_kept = a->text.len;
+	} else {
+		for (; p < len && s[p] != ',' && s[p] != '}'; p++) {
+			char ch = s[p];
+			if (ch == '"')
+				return malformed(err, s, len, "Unexpected \"\"\" character.");
+			if (ch == '{')
+				return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+						     "murphy does not support multidimensional "
+						     "arrays");
+			if (ch == '\\') {
+				if (++p >= len)
+					break;
+				mur_buf_put_u8(&a->text, (uint8_t)s[p]);
+				last_kept = a->text.len;
+				escaped = 1; /* \NULL is the text NULL */
+				continue;
+			}
 			mur_buf_put_u8(&a->text, (uint8_t)ch);
 			if (!value_pg_space(ch))
 				last_kept = a->text.len;
 		}
+		a->text.len = last_kept; /* trailing white space */
 	}
-	if (p >= len || in_quotes)
+	if (p >= len)
 		return malformed(err, s, len, "Unexpected end of input.");
-	a->text.len = last_kept; /* trailing white space of an unquoted tail */
-	if (!quoted_any && a->text.len == start)
+	if (!quoted && a->text.len == start)
 		return malformed(err, s, len, "Unexpected \",\" character.");
-	null = !quoted_any && a->text.len - start == 4 &&
+	null = !quoted && !escaped && a->text.len - start == 4 &&
 	       !strncasecmp(a->text.data + start, "NULL", 4);
 	{
 		size_t n = a->text.len - start;

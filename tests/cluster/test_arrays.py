@@ -298,3 +298,29 @@ def test_copy_in_and_out(db):
             cur.copy_expert("COPY (SELECT id, a, t FROM arr_copy ORDER BY id) TO STDOUT", buf)
         outs.append(buf.getvalue())
     assert outs[0] == outs[1]
+
+
+def test_random_literals_parse_as_postgres(db):
+    """Random one-dimensional literals over a small alphabet: murphy gives
+    PostgreSQL's canonical text, or the same SQLSTATE (nested braces are
+    murphy's 0A000, skipped)."""
+    import random
+    rnd = random.Random(1907)
+    pieces = ["1", "-2", "a", "b c", " ", ",", "\"", "\\", "NULL", "null", "\"\"", "\"x,y\"",
+              "{", "}", "\\\"", "\t", "3 4"]
+    tried = 0
+    for _ in range(1200):
+        body = "".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 6)))
+        lit = "{" + body + "}"
+        if "{" in body:
+            continue
+        tried += 1
+        for t in ("text[]", "int[]"):
+            sql = "SELECT %s::" + t
+            mo, po = run(db.m, sql, (lit,)), run(db.p, sql, (lit,))
+            where = "\n  literal: %r as %s\n  murphy:   %r\n  postgres: %r" % (lit, t, mo, po)
+            if po.error is not None:
+                assert mo.error is not None and mo.error.pgcode == po.error.pgcode, where
+            else:
+                assert mo.error is None and mo.rows == po.rows, where
+    assert tried > 100
