@@ -113,11 +113,9 @@ sql_expr *sql_array_expr(sql_ctx *c, PgQuery__AArrayExpr *a)
 			e->val = mur_v_text("{}", 2);
 		return e;
 	}
-	if (n > SQL_ARGS_MAX - 1)
+	if (n > MUR_ARR_ELEMS_MAX)
 		return (sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, a->location,
-				"murphy takes at most %d elements in ARRAY[...]; use a literal "
-				"'{...}' or a parameter for more",
-				SQL_ARGS_MAX - 1),
+				"array size exceeds the maximum allowed (%d)", MUR_ARR_ELEMS_MAX),
 			NULL);
 	if (!(v = sql_alloc(c, sizeof *v * (size_t)(n + 1))))
 		return NULL;
@@ -140,8 +138,14 @@ sql_expr *sql_array_expr(sql_ctx *c, PgQuery__AArrayExpr *a)
 		return no_array_of(c, elem, a->location);
 	for (int i = 1; i <= n; i++)
 		all_const &= v[i]->kind == SE_CONST;
-	if (all_const)
+	if (all_const) /* psycopg2's lists: ARRAY[1, 2, ...] of any length */
 		return fold_array(c, v + 1, n, t, a->location);
+	if (n > SQL_ARGS_MAX - 1) /* one SQLite call's arguments */
+		return (sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, a->location,
+				"murphy takes at most %d elements in an ARRAY[...] that is not "
+				"constant; use a literal '{...}' or a parameter for more",
+				SQL_ARGS_MAX - 1),
+			NULL);
 	e = sql_expr_new(c, SE_CALL, t, a->location);
 	if (!e || !(v[0] = elem_arg(c, t)))
 		return NULL;
