@@ -145,6 +145,9 @@ def test_update_and_params(db):
     exact(db, "SELECT id FROM arr WHERE 'b' = ANY(t) AND id <> ALL(%s) ORDER BY id", ([1],))
     exact(db, "SELECT id FROM arr WHERE a = %s ORDER BY id", ([1, 2, 3],))
     exact(db, "SELECT %s::int[], %s::text[]", ([], ["a", None, 'q"u']))
+    for ids in ([1, 3], [2, 4], [5, 6]):  # one text but its integers: the parse cache
+        exact(db, "SELECT id, a[%s] FROM arr WHERE id = ANY(%s) ORDER BY id" % (ids[0], "%s"),
+              (ids,))
     big = list(range(0, 20000, 7))  # psycopg2 sends ARRAY[0,7,...]: 2858 elements
     exact(db, "SELECT id FROM arr WHERE id = ANY(%s) ORDER BY id", (big,))
     exact(db, "SELECT cardinality(%s), (%s)[2000]", (big, big))
