@@ -860,7 +860,7 @@ static void is_column_type(pgc_row *r, const cat_column *col)
 		    {MT_FLOAT4, 24, 2, -1},
 		    {MT_FLOAT8, 53, 2, -1}};
 	const pgc_type *ty = pgc_type_by_oid(mur_type_oid(col->type));
-	put_text(r, "data_type", mur_type_name(col->type));
+	put_text(r, "data_type", mur_type_is_array(col->type) ? "ARRAY" : mur_type_name(col->type));
 	put_text(r, "udt_name", ty ? ty->typname : NULL);
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
 		if (nums[i].t != col->type)

@@ -283,6 +283,8 @@ def test_pg_type_and_format_type(db):
     exact(db, "SELECT t.typname::text, e.typname::text, e.typarray = t.oid FROM pg_type t "
               "JOIN pg_type e ON e.oid = t.typelem WHERE t.oid IN (1007, 1009, 1016) ORDER BY 1")
     exact(db, "SELECT format_type(1007, NULL), format_type(1009, NULL), format_type(1115, NULL)")
+    exact(db, "SELECT column_name::text, data_type::text, udt_name::text "
+              "FROM information_schema.columns WHERE table_name = 'arr' ORDER BY ordinal_position")
     exact(db, "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute "
               "WHERE attrelid = 'arr'::regclass AND attnum > 0 ORDER BY attnum")
 
