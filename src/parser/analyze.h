@@ -535,6 +535,10 @@ mur_type sql_array_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, c
 sql_expr *sql_array_expr(sql_ctx *c, PgQuery__AArrayExpr *a);          /* ARRAY[...] */
 sql_expr *sql_array_subscript(sql_ctx *c, PgQuery__AIndirection *ind); /* a[i], a[i:j] */
 sql_expr *sql_array_any_all(sql_ctx *c, PgQuery__AExpr *a);            /* x op ANY/ALL (a) */
+/* The SE_CALL op of x = ANY (a) for a constant or parameter a of an element
+ * type whose stored values compare as SQLite's (args x, a, elem): written
+ * by sql/emit.c as an IN over the elements. */
+#define SQL_ARRAY_IN_FN "mur_array_in"
 /* 1 when op between l and r is an array operator (an operand is an array). */
 int sql_array_wants_op(const char *op, const sql_expr *l, const sql_expr *r);
 sql_expr *sql_array_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc);

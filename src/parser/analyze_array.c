@@ -8,7 +8,8 @@
  *
  *   ARRAY[a, b]            mur_array(elem, a, b)   (constants: folded here)
  *   a = b, a < b, ...      mur_array_cmp(a, b, elem) op 0
- *   x op ANY / ALL (a)     mur_array_any(x, a, elem, op, all)
+ *   x op ANY / ALL (a)     mur_array_any(x, a, elem, op, all); x = ANY / <> ALL
+ *                          of a constant or a parameter: SQL_ARRAY_IN_FN (an IN)
  *   a[i], a[i:j]           mur_array_get(a, i, elem), mur_array_slice(a, i, j)
  *   a @> b, a <@ b, a && b mur_array_contains(a, b, elem), mur_array_overlap
  *   a || b                 mur_array_cat / mur_array_append / mur_array_prepend
@@ -234,6 +235,15 @@ static int unify_elem(sql_ctx *c, const char *op, sql_expr **x, sql_expr **a, in
 	return MUR_OK;
 }
 
+/* Element types whose stored values are equal exactly when the values are
+ * (integers, bool, text, varchar, date, timestamp, uuid), so SQLite's IN
+ * may compare them: not numeric (1.0 and 1.00), floats (NaN) or char(n). */
+static int in_ok(mur_type elem)
+{
+	return mur_type_is_integer(elem) || elem == MT_BOOL || elem == MT_TEXT ||
+	       elem == MT_VARCHAR || elem == MT_DATE || elem == MT_TIMESTAMP || elem == MT_UUID;
+}
+
 sql_expr *sql_array_any_all(sql_ctx *c, PgQuery__AExpr *a)
 {
 	const char *op = a->n_name ? a->name[a->n_name - 1]->string->sval : "?";
@@ -248,6 +258,12 @@ sql_expr *sql_array_any_all(sql_ctx *c, PgQuery__AExpr *a)
 		return NULL;
 	if (unify_elem(c, op, &x, &arr, a->location) != MUR_OK)
 		return NULL;
+	if (((code == 0 && !all) || (code == 1 && all)) && in_ok(mur_type_elem(arr->type)) &&
+	    sql_expr_is_const(arr)) { /* = ANY / <> ALL: an IN (sql/emit.c) */
+		sql_expr *in = sql_make_call(c, SQL_ARRAY_IN_FN, MT_BOOL, a->location, 3, x, arr,
+					     elem_arg(c, arr->type));
+		return all && in ? sql_make_op(c, "NOT", MT_BOOL, a->location, in, NULL) : in;
+	}
 	return sql_make_call(c, "mur_array_any", MT_BOOL, a->location, 5, x, arr,
 			     elem_arg(c, arr->type), sql_make_const_int(c, code, MT_INT4),
 			     sql_make_const_int(c, all, MT_INT4));

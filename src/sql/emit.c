@@ -337,8 +337,27 @@ static void emit_fold(sql_emit *e, const sql_expr *s, int n)
 	mur_buf_put_u8(e->b, ')');
 }
 
+/* x = ANY (a) of a constant or parameter array a (parser/analyze_array.c):
+ * an IN over its elements, so SQLite probes x's index or a set once per
+ * row instead of scanning the array: (x IN (SELECT mur_array_elem(value,
+ * elem) FROM json_each(mur_array_json(a)))), NULL where = ANY is NULL. */
+static void emit_array_in(sql_emit *e, const sql_expr *x)
+{
+	mur_buf_put_u8(e->b, '(');
+	sql_emit_expr(e, x->args[0]);
+	mur_buf_printf(e->b, " IN (SELECT mur_array_elem(value, ");
+	sql_emit_expr(e, x->args[2]);
+	mur_buf_printf(e->b, ") FROM json_each(mur_array_json(");
+	sql_emit_expr(e, x->args[1]);
+	mur_buf_printf(e->b, "))))");
+}
+
 static void emit_call(sql_emit *e, const sql_expr *x)
 {
+	if (!strcmp(x->op, SQL_ARRAY_IN_FN)) {
+		emit_array_in(e, x);
+		return;
+	}
 	if (is_fold_call(x)) {
 		emit_fold(e, x, fold_length(x));
 		return;

@@ -74,6 +74,9 @@ LITERALS = [
     "SELECT 2 = ANY(ARRAY[1,2,3]), 5 = ANY('{1,2}'), 5 = ANY('{1,NULL}'::int[]), "
     "1 <> ALL(ARRAY[2,3]), 1 < ALL(ARRAY[2,NULL]), 3 > ANY('{}'::int[]), 3 > ALL('{}'::int[]), "
     "NULL::int = ANY(ARRAY[1]), 'b' = ANY(ARRAY['a','b']), 2.5 >= ALL(ARRAY[1,2])",
+    "SELECT NULL::int = ANY('{}'::int[]), NULL::int <> ALL('{}'::int[]), 3 <> ALL('{1,NULL}'::int[]), "
+    "3 <> ALL('{3,NULL}'::int[]), 'x' = ANY('{}'::text[]), true = ANY('{f,NULL}'::bool[]), "
+    "DATE '2024-01-02' = ANY('{2024-01-02}'::date[]), 1.0 = ANY('{1.00}'::numeric[])",
     "SELECT (ARRAY[10,20,30])[2], (ARRAY[10,20,30])[5], (ARRAY[10,20,30])[0], "
     "(ARRAY[10,20,30])[2:3], (ARRAY[10,20,30])[:2], (ARRAY[10,20,30])[2:], "
     "(ARRAY[10,20,30])[3:1], ('{a,b}'::text[])[1]",
