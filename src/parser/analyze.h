@@ -504,8 +504,8 @@ int sql_unnest_select_list(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f);
 /* unnest(a) in the select list of a query with FROM: the element column
  * of c->q->unnest; 0A000 anywhere else. */
 sql_expr *sql_unnest_target(sql_ctx *c, PgQuery__FuncCall *f);
-/* q (nested: a subquery) may keep its select-list unnest: 0A000 when it
- * also aggregates, groups, is DISTINCT, has window functions or is nested. */
+/* q may keep its select-list unnest: 0A000 when it also aggregates,
+ * groups, is DISTINCT or has window functions (nested: unused). */
 int sql_unnest_check(sql_ctx *c, const sql_query *q, int nested);
 
 /* ---- analyze_ordagg.c ---- */

@@ -643,7 +643,7 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	}
 	q->has_agg = q->ngroup > 0 || c->seen_agg || q->having;
 	if (rc == MUR_OK && q->unnest)
-		rc = sql_unnest_check(c, q, saved != NULL);
+		rc = sql_unnest_check(c, q, 0);
 	if (rc == MUR_OK)
 		rc = sql_resolve_grouping(c, q);
 	if (rc == MUR_OK)

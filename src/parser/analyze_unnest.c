@@ -18,8 +18,11 @@
  * AS mur_u`), the unnest call reading mur_array_elem(mur_u.value, elem);
  * so it runs where the query runs (on the shards), and a row whose array is
  * NULL or empty gives no row, as PostgreSQL's one SRF in a select list.
- * One unnest per query, in a plain top-level query: with aggregates,
- * GROUP BY, DISTINCT, window functions, in a subquery or a view, 0A000.
+ * One unnest per query, in a query without aggregates, GROUP BY,
+ * DISTINCT or window functions (0A000): put those in a query around it.
+ * A subquery, WITH query or view holding one is never merged into the
+ * query reading it (analyze_from_subq.c mergeable): it runs as its own
+ * statement, its rows gathered.
  */
 #include "parser/analyze_subq_int.h"
 
@@ -176,10 +179,12 @@ sql_expr *sql_unnest_target(sql_ctx *c, PgQuery__FuncCall *f)
 
 int sql_unnest_check(sql_ctx *c, const sql_query *q, int nested)
 {
-	if (nested || q->has_agg || q->distinct || q->nwindow || q->ndistinct_on || q->ngsets)
+	(void)nested;
+	if (q->has_agg || q->distinct || q->nwindow || q->ndistinct_on || q->ngsets)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, q->unnest->loc,
-			       "murphy supports unnest in a select list with FROM only in a plain "
-			       "top-level query (no aggregates, GROUP BY, DISTINCT, window "
-			       "functions, subquery or view)");
+			       "murphy supports unnest in a select list with FROM only in a query "
+			       "without aggregates, GROUP BY, DISTINCT or window functions");
+	mur_error_hint(c->err, "Unnest in a subquery: SELECT x, count(*) FROM (SELECT unnest(a) "
+			       "AS x FROM t) s GROUP BY x.");
 	return MUR_OK;
 }
