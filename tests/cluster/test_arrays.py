@@ -67,6 +67,7 @@ LITERALS = [
     "SELECT '{1.50,-0.0,1e3}'::numeric[], '{1.5,Infinity,-0,1e20,NaN}'::float8[]",
     "SELECT '{2024-02-29,1999-01-01}'::date[], '{2024-01-01 10:00:00.5}'::timestamp[]",
     "SELECT '{a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11}'::uuid[], '{1,2}'::int2[], '{9000000000}'::int8[]",
+    "SELECT '{1,2}'::_int4, '{a}'::_text, '{3}'::integer ARRAY, CAST('{x}' AS varchar(5)[])",
     "SELECT ARRAY[1,2]::bigint[], '{1,2}'::int[]::text[], '{1,2}'::text[]::int[], '{x}'::text[]::text",
     "SELECT ARRAY[1,2] = ARRAY[1,2], ARRAY[1,2] < ARRAY[1,3], ARRAY[1,2] < ARRAY[1,2,0], "
     "ARRAY[2] > ARRAY[10], '{10}'::text[] < '{9}'::text[], ARRAY[1,NULL] > ARRAY[1,5], "
