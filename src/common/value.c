@@ -124,7 +124,7 @@ int mur_value_coerce(mur_type t, const mur_value *in, mur_buf *scratch, mur_valu
 		break;
 	default: /* MV_TEXT */
 		if (t == MT_DATE || t == MT_TIMESTAMP || t == MT_TIMESTAMPTZ || t == MT_UUID ||
-		    t == MT_INTERVAL) {
+		    t == MT_INTERVAL || mur_type_is_array(t)) {
 			if (in->kind == MV_TEXT)
 				return mur_value_from_pgtext(t, in->s, in->len, scratch, out, err);
 			break;

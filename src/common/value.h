@@ -72,6 +72,25 @@ typedef enum mur_type {
 	MT_INTERVAL,
 	MT_JSON,  /* TEXT as written (common/json.h) */
 	MT_JSONB, /* TEXT normalized as jsonb_out prints it */
+	/* One-dimensional arrays of the base types (common/array.h): TEXT, the
+	 * canonical form array_out prints ('{1,2,NULL}', '{"a b",c}').  They
+	 * start at a fixed number so that scalar types appended above keep
+	 * theirs (the catalog stores a column's type by number); the numbers in
+	 * between are no type. */
+	MT_BOOL_ARRAY = 40,
+	MT_INT2_ARRAY,
+	MT_INT4_ARRAY,
+	MT_INT8_ARRAY,
+	MT_FLOAT4_ARRAY,
+	MT_FLOAT8_ARRAY,
+	MT_NUMERIC_ARRAY,
+	MT_TEXT_ARRAY,
+	MT_VARCHAR_ARRAY,
+	MT_BPCHAR_ARRAY,
+	MT_DATE_ARRAY,
+	MT_TIMESTAMP_ARRAY,
+	MT_TIMESTAMPTZ_ARRAY,
+	MT_UUID_ARRAY,
 	MT_TYPE_COUNT
 } mur_type;
 
@@ -95,7 +114,10 @@ typedef struct mur_value {
  * INT4 23, TEXT 25, FLOAT4 700, FLOAT8 701, BPCHAR 1042, VARCHAR 1043,
  * DATE 1082, TIMESTAMP 1114, TIMESTAMPTZ 1184, NUMERIC 1700, BYTEA 17,
  * UUID 2950, INTERVAL 1186, JSON 114, JSONB 3802,
- * UNKNOWN 705. */
+ * UNKNOWN 705; arrays: bool[] 1000, int2[] 1005, int4[] 1007, int8[] 1016,
+ * float4[] 1021, float8[] 1022, numeric[] 1231, text[] 1009, varchar[] 1015,
+ * bpchar[] 1014, date[] 1182, timestamp[] 1115, timestamptz[] 1185,
+ * uuid[] 2951. */
 uint32_t mur_type_oid(mur_type t);
 mur_type mur_type_from_oid(uint32_t oid); /* MT_UNKNOWN when not ours */
 /* pg_type.typlen: 1 bool, 2 int2, 4 int4/float4/date, 8 int8/float8/timestamp*, -1 varlena */
@@ -109,6 +131,12 @@ const char *mur_type_sqlite_decl(mur_type t);
 int mur_type_is_integer(mur_type t); /* INT2/INT4/INT8 */
 int mur_type_is_numeric(mur_type t); /* integer, float or numeric */
 int mur_type_is_text(mur_type t);    /* TEXT/VARCHAR/BPCHAR */
+/* Arrays (MT_*_ARRAY): the array type of element type elem, MT_UNKNOWN when
+ * murphy has none; the element type of array type t, MT_UNKNOWN when t is
+ * not an array. */
+mur_type mur_type_array_of(mur_type elem);
+mur_type mur_type_elem(mur_type t);
+static inline int mur_type_is_array(mur_type t) { return t >= MT_BOOL_ARRAY && t < MT_TYPE_COUNT; }
 /* Resolve a type name as written in SQL (after libpg_query's
  * normalization: "int4", "int8", "varchar", "bool", "float8", "timestamptz",
  * and also "integer", "bigint", "text", "serial"...).  MT_UNKNOWN if not

@@ -15,6 +15,7 @@
  * before returning.
  */
 #include "common/value_int.h"
+#include "common/array.h"
 
 #include "common/interval.h"
 #include "common/json.h"
@@ -365,6 +366,10 @@ int mur_value_from_pgtext_tz(mur_type t, const char *text, size_t len, const mur
 		rc = parse_json(t, text, len, scratch, out, err);
 		break;
 	default:
+		if (mur_type_is_array(t)) {
+			rc = mur_arr_from_pgtext(t, text, len, scratch, out, err);
+			break;
+		}
 		value_copy_out(scratch, MV_TEXT, text, len, out);
 		rc = mur_buf_ok(scratch)
 			     ? MUR_OK

@@ -40,11 +40,49 @@ static const type_info types[MT_TYPE_COUNT] = {
 	[MT_INTERVAL] = {1186, 16, MV_TEXT, "interval", "interval", "TEXT"},
 	[MT_JSON] = {114, -1, MV_TEXT, "json", "json", "TEXT"},
 	[MT_JSONB] = {3802, -1, MV_TEXT, "jsonb", "json", "TEXT"},
+	[MT_BOOL_ARRAY] = {1000, -1, MV_TEXT, "boolean[]", "boolean[]", "TEXT"},
+	[MT_INT2_ARRAY] = {1005, -1, MV_TEXT, "smallint[]", "smallint[]", "TEXT"},
+	[MT_INT4_ARRAY] = {1007, -1, MV_TEXT, "integer[]", "integer[]", "TEXT"},
+	[MT_INT8_ARRAY] = {1016, -1, MV_TEXT, "bigint[]", "bigint[]", "TEXT"},
+	[MT_FLOAT4_ARRAY] = {1021, -1, MV_TEXT, "real[]", "real[]", "TEXT"},
+	[MT_FLOAT8_ARRAY] = {1022, -1, MV_TEXT, "double precision[]", "double precision[]", "TEXT"},
+	[MT_NUMERIC_ARRAY] = {1231, -1, MV_TEXT, "numeric[]", "numeric[]", "TEXT"},
+	[MT_TEXT_ARRAY] = {1009, -1, MV_TEXT, "text[]", "text[]", "TEXT"},
+	[MT_VARCHAR_ARRAY] = {1015, -1, MV_TEXT, "character varying[]", "character varying[]",
+			      "TEXT"},
+	[MT_BPCHAR_ARRAY] = {1014, -1, MV_TEXT, "character[]", "character[]", "TEXT"},
+	[MT_DATE_ARRAY] = {1182, -1, MV_TEXT, "date[]", "date[]", "TEXT"},
+	[MT_TIMESTAMP_ARRAY] = {1115, -1, MV_TEXT, "timestamp without time zone[]",
+				"timestamp without time zone[]", "TEXT"},
+	[MT_TIMESTAMPTZ_ARRAY] = {1185, -1, MV_TEXT, "timestamp with time zone[]",
+				  "timestamp with time zone[]", "TEXT"},
+	[MT_UUID_ARRAY] = {2951, -1, MV_TEXT, "uuid[]", "uuid[]", "TEXT"},
 };
+
+/* Element type of each array type, in MT_*_ARRAY order. */
+static const mur_type array_elems[MT_TYPE_COUNT - MT_BOOL_ARRAY] = {
+	MT_BOOL, MT_INT2,    MT_INT4,   MT_INT8, MT_FLOAT4,    MT_FLOAT8,  MT_NUMERIC,
+	MT_TEXT, MT_VARCHAR, MT_BPCHAR, MT_DATE, MT_TIMESTAMP, MT_UNKNOWN, MT_UUID,
+}; /* timestamptz[]: not yet (its elements would print in UTC, not the session's zone) */
+
+mur_type mur_type_array_of(mur_type elem)
+{
+	if (elem == MT_UNKNOWN)
+		return MT_UNKNOWN;
+	for (int i = 0; i < MT_TYPE_COUNT - MT_BOOL_ARRAY; i++)
+		if (array_elems[i] == elem)
+			return (mur_type)(MT_BOOL_ARRAY + i);
+	return MT_UNKNOWN;
+}
+
+mur_type mur_type_elem(mur_type t)
+{
+	return mur_type_is_array(t) ? array_elems[t - MT_BOOL_ARRAY] : MT_UNKNOWN;
+}
 
 static const type_info *tinfo(mur_type t)
 {
-	if ((unsigned)t >= MT_TYPE_COUNT)
+	if ((unsigned)t >= MT_TYPE_COUNT || !types[t].name) /* past the end, or a gap */
 		t = MT_UNKNOWN;
 	return &types[t];
 }
@@ -59,7 +97,7 @@ const char *mur_type_sqlite_decl(mur_type t) { return tinfo(t)->sqlite_decl; }
 mur_type mur_type_from_oid(uint32_t oid)
 {
 	for (int t = MT_BOOL; t < MT_TYPE_COUNT; t++)
-		if (types[t].oid == oid)
+		if (types[t].name && types[t].oid == oid)
 			return (mur_type)t;
 	return MT_UNKNOWN;
 }

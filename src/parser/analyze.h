@@ -106,11 +106,15 @@ typedef enum sql_aggfn {
 	SQL_AGG_JSONB_AGG,
 	SQL_AGG_JSON_OBJECT_AGG,
 	SQL_AGG_JSONB_OBJECT_AGG,
+	/* array_agg(x [ORDER BY ...]) (analyze_ordagg.c): args[0] mur_array(elem,
+	 * x), the one-element array (never NULL: NULLs are elements), args[1]
+	 * x itself, args[2..] keys (DISTINCT: x) */
+	SQL_AGG_ARRAY_AGG,
 } sql_aggfn;
 
 /* A collecting aggregate: it needs a group's values at once (the leader
  * over gathered rows, or one shard). */
-#define SQL_AGG_IS_COLLECTING(fn) ((fn) >= SQL_AGG_STRING_AGG && (fn) <= SQL_AGG_JSONB_OBJECT_AGG)
+#define SQL_AGG_IS_COLLECTING(fn) ((fn) >= SQL_AGG_STRING_AGG && (fn) <= SQL_AGG_ARRAY_AGG)
 /* agg_flags, the third argument of the SQLite call (storage/sqlfn_agg.c):
  * sort key k's DESC is bit 2k, its NULLS FIRST bit 2k + 1; DISTINCT apart.
  * At most SQL_AGG_KEYS_MAX keys: their bits stay below DISTINCT's. */
@@ -275,7 +279,12 @@ typedef struct sql_query {
 	int nstar; /* SELECT * columns, set by the first JOIN ... USING (else NULL) */
 	sql_star_col *star;
 	int star_rtes; /* the rtes star holds (later ones: sql_using_star) */
+	/* unnest(a) in the select list of a query with FROM (analyze_unnest.c):
+	 * a, whose elements sql/emit.c joins as SQLite's json_each AS
+	 * SQL_UNNEST_ALIAS; NULL when none */
+	sql_expr *unnest;
 } sql_query;
+#define SQL_UNNEST_ALIAS "mur_u"
 
 /* ---- subqueries (analyze_subq.c) ----
  * Every subquery of a statement is analyzed into one flat list, inner ones
@@ -446,6 +455,9 @@ sql_expr *sql_make_cast(sql_ctx *c, sql_expr *e, mur_type to, int loc);
 /* Bring two operands of comparison op to comparable types (PostgreSQL's
  * unknown-literal rule; date vs timestamp casts both); MUR_ERR: 42883. */
 int sql_unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, int loc);
+/* Branches v[0..n) brought to one type (PostgreSQL's select_common_type;
+ * unknown alone: text); construct names them in the 42804. */
+int sql_unify_branches(sql_ctx *c, sql_expr **v, int n, const char *construct, int loc);
 sql_expr *sql_make_call(sql_ctx *c, const char *fn, mur_type type, int loc, int nargs, ...);
 /* analyze_tz.c: the session's TimeZone in a plan.  sql_tz_cast: the cast
  * of e to `to` in the zone, NULL when the zone does not matter to it;
@@ -499,6 +511,17 @@ int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *
 int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
 /* f as the series column when it is the call sql_srf_select_list took, else NULL. */
 sql_expr *sql_srf_column(sql_ctx *c, PgQuery__FuncCall *f);
+/* analyze_unnest.c: unnest(array) in FROM (item the call of rf), and
+ * alone in the select list of a SELECT without FROM. */
+int sql_is_unnest_call(const PgQuery__Node *n);
+int sql_unnest_from(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf, PgQuery__Node *item);
+int sql_unnest_select_list(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f);
+/* unnest(a) in the select list of a query with FROM: the element column
+ * of c->q->unnest; 0A000 anywhere else. */
+sql_expr *sql_unnest_target(sql_ctx *c, PgQuery__FuncCall *f);
+/* q may keep its select-list unnest: 0A000 when it also aggregates,
+ * groups, is DISTINCT or has window functions (nested: unused). */
+int sql_unnest_check(sql_ctx *c, const sql_query *q, int nested);
 
 /* ---- analyze_ordagg.c ---- */
 /* The collecting aggregate name names (sql_aggfn), 0 when none. */
@@ -520,6 +543,22 @@ sql_expr *sql_json_func(sql_ctx *c, const char *name, sql_expr **args, int n, in
 int sql_json_check_key(sql_ctx *c, const sql_expr *e, int ordering);
 /* mur_json_elem(x, type): x as JSON text, NULL as null (builders, aggregates). */
 sql_expr *sql_json_elem(sql_ctx *c, sql_expr *x);
+
+/* ---- analyze_array.c, analyze_arrayfn.c: arrays (common/array.h) ---- */
+/* int[] / _int4 (tn has array bounds, or name is _elem). */
+mur_type sql_array_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, const char *name);
+sql_expr *sql_array_expr(sql_ctx *c, PgQuery__AArrayExpr *a);          /* ARRAY[...] */
+sql_expr *sql_array_subscript(sql_ctx *c, PgQuery__AIndirection *ind); /* a[i], a[i:j] */
+sql_expr *sql_array_any_all(sql_ctx *c, PgQuery__AExpr *a);            /* x op ANY/ALL (a) */
+/* The SE_CALL op of x = ANY (a) for a constant or parameter a of an element
+ * type whose stored values compare as SQLite's (args x, a, elem): written
+ * by sql/emit.c as an IN over the elements. */
+#define SQL_ARRAY_IN_FN "mur_array_in"
+/* 1 when op between l and r is an array operator (an operand is an array). */
+int sql_array_wants_op(const char *op, const sql_expr *l, const sql_expr *r);
+sql_expr *sql_array_op(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r, int loc);
+int sql_array_is_func(const char *name);
+sql_expr *sql_array_func(sql_ctx *c, const char *name, sql_expr **args, int n, int loc);
 
 /* ---- analyze_window.c ---- */
 /* f(...) OVER (...) → SE_WINDOW (avg and the variances → mur_avg /

@@ -535,6 +535,8 @@ sql_expr *sql_make_compare(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r,
 {
 	if (sql_unify_compare(c, op, &l, &r, loc) != MUR_OK)
 		return NULL;
+	if (mur_type_is_array(l->type) || mur_type_is_array(r->type)) /* analyze_array.c */
+		return sql_array_op(c, op, l, r, loc);
 	if (l->type == MT_BYTEA && strcmp(op, "=") && strcmp(op, "<>"))
 		return no_operator(c, op, l, r, loc);
 	if (sql_interval_compare_keys(c, &l, &r, loc) != MUR_OK)
@@ -727,6 +729,8 @@ static sql_expr *binary_op(sql_ctx *c, PgQuery__AExpr *a)
 		return NULL;
 	if (!l)
 		return unary(c, op, r, a->location);
+	if (sql_array_wants_op(op, l, r)) /* analyze_array.c */
+		return sql_array_op(c, op, l, r, a->location);
 	if (sql_json_wants_op(op, l, r)) /* analyze_json.c */
 		return sql_json_op(c, op, l, r, a->location);
 	if (!strcmp(op, "=") || !strcmp(op, "<>") || !strcmp(op, "<") || !strcmp(op, ">") ||
@@ -931,6 +935,9 @@ static sql_expr *analyze_aexpr(sql_ctx *c, PgQuery__AExpr *a)
 				   a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_DISTINCT ? "IS NOT"
 										      : "IS",
 				   MT_BOOL, a->location, l, r);
+	case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ANY:
+	case PG_QUERY__A__EXPR__KIND__AEXPR_OP_ALL:
+		return sql_array_any_all(c, a); /* analyze_array.c */
 	case PG_QUERY__A__EXPR__KIND__AEXPR_SIMILAR:
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->location,
 			"murphy does not support SIMILAR TO yet");
@@ -1057,7 +1064,7 @@ static sql_expr *analyze_typecast(sql_ctx *c, PgQuery__TypeCast *tc)
 
 /* Resolve branch types to one (PostgreSQL's select_common_type) and coerce
  * every branch to it. */
-static int unify_branches(sql_ctx *c, sql_expr **v, int n, const char *construct, int loc)
+int sql_unify_branches(sql_ctx *c, sql_expr **v, int n, const char *construct, int loc)
 {
 	mur_type t = MT_UNKNOWN;
 	for (int i = 0; i < n; i++) {
@@ -1111,7 +1118,7 @@ static sql_expr *analyze_case(sql_ctx *c, PgQuery__CaseExpr *k)
 	res[n] = NULL;
 	if (k->defresult && !(res[n] = sql_analyze_expr(c, k->defresult)))
 		return NULL;
-	if (unify_branches(c, res, nres, "CASE", k->location) != MUR_OK)
+	if (sql_unify_branches(c, res, nres, "CASE", k->location) != MUR_OK)
 		return NULL;
 	for (int w = 0; w < n; w++)
 		e->args[(arg ? 1 : 0) + 2 * w + 1] = res[w];
@@ -1133,7 +1140,7 @@ static sql_expr *analyze_list_fn(sql_ctx *c, const char *fn, const char *constru
 	for (size_t i = 0; i < n; i++)
 		if (!(e->args[i] = sql_analyze_expr(c, args[i])))
 			return NULL;
-	if (unify_branches(c, e->args, (int)n, construct, loc) != MUR_OK)
+	if (sql_unify_branches(c, e->args, (int)n, construct, loc) != MUR_OK)
 		return NULL;
 	e->type = e->args[0]->type;
 	return e;
@@ -1142,7 +1149,7 @@ static sql_expr *analyze_list_fn(sql_ctx *c, const char *fn, const char *constru
 sql_expr *sql_make_coalesce2(sql_ctx *c, sql_expr *a, sql_expr *b, int loc)
 {
 	sql_expr *e = sql_make_call(c, "coalesce", MT_UNKNOWN, loc, 2, a, b);
-	if (!e || unify_branches(c, e->args, 2, "COALESCE", loc) != MUR_OK)
+	if (!e || sql_unify_branches(c, e->args, 2, "COALESCE", loc) != MUR_OK)
 		return NULL;
 	e->type = e->args[0]->type;
 	return e;
@@ -1209,13 +1216,13 @@ sql_expr *sql_analyze_expr(sql_ctx *c, PgQuery__Node *n)
 	case PG_QUERY__NODE__NODE_SET_TO_DEFAULT:
 		return unsupported(c, "DEFAULT in this position", n->set_to_default->location);
 	case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
-		return unsupported(c, "arrays", n->a_array_expr->location);
+		return sql_array_expr(c, n->a_array_expr);
 	case PG_QUERY__NODE__NODE_ROW_EXPR:
 		return unsupported(c, "row constructors", n->row_expr->location);
 	case PG_QUERY__NODE__NODE_COLLATE_CLAUSE:
 		return unsupported(c, "COLLATE", n->collate_clause->location);
 	case PG_QUERY__NODE__NODE_A_INDIRECTION:
-		return unsupported(c, "subscripts", -1);
+		return sql_array_subscript(c, n->a_indirection);
 	default:
 		return unsupported(c, "this kind of expression", -1);
 	}
@@ -1241,13 +1248,19 @@ const char *sql_colname(PgQuery__Node *n)
 	case PG_QUERY__NODE__NODE_TYPE_CAST: {
 		const char *s = sql_colname(n->type_cast->arg);
 		PgQuery__TypeName *tn = n->type_cast->type_name;
-		if (strcmp(s, "?column?"))
+		/* a name from a cast is weak: an outer cast's type name wins */
+		if (strcmp(s, "?column?") &&
+		    n->type_cast->arg->node_case != PG_QUERY__NODE__NODE_TYPE_CAST)
 			return s;
 		s = str_field(tn->names[tn->n_names - 1]);
 		return s ? s : "?column?";
 	}
 	case PG_QUERY__NODE__NODE_CASE_EXPR:
 		return "case";
+	case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
+		return "array";
+	case PG_QUERY__NODE__NODE_A_INDIRECTION: /* a[1]: a's name */
+		return sql_colname(n->a_indirection->arg);
 	case PG_QUERY__NODE__NODE_SUB_LINK: { /* EXISTS; (SELECT x ...): x's name */
 		PgQuery__SubLink *sl = n->sub_link;
 		PgQuery__SelectStmt *s = sl->subselect->node_case ==

@@ -447,6 +447,10 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 	t = sql_agg_type(fn, arg ? arg->type : MT_UNKNOWN);
 	if (t == MT_UNKNOWN)
 		return no_function(c, name, &arg, 1, f->location);
+	if (arg && mur_type_is_array(arg->type) && (fn == SQL_AGG_MIN || fn == SQL_AGG_MAX))
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy does not support %s over arrays yet", name),
+			NULL);
 	if (f->agg_distinct && fn == SQL_AGG_APPROX_COUNT_DISTINCT) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 			"approx_count_distinct(DISTINCT ...) is not supported");
@@ -629,6 +633,8 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return backend_pid(c, f);
 	if (f == c->srf_call)
 		return sql_srf_column(c, f);
+	if (!strcmp(name, "unnest"))
+		return sql_unnest_target(c, f); /* analyze_unnest.c */
 	if (!strcmp(name, "generate_series"))
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 				"murphy supports generate_series only in FROM or alone in the "
@@ -666,6 +672,8 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 			return NULL;
 	if (sql_json_is_func(name) && f->n_funcname == 1)
 		return sql_json_func(c, name, args, (int)f->n_args, f->location);
+	if (sql_array_is_func(name) && f->n_funcname == 1)
+		return sql_array_func(c, name, args, (int)f->n_args, f->location);
 	return scalar(c, name, args, (int)f->n_args, f->location);
 }
 

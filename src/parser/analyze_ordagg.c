@@ -12,8 +12,8 @@
  * storage/sqlfn_agg.c collects and sorts each group.  Types are
  * PostgreSQL's: string_agg(text, text) text (varchar, char(n) as text), percentile_cont float8 over a
  * number, percentile_disc and mode the type of x.  Refused: more than
- * SQL_AGG_KEYS_MAX sort keys (0A000), an array of fractions (0A000, murphy has no
- * arrays), DISTINCT with an ORDER BY other than the argument (42P10).
+ * SQL_AGG_KEYS_MAX sort keys (0A000), an array of fractions (0A000, not yet),
+ * DISTINCT with an ORDER BY other than the argument (42P10).
  */
 #include "parser/analyze.h"
 
@@ -33,6 +33,7 @@ int sql_collecting_agg_kind(const char *name)
 		{"jsonb_agg", SQL_AGG_JSONB_AGG},
 		{"json_object_agg", SQL_AGG_JSON_OBJECT_AGG},
 		{"jsonb_object_agg", SQL_AGG_JSONB_OBJECT_AGG},
+		{"array_agg", SQL_AGG_ARRAY_AGG},
 	};
 	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++)
 		if (!strcmp(aggs[i].name, name))
@@ -151,6 +152,41 @@ static int json_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name, 
 	return MUR_OK;
 }
 
+/* array_agg([DISTINCT] x [ORDER BY ...]): args = mur_array(elem, x), x,
+ * keys (x alone with DISTINCT and no ORDER BY). */
+static int array_agg(sql_ctx *c, PgQuery__FuncCall *f, sql_expr **args, int *nargs, int *flags)
+{
+	int nkeys = 0;
+	mur_type t;
+	if (f->n_args != 1 || f->agg_within_group)
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function array_agg takes one argument");
+	if (!(args[1] = arg_of(c, f->args[0])))
+		return MUR_ERR;
+	if ((t = mur_type_array_of(args[1]->type)) == MT_UNKNOWN)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy does not support array_agg over type %s (no array of it)",
+			       sql_type_name(args[1]->type));
+	if (!(args[0] = sql_make_call(c, "mur_array", t, f->location, 2,
+				      sql_make_const_int(c, args[1]->type, MT_INT4), args[1])))
+		return MUR_ERR;
+	if (sort_keys(c, f, "array_agg", args + 2, &nkeys, flags) != MUR_OK)
+		return MUR_ERR;
+	if (f->agg_distinct) {
+		for (int k = 0; k < nkeys; k++)
+			if (!sql_expr_equal(args[2 + k], args[1]))
+				return sql_err(c, "42P10", f->location,
+					       "in an aggregate with DISTINCT, ORDER BY "
+					       "expressions "
+					       "must appear in argument list");
+		if (!nkeys)
+			args[2 + nkeys++] = args[1];
+		*flags |= SQL_AGG_ORDER_DISTINCT;
+	}
+	*nargs = 2 + nkeys;
+	return MUR_OK;
+}
+
 /* percentile_cont / percentile_disc / mode: args = x, fraction, x. */
 static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *name, sql_expr **args,
 		       int *flags)
@@ -171,9 +207,7 @@ static int ordered_set(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char *nam
 			       nargs == 1 ? "" : "s");
 	if (nargs && f->args[0]->node_case == PG_QUERY__NODE__NODE_A_ARRAY_EXPR)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-			       "murphy does not support %s over an array of fractions: murphy has "
-			       "no array type",
-			       name);
+			       "murphy does not support %s over an array of fractions yet", name);
 	if (f->n_agg_order != 1) /* the grammar allows more: PostgreSQL has no such function */
 		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
 			       "function %s takes one ORDER BY key", name);
@@ -205,15 +239,17 @@ sql_expr *sql_analyze_collecting_agg(sql_ctx *c, PgQuery__FuncCall *f, int fn, c
 	int flags = 0, any = SQL_AGG_COUNT, nargs = 3;
 	if (sql_agg_context(c, f, 1) != MUR_OK)
 		return NULL;
-	if ((fn == SQL_AGG_STRING_AGG ? string_agg(c, f, args, &nargs, &flags)
-	     : fn >= SQL_AGG_JSON_AGG ? json_agg(c, f, fn, name, args, &nargs, &flags)
-				      : ordered_set(c, f, fn, name, args, &flags)) != MUR_OK)
+	if ((fn == SQL_AGG_STRING_AGG  ? string_agg(c, f, args, &nargs, &flags)
+	     : fn == SQL_AGG_ARRAY_AGG ? array_agg(c, f, args, &nargs, &flags)
+	     : fn >= SQL_AGG_JSON_AGG  ? json_agg(c, f, fn, name, args, &nargs, &flags)
+				       : ordered_set(c, f, fn, name, args, &flags)) != MUR_OK)
 		return NULL;
 	if (f->agg_filter && sql_agg_filter(c, f, &any, &args[0]) != MUR_OK)
 		return NULL;
 	e = sql_expr_new(c, SE_AGG,
 			 fn == SQL_AGG_PERCENTILE_CONT                             ? MT_FLOAT8
 			 : fn == SQL_AGG_STRING_AGG                                ? MT_TEXT
+			 : fn == SQL_AGG_ARRAY_AGG                                 ? args[0]->type
 			 : fn == SQL_AGG_JSON_AGG || fn == SQL_AGG_JSON_OBJECT_AGG ? MT_JSON
 			 : fn >= SQL_AGG_JSON_AGG                                  ? MT_JSONB
 										   : args[0]->type,

@@ -664,6 +664,8 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 		rc = mur_error_is_set(c->err) ? MUR_ERR : MUR_OK;
 	}
 	q->has_agg = q->ngroup > 0 || c->seen_agg || q->having;
+	if (rc == MUR_OK && q->unnest)
+		rc = sql_unnest_check(c, q, 0);
 	if (rc == MUR_OK)
 		rc = sql_resolve_grouping(c, q);
 	if (rc == MUR_OK)

@@ -121,7 +121,10 @@ static int add_series(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQu
 
 int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf)
 {
-	PgQuery__Node *item;
+	PgQuery__Node *item = rf->n_functions ? rf->functions[0] : NULL;
+	if (item && item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0 &&
+	    sql_is_unnest_call(item->list->items[0])) /* analyze_unnest.c */
+		return sql_unnest_from(c, q, rf, item->list->items[0]);
 	if (rf->lateral || rf->ordinality || rf->is_rowsfrom || rf->n_functions != 1 ||
 	    rf->n_coldeflist)
 		return unsupported(c, "LATERAL, WITH ORDINALITY or ROWS FROM in FROM", -1);
@@ -158,16 +161,20 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	for (size_t i = 0; i < s->n_target_list; i++) {
 		PgQuery__Node *t = s->target_list[i];
 		if (t->node_case != PG_QUERY__NODE__NODE_RES_TARGET ||
-		    !is_series_call(t->res_target->val))
+		    (!is_series_call(t->res_target->val) &&
+		     !sql_is_unnest_call(t->res_target->val)))
 			continue;
 		if (found >= 0)
-			return unsupported(c, "more than one generate_series in a select list",
+			return unsupported(c,
+					   "more than one set-returning function in a select list",
 					   t->res_target->location);
 		found = (int)i;
 	}
 	if (found < 0)
 		return MUR_OK;
 	PgQuery__FuncCall *f = s->target_list[found]->res_target->val->func_call;
+	if (sql_is_unnest_call(s->target_list[found]->res_target->val))
+		return sql_unnest_select_list(c, q, f);
 	if (add_series(c, q, f, NULL) != MUR_OK)
 		return MUR_ERR;
 	c->srf_call = f; /* sql_analyze_func reads it as the table's column */

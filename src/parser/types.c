@@ -37,6 +37,8 @@ static const char *const type_names[MT_TYPE_COUNT] = {
 
 const char *sql_type_name(mur_type t)
 {
+	if (mur_type_is_array(t))
+		return mur_type_name(t);
 	return (t >= 0 && t < MT_TYPE_COUNT && type_names[t]) ? type_names[t] : "unknown";
 }
 
@@ -70,7 +72,7 @@ int sql_type_category(mur_type t)
 	case MT_JSONB:
 		return 'J'; /* PostgreSQL's U (user-defined); murphy's U is unknown */
 	default:
-		return 'U';
+		return mur_type_is_array(t) ? 'A' : 'U';
 	}
 }
 
@@ -109,6 +111,8 @@ int sql_type_comparable(mur_type a, mur_type b)
 	int ca = sql_type_category(a), cb = sql_type_category(b);
 	if (a == MT_UNKNOWN || b == MT_UNKNOWN)
 		return 1;
+	if (ca == 'A' && cb == 'A') /* arrays: when their elements are */
+		return sql_type_comparable(mur_type_elem(a), mur_type_elem(b));
 	return ca == cb;
 }
 
@@ -129,6 +133,8 @@ mur_type sql_type_common(mur_type a, mur_type b)
 		if (a == MT_TIMESTAMPTZ || b == MT_TIMESTAMPTZ)
 			return MT_TIMESTAMPTZ;
 		return MT_TIMESTAMP;
+	case 'A':
+		return mur_type_array_of(sql_type_common(mur_type_elem(a), mur_type_elem(b)));
 	default:
 		return a;
 	}
@@ -141,6 +147,8 @@ int sql_type_implicit_ok(mur_type from, mur_type to)
 {
 	if (from == to || from == MT_UNKNOWN)
 		return 1;
+	if (mur_type_is_array(from) && mur_type_is_array(to))
+		return sql_type_implicit_ok(mur_type_elem(from), mur_type_elem(to));
 	return sql_type_category(from) == sql_type_category(to) && sql_type_category(to) != 'U';
 }
 
@@ -199,11 +207,9 @@ mur_type sql_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, int32_t
 	mur_type t;
 	if (typmod)
 		*typmod = -1;
-	if (tn->n_array_bounds > 0) {
-		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tn->location,
-			"murphy does not support array types yet");
-		return MT_UNKNOWN;
-	}
+	if (tn->n_array_bounds > 0 ||
+	    (name[0] == '_' && mur_type_from_name(name + 1) != MT_UNKNOWN))
+		return sql_array_type_from_typename(c, tn, name);
 	if (!strcmp(name, "serial") || !strcmp(name, "bigserial") || !strcmp(name, "smallserial") ||
 	    !strcmp(name, "serial4") || !strcmp(name, "serial8")) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tn->location,

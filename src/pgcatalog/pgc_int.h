@@ -43,6 +43,9 @@ typedef struct pgc_type {
 	mur_type mtype;      /* MT_UNKNOWN: a catalog-only type (oid, name, regclass) */
 } pgc_type;
 const pgc_type *pgc_type_by_oid(uint32_t oid);
+/* pg_type.typelem: the element type of an array (and of int2vector,
+ * oidvector), else 0. */
+uint32_t pgc_type_elem(const pgc_type *t);
 int pgc_type_count(void);
 const pgc_type *pgc_type_at(int i);
 /* pg_type.typstorage (and a column's attstorage): 'p' fixed length,

@@ -43,8 +43,28 @@ static const pgc_type types[] = {
 	{3802, "jsonb", -1, 'U', 3807, MT_JSONB},
 	{2205, "regclass", 4, 'N', 2210, MT_UNKNOWN},
 	{2206, "regtype", 4, 'N', 2211, MT_UNKNOWN},
-	{1009, "_text", -1, 'A', 0, MT_UNKNOWN},
+	/* arrays (common/array.h): typelem from the element type (pgc_type_elem) */
+	{1000, "_bool", -1, 'A', 0, MT_BOOL_ARRAY},
+	{1005, "_int2", -1, 'A', 0, MT_INT2_ARRAY},
+	{1007, "_int4", -1, 'A', 0, MT_INT4_ARRAY},
+	{1016, "_int8", -1, 'A', 0, MT_INT8_ARRAY},
+	{1021, "_float4", -1, 'A', 0, MT_FLOAT4_ARRAY},
+	{1022, "_float8", -1, 'A', 0, MT_FLOAT8_ARRAY},
+	{1231, "_numeric", -1, 'A', 0, MT_NUMERIC_ARRAY},
+	{1009, "_text", -1, 'A', 0, MT_TEXT_ARRAY},
+	{1015, "_varchar", -1, 'A', 0, MT_VARCHAR_ARRAY},
+	{1014, "_bpchar", -1, 'A', 0, MT_BPCHAR_ARRAY},
+	{1182, "_date", -1, 'A', 0, MT_DATE_ARRAY},
+	{1115, "_timestamp", -1, 'A', 0, MT_TIMESTAMP_ARRAY},
+	{2951, "_uuid", -1, 'A', 0, MT_UUID_ARRAY},
 };
+
+uint32_t pgc_type_elem(const pgc_type *t)
+{
+	if (mur_type_is_array(t->mtype))
+		return mur_type_oid(mur_type_elem(t->mtype));
+	return t->oid == 22 ? 21 : t->oid == 30 ? 26 : 0;
+}
 
 int pgc_type_count(void) { return (int)(sizeof types / sizeof types[0]); }
 
@@ -78,7 +98,7 @@ int32_t pgc_typmod(const cat_column *col)
 static const char *const other_names[][2] = {
 	{"char", "\"char\""},         {"name", "name"},           {"oid", "oid"},
 	{"int2vector", "int2vector"}, {"oidvector", "oidvector"}, {"regclass", "regclass"},
-	{"regtype", "regtype"},       {"_text", "text[]"},
+	{"regtype", "regtype"},
 };
 
 void pgc_format_type(uint32_t oid, int32_t typmod, char *out, size_t n)

@@ -499,6 +499,7 @@ static void fill_type(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "typcategory", (char[]){ty->category, 0});
 		put_int(r, "typisdefined", 1);
 		put_text(r, "typdelim", ",");
+		put_int(r, "typelem", pgc_type_elem(ty));
 		put_int(r, "typarray", ty->array_oid);
 		put_int(r, "typtypmod", -1);
 		put_int(r, "typcollation", ty->category == 'S' ? 100 : 0);
@@ -918,7 +919,7 @@ static void is_column_type(pgc_row *r, const cat_column *col)
 		    {MT_FLOAT4, 24, 2, -1},
 		    {MT_FLOAT8, 53, 2, -1}};
 	const pgc_type *ty = pgc_type_by_oid(mur_type_oid(col->type));
-	put_text(r, "data_type", mur_type_name(col->type));
+	put_text(r, "data_type", mur_type_is_array(col->type) ? "ARRAY" : mur_type_name(col->type));
 	put_text(r, "udt_name", ty ? ty->typname : NULL);
 	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
 		if (nums[i].t != col->type)

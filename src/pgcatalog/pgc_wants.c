@@ -37,7 +37,6 @@ static const char *const own_functions[] = {
 	"current_schemas",
 	"pg_has_role",
 	"quote_ident",
-	"array_to_string",
 	"pg_get_viewdef",
 	"current_schema",
 	"pg_is_in_recovery",

@@ -19,6 +19,7 @@
  *   1186  interval  interval_send        Int64 µs, Int32 days, Int32 months
  *   22/30 int2vector/oidvector           a one-dimensional array
  *                                        (array_send, lower bound 0)
+ *   1007, 1016, 1009, ... arrays         array_send: pgw_binary_array.c
  *   infinity / -infinity: the largest / smallest Int32 or Int64.
  *
  * The COPY BINARY stream is pgw_binary_copy.c's.
@@ -92,7 +93,8 @@ int pgw_binary_supported(uint32_t oid)
 	case 3802:
 		return 1;
 	default:
-		return is_text_oid(oid);
+		return is_text_oid(oid) ||
+		       (pgw_array_elem_oid(oid) && pgw_binary_supported(pgw_array_elem_oid(oid)));
 	}
 }
 
@@ -576,6 +578,8 @@ int pgw_binary_send(uint32_t oid, const char *text, size_t len, mur_buf *out, mu
 	case 30:
 		return vector_send(oid, text, len, out, err);
 	default:
+		if (pgw_array_elem_oid(oid) && pgw_binary_supported(oid))
+			return pgw_array_send(oid, text, len, out, err);
 		if (!pgw_binary_supported(oid))
 			return mur_error_set(err, SQLSTATE_UNDEFINED_FUNCTION,
 					     "no binary output function available for type %u",
@@ -684,6 +688,8 @@ int pgw_binary_recv(uint32_t oid, const char *bin, size_t len, mur_buf *out, mur
 		mur_buf_put(out, bin + 1, len - 1);
 		return MUR_OK;
 	default:
+		if (pgw_array_elem_oid(oid) && pgw_binary_supported(oid))
+			return pgw_array_recv(oid, bin, len, out, err);
 		break;
 	}
 	if (!pgw_binary_supported(oid) || oid == 22 || oid == 30)

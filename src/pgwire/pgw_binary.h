@@ -56,6 +56,12 @@ int pgw_binary_row_put(mur_buf *out, uint32_t n, const uint32_t *oids, const int
  * every column is text. */
 int pgw_binary_result(pgw_result *r, int nformats, const int16_t *formats, mur_error *err);
 
+/* Arrays (pgw_binary_array.c, array_send / array_recv): the element OID
+ * of array type oid (0: not an array murphy has), and the conversions. */
+uint32_t pgw_array_elem_oid(uint32_t oid);
+int pgw_array_send(uint32_t oid, const char *text, size_t len, mur_buf *out, mur_error *err);
+int pgw_array_recv(uint32_t oid, const char *bin, size_t len, mur_buf *out, mur_error *err);
+
 /* ---- COPY FROM STDIN (FORMAT binary) --------------------------------------- */
 
 /* The stream (PostgreSQL docs "COPY", "Binary Format"): the 11-byte

@@ -60,6 +60,7 @@
  */
 #include "sql/sqlInt.h"
 
+#include "common/array.h"
 #include "common/json.h"
 #include "common/numeric.h"
 
@@ -336,8 +337,27 @@ static void emit_fold(sql_emit *e, const sql_expr *s, int n)
 	mur_buf_put_u8(e->b, ')');
 }
 
+/* x = ANY (a) of a constant or parameter array a (parser/analyze_array.c):
+ * an IN over its elements, so SQLite probes x's index or a set once per
+ * row instead of scanning the array: (x IN (SELECT mur_array_elem(value,
+ * elem) FROM json_each(mur_array_json(a)))), NULL where = ANY is NULL. */
+static void emit_array_in(sql_emit *e, const sql_expr *x)
+{
+	mur_buf_put_u8(e->b, '(');
+	sql_emit_expr(e, x->args[0]);
+	mur_buf_printf(e->b, " IN (SELECT mur_array_elem(value, ");
+	sql_emit_expr(e, x->args[2]);
+	mur_buf_printf(e->b, ") FROM json_each(mur_array_json(");
+	sql_emit_expr(e, x->args[1]);
+	mur_buf_printf(e->b, "))))");
+}
+
 static void emit_call(sql_emit *e, const sql_expr *x)
 {
+	if (!strcmp(x->op, SQL_ARRAY_IN_FN)) {
+		emit_array_in(e, x);
+		return;
+	}
 	if (is_fold_call(x)) {
 		emit_fold(e, x, fold_length(x));
 		return;
@@ -430,6 +450,7 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_JSONB_AGG] = "mur_jsonb_agg",
 		[SQL_AGG_JSON_OBJECT_AGG] = "mur_json_object_agg",
 		[SQL_AGG_JSONB_OBJECT_AGG] = "mur_jsonb_object_agg",
+		[SQL_AGG_ARRAY_AGG] = "mur_array_agg",
 	};
 	if (emit_numeric_agg(e, x))
 		return;
@@ -645,11 +666,37 @@ static void emit_series(sql_emit *e, const sql_rte *r)
 	mur_buf_printf(e->b, " FROM s)");
 }
 
+/* unnest(a) (parser/analyze_unnest.c) as a recursive WITH over the
+ * subscripts 1 .. cardinality(a): each row a[i] and, WITH ORDINALITY, i.
+ * The array is a constant or a parameter, written once per use. */
+static void emit_unnest(sql_emit *e, const sql_rte *r)
+{
+	sql_expr *const *a = r->series->args;
+	mur_buf_printf(e->b, "(WITH RECURSIVE s(i) AS (SELECT 1 WHERE mur_array_bound(");
+	sql_emit_expr(e, a[0]);
+	mur_buf_printf(e->b, ", 1, 3) > 0 UNION ALL SELECT i + 1 FROM s WHERE i < "
+			     "mur_array_bound(");
+	sql_emit_expr(e, a[0]);
+	mur_buf_printf(e->b, ", 1, 3)) SELECT mur_array_get(");
+	sql_emit_expr(e, a[0]);
+	mur_buf_printf(e->b, ", i, ");
+	sql_emit_expr(e, a[1]);
+	mur_buf_printf(e->b, ") AS ");
+	sql_emit_ident(e->b, r->table->cols[0].name);
+	if (r->table->ncols > 1) {
+		mur_buf_printf(e->b, ", i AS ");
+		sql_emit_ident(e->b, r->table->cols[1].name);
+	}
+	mur_buf_printf(e->b, " FROM s)");
+}
+
 static void emit_table(sql_emit *e, const sql_query *q, int i)
 {
 	const sql_rte *r = &q->rtes[i];
 	int slot = sql_rte_slot(q, i);
-	if (r->series) {
+	if (r->series && !strcmp(r->series->op, "unnest")) {
+		emit_unnest(e, r);
+	} else if (r->series) {
 		emit_series(e, r);
 	} else if (r->table->kind == CAT_TABLE_VIRTUAL) {
 		char name[CAT_NAME_MAX + 8];
@@ -686,16 +733,23 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 			sql_emit_expr(e, r->on);
 		}
 	}
+	if (q->unnest) { /* unnest(a) in the select list (parser/analyze_unnest.c) */
+		mur_buf_printf(e->b, ", json_each(mur_array_json(");
+		sql_emit_expr(e, q->unnest);
+		mur_buf_printf(e->b, ")) AS " SQL_UNNEST_ALIAS);
+	}
 }
 
 void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, int desc,
 		       int nulls_first)
 {
-	mur_buf_printf(b, "%s%c%d%s%s%s", first ? " ORDER BY " : ", ", prefix, col,
-		       t == MT_NUMERIC ? " COLLATE " MUR_NUM_COLLATION
-		       : t == MT_JSONB ? " COLLATE " MUR_JSONB_COLLATION
-				       : "",
-		       desc ? " DESC" : " ASC", nulls_first ? " NULLS FIRST" : " NULLS LAST");
+	mur_buf_printf(b, "%s%c%d%s%s%s%s", first ? " ORDER BY " : ", ", prefix, col,
+		       t == MT_NUMERIC        ? " COLLATE " MUR_NUM_COLLATION
+		       : t == MT_JSONB        ? " COLLATE " MUR_JSONB_COLLATION
+		       : mur_type_is_array(t) ? " COLLATE " /* common/array.h */
+					      : "",
+		       mur_type_is_array(t) ? mur_arr_collation(t) : "", desc ? " DESC" : " ASC",
+		       nulls_first ? " NULLS FIRST" : " NULLS LAST");
 }
 
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first)
@@ -705,6 +759,8 @@ void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first)
 		mur_buf_printf(e->b, " COLLATE " MUR_NUM_COLLATION);
 	else if (x->type == MT_JSONB) /* jsonb's ordering: storage/sqlfn_json.c */
 		mur_buf_printf(e->b, " COLLATE " MUR_JSONB_COLLATION);
+	else if (mur_type_is_array(x->type)) /* element-wise: common/array.h */
+		mur_buf_printf(e->b, " COLLATE %s", mur_arr_collation(x->type));
 	mur_buf_printf(e->b, "%s%s", desc ? " DESC" : " ASC",
 		       nulls_first ? " NULLS FIRST" : " NULLS LAST");
 }

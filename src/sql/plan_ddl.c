@@ -572,6 +572,14 @@ static int choose_distribution(sql_ctx *c, table_build *tb)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tb->dist_loc,
 			       "murphy cannot distribute a table by an interval column (\"%s\")",
 			       t->cols[t->dist_col].name);
+	if (mur_type_is_array(t->cols[t->dist_col].type) && !cat_table_is_reference(t)) {
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tb->dist_name ? tb->dist_loc : -1,
+			"murphy cannot distribute a table by the array column \"%s\"",
+			t->cols[t->dist_col].name);
+		mur_error_hint(c->err, "Distribute by another column (PARTITION BY HASH (col)), "
+				       "or make the table a reference table.");
+		return MUR_ERR;
+	}
 	if ((t->cols[t->dist_col].type == MT_JSON || t->cols[t->dist_col].type == MT_JSONB) &&
 	    !cat_table_is_reference(t)) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tb->dist_name ? tb->dist_loc : -1,

@@ -17,6 +17,8 @@
  *   mur_jsonb_agg(elem, NULL, flags, key...)
  *   mur_json_object_agg(elem, name, flags, key...)   json[b]_object_agg
  *   mur_jsonb_object_agg(elem, name, flags, key...)
+ *   mur_array_agg(one, x, flags, key...)   array_agg: one is x as a
+ *                       one-element array ('{5}', '{NULL}': never NULL)
  *
  * with up to AGG_KEYS_MAX sort keys (none: the order rows came in); flags
  * hold key k's DESC (bit 2k) and NULLS FIRST (bit 2k + 1), and DISTINCT
@@ -350,6 +352,35 @@ static void jsonb_agg_final(sqlite3_context *cx) { json_agg_common(cx, 0, 1); }
 static void json_object_agg_final(sqlite3_context *cx) { json_agg_common(cx, 1, 0); }
 static void jsonb_object_agg_final(sqlite3_context *cx) { json_agg_common(cx, 1, 1); }
 
+/* array_agg: the elements of each row's one-element array, in order;
+ * DISTINCT drops a row whose x equals the previous one's. */
+static void array_agg_final(sqlite3_context *cx)
+{
+	agg_state *s = agg_sorted(cx);
+	mur_buf b;
+	int first = 1;
+	if (!s)
+		return;
+	mur_buf_init(&b);
+	mur_buf_put_u8(&b, '{');
+	for (int64_t i = 0; i < s->n; i++) {
+		agg_row *r = &s->rows[i];
+		int n = sqlite3_value_bytes(r->x);
+		const unsigned char *t = sqlite3_value_text(r->x);
+		if (s->flags & AGG_DISTINCT && i && !value_cmp(r->arg, s->rows[i - 1].arg))
+			continue;
+		if (n < 2)
+			continue; /* not the '{...}' mur_array wrote */
+		if (!first)
+			mur_buf_put_u8(&b, ',');
+		first = 0;
+		mur_buf_put(&b, t + 1, (size_t)n - 2);
+	}
+	mur_buf_put_u8(&b, '}');
+	agg_free(s);
+	stor_fn_result_buf(cx, &b);
+}
+
 int stor_register_agg_functions(sqlite3 *db)
 {
 	static const struct {
@@ -364,6 +395,7 @@ int stor_register_agg_functions(sqlite3 *db)
 		{"mur_jsonb_agg", jsonb_agg_final},
 		{"mur_json_object_agg", json_object_agg_final},
 		{"mur_jsonb_object_agg", jsonb_object_agg_final},
+		{"mur_array_agg", array_agg_final},
 	};
 	int flags = SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC;
 	for (size_t i = 0; i < sizeof aggs / sizeof aggs[0]; i++) {

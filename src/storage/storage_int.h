@@ -221,6 +221,8 @@ int stor_register_numeric_functions(sqlite3 *db);
 int stor_register_type_functions(sqlite3 *db);
 /* sqlfn_json.c: json and jsonb operators, functions, the mur_jsonb collation. */
 int stor_register_json_functions(sqlite3 *db);
+/* sqlfn_array.c: array operators, functions, the array collations. */
+int stor_register_array_functions(sqlite3 *db);
 /* A math function of a numeric (TEXT) argument, exactly (sqlfn_math.c
  * calls it when its argument is TEXT). */
 typedef enum stor_num_fn {

@@ -87,7 +87,7 @@ def test_aggregate_error(db, sql, sqlstate):
 
 
 def test_percentile_array_refused(db):
-    """murphy has no arrays: a list of fractions is 0A000, naming the function."""
+    """A list of fractions (percentile over an array) is 0A000, naming the function."""
     with pytest.raises(Exception) as e:
         db.murphy("SELECT percentile_cont(ARRAY[0.25, 0.5]) WITHIN GROUP (ORDER BY sal) FROM emp")
     said = e.value.diag.message_primary

@@ -1,0 +1,304 @@
+/*
+ * value_array.c — array text input and output, and the order of arrays
+ * and of their elements (contract and stored form in array.h).
+ *
+ * Parsing follows PostgreSQL's ReadArrayStr for one dimension: an element
+ * is a run of quoted ("...") and unquoted pieces up to ',' or '}', '\'
+ * escapes the next character anywhere, white space around an unquoted
+ * element is dropped, and an unquoted NULL (any case) is the NULL element.
+ */
+#include "common/array.h"
+#include "common/numeric.h"
+#include "common/value_int.h"
+
+#include <stdlib.h>
+#include <strings.h>
+
+void mur_arr_init(mur_arr *a)
+{
+	memset(a, 0, sizeof *a);
+	mur_buf_init(&a->text);
+}
+
+void mur_arr_free(mur_arr *a)
+{
+	mur_buf_free(&a->text);
+	free(a->e);
+	memset(a, 0, sizeof *a);
+}
+
+int mur_arr_push(mur_arr *a, const char *s, size_t len, int null, mur_error *err)
+{
+	if (a->n >= a->cap) {
+		int cap = a->cap ? a->cap * 2 : 8;
+		mur_arr_elem *e;
+		if (a->n >= MUR_ARR_ELEMS_MAX)
+			return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+					     "array size exceeds the maximum allowed (%d)",
+					     MUR_ARR_ELEMS_MAX);
+		if (!(e = realloc(a->e, (size_t)cap * sizeof *e)))
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		a->e = e;
+		a->cap = cap;
+	}
+	a->e[a->n].off = a->text.len;
+	a->e[a->n].len = null ? 0 : len;
+	a->e[a->n].null = null;
+	if (!null)
+		mur_buf_put(&a->text, s, len);
+	if (!mur_buf_ok(&a->text))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	a->n++;
+	return MUR_OK;
+}
+
+static int malformed(mur_error *err, const char *s, size_t len, const char *detail)
+{
+	mur_error_set(err, SQLSTATE_INVALID_TEXT_REPRESENTATION,
+		      "malformed array literal: \"%.*s\"", value_quote_len(len), s);
+	mur_error_detail(err, "%s", detail);
+	return MUR_ERR;
+}
+
+/* One element at s[*i] (after '{' or ','), its unquoted bytes to a: a
+ * quoted element ("..." with white space around), or an unquoted one (no
+ * '"', white space around it dropped); '\' escapes the next character in
+ * both.  *i is left at the ',' or '}' after it. */
+static int parse_elem(mur_arr *a, const char *s, size_t len, size_t *i, mur_error *err)
+{
+	size_t p = *i, start = a->text.len, last_kept = a->text.len;
+	int quoted = 0, escaped = 0, null;
+	while (p < len && value_pg_space(s[p]))
+		p++;
+	if (p < len && s[p] == '"') {
+		quoted = 1;
+		for (p++; p < len && s[p] != '"'; p++) {
+			if (s[p] == '\\' && ++p >= len)
+				break;
+			mur_buf_put_u8(&a->text, (uint8_t)s[p]);
+		}
+		if (p >= len)
+			return malformed(err, s, len, "Unexpected end of input.");
+		p++; /* the closing quote */
+		while (p < len && value_pg_space(s[p]))
+			p++;
+		if (p < len && s[p] != ',' && s[p] != '}')
+			return malformed(err, s, len, "Unexpected array element.");
+		last_kept = a->text.len;
+	} else {
+		for (; p < len && s[p] != ',' && s[p] != '}'; p++) {
+			char ch = s[p];
+			if (ch == '"')
+				return malformed(err, s, len, "Unexpected \"\"\" character.");
+			if (ch == '{')
+				return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+						     "murphy does not support multidimensional "
+						     "arrays");
+			if (ch == '\\') {
+				if (++p >= len)
+					break;
+				mur_buf_put_u8(&a->text, (uint8_t)s[p]);
+				last_kept = a->text.len;
+				escaped = 1; /* \NULL is the text NULL */
+				continue;
+			}
+			mur_buf_put_u8(&a->text, (uint8_t)ch);
+			if (!value_pg_space(ch))
+				last_kept = a->text.len;
+		}
+		a->text.len = last_kept; /* trailing white space */
+	}
+	if (p >= len)
+		return malformed(err, s, len, "Unexpected end of input.");
+	if (!quoted && a->text.len == start)
+		return malformed(err, s, len, "Unexpected \",\" character.");
+	null = !quoted && !escaped && a->text.len - start == 4 &&
+	       !strncasecmp(a->text.data + start, "NULL", 4);
+	{
+		size_t n = a->text.len - start;
+		a->text.len = start; /* the slot records them where they are */
+		if (mur_arr_push(a, NULL, 0, null, err) != MUR_OK) /* the slot */
+			return MUR_ERR;
+		a->e[a->n - 1].len = null ? 0 : n; /* the bytes already at start */
+		a->text.len = null ? start : start + n;
+	}
+	*i = p;
+	return MUR_OK;
+}
+
+int mur_arr_parse(mur_arr *a, mur_type t, const char *s, size_t len, mur_error *err)
+{
+	size_t i = 0;
+	(void)t;
+	a->n = 0;
+	mur_buf_reset(&a->text);
+	while (i < len && value_pg_space(s[i]))
+		i++;
+	if (i < len && s[i] == '[')
+		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "murphy does not support array dimension decorations");
+	if (i >= len || s[i] != '{')
+		return malformed(err, s, len,
+				 "Array value must start with \"{\" or dimension information.");
+	i++;
+	while (i < len && value_pg_space(s[i]))
+		i++;
+	if (i < len && s[i] == '{')
+		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "murphy does not support multidimensional arrays");
+	if (i < len && s[i] == '}') {
+		i++;
+	} else {
+		for (;;) {
+			if (parse_elem(a, s, len, &i, err) != MUR_OK)
+				return MUR_ERR;
+			if (s[i++] == '}')
+				break;
+		}
+	}
+	while (i < len && value_pg_space(s[i]))
+		i++;
+	if (i != len)
+		return malformed(err, s, len, "Junk after closing right brace.");
+	return MUR_OK;
+}
+
+static int needs_quotes(const char *s, size_t n)
+{
+	if (n == 0 || (n == 4 && !strncasecmp(s, "NULL", 4)))
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '"' || s[i] == '\\' || s[i] == '{' || s[i] == '}' || s[i] == ',' ||
+		    value_pg_space(s[i]))
+			return 1;
+	return 0;
+}
+
+void mur_arr_out(const mur_arr *a, mur_buf *out)
+{
+	mur_buf_put_u8(out, '{');
+	for (int i = 0; i < a->n; i++) {
+		const char *s = mur_arr_s(a, i);
+		size_t n = a->e[i].len;
+		if (i)
+			mur_buf_put_u8(out, ',');
+		if (a->e[i].null) {
+			mur_buf_put(out, "NULL", 4);
+		} else if (!needs_quotes(s, n)) {
+			mur_buf_put(out, s, n);
+		} else {
+			mur_buf_put_u8(out, '"');
+			for (size_t k = 0; k < n; k++) {
+				if (s[k] == '"' || s[k] == '\\')
+					mur_buf_put_u8(out, '\\');
+				mur_buf_put_u8(out, (uint8_t)s[k]);
+			}
+			mur_buf_put_u8(out, '"');
+		}
+	}
+	mur_buf_put_u8(out, '}');
+}
+
+void mur_arr_elem_text(mur_type elem, const mur_value *v, mur_buf *out)
+{
+	if (elem == MT_BOOL && v->kind == MV_TEXT) /* already 't' / 'f' */
+		mur_buf_put(out, v->s, v->len);
+	else
+		mur_value_to_pgtext(elem, v, out);
+}
+
+int mur_arr_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scratch, mur_value *out,
+			mur_error *err)
+{
+	mur_type elem = mur_type_elem(t);
+	mur_arr in, canon;
+	mur_buf tmp;
+	int rc = MUR_OK;
+	size_t off;
+	mur_arr_init(&in);
+	mur_arr_init(&canon);
+	mur_buf_init(&tmp);
+	if (mur_arr_parse(&in, t, text, len, err) != MUR_OK) {
+		rc = MUR_ERR;
+		goto free_all;
+	}
+	for (int i = 0; i < in.n && rc == MUR_OK; i++) {
+		mur_value v;
+		if (in.e[i].null) {
+			rc = mur_arr_push(&canon, "", 0, 1, err);
+			continue;
+		}
+		mur_buf_reset(&tmp);
+		if (mur_value_from_pgtext(elem, mur_arr_s(&in, i), in.e[i].len, &tmp, &v, err) !=
+		    MUR_OK) {
+			rc = MUR_ERR;
+			break;
+		}
+		{
+			mur_buf one;
+			mur_buf_init(&one);
+			mur_arr_elem_text(elem, &v, &one);
+			rc = mur_arr_push(&canon, one.data ? one.data : "", one.len, 0, err);
+			mur_buf_free(&one);
+		}
+	}
+	if (rc != MUR_OK)
+		goto free_all;
+	off = scratch->len;
+	mur_arr_out(&canon, scratch);
+	if (!mur_buf_ok(scratch)) {
+		rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		goto free_all;
+	}
+	*out = mur_v_text(scratch->data + off, scratch->len - off);
+free_all:
+	mur_buf_free(&tmp);
+	mur_arr_free(&canon);
+	mur_arr_free(&in);
+	return rc;
+}
+
+/* A float element's value: strtod takes float8out's forms (Infinity, NaN). */
+static double float_of(const char *s, size_t n)
+{
+	char tmp[64];
+	if (n >= sizeof tmp)
+		n = sizeof tmp - 1;
+	memcpy(tmp, s, n);
+	tmp[n] = 0;
+	return strtod(tmp, NULL);
+}
+
+int mur_arr_elem_cmp(mur_type elem, const char *a, size_t la, const char *b, size_t lb)
+{
+	int c;
+	if (elem == MT_FLOAT4 || elem == MT_FLOAT8) {
+		double x = float_of(a, la), y = float_of(b, lb);
+		if (x != x || y != y) /* NaN: after everything, equal to itself */
+			return (x != x) - (y != y);
+		return (x > y) - (x < y);
+	}
+	if (mur_type_is_numeric(elem))
+		return mur_num_text_cmp(a, la, b, lb);
+	c = memcmp(a, b, la < lb ? la : lb);
+	return c ? c : (la > lb) - (la < lb);
+}
+
+int mur_arr_cmp(mur_type elem, const mur_arr *a, const mur_arr *b)
+{
+	int n = a->n < b->n ? a->n : b->n;
+	for (int i = 0; i < n; i++) {
+		int c;
+		if (a->e[i].null || b->e[i].null) {
+			c = a->e[i].null - b->e[i].null;
+			if (c)
+				return c;
+			continue;
+		}
+		c = mur_arr_elem_cmp(elem, mur_arr_s(a, i), a->e[i].len, mur_arr_s(b, i),
+				     b->e[i].len);
+		if (c)
+			return c;
+	}
+	return (a->n > b->n) - (a->n < b->n);
+}

@@ -1,0 +1,646 @@
+/*
+ * sqlfn_array.c — the SQLite functions behind murphy's arrays
+ * (parser/analyze_array.c writes the calls; the stored form and the order
+ * are common/array.h's).  elem is the element's mur_type as an integer.
+ *
+ *   mur_array(elem, v...)               ARRAY[v, ...] from storage values
+ *   mur_array_cmp(a, b, elem)           <0, 0, >0 (btarraycmp)
+ *   mur_array_any(x, a, elem, op, all)  x op ANY/ALL (a); op 0..5 = <> < <= > >=
+ *   mur_array_get(a, i, elem)           a[i] as a storage value of elem
+ *   mur_array_slice(a, lo, hi)          a[lo:hi]
+ *   mur_array_bound(a, d, which)        lower, upper, length, cardinality, ndims
+ *   mur_array_position(a, x, elem [, s]) first i >= s with a[i] IS NOT DISTINCT FROM x
+ *   mur_array_append(a, x, elem), mur_array_prepend(x, a, elem),
+ *   mur_array_cat(a, b), mur_array_remove(a, x, elem)
+ *   mur_array_contains(a, b, elem)      a @> b;  mur_array_overlap: a && b
+ *   mur_array_to_string(a, d [, n]), mur_string_to_array(s, d [, n])
+ *   mur_array_json(a)                   the elements as a JSON array of strings
+ *                                       and nulls (unnest in a select list
+ *                                       reads it with json_each)
+ *   mur_array_elem(text, elem)          one element's text as a storage value
+ *   collations mur_arr_num, mur_arr_float, mur_arr_text (array.h)
+ *
+ * Strictness follows PostgreSQL: the comparisons, subscripts and bounds
+ * answer NULL for a NULL argument; append/prepend/cat take a NULL array as
+ * empty; array_position finds a NULL element for a NULL x.
+ */
+#include "storage/storage_int.h"
+
+#include "common/array.h"
+#include "common/json.h"
+
+#include <sqlite3.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Parse argument v (an array's stored text) into a; 0 and the call failed
+ * when it is not an array. */
+static int arg_arr(sqlite3_context *cx, sqlite3_value *v, mur_arr *a)
+{
+	mur_error err;
+	memset(&err, 0, sizeof err);
+	if (mur_arr_parse(a, MT_UNKNOWN, (const char *)sqlite3_value_text(v),
+			  (size_t)sqlite3_value_bytes(v), &err) != MUR_OK) {
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+		return 0;
+	}
+	return 1;
+}
+
+static mur_type arg_elem(sqlite3_value *v)
+{
+	int t = sqlite3_value_int(v);
+	return t > MT_UNKNOWN && t < MT_TYPE_COUNT ? (mur_type)t : MT_TEXT;
+}
+
+static void result_arr(sqlite3_context *cx, const mur_arr *a)
+{
+	mur_buf b;
+	mur_buf_init(&b);
+	mur_arr_out(a, &b);
+	stor_fn_result_buf(cx, &b);
+}
+
+/* x (a storage value) pushed as an element of type elem. */
+static int push_value(sqlite3_context *cx, mur_arr *a, mur_type elem, sqlite3_value *x)
+{
+	mur_value v = stor_fn_value(x);
+	mur_buf one;
+	mur_error err;
+	int rc;
+	memset(&err, 0, sizeof err);
+	mur_buf_init(&one);
+	if (v.kind != MV_NULL)
+		mur_arr_elem_text(elem, &v, &one);
+	rc = mur_arr_push(a, one.data ? one.data : "", one.len, v.kind == MV_NULL, &err);
+	mur_buf_free(&one);
+	if (rc != MUR_OK)
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	return rc == MUR_OK;
+}
+
+static void fn_array(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_type elem = arg_elem(v[0]);
+	mur_arr a;
+	mur_arr_init(&a);
+	for (int i = 1; i < argc; i++)
+		if (!push_value(cx, &a, elem, v[i]))
+			goto free_all;
+	result_arr(cx, &a);
+free_all:
+	mur_arr_free(&a);
+}
+
+static void fn_cmp(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_arr a, b;
+	(void)argc;
+	if (stor_fn_any_null(2, v))
+		return;
+	mur_arr_init(&a);
+	mur_arr_init(&b);
+	if (arg_arr(cx, v[0], &a) && arg_arr(cx, v[1], &b))
+		sqlite3_result_int(cx, mur_arr_cmp(arg_elem(v[2]), &a, &b));
+	mur_arr_free(&a);
+	mur_arr_free(&b);
+}
+
+static int op_holds(int op, int c)
+{
+	switch (op) {
+	case 0:
+		return c == 0;
+	case 1:
+		return c != 0;
+	case 2:
+		return c < 0;
+	case 3:
+		return c <= 0;
+	case 4:
+		return c > 0;
+	default:
+		return c >= 0;
+	}
+}
+
+static void arr_destroy(void *p)
+{
+	mur_arr_free(p);
+	sqlite3_free(p);
+}
+
+/* x op ANY (a): true when some element makes it true, else NULL when x
+ * or some element is NULL, else false.  ALL: false when some element
+ * makes it false, else NULL when a NULL took part, else true.  A constant
+ * array (a literal, a parameter) is parsed once per statement: SQLite
+ * keeps the parsed form as the argument's auxiliary data. */
+static void fn_any(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_type elem = arg_elem(v[2]);
+	int op = sqlite3_value_int(v[3]), all = sqlite3_value_int(v[4]), saw_null = 0;
+	mur_value x = stor_fn_value(v[0]);
+	mur_arr *a = sqlite3_get_auxdata(cx, 1), *fresh = NULL;
+	mur_buf xt;
+	(void)argc;
+	if (sqlite3_value_type(v[1]) == SQLITE_NULL)
+		return;
+	if (!a) {
+		if (!(fresh = sqlite3_malloc(sizeof *fresh)))
+			return sqlite3_result_error_nomem(cx);
+		mur_arr_init(fresh);
+		if (!arg_arr(cx, v[1], fresh)) {
+			arr_destroy(fresh);
+			return;
+		}
+		a = fresh;
+	}
+	mur_buf_init(&xt);
+	if (a->n == 0) { /* no element: ANY false, ALL true, whatever x is */
+		sqlite3_result_int(cx, all);
+		goto done;
+	}
+	if (x.kind == MV_NULL) {
+		sqlite3_result_null(cx);
+		goto done;
+	}
+	mur_arr_elem_text(elem, &x, &xt);
+	for (int i = 0; i < a->n; i++) {
+		int holds;
+		if (a->e[i].null) {
+			saw_null = 1;
+			continue;
+		}
+		holds = op_holds(op, mur_arr_elem_cmp(elem, xt.data ? xt.data : "", xt.len,
+						      mur_arr_s(a, i), a->e[i].len));
+		if (holds != all) { /* ANY found a true, ALL a false */
+			sqlite3_result_int(cx, holds);
+			goto done;
+		}
+	}
+	if (saw_null)
+		sqlite3_result_null(cx);
+	else
+		sqlite3_result_int(cx, all);
+done:
+	mur_buf_free(&xt);
+	if (fresh) /* last: SQLite may destroy it at once */
+		sqlite3_set_auxdata(cx, 1, fresh, arr_destroy);
+}
+
+static void fn_get(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_arr a;
+	sqlite3_int64 i;
+	(void)argc;
+	if (stor_fn_any_null(2, v))
+		return;
+	i = sqlite3_value_int64(v[1]);
+	mur_arr_init(&a);
+	if (arg_arr(cx, v[0], &a) && i >= 1 && i <= a.n && !a.e[i - 1].null) {
+		mur_type elem = arg_elem(v[2]);
+		mur_buf scratch;
+		mur_value out;
+		mur_error err;
+		memset(&err, 0, sizeof err);
+		mur_buf_init(&scratch);
+		if (mur_value_from_pgtext(elem, mur_arr_s(&a, (int)i - 1), a.e[i - 1].len, &scratch,
+					  &out, &err) == MUR_OK)
+			stor_fn_result_value(cx, &out);
+		else
+			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+		mur_buf_free(&scratch);
+	}
+	mur_arr_free(&a);
+}
+
+static void fn_slice(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_arr a, out;
+	sqlite3_int64 lo, hi;
+	(void)argc;
+	if (stor_fn_any_null(3, v))
+		return;
+	lo = sqlite3_value_int64(v[1]);
+	hi = sqlite3_value_int64(v[2]);
+	mur_arr_init(&a);
+	mur_arr_init(&out);
+	if (arg_arr(cx, v[0], &a)) {
+		mur_error err;
+		int ok = 1;
+		if (lo < 1)
+			lo = 1;
+		if (hi > a.n)
+			hi = a.n;
+		for (sqlite3_int64 i = lo; i <= hi && ok; i++)
+			ok = mur_arr_push(&out, mur_arr_s(&a, (int)i - 1), a.e[i - 1].len,
+					  a.e[i - 1].null, &err) == MUR_OK;
+		if (ok)
+			result_arr(cx, &out);
+		else
+			sqlite3_result_error_nomem(cx);
+	}
+	mur_arr_free(&out);
+	mur_arr_free(&a);
+}
+
+/* which: 0 array_lower, 1 array_upper, 2 array_length, 3 cardinality,
+ * 4 array_ndims.  An empty array has no dimension: NULL (cardinality 0). */
+static void fn_bound(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_arr a;
+	int which = sqlite3_value_int(v[2]);
+	(void)argc;
+	if (stor_fn_any_null(2, v))
+		return;
+	mur_arr_init(&a);
+	if (arg_arr(cx, v[0], &a)) {
+		if (which == 3)
+			sqlite3_result_int(cx, a.n);
+		else if (a.n > 0 && sqlite3_value_int64(v[1]) == 1)
+			sqlite3_result_int(cx, which == 0 || which == 4 ? 1 : a.n);
+	}
+	mur_arr_free(&a);
+}
+
+static void fn_position(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_type elem = arg_elem(v[2]);
+	mur_value x = stor_fn_value(v[1]);
+	sqlite3_int64 start = 1;
+	mur_buf xt;
+	mur_arr a;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	if (argc > 3) {
+		if (sqlite3_value_type(v[3]) == SQLITE_NULL)
+			return stor_fn_fail(cx, "22004", "initial position must not be null");
+		start = sqlite3_value_int64(v[3]);
+	}
+	mur_arr_init(&a);
+	mur_buf_init(&xt);
+	if (x.kind != MV_NULL)
+		mur_arr_elem_text(elem, &x, &xt);
+	if (arg_arr(cx, v[0], &a))
+		for (sqlite3_int64 i = start < 1 ? 1 : start; i <= a.n; i++) {
+			const mur_arr_elem *e = &a.e[i - 1];
+			if (x.kind == MV_NULL
+				    ? e->null
+				    : !e->null &&
+					      !mur_arr_elem_cmp(elem, xt.data ? xt.data : "",
+								xt.len, mur_arr_s(&a, (int)i - 1),
+								e->len)) {
+				sqlite3_result_int64(cx, i);
+				break;
+			}
+		}
+	mur_buf_free(&xt);
+	mur_arr_free(&a);
+}
+
+/* The array argument v, NULL taken as empty. */
+static int arg_arr_or_empty(sqlite3_context *cx, sqlite3_value *v, mur_arr *a)
+{
+	return sqlite3_value_type(v) == SQLITE_NULL || arg_arr(cx, v, a);
+}
+
+static int push_all(sqlite3_context *cx, mur_arr *to, const mur_arr *from)
+{
+	mur_error err;
+	for (int i = 0; i < from->n; i++)
+		if (mur_arr_push(to, mur_arr_s(from, i), from->e[i].len, from->e[i].null, &err) !=
+		    MUR_OK) {
+			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+			return 0;
+		}
+	return 1;
+}
+
+static void fn_append(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_arr a;
+	(void)argc;
+	mur_arr_init(&a);
+	if (arg_arr_or_empty(cx, v[0], &a) && push_value(cx, &a, arg_elem(v[2]), v[1]))
+		result_arr(cx, &a);
+	mur_arr_free(&a);
+}
+
+static void fn_prepend(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_arr a, out;
+	(void)argc;
+	mur_arr_init(&a);
+	mur_arr_init(&out);
+	if (arg_arr_or_empty(cx, v[1], &a) && push_value(cx, &out, arg_elem(v[2]), v[0]) &&
+	    push_all(cx, &out, &a))
+		result_arr(cx, &out);
+	mur_arr_free(&out);
+	mur_arr_free(&a);
+}
+
+static void fn_cat(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_arr a, b;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL && sqlite3_value_type(v[1]) == SQLITE_NULL)
+		return;
+	mur_arr_init(&a);
+	mur_arr_init(&b);
+	if (arg_arr_or_empty(cx, v[0], &a) && arg_arr_or_empty(cx, v[1], &b) &&
+	    push_all(cx, &a, &b))
+		result_arr(cx, &a);
+	mur_arr_free(&b);
+	mur_arr_free(&a);
+}
+
+static void fn_remove(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_type elem = arg_elem(v[2]);
+	mur_value x = stor_fn_value(v[1]);
+	mur_arr a, out;
+	mur_buf xt;
+	mur_error err;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	mur_arr_init(&a);
+	mur_arr_init(&out);
+	mur_buf_init(&xt);
+	if (x.kind != MV_NULL)
+		mur_arr_elem_text(elem, &x, &xt);
+	if (arg_arr(cx, v[0], &a)) {
+		int ok = 1;
+		for (int i = 0; i < a.n && ok; i++) {
+			int same = x.kind == MV_NULL
+					   ? a.e[i].null
+					   : !a.e[i].null &&
+						     !mur_arr_elem_cmp(elem, xt.data ? xt.data : "",
+								       xt.len, mur_arr_s(&a, i),
+								       a.e[i].len);
+			if (!same)
+				ok = mur_arr_push(&out, mur_arr_s(&a, i), a.e[i].len, a.e[i].null,
+						  &err) == MUR_OK;
+		}
+		if (ok)
+			result_arr(cx, &out);
+		else
+			sqlite3_result_error_nomem(cx);
+	}
+	mur_buf_free(&xt);
+	mur_arr_free(&out);
+	mur_arr_free(&a);
+}
+
+/* Does a hold an element equal to b's element j?  NULLs never match. */
+static int holds(mur_type elem, const mur_arr *a, const mur_arr *b, int j)
+{
+	if (b->e[j].null)
+		return 0;
+	for (int i = 0; i < a->n; i++)
+		if (!a->e[i].null && !mur_arr_elem_cmp(elem, mur_arr_s(a, i), a->e[i].len,
+						       mur_arr_s(b, j), b->e[j].len))
+			return 1;
+	return 0;
+}
+
+/* overlap 0: a @> b (every element of b is in a); 1: a && b (one is). */
+static void contains(sqlite3_context *cx, sqlite3_value **v, int overlap)
+{
+	mur_type elem = arg_elem(v[2]);
+	mur_arr a, b;
+	if (stor_fn_any_null(2, v))
+		return;
+	mur_arr_init(&a);
+	mur_arr_init(&b);
+	if (arg_arr(cx, v[0], &a) && arg_arr(cx, v[1], &b)) {
+		int r = !overlap;
+		for (int j = 0; j < b.n; j++)
+			if (holds(elem, &a, &b, j) == overlap) {
+				r = overlap;
+				break;
+			}
+		sqlite3_result_int(cx, r);
+	}
+	mur_arr_free(&b);
+	mur_arr_free(&a);
+}
+
+static void fn_contains(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	contains(cx, v, 0);
+}
+
+static void fn_overlap(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	contains(cx, v, 1);
+}
+
+static void fn_to_string(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const char *d, *nul = NULL;
+	size_t dn, nn = 0;
+	mur_arr a;
+	mur_buf b;
+	int first = 1;
+	if (stor_fn_any_null(2, v))
+		return;
+	d = (const char *)sqlite3_value_text(v[1]);
+	dn = (size_t)sqlite3_value_bytes(v[1]);
+	if (argc > 2 && sqlite3_value_type(v[2]) != SQLITE_NULL) {
+		nul = (const char *)sqlite3_value_text(v[2]);
+		nn = (size_t)sqlite3_value_bytes(v[2]);
+	}
+	mur_arr_init(&a);
+	mur_buf_init(&b);
+	if (!arg_arr(cx, v[0], &a)) {
+		mur_arr_free(&a);
+		mur_buf_free(&b);
+		return;
+	}
+	for (int i = 0; i < a.n; i++) {
+		if (a.e[i].null && !nul)
+			continue;
+		if (!first)
+			mur_buf_put(&b, d, dn);
+		first = 0;
+		if (a.e[i].null)
+			mur_buf_put(&b, nul, nn);
+		else
+			mur_buf_put(&b, mur_arr_s(&a, i), a.e[i].len);
+	}
+	stor_fn_result_buf(cx, &b); /* frees b; empty is '' */
+	mur_arr_free(&a);
+}
+
+/* One piece of string_to_array: NULL when it equals the null string. */
+static int piece(mur_arr *a, const char *s, size_t n, const char *nul, size_t nn, mur_error *err)
+{
+	int null = nul && nn == n && !memcmp(s, nul, n);
+	return mur_arr_push(a, s, n, null, err);
+}
+
+static void fn_string_to_array(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const char *s, *d = NULL, *nul = NULL;
+	size_t sn, dn = 0, nn = 0, i = 0, start = 0;
+	mur_arr a;
+	mur_error err;
+	int ok = 1;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	s = (const char *)sqlite3_value_text(v[0]);
+	sn = (size_t)sqlite3_value_bytes(v[0]);
+	if (sqlite3_value_type(v[1]) != SQLITE_NULL) {
+		d = (const char *)sqlite3_value_text(v[1]);
+		dn = (size_t)sqlite3_value_bytes(v[1]);
+	}
+	if (argc > 2 && sqlite3_value_type(v[2]) != SQLITE_NULL) {
+		nul = (const char *)sqlite3_value_text(v[2]);
+		nn = (size_t)sqlite3_value_bytes(v[2]);
+	}
+	mur_arr_init(&a);
+	if (sn == 0) {
+		/* '' is the empty array */
+	} else if (!d) { /* each character apart (UTF-8 sequences whole) */
+		while (i < sn && ok) {
+			size_t k = i + 1;
+			while (k < sn && ((unsigned char)s[k] & 0xC0) == 0x80)
+				k++;
+			ok = piece(&a, s + i, k - i, nul, nn, &err) == MUR_OK;
+			i = k;
+		}
+	} else if (dn == 0) { /* the whole string, one element */
+		ok = piece(&a, s, sn, nul, nn, &err) == MUR_OK;
+	} else {
+		while (ok) {
+			const char *hit = NULL;
+			for (size_t k = start; k + dn <= sn; k++)
+				if (!memcmp(s + k, d, dn)) {
+					hit = s + k;
+					break;
+				}
+			if (!hit) {
+				ok = piece(&a, s + start, sn - start, nul, nn, &err) == MUR_OK;
+				break;
+			}
+			ok = piece(&a, s + start, (size_t)(hit - s) - start, nul, nn, &err) ==
+			     MUR_OK;
+			start = (size_t)(hit - s) + dn;
+		}
+	}
+	if (ok)
+		result_arr(cx, &a);
+	else
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	mur_arr_free(&a);
+}
+
+static void fn_json(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_arr a;
+	mur_buf b;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	mur_arr_init(&a);
+	if (arg_arr(cx, v[0], &a)) {
+		mur_buf_init(&b);
+		mur_buf_put_u8(&b, '[');
+		for (int i = 0; i < a.n; i++) {
+			if (i)
+				mur_buf_put_u8(&b, ',');
+			if (a.e[i].null)
+				mur_buf_put(&b, "null", 4);
+			else
+				mur_json_put_string(&b, mur_arr_s(&a, i), a.e[i].len);
+		}
+		mur_buf_put_u8(&b, ']');
+		stor_fn_result_buf(cx, &b);
+	}
+	mur_arr_free(&a);
+}
+
+static void fn_elem(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_buf scratch;
+	mur_value out;
+	mur_error err;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	memset(&err, 0, sizeof err);
+	mur_buf_init(&scratch);
+	if (mur_value_from_pgtext(arg_elem(v[1]), (const char *)sqlite3_value_text(v[0]),
+				  (size_t)sqlite3_value_bytes(v[0]), &scratch, &out,
+				  &err) == MUR_OK)
+		stor_fn_result_value(cx, &out);
+	else
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	mur_buf_free(&scratch);
+}
+
+/* The collations: pArg is the element type whose order they follow. */
+static int collate_arr(void *arg, int la, const void *pa, int lb, const void *pb)
+{
+	mur_type elem = (mur_type)(intptr_t)arg;
+	mur_arr a, b;
+	mur_error err;
+	int c;
+	mur_arr_init(&a);
+	mur_arr_init(&b);
+	if (mur_arr_parse(&a, MT_UNKNOWN, pa, (size_t)la, &err) != MUR_OK ||
+	    mur_arr_parse(&b, MT_UNKNOWN, pb, (size_t)lb, &err) != MUR_OK) {
+		int n = la < lb ? la : lb;
+		c = memcmp(pa, pb, (size_t)n); /* not arrays: by bytes, consistently */
+		c = c ? c : (la > lb) - (la < lb);
+	} else {
+		c = mur_arr_cmp(elem, &a, &b);
+	}
+	mur_arr_free(&b);
+	mur_arr_free(&a);
+	return c;
+}
+
+static const stor_fn_def arrayfns[] = {
+	{"mur_array", -1, 1, fn_array},
+	{"mur_array_cmp", 3, 1, fn_cmp},
+	{"mur_array_any", 5, 1, fn_any},
+	{"mur_array_get", 3, 1, fn_get},
+	{"mur_array_slice", 3, 1, fn_slice},
+	{"mur_array_bound", 3, 1, fn_bound},
+	{"mur_array_position", 3, 1, fn_position},
+	{"mur_array_position", 4, 1, fn_position},
+	{"mur_array_append", 3, 1, fn_append},
+	{"mur_array_prepend", 3, 1, fn_prepend},
+	{"mur_array_cat", 2, 1, fn_cat},
+	{"mur_array_remove", 3, 1, fn_remove},
+	{"mur_array_contains", 3, 1, fn_contains},
+	{"mur_array_overlap", 3, 1, fn_overlap},
+	{"mur_array_to_string", 2, 1, fn_to_string},
+	{"mur_array_to_string", 3, 1, fn_to_string},
+	{"mur_string_to_array", 2, 1, fn_string_to_array},
+	{"mur_string_to_array", 3, 1, fn_string_to_array},
+	{"mur_array_json", 1, 1, fn_json},
+	{"mur_array_elem", 2, 1, fn_elem},
+};
+
+int stor_register_array_functions(sqlite3 *db)
+{
+	static const struct {
+		const char *name;
+		mur_type elem;
+	} colls[] = {
+		{MUR_ARR_COLLATION_NUM, MT_NUMERIC},
+		{MUR_ARR_COLLATION_FLOAT, MT_FLOAT8},
+		{MUR_ARR_COLLATION_TEXT, MT_TEXT},
+	};
+	int rc = stor_fn_register(db, arrayfns, sizeof arrayfns / sizeof arrayfns[0]);
+	for (size_t i = 0; i < sizeof colls / sizeof colls[0] && rc == SQLITE_OK; i++)
+		rc = sqlite3_create_collation_v2(db, colls[i].name, SQLITE_UTF8,
+						 (void *)(intptr_t)colls[i].elem, collate_arr,
+						 NULL);
+	return rc;
+}
