@@ -40,6 +40,7 @@
  */
 #include "ops/hashagg.h"
 
+#include "common/interval.h"
 #include "common/numeric.h"
 
 #include "ops/hll.h"
@@ -81,6 +82,7 @@ typedef struct agg_state {
 		const char *s;     /* TEXT/BLOB min/max (arena) */
 		hll *sk;           /* HLL, HLL_MERGE, HLL_COUNT (arena; NULL until an input) */
 		struct numsum *ns; /* NUM_SUM (arena; NULL until an input) */
+		mur_interval *iv;  /* IV_SUM (arena; NULL until an input) */
 	} v;
 	union {
 		double fsum; /* SUM: the FLOAT part */
@@ -857,6 +859,39 @@ static int numsum_output(exec_hashagg *h, const agg_state *st, mur_value *v)
 	return rc;
 }
 
+/* ---- IV_SUM: interval sums, field by field as interval_pl ----
+ * months, days and microseconds add apart (1 mon + 30 days stays so);
+ * 22008 "interval out of range" when one overflows, as PostgreSQL. */
+static int ivsum_add(exec_hashagg *h, agg_state *st, const mur_value *v)
+{
+	mur_interval x;
+	if (v->kind != MV_TEXT || mur_iv_load(v->s, v->len, &x) != MUR_OK)
+		return mur_error_set(&h->err, SQLSTATE_INTERNAL_ERROR,
+				     "sum(interval) was given a value that is no interval");
+	if (!st->v.iv) {
+		if (!(st->v.iv = arena_alloc(h, sizeof *st->v.iv)))
+			return MUR_ERR;
+		*st->v.iv = x;
+		return MUR_OK;
+	}
+	return mur_iv_add(st->v.iv, &x, 1, st->v.iv, &h->err);
+}
+
+/* The sum's stored form in h->scratch, v pointing at it (NULL without
+ * input). */
+static int ivsum_output(exec_hashagg *h, const agg_state *st, mur_value *v)
+{
+	*v = mur_v_null();
+	if (!st->v.iv)
+		return MUR_OK;
+	mur_buf_reset(&h->scratch);
+	mur_iv_store(st->v.iv, &h->scratch);
+	if (!mur_buf_ok(&h->scratch))
+		return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	*v = mur_v_text(h->scratch.data, h->scratch.len);
+	return MUR_OK;
+}
+
 /* NUM_MIN / NUM_MAX order: numeric TEXT by value, anything else as
  * mur_value_cmp. */
 static int num_value_cmp(const mur_value *a, const mur_value *b)
@@ -950,6 +985,9 @@ static int update(exec_hashagg *h, group *g, const mur_value *vals)
 			break;
 		case EXEC_AGG_NUM_SUM:
 			rc = numsum_add(h, st, v);
+			break;
+		case EXEC_AGG_IV_SUM:
+			rc = ivsum_add(h, st, v);
 			break;
 		case EXEC_AGG_COUNT_DISTINCT:
 			if (num_key(h, ag->col) && v->kind == MV_TEXT) { /* by value */
@@ -1307,6 +1345,10 @@ int exec_hashagg_finish(exec_hashagg *h, mur_buf *out, uint64_t *nrows_out)
 			uint8_t fn = h->spec.aggs[a].fn;
 			mur_value v = agg_output(&h->spec.aggs[a], &g->st[a]);
 			if (fn == EXEC_AGG_NUM_SUM && numsum_output(h, &g->st[a], &v) != MUR_OK) {
+				h->failed = 1;
+				return MUR_ERR;
+			}
+			if (fn == EXEC_AGG_IV_SUM && ivsum_output(h, &g->st[a], &v) != MUR_OK) {
 				h->failed = 1;
 				return MUR_ERR;
 			}

@@ -357,6 +357,8 @@ mur_type sql_agg_type(int fn, mur_type t)
 			return MT_INT8;
 		if (t == MT_INT8 || t == MT_NUMERIC)
 			return MT_NUMERIC;
+		if (t == MT_INTERVAL) /* field by field (interval_pl) */
+			return MT_INTERVAL;
 		return (t == MT_FLOAT4 || t == MT_FLOAT8) ? t : MT_UNKNOWN;
 	case SQL_AGG_AVG:
 	case SQL_AGG_VAR_SAMP:
@@ -365,6 +367,8 @@ mur_type sql_agg_type(int fn, mur_type t)
 	case SQL_AGG_STDDEV_POP:
 		if (mur_type_is_integer(t) || t == MT_NUMERIC)
 			return MT_NUMERIC;
+		if (t == MT_INTERVAL && fn == SQL_AGG_AVG) /* the sum / count (interval_div) */
+			return MT_INTERVAL;
 		return (t == MT_FLOAT4 || t == MT_FLOAT8) ? MT_FLOAT8 : MT_UNKNOWN;
 	case SQL_AGG_MIN:
 	case SQL_AGG_MAX:

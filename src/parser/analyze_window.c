@@ -468,6 +468,11 @@ static sql_expr *aggregate_over(sql_ctx *c, PgQuery__FuncCall *f, const win_def 
 	t = sql_agg_type(fn, arg ? arg->type : MT_UNKNOWN);
 	if (t == MT_UNKNOWN)
 		return no_such(c, name, f);
+	if (t == MT_INTERVAL && (fn == SQL_AGG_SUM || fn == SQL_AGG_AVG))
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy does not support %s(interval) as a window function yet",
+				name),
+			NULL);
 	if (fn == SQL_AGG_AVG || SQL_AGG_IS_VARIANCE(fn))
 		return agg_composite(c, f, d, fn, t, arg);
 	if (fn == SQL_AGG_SUM && arg->type == MT_NUMERIC) /* exact, storage/sqlfn_numeric.c */

@@ -368,6 +368,25 @@ static void emit_case(sql_emit *e, const sql_expr *x)
 	mur_buf_printf(e->b, " END)");
 }
 
+/* sum and avg of an interval: storage/sqlfn_types.c's mur_iv_sum adds
+ * field by field (interval_pl); avg divides it by the count as
+ * PostgreSQL's interval_avg does (interval_div).  1 when emitted. */
+static int emit_interval_agg(sql_emit *e, const sql_expr *x)
+{
+	if (x->nargs < 1 || x->type != MT_INTERVAL ||
+	    (x->agg != SQL_AGG_SUM && x->agg != SQL_AGG_AVG))
+		return 0;
+	mur_buf_printf(e->b, x->agg == SQL_AGG_AVG ? "mur_iv_mul(mur_iv_sum(" : "mur_iv_sum(");
+	sql_emit_expr(e, x->args[0]);
+	if (x->agg == SQL_AGG_AVG) {
+		mur_buf_printf(e->b, "), count(");
+		sql_emit_expr(e, x->args[0]);
+		mur_buf_printf(e->b, "), 1");
+	}
+	mur_buf_put_u8(e->b, ')');
+	return 1;
+}
+
 /* sum/min/max of a numeric and avg with a numeric result (numeric or
  * integer input) as storage/sqlfn_numeric.c's exact aggregates: SQLite's
  * own would add the TEXT as doubles.  1 when emitted. */
@@ -431,7 +450,7 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_JSON_OBJECT_AGG] = "mur_json_object_agg",
 		[SQL_AGG_JSONB_OBJECT_AGG] = "mur_jsonb_object_agg",
 	};
-	if (emit_numeric_agg(e, x))
+	if (emit_numeric_agg(e, x) || emit_interval_agg(e, x))
 		return;
 	mur_buf_printf(e->b, "%s(", names[x->agg]);
 	if (SQL_AGG_IS_COLLECTING(x->agg)) { /* storage/sqlfn_agg.c: x, arg, flags, keys */

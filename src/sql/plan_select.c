@@ -721,6 +721,8 @@ static int partials_of(agg_plan *ap, int i, int k, int fns[3], int cols[3])
 	    (a->args[0]->type == MT_NUMERIC ||
 	     (SQL_AGG_IS_VARIANCE(a->agg) && a->type == MT_NUMERIC)))
 		fns[0] = numeric_fn(fns[0]); /* a variance of integers is exact too */
+	if (a->nargs && !a->distinct && a->args[0]->type == MT_INTERVAL && fns[0] == EXEC_AGG_SUM)
+		fns[0] = EXEC_AGG_IV_SUM; /* sum and avg: field by field */
 	cols[0] = col;
 	if (a->agg == SQL_AGG_AVG) {
 		fns[1] = EXEC_AGG_COUNT;
@@ -776,6 +778,10 @@ static sql_expr *rewrite(sql_ctx *c, const sql_query *q, agg_plan *ap, sql_expr 
 							  : ap->first_partial[i]);
 			if (!sql_expr_equal(ap->aggs[i], e))
 				continue;
+			if (e->agg == SQL_AGG_AVG && e->type == MT_INTERVAL) /* interval_avg */
+				return sql_make_call(c, "mur_iv_mul", e->type, e->loc, 3,
+						     slot(c, s, e->type), slot(c, s + 1, MT_INT8),
+						     sql_make_const_int(c, 1, MT_INT4));
 			if (e->agg == SQL_AGG_AVG)
 				return sql_make_call(c, "mur_avg", e->type, e->loc, 2,
 						     slot(c, s, e->type), slot(c, s + 1, MT_INT8));

@@ -20,6 +20,8 @@
  *   mur_iv_part / mur_iv_extract(field, iv)  date_part (float8) /
  *                                extract (numeric text, PostgreSQL's scale)
  *   mur_iv_neg                   -interval
+ *   mur_iv_sum(iv)               sum(interval), an aggregate: field by
+ *                                field (interval_pl), 22008 on overflow
  *   mur_age(a[, b])              age(a, b); age(a) is age(today's midnight,
  *                                UTC, a)
  *   mur_bytea_cat, mur_bytea_substr  bytea || bytea, substring (bytes,
@@ -124,6 +126,38 @@ static void fn_iv_mul(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (mur_iv_mul(&a, sqlite3_value_double(v[1]), sqlite3_value_int(v[2]), &r, &err) != MUR_OK)
 		return fail(cx, &err);
 	result_iv(cx, &r);
+}
+
+/* mur_iv_sum(iv): sum(interval), field by field as interval_pl; NULL
+ * without a non-NULL input, 22008 when a field overflows. */
+typedef struct iv_sum {
+	int seen;
+	mur_interval acc;
+} iv_sum;
+
+static void iv_sum_step(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	iv_sum *s;
+	mur_interval x;
+	mur_error err;
+	(void)argc;
+	if (!iv_arg(v, 0, &x))
+		return;
+	if (!(s = sqlite3_aggregate_context(cx, sizeof *s)))
+		return sqlite3_result_error_nomem(cx);
+	if (!s->seen) {
+		s->acc = x;
+		s->seen = 1;
+	} else if (mur_iv_add(&s->acc, &x, 1, &s->acc, &err) != MUR_OK) {
+		fail(cx, &err);
+	}
+}
+
+static void iv_sum_final(sqlite3_context *cx)
+{
+	iv_sum *s = sqlite3_aggregate_context(cx, 0);
+	if (s && s->seen)
+		result_iv(cx, &s->acc);
 }
 
 static void ts_out_of_range(sqlite3_context *cx)
@@ -567,5 +601,10 @@ static const stor_fn_def type_fns[] = {
 
 int stor_register_type_functions(sqlite3 *db)
 {
-	return stor_fn_register(db, type_fns, sizeof type_fns / sizeof type_fns[0]);
+	int rc = stor_fn_register(db, type_fns, sizeof type_fns / sizeof type_fns[0]);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_function_v2(db, "mur_iv_sum", 1,
+						SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
+						iv_sum_step, iv_sum_final, NULL);
+	return rc;
 }

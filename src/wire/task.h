@@ -134,7 +134,9 @@ typedef enum exec_agg_fn {
 	EXEC_AGG_NUM_SUM = 13, /* sum → numeric TEXT with the largest input scale; NULL if none */
 	EXEC_AGG_NUM_MIN = 14, /* min / max by numeric value (1.5 < 10), the input's text */
 	EXEC_AGG_NUM_MAX = 15,
-	EXEC_AGG_FN_MAX = 15, /* the last one (numbers are append-only: they cross the wire) */
+	EXEC_AGG_IV_SUM = 16, /* sum of stored intervals (common/interval.h) field by field, as
+				 PostgreSQL's interval_pl; NULL if none */
+	EXEC_AGG_FN_MAX = 16, /* the last one (numbers are append-only: they cross the wire) */
 } exec_agg_fn;
 
 typedef struct exec_agg {
