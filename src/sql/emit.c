@@ -60,6 +60,7 @@
  */
 #include "sql/sqlInt.h"
 
+#include "common/interval.h"
 #include "common/json.h"
 #include "common/numeric.h"
 
@@ -715,6 +716,20 @@ void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, 
 		       : t == MT_JSONB ? " COLLATE " MUR_JSONB_COLLATION
 				       : "",
 		       desc ? " DESC" : " ASC", nulls_first ? " NULLS FIRST" : " NULLS LAST");
+}
+
+const char *sql_key_collate(mur_type t)
+{
+	switch (mur_key_kind_of(t)) {
+	case MUR_KEY_NUMERIC:
+		return " COLLATE " MUR_NUM_COLLATION;
+	case MUR_KEY_INTERVAL:
+		return " COLLATE " MUR_IV_COLLATION;
+	case MUR_KEY_JSONB:
+		return " COLLATE " MUR_JSONB_COLLATION;
+	default:
+		return "";
+	}
 }
 
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first)

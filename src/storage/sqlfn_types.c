@@ -22,6 +22,8 @@
  *   mur_iv_neg                   -interval
  *   mur_iv_sum(iv)               sum(interval), an aggregate: field by
  *                                field (interval_pl), 22008 on overflow
+ *   collation mur_interval       by the span key alone: GROUP BY and
+ *                                DISTINCT of intervals by value
  *   mur_age(a[, b])              age(a, b); age(a) is age(today's midnight,
  *                                UTC, a)
  *   mur_bytea_cat, mur_bytea_substr  bytea || bytea, substring (bytes,
@@ -599,6 +601,18 @@ static const stor_fn_def type_fns[] = {
 	{"mur_sha512", 1, 1, fn_sha512},
 };
 
+/* collation mur_interval: by the span key alone, then equal ('1 day' =
+ * '24 hours'); text too short to hold a key by its bytes. */
+static int iv_collate(void *arg, int na, const void *a, int nb, const void *b)
+{
+	int n = na < nb ? na : nb, c;
+	(void)arg;
+	if (na >= MUR_IV_KEY_LEN && nb >= MUR_IV_KEY_LEN)
+		return memcmp(a, b, MUR_IV_KEY_LEN);
+	c = memcmp(a, b, (size_t)n);
+	return c ? c : na - nb;
+}
+
 int stor_register_type_functions(sqlite3 *db)
 {
 	int rc = stor_fn_register(db, type_fns, sizeof type_fns / sizeof type_fns[0]);
@@ -606,5 +620,8 @@ int stor_register_type_functions(sqlite3 *db)
 		rc = sqlite3_create_function_v2(db, "mur_iv_sum", 1,
 						SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
 						iv_sum_step, iv_sum_final, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_collation_v2(db, MUR_IV_COLLATION, SQLITE_UTF8, NULL,
+						 iv_collate, NULL);
 	return rc;
 }
