@@ -303,6 +303,13 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 		return sql_make_const_text(c, "PostgreSQL 15.0 (murphy)");
 	if (!strcmp(name, "current_database") && n == 0)
 		return sql_make_const_text(c, "murphy");
+	/* pg_typeof(x): the name format_type() prints for x's type, known at
+	 * analysis ('unknown' for an untyped literal, as PostgreSQL); x stays
+	 * an argument (an aggregate in it keeps the query an aggregate).  Its
+	 * column is text, not regtype, which murphy has no type for. */
+	if (!strcmp(name, "pg_typeof") && n == 1)
+		return sql_make_call(c, "mur_pg_typeof", MT_TEXT, loc, 2, args[0],
+				     sql_make_const_text(c, mur_type_name(args[0]->type)));
 	for (size_t i = 0; i < sizeof fn_defs / sizeof fn_defs[0]; i++) {
 		if (strcmp(fn_defs[i].name, name))
 			continue;
@@ -372,8 +379,11 @@ mur_type sql_agg_type(int fn, mur_type t)
 		return (t == MT_FLOAT4 || t == MT_FLOAT8) ? MT_FLOAT8 : MT_UNKNOWN;
 	case SQL_AGG_MIN:
 	case SQL_AGG_MAX:
-		/* PostgreSQL 15 has no min/max of bool, bytea or uuid */
-		return (t == MT_BOOL || t == MT_BYTEA || t == MT_UUID) ? MT_UNKNOWN : t;
+		/* PostgreSQL 15 has no min/max of bool, bytea, uuid, json or jsonb */
+		return (t == MT_BOOL || t == MT_BYTEA || t == MT_UUID || t == MT_JSON ||
+			t == MT_JSONB)
+			       ? MT_UNKNOWN
+			       : t;
 	default:
 		return t == MT_BOOL ? MT_BOOL : MT_UNKNOWN;
 	}

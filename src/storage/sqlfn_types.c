@@ -32,6 +32,8 @@
  *                                hex, base64 (76 characters a line, as
  *                                pg_base64_encode) and escape
  *   mur_sha224/256/384/512       the digests (OpenSSL), bytea
+ *   mur_pg_typeof(x, name)       pg_typeof(x): name, x's type as the
+ *                                analyzer resolved it
  *
  * Intervals in and out are their stored form (common/interval.h);
  * timestamps their stored text.  Strict: NULL in, NULL out.
@@ -574,7 +576,15 @@ SQLFN_DIGEST(256)
 SQLFN_DIGEST(384)
 SQLFN_DIGEST(512)
 
+/* mur_pg_typeof(x, name): name (the analyzer resolved x's type). */
+static void fn_pg_typeof(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	sqlite3_result_value(cx, v[1]);
+}
+
 static const stor_fn_def type_fns[] = {
+	{"mur_pg_typeof", 2, 1, fn_pg_typeof},
 	{"mur_gen_random_uuid", 0, 0, fn_gen_random_uuid},
 	{"mur_iv_key", 1, 1, fn_iv_key},
 	{"mur_iv_add", 3, 1, fn_iv_add},
