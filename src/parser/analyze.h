@@ -485,6 +485,14 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
 /* f as the series column when it is the call sql_srf_select_list took, else NULL. */
 sql_expr *sql_srf_column(sql_ctx *c, PgQuery__FuncCall *f);
 
+/* ---- analyze_json_srf.c ---- */
+/* Is name one of the json/jsonb set-returning functions? */
+int sql_json_srf_is(const char *name);
+/* f (one of them) as a leader table named by alias; in_select: alone in
+ * the select list of a SELECT without FROM. */
+int sql_json_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias,
+		     int in_select);
+
 /* ---- analyze_ordagg.c ---- */
 /* The collecting aggregate name names (sql_aggfn), 0 when none. */
 int sql_collecting_agg_kind(const char *name);

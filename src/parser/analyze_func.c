@@ -635,10 +635,11 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return backend_pid(c, f);
 	if (f == c->srf_call)
 		return sql_srf_column(c, f);
-	if (!strcmp(name, "generate_series"))
+	if (!strcmp(name, "generate_series") || (sql_json_srf_is(name) && f->n_funcname == 1))
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-				"murphy supports generate_series only in FROM or alone in the "
-				"select list of a SELECT without FROM"),
+				"murphy supports %s only in FROM or alone in the select list of "
+				"a SELECT without FROM",
+				name),
 			NULL);
 	fn = f->n_funcname == 1 ? sql_collecting_agg_kind(name) : 0;
 	if (fn && f->over)

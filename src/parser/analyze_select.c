@@ -225,7 +225,10 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 		nseries += q->rtes[i].series != NULL;
 	}
 	if (nseries && nvirtual != q->nrte)
-		return unsupported(c, "joining generate_series with distributed tables", -1);
+		return unsupported(c,
+				   "joining a set-returning function in FROM with distributed "
+				   "tables",
+				   -1);
 	if (nvirtual && nvirtual != q->nrte && nsub)
 		return unsupported(c,
 				   "joining a subquery in FROM or a WITH query that is not a plain "

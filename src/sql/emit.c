@@ -670,7 +670,8 @@ static void emit_table(sql_emit *e, const sql_query *q, int i)
 	const sql_rte *r = &q->rtes[i];
 	int slot = sql_rte_slot(q, i);
 	if (r->series) {
-		emit_series(e, r);
+		if (!sql_emit_json_srf(e, r))
+			emit_series(e, r);
 	} else if (r->table->kind == CAT_TABLE_VIRTUAL) {
 		char name[CAT_NAME_MAX + 8];
 		snprintf(name, sizeof name, "murphy_%s", r->table->name);

@@ -53,6 +53,9 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x);
 #define SQL_EMIT_FOLD_ARGS_MAX 100
 void sql_emit_bool_list(sql_emit *e, const char *op, sql_expr *const *args, int n);
 void sql_emit_ident(mur_buf *b, const char *name);
+/* A json set-returning function's rte (sql_rte.series) as a subquery
+ * (emit_json_srf.c); 0, nothing written, for generate_series. */
+int sql_emit_json_srf(sql_emit *e, const sql_rte *r);
 void sql_emit_string(mur_buf *b, const char *s, size_t n);
 void sql_emit_value(mur_buf *b, const mur_value *v);
 void sql_emit_from(sql_emit *e, const sql_query *q);

@@ -1,0 +1,42 @@
+/*
+ * emit_json_srf.c — the json and jsonb set-returning functions
+ * (parser/analyze_json_srf.c) as SQLite: a subquery over SQLite's json_each
+ * of the document, which walks an object's members or an array's elements
+ * in the stored order (jsonb's: keys by length then bytes); each value is
+ * read back with mur_json_get (storage/sqlfn_json.c, the -> and ->>
+ * operators), so a jsonb value is jsonb's text (1.50 stays 1.50, where
+ * json_each's own value column would be the double 1.5).  The document
+ * goes through mur_json_srf_arg first, which raises PostgreSQL's 22023 for
+ * the wrong kind (an array to jsonb_each, a scalar to
+ * jsonb_array_elements) and passes NULL on (no rows).  The document is a
+ * constant or a parameter, written twice.
+ */
+#include "sql/sqlInt.h"
+
+#include <string.h>
+
+int sql_emit_json_srf(sql_emit *e, const sql_rte *r)
+{
+	const sql_expr *call = r->series;
+	const char *fn = call->op;
+	const cat_table *t = r->table;
+	int each = strstr(fn, "_each") != NULL, keys = strstr(fn, "_object_keys") != NULL;
+	int as_text = strstr(fn, "_text") != NULL;
+	if (!strcmp(fn, "generate_series"))
+		return 0;
+	mur_buf_printf(e->b, "(SELECT ");
+	if (each || keys) {
+		mur_buf_printf(e->b, "j.key AS ");
+		sql_emit_ident(e->b, t->cols[0].name);
+	}
+	if (!keys) {
+		mur_buf_printf(e->b, "%smur_json_get(", each ? ", " : "");
+		sql_emit_expr(e, call->args[0]);
+		mur_buf_printf(e->b, ", j.key, %d) AS ", as_text);
+		sql_emit_ident(e->b, t->cols[t->ncols - 1].name);
+	}
+	mur_buf_printf(e->b, " FROM json_each(mur_json_srf_arg(");
+	sql_emit_expr(e, call->args[0]);
+	mur_buf_printf(e->b, ", '%s')) AS j ORDER BY j.id)", fn);
+	return 1;
+}
