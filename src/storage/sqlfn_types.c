@@ -20,8 +20,9 @@
  *   mur_iv_part / mur_iv_extract(field, iv)  date_part (float8) /
  *                                extract (numeric text, PostgreSQL's scale)
  *   mur_iv_neg                   -interval
- *   mur_iv_sum(iv)               sum(interval), an aggregate: field by
- *                                field (interval_pl), 22008 on overflow
+ *   mur_iv_sum(iv)               sum(interval), an aggregate and a
+ *                                window function: field by field
+ *                                (interval_pl), 22008 on overflow
  *   collation mur_interval       by the span key alone: GROUP BY and
  *                                DISTINCT of intervals by value
  *   mur_age(a[, b])              age(a, b); age(a) is age(today's midnight,
@@ -133,34 +134,44 @@ static void fn_iv_mul(sqlite3_context *cx, int argc, sqlite3_value **v)
 }
 
 /* mur_iv_sum(iv): sum(interval), field by field as interval_pl; NULL
- * without a non-NULL input, 22008 when a field overflows. */
+ * without a non-NULL input, 22008 when a field overflows.  As a window
+ * function the frame's leaving rows are taken off again (interval_mi, as
+ * PostgreSQL's interval_accum_inv); n counts the values in the frame. */
 typedef struct iv_sum {
-	int seen;
-	mur_interval acc;
+	int64_t n;
+	mur_interval acc; /* zero-initialized by SQLite */
 } iv_sum;
 
-static void iv_sum_step(sqlite3_context *cx, int argc, sqlite3_value **v)
+static void iv_sum_add(sqlite3_context *cx, sqlite3_value **v, int sign)
 {
 	iv_sum *s;
 	mur_interval x;
 	mur_error err;
-	(void)argc;
 	if (!iv_arg(v, 0, &x))
 		return;
 	if (!(s = sqlite3_aggregate_context(cx, sizeof *s)))
 		return sqlite3_result_error_nomem(cx);
-	if (!s->seen) {
-		s->acc = x;
-		s->seen = 1;
-	} else if (mur_iv_add(&s->acc, &x, 1, &s->acc, &err) != MUR_OK) {
-		fail(cx, &err);
-	}
+	if (mur_iv_add(&s->acc, &x, sign, &s->acc, &err) != MUR_OK)
+		return fail(cx, &err);
+	s->n += sign;
+}
+
+static void iv_sum_step(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	iv_sum_add(cx, v, 1);
+}
+
+static void iv_sum_inverse(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	iv_sum_add(cx, v, -1);
 }
 
 static void iv_sum_final(sqlite3_context *cx)
 {
 	iv_sum *s = sqlite3_aggregate_context(cx, 0);
-	if (s && s->seen)
+	if (s && s->n)
 		result_iv(cx, &s->acc);
 }
 
@@ -627,9 +638,10 @@ int stor_register_type_functions(sqlite3 *db)
 {
 	int rc = stor_fn_register(db, type_fns, sizeof type_fns / sizeof type_fns[0]);
 	if (rc == SQLITE_OK)
-		rc = sqlite3_create_function_v2(db, "mur_iv_sum", 1,
-						SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, NULL,
-						iv_sum_step, iv_sum_final, NULL);
+		rc = sqlite3_create_window_function(db, "mur_iv_sum", 1,
+						    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+						    iv_sum_step, iv_sum_final, iv_sum_final,
+						    iv_sum_inverse, NULL);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_collation_v2(db, MUR_IV_COLLATION, SQLITE_UTF8, NULL,
 						 iv_collate, NULL);
