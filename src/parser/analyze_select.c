@@ -212,6 +212,7 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, int *nmerged)
 {
 	int nvirtual = 0, nsub = 0, nseries = 0;
+	const char *srf = NULL; /* a set-returning function's name */
 	if (sql_srf_select_list(c, q, s) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < s->n_from_clause; i++)
@@ -223,12 +224,13 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 			q->rtes[i].table->name[0] == '_';
 		*nmerged += q->rtes[i].merged;
 		nseries += q->rtes[i].series != NULL;
+		if (q->rtes[i].series && !srf)
+			srf = q->rtes[i].series->op;
 	}
 	if (nseries && nvirtual != q->nrte)
-		return unsupported(c,
-				   "joining a set-returning function in FROM with distributed "
-				   "tables",
-				   -1);
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support joining %s with distributed tables yet",
+			       srf);
 	if (nvirtual && nvirtual != q->nrte && nsub)
 		return unsupported(c,
 				   "joining a subquery in FROM or a WITH query that is not a plain "
