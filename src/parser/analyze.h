@@ -118,6 +118,9 @@ typedef enum sql_aggfn {
 #define SQL_AGG_ORDER_DESC(k) (1 << (2 * (k)))
 #define SQL_AGG_ORDER_NULLS_FIRST(k) (1 << (2 * (k) + 1))
 #define SQL_AGG_ORDER_DISTINCT (1 << 30)
+/* json_agg's elements are rows (json_agg(t)): ", \n " between them, as
+ * PostgreSQL separates structured elements. */
+#define SQL_AGG_JSON_STRUCT (1 << 29)
 
 /* A variance or standard deviation (merged from three partials). */
 #define SQL_AGG_IS_VARIANCE(fn) ((fn) >= SQL_AGG_VAR_SAMP && (fn) <= SQL_AGG_STDDEV_POP)
@@ -358,6 +361,8 @@ typedef struct sql_ctx {
 	int agg_ok;            /* aggregates allowed where we are */
 	const char *agg_where; /* "WHERE", "GROUP BY", ... for the error message */
 	int in_agg;            /* inside an aggregate's argument */
+	int row_json;          /* a bare table name is its row as json (to_json(t),
+				  json_agg(t): analyze_json.c's sql_json_row) */
 	/* SELECT generate_series(...) without FROM: that call is the column
 	 * of the series table rtes[srf_rte] (analyze_srf.c) */
 	const PgQuery__FuncCall *srf_call;
@@ -513,6 +518,13 @@ sql_expr *sql_json_func(sql_ctx *c, const char *name, sql_expr **args, int n, in
 int sql_json_check_key(sql_ctx *c, const sql_expr *e, int ordering);
 /* mur_json_elem(x, type): x as JSON text, NULL as null (builders, aggregates). */
 sql_expr *sql_json_elem(sql_ctx *c, sql_expr *x);
+/* Does f take a row as json (to_json, to_jsonb, row_to_json, json_agg,
+ * jsonb_agg of a bare table name)? */
+int sql_json_takes_row(const char *name);
+/* The row of FROM entry rte as row_to_json writes it (json). */
+sql_expr *sql_json_row(sql_ctx *c, int rte, int loc);
+/* Is e such a row (made by sql_json_row)? */
+int sql_json_is_row(const sql_expr *e);
 
 /* ---- analyze_window.c ---- */
 /* f(...) OVER (...) → SE_WINDOW (avg and the variances → mur_avg /

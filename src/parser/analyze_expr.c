@@ -416,6 +416,8 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 	}
 	if (found_rte < 0 && view)
 		return view;
+	if (found_rte < 0 && c->row_json && (found_rte = find_rte(c, name)) >= 0)
+		return sql_json_row(c, found_rte, loc); /* to_json(t), json_agg(t) */
 	if (found_rte < 0) {
 		if (sql_check_outer_column(c, NULL, name, loc) == MUR_OK)
 			sql_err(c, SQLSTATE_UNDEFINED_COLUMN, loc, "column \"%s\" does not exist",

@@ -616,7 +616,21 @@ static sql_expr *backend_pid(sql_ctx *c, PgQuery__FuncCall *f)
 	return sql_make_call(c, "murphy_backend_pid", MT_INT4, f->location, 0);
 }
 
+static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f);
+
+/* A bare table name in the one argument of to_json, to_jsonb,
+ * row_to_json, json_agg or jsonb_agg is its row (sql_json_row). */
 sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	int save = c->row_json;
+	sql_expr *e;
+	c->row_json = f->n_funcname == 1 && f->n_args == 1 && sql_json_takes_row(fn_name(f));
+	e = analyze_func(c, f);
+	c->row_json = save;
+	return e;
+}
+
+static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	const char *name = fn_name(f);
 	sql_expr *args[SQL_ARGS_MAX];
@@ -671,6 +685,10 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 	for (size_t i = 0; i < f->n_args; i++)
 		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
 			return NULL;
+	if (!strcmp(name, "row_to_json") && f->n_funcname == 1) /* row_to_json(t) */
+		return f->n_args == 1 && sql_json_is_row(args[0])
+			       ? args[0]
+			       : no_function(c, name, args, (int)f->n_args, f->location);
 	if (sql_json_is_func(name) && f->n_funcname == 1)
 		return sql_json_func(c, name, args, (int)f->n_args, f->location);
 	return scalar(c, name, args, (int)f->n_args, f->location);

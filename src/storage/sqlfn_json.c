@@ -20,7 +20,8 @@
  *   mur_to_json(x, type, jsonb)            to_json / to_jsonb (NULL -> NULL)
  *   mur_json_elem(x, type)                 the same, NULL -> null (the builders'
  *                                          and aggregates' arguments)
- *   mur_json_build_object(jsonb, k, v...)  json[b]_build_object over elems
+ *   mur_json_build_object(mode, k, v...)   json[b]_build_object over elems;
+ *                                          mode 2: a row as row_to_json
  *   mur_json_build_array(jsonb, v...)      json[b]_build_array over elems
  *   mur_jsonb_cmp(a, b)                    jsonb ordering: -1, 0, 1
  *   mur_json_srf_arg(j, fn)                j, or 22023 when it is not the kind
@@ -822,9 +823,11 @@ static void fn_elem(sqlite3_context *cx, int argc, sqlite3_value **v)
 
 /* json_build_object(k, v, ...): { "k" : v, ... } for json (PostgreSQL's
  * spacing), normalized for jsonb.  Keys are text, values elems. */
+/* mode (v[0]): 0 json_build_object, 1 jsonb_build_object, 2 a row as
+ * row_to_json writes it (no spaces: {"id":1,"v":"a"}). */
 static void fn_build_object(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
-	int jsonb = sqlite3_value_int(v[0]);
+	int mode = sqlite3_value_int(v[0]), jsonb = mode == 1;
 	mur_buf b;
 	if ((argc - 1) % 2) {
 		stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
@@ -841,10 +844,10 @@ static void fn_build_object(sqlite3_context *cx, int argc, sqlite3_value **v)
 			return;
 		}
 		if (i > 1)
-			mur_buf_put(&b, ", ", 2);
+			mur_buf_put(&b, ", ", mode == 2 ? 1 : 2);
 		mur_json_put_string(&b, (const char *)sqlite3_value_text(v[i]),
 				    (size_t)sqlite3_value_bytes(v[i]));
-		mur_buf_put(&b, " : ", 3);
+		mur_buf_put(&b, mode == 2 ? ":" : " : ", mode == 2 ? 1 : 3);
 		mur_buf_put(&b, sqlite3_value_text(v[i + 1]),
 			    (size_t)sqlite3_value_bytes(v[i + 1]));
 	}

@@ -106,3 +106,37 @@ def test_not_yet_0A000(docs, sql, names):
     out = run(docs.m, sql)
     assert out.error is not None and out.error.pgcode == "0A000", out
     assert names in str(out.error)
+
+
+@pytest.fixture(scope="module")
+def rows(db):
+    db.exec_both("DROP TABLE IF EXISTS srf_rows")
+    db.exec_both("CREATE TABLE srf_rows (id int PRIMARY KEY, name text, n numeric, ts timestamp,"
+                 " b boolean, d jsonb, iv interval)")
+    db.exec_both("INSERT INTO srf_rows VALUES"
+                 " (1, 'a\"b', 1.50, '2020-01-02 03:04:05', true, '{\"x\": [1, 2.0]}', '1 day'),"
+                 " (2, NULL, NULL, NULL, NULL, NULL, NULL),"
+                 " (3, 'c', -2, '1999-12-31 23:59:59.5', false, '\"s\"', '-1 mon 2 hours')")
+    return db
+
+
+ROWS_AS_JSON = [
+    "SELECT row_to_json(srf_rows)::text FROM srf_rows ORDER BY id",
+    "SELECT row_to_json(t)::text, to_json(t)::text FROM srf_rows t ORDER BY id",
+    "SELECT to_jsonb(t)::text FROM srf_rows t ORDER BY id",
+    "SELECT id, to_jsonb(t) -> 'n' FROM srf_rows t ORDER BY id",
+    "SELECT jsonb_agg(t ORDER BY id)::text FROM srf_rows t",
+    "SELECT json_agg(t ORDER BY id DESC)::text FROM srf_rows t",
+    "SELECT jsonb_agg(t)::text FROM srf_rows t WHERE id = 3",
+    "SELECT b, json_agg(t ORDER BY id)::text FROM srf_rows t GROUP BY b ORDER BY b",
+]
+
+
+@pytest.mark.parametrize("sql", ROWS_AS_JSON)
+def test_rows_as_json(rows, sql):
+    exact(rows, sql)
+
+
+def test_row_to_json_needs_a_row(rows):
+    rows.both_error("SELECT row_to_json(1)", "42883")
+    rows.both_error("SELECT row_to_json(id) FROM srf_rows", "42883")
