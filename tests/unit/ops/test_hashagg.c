@@ -190,7 +190,7 @@ static void test_distinct_only_and_keys(void **state)
 	exec_hashagg_destroy(h);
 }
 
-/* num_cols: numeric text keys group by value and show the first spelling
+/* keys.num: numeric text keys group by value and show the first spelling
  * seen; COUNT_DISTINCT of a numeric column counts values; a text column
  * beside them still compares by bytes. */
 static void test_numeric_keys_by_value(void **state)
