@@ -496,10 +496,11 @@ sql_expr *sql_srf_column(sql_ctx *c, PgQuery__FuncCall *f);
 /* ---- analyze_json_srf.c ---- */
 /* Is name one of the json/jsonb set-returning functions? */
 int sql_json_srf_is(const char *name);
-/* f (one of them) as a leader table named by alias; in_select: alone in
- * the select list of a SELECT without FROM. */
+/* f (one of them) as a leader table named by alias; flags: */
+#define SQL_JSON_SRF_IN_SELECT 1  /* alone in the select list of a SELECT without FROM */
+#define SQL_JSON_SRF_ORDINALITY 2 /* WITH ORDINALITY: a last bigint column 1, 2, ... */
 int sql_json_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias,
-		     int in_select);
+		     int flags);
 
 /* ---- analyze_ordagg.c ---- */
 /* The collecting aggregate name names (sql_aggfn), 0 when none. */

@@ -13,12 +13,13 @@
  * Each is a leader table (CAT_TABLE_VIRTUAL) whose rte carries the call
  * (sql_rte.series: an SE_CALL whose op is the function's name, args[0]
  * the document as json or jsonb); sql/emit_json_srf.c writes it over
- * SQLite's json_each.  Column aliases (e(k, v)) rename the columns.
+ * SQLite's json_each.  Column aliases (e(k, v)) rename the columns; WITH
+ * ORDINALITY adds a last bigint column "ordinality" counting from 1.
  *
  * Refused (0A000): an argument that reads a table's column (LATERAL: the
  * function over each row of a distributed table), joins with distributed
- * tables (analyze_select.c), WITH ORDINALITY, and json[b]_each(_text) in
- * a select list (PostgreSQL's record column).
+ * tables (analyze_select.c), and json[b]_each(_text) in a select list
+ * (PostgreSQL's record column).
  */
 #include "parser/analyze_subq_int.h"
 
@@ -104,14 +105,15 @@ static void name_col(cat_table *t, int i, const char *name, mur_type type)
 }
 
 int sql_json_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias,
-		     int in_select)
+		     int flags)
 {
+	int in_select = flags & SQL_JSON_SRF_IN_SELECT, ord = !!(flags & SQL_JSON_SRF_ORDINALITY);
 	const json_srf *s = srf_of(sql_node_str(f->funcname[f->n_funcname - 1]));
 	const char *name = alias && alias->aliasname && *alias->aliasname ? alias->aliasname
 									  : s->name;
 	cat_table *t = sql_alloc(c, sizeof *t);
 	sql_expr *call;
-	int save_ok = c->agg_ok, ncols = s->two_cols ? 2 : 1;
+	int save_ok = c->agg_ok, nout = s->two_cols ? 2 : 1, ncols = nout + ord;
 	const char *save_where = c->agg_where;
 	if (!t)
 		return MUR_ERR;
@@ -136,7 +138,9 @@ int sql_json_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQue
 	t->ncols = ncols;
 	if (s->two_cols)
 		name_col(t, 0, "key", MT_TEXT);
-	name_col(t, ncols - 1, s->keys_only ? name : "value", s->as_text ? MT_TEXT : s->doc);
+	name_col(t, nout - 1, s->keys_only ? name : "value", s->as_text ? MT_TEXT : s->doc);
+	if (ord)
+		name_col(t, nout, "ordinality", MT_INT8);
 	for (size_t i = 0; alias && i < alias->n_colnames; i++)
 		name_col(t, (int)i, sql_node_str(alias->colnames[i]), t->cols[i].type);
 	if (sql_add_rte(c, q, t, name, f->location) != MUR_OK)

@@ -125,16 +125,18 @@ static int add_series(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQu
 int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf)
 {
 	PgQuery__Node *item;
-	if (rf->lateral || rf->ordinality || rf->is_rowsfrom || rf->n_functions != 1 ||
-	    rf->n_coldeflist)
+	if (rf->lateral || rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
 		return unsupported(c, "LATERAL, WITH ORDINALITY or ROWS FROM in FROM", -1);
 	item = rf->functions[0];
 	if (item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0)
 		item = item->list->items[0];
+	if (is_series_call(item, 1) && !is_series_call(item, 0)) /* WITH ORDINALITY too */
+		return sql_json_srf_add(c, q, item->func_call, rf->alias,
+					rf->ordinality ? SQL_JSON_SRF_ORDINALITY : 0);
+	if (rf->ordinality)
+		return unsupported(c, "WITH ORDINALITY of generate_series", -1);
 	if (is_series_call(item, 0))
 		return add_series(c, q, item->func_call, rf->alias);
-	if (is_series_call(item, 1))
-		return sql_json_srf_add(c, q, item->func_call, rf->alias, 0);
 	unsupported(c, "this function in FROM", -1);
 	mur_error_detail(c->err, "murphy's set-returning functions are generate_series over "
 				 "integers and the json[b]_each, _array_elements and _object_keys "
@@ -176,7 +178,7 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	PgQuery__FuncCall *f = s->target_list[found]->res_target->val->func_call;
 	if ((is_series_call(s->target_list[found]->res_target->val, 0)
 		     ? add_series(c, q, f, NULL)
-		     : sql_json_srf_add(c, q, f, NULL, 1)) != MUR_OK)
+		     : sql_json_srf_add(c, q, f, NULL, SQL_JSON_SRF_IN_SELECT)) != MUR_OK)
 		return MUR_ERR;
 	c->srf_call = f; /* sql_analyze_func reads it as the table's column */
 	c->srf_rte = q->nrte - 1;

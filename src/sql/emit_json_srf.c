@@ -8,8 +8,9 @@
  * json_each's own value column would be the double 1.5).  The document
  * goes through mur_json_srf_arg first, which raises PostgreSQL's 22023 for
  * the wrong kind (an array to jsonb_each, a scalar to
- * jsonb_array_elements) and passes NULL on (no rows).  The document is a
- * constant or a parameter, written twice.
+ * jsonb_array_elements) and passes NULL on (no rows).  WITH ORDINALITY is
+ * row_number() over json_each's order.  The document is a constant or a
+ * parameter, written twice.
  */
 #include "sql/sqlInt.h"
 
@@ -21,7 +22,7 @@ int sql_emit_json_srf(sql_emit *e, const sql_rte *r)
 	const char *fn = call->op;
 	const cat_table *t = r->table;
 	int each = strstr(fn, "_each") != NULL, keys = strstr(fn, "_object_keys") != NULL;
-	int as_text = strstr(fn, "_text") != NULL;
+	int as_text = strstr(fn, "_text") != NULL, nout = each ? 2 : 1;
 	if (!strcmp(fn, "generate_series"))
 		return 0;
 	mur_buf_printf(e->b, "(SELECT ");
@@ -33,7 +34,11 @@ int sql_emit_json_srf(sql_emit *e, const sql_rte *r)
 		mur_buf_printf(e->b, "%smur_json_get(", each ? ", " : "");
 		sql_emit_expr(e, call->args[0]);
 		mur_buf_printf(e->b, ", j.key, %d) AS ", as_text);
-		sql_emit_ident(e->b, t->cols[t->ncols - 1].name);
+		sql_emit_ident(e->b, t->cols[nout - 1].name);
+	}
+	if (t->ncols > nout) { /* WITH ORDINALITY */
+		mur_buf_printf(e->b, ", row_number() OVER (ORDER BY j.id) AS ");
+		sql_emit_ident(e->b, t->cols[nout].name);
 	}
 	mur_buf_printf(e->b, " FROM json_each(mur_json_srf_arg(");
 	sql_emit_expr(e, call->args[0]);

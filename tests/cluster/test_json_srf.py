@@ -5,7 +5,8 @@ value keeps its number's scale, 1.50 is not 1.5):
 json[b]_each, json[b]_each_text, json[b]_array_elements(_text) and
 json[b]_object_keys in FROM (with column aliases, WHERE, aggregates over
 them) and alone in the select list of a SELECT without FROM; NULL and
-empty documents; PostgreSQL's 22023 for the wrong kind of document; and
+empty documents; PostgreSQL's 22023 for the wrong kind of document;
+WITH ORDINALITY; row_to_json / to_jsonb / json_agg of a table's rows; and
 what is not done yet answering 0A000 (over a table's column, LATERAL;
 joined with a distributed table; json[b]_each in a select list)."""
 import pytest
@@ -42,6 +43,12 @@ QUERIES = [
     "SELECT * FROM jsonb_array_elements('[]')",
     "SELECT * FROM jsonb_object_keys('{}')",
     "SELECT count(*) FROM jsonb_array_elements_text(NULL)",
+    # WITH ORDINALITY: a last bigint column counting from 1, renamed by aliases
+    "SELECT * FROM jsonb_array_elements('%s') WITH ORDINALITY" % ARR,
+    "SELECT * FROM jsonb_each('%s') WITH ORDINALITY AS e(k, v, n)" % OBJ,
+    "SELECT * FROM jsonb_object_keys('%s') WITH ORDINALITY" % OBJ,
+    "SELECT o, value FROM json_array_elements_text('[\"p\", \"q\"]') WITH ORDINALITY"
+    " AS t(value, o) ORDER BY o DESC",
 ]
 
 
@@ -95,7 +102,7 @@ NOT_YET = [
     ("SELECT * FROM srf_docs, jsonb_array_elements('[1]') e", "jsonb_array_elements"),
     ("SELECT id, jsonb_object_keys(doc) FROM srf_docs", "jsonb_object_keys"),
     ("SELECT jsonb_each('{\"a\": 1}')", "jsonb_each"),
-    ("SELECT * FROM jsonb_array_elements('[1]') WITH ORDINALITY", "ORDINALITY"),
+    ("SELECT * FROM generate_series(1, 2) WITH ORDINALITY", "ORDINALITY"),
 ]
 
 
