@@ -388,7 +388,9 @@ typedef struct sql_ctx {
 	int nouter;
 	sql_cte ctes[SQL_CTES_MAX]; /* WITH queries in scope, innermost last */
 	int nctes;
-	int no_merge; /* subqueries in FROM are gathered, not merged (analyze_select.c) */
+	int no_merge;      /* subqueries in FROM are gathered, not merged (analyze_select.c) */
+	int gather_tables; /* FROM t is read as a gathered (SELECT * FROM t): a json
+			      set-returning function reads its columns (analyze_json_srf.c) */
 	/* views (analyze_view.c): the parse trees of the views expanded so
 	 * far (freed by sql_prepare_tree), how deep in views we are, the
 	 * first WITH query a view's text may see (not the query around it),
@@ -527,6 +529,12 @@ sql_expr *sql_json_elem(sql_ctx *c, sql_expr *x);
 int sql_json_takes_row(const char *name);
 /* The row of FROM entry rte as row_to_json writes it (json). */
 sql_expr *sql_json_row(sql_ctx *c, int rte, int loc);
+/* Does FROM of s hold a json set-returning function over a column (FROM
+ * t, jsonb_each(t.doc))?  Then analyze_select.c reads its tables gathered. */
+int sql_json_srf_lateral(const PgQuery__SelectStmt *s);
+/* FROM item n, a table, as a subquery (SELECT * FROM n) gathered to the
+ * leader, under the table's name or alias. */
+int sql_from_gathered_table(sql_ctx *c, sql_query *q, PgQuery__Node *n);
 /* Is e such a row (made by sql_json_row)? */
 int sql_json_is_row(const sql_expr *e);
 

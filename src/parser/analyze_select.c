@@ -197,6 +197,8 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_RANGE_VAR:
+		if (c->gather_tables) /* json_each over its column (analyze_json_srf.c) */
+			return sql_from_gathered_table(c, q, n);
 		return sql_analyze_from_table(c, q, n->range_var);
 	case PG_QUERY__NODE__NODE_JOIN_EXPR:
 		return join_item(c, q, n->join_expr);
@@ -250,6 +252,14 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
 	int nsubs = c->nsubs, nmerged = 0, rc, distinct = q->distinct, locks = q->locks_rows;
 	const char *locks_name = q->locks_name;
+	if (sql_json_srf_lateral(s) && !q->locks_rows) { /* all on the leader */
+		c->no_merge++;
+		c->gather_tables++;
+		rc = analyze_from_items(c, q, s, &nmerged);
+		c->gather_tables--;
+		c->no_merge--;
+		return rc;
+	}
 	rc = analyze_from_items(c, q, s, &nmerged);
 	if (rc == MUR_OK || !nmerged || c->no_merge)
 		return rc;

@@ -145,6 +145,8 @@ static void emit_args(sql_emit *e, const sql_expr *x, int from, const char *sep)
 static void emit_column(sql_emit *e, const sql_expr *x)
 {
 	const sql_rte *r = &e->q->rtes[x->rte];
+	if (r->series && sql_emit_json_srf_col(e, r, x->col))
+		return; /* json_each over a column (emit_json_srf.c) */
 	if (!e->bare_columns) {
 		sql_emit_ident(e->b, r->alias);
 		mur_buf_put_u8(e->b, '.');

@@ -10,11 +10,55 @@
  * the wrong kind (an array to jsonb_each, a scalar to
  * jsonb_array_elements) and passes NULL on (no rows).  WITH ORDINALITY is
  * row_number() over json_each's order.  The document is a constant or a
- * parameter, written twice.
+ * parameter, written twice; or a column of an earlier FROM entry (gathered
+ * to the leader: `FROM t, jsonb_each(t.doc) e`), and then json_each stands
+ * in FROM itself, joined laterally by SQLite, and e's columns are written
+ * where they are read (sql_emit_json_srf_col).
  */
 #include "sql/sqlInt.h"
 
 #include <string.h>
+
+static int reads_column(const sql_expr *x)
+{
+	if (x->kind == SE_COLUMN)
+		return 1;
+	for (int i = 0; i < x->nargs; i++)
+		if (reads_column(x->args[i]))
+			return 1;
+	return 0;
+}
+
+/* Over a column of an earlier FROM entry (gathered rows on the leader):
+ * json_each itself in FROM, which SQLite joins laterally, the columns
+ * written where they are read (sql_emit_json_srf_col). */
+static int direct(const sql_rte *r)
+{
+	return r->series && strcmp(r->series->op, "generate_series") &&
+	       reads_column(r->series->args[0]);
+}
+
+int sql_emit_json_srf_col(sql_emit *e, const sql_rte *r, int col)
+{
+	const char *fn;
+	int each, keys;
+	if (!direct(r))
+		return 0;
+	fn = r->series->op;
+	each = strstr(fn, "_each") != NULL;
+	keys = strstr(fn, "_object_keys") != NULL;
+	if ((each && col == 0) || keys) {
+		sql_emit_ident(e->b, r->alias);
+		mur_buf_printf(e->b, ".key");
+		return 1;
+	}
+	mur_buf_printf(e->b, "mur_json_get(");
+	sql_emit_expr(e, r->series->args[0]);
+	mur_buf_printf(e->b, ", ");
+	sql_emit_ident(e->b, r->alias);
+	mur_buf_printf(e->b, ".key, %d)", strstr(fn, "_text") != NULL);
+	return 1;
+}
 
 int sql_emit_json_srf(sql_emit *e, const sql_rte *r)
 {
@@ -25,6 +69,12 @@ int sql_emit_json_srf(sql_emit *e, const sql_rte *r)
 	int as_text = strstr(fn, "_text") != NULL, nout = each ? 2 : 1;
 	if (!strcmp(fn, "generate_series"))
 		return 0;
+	if (direct(r)) {
+		mur_buf_printf(e->b, "json_each(mur_json_srf_arg(");
+		sql_emit_expr(e, call->args[0]);
+		mur_buf_printf(e->b, ", '%s'))", fn);
+		return 1;
+	}
 	mur_buf_printf(e->b, "(SELECT ");
 	if (each || keys) {
 		mur_buf_printf(e->b, "j.key AS ");

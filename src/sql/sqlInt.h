@@ -56,6 +56,9 @@ void sql_emit_ident(mur_buf *b, const char *name);
 /* A json set-returning function's rte (sql_rte.series) as a subquery
  * (emit_json_srf.c); 0, nothing written, for generate_series. */
 int sql_emit_json_srf(sql_emit *e, const sql_rte *r);
+/* Column col of such an rte over another entry's column, written where it
+ * is read; 0, nothing written, for any other rte. */
+int sql_emit_json_srf_col(sql_emit *e, const sql_rte *r, int col);
 void sql_emit_string(mur_buf *b, const char *s, size_t n);
 void sql_emit_value(mur_buf *b, const mur_value *v);
 void sql_emit_from(sql_emit *e, const sql_query *q);
