@@ -787,6 +787,9 @@ int cat_grant_apply(catalog *c, const cat_grant_change *g, int superuser, mur_er
  * privs on t, itself or through PUBLIC. */
 int cat_allowed(const catalog *c, const char *role, int superuser, const cat_table *t,
 		unsigned privs);
+/* cat_allowed for the table or view with id (views share the ids' space:
+ * a GRANT on a view is a row under its id). */
+int cat_allowed_id(const catalog *c, const char *role, int superuser, uint32_t id, unsigned privs);
 
 /* The first start: when the catalog has no role at all, create `name`, a
  * superuser who logs in with password (*created = 1); otherwise nothing

@@ -319,6 +319,12 @@ static int parse_json(mur_type t, const char *text, size_t len, mur_buf *scratch
 int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scratch,
 			  mur_value *out, mur_error *err)
 {
+	return mur_value_from_pgtext_tz(t, text, len, NULL, scratch, out, err);
+}
+
+int mur_value_from_pgtext_tz(mur_type t, const char *text, size_t len, const mur_tz *tz,
+			     mur_buf *scratch, mur_value *out, mur_error *err)
+{
 	int rc;
 	*out = mur_v_null();
 	switch (t) {
@@ -343,7 +349,7 @@ int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scr
 	case MT_DATE:
 	case MT_TIMESTAMP:
 	case MT_TIMESTAMPTZ:
-		rc = mur_datetime_from_pgtext(t, text, len, scratch, out, err);
+		rc = mur_datetime_from_pgtext(t, text, len, tz, scratch, out, err);
 		break;
 	case MT_BYTEA:
 		rc = parse_bytea(text, len, scratch, out, err);

@@ -27,7 +27,9 @@
  * transaction committed (lead_run.txn_ended), so a leader that stops in
  * between finds the shape its transaction's outcome says.  Only the
  * catalog changes for SET / DROP DEFAULT.  Refused in a block
- * (lead_ddltxn.c).
+ * (lead_ddltxn.c), except on a table the same block created (and no
+ * savepoint open): its entries join the block's transaction and the
+ * catalog takes the shape when they are done (a rollback drops the table).
  *
  * CREATE / DROP SEQUENCE change the catalog only (catalog_seq.c); IF NOT
  * EXISTS / IF EXISTS answer with PostgreSQL's notices.
@@ -440,6 +442,13 @@ static void alter_ended(lead_run *r)
 
 static void alter_done(lead_run *r)
 {
+	const plan_alter *pa = &r->p->u.alter;
+	mur_error err;
+	/* a table the block created: its shape now (the block's rollback
+	 * drops the table); lead_ddltxn_refused let nothing else through */
+	if (!r->failed && r->block_txid && pa->shard_sql && !pa->noop_notice &&
+	    cat_table_reshape(r->e->cat, pa->table->id, pa->def, &err) != MUR_OK)
+		lead_run_fail(r, &err);
 	snprintf(r->res->tag, sizeof r->res->tag, "ALTER TABLE");
 	lead_run_finish(r);
 }
@@ -466,6 +475,8 @@ void lead_alter_start(lead_run *r)
 		lead_run_wait(r, alter_done);
 		return;
 	}
+	if (lead_ddltxn_in_block(r))
+		goto send; /* the block's own new table: alter_done */
 	r->txn_ended = alter_ended;
 	if (cat_alter_intent_put(r->e->cat, t->id, repl_txn_id(facts.txn), pa->def, &err) !=
 	    MUR_OK) {
@@ -473,6 +484,7 @@ void lead_alter_start(lead_run *r)
 		lead_run_wait(r, alter_done);
 		return;
 	}
+send:
 	for (uint32_t s = 0; s < t->nshards && !r->failed; s++) {
 		r->npending++;
 		if (repl_write(r->e->repl, t, s, lead_session_quorum(r->s), pa->shard_sql, &facts,

@@ -284,6 +284,7 @@ static const struct {
 	{"murphy.shuffle_strategy", {"auto", "gather", "repartition", NULL}},
 	{"murphy.join_strategy", {"auto", "broadcast", "repartition", NULL}},
 	{"murphy.count_distinct", {"exact", "approximate", NULL}},
+	{"bytea_output", {"escape", "hex", NULL}},
 	{"murphy.read_consistency", {"strong", "bounded", "available", NULL}},
 	{"murphy.allow_partial_results", {"on", "off", NULL}},
 	{"murphy.parallel_commits", {"on", "off", NULL}},
@@ -325,6 +326,33 @@ static int check_word_setting(const plan_set *ps, mur_error *err)
 	return MUR_OK;
 }
 
+const mur_tz *lead_session_tz(lead_session *s)
+{
+	const char *name = lead_session_get(s, "timezone");
+	const mur_tz *z = name ? mur_tz_get(name, NULL) : NULL;
+	return z ? z : mur_tz_utc();
+}
+
+void lead_session_outfmt(lead_session *s, mur_outfmt *out)
+{
+	const char *b = lead_session_get(s, "bytea_output");
+	out->tz = lead_session_tz(s);
+	out->bytea_escape = b && strcmp(b, "escape") == 0;
+}
+
+/* SET TimeZone: the value must name a zone (tz.h); the session keeps the
+ * zone's own name, which SHOW and ParameterStatus print. */
+static int check_timezone(const plan_set *ps, char *canon, size_t canon_len, mur_error *err)
+{
+	const mur_tz *z;
+	if (strcmp(ps->name, "timezone") != 0 || ps->is_default)
+		return MUR_OK;
+	if (!(z = mur_tz_get(ps->value, err)))
+		return MUR_ERR;
+	snprintf(canon, canon_len, "%s", mur_tz_name(z));
+	return MUR_OK;
+}
+
 void lead_session_sql_options(lead_session *s, sql_options *out)
 {
 	const char *cd = lead_session_get(s, "murphy.count_distinct");
@@ -332,6 +360,7 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 	out->count_distinct_approx = cd && strcmp(cd, "approximate") == 0;
 	out->user = s->user;
 	out->superuser = s->superuser;
+	out->tz = lead_session_tz(s);
 	cd = lead_session_get(s, "murphy.shuffle_strategy");
 	out->shuffle_strategy = !cd                          ? SQL_SHUFFLE_AUTO
 				: !strcmp(cd, "gather")      ? SQL_SHUFFLE_GATHER
@@ -362,6 +391,8 @@ static const char *session_default(const lead_session *s, const char *name)
 	const char *v = lead_client_default(s->e, name);
 	if (strcmp(name, "application_name") == 0)
 		return s->app; /* the startup's, as PostgreSQL's RESET */
+	if (strcmp(name, "timezone") == 0 && s->tz0[0])
+		return s->tz0;
 	return v ? v : default_setting(name);
 }
 
@@ -434,7 +465,7 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 {
 	lead_session *s = r->s;
 	const char *was;
-	char old[sizeof s->settings[0].value];
+	char old[sizeof s->settings[0].value], tzname[sizeof s->settings[0].value] = "";
 	if (!setting_known(ps->name))
 		return mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT,
 				     "unrecognized configuration parameter \"%s\"", ps->name);
@@ -452,6 +483,7 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 		return MUR_ERR;
 	}
 	if (check_move_rate(ps, err) != MUR_OK || check_word_setting(ps, err) != MUR_OK ||
+	    check_timezone(ps, tzname, sizeof tzname, err) != MUR_OK ||
 	    lead_stale_set_check(ps, err) != MUR_OK)
 		return MUR_ERR;
 	was = lead_session_get(s, ps->name);
@@ -468,7 +500,7 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 			return MUR_ERR;
 		lead_session_set(s, ps->name, ms);
 	} else {
-		lead_session_set(s, ps->name, ps->value);
+		lead_session_set(s, ps->name, tzname[0] ? tzname : ps->value);
 	}
 	lead_setscope_set(r, ps->name, was ? old : NULL, ps->is_local);
 	return MUR_OK;
@@ -520,7 +552,8 @@ void lead_utility_start(lead_run *r)
 			lead_run_fail(r, &err);
 			break;
 		}
-		show_row(r, p->u.set.name, v);
+		/* PostgreSQL names the column by the setting's own spelling */
+		show_row(r, strcmp(p->u.set.name, "timezone") ? p->u.set.name : "TimeZone", v);
 		break;
 	}
 	case PLAN_BEGIN:
@@ -583,7 +616,7 @@ static void leader_select_run(lead_run *r)
 		return;
 	if (!r->failed && !r->parent &&
 	    (lead_result_columns(r->res, r->p) != MUR_OK ||
-	     lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
+	     lead_format_rows(r->s, r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
 	lead_run_finish(r);
 }
@@ -736,7 +769,16 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 	snprintf(s->user, sizeof s->user, "%s", user ? user : "");
 	s->superuser = role ? role->superuser : !e->auth_scram;
 	snprintf(s->app, sizeof s->app, "%s", ps ? pgw_session_application_name(ps) : "");
-	lead_setscope_reported_init(s);
+	lead_setscope_reported_init(s);          /* what the startup's ParameterStatus says */
+	if (ps && pgw_session_timezone(ps)[0]) { /* FATAL 22023 if unknown, as PostgreSQL */
+		const mur_tz *z = mur_tz_get(pgw_session_timezone(ps), err);
+		if (!z) {
+			free(s);
+			return NULL;
+		}
+		snprintf(s->tz0, sizeof s->tz0, "%s", mur_tz_name(z));
+		lead_session_set(s, "timezone", s->tz0); /* reported before the first RFQ */
+	}
 	if (!s->superuser) /* reported before the first ReadyForQuery */
 		lead_session_set(s, "is_superuser", "off");
 	s->next_open = s->e->sessions;

@@ -276,6 +276,9 @@ static sql_expr *to_char(sql_ctx *c, sql_expr **args, int loc)
 	fmt = ts ? fit_arg(c, args[1], 'S') : NULL;
 	if (!ts || !fmt)
 		return mur_error_is_set(c->err) ? NULL : no_function(c, "to_char", args, 2, loc);
+	if (ts->type == MT_TIMESTAMPTZ && sql_tz_name(c)) /* TZ prints the zone's abbreviation */
+		return sql_make_call(c, "mur_to_char", MT_TEXT, loc, 3, ts, fmt,
+				     sql_make_const_text(c, sql_tz_name(c)));
 	return sql_make_call(c, "mur_to_char", MT_TEXT, loc, 3, ts, fmt,
 			     sql_make_const_int(c, args[0]->type == MT_TIMESTAMPTZ, MT_INT4));
 }
@@ -299,6 +302,8 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 	}
 	if (!strcmp(name, "to_char") && n == 2)
 		return to_char(c, args, loc);
+	if (sql_tz_func(c, name, args, n, loc, &out))
+		return out;
 	if (!strcmp(name, "version") && n == 0)
 		return sql_make_const_text(c, "PostgreSQL 15.0 (murphy)");
 	if (!strcmp(name, "current_database") && n == 0)
@@ -698,13 +703,13 @@ sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f)
 {
 	switch (f->op) {
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE:
-		return sql_make_call(c, "mur_current_date", MT_DATE, f->location, 0);
+		return sql_tz_clock(c, MT_DATE, f->location);
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP_N:
 		return sql_make_call(c, "mur_now", MT_TIMESTAMPTZ, f->location, 0);
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N:
-		return sql_make_call(c, "mur_now", MT_TIMESTAMP, f->location, 0);
+		return sql_tz_clock(c, MT_TIMESTAMP, f->location);
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_USER:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER:

@@ -1025,6 +1025,42 @@ static int alter_key(sql_ctx *c, const cat_table *t, PgQuery__Constraint *k, key
 	return MUR_OK;
 }
 
+/* Before the unique index: a duplicated key fails the shard with
+ * PostgreSQL's words for it, "Key (a, b)=(1, x) is duplicated." (23505;
+ * lead_ddl.c's index_undo makes it the detail of "could not create unique
+ * index"), where SQLite's own error names no value.  NULLs never collide. */
+static const char *dup_check(sql_ctx *c, const cat_table *t, const key_def *k, const char *ddl)
+{
+	mur_buf b, names;
+	mur_buf_init(&b);
+	mur_buf_init(&names);
+	for (int i = 0; i < k->ncols; i++)
+		mur_buf_printf(&names, "%s%s", i ? ", " : "", t->cols[k->cols[i]].name);
+	mur_buf_put_u8(&names, 0);
+	mur_buf_printf(&b, "SELECT mur_raise_if(1, '23505', 'Key (' || ");
+	if (mur_buf_ok(&names))
+		sql_emit_string(&b, (const char *)names.data, strlen((const char *)names.data));
+	mur_buf_free(&names);
+	mur_buf_printf(&b, " || ')=(' || ");
+	for (int i = 0; i < k->ncols; i++) {
+		mur_buf_printf(&b, "%s", i ? " || ', ' || " : "");
+		sql_emit_ident(&b, t->cols[k->cols[i]].name);
+	}
+	mur_buf_printf(&b, " || ') is duplicated.') FROM main.");
+	sql_emit_ident(&b, t->name);
+	for (int i = 0; i < k->ncols; i++) {
+		mur_buf_printf(&b, i ? " AND " : " WHERE ");
+		sql_emit_ident(&b, t->cols[k->cols[i]].name);
+		mur_buf_printf(&b, " IS NOT NULL");
+	}
+	for (int i = 0; i < k->ncols; i++) {
+		mur_buf_printf(&b, i ? ", " : " GROUP BY ");
+		sql_emit_ident(&b, t->cols[k->cols[i]].name);
+	}
+	mur_buf_printf(&b, " HAVING count(*) > 1 LIMIT 1; %s", ddl);
+	return sql_buf_finish(c, &b);
+}
+
 static int alter_add_key(sql_ctx *c, PgQuery__Constraint *k, plan *p)
 {
 	plan_index *pi = &p->u.index;
@@ -1035,7 +1071,8 @@ static int alter_add_key(sql_ctx *c, PgQuery__Constraint *k, plan *p)
 		return MUR_ERR;
 	constraint_name(pi->table, kd, k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY,
 			k->conname, pi->index_name, sizeof pi->index_name);
-	if (!(pi->shard_ddl = index_ddl(c, pi, kd, NULL, 1)))
+	if (!(pi->shard_ddl = index_ddl(c, pi, kd, NULL, 1)) ||
+	    !(pi->shard_ddl = dup_check(c, pi->table, kd, pi->shard_ddl)))
 		return MUR_ERR;
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "DROP INDEX IF EXISTS main.");
