@@ -10,8 +10,9 @@
  * in decimal.  SQLite's byte comparison of two stored intervals thus
  * orders them as PostgreSQL does; equality as PostgreSQL's ('1 day' =
  * '24 hours') compares the key alone (mur_iv_key in emitted SQL, sql/).
- * Grouping, DISTINCT and hashing see the whole text, so an interval is
- * refused as a distribution column (0A000).
+ * Grouping, DISTINCT and hashing compare the key alone too (the collation
+ * below, common/valkey.h); the shard hash sees the whole text, so an
+ * interval is refused as a distribution column (0A000).
  *
  * Text input (mur_iv_parse) follows DecodeInterval / DecodeISO8601Interval
  * for the forms people write: '1 day 2 hours', '2 mons', '1.5 years',
@@ -31,6 +32,11 @@
 #include "common/value.h"
 
 #include <stdint.h>
+
+/* The SQLite collation comparing stored intervals by their span key alone
+ * ('1 day' = '24 hours'; storage/sqlfn_types.c registers it): GROUP BY
+ * and DISTINCT of an interval on one node. */
+#define MUR_IV_COLLATION "mur_interval"
 
 /* Hex digits of the stored span key (128 bits: months * 30 days of
  * microseconds overflows 64). */

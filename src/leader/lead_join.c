@@ -241,7 +241,7 @@ void lead_join_start(lead_run *r)
 			t.shuffle_inputs = sources;
 			t.shuffle_stream = (uint32_t)i;
 			t.shuffle_hash_cols = broadcast && !stays(ps, i) ? 0 : 1;
-			t.shuffle_num_cols = ps->join_key_numeric ? 1 : 0;
+			t.shuffle_keys = ps->join_keys;
 			t.shuffle_to = sh->to;
 			if (broadcast && stays(ps, i)) {
 				const cat_node *nd = cat_node_by_id(r->e->cat, readers[0][s]);

@@ -246,7 +246,7 @@ void lead_shuffle_start_on(lead_run *r, const uint32_t *shards, int n, const uin
 		t.shuffle_source = (uint32_t)i;
 		t.shuffle_inputs = (uint32_t)n;
 		t.shuffle_hash_cols = ps->shuffle_hash_cols;
-		t.shuffle_num_cols = ps->shuffle_num_cols;
+		t.shuffle_keys = ps->shuffle_keys;
 		t.shuffle_to = sh->to;
 		lead_shuffle_send(r, nodes[i], ps->tables[0], shards[i], bounds[i], &t);
 	}

@@ -235,7 +235,7 @@ static void split_parts(follower_task *ft)
 			}
 		}
 	} else if (exec_shuffle_partition(res->rows.data, res->rows.len, res->nrows, res->ncols,
-					  ft->task.shuffle_hash_cols, ft->task.shuffle_num_cols,
+					  ft->task.shuffle_hash_cols, &ft->task.shuffle_keys,
 					  ft->nparts, ft->parts, ft->part_rows,
 					  &res->err) != MUR_OK) {
 		res->failed = 1;

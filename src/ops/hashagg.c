@@ -40,6 +40,7 @@
  */
 #include "ops/hashagg.h"
 
+#include "common/interval.h"
 #include "common/numeric.h"
 
 #include "ops/hll.h"
@@ -48,7 +49,6 @@
 #include <xxhash.h>
 
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -70,7 +70,7 @@ enum {
 	TAG_FLOAT = MV_FLOAT,
 	TAG_TEXT = MV_TEXT,
 	TAG_BLOB = MV_BLOB,
-	TAG_NUM = 16 /* a numeric key: its canonical text; what it shows is kept after the key */
+	TAG_NUM = 16 /* a by-value key: its canonical bytes; what it shows is kept after the key */
 };
 enum { ST_HAS = 1, ST_FLOAT = 2 }; /* agg_state.flags */
 
@@ -81,6 +81,7 @@ typedef struct agg_state {
 		const char *s;     /* TEXT/BLOB min/max (arena) */
 		hll *sk;           /* HLL, HLL_MERGE, HLL_COUNT (arena; NULL until an input) */
 		struct numsum *ns; /* NUM_SUM (arena; NULL until an input) */
+		mur_interval *iv;  /* IV_SUM (arena; NULL until an input) */
 	} v;
 	union {
 		double fsum; /* SUM: the FLOAT part */
@@ -278,26 +279,20 @@ static int key_reserve(exec_hashagg *h, size_t need)
 	return MUR_OK;
 }
 
-/* Is input column c numeric text (compared by value: spec.num_cols)? */
-static inline int num_key(const exec_hashagg *h, uint32_t c)
+/* Is input column c compared by value (spec.keys: numeric, interval,
+ * jsonb)? */
+static inline int value_key(const exec_hashagg *h, uint32_t c)
 {
-	return c < 32 && (h->spec.num_cols >> c & 1u);
+	return exec_key_kind(&h->spec.keys, c) != MUR_KEY_BYTES;
 }
 
-/* A numeric key's canonical text at h->key + *n: equal values, equal keys
- * (1.0, 1.00 and 1 are one group, as in PostgreSQL). */
-static int num_key_encode(exec_hashagg *h, const mur_value *v, size_t *n)
+/* A by-value key's canonical bytes at h->key + *n (common/valkey.h): equal
+ * values, equal keys (1.0, 1.00 and 1 are one group, as are '1 day' and
+ * '24 hours', as in PostgreSQL). */
+static int value_key_encode(exec_hashagg *h, uint32_t c, const mur_value *v, size_t *n)
 {
-	char digits[24];
 	mur_buf_reset(&h->canon);
-	if (v->kind == MV_INT) {
-		int l = snprintf(digits, sizeof digits, "%lld", (long long)v->i);
-		mur_num_text_canon(digits, (size_t)l, &h->canon);
-	} else if (v->kind == MV_TEXT) {
-		mur_num_text_canon(v->s, v->len, &h->canon);
-	} else { /* a FLOAT or BLOB numeric: its bytes, as any key */
-		mur_row_put_value(&h->canon, v);
-	}
+	mur_key_canon(exec_key_kind(&h->spec.keys, c), v, &h->canon);
 	if (!mur_buf_ok(&h->canon))
 		return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	uint32_t l = (uint32_t)h->canon.len;
@@ -318,8 +313,8 @@ static int key_encode(exec_hashagg *h, const mur_value *vals, size_t base, size_
 	for (uint32_t c = 0; c < h->spec.ngroup; c++) {
 		const mur_value *v = &vals[c];
 		int64_t bits;
-		if (num_key(h, c) && v->kind != MV_NULL) {
-			if (num_key_encode(h, v, &n) != MUR_OK)
+		if (value_key(h, c) && v->kind != MV_NULL) {
+			if (value_key_encode(h, c, v, &n) != MUR_OK)
 				return MUR_ERR;
 			continue;
 		}
@@ -438,7 +433,7 @@ static int shown_encode(exec_hashagg *h, const mur_value *vals)
 {
 	mur_buf_reset(&h->shown);
 	for (uint32_t c = 0; c < h->spec.ngroup && c < 32; c++) {
-		if (!num_key(h, c) || vals[c].kind == MV_NULL)
+		if (!value_key(h, c) || vals[c].kind == MV_NULL)
 			continue;
 		size_t at = h->shown.len;
 		uint32_t n;
@@ -456,7 +451,7 @@ static group *group_new(exec_hashagg *h, uint64_t hash, const char *key, size_t 
 			const mur_value *vals)
 {
 	size_t shown = 0;
-	if (h->spec.num_cols) {
+	if (h->spec.keys.num | h->spec.keys.iv | h->spec.keys.jsonb) {
 		if (shown_encode(h, vals) != MUR_OK) {
 			h->failed = 1;
 			return NULL;
@@ -857,6 +852,39 @@ static int numsum_output(exec_hashagg *h, const agg_state *st, mur_value *v)
 	return rc;
 }
 
+/* ---- IV_SUM: interval sums, field by field as interval_pl ----
+ * months, days and microseconds add apart (1 mon + 30 days stays so);
+ * 22008 "interval out of range" when one overflows, as PostgreSQL. */
+static int ivsum_add(exec_hashagg *h, agg_state *st, const mur_value *v)
+{
+	mur_interval x;
+	if (v->kind != MV_TEXT || mur_iv_load(v->s, v->len, &x) != MUR_OK)
+		return mur_error_set(&h->err, SQLSTATE_INTERNAL_ERROR,
+				     "sum(interval) was given a value that is no interval");
+	if (!st->v.iv) {
+		if (!(st->v.iv = arena_alloc(h, sizeof *st->v.iv)))
+			return MUR_ERR;
+		*st->v.iv = x;
+		return MUR_OK;
+	}
+	return mur_iv_add(st->v.iv, &x, 1, st->v.iv, &h->err);
+}
+
+/* The sum's stored form in h->scratch, v pointing at it (NULL without
+ * input). */
+static int ivsum_output(exec_hashagg *h, const agg_state *st, mur_value *v)
+{
+	*v = mur_v_null();
+	if (!st->v.iv)
+		return MUR_OK;
+	mur_buf_reset(&h->scratch);
+	mur_iv_store(st->v.iv, &h->scratch);
+	if (!mur_buf_ok(&h->scratch))
+		return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	*v = mur_v_text(h->scratch.data, h->scratch.len);
+	return MUR_OK;
+}
+
 /* NUM_MIN / NUM_MAX order: numeric TEXT by value, anything else as
  * mur_value_cmp. */
 static int num_value_cmp(const mur_value *a, const mur_value *b)
@@ -951,10 +979,13 @@ static int update(exec_hashagg *h, group *g, const mur_value *vals)
 		case EXEC_AGG_NUM_SUM:
 			rc = numsum_add(h, st, v);
 			break;
+		case EXEC_AGG_IV_SUM:
+			rc = ivsum_add(h, st, v);
+			break;
 		case EXEC_AGG_COUNT_DISTINCT:
-			if (num_key(h, ag->col) && v->kind == MV_TEXT) { /* by value */
+			if (value_key(h, ag->col) && (v->kind == MV_TEXT || v->kind == MV_INT)) {
 				mur_buf_reset(&h->canon);
-				mur_num_text_canon(v->s, v->len, &h->canon);
+				mur_key_canon(exec_key_kind(&h->spec.keys, ag->col), v, &h->canon);
 				canon = mur_v_text(h->canon.data, h->canon.len);
 				v = mur_buf_ok(&h->canon) ? &canon : v;
 			}
@@ -1307,6 +1338,10 @@ int exec_hashagg_finish(exec_hashagg *h, mur_buf *out, uint64_t *nrows_out)
 			uint8_t fn = h->spec.aggs[a].fn;
 			mur_value v = agg_output(&h->spec.aggs[a], &g->st[a]);
 			if (fn == EXEC_AGG_NUM_SUM && numsum_output(h, &g->st[a], &v) != MUR_OK) {
+				h->failed = 1;
+				return MUR_ERR;
+			}
+			if (fn == EXEC_AGG_IV_SUM && ivsum_output(h, &g->st[a], &v) != MUR_OK) {
 				h->failed = 1;
 				return MUR_ERR;
 			}

@@ -21,7 +21,8 @@
  *   - SUM adds INTs exactly in an int64 and FLOATs in a double; the
  *     result is an INT unless a FLOAT was seen or the int64 overflowed.
  *     TEXT inputs are parsed as float8 (22P02 when they are not numbers);
- *     NUM_SUM adds numeric TEXT exactly, NUM_MIN/NUM_MAX compare it by value.
+ *     NUM_SUM adds numeric TEXT exactly, NUM_MIN/NUM_MAX compare it by value;
+ *     IV_SUM adds stored intervals field by field (interval_pl, 22008).
  *   - HLL adds the non-NULL inputs to a HyperLogLog sketch (ops/hll.h,
  *     same equality as keys) and outputs it as a BLOB, the empty sketch
  *     for a group without input; HLL_MERGE outputs the union of its

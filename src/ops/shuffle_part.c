@@ -8,9 +8,8 @@
  */
 #include "ops/shuffle_part.h"
 
-#include "common/numeric.h"
+#include "common/valkey.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <xxhash.h>
 
@@ -37,37 +36,33 @@ static uint64_t combine(uint64_t acc, uint64_t h)
 	return (acc ^ h) * 0x9e3779b97f4a7c15ull + (acc >> 29);
 }
 
-/* Column c's hash: a numeric column's by value (its canonical text). */
-static uint64_t value_hash(const mur_value *v, uint32_t c, uint32_t num_cols, mur_buf *canon)
+/* Column c's hash: a by-value column's (keys) by its canonical bytes. */
+static uint64_t value_hash(const mur_value *v, uint32_t c, const exec_key_cols *keys,
+			   mur_buf *canon)
 {
-	char digits[24];
-	if (c >= 32 || !(num_cols >> c & 1u) || (v->kind != MV_TEXT && v->kind != MV_INT))
+	mur_key_kind kind = exec_key_kind(keys, c);
+	if (kind == MUR_KEY_BYTES || (v->kind != MV_TEXT && v->kind != MV_INT))
 		return mur_value_hash(v);
 	mur_buf_reset(canon);
-	if (v->kind == MV_INT) {
-		int l = snprintf(digits, sizeof digits, "%lld", (long long)v->i);
-		mur_num_text_canon(digits, (size_t)l, canon);
-	} else {
-		mur_num_text_canon(v->s, v->len, canon);
-	}
+	mur_key_canon(kind, v, canon);
 	return XXH64(canon->data ? canon->data : "", canon->len, 0);
 }
 
-uint32_t exec_shuffle_part_of(const mur_value *vals, uint32_t hash_cols, uint32_t num_cols,
+uint32_t exec_shuffle_part_of(const mur_value *vals, uint32_t hash_cols, const exec_key_cols *keys,
 			      uint32_t nparts)
 {
 	uint64_t h = 0x51afd7ed558ccd5dull;
 	mur_buf canon;
 	mur_buf_init(&canon);
 	for (uint32_t i = 0; i < hash_cols; i++)
-		h = combine(h, value_hash(&vals[i], i, num_cols, &canon));
+		h = combine(h, value_hash(&vals[i], i, keys, &canon));
 	mur_buf_free(&canon);
 	return owner_of_hash(h, nparts);
 }
 
 int exec_shuffle_partition(const char *rows, size_t len, uint64_t nrows, uint32_t ncols,
-			   uint32_t hash_cols, uint32_t num_cols, uint32_t nparts, mur_buf *parts,
-			   uint64_t *part_rows, mur_error *err)
+			   uint32_t hash_cols, const exec_key_cols *keys, uint32_t nparts,
+			   mur_buf *parts, uint64_t *part_rows, mur_error *err)
 {
 	mur_rd r;
 	mur_value v;
@@ -90,7 +85,7 @@ int exec_shuffle_partition(const char *rows, size_t len, uint64_t nrows, uint32_
 			if (mur_row_get_value(&r, &v) != MUR_OK)
 				goto malformed;
 			if (c < hash_cols)
-				h = combine(h, value_hash(&v, c, num_cols, &canon));
+				h = combine(h, value_hash(&v, c, keys, &canon));
 		}
 		p = owner_of_hash(h, nparts);
 		mur_buf_put(&parts[p], rows + start, (len - mur_rd_left(&r)) - start);

@@ -122,6 +122,9 @@ typedef enum sql_aggfn {
 #define SQL_AGG_ORDER_DESC(k) (1 << (2 * (k)))
 #define SQL_AGG_ORDER_NULLS_FIRST(k) (1 << (2 * (k) + 1))
 #define SQL_AGG_ORDER_DISTINCT (1 << 30)
+/* json_agg's elements are rows (json_agg(t)): ", \n " between them, as
+ * PostgreSQL separates structured elements. */
+#define SQL_AGG_JSON_STRUCT (1 << 29)
 
 /* A variance or standard deviation (merged from three partials). */
 #define SQL_AGG_IS_VARIANCE(fn) ((fn) >= SQL_AGG_VAR_SAMP && (fn) <= SQL_AGG_STDDEV_POP)
@@ -372,6 +375,8 @@ typedef struct sql_ctx {
 	int agg_ok;            /* aggregates allowed where we are */
 	const char *agg_where; /* "WHERE", "GROUP BY", ... for the error message */
 	int in_agg;            /* inside an aggregate's argument */
+	int row_json;          /* a bare table name is its row as json (to_json(t),
+				  json_agg(t): analyze_json.c's sql_json_row) */
 	/* SELECT generate_series(...) without FROM: that call is the column
 	 * of the series table rtes[srf_rte] (analyze_srf.c) */
 	const PgQuery__FuncCall *srf_call;
@@ -394,7 +399,9 @@ typedef struct sql_ctx {
 	int nouter;
 	sql_cte ctes[SQL_CTES_MAX]; /* WITH queries in scope, innermost last */
 	int nctes;
-	int no_merge; /* subqueries in FROM are gathered, not merged (analyze_select.c) */
+	int no_merge;      /* subqueries in FROM are gathered, not merged (analyze_select.c) */
+	int gather_tables; /* FROM t is read as a gathered (SELECT * FROM t): a json
+			      set-returning function reads its columns (analyze_json_srf.c) */
 	/* views (analyze_view.c): the parse trees of the views expanded so
 	 * far (freed by sql_prepare_tree), how deep in views we are, the
 	 * first WITH query a view's text may see (not the query around it),
@@ -523,6 +530,15 @@ sql_expr *sql_unnest_target(sql_ctx *c, PgQuery__FuncCall *f);
  * groups, is DISTINCT or has window functions (nested: unused). */
 int sql_unnest_check(sql_ctx *c, const sql_query *q, int nested);
 
+/* ---- analyze_json_srf.c ---- */
+/* Is name one of the json/jsonb set-returning functions? */
+int sql_json_srf_is(const char *name);
+/* f (one of them) as a leader table named by alias; flags: */
+#define SQL_JSON_SRF_IN_SELECT 1  /* alone in the select list of a SELECT without FROM */
+#define SQL_JSON_SRF_ORDINALITY 2 /* WITH ORDINALITY: a last bigint column 1, 2, ... */
+int sql_json_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias,
+		     int flags);
+
 /* ---- analyze_ordagg.c ---- */
 /* The collecting aggregate name names (sql_aggfn), 0 when none. */
 int sql_collecting_agg_kind(const char *name);
@@ -543,6 +559,19 @@ sql_expr *sql_json_func(sql_ctx *c, const char *name, sql_expr **args, int n, in
 int sql_json_check_key(sql_ctx *c, const sql_expr *e, int ordering);
 /* mur_json_elem(x, type): x as JSON text, NULL as null (builders, aggregates). */
 sql_expr *sql_json_elem(sql_ctx *c, sql_expr *x);
+/* Does f take a row as json (to_json, to_jsonb, row_to_json, json_agg,
+ * jsonb_agg of a bare table name)? */
+int sql_json_takes_row(const char *name);
+/* The row of FROM entry rte as row_to_json writes it (json). */
+sql_expr *sql_json_row(sql_ctx *c, int rte, int loc);
+/* Does FROM of s hold a json set-returning function over a column (FROM
+ * t, jsonb_each(t.doc))?  Then analyze_select.c reads its tables gathered. */
+int sql_json_srf_lateral(const PgQuery__SelectStmt *s);
+/* FROM item n, a table, as a subquery (SELECT * FROM n) gathered to the
+ * leader, under the table's name or alias. */
+int sql_from_gathered_table(sql_ctx *c, sql_query *q, PgQuery__Node *n);
+/* Is e such a row (made by sql_json_row)? */
+int sql_json_is_row(const sql_expr *e);
 
 /* ---- analyze_array.c, analyze_arrayfn.c: arrays (common/array.h) ---- */
 /* int[] / _int4 (tn has array bounds, or name is _elem). */

@@ -419,6 +419,13 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 	}
 	if (found_rte < 0 && view)
 		return view;
+	if (found_rte < 0 && c->q) { /* a FROM entry's name standing for its row */
+		int r = find_rte(c, name);
+		if (r >= 0 && c->q->rtes[r].series && c->q->rtes[r].table->ncols == 1)
+			return column_expr(c, r, 0, loc); /* FROM f(...) AS v: v is its value */
+		if (r >= 0 && c->row_json)
+			return sql_json_row(c, r, loc); /* to_json(t), json_agg(t) */
+	}
 	if (found_rte < 0) {
 		if (sql_check_outer_column(c, NULL, name, loc) == MUR_OK)
 			sql_err(c, SQLSTATE_UNDEFINED_COLUMN, loc, "column \"%s\" does not exist",

@@ -311,6 +311,13 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 		return sql_make_const_text(c, "PostgreSQL 15.0 (murphy)");
 	if (!strcmp(name, "current_database") && n == 0)
 		return sql_make_const_text(c, "murphy");
+	/* pg_typeof(x): the name format_type() prints for x's type, known at
+	 * analysis ('unknown' for an untyped literal, as PostgreSQL); x stays
+	 * an argument (an aggregate in it keeps the query an aggregate).  Its
+	 * column is text, not regtype, which murphy has no type for. */
+	if (!strcmp(name, "pg_typeof") && n == 1)
+		return sql_make_call(c, "mur_pg_typeof", MT_TEXT, loc, 2, args[0],
+				     sql_make_const_text(c, mur_type_name(args[0]->type)));
 	for (size_t i = 0; i < sizeof fn_defs / sizeof fn_defs[0]; i++) {
 		if (strcmp(fn_defs[i].name, name))
 			continue;
@@ -365,6 +372,8 @@ mur_type sql_agg_type(int fn, mur_type t)
 			return MT_INT8;
 		if (t == MT_INT8 || t == MT_NUMERIC)
 			return MT_NUMERIC;
+		if (t == MT_INTERVAL) /* field by field (interval_pl) */
+			return MT_INTERVAL;
 		return (t == MT_FLOAT4 || t == MT_FLOAT8) ? t : MT_UNKNOWN;
 	case SQL_AGG_AVG:
 	case SQL_AGG_VAR_SAMP:
@@ -373,11 +382,16 @@ mur_type sql_agg_type(int fn, mur_type t)
 	case SQL_AGG_STDDEV_POP:
 		if (mur_type_is_integer(t) || t == MT_NUMERIC)
 			return MT_NUMERIC;
+		if (t == MT_INTERVAL && fn == SQL_AGG_AVG) /* the sum / count (interval_div) */
+			return MT_INTERVAL;
 		return (t == MT_FLOAT4 || t == MT_FLOAT8) ? MT_FLOAT8 : MT_UNKNOWN;
 	case SQL_AGG_MIN:
 	case SQL_AGG_MAX:
-		/* PostgreSQL 15 has no min/max of bool, bytea or uuid */
-		return (t == MT_BOOL || t == MT_BYTEA || t == MT_UUID) ? MT_UNKNOWN : t;
+		/* PostgreSQL 15 has no min/max of bool, bytea, uuid, json or jsonb */
+		return (t == MT_BOOL || t == MT_BYTEA || t == MT_UUID || t == MT_JSON ||
+			t == MT_JSONB)
+			       ? MT_UNKNOWN
+			       : t;
 	default:
 		return t == MT_BOOL ? MT_BOOL : MT_UNKNOWN;
 	}
@@ -614,7 +628,21 @@ static sql_expr *backend_pid(sql_ctx *c, PgQuery__FuncCall *f)
 	return sql_make_call(c, "murphy_backend_pid", MT_INT4, f->location, 0);
 }
 
+static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f);
+
+/* A bare table name in the one argument of to_json, to_jsonb,
+ * row_to_json, json_agg or jsonb_agg is its row (sql_json_row). */
 sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	int save = c->row_json;
+	sql_expr *e;
+	c->row_json = f->n_funcname == 1 && f->n_args == 1 && sql_json_takes_row(fn_name(f));
+	e = analyze_func(c, f);
+	c->row_json = save;
+	return e;
+}
+
+static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	const char *name = fn_name(f);
 	sql_expr *args[SQL_ARGS_MAX];
@@ -635,10 +663,11 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return sql_srf_column(c, f);
 	if (!strcmp(name, "unnest"))
 		return sql_unnest_target(c, f); /* analyze_unnest.c */
-	if (!strcmp(name, "generate_series"))
+	if (!strcmp(name, "generate_series") || (sql_json_srf_is(name) && f->n_funcname == 1))
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-				"murphy supports generate_series only in FROM or alone in the "
-				"select list of a SELECT without FROM"),
+				"murphy supports %s only in FROM or alone in the select list of "
+				"a SELECT without FROM",
+				name),
 			NULL);
 	fn = f->n_funcname == 1 ? sql_collecting_agg_kind(name) : 0;
 	if (fn && f->over)
@@ -670,6 +699,10 @@ sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 	for (size_t i = 0; i < f->n_args; i++)
 		if (!(args[i] = sql_analyze_expr(c, f->args[i])))
 			return NULL;
+	if (!strcmp(name, "row_to_json") && f->n_funcname == 1) /* row_to_json(t) */
+		return f->n_args == 1 && sql_json_is_row(args[0])
+			       ? args[0]
+			       : no_function(c, name, args, (int)f->n_args, f->location);
 	if (sql_json_is_func(name) && f->n_funcname == 1)
 		return sql_json_func(c, name, args, (int)f->n_args, f->location);
 	if (sql_array_is_func(name) && f->n_funcname == 1)

@@ -169,6 +169,49 @@ static sql_expr *call_n(sql_ctx *c, const char *fn, mur_type t, int loc, sql_exp
 	return e;
 }
 
+int sql_json_takes_row(const char *name)
+{
+	return !strcmp(name, "to_json") || !strcmp(name, "to_jsonb") ||
+	       !strcmp(name, "row_to_json") || !strcmp(name, "json_agg") ||
+	       !strcmp(name, "jsonb_agg");
+}
+
+/* A whole-row reference t inside to_json(t), to_jsonb(t), row_to_json(t),
+ * json_agg(t), jsonb_agg(t): mur_json_build_object in row_to_json's
+ * compact form over t's visible columns, each as mur_json_elem; the
+ * function then takes it as a json value (to_jsonb normalizes it, which is
+ * what PostgreSQL's to_jsonb of a record gives). */
+sql_expr *sql_json_row(sql_ctx *c, int rte, int loc)
+{
+	const cat_table *t = c->q->rtes[rte].table;
+	sql_expr **v = sql_alloc(c, sizeof(sql_expr *) * (size_t)(2 * t->ncols + 1));
+	int n = 1;
+	if (!v)
+		return NULL;
+	v[0] = flag(c, 2);
+	for (int i = 0; i < t->ncols; i++) {
+		sql_expr *col;
+		if (t->cols[i].hidden)
+			continue;
+		col = sql_expr_new(c, SE_COLUMN, t->cols[i].type, loc);
+		if (!col || !(v[n++] = sql_make_const_text(c, t->cols[i].name)))
+			return NULL;
+		col->rte = rte;
+		col->col = i;
+		col->typmod = t->cols[i].typmod;
+		if (!(v[n++] = sql_json_elem(c, col)))
+			return NULL;
+	}
+	return call_n(c, "mur_json_build_object", MT_JSON, loc, v, n);
+}
+
+int sql_json_is_row(const sql_expr *e)
+{
+	return e->kind == SE_CALL && e->type == MT_JSON && e->nargs > 0 &&
+	       !strcmp(e->op, "mur_json_build_object") && e->args[0]->kind == SE_CONST &&
+	       e->args[0]->val.kind == MV_INT && e->args[0]->val.i == 2;
+}
+
 /* json[b]_build_object(k, v, ...) / json[b]_build_array(v, ...). */
 static sql_expr *build(sql_ctx *c, int object, mur_type t, sql_expr **args, int n, int loc)
 {

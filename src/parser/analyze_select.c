@@ -197,6 +197,8 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_RANGE_VAR:
+		if (c->gather_tables) /* json_each over its column (analyze_json_srf.c) */
+			return sql_from_gathered_table(c, q, n);
 		return sql_analyze_from_table(c, q, n->range_var);
 	case PG_QUERY__NODE__NODE_JOIN_EXPR:
 		return join_item(c, q, n->join_expr);
@@ -212,6 +214,7 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, int *nmerged)
 {
 	int nvirtual = 0, nsub = 0, nseries = 0;
+	const char *srf = NULL; /* a set-returning function's name */
 	if (sql_srf_select_list(c, q, s) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < s->n_from_clause; i++)
@@ -223,9 +226,13 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 			q->rtes[i].table->name[0] == '_';
 		*nmerged += q->rtes[i].merged;
 		nseries += q->rtes[i].series != NULL;
+		if (q->rtes[i].series && !srf)
+			srf = q->rtes[i].series->op;
 	}
 	if (nseries && nvirtual != q->nrte)
-		return unsupported(c, "joining generate_series with distributed tables", -1);
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support joining %s with distributed tables yet",
+			       srf);
 	if (nvirtual && nvirtual != q->nrte && nsub)
 		return unsupported(c,
 				   "joining a subquery in FROM or a WITH query that is not a plain "
@@ -245,6 +252,14 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
 	int nsubs = c->nsubs, nmerged = 0, rc, distinct = q->distinct, locks = q->locks_rows;
 	const char *locks_name = q->locks_name;
+	if (sql_json_srf_lateral(s) && !q->locks_rows) { /* all on the leader */
+		c->no_merge++;
+		c->gather_tables++;
+		rc = analyze_from_items(c, q, s, &nmerged);
+		c->gather_tables--;
+		c->no_merge--;
+		return rc;
+	}
 	rc = analyze_from_items(c, q, s, &nmerged);
 	if (rc == MUR_OK || !nmerged || c->no_merge)
 		return rc;

@@ -13,7 +13,8 @@
  * (sql_srf_select_list) and reads as its column (sql_srf_column).  Refused (0A000): joins with distributed
  * tables (analyze_select.c), arguments that read columns (LATERAL), other
  * set-returning functions, WITH ORDINALITY, ROWS FROM, non-integer series,
- * and set-returning calls anywhere else in the select list.
+ * and set-returning calls anywhere else in the select list.  The json
+ * ones (analyze_json_srf.c) come in the same two places.
  */
 #include "parser/analyze_subq_int.h"
 
@@ -28,7 +29,8 @@ static int unsupported(sql_ctx *c, const char *what, int loc)
 		       what);
 }
 
-static int is_series_call(const PgQuery__Node *n)
+/* generate_series, or a json one (analyze_json_srf.c) when json is set. */
+static int is_series_call(const PgQuery__Node *n, int json)
 {
 	const PgQuery__FuncCall *f;
 	const PgQuery__Node *name;
@@ -37,7 +39,8 @@ static int is_series_call(const PgQuery__Node *n)
 	f = n->func_call;
 	name = f->funcname[f->n_funcname - 1];
 	return f->n_funcname <= 2 && name->node_case == PG_QUERY__NODE__NODE_STRING &&
-	       !strcmp(name->string->sval, SRF_NAME);
+	       (!strcmp(name->string->sval, SRF_NAME) ||
+		(json && sql_json_srf_is(name->string->sval)));
 }
 
 static int reads_columns(const sql_expr *e)
@@ -125,19 +128,23 @@ int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *
 	if (item && item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0 &&
 	    sql_is_unnest_call(item->list->items[0])) /* analyze_unnest.c */
 		return sql_unnest_from(c, q, rf, item->list->items[0]);
-	if (rf->lateral || rf->ordinality || rf->is_rowsfrom || rf->n_functions != 1 ||
-	    rf->n_coldeflist)
+	if (rf->lateral || rf->is_rowsfrom || rf->n_functions != 1 || rf->n_coldeflist)
 		return unsupported(c, "LATERAL, WITH ORDINALITY or ROWS FROM in FROM", -1);
 	item = rf->functions[0];
 	if (item->node_case == PG_QUERY__NODE__NODE_LIST && item->list->n_items > 0)
 		item = item->list->items[0];
-	if (!is_series_call(item)) {
-		unsupported(c, "functions in FROM other than generate_series", -1);
-		mur_error_detail(c->err, "murphy has no set-returning functions but "
-					 "generate_series over integers.");
-		return MUR_ERR;
-	}
-	return add_series(c, q, item->func_call, rf->alias);
+	if (is_series_call(item, 1) && !is_series_call(item, 0)) /* WITH ORDINALITY too */
+		return sql_json_srf_add(c, q, item->func_call, rf->alias,
+					rf->ordinality ? SQL_JSON_SRF_ORDINALITY : 0);
+	if (rf->ordinality)
+		return unsupported(c, "WITH ORDINALITY of generate_series", -1);
+	if (is_series_call(item, 0))
+		return add_series(c, q, item->func_call, rf->alias);
+	unsupported(c, "this function in FROM", -1);
+	mur_error_detail(c->err, "murphy's set-returning functions are generate_series over "
+				 "integers and the json[b]_each, _array_elements and _object_keys "
+				 "families.");
+	return MUR_ERR;
 }
 
 sql_expr *sql_srf_column(sql_ctx *c, PgQuery__FuncCall *f)
@@ -161,7 +168,7 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	for (size_t i = 0; i < s->n_target_list; i++) {
 		PgQuery__Node *t = s->target_list[i];
 		if (t->node_case != PG_QUERY__NODE__NODE_RES_TARGET ||
-		    (!is_series_call(t->res_target->val) &&
+		    (!is_series_call(t->res_target->val, 1) &&
 		     !sql_is_unnest_call(t->res_target->val)))
 			continue;
 		if (found >= 0)
@@ -175,7 +182,9 @@ int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	PgQuery__FuncCall *f = s->target_list[found]->res_target->val->func_call;
 	if (sql_is_unnest_call(s->target_list[found]->res_target->val))
 		return sql_unnest_select_list(c, q, f);
-	if (add_series(c, q, f, NULL) != MUR_OK)
+	if ((is_series_call(s->target_list[found]->res_target->val, 0)
+		     ? add_series(c, q, f, NULL)
+		     : sql_json_srf_add(c, q, f, NULL, SQL_JSON_SRF_IN_SELECT)) != MUR_OK)
 		return MUR_ERR;
 	c->srf_call = f; /* sql_analyze_func reads it as the table's column */
 	c->srf_rte = q->nrte - 1;

@@ -19,7 +19,8 @@
  * cume_dist, the argument's type for lag/lead/first/last/nth_value, the
  * aggregate's for an aggregate), avg OVER (mur_avg of sum and count over
  * the window, as the merged avg) and the variances (mur_variance of three
- * sums), bool_and/bool_or (min/max over the 0/1 storage).  RANGE offsets
+ * sums; an interval's sum and avg are exact: mur_iv_sum, and mur_iv_mul of
+ * it by the count), bool_and/bool_or (min/max over the 0/1 storage).  RANGE offsets
  * need one numeric ORDER BY column (murphy has no interval).
  *
  * DISTINCT ON (d) is analyzed here into sql_query.distinct_on; the planner
@@ -415,9 +416,15 @@ static sql_expr *agg_composite(sql_ctx *c, PgQuery__FuncCall *f, const win_def *
 {
 	sql_expr *x = arg, *sum, *cnt, *sq;
 	if (fn == SQL_AGG_AVG) {
-		sum = agg_window(c, f, d, arg->type == MT_NUMERIC ? "mur_num_wsum" : "sum",
+		sum = agg_window(c, f, d,
+				 arg->type == MT_NUMERIC    ? "mur_num_wsum"
+				 : arg->type == MT_INTERVAL ? "mur_iv_sum"
+							    : "sum",
 				 arg->type, arg);
 		cnt = sum ? agg_window(c, f, d, "count", MT_INT8, arg) : NULL;
+		if (cnt && t == MT_INTERVAL) /* interval_avg: sum / count (interval_div) */
+			return sql_make_call(c, "mur_iv_mul", t, f->location, 3, sum, cnt,
+					     sql_make_const_int(c, 1, MT_INT4));
 		return cnt ? sql_make_call(c, "mur_avg", t, f->location, 2, sum, cnt) : NULL;
 	}
 	mur_type st = t == MT_NUMERIC ? MT_NUMERIC : MT_FLOAT8; /* numeric: exact */
@@ -468,6 +475,8 @@ static sql_expr *aggregate_over(sql_ctx *c, PgQuery__FuncCall *f, const win_def 
 	t = sql_agg_type(fn, arg ? arg->type : MT_UNKNOWN);
 	if (t == MT_UNKNOWN)
 		return no_such(c, name, f);
+	if (t == MT_INTERVAL && fn == SQL_AGG_SUM) /* exact, storage/sqlfn_types.c */
+		return agg_window(c, f, d, "mur_iv_sum", t, arg);
 	if (fn == SQL_AGG_AVG || SQL_AGG_IS_VARIANCE(fn))
 		return agg_composite(c, f, d, fn, t, arg);
 	if (fn == SQL_AGG_SUM && arg->type == MT_NUMERIC) /* exact, storage/sqlfn_numeric.c */

@@ -61,6 +61,7 @@
 #include "sql/sqlInt.h"
 
 #include "common/array.h"
+#include "common/interval.h"
 #include "common/json.h"
 #include "common/numeric.h"
 
@@ -145,6 +146,8 @@ static void emit_args(sql_emit *e, const sql_expr *x, int from, const char *sep)
 static void emit_column(sql_emit *e, const sql_expr *x)
 {
 	const sql_rte *r = &e->q->rtes[x->rte];
+	if (r->series && sql_emit_json_srf_col(e, r, x->col))
+		return; /* json_each over a column (emit_json_srf.c) */
 	if (!e->bare_columns) {
 		sql_emit_ident(e->b, r->alias);
 		mur_buf_put_u8(e->b, '.');
@@ -388,6 +391,25 @@ static void emit_case(sql_emit *e, const sql_expr *x)
 	mur_buf_printf(e->b, " END)");
 }
 
+/* sum and avg of an interval: storage/sqlfn_types.c's mur_iv_sum adds
+ * field by field (interval_pl); avg divides it by the count as
+ * PostgreSQL's interval_avg does (interval_div).  1 when emitted. */
+static int emit_interval_agg(sql_emit *e, const sql_expr *x)
+{
+	if (x->nargs < 1 || x->type != MT_INTERVAL ||
+	    (x->agg != SQL_AGG_SUM && x->agg != SQL_AGG_AVG))
+		return 0;
+	mur_buf_printf(e->b, x->agg == SQL_AGG_AVG ? "mur_iv_mul(mur_iv_sum(" : "mur_iv_sum(");
+	sql_emit_expr(e, x->args[0]);
+	if (x->agg == SQL_AGG_AVG) {
+		mur_buf_printf(e->b, "), count(");
+		sql_emit_expr(e, x->args[0]);
+		mur_buf_printf(e->b, "), 1");
+	}
+	mur_buf_put_u8(e->b, ')');
+	return 1;
+}
+
 /* sum/min/max of a numeric and avg with a numeric result (numeric or
  * integer input) as storage/sqlfn_numeric.c's exact aggregates: SQLite's
  * own would add the TEXT as doubles.  1 when emitted. */
@@ -452,7 +474,7 @@ static void emit_agg(sql_emit *e, const sql_expr *x)
 		[SQL_AGG_JSONB_OBJECT_AGG] = "mur_jsonb_object_agg",
 		[SQL_AGG_ARRAY_AGG] = "mur_array_agg",
 	};
-	if (emit_numeric_agg(e, x))
+	if (emit_numeric_agg(e, x) || emit_interval_agg(e, x))
 		return;
 	mur_buf_printf(e->b, "%s(", names[x->agg]);
 	if (SQL_AGG_IS_COLLECTING(x->agg)) { /* storage/sqlfn_agg.c: x, arg, flags, keys */
@@ -697,7 +719,8 @@ static void emit_table(sql_emit *e, const sql_query *q, int i)
 	if (r->series && !strcmp(r->series->op, "unnest")) {
 		emit_unnest(e, r);
 	} else if (r->series) {
-		emit_series(e, r);
+		if (!sql_emit_json_srf(e, r))
+			emit_series(e, r);
 	} else if (r->table->kind == CAT_TABLE_VIRTUAL) {
 		char name[CAT_NAME_MAX + 8];
 		snprintf(name, sizeof name, "murphy_%s", r->table->name);
@@ -750,6 +773,20 @@ void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, 
 					      : "",
 		       mur_type_is_array(t) ? mur_arr_collation(t) : "", desc ? " DESC" : " ASC",
 		       nulls_first ? " NULLS FIRST" : " NULLS LAST");
+}
+
+const char *sql_key_collate(mur_type t)
+{
+	switch (mur_key_kind_of(t)) {
+	case MUR_KEY_NUMERIC:
+		return " COLLATE " MUR_NUM_COLLATION;
+	case MUR_KEY_INTERVAL:
+		return " COLLATE " MUR_IV_COLLATION;
+	case MUR_KEY_JSONB:
+		return " COLLATE " MUR_JSONB_COLLATION;
+	default:
+		return "";
+	}
 }
 
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first)

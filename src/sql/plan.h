@@ -167,7 +167,7 @@ typedef struct plan_select {
 	 * usual.  shuffle_hash_cols == 0: the plan cannot repartition.  The
 	 * executor picks gather or repartition per run (murphy.shuffle_strategy). */
 	uint32_t shuffle_hash_cols;
-	uint32_t shuffle_num_cols; /* of those, numeric (exec_task.shuffle_num_cols) */
+	exec_key_cols shuffle_keys; /* of those, by value (exec_task.shuffle_keys) */
 	exec_agg_spec owner_agg;
 	int has_leader_agg;
 	exec_agg_spec leader_agg;
@@ -185,7 +185,7 @@ typedef struct plan_select {
 	 * below are table slots (tables[i], stream i). */
 	int join_shuffle;
 	int join_repartition_ok; /* every table has a column in one class of equated keys */
-	int join_key_numeric;    /* some table's join key is numeric: hashed by value */
+	exec_key_cols join_keys; /* the join key, column 0, hashed by value (numeric...) */
 	int join_broadcast_ok;   /* no table but tables[0] is the preserved side of a LEFT JOIN */
 	/* broadcast: table i goes with tables[0]'s shards instead of to every
 	 * owner (co-located with tables[0], joined to it on the distribution

@@ -63,8 +63,11 @@ static sql_expr *slot_of(sql_ctx *c, int i, mur_type t)
 /* sum(slot i) over the branch's groups; count's: 0 when there are none. */
 static sql_expr *sum_of(sql_ctx *c, int i, mur_type t, int count)
 {
-	sql_expr *x = sql_make_call(c, t == MT_NUMERIC ? "mur_num_sum" : "sum", t, -1, 1,
-				    slot_of(c, i, t)); /* numeric: exact */
+	sql_expr *x = sql_make_call(c,
+				    t == MT_NUMERIC    ? "mur_num_sum"
+				    : t == MT_INTERVAL ? "mur_iv_sum"
+						       : "sum",
+				    t, -1, 1, slot_of(c, i, t)); /* numeric, interval: exact */
 	return count && x ? sql_make_call(c, "coalesce", t, -1, 2, x, sql_make_const_int(c, 0, t))
 			  : x;
 }
@@ -92,6 +95,11 @@ static sql_expr *reaggregate(sql_ctx *c, const sql_query *q, const gs_partials *
 		return sql_make_call(c, a->type == MT_NUMERIC ? "mur_num_max" : "max", a->type,
 				     a->loc, 1, slot_of(c, s, a->type));
 	case SQL_AGG_AVG:
+		if (a->type == MT_INTERVAL) /* interval_avg: the sum / the count */
+			return sql_make_call(c, "mur_iv_mul", a->type, a->loc, 3,
+					     sum_of(c, s, MT_INTERVAL, 0),
+					     sum_of(c, s + 1, MT_INT8, 0),
+					     sql_make_const_int(c, 1, MT_INT4));
 		return sql_make_call(c, "mur_avg", a->type, a->loc, 2,
 				     sum_of(c, s, a->type == MT_NUMERIC ? MT_NUMERIC : MT_FLOAT8,
 					    0),
@@ -266,7 +274,8 @@ static int partials(sql_ctx *c, const sql_expr *a, sql_expr **parts)
 {
 	sql_expr *x = a->nargs ? a->args[0] : NULL, *f;
 	if (a->agg == SQL_AGG_AVG) {
-		parts[0] = agg_node(c, SQL_AGG_SUM, MT_FLOAT8, x);
+		parts[0] = agg_node(c, SQL_AGG_SUM,
+				    x->type == MT_INTERVAL ? MT_INTERVAL : MT_FLOAT8, x);
 		parts[1] = agg_node(c, SQL_AGG_COUNT, MT_INT8, x);
 		return parts[0] && parts[1] ? 2 : -1;
 	}

@@ -31,8 +31,6 @@
  */
 #include "sql/sqlInt.h"
 
-#include "common/numeric.h"
-
 #include <assert.h>
 #include <stdio.h>
 #include <string.h>
@@ -405,8 +403,7 @@ static int describe_table(sql_ctx *c, const sql_query *q, int t, int slot, int k
 	for (int i = 0; i < n; i++) { /* numeric compares by value: 1.0 = 1.00 */
 		mur_buf_printf(ddl, i ? ", " : "");
 		sql_emit_ident(ddl, tb->cols[order[i]].name);
-		if (tb->cols[order[i]].type == MT_NUMERIC)
-			mur_buf_printf(ddl, " COLLATE " MUR_NUM_COLLATION);
+		mur_buf_printf(ddl, "%s", sql_key_collate(tb->cols[order[i]].type));
 	}
 	mur_buf_printf(ddl, ");");
 	mur_buf_printf(load, "%sINSERT INTO %s.", slot ? "\n" : "", schema);
@@ -485,8 +482,15 @@ static int shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const i
 		any_right |= q->rtes[t].join_right;
 	}
 	ps->join_repartition_ok = has_key;
-	for (int t = 0; has_key && t < q->nrte; t++)
-		ps->join_key_numeric |= q->rtes[t].table->cols[keys[t]].type == MT_NUMERIC;
+	for (int t = 0; has_key && t < q->nrte; t++) { /* numeric wins over an integer */
+		mur_type kt = q->rtes[t].table->cols[keys[t]].type;
+		if (kt == MT_NUMERIC)
+			ps->join_keys = (exec_key_cols){.num = 1};
+		else if (!ps->join_keys.num && mur_key_kind_of(kt) == MUR_KEY_INTERVAL)
+			ps->join_keys = (exec_key_cols){.iv = 1};
+		else if (!ps->join_keys.num && mur_key_kind_of(kt) == MUR_KEY_JSONB)
+			ps->join_keys = (exec_key_cols){.jsonb = 1};
+	}
 	ps->join_broadcast_ok = !any_right;
 	for (int t = 0; t < q->nrte; t++)
 		/* broadcast copies every table but the driver to every owner: the

@@ -528,8 +528,8 @@ static const char *emit_whole(sql_ctx *c, const sql_query *q)
 	for (int i = 0; i < q->ngroup; i++) {
 		mur_buf_printf(&b, i ? ", " : " GROUP BY ");
 		sql_emit_expr(&e, q->group[i]);
-		if (q->group[i]->type == MT_NUMERIC) /* 1.0 and 1.00 are one group */
-			mur_buf_printf(&b, " COLLATE " MUR_NUM_COLLATION);
+		/* 1.0 and 1.00 are one group, '1 day' and '24 hours' too */
+		mur_buf_printf(&b, "%s", sql_key_collate(q->group[i]->type));
 	}
 	emit_where(&e, "HAVING", q->having);
 	for (int i = 0; i < q->nsort; i++) {
@@ -540,15 +540,34 @@ static const char *emit_whole(sql_ctx *c, const sql_query *q)
 	return sql_buf_finish(c, &b);
 }
 
-/* Which of cols[0..n) (bit i, i < 32) are numeric: hash aggregates and
- * shuffles compare and hash those by value (exec_agg_spec.num_cols). */
-static uint32_t numeric_cols(sql_expr *const *cols, int n)
+/* Mark column i (< 32) of type t in *k when its values compare by value
+ * (numeric, interval, jsonb: common/valkey.h). */
+static void mark_key(exec_key_cols *k, mur_type t, int i)
 {
-	uint32_t m = 0;
-	for (int i = 0; i < n && i < 32; i++)
-		if (cols[i]->type == MT_NUMERIC)
-			m |= 1u << i;
-	return m;
+	uint32_t bit = i < 32 ? 1u << i : 0;
+	switch (mur_key_kind_of(t)) {
+	case MUR_KEY_NUMERIC:
+		k->num |= bit;
+		break;
+	case MUR_KEY_INTERVAL:
+		k->iv |= bit;
+		break;
+	case MUR_KEY_JSONB:
+		k->jsonb |= bit;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Which of cols[0..n) hash aggregates and shuffles compare and hash by
+ * value (exec_agg_spec.keys). */
+static exec_key_cols key_cols(sql_expr *const *cols, int n)
+{
+	exec_key_cols k = {0, 0, 0};
+	for (int i = 0; i < n; i++)
+		mark_key(&k, cols[i]->type, i);
+	return k;
 }
 
 /* ---- scatter-gather without aggregates ---- */
@@ -597,9 +616,7 @@ static int plan_scatter(sql_ctx *c, const sql_query *q, plan_select *ps)
 	mur_buf_printf(&b, q->distinct ? "SELECT DISTINCT " : "SELECT ");
 	for (int i = 0; i < q->ntarget; i++) /* DISTINCT: 1.0 and 1.00 are one value */
 		mur_buf_printf(&b, "%sc%d%s", i ? ", " : "", i,
-			       q->distinct && q->targets[i].e->type == MT_NUMERIC
-				       ? " COLLATE " MUR_NUM_COLLATION
-				       : "");
+			       q->distinct ? sql_key_collate(q->targets[i].e->type) : "");
 	mur_buf_printf(&b, " FROM r");
 	for (int i = 0; i < q->nsort; i++) {
 		int col = q->sorts[i].target >= 0 ? q->sorts[i].target : hidden[i];
@@ -725,6 +742,8 @@ static int partials_of(agg_plan *ap, int i, int k, int fns[3], int cols[3])
 	    (a->args[0]->type == MT_NUMERIC ||
 	     (SQL_AGG_IS_VARIANCE(a->agg) && a->type == MT_NUMERIC)))
 		fns[0] = numeric_fn(fns[0]); /* a variance of integers is exact too */
+	if (a->nargs && !a->distinct && a->args[0]->type == MT_INTERVAL && fns[0] == EXEC_AGG_SUM)
+		fns[0] = EXEC_AGG_IV_SUM; /* sum and avg: field by field */
 	cols[0] = col;
 	if (a->agg == SQL_AGG_AVG) {
 		fns[1] = EXEC_AGG_COUNT;
@@ -809,6 +828,10 @@ static sql_expr *rewrite(sql_ctx *c, const sql_query *q, agg_plan *ap, sql_expr 
 							 : q->ngroup + ap->partial_pos[i][2];
 			if (!sql_expr_equal(ap->aggs[i], e))
 				continue;
+			if (e->agg == SQL_AGG_AVG && e->type == MT_INTERVAL) /* interval_avg */
+				return sql_make_call(c, "mur_iv_mul", e->type, e->loc, 3,
+						     slot(c, s, e->type), slot(c, s1, MT_INT8),
+						     sql_make_const_int(c, 1, MT_INT4));
 			if (e->agg == SQL_AGG_AVG)
 				return sql_make_call(c, "mur_avg", e->type, e->loc, 2,
 						     slot(c, s, e->type), slot(c, s1, MT_INT8));
@@ -1076,7 +1099,7 @@ static void offer_distinct_rows_repartition(sql_ctx *c, const sql_query *q, plan
 	ps->owner_agg.naggs = 0;
 	for (int i = 0; i < q->ntarget; i++)
 		cols[i] = q->targets[i].e;
-	ps->owner_agg.num_cols = ps->shuffle_num_cols = numeric_cols(cols, q->ntarget);
+	ps->owner_agg.keys = ps->shuffle_keys = key_cols(cols, q->ntarget);
 	describe_shuffle(c, q, ps, "distinct rows", cols, q->ntarget);
 }
 
@@ -1139,24 +1162,24 @@ static void build_gather_specs(const sql_query *q, agg_plan *ap, plan_select *ps
 	ps->has_partial_agg = ps->has_final_agg = 1;
 }
 
-/* Numeric group keys and DISTINCT arguments compare and hash by value in
- * every hash aggregate and shuffle of the plan: the shards' outputs are the
- * groups, then the aggregate arguments (argcols); the merges' inputs the
- * groups, then (gathered or mixed distinct) the DISTINCT argument. */
-static void mark_numeric(const sql_query *q, const agg_plan *ap, plan_select *ps)
+/* Numeric, interval and jsonb group keys and DISTINCT arguments compare
+ * and hash by value in every hash aggregate and shuffle of the plan: the
+ * shards' outputs are the groups, then the aggregate arguments (argcols);
+ * the merges' inputs the groups, then (gathered or mixed distinct) the
+ * DISTINCT argument. */
+static void mark_value_keys(const sql_query *q, const agg_plan *ap, plan_select *ps)
 {
 	int k = q->ngroup;
-	uint32_t groups = numeric_cols(q->group, k), keys = groups, shard = groups;
+	exec_key_cols groups = key_cols(q->group, k), keys = groups, shard = groups;
 	sql_expr *dx = ap->mixed ? ap->dx : ap->gather ? ap->aggs[0]->args[0] : NULL;
-	if (dx && dx->type == MT_NUMERIC && k < 32)
-		keys |= 1u << k;
-	for (int j = 0; j < ap->nargcol && k + j < 32; j++)
-		if (ap->argcols[j]->type == MT_NUMERIC)
-			shard |= 1u << (k + j);
-	ps->partial_agg.num_cols = shard;
-	ps->final_agg.num_cols = ps->owner_agg.num_cols = keys;
-	ps->leader_agg.num_cols = groups;
-	ps->shuffle_num_cols = keys;
+	if (dx)
+		mark_key(&keys, dx->type, k);
+	for (int j = 0; j < ap->nargcol; j++)
+		mark_key(&shard, ap->argcols[j]->type, k + j);
+	ps->partial_agg.keys = shard;
+	ps->final_agg.keys = ps->owner_agg.keys = keys;
+	ps->leader_agg.keys = groups;
+	ps->shuffle_keys = keys;
 }
 
 static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
@@ -1194,7 +1217,7 @@ static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
 		offer_group_repartition(c, q, ps);
 		skip_colocated_merge(q, ps);
 	}
-	mark_numeric(q, ap, ps);
+	mark_value_keys(q, ap, ps);
 	ps->merge_desc = ap->gather           ? "shards return distinct values; leader counts them"
 			 : !ps->has_final_agg ? "none: the groups hold the distribution column, "
 						"each whole on one shard"

@@ -53,6 +53,12 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x);
 #define SQL_EMIT_FOLD_ARGS_MAX 100
 void sql_emit_bool_list(sql_emit *e, const char *op, sql_expr *const *args, int n);
 void sql_emit_ident(mur_buf *b, const char *name);
+/* A json set-returning function's rte (sql_rte.series) as a subquery
+ * (emit_json_srf.c); 0, nothing written, for generate_series. */
+int sql_emit_json_srf(sql_emit *e, const sql_rte *r);
+/* Column col of such an rte over another entry's column, written where it
+ * is read; 0, nothing written, for any other rte. */
+int sql_emit_json_srf_col(sql_emit *e, const sql_rte *r, int col);
 void sql_emit_string(mur_buf *b, const char *s, size_t n);
 void sql_emit_value(mur_buf *b, const mur_value *v);
 void sql_emit_from(sql_emit *e, const sql_query *q);
@@ -87,6 +93,9 @@ int sql_join_key_of(const sql_query *q, int t);
  * table repartitioned by a window's partition column is plan_window.c's. */
 int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys);
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first);
+/* " COLLATE x" making SQLite's GROUP BY / DISTINCT / = of a column of type
+ * t compare by value (numeric, interval, jsonb: common/valkey.h), or "". */
+const char *sql_key_collate(mur_type t);
 /* The leader's sort key <prefix><col> (c3, x3) of type t, after " ORDER BY "
  * when first else ", "; a numeric sorts by value (COLLATE). */
 void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, int desc,

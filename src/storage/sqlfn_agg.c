@@ -43,6 +43,9 @@
 #define AGG_DESC(k) (1 << (2 * (k)))
 #define AGG_NULLS_FIRST(k) (1 << (2 * (k) + 1))
 #define AGG_DISTINCT (1 << 30)
+/* json_agg of rows (or arrays): ", \n " between elements, as PostgreSQL
+ * writes structured elements (parser/analyze.h SQL_AGG_JSON_STRUCT). */
+#define AGG_JSON_STRUCT (1 << 29)
 /* Sort keys per call: two flag bits each, below DISTINCT's (SQL_AGG_KEYS_MAX). */
 #define AGG_KEYS_MAX 8
 
@@ -329,7 +332,7 @@ static void json_agg_common(sqlite3_context *cx, int object, int jsonb)
 	for (int64_t i = 0; i < s->n; i++) {
 		agg_row *r = &s->rows[i];
 		if (i)
-			mur_buf_put(&b, ", ", 2);
+			mur_buf_put(&b, ", \n ", s->flags & AGG_JSON_STRUCT ? 4 : 2);
 		if (object && sqlite3_value_type(r->arg) == SQLITE_NULL) {
 			agg_free(s);
 			mur_buf_free(&b);

@@ -20,9 +20,12 @@
  *   mur_to_json(x, type, jsonb)            to_json / to_jsonb (NULL -> NULL)
  *   mur_json_elem(x, type)                 the same, NULL -> null (the builders'
  *                                          and aggregates' arguments)
- *   mur_json_build_object(jsonb, k, v...)  json[b]_build_object over elems
+ *   mur_json_build_object(mode, k, v...)   json[b]_build_object over elems;
+ *                                          mode 2: a row as row_to_json
  *   mur_json_build_array(jsonb, v...)      json[b]_build_array over elems
  *   mur_jsonb_cmp(a, b)                    jsonb ordering: -1, 0, 1
+ *   mur_json_srf_arg(j, fn)                j, or 22023 when it is not the kind
+ *                                          the set-returning fn takes
  *   collation mur_jsonb                    the same, for ORDER BY and < >
  *
  * A jsonb argument is already normalized text, so reading it needs no
@@ -820,9 +823,11 @@ static void fn_elem(sqlite3_context *cx, int argc, sqlite3_value **v)
 
 /* json_build_object(k, v, ...): { "k" : v, ... } for json (PostgreSQL's
  * spacing), normalized for jsonb.  Keys are text, values elems. */
+/* mode (v[0]): 0 json_build_object, 1 jsonb_build_object, 2 a row as
+ * row_to_json writes it (no spaces: {"id":1,"v":"a"}). */
 static void fn_build_object(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
-	int jsonb = sqlite3_value_int(v[0]);
+	int mode = sqlite3_value_int(v[0]), jsonb = mode == 1;
 	mur_buf b;
 	if ((argc - 1) % 2) {
 		stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
@@ -839,10 +844,10 @@ static void fn_build_object(sqlite3_context *cx, int argc, sqlite3_value **v)
 			return;
 		}
 		if (i > 1)
-			mur_buf_put(&b, ", ", 2);
+			mur_buf_put(&b, ", ", mode == 2 ? 1 : 2);
 		mur_json_put_string(&b, (const char *)sqlite3_value_text(v[i]),
 				    (size_t)sqlite3_value_bytes(v[i]));
-		mur_buf_put(&b, " : ", 3);
+		mur_buf_put(&b, mode == 2 ? ":" : " : ", mode == 2 ? 1 : 3);
 		mur_buf_put(&b, sqlite3_value_text(v[i + 1]),
 			    (size_t)sqlite3_value_bytes(v[i + 1]));
 	}
@@ -886,7 +891,44 @@ static int collate_jsonb(void *arg, int la, const void *a, int lb, const void *b
 	return r;
 }
 
+/* mur_json_srf_arg(j, fn): j when it is the kind the set-returning
+ * function fn takes (an object for json[b]_each[_text] and _object_keys,
+ * an array for _array_elements[_text]), else PostgreSQL's 22023 with its
+ * words; NULL stays NULL (no rows). */
+static void fn_srf_arg(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const char *j = (const char *)sqlite3_value_text(v[0]);
+	const char *fn = (const char *)sqlite3_value_text(v[1]);
+	int n = sqlite3_value_bytes(v[0]), jsonb;
+	char kind = 's'; /* object, array, scalar */
+	const char *msg = NULL;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL || !fn)
+		return;
+	for (int i = 0; i < n; i++)
+		if (j[i] != ' ' && j[i] != '\t' && j[i] != '\n' && j[i] != '\r') {
+			kind = j[i] == '{' ? 'o' : j[i] == '[' ? 'a' : 's';
+			break;
+		}
+	jsonb = !strncmp(fn, "jsonb", 5);
+	if (strstr(fn, "_object_keys") && kind != 'o')
+		msg = kind == 'a' ? "cannot call %s on an array" : "cannot call %s on a scalar";
+	else if (strstr(fn, "_each") && kind != 'o')
+		msg = jsonb         ? "cannot call %s on a non-object"
+		      : kind == 'a' ? "cannot deconstruct an array as an object"
+				    : "cannot deconstruct a scalar";
+	else if (strstr(fn, "_array_elements") && kind != 'a')
+		msg = jsonb         ? (kind == 'o' ? "cannot extract elements from an object"
+						   : "cannot extract elements from a scalar")
+		      : kind == 'o' ? "cannot call %s on a non-array"
+				    : "cannot call %s on a scalar";
+	if (msg)
+		return stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE, msg, fn);
+	sqlite3_result_value(cx, v[0]);
+}
+
 static const stor_fn_def jsonfns[] = {
+	{"mur_json_srf_arg", 2, 1, fn_srf_arg},
 	{"mur_json_get", 3, 1, fn_get},
 	{"mur_json_path", 3, 1, fn_path},
 	{"mur_jsonb_contains", 2, 1, fn_contains},

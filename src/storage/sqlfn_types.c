@@ -20,6 +20,11 @@
  *   mur_iv_part / mur_iv_extract(field, iv)  date_part (float8) /
  *                                extract (numeric text, PostgreSQL's scale)
  *   mur_iv_neg                   -interval
+ *   mur_iv_sum(iv)               sum(interval), an aggregate and a
+ *                                window function: field by field
+ *                                (interval_pl), 22008 on overflow
+ *   collation mur_interval       by the span key alone: GROUP BY and
+ *                                DISTINCT of intervals by value
  *   mur_age(a[, b])              age(a, b); age(a) is age(today's midnight,
  *                                UTC, a)
  *   mur_bytea_cat, mur_bytea_substr  bytea || bytea, substring (bytes,
@@ -28,6 +33,8 @@
  *                                hex, base64 (76 characters a line, as
  *                                pg_base64_encode) and escape
  *   mur_sha224/256/384/512       the digests (OpenSSL), bytea
+ *   mur_pg_typeof(x, name)       pg_typeof(x): name, x's type as the
+ *                                analyzer resolved it
  *
  * Intervals in and out are their stored form (common/interval.h);
  * timestamps their stored text.  Strict: NULL in, NULL out.
@@ -124,6 +131,48 @@ static void fn_iv_mul(sqlite3_context *cx, int argc, sqlite3_value **v)
 	if (mur_iv_mul(&a, sqlite3_value_double(v[1]), sqlite3_value_int(v[2]), &r, &err) != MUR_OK)
 		return fail(cx, &err);
 	result_iv(cx, &r);
+}
+
+/* mur_iv_sum(iv): sum(interval), field by field as interval_pl; NULL
+ * without a non-NULL input, 22008 when a field overflows.  As a window
+ * function the frame's leaving rows are taken off again (interval_mi, as
+ * PostgreSQL's interval_accum_inv); n counts the values in the frame. */
+typedef struct iv_sum {
+	int64_t n;
+	mur_interval acc; /* zero-initialized by SQLite */
+} iv_sum;
+
+static void iv_sum_add(sqlite3_context *cx, sqlite3_value **v, int sign)
+{
+	iv_sum *s;
+	mur_interval x;
+	mur_error err;
+	if (!iv_arg(v, 0, &x))
+		return;
+	if (!(s = sqlite3_aggregate_context(cx, sizeof *s)))
+		return sqlite3_result_error_nomem(cx);
+	if (mur_iv_add(&s->acc, &x, sign, &s->acc, &err) != MUR_OK)
+		return fail(cx, &err);
+	s->n += sign;
+}
+
+static void iv_sum_step(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	iv_sum_add(cx, v, 1);
+}
+
+static void iv_sum_inverse(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	iv_sum_add(cx, v, -1);
+}
+
+static void iv_sum_final(sqlite3_context *cx)
+{
+	iv_sum *s = sqlite3_aggregate_context(cx, 0);
+	if (s && s->n)
+		result_iv(cx, &s->acc);
 }
 
 static void ts_out_of_range(sqlite3_context *cx)
@@ -538,7 +587,15 @@ SQLFN_DIGEST(256)
 SQLFN_DIGEST(384)
 SQLFN_DIGEST(512)
 
+/* mur_pg_typeof(x, name): name (the analyzer resolved x's type). */
+static void fn_pg_typeof(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	(void)argc;
+	sqlite3_result_value(cx, v[1]);
+}
+
 static const stor_fn_def type_fns[] = {
+	{"mur_pg_typeof", 2, 1, fn_pg_typeof},
 	{"mur_gen_random_uuid", 0, 0, fn_gen_random_uuid},
 	{"mur_iv_key", 1, 1, fn_iv_key},
 	{"mur_iv_add", 3, 1, fn_iv_add},
@@ -565,7 +622,28 @@ static const stor_fn_def type_fns[] = {
 	{"mur_sha512", 1, 1, fn_sha512},
 };
 
+/* collation mur_interval: by the span key alone, then equal ('1 day' =
+ * '24 hours'); text too short to hold a key by its bytes. */
+static int iv_collate(void *arg, int na, const void *a, int nb, const void *b)
+{
+	int n = na < nb ? na : nb, c;
+	(void)arg;
+	if (na >= MUR_IV_KEY_LEN && nb >= MUR_IV_KEY_LEN)
+		return memcmp(a, b, MUR_IV_KEY_LEN);
+	c = memcmp(a, b, (size_t)n);
+	return c ? c : na - nb;
+}
+
 int stor_register_type_functions(sqlite3 *db)
 {
-	return stor_fn_register(db, type_fns, sizeof type_fns / sizeof type_fns[0]);
+	int rc = stor_fn_register(db, type_fns, sizeof type_fns / sizeof type_fns[0]);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_window_function(db, "mur_iv_sum", 1,
+						    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+						    iv_sum_step, iv_sum_final, iv_sum_final,
+						    iv_sum_inverse, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_create_collation_v2(db, MUR_IV_COLLATION, SQLITE_UTF8, NULL,
+						 iv_collate, NULL);
+	return rc;
 }

@@ -7,11 +7,11 @@
  *   u8 version | u64 id | u8 kind | u8 nplacements | nplacements × (u32 len + name)
  *   | sql bytes + NUL | u32 nparams | nparams × row value (value.h)
  *   | u32 ncols | u64 nrows | u64 rows_len | rows bytes
- *   | u8 has_agg [ | u32 ngroup | u32 naggs | u32 num_cols | naggs × (u8 fn | u32 col) ]
+ *   | u8 has_agg [ | u32 ngroup | u32 naggs | keys | naggs × (u8 fn | u32 col) ]
  *   | u64 lsn | u64 entry_id | u8 capture | u64 txn_id | u8 entry_kind
  *   | u64 blob_len | blob | u32 len + peer addr | u64 epoch
  *   | u8 quick | u64 shuffle_id | u32 shuffle_source | u32 shuffle_inputs
- *   | u32 shuffle_hash_cols | u32 shuffle_num_cols | u32 len + shuffle_to | u32 shuffle_stream
+ *   | u32 shuffle_hash_cols | shuffle_keys | u32 len + shuffle_to | u32 shuffle_stream
  *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
  *   | scan_table + NUL | scan_column + NUL | u64 target_id | u8 early
  *   | u64 fetch_max_bps | (nplacements - 1) × u64 attached_bound (placements 1..)
@@ -78,6 +78,21 @@ static int rows_valid(const char *p, size_t len, uint64_t nrows, uint32_t ncols)
  * beyond its SQL, rows and blob (more only costs a regrowth). */
 #define EXEC_TASK_ENCODE_SLACK_BYTES 4096
 
+/* keys: u32 num | u32 iv | u32 jsonb (exec_key_cols). */
+static void put_keys(mur_buf *b, const exec_key_cols *k)
+{
+	mur_buf_put_u32(b, k->num);
+	mur_buf_put_u32(b, k->iv);
+	mur_buf_put_u32(b, k->jsonb);
+}
+
+static void get_keys(mur_rd *r, exec_key_cols *k)
+{
+	k->num = mur_rd_u32(r);
+	k->iv = mur_rd_u32(r);
+	k->jsonb = mur_rd_u32(r);
+}
+
 void exec_task_encode(const exec_task *t, mur_buf *b)
 {
 	const char *sql = t->sql ? t->sql : "";
@@ -104,7 +119,7 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	if (t->has_agg) {
 		mur_buf_put_u32(b, t->agg.ngroup);
 		mur_buf_put_u32(b, t->agg.naggs);
-		mur_buf_put_u32(b, t->agg.num_cols);
+		put_keys(b, &t->agg.keys);
 		for (uint32_t i = 0; i < t->agg.naggs && i < EXEC_AGGS_MAX; i++) {
 			mur_buf_put_u8(b, t->agg.aggs[i].fn);
 			mur_buf_put_u32(b, t->agg.aggs[i].col);
@@ -125,7 +140,7 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	mur_buf_put_u32(b, t->shuffle_source);
 	mur_buf_put_u32(b, t->shuffle_inputs);
 	mur_buf_put_u32(b, t->shuffle_hash_cols);
-	mur_buf_put_u32(b, t->shuffle_num_cols);
+	put_keys(b, &t->shuffle_keys);
 	mur_buf_put_lstr(b, t->shuffle_to ? t->shuffle_to : "",
 			 t->shuffle_to ? strnlen(t->shuffle_to, EXEC_SHUFFLE_TO_BYTES_MAX) : 0);
 	mur_buf_put_u32(b, t->shuffle_stream);
@@ -145,7 +160,7 @@ static int decode_agg(mur_rd *r, exec_agg_spec *a)
 {
 	a->ngroup = mur_rd_u32(r);
 	a->naggs = mur_rd_u32(r);
-	a->num_cols = mur_rd_u32(r);
+	get_keys(r, &a->keys);
 	if (!mur_rd_ok(r) || a->naggs > EXEC_AGGS_MAX || a->ngroup > EXEC_WIRE_GROUP_COLS_MAX)
 		return MUR_EPROTO;
 	for (uint32_t i = 0; i < a->naggs; i++) {
@@ -233,7 +248,7 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->shuffle_source = mur_rd_u32(r);
 	t->shuffle_inputs = mur_rd_u32(r);
 	t->shuffle_hash_cols = mur_rd_u32(r);
-	t->shuffle_num_cols = mur_rd_u32(r);
+	get_keys(r, &t->shuffle_keys);
 	s = mur_rd_lstr(r, &n);
 	if (!s || n > EXEC_SHUFFLE_TO_BYTES_MAX || memchr(s, '\0', n))
 		return MUR_EPROTO;

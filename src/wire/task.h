@@ -32,6 +32,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/valkey.h"
 #include "common/value.h"
 
 #include <stdint.h>
@@ -53,7 +54,7 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 12
+#define EXEC_WIRE_VERSION 13
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -134,13 +135,35 @@ typedef enum exec_agg_fn {
 	EXEC_AGG_NUM_SUM = 13, /* sum → numeric TEXT with the largest input scale; NULL if none */
 	EXEC_AGG_NUM_MIN = 14, /* min / max by numeric value (1.5 < 10), the input's text */
 	EXEC_AGG_NUM_MAX = 15,
-	EXEC_AGG_FN_MAX = 15, /* the last one (numbers are append-only: they cross the wire) */
+	EXEC_AGG_IV_SUM = 16, /* sum of stored intervals (common/interval.h) field by field, as
+				 PostgreSQL's interval_pl; NULL if none */
+	EXEC_AGG_FN_MAX = 16, /* the last one (numbers are append-only: they cross the wire) */
 } exec_agg_fn;
 
 typedef struct exec_agg {
 	uint8_t fn;   /* exec_agg_fn */
 	uint32_t col; /* input column index (ignored for COUNT_STAR) */
 } exec_agg;
+
+/* Columns (bit i: column i < 32) compared and hashed by value, by kind
+ * (common/valkey.h: 1.0 = 1.00, '1 day' = '24 hours', {"a": 1.0} =
+ * {"a": 1}); the rest by their bytes. */
+typedef struct exec_key_cols {
+	uint32_t num;   /* numeric text (or SQLite integers in a numeric column) */
+	uint32_t iv;    /* stored intervals */
+	uint32_t jsonb; /* stored jsonb */
+} exec_key_cols;
+
+/* The key kind of column c (MUR_KEY_BYTES when unmarked or c >= 32). */
+static inline mur_key_kind exec_key_kind(const exec_key_cols *k, uint32_t c)
+{
+	if (c >= 32)
+		return MUR_KEY_BYTES;
+	return (k->num >> c & 1u)     ? MUR_KEY_NUMERIC
+	       : (k->iv >> c & 1u)    ? MUR_KEY_INTERVAL
+	       : (k->jsonb >> c & 1u) ? MUR_KEY_JSONB
+				      : MUR_KEY_BYTES;
+}
 
 /* Hash aggregation: group input rows by their first `ngroup` columns and
  * compute `naggs` aggregates.  Output rows: the ngroup key values, then one
@@ -149,10 +172,10 @@ typedef struct exec_agg {
 typedef struct exec_agg_spec {
 	uint32_t ngroup;
 	uint32_t naggs;
-	/* input columns (bit i: column i < 32) holding numeric text: group keys
-	 * and COUNT_DISTINCT compare them by value (1.0 and 1.00 are one group,
+	/* input columns holding numeric, interval or jsonb: group keys and
+	 * COUNT_DISTINCT compare them by value (1.0 and 1.00 are one group,
 	 * which shows the first spelling it saw) */
-	uint32_t num_cols;
+	exec_key_cols keys;
 	exec_agg aggs[EXEC_AGGS_MAX];
 } exec_agg_spec;
 
@@ -268,8 +291,8 @@ typedef struct exec_task {
 	uint32_t shuffle_source;    /* SEND: which input this is (the shard), < shuffle_inputs */
 	uint32_t shuffle_inputs;    /* SEND and RECV: how many SEND tasks feed every owner */
 	uint32_t shuffle_hash_cols; /* SEND: leading output columns that pick the owner */
-	uint32_t shuffle_num_cols;  /* SEND: of those (bit i < 32), numeric text hashed by
-				       value: 1.0 and 1 go to one owner */
+	exec_key_cols shuffle_keys; /* SEND: of those, the ones hashed by value: 1.0
+				       and 1 go to one owner */
 	const char *shuffle_to;     /* SEND: owners' peer addresses, comma-separated, in
 					  part order (NULL or "" otherwise); with
 					  shuffle_hash_cols == 0 every owner gets every row */

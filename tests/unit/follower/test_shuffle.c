@@ -17,6 +17,8 @@
 
 #include <string.h>
 
+static const exec_key_cols nokeys; /* every column by its bytes */
+
 static void test_equal_keys_meet(void **state)
 {
 	(void)state;
@@ -24,9 +26,9 @@ static void test_equal_keys_meet(void **state)
 		mur_value a[2] = {mur_v_int(i), mur_v_text("k", 1)};
 		mur_value b[2] = {mur_v_float((double)i), mur_v_text("k", 1)};
 		for (uint32_t n = 1; n <= 5; n++) {
-			assert_int_equal(exec_shuffle_part_of(a, 2, 0, n),
-					 exec_shuffle_part_of(b, 2, 0, n));
-			assert_true(exec_shuffle_part_of(a, 2, 0, n) < n);
+			assert_int_equal(exec_shuffle_part_of(a, 2, &nokeys, n),
+					 exec_shuffle_part_of(b, 2, &nokeys, n));
+			assert_true(exec_shuffle_part_of(a, 2, &nokeys, n) < n);
 		}
 	}
 }
@@ -45,7 +47,7 @@ static void test_partition_spreads_and_keeps_rows(void **state)
 	}
 	for (int p = 0; p < 3; p++)
 		mur_buf_init(&parts[p]);
-	assert_int_equal(exec_shuffle_partition(rows.data, rows.len, 30000, 2, 1, 0, 3, parts,
+	assert_int_equal(exec_shuffle_partition(rows.data, rows.len, 30000, 2, 1, &nokeys, 3, parts,
 						counts, &err),
 			 MUR_OK);
 	for (int p = 0; p < 3; p++) {
@@ -59,7 +61,7 @@ static void test_partition_spreads_and_keeps_rows(void **state)
 		for (uint64_t r = 0; r < counts[p]; r++) {
 			assert_int_equal(mur_row_get_value(&rd, &k), MUR_OK);
 			assert_int_equal(mur_row_get_value(&rd, &v), MUR_OK);
-			assert_int_equal(exec_shuffle_part_of(&k, 1, 0, 3), (uint32_t)p);
+			assert_int_equal(exec_shuffle_part_of(&k, 1, &nokeys, 3), (uint32_t)p);
 			assert_int_equal(v.len, 7);
 		}
 		assert_int_equal(mur_rd_left(&rd), 0);
@@ -70,10 +72,10 @@ static void test_partition_spreads_and_keeps_rows(void **state)
 	for (int p = 0; p < 3; p++)
 		mur_buf_init(&parts[p]);
 	memset(counts, 0, sizeof counts);
-	assert_int_equal(exec_shuffle_partition(rows.data, rows.len - 1, 30000, 2, 1, 0, 3, parts,
-						counts, &err),
+	assert_int_equal(exec_shuffle_partition(rows.data, rows.len - 1, 30000, 2, 1, &nokeys, 3,
+						parts, counts, &err),
 			 MUR_EPROTO);
-	assert_int_equal(exec_shuffle_partition(rows.data, rows.len, 30000, 2, 3, 0, 3, parts,
+	assert_int_equal(exec_shuffle_partition(rows.data, rows.len, 30000, 2, 3, &nokeys, 3, parts,
 						counts, &err),
 			 MUR_EPROTO); /* more hash columns than columns */
 	for (int p = 0; p < 3; p++)

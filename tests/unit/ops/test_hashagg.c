@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "common/interval.h"
 #include "ops/hashagg.h"
 
 #include <math.h>
@@ -189,7 +190,7 @@ static void test_distinct_only_and_keys(void **state)
 	exec_hashagg_destroy(h);
 }
 
-/* num_cols: numeric text keys group by value and show the first spelling
+/* keys.num: numeric text keys group by value and show the first spelling
  * seen; COUNT_DISTINCT of a numeric column counts values; a text column
  * beside them still compares by bytes. */
 static void test_numeric_keys_by_value(void **state)
@@ -197,7 +198,7 @@ static void test_numeric_keys_by_value(void **state)
 	(void)state;
 	exec_agg a[] = {{EXEC_AGG_COUNT_STAR, 0}, {EXEC_AGG_COUNT_DISTINCT, 2}};
 	exec_agg_spec s = spec_of(2, 2, a);
-	s.num_cols = 1u << 0 | 1u << 2;
+	s.keys.num = 1u << 0 | 1u << 2;
 	exec_hashagg *h = exec_hashagg_create(&s, 3);
 	mur_value rows[][3] = {
 		{mur_v_text("1.0", 3), mur_v_text("a", 1), mur_v_text("2.50", 4)},
@@ -223,6 +224,45 @@ static void test_numeric_keys_by_value(void **state)
 	expect_int(cell(&o, 2, 3), 1);
 	out_free(&o);
 	exec_hashagg_destroy(h);
+}
+
+/* keys.iv / keys.jsonb: intervals group by their span ('1 day' = '24
+ * hours', '1 mon' = '30 days'), jsonb by value ({"a": 1.0} = {"a": 1});
+ * IV_SUM adds field by field. */
+static void test_interval_jsonb_keys_by_value(void **state)
+{
+	(void)state;
+	exec_agg a[] = {{EXEC_AGG_COUNT_STAR, 0}, {EXEC_AGG_IV_SUM, 0}};
+	exec_agg_spec s = spec_of(2, 2, a);
+	mur_buf st[4];
+	const char *ivs[4] = {"1 day", "24 hours", "1 mon", "30 days"};
+	const char *docs[4] = {"{\"a\": 1.0}", "{\"a\": 1}", "[1.50, \"x.\"]", "[1.5, \"x.\"]"};
+	mur_interval iv;
+	mur_error err;
+	s.keys.iv = 1u << 0;
+	s.keys.jsonb = 1u << 1;
+	exec_hashagg *h = exec_hashagg_create(&s, 2);
+	for (int i = 0; i < 4; i++) {
+		mur_buf_init(&st[i]);
+		assert_int_equal(mur_iv_parse(ivs[i], strlen(ivs[i]), &iv, &err), MUR_OK);
+		mur_iv_store(&iv, &st[i]);
+		mur_value row[2] = {mur_v_text(st[i].data, st[i].len),
+				    mur_v_text(docs[i], strlen(docs[i]))};
+		assert_int_equal(exec_hashagg_add_row(h, row), MUR_OK);
+	}
+	out_rows o;
+	finish(h, 4, &o);
+	assert_int_equal(o.nrows, 2);
+	assert_memory_equal(cell(&o, 0, 0)->s, st[0].data, st[0].len); /* the first spelling */
+	expect_int(cell(&o, 0, 2), 2);
+	assert_int_equal(mur_iv_load(cell(&o, 0, 3)->s, cell(&o, 0, 3)->len, &iv), MUR_OK);
+	assert_true(iv.months == 0 && iv.days == 1 && iv.us == MUR_IV_USEC_PER_DAY);
+	assert_int_equal(mur_iv_load(cell(&o, 1, 3)->s, cell(&o, 1, 3)->len, &iv), MUR_OK);
+	assert_true(iv.months == 1 && iv.days == 30 && iv.us == 0);
+	out_free(&o);
+	exec_hashagg_destroy(h);
+	for (int i = 0; i < 4; i++)
+		mur_buf_free(&st[i]);
 }
 
 static void test_sum_overflow(void **state)
@@ -532,6 +572,7 @@ int main(void)
 		cmocka_unit_test(test_brute_force),
 		cmocka_unit_test(test_many_groups),
 		cmocka_unit_test(test_numeric_keys_by_value),
+		cmocka_unit_test(test_interval_jsonb_keys_by_value),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
