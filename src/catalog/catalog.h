@@ -171,7 +171,7 @@ typedef enum cat_table_kind {
 typedef struct cat_table {
 	uint32_t id;
 	char name[CAT_NAME_MAX];   /* lower-case, unqualified */
-	char schema[CAT_NAME_MAX]; /* "public" or "murphy" */
+	char schema[CAT_NAME_MAX]; /* "public", "murphy" or a created schema's name */
 	cat_table_kind kind;
 	int ncols;
 	cat_column cols[CAT_COLUMNS_MAX];
@@ -637,9 +637,31 @@ const cat_schema *cat_schema_at(const catalog *c, int i);
 /* CREATE SCHEMA name, durably: 42P06 when it exists, 54000 past
  * CAT_SCHEMAS_MAX. */
 int cat_schema_create(catalog *c, const char *name, mur_error *err);
-/* DROP SCHEMA name: 3F000 when absent, 0A000 for a built-in one.  Nothing
- * lives in a created schema yet, so CASCADE has nothing to drop. */
+/* DROP SCHEMA name: 3F000 when absent, 0A000 for a built-in one, 2BP01
+ * (PostgreSQL's message, detail and hint) while it holds a table or view:
+ * CASCADE drops those first (the leader: lead_ddl.c). */
 int cat_schema_drop(catalog *c, const char *name, mur_error *err);
+
+#define CAT_SEARCH_PATH_DEFAULT "\"$user\", public"
+#define CAT_SEARCH_PATH_MAX 32 /* schemas of a search_path that are looked in */
+/* The schemas of search_path text path (NULL: the default) that exist, in
+ * order, each once, pg_catalog left out ("$user": user, NULL "murphy"),
+ * into out (room for max); returns how many. */
+int cat_search_path(const catalog *c, const char *path, const char *user, char out[][CAT_NAME_MAX],
+		    int max);
+/* Where an unqualified relation name resolves: the first schema of path
+ * holding a table, view or sequence so named, else murphy when one of its
+ * virtual tables is; written to out, 1.  0 when none. */
+int cat_relation_schema(const catalog *c, const char *path, const char *user, const char *name,
+			char *out, size_t outsz);
+/* Where CREATE without a schema puts a relation: the first existing
+ * schema of path; 3F000 ("no schema has been selected to create in")
+ * when none. */
+int cat_creation_schema(const catalog *c, const char *path, const char *user, char *out,
+			size_t outsz, mur_error *err);
+/* A schema a table or view may be created in: 3F000 when absent, 0A000
+ * for pg_catalog, information_schema and murphy. */
+int cat_schema_check_usable(const catalog *c, const char *name, mur_error *err);
 
 /* Bumped by every table create/drop: prepared plans older than this are
  * re-planned (they may point at a dropped table). */

@@ -5,18 +5,29 @@
  * always exist and are not stored.  A created one is a name with an id
  * (from CAT_SCHEMA_ID_BASE up, so pg_namespace's OIDs stay apart from the
  * relations'), durable in the store's schemas table (one synchronous
- * write per change, memory after).  Tables, views and sequences still
- * live in public only (the planner refuses other schemas with 0A000), so
- * a created schema is always empty and DROP SCHEMA ... CASCADE has
- * nothing to take with it.
+ * write per change, memory after).  Tables and views carry their schema's
+ * name (cat_table.schema, cat_view.schema; durable in their store rows),
+ * so the catalog is keyed by (schema, name).  Sequences still live in
+ * public only.
+ *
+ * DROP SCHEMA refuses a schema that holds a table or view (2BP01, as
+ * PostgreSQL's); CASCADE is the leader's: it drops the contents (the
+ * tables' placements first) and then the empty schema.
+ *
+ * search_path: cat_search_path turns a setting's text into the schemas
+ * that exist, in order ("$user" is the role's name); cat_relation_schema
+ * answers where an unqualified name resolves (the first schema holding a
+ * relation of that name, murphy's virtual tables last), and
+ * cat_creation_schema where CREATE puts one (the first existing schema,
+ * 3F000 when none).
  */
 #include "catalog/catalog_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define SQLSTATE_DUPLICATE_SCHEMA "42P06"    /* duplicate_schema */
-#define SQLSTATE_INVALID_SCHEMA_NAME "3F000" /* invalid_schema_name */
+#define SQLSTATE_DUPLICATE_SCHEMA "42P06"  /* duplicate_schema */
+#define SQLSTATE_DEPENDENT_OBJECTS "2BP01" /* dependent_objects_still_exist */
 
 static const char *const builtin[] = {"public", "pg_catalog", "information_schema", "murphy"};
 
@@ -83,6 +94,35 @@ int cat_schema_create(catalog *c, const char *name, mur_error *err)
 	return MUR_OK;
 }
 
+/* 2BP01 as PostgreSQL's when schema name holds a table or view: its
+ * detail names each one ("table s.t depends on schema s"). */
+static int check_empty(const catalog *c, const char *name, mur_error *err)
+{
+	char detail[1024];
+	size_t len = 0;
+	int n = 0;
+	for (int i = 0; i < c->ntables; i++)
+		if (!strcmp(c->tables[i]->schema, name) &&
+		    c->tables[i]->kind == CAT_TABLE_DISTRIBUTED)
+			len += (size_t)snprintf(detail + len,
+						len < sizeof detail ? sizeof detail - len : 0,
+						"%stable %s.%s depends on schema %s",
+						n++ ? "\n" : "", name, c->tables[i]->name, name);
+	for (int i = 0; i < c->nviews; i++)
+		if (!strcmp(c->views[i]->schema, name))
+			len += (size_t)snprintf(detail + len,
+						len < sizeof detail ? sizeof detail - len : 0,
+						"%sview %s.%s depends on schema %s",
+						n++ ? "\n" : "", name, c->views[i]->name, name);
+	if (!n)
+		return MUR_OK;
+	mur_error_set(err, SQLSTATE_DEPENDENT_OBJECTS,
+		      "cannot drop schema %s because other objects depend on it", name);
+	mur_error_detail(err, "%s", detail);
+	mur_error_hint(err, "Use DROP ... CASCADE to drop the dependent objects too.");
+	return MUR_ERR;
+}
+
 int cat_schema_drop(catalog *c, const char *name, mur_error *err)
 {
 	int i = find(c, name);
@@ -92,6 +132,8 @@ int cat_schema_drop(catalog *c, const char *name, mur_error *err)
 	if (i < 0)
 		return mur_error_set(err, SQLSTATE_INVALID_SCHEMA_NAME,
 				     "schema \"%s\" does not exist", name);
+	if (check_empty(c, name, err) != MUR_OK)
+		return MUR_ERR;
 	if (c->store && cat_store_run(c, "DELETE FROM schemas WHERE id = ?", "i", err,
 				      (int64_t)c->schemas[i].id) != MUR_OK)
 		return MUR_ERR;
@@ -99,5 +141,110 @@ int cat_schema_drop(catalog *c, const char *name, mur_error *err)
 		(size_t)(c->nschemas - i - 1) * sizeof c->schemas[0]);
 	c->nschemas--;
 	c->version++;
+	return MUR_OK;
+}
+
+/* ---- search_path ---- */
+
+/* The next name of a search_path setting's text ("\"$user\", public",
+ * "s, public": names separated by commas, double-quoted or not) into
+ * out; returns where the following one starts, NULL at the end. */
+static const char *path_next(const char *p, char *out, size_t outsz)
+{
+	size_t n = 0;
+	while (*p == ' ' || *p == '\t' || *p == ',')
+		p++;
+	if (!*p)
+		return NULL;
+	if (*p == '"') {
+		for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+			if (*p == '"')
+				p++; /* "" inside quotes: one quote */
+			if (n + 1 < outsz)
+				out[n++] = *p;
+		}
+		if (*p == '"')
+			p++;
+	} else {
+		for (; *p && *p != ','; p++)
+			if (n + 1 < outsz)
+				out[n++] = *p;
+		while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+			n--;
+	}
+	out[n] = '\0';
+	while (*p && *p != ',')
+		p++;
+	return p;
+}
+
+int cat_search_path(const catalog *c, const char *path, const char *user, char out[][CAT_NAME_MAX],
+		    int max)
+{
+	char name[CAT_NAME_MAX];
+	int n = 0;
+	for (const char *p = path ? path : CAT_SEARCH_PATH_DEFAULT;
+	     n < max && (p = path_next(p, name, sizeof name)) != NULL;) {
+		int is_user = !strcmp(name, "$user");
+		const char *s = is_user ? (user ? user : "murphy") : name;
+		int seen = 0;
+		for (int i = 0; i < n; i++)
+			seen |= !strcmp(out[i], s);
+		/* "$user" names a created schema only: the built-in murphy schema
+		 * is not the murphy role's */
+		if (!seen && (is_user ? find(c, s) >= 0 : cat_schema_exists(c, s)) &&
+		    strcmp(s, "pg_catalog"))
+			snprintf(out[n++], CAT_NAME_MAX, "%s", s);
+	}
+	return n;
+}
+
+/* 1 when schema holds a relation (table, view or sequence) named name. */
+static int holds(const catalog *c, const char *schema, const char *name)
+{
+	return cat_table_lookup(c, schema, name) || cat_view_lookup(c, schema, name) ||
+	       (!strcmp(schema, "public") && cat_seq_lookup(c, name));
+}
+
+int cat_relation_schema(const catalog *c, const char *path, const char *user, const char *name,
+			char *out, size_t outsz)
+{
+	char schemas[CAT_SEARCH_PATH_MAX][CAT_NAME_MAX];
+	int n = cat_search_path(c, path, user, schemas, CAT_SEARCH_PATH_MAX);
+	for (int i = 0; i < n; i++)
+		if (holds(c, schemas[i], name)) {
+			snprintf(out, outsz, "%s", schemas[i]);
+			return 1;
+		}
+	if (cat_table_lookup(c, "murphy", name)) { /* murphy.nodes ...: always visible */
+		snprintf(out, outsz, "murphy");
+		return 1;
+	}
+	return 0;
+}
+
+int cat_creation_schema(const catalog *c, const char *path, const char *user, char *out,
+			size_t outsz, mur_error *err)
+{
+	char schemas[1][CAT_NAME_MAX];
+	if (cat_search_path(c, path, user, schemas, 1) == 1) {
+		snprintf(out, outsz, "%s", schemas[0]);
+		return cat_schema_check_usable(c, out, err);
+	}
+	return mur_error_set(err, SQLSTATE_INVALID_SCHEMA_NAME,
+			     "no schema has been selected to create in");
+}
+
+int cat_schema_check_usable(const catalog *c, const char *name, mur_error *err)
+{
+	if (!cat_schema_exists(c, name))
+		return mur_error_set(err, SQLSTATE_INVALID_SCHEMA_NAME,
+				     "schema \"%s\" does not exist", name);
+	if (!strcmp(name, "pg_catalog") || !strcmp(name, "information_schema") ||
+	    !strcmp(name, "murphy"))
+		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "murphy cannot create objects in schema \"%s\": it is built "
+				     "in",
+				     name);
 	return MUR_OK;
 }

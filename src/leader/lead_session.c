@@ -287,6 +287,8 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 	out->count_distinct_approx = cd && strcmp(cd, "approximate") == 0;
 	out->user = s->user;
 	out->superuser = s->superuser;
+	cd = lead_session_get(s, "search_path");
+	snprintf(out->search_path, sizeof out->search_path, "%s", cd ? cd : "");
 	cd = lead_session_get(s, "murphy.shuffle_strategy");
 	out->shuffle_strategy = !cd                          ? SQL_SHUFFLE_AUTO
 				: !strcmp(cd, "gather")      ? SQL_SHUFFLE_GATHER

@@ -120,7 +120,7 @@ static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
 	static const char *const names[] = {"pg_catalog", "public", "information_schema", "murphy"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		row_begin(r);
-		put_int(r, "oid", pgc_namespace_oid(names[i]));
+		put_int(r, "oid", pgc_namespace_oid(NULL, names[i]));
 		put_text(r, "nspname", names[i]);
 		put_int(r, "nspowner",
 			!strcmp(names[i], "public") ? PGC_OID_ROLE_DB_OWNER : PGC_OID_ROLE);
@@ -129,7 +129,7 @@ static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
 	for (int i = 0; i < cat_schema_count(f->cat); i++) {
 		const cat_schema *sc = cat_schema_at(f->cat, i);
 		row_begin(r);
-		put_int(r, "oid", PGC_OID_USER_BASE + sc->id * PGC_OIDS_PER_TABLE);
+		put_int(r, "oid", pgc_schema_oid(sc));
 		put_text(r, "nspname", sc->name);
 		put_int(r, "nspowner", PGC_OID_ROLE);
 		row_end(r);
@@ -179,7 +179,7 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		const pgc_rel *c = rel_at(i);
 		pgc_spec spec;
 		spec_parse(c->spec, &spec);
-		class_row(r, pgc_rel_oid(c), c->name, pgc_namespace_oid(c->schema),
+		class_row(r, pgc_rel_oid(c), c->name, pgc_namespace_oid(NULL, c->schema),
 			  c->zero_defaults ? "r" : "v", spec.n, 0, PGC_OID_AM_HEAP);
 	}
 	EACH_TABLE(f, t)
@@ -187,12 +187,13 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		uint32_t oid = pgc_table_oid(t);
 		int virt = t->kind == CAT_TABLE_VIRTUAL;
 		int haspk = pgc_pkey_columns(t, cols, sizeof cols) > 0;
-		class_row(r, oid, t->name, pgc_namespace_oid(pgc_schema_of(t)), virt ? "v" : "r",
-			  visible_columns(t), haspk, virt ? 0 : PGC_OID_AM_HEAP);
+		class_row(r, oid, t->name, pgc_namespace_oid(f->cat, pgc_schema_of(t)),
+			  virt ? "v" : "r", visible_columns(t), haspk, virt ? 0 : PGC_OID_AM_HEAP);
 		if (!haspk)
 			continue;
 		pgc_pkey_name(t, pk, sizeof pk);
-		class_row(r, oid + 1, pk, PGC_OID_NS_PUBLIC, "i", 0, 0, PGC_OID_AM_BTREE);
+		class_row(r, oid + 1, pk, pgc_namespace_oid(f->cat, pgc_schema_of(t)), "i", 0, 0,
+			  PGC_OID_AM_BTREE);
 	}
 	for (int i = 0; i < cat_seq_count(f->cat); i++) {
 		const cat_sequence *sq = cat_seq_at(f->cat, i);
@@ -201,8 +202,8 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 	}
 	for (int i = 0; i < cat_view_count(f->cat); i++) {
 		const cat_view *v = cat_view_at(f->cat, i);
-		class_row(r, pgc_view_oid(v), v->name, pgc_namespace_oid(v->schema), "v", v->ncols,
-			  0, 0);
+		class_row(r, pgc_view_oid(v), v->name, pgc_namespace_oid(f->cat, v->schema), "v",
+			  v->ncols, 0, 0);
 	}
 }
 

@@ -268,6 +268,7 @@ typedef struct plan_create_table {
 typedef struct plan_drop_table {
 	int ntables;
 	char names[16][64];
+	char schemas[16][64]; /* each name's schema (the search path's answer) */
 	int if_exists;
 } plan_drop_table;
 
@@ -377,6 +378,11 @@ typedef struct plan_schema {
 	int missing_ok;
 	int nnames;
 	char (*names)[CAT_NAME_MAX];
+	/* DROP SCHEMA ... CASCADE: the tables of those schemas when planned,
+	 * dropped (placements first) before the schemas (lead_ddl.c) */
+	int cascade;
+	int ntables;
+	uint32_t *table_ids;
 } plan_schema;
 
 typedef struct plan_set {

@@ -3,8 +3,9 @@
  *
  * CREATE SCHEMA [IF NOT EXISTS] s and DROP SCHEMA [IF EXISTS] s [, ...]
  * [CASCADE | RESTRICT]: the catalog keeps the names
- * (catalog/catalog_schema.c: 42P06, 3F000).  Tables, views and sequences
- * live in public only for now, so a created schema stays empty.  CREATE
+ * (catalog/catalog_schema.c: 42P06, 3F000, 2BP01 while one holds a
+ * table).  DROP SCHEMA ... CASCADE lists the tables the schemas hold, which
+ * the leader drops before the schemas (lead_ddl.c, lead_schema_run).  CREATE
  * SCHEMA ... AUTHORIZATION and the schema elements (CREATE SCHEMA s
  * CREATE TABLE ...) are 0A000 naming them.
  */
@@ -38,6 +39,22 @@ int sql_plan_create_schema(sql_ctx *c, PgQuery__CreateSchemaStmt *s, plan *p)
 	return MUR_OK;
 }
 
+/* CASCADE: the ids of the tables the schemas hold now. */
+static int cascade_tables(sql_ctx *c, plan_schema *ps)
+{
+	int n = c->cat ? cat_table_count(c->cat) : 0;
+	if (n && !(ps->table_ids = sql_alloc(c, sizeof *ps->table_ids * (size_t)n)))
+		return MUR_ERR;
+	for (int i = 0; i < n; i++) {
+		const cat_table *t = cat_table_at(c->cat, i);
+		for (int k = 0; k < ps->nnames; k++)
+			if (t->kind == CAT_TABLE_DISTRIBUTED && !t->dropped &&
+			    !strcmp(t->schema, ps->names[k]))
+				ps->table_ids[ps->ntables++] = t->id;
+	}
+	return MUR_OK;
+}
+
 int sql_plan_drop_schema(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 {
 	plan_schema *ps = &p->u.schema;
@@ -54,5 +71,6 @@ int sql_plan_drop_schema(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 	for (size_t i = 0; i < s->n_objects; i++)
 		snprintf(ps->names[ps->nnames++], sizeof ps->names[0], "%s",
 			 sql_object_name(s->objects[i]));
-	return MUR_OK;
+	ps->cascade = s->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
+	return ps->cascade ? cascade_tables(c, ps) : MUR_OK;
 }

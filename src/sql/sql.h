@@ -33,6 +33,9 @@ typedef struct sql_options {
 	/* murphy.shuffle_strategy for window functions (plan_window.c):
 	 * SQL_SHUFFLE_AUTO (the default), _GATHER or _REPARTITION */
 	int shuffle_strategy;
+	/* search_path: where names without a schema resolve and CREATE puts
+	 * them (parser/analyze_schema.c); "" for the default */
+	char search_path[256];
 } sql_options;
 
 enum { SQL_SHUFFLE_AUTO = 0, SQL_SHUFFLE_GATHER, SQL_SHUFFLE_REPARTITION };
