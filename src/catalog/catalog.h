@@ -659,6 +659,11 @@ int cat_relation_schema(const catalog *c, const char *path, const char *user, co
  * when none. */
 int cat_creation_schema(const catalog *c, const char *path, const char *user, char *out,
 			size_t outsz, mur_error *err);
+/* The table named by text as murphy's functions take it (murphy.move_placement,
+ * murphy.split_shard): "t" (public, then murphy) or "s.t"; NULL when none. */
+const cat_table *cat_table_lookup_text(const catalog *c, const char *text);
+/* t's name as cat_table_lookup_text takes it: "t" in public, else "s.t". */
+void cat_table_qualified(const cat_table *t, char *out, size_t outsz);
 /* A schema a table or view may be created in: 3F000 when absent, 0A000
  * for pg_catalog, information_schema and murphy. */
 int cat_schema_check_usable(const catalog *c, const char *name, mur_error *err);

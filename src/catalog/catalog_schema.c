@@ -248,3 +248,22 @@ int cat_schema_check_usable(const catalog *c, const char *name, mur_error *err)
 				     name);
 	return MUR_OK;
 }
+
+const cat_table *cat_table_lookup_text(const catalog *c, const char *text)
+{
+	const cat_table *t = cat_table_lookup(c, NULL, text);
+	const char *dot = strchr(text, '.');
+	char schema[CAT_NAME_MAX];
+	if (t || !dot || (size_t)(dot - text) >= sizeof schema)
+		return t;
+	snprintf(schema, sizeof schema, "%.*s", (int)(dot - text), text);
+	return cat_table_lookup(c, schema, dot + 1);
+}
+
+void cat_table_qualified(const cat_table *t, char *out, size_t outsz)
+{
+	if (!strcmp(t->schema, "public") || !t->schema[0])
+		snprintf(out, outsz, "%s", t->name);
+	else
+		snprintf(out, outsz, "%s.%s", t->schema, t->name);
+}

@@ -5,6 +5,8 @@ far: one in another schema is 0A000 naming it.
 
 Answers, command tags and SQLSTATEs are compared with PostgreSQL (the
 ``db`` fixture)."""
+import subprocess
+
 import psycopg2
 import pytest
 
@@ -163,3 +165,68 @@ def test_schemas_survive_a_leader_restart():
         conn.close()
     finally:
         c.cleanup()
+
+
+def test_psql_describes_schema_tables_as_postgres(db, cluster, pgconn):
+    db.both("CREATE SCHEMA ps")
+    db.both("CREATE TABLE ps.t (id int PRIMARY KEY, name text NOT NULL, n numeric(8,2))")
+    db.both("CREATE TABLE ps.u (a int)")
+    db.both("CREATE TABLE ps_pub (a int)")
+    for command in ("\\dt ps.*", "\\d ps.t", "\\dt ps_*", "\\dn ps", "\\dt+ ps.u"):
+        out = []
+        for dsn, owner in ((cluster.dsn(), "murphy"), (pg_dsn(pgconn), pgconn.info.user)):
+            rc, text = psql(dsn, command)
+            assert rc == 0 and "ERROR" not in text, (command, text)
+            out.append([line for line in normalized(text, owner) if "Size" not in line])
+        if command.startswith("\\dt+"):  # sizes differ: compare the names only
+            out = [[line.split("|")[:3] for line in o] for o in out]
+        assert out[0] == out[1], (command, out)
+    db.both("DROP SCHEMA ps CASCADE")
+    db.both("DROP TABLE ps_pub")
+
+
+def test_pg_dump_round_trip_of_a_schema(cluster, pg):
+    conn = cluster.connect()
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE SCHEMA dumped")
+        cur.execute("CREATE TABLE dumped.items (id int PRIMARY KEY, name text, qty int)")
+        cur.execute("CREATE TABLE items (id int PRIMARY KEY, other text)")
+        cur.execute("INSERT INTO dumped.items VALUES (1, 'a', 10), (2, 'b', NULL)")
+        cur.execute("INSERT INTO items VALUES (7, 'public one')")
+    admin = pg.connect()
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT 1 FROM pg_roles WHERE rolname = 'murphy'")
+        if not cur.fetchone():  # the dump's owner
+            cur.execute("CREATE ROLE murphy")
+        cur.execute("DROP DATABASE IF EXISTS schema_dump")
+        cur.execute("CREATE DATABASE schema_dump")
+    try:
+        dump = subprocess.run(["pg_dump", "-d", cluster.dsn(), "-n", "dumped"],
+                              capture_output=True, text=True, timeout=60)
+        assert dump.returncode == 0, dump.stderr
+        assert "CREATE SCHEMA dumped;" in dump.stdout, dump.stdout
+        assert "CREATE TABLE dumped.items" in dump.stdout, dump.stdout
+        restore = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                                  pg.dsn("schema_dump")], input=dump.stdout,
+                                 capture_output=True, text=True, timeout=60)
+        assert restore.returncode == 0, restore.stderr
+        target = psycopg2.connect(pg.dsn("schema_dump"))
+        try:
+            assert rows(target, "SELECT * FROM dumped.items ORDER BY id") == \
+                rows(conn, "SELECT * FROM dumped.items ORDER BY id")
+            assert rows(target, "SELECT count(*) FROM pg_tables WHERE tablename = 'items'") \
+                == [(1,)]
+        finally:
+            target.close()
+        assert psql(cluster.dsn(), "\\d dumped.items")[1] == \
+            psql(pg.dsn("schema_dump"), "\\d dumped.items")[1]
+    finally:
+        with admin.cursor() as cur:
+            cur.execute("DROP DATABASE IF EXISTS schema_dump")
+        admin.close()
+        with conn.cursor() as cur:
+            cur.execute("DROP SCHEMA dumped CASCADE")
+            cur.execute("DROP TABLE items")
+        conn.close()
