@@ -146,22 +146,57 @@ def test_drop_schema_with_tables_as_postgres(db, cluster):
     db.both("DROP SCHEMA ds CASCADE")
 
 
-def test_schemas_survive_a_leader_restart():
-    c = started_cluster(1)
+def test_schema_tables_survive_a_move_and_a_leader_restart():
+    """s.t and public t share a name, not their data: through a move of a
+    shard of s.t (its placements are named by table id on the followers)
+    and a leader kill -9, each keeps its own rows, and the catalog its
+    schemas."""
+    c = started_cluster(3)
     try:
         conn = c.connect()
-        conn.cursor().execute("CREATE SCHEMA kept")
+        conn.autocommit = True
+        cur = conn.cursor()
+        cur.execute("CREATE SCHEMA kept")
+        cur.execute("CREATE SCHEMA empty_one")
+        cur.execute("CREATE TABLE kept.t (id int PRIMARY KEY, v text) "
+                    "WITH (shards = 1, replicas = 2)")
+        cur.execute("CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 1, replicas = 2)")
+        cur.execute("INSERT INTO kept.t SELECT g, 'kept' FROM generate_series(1, 50) g")
+        cur.execute("INSERT INTO t VALUES (1, 'public')")
+        held = {n for (n,) in rows(conn, "SELECT node FROM murphy.placements "
+                                         "WHERE table_name = 'kept.t'")}
+        assert len(held) == 2, held
+        src, dst = sorted(held)[0], sorted({"f1", "f2", "f3"} - held)[0]
+        cur.execute("SELECT murphy.move_placement('kept.t', 0, %s, %s)", (src, dst))
+        assert {n for (n,) in rows(conn, "SELECT node FROM murphy.placements "
+                                         "WHERE table_name = 'kept.t'")} == held - {src} | {dst}
+        assert rows(conn, "SELECT count(*), min(v) FROM kept.t") == [(50, "kept")]
         conn.close()
         c.kill9("leader")
         c.start()
         conn = c.connect()
-        assert rows(conn, "SELECT nspname FROM pg_namespace WHERE nspname = 'kept'") == \
-            [("kept",)]
+        conn.autocommit = True
+        cur = conn.cursor()
+        assert rows(conn, "SELECT nspname FROM pg_namespace WHERE nspname IN "
+                          "('kept', 'empty_one') ORDER BY 1") == [("empty_one",), ("kept",)]
+        assert rows(conn, "SELECT count(*), min(v) FROM kept.t") == [(50, "kept")]
+        assert rows(conn, "SELECT * FROM t") == [(1, "public")]
+        cur.execute("SET search_path = kept, public")
+        assert rows(conn, "SELECT count(*) FROM t") == [(50,)]
+        cur.execute("INSERT INTO t VALUES (51, 'after')")
+        cur.execute("RESET search_path")
         with pytest.raises(psycopg2.Error) as e:
-            conn.cursor().execute("CREATE SCHEMA kept")
+            cur.execute("CREATE SCHEMA kept")
         assert e.value.pgcode == "42P06"
-        conn.cursor().execute("DROP SCHEMA kept")
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute("DROP SCHEMA kept")
+        assert e.value.pgcode == "2BP01"
+        assert rows(conn, "SELECT count(*) FROM kept.t") == [(51,)]
+        cur.execute("DROP SCHEMA kept, empty_one CASCADE")
         assert rows(conn, "SELECT nspname FROM pg_namespace WHERE nspname = 'kept'") == []
+        assert rows(conn, "SELECT count(*) FROM murphy.placements "
+                          "WHERE table_name = 'kept.t'") == [(0,)]
+        assert rows(conn, "SELECT * FROM t") == [(1, "public")]
         conn.close()
     finally:
         c.cleanup()
