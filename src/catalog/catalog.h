@@ -659,6 +659,10 @@ int cat_relation_schema(const catalog *c, const char *path, const char *user, co
  * when none. */
 int cat_creation_schema(const catalog *c, const char *path, const char *user, char *out,
 			size_t outsz, mur_error *err);
+/* ALTER TABLE ... SET SCHEMA: table_id moves to schema, durably (one store
+ * write); 3F000 / 0A000 as cat_schema_check_usable, 42P07 when schema has
+ * a relation of its name. */
+int cat_table_set_schema(catalog *c, uint32_t table_id, const char *schema, mur_error *err);
 /* The table named by text as murphy's functions take it (murphy.move_placement,
  * murphy.split_shard): "t" (public, then murphy) or "s.t"; NULL when none. */
 const cat_table *cat_table_lookup_text(const catalog *c, const char *text);

@@ -267,3 +267,26 @@ void cat_table_qualified(const cat_table *t, char *out, size_t outsz)
 	else
 		snprintf(out, outsz, "%s.%s", t->schema, t->name);
 }
+
+int cat_table_set_schema(catalog *c, uint32_t table_id, const char *schema, mur_error *err)
+{
+	cat_table *t = cat_table_by_id(c, table_id);
+	if (!t || t->kind != CAT_TABLE_DISTRIBUTED || t->dropped)
+		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table %u does not exist",
+				     table_id);
+	if (cat_schema_check_usable(c, schema, err) != MUR_OK)
+		return MUR_ERR;
+	if (!strcmp(t->schema, schema))
+		return MUR_OK; /* PostgreSQL: nothing to do, no error */
+	if (cat_table_lookup(c, schema, t->name) || cat_view_lookup(c, schema, t->name) ||
+	    (!strcmp(schema, "public") && cat_seq_lookup(c, t->name)))
+		return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE,
+				     "relation \"%s\" already exists in schema \"%s\"", t->name,
+				     schema);
+	if (c->store && cat_store_run(c, "UPDATE tables SET schema = ? WHERE id = ?", "si", err,
+				      schema, (int64_t)t->id) != MUR_OK)
+		return MUR_ERR;
+	snprintf(t->schema, sizeof t->schema, "%s", schema);
+	c->version++;
+	return MUR_OK;
+}

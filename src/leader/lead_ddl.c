@@ -441,6 +441,14 @@ void lead_schema_run(lead_run *r)
 {
 	const plan_schema *ps = &r->p->u.schema;
 	mur_error err;
+	if (ps->set_table) { /* ALTER TABLE ... SET SCHEMA: the catalog only */
+		snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag);
+		if (cat_table_set_schema(r->e->cat, ps->set_table->id, ps->names[0], &err) !=
+		    MUR_OK)
+			lead_run_fail(r, &err);
+		lead_run_finish(r);
+		return;
+	}
 	if (!ps->drop || !ps->cascade || !ps->ntables) {
 		schema_names_run(r);
 		return;

@@ -371,8 +371,9 @@ typedef struct plan_view {
 	char (*names)[CAT_NAME_MAX];
 } plan_view;
 
-/* CREATE SCHEMA (names[0]) or DROP SCHEMA (names); missing_ok: IF NOT
- * EXISTS / IF EXISTS.  plan_schema.c. */
+/* CREATE SCHEMA (names[0]), DROP SCHEMA (names) or ALTER TABLE ... SET
+ * SCHEMA names[0] (set_table); missing_ok: IF NOT EXISTS / IF EXISTS.
+ * plan_schema.c. */
 typedef struct plan_schema {
 	int drop;
 	int missing_ok;
@@ -383,6 +384,8 @@ typedef struct plan_schema {
 	int cascade;
 	int ntables;
 	uint32_t *table_ids;
+	/* ALTER TABLE ... SET SCHEMA names[0]: the table (catalog only) */
+	const cat_table *set_table;
 } plan_schema;
 
 typedef struct plan_set {

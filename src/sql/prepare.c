@@ -154,6 +154,8 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_create_view(c, n->view_stmt, p);
 	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
 		return sql_plan_create_schema(c, n->create_schema_stmt, p);
+	case PG_QUERY__NODE__NODE_ALTER_OBJECT_SCHEMA_STMT:
+		return sql_plan_set_schema(c, n->alter_object_schema_stmt, p);
 	case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT:
 		return sql_plan_create_role(c, n->create_role_stmt, p);
 	case PG_QUERY__NODE__NODE_ALTER_ROLE_STMT:

@@ -88,6 +88,25 @@ def test_tables_in_schemas_as_postgres(db):
     db.both("DROP SCHEMA s1, s2")
 
 
+def test_alter_table_set_schema_as_postgres(db):
+    db.both("CREATE SCHEMA mv_to")
+    db.both("CREATE TABLE mv (id int PRIMARY KEY, v text)")
+    db.both("CREATE TABLE mv_to.clash (a int)")
+    db.both("CREATE TABLE clash (a int)")
+    db.both("INSERT INTO mv VALUES (1, 'x'), (2, 'y')")
+    db.both("ALTER TABLE mv SET SCHEMA mv_to")
+    db.both_error("SELECT * FROM mv", "42P01")
+    db.both("SELECT * FROM mv_to.mv ORDER BY id")
+    db.both("INSERT INTO mv_to.mv VALUES (3, 'z')")
+    db.both_error("ALTER TABLE clash SET SCHEMA mv_to", "42P07")
+    db.both_error("ALTER TABLE mv_to.mv SET SCHEMA nosuch", "3F000")
+    db.both("ALTER TABLE IF EXISTS nosuch SET SCHEMA mv_to")
+    db.both("ALTER TABLE mv_to.mv SET SCHEMA public")
+    db.both("SELECT * FROM mv ORDER BY id")
+    db.both("DROP SCHEMA mv_to CASCADE")
+    db.both("DROP TABLE mv, clash")
+
+
 def test_search_path_as_postgres(db):
     try:
         db.both("CREATE SCHEMA sp_a")
