@@ -585,7 +585,7 @@ typedef struct cat_view_column {
 typedef struct cat_view {
 	uint32_t id;
 	char name[CAT_NAME_MAX];
-	char schema[CAT_NAME_MAX]; /* "public" */
+	char schema[CAT_NAME_MAX]; /* "public" or a created schema's name */
 	char *sql;                 /* malloc'd: the SELECT, as written */
 	int ncols;
 	cat_view_column *cols; /* malloc'd, ncols */
@@ -606,10 +606,10 @@ const cat_view *cat_view_at(const catalog *c, int i);
 int cat_view_create(catalog *c, const cat_view *def, int replace, mur_error *err);
 /* The first view that reads relation id, or NULL. */
 const cat_view *cat_view_dependent(const catalog *c, uint32_t id);
-/* DROP VIEW: 42P01 when absent; 2BP01 (PostgreSQL's message, detail and
+/* DROP VIEW schema.name (schema NULL: public): 42P01 when absent; 2BP01 (PostgreSQL's message, detail and
  * hint) when another view reads it, unless cascade, which drops those
  * first (recursively). */
-int cat_view_drop(catalog *c, const char *name, int cascade, mur_error *err);
+int cat_view_drop(catalog *c, const char *schema, const char *name, int cascade, mur_error *err);
 /* The views that read relation id, dropped (recursively): a table's
  * DROP ... CASCADE. */
 int cat_view_drop_dependents(catalog *c, uint32_t id, mur_error *err);
@@ -638,9 +638,10 @@ const cat_schema *cat_schema_at(const catalog *c, int i);
  * CAT_SCHEMAS_MAX. */
 int cat_schema_create(catalog *c, const char *name, mur_error *err);
 /* DROP SCHEMA name: 3F000 when absent, 0A000 for a built-in one, 2BP01
- * (PostgreSQL's message, detail and hint) while it holds a table or view:
- * CASCADE drops those first (the leader: lead_ddl.c). */
-int cat_schema_drop(catalog *c, const char *name, mur_error *err);
+ * (PostgreSQL's message, detail and hint) while it holds a table or view.
+ * cascade: its views (and the views reading them) are dropped here; its
+ * tables must have been dropped before (their placements: lead_ddl.c). */
+int cat_schema_drop(catalog *c, const char *name, int cascade, mur_error *err);
 
 #define CAT_SEARCH_PATH_DEFAULT "\"$user\", public"
 #define CAT_SEARCH_PATH_MAX 32 /* schemas of a search_path that are looked in */

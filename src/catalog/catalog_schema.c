@@ -123,7 +123,21 @@ static int check_empty(const catalog *c, const char *name, mur_error *err)
 	return MUR_ERR;
 }
 
-int cat_schema_drop(catalog *c, const char *name, mur_error *err)
+/* CASCADE: the views of schema name, and those reading them, dropped. */
+static int drop_views(catalog *c, const char *name, mur_error *err)
+{
+	for (int i = 0; i < c->nviews;)
+		if (!strcmp(c->views[i]->schema, name)) {
+			if (cat_view_drop(c, name, c->views[i]->name, 1, err) != MUR_OK)
+				return MUR_ERR;
+			i = 0; /* dependents may have gone too */
+		} else {
+			i++;
+		}
+	return MUR_OK;
+}
+
+int cat_schema_drop(catalog *c, const char *name, int cascade, mur_error *err)
 {
 	int i = find(c, name);
 	if (is_builtin(name))
@@ -132,7 +146,7 @@ int cat_schema_drop(catalog *c, const char *name, mur_error *err)
 	if (i < 0)
 		return mur_error_set(err, SQLSTATE_INVALID_SCHEMA_NAME,
 				     "schema \"%s\" does not exist", name);
-	if (check_empty(c, name, err) != MUR_OK)
+	if ((cascade && drop_views(c, name, err) != MUR_OK) || check_empty(c, name, err) != MUR_OK)
 		return MUR_ERR;
 	if (c->store && cat_store_run(c, "DELETE FROM schemas WHERE id = ?", "i", err,
 				      (int64_t)c->schemas[i].id) != MUR_OK)

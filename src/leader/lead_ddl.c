@@ -381,10 +381,11 @@ void lead_view_run(lead_run *r)
 	if (!pv->drop && cat_view_create(r->e->cat, &pv->def, pv->replace, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	for (int i = 0; pv->drop && i < pv->nnames && !r->failed; i++)
-		if (pv->missing_ok && !cat_view_lookup(r->e->cat, NULL, pv->names[i]))
+		if (pv->missing_ok && !cat_view_lookup(r->e->cat, pv->schemas[i], pv->names[i]))
 			pgw_result_add_notice(r->res, "view \"%s\" does not exist, skipping",
 					      pv->names[i]);
-		else if (cat_view_drop(r->e->cat, pv->names[i], pv->cascade, &err) != MUR_OK)
+		else if (cat_view_drop(r->e->cat, pv->schemas[i], pv->names[i], pv->cascade,
+				       &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	lead_run_finish(r);
 }
@@ -402,7 +403,7 @@ static void schema_names_run(lead_run *r)
 					      ps->drop ? "schema \"%s\" does not exist, skipping"
 						       : "schema \"%s\" already exists, skipping",
 					      ps->names[i]);
-		else if ((ps->drop ? cat_schema_drop(r->e->cat, ps->names[i], &err)
+		else if ((ps->drop ? cat_schema_drop(r->e->cat, ps->names[i], ps->cascade, &err)
 				   : cat_schema_create(r->e->cat, ps->names[i], &err)) != MUR_OK)
 			lead_run_fail(r, &err);
 	lead_run_finish(r);

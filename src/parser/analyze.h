@@ -555,6 +555,9 @@ const char *sql_name_schema(sql_ctx *c, const char *schema, const char *name);
 const char *sql_object_schema(sql_ctx *c, PgQuery__Node *n);
 /* The table rv names (sql_rv_schema), NULL when none: no error set. */
 const cat_table *sql_rv_table(sql_ctx *c, const PgQuery__RangeVar *rv);
+/* analyze_view.c: the search path a view's text resolves names with
+ * ("<schema>", public), in the arena; NULL after 53200. */
+const char *sql_view_search_path(sql_ctx *c, const char *schema);
 /* The schema CREATE puts rv in (its own, else the search path's first);
  * NULL after setting c->err (3F000, 0A000). */
 const char *sql_rv_create_schema(sql_ctx *c, const PgQuery__RangeVar *rv);

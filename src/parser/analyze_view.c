@@ -19,6 +19,11 @@
  *
  * CREATE VIEW records what its query reads (sql_view_dep): every table
  * looked up (sql_lookup_table_for) and every view expanded.
+ *
+ * Names without a schema in a view's text resolve with the search path
+ * "<the view's schema>, public" (sql_view_search_path), when it is created
+ * and whenever it is read, whatever the reader's search_path: the text
+ * means the same relations to every session.
  */
 #include "parser/analyze.h"
 #include "parser/parser.h"
@@ -95,7 +100,7 @@ static PgQuery__Alias *view_alias(sql_ctx *c, PgQuery__RangeVar *rv, const cat_v
 int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const cat_view *v)
 {
 	PgQuery__RangeSubselect rs = {0};
-	const char *sql = c->sql;
+	const char *sql = c->sql, *path = c->search_path;
 	int cte_base = c->cte_base, rc;
 	if (sql_view_dep(c, v->id) != MUR_OK)
 		return MUR_ERR;
@@ -108,11 +113,30 @@ int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const
 	c->sql = v->sql;
 	c->cte_base = c->nctes;
 	c->view_depth++;
+	if (!(c->search_path = sql_view_search_path(c, v->schema)))
+		return MUR_ERR;
 	rc = sql_analyze_from_subselect(c, q, &rs);
+	c->search_path = path;
 	c->view_depth--;
 	c->cte_base = cte_base;
 	c->sql = sql;
 	if (rc != MUR_OK)
 		c->err->position = 0; /* it was inside the view's text */
 	return rc;
+}
+
+const char *sql_view_search_path(sql_ctx *c, const char *schema)
+{
+	size_t n = strlen(schema) * 2 + sizeof "\"\", public";
+	char *out = sql_alloc(c, n), *o = out;
+	if (!out)
+		return NULL;
+	*o++ = '"';
+	for (const char *p = schema; *p; p++) {
+		if (*p == '"')
+			*o++ = '"';
+		*o++ = *p;
+	}
+	memcpy(o, "\", public", sizeof "\", public");
+	return out;
 }

@@ -369,6 +369,7 @@ typedef struct plan_view {
 	cat_view def;
 	int nnames;
 	char (*names)[CAT_NAME_MAX];
+	char (*schemas)[CAT_NAME_MAX]; /* DROP: each name's schema */
 } plan_view;
 
 /* CREATE SCHEMA (names[0]), DROP SCHEMA (names) or ALTER TABLE ... SET

@@ -88,6 +88,31 @@ def test_tables_in_schemas_as_postgres(db):
     db.both("DROP SCHEMA s1, s2")
 
 
+def test_views_in_schemas_as_postgres(db):
+    db.both("CREATE SCHEMA vs")
+    db.both("CREATE TABLE vs.t (id int PRIMARY KEY, v text)")
+    db.both("CREATE TABLE t (id int PRIMARY KEY, v text)")
+    db.both("INSERT INTO vs.t VALUES (1, 'in vs'), (2, 'also vs')")
+    db.both("INSERT INTO t VALUES (1, 'in public')")
+    db.both("CREATE VIEW vs.v AS SELECT id, v FROM vs.t WHERE id > 0")
+    db.both("CREATE VIEW v AS SELECT id, v FROM t")
+    db.both("SELECT * FROM vs.v ORDER BY id")
+    db.both("SELECT * FROM v ORDER BY id")
+    db.both("SELECT a.v, b.v FROM vs.v a JOIN v b ON a.id = b.id")
+    db.both("SELECT table_schema::text, table_name::text FROM information_schema.views "
+            "WHERE table_name = 'v' ORDER BY 1")
+    db.both_error("CREATE VIEW vs.v AS SELECT 1", "42P07")
+    db.both_error("DROP TABLE vs.t", "2BP01")
+    db.both("DROP VIEW vs.v")
+    db.both_error("SELECT * FROM vs.v", "42P01")
+    db.both("SELECT * FROM v ORDER BY id")
+    db.both("CREATE VIEW vs.w AS SELECT count(*) AS n FROM vs.t")
+    db.both("DROP SCHEMA vs CASCADE")
+    db.both("SELECT * FROM v ORDER BY id")
+    db.both("DROP VIEW v")
+    db.both("DROP TABLE t")
+
+
 def test_alter_table_set_schema_as_postgres(db):
     db.both("CREATE SCHEMA mv_to")
     db.both("CREATE TABLE mv (id int PRIMARY KEY, v text)")
