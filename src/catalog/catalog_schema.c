@@ -101,19 +101,19 @@ static int check_empty(const catalog *c, const char *name, mur_error *err)
 	char detail[1024];
 	size_t len = 0;
 	int n = 0;
-	for (int i = 0; i < c->ntables; i++)
-		if (!strcmp(c->tables[i]->schema, name) &&
-		    c->tables[i]->kind == CAT_TABLE_DISTRIBUTED)
-			len += (size_t)snprintf(detail + len,
-						len < sizeof detail ? sizeof detail - len : 0,
-						"%stable %s.%s depends on schema %s",
-						n++ ? "\n" : "", name, c->tables[i]->name, name);
-	for (int i = 0; i < c->nviews; i++)
-		if (!strcmp(c->views[i]->schema, name))
-			len += (size_t)snprintf(detail + len,
-						len < sizeof detail ? sizeof detail - len : 0,
-						"%sview %s.%s depends on schema %s",
-						n++ ? "\n" : "", name, c->views[i]->name, name);
+	detail[0] = '\0';
+	for (int i = 0; i < c->ntables + c->nviews && len < sizeof detail; i++) {
+		int table = i < c->ntables;
+		const char *schema = table ? c->tables[i]->schema
+					   : c->views[i - c->ntables]->schema;
+		if (strcmp(schema, name) || (table && c->tables[i]->kind != CAT_TABLE_DISTRIBUTED))
+			continue;
+		len += (size_t)snprintf(detail + len, sizeof detail - len,
+					"%s%s %s.%s depends on schema %s", n++ ? "\n" : "",
+					table ? "table" : "view", name,
+					table ? c->tables[i]->name : c->views[i - c->ntables]->name,
+					name);
+	}
 	if (!n)
 		return MUR_OK;
 	mur_error_set(err, SQLSTATE_DEPENDENT_OBJECTS,
