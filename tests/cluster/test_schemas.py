@@ -5,6 +5,7 @@ far: one in another schema is 0A000 naming it.
 
 Answers, command tags and SQLSTATEs are compared with PostgreSQL (the
 ``db`` fixture)."""
+import io
 import subprocess
 
 import psycopg2
@@ -88,6 +89,23 @@ def test_tables_in_schemas_as_postgres(db):
     db.both("DROP SCHEMA s1, s2")
 
 
+def test_copy_in_and_out_of_a_schema_table(db):
+    db.both("CREATE SCHEMA cp")
+    db.both("CREATE TABLE cp.t (id int PRIMARY KEY, v text)")
+    db.both("CREATE TABLE t (id int PRIMARY KEY, v text)")
+    out = []
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            cur.copy_expert("COPY cp.t FROM STDIN", io.StringIO("1\tone\n2\ttwo\n"))
+            buf = io.StringIO()
+            cur.copy_expert("COPY cp.t TO STDOUT", buf)
+            out.append(sorted(buf.getvalue().splitlines()))
+    assert out[0] == out[1] == ["1\tone", "2\ttwo"], out
+    db.both("SELECT count(*) FROM t")
+    db.both("DROP SCHEMA cp CASCADE")
+    db.both("DROP TABLE t")
+
+
 def test_views_in_schemas_as_postgres(db):
     db.both("CREATE SCHEMA vs")
     db.both("CREATE TABLE vs.t (id int PRIMARY KEY, v text)")
@@ -164,6 +182,13 @@ def test_search_path_as_postgres(db):
         db.both("SELECT * FROM sp_b.in_b")
         db.exec_both("RESET search_path")
         db.both("SELECT * FROM both_t")
+        # a prepared statement follows the path it runs under, as PostgreSQL's
+        db.exec_both("PREPARE count_both AS SELECT count(*), min(a) FROM both_t")
+        db.both("EXECUTE count_both")
+        db.exec_both("SET search_path = sp_a, public")
+        db.both("EXECUTE count_both")
+        db.exec_both("RESET search_path")
+        db.exec_both("DEALLOCATE count_both")
         db.both("DROP SCHEMA sp_a, sp_b CASCADE")
         db.both("DROP TABLE both_t")
     finally:
