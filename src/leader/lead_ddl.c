@@ -410,9 +410,8 @@ static void schema_names_run(lead_run *r)
 }
 
 /* DROP SCHEMA ... CASCADE: every placement of its tables was asked to
- * drop (a failure is logged, as DROP TABLE's: the file is an orphan the
- * follower's report clears); the catalog forgets the tables, then the
- * schemas. */
+ * drop (a failure is logged, as DROP TABLE's); the catalog forgets the
+ * tables, then the schemas (cat_schema_drop takes their views). */
 static void schema_tables_dropped(lead_run *r)
 {
 	const plan_schema *ps = &r->p->u.schema;

@@ -288,6 +288,7 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 	out->user = s->user;
 	out->superuser = s->superuser;
 	cd = lead_session_get(s, "search_path");
+	out->search_path_given = cd != NULL;
 	snprintf(out->search_path, sizeof out->search_path, "%s", cd ? cd : "");
 	cd = lead_session_get(s, "murphy.shuffle_strategy");
 	out->shuffle_strategy = !cd                          ? SQL_SHUFFLE_AUTO

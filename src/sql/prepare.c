@@ -242,6 +242,7 @@ int sql_options_differ(const sql_options *a, const sql_options *b)
 	const char *ua = a->user ? a->user : "", *ub = b->user ? b->user : "";
 	return a->count_distinct_approx != b->count_distinct_approx || strcmp(ua, ub) != 0 ||
 	       a->superuser != b->superuser || a->shuffle_strategy != b->shuffle_strategy ||
+	       a->search_path_given != b->search_path_given ||
 	       strcmp(a->search_path, b->search_path) != 0;
 }
 
@@ -277,7 +278,7 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 		c.user = opts->user;
 		c.superuser = opts->superuser;
 		c.shuffle_strategy = opts->shuffle_strategy;
-		c.search_path = opts->search_path[0] ? opts->search_path : NULL;
+		c.search_path = opts->search_path_given ? opts->search_path : NULL;
 	}
 	p = sql_plan_new(&c, PLAN_EMPTY, "");
 	if (!p) {

@@ -34,8 +34,10 @@ typedef struct sql_options {
 	 * SQL_SHUFFLE_AUTO (the default), _GATHER or _REPARTITION */
 	int shuffle_strategy;
 	/* search_path: where names without a schema resolve and CREATE puts
-	 * them (parser/analyze_schema.c); "" for the default */
+	 * them (parser/analyze_schema.c), when search_path_given (it may be
+	 * empty: no schema); else the default "$user", public */
 	char search_path[256];
+	int search_path_given;
 } sql_options;
 
 enum { SQL_SHUFFLE_AUTO = 0, SQL_SHUFFLE_GATHER, SQL_SHUFFLE_REPARTITION };

@@ -176,6 +176,11 @@ def test_search_path_as_postgres(db):
         db.both_error("CREATE TABLE nowhere (a int)", "3F000")
         db.both_error("SELECT * FROM both_t", "42P01")
         db.both("SELECT * FROM public.both_t")
+        db.exec_both("SELECT pg_catalog.set_config('search_path', '', false)")  # pg_dump's
+        db.both("SELECT current_schema()::text AS cs, current_schemas(true)::text AS pi")
+        db.both_error("CREATE TABLE nowhere (a int)", "3F000")
+        db.both_error("SELECT * FROM both_t", "42P01")
+        db.both("SELECT * FROM public.both_t")
         db.both("SET search_path = nosuch, sp_b")
         db.both("SELECT current_schema()::text AS cs")
         db.both("CREATE TABLE in_b (a int)")
