@@ -497,9 +497,10 @@ int64_t cat_column_analyzed_ms(const cat_table *t, int col);
  * twice. */
 typedef struct cat_sequence {
 	uint32_t id;
-	char name[CAT_NAME_MAX]; /* lower-case, in the tables' namespace */
-	mur_type type;           /* AS smallint / integer / bigint: MT_INT2, MT_INT4, MT_INT8 */
-	int64_t increment;       /* never 0 */
+	char name[CAT_NAME_MAX];   /* lower-case, in the tables' namespace */
+	char schema[CAT_NAME_MAX]; /* "public" (or ""), or a created schema's name */
+	mur_type type;             /* AS smallint / integer / bigint: MT_INT2, MT_INT4, MT_INT8 */
+	int64_t increment;         /* never 0 */
 	int64_t min_value, max_value, start;
 	int64_t cache; /* CACHE n: kept and shown; values come in CAT_SEQ_BLOCK blocks */
 	int cycle;
@@ -530,9 +531,14 @@ int cat_seq_check(const cat_sequence *def, mur_error *err);
 /* Create def (copied; id and state assigned, durably).  42P07 when a
  * table or sequence has the name; 54000 past CAT_SEQUENCES_MAX. */
 int cat_seq_create(catalog *c, const cat_sequence *def, mur_error *err);
-/* Drop by name: 42P01 when absent, 2BP01 when a table owns it. */
+/* Drop by name (in public): 42P01 when absent, 2BP01 when a table owns it. */
 int cat_seq_drop(catalog *c, const char *name, mur_error *err);
+/* The same in schema (NULL: public). */
+int cat_seq_drop_in(catalog *c, const char *schema, const char *name, mur_error *err);
+/* The sequence name in public, NULL when absent. */
 const cat_sequence *cat_seq_lookup(const catalog *c, const char *name);
+/* The sequence name in schema (NULL: public), NULL when absent. */
+const cat_sequence *cat_seq_lookup_in(const catalog *c, const char *schema, const char *name);
 /* The sequence a regclass text names (see nextval below), or NULL and
  * 42P01 / 42809 as nextval would answer. */
 const cat_sequence *cat_seq_resolve(const catalog *c, const char *text, mur_error *err);

@@ -7,8 +7,8 @@
  * relations'), durable in the store's schemas table (one synchronous
  * write per change, memory after).  Tables and views carry their schema's
  * name (cat_table.schema, cat_view.schema; durable in their store rows),
- * so the catalog is keyed by (schema, name).  Sequences still live in
- * public only.
+ * so the catalog is keyed by (schema, name), and so do sequences
+ * (cat_sequence.schema) except a table's own, which live in public.
  *
  * DROP SCHEMA refuses a schema that holds a table or view (2BP01, as
  * PostgreSQL's); CASCADE is the leader's: it drops the contents (the
@@ -94,8 +94,8 @@ int cat_schema_create(catalog *c, const char *name, mur_error *err)
 	return MUR_OK;
 }
 
-/* 2BP01 as PostgreSQL's when schema name holds a table or view: its
- * detail names each one ("table s.t depends on schema s"). */
+/* 2BP01 as PostgreSQL's when schema name holds a table, view or
+ * sequence: its detail names each one ("table s.t depends on schema s"). */
 static int check_empty(const catalog *c, const char *name, mur_error *err)
 {
 	char detail[1024];
@@ -114,6 +114,11 @@ static int check_empty(const catalog *c, const char *name, mur_error *err)
 					table ? c->tables[i]->name : c->views[i - c->ntables]->name,
 					name);
 	}
+	for (int i = 0; i < c->nseqs && len < sizeof detail; i++)
+		if (!strcmp(c->seqs[i]->schema, name))
+			len += (size_t)snprintf(detail + len, sizeof detail - len,
+						"%ssequence %s.%s depends on schema %s",
+						n++ ? "\n" : "", name, c->seqs[i]->name, name);
 	if (!n)
 		return MUR_OK;
 	mur_error_set(err, SQLSTATE_DEPENDENT_OBJECTS,
@@ -123,9 +128,15 @@ static int check_empty(const catalog *c, const char *name, mur_error *err)
 	return MUR_ERR;
 }
 
-/* CASCADE: the views of schema name, and those reading them, dropped. */
+/* CASCADE: the sequences of schema name (none is owned: a table's
+ * sequences live in public), then its views and those reading them,
+ * dropped. */
 static int drop_views(catalog *c, const char *name, mur_error *err)
 {
+	for (int i = c->nseqs - 1; i >= 0; i--)
+		if (!strcmp(c->seqs[i]->schema, name) &&
+		    cat_seq_drop_in(c, name, c->seqs[i]->name, err) != MUR_OK)
+			return MUR_ERR;
 	for (int i = 0; i < c->nviews;)
 		if (!strcmp(c->views[i]->schema, name)) {
 			if (cat_view_drop(c, name, c->views[i]->name, 1, err) != MUR_OK)
@@ -217,7 +228,7 @@ int cat_search_path(const catalog *c, const char *path, const char *user, char o
 static int holds(const catalog *c, const char *schema, const char *name)
 {
 	return cat_table_lookup(c, schema, name) || cat_view_lookup(c, schema, name) ||
-	       (!strcmp(schema, "public") && cat_seq_lookup(c, name));
+	       cat_seq_lookup_in(c, schema, name);
 }
 
 int cat_relation_schema(const catalog *c, const char *path, const char *user, const char *name,

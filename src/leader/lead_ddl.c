@@ -358,16 +358,17 @@ void lead_sequence_run(lead_run *r)
 	mur_error err;
 	snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag);
 	if (!ps->drop && ps->missing_ok &&
-	    (cat_seq_lookup(r->e->cat, ps->def.name) || lead_ddl_lookup(r, "public", ps->def.name)))
+	    (cat_seq_lookup_in(r->e->cat, ps->def.schema, ps->def.name) ||
+	     lead_ddl_lookup(r, ps->def.schema, ps->def.name)))
 		pgw_result_add_notice(r->res, "relation \"%s\" already exists, skipping",
 				      ps->def.name);
 	else if (!ps->drop && cat_seq_create(r->e->cat, &ps->def, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	for (int i = 0; ps->drop && i < ps->nnames && !r->failed; i++)
-		if (ps->missing_ok && !cat_seq_lookup(r->e->cat, ps->names[i]))
+		if (ps->missing_ok && !cat_seq_lookup_in(r->e->cat, ps->schemas[i], ps->names[i]))
 			pgw_result_add_notice(r->res, "sequence \"%s\" does not exist, skipping",
 					      ps->names[i]);
-		else if (cat_seq_drop(r->e->cat, ps->names[i], &err) != MUR_OK)
+		else if (cat_seq_drop_in(r->e->cat, ps->schemas[i], ps->names[i], &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	lead_run_finish(r);
 }

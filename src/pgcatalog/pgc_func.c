@@ -402,17 +402,21 @@ static void fn_array_remove(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	mur_buf_free(&b);
 }
 
-/* pgc_seq_state(name, what): the sequence's last_value (what 0) or
- * is_called (1), as SELECT ... FROM s shows them; 42P01 for no sequence. */
+/* pgc_seq_state(regclass text, what): the sequence's last_value (what 0)
+ * or is_called (1), as SELECT ... FROM s shows them; 42P01 for no
+ * sequence. */
 static void fn_seq_state(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const char *name = arg_text(argv, 0);
-	const cat_sequence *sq = name && cat_of(ctx) ? cat_seq_lookup(cat_of(ctx), name) : NULL;
-	char msg[CAT_NAME_MAX + 64];
+	mur_error err = {0};
+	const cat_sequence *sq = name && cat_of(ctx) ? cat_seq_resolve(cat_of(ctx), name, &err)
+						     : NULL;
+	char msg[sizeof err.message + 16];
 	(void)argc;
 	if (!sq) {
-		snprintf(msg, sizeof msg, "SQLSTATE:42P01:relation \"%s\" does not exist",
-			 name ? name : "");
+		snprintf(msg, sizeof msg, "SQLSTATE:%s:%s",
+			 err.sqlstate[0] ? err.sqlstate : "42P01",
+			 err.message[0] ? err.message : "relation does not exist");
 		sqlite3_result_error(ctx, msg, -1);
 		return;
 	}

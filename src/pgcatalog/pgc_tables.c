@@ -198,7 +198,9 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 	for (int i = 0; i < cat_seq_count(f->cat); i++) {
 		const cat_sequence *sq = cat_seq_at(f->cat, i);
 		if (pgc_seq_oid(sq))
-			class_row(r, pgc_seq_oid(sq), sq->name, PGC_OID_NS_PUBLIC, "S", 3, 0, 0);
+			class_row(r, pgc_seq_oid(sq), sq->name,
+				  pgc_namespace_oid(f->cat, sq->schema[0] ? sq->schema : "public"),
+				  "S", 3, 0, 0);
 	}
 	for (int i = 0; i < cat_view_count(f->cat); i++) {
 		const cat_view *v = cat_view_at(f->cat, i);

@@ -356,6 +356,7 @@ typedef struct plan_sequence {
 	cat_sequence def;
 	int nnames;
 	char (*names)[CAT_NAME_MAX];
+	char (*schemas)[CAT_NAME_MAX]; /* DROP: each name's schema */
 } plan_sequence;
 
 /* CREATE [OR REPLACE] VIEW (def: name, SELECT text, columns, the

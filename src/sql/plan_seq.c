@@ -147,9 +147,6 @@ static int seq_options(sql_ctx *c, PgQuery__Node **opts, size_t n, mur_type type
 
 static int schema_check(sql_ctx *c, const PgQuery__RangeVar *rv)
 {
-	if (rv->schemaname && *rv->schemaname && strcmp(rv->schemaname, "public"))
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
-			       "murphy keeps sequences in schema public only");
 	if (rv->relpersistence && !strcmp(rv->relpersistence, "t"))
 		return unsupported(c, "temporary sequences");
 	if (strlen(rv->relname) >= CAT_NAME_MAX)
@@ -161,12 +158,16 @@ static int schema_check(sql_ctx *c, const PgQuery__RangeVar *rv)
 int sql_plan_create_sequence(sql_ctx *c, PgQuery__CreateSeqStmt *s, plan *p)
 {
 	plan_sequence *ps = &p->u.sequence;
+	const char *schema;
 	p->kind = PLAN_SEQUENCE;
 	p->tag = "CREATE SEQUENCE";
 	if (schema_check(c, s->sequence) != MUR_OK ||
 	    seq_options(c, s->options, s->n_options, MT_INT8, &ps->def) != MUR_OK)
 		return MUR_ERR;
+	if (!(schema = sql_rv_create_schema(c, s->sequence)))
+		return MUR_ERR;
 	snprintf(ps->def.name, sizeof ps->def.name, "%s", s->sequence->relname);
+	snprintf(ps->def.schema, sizeof ps->def.schema, "%s", schema);
 	ps->missing_ok = s->if_not_exists;
 	return MUR_OK;
 }
@@ -183,11 +184,16 @@ int sql_plan_drop_sequence(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 	if (s->n_objects > SQL_SEQ_DROP_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
 			       "murphy drops at most %d sequences per statement", SQL_SEQ_DROP_MAX);
-	if (!(ps->names = sql_alloc(c, sizeof *ps->names * s->n_objects)))
+	if (!(ps->names = sql_alloc(c, sizeof *ps->names * s->n_objects)) ||
+	    !(ps->schemas = sql_alloc(c, sizeof *ps->schemas * s->n_objects)))
 		return MUR_ERR;
-	for (size_t i = 0; i < s->n_objects; i++)
+	for (size_t i = 0; i < s->n_objects; i++) {
+		const char *schema = sql_object_schema(c, s->objects[i]);
+		snprintf(ps->schemas[ps->nnames], sizeof ps->schemas[0], "%s",
+			 schema ? schema : "public");
 		snprintf(ps->names[ps->nnames++], sizeof ps->names[0], "%s",
 			 sql_object_name(s->objects[i]));
+	}
 	return MUR_OK;
 }
 

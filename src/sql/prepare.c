@@ -101,7 +101,7 @@ static int reads_sequence(sql_ctx *c, const PgQuery__SelectStmt *s)
 		return 0;
 	rv = s->from_clause[0]->range_var;
 	schema = sql_rv_schema(c, rv);
-	return schema && !strcmp(schema, "public") && cat_seq_lookup(c->cat, rv->relname) != NULL &&
+	return schema && cat_seq_lookup_in(c->cat, schema, rv->relname) != NULL &&
 	       !cat_table_lookup(c->cat, schema, rv->relname);
 }
 

@@ -106,6 +106,31 @@ def test_copy_in_and_out_of_a_schema_table(db):
     db.both("DROP TABLE t")
 
 
+def test_sequences_in_schemas_as_postgres(db):
+    db.both("CREATE SCHEMA sq")
+    db.both("CREATE SEQUENCE sq.counter START 10")
+    db.both("CREATE SEQUENCE counter START 100")
+    db.both("SELECT nextval('sq.counter') AS a, nextval('counter') AS b, "
+            "nextval('sq.counter') AS c")
+    db.both("SELECT currval('sq.counter')")
+    db.both("SELECT setval('sq.counter', 50)")
+    db.both("SELECT nextval('sq.counter')")
+    db.both("SELECT last_value, is_called FROM sq.counter")
+    db.both("SELECT last_value, is_called FROM counter")
+    db.both("SELECT relname::text, relnamespace::regnamespace::text AS ns FROM pg_class "
+            "WHERE relkind = 'S' AND relname = 'counter' ORDER BY 2")
+    db.both_error("CREATE SEQUENCE sq.counter", "42P07")
+    db.both_error("SELECT nextval('sq.nosuch')", "42P01")
+    e = db.both_error("DROP SCHEMA sq", "2BP01")
+    assert "sequence sq.counter depends on schema sq" in e.diag.message_detail, e
+    db.both("DROP SEQUENCE sq.counter")
+    db.both("CREATE SEQUENCE sq.other")
+    db.both("DROP SCHEMA sq CASCADE")
+    db.both_error("SELECT nextval('sq.other')", "3F000")
+    db.both("SELECT nextval('counter')")
+    db.both("DROP SEQUENCE counter")
+
+
 def test_views_in_schemas_as_postgres(db):
     db.both("CREATE SCHEMA vs")
     db.both("CREATE TABLE vs.t (id int PRIMARY KEY, v text)")
@@ -302,6 +327,8 @@ def test_pg_dump_round_trip_of_a_schema(cluster, pg):
         cur.execute("CREATE TABLE dumped.items (id int PRIMARY KEY, name text, qty int)")
         cur.execute("CREATE TABLE items (id int PRIMARY KEY, other text)")
         cur.execute("INSERT INTO dumped.items VALUES (1, 'a', 10), (2, 'b', NULL)")
+        cur.execute("CREATE SEQUENCE dumped.counter START 5")
+        cur.execute("SELECT nextval('dumped.counter'), nextval('dumped.counter')")
         cur.execute("INSERT INTO items VALUES (7, 'public one')")
     admin = pg.connect()
     admin.autocommit = True
@@ -327,6 +354,7 @@ def test_pg_dump_round_trip_of_a_schema(cluster, pg):
                 rows(conn, "SELECT * FROM dumped.items ORDER BY id")
             assert rows(target, "SELECT count(*) FROM pg_tables WHERE tablename = 'items'") \
                 == [(1,)]
+            assert rows(target, "SELECT nextval('dumped.counter')") == [(7,)]
         finally:
             target.close()
         assert psql(cluster.dsn(), "\\d dumped.items")[1] == \
