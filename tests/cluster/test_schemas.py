@@ -6,6 +6,7 @@ far: one in another schema is 0A000 naming it.
 Answers, command tags and SQLSTATEs are compared with PostgreSQL (the
 ``db`` fixture)."""
 import io
+import os
 import subprocess
 
 import psycopg2
@@ -296,6 +297,54 @@ def test_schema_tables_survive_a_move_and_a_leader_restart():
         assert rows(conn, "SELECT count(*) FROM murphy.placements "
                           "WHERE table_name = 'kept.t'") == [(0,)]
         assert rows(conn, "SELECT * FROM t") == [(1, "public")]
+        conn.close()
+    finally:
+        c.cleanup()
+
+
+BASE = "/work/base/murphy-s15"  # main at the session's start: the catalog format before schemas
+
+
+@pytest.mark.skipif(not os.access(BASE, os.X_OK), reason="no base binary to write an old catalog")
+def test_an_older_catalog_file_loads_and_takes_schema_objects():
+    """A data directory written by the binary before this change (its
+    store's sequences rows have no schema column) opens: what it held is in
+    public, and schemas, their tables and sequences can be added."""
+    import conftest
+    new = conftest.MURPHY
+    conftest.MURPHY = BASE
+    try:
+        c = started_cluster(1)
+    finally:
+        conftest.MURPHY = new
+    try:
+        conn = c.connect()
+        cur = conn.cursor()
+        cur.execute("CREATE TABLE old_t (id serial PRIMARY KEY, v text)")
+        cur.execute("CREATE SEQUENCE old_q START 40")
+        cur.execute("INSERT INTO old_t (v) VALUES ('before')")
+        cur.execute("SELECT nextval('old_q')")
+        conn.close()
+        c.stop()
+        c.start()  # the new binary, on the old files
+        conn = c.connect()
+        cur = conn.cursor()
+        assert rows(conn, "SELECT id, v FROM old_t") == [(1, "before")]
+        (after,), = rows(conn, "SELECT nextval('old_q')")  # a restart may leave a gap
+        assert after > 40
+        cur.execute("CREATE SCHEMA newer")
+        cur.execute("CREATE SEQUENCE newer.old_q START 7")
+        cur.execute("CREATE TABLE newer.old_t (a int)")
+        cur.execute("INSERT INTO old_t (v) VALUES ('after')")
+        assert rows(conn, "SELECT nextval('newer.old_q'), nextval('old_q')") == [(7, after + 1)]
+        assert [v for _, v in rows(conn, "SELECT id, v FROM old_t ORDER BY id")] == \
+            ["before", "after"]
+        conn.close()
+        c.kill9("leader")
+        c.start()
+        conn = c.connect()
+        assert rows(conn, "SELECT nextval('newer.old_q') > 7") == [(True,)]
+        assert rows(conn, "SELECT count(*) FROM newer.old_t") == [(0,)]
         conn.close()
     finally:
         c.cleanup()
