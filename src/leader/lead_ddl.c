@@ -175,22 +175,34 @@ void lead_create_table_start(lead_run *r)
 	lead_run_wait(r, create_done);
 }
 
-static void drop_done(lead_run *r)
+/* Every placement of the dropped tables was asked to drop its file: a
+ * failure is logged (the statement goes on, as PostgreSQL's would). */
+static void drop_tasks_logged(lead_run *r)
 {
-	const plan_drop_table *pd = &r->p->u.drop_table;
-	mur_error err;
 	for (int i = 0; i < r->ntasks; i++)
 		if (r->tasks[i].res.failed)
 			MLOG(WARN, "ddl", "dropping a placement of shard %u on node %u failed: %s",
 			     r->tasks[i].shard, r->tasks[i].node_id, r->tasks[i].res.err.message);
 	r->failed = 0;
+}
+
+/* The catalog (and replication) forget t, whose placements were dropped. */
+static void table_forgotten(lead_run *r, const cat_table *t)
+{
+	mur_error err;
+	repl_forget(r->e->repl, t);
+	if (cat_drop_table_id(r->e->cat, t->id, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+}
+
+static void drop_done(lead_run *r)
+{
+	const plan_drop_table *pd = &r->p->u.drop_table;
+	drop_tasks_logged(r);
 	for (int i = 0; i < pd->ntables; i++) {
 		const cat_table *t = lead_ddl_lookup(r, pd->schemas[i], pd->names[i]);
-		if (!t)
-			continue;
-		repl_forget(r->e->repl, t);
-		if (cat_drop_table_id(r->e->cat, t->id, &err) != MUR_OK)
-			lead_run_fail(r, &err);
+		if (t)
+			table_forgotten(r, t);
 	}
 	snprintf(r->res->tag, sizeof r->res->tag, "DROP TABLE");
 	lead_run_finish(r);
@@ -416,20 +428,13 @@ static void schema_names_run(lead_run *r)
 static void schema_tables_dropped(lead_run *r)
 {
 	const plan_schema *ps = &r->p->u.schema;
-	mur_error err;
-	for (int i = 0; i < r->ntasks; i++)
-		if (r->tasks[i].res.failed)
-			MLOG(WARN, "ddl", "dropping a placement of shard %u on node %u failed: %s",
-			     r->tasks[i].shard, r->tasks[i].node_id, r->tasks[i].res.err.message);
-	r->failed = 0;
+	drop_tasks_logged(r);
 	for (int i = 0; i < ps->ntables && !r->failed; i++) {
 		const cat_table *t = cat_table_by_id(r->e->cat, ps->table_ids[i]);
 		if (!t)
 			continue;
 		pgw_result_add_notice(r->res, "drop cascades to table %s.%s", t->schema, t->name);
-		repl_forget(r->e->repl, t);
-		if (cat_drop_table_id(r->e->cat, t->id, &err) != MUR_OK)
-			lead_run_fail(r, &err);
+		table_forgotten(r, t);
 	}
 	if (r->failed) {
 		lead_run_finish(r);
