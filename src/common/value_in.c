@@ -100,6 +100,13 @@ static int parse_float(mur_type t, const char *text, size_t len, double *out, mu
 		rc = value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION, t, text, len);
 		goto done;
 	}
+	if (isnan(d)) { /* SQLite keeps no NaN: a stored one would read back as NULL */
+		rc = mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				   "murphy does not support NaN in %s yet", mur_type_input_name(t));
+		mur_error_hint(err, "The followers' SQLite would keep it as NULL; use NULL, or "
+				    "a numeric column.");
+		goto done;
+	}
 	*out = d;
 done:
 	if (copy != stack)

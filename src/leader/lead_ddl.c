@@ -317,6 +317,18 @@ static void index_done(lead_run *r)
 	if (!r->failed && pi->npk > 0 && t &&
 	    cat_table_set_primary_key(r->e->cat, t->id, pi->pk_cols, pi->npk, &err) != MUR_OK)
 		lead_run_fail(r, &err);
+	/* the catalog names the index once every copy has it (42P07 when the
+	 * name was taken meanwhile: the copies drop it again) */
+	if (!r->failed && t && r->p->kind == PLAN_CREATE_INDEX && pi->def && !pi->npk &&
+	    cat_index_add(r->e->cat, pi->def, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+		lead_ddltxn_drop_index_sql(pi->index_name, drop, sizeof drop);
+		index_undo(r, t, drop);
+		return;
+	}
+	if (!r->failed && r->p->kind == PLAN_DROP_INDEX &&
+	    cat_index_drop(r->e->cat, pi->index_name, &err) != MUR_OK)
+		lead_run_fail(r, &err);
 	if (!r->failed && t && r->p->kind == PLAN_CREATE_INDEX)
 		lead_ddltxn_record(r, LEAD_DDL_CREATED_INDEX, t, pi->index_name);
 	index_finish(r);
@@ -345,6 +357,16 @@ void lead_index_start(lead_run *r)
 	const plan_index *pi = &r->p->u.index;
 	uint32_t all[CAT_SHARDS_MAX];
 
+	if (r->p->kind == PLAN_CREATE_INDEX && !pi->shard_ddl) { /* IF NOT EXISTS of a taken name */
+		pgw_result_add_notice(r->res, "relation \"%s\" already exists, skipping",
+				      pi->index_name);
+		index_finish(r);
+		return;
+	}
+	if (r->p->kind == PLAN_DROP_INDEX && !pi->table && pi->if_not_exists &&
+	    !lead_ddltxn_in_block(r)) /* no such index in the catalog */
+		pgw_result_add_notice(r->res, "index \"%s\" does not exist, skipping",
+				      pi->index_name);
 	if (pi->table && index_wait_idle(r, lead_ddl_lookup(r, pi->table->schema, pi->table->name)))
 		return;
 

@@ -290,6 +290,7 @@ static void job_resume(void *arg) { job_start(arg); }
  * now, the copies' part into j.  Only DOOMED records stay. */
 static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_job *j)
 {
+	mur_error err;
 	int keep = from;
 	for (int i = s->nddl - 1; i >= from; i--) {
 		lead_ddl_rec *d = &s->ddl[i];
@@ -306,6 +307,9 @@ static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_j
 			break;
 		case LEAD_DDL_CREATED_INDEX:
 			drop = !commit;
+			if (drop && cat_index_drop(s->e->cat, d->index, &err) != MUR_OK)
+				MLOG(ERROR, "ddl", "catalog: forgetting index %s: %s", d->index,
+				     err.message);
 			break;
 		case LEAD_DDL_DROPPED_TABLE:
 			if (!commit)

@@ -897,6 +897,8 @@ const char *lead_session_get(lead_session *s, const char *name);
 int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err);
 /* The i-th setting SET and SHOW know (pg_settings), NULL past the last. */
 const char *lead_setting_name(int i);
+/* Is it a setting fixed at build or cluster creation (SET: 55P02)? */
+int lead_setting_internal(const char *name);
 /* The session's settings that change plans (sql_prepare). */
 void lead_session_sql_options(lead_session *s, sql_options *out);
 void lead_utility_start(lead_run *r);

@@ -188,7 +188,8 @@ int lead_local_open(lead_engine *e, mur_error *err)
 				     .pid = pgc_pid,
 				     .get = pgc_get,
 				     .set = pgc_set,
-				     .setting_at = lead_setting_name};
+				     .setting_at = lead_setting_name,
+				     .setting_internal = lead_setting_internal};
 	return pgc_register(e->mem, &e->pgc, err);
 }
 

@@ -134,6 +134,25 @@ void lead_session_unref(lead_session *s)
 
 /* ---- settings ---- */
 
+/* Settings PostgreSQL fixes when it is built or its cluster made
+ * (context "internal"): shown, never changed (55P02, as PostgreSQL). */
+static const char *const internal_settings[] = {"server_version",
+						"server_version_num",
+						"server_encoding",
+						"integer_datetimes",
+						"max_identifier_length",
+						"max_index_keys",
+						"is_superuser",
+						"block_size",
+						"lc_collate",
+						"lc_ctype",
+						"max_function_args",
+						"segment_size",
+						"wal_block_size",
+						"data_checksums",
+						NULL};
+
+/* Settings SET and SHOW know; internal_settings (below) SHOW only. */
 static const char *const known_settings[] = {"application_name",
 					     "client_encoding",
 					     "datestyle",
@@ -162,16 +181,10 @@ static const char *const known_settings[] = {"application_name",
 					     "enable_seqscan",
 					     "synchronize_seqscans",
 					     "row_security",
-					     "server_version",
-					     "server_version_num",
-					     "server_encoding",
-					     "integer_datetimes",
-					     "is_superuser",
 					     "session_authorization",
 					     "password_encryption",
-					     "max_identifier_length",
-					     "max_index_keys",
 					     "geqo",
+					     "role",
 					     "murphy.count_distinct",
 					     "murphy.write_quorum",
 					     "murphy.parallel_commits",
@@ -204,6 +217,14 @@ static const char *default_setting(const char *name)
 		{"search_path", "\"$user\", public"},
 		{"max_identifier_length", "63"},
 		{"max_index_keys", "32"}, /* pgjdbc's getImportedKeys reads it */
+		{"role", "none"},
+		{"block_size", "8192"},
+		{"lc_collate", "C"}, /* text compares byte by byte (SQLite's BINARY) */
+		{"lc_ctype", "C"},
+		{"max_function_args", "100"},
+		{"segment_size", "1GB"},
+		{"wal_block_size", "8192"},
+		{"data_checksums", "off"},
 		{"application_name", ""},
 		{"statement_timeout", "0"},
 		{"lock_timeout", "0"},
@@ -229,6 +250,30 @@ static const char *default_setting(const char *name)
 		if (strcmp(defaults[i][0], name) == 0)
 			return defaults[i][1];
 	return NULL;
+}
+
+int lead_setting_internal(const char *name)
+{
+	for (int i = 0; internal_settings[i]; i++)
+		if (strcmp(internal_settings[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* SET session_authorization / role: murphy has no identity switch, so
+ * only the session's own user (or DEFAULT / none) is taken; another is
+ * refused rather than accepted and ignored. */
+static int check_identity_setting(const lead_session *s, const plan_set *ps, mur_error *err)
+{
+	int auth = strcmp(ps->name, "session_authorization") == 0;
+	if ((!auth && strcmp(ps->name, "role") != 0) || ps->is_default ||
+	    strcmp(ps->value, s->user) == 0 || (!auth && strcmp(ps->value, "none") == 0))
+		return MUR_OK;
+	mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+		      "murphy does not support %s to another user yet (\"%s\")",
+		      auth ? "SET SESSION AUTHORIZATION" : "SET ROLE", ps->value);
+	mur_error_hint(err, "Connect as \"%s\" instead.", ps->value);
+	return MUR_ERR;
 }
 
 /* Settings that take one of a few words (anything else is 22023). */
@@ -299,15 +344,17 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 
 const char *lead_setting_name(int i)
 {
-	return i >= 0 && i < (int)(sizeof known_settings / sizeof known_settings[0])
-		       ? known_settings[i]
-		       : NULL;
+	const int nknown = (int)(sizeof known_settings / sizeof known_settings[0]) - 1;
+	const int ninternal = (int)(sizeof internal_settings / sizeof internal_settings[0]) - 1;
+	if (i >= 0 && i < nknown)
+		return known_settings[i];
+	return i >= nknown && i < nknown + ninternal ? internal_settings[i - nknown] : NULL;
 }
 
 static int setting_known(const char *name)
 {
-	for (int i = 0; known_settings[i]; i++)
-		if (strcmp(known_settings[i], name) == 0)
+	for (int i = 0; lead_setting_name(i); i++)
+		if (strcmp(lead_setting_name(i), name) == 0)
 			return 1;
 	return 0;
 }
@@ -394,6 +441,11 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 	if (!setting_known(ps->name))
 		return mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT,
 				     "unrecognized configuration parameter \"%s\"", ps->name);
+	if (lead_setting_internal(ps->name))
+		return mur_error_set(err, SQLSTATE_CANT_CHANGE_RUNTIME_PARAM,
+				     "parameter \"%s\" cannot be changed", ps->name);
+	if (check_identity_setting(s, ps, err) != MUR_OK)
+		return MUR_ERR;
 	if (strcmp(ps->name, "murphy.write_quorum") == 0 && !ps->is_default &&
 	    !repl_quorum_parse(ps->value)) {
 		mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,

@@ -251,11 +251,14 @@ typedef struct sql_query {
 	sql_sort sorts[SQL_SORT_MAX];
 	sql_expr *limit, *offset;
 	int distinct;
-	int has_agg;    /* aggregates or GROUP BY present */
-	int is_virtual; /* FROM names only murphy.* virtual tables (or nothing) */
-	int locks_rows; /* sql_lock_rows: FOR UPDATE / NO KEY UPDATE / SHARE / KEY
+	int has_agg;            /* aggregates or GROUP BY present */
+	int is_virtual;         /* FROM names only murphy.* virtual tables (or nothing) */
+	int locks_rows;         /* sql_lock_rows: FOR UPDATE / NO KEY UPDATE / SHARE / KEY
 			   SHARE: in a transaction block its shards' locks are
 			   taken (leader/lead_select.c) */
+	const char *locks_name; /* PostgreSQL's name of the first clause's command
+				   ("SELECT FOR NO KEY UPDATE"): a READ ONLY block's
+				   25006 names it; NULL: none */
 	/* reference tables (sql/plan_select.c): the rte whose shards the tasks follow,
 	 * the first hash-distributed table; its file is schema main and rte 0's
 	 * is m<driver> (sql_rte_slot).  0 unless a reference table comes first. */

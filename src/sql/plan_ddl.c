@@ -776,6 +776,7 @@ static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 static int drop_index(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 {
 	plan_index *pi = &p->u.index;
+	const cat_index *x;
 	mur_buf b;
 	p->kind = PLAN_DROP_INDEX;
 	p->tag = "DROP INDEX";
@@ -784,6 +785,13 @@ static int drop_index(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 			       "murphy drops one index per statement");
 	snprintf(pi->index_name, sizeof pi->index_name, "%s", sql_object_name(s->objects[0]));
 	pi->if_not_exists = s->missing_ok;
+	/* the catalog's index: only its table's copies hold it (an index made
+	 * before the catalog kept indexes: IF EXISTS still reaches them all) */
+	if (c->cat && (x = cat_index_lookup(c->cat, pi->index_name)))
+		pi->table = cat_table_by_id((catalog *)c->cat, x->table_id);
+	else if (c->cat && !s->missing_ok)
+		return sql_err(c, SQLSTATE_UNDEFINED_OBJECT, -1, "index \"%s\" does not exist",
+			       pi->index_name);
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "DROP INDEX %smain.", s->missing_ok ? "IF EXISTS " : "");
 	sql_emit_ident(&b, pi->index_name);
@@ -838,6 +846,38 @@ static void default_index_name(const cat_table *t, const key_def *k, char *out, 
 		snprintf(out + len, n - len, "_idx");
 }
 
+/* What the catalog records of the index pi builds (catalog_index.c); 42P07
+ * when its name is a relation's already.  *skip: IF NOT EXISTS of a taken
+ * name (PostgreSQL's notice, nothing built). */
+static int index_def(sql_ctx *c, plan_index *pi, const key_def *k, const int *desc, int unique,
+		     int *skip)
+{
+	cat_index *def = sql_alloc(c, sizeof *def);
+	*skip = 0;
+	if (!def)
+		return MUR_ERR;
+	memset(def, 0, sizeof *def);
+	def->table_id = pi->table->id;
+	snprintf(def->name, sizeof def->name, "%s", pi->index_name);
+	def->unique = unique;
+	if (k->ncols > CAT_INDEX_COLS_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+			       "cannot use more than %d columns in an index", CAT_INDEX_COLS_MAX);
+	for (int i = 0; i < k->ncols; i++) {
+		snprintf(def->cols[i], CAT_NAME_MAX, "%s", pi->table->cols[k->cols[i]].name);
+		def->desc[i] = desc && desc[i];
+	}
+	def->ncols = k->ncols;
+	pi->def = def;
+	if (c->cat && cat_index_check_name(c->cat, def, c->err) != MUR_OK) {
+		if (!pi->if_not_exists)
+			return MUR_ERR;
+		mur_error_clear(c->err);
+		*skip = 1;
+	}
+	return MUR_OK;
+}
+
 /* CREATE [UNIQUE] INDEX [IF NOT EXISTS] main."name" ON "t" (cols) for
  * every placement; desc: per key column, or NULL. */
 static const char *index_ddl(sql_ctx *c, const plan_index *pi, const key_def *k, const int *desc,
@@ -864,7 +904,7 @@ int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p)
 {
 	plan_index *pi = &p->u.index;
 	key_def *k = sql_alloc(c, sizeof *k);
-	int desc[CAT_COLUMNS_MAX];
+	int desc[CAT_COLUMNS_MAX], skip;
 	p->kind = PLAN_CREATE_INDEX;
 	p->tag = "CREATE INDEX";
 	if (!k || !(pi->table = sql_lookup_table(c, s->relation)))
@@ -888,6 +928,12 @@ int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p)
 	else
 		default_index_name(pi->table, k, pi->index_name, sizeof pi->index_name);
 	pi->if_not_exists = s->if_not_exists;
+	if (index_def(c, pi, k, desc, s->unique, &skip) != MUR_OK)
+		return MUR_ERR;
+	if (skip) { /* lead_index_start says so */
+		pi->shard_ddl = NULL;
+		return MUR_OK;
+	}
 	return (pi->shard_ddl = index_ddl(c, pi, k, desc, s->unique)) ? MUR_OK : MUR_ERR;
 }
 

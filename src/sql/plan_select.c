@@ -1208,6 +1208,7 @@ static int plan_distributed(sql_ctx *c, sql_query *q, plan *p)
 	ps->locks_rows = q->locks_rows == SQL_LOCK_ROWS_UPDATE  ? PLAN_LOCK_ROWS_UPDATE
 			 : q->locks_rows == SQL_LOCK_ROWS_SHARE ? PLAN_LOCK_ROWS_SHARE
 								: 0;
+	ps->locks_name = q->locks_name;
 	for (int i = 0; i < q->nrte; i++)
 		ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
 	if (find_driver(q) < 0)
