@@ -8,7 +8,7 @@
  * write per change, memory after).  Tables and views carry their schema's
  * name (cat_table.schema, cat_view.schema; durable in their store rows),
  * so the catalog is keyed by (schema, name), and so do sequences
- * (cat_sequence.schema) except a table's own, which live in public.
+ * (cat_sequence.schema; a table's own live in its schema).
  *
  * DROP SCHEMA refuses a schema that holds a table or view (2BP01, as
  * PostgreSQL's); CASCADE is the leader's: it drops the contents (the
@@ -94,6 +94,13 @@ int cat_schema_create(catalog *c, const char *name, mur_error *err)
 	return MUR_OK;
 }
 
+/* 1 when s is owned by a table of schema name (it goes with the table). */
+static int owned_here(const catalog *c, const cat_sequence *s, const char *name)
+{
+	const cat_table *t = s->owner_table ? cat_table_by_id((catalog *)c, s->owner_table) : NULL;
+	return t && !strcmp(t->schema, name);
+}
+
 /* 2BP01 as PostgreSQL's when schema name holds a table, view or
  * sequence: its detail names each one ("table s.t depends on schema s"). */
 static int check_empty(const catalog *c, const char *name, mur_error *err)
@@ -115,7 +122,7 @@ static int check_empty(const catalog *c, const char *name, mur_error *err)
 					name);
 	}
 	for (int i = 0; i < c->nseqs && len < sizeof detail; i++)
-		if (!strcmp(c->seqs[i]->schema, name))
+		if (!strcmp(c->seqs[i]->schema, name) && !owned_here(c, c->seqs[i], name))
 			len += (size_t)snprintf(detail + len, sizeof detail - len,
 						"%ssequence %s.%s depends on schema %s",
 						n++ ? "\n" : "", name, c->seqs[i]->name, name);
@@ -128,8 +135,8 @@ static int check_empty(const catalog *c, const char *name, mur_error *err)
 	return MUR_ERR;
 }
 
-/* CASCADE: the sequences of schema name (none is owned: a table's
- * sequences live in public), then its views and those reading them,
+/* CASCADE: the sequences of schema name (its tables, and the sequences
+ * they own, were dropped before), then its views and those reading them,
  * dropped. */
 static int drop_views(catalog *c, const char *name, mur_error *err)
 {

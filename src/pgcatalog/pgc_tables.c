@@ -325,24 +325,43 @@ static void fill_attribute(pgc_fill_ctx *f, pgc_row *r)
 }
 
 /* The nextval default of a SERIAL column, as PostgreSQL shows it:
- * murphy_nextval('"s"') → nextval('s'::regclass), the sequence's name
- * qualified when public is not on the search path (pg_dump empties it, and
- * its dump must restore whatever the path).  0 when sql is no such call. */
+ * murphy_nextval('"s"') or murphy_nextval('"sch"."s"') → nextval('s'::
+ * regclass), the sequence's name qualified with its schema when the
+ * search path does not find it there by its bare name (pg_dump empties
+ * the path, and its dump must restore whatever the path).  0 when sql is
+ * no such call. */
 static int put_nextval(const pgc_fill_ctx *f, pgc_row *r, const char *col, const char *sql)
 {
 	static const char call[] = "murphy_nextval('\"";
 	const char *path = f->hooks && f->hooks->get ? f->hooks->get(f->hooks->ctx, "search_path")
 						     : NULL;
-	char name[CAT_NAME_MAX], out[CAT_NAME_MAX * 2 + 48];
+	const char *user = f->hooks && f->hooks->user ? f->hooks->user(f->hooks->ctx) : NULL;
+	char schema[CAT_NAME_MAX], name[CAT_NAME_MAX], found[CAT_NAME_MAX];
+	char out[CAT_NAME_MAX * 2 + 48];
+	const char *p = sql + sizeof call - 1;
 	size_t n;
+	int bare;
 	if (strncmp(sql, call, sizeof call - 1) != 0)
 		return 0;
-	n = strcspn(sql + sizeof call - 1, "\"");
-	if (n >= sizeof name || strcmp(sql + sizeof call - 1 + n, "\"')") != 0)
+	n = strcspn(p, "\"");
+	if (n >= sizeof name)
 		return 0;
-	snprintf(name, sizeof name, "%.*s", (int)n, sql + sizeof call - 1);
-	snprintf(out, sizeof out, "nextval('%s%s'::regclass)",
-		 path && strstr(path, "public") ? "" : "public.", name);
+	snprintf(schema, sizeof schema, "public");
+	if (!strncmp(p + n, "\".\"", 3)) { /* '"sch"."s"' */
+		snprintf(schema, sizeof schema, "%.*s", (int)n, p);
+		p += n + 3;
+		n = strcspn(p, "\"");
+		if (n >= sizeof name)
+			return 0;
+	}
+	if (strcmp(p + n, "\"')") != 0)
+		return 0;
+	snprintf(name, sizeof name, "%.*s", (int)n, p);
+	bare = path ? cat_relation_schema(f->cat, path, user, name, found, sizeof found) &&
+			       !strcmp(found, schema)
+		    : 0;
+	snprintf(out, sizeof out, "nextval('%s%s%s'::regclass)", bare ? "" : schema,
+		 bare ? "" : ".", name);
 	put_text(r, col, out);
 	return 1;
 }

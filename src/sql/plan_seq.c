@@ -221,8 +221,9 @@ mur_type sql_serial_type(const PgQuery__TypeName *tn)
 /* 1 when name is taken by a table, a sequence or another new sequence of t. */
 static int name_taken(const sql_ctx *c, const cat_table *t, const char *name)
 {
-	if (!strcmp(name, t->name) ||
-	    (c->cat && (cat_table_lookup(c->cat, "public", name) || cat_seq_lookup(c->cat, name))))
+	if (!strcmp(name, t->name) || (c->cat && (cat_table_lookup(c->cat, t->schema, name) ||
+						  cat_view_lookup(c->cat, t->schema, name) ||
+						  cat_seq_lookup_in(c->cat, t->schema, name))))
 		return 1;
 	for (int i = 0; i < t->nnew_seqs; i++)
 		if (!strcmp(t->new_seqs[i].name, name))
@@ -244,19 +245,29 @@ static int owned_name(sql_ctx *c, const cat_table *t, const char *col, char *out
 	return MUR_OK;
 }
 
-/* name as a regclass text literal: '"name"' (quoted, so a name with
- * capitals resolves to itself: catalog_seq.c reads it as PostgreSQL). */
-static void regclass_text(mur_buf *b, const char *name)
+static void quoted_ident(mur_buf *b, const char *name)
+{
+	mur_buf_put_u8(b, '"');
+	for (const char *p = name; *p; p++) {
+		if (*p == '"')
+			mur_buf_put_u8(b, '"');
+		mur_buf_put_u8(b, (uint8_t)*p);
+	}
+	mur_buf_put_u8(b, '"');
+}
+
+/* A sequence as a regclass text literal: '"name"' in public, else
+ * '"schema"."name"' (quoted, so a name with capitals resolves to itself:
+ * catalog_seq.c reads it as PostgreSQL). */
+static void regclass_text(mur_buf *b, const char *schema, const char *name)
 {
 	mur_buf quoted;
 	mur_buf_init(&quoted);
-	mur_buf_put_u8(&quoted, '"');
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			mur_buf_put_u8(&quoted, '"');
-		mur_buf_put_u8(&quoted, (uint8_t)*p);
+	if (schema[0] && strcmp(schema, "public")) {
+		quoted_ident(&quoted, schema);
+		mur_buf_put_u8(&quoted, '.');
 	}
-	mur_buf_put_u8(&quoted, '"');
+	quoted_ident(&quoted, name);
 	sql_emit_string(b, quoted.data, quoted.len);
 	mur_buf_free(&quoted);
 }
@@ -283,11 +294,12 @@ int sql_owned_sequence(sql_ctx *c, cat_table *t, int col, PgQuery__Node **opts, 
 	    owned_name(c, t, cc->name, s->name, sizeof s->name) != MUR_OK)
 		return MUR_ERR;
 	s->owner_col = col;
+	snprintf(s->schema, sizeof s->schema, "%s", t->schema); /* as PostgreSQL: its table's */
 	t->nnew_seqs++;
 	cc->not_null = 1;
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "murphy_nextval(");
-	regclass_text(&b, s->name);
+	regclass_text(&b, s->schema, s->name);
 	mur_buf_printf(&b, ")");
 	return (cc->default_sql = (char *)sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }

@@ -132,6 +132,32 @@ def test_sequences_in_schemas_as_postgres(db):
     db.both("DROP SEQUENCE counter")
 
 
+def test_serial_columns_of_schema_tables_as_postgres(db, cluster, pgconn):
+    db.both("CREATE SCHEMA sr1")
+    db.both("CREATE SCHEMA sr2")
+    db.both("CREATE TABLE sr1.t (id serial PRIMARY KEY, v text)")
+    db.both("CREATE TABLE sr2.t (id bigserial PRIMARY KEY, v text)")
+    db.both("INSERT INTO sr1.t (v) VALUES ('a'), ('b') RETURNING id")
+    db.both("INSERT INTO sr2.t (v) VALUES ('c') RETURNING id")
+    db.both("SELECT pg_get_serial_sequence('sr1.t', 'id') AS s1, "
+            "pg_get_serial_sequence('sr2.t', 'id') AS s2")
+    db.both("SELECT nextval('sr1.t_id_seq')")
+    db.both("SELECT relname::text, relnamespace::regnamespace::text AS ns FROM pg_class "
+            "WHERE relkind = 'S' AND relname = 't_id_seq' ORDER BY 2")
+    db.both("SELECT table_schema::text, column_default::text FROM information_schema.columns "
+            "WHERE table_name = 't' AND column_name = 'id' ORDER BY 1")
+    for command in ("\\d sr1.t", "\\ds sr*.*"):
+        out = []
+        for dsn, owner in ((cluster.dsn(), "murphy"), (pg_dsn(pgconn), pgconn.info.user)):
+            rc, text = psql(dsn, command)
+            assert rc == 0 and "ERROR" not in text, (command, text)
+            out.append(normalized(text, owner))
+        assert out[0] == out[1], (command, out)
+    db.both_error("DROP SEQUENCE sr1.t_id_seq", "2BP01")
+    db.both("DROP SCHEMA sr1, sr2 CASCADE")
+    db.both("SELECT count(*) FROM pg_class WHERE relname = 't_id_seq'")
+
+
 def test_views_in_schemas_as_postgres(db):
     db.both("CREATE SCHEMA vs")
     db.both("CREATE TABLE vs.t (id int PRIMARY KEY, v text)")
@@ -373,7 +399,8 @@ def test_pg_dump_round_trip_of_a_schema(cluster, pg):
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("CREATE SCHEMA dumped")
-        cur.execute("CREATE TABLE dumped.items (id int PRIMARY KEY, name text, qty int)")
+        cur.execute("CREATE TABLE dumped.items (id int PRIMARY KEY, name text, qty int, "
+                    "n serial)")
         cur.execute("CREATE TABLE items (id int PRIMARY KEY, other text)")
         cur.execute("INSERT INTO dumped.items VALUES (1, 'a', 10), (2, 'b', NULL)")
         cur.execute("CREATE SEQUENCE dumped.counter START 5")
@@ -404,6 +431,8 @@ def test_pg_dump_round_trip_of_a_schema(cluster, pg):
             assert rows(target, "SELECT count(*) FROM pg_tables WHERE tablename = 'items'") \
                 == [(1,)]
             assert rows(target, "SELECT nextval('dumped.counter')") == [(7,)]
+            assert rows(target, "INSERT INTO dumped.items (id) VALUES (3) RETURNING n") == \
+                [(3,)]
         finally:
             target.close()
         assert psql(cluster.dsn(), "\\d dumped.items")[1] == \
