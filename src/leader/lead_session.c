@@ -947,9 +947,11 @@ static void plan_failed(lead_session *s, const mur_error *err, pgw_done_cb done,
  * statement (pgwire may free it meanwhile). */
 static int stmt_fresh_plan(lead_session *s, const lead_stmt *st, plan **p, mur_error *err)
 {
+	sql_options opts;
 	int rc;
+	lead_session_sql_options(s, &opts); /* its search_path, its role */
 	cat_set_viewer(s->e->cat, 1, s->txid);
-	rc = sql_prepare(s->e->cat, st->sql, 0, NULL, p, err);
+	rc = sql_prepare_opts(s->e->cat, st->sql, &opts, 0, NULL, p, err);
 	cat_set_viewer(s->e->cat, 0, 0);
 	return rc;
 }

@@ -102,6 +102,19 @@ def test_copy_in_and_out_of_a_schema_table(db):
             cur.copy_expert("COPY cp.t TO STDOUT", buf)
             out.append(sorted(buf.getvalue().splitlines()))
     assert out[0] == out[1] == ["1\tone", "2\ttwo"], out
+    try:  # COPY t under search_path = cp copies cp.t, as PostgreSQL's
+        out = []
+        for conn in (db.m, db.p):
+            with conn.cursor() as cur:
+                cur.execute("SET search_path = cp, public")
+                cur.copy_expert("COPY t FROM STDIN", io.StringIO("3\tthree\n"))
+                buf = io.StringIO()
+                cur.copy_expert("COPY t TO STDOUT", buf)
+                out.append(sorted(buf.getvalue().splitlines()))
+        assert out[0] == out[1] == ["1\tone", "2\ttwo", "3\tthree"], out
+    finally:
+        for conn in (db.m, db.p):
+            conn.cursor().execute("RESET search_path")
     db.both("SELECT count(*) FROM t")
     db.both("DROP SCHEMA cp CASCADE")
     db.both("DROP TABLE t")
