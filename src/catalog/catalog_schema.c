@@ -5,14 +5,17 @@
  * always exist and are not stored.  A created one is a name with an id
  * (from CAT_SCHEMA_ID_BASE up, so pg_namespace's OIDs stay apart from the
  * relations'), durable in the store's schemas table (one synchronous
- * write per change, memory after).  Tables and views carry their schema's
- * name (cat_table.schema, cat_view.schema; durable in their store rows),
- * so the catalog is keyed by (schema, name), and so do sequences
- * (cat_sequence.schema; a table's own live in its schema).
+ * write per change, memory after).  Tables, views and sequences carry
+ * their schema's name (cat_table.schema, cat_view.schema,
+ * cat_sequence.schema; durable in their store rows; a table's own
+ * sequences live in its schema), so the catalog is keyed by (schema,
+ * name).
  *
- * DROP SCHEMA refuses a schema that holds a table or view (2BP01, as
- * PostgreSQL's); CASCADE is the leader's: it drops the contents (the
- * tables' placements first) and then the empty schema.
+ * DROP SCHEMA refuses a schema that holds a table, view or sequence
+ * (2BP01, as PostgreSQL's).  CASCADE: the leader drops its tables (their
+ * placements first, lead_ddl.c), then cat_schema_drop its sequences and
+ * views, then the schema; a step that fails leaves the steps before it
+ * done and says why (not atomic).
  *
  * search_path: cat_search_path turns a setting's text into the schemas
  * that exist, in order ("$user" is the role's name); cat_relation_schema
