@@ -542,6 +542,12 @@ const cat_sequence *cat_seq_lookup_in(const catalog *c, const char *schema, cons
 /* The sequence a regclass text names (see nextval below), or NULL and
  * 42P01 / 42809 as nextval would answer. */
 const cat_sequence *cat_seq_resolve(const catalog *c, const char *text, mur_error *err);
+/* A regclass text without a schema that search_path path (cat_search_path)
+ * resolves to a sequence outside public: 1 and out = '"schema"."name"',
+ * which cat_seq_resolve reads whatever the path.  0: leave text as it is
+ * (qualified already, in public, or no such sequence). */
+int cat_seq_qualify(const catalog *c, const char *path, const char *user, const char *text,
+		    char *out, size_t n);
 int cat_seq_count(const catalog *c);
 const cat_sequence *cat_seq_at(const catalog *c, int i);
 /* The value functions take PostgreSQL's regclass text ('s', 'public.s',

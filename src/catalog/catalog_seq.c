@@ -190,6 +190,21 @@ static cat_sequence *seq_named(const catalog *c, const char *text, mur_error *er
 	return NULL;
 }
 
+int cat_seq_qualify(const catalog *c, const char *path, const char *user, const char *text,
+		    char *out, size_t n)
+{
+	char schema[CAT_NAME_MAX], name[CAT_NAME_MAX * 2], found[CAT_NAME_MAX];
+	const char *end = regclass_ident(text, name, sizeof name);
+	if (*end == '.') /* qualified already */
+		return 0;
+	regclass_name(text, schema, name, sizeof name);
+	if (!cat_relation_schema(c, path, user, name, found, sizeof found) ||
+	    !strcmp(found, "public") || !cat_seq_lookup_in(c, found, name))
+		return 0;
+	snprintf(out, n, "\"%s\".\"%s\"", found, name); /* names never hold '"' here */
+	return !strchr(found, '"') && !strchr(name, '"');
+}
+
 const cat_sequence *cat_seq_resolve(const catalog *c, const char *text, mur_error *err)
 {
 	return seq_named(c, text, err);

@@ -86,6 +86,22 @@ static sql_expr *seq_arg(sql_ctx *c, PgQuery__FuncCall *f, size_t i, const char 
 	return NULL;
 }
 
+/* A constant sequence name without a schema is bound here, with the
+ * search path of the statement, as PostgreSQL binds a regclass constant:
+ * one the path finds outside public becomes '"schema"."name"' (a column
+ * DEFAULT keeps that), any other stays as written (public's). */
+static sql_expr *path_bound(sql_ctx *c, sql_expr *a)
+{
+	char text[CAT_NAME_MAX * 2 + 8], out[CAT_NAME_MAX * 2 + 8];
+	if (!c->cat || a->kind != SE_CONST || a->val.kind != MV_TEXT || a->val.len >= sizeof text)
+		return a;
+	memcpy(text, a->val.s, a->val.len);
+	text[a->val.len] = '\0';
+	if (!cat_seq_qualify(c->cat, c->search_path, c->user, text, out, sizeof out))
+		return a;
+	return sql_make_const_text(c, out);
+}
+
 sql_expr *sql_analyze_seq_func(sql_ctx *c, PgQuery__FuncCall *f, const char *name)
 {
 	const seq_fn *d = seq_fn_named(name);
@@ -110,6 +126,8 @@ sql_expr *sql_analyze_seq_func(sql_ctx *c, PgQuery__FuncCall *f, const char *nam
 	for (size_t i = 0; i < f->n_args; i++)
 		if (!(args[i] = seq_arg(c, f, i, name)))
 			return NULL;
+	if (f->n_args && !(args[0] = path_bound(c, args[0])))
+		return NULL;
 	return sql_make_call(c, d->impl, MT_INT8, f->location, (int)f->n_args, args[0], args[1],
 			     args[2]);
 }

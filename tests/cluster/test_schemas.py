@@ -134,6 +134,17 @@ def test_sequences_in_schemas_as_postgres(db):
     db.both("SELECT relname::text, relnamespace::regnamespace::text AS ns FROM pg_class "
             "WHERE relkind = 'S' AND relname = 'counter' ORDER BY 2")
     db.both_error("CREATE SEQUENCE sq.counter", "42P07")
+    try:  # a name without a schema is looked up along the search path
+        db.exec_both("SET search_path = sq, public")
+        db.both("SELECT nextval('counter') AS a, currval('counter') AS b")
+        db.both("CREATE TABLE public.uses_counter (id bigint DEFAULT nextval('counter'), v text)")
+        db.exec_both("RESET search_path")
+        db.both("INSERT INTO uses_counter (v) VALUES ('x') RETURNING id")
+        db.both("SELECT nextval('counter')")
+        db.both("DROP TABLE uses_counter")
+    finally:
+        for conn in (db.m, db.p):
+            conn.cursor().execute("RESET search_path")
     db.both_error("SELECT nextval('sq.nosuch')", "42P01")
     e = db.both_error("DROP SCHEMA sq", "2BP01")
     assert "sequence sq.counter depends on schema sq" in e.diag.message_detail, e
