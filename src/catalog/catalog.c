@@ -533,8 +533,10 @@ int cat_create_table_pending(catalog *c, const cat_table *def, uint64_t txid, co
 	cat_table *t;
 	cat_sequence *owned;
 
-	if (cat_table_lookup(c, "public", def->name) || cat_seq_lookup(c, def->name) ||
-	    cat_view_lookup(c, NULL, def->name))
+	const char *schema = def->schema[0] ? def->schema : "public";
+	if (cat_table_lookup(c, schema, def->name) ||
+	    (!strcmp(schema, "public") && cat_seq_lookup(c, def->name)) ||
+	    cat_view_lookup(c, schema, def->name))
 		return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE,
 				     "relation \"%s\" already exists", def->name);
 	if (c->ntables >= CAT_TABLES_MAX)

@@ -171,7 +171,7 @@ typedef enum cat_table_kind {
 typedef struct cat_table {
 	uint32_t id;
 	char name[CAT_NAME_MAX];   /* lower-case, unqualified */
-	char schema[CAT_NAME_MAX]; /* "public" or "murphy" */
+	char schema[CAT_NAME_MAX]; /* "public", "murphy" or a created schema's name */
 	cat_table_kind kind;
 	int ncols;
 	cat_column cols[CAT_COLUMNS_MAX];
@@ -497,9 +497,10 @@ int64_t cat_column_analyzed_ms(const cat_table *t, int col);
  * twice. */
 typedef struct cat_sequence {
 	uint32_t id;
-	char name[CAT_NAME_MAX]; /* lower-case, in the tables' namespace */
-	mur_type type;           /* AS smallint / integer / bigint: MT_INT2, MT_INT4, MT_INT8 */
-	int64_t increment;       /* never 0 */
+	char name[CAT_NAME_MAX];   /* lower-case, in the tables' namespace */
+	char schema[CAT_NAME_MAX]; /* "public" (or ""), or a created schema's name */
+	mur_type type;             /* AS smallint / integer / bigint: MT_INT2, MT_INT4, MT_INT8 */
+	int64_t increment;         /* never 0 */
 	int64_t min_value, max_value, start;
 	int64_t cache; /* CACHE n: kept and shown; values come in CAT_SEQ_BLOCK blocks */
 	int cycle;
@@ -530,12 +531,23 @@ int cat_seq_check(const cat_sequence *def, mur_error *err);
 /* Create def (copied; id and state assigned, durably).  42P07 when a
  * table or sequence has the name; 54000 past CAT_SEQUENCES_MAX. */
 int cat_seq_create(catalog *c, const cat_sequence *def, mur_error *err);
-/* Drop by name: 42P01 when absent, 2BP01 when a table owns it. */
+/* Drop by name (in public): 42P01 when absent, 2BP01 when a table owns it. */
 int cat_seq_drop(catalog *c, const char *name, mur_error *err);
+/* The same in schema (NULL: public). */
+int cat_seq_drop_in(catalog *c, const char *schema, const char *name, mur_error *err);
+/* The sequence name in public, NULL when absent. */
 const cat_sequence *cat_seq_lookup(const catalog *c, const char *name);
+/* The sequence name in schema (NULL: public), NULL when absent. */
+const cat_sequence *cat_seq_lookup_in(const catalog *c, const char *schema, const char *name);
 /* The sequence a regclass text names (see nextval below), or NULL and
  * 42P01 / 42809 as nextval would answer. */
 const cat_sequence *cat_seq_resolve(const catalog *c, const char *text, mur_error *err);
+/* A regclass text without a schema that search_path path (cat_search_path)
+ * resolves to a sequence outside public: 1 and out = '"schema"."name"',
+ * which cat_seq_resolve reads whatever the path.  0: leave text as it is
+ * (qualified already, in public, or no such sequence). */
+int cat_seq_qualify(const catalog *c, const char *path, const char *user, const char *text,
+		    char *out, size_t n);
 int cat_seq_count(const catalog *c);
 const cat_sequence *cat_seq_at(const catalog *c, int i);
 /* The value functions take PostgreSQL's regclass text ('s', 'public.s',
@@ -585,7 +597,7 @@ typedef struct cat_view_column {
 typedef struct cat_view {
 	uint32_t id;
 	char name[CAT_NAME_MAX];
-	char schema[CAT_NAME_MAX]; /* "public" */
+	char schema[CAT_NAME_MAX]; /* "public" or a created schema's name */
 	char *sql;                 /* malloc'd: the SELECT, as written */
 	int ncols;
 	cat_view_column *cols; /* malloc'd, ncols */
@@ -641,10 +653,10 @@ int cat_index_rename_columns(catalog *c, const cat_table *old, const cat_table *
 int cat_view_create(catalog *c, const cat_view *def, int replace, mur_error *err);
 /* The first view that reads relation id, or NULL. */
 const cat_view *cat_view_dependent(const catalog *c, uint32_t id);
-/* DROP VIEW: 42P01 when absent; 2BP01 (PostgreSQL's message, detail and
+/* DROP VIEW schema.name (schema NULL: public): 42P01 when absent; 2BP01 (PostgreSQL's message, detail and
  * hint) when another view reads it, unless cascade, which drops those
  * first (recursively). */
-int cat_view_drop(catalog *c, const char *name, int cascade, mur_error *err);
+int cat_view_drop(catalog *c, const char *schema, const char *name, int cascade, mur_error *err);
 /* The views that read relation id, dropped (recursively): a table's
  * DROP ... CASCADE. */
 int cat_view_drop_dependents(catalog *c, uint32_t id, mur_error *err);
@@ -672,9 +684,41 @@ const cat_schema *cat_schema_at(const catalog *c, int i);
 /* CREATE SCHEMA name, durably: 42P06 when it exists, 54000 past
  * CAT_SCHEMAS_MAX. */
 int cat_schema_create(catalog *c, const char *name, mur_error *err);
-/* DROP SCHEMA name: 3F000 when absent, 0A000 for a built-in one.  Nothing
- * lives in a created schema yet, so CASCADE has nothing to drop. */
-int cat_schema_drop(catalog *c, const char *name, mur_error *err);
+/* DROP SCHEMA name: 3F000 when absent, 0A000 for a built-in one, 2BP01
+ * (PostgreSQL's message, detail and hint) while it holds a table or view.
+ * cascade: its views (and the views reading them) are dropped here; its
+ * tables must have been dropped before (their placements: lead_ddl.c). */
+int cat_schema_drop(catalog *c, const char *name, int cascade, mur_error *err);
+
+#define CAT_SEARCH_PATH_DEFAULT "\"$user\", public"
+#define CAT_SEARCH_PATH_MAX 32 /* schemas of a search_path that are looked in */
+/* The schemas of search_path text path (NULL: the default) that exist, in
+ * order, each once, pg_catalog left out ("$user": user, NULL "murphy"),
+ * into out (room for max); returns how many. */
+int cat_search_path(const catalog *c, const char *path, const char *user, char out[][CAT_NAME_MAX],
+		    int max);
+/* Where an unqualified relation name resolves: the first schema of path
+ * holding a table, view or sequence so named, else murphy when one of its
+ * virtual tables is; written to out, 1.  0 when none. */
+int cat_relation_schema(const catalog *c, const char *path, const char *user, const char *name,
+			char *out, size_t outsz);
+/* Where CREATE without a schema puts a relation: the first existing
+ * schema of path; 3F000 ("no schema has been selected to create in")
+ * when none. */
+int cat_creation_schema(const catalog *c, const char *path, const char *user, char *out,
+			size_t outsz, mur_error *err);
+/* ALTER TABLE ... SET SCHEMA: table_id moves to schema, durably (one store
+ * write); 3F000 / 0A000 as cat_schema_check_usable, 42P07 when schema has
+ * a relation of its name. */
+int cat_table_set_schema(catalog *c, uint32_t table_id, const char *schema, mur_error *err);
+/* The table named by text as murphy's functions take it (murphy.move_placement,
+ * murphy.split_shard): "t" (public, then murphy) or "s.t"; NULL when none. */
+const cat_table *cat_table_lookup_text(const catalog *c, const char *text);
+/* t's name as cat_table_lookup_text takes it: "t" in public, else "s.t". */
+void cat_table_qualified(const cat_table *t, char *out, size_t outsz);
+/* A schema a table or view may be created in: 3F000 when absent, 0A000
+ * for pg_catalog, information_schema and murphy. */
+int cat_schema_check_usable(const catalog *c, const char *name, mur_error *err);
 
 /* Bumped by every table create/drop: prepared plans older than this are
  * re-planned (they may point at a dropped table). */

@@ -136,7 +136,8 @@ static int name_taken(const catalog *c, const cat_index *def, mur_error *err)
 	const cat_table *t = cat_table_by_id((catalog *)c, def->table_id);
 	const char *schema = t ? t->schema : NULL;
 	int taken = find(c, def->name) >= 0 || cat_table_lookup(c, schema, def->name) ||
-		    cat_view_lookup(c, schema, def->name) || cat_seq_lookup(c, def->name);
+		    cat_view_lookup(c, schema, def->name) ||
+		    cat_seq_lookup_in(c, schema, def->name);
 	for (int i = 0; !taken && i < cat_table_count(c); i++)
 		taken = is_pkey_name(cat_table_at(c, i), def->name);
 	if (!taken)

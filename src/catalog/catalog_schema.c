@@ -5,18 +5,32 @@
  * always exist and are not stored.  A created one is a name with an id
  * (from CAT_SCHEMA_ID_BASE up, so pg_namespace's OIDs stay apart from the
  * relations'), durable in the store's schemas table (one synchronous
- * write per change, memory after).  Tables, views and sequences still
- * live in public only (the planner refuses other schemas with 0A000), so
- * a created schema is always empty and DROP SCHEMA ... CASCADE has
- * nothing to take with it.
+ * write per change, memory after).  Tables, views and sequences carry
+ * their schema's name (cat_table.schema, cat_view.schema,
+ * cat_sequence.schema; durable in their store rows; a table's own
+ * sequences live in its schema), so the catalog is keyed by (schema,
+ * name).
+ *
+ * DROP SCHEMA refuses a schema that holds a table, view or sequence
+ * (2BP01, as PostgreSQL's).  CASCADE: the leader drops its tables (their
+ * placements first, lead_ddl.c), then cat_schema_drop its sequences and
+ * views, then the schema; a step that fails leaves the steps before it
+ * done and says why (not atomic).
+ *
+ * search_path: cat_search_path turns a setting's text into the schemas
+ * that exist, in order ("$user" is the role's name); cat_relation_schema
+ * answers where an unqualified name resolves (the first schema holding a
+ * relation of that name, murphy's virtual tables last), and
+ * cat_creation_schema where CREATE puts one (the first existing schema,
+ * 3F000 when none).
  */
 #include "catalog/catalog_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define SQLSTATE_DUPLICATE_SCHEMA "42P06"    /* duplicate_schema */
-#define SQLSTATE_INVALID_SCHEMA_NAME "3F000" /* invalid_schema_name */
+#define SQLSTATE_DUPLICATE_SCHEMA "42P06"  /* duplicate_schema */
+#define SQLSTATE_DEPENDENT_OBJECTS "2BP01" /* dependent_objects_still_exist */
 
 static const char *const builtin[] = {"public", "pg_catalog", "information_schema", "murphy"};
 
@@ -83,7 +97,68 @@ int cat_schema_create(catalog *c, const char *name, mur_error *err)
 	return MUR_OK;
 }
 
-int cat_schema_drop(catalog *c, const char *name, mur_error *err)
+/* 1 when s is owned by a table of schema name (it goes with the table). */
+static int owned_here(const catalog *c, const cat_sequence *s, const char *name)
+{
+	const cat_table *t = s->owner_table ? cat_table_by_id((catalog *)c, s->owner_table) : NULL;
+	return t && !strcmp(t->schema, name);
+}
+
+/* 2BP01 as PostgreSQL's when schema name holds a table, view or
+ * sequence: its detail names each one ("table s.t depends on schema s"). */
+static int check_empty(const catalog *c, const char *name, mur_error *err)
+{
+	char detail[1024];
+	size_t len = 0;
+	int n = 0;
+	detail[0] = '\0';
+	for (int i = 0; i < c->ntables + c->nviews && len < sizeof detail; i++) {
+		int table = i < c->ntables;
+		const char *schema = table ? c->tables[i]->schema
+					   : c->views[i - c->ntables]->schema;
+		if (strcmp(schema, name) || (table && c->tables[i]->kind != CAT_TABLE_DISTRIBUTED))
+			continue;
+		len += (size_t)snprintf(detail + len, sizeof detail - len,
+					"%s%s %s.%s depends on schema %s", n++ ? "\n" : "",
+					table ? "table" : "view", name,
+					table ? c->tables[i]->name : c->views[i - c->ntables]->name,
+					name);
+	}
+	for (int i = 0; i < c->nseqs && len < sizeof detail; i++)
+		if (!strcmp(c->seqs[i]->schema, name) && !owned_here(c, c->seqs[i], name))
+			len += (size_t)snprintf(detail + len, sizeof detail - len,
+						"%ssequence %s.%s depends on schema %s",
+						n++ ? "\n" : "", name, c->seqs[i]->name, name);
+	if (!n)
+		return MUR_OK;
+	mur_error_set(err, SQLSTATE_DEPENDENT_OBJECTS,
+		      "cannot drop schema %s because other objects depend on it", name);
+	mur_error_detail(err, "%s", detail);
+	mur_error_hint(err, "Use DROP ... CASCADE to drop the dependent objects too.");
+	return MUR_ERR;
+}
+
+/* CASCADE: the sequences of schema name (its tables, and the sequences
+ * they own, were dropped before), then its views and those reading them,
+ * dropped. */
+static int drop_views(catalog *c, const char *name, mur_error *err)
+{
+	for (int i = c->nseqs - 1; i >= 0; i--)
+		if (!strcmp(c->seqs[i]->schema, name) &&
+		    cat_seq_drop_in(c, name, c->seqs[i]->name, err) != MUR_OK)
+			return MUR_ERR;
+	for (int i = 0; i < c->nviews;)
+		if (!strcmp(c->views[i]->schema, name)) {
+			if (cat_view_drop(c, name, c->views[i]->name, 1, err) != MUR_OK)
+				return MUR_ERR;
+			i = 0; /* dependents may have gone too */
+		} else {
+			i++;
+		}
+	return MUR_OK;
+}
+
+int cat_schema_drop(catalog *c, const char *name, int cascade, mur_error *err)
 {
 	int i = find(c, name);
 	if (is_builtin(name))
@@ -92,12 +167,161 @@ int cat_schema_drop(catalog *c, const char *name, mur_error *err)
 	if (i < 0)
 		return mur_error_set(err, SQLSTATE_INVALID_SCHEMA_NAME,
 				     "schema \"%s\" does not exist", name);
+	if ((cascade && drop_views(c, name, err) != MUR_OK) || check_empty(c, name, err) != MUR_OK)
+		return MUR_ERR;
 	if (c->store && cat_store_run(c, "DELETE FROM schemas WHERE id = ?", "i", err,
 				      (int64_t)c->schemas[i].id) != MUR_OK)
 		return MUR_ERR;
 	memmove(&c->schemas[i], &c->schemas[i + 1],
 		(size_t)(c->nschemas - i - 1) * sizeof c->schemas[0]);
 	c->nschemas--;
+	c->version++;
+	return MUR_OK;
+}
+
+/* ---- search_path ---- */
+
+/* The next name of a search_path setting's text ("\"$user\", public",
+ * "s, public": names separated by commas, double-quoted or not) into
+ * out; returns where the following one starts, NULL at the end. */
+static const char *path_next(const char *p, char *out, size_t outsz)
+{
+	size_t n = 0;
+	while (*p == ' ' || *p == '\t' || *p == ',')
+		p++;
+	if (!*p)
+		return NULL;
+	if (*p == '"') {
+		for (p++; *p && !(*p == '"' && p[1] != '"'); p++) {
+			if (*p == '"')
+				p++; /* "" inside quotes: one quote */
+			if (n + 1 < outsz)
+				out[n++] = *p;
+		}
+		if (*p == '"')
+			p++;
+	} else {
+		for (; *p && *p != ','; p++)
+			if (n + 1 < outsz)
+				out[n++] = *p;
+		while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t'))
+			n--;
+	}
+	out[n] = '\0';
+	while (*p && *p != ',')
+		p++;
+	return p;
+}
+
+int cat_search_path(const catalog *c, const char *path, const char *user, char out[][CAT_NAME_MAX],
+		    int max)
+{
+	char name[CAT_NAME_MAX];
+	int n = 0;
+	for (const char *p = path ? path : CAT_SEARCH_PATH_DEFAULT;
+	     n < max && (p = path_next(p, name, sizeof name)) != NULL;) {
+		int is_user = !strcmp(name, "$user");
+		const char *s = is_user ? (user ? user : "murphy") : name;
+		int seen = 0;
+		for (int i = 0; i < n; i++)
+			seen |= !strcmp(out[i], s);
+		/* "$user" names a created schema only: the built-in murphy schema
+		 * is not the murphy role's */
+		if (!seen && (is_user ? find(c, s) >= 0 : cat_schema_exists(c, s)) &&
+		    strcmp(s, "pg_catalog"))
+			snprintf(out[n++], CAT_NAME_MAX, "%s", s);
+	}
+	return n;
+}
+
+/* 1 when schema holds a relation (table, view or sequence) named name. */
+static int holds(const catalog *c, const char *schema, const char *name)
+{
+	return cat_table_lookup(c, schema, name) || cat_view_lookup(c, schema, name) ||
+	       cat_seq_lookup_in(c, schema, name);
+}
+
+int cat_relation_schema(const catalog *c, const char *path, const char *user, const char *name,
+			char *out, size_t outsz)
+{
+	char schemas[CAT_SEARCH_PATH_MAX][CAT_NAME_MAX];
+	int n = cat_search_path(c, path, user, schemas, CAT_SEARCH_PATH_MAX);
+	for (int i = 0; i < n; i++)
+		if (holds(c, schemas[i], name)) {
+			snprintf(out, outsz, "%s", schemas[i]);
+			return 1;
+		}
+	if (cat_table_lookup(c, "murphy", name)) { /* murphy.nodes ...: always visible */
+		snprintf(out, outsz, "murphy");
+		return 1;
+	}
+	return 0;
+}
+
+int cat_creation_schema(const catalog *c, const char *path, const char *user, char *out,
+			size_t outsz, mur_error *err)
+{
+	char schemas[1][CAT_NAME_MAX];
+	if (cat_search_path(c, path, user, schemas, 1) == 1) {
+		snprintf(out, outsz, "%s", schemas[0]);
+		return cat_schema_check_usable(c, out, err);
+	}
+	return mur_error_set(err, SQLSTATE_INVALID_SCHEMA_NAME,
+			     "no schema has been selected to create in");
+}
+
+int cat_schema_check_usable(const catalog *c, const char *name, mur_error *err)
+{
+	if (!cat_schema_exists(c, name))
+		return mur_error_set(err, SQLSTATE_INVALID_SCHEMA_NAME,
+				     "schema \"%s\" does not exist", name);
+	if (!strcmp(name, "pg_catalog") || !strcmp(name, "information_schema") ||
+	    !strcmp(name, "murphy"))
+		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				     "murphy cannot create objects in schema \"%s\": it is built "
+				     "in",
+				     name);
+	return MUR_OK;
+}
+
+const cat_table *cat_table_lookup_text(const catalog *c, const char *text)
+{
+	const cat_table *t = cat_table_lookup(c, NULL, text);
+	const char *dot = strchr(text, '.');
+	char schema[CAT_NAME_MAX];
+	if (t || !dot || (size_t)(dot - text) >= sizeof schema)
+		return t;
+	snprintf(schema, sizeof schema, "%.*s", (int)(dot - text), text);
+	return cat_table_lookup(c, schema, dot + 1);
+}
+
+void cat_table_qualified(const cat_table *t, char *out, size_t outsz)
+{
+	if (!strcmp(t->schema, "public") || !t->schema[0])
+		snprintf(out, outsz, "%s", t->name);
+	else
+		snprintf(out, outsz, "%s.%s", t->schema, t->name);
+}
+
+int cat_table_set_schema(catalog *c, uint32_t table_id, const char *schema, mur_error *err)
+{
+	cat_table *t = cat_table_by_id(c, table_id);
+	if (!t || t->kind != CAT_TABLE_DISTRIBUTED || t->dropped)
+		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table %u does not exist",
+				     table_id);
+	if (cat_schema_check_usable(c, schema, err) != MUR_OK)
+		return MUR_ERR;
+	if (!strcmp(t->schema, schema))
+		return MUR_OK; /* PostgreSQL: nothing to do, no error */
+	if (cat_table_lookup(c, schema, t->name) || cat_view_lookup(c, schema, t->name) ||
+	    (!strcmp(schema, "public") && cat_seq_lookup(c, t->name)))
+		return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE,
+				     "relation \"%s\" already exists in schema \"%s\"", t->name,
+				     schema);
+	if (c->store && cat_store_run(c, "UPDATE tables SET schema = ? WHERE id = ?", "si", err,
+				      schema, (int64_t)t->id) != MUR_OK)
+		return MUR_ERR;
+	snprintf(t->schema, sizeof t->schema, "%s", schema);
 	c->version++;
 	return MUR_OK;
 }

@@ -91,17 +91,28 @@ int cat_seq_check(const cat_sequence *d, mur_error *err)
 	return MUR_OK;
 }
 
-static int find(const catalog *c, const char *name)
+/* A sequence's schema: "public" when none was stored (older rows). */
+static const char *schema_of(const cat_sequence *s) { return s->schema[0] ? s->schema : "public"; }
+
+static int find_in(const catalog *c, const char *schema, const char *name)
 {
 	for (int i = 0; i < c->nseqs; i++)
-		if (!strcmp(c->seqs[i]->name, name))
+		if (!strcmp(c->seqs[i]->name, name) && !strcmp(schema_of(c->seqs[i]), schema))
 			return i;
 	return -1;
 }
 
+static int find(const catalog *c, const char *name) { return find_in(c, "public", name); }
+
 const cat_sequence *cat_seq_lookup(const catalog *c, const char *name)
 {
 	int i = find(c, name);
+	return i < 0 ? NULL : c->seqs[i];
+}
+
+const cat_sequence *cat_seq_lookup_in(const catalog *c, const char *schema, const char *name)
+{
+	int i = find_in(c, schema ? schema : "public", name);
 	return i < 0 ? NULL : c->seqs[i];
 }
 
@@ -116,46 +127,82 @@ static cat_sequence *by_id(const catalog *c, uint32_t id)
 	return NULL;
 }
 
-/* A regclass text as PostgreSQL reads it into out: [public.]name, an
- * unquoted name lower-cased, a "quoted" one kept ("" doubled inside). */
-static void regclass_name(const char *text, char *out, size_t n)
+/* One identifier of a regclass text into out: an unquoted one
+ * lower-cased up to a '.', a "quoted" one kept ("" doubled inside);
+ * returns where it ends. */
+static const char *regclass_ident(const char *text, char *out, size_t n)
 {
 	size_t k = 0;
-	if (!strncasecmp(text, "public.", 7))
-		text += 7;
-	else if (!strncmp(text, "\"public\".", 9))
-		text += 9;
 	if (*text == '"') {
-		for (text++; *text && k + 1 < n; text++) {
-			if (*text == '"' && text[1] != '"')
+		for (text++; *text; text++) {
+			if (*text == '"' && text[1] != '"') {
+				text++;
 				break;
+			}
 			if (*text == '"')
 				text++;
-			out[k++] = *text;
+			if (k + 1 < n)
+				out[k++] = *text;
 		}
 	} else {
-		for (; *text && k + 1 < n; text++)
-			out[k++] = (char)tolower((unsigned char)*text);
+		for (; *text && *text != '.'; text++)
+			if (k + 1 < n)
+				out[k++] = (char)tolower((unsigned char)*text);
 	}
 	out[k] = '\0';
+	return text;
+}
+
+/* A regclass text as PostgreSQL reads it: [schema.]name (schema
+ * "public" when not given). */
+static void regclass_name(const char *text, char *schema, char *out, size_t n)
+{
+	const char *end = regclass_ident(text, schema, CAT_NAME_MAX);
+	if (*end == '.') {
+		regclass_ident(end + 1, out, n);
+	} else {
+		regclass_ident(text, out, n);
+		snprintf(schema, CAT_NAME_MAX, "public");
+	}
 }
 
 /* The sequence a regclass text names, or NULL with 42P01 (42809 for a
  * table).  *name gets the name as resolved (for messages). */
 static cat_sequence *seq_named(const catalog *c, const char *text, mur_error *err)
 {
-	char name[CAT_NAME_MAX * 2];
+	char name[CAT_NAME_MAX * 2], schema[CAT_NAME_MAX];
 	int i;
-	regclass_name(text, name, sizeof name);
-	i = find(c, name);
+	regclass_name(text, schema, name, sizeof name);
+	i = find_in(c, schema, name);
 	if (i >= 0)
 		return c->seqs[i];
-	if (cat_table_lookup(c, "public", name))
+	if (!cat_schema_exists(c, schema))
+		mur_error_set(err, SQLSTATE_INVALID_SCHEMA_NAME, "schema \"%s\" does not exist",
+			      schema);
+	else if (cat_table_lookup(c, schema, name))
 		mur_error_set(err, SQLSTATE_WRONG_OBJECT_TYPE, "\"%s\" is not a sequence", name);
+	else if (strcmp(schema, "public"))
+		mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "relation \"%s.%s\" does not exist",
+			      schema, name);
 	else
 		mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "relation \"%s\" does not exist",
 			      name);
 	return NULL;
+}
+
+int cat_seq_qualify(const catalog *c, const char *path, const char *user, const char *text,
+		    char *out, size_t n)
+{
+	char schema[CAT_NAME_MAX], name[CAT_NAME_MAX * 2], found[CAT_NAME_MAX];
+	const char *end = regclass_ident(text, name, sizeof name);
+	if (*end == '.') /* qualified already */
+		return 0;
+	regclass_name(text, schema, name, sizeof name);
+	if (!cat_relation_schema(c, path, user, name, found, sizeof found) ||
+	    !strcmp(found, "public") || !cat_seq_lookup_in(c, found, name))
+		return 0;
+	snprintf(out, n, "\"%s\".\"%s\"", found, name); /* names never hold '"' here */
+	return !strchr(found, '"') && !strchr(name, '"');
 }
 
 const cat_sequence *cat_seq_resolve(const catalog *c, const char *text, mur_error *err)
@@ -188,10 +235,10 @@ static cat_sequence *seq_new(catalog *c, const cat_sequence *def)
 	return s;
 }
 
-static int name_taken(const catalog *c, const char *name, mur_error *err)
+static int name_taken(const catalog *c, const char *schema, const char *name, mur_error *err)
 {
-	if (find(c, name) >= 0 || cat_table_lookup(c, "public", name) ||
-	    cat_view_lookup(c, NULL, name))
+	if (find_in(c, schema, name) >= 0 || cat_table_lookup(c, schema, name) ||
+	    cat_view_lookup(c, schema, name))
 		return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE,
 				     "relation \"%s\" already exists", name);
 	if (c->nseqs >= CAT_SEQUENCES_MAX)
@@ -203,7 +250,8 @@ static int name_taken(const catalog *c, const char *name, mur_error *err)
 int cat_seq_create(catalog *c, const cat_sequence *def, mur_error *err)
 {
 	cat_sequence *s;
-	if (name_taken(c, def->name, err) != MUR_OK || cat_seq_check(def, err) != MUR_OK)
+	if (name_taken(c, schema_of(def), def->name, err) != MUR_OK ||
+	    cat_seq_check(def, err) != MUR_OK)
 		return MUR_ERR;
 	if (!(s = seq_new(c, def)))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -252,10 +300,15 @@ void cat_seq_free_all(catalog *c)
 
 int cat_seq_drop(catalog *c, const char *name, mur_error *err)
 {
-	int i = find(c, name);
+	return cat_seq_drop_in(c, "public", name, err);
+}
+
+int cat_seq_drop_in(catalog *c, const char *schema, const char *name, mur_error *err)
+{
+	int i = find_in(c, schema ? schema : "public", name);
 	const cat_table *t;
 	if (i < 0) {
-		if (cat_table_lookup(c, "public", name)) {
+		if (cat_table_lookup(c, schema ? schema : "public", name)) {
 			mur_error_set(err, SQLSTATE_WRONG_OBJECT_TYPE, "\"%s\" is not a sequence",
 				      name);
 			mur_error_hint(err, "Use DROP TABLE to remove a table.");
@@ -462,7 +515,7 @@ cat_sequence *cat_seq_prepare_owned(catalog *c, const cat_table *t, mur_error *e
 	}
 	for (int i = 0; i < t->nnew_seqs; i++) {
 		cat_sequence *s = &owned[i];
-		if (name_taken(c, t->new_seqs[i].name, err) != MUR_OK ||
+		if (name_taken(c, schema_of(&t->new_seqs[i]), t->new_seqs[i].name, err) != MUR_OK ||
 		    cat_seq_check(&t->new_seqs[i], err) != MUR_OK)
 			goto err_after_alloc;
 		for (int k = 0; k < i; k++)

@@ -29,7 +29,7 @@
  *       transaction aborted; at open one whose txid committed is applied,
  *       any other dropped (cat_alter_resolve)
  *   sequences(id, name, type, increment, min_value, max_value, start, cache,
- *       cycle, owner_table, owner_col, last_value, is_called)   catalog_seq.c:
+ *       cycle, owner_table, owner_col, last_value, is_called, schema)   catalog_seq.c:
  *       last_value is the end of the block nextval reserved last (or what
  *       setval set); a table's owned sequences are written and deleted in
  *       the table's own transactions
@@ -123,7 +123,8 @@ static const char *const schema_sql =
 	" type INTEGER NOT NULL, increment INTEGER NOT NULL, min_value INTEGER NOT NULL,"
 	" max_value INTEGER NOT NULL, start INTEGER NOT NULL, cache INTEGER NOT NULL,"
 	" cycle INTEGER NOT NULL, owner_table INTEGER NOT NULL, owner_col INTEGER NOT NULL,"
-	" last_value INTEGER NOT NULL, is_called INTEGER NOT NULL);"
+	" last_value INTEGER NOT NULL, is_called INTEGER NOT NULL,"
+	" schema TEXT NOT NULL DEFAULT 'public');"
 	"CREATE TABLE IF NOT EXISTS roles(name TEXT PRIMARY KEY, login INTEGER NOT NULL,"
 	" superuser INTEGER NOT NULL, verifier TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS grants(table_id INTEGER NOT NULL, role TEXT NOT NULL,"
@@ -279,6 +280,10 @@ static int upgrade(catalog *c, mur_error *err)
 	if (!has_column(c, "shards", "rows") &&
 	    exec_sql(c, "ALTER TABLE shards ADD COLUMN rows INTEGER NOT NULL DEFAULT 0", err) !=
 		    MUR_OK)
+		return MUR_ERR;
+	if (!has_column(c, "sequences", "schema") &&
+	    exec_sql(c, "ALTER TABLE sequences ADD COLUMN schema TEXT NOT NULL DEFAULT 'public'",
+		     err) != MUR_OK)
 		return MUR_ERR;
 	if (!has_column(c, "shards", "gen") &&
 	    exec_sql(c, "ALTER TABLE shards ADD COLUMN gen INTEGER NOT NULL DEFAULT 0", err) !=
@@ -555,7 +560,7 @@ static int load_sequences(catalog *c, mur_error *err)
 	if (sqlite3_prepare_v2(c->store,
 			       "SELECT id, name, type, increment, min_value, max_value, start, "
 			       "cache,"
-			       " cycle, owner_table, owner_col, last_value, is_called FROM "
+			       " cycle, owner_table, owner_col, last_value, is_called, schema FROM "
 			       "sequences"
 			       " ORDER BY id",
 			       -1, &st, NULL) != SQLITE_OK)
@@ -577,6 +582,9 @@ static int load_sequences(catalog *c, mur_error *err)
 		s->owner_col = sqlite3_column_int(st, 10);
 		s->last_value = sqlite3_column_int64(st, 11);
 		s->is_called = sqlite3_column_int(st, 12);
+		snprintf(s->schema, sizeof s->schema, "%s",
+			 sqlite3_column_text(st, 13) ? (const char *)sqlite3_column_text(st, 13)
+						     : "public");
 		if (cat_seq_insert_loaded(c, s) != MUR_OK)
 			free(s);
 	}
@@ -1118,10 +1126,11 @@ int cat_txn_outcomes_each(catalog *c, int max, cat_txn_outcome_fn fn, void *arg)
 
 int cat_store_put_seq(catalog *c, const cat_sequence *s, mur_error *err)
 {
-	return run(c, "INSERT INTO sequences VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", "isiiiiiiiiiii",
-		   err, (int64_t)s->id, s->name, (int64_t)s->type, s->increment, s->min_value,
-		   s->max_value, s->start, s->cache, (int64_t)s->cycle, (int64_t)s->owner_table,
-		   (int64_t)s->owner_col, s->last_value, (int64_t)s->is_called);
+	return run(c, "INSERT INTO sequences VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+		   "isiiiiiiiiiiis", err, (int64_t)s->id, s->name, (int64_t)s->type, s->increment,
+		   s->min_value, s->max_value, s->start, s->cache, (int64_t)s->cycle,
+		   (int64_t)s->owner_table, (int64_t)s->owner_col, s->last_value,
+		   (int64_t)s->is_called, s->schema[0] ? s->schema : "public");
 }
 
 int cat_store_put_seq_state(catalog *c, uint32_t seq_id, int64_t last_value, int is_called,

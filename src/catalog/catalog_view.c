@@ -233,7 +233,8 @@ static int replace_check(const cat_view *old, const cat_view *def, mur_error *er
 
 static int name_taken(const catalog *c, const cat_view *def, mur_error *err)
 {
-	if (cat_table_lookup(c, def->schema, def->name) || cat_seq_lookup(c, def->name))
+	if (cat_table_lookup(c, def->schema, def->name) ||
+	    (!strcmp(def->schema, "public") && cat_seq_lookup(c, def->name)))
 		return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE,
 				     "relation \"%s\" already exists", def->name);
 	return MUR_OK;
@@ -342,9 +343,9 @@ int cat_view_drop_dependents(catalog *c, uint32_t id, mur_error *err)
 	return MUR_OK;
 }
 
-int cat_view_drop(catalog *c, const char *name, int cascade, mur_error *err)
+int cat_view_drop(catalog *c, const char *schema, const char *name, int cascade, mur_error *err)
 {
-	int i = find(c, NULL, name);
+	int i = find(c, schema, name);
 	if (i < 0)
 		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "view \"%s\" does not exist",
 				     name);

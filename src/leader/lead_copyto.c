@@ -87,9 +87,11 @@ static int copyto_replan(lead_copyto *ct, mur_error *err)
 {
 	lead_session *s = ct->s;
 	plan *p = NULL;
+	sql_options opts;
 	int rc;
+	lead_session_sql_options(s, &opts);
 	cat_set_viewer(s->e->cat, 1, s->txid);
-	rc = sql_prepare(s->e->cat, ct->sql, 0, NULL, &p, err);
+	rc = sql_prepare_opts(s->e->cat, ct->sql, &opts, 0, NULL, &p, err);
 	cat_set_viewer(s->e->cat, 0, 0);
 	if (rc != MUR_OK)
 		return MUR_ERR;

@@ -68,22 +68,26 @@ void lead_ddl_send_all(lead_run *r, const cat_table *t, exec_task_kind kind, con
 				send_placement_task(r, t, s, k, kind, sql);
 }
 
-const cat_table *lead_ddl_lookup(const lead_run *r, const char *name)
+const cat_table *lead_ddl_lookup(const lead_run *r, const char *schema, const char *name)
 {
-	const cat_table *t = cat_table_lookup(r->e->cat, "public", name);
+	const cat_table *t = cat_table_lookup(r->e->cat, schema, name);
 	return t && cat_table_visible_to(t, r->s->txid) ? t : NULL;
 }
 
 static void create_rollback_done(lead_run *r)
 {
 	mur_error err = r->err;
-	(void)cat_drop_table(r->e->cat, r->p->u.create_table.def->name, &err);
+	const cat_table *t = lead_ddl_lookup(r, r->p->u.create_table.def->schema,
+					     r->p->u.create_table.def->name);
+	if (t)
+		(void)cat_drop_table_id(r->e->cat, t->id, &err);
 	lead_run_finish(r);
 }
 
 static void create_done(lead_run *r)
 {
-	const cat_table *t = cat_table_lookup(r->e->cat, "public", r->p->u.create_table.def->name);
+	const cat_table *t = cat_table_lookup(r->e->cat, r->p->u.create_table.def->schema,
+					      r->p->u.create_table.def->name);
 	lead_ddltxn_check_block(r); /* the block ended while it ran: undone */
 	if (r->failed && t) {
 		/* undo: drop whatever placements were created, then the catalog entry */
@@ -127,7 +131,7 @@ void lead_create_table_start(lead_run *r)
 	uint32_t all[CAT_SHARDS_MAX];
 	mur_error err;
 
-	if (lead_ddl_lookup(r, pc->def->name)) {
+	if (lead_ddl_lookup(r, pc->def->schema, pc->def->name)) {
 		if (pc->if_not_exists) {
 			pgw_result_add_notice(r->res, "relation \"%s\" already exists, skipping",
 					      pc->def->name);
@@ -173,22 +177,34 @@ void lead_create_table_start(lead_run *r)
 	lead_run_wait(r, create_done);
 }
 
-static void drop_done(lead_run *r)
+/* Every placement of the dropped tables was asked to drop its file: a
+ * failure is logged (the statement goes on, as PostgreSQL's would). */
+static void drop_tasks_logged(lead_run *r)
 {
-	const plan_drop_table *pd = &r->p->u.drop_table;
-	mur_error err;
 	for (int i = 0; i < r->ntasks; i++)
 		if (r->tasks[i].res.failed)
 			MLOG(WARN, "ddl", "dropping a placement of shard %u on node %u failed: %s",
 			     r->tasks[i].shard, r->tasks[i].node_id, r->tasks[i].res.err.message);
 	r->failed = 0;
+}
+
+/* The catalog (and replication) forget t, whose placements were dropped. */
+static void table_forgotten(lead_run *r, const cat_table *t)
+{
+	mur_error err;
+	repl_forget(r->e->repl, t);
+	if (cat_drop_table_id(r->e->cat, t->id, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+}
+
+static void drop_done(lead_run *r)
+{
+	const plan_drop_table *pd = &r->p->u.drop_table;
+	drop_tasks_logged(r);
 	for (int i = 0; i < pd->ntables; i++) {
-		const cat_table *t = lead_ddl_lookup(r, pd->names[i]);
-		if (!t)
-			continue;
-		repl_forget(r->e->repl, t);
-		if (cat_drop_table_id(r->e->cat, t->id, &err) != MUR_OK)
-			lead_run_fail(r, &err);
+		const cat_table *t = lead_ddl_lookup(r, pd->schemas[i], pd->names[i]);
+		if (t)
+			table_forgotten(r, t);
 	}
 	snprintf(r->res->tag, sizeof r->res->tag, "DROP TABLE");
 	lead_run_finish(r);
@@ -200,7 +216,7 @@ void lead_drop_table_start(lead_run *r)
 	mur_error err;
 
 	for (int i = 0; i < pd->ntables; i++) {
-		if (lead_ddl_lookup(r, pd->names[i]))
+		if (lead_ddl_lookup(r, pd->schemas[i], pd->names[i]))
 			continue;
 		if (!pd->if_exists) {
 			mur_error_set(&err, SQLSTATE_UNDEFINED_TABLE, "table \"%s\" does not exist",
@@ -213,7 +229,7 @@ void lead_drop_table_start(lead_run *r)
 				      pd->names[i]);
 	}
 	for (int i = 0; i < pd->ntables; i++) {
-		const cat_table *t = lead_ddl_lookup(r, pd->names[i]);
+		const cat_table *t = lead_ddl_lookup(r, pd->schemas[i], pd->names[i]);
 		if (t && repl_table_busy(r->e->repl, t)) {
 			/* writes already answered may still be reaching the last
 			 * copies: wait for them (restarted when a shard goes idle) */
@@ -231,7 +247,7 @@ void lead_drop_table_start(lead_run *r)
 	if (lead_ddltxn_in_block(r)) {
 		/* deferred to COMMIT, hidden meanwhile (lead_ddltxn.c) */
 		for (int i = 0; i < pd->ntables; i++) {
-			const cat_table *t = lead_ddl_lookup(r, pd->names[i]);
+			const cat_table *t = lead_ddl_lookup(r, pd->schemas[i], pd->names[i]);
 			if (t) {
 				cat_table_set_dropped(r->e->cat, t->id, 1);
 				lead_ddltxn_record(r, LEAD_DDL_DROPPED_TABLE, t, NULL);
@@ -242,7 +258,7 @@ void lead_drop_table_start(lead_run *r)
 		return;
 	}
 	for (int i = 0; i < pd->ntables; i++) {
-		const cat_table *t = lead_ddl_lookup(r, pd->names[i]);
+		const cat_table *t = lead_ddl_lookup(r, pd->schemas[i], pd->names[i]);
 		if (t)
 			lead_ddl_send_all(r, t, EXEC_TASK_DROP, NULL);
 	}
@@ -287,7 +303,8 @@ static void index_undo(lead_run *r, const cat_table *t, const char *undo_sql)
 static void index_done(lead_run *r)
 {
 	const plan_index *pi = &r->p->u.index;
-	const cat_table *t = pi->table ? lead_ddl_lookup(r, pi->table->name) : NULL;
+	const cat_table *t = pi->table ? lead_ddl_lookup(r, pi->table->schema, pi->table->name)
+				       : NULL;
 	mur_error err;
 	char drop[200];
 	if (r->failed && pi->undo_ddl && t) {
@@ -352,7 +369,7 @@ void lead_index_start(lead_run *r)
 	    !lead_ddltxn_in_block(r)) /* no such index in the catalog */
 		pgw_result_add_notice(r->res, "index \"%s\" does not exist, skipping",
 				      pi->index_name);
-	if (pi->table && index_wait_idle(r, lead_ddl_lookup(r, pi->table->name)))
+	if (pi->table && index_wait_idle(r, lead_ddl_lookup(r, pi->table->schema, pi->table->name)))
 		return;
 
 	for (int i = 0; i < cat_table_count(r->e->cat); i++) {
@@ -377,16 +394,17 @@ void lead_sequence_run(lead_run *r)
 	mur_error err;
 	snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag);
 	if (!ps->drop && ps->missing_ok &&
-	    (cat_seq_lookup(r->e->cat, ps->def.name) || lead_ddl_lookup(r, ps->def.name)))
+	    (cat_seq_lookup_in(r->e->cat, ps->def.schema, ps->def.name) ||
+	     lead_ddl_lookup(r, ps->def.schema, ps->def.name)))
 		pgw_result_add_notice(r->res, "relation \"%s\" already exists, skipping",
 				      ps->def.name);
 	else if (!ps->drop && cat_seq_create(r->e->cat, &ps->def, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	for (int i = 0; ps->drop && i < ps->nnames && !r->failed; i++)
-		if (ps->missing_ok && !cat_seq_lookup(r->e->cat, ps->names[i]))
+		if (ps->missing_ok && !cat_seq_lookup_in(r->e->cat, ps->schemas[i], ps->names[i]))
 			pgw_result_add_notice(r->res, "sequence \"%s\" does not exist, skipping",
 					      ps->names[i]);
-		else if (cat_seq_drop(r->e->cat, ps->names[i], &err) != MUR_OK)
+		else if (cat_seq_drop_in(r->e->cat, ps->schemas[i], ps->names[i], &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	lead_run_finish(r);
 }
@@ -400,16 +418,18 @@ void lead_view_run(lead_run *r)
 	if (!pv->drop && cat_view_create(r->e->cat, &pv->def, pv->replace, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	for (int i = 0; pv->drop && i < pv->nnames && !r->failed; i++)
-		if (pv->missing_ok && !cat_view_lookup(r->e->cat, NULL, pv->names[i]))
+		if (pv->missing_ok && !cat_view_lookup(r->e->cat, pv->schemas[i], pv->names[i]))
 			pgw_result_add_notice(r->res, "view \"%s\" does not exist, skipping",
 					      pv->names[i]);
-		else if (cat_view_drop(r->e->cat, pv->names[i], pv->cascade, &err) != MUR_OK)
+		else if (cat_view_drop(r->e->cat, pv->schemas[i], pv->names[i], pv->cascade,
+				       &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	lead_run_finish(r);
 }
 
-/* CREATE SCHEMA / DROP SCHEMA: the catalog only (sql/plan_schema.c). */
-void lead_schema_run(lead_run *r)
+/* CREATE SCHEMA / DROP SCHEMA: the catalog (sql/plan_schema.c), after
+ * CASCADE's tables were dropped (schema_tables_dropped). */
+static void schema_names_run(lead_run *r)
 {
 	const plan_schema *ps = &r->p->u.schema;
 	mur_error err;
@@ -420,10 +440,77 @@ void lead_schema_run(lead_run *r)
 					      ps->drop ? "schema \"%s\" does not exist, skipping"
 						       : "schema \"%s\" already exists, skipping",
 					      ps->names[i]);
-		else if ((ps->drop ? cat_schema_drop(r->e->cat, ps->names[i], &err)
+		else if ((ps->drop ? cat_schema_drop(r->e->cat, ps->names[i], ps->cascade, &err)
 				   : cat_schema_create(r->e->cat, ps->names[i], &err)) != MUR_OK)
 			lead_run_fail(r, &err);
 	lead_run_finish(r);
+}
+
+/* DROP SCHEMA ... CASCADE: every placement of its tables was asked to
+ * drop (a failure is logged, as DROP TABLE's); the catalog forgets the
+ * tables, then the schemas (cat_schema_drop takes their views). */
+static void schema_tables_dropped(lead_run *r)
+{
+	const plan_schema *ps = &r->p->u.schema;
+	drop_tasks_logged(r);
+	for (int i = 0; i < ps->ntables && !r->failed; i++) {
+		const cat_table *t = cat_table_by_id(r->e->cat, ps->table_ids[i]);
+		if (!t)
+			continue;
+		pgw_result_add_notice(r->res, "drop cascades to table %s.%s", t->schema, t->name);
+		table_forgotten(r, t);
+	}
+	if (r->failed) {
+		lead_run_finish(r);
+		return;
+	}
+	schema_names_run(r);
+}
+
+void lead_schema_run(lead_run *r)
+{
+	const plan_schema *ps = &r->p->u.schema;
+	mur_error err;
+	if (ps->set_table) { /* ALTER TABLE ... SET SCHEMA: the catalog only */
+		snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag);
+		if (cat_table_set_schema(r->e->cat, ps->set_table->id, ps->names[0], &err) !=
+		    MUR_OK)
+			lead_run_fail(r, &err);
+		lead_run_finish(r);
+		return;
+	}
+	if (!ps->drop || !ps->cascade || !ps->ntables) {
+		schema_names_run(r);
+		return;
+	}
+	for (int i = 0; i < ps->nnames; i++)
+		if (!ps->missing_ok && !cat_schema_exists(r->e->cat, ps->names[i])) {
+			mur_error_set(&err, SQLSTATE_INVALID_SCHEMA_NAME,
+				      "schema \"%s\" does not exist", ps->names[i]);
+			lead_run_fail(r, &err);
+			lead_run_finish(r);
+			return;
+		}
+	for (int i = 0; i < ps->ntables; i++) {
+		const cat_table *t = cat_table_by_id(r->e->cat, ps->table_ids[i]);
+		if (t && repl_table_busy(r->e->repl, t)) {
+			if (lead_run_park(r))
+				return;
+			mur_error_set(&err, SQLSTATE_OBJECT_IN_USE,
+				      "cannot drop table \"%s.%s\" while writes to it are in "
+				      "flight",
+				      t->schema, t->name);
+			lead_run_fail(r, &err);
+			lead_run_finish(r);
+			return;
+		}
+	}
+	for (int i = 0; i < ps->ntables; i++) {
+		const cat_table *t = cat_table_by_id(r->e->cat, ps->table_ids[i]);
+		if (t)
+			lead_ddl_send_all(r, t, EXEC_TASK_DROP, NULL);
+	}
+	lead_run_wait(r, schema_tables_dropped);
 }
 
 /* The transaction of the shards' DDL entries ended: the catalog takes the

@@ -132,7 +132,7 @@ int lead_ddltxn_refused(lead_run *r)
 		return 0;
 	switch (r->p->kind) {
 	case PLAN_CREATE_INDEX: /* also ALTER TABLE ADD PRIMARY KEY / UNIQUE */
-		t = pi->table ? lead_ddl_lookup(r, pi->table->name) : NULL;
+		t = pi->table ? lead_ddl_lookup(r, pi->table->schema, pi->table->name) : NULL;
 		if (!t || recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL))
 			break; /* goes with its table; or 42P01 as outside a block */
 		if (pi->npk > 0)
@@ -159,7 +159,7 @@ int lead_ddltxn_refused(lead_run *r)
 		 * DDL entries join the block's transaction, a rollback drops
 		 * the table (lead_ddl.c); a savepoint could undo the entries
 		 * without the catalog's shape */
-		t = lead_ddl_lookup(r, r->p->u.alter.table->name);
+		t = lead_ddl_lookup(r, r->p->u.alter.table->schema, r->p->u.alter.table->name);
 		if (t && recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL) && !r->s->nsavepoints)
 			return 0;
 		return refuse(r,

@@ -710,7 +710,7 @@ void lead_alter_start(lead_run *r);
  * placement of t, as tasks of r. */
 void lead_ddl_send_all(lead_run *r, const cat_table *t, exec_task_kind kind, const char *sql);
 /* t as r's session sees it (cat_table_visible_to its block), else NULL. */
-const cat_table *lead_ddl_lookup(const lead_run *r, const char *name);
+const cat_table *lead_ddl_lookup(const lead_run *r, const char *schema, const char *name);
 
 /* lead_ddltxn.c: DDL in a block, undone by its rollback (design there) */
 /* 1 when r, DDL in a block that a rollback could not undo, was refused

@@ -361,6 +361,9 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 	out->user = s->user;
 	out->superuser = s->superuser;
 	out->tz = lead_session_tz(s);
+	cd = lead_session_get(s, "search_path");
+	out->search_path_given = cd != NULL;
+	snprintf(out->search_path, sizeof out->search_path, "%s", cd ? cd : "");
 	cd = lead_session_get(s, "murphy.shuffle_strategy");
 	out->shuffle_strategy = !cd                          ? SQL_SHUFFLE_AUTO
 				: !strcmp(cd, "gather")      ? SQL_SHUFFLE_GATHER
@@ -986,9 +989,11 @@ static void plan_failed(lead_session *s, const mur_error *err, pgw_done_cb done,
  * statement (pgwire may free it meanwhile). */
 static int stmt_fresh_plan(lead_session *s, const lead_stmt *st, plan **p, mur_error *err)
 {
+	sql_options opts;
 	int rc;
+	lead_session_sql_options(s, &opts); /* its search_path, its role */
 	cat_set_viewer(s->e->cat, 1, s->txid);
-	rc = sql_prepare(s->e->cat, st->sql, 0, NULL, p, err);
+	rc = sql_prepare_opts(s->e->cat, st->sql, &opts, 0, NULL, p, err);
 	cat_set_viewer(s->e->cat, 0, 0);
 	return rc;
 }

@@ -81,6 +81,18 @@ static const char *node_name(const catalog *c, uint32_t id)
 	return n ? n->name : "";
 }
 
+/* A table's name as the murphy.* views show it and murphy's functions
+ * take it: "t" in public, "s.t" in another schema (cat_table_qualified).
+ * One static buffer: bind it (bind_text copies) before the next call. */
+static const char *table_name(const cat_table *t)
+{
+	static char name[2 * CAT_NAME_MAX];
+	if (!t)
+		return "?";
+	cat_table_qualified(t, name, sizeof name);
+	return name;
+}
+
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s && s[0])
@@ -184,7 +196,7 @@ static void shard_row(lead_engine *e, sqlite3_stmt *ss, const cat_table *t, uint
 	const cat_shard *sh = &t->shards[s];
 	repl_shard_health h;
 	repl_shard_health_of(e->repl, t, s, &h);
-	bind_text(ss, 1, t->name);
+	bind_text(ss, 1, table_name(t));
 	sqlite3_bind_int64(ss, 2, s);
 	bind_shard_bounds(ss, t, sh);
 	for (int k = 0; k < sh->nplacements; k++)
@@ -211,7 +223,7 @@ static void placement_row(lead_engine *e, sqlite3_stmt *sp, const cat_table *t, 
 	if (!reachable)
 		state = n && n->state == CAT_NODE_DEAD ? "lost" : "unreachable";
 	repl_copy_staleness(e->repl, t->id, sh, pl, &st);
-	bind_text(sp, 1, t->name);
+	bind_text(sp, 1, table_name(t));
 	sqlite3_bind_int64(sp, 2, s);
 	bind_text(sp, 3, node_name(e->cat, pl->node_id));
 	bind_text(sp, 4, pl->role == CAT_PRIMARY ? "primary" : "replica");
@@ -256,7 +268,7 @@ static void fill_rebuilds(lead_engine *e)
 		const repl_rebuild *rb = repl_rebuild_at(e->repl, i);
 		const cat_table *t = cat_table_by_id(e->cat, rb->table_id);
 		int64_t end = rb->finished_ms ? rb->finished_ms : mur_wall_ms();
-		bind_text(st, 1, t ? t->name : "?");
+		bind_text(st, 1, table_name(t));
 		sqlite3_bind_int64(st, 2, rb->shard);
 		bind_text(st, 3, node_name(e->cat, rb->source));
 		bind_text(st, 4, node_name(e->cat, rb->target));
@@ -332,7 +344,7 @@ static void fill_rebalance_plan(lead_engine *e)
 	for (int i = 0; i < n; i++) {
 		const cat_table *t = cat_table_by_id(e->cat, steps[i].table_id);
 		sqlite3_bind_int(st, 1, i + 1);
-		bind_text(st, 2, t ? t->name : "?");
+		bind_text(st, 2, table_name(t));
 		sqlite3_bind_int64(st, 3, steps[i].shard);
 		bind_text(st, 4, node_name(e->cat, steps[i].source));
 		bind_text(st, 5, node_name(e->cat, steps[i].target));
@@ -570,7 +582,7 @@ static void fill_stats(lead_engine *e)
 				sum += d;
 				max = d > max ? d : max;
 			}
-			bind_text(st, 1, t->name);
+			bind_text(st, 1, table_name(t));
 			bind_text(st, 2, t->cols[c].name);
 			sqlite3_bind_int64(st, 3, t->nshards);
 			sqlite3_bind_int64(st, 4, (sqlite3_int64)rows);
@@ -810,7 +822,7 @@ static void fill_shard_load(lead_engine *e)
 				for (int w = LOAD_WINDOW_10S; w <= LOAD_WINDOW_TOTAL; w++) {
 					load_counts c;
 					load_sum(e->copy_load, t->id, s, p->node_id, w, now_s, &c);
-					bind_text(st, 1, t->name);
+					bind_text(st, 1, table_name(t));
 					sqlite3_bind_int64(st, 2, s);
 					bind_text(st, 3, node_name(e->cat, p->node_id));
 					bind_text(st, 4,

@@ -364,8 +364,9 @@ typedef struct sql_ctx {
 	/* murphy.count_distinct = 'approximate' (sql_options): the planner
 	 * turns count(DISTINCT x) into approx_count_distinct(x) */
 	int count_distinct_approx;
-	const char *user; /* current_user, session_user (sql_options); NULL: "murphy" */
-	int superuser;    /* the role is one: every table privilege */
+	const char *user;        /* current_user, session_user (sql_options); NULL: "murphy" */
+	const char *search_path; /* the session's search_path text (sql_options); NULL: default */
+	int superuser;           /* the role is one: every table privilege */
 	/* murphy.shuffle_strategy (sql/sql.h SQL_SHUFFLE_*): whether window
 	 * functions over a big table repartition by their partition key */
 	int shuffle_strategy;
@@ -628,6 +629,21 @@ int sql_add_rte(sql_ctx *c, sql_query *q, const cat_table *t, const char *alias,
 sql_expr *sql_analyze_limit(sql_ctx *c, PgQuery__Node *n, const char *what);
 int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s);
 const cat_table *sql_lookup_table(sql_ctx *c, PgQuery__RangeVar *rv);
+/* analyze_schema.c: the schema rv means — its own, else the first of the
+ * search path holding a relation so named; NULL when none does. */
+const char *sql_rv_schema(sql_ctx *c, const PgQuery__RangeVar *rv);
+/* The same for a name and its schema (NULL or "": none given). */
+const char *sql_name_schema(sql_ctx *c, const char *schema, const char *name);
+/* The same for a DROP's object ([schema.]name as a List of Strings). */
+const char *sql_object_schema(sql_ctx *c, PgQuery__Node *n);
+/* The table rv names (sql_rv_schema), NULL when none: no error set. */
+const cat_table *sql_rv_table(sql_ctx *c, const PgQuery__RangeVar *rv);
+/* analyze_view.c: the search path a view's text resolves names with
+ * ("<schema>", public), in the arena; NULL after 53200. */
+const char *sql_view_search_path(sql_ctx *c, const char *schema);
+/* The schema CREATE puts rv in (its own, else the search path's first);
+ * NULL after setting c->err (3F000, 0A000). */
+const char *sql_rv_create_schema(sql_ctx *c, const PgQuery__RangeVar *rv);
 /* The same, checking that the session's role holds privs on the table
  * (cat_allowed; 42501 "permission denied for table t"); privs 0, or no
  * role (c->user NULL): no check.  sql_lookup_table checks SELECT. */

@@ -726,8 +726,17 @@ sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f)
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_ROLE:
 		return sql_make_const_text(c, c->user ? c->user : "murphy");
-	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA:
-		return sql_make_const_text(c, "public");
+	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_SCHEMA: {
+		char path[1][CAT_NAME_MAX];
+		sql_expr *e;
+		if (!c->cat)
+			return sql_make_const_text(c, "public");
+		if (cat_search_path(c->cat, c->search_path, c->user, path, 1) == 1)
+			return sql_make_const_text(c, path[0]);
+		if ((e = sql_expr_new(c, SE_CONST, MT_TEXT, f->location))) /* no schema: NULL */
+			e->val = mur_v_null();
+		return e;
+	}
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_CATALOG:
 		return sql_make_const_text(c, "murphy");
 	default:

@@ -71,12 +71,13 @@ static void view_refused(sql_ctx *c, PgQuery__RangeVar *rv, unsigned privs)
 
 const cat_table *sql_lookup_table_for(sql_ctx *c, PgQuery__RangeVar *rv, unsigned privs)
 {
-	const char *schema = (rv->schemaname && *rv->schemaname) ? rv->schemaname : NULL;
-	const cat_table *t = c->cat ? cat_table_lookup(c->cat, schema, rv->relname) : NULL;
-	if (!t && c->cat && cat_view_lookup(c->cat, schema, rv->relname))
+	const char *schema = sql_rv_schema(c, rv);
+	const cat_table *t = c->cat && schema ? cat_table_lookup(c->cat, schema, rv->relname)
+					      : NULL;
+	if (!t && c->cat && schema && cat_view_lookup(c->cat, schema, rv->relname))
 		return view_refused(c, rv, privs), NULL;
 	if (!t) {
-		if (schema)
+		if (rv->schemaname && *rv->schemaname)
 			sql_err(c, SQLSTATE_UNDEFINED_TABLE, rv->location,
 				"relation \"%s.%s\" does not exist", schema, rv->relname);
 		else
@@ -117,8 +118,8 @@ int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
 int sql_analyze_from_table_for(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, unsigned privs)
 {
 	int cte = sql_analyze_from_cte(c, q, rv);
-	const char *schema = (rv->schemaname && *rv->schemaname) ? rv->schemaname : NULL;
-	const cat_view *v = cte || !c->cat ? NULL : cat_view_lookup(c->cat, schema, rv->relname);
+	const char *schema = cte || !c->cat ? NULL : sql_rv_schema(c, rv);
+	const cat_view *v = schema ? cat_view_lookup(c->cat, schema, rv->relname) : NULL;
 	const cat_table *t = cte || v ? NULL : sql_lookup_table_for(c, rv, privs);
 	if (v && privs == CAT_PRIV_SELECT)
 		return sql_analyze_from_view(c, q, rv, v);

@@ -63,10 +63,8 @@ static int from_tables(sql_ctx *c, semi_from *f)
 		for (int k = 0; k < c->nctes; k++)
 			if (!strcmp(c->ctes[k].name, rv->relname))
 				return 0;
-		f->tables[f->n] =
-			cat_table_lookup(c->cat,
-					 rv->schemaname && *rv->schemaname ? rv->schemaname : NULL,
-					 rv->relname);
+		const char *schema = sql_rv_schema(c, rv);
+		f->tables[f->n] = schema ? cat_table_lookup(c->cat, schema, rv->relname) : NULL;
 		if (!f->tables[f->n] || f->tables[f->n]->kind != CAT_TABLE_DISTRIBUTED)
 			return 0;
 		f->aliases[f->n++] = alias_of(rv);

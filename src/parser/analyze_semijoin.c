@@ -47,10 +47,8 @@ static int from_has(sql_ctx *c, PgQuery__Node *n, const char *tbl, const char *c
 	for (int k = 0; k < c->nctes; k++)
 		if (!strcmp(c->ctes[k].name, rv->relname))
 			return -1;
-	t = c->cat ? cat_table_lookup(c->cat,
-				      rv->schemaname && *rv->schemaname ? rv->schemaname : NULL,
-				      rv->relname)
-		   : NULL;
+	const char *schema = sql_rv_schema(c, rv);
+	t = c->cat && schema ? cat_table_lookup(c->cat, schema, rv->relname) : NULL;
 	if (!t)
 		return -1;
 	if (tbl)

@@ -14,8 +14,9 @@
  * 'public.s', '"S"' and 's'::regclass name the same sequence (the name is
  * resolved when the call runs: catalog_seq.c, regclass_name).
  *
- * pg_get_serial_sequence('table', 'column') is answered while planning,
- * from the catalog: 'public.<sequence>' (quoted as PostgreSQL quotes it)
+ * pg_get_serial_sequence('[schema.]table', 'column') is answered while
+ * planning, from the catalog: '<schema>.<sequence>' (quoted as PostgreSQL
+ * quotes it)
  * when the column's SERIAL / IDENTITY owns one, else NULL; 42P01 / 42703
  * for an unknown table / column.  Its arguments must be constants (0A000
  * otherwise).
@@ -85,6 +86,22 @@ static sql_expr *seq_arg(sql_ctx *c, PgQuery__FuncCall *f, size_t i, const char 
 	return NULL;
 }
 
+/* A constant sequence name without a schema is bound here, with the
+ * search path of the statement, as PostgreSQL binds a regclass constant:
+ * one the path finds outside public becomes '"schema"."name"' (a column
+ * DEFAULT keeps that), any other stays as written (public's). */
+static sql_expr *path_bound(sql_ctx *c, sql_expr *a)
+{
+	char text[CAT_NAME_MAX * 2 + 8], out[CAT_NAME_MAX * 2 + 8];
+	if (!c->cat || a->kind != SE_CONST || a->val.kind != MV_TEXT || a->val.len >= sizeof text)
+		return a;
+	memcpy(text, a->val.s, a->val.len);
+	text[a->val.len] = '\0';
+	if (!cat_seq_qualify(c->cat, c->search_path, c->user, text, out, sizeof out))
+		return a;
+	return sql_make_const_text(c, out);
+}
+
 sql_expr *sql_analyze_seq_func(sql_ctx *c, PgQuery__FuncCall *f, const char *name)
 {
 	const seq_fn *d = seq_fn_named(name);
@@ -109,6 +126,8 @@ sql_expr *sql_analyze_seq_func(sql_ctx *c, PgQuery__FuncCall *f, const char *nam
 	for (size_t i = 0; i < f->n_args; i++)
 		if (!(args[i] = seq_arg(c, f, i, name)))
 			return NULL;
+	if (f->n_args && !(args[0] = path_bound(c, args[0])))
+		return NULL;
 	return sql_make_call(c, d->impl, MT_INT8, f->location, (int)f->n_args, args[0], args[1],
 			     args[2]);
 }
@@ -122,17 +141,29 @@ static const char *const_text(sql_ctx *c, PgQuery__Node *n)
 	return a->val.s;
 }
 
-/* A table name as PostgreSQL parses it: [public.]name, folded unless quoted. */
-static void table_name(const char *in, char *out, size_t n)
+/* One name of a table's text as PostgreSQL parses it (folded unless
+ * quoted) into out; returns where it ends. */
+static const char *name_part(const char *in, char *out, size_t n)
 {
 	size_t k = 0;
-	int quoted;
-	if (!strncmp(in, "public.", 7))
-		in += 7;
-	quoted = *in == '"';
-	for (in += quoted; *in && k + 1 < n && !(quoted && *in == '"'); in++)
-		out[k++] = quoted ? *in : (char)tolower((unsigned char)*in);
+	int quoted = *in == '"';
+	for (in += quoted; *in && !(quoted ? *in == '"' : *in == '.'); in++)
+		if (k + 1 < n)
+			out[k++] = quoted ? *in : (char)tolower((unsigned char)*in);
 	out[k] = '\0';
+	return in + (quoted && *in == '"');
+}
+
+/* A table's text [schema.]name into schema ("" when not given) and out. */
+static void table_name(const char *in, char *schema, char *out, size_t n)
+{
+	const char *end = name_part(in, schema, CAT_NAME_MAX);
+	if (*end == '.') {
+		name_part(end + 1, out, n);
+	} else {
+		name_part(in, out, n);
+		schema[0] = '\0';
+	}
 }
 
 /* 1 when PostgreSQL would quote name (quote_ident): anything but a-z, 0-9, _. */
@@ -149,7 +180,8 @@ static int needs_quotes(const char *name)
 sql_expr *sql_analyze_serial_sequence(sql_ctx *c, PgQuery__FuncCall *f)
 {
 	const char *tn, *cn;
-	char name[CAT_NAME_MAX * 2], out[CAT_NAME_MAX * 2 + 16];
+	char name[CAT_NAME_MAX * 2], schema[CAT_NAME_MAX], out[CAT_NAME_MAX * 3 + 16];
+	const char *sch;
 	const cat_table *t;
 	int col;
 	if (f->n_args != 2 || f->agg_star || f->agg_distinct || f->over)
@@ -163,8 +195,9 @@ sql_expr *sql_analyze_serial_sequence(sql_ctx *c, PgQuery__FuncCall *f)
 					  "murphy answers pg_get_serial_sequence() for constant "
 					  "names only"),
 				  NULL);
-	table_name(tn, name, sizeof name);
-	if (!c->cat || !(t = cat_table_lookup(c->cat, "public", name)))
+	table_name(tn, schema, name, sizeof name);
+	if (!c->cat || !(sch = sql_name_schema(c, schema, name)) ||
+	    !(t = cat_table_lookup(c->cat, sch, name)))
 		return (sql_err(c, SQLSTATE_UNDEFINED_TABLE, f->location,
 				"relation \"%s\" does not exist", tn),
 			NULL);
@@ -176,8 +209,8 @@ sql_expr *sql_analyze_serial_sequence(sql_ctx *c, PgQuery__FuncCall *f)
 		const cat_sequence *s = cat_seq_at(c->cat, i);
 		if (s->owner_table != t->id || s->owner_col != col)
 			continue;
-		snprintf(out, sizeof out, needs_quotes(s->name) ? "public.\"%s\"" : "public.%s",
-			 s->name);
+		snprintf(out, sizeof out, needs_quotes(s->name) ? "%s.\"%s\"" : "%s.%s",
+			 s->schema[0] ? s->schema : "public", s->name);
 		return sql_make_const_text(c, out);
 	}
 	return sql_expr_new(c, SE_CONST, MT_TEXT, f->location); /* NULL: none */

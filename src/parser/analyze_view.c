@@ -20,6 +20,11 @@
  * CREATE VIEW records what its query reads (sql_view_dep): every table
  * looked up (sql_lookup_table_for) and every view expanded.
  *
+ * Names without a schema in a view's text resolve with the search path
+ * "<the view's schema>, public" (sql_view_search_path), when it is created
+ * and whenever it is read, whatever the reader's search_path: the text
+ * means the same relations to every session.
+ *
  * Privileges, as PostgreSQL's: reading a view needs SELECT on the view
  * (GRANT ... ON view, catalog_role.c); its tables are read with its
  * owner's privileges, and only a superuser creates views in murphy, so
@@ -101,7 +106,7 @@ static PgQuery__Alias *view_alias(sql_ctx *c, PgQuery__RangeVar *rv, const cat_v
 int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const cat_view *v)
 {
 	PgQuery__RangeSubselect rs = {0};
-	const char *sql = c->sql;
+	const char *sql = c->sql, *path = c->search_path;
 	int cte_base = c->cte_base, superuser = c->superuser, rc;
 	if (sql_view_dep(c, v->id) != MUR_OK)
 		return MUR_ERR;
@@ -119,7 +124,10 @@ int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const
 	c->view_depth++;
 	c->superuser = 1; /* the view's tables are read as its owner: a superuser, who alone
 			     creates views */
+	if (!(c->search_path = sql_view_search_path(c, v->schema)))
+		return MUR_ERR;
 	rc = sql_analyze_from_subselect(c, q, &rs);
+	c->search_path = path;
 	c->superuser = superuser;
 	c->view_depth--;
 	c->cte_base = cte_base;
@@ -127,4 +135,20 @@ int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const
 	if (rc != MUR_OK)
 		c->err->position = 0; /* it was inside the view's text */
 	return rc;
+}
+
+const char *sql_view_search_path(sql_ctx *c, const char *schema)
+{
+	size_t n = strlen(schema) * 2 + sizeof "\"\", public";
+	char *out = sql_alloc(c, n), *o = out;
+	if (!out)
+		return NULL;
+	*o++ = '"';
+	for (const char *p = schema; *p; p++) {
+		if (*p == '"')
+			*o++ = '"';
+		*o++ = *p;
+	}
+	memcpy(o, "\", public", sizeof "\", public");
+	return out;
 }

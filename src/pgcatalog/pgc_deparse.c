@@ -106,11 +106,20 @@ static void sequence_ref(pgc_dp *d, const PgQuery__RangeVar *rv)
 					  {"log_cnt", MT_INT8},
 					  {"is_called", MT_BOOL}};
 	const char *alias = rv->alias ? rv->alias->aliasname : rv->relname;
+	mur_buf name; /* a regclass text: ["schema".]"name" */
+	mur_buf_init(&name);
+	if (rv->schemaname && rv->schemaname[0]) {
+		pgc_put_ident(&name, rv->schemaname);
+		mur_buf_put_u8(&name, '.');
+	}
+	pgc_put_ident(&name, rv->relname);
+	mur_buf_put_u8(&name, '\0');
 	pgc_dp_out(d, "(SELECT pgc_seq_state(");
-	pgc_put_string(d->b, rv->relname);
+	pgc_put_string(d->b, (const char *)name.data);
 	pgc_dp_out(d, ", 0) AS last_value, 0 AS log_cnt, pgc_seq_state(");
-	pgc_put_string(d->b, rv->relname);
+	pgc_put_string(d->b, (const char *)name.data);
 	pgc_dp_out(d, ", 1) AS is_called) AS ");
+	mur_buf_free(&name);
 	pgc_put_ident(d->b, alias);
 	scope_add(d, alias, NULL, cols, 3);
 }
@@ -122,7 +131,8 @@ static void range_var(pgc_dp *d, const PgQuery__RangeVar *rv)
 	if (!schema && cte_ref(d, rv))
 		return;
 	rel = pgc_rel_find(schema, rv->relname);
-	if (!rel && (!schema || !strcmp(schema, "public"))) {
+	if (!rel &&
+	    (!schema || (strcmp(schema, "pg_catalog") && strcmp(schema, "information_schema")))) {
 		sequence_ref(d, rv);
 		return;
 	}

@@ -99,25 +99,46 @@ static void fn_current_database(sqlite3_context *ctx, int argc, sqlite3_value **
 	sqlite3_result_text(ctx, d ? d : "murphy", -1, SQLITE_TRANSIENT);
 }
 
-static void fn_current_schema(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+/* The search path's schemas that exist (cat_search_path), "$user" being
+ * the session's role. */
+static int session_path(sqlite3_context *ctx, char out[][CAT_NAME_MAX], int max)
 {
-	(void)argc, (void)argv;
-	sqlite3_result_text(ctx, "public", -1, SQLITE_STATIC);
-}
-
-static void fn_current_schemas(sqlite3_context *ctx, int argc, sqlite3_value **argv)
-{
-	/* the search path's schemas that exist: public (murphy's only one
-	 * there), pg_catalog first when implicit ones are asked for too */
 	const pgc_session_hooks *h = hooks_of(ctx);
 	const char *path = h && h->get ? h->get(h->ctx, "search_path") : NULL;
-	int pub = !path || strstr(path, "public") != NULL;
+	const char *user = h && h->user ? h->user(h->ctx) : NULL;
+	if (!cat_of(ctx)) {
+		snprintf(out[0], CAT_NAME_MAX, "public");
+		return 1;
+	}
+	return cat_search_path(cat_of(ctx), path, user, out, max);
+}
+
+static void fn_current_schema(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char path[1][CAT_NAME_MAX];
+	(void)argc, (void)argv;
+	if (session_path(ctx, path, 1) == 1)
+		sqlite3_result_text(ctx, path[0], -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_result_null(ctx);
+}
+
+/* current_schemas(implicit) as PostgreSQL's text of a name[]: the path's
+ * existing schemas, pg_catalog first when implicit ones are asked for
+ * too (murphy has no temporary schema). */
+static void fn_current_schemas(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	char path[CAT_SEARCH_PATH_MAX][CAT_NAME_MAX];
+	int n = session_path(ctx, path, CAT_SEARCH_PATH_MAX);
+	mur_buf b;
 	(void)argc;
-	sqlite3_result_text(ctx,
-			    sqlite3_value_int(argv[0])
-				    ? (pub ? "{pg_catalog,public}" : "{pg_catalog}")
-				    : (pub ? "{public}" : "{}"),
-			    -1, SQLITE_STATIC);
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "{%s", sqlite3_value_int(argv[0]) ? "pg_catalog" : "");
+	for (int i = 0; i < n; i++)
+		mur_buf_printf(&b, "%s%s", i || sqlite3_value_int(argv[0]) ? "," : "", path[i]);
+	mur_buf_printf(&b, "}");
+	sqlite3_result_text(ctx, b.data ? b.data : "{}", -1, SQLITE_TRANSIENT);
+	mur_buf_free(&b);
 }
 
 static void fn_backend_pid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -381,17 +402,21 @@ static void fn_array_remove(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	mur_buf_free(&b);
 }
 
-/* pgc_seq_state(name, what): the sequence's last_value (what 0) or
- * is_called (1), as SELECT ... FROM s shows them; 42P01 for no sequence. */
+/* pgc_seq_state(regclass text, what): the sequence's last_value (what 0)
+ * or is_called (1), as SELECT ... FROM s shows them; 42P01 for no
+ * sequence. */
 static void fn_seq_state(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	const char *name = arg_text(argv, 0);
-	const cat_sequence *sq = name && cat_of(ctx) ? cat_seq_lookup(cat_of(ctx), name) : NULL;
-	char msg[CAT_NAME_MAX + 64];
+	mur_error err = {0};
+	const cat_sequence *sq = name && cat_of(ctx) ? cat_seq_resolve(cat_of(ctx), name, &err)
+						     : NULL;
+	char msg[sizeof err.message + 16];
 	(void)argc;
 	if (!sq) {
-		snprintf(msg, sizeof msg, "SQLSTATE:42P01:relation \"%s\" does not exist",
-			 name ? name : "");
+		snprintf(msg, sizeof msg, "SQLSTATE:%s:%s",
+			 err.sqlstate[0] ? err.sqlstate : "42P01",
+			 err.message[0] ? err.message : "relation does not exist");
 		sqlite3_result_error(ctx, msg, -1);
 		return;
 	}
@@ -579,10 +604,10 @@ static void fn_regtype_out(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 static void fn_regnamespace_out(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	const char *n = pgc_namespace_name((uint32_t)sqlite3_value_int64(argv[0]));
+	const char *n = pgc_namespace_name(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]));
 	(void)argc;
 	if (n)
-		sqlite3_result_text(ctx, n, -1, SQLITE_STATIC);
+		sqlite3_result_text(ctx, n, -1, SQLITE_TRANSIENT);
 	else
 		sqlite3_result_int64(ctx, sqlite3_value_int64(argv[0]));
 }
@@ -598,7 +623,7 @@ static void fn_regproc_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 
 static void fn_regnamespace_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
-	uint32_t oid = pgc_namespace_oid(arg_text(argv, 0) ? arg_text(argv, 0) : "");
+	uint32_t oid = pgc_namespace_oid(cat_of(ctx), arg_text(argv, 0) ? arg_text(argv, 0) : "");
 	(void)argc;
 	if (oid)
 		sqlite3_result_int64(ctx, oid);
@@ -662,22 +687,36 @@ static void fn_get_expr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_value(ctx, argv[0]);
 }
 
+/* 1 when name without a schema means the relation of that name in schema
+ * for this session (its search_path). */
+static int resolves_to(sqlite3_context *ctx, const char *name, const char *schema)
+{
+	const pgc_session_hooks *h = hooks_of(ctx);
+	const char *path = h && h->get ? h->get(h->ctx, "search_path") : NULL;
+	const char *user = h && h->user ? h->user(h->ctx) : NULL;
+	char found[CAT_NAME_MAX];
+	return cat_relation_schema(cat_of(ctx), path, user, name, found, sizeof found) &&
+	       !strcmp(found, schema);
+}
+
 static void fn_table_is_visible(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	int part = 0;
 	const cat_table *t = pgc_table_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]),
 					      &part);
 	const pgc_rel *rel = pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]));
-	const cat_table *xt;
+	const cat_view *v = pgc_view_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]));
+	const cat_table *xt = NULL;
+	const cat_index *x = pgc_index_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]),
+					      &xt);
 	(void)argc;
-	/* murphy.* and information_schema are off the search path */
-	sqlite3_result_int(ctx,
-			   (t && t->kind != CAT_TABLE_VIRTUAL) ||
-				   (rel && !strcmp(pgc_rel_schema(rel), "pg_catalog")) ||
-				   pgc_view_by_oid(cat_of(ctx),
-						   (uint32_t)sqlite3_value_int64(argv[0])) ||
-				   pgc_index_by_oid(cat_of(ctx),
-						    (uint32_t)sqlite3_value_int64(argv[0]), &xt));
+	/* murphy.* and information_schema are off the search path; a table or
+	 * view is visible when its name resolves to it, an index with its table */
+	sqlite3_result_int(ctx, (t && t->kind != CAT_TABLE_VIRTUAL &&
+				 resolves_to(ctx, t->name, t->schema)) ||
+					(rel && !strcmp(pgc_rel_schema(rel), "pg_catalog")) ||
+					(v && resolves_to(ctx, v->name, v->schema)) ||
+					(x && xt && resolves_to(ctx, xt->name, xt->schema)));
 }
 
 /* pg_get_viewdef(oid [, pretty]): the view's SELECT as it was written

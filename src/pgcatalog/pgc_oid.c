@@ -124,7 +124,7 @@ void pgc_format_type(uint32_t oid, int32_t typmod, char *out, size_t n)
 
 const char *pgc_schema_of(const cat_table *t)
 {
-	return t->kind == CAT_TABLE_VIRTUAL ? "murphy" : "public";
+	return t->kind == CAT_TABLE_VIRTUAL ? "murphy" : t->schema[0] ? t->schema : "public";
 }
 
 static const struct {
@@ -137,19 +137,30 @@ static const struct {
 	{PGC_OID_NS_MURPHY, "murphy"},
 };
 
-uint32_t pgc_namespace_oid(const char *schema)
+uint32_t pgc_schema_oid(const cat_schema *sc)
+{
+	return PGC_OID_USER_BASE + sc->id * PGC_OIDS_PER_TABLE;
+}
+
+uint32_t pgc_namespace_oid(const catalog *cat, const char *schema)
 {
 	for (size_t i = 0; i < sizeof namespaces / sizeof namespaces[0]; i++)
 		if (strcmp(namespaces[i].name, schema) == 0)
 			return namespaces[i].oid;
+	for (int i = 0; cat && i < cat_schema_count(cat); i++)
+		if (!strcmp(cat_schema_at(cat, i)->name, schema))
+			return pgc_schema_oid(cat_schema_at(cat, i));
 	return 0;
 }
 
-const char *pgc_namespace_name(uint32_t oid)
+const char *pgc_namespace_name(const catalog *cat, uint32_t oid)
 {
 	for (size_t i = 0; i < sizeof namespaces / sizeof namespaces[0]; i++)
 		if (namespaces[i].oid == oid)
 			return namespaces[i].name;
+	for (int i = 0; cat && i < cat_schema_count(cat); i++)
+		if (pgc_schema_oid(cat_schema_at(cat, i)) == oid)
+			return cat_schema_at(cat, i)->name;
 	return NULL;
 }
 

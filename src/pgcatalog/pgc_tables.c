@@ -120,7 +120,7 @@ static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
 	static const char *const names[] = {"pg_catalog", "public", "information_schema", "murphy"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		row_begin(r);
-		put_int(r, "oid", pgc_namespace_oid(names[i]));
+		put_int(r, "oid", pgc_namespace_oid(NULL, names[i]));
 		put_text(r, "nspname", names[i]);
 		put_int(r, "nspowner",
 			!strcmp(names[i], "public") ? PGC_OID_ROLE_DB_OWNER : PGC_OID_ROLE);
@@ -129,7 +129,7 @@ static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
 	for (int i = 0; i < cat_schema_count(f->cat); i++) {
 		const cat_schema *sc = cat_schema_at(f->cat, i);
 		row_begin(r);
-		put_int(r, "oid", PGC_OID_USER_BASE + sc->id * PGC_OIDS_PER_TABLE);
+		put_int(r, "oid", pgc_schema_oid(sc));
 		put_text(r, "nspname", sc->name);
 		put_int(r, "nspowner", PGC_OID_ROLE);
 		row_end(r);
@@ -188,7 +188,7 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		const pgc_rel *c = rel_at(i);
 		pgc_spec spec;
 		spec_parse(c->spec, &spec);
-		class_row(r, pgc_rel_oid(c), c->name, pgc_namespace_oid(c->schema),
+		class_row(r, pgc_rel_oid(c), c->name, pgc_namespace_oid(NULL, c->schema),
 			  c->zero_defaults ? "r" : "v", spec.n, 0, PGC_OID_AM_HEAP);
 	}
 	EACH_TABLE(f, t)
@@ -196,29 +196,33 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		uint32_t oid = pgc_table_oid(t);
 		int virt = t->kind == CAT_TABLE_VIRTUAL;
 		int haspk = pgc_pkey_columns(t, cols, sizeof cols) > 0;
-		class_row(r, oid, t->name, pgc_namespace_oid(pgc_schema_of(t)), virt ? "v" : "r",
-			  visible_columns(t), haspk || has_index(f->cat, t),
+		class_row(r, oid, t->name, pgc_namespace_oid(f->cat, pgc_schema_of(t)),
+			  virt ? "v" : "r", visible_columns(t), haspk || has_index(f->cat, t),
 			  virt ? 0 : PGC_OID_AM_HEAP);
 		if (!haspk)
 			continue;
 		pgc_pkey_name(t, pk, sizeof pk);
-		class_row(r, oid + 1, pk, PGC_OID_NS_PUBLIC, "i", 0, 0, PGC_OID_AM_BTREE);
+		class_row(r, oid + 1, pk, pgc_namespace_oid(f->cat, pgc_schema_of(t)), "i", 0, 0,
+			  PGC_OID_AM_BTREE);
 	}
 	for (int i = 0; i < cat_seq_count(f->cat); i++) {
 		const cat_sequence *sq = cat_seq_at(f->cat, i);
 		if (pgc_seq_oid(sq))
-			class_row(r, pgc_seq_oid(sq), sq->name, PGC_OID_NS_PUBLIC, "S", 3, 0, 0);
+			class_row(r, pgc_seq_oid(sq), sq->name,
+				  pgc_namespace_oid(f->cat, sq->schema[0] ? sq->schema : "public"),
+				  "S", 3, 0, 0);
 	}
 	for (int i = 0; i < cat_view_count(f->cat); i++) {
 		const cat_view *v = cat_view_at(f->cat, i);
-		class_row(r, pgc_view_oid(v), v->name, pgc_namespace_oid(v->schema), "v", v->ncols,
-			  0, 0);
+		class_row(r, pgc_view_oid(v), v->name, pgc_namespace_oid(f->cat, v->schema), "v",
+			  v->ncols, 0, 0);
 	}
 	for (int i = 0; i < cat_index_count(f->cat); i++) {
 		const cat_index *x = cat_index_at(f->cat, i);
 		if ((t = pgc_index_table(f->cat, x)))
-			class_row(r, pgc_index_oid(x), x->name, pgc_namespace_oid(pgc_schema_of(t)),
-				  "i", x->ncols, 0, PGC_OID_AM_BTREE);
+			class_row(r, pgc_index_oid(x), x->name,
+				  pgc_namespace_oid(f->cat, pgc_schema_of(t)), "i", x->ncols, 0,
+				  PGC_OID_AM_BTREE);
 	}
 }
 
@@ -321,24 +325,43 @@ static void fill_attribute(pgc_fill_ctx *f, pgc_row *r)
 }
 
 /* The nextval default of a SERIAL column, as PostgreSQL shows it:
- * murphy_nextval('"s"') → nextval('s'::regclass), the sequence's name
- * qualified when public is not on the search path (pg_dump empties it, and
- * its dump must restore whatever the path).  0 when sql is no such call. */
+ * murphy_nextval('"s"') or murphy_nextval('"sch"."s"') → nextval('s'::
+ * regclass), the sequence's name qualified with its schema when the
+ * search path does not find it there by its bare name (pg_dump empties
+ * the path, and its dump must restore whatever the path).  0 when sql is
+ * no such call. */
 static int put_nextval(const pgc_fill_ctx *f, pgc_row *r, const char *col, const char *sql)
 {
 	static const char call[] = "murphy_nextval('\"";
 	const char *path = f->hooks && f->hooks->get ? f->hooks->get(f->hooks->ctx, "search_path")
 						     : NULL;
-	char name[CAT_NAME_MAX], out[CAT_NAME_MAX * 2 + 48];
+	const char *user = f->hooks && f->hooks->user ? f->hooks->user(f->hooks->ctx) : NULL;
+	char schema[CAT_NAME_MAX], name[CAT_NAME_MAX], found[CAT_NAME_MAX];
+	char out[CAT_NAME_MAX * 2 + 48];
+	const char *p = sql + sizeof call - 1;
 	size_t n;
+	int bare;
 	if (strncmp(sql, call, sizeof call - 1) != 0)
 		return 0;
-	n = strcspn(sql + sizeof call - 1, "\"");
-	if (n >= sizeof name || strcmp(sql + sizeof call - 1 + n, "\"')") != 0)
+	n = strcspn(p, "\"");
+	if (n >= sizeof name)
 		return 0;
-	snprintf(name, sizeof name, "%.*s", (int)n, sql + sizeof call - 1);
-	snprintf(out, sizeof out, "nextval('%s%s'::regclass)",
-		 path && strstr(path, "public") ? "" : "public.", name);
+	snprintf(schema, sizeof schema, "public");
+	if (!strncmp(p + n, "\".\"", 3)) { /* '"sch"."s"' */
+		snprintf(schema, sizeof schema, "%.*s", (int)n, p);
+		p += n + 3;
+		n = strcspn(p, "\"");
+		if (n >= sizeof name)
+			return 0;
+	}
+	if (strcmp(p + n, "\"')") != 0)
+		return 0;
+	snprintf(name, sizeof name, "%.*s", (int)n, p);
+	bare = path ? cat_relation_schema(f->cat, path, user, name, found, sizeof found) &&
+			       !strcmp(found, schema)
+		    : 0;
+	snprintf(out, sizeof out, "nextval('%s%s%s'::regclass)", bare ? "" : schema,
+		 bare ? "" : ".", name);
 	put_text(r, col, out);
 	return 1;
 }

@@ -305,11 +305,12 @@ static void hold(struct repl_autosplit *as, uint32_t table_id, int64_t until_ms)
 
 /* t may split by itself: a distributed table's shards (not a reference
  * table's), not a hash table distributed by a numeric column (repl_split.c
- * refuses those), found by its name as murphy.split_shard finds it. */
+ * refuses those), found by its name as murphy.split_shard finds it
+ * (cat_table_qualified). */
 static int splittable(const repl_ctx *c, const cat_table *t)
 {
 	if (t->kind != CAT_TABLE_DISTRIBUTED || cat_table_is_reference(t) || t->dist_col < 0 ||
-	    cat_table_lookup(c->cat, NULL, t->name) != t)
+	    cat_table_lookup(c->cat, t->schema, t->name) != t)
 		return 0;
 	return cat_table_is_range(t) || t->cols[t->dist_col].type != MT_NUMERIC;
 }
@@ -371,9 +372,11 @@ static void by_size(repl_ctx *c, const struct repl_autosplit *as, int64_t now, c
 
 static int start(repl_ctx *c, struct repl_autosplit *as, const candidate *cd, int64_t now)
 {
-	repl_split_req rq = {.table = cd->t->name, .shard = cd->shard, .at = NULL};
+	char name[2 * CAT_NAME_MAX];
+	repl_split_req rq = {.table = name, .shard = cd->shard, .at = NULL};
 	uint64_t group = 0;
 	mur_error err;
+	cat_table_qualified(cd->t, name, sizeof name);
 	if (repl_split_start(c, &rq, &group, &err) != MUR_OK) {
 		MLOG(INFO, "split", "automatic split of shard %u of %s not started: %s (%s)",
 		     cd->shard, cd->t->name, err.message, cd->reason);

@@ -422,7 +422,7 @@ static const cat_node *follower_named(repl_ctx *c, const char *name, mur_error *
 static cat_table *check_request(repl_ctx *c, const repl_move_req *rq, const cat_node **from,
 				const cat_node **to, mur_error *err)
 {
-	const cat_table *ct = cat_table_lookup(c->cat, NULL, rq->table);
+	const cat_table *ct = cat_table_lookup_text(c->cat, rq->table);
 	cat_table *t = ct ? cat_table_by_id(c->cat, ct->id) : NULL;
 	const cat_shard *s;
 	if (!t || t->kind != CAT_TABLE_DISTRIBUTED)

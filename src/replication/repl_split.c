@@ -699,7 +699,7 @@ static int check_shard(repl_ctx *c, const cat_table *t, uint32_t sh, mur_error *
 
 static cat_table *check_table(repl_ctx *c, const repl_split_req *rq, mur_error *err)
 {
-	const cat_table *ct = cat_table_lookup(c->cat, NULL, rq->table);
+	const cat_table *ct = cat_table_lookup_text(c->cat, rq->table);
 	cat_table *t = ct ? cat_table_by_id(c->cat, ct->id) : NULL;
 	if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
 		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE,

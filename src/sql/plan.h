@@ -269,6 +269,7 @@ typedef struct plan_create_table {
 typedef struct plan_drop_table {
 	int ntables;
 	char names[16][64];
+	char schemas[16][64]; /* each name's schema (the search path's answer) */
 	int if_exists;
 } plan_drop_table;
 
@@ -359,6 +360,7 @@ typedef struct plan_sequence {
 	cat_sequence def;
 	int nnames;
 	char (*names)[CAT_NAME_MAX];
+	char (*schemas)[CAT_NAME_MAX]; /* DROP: each name's schema */
 } plan_sequence;
 
 /* CREATE [OR REPLACE] VIEW (def: name, SELECT text, columns, the
@@ -372,15 +374,24 @@ typedef struct plan_view {
 	cat_view def;
 	int nnames;
 	char (*names)[CAT_NAME_MAX];
+	char (*schemas)[CAT_NAME_MAX]; /* DROP: each name's schema */
 } plan_view;
 
-/* CREATE SCHEMA (names[0]) or DROP SCHEMA (names); missing_ok: IF NOT
- * EXISTS / IF EXISTS.  plan_schema.c. */
+/* CREATE SCHEMA (names[0]), DROP SCHEMA (names) or ALTER TABLE ... SET
+ * SCHEMA names[0] (set_table); missing_ok: IF NOT EXISTS / IF EXISTS.
+ * plan_schema.c. */
 typedef struct plan_schema {
 	int drop;
 	int missing_ok;
 	int nnames;
 	char (*names)[CAT_NAME_MAX];
+	/* DROP SCHEMA ... CASCADE: the tables of those schemas when planned,
+	 * dropped (placements first) before the schemas (lead_ddl.c) */
+	int cascade;
+	int ntables;
+	uint32_t *table_ids;
+	/* ALTER TABLE ... SET SCHEMA names[0]: the table (catalog only) */
+	const cat_table *set_table;
 } plan_schema;
 
 typedef struct plan_set {

@@ -685,8 +685,8 @@ static int rename_table(sql_ctx *c, plan_alter *pa, PgQuery__RenameStmt *s)
 	mur_buf b;
 	if (name_ok(c, s->newname) != MUR_OK)
 		return MUR_ERR;
-	if (c->cat && (cat_table_lookup(c->cat, "public", s->newname) ||
-		       cat_view_lookup(c->cat, NULL, s->newname)))
+	if (c->cat && (cat_table_lookup(c->cat, pa->table->schema, s->newname) ||
+		       cat_view_lookup(c->cat, pa->table->schema, s->newname)))
 		return sql_err(c, "42P07", -1, "relation \"%s\" already exists", s->newname);
 	if (rename_refused(c, pa->table, NULL) != MUR_OK)
 		return MUR_ERR;
@@ -719,7 +719,7 @@ int sql_plan_rename(sql_ctx *c, PgQuery__RenameStmt *s, plan *p)
 		return unsupported(c, -1, "ALTER ... RENAME COLUMN of this kind of object", NULL);
 	if (!s->relation)
 		return sql_err(c, SQLSTATE_SYNTAX_ERROR, -1, "RENAME needs a table");
-	if (s->missing_ok && c->cat && !cat_table_lookup(c->cat, NULL, s->relation->relname)) {
+	if (s->missing_ok && c->cat && !sql_rv_table(c, s->relation)) {
 		p->kind = PLAN_NOOP;
 		return MUR_OK;
 	}

@@ -656,14 +656,12 @@ static int tablespace_check(sql_ctx *c, const char *name, int loc)
 	return MUR_ERR;
 }
 
-static int create_checks(sql_ctx *c, PgQuery__CreateStmt *s)
+/* *schema: where the table goes (analyze_schema.c). */
+static int create_checks(sql_ctx *c, PgQuery__CreateStmt *s, const char **schema)
 {
 	PgQuery__RangeVar *rv = s->relation;
 	if (tablespace_check(c, s->tablespacename, rv->location) != MUR_OK)
 		return MUR_ERR;
-	if (rv->schemaname && *rv->schemaname && strcmp(rv->schemaname, "public"))
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
-			       "murphy supports tables only in schema \"public\"");
 	if (rv->relpersistence && *rv->relpersistence == 't')
 		return unsupported(c, rv->location, "temporary tables");
 	if (s->partbound) { /* pgbench -i --partitions */
@@ -682,7 +680,9 @@ static int create_checks(sql_ctx *c, PgQuery__CreateStmt *s)
 	if (strlen(rv->relname) >= CAT_NAME_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, rv->location,
 			       "table name \"%s\" is too long", rv->relname);
-	if (c->cat && cat_table_lookup(c->cat, NULL, rv->relname) && !s->if_not_exists)
+	if (!(*schema = sql_rv_create_schema(c, rv)))
+		return MUR_ERR;
+	if (c->cat && cat_table_lookup(c->cat, *schema, rv->relname) && !s->if_not_exists)
 		return sql_err(c, SQLSTATE_DUPLICATE_TABLE, rv->location,
 			       "relation \"%s\" already exists", rv->relname);
 	return MUR_OK;
@@ -692,12 +692,14 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 {
 	plan_create_table *pc = &p->u.create_table;
 	table_build *tb = sql_alloc(c, sizeof *tb);
+	const char *schema = NULL;
 	p->kind = PLAN_CREATE_TABLE;
 	p->tag = "CREATE TABLE";
-	if (!tb || create_checks(c, s) != MUR_OK || !(tb->t = sql_alloc(c, sizeof(cat_table))))
+	if (!tb || create_checks(c, s, &schema) != MUR_OK ||
+	    !(tb->t = sql_alloc(c, sizeof(cat_table))))
 		return MUR_ERR;
 	snprintf(tb->t->name, sizeof tb->t->name, "%s", s->relation->relname);
-	snprintf(tb->t->schema, sizeof tb->t->schema, "public");
+	snprintf(tb->t->schema, sizeof tb->t->schema, "%s", schema);
 	tb->t->kind = CAT_TABLE_DISTRIBUTED;
 	tb->t->replicas = SQL_DEFAULT_REPLICAS;
 	for (size_t i = 0; i < s->n_table_elts; i++) {
@@ -754,11 +756,13 @@ static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 	pd->if_exists = s->missing_ok;
 	for (size_t i = 0; i < s->n_objects; i++) {
 		const char *name = sql_object_name(s->objects[i]);
-		const cat_table *t = c->cat ? cat_table_lookup(c->cat, NULL, name) : NULL;
+		const char *schema = sql_object_schema(c, s->objects[i]);
+		const cat_table *t = c->cat && schema ? cat_table_lookup(c->cat, schema, name)
+						      : NULL;
 		if (t && t->kind == CAT_TABLE_VIRTUAL)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 				       "cannot drop murphy.%s: it is a catalog view", name);
-		if (!t && c->cat && cat_view_lookup(c->cat, NULL, name)) {
+		if (!t && c->cat && schema && cat_view_lookup(c->cat, schema, name)) {
 			sql_err(c, "42809", -1, "\"%s\" is not a table", name);
 			mur_error_hint(c->err, "Use DROP VIEW to remove a view.");
 			return MUR_ERR;
@@ -770,6 +774,8 @@ static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 		if (t && s->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE &&
 		    cat_view_check_dependents(c->cat, t->id, "table", name, c->err) != MUR_OK)
 			return MUR_ERR;
+		snprintf(pd->schemas[pd->ntables], sizeof pd->schemas[0], "%s",
+			 schema ? schema : "public");
 		snprintf(pd->names[pd->ntables++], sizeof pd->names[0], "%s", name);
 	}
 	return MUR_OK;
@@ -1105,7 +1111,7 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 	p->tag = "ALTER TABLE";
 	if (s->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
 		return unsupported(c, -1, "ALTER on this kind of object");
-	if (s->missing_ok && c->cat && !cat_table_lookup(c->cat, NULL, s->relation->relname)) {
+	if (s->missing_ok && c->cat && !sql_rv_table(c, s->relation)) {
 		p->kind = PLAN_NOOP; /* ALTER TABLE IF EXISTS of no table */
 		return MUR_OK;
 	}

@@ -147,9 +147,6 @@ static int seq_options(sql_ctx *c, PgQuery__Node **opts, size_t n, mur_type type
 
 static int schema_check(sql_ctx *c, const PgQuery__RangeVar *rv)
 {
-	if (rv->schemaname && *rv->schemaname && strcmp(rv->schemaname, "public"))
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
-			       "murphy keeps sequences in schema public only");
 	if (rv->relpersistence && !strcmp(rv->relpersistence, "t"))
 		return unsupported(c, "temporary sequences");
 	if (strlen(rv->relname) >= CAT_NAME_MAX)
@@ -161,12 +158,16 @@ static int schema_check(sql_ctx *c, const PgQuery__RangeVar *rv)
 int sql_plan_create_sequence(sql_ctx *c, PgQuery__CreateSeqStmt *s, plan *p)
 {
 	plan_sequence *ps = &p->u.sequence;
+	const char *schema;
 	p->kind = PLAN_SEQUENCE;
 	p->tag = "CREATE SEQUENCE";
 	if (schema_check(c, s->sequence) != MUR_OK ||
 	    seq_options(c, s->options, s->n_options, MT_INT8, &ps->def) != MUR_OK)
 		return MUR_ERR;
+	if (!(schema = sql_rv_create_schema(c, s->sequence)))
+		return MUR_ERR;
 	snprintf(ps->def.name, sizeof ps->def.name, "%s", s->sequence->relname);
+	snprintf(ps->def.schema, sizeof ps->def.schema, "%s", schema);
 	ps->missing_ok = s->if_not_exists;
 	return MUR_OK;
 }
@@ -183,11 +184,16 @@ int sql_plan_drop_sequence(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 	if (s->n_objects > SQL_SEQ_DROP_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
 			       "murphy drops at most %d sequences per statement", SQL_SEQ_DROP_MAX);
-	if (!(ps->names = sql_alloc(c, sizeof *ps->names * s->n_objects)))
+	if (!(ps->names = sql_alloc(c, sizeof *ps->names * s->n_objects)) ||
+	    !(ps->schemas = sql_alloc(c, sizeof *ps->schemas * s->n_objects)))
 		return MUR_ERR;
-	for (size_t i = 0; i < s->n_objects; i++)
+	for (size_t i = 0; i < s->n_objects; i++) {
+		const char *schema = sql_object_schema(c, s->objects[i]);
+		snprintf(ps->schemas[ps->nnames], sizeof ps->schemas[0], "%s",
+			 schema ? schema : "public");
 		snprintf(ps->names[ps->nnames++], sizeof ps->names[0], "%s",
 			 sql_object_name(s->objects[i]));
+	}
 	return MUR_OK;
 }
 
@@ -215,8 +221,9 @@ mur_type sql_serial_type(const PgQuery__TypeName *tn)
 /* 1 when name is taken by a table, a sequence or another new sequence of t. */
 static int name_taken(const sql_ctx *c, const cat_table *t, const char *name)
 {
-	if (!strcmp(name, t->name) ||
-	    (c->cat && (cat_table_lookup(c->cat, "public", name) || cat_seq_lookup(c->cat, name))))
+	if (!strcmp(name, t->name) || (c->cat && (cat_table_lookup(c->cat, t->schema, name) ||
+						  cat_view_lookup(c->cat, t->schema, name) ||
+						  cat_seq_lookup_in(c->cat, t->schema, name))))
 		return 1;
 	for (int i = 0; i < t->nnew_seqs; i++)
 		if (!strcmp(t->new_seqs[i].name, name))
@@ -238,19 +245,29 @@ static int owned_name(sql_ctx *c, const cat_table *t, const char *col, char *out
 	return MUR_OK;
 }
 
-/* name as a regclass text literal: '"name"' (quoted, so a name with
- * capitals resolves to itself: catalog_seq.c reads it as PostgreSQL). */
-static void regclass_text(mur_buf *b, const char *name)
+static void quoted_ident(mur_buf *b, const char *name)
+{
+	mur_buf_put_u8(b, '"');
+	for (const char *p = name; *p; p++) {
+		if (*p == '"')
+			mur_buf_put_u8(b, '"');
+		mur_buf_put_u8(b, (uint8_t)*p);
+	}
+	mur_buf_put_u8(b, '"');
+}
+
+/* A sequence as a regclass text literal: '"name"' in public, else
+ * '"schema"."name"' (quoted, so a name with capitals resolves to itself:
+ * catalog_seq.c reads it as PostgreSQL). */
+static void regclass_text(mur_buf *b, const char *schema, const char *name)
 {
 	mur_buf quoted;
 	mur_buf_init(&quoted);
-	mur_buf_put_u8(&quoted, '"');
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			mur_buf_put_u8(&quoted, '"');
-		mur_buf_put_u8(&quoted, (uint8_t)*p);
+	if (schema[0] && strcmp(schema, "public")) {
+		quoted_ident(&quoted, schema);
+		mur_buf_put_u8(&quoted, '.');
 	}
-	mur_buf_put_u8(&quoted, '"');
+	quoted_ident(&quoted, name);
 	sql_emit_string(b, quoted.data, quoted.len);
 	mur_buf_free(&quoted);
 }
@@ -277,11 +294,12 @@ int sql_owned_sequence(sql_ctx *c, cat_table *t, int col, PgQuery__Node **opts, 
 	    owned_name(c, t, cc->name, s->name, sizeof s->name) != MUR_OK)
 		return MUR_ERR;
 	s->owner_col = col;
+	snprintf(s->schema, sizeof s->schema, "%s", t->schema); /* as PostgreSQL: its table's */
 	t->nnew_seqs++;
 	cc->not_null = 1;
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "murphy_nextval(");
-	regclass_text(&b, s->name);
+	regclass_text(&b, s->schema, s->name);
 	mur_buf_printf(&b, ")");
 	return (cc->default_sql = (char *)sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }

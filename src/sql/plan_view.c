@@ -33,9 +33,6 @@ static int unsupported(sql_ctx *c, const char *what)
 
 static int view_name_check(sql_ctx *c, const PgQuery__RangeVar *rv)
 {
-	if (rv->schemaname && *rv->schemaname && strcmp(rv->schemaname, "public"))
-		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
-			       "murphy keeps views in schema public only");
 	if (rv->relpersistence && !strcmp(rv->relpersistence, "t"))
 		return unsupported(c, "temporary views");
 	if (strlen(rv->relname) >= CAT_NAME_MAX)
@@ -101,6 +98,8 @@ static int plan_query(sql_ctx *c, PgQuery__ViewStmt *s, plan_view *pv)
 		return MUR_ERR;
 	c->deps = deps;
 	c->ndeps = 0;
+	if (!(c->search_path = sql_view_search_path(c, pv->def.schema)))
+		return MUR_ERR;
 	rc = sql_plan_select(c, s->query->select_stmt, q);
 	c->deps = NULL;
 	if (rc != MUR_OK)
@@ -115,6 +114,7 @@ static int plan_query(sql_ctx *c, PgQuery__ViewStmt *s, plan_view *pv)
 int sql_plan_create_view(sql_ctx *c, PgQuery__ViewStmt *s, plan *p)
 {
 	plan_view *pv = &p->u.view;
+	const char *schema;
 	p->kind = PLAN_VIEW;
 	p->tag = "CREATE VIEW";
 	if (view_name_check(c, s->view) != MUR_OK)
@@ -127,8 +127,10 @@ int sql_plan_create_view(sql_ctx *c, PgQuery__ViewStmt *s, plan *p)
 	if (!s->query || s->query->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
 		return unsupported(c, "this view query");
 	pv->replace = s->replace;
+	if (!(schema = sql_rv_create_schema(c, s->view)))
+		return MUR_ERR;
 	snprintf(pv->def.name, sizeof pv->def.name, "%s", s->view->relname);
-	snprintf(pv->def.schema, sizeof pv->def.schema, "public");
+	snprintf(pv->def.schema, sizeof pv->def.schema, "%s", schema);
 	if (!(pv->def.sql = view_text(c)))
 		return MUR_ERR;
 	return plan_query(c, s, pv);
@@ -145,16 +147,20 @@ int sql_plan_drop_view(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 	if (s->n_objects > SQL_VIEW_DROP_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
 			       "murphy drops at most %d views per statement", SQL_VIEW_DROP_MAX);
-	if (!(pv->names = sql_alloc(c, sizeof *pv->names * s->n_objects)))
+	if (!(pv->names = sql_alloc(c, sizeof *pv->names * s->n_objects)) ||
+	    !(pv->schemas = sql_alloc(c, sizeof *pv->schemas * s->n_objects)))
 		return MUR_ERR;
 	for (size_t i = 0; i < s->n_objects; i++) {
 		const char *name = sql_object_name(s->objects[i]);
-		if (c->cat && !cat_view_lookup(c->cat, NULL, name) &&
-		    cat_table_lookup(c->cat, NULL, name)) {
+		const char *schema = sql_object_schema(c, s->objects[i]);
+		if (c->cat && schema && !cat_view_lookup(c->cat, schema, name) &&
+		    cat_table_lookup(c->cat, schema, name)) {
 			sql_err(c, SQLSTATE_WRONG_OBJECT_TYPE, -1, "\"%s\" is not a view", name);
 			mur_error_hint(c->err, "Use DROP TABLE to remove a table.");
 			return MUR_ERR;
 		}
+		snprintf(pv->schemas[pv->nnames], sizeof pv->schemas[0], "%s",
+			 schema ? schema : "public");
 		snprintf(pv->names[pv->nnames++], sizeof pv->names[0], "%s", name);
 	}
 	return MUR_OK;

@@ -93,16 +93,16 @@ static int plan_discard(sql_ctx *c, PgQuery__DiscardStmt *d, plan *p)
 
 /* SELECT ... FROM s, s a sequence (pg_dump reads last_value, is_called so):
  * answered with the catalog queries (pgcatalog reads the sequence). */
-static int reads_sequence(const sql_ctx *c, const PgQuery__SelectStmt *s)
+static int reads_sequence(sql_ctx *c, const PgQuery__SelectStmt *s)
 {
 	const PgQuery__RangeVar *rv;
+	const char *schema;
 	if (s->n_from_clause != 1 || s->from_clause[0]->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
 		return 0;
 	rv = s->from_clause[0]->range_var;
-	if (rv->schemaname && rv->schemaname[0] && strcmp(rv->schemaname, "public") != 0)
-		return 0;
-	return cat_seq_lookup(c->cat, rv->relname) != NULL &&
-	       !cat_table_lookup(c->cat, NULL, rv->relname);
+	schema = sql_rv_schema(c, rv);
+	return schema && cat_seq_lookup_in(c->cat, schema, rv->relname) != NULL &&
+	       !cat_table_lookup(c->cat, schema, rv->relname);
 }
 
 int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
@@ -154,6 +154,8 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_create_view(c, n->view_stmt, p);
 	case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
 		return sql_plan_create_schema(c, n->create_schema_stmt, p);
+	case PG_QUERY__NODE__NODE_ALTER_OBJECT_SCHEMA_STMT:
+		return sql_plan_set_schema(c, n->alter_object_schema_stmt, p);
 	case PG_QUERY__NODE__NODE_CREATE_ROLE_STMT:
 		return sql_plan_create_role(c, n->create_role_stmt, p);
 	case PG_QUERY__NODE__NODE_ALTER_ROLE_STMT:
@@ -240,7 +242,8 @@ int sql_options_differ(const sql_options *a, const sql_options *b)
 	const char *ua = a->user ? a->user : "", *ub = b->user ? b->user : "";
 	return a->count_distinct_approx != b->count_distinct_approx || strcmp(ua, ub) != 0 ||
 	       a->superuser != b->superuser || a->shuffle_strategy != b->shuffle_strategy ||
-	       a->tz != b->tz;
+	       a->tz != b->tz || a->search_path_given != b->search_path_given ||
+	       strcmp(a->search_path, b->search_path) != 0;
 }
 
 int sql_prepare(const catalog *cat, const char *sql, int nparam_types, const mur_type *param_types,
@@ -276,6 +279,7 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 		c.superuser = opts->superuser;
 		c.shuffle_strategy = opts->shuffle_strategy;
 		c.tz = opts->tz == mur_tz_utc() ? NULL : opts->tz;
+		c.search_path = opts->search_path_given ? opts->search_path : NULL;
 	}
 	p = sql_plan_new(&c, PLAN_EMPTY, "");
 	if (!p) {

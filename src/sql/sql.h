@@ -37,6 +37,11 @@ typedef struct sql_options {
 	 * offset, casts to and from timestamptz, date_trunc/extract/to_char
 	 * of one are planned in it */
 	const mur_tz *tz;
+	/* search_path: where names without a schema resolve and CREATE puts
+	 * them (parser/analyze_schema.c), when search_path_given (it may be
+	 * empty: no schema); else the default "$user", public */
+	char search_path[256];
+	int search_path_given;
 } sql_options;
 
 enum { SQL_SHUFFLE_AUTO = 0, SQL_SHUFFLE_GATHER, SQL_SHUFFLE_REPARTITION };

@@ -191,6 +191,8 @@ int sql_plan_drop_view(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
 /* plan_schema.c: CREATE SCHEMA, DROP SCHEMA (PLAN_SCHEMA). */
 int sql_plan_create_schema(sql_ctx *c, PgQuery__CreateSchemaStmt *s, plan *p);
 int sql_plan_drop_schema(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
+/* ALTER TABLE t SET SCHEMA s (PLAN_SCHEMA, tag ALTER TABLE). */
+int sql_plan_set_schema(sql_ctx *c, PgQuery__AlterObjectSchemaStmt *s, plan *p);
 /* plan_portal.c: a copy of the statement's text after its first token
  * `after` at parenthesis depth 0 (past a token `past` first when not 0),
  * or NULL. */

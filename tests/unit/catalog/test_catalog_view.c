@@ -127,9 +127,9 @@ static void test_dependencies(void **state)
 	assert_int_equal(cat_view_check_dependents(c, tid, "table", "t", &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "2BP01");
 	assert_non_null(strstr(err.detail, "view v1 depends on table t"));
-	assert_int_equal(cat_view_drop(c, "v1", 0, &err), MUR_ERR);
+	assert_int_equal(cat_view_drop(c, NULL, "v1", 0, &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "2BP01");
-	assert_int_equal(cat_view_drop(c, "nosuch", 0, &err), MUR_ERR);
+	assert_int_equal(cat_view_drop(c, NULL, "nosuch", 0, &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "42P01");
 	/* the table's drop takes v1 and, through it, v2 */
 	assert_int_equal(cat_drop_table(c, "t", &err), MUR_OK);
