@@ -50,6 +50,9 @@ struct catalog {
 	int nschemas;
 	cat_schema schemas[CAT_SCHEMAS_MAX]; /* catalog_schema.c */
 	uint32_t next_schema_id;
+	struct cat_fkey *fkeys; /* catalog_fkey.c: nfkeys of them, room for fkeys_cap */
+	int nfkeys, fkeys_cap;
+	uint32_t next_fkey_id;
 	int viewing; /* cat_set_viewer */
 	uint64_t viewer;
 };

@@ -237,6 +237,10 @@ typedef struct plan_modify {
 	uint32_t ncols;
 	int nkey, dist_key;
 	int key_cols[CAT_COLUMNS_MAX];
+	/* DELETE of a table other tables reference (plan_fkey.c): shard_sql
+	 * returns every column of the deleted rows, which the leader checks
+	 * against the referencing tables (lead_fkey.c) and does not answer */
+	int fk_returning;
 } plan_modify;
 
 /* TRUNCATE (plan_truncate.c): shard_sql[i] (DELETE FROM main."t") runs as
@@ -263,6 +267,8 @@ typedef struct plan_create_table {
 	cat_table *def; /* new table, id 0, shards NULL: the leader assigns them */
 	int if_not_exists;
 	const char *shard_ddl; /* CREATE TABLE main."t" (...) for each placement */
+	struct cat_fkey *fkeys; /* its FOREIGN KEYs (table_id 0: the leader fills it in) */
+	int nfkeys;
 } plan_create_table;
 
 typedef struct plan_drop_table {

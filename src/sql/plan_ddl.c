@@ -49,6 +49,7 @@
  */
 #include "sql/sqlInt.h"
 
+#include "catalog/catalog_fkey.h"
 #include "common/numeric.h"
 
 #include <stdio.h>
@@ -58,6 +59,7 @@
 
 #define SQL_DEFAULT_REPLICAS 3 /* design.md: replication factor 3, capped by the followers */
 #define SQL_UNIQUE_MAX 16
+#define SQL_FKEYS_MAX 16 /* FOREIGN KEY constraints per CREATE TABLE */
 /* WITH (fillfactor = N): PostgreSQL's bounds for tables (reloptions.c) */
 #define SQL_FILLFACTOR_MIN 10
 #define SQL_FILLFACTOR_MAX 100
@@ -84,6 +86,9 @@ typedef struct table_build {
 	const char *range_bounds; /* WITH (range_bounds = '...'), or NULL */
 	int bounds_loc;
 	key_def shard_key; /* no PRIMARY KEY declared: the hidden row id */
+	int nfk;           /* FOREIGN KEY constraints, checked once the table is whole */
+	PgQuery__Constraint *fk[SQL_FKEYS_MAX];
+	int fk_col[SQL_FKEYS_MAX]; /* the column it is declared on, -1: a table constraint */
 } table_build;
 
 static int unsupported(sql_ctx *c, int loc, const char *what)
@@ -170,6 +175,30 @@ static int set_pk(sql_ctx *c, table_build *tb, key_def *k)
 	return MUR_OK;
 }
 
+static int add_fk(sql_ctx *c, table_build *tb, int col, PgQuery__Constraint *k)
+{
+	if (tb->nfk >= SQL_FKEYS_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, k->location,
+			       "murphy supports at most %d foreign keys per table", SQL_FKEYS_MAX);
+	tb->fk_col[tb->nfk] = col;
+	tb->fk[tb->nfk++] = k;
+	return MUR_OK;
+}
+
+/* The table's foreign keys, once its distribution is chosen. */
+static int build_fkeys(sql_ctx *c, table_build *tb, plan_create_table *pc)
+{
+	if (!tb->nfk)
+		return MUR_OK;
+	if (!(pc->fkeys = sql_alloc(c, sizeof *pc->fkeys * (size_t)tb->nfk)))
+		return MUR_ERR;
+	for (int i = 0; i < tb->nfk; i++)
+		if (sql_fkey_build(c, tb->t, tb->fk_col[i], tb->fk[i], &pc->fkeys[pc->nfkeys++]) !=
+		    MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
+}
+
 static int column_constraint(sql_ctx *c, table_build *tb, int ci, PgQuery__Constraint *k)
 {
 	cat_column *col = &tb->t->cols[ci];
@@ -189,7 +218,7 @@ static int column_constraint(sql_ctx *c, table_build *tb, int ci, PgQuery__Const
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
 		return unsupported(c, k->location, "CHECK constraints");
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-		return unsupported(c, k->location, "foreign keys");
+		return add_fk(c, tb, ci, k);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
 		col->identity = k->generated_when && *k->generated_when == 'a'
 					? CAT_IDENTITY_ALWAYS
@@ -250,7 +279,7 @@ static int table_constraint(sql_ctx *c, table_build *tb, PgQuery__Constraint *k)
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
 		return unsupported(c, k->location, "CHECK constraints");
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-		return unsupported(c, k->location, "foreign keys");
+		return add_fk(c, tb, -1, k);
 	default:
 		return unsupported(c, k->location, "this table constraint");
 	}
@@ -713,7 +742,8 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 			return MUR_ERR;
 	if (table_options(c, tb, s) != MUR_OK || reference_checks(c, tb, s) != MUR_OK ||
 	    partition_spec(c, tb, s->partspec) != MUR_OK || range_checks(c, tb) != MUR_OK ||
-	    choose_distribution(c, tb) != MUR_OK || range_shards(c, tb) != MUR_OK)
+	    choose_distribution(c, tb) != MUR_OK || range_shards(c, tb) != MUR_OK ||
+	    build_fkeys(c, tb, pc) != MUR_OK)
 		return MUR_ERR;
 	pc->def = tb->t;
 	pc->if_not_exists = s->if_not_exists;
@@ -738,6 +768,7 @@ const char *sql_object_name(PgQuery__Node *n)
 static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 {
 	plan_drop_table *pd = &p->u.drop_table;
+	const cat_table *dropped[16] = {0};
 	p->kind = PLAN_DROP_TABLE;
 	p->tag = "DROP TABLE";
 	if (s->n_objects > 16)
@@ -762,8 +793,12 @@ static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 		if (t && s->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE &&
 		    cat_view_check_dependents(c->cat, t->id, "table", name, c->err) != MUR_OK)
 			return MUR_ERR;
-		snprintf(pd->names[pd->ntables++], sizeof pd->names[0], "%s", name);
+		snprintf(pd->names[pd->ntables], sizeof pd->names[0], "%s", name);
+		dropped[pd->ntables++] = t;
 	}
+	for (int i = 0; i < pd->ntables && s->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE; i++)
+		if (dropped[i] && sql_fkey_drop(c, dropped[i], dropped, pd->ntables) != MUR_OK)
+			return MUR_ERR;
 	return MUR_OK;
 }
 

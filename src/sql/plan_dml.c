@@ -1031,11 +1031,12 @@ int sql_plan_update(sql_ctx *c, PgQuery__UpdateStmt *s, plan *p)
 	if (s->with_clause)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support WITH (common table expressions) yet");
-	if (s->n_from_clause)
-		return plan_modify_from(c, p, s->relation, s, s->n_from_clause, s->from_clause,
-					s->where_clause, s->n_returning_list, s->returning_list);
-	return plan_modify_common(c, p, s->relation, 0, s, s->where_clause, s->n_returning_list,
-				  s->returning_list);
+	int rc = s->n_from_clause
+			 ? plan_modify_from(c, p, s->relation, s, s->n_from_clause, s->from_clause,
+					    s->where_clause, s->n_returning_list, s->returning_list)
+			 : plan_modify_common(c, p, s->relation, 0, s, s->where_clause,
+					      s->n_returning_list, s->returning_list);
+	return rc == MUR_OK ? sql_fkey_update(c, p->u.modify.table, s) : rc;
 }
 
 int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
@@ -1043,11 +1044,13 @@ int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
 	if (s->with_clause)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support WITH (common table expressions) yet");
-	if (s->n_using_clause)
-		return plan_modify_from(c, p, s->relation, NULL, s->n_using_clause, s->using_clause,
-					s->where_clause, s->n_returning_list, s->returning_list);
-	return plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause, s->n_returning_list,
-				  s->returning_list);
+	int rc = s->n_using_clause
+			 ? plan_modify_from(c, p, s->relation, NULL, s->n_using_clause,
+					    s->using_clause, s->where_clause, s->n_returning_list,
+					    s->returning_list)
+			 : plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause,
+					      s->n_returning_list, s->returning_list);
+	return rc == MUR_OK ? sql_fkey_delete(c, p) : rc;
 }
 
 int sql_check_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *w, mur_buf *b)

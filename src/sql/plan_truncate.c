@@ -74,5 +74,5 @@ int sql_plan_truncate(sql_ctx *c, PgQuery__TruncateStmt *s, plan *p)
 		if (!(pt->shard_sql[pt->ntables++] = delete_all_sql(c, t)))
 			return MUR_ERR;
 	}
-	return MUR_OK;
+	return sql_fkey_truncate(c, pt->tables, pt->ntables);
 }

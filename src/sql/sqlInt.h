@@ -212,6 +212,19 @@ int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
  * boolean, emitted with bare column names into b (no parameters, no
  * subqueries). */
 int sql_check_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *w, mur_buf *b);
+
+/* Foreign keys (plan_fkey.c): one FOREIGN KEY / REFERENCES constraint of
+ * table t (col: the column it is declared on, -1 for a table constraint)
+ * checked into *out; the statements that would break a key refused. */
+struct cat_fkey;
+int sql_fkey_build(sql_ctx *c, const cat_table *t, int col, PgQuery__Constraint *k,
+		   struct cat_fkey *out);
+int sql_fkey_update(sql_ctx *c, const cat_table *t, PgQuery__UpdateStmt *u);
+int sql_fkey_delete(sql_ctx *c, plan *p);
+int sql_fkey_copy(sql_ctx *c, const cat_table *t);
+int sql_fkey_truncate(sql_ctx *c, const cat_table **tables, int n);
+/* DROP TABLE t, beside the n tables `dropped` (t among them). */
+int sql_fkey_drop(sql_ctx *c, const cat_table *t, const cat_table **dropped, int n);
 /* ALTER TABLE ... RENAME [COLUMN] ... TO (PLAN_ALTER); others 0A000. */
 int sql_plan_rename(sql_ctx *c, PgQuery__RenameStmt *s, plan *p);
 int sql_plan_explain(sql_ctx *c, PgQuery__ExplainStmt *s, plan *p);
