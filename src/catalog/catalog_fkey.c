@@ -98,10 +98,10 @@ int cat_fkey_add(catalog *c, const cat_fkey *def, mur_error *err)
 	if (grow(c, err) != MUR_OK)
 		return MUR_ERR;
 	k.id = c->next_fkey_id > CAT_FKEY_ID_BASE ? c->next_fkey_id : CAT_FKEY_ID_BASE;
-	if (c->store && cat_store_run(c, "INSERT INTO fkeys VALUES (?,?,?,?,?,?,?,?)", "isiiiiss",
-				      err, (int64_t)k.id, k.name, (int64_t)k.table_id,
-				      (int64_t)k.col, (int64_t)k.ref_table_id, (int64_t)k.ref_col,
-				      del, upd) != MUR_OK)
+	if (c->store &&
+	    cat_store_run(c, "INSERT INTO fkeys VALUES (?,?,?,?,?,?,?,?)", "isiiiiss", err,
+			  (int64_t)k.id, k.name, (int64_t)k.table_id, (int64_t)k.col,
+			  (int64_t)k.ref_table_id, (int64_t)k.ref_col, del, upd) != MUR_OK)
 		return MUR_ERR;
 	c->next_fkey_id = k.id + 1;
 	c->fkeys[c->nfkeys++] = k;

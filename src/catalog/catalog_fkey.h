@@ -16,7 +16,7 @@
 
 #include "catalog/catalog.h"
 
-#define CAT_FKEYS_MAX 4096        /* foreign keys in the cluster */
+#define CAT_FKEYS_MAX 4096          /* foreign keys in the cluster */
 #define CAT_FKEY_ID_BASE 700000000u /* pg_constraint OIDs, apart from tables' */
 
 /* ON DELETE / ON UPDATE: PostgreSQL's confdeltype letters. */

@@ -266,7 +266,7 @@ typedef struct plan_alter {
 typedef struct plan_create_table {
 	cat_table *def; /* new table, id 0, shards NULL: the leader assigns them */
 	int if_not_exists;
-	const char *shard_ddl; /* CREATE TABLE main."t" (...) for each placement */
+	const char *shard_ddl;  /* CREATE TABLE main."t" (...) for each placement */
 	struct cat_fkey *fkeys; /* its FOREIGN KEYs (table_id 0: the leader fills it in) */
 	int nfkeys;
 } plan_create_table;

@@ -796,7 +796,8 @@ static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 		snprintf(pd->names[pd->ntables], sizeof pd->names[0], "%s", name);
 		dropped[pd->ntables++] = t;
 	}
-	for (int i = 0; i < pd->ntables && s->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE; i++)
+	for (int i = 0; i < pd->ntables && s->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
+	     i++)
 		if (dropped[i] && sql_fkey_drop(c, dropped[i], dropped, pd->ntables) != MUR_OK)
 			return MUR_ERR;
 	return MUR_OK;

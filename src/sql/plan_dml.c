@@ -1044,12 +1044,11 @@ int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
 	if (s->with_clause)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support WITH (common table expressions) yet");
-	int rc = s->n_using_clause
-			 ? plan_modify_from(c, p, s->relation, NULL, s->n_using_clause,
-					    s->using_clause, s->where_clause, s->n_returning_list,
-					    s->returning_list)
-			 : plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause,
-					      s->n_returning_list, s->returning_list);
+	int rc = s->n_using_clause ? plan_modify_from(c, p, s->relation, NULL, s->n_using_clause,
+						      s->using_clause, s->where_clause,
+						      s->n_returning_list, s->returning_list)
+				   : plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause,
+							s->n_returning_list, s->returning_list);
 	return rc == MUR_OK ? sql_fkey_delete(c, p) : rc;
 }
 

@@ -68,7 +68,9 @@ static int action(sql_ctx *c, const char *a, const char *on, int loc, char *out)
 		return MUR_OK;
 	}
 	snprintf(what, sizeof what, "ON %s %s in foreign keys yet", on,
-		 *a == 'c' ? "CASCADE" : *a == 'n' ? "SET NULL" : "SET DEFAULT");
+		 *a == 'c'   ? "CASCADE"
+		 : *a == 'n' ? "SET NULL"
+			     : "SET DEFAULT");
 	return refuse(c, loc, what, "Use NO ACTION or RESTRICT (the default).");
 }
 
@@ -90,8 +92,8 @@ static int placement_check(sql_ctx *c, const cat_table *t, int col, const cat_ta
 			      hint);
 	if (cat_table_is_range(t) || cat_table_is_range(p))
 		return refuse(c, loc, "foreign keys between range-partitioned tables yet", hint);
-	if (tn != pn || (t->range_order != NULL) != (p->range_order != NULL) || col != t->dist_col ||
-	    ref != p->dist_col)
+	if (tn != pn || (t->range_order != NULL) != (p->range_order != NULL) ||
+	    col != t->dist_col || ref != p->dist_col)
 		return refuse(c, loc,
 			      "a foreign key between distributed tables that are not co-located "
 			      "on the key",
@@ -187,9 +189,9 @@ int sql_fkey_update(sql_ctx *c, const cat_table *t, PgQuery__UpdateStmt *u)
 	for (int i = 0; c->cat && i < cat_fkey_count(c->cat); i++) {
 		const cat_fkey *k = cat_fkey_at(c->cat, i);
 		if (k && k->table_id == t->id && updates_col(u, t, k->col))
-			return refuse(c, -1,
-				      "UPDATE of a foreign key's referencing column yet",
-				      "DELETE the row and INSERT it again (the INSERT is checked).");
+			return refuse(c, -1, "UPDATE of a foreign key's referencing column yet",
+				      "DELETE the row and INSERT it again (the INSERT is "
+				      "checked).");
 		if (k && k->ref_table_id == t->id && updates_col(u, t, k->ref_col))
 			return refuse(c, -1, "UPDATE of a column other tables reference yet",
 				      "INSERT the new key, move the referencing rows, then DELETE "
@@ -267,8 +269,9 @@ int sql_fkey_truncate(sql_ctx *c, const cat_table **tables, int n)
 			"cannot truncate a table referenced in a foreign key constraint");
 		mur_error_detail(c->err, "Table \"%s\" references \"%s\".", child->name,
 				 cat_table_by_id((catalog *)c->cat, k->ref_table_id)->name);
-		mur_error_hint(c->err, "Truncate table \"%s\" at the same time, or use TRUNCATE ... "
-				       "CASCADE.",
+		mur_error_hint(c->err,
+			       "Truncate table \"%s\" at the same time, or use TRUNCATE ... "
+			       "CASCADE.",
 			       child->name);
 		return MUR_ERR;
 	}

@@ -1,0 +1,305 @@
+/*
+ * lead_fkey.c — foreign keys checked by the leader (catalog/catalog_fkey.h;
+ * docs/decisions.md, "Foreign keys": why here, and why it is safe against
+ * concurrent writers).
+ *
+ *   INSERT into a referencing table t (before its rows are sent):
+ *     for each referencing value v: lock p's shard of v SHARED ──> SELECT 1
+ *     FROM p WHERE b = v ──(no row)──> 23503, nothing written
+ *   DELETE from a referenced table p (after its rows are deleted, before
+ *   the statement's transaction commits; the rows come back to the leader):
+ *     for each referenced value v: lock t's shards SHARED ──> SELECT 1 FROM
+ *     t WHERE a = v ──(a row)──> 23503, the DELETE undone
+ *
+ * Both run inside the statement's transaction (the block's, or an
+ * implicit one begun here even over one shard), so the locks last until
+ * it ends: a DELETE of p waits for every INSERT that saw its key until
+ * that commits (and then sees its row), and an INSERT that comes after
+ * the DELETE locked the shard waits for it to end (and then misses the
+ * key).  Strict two-phase locking on shards: no orphan either way; a
+ * cycle is 40P01 as any (docs/transactions.md).
+ *
+ * One check is one router read, run in turn (a bulk INSERT pays one round
+ * trip per distinct value: documented).  Memory: lead_fkey (r->fk) is
+ * malloc'd by the first check and freed by lead_fkey_free (run_free).
+ */
+#include "leader/lead_int.h"
+
+#include "catalog/catalog_fkey.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LEAD_FKEY_DEDUP_MAX 4096 /* distinct values kept apart by a linear search */
+
+typedef struct fk_item {
+	const cat_fkey *k;
+	mur_value v; /* points into the run's rows (stable while checks run) */
+} fk_item;
+
+struct lead_fkey {
+	int n, cap, next;
+	fk_item *items;
+	int deleting;       /* 1: p's rows were deleted, t must not have v */
+	int done;           /* the checks ran (the continuation calls in again) */
+	lead_run_next cont; /* after the last check (or a failure) */
+	mur_buf scratch;
+};
+
+void lead_fkey_free(lead_run *r)
+{
+	if (!r->fk)
+		return;
+	free(r->fk->items);
+	mur_buf_free(&r->fk->scratch);
+	free(r->fk);
+	r->fk = NULL;
+}
+
+static int add_item(lead_fkey *f, const cat_fkey *k, const mur_value *v)
+{
+	if (v->kind == MV_NULL)
+		return MUR_OK; /* MATCH SIMPLE: a NULL references nothing */
+	for (int i = 0; f->n <= LEAD_FKEY_DEDUP_MAX && i < f->n; i++)
+		if (f->items[i].k == k && mur_value_cmp(&f->items[i].v, v) == 0)
+			return MUR_OK;
+	if (f->n == f->cap) {
+		int cap = f->cap ? f->cap * 2 : 8;
+		fk_item *g = realloc(f->items, (size_t)cap * sizeof *g);
+		if (!g)
+			return MUR_ERR;
+		f->items = g;
+		f->cap = cap;
+	}
+	f->items[f->n].k = k;
+	f->items[f->n++].v = *v;
+	return MUR_OK;
+}
+
+/* Collect the values of rows (nrows × ncols, table t's column order) the
+ * keys need checked: t's referencing columns (inserting) or t's
+ * referenced ones (deleting).  0 when there is nothing to check. */
+static int collect(lead_run *r, const cat_table *t, const char *rows, size_t len, uint64_t nrows,
+		   uint32_t ncols, int deleting)
+{
+	const catalog *cat = r->e->cat;
+	mur_value vals[CAT_COLUMNS_MAX];
+	mur_error err;
+	mur_rd rd;
+	int any = 0;
+	for (int i = 0; i < cat_fkey_count(cat); i++) {
+		const cat_fkey *k = cat_fkey_at(cat, i);
+		any |= k && (deleting ? k->ref_table_id : k->table_id) == t->id;
+	}
+	if (!any || r->failed || ncols != (uint32_t)t->ncols)
+		return 0;
+	if (!(r->fk = calloc(1, sizeof *r->fk)))
+		goto err_oom;
+	mur_buf_init(&r->fk->scratch);
+	r->fk->deleting = deleting;
+	mur_rd_init(&rd, rows, len);
+	for (uint64_t row = 0; row < nrows; row++) {
+		for (uint32_t c = 0; c < ncols; c++)
+			if (mur_row_get_value(&rd, &vals[c]) != MUR_OK)
+				return 0;
+		for (int i = 0; i < cat_fkey_count(cat); i++) {
+			const cat_fkey *k = cat_fkey_at(cat, i);
+			if (!k || (deleting ? k->ref_table_id : k->table_id) != t->id)
+				continue;
+			if (add_item(r->fk, k, &vals[deleting ? k->ref_col : k->col]) != MUR_OK)
+				goto err_oom;
+		}
+	}
+	return r->fk->n > 0;
+err_oom:
+	mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	lead_run_fail(r, &err);
+	return 0;
+}
+
+/* The statement's transaction (the block's, or an implicit one). */
+static repl_txn *statement_txn(lead_run *r)
+{
+	lead_run *top = r;
+	mur_error err;
+	while (top->parent)
+		top = top->parent;
+	if (!top->block_txid && !top->itx &&
+	    !(top->itx = repl_txn_begin(r->e->repl, lead_time_id(&r->s->e->txid_next), &err)))
+		lead_run_fail(r, &err);
+	return lead_txn_of_run(r);
+}
+
+static void check_next(lead_run *r);
+
+static void fail_23503(lead_run *r, const fk_item *it)
+{
+	const catalog *cat = r->e->cat;
+	const cat_table *t = cat_table_by_id((catalog *)cat, it->k->table_id);
+	const cat_table *p = cat_table_by_id((catalog *)cat, it->k->ref_table_id);
+	const cat_column *col = r->fk->deleting ? &p->cols[it->k->ref_col] : &t->cols[it->k->col];
+	mur_buf v;
+	mur_error err;
+	mur_buf_init(&v);
+	mur_value_to_pgtext(col->type, &it->v, &v);
+	mur_buf_put_u8(&v, 0);
+	if (r->fk->deleting) {
+		mur_error_set(&err, "23503",
+			      "update or delete on table \"%s\" violates foreign key constraint "
+			      "\"%s\" on table \"%s\"",
+			      p->name, it->k->name, t->name);
+		mur_error_detail(&err, "Key (%s)=(%s) is still referenced from table \"%s\".",
+				 col->name, mur_buf_ok(&v) ? v.data : "?", t->name);
+	} else {
+		mur_error_set(&err, "23503",
+			      "insert or update on table \"%s\" violates foreign key constraint "
+			      "\"%s\"",
+			      t->name, it->k->name);
+		mur_error_detail(&err, "Key (%s)=(%s) is not present in table \"%s\".", col->name,
+				 mur_buf_ok(&v) ? v.data : "?", p->name);
+	}
+	mur_buf_free(&v);
+	lead_run_fail(r, &err);
+}
+
+static void check_done(lead_run *r, lead_run *child)
+{
+	const fk_item *it = &r->fk->items[r->fk->next];
+	if (child->failed)
+		lead_run_fail(r, &child->err);
+	else if ((child->nrows > 0) == r->fk->deleting)
+		fail_23503(r, it);
+	r->fk->next++;
+	check_next(r);
+}
+
+/* The lock is held: read the other table for the value. */
+static void locked(lead_run *r)
+{
+	const fk_item *it = &r->fk->items[r->fk->next];
+	const catalog *cat = r->e->cat;
+	const cat_table *t = cat_table_by_id((catalog *)cat, it->k->table_id);
+	const cat_table *p = cat_table_by_id((catalog *)cat, it->k->ref_table_id);
+	const cat_table *other = r->fk->deleting ? t : p;
+	const cat_column *col = r->fk->deleting ? &t->cols[it->k->col] : &p->cols[it->k->ref_col];
+	char sql[3 * CAT_NAME_MAX + 64];
+	mur_type type = col->type;
+	plan *pl = NULL;
+	lead_run *child;
+	mur_error err;
+	if (r->failed) {
+		check_next(r);
+		return;
+	}
+	snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\" WHERE \"%s\" = $1 LIMIT 1", other->name,
+		 col->name);
+	if (sql_prepare(cat, sql, 1, &type, &pl, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+		check_next(r);
+		return;
+	}
+	if (!(child = lead_run_child(r, pl, check_done))) {
+		plan_free(pl);
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		lead_run_fail(r, &err);
+		check_next(r);
+		return;
+	}
+	child->own_plan = pl;
+	free(child->params);
+	child->params = calloc(1, sizeof *child->params);
+	child->nparams = child->params ? 1 : 0;
+	if (child->params)
+		child->params[0] = it->v;
+	lead_run_start(child);
+}
+
+/* Lock (shared) the shards of the other table the check reads. */
+static void lock_for(lead_run *r, const fk_item *it, repl_txn *tx)
+{
+	const catalog *cat = r->e->cat;
+	const cat_table *other = cat_table_by_id((catalog *)cat, r->fk->deleting
+									 ? it->k->table_id
+									 : it->k->ref_table_id);
+	repl_write_facts f = {0};
+	mur_value cv;
+	mur_error err;
+	uint32_t from = 0, to = other->nshards;
+	f.txn = tx;
+	f.lock_shared = 1;
+	lead_txn_wait_facts(r->s, &f);
+	if (!r->fk->deleting && !cat_table_is_reference(other)) {
+		/* p's key is its distribution column (co-located, plan_fkey.c) */
+		mur_buf_reset(&r->fk->scratch);
+		if (mur_value_coerce(other->cols[other->dist_col].type, &it->v, &r->fk->scratch,
+				     &cv, &err) != MUR_OK) {
+			lead_run_fail(r, &err);
+			return;
+		}
+		from = cat_shard_for_value(other, &cv);
+		to = from + 1;
+	}
+	for (uint32_t sh = from; sh < to && !r->failed; sh++) {
+		r->npending++;
+		if (repl_lock_shard(r->e->repl, other, sh, &f, lead_run_part_done, r, &err) !=
+		    MUR_OK) {
+			r->npending--;
+			lead_run_fail(r, &err);
+		}
+	}
+}
+
+static void check_next(lead_run *r)
+{
+	lead_fkey *f = r->fk;
+	repl_txn *tx;
+	if (r->failed || f->next >= f->n) {
+		lead_run_next cont = f->cont;
+		f->done = 1;
+		cont(r);
+		return;
+	}
+	if (!(tx = statement_txn(r))) {
+		mur_error err;
+		if (!r->failed) {
+			mur_error_set(&err, SQLSTATE_IN_FAILED_SQL_TRANSACTION,
+				      "the transaction has ended; the foreign key was not checked");
+			lead_run_fail(r, &err);
+		}
+		check_next(r);
+		return;
+	}
+	lock_for(r, &f->items[f->next], tx);
+	lead_run_wait(r, locked);
+}
+
+int lead_fkey_insert(lead_run *r, const char *rows, size_t len, uint64_t nrows, uint32_t ncols,
+		     lead_run_next cont)
+{
+	if (r->fk && r->fk->done)
+		return 0;
+	if (!collect(r, r->p->u.insert.table, rows, len, nrows, ncols, 0))
+		return 0;
+	r->fk->cont = cont;
+	check_next(r);
+	return 1;
+}
+
+int lead_fkey_deleted(lead_run *r, lead_run_next cont)
+{
+	const plan_modify *pm = &r->p->u.modify;
+	if (!pm->fk_returning || (r->fk && r->fk->done))
+		return 0;
+	if (!collect(r, pm->table, r->rows.data, r->rows.len, r->nrows, r->ncols, 1))
+		return 0;
+	r->fk->cont = cont;
+	check_next(r);
+	return 1;
+}
+
+void lead_fkey_begin_txn(lead_run *r)
+{
+	if (r->p->kind == PLAN_MODIFY && r->p->u.modify.fk_returning)
+		(void)statement_txn(r);
+}
