@@ -117,6 +117,54 @@ def test_missing_unique_key(fk):
     fk.both_error("CREATE TABLE bad (x text REFERENCES region(name))", "42830")
 
 
+def test_insert_racing_a_parent_delete_leaves_no_orphan(fk, cluster):
+    """Sessions insert children of parents another session deletes at the
+    same time: each statement either fails (23503, or 40P01) or holds, and
+    at the end no child's key is missing from its parent."""
+    m = cluster.connect()
+    m.autocommit = True
+    cur = m.cursor()
+    cur.execute("CREATE TABLE par (id int PRIMARY KEY)" + REF)
+    cur.execute("CREATE TABLE kid (id int PRIMARY KEY, p int REFERENCES par(id))")
+    cur.execute("INSERT INTO par SELECT g FROM generate_series(1, 60) g")
+    stop = threading.Event()
+    errors = []
+
+    def inserter(base):
+        c = cluster.connect()
+        c.autocommit = True
+        k = c.cursor()
+        i = 0
+        while not stop.is_set():
+            i += 1
+            try:
+                k.execute("INSERT INTO kid VALUES (%s, %s)", (base + i, 1 + (i * 7) % 60))
+            except psycopg2.Error as e:
+                if e.pgcode not in ("23503", "40P01"):
+                    errors.append(e)
+        c.close()
+
+    threads = [threading.Thread(target=inserter, args=(b,)) for b in (100000, 200000)]
+    for t in threads:
+        t.start()
+    deleted = 0
+    for pid in range(1, 61):
+        try:
+            cur.execute("DELETE FROM par WHERE id = %s", (pid,))
+            deleted += 1
+        except psycopg2.Error as e:
+            assert e.pgcode in ("23503", "40P01"), e
+    stop.set()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    cur.execute("SELECT count(*) FROM kid WHERE p NOT IN (SELECT id FROM par)")
+    assert cur.fetchone()[0] == 0
+    cur.execute("SELECT count(*) FROM kid")
+    assert cur.fetchone()[0] > 0 and deleted > 0
+    m.close()
+
+
 def test_restart_keeps_the_keys(fk, cluster):
     cluster.stop()
     cluster.start()
