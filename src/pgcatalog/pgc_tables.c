@@ -12,6 +12,8 @@
  */
 #include "pgcatalog/pgc_int.h"
 
+#include "catalog/catalog_fkey.h"
+
 #include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -409,6 +411,45 @@ static void fill_index(pgc_fill_ctx *f, pgc_row *r)
 	}
 }
 
+static int attnum_of(const cat_table *t, int col);
+
+/* Foreign keys (catalog/catalog_fkey.h): contype 'f'. */
+static void fill_fkeys(pgc_fill_ctx *f, pgc_row *r)
+{
+	for (int i = 0; i < cat_fkey_count(f->cat); i++) {
+		const cat_fkey *k = cat_fkey_at(f->cat, i);
+		const cat_table *t, *p;
+		char key[32], fkey[32], act[2] = {0, 0};
+		if (!k)
+			continue;
+		t = cat_table_by_id((catalog *)f->cat, k->table_id);
+		p = cat_table_by_id((catalog *)f->cat, k->ref_table_id);
+		if (!pgc_table_shown(f->cat, t) || !pgc_table_shown(f->cat, p))
+			continue;
+		snprintf(key, sizeof key, "{%d}", attnum_of(t, k->col));
+		snprintf(fkey, sizeof fkey, "{%d}", attnum_of(p, k->ref_col));
+		row_begin(r);
+		put_int(r, "oid", k->id);
+		put_text(r, "conname", k->name);
+		put_int(r, "connamespace", PGC_OID_NS_PUBLIC);
+		put_text(r, "contype", "f");
+		put_int(r, "convalidated", 1);
+		put_int(r, "conrelid", pgc_table_oid(t));
+		put_int(r, "conindid", pgc_table_oid(p) + 1);
+		put_int(r, "confrelid", pgc_table_oid(p));
+		act[0] = k->on_update;
+		put_text(r, "confupdtype", act);
+		act[0] = k->on_delete;
+		put_text(r, "confdeltype", act);
+		put_text(r, "confmatchtype", "s");
+		put_int(r, "conislocal", 1);
+		put_int(r, "connoinherit", 1);
+		put_text(r, "conkey", key);
+		put_text(r, "confkey", fkey);
+		row_end(r);
+	}
+}
+
 static void fill_constraint(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
@@ -435,6 +476,7 @@ static void fill_constraint(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "conkey", arr);
 		row_end(r);
 	}
+	fill_fkeys(f, r);
 }
 
 static void fill_type(pgc_fill_ctx *f, pgc_row *r)

@@ -165,6 +165,14 @@ def test_insert_racing_a_parent_delete_leaves_no_orphan(fk, cluster):
     m.close()
 
 
+def test_pg_constraint(fk):
+    fk.both("SELECT conname::text, contype::text, confrelid::regclass::text AS ref,"
+            " conkey::text, confkey::text, confupdtype::text, confdeltype::text,"
+            " confmatchtype::text, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE contype = 'f' AND conrelid::regclass::text IN ('users', 'orders')"
+            " ORDER BY conname")
+
+
 def test_restart_keeps_the_keys(fk, cluster):
     cluster.stop()
     cluster.start()
