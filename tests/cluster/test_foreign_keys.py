@@ -9,7 +9,9 @@ referenced table; murphy alone: the refused pairs (0A000 with a hint), a
 leader restart keeps the keys, and a child INSERT racing a DELETE of its
 parent from another session never leaves an orphan.
 """
+import random
 import threading
+import time
 
 import psycopg2
 import pytest
@@ -118,16 +120,18 @@ def test_missing_unique_key(fk):
 
 
 def test_insert_racing_a_parent_delete_leaves_no_orphan(fk, cluster):
-    """Sessions insert children of parents another session deletes at the
-    same time: each statement either fails (23503, or 40P01) or holds, and
-    at the end no child's key is missing from its parent."""
+    """Sessions insert children of the parent another session deletes at
+    the same time, round after round: each statement either fails (23503,
+    or 40P01) or holds, and at the end no child's key is missing from its
+    parent (without the shared lock on the parent's shard the leader
+    takes, this leaves orphans: docs/decisions.md, "Foreign keys")."""
     m = cluster.connect()
     m.autocommit = True
     cur = m.cursor()
     cur.execute("CREATE TABLE par (id int PRIMARY KEY)" + REF)
     cur.execute("CREATE TABLE kid (id int PRIMARY KEY, p int REFERENCES par(id))")
-    cur.execute("INSERT INTO par SELECT g FROM generate_series(1, 60) g")
     stop = threading.Event()
+    current = [0]
     errors = []
 
     def inserter(base):
@@ -138,17 +142,21 @@ def test_insert_racing_a_parent_delete_leaves_no_orphan(fk, cluster):
         while not stop.is_set():
             i += 1
             try:
-                k.execute("INSERT INTO kid VALUES (%s, %s)", (base + i, 1 + (i * 7) % 60))
+                k.execute("INSERT INTO kid VALUES (%s, %s)", (base + i, current[0]))
             except psycopg2.Error as e:
                 if e.pgcode not in ("23503", "40P01"):
                     errors.append(e)
         c.close()
 
-    threads = [threading.Thread(target=inserter, args=(b,)) for b in (100000, 200000)]
+    threads = [threading.Thread(target=inserter, args=(b,)) for b in (10**6, 2 * 10**6, 3 * 10**6)]
     for t in threads:
         t.start()
     deleted = 0
-    for pid in range(1, 61):
+    rnd = random.Random(19)
+    for pid in range(1, 151):
+        cur.execute("INSERT INTO par VALUES (%s)", (pid,))
+        current[0] = pid
+        time.sleep(rnd.random() * 0.004)  # some rounds the children win, some the DELETE
         try:
             cur.execute("DELETE FROM par WHERE id = %s", (pid,))
             deleted += 1
