@@ -436,6 +436,10 @@ void lead_alter_start(lead_run *r)
 	mur_error err;
 	if (lead_ddltxn_refused(r))
 		return;
+	if (pa->fkey_add || pa->fkey_drop) {
+		lead_fkey_alter(r); /* the catalog only */
+		return;
+	}
 	if (pa->noop_notice || !pa->shard_sql) {
 		if (pa->noop_notice)
 			pgw_result_add_notice(r->res, "%s", pa->noop_notice);

@@ -303,3 +303,64 @@ void lead_fkey_begin_txn(lead_run *r)
 	if (r->p->kind == PLAN_MODIFY && r->p->u.modify.fk_returning)
 		(void)statement_txn(r);
 }
+
+/* ---- ALTER TABLE ADD / DROP CONSTRAINT ---- */
+
+/* The validation read is done: a row is a referencing value the parent
+ * lacks (23503, the key goes again). */
+static void validated(lead_run *r, lead_run *child)
+{
+	const plan_alter *pa = &r->p->u.alter;
+	const cat_fkey *k = cat_fkey_find(r->e->cat, pa->table->id, pa->fkey_add->name);
+	mur_error err;
+	if (child->failed) {
+		lead_run_fail(r, &child->err);
+	} else if (child->nrows > 0) {
+		fk_item it = {.k = k};
+		mur_rd rd;
+		mur_rd_init(&rd, child->rows.data, child->rows.len);
+		if (mur_row_get_value(&rd, &it.v) != MUR_OK)
+			it.v.kind = MV_NULL;
+		if ((r->fk = calloc(1, sizeof *r->fk))) {
+			fail_23503(r, &it);
+		} else {
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			lead_run_fail(r, &err);
+		}
+	}
+	if (r->failed && k && cat_fkey_drop(r->e->cat, k->id, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+	lead_run_finish(r);
+}
+
+void lead_fkey_alter(lead_run *r)
+{
+	const plan_alter *pa = &r->p->u.alter;
+	plan *pl = NULL;
+	lead_run *child;
+	mur_error err;
+	snprintf(r->res->tag, sizeof r->res->tag, "ALTER TABLE");
+	if (pa->fkey_drop) {
+		if (cat_fkey_drop(r->e->cat, pa->fkey_drop, &err) != MUR_OK)
+			lead_run_fail(r, &err);
+		lead_run_finish(r);
+		return;
+	}
+	/* in the catalog first: writes from now on are checked, and the
+	 * validation then sees every row written before */
+	if (cat_fkey_add(r->e->cat, pa->fkey_add, &err) != MUR_OK ||
+	    sql_prepare(r->e->cat, pa->validate_sql, 0, NULL, &pl, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+		lead_run_finish(r);
+		return;
+	}
+	if (!(child = lead_run_child(r, pl, validated))) {
+		plan_free(pl);
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		lead_run_fail(r, &err);
+		lead_run_finish(r);
+		return;
+	}
+	child->own_plan = pl;
+	lead_run_start(child);
+}

@@ -417,6 +417,9 @@ int lead_fkey_insert(lead_run *r, const char *rows, size_t len, uint64_t nrows, 
 int lead_fkey_deleted(lead_run *r, lead_run_next cont);
 void lead_fkey_begin_txn(lead_run *r);
 void lead_fkey_free(lead_run *r);
+/* ALTER TABLE ADD CONSTRAINT ... FOREIGN KEY (validated: 23503) / DROP
+ * CONSTRAINT of one (plan_alter's fkey_add / fkey_drop). */
+void lead_fkey_alter(lead_run *r);
 
 /* A run that failed only because shards it wrote were split while its
  * writes waited (r->split_moved), outside a transaction block: plan its

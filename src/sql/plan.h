@@ -261,6 +261,12 @@ typedef struct plan_alter {
 	const char *shard_sql;   /* "forward SEP undo" (storage/replog.h) every shard logs as a
 				   DDL entry; NULL: only the catalog changes */
 	const char *noop_notice; /* IF [NOT] EXISTS found nothing to do: the NOTICE */
+	/* ADD CONSTRAINT ... FOREIGN KEY (fkey_add, with validate_sql: a
+	 * SELECT of a referencing value its parent lacks) or DROP CONSTRAINT of
+	 * one (fkey_drop: its id); the catalog only (leader/lead_fkey.c) */
+	struct cat_fkey *fkey_add;
+	const char *validate_sql;
+	uint32_t fkey_drop;
 } plan_alter;
 
 typedef struct plan_create_table {

@@ -1064,6 +1064,9 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy runs one ALTER TABLE action per statement");
 	cmd = s->cmds[0]->alter_table_cmd;
+	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint && c->cat &&
+	    cat_fkey_find(c->cat, p->u.index.table->id, cmd->name))
+		return sql_fkey_alter_drop(c, p->u.index.table, cmd, p);
 	if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
 	    cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) {
 		int rc = sql_plan_alter_shape(c, p->u.index.table, s->relation, cmd, p);
@@ -1075,7 +1078,7 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
 		return alter_add_key(c, k, p);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-		return unsupported(c, k->location, "foreign keys");
+		return sql_fkey_alter_add(c, p->u.index.table, k, p);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
 		return sql_plan_alter_shape(c, p->u.index.table, s->relation, cmd, p);
 	default:

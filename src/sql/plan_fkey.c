@@ -298,3 +298,56 @@ int sql_fkey_drop(sql_ctx *c, const cat_table *t, const cat_table **dropped, int
 	}
 	return MUR_OK;
 }
+
+/* ---- ALTER TABLE ---- */
+
+int sql_fkey_alter_add(sql_ctx *c, const cat_table *t, PgQuery__Constraint *k, plan *p)
+{
+	plan_alter *pa = &p->u.alter;
+	const cat_table *parent;
+	mur_buf b;
+	memset(pa, 0, sizeof *pa);
+	p->kind = PLAN_ALTER;
+	p->tag = "ALTER TABLE";
+	pa->table = t;
+	if (!(pa->fkey_add = sql_alloc(c, sizeof *pa->fkey_add)) ||
+	    sql_fkey_build(c, t, -1, k, pa->fkey_add) != MUR_OK)
+		return MUR_ERR;
+	if (cat_fkey_find(c->cat, t->id, pa->fkey_add->name))
+		return sql_err(c, "42710", k->location,
+			       "constraint \"%s\" for relation \"%s\" already exists",
+			       pa->fkey_add->name, t->name);
+	parent = cat_table_by_id((catalog *)c->cat, pa->fkey_add->ref_table_id);
+	/* a referencing value its parent lacks: co-located or reference, so
+	 * the join runs inside each shard */
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "SELECT c.");
+	sql_emit_ident(&b, t->cols[pa->fkey_add->col].name);
+	mur_buf_printf(&b, " FROM ");
+	sql_emit_ident(&b, t->name);
+	mur_buf_printf(&b, " c LEFT JOIN ");
+	sql_emit_ident(&b, parent->name);
+	mur_buf_printf(&b, " r ON c.");
+	sql_emit_ident(&b, t->cols[pa->fkey_add->col].name);
+	mur_buf_printf(&b, " = r.");
+	sql_emit_ident(&b, parent->cols[pa->fkey_add->ref_col].name);
+	mur_buf_printf(&b, " WHERE r.");
+	sql_emit_ident(&b, parent->cols[pa->fkey_add->ref_col].name);
+	mur_buf_printf(&b, " IS NULL AND c.");
+	sql_emit_ident(&b, t->cols[pa->fkey_add->col].name);
+	mur_buf_printf(&b, " IS NOT NULL LIMIT 1");
+	return (pa->validate_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}
+
+int sql_fkey_alter_drop(sql_ctx *c, const cat_table *t, PgQuery__AlterTableCmd *cmd, plan *p)
+{
+	plan_alter *pa = &p->u.alter;
+	memset(pa, 0, sizeof *pa);
+	p->kind = PLAN_ALTER;
+	p->tag = "ALTER TABLE";
+	pa->table = t;
+	if (cmd->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE)
+		return refuse(c, -1, "DROP CONSTRAINT ... CASCADE of a foreign key", NULL);
+	pa->fkey_drop = cat_fkey_find(c->cat, t->id, cmd->name)->id;
+	return MUR_OK;
+}

@@ -219,6 +219,10 @@ int sql_check_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *w, mur_buf 
 struct cat_fkey;
 int sql_fkey_build(sql_ctx *c, const cat_table *t, int col, PgQuery__Constraint *k,
 		   struct cat_fkey *out);
+/* ALTER TABLE t ADD CONSTRAINT ... FOREIGN KEY / DROP CONSTRAINT of a
+ * foreign key: p becomes a PLAN_ALTER of the catalog only. */
+int sql_fkey_alter_add(sql_ctx *c, const cat_table *t, PgQuery__Constraint *k, plan *p);
+int sql_fkey_alter_drop(sql_ctx *c, const cat_table *t, PgQuery__AlterTableCmd *cmd, plan *p);
 int sql_fkey_update(sql_ctx *c, const cat_table *t, PgQuery__UpdateStmt *u);
 int sql_fkey_delete(sql_ctx *c, plan *p);
 int sql_fkey_copy(sql_ctx *c, const cat_table *t);

@@ -181,6 +181,24 @@ def test_pg_constraint(fk):
             " ORDER BY conname")
 
 
+def test_alter_table_add_and_drop_constraint(fk):
+    ddl(fk, "CREATE TABLE lines (id int PRIMARY KEY, r int)")
+    fk.exec_both("INSERT INTO lines VALUES (1, 1), (2, 8), (3, NULL)")
+    err = fk.both_error("ALTER TABLE lines ADD CONSTRAINT lines_r_fkey FOREIGN KEY (r)"
+                        " REFERENCES region (id)", "23503")
+    assert err.diag.message_detail == 'Key (r)=(8) is not present in table "region".'
+    fk.both("INSERT INTO lines VALUES (4, 9)")  # no key was left behind
+    fk.both("DELETE FROM lines WHERE r IN (8, 9)")
+    fk.both("ALTER TABLE lines ADD CONSTRAINT lines_r_fkey FOREIGN KEY (r) REFERENCES region (id)")
+    fk.both_error("ALTER TABLE lines ADD CONSTRAINT lines_r_fkey FOREIGN KEY (r)"
+                  " REFERENCES region (id)", "42710")
+    fk.both_error("INSERT INTO lines VALUES (5, 7)", "23503")
+    fk.both_error("DELETE FROM region WHERE id = 1", "23503")
+    fk.both("ALTER TABLE lines DROP CONSTRAINT lines_r_fkey")
+    fk.both("INSERT INTO lines VALUES (5, 7)")
+    fk.both("SELECT * FROM lines ORDER BY id")
+
+
 def test_restart_keeps_the_keys(fk, cluster):
     cluster.stop()
     cluster.start()
