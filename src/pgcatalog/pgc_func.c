@@ -627,7 +627,10 @@ static void fn_get_indexdef(sqlite3_context *ctx, int argc, sqlite3_value **argv
 static int fkey_def(sqlite3_context *ctx, uint32_t oid)
 {
 	const catalog *cat = cat_of(ctx);
-	char out[4 * CAT_NAME_MAX + 96];
+	const pgc_session_hooks *h = hooks_of(ctx);
+	const char *path = h && h->get ? h->get(h->ctx, "search_path") : NULL;
+	int visible = !path || strstr(path, "public") != NULL;
+	char out[5 * CAT_NAME_MAX + 96];
 	for (int i = 0; cat && i < cat_fkey_count(cat); i++) {
 		const cat_fkey *k = cat_fkey_at(cat, i);
 		const cat_table *t, *p;
@@ -635,8 +638,11 @@ static int fkey_def(sqlite3_context *ctx, uint32_t oid)
 			continue;
 		t = cat_table_by_id((catalog *)cat, k->table_id);
 		p = cat_table_by_id((catalog *)cat, k->ref_table_id);
-		snprintf(out, sizeof out, "FOREIGN KEY (%s) REFERENCES %s(%s)%s%s",
-			 t->cols[k->col].name, p->name, p->cols[k->ref_col].name,
+		/* PostgreSQL qualifies the name when the search path does not
+		 * find it (pg_dump's empty one) */
+		snprintf(out, sizeof out, "FOREIGN KEY (%s) REFERENCES %s%s%s(%s)%s%s",
+			 t->cols[k->col].name, visible ? "" : pgc_schema_of(p), visible ? "" : ".",
+			 p->name, p->cols[k->ref_col].name,
 			 k->on_update == CAT_FK_RESTRICT ? " ON UPDATE RESTRICT" : "",
 			 k->on_delete == CAT_FK_RESTRICT ? " ON DELETE RESTRICT" : "");
 		sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);

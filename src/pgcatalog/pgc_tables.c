@@ -164,10 +164,25 @@ static void class_row(pgc_row *r, uint32_t oid, const char *name, uint32_t ns, c
 	put_text(r, "relpersistence", "p");
 	put_text(r, "relreplident", "d");
 	put_int(r, "relnatts", natts);
-	put_int(r, "relhasindex", has_index);
+	put_int(r, "relhasindex", has_index & 1);
+	put_int(r, "relhastriggers", (has_index & 2) != 0); /* CLASS_HAS_TRIGGERS */
 	put_int(r, "relispopulated", 1);
 	put_int(r, "reltuples", -1);
 	row_end(r);
+}
+
+/* class_row's has_index bit: a foreign key's table, which PostgreSQL
+ * gives triggers (psql's \d and pg_dump read its keys only then). */
+#define CLASS_HAS_TRIGGERS 2
+
+static int has_fkeys(const catalog *cat, uint32_t id)
+{
+	for (int i = 0; i < cat_fkey_count(cat); i++) {
+		const cat_fkey *k = cat_fkey_at(cat, i);
+		if (k && (k->table_id == id || k->ref_table_id == id))
+			return 1;
+	}
+	return 0;
 }
 
 static int rel_count(void);
@@ -190,7 +205,9 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		int virt = t->kind == CAT_TABLE_VIRTUAL;
 		int haspk = pgc_pkey_columns(t, cols, sizeof cols) > 0;
 		class_row(r, oid, t->name, pgc_namespace_oid(pgc_schema_of(t)), virt ? "v" : "r",
-			  visible_columns(t), haspk, virt ? 0 : PGC_OID_AM_HEAP);
+			  visible_columns(t),
+			  haspk | (has_fkeys(f->cat, t->id) ? CLASS_HAS_TRIGGERS : 0),
+			  virt ? 0 : PGC_OID_AM_HEAP);
 		if (!haspk)
 			continue;
 		pgc_pkey_name(t, pk, sizeof pk);

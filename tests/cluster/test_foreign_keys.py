@@ -10,11 +10,14 @@ leader restart keeps the keys, and a child INSERT racing a DELETE of its
 parent from another session never leaves an orphan.
 """
 import random
+import re
 import threading
 import time
 
 import psycopg2
 import pytest
+
+from test_pg_dump import admin, describe, pg_dump, restore, target  # noqa: F401 (fixtures)
 
 REF = " WITH (distribution = 'reference')"
 
@@ -197,6 +200,32 @@ def test_alter_table_add_and_drop_constraint(fk):
     fk.both("ALTER TABLE lines DROP CONSTRAINT lines_r_fkey")
     fk.both("INSERT INTO lines VALUES (5, 7)")
     fk.both("SELECT * FROM lines ORDER BY id")
+
+
+def test_psql_describe(fk, cluster, pg):
+    """psql's \\d shows "Foreign-key constraints:" and "Referenced by:" as
+    PostgreSQL does."""
+    for t in ("region", "users", "orders"):
+        assert describe(cluster.dsn(), t) == describe(pg.dsn("t_test_foreign_keys"), t), t
+
+
+def test_pg_dump_round_trip(fk, cluster, target):  # noqa: F811
+    """pg_dump of murphy restores into PostgreSQL with its foreign keys, and
+    the dump's ALTER TABLE ONLY ... ADD CONSTRAINT runs on murphy too."""
+    conn, dsn = target
+    dump = pg_dump(cluster, "-t", "region", "-t", "users", "-t", "orders")
+    restore(dsn, dump)
+    for t in ("region", "users", "orders"):
+        assert describe(cluster.dsn(), t) == describe(dsn, t), t
+    adds = re.findall(r"ALTER TABLE ONLY [^;]* FOREIGN KEY [^;]*;", dump)
+    assert len(adds) == 2, dump
+    cur = fk.m.cursor()
+    cur.execute("ALTER TABLE orders DROP CONSTRAINT orders_uid_fkey")
+    cur.execute([a for a in adds if "orders_uid_fkey" in a][0])
+    with pytest.raises(psycopg2.Error) as e:
+        cur.execute("INSERT INTO orders VALUES (4242, 1)")
+    assert e.value.pgcode == "23503"
+    cur.close()
 
 
 def test_restart_keeps_the_keys(fk, cluster):
