@@ -22,6 +22,8 @@
 /* ON DELETE / ON UPDATE: PostgreSQL's confdeltype letters. */
 #define CAT_FK_NO_ACTION 'a'
 #define CAT_FK_RESTRICT 'r'
+#define CAT_FK_CASCADE 'c'  /* ON DELETE only */
+#define CAT_FK_SET_NULL 'n' /* ON DELETE only */
 
 typedef struct cat_fkey {
 	uint32_t id; /* pg_constraint oid */
@@ -30,7 +32,8 @@ typedef struct cat_fkey {
 	int col;
 	uint32_t ref_table_id; /* referenced table */
 	int ref_col;
-	char on_delete, on_update; /* CAT_FK_NO_ACTION or CAT_FK_RESTRICT */
+	char on_delete; /* CAT_FK_NO_ACTION, _RESTRICT, _CASCADE or _SET_NULL */
+	char on_update; /* CAT_FK_NO_ACTION or CAT_FK_RESTRICT */
 } cat_fkey;
 
 /* Load the store's fkeys at open (catalog_store.c). */

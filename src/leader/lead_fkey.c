@@ -215,6 +215,50 @@ static void locked(lead_run *r)
 	lead_run_start(child);
 }
 
+static void acted(lead_run *r, lead_run *child)
+{
+	if (child->failed)
+		lead_run_fail(r, &child->err);
+	r->fk->next++;
+	check_next(r);
+}
+
+/* ON DELETE CASCADE / SET NULL: t's rows of the deleted key v go, or
+ * lose it, by a DELETE / UPDATE run as a child in the statement's
+ * transaction (its own keys checked in turn: lead_fkey_deleted). */
+static void act_on(lead_run *r, const fk_item *it)
+{
+	const catalog *cat = r->e->cat;
+	const cat_table *t = cat_table_by_id((catalog *)cat, it->k->table_id);
+	const char *a = t->cols[it->k->col].name;
+	char sql[3 * CAT_NAME_MAX + 64];
+	mur_type type = t->cols[it->k->col].type;
+	plan *pl = NULL;
+	lead_run *child;
+	mur_error err;
+	if (it->k->on_delete == CAT_FK_CASCADE)
+		snprintf(sql, sizeof sql, "DELETE FROM \"%s\" WHERE \"%s\" = $1", t->name, a);
+	else
+		snprintf(sql, sizeof sql, "UPDATE \"%s\" SET \"%s\" = NULL WHERE \"%s\" = $1",
+			 t->name, a, a);
+	if (sql_prepare(cat, sql, 1, &type, &pl, &err) != MUR_OK ||
+	    !(child = lead_run_child(r, pl, acted))) {
+		if (pl)
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		plan_free(pl);
+		lead_run_fail(r, &err);
+		check_next(r);
+		return;
+	}
+	child->own_plan = pl;
+	free(child->params);
+	child->params = calloc(1, sizeof *child->params);
+	child->nparams = child->params ? 1 : 0;
+	if (child->params)
+		child->params[0] = it->v;
+	lead_run_start(child);
+}
+
 /* Lock (shared) the shards of the other table the check reads. */
 static void lock_for(lead_run *r, const fk_item *it, repl_txn *tx)
 {
@@ -268,6 +312,11 @@ static void check_next(lead_run *r)
 			lead_run_fail(r, &err);
 		}
 		check_next(r);
+		return;
+	}
+	if (f->deleting && (f->items[f->next].k->on_delete == CAT_FK_CASCADE ||
+			    f->items[f->next].k->on_delete == CAT_FK_SET_NULL)) {
+		act_on(r, &f->items[f->next]);
 		return;
 	}
 	lock_for(r, &f->items[f->next], tx);

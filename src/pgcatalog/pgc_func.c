@@ -644,7 +644,10 @@ static int fkey_def(sqlite3_context *ctx, uint32_t oid)
 			 t->cols[k->col].name, visible ? "" : pgc_schema_of(p), visible ? "" : ".",
 			 p->name, p->cols[k->ref_col].name,
 			 k->on_update == CAT_FK_RESTRICT ? " ON UPDATE RESTRICT" : "",
-			 k->on_delete == CAT_FK_RESTRICT ? " ON DELETE RESTRICT" : "");
+			 k->on_delete == CAT_FK_RESTRICT   ? " ON DELETE RESTRICT"
+			 : k->on_delete == CAT_FK_CASCADE  ? " ON DELETE CASCADE"
+			 : k->on_delete == CAT_FK_SET_NULL ? " ON DELETE SET NULL"
+							   : "");
 		sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
 		return 1;
 	}

@@ -7,13 +7,18 @@
  * will be and fills a cat_fkey the leader adds with the table.  Allowed:
  * one column; p's primary key column (PostgreSQL also takes any unique
  * column; murphy knows only the primary key in its catalog); NO ACTION or
- * RESTRICT; and a pair a shard can hold together, as Citus keeps them:
+ * RESTRICT (ON DELETE also CASCADE and SET NULL); and a pair a shard can hold together, as Citus keeps them:
  * any table → a reference table, and hash → hash co-located (same shard
  * count, the key on both distribution columns).  The rest is 0A000 naming
  * why and what to do.
  *
+ * ON DELETE CASCADE and SET NULL are the leader's too: a DELETE of p then
+ * deletes (or sets to NULL) t's rows of each deleted key, in the same
+ * transaction.
+ *
  * The statements that would break a key are refused here (0A000, or
- * PostgreSQL's own error): UPDATE of a referencing or referenced column,
+ * PostgreSQL's own error): UPDATE of a referencing column (but to NULL) or
+ * of a referenced column,
  * DELETE ... RETURNING / USING of a referenced table, COPY into a
  * referencing table, TRUNCATE of a referenced table without its
  * referencing ones, DROP TABLE of a referenced one without CASCADE.
@@ -63,15 +68,18 @@ static int int_type(mur_type t) { return t == MT_INT2 || t == MT_INT4 || t == MT
 static int action(sql_ctx *c, const char *a, const char *on, int loc, char *out)
 {
 	char what[64];
-	if (!a || !*a || *a == 'a' || *a == 'r') {
-		*out = a && *a == 'r' ? CAT_FK_RESTRICT : CAT_FK_NO_ACTION;
+	if (!a || !*a || *a == 'a' || *a == 'r' ||
+	    (!strcmp(on, "DELETE") && (*a == 'c' || *a == 'n'))) {
+		*out = a && *a ? *a : CAT_FK_NO_ACTION;
 		return MUR_OK;
 	}
 	snprintf(what, sizeof what, "ON %s %s in foreign keys yet", on,
 		 *a == 'c'   ? "CASCADE"
 		 : *a == 'n' ? "SET NULL"
 			     : "SET DEFAULT");
-	return refuse(c, loc, what, "Use NO ACTION or RESTRICT (the default).");
+	return refuse(c, loc, what,
+		      "Use NO ACTION (the default) or RESTRICT; ON DELETE also takes CASCADE and "
+		      "SET NULL.");
 }
 
 /* Where t (the referencing table) and p may pair: 0A000 otherwise. */
@@ -173,13 +181,18 @@ int sql_fkey_build(sql_ctx *c, const cat_table *t, int col, PgQuery__Constraint 
 
 /* ---- statements that would break a key ---- */
 
+/* 1 when u sets column col of t (to NULL only: 2). */
 static int updates_col(PgQuery__UpdateStmt *u, const cat_table *t, int col)
 {
 	for (size_t i = 0; u && i < u->n_target_list; i++) {
 		PgQuery__Node *n = u->target_list[i];
-		if (n->node_case == PG_QUERY__NODE__NODE_RES_TARGET &&
-		    !strcmp(n->res_target->name, t->cols[col].name))
-			return 1;
+		PgQuery__Node *v;
+		if (n->node_case != PG_QUERY__NODE__NODE_RES_TARGET ||
+		    strcmp(n->res_target->name, t->cols[col].name))
+			continue;
+		v = n->res_target->val;
+		return v && v->node_case == PG_QUERY__NODE__NODE_A_CONST && v->a_const->isnull ? 2
+											       : 1;
 	}
 	return 0;
 }
@@ -188,7 +201,7 @@ int sql_fkey_update(sql_ctx *c, const cat_table *t, PgQuery__UpdateStmt *u)
 {
 	for (int i = 0; c->cat && i < cat_fkey_count(c->cat); i++) {
 		const cat_fkey *k = cat_fkey_at(c->cat, i);
-		if (k && k->table_id == t->id && updates_col(u, t, k->col))
+		if (k && k->table_id == t->id && updates_col(u, t, k->col) == 1)
 			return refuse(c, -1, "UPDATE of a foreign key's referencing column yet",
 				      "DELETE the row and INSERT it again (the INSERT is "
 				      "checked).");

@@ -97,7 +97,7 @@ def test_refused_pairs(fk):
         "CREATE TABLE r2 (id int PRIMARY KEY, u int REFERENCES users(id))" + REF,
         "CREATE TABLE h8 (id int PRIMARY KEY, u int REFERENCES users(id))",
         "CREATE TABLE h4 (id int PRIMARY KEY, u int REFERENCES users(id)) WITH (shards = 4)",
-        "CREATE TABLE c1 (id int PRIMARY KEY, r int REFERENCES region(id) ON DELETE CASCADE)",
+        "CREATE TABLE c1 (id int PRIMARY KEY, r int REFERENCES region(id) ON UPDATE CASCADE)",
         "CREATE TABLE c2 (a int, b int, FOREIGN KEY (a, b) REFERENCES orders (uid, n))",
     ]
     for sql in cases:
@@ -200,6 +200,23 @@ def test_alter_table_add_and_drop_constraint(fk):
     fk.both("ALTER TABLE lines DROP CONSTRAINT lines_r_fkey")
     fk.both("INSERT INTO lines VALUES (5, 7)")
     fk.both("SELECT * FROM lines ORDER BY id")
+
+
+def test_on_delete_cascade_and_set_null(fk):
+    ddl(fk, "CREATE TABLE cat (id int PRIMARY KEY)" + REF)
+    ddl(fk, "CREATE TABLE item (id int PRIMARY KEY, c int REFERENCES cat ON DELETE CASCADE)" + REF)
+    ddl(fk, "CREATE TABLE note (id int PRIMARY KEY,"
+        " i int REFERENCES item (id) ON DELETE SET NULL) WITH (shards = 4)",
+        "CREATE TABLE note (id int PRIMARY KEY, i int REFERENCES item (id) ON DELETE SET NULL)")
+    fk.exec_both("INSERT INTO cat VALUES (1), (2), (3)")
+    fk.exec_both("INSERT INTO item VALUES (10, 1), (11, 1), (20, 2), (30, NULL)")
+    fk.exec_both("INSERT INTO note VALUES (100, 10), (101, 11), (102, 20), (103, NULL)")
+    fk.both("DELETE FROM cat WHERE id = 1")  # items 10, 11 go; their notes lose i
+    fk.both("SELECT * FROM item ORDER BY id")
+    fk.both("SELECT * FROM note ORDER BY id")
+    fk.both("UPDATE note SET i = NULL WHERE id = 102")  # to NULL: allowed
+    fk.both("SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname IN"
+            " ('item_c_fkey', 'note_i_fkey') ORDER BY conname")
 
 
 def test_psql_describe(fk, cluster, pg):
