@@ -364,3 +364,13 @@ int sql_fkey_alter_drop(sql_ctx *c, const cat_table *t, PgQuery__AlterTableCmd *
 	pa->fkey_drop = cat_fkey_find(c->cat, t->id, cmd->name)->id;
 	return MUR_OK;
 }
+
+const cat_table *sql_fkey_referencing(sql_ctx *c, const cat_table *t, int k)
+{
+	for (int i = 0; c->cat && i < cat_fkey_count(c->cat); i++) {
+		const cat_fkey *fk = cat_fkey_at(c->cat, i);
+		if (fk && fk->ref_table_id == t->id && k-- == 0)
+			return cat_table_by_id((catalog *)c->cat, fk->table_id);
+	}
+	return NULL;
+}

@@ -90,6 +90,13 @@ def test_in_a_block(fk):
 def test_drop_and_truncate_of_a_referenced_table(fk):
     fk.both_error("DROP TABLE region", "2BP01")
     fk.both_error("TRUNCATE region", "0A000")
+    fk.both_error("TRUNCATE region, users", "0A000")  # orders references users
+    ddl(fk, "CREATE TABLE t_p (id int PRIMARY KEY)" + REF)
+    fk.exec_both("CREATE TABLE t_c (id int PRIMARY KEY, p int REFERENCES t_p)")
+    fk.exec_both("INSERT INTO t_p VALUES (1)")
+    fk.exec_both("INSERT INTO t_c VALUES (1, 1)")
+    fk.both("TRUNCATE t_p CASCADE")
+    fk.both("SELECT (SELECT count(*) FROM t_p) + (SELECT count(*) FROM t_c) AS n")
 
 
 def test_refused_pairs(fk):
