@@ -1067,6 +1067,15 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint && c->cat &&
 	    cat_fkey_find(c->cat, p->u.index.table->id, cmd->name))
 		return sql_fkey_alter_drop(c, p->u.index.table, cmd, p);
+	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn &&
+	    sql_fkey_referencing(c, p->u.index.table, 0))
+		return unsupported(c, -1,
+				   "ALTER TABLE ... DROP COLUMN of a table other tables "
+				   "reference");
+	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn && c->cat &&
+	    sql_fkey_has(c, p->u.index.table))
+		return unsupported(c, -1,
+				   "ALTER TABLE ... DROP COLUMN of a table with foreign keys");
 	if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
 	    cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) {
 		int rc = sql_plan_alter_shape(c, p->u.index.table, s->relation, cmd, p);

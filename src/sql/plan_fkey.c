@@ -374,3 +374,5 @@ const cat_table *sql_fkey_referencing(sql_ctx *c, const cat_table *t, int k)
 	}
 	return NULL;
 }
+
+int sql_fkey_has(sql_ctx *c, const cat_table *t) { return referencing(c->cat, t->id) != NULL; }

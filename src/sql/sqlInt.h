@@ -227,6 +227,8 @@ int sql_fkey_update(sql_ctx *c, const cat_table *t, PgQuery__UpdateStmt *u);
 int sql_fkey_delete(sql_ctx *c, plan *p);
 int sql_fkey_copy(sql_ctx *c, const cat_table *t);
 int sql_fkey_truncate(sql_ctx *c, const cat_table **tables, int n);
+/* 1 when t has a foreign key of its own. */
+int sql_fkey_has(sql_ctx *c, const cat_table *t);
 /* The k-th table with a foreign key to t (k from 0), or NULL past them. */
 const cat_table *sql_fkey_referencing(sql_ctx *c, const cat_table *t, int k);
 /* DROP TABLE t, beside the n tables `dropped` (t among them). */

@@ -120,9 +120,14 @@ def test_refused_pairs(fk):
     with pytest.raises(psycopg2.Error) as e:
         cur.execute("COPY orders FROM STDIN")
     assert e.value.pgcode == "0A000"
-    with pytest.raises(psycopg2.Error) as e:
-        cur.execute("UPDATE users SET region = 2 WHERE id = 10")
-    assert e.value.pgcode == "0A000"
+    for sql in ("UPDATE users SET region = 2 WHERE id = 10",  # the new key is not checked yet
+                "UPDATE region SET id = 5 WHERE id = 1",
+                "DELETE FROM region WHERE id = 9 RETURNING *",
+                "ALTER TABLE users DROP COLUMN region",  # the keys store column indexes
+                "ALTER TABLE region DROP COLUMN name"):
+        with pytest.raises(psycopg2.Error) as e:
+            cur.execute(sql)
+        assert e.value.pgcode == "0A000", sql
 
 
 def test_missing_unique_key(fk):
