@@ -6,6 +6,9 @@
  *   INSERT into a referencing table t (before its rows are sent):
  *     for each referencing value v: lock p's shard of v SHARED ──> SELECT 1
  *     FROM p WHERE b = v ──(no row)──> 23503, nothing written
+ *   UPDATE of t's referencing column: its new rows come back to the leader
+ *   after the write and are checked as an INSERT's (the UPDATE undone on
+ *   a violation)
  *   DELETE from a referenced table p (after its rows are deleted, before
  *   the statement's transaction commits; the rows come back to the leader):
  *     for each referenced value v: lock t's shards SHARED ──> SELECT 1 FROM
@@ -340,7 +343,8 @@ int lead_fkey_deleted(lead_run *r, lead_run_next cont)
 	const plan_modify *pm = &r->p->u.modify;
 	if (!pm->fk_returning || (r->fk && r->fk->done))
 		return 0;
-	if (!collect(r, pm->table, r->rows.data, r->rows.len, r->nrows, r->ncols, 1))
+	if (!collect(r, pm->table, r->rows.data, r->rows.len, r->nrows, r->ncols,
+		     pm->fk_returning == PLAN_FK_DELETED_ROWS))
 		return 0;
 	r->fk->cont = cont;
 	check_next(r);

@@ -222,6 +222,8 @@ typedef struct plan_insert {
 	const char **fill_seq;
 } plan_insert;
 
+enum { PLAN_FK_DELETED_ROWS = 1, PLAN_FK_NEW_ROWS = 2 };
+
 typedef struct plan_modify {
 	const cat_table *table;
 	int is_delete;
@@ -237,9 +239,11 @@ typedef struct plan_modify {
 	uint32_t ncols;
 	int nkey, dist_key;
 	int key_cols[CAT_COLUMNS_MAX];
-	/* DELETE of a table other tables reference (plan_fkey.c): shard_sql
-	 * returns every column of the deleted rows, which the leader checks
-	 * against the referencing tables (lead_fkey.c) and does not answer */
+	/* Foreign keys (plan_fkey.c): shard_sql returns every column of the
+	 * rows it changes, which the leader checks (lead_fkey.c) and does not
+	 * answer: PLAN_FK_DELETED_ROWS, a DELETE of a table other tables
+	 * reference (against them), PLAN_FK_NEW_ROWS, an UPDATE of a
+	 * referencing column (against its parent); 0: none */
 	int fk_returning;
 } plan_modify;
 

@@ -1036,7 +1036,7 @@ int sql_plan_update(sql_ctx *c, PgQuery__UpdateStmt *s, plan *p)
 					    s->where_clause, s->n_returning_list, s->returning_list)
 			 : plan_modify_common(c, p, s->relation, 0, s, s->where_clause,
 					      s->n_returning_list, s->returning_list);
-	return rc == MUR_OK ? sql_fkey_update(c, p->u.modify.table, s) : rc;
+	return rc == MUR_OK ? sql_fkey_update(c, p, s) : rc;
 }
 
 int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)

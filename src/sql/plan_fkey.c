@@ -16,9 +16,12 @@
  * deletes (or sets to NULL) t's rows of each deleted key, in the same
  * transaction.
  *
+ * An UPDATE that sets a referencing column (but to NULL) returns its new
+ * rows to the leader too, which checks them as an INSERT's before the
+ * transaction commits.
+ *
  * The statements that would break a key are refused here (0A000, or
- * PostgreSQL's own error): UPDATE of a referencing column (but to NULL) or
- * of a referenced column,
+ * PostgreSQL's own error): UPDATE of a referenced column,
  * DELETE ... RETURNING / USING of a referenced table, COPY into a
  * referencing table, TRUNCATE of a referenced table without its
  * referencing ones, DROP TABLE of a referenced one without CASCADE.
@@ -197,27 +200,49 @@ static int updates_col(PgQuery__UpdateStmt *u, const cat_table *t, int col)
 	return 0;
 }
 
-int sql_fkey_update(sql_ctx *c, const cat_table *t, PgQuery__UpdateStmt *u)
+/* shard_sql returns every column of the rows it changes (the leader
+ * checks them, lead_fkey.c): how (PLAN_FK_*). */
+static int return_rows(sql_ctx *c, plan_modify *pm, int how)
 {
+	mur_buf b;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "%s RETURNING ", pm->shard_sql);
+	for (int j = 0; j < pm->table->ncols; j++) {
+		mur_buf_printf(&b, j ? ", " : "");
+		sql_emit_ident(&b, pm->table->cols[j].name);
+	}
+	pm->fk_returning = how;
+	return (pm->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}
+
+int sql_fkey_update(sql_ctx *c, plan *p, PgQuery__UpdateStmt *u)
+{
+	plan_modify *pm = &p->u.modify;
+	const cat_table *t = pm->table;
+	int check = 0;
 	for (int i = 0; c->cat && i < cat_fkey_count(c->cat); i++) {
 		const cat_fkey *k = cat_fkey_at(c->cat, i);
-		if (k && k->table_id == t->id && updates_col(u, t, k->col) == 1)
-			return refuse(c, -1, "UPDATE of a foreign key's referencing column yet",
-				      "DELETE the row and INSERT it again (the INSERT is "
-				      "checked).");
 		if (k && k->ref_table_id == t->id && updates_col(u, t, k->ref_col))
 			return refuse(c, -1, "UPDATE of a column other tables reference yet",
 				      "INSERT the new key, move the referencing rows, then DELETE "
 				      "the old key.");
+		if (!k || k->table_id != t->id || updates_col(u, t, k->col) != 1)
+			continue;
+		if (pm->nreturning || pm->source)
+			return refuse(c, -1,
+				      pm->source ? "UPDATE ... FROM of a foreign key's column yet"
+						 : "UPDATE ... RETURNING of a foreign key's column "
+						   "yet",
+				      NULL);
+		check = 1;
 	}
-	return MUR_OK;
+	return check ? return_rows(c, pm, PLAN_FK_NEW_ROWS) : MUR_OK;
 }
 
 int sql_fkey_delete(sql_ctx *c, plan *p)
 {
 	plan_modify *pm = &p->u.modify;
 	const cat_table *t = pm->table;
-	mur_buf b;
 	int any = 0;
 	for (int i = 0; c->cat && i < cat_fkey_count(c->cat); i++) {
 		const cat_fkey *k = cat_fkey_at(c->cat, i);
@@ -232,17 +257,7 @@ int sql_fkey_delete(sql_ctx *c, plan *p)
 				      NULL);
 		any = 1;
 	}
-	if (!any)
-		return MUR_OK;
-	/* every column of t goes back to the leader (it checks the keys) */
-	mur_buf_init(&b);
-	mur_buf_printf(&b, "%s RETURNING ", pm->shard_sql);
-	for (int j = 0; j < t->ncols; j++) {
-		mur_buf_printf(&b, j ? ", " : "");
-		sql_emit_ident(&b, t->cols[j].name);
-	}
-	pm->fk_returning = 1;
-	return (pm->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+	return any ? return_rows(c, pm, PLAN_FK_DELETED_ROWS) : MUR_OK;
 }
 
 /* 1 when t has a key in the catalog (as referencing table). */

@@ -223,7 +223,7 @@ int sql_fkey_build(sql_ctx *c, const cat_table *t, int col, PgQuery__Constraint 
  * foreign key: p becomes a PLAN_ALTER of the catalog only. */
 int sql_fkey_alter_add(sql_ctx *c, const cat_table *t, PgQuery__Constraint *k, plan *p);
 int sql_fkey_alter_drop(sql_ctx *c, const cat_table *t, PgQuery__AlterTableCmd *cmd, plan *p);
-int sql_fkey_update(sql_ctx *c, const cat_table *t, PgQuery__UpdateStmt *u);
+int sql_fkey_update(sql_ctx *c, plan *p, PgQuery__UpdateStmt *u);
 int sql_fkey_delete(sql_ctx *c, plan *p);
 int sql_fkey_copy(sql_ctx *c, const cat_table *t);
 int sql_fkey_truncate(sql_ctx *c, const cat_table **tables, int n);

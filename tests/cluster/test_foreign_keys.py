@@ -73,6 +73,17 @@ def test_delete_of_a_referenced_key(fk):
     fk.both("SELECT * FROM region ORDER BY id")
 
 
+def test_update_of_the_referencing_column(fk):
+    fk.both("UPDATE users SET region = 2 WHERE id = 10")
+    err = fk.both_error("UPDATE users SET region = 6 WHERE id = 10", "23503")
+    assert err.diag.message_detail == 'Key (region)=(6) is not present in table "region".'
+    fk.both_error("UPDATE users SET region = region + 1", "23503")  # 2 -> 3: no region 3
+    fk.both("UPDATE users SET region = 1")
+    fk.both("UPDATE users SET region = NULL WHERE id = 10")
+    fk.both("SELECT * FROM users ORDER BY id")
+    fk.both("UPDATE users SET region = 1 WHERE id = 10")
+
+
 def test_in_a_block(fk):
     for conn in (fk.m, fk.p):
         conn.autocommit = False
@@ -120,8 +131,8 @@ def test_refused_pairs(fk):
     with pytest.raises(psycopg2.Error) as e:
         cur.execute("COPY orders FROM STDIN")
     assert e.value.pgcode == "0A000"
-    for sql in ("UPDATE users SET region = 2 WHERE id = 10",  # the new key is not checked yet
-                "UPDATE region SET id = 5 WHERE id = 1",
+    for sql in ("UPDATE region SET id = 5 WHERE id = 1",
+                "UPDATE users SET region = 1 WHERE id = 10 RETURNING *",
                 "DELETE FROM region WHERE id = 9 RETURNING *",
                 "ALTER TABLE users DROP COLUMN region",  # the keys store column indexes
                 "ALTER TABLE region DROP COLUMN name"):
