@@ -430,19 +430,23 @@ static void fill_index(pgc_fill_ctx *f, pgc_row *r)
 
 static int attnum_of(const cat_table *t, int col);
 
-/* Foreign keys (catalog/catalog_fkey.h): contype 'f'. */
+/* The foreign keys (catalog/catalog_fkey.h) whose two tables are shown:
+ * k, its table t and the table p it references. */
+#define EACH_FKEY(f, k, t, p)                                                                      \
+	for (int i_ = 0; i_ < cat_fkey_count((f)->cat); i_++)                                      \
+		for (const cat_fkey *k = cat_fkey_at((f)->cat, i_); k; k = NULL)                   \
+			for (const cat_table *                                                     \
+				     t = cat_table_by_id((catalog *)(f)->cat, k->table_id),        \
+				    *p = cat_table_by_id((catalog *)(f)->cat, k->ref_table_id);    \
+			     t && pgc_table_shown((f)->cat, t) && pgc_table_shown((f)->cat, p);    \
+			     t = NULL)
+
+/* Foreign keys: contype 'f'. */
 static void fill_fkeys(pgc_fill_ctx *f, pgc_row *r)
 {
-	for (int i = 0; i < cat_fkey_count(f->cat); i++) {
-		const cat_fkey *k = cat_fkey_at(f->cat, i);
-		const cat_table *t, *p;
+	EACH_FKEY(f, k, t, p)
+	{
 		char key[32], fkey[32], act[2] = {0, 0};
-		if (!k)
-			continue;
-		t = cat_table_by_id((catalog *)f->cat, k->table_id);
-		p = cat_table_by_id((catalog *)f->cat, k->ref_table_id);
-		if (!pgc_table_shown(f->cat, t) || !pgc_table_shown(f->cat, p))
-			continue;
 		snprintf(key, sizeof key, "{%d}", attnum_of(t, k->col));
 		snprintf(fkey, sizeof fkey, "{%d}", attnum_of(p, k->ref_col));
 		row_begin(r);
@@ -995,6 +999,50 @@ static void fill_is_table_constraints(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "enforced", "YES");
 		row_end(r);
 	}
+	EACH_FKEY(f, k, t, p)
+	{
+		row_begin(r);
+		put_text(r, "constraint_catalog", database_of(f));
+		put_text(r, "constraint_schema", pgc_schema_of(t));
+		put_text(r, "constraint_name", k->name);
+		put_text(r, "table_catalog", database_of(f));
+		put_text(r, "table_schema", pgc_schema_of(t));
+		put_text(r, "table_name", t->name);
+		put_text(r, "constraint_type", "FOREIGN KEY");
+		put_text(r, "is_deferrable", "NO");
+		put_text(r, "initially_deferred", "NO");
+		put_text(r, "enforced", "YES");
+		row_end(r);
+	}
+}
+
+static const char *rule_name(char action)
+{
+	return action == CAT_FK_RESTRICT   ? "RESTRICT"
+	       : action == CAT_FK_CASCADE  ? "CASCADE"
+	       : action == CAT_FK_SET_NULL ? "SET NULL"
+					   : "NO ACTION";
+}
+
+/* information_schema.referential_constraints: one row per foreign key. */
+static void fill_is_referential_constraints(pgc_fill_ctx *f, pgc_row *r)
+{
+	char pk[CAT_NAME_MAX + 8];
+	EACH_FKEY(f, k, t, p)
+	{
+		pgc_pkey_name(p, pk, sizeof pk);
+		row_begin(r);
+		put_text(r, "constraint_catalog", database_of(f));
+		put_text(r, "constraint_schema", pgc_schema_of(t));
+		put_text(r, "constraint_name", k->name);
+		put_text(r, "unique_constraint_catalog", database_of(f));
+		put_text(r, "unique_constraint_schema", pgc_schema_of(p));
+		put_text(r, "unique_constraint_name", pk);
+		put_text(r, "match_option", "NONE");
+		put_text(r, "update_rule", rule_name(k->on_update));
+		put_text(r, "delete_rule", rule_name(k->on_delete));
+		row_end(r);
+	}
 }
 
 static void fill_is_key_column_usage(pgc_fill_ctx *f, pgc_row *r)
@@ -1021,6 +1069,20 @@ static void fill_is_key_column_usage(pgc_fill_ctx *f, pgc_row *r)
 			put_int(r, "ordinal_position", ++pos);
 			row_end(r);
 		}
+	}
+	EACH_FKEY(f, k, t, p)
+	{
+		row_begin(r);
+		put_text(r, "constraint_catalog", database_of(f));
+		put_text(r, "constraint_schema", pgc_schema_of(t));
+		put_text(r, "constraint_name", k->name);
+		put_text(r, "table_catalog", database_of(f));
+		put_text(r, "table_schema", pgc_schema_of(t));
+		put_text(r, "table_name", t->name);
+		put_text(r, "column_name", t->cols[k->col].name);
+		put_int(r, "ordinal_position", 1);
+		put_int(r, "position_in_unique_constraint", 1);
+		row_end(r);
 	}
 }
 
@@ -1239,6 +1301,11 @@ static const pgc_rel rels[] = {
 	 "table_schema t,table_name t,column_name t,ordinal_position i,"
 	 "position_in_unique_constraint i",
 	 fill_is_key_column_usage, 0},
+	{ISC, "referential_constraints",
+	 "constraint_catalog t,constraint_schema t,constraint_name t,"
+	 "unique_constraint_catalog t,unique_constraint_schema t,unique_constraint_name t,"
+	 "match_option t,update_rule t,delete_rule t",
+	 fill_is_referential_constraints, 0},
 };
 
 #define NRELS (sizeof rels / sizeof rels[0])

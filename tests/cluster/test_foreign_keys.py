@@ -205,6 +205,17 @@ def test_pg_constraint(fk):
             " confmatchtype::text, pg_get_constraintdef(oid) FROM pg_constraint"
             " WHERE contype = 'f' AND conrelid::regclass::text IN ('users', 'orders')"
             " ORDER BY conname")
+    fk.both("SELECT constraint_name::text, unique_constraint_name::text, match_option::text,"
+            " update_rule::text, delete_rule::text"
+            " FROM information_schema.referential_constraints WHERE constraint_name IN"
+            " ('orders_uid_fkey', 'users_region_fkey') ORDER BY 1")
+    fk.both("SELECT constraint_name::text, table_name::text, constraint_type::text"
+            " FROM information_schema.table_constraints WHERE constraint_type = 'FOREIGN KEY'"
+            " AND table_name IN ('users', 'orders') ORDER BY 1")
+    fk.both("SELECT constraint_name::text, column_name::text, ordinal_position::int,"
+            " position_in_unique_constraint::int FROM information_schema.key_column_usage"
+            " WHERE position_in_unique_constraint IS NOT NULL AND table_name IN ('users', 'orders')"
+            " ORDER BY 1")
 
 
 def test_alter_table_add_and_drop_constraint(fk):
