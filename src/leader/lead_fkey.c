@@ -35,6 +35,7 @@
 #include <string.h>
 
 #define LEAD_FKEY_DEDUP_MAX 4096 /* distinct values kept apart by a linear search */
+#define LEAD_FKEY_READS_MAX 32   /* an INSERT's checks in flight at once */
 
 typedef struct fk_item {
 	const cat_fkey *k;
@@ -46,6 +47,9 @@ struct lead_fkey {
 	fk_item *items;
 	int deleting;       /* 1: p's rows were deleted, t must not have v */
 	int done;           /* the checks ran (the continuation calls in again) */
+	int locked;         /* inserting: every lock is held, reads run in parallel */
+	int inflight;       /* inserting: reads running */
+	int bad;            /* the first item (in row order) that violates, -1: none */
 	lead_run_next cont; /* after the last check (or a failure) */
 	mur_buf scratch;
 };
@@ -101,6 +105,7 @@ static int collect(lead_run *r, const cat_table *t, const char *rows, size_t len
 		goto err_oom;
 	mur_buf_init(&r->fk->scratch);
 	r->fk->deleting = deleting;
+	r->fk->bad = -1;
 	mur_rd_init(&rd, rows, len);
 	for (uint64_t row = 0; row < nrows; row++) {
 		for (uint32_t c = 0; c < ncols; c++)
@@ -168,19 +173,24 @@ static void fail_23503(lead_run *r, const fk_item *it)
 
 static void check_done(lead_run *r, lead_run *child)
 {
-	const fk_item *it = &r->fk->items[r->fk->next];
 	if (child->failed)
 		lead_run_fail(r, &child->err);
-	else if ((child->nrows > 0) == r->fk->deleting)
-		fail_23503(r, it);
-	r->fk->next++;
+	else if ((child->nrows > 0) == r->fk->deleting &&
+		 (r->fk->bad < 0 || child->step < r->fk->bad))
+		r->fk->bad = child->step; /* reported once every read is in */
+	if (r->fk->deleting)
+		r->fk->next++;
+	else
+		r->fk->inflight--;
 	check_next(r);
 }
 
-/* The lock is held: read the other table for the value. */
-static void locked(lead_run *r)
+/* Read the other table for item idx's value (its lock is held): a child
+ * run that answers check_done.  MUR_ERR (r failed) when it could not
+ * start. */
+static int start_read(lead_run *r, int idx)
 {
-	const fk_item *it = &r->fk->items[r->fk->next];
+	const fk_item *it = &r->fk->items[idx];
 	const catalog *cat = r->e->cat;
 	const cat_table *t = cat_table_by_id((catalog *)cat, it->k->table_id);
 	const cat_table *p = cat_table_by_id((catalog *)cat, it->k->ref_table_id);
@@ -191,31 +201,34 @@ static void locked(lead_run *r)
 	plan *pl = NULL;
 	lead_run *child;
 	mur_error err;
-	if (r->failed) {
-		check_next(r);
-		return;
-	}
 	snprintf(sql, sizeof sql, "SELECT 1 FROM \"%s\" WHERE \"%s\" = $1 LIMIT 1", other->name,
 		 col->name);
 	if (sql_prepare(cat, sql, 1, &type, &pl, &err) != MUR_OK) {
 		lead_run_fail(r, &err);
-		check_next(r);
-		return;
+		return MUR_ERR;
 	}
 	if (!(child = lead_run_child(r, pl, check_done))) {
 		plan_free(pl);
 		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		lead_run_fail(r, &err);
-		check_next(r);
-		return;
+		return MUR_ERR;
 	}
 	child->own_plan = pl;
+	child->step = idx;
 	free(child->params);
 	child->params = calloc(1, sizeof *child->params);
 	child->nparams = child->params ? 1 : 0;
 	if (child->params)
 		child->params[0] = it->v;
 	lead_run_start(child);
+	return MUR_OK;
+}
+
+/* Deleting: the lock of the next item is held, read for it. */
+static void locked(lead_run *r)
+{
+	if (r->failed || start_read(r, r->fk->next) != MUR_OK)
+		check_next(r);
 }
 
 static void acted(lead_run *r, lead_run *child)
@@ -262,49 +275,104 @@ static void act_on(lead_run *r, const fk_item *it)
 	lead_run_start(child);
 }
 
-/* Lock (shared) the shards of the other table the check reads. */
-static void lock_for(lead_run *r, const fk_item *it, repl_txn *tx)
+/* Take shard sh of t shared in transaction tx (r waits for it). */
+static void lock_shard(lead_run *r, const cat_table *t, uint32_t sh, repl_txn *tx)
 {
-	const catalog *cat = r->e->cat;
-	const cat_table *other = cat_table_by_id((catalog *)cat, r->fk->deleting
-									 ? it->k->table_id
-									 : it->k->ref_table_id);
 	repl_write_facts f = {0};
-	mur_value cv;
 	mur_error err;
-	uint32_t from = 0, to = other->nshards;
 	f.txn = tx;
 	f.lock_shared = 1;
 	lead_txn_wait_facts(r->s, &f);
-	if (!r->fk->deleting && !cat_table_is_reference(other)) {
-		/* p's key is its distribution column (co-located, plan_fkey.c) */
-		mur_buf_reset(&r->fk->scratch);
-		if (mur_value_coerce(other->cols[other->dist_col].type, &it->v, &r->fk->scratch,
-				     &cv, &err) != MUR_OK) {
-			lead_run_fail(r, &err);
-			return;
-		}
-		from = cat_shard_for_value(other, &cv);
-		to = from + 1;
+	r->npending++;
+	if (repl_lock_shard(r->e->repl, t, sh, &f, lead_run_part_done, r, &err) != MUR_OK) {
+		r->npending--;
+		lead_run_fail(r, &err);
 	}
-	for (uint32_t sh = from; sh < to && !r->failed; sh++) {
-		r->npending++;
-		if (repl_lock_shard(r->e->repl, other, sh, &f, lead_run_part_done, r, &err) !=
-		    MUR_OK) {
-			r->npending--;
-			lead_run_fail(r, &err);
-		}
+}
+
+/* The shard of p holding key v (p's key is its distribution column:
+ * co-located, plan_fkey.c). */
+static int shard_of(lead_run *r, const cat_table *p, const mur_value *v, uint32_t *sh)
+{
+	mur_value cv;
+	mur_error err;
+	mur_buf_reset(&r->fk->scratch);
+	if (mur_value_coerce(p->cols[p->dist_col].type, v, &r->fk->scratch, &cv, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+		return MUR_ERR;
 	}
+	*sh = cat_shard_for_value(p, &cv);
+	return MUR_OK;
+}
+
+/* Deleting: every shard of the referencing table, shared. */
+static void lock_for(lead_run *r, const fk_item *it, repl_txn *tx)
+{
+	const cat_table *t = cat_table_by_id(r->e->cat, it->k->table_id);
+	for (uint32_t sh = 0; sh < t->nshards && !r->failed; sh++)
+		lock_shard(r, t, sh, tx);
+}
+
+/* The checks are over: the first violation, if any, is the error. */
+static void finish(lead_run *r)
+{
+	lead_fkey *f = r->fk;
+	if (f->bad >= 0 && !r->failed)
+		fail_23503(r, &f->items[f->bad]);
+	f->done = 1;
+	f->cont(r);
+}
+
+/* Inserting: every distinct shard the checks read locked at once (one
+ * request per shard), then the reads, LEAD_FKEY_READS_MAX at a time. */
+static void lock_all(lead_run *r, repl_txn *tx)
+{
+	lead_fkey *f = r->fk;
+	uint64_t *seen = calloc((size_t)f->n, sizeof *seen);
+	int nseen = 0;
+	mur_error err;
+	f->locked = 1;
+	if (!seen) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		lead_run_fail(r, &err);
+		return;
+	}
+	for (int i = 0; i < f->n && !r->failed; i++) {
+		const cat_table *p = cat_table_by_id(r->e->cat, f->items[i].k->ref_table_id);
+		uint32_t sh = 0;
+		uint64_t key;
+		int dup = 0;
+		if (!cat_table_is_reference(p) && shard_of(r, p, &f->items[i].v, &sh) != MUR_OK)
+			break;
+		key = (uint64_t)p->id << 32 | sh;
+		for (int j = 0; j < nseen && !dup; j++)
+			dup = seen[j] == key;
+		if (dup)
+			continue;
+		seen[nseen++] = key;
+		lock_shard(r, p, sh, tx);
+	}
+	free(seen);
 }
 
 static void check_next(lead_run *r)
 {
 	lead_fkey *f = r->fk;
 	repl_txn *tx;
-	if (r->failed || f->next >= f->n) {
-		lead_run_next cont = f->cont;
-		f->done = 1;
-		cont(r);
+	if (!f->deleting && f->locked) {
+		while (!r->failed && f->bad < 0 && f->next < f->n &&
+		       f->inflight < LEAD_FKEY_READS_MAX) {
+			f->inflight++;
+			if (start_read(r, f->next++) != MUR_OK)
+				f->inflight--;
+		}
+		if (f->inflight > 0 || f->done)
+			return;
+		finish(r);
+		return;
+	}
+	if (r->failed || f->bad >= 0 || f->next >= f->n) {
+		finish(r);
 		return;
 	}
 	if (!(tx = statement_txn(r))) {
@@ -320,6 +388,11 @@ static void check_next(lead_run *r)
 	if (f->deleting && (f->items[f->next].k->on_delete == CAT_FK_CASCADE ||
 			    f->items[f->next].k->on_delete == CAT_FK_SET_NULL)) {
 		act_on(r, &f->items[f->next]);
+		return;
+	}
+	if (!f->deleting) {
+		lock_all(r, tx);
+		lead_run_wait(r, check_next);
 		return;
 	}
 	lock_for(r, &f->items[f->next], tx);
@@ -375,6 +448,7 @@ static void validated(lead_run *r, lead_run *child)
 		if (mur_row_get_value(&rd, &it.v) != MUR_OK)
 			it.v.kind = MV_NULL;
 		if ((r->fk = calloc(1, sizeof *r->fk))) {
+			r->fk->bad = -1;
 			fail_23503(r, &it);
 		} else {
 			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");

@@ -47,6 +47,9 @@ def test_insert_checks_the_key(fk):
                                           'foreign key constraint "users_region_fkey"')
     assert err.diag.message_detail == 'Key (region)=(5) is not present in table "region".'
     fk.both_error("INSERT INTO users VALUES (14, 1), (15, 9)", "23503")
+    many = ",".join("(%d, %d)" % (100 + i, 1 + i % 2) for i in range(300))
+    err = fk.both_error("INSERT INTO users VALUES %s, (500, 7), (501, 8)" % many, "23503")
+    assert err.diag.message_detail == 'Key (region)=(7) is not present in table "region".'
     fk.both("SELECT * FROM users ORDER BY id")  # nothing of the failed statements
 
 
