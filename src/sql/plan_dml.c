@@ -657,7 +657,8 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	    s->on_conflict_clause->action == PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
 		pi->on_conflict_nothing = 1;
 	else if (s->on_conflict_clause &&
-		 conflict_target(c, pi->table, s->on_conflict_clause, pi) != MUR_OK)
+		 (conflict_target(c, pi->table, s->on_conflict_clause, pi) != MUR_OK ||
+		  sql_fkey_upsert(c, pi->table, s->on_conflict_clause) != MUR_OK))
 		return MUR_ERR;
 	if (!s->n_cols && sel && sel->n_values_lists &&
 	    (int)sel->values_lists[0]->list->n_items < ic->n)

@@ -6,7 +6,8 @@
  * p [(b)]: sql_fkey_build checks one constraint against the table as it
  * will be and fills a cat_fkey the leader adds with the table.  Allowed:
  * one column; p's primary key column (PostgreSQL also takes any unique
- * column; murphy knows only the primary key in its catalog); NO ACTION or
+ * column; murphy knows only the primary key in its catalog: 0A000 for
+ * another column, 42704 as PostgreSQL without a primary key); NO ACTION or
  * RESTRICT (ON DELETE also CASCADE and SET NULL); and a pair a shard can hold together, as Citus keeps them:
  * any table → a reference table, and hash → hash co-located (same shard
  * count, the key on both distribution columns).  The rest is 0A000 naming
@@ -151,12 +152,17 @@ int sql_fkey_build(sql_ctx *c, const cat_table *t, int col, PgQuery__Constraint 
 				       "not exist",
 				       name);
 		if (ref != single_pk(p))
-			return sql_err(c, SQLSTATE_INVALID_FK, k->location,
-				       "there is no unique constraint matching given keys for "
-				       "referenced table \"%s\"",
-				       p->name);
+			return refuse(c, k->location,
+				      "a foreign key to a column other than the referenced "
+				      "table's primary key yet",
+				      "Reference the primary key of the table.");
 	} else if ((ref = single_pk(p)) < 0) {
-		return sql_err(c, SQLSTATE_INVALID_FK, k->location,
+		for (int i = 0; i < p->ncols; i++)
+			if (p->cols[i].primary_key)
+				return sql_err(c, SQLSTATE_INVALID_FK, k->location,
+					       "number of referencing and referenced columns for "
+					       "foreign key disagree");
+		return sql_err(c, "42704", k->location,
 			       "there is no primary key for referenced table \"%s\"", p->name);
 	}
 	if (k->conname && *k->conname)
@@ -184,11 +190,11 @@ int sql_fkey_build(sql_ctx *c, const cat_table *t, int col, PgQuery__Constraint 
 
 /* ---- statements that would break a key ---- */
 
-/* 1 when u sets column col of t (to NULL only: 2). */
-static int updates_col(PgQuery__UpdateStmt *u, const cat_table *t, int col)
+/* 1 when the SET list sets column col of t (to NULL only: 2). */
+static int sets_col(PgQuery__Node **list, size_t n_list, const cat_table *t, int col)
 {
-	for (size_t i = 0; u && i < u->n_target_list; i++) {
-		PgQuery__Node *n = u->target_list[i];
+	for (size_t i = 0; i < n_list; i++) {
+		PgQuery__Node *n = list[i];
 		PgQuery__Node *v;
 		if (n->node_case != PG_QUERY__NODE__NODE_RES_TARGET ||
 		    strcmp(n->res_target->name, t->cols[col].name))
@@ -198,6 +204,26 @@ static int updates_col(PgQuery__UpdateStmt *u, const cat_table *t, int col)
 											       : 1;
 	}
 	return 0;
+}
+
+static int updates_col(PgQuery__UpdateStmt *u, const cat_table *t, int col)
+{
+	return u ? sets_col(u->target_list, u->n_target_list, t, col) : 0;
+}
+
+/* INSERT ... ON CONFLICT DO UPDATE: its SET is not checked (yet). */
+int sql_fkey_upsert(sql_ctx *c, const cat_table *t, PgQuery__OnConflictClause *oc)
+{
+	for (int i = 0; c->cat && i < cat_fkey_count(c->cat); i++) {
+		const cat_fkey *k = cat_fkey_at(c->cat, i);
+		if (k && ((k->table_id == t->id &&
+			   sets_col(oc->target_list, oc->n_target_list, t, k->col) == 1) ||
+			  (k->ref_table_id == t->id &&
+			   sets_col(oc->target_list, oc->n_target_list, t, k->ref_col))))
+			return refuse(c, -1, "ON CONFLICT DO UPDATE of a foreign key's column yet",
+				      NULL);
+	}
+	return MUR_OK;
 }
 
 /* shard_sql returns every column of the rows it changes (the leader

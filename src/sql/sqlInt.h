@@ -225,6 +225,7 @@ int sql_fkey_alter_add(sql_ctx *c, const cat_table *t, PgQuery__Constraint *k, p
 int sql_fkey_alter_drop(sql_ctx *c, const cat_table *t, PgQuery__AlterTableCmd *cmd, plan *p);
 int sql_fkey_update(sql_ctx *c, plan *p, PgQuery__UpdateStmt *u);
 int sql_fkey_delete(sql_ctx *c, plan *p);
+int sql_fkey_upsert(sql_ctx *c, const cat_table *t, PgQuery__OnConflictClause *oc);
 int sql_fkey_copy(sql_ctx *c, const cat_table *t);
 int sql_fkey_truncate(sql_ctx *c, const cat_table **tables, int n);
 /* 1 when t has a foreign key of its own. */

@@ -144,8 +144,20 @@ def test_refused_pairs(fk):
         assert e.value.pgcode == "0A000", sql
 
 
-def test_missing_unique_key(fk):
-    fk.both_error("CREATE TABLE bad (x text REFERENCES region(name))", "42830")
+def test_referenced_key(fk):
+    fk.both_error("CREATE TABLE bad (x int REFERENCES orders)", "42830")  # 2-column key
+    ddl(fk, "CREATE TABLE nokey_p (a int)" + REF)
+    fk.both_error("CREATE TABLE bad (x int REFERENCES nokey_p)", "42704")
+    cur = fk.m.cursor()
+    with pytest.raises(psycopg2.Error) as e:  # PostgreSQL: 42830 (name is not unique)
+        cur.execute("CREATE TABLE bad (x text REFERENCES region(name))")
+    assert e.value.pgcode == "0A000"
+    with pytest.raises(psycopg2.Error) as e:  # its SET is not checked
+        cur.execute("INSERT INTO users VALUES (10, 1) ON CONFLICT (id) DO UPDATE SET region = 2")
+    assert e.value.pgcode == "0A000"
+    cur.close()
+    fk.both("INSERT INTO users VALUES (10, 1) ON CONFLICT (id) DO UPDATE SET region = NULL")
+    fk.both("UPDATE users SET region = 1 WHERE id = 10")
 
 
 def test_insert_racing_a_parent_delete_leaves_no_orphan(fk, cluster):
