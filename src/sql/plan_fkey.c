@@ -134,6 +134,10 @@ int sql_fkey_build(sql_ctx *c, const cat_table *t, int col, PgQuery__Constraint 
 				       "not exist",
 				       name);
 	}
+	if (t->cols[col].identity ||
+	    (t->cols[col].default_sql && strstr(t->cols[col].default_sql, "murphy_nextval(")))
+		return refuse(c, k->location, "a foreign key on a column a sequence fills yet",
+			      NULL);
 	if (k->pktable && !strcmp(k->pktable->relname, t->name))
 		return refuse(c, k->location, "a foreign key referencing its own table yet", NULL);
 	if (action(c, k->fk_del_action, "DELETE", k->location, &out->on_delete) != MUR_OK ||

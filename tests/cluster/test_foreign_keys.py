@@ -120,6 +120,7 @@ def test_refused_pairs(fk):
         "CREATE TABLE h4 (id int PRIMARY KEY, u int REFERENCES users(id)) WITH (shards = 4)",
         "CREATE TABLE c1 (id int PRIMARY KEY, r int REFERENCES region(id) ON UPDATE CASCADE)",
         "CREATE TABLE c2 (a int, b int, FOREIGN KEY (a, b) REFERENCES orders (uid, n))",
+        "CREATE TABLE c3 (id int PRIMARY KEY, r serial REFERENCES region(id))",
     ]
     for sql in cases:
         cur = fk.m.cursor()
