@@ -4,15 +4,20 @@
  * concurrent writers).
  *
  *   INSERT into a referencing table t (before its rows are sent):
- *     for each referencing value v: lock p's shard of v SHARED ──> SELECT 1
- *     FROM p WHERE b = v ──(no row)──> 23503, nothing written
+ *     lock each distinct shard of p the values fall in SHARED ──> for each
+ *     distinct value v, SELECT 1 FROM p WHERE b = v (LEAD_FKEY_READS_MAX
+ *     at once) ──(no row)──> 23503 for the first such row, nothing written
  *   UPDATE of t's referencing column: its new rows come back to the leader
  *   after the write and are checked as an INSERT's (the UPDATE undone on
  *   a violation)
  *   DELETE from a referenced table p (after its rows are deleted, before
  *   the statement's transaction commits; the rows come back to the leader):
- *     for each referenced value v: lock t's shards SHARED ──> SELECT 1 FROM
- *     t WHERE a = v ──(a row)──> 23503, the DELETE undone
+ *     for each referenced value v, in turn: lock t's shards SHARED ──>
+ *     SELECT 1 FROM t WHERE a = v ──(a row)──> 23503, the DELETE undone;
+ *     ON DELETE CASCADE / SET NULL: DELETE FROM t / UPDATE t SET a = NULL
+ *     WHERE a = v instead (a child write run, its own keys checked so)
+ *   ALTER TABLE ADD CONSTRAINT: the key into the catalog, then a read of
+ *     a referencing value the parent lacks ──(a row)──> 23503, key dropped
  *
  * Both run inside the statement's transaction (the block's, or an
  * implicit one begun here even over one shard), so the locks last until
@@ -22,9 +27,11 @@
  * key).  Strict two-phase locking on shards: no orphan either way; a
  * cycle is 40P01 as any (docs/transactions.md).
  *
- * One check is one router read, run in turn (a bulk INSERT pays one round
- * trip per distinct value: documented).  Memory: lead_fkey (r->fk) is
- * malloc'd by the first check and freed by lead_fkey_free (run_free).
+ * One check is one router read (a bulk INSERT pays one per distinct
+ * value: docs/decisions.md has the numbers).  Rows the checks cannot read
+ * fail the statement (XX000), never skip it.  Memory: lead_fkey (r->fk)
+ * is malloc'd by collect and freed by lead_fkey_free (run_free); item
+ * values point into the run's rows.
  */
 #include "leader/lead_int.h"
 
@@ -99,8 +106,11 @@ static int collect(lead_run *r, const cat_table *t, const char *rows, size_t len
 		const cat_fkey *k = cat_fkey_at(cat, i);
 		any |= k && (deleting ? k->ref_table_id : k->table_id) == t->id;
 	}
-	if (!any || r->failed || ncols != (uint32_t)t->ncols)
+	if (!any || r->failed || nrows == 0)
 		return 0;
+	if (ncols != (uint32_t)t->ncols)
+		goto err_malformed;
+	lead_fkey_free(r);
 	if (!(r->fk = calloc(1, sizeof *r->fk)))
 		goto err_oom;
 	mur_buf_init(&r->fk->scratch);
@@ -110,7 +120,7 @@ static int collect(lead_run *r, const cat_table *t, const char *rows, size_t len
 	for (uint64_t row = 0; row < nrows; row++) {
 		for (uint32_t c = 0; c < ncols; c++)
 			if (mur_row_get_value(&rd, &vals[c]) != MUR_OK)
-				return 0;
+				goto err_malformed;
 		for (int i = 0; i < cat_fkey_count(cat); i++) {
 			const cat_fkey *k = cat_fkey_at(cat, i);
 			if (!k || (deleting ? k->ref_table_id : k->table_id) != t->id)
@@ -120,6 +130,13 @@ static int collect(lead_run *r, const cat_table *t, const char *rows, size_t len
 		}
 	}
 	return r->fk->n > 0;
+err_malformed: /* never the keys unchecked: the statement fails */
+	mur_error_set(&err, SQLSTATE_INTERNAL_ERROR,
+		      "internal error: rows of table \"%s\" to check for foreign keys are "
+		      "malformed",
+		      t->name);
+	lead_run_fail(r, &err);
+	return 0;
 err_oom:
 	mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	lead_run_fail(r, &err);
