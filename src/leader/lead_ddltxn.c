@@ -155,7 +155,9 @@ int lead_ddltxn_refused(lead_run *r)
 	case PLAN_SCHEMA:
 		return refuse(r, "a rollback could not take a schema back");
 	case PLAN_ALTER:
-		return refuse(r, "a rollback could not take the table's old shape back");
+		return refuse(r, r->p->u.alter.fkey_add || r->p->u.alter.fkey_drop
+					 ? "a rollback could not take the foreign key back"
+					 : "a rollback could not take the table's old shape back");
 	default:
 		return 0;
 	}

@@ -250,6 +250,15 @@ def test_alter_table_add_and_drop_constraint(fk):
                   " REFERENCES region (id)", "42710")
     fk.both_error("INSERT INTO lines VALUES (5, 7)", "23503")
     fk.both_error("DELETE FROM region WHERE id = 1", "23503")
+    fk.m.autocommit = False  # in a block: refused, nothing changed
+    try:
+        with pytest.raises(psycopg2.Error) as e:
+            fk.m.cursor().execute("ALTER TABLE lines DROP CONSTRAINT lines_r_fkey")
+        assert e.value.pgcode == "0A000" and "foreign key" in e.value.pgerror
+    finally:
+        fk.m.rollback()
+        fk.m.autocommit = True
+    fk.both_error("INSERT INTO lines VALUES (5, 7)", "23503")
     fk.both("ALTER TABLE lines DROP CONSTRAINT lines_r_fkey")
     fk.both("INSERT INTO lines VALUES (5, 7)")
     fk.both("SELECT * FROM lines ORDER BY id")
