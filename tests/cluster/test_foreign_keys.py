@@ -50,6 +50,9 @@ def test_insert_checks_the_key(fk):
     many = ",".join("(%d, %d)" % (100 + i, 1 + i % 2) for i in range(300))
     err = fk.both_error("INSERT INTO users VALUES %s, (500, 7), (501, 8)" % many, "23503")
     assert err.diag.message_detail == 'Key (region)=(7) is not present in table "region".'
+    fk.both_error("INSERT INTO users VALUES (60, 'abc')", "22P02")  # bad input first
+    fk.both_error("INSERT INTO orders VALUES ('x', 1)", "22P02")
+    fk.both_error("INSERT INTO users VALUES (61, 99999999999)", "22003")
     fk.exec_both("PREPARE ins (int, int) AS INSERT INTO users VALUES ($1, $2)")
     fk.both_error("EXECUTE ins (50, 9)", "23503")
     fk.both("EXECUTE ins (51, NULL)")
