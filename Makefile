@@ -20,7 +20,8 @@ PYTHON  := /usr/bin/python3
 
 DEB_PKGS := build-essential pkg-config libuv1-dev libsqlite3-dev libpg-query-dev \
             libprotobuf-c-dev libxxhash-dev libssl-dev libgmp-dev libcmocka-dev python3-pytest python3-psycopg2 \
-            python3-psycopg python3-asyncpg postgresql postgresql-client sqlite3 clang libclang-rt-14-dev iproute2
+            python3-psycopg python3-asyncpg postgresql postgresql-client sqlite3 clang libclang-rt-14-dev iproute2 \
+            tzdata
 # The client matrix's drivers and runtimes (tests/cluster/test_clients.py),
 # installed without recommends: ~620 MB, most of it the JDK and Go.
 CLIENT_PKGS := python3-sqlalchemy python3-pandas libpostgresql-jdbc-java default-jdk-headless \

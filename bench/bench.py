@@ -139,11 +139,12 @@ def bench_pg_like(name, conn, port, user, dbname, args, data, tmp):
 
 
 @contextlib.contextmanager
-def murphy_cluster(args, tmp):
-    """A local murphy cluster in tmp: yields (autocommit connection, pg port)."""
-    d = os.path.join(tmp, "murphy")
+def murphy_cluster(args, tmp, binary=None, name="murphy"):
+    """A local murphy cluster in tmp/name (binary: another build than
+    MURPHY): yields (autocommit connection, pg port)."""
+    d = os.path.join(tmp, name)
     port = free_port(count=args.followers + 2)
-    r = subprocess.run([MURPHY, "local", "start", "--dir", d, "--followers", str(args.followers),
+    r = subprocess.run([binary or MURPHY, "local", "start", "--dir", d, "--followers", str(args.followers),
                         "--pg-port", str(port)], capture_output=True, text=True, timeout=120)
     if r.returncode != 0:
         raise RuntimeError("murphy local start failed:\n" + r.stdout + r.stderr)
@@ -153,7 +154,8 @@ def murphy_cluster(args, tmp):
         yield conn, port
         conn.close()
     finally:
-        subprocess.run([MURPHY, "local", "stop", "--dir", d], capture_output=True, timeout=60)
+        subprocess.run([binary or MURPHY, "local", "stop", "--dir", d], capture_output=True,
+                       timeout=60)
 
 
 @contextlib.contextmanager

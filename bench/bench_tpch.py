@@ -24,8 +24,17 @@ Writes bench/results/<date>-tpch-sf<sf>.md.
 
     make bench-tpch                       # --sf 0.1
     /usr/bin/python3 bench/bench_tpch.py --sf 0.02 --repeat 1   # quick
+    make bench-tpch ARGS="--base /work/base/murphy-s15"   # before and after
+
+--base BIN also runs the queries on a cluster of that build (the "before")
+and reports its times and ratios beside the current build's.  Then the
+three systems are up at once and each repetition of a query runs on
+PostgreSQL, the base build and this build in turn (interleaved), so a
+change in the machine's load reaches all three alike.  The load average at
+the start and the end is noted (the machine is shared).
 """
 import argparse
+import contextlib
 import datetime
 import math
 import os
@@ -196,6 +205,33 @@ def run_queries(conn, repeat):
     return out
 
 
+def run_interleaved(conns, repeat):
+    """conns: {system: connection}; each repetition of each query on every
+    system in turn.  Returns {system: {query: (best time, rows)}}."""
+    out = {k: {} for k in conns}
+    for name, _, _, sql in QUERIES:
+        for _ in range(repeat):
+            for k, conn in conns.items():
+                if name in out[k] and out[k][name][0] is None:
+                    continue  # it failed: not again
+
+                def q():
+                    with conn.cursor() as cur:
+                        cur.execute(sql)
+                        return cur.fetchall()
+                try:
+                    dt, rows = best_of(1, q)
+                except Exception as e:  # one query failing still reports the others
+                    out[k][name] = (None, "%s: %s" % (type(e).__name__,
+                                                      str(e).strip().splitlines()[0]))
+                    continue
+                if name not in out[k] or dt < out[k][name][0]:
+                    out[k][name] = (dt, rows)
+        log("  %s %s" % (name, "  ".join("%s %.3f s" % (k, out[k][name][0])
+                                         for k in conns if out[k][name][0] is not None)))
+    return out
+
+
 def same_value(a, b):
     if isinstance(a, (int, float, Decimal)) and isinstance(b, (int, float, Decimal)):
         fa, fb = float(a), float(b)
@@ -216,7 +252,7 @@ def exact_answer(m, p):
         [tuple(map(str, r)) for r in p]
 
 
-def report(args, counts, m, p):
+def report(args, counts, m, p, b=None, loads=()):
     lines = [
         "# TPC-H-like queries, %s" % datetime.date.today().isoformat(),
         "",
@@ -227,6 +263,26 @@ def report(args, counts, m, p):
         % (args.sf, counts["customer"], counts["orders"], counts["lineitem"], args.followers,
            args.repeat),
         "",
+    ]
+    if loads:
+        lines += ["Load average (1 min) at the start%s and the end: %s." % (
+            ", when the queries began" if len(loads) == 3 else "", " / ".join(loads)), ""]
+    if b is not None:
+        lines += ["Before: %s, in the same run, each repetition of a query on the three "
+                  "systems in turn." % args.base, "",
+                  "| query | before | before ratio | after | PostgreSQL | after ratio | answer |",
+                  "|---|---|---|---|---|---|---|"]
+        for name, _, _, _ in QUERIES:
+            bt, _ = b.get(name, (None, None))
+            mt, ma = m.get(name, (None, None))
+            pt, pa = p.get(name, (None, None))
+            lines.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                name, "%.3f s" % bt if bt else "—", "%.2f×" % (pt / bt) if bt and pt else "—",
+                "%.3f s" % mt if mt else "—", "%.3f s" % pt if pt else "—",
+                "%.2f×" % (pt / mt) if mt and pt else "—",
+                "same" if mt and exact_answer(ma, pa) else "**differs**"))
+        lines.append("")
+    lines += [
         "| query | kind | murphy | PostgreSQL | ratio | target | answer |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -256,24 +312,42 @@ def main():
     ap.add_argument("--followers", type=int, default=3)
     ap.add_argument("--repeat", type=int, default=3, help="runs per query (best is reported)")
     ap.add_argument("--out", default=None, help="results file")
+    ap.add_argument("--base", default=None, help="another murphy build to run too (before)")
     args = ap.parse_args()
+    loads = ["%.2f" % os.getloadavg()[0]]
     tmp = tempfile.mkdtemp(prefix="murphy-tpch-")
     os.chmod(tmp, 0o755)
     try:
         log("generating sf %g" % args.sf)
         counts = generate(tmp, args.sf)
         log("rows: %r" % counts)
-        with postgres_server() as (conn, _):
-            log("[postgres] loading")
-            load(conn, tmp, {}, counts, analyze=True)
-            p = run_queries(conn, args.repeat)
-        with murphy_cluster(args, tmp) as (conn, _):
-            log("[murphy] loading")
-            load(conn, tmp, MURPHY_DIST, counts, analyze=False)
-            m = run_queries(conn, args.repeat)
+        b = None
+        if args.base:
+            with contextlib.ExitStack() as stack:
+                conns = {}
+                conns["postgres"], _ = stack.enter_context(postgres_server())
+                log("[postgres] loading")
+                load(conns["postgres"], tmp, {}, counts, analyze=True)
+                for k, binary in (("base", args.base), ("murphy", None)):
+                    conns[k], _ = stack.enter_context(murphy_cluster(args, tmp, binary, k))
+                    log("[%s] loading" % k)
+                    load(conns[k], tmp, MURPHY_DIST, counts, analyze=False)
+                loads.append("%.2f" % os.getloadavg()[0])
+                res = run_interleaved(conns, args.repeat)
+                p, b, m = res["postgres"], res["base"], res["murphy"]
+        else:
+            with postgres_server() as (conn, _):
+                log("[postgres] loading")
+                load(conn, tmp, {}, counts, analyze=True)
+                p = run_queries(conn, args.repeat)
+            with murphy_cluster(args, tmp) as (conn, _):
+                log("[murphy] loading")
+                load(conn, tmp, MURPHY_DIST, counts, analyze=False)
+                m = run_queries(conn, args.repeat)
+        loads.append("%.2f" % os.getloadavg()[0])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    text = report(args, counts, m, p)
+    text = report(args, counts, m, p, b, loads)
     print(text)
     out = args.out or os.path.join(HERE, "results", "%s-tpch-sf%g.md" % (
         datetime.date.today().isoformat(), args.sf))

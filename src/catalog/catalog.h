@@ -598,6 +598,41 @@ const cat_view *cat_view_lookup(const catalog *c, const char *schema, const char
 const cat_view *cat_view_by_id(const catalog *c, uint32_t id);
 int cat_view_count(const catalog *c);
 const cat_view *cat_view_at(const catalog *c, int i);
+
+/* ---- secondary indexes (catalog_index.c) ---- */
+
+#define CAT_INDEXES_MAX 1024  /* as many as tables */
+#define CAT_INDEX_COLS_MAX 32 /* PostgreSQL's max_index_keys */
+
+/* CREATE [UNIQUE] INDEX name ON table (cols): the index is in every copy
+ * of the table's shards; the catalog names and describes it.  Durable:
+ * the store's indexes row. */
+typedef struct cat_index {
+	uint32_t id; /* from 1, never reused while the catalog is open (pg_class OIDs) */
+	uint32_t table_id;
+	char name[CAT_NAME_MAX];
+	int unique;
+	int ncols;
+	char cols[CAT_INDEX_COLS_MAX][CAT_NAME_MAX]; /* the table's column names */
+	uint8_t desc[CAT_INDEX_COLS_MAX];            /* 1: DESC */
+} cat_index;
+
+/* The index named name, NULL when none. */
+const cat_index *cat_index_lookup(const catalog *c, const char *name);
+int cat_index_count(const catalog *c);
+const cat_index *cat_index_at(const catalog *c, int i);
+/* 42P07 when a relation (table, view, sequence, index, primary key's
+ * index) has def's name already; MUR_OK otherwise. */
+int cat_index_check_name(const catalog *c, const cat_index *def, mur_error *err);
+/* Record def (copied) durably: 42P07 as cat_index_check_name, 54000
+ * past CAT_INDEXES_MAX. */
+int cat_index_add(catalog *c, const cat_index *def, mur_error *err);
+/* Forget the index named name (durably); MUR_OK when there is none. */
+int cat_index_drop(catalog *c, const char *name, mur_error *err);
+/* The reshape of table old into def (ALTER TABLE, same column count):
+ * index columns renamed with theirs. */
+int cat_index_rename_columns(catalog *c, const cat_table *old, const cat_table *def,
+			     mur_error *err);
 /* CREATE [OR REPLACE] VIEW: def copied (id assigned; its sql, cols and
  * deps copied), durably.  42P07 when a table, sequence or (without
  * replace) view has the name; with replace, PostgreSQL's 42P16 when the
@@ -752,6 +787,9 @@ int cat_grant_apply(catalog *c, const cat_grant_change *g, int superuser, mur_er
  * privs on t, itself or through PUBLIC. */
 int cat_allowed(const catalog *c, const char *role, int superuser, const cat_table *t,
 		unsigned privs);
+/* cat_allowed for the table or view with id (views share the ids' space:
+ * a GRANT on a view is a row under its id). */
+int cat_allowed_id(const catalog *c, const char *role, int superuser, uint32_t id, unsigned privs);
 
 /* The first start: when the catalog has no role at all, create `name`, a
  * superuser who logs in with password (*created = 1); otherwise nothing

@@ -373,6 +373,11 @@ int cat_decisions_put(cat_decision_writer *w, const cat_decision *d, int n, mur_
 {
 	if (!w->db)
 		return MUR_OK;
+	/* The loop thread is about to block in a write and an fsync (1-3 ms
+	 * on a loaded disk): the frames its turn gathered (other sessions'
+	 * answers, APPLYs) leave first, as before any catalog write. */
+	if (w->cat && w->cat->write_hook)
+		w->cat->write_hook(w->cat->write_hook_arg);
 	if (w->fd < 0) /* broken log: each group durable in SQLite itself */
 		return set_full(w, 1, err) == MUR_OK ? put_rows(w->db, w->put, d, n, NULL, 0, err)
 						     : MUR_ERR;

@@ -49,6 +49,9 @@ struct catalog {
 	uint32_t next_view_id;
 	int nschemas;
 	cat_schema schemas[CAT_SCHEMAS_MAX]; /* catalog_schema.c */
+	int nindexes;
+	cat_index *indexes[CAT_INDEXES_MAX]; /* catalog_index.c */
+	uint32_t next_index_id;
 	uint32_t next_schema_id;
 	struct cat_fkey *fkeys; /* catalog_fkey.c: nfkeys of them, room for fkeys_cap */
 	int nfkeys, fkeys_cap;
@@ -116,6 +119,11 @@ void cat_stats_free(cat_table *t);
 /* catalog_view.c: load the views table at open; free them at close. */
 int cat_views_load(catalog *c, mur_error *err);
 void cat_views_free(catalog *c);
+/* catalog_index.c: load the indexes table at open; free them at close;
+ * forget a dropped table's (its store rows go with the table's). */
+int cat_indexes_load(catalog *c, mur_error *err);
+void cat_indexes_free(catalog *c);
+void cat_indexes_forget_table(catalog *c, uint32_t table_id);
 
 /* catalog_schema.c: load the schemas table at open. */
 int cat_schemas_load(catalog *c, mur_error *err);

@@ -334,12 +334,17 @@ int cat_grant_apply(catalog *c, const cat_grant_change *g, int superuser, mur_er
 int cat_allowed(const catalog *c, const char *role, int superuser, const cat_table *t,
 		unsigned privs)
 {
+	return t->kind == CAT_TABLE_VIRTUAL || cat_allowed_id(c, role, superuser, t->id, privs);
+}
+
+int cat_allowed_id(const catalog *c, const char *role, int superuser, uint32_t id, unsigned privs)
+{
 	int mine, pub;
 	unsigned have = 0;
-	if (superuser || t->kind == CAT_TABLE_VIRTUAL)
+	if (superuser)
 		return 1;
-	mine = grant_index(c, t->id, role);
-	pub = grant_index(c, t->id, CAT_ROLE_PUBLIC);
+	mine = grant_index(c, id, role);
+	pub = grant_index(c, id, CAT_ROLE_PUBLIC);
 	if (mine >= 0)
 		have |= c->grants[mine].privs;
 	if (pub >= 0)

@@ -48,6 +48,8 @@
  *       the SELECT's text; its columns as "type typmod name" lines; the
  *       ids of the relations it reads, space-separated
  *   schemas(id, name)   CREATE SCHEMA (catalog_schema.c)
+ *   indexes(id, name, table_id, columns, is_unique)   CREATE INDEX
+ *       (catalog_index.c): its columns as "name[ DESC]" lines
  *   stats(table_id, shard, col, value, analyzed_ms)   ANALYZE (catalog_stats.c):
  *       col -1: the shard's row count; col >= 0: that column's distinct
  *       estimate in the shard; analyzed_ms: when, ms since epoch
@@ -69,7 +71,7 @@
  *   shards.gen            0 (never split: files "t<id>_s<idx>.db")
  *   columns.identity      0 (no identity columns)
  * and a missing table is created (CREATE TABLE IF NOT EXISTS): stats, empty
- * (no table analyzed yet); sequences, views, schemas, empty.
+ * (no table analyzed yet); sequences, views, schemas, indexes, empty.
  *
  * shards.range_min has no declared type, so it keeps the storage class it
  * is given: INTEGER for an integer range column, TEXT for text, date and
@@ -135,6 +137,9 @@ static const char *const schema_sql =
 	"CREATE TABLE IF NOT EXISTS views(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 	" schema TEXT NOT NULL, sql TEXT NOT NULL, columns TEXT NOT NULL, deps TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS schemas(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);"
+	/* catalog_index.c: columns as "name[ DESC]" lines */
+	"CREATE TABLE IF NOT EXISTS indexes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+	" table_id INTEGER NOT NULL, columns TEXT NOT NULL, is_unique INTEGER NOT NULL);"
 	/* catalog_fkey.c */
 	"CREATE TABLE IF NOT EXISTS fkeys(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 	" table_id INTEGER NOT NULL, col INTEGER NOT NULL, ref_table_id INTEGER NOT NULL,"
@@ -696,7 +701,7 @@ int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err
 	    load_stats(c, err) != MUR_OK || load_row_estimates(c, err) != MUR_OK ||
 	    cat_roles_load(c, err) != MUR_OK || load_sequences(c, err) != MUR_OK ||
 	    cat_views_load(c, err) != MUR_OK || cat_schemas_load(c, err) != MUR_OK ||
-	    cat_fkeys_load(c, err) != MUR_OK ||
+	    cat_fkeys_load(c, err) != MUR_OK || cat_indexes_load(c, err) != MUR_OK ||
 	    exec_sql(c, "PRAGMA locking_mode=EXCLUSIVE", err) != MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;
@@ -914,6 +919,7 @@ int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 					   "DELETE FROM alter_pending WHERE table_id = ?",
 					   /* ids are reused after a restart: grants go too */
 					   "DELETE FROM grants WHERE table_id = ?",
+					   "DELETE FROM indexes WHERE table_id = ?",
 					   "DELETE FROM moves WHERE table_id = ?"};
 	if (exec_sql(c, "BEGIN IMMEDIATE", err) != MUR_OK)
 		return MUR_ERR;

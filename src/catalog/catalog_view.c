@@ -131,10 +131,15 @@ static int store_put(catalog *c, const cat_view *v, mur_error *err)
 	return rc;
 }
 
+/* The view's row and its grants (a later view may get the same id). */
 static int store_delete(catalog *c, uint32_t id, mur_error *err)
 {
-	return c->store ? cat_store_run(c, "DELETE FROM views WHERE id = ?", "i", err, (int64_t)id)
-			: MUR_OK;
+	return !c->store || (cat_store_run(c, "DELETE FROM views WHERE id = ?", "i", err,
+					   (int64_t)id) == MUR_OK &&
+			     cat_store_run(c, "DELETE FROM grants WHERE table_id = ?", "i", err,
+					   (int64_t)id) == MUR_OK)
+		       ? MUR_OK
+		       : MUR_ERR;
 }
 
 static int decode_columns(cat_view *v, const char *s)
@@ -322,6 +327,7 @@ static int drop_at(catalog *c, int i, mur_error *err)
 		return MUR_ERR;
 	memmove(&c->views[i], &c->views[i + 1], (size_t)(c->nviews - i - 1) * sizeof c->views[0]);
 	c->nviews--;
+	cat_grants_forget_table(c, v->id);
 	view_free(v);
 	c->version++;
 	return MUR_OK;

@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <openssl/ssl.h>
 #include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -28,16 +29,68 @@
 #include <unistd.h>
 
 #define CLI_PG_PROTOCOL_V3 196608u
+#define CLI_PG_SSL_REQUEST 80877103u
 #define CLI_PG_COPY_CHUNK_MAX (1u << 20)
+
+static void tls_free(cli_pg *c)
+{
+	SSL_free(c->ssl);
+	SSL_CTX_free(c->ssl_ctx);
+	c->ssl = NULL;
+	c->ssl_ctx = NULL;
+}
 
 static int fail(cli_pg *c, int rc, mur_error *err, const char *fmt, const char *arg)
 {
 	mur_error_set(err, SQLSTATE_CONNECTION_FAILURE, fmt, arg ? arg : "");
+	tls_free(c);
 	if (c->fd >= 0) {
 		close(c->fd);
 		c->fd = -1;
 	}
 	return rc;
+}
+
+/* An SSL_* result r <= 0: the poll event to wait for, or 0 (an error:
+ * errno EPROTO, or 0 bytes when the peer closed: *closed). */
+static short tls_wait(cli_pg *c, int r, int *closed)
+{
+	switch (SSL_get_error(c->ssl, r)) {
+	case SSL_ERROR_WANT_READ:
+		return POLLIN;
+	case SSL_ERROR_WANT_WRITE:
+		return POLLOUT;
+	case SSL_ERROR_ZERO_RETURN:
+		*closed = 1;
+		return 0;
+	default:
+		errno = EPROTO;
+		return 0;
+	}
+}
+
+/* Move bytes to or from the server (plaintext or TLS): n > 0 bytes moved;
+ * 0 when the server closed; -1 with *wait the event to poll for, or 0 on
+ * an error (errno). */
+static ssize_t io_move(cli_pg *c, int out, void *p, size_t len, short *wait)
+{
+	int closed = 0;
+	ssize_t n;
+	*wait = 0;
+	if (c->ssl) {
+		int m = len > (size_t)INT32_MAX ? INT32_MAX : (int)len;
+		int r = out ? SSL_write(c->ssl, p, m) : SSL_read(c->ssl, p, m);
+		if (r > 0)
+			return r;
+		*wait = tls_wait(c, r, &closed);
+		return closed ? 0 : -1;
+	}
+	n = out ? send(c->fd, p, len, MSG_NOSIGNAL) : recv(c->fd, p, len, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		*wait = out ? POLLOUT : POLLIN;
+	else if (n < 0 && errno == EINTR)
+		*wait = out ? POLLOUT : POLLIN;
+	return n;
 }
 
 static int wait_fd(cli_pg *c, short events)
@@ -54,14 +107,13 @@ static int send_all(cli_pg *c, const void *data, size_t len, mur_error *err)
 {
 	const char *p = data;
 	while (len > 0) {
-		ssize_t n = send(c->fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (wait_fd(c, POLLOUT) <= 0)
+		short wait;
+		ssize_t n = io_move(c, 1, (void *)p, len, &wait);
+		if (n < 0 && wait) {
+			if (wait_fd(c, wait) <= 0)
 				return fail(c, MUR_EIO, err, "timed out sending to server%s", "");
 			continue;
 		}
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n <= 0)
 			return fail(c, MUR_EIO, err, "could not send to server: %s",
 				    strerror(errno));
@@ -85,14 +137,18 @@ static int fill(cli_pg *c, size_t need, mur_error *err)
 		}
 		if (mur_buf_reserve(&c->in, 1u << 16) != MUR_OK)
 			return fail(c, MUR_ENOMEM, err, "out of memory%s", "");
-		int w = wait_fd(c, POLLIN);
-		if (w == 0)
-			return fail(c, MUR_EIO, err, "timed out waiting for the server%s", "");
-		if (w < 0)
-			return fail(c, MUR_EIO, err, "poll: %s", strerror(errno));
-		ssize_t n = recv(c->fd, c->in.data + c->in.len, c->in.cap - c->in.len, 0);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+		short wait;
+		/* read first: TLS may hold bytes already (the socket then idle) */
+		ssize_t n = io_move(c, 0, c->in.data + c->in.len, c->in.cap - c->in.len, &wait);
+		if (n < 0 && wait) {
+			int w = wait_fd(c, wait);
+			if (w == 0)
+				return fail(c, MUR_EIO, err, "timed out waiting for the server%s",
+					    "");
+			if (w < 0)
+				return fail(c, MUR_EIO, err, "poll: %s", strerror(errno));
 			continue;
+		}
 		if (n < 0)
 			return fail(c, MUR_EIO, err, "could not receive from server: %s",
 				    strerror(errno));
@@ -319,6 +375,49 @@ static int connect_socket(cli_pg *c, const char *host, int port, mur_error *err)
 	return MUR_OK;
 }
 
+/* SSLRequest; on 'S' the TLS handshake (no certificate check: see
+ * pgclient.h), on 'N' plaintext goes on. */
+static int start_tls(cli_pg *c, mur_error *err)
+{
+	uint8_t req[8] = {0, 0, 0, 8}, answer;
+	ssize_t n;
+	req[4] = (uint8_t)(CLI_PG_SSL_REQUEST >> 24);
+	req[5] = (uint8_t)(CLI_PG_SSL_REQUEST >> 16);
+	req[6] = (uint8_t)(CLI_PG_SSL_REQUEST >> 8);
+	req[7] = (uint8_t)CLI_PG_SSL_REQUEST;
+	if (send_all(c, req, sizeof req, err) != MUR_OK)
+		return MUR_EIO;
+	for (;;) { /* one byte, before any TLS: read it alone */
+		if (wait_fd(c, POLLIN) <= 0)
+			return fail(c, MUR_EIO, err, "timed out waiting for the server%s", "");
+		n = recv(c->fd, &answer, 1, 0);
+		if (n == 1)
+			break;
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		return fail(c, MUR_EIO, err, "server closed the connection unexpectedly%s", "");
+	}
+	if (answer == 'N')
+		return MUR_OK;
+	if (answer != 'S')
+		return fail(c, MUR_EPROTO, err, "unexpected answer to SSLRequest%s", "");
+	if (!(c->ssl_ctx = SSL_CTX_new(TLS_client_method())) ||
+	    !SSL_CTX_set_min_proto_version(c->ssl_ctx, TLS1_2_VERSION) ||
+	    !(c->ssl = SSL_new(c->ssl_ctx)) || !SSL_set_fd(c->ssl, c->fd))
+		return fail(c, MUR_ENOMEM, err, "could not start TLS%s", "");
+	SSL_set_verify(c->ssl, SSL_VERIFY_NONE, NULL);
+	for (;;) {
+		int closed = 0, r = SSL_connect(c->ssl);
+		short wait;
+		if (r == 1)
+			return MUR_OK;
+		if (!(wait = tls_wait(c, r, &closed)))
+			return fail(c, MUR_EIO, err, "TLS handshake with the server failed%s", "");
+		if (wait_fd(c, wait) <= 0)
+			return fail(c, MUR_EIO, err, "timed out in the TLS handshake%s", "");
+	}
+}
+
 /* Send a PasswordMessage-family message ('p'): SASLInitialResponse when
  * mech is given (mechanism, Int32 length, data), SASLResponse otherwise. */
 static int send_sasl(cli_pg *c, const char *mech, const char *data, mur_error *err)
@@ -399,6 +498,8 @@ int cli_pg_connect(cli_pg *c, const char *host, int port, const char *user, cons
 	mur_buf_init(&c->in);
 	mur_buf_init(&c->out);
 	int rc = connect_socket(c, host, port, err);
+	if (rc == MUR_OK)
+		rc = start_tls(c, err);
 	if (rc != MUR_OK)
 		return rc;
 	mur_buf *o = &c->out;
@@ -430,6 +531,7 @@ int cli_pg_connect(cli_pg *c, const char *host, int port, const char *user, cons
 				return rc;
 		} else if (type == 'E') {
 			parse_error(body, len, err);
+			tls_free(c);
 			close(c->fd);
 			c->fd = -1;
 			return MUR_ERR;
@@ -443,7 +545,9 @@ void cli_pg_close(cli_pg *c)
 {
 	if (c->fd >= 0) {
 		static const char terminate[5] = {'X', 0, 0, 0, 4};
-		(void)!send(c->fd, terminate, sizeof terminate, MSG_NOSIGNAL);
+		short wait;
+		(void)io_move(c, 1, (void *)terminate, sizeof terminate, &wait);
+		tls_free(c);
 		close(c->fd);
 		c->fd = -1;
 	}

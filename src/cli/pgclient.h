@@ -2,7 +2,11 @@
  * pgclient.h — a tiny blocking PostgreSQL v3 client for the command line.
  *
  * Enough protocol for `murphy local start` (is the cluster answering SQL?)
- * and `murphy demo` (create tables, COPY a data set): startup with trust
+ * and `murphy demo` (create tables, COPY a data set): TLS when the server
+ * offers it (libpq's sslmode=prefer: SSLRequest first, TLS 1.2 at least,
+ * the certificate not verified — SCRAM's proof never gives the password
+ * away, and a leader with --tls-required takes the command line's
+ * connections too), startup with trust
  * or SCRAM-SHA-256 authentication (the password from $MURPHY_PASSWORD,
  * else $PGPASSWORD; the server's signature checked), simple query, COPY FROM STDIN.  Text format only; one
  * statement's result kept (the last one when a query string holds several).
@@ -28,12 +32,17 @@
 /* A message larger than this from the server is a protocol error. */
 #define CLI_PG_MESSAGE_MAX (64u * 1024 * 1024)
 
+struct ssl_st;
+struct ssl_ctx_st;
+
 typedef struct cli_pg {
-	int fd;         /* -1 when not connected */
-	int timeout_ms; /* per wait on the socket; 0 = forever */
-	mur_buf in;     /* bytes received, not yet consumed */
-	size_t in_off;  /* start of the unconsumed bytes in `in` */
-	mur_buf out;    /* scratch for building messages */
+	int fd;                     /* -1 when not connected */
+	struct ssl_st *ssl;         /* TLS over fd (OpenSSL's SSL), NULL: plaintext */
+	struct ssl_ctx_st *ssl_ctx; /* its context */
+	int timeout_ms;             /* per wait on the socket; 0 = forever */
+	mur_buf in;                 /* bytes received, not yet consumed */
+	size_t in_off;              /* start of the unconsumed bytes in `in` */
+	mur_buf out;                /* scratch for building messages */
 } cli_pg;
 
 /* One statement's outcome.  Values are NUL-terminated strings owned by the

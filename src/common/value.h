@@ -17,7 +17,8 @@
  *   TEXT, VARCHAR, BPCHAR TEXT
  *   DATE                TEXT      'YYYY-MM-DD'            (sorts as text)
  *   TIMESTAMP           TEXT      'YYYY-MM-DD HH:MM:SS[.ffffff]'
- *   TIMESTAMPTZ         TEXT      same, always UTC, no zone suffix
+ *   TIMESTAMPTZ         TEXT      same, always UTC, no zone suffix (the
+ *                                 session's TimeZone only shows: value_tz.c)
  *   BYTEA               BLOB
  *   UUID                TEXT      lowercase hyphenated, as uuid_out prints
  *                                 (sorts as text = as PostgreSQL's bytes)
@@ -35,7 +36,7 @@
  * the leader's merge.
  *
  * Implemented by one file per concern (value_int.h says which holds what):
- * value_type.c, value_in.c, value_out.c, value_datetime.c, value.c
+ * value_type.c, value_in.c, value_out.c, value_datetime.c, value_tz.c, value.c
  * (coercion, ordering, hashing) and value_row.c.
  */
 #ifndef MUR_VALUE_H
@@ -43,6 +44,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/tz.h"
 
 #include <endian.h>
 #include <math.h>
@@ -124,6 +126,38 @@ mur_type mur_type_from_name(const char *name);
  */
 void mur_value_to_pgtext(mur_type t, const mur_value *v, mur_buf *out);
 
+/* The session settings that change how values print (PostgreSQL's
+ * TimeZone and bytea_output).  NULL or zeroed: UTC, hex. */
+typedef struct mur_outfmt {
+	const mur_tz *tz; /* NULL: UTC */
+	int bytea_escape; /* bytea_output = 'escape' */
+} mur_outfmt;
+
+/* mur_value_to_pgtext under a session's settings: a timestamptz in f->tz
+ * ("2024-03-10 03:30:00-04"), a bytea in escape format when asked. */
+void mur_value_to_pgtext_fmt(mur_type t, const mur_value *v, const mur_outfmt *f, mur_buf *out);
+
+/*
+ * Timestamps in a zone (value_tz.c).  Stored timestamp text is
+ * 'YYYY-MM-DD HH:MM:SS[.ffffff]' (a timestamptz's in UTC).
+ *
+ * mur_ts_us reads stored text to µs since 1970 (MUR_ERR for 'infinity'
+ * and anything not canonical); mur_ts_put writes µs back as stored text of
+ * type t (DATE: the day only), appended to scratch, *out pointing at it
+ * (22008 outside years 1..9999).
+ */
+int mur_ts_us(const char *s, size_t len, int64_t *us);
+int mur_ts_put(mur_type t, int64_t us, mur_buf *scratch, mur_value *out, mur_error *err);
+/* A stored timestamptz printed in zone z, as timestamptz_out does. */
+void mur_tstz_out(const char *s, size_t len, const mur_tz *z, mur_buf *out);
+/* Stored timestamptz → the wall-clock timestamp (or date) in z, and a
+ * stored timestamp (or date) read as wall-clock time in z → timestamptz
+ * (PostgreSQL's casts and AT TIME ZONE).  Infinities pass through. */
+int mur_tstz_to_local(mur_type to, const mur_value *in, const mur_tz *z, mur_buf *scratch,
+		      mur_value *out, mur_error *err);
+int mur_local_to_tstz(const mur_value *in, const mur_tz *z, mur_buf *scratch, mur_value *out,
+		      mur_error *err);
+
 /*
  * mur_value_from_pgtext parses text (len bytes, need not be NUL-terminated)
  * as PostgreSQL would parse a literal of type t, producing a storage value.
@@ -136,6 +170,9 @@ void mur_value_to_pgtext(mur_type t, const mur_value *v, mur_buf *out);
  */
 int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scratch,
 			  mur_value *out, mur_error *err);
+/* The same, a timestamptz without an offset read in zone tz (NULL: UTC). */
+int mur_value_from_pgtext_tz(mur_type t, const char *text, size_t len, const mur_tz *tz,
+			     mur_buf *scratch, mur_value *out, mur_error *err);
 
 /* Convert a storage value to the storage class of type t (coercion for
  * comparisons and inserts: INT→FLOAT, TEXT→INT by parsing, ...).  Same

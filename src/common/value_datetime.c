@@ -18,8 +18,10 @@
 #include "common/value_int.h"
 
 #include "common/clock.h"
+#include "common/tz.h"
 
 #include <ctype.h>
+#include <string.h>
 #include <strings.h>
 
 #define USEC_PER_SEC INT64_C(1000000)
@@ -132,10 +134,12 @@ static int read_digits(const char *p, size_t n, size_t *i, int maxd, int64_t *v)
 	return k;
 }
 
-/* Special inputs: epoch, infinity, now, today, tomorrow, yesterday.
- * Returns 1 when handled (rc in *rc). */
+/* Special inputs: epoch, infinity, now, today, tomorrow, yesterday, the
+ * last three midnights of tz's wall clock (NULL: UTC).  Returns 1 when
+ * handled (rc in *rc). */
 static int parse_special_datetime(mur_type t, const char *p, size_t n, const char *text, size_t len,
-				  mur_buf *scratch, mur_value *out, mur_error *err, int *rc)
+				  const mur_tz *tz, mur_buf *scratch, mur_value *out,
+				  mur_error *err, int *rc)
 {
 	if ((n == 8 && strncasecmp(p, "infinity", 8) == 0) ||
 	    (n == 9 && strncasecmp(p, "+infinity", 9) == 0)) {
@@ -146,11 +150,14 @@ static int parse_special_datetime(mur_type t, const char *p, size_t n, const cha
 		value_copy_out(scratch, MV_TEXT, "-infinity", 9, out);
 		return *rc = MUR_OK, 1;
 	}
-	int64_t us, today = floor_div(mur_wall_us(), USEC_PER_DAY) * USEC_PER_DAY;
+	int64_t now = mur_wall_us(), off = 0, us;
+	if (tz && tz != mur_tz_utc()) /* the wall clock's now */
+		off = (int64_t)mur_tz_at(tz, floor_div(now, USEC_PER_SEC), NULL) * USEC_PER_SEC;
+	int64_t today = floor_div(now + off, USEC_PER_DAY) * USEC_PER_DAY, local = 1;
 	if (n == 5 && strncasecmp(p, "epoch", 5) == 0)
-		us = 0;
+		us = 0, local = 0;
 	else if (n == 3 && strncasecmp(p, "now", 3) == 0)
-		us = mur_wall_us();
+		us = t == MT_TIMESTAMPTZ ? now : now + off, local = 0;
 	else if (n == 5 && strncasecmp(p, "today", 5) == 0)
 		us = today;
 	else if (n == 8 && strncasecmp(p, "tomorrow", 8) == 0)
@@ -159,6 +166,8 @@ static int parse_special_datetime(mur_type t, const char *p, size_t n, const cha
 		us = today - USEC_PER_DAY;
 	else
 		return 0;
+	if (t == MT_TIMESTAMPTZ && local && tz && tz != mur_tz_utc())
+		us -= (int64_t)mur_tz_local(tz, floor_div(us, USEC_PER_SEC)) * USEC_PER_SEC;
 	*rc = put_timestamp(t, us, text, len, scratch, out, err);
 	return 1;
 }
@@ -166,20 +175,22 @@ static int parse_special_datetime(mur_type t, const char *p, size_t n, const cha
 /*
  * ISO 8601 date/timestamp input:
  *   (YYYY-M[M]-D[D] | YYYYMMDD) [(' '|'T') H[H]:MM[:SS[.f…]]] [ws] [zone] where zone is
- *   Z | UTC | GMT | (+|-)HH[[:]MM].
+ *   Z | UTC | GMT | (+|-)HH[[:]MM[:SS]] | a zone name (tz.h).  A timestamptz
+ *   without a zone is read in tz, the session's TimeZone (NULL: UTC).
  * DATE and TIMESTAMP accept and ignore the time/zone they do not keep, as
  * PostgreSQL does.  Syntax errors are 22007, bad field values 22008.
  */
-int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scratch,
-			     mur_value *out, mur_error *err)
+int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, const mur_tz *tz,
+			     mur_buf *scratch, mur_value *out, mur_error *err)
 {
+	int has_zone = 0;
 	const char *p = text;
 	size_t n = len, i = 0;
 	int64_t y, mo, d, h = 0, mi = 0, s = 0, frac = 0, zone_s = 0;
 	int rc;
 
 	value_trim(&p, &n);
-	if (parse_special_datetime(t, p, n, text, len, scratch, out, err, &rc))
+	if (parse_special_datetime(t, p, n, text, len, tz, scratch, out, err, &rc))
 		return rc;
 	int k = read_digits(p, n, &i, 8, &y);
 	if (k == 8) { /* YYYYMMDD */
@@ -223,6 +234,7 @@ int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *
 	while (i < n && p[i] == ' ')
 		i++;
 	if (i < n) {
+		has_zone = 1;
 		if (p[i] == 'Z' || p[i] == 'z') {
 			i++;
 		} else if (n - i == 3 && (strncasecmp(p + i, "UTC", 3) == 0 ||
@@ -250,6 +262,27 @@ int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *
 						     "\"%.*s\"",
 						     value_quote_len(len), text);
 			zone_s = sign * (zh * 3600 + zm * 60);
+			if (i < n && p[i] == ':') { /* seconds, as EncodeTimezone prints them */
+				int64_t zs;
+				i++;
+				if (read_digits(p, n, &i, 2, &zs) != 2 || zs > 59)
+					goto syntax;
+				zone_s += sign * zs;
+			}
+		} else if (isalpha((unsigned char)p[i]) && n - i <= MUR_TZ_NAME_MAX) {
+			char name[MUR_TZ_NAME_MAX + 1];
+			memcpy(name, p + i, n - i);
+			name[n - i] = '\0';
+			if (!(tz = mur_tz_get(name, NULL)) && strchr(name, '/')) {
+				for (char *q = name; *q; q++)
+					*q = (char)tolower((unsigned char)*q);
+				return mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
+						     "time zone \"%s\" not recognized", name);
+			}
+			if (!tz)
+				goto syntax;
+			has_zone = 0; /* the named zone's rule reads the local time */
+			i = n;
 		} else {
 			goto syntax;
 		}
@@ -264,9 +297,22 @@ int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *
 	int64_t us = mur_days_from_civil(y, (int)mo, (int)d) * USEC_PER_DAY;
 	if (t != MT_DATE)
 		us += ((h * 60 + mi) * 60 + s) * USEC_PER_SEC + frac;
-	if (t == MT_TIMESTAMPTZ)
+	if (t == MT_TIMESTAMPTZ && has_zone)
 		us -= zone_s * USEC_PER_SEC;
+	else if (t == MT_TIMESTAMPTZ && tz && tz != mur_tz_utc())
+		us -= (int64_t)mur_tz_local(tz, floor_div(us, USEC_PER_SEC)) * USEC_PER_SEC;
 	return put_timestamp(t, us, text, len, scratch, out, err);
 syntax:
 	return value_syntax_error(err, SQLSTATE_INVALID_DATETIME_FORMAT, t, text, len);
+}
+
+int mur_ts_put(mur_type t, int64_t us, mur_buf *scratch, mur_value *out, mur_error *err)
+{
+	int64_t y;
+	int m, d;
+	mur_civil_from_days(floor_div(us, USEC_PER_DAY), &y, &m, &d);
+	if (y < 1 || y > 9999)
+		return mur_error_set(err, SQLSTATE_DATETIME_FIELD_OVERFLOW, "%s out of range",
+				     t == MT_DATE ? "date" : "timestamp");
+	return put_timestamp(t, us, "", 0, scratch, out, err);
 }

@@ -100,6 +100,13 @@ static int parse_float(mur_type t, const char *text, size_t len, double *out, mu
 		rc = value_syntax_error(err, SQLSTATE_INVALID_TEXT_REPRESENTATION, t, text, len);
 		goto done;
 	}
+	if (isnan(d)) { /* SQLite keeps no NaN: a stored one would read back as NULL */
+		rc = mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				   "murphy does not support NaN in %s yet", mur_type_input_name(t));
+		mur_error_hint(err, "The followers' SQLite would keep it as NULL; use NULL, or "
+				    "a numeric column.");
+		goto done;
+	}
 	*out = d;
 done:
 	if (copy != stack)
@@ -312,6 +319,12 @@ static int parse_json(mur_type t, const char *text, size_t len, mur_buf *scratch
 int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scratch,
 			  mur_value *out, mur_error *err)
 {
+	return mur_value_from_pgtext_tz(t, text, len, NULL, scratch, out, err);
+}
+
+int mur_value_from_pgtext_tz(mur_type t, const char *text, size_t len, const mur_tz *tz,
+			     mur_buf *scratch, mur_value *out, mur_error *err)
+{
 	int rc;
 	*out = mur_v_null();
 	switch (t) {
@@ -336,7 +349,7 @@ int mur_value_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scr
 	case MT_DATE:
 	case MT_TIMESTAMP:
 	case MT_TIMESTAMPTZ:
-		rc = mur_datetime_from_pgtext(t, text, len, scratch, out, err);
+		rc = mur_datetime_from_pgtext(t, text, len, tz, scratch, out, err);
 		break;
 	case MT_BYTEA:
 		rc = parse_bytea(text, len, scratch, out, err);

@@ -7,6 +7,8 @@
  *   value_in.c        PostgreSQL text input (pg_strtoint, float8in, numeric_in,
  *                     boolin, byteain) and mur_value_from_pgtext
  *   value_datetime.c  the calendar, date and timestamp input and formatting
+ *   value_tz.c        timestamps in a time zone (common/tz.h): timestamptz
+ *                     output, instant <-> wall clock
  *   value.c           coercion, ordering and hashing of storage values
  *   value_row.c       the row encoding
  *
@@ -32,8 +34,8 @@ const char *mur_type_input_name(mur_type t);
 /* Date and timestamp input (value_datetime.c): t is MT_DATE, MT_TIMESTAMP
  * or MT_TIMESTAMPTZ; the canonical text is appended to scratch and *out
  * points at it.  Contract and errors as mur_value_from_pgtext. */
-int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, mur_buf *scratch,
-			     mur_value *out, mur_error *err);
+int mur_datetime_from_pgtext(mur_type t, const char *text, size_t len, const mur_tz *tz,
+			     mur_buf *scratch, mur_value *out, mur_error *err);
 
 /* How many input characters an error message quotes. */
 static inline int value_quote_len(size_t len)

@@ -19,11 +19,14 @@
  *                           up to VALUE_NUMERIC_DIGITS significant digits
  *                           and no trailing zeros.
  *   byteaout                "\x" and two lowercase hex digits a byte
- *                           (bytea_output = hex; escape is not done).
+ *                           (bytea_output = hex), or with escape: a
+ *                           backslash doubled, bytes outside 0x20-0x7e
+ *                           as \ooo octal.
  *   uuid_out                the stored text (value_in.c canonicalized it).
  *   timestamp_out           the stored text, which value_datetime.c wrote
  *                           in PostgreSQL's form on input; timestamptz adds
- *                           "+00" (murphy sessions run with TimeZone = UTC).
+ *                           "+00", or under mur_value_to_pgtext_fmt is
+ *                           shifted to the session's zone (value_tz.c).
  *   interval_out            IntervalStyle postgres (common/interval.c).
  *
  * Memory: nothing here allocates except appends to the caller's mur_buf.
@@ -252,6 +255,20 @@ static void put_hex(mur_buf *out, const char *s, size_t n)
 	out->len += n * 2;
 }
 
+/* byteaout with bytea_output = 'escape'. */
+static void put_escape(mur_buf *out, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\\')
+			mur_buf_put(out, "\\\\", 2);
+		else if (c < 0x20 || c > 0x7e)
+			mur_buf_printf(out, "\\%03o", c);
+		else
+			mur_buf_put_u8(out, c);
+	}
+}
+
 /* A storage value printed as a number of integer type: a double that
  * SQLite produced for an integer expression prints as an integer when it
  * is one. */
@@ -277,6 +294,11 @@ static void put_int_like(mur_buf *out, const mur_value *v)
 }
 
 void mur_value_to_pgtext(mur_type t, const mur_value *v, mur_buf *out)
+{
+	mur_value_to_pgtext_fmt(t, v, NULL, out);
+}
+
+void mur_value_to_pgtext_fmt(mur_type t, const mur_value *v, const mur_outfmt *f, mur_buf *out)
 {
 	if (v->kind == MV_NULL)
 		return;
@@ -312,7 +334,9 @@ void mur_value_to_pgtext(mur_type t, const mur_value *v, mur_buf *out)
 			mur_buf_put(out, v->s, v->len);
 		return;
 	case MT_BYTEA:
-		if (v->kind == MV_BLOB || v->kind == MV_TEXT)
+		if ((v->kind == MV_BLOB || v->kind == MV_TEXT) && f && f->bytea_escape)
+			put_escape(out, v->s, v->len);
+		else if (v->kind == MV_BLOB || v->kind == MV_TEXT)
 			put_hex(out, v->s, v->len);
 		else
 			put_int_like(out, v);
@@ -326,6 +350,10 @@ void mur_value_to_pgtext(mur_type t, const mur_value *v, mur_buf *out)
 		return;
 	}
 	case MT_TIMESTAMPTZ:
+		if (f && f->tz && v->kind == MV_TEXT && f->tz != mur_tz_utc()) {
+			mur_tstz_out(v->s, v->len, f->tz, out);
+			return;
+		}
 		put_int_like(out, v);
 		/* Stored UTC; the special values carry no zone. */
 		if (v->kind == MV_TEXT && !(v->len && (v->s[v->len - 1] == 'y')))

@@ -433,9 +433,12 @@ static void parse_line(lead_copy *c, const char *p, size_t n)
 		if (nulls[f])
 			continue;
 		mur_buf_reset(&c->scratch[f]);
-		if (mur_value_from_pgtext(t->cols[col].type,
-					  c->field.data ? c->field.data + offs[f] : "", lens[f],
-					  &c->scratch[f], &vals[col], &err) != MUR_OK) {
+		if (mur_value_from_pgtext_tz(t->cols[col].type,
+					     c->field.data ? c->field.data + offs[f] : "", lens[f],
+					     t->cols[col].type == MT_TIMESTAMPTZ
+						     ? lead_session_tz(c->s)
+						     : NULL,
+					     &c->scratch[f], &vals[col], &err) != MUR_OK) {
 			mur_error_context(&err, "COPY %s, line %llu, column %s", t->name,
 					  (unsigned long long)c->lineno, t->cols[col].name);
 			copy_fail(c, &err);

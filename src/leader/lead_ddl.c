@@ -27,7 +27,9 @@
  * transaction committed (lead_run.txn_ended), so a leader that stops in
  * between finds the shape its transaction's outcome says.  Only the
  * catalog changes for SET / DROP DEFAULT.  Refused in a block
- * (lead_ddltxn.c).
+ * (lead_ddltxn.c), except on a table the same block created (and no
+ * savepoint open): its entries join the block's transaction and the
+ * catalog takes the shape when they are done (a rollback drops the table).
  *
  * CREATE / DROP SEQUENCE change the catalog only (catalog_seq.c); IF NOT
  * EXISTS / IF EXISTS answer with PostgreSQL's notices.
@@ -306,6 +308,18 @@ static void index_done(lead_run *r)
 	if (!r->failed && pi->npk > 0 && t &&
 	    cat_table_set_primary_key(r->e->cat, t->id, pi->pk_cols, pi->npk, &err) != MUR_OK)
 		lead_run_fail(r, &err);
+	/* the catalog names the index once every copy has it (42P07 when the
+	 * name was taken meanwhile: the copies drop it again) */
+	if (!r->failed && t && r->p->kind == PLAN_CREATE_INDEX && pi->def && !pi->npk &&
+	    cat_index_add(r->e->cat, pi->def, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+		lead_ddltxn_drop_index_sql(pi->index_name, drop, sizeof drop);
+		index_undo(r, t, drop);
+		return;
+	}
+	if (!r->failed && r->p->kind == PLAN_DROP_INDEX &&
+	    cat_index_drop(r->e->cat, pi->index_name, &err) != MUR_OK)
+		lead_run_fail(r, &err);
 	if (!r->failed && t && r->p->kind == PLAN_CREATE_INDEX)
 		lead_ddltxn_record(r, LEAD_DDL_CREATED_INDEX, t, pi->index_name);
 	index_finish(r);
@@ -334,6 +348,16 @@ void lead_index_start(lead_run *r)
 	const plan_index *pi = &r->p->u.index;
 	uint32_t all[CAT_SHARDS_MAX];
 
+	if (r->p->kind == PLAN_CREATE_INDEX && !pi->shard_ddl) { /* IF NOT EXISTS of a taken name */
+		pgw_result_add_notice(r->res, "relation \"%s\" already exists, skipping",
+				      pi->index_name);
+		index_finish(r);
+		return;
+	}
+	if (r->p->kind == PLAN_DROP_INDEX && !pi->table && pi->if_not_exists &&
+	    !lead_ddltxn_in_block(r)) /* no such index in the catalog */
+		pgw_result_add_notice(r->res, "index \"%s\" does not exist, skipping",
+				      pi->index_name);
 	if (pi->table && index_wait_idle(r, lead_ddl_lookup(r, pi->table->name)))
 		return;
 
@@ -424,6 +448,13 @@ static void alter_ended(lead_run *r)
 
 static void alter_done(lead_run *r)
 {
+	const plan_alter *pa = &r->p->u.alter;
+	mur_error err;
+	/* a table the block created: its shape now (the block's rollback
+	 * drops the table); lead_ddltxn_refused let nothing else through */
+	if (!r->failed && r->block_txid && pa->shard_sql && !pa->noop_notice &&
+	    cat_table_reshape(r->e->cat, pa->table->id, pa->def, &err) != MUR_OK)
+		lead_run_fail(r, &err);
 	snprintf(r->res->tag, sizeof r->res->tag, "ALTER TABLE");
 	lead_run_finish(r);
 }
@@ -454,6 +485,8 @@ void lead_alter_start(lead_run *r)
 		lead_run_wait(r, alter_done);
 		return;
 	}
+	if (lead_ddltxn_in_block(r))
+		goto send; /* the block's own new table: alter_done */
 	r->txn_ended = alter_ended;
 	if (cat_alter_intent_put(r->e->cat, t->id, repl_txn_id(facts.txn), pa->def, &err) !=
 	    MUR_OK) {
@@ -461,6 +494,7 @@ void lead_alter_start(lead_run *r)
 		lead_run_wait(r, alter_done);
 		return;
 	}
+send:
 	for (uint32_t s = 0; s < t->nshards && !r->failed; s++) {
 		r->npending++;
 		if (repl_write(r->e->repl, t, s, lead_session_quorum(r->s), pa->shard_sql, &facts,

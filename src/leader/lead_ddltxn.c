@@ -155,9 +155,20 @@ int lead_ddltxn_refused(lead_run *r)
 	case PLAN_SCHEMA:
 		return refuse(r, "a rollback could not take a schema back");
 	case PLAN_ALTER:
-		return refuse(r, r->p->u.alter.fkey_add || r->p->u.alter.fkey_drop
-					 ? "a rollback could not take the foreign key back"
-					 : "a rollback could not take the table's old shape back");
+		/* a table the block created goes with the block: its shards'
+		 * DDL entries join the block's transaction, a rollback drops
+		 * the table (lead_ddl.c) and its foreign keys with it; a
+		 * savepoint could undo the entries without the catalog's shape */
+		t = lead_ddl_lookup(r, r->p->u.alter.table->name);
+		if (t && recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL) && !r->s->nsavepoints)
+			return 0;
+		return refuse(r,
+			      r->p->u.alter.fkey_add || r->p->u.alter.fkey_drop
+				      ? "a rollback could not take the foreign key back"
+			      : t && recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL)
+				      ? "a rollback to a savepoint could not take the new table's "
+					"old shape back"
+				      : "a rollback could not take the table's old shape back");
 	default:
 		return 0;
 	}
@@ -292,6 +303,7 @@ static void job_resume(void *arg) { job_start(arg); }
  * now, the copies' part into j.  Only DOOMED records stay. */
 static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_job *j)
 {
+	mur_error err;
 	int keep = from;
 	for (int i = s->nddl - 1; i >= from; i--) {
 		lead_ddl_rec *d = &s->ddl[i];
@@ -308,6 +320,9 @@ static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_j
 			break;
 		case LEAD_DDL_CREATED_INDEX:
 			drop = !commit;
+			if (drop && cat_index_drop(s->e->cat, d->index, &err) != MUR_OK)
+				MLOG(ERROR, "ddl", "catalog: forgetting index %s: %s", d->index,
+				     err.message);
 			break;
 		case LEAD_DDL_DROPPED_TABLE:
 			if (!commit)

@@ -5,7 +5,9 @@
  * carry storage values (INT/FLOAT/TEXT/BLOB/NULL).  mur_value_to_pgtext
  * turns each value into PostgreSQL's text form for that type (bool 0/1 →
  * f/t, float shortest round trip, bytea \x...), and pgw_result_add_row
- * packs them into DataRow messages.
+ * packs them into DataRow messages.  The session's TimeZone and
+ * bytea_output apply here, on the leader, because the followers send
+ * stored values (a timestamptz as UTC text) whatever the session.
  */
 #include "leader/lead_int.h"
 
@@ -51,9 +53,10 @@ int lead_result_columns(pgw_result *res, const plan *p)
 
 #define FORMAT_COLS_MAX 1664 /* PostgreSQL's own limit on result columns */
 
-int lead_format_rows(pgw_result *res, const plan *p, const mur_buf *rows, uint64_t nrows,
-		     uint32_t ncols, mur_error *err)
+int lead_format_rows(lead_session *s, pgw_result *res, const plan *p, const mur_buf *rows,
+		     uint64_t nrows, uint32_t ncols, mur_error *err)
 {
+	mur_outfmt fmt = {0};
 	const char *vals[FORMAT_COLS_MAX];
 	int32_t lens[FORMAT_COLS_MAX];
 	size_t offs[FORMAT_COLS_MAX];
@@ -67,6 +70,8 @@ int lead_format_rows(pgw_result *res, const plan *p, const mur_buf *rows, uint64
 		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
 				     "internal error: rows have %u columns, the plan expects %u",
 				     ncols, nout);
+	if (s)
+		lead_session_outfmt(s, &fmt);
 	mur_buf_init(&text);
 	mur_rd_init(&rd, rows->data, rows->len);
 	for (uint64_t r = 0; r < nrows; r++) {
@@ -86,8 +91,9 @@ int lead_format_rows(pgw_result *res, const plan *p, const mur_buf *rows, uint64
 				continue;
 			}
 			offs[c] = text.len;
-			mur_value_to_pgtext(p->out[c].type == MT_UNKNOWN ? MT_TEXT : p->out[c].type,
-					    &v, &text);
+			mur_value_to_pgtext_fmt(p->out[c].type == MT_UNKNOWN ? MT_TEXT
+									     : p->out[c].type,
+						&v, &fmt, &text);
 			lens[c] = (int32_t)(text.len - offs[c]);
 		}
 		for (uint32_t c = 0; c < nout; c++)

@@ -241,6 +241,7 @@ typedef struct lead_session {
 	char user[64];
 	int superuser; /* its role is one (trust: also a user without a role) */
 	char app[64];
+	char tz0[256]; /* the startup's TimeZone, canonical ("": UTC): RESET's value */
 	struct lead_session *next_open, *prev_open; /* e->sessions while open */
 	int in_query;            /* a multi-statement Query runs: IDLE statements open a block */
 	int implicit;            /* the block (ACTIVE, FAILED) is that Query's implicit one */
@@ -680,9 +681,13 @@ int lead_local_materialize_views(lead_engine *e, const char *sql, mur_error *err
  *   aborting    ROLLBACK, an error, a lost client or a failed COMMIT: being undone */
 const char *lead_txn_view_state(const repl_txn_info *ti);
 
-/* lead_format.c: storage rows → DataRows using the plan's output types */
-int lead_format_rows(pgw_result *res, const plan *p, const mur_buf *rows, uint64_t nrows,
-		     uint32_t ncols, mur_error *err);
+/* lead_format.c: storage rows → DataRows using the plan's output types,
+ * printed under s's TimeZone and bytea_output (s may be NULL: defaults) */
+int lead_format_rows(lead_session *s, pgw_result *res, const plan *p, const mur_buf *rows,
+		     uint64_t nrows, uint32_t ncols, mur_error *err);
+/* lead_session.c: the session's TimeZone (never NULL) and output settings */
+const mur_tz *lead_session_tz(lead_session *s);
+void lead_session_outfmt(lead_session *s, mur_outfmt *out);
 int lead_result_columns(pgw_result *res, const plan *p);
 void lead_plan_columns(const plan *p, int *ncols, pgw_column **cols);
 
@@ -915,6 +920,8 @@ const char *lead_session_get(lead_session *s, const char *name);
 int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err);
 /* The i-th setting SET and SHOW know (pg_settings), NULL past the last. */
 const char *lead_setting_name(int i);
+/* Is it a setting fixed at build or cluster creation (SET: 55P02)? */
+int lead_setting_internal(const char *name);
 /* The session's settings that change plans (sql_prepare). */
 void lead_session_sql_options(lead_session *s, sql_options *out);
 void lead_utility_start(lead_run *r);

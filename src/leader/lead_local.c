@@ -3,8 +3,9 @@
  *
  * Used for everything the leader computes itself over small inputs:
  *   - INSERT's values_sql (literals, parameters, defaults such as now())
- *   - a SELECT's final_sql over the merged shard rows, loaded into table r
- *     (columns c0, c1, ... without affinity, so values keep their class)
+ *   - a SELECT's final_sql over the merged shard rows as table r, a
+ *     virtual table reading them where they are (storage/rowtab.c; columns
+ *     c0, c1, ... without affinity, so values keep their class)
  *   - SELECTs without distributed tables, and the murphy.* views
  *     (materialized by lead_views.c right before such a query runs).
  * The SQL functions the emitter relies on are registered here too
@@ -188,7 +189,8 @@ int lead_local_open(lead_engine *e, mur_error *err)
 				     .pid = pgc_pid,
 				     .get = pgc_get,
 				     .set = pgc_set,
-				     .setting_at = lead_setting_name};
+				     .setting_at = lead_setting_name,
+				     .setting_internal = lead_setting_internal};
 	return pgc_register(e->mem, &e->pgc, err);
 }
 
@@ -262,11 +264,15 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 	int rc, ncols, nbind;
 	uint64_t n = 0;
 
-	if (in_rows && lead_local_load(e, "r", in_rows, in_nrows, in_ncols, err) != MUR_OK)
+	/* r reads in_rows where they are (storage/rowtab.c), until dropped below */
+	if (in_rows && stor_rowtab_create(e->mem, "r", in_rows->data ? in_rows->data : "",
+					  in_rows->len, in_nrows, in_ncols, err) != MUR_OK)
 		return MUR_ERR;
 	rc = sqlite3_prepare_v2(e->mem, sql, -1, &st, NULL);
-	if (rc != SQLITE_OK)
-		return sqlite_fail(e, rc, err);
+	if (rc != SQLITE_OK) {
+		sqlite_fail(e, rc, err);
+		goto err_drop_r;
+	}
 	nbind = sqlite3_bind_parameter_count(st);
 	for (int i = 0; i < nbind && i < nparams; i++)
 		exec_sql_bind_value(st, i + 1, &params[i]);
@@ -281,7 +287,7 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 	if (rc != SQLITE_DONE) {
 		sqlite_fail(e, rc, err);
 		sqlite3_finalize(st);
-		return MUR_ERR;
+		goto err_drop_r;
 	}
 	sqlite3_finalize(st);
 	if (in_rows)
@@ -291,4 +297,8 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 	*nrows_out = n;
 	*ncols_out = (uint32_t)ncols;
 	return MUR_OK;
+err_drop_r:
+	if (in_rows) /* it borrows in_rows */
+		sqlite3_exec(e->mem, "DROP TABLE IF EXISTS r", NULL, NULL, NULL);
+	return MUR_ERR;
 }

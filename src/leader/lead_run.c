@@ -414,8 +414,10 @@ int lead_bind_params(lead_run *r, int nvals, const char *const *values, const in
 					   "parameter %d reached the engine in format %d", i + 1,
 					   fmt);
 		else
-			rc = mur_value_from_pgtext(t, values[i], (size_t)lengths[i],
-						   &r->param_scratch, &r->params[i], &err);
+			rc = mur_value_from_pgtext_tz(t, values[i], (size_t)lengths[i],
+						      t == MT_TIMESTAMPTZ ? lead_session_tz(r->s)
+									  : NULL,
+						      &r->param_scratch, &r->params[i], &err);
 		if (rc != MUR_OK) {
 			free(offsets);
 			lead_run_fail(r, &err);

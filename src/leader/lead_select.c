@@ -521,7 +521,10 @@ static int merge_rows(lead_run *r, mur_error *err)
 		mur_buf_put(&r->rows, sl->res.rows.data, sl->res.rows.len);
 		r->nrows += sl->res.nrows;
 	}
-	r->ncols = ncols ? ncols : (uint32_t)r->p->nout;
+	if (!ncols) /* no shard said: its partials (groups colocated) or the outputs */
+		ncols = ps->has_partial_agg ? ps->partial_agg.ngroup + ps->partial_agg.naggs
+					    : (uint32_t)r->p->nout;
+	r->ncols = ncols;
 	if (!mur_buf_ok(&r->rows))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory merging rows");
 	return MUR_OK;
@@ -576,7 +579,7 @@ void lead_select_finish(lead_run *r)
 	}
 	if (!r->failed &&
 	    (lead_result_columns(r->res, r->p) != MUR_OK ||
-	     lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
+	     lead_format_rows(r->s, r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
 	lead_run_finish(r);
 }

@@ -134,6 +134,25 @@ void lead_session_unref(lead_session *s)
 
 /* ---- settings ---- */
 
+/* Settings PostgreSQL fixes when it is built or its cluster made
+ * (context "internal"): shown, never changed (55P02, as PostgreSQL). */
+static const char *const internal_settings[] = {"server_version",
+						"server_version_num",
+						"server_encoding",
+						"integer_datetimes",
+						"max_identifier_length",
+						"max_index_keys",
+						"is_superuser",
+						"block_size",
+						"lc_collate",
+						"lc_ctype",
+						"max_function_args",
+						"segment_size",
+						"wal_block_size",
+						"data_checksums",
+						NULL};
+
+/* Settings SET and SHOW know; internal_settings (below) SHOW only. */
 static const char *const known_settings[] = {"application_name",
 					     "client_encoding",
 					     "datestyle",
@@ -162,16 +181,10 @@ static const char *const known_settings[] = {"application_name",
 					     "enable_seqscan",
 					     "synchronize_seqscans",
 					     "row_security",
-					     "server_version",
-					     "server_version_num",
-					     "server_encoding",
-					     "integer_datetimes",
-					     "is_superuser",
 					     "session_authorization",
 					     "password_encryption",
-					     "max_identifier_length",
-					     "max_index_keys",
 					     "geqo",
+					     "role",
 					     "murphy.count_distinct",
 					     "murphy.write_quorum",
 					     "murphy.parallel_commits",
@@ -204,6 +217,14 @@ static const char *default_setting(const char *name)
 		{"search_path", "\"$user\", public"},
 		{"max_identifier_length", "63"},
 		{"max_index_keys", "32"}, /* pgjdbc's getImportedKeys reads it */
+		{"role", "none"},
+		{"block_size", "8192"},
+		{"lc_collate", "C"}, /* text compares byte by byte (SQLite's BINARY) */
+		{"lc_ctype", "C"},
+		{"max_function_args", "100"},
+		{"segment_size", "1GB"},
+		{"wal_block_size", "8192"},
+		{"data_checksums", "off"},
 		{"application_name", ""},
 		{"statement_timeout", "0"},
 		{"lock_timeout", "0"},
@@ -231,6 +252,30 @@ static const char *default_setting(const char *name)
 	return NULL;
 }
 
+int lead_setting_internal(const char *name)
+{
+	for (int i = 0; internal_settings[i]; i++)
+		if (strcmp(internal_settings[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* SET session_authorization / role: murphy has no identity switch, so
+ * only the session's own user (or DEFAULT / none) is taken; another is
+ * refused rather than accepted and ignored. */
+static int check_identity_setting(const lead_session *s, const plan_set *ps, mur_error *err)
+{
+	int auth = strcmp(ps->name, "session_authorization") == 0;
+	if ((!auth && strcmp(ps->name, "role") != 0) || ps->is_default ||
+	    strcmp(ps->value, s->user) == 0 || (!auth && strcmp(ps->value, "none") == 0))
+		return MUR_OK;
+	mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+		      "murphy does not support %s to another user yet (\"%s\")",
+		      auth ? "SET SESSION AUTHORIZATION" : "SET ROLE", ps->value);
+	mur_error_hint(err, "Connect as \"%s\" instead.", ps->value);
+	return MUR_ERR;
+}
+
 /* Settings that take one of a few words (anything else is 22023). */
 static const struct {
 	const char *name;
@@ -239,6 +284,7 @@ static const struct {
 	{"murphy.shuffle_strategy", {"auto", "gather", "repartition", NULL}},
 	{"murphy.join_strategy", {"auto", "broadcast", "repartition", NULL}},
 	{"murphy.count_distinct", {"exact", "approximate", NULL}},
+	{"bytea_output", {"escape", "hex", NULL}},
 	{"murphy.read_consistency", {"strong", "bounded", "available", NULL}},
 	{"murphy.allow_partial_results", {"on", "off", NULL}},
 	{"murphy.parallel_commits", {"on", "off", NULL}},
@@ -280,6 +326,33 @@ static int check_word_setting(const plan_set *ps, mur_error *err)
 	return MUR_OK;
 }
 
+const mur_tz *lead_session_tz(lead_session *s)
+{
+	const char *name = lead_session_get(s, "timezone");
+	const mur_tz *z = name ? mur_tz_get(name, NULL) : NULL;
+	return z ? z : mur_tz_utc();
+}
+
+void lead_session_outfmt(lead_session *s, mur_outfmt *out)
+{
+	const char *b = lead_session_get(s, "bytea_output");
+	out->tz = lead_session_tz(s);
+	out->bytea_escape = b && strcmp(b, "escape") == 0;
+}
+
+/* SET TimeZone: the value must name a zone (tz.h); the session keeps the
+ * zone's own name, which SHOW and ParameterStatus print. */
+static int check_timezone(const plan_set *ps, char *canon, size_t canon_len, mur_error *err)
+{
+	const mur_tz *z;
+	if (strcmp(ps->name, "timezone") != 0 || ps->is_default)
+		return MUR_OK;
+	if (!(z = mur_tz_get(ps->value, err)))
+		return MUR_ERR;
+	snprintf(canon, canon_len, "%s", mur_tz_name(z));
+	return MUR_OK;
+}
+
 void lead_session_sql_options(lead_session *s, sql_options *out)
 {
 	const char *cd = lead_session_get(s, "murphy.count_distinct");
@@ -287,6 +360,7 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 	out->count_distinct_approx = cd && strcmp(cd, "approximate") == 0;
 	out->user = s->user;
 	out->superuser = s->superuser;
+	out->tz = lead_session_tz(s);
 	cd = lead_session_get(s, "murphy.shuffle_strategy");
 	out->shuffle_strategy = !cd                          ? SQL_SHUFFLE_AUTO
 				: !strcmp(cd, "gather")      ? SQL_SHUFFLE_GATHER
@@ -296,15 +370,17 @@ void lead_session_sql_options(lead_session *s, sql_options *out)
 
 const char *lead_setting_name(int i)
 {
-	return i >= 0 && i < (int)(sizeof known_settings / sizeof known_settings[0])
-		       ? known_settings[i]
-		       : NULL;
+	const int nknown = (int)(sizeof known_settings / sizeof known_settings[0]) - 1;
+	const int ninternal = (int)(sizeof internal_settings / sizeof internal_settings[0]) - 1;
+	if (i >= 0 && i < nknown)
+		return known_settings[i];
+	return i >= nknown && i < nknown + ninternal ? internal_settings[i - nknown] : NULL;
 }
 
 static int setting_known(const char *name)
 {
-	for (int i = 0; known_settings[i]; i++)
-		if (strcmp(known_settings[i], name) == 0)
+	for (int i = 0; lead_setting_name(i); i++)
+		if (strcmp(lead_setting_name(i), name) == 0)
 			return 1;
 	return 0;
 }
@@ -315,6 +391,8 @@ static const char *session_default(const lead_session *s, const char *name)
 	const char *v = lead_client_default(s->e, name);
 	if (strcmp(name, "application_name") == 0)
 		return s->app; /* the startup's, as PostgreSQL's RESET */
+	if (strcmp(name, "timezone") == 0 && s->tz0[0])
+		return s->tz0;
 	return v ? v : default_setting(name);
 }
 
@@ -387,10 +465,15 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 {
 	lead_session *s = r->s;
 	const char *was;
-	char old[sizeof s->settings[0].value];
+	char old[sizeof s->settings[0].value], tzname[sizeof s->settings[0].value] = "";
 	if (!setting_known(ps->name))
 		return mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT,
 				     "unrecognized configuration parameter \"%s\"", ps->name);
+	if (lead_setting_internal(ps->name))
+		return mur_error_set(err, SQLSTATE_CANT_CHANGE_RUNTIME_PARAM,
+				     "parameter \"%s\" cannot be changed", ps->name);
+	if (check_identity_setting(s, ps, err) != MUR_OK)
+		return MUR_ERR;
 	if (strcmp(ps->name, "murphy.write_quorum") == 0 && !ps->is_default &&
 	    !repl_quorum_parse(ps->value)) {
 		mur_error_set(err, SQLSTATE_INVALID_PARAMETER_VALUE,
@@ -400,6 +483,7 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 		return MUR_ERR;
 	}
 	if (check_move_rate(ps, err) != MUR_OK || check_word_setting(ps, err) != MUR_OK ||
+	    check_timezone(ps, tzname, sizeof tzname, err) != MUR_OK ||
 	    lead_stale_set_check(ps, err) != MUR_OK)
 		return MUR_ERR;
 	was = lead_session_get(s, ps->name);
@@ -416,7 +500,7 @@ int lead_session_apply_set(lead_run *r, const plan_set *ps, mur_error *err)
 			return MUR_ERR;
 		lead_session_set(s, ps->name, ms);
 	} else {
-		lead_session_set(s, ps->name, ps->value);
+		lead_session_set(s, ps->name, tzname[0] ? tzname : ps->value);
 	}
 	lead_setscope_set(r, ps->name, was ? old : NULL, ps->is_local);
 	return MUR_OK;
@@ -468,7 +552,8 @@ void lead_utility_start(lead_run *r)
 			lead_run_fail(r, &err);
 			break;
 		}
-		show_row(r, p->u.set.name, v);
+		/* PostgreSQL names the column by the setting's own spelling */
+		show_row(r, strcmp(p->u.set.name, "timezone") ? p->u.set.name : "TimeZone", v);
 		break;
 	}
 	case PLAN_BEGIN:
@@ -531,7 +616,7 @@ static void leader_select_run(lead_run *r)
 		return;
 	if (!r->failed && !r->parent &&
 	    (lead_result_columns(r->res, r->p) != MUR_OK ||
-	     lead_format_rows(r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
+	     lead_format_rows(r->s, r->res, r->p, &r->rows, r->nrows, r->ncols, &err) != MUR_OK))
 		lead_run_fail(r, &err);
 	lead_run_finish(r);
 }
@@ -684,7 +769,16 @@ static void *op_session_open(void *engine, pgw_session *ps, const char *user, co
 	snprintf(s->user, sizeof s->user, "%s", user ? user : "");
 	s->superuser = role ? role->superuser : !e->auth_scram;
 	snprintf(s->app, sizeof s->app, "%s", ps ? pgw_session_application_name(ps) : "");
-	lead_setscope_reported_init(s);
+	lead_setscope_reported_init(s);          /* what the startup's ParameterStatus says */
+	if (ps && pgw_session_timezone(ps)[0]) { /* FATAL 22023 if unknown, as PostgreSQL */
+		const mur_tz *z = mur_tz_get(pgw_session_timezone(ps), err);
+		if (!z) {
+			free(s);
+			return NULL;
+		}
+		snprintf(s->tz0, sizeof s->tz0, "%s", mur_tz_name(z));
+		lead_session_set(s, "timezone", s->tz0); /* reported before the first RFQ */
+	}
 	if (!s->superuser) /* reported before the first ReadyForQuery */
 		lead_session_set(s, "is_superuser", "off");
 	s->next_open = s->e->sessions;

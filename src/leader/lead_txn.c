@@ -377,10 +377,11 @@ int lead_txn_read_only(lead_session *s)
 int lead_txn_write_refused(lead_run *r)
 {
 	mur_error err;
-	if (!lead_txn_read_only(r->s) || !sql_plan_writes(r->p))
+	const char *locks = r->p->kind == PLAN_SELECT ? r->p->u.select.locks_name : NULL;
+	if (!lead_txn_read_only(r->s) || (!sql_plan_writes(r->p) && !locks))
 		return 0;
 	mur_error_set(&err, SQLSTATE_READ_ONLY_SQL_TRANSACTION,
-		      "cannot execute %s in a read-only transaction", r->p->tag);
+		      "cannot execute %s in a read-only transaction", locks ? locks : r->p->tag);
 	lead_run_fail(r, &err);
 	lead_run_finish(r);
 	return 1;

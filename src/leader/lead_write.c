@@ -216,7 +216,7 @@ static void write_done(lead_run *r)
 
 	if (!r->failed && nret) {
 		if (lead_result_columns(r->res, r->p) != MUR_OK ||
-		    lead_format_rows(r->res, r->p, &r->rows, r->nrows,
+		    lead_format_rows(r->s, r->res, r->p, &r->rows, r->nrows,
 				     r->ncols ? r->ncols : (uint32_t)nret, &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	}

@@ -251,11 +251,14 @@ typedef struct sql_query {
 	sql_sort sorts[SQL_SORT_MAX];
 	sql_expr *limit, *offset;
 	int distinct;
-	int has_agg;    /* aggregates or GROUP BY present */
-	int is_virtual; /* FROM names only murphy.* virtual tables (or nothing) */
-	int locks_rows; /* sql_lock_rows: FOR UPDATE / NO KEY UPDATE / SHARE / KEY
+	int has_agg;            /* aggregates or GROUP BY present */
+	int is_virtual;         /* FROM names only murphy.* virtual tables (or nothing) */
+	int locks_rows;         /* sql_lock_rows: FOR UPDATE / NO KEY UPDATE / SHARE / KEY
 			   SHARE: in a transaction block its shards' locks are
 			   taken (leader/lead_select.c) */
+	const char *locks_name; /* PostgreSQL's name of the first clause's command
+				   ("SELECT FOR NO KEY UPDATE"): a READ ONLY block's
+				   25006 names it; NULL: none */
 	/* reference tables (sql/plan_select.c): the rte whose shards the tasks follow,
 	 * the first hash-distributed table; its file is schema main and rte 0's
 	 * is m<driver> (sql_rte_slot).  0 unless a reference table comes first. */
@@ -354,6 +357,8 @@ typedef struct sql_ctx {
 	/* murphy.shuffle_strategy (sql/sql.h SQL_SHUFFLE_*): whether window
 	 * functions over a big table repartition by their partition key */
 	int shuffle_strategy;
+	/* TimeZone (sql_options; NULL: UTC): see analyze_tz.c */
+	const mur_tz *tz;
 	sql_query *q;          /* name scope; NULL = no columns (VALUES, defaults) */
 	int agg_ok;            /* aggregates allowed where we are */
 	const char *agg_where; /* "WHERE", "GROUP BY", ... for the error message */
@@ -442,6 +447,16 @@ sql_expr *sql_make_cast(sql_ctx *c, sql_expr *e, mur_type to, int loc);
  * unknown-literal rule; date vs timestamp casts both); MUR_ERR: 42883. */
 int sql_unify_compare(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, int loc);
 sql_expr *sql_make_call(sql_ctx *c, const char *fn, mur_type type, int loc, int nargs, ...);
+/* analyze_tz.c: the session's TimeZone in a plan.  sql_tz_cast: the cast
+ * of e to `to` in the zone, NULL when the zone does not matter to it;
+ * sql_tz_func: 1 when it built name(args) (*out, or NULL on error), 0 to
+ * go on with the function table (args may have been rewritten);
+ * sql_tz_clock: current_date (DATE) or localtimestamp (TIMESTAMP);
+ * sql_tz_name: the zone's name, NULL for UTC. */
+sql_expr *sql_tz_cast(sql_ctx *c, sql_expr *e, mur_type to, int loc);
+int sql_tz_func(sql_ctx *c, const char *name, sql_expr **args, int n, int loc, sql_expr **out);
+sql_expr *sql_tz_clock(sql_ctx *c, mur_type t, int loc);
+const char *sql_tz_name(const sql_ctx *c);
 sql_expr *sql_make_op(sql_ctx *c, const char *op, mur_type type, int loc, sql_expr *a, sql_expr *b);
 /* CASE WHEN cond THEN then END (NULL when cond is not true). */
 sql_expr *sql_make_case_when(sql_ctx *c, sql_expr *cond, sql_expr *then, int loc);

@@ -190,7 +190,8 @@ static sql_expr *parse_literal(sql_ctx *c, sql_expr *e, mur_type t)
 	mur_value v;
 	sql_expr *n;
 	mur_buf_init(&scratch);
-	if (mur_value_from_pgtext(t, e->val.s, e->val.len, &scratch, &v, c->err) != MUR_OK) {
+	if (mur_value_from_pgtext_tz(t, e->val.s, e->val.len, c->tz, &scratch, &v, c->err) !=
+	    MUR_OK) {
 		mur_buf_free(&scratch);
 		if (c->err)
 			c->err->position = sql_pos(c, e->loc);
@@ -265,6 +266,8 @@ sql_expr *sql_make_cast(sql_ctx *c, sql_expr *e, mur_type to, int loc)
 			sql_type_name(to));
 		return NULL;
 	}
+	if ((n = sql_tz_cast(c, e, to, loc)))
+		return n;
 	if (cast_is_free(e->type, to)) {
 		n = copy_node(c, e);
 		if (n) {

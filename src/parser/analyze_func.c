@@ -114,7 +114,8 @@ static const fn_def fn_defs[] = {
 	{"clock_timestamp", 0, 0, "", R_TSTZ, "mur_now"},
 	{"date_trunc", 2, 2, "ST", R_TS, "mur_date_trunc"},
 	{"date_part", 2, 2, "ST", R_FLOAT8, "mur_extract"},
-	{"extract", 2, 2, "ST", R_NUMERIC, "mur_extract"},
+	{"extract", 2, 2, "SD", R_NUMERIC, "mur_extract_date"},
+	{"extract", 2, 2, "ST", R_NUMERIC, "mur_extract_num"},
 	{"random", 0, 0, "", R_FLOAT8, "mur_random"},
 	{"gen_random_uuid", 0, 0, "", R_UUID, "mur_gen_random_uuid"},
 	{"date_part", 2, 2, "SV", R_FLOAT8, "mur_iv_part"},
@@ -178,6 +179,8 @@ static sql_expr *fit_arg(sql_ctx *c, sql_expr *a, char k)
 		if (t == MT_DATE)
 			return sql_make_cast(c, a, MT_TIMESTAMP, a->loc);
 		return (t == MT_TIMESTAMP || t == MT_TIMESTAMPTZ) ? a : NULL;
+	case 'D': /* a date itself (not a literal: 'T' reads those) */
+		return t == MT_DATE ? a : NULL;
 	case 'X':
 		if (t == MT_UNKNOWN)
 			return sql_coerce(c, a, MT_BYTEA, NULL);
@@ -276,6 +279,9 @@ static sql_expr *to_char(sql_ctx *c, sql_expr **args, int loc)
 	fmt = ts ? fit_arg(c, args[1], 'S') : NULL;
 	if (!ts || !fmt)
 		return mur_error_is_set(c->err) ? NULL : no_function(c, "to_char", args, 2, loc);
+	if (ts->type == MT_TIMESTAMPTZ && sql_tz_name(c)) /* TZ prints the zone's abbreviation */
+		return sql_make_call(c, "mur_to_char", MT_TEXT, loc, 3, ts, fmt,
+				     sql_make_const_text(c, sql_tz_name(c)));
 	return sql_make_call(c, "mur_to_char", MT_TEXT, loc, 3, ts, fmt,
 			     sql_make_const_int(c, args[0]->type == MT_TIMESTAMPTZ, MT_INT4));
 }
@@ -299,6 +305,8 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 	}
 	if (!strcmp(name, "to_char") && n == 2)
 		return to_char(c, args, loc);
+	if (sql_tz_func(c, name, args, n, loc, &out))
+		return out;
 	if (!strcmp(name, "version") && n == 0)
 		return sql_make_const_text(c, "PostgreSQL 15.0 (murphy)");
 	if (!strcmp(name, "current_database") && n == 0)
@@ -665,13 +673,13 @@ sql_expr *sql_analyze_sqlvalue(sql_ctx *c, PgQuery__SQLValueFunction *f)
 {
 	switch (f->op) {
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE:
-		return sql_make_call(c, "mur_current_date", MT_DATE, f->location, 0);
+		return sql_tz_clock(c, MT_DATE, f->location);
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_TIMESTAMP_N:
 		return sql_make_call(c, "mur_now", MT_TIMESTAMPTZ, f->location, 0);
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_LOCALTIMESTAMP_N:
-		return sql_make_call(c, "mur_now", MT_TIMESTAMP, f->location, 0);
+		return sql_tz_clock(c, MT_TIMESTAMP, f->location);
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_USER:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_SESSION_USER:
 	case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_USER:

@@ -6,7 +6,9 @@
  *   interval +/- interval            mur_iv_add(a, b, ±1)
  *   timestamp[tz]/date +/- interval  mur_ts_pl_iv(ts, iv, ±1); a date is
  *   interval + timestamp[tz]/date    cast to timestamp (PostgreSQL's
- *                                    date + interval is a timestamp)
+ *                                    date + interval is a timestamp);
+ *                                    a timestamptz in a session zone other
+ *                                    than UTC: mur_tz_pl_iv (analyze_tz.c)
  *   interval * number, number * interval, interval / number
  *                                    mur_iv_mul(iv, float8, divide)
  *   timestamp - timestamp            mur_ts_mi (timestamptz if either is)
@@ -31,6 +33,10 @@ static sql_expr *ts_plus(sql_ctx *c, sql_expr *ts, sql_expr *iv, int sign, int l
 {
 	if (!(ts = as_timestamp(c, ts)))
 		return NULL;
+	if (ts->type == MT_TIMESTAMPTZ && sql_tz_name(c)) /* days on the zone's clock */
+		return sql_make_call(c, "mur_tz_pl_iv", ts->type, loc, 4, ts, iv,
+				     sql_make_const_int(c, sign, MT_INT4),
+				     sql_make_const_text(c, sql_tz_name(c)));
 	return sql_make_call(c, "mur_ts_pl_iv", ts->type, loc, 3, ts, iv,
 			     sql_make_const_int(c, sign, MT_INT4));
 }

@@ -244,6 +244,7 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
 	int nsubs = c->nsubs, nmerged = 0, rc, distinct = q->distinct, locks = q->locks_rows;
+	const char *locks_name = q->locks_name;
 	rc = analyze_from_items(c, q, s, &nmerged);
 	if (rc == MUR_OK || !nmerged || c->no_merge)
 		return rc;
@@ -252,6 +253,7 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	memset(q, 0, sizeof *q);
 	q->distinct = distinct;
 	q->locks_rows = locks;
+	q->locks_name = locks_name;
 	c->no_merge++;
 	rc = analyze_from_items(c, q, s, &nmerged);
 	c->no_merge--;
@@ -579,6 +581,25 @@ static int analyze_having(sql_ctx *c, sql_query *q, PgQuery__Node *h)
 	return MUR_OK;
 }
 
+/* The command PostgreSQL names after s's first locking clause (NULL:
+ * none), as a READ ONLY block refuses it. */
+static const char *locking_name(const PgQuery__SelectStmt *s)
+{
+	const PgQuery__Node *n = s->n_locking_clause ? s->locking_clause[0] : NULL;
+	if (!n || n->node_case != PG_QUERY__NODE__NODE_LOCKING_CLAUSE)
+		return NULL;
+	switch (n->locking_clause->strength) {
+	case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORKEYSHARE:
+		return "SELECT FOR KEY SHARE";
+	case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORSHARE:
+		return "SELECT FOR SHARE";
+	case PG_QUERY__LOCK_CLAUSE_STRENGTH__LCS_FORNOKEYUPDATE:
+		return "SELECT FOR NO KEY UPDATE";
+	default:
+		return "SELECT FOR UPDATE";
+	}
+}
+
 /* The strongest of s's locking clauses (sql_lock_rows). */
 static sql_lock_rows locking_strength(const PgQuery__SelectStmt *s)
 {
@@ -615,6 +636,7 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	q->distinct = s->n_distinct_clause > 0 &&
 		      s->distinct_clause[0]->node_case == PG_QUERY__NODE__NODE__NOT_SET;
 	q->locks_rows = locking_strength(s);
+	q->locks_name = locking_name(s);
 	rc = sql_analyze_window_clause(c);
 	if (rc == MUR_OK)
 		rc = analyze_from(c, q, s);

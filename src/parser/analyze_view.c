@@ -19,6 +19,12 @@
  *
  * CREATE VIEW records what its query reads (sql_view_dep): every table
  * looked up (sql_lookup_table_for) and every view expanded.
+ *
+ * Privileges, as PostgreSQL's: reading a view needs SELECT on the view
+ * (GRANT ... ON view, catalog_role.c); its tables are read with its
+ * owner's privileges, and only a superuser creates views in murphy, so
+ * they are not checked for the reader (a view can give a role some
+ * columns or rows of a table it may not read).
  */
 #include "parser/analyze.h"
 #include "parser/parser.h"
@@ -96,9 +102,12 @@ int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const
 {
 	PgQuery__RangeSubselect rs = {0};
 	const char *sql = c->sql;
-	int cte_base = c->cte_base, rc;
+	int cte_base = c->cte_base, superuser = c->superuser, rc;
 	if (sql_view_dep(c, v->id) != MUR_OK)
 		return MUR_ERR;
+	if (c->user && !cat_allowed_id(c->cat, c->user, c->superuser, v->id, CAT_PRIV_SELECT))
+		return sql_err(c, SQLSTATE_INSUFFICIENT_PRIVILEGE, rv->location,
+			       "permission denied for view %s", v->name);
 	if (c->view_depth >= SQL_VIEW_DEPTH_MAX)
 		return sql_err(c, SQLSTATE_STACK_DEPTH_EXCEEDED, rv->location,
 			       "views nested more than %d deep (view \"%s\")", SQL_VIEW_DEPTH_MAX,
@@ -108,7 +117,10 @@ int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const
 	c->sql = v->sql;
 	c->cte_base = c->nctes;
 	c->view_depth++;
+	c->superuser = 1; /* the view's tables are read as its owner: a superuser, who alone
+			     creates views */
 	rc = sql_analyze_from_subselect(c, q, &rs);
+	c->superuser = superuser;
 	c->view_depth--;
 	c->cte_base = cte_base;
 	c->sql = sql;

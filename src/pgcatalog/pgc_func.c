@@ -499,6 +499,11 @@ static void fn_regclass_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_int64(ctx, pgc_view_oid(cat_view_lookup(cat_of(ctx), NULL, name)));
 		return;
 	}
+	if (cat_of(ctx) && cat_index_lookup(cat_of(ctx), name) &&
+	    pgc_index_table(cat_of(ctx), cat_index_lookup(cat_of(ctx), name))) {
+		sqlite3_result_int64(ctx, pgc_index_oid(cat_index_lookup(cat_of(ctx), name)));
+		return;
+	}
 	if (!schema[0] || !strcmp(schema, "pg_catalog") || !strcmp(schema, "information_schema")) {
 		const pgc_rel *r = pgc_rel_find(schema[0] ? schema : "pg_catalog", name);
 		if (r) {
@@ -514,8 +519,9 @@ static void fn_regclass_out(sqlite3_context *ctx, int argc, sqlite3_value **argv
 {
 	int part = 0;
 	char out[CAT_NAME_MAX * 2 + 8];
-	const cat_table *t;
+	const cat_table *t, *xt;
 	const cat_view *v;
+	const cat_index *x;
 	(void)argc;
 	if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
 		sqlite3_result_null(ctx);
@@ -523,8 +529,12 @@ static void fn_regclass_out(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	}
 	t = pgc_table_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]), &part);
 	v = t ? NULL : pgc_view_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]));
+	x = t || v ? NULL
+		   : pgc_index_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]), &xt);
 	if (v)
 		snprintf(out, sizeof out, "%s", v->name);
+	else if (x)
+		snprintf(out, sizeof out, "%s", x->name);
 	else if (!t && pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]))) {
 		const pgc_rel *r = pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]));
 		snprintf(out, sizeof out, "%s%s%s",
@@ -607,6 +617,14 @@ static void fn_get_indexdef(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	const cat_table *t = pgc_table_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]),
 					      &part);
 	int col = argc > 1 ? sqlite3_value_int(argv[1]) : 0;
+	const cat_index *x = t ? NULL
+			       : pgc_index_by_oid(cat_of(ctx),
+						  (uint32_t)sqlite3_value_int64(argv[0]), &t);
+	if (x) { /* a secondary index (pgc_index.c) */
+		pgc_index_def(t, x, col, out, sizeof out);
+		sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+		return;
+	}
 	if (!t || part != 1 || !pgc_pkey_columns(t, cols, sizeof cols)) {
 		sqlite3_result_null(ctx);
 		return;
@@ -685,12 +703,16 @@ static void fn_table_is_visible(sqlite3_context *ctx, int argc, sqlite3_value **
 	const cat_table *t = pgc_table_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]),
 					      &part);
 	const pgc_rel *rel = pgc_rel_by_oid((uint32_t)sqlite3_value_int64(argv[0]));
+	const cat_table *xt;
 	(void)argc;
 	/* murphy.* and information_schema are off the search path */
-	sqlite3_result_int(ctx, (t && t->kind != CAT_TABLE_VIRTUAL) ||
-					(rel && !strcmp(pgc_rel_schema(rel), "pg_catalog")) ||
-					pgc_view_by_oid(cat_of(ctx),
-							(uint32_t)sqlite3_value_int64(argv[0])));
+	sqlite3_result_int(ctx,
+			   (t && t->kind != CAT_TABLE_VIRTUAL) ||
+				   (rel && !strcmp(pgc_rel_schema(rel), "pg_catalog")) ||
+				   pgc_view_by_oid(cat_of(ctx),
+						   (uint32_t)sqlite3_value_int64(argv[0])) ||
+				   pgc_index_by_oid(cat_of(ctx),
+						    (uint32_t)sqlite3_value_int64(argv[0]), &xt));
 }
 
 /* pg_get_viewdef(oid [, pretty]): the view's SELECT as it was written

@@ -56,7 +56,18 @@ void pgc_format_type(uint32_t oid, int32_t typmod, char *out, size_t n);
 /* Names for catalog rows. */
 const char *pgc_schema_of(const cat_table *t);  /* "public" or "murphy" */
 uint32_t pgc_namespace_oid(const char *schema); /* 0: unknown */
-const char *pgc_namespace_name(uint32_t oid);   /* NULL: unknown */
+
+/* pgc_index.c: secondary indexes.  Their OID; the table an index is
+ * shown with (NULL: its table is not shown); the index of an OID (*t its
+ * table); indkey / indoption int2vector texts; pg_get_indexdef's text
+ * (col > 0: that key column's name). */
+uint32_t pgc_index_oid(const cat_index *x);
+const cat_table *pgc_index_table(const catalog *cat, const cat_index *x);
+const cat_index *pgc_index_by_oid(const catalog *cat, uint32_t oid, const cat_table **t);
+void pgc_index_keys(const cat_table *t, const cat_index *x, char *keys, size_t nk, char *opts,
+		    size_t no);
+void pgc_index_def(const cat_table *t, const cat_index *x, int col, char *out, size_t n);
+const char *pgc_namespace_name(uint32_t oid); /* NULL: unknown */
 /* The table (user or murphy.*) whose OID, pkey index OID or pkey
  * constraint OID is oid; *part 0 table, 1 index, 2 constraint. */
 const cat_table *pgc_table_by_oid(const catalog *cat, uint32_t oid, int *part);

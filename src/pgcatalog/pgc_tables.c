@@ -188,6 +188,15 @@ static int has_fkeys(const catalog *cat, uint32_t id)
 static int rel_count(void);
 static const pgc_rel *rel_at(int i);
 
+/* Does t have a secondary index (catalog_index.c)? */
+static int has_index(const catalog *cat, const cat_table *t)
+{
+	for (int i = 0; i < cat_index_count(cat); i++)
+		if (cat_index_at(cat, i)->table_id == t->id)
+			return 1;
+	return 0;
+}
+
 static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
@@ -206,7 +215,8 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		int haspk = pgc_pkey_columns(t, cols, sizeof cols) > 0;
 		class_row(r, oid, t->name, pgc_namespace_oid(pgc_schema_of(t)), virt ? "v" : "r",
 			  visible_columns(t),
-			  haspk | (has_fkeys(f->cat, t->id) ? CLASS_HAS_TRIGGERS : 0),
+			  (haspk || has_index(f->cat, t)) |
+				  (has_fkeys(f->cat, t->id) ? CLASS_HAS_TRIGGERS : 0),
 			  virt ? 0 : PGC_OID_AM_HEAP);
 		if (!haspk)
 			continue;
@@ -222,6 +232,12 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		const cat_view *v = cat_view_at(f->cat, i);
 		class_row(r, pgc_view_oid(v), v->name, pgc_namespace_oid(v->schema), "v", v->ncols,
 			  0, 0);
+	}
+	for (int i = 0; i < cat_index_count(f->cat); i++) {
+		const cat_index *x = cat_index_at(f->cat, i);
+		if ((t = pgc_index_table(f->cat, x)))
+			class_row(r, pgc_index_oid(x), x->name, pgc_namespace_oid(pgc_schema_of(t)),
+				  "i", x->ncols, 0, PGC_OID_AM_BTREE);
 	}
 }
 
@@ -310,6 +326,16 @@ static void fill_attribute(pgc_fill_ctx *f, pgc_row *r)
 		const cat_view *v = cat_view_at(f->cat, i);
 		for (int c = 0; c < v->ncols; c++)
 			attribute_row(r, pgc_view_oid(v), view_column(&v->cols[c]), c + 1);
+	}
+	for (int i = 0; i < cat_index_count(f->cat); i++) { /* an index's key columns */
+		const cat_index *x = cat_index_at(f->cat, i);
+		if (!(t = pgc_index_table(f->cat, x)))
+			continue;
+		for (int k = 0; k < x->ncols; k++) {
+			int c = cat_column_index(t, x->cols[k]);
+			if (c >= 0)
+				attribute_row(r, pgc_index_oid(x), &t->cols[c], k + 1);
+		}
 	}
 }
 
@@ -424,6 +450,26 @@ static void fill_index(pgc_fill_ctx *f, pgc_row *r)
 		put_int(r, "indisready", 1);
 		put_int(r, "indislive", 1);
 		put_text(r, "indkey", keys);
+		row_end(r);
+	}
+	for (int i = 0; i < cat_index_count(f->cat); i++) {
+		const cat_index *x = cat_index_at(f->cat, i);
+		char opts[CAT_INDEX_COLS_MAX * 3];
+		if (!(t = pgc_index_table(f->cat, x)))
+			continue;
+		pgc_index_keys(t, x, keys, sizeof keys, opts, sizeof opts);
+		row_begin(r);
+		put_int(r, "indexrelid", pgc_index_oid(x));
+		put_int(r, "indrelid", pgc_table_oid(t));
+		put_int(r, "indnatts", x->ncols);
+		put_int(r, "indnkeyatts", x->ncols);
+		put_int(r, "indisunique", x->unique);
+		put_int(r, "indimmediate", 1);
+		put_int(r, "indisvalid", 1);
+		put_int(r, "indisready", 1);
+		put_int(r, "indislive", 1);
+		put_text(r, "indkey", keys);
+		put_text(r, "indoption", opts);
 		row_end(r);
 	}
 }
@@ -635,13 +681,14 @@ static void fill_settings(pgc_fill_ctx *f, pgc_row *r)
 	for (int i = 0; h->setting_at(i); i++) {
 		const char *name = h->setting_at(i);
 		const char *v = h->get(h->ctx, name);
+		int internal = h->setting_internal && h->setting_internal(name);
 		row_begin(r);
 		put_text(r, "name", name);
 		put_text(r, "setting", v ? v : "");
 		put_text(r, "category", strncmp(name, "murphy.", 7) == 0 ? "murphy" : "Client");
-		put_text(r, "context", "user");
+		put_text(r, "context", internal ? "internal" : "user");
 		put_text(r, "vartype", "string");
-		put_text(r, "source", "session");
+		put_text(r, "source", internal ? "default" : "session");
 		put_text(r, "boot_val", v ? v : "");
 		put_text(r, "reset_val", v ? v : "");
 		row_end(r);
@@ -746,6 +793,18 @@ static void fill_indexes(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "schemaname", pgc_schema_of(t));
 		put_text(r, "tablename", t->name);
 		put_text(r, "indexname", pk);
+		put_text(r, "indexdef", def);
+		row_end(r);
+	}
+	for (int i = 0; i < cat_index_count(f->cat); i++) {
+		const cat_index *x = cat_index_at(f->cat, i);
+		if (!(t = pgc_index_table(f->cat, x)))
+			continue;
+		pgc_index_def(t, x, 0, def, sizeof def);
+		row_begin(r);
+		put_text(r, "schemaname", pgc_schema_of(t));
+		put_text(r, "tablename", t->name);
+		put_text(r, "indexname", x->name);
 		put_text(r, "indexdef", def);
 		row_end(r);
 	}

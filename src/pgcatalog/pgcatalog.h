@@ -52,6 +52,9 @@
 /* A column default of table id N, column number A: PGC_OID_ATTRDEF_BASE +
  * N * CAT_COLUMNS_MAX + A (pg_dump finds defaults by OID). */
 #define PGC_OID_ATTRDEF_BASE 0xC0000000u
+/* A secondary index with catalog id N (catalog_index.c) is
+ * PGC_OID_INDEX_BASE + N (pgc_index.c). */
+#define PGC_OID_INDEX_BASE 0xA0000000u
 #define PGC_OID_ROLE_DB_OWNER 6171u /* pg_database_owner: public's owner, as in PostgreSQL 15 */
 /* murphy's own schema and views, shown as members of a built-in extension
  * "murphy" (an OID below 16384, as plpgsql's): pg_dump then leaves them out
@@ -110,6 +113,8 @@ typedef struct pgc_session_hooks {
 	int (*set)(void *ctx, const char *name, const char *value, int is_local, mur_error *err);
 	/* the i-th setting's name (pg_settings, SHOW ALL), NULL past the last */
 	const char *(*setting_at)(int i);
+	/* 1 when the setting cannot be changed (pg_settings.context internal) */
+	int (*setting_internal)(const char *name);
 } pgc_session_hooks;
 
 /* Register the catalog functions on db and attach the pg_catalog and

@@ -6,7 +6,9 @@
  * Flow on a connection (state PGW_CONN_AUTH, pgw_conn.h):
  *   pgw_auth_begin    the engine's auth_lookup says TRUST → startup goes
  *                     on (pgw_conn_startup_finish); SCRAM → send
- *                     AuthenticationSASL ("SCRAM-SHA-256")
+ *                     AuthenticationSASL ("SCRAM-SHA-256", and first
+ *                     "SCRAM-SHA-256-PLUS" on a TLS connection: channel
+ *                     binding to the certificate, tls-server-end-point)
  *   pgw_auth_message  SASLInitialResponse → SASLContinue (server-first);
  *                     SASLResponse → SASLFinal (server-final), then
  *                     startup goes on; anything else, a malformed message
@@ -70,17 +72,87 @@ static int scram_fail(pgw_scram_server *s, mur_error *err, const char *sqlstate,
 	return MUR_EPROTO;
 }
 
-/* The gs2 header of client-first: "n,," or "y,," (no channel binding:
- * "y" means the client could bind but thinks we cannot: we cannot), an
- * optional authzid we ignore.  Returns the bare part, NULL when bad. */
-static const char *gs2_skip(const char *msg, size_t len, int *wants_binding)
+void pgw_scram_server_offer_plus(pgw_scram_server *s, const unsigned char *data, int len)
 {
+	if (len <= 0 || len > PGW_SCRAM_CBIND_MAX)
+		return;
+	memcpy(s->cbind, data, (size_t)len);
+	s->cbind_len = len;
+}
+
+int pgw_scram_server_mechanism(pgw_scram_server *s, const char *mech, mur_error *err)
+{
+	s->plus = s->cbind_len > 0 && strcmp(mech, PGW_SCRAM_MECHANISM_PLUS) == 0;
+	if (s->plus || strcmp(mech, MUR_SCRAM_MECHANISM) == 0)
+		return MUR_OK;
+	s->state = PGW_SCRAM_FAILED;
+	mur_error_set(err, SQLSTATE_INVALID_AUTHORIZATION,
+		      "client selected an invalid SASL authentication mechanism");
+	return MUR_EPROTO;
+}
+
+static int binding_refused(pgw_scram_server *s, mur_error *err, const char *msg, const char *detail)
+{
+	s->state = PGW_SCRAM_FAILED;
+	mur_error_set(err, SQLSTATE_INVALID_AUTHORIZATION, "%s", msg);
+	if (detail)
+		mur_error_detail(err, "%s", detail);
+	return MUR_EPROTO;
+}
+
+/* The gs2 header of client-first: its channel binding flag — "n" (the
+ * client cannot bind), "y" (it could, but thinks we cannot), or
+ * "p=tls-server-end-point" (SCRAM-SHA-256-PLUS) — and an optional authzid
+ * we ignore.  Checks the flag against the mechanism and the offer (RFC
+ * 5802's downgrade check, PostgreSQL's messages), keeps the header in
+ * s->gs2 for client-final's c=.  Returns the bare part; NULL with err. */
+static const char *gs2_read(pgw_scram_server *s, const char *msg, size_t len, mur_error *err)
+{
+	static const char cb[] = "p=tls-server-end-point,";
 	const char *comma;
-	*wants_binding = len > 0 && msg[0] == 'p';
-	if (len < 3 || (msg[0] != 'n' && msg[0] != 'y') || msg[1] != ',')
-		return NULL;
-	comma = memchr(msg + 2, ',', len - 2);
-	return comma ? comma + 1 : NULL;
+	size_t flag_len = len > 0 && msg[0] == 'p' ? sizeof cb - 2 : 1;
+	if (len > 0 && msg[0] == 'p' && !s->cbind_len)
+		return binding_refused(s, err, "channel binding is not supported without TLS",
+				       NULL),
+		       NULL;
+	if (s->plus && (len < sizeof cb - 1 || memcmp(msg, cb, sizeof cb - 1) != 0))
+		return binding_refused(s, err, "malformed SCRAM message",
+				       "The client selected SCRAM-SHA-256-PLUS, but the SCRAM "
+				       "message does not include channel binding data "
+				       "(tls-server-end-point)."),
+		       NULL;
+	if (!s->plus && len > 0 && msg[0] == 'p')
+		return binding_refused(s, err, "malformed SCRAM message",
+				       "The client selected SCRAM-SHA-256 without channel binding, "
+				       "but the SCRAM message includes channel binding data."),
+		       NULL;
+	if (!s->plus && len > 0 && msg[0] == 'y' && s->cbind_len)
+		return binding_refused(s, err, "SCRAM channel binding negotiation error",
+				       "The client supports SCRAM channel binding but thinks the "
+				       "server does not.  However, this server does support "
+				       "channel "
+				       "binding."),
+		       NULL;
+	if (len < flag_len + 2 || (!s->plus && msg[0] != 'n' && msg[0] != 'y') ||
+	    msg[flag_len] != ',' || !(comma = memchr(msg + flag_len + 1, ',', len - flag_len - 1)))
+		return scram_fail(s, err, SQLSTATE_PROTOCOL_VIOLATION, "gs2 header"), NULL;
+	snprintf(s->gs2, sizeof s->gs2, "%.*s", (int)(comma + 1 - msg), msg);
+	return comma + 1;
+}
+
+/* Is c= (cb) client-first's gs2 header, with the channel binding data
+ * after it under -PLUS, in base64? */
+static int binding_ok(const pgw_scram_server *s, const char *cb, size_t cb_len)
+{
+	uint8_t raw[MUR_SCRAM_MESSAGE_MAX + PGW_SCRAM_CBIND_MAX];
+	char want[2 * sizeof raw];
+	size_t n = strlen(s->gs2);
+	memcpy(raw, s->gs2, n);
+	if (s->plus) {
+		memcpy(raw + n, s->cbind, (size_t)s->cbind_len);
+		n += (size_t)s->cbind_len;
+	}
+	return mur_base64_encode(raw, n, want) == cb_len && memcmp(want, cb, cb_len) == 0;
 }
 
 int pgw_scram_server_first(pgw_scram_server *s, const char *msg, size_t len,
@@ -89,18 +161,14 @@ int pgw_scram_server_first(pgw_scram_server *s, const char *msg, size_t len,
 	const char *bare, *cnonce;
 	size_t bare_len, cn_len;
 	char snonce[40], salt64[4 * MUR_SCRAM_SALT_MAX / 3 + 8];
-	int binding, n;
+	int n;
 
 	if (s->state != PGW_SCRAM_FIRST)
 		return scram_fail(s, err, SQLSTATE_PROTOCOL_VIOLATION, "unexpected client-first");
 	if (len >= MUR_SCRAM_MESSAGE_MAX || memchr(msg, 0, len))
 		return scram_fail(s, err, SQLSTATE_PROTOCOL_VIOLATION, "client-first too long");
-	if (!(bare = gs2_skip(msg, len, &binding)))
-		return binding ? (s->state = PGW_SCRAM_FAILED,
-				  mur_error_set(err, SQLSTATE_INVALID_AUTHORIZATION,
-						"channel binding is not supported without TLS"),
-				  MUR_EPROTO)
-			       : scram_fail(s, err, SQLSTATE_PROTOCOL_VIOLATION, "gs2 header");
+	if (!(bare = gs2_read(s, msg, len, err)))
+		return MUR_EPROTO;
 	bare_len = len - (size_t)(bare - msg);
 	if (!mur_scram_attr(bare, bare_len, 'r', &cnonce, &cn_len) || cn_len == 0 ||
 	    cn_len >= sizeof snonce)
@@ -137,10 +205,17 @@ int pgw_scram_server_final(pgw_scram_server *s, const char *msg, size_t len, cha
 	    !mur_scram_attr(msg, len, 'r', &nonce, &nonce_len) ||
 	    !mur_scram_attr(msg, len, 'p', &proof64, &proof_len))
 		return scram_fail(s, err, SQLSTATE_PROTOCOL_VIOLATION, "client-final");
-	/* c= repeats the gs2 header: "n,," or "y,," in base64 */
-	if (!((cb_len == 4 && (!memcmp(cb, "biws", 4) || !memcmp(cb, "eSws", 4)))) ||
-	    nonce_len != strlen(s->nonce) || memcmp(nonce, s->nonce, nonce_len) != 0)
-		return scram_fail(s, err, SQLSTATE_PROTOCOL_VIOLATION, "channel binding or nonce");
+	/* c= repeats the gs2 header ("n,," is "biws"), with -PLUS the
+	 * certificate's hash after it: a client talking to another server's
+	 * certificate (a man in the middle) fails here */
+	if (!binding_ok(s, cb, cb_len)) {
+		s->state = PGW_SCRAM_FAILED; /* PostgreSQL's words */
+		mur_error_set(err, SQLSTATE_PROTOCOL_VIOLATION,
+			      "SCRAM channel binding check failed");
+		return MUR_EPROTO;
+	}
+	if (nonce_len != strlen(s->nonce) || memcmp(nonce, s->nonce, nonce_len) != 0)
+		return scram_fail(s, err, SQLSTATE_PROTOCOL_VIOLATION, "nonce");
 	if (mur_base64_decode(proof64, proof_len, proof, sizeof proof) != MUR_SCRAM_KEY_LEN)
 		return scram_fail(s, err, SQLSTATE_PROTOCOL_VIOLATION, "proof");
 	p_attr = proof64 - 2; /* the proof is the last attribute: ",p=" ends the rest */
@@ -183,7 +258,9 @@ static void auth_failed(pgw_conn *c)
 void pgw_auth_begin(pgw_conn *c)
 {
 	char verifier[MUR_SCRAM_VERIFIER_MAX] = "";
-	static const char mechs[] = MUR_SCRAM_MECHANISM "\0"; /* list ends with an empty name */
+	/* lists end with an empty name; -PLUS first, as PostgreSQL offers it */
+	static const char mechs[] = MUR_SCRAM_MECHANISM "\0";
+	static const char mechs_plus[] = PGW_SCRAM_MECHANISM_PLUS "\0" MUR_SCRAM_MECHANISM "\0";
 	if (!c->ops->auth_lookup ||
 	    c->ops->auth_lookup(c->engine, c->user, verifier, sizeof verifier) == PGW_AUTH_TRUST) {
 		pgw_conn_startup_finish(c);
@@ -196,7 +273,13 @@ void pgw_auth_begin(pgw_conn *c)
 		return;
 	}
 	OPENSSL_cleanse(verifier, sizeof verifier);
-	put_auth(c, PGW_AUTH_SASL, mechs, sizeof mechs);
+	if (c->tls_active)
+		pgw_scram_server_offer_plus(c->auth, c->tls_info.cert_hash,
+					    c->tls_info.cert_hash_len);
+	if (c->auth->cbind_len)
+		put_auth(c, PGW_AUTH_SASL, mechs_plus, sizeof mechs_plus);
+	else
+		put_auth(c, PGW_AUTH_SASL, mechs, sizeof mechs);
 	c->state = PGW_CONN_AUTH;
 }
 
@@ -215,9 +298,8 @@ static void auth_initial(pgw_conn *c, const char *body, size_t len)
 		pgw_conn_fatalf(c, SQLSTATE_PROTOCOL_VIOLATION, "malformed SASLInitialResponse");
 		return;
 	}
-	if (strcmp(mech, MUR_SCRAM_MECHANISM) != 0) {
-		pgw_conn_fatalf(c, SQLSTATE_INVALID_AUTHORIZATION,
-				"client selected an invalid SASL authentication mechanism");
+	if (pgw_scram_server_mechanism(c->auth, mech, &err) != MUR_OK) {
+		pgw_conn_fatal(c, &err);
 		return;
 	}
 	if (pgw_scram_server_first(c->auth, data, n, NULL, out, sizeof out, &err) != MUR_OK) {

@@ -33,10 +33,22 @@ typedef enum pgw_scram_state {
 	PGW_SCRAM_FAILED,
 } pgw_scram_state;
 
+/* SCRAM-SHA-256-PLUS: the same exchange bound to the TLS connection
+ * (channel binding tls-server-end-point, RFC 5929: the server
+ * certificate's hash), offered on TLS connections only. */
+#define PGW_SCRAM_MECHANISM_PLUS "SCRAM-SHA-256-PLUS"
+#define PGW_SCRAM_CBIND_MAX 64 /* the largest hash (SHA-512) */
+
 typedef struct pgw_scram_server {
 	pgw_scram_state state;
 	mur_scram_verifier v;
 	int doomed; /* mock verifier: the proof can never match */
+	/* channel binding: the data (0 bytes: not offered), whether the client
+	 * chose -PLUS, and client-first's gs2 header that c= must repeat */
+	unsigned char cbind[PGW_SCRAM_CBIND_MAX];
+	int cbind_len;
+	int plus;
+	char gs2[MUR_SCRAM_MESSAGE_MAX];
 	char nonce[2 * 40];
 	char first_bare[MUR_SCRAM_MESSAGE_MAX];
 	char server_first[MUR_SCRAM_MESSAGE_MAX];
@@ -46,10 +58,17 @@ typedef struct pgw_scram_server {
  * one: the mock exchange described above).  MUR_OK, or MUR_EIO when no
  * random bytes can be had. */
 int pgw_scram_server_init(pgw_scram_server *s, const char *user, const char *verifier);
+/* Offer SCRAM-SHA-256-PLUS with data (the TLS certificate's hash, len <=
+ * PGW_SCRAM_CBIND_MAX), before the exchange. */
+void pgw_scram_server_offer_plus(pgw_scram_server *s, const unsigned char *data, int len);
+/* The mechanism SASLInitialResponse names: MUR_OK (-PLUS only when
+ * offered), else MUR_EPROTO with err (28000) and state FAILED. */
+int pgw_scram_server_mechanism(pgw_scram_server *s, const char *mech, mur_error *err);
 /* client-first → server-first (NUL-terminated in out, cap >=
  * MUR_SCRAM_MESSAGE_MAX).  server_nonce NULL: a random one (tests give
  * RFC 7677's).  MUR_OK, or MUR_EPROTO with err (08P01, or 28000 when the
- * client asks for channel binding) and state FAILED. */
+ * client's channel binding flag does not match the mechanism and what was
+ * offered: RFC 5802's downgrade check) and state FAILED. */
 int pgw_scram_server_first(pgw_scram_server *s, const char *msg, size_t len,
 			   const char *server_nonce, char *out, size_t cap, mur_error *err);
 /* client-final → server-final.  MUR_OK with state DONE; MUR_EPROTO (08P01,

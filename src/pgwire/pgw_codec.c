@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- Framing ------------------------------------------------------------ */
 
@@ -116,6 +117,8 @@ static void startup_option(pgw_startup *out, const char *name, const char *value
 		out->database = value;
 	else if (strcmp(name, "application_name") == 0)
 		out->application_name = value;
+	else if (strcasecmp(name, "timezone") == 0)
+		out->timezone = value;
 	else if (strncmp(name, "_pq_.", 5) == 0 && out->noptions < PGW_STARTUP_OPTIONS_MAX)
 		out->options[out->noptions++] = name;
 }

@@ -246,6 +246,8 @@ uint32_t pgw_session_pid(const pgw_session *ps) { return ps->pid; }
 
 const char *pgw_session_application_name(const pgw_session *ps) { return ps->app; }
 
+const char *pgw_session_timezone(const pgw_session *ps) { return ps->tz; }
+
 void pgw_session_resume_read(pgw_session *ps)
 {
 	pgw_conn *c = ps;
@@ -565,6 +567,7 @@ static void conn_startup_v3(pgw_conn *c, const pgw_frame *f)
 	snprintf(c->user, sizeof c->user, "%s", st.user);
 	snprintf(c->db, sizeof c->db, "%s", st.database && st.database[0] ? st.database : st.user);
 	snprintf(c->app, sizeof c->app, "%s", st.application_name ? st.application_name : "");
+	snprintf(c->tz, sizeof c->tz, "%s", st.timezone ? st.timezone : "");
 	/* 3.x with x > 0, or "_pq_." options: say what we speak (3.0), first. */
 	if ((f->code & 0xffff) > 0 || st.noptions > 0)
 		pgw_put_negotiate_version(&c->out, 0, st.noptions, st.options);

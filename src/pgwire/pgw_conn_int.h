@@ -31,6 +31,7 @@
 /* application_name kept from the StartupMessage (murphy.transactions):
  * PostgreSQL's NAMEDATALEN, 63 bytes and the NUL; longer names are cut. */
 #define PGW_APPLICATION_NAME_BYTES 64
+#define PGW_TIMEZONE_BYTES 256 /* a zone name's limit (common/tz.h) + 1 */
 /* User and database names of the StartupMessage: NAMEDATALEN too; a
  * longer name is refused (PostgreSQL truncates; a cut user name must not
  * match another role). */
@@ -147,6 +148,7 @@ struct pgw_session {
 	struct pgw_scram_server *auth;        /* AUTH: the exchange (pgw_auth.c); else NULL */
 	uint32_t pid, key;                    /* BackendKeyData; key random (pgw_conn.c) */
 	char app[PGW_APPLICATION_NAME_BYTES]; /* the StartupMessage's application_name */
+	char tz[PGW_TIMEZONE_BYTES];          /* and its TimeZone ("": none) */
 	int key_ok;                           /* 0: no random key could be made: never cancelled */
 
 	pgw_keepalive keepalive; /* the engine's last pgw_session_set_keepalive */

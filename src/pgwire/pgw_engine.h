@@ -290,11 +290,17 @@ void pgw_session_resume_read(pgw_session *ps);
 uint32_t pgw_session_pid(const pgw_session *ps);
 /* The application_name of the StartupMessage ("" when none was given). */
 const char *pgw_session_application_name(const pgw_session *ps);
+/* The TimeZone of the StartupMessage ("" when none was given). */
+const char *pgw_session_timezone(const pgw_session *ps);
 /* What pg_stat_ssl shows of a TLS connection (OpenSSL's static strings). */
 typedef struct pgw_tls_info {
 	const char *version; /* "TLSv1.3" */
 	const char *cipher;  /* "TLS_AES_256_GCM_SHA384" */
 	int bits;
+	/* SCRAM-SHA-256-PLUS's channel binding data (tls-server-end-point,
+	 * RFC 5929): the hash of the server's certificate; 0 bytes: none */
+	unsigned char cert_hash[64];
+	int cert_hash_len;
 } pgw_tls_info;
 /* 1 with *info when the session's connection is TLS, else 0. */
 int pgw_session_tls(const pgw_session *ps, pgw_tls_info *info);

@@ -144,12 +144,30 @@ void pgw_tls_free(pgw_tls *t)
 
 int pgw_tls_established(const pgw_tls *t) { return SSL_is_init_finished(t->ssl); }
 
+/* tls-server-end-point (RFC 5929 section 4.1): the certificate hashed
+ * with its signature's hash, SHA-256 when that is MD5 or SHA-1 (as
+ * PostgreSQL's be_tls_get_certificate_hash).  0 when it cannot be had. */
+static int cert_hash(SSL *ssl, unsigned char *out, size_t cap)
+{
+	X509 *cert = SSL_get_certificate(ssl);
+	int md_nid, pkey_nid;
+	const EVP_MD *md;
+	unsigned int n = 0;
+	if (!cert || !OBJ_find_sigid_algs(X509_get_signature_nid(cert), &md_nid, &pkey_nid))
+		return 0;
+	md = md_nid == NID_md5 || md_nid == NID_sha1 ? EVP_sha256() : EVP_get_digestbynid(md_nid);
+	if (!md || (size_t)EVP_MD_size(md) > cap || !X509_digest(cert, md, out, &n))
+		return 0;
+	return (int)n;
+}
+
 void pgw_tls_get_info(const pgw_tls *t, pgw_tls_info *info)
 {
 	const SSL_CIPHER *c = SSL_get_current_cipher(t->ssl);
 	info->version = SSL_get_version(t->ssl);
 	info->cipher = c ? SSL_CIPHER_get_name(c) : NULL;
 	info->bits = c ? SSL_CIPHER_get_bits(c, NULL) : 0;
+	info->cert_hash_len = cert_hash(t->ssl, info->cert_hash, sizeof info->cert_hash);
 }
 
 /* An SSL_read/SSL_do_handshake result r <= 0: MUR_EAGAIN when TLS only

@@ -149,11 +149,12 @@ typedef struct plan_select {
 	exec_agg_spec partial_agg;
 	int has_final_agg;
 	exec_agg_spec final_agg;
-	const char *final_sql; /* NULL: output = concatenated (merged) rows */
-	int locks_rows;        /* SELECT … FOR UPDATE / SHARE: in a block, the executor
+	const char *final_sql;  /* NULL: output = concatenated (merged) rows */
+	int locks_rows;         /* SELECT … FOR UPDATE / SHARE: in a block, the executor
 				   takes the lock of every shard read (docs/transactions.md):
 				   PLAN_LOCK_ROWS_SHARE or _UPDATE; 0: none */
-	const char *strategy;  /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
+	const char *locks_name; /* sql_query.locks_name (a READ ONLY block's 25006) */
+	const char *strategy; /* for EXPLAIN: "router", "scatter-gather", "gather distinct", ... */
 	const char *merge_desc; /* for EXPLAIN: what the leader does, one line */
 	/* for EXPLAIN: where window functions run (sql/plan_window.c), NULL: none */
 	const char *window_desc;
@@ -299,6 +300,9 @@ typedef struct plan_index {
 	const char *undo_ddl;
 	int npk;
 	const int *pk_cols;
+	/* CREATE INDEX / ADD UNIQUE: what the catalog records once every copy
+	 * built it (catalog_index.c); NULL for a primary key and DROP INDEX */
+	const cat_index *def;
 } plan_index;
 
 typedef struct plan_copy {

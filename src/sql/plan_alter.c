@@ -49,15 +49,21 @@
  *       expr is false for the new row (NULL passes), the row's columns that
  *       expr names read from NEW through a one-row subquery.  Undo: drop
  *       the triggers.  The constraint lives in the shards only: the
- *       catalog does not list it (psql's \d does not show it) and DROP
- *       CONSTRAINT does not find it; a second constraint of the same name
- *       fails on the shards.  A column a NOT NULL or CHECK trigger names
+ *       catalog does not list it (psql's \d does not show it); a second
+ *       constraint of the same name fails on the shards.
+ *   DROP CONSTRAINT name
+ *       of a CHECK: its triggers dropped, their text kept in a side table
+ *       for the undo (drop_check); a name the shards do not know is 42704,
+ *       a UNIQUE / PRIMARY KEY 0A000.  A column a NOT NULL or CHECK trigger names
  *       cannot be dropped (SQLite refuses while a trigger uses it).
  *   SET / DROP DEFAULT
  *       catalog only: defaults are evaluated by the leader at INSERT.
  *
- * Everything else (ALTER COLUMN TYPE, DROP NOT NULL, CHECK ... NOT VALID,
- * ...) is 0A000 naming the action (plan_ddl.c's alter_what).
+ *   ALTER COLUMN TYPE, DROP NOT NULL
+ *       plan_alter_type.c (with this file's side table and triggers).
+ *
+ * Everything else (CHECK ... NOT VALID, ...) is 0A000 naming the action
+ * (plan_ddl.c's alter_what).
  */
 #include "sql/sqlInt.h"
 
@@ -517,6 +523,67 @@ static int add_check(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv, PgQuery_
 	return finish(c, pa, &b);
 }
 
+/* DROP CONSTRAINT name of a CHECK (its two triggers).  The catalog does
+ * not list CHECKs, so the shards find it: a missing one is 42704 from
+ * every shard, a UNIQUE / PRIMARY KEY (an index of that name) 0A000.  The
+ * triggers' text is kept in a side table first; undo writes it back into
+ * sqlite_schema (writable_schema, then RESET) and drops the side table,
+ * which also bumps the schema cookie for the placement's other
+ * connections. */
+static int drop_check(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
+{
+	const cat_table *t = pa->def;
+	char ins[SQL_TRIGGER_NAME_MAX], upd[SQL_TRIGGER_NAME_MAX], side[CAT_NAME_MAX * 2 + 48];
+	char msg[CAT_NAME_MAX * 2 + 128];
+	mur_buf b;
+	if (!cmd->name || name_ok(c, cmd->name) != MUR_OK)
+		return MUR_ERR;
+	if (cmd->missing_ok)
+		return unsupported(c, -1, "ALTER TABLE ... DROP CONSTRAINT IF EXISTS", NULL);
+	snprintf(msg, sizeof msg, "%s_pkey", t->name);
+	for (int i = 0; i < t->ncols; i++)
+		if (t->cols[i].primary_key && !t->cols[i].hidden && !strcmp(cmd->name, msg))
+			return unsupported(c, -1, "dropping a PRIMARY KEY constraint",
+					   "The key identifies each row on every copy of a shard.");
+	snprintf(ins, sizeof ins, "_murphy_ck_%u_%s_INSERT", t->id, cmd->name);
+	snprintf(upd, sizeof upd, "_murphy_ck_%u_%s_UPDATE", t->id, cmd->name);
+	side_table(t, cmd->name, side, sizeof side);
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "SELECT mur_raise_if(EXISTS (SELECT 1 FROM main.sqlite_schema WHERE "
+			   "type = 'index' AND name = ");
+	sql_emit_string(&b, cmd->name, strlen(cmd->name));
+	snprintf(msg, sizeof msg,
+		 "murphy does not support dropping UNIQUE or PRIMARY KEY constraint \"%s\" yet",
+		 cmd->name);
+	mur_buf_printf(&b, "), '0A000', ");
+	sql_emit_string(&b, msg, strlen(msg));
+	mur_buf_printf(&b, "); SELECT mur_raise_if(NOT EXISTS (SELECT 1 FROM main.sqlite_schema "
+			   "WHERE type = 'trigger' AND name = ");
+	sql_emit_string(&b, ins, strlen(ins));
+	snprintf(msg, sizeof msg, "constraint \"%s\" of relation \"%s\" does not exist", cmd->name,
+		 t->name);
+	mur_buf_printf(&b, "), '42704', ");
+	sql_emit_string(&b, msg, strlen(msg));
+	mur_buf_printf(&b, "); CREATE TABLE main.");
+	sql_emit_ident(&b, side);
+	mur_buf_printf(&b, " AS SELECT type, name, tbl_name, rootpage, sql FROM main.sqlite_schema "
+			   "WHERE type = 'trigger' AND name IN (");
+	sql_emit_string(&b, ins, strlen(ins));
+	mur_buf_printf(&b, ", ");
+	sql_emit_string(&b, upd, strlen(upd));
+	mur_buf_printf(&b, "); ");
+	check_drop(&b, t, cmd->name, "INSERT");
+	check_drop(&b, t, cmd->name, "UPDATE");
+	sep(&b);
+	mur_buf_printf(&b, "PRAGMA writable_schema = ON; INSERT INTO main.sqlite_schema (type, "
+			   "name, tbl_name, rootpage, sql) SELECT type, name, tbl_name, rootpage, "
+			   "sql FROM main.");
+	sql_emit_ident(&b, side);
+	mur_buf_printf(&b, "; PRAGMA writable_schema = RESET; DROP TABLE main.");
+	sql_emit_ident(&b, side);
+	return finish(c, pa, &b);
+}
+
 int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
 			 PgQuery__AlterTableCmd *cmd, plan *p)
 {
@@ -537,13 +604,11 @@ int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_SetNotNull:
 		return set_not_null(c, pa, cmd);
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropNotNull:
-		return unsupported(c, -1, "ALTER TABLE ... ALTER COLUMN DROP NOT NULL",
-				   "A NOT NULL declared at CREATE TABLE is part of each shard's "
-				   "SQLite column, which SQLite cannot change in place.");
+		return sql_alter_drop_not_null(c, pa, cmd);
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
-		return unsupported(c, -1, "ALTER TABLE ... ALTER COLUMN TYPE",
-				   "SQLite, which stores the shards, cannot change a column's type "
-				   "in place; add a new column and copy the values with UPDATE.");
+		return sql_alter_column_type(c, pa, rv, cmd);
+	case PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint:
+		return drop_check(c, pa, cmd);
 	case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
 		if (cmd->def && cmd->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
 		    cmd->def->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK &&
@@ -554,6 +619,32 @@ int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
 	default:
 		return MUR_EAGAIN;
 	}
+}
+
+/* ---- for plan_alter_type.c (sqlInt.h) --------------------------------- */
+
+int sql_alter_row_key(const cat_table *t, int *cols) { return row_key(t, cols); }
+void sql_alter_side_table(const cat_table *t, const char *col, char *out, size_t n)
+{
+	side_table(t, col, out, n);
+}
+int sql_alter_column_of(sql_ctx *c, cat_table *d, const char *name, int *ci)
+{
+	return column_of(c, d, name, ci);
+}
+int sql_alter_name_ok(sql_ctx *c, const char *name) { return name_ok(c, name); }
+const cat_view *sql_alter_view_reading(sql_ctx *c, const cat_table *t, const char *col)
+{
+	return view_reading(c, t, col);
+}
+void sql_alter_null_trigger(mur_buf *b, const cat_table *t, const char *cn, const char *op,
+			    const char *msg)
+{
+	null_trigger(b, t, cn, op, msg);
+}
+void sql_alter_drop_trigger(mur_buf *b, const cat_table *t, const char *cn, const char *op)
+{
+	drop_trigger(b, t, cn, op);
 }
 
 /* ---- ALTER TABLE ... RENAME [COLUMN] ---------------------------------- */

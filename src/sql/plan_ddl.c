@@ -806,6 +806,7 @@ static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 static int drop_index(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 {
 	plan_index *pi = &p->u.index;
+	const cat_index *x;
 	mur_buf b;
 	p->kind = PLAN_DROP_INDEX;
 	p->tag = "DROP INDEX";
@@ -814,6 +815,13 @@ static int drop_index(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 			       "murphy drops one index per statement");
 	snprintf(pi->index_name, sizeof pi->index_name, "%s", sql_object_name(s->objects[0]));
 	pi->if_not_exists = s->missing_ok;
+	/* the catalog's index: only its table's copies hold it (an index made
+	 * before the catalog kept indexes: IF EXISTS still reaches them all) */
+	if (c->cat && (x = cat_index_lookup(c->cat, pi->index_name)))
+		pi->table = cat_table_by_id((catalog *)c->cat, x->table_id);
+	else if (c->cat && !s->missing_ok)
+		return sql_err(c, SQLSTATE_UNDEFINED_OBJECT, -1, "index \"%s\" does not exist",
+			       pi->index_name);
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "DROP INDEX %smain.", s->missing_ok ? "IF EXISTS " : "");
 	sql_emit_ident(&b, pi->index_name);
@@ -868,6 +876,38 @@ static void default_index_name(const cat_table *t, const key_def *k, char *out, 
 		snprintf(out + len, n - len, "_idx");
 }
 
+/* What the catalog records of the index pi builds (catalog_index.c); 42P07
+ * when its name is a relation's already.  *skip: IF NOT EXISTS of a taken
+ * name (PostgreSQL's notice, nothing built). */
+static int index_def(sql_ctx *c, plan_index *pi, const key_def *k, const int *desc, int unique,
+		     int *skip)
+{
+	cat_index *def = sql_alloc(c, sizeof *def);
+	*skip = 0;
+	if (!def)
+		return MUR_ERR;
+	memset(def, 0, sizeof *def);
+	def->table_id = pi->table->id;
+	snprintf(def->name, sizeof def->name, "%s", pi->index_name);
+	def->unique = unique;
+	if (k->ncols > CAT_INDEX_COLS_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+			       "cannot use more than %d columns in an index", CAT_INDEX_COLS_MAX);
+	for (int i = 0; i < k->ncols; i++) {
+		snprintf(def->cols[i], CAT_NAME_MAX, "%s", pi->table->cols[k->cols[i]].name);
+		def->desc[i] = desc && desc[i];
+	}
+	def->ncols = k->ncols;
+	pi->def = def;
+	if (c->cat && cat_index_check_name(c->cat, def, c->err) != MUR_OK) {
+		if (!pi->if_not_exists)
+			return MUR_ERR;
+		mur_error_clear(c->err);
+		*skip = 1;
+	}
+	return MUR_OK;
+}
+
 /* CREATE [UNIQUE] INDEX [IF NOT EXISTS] main."name" ON "t" (cols) for
  * every placement; desc: per key column, or NULL. */
 static const char *index_ddl(sql_ctx *c, const plan_index *pi, const key_def *k, const int *desc,
@@ -894,7 +934,7 @@ int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p)
 {
 	plan_index *pi = &p->u.index;
 	key_def *k = sql_alloc(c, sizeof *k);
-	int desc[CAT_COLUMNS_MAX];
+	int desc[CAT_COLUMNS_MAX], skip;
 	p->kind = PLAN_CREATE_INDEX;
 	p->tag = "CREATE INDEX";
 	if (!k || !(pi->table = sql_lookup_table(c, s->relation)))
@@ -918,6 +958,12 @@ int sql_plan_create_index(sql_ctx *c, PgQuery__IndexStmt *s, plan *p)
 	else
 		default_index_name(pi->table, k, pi->index_name, sizeof pi->index_name);
 	pi->if_not_exists = s->if_not_exists;
+	if (index_def(c, pi, k, desc, s->unique, &skip) != MUR_OK)
+		return MUR_ERR;
+	if (skip) { /* lead_index_start says so */
+		pi->shard_ddl = NULL;
+		return MUR_OK;
+	}
 	return (pi->shard_ddl = index_ddl(c, pi, k, desc, s->unique)) ? MUR_OK : MUR_ERR;
 }
 
@@ -1015,6 +1061,42 @@ static int alter_key(sql_ctx *c, const cat_table *t, PgQuery__Constraint *k, key
 	return MUR_OK;
 }
 
+/* Before the unique index: a duplicated key fails the shard with
+ * PostgreSQL's words for it, "Key (a, b)=(1, x) is duplicated." (23505;
+ * lead_ddl.c's index_undo makes it the detail of "could not create unique
+ * index"), where SQLite's own error names no value.  NULLs never collide. */
+static const char *dup_check(sql_ctx *c, const cat_table *t, const key_def *k, const char *ddl)
+{
+	mur_buf b, names;
+	mur_buf_init(&b);
+	mur_buf_init(&names);
+	for (int i = 0; i < k->ncols; i++)
+		mur_buf_printf(&names, "%s%s", i ? ", " : "", t->cols[k->cols[i]].name);
+	mur_buf_put_u8(&names, 0);
+	mur_buf_printf(&b, "SELECT mur_raise_if(1, '23505', 'Key (' || ");
+	if (mur_buf_ok(&names))
+		sql_emit_string(&b, (const char *)names.data, strlen((const char *)names.data));
+	mur_buf_free(&names);
+	mur_buf_printf(&b, " || ')=(' || ");
+	for (int i = 0; i < k->ncols; i++) {
+		mur_buf_printf(&b, "%s", i ? " || ', ' || " : "");
+		sql_emit_ident(&b, t->cols[k->cols[i]].name);
+	}
+	mur_buf_printf(&b, " || ') is duplicated.') FROM main.");
+	sql_emit_ident(&b, t->name);
+	for (int i = 0; i < k->ncols; i++) {
+		mur_buf_printf(&b, i ? " AND " : " WHERE ");
+		sql_emit_ident(&b, t->cols[k->cols[i]].name);
+		mur_buf_printf(&b, " IS NOT NULL");
+	}
+	for (int i = 0; i < k->ncols; i++) {
+		mur_buf_printf(&b, i ? ", " : " GROUP BY ");
+		sql_emit_ident(&b, t->cols[k->cols[i]].name);
+	}
+	mur_buf_printf(&b, " HAVING count(*) > 1 LIMIT 1; %s", ddl);
+	return sql_buf_finish(c, &b);
+}
+
 static int alter_add_key(sql_ctx *c, PgQuery__Constraint *k, plan *p)
 {
 	plan_index *pi = &p->u.index;
@@ -1025,7 +1107,8 @@ static int alter_add_key(sql_ctx *c, PgQuery__Constraint *k, plan *p)
 		return MUR_ERR;
 	constraint_name(pi->table, kd, k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY,
 			k->conname, pi->index_name, sizeof pi->index_name);
-	if (!(pi->shard_ddl = index_ddl(c, pi, kd, NULL, 1)))
+	if (!(pi->shard_ddl = index_ddl(c, pi, kd, NULL, 1)) ||
+	    !(pi->shard_ddl = dup_check(c, pi->table, kd, pi->shard_ddl)))
 		return MUR_ERR;
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "DROP INDEX IF EXISTS main.");

@@ -1053,6 +1053,25 @@ int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
 	return rc == MUR_OK ? sql_fkey_delete(c, p) : rc;
 }
 
+int sql_table_value_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *n, const sql_query **q,
+			 sql_expr **e)
+{
+	sql_query *sq = single_table_scope(c, rv, "alter", CAT_PRIV_UPDATE);
+	int nparams = *c->nparams;
+	if (!sq)
+		return MUR_ERR;
+	c->q = sq;
+	c->agg_ok = 0;
+	c->agg_where = "transform expressions";
+	if (!(*e = sql_analyze_expr(c, n)))
+		return MUR_ERR;
+	if (*c->nparams != nparams || sq->nrte != 1)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, (*e)->loc,
+			       "cannot use parameters or subqueries in transform expressions");
+	*q = sq;
+	return MUR_OK;
+}
+
 int sql_check_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *w, mur_buf *b)
 {
 	sql_query *q = single_table_scope(c, rv, "alter", CAT_PRIV_UPDATE);

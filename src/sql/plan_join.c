@@ -38,6 +38,11 @@
 #include <string.h>
 
 #define KEYS_MAX 128 /* column references considered for the join key */
+/* An owner's join key index holds every column its table carries, up to
+ * this many (the key first): a probe then reads no table row (TPC-H Q13's
+ * orders: o_custkey, o_orderkey).  Wider rows: the key alone, so the
+ * index stays small. */
+#define JOIN_INDEX_COLS_MAX 4
 
 typedef struct colref {
 	int rte, col;
@@ -302,6 +307,46 @@ int sql_rte_nullable(const sql_query *q, int t)
 	return 0;
 }
 
+/* ---- ON conjuncts moved into the side SQL ----
+ * A conjunct of table t's ON that reads t alone (TPC-H's Q13: customer
+ * LEFT JOIN orders ON c_custkey = o_custkey AND o_comment NOT LIKE
+ * '%special%requests%') rejects each t row failing it whatever it is
+ * paired with: such a row joins nothing, and the preserved side keeps its
+ * unmatched rows all the same.  So t's side SQL filters by it (fewer rows
+ * sent, and columns only it reads stay home) and the owners' ON keeps the
+ * rest.  Not when t's own join preserves t (RIGHT or FULL JOIN: a failing
+ * row still appears, null-extended), and only while something stays in
+ * the ON. */
+
+#define ON_CONJUNCTS_MAX 64
+
+/* Moves table t's own conjuncts out of its ON into *side (NULL: none). */
+static int move_on_filters(sql_ctx *c, sql_query *q, int t, sql_expr **side)
+{
+	sql_expr *conj[ON_CONJUNCTS_MAX + 1], *keep = NULL, *moved = NULL;
+	sql_rte *r = &q->rtes[t];
+	int n, nkeep = 0;
+	*side = NULL;
+	if (t == 0 || !r->on || r->join_right)
+		return MUR_OK;
+	n = sql_conjuncts(r->on, conj, 0, ON_CONJUNCTS_MAX + 1);
+	if (n > ON_CONJUNCTS_MAX) /* some were not listed: leave the ON whole */
+		return MUR_OK;
+	for (int i = 0; i < n; i++) {
+		int seen = 0, own = only_table(conj[i], t, &seen) && seen;
+		if (own && !(moved = sql_and(c, moved, conj[i])))
+			return MUR_ERR;
+		if (!own && !(keep = sql_and(c, keep, conj[i])))
+			return MUR_ERR;
+		nkeep += !own;
+	}
+	if (moved && nkeep) {
+		r->on = keep;
+		*side = moved;
+	}
+	return MUR_OK;
+}
+
 static void schema_of(const sql_query *q, int t, char *out, size_t outsz)
 {
 	int slot = sql_rte_slot(q, t);
@@ -312,7 +357,7 @@ static void schema_of(const sql_query *q, int t, char *out, size_t outsz)
 }
 
 /* Side SQL, DDL, load and index statements for table t. */
-static int describe_table(sql_ctx *c, const sql_query *q, int t, int slot, int key,
+static int describe_table(sql_ctx *c, const sql_query *q, int t, int slot, int key, sql_expr *side,
 			  uint8_t used[][CAT_COLUMNS_MAX], plan_select *ps, mur_buf *ddl,
 			  mur_buf *load, mur_buf *post)
 {
@@ -341,7 +386,10 @@ static int describe_table(sql_ctx *c, const sql_query *q, int t, int slot, int k
 	sql_emit_ident(&b, tb->name);
 	mur_buf_printf(&b, " AS ");
 	sql_emit_ident(&b, q->rtes[t].alias);
-	if (!sql_rte_nullable(q, t) && emit_pushed_where(c, &em, q, t, q->where) != MUR_OK) {
+	/* the WHERE's conjuncts on t alone, when t is not null-extended (a
+	 * WHERE on a null-extended row sees its NULLs); the ON's moved ones */
+	sql_expr *filter = sql_rte_nullable(q, t) ? side : sql_and(c, q->where, side);
+	if ((side && !filter) || emit_pushed_where(c, &em, q, t, filter) != MUR_OK) {
 		mur_buf_free(&b);
 		return MUR_ERR;
 	}
@@ -367,11 +415,14 @@ static int describe_table(sql_ctx *c, const sql_query *q, int t, int slot, int k
 	for (int i = 0; i < n; i++)
 		mur_buf_printf(load, i ? ", ?" : "?");
 	mur_buf_put_u8(load, ')');
-	if (key >= 0) {
+	if (key >= 0) { /* covering when narrow: a probe reads no table row */
 		mur_buf_printf(post, "CREATE INDEX %s.\"murphy_join_key_%d\" ON ", schema, slot);
 		sql_emit_ident(post, tb->name);
 		mur_buf_put_u8(post, '(');
-		sql_emit_ident(post, tb->cols[key].name);
+		for (int i = 0; i < (n <= JOIN_INDEX_COLS_MAX ? n : 1); i++) {
+			mur_buf_printf(post, i ? ", " : "");
+			sql_emit_ident(post, tb->cols[order[i]].name);
+		}
 		mur_buf_printf(post, ");");
 	}
 	return MUR_OK;
@@ -390,13 +441,33 @@ static void describe_key(sql_ctx *c, const sql_query *q, const int *keys, plan_s
 	ps->join_key_desc = sql_buf_finish(c, &b);
 }
 
-int sql_plan_join_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps)
+static int shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys,
+			sql_expr *const *side);
+
+int sql_join_key_of(const sql_query *q, int t)
+{
+	int keys[PLAN_TABLES_MAX];
+	return find_key(q, keys) ? keys[t] : -1;
+}
+
+int sql_plan_join_shuffle(sql_ctx *c, sql_query *q, plan_select *ps)
 {
 	int keys[PLAN_TABLES_MAX], has_key = find_key(q, keys);
-	return sql_plan_shuffle_keys(c, q, ps, has_key ? keys : NULL);
+	sql_expr *side[PLAN_TABLES_MAX];
+	for (int t = 0; t < q->nrte; t++)
+		if (move_on_filters(c, q, t, &side[t]) != MUR_OK)
+			return MUR_ERR;
+	return shuffle_keys(c, q, ps, has_key ? keys : NULL, side);
 }
 
 int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys)
+{
+	return shuffle_keys(c, q, ps, keys, NULL);
+}
+
+/* side[t]: table t's ON conjuncts its side SQL checks (NULL: none). */
+static int shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys,
+			sql_expr *const *side)
 {
 	int has_key = keys != NULL, any_outer = 0, any_right = 0;
 	uint8_t(*used)[CAT_COLUMNS_MAX] = sql_alloc(c, sizeof(uint8_t) * PLAN_TABLES_MAX *
@@ -442,8 +513,8 @@ int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const
 	/* in slot order: table slot s is rte sql_rte_slot(q, s) (a swap) */
 	for (int s = 0, rc = MUR_OK; s < q->nrte && rc == MUR_OK; s++) {
 		int t = sql_rte_slot(q, s);
-		rc = describe_table(c, q, t, s, has_key ? keys[t] : -1, used, ps, &ddl, &load,
-				    &post);
+		rc = describe_table(c, q, t, s, has_key ? keys[t] : -1, side ? side[t] : NULL, used,
+				    ps, &ddl, &load, &post);
 	}
 	ps->join_shuffle = 1;
 	ps->join_ddl = sql_buf_finish(c, &ddl);

@@ -20,6 +20,8 @@
  */
 #include "sql/sqlInt.h"
 
+#include "common/interval.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -166,8 +168,31 @@ static int txn_options(sql_ctx *c, PgQuery__Node **opts, size_t n, plan_set *ps,
 	return MUR_OK;
 }
 
+/* SET TIME ZONE INTERVAL '+02:00' HOUR TO MINUTE: a fixed offset, named
+ * as PostgreSQL names it ("<+02>-02"); months or days are 22023. */
+static int set_tz_interval(sql_ctx *c, const PgQuery__TypeCast *tc, plan_set *ps)
+{
+	char text[128];
+	mur_interval iv;
+	const mur_tz *z;
+	const_text(tc->arg, text, sizeof text);
+	if (mur_iv_parse(text, strlen(text), &iv, c->err) != MUR_OK)
+		return MUR_ERR;
+	if (iv.months || iv.days)
+		return sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, -1,
+			       "invalid value for parameter \"TimeZone\": \"INTERVAL '%s'\"", text);
+	if (!(z = mur_tz_fixed((int32_t)(iv.us / 1000000), c->err)))
+		return MUR_ERR;
+	snprintf(ps->value, sizeof ps->value, "%s", mur_tz_name(z));
+	return MUR_OK;
+}
+
 static int set_value(sql_ctx *c, PgQuery__VariableSetStmt *s, plan_set *ps)
 {
+	if (!strcmp(ps->name, "timezone") && s->n_args == 1 &&
+	    s->args[0]->node_case == PG_QUERY__NODE__NODE_TYPE_CAST &&
+	    s->args[0]->type_cast->arg->node_case == PG_QUERY__NODE__NODE_A_CONST)
+		return set_tz_interval(c, s->args[0]->type_cast, ps);
 	size_t len = 0;
 	for (size_t i = 0; i < s->n_args; i++) {
 		PgQuery__Node *a = s->args[i];

@@ -170,10 +170,13 @@ int sql_plan_grant(sql_ctx *c, PgQuery__GrantStmt *s, plan *p)
 		if (grant_priv(c, s->privileges[i]->access_priv, &g->privs) != MUR_OK)
 			return MUR_ERR;
 	for (size_t i = 0; i < s->n_objects; i++) {
-		const cat_table *t = sql_lookup_table_for(c, s->objects[i]->range_var, 0);
-		if (!t)
+		PgQuery__RangeVar *rv = s->objects[i]->range_var;
+		const char *schema = rv->schemaname && *rv->schemaname ? rv->schemaname : NULL;
+		const cat_view *v = c->cat ? cat_view_lookup(c->cat, schema, rv->relname) : NULL;
+		const cat_table *t = v ? NULL : sql_lookup_table_for(c, rv, 0);
+		if (!v && !t)
 			return MUR_ERR;
-		g->table_ids[g->ntables++] = t->id;
+		g->table_ids[g->ntables++] = v ? v->id : t->id; /* a view's: analyze_view.c */
 	}
 	for (size_t i = 0; i < s->n_grantees; i++)
 		if (grant_role(c, s->grantees[i]->role_spec, g->roles[g->nroles++]) != MUR_OK)

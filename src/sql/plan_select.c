@@ -21,6 +21,10 @@
  *              follower's hash aggregate (partial_agg) groups them; the
  *              leader merges partials (final_agg); final_sql computes the
  *              output expressions, HAVING, ORDER BY, LIMIT over r.
+ *              Equal partials are computed once (sum(x) and avg(x) share
+ *              x's sum; count(x) of a NOT NULL column is count(*)); a GROUP
+ *              BY holding the distribution column needs no merge (every
+ *              group whole on one shard): the leader concatenates.
  *              count(DISTINCT x): co-located when x is the distribution
  *              column (COUNT_DISTINCT per shard, SUM_COUNT on the leader),
  *              else gather distinct (shards return distinct (groups, x)
@@ -612,8 +616,8 @@ static int plan_scatter(sql_ctx *c, const sql_query *q, plan_select *ps)
 
 typedef struct agg_plan {
 	int nagg;
-	sql_expr *aggs[EXEC_AGGS_MAX];    /* distinct aggregate expressions */
-	int first_partial[EXEC_AGGS_MAX]; /* partial output index (after groups) */
+	sql_expr *aggs[EXEC_AGGS_MAX];     /* distinct aggregate expressions */
+	int partial_pos[EXEC_AGGS_MAX][3]; /* its partials' output indexes (after groups) */
 	int nargcol;
 	sql_expr *argcols[EXEC_AGGS_MAX]; /* shard output columns after the groups */
 	int gather;                       /* gather-distinct strategy */
@@ -737,6 +741,27 @@ static int partials_of(agg_plan *ap, int i, int k, int fns[3], int cols[3])
 	return 1;
 }
 
+/* count(x) of a column that holds no NULL here (NOT NULL, and no outer
+ * join null-extends its table) counts the rows: count(*). */
+static int counts_rows(const sql_query *q, const sql_expr *x)
+{
+	return x->kind == SE_COLUMN && x->rte >= 0 && x->rte < q->nrte && x->col >= 0 &&
+	       x->col < q->rtes[x->rte].table->ncols &&
+	       q->rtes[x->rte].table->cols[x->col].not_null && !sql_rte_nullable(q, x->rte);
+}
+
+/* The index of partial (fn, col) in s, added unless s computes it already:
+ * TPC-H's Q1 sums l_quantity for sum() and avg() once, and counts its rows
+ * once for three avg() and count(*). */
+static int shared_partial(exec_agg_spec *s, int fn, int col)
+{
+	for (uint32_t j = 0; j < s->naggs; j++)
+		if (s->aggs[j].fn == fn && s->aggs[j].col == (uint32_t)col)
+			return (int)j;
+	add_agg(s, fn, col);
+	return (int)s->naggs - 1;
+}
+
 /* Partial aggregate specs for the hash-aggregate strategy. */
 static void build_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
 {
@@ -745,9 +770,11 @@ static void build_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
 	pa->ngroup = fa->ngroup = (uint32_t)k;
 	for (int i = 0; i < ap->nagg; i++) {
 		int fns[3], cols[3], n = partials_of(ap, i, k, fns, cols);
-		ap->first_partial[i] = (int)pa->naggs;
-		for (int j = 0; j < n; j++)
-			add_agg(pa, fns[j], cols[j]);
+		for (int j = 0; j < n; j++) {
+			if (fns[j] == EXEC_AGG_COUNT && counts_rows(q, ap->argcols[cols[j] - k]))
+				fns[j] = EXEC_AGG_COUNT_STAR, cols[j] = 0;
+			ap->partial_pos[i][j] = shared_partial(pa, fns[j], cols[j]);
+		}
 	}
 	for (uint32_t j = 0; j < pa->naggs; j++)
 		add_agg(fa, final_fn(pa->aggs[j].fn), (int)(k + j));
@@ -773,25 +800,29 @@ static sql_expr *rewrite(sql_ctx *c, const sql_query *q, agg_plan *ap, sql_expr 
 		for (int i = 0; i < ap->nagg; i++) {
 			int s = q->ngroup + (ap->mixed    ? ap->final_pos[i]
 					     : ap->gather ? 0
-							  : ap->first_partial[i]);
+							  : ap->partial_pos[i][0]);
+			/* the second and third partials: next to the first (mixed),
+			 * wherever build_specs put them (shared) */
+			int s1 = ap->mixed || ap->gather ? s + 1
+							 : q->ngroup + ap->partial_pos[i][1];
+			int s2 = ap->mixed || ap->gather ? s + 2
+							 : q->ngroup + ap->partial_pos[i][2];
 			if (!sql_expr_equal(ap->aggs[i], e))
 				continue;
 			if (e->agg == SQL_AGG_AVG)
 				return sql_make_call(c, "mur_avg", e->type, e->loc, 2,
-						     slot(c, s, e->type), slot(c, s + 1, MT_INT8));
+						     slot(c, s, e->type), slot(c, s1, MT_INT8));
 			if (SQL_AGG_IS_VARIANCE(e->agg) && e->type == MT_NUMERIC)
 				return sql_make_call(c, "mur_num_variance", e->type, e->loc, 4,
 						     slot(c, s, MT_NUMERIC),
-						     slot(c, s + 1, MT_NUMERIC),
-						     slot(c, s + 2, MT_INT8),
+						     slot(c, s1, MT_NUMERIC), slot(c, s2, MT_INT8),
 						     sql_make_const_int(c,
 									e->agg - SQL_AGG_VAR_SAMP,
 									MT_INT4));
 			if (SQL_AGG_IS_VARIANCE(e->agg))
 				return sql_make_call(c, "mur_variance", e->type, e->loc, 4,
-						     slot(c, s, MT_FLOAT8),
-						     slot(c, s + 1, MT_FLOAT8),
-						     slot(c, s + 2, MT_INT8),
+						     slot(c, s, MT_FLOAT8), slot(c, s1, MT_FLOAT8),
+						     slot(c, s2, MT_INT8),
 						     sql_make_const_int(c,
 									e->agg - SQL_AGG_VAR_SAMP,
 									MT_INT4));
@@ -932,12 +963,19 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 /* ---- repartition (docs/shuffle.md) ---- */
 
 /* A group key that holds the driver's distribution column splits nothing
- * the shards have not split already: their groups are disjoint. */
-static int groups_colocated(const sql_query *q)
+ * the shards have not split already: their groups are disjoint.  So does
+ * another hash table's when the shards are read in place (a co-located
+ * join: its distribution column equals the driver's, TPC-H's Q3 grouping
+ * by l_orderkey over orders and lineitem), unless an outer join
+ * null-extends it. */
+static int groups_colocated(const sql_query *q, const plan_select *ps)
 {
-	for (int i = 0; i < q->ngroup; i++)
-		if (is_split_col(q, q->group[i]))
+	for (int i = 0; i < q->ngroup; i++) {
+		const sql_expr *e = q->group[i];
+		if (is_split_col(q, e) ||
+		    (!ps->join_shuffle && is_dist_col(q, e) && !sql_rte_nullable(q, e->rte)))
 			return 1;
+	}
 	return 0;
 }
 
@@ -970,7 +1008,7 @@ static void offer_distinct_repartition(sql_ctx *c, const sql_query *q, agg_plan 
 {
 	int k = q->ngroup;
 	sql_expr *cols[SQL_GROUP_MAX + 1];
-	if (k + 1 > SQL_GROUP_MAX || groups_colocated(q))
+	if (k + 1 > SQL_GROUP_MAX || groups_colocated(q, ps))
 		return;
 	ps->shuffle_hash_cols = (uint32_t)k + 1;
 	ps->owner_agg.ngroup = (uint32_t)k;
@@ -990,11 +1028,40 @@ static void offer_distinct_repartition(sql_ctx *c, const sql_query *q, agg_plan 
  * hash(g), which merges them into final groups; the leader concatenates. */
 static void offer_group_repartition(sql_ctx *c, const sql_query *q, plan_select *ps)
 {
-	if (q->ngroup == 0 || groups_colocated(q))
+	if (q->ngroup == 0 || groups_colocated(q, ps))
 		return;
 	ps->shuffle_hash_cols = (uint32_t)q->ngroup;
 	ps->owner_agg = ps->final_agg;
 	describe_shuffle(c, q, ps, "groups", q->group, q->ngroup);
+}
+
+/* A shuffled join's GROUP BY holding the driver's distribution column
+ * when that is also its join key (TPC-H's Q13: c_custkey): repartitioned,
+ * each key's rows meet on one owner; broadcast, the driver stays split by
+ * it.  Either way every group is whole in one place. */
+static int groups_by_driver_key(const sql_query *q)
+{
+	for (int i = 0; i < q->ngroup; i++)
+		if (is_split_col(q, q->group[i]) &&
+		    sql_join_key_of(q, q->driver) == q->group[i]->col)
+			return 1;
+	return 0;
+}
+
+/* GROUP BY holding the distribution column, shards read in place (a join
+ * shuffle: only by the driver's join key, above): every group lives on
+ * one shard, so a shard's partials are already that group's whole and
+ * the leader concatenates them instead of merging (final_sql still turns
+ * partials into results: avg's sum and count...).  Not for a sketch,
+ * whose partial (HLL) is not its result (HLL_COUNT). */
+static void skip_colocated_merge(const sql_query *q, plan_select *ps)
+{
+	if (ps->join_shuffle ? !groups_by_driver_key(q) : !groups_colocated(q, ps))
+		return;
+	for (uint32_t j = 0; j < ps->partial_agg.naggs; j++)
+		if (ps->partial_agg.aggs[j].fn == EXEC_AGG_HLL)
+			return;
+	ps->has_final_agg = 0;
 }
 
 /* SELECT DISTINCT: distinct rows go to owner hash(row). */
@@ -1050,7 +1117,7 @@ static void build_mixed_specs(sql_ctx *c, const sql_query *q, agg_plan *ap, plan
 		}
 	}
 	ps->has_partial_agg = ps->has_final_agg = 1;
-	if (k + 1 > SQL_GROUP_MAX || groups_colocated(q))
+	if (k + 1 > SQL_GROUP_MAX || groups_colocated(q, ps))
 		return;
 	ps->shuffle_hash_cols = (uint32_t)k + 1;
 	ps->has_leader_agg = 1;
@@ -1125,10 +1192,13 @@ static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
 	} else {
 		build_specs(q, ap, ps);
 		offer_group_repartition(c, q, ps);
+		skip_colocated_merge(q, ps);
 	}
 	mark_numeric(q, ap, ps);
-	ps->merge_desc = ap->gather ? "shards return distinct values; leader counts them"
-				    : "merge partial aggregates by group on the leader";
+	ps->merge_desc = ap->gather           ? "shards return distinct values; leader counts them"
+			 : !ps->has_final_agg ? "none: the groups hold the distribution column, "
+						"each whole on one shard"
+					      : "merge partial aggregates by group on the leader";
 	if (!(ps->shard_sql = emit_agg_shard(c, q, ap)))
 		return MUR_ERR;
 	ps->scan_column = bare_scan_column(q, ap, ps);
@@ -1208,6 +1278,7 @@ static int plan_distributed(sql_ctx *c, sql_query *q, plan *p)
 	ps->locks_rows = q->locks_rows == SQL_LOCK_ROWS_UPDATE  ? PLAN_LOCK_ROWS_UPDATE
 			 : q->locks_rows == SQL_LOCK_ROWS_SHARE ? PLAN_LOCK_ROWS_SHARE
 								: 0;
+	ps->locks_name = q->locks_name;
 	for (int i = 0; i < q->nrte; i++)
 		ps->tables[sql_rte_slot(q, i)] = q->rtes[i].table;
 	if (find_driver(q) < 0)

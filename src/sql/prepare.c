@@ -239,7 +239,8 @@ int sql_options_differ(const sql_options *a, const sql_options *b)
 {
 	const char *ua = a->user ? a->user : "", *ub = b->user ? b->user : "";
 	return a->count_distinct_approx != b->count_distinct_approx || strcmp(ua, ub) != 0 ||
-	       a->superuser != b->superuser || a->shuffle_strategy != b->shuffle_strategy;
+	       a->superuser != b->superuser || a->shuffle_strategy != b->shuffle_strategy ||
+	       a->tz != b->tz;
 }
 
 int sql_prepare(const catalog *cat, const char *sql, int nparam_types, const mur_type *param_types,
@@ -274,6 +275,7 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 		c.user = opts->user;
 		c.superuser = opts->superuser;
 		c.shuffle_strategy = opts->shuffle_strategy;
+		c.tz = opts->tz == mur_tz_utc() ? NULL : opts->tz;
 	}
 	p = sql_plan_new(&c, PLAN_EMPTY, "");
 	if (!p) {

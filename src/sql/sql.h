@@ -33,6 +33,10 @@ typedef struct sql_options {
 	/* murphy.shuffle_strategy for window functions (plan_window.c):
 	 * SQL_SHUFFLE_AUTO (the default), _GATHER or _REPARTITION */
 	int shuffle_strategy;
+	/* TimeZone (common/tz.h; NULL: UTC): timestamptz literals without an
+	 * offset, casts to and from timestamptz, date_trunc/extract/to_char
+	 * of one are planned in it */
+	const mur_tz *tz;
 } sql_options;
 
 enum { SQL_SHUFFLE_AUTO = 0, SQL_SHUFFLE_GATHER, SQL_SHUFFLE_REPARTITION };

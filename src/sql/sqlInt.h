@@ -76,8 +76,12 @@ int sql_plan_subs(sql_ctx *c, plan *p);
 int sql_plan_setop_stmt(sql_ctx *c, PgQuery__SelectStmt *s, plan *p);
 /* ---- plan_join.c ---- */
 /* Plan a join whose hash tables are not co-located (repartition or
- * broadcast, plan.h join_*). */
-int sql_plan_join_shuffle(sql_ctx *c, const sql_query *q, plan_select *ps);
+ * broadcast, plan.h join_*).  Moves an ON's conjuncts on its table alone
+ * out of q's ON into that table's side SQL. */
+int sql_plan_join_shuffle(sql_ctx *c, sql_query *q, plan_select *ps);
+/* The column of table t in the join key every table is repartitioned by,
+ * -1 when the join has none. */
+int sql_join_key_of(const sql_query *q, int t);
 /* The same with the key given: keys[t] is the column of table t every
  * table's rows are repartitioned by (NULL: none, broadcast only).  One
  * table repartitioned by a window's partition column is plan_window.c's. */
@@ -208,6 +212,27 @@ int sql_ddl_set_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw);
  * MUR_EAGAIN (nothing set) for an action it does not know. */
 int sql_plan_alter_shape(sql_ctx *c, const cat_table *t, PgQuery__RangeVar *rv,
 			 PgQuery__AlterTableCmd *cmd, plan *p);
+/* plan_alter_type.c: ALTER COLUMN c TYPE T [USING e] and DROP NOT NULL into
+ * pa (PLAN_ALTER set up by sql_plan_alter_shape). */
+int sql_alter_column_type(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv,
+			  PgQuery__AlterTableCmd *cmd);
+int sql_alter_drop_not_null(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd);
+/* plan_alter.c's pieces plan_alter_type.c shares: the columns that
+ * identify a shard row; a fresh side table's name; column `name` of d
+ * (42703); a name the DDL entry's text can carry (42602); a view reading
+ * t (and naming col); NOT NULL triggers (create with msg / drop). */
+int sql_alter_row_key(const cat_table *t, int *cols);
+void sql_alter_side_table(const cat_table *t, const char *col, char *out, size_t n);
+int sql_alter_column_of(sql_ctx *c, cat_table *d, const char *name, int *ci);
+int sql_alter_name_ok(sql_ctx *c, const char *name);
+const cat_view *sql_alter_view_reading(sql_ctx *c, const cat_table *t, const char *col);
+void sql_alter_null_trigger(mur_buf *b, const cat_table *t, const char *cn, const char *op,
+			    const char *msg);
+void sql_alter_drop_trigger(mur_buf *b, const cat_table *t, const char *cn, const char *op);
+/* plan_dml.c: expression n over table rv's columns (no parameters, no
+ * subqueries), analyzed in *q's scope: emit it with bare column names. */
+int sql_table_value_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *n, const sql_query **q,
+			 sql_expr **e);
 /* plan_dml.c: a CHECK constraint's expression over table rv's columns,
  * boolean, emitted with bare column names into b (no parameters, no
  * subqueries). */

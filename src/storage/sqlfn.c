@@ -30,6 +30,7 @@
  * stor_map_sqlite_error (errmap.c) turns the prefix back into a SQLSTATE.
  */
 #include "storage/storage_int.h"
+#include "storage/sqlrow.h"
 
 #include "common/buf.h"
 #include "common/clock.h"
@@ -332,7 +333,8 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 		return;
 	mur_buf_init(&scratch);
 	if (mur_type_is_text(to)) {
-		if (in.kind == MV_TEXT && from != MT_INTERVAL /* stored form != output */ &&
+		if (in.kind == MV_TEXT && from != MT_INTERVAL && from != MT_TIMESTAMPTZ &&
+		    /* (their stored form is not their output) */
 		    (mur_type_is_text(from) || mur_type_storage(from) == MV_TEXT))
 			out = in;
 		else if (from == MT_BOOL) /* bool::text is 'true'/'false', unlike bool output 't' */
@@ -364,8 +366,15 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 }
 
 /* PostgreSQL LIKE: % any string, _ one character, esc quotes the next
- * character; fold = ASCII case folding for ILIKE.  Recursion depth is
- * bounded by the number of '%' in the pattern. */
+ * character; fold = ASCII case folding for ILIKE.  Returns LIKE_TRUE,
+ * LIKE_FALSE, or LIKE_ABORT when the text ran out before the pattern: then
+ * no later start of an enclosing '%' can match either (PostgreSQL's
+ * like_match.c), which keeps '%a%b%' linear instead of trying every pair.
+ * After a '%', only the starts holding the next literal byte are tried
+ * (memchr).  Recursion depth is bounded by the number of '%' in the
+ * pattern. */
+enum { LIKE_ABORT = -1, LIKE_FALSE = 0, LIKE_TRUE = 1 };
+
 static int like_match(const unsigned char *s, const unsigned char *se, const unsigned char *p,
 		      const unsigned char *pe, int esc, int fold)
 {
@@ -374,19 +383,27 @@ static int like_match(const unsigned char *s, const unsigned char *se, const uns
 			while (p < pe && *p == '%')
 				p++;
 			if (p == pe)
-				return 1;
-			for (; s <= se; s++) {
-				if (s < se && (*s & 0xC0) == 0x80)
+				return LIKE_TRUE;
+			const unsigned char *lp = esc >= 0 && *p == esc && p + 1 < pe ? p + 1 : p;
+			int lit = *p == '_' && lp == p ? -1 : *lp; /* the next byte, if a literal */
+			for (; s < se; s++) {
+				if (lit >= 0 && !fold) {
+					s = memchr(s, lit, (size_t)(se - s));
+					if (!s)
+						return LIKE_ABORT;
+				} else if (lit >= 0 && tolower(*s) != tolower(lit)) {
 					continue;
-				if (like_match(s, se, p, pe, esc, fold))
-					return 1;
-				if (s == se)
-					break;
+				}
+				if ((*s & 0xC0) == 0x80)
+					continue;
+				int r = like_match(s, se, p, pe, esc, fold);
+				if (r != LIKE_FALSE)
+					return r;
 			}
-			return 0;
+			return LIKE_ABORT;
 		}
 		if (s >= se)
-			return 0;
+			return LIKE_ABORT;
 		if (*p == '_') {
 			p++;
 			s++;
@@ -397,11 +414,11 @@ static int like_match(const unsigned char *s, const unsigned char *se, const uns
 		if (esc >= 0 && *p == esc && p + 1 < pe)
 			p++;
 		if (fold ? tolower(*p) != tolower(*s) : *p != *s)
-			return 0;
+			return LIKE_FALSE;
 		p++;
 		s++;
 	}
-	return s == se;
+	return s == se ? LIKE_TRUE : LIKE_FALSE;
 }
 
 static void like_common(sqlite3_context *cx, int argc, sqlite3_value **v, int fold)
@@ -419,7 +436,7 @@ static void like_common(sqlite3_context *cx, int argc, sqlite3_value **v, int fo
 		esc = sqlite3_value_bytes(v[2]) ? e[0] : -1;
 	}
 	sqlite3_result_int(cx, like_match(s, s + sqlite3_value_bytes(v[0]), p,
-					  p + sqlite3_value_bytes(v[1]), esc, fold));
+					  p + sqlite3_value_bytes(v[1]), esc, fold) == LIKE_TRUE);
 }
 
 static void fn_like(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -570,6 +587,8 @@ int stor_register_functions(sqlite3 *db)
 		rc = stor_register_type_functions(db);
 	if (rc == SQLITE_OK)
 		rc = stor_register_json_functions(db);
+	if (rc == SQLITE_OK)
+		rc = stor_rowtab_register(db);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_create_function_v2(db, "mur_approx_count_distinct", 1, flags, NULL,
 						NULL, approx_step, approx_final, NULL);

@@ -19,6 +19,12 @@
  *   mur_octet_length             bytes of the UTF-8 text
  *   mur_bool_out                 a boolean as its output function writes it
  *                                ('t'/'f'): concat's arguments
+ *   mur_varchar_fit(x, n)        x stored into varchar(n): 22001 when longer
+ *                                than n characters (trailing spaces past n are
+ *                                cut, as PostgreSQL's assignment does)
+ *   mur_raise_if(cond, state, msg)  fails with SQLSTATE state and msg when
+ *                                cond is true, else NULL: a check inside a
+ *                                DDL entry's SQL (sql/plan_alter_type.c)
  *
  * A result longer than SQLite's string limit is 54000 "requested length
  * too large", as PostgreSQL says past its 1 GB.
@@ -484,7 +490,38 @@ static void fn_bool_out(sqlite3_context *cx, int argc, sqlite3_value **v)
 	sqlite3_result_text(cx, sqlite3_value_int64(v[0]) ? "t" : "f", 1, SQLITE_STATIC);
 }
 
+static void fn_varchar_fit(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const unsigned char *s = sqlite3_value_text(v[0]);
+	int n = sqlite3_value_bytes(v[0]), max = sqlite3_value_int(v[1]), end, k = 0;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL || !s)
+		return;
+	for (end = 0; end < n; end++) /* end: the first byte of character max + 1 */
+		if ((s[end] & 0xC0) != 0x80 && k++ == max)
+			break;
+	for (int i = end; i < n; i++)
+		if (s[i] != ' ')
+			return stor_fn_fail(cx, "22001",
+					    "value too long for type character varying(%d)", max);
+	sqlite3_result_text(cx, (const char *)s, end, SQLITE_TRANSIENT);
+}
+
+static void fn_raise_if(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const char *state = (const char *)sqlite3_value_text(v[1]);
+	const char *msg = (const char *)sqlite3_value_text(v[2]);
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL || !sqlite3_value_int64(v[0]))
+		return;
+	if (!state || strlen(state) != 5)
+		state = "XX000";
+	stor_fn_fail(cx, state, "%s", msg ? msg : "refused");
+}
+
 static const stor_fn_def text_fns[] = {
+	{"mur_raise_if", 3, 0, fn_raise_if},
+	{"mur_varchar_fit", 2, 1, fn_varchar_fit},
 	{"mur_substr", 2, 1, fn_substr},
 	{"mur_substr", 3, 1, fn_substr},
 	{"mur_left", 2, 1, fn_left},

@@ -4,10 +4,14 @@
  * a date '2024-03-01'); the session's time zone is always UTC.
  *
  *   mur_now, mur_current_date    UTC, canonical timestamp text
- *   mur_date_trunc, mur_extract, mur_date_add, mur_date_diff
- *   mur_to_char(ts, format, with_tz)  to_char of a timestamp[tz] or date
+ *   mur_date_trunc, mur_extract (date_part: float8), mur_extract_num /
+ *   mur_extract_date (EXTRACT: numeric, exact), mur_date_add, mur_date_diff
+ *   mur_tz_trunc(field, tstz, zone)  date_trunc of a timestamptz in a zone
+ *   mur_to_char(ts, format, zone)  to_char of a timestamp[tz] or date
  *                                with PostgreSQL's template patterns
- *                                (below); with_tz: TZ prints "UTC"
+ *                                (below); zone 1: TZ prints "UTC", 0: no
+ *                                zone, a name: the wall clock and
+ *                                abbreviation there (analyze_tz.c)
  */
 #include "storage/storage_int.h"
 
@@ -227,6 +231,81 @@ static void fn_extract(sqlite3_context *cx, int argc, sqlite3_value **v)
 		sqlite3_result_int64(cx, (int64_t)r);
 	else
 		sqlite3_result_double(cx, r);
+}
+
+/* v, in units of 10^-scale, as numeric text ("59.250000"). */
+static void result_scaled(sqlite3_context *cx, int64_t v, int scale)
+{
+	char buf[48];
+	uint64_t a = v < 0 ? 0 - (uint64_t)v : (uint64_t)v, p = 1;
+	for (int i = 0; i < scale; i++)
+		p *= 10;
+	if (scale)
+		snprintf(buf, sizeof buf, "%s%llu.%0*llu", v < 0 ? "-" : "",
+			 (unsigned long long)(a / p), scale, (unsigned long long)(a % p));
+	else
+		snprintf(buf, sizeof buf, "%lld", (long long)v);
+	sqlite3_result_text(cx, buf, -1, SQLITE_TRANSIENT);
+}
+
+/* EXTRACT(field FROM timestamp[tz]) as PostgreSQL 14+ answers it: numeric,
+ * exact to the microsecond — second and epoch with 6 decimals,
+ * milliseconds with 3, the others whole (date_part stays float8:
+ * fn_extract). */
+static void fn_extract_num(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	char f[32];
+	tsparts t;
+	double r;
+	int64_t usec;
+	if (stor_fn_any_null(argc, v))
+		return;
+	lower_field(v[0], f, sizeof f);
+	if (parse_ts((const char *)sqlite3_value_text(v[1]), &t))
+		return stor_fn_fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT,
+				    "invalid timestamp value");
+	usec = llround(t.s * 1e6); /* of the minute */
+	if (!strcmp(f, "second") || !strcmp(f, "milliseconds"))
+		return result_scaled(cx, usec, f[0] == 's' ? 6 : 3);
+	if (!strcmp(f, "microseconds"))
+		return result_scaled(cx, usec, 0);
+	if (!strcmp(f, "epoch"))
+		return result_scaled(cx,
+				     (mur_days_from_civil(t.y, t.mo, t.d) * 86400 +
+				      (int64_t)t.h * 3600 + (int64_t)t.mi * 60) *
+						     1000000 +
+					     usec,
+				     6);
+	if (extract_part(f, &t, &r))
+		return stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
+				    "unit \"%s\" not recognized for type timestamp without time "
+				    "zone",
+				    f);
+	result_scaled(cx, (int64_t)r, 0);
+}
+
+/* EXTRACT(field FROM date): whole numbers; the time of day's fields are
+ * 0A000, as PostgreSQL's extract_date says. */
+static void fn_extract_date(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	static const char *const time_fields[] = {"hour",         "minute",       "second",
+						  "milliseconds", "microseconds", NULL};
+	char f[32];
+	tsparts t;
+	double r;
+	if (stor_fn_any_null(argc, v))
+		return;
+	lower_field(v[0], f, sizeof f);
+	if (parse_ts((const char *)sqlite3_value_text(v[1]), &t))
+		return stor_fn_fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT, "invalid date value");
+	for (int i = 0; time_fields[i]; i++)
+		if (!strcmp(f, time_fields[i]))
+			return stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
+					    "unit \"%s\" not supported for type date", f);
+	if (extract_part(f, &t, &r))
+		return stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
+				    "unit \"%s\" not recognized for type date", f);
+	result_scaled(cx, (int64_t)r, 0);
 }
 
 static void fn_date_add(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -505,7 +584,7 @@ static int64_t tc_number(tc_pat p, const tsparts *t, int *width)
 }
 
 /* One word pattern p at its case how. */
-static void tc_word(mur_buf *b, tc_pat p, const tsparts *t, int how, int fill, int with_tz)
+static void tc_word(mur_buf *b, tc_pat p, const tsparts *t, int how, int fill, const char *tz)
 {
 	int64_t days = mur_days_from_civil(t->y, t->mo, t->d);
 	int dow = (int)(((days % 7) + 7 + 4) % 7); /* 0 = Sunday */
@@ -546,15 +625,15 @@ static void tc_word(mur_buf *b, tc_pat p, const tsparts *t, int how, int fill, i
 			  4, fill);
 		break;
 	case TC_TZ:
-		if (with_tz)
-			put_cased(b, "utc", how == CASE_LOWER ? CASE_LOWER : CASE_UPPER, 0, 1);
+		if (tz)
+			put_cased(b, tz, how == CASE_LOWER ? CASE_LOWER : CASE_UPPER, 0, 1);
 		break;
 	default:
 		break;
 	}
 }
 
-static void tc_format(mur_buf *b, const char *f, const tsparts *t, int with_tz)
+static void tc_format(mur_buf *b, const char *f, const tsparts *t, const char *tz)
 {
 	while (*f) {
 		int fill = 0, how = CASE_UPPER;
@@ -590,7 +669,7 @@ static void tc_format(mur_buf *b, const char *f, const tsparts *t, int with_tz)
 		if (tc_pats[k].pat == TC_FX || tc_pats[k].pat == TC_TM)
 			continue;
 		if (tc_pats[k].word) {
-			tc_word(b, tc_pats[k].pat, t, how, fill, with_tz);
+			tc_word(b, tc_pats[k].pat, t, how, fill, tz);
 			continue;
 		}
 		if (tc_pats[k].pat == TC_Y_YYY) {
@@ -612,17 +691,105 @@ static void tc_format(mur_buf *b, const char *f, const tsparts *t, int with_tz)
 	}
 }
 
+/* The wall clock of instant us (µs) in z, its offset and abbreviation. */
+static int zone_parts(const mur_tz *z, int64_t us, tsparts *t, int32_t *off, const char **abbr)
+{
+	char local[48];
+	int64_t days, rem, y;
+	int m, d;
+	*off = mur_tz_at(z, us / 1000000 - (us % 1000000 < 0), abbr);
+	us += (int64_t)*off * 1000000;
+	days = us / 86400000000 - (us % 86400000000 < 0);
+	rem = us - days * 86400000000;
+	mur_civil_from_days(days, &y, &m, &d);
+	snprintf(local, sizeof local, "%04lld-%02d-%02d %02lld:%02lld:%02lld.%06lld", (long long)y,
+		 m, d, (long long)(rem / 3600000000), (long long)(rem / 60000000 % 60),
+		 (long long)(rem / 1000000 % 60), (long long)(rem % 1000000));
+	return parse_ts(local, t);
+}
+
+/* The zone named by text argument zv (stor_fn_fail and NULL if unknown). */
+static const mur_tz *arg_zone(sqlite3_context *cx, sqlite3_value *zv)
+{
+	mur_error err;
+	const mur_tz *z = mur_tz_get((const char *)sqlite3_value_text(zv), &err);
+	if (!z)
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	return z;
+}
+
+/* A timestamptz's wall clock and abbreviation in the zone named by zv
+ * (a text argument; an integer one means UTC, 1, or no zone, 0). */
+static int local_parts(sqlite3_context *cx, sqlite3_value *tv, sqlite3_value *zv, tsparts *t,
+		       const char **abbr)
+{
+	const char *s = (const char *)sqlite3_value_text(tv);
+	int64_t us;
+	int32_t off;
+	const mur_tz *z;
+	*abbr = sqlite3_value_int(zv) ? "utc" : NULL;
+	if (sqlite3_value_type(zv) != SQLITE_TEXT || !s ||
+	    mur_ts_us(s, (size_t)sqlite3_value_bytes(tv), &us) != MUR_OK)
+		return parse_ts(s, t);
+	if (!(z = arg_zone(cx, zv)))
+		return -1;
+	return zone_parts(z, us, t, &off, abbr);
+}
+
+/* date_trunc(field, tstz, zone) as timestamptz_trunc: the wall clock in
+ * zone truncated; from a day up it is read back in the zone (the offset
+ * of the truncated time), below a day it keeps the instant's offset
+ * (PostgreSQL's redotz: date_trunc('hour') of 01:30-04 in a repeated hour
+ * is 01:00-04, not 01:00-05). */
+static void fn_tz_trunc(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const char *s = (const char *)sqlite3_value_text(v[1]), *abbr;
+	char f[32];
+	tsparts t;
+	int64_t us, local;
+	int32_t off;
+	const mur_tz *z;
+	mur_value out;
+	mur_buf b;
+	mur_error err;
+	if (stor_fn_any_null(argc, v))
+		return;
+	if (mur_ts_us(s, (size_t)sqlite3_value_bytes(v[1]), &us) != MUR_OK) {
+		sqlite3_result_value(cx, v[1]); /* ±infinity */
+		return;
+	}
+	lower_field(v[0], f, sizeof f);
+	if (!(z = arg_zone(cx, v[2])))
+		return;
+	if (zone_parts(z, us, &t, &off, &abbr) || trunc_parts(f, &t))
+		return stor_fn_fail(cx, SQLSTATE_INVALID_PARAMETER_VALUE,
+				    "unit \"%s\" not recognized for type timestamp with time zone",
+				    f);
+	local = mur_days_from_civil(t.y, t.mo, t.d) * 86400000000 +
+		((int64_t)t.h * 3600 + t.mi * 60) * 1000000 + llround(t.s * 1e6);
+	if (strcmp(f, "hour") && strcmp(f, "minute") && strcmp(f, "second") &&
+	    strcmp(f, "milliseconds") && strcmp(f, "microseconds"))
+		off = mur_tz_local(z, local / 1000000 - (local % 1000000 < 0));
+	mur_buf_init(&b);
+	if (mur_ts_put(MT_TIMESTAMPTZ, local - (int64_t)off * 1000000, &b, &out, &err) == MUR_OK)
+		stor_fn_result_value(cx, &out);
+	else
+		stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+	mur_buf_free(&b);
+}
+
 static void fn_to_char(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	tsparts t;
 	mur_buf b;
+	const char *abbr;
 	if (stor_fn_any_null(argc, v) || sqlite3_value_bytes(v[1]) == 0)
 		return; /* an empty template gives NULL, as in PostgreSQL */
-	if (parse_ts((const char *)sqlite3_value_text(v[0]), &t))
+	if (local_parts(cx, v[0], v[2], &t, &abbr))
 		return stor_fn_fail(cx, SQLSTATE_INVALID_DATETIME_FORMAT,
 				    "invalid timestamp value");
 	mur_buf_init(&b);
-	tc_format(&b, (const char *)sqlite3_value_text(v[1]), &t, sqlite3_value_int(v[2]));
+	tc_format(&b, (const char *)sqlite3_value_text(v[1]), &t, abbr);
 	stor_fn_result_buf(cx, &b);
 }
 
@@ -631,12 +798,16 @@ static const stor_fn_def time_fns[] = {
 	{"mur_current_date", 0, 0, fn_current_date},
 	{"mur_date_trunc", 2, 1, fn_date_trunc},
 	{"mur_extract", 2, 1, fn_extract},
+	{"mur_extract_num", 2, 1, fn_extract_num},
+	{"mur_extract_date", 2, 1, fn_extract_date},
 	{"mur_date_add", 2, 1, fn_date_add},
 	{"mur_date_diff", 2, 1, fn_date_diff},
 	{"mur_to_char", 3, 1, fn_to_char},
+	{"mur_tz_trunc", 3, 1, fn_tz_trunc},
 };
 
 int stor_register_time_functions(sqlite3 *db)
 {
-	return stor_fn_register(db, time_fns, sizeof time_fns / sizeof time_fns[0]);
+	int rc = stor_fn_register(db, time_fns, sizeof time_fns / sizeof time_fns[0]);
+	return rc == SQLITE_OK ? stor_register_tz_functions(db) : rc;
 }

@@ -29,4 +29,15 @@ void exec_sql_put_row(sqlite3_stmt *st, int ncols, mur_buf *out);
 int exec_sql_load_rows(sqlite3 *db, sqlite3_stmt *insert, const char *rows, size_t len,
 		       uint64_t nrows, uint32_t ncols, mur_error *err);
 
+/* rowtab.c: table `name` of db (dropped first if it exists) reads rows
+ * (nrows × ncols, mur_row encoding, len bytes) where they are, as columns
+ * c0, c1, ... without affinity: a SQLite virtual table (module mur_rows,
+ * registered by stor_register_functions).  The rows are borrowed: the
+ * caller keeps them unchanged until it drops the table.  A scan over rows
+ * that do not decode fails (SQLITE_CORRUPT, "malformed rows").  MUR_OK, or
+ * MUR_ERR with err set. */
+int stor_rowtab_create(sqlite3 *db, const char *name, const char *rows, size_t len, uint64_t nrows,
+		       uint32_t ncols, mur_error *err);
+int stor_rowtab_register(sqlite3 *db); /* SQLITE_OK or SQLite's rc */
+
 #endif

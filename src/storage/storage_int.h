@@ -209,6 +209,8 @@ int stor_register_math_functions(sqlite3 *db);
 int stor_register_regex_functions(sqlite3 *db);
 /* Register the date/time functions of sqlfn_time.c on db. */
 int stor_register_time_functions(sqlite3 *db);
+/* sqlfn_tz.c: casts and AT TIME ZONE in a named zone (time functions call it). */
+int stor_register_tz_functions(sqlite3 *db);
 /* Register the subquery set functions of sqlfn_subq.c on db. */
 int stor_register_subq_functions(sqlite3 *db);
 /* Register the collecting aggregates of sqlfn_agg.c (string_agg, percentiles, mode). */

@@ -22,6 +22,7 @@ deadline expires, then raises with the last report.
 Files are matched to tables by looking inside them: a placement file holds
 exactly one user table (plus murphy's ``_murphy_meta`` / ``_murphy_log``).
 """
+import decimal
 import glob
 import hashlib
 import os
@@ -41,9 +42,19 @@ def _user_table(db):
     return names[0] if len(names) == 1 else None
 
 
+def _numeric_cmp(a, b):
+    try:
+        x, y = decimal.Decimal(a), decimal.Decimal(b)
+    except decimal.InvalidOperation:
+        x, y = a, b
+    return (x > y) - (x < y)
+
+
 def read_placement(path):
     """(table name, file LSN, row count, digest) of one placement file."""
     db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+    # numeric columns are declared COLLATE mur_numeric (storage registers it)
+    db.create_collation("mur_numeric", _numeric_cmp)
     try:
         table = _user_table(db)
         if table is None:

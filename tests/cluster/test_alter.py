@@ -188,8 +188,7 @@ def test_check_constraint_checks_existing_rows_and_is_enforced(cl, conn):
 
 @pytest.mark.parametrize("sql, words", [
     ("ALTER TABLE rf DROP COLUMN id", "distribution column"),
-    ("ALTER TABLE rf ALTER COLUMN b TYPE bigint", "ALTER COLUMN TYPE"),
-    ("ALTER TABLE rf ALTER COLUMN id DROP NOT NULL", "DROP NOT NULL"),
+    ("ALTER TABLE rf ALTER COLUMN id TYPE text", "distribution column's type"),
     ("ALTER TABLE rf ADD CONSTRAINT c CHECK (b > 0) NOT VALID", "NOT VALID"),
     ("ALTER TABLE rf ADD COLUMN s serial", "serial"),
     ("ALTER TABLE rf ADD COLUMN t timestamp DEFAULT now()", "not a constant"),

@@ -274,3 +274,44 @@ def test_grant_and_revoke_table_privileges(cluster, admin):
         cur.execute("REVOKE ALL ON ledger FROM ivan")
     assert code("INSERT INTO ledger VALUES (3, 30)")[0] == "42501"
     conn.close()
+
+
+def test_view_privileges_as_postgres(cluster, admin):
+    """Reading a view needs SELECT on the view, and its tables are read
+    with its owner's privileges (a superuser: only they create views), as
+    in PostgreSQL: a view can give a role some columns of a table it may
+    not read.  GRANT on a view was 0A000 ("its views are read-only"), and
+    a view was read with the reader's privileges on its tables.  A dropped
+    view's grants do not pass to a new view of the same name."""
+    with admin.cursor() as cur:
+        cur.execute("DROP VIEW IF EXISTS payroll_names")
+        cur.execute("DROP TABLE IF EXISTS payroll")
+        cur.execute("CREATE TABLE payroll (id int PRIMARY KEY, name text, salary int)")
+        cur.execute("INSERT INTO payroll VALUES (1, 'ann', 100), (2, 'bo', 200)")
+        cur.execute("CREATE VIEW payroll_names AS SELECT id, name FROM payroll")
+        cur.execute("DROP ROLE IF EXISTS vera")
+        cur.execute("CREATE USER vera PASSWORD 'v'")
+    conn = connect(cluster, "vera", "v")
+
+    def code(sql):
+        with pytest.raises(psycopg2.Error) as e:
+            one(conn, sql)
+        return e.value.pgcode, e.value.diag.message_primary
+
+    assert code("SELECT * FROM payroll_names") == ("42501",
+                                                   "permission denied for view payroll_names")
+    with admin.cursor() as cur:
+        cur.execute("GRANT SELECT ON payroll_names TO vera")
+    with conn.cursor() as cur:
+        cur.execute("SELECT name FROM payroll_names ORDER BY id")
+        assert cur.fetchall() == [("ann",), ("bo",)]
+    assert code("SELECT salary FROM payroll")[0] == "42501"  # the table itself stays closed
+    with admin.cursor() as cur:
+        cur.execute("REVOKE SELECT ON payroll_names FROM vera")
+    assert code("SELECT * FROM payroll_names")[0] == "42501"
+    with admin.cursor() as cur:
+        cur.execute("GRANT SELECT ON payroll_names TO vera")
+        cur.execute("DROP VIEW payroll_names")
+        cur.execute("CREATE VIEW payroll_names AS SELECT id, salary FROM payroll")
+    assert code("SELECT * FROM payroll_names")[0] == "42501"
+    conn.close()

@@ -576,3 +576,26 @@ def test_client_stalling_in_scram_is_cut_off(quick):
     assert closed_by_server(s, 5.0)
     assert time.monotonic() - t0 < STARTUP_TIMEOUT_MS / 1000 + 2.0
     s.close()
+
+
+def test_float_nan_is_refused_not_stored_as_null(cluster):
+    """SQLite keeps no NaN: an INSERT, a COPY row and a binary parameter of
+    NaN into a float column are 0A000, where murphy stored NULL and
+    answered success (a value silently lost); Infinity round-trips."""
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE fnan (id int PRIMARY KEY, x float8, y real)")
+        for sql, args in (("INSERT INTO fnan VALUES (1, 'NaN', 0)", None),
+                          ("INSERT INTO fnan VALUES (2, 0, 'nan')", None),
+                          ("INSERT INTO fnan VALUES (3, %s, 0)", (float("nan"),))):
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute(sql, args)
+            assert e.value.pgcode == "0A000", (sql, e.value)
+            assert "NaN" in e.value.diag.message_primary
+        with pytest.raises(psycopg2.Error) as e:
+            cur.copy_expert("COPY fnan FROM STDIN", io.StringIO("4\t1\t1\n5\tNaN\t1\n"))
+        assert e.value.pgcode == "0A000", e.value
+        cur.execute("INSERT INTO fnan VALUES (6, 'Infinity', '-Infinity')")
+        cur.execute("SELECT id, x, y FROM fnan ORDER BY id")
+        assert cur.fetchall() == [(6, float("inf"), float("-inf"))]
+    conn.close()

@@ -276,7 +276,17 @@ def test_reads_that_do_not_wait_cost_no_more_than_strong(cl):
     and available point reads cost at most about what strong's cost (p50
     within 2x, a little slack for timer noise).  Main d2f4420 and
     00e7b0d: 0.65-0.75 s against strong's 0.1 s (each read tried slow
-    copies, which refused, before the gate)."""
+    copies, which refused, before the gate).
+
+    When the primary holds an undecided write and both replicas are known
+    to be slow, a bounded read has no copy to read now and waits at the
+    gate like strong: at most one write (the two writers take turns, ~0.4 s
+    each).  How often a read meets that depends on the moment and on what
+    ran before in the module (run alone, bounded reads take ~1 ms; after
+    the module's other tests ~0.1 s, as strong), so with ~10 samples a level
+    the two medians swing either way (CI: bounded 0.145 s, strong 0.058 s).
+    The bound is twice strong's or one write's time, whichever is larger:
+    the bug above (three refused tries, 0.65 s) fails either."""
     conn = cl.connect()
     primary, replicas = make_table(conn, "slowreps", 200)
     with conn.cursor() as cur:
@@ -309,4 +319,5 @@ def test_reads_that_do_not_wait_cost_no_more_than_strong(cl):
     assert statistics.median(lat) >= 0.2, statistics.median(lat)
     p50 = {level: statistics.median(t) for level, t in times.items()}
     for level in ("bounded", "available"):
-        assert p50[level] <= 2 * p50["strong"] + 0.02, (p50, {k: len(v) for k, v in times.items()})
+        bound = max(2 * p50["strong"] + 0.02, statistics.median(lat) + 0.05)
+        assert p50[level] <= bound, (p50, {k: len(v) for k, v in times.items()})

@@ -125,8 +125,6 @@ SQLA_KEYS = ("select_1", "tables", "columns", "pk", "indexes", "unique", "foreig
 # fix turns them into failures that say to remove the entry.
 GAPS = {
     "sqla": {
-        "alter_indexes": "murphy's catalog keeps no secondary index (CREATE INDEX builds it"
-                         " on every copy only): pg_index shows the primary key alone",
         "alter_in_block": "ALTER TABLE inside a transaction block is 0A000 (docs/decisions.md):"
                           " Alembic's transactional migrations fail",
     },

@@ -5,6 +5,8 @@ functions: NULLs, '', multi-byte UTF-8 (2-, 3- and 4-byte characters),
 delimiters at the edges and doubled."""
 import pytest
 
+from compare import exact
+
 WORDS = [
     (1, "hello world", ","),
     (2, "", ","),
@@ -218,6 +220,31 @@ TO_CHAR = [
 @pytest.mark.parametrize("sql", TO_CHAR)
 def test_to_char(times, sql):
     times.both(sql)
+
+
+EXTRACT = [
+    "SELECT id, extract(epoch FROM ts), extract(second FROM ts), extract(milliseconds FROM ts),"
+    " extract(microseconds FROM ts) FROM times",
+    "SELECT id, extract(epoch FROM tz), extract(second FROM tz), extract(minute FROM tz) FROM times",
+    "SELECT id, extract(epoch FROM d), extract(year FROM d), extract(dow FROM d),"
+    " extract(week FROM d), extract(doy FROM d) FROM times",
+    "SELECT sum(extract(epoch FROM ts)), max(extract(second FROM tz)) FROM times",
+    "SELECT extract(epoch FROM '2024-03-10 06:59:59.999999+00'::timestamptz),"
+    " extract(epoch FROM '1960-01-01 00:00:00.5'::timestamp)",
+]
+
+
+@pytest.mark.parametrize("sql", EXTRACT)
+def test_extract_is_exact_numeric(times, sql):
+    """EXTRACT is numeric in PostgreSQL 14+: epoch and second keep their
+    microseconds with six decimals (murphy gave 1710054000 for
+    ...59.999999 and 59.25 for 59.250000), a date's fields are whole."""
+    exact(times, sql)
+
+
+@pytest.mark.parametrize("field", ["hour", "second"])
+def test_extract_time_of_day_from_a_date_is_refused(times, field):
+    times.both_error("SELECT extract(%s FROM d) FROM times" % field, "0A000")
 
 
 def test_to_char_of_a_number_is_refused_by_name(times):

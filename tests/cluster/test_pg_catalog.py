@@ -8,16 +8,20 @@ from sqlalchemy/dialects/postgresql/base.py) must give the same rows.
 import re
 import subprocess
 
+import psycopg2
 import pytest
 
 SCHEMA = [
     "CREATE TABLE cat_t (id int PRIMARY KEY, name text NOT NULL, score float8,"
     " created timestamptz DEFAULT now(), note varchar(20))",
     "CREATE TABLE cat_u (k bigint, v text)",
+    # secondary indexes (catalog_index.c): \d, \di, pg_indexes, pg_dump see them
+    "CREATE INDEX cat_t_score_idx ON cat_t (score DESC, name)",
+    "CREATE UNIQUE INDEX cat_t_note_key ON cat_t (id, note)",
 ]
 
 META = ["\\dt", "\\d cat_t", "\\d+ cat_t", "\\d cat_u", "\\di", "\\df", "\\dv",
-        "\\d", "\\d cat_t_pkey", "\\dT", "\\ds", "\\dm", "\\dD"]
+        "\\d", "\\d cat_t_pkey", "\\d cat_t_score_idx", "\\dT", "\\ds", "\\dm", "\\dD"]
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +87,11 @@ def rows(conn, sql, params=None):
     with conn.cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchall()
+
+
+def run(conn, sql):
+    with conn.cursor() as cur:
+        cur.execute(sql)
 
 
 def table_oid(conn, name):
@@ -548,3 +557,45 @@ def test_jdbc_metadata_queries_match_postgres(both):
                 out.extend(cur.fetchall())
         assert got == want, sql
     assert len(rows(m, JDBC_COLUMNS)) == 7
+
+
+@pytest.mark.parametrize("name", ["server_version", "server_version_num", "server_encoding",
+                                  "integer_datetimes", "max_identifier_length", "is_superuser",
+                                  "block_size", "lc_collate"])
+def test_settings_fixed_at_build_cannot_be_changed(both, name):
+    """Settings PostgreSQL fixes when it is built or initdb runs: SHOW
+    answers, SET / RESET / set_config() are 55P02 as in PostgreSQL (murphy
+    accepted SET server_version and then showed the new value), and
+    pg_settings says their context is internal."""
+    m, p = both
+    for conn in (m, p):
+        before = rows(conn, "SHOW %s" % name)
+        for sql in ("SET %s = '1'" % name, "RESET %s" % name,
+                    "SELECT set_config('%s', '1', false)" % name):
+            with pytest.raises(psycopg2.Error) as e:
+                run(conn, sql)
+            assert e.value.pgcode == "55P02", (conn is m, sql, e.value)
+            assert e.value.diag.message_primary == \
+                'parameter "%s" cannot be changed' % name, e.value
+        assert rows(conn, "SHOW %s" % name) == before
+        if name != "is_superuser":  # PostgreSQL leaves it out of pg_settings
+            assert rows(conn, "SELECT context FROM pg_settings WHERE name = %s",
+                        (name,)) == [("internal",)], conn is m
+
+
+def test_set_role_and_session_authorization_only_to_oneself(both):
+    """murphy has no identity switch: SET ROLE / SESSION AUTHORIZATION to
+    the session's own user (or NONE / DEFAULT) is taken, another user is
+    refused with 0A000, never accepted and ignored (current_user stayed
+    murphy after SET session_authorization = 'nobody' succeeded)."""
+    m, _ = both
+    user = rows(m, "SELECT current_user")[0][0]
+    for sql in ("SET ROLE %s" % user, "SET ROLE NONE", "RESET ROLE",
+                "SET SESSION AUTHORIZATION %s" % user, "SET SESSION AUTHORIZATION DEFAULT"):
+        run(m, sql)
+    for sql in ("SET ROLE someone_else", "SET session_authorization = 'someone_else'"):
+        with pytest.raises(psycopg2.Error) as e:
+            run(m, sql)
+        assert e.value.pgcode == "0A000", (sql, e.value)
+        assert "someone_else" in e.value.diag.message_primary
+    assert rows(m, "SELECT current_user") == [(user,)]

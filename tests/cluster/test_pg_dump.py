@@ -30,6 +30,9 @@ SCHEMA = [
     " WITH (distribution = 'reference')",
     "CREATE TABLE nokey (k bigint, v text)",
     "CREATE SEQUENCE myseq START 100 INCREMENT 5",
+    # secondary indexes: in the catalog since catalog_index.c, so dumped
+    "CREATE INDEX items_name_idx ON items (name, price DESC)",
+    "CREATE INDEX countries_name_idx ON countries (name)",
 ]
 
 DATA = [
@@ -144,6 +147,15 @@ def test_plain_dump_restores_schema_data_and_sequences(cluster, source, target):
         assert cur.fetchone()[0] == 5
     # murphy's own schema and views stay out: PostgreSQL has no murphy.nodes
     assert "murphy.nodes" not in dump and "CREATE SCHEMA" not in dump
+    # the secondary indexes come along (they lived only in the shards' files)
+    with conn.cursor() as cur:
+        cur.execute("SELECT indexname, indexdef FROM pg_indexes WHERE indexname LIKE '%_name_idx'"
+                    " ORDER BY 1")
+        assert cur.fetchall() == [
+            ("countries_name_idx", "CREATE INDEX countries_name_idx ON public.countries"
+             " USING btree (name)"),
+            ("items_name_idx", "CREATE INDEX items_name_idx ON public.items"
+             " USING btree (name, price DESC)")]
 
 
 def test_custom_format_with_pg_restore(cluster, source, target):

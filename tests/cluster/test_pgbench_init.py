@@ -217,7 +217,7 @@ def test_add_primary_key_refuses_duplicates(cl):
 REFUSED = [
     # (statement, words the message must hold)
     ("ALTER TABLE ref_t ADD PRIMARY KEY (id)", "distribution column \"v\""),
-    ("ALTER TABLE ref_t ALTER COLUMN v TYPE bigint", "ALTER COLUMN TYPE"),
+    ("ALTER TABLE ref_t ALTER COLUMN v TYPE text", "distribution column's type"),
     ("ALTER TABLE ref_t ADD FOREIGN KEY (v) REFERENCES pk_t", "foreign keys"),
     ("VACUUM FULL ref_t", "VACUUM option \"full\""),
     ("VACUUM (FREEZE) ref_t", "VACUUM option \"freeze\""),

@@ -305,3 +305,31 @@ def test_idle_in_transaction_timeout_takes_postgresql_values(cluster):
         cur.execute("SET idle_in_transaction_session_timeout = '-1'")
     assert e.value.pgcode == "22023"
     conn.close()
+
+@pytest.mark.parametrize("clause", ["FOR UPDATE", "FOR NO KEY UPDATE", "FOR SHARE",
+                                    "FOR KEY SHARE"])
+def test_read_only_block_refuses_locking_reads(cluster, tbl, pgconn, clause):
+    """A locking SELECT in a READ ONLY block is 25006 naming the clause, as
+    in PostgreSQL (murphy ran it and took the shards' locks); a plain
+    SELECT in the same kind of block still runs."""
+    sql = "SELECT * FROM tx WHERE id = 1 " + clause
+    with pgconn.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS tx (id bigint PRIMARY KEY, v text)")
+    msgs, mconn = [], cluster.connect(autocommit=False)
+    for conn in (mconn, pgconn):
+        conn.autocommit = False
+        try:
+            cur = conn.cursor()
+            cur.execute("SET TRANSACTION READ ONLY")
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute(sql)
+            assert e.value.pgcode == "25006", e.value
+            msgs.append(e.value.diag.message_primary)
+            conn.rollback()
+            cur.execute("SET TRANSACTION READ ONLY")
+            cur.execute("SELECT count(*) FROM tx")
+            conn.rollback()
+        finally:
+            conn.autocommit = True
+    mconn.close()
+    assert msgs[0] == msgs[1] == "cannot execute SELECT %s in a read-only transaction" % clause

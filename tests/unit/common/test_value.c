@@ -261,8 +261,10 @@ static void test_float_in(void **state)
 {
 	(void)state;
 	rt(MT_FLOAT8, " 1.5 ", "1.5");
-	rt(MT_FLOAT8, "NaN", "NaN");
-	rt(MT_FLOAT8, " nan ", "NaN");
+	/* SQLite keeps no NaN (a stored one read back as NULL): refused */
+	bad(MT_FLOAT8, "NaN", "0A000", "murphy does not support NaN in double precision yet");
+	bad(MT_FLOAT8, " nan ", "0A000", NULL);
+	bad(MT_FLOAT4, "NaN", "0A000", "murphy does not support NaN in real yet");
 	rt(MT_FLOAT8, "-inf", "-Infinity");
 	rt(MT_FLOAT8, "Infinity", "Infinity");
 	rt(MT_FLOAT8, "1e300", "1e+300");

@@ -195,7 +195,8 @@ static void test_ssl_offered(void **state)
 	assert_int_equal(len, 1);
 	assert_int_equal(data[0], 'S');
 	free(data);
-	pgw_tls_info info = {"TLSv1.3", "TLS_AES_128_GCM_SHA256", 128}, got;
+	pgw_tls_info info = {.version = "TLSv1.3", .cipher = "TLS_AES_128_GCM_SHA256", .bits = 128},
+		     got;
 	assert_int_equal(pgw_session_tls(f->c, &got), 0);
 	assert_int_equal(pgw_conn_take_tls_start(f->c), 1);
 	assert_int_equal(pgw_conn_take_tls_start(f->c), 0);
