@@ -17,6 +17,7 @@
  * hash table's; their bounds are catalog_range.c's.
  */
 #include "catalog/catalog_int.h"
+#include "catalog/catalog_fkey.h"
 
 #include "common/log.h"
 
@@ -332,6 +333,7 @@ void cat_close(catalog *c)
 	cat_views_free(c);
 	cat_indexes_free(c);
 	cat_roles_free(c);
+	free(c->fkeys);
 	for (int i = 0; i < c->ntables; i++)
 		table_free(c->tables[i]);
 	for (int i = 0; i < c->nnodes; i++)
@@ -617,7 +619,8 @@ static int drop_at(catalog *c, int i, mur_error *err)
 {
 	cat_table *t = c->tables[i];
 	/* the planner refused a drop without CASCADE while views read it */
-	if (cat_view_drop_dependents(c, t->id, err) != MUR_OK)
+	if (cat_view_drop_dependents(c, t->id, err) != MUR_OK ||
+	    cat_fkey_drop_table(c, t->id, err) != MUR_OK) /* its keys and those to it */
 		return MUR_ERR;
 	if (c->store && cat_store_delete_table(c, t->id, err) != MUR_OK)
 		return MUR_ERR;

@@ -53,6 +53,9 @@ struct catalog {
 	cat_index *indexes[CAT_INDEXES_MAX]; /* catalog_index.c */
 	uint32_t next_index_id;
 	uint32_t next_schema_id;
+	struct cat_fkey *fkeys; /* catalog_fkey.c: nfkeys of them, room for fkeys_cap */
+	int nfkeys, fkeys_cap;
+	uint32_t next_fkey_id;
 	int viewing; /* cat_set_viewer */
 	uint64_t viewer;
 };

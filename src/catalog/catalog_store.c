@@ -79,6 +79,7 @@
  * hash and reference tables leave it NULL.
  */
 #include "catalog/catalog_int.h"
+#include "catalog/catalog_fkey.h"
 
 #include "common/log.h"
 
@@ -139,7 +140,11 @@ static const char *const schema_sql =
 	"CREATE TABLE IF NOT EXISTS schemas(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);"
 	/* catalog_index.c: columns as "name[ DESC]" lines */
 	"CREATE TABLE IF NOT EXISTS indexes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
-	" table_id INTEGER NOT NULL, columns TEXT NOT NULL, is_unique INTEGER NOT NULL);";
+	" table_id INTEGER NOT NULL, columns TEXT NOT NULL, is_unique INTEGER NOT NULL);"
+	/* catalog_fkey.c */
+	"CREATE TABLE IF NOT EXISTS fkeys(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	" table_id INTEGER NOT NULL, col INTEGER NOT NULL, ref_table_id INTEGER NOT NULL,"
+	" ref_col INTEGER NOT NULL, on_delete TEXT NOT NULL, on_update TEXT NOT NULL);";
 
 static int store_error(catalog *c, mur_error *err, const char *what)
 {
@@ -704,7 +709,7 @@ int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err
 	    load_stats(c, err) != MUR_OK || load_row_estimates(c, err) != MUR_OK ||
 	    cat_roles_load(c, err) != MUR_OK || load_sequences(c, err) != MUR_OK ||
 	    cat_views_load(c, err) != MUR_OK || cat_schemas_load(c, err) != MUR_OK ||
-	    cat_indexes_load(c, err) != MUR_OK ||
+	    cat_fkeys_load(c, err) != MUR_OK || cat_indexes_load(c, err) != MUR_OK ||
 	    exec_sql(c, "PRAGMA locking_mode=EXCLUSIVE", err) != MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;

@@ -42,6 +42,7 @@
  */
 #include "leader/lead_int.h"
 
+#include "catalog/catalog_fkey.h"
 #include "common/log.h"
 
 #include <stdio.h>
@@ -167,7 +168,12 @@ void lead_create_table_start(lead_run *r)
 		/* a new table: every copy is empty and current at lsn 0 */
 		((cat_table *)t)->shards[s].committed_known = 1;
 	}
-	if (lead_check_writable(r, t, all, (int)t->nshards) != MUR_OK) {
+	for (int i = 0; i < pc->nfkeys && !r->failed; i++) {
+		pc->fkeys[i].table_id = t->id; /* its keys: dropped with it on failure */
+		if (cat_fkey_add(r->e->cat, &pc->fkeys[i], &err) != MUR_OK)
+			lead_run_fail(r, &err);
+	}
+	if (r->failed || lead_check_writable(r, t, all, (int)t->nshards) != MUR_OK) {
 		lead_run_wait(r, create_done);
 		return;
 	}
@@ -548,6 +554,10 @@ void lead_alter_start(lead_run *r)
 	mur_error err;
 	if (lead_ddltxn_refused(r))
 		return;
+	if (pa->fkey_add || pa->fkey_drop) {
+		lead_fkey_alter(r); /* the catalog only */
+		return;
+	}
 	if (pa->noop_notice || !pa->shard_sql) {
 		if (pa->noop_notice)
 			pgw_result_add_notice(r->res, "%s", pa->noop_notice);

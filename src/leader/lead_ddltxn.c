@@ -157,13 +157,15 @@ int lead_ddltxn_refused(lead_run *r)
 	case PLAN_ALTER:
 		/* a table the block created goes with the block: its shards'
 		 * DDL entries join the block's transaction, a rollback drops
-		 * the table (lead_ddl.c); a savepoint could undo the entries
-		 * without the catalog's shape */
+		 * the table (lead_ddl.c) and its foreign keys with it; a
+		 * savepoint could undo the entries without the catalog's shape */
 		t = lead_ddl_lookup(r, r->p->u.alter.table->schema, r->p->u.alter.table->name);
 		if (t && recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL) && !r->s->nsavepoints)
 			return 0;
 		return refuse(r,
-			      t && recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL)
+			      r->p->u.alter.fkey_add || r->p->u.alter.fkey_drop
+				      ? "a rollback could not take the foreign key back"
+			      : t && recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL)
 				      ? "a rollback to a savepoint could not take the new table's "
 					"old shape back"
 				      : "a rollback could not take the table's old shape back");

@@ -402,7 +402,25 @@ struct lead_run {
 	int split_moved;        /* a write part failed queued behind a split: nothing
 				   written (repl_wop_split_moved) */
 	int reroutes;           /* times its statement ran again after a split */
+	struct lead_fkey *fk;   /* its foreign key checks (lead_fkey.c); NULL: none */
 };
+
+/* lead_fkey.c: foreign keys.  lead_fkey_insert: the INSERT's source rows
+ * (nrows × ncols, the table's column order) need checks: 1 when they
+ * started (cont runs after them, r->failed set on a violation), 0: none,
+ * go on.  lead_fkey_deleted: the same for a DELETE's returned rows
+ * (r->rows), after the write.  lead_fkey_begin_txn: a DELETE that will be
+ * checked runs in a transaction even over one shard.  lead_fkey_free:
+ * run_free. */
+typedef struct lead_fkey lead_fkey;
+int lead_fkey_insert(lead_run *r, const char *rows, size_t len, uint64_t nrows, uint32_t ncols,
+		     lead_run_next cont);
+int lead_fkey_deleted(lead_run *r, lead_run_next cont);
+void lead_fkey_begin_txn(lead_run *r);
+void lead_fkey_free(lead_run *r);
+/* ALTER TABLE ADD CONSTRAINT ... FOREIGN KEY (validated: 23503) / DROP
+ * CONSTRAINT of one (plan_alter's fkey_add / fkey_drop). */
+void lead_fkey_alter(lead_run *r);
 
 /* A run that failed only because shards it wrote were split while its
  * writes waited (r->split_moved), outside a transaction block: plan its

@@ -80,6 +80,7 @@ static void run_free(lead_run *r)
 		r->snext->sprev = r->sprev;
 	lead_shuffle_free(r);
 	lead_subq_free(r);
+	lead_fkey_free(r);
 	for (int i = 0; i < r->ntasks; i++)
 		exec_result_free(&r->tasks[i].res);
 	free(r->tasks);

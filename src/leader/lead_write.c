@@ -211,6 +211,9 @@ static void write_done(lead_run *r)
 	int nret = r->p->kind == PLAN_INSERT ? r->p->u.insert.nreturning
 					     : r->p->u.modify.nreturning;
 
+	if (r->p->kind == PLAN_MODIFY && !r->failed && lead_fkey_deleted(r, write_done))
+		return; /* called again after the foreign key checks */
+
 	if (!r->failed && nret) {
 		if (lead_result_columns(r->res, r->p) != MUR_OK ||
 		    lead_format_rows(r->s, r->res, r->p, &r->rows, r->nrows,
@@ -319,7 +322,22 @@ out:
 	lead_run_wait(r, write_done);
 }
 
-static void insert_route(lead_run *r) { insert_route_from(r, r->rows.data, r->rows.len); }
+static void insert_route(lead_run *r);
+
+static void insert_checked(lead_run *r)
+{
+	if (r->p->u.insert.values_rows && !r->p->u.insert.source && r->rows.len == 0)
+		insert_route_from(r, r->p->u.insert.values_rows, r->p->u.insert.values_rows_len);
+	else
+		insert_route(r);
+}
+
+static void insert_route(lead_run *r)
+{
+	if (lead_fkey_insert(r, r->rows.data, r->rows.len, r->nrows, r->ncols, insert_checked))
+		return;
+	insert_route_from(r, r->rows.data, r->rows.len);
+}
 
 static void insert_source_done(lead_run *parent, lead_run *child)
 {
@@ -354,7 +372,9 @@ void lead_insert_start(lead_run *r)
 	if (pi->values_rows) { /* routed from the plan's buffer: no copy */
 		r->nrows = pi->values_nrows;
 		r->ncols = (uint32_t)pi->table->ncols;
-		insert_route_from(r, pi->values_rows, pi->values_rows_len);
+		if (!lead_fkey_insert(r, pi->values_rows, pi->values_rows_len, r->nrows, r->ncols,
+				      insert_checked))
+			insert_route_from(r, pi->values_rows, pi->values_rows_len);
 		return;
 	}
 	r->e->local_session = r->s; /* its nextval defaults: catalog_seq.c */
@@ -410,7 +430,8 @@ void lead_modify_start(lead_run *r)
 	const cat_table *t = pm->table;
 	uint32_t shards[CAT_SHARDS_MAX];
 	int n;
-	repl_write_facts facts = {.returns_rows = pm->nreturning > 0, .is_delete = pm->is_delete};
+	repl_write_facts facts = {.returns_rows = pm->nreturning > 0 || pm->fk_returning,
+				  .is_delete = pm->is_delete};
 	mur_error err;
 
 	if (pm->source) {
@@ -425,6 +446,7 @@ void lead_modify_start(lead_run *r)
 		return;
 	}
 	n = lead_prune(r, t, &pm->prune, shards);
+	lead_fkey_begin_txn(r); /* its checks can undo it */
 
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;

@@ -203,6 +203,25 @@ static void range_function(pgc_dp *d, const PgQuery__RangeFunction *rf)
 		pgc_put_ident(d->b, alias);
 		scope_add(d, alias, NULL, opts, 2);
 		return;
+	} else if (name && !strcmp(name, "pg_partition_ancestors") && f->n_args == 1) {
+		/* no table is a partition: its only ancestor is itself, at
+		 * depth 1 (WITH ORDINALITY; psql's \d of a table with triggers) */
+		static const pgc_column anc[] = {{"relid", MT_INT8}, {"depth", MT_INT8}};
+		pgc_column named[2] = {anc[0], anc[1]};
+		for (size_t i = 0; rf->alias && i < rf->alias->n_colnames && i < 2; i++)
+			if (pgc_dp_str(rf->alias->colnames[i]))
+				snprintf(named[i].name, sizeof named[i].name, "%s",
+					 pgc_dp_str(rf->alias->colnames[i]));
+		pgc_dp_out(d, "(SELECT ");
+		pgc_dp_expr(d, f->args[0]);
+		pgc_dp_out(d, " AS ");
+		pgc_put_ident(d->b, named[0].name);
+		pgc_dp_out(d, ", 1 AS ");
+		pgc_put_ident(d->b, named[1].name);
+		pgc_dp_out(d, ") AS ");
+		pgc_put_ident(d->b, alias);
+		scope_add(d, alias, NULL, named, 2);
+		return;
 	} else {
 		pgc_dp_fail(d, name ? name : "this function in FROM");
 		return;

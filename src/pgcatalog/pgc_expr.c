@@ -92,6 +92,9 @@ static const dp_func funcs[] = {
 	{"pg_is_in_recovery", "pgc_false", MT_BOOL}, /* the leader is the primary */
 	{"acldefault", "pgc_null", MT_TEXT},         /* no privileges shown: none dumped */
 	{"pg_get_triggerdef", "pgc_null", MT_TEXT},  /* no triggers shown */
+	/* psql's \d "Referenced by:": no table is a partition, so a table's
+	 * only ancestor is itself (one row, as PostgreSQL's) */
+	{"pg_partition_ancestors", "pgc_get_expr", MT_INT8},
 	{"quote_literal", "quote", MT_TEXT},
 	{"array_remove", "pgc_array_remove", MT_TEXT},
 	/* in a select list: refused for any row it meets (pg_dump's read only

@@ -12,6 +12,8 @@
  */
 #include "pgcatalog/pgc_int.h"
 
+#include "catalog/catalog_fkey.h"
+
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -664,9 +666,42 @@ static void fn_get_indexdef(sqlite3_context *ctx, int argc, sqlite3_value **argv
 	sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
 }
 
+/* A foreign key's definition, as PostgreSQL writes it; 0 when oid is none. */
+static int fkey_def(sqlite3_context *ctx, uint32_t oid)
+{
+	const catalog *cat = cat_of(ctx);
+	const pgc_session_hooks *h = hooks_of(ctx);
+	const char *path = h && h->get ? h->get(h->ctx, "search_path") : NULL;
+	int visible = !path || strstr(path, "public") != NULL;
+	char out[5 * CAT_NAME_MAX + 96];
+	for (int i = 0; cat && i < cat_fkey_count(cat); i++) {
+		const cat_fkey *k = cat_fkey_at(cat, i);
+		const cat_table *t, *p;
+		if (!k || k->id != oid)
+			continue;
+		t = cat_table_by_id((catalog *)cat, k->table_id);
+		p = cat_table_by_id((catalog *)cat, k->ref_table_id);
+		/* PostgreSQL qualifies the name when the search path does not
+		 * find it (pg_dump's empty one) */
+		snprintf(out, sizeof out, "FOREIGN KEY (%s) REFERENCES %s%s%s(%s)%s%s",
+			 t->cols[k->col].name, visible ? "" : pgc_schema_of(p), visible ? "" : ".",
+			 p->name, p->cols[k->ref_col].name,
+			 k->on_update == CAT_FK_RESTRICT ? " ON UPDATE RESTRICT" : "",
+			 k->on_delete == CAT_FK_RESTRICT   ? " ON DELETE RESTRICT"
+			 : k->on_delete == CAT_FK_CASCADE  ? " ON DELETE CASCADE"
+			 : k->on_delete == CAT_FK_SET_NULL ? " ON DELETE SET NULL"
+							   : "");
+		sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+		return 1;
+	}
+	return 0;
+}
+
 static void fn_get_constraintdef(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	int part = 0;
+	if (fkey_def(ctx, (uint32_t)sqlite3_value_int64(argv[0])))
+		return;
 	char cols[1024], out[1100];
 	const cat_table *t = pgc_table_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]),
 					      &part);

@@ -12,6 +12,8 @@
  */
 #include "pgcatalog/pgc_int.h"
 
+#include "catalog/catalog_fkey.h"
+
 #include <assert.h>
 #include <ctype.h>
 #include <stdio.h>
@@ -162,10 +164,25 @@ static void class_row(pgc_row *r, uint32_t oid, const char *name, uint32_t ns, c
 	put_text(r, "relpersistence", "p");
 	put_text(r, "relreplident", "d");
 	put_int(r, "relnatts", natts);
-	put_int(r, "relhasindex", has_index);
+	put_int(r, "relhasindex", has_index & 1);
+	put_int(r, "relhastriggers", (has_index & 2) != 0); /* CLASS_HAS_TRIGGERS */
 	put_int(r, "relispopulated", 1);
 	put_int(r, "reltuples", -1);
 	row_end(r);
+}
+
+/* class_row's has_index bit: a foreign key's table, which PostgreSQL
+ * gives triggers (psql's \d and pg_dump read its keys only then). */
+#define CLASS_HAS_TRIGGERS 2
+
+static int has_fkeys(const catalog *cat, uint32_t id)
+{
+	for (int i = 0; i < cat_fkey_count(cat); i++) {
+		const cat_fkey *k = cat_fkey_at(cat, i);
+		if (k && (k->table_id == id || k->ref_table_id == id))
+			return 1;
+	}
+	return 0;
 }
 
 static int rel_count(void);
@@ -197,7 +214,9 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		int virt = t->kind == CAT_TABLE_VIRTUAL;
 		int haspk = pgc_pkey_columns(t, cols, sizeof cols) > 0;
 		class_row(r, oid, t->name, pgc_namespace_oid(f->cat, pgc_schema_of(t)),
-			  virt ? "v" : "r", visible_columns(t), haspk || has_index(f->cat, t),
+			  virt ? "v" : "r", visible_columns(t),
+			  (haspk || has_index(f->cat, t)) |
+				  (has_fkeys(f->cat, t->id) ? CLASS_HAS_TRIGGERS : 0),
 			  virt ? 0 : PGC_OID_AM_HEAP);
 		if (!haspk)
 			continue;
@@ -478,6 +497,49 @@ static void fill_index(pgc_fill_ctx *f, pgc_row *r)
 	}
 }
 
+static int attnum_of(const cat_table *t, int col);
+
+/* The foreign keys (catalog/catalog_fkey.h) whose two tables are shown:
+ * k, its table t and the table p it references. */
+#define EACH_FKEY(f, k, t, p)                                                                      \
+	for (int i_ = 0; i_ < cat_fkey_count((f)->cat); i_++)                                      \
+		for (const cat_fkey *k = cat_fkey_at((f)->cat, i_); k; k = NULL)                   \
+			for (const cat_table *                                                     \
+				     t = cat_table_by_id((catalog *)(f)->cat, k->table_id),        \
+				    *p = cat_table_by_id((catalog *)(f)->cat, k->ref_table_id);    \
+			     t && pgc_table_shown((f)->cat, t) && pgc_table_shown((f)->cat, p);    \
+			     t = NULL)
+
+/* Foreign keys: contype 'f'. */
+static void fill_fkeys(pgc_fill_ctx *f, pgc_row *r)
+{
+	EACH_FKEY(f, k, t, p)
+	{
+		char key[32], fkey[32], act[2] = {0, 0};
+		snprintf(key, sizeof key, "{%d}", attnum_of(t, k->col));
+		snprintf(fkey, sizeof fkey, "{%d}", attnum_of(p, k->ref_col));
+		row_begin(r);
+		put_int(r, "oid", k->id);
+		put_text(r, "conname", k->name);
+		put_int(r, "connamespace", PGC_OID_NS_PUBLIC);
+		put_text(r, "contype", "f");
+		put_int(r, "convalidated", 1);
+		put_int(r, "conrelid", pgc_table_oid(t));
+		put_int(r, "conindid", pgc_table_oid(p) + 1);
+		put_int(r, "confrelid", pgc_table_oid(p));
+		act[0] = k->on_update;
+		put_text(r, "confupdtype", act);
+		act[0] = k->on_delete;
+		put_text(r, "confdeltype", act);
+		put_text(r, "confmatchtype", "s");
+		put_int(r, "conislocal", 1);
+		put_int(r, "connoinherit", 1);
+		put_text(r, "conkey", key);
+		put_text(r, "confkey", fkey);
+		row_end(r);
+	}
+}
+
 static void fill_constraint(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
@@ -504,6 +566,7 @@ static void fill_constraint(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "conkey", arr);
 		row_end(r);
 	}
+	fill_fkeys(f, r);
 }
 
 static void fill_type(pgc_fill_ctx *f, pgc_row *r)
@@ -1019,6 +1082,50 @@ static void fill_is_table_constraints(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "enforced", "YES");
 		row_end(r);
 	}
+	EACH_FKEY(f, k, t, p)
+	{
+		row_begin(r);
+		put_text(r, "constraint_catalog", database_of(f));
+		put_text(r, "constraint_schema", pgc_schema_of(t));
+		put_text(r, "constraint_name", k->name);
+		put_text(r, "table_catalog", database_of(f));
+		put_text(r, "table_schema", pgc_schema_of(t));
+		put_text(r, "table_name", t->name);
+		put_text(r, "constraint_type", "FOREIGN KEY");
+		put_text(r, "is_deferrable", "NO");
+		put_text(r, "initially_deferred", "NO");
+		put_text(r, "enforced", "YES");
+		row_end(r);
+	}
+}
+
+static const char *rule_name(char action)
+{
+	return action == CAT_FK_RESTRICT   ? "RESTRICT"
+	       : action == CAT_FK_CASCADE  ? "CASCADE"
+	       : action == CAT_FK_SET_NULL ? "SET NULL"
+					   : "NO ACTION";
+}
+
+/* information_schema.referential_constraints: one row per foreign key. */
+static void fill_is_referential_constraints(pgc_fill_ctx *f, pgc_row *r)
+{
+	char pk[CAT_NAME_MAX + 8];
+	EACH_FKEY(f, k, t, p)
+	{
+		pgc_pkey_name(p, pk, sizeof pk);
+		row_begin(r);
+		put_text(r, "constraint_catalog", database_of(f));
+		put_text(r, "constraint_schema", pgc_schema_of(t));
+		put_text(r, "constraint_name", k->name);
+		put_text(r, "unique_constraint_catalog", database_of(f));
+		put_text(r, "unique_constraint_schema", pgc_schema_of(p));
+		put_text(r, "unique_constraint_name", pk);
+		put_text(r, "match_option", "NONE");
+		put_text(r, "update_rule", rule_name(k->on_update));
+		put_text(r, "delete_rule", rule_name(k->on_delete));
+		row_end(r);
+	}
 }
 
 static void fill_is_key_column_usage(pgc_fill_ctx *f, pgc_row *r)
@@ -1045,6 +1152,20 @@ static void fill_is_key_column_usage(pgc_fill_ctx *f, pgc_row *r)
 			put_int(r, "ordinal_position", ++pos);
 			row_end(r);
 		}
+	}
+	EACH_FKEY(f, k, t, p)
+	{
+		row_begin(r);
+		put_text(r, "constraint_catalog", database_of(f));
+		put_text(r, "constraint_schema", pgc_schema_of(t));
+		put_text(r, "constraint_name", k->name);
+		put_text(r, "table_catalog", database_of(f));
+		put_text(r, "table_schema", pgc_schema_of(t));
+		put_text(r, "table_name", t->name);
+		put_text(r, "column_name", t->cols[k->col].name);
+		put_int(r, "ordinal_position", 1);
+		put_int(r, "position_in_unique_constraint", 1);
+		row_end(r);
 	}
 }
 
@@ -1263,6 +1384,11 @@ static const pgc_rel rels[] = {
 	 "table_schema t,table_name t,column_name t,ordinal_position i,"
 	 "position_in_unique_constraint i",
 	 fill_is_key_column_usage, 0},
+	{ISC, "referential_constraints",
+	 "constraint_catalog t,constraint_schema t,constraint_name t,"
+	 "unique_constraint_catalog t,unique_constraint_schema t,unique_constraint_name t,"
+	 "match_option t,update_rule t,delete_rule t",
+	 fill_is_referential_constraints, 0},
 };
 
 #define NRELS (sizeof rels / sizeof rels[0])

@@ -223,6 +223,8 @@ typedef struct plan_insert {
 	const char **fill_seq;
 } plan_insert;
 
+enum { PLAN_FK_DELETED_ROWS = 1, PLAN_FK_NEW_ROWS = 2 };
+
 typedef struct plan_modify {
 	const cat_table *table;
 	int is_delete;
@@ -238,6 +240,12 @@ typedef struct plan_modify {
 	uint32_t ncols;
 	int nkey, dist_key;
 	int key_cols[CAT_COLUMNS_MAX];
+	/* Foreign keys (plan_fkey.c): shard_sql returns every column of the
+	 * rows it changes, which the leader checks (lead_fkey.c) and does not
+	 * answer: PLAN_FK_DELETED_ROWS, a DELETE of a table other tables
+	 * reference (against them), PLAN_FK_NEW_ROWS, an UPDATE of a
+	 * referencing column (against its parent); 0: none */
+	int fk_returning;
 } plan_modify;
 
 /* TRUNCATE (plan_truncate.c): shard_sql[i] (DELETE FROM main."t") runs as
@@ -258,12 +266,20 @@ typedef struct plan_alter {
 	const char *shard_sql;   /* "forward SEP undo" (storage/replog.h) every shard logs as a
 				   DDL entry; NULL: only the catalog changes */
 	const char *noop_notice; /* IF [NOT] EXISTS found nothing to do: the NOTICE */
+	/* ADD CONSTRAINT ... FOREIGN KEY (fkey_add, with validate_sql: a
+	 * SELECT of a referencing value its parent lacks) or DROP CONSTRAINT of
+	 * one (fkey_drop: its id); the catalog only (leader/lead_fkey.c) */
+	struct cat_fkey *fkey_add;
+	const char *validate_sql;
+	uint32_t fkey_drop;
 } plan_alter;
 
 typedef struct plan_create_table {
 	cat_table *def; /* new table, id 0, shards NULL: the leader assigns them */
 	int if_not_exists;
-	const char *shard_ddl; /* CREATE TABLE main."t" (...) for each placement */
+	const char *shard_ddl;  /* CREATE TABLE main."t" (...) for each placement */
+	struct cat_fkey *fkeys; /* its FOREIGN KEYs (table_id 0: the leader fills it in) */
+	int nfkeys;
 } plan_create_table;
 
 typedef struct plan_drop_table {

@@ -281,6 +281,8 @@ int sql_plan_copy(sql_ctx *c, PgQuery__CopyStmt *s, plan *p)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, s->relation->location,
 			       "cannot copy into murphy.%s: it is a read-only catalog view",
 			       pc->table->name);
+	if (sql_fkey_copy(c, pc->table) != MUR_OK)
+		return MUR_ERR;
 	pc->quote = '"';
 	for (size_t i = 0; i < s->n_options; i++)
 		if (copy_option(c, s->options[i]->def_elem, pc, &null_set, &delim_set, &force) !=

@@ -49,6 +49,7 @@
  */
 #include "sql/sqlInt.h"
 
+#include "catalog/catalog_fkey.h"
 #include "common/numeric.h"
 
 #include <stdio.h>
@@ -58,6 +59,7 @@
 
 #define SQL_DEFAULT_REPLICAS 3 /* design.md: replication factor 3, capped by the followers */
 #define SQL_UNIQUE_MAX 16
+#define SQL_FKEYS_MAX 16 /* FOREIGN KEY constraints per CREATE TABLE */
 /* WITH (fillfactor = N): PostgreSQL's bounds for tables (reloptions.c) */
 #define SQL_FILLFACTOR_MIN 10
 #define SQL_FILLFACTOR_MAX 100
@@ -84,6 +86,9 @@ typedef struct table_build {
 	const char *range_bounds; /* WITH (range_bounds = '...'), or NULL */
 	int bounds_loc;
 	key_def shard_key; /* no PRIMARY KEY declared: the hidden row id */
+	int nfk;           /* FOREIGN KEY constraints, checked once the table is whole */
+	PgQuery__Constraint *fk[SQL_FKEYS_MAX];
+	int fk_col[SQL_FKEYS_MAX]; /* the column it is declared on, -1: a table constraint */
 } table_build;
 
 static int unsupported(sql_ctx *c, int loc, const char *what)
@@ -170,6 +175,30 @@ static int set_pk(sql_ctx *c, table_build *tb, key_def *k)
 	return MUR_OK;
 }
 
+static int add_fk(sql_ctx *c, table_build *tb, int col, PgQuery__Constraint *k)
+{
+	if (tb->nfk >= SQL_FKEYS_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, k->location,
+			       "murphy supports at most %d foreign keys per table", SQL_FKEYS_MAX);
+	tb->fk_col[tb->nfk] = col;
+	tb->fk[tb->nfk++] = k;
+	return MUR_OK;
+}
+
+/* The table's foreign keys, once its distribution is chosen. */
+static int build_fkeys(sql_ctx *c, table_build *tb, plan_create_table *pc)
+{
+	if (!tb->nfk)
+		return MUR_OK;
+	if (!(pc->fkeys = sql_alloc(c, sizeof *pc->fkeys * (size_t)tb->nfk)))
+		return MUR_ERR;
+	for (int i = 0; i < tb->nfk; i++)
+		if (sql_fkey_build(c, tb->t, tb->fk_col[i], tb->fk[i], &pc->fkeys[pc->nfkeys++]) !=
+		    MUR_OK)
+			return MUR_ERR;
+	return MUR_OK;
+}
+
 static int column_constraint(sql_ctx *c, table_build *tb, int ci, PgQuery__Constraint *k)
 {
 	cat_column *col = &tb->t->cols[ci];
@@ -189,7 +218,7 @@ static int column_constraint(sql_ctx *c, table_build *tb, int ci, PgQuery__Const
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
 		return unsupported(c, k->location, "CHECK constraints");
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-		return unsupported(c, k->location, "foreign keys");
+		return add_fk(c, tb, ci, k);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
 		col->identity = k->generated_when && *k->generated_when == 'a'
 					? CAT_IDENTITY_ALWAYS
@@ -250,7 +279,7 @@ static int table_constraint(sql_ctx *c, table_build *tb, PgQuery__Constraint *k)
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
 		return unsupported(c, k->location, "CHECK constraints");
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-		return unsupported(c, k->location, "foreign keys");
+		return add_fk(c, tb, -1, k);
 	default:
 		return unsupported(c, k->location, "this table constraint");
 	}
@@ -723,7 +752,8 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 			return MUR_ERR;
 	if (table_options(c, tb, s) != MUR_OK || reference_checks(c, tb, s) != MUR_OK ||
 	    partition_spec(c, tb, s->partspec) != MUR_OK || range_checks(c, tb) != MUR_OK ||
-	    choose_distribution(c, tb) != MUR_OK || range_shards(c, tb) != MUR_OK)
+	    choose_distribution(c, tb) != MUR_OK || range_shards(c, tb) != MUR_OK ||
+	    build_fkeys(c, tb, pc) != MUR_OK)
 		return MUR_ERR;
 	pc->def = tb->t;
 	pc->if_not_exists = s->if_not_exists;
@@ -748,6 +778,7 @@ const char *sql_object_name(PgQuery__Node *n)
 static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 {
 	plan_drop_table *pd = &p->u.drop_table;
+	const cat_table *dropped[16] = {0};
 	p->kind = PLAN_DROP_TABLE;
 	p->tag = "DROP TABLE";
 	if (s->n_objects > 16)
@@ -776,8 +807,13 @@ static int drop_tables(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 			return MUR_ERR;
 		snprintf(pd->schemas[pd->ntables], sizeof pd->schemas[0], "%s",
 			 schema ? schema : "public");
-		snprintf(pd->names[pd->ntables++], sizeof pd->names[0], "%s", name);
+		snprintf(pd->names[pd->ntables], sizeof pd->names[0], "%s", name);
+		dropped[pd->ntables++] = t;
 	}
+	for (int i = 0; i < pd->ntables && s->behavior != PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE;
+	     i++)
+		if (dropped[i] && sql_fkey_drop(c, dropped[i], dropped, pd->ntables) != MUR_OK)
+			return MUR_ERR;
 	return MUR_OK;
 }
 
@@ -1125,6 +1161,18 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy runs one ALTER TABLE action per statement");
 	cmd = s->cmds[0]->alter_table_cmd;
+	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint && c->cat &&
+	    cat_fkey_find(c->cat, p->u.index.table->id, cmd->name))
+		return sql_fkey_alter_drop(c, p->u.index.table, cmd, p);
+	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn &&
+	    sql_fkey_referencing(c, p->u.index.table, 0))
+		return unsupported(c, -1,
+				   "ALTER TABLE ... DROP COLUMN of a table other tables "
+				   "reference");
+	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn && c->cat &&
+	    sql_fkey_has(c, p->u.index.table))
+		return unsupported(c, -1,
+				   "ALTER TABLE ... DROP COLUMN of a table with foreign keys");
 	if (cmd->subtype != PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint || !cmd->def ||
 	    cmd->def->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) {
 		int rc = sql_plan_alter_shape(c, p->u.index.table, s->relation, cmd, p);
@@ -1136,7 +1184,7 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
 		return alter_add_key(c, k, p);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
-		return unsupported(c, k->location, "foreign keys");
+		return sql_fkey_alter_add(c, p->u.index.table, k, p);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
 		return sql_plan_alter_shape(c, p->u.index.table, s->relation, cmd, p);
 	default:

@@ -662,7 +662,8 @@ int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p)
 	    s->on_conflict_clause->action == PG_QUERY__ON_CONFLICT_ACTION__ONCONFLICT_NOTHING)
 		pi->on_conflict_nothing = 1;
 	else if (s->on_conflict_clause &&
-		 conflict_target(c, pi->table, s->on_conflict_clause, pi) != MUR_OK)
+		 (conflict_target(c, pi->table, s->on_conflict_clause, pi) != MUR_OK ||
+		  sql_fkey_upsert(c, pi->table, s->on_conflict_clause) != MUR_OK))
 		return MUR_ERR;
 	if (!s->n_cols && sel && sel->n_values_lists &&
 	    (int)sel->values_lists[0]->list->n_items < ic->n)
@@ -1036,11 +1037,12 @@ int sql_plan_update(sql_ctx *c, PgQuery__UpdateStmt *s, plan *p)
 	if (s->with_clause)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support WITH (common table expressions) yet");
-	if (s->n_from_clause)
-		return plan_modify_from(c, p, s->relation, s, s->n_from_clause, s->from_clause,
-					s->where_clause, s->n_returning_list, s->returning_list);
-	return plan_modify_common(c, p, s->relation, 0, s, s->where_clause, s->n_returning_list,
-				  s->returning_list);
+	int rc = s->n_from_clause
+			 ? plan_modify_from(c, p, s->relation, s, s->n_from_clause, s->from_clause,
+					    s->where_clause, s->n_returning_list, s->returning_list)
+			 : plan_modify_common(c, p, s->relation, 0, s, s->where_clause,
+					      s->n_returning_list, s->returning_list);
+	return rc == MUR_OK ? sql_fkey_update(c, p, s) : rc;
 }
 
 int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
@@ -1048,11 +1050,12 @@ int sql_plan_delete(sql_ctx *c, PgQuery__DeleteStmt *s, plan *p)
 	if (s->with_clause)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support WITH (common table expressions) yet");
-	if (s->n_using_clause)
-		return plan_modify_from(c, p, s->relation, NULL, s->n_using_clause, s->using_clause,
-					s->where_clause, s->n_returning_list, s->returning_list);
-	return plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause, s->n_returning_list,
-				  s->returning_list);
+	int rc = s->n_using_clause ? plan_modify_from(c, p, s->relation, NULL, s->n_using_clause,
+						      s->using_clause, s->where_clause,
+						      s->n_returning_list, s->returning_list)
+				   : plan_modify_common(c, p, s->relation, 1, NULL, s->where_clause,
+							s->n_returning_list, s->returning_list);
+	return rc == MUR_OK ? sql_fkey_delete(c, p) : rc;
 }
 
 int sql_table_value_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *n, const sql_query **q,

@@ -14,16 +14,19 @@
  *
  * RESTART IDENTITY restarts the sequences the tables' SERIAL and IDENTITY
  * columns own (cat_seq_restart_owned) once every shard is emptied; like
- * any sequence change it is not undone by a rollback (PostgreSQL's is).  CASCADE is accepted: murphy has no foreign keys, so no other
- * table references the truncated ones and CASCADE truncates exactly what
- * RESTRICT would.  A table named twice is truncated once, as PostgreSQL.
+ * any sequence change it is not undone by a rollback (PostgreSQL's is).
+ * A table other tables reference by a foreign key (plan_fkey.c) is
+ * truncated only with them: CASCADE adds them (recursively, at most
+ * SQL_TRUNCATE_CASCADE_MAX), else 0A000 as PostgreSQL.  A table named
+ * twice is truncated once, as PostgreSQL.
  * Errors: 42P01 unknown table, 0A000 for a murphy.* view.
  */
 #include "sql/sqlInt.h"
 
 #include <string.h>
 
-#define SQL_TRUNCATE_TABLES_MAX 64 /* tables per TRUNCATE: one plan array, bounded */
+#define SQL_TRUNCATE_TABLES_MAX 64  /* tables per TRUNCATE: one plan array, bounded */
+#define SQL_TRUNCATE_CASCADE_MAX 64 /* referencing tables CASCADE adds */
 
 static int already_named(const plan_truncate *pt, const cat_table *t)
 {
@@ -52,8 +55,9 @@ int sql_plan_truncate(sql_ctx *c, PgQuery__TruncateStmt *s, plan *p)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
 			       "murphy truncates at most %d tables per statement",
 			       SQL_TRUNCATE_TABLES_MAX);
-	pt->tables = sql_alloc(c, sizeof *pt->tables * (s->n_relations + 1));
-	pt->shard_sql = sql_alloc(c, sizeof *pt->shard_sql * (s->n_relations + 1));
+	pt->tables = sql_alloc(c, sizeof *pt->tables * (s->n_relations + SQL_TRUNCATE_CASCADE_MAX));
+	pt->shard_sql = sql_alloc(c, sizeof *pt->shard_sql *
+					     (s->n_relations + SQL_TRUNCATE_CASCADE_MAX));
 	if (!pt->tables || !pt->shard_sql)
 		return MUR_ERR;
 	for (size_t i = 0; i < s->n_relations; i++) {
@@ -74,5 +78,21 @@ int sql_plan_truncate(sql_ctx *c, PgQuery__TruncateStmt *s, plan *p)
 		if (!(pt->shard_sql[pt->ntables++] = delete_all_sql(c, t)))
 			return MUR_ERR;
 	}
-	return MUR_OK;
+	if (s->behavior == PG_QUERY__DROP_BEHAVIOR__DROP_CASCADE) /* and their referencing ones */
+		for (int i = 0; i < pt->ntables; i++) {
+			const cat_table *t;
+			for (int k = 0; (t = sql_fkey_referencing(c, pt->tables[i], k)); k++) {
+				if (already_named(pt, t))
+					continue;
+				if (pt->ntables >= (int)s->n_relations + SQL_TRUNCATE_CASCADE_MAX)
+					return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+						       "TRUNCATE ... CASCADE reaches more than %d "
+						       "tables",
+						       SQL_TRUNCATE_CASCADE_MAX);
+				pt->tables[pt->ntables] = t;
+				if (!(pt->shard_sql[pt->ntables++] = delete_all_sql(c, t)))
+					return MUR_ERR;
+			}
+		}
+	return sql_fkey_truncate(c, pt->tables, pt->ntables);
 }

@@ -248,6 +248,28 @@ int sql_table_value_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *n, co
  * boolean, emitted with bare column names into b (no parameters, no
  * subqueries). */
 int sql_check_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *w, mur_buf *b);
+
+/* Foreign keys (plan_fkey.c): one FOREIGN KEY / REFERENCES constraint of
+ * table t (col: the column it is declared on, -1 for a table constraint)
+ * checked into *out; the statements that would break a key refused. */
+struct cat_fkey;
+int sql_fkey_build(sql_ctx *c, const cat_table *t, int col, PgQuery__Constraint *k,
+		   struct cat_fkey *out);
+/* ALTER TABLE t ADD CONSTRAINT ... FOREIGN KEY / DROP CONSTRAINT of a
+ * foreign key: p becomes a PLAN_ALTER of the catalog only. */
+int sql_fkey_alter_add(sql_ctx *c, const cat_table *t, PgQuery__Constraint *k, plan *p);
+int sql_fkey_alter_drop(sql_ctx *c, const cat_table *t, PgQuery__AlterTableCmd *cmd, plan *p);
+int sql_fkey_update(sql_ctx *c, plan *p, PgQuery__UpdateStmt *u);
+int sql_fkey_delete(sql_ctx *c, plan *p);
+int sql_fkey_upsert(sql_ctx *c, const cat_table *t, PgQuery__OnConflictClause *oc);
+int sql_fkey_copy(sql_ctx *c, const cat_table *t);
+int sql_fkey_truncate(sql_ctx *c, const cat_table **tables, int n);
+/* 1 when t has a foreign key of its own. */
+int sql_fkey_has(sql_ctx *c, const cat_table *t);
+/* The k-th table with a foreign key to t (k from 0), or NULL past them. */
+const cat_table *sql_fkey_referencing(sql_ctx *c, const cat_table *t, int k);
+/* DROP TABLE t, beside the n tables `dropped` (t among them). */
+int sql_fkey_drop(sql_ctx *c, const cat_table *t, const cat_table **dropped, int n);
 /* ALTER TABLE ... RENAME [COLUMN] ... TO (PLAN_ALTER); others 0A000. */
 int sql_plan_rename(sql_ctx *c, PgQuery__RenameStmt *s, plan *p);
 int sql_plan_explain(sql_ctx *c, PgQuery__ExplainStmt *s, plan *p);

@@ -3,6 +3,7 @@
  * CREATE INDEX / COPY / EXPLAIN / SET / SHOW / transactions, and the
  * errors (SQLSTATE + position) bad statements get.
  */
+#include "catalog/catalog_fkey.h"
 #include "test_sql_common.h"
 
 #include "parser/analyze.h"
@@ -603,8 +604,17 @@ static void test_alter_table(void **state)
 	e = E("ALTER TABLE orders ADD UNIQUE (total)", "0A000");
 	assert_non_null(strstr(e.message, "does not contain the distribution column \"user_id\""));
 	E("ALTER TABLE events ADD PRIMARY KEY (id)", "42P16");
-	e = E("ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users", "0A000");
-	assert_string_equal(e.message, "murphy does not support foreign keys yet");
+	/* foreign keys (plan_fkey.c): co-located on the key, the catalog only */
+	p = P("ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users");
+	assert_int_equal(p->kind, PLAN_ALTER);
+	assert_non_null(p->u.alter.fkey_add);
+	assert_string_equal(p->u.alter.fkey_add->name, "orders_user_id_fkey");
+	assert_null(p->u.alter.shard_sql);
+	assert_non_null(strstr(p->u.alter.validate_sql, "LEFT JOIN"));
+	plan_free(p);
+	e = E("ALTER TABLE orders ADD FOREIGN KEY (user_id) REFERENCES users ON UPDATE CASCADE",
+	      "0A000");
+	assert_non_null(strstr(e.message, "ON UPDATE CASCADE"));
 	/* shape changes: PLAN_ALTER, its shard SQL "forward \x01 undo" */
 	p = P("ALTER TABLE orders ADD COLUMN y int DEFAULT 3");
 	assert_int_equal(p->kind, PLAN_ALTER);
