@@ -1235,6 +1235,18 @@ sql_expr *sql_analyze_expr(sql_ctx *c, PgQuery__Node *n)
 	}
 }
 
+/* FigureColnameInternal's strength of n's name: 0 none (?column?), 1
+ * weak (a cast's type name), 2 strong (a column's, a function's, ...). */
+static int colname_strength(PgQuery__Node *n)
+{
+	int s;
+	if (n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) {
+		s = colname_strength(n->type_cast->arg);
+		return s > 1 ? s : 1;
+	}
+	return strcmp(sql_colname(n), "?column?") ? 2 : 0;
+}
+
 /* PostgreSQL's FigureColname: the output name of an unnamed select-list
  * entry. */
 const char *sql_colname(PgQuery__Node *n)
@@ -1253,12 +1265,12 @@ const char *sql_colname(PgQuery__Node *n)
 		return s ? s : "?column?";
 	}
 	case PG_QUERY__NODE__NODE_TYPE_CAST: {
-		const char *s = sql_colname(n->type_cast->arg);
 		PgQuery__TypeName *tn = n->type_cast->type_name;
-		/* a name from a cast is weak: an outer cast's type name wins */
-		if (strcmp(s, "?column?") &&
-		    n->type_cast->arg->node_case != PG_QUERY__NODE__NODE_TYPE_CAST)
-			return s;
+		const char *s;
+		/* a name from a cast is weak: an outer cast's type name wins
+		 * over it, not over a column's or function's (colname_strength) */
+		if (colname_strength(n->type_cast->arg) > 1)
+			return sql_colname(n->type_cast->arg);
 		s = str_field(tn->names[tn->n_names - 1]);
 		return s ? s : "?column?";
 	}
@@ -1295,9 +1307,9 @@ const char *sql_colname(PgQuery__Node *n)
 	case PG_QUERY__NODE__NODE_A_EXPR:
 		return n->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF ? "nullif"
 										: "?column?";
-	case PG_QUERY__NODE__NODE_A_CONST:
-		return n->a_const->val_case == PG_QUERY__A__CONST__VAL_BOOLVAL ? "bool"
-									       : "?column?";
+	case PG_QUERY__NODE__NODE_A_CONST: /* PostgreSQL 15: true is a constant, no longer a
+					      cast to bool named "bool" */
+		return "?column?";
 	case PG_QUERY__NODE__NODE_SQLVALUE_FUNCTION:
 		switch (n->sqlvalue_function->op) {
 		case PG_QUERY__SQLVALUE_FUNCTION_OP__SVFOP_CURRENT_DATE:
