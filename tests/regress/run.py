@@ -15,6 +15,9 @@ statement of the file on both, in order, and classify it:
   both-err     both fail (listed when the SQLSTATEs differ)
   WRONG        both succeed and the answers differ
   order        same rows, another order, under an ORDER BY that may tie
+  order-dep    answers differ, but the statement's answer depends on an
+               unspecified row order (LIMIT without ORDER BY, a window with a
+               ROWS frame or lag/first_value/... but no ORDER BY)
   skipped      psql meta-commands, COPY FROM STDIN, EXPLAIN, and
                statements calling random()/now() (not comparable)
 
@@ -104,6 +107,32 @@ def top_level_order_by(sql):
     return re.search(r"\border\s+by\b", "".join(flat), re.I) is not None
 
 
+ORDER_SENSITIVE_FN = re.compile(r"\b(row_number|lag|lead|first_value|last_value|nth_value|"
+                                r"ntile)\s*\([^()]*\)\s*over\s*\(", re.I)
+
+
+def order_dependent(sql):
+    """True when the answer depends on an unspecified row order: a LIMIT in a
+    statement with no ORDER BY, or a window without ORDER BY that has a ROWS
+    or GROUPS frame or an order-sensitive function (lag, first_value ...)."""
+    low = re.sub(r"'(?:[^']|'')*'", "''", sql.lower())
+    if re.search(r"\blimit\b", low) and not re.search(r"\border\s+by\b", low):
+        return True
+    for m in re.finditer(r"\bover\s*\(", low):
+        depth, j = 1, m.end()
+        while j < len(low) and depth:
+            depth += {"(": 1, ")": -1}.get(low[j], 0)
+            j += 1
+        spec = low[m.end():j - 1]
+        if re.search(r"\border\s+by\b", spec):
+            continue
+        if re.search(r"\b(rows|groups)\b", spec):
+            return True
+        if ORDER_SENSITIVE_FN.search(low[max(0, m.start() - 200):m.end()]):
+            return True
+    return False
+
+
 def same_value(a, b):
     if values_equal(a, b):
         return True
@@ -139,10 +168,9 @@ def classify(sql, mo, po):
             return "same"
         if same_rows(sorted(mo.rows, key=_sort_key), sorted(po.rows, key=_sort_key)):
             return "order"
-        return "WRONG"
-    if same_rows(sorted(mo.rows, key=_sort_key), sorted(po.rows, key=_sort_key)):
+    elif same_rows(sorted(mo.rows, key=_sort_key), sorted(po.rows, key=_sort_key)):
         return "same"
-    return "WRONG"
+    return "order-dep" if order_dependent(sql) else "WRONG"
 
 
 class Murphy:
@@ -208,7 +236,7 @@ def run_file(name, pg, binary, log):
                     mconn.autocommit = True
                 kind = classify(sql, mo, po)
             counts[kind] = counts.get(kind, 0) + 1
-            if kind in ("WRONG", "order", "murphy-err", "unsupported", "both-err-diff"):
+            if kind in ("WRONG", "order", "order-dep", "murphy-err", "unsupported", "both-err-diff"):
                 listed.append((kind, name, lineno, sql, mo, po))
         if not m.alive():
             counts["NODE-DOWN"] = 1
@@ -257,18 +285,18 @@ def main():
             f.write(report)
 
 
-KINDS = ["same", "WRONG", "order", "unsupported", "murphy-err", "pg-err", "both-err",
+KINDS = ["same", "WRONG", "order", "order-dep", "unsupported", "murphy-err", "pg-err", "both-err",
          "both-err-diff", "skipped"]
 
 
 def render(names, results, wrong):
-    out = ["| file | compared | same | WRONG | order | unsupported (0A000) | murphy error "
+    out = ["| file | compared | same | WRONG | order (ties) | order-dependent | unsupported (0A000) | murphy error "
            "| pg error | both error | both error, other SQLSTATE | skipped |",
-           "|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     tot = {}
     for n in names:
         c = results[n]
-        compared = sum(c.get(k, 0) for k in ("same", "WRONG", "order", "unsupported",
+        compared = sum(c.get(k, 0) for k in ("same", "WRONG", "order", "order-dep", "unsupported",
                                              "murphy-err"))
         for k in KINDS:
             tot[k] = tot.get(k, 0) + c.get(k, 0)
@@ -282,6 +310,7 @@ def render(names, results, wrong):
                % (100.0 * tot.get("same", 0) / max(1, tot.get("compared", 0))))
     for kind, title in (("WRONG", "Wrong answers (both succeed, results differ)"),
                         ("order", "Same rows in another order (ORDER BY with possible ties?)"),
+                        ("order-dep", "Different answers that depend on an unspecified row order"),
                         ("murphy-err", "murphy errors where PostgreSQL succeeds"),
                         ("unsupported", "Unsupported (0A000)"),
                         ("both-err-diff", "Both fail, other SQLSTATE")):
