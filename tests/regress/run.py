@@ -16,8 +16,12 @@ statement of the file on both, in order, and classify it:
   WRONG        both succeed and the answers differ
   order        same rows, another order, under an ORDER BY that may tie
   order-dep    answers differ, but the statement's answer depends on an
-               unspecified row order (LIMIT without ORDER BY, a window with a
-               ROWS frame or lag/first_value/... but no ORDER BY)
+               unspecified row order (LIMIT without ORDER BY; a window with a
+               ROWS/GROUPS frame or lag/first_value/..., which see ORDER BY
+               peers in an unspecified order)
+  cascade      murphy fails or answers differently on a table an earlier
+               statement left different (a CREATE/INSERT/... that failed on
+               one side): not a bug of this statement
   skipped      psql meta-commands, COPY FROM STDIN, EXPLAIN, and
                statements calling random()/now() (not comparable)
 
@@ -133,6 +137,28 @@ def order_dependent(sql):
     return False
 
 
+PEER_SENSITIVE = re.compile(r"\b(row_number|lag|lead|first_value|last_value|nth_value|ntile)"
+                            r"\s*\(|\b(rows|groups)\s+between\b|\brows\s+\S+\s+preceding\b", re.I)
+
+
+def peer_order_dependent(sql):
+    """True when a window function or a ROWS/GROUPS frame may see the rows
+    of one ORDER BY peer group in either order: the answer then depends on
+    the order ties are read in, which SQL leaves open (the tables here have
+    no such order in common with PostgreSQL's)."""
+    return re.search(r"\bover\b", sql, re.I) is not None and PEER_SENSITIVE.search(sql) is not None
+
+
+STATE_CHANGE = re.compile(r"^\s*(insert|update|delete|create|drop|alter|truncate|copy|"
+                          r"select\b.*\binto\b|with\b.*\b(insert|update|delete)\b)", re.I | re.S)
+TABLE_REF = re.compile(r"(?:\b(?:from|join|into|update|table|references|using)\s+|"
+                       r"\binherits\s*\(\s*)(?:only\s+)?([a-z_][a-z0-9_]*)", re.I)
+
+
+def tables_named(sql):
+    return {m.group(1).lower() for m in TABLE_REF.finditer(sql)}
+
+
 def same_value(a, b):
     if values_equal(a, b):
         return True
@@ -170,7 +196,9 @@ def classify(sql, mo, po):
             return "order"
     elif same_rows(sorted(mo.rows, key=_sort_key), sorted(po.rows, key=_sort_key)):
         return "same"
-    return "order-dep" if order_dependent(sql) else "WRONG"
+    if order_dependent(sql) or peer_order_dependent(sql):
+        return "order-dep"
+    return "WRONG"
 
 
 class Murphy:
@@ -212,6 +240,7 @@ def run_file(name, pg, binary, log):
     pconn.autocommit = True
     m = Murphy(binary)
     counts, listed = {}, []
+    diverged = set()  # tables whose contents differ after a statement failed on one side
     try:
         mconn = m.start()
         t0 = time.monotonic()
@@ -235,8 +264,12 @@ def run_file(name, pg, binary, log):
                                              % m.port)
                     mconn.autocommit = True
                 kind = classify(sql, mo, po)
+                if kind in ("WRONG", "murphy-err", "order-dep") and tables_named(sql) & diverged:
+                    kind = "cascade"
+                if kind not in ("same", "pg-err", "both-err") and STATE_CHANGE.match(sql):
+                    diverged |= tables_named(sql)
             counts[kind] = counts.get(kind, 0) + 1
-            if kind in ("WRONG", "order", "order-dep", "murphy-err", "unsupported", "both-err-diff"):
+            if kind in ("WRONG", "order", "order-dep", "cascade", "murphy-err", "unsupported", "both-err-diff"):
                 listed.append((kind, name, lineno, sql, mo, po))
         if not m.alive():
             counts["NODE-DOWN"] = 1
@@ -285,19 +318,19 @@ def main():
             f.write(report)
 
 
-KINDS = ["same", "WRONG", "order", "order-dep", "unsupported", "murphy-err", "pg-err", "both-err",
+KINDS = ["same", "WRONG", "order", "order-dep", "cascade", "unsupported", "murphy-err", "pg-err", "both-err",
          "both-err-diff", "skipped"]
 
 
 def render(names, results, wrong):
-    out = ["| file | compared | same | WRONG | order (ties) | order-dependent | unsupported (0A000) | murphy error "
+    out = ["| file | compared | same | WRONG | order (ties) | order-dependent | cascade | unsupported (0A000) | murphy error "
            "| pg error | both error | both error, other SQLSTATE | skipped |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     tot = {}
     for n in names:
         c = results[n]
-        compared = sum(c.get(k, 0) for k in ("same", "WRONG", "order", "order-dep", "unsupported",
-                                             "murphy-err"))
+        compared = sum(c.get(k, 0) for k in ("same", "WRONG", "order", "order-dep", "cascade",
+                                             "unsupported", "murphy-err"))
         for k in KINDS:
             tot[k] = tot.get(k, 0) + c.get(k, 0)
         tot["compared"] = tot.get("compared", 0) + compared
@@ -312,6 +345,7 @@ def render(names, results, wrong):
                         ("order", "Same rows in another order (ORDER BY with possible ties?)"),
                         ("order-dep", "Different answers that depend on an unspecified row order"),
                         ("murphy-err", "murphy errors where PostgreSQL succeeds"),
+                        ("cascade", "Follow-on differences (a table an earlier failure left different)"),
                         ("unsupported", "Unsupported (0A000)"),
                         ("both-err-diff", "Both fail, other SQLSTATE")):
         items = [w for w in wrong if w[0] == kind]
