@@ -128,6 +128,7 @@ nemesis: all
 # gate.  ARGS="union window" runs some files, ARGS="--out FILE.md" saves.
 .PHONY: regress
 regress: all
+	$(PYTHON) tests/regress/split_test.py
 	MURPHY_BIN=$(CURDIR)/$(B)/murphy $(PYTHON) tests/regress/run.py $(ARGS)
 
 # DEMO_ARGS: extra `murphy demo` options, e.g. DEMO_ARGS="--pg-port 6433"

@@ -75,6 +75,7 @@ def split_statements(text):
                             while i < len(lines) and lines[i].strip() != "\\.":
                                 i += 1
                             line, n, j, seg_start = "", 0, 0, 0
+                            start = None
                             break
                     start = None
                 j += 1
