@@ -269,7 +269,7 @@ def run_file(name, pg, binary, log):
                 if kind not in ("same", "pg-err", "both-err") and STATE_CHANGE.match(sql):
                     diverged |= tables_named(sql)
             counts[kind] = counts.get(kind, 0) + 1
-            if kind in ("WRONG", "order", "order-dep", "cascade", "murphy-err", "unsupported", "both-err-diff"):
+            if kind in ("WRONG", "order", "order-dep", "cascade", "pg-err", "murphy-err", "unsupported", "both-err-diff"):
                 listed.append((kind, name, lineno, sql, mo, po))
         if not m.alive():
             counts["NODE-DOWN"] = 1
@@ -346,6 +346,7 @@ def render(names, results, wrong):
                         ("order-dep", "Different answers that depend on an unspecified row order"),
                         ("murphy-err", "murphy errors where PostgreSQL succeeds"),
                         ("cascade", "Follow-on differences (a table an earlier failure left different)"),
+                        ("pg-err", "murphy accepts what PostgreSQL rejects"),
                         ("unsupported", "Unsupported (0A000)"),
                         ("both-err-diff", "Both fail, other SQLSTATE")):
         items = [w for w in wrong if w[0] == kind]
