@@ -14,6 +14,8 @@ statement of the file on both, in order, and classify it:
   pg-err       PostgreSQL fails (the file tests an error): not counted
   both-err     both fail (listed when the SQLSTATEs differ)
   WRONG        both succeed and the answers differ
+  names        same rows, but other column names (what a client sees as
+               the result's header)
   order        same rows, another order, under an ORDER BY that may tie
   order-dep    answers differ, but the statement's answer depends on an
                unspecified row order (LIMIT without ORDER BY; a window with a
@@ -64,11 +66,13 @@ class Answer:
     def __init__(self, rows=None, cols=None, status=None, error=None):
         self.rows, self.cols, self.status, self.error = rows, cols, status, error
 
-    def short(self, n=12):
+    def short(self, n=12, cols=False):
         if self.error is not None:
             return "ERROR %s: %s" % (self.error[0], self.error[1])
         if self.rows is None:
             return self.status
+        if cols:
+            return "%s columns %s" % (self.status, self.cols)
         more = " ... (%d rows)" % len(self.rows) if len(self.rows) > n else ""
         return "%s %s%s" % (self.status, self.rows[:n], more)
 
@@ -177,6 +181,12 @@ def same_rows(m, p):
         len(x) == len(y) and all(same_value(a, b) for a, b in zip(x, y)) for x, y in zip(m, p))
 
 
+def _rows_match(sql, mo, po):
+    if top_level_order_by(sql):
+        return same_rows(mo.rows, po.rows)
+    return same_rows(sorted(mo.rows, key=_sort_key), sorted(po.rows, key=_sort_key))
+
+
 def classify(sql, mo, po):
     if po.error is not None:
         if mo.error is not None:
@@ -189,6 +199,8 @@ def classify(sql, mo, po):
     if mo.rows is None:
         # a command: compare the tag (INSERT 0 3, UPDATE 2 ...)
         return "same" if mo.status == po.status else "WRONG"
+    if mo.cols != po.cols and len(mo.cols) == len(po.cols) and _rows_match(sql, mo, po):
+        return "names"
     if top_level_order_by(sql):
         if same_rows(mo.rows, po.rows):
             return "same"
@@ -269,7 +281,7 @@ def run_file(name, pg, binary, log):
                 if kind not in ("same", "pg-err", "both-err") and STATE_CHANGE.match(sql):
                     diverged |= tables_named(sql)
             counts[kind] = counts.get(kind, 0) + 1
-            if kind in ("WRONG", "order", "order-dep", "cascade", "pg-err", "murphy-err", "unsupported", "both-err-diff"):
+            if kind in ("WRONG", "names", "order", "order-dep", "cascade", "pg-err", "murphy-err", "unsupported", "both-err-diff"):
                 listed.append((kind, name, lineno, sql, mo, po))
         if not m.alive():
             counts["NODE-DOWN"] = 1
@@ -318,18 +330,18 @@ def main():
             f.write(report)
 
 
-KINDS = ["same", "WRONG", "order", "order-dep", "cascade", "unsupported", "murphy-err", "pg-err", "both-err",
+KINDS = ["same", "names", "WRONG", "order", "order-dep", "cascade", "unsupported", "murphy-err", "pg-err", "both-err",
          "both-err-diff", "skipped"]
 
 
 def render(names, results, wrong):
-    out = ["| file | compared | same | WRONG | order (ties) | order-dependent | cascade | unsupported (0A000) | murphy error "
+    out = ["| file | compared | same | other column names | WRONG | order (ties) | order-dependent | cascade | unsupported (0A000) | murphy error "
            "| pg error | both error | both error, other SQLSTATE | skipped |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     tot = {}
     for n in names:
         c = results[n]
-        compared = sum(c.get(k, 0) for k in ("same", "WRONG", "order", "order-dep", "cascade",
+        compared = sum(c.get(k, 0) for k in ("same", "names", "WRONG", "order", "order-dep", "cascade",
                                              "unsupported", "murphy-err"))
         for k in KINDS:
             tot[k] = tot.get(k, 0) + c.get(k, 0)
@@ -342,6 +354,7 @@ def render(names, results, wrong):
     out.append("compared = statements PostgreSQL answers without error; same/compared = %.1f %%"
                % (100.0 * tot.get("same", 0) / max(1, tot.get("compared", 0))))
     for kind, title in (("WRONG", "Wrong answers (both succeed, results differ)"),
+                        ("names", "Same rows, other column names"),
                         ("order", "Same rows in another order (ORDER BY with possible ties?)"),
                         ("order-dep", "Different answers that depend on an unspecified row order"),
                         ("murphy-err", "murphy errors where PostgreSQL succeeds"),
@@ -353,14 +366,14 @@ def render(names, results, wrong):
         items.sort(key=lambda w: len(w[3]))
         out.append("")
         out.append("## %s: %d" % (title, len(items)))
-        for _, n, line, sql, mo, po in items:
+        for kind, n, line, sql, mo, po in items:
             out.append("")
             out.append("- %s.sql:%d" % (n, line))
             out.append("  ```sql")
             out.extend("  " + x for x in sql.splitlines())
             out.append("  ```")
-            out.append("  - murphy:   %s" % mo.short())
-            out.append("  - postgres: %s" % po.short())
+            out.append("  - murphy:   %s" % mo.short(cols=kind == "names"))
+            out.append("  - postgres: %s" % po.short(cols=kind == "names"))
     return "\n".join(out) + "\n"
 
 
