@@ -33,6 +33,7 @@ Prints per-file counts and every WRONG statement with both answers.
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -224,6 +225,9 @@ class Murphy:
         subprocess.run([self.binary, "local", "start", "--dir", self.dir, "--followers",
                         str(self.followers), "--pg-port", str(self.port)], check=True,
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+        return self.connect()
+
+    def connect(self):
         conn = psycopg2.connect("host=127.0.0.1 port=%d user=murphy dbname=murphy "
                                 "connect_timeout=10" % self.port)
         conn.autocommit = True
@@ -236,7 +240,7 @@ class Murphy:
     def stop(self):
         subprocess.run([self.binary, "local", "stop", "--dir", self.dir],
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        subprocess.run(["rm", "-rf", self.dir])
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def run_file(name, pg, binary, log):
@@ -267,14 +271,16 @@ def run_file(name, pg, binary, log):
             if SKIP_LEAD.match(sql) or NONDET.search(sql):
                 kind = "skipped"
                 mo = po = None
-                # still run setting-changing/DDL-free skips? no: skip on both sides
             else:
                 po = execute(pconn, sql)
                 mo = execute(mconn, sql)
                 if mconn.closed:
-                    mconn = psycopg2.connect("host=127.0.0.1 port=%d user=murphy dbname=murphy"
-                                             % m.port)
-                    mconn.autocommit = True
+                    # the session was cut: a node down is the finding; stop this file
+                    if not m.alive():
+                        counts["NODE-DOWN"] = 1
+                        listed.append(("WRONG", name, lineno, sql, mo, po))
+                        break
+                    mconn = m.connect()
                 kind = classify(sql, mo, po)
                 if kind in ("WRONG", "murphy-err", "order-dep") and tables_named(sql) & diverged:
                     kind = "cascade"

@@ -1,9 +1,10 @@
 """Split a psql script (PostgreSQL regression .sql file) into statements.
 
 Statements end at a ';' outside quotes ('...', "...", E'...'), dollar
-quoting ($$ ... $$, $tag$ ... $tag$), comments (-- to end of line, nested
-/* */) and parentheses are not tracked (';' cannot occur inside them
-outside quotes).  psql meta-commands (a line starting with a backslash)
+quoting ($$ ... $$, $tag$ ... $tag$) and comments (-- to end of line,
+nested /* */); parentheses need no tracking, since a ';' cannot stand
+inside them outside quotes.  Comments outside statements are dropped.
+psql meta-commands (a line starting with a backslash)
 become statements of their own starting with '\\' so the runner can skip
 them; the data lines after `COPY ... FROM STDIN;` up to '\\.' are dropped.
 
