@@ -3,7 +3,7 @@
 Statements end at a ';' outside quotes ('...', "...", E'...'), dollar
 quoting ($$ ... $$, $tag$ ... $tag$) and comments (-- to end of line,
 nested /* */); parentheses need no tracking, since a ';' cannot stand
-inside them outside quotes.  Comments outside statements are dropped.
+inside them outside quotes.  `--` comments are dropped.
 psql meta-commands (a line starting with a backslash)
 become statements of their own starting with '\\' so the runner can skip
 them; the data lines after `COPY ... FROM STDIN;` up to '\\.' are dropped.
