@@ -123,6 +123,15 @@ test: layering unit cluster
 nemesis: all
 	MURPHY_BIN=$(CURDIR)/$(B)/murphy $(PYTHON) tests/nemesis/run.py --seconds 600 $(ARGS)
 
+# PostgreSQL's own regression files (tests/regress/sql) on murphy and on a
+# PostgreSQL 15, statement by statement; prints per-file counts and every
+# wrong answer (issue 19).  Not part of `make test`: it reports, it does not
+# gate.  ARGS="union window" runs some files, ARGS="--out FILE.md" saves.
+.PHONY: regress
+regress: all
+	$(PYTHON) tests/regress/split_test.py
+	MURPHY_BIN=$(CURDIR)/$(B)/murphy $(PYTHON) tests/regress/run.py $(ARGS)
+
 # DEMO_ARGS: extra `murphy demo` options, e.g. DEMO_ARGS="--pg-port 6433"
 demo: all
 	build/murphy demo $(DEMO_ARGS)
