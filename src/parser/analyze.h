@@ -480,6 +480,13 @@ const char *sql_tz_name(const sql_ctx *c);
 sql_expr *sql_make_op(sql_ctx *c, const char *op, mur_type type, int loc, sql_expr *a, sql_expr *b);
 /* CASE WHEN cond THEN then END (NULL when cond is not true). */
 sql_expr *sql_make_case_when(sql_ctx *c, sql_expr *cond, sql_expr *then, int loc);
+/* analyze_from_subq.c: v, a subquery merged into q as the one table rte on
+ * the null-extended side of an outer join: each of its columns that is not
+ * a plain column of that table reads NULL where the join found no row (as
+ * PostgreSQL's placeholders: a constant, coalesce(...) or x || 'y' of the
+ * subquery would otherwise show on null-extended rows) — CASE WHEN <a NOT
+ * NULL column of rte> IS NOT NULL THEN e END. */
+int sql_null_extend_view(sql_ctx *c, sql_query *q, sql_view *v, int rte);
 sql_expr *sql_make_const_int(sql_ctx *c, int64_t v, mur_type t);
 /* analyze_interval.c: l op r when an operand is an interval, or timestamp
  * - timestamp; NULL with no error set when PostgreSQL has no such operator. */

@@ -184,6 +184,35 @@ static int merge_view(sql_ctx *c, sql_query *q, const sql_query *sq, const char 
 	return MUR_OK;
 }
 
+int sql_null_extend_view(sql_ctx *c, sql_query *q, sql_view *v, int rte)
+{
+	const cat_table *t = q->rtes[rte].table;
+	int key = -1;
+	for (int i = 0; i < t->ncols && key < 0; i++)
+		if (t->cols[i].not_null || t->cols[i].primary_key || t->cols[i].hidden)
+			key = i; /* a hidden row id is always set (leader/lead_write.c) */
+	for (int i = 0; i < v->ncols; i++) {
+		sql_expr *e = v->cols[i].e, *col, *found;
+		if (e->kind == SE_COLUMN && e->rte == rte)
+			continue; /* the join null-extends it already */
+		if (key < 0)
+			return sql_unsupported(c,
+					       "an outer join to a subquery that computes a column "
+					       "over a table without a NOT NULL column",
+					       -1);
+		if (!(col = sql_expr_new(c, SE_COLUMN, t->cols[key].type, e->loc)))
+			return MUR_ERR;
+		col->rte = rte;
+		col->col = key;
+		if (!(found = sql_make_op(c, "IS NOT NULL", MT_BOOL, e->loc, col, NULL)))
+			return MUR_ERR;
+		found->postfix = 1;
+		if (!(v->cols[i].e = sql_make_case_when(c, found, e, e->loc)))
+			return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
 /* FROM (SELECT ...) or a WITH query n named alias: merged into q when it
  * runs shard by shard, else a ROWS sub whose table (*rows, when rows is
  * not NULL and the table is new) q reads on the leader. */

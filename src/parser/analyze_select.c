@@ -169,6 +169,10 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 			j->jointype == PG_QUERY__JOIN_TYPE__JOIN_FULL;
 	if ((r->join_left || r->join_right) && q->nrte - before > 1)
 		return unsupported(c, "an outer join to a subquery that joins tables", -1);
+	if (r->join_left && r->merged && q->nview > 0 &&
+	    q->views[q->nview - 1].first_rte == q->nrte - 1 &&
+	    sql_null_extend_view(c, q, &q->views[q->nview - 1], q->nrte - 1) != MUR_OK)
+		return MUR_ERR;
 	if (r->join_right && check_right_join(c, q, first) != MUR_OK)
 		return MUR_ERR;
 	if ((j->is_natural || j->n_using_clause) &&

@@ -115,6 +115,14 @@ QUERIES = [
     # the null-extended side's distribution column no longer splits rows by shard
     "SELECT a.id, count(*) FROM a RIGHT JOIN b ON a.id = b.id GROUP BY a.id",
     "SELECT count(DISTINCT a.id), count(*) FROM a FULL JOIN b ON a.id = b.id",
+    # a subquery on the null-extended side: what it computes is NULL where
+    # no row matched (murphy's merge showed the constant 3, coalesce's 'none')
+    "SELECT a.id, s.three, s.w2, s.wz FROM a LEFT JOIN (SELECT id, 3 AS three, w || '!' AS w2,"
+    " coalesce(w, 'none') AS wz FROM b) s ON a.id = s.id ORDER BY a.id",
+    "SELECT s.three, count(*) FROM a LEFT JOIN (SELECT k, 3 AS three FROM c) s ON a.k = s.k"
+    " GROUP BY s.three ORDER BY 1",
+    "SELECT a.id, s.tag FROM a LEFT JOIN (SELECT k, 'ref' AS tag FROM r) s ON a.k = s.k"
+    " ORDER BY a.id",
 ]
 
 
