@@ -545,7 +545,7 @@ void lead_utility_start(lead_run *r)
 			break;
 		}
 		lead_txn_set_read_only(s, &p->u.set); /* SET TRANSACTION ..., READ ONLY */
-		snprintf(r->res->tag, sizeof r->res->tag, "SET"); /* RESET answers SET too */
+		snprintf(r->res->tag, sizeof r->res->tag, "%s", p->tag); /* SET, or RESET */
 		break;
 	case PLAN_SHOW: {
 		const char *v = lead_session_get(s, p->u.set.name);

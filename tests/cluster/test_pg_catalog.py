@@ -599,3 +599,14 @@ def test_set_role_and_session_authorization_only_to_oneself(both):
         assert e.value.pgcode == "0A000", (sql, e.value)
         assert "someone_else" in e.value.diag.message_primary
     assert rows(m, "SELECT current_user") == [(user,)]
+
+
+def test_reset_answers_reset(both):
+    """RESET's command tag is RESET, SET ... TO DEFAULT's is SET, as in
+    PostgreSQL (murphy answered SET to both)."""
+    for conn in both:
+        with conn.cursor() as cur:
+            cur.execute("RESET application_name")
+            assert cur.statusmessage == "RESET"
+            cur.execute("SET application_name TO DEFAULT")
+            assert cur.statusmessage == "SET"
