@@ -853,6 +853,23 @@ static int in_int_list(sql_ctx *c, PgQuery__AExpr *a, PgQuery__List *list, sql_e
 	return 1;
 }
 
+/* numeric among floats in x IN (...): PostgreSQL's common type of the
+ * list is float8, so every numeric compares as a float8 (as
+ * sql_make_compare does for one pair). */
+static sql_expr *in_float_common(sql_ctx *c, sql_expr *e)
+{
+	int any_float = 0, any_numeric = 0;
+	for (int i = 0; i < e->nargs; i++) {
+		any_float |= e->args[i]->type == MT_FLOAT4 || e->args[i]->type == MT_FLOAT8;
+		any_numeric |= e->args[i]->type == MT_NUMERIC;
+	}
+	for (int i = 0; any_float && any_numeric && i < e->nargs; i++)
+		if (e->args[i]->type == MT_NUMERIC &&
+		    !(e->args[i] = sql_make_cast(c, e->args[i], MT_FLOAT8, e->args[i]->loc)))
+			return NULL;
+	return e;
+}
+
 static sql_expr *in_op(sql_ctx *c, PgQuery__AExpr *a)
 {
 	PgQuery__List *list = a->rexpr->node_case == PG_QUERY__NODE__NODE_LIST ? a->rexpr->list
@@ -878,7 +895,7 @@ static sql_expr *in_op(sql_ctx *c, PgQuery__AExpr *a)
 		e->args[i + 1] = x;
 	}
 	e->args[0] = l;
-	return e;
+	return in_float_common(c, e);
 }
 
 static sql_expr *between_op(sql_ctx *c, PgQuery__AExpr *a)

@@ -60,6 +60,9 @@ CONSTANTS = [
     " 42::numeric AS h, 9007199254740993::numeric AS i",
     "SELECT 1.10 = 1.1 AS a, 1.10 < 1.2 AS b, 10.0 > 9 AS c, 2 >= 2.000 AS d, 1.5 <> 1.50 AS e",
     "SELECT NULL::numeric + 1 AS a, 1.5 * NULL AS b",
+    # numeric among floats in IN compares as float8 (PostgreSQL's common type)
+    "SELECT 1.0000000000000001::numeric IN (1.0::float8, 2.0::float8) AS a,"
+    " 1.0000000000000001::numeric NOT IN (1.0::float8, 2.5) AS b, 0.1::float4 IN (0.1) AS c",
 ]
 
 
@@ -77,6 +80,7 @@ TABLE = [
     "SELECT id, x FROM num_money ORDER BY x, id LIMIT 20",
     "SELECT id, amt FROM num_money WHERE amt > 99990.5 ORDER BY id",
     "SELECT count(*) FROM num_money WHERE amt BETWEEN 100 AND 200.50",
+    "SELECT id FROM num_money WHERE amt IN (100.1::float8, 250.25::float8, 0.5) ORDER BY id",
     "SELECT amt, count(*) FROM num_money WHERE amt < 0 GROUP BY amt ORDER BY amt",
     "SELECT id, amt FROM num_money WHERE id = 5",
     "SELECT sum(amt) FROM num_money WHERE id = 7",
