@@ -129,6 +129,13 @@ int sql_analyze_from_table_for(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, 
 		return view_refused(c, rv, privs), MUR_ERR;
 	if (!t)
 		return MUR_ERR;
+	if (rv->alias && rv->alias->n_colnames) { /* not taken and ignored */
+		unsupported(c, "column aliases on a table in FROM (t AS a (x, y))", rv->location);
+		mur_error_hint(c->err,
+			       "Alias a subquery instead: FROM (SELECT * FROM %s) AS %s (...).",
+			       t->name, rv->alias->aliasname ? rv->alias->aliasname : t->name);
+		return MUR_ERR;
+	}
 	return sql_add_rte(c, q, t,
 			   (rv->alias && rv->alias->aliasname) ? rv->alias->aliasname : t->name,
 			   rv->location);

@@ -72,6 +72,8 @@ UNSUPPORTED = [
     ("SELECT id, count(*) OVER (ORDER BY id ROWS BETWEEN 1 + 1 PRECEDING AND CURRENT ROW) "
      "FROM errs", "frame"),
     ("CREATE TEMP VIEW v AS SELECT id FROM errs", "temporary view"),
+    # was taken and ignored: NATURAL JOIN on the table's names, the alias's unknown
+    ("SELECT * FROM errs AS e (a, b)", "column aliases on a table"),
 ]
 
 
