@@ -111,6 +111,7 @@ static int mergeable(const sql_ctx *c, const sql_query *q, const sql_query *sq)
 	return sq && !c->no_merge && !sq->is_virtual && sq->nrte > 0 && !sq->has_agg &&
 	       !sq->unnest && /* its json_each join stays with its own FROM */
 	       !sq->distinct && !sq->nsort && !sq->limit && !sq->offset && !sq->locks_rows &&
+	       !sq->nwindow && /* a WHERE over its results must see them computed first */
 	       q->nrte + sq->nrte <= SQL_RTES_MAX && q->nview < SQL_RTES_MAX;
 }
 

@@ -115,6 +115,12 @@ GROUPED = [
 
 # PARTITION BY holds acct's distribution column: on the followers.
 PUSHED = [
+    # a WHERE over a window's result in a subquery: top-N per group (was an
+    # internal error, "misuse of window function": the subquery was merged)
+    "SELECT * FROM (SELECT id, region, row_number() OVER (PARTITION BY region ORDER BY amt, id)"
+    " AS rn FROM acct) q WHERE rn <= 2 ORDER BY region, rn",
+    "SELECT id, s FROM (SELECT id, sum(amt) OVER () AS s FROM acct) q WHERE s > 0 AND id < 20"
+    " ORDER BY id",
     "SELECT id, region, amt, row_number() OVER (PARTITION BY region ORDER BY amt, id) FROM acct",
     "SELECT id, sum(amt) OVER (PARTITION BY note, region ORDER BY id), "
     "rank() OVER (PARTITION BY region ORDER BY amt DESC) FROM acct",
