@@ -526,6 +526,12 @@ int sql_set_keys_numeric(sql_ctx *c, const char *op, sql_expr **x, sql_expr **y,
 		return MUR_OK;
 	if (!mur_type_is_numeric((*x)->type) || !mur_type_is_numeric((*y)->type))
 		return MUR_OK;
+	if ((*x)->type == MT_FLOAT4 || (*x)->type == MT_FLOAT8 || (*y)->type == MT_FLOAT4 ||
+	    (*y)->type == MT_FLOAT8) { /* numeric against float: as float8, as PostgreSQL */
+		*x = sql_make_cast(c, *x, MT_FLOAT8, loc);
+		*y = *x ? sql_make_cast(c, *y, MT_FLOAT8, loc) : NULL;
+		return *x && *y ? MUR_OK : MUR_ERR;
+	}
 	for (int i = 0; i < 2; i++) {
 		sql_expr **e = i ? y : x;
 		if (!eq)

@@ -63,6 +63,8 @@ CONSTANTS = [
     # numeric among floats in IN compares as float8 (PostgreSQL's common type)
     "SELECT 1.0000000000000001::numeric IN (1.0::float8, 2.0::float8) AS a,"
     " 1.0000000000000001::numeric NOT IN (1.0::float8, 2.5) AS b, 0.1::float4 IN (0.1) AS c",
+    "SELECT count(*) FROM num_money WHERE amt + 0.000000000000000000001 IN"
+    " (SELECT amt::float8 FROM num_money WHERE id < 300)",
 ]
 
 
@@ -81,6 +83,7 @@ TABLE = [
     "SELECT id, amt FROM num_money WHERE amt > 99990.5 ORDER BY id",
     "SELECT count(*) FROM num_money WHERE amt BETWEEN 100 AND 200.50",
     "SELECT id FROM num_money WHERE amt IN (100.1::float8, 250.25::float8, 0.5) ORDER BY id",
+    "SELECT count(*) FROM num_money WHERE amt IN (SELECT x::float8 FROM num_money WHERE id < 300)",
     "SELECT amt, count(*) FROM num_money WHERE amt < 0 GROUP BY amt ORDER BY amt",
     "SELECT id, amt FROM num_money WHERE id = 5",
     "SELECT sum(amt) FROM num_money WHERE id = 7",
