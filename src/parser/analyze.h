@@ -529,6 +529,12 @@ sql_expr *sql_srf_column(sql_ctx *c, PgQuery__FuncCall *f);
 /* analyze_unnest.c: unnest(array) in FROM (item the call of rf), and
  * alone in the select list of a SELECT without FROM. */
 int sql_is_unnest_call(const PgQuery__Node *n);
+/* analyze_srf.c: a set-returning call in FROM as a leader table (its rte's
+ * series is the call analyze(f) gives, with agg_ok off), one column named
+ * by alias or fname, plus an int8 ordinality column when asked. */
+typedef sql_expr *(*sql_srf_analyze_fn)(sql_ctx *c, PgQuery__FuncCall *f);
+int sql_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias,
+		const char *fname, int ordinality, sql_srf_analyze_fn analyze);
 int sql_unnest_from(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf, PgQuery__Node *item);
 int sql_unnest_select_list(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f);
 /* unnest(a) in the select list of a query with FROM: the element column

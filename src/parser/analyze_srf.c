@@ -87,39 +87,52 @@ static sql_expr *series_call(sql_ctx *c, PgQuery__FuncCall *f)
 		       : NULL;
 }
 
-/* A leader table of one column for the call. */
-static int add_series(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias)
+int sql_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias,
+		const char *fname, int ordinality, sql_srf_analyze_fn analyze)
 {
 	const char *name = alias && alias->aliasname && *alias->aliasname ? alias->aliasname
-									  : SRF_NAME;
+									  : fname;
 	const char *col = alias && alias->n_colnames ? sql_node_str(alias->colnames[0]) : name;
+	const char *ord = alias && alias->n_colnames > 1 ? sql_node_str(alias->colnames[1])
+							 : "ordinality";
 	cat_table *t = sql_alloc(c, sizeof *t);
 	sql_expr *call;
 	int save_ok = c->agg_ok;
 	const char *save_where = c->agg_where;
 	if (!t)
 		return MUR_ERR;
-	if (alias && alias->n_colnames > 1)
+	if (alias && (int)alias->n_colnames > 1 + ordinality)
 		return sql_err(c, "42601", f->location,
-			       "too many column aliases specified for function %s", SRF_NAME);
+			       "too many column aliases specified for function %s", fname);
 	c->agg_ok = 0;
 	c->agg_where = "functions in FROM";
-	call = series_call(c, f);
+	call = analyze(c, f);
 	c->agg_ok = save_ok;
 	c->agg_where = save_where;
 	if (!call)
 		return MUR_ERR;
 	t->kind = CAT_TABLE_VIRTUAL;
 	t->dist_col = -1;
-	snprintf(t->name, sizeof t->name, "%s", SRF_NAME);
-	t->ncols = 1;
+	snprintf(t->name, sizeof t->name, "%s", fname);
+	t->ncols = 1 + ordinality;
 	snprintf(t->cols[0].name, sizeof t->cols[0].name, "%s", col ? col : name);
 	t->cols[0].type = call->type;
 	t->cols[0].typmod = -1;
+	if (ordinality) {
+		snprintf(t->cols[1].name, sizeof t->cols[1].name, "%s", ord ? ord : "ordinality");
+		t->cols[1].type = MT_INT8;
+		t->cols[1].typmod = -1;
+	}
 	if (sql_add_rte(c, q, t, name, f->location) != MUR_OK)
 		return MUR_ERR;
 	q->rtes[q->nrte - 1].series = call;
 	return MUR_OK;
+}
+
+/* A leader table of one column for the call. */
+static int add_series(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQuery__Alias *alias)
+{
+	return sql_srf_add(c, q, f, alias, SRF_NAME, 0, series_call);
 }
 
 int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf)
