@@ -125,6 +125,8 @@ typedef struct cat_placement {
 	int needs_rebuild;         /* runtime: catch-up cannot fix it, copy it anew */
 	int reported;              /* runtime: its follower reported (applied_lsn, entry_id)
 				      since it last connected (repl_recover.c) */
+	uint64_t heard;            /* runtime: repl_heard's stamp of the last answer that set
+				      applied_lsn (a STATUS asked before it is stale) */
 } cat_placement;
 
 typedef struct cat_shard {

@@ -92,6 +92,8 @@ int repl_connected(const repl_ctx *c, uint32_t node_id)
 	return c->tr.connected(c->tr.ctx, node_id);
 }
 
+void repl_heard(repl_ctx *c, cat_placement *p) { p->heard = ++c->heard_seq; }
+
 int repl_node_reported(const repl_ctx *c, uint32_t node_id)
 {
 	return c->status_known[node_id % CAT_NODES_MAX];

@@ -121,6 +121,7 @@ struct repl_ctx {
 	int nrebuilds;
 	uint8_t status_known[CAT_NODES_MAX];  /* node answered STATUS since it connected */
 	uint8_t status_wanted[CAT_NODES_MAX]; /* send STATUS at the next tick */
+	uint64_t heard_seq;                   /* repl_heard's counter */
 	uint64_t started_us;  /* mur_now_us() at create: the restart's reporting window */
 	repl_waiter *waiters; /* statements parked after a restart or behind a busy table */
 	int nwaiters, capwaiters;
@@ -144,6 +145,11 @@ struct repl_ctx {
 repl_shard *repl_shard_get(repl_ctx *c, uint32_t table_id, uint32_t shard);
 repl_shard *repl_shard_find(const repl_ctx *c, uint32_t table_id, uint32_t shard);
 int repl_connected(const repl_ctx *c, uint32_t node_id);
+/* An answer from p's follower just set p->applied_lsn (a write's, an
+ * undo's, a catch-up's): stamp p, so that a STATUS asked before it, whose
+ * answer a worker thread of the follower may have taken before that
+ * write, does not set the LSN back (repl_recover.c, status_row). */
+void repl_heard(repl_ctx *c, cat_placement *p);
 
 /* repl_recover.c, for repl_move.c: a new copy of shard sh on target
  * (REBUILDING, then the rebuild) replacing the copy on `replaces`; the

@@ -1517,6 +1517,7 @@ static void undo_answer(void *arg, exec_result *res)
 	} else if (p) {
 		p->applied_lsn = res->lsn;
 		p->entry_id = pu->entry;
+		repl_heard(c, p);
 	}
 	free(ref);
 	if (--pu->pending == 0)

@@ -72,6 +72,7 @@ typedef struct recover_action {
 	uint32_t replaces;  /* REBUILD: dead node whose placement this replaces (0: in place) */
 	int exclusive;      /* holds the shard's write queue */
 	uint64_t asked_us;  /* CATCHUP: when the shard's write queue was asked for */
+	uint64_t heard_at;  /* STATUS: repl_heard's counter when it was sent */
 } recover_action;
 
 /* ---- in-flight bookkeeping ---- */
@@ -370,7 +371,7 @@ static void switch_in(repl_ctx *c, cat_table *t, uint32_t sh, repl_rebuild *rb)
 }
 
 static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
-		       uint64_t entry_id);
+		       uint64_t entry_id, uint64_t heard_at);
 static int txn_undo_start(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
 			  uint64_t entry_id, uint64_t txn_id, uint64_t txn_lsn);
 static void txn_undo_done(repl_ctx *c, cat_table *t, cat_shard *s, cat_placement *p,
@@ -412,7 +413,8 @@ static void action_done(void *arg, exec_result *res)
 						   (uint64_t)v[2].i, (uint64_t)v[4].i,
 						   (uint64_t)v[5].i))
 					continue;
-				status_row(c, a->node_id, file, (uint64_t)v[1].i, (uint64_t)v[2].i);
+				status_row(c, a->node_id, file, (uint64_t)v[1].i, (uint64_t)v[2].i,
+					   a->heard_at);
 			}
 			c->status_known[a->node_id % CAT_NODES_MAX] = 1;
 			report_absent(c, a->node_id);
@@ -430,6 +432,7 @@ static void action_done(void *arg, exec_result *res)
 			if (!res->failed) {
 				p->applied_lsn = res->lsn;
 				p->entry_id = repl_entry_at(c, a->table_id, s, res->lsn);
+				repl_heard(c, p);
 				if (res->lsn == s->committed_lsn) {
 					cat_placement_set_state(p, CAT_PL_CURRENT);
 					MLOG(INFO, "recover",
@@ -462,6 +465,7 @@ static void action_done(void *arg, exec_result *res)
 			    (res->entry_id == s->committed_entry || s->committed_entry == 0 ||
 			     res->entry_id == 0)) {
 				p->applied_lsn = res->lsn;
+				repl_heard(c, p);
 				cat_placement_set_state(p, res->entry_id == s->committed_entry
 								   ? CAT_PL_CURRENT
 								   : CAT_PL_LAGGING);
@@ -543,8 +547,12 @@ int repl_drop_copy(repl_ctx *c, uint32_t node_id, const cat_table *t, uint32_t s
 	return drop_file(c, node_id, t->id, sh, file);
 }
 
+/* One file of a STATUS answer.  heard_at: repl_heard's counter when the
+ * STATUS was sent; the follower runs tasks on several threads, so a copy
+ * that answered a write (or an undo) since may have been listed before
+ * it: its newer answer stands. */
 static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t lsn,
-		       uint64_t entry_id)
+		       uint64_t entry_id, uint64_t heard_at)
 {
 	uint32_t table_id, shard, gen;
 	cat_table *t;
@@ -567,8 +575,10 @@ static void status_row(repl_ctx *c, uint32_t node_id, const char *file, uint64_t
 	}
 	if (p->state == CAT_PL_REBUILDING)
 		return;
-	p->applied_lsn = lsn;
-	p->entry_id = entry_id;
+	if (p->heard <= heard_at) {
+		p->applied_lsn = lsn;
+		p->entry_id = entry_id;
+	}
 	p->reported = 1;
 	if (!s->committed_known) {
 		/* leader restart: decided once enough copies reported (decide_committed) */
@@ -675,6 +685,7 @@ static void txn_undo_done(repl_ctx *c, cat_table *t, cat_shard *s, cat_placement
 	}
 	p->applied_lsn = res->lsn;
 	p->entry_id = res->entry_id;
+	repl_heard(c, p);
 	if (s->committed_known) {
 		classify(c, t->id, s, p);
 		return;
@@ -805,6 +816,7 @@ static void send_status(repl_ctx *c, uint32_t node_id)
 	a = new_action(ACT_STATUS, NULL, 0, node_id);
 	if (!a)
 		return;
+	a->heard_at = c->heard_seq;
 	task_for(&task, EXEC_TASK_STATUS, NULL, 0);
 	if (send_action(c, a, &task) != MUR_OK) {
 		free(a);

@@ -1033,6 +1033,7 @@ static void hold(repl_wop *op, cat_placement *p, uint32_t node_id)
 	if (p) {
 		p->applied_lsn = op->lsn;
 		p->entry_id = op->entry_id;
+		repl_heard(op->c, p);
 		cat_placement_set_lsn(op->c->cat, op->table_id, op->shard, node_id, op->lsn);
 	}
 }
@@ -1053,6 +1054,7 @@ static void undo_done(void *arg, exec_result *res)
 		} else {
 			p->applied_lsn = res->lsn;
 			p->entry_id = repl_entry_at(op->c, op->table_id, s, res->lsn);
+			repl_heard(op->c, p);
 		}
 	}
 	if (--op->undo_pending == 0) {
@@ -1475,6 +1477,7 @@ static void primary_unsynced(repl_wop *op, cat_placement *p)
 	if (p) {
 		p->applied_lsn = op->lsn;
 		p->entry_id = op->entry_id;
+		repl_heard(op->c, p);
 	}
 	wop_set_state(op, REPL_WOP_REPLICATING);
 }

@@ -26,7 +26,9 @@
  *   - a copy's staleness: the entries it lacks and the time since the
  *     first of them was decided, from the ring while it holds the entry,
  *     else an upper bound from the copy's last entry id; which copies a
- *     stale read may use (repl_copy_committed_prefix).
+ *     stale read may use (repl_copy_committed_prefix);
+ *   - a STATUS answer taken before a write's answer (a follower runs tasks
+ *     on several threads) does not set the copy's LSN back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1090,6 +1092,58 @@ static void test_read_bound(void **state)
 	assert_int_equal(bound, 2);
 }
 
+/* Answer STATUS send i: the node lists the shard's file at (lsn, entry_id). */
+static void answer_status(int i, uint64_t lsn, uint64_t entry_id)
+{
+	exec_result res;
+	char file[64];
+	mur_value v[3];
+	assert_int_equal(sends[i].kind, EXEC_TASK_STATUS);
+	exec_result_init(&res);
+	cat_placement_file(fx.t, 0, file, sizeof file);
+	v[0] = mur_v_text(file, strlen(file));
+	v[1] = mur_v_int((int64_t)lsn);
+	v[2] = mur_v_int((int64_t)entry_id);
+	for (int k = 0; k < 3; k++)
+		mur_row_put_value(&res.rows, &v[k]);
+	res.ncols = 3;
+	res.nrows = 1;
+	sends[i].answered = 1;
+	sends[i].cb(sends[i].arg, &res);
+	exec_result_free(&res);
+}
+
+/* The CI failure of test_move: a STATUS sent to f2 is answered by a
+ * worker thread that listed the shard at lsn 0 while another applied
+ * entry 1; the APPLY's answer reached the leader first.  The copy holds
+ * entry 1: the catalog must say so and keep it CURRENT. */
+static void test_stale_status_does_not_set_the_lsn_back(void **state)
+{
+	cat_placement *p;
+	int st;
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer(0, 1, 1, NULL); /* the primary logged entry 1; APPLYs go out */
+	assert_int_equal(nsends, 3);
+	repl_node_changed(fx.c, sends[1].node_id); /* asks it for STATUS */
+	assert_int_equal(nsends, 4);
+	st = 3;
+	answer(1, 1, 0, NULL); /* the APPLY: 2 of 3, committed at 1 */
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	answer_status(st, 0, 0); /* listed before it applied entry 1 */
+	p = cat_placement_on(&fx.t->shards[0], sends[1].node_id);
+	assert_non_null(p);
+	assert_int_equal(p->applied_lsn, 1);
+	assert_int_equal(p->state, CAT_PL_CURRENT);
+	answer(2, 1, 0, NULL);
+	/* a STATUS asked after the answer is believed: it lost the entry */
+	repl_node_changed(fx.c, sends[1].node_id);
+	assert_int_equal(sends[nsends - 1].kind, EXEC_TASK_STATUS);
+	answer_status(nsends - 1, 0, 0);
+	assert_int_equal(p->applied_lsn, 0);
+	assert_int_not_equal(p->state, CAT_PL_CURRENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1124,6 +1178,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_staged_abort_dooms_the_next_holder, setup,
 						teardown),
 		cmocka_unit_test(test_staged_decide),
+		cmocka_unit_test_setup_teardown(test_stale_status_does_not_set_the_lsn_back, setup,
+						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
