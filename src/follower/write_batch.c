@@ -27,8 +27,8 @@
  * are already durable (or that logged none) with no group ahead of it is
  * answered at once, with no thread handoff.
  *
- * Memory: node_wbatch is malloc'd by node_wbatch_new and freed once its
- * three handles are closed and no sync job is in flight; items belong to the
+ * Memory: node_wbatch is malloc'd by node_wbatch_new and freed once both
+ * handles are closed and no sync job is in flight; items belong to the
  * owner.
  */
 #include "follower/write_batch.h"
@@ -43,10 +43,6 @@
 
 #define WRITE_BATCH_TASK_BYTES_MAX (256 * 1024) /* larger writes run alone */
 #define WRITE_BATCH_RETRY_MS 1                  /* how often held items try their placement again */
-/* How long a group of only a block's pipelined entries waits for more
- * items (above all its commit marker) before its fsync: one round trip of
- * the client through the leader, under load. */
-#define WRITE_BATCH_DEFER_MS 1
 
 typedef struct item_list {
 	node_wb_item *head, *tail;
@@ -62,7 +58,7 @@ struct node_wbatch {
 	uv_idle_t idle; /* runs the queue at the loop's next turn */
 	int idle_on;
 	uv_timer_t retry; /* runs the queue again while items are held */
-	int nhandles;     /* open handles: freed when all three are closed */
+	int nhandles;     /* open handles: freed when both are closed */
 	item_list queued;
 	item_list held; /* their placement was locked; oldest first */
 	/* the group syncing on a pool thread (syncing) and the one filling */
@@ -71,9 +67,6 @@ struct node_wbatch {
 	item_list sync_items, filling;
 	stor_fwal_ticket sync_ticket, filling_ticket;
 	int filling_early; /* a batch of the filling group answered early */
-	int filling_other; /* an item of the filling group is not a pipelined entry */
-	uv_timer_t defer;  /* a pipelined-only filling group's wait (deferring) */
-	int deferring, defer_due;
 	int sync_rc;
 	mur_error sync_err;
 };
@@ -155,47 +148,12 @@ static void sync_work(uv_work_t *w)
 
 static void sync_done(uv_work_t *w, int status);
 
-/* An entry of a block, answered at once (pipelined) by the leader: nobody
- * waits for its durability but that block's COMMIT, and that block's
- * commit marker (a WRITE to every copy) comes right behind it. */
-static int pipelined(const exec_task *t)
-{
-	return t->txn_id != 0 && t->entry_kind == EXEC_ENTRY_DATA &&
-	       (t->kind == EXEC_TASK_APPLY || t->kind == EXEC_TASK_WRITE);
-}
-
-static void defer_due(uv_timer_t *h);
-
-/* A filling group of only pipelined entries, synced on the loop (nothing
- * answered early), waits WRITE_BATCH_DEFER_MS from its first batch for
- * more items before its fsync: the block's commit marker arriving
- * meanwhile joins the group, and a one-shard COMMIT costs the copies one
- * fsync instead of two in series (docs/replication.md, "Write batches").
- * 1 while it waits. */
-static int defer_filling(node_wbatch *b)
-{
-	if (b->filling_early || b->filling_other || b->defer_due ||
-	    stor_fwal_ticket_durable(&b->filling_ticket))
-		return 0;
-	if (!b->deferring) {
-		uv_timer_start(&b->defer, defer_due, WRITE_BATCH_DEFER_MS, 0);
-		b->deferring = 1;
-	}
-	return 1;
-}
-
 /* The filling group becomes the syncing one (none is syncing): answered
  * at once when already durable, synced here when it answered nothing
  * early, else its fsync goes to a pool thread. */
 static void sync_filling(node_wbatch *b)
 {
 	while (!b->syncing && b->filling.head) {
-		if (defer_filling(b))
-			return;
-		if (b->deferring)
-			uv_timer_stop(&b->defer);
-		b->deferring = b->defer_due = 0;
-		b->filling_other = 0;
 		item_list items = b->filling;
 		stor_fwal_ticket t = b->filling_ticket;
 		int early = b->filling_early;
@@ -276,9 +234,6 @@ static void run_items(node_wbatch *b)
 		return;
 	if (b->early && b->early(b->arg, ran.head) > 0) /* committed, not yet durable */
 		b->filling_early = 1;
-	for (it = ran.head; it; it = it->next)
-		if (!pipelined(it->task))
-			b->filling_other = 1;
 	/* the group filling: after the one syncing, if any */
 	if (b->filling.tail)
 		b->filling.tail->next = ran.head;
@@ -286,14 +241,6 @@ static void run_items(node_wbatch *b)
 		b->filling.head = ran.head;
 	b->filling.tail = ran.tail;
 	stor_fwal_ticket_merge(&b->filling_ticket, &t);
-	sync_filling(b);
-}
-
-static void defer_due(uv_timer_t *h)
-{
-	node_wbatch *b = h->data;
-	b->deferring = 0;
-	b->defer_due = 1;
 	sync_filling(b);
 }
 
@@ -328,9 +275,7 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
 	b->idle.data = b;
 	uv_timer_init(loop, &b->retry);
 	b->retry.data = b;
-	uv_timer_init(loop, &b->defer);
-	b->defer.data = b;
-	b->nhandles = 3;
+	b->nhandles = 2;
 	return b;
 }
 
@@ -356,5 +301,4 @@ void node_wbatch_close(node_wbatch *b)
 		return;
 	uv_close((uv_handle_t *)&b->idle, closed);
 	uv_close((uv_handle_t *)&b->retry, closed);
-	uv_close((uv_handle_t *)&b->defer, closed);
 }
