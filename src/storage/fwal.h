@@ -28,7 +28,9 @@
  *
  * Durability rule: a transaction committed on a placement with the WAL on
  * is either logged here (ENTRY after a capture WRITE or an APPLY, UNDO
- * after an undo; the task waits for the group fsync before it answers) or
+ * after an undo, a lazy commit marker's ENTRY_TXN before its row reaches
+ * SQLite at all — replog.h: recovery replays it like a lost commit; the
+ * task waits for the group fsync before it answers) or
  * made durable like synchronous=FULL would: stor_commit fdatasyncs the
  * placement's -wal file after COMMIT (stor_fwal_prepare_commit: DDL,
  * catch-up batches, writes without capture, changesets above

@@ -16,6 +16,10 @@
  *             apply_changeset (any conflict aborts) → log_put → commit
  *   undo      stor_log_undo: for lsn = cur … target+1: read entry, invert,
  *             apply, delete row → position (target, its entry id) → commit
+ *   lazy      stor_log_append_lazy (a commit marker, no SQLite transaction):
+ *   marker    order check on the cached state → follower-WAL record →
+ *             position and cache; its row: stor_log_put_lazy, first in
+ *             the next stor_begin, or stor_log_flush_lazy (db.c's locks)
  *
  * Invariants: position and log change only together with the rows they
  * describe; the newest entry is never trimmed, nor is an entry of the open
