@@ -166,19 +166,14 @@ static int open_main(run_ctx *c, int create)
 {
 	if (stor_dir_get(c->dir, c->t->placements[0], create, &c->db, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
-	/* a WRITE or an APPLY writes a pending lazy commit marker's row in its
-	 * own transaction (storage/replog.h); anything else finds it written */
-	int writes = c->t->kind == EXEC_TASK_WRITE || c->t->kind == EXEC_TASK_APPLY;
 	if (c->try_lock) {
-		int rc = writes ? stor_lock_write(c->db, 1, &c->res->err)
-				: stor_trylock(c->db, &c->res->err);
+		int rc = stor_trylock(c->db, &c->res->err);
 		if (rc != MUR_OK) {
 			stor_dir_put(c->dir, c->db);
 			c->db = NULL;
 			return rc == MUR_EAGAIN ? MUR_EAGAIN : fail(c, MUR_ERR);
 		}
-	} else if ((writes ? stor_lock_write(c->db, 0, &c->res->err)
-			   : stor_lock(c->db, &c->res->err)) != MUR_OK) {
+	} else if (stor_lock(c->db, &c->res->err) != MUR_OK) {
 		stor_dir_put(c->dir, c->db);
 		c->db = NULL;
 		return fail(c, MUR_ERR);
@@ -903,34 +898,12 @@ rollback:
 	return rc == MUR_EAGAIN ? MUR_EAGAIN : MUR_ERR;
 }
 
-/* A commit marker without a SQLite transaction (storage/replog.h, lazy
- * commit markers): MUR_EAGAIN when it cannot be lazy (write_txn then
- * appends it, or refuses it with the usual error). */
-static int write_marker_lazy(run_ctx *c)
-{
-	uint64_t lsn;
-	if (!c->t->capture || c->t->entry_kind != EXEC_ENTRY_COMMIT ||
-	    (c->t->lsn && stor_lsn(c->db) + 1 != c->t->lsn))
-		return MUR_EAGAIN;
-	stor_entry e = task_entry(c->t, NULL, 0);
-	int rc = stor_log_append_lazy(c->db, &e, &lsn, &c->res->err);
-	if (rc == MUR_EAGAIN)
-		return MUR_EAGAIN;
-	if (rc != MUR_OK)
-		return fail(c, MUR_ERR);
-	c->res->lsn = lsn;
-	c->res->entry_id = stor_entry_id(c->db);
-	return MUR_OK;
-}
-
 static int run_write(run_ctx *c)
 {
 	int rc = open_main(c, 0);
 	if (rc != MUR_OK)
 		return rc; /* MUR_EAGAIN: placement busy (try mode) */
-	rc = write_marker_lazy(c);
-	if (rc == MUR_EAGAIN)
-		rc = write_txn(c, c->t->nrows > 0 && c->t->entry_kind == EXEC_ENTRY_DATA);
+	rc = write_txn(c, c->t->nrows > 0 && c->t->entry_kind == EXEC_ENTRY_DATA);
 	if (rc == MUR_EAGAIN)
 		rc = write_txn(c, 0);
 	if (rc == MUR_OK && c->t->capture == EXEC_CAPTURE_LOG)

@@ -27,7 +27,6 @@
 #include "storage/storage_int.h"
 
 #include "common/clock.h"
-#include "common/log.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -172,14 +171,8 @@ void stor_db_shutdown(stor_db *db)
 
 void stor_close(stor_db *db)
 {
-	mur_error err;
 	if (!db)
 		return;
-	if (db->db && db->has_lazy && stor_lock(db, &err) == MUR_OK) /* writes its row */
-		stor_unlock(db);
-	else if (db->db && db->has_lazy) /* the follower WAL holds it: recovery replays it */
-		MLOG(WARN, "storage", "%s: lazy commit marker not written at close: %s", db->file,
-		     err.message);
 	stor_db_shutdown(db);
 	pthread_mutex_destroy(&db->mu);
 	free(db);
@@ -201,12 +194,9 @@ static void note_owner(stor_db *db)
 #endif
 }
 
-int stor_lock_write(stor_db *db, int try, mur_error *err)
+int stor_lock(stor_db *db, mur_error *err)
 {
-	if (!try)
-		pthread_mutex_lock(&db->mu);
-	else if (pthread_mutex_trylock(&db->mu) != 0)
-		return MUR_EAGAIN;
+	pthread_mutex_lock(&db->mu);
 	if (!db->db) {
 		pthread_mutex_unlock(&db->mu);
 		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE,
@@ -216,28 +206,17 @@ int stor_lock_write(stor_db *db, int try, mur_error *err)
 	return MUR_OK;
 }
 
-/* Locked by stor_lock_write: write a lazy marker's row for a holder that
- * may read the file (replog.h). */
-static int lock_flushed(stor_db *db, mur_error *err)
-{
-	if (db->has_lazy && stor_log_flush_lazy(db, err) != MUR_OK) {
-		stor_unlock(db);
-		return MUR_ERR;
-	}
-	return MUR_OK;
-}
-
-int stor_lock(stor_db *db, mur_error *err)
-{
-	if (stor_lock_write(db, 0, err) != MUR_OK)
-		return MUR_ERR;
-	return lock_flushed(db, err);
-}
-
 int stor_trylock(stor_db *db, mur_error *err)
 {
-	int rc = stor_lock_write(db, 1, err);
-	return rc != MUR_OK ? rc : lock_flushed(db, err);
+	if (pthread_mutex_trylock(&db->mu) != 0)
+		return MUR_EAGAIN;
+	if (!db->db) {
+		pthread_mutex_unlock(&db->mu);
+		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE,
+				     "placement \"%s\" was dropped or replaced", db->file);
+	}
+	note_owner(db);
+	return MUR_OK;
 }
 
 void stor_unlock(stor_db *db)
@@ -438,10 +417,6 @@ int stor_begin(stor_db *db, mur_error *err)
 	db->has_pending = 0;
 	db->logp.valid = 0;
 	db->fwal_log = 0;
-	if (db->has_lazy && stor_log_put_lazy(db, err) != MUR_OK) {
-		stor_rollback(db);
-		return MUR_ERR;
-	}
 	return MUR_OK;
 }
 
@@ -510,7 +485,6 @@ int stor_commit(stor_db *db, mur_error *err)
 		return MUR_ERR;
 	}
 	db->in_txn = 0;
-	db->has_lazy = 0; /* its row was written first (stor_begin) */
 	if (db->has_pending) {
 		db->lsn = db->pending_lsn;
 		db->entry_id = db->pending_entry_id;

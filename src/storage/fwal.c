@@ -860,14 +860,6 @@ int stor_fwal_log_entry(stor_db *db, const stor_entry *e, mur_error *err)
 			   e->len, err);
 }
 
-int stor_fwal_log_lazy(stor_db *db, const stor_entry *e, mur_error *err)
-{
-	if (!db->fwal || fwal_broken(db->fwal))
-		return MUR_EAGAIN;
-	db->fwal_log = 1;
-	return stor_fwal_log_entry(db, e, err);
-}
-
 int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err)
 {
 	unsigned char fixed[8];

@@ -28,9 +28,7 @@
  *
  * Durability rule: a transaction committed on a placement with the WAL on
  * is either logged here (ENTRY after a capture WRITE or an APPLY, UNDO
- * after an undo, a lazy commit marker's ENTRY_TXN before its row reaches
- * SQLite at all — replog.h: recovery replays it like a lost commit; the
- * task waits for the group fsync before it answers) or
+ * after an undo; the task waits for the group fsync before it answers) or
  * made durable like synchronous=FULL would: stor_commit fdatasyncs the
  * placement's -wal file after COMMIT (stor_fwal_prepare_commit: DDL,
  * catch-up batches, writes without capture, changesets above
@@ -190,11 +188,6 @@ int stor_fwal_prepare_commit(stor_db *db, int logged, size_t cs_len, mur_error *
  * Under lock (keeps a placement's records in LSN order). */
 int stor_fwal_log_entry(stor_db *db, const stor_entry *e, mur_error *err);
 int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err);
-/* A lazy commit marker's record (replog.h, stor_log_append_lazy; e->lsn
- * == stor_lsn(db), no SQLite transaction behind it), as
- * stor_fwal_log_entry.  MUR_EAGAIN (nothing appended) when the WAL is off
- * or broken.  Under lock. */
-int stor_fwal_log_lazy(stor_db *db, const stor_entry *e, mur_error *err);
 /* Deferred durability, for a batch of writes run one after the other on
  * this thread (node/follower.c's write batches): between defer_begin and
  * defer_end, ENTRY and UNDO records are appended without waiting, so the

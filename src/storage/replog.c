@@ -16,10 +16,6 @@
  *             apply_changeset (any conflict aborts) → log_put → commit
  *   undo      stor_log_undo: for lsn = cur … target+1: read entry, invert,
  *             apply, delete row → position (target, its entry id) → commit
- *   lazy      stor_log_append_lazy (a commit marker, no SQLite transaction):
- *   marker    order check on the cached state → follower-WAL record →
- *             position and cache; its row: stor_log_put_lazy, first in
- *             the next stor_begin, or stor_log_flush_lazy (db.c's locks)
  *
  * Invariants: position and log change only together with the rows they
  * describe; the newest entry is never trimmed, nor is an entry of the open
@@ -476,69 +472,6 @@ int stor_log_append(stor_db *db, const stor_entry *e, uint64_t *lsn, mur_error *
 		return MUR_ERR;
 	*lsn = cur + 1;
 	return MUR_OK;
-}
-
-/* ---- lazy commit markers (replog.h) -------------------------------- */
-
-int stor_log_append_lazy(stor_db *db, const stor_entry *e, uint64_t *lsn, mur_error *err)
-{
-	STOR_ASSERT_LOCKED(db);
-	if (e->kind != STOR_ENTRY_COMMIT || db->in_txn || db->has_lazy || !db->logc.valid)
-		return MUR_EAGAIN;
-	if (stor_entry_check(e, err) != MUR_OK)
-		return MUR_ERR;
-	stor_log_cache c = db->logc;
-	uint64_t was = db->lsn, was_id = db->entry_id, at = db->lsn + 1;
-	if (follow_open_txn(db, &c, e, at, err) != MUR_OK)
-		return MUR_ERR;
-	stor_entry rec = *e;
-	rec.lsn = at;
-	db->lsn = at; /* the record's LSN (fwal.c checks it) */
-	db->entry_id = e->entry_id;
-	int rc = stor_fwal_log_lazy(db, &rec, err);
-	if (rc != MUR_OK) { /* EAGAIN: WAL off or broken; else nothing appended either */
-		db->lsn = was;
-		db->entry_id = was_id;
-		return rc;
-	}
-	if (!c.first) {
-		c.first = at;
-		c.first_len = 0;
-	}
-	db->logc = c;
-	db->has_lazy = 1;
-	db->lazy_txn = e->txn_id;
-	*lsn = at;
-	return MUR_OK;
-}
-
-int stor_log_put_lazy(stor_db *db, mur_error *err)
-{
-	sqlite3_stmt *st;
-	if (!db->has_lazy)
-		return MUR_OK;
-	assert(db->in_txn && !db->has_pending);
-	if (stor_prepare(db,
-			 "INSERT INTO _murphy_log(lsn, entry_id, txn_id, kind, changeset)"
-			 " VALUES (?1, ?2, ?3, ?4, '')",
-			 &st, err) != MUR_OK)
-		return MUR_ERR;
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)db->lsn);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)db->entry_id);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)db->lazy_txn);
-	sqlite3_bind_int(st, 4, STOR_ENTRY_COMMIT);
-	int rc = sqlite3_step(st);
-	stor_release(db, st);
-	return rc == SQLITE_DONE ? MUR_OK : stor_map_sqlite_error(db->db, rc, err);
-}
-
-int stor_log_flush_lazy(stor_db *db, mur_error *err)
-{
-	if (!db->has_lazy)
-		return MUR_OK;
-	if (stor_begin(db, err) != MUR_OK) /* writes the row */
-		return MUR_ERR;
-	return stor_commit(db, err); /* durable already: no record, no fsync */
 }
 
 int stor_log_get(stor_db *db, uint64_t lsn, int *found, uint64_t *entry_id, void **cs, size_t *len,

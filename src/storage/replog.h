@@ -241,30 +241,6 @@ void stor_rowcap_end(stor_rowcap *rc);
  * may not follow the open transaction (top). */
 int stor_log_append(stor_db *db, const stor_entry *e, uint64_t *lsn, mur_error *err);
 
-/* Lazy commit markers: append commit marker e (STOR_ENTRY_COMMIT) as
- * entry lsn+1 WITHOUT a SQLite transaction.  Under lock, outside a
- * transaction.  Its ENTRY_TXN record goes to the follower WAL (durable at
- * its group's fsync, like any logged entry: the caller waits as for one,
- * and recovery replays it as the next entry), stor_lsn/stor_entry_id and
- * the log cache move at once, and its _murphy_log row is written later:
- * by the next stor_begin on the placement (in that transaction, first:
- * the next writer's entry, an undo), or by stor_log_flush_lazy (every
- * stor_lock / stor_trylock except stor_lock_write's, stor_close), so
- * anything that reads the file sees it.  A marker costs its placement no
- * SQLite transaction of its own on the hot path (TPC-B: four per copy per
- * transaction).  MUR_EAGAIN (nothing done) when it cannot be lazy: the
- * follower WAL off or broken, the log cache unknown, a lazy marker
- * already pending, or not a commit marker — then append it the usual
- * way.  STOR_SQLSTATE_TXN_ORDER as stor_log_append; 58030 when the WAL
- * refuses the record (nothing changed). */
-int stor_log_append_lazy(stor_db *db, const stor_entry *e, uint64_t *lsn, mur_error *err);
-/* Write the pending lazy marker's row in its own transaction (no-op when
- * none).  Under lock, outside a transaction. */
-int stor_log_flush_lazy(stor_db *db, mur_error *err);
-/* stor_begin's part: the pending lazy marker's row, inserted first in the
- * transaction just begun (no-op when none). */
-int stor_log_put_lazy(stor_db *db, mur_error *err);
-
 /* ---- replicas: apply, undo --------------------------------------- */
 
 /* APPLY entry e in its own transaction (under lock): the placement must

@@ -78,17 +78,10 @@ const char *stor_path(const stor_db *db);
 sqlite3 *stor_handle(stor_db *db);
 
 /* Serialize tasks on this placement.  stor_lock fails (58P01) when the
- * placement was dropped while the caller waited; then do not unlock.
- * Both write a pending lazy commit marker's row first (replog.h), so the
- * holder finds the file at stor_lsn; when that fails they fail with its
- * error and do not hold the lock. */
+ * placement was dropped while the caller waited; then do not unlock. */
 int stor_lock(stor_db *db, mur_error *err);
 /* stor_lock without waiting: MUR_EAGAIN when another task holds it. */
 int stor_trylock(stor_db *db, mur_error *err);
-/* stor_lock / stor_trylock (try = 1) for a write that begins a
- * transaction at once: a pending lazy commit marker (replog.h) is not
- * flushed in a transaction of its own but written by that stor_begin. */
-int stor_lock_write(stor_db *db, int try, mur_error *err);
 void stor_unlock(stor_db *db);
 
 /* A prepared statement for sql, from the cache when possible.  sql must be

@@ -56,13 +56,7 @@ struct stor_db {
 	uint64_t entry_id;    /* the entry id at lsn */
 	uint64_t pending_lsn; /* set in the open transaction, when has_pending */
 	uint64_t pending_entry_id;
-	int has_pending; /* the open transaction moves the log position */
-	/* A lazy commit marker (replog.h, stor_log_append_lazy): entry lsn
-	 * (entry_id, of lazy_txn) is in the follower WAL and counted in lsn
-	 * and logc, but its _murphy_log row is not written yet; the next
-	 * stor_begin writes it first, stor_commit clears the flag. */
-	int has_lazy;
-	uint64_t lazy_txn;
+	int has_pending;        /* the open transaction moves the log position */
 	uint64_t log_keep;      /* retention: STOR_LOG_KEEP unless set (tests) */
 	uint64_t log_bytes_max; /* retention: STOR_LOG_BYTES_MAX unless set */
 	int in_txn;

@@ -516,109 +516,6 @@ static void test_txn_entries_recovered(void **state)
 	stor_dir_close(d);
 }
 
-/* ---- lazy commit markers (replog.h) ----------------------------------------- */
-
-/* A lazy commit marker of txn on file: rc of stor_log_append_lazy. */
-static int lazy_marker(stor_dir *d, const char *file, uint64_t entry_id, uint64_t txn,
-		       mur_error *err)
-{
-	stor_db *db;
-	uint64_t lsn = 0;
-	stor_entry e = {.entry_id = entry_id, .txn_id = txn, .kind = STOR_ENTRY_COMMIT};
-	must(stor_dir_get(d, file, 0, &db, err), err);
-	must(stor_lock_write(db, 0, err), err);
-	int rc = stor_log_append_lazy(db, &e, &lsn, err);
-	if (rc == MUR_OK)
-		assert_int_equal(lsn, stor_lsn(db));
-	stor_unlock(db);
-	stor_dir_put(d, db);
-	return rc;
-}
-
-/* "txn:kind,..." of file's _murphy_log rows, locked without writing a
- * lazy marker's row (flush 0) or with (1); *lsn: stor_lsn. */
-static void log_kinds(stor_dir *d, const char *file, int flush, char *out, size_t n, uint64_t *lsn)
-{
-	stor_db *db;
-	sqlite3_stmt *st;
-	mur_error err;
-	must(stor_dir_get(d, file, 0, &db, &err), &err);
-	must(flush ? stor_lock(db, &err) : stor_lock_write(db, 0, &err), &err);
-	assert_int_equal(sqlite3_prepare_v2(stor_handle(db),
-					    "SELECT coalesce(group_concat((txn_id & 15) || ':' || "
-					    "kind,"
-					    " ','), '') FROM (SELECT txn_id, kind FROM _murphy_log"
-					    " ORDER BY lsn)",
-					    -1, &st, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-	snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	*lsn = stor_lsn(db);
-	stor_unlock(db);
-	stor_dir_put(d, db);
-}
-
-static void test_lazy_markers(void **state)
-{
-	(void)state;
-	stor_fwal_opts opts = {.rotate_ms = 3600 * 1000};
-	stor_dir *d = open_dir("lazy", 1, &opts);
-	stor_fwal_recovery rep;
-	mur_error err;
-	char got[256];
-	uint64_t lsn;
-	const uint64_t x = 0x5200000000000001ull, y = 0x5200000000000002ull,
-		       z = 0x5200000000000003ull;
-	create_placement(d, "t1.db");
-	write_txn_row(d, "t1.db", 1, 401, x);
-	write_marker(d, "t1.db", 402, x); /* the usual way: reads the log's state */
-	write_txn_row(d, "t1.db", 2, 403, y);
-	must(lazy_marker(d, "t1.db", 404, y, &err), &err);
-	/* counted at once, but no row yet: it took no SQLite transaction */
-	log_kinds(d, "t1.db", 0, got, sizeof got, &lsn);
-	assert_string_equal(got, "1:0,1:1,2:0");
-	assert_int_equal(lsn, 4);
-
-	/* durable through the follower WAL: a crash now recovers it */
-	stor_dir *c = crash_copy(d);
-	must(stor_fwal_recover(c, &rep, &err), &err);
-	assert_int_equal(rep.gaps, 0);
-	log_kinds(c, "t1.db", 1, got, sizeof got, &lsn);
-	assert_string_equal(got, "1:0,1:1,2:0,2:1");
-	assert_int_equal(lsn, 4);
-	stor_dir_close(c);
-
-	/* the next writer's transaction writes the row first, then its entry */
-	write_txn_row(d, "t1.db", 3, 405, z);
-	log_kinds(d, "t1.db", 0, got, sizeof got, &lsn);
-	assert_string_equal(got, "1:0,1:1,2:0,2:1,3:0");
-	assert_int_equal(lsn, 5);
-
-	/* a marker of another transaction while z is open: refused, nothing moves */
-	assert_int_equal(lazy_marker(d, "t1.db", 406, y, &err), MUR_ERR);
-	assert_string_equal(err.sqlstate, STOR_SQLSTATE_TXN_ORDER);
-	log_kinds(d, "t1.db", 1, got, sizeof got, &lsn);
-	assert_int_equal(lsn, 5);
-
-	/* a reader (stor_lock) finds the row written */
-	must(lazy_marker(d, "t1.db", 406, z, &err), &err);
-	assert_int_equal(lazy_marker(d, "t1.db", 407, z, &err), MUR_EAGAIN); /* one pending */
-	log_kinds(d, "t1.db", 1, got, sizeof got, &lsn);
-	assert_string_equal(got, "1:0,1:1,2:0,2:1,3:0,3:1");
-	assert_int_equal(lsn, 6);
-
-	/* and so does a close */
-	write_txn_row(d, "t1.db", 4, 407, x);
-	must(lazy_marker(d, "t1.db", 408, x, &err), &err);
-	stor_dir_close(d);
-	d = open_dir("lazy", 0, NULL);
-	log_kinds(d, "t1.db", 0, got, sizeof got, &lsn);
-	assert_string_equal(got, "1:0,1:1,2:0,2:1,3:0,3:1,1:0,1:1");
-	assert_int_equal(lsn, 8);
-	stor_dir_close(d);
-}
-
 /* ---- rotation while appending ---------------------------------------------- */
 
 typedef struct rotator {
@@ -831,7 +728,6 @@ int main(void)
 		cmocka_unit_test(test_torn_tail),
 		cmocka_unit_test(test_undo_and_reset),
 		cmocka_unit_test(test_txn_entries_recovered),
-		cmocka_unit_test(test_lazy_markers),
 		cmocka_unit_test(test_rotation_while_appending),
 		cmocka_unit_test(test_fault_slows_and_fails_syncs),
 		cmocka_unit_test(test_off_and_gap),
