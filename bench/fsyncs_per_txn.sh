@@ -8,6 +8,7 @@
 # and pgbench's mean latency.  Counts, unlike times, do not move with the
 # machine's load, so two builds compare on a shared machine.
 set -e
+export PGSSLMODE=${PGSSLMODE:-disable} # as the PostgreSQL control: no TLS (bench/bench.py)
 BIN=$(readlink -f ${1:?murphy binary}); N=${2:-300}
 D=$(mktemp -d /tmp/fpt.XXXXXX); PORT=$(( 20000 + RANDOM % 20000 ))
 $BIN local start --dir $D/c --followers 3 --pg-port $PORT >/dev/null
