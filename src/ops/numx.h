@@ -1,0 +1,73 @@
+/*
+ * numx.h — a numeric expression (wire/task.h's exec_numx: + - * and unary
+ * minus over a row's columns and constants) evaluated by the hash
+ * aggregate, exactly as storage/sqlfn_numeric.c's mur_num_add/sub/mul/neg
+ * would compute it in SQLite, without printing the result as text.
+ *
+ * Two ways, same value:
+ *   fast   every operand a plain decimal of at most NUMX_FAST_DIGITS digits
+ *          (or an INT) and every step fitting an __int128 mantissa: the
+ *          result as (mantissa, scale).  TPC-H's prices and rates always.
+ *   exact  GMP (common/numeric.h) from the start, each step's result
+ *          checked against numeric's limits (22003) as each SQLite call's
+ *          is; any operand text mur_num_from_value takes.
+ * Scales are PostgreSQL's: + and - the larger operand scale, * their sum,
+ * so sum(price * (1 - discount)) has the scale PostgreSQL gives it.
+ * An expression with a NULL operand is NULL (the functions are strict).
+ */
+#ifndef OPS_NUMX_H
+#define OPS_NUMX_H
+
+#include "common/error.h"
+#include "common/numeric.h"
+#include "common/value.h"
+#include "wire/task.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Digits of an operand the fast way takes: 10^36 * 100 < 2^127 (room to
+ * add); a longer one, or a step that overflows 128 bits or a scale past
+ * NUMX_FAST_SCALE_MAX, goes exact. */
+#define NUMX_FAST_DIGITS 36
+#define NUMX_FAST_SCALE_MAX 38
+
+typedef enum numx_outcome {
+	NUMX_NULL = 0, /* an operand is NULL: so is the expression */
+	NUMX_FAST = 1, /* *m, *scale hold the value */
+	NUMX_SLOW = 2, /* not on the fast path: call exec_numx_exact */
+} numx_outcome;
+
+/* v as mantissa and scale when it is plain [-]digits[.digits] TEXT of at
+ * most NUMX_FAST_DIGITS digits, or an INT; 0 otherwise (NULL included). */
+int exec_numx_parse_fast(const mur_value *v, __int128 *m, int32_t *scale);
+
+/* m * 10^k into *out (0 <= k); 0 when it overflows 128 bits. */
+int exec_numx_scale_up(__int128 m, int k, __int128 *out);
+
+/* Check x against rows of ncols_in values: known ops, columns in range,
+ * constants' scales, a stack that never underflows and ends with one
+ * value, at most EXEC_NUMX_OPS_MAX deep.  Fills err (XX000: a planner
+ * bug). */
+int exec_numx_validate(const exec_numx *x, uint32_t ncols_in, mur_error *err);
+
+/* Does x read a NULL column of vals? */
+int exec_numx_is_null(const exec_numx *x, const mur_value *vals);
+
+/* The fast way (see above).  x must have passed exec_numx_validate. */
+numx_outcome exec_numx_fast(const exec_numx *x, const mur_value *vals, __int128 *m,
+			    int32_t *scale);
+
+/* The exact way into out (initialized by the caller): MUR_OK, or an
+ * error in err (22P02 for an operand that is no number, 22003 past
+ * numeric's limits).  *is_null set when an operand is NULL (out
+ * untouched). */
+int exec_numx_exact(const exec_numx *x, const mur_value *vals, mur_num *out, int *is_null,
+		    mur_error *err);
+
+/* x as infix text for EXPLAIN ("(c3 * (1 - c4))": column i of the
+ * aggregate's input is ci), cut to outsz bytes. */
+#define NUMX_DESCRIBE_BYTES 256
+void exec_numx_describe(const exec_numx *x, char *out, size_t outsz);
+
+#endif
