@@ -154,6 +154,7 @@ struct exec_hashagg {
 	mur_buf scratch; /* text → number parses */
 	mur_buf canon;   /* a numeric key's canonical text (key_encode) */
 	mur_buf shown;   /* a new group's numeric keys as given (group_new) */
+	numx_row nrow;   /* the row's numeric columns parsed once (NUM_SUM, expressions) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -770,6 +771,10 @@ static int numsum_add_fixed(exec_hashagg *h, numsum *ns, __int128 m, int32_t s)
 		ns->m = r;
 		ns->scale = s;
 	}
+	if (s == ns->scale && !__builtin_add_overflow(ns->m, m, &r)) { /* the common case */
+		ns->m = r;
+		return MUR_OK;
+	}
 	if (exec_numx_scale_up(m, ns->scale - s, &ms) && !__builtin_add_overflow(ns->m, ms, &r)) {
 		ns->m = r;
 		return MUR_OK;
@@ -781,17 +786,17 @@ static int numsum_add_fixed(exec_hashagg *h, numsum *ns, __int128 m, int32_t s)
 	return rc;
 }
 
-static int numsum_add(exec_hashagg *h, agg_state *st, const mur_value *v)
+/* NUM_SUM of input column col (v, the row's value there). */
+static int numsum_add(exec_hashagg *h, agg_state *st, uint32_t col, const mur_value *v)
 {
 	numsum *ns = numsum_of(h, st);
-	__int128 m;
-	int32_t s;
+	const numx_fixed *f;
 	mur_num x;
 	int rc;
 	if (!ns)
 		return MUR_ERR;
-	if (exec_numx_parse_fast(v, &m, &s))
-		return numsum_add_fixed(h, ns, m, s);
+	if ((f = numx_row_col(&h->nrow, col)))
+		return numsum_add_fixed(h, ns, f->m, f->scale);
 	/* the slow way: v through GMP, added to big */
 	mur_num_init(&x);
 	rc = mur_num_from_value(&x, v, &h->err);
@@ -810,7 +815,7 @@ static int numsum_add_expr(exec_hashagg *h, agg_state *st, const exec_numx *x,
 	int32_t s;
 	mur_num r;
 	int rc, is_null;
-	switch (exec_numx_fast(x, vals, &m, &s)) {
+	switch (exec_numx_fast(x, &h->nrow, &m, &s)) {
 	case NUMX_NULL:
 		return MUR_OK;
 	case NUMX_FAST:
@@ -948,6 +953,7 @@ static int sketch_update(exec_hashagg *h, uint8_t fn, agg_state *st, const mur_v
 
 static int update(exec_hashagg *h, group *g, const mur_value *vals)
 {
+	numx_row_start(&h->nrow, vals);
 	for (uint32_t a = 0; a < h->spec.naggs; a++) {
 		const exec_agg *ag = &h->spec.aggs[a];
 		agg_state *st = &g->st[a];
@@ -992,7 +998,7 @@ static int update(exec_hashagg *h, group *g, const mur_value *vals)
 				rc = minmax_store(h, st, v);
 			break;
 		case EXEC_AGG_NUM_SUM:
-			rc = numsum_add(h, st, v);
+			rc = numsum_add(h, st, ag->col, v);
 			break;
 		case EXEC_AGG_IV_SUM:
 			rc = ivsum_add(h, st, v);
@@ -1129,7 +1135,7 @@ exec_hashagg *exec_hashagg_create(const exec_agg_spec *spec, uint32_t ncols_in)
 	h->row = calloc((size_t)HASHAGG_BATCH * (ncols_in ? ncols_in : 1), sizeof *h->row);
 	h->slots_cap = SLOTS_INITIAL;
 	h->slots = xmalloc(h, h->slots_cap * sizeof *h->slots);
-	if (!h->key || !h->row || !h->slots)
+	if (!h->key || !h->row || !h->slots || numx_row_init(&h->nrow, ncols_in) != MUR_OK)
 		goto fail;
 	if (spec->ngroup == 0 && !group_new(h, 0, NULL, 0, NULL))
 		goto fail;
@@ -1171,6 +1177,7 @@ void exec_hashagg_destroy(exec_hashagg *h)
 	mur_buf_free(&h->scratch);
 	mur_buf_free(&h->canon);
 	mur_buf_free(&h->shown);
+	numx_row_free(&h->nrow);
 	free(h);
 }
 

@@ -13,64 +13,78 @@
 #include "ops/numx.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static const __int128 *pow10_128(void)
+#define P9 ((__int128)1000000000)
+#define P18 (P9 * P9)
+const __int128 numx_pow10[39] = {
+	1,
+	10,
+	100,
+	1000,
+	10000,
+	100000,
+	1000000,
+	10000000,
+	100000000,
+	P9,
+	P9 * 10,
+	P9 * 100,
+	P9 * 1000,
+	P9 * 10000,
+	P9 * 100000,
+	P9 * 1000000,
+	P9 * 10000000,
+	P9 * 100000000,
+	P18,
+	P18 * 10,
+	P18 * 100,
+	P18 * 1000,
+	P18 * 10000,
+	P18 * 100000,
+	P18 * 1000000,
+	P18 * 10000000,
+	P18 * 100000000,
+	P18 *P9,
+	P18 *P9 * 10,
+	P18 *P9 * 100,
+	P18 *P9 * 1000,
+	P18 *P9 * 10000,
+	P18 *P9 * 100000,
+	P18 *P9 * 1000000,
+	P18 *P9 * 10000000,
+	P18 *P9 * 100000000,
+	P18 *P18,
+	P18 *P18 * 10,
+	P18 *P18 * 100,
+};
+
+int numx_row_init(numx_row *r, uint32_t ncols)
 {
-	static __int128 p[39];
-	if (!p[0]) {
-		__int128 x = 1;
-		for (int i = 0; i < 39; i++, x *= 10)
-			p[i] = x;
-	}
-	return p;
+	size_t n = ncols ? ncols : 1;
+	memset(r, 0, sizeof *r);
+	r->seen = calloc(n, sizeof *r->seen);
+	r->ok = calloc(n, sizeof *r->ok);
+	r->col = calloc(n, sizeof *r->col);
+	r->gen = 1; /* seen[] starts at 0: nothing parsed */
+	return r->seen && r->ok && r->col ? MUR_OK : MUR_ENOMEM;
 }
 
-int exec_numx_scale_up(__int128 m, int k, __int128 *out)
+void numx_row_free(numx_row *r)
 {
-	if (k > 38)
-		return m == 0 ? (*out = 0, 1) : 0;
-	return !__builtin_mul_overflow(m, pow10_128()[k], out);
-}
-
-int exec_numx_parse_fast(const mur_value *v, __int128 *m, int32_t *scale)
-{
-	if (v->kind == MV_INT) {
-		*m = v->i;
-		*scale = 0;
-		return 1;
-	}
-	if (v->kind != MV_TEXT)
-		return 0;
-	const char *p = v->s, *e = v->s + v->len;
-	int neg = 0, nd = 0, frac = -1;
-	__int128 x = 0;
-	if (p < e && *p == '-')
-		neg = 1, p++;
-	for (; p < e; p++) {
-		if (*p == '.' && frac < 0) {
-			frac = 0;
-			continue;
-		}
-		if (*p < '0' || *p > '9' || ++nd > NUMX_FAST_DIGITS)
-			return 0;
-		x = x * 10 + (*p - '0');
-		if (frac >= 0)
-			frac++;
-	}
-	if (!nd)
-		return 0;
-	*m = neg ? -x : x;
-	*scale = frac < 0 ? 0 : frac;
-	return 1;
+	free(r->seen);
+	free(r->ok);
+	free(r->col);
+	memset(r, 0, sizeof *r);
 }
 
 int exec_numx_validate(const exec_numx *x, uint32_t ncols_in, mur_error *err)
 {
 	int depth = 0;
 	if (x->nops == 0 || x->nops > EXEC_NUMX_OPS_MAX)
-		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
-				     "numeric expression of %u steps", x->nops);
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "numeric expression of %u steps",
+				     x->nops);
 	for (uint32_t k = 0; k < x->nops; k++) {
 		const exec_numx_op *o = &x->ops[k];
 		switch (o->op) {
@@ -123,14 +137,20 @@ typedef struct fixed {
 	int32_t scale;
 } fixed;
 
+/* Does x fit an int64?  Then a product or sum of two such never
+ * overflows 128 bits, and the checks can go (the common case: prices). */
+static inline int fits64(__int128 x) { return x == (int64_t)x; }
+
 /* a and b at the larger of their scales; 0 on overflow. */
-static int align(fixed *a, fixed *b)
+static inline int align(fixed *a, fixed *b)
 {
+	if (a->scale == b->scale)
+		return 1;
 	if (a->scale < b->scale) {
 		if (!exec_numx_scale_up(a->m, b->scale - a->scale, &a->m))
 			return 0;
 		a->scale = b->scale;
-	} else if (b->scale < a->scale) {
+	} else {
 		if (!exec_numx_scale_up(b->m, a->scale - b->scale, &b->m))
 			return 0;
 		b->scale = a->scale;
@@ -139,49 +159,56 @@ static int align(fixed *a, fixed *b)
 }
 
 /* a op b into *a; 0 when it leaves the fast path. */
-static int fixed_apply(uint8_t op, fixed *a, fixed b)
+static inline int fixed_apply(uint8_t op, fixed *a, fixed b)
 {
 	switch (op) {
 	case EXEC_NUMX_ADD:
-		return align(a, &b) && !__builtin_add_overflow(a->m, b.m, &a->m);
+		if (!align(a, &b))
+			return 0;
+		if (fits64(a->m) && fits64(b.m))
+			return a->m += b.m, 1;
+		return !__builtin_add_overflow(a->m, b.m, &a->m);
 	case EXEC_NUMX_SUB:
-		return align(a, &b) && !__builtin_sub_overflow(a->m, b.m, &a->m);
+		if (!align(a, &b))
+			return 0;
+		if (fits64(a->m) && fits64(b.m))
+			return a->m -= b.m, 1;
+		return !__builtin_sub_overflow(a->m, b.m, &a->m);
 	default: /* EXEC_NUMX_MUL */
 		a->scale += b.scale;
-		return a->scale <= NUMX_FAST_SCALE_MAX && !__builtin_mul_overflow(a->m, b.m, &a->m);
+		if (a->scale > NUMX_FAST_SCALE_MAX)
+			return 0;
+		if (fits64(a->m) && fits64(b.m))
+			return a->m = (__int128)(int64_t)a->m * (int64_t)b.m, 1;
+		return !__builtin_mul_overflow(a->m, b.m, &a->m);
 	}
 }
 
-numx_outcome exec_numx_fast(const exec_numx *x, const mur_value *vals, __int128 *m,
-			    int32_t *scale)
+numx_outcome exec_numx_fast(const exec_numx *x, numx_row *r, __int128 *m, int32_t *scale)
 {
 	fixed st[EXEC_NUMX_OPS_MAX];
+	const numx_fixed *c;
 	int n = 0;
 	for (uint32_t k = 0; k < x->nops; k++) {
 		const exec_numx_op *o = &x->ops[k];
 		switch (o->op) {
-		case EXEC_NUMX_COL: {
-			const mur_value *v = &vals[o->arg];
-			if (v->kind == MV_NULL)
-				return NUMX_NULL;
-			if (!exec_numx_parse_fast(v, &st[n].m, &st[n].scale))
-				return exec_numx_is_null(x, vals) ? NUMX_NULL : NUMX_SLOW;
-			n++;
+		case EXEC_NUMX_COL:
+			if (!(c = numx_row_col(r, (uint32_t)o->arg)))
+				return exec_numx_is_null(x, r->vals) ? NUMX_NULL : NUMX_SLOW;
+			st[n].m = c->m;
+			st[n++].scale = c->scale;
 			break;
-		}
 		case EXEC_NUMX_CONST:
 			st[n].m = o->arg;
 			st[n++].scale = o->scale;
 			break;
 		case EXEC_NUMX_NEG:
-			if (st[n - 1].m == 0)
-				break; /* numeric has no negative zero */
-			st[n - 1].m = -st[n - 1].m; /* |m| < 2^127: no overflow */
+			st[n - 1].m = -st[n - 1].m; /* |m| < 2^127: no overflow; -0 is 0 */
 			break;
 		default:
 			n--;
 			if (!fixed_apply(o->op, &st[n - 1], st[n]))
-				return exec_numx_is_null(x, vals) ? NUMX_NULL : NUMX_SLOW;
+				return exec_numx_is_null(x, r->vals) ? NUMX_NULL : NUMX_SLOW;
 			break;
 		}
 	}
@@ -254,8 +281,8 @@ static void describe_const(const exec_numx_op *o, char *out, size_t n)
 void exec_numx_describe(const exec_numx *x, char *out, size_t outsz)
 {
 	char st[EXEC_NUMX_OPS_MAX][NUMX_DESCRIBE_BYTES], tmp[NUMX_DESCRIBE_BYTES];
-	static const char *const sym[] = {[EXEC_NUMX_ADD] = "+", [EXEC_NUMX_SUB] = "-",
-					  [EXEC_NUMX_MUL] = "*"};
+	static const char *const sym[] =
+		{[EXEC_NUMX_ADD] = "+", [EXEC_NUMX_SUB] = "-", [EXEC_NUMX_MUL] = "*"};
 	int n = 0;
 	for (uint32_t k = 0; k < x->nops && k < EXEC_NUMX_OPS_MAX; k++) {
 		const exec_numx_op *o = &x->ops[k];

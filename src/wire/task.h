@@ -182,9 +182,9 @@ typedef enum exec_numx_opcode {
 	EXEC_NUMX_OP_MAX = 6,
 } exec_numx_opcode;
 
-#define EXEC_NUMX_MAX 8      /* expressions per spec: Q1 has two */
-#define EXEC_NUMX_OPS_MAX 16 /* steps of one: Q1's longest has nine */
-#define EXEC_NUMX_SCALE_MAX 18 /* a constant's scale (its mantissa is an int64) */
+#define EXEC_NUMX_MAX 8               /* expressions per spec: Q1 has two */
+#define EXEC_NUMX_OPS_MAX 16          /* steps of one: Q1's longest has nine */
+#define EXEC_NUMX_SCALE_MAX 18        /* a constant's scale (its mantissa is an int64) */
 #define EXEC_AGG_COL_EXPR 0x80000000u /* exec_agg.col: expression (col & ~it) */
 
 typedef struct exec_numx_op {

@@ -74,6 +74,8 @@ static void test_fast_equals_exact(void **state)
 	mur_num r, f;
 	mur_error err;
 	int fast = 0;
+	numx_row row;
+	assert_int_equal(numx_row_init(&row, 3), MUR_OK);
 	srand(19);
 	mur_num_init(&r);
 	mur_num_init(&f);
@@ -87,7 +89,13 @@ static void test_fast_equals_exact(void **state)
 		if (x == &shapes[2])
 			v[1] = mur_v_null(); /* not read: no effect */
 		assert_int_equal(exec_numx_validate(x, 3, &err), MUR_OK);
-		numx_outcome o = exec_numx_fast(x, v, &m, &s);
+		numx_row_start(&row, v);
+		numx_outcome o = exec_numx_fast(x, &row, &m, &s);
+		__int128 m2;
+		int32_t s2;
+		/* again over the same row: its columns come parsed */
+		assert_int_equal(exec_numx_fast(x, &row, &m2, &s2), o);
+		assert_true(o != NUMX_FAST || (m2 == m && s2 == s));
 		assert_int_equal(exec_numx_exact(x, v, &r, &is_null, &err), MUR_OK);
 		assert_int_equal(is_null, o == NUMX_NULL);
 		assert_int_equal(exec_numx_is_null(x, v), o == NUMX_NULL);
@@ -108,7 +116,8 @@ static void test_fast_equals_exact(void **state)
 				u /= 10;
 			} while (u);
 			for (int i = nd - 1; i >= 0; i--)
-				mpz_mul_ui(f.m, f.m, 10), mpz_add_ui(f.m, f.m, (unsigned)(digits[i] - '0'));
+				mpz_mul_ui(f.m, f.m, 10),
+					mpz_add_ui(f.m, f.m, (unsigned)(digits[i] - '0'));
 			if (m < 0)
 				mpz_neg(f.m, f.m);
 			f.scale = s;
@@ -121,6 +130,7 @@ static void test_fast_equals_exact(void **state)
 		mur_buf_free(&b);
 	}
 	assert_true(fast > 10000); /* the fast way is the common one */
+	numx_row_free(&row);
 	mur_num_clear(&r);
 	mur_num_clear(&f);
 }
@@ -170,8 +180,12 @@ static void test_hashagg_sums_an_expression(void **state)
 {
 	(void)state;
 	static const char *const rows[][3] = {
-		{"a", "1.50", "0.05"},  {"a", "-2.25", "0.10"}, {"a", NULL, "0.1"},
-		{"a", "3", "0.000"},    {"b", "2.5", NULL},     {"b", NULL, NULL},
+		{"a", "1.50", "0.05"},
+		{"a", "-2.25", "0.10"},
+		{"a", NULL, "0.1"},
+		{"a", "3", "0.000"},
+		{"b", "2.5", NULL},
+		{"b", NULL, NULL},
 		{"c", "99999999999999999999999999999999", "0.5"}, /* 32 digits: exact */
 		{"c", "1.5", "-1.00"},
 	};
@@ -194,7 +208,8 @@ static void test_hashagg_sums_an_expression(void **state)
 	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
 		mur_value v[3];
 		for (int c = 0; c < 3; c++)
-			v[c] = rows[i][c] ? mur_v_text(rows[i][c], strlen(rows[i][c])) : mur_v_null();
+			v[c] = rows[i][c] ? mur_v_text(rows[i][c], strlen(rows[i][c]))
+					  : mur_v_null();
 		assert_int_equal(exec_hashagg_add_row(h, v), MUR_OK);
 	}
 	mur_buf out;
@@ -223,6 +238,50 @@ static void test_hashagg_sums_an_expression(void **state)
 	exec_hashagg_destroy(h);
 }
 
+/* The fast parse takes plain short decimals only, with their scale; the
+ * rest goes exact. */
+static void test_parse_fast(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *t;
+		int ok;
+		int64_t m;
+		int32_t scale;
+	} cases[] = {
+		{"0", 1, 0, 0},
+		{"-1.50", 1, -150, 2},
+		{"0.000", 1, 0, 3},
+		{"123456789012345678.9", 1, 1234567890123456789, 1},
+		{"", 0, 0, 0},
+		{"-", 0, 0, 0},
+		{".", 0, 0, 0},
+		{"1.2.3", 0, 0, 0},
+		{"+1", 0, 0, 0},
+		{" 1", 0, 0, 0},
+		{"1e3", 0, 0, 0},
+		{"1234567890123456789012345678901234567", 0, 0, 0}, /* 37 digits */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		mur_value v = mur_v_text(cases[i].t, strlen(cases[i].t));
+		__int128 m = 0;
+		int32_t s = 0;
+		assert_int_equal(exec_numx_parse_fast(&v, &m, &s), cases[i].ok);
+		if (cases[i].ok) {
+			assert_true(m == cases[i].m);
+			assert_int_equal(s, cases[i].scale);
+		}
+	}
+	mur_value big = mur_v_text("-999999999999999999999999999999999999.5", 39); /* 37 digits */
+	__int128 m;
+	int32_t s;
+	assert_int_equal(exec_numx_parse_fast(&big, &m, &s), 0);
+	big = mur_v_text("-99999999999999999999999999999999999.9", 38); /* 36 digits */
+	assert_int_equal(exec_numx_parse_fast(&big, &m, &s), 1);
+	assert_true(m == -(numx_pow10[36] - 1));
+	assert_int_equal(s, 1);
+}
+
 static void test_describe(void **state)
 {
 	(void)state;
@@ -242,6 +301,7 @@ int main(void)
 		cmocka_unit_test(test_fast_equals_exact),
 		cmocka_unit_test(test_malformed_refused),
 		cmocka_unit_test(test_hashagg_sums_an_expression),
+		cmocka_unit_test(test_parse_fast),
 		cmocka_unit_test(test_describe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
