@@ -132,3 +132,25 @@ def test_past_numeric_limits_is_22003(db):
         out = run(db.m, "SELECT sum(x * x) FROM nx_huge")
         assert out.error is None and len(str(out.rows[0][0])) == 800, out
         cur.execute("DROP TABLE nx_huge")
+
+
+def test_many_groups_past_the_direct_feed(db):
+    """A follower feeds rows to its aggregate one by one while it holds at
+    most 1024 groups, then in encoded batches (follower/task_run.c): a
+    shard with thousands of groups crosses over mid-scan and still sums
+    every row once."""
+    rnd = random.Random(7)
+    db.exec_both("DROP TABLE IF EXISTS nx_many")
+    db.exec_both("CREATE TABLE nx_many (id int PRIMARY KEY, k int, p numeric(12,2), d numeric(4,2))")
+    rows = [(i, rnd.randint(0, 15000), "%d.%02d" % (rnd.randint(-999, 9999), rnd.randint(0, 99)),
+             None if i % 41 == 0 else "0.%02d" % rnd.randint(0, 10)) for i in range(40000)]
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            for k in range(0, len(rows), 2000):
+                part = rows[k:k + 2000]
+                cur.execute("INSERT INTO nx_many VALUES " + ",".join(["(%s,%s,%s,%s)"] * len(part)),
+                            [v for r in part for v in r])
+    exact(db, "SELECT k, sum(p * (1 - d)), avg(p * d), count(*) FROM nx_many GROUP BY k")
+    exact(db, "SELECT count(*), sum(s) FROM (SELECT k, sum(p * (1 - d)) AS s FROM nx_many "
+              "GROUP BY k) t")
+    db.exec_both("DROP TABLE nx_many")
