@@ -67,6 +67,7 @@ int numx_row_init(numx_row *r, uint32_t ncols)
 	r->seen = calloc(n, sizeof *r->seen);
 	r->ok = calloc(n, sizeof *r->ok);
 	r->col = calloc(n, sizeof *r->col);
+	r->ncols = (uint32_t)n;
 	r->gen = 1; /* seen[] starts at 0: nothing parsed */
 	return r->seen && r->ok && r->col ? MUR_OK : MUR_ENOMEM;
 }

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Digits of an operand the fast way takes: 10^36 * 100 < 2^127 (room to
  * add); a longer one, or a step that overflows 128 bits or a scale past
@@ -106,6 +107,7 @@ typedef struct numx_fixed {
 typedef struct numx_row {
 	const mur_value *vals; /* the row */
 	uint32_t gen;          /* the row's number: column c is parsed when seen[c] == gen */
+	uint32_t ncols;
 	uint32_t *seen;
 	uint8_t *ok;     /* parsed the fast way */
 	numx_fixed *col; /* its value when ok */
@@ -120,7 +122,10 @@ void numx_row_free(numx_row *r);
 static inline void numx_row_start(numx_row *r, const mur_value *vals)
 {
 	r->vals = vals;
-	r->gen++;
+	if (++r->gen == 0) { /* 2^32 rows: no column may look parsed */
+		memset(r->seen, 0, sizeof *r->seen * r->ncols);
+		r->gen = 1;
+	}
 }
 
 /* Column c of the row the fast way; NULL when it is not short plain

@@ -282,6 +282,24 @@ static void test_parse_fast(void **state)
 	assert_int_equal(s, 1);
 }
 
+/* A column parsed once is parsed again at the next row, also after the
+ * row counter wraps (2^32 rows). */
+static void test_row_cache_wraps(void **state)
+{
+	(void)state;
+	numx_row r;
+	mur_value five = mur_v_text("5", 1), null = mur_v_null();
+	assert_int_equal(numx_row_init(&r, 1), MUR_OK);
+	numx_row_start(&r, &five);
+	assert_non_null(numx_row_col(&r, 0));
+	assert_true(numx_row_col(&r, 0)->m == 5);
+	r.gen = UINT32_MAX; /* as after 2^32 - 3 more rows that did not read it */
+	for (int i = 0; i < 3; i++) /* the counter wraps and comes back to 2 */
+		numx_row_start(&r, &null);
+	assert_null(numx_row_col(&r, 0));
+	numx_row_free(&r);
+}
+
 static void test_describe(void **state)
 {
 	(void)state;
@@ -302,6 +320,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_refused),
 		cmocka_unit_test(test_hashagg_sums_an_expression),
 		cmocka_unit_test(test_parse_fast),
+		cmocka_unit_test(test_row_cache_wraps),
 		cmocka_unit_test(test_describe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
