@@ -293,7 +293,7 @@ static void test_row_cache_wraps(void **state)
 	numx_row_start(&r, &five);
 	assert_non_null(numx_row_col(&r, 0));
 	assert_true(numx_row_col(&r, 0)->m == 5);
-	r.gen = UINT32_MAX; /* as after 2^32 - 3 more rows that did not read it */
+	r.gen = UINT32_MAX;         /* as after 2^32 - 3 more rows that did not read it */
 	for (int i = 0; i < 3; i++) /* the counter wraps and comes back to 2 */
 		numx_row_start(&r, &null);
 	assert_null(numx_row_col(&r, 0));
