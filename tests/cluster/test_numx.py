@@ -86,6 +86,10 @@ QUERIES = [
     "ORDER BY s DESC",
     # grouped by the distribution column: the leader concatenates
     "SELECT id, sum(p * d), avg(u * t) FROM nx WHERE id % 100 = 7 GROUP BY id ORDER BY id",
+    # a join that is not co-located (the owners aggregate the joined rows),
+    # operands from both sides
+    "SELECT a.g, sum(a.p * (1 - b.d)), avg(b.u * a.q) FROM nx a JOIN nx b ON a.q = b.id "
+    "GROUP BY a.g ORDER BY a.g",
     # count(DISTINCT) beside (gather distinct with partials)
     "SELECT g, count(DISTINCT q), sum(p * d) FROM nx GROUP BY g ORDER BY g",
 ]
@@ -112,6 +116,11 @@ def test_explain_shows_the_aggregate_computing(db):
     agg = [ln for ln in text.splitlines() if "Follower aggregate" in ln]
     assert agg and "numeric sum of ((c1 * (1 - c2)) * (1 + c3))" in agg[0], text
     assert "numeric sum of (c1 * c2)" in agg[0] and "count of (c1 * c2)" in agg[0], text
+    # a join that is not co-located: the owners evaluate it over the joined rows
+    out = run(db.m, "EXPLAIN SELECT a.g, sum(a.p * (1 - b.d)) FROM nx a JOIN nx b ON a.q = b.id "
+                    "GROUP BY a.g")
+    text = "\n".join(r[0] for r in out.rows)
+    assert "numeric sum of (c1 * (1 - c2))" in text and "mur_num_" not in text, text
 
 
 def test_division_stays_in_sqlite(db):
