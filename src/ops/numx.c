@@ -244,7 +244,7 @@ static int exact_step(const exec_numx_op *o, mur_num *st, int *n, const mur_valu
 		mur_num_sub(a, a, b);
 	else
 		mur_num_mul(a, a, b);
-	return mur_num_check(a, err); /* as each SQLite call checks its result */
+	return MUR_OK;
 }
 
 int exec_numx_exact(const exec_numx *x, const mur_value *vals, mur_num *out, int *is_null,
@@ -259,6 +259,8 @@ int exec_numx_exact(const exec_numx *x, const mur_value *vals, mur_num *out, int
 		mur_num_init(&st[i]);
 	for (uint32_t k = 0; k < x->nops && rc == MUR_OK; k++)
 		rc = exact_step(&x->ops[k], st, &n, vals, err);
+	if (rc == MUR_OK)
+		rc = mur_num_check(&st[0], err); /* the result only: see numx.h */
 	if (rc == MUR_OK)
 		mur_num_set(out, &st[0]);
 	for (int i = 0; i <= EXEC_NUMX_OPS_MAX; i++)

@@ -8,9 +8,13 @@
  *   fast   every operand a plain decimal of at most NUMX_FAST_DIGITS digits
  *          (or an INT) and every step fitting an __int128 mantissa: the
  *          result as (mantissa, scale).  TPC-H's prices and rates always.
- *   exact  GMP (common/numeric.h) from the start, each step's result
- *          checked against numeric's limits (22003) as each SQLite call's
- *          is; any operand text mur_num_from_value takes.
+ *   exact  GMP (common/numeric.h) from the start; the result checked
+ *          against numeric's limits (22003), not each step: PostgreSQL's
+ *          limits are far beyond murphy's, so x * x - x * x of a 600-digit
+ *          x is 0 there, and here (each SQLite call checked its own result
+ *          and failed); a step's size stays bounded by the operands (at
+ *          most 9 of at most 2001 digits).  Any operand text
+ *          mur_num_from_value takes.
  * Scales are PostgreSQL's: + and - the larger operand scale, * their sum,
  * so sum(price * (1 - discount)) has the scale PostgreSQL gives it.
  * An expression with a NULL operand is NULL (the functions are strict).
