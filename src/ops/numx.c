@@ -133,6 +133,8 @@ int exec_numx_is_null(const exec_numx *x, const mur_value *vals)
 	return 0;
 }
 
+#define NUMX_I128_MIN ((__int128)((unsigned __int128)1 << 127))
+
 typedef struct fixed {
 	__int128 m;
 	int32_t scale;
@@ -204,7 +206,10 @@ numx_outcome exec_numx_fast(const exec_numx *x, numx_row *r, __int128 *m, int32_
 			st[n++].scale = o->scale;
 			break;
 		case EXEC_NUMX_NEG:
-			st[n - 1].m = -st[n - 1].m; /* |m| < 2^127: no overflow; -0 is 0 */
+			if (st[n - 1].m ==
+			    NUMX_I128_MIN) /* -2^127 = 2^63 * -2^64 has no negation */
+				return exec_numx_is_null(x, r->vals) ? NUMX_NULL : NUMX_SLOW;
+			st[n - 1].m = -st[n - 1].m; /* -0 is 0 */
 			break;
 		default:
 			n--;

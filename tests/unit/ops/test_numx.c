@@ -300,6 +300,35 @@ static void test_row_cache_wraps(void **state)
 	numx_row_free(&r);
 }
 
+/* -(2^63 * -2^64) is 2^127, past 128 bits: the exact way. */
+static void test_negate_the_most_negative(void **state)
+{
+	(void)state;
+	exec_numx x = prog(4,
+			   (exec_numx_op[]){COL(0), COL(1), OP(EXEC_NUMX_MUL), OP(EXEC_NUMX_NEG)});
+	mur_value v[2] = {mur_v_text("9223372036854775808", 19),
+			  mur_v_text("-18446744073709551616", 21)};
+	numx_row r;
+	__int128 m;
+	int32_t s;
+	int is_null;
+	mur_num out;
+	mur_error err;
+	mur_buf b;
+	assert_int_equal(numx_row_init(&r, 2), MUR_OK);
+	numx_row_start(&r, v);
+	assert_int_equal(exec_numx_fast(&x, &r, &m, &s), NUMX_SLOW);
+	mur_num_init(&out);
+	assert_int_equal(exec_numx_exact(&x, v, &out, &is_null, &err), MUR_OK);
+	mur_buf_init(&b);
+	mur_num_to_text(&out, &b);
+	assert_int_equal(b.len, 39);
+	assert_memory_equal(b.data, "170141183460469231731687303715884105728", 39);
+	mur_buf_free(&b);
+	mur_num_clear(&out);
+	numx_row_free(&r);
+}
+
 static void test_describe(void **state)
 {
 	(void)state;
@@ -321,6 +350,7 @@ int main(void)
 		cmocka_unit_test(test_hashagg_sums_an_expression),
 		cmocka_unit_test(test_parse_fast),
 		cmocka_unit_test(test_row_cache_wraps),
+		cmocka_unit_test(test_negate_the_most_negative),
 		cmocka_unit_test(test_describe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
