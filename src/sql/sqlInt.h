@@ -161,6 +161,14 @@ int sql_plan_grouping_sets(sql_ctx *c, const sql_query *q, plan_select *ps);
  * grouping set over gathered rows (sql_plan_grouping_sets). */
 int sql_has_collecting_agg(const sql_query *q);
 
+/* ---- plan_numx.c ---- */
+/* x, a numeric + - * tree, as a program for the follower's hash aggregate
+ * into out: 1 when it compiles, its operands that are not constants in
+ * leaves[0 .. *nleaves) (EXEC_NUMX_OPS_MAX room), which its COL steps
+ * number; the caller renumbers them to the shard output columns.  0 when x
+ * is no such tree (not an operator at the top, division, too many steps). */
+int sql_numx_compile(sql_expr *x, exec_numx *out, sql_expr **leaves, int *nleaves);
+
 /* ---- plan_dml.c, plan_copy.c, plan_ddl.c, plan_misc.c ---- */
 int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p);
 int sql_plan_update(sql_ctx *c, PgQuery__UpdateStmt *s, plan *p);
