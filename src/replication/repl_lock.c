@@ -806,6 +806,19 @@ static void close_staged(repl_ctx *c, repl_txn *tx)
 	txn_finish(tx);
 }
 
+/* 1 while transaction txid is still on this leader: a decided one whose
+ * client has not heard yet (a hold fault point) or whose markers on other
+ * shards are retried.  Its lazy marker waits until it is finished: the
+ * re-commit path would take the lock of a shard it already handed on for
+ * it (repl_lock_take's invariant) and mix its parts with a live commit's. */
+static int txn_live(const repl_ctx *c, uint64_t txid)
+{
+	for (const repl_txn *x = c->txns; x; x = x->next)
+		if (x->id == txid)
+			return 1;
+	return 0;
+}
+
 /* repl_lock_tick: forget the STAGED entries a later decided entry closed
  * (written by nobody who could still undo it: no lock holder), and
  * append the marker of those whose shard stayed idle. */
@@ -833,7 +846,8 @@ static void lazy_markers(repl_ctx *c)
 				continue;
 			}
 			if (now - rt->staged_ms < REPL_LAZY_MARKER_MS ||
-			    repl_shard_tip(c, rt->table_id, s, NULL) != s->committed_lsn)
+			    repl_shard_tip(c, rt->table_id, s, NULL) != s->committed_lsn ||
+			    txn_live(c, txid))
 				continue;
 			rt->staged_txid = 0;
 			repl_txn_recommit(c, t, rt->shard, txid);
