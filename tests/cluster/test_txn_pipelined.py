@@ -165,6 +165,51 @@ def test_replicas_lost_before_commit_make_it_fail_and_leave_nothing(fc):
     conn.close()
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_replicas_lost_before_a_two_shard_commit_make_it_fail_and_leave_nothing(fc, mode):
+    """The same over two shards, COMMIT sent before the copies die: on, the
+    staging markers go behind the entries in flight and are queued again
+    when those fail (before the fix the leader aborted: the requeued
+    staging marker took the lock it had handed on); off, the entries'
+    quorum fails before any decision.  Either way COMMIT fails, rolled
+    back, and nothing remains once the copies return."""
+    conn = fc.connect()
+    slow, other = "pm_" + mode, "pq_" + mode
+    one_shard_table(conn, other)
+    replicas = slow_table(conn, slow, 1000)
+    blk = mode_connect(fc, mode)
+    heard = {}
+
+    def commit():
+        try:
+            blk.commit()
+            heard["ok"] = True
+        except psycopg2.Error as e:
+            heard["error"] = e
+
+    with blk.cursor() as cur:
+        cur.execute("UPDATE %s SET v = 7 WHERE id = 1" % other)
+        took = timed(cur, "UPDATE %s SET v = 7 WHERE id = 1" % slow)
+        assert took < 0.5, "the UPDATE in a block waited %.3f s for its quorum" % took
+    th = threading.Thread(target=commit)
+    th.start()
+    time.sleep(0.3)  # COMMIT is in: the slow entry's quorum is still 1.7 s away
+    for node in replicas:
+        os.kill(fc.pid(node), signal.SIGKILL)
+    fault(conn, "heal")
+    th.join(30)
+    assert "error" in heard, heard
+    e = heard["error"]
+    assert "rolled back" in str(e), e
+    assert e.pgcode in ("40000", "08006"), (e.pgcode, str(e))
+    blk.close()
+    assert scalar(conn, "SELECT v FROM %s WHERE id = 1" % slow) == 0
+    fc.start()
+    nothing_anywhere(fc, conn, slow, "v = 7")
+    nothing_anywhere(fc, conn, other, "v = 7")
+    conn.close()
+
+
 def test_replicas_lost_before_commit_undo_a_pipelined_insert(fc):
     conn = fc.connect()
     replicas = slow_table(conn, "pn", 1000)
