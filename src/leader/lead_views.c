@@ -449,10 +449,11 @@ static void fill_settings(lead_engine *e)
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET "
 		 "per "
 		 "session)"},
-		{"murphy.parallel_commits", "off", NULL,
+		{"murphy.parallel_commits", "on", NULL,
 		 "on: a multi-shard COMMIT goes by staging markers on every participant at once, "
-		 "no decision fsync first, answered at their quorum (lower COMMIT latency, more "
-		 "follower writes; SET per session; docs/transactions.md)"},
+		 "no decision fsync first, answered at their quorum; off: every entry at its "
+		 "quorum, then a recorded decision (one decision-log fsync), then commit markers "
+		 "(SET per session; docs/transactions.md)"},
 		{"murphy.read_consistency", "strong", NULL,
 		 "reads: strong (every acknowledged write, else 08006), bounded (a copy at most "
 		 "murphy.max_staleness behind when no current copy is reachable), available (the "
