@@ -115,6 +115,8 @@ int cat_store_delete_seq(catalog *c, uint32_t seq_id, mur_error *err);
  * column out of range (a row left by another catalog version: ignored). */
 int cat_stats_apply(cat_table *t, uint32_t shard, int col, uint64_t value, int64_t analyzed_ms);
 void cat_stats_free(cat_table *t);
+/* catalog_blockshape.c: free t's block overlay (the table goes). */
+void cat_table_block_shape_free(cat_table *t);
 
 /* catalog_view.c: load the views table at open; free them at close. */
 int cat_views_load(catalog *c, mur_error *err);

@@ -537,10 +537,13 @@ static void alter_done(lead_run *r)
 {
 	const plan_alter *pa = &r->p->u.alter;
 	mur_error err;
-	/* a table the block created: its shape now (the block's rollback
-	 * drops the table); lead_ddltxn_refused let nothing else through */
+	/* in a block: a table the block created takes its shape now (the
+	 * block's rollback drops the table); one that existed before, the
+	 * block's shape until its end (lead_ddltxn_altered) */
 	if (!r->failed && r->block_txid && pa->shard_sql && !pa->noop_notice &&
-	    cat_table_reshape(r->e->cat, pa->table->id, pa->def, &err) != MUR_OK)
+	    (lead_ddltxn_alters_existing(r)
+		     ? lead_ddltxn_altered(r, pa->table, pa->def, &err)
+		     : cat_table_reshape(r->e->cat, pa->table->id, pa->def, &err)) != MUR_OK)
 		lead_run_fail(r, &err);
 	snprintf(r->res->tag, sizeof r->res->tag, "ALTER TABLE");
 	lead_run_finish(r);
@@ -561,7 +564,12 @@ void lead_alter_start(lead_run *r)
 	if (pa->noop_notice || !pa->shard_sql) {
 		if (pa->noop_notice)
 			pgw_result_add_notice(r->res, "%s", pa->noop_notice);
-		else if (cat_table_reshape(r->e->cat, t->id, pa->def, &err) != MUR_OK)
+		else if (lead_ddltxn_alters_existing(r)) { /* the catalog's at COMMIT */
+			if (cat_alter_intent_put(r->e->cat, t->id, r->s->txid, pa->def, &err) !=
+				    MUR_OK ||
+			    lead_ddltxn_altered(r, t, pa->def, &err) != MUR_OK)
+				lead_run_fail(r, &err);
+		} else if (cat_table_reshape(r->e->cat, t->id, pa->def, &err) != MUR_OK)
 			lead_run_fail(r, &err);
 		alter_done(r);
 		return;
@@ -572,9 +580,10 @@ void lead_alter_start(lead_run *r)
 		lead_run_wait(r, alter_done);
 		return;
 	}
-	if (lead_ddltxn_in_block(r))
+	if (lead_ddltxn_in_block(r) && !lead_ddltxn_alters_existing(r))
 		goto send; /* the block's own new table: alter_done */
-	r->txn_ended = alter_ended;
+	if (!lead_ddltxn_in_block(r))
+		r->txn_ended = alter_ended; /* in a block: lead_ddltxn_end */
 	if (cat_alter_intent_put(r->e->cat, t->id, repl_txn_id(facts.txn), pa->def, &err) !=
 	    MUR_OK) {
 		lead_run_fail(r, &err);

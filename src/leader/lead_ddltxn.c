@@ -157,18 +157,18 @@ int lead_ddltxn_refused(lead_run *r)
 	case PLAN_ALTER:
 		/* a table the block created goes with the block: its shards'
 		 * DDL entries join the block's transaction, a rollback drops
-		 * the table (lead_ddl.c) and its foreign keys with it; a
-		 * savepoint could undo the entries without the catalog's shape */
-		t = lead_ddl_lookup(r, r->p->u.alter.table->schema, r->p->u.alter.table->name);
-		if (t && recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL) && !r->s->nsavepoints)
-			return 0;
-		return refuse(r,
-			      r->p->u.alter.fkey_add || r->p->u.alter.fkey_drop
-				      ? "a rollback could not take the foreign key back"
-			      : t && recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL)
-				      ? "a rollback to a savepoint could not take the new table's "
-					"old shape back"
-				      : "a rollback could not take the table's old shape back");
+		 * the table (lead_ddl.c) and its foreign keys with it.  One
+		 * that existed before: the entries join the block too, the
+		 * catalog keeps the old shape for everybody else until COMMIT
+		 * (lead_ddltxn_altered).  A savepoint could undo the entries
+		 * without the block's shape */
+		t = r->p->u.alter.table;
+		if (r->p->u.alter.fkey_add || r->p->u.alter.fkey_drop)
+			return refuse(r, "a rollback could not take the foreign key back");
+		if (r->s->nsavepoints)
+			return refuse(r, "a rollback to a savepoint could not take the table's "
+					 "old shape back");
+		break;
 	default:
 		return 0;
 	}
@@ -178,6 +178,52 @@ int lead_ddltxn_refused(lead_run *r)
 	lead_run_fail(r, &err);
 	lead_run_finish(r);
 	return 1;
+}
+
+int lead_ddltxn_alters_existing(const lead_run *r)
+{
+	return lead_ddltxn_in_block(r) &&
+	       !recorded(r->s, LEAD_DDL_CREATED_TABLE, r->p->u.alter.table->id, NULL);
+}
+
+int lead_ddltxn_altered(lead_run *r, const cat_table *t, const cat_table *def, mur_error *err)
+{
+	if (cat_table_block_shape_set(r->e->cat, t->id, r->s->txid, def, err) != MUR_OK)
+		return MUR_ERR;
+	if (!recorded(r->s, LEAD_DDL_ALTERED_TABLE, t->id, NULL))
+		lead_ddltxn_record(r, LEAD_DDL_ALTERED_TABLE, t, NULL);
+	return MUR_OK;
+}
+
+int lead_ddltxn_altered_any(const lead_session *s)
+{
+	return recorded(s, LEAD_DDL_ALTERED_TABLE, 0, NULL);
+}
+
+/* The block that altered table_id ended: the catalog takes its shape if
+ * it committed (also when the COMMIT's answer was lost but its decision
+ * is recorded), else forgets the intent; others see the outcome now. */
+static void altered_end(lead_session *s, uint32_t table_id, int commit)
+{
+	catalog *c = s->e->cat;
+	cat_table *t = cat_table_by_id(c, table_id);
+	char outcome[32];
+	mur_error err;
+	if (!t || !t->shape_txid)
+		return;
+	if (!commit)
+		commit = cat_txn_outcome_get(c, t->shape_txid, outcome, sizeof outcome) &&
+			 !strcmp(outcome, "committed");
+	if (commit && cat_table_reshape(c, table_id, t->shape_def, &err) != MUR_OK)
+		MLOG(ERROR, "ddl",
+		     "table %u keeps its old shape in memory (the next open applies the "
+		     "committed ALTER): %s",
+		     table_id, err.message);
+	else if (!commit && cat_alter_intent_drop(c, table_id, &err) != MUR_OK)
+		MLOG(ERROR, "ddl",
+		     "the ALTER intent of table %u stays (the next open drops it): %s", table_id,
+		     err.message);
+	cat_table_block_shape_end(c, table_id);
 }
 
 void lead_ddltxn_commit_prepare(lead_session *s)
@@ -331,6 +377,9 @@ static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_j
 			break;
 		case LEAD_DDL_DOOMED_TABLE:
 			drop = !to_savepoint;
+			break;
+		case LEAD_DDL_ALTERED_TABLE: /* never after a savepoint */
+			altered_end(s, d->table_id, commit);
 			break;
 		}
 		if (drop)

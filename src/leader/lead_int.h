@@ -181,7 +181,8 @@ typedef enum lead_ddl_kind {
 	LEAD_DDL_CREATED_TABLE,
 	LEAD_DDL_CREATED_INDEX,
 	LEAD_DDL_DROPPED_TABLE,
-	LEAD_DDL_DOOMED_TABLE, /* created, then undone by ROLLBACK TO */
+	LEAD_DDL_DOOMED_TABLE,  /* created, then undone by ROLLBACK TO */
+	LEAD_DDL_ALTERED_TABLE, /* existed before; its shape is the block's until COMMIT */
 } lead_ddl_kind;
 typedef struct lead_ddl_rec {
 	lead_ddl_kind kind;
@@ -747,6 +748,15 @@ int lead_ddltxn_check_block(lead_run *r);
 void lead_ddltxn_drop_index_sql(const char *name, char *out, size_t n);
 /* Before COMMIT's decision: the block's tables survive a restart. */
 void lead_ddltxn_commit_prepare(lead_session *s);
+/* 1 when the block altered a table that existed before it: its COMMIT is
+ * a recorded decision (the catalog's shape follows it across a restart). */
+int lead_ddltxn_altered_any(const lead_session *s);
+/* ALTER TABLE of a table that existed before r's block (in a block):
+ * existing 1, else 0.  altered: the ALTER of such a table succeeded on
+ * the shards (or changed the catalog only): the block sees def from now
+ * on, others the old shape until COMMIT; MUR_ERR with err. */
+int lead_ddltxn_alters_existing(const lead_run *r);
+int lead_ddltxn_altered(lead_run *r, const cat_table *t, const cat_table *def, mur_error *err);
 /* After the block's end (committed or not), or the undo of ROLLBACK TO a
  * savepoint taken at `mark` records: finish or undo its DDL, then done. */
 void lead_ddltxn_end(lead_session *s, int committed, void (*done)(void *), void *arg);

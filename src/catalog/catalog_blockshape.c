@@ -1,0 +1,130 @@
+/*
+ * catalog_blockshape.c — the shape an open transaction block gave a table
+ * that existed before it, seen by that block alone until its COMMIT
+ * (docs/transactions.md, "ALTER TABLE in a block").
+ *
+ * An ALTER TABLE in a block changes the shards at once (DDL entries of
+ * the block's transaction, undone with its writes) but the catalog's
+ * shape only when the block commits (leader/lead_ddltxn.c).  Meanwhile
+ * the block's own later statements must plan with the new shape, every
+ * other session with the old one.  The catalog entry keeps the old shape;
+ * beside it:
+ *
+ *   shape_txid   the block (0: none)
+ *   shape_def    the shape after the block's last ALTER of the table
+ *                (name, columns with their defaults, dist_col; owned)
+ *   shape_view   the table as the block sees it: the entry's every other
+ *                field (id, shards, placements, ...) with shape_def's
+ *                shape, refreshed at each look-up (cat_table_viewed), so
+ *                a shard moved meanwhile is seen where it is now
+ *
+ * cat_table_lookup and cat_table_at answer with shape_view while the
+ * viewer (cat_set_viewer) is shape_txid.  Durability is not here: the
+ * intent (catalog_alter.c) holds "if shape_txid commits, the shape is
+ * shape_def"; a restarted leader has no open block, hence no overlay.
+ *
+ * Lifetime: shape_def and shape_view stay allocated until the next
+ * block_shape_set of the table or its drop (a plan of the block may still
+ * point at the view; every change bumps cat_version, so such a plan is
+ * made again before it runs).
+ */
+#include "catalog/catalog_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void def_free(cat_table *d)
+{
+	if (!d)
+		return;
+	for (int i = 0; i < d->ncols; i++)
+		free(d->cols[i].default_sql);
+	free(d);
+}
+
+/* A copy of def's shape (name, columns, dist_col); NULL out of memory. */
+static cat_table *def_copy(const cat_table *def)
+{
+	cat_table *d = calloc(1, sizeof *d);
+	if (!d)
+		return NULL;
+	memcpy(d->name, def->name, sizeof d->name);
+	d->dist_col = def->dist_col;
+	for (int i = 0; i < def->ncols; i++) {
+		d->cols[i] = def->cols[i];
+		d->cols[i].default_sql = NULL;
+		d->ncols = i + 1;
+		if (def->cols[i].default_sql &&
+		    !(d->cols[i].default_sql = strdup(def->cols[i].default_sql))) {
+			def_free(d);
+			return NULL;
+		}
+	}
+	return d;
+}
+
+int cat_table_block_shape_set(catalog *c, uint32_t table_id, uint64_t txid, const cat_table *def,
+			      mur_error *err)
+{
+	cat_table *t = cat_table_by_id(c, table_id);
+	cat_table *d;
+	if (!t || t->kind != CAT_TABLE_DISTRIBUTED)
+		return mur_error_set(err, SQLSTATE_UNDEFINED_TABLE, "table %u does not exist",
+				     table_id);
+	if (t->shape_txid && t->shape_txid != txid) /* its shards' locks should exclude it */
+		return mur_error_set(err, SQLSTATE_OBJECT_IN_USE,
+				     "table \"%s\" is being altered by transaction %llu", t->name,
+				     (unsigned long long)t->shape_txid);
+	if (!t->shape_view && !(t->shape_view = calloc(1, sizeof *t->shape_view)))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	if (!(d = def_copy(def)))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	def_free(t->shape_def);
+	t->shape_def = d;
+	t->shape_txid = txid;
+	c->version++;
+	return MUR_OK;
+}
+
+void cat_table_block_shape_end(catalog *c, uint32_t table_id)
+{
+	cat_table *t = cat_table_by_id(c, table_id);
+	if (!t || !t->shape_txid)
+		return;
+	t->shape_txid = 0;
+	c->version++;
+}
+
+uint64_t cat_table_block_shape_txid(const catalog *c, uint32_t table_id)
+{
+	const cat_table *t = cat_table_by_id((catalog *)c, table_id);
+	return t ? t->shape_txid : 0;
+}
+
+const cat_table *cat_table_viewed(const catalog *c, cat_table *t)
+{
+	cat_table *v = t->shape_view;
+	const cat_table *d = t->shape_def;
+	if (!c->viewing || !t->shape_txid || t->shape_txid != c->viewer)
+		return t;
+	*v = *t;
+	memcpy(v->name, d->name, sizeof v->name);
+	memcpy(v->cols, d->cols, sizeof d->cols[0] * (size_t)d->ncols);
+	v->ncols = d->ncols;
+	v->dist_col = d->dist_col;
+	v->col_analyzed_ms = NULL; /* per column of the old shape: cat_shard_distinct too */
+	v->shape_txid = 0;
+	v->shape_def = v->shape_view = NULL;
+	v->shape_of = t;
+	return v;
+}
+
+const cat_table *cat_table_base(const cat_table *t) { return t->shape_of ? t->shape_of : t; }
+
+void cat_table_block_shape_free(cat_table *t)
+{
+	def_free(t->shape_def);
+	free(t->shape_view);
+	t->shape_def = t->shape_view = NULL;
+	t->shape_txid = 0;
+}
