@@ -351,6 +351,7 @@ void cat_set_viewer(catalog *c, int viewing, uint64_t txid)
 {
 	c->viewing = viewing;
 	c->viewer = txid;
+	c->shape_seen = 0;
 }
 
 const cat_table *cat_table_lookup(const catalog *c, const char *schema, const char *name)
@@ -361,8 +362,10 @@ const cat_table *cat_table_lookup(const catalog *c, const char *schema, const ch
 			const cat_table *t = cat_table_viewed(c, c->tables[i]);
 			if (t->dropped || (c->viewing && !cat_table_visible_to(t, c->viewer)))
 				continue;
-			if (strcmp(t->name, name) == 0 && strcmp(t->schema, want) == 0)
+			if (strcmp(t->name, name) == 0 && strcmp(t->schema, want) == 0) {
+				cat_block_shape_seen(c, t);
 				return t;
+			}
 		}
 		if (schema)
 			break;

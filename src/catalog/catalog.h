@@ -380,6 +380,10 @@ int cat_table_block_shape_set(catalog *c, uint32_t table_id, uint64_t txid, cons
 			      mur_error *err);
 void cat_table_block_shape_end(catalog *c, uint32_t table_id);
 uint64_t cat_table_block_shape_txid(const catalog *c, uint32_t table_id);
+/* The open block whose ALTER of a table the planner looked up by name since
+ * cat_set_viewer (another viewer's block: that table's shape is not
+ * decided yet), 0: none. */
+uint64_t cat_viewer_blocked_by(const catalog *c);
 /* The table a viewer sees for catalog entry t (t itself unless the
  * viewing transaction altered it). */
 const cat_table *cat_table_viewed(const catalog *c, cat_table *t);

@@ -128,3 +128,12 @@ void cat_table_block_shape_free(cat_table *t)
 	t->shape_def = t->shape_view = NULL;
 	t->shape_txid = 0;
 }
+
+void cat_block_shape_seen(const catalog *c, const cat_table *t)
+{
+	const cat_table *base = cat_table_base(t);
+	if (c->viewing && base->shape_txid && base->shape_txid != c->viewer)
+		((catalog *)c)->shape_seen = base->shape_txid; /* a look-up's side note */
+}
+
+uint64_t cat_viewer_blocked_by(const catalog *c) { return c->shape_seen; }

@@ -71,7 +71,10 @@ void lead_ddl_send_all(lead_run *r, const cat_table *t, exec_task_kind kind, con
 
 const cat_table *lead_ddl_lookup(const lead_run *r, const char *schema, const char *name)
 {
-	const cat_table *t = cat_table_lookup(r->e->cat, schema, name);
+	const cat_table *t;
+	cat_set_viewer(r->e->cat, 1, r->s->txid); /* a table the block altered: its shape */
+	t = cat_table_lookup(r->e->cat, schema, name);
+	cat_set_viewer(r->e->cat, 0, 0);
 	return t && cat_table_visible_to(t, r->s->txid) ? t : NULL;
 }
 

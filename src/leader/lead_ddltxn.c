@@ -428,3 +428,18 @@ void lead_ddltxn_rollback_to(lead_session *s, int mark, void (*done)(void *), vo
 {
 	finish(s, mark, 0, 1, done, arg);
 }
+
+int lead_shape_blocked(lead_session *s, int rc, plan **p, mur_error *err)
+{
+	uint64_t by = cat_viewer_blocked_by(s->e->cat);
+	if (rc != MUR_OK || !by)
+		return rc;
+	plan_free(*p);
+	*p = NULL;
+	mur_error_set(err, SQLSTATE_LOCK_NOT_AVAILABLE,
+		      "could not use a table that an open transaction block (transaction %llu) "
+		      "altered: its shape is decided at that block's end",
+		      (unsigned long long)by);
+	mur_error_hint(err, "retry once that transaction ends");
+	return MUR_ERR;
+}

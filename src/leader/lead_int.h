@@ -751,6 +751,11 @@ void lead_ddltxn_commit_prepare(lead_session *s);
 /* 1 when the block altered a table that existed before it: its COMMIT is
  * a recorded decision (the catalog's shape follows it across a restart). */
 int lead_ddltxn_altered_any(const lead_session *s);
+/* After planning with the catalog viewed by s (cat_set_viewer): rc, or
+ * 55P03 (MUR_ERR, *p freed) when the statement names a table another open
+ * block altered (cat_viewer_blocked_by): it neither reads the old shape
+ * nor waits (docs/decisions.md, "ALTER TABLE in a block"). */
+int lead_shape_blocked(lead_session *s, int rc, plan **p, mur_error *err);
 /* ALTER TABLE of a table that existed before r's block (in a block):
  * existing 1, else 0.  altered: the ALTER of such a table succeeded on
  * the shards (or changed the catalog only): the block sees def from now

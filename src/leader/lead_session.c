@@ -885,6 +885,7 @@ static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, mur_er
 	cat_set_viewer(s->e->cat, 1, s->txid); /* another block's new tables stay unseen */
 	rc = tree ? sql_prepare_tree(s->e->cat, st->sql, tree, &opts, n, types, &p, err)
 		  : sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err);
+	rc = lead_shape_blocked(s, rc, &p, err);
 	cat_set_viewer(s->e->cat, 0, 0);
 	if (rc != MUR_OK)
 		return MUR_ERR;
@@ -994,6 +995,7 @@ static int stmt_fresh_plan(lead_session *s, const lead_stmt *st, plan **p, mur_e
 	lead_session_sql_options(s, &opts); /* its search_path, its role */
 	cat_set_viewer(s->e->cat, 1, s->txid);
 	rc = sql_prepare_opts(s->e->cat, st->sql, &opts, 0, NULL, p, err);
+	rc = lead_shape_blocked(s, rc, p, err);
 	cat_set_viewer(s->e->cat, 0, 0);
 	return rc;
 }
