@@ -26,10 +26,12 @@
  * intent before (catalog_alter.c) and takes the shape once the
  * transaction committed (lead_run.txn_ended), so a leader that stops in
  * between finds the shape its transaction's outcome says.  Only the
- * catalog changes for SET / DROP DEFAULT.  Refused in a block
- * (lead_ddltxn.c), except on a table the same block created (and no
- * savepoint open): its entries join the block's transaction and the
- * catalog takes the shape when they are done (a rollback drops the table).
+ * catalog changes for SET / DROP DEFAULT.  In a block (no savepoint
+ * open; lead_ddltxn.c) the entries join the block's transaction: a table
+ * the same block created takes the shape when they are done (a rollback
+ * drops the table); one that existed before keeps the old shape in the
+ * catalog, with the intent naming the block, and the block alone sees the
+ * new one (cat_table_block_shape_set) until its end takes or drops it.
  *
  * CREATE / DROP SEQUENCE change the catalog only (catalog_seq.c); IF NOT
  * EXISTS / IF EXISTS answer with PostgreSQL's notices.

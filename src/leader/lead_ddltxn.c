@@ -16,6 +16,12 @@
  *   DROP TABLE     deferred: the table is hidden from everybody now (the
  *                  block may create the name again) and dropped at COMMIT
  *   DROP INDEX     only of an index the block created (else 0A000)
+ *   ALTER TABLE    of a table that existed before (no savepoint open):
+ *                  the shards' entries join the block; the catalog keeps
+ *                  the old shape, the block sees its own (catalog/
+ *                  catalog_blockshape.c), the intent names the block's
+ *                  txid and its COMMIT is a recorded decision; others
+ *                  naming the table get 55P03 (lead_shape_blocked)
  *
  * At the block's end (lead_ddltxn_end, from lead_txn.c's block_ended,
  * after the block's writes were committed or undone and its locks freed):
@@ -24,6 +30,7 @@
  *                  deleted before the decision: lead_ddltxn_commit_prepare,
  *                  so a restart after the COMMIT keeps them); dropped
  *                  tables are dropped on every copy and in the catalog
+ *                  (altered tables take their block's shape: altered_end)
  *   rollback       created tables are dropped (copies, then catalog),
  *                  created indexes dropped from every copy, dropped tables
  *                  seen again — for ROLLBACK, an error then ROLLBACK, a
