@@ -203,6 +203,10 @@ typedef struct cat_table {
 	struct cat_table *shape_def;
 	struct cat_table *shape_view;
 	const struct cat_table *shape_of;
+	char (*shape_renames)[2][CAT_NAME_MAX]; /* the block's RENAME COLUMNs (from, to),
+						   in order, for its indexes at COMMIT */
+	int nshape_renames;
+	int shape_moved; /* a column was added or dropped: renames by position fail */
 	/* cat_create_table only (then NULL / 0): the sequences its SERIAL and
 	 * IDENTITY columns own, created with it in one store transaction
 	 * (their owner_table is filled in) and dropped with it */
@@ -379,6 +383,10 @@ int cat_alter_intent_drop(catalog *c, uint32_t table_id, mur_error *err);
 int cat_table_block_shape_set(catalog *c, uint32_t table_id, uint64_t txid, const cat_table *def,
 			      mur_error *err);
 void cat_table_block_shape_end(catalog *c, uint32_t table_id);
+/* The block that altered table_id committed: its indexes' columns are
+ * renamed as its RENAME COLUMNs did, then the table takes the block's
+ * shape durably (cat_table_reshape) and the overlay goes. */
+int cat_table_block_shape_commit(catalog *c, uint32_t table_id, mur_error *err);
 uint64_t cat_table_block_shape_txid(const catalog *c, uint32_t table_id);
 /* The open block whose ALTER of a table the planner looked up by name since
  * cat_set_viewer (another viewer's block: that table's shape is not

@@ -63,6 +63,31 @@ static cat_table *def_copy(const cat_table *def)
 	return d;
 }
 
+/* prev → def renamed columns (same count, a name changed in place):
+ * note each (from, to) for the indexes at COMMIT. */
+static int note_renames(cat_table *t, const cat_table *prev, const cat_table *def)
+{
+	if (t->shape_txid == 0)
+		t->nshape_renames = t->shape_moved = 0; /* a new block */
+	if (prev->ncols != def->ncols) {
+		t->shape_moved = 1;
+		return MUR_OK;
+	}
+	for (int i = 0; i < def->ncols; i++) {
+		char(*g)[2][CAT_NAME_MAX];
+		if (!strcmp(prev->cols[i].name, def->cols[i].name))
+			continue;
+		g = realloc(t->shape_renames, (size_t)(t->nshape_renames + 1) * sizeof *g);
+		if (!g)
+			return MUR_ENOMEM;
+		t->shape_renames = g;
+		memcpy(g[t->nshape_renames][0], prev->cols[i].name, CAT_NAME_MAX);
+		memcpy(g[t->nshape_renames][1], def->cols[i].name, CAT_NAME_MAX);
+		t->nshape_renames++;
+	}
+	return MUR_OK;
+}
+
 int cat_table_block_shape_set(catalog *c, uint32_t table_id, uint64_t txid, const cat_table *def,
 			      mur_error *err)
 {
@@ -79,6 +104,11 @@ int cat_table_block_shape_set(catalog *c, uint32_t table_id, uint64_t txid, cons
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	if (!(d = def_copy(def)))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	if (note_renames(t, t->shape_txid == txid && t->shape_def ? t->shape_def : t, def) !=
+	    MUR_OK) {
+		def_free(d);
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
 	def_free(t->shape_def);
 	t->shape_def = d;
 	t->shape_txid = txid;
@@ -93,6 +123,35 @@ void cat_table_block_shape_end(catalog *c, uint32_t table_id)
 		return;
 	t->shape_txid = 0;
 	c->version++;
+}
+
+int cat_table_block_shape_commit(catalog *c, uint32_t table_id, mur_error *err)
+{
+	cat_table *t = cat_table_by_id(c, table_id);
+	cat_table *from, *to;
+	int rc = MUR_OK;
+	if (!t || !t->shape_txid)
+		return MUR_OK;
+	from = calloc(1, sizeof *from);
+	to = calloc(1, sizeof *to);
+	if (!from || !to)
+		rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	/* without an ADD / DROP the reshape renames by position (catalog_
+	 * index.c), which is right then; with one, by the block's own list */
+	for (int i = 0; rc == MUR_OK && t->shape_moved && i < t->nshape_renames; i++) {
+		/* one column each: the index columns named from are renamed */
+		from->id = to->id = table_id;
+		from->ncols = to->ncols = 1;
+		memcpy(from->cols[0].name, t->shape_renames[i][0], CAT_NAME_MAX);
+		memcpy(to->cols[0].name, t->shape_renames[i][1], CAT_NAME_MAX);
+		rc = cat_index_rename_columns(c, from, to, err);
+	}
+	free(from);
+	free(to);
+	if (rc == MUR_OK)
+		rc = cat_table_reshape(c, table_id, t->shape_def, err);
+	cat_table_block_shape_end(c, table_id);
+	return rc;
 }
 
 uint64_t cat_table_block_shape_txid(const catalog *c, uint32_t table_id)
@@ -123,6 +182,7 @@ const cat_table *cat_table_base(const cat_table *t) { return t->shape_of ? t->sh
 
 void cat_table_block_shape_free(cat_table *t)
 {
+	free(t->shape_renames);
 	def_free(t->shape_def);
 	free(t->shape_view);
 	t->shape_def = t->shape_view = NULL;

@@ -221,7 +221,7 @@ static void altered_end(lead_session *s, uint32_t table_id, int commit)
 	if (!commit)
 		commit = cat_txn_outcome_get(c, t->shape_txid, outcome, sizeof outcome) &&
 			 !strcmp(outcome, "committed");
-	if (commit && cat_table_reshape(c, table_id, t->shape_def, &err) != MUR_OK)
+	if (commit && cat_table_block_shape_commit(c, table_id, &err) != MUR_OK)
 		MLOG(ERROR, "ddl",
 		     "table %u keeps its old shape in memory (the next open applies the "
 		     "committed ALTER): %s",
@@ -230,7 +230,7 @@ static void altered_end(lead_session *s, uint32_t table_id, int commit)
 		MLOG(ERROR, "ddl",
 		     "the ALTER intent of table %u stays (the next open drops it): %s", table_id,
 		     err.message);
-	cat_table_block_shape_end(c, table_id);
+	cat_table_block_shape_end(c, table_id); /* (done already after a commit) */
 }
 
 void lead_ddltxn_commit_prepare(lead_session *s)

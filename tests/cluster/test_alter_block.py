@@ -110,13 +110,15 @@ def test_each_kind_rolled_back_then_committed(db, i):
 def test_rename_table_and_several_alters_in_one_block(db):
     fresh(db, "rn")
     db.exec_both("DROP TABLE IF EXISTS rn2")
+    db.exec_both("CREATE INDEX rn_b ON rn (b)")
     for end in ("ROLLBACK", "COMMIT"):
         db.exec_both("BEGIN")
         db.both("ALTER TABLE rn ADD COLUMN c int DEFAULT 3")
         db.both("ALTER TABLE rn RENAME TO rn2")
         db.both("ALTER TABLE rn2 RENAME COLUMN c TO cc")
+        db.both("ALTER TABLE rn2 RENAME COLUMN b TO bb")  # indexed, after an ADD
         db.both("CREATE INDEX rn2_cc ON rn2 (cc)")
-        db.both("UPDATE rn2 SET cc = b + 1")
+        db.both("UPDATE rn2 SET cc = bb + 1")
         db.both("SELECT * FROM rn2 ORDER BY id")
         db.exec_both(end)
         if end == "ROLLBACK":
@@ -126,7 +128,9 @@ def test_rename_table_and_several_alters_in_one_block(db):
     same(db, "rn2")
     # (the primary key's index is named after the table in murphy: rn2_pkey)
     assert run(db.m, "SELECT indexname::text FROM pg_indexes WHERE tablename = 'rn2' "
-               "ORDER BY 1") == [("rn2_cc",), ("rn2_pkey",)]
+               "ORDER BY 1") == [("rn2_cc",), ("rn2_pkey",), ("rn_b",)]
+    db.both("SELECT indexname::text, indexdef LIKE '%(bb)' FROM pg_indexes "
+            "WHERE tablename = 'rn2' AND indexname LIKE '%b'")
 
 
 def test_error_later_in_the_block_undoes_the_alter(db):
