@@ -392,6 +392,8 @@ uint64_t cat_table_block_shape_txid(const catalog *c, uint32_t table_id);
  * cat_set_viewer (another viewer's block: that table's shape is not
  * decided yet), 0: none. */
 uint64_t cat_viewer_blocked_by(const catalog *c);
+/* 1 while open block txid holds the shape of some table it altered. */
+int cat_block_shape_held(const catalog *c, uint64_t txid);
 /* The table a viewer sees for catalog entry t (t itself unless the
  * viewing transaction altered it). */
 const cat_table *cat_table_viewed(const catalog *c, cat_table *t);

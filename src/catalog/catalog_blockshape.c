@@ -197,3 +197,11 @@ void cat_block_shape_seen(const catalog *c, const cat_table *t)
 }
 
 uint64_t cat_viewer_blocked_by(const catalog *c) { return c->shape_seen; }
+
+int cat_block_shape_held(const catalog *c, uint64_t txid)
+{
+	for (int i = 0; txid && i < c->ntables; i++)
+		if (c->tables[i]->shape_txid == txid)
+			return 1;
+	return 0;
+}

@@ -21,7 +21,8 @@
  *                  the old shape, the block sees its own (catalog/
  *                  catalog_blockshape.c), the intent names the block's
  *                  txid and its COMMIT is a recorded decision; others
- *                  naming the table get 55P03 (lead_shape_blocked)
+ *                  naming the table wait for its end before they run
+ *                  (lead_session.c, execute_or_wait)
  *
  * At the block's end (lead_ddltxn_end, from lead_txn.c's block_ended,
  * after the block's writes were committed or undone and its locks freed):

@@ -258,6 +258,8 @@ typedef struct lead_stmt {
 	lead_session *session; /* the session that prepared it (outlives it) */
 	char *sql;
 	uint64_t catalog_version; /* cat_version() when planned: re-plan when it moves */
+	uint64_t shape_blocked;   /* planned naming a table this open block altered: waits
+				     until it ends, then plans again (lead_session.c) */
 	sql_options opts;  /* the session's settings when planned: re-plan when they change */
 	int given_nparams; /* parameter types the client gave at Parse */
 	uint32_t given_oids[PLAN_PARAMS_MAX];
@@ -751,10 +753,11 @@ void lead_ddltxn_commit_prepare(lead_session *s);
 /* 1 when the block altered a table that existed before it: its COMMIT is
  * a recorded decision (the catalog's shape follows it across a restart). */
 int lead_ddltxn_altered_any(const lead_session *s);
-/* After planning with the catalog viewed by s (cat_set_viewer): rc, or
- * 55P03 (MUR_ERR, *p freed) when the statement names a table another open
- * block altered (cat_viewer_blocked_by): it neither reads the old shape
- * nor waits (docs/decisions.md, "ALTER TABLE in a block"). */
+/* After a COPY's own plan with the catalog viewed by s (cat_set_viewer):
+ * rc, or 55P03 (MUR_ERR, *p freed) when it names a table another open
+ * block altered (cat_viewer_blocked_by) — a statement waits for such a
+ * block before it runs (lead_session.c, execute_or_wait), so only a block
+ * that altered it in between is met here. */
 int lead_shape_blocked(lead_session *s, int rc, plan **p, mur_error *err);
 /* ALTER TABLE of a table that existed before r's block (in a block):
  * existing 1, else 0.  altered: the ALTER of such a table succeeded on

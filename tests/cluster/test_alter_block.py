@@ -18,6 +18,8 @@ a copy, and another session meanwhile (55P03, murphy's rule: it neither
 waits nor reads a shape not yet decided).
 """
 import socket
+import threading
+import time
 
 import psycopg2
 import pytest
@@ -144,7 +146,32 @@ def test_error_later_in_the_block_undoes_the_alter(db):
     same(db, "eb")
 
 
-def test_other_sessions_keep_the_old_shape_until_commit(cluster):
+def later(fn):
+    """fn() in a thread; .result() waits for it (its exception re-raised)."""
+    box = {}
+
+    def body():
+        try:
+            box["v"] = fn()
+        except Exception as e:  # noqa: BLE001 - handed to the caller
+            box["e"] = e
+    th = threading.Thread(target=body)
+    th.start()
+
+    class Later:
+        def done(self):
+            return not th.is_alive()
+
+        def result(self, timeout=30):
+            th.join(timeout)
+            assert not th.is_alive(), "still waiting"
+            if "e" in box:
+                raise box["e"]
+            return box["v"]
+    return Later()
+
+
+def test_other_sessions_wait_for_the_block(cluster):
     a = cluster.connect()
     a.autocommit = True
     run(a, "CREATE TABLE os (id int PRIMARY KEY, v int)")
@@ -152,20 +179,65 @@ def test_other_sessions_keep_the_old_shape_until_commit(cluster):
     b = in_block(cluster)
     run(b, "ALTER TABLE os ADD COLUMN c int DEFAULT 5")
     run(b, "ALTER TABLE os RENAME COLUMN v TO w")
-    # the catalog others read is the old one; they cannot use the table
+    # pg_catalog / information_schema do not wait: the old shape
     assert catalog_columns(a, "os") == ["id", "v"]
-    for sql in ("SELECT * FROM os", "INSERT INTO os VALUES (3, 3)",
-                "ALTER TABLE os ADD COLUMN z int"):
-        with pytest.raises(psycopg2.Error) as e:
-            run(a, sql)
-        assert e.value.pgcode == "55P03", sql
+    # a reader and a writer wait until the COMMIT, then see the new shape
+    r = later(lambda: run(cluster.connect(), "SELECT * FROM os ORDER BY id"))
+    w = later(lambda: run(cluster.connect(), "INSERT INTO os (id) VALUES (3)"))
+    time.sleep(0.5)
+    assert not r.done() and not w.done()
     assert run(b, "SELECT id, w, c FROM os ORDER BY id") == [(1, 1, 5), (2, 2, 5)]
     b.commit()
+    assert r.result() in ([(1, 1, 5), (2, 2, 5)], [(1, 1, 5), (2, 2, 5), (3, None, 5)])
+    w.result()
+    assert run(a, "SELECT * FROM os ORDER BY id") == [(1, 1, 5), (2, 2, 5), (3, None, 5)]
     assert catalog_columns(a, "os") == ["id", "w", "c"]
-    run(a, "INSERT INTO os VALUES (3, 3)")
-    assert run(a, "SELECT * FROM os ORDER BY id") == [(1, 1, 5), (2, 2, 5), (3, 3, 5)]
     for cols in copy_columns(cluster, "os").values():
         assert [c for c in cols if not c.startswith("_murphy")] == ["id", "w", "c"]
+    # after a rollback they run on the old shape; DDL waits as well
+    run(b, "ALTER TABLE os DROP COLUMN c")
+    w = later(lambda: run(cluster.connect(), "INSERT INTO os VALUES (4, 4, 4)"))
+    d = later(lambda: run(cluster.connect(), "ALTER TABLE os ADD COLUMN z int"))
+    time.sleep(0.3)
+    assert not w.done() and not d.done()
+    b.rollback()
+    w.result()
+    d.result()
+    assert run(a, "SELECT * FROM os ORDER BY id") == \
+        [(1, 1, 5, None), (2, 2, 5, None), (3, None, 5, None), (4, 4, 4, None)]
+
+
+def test_waits_end_by_lock_timeout_cancel_and_held_locks(cluster):
+    a = cluster.connect()
+    a.autocommit = True
+    run(a, "CREATE TABLE ow (id int PRIMARY KEY, v int)")
+    run(a, "CREATE TABLE ou (id int PRIMARY KEY, v int)")
+    b = in_block(cluster)
+    run(b, "ALTER TABLE ow ADD COLUMN c int")
+    run(a, "SET lock_timeout = '300ms'")
+    t0 = time.time()
+    with pytest.raises(psycopg2.Error) as e:
+        run(a, "SELECT * FROM ow")
+    assert e.value.pgcode == "55P03" and 0.25 < time.time() - t0 < 3
+    run(a, "SET lock_timeout = 0")
+    # a cancel ends the wait (57014)
+    x = cluster.connect()
+    x.autocommit = True
+    r = later(lambda: run(x, "SELECT * FROM ow"))
+    time.sleep(0.3)
+    x.cancel()
+    with pytest.raises(psycopg2.Error) as e:
+        r.result()
+    assert e.value.pgcode == "57014"
+    # a block holding a lock does not wait: the altering block could need it
+    h = in_block(cluster)
+    run(h, "INSERT INTO ou VALUES (1, 1)")
+    with pytest.raises(psycopg2.Error) as e:
+        run(h, "SELECT * FROM ow")
+    assert e.value.pgcode == "55P03"
+    h.rollback()
+    b.rollback()
+    assert run(a, "SELECT * FROM ow") == []
 
 
 def test_savepoint_open_is_refused(cluster):
