@@ -48,6 +48,7 @@
 #include "common/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void send_placement_task(lead_run *r, const cat_table *t, uint32_t shard, int k,
@@ -332,6 +333,14 @@ static void index_done(lead_run *r)
 		lead_run_fail(r, &err);
 	/* the catalog names the index once every copy has it (42P07 when the
 	 * name was taken meanwhile: the copies drop it again) */
+	if (!r->failed && t && pi->def && !pi->npk && lead_ddltxn_index_entries(r, t)) {
+		if (cat_index_check_name(r->e->cat, pi->def, &err) != MUR_OK ||
+		    (lead_ddltxn_record_index(r, t, pi->def) != MUR_OK &&
+		     mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory")))
+			lead_run_fail(r, &err); /* the block's rollback undoes the entries */
+		index_finish(r);
+		return;
+	}
 	if (!r->failed && t && r->p->kind == PLAN_CREATE_INDEX && pi->def && !pi->npk &&
 	    cat_index_add(r->e->cat, pi->def, &err) != MUR_OK) {
 		lead_run_fail(r, &err);
@@ -365,6 +374,47 @@ static int index_wait_idle(lead_run *r, const cat_table *t)
 	return 1;
 }
 
+/* CREATE INDEX in a block on a table the block altered: one DDL entry of
+ * each shard's log in the block's transaction (undone by DROP INDEX before
+ * the ALTER's entries, also by a restarted leader's presumed abort: an
+ * index on a column the block added would stop the column's undo), not a
+ * task beside the log.  1: r goes on in index_done. */
+static int index_as_entries(lead_run *r)
+{
+	const plan_index *pi = &r->p->u.index;
+	const cat_table *t = pi->table;
+	repl_write_facts facts = {.is_ddl = 1};
+	char drop[200], *sql;
+	size_t n;
+	mur_error err;
+	if (!pi->shard_ddl || !lead_ddltxn_index_entries(r, t))
+		return 0;
+	if (lead_txn_for_write(r, 2, &facts) != MUR_OK) {
+		lead_run_wait(r, index_done);
+		return 1;
+	}
+	lead_ddltxn_drop_index_sql(pi->index_name, drop, sizeof drop);
+	n = strlen(pi->shard_ddl) + 1 + strlen(drop) + 1;
+	if (!(sql = malloc(n))) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		lead_run_fail(r, &err);
+		lead_run_wait(r, index_done);
+		return 1;
+	}
+	snprintf(sql, n, "%s%c%s", pi->shard_ddl, EXEC_DDL_SEP, drop);
+	for (uint32_t s = 0; s < t->nshards && !r->failed; s++) {
+		r->npending++;
+		if (repl_write(r->e->repl, t, s, lead_session_quorum(r->s), sql, &facts, NULL, 0,
+			       NULL, 0, 0, lead_run_part_done, r, &err) != MUR_OK) {
+			r->npending--;
+			lead_run_fail(r, &err);
+		}
+	}
+	free(sql); /* repl_write copied it */
+	lead_run_wait(r, index_done);
+	return 1;
+}
+
 void lead_index_start(lead_run *r)
 {
 	const plan_index *pi = &r->p->u.index;
@@ -380,12 +430,14 @@ void lead_index_start(lead_run *r)
 	    !lead_ddltxn_in_block(r)) /* no such index in the catalog */
 		pgw_result_add_notice(r->res, "index \"%s\" does not exist, skipping",
 				      pi->index_name);
+	if (index_as_entries(r))
+		return;
 	if (pi->table && index_wait_idle(r, lead_ddl_lookup(r, pi->table->schema, pi->table->name)))
 		return;
 
 	for (int i = 0; i < cat_table_count(r->e->cat); i++) {
 		const cat_table *t = cat_table_at(r->e->cat, i);
-		if (t->kind != CAT_TABLE_DISTRIBUTED || (pi->table && pi->table != t) ||
+		if (t->kind != CAT_TABLE_DISTRIBUTED || (pi->table && pi->table->id != t->id) ||
 		    !cat_table_visible_to(t, r->s->txid)) /* another block's new table */
 			continue;
 		for (uint32_t s = 0; s < t->nshards; s++)

@@ -15,7 +15,9 @@
  *   CREATE INDEX   built on every copy at once; the index's name is kept
  *   DROP TABLE     deferred: the table is hidden from everybody now (the
  *                  block may create the name again) and dropped at COMMIT
- *   DROP INDEX     only of an index the block created (else 0A000)
+ *   DROP INDEX     of an index the block created: at once; of one that
+ *                  existed before: deferred to COMMIT (others wait for the
+ *                  block's end, as for an ALTER)
  *   ALTER TABLE    of a table that existed before (no savepoint open):
  *                  the shards' entries join the block; the catalog keeps
  *                  the old shape, the block sees its own (catalog/
@@ -119,6 +121,25 @@ void lead_ddltxn_record(lead_run *r, lead_ddl_kind kind, const cat_table *t, con
 	snprintf(d->index, sizeof d->index, "%s", index ? index : "");
 }
 
+/* DROP INDEX of an index that existed before the block: deferred to the
+ * COMMIT (the block still sees and uses it: a unique one still refuses
+ * its duplicates, its name is still taken); others wait for the block's
+ * end as for an ALTER (the table's shape is held, unchanged).  r
+ * finished, 1. */
+static int drop_index_deferred(lead_run *r)
+{
+	const plan_index *pi = &r->p->u.index;
+	mur_error err;
+	if (lead_ddltxn_altered(r, pi->table, pi->table, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+	} else {
+		lead_ddltxn_record(r, LEAD_DDL_DROPPED_INDEX, pi->table, pi->index_name);
+		snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag);
+	}
+	lead_run_finish(r);
+	return 1;
+}
+
 /* 0A000 for what a rollback could not undo (why): r finished, 1. */
 static int refuse(lead_run *r, const char *why)
 {
@@ -149,10 +170,17 @@ int lead_ddltxn_refused(lead_run *r)
 			return refuse(r, "a rollback could not tell if the index was there before");
 		break;
 	case PLAN_DROP_INDEX:
-		if (!recorded(r->s, LEAD_DDL_CREATED_INDEX, 0, pi->index_name))
-			return refuse(r,
-				      "only an index the same block created can be dropped in it");
-		return 0;
+		if (recorded(r->s, LEAD_DDL_CREATED_INDEX, 0, pi->index_name))
+			return 0;
+		if (!pi->table || recorded(r->s, LEAD_DDL_DROPPED_INDEX, 0, pi->index_name))
+			return refuse(r, "only an index murphy's catalog names can be dropped in "
+					 "it");
+		if (reserve(r->s, 2, &err) != MUR_OK) {
+			lead_run_fail(r, &err);
+			lead_run_finish(r);
+			return 1;
+		}
+		return drop_index_deferred(r);
 	case PLAN_CREATE_TABLE:
 	case PLAN_DROP_TABLE:
 		break;
@@ -200,6 +228,28 @@ int lead_ddltxn_altered(lead_run *r, const cat_table *t, const cat_table *def, m
 		return MUR_ERR;
 	if (!recorded(r->s, LEAD_DDL_ALTERED_TABLE, t->id, NULL))
 		lead_ddltxn_record(r, LEAD_DDL_ALTERED_TABLE, t, NULL);
+	return MUR_OK;
+}
+
+int lead_ddltxn_index_entries(const lead_run *r, const cat_table *t)
+{
+	return r->p->kind == PLAN_CREATE_INDEX && t && lead_ddltxn_in_block(r) &&
+	       cat_table_block_shape_txid(r->e->cat, t->id) == r->s->txid;
+}
+
+int lead_ddltxn_record_index(lead_run *r, const cat_table *t, const cat_index *def)
+{
+	cat_index *copy = malloc(sizeof *copy);
+	lead_session *s = r->s;
+	if (!copy)
+		return MUR_ENOMEM;
+	*copy = *def;
+	lead_ddltxn_record(r, LEAD_DDL_CREATED_INDEX, t, def->name);
+	if (s->nddl && s->ddl[s->nddl - 1].kind == LEAD_DDL_CREATED_INDEX &&
+	    !strcmp(s->ddl[s->nddl - 1].index, def->name))
+		s->ddl[s->nddl - 1].def = copy;
+	else
+		free(copy);
 	return MUR_OK;
 }
 
@@ -374,9 +424,17 @@ static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_j
 			break;
 		case LEAD_DDL_CREATED_INDEX:
 			drop = !commit;
-			if (drop && cat_index_drop(s->e->cat, d->index, &err) != MUR_OK)
+			if (d->def) { /* named in the catalog at COMMIT only */
+				if (commit && cat_index_add(s->e->cat, d->def, &err) != MUR_OK)
+					MLOG(ERROR, "ddl",
+					     "catalog: naming index %s: %s (its copies keep it)",
+					     d->index, err.message);
+				free(d->def);
+				d->def = NULL;
+			} else if (drop && cat_index_drop(s->e->cat, d->index, &err) != MUR_OK) {
 				MLOG(ERROR, "ddl", "catalog: forgetting index %s: %s", d->index,
 				     err.message);
+			}
 			break;
 		case LEAD_DDL_DROPPED_TABLE:
 			if (!commit)
@@ -388,6 +446,12 @@ static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_j
 			break;
 		case LEAD_DDL_ALTERED_TABLE: /* never after a savepoint */
 			altered_end(s, d->table_id, commit);
+			break;
+		case LEAD_DDL_DROPPED_INDEX:
+			drop = commit;
+			if (drop && cat_index_drop(s->e->cat, d->index, &err) != MUR_OK)
+				MLOG(ERROR, "ddl", "catalog: forgetting index %s: %s", d->index,
+				     err.message);
 			break;
 		}
 		if (drop)

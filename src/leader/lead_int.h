@@ -183,11 +183,14 @@ typedef enum lead_ddl_kind {
 	LEAD_DDL_DROPPED_TABLE,
 	LEAD_DDL_DOOMED_TABLE,  /* created, then undone by ROLLBACK TO */
 	LEAD_DDL_ALTERED_TABLE, /* existed before; its shape is the block's until COMMIT */
+	LEAD_DDL_DROPPED_INDEX, /* existed before: dropped at COMMIT */
 } lead_ddl_kind;
 typedef struct lead_ddl_rec {
 	lead_ddl_kind kind;
 	uint32_t table_id;
 	char index[64]; /* LEAD_DDL_CREATED_INDEX: its name; else "" */
+	cat_index *def; /* an index on a table the block altered: the catalog's at
+			   COMMIT (malloc'd; lead_ddltxn_record_index) */
 } lead_ddl_rec;
 /* DDL statements one block may undo: a migration runs tens; a loop
  * creating thousands of tables in one block is cut off (54000). */
@@ -753,6 +756,14 @@ void lead_ddltxn_commit_prepare(lead_session *s);
 /* 1 when the block altered a table that existed before it: its COMMIT is
  * a recorded decision (the catalog's shape follows it across a restart). */
 int lead_ddltxn_altered_any(const lead_session *s);
+/* CREATE INDEX on a table r's block altered succeeded (DDL entries of the
+ * block): the catalog names it at COMMIT only (a rollback, also a leader's
+ * restart, undoes the entries and finds nothing to forget); MUR_ERR out of
+ * memory. */
+int lead_ddltxn_record_index(lead_run *r, const cat_table *t, const cat_index *def);
+/* 1 when r (CREATE INDEX) goes on t as DDL entries of its block: t is a
+ * table the block altered. */
+int lead_ddltxn_index_entries(const lead_run *r, const cat_table *t);
 /* After a COPY's own plan with the catalog viewed by s (cat_set_viewer):
  * rc, or 55P03 (MUR_ERR, *p freed) when it names a table another open
  * block altered (cat_viewer_blocked_by) — a statement waits for such a

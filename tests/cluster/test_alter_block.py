@@ -18,13 +18,14 @@ a copy, and another session meanwhile (55P03, murphy's rule: it neither
 waits nor reads a shape not yet decided).
 """
 import socket
+import sqlite3
 import threading
 import time
 
 import psycopg2
 import pytest
 
-from checker import copy_columns, wait_consistent
+from checker import copy_columns, placement_files, wait_consistent
 from conftest import owned_cluster, timer_args
 from test_alter_crash import catalog_columns, connect_retry, leader_dies_in_alter
 from test_leader_crash import kill_leader
@@ -133,6 +134,30 @@ def test_rename_table_and_several_alters_in_one_block(db):
                "ORDER BY 1") == [("rn2_cc",), ("rn2_pkey",), ("rn_b",)]
     db.both("SELECT indexname::text, indexdef LIKE '%(bb)' FROM pg_indexes "
             "WHERE tablename = 'rn2' AND indexname LIKE '%b'")
+
+
+def test_drop_index_of_an_existing_index(db, cluster):
+    fresh(db, "di")
+    db.exec_both("CREATE INDEX di_b ON di (b)")
+    db.exec_both("CREATE UNIQUE INDEX di_n ON di (id, n)")
+    q = "SELECT indexname::text FROM pg_indexes WHERE tablename = 'di' ORDER BY 1"
+    for end in ("ROLLBACK", "COMMIT"):
+        db.exec_both("BEGIN")
+        db.both("DROP INDEX di_b")
+        db.both("ALTER TABLE di ADD COLUMN c int")
+        db.both("CREATE INDEX di_c ON di (c)")
+        db.both("UPDATE di SET c = b")
+        db.exec_both(end)
+        db.both(q)
+    same(db, "di")
+    # gone from every copy too
+    for (t, _, node), v in placement_files(cluster).items():
+        if t == "di":
+            f = sqlite3.connect("file:%s?mode=ro" % v[0], uri=True, timeout=5)
+            names = {r[0] for r in f.execute("SELECT name FROM sqlite_master "
+                                             "WHERE type = 'index' AND sql IS NOT NULL")}
+            f.close()
+            assert "di_b" not in names and "di_c" in names, (node, names)
 
 
 def test_error_later_in_the_block_undoes_the_alter(db):
@@ -292,6 +317,7 @@ def test_disconnect_and_leader_kill_before_commit_leave_the_old_shape(cc):
     # the leader killed between the ALTER and the COMMIT
     blk = in_block(cc)
     run(blk, "ALTER TABLE dc ADD COLUMN c int DEFAULT 3")
+    run(blk, "CREATE INDEX dc_c ON dc (c)")  # undone before the column
     run(blk, "ALTER TABLE dc DROP COLUMN a")
     run(blk, "UPDATE dc SET c = 4 WHERE id < 5")
     kill_leader(cc)
@@ -302,7 +328,10 @@ def test_disconnect_and_leader_kill_before_commit_leave_the_old_shape(cc):
     assert catalog_columns(conn, "dc") == ["id", "a", "b"]
     assert {tuple(sorted(s)) for s in shapes(cc, "dc")} == {("a", "b", "id")}
     assert run(conn, "SELECT id, a, b FROM dc ORDER BY id") == before
+    assert run(conn, "SELECT indexname::text FROM pg_indexes WHERE tablename = 'dc'") == \
+        [("dc_pkey",)]
     run(conn, "ALTER TABLE dc ADD COLUMN c int DEFAULT 3")  # and it can run again
+    run(conn, "CREATE INDEX dc_c ON dc (c)")
 
 
 def test_leader_killed_at_the_commits_decision_keeps_the_new_shape(cc):
