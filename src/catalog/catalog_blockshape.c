@@ -174,6 +174,8 @@ const cat_table *cat_table_viewed(const catalog *c, cat_table *t)
 	v->col_analyzed_ms = NULL; /* per column of the old shape: cat_shard_distinct too */
 	v->shape_txid = 0;
 	v->shape_def = v->shape_view = NULL;
+	v->shape_renames = NULL;
+	v->nshape_renames = v->shape_moved = 0;
 	v->shape_of = t;
 	return v;
 }
