@@ -602,6 +602,12 @@ static void alter_done(lead_run *r)
 		     ? lead_ddltxn_altered(r, pa->table, pa->def, &err)
 		     : cat_table_reshape(r->e->cat, pa->table->id, pa->def, &err)) != MUR_OK)
 		lead_run_fail(r, &err);
+	/* failed, and the block had not altered the table before: nothing
+	 * ends the intent at the block's end (a restart would drop it too) */
+	if (r->failed && r->block_txid && pa->shard_sql && !pa->noop_notice &&
+	    lead_ddltxn_alters_existing(r) &&
+	    cat_table_block_shape_txid(r->e->cat, pa->table->id) != r->s->txid)
+		(void)cat_alter_intent_drop(r->e->cat, pa->table->id, &err);
 	snprintf(r->res->tag, sizeof r->res->tag, "ALTER TABLE");
 	lead_run_finish(r);
 }

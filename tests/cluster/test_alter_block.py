@@ -169,6 +169,16 @@ def test_error_later_in_the_block_undoes_the_alter(db):
     db.both_error("SELECT 1", "25P02")
     db.exec_both("COMMIT")  # answered ROLLBACK
     same(db, "eb")
+    # the ALTER itself failing on a shard (a NULL in the column)
+    db.exec_both("BEGIN")
+    db.both("ALTER TABLE eb ADD COLUMN c int")
+    db.both_error("ALTER TABLE eb ALTER COLUMN a SET NOT NULL", "23502")
+    db.exec_both("ROLLBACK")
+    same(db, "eb")
+    db.exec_both("BEGIN")
+    db.both_error("ALTER TABLE eb ALTER COLUMN a SET NOT NULL", "23502")
+    db.exec_both("ROLLBACK")
+    same(db, "eb")
 
 
 def later(fn):
