@@ -160,6 +160,18 @@ def test_drop_index_of_an_existing_index(db, cluster):
             assert "di_b" not in names and "di_c" in names, (node, names)
 
 
+def test_a_query_of_several_statements_is_one_block(db):
+    """psql -c / psycopg2's execute of a string with semicolons: an implicit
+    block, undone by its error, committed at its end."""
+    fresh(db, "iq")
+    db.both_error("ALTER TABLE iq ADD COLUMN c int DEFAULT 2; UPDATE iq SET c = 1/0",
+                  "22012")
+    same(db, "iq")
+    db.exec_both("ALTER TABLE iq ADD COLUMN c int DEFAULT 2; UPDATE iq SET c = id + c; "
+                 "ALTER TABLE iq RENAME COLUMN c TO cc")
+    same(db, "iq")
+
+
 def test_error_later_in_the_block_undoes_the_alter(db):
     fresh(db, "eb")
     db.exec_both("BEGIN")
