@@ -213,6 +213,8 @@ typedef struct lead_session {
 	pgw_session *ps;
 	lead_txn_state txn;
 	uint64_t txid;              /* the open block's transaction id (0 when IDLE) */
+	uint64_t shape_waiting;     /* the block whose ALTER a statement of it waits for
+				   (lead_session.c, execute_or_wait); 0: none */
 	repl_txn *tx;               /* its locks (ACTIVE, FAILED); NULL otherwise */
 	lead_savepoint *savepoints; /* the block's, oldest first */
 	int nsavepoints, capsavepoints;

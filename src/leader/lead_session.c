@@ -1208,6 +1208,7 @@ static void shape_wait_end(shape_wait *w, const mur_error *err)
 {
 	plan_job *j = w->j;
 	uv_timer_stop(&w->timer);
+	j->s->shape_waiting = 0;
 	if (err)
 		plan_failed(j->s, err, j->done, j->arg);
 	else
@@ -1284,6 +1285,7 @@ static void execute_or_wait(lead_session *s, lead_stmt *st, int nparams, const c
 	w->start_us = mur_now_us();
 	w->timer.data = w;
 	s->refs++;
+	s->shape_waiting = st->shape_blocked;
 	uv_timer_init(s->e->loop, &w->timer);
 	uv_timer_start(&w->timer, shape_wait_poll, LEAD_SHAPE_POLL_MS, LEAD_SHAPE_POLL_MS);
 }

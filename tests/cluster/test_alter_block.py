@@ -267,6 +267,14 @@ def test_waits_end_by_lock_timeout_cancel_and_held_locks(cluster):
         run(a, "SELECT * FROM ow")
     assert e.value.pgcode == "55P03" and 0.25 < time.time() - t0 < 3
     run(a, "SET lock_timeout = 0")
+    # a block (no lock held yet) waits; murphy.transactions shows for whom
+    bx = run(b, "SELECT txid_current()")[0][0]
+    y = in_block(cluster)
+    yx = run(y, "SELECT txid_current()")[0][0]
+    ry = later(lambda: run(y, "SELECT count(*) FROM ow"))
+    time.sleep(0.3)
+    assert run(a, "SELECT state, waiting_for FROM murphy.transactions WHERE txid = %s",
+               (yx,)) == [("waiting", bx)]
     # a cancel ends the wait (57014)
     x = cluster.connect()
     x.autocommit = True
@@ -284,6 +292,8 @@ def test_waits_end_by_lock_timeout_cancel_and_held_locks(cluster):
     assert e.value.pgcode == "55P03"
     h.rollback()
     b.rollback()
+    assert ry.result() == [(0,)]  # y's wait ended with b's block
+    y.rollback()
     assert run(a, "SELECT * FROM ow") == []
 
 
