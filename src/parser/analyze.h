@@ -496,6 +496,14 @@ sql_expr *sql_interval_neg(sql_ctx *c, sql_expr *iv, int loc);
 mur_type sql_interval_partner(const char *op, mur_type other);
 /* Two intervals compared: both replaced by their span keys. */
 int sql_interval_compare_keys(sql_ctx *c, sql_expr **l, sql_expr **r, int loc);
+/* analyze_bpchar.c: two operands of a comparison, one of them character(n):
+ * compared without trailing spaces (an RTRIM collation named on one side
+ * when neither brings it; = and <> may swap the operands), or as text when
+ * the other is text. */
+int sql_bpchar_compare_keys(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, int loc);
+/* A character(n) value as text with its padding kept (LIKE, octet_length,
+ * concat); any other e unchanged. */
+sql_expr *sql_bpchar_padded(sql_ctx *c, sql_expr *e);
 sql_expr *sql_make_const_text(sql_ctx *c, const char *s);
 int sql_expr_equal(const sql_expr *a, const sql_expr *b);
 int sql_expr_has_agg(const sql_expr *e);

@@ -61,6 +61,7 @@
 #include "sql/sqlInt.h"
 
 #include "common/array.h"
+#include "common/bpchar.h"
 #include "common/interval.h"
 #include "common/json.h"
 #include "common/numeric.h"
@@ -769,10 +770,18 @@ void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, 
 	mur_buf_printf(b, "%s%c%d%s%s%s%s", first ? " ORDER BY " : ", ", prefix, col,
 		       t == MT_NUMERIC        ? " COLLATE " MUR_NUM_COLLATION
 		       : t == MT_JSONB        ? " COLLATE " MUR_JSONB_COLLATION
+		       : t == MT_BPCHAR       ? " COLLATE " MUR_BPCHAR_COLLATION
 		       : mur_type_is_array(t) ? " COLLATE " /* common/array.h */
 					      : "",
 		       mur_type_is_array(t) ? mur_arr_collation(t) : "", desc ? " DESC" : " ASC",
 		       nulls_first ? " NULLS FIRST" : " NULLS LAST");
+}
+
+const char *sql_column_collate(mur_type t)
+{
+	return t == MT_NUMERIC  ? " COLLATE " MUR_NUM_COLLATION
+	       : t == MT_BPCHAR ? " COLLATE " MUR_BPCHAR_COLLATION
+				: "";
 }
 
 const char *sql_key_collate(mur_type t)
@@ -784,6 +793,8 @@ const char *sql_key_collate(mur_type t)
 		return " COLLATE " MUR_IV_COLLATION;
 	case MUR_KEY_JSONB:
 		return " COLLATE " MUR_JSONB_COLLATION;
+	case MUR_KEY_BPCHAR:
+		return " COLLATE " MUR_BPCHAR_COLLATION;
 	default:
 		return "";
 	}
@@ -796,6 +807,8 @@ void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first)
 		mur_buf_printf(e->b, " COLLATE " MUR_NUM_COLLATION);
 	else if (x->type == MT_JSONB) /* jsonb's ordering: storage/sqlfn_json.c */
 		mur_buf_printf(e->b, " COLLATE " MUR_JSONB_COLLATION);
+	else if (x->type == MT_BPCHAR) /* 'a' sorts with 'a  ': common/bpchar.h */
+		mur_buf_printf(e->b, " COLLATE " MUR_BPCHAR_COLLATION);
 	else if (mur_type_is_array(x->type)) /* element-wise: common/array.h */
 		mur_buf_printf(e->b, " COLLATE %s", mur_arr_collation(x->type));
 	mur_buf_printf(e->b, "%s%s", desc ? " DESC" : " ASC",

@@ -660,8 +660,8 @@ static const char *shard_ddl(sql_ctx *c, const table_build *tb)
 		mur_buf_printf(&b, i ? ", " : "");
 		sql_emit_ident(&b, t->cols[i].name);
 		mur_buf_printf(&b, " %s%s%s", mur_type_sqlite_decl(t->cols[i].type),
-			       /* keys and GROUP BY by value: 1.0 = 1.00 */
-			       t->cols[i].type == MT_NUMERIC ? " COLLATE " MUR_NUM_COLLATION : "",
+			       /* keys and GROUP BY by value: 1.0 = 1.00, 'a' = 'a  ' */
+			       sql_column_collate(t->cols[i].type),
 			       t->cols[i].not_null ? " NOT NULL" : "");
 	}
 	emit_key(&b, t, tb->has_pk ? &tb->pk : &tb->shard_key, "PRIMARY KEY");

@@ -490,6 +490,8 @@ static int shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const i
 			ps->join_keys = (exec_key_cols){.iv = 1};
 		else if (!ps->join_keys.num && mur_key_kind_of(kt) == MUR_KEY_JSONB)
 			ps->join_keys = (exec_key_cols){.jsonb = 1};
+		else if (!ps->join_keys.num && kt == MT_BPCHAR) /* 'a' = 'a  ' */
+			ps->join_keys = (exec_key_cols){.bpchar = 1};
 	}
 	ps->join_broadcast_ok = !any_right;
 	for (int t = 0; t < q->nrte; t++)

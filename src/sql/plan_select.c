@@ -555,6 +555,9 @@ static void mark_key(exec_key_cols *k, mur_type t, int i)
 	case MUR_KEY_JSONB:
 		k->jsonb |= bit;
 		break;
+	case MUR_KEY_BPCHAR:
+		k->bpchar |= bit;
+		break;
 	default:
 		break;
 	}
@@ -564,7 +567,7 @@ static void mark_key(exec_key_cols *k, mur_type t, int i)
  * value (exec_agg_spec.keys). */
 static exec_key_cols key_cols(sql_expr *const *cols, int n)
 {
-	exec_key_cols k = {0, 0, 0};
+	exec_key_cols k = {0, 0, 0, 0};
 	for (int i = 0; i < n; i++)
 		mark_key(&k, cols[i]->type, i);
 	return k;

@@ -54,7 +54,7 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 13
+#define EXEC_WIRE_VERSION 14
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -149,9 +149,10 @@ typedef struct exec_agg {
  * (common/valkey.h: 1.0 = 1.00, '1 day' = '24 hours', {"a": 1.0} =
  * {"a": 1}); the rest by their bytes. */
 typedef struct exec_key_cols {
-	uint32_t num;   /* numeric text (or SQLite integers in a numeric column) */
-	uint32_t iv;    /* stored intervals */
-	uint32_t jsonb; /* stored jsonb */
+	uint32_t num;    /* numeric text (or SQLite integers in a numeric column) */
+	uint32_t iv;     /* stored intervals */
+	uint32_t jsonb;  /* stored jsonb */
+	uint32_t bpchar; /* character(n): without trailing spaces */
 } exec_key_cols;
 
 /* The key kind of column c (MUR_KEY_BYTES when unmarked or c >= 32). */
@@ -159,10 +160,11 @@ static inline mur_key_kind exec_key_kind(const exec_key_cols *k, uint32_t c)
 {
 	if (c >= 32)
 		return MUR_KEY_BYTES;
-	return (k->num >> c & 1u)     ? MUR_KEY_NUMERIC
-	       : (k->iv >> c & 1u)    ? MUR_KEY_INTERVAL
-	       : (k->jsonb >> c & 1u) ? MUR_KEY_JSONB
-				      : MUR_KEY_BYTES;
+	return (k->num >> c & 1u)      ? MUR_KEY_NUMERIC
+	       : (k->iv >> c & 1u)     ? MUR_KEY_INTERVAL
+	       : (k->jsonb >> c & 1u)  ? MUR_KEY_JSONB
+	       : (k->bpchar >> c & 1u) ? MUR_KEY_BPCHAR
+				       : MUR_KEY_BYTES;
 }
 
 /* Hash aggregation: group input rows by their first `ngroup` columns and

@@ -1,0 +1,75 @@
+/*
+ * analyze_bpchar.c — character(n) in expressions, as PostgreSQL's bpchar
+ * operators and casts behave (common/bpchar.h: values are stored padded).
+ *
+ *   comparison   bpchar with bpchar, varchar or a literal ignores trailing
+ *                spaces ('a'::char(3) = 'a'::varchar): the comparison
+ *                names SQLite's RTRIM collation unless a char(n) column
+ *                already brings it (shard columns are declared with it);
+ *                bpchar with text compares as text, the bpchar side
+ *                without its padding (PostgreSQL casts it to text).
+ *   to text      a cast to text or varchar, and so every text function's
+ *                argument and ||, drops the padding (sql_make_cast: rtrim);
+ *   padded       LIKE, octet_length and concat() see the padding
+ *                (sql_bpchar_padded: the value retyped as text, unchanged).
+ */
+#include "parser/analyze.h"
+#include "common/bpchar.h"
+
+#include <string.h>
+
+sql_expr *sql_bpchar_padded(sql_ctx *c, sql_expr *e)
+{
+	sql_expr *n;
+	if (!e || e->type != MT_BPCHAR)
+		return e;
+	n = sql_alloc(c, sizeof *n);
+	if (!n)
+		return NULL;
+	*n = *e;
+	n->type = MT_TEXT;
+	n->typmod = -1;
+	return n;
+}
+
+/* Does x bring the RTRIM collation into a comparison by itself? */
+static int has_rtrim(const sql_expr *x) { return x->kind == SE_COLUMN && x->type == MT_BPCHAR; }
+
+static sql_expr *collate(sql_ctx *c, sql_expr *x)
+{
+	sql_expr *e = sql_make_op(c, "COLLATE " MUR_BPCHAR_COLLATION, x->type, x->loc, x, NULL);
+	if (e) {
+		e->postfix = 1;
+		e->typmod = x->typmod;
+	}
+	return e;
+}
+
+int sql_bpchar_compare_keys(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, int loc)
+{
+	mur_type lt = (*l)->type, rt = (*r)->type;
+	if (lt != MT_BPCHAR && rt != MT_BPCHAR)
+		return MUR_OK;
+	if (lt == MT_TEXT || rt == MT_TEXT) { /* text semantics, padding dropped */
+		sql_expr **b = lt == MT_BPCHAR ? l : r;
+		*b = sql_make_cast(c, *b, MT_TEXT, loc);
+		return *b ? MUR_OK : MUR_ERR;
+	}
+	if (!mur_type_is_text(lt) || !mur_type_is_text(rt))
+		return MUR_OK;
+	/* SQLite: an explicit COLLATE wins, else the left column's, else the
+	 * right column's */
+	if (has_rtrim(*l) || ((*l)->kind != SE_COLUMN && has_rtrim(*r)))
+		return MUR_OK;
+	if (has_rtrim(*r) && (!strcmp(op, "=") || !strcmp(op, "<>"))) { /* v = c: c = v */
+		sql_expr *t = *l;
+		*l = *r;
+		*r = t;
+		return MUR_OK;
+	}
+	if ((*r)->kind != SE_COLUMN && (*r)->kind != SE_CONST && (*r)->kind != SE_PARAM)
+		*r = collate(c, *r);
+	else
+		*l = collate(c, *l);
+	return (*l && *r) ? MUR_OK : MUR_ERR;
+}
