@@ -504,6 +504,10 @@ int sql_bpchar_compare_keys(sql_ctx *c, const char *op, sql_expr **l, sql_expr *
 /* A character(n) value as text with its padding kept (LIKE, octet_length,
  * concat); any other e unchanged. */
 sql_expr *sql_bpchar_padded(sql_ctx *c, sql_expr *e);
+/* x op y where y is a subquery's column the set functions compare by bytes
+ * and one side is character(n) (the other text-like): both without their
+ * trailing spaces.  Nothing for other types. */
+int sql_set_keys_bpchar(sql_ctx *c, sql_expr **x, sql_expr **y, int loc);
 sql_expr *sql_make_const_text(sql_ctx *c, const char *s);
 int sql_expr_equal(const sql_expr *a, const sql_expr *b);
 int sql_expr_has_agg(const sql_expr *e);

@@ -12,6 +12,9 @@
  *                argument and ||, drops the padding (sql_make_cast: rtrim);
  *   padded       LIKE, octet_length and concat() see the padding
  *                (sql_bpchar_padded: the value retyped as text, unchanged).
+ *   sets         a subquery's set or pairs (storage/sqlfn_subq.c compares
+ *                bytes): both the probe and the set's column without their
+ *                trailing spaces (sql_set_keys_bpchar).
  */
 #include "parser/analyze.h"
 #include "common/bpchar.h"
@@ -33,7 +36,10 @@ sql_expr *sql_bpchar_padded(sql_ctx *c, sql_expr *e)
 }
 
 /* Does x bring the RTRIM collation into a comparison by itself? */
-static int has_rtrim(const sql_expr *x) { return x->kind == SE_COLUMN && x->type == MT_BPCHAR; }
+static int has_rtrim(const sql_expr *x)
+{
+	return (x->kind == SE_COLUMN || x->kind == SE_SLOT) && x->type == MT_BPCHAR;
+}
 
 static sql_expr *collate(sql_ctx *c, sql_expr *x)
 {
@@ -59,7 +65,7 @@ int sql_bpchar_compare_keys(sql_ctx *c, const char *op, sql_expr **l, sql_expr *
 		return MUR_OK;
 	/* SQLite: an explicit COLLATE wins, else the left column's, else the
 	 * right column's */
-	if (has_rtrim(*l) || ((*l)->kind != SE_COLUMN && has_rtrim(*r)))
+	if (has_rtrim(*l) || ((*l)->kind != SE_COLUMN && (*l)->kind != SE_SLOT && has_rtrim(*r)))
 		return MUR_OK;
 	if (has_rtrim(*r) && (!strcmp(op, "=") || !strcmp(op, "<>"))) { /* v = c: c = v */
 		sql_expr *t = *l;
@@ -67,9 +73,20 @@ int sql_bpchar_compare_keys(sql_ctx *c, const char *op, sql_expr **l, sql_expr *
 		*r = t;
 		return MUR_OK;
 	}
-	if ((*r)->kind != SE_COLUMN && (*r)->kind != SE_CONST && (*r)->kind != SE_PARAM)
+	if ((*r)->kind != SE_COLUMN && (*r)->kind != SE_SLOT && (*r)->kind != SE_CONST &&
+	    (*r)->kind != SE_PARAM)
 		*r = collate(c, *r);
 	else
 		*l = collate(c, *l);
 	return (*l && *r) ? MUR_OK : MUR_ERR;
+}
+
+int sql_set_keys_bpchar(sql_ctx *c, sql_expr **x, sql_expr **y, int loc)
+{
+	if (((*x)->type != MT_BPCHAR && (*y)->type != MT_BPCHAR) || !mur_type_is_text((*x)->type) ||
+	    !mur_type_is_text((*y)->type))
+		return MUR_OK;
+	*x = sql_make_call(c, "rtrim", MT_TEXT, loc, 1, *x);
+	*y = *x ? sql_make_call(c, "rtrim", MT_TEXT, loc, 1, *y) : NULL;
+	return *x && *y ? MUR_OK : MUR_ERR;
 }

@@ -127,8 +127,9 @@ mur_type sql_type_common(mur_type a, mur_type b)
 	switch (sql_type_category(a)) {
 	case 'N':
 		return sql_type_arith(a, b);
-	case 'S':
-		return MT_TEXT;
+	case 'S': /* text is the preferred type; else the first (varchar and
+		     bpchar convert to each other implicitly) */
+		return a == MT_TEXT || b == MT_TEXT ? MT_TEXT : a;
 	case 'D':
 		if (a == MT_TIMESTAMPTZ || b == MT_TIMESTAMPTZ)
 			return MT_TIMESTAMPTZ;

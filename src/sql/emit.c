@@ -144,6 +144,13 @@ static void emit_args(sql_emit *e, const sql_expr *x, int from, const char *sep)
 	}
 }
 
+/* A column of a leader table (untyped, BINARY) holding character(n):
+ * compared without trailing spaces as a shard column is (common/bpchar.h). */
+static const char *slot_collate(const sql_expr *x)
+{
+	return x->type == MT_BPCHAR ? " COLLATE " MUR_BPCHAR_COLLATION : "";
+}
+
 static void emit_column(sql_emit *e, const sql_expr *x)
 {
 	const sql_rte *r = &e->q->rtes[x->rte];
@@ -154,7 +161,7 @@ static void emit_column(sql_emit *e, const sql_expr *x)
 		mur_buf_put_u8(e->b, '.');
 	}
 	if (sql_is_sub_table(r->table)) /* the leader table's column (lead_subq.c) */
-		mur_buf_printf(e->b, "c%d", x->col);
+		mur_buf_printf(e->b, "c%d%s", x->col, slot_collate(x));
 	else
 		sql_emit_ident(e->b, r->table->cols[x->col].name);
 }
@@ -627,7 +634,7 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 		mur_buf_printf(e->b, "(%s)", x->op);
 		break;
 	case SE_SLOT:
-		mur_buf_printf(e->b, "c%d", x->slot);
+		mur_buf_printf(e->b, "c%d%s", x->slot, slot_collate(x));
 		break;
 	case SE_OP:
 		emit_op(e, x);
