@@ -508,6 +508,11 @@ sql_expr *sql_bpchar_padded(sql_ctx *c, sql_expr *e);
  * and one side is character(n) (the other text-like): both without their
  * trailing spaces.  Nothing for other types. */
 int sql_set_keys_bpchar(sql_ctx *c, sql_expr **x, sql_expr **y, int loc);
+/* The column one side of an equality stands for: x when a column, the
+ * column under a char(n) join's probe mur_bpchar_key (equal exactly when
+ * the column is, trailing spaces aside, which the bpchar key kind hashes
+ * alike), else NULL.  Join and co-location planning read keys through it. */
+const sql_expr *sql_equated_column(const sql_expr *x);
 sql_expr *sql_make_const_text(sql_ctx *c, const char *s);
 int sql_expr_equal(const sql_expr *a, const sql_expr *b);
 int sql_expr_has_agg(const sql_expr *e);

@@ -7,7 +7,9 @@
  *                names SQLite's RTRIM collation unless a char(n) column
  *                already brings it (shard columns are declared with it);
  *                bpchar with text compares as text, the bpchar side
- *                without its padding (PostgreSQL casts it to text).
+ *                without its padding (PostgreSQL casts it to text); an
+ *                equality of two columns compares bytes of one length
+ *                (column_pair: SQLite's Bloom filter).
  *   to text      a cast to text or varchar, and so every text function's
  *                argument and ||, drops the padding (sql_make_cast: rtrim);
  *   padded       LIKE, octet_length and concat() see the padding
@@ -51,6 +53,35 @@ static sql_expr *collate(sql_ctx *c, sql_expr *x)
 	return e;
 }
 
+/* Stored length of a char(n) column (its values are padded to n), 0 when
+ * not known. */
+static int32_t padded_len(const sql_expr *x)
+{
+	return x->type == MT_BPCHAR && x->typmod > 0 ? x->typmod : 0;
+}
+
+/* col = col with a char(n) column: SQLite 3.40 joins two columns through
+ * an automatic index whose Bloom filter hashes a string's length whatever
+ * the collation (RTRIM or not), so 'a   ' never meets 'a     ' or 'a'.
+ * Unless both are char(n) of one n, the other side becomes the probe
+ * mur_bpchar_key(x, n): without its trailing spaces, padded to n — the
+ * bytes the char(n) column stores when the values are equal. */
+static int column_pair(sql_ctx *c, sql_expr **l, sql_expr **r, int loc)
+{
+	int32_t nl = padded_len(*l), nr = padded_len(*r);
+	sql_expr **probe;
+	int32_t n;
+	if (nl && nl == nr)
+		return MUR_OK;
+	if (!nl && !nr) /* character without a length: no fixed stored length */
+		return MUR_OK;
+	probe = nl >= nr ? r : l;
+	n = nl >= nr ? nl : nr;
+	*probe = sql_make_call(c, "mur_bpchar_key", MT_BPCHAR, loc, 2, *probe,
+			       sql_make_const_int(c, n, MT_INT4));
+	return *probe ? MUR_OK : MUR_ERR;
+}
+
 int sql_bpchar_compare_keys(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, int loc)
 {
 	mur_type lt = (*l)->type, rt = (*r)->type;
@@ -65,6 +96,8 @@ int sql_bpchar_compare_keys(sql_ctx *c, const char *op, sql_expr **l, sql_expr *
 		return MUR_OK;
 	/* SQLite: an explicit COLLATE wins, else the left column's, else the
 	 * right column's */
+	if (!strcmp(op, "=") && (*l)->kind == SE_COLUMN && (*r)->kind == SE_COLUMN)
+		return column_pair(c, l, r, loc);
 	if (has_rtrim(*l) || ((*l)->kind != SE_COLUMN && (*l)->kind != SE_SLOT && has_rtrim(*r)))
 		return MUR_OK;
 	if (has_rtrim(*r) && (!strcmp(op, "=") || !strcmp(op, "<>"))) { /* v = c: c = v */
@@ -89,4 +122,11 @@ int sql_set_keys_bpchar(sql_ctx *c, sql_expr **x, sql_expr **y, int loc)
 	*x = sql_make_call(c, "rtrim", MT_TEXT, loc, 1, *x);
 	*y = *x ? sql_make_call(c, "rtrim", MT_TEXT, loc, 1, *y) : NULL;
 	return *x && *y ? MUR_OK : MUR_ERR;
+}
+
+const sql_expr *sql_equated_column(const sql_expr *x)
+{
+	if (x->kind == SE_CALL && x->nargs == 2 && !strcmp(x->op, "mur_bpchar_key"))
+		x = x->args[0];
+	return x->kind == SE_COLUMN ? x : NULL;
 }
