@@ -34,10 +34,16 @@ static size_t utf8_prefix(const char *s, size_t n, size_t max)
 	return n;
 }
 
+size_t mur_bpchar_pad_count(const char *s, size_t n, int max)
+{
+	size_t chars = utf8_chars(s, n);
+	return max > 0 && chars < (size_t)max ? (size_t)max - chars : 0;
+}
+
 int mur_bpchar_fit(const char *s, size_t n, int max, int pad, int explicit_cast, mur_buf *out)
 {
 	long fit;
-	size_t chars;
+	size_t spaces;
 	if (max <= 0) {
 		mur_buf_put(out, s, n);
 		return MUR_OK;
@@ -47,8 +53,8 @@ int mur_bpchar_fit(const char *s, size_t n, int max, int pad, int explicit_cast,
 	if (fit < 0)
 		return MUR_ERR;
 	mur_buf_put(out, s, (size_t)fit);
-	chars = pad ? utf8_chars(s, (size_t)fit) : (size_t)max;
-	for (; chars < (size_t)max; chars++)
+	spaces = pad ? mur_bpchar_pad_count(s, (size_t)fit, max) : 0;
+	while (spaces--)
 		mur_buf_put_u8(out, ' ');
 	return MUR_OK;
 }

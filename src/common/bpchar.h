@@ -26,6 +26,9 @@
 /* Bytes of s[0..n) without its trailing spaces. */
 size_t mur_bpchar_trimmed_len(const char *s, size_t n);
 
+/* Spaces that pad s[0..n) to max characters (0 when it has max or more). */
+size_t mur_bpchar_pad_count(const char *s, size_t n, int max);
+
 /* s[0..n) as a value of character(max) (max > 0), or of character varying
  * (max) when !pad: appends the result to out and returns MUR_OK.  An
  * explicit cast (`explicit_cast`) cuts what is past max characters; an

@@ -36,6 +36,7 @@
 #include "leader/lead_int.h"
 
 #include "common/bpchar.h"
+#include "common/utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,11 +66,19 @@ static int row_fits(const cat_table *t, const mur_buf *out, size_t start, mur_er
  * value lives in padded (reset here). */
 static int fit_text(const cat_column *col, mur_value *v, mur_buf *padded, mur_error *err)
 {
-	mur_buf_reset(padded);
-	if (mur_bpchar_fit(v->s, v->len, col->typmod, col->type == MT_BPCHAR, 0, padded) != MUR_OK)
+	long fit = mur_utf8_fit(v->s, v->len, (size_t)col->typmod);
+	size_t spaces;
+	if (fit < 0)
 		return mur_error_set(err, SQLSTATE_STRING_DATA_RIGHT_TRUNCATION,
 				     "value too long for type character%s(%d)",
 				     col->type == MT_BPCHAR ? "" : " varying", col->typmod);
+	v->len = (size_t)fit;
+	if (col->type != MT_BPCHAR || !(spaces = mur_bpchar_pad_count(v->s, v->len, col->typmod)))
+		return MUR_OK; /* no copy */
+	mur_buf_reset(padded);
+	mur_buf_put(padded, v->s, v->len);
+	while (spaces--)
+		mur_buf_put_u8(padded, ' ');
 	if (!mur_buf_ok(padded))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	*v = mur_v_text(padded->data ? padded->data : "", padded->len);
