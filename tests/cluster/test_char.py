@@ -206,3 +206,39 @@ def test_catalog(tables):
     db.both("SELECT column_name::text, data_type::text, character_maximum_length, "
             "character_octet_length "
             "FROM information_schema.columns WHERE table_name = 'cat_c' ORDER BY ordinal_position")
+
+
+def test_repartitioned_joins_and_distinct(tables):
+    """Rows that meet on another follower (a repartition join, a
+    repartitioned COUNT(DISTINCT) and hash aggregates) meet by value: a
+    bpchar column without a length keeps 'a' and 'a ' as written, and they
+    are one group; char(4) = varchar(5) finds 'a  '."""
+    db = tables
+    for t in ("bx", "vx", "cx"):
+        db.exec_both("DROP TABLE IF EXISTS %s" % t)
+    db.exec_both("CREATE TABLE bx (id int PRIMARY KEY, c bpchar, d char(3))")
+    db.exec_both("INSERT INTO bx SELECT g, CASE g % 4 WHEN 0 THEN 'a' WHEN 1 THEN 'a ' "
+                 "WHEN 2 THEN 'b  ' END, CASE g % 3 WHEN 0 THEN 'x' ELSE 'y ' END "
+                 "FROM generate_series(1, 200) g")
+    db.exec_both("CREATE TABLE vx (id int PRIMARY KEY, v varchar(5))")
+    db.exec_both("INSERT INTO vx VALUES (1, 'a'), (2, 'a  '), (3, 'b'), (4, 'y'), (5, 'x   ')")
+    db.exec_both("CREATE TABLE cx (id int PRIMARY KEY, k char(4))")
+    db.exec_both("INSERT INTO cx VALUES (1, 'a'), (2, 'b'), (3, 'x'), (4, 'y')")
+    db.exec_both("SET murphy.join_strategy = 'repartition'")
+    db.exec_both("SET murphy.shuffle_strategy = 'repartition'")
+    try:
+        for sql in ["SELECT count(DISTINCT c) FROM bx",
+                    "SELECT d, count(DISTINCT c) FROM bx GROUP BY d ORDER BY d",
+                    "SELECT c || '|', count(*) FROM bx GROUP BY c ORDER BY 1",
+                    "SELECT cx.id, vx.id FROM cx JOIN vx ON cx.k = vx.v ORDER BY 1, 2",
+                    "SELECT cx.id, vx.id FROM vx JOIN cx ON vx.v = cx.k ORDER BY 1, 2",
+                    "SELECT cx.id, bx.id FROM cx JOIN bx ON cx.k = bx.d ORDER BY 1, 2",
+                    "SELECT count(*) FROM cx JOIN bx ON bx.c = cx.k"]:
+            db.both(sql)
+        _, plan = db.murphy("EXPLAIN SELECT cx.id FROM cx JOIN vx ON cx.k = vx.v")
+        assert "repartition join" in plan[0][0], plan
+        _, plan = db.murphy("EXPLAIN SELECT count(DISTINCT c) FROM bx")
+        assert "repartition distinct" in plan[0][0], plan
+    finally:
+        db.exec_both("RESET murphy.join_strategy")
+        db.exec_both("RESET murphy.shuffle_strategy")
