@@ -242,3 +242,26 @@ def test_repartitioned_joins_and_distinct(tables):
     finally:
         db.exec_both("RESET murphy.join_strategy")
         db.exec_both("RESET murphy.shuffle_strategy")
+
+
+def test_defaults_and_alter_type(tables):
+    """A char(n) DEFAULT is stored padded, also in the rows ALTER TABLE ...
+    ADD COLUMN fills; ALTER COLUMN TYPE to and from char(n) pads and strips."""
+    db = tables
+    for t in ("ad", "ad2"):
+        db.exec_both("DROP TABLE IF EXISTS %s" % t)
+    db.exec_both("CREATE TABLE ad (id int PRIMARY KEY)")
+    db.exec_both("INSERT INTO ad VALUES (1), (2)")
+    db.both("ALTER TABLE ad ADD COLUMN c char(4) DEFAULT 'x'")
+    db.both("INSERT INTO ad (id) VALUES (3)")
+    db.both("SELECT id, c, c || '|', octet_length(c) FROM ad ORDER BY id")
+    db.exec_both("CREATE TABLE ad2 (id int PRIMARY KEY, c char(3) DEFAULT 'q', v varchar(10))")
+    db.both("INSERT INTO ad2 (id, v) VALUES (1, 'ab   '), (2, 'abcdef')")
+    db.both("SELECT id, c, octet_length(c) FROM ad2 ORDER BY id")
+    db.both("ALTER TABLE ad2 ALTER COLUMN v TYPE char(6)")
+    db.both("SELECT id, v, octet_length(v), v = 'ab' FROM ad2 ORDER BY id")
+    db.both("ALTER TABLE ad2 ALTER COLUMN c TYPE varchar(10)")
+    db.both("SELECT id, c || '|', octet_length(c) FROM ad2 ORDER BY id")
+    db.both_error("ALTER TABLE ad2 ALTER COLUMN v TYPE char(2)", "22001")
+    db.both("ALTER TABLE ad2 ALTER COLUMN c TYPE char(2)")
+    db.both("SELECT id, c || '|', octet_length(c) FROM ad2 ORDER BY id")
