@@ -14,7 +14,7 @@ co-located with the first, a char(6) and a varchar(6) table.
 Before (main at the session's start, /work/base/murphy-s16): char(n) was
 varchar(n): 'ab'::char(4) printed 'ab', count(DISTINCT) counted 'ab' and
 'ab  ' apart, 'abcd'::char(2) was not cut, and a char(4) key 'a' and 'a '
-went to different shards (all ten tests here fail on it).
+went to different shards (all twelve tests here fail on it).
 """
 import io
 
