@@ -1220,8 +1220,12 @@ static sql_expr *analyze_coalesce(sql_ctx *c, PgQuery__CoalesceExpr *k)
 static sql_expr *analyze_minmax(sql_ctx *c, PgQuery__MinMaxExpr *k)
 {
 	int greatest = k->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST;
-	return analyze_list_fn(c, greatest ? "mur_greatest" : "mur_least",
-			       greatest ? "GREATEST" : "LEAST", k->args, k->n_args, k->location);
+	sql_expr *e = analyze_list_fn(c, greatest ? "mur_greatest" : "mur_least",
+				      greatest ? "GREATEST" : "LEAST", k->args, k->n_args,
+				      k->location);
+	if (e && e->type == MT_BPCHAR) /* bpcharcmp: trailing spaces aside */
+		e->op = greatest ? "mur_greatest_bpchar" : "mur_least_bpchar";
+	return e;
 }
 
 /* ---- entry ---- */

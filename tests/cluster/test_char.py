@@ -96,6 +96,7 @@ PER_TABLE = [
     "SELECT count(DISTINCT k), count(k), count(*) FROM {t}",
     "SELECT k FROM {t} ORDER BY k DESC, id LIMIT 5",
     "SELECT min(k), max(k) FROM {t}",
+    "SELECT id, greatest(k, 'b'), least(k, 'ab'), greatest(k, NULL) FROM {t} ORDER BY id",
     "SELECT k, count(*) FROM {t} GROUP BY k HAVING k > 'a' ORDER BY k",
     "SELECT id, k FROM {t} WHERE k IN (SELECT k FROM c6) ORDER BY id",
     "SELECT id, k FROM {t} WHERE k NOT IN (SELECT k FROM vc WHERE k IS NOT NULL) ORDER BY id",
