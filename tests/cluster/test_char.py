@@ -44,6 +44,13 @@ def test_literals_casts_and_functions(db):
         db.both(sql)
 
 
+def test_bad_lengths_are_refused(db):
+    """char(0) and a length past 10485760 are 22023, as anychar_typmodin."""
+    for sql in ["CREATE TABLE bad_c (c char(0))", "SELECT 'a'::varchar(0)",
+                "CREATE TABLE bad_c (c character(10485761))"]:
+        db.both_error(sql, "22023")
+
+
 K = ["a", "ab  ", "abcd", "b ", " x", "ab", None, "", "z   "]
 
 
