@@ -119,6 +119,9 @@ PER_TABLE = [
     "SELECT rtrim(k), count(*) FROM (SELECT k FROM {t} UNION ALL SELECT k FROM c6) s "
     "GROUP BY k ORDER BY 1",
     "SELECT k::varchar || '|', k::text = 'ab', cast(k AS char(2)) FROM {t} ORDER BY id",
+    "SELECT string_agg(k, ',' ORDER BY k, id), array_agg(k ORDER BY k, id) FROM {t}",
+    "SELECT id, concat_ws(',', k, 'x'), k ILIKE 'AB%', to_json(k)::text FROM {t} ORDER BY id",
+    "SELECT id, lag(k) OVER (ORDER BY k, id), rank() OVER (ORDER BY k) FROM {t} ORDER BY id",
 ]
 
 
