@@ -282,7 +282,8 @@ int cat_shard_range_max(const cat_table *t, uint32_t shard, mur_value *out);
 /* Shard i of a holds exactly the rows of b that a join of a.dist_col =
  * b.dist_col can meet (so the join runs inside each shard): both hash with
  * the same shard count, or both range with the same bounds, and the
- * distribution columns have the same storage class.  Reference tables are
+ * distribution columns have the same storage class (and are both
+ * character(n) or neither: common/bpchar.h).  Reference tables are
  * never co-located this way (they join anywhere). */
 int cat_tables_colocated(const cat_table *a, const cat_table *b);
 uint32_t cat_shard_for_hash32(uint32_t nshards, uint32_t hash32);

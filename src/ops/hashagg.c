@@ -453,7 +453,7 @@ static group *group_new(exec_hashagg *h, uint64_t hash, const char *key, size_t 
 			const mur_value *vals)
 {
 	size_t shown = 0;
-	if (h->spec.keys.num | h->spec.keys.iv | h->spec.keys.jsonb) {
+	if (h->spec.keys.num | h->spec.keys.iv | h->spec.keys.jsonb | h->spec.keys.bpchar) {
 		if (shown_encode(h, vals) != MUR_OK) {
 			h->failed = 1;
 			return NULL;

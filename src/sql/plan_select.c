@@ -141,9 +141,10 @@ static int is_split_col(const sql_query *q, const sql_expr *e)
 
 static int is_dist_equality(const sql_query *q, const sql_expr *e)
 {
+	const sql_expr *l, *r;
 	return e->kind == SE_OP && e->nargs == 2 && !strcmp(e->op, "=") &&
-	       is_dist_col(q, e->args[0]) && is_dist_col(q, e->args[1]) &&
-	       e->args[0]->rte != e->args[1]->rte;
+	       (l = sql_equated_column(e->args[0])) && (r = sql_equated_column(e->args[1])) &&
+	       is_dist_col(q, l) && is_dist_col(q, r) && l->rte != r->rte;
 }
 
 /* Whether rtes [from, to) hold a hash-distributed table. */
@@ -206,8 +207,8 @@ static void link_by_dist(const sql_query *q, int d, int linked[PLAN_TABLES_MAX])
 			int a, b;
 			if (!is_dist_equality(q, eqs[i]))
 				continue;
-			a = eqs[i]->args[0]->rte;
-			b = eqs[i]->args[1]->rte;
+			a = sql_equated_column(eqs[i]->args[0])->rte;
+			b = sql_equated_column(eqs[i]->args[1])->rte;
 			if (linked[a] != linked[b]) {
 				linked[a] = linked[b] = 1;
 				changed = 1;
@@ -555,6 +556,9 @@ static void mark_key(exec_key_cols *k, mur_type t, int i)
 	case MUR_KEY_JSONB:
 		k->jsonb |= bit;
 		break;
+	case MUR_KEY_BPCHAR:
+		k->bpchar |= bit;
+		break;
 	default:
 		break;
 	}
@@ -564,7 +568,7 @@ static void mark_key(exec_key_cols *k, mur_type t, int i)
  * value (exec_agg_spec.keys). */
 static exec_key_cols key_cols(sql_expr *const *cols, int n)
 {
-	exec_key_cols k = {0, 0, 0};
+	exec_key_cols k = {0, 0, 0, 0};
 	for (int i = 0; i < n; i++)
 		mark_key(&k, cols[i]->type, i);
 	return k;

@@ -94,8 +94,12 @@ int sql_join_key_of(const sql_query *q, int t);
 int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys);
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first);
 /* " COLLATE x" making SQLite's GROUP BY / DISTINCT / = of a column of type
- * t compare by value (numeric, interval, jsonb: common/valkey.h), or "". */
+ * t compare by value (numeric, interval, jsonb, bpchar: common/valkey.h),
+ * or "". */
 const char *sql_key_collate(mur_type t);
+/* " COLLATE x" of a shard column of type t as CREATE TABLE declares it:
+ * numeric by value, character(n) without trailing spaces (RTRIM), or "". */
+const char *sql_column_collate(mur_type t);
 /* The leader's sort key <prefix><col> (c3, x3) of type t, after " ORDER BY "
  * when first else ", "; a numeric sorts by value (COLLATE). */
 void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, int desc,

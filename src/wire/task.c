@@ -79,12 +79,13 @@ static int rows_valid(const char *p, size_t len, uint64_t nrows, uint32_t ncols)
  * beyond its SQL, rows and blob (more only costs a regrowth). */
 #define EXEC_TASK_ENCODE_SLACK_BYTES 4096
 
-/* keys: u32 num | u32 iv | u32 jsonb (exec_key_cols). */
+/* keys: u32 num | u32 iv | u32 jsonb | u32 bpchar (exec_key_cols). */
 static void put_keys(mur_buf *b, const exec_key_cols *k)
 {
 	mur_buf_put_u32(b, k->num);
 	mur_buf_put_u32(b, k->iv);
 	mur_buf_put_u32(b, k->jsonb);
+	mur_buf_put_u32(b, k->bpchar);
 }
 
 static void put_exprs(mur_buf *b, const exec_agg_spec *a)
@@ -108,6 +109,7 @@ static void get_keys(mur_rd *r, exec_key_cols *k)
 	k->num = mur_rd_u32(r);
 	k->iv = mur_rd_u32(r);
 	k->jsonb = mur_rd_u32(r);
+	k->bpchar = mur_rd_u32(r);
 }
 
 void exec_task_encode(const exec_task *t, mur_buf *b)

@@ -149,9 +149,10 @@ typedef struct exec_agg {
  * (common/valkey.h: 1.0 = 1.00, '1 day' = '24 hours', {"a": 1.0} =
  * {"a": 1}); the rest by their bytes. */
 typedef struct exec_key_cols {
-	uint32_t num;   /* numeric text (or SQLite integers in a numeric column) */
-	uint32_t iv;    /* stored intervals */
-	uint32_t jsonb; /* stored jsonb */
+	uint32_t num;    /* numeric text (or SQLite integers in a numeric column) */
+	uint32_t iv;     /* stored intervals */
+	uint32_t jsonb;  /* stored jsonb */
+	uint32_t bpchar; /* character(n): without trailing spaces */
 } exec_key_cols;
 
 /* The key kind of column c (MUR_KEY_BYTES when unmarked or c >= 32). */
@@ -159,10 +160,11 @@ static inline mur_key_kind exec_key_kind(const exec_key_cols *k, uint32_t c)
 {
 	if (c >= 32)
 		return MUR_KEY_BYTES;
-	return (k->num >> c & 1u)     ? MUR_KEY_NUMERIC
-	       : (k->iv >> c & 1u)    ? MUR_KEY_INTERVAL
-	       : (k->jsonb >> c & 1u) ? MUR_KEY_JSONB
-				      : MUR_KEY_BYTES;
+	return (k->num >> c & 1u)      ? MUR_KEY_NUMERIC
+	       : (k->iv >> c & 1u)     ? MUR_KEY_INTERVAL
+	       : (k->jsonb >> c & 1u)  ? MUR_KEY_JSONB
+	       : (k->bpchar >> c & 1u) ? MUR_KEY_BPCHAR
+				       : MUR_KEY_BYTES;
 }
 
 /* A numeric expression the hash aggregate evaluates per row (ops/numx.h):
