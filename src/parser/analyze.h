@@ -200,6 +200,11 @@ typedef struct sql_rte {
 				    (analyze_srf.c), emitted as the table */
 	int merged;              /* a table of a subquery in FROM merged into the query (sql_view):
 		       its alias is internal, names reach it only through the view */
+	/* WITH RECURSIVE (analyze_recursive.c): the query's rows (emitted as
+	 * SQLite's WITH RECURSIVE, sql/emit_recursive.c), or rec_work: the
+	 * working table its recursive term reads */
+	const struct sql_recursive *rec;
+	int rec_work;
 } sql_rte;
 
 typedef struct sql_target {
@@ -341,11 +346,32 @@ typedef struct sql_sub {
 	int semijoin; /* SET: the keys of a correlated EXISTS (a semi-join) */
 } sql_sub;
 
+/* A WITH RECURSIVE query that reads itself (analyze_recursive.c): its
+ * non-recursive term is a ROWS sub (distributed like any subquery), its
+ * recursive term a leader query over the working table ("murphy__rec<id>",
+ * columns c0, c1, ...) and gathered tables; the leader's SQLite iterates. */
+typedef struct sql_recursive {
+	const char *name;
+	int id;           /* the non-recursive term's sub */
+	int union_all;    /* UNION ALL, else UNION (rows seen before dropped) */
+	sql_query *rec;   /* the recursive term */
+	cat_table *table; /* "_rec<id>": the query's columns (names, types) */
+	int building;     /* analyzing the recursive term: the name is the working table */
+	int nrefs;        /* references to the working table seen */
+	sql_query *ref_q; /* the query holding the (last) one */
+} sql_recursive;
+/* Rows WITH RECURSIVE may produce before 54000 (storage mur_rec_guard):
+ * PostgreSQL runs an endless recursion until memory runs out; the leader
+ * holds these rows in its SQLite, and its loop thread is busy meanwhile. */
+#define SQL_RECURSIVE_ROWS_MAX 1000000
+
 typedef struct sql_cte {
 	const char *name;
 	PgQuery__CommonTableExpr *def;
-	cat_table *table; /* its ROWS sub's table, once referenced (then run once) */
-	int sub;          /* that sub's index */
+	cat_table *table;   /* its ROWS sub's table, once referenced (then run once) */
+	int sub;            /* that sub's index */
+	int recursive;      /* WITH RECURSIVE and it reads itself */
+	sql_recursive *rec; /* once referenced */
 } sql_cte;
 
 /* Analysis context for one statement. */
@@ -694,6 +720,13 @@ int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
 /* WITH: its queries come into scope (sql_with_pop takes them out). */
 int sql_with_push(sql_ctx *c, PgQuery__WithClause *w, int *saved);
 void sql_with_pop(sql_ctx *c, int saved);
+/* analyze_recursive.c: whether the tree under m names relation name
+ * (unqualified) anywhere; whether FROM s reads a recursive WITH query in
+ * scope (then it runs on the leader, every table gathered); a reference
+ * to recursive WITH query k (1 with the rte added, -1 on error). */
+int sql_tree_names(const ProtobufCMessage *m, const char *name);
+int sql_from_reads_recursive(const sql_ctx *c, const PgQuery__SelectStmt *s);
+int sql_recursive_from(sql_ctx *c, sql_query *q, int k, PgQuery__RangeVar *rv);
 /* A set operation statement (s->op != SETOP_NONE): its branches become
  * ROWS subs. */
 sql_setop *sql_analyze_setop(sql_ctx *c, PgQuery__SelectStmt *s);

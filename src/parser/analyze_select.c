@@ -209,11 +209,21 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 	return MUR_OK;
 }
 
+static int is_cte(const sql_ctx *c, const PgQuery__RangeVar *rv)
+{
+	for (int k = c->cte_base; k < c->nctes && !(rv->schemaname && *rv->schemaname); k++)
+		if (!strcmp(c->ctes[k].name, rv->relname))
+			return 1;
+	return 0;
+}
+
 static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_RANGE_VAR:
-		if (c->gather_tables) /* json_each over its column (analyze_json_srf.c) */
+		/* json_each over its column (analyze_json_srf.c), WITH RECURSIVE
+		 * (analyze_recursive.c); a WITH query is a leader table already */
+		if (c->gather_tables && !is_cte(c, n->range_var))
 			return sql_from_gathered_table(c, q, n);
 		return sql_analyze_from_table(c, q, n->range_var);
 	case PG_QUERY__NODE__NODE_JOIN_EXPR:
@@ -268,7 +278,8 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
 	int nsubs = c->nsubs, nmerged = 0, rc, distinct = q->distinct, locks = q->locks_rows;
 	const char *locks_name = q->locks_name;
-	if (sql_json_srf_lateral(s) && !q->locks_rows) { /* all on the leader */
+	if ((sql_json_srf_lateral(s) || sql_from_reads_recursive(c, s)) &&
+	    !q->locks_rows) { /* all on the leader */
 		c->no_merge++;
 		c->gather_tables++;
 		rc = analyze_from_items(c, q, s, &nmerged);

@@ -716,7 +716,9 @@ static void emit_table(sql_emit *e, const sql_query *q, int i)
 {
 	const sql_rte *r = &q->rtes[i];
 	int slot = sql_rte_slot(q, i);
-	if (r->series && !strcmp(r->series->op, "unnest")) {
+	if (r->rec) { /* WITH RECURSIVE (emit_recursive.c) */
+		sql_emit_recursive(e, r);
+	} else if (r->series && !strcmp(r->series->op, "unnest")) {
 		emit_unnest(e, r);
 	} else if (r->series) {
 		if (!sql_emit_json_srf(e, r))

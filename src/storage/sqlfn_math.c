@@ -21,6 +21,10 @@
  *                                run whole on one shard or on the leader
  *                                (Welford's running mean and squares)
  *   mur_series_first, mur_series_next  generate_series's bounds (sql/emit.c)
+ *   mur_rec_guard(x, max, name)  x, counting the calls of this call site in
+ *                                the statement (auxdata on the constant max):
+ *                                54000 past max rows (WITH RECURSIVE's bound,
+ *                                sql/emit_recursive.c)
  */
 #include "storage/storage_int.h"
 
@@ -310,7 +314,37 @@ static void fn_series_next(sqlite3_context *cx, int argc, sqlite3_value **v)
 					: next >= sqlite3_value_int64(v[1]));
 }
 
+/* WITH RECURSIVE's row bound (sql/emit_recursive.c wraps the first column
+ * of the recursive term): x unchanged; the count of rows lives as auxdata
+ * on the constant max, which SQLite keeps for this call site while the
+ * statement runs (and frees with it). */
+static void fn_rec_guard(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	sqlite3_int64 *n = sqlite3_get_auxdata(cx, 1), max = sqlite3_value_int64(v[1]);
+	(void)argc;
+	if (!n) {
+		if (!(n = sqlite3_malloc64(sizeof *n)))
+			return sqlite3_result_error_nomem(cx);
+		*n = 0;
+		sqlite3_set_auxdata(cx, 1, n, sqlite3_free);
+		if (sqlite3_get_auxdata(cx, 1) != n) /* not kept: count nothing */
+			return sqlite3_result_value(cx, v[0]);
+	}
+	if (++*n > max)
+		return stor_fn_fail(cx, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				    "recursive query \"%s\" produced more than %lld "
+				    "rows" STOR_ERROR_HINT_SEP
+				    "murphy stops a recursion there instead of running until "
+				    "memory runs "
+				    "out: bound it with a WHERE condition in the recursive term or "
+				    "a LIMIT "
+				    "on the query reading it",
+				    (const char *)sqlite3_value_text(v[2]), (long long)max);
+	sqlite3_result_value(cx, v[0]);
+}
+
 static const stor_fn_def math_fns[] = {
+	{"mur_rec_guard", 3, 0, fn_rec_guard},
 	{"mur_series_first", 3, 1, fn_series_first},
 	{"mur_series_next", 3, 1, fn_series_next},
 	{"mur_abs", 1, 1, fn_abs},
