@@ -205,6 +205,10 @@ typedef struct sql_rte {
 	 * working table its recursive term reads */
 	const struct sql_recursive *rec;
 	int rec_work;
+	/* VALUES lists (analyze_values.c): nvalues rows of the table's ncols
+	 * expressions, emitted as SQLite's (VALUES ...) */
+	struct sql_expr **values;
+	int nvalues;
 } sql_rte;
 
 typedef struct sql_target {
@@ -548,6 +552,9 @@ int sql_agg_context(sql_ctx *c, PgQuery__FuncCall *f, int ordered);
 /* ---- analyze_srf.c ---- */
 /* FROM generate_series(...) [AS a [(c)]]: a leader table of one column. */
 int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf);
+/* analyze_values.c: a VALUES statement s (s->n_values_lists > 0) as q's
+ * only table and its columns as the select list. */
+int sql_analyze_values(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
 /* SELECT generate_series(...) without FROM: add the series table to q. */
 int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
 /* f as the series column when it is the call sql_srf_select_list took, else NULL. */

@@ -33,8 +33,6 @@ int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	default:
 		break;
 	}
-	if (s->n_values_lists)
-		return unsupported(c, "VALUES lists outside INSERT", -1);
 	for (size_t i = 0; i < s->n_locking_clause; i++) {
 		const PgQuery__Node *n = s->locking_clause[i];
 		if (n->node_case == PG_QUERY__NODE__NODE_LOCKING_CLAUSE &&
@@ -241,6 +239,8 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 {
 	int nvirtual = 0, nsub = 0, nseries = 0;
 	const char *srf = NULL; /* a set-returning function's name */
+	if (s->n_values_lists)  /* analyze_values.c */
+		return sql_analyze_values(c, q, s);
 	if (sql_srf_select_list(c, q, s) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < s->n_from_clause; i++)
@@ -376,6 +376,8 @@ static int is_star(PgQuery__Node *n)
 
 static int analyze_targets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
+	if (s->n_values_lists) /* the VALUES table's columns (analyze_values.c) */
+		return MUR_OK;
 	q->targets = sql_alloc(c, sizeof(sql_target) * SQL_TARGETS_MAX);
 	if (!q->targets)
 		return MUR_ERR;

@@ -712,11 +712,28 @@ static void emit_unnest(sql_emit *e, const sql_rte *r)
 	mur_buf_printf(e->b, " FROM s)");
 }
 
+/* VALUES lists (parser/analyze_values.c) as SQLite's, whose columns are
+ * column1, column2, ... as the rte's table names them. */
+static void emit_values(sql_emit *e, const sql_rte *r)
+{
+	int n = r->table->ncols;
+	mur_buf_printf(e->b, "(VALUES ");
+	for (int k = 0; k < r->nvalues; k++) {
+		mur_buf_printf(e->b, k ? ", (" : "(");
+		emit_args(e, &(sql_expr){.args = r->values + (size_t)k * (size_t)n, .nargs = n}, 0,
+			  ", ");
+		mur_buf_put_u8(e->b, ')');
+	}
+	mur_buf_put_u8(e->b, ')');
+}
+
 static void emit_table(sql_emit *e, const sql_query *q, int i)
 {
 	const sql_rte *r = &q->rtes[i];
 	int slot = sql_rte_slot(q, i);
-	if (r->rec) { /* WITH RECURSIVE (emit_recursive.c) */
+	if (r->values) {
+		emit_values(e, r);
+	} else if (r->rec) { /* WITH RECURSIVE (emit_recursive.c) */
 		sql_emit_recursive(e, r);
 	} else if (r->series && !strcmp(r->series->op, "unnest")) {
 		emit_unnest(e, r);
