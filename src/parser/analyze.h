@@ -727,6 +727,16 @@ int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
 /* WITH: its queries come into scope (sql_with_pop takes them out). */
 int sql_with_push(sql_ctx *c, PgQuery__WithClause *w, int *saved);
 void sql_with_pop(sql_ctx *c, int saved);
+/* Whether pred holds for m or any message under it (a parse tree walked
+ * through its protobuf descriptors). */
+typedef int (*sql_tree_pred)(const ProtobufCMessage *m, const void *arg);
+int sql_tree_any(const ProtobufCMessage *m, sql_tree_pred pred, const void *arg);
+/* analyze_distinct_agg.c: whether s computes sum(DISTINCT x) or another
+ * such aggregate besides count, min and max (then it runs on the leader); s with a
+ * single table's FROM and WHERE as a subquery (FROM (SELECT * FROM t
+ * WHERE ...) t), or s itself. */
+int sql_leader_distinct_aggs(const PgQuery__SelectStmt *s);
+PgQuery__SelectStmt *sql_distinct_agg_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
 /* analyze_recursive.c: whether the tree under m names relation name
  * (unqualified) anywhere; whether FROM s reads a recursive WITH query in
  * scope (then it runs on the leader, every table gathered); a reference

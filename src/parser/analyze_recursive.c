@@ -32,18 +32,14 @@
 #include <stdio.h>
 #include <string.h>
 
-int sql_tree_names(const ProtobufCMessage *m, const char *name)
+int sql_tree_any(const ProtobufCMessage *m, sql_tree_pred pred, const void *arg)
 {
 	const ProtobufCMessageDescriptor *d;
 	if (!m)
 		return 0;
+	if (pred(m, arg))
+		return 1;
 	d = m->descriptor;
-	if (d == &pg_query__range_var__descriptor) {
-		const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
-		if (!(rv->schemaname && *rv->schemaname) && rv->relname &&
-		    !strcmp(rv->relname, name))
-			return 1;
-	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		const char *base = (const char *)m;
@@ -57,13 +53,26 @@ int sql_tree_names(const ProtobufCMessage *m, const char *name)
 			ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(base +
 											 f->offset);
 			for (size_t j = 0; j < n; j++)
-				if (sql_tree_names(v[j], name))
+				if (sql_tree_any(v[j], pred, arg))
 					return 1;
-		} else if (sql_tree_names(*(ProtobufCMessage *const *)(base + f->offset), name)) {
+		} else if (sql_tree_any(*(ProtobufCMessage *const *)(base + f->offset), pred,
+					arg)) {
 			return 1;
 		}
 	}
 	return 0;
+}
+
+static int names_rel(const ProtobufCMessage *m, const void *name)
+{
+	const PgQuery__RangeVar *rv = (const PgQuery__RangeVar *)m;
+	return m->descriptor == &pg_query__range_var__descriptor &&
+	       !(rv->schemaname && *rv->schemaname) && rv->relname && !strcmp(rv->relname, name);
+}
+
+int sql_tree_names(const ProtobufCMessage *m, const char *name)
+{
+	return sql_tree_any(m, names_rel, name);
 }
 
 int sql_from_reads_recursive(const sql_ctx *c, const PgQuery__SelectStmt *s)

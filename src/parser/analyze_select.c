@@ -278,12 +278,16 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
 	int nsubs = c->nsubs, nmerged = 0, rc, distinct = q->distinct, locks = q->locks_rows;
 	const char *locks_name = q->locks_name;
-	if ((sql_json_srf_lateral(s) || sql_from_reads_recursive(c, s)) &&
+	int lead = sql_leader_distinct_aggs(s) && !q->locks_rows;
+	if ((sql_json_srf_lateral(s) || sql_from_reads_recursive(c, s) || lead) &&
 	    !q->locks_rows) { /* all on the leader */
+		/* a single subquery (analyze_distinct_agg.c) is gathered as it is */
+		int gather = !lead || s->n_from_clause != 1 ||
+			     s->from_clause[0]->node_case != PG_QUERY__NODE__NODE_RANGE_SUBSELECT;
 		c->no_merge++;
-		c->gather_tables++;
+		c->gather_tables += gather;
 		rc = analyze_from_items(c, q, s, &nmerged);
-		c->gather_tables--;
+		c->gather_tables -= gather;
 		c->no_merge--;
 		return rc;
 	}
@@ -672,7 +676,8 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 		return NULL;
 	if (s->with_clause && sql_with_push(c, s->with_clause, &ctes) != MUR_OK)
 		return NULL;
-	s = sql_semifrom_rewrite(c, s); /* a table that only filters: an IN set */
+	s = sql_semifrom_rewrite(c, s);     /* a table that only filters: an IN set */
+	s = sql_distinct_agg_rewrite(c, s); /* sum(DISTINCT x): FROM (SELECT * ...) */
 	c->q = q;
 	c->seen_agg = 0;
 	c->window_clause = s->window_clause;

@@ -958,6 +958,13 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 			nplain++;
 			continue;
 		}
+		if (a->agg !=
+		    SQL_AGG_COUNT) /* parser/analyze_distinct_agg.c runs it on the leader */
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->loc,
+				       "murphy does not support this aggregate with DISTINCT over "
+				       "distributed tables here yet (it runs on the leader in a "
+				       "SELECT "
+				       "without FOR UPDATE)");
 		if (is_dist_col(q, a->args[0]) && a->args[0]->rte == q->driver)
 			continue; /* co-located: exact per shard (NULLs count nothing) */
 		if (dx && !sql_expr_equal(dx, a->args[0]))

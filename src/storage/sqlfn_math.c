@@ -246,6 +246,17 @@ static int variance_of(int kind, double n, double m2, double *out)
 	return 1;
 }
 
+/* A variance over infinities is NaN (PostgreSQL answers NaN), which SQLite
+ * would turn into NULL: refused as NaN input is (common/value_in.c). */
+static void result_variance(sqlite3_context *cx, double out)
+{
+	if (isnan(out))
+		return stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				    "murphy does not support NaN in double precision yet (a "
+				    "variance or standard deviation over infinite values)");
+	sqlite3_result_double(cx, out);
+}
+
 static void fn_variance(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	double sum, n, out;
@@ -255,7 +266,7 @@ static void fn_variance(sqlite3_context *cx, int argc, sqlite3_value **v)
 	n = (double)sqlite3_value_int64(v[2]);
 	if (n > 0 && variance_of(sqlite3_value_int(v[3]), n,
 				 sqlite3_value_double(v[1]) - sum * sum / n, &out))
-		sqlite3_result_double(cx, out);
+		result_variance(cx, out);
 }
 
 typedef struct welford {
@@ -282,7 +293,7 @@ static void var_final(sqlite3_context *cx)
 	welford *w = sqlite3_aggregate_context(cx, 0);
 	double out;
 	if (w && variance_of((int)(intptr_t)sqlite3_user_data(cx), w->n, w->m2, &out))
-		sqlite3_result_double(cx, out);
+		result_variance(cx, out);
 }
 
 /* generate_series's first row (sql/emit.c): 1 when a series from a to b
