@@ -35,7 +35,7 @@
 int sql_tree_any(const ProtobufCMessage *m, sql_tree_pred pred, const void *arg)
 {
 	const ProtobufCMessageDescriptor *d;
-	if (!m)
+	if (!m || !m->descriptor) /* a message built here may be uninitialized */
 		return 0;
 	if (pred(m, arg))
 		return 1;
