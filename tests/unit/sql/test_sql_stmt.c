@@ -691,7 +691,8 @@ static void test_select_errors(void **state)
 	      "0A000");
 	assert_string_equal(e.message,
 			    "murphy does not support the CYCLE clause of WITH RECURSIVE yet");
-	e = E("WITH RECURSIVE x(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM x, x y) SELECT * FROM "
+	e = E("WITH RECURSIVE x(n) AS (SELECT 1 UNION ALL SELECT x.n + 1 FROM x, x y) SELECT * "
+	      "FROM "
 	      "x",
 	      "42P19");
 	assert_string_equal(e.message,
