@@ -182,3 +182,20 @@ def test_search_cycle_0A000(rec):
         out = run(rec.m, sql)
         assert out.error is not None and out.error.pgcode == "0A000", out
         assert clause in str(out.error)
+
+
+def test_statement_timeout_stops_recursion(rec):
+    """The leader's SQLite runs the recursion on its loop thread, where
+    statement_timeout's timer cannot fire: the statement checks the
+    deadline itself (57014), and the session serves the next one."""
+    cur = rec.m.cursor()
+    cur.execute("SET statement_timeout = '100ms'")
+    sql = ("WITH RECURSIVE t(n) AS (SELECT 1 UNION ALL SELECT n+1 FROM t WHERE n < 4000)"
+           " SELECT count(*) FROM t a, t b WHERE (a.n * b.n) % 7 = 1")
+    try:
+        out = run(rec.m, sql)
+        assert out.error is not None and out.error.pgcode == "57014", out
+        assert "statement timeout" in str(out.error)
+    finally:
+        cur.execute("SET statement_timeout = 0")
+    assert run(rec.m, "SELECT 1").rows == [(1,)]
