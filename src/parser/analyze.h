@@ -376,6 +376,9 @@ typedef struct sql_cte {
 	int sub;            /* that sub's index */
 	int recursive;      /* WITH RECURSIVE and it reads itself */
 	sql_recursive *rec; /* once referenced */
+	int sees;           /* the WITH queries its text sees: those before it, or with
+			       RECURSIVE every one of its list (the later ones too) */
+	int busy;           /* being analyzed: a reference now is mutual recursion */
 } sql_cte;
 
 /* Analysis context for one statement. */

@@ -271,13 +271,16 @@ int sql_with_push(sql_ctx *c, PgQuery__WithClause *w, int *saved)
 		if (!cte->ctequery || cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
 			return sql_unsupported(c, "data-modifying statements in WITH",
 					       cte->location);
-		c->ctes[c->nctes++] = (sql_cte){
-			cte->ctename,
-			cte,
-			NULL,
-			0,
-			w->recursive && sql_tree_names(&cte->ctequery->base, cte->ctename),
-			NULL};
+		c->ctes[c->nctes] = (sql_cte){cte->ctename,
+					      cte,
+					      NULL,
+					      0,
+					      w->recursive && sql_tree_names(&cte->ctequery->base,
+									     cte->ctename),
+					      NULL,
+					      w->recursive ? *saved + (int)w->n_ctes : c->nctes,
+					      0};
+		c->nctes++;
 		if (!c->ctes[c->nctes - 1].recursive && (cte->search_clause || cte->cycle_clause))
 			return sql_err(c, SQLSTATE_SYNTAX_ERROR, cte->location,
 				       "WITH query is not recursive");
@@ -302,12 +305,18 @@ int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
 	/* a WITH query sees the ones before it, not itself or later ones; one
 	 * that runs shard by shard merges into each query reading it, the
 	 * others run once (the first reference makes their table) */
-	c->nctes = k;
+	if (c->ctes[k].busy)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
+			       "mutual recursion between WITH items is not implemented"),
+		       -1;
+	c->nctes = c->ctes[k].sees;
+	c->ctes[k].busy = 1;
 	if (!c->ctes[k].table)
 		c->ctes[k].sub = c->nsubs;
 	rc = from_nested(c, q, d->ctequery, d->aliascolnames, d->n_aliascolnames,
 			 rv->alias && rv->alias->aliasname ? rv->alias->aliasname : rv->relname,
 			 rv->location, &c->ctes[k].table);
+	c->ctes[k].busy = 0;
 	c->nctes = saved;
 	return rc == MUR_OK ? 1 : -1;
 }

@@ -216,7 +216,7 @@ static int build(sql_ctx *c, int k)
 	 * queries before it; it runs on the leader, every table gathered */
 	c->ctes[k].rec = r;
 	r->building = 1;
-	c->nctes = k + 1;
+	c->nctes = c->ctes[k].sees;
 	c->gather_tables++;
 	c->no_merge++;
 	rc = sql_analyze_nested(c,
@@ -253,8 +253,14 @@ int sql_recursive_from(sql_ctx *c, sql_query *q, int k, PgQuery__RangeVar *rv)
 	}
 	if (!ct->rec) {
 		int rc;
-		c->nctes = k; /* its terms see the WITH queries before it */
+		if (ct->busy)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
+				       "mutual recursion between WITH items is not implemented"),
+			       -1;
+		c->nctes = ct->sees; /* every WITH query of its list */
+		ct->busy = 1;
 		rc = build(c, k);
+		ct->busy = 0;
 		c->nctes = saved;
 		if (rc != MUR_OK)
 			return -1;

@@ -109,6 +109,11 @@ QUERIES = [
     # empty non-recursive term
     "WITH RECURSIVE t(n) AS (SELECT id FROM rec_emp WHERE id < 0 UNION ALL"
     " SELECT n + 1 FROM t) SELECT * FROM t",
+    # WITH RECURSIVE: a query may read one defined after it (with.sql)
+    "WITH RECURSIVE x(id) AS (SELECT * FROM y UNION ALL SELECT id+1 FROM x WHERE id < 5),"
+    " y(id) AS (values (1)) SELECT * FROM x",
+    "WITH RECURSIVE y(id) AS (VALUES (1)),"
+    " x(id) AS (SELECT * FROM y UNION ALL SELECT id+1 FROM x WHERE id < 5) SELECT * FROM x",
     # a WITH RECURSIVE query that does not read itself is a plain one
     "WITH RECURSIVE x AS (SELECT id FROM rec_emp WHERE id < 3) SELECT * FROM x",
 ]
@@ -159,6 +164,8 @@ ERRORS = [
      " SELECT * FROM x", "0A000"),
     ("WITH RECURSIVE x(n) AS (SELECT 1 UNION ALL SELECT x.n+1 FROM rec_emp e LEFT JOIN x"
      " ON x.n = e.id) SELECT * FROM x", "42P19"),
+    ("WITH RECURSIVE x (id) AS (SELECT 1 UNION ALL SELECT id+1 FROM y WHERE id < 5),"
+     " y (id) AS (SELECT 1 UNION ALL SELECT id+1 FROM x WHERE id < 5) SELECT * FROM x", "0A000"),
     ("WITH RECURSIVE foo(i) AS (SELECT i FROM (VALUES(1),(2)) t(i) UNION ALL"
      " SELECT (i+1)::numeric(10,0) FROM foo WHERE i < 10) SELECT * FROM foo", "42804"),
 ]
