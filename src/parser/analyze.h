@@ -555,6 +555,10 @@ int sql_agg_context(sql_ctx *c, PgQuery__FuncCall *f, int ordered);
 /* ---- analyze_srf.c ---- */
 /* FROM generate_series(...) [AS a [(c)]]: a leader table of one column. */
 int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf);
+/* analyze_regr.c: corr, covar_*, regr_* (Y, X): their kind (1 ..), 0 for
+ * another name; the call as plain aggregates and mur_regr. */
+int sql_regr_kind(const char *name);
+sql_expr *sql_analyze_regr(sql_ctx *c, PgQuery__FuncCall *f, int kind, const char *name);
 /* analyze_values.c: a VALUES statement s (s->n_values_lists > 0) as q's
  * only table and its columns as the select list. */
 int sql_analyze_values(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);

@@ -679,6 +679,8 @@ static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 				"a SELECT without FROM",
 				name),
 			NULL);
+	if (f->n_funcname == 1 && (fn = sql_regr_kind(name))) /* analyze_regr.c */
+		return sql_analyze_regr(c, f, fn, name);
 	fn = f->n_funcname == 1 ? sql_collecting_agg_kind(name) : 0;
 	if (fn && f->over)
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,

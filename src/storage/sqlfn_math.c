@@ -21,6 +21,8 @@
  *                                run whole on one shard or on the leader
  *                                (Welford's running mean and squares)
  *   mur_series_first, mur_series_next  generate_series's bounds (sql/emit.c)
+ *   mur_regr(kind, n, sx, sy, sxx, syy, sxy)  corr, covar_*, regr_* from
+ *                                the sums of the pairs (parser/analyze_regr.c)
  *   mur_rec_guard(x, max, name)  x, counting the calls of this call site in
  *                                the statement (auxdata on the constant max):
  *                                54000 past max rows (WITH RECURSIVE's bound,
@@ -354,7 +356,78 @@ static void fn_rec_guard(sqlite3_context *cx, int argc, sqlite3_value **v)
 	sqlite3_result_value(cx, v[0]);
 }
 
+/* The two-argument statistical aggregates (parser/analyze_regr.c's kinds,
+ * 2 regr_sxx .. 12 regr_r2) from n pairs' sums, with PostgreSQL's NULLs
+ * (float8_regr_* in its float.c). */
+static void fn_regr(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	int kind = sqlite3_value_int(v[0]);
+	double n = (double)sqlite3_value_int64(v[1]), sx = sqlite3_value_double(v[2]),
+	       sy = sqlite3_value_double(v[3]), sxx, syy, sxy, out;
+	(void)argc;
+	if (n < 1 || (kind == 8 && n < 2))
+		return; /* NULL */
+	sxx = sqlite3_value_double(v[4]) - sx * sx / n;
+	syy = sqlite3_value_double(v[5]) - sy * sy / n;
+	sxy = sqlite3_value_double(v[6]) - sx * sy / n;
+	if (sxx < 0)
+		sxx = 0; /* rounding: a variance is never negative */
+	if (syy < 0)
+		syy = 0;
+	switch (kind) {
+	case 2:
+		out = sxx;
+		break;
+	case 3:
+		out = syy;
+		break;
+	case 4:
+		out = sxy;
+		break;
+	case 5:
+		out = sx / n;
+		break;
+	case 6:
+		out = sy / n;
+		break;
+	case 7:
+		out = sxy / n;
+		break;
+	case 8:
+		out = sxy / (n - 1);
+		break;
+	case 9:
+		if (sxx == 0 || syy == 0)
+			return;
+		out = sxy / sqrt(sxx * syy);
+		break;
+	case 10:
+		if (sxx == 0)
+			return;
+		out = sxy / sxx;
+		break;
+	case 11:
+		if (sxx == 0)
+			return;
+		out = (sy - sx * sxy / sxx) / n;
+		break;
+	case 12:
+		if (sxx == 0)
+			return;
+		out = syy == 0 ? 1.0 : sxy * sxy / (sxx * syy);
+		break;
+	default:
+		return;
+	}
+	if (isnan(out))
+		return stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				    "murphy does not support NaN in double precision yet (a "
+				    "statistic over infinite values)");
+	sqlite3_result_double(cx, out);
+}
+
 static const stor_fn_def math_fns[] = {
+	{"mur_regr", 7, 1, fn_regr},
 	{"mur_rec_guard", 3, 0, fn_rec_guard},
 	{"mur_series_first", 3, 1, fn_series_first},
 	{"mur_series_next", 3, 1, fn_series_next},
