@@ -295,6 +295,9 @@ typedef struct sql_query {
 	 * a, whose elements sql/emit.c joins as SQLite's json_each AS
 	 * SQL_UNNEST_ALIAS; NULL when none */
 	sql_expr *unnest;
+	/* a json set-returning function in the select list instead
+	 * (analyze_json_srf.c): its name; unnest is then its document */
+	const char *unnest_fn;
 } sql_query;
 #define SQL_UNNEST_ALIAS "mur_u"
 
@@ -587,6 +590,8 @@ int sql_unnest_check(sql_ctx *c, const sql_query *q, int nested);
 /* ---- analyze_json_srf.c ---- */
 /* Is name one of the json/jsonb set-returning functions? */
 int sql_json_srf_is(const char *name);
+/* jsonb_array_elements(doc) & co. in the select list of a query with FROM. */
+sql_expr *sql_json_srf_target(sql_ctx *c, PgQuery__FuncCall *f);
 /* f (one of them) as a leader table named by alias; flags: */
 #define SQL_JSON_SRF_IN_SELECT 1  /* alone in the select list of a SELECT without FROM */
 #define SQL_JSON_SRF_ORDINALITY 2 /* WITH ORDINALITY: a last bigint column 1, 2, ... */

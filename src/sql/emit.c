@@ -775,7 +775,11 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 			sql_emit_expr(e, r->on);
 		}
 	}
-	if (q->unnest) { /* unnest(a) in the select list (parser/analyze_unnest.c) */
+	if (q->unnest && q->unnest_fn) { /* jsonb_array_elements(doc) & co. there */
+		mur_buf_printf(e->b, ", json_each(mur_json_srf_arg(");
+		sql_emit_expr(e, q->unnest);
+		mur_buf_printf(e->b, ", '%s')) AS " SQL_UNNEST_ALIAS, q->unnest_fn);
+	} else if (q->unnest) { /* unnest(a) in the select list (parser/analyze_unnest.c) */
 		mur_buf_printf(e->b, ", json_each(mur_array_json(");
 		sql_emit_expr(e, q->unnest);
 		mur_buf_printf(e->b, ")) AS " SQL_UNNEST_ALIAS);
