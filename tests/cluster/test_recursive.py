@@ -206,3 +206,13 @@ def test_statement_timeout_stops_recursion(rec):
     finally:
         cur.execute("SET statement_timeout = 0")
     assert run(rec.m, "SELECT 1").rows == [(1,)]
+
+
+def test_explain(rec):
+    """EXPLAIN shows the recursion on the leader and the non-recursive
+    term as its own (distributed) subquery."""
+    cols, rows = rec.murphy(
+        "EXPLAIN WITH RECURSIVE sub(id) AS (SELECT id FROM rec_emp WHERE id = 2 UNION ALL"
+        " SELECT e.id FROM rec_emp e JOIN sub ON e.manager = sub.id) SELECT * FROM sub")
+    text = "\n".join(str(r[0]) for r in rows)
+    assert "WITH RECURSIVE" in text, text
