@@ -439,6 +439,11 @@ typedef struct sql_ctx {
 	int no_merge;      /* subqueries in FROM are gathered, not merged (analyze_select.c) */
 	int gather_tables; /* FROM t is read as a gathered (SELECT * FROM t): a json
 			      set-returning function reads its columns (analyze_json_srf.c) */
+	/* the WHERE of the query whose tables are gathered, when no outer join
+	 * null-extends them: a gathered table takes the conditions reading it
+	 * alone (analyze_gather_where.c) */
+	PgQuery__Node *gather_where;
+	int gather_where_depth; /* c->nouter of that query: nested ones' tables take none */
 	/* views (analyze_view.c): the parse trees of the views expanded so
 	 * far (freed by sql_prepare_tree), how deep in views we are, the
 	 * first WITH query a view's text may see (not the query around it),
@@ -743,6 +748,12 @@ void sql_with_pop(sql_ctx *c, int saved);
  * through its protobuf descriptors). */
 typedef int (*sql_tree_pred)(const ProtobufCMessage *m, const void *arg);
 int sql_tree_any(const ProtobufCMessage *m, sql_tree_pred pred, const void *arg);
+/* analyze_gather_where.c: the conjuncts of c->gather_where that read only
+ * columns qualified by alias (no subquery, no volatile function), ANDed;
+ * NULL when none. */
+PgQuery__Node *sql_gather_where(sql_ctx *c, const char *alias);
+/* Whether FROM s holds an outer join (its tables keep every WHERE). */
+int sql_from_has_outer_join(const PgQuery__SelectStmt *s);
 /* analyze_distinct_agg.c: whether s computes sum(DISTINCT x) or another
  * such aggregate besides count, min and max (then it runs on the leader); s with a
  * single table's FROM and WHERE as a subquery (FROM (SELECT * FROM t

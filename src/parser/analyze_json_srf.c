@@ -193,6 +193,7 @@ int sql_from_gathered_table(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 	sel->n_from_clause = 1;
 	seln->select_stmt = sel;
 	alias->aliasname = rv->alias && rv->alias->aliasname ? rv->alias->aliasname : rv->relname;
+	sel->where_clause = sql_gather_where(c, alias->aliasname); /* analyze_gather_where.c */
 	rs->subquery = seln;
 	rs->alias = alias;
 	c->gather_tables--; /* the subquery's own FROM t is the table */

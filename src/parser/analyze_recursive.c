@@ -213,18 +213,15 @@ static int build(sql_ctx *c, int k)
 	if (analyze_nonrec(c, r, d, s) != MUR_OK)
 		return MUR_ERR;
 	/* the recursive term sees itself (the working table) and the WITH
-	 * queries before it; it runs on the leader, every table gathered */
+	 * queries of its list */
 	c->ctes[k].rec = r;
 	r->building = 1;
 	c->nctes = c->ctes[k].sees;
-	c->gather_tables++;
-	c->no_merge++;
+	/* reading t, it runs on the leader: analyze_select.c gathers its tables */
 	rc = sql_analyze_nested(c,
 				&(PgQuery__Node){.node_case = PG_QUERY__NODE__NODE_SELECT_STMT,
 						 .select_stmt = s->rarg},
 				&r->rec, &so, d->location);
-	c->no_merge--;
-	c->gather_tables--;
 	r->building = 0;
 	if (rc != MUR_OK || check_term(c, r, d->location) != MUR_OK ||
 	    type_outputs(c, r, d->location) != MUR_OK) {
@@ -257,11 +254,16 @@ int sql_recursive_from(sql_ctx *c, sql_query *q, int k, PgQuery__RangeVar *rv)
 			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
 				       "mutual recursion between WITH items is not implemented"),
 			       -1;
+		/* its terms do not take the reading query's mode (gathered tables) */
+		int gather = c->gather_tables, no_merge = c->no_merge;
+		c->gather_tables = c->no_merge = 0;
 		c->nctes = ct->sees; /* every WITH query of its list */
 		ct->busy = 1;
 		rc = build(c, k);
 		ct->busy = 0;
 		c->nctes = saved;
+		c->gather_tables = gather;
+		c->no_merge = no_merge;
 		if (rc != MUR_OK)
 			return -1;
 	}

@@ -207,11 +207,13 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 	return MUR_OK;
 }
 
-static int is_cte(const sql_ctx *c, const PgQuery__RangeVar *rv)
+/* A recursive WITH query (or its working table), read as it is: its terms
+ * are analyzed in their own mode (analyze_recursive.c). */
+static int is_recursive_cte(const sql_ctx *c, const PgQuery__RangeVar *rv)
 {
-	for (int k = c->cte_base; k < c->nctes && !(rv->schemaname && *rv->schemaname); k++)
+	for (int k = c->nctes - 1; k >= c->cte_base && !(rv->schemaname && *rv->schemaname); k--)
 		if (!strcmp(c->ctes[k].name, rv->relname))
-			return 1;
+			return c->ctes[k].recursive;
 	return 0;
 }
 
@@ -220,8 +222,8 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_RANGE_VAR:
 		/* json_each over its column (analyze_json_srf.c), WITH RECURSIVE
-		 * (analyze_recursive.c); a WITH query is a leader table already */
-		if (c->gather_tables && !is_cte(c, n->range_var))
+		 * (analyze_recursive.c), aggregates with DISTINCT */
+		if (c->gather_tables && !is_recursive_cte(c, n->range_var))
 			return sql_from_gathered_table(c, q, n);
 		return sql_analyze_from_table(c, q, n->range_var);
 	case PG_QUERY__NODE__NODE_JOIN_EXPR:
@@ -284,11 +286,17 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		/* a single subquery (analyze_distinct_agg.c) is gathered as it is */
 		int gather = !lead || s->n_from_clause != 1 ||
 			     s->from_clause[0]->node_case != PG_QUERY__NODE__NODE_RANGE_SUBSELECT;
+		PgQuery__Node *saved_where = c->gather_where;
+		int saved_depth = c->gather_where_depth;
+		c->gather_where = sql_from_has_outer_join(s) ? NULL : s->where_clause;
+		c->gather_where_depth = c->nouter;
 		c->no_merge++;
 		c->gather_tables += gather;
 		rc = analyze_from_items(c, q, s, &nmerged);
 		c->gather_tables -= gather;
 		c->no_merge--;
+		c->gather_where = saved_where;
+		c->gather_where_depth = saved_depth;
 		return rc;
 	}
 	rc = analyze_from_items(c, q, s, &nmerged);

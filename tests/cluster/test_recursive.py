@@ -216,3 +216,15 @@ def test_explain(rec):
         " SELECT e.id FROM rec_emp e JOIN sub ON e.manager = sub.id) SELECT * FROM sub")
     text = "\n".join(str(r[0]) for r in rows)
     assert "WITH RECURSIVE" in text, text
+
+
+def test_recursive_term_filter_goes_to_the_shards(rec):
+    """A condition of the recursive term on the gathered table alone is
+    applied when the shards return its rows (fewer rows to the leader)."""
+    sql = ("WITH RECURSIVE sub(id) AS (SELECT id FROM rec_emp WHERE id = 2 UNION ALL SELECT e.id FROM rec_emp e"
+           " JOIN sub ON e.manager = sub.id WHERE e.salary > 100 AND e.name <> 'x')"
+           " SELECT * FROM sub")
+    exact(rec, sql)
+    cols, rows = rec.murphy("EXPLAIN " + sql)
+    text = "\n".join(str(r[0]) for r in rows)
+    assert "100" in text.split("WITH RECURSIVE")[0], text
