@@ -14,8 +14,8 @@
  *
  * (a single table: its WHERE still runs on the shards, one shard when it
  * pins the distribution column); with several tables in FROM each is
- * gathered whole (analyze_select.c, c->gather_tables).  The rows a query
- * moves to the leader are therefore every row its WHERE keeps.
+ * gathered with the WHERE conditions on it alone (analyze_select.c,
+ * c->gather_tables, analyze_gather_where.c).
  */
 #include "parser/analyze_subq_int.h"
 

@@ -9,7 +9,8 @@
  * and distributed on its own (filters and aggregates on the shards), its
  * rows gathered to the leader once.  The recursive term is a leader query
  * (sql_recursive.rec) over the working table and every other table it
- * reads gathered once, whole, as (SELECT * FROM b) (c->gather_tables):
+ * reads gathered once, as (SELECT * FROM b WHERE <the term's conditions
+ * on b alone>) (c->gather_tables, analyze_gather_where.c):
  * the leader's SQLite then iterates, as its own WITH RECURSIVE
  * (sql/emit_recursive.c writes it where a query reads t).  SQLite's
  * recursion and PostgreSQL's give the same rows for what PostgreSQL
