@@ -173,7 +173,10 @@ ERRORS = [
 
 @pytest.mark.parametrize("sql,state", ERRORS)
 def test_errors_as_postgres(rec, sql, state):
-    rec.both_error(sql, state)
+    """PostgreSQL's SQLSTATE and message."""
+    m = rec.both_error(sql, state)
+    p = run(rec.p, sql).error
+    assert m.diag.message_primary == p.diag.message_primary, (m, p)
 
 
 def test_search_cycle_0A000(rec):
