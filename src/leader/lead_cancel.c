@@ -155,6 +155,7 @@ static void stmt_finished(void *arg, pgw_result *res)
 	s->stmt_done = NULL;
 	s->stmt_arg = NULL;
 	s->cancel_pending = 0;
+	s->stmt_deadline_ms = 0;
 	done(done_arg, res);
 }
 
@@ -179,6 +180,7 @@ void lead_stmt_begin(lead_session *s, pgw_done_cb *done, void **arg)
 	s->cancel_pending = 0;
 	*done = stmt_finished;
 	*arg = s;
+	s->stmt_deadline_ms = ms ? mur_now_ms() + ms : 0;
 	if (!ms || !s->e->loop)
 		return; /* off, or no loop (unit tests without one): no timer */
 	if (!s->timer) {

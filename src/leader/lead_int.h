@@ -238,7 +238,9 @@ typedef struct lead_session {
 	void *stmt_arg;
 	uint64_t stmt_seq; /* statements begun: a cancel stays with its own */
 	lead_run *runs;
-	int cancel_pending; /* cancelled before it had a run (parse on the pool) */
+	int cancel_pending;        /* cancelled before it had a run (parse on the pool) */
+	uint64_t stmt_deadline_ms; /* statement_timeout's end (mur_now_ms), 0: none; the
+				      leader's own SQLite stops there (lead_local.c) */
 	mur_error cancel_err;
 	uv_timer_t *timer; /* statement_timeout; NULL until first armed */
 	/* who it is (murphy.transactions): BackendKeyData's pid (0 in the

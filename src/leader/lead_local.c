@@ -14,6 +14,7 @@
  * followers return.
  */
 #include "leader/lead_int.h"
+#include "common/clock.h"
 #include "storage/sqlrow.h"
 
 #include "storage/storage.h"
@@ -23,6 +24,10 @@
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
+
+/* SQLite virtual machine steps between two looks at statement_timeout
+ * (local_past_deadline): about a millisecond of work. */
+#define LEAD_LOCAL_CHECK_OPS 10000
 
 /* SQLite function murphy_fault(cmd): the SQL face of fault injection
  * (SELECT murphy.fault('partition f1 leader')), leader-only.  Refused with
@@ -256,6 +261,17 @@ int lead_local_load(lead_engine *e, const char *table, const mur_buf *rows, uint
 	return MUR_OK;
 }
 
+/* sqlite3_progress_handler: nonzero interrupts the statement.  The loop
+ * thread runs the leader's SQLite, so statement_timeout's timer cannot fire
+ * meanwhile (a WITH RECURSIVE, a big leader join): the statement checks
+ * the session's deadline itself. */
+static int local_past_deadline(void *arg)
+{
+	const lead_engine *e = arg;
+	return e->local_session && e->local_session->stmt_deadline_ms &&
+	       mur_now_ms() >= e->local_session->stmt_deadline_ms;
+}
+
 int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, int nparams,
 		     const mur_buf *in_rows, uint64_t in_nrows, uint32_t in_ncols, mur_buf *out,
 		     uint64_t *nrows_out, uint32_t *ncols_out, mur_error *err)
@@ -277,12 +293,20 @@ int lead_local_query(lead_engine *e, const char *sql, const mur_value *params, i
 	for (int i = 0; i < nbind && i < nparams; i++)
 		exec_sql_bind_value(st, i + 1, &params[i]);
 	ncols = sqlite3_column_count(st);
+	sqlite3_progress_handler(e->mem, LEAD_LOCAL_CHECK_OPS, local_past_deadline, e);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		for (int c = 0; c < ncols; c++) {
 			mur_value v = exec_sql_column_value(st, c);
 			mur_row_put_value(out, &v);
 		}
 		n++;
+	}
+	sqlite3_progress_handler(e->mem, 0, NULL, NULL);
+	if (rc == SQLITE_INTERRUPT && local_past_deadline(e)) {
+		mur_error_set(err, SQLSTATE_QUERY_CANCELED,
+			      "canceling statement due to statement timeout");
+		sqlite3_finalize(st);
+		goto err_drop_r;
 	}
 	if (rc != SQLITE_DONE) {
 		sqlite_fail(e, rc, err);

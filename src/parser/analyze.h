@@ -200,6 +200,15 @@ typedef struct sql_rte {
 				    (analyze_srf.c), emitted as the table */
 	int merged;              /* a table of a subquery in FROM merged into the query (sql_view):
 		       its alias is internal, names reach it only through the view */
+	/* WITH RECURSIVE (analyze_recursive.c): the query's rows (emitted as
+	 * SQLite's WITH RECURSIVE, sql/emit_recursive.c), or rec_work: the
+	 * working table its recursive term reads */
+	const struct sql_recursive *rec;
+	int rec_work;
+	/* VALUES lists (analyze_values.c): nvalues rows of the table's ncols
+	 * expressions, emitted as SQLite's (VALUES ...) */
+	struct sql_expr **values;
+	int nvalues;
 } sql_rte;
 
 typedef struct sql_target {
@@ -286,6 +295,9 @@ typedef struct sql_query {
 	 * a, whose elements sql/emit.c joins as SQLite's json_each AS
 	 * SQL_UNNEST_ALIAS; NULL when none */
 	sql_expr *unnest;
+	/* a json set-returning function in the select list instead
+	 * (analyze_json_srf.c): its name; unnest is then its document */
+	const char *unnest_fn;
 } sql_query;
 #define SQL_UNNEST_ALIAS "mur_u"
 
@@ -341,11 +353,35 @@ typedef struct sql_sub {
 	int semijoin; /* SET: the keys of a correlated EXISTS (a semi-join) */
 } sql_sub;
 
+/* A WITH RECURSIVE query that reads itself (analyze_recursive.c): its
+ * non-recursive term is a ROWS sub (distributed like any subquery), its
+ * recursive term a leader query over the working table ("murphy__rec<id>",
+ * columns c0, c1, ...) and gathered tables; the leader's SQLite iterates. */
+typedef struct sql_recursive {
+	const char *name;
+	int id;           /* the non-recursive term's sub */
+	int union_all;    /* UNION ALL, else UNION (rows seen before dropped) */
+	sql_query *rec;   /* the recursive term */
+	cat_table *table; /* "_rec<id>": the query's columns (names, types) */
+	int building;     /* analyzing the recursive term: the name is the working table */
+	int nrefs;        /* references to the working table seen */
+	sql_query *ref_q; /* the query holding the (last) one */
+} sql_recursive;
+/* Rows WITH RECURSIVE may produce before 54000 (storage mur_rec_guard):
+ * PostgreSQL runs an endless recursion until memory runs out; the leader
+ * holds these rows in its SQLite, and its loop thread is busy meanwhile. */
+#define SQL_RECURSIVE_ROWS_MAX 1000000
+
 typedef struct sql_cte {
 	const char *name;
 	PgQuery__CommonTableExpr *def;
-	cat_table *table; /* its ROWS sub's table, once referenced (then run once) */
-	int sub;          /* that sub's index */
+	cat_table *table;   /* its ROWS sub's table, once referenced (then run once) */
+	int sub;            /* that sub's index */
+	int recursive;      /* WITH RECURSIVE and it reads itself */
+	sql_recursive *rec; /* once referenced */
+	int sees;           /* the WITH queries its text sees: those before it, or with
+			       RECURSIVE every one of its list (the later ones too) */
+	int busy;           /* being analyzed: a reference now is mutual recursion */
 } sql_cte;
 
 /* Analysis context for one statement. */
@@ -403,6 +439,11 @@ typedef struct sql_ctx {
 	int no_merge;      /* subqueries in FROM are gathered, not merged (analyze_select.c) */
 	int gather_tables; /* FROM t is read as a gathered (SELECT * FROM t): a json
 			      set-returning function reads its columns (analyze_json_srf.c) */
+	/* the WHERE of the query whose tables are gathered, when no outer join
+	 * null-extends them: a gathered table takes the conditions reading it
+	 * alone (analyze_gather_where.c) */
+	PgQuery__Node *gather_where;
+	int gather_where_depth; /* c->nouter of that query: nested ones' tables take none */
 	/* views (analyze_view.c): the parse trees of the views expanded so
 	 * far (freed by sql_prepare_tree), how deep in views we are, the
 	 * first WITH query a view's text may see (not the query around it),
@@ -539,6 +580,13 @@ int sql_agg_context(sql_ctx *c, PgQuery__FuncCall *f, int ordered);
 /* ---- analyze_srf.c ---- */
 /* FROM generate_series(...) [AS a [(c)]]: a leader table of one column. */
 int sql_analyze_from_function(sql_ctx *c, sql_query *q, PgQuery__RangeFunction *rf);
+/* analyze_regr.c: corr, covar_*, regr_* (Y, X): their kind (1 ..), 0 for
+ * another name; the call as plain aggregates and mur_regr. */
+int sql_regr_kind(const char *name);
+sql_expr *sql_analyze_regr(sql_ctx *c, PgQuery__FuncCall *f, int kind, const char *name);
+/* analyze_values.c: a VALUES statement s (s->n_values_lists > 0) as q's
+ * only table and its columns as the select list. */
+int sql_analyze_values(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
 /* SELECT generate_series(...) without FROM: add the series table to q. */
 int sql_srf_select_list(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s);
 /* f as the series column when it is the call sql_srf_select_list took, else NULL. */
@@ -564,6 +612,8 @@ int sql_unnest_check(sql_ctx *c, const sql_query *q, int nested);
 /* ---- analyze_json_srf.c ---- */
 /* Is name one of the json/jsonb set-returning functions? */
 int sql_json_srf_is(const char *name);
+/* jsonb_array_elements(doc) & co. in the select list of a query with FROM. */
+sql_expr *sql_json_srf_target(sql_ctx *c, PgQuery__FuncCall *f);
 /* f (one of them) as a leader table named by alias; flags: */
 #define SQL_JSON_SRF_IN_SELECT 1  /* alone in the select list of a SELECT without FROM */
 #define SQL_JSON_SRF_ORDINALITY 2 /* WITH ORDINALITY: a last bigint column 1, 2, ... */
@@ -711,6 +761,29 @@ int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
 /* WITH: its queries come into scope (sql_with_pop takes them out). */
 int sql_with_push(sql_ctx *c, PgQuery__WithClause *w, int *saved);
 void sql_with_pop(sql_ctx *c, int saved);
+/* Whether pred holds for m or any message under it (a parse tree walked
+ * through its protobuf descriptors). */
+typedef int (*sql_tree_pred)(const ProtobufCMessage *m, const void *arg);
+int sql_tree_any(const ProtobufCMessage *m, sql_tree_pred pred, const void *arg);
+/* analyze_gather_where.c: the conjuncts of c->gather_where that read only
+ * columns qualified by alias (no subquery, no volatile function), ANDed;
+ * NULL when none. */
+PgQuery__Node *sql_gather_where(sql_ctx *c, const char *alias);
+/* Whether FROM s holds an outer join (its tables keep every WHERE). */
+int sql_from_has_outer_join(const PgQuery__SelectStmt *s);
+/* analyze_distinct_agg.c: whether s computes sum(DISTINCT x) or another
+ * such aggregate besides count, min and max (then it runs on the leader); s with a
+ * single table's FROM and WHERE as a subquery (FROM (SELECT * FROM t
+ * WHERE ...) t), or s itself. */
+int sql_leader_distinct_aggs(const PgQuery__SelectStmt *s);
+PgQuery__SelectStmt *sql_distinct_agg_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
+/* analyze_recursive.c: whether the tree under m names relation name
+ * (unqualified) anywhere; whether FROM s reads a recursive WITH query in
+ * scope (then it runs on the leader, every table gathered); a reference
+ * to recursive WITH query k (1 with the rte added, -1 on error). */
+int sql_tree_names(const ProtobufCMessage *m, const char *name);
+int sql_from_reads_recursive(const sql_ctx *c, const PgQuery__SelectStmt *s);
+int sql_recursive_from(sql_ctx *c, sql_query *q, int k, PgQuery__RangeVar *rv);
 /* A set operation statement (s->op != SETOP_NONE): its branches become
  * ROWS subs. */
 sql_setop *sql_analyze_setop(sql_ctx *c, PgQuery__SelectStmt *s);

@@ -12,7 +12,8 @@
  * on the leader (analyze_select.c reads FROM again with every subquery
  * gathered when a merged one would meet a gathered one).  A WITH query
  * merges into each query that reads it, or runs once (its table kept in
- * sql_cte); one nobody reads is not run.
+ * sql_cte); one nobody reads is not run.  WITH RECURSIVE queries that
+ * read themselves: analyze_recursive.c.
  */
 #include "parser/analyze_subq_int.h"
 
@@ -23,7 +24,7 @@
 
 /* The virtual table of ROWS sub k: its columns are the sub's outputs,
  * renamed by colnames (alias (a, b, ...)). */
-static cat_table *rows_table(sql_ctx *c, int k, PgQuery__Node **colnames, size_t ncolnames, int loc)
+cat_table *sql_rows_table(sql_ctx *c, int k, PgQuery__Node **colnames, size_t ncolnames, int loc)
 {
 	sql_sub *sb = &c->subs[k];
 	cat_table *t = sql_alloc(c, sizeof *t);
@@ -231,7 +232,7 @@ static int from_nested(sql_ctx *c, sql_query *q, PgQuery__Node *n, PgQuery__Node
 	if (mergeable(c, q, sq))
 		return merge_view(c, q, sq, alias, colnames, ncolnames, loc);
 	if ((k = sql_sub_add(c, SQL_SUB_ROWS, sq, so, loc)) < 0 ||
-	    !(t = rows_table(c, k, colnames, ncolnames, loc)))
+	    !(t = sql_rows_table(c, k, colnames, ncolnames, loc)))
 		return MUR_ERR;
 	if (rows)
 		*rows = t;
@@ -257,8 +258,6 @@ int sql_with_push(sql_ctx *c, PgQuery__WithClause *w, int *saved)
 	if (!c->subq_ok)
 		return sql_unsupported(c, "WITH (common table expressions) in this statement",
 				       w->location);
-	if (w->recursive)
-		return sql_unsupported(c, "WITH RECURSIVE", w->location);
 	for (size_t i = 0; i < w->n_ctes; i++) {
 		PgQuery__CommonTableExpr *cte = w->ctes[i]->common_table_expr;
 		if (c->nctes >= SQL_CTES_MAX)
@@ -272,7 +271,19 @@ int sql_with_push(sql_ctx *c, PgQuery__WithClause *w, int *saved)
 		if (!cte->ctequery || cte->ctequery->node_case != PG_QUERY__NODE__NODE_SELECT_STMT)
 			return sql_unsupported(c, "data-modifying statements in WITH",
 					       cte->location);
-		c->ctes[c->nctes++] = (sql_cte){cte->ctename, cte, NULL, 0};
+		c->ctes[c->nctes] = (sql_cte){cte->ctename,
+					      cte,
+					      NULL,
+					      0,
+					      w->recursive && sql_tree_names(&cte->ctequery->base,
+									     cte->ctename),
+					      NULL,
+					      w->recursive ? *saved + (int)w->n_ctes : c->nctes,
+					      0};
+		c->nctes++;
+		if (!c->ctes[c->nctes - 1].recursive && (cte->search_clause || cte->cycle_clause))
+			return sql_err(c, SQLSTATE_SYNTAX_ERROR, cte->location,
+				       "WITH query is not recursive");
 	}
 	return MUR_OK;
 }
@@ -288,16 +299,24 @@ int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
 			break;
 	if (k < c->cte_base || (rv->schemaname && *rv->schemaname))
 		return 0;
+	if (c->ctes[k].recursive) /* analyze_recursive.c */
+		return sql_recursive_from(c, q, k, rv);
 	d = c->ctes[k].def;
 	/* a WITH query sees the ones before it, not itself or later ones; one
 	 * that runs shard by shard merges into each query reading it, the
 	 * others run once (the first reference makes their table) */
-	c->nctes = k;
+	if (c->ctes[k].busy)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, rv->location,
+			       "mutual recursion between WITH items is not implemented"),
+		       -1;
+	c->nctes = c->ctes[k].sees;
+	c->ctes[k].busy = 1;
 	if (!c->ctes[k].table)
 		c->ctes[k].sub = c->nsubs;
 	rc = from_nested(c, q, d->ctequery, d->aliascolnames, d->n_aliascolnames,
 			 rv->alias && rv->alias->aliasname ? rv->alias->aliasname : rv->relname,
 			 rv->location, &c->ctes[k].table);
+	c->ctes[k].busy = 0;
 	c->nctes = saved;
 	return rc == MUR_OK ? 1 : -1;
 }
@@ -305,7 +324,10 @@ int sql_analyze_from_cte(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
 void sql_subq_rollback(sql_ctx *c, int nsubs)
 {
 	c->nsubs = nsubs;
-	for (int k = 0; k < c->nctes; k++)
+	for (int k = 0; k < c->nctes; k++) {
 		if (c->ctes[k].table && c->ctes[k].sub >= nsubs)
 			c->ctes[k].table = NULL;
+		if (c->ctes[k].rec && c->ctes[k].rec->id >= nsubs)
+			c->ctes[k].rec = NULL;
+	}
 }

@@ -480,15 +480,25 @@ static sql_expr *aggregate(sql_ctx *c, PgQuery__FuncCall *f, int fn, const char 
 			       "drop DISTINCT, or use count(DISTINCT ...) for an exact count.");
 		return NULL;
 	}
-	if (f->agg_distinct && fn != SQL_AGG_COUNT && fn != SQL_AGG_MIN && fn != SQL_AGG_MAX)
+	/* sum, avg ... (DISTINCT x): on the leader (analyze_distinct_agg.c);
+	 * an interval's field-by-field sum keeps no DISTINCT (sql/emit.c) */
+	if (f->agg_distinct && arg && arg->type == MT_INTERVAL &&
+	    (fn == SQL_AGG_SUM || fn == SQL_AGG_AVG))
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-				"murphy does not support %s(DISTINCT ...) yet", name),
+				"murphy does not support %s(DISTINCT ...) of an interval yet",
+				name),
+			NULL);
+	if (f->agg_distinct && SQL_AGG_IS_VARIANCE(fn) && t == MT_NUMERIC) /* exact: 2 args */
+		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+				"murphy does not support %s(DISTINCT ...) of integers or numeric "
+				"yet",
+				name),
 			NULL);
 	e = sql_expr_new(c, SE_AGG, t, f->location);
 	if (!e || (arg && !(e->args = sql_alloc(c, sizeof(sql_expr *)))))
 		return NULL;
 	e->agg = fn;
-	e->distinct = f->agg_distinct && fn == SQL_AGG_COUNT;
+	e->distinct = f->agg_distinct && fn != SQL_AGG_MIN && fn != SQL_AGG_MAX;
 	e->nargs = arg ? 1 : 0;
 	if (arg)
 		e->args[0] = arg;
@@ -670,12 +680,16 @@ static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return sql_srf_column(c, f);
 	if (!strcmp(name, "unnest"))
 		return sql_unnest_target(c, f); /* analyze_unnest.c */
+	if (sql_json_srf_is(name) && f->n_funcname == 1 && c->q && c->q->nrte && c->win_ok)
+		return sql_json_srf_target(c, f); /* analyze_json_srf.c: on the shards */
 	if (!strcmp(name, "generate_series") || (sql_json_srf_is(name) && f->n_funcname == 1))
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
 				"murphy supports %s only in FROM or alone in the select list of "
 				"a SELECT without FROM",
 				name),
 			NULL);
+	if (f->n_funcname == 1 && (fn = sql_regr_kind(name))) /* analyze_regr.c */
+		return sql_analyze_regr(c, f, fn, name);
 	fn = f->n_funcname == 1 ? sql_collecting_agg_kind(name) : 0;
 	if (fn && f->over)
 		return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,

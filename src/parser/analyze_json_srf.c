@@ -193,6 +193,7 @@ int sql_from_gathered_table(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 	sel->n_from_clause = 1;
 	seln->select_stmt = sel;
 	alias->aliasname = rv->alias && rv->alias->aliasname ? rv->alias->aliasname : rv->relname;
+	sel->where_clause = sql_gather_where(c, alias->aliasname); /* analyze_gather_where.c */
 	rs->subquery = seln;
 	rs->alias = alias;
 	c->gather_tables--; /* the subquery's own FROM t is the table */
@@ -285,4 +286,48 @@ int sql_json_srf_add(sql_ctx *c, sql_query *q, PgQuery__FuncCall *f, const PgQue
 		return MUR_ERR;
 	q->rtes[q->nrte - 1].series = call;
 	return MUR_OK;
+}
+
+/* SELECT id, jsonb_array_elements(doc) FROM t: the unnest mechanism
+ * (analyze_unnest.c): q->unnest is the document, sql/emit.c joins
+ * json_each(mur_json_srf_arg(doc, fn)) AS mur_u after FROM (so the query
+ * still runs on the shards, each expanding its own rows), and the column
+ * reads element mur_u.key of the document (a key for object_keys). */
+sql_expr *sql_json_srf_target(sql_ctx *c, PgQuery__FuncCall *f)
+{
+	const json_srf *s = srf_of(sql_node_str(f->funcname[f->n_funcname - 1]));
+	sql_expr *d, *key, *flag;
+	if (s->two_cols)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy does not support %s in a select list yet (a record "
+			       "column)",
+			       s->name),
+		       NULL;
+	if (c->q->unnest)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy supports one set-returning function per select list"),
+		       NULL;
+	if (f->agg_star || f->agg_distinct || f->over || f->n_agg_order || f->agg_filter ||
+	    f->n_args != 1)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+			       "murphy does not support this call of %s yet", s->name),
+		       NULL;
+	if (!(d = sql_analyze_expr(c, f->args[0])) ||
+	    (d->type == MT_UNKNOWN && !(d = sql_coerce(c, d, s->doc, NULL))))
+		return NULL;
+	if (d->type != s->doc)
+		return sql_err(c, SQLSTATE_UNDEFINED_FUNCTION, f->location,
+			       "function %s(%s) does not exist", s->name, mur_type_name(d->type)),
+		       NULL;
+	if (!(key = sql_expr_new(c, SE_RAW, MT_TEXT, f->location)))
+		return NULL;
+	key->op = SQL_UNNEST_ALIAS ".key";
+	c->q->unnest = d;
+	c->q->unnest_fn = s->name;
+	if (s->keys_only)
+		return key;
+	if (!(flag = sql_make_const_int(c, s->as_text, MT_INT4)))
+		return NULL;
+	return sql_make_call(c, "mur_json_get", s->as_text ? MT_TEXT : s->doc, f->location, 3, d,
+			     key, flag);
 }

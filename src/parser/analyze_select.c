@@ -33,8 +33,6 @@ int sql_check_unsupported_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	default:
 		break;
 	}
-	if (s->n_values_lists)
-		return unsupported(c, "VALUES lists outside INSERT", -1);
 	for (size_t i = 0; i < s->n_locking_clause; i++) {
 		const PgQuery__Node *n = s->locking_clause[i];
 		if (n->node_case == PG_QUERY__NODE__NODE_LOCKING_CLAUSE &&
@@ -209,11 +207,23 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 	return MUR_OK;
 }
 
+/* A recursive WITH query (or its working table), read as it is: its terms
+ * are analyzed in their own mode (analyze_recursive.c). */
+static int is_recursive_cte(const sql_ctx *c, const PgQuery__RangeVar *rv)
+{
+	for (int k = c->nctes - 1; k >= c->cte_base && !(rv->schemaname && *rv->schemaname); k--)
+		if (!strcmp(c->ctes[k].name, rv->relname))
+			return c->ctes[k].recursive;
+	return 0;
+}
+
 static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_RANGE_VAR:
-		if (c->gather_tables) /* json_each over its column (analyze_json_srf.c) */
+		/* json_each over its column (analyze_json_srf.c), WITH RECURSIVE
+		 * (analyze_recursive.c), aggregates with DISTINCT */
+		if (c->gather_tables && !is_recursive_cte(c, n->range_var))
 			return sql_from_gathered_table(c, q, n);
 		return sql_analyze_from_table(c, q, n->range_var);
 	case PG_QUERY__NODE__NODE_JOIN_EXPR:
@@ -231,6 +241,8 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 {
 	int nvirtual = 0, nsub = 0, nseries = 0;
 	const char *srf = NULL; /* a set-returning function's name */
+	if (s->n_values_lists)  /* analyze_values.c */
+		return sql_analyze_values(c, q, s);
 	if (sql_srf_select_list(c, q, s) != MUR_OK)
 		return MUR_ERR;
 	for (size_t i = 0; i < s->n_from_clause; i++)
@@ -268,12 +280,23 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
 	int nsubs = c->nsubs, nmerged = 0, rc, distinct = q->distinct, locks = q->locks_rows;
 	const char *locks_name = q->locks_name;
-	if (sql_json_srf_lateral(s) && !q->locks_rows) { /* all on the leader */
+	int lead = sql_leader_distinct_aggs(s) && !q->locks_rows;
+	if ((sql_json_srf_lateral(s) || sql_from_reads_recursive(c, s) || lead) &&
+	    !q->locks_rows) { /* all on the leader */
+		/* a single subquery (analyze_distinct_agg.c) is gathered as it is */
+		int gather = !lead || s->n_from_clause != 1 ||
+			     s->from_clause[0]->node_case != PG_QUERY__NODE__NODE_RANGE_SUBSELECT;
+		PgQuery__Node *saved_where = c->gather_where;
+		int saved_depth = c->gather_where_depth;
+		c->gather_where = sql_from_has_outer_join(s) ? NULL : s->where_clause;
+		c->gather_where_depth = c->nouter;
 		c->no_merge++;
-		c->gather_tables++;
+		c->gather_tables += gather;
 		rc = analyze_from_items(c, q, s, &nmerged);
-		c->gather_tables--;
+		c->gather_tables -= gather;
 		c->no_merge--;
+		c->gather_where = saved_where;
+		c->gather_where_depth = saved_depth;
 		return rc;
 	}
 	rc = analyze_from_items(c, q, s, &nmerged);
@@ -365,6 +388,8 @@ static int is_star(PgQuery__Node *n)
 
 static int analyze_targets(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
+	if (s->n_values_lists) /* the VALUES table's columns (analyze_values.c) */
+		return MUR_OK;
 	q->targets = sql_alloc(c, sizeof(sql_target) * SQL_TARGETS_MAX);
 	if (!q->targets)
 		return MUR_ERR;
@@ -659,7 +684,8 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 		return NULL;
 	if (s->with_clause && sql_with_push(c, s->with_clause, &ctes) != MUR_OK)
 		return NULL;
-	s = sql_semifrom_rewrite(c, s); /* a table that only filters: an IN set */
+	s = sql_semifrom_rewrite(c, s);     /* a table that only filters: an IN set */
+	s = sql_distinct_agg_rewrite(c, s); /* sum(DISTINCT x): FROM (SELECT * ...) */
 	c->q = q;
 	c->seen_agg = 0;
 	c->window_clause = s->window_clause;

@@ -32,6 +32,9 @@ sql_target *sql_sub_targets(const sql_sub *sb);
 void sql_sub_set_shape(sql_query *q);
 /* 0A000 "murphy does not support <what> yet" (MUR_ERR). */
 int sql_unsupported(sql_ctx *c, const char *what, int loc);
+/* The leader table of ROWS sub k ("_sub<k>", sb->table), its columns
+ * renamed by colnames; NULL on error (42P10 past its column count). */
+cat_table *sql_rows_table(sql_ctx *c, int k, PgQuery__Node **colnames, size_t ncolnames, int loc);
 /* A String node's text, else NULL. */
 const char *sql_node_str(PgQuery__Node *n);
 /* analyze_semijoin.c: EXISTS (subquery) correlated by one equality, as a

@@ -720,11 +720,30 @@ static void emit_unnest(sql_emit *e, const sql_rte *r)
 	mur_buf_printf(e->b, " FROM s)");
 }
 
+/* VALUES lists (parser/analyze_values.c) as SQLite's, whose columns are
+ * column1, column2, ... as the rte's table names them. */
+static void emit_values(sql_emit *e, const sql_rte *r)
+{
+	int n = r->table->ncols;
+	mur_buf_printf(e->b, "(VALUES ");
+	for (int k = 0; k < r->nvalues; k++) {
+		mur_buf_printf(e->b, k ? ", (" : "(");
+		emit_args(e, &(sql_expr){.args = r->values + (size_t)k * (size_t)n, .nargs = n}, 0,
+			  ", ");
+		mur_buf_put_u8(e->b, ')');
+	}
+	mur_buf_put_u8(e->b, ')');
+}
+
 static void emit_table(sql_emit *e, const sql_query *q, int i)
 {
 	const sql_rte *r = &q->rtes[i];
 	int slot = sql_rte_slot(q, i);
-	if (r->series && !strcmp(r->series->op, "unnest")) {
+	if (r->values) {
+		emit_values(e, r);
+	} else if (r->rec) { /* WITH RECURSIVE (emit_recursive.c) */
+		sql_emit_recursive(e, r);
+	} else if (r->series && !strcmp(r->series->op, "unnest")) {
 		emit_unnest(e, r);
 	} else if (r->series) {
 		if (!sql_emit_json_srf(e, r))
@@ -764,7 +783,11 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 			sql_emit_expr(e, r->on);
 		}
 	}
-	if (q->unnest) { /* unnest(a) in the select list (parser/analyze_unnest.c) */
+	if (q->unnest && q->unnest_fn) { /* jsonb_array_elements(doc) & co. there */
+		mur_buf_printf(e->b, ", json_each(mur_json_srf_arg(");
+		sql_emit_expr(e, q->unnest);
+		mur_buf_printf(e->b, ", '%s')) AS " SQL_UNNEST_ALIAS, q->unnest_fn);
+	} else if (q->unnest) { /* unnest(a) in the select list (parser/analyze_unnest.c) */
 		mur_buf_printf(e->b, ", json_each(mur_array_json(");
 		sql_emit_expr(e, q->unnest);
 		mur_buf_printf(e->b, ")) AS " SQL_UNNEST_ALIAS);

@@ -513,31 +513,38 @@ static void emit_where(sql_emit *e, const char *kw, const sql_expr *x)
 }
 
 /* The whole query as one SQLite statement (router and leader plans). */
+void sql_emit_select(sql_emit *e)
+{
+	const sql_query *q = e->q;
+	mur_buf *b = e->b;
+	mur_buf_printf(b, q->distinct ? "SELECT DISTINCT " : "SELECT ");
+	for (int i = 0; i < q->ntarget; i++) {
+		if (i)
+			mur_buf_printf(b, ", ");
+		sql_emit_expr(e, q->targets[i].e);
+	}
+	sql_emit_from(e, q);
+	emit_where(e, "WHERE", q->where);
+	for (int i = 0; i < q->ngroup; i++) {
+		mur_buf_printf(b, i ? ", " : " GROUP BY ");
+		sql_emit_expr(e, q->group[i]);
+		/* 1.0 and 1.00 are one group, '1 day' and '24 hours' too */
+		mur_buf_printf(b, "%s", sql_key_collate(q->group[i]->type));
+	}
+	emit_where(e, "HAVING", q->having);
+	for (int i = 0; i < q->nsort; i++) {
+		mur_buf_printf(b, i ? ", " : " ORDER BY ");
+		sql_emit_sort(e, q->sorts[i].e, q->sorts[i].desc, q->sorts[i].nulls_first);
+	}
+	emit_limit(e, q, 0);
+}
+
 static const char *emit_whole(sql_ctx *c, const sql_query *q)
 {
 	mur_buf b;
 	sql_emit e = {&b, q, 0};
 	mur_buf_init(&b);
-	mur_buf_printf(&b, q->distinct ? "SELECT DISTINCT " : "SELECT ");
-	for (int i = 0; i < q->ntarget; i++) {
-		if (i)
-			mur_buf_printf(&b, ", ");
-		sql_emit_expr(&e, q->targets[i].e);
-	}
-	sql_emit_from(&e, q);
-	emit_where(&e, "WHERE", q->where);
-	for (int i = 0; i < q->ngroup; i++) {
-		mur_buf_printf(&b, i ? ", " : " GROUP BY ");
-		sql_emit_expr(&e, q->group[i]);
-		/* 1.0 and 1.00 are one group, '1 day' and '24 hours' too */
-		mur_buf_printf(&b, "%s", sql_key_collate(q->group[i]->type));
-	}
-	emit_where(&e, "HAVING", q->having);
-	for (int i = 0; i < q->nsort; i++) {
-		mur_buf_printf(&b, i ? ", " : " ORDER BY ");
-		sql_emit_sort(&e, q->sorts[i].e, q->sorts[i].desc, q->sorts[i].nulls_first);
-	}
-	emit_limit(&e, q, 0);
+	sql_emit_select(&e);
 	return sql_buf_finish(c, &b);
 }
 
@@ -992,6 +999,13 @@ static int choose_distinct(sql_ctx *c, const sql_query *q, agg_plan *ap, plan_se
 			nplain++;
 			continue;
 		}
+		if (a->agg !=
+		    SQL_AGG_COUNT) /* parser/analyze_distinct_agg.c runs it on the leader */
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->loc,
+				       "murphy does not support this aggregate with DISTINCT over "
+				       "distributed tables here yet (it runs on the leader in a "
+				       "SELECT "
+				       "without FOR UPDATE)");
 		if (is_dist_col(q, a->args[0]) && a->args[0]->rte == q->driver)
 			continue; /* co-located: exact per shard (NULLs count nothing) */
 		if (dx && !sql_expr_equal(dx, a->args[0]))

@@ -56,6 +56,11 @@ void sql_emit_ident(mur_buf *b, const char *name);
 /* A json set-returning function's rte (sql_rte.series) as a subquery
  * (emit_json_srf.c); 0, nothing written, for generate_series. */
 int sql_emit_json_srf(sql_emit *e, const sql_rte *r);
+/* emit_recursive.c: a WITH RECURSIVE query as a table in FROM (r->rec), or
+ * its working table (r->rec_work). */
+void sql_emit_recursive(sql_emit *e, const sql_rte *r);
+/* plan_select.c: e->q whole as one SQLite SELECT (router and leader plans). */
+void sql_emit_select(sql_emit *e);
 /* Column col of such an rte over another entry's column, written where it
  * is read; 0, nothing written, for any other rte. */
 int sql_emit_json_srf_col(sql_emit *e, const sql_rte *r, int col);

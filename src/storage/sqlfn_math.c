@@ -21,6 +21,12 @@
  *                                run whole on one shard or on the leader
  *                                (Welford's running mean and squares)
  *   mur_series_first, mur_series_next  generate_series's bounds (sql/emit.c)
+ *   mur_regr(kind, n, sx, sy, sxx, syy, sxy)  corr, covar_*, regr_* from
+ *                                the sums of the pairs (parser/analyze_regr.c)
+ *   mur_rec_guard(x, max, name)  x, counting the calls of this call site in
+ *                                the statement (auxdata on the constant max):
+ *                                54000 past max rows (WITH RECURSIVE's bound,
+ *                                sql/emit_recursive.c)
  */
 #include "storage/storage_int.h"
 
@@ -242,6 +248,17 @@ static int variance_of(int kind, double n, double m2, double *out)
 	return 1;
 }
 
+/* A variance over infinities is NaN (PostgreSQL answers NaN), which SQLite
+ * would turn into NULL: refused as NaN input is (common/value_in.c). */
+static void result_variance(sqlite3_context *cx, double out)
+{
+	if (isnan(out))
+		return stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				    "murphy does not support NaN in double precision yet (a "
+				    "variance or standard deviation over infinite values)");
+	sqlite3_result_double(cx, out);
+}
+
 static void fn_variance(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	double sum, n, out;
@@ -251,7 +268,7 @@ static void fn_variance(sqlite3_context *cx, int argc, sqlite3_value **v)
 	n = (double)sqlite3_value_int64(v[2]);
 	if (n > 0 && variance_of(sqlite3_value_int(v[3]), n,
 				 sqlite3_value_double(v[1]) - sum * sum / n, &out))
-		sqlite3_result_double(cx, out);
+		result_variance(cx, out);
 }
 
 typedef struct welford {
@@ -278,7 +295,7 @@ static void var_final(sqlite3_context *cx)
 	welford *w = sqlite3_aggregate_context(cx, 0);
 	double out;
 	if (w && variance_of((int)(intptr_t)sqlite3_user_data(cx), w->n, w->m2, &out))
-		sqlite3_result_double(cx, out);
+		result_variance(cx, out);
 }
 
 /* generate_series's first row (sql/emit.c): 1 when a series from a to b
@@ -310,7 +327,108 @@ static void fn_series_next(sqlite3_context *cx, int argc, sqlite3_value **v)
 					: next >= sqlite3_value_int64(v[1]));
 }
 
+/* WITH RECURSIVE's row bound (sql/emit_recursive.c wraps the first column
+ * of the recursive term): x unchanged; the count of rows lives as auxdata
+ * on the constant max, which SQLite keeps for this call site while the
+ * statement runs (and frees with it). */
+static void fn_rec_guard(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	sqlite3_int64 *n = sqlite3_get_auxdata(cx, 1), max = sqlite3_value_int64(v[1]);
+	(void)argc;
+	if (!n) {
+		if (!(n = sqlite3_malloc64(sizeof *n)))
+			return sqlite3_result_error_nomem(cx);
+		*n = 0;
+		sqlite3_set_auxdata(cx, 1, n, sqlite3_free);
+		if (sqlite3_get_auxdata(cx, 1) != n) /* not kept: count nothing */
+			return sqlite3_result_value(cx, v[0]);
+	}
+	if (++*n > max)
+		return stor_fn_fail(cx, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
+				    "recursive query \"%s\" produced more than %lld "
+				    "rows" STOR_ERROR_HINT_SEP
+				    "murphy stops a recursion there instead of running until "
+				    "memory runs "
+				    "out: bound it with a WHERE condition in the recursive term or "
+				    "a LIMIT "
+				    "on the query reading it",
+				    (const char *)sqlite3_value_text(v[2]), (long long)max);
+	sqlite3_result_value(cx, v[0]);
+}
+
+/* The two-argument statistical aggregates (parser/analyze_regr.c's kinds,
+ * 2 regr_sxx .. 12 regr_r2) from n pairs' sums, with PostgreSQL's NULLs
+ * (float8_regr_* in its float.c). */
+static void fn_regr(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	int kind = sqlite3_value_int(v[0]);
+	double n = (double)sqlite3_value_int64(v[1]), sx = sqlite3_value_double(v[2]),
+	       sy = sqlite3_value_double(v[3]), sxx, syy, sxy, out;
+	(void)argc;
+	if (n < 1 || (kind == 8 && n < 2))
+		return; /* NULL */
+	sxx = sqlite3_value_double(v[4]) - sx * sx / n;
+	syy = sqlite3_value_double(v[5]) - sy * sy / n;
+	sxy = sqlite3_value_double(v[6]) - sx * sy / n;
+	if (sxx < 0)
+		sxx = 0; /* rounding: a variance is never negative */
+	if (syy < 0)
+		syy = 0;
+	switch (kind) {
+	case 2:
+		out = sxx;
+		break;
+	case 3:
+		out = syy;
+		break;
+	case 4:
+		out = sxy;
+		break;
+	case 5:
+		out = sx / n;
+		break;
+	case 6:
+		out = sy / n;
+		break;
+	case 7:
+		out = sxy / n;
+		break;
+	case 8:
+		out = sxy / (n - 1);
+		break;
+	case 9:
+		if (sxx == 0 || syy == 0)
+			return;
+		out = sxy / sqrt(sxx * syy);
+		break;
+	case 10:
+		if (sxx == 0)
+			return;
+		out = sxy / sxx;
+		break;
+	case 11:
+		if (sxx == 0)
+			return;
+		out = (sy - sx * sxy / sxx) / n;
+		break;
+	case 12:
+		if (sxx == 0)
+			return;
+		out = syy == 0 ? 1.0 : sxy * sxy / (sxx * syy);
+		break;
+	default:
+		return;
+	}
+	if (isnan(out))
+		return stor_fn_fail(cx, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				    "murphy does not support NaN in double precision yet (a "
+				    "statistic over infinite values)");
+	sqlite3_result_double(cx, out);
+}
+
 static const stor_fn_def math_fns[] = {
+	{"mur_regr", 7, 1, fn_regr},
+	{"mur_rec_guard", 3, 0, fn_rec_guard},
 	{"mur_series_first", 3, 1, fn_series_first},
 	{"mur_series_next", 3, 1, fn_series_next},
 	{"mur_abs", 1, 1, fn_abs},

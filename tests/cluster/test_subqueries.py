@@ -291,8 +291,8 @@ def test_errors_like_postgres(db, sql, sqlstate):
      "correlated subqueries"),
     ("SELECT id, (SELECT max(cid) FROM customers WHERE cid = cust GROUP BY name) FROM orders",
      "correlated subqueries"),
-    ("WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3) SELECT * FROM r",
-     "WITH RECURSIVE"),
+    ("WITH RECURSIVE r AS (SELECT 1 AS n UNION ALL SELECT n + 1 FROM r WHERE n < 3)"
+     " SEARCH DEPTH FIRST BY n SET ord SELECT * FROM r", "SEARCH clause"),
     ("SELECT o.id FROM orders o JOIN (SELECT cust, count(*) FROM orders GROUP BY cust) d "
      "ON o.cust = d.cust", "joining a subquery in FROM"),
     ("SELECT * FROM orders, LATERAL (SELECT 1) x", "LATERAL"),

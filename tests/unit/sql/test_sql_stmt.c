@@ -686,8 +686,17 @@ static void test_select_errors(void **state)
 	assert_int_equal(e.position, 14);
 	e = E("SELECT count(*) OVER (ORDER BY id ROWS 1 + 1 PRECEDING) FROM events", "0A000");
 	assert_string_equal(e.message, "murphy supports only constants as frame offsets");
-	e = E("WITH RECURSIVE x AS (SELECT 1) SELECT * FROM x", "0A000");
-	assert_string_equal(e.message, "murphy does not support WITH RECURSIVE yet");
+	e = E("WITH RECURSIVE x(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM x) CYCLE n SET c "
+	      "USING p SELECT * FROM x",
+	      "0A000");
+	assert_string_equal(e.message,
+			    "murphy does not support the CYCLE clause of WITH RECURSIVE yet");
+	e = E("WITH RECURSIVE x(n) AS (SELECT 1 UNION ALL SELECT x.n + 1 FROM x, x y) SELECT * "
+	      "FROM "
+	      "x",
+	      "42P19");
+	assert_string_equal(e.message,
+			    "recursive reference to query \"x\" must not appear more than once");
 	e = E("SELECT * FROM events e WHERE EXISTS (SELECT 1 FROM events f WHERE f.id > e.id)",
 	      "0A000");
 	assert_string_equal(e.message, "murphy does not support correlated subqueries yet");
