@@ -833,6 +833,11 @@ int cat_grant_apply(catalog *c, const cat_grant_change *g, int superuser, mur_er
  * privs on t, itself or through PUBLIC. */
 int cat_allowed(const catalog *c, const char *role, int superuser, const cat_table *t,
 		unsigned privs);
+/* The grants on the table or view with id, in the order they were made
+ * (catalog order): calls each(arg, role, privs) for each role holding a
+ * privilege (CAT_ROLE_PUBLIC for PUBLIC); returns how many. */
+int cat_grants_each(const catalog *c, uint32_t id,
+		    void (*each)(void *arg, const char *role, unsigned privs), void *arg);
 /* cat_allowed for the table or view with id (views share the ids' space:
  * a GRANT on a view is a row under its id). */
 int cat_allowed_id(const catalog *c, const char *role, int superuser, uint32_t id, unsigned privs);

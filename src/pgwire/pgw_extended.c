@@ -12,8 +12,11 @@
  * A portal is executed once: the first Execute runs the engine and keeps
  * the pgw_result in the portal; that Execute and later ones send DataRows
  * from where the previous one stopped (max_rows > 0 → PortalSuspended
- * while rows remain).  Portals end when the implicit transaction ends: at
- * Sync with the engine idle ('I').
+ * while rows remain).  An Execute with max rows asks the engine for a
+ * streaming portal (portal_stream): the result then holds one part of the
+ * rows and pgw_portal_send asks for the next (pgw_portal_next) when it
+ * has sent them, so pgwire holds a part, not the result.  Portals end
+ * when the implicit transaction ends: at Sync with the engine idle ('I').
  *
  * Binary format (pgw_binary.h): parameters sent in binary are turned into
  * their text form at Bind (the portal keeps it in params), so the engine
