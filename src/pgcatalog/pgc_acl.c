@@ -21,12 +21,14 @@ typedef struct acl_ctx {
 	const char *owner;
 } acl_ctx;
 
-/* An aclitem's role name: quoted when PostgreSQL's putid would. */
+/* An aclitem's role name: quoted when PostgreSQL's putid would (a
+ * character not alphanumeric nor '_'). */
 static void acl_name(mur_buf *b, const char *name)
 {
 	int plain = 1;
 	for (const char *p = name; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_'))
 			plain = 0;
 	if (plain) {
 		mur_buf_printf(b, "%s", name);

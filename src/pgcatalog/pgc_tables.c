@@ -154,8 +154,8 @@ static int visible_columns(const cat_table *t)
 static const char *user_of(const pgc_fill_ctx *f);
 
 /* pg_class rows of tables and views carry their grants (relacl). */
-static void class_row_acl(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char *name,
-			  uint32_t ns, const char *kind, int natts, int has_index, uint32_t am,
+static void class_row_acl(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char *name, uint32_t ns,
+			  const char *kind, int natts, int has_index, uint32_t am,
 			  uint32_t grants_id);
 
 static void class_row(pgc_row *r, uint32_t oid, const char *name, uint32_t ns, const char *kind,
@@ -164,8 +164,8 @@ static void class_row(pgc_row *r, uint32_t oid, const char *name, uint32_t ns, c
 	class_row_acl(NULL, r, oid, name, ns, kind, natts, has_index, am, 0);
 }
 
-static void class_row_acl(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char *name,
-			  uint32_t ns, const char *kind, int natts, int has_index, uint32_t am,
+static void class_row_acl(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char *name, uint32_t ns,
+			  const char *kind, int natts, int has_index, uint32_t am,
 			  uint32_t grants_id)
 {
 	mur_buf acl;
