@@ -631,8 +631,9 @@ typedef struct cat_index {
 	uint8_t desc[CAT_INDEX_COLS_MAX];            /* 1: DESC */
 } cat_index;
 
-/* The index named name, NULL when none. */
-const cat_index *cat_index_lookup(const catalog *c, const char *name);
+/* The index named name in schema (its table's; NULL: any schema, the
+ * first found), NULL when none. */
+const cat_index *cat_index_lookup(const catalog *c, const char *schema, const char *name);
 int cat_index_count(const catalog *c);
 const cat_index *cat_index_at(const catalog *c, int i);
 /* 42P07 when a relation (table, view, sequence, index, primary key's
@@ -641,8 +642,9 @@ int cat_index_check_name(const catalog *c, const cat_index *def, mur_error *err)
 /* Record def (copied) durably: 42P07 as cat_index_check_name, 54000
  * past CAT_INDEXES_MAX. */
 int cat_index_add(catalog *c, const cat_index *def, mur_error *err);
-/* Forget the index named name (durably); MUR_OK when there is none. */
-int cat_index_drop(catalog *c, const char *name, mur_error *err);
+/* Forget the index named name in schema (NULL: any; durably); MUR_OK
+ * when there is none. */
+int cat_index_drop(catalog *c, const char *schema, const char *name, mur_error *err);
 /* The reshape of table old into def (ALTER TABLE, same column count):
  * index columns renamed with theirs. */
 int cat_index_rename_columns(catalog *c, const cat_table *old, const cat_table *def,

@@ -306,8 +306,9 @@ typedef struct plan_drop_table {
 typedef struct plan_index {
 	const cat_table *table; /* CREATE INDEX: the indexed table; DROP INDEX: NULL */
 	char index_name[64];
-	int if_not_exists;     /* or if_exists for DROP */
-	const char *shard_ddl; /* CREATE [UNIQUE] INDEX ... ON main."t"(...) / DROP INDEX ... */
+	const char *index_schema; /* DROP INDEX: the schema holding it (NULL: none does) */
+	int if_not_exists;        /* or if_exists for DROP */
+	const char *shard_ddl;    /* CREATE [UNIQUE] INDEX ... ON main."t"(...) / DROP INDEX ... */
 	/* ALTER TABLE ADD PRIMARY KEY / UNIQUE (tag ALTER TABLE): undo_ddl drops
 	 * the index from every placement when a placement failed to build it
 	 * (23505: duplicates); npk > 0: pk_cols become the table's primary key
