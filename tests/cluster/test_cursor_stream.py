@@ -247,3 +247,62 @@ def test_cursor_sees_the_table_changed_under_it(big):
     finally:
         conn.rollback()
         conn.autocommit = True
+
+
+def bind_binary(portal, stmt, params=()):
+    """Bind with text parameters and every result column in binary."""
+    body = (portal.encode() + b"\0" + stmt.encode() + b"\0" + struct.pack("!H", 0) +
+            struct.pack("!H", len(params)))
+    for p in params:
+        body += struct.pack("!I", len(p)) + p.encode()
+    body += struct.pack("!HH", 1, 1)
+    return b"B" + struct.pack("!I", len(body) + 4) + body
+
+
+def test_raw_execute_max_rows_binary_results(cluster, pg, pgconn, big):
+    """A portal bound for binary results keeps them binary in every batch."""
+    got = []
+    for port, user, dbname in ((cluster.port, b"murphy", b"murphy"),
+                               (pg.port, b"postgres", pgconn.info.dbname.encode())):
+        s = raw(port, timeout=60)
+        login(s, user, dbname)
+        s.sendall(b"Q" + struct.pack("!I", 4 + 6) + b"BEGIN\0")
+        read_messages(s)
+        s.sendall(parse("sb", "SELECT id, k FROM big WHERE id < $1") +
+                  bind_binary("pb", "sb", ["7000"]))
+        rows, done = [], False
+        while not done:
+            s.sendall(execute("pb", 1500) + msg_flush())
+            for kind, body in read_messages(s, until=lambda k, b: k in b"sCE",
+                                            limit=1 << 28):
+                assert kind != b"E", body
+                if kind == b"D":
+                    rows.append(body)
+                done |= kind == b"C"
+        s.sendall(SYNC)
+        read_messages(s)
+        s.close()
+        got.append(sorted(rows))
+    assert len(got[0]) == 7000 and got[0] == got[1]
+    assert struct.unpack("!HIi", got[0][0][:10]) == (2, 4, 0)  # int4 0 in binary
+
+
+def test_client_gone_while_a_batch_is_read(cluster, big):
+    """A client that leaves with a cursor open, or while its FETCH waits for
+    the next batch, costs nothing: the leader lets the stream go and serves
+    the next client."""
+    for wait_answer in (True, False):
+        s = raw(cluster.port, timeout=60)
+        login(s)
+        for sql in (b"BEGIN", b"DECLARE gone CURSOR FOR SELECT * FROM big", b"FETCH 3000 gone"):
+            s.sendall(b"Q" + struct.pack("!I", 4 + len(sql) + 1) + sql + b"\0")
+            read_messages(s, limit=1 << 28)
+        sql = b"FETCH 200000 gone"
+        s.sendall(b"Q" + struct.pack("!I", 4 + len(sql) + 1) + sql + b"\0")
+        if wait_answer:
+            s.recv(1)  # the answer has started: batches are being read
+        s.close()
+    conn = cluster.connect()
+    rows, _ = cursor_rows(conn, "SELECT id FROM big WHERE k = 5", 100)
+    assert len(rows) == NBIG // 1000
+    conn.close()
