@@ -9,7 +9,8 @@
  * through its usual path (simple or extended) with the tag PostgreSQL
  * gives.  Two of them run something first:
  *   DECLARE  prepare() the query, execute() it into a new portal
- *            (PGW_WAIT_CURSOR); FETCH and MOVE then send its rows from
+ *            (PGW_WAIT_CURSOR) with the parameters bound to the DECLARE
+ *            (extended protocol); FETCH and MOVE then send its rows from
  *            where the last one stopped, without running it again;
  *   EXECUTE  execute() the prepared statement with the arguments as text
  *            parameters; its result is the statement's.
@@ -58,8 +59,19 @@ static void cursor_command(pgw_conn *c, pgw_wait wait, pgw_result *r, const char
 	cursor_answer(c, wait, r);
 }
 
+/* The parameters a DECLARE's query takes: those bound to the DECLARE
+ * itself (an extended-protocol Execute of `DECLARE c CURSOR FOR ... $1`,
+ * as psycopg 3's server cursors send it); NULL: none. */
+static const pgw_bind *declare_params(pgw_conn *c, pgw_wait wait)
+{
+	if (wait != PGW_WAIT_EXECUTE || !c->exec_portal || c->exec_portal->bind.nparams <= 0)
+		return NULL;
+	return &c->exec_portal->bind;
+}
+
 static void cursor_declare(pgw_conn *c, pgw_wait wait, pgw_result *r, const pgw_portal_op *op)
 {
+	const pgw_bind *params = declare_params(c, wait);
 	mur_error err;
 	pgw_stmt *s;
 	pgw_portal *p;
@@ -96,7 +108,8 @@ static void cursor_declare(pgw_conn *c, pgw_wait wait, pgw_result *r, const pgw_
 	c->cursor_answer = r;      /* kept for the DECLARE's answer */
 	if (c->ops->portal_stream) /* FETCH takes the rows a part at a time */
 		c->ops->portal_stream(c->esess);
-	pgw_conn_execute(c, PGW_WAIT_CURSOR, estmt, NULL);
+	/* the engine copies the values it keeps: the DECLARE's portal may go */
+	pgw_conn_execute(c, PGW_WAIT_CURSOR, estmt, params);
 }
 
 /* The FETCH / MOVE in progress takes rows of p's part until it has its

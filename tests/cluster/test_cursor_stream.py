@@ -133,10 +133,15 @@ def test_psycopg3_server_cursor(cluster, big):
         with psycopg.connect(dsn) as conn:
             with conn.cursor(name="p3") as cur:
                 cur.itersize = 700
-                # no parameters: murphy refuses a DECLARE with bound ones (08P01)
-                cur.execute("SELECT id, k FROM big WHERE id < 23456")
+                # DECLARE ... $1 with the value bound to it (extended protocol)
+                cur.execute("SELECT id, k FROM big WHERE id < %s", (23456,))
                 results.append(sorted(cur))
-    assert results[0] == results[1] and len(results[0]) == 23456
+            with conn.cursor(name="p3o", binary=True) as cur:  # binary parameters too
+                cur.execute("SELECT id, pad FROM big WHERE k = %s AND id > %s ORDER BY id DESC",
+                            (17, 1000))
+                results.append(cur.fetchmany(40) + cur.fetchall())
+    assert results[0] == results[2] and len(results[0]) == 23456
+    assert results[1] == results[3] and len(results[1]) == NBIG // 1000 - 1
 
 
 def raw_execute_max_rows(port, dbname, sql, params, max_rows, user=b"murphy"):
