@@ -768,11 +768,17 @@ void lead_copy_abort(lead_session *s);
 void lead_copyto_start(lead_session *s, plan *p, const char *sql, pgw_done_cb done, void *arg);
 void lead_copyto_next(void *esess, int stop, pgw_done_cb done, void *arg);
 void lead_copyto_abort(lead_session *s);
-/* lead_stream.c: a portal reads a plain scan a batch at a time.
- * Rows per batch and shard: the leader holds one batch (its DataRows and
- * the follower's frame), whatever the table's size; about one task round
- * trip per batch (docs/decisions.md: measured). */
-#define LEAD_STREAM_BATCH_ROWS 2000
+/* lead_stream.c: a portal reads a plain scan a batch at a time, the
+ * leader holding one batch (its DataRows and the follower's frame)
+ * whatever the table's size.  A batch is sized by the rows' width seen so
+ * far to about LEAD_STREAM_BATCH_BYTES of encoded rows, between _MIN and
+ * _MAX rows (the first: _FIRST): wide rows keep the leader's memory
+ * bounded in bytes, narrow ones cost fewer task round trips
+ * (docs/decisions.md: measured). */
+#define LEAD_STREAM_BATCH_BYTES ((uint64_t)1 << 20)
+#define LEAD_STREAM_BATCH_FIRST 256
+#define LEAD_STREAM_BATCH_MIN 16
+#define LEAD_STREAM_BATCH_MAX 20000
 /* 1 when p may be read in batches (sql/plan_batch.c planned it so). */
 int lead_stream_wanted(const plan *p);
 /* Make first (bound, not started) the first batch of a stream of its

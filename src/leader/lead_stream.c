@@ -5,15 +5,16 @@
  *
  *   execute (portal_stream asked, plan batched) ──> run: shard 0, first batch
  *   portal_next ──> run: the same shard after its last key, or the next shard
- *   a batch shorter than LEAD_STREAM_BATCH_ROWS ends its shard; after
+ *   a batch shorter than its LIMIT ends its shard; after
  *   the last shard the result carries no stream and the stream is freed
  *   portal_close (portal dropped early) ──> freed, or marked and freed
  *   when its running batch answers
  *
  * Each batch is one ordinary SELECT run (lead_run) of one shard
  * (lead_run.only_shard) whose task SQL is the batch's (lead_run.stream):
- * the shard's rows after the last key read, in key order, at most
- * LEAD_STREAM_BATCH_ROWS of them.  So the leader holds one batch, not the
+ * the shard's rows after the last key read, in key order, at most a
+ * limit that follows the rows' width (about LEAD_STREAM_BATCH_BYTES a
+ * batch: stream_limit).  So the leader holds one batch, not the
  * result, and each batch is a read of its own at the session's
  * consistency level — not one snapshot for the cursor (docs/decisions.md
  * states what a cursor sees).  The statement's parameters are copied at
@@ -36,9 +37,11 @@ struct lead_stream {
 	uint32_t shard;    /* the shard read next */
 	int has_last;      /* last holds the key of the shard's last row read */
 	mur_value last[PLAN_BATCH_KEYS_MAX];
-	mur_buf last_buf;    /* last's text and blob bytes */
-	mur_buf batch_sql;   /* the running batch's task SQL */
-	uint64_t batch_rows; /* rows the running batch returned */
+	mur_buf last_buf;               /* last's text and blob bytes */
+	mur_buf batch_sql;              /* the running batch's task SQL */
+	uint64_t batch_rows;            /* rows the running batch returned */
+	uint32_t limit;                 /* its LIMIT */
+	uint64_t seen_rows, seen_bytes; /* read so far: the rows' width */
 	int nparams;
 	mur_value *params; /* the statement's, copied; bytes in param_buf */
 	mur_buf param_buf;
@@ -107,7 +110,7 @@ static void stream_rows(void *arg, pgw_result *res)
 		done(done_arg, res);
 		return;
 	}
-	if (st->batch_rows < LEAD_STREAM_BATCH_ROWS) { /* the shard is read to its end */
+	if (st->batch_rows < st->limit) { /* the shard is read to its end */
 		st->shard++;
 		st->has_last = 0;
 	}
@@ -164,10 +167,25 @@ static int stream_replan(lead_stream *st, mur_error *err)
 	return MUR_OK;
 }
 
+/* The next batch's LIMIT: about LEAD_STREAM_BATCH_BYTES of rows as wide
+ * as those read so far, within [_MIN, _MAX]. */
+static uint32_t stream_limit(const lead_stream *st)
+{
+	uint64_t width, n;
+	if (st->seen_rows == 0)
+		return LEAD_STREAM_BATCH_FIRST;
+	width = st->seen_bytes / st->seen_rows + 1;
+	n = LEAD_STREAM_BATCH_BYTES / width;
+	return n < LEAD_STREAM_BATCH_MIN   ? LEAD_STREAM_BATCH_MIN
+	       : n > LEAD_STREAM_BATCH_MAX ? LEAD_STREAM_BATCH_MAX
+					   : (uint32_t)n;
+}
+
 /* r reads st's next batch: its task SQL, its shard, its answer. */
 static int stream_arm(lead_stream *st, lead_run *r)
 {
-	if (sql_batch_sql(&st->p->u.select, st->has_last ? st->last : NULL, LEAD_STREAM_BATCH_ROWS,
+	st->limit = stream_limit(st);
+	if (sql_batch_sql(&st->p->u.select, st->has_last ? st->last : NULL, st->limit,
 			  &st->batch_sql) != MUR_OK)
 		return MUR_ENOMEM;
 	snprintf(r->sql_text, sizeof r->sql_text, "%.200s (cursor, shard %u)", st->sql, st->shard);
@@ -298,6 +316,8 @@ int lead_stream_rows(lead_run *r, mur_error *err)
 	mur_value keys[PLAN_BATCH_KEYS_MAX];
 	mur_rd rd;
 	st->batch_rows = r->nrows;
+	st->seen_rows += r->nrows;
+	st->seen_bytes += r->rows.len;
 	if (r->nrows == 0)
 		return MUR_OK;
 	if (r->ncols < (uint32_t)nk)

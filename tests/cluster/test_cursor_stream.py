@@ -15,7 +15,7 @@ import pytest
 from test_protocol import SYNC, bind, execute, parse
 from wire import login, raw, read_messages
 
-NBIG = 500000  # rows of the big table: 250 batches of LEAD_STREAM_BATCH_ROWS
+NBIG = 500000  # rows of the big table: many batches per shard
 PAD = "p" * 60
 
 
