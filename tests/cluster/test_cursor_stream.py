@@ -311,3 +311,39 @@ def test_client_gone_while_a_batch_is_read(cluster, big):
     rows, _ = cursor_rows(conn, "SELECT id FROM big WHERE k = 5", 100)
     assert len(rows) == NBIG // 1000
     conn.close()
+
+
+def test_rows_unchanged_since_declare_come_exactly_once(cluster, big):
+    """What docs/decisions.md promises while others write between FETCHes:
+    each row there from DECLARE to the end, unchanged, exactly once, and no
+    row twice (a guarantee check: the base binary's buffered portal keeps
+    it too; it catches a batch boundary that skips or repeats rows)."""
+    m = cluster.connect()
+    with m.cursor() as cur:
+        cur.execute("CREATE TABLE conc (id int PRIMARY KEY, v int)")
+        cur.execute("INSERT INTO conc SELECT g, g FROM generate_series(0, 19999) g")
+    other = cluster.connect()
+    m.autocommit = False
+    got = []
+    with m.cursor() as cur, other.cursor() as ocur:
+        cur.execute("DECLARE w CURSOR FOR SELECT id FROM conc")
+        step = 0
+        while True:
+            cur.execute("FETCH 700 FROM w")
+            rows = cur.fetchall()
+            got.extend(r[0] for r in rows)
+            if len(rows) < 700:
+                break
+            # new keys on every side of the cursor's position, and deletes
+            # of rows the cursor is not promised
+            ocur.execute("INSERT INTO conc SELECT g, 0 FROM generate_series(%s, %s) g",
+                         (30000 + step * 50, 30000 + step * 50 + 49))
+            ocur.execute("DELETE FROM conc WHERE id >= %s AND id < %s",
+                         (10000 + step * 10, 10000 + step * 10 + 5))
+            step += 1
+    m.rollback()
+    m.close()
+    other.close()
+    deleted = {10000 + s * 10 + k for s in range(step) for k in range(5)}
+    assert len(got) == len(set(got))
+    assert set(range(20000)) - deleted <= set(got)
