@@ -31,6 +31,8 @@ def big(db):
     db.exec_both("CREATE TABLE nokey (a int, b text)")
     db.exec_both("CREATE TABLE ckey (a int, b text, c float8, PRIMARY KEY (a, b))")
     db.exec_both("CREATE TABLE tkey (t text PRIMARY KEY, v int)")
+    db.exec_both("CREATE TABLE nkey (n numeric PRIMARY KEY, d date)")
+    db.exec_both("CREATE VIEW bigv AS SELECT id, k FROM big WHERE k < 10")
     for conn in (db.m, db.p):
         with conn.cursor() as cur:
             cur.copy_expert("COPY nokey FROM STDIN", io.StringIO(
@@ -38,6 +40,9 @@ def big(db):
                         for i in range(7000))))
             cur.copy_expert("COPY ckey FROM STDIN", io.StringIO(
                 "".join("%d\tx'%d\t%s\n" % (i % 3, i, i / 7) for i in range(9000))))
+            cur.copy_expert("COPY nkey FROM STDIN", io.StringIO(
+                "".join("%d.%02d\t2024-01-%02d\n" % (i // 7 - 300, i % 7 * 13, 1 + i % 28)
+                        for i in range(5000))))
             cur.copy_expert("COPY tkey FROM STDIN", io.StringIO(
                 "".join("k%05d é\t%d\n" % (i, i) for i in range(6500))))
     return db
@@ -83,6 +88,8 @@ def test_big_cursor_fetch_1000_returns_postgres_rows(big):
     ("SELECT * FROM ckey", None),
     ("SELECT c, a FROM ckey WHERE b LIKE %s", ("x'1%",)),
     ("SELECT v, t FROM tkey", None),
+    ("SELECT n * 2, d FROM nkey WHERE n > %s", (-250,)),
+    ("SELECT * FROM bigv WHERE id %% 3 = %s", (1,)),
     ("SELECT k * 2, length(pad) FROM big WHERE id %% 97 = %s", (3,)),
 ])
 def test_cursor_over_other_keys_and_filters(big, sql, params):
