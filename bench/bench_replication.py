@@ -55,6 +55,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "cluster"))
 
+# Like for like: the PostgreSQL control serves without TLS, so murphy's
+# clients (psycopg2, pgbench: libpq's sslmode=prefer) must not encrypt
+# either, or murphy pays TLS on every message (~7 % of the leader's CPU
+# under TPC-B, bench/results/2026-12-07-tpcb.md).  tests/cluster/test_tls.py
+# covers TLS; a run that wants it sets PGSSLMODE itself.
+os.environ.setdefault("PGSSLMODE", "disable")
+
 import psycopg2  # noqa: E402
 
 from pgserver import PgServer, free_port  # noqa: E402

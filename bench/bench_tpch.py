@@ -31,7 +31,10 @@ and reports its times and ratios beside the current build's.  Then the
 three systems are up at once and each repetition of a query runs on
 PostgreSQL, the base build and this build in turn (interleaved), so a
 change in the machine's load reaches all three alike.  The load average at
-the start and the end is noted (the machine is shared).
+the start and the end is noted (the machine is shared).  With --base the
+CPU each query used is reported too (murphy: leader and followers;
+PostgreSQL: all its processes), read from /proc around each run: on a
+loaded machine it moves less than the times do.
 """
 import argparse
 import contextlib
@@ -205,10 +208,46 @@ def run_queries(conn, repeat):
     return out
 
 
-def run_interleaved(conns, repeat):
+def _stat(pid):
+    """(ppid, CPU seconds of pid and its reaped children) from /proc."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None, 0.0
+    return int(fields[1]), sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(roots):
+    """CPU seconds used so far by the processes roots and their children:
+    a murphy cluster's leader and followers; PostgreSQL's postmaster, its
+    backends and (reaped, in the postmaster's children times) its parallel
+    workers."""
+    total = sum(_stat(r)[1] for r in roots)
+    for d in os.listdir("/proc"):
+        if d.isdigit() and int(d) not in roots:
+            ppid, t = _stat(int(d))
+            total += t if ppid in roots else 0.0
+    return total
+
+
+def cluster_pids(d):
+    """The leader's and followers' pids of the murphy cluster in d."""
+    out = []
+    for node in sorted(os.listdir(d)):
+        path = os.path.join(d, node, "murphy.pid")
+        if os.path.exists(path):
+            with open(path) as f:
+                out.append(int(f.read().split()[0]))
+    return out
+
+
+def run_interleaved(conns, repeat, pids=None):
     """conns: {system: connection}; each repetition of each query on every
-    system in turn.  Returns {system: {query: (best time, rows)}}."""
+    system in turn.  Returns {system: {query: (best time, rows)}} and, with
+    pids ({system: root pids}), {system: {query: mean CPU seconds}}."""
     out = {k: {} for k in conns}
+    cpu = {k: {} for k in conns}
     for name, _, _, sql in QUERIES:
         for _ in range(repeat):
             for k, conn in conns.items():
@@ -219,17 +258,20 @@ def run_interleaved(conns, repeat):
                     with conn.cursor() as cur:
                         cur.execute(sql)
                         return cur.fetchall()
+                c0 = cpu_s(pids[k]) if pids else 0.0
                 try:
                     dt, rows = best_of(1, q)
                 except Exception as e:  # one query failing still reports the others
                     out[k][name] = (None, "%s: %s" % (type(e).__name__,
                                                       str(e).strip().splitlines()[0]))
                     continue
+                if pids:
+                    cpu[k][name] = cpu[k].get(name, 0.0) + (cpu_s(pids[k]) - c0) / repeat
                 if name not in out[k] or dt < out[k][name][0]:
                     out[k][name] = (dt, rows)
         log("  %s %s" % (name, "  ".join("%s %.3f s" % (k, out[k][name][0])
                                          for k in conns if out[k][name][0] is not None)))
-    return out
+    return (out, cpu) if pids else out
 
 
 def same_value(a, b):
@@ -252,7 +294,7 @@ def exact_answer(m, p):
         [tuple(map(str, r)) for r in p]
 
 
-def report(args, counts, m, p, b=None, loads=()):
+def report(args, counts, m, p, b=None, loads=(), cpu=None):
     lines = [
         "# TPC-H-like queries, %s" % datetime.date.today().isoformat(),
         "",
@@ -281,6 +323,16 @@ def report(args, counts, m, p, b=None, loads=()):
                 "%.3f s" % mt if mt else "—", "%.3f s" % pt if pt else "—",
                 "%.2f×" % (pt / mt) if mt and pt else "—",
                 "same" if mt and exact_answer(ma, pa) else "**differs**"))
+        lines.append("")
+    if cpu:
+        lines += ["CPU per query, mean of the repetitions (murphy: leader and followers; "
+                  "PostgreSQL: its backend, parallel workers and postmaster), read from "
+                  "/proc around each run:", "",
+                  "| query | before | after | PostgreSQL |", "|---|---|---|---|"]
+        for name, _, _, _ in QUERIES:
+            lines.append("| %s | %s | %s | %s |" % (name, *(
+                "%.0f ms" % (1000 * cpu[k][name]) if name in cpu.get(k, {}) else "—"
+                for k in ("base", "murphy", "postgres"))))
         lines.append("")
     lines += [
         "| query | kind | murphy | PostgreSQL | ratio | target | answer |",
@@ -315,6 +367,7 @@ def main():
     ap.add_argument("--base", default=None, help="another murphy build to run too (before)")
     args = ap.parse_args()
     loads = ["%.2f" % os.getloadavg()[0]]
+    cpu = None
     tmp = tempfile.mkdtemp(prefix="murphy-tpch-")
     os.chmod(tmp, 0o755)
     try:
@@ -324,16 +377,19 @@ def main():
         b = None
         if args.base:
             with contextlib.ExitStack() as stack:
-                conns = {}
-                conns["postgres"], _ = stack.enter_context(postgres_server())
+                conns, pids = {}, {}
+                conns["postgres"], server = stack.enter_context(postgres_server())
+                with open(os.path.join(server.datadir, "postmaster.pid")) as f:
+                    pids["postgres"] = [int(f.readline())]
                 log("[postgres] loading")
                 load(conns["postgres"], tmp, {}, counts, analyze=True)
                 for k, binary in (("base", args.base), ("murphy", None)):
                     conns[k], _ = stack.enter_context(murphy_cluster(args, tmp, binary, k))
                     log("[%s] loading" % k)
                     load(conns[k], tmp, MURPHY_DIST, counts, analyze=False)
+                    pids[k] = cluster_pids(os.path.join(tmp, k))
                 loads.append("%.2f" % os.getloadavg()[0])
-                res = run_interleaved(conns, args.repeat)
+                res, cpu = run_interleaved(conns, args.repeat, pids)
                 p, b, m = res["postgres"], res["base"], res["murphy"]
         else:
             with postgres_server() as (conn, _):
@@ -347,7 +403,7 @@ def main():
         loads.append("%.2f" % os.getloadavg()[0])
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    text = report(args, counts, m, p, b, loads)
+    text = report(args, counts, m, p, b, loads, cpu)
     print(text)
     out = args.out or os.path.join(HERE, "results", "%s-tpch-sf%g.md" % (
         datetime.date.today().isoformat(), args.sf))

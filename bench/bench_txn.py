@@ -81,15 +81,16 @@ def balances(conn):
 
 
 # pgbench's built-in TPC-B script (tpcb-like) with the session setting that
-# makes murphy commit its multi-shard transactions by parallel commits
-# (--parallel-commits; pgbench cannot set it once per connection: one more
-# client round trip per transaction, outside any lock).  PostgreSQL runs the
-# same script (the SET of a dotted name is a placeholder there).
+# chooses how murphy commits its multi-shard transactions (--parallel-commits
+# on|off; the default, without it: the server's default, on since
+# 2026-12-07; pgbench cannot set it once per connection: one more client
+# round trip per transaction, outside any lock).  PostgreSQL runs the same
+# script (the SET of a dotted name is a placeholder there).
 TPCB_PARALLEL = """\\set aid random(1, 100000 * :scale)
 \\set bid random(1, 1 * :scale)
 \\set tid random(1, 10 * :scale)
 \\set delta random(-5000, 5000)
-SET murphy.parallel_commits = on;
+SET murphy.parallel_commits = %s;
 BEGIN;
 UPDATE pgbench_accounts SET abalance = abalance + :delta WHERE aid = :aid;
 SELECT abalance FROM pgbench_accounts WHERE aid = :aid;
@@ -106,7 +107,7 @@ def tpcb(args, system):
     if args.parallel_commits:
         path = os.path.join(tempfile.gettempdir(), "murphy-tpcb-parallel-%d.sql" % os.getpid())
         with open(path, "w") as f:
-            f.write(TPCB_PARALLEL)
+            f.write(TPCB_PARALLEL % args.parallel_commits)
         script = ["-f", path]
     out = system.pgbench("-c", str(args.clients), "-j", "2", "-T", str(args.seconds), *script)
     tps = float(re.search(r"tps = ([0-9.]+) \(without initial connection time\)", out).group(1))
@@ -152,6 +153,9 @@ def latency(args, system, murphy):
     """The three operations interleaved (one of each in turn), so that the
     machine's drift and background work weigh on all three alike."""
     conn = system.connect()
+    if args.parallel_commits:
+        with conn.cursor() as cur:
+            cur.execute("SET murphy.parallel_commits = %s" % args.parallel_commits)
     a, b = two_shard_aids(conn, murphy)
     upd = "UPDATE pgbench_accounts SET abalance = abalance + %s WHERE aid = %s"
 
@@ -227,8 +231,8 @@ def report(args, rounds):
            "run; murphy: local cluster, 3 followers, RF 3, write_quorum majority; PostgreSQL 15: "
            "synchronous_commit on. Each round: PostgreSQL then murphy, back to back."
            % (platform.platform(), os.cpu_count(),
-              "built-in script with SET murphy.parallel_commits = on, both systems"
-              if args.parallel_commits else "default script",
+              "built-in script with SET murphy.parallel_commits = %s, both systems"
+              % args.parallel_commits if args.parallel_commits else "default script",
               args.scale, args.clients, args.seconds), "",
            "| round | PostgreSQL tps | murphy tps | ratio | PostgreSQL latency ms | "
            "murphy latency ms | murphy failed | balances equal (PostgreSQL / murphy) |",
@@ -283,8 +287,9 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--latency-ops", type=int, default=300)
     ap.add_argument("--skip-latency", action="store_true")
-    ap.add_argument("--parallel-commits", action="store_true",
-                    help="TPC-B with SET murphy.parallel_commits = on in the script (both systems)")
+    ap.add_argument("--parallel-commits", choices=("on", "off"), default=None,
+                    help="SET murphy.parallel_commits to this in the TPC-B script and the "
+                    "latency session (both systems; default: the server's default)")
     ap.add_argument("--out", default=None, help="report file (default bench/results/<date>-txn.md)")
     args = ap.parse_args()
     rounds = []

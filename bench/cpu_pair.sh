@@ -5,6 +5,7 @@
 # machine load.  pgbench logs in with each cluster's password (DIR/c/password: SCRAM).  Prints, per binary and process, CPU ms per transaction of its own cluster:
 # user + system, then system alone; and the totals with tps.
 S=${3:-15}
+export PGSSLMODE=${PGSSLMODE:-disable} # as the PostgreSQL control: no TLS (bench/bench.py)
 declare -a B D P
 B[0]=$(readlink -f ${1:?binary A}); B[1]=$(readlink -f ${2:?binary B})
 cleanup(){ for i in 0 1; do [ -n "${D[$i]}" ] && { ${B[$i]} local stop --dir ${D[$i]}/c >/dev/null 2>&1; rm -rf ${D[$i]}; }; done; }

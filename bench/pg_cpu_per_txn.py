@@ -4,7 +4,8 @@
 The other half of bench/cpu_pair.sh: a throwaway PostgreSQL 15
 (tests/cluster/pgserver.py, synchronous_commit on), pgbench -i -s 1, then
 the default TPC-B script (8 clients, -j 2); over --seconds in the middle of
-the run, the CPU (user + system, /proc/PID/stat) of every postgres process
+the run, the CPU (user + system, /proc/PID/stat) and the context switches
+(/proc/PID/status) of every postgres process
 divided by the transactions committed in that window (pgbench_history
 rows).  On a machine that is short of CPU, TPS is about the CPU the
 system gets divided by its CPU per transaction, so murphy's CPU per
@@ -43,6 +44,26 @@ def postgres_cpu_ticks():
     return total
 
 
+def postgres_ctx_switches():
+    """Context switches (voluntary + involuntary) of every live postgres
+    process (each is one thread)."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/status" % pid) as f:
+                status = f.read()
+        except OSError:
+            continue  # gone meanwhile
+        if "\nName:\tpostgres" not in "\n" + status:
+            continue
+        for line in status.splitlines():
+            if "ctxt_switches:" in line:
+                total += int(line.split()[1])
+    return total
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seconds", type=int, default=8)
@@ -60,15 +81,16 @@ def main():
         cur = conn.cursor()
         time.sleep(1.5)
         cur.execute("SELECT count(*) FROM pgbench_history")
-        h0, c0 = cur.fetchone()[0], postgres_cpu_ticks()
+        h0, c0, s0 = cur.fetchone()[0], postgres_cpu_ticks(), postgres_ctx_switches()
         time.sleep(args.seconds)
         cur.execute("SELECT count(*) FROM pgbench_history")
-        h1, c1 = cur.fetchone()[0], postgres_cpu_ticks()
+        h1, c1, s1 = cur.fetchone()[0], postgres_cpu_ticks(), postgres_ctx_switches()
         conn.close()
         out, _ = run.communicate(timeout=120)
         tps = [line for line in out.splitlines() if line.startswith("tps")]
-        print("PostgreSQL: %.3f ms CPU per transaction (%d transactions in %d s); %s; load %s"
-              % ((c1 - c0) * tick_ms / (h1 - h0), h1 - h0, args.seconds,
+        print("PostgreSQL: %.3f ms CPU and %.1f context switches per transaction"
+              " (%d transactions in %d s); %s; load %s"
+              % ((c1 - c0) * tick_ms / (h1 - h0), (s1 - s0) / (h1 - h0), h1 - h0, args.seconds,
                  tps[0] if tps else "no tps line", open("/proc/loadavg").read().split()[0]))
     finally:
         server.stop()

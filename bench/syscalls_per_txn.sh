@@ -8,6 +8,7 @@
 # pgbench_history), so the output is per transaction.  Needs perf with
 # tracepoint access (root).
 set -e
+export PGSSLMODE=${PGSSLMODE:-disable} # as the PostgreSQL control: no TLS (bench/bench.py)
 BIN=$(readlink -f ${1:?murphy binary}); S=${2:-8}; C=${3:-8}
 D=$(mktemp -d /tmp/spt.XXXXXX); PORT=$(( 20000 + RANDOM % 20000 ))
 $BIN local start --dir $D/c --followers 3 --pg-port $PORT >/dev/null

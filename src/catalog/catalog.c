@@ -34,6 +34,7 @@ static void table_free(cat_table *t)
 		free(t->cols[i].default_sql);
 	cat_stats_free(t);
 	cat_range_free(t);
+	cat_table_block_shape_free(t);
 	free(t->shards);
 	free(t);
 }
@@ -350,6 +351,7 @@ void cat_set_viewer(catalog *c, int viewing, uint64_t txid)
 {
 	c->viewing = viewing;
 	c->viewer = txid;
+	c->shape_seen = 0;
 }
 
 const cat_table *cat_table_lookup(const catalog *c, const char *schema, const char *name)
@@ -357,11 +359,13 @@ const cat_table *cat_table_lookup(const catalog *c, const char *schema, const ch
 	for (int pass = 0; pass < 2; pass++) {
 		const char *want = schema ? schema : (pass == 0 ? "public" : "murphy");
 		for (int i = 0; i < c->ntables; i++) {
-			const cat_table *t = c->tables[i];
+			const cat_table *t = cat_table_viewed(c, c->tables[i]);
 			if (t->dropped || (c->viewing && !cat_table_visible_to(t, c->viewer)))
 				continue;
-			if (strcmp(t->name, name) == 0 && strcmp(t->schema, want) == 0)
+			if (strcmp(t->name, name) == 0 && strcmp(t->schema, want) == 0) {
+				cat_block_shape_seen(c, t);
 				return t;
+			}
 		}
 		if (schema)
 			break;
@@ -424,7 +428,7 @@ int cat_node_count(const catalog *c) { return c->nnodes; }
 uint64_t cat_version(const catalog *c) { return c->version; }
 const cat_node *cat_node_at(const catalog *c, int i) { return c->nodes[i]; }
 int cat_table_count(const catalog *c) { return c->ntables; }
-const cat_table *cat_table_at(const catalog *c, int i) { return c->tables[i]; }
+const cat_table *cat_table_at(const catalog *c, int i) { return cat_table_viewed(c, c->tables[i]); }
 
 const cat_node *cat_node_by_id(const catalog *c, uint32_t id)
 {

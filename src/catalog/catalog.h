@@ -195,6 +195,18 @@ typedef struct cat_table {
 					  at open); 0: committed */
 	int dropped;                   /* dropped by an open block: seen by nobody, dropped
 					  at its COMMIT, seen again after its ROLLBACK */
+	/* catalog_blockshape.c: the shape an open block's ALTER gave the table,
+	 * seen by that block's planner alone until its COMMIT (shape_txid 0:
+	 * none); shape_view is the table as that block sees it (shape_of: the
+	 * table it shows); both malloc'd, kept until the table goes */
+	uint64_t shape_txid;
+	struct cat_table *shape_def;
+	struct cat_table *shape_view;
+	const struct cat_table *shape_of;
+	char (*shape_renames)[2][CAT_NAME_MAX]; /* the block's RENAME COLUMNs (from, to),
+						   in order, for its indexes at COMMIT */
+	int nshape_renames;
+	int shape_moved; /* a column was added or dropped: renames by position fail */
 	/* cat_create_table only (then NULL / 0): the sequences its SERIAL and
 	 * IDENTITY columns own, created with it in one store transaction
 	 * (their owner_table is filled in) and dropped with it */
@@ -270,7 +282,8 @@ int cat_shard_range_max(const cat_table *t, uint32_t shard, mur_value *out);
 /* Shard i of a holds exactly the rows of b that a join of a.dist_col =
  * b.dist_col can meet (so the join runs inside each shard): both hash with
  * the same shard count, or both range with the same bounds, and the
- * distribution columns have the same storage class.  Reference tables are
+ * distribution columns have the same storage class (and are both
+ * character(n) or neither: common/bpchar.h).  Reference tables are
  * never co-located this way (they join anywhere). */
 int cat_tables_colocated(const cat_table *a, const cat_table *b);
 uint32_t cat_shard_for_hash32(uint32_t nshards, uint32_t hash32);
@@ -359,6 +372,35 @@ int cat_alter_intent_put(catalog *c, uint32_t table_id, uint64_t txid, const cat
 			 mur_error *err);
 int cat_table_reshape(catalog *c, uint32_t table_id, const cat_table *def, mur_error *err);
 int cat_alter_intent_drop(catalog *c, uint32_t table_id, mur_error *err);
+
+/* ALTER TABLE in a block of a table that existed before it
+ * (catalog_blockshape.c, docs/transactions.md "ALTER TABLE in a block").
+ * block_shape_set: from now on the planner of transaction txid (while
+ * cat_set_viewer names it) sees table_id with def's shape (name, columns,
+ * dist_col; copied), every other one the catalog's; in memory only (the
+ * durable part is cat_alter_intent_put's).  block_shape_end: the overlay
+ * goes (the block committed: cat_table_reshape first; or it was undone).
+ * block_shape_txid: the block whose shape table_id has, 0: none. */
+int cat_table_block_shape_set(catalog *c, uint32_t table_id, uint64_t txid, const cat_table *def,
+			      mur_error *err);
+void cat_table_block_shape_end(catalog *c, uint32_t table_id);
+/* The block that altered table_id committed: its indexes' columns are
+ * renamed as its RENAME COLUMNs did, then the table takes the block's
+ * shape durably (cat_table_reshape) and the overlay goes. */
+int cat_table_block_shape_commit(catalog *c, uint32_t table_id, mur_error *err);
+uint64_t cat_table_block_shape_txid(const catalog *c, uint32_t table_id);
+/* The open block whose ALTER of a table the planner looked up by name since
+ * cat_set_viewer (another viewer's block: that table's shape is not
+ * decided yet), 0: none. */
+uint64_t cat_viewer_blocked_by(const catalog *c);
+/* 1 while open block txid holds the shape of some table it altered. */
+int cat_block_shape_held(const catalog *c, uint64_t txid);
+/* The table a viewer sees for catalog entry t (t itself unless the
+ * viewing transaction altered it). */
+const cat_table *cat_table_viewed(const catalog *c, cat_table *t);
+/* The catalog's own entry behind t (t, or the table t is a block's view
+ * of). */
+const cat_table *cat_table_base(const cat_table *t);
 
 /* Register a follower (or refresh its address) by name; *out is stable. */
 int cat_upsert_node(catalog *c, const char *name, const char *addr, cat_node_role role,

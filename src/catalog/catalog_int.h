@@ -58,6 +58,8 @@ struct catalog {
 	uint32_t next_fkey_id;
 	int viewing; /* cat_set_viewer */
 	uint64_t viewer;
+	uint64_t shape_seen; /* a look-up while viewing found a table another open block
+				altered: that block (cat_viewer_blocked_by) */
 };
 
 int cat_insert_loaded_table(catalog *c, cat_table *t);
@@ -115,6 +117,10 @@ int cat_store_delete_seq(catalog *c, uint32_t seq_id, mur_error *err);
  * column out of range (a row left by another catalog version: ignored). */
 int cat_stats_apply(cat_table *t, uint32_t shard, int col, uint64_t value, int64_t analyzed_ms);
 void cat_stats_free(cat_table *t);
+/* catalog_blockshape.c: free t's block overlay (the table goes). */
+void cat_table_block_shape_free(cat_table *t);
+/* Note t in shape_seen when the viewer is not the block that altered it. */
+void cat_block_shape_seen(const catalog *c, const cat_table *t);
 
 /* catalog_view.c: load the views table at open; free them at close. */
 int cat_views_load(catalog *c, mur_error *err);

@@ -252,7 +252,9 @@ int cat_tables_colocated(const cat_table *a, const cat_table *b)
 	if (a->distribution != b->distribution || a->nshards != b->nshards ||
 	    cat_table_is_reference(a) || a->dist_col < 0 || b->dist_col < 0 ||
 	    mur_type_storage(a->cols[a->dist_col].type) !=
-		    mur_type_storage(b->cols[b->dist_col].type))
+		    mur_type_storage(b->cols[b->dist_col].type) ||
+	    /* char(n) hashes without trailing spaces, varchar with them */
+	    (a->cols[a->dist_col].type == MT_BPCHAR) != (b->cols[b->dist_col].type == MT_BPCHAR))
 		return 0;
 	if (!cat_table_is_range(a)) {
 		for (uint32_t i = 0; i < a->nshards; i++) /* split alike, if split */

@@ -97,7 +97,8 @@ int cat_table_set_stats(catalog *c, uint32_t table_id, const cat_analysis *a, mu
 
 uint64_t cat_shard_distinct(const cat_table *t, uint32_t shard, int col)
 {
-	if (shard >= t->nshards || col < 0 || col >= t->ncols || !t->shards[shard].distinct)
+	if (shard >= t->nshards || col < 0 || col >= t->ncols || !t->shards[shard].distinct ||
+	    t->shape_of) /* a block's view: its columns are not the measured ones */
 		return 0;
 	return t->shards[shard].distinct[col];
 }

@@ -1,5 +1,5 @@
 /*
- * valkey.c — canonical key bytes of numeric, interval and jsonb values
+ * valkey.c — canonical key bytes of numeric, interval, jsonb and bpchar values
  * (contract in valkey.h).  Numeric and interval are a copy or a prefix;
  * jsonb with a '.' anywhere is parsed and written back as jsonb_out
  * writes it (", " and ": " between items), numbers canonical, so that text
@@ -7,6 +7,7 @@
  * and changes nothing).
  */
 #include "common/valkey.h"
+#include "common/bpchar.h"
 
 #include "common/interval.h"
 #include "common/json.h"
@@ -24,6 +25,8 @@ mur_key_kind mur_key_kind_of(mur_type t)
 		return MUR_KEY_INTERVAL;
 	case MT_JSONB:
 		return MUR_KEY_JSONB;
+	case MT_BPCHAR:
+		return MUR_KEY_BPCHAR;
 	default:
 		return MUR_KEY_BYTES;
 	}
@@ -105,6 +108,9 @@ void mur_key_canon(mur_key_kind kind, const mur_value *v, mur_buf *out)
 		return;
 	case MUR_KEY_JSONB:
 		jsonb_canon(v->s, v->len, out);
+		return;
+	case MUR_KEY_BPCHAR:
+		mur_buf_put(out, v->s, mur_bpchar_trimmed_len(v->s, v->len));
 		return;
 	default:
 		mur_buf_put(out, v->s, v->len);

@@ -13,6 +13,8 @@
  *             keep their scale: {"a": 1.0} = {"a": 1}.  The canonical
  *             text is the stored text with every number as
  *             mur_num_text_canon writes it (text without '.' is its own).
+ *   character(n)  'a' = 'a  ' (bpchar.h): the text without its trailing
+ *             spaces.
  *
  * Which columns are which comes from the planner (the types it resolved),
  * never from the text: a TEXT column holding '1.0' stays '1.0'.  Text that
@@ -29,6 +31,7 @@ typedef enum mur_key_kind {
 	MUR_KEY_NUMERIC,
 	MUR_KEY_INTERVAL,
 	MUR_KEY_JSONB,
+	MUR_KEY_BPCHAR,
 } mur_key_kind;
 
 /* The key kind of a column of type t. */

@@ -15,6 +15,7 @@
  */
 #include "common/value_int.h"
 #include "common/numeric.h"
+#include "common/bpchar.h"
 
 #include <xxhash.h>
 
@@ -217,6 +218,8 @@ uint64_t mur_value_hash_typed(mur_type t, const mur_value *v)
 	mur_num a;
 	mur_buf b;
 	uint64_t h;
+	if (t == MT_BPCHAR && v->kind == MV_TEXT) /* 'a' and 'a  ' on one shard */
+		return XXH64(v->s, mur_bpchar_trimmed_len(v->s, v->len), 0);
 	if (t != MT_NUMERIC || v->kind == MV_NULL)
 		return mur_value_hash(v);
 	mur_num_init(&a);

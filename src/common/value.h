@@ -283,7 +283,8 @@ static inline mur_vkind mur_value_canon_bytes(const mur_value *v, uint8_t num[8]
  * bytes hash alike); NULL hashes to 0. */
 uint64_t mur_value_hash(const mur_value *v);
 /* The hash of v as a value of type t: a NUMERIC hashes its normalized
- * text (1.0, 1.00 and 1 are one key), any other type as mur_value_hash. */
+ * text (1.0, 1.00 and 1 are one key), a BPCHAR its text without trailing
+ * spaces ('a' = 'a  '), any other type as mur_value_hash. */
 uint64_t mur_value_hash_typed(mur_type t, const mur_value *v);
 
 static inline mur_value mur_v_null(void)

@@ -6,10 +6,13 @@
  * its main placement for the whole task; the lock is released before the
  * reference (storage/dir.c's lock order).
  *
- * Rows leave SQLite in mur_row encoding.  With an aggregate, rows are
- * encoded into a small batch buffer and handed to the hash aggregate
- * RUN_AGG_BATCH_ROWS at a time: that copies SQLite's transient text (valid
- * only until the next step) and lets the aggregate prefetch.  One
+ * Rows leave SQLite in mur_row encoding.  With an aggregate, while it
+ * holds at most RUN_AGG_DIRECT_GROUPS_MAX groups each row goes to it as
+ * SQLite gives it (the values point into SQLite's memory; the aggregate
+ * copies what it keeps); past that, rows are encoded into a small batch
+ * buffer and handed to the hash aggregate RUN_AGG_BATCH_ROWS at a time:
+ * that copies SQLite's transient text (valid only until the next step)
+ * and lets the aggregate prefetch.  One
  * aggregate skips the row copies: approx_count_distinct(x) alone
  * (query_sketch) is sketched from the table's pages when the leader marked
  * the task a bare scan of one column (exec_task.scan_column;
@@ -66,6 +69,11 @@ _Static_assert((int)EXEC_TXN_ABSENT == (int)STOR_TXN_ABSENT &&
 
 /* Rows encoded per hash-aggregate batch (a few KiB of buffer). */
 #define RUN_AGG_BATCH_ROWS 256
+/* Groups up to which rows go to the hash aggregate one by one, unencoded:
+ * so few groups stay in cache, where the batch's copy and prefetch cost
+ * more than they save (TPC-H's Q1 has 4 groups: a tenth of a follower's
+ * time went to encoding and decoding its rows). */
+#define RUN_AGG_DIRECT_GROUPS_MAX 1024
 
 typedef struct run_ctx {
 	stor_dir *dir;
@@ -459,8 +467,18 @@ static int query_agg(run_ctx *c, sqlite3_stmt *st)
 		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return fail(c, MUR_ENOMEM);
 	}
+	mur_value *vals = adaptive ? NULL : malloc(sizeof *vals * (size_t)(ncols ? ncols : 1));
 	mur_buf_init(&batch);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (vals && exec_hashagg_groups(h) <= RUN_AGG_DIRECT_GROUPS_MAX) {
+			for (int i = 0; i < ncols; i++)
+				vals[i] = exec_sql_column_value(st, i);
+			if (exec_hashagg_add_row(h, vals) != MUR_OK) {
+				out = agg_fail(c, h);
+				goto done;
+			}
+			continue;
+		}
 		exec_sql_put_row(st, ncols, &batch);
 		if (++n < RUN_AGG_BATCH_ROWS)
 			continue;
@@ -490,6 +508,7 @@ static int query_agg(run_ctx *c, sqlite3_stmt *st)
 	c->res->nrows = groups;
 	out = check_size(c, &c->res->rows);
 done:
+	free(vals);
 	mur_buf_free(&batch);
 	exec_hashagg_destroy(h);
 	return out;

@@ -26,10 +26,12 @@
  * intent before (catalog_alter.c) and takes the shape once the
  * transaction committed (lead_run.txn_ended), so a leader that stops in
  * between finds the shape its transaction's outcome says.  Only the
- * catalog changes for SET / DROP DEFAULT.  Refused in a block
- * (lead_ddltxn.c), except on a table the same block created (and no
- * savepoint open): its entries join the block's transaction and the
- * catalog takes the shape when they are done (a rollback drops the table).
+ * catalog changes for SET / DROP DEFAULT.  In a block (no savepoint
+ * open; lead_ddltxn.c) the entries join the block's transaction: a table
+ * the same block created takes the shape when they are done (a rollback
+ * drops the table); one that existed before keeps the old shape in the
+ * catalog, with the intent naming the block, and the block alone sees the
+ * new one (cat_table_block_shape_set) until its end takes or drops it.
  *
  * CREATE / DROP SEQUENCE change the catalog only (catalog_seq.c); IF NOT
  * EXISTS / IF EXISTS answer with PostgreSQL's notices.
@@ -46,6 +48,7 @@
 #include "common/log.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static void send_placement_task(lead_run *r, const cat_table *t, uint32_t shard, int k,
@@ -71,7 +74,10 @@ void lead_ddl_send_all(lead_run *r, const cat_table *t, exec_task_kind kind, con
 
 const cat_table *lead_ddl_lookup(const lead_run *r, const char *schema, const char *name)
 {
-	const cat_table *t = cat_table_lookup(r->e->cat, schema, name);
+	const cat_table *t;
+	cat_set_viewer(r->e->cat, 1, r->s->txid); /* a table the block altered: its shape */
+	t = cat_table_lookup(r->e->cat, schema, name);
+	cat_set_viewer(r->e->cat, 0, 0);
 	return t && cat_table_visible_to(t, r->s->txid) ? t : NULL;
 }
 
@@ -327,6 +333,14 @@ static void index_done(lead_run *r)
 		lead_run_fail(r, &err);
 	/* the catalog names the index once every copy has it (42P07 when the
 	 * name was taken meanwhile: the copies drop it again) */
+	if (!r->failed && t && pi->def && !pi->npk && lead_ddltxn_index_entries(r, t)) {
+		if (cat_index_check_name(r->e->cat, pi->def, &err) != MUR_OK ||
+		    (lead_ddltxn_record_index(r, t, pi->def) != MUR_OK &&
+		     mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory")))
+			lead_run_fail(r, &err); /* the block's rollback undoes the entries */
+		index_finish(r);
+		return;
+	}
 	if (!r->failed && t && r->p->kind == PLAN_CREATE_INDEX && pi->def && !pi->npk &&
 	    cat_index_add(r->e->cat, pi->def, &err) != MUR_OK) {
 		lead_run_fail(r, &err);
@@ -360,6 +374,47 @@ static int index_wait_idle(lead_run *r, const cat_table *t)
 	return 1;
 }
 
+/* CREATE INDEX in a block on a table the block altered: one DDL entry of
+ * each shard's log in the block's transaction (undone by DROP INDEX before
+ * the ALTER's entries, also by a restarted leader's presumed abort: an
+ * index on a column the block added would stop the column's undo), not a
+ * task beside the log.  1: r goes on in index_done. */
+static int index_as_entries(lead_run *r)
+{
+	const plan_index *pi = &r->p->u.index;
+	const cat_table *t = pi->table;
+	repl_write_facts facts = {.is_ddl = 1};
+	char drop[200], *sql;
+	size_t n;
+	mur_error err;
+	if (!pi->shard_ddl || !lead_ddltxn_index_entries(r, t))
+		return 0;
+	if (lead_txn_for_write(r, 2, &facts) != MUR_OK) {
+		lead_run_wait(r, index_done);
+		return 1;
+	}
+	lead_ddltxn_drop_index_sql(pi->index_name, drop, sizeof drop);
+	n = strlen(pi->shard_ddl) + 1 + strlen(drop) + 1;
+	if (!(sql = malloc(n))) {
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		lead_run_fail(r, &err);
+		lead_run_wait(r, index_done);
+		return 1;
+	}
+	snprintf(sql, n, "%s%c%s", pi->shard_ddl, EXEC_DDL_SEP, drop);
+	for (uint32_t s = 0; s < t->nshards && !r->failed; s++) {
+		r->npending++;
+		if (repl_write(r->e->repl, t, s, lead_session_quorum(r->s), sql, &facts, NULL, 0,
+			       NULL, 0, 0, lead_run_part_done, r, &err) != MUR_OK) {
+			r->npending--;
+			lead_run_fail(r, &err);
+		}
+	}
+	free(sql); /* repl_write copied it */
+	lead_run_wait(r, index_done);
+	return 1;
+}
+
 void lead_index_start(lead_run *r)
 {
 	const plan_index *pi = &r->p->u.index;
@@ -375,12 +430,14 @@ void lead_index_start(lead_run *r)
 	    !lead_ddltxn_in_block(r)) /* no such index in the catalog */
 		pgw_result_add_notice(r->res, "index \"%s\" does not exist, skipping",
 				      pi->index_name);
+	if (index_as_entries(r))
+		return;
 	if (pi->table && index_wait_idle(r, lead_ddl_lookup(r, pi->table->schema, pi->table->name)))
 		return;
 
 	for (int i = 0; i < cat_table_count(r->e->cat); i++) {
 		const cat_table *t = cat_table_at(r->e->cat, i);
-		if (t->kind != CAT_TABLE_DISTRIBUTED || (pi->table && pi->table != t) ||
+		if (t->kind != CAT_TABLE_DISTRIBUTED || (pi->table && pi->table->id != t->id) ||
 		    !cat_table_visible_to(t, r->s->txid)) /* another block's new table */
 			continue;
 		for (uint32_t s = 0; s < t->nshards; s++)
@@ -537,11 +594,20 @@ static void alter_done(lead_run *r)
 {
 	const plan_alter *pa = &r->p->u.alter;
 	mur_error err;
-	/* a table the block created: its shape now (the block's rollback
-	 * drops the table); lead_ddltxn_refused let nothing else through */
+	/* in a block: a table the block created takes its shape now (the
+	 * block's rollback drops the table); one that existed before, the
+	 * block's shape until its end (lead_ddltxn_altered) */
 	if (!r->failed && r->block_txid && pa->shard_sql && !pa->noop_notice &&
-	    cat_table_reshape(r->e->cat, pa->table->id, pa->def, &err) != MUR_OK)
+	    (lead_ddltxn_alters_existing(r)
+		     ? lead_ddltxn_altered(r, pa->table, pa->def, &err)
+		     : cat_table_reshape(r->e->cat, pa->table->id, pa->def, &err)) != MUR_OK)
 		lead_run_fail(r, &err);
+	/* failed, and the block had not altered the table before: nothing
+	 * ends the intent at the block's end (a restart would drop it too) */
+	if (r->failed && r->block_txid && pa->shard_sql && !pa->noop_notice &&
+	    lead_ddltxn_alters_existing(r) &&
+	    cat_table_block_shape_txid(r->e->cat, pa->table->id) != r->s->txid)
+		(void)cat_alter_intent_drop(r->e->cat, pa->table->id, &err);
 	snprintf(r->res->tag, sizeof r->res->tag, "ALTER TABLE");
 	lead_run_finish(r);
 }
@@ -561,7 +627,12 @@ void lead_alter_start(lead_run *r)
 	if (pa->noop_notice || !pa->shard_sql) {
 		if (pa->noop_notice)
 			pgw_result_add_notice(r->res, "%s", pa->noop_notice);
-		else if (cat_table_reshape(r->e->cat, t->id, pa->def, &err) != MUR_OK)
+		else if (lead_ddltxn_alters_existing(r)) { /* the catalog's at COMMIT */
+			if (cat_alter_intent_put(r->e->cat, t->id, r->s->txid, pa->def, &err) !=
+				    MUR_OK ||
+			    lead_ddltxn_altered(r, t, pa->def, &err) != MUR_OK)
+				lead_run_fail(r, &err);
+		} else if (cat_table_reshape(r->e->cat, t->id, pa->def, &err) != MUR_OK)
 			lead_run_fail(r, &err);
 		alter_done(r);
 		return;
@@ -572,9 +643,10 @@ void lead_alter_start(lead_run *r)
 		lead_run_wait(r, alter_done);
 		return;
 	}
-	if (lead_ddltxn_in_block(r))
+	if (lead_ddltxn_in_block(r) && !lead_ddltxn_alters_existing(r))
 		goto send; /* the block's own new table: alter_done */
-	r->txn_ended = alter_ended;
+	if (!lead_ddltxn_in_block(r))
+		r->txn_ended = alter_ended; /* in a block: lead_ddltxn_end */
 	if (cat_alter_intent_put(r->e->cat, t->id, repl_txn_id(facts.txn), pa->def, &err) !=
 	    MUR_OK) {
 		lead_run_fail(r, &err);

@@ -15,7 +15,16 @@
  *   CREATE INDEX   built on every copy at once; the index's name is kept
  *   DROP TABLE     deferred: the table is hidden from everybody now (the
  *                  block may create the name again) and dropped at COMMIT
- *   DROP INDEX     only of an index the block created (else 0A000)
+ *   DROP INDEX     of an index the block created: at once; of one that
+ *                  existed before: deferred to COMMIT (others wait for the
+ *                  block's end, as for an ALTER)
+ *   ALTER TABLE    of a table that existed before (no savepoint open):
+ *                  the shards' entries join the block; the catalog keeps
+ *                  the old shape, the block sees its own (catalog/
+ *                  catalog_blockshape.c), the intent names the block's
+ *                  txid and its COMMIT is a recorded decision; others
+ *                  naming the table wait for its end before they run
+ *                  (lead_session.c, execute_or_wait)
  *
  * At the block's end (lead_ddltxn_end, from lead_txn.c's block_ended,
  * after the block's writes were committed or undone and its locks freed):
@@ -24,6 +33,7 @@
  *                  deleted before the decision: lead_ddltxn_commit_prepare,
  *                  so a restart after the COMMIT keeps them); dropped
  *                  tables are dropped on every copy and in the catalog
+ *                  (altered tables take their block's shape: altered_end)
  *   rollback       created tables are dropped (copies, then catalog),
  *                  created indexes dropped from every copy, dropped tables
  *                  seen again — for ROLLBACK, an error then ROLLBACK, a
@@ -111,6 +121,25 @@ void lead_ddltxn_record(lead_run *r, lead_ddl_kind kind, const cat_table *t, con
 	snprintf(d->index, sizeof d->index, "%s", index ? index : "");
 }
 
+/* DROP INDEX of an index that existed before the block: deferred to the
+ * COMMIT (the block still sees and uses it: a unique one still refuses
+ * its duplicates, its name is still taken); others wait for the block's
+ * end as for an ALTER (the table's shape is held, unchanged).  r
+ * finished, 1. */
+static int drop_index_deferred(lead_run *r)
+{
+	const plan_index *pi = &r->p->u.index;
+	mur_error err;
+	if (lead_ddltxn_altered(r, pi->table, pi->table, &err) != MUR_OK) {
+		lead_run_fail(r, &err);
+	} else {
+		lead_ddltxn_record(r, LEAD_DDL_DROPPED_INDEX, pi->table, pi->index_name);
+		snprintf(r->res->tag, sizeof r->res->tag, "%s", r->p->tag);
+	}
+	lead_run_finish(r);
+	return 1;
+}
+
 /* 0A000 for what a rollback could not undo (why): r finished, 1. */
 static int refuse(lead_run *r, const char *why)
 {
@@ -141,10 +170,17 @@ int lead_ddltxn_refused(lead_run *r)
 			return refuse(r, "a rollback could not tell if the index was there before");
 		break;
 	case PLAN_DROP_INDEX:
-		if (!recorded(r->s, LEAD_DDL_CREATED_INDEX, 0, pi->index_name))
-			return refuse(r,
-				      "only an index the same block created can be dropped in it");
-		return 0;
+		if (recorded(r->s, LEAD_DDL_CREATED_INDEX, 0, pi->index_name))
+			return 0;
+		if (!pi->table || recorded(r->s, LEAD_DDL_DROPPED_INDEX, 0, pi->index_name))
+			return refuse(r, "only an index murphy's catalog names can be dropped in "
+					 "it");
+		if (reserve(r->s, 2, &err) != MUR_OK) {
+			lead_run_fail(r, &err);
+			lead_run_finish(r);
+			return 1;
+		}
+		return drop_index_deferred(r);
 	case PLAN_CREATE_TABLE:
 	case PLAN_DROP_TABLE:
 		break;
@@ -157,18 +193,18 @@ int lead_ddltxn_refused(lead_run *r)
 	case PLAN_ALTER:
 		/* a table the block created goes with the block: its shards'
 		 * DDL entries join the block's transaction, a rollback drops
-		 * the table (lead_ddl.c) and its foreign keys with it; a
-		 * savepoint could undo the entries without the catalog's shape */
-		t = lead_ddl_lookup(r, r->p->u.alter.table->schema, r->p->u.alter.table->name);
-		if (t && recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL) && !r->s->nsavepoints)
-			return 0;
-		return refuse(r,
-			      r->p->u.alter.fkey_add || r->p->u.alter.fkey_drop
-				      ? "a rollback could not take the foreign key back"
-			      : t && recorded(r->s, LEAD_DDL_CREATED_TABLE, t->id, NULL)
-				      ? "a rollback to a savepoint could not take the new table's "
-					"old shape back"
-				      : "a rollback could not take the table's old shape back");
+		 * the table (lead_ddl.c) and its foreign keys with it.  One
+		 * that existed before: the entries join the block too, the
+		 * catalog keeps the old shape for everybody else until COMMIT
+		 * (lead_ddltxn_altered).  A savepoint could undo the entries
+		 * without the block's shape */
+		t = r->p->u.alter.table;
+		if (r->p->u.alter.fkey_add || r->p->u.alter.fkey_drop)
+			return refuse(r, "a rollback could not take the foreign key back");
+		if (r->s->nsavepoints)
+			return refuse(r, "a rollback to a savepoint could not take the table's "
+					 "old shape back");
+		break;
 	default:
 		return 0;
 	}
@@ -178,6 +214,74 @@ int lead_ddltxn_refused(lead_run *r)
 	lead_run_fail(r, &err);
 	lead_run_finish(r);
 	return 1;
+}
+
+int lead_ddltxn_alters_existing(const lead_run *r)
+{
+	return lead_ddltxn_in_block(r) &&
+	       !recorded(r->s, LEAD_DDL_CREATED_TABLE, r->p->u.alter.table->id, NULL);
+}
+
+int lead_ddltxn_altered(lead_run *r, const cat_table *t, const cat_table *def, mur_error *err)
+{
+	if (cat_table_block_shape_set(r->e->cat, t->id, r->s->txid, def, err) != MUR_OK)
+		return MUR_ERR;
+	if (!recorded(r->s, LEAD_DDL_ALTERED_TABLE, t->id, NULL))
+		lead_ddltxn_record(r, LEAD_DDL_ALTERED_TABLE, t, NULL);
+	return MUR_OK;
+}
+
+int lead_ddltxn_index_entries(const lead_run *r, const cat_table *t)
+{
+	return r->p->kind == PLAN_CREATE_INDEX && t && lead_ddltxn_in_block(r) &&
+	       cat_table_block_shape_txid(r->e->cat, t->id) == r->s->txid;
+}
+
+int lead_ddltxn_record_index(lead_run *r, const cat_table *t, const cat_index *def)
+{
+	cat_index *copy = malloc(sizeof *copy);
+	lead_session *s = r->s;
+	if (!copy)
+		return MUR_ENOMEM;
+	*copy = *def;
+	lead_ddltxn_record(r, LEAD_DDL_CREATED_INDEX, t, def->name);
+	if (s->nddl && s->ddl[s->nddl - 1].kind == LEAD_DDL_CREATED_INDEX &&
+	    !strcmp(s->ddl[s->nddl - 1].index, def->name))
+		s->ddl[s->nddl - 1].def = copy;
+	else
+		free(copy);
+	return MUR_OK;
+}
+
+int lead_ddltxn_altered_any(const lead_session *s)
+{
+	return recorded(s, LEAD_DDL_ALTERED_TABLE, 0, NULL);
+}
+
+/* The block that altered table_id ended: the catalog takes its shape if
+ * it committed (also when the COMMIT's answer was lost but its decision
+ * is recorded), else forgets the intent; others see the outcome now. */
+static void altered_end(lead_session *s, uint32_t table_id, int commit)
+{
+	catalog *c = s->e->cat;
+	cat_table *t = cat_table_by_id(c, table_id);
+	char outcome[32];
+	mur_error err;
+	if (!t || !t->shape_txid)
+		return;
+	if (!commit)
+		commit = cat_txn_outcome_get(c, t->shape_txid, outcome, sizeof outcome) &&
+			 !strcmp(outcome, "committed");
+	if (commit && cat_table_block_shape_commit(c, table_id, &err) != MUR_OK)
+		MLOG(ERROR, "ddl",
+		     "table %u keeps its old shape in memory (the next open applies the "
+		     "committed ALTER): %s",
+		     table_id, err.message);
+	else if (!commit && cat_alter_intent_drop(c, table_id, &err) != MUR_OK)
+		MLOG(ERROR, "ddl",
+		     "the ALTER intent of table %u stays (the next open drops it): %s", table_id,
+		     err.message);
+	cat_table_block_shape_end(c, table_id); /* (done already after a commit) */
 }
 
 void lead_ddltxn_commit_prepare(lead_session *s)
@@ -327,12 +431,20 @@ static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_j
 			break;
 		case LEAD_DDL_CREATED_INDEX:
 			drop = !commit;
-			/* its table gone: the table's indexes went with it */
-			if (drop && ddl_table_schema(s, d->table_id) &&
-			    cat_index_drop(s->e->cat, ddl_table_schema(s, d->table_id), d->index,
-					   &err) != MUR_OK)
+			if (d->def) { /* named in the catalog at COMMIT only */
+				if (commit && cat_index_add(s->e->cat, d->def, &err) != MUR_OK)
+					MLOG(ERROR, "ddl",
+					     "catalog: naming index %s: %s (its copies keep it)",
+					     d->index, err.message);
+				free(d->def);
+				d->def = NULL;
+			} else if (drop &&
+				   ddl_table_schema(s, d->table_id) && /* else gone with it */
+				   cat_index_drop(s->e->cat, ddl_table_schema(s, d->table_id),
+						  d->index, &err) != MUR_OK) {
 				MLOG(ERROR, "ddl", "catalog: forgetting index %s: %s", d->index,
 				     err.message);
+			}
 			break;
 		case LEAD_DDL_DROPPED_TABLE:
 			if (!commit)
@@ -341,6 +453,17 @@ static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_j
 			break;
 		case LEAD_DDL_DOOMED_TABLE:
 			drop = !to_savepoint;
+			break;
+		case LEAD_DDL_ALTERED_TABLE: /* never after a savepoint */
+			altered_end(s, d->table_id, commit);
+			break;
+		case LEAD_DDL_DROPPED_INDEX:
+			drop = commit;
+			if (drop && ddl_table_schema(s, d->table_id) &&
+			    cat_index_drop(s->e->cat, ddl_table_schema(s, d->table_id), d->index,
+					   &err) != MUR_OK)
+				MLOG(ERROR, "ddl", "catalog: forgetting index %s: %s", d->index,
+				     err.message);
 			break;
 		}
 		if (drop)
@@ -388,4 +511,19 @@ void lead_ddltxn_end(lead_session *s, int committed, void (*done)(void *), void 
 void lead_ddltxn_rollback_to(lead_session *s, int mark, void (*done)(void *), void *arg)
 {
 	finish(s, mark, 0, 1, done, arg);
+}
+
+int lead_shape_blocked(lead_session *s, int rc, plan **p, mur_error *err)
+{
+	uint64_t by = cat_viewer_blocked_by(s->e->cat);
+	if (rc != MUR_OK || !by)
+		return rc;
+	plan_free(*p);
+	*p = NULL;
+	mur_error_set(err, SQLSTATE_LOCK_NOT_AVAILABLE,
+		      "could not use a table that an open transaction block (transaction %llu) "
+		      "altered: its shape is decided at that block's end",
+		      (unsigned long long)by);
+	mur_error_hint(err, "retry once that transaction ends");
+	return MUR_ERR;
 }

@@ -23,6 +23,7 @@
 #include "leader/lead_int.h"
 
 #include "common/clock.h"
+#include "ops/numx.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,9 +86,18 @@ static void describe_agg(pgw_result *res, const char *who, const exec_agg_spec *
 	char buf[1024];
 	size_t n = 0;
 	buf[0] = '\0';
-	for (uint32_t i = 0; i < a->naggs && n < sizeof buf - 64; i++)
-		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? ", " : "",
-				      agg_name(a->aggs[i].fn));
+	char x[NUMX_DESCRIBE_BYTES];
+	for (uint32_t i = 0; i < a->naggs && n < sizeof buf - 64; i++) {
+		uint32_t col = a->aggs[i].col, e = col & ~EXEC_AGG_COL_EXPR;
+		x[0] = '\0';
+		if (a->aggs[i].fn != EXEC_AGG_COUNT_STAR && (col & EXEC_AGG_COL_EXPR) &&
+		    e < a->nexprs) /* evaluated in the aggregate, ops/numx.h */
+			exec_numx_describe(&a->exprs[e], x, sizeof x);
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s%s%s", i ? ", " : "",
+				      agg_name(a->aggs[i].fn), x[0] ? " of " : "", x);
+		if (n >= sizeof buf)
+			n = sizeof buf - 1;
+	}
 	line(res, "  %s: hash aggregate, group by %u column%s%s%s", who, a->ngroup,
 	     a->ngroup == 1 ? "" : "s", a->naggs ? "; " : "", buf);
 }

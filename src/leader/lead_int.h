@@ -182,12 +182,16 @@ typedef enum lead_ddl_kind {
 	LEAD_DDL_CREATED_TABLE,
 	LEAD_DDL_CREATED_INDEX,
 	LEAD_DDL_DROPPED_TABLE,
-	LEAD_DDL_DOOMED_TABLE, /* created, then undone by ROLLBACK TO */
+	LEAD_DDL_DOOMED_TABLE,  /* created, then undone by ROLLBACK TO */
+	LEAD_DDL_ALTERED_TABLE, /* existed before; its shape is the block's until COMMIT */
+	LEAD_DDL_DROPPED_INDEX, /* existed before: dropped at COMMIT */
 } lead_ddl_kind;
 typedef struct lead_ddl_rec {
 	lead_ddl_kind kind;
 	uint32_t table_id;
 	char index[64]; /* LEAD_DDL_CREATED_INDEX: its name; else "" */
+	cat_index *def; /* an index on a table the block altered: the catalog's at
+			   COMMIT (malloc'd; lead_ddltxn_record_index) */
 } lead_ddl_rec;
 /* DDL statements one block may undo: a migration runs tens; a loop
  * creating thousands of tables in one block is cut off (54000). */
@@ -210,6 +214,8 @@ typedef struct lead_session {
 	pgw_session *ps;
 	lead_txn_state txn;
 	uint64_t txid;              /* the open block's transaction id (0 when IDLE) */
+	uint64_t shape_waiting;     /* the block whose ALTER a statement of it waits for
+				   (lead_session.c, execute_or_wait); 0: none */
 	repl_txn *tx;               /* its locks (ACTIVE, FAILED); NULL otherwise */
 	lead_savepoint *savepoints; /* the block's, oldest first */
 	int nsavepoints, capsavepoints;
@@ -259,6 +265,8 @@ typedef struct lead_stmt {
 	lead_session *session; /* the session that prepared it (outlives it) */
 	char *sql;
 	uint64_t catalog_version; /* cat_version() when planned: re-plan when it moves */
+	uint64_t shape_blocked;   /* planned naming a table this open block altered: waits
+				     until it ends, then plans again (lead_session.c) */
 	sql_options opts;  /* the session's settings when planned: re-plan when they change */
 	int given_nparams; /* parameter types the client gave at Parse */
 	uint32_t given_oids[PLAN_PARAMS_MAX];
@@ -750,6 +758,29 @@ int lead_ddltxn_check_block(lead_run *r);
 void lead_ddltxn_drop_index_sql(const char *name, char *out, size_t n);
 /* Before COMMIT's decision: the block's tables survive a restart. */
 void lead_ddltxn_commit_prepare(lead_session *s);
+/* 1 when the block altered a table that existed before it: its COMMIT is
+ * a recorded decision (the catalog's shape follows it across a restart). */
+int lead_ddltxn_altered_any(const lead_session *s);
+/* CREATE INDEX on a table r's block altered succeeded (DDL entries of the
+ * block): the catalog names it at COMMIT only (a rollback, also a leader's
+ * restart, undoes the entries and finds nothing to forget); MUR_ERR out of
+ * memory. */
+int lead_ddltxn_record_index(lead_run *r, const cat_table *t, const cat_index *def);
+/* 1 when r (CREATE INDEX) goes on t as DDL entries of its block: t is a
+ * table the block altered. */
+int lead_ddltxn_index_entries(const lead_run *r, const cat_table *t);
+/* After a COPY's own plan with the catalog viewed by s (cat_set_viewer):
+ * rc, or 55P03 (MUR_ERR, *p freed) when it names a table another open
+ * block altered (cat_viewer_blocked_by) — a statement waits for such a
+ * block before it runs (lead_session.c, execute_or_wait), so only a block
+ * that altered it in between is met here. */
+int lead_shape_blocked(lead_session *s, int rc, plan **p, mur_error *err);
+/* ALTER TABLE of a table that existed before r's block (in a block):
+ * existing 1, else 0.  altered: the ALTER of such a table succeeded on
+ * the shards (or changed the catalog only): the block sees def from now
+ * on, others the old shape until COMMIT; MUR_ERR with err. */
+int lead_ddltxn_alters_existing(const lead_run *r);
+int lead_ddltxn_altered(lead_run *r, const cat_table *t, const cat_table *def, mur_error *err);
 /* After the block's end (committed or not), or the undo of ROLLBACK TO a
  * savepoint taken at `mark` records: finish or undo its DDL, then done. */
 void lead_ddltxn_end(lead_session *s, int committed, void (*done)(void *), void *arg);

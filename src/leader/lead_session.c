@@ -20,6 +20,10 @@
  * long text on the pool before ParseComplete (Bind checks the parameters
  * against the plan, Describe reads its columns), and an Execute that must
  * plan again (stale) takes a copy of its parameters to the pool.
+ *
+ * A statement naming a table another open block altered waits before it
+ * runs, with a copy of its parameters, until that block ends, then plans
+ * again (execute_or_wait; docs/transactions.md "ALTER TABLE in a block").
  */
 #include "leader/lead_int.h"
 
@@ -237,7 +241,7 @@ static const char *default_setting(const char *name)
 		{"password_encryption", "scram-sha-256"}, /* what libpq's \password asks */
 		{"murphy.count_distinct", "exact"},
 		{"murphy.write_quorum", "majority"},
-		{"murphy.parallel_commits", "off"}, /* docs/transactions.md */
+		{"murphy.parallel_commits", "on"}, /* docs/transactions.md */
 		{"murphy.shuffle_strategy", "auto"},
 		{"murphy.join_strategy", "auto"},
 		{"murphy.read_consistency", "strong"}, /* docs/consistency.md */
@@ -885,6 +889,7 @@ static int stmt_plan_tree(lead_session *s, lead_stmt *st, sql_tree *tree, mur_er
 	cat_set_viewer(s->e->cat, 1, s->txid); /* another block's new tables stay unseen */
 	rc = tree ? sql_prepare_tree(s->e->cat, st->sql, tree, &opts, n, types, &p, err)
 		  : sql_prepare_opts(s->e->cat, st->sql, &opts, n, types, &p, err);
+	st->shape_blocked = rc == MUR_OK ? cat_viewer_blocked_by(s->e->cat) : 0;
 	cat_set_viewer(s->e->cat, 0, 0);
 	if (rc != MUR_OK)
 		return MUR_ERR;
@@ -994,6 +999,7 @@ static int stmt_fresh_plan(lead_session *s, const lead_stmt *st, plan **p, mur_e
 	lead_session_sql_options(s, &opts); /* its search_path, its role */
 	cat_set_viewer(s->e->cat, 1, s->txid);
 	rc = sql_prepare_opts(s->e->cat, st->sql, &opts, 0, NULL, p, err);
+	rc = lead_shape_blocked(s, rc, p, err);
 	cat_set_viewer(s->e->cat, 0, 0);
 	return rc;
 }
@@ -1173,13 +1179,128 @@ static void tree_free_done(uv_work_t *w, int status)
 	plan_job_free(w->data);
 }
 
+/* ---- a statement naming a table another open block altered ----
+ *
+ * It waits before it runs, as PostgreSQL's ACCESS EXCLUSIVE lock makes it
+ * (docs/decisions.md, "ALTER TABLE in a block"): with a copy of its
+ * parameters, looking every LEAD_SHAPE_POLL_MS whether that block still
+ * holds the table's shape; once it ended the statement is planned again
+ * (with the shape the block's outcome gave) and runs.  A cancel, the
+ * statement_timeout (both: cancel_pending) and lock_timeout (55P03) end
+ * the wait.  A session that holds shard locks, or altered a table itself,
+ * does not wait (55P03 at once): the altering block could wait for it,
+ * and this wait is not in the lock table's wait-for graph. */
+#define LEAD_SHAPE_POLL_MS 5
+
+typedef struct shape_wait {
+	uv_timer_t timer;
+	plan_job *j; /* the statement and its parameters' copy */
+	uint64_t start_us;
+} shape_wait;
+
+static void shape_wait_closed(uv_handle_t *h)
+{
+	shape_wait *w = h->data;
+	lead_session *s = w->j->s;
+	plan_job_free(w->j);
+	free(w);
+	lead_session_unref(s);
+}
+
+/* End the wait: run the statement (err NULL) or answer err. */
+static void shape_wait_end(shape_wait *w, const mur_error *err)
+{
+	plan_job *j = w->j;
+	uv_timer_stop(&w->timer);
+	j->s->shape_waiting = 0;
+	if (err)
+		plan_failed(j->s, err, j->done, j->arg);
+	else
+		execute_planned(j->s, j->st, j->nparams, (const char *const *)j->values, j->lengths,
+				j->nformats, j->formats, j->done, j->arg);
+	uv_close((uv_handle_t *)&w->timer, shape_wait_closed);
+}
+
+static void shape_wait_poll(uv_timer_t *t)
+{
+	shape_wait *w = t->data;
+	lead_session *s = w->j->s;
+	lead_stmt *st = w->j->st;
+	uint64_t lock_ms = lead_session_ms(s, "lock_timeout");
+	mur_error err;
+	if (s->cancel_pending || s->closed) {
+		if (!s->cancel_pending)
+			mur_error_set(&s->cancel_err, SQLSTATE_QUERY_CANCELED,
+				      "canceling statement: the client went away");
+		shape_wait_end(w, &s->cancel_err);
+		return;
+	}
+	if (lock_ms && mur_now_us() - w->start_us >= lock_ms * 1000) {
+		mur_error_set(&err, SQLSTATE_LOCK_NOT_AVAILABLE,
+			      "canceling statement due to lock timeout");
+		mur_error_detail(&err,
+				 "it waited for transaction %llu, which altered a table it names",
+				 (unsigned long long)st->shape_blocked);
+		shape_wait_end(w, &err);
+		return;
+	}
+	if (cat_block_shape_held(s->e->cat, st->shape_blocked))
+		return;
+	if (stmt_plan(s, st, &err) != MUR_OK)
+		shape_wait_end(w, &err);
+	else if (!st->shape_blocked) /* else: another block altered it meanwhile */
+		shape_wait_end(w, NULL);
+}
+
+/* Run st now, or wait until the block that altered a table it names ends. */
+static void execute_or_wait(lead_session *s, lead_stmt *st, int nparams, const char *const *values,
+			    const int32_t *lengths, int nformats, const int16_t *formats,
+			    pgw_done_cb done, void *arg)
+{
+	shape_wait *w;
+	mur_error err;
+	if (!st->shape_blocked) {
+		execute_planned(s, st, nparams, values, lengths, nformats, formats, done, arg);
+		return;
+	}
+	if ((s->tx && repl_txn_nshards(s->tx) > 0) || lead_ddltxn_altered_any(s) || !s->e->loop) {
+		mur_error_set(&err, SQLSTATE_LOCK_NOT_AVAILABLE,
+			      "could not wait for transaction %llu, which altered a table this "
+			      "statement names: this transaction holds locks it may need",
+			      (unsigned long long)st->shape_blocked);
+		mur_error_hint(&err, "retry the transaction once that one ends");
+		plan_failed(s, &err, done, arg);
+		return;
+	}
+	if (!(w = calloc(1, sizeof *w)) || !(w->j = calloc(1, sizeof *w->j)) ||
+	    plan_job_keep_params(w->j, nparams, values, lengths, nformats, formats) != MUR_OK) {
+		if (w && w->j)
+			plan_job_free(w->j);
+		free(w);
+		mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		plan_failed(s, &err, done, arg);
+		return;
+	}
+	w->j->s = s;
+	w->j->st = st;
+	w->j->run = 1;
+	w->j->done = done;
+	w->j->arg = arg;
+	w->start_us = mur_now_us();
+	w->timer.data = w;
+	s->refs++;
+	s->shape_waiting = st->shape_blocked;
+	uv_timer_init(s->e->loop, &w->timer);
+	uv_timer_start(&w->timer, shape_wait_poll, LEAD_SHAPE_POLL_MS, LEAD_SHAPE_POLL_MS);
+}
+
 static void plan_job_report(plan_job *j)
 {
 	lead_session *s = j->s;
 	if (j->rc != MUR_OK)
 		plan_failed(s, &j->err, j->done, j->arg);
 	else if (j->run)
-		execute_planned(s, j->st, j->nparams, (const char *const *)j->values, j->lengths,
+		execute_or_wait(s, j->st, j->nparams, (const char *const *)j->values, j->lengths,
 				j->nformats, j->formats, j->done, j->arg);
 	else
 		j->done(j->arg, pgw_result_new()); /* NULL: pgwire reports it */
@@ -1278,7 +1399,7 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 			return;
 		}
 	}
-	execute_planned(s, st, nparams, values, lengths, nformats, formats, done, arg);
+	execute_or_wait(s, st, nparams, values, lengths, nformats, formats, done, arg);
 }
 
 static int op_copy_data(void *esess, const char *data, size_t len)

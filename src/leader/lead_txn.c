@@ -239,7 +239,10 @@ static void block_end_start(lead_session *s, lead_run *r, pgw_done_cb done, void
 		repl_txn_abort(s->e->repl, tx, &err, block_ended, be);
 	} else {
 		lead_ddltxn_commit_prepare(s);
-		repl_txn_set_parallel(tx, lead_session_parallel_commits(s));
+		repl_txn_set_parallel(tx, lead_session_parallel_commits(s) &&
+						  !lead_ddltxn_altered_any(s));
+		if (lead_ddltxn_altered_any(s)) /* catalog_alter.c */
+			repl_txn_set_recorded(tx);
 		repl_txn_commit(s->e->repl, tx, lead_session_quorum(s), block_ended, be);
 	}
 }

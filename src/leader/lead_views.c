@@ -449,10 +449,11 @@ static void fill_settings(lead_engine *e)
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET "
 		 "per "
 		 "session)"},
-		{"murphy.parallel_commits", "off", NULL,
+		{"murphy.parallel_commits", "on", NULL,
 		 "on: a multi-shard COMMIT goes by staging markers on every participant at once, "
-		 "no decision fsync first, answered at their quorum (lower COMMIT latency, more "
-		 "follower writes; SET per session; docs/transactions.md)"},
+		 "no decision fsync first, answered at their quorum; off: every entry at its "
+		 "quorum, then a recorded decision (one decision-log fsync), then commit markers "
+		 "(SET per session; docs/transactions.md)"},
 		{"murphy.read_consistency", "strong", NULL,
 		 "reads: strong (every acknowledged write, else 08006), bounded (a copy at most "
 		 "murphy.max_staleness behind when no current copy is reachable), available (the "
@@ -711,13 +712,17 @@ static void txn_where(lead_engine *e, const repl_txn_info *ti, char *parts, size
 static void transaction_row(lead_engine *e, sqlite3_stmt *st, const repl_txn_info *ti, int64_t now)
 {
 	const lead_session *s = session_of(e, ti->txid);
+	/* or for the end of a block that altered a table it names */
+	uint64_t waits = ti->waiting_for                 ? ti->waiting_for
+			 : s && ti->end == REPL_TXN_OPEN ? s->shape_waiting
+							 : 0;
 	char parts[2048], nodes[1024];
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)ti->txid);
-	bind_text(st, 2, lead_txn_view_state(ti));
+	bind_text(st, 2, waits && !ti->waiting_for ? "waiting" : lead_txn_view_state(ti));
 	sqlite3_bind_int(st, 3, ti->nshards);
 	sqlite3_bind_int64(st, 4, now - ti->started_ms);
-	if (ti->waiting_for)
-		sqlite3_bind_int64(st, 5, (sqlite3_int64)ti->waiting_for);
+	if (waits)
+		sqlite3_bind_int64(st, 5, (sqlite3_int64)waits);
 	if (s && s->pid)
 		sqlite3_bind_int64(st, 6, s->pid);
 	if (s) {

@@ -35,6 +35,7 @@
  */
 #include "leader/lead_int.h"
 
+#include "common/bpchar.h"
 #include "common/utf8.h"
 
 #include <stdio.h>
@@ -60,10 +61,34 @@ static int row_fits(const cat_table *t, const mur_buf *out, size_t start, mur_er
 	return MUR_ERR;
 }
 
-int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, mur_buf *scratch,
-		    mur_buf *out, uint32_t *shard, mur_error *err)
+/* *v stored into varchar(n) / char(n) (PostgreSQL's rule: spaces past the
+ * limit are cut; char(n) is padded to n: common/bpchar.h).  A changed
+ * value lives in padded (reset here). */
+static int fit_text(const cat_column *col, mur_value *v, mur_buf *padded, mur_error *err)
 {
-	size_t start = out->len;
+	long fit = mur_utf8_fit(v->s, v->len, (size_t)col->typmod);
+	size_t spaces;
+	if (fit < 0)
+		return mur_error_set(err, SQLSTATE_STRING_DATA_RIGHT_TRUNCATION,
+				     "value too long for type character%s(%d)",
+				     col->type == MT_BPCHAR ? "" : " varying", col->typmod);
+	v->len = (size_t)fit;
+	if (col->type != MT_BPCHAR || !(spaces = mur_bpchar_pad_count(v->s, v->len, col->typmod)))
+		return MUR_OK; /* no copy */
+	mur_buf_reset(padded);
+	mur_buf_put(padded, v->s, v->len);
+	while (spaces--)
+		mur_buf_put_u8(padded, ' ');
+	if (!mur_buf_ok(padded))
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	*v = mur_v_text(padded->data ? padded->data : "", padded->len);
+	return MUR_OK;
+}
+
+/* lead_encode_row's columns, without the row limit. */
+static int encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, mur_buf *scratch,
+		      mur_buf *padded, mur_buf *out, uint32_t *shard, mur_error *err)
+{
 	for (int i = 0; i < t->ncols; i++) {
 		const cat_column *col = &t->cols[i];
 		mur_value v = vals[i], cv;
@@ -85,19 +110,9 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 			    MUR_OK)
 				return MUR_ERR;
 			if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR) &&
-			    col->typmod > 0 && cv.kind == MV_TEXT) {
-				/* PostgreSQL's rule: spaces past the limit are cut */
-				long fit = mur_utf8_fit(cv.s, cv.len, (size_t)col->typmod);
-				if (fit < 0)
-					return mur_error_set(err,
-							     SQLSTATE_STRING_DATA_RIGHT_TRUNCATION,
-							     "value too long for type "
-							     "character%s(%d)",
-							     col->type == MT_BPCHAR ? ""
-										    : " varying",
-							     col->typmod);
-				cv.len = (size_t)fit;
-			}
+			    col->typmod > 0 && cv.kind == MV_TEXT &&
+			    fit_text(col, &cv, padded, err) != MUR_OK)
+				return MUR_ERR;
 		}
 		if (i == t->dist_col && cv.kind == MV_NULL && cat_table_is_range(t)) {
 			/* PostgreSQL: no range partition takes NULL but a default
@@ -113,6 +128,20 @@ int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, m
 			*shard = cv.kind == MV_NULL ? 0 : cat_shard_for_value(t, &cv);
 		mur_row_put_value(out, &cv);
 	}
+	return MUR_OK;
+}
+
+int lead_encode_row(lead_engine *e, const cat_table *t, const mur_value *vals, mur_buf *scratch,
+		    mur_buf *out, uint32_t *shard, mur_error *err)
+{
+	size_t start = out->len;
+	mur_buf padded_buf, *padded = &padded_buf;
+	int rc;
+	mur_buf_init(padded);
+	rc = encode_row(e, t, vals, scratch, padded, out, shard, err);
+	mur_buf_free(padded);
+	if (rc != MUR_OK)
+		return rc;
 	return row_fits(t, out, start, err);
 }
 

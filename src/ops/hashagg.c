@@ -44,6 +44,7 @@
 #include "common/numeric.h"
 
 #include "ops/hll.h"
+#include "ops/numx.h"
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -153,6 +154,7 @@ struct exec_hashagg {
 	mur_buf scratch; /* text → number parses */
 	mur_buf canon;   /* a numeric key's canonical text (key_encode) */
 	mur_buf shown;   /* a new group's numeric keys as given (group_new) */
+	numx_row nrow;   /* the row's numeric columns parsed once (NUM_SUM, expressions) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -451,7 +453,7 @@ static group *group_new(exec_hashagg *h, uint64_t hash, const char *key, size_t 
 			const mur_value *vals)
 {
 	size_t shown = 0;
-	if (h->spec.keys.num | h->spec.keys.iv | h->spec.keys.jsonb) {
+	if (h->spec.keys.num | h->spec.keys.iv | h->spec.keys.jsonb | h->spec.keys.bpchar) {
 		if (shown_encode(h, vals) != MUR_OK) {
 			h->failed = 1;
 			return NULL;
@@ -691,11 +693,8 @@ static int sum_add(exec_hashagg *h, agg_state *st, const mur_value *v)
 /* ---- NUM_SUM: exact decimal sums ----
  * A sum is an __int128 mantissa at the largest scale seen so far (a
  * 10M-row sum of money amounts never leaves it); what overflows it, or
- * input that is not plain [-]digits[.digits] of at most NUMSUM_FAST_DIGITS
- * digits, goes to a GMP number (common/numeric.h) added at the end. */
-
-/* Digits an __int128 holds with room to add: 10^36 * 100 < 2^127. */
-#define NUMSUM_FAST_DIGITS 36
+ * input that is not plain [-]digits[.digits] of at most NUMX_FAST_DIGITS
+ * digits (ops/numx.h), goes to a GMP number (common/numeric.h) added at the end. */
 
 /* The arena aligns to 8 bytes: an __int128 member must not assume 16. */
 typedef __int128 numsum_i128 __attribute__((aligned(8)));
@@ -705,50 +704,6 @@ typedef struct numsum {
 	int32_t scale;
 	mur_num *big; /* malloc'd once the fast path overflows; freed at destroy */
 } numsum;
-
-static const __int128 *pow10_128(void)
-{
-	static __int128 p[39];
-	if (!p[0]) {
-		__int128 x = 1;
-		for (int i = 0; i < 39; i++, x *= 10)
-			p[i] = x;
-	}
-	return p;
-}
-
-/* v as mantissa and scale when it is short plain decimal text or an INT. */
-static int numsum_fast_parse(const mur_value *v, __int128 *m, int32_t *scale)
-{
-	if (v->kind == MV_INT) {
-		*m = v->i;
-		*scale = 0;
-		return 1;
-	}
-	if (v->kind != MV_TEXT)
-		return 0;
-	const char *p = v->s, *e = v->s + v->len;
-	int neg = 0, nd = 0, frac = -1;
-	__int128 x = 0;
-	if (p < e && *p == '-')
-		neg = 1, p++;
-	for (; p < e; p++) {
-		if (*p == '.' && frac < 0) {
-			frac = 0;
-			continue;
-		}
-		if (*p < '0' || *p > '9' || ++nd > NUMSUM_FAST_DIGITS)
-			return 0;
-		x = x * 10 + (*p - '0');
-		if (frac >= 0)
-			frac++;
-	}
-	if (!nd)
-		return 0;
-	*m = neg ? -x : x;
-	*scale = frac < 0 ? 0 : frac;
-	return 1;
-}
 
 static void num_from_128(mur_num *r, __int128 m, int32_t scale)
 {
@@ -777,56 +732,114 @@ static int numsum_spill(numsum *ns)
 	return MUR_OK;
 }
 
-/* m * 10^k into *out; 0 on overflow. */
-static int scale_up(__int128 m, int k, __int128 *out)
+/* The state's sum, made at its first input. */
+static numsum *numsum_of(exec_hashagg *h, agg_state *st)
 {
-	if (k > 38)
-		return m == 0 ? (*out = 0, 1) : 0;
-	return !__builtin_mul_overflow(m, pow10_128()[k], out);
-}
-
-static int numsum_add(exec_hashagg *h, agg_state *st, const mur_value *v)
-{
-	numsum *ns = st->v.ns;
-	__int128 m, r;
-	int32_t s;
-	if (!ns) {
-		if (!(ns = st->v.ns = arena_alloc(h, sizeof *ns)))
-			return MUR_ERR;
-		memset(ns, 0, sizeof *ns);
+	if (!st->v.ns) {
+		if (!(st->v.ns = arena_alloc(h, sizeof *st->v.ns)))
+			return NULL;
+		memset(st->v.ns, 0, sizeof *st->v.ns);
 	}
 	st->flags |= ST_HAS;
-	if (numsum_fast_parse(v, &m, &s)) {
-		if (s > ns->scale) {
-			if (!scale_up(ns->m, s - ns->scale, &r)) {
-				if (numsum_spill(ns) != MUR_OK)
-					goto nomem;
-				r = 0;
-			}
-			ns->m = r;
-			ns->scale = s;
-		}
-		if (scale_up(m, ns->scale - s, &m) && !__builtin_add_overflow(ns->m, m, &r)) {
-			ns->m = r;
-			return MUR_OK;
-		}
-	}
-	/* the slow way: v through GMP, added to big */
+	return st->v.ns;
+}
+
+/* Add x exactly: the fast part spilled into big, x added there. */
+static int numsum_add_num(exec_hashagg *h, numsum *ns, const mur_num *x)
+{
+	if (numsum_spill(ns) != MUR_OK)
+		return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	mur_num_add(ns->big, ns->big, x);
+	if (x->scale > ns->scale)
+		ns->scale = x->scale;
+	return MUR_OK;
+}
+
+/* Add m * 10^-s: in the fast part while it fits, else through GMP. */
+static int numsum_add_fixed(exec_hashagg *h, numsum *ns, __int128 m, int32_t s)
+{
+	__int128 r, ms;
 	mur_num x;
 	int rc;
-	if (numsum_spill(ns) != MUR_OK)
-		goto nomem;
-	mur_num_init(&x);
-	rc = mur_num_from_value(&x, v, &h->err);
-	if (rc == MUR_OK) {
-		mur_num_add(ns->big, ns->big, &x);
-		if (x.scale > ns->scale)
-			ns->scale = x.scale;
+	if (s > ns->scale) {
+		if (!exec_numx_scale_up(ns->m, s - ns->scale, &r)) {
+			if (numsum_spill(ns) != MUR_OK)
+				return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY,
+						     "out of memory");
+			r = 0;
+		}
+		ns->m = r;
+		ns->scale = s;
 	}
+	if (s == ns->scale && !__builtin_add_overflow(ns->m, m, &r)) { /* the common case */
+		ns->m = r;
+		return MUR_OK;
+	}
+	if (exec_numx_scale_up(m, ns->scale - s, &ms) && !__builtin_add_overflow(ns->m, ms, &r)) {
+		ns->m = r;
+		return MUR_OK;
+	}
+	mur_num_init(&x);
+	num_from_128(&x, m, s);
+	rc = numsum_add_num(h, ns, &x);
 	mur_num_clear(&x);
 	return rc;
-nomem:
-	return mur_error_set(&h->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+}
+
+/* NUM_SUM of input column col (v, the row's value there). */
+static int numsum_add(exec_hashagg *h, agg_state *st, uint32_t col, const mur_value *v)
+{
+	numsum *ns = numsum_of(h, st);
+	const numx_fixed *f;
+	mur_num x;
+	int rc;
+	if (!ns)
+		return MUR_ERR;
+	if ((f = numx_row_col(&h->nrow, col)))
+		return numsum_add_fixed(h, ns, f->m, f->scale);
+	/* the slow way: v through GMP, added to big */
+	mur_num_init(&x);
+	rc = mur_num_from_value(&x, v, &h->err);
+	if (rc == MUR_OK)
+		rc = numsum_add_num(h, ns, &x);
+	mur_num_clear(&x);
+	return rc;
+}
+
+/* NUM_SUM of expression x over the row vals: fixed point, else exact. */
+static int numsum_add_expr(exec_hashagg *h, agg_state *st, const exec_numx *x,
+			   const mur_value *vals)
+{
+	numsum *ns;
+	__int128 m;
+	int32_t s;
+	mur_num r;
+	int rc, is_null;
+	switch (exec_numx_fast(x, &h->nrow, &m, &s)) {
+	case NUMX_NULL:
+		return MUR_OK;
+	case NUMX_FAST:
+		return (ns = numsum_of(h, st)) ? numsum_add_fixed(h, ns, m, s) : MUR_ERR;
+	default:
+		break;
+	}
+	mur_num_init(&r);
+	rc = exec_numx_exact(x, vals, &r, &is_null, &h->err);
+	if (rc == MUR_OK && !is_null)
+		rc = (ns = numsum_of(h, st)) ? numsum_add_num(h, ns, &r) : MUR_ERR;
+	mur_num_clear(&r);
+	return rc;
+}
+
+/* COUNT and NUM_SUM of a numeric expression (exec_hashagg_validate lets
+ * no other aggregate read one). */
+static int update_expr(exec_hashagg *h, const exec_agg *ag, agg_state *st, const mur_value *vals)
+{
+	const exec_numx *x = &h->spec.exprs[ag->col & ~EXEC_AGG_COL_EXPR];
+	if (ag->fn == EXEC_AGG_NUM_SUM)
+		return numsum_add_expr(h, st, x, vals);
+	st->v.i += !exec_numx_is_null(x, vals);
+	return MUR_OK;
 }
 
 /* The sum's text in h->scratch, v pointing at it (NULL without input). */
@@ -940,6 +953,7 @@ static int sketch_update(exec_hashagg *h, uint8_t fn, agg_state *st, const mur_v
 
 static int update(exec_hashagg *h, group *g, const mur_value *vals)
 {
+	numx_row_start(&h->nrow, vals);
 	for (uint32_t a = 0; a < h->spec.naggs; a++) {
 		const exec_agg *ag = &h->spec.aggs[a];
 		agg_state *st = &g->st[a];
@@ -947,10 +961,17 @@ static int update(exec_hashagg *h, group *g, const mur_value *vals)
 			st->v.i++;
 			continue;
 		}
+		int rc = MUR_OK, added, b;
+		if (ag->col & EXEC_AGG_COL_EXPR) {
+			if ((rc = update_expr(h, ag, st, vals)) != MUR_OK) {
+				h->failed = 1;
+				return rc;
+			}
+			continue;
+		}
 		const mur_value *v = &vals[ag->col];
 		if (v->kind == MV_NULL)
 			continue;
-		int rc = MUR_OK, added, b;
 		mur_value cur, canon;
 		switch (ag->fn) {
 		case EXEC_AGG_COUNT:
@@ -977,7 +998,7 @@ static int update(exec_hashagg *h, group *g, const mur_value *vals)
 				rc = minmax_store(h, st, v);
 			break;
 		case EXEC_AGG_NUM_SUM:
-			rc = numsum_add(h, st, v);
+			rc = numsum_add(h, st, ag->col, v);
 			break;
 		case EXEC_AGG_IV_SUM:
 			rc = ivsum_add(h, st, v);
@@ -1068,11 +1089,24 @@ int exec_hashagg_validate(const exec_agg_spec *spec, uint32_t ncols_in, mur_erro
 		if (ag->fn < EXEC_AGG_COUNT_STAR || ag->fn > EXEC_AGG_FN_MAX)
 			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
 					     "unknown aggregate function %u", ag->fn);
-		if (ag->fn != EXEC_AGG_COUNT_STAR && ag->col >= ncols_in)
+		if (ag->fn != EXEC_AGG_COUNT_STAR && (ag->col & EXEC_AGG_COL_EXPR) &&
+		    ((ag->col & ~EXEC_AGG_COL_EXPR) >= spec->nexprs ||
+		     (ag->fn != EXEC_AGG_NUM_SUM && ag->fn != EXEC_AGG_COUNT)))
+			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+					     "aggregate %u reads expression %u of %u", a,
+					     ag->col & ~EXEC_AGG_COL_EXPR, spec->nexprs);
+		if (ag->fn != EXEC_AGG_COUNT_STAR && !(ag->col & EXEC_AGG_COL_EXPR) &&
+		    ag->col >= ncols_in)
 			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
 					     "aggregate %u reads column %u of %u", a, ag->col,
 					     ncols_in);
 	}
+	if (spec->nexprs > EXEC_NUMX_MAX)
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+				     "too many numeric expressions: %u", spec->nexprs);
+	for (uint32_t i = 0; i < spec->nexprs; i++)
+		if (exec_numx_validate(&spec->exprs[i], ncols_in, err) != MUR_OK)
+			return MUR_ERR;
 	return MUR_OK;
 }
 
@@ -1101,7 +1135,7 @@ exec_hashagg *exec_hashagg_create(const exec_agg_spec *spec, uint32_t ncols_in)
 	h->row = calloc((size_t)HASHAGG_BATCH * (ncols_in ? ncols_in : 1), sizeof *h->row);
 	h->slots_cap = SLOTS_INITIAL;
 	h->slots = xmalloc(h, h->slots_cap * sizeof *h->slots);
-	if (!h->key || !h->row || !h->slots)
+	if (!h->key || !h->row || !h->slots || numx_row_init(&h->nrow, ncols_in) != MUR_OK)
 		goto fail;
 	if (spec->ngroup == 0 && !group_new(h, 0, NULL, 0, NULL))
 		goto fail;
@@ -1143,6 +1177,7 @@ void exec_hashagg_destroy(exec_hashagg *h)
 	mur_buf_free(&h->scratch);
 	mur_buf_free(&h->canon);
 	mur_buf_free(&h->shown);
+	numx_row_free(&h->nrow);
 	free(h);
 }
 

@@ -23,6 +23,11 @@
  *     TEXT inputs are parsed as float8 (22P02 when they are not numbers);
  *     NUM_SUM adds numeric TEXT exactly, NUM_MIN/NUM_MAX compare it by value;
  *     IV_SUM adds stored intervals field by field (interval_pl, 22008).
+ *   - an aggregate whose col is EXEC_AGG_COL_EXPR | i reads the spec's
+ *     numeric expression i over the row (ops/numx.h: + - * of columns and
+ *     constants, NULL when an operand is): NUM_SUM adds its value in fixed
+ *     point without text in between, COUNT counts where it is not NULL;
+ *     no other aggregate reads one.
  *   - HLL adds the non-NULL inputs to a HyperLogLog sketch (ops/hll.h,
  *     same equality as keys) and outputs it as a BLOB, the empty sketch
  *     for a group without input; HLL_MERGE outputs the union of its
@@ -61,7 +66,8 @@
 typedef struct exec_hashagg exec_hashagg;
 
 /* Check a spec against the input width: ngroup <= ncols_in, naggs <=
- * EXEC_AGGS_MAX, known functions, agg columns < ncols_in.  Fills err
+ * EXEC_AGGS_MAX, known functions, agg columns < ncols_in, expressions
+ * well formed over ncols_in columns (exec_numx_validate).  Fills err
  * (XX000: a planner bug, not a user error). */
 int exec_hashagg_validate(const exec_agg_spec *spec, uint32_t ncols_in, mur_error *err);
 

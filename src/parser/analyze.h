@@ -496,6 +496,23 @@ sql_expr *sql_interval_neg(sql_ctx *c, sql_expr *iv, int loc);
 mur_type sql_interval_partner(const char *op, mur_type other);
 /* Two intervals compared: both replaced by their span keys. */
 int sql_interval_compare_keys(sql_ctx *c, sql_expr **l, sql_expr **r, int loc);
+/* analyze_bpchar.c: two operands of a comparison, one of them character(n):
+ * compared without trailing spaces (an RTRIM collation named on one side
+ * when neither brings it; = and <> may swap the operands), or as text when
+ * the other is text. */
+int sql_bpchar_compare_keys(sql_ctx *c, const char *op, sql_expr **l, sql_expr **r, int loc);
+/* A character(n) value as text with its padding kept (LIKE, octet_length,
+ * concat); any other e unchanged. */
+sql_expr *sql_bpchar_padded(sql_ctx *c, sql_expr *e);
+/* x op y where y is a subquery's column the set functions compare by bytes
+ * and one side is character(n) (the other text-like): both without their
+ * trailing spaces.  Nothing for other types. */
+int sql_set_keys_bpchar(sql_ctx *c, sql_expr **x, sql_expr **y, int loc);
+/* The column one side of an equality stands for: x when a column, the
+ * column under a char(n) join's probe mur_bpchar_key (equal exactly when
+ * the column is, trailing spaces aside, which the bpchar key kind hashes
+ * alike), else NULL.  Join and co-location planning read keys through it. */
+const sql_expr *sql_equated_column(const sql_expr *x);
 sql_expr *sql_make_const_text(sql_ctx *c, const char *s);
 int sql_expr_equal(const sql_expr *a, const sql_expr *b);
 int sql_expr_has_agg(const sql_expr *e);

@@ -268,6 +268,8 @@ sql_expr *sql_make_cast(sql_ctx *c, sql_expr *e, mur_type to, int loc)
 	}
 	if ((n = sql_tz_cast(c, e, to, loc)))
 		return n;
+	if (e->type == MT_BPCHAR && (to == MT_TEXT || to == MT_VARCHAR)) /* drops the padding */
+		return sql_make_call(c, "rtrim", to, loc, 1, e);
 	if (cast_is_free(e->type, to)) {
 		n = copy_node(c, e);
 		if (n) {
@@ -552,7 +554,8 @@ sql_expr *sql_make_compare(sql_ctx *c, const char *op, sql_expr *l, sql_expr *r,
 		return sql_array_op(c, op, l, r, loc);
 	if (l->type == MT_BYTEA && strcmp(op, "=") && strcmp(op, "<>"))
 		return no_operator(c, op, l, r, loc);
-	if (sql_interval_compare_keys(c, &l, &r, loc) != MUR_OK)
+	if (sql_interval_compare_keys(c, &l, &r, loc) != MUR_OK ||
+	    sql_bpchar_compare_keys(c, op, &l, &r, loc) != MUR_OK)
 		return NULL;
 	/* numeric against float compares as float8, as PostgreSQL casts */
 	if (l->type == MT_NUMERIC && (r->type == MT_FLOAT4 || r->type == MT_FLOAT8))
@@ -780,7 +783,9 @@ static sql_expr *like_op(sql_ctx *c, PgQuery__AExpr *a, int ilike)
 	if ((l->type != MT_UNKNOWN && !mur_type_is_text(l->type)) ||
 	    (r->type != MT_UNKNOWN && !mur_type_is_text(r->type)))
 		return no_operator(c, op, l, r, a->location);
-	if (!(l = sql_coerce(c, l, MT_TEXT, NULL)) || !(r = sql_coerce(c, r, MT_TEXT, NULL)))
+	/* bpcharlike sees the padding: 'ab'::char(3) LIKE 'ab' is false */
+	if (!(l = sql_coerce(c, sql_bpchar_padded(c, l), MT_TEXT, NULL)) ||
+	    !(r = sql_coerce(c, sql_bpchar_padded(c, r), MT_TEXT, NULL)))
 		return NULL;
 	e = sql_make_call(c, ilike ? "mur_ilike" : "mur_like", MT_BOOL, a->location, esc ? 3 : 2, l,
 			  r, esc);
@@ -900,6 +905,14 @@ static sql_expr *in_op(sql_ctx *c, PgQuery__AExpr *a)
 			return NULL;
 		e->args[i + 1] = x;
 	}
+	for (size_t i = 0; i < list->n_items; i++) /* 'a'::char(3) IN ('a  ', ...) */
+		if (e->args[i + 1]->type == MT_BPCHAR || l->type == MT_BPCHAR) {
+			sql_expr *x = e->args[i + 1];
+			if (sql_bpchar_compare_keys(c, "<", &l, &x, a->location) != MUR_OK)
+				return NULL;
+			e->args[i + 1] = x;
+			break;
+		}
 	e->args[0] = l;
 	return in_float_common(c, e);
 }
@@ -914,7 +927,9 @@ static sql_expr *between_op(sql_ctx *c, PgQuery__AExpr *a)
 	    !(hi = sql_analyze_expr(c, list->items[1])))
 		return NULL;
 	if (sql_unify_compare(c, ">=", &x, &lo, a->location) ||
-	    sql_unify_compare(c, "<=", &x, &hi, a->location))
+	    sql_unify_compare(c, "<=", &x, &hi, a->location) ||
+	    sql_bpchar_compare_keys(c, ">=", &x, &lo, a->location) ||
+	    sql_bpchar_compare_keys(c, "<=", &x, &hi, a->location))
 		return NULL;
 	e = with_args(c, sql_expr_new(c, SE_BETWEEN, MT_BOOL, a->location), 3);
 	if (!e)
@@ -957,7 +972,8 @@ static sql_expr *analyze_aexpr(sql_ctx *c, PgQuery__AExpr *a)
 	case PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF:
 		if (!(l = sql_analyze_expr(c, a->lexpr)) || !(r = sql_analyze_expr(c, a->rexpr)))
 			return NULL;
-		if (sql_unify_compare(c, "=", &l, &r, a->location) != MUR_OK)
+		if (sql_unify_compare(c, "=", &l, &r, a->location) != MUR_OK ||
+		    sql_bpchar_compare_keys(c, "<", &l, &r, a->location) != MUR_OK)
 			return NULL;
 		if (a->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF)
 			return sql_make_call(c, "nullif", l->type, a->location, 2, l, r);
@@ -1085,6 +1101,12 @@ static sql_expr *analyze_typecast(sql_ctx *c, PgQuery__TypeCast *tc)
 	a = sql_make_cast(c, a, t, tc->location);
 	if (a && t == MT_NUMERIC && typmod >= 0)
 		return sql_numeric_typmod(c, a, typmod, tc->location);
+	if (a && (t == MT_BPCHAR || t == MT_VARCHAR) && typmod > 0 &&
+	    !(a->kind == SE_CONST && a->val.kind == MV_NULL)) /* cut; char(n) padded */
+		a = sql_make_call(c, "mur_varchar_fit", t, tc->location, 4, a,
+				  sql_make_const_int(c, typmod, MT_INT4),
+				  sql_make_const_int(c, t == MT_BPCHAR, MT_INT4),
+				  sql_make_const_int(c, 1, MT_INT4));
 	if (a)
 		a->typmod = typmod;
 	return a;
@@ -1198,8 +1220,12 @@ static sql_expr *analyze_coalesce(sql_ctx *c, PgQuery__CoalesceExpr *k)
 static sql_expr *analyze_minmax(sql_ctx *c, PgQuery__MinMaxExpr *k)
 {
 	int greatest = k->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST;
-	return analyze_list_fn(c, greatest ? "mur_greatest" : "mur_least",
-			       greatest ? "GREATEST" : "LEAST", k->args, k->n_args, k->location);
+	sql_expr *e = analyze_list_fn(c, greatest ? "mur_greatest" : "mur_least",
+				      greatest ? "GREATEST" : "LEAST", k->args, k->n_args,
+				      k->location);
+	if (e && e->type == MT_BPCHAR) /* bpcharcmp: trailing spaces aside */
+		e->op = greatest ? "mur_greatest_bpchar" : "mur_least_bpchar";
+	return e;
 }
 
 /* ---- entry ---- */

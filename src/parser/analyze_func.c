@@ -27,7 +27,8 @@
 	"No function matches the given name and argument types. You might need to add explicit "   \
 	"type casts."
 
-/* Argument kinds: S text, N any numeric, I integer, V interval, X bytea, T timestamp-ish (date
+/* Argument kinds: S text (character(n) without its padding), P text with
+ * character(n)'s padding, N any numeric, I integer, V interval, X bytea, T timestamp-ish (date
  * promoted to timestamp), A anything (converted to text as its output function writes it: concat). */
 /* Result rules: */
 enum {
@@ -83,7 +84,7 @@ static const fn_def fn_defs[] = {
 	{"md5", 1, 1, "S", R_TEXT, "mur_md5"},
 	{"chr", 1, 1, "I", R_TEXT, "mur_chr"},
 	{"ascii", 1, 1, "S", R_INT4, "mur_ascii"},
-	{"octet_length", 1, 1, "S", R_INT4, "mur_octet_length"},
+	{"octet_length", 1, 1, "P", R_INT4, "mur_octet_length"},
 	{"regexp_replace", 3, 4, "SSSS", R_TEXT, "mur_regexp_replace"},
 	{"regexp_like", 2, 3, "SSS", R_BOOL, "mur_regexp_like"},
 	{"right", 2, 2, "SI", R_TEXT, "mur_right"},
@@ -189,9 +190,15 @@ static sql_expr *fit_arg(sql_ctx *c, sql_expr *a, char k)
 		if (t == MT_UNKNOWN)
 			return sql_coerce(c, a, MT_INTERVAL, NULL);
 		return t == MT_INTERVAL ? a : NULL;
+	case 'P': /* text; character(n) with its padding (bpcharoctetlen) */
+		if (t == MT_BPCHAR)
+			return sql_bpchar_padded(c, a);
+		return fit_arg(c, a, 'S');
 	default:                  /* 'A': the value as its type's output function writes it */
 		if (t == MT_BOOL) /* 't'/'f', where a cast to text says 'true'/'false' */
 			return sql_make_call(c, "mur_bool_out", MT_TEXT, a->loc, 1, a);
+		if (t == MT_BPCHAR) /* bpcharout keeps the padding */
+			return sql_bpchar_padded(c, a);
 		return sql_make_cast(c, sql_resolve_unknown(c, a), MT_TEXT, a->loc);
 	}
 }

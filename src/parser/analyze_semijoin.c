@@ -215,7 +215,8 @@ static sql_expr *semi_keys(sql_ctx *c, PgQuery__SubLink *sl, PgQuery__SelectStmt
 	sql_sub_set_shape(q);
 	for (int i = 0; i < nkeys; i++)
 		if (sql_unify_compare(c, "=", &x[i], &q->targets[i].e, sl->location) != MUR_OK ||
-		    sql_set_keys_numeric(c, "=", &x[i], &q->targets[i].e, sl->location) != MUR_OK)
+		    sql_set_keys_numeric(c, "=", &x[i], &q->targets[i].e, sl->location) != MUR_OK ||
+		    sql_set_keys_bpchar(c, &x[i], &q->targets[i].e, sl->location) != MUR_OK)
 			return NULL;
 	if ((k = sql_sub_add(c, SQL_SUB_SET, q, NULL, sl->location)) < 0)
 		return NULL;
@@ -339,7 +340,8 @@ sql_expr *sql_scalar_semijoin(sql_ctx *c, PgQuery__SubLink *sl)
 	}
 	if (!(x = sql_analyze_expr(c, outer[0])) ||
 	    sql_analyze_nested(c, sub, &q, &so, sl->location) != MUR_OK ||
-	    sql_unify_compare(c, "=", &x, &q->targets[1].e, sl->location) != MUR_OK)
+	    sql_unify_compare(c, "=", &x, &q->targets[1].e, sl->location) != MUR_OK ||
+	    sql_set_keys_bpchar(c, &x, &q->targets[1].e, sl->location) != MUR_OK)
 		return NULL;
 	q->nsort = 0;
 	if ((k = sql_sub_add(c, SQL_SUB_SET, q, NULL, sl->location)) < 0 ||

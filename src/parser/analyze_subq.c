@@ -187,7 +187,8 @@ static sql_expr *set_test(sql_ctx *c, PgQuery__SubLink *sl, int k, int all)
 	if (!(x = sql_analyze_expr(c, sl->testexpr)))
 		return NULL;
 	if (sql_unify_compare(c, op, &x, &y, sl->location) != MUR_OK ||
-	    sql_set_keys_numeric(c, op, &x, &y, sl->location) != MUR_OK)
+	    sql_set_keys_numeric(c, op, &x, &y, sl->location) != MUR_OK ||
+	    sql_set_keys_bpchar(c, &x, &y, sl->location) != MUR_OK)
 		return NULL;
 	if (y != t->e) {
 		if (!sb->q)

@@ -127,8 +127,9 @@ mur_type sql_type_common(mur_type a, mur_type b)
 	switch (sql_type_category(a)) {
 	case 'N':
 		return sql_type_arith(a, b);
-	case 'S':
-		return MT_TEXT;
+	case 'S': /* text is the preferred type; else the first (varchar and
+		     bpchar convert to each other implicitly) */
+		return a == MT_TEXT || b == MT_TEXT ? MT_TEXT : a;
 	case 'D':
 		if (a == MT_TIMESTAMPTZ || b == MT_TIMESTAMPTZ)
 			return MT_TIMESTAMPTZ;
@@ -157,6 +158,9 @@ static const char *typename_last(const PgQuery__TypeName *tn)
 	PgQuery__Node *n = tn->names[tn->n_names - 1];
 	return n->node_case == PG_QUERY__NODE__NODE_STRING ? n->string->sval : "";
 }
+
+/* PostgreSQL's MaxAttrSize in characters: the longest char(n)/varchar(n). */
+#define SQL_CHAR_LENGTH_MAX 10485760
 
 static int32_t typmod_of(const PgQuery__TypeName *tn)
 {
@@ -223,8 +227,21 @@ mur_type sql_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, int32_t
 			name);
 		return MT_UNKNOWN;
 	}
-	if (typmod && (t == MT_VARCHAR || t == MT_BPCHAR))
+	if (typmod && (t == MT_VARCHAR || t == MT_BPCHAR)) {
 		*typmod = typmod_of(tn);
+		if (tn->n_typmods > 0 && (*typmod < 1 || *typmod > SQL_CHAR_LENGTH_MAX)) {
+			/* anychar_typmodin */
+			const char *what = t == MT_BPCHAR ? "char" : "varchar";
+			if (*typmod < 1)
+				sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, tn->location,
+					"length for type %s must be at least 1", what);
+			else
+				sql_err(c, SQLSTATE_INVALID_PARAMETER_VALUE, tn->location,
+					"length for type %s cannot exceed %d", what,
+					SQL_CHAR_LENGTH_MAX);
+			return MT_UNKNOWN;
+		}
+	}
 	if (t == MT_NUMERIC && tn->n_typmods > 0 && numeric_typmod(c, tn, typmod) != MUR_OK)
 		return MT_UNKNOWN;
 	return t;

@@ -62,6 +62,11 @@ static void fn_format_type(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_null(ctx);
 		return;
 	}
+	if (sqlite3_value_int64(argv[0]) == 1042 && sqlite3_value_type(argv[1]) != SQLITE_NULL &&
+	    sqlite3_value_int(argv[1]) == -1) { /* a bpchar column without a length */
+		sqlite3_result_text(ctx, "bpchar", -1, SQLITE_STATIC);
+		return;
+	}
 	pgc_format_type((uint32_t)sqlite3_value_int64(argv[0]),
 			sqlite3_value_type(argv[1]) == SQLITE_NULL ? -1
 								   : sqlite3_value_int(argv[1]),

@@ -1036,6 +1036,9 @@ static void is_column_type(pgc_row *r, const cat_column *col)
 	}
 	if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR) && col->typmod >= 0)
 		put_int(r, "character_maximum_length", col->typmod);
+	if (mur_type_is_text(col->type)) /* n characters of up to 4 UTF-8 bytes, or 1 GB */
+		put_int(r, "character_octet_length",
+			(col->type != MT_TEXT && col->typmod > 0) ? col->typmod * 4 : 1073741824);
 }
 
 static void is_column_row(pgc_fill_ctx *f, pgc_row *r, const char *schema, const char *table,

@@ -806,6 +806,21 @@ static void close_staged(repl_ctx *c, repl_txn *tx)
 	txn_finish(tx);
 }
 
+/* 1 while transaction txid is still on this leader with a part on rt's
+ * shard: a decided commit whose client has not heard yet (a hold fault
+ * point) or whose markers on other shards are retried.  Its lazy marker
+ * there waits until it is finished: the re-commit path would take the
+ * lock of a shard it handed on already (repl_lock_take's invariant).  A
+ * re-commit of the same transaction on another shard (the tick's first
+ * lazy marker) has no part here: the marker joins it. */
+static int txn_live_on(const repl_ctx *c, uint64_t txid, const repl_shard *rt)
+{
+	for (const repl_txn *x = c->txns; x; x = x->next)
+		if (x->id == txid && part_index(x, rt->table_id, rt->shard) >= 0)
+			return 1;
+	return 0;
+}
+
 /* repl_lock_tick: forget the STAGED entries a later decided entry closed
  * (written by nobody who could still undo it: no lock holder), and
  * append the marker of those whose shard stayed idle. */
@@ -833,7 +848,8 @@ static void lazy_markers(repl_ctx *c)
 				continue;
 			}
 			if (now - rt->staged_ms < REPL_LAZY_MARKER_MS ||
-			    repl_shard_tip(c, rt->table_id, s, NULL) != s->committed_lsn)
+			    repl_shard_tip(c, rt->table_id, s, NULL) != s->committed_lsn ||
+			    txn_live_on(c, txid, rt))
 				continue;
 			rt->staged_txid = 0;
 			repl_txn_recommit(c, t, rt->shard, txid);

@@ -2094,8 +2094,11 @@ static void start_next(repl_ctx *c, cat_table *t, uint32_t shard)
 		start_next(c, t, shard);
 		return;
 	}
+	/* a staging marker is sent by its lock's holder and hands the lock
+	 * on (repl_lock_marker_sent); queued again behind a failed entry of
+	 * its transaction (doomed: start_primary fails it) it takes nothing */
 	take = !op->exclusive && op->facts.txn && !is_pending_marker(rt, op) &&
-	       !repl_lock_holds(rt, op->facts.txn, op_shared(op));
+	       !(op->marker && op->staged) && !repl_lock_holds(rt, op->facts.txn, op_shared(op));
 	if (take && !s->committed_known &&
 	    mur_now_us() - op->queued_us < (uint64_t)REPL_RECONCILE_WAIT_MS * 1000u)
 		return; /* a lock's base must be a decided entry: wait for the decision */

@@ -61,6 +61,7 @@
 #include "sql/sqlInt.h"
 
 #include "common/array.h"
+#include "common/bpchar.h"
 #include "common/interval.h"
 #include "common/json.h"
 #include "common/numeric.h"
@@ -143,6 +144,13 @@ static void emit_args(sql_emit *e, const sql_expr *x, int from, const char *sep)
 	}
 }
 
+/* A column of a leader table (untyped, BINARY) holding character(n):
+ * compared without trailing spaces as a shard column is (common/bpchar.h). */
+static const char *slot_collate(const sql_expr *x)
+{
+	return x->type == MT_BPCHAR ? " COLLATE " MUR_BPCHAR_COLLATION : "";
+}
+
 static void emit_column(sql_emit *e, const sql_expr *x)
 {
 	const sql_rte *r = &e->q->rtes[x->rte];
@@ -153,7 +161,7 @@ static void emit_column(sql_emit *e, const sql_expr *x)
 		mur_buf_put_u8(e->b, '.');
 	}
 	if (sql_is_sub_table(r->table)) /* the leader table's column (lead_subq.c) */
-		mur_buf_printf(e->b, "c%d", x->col);
+		mur_buf_printf(e->b, "c%d%s", x->col, slot_collate(x));
 	else
 		sql_emit_ident(e->b, r->table->cols[x->col].name);
 }
@@ -626,7 +634,7 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x)
 		mur_buf_printf(e->b, "(%s)", x->op);
 		break;
 	case SE_SLOT:
-		mur_buf_printf(e->b, "c%d", x->slot);
+		mur_buf_printf(e->b, "c%d%s", x->slot, slot_collate(x));
 		break;
 	case SE_OP:
 		emit_op(e, x);
@@ -769,10 +777,18 @@ void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, 
 	mur_buf_printf(b, "%s%c%d%s%s%s%s", first ? " ORDER BY " : ", ", prefix, col,
 		       t == MT_NUMERIC        ? " COLLATE " MUR_NUM_COLLATION
 		       : t == MT_JSONB        ? " COLLATE " MUR_JSONB_COLLATION
+		       : t == MT_BPCHAR       ? " COLLATE " MUR_BPCHAR_COLLATION
 		       : mur_type_is_array(t) ? " COLLATE " /* common/array.h */
 					      : "",
 		       mur_type_is_array(t) ? mur_arr_collation(t) : "", desc ? " DESC" : " ASC",
 		       nulls_first ? " NULLS FIRST" : " NULLS LAST");
+}
+
+const char *sql_column_collate(mur_type t)
+{
+	return t == MT_NUMERIC  ? " COLLATE " MUR_NUM_COLLATION
+	       : t == MT_BPCHAR ? " COLLATE " MUR_BPCHAR_COLLATION
+				: "";
 }
 
 const char *sql_key_collate(mur_type t)
@@ -784,6 +800,8 @@ const char *sql_key_collate(mur_type t)
 		return " COLLATE " MUR_IV_COLLATION;
 	case MUR_KEY_JSONB:
 		return " COLLATE " MUR_JSONB_COLLATION;
+	case MUR_KEY_BPCHAR:
+		return " COLLATE " MUR_BPCHAR_COLLATION;
 	default:
 		return "";
 	}
@@ -796,6 +814,8 @@ void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first)
 		mur_buf_printf(e->b, " COLLATE " MUR_NUM_COLLATION);
 	else if (x->type == MT_JSONB) /* jsonb's ordering: storage/sqlfn_json.c */
 		mur_buf_printf(e->b, " COLLATE " MUR_JSONB_COLLATION);
+	else if (x->type == MT_BPCHAR) /* 'a' sorts with 'a  ': common/bpchar.h */
+		mur_buf_printf(e->b, " COLLATE " MUR_BPCHAR_COLLATION);
 	else if (mur_type_is_array(x->type)) /* element-wise: common/array.h */
 		mur_buf_printf(e->b, " COLLATE %s", mur_arr_collation(x->type));
 	mur_buf_printf(e->b, "%s%s", desc ? " DESC" : " ASC",

@@ -165,7 +165,8 @@ static int add_column(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 	alter_prefix(&b, d->name);
 	mur_buf_printf(&b, "ADD COLUMN ");
 	sql_emit_ident(&b, col->name);
-	mur_buf_printf(&b, " %s", mur_type_sqlite_decl(col->type));
+	mur_buf_printf(&b, " %s%s", mur_type_sqlite_decl(col->type),
+		       col->type == MT_BPCHAR ? sql_column_collate(col->type) : "");
 	if (col->default_sql)
 		mur_buf_printf(&b, " DEFAULT %s", col->default_sql);
 	if (col->not_null)
@@ -249,7 +250,8 @@ static void drop_sql(mur_buf *b, const cat_table *t, int ci, const char *side)
 	alter_prefix(b, t->name);
 	mur_buf_printf(b, "ADD COLUMN ");
 	sql_emit_ident(b, cn);
-	mur_buf_printf(b, " %s; UPDATE main.", mur_type_sqlite_decl(t->cols[ci].type));
+	mur_buf_printf(b, " %s%s; UPDATE main.", mur_type_sqlite_decl(t->cols[ci].type),
+		       t->cols[ci].type == MT_BPCHAR ? sql_column_collate(MT_BPCHAR) : "");
 	sql_emit_ident(b, t->name);
 	mur_buf_printf(b, " SET ");
 	sql_emit_ident(b, cn);

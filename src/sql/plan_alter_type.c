@@ -105,7 +105,7 @@ static int assignment_cast(mur_type from, mur_type to)
 static int same_column(mur_type a, mur_type b)
 {
 	return !strcmp(mur_type_sqlite_decl(a), mur_type_sqlite_decl(b)) &&
-	       (a == MT_NUMERIC) == (b == MT_NUMERIC);
+	       !strcmp(sql_column_collate(a), sql_column_collate(b));
 }
 
 static int int_width(mur_type t)
@@ -193,8 +193,9 @@ static int conversion(sql_ctx *c, PgQuery__RangeVar *rv, const cat_column *col,
 	if (to == MT_NUMERIC && typmod >= 0 && !(e = sql_numeric_typmod(c, e, typmod, e->loc)))
 		return MUR_ERR;
 	if ((to == MT_VARCHAR || to == MT_BPCHAR) && typmod > 0 &&
-	    !(e = sql_make_call(c, "mur_varchar_fit", to, e->loc, 2, e,
-				sql_make_const_int(c, typmod, MT_INT4))))
+	    !(e = sql_make_call(c, "mur_varchar_fit", to, e->loc, 3, e,
+				sql_make_const_int(c, typmod, MT_INT4),
+				sql_make_const_int(c, to == MT_BPCHAR, MT_INT4))))
 		return MUR_ERR;
 	sql_emit em = {b, q, 1};
 	sql_emit_expr(&em, e);
@@ -212,8 +213,7 @@ static void emit_table(mur_buf *b, const char *verb, const cat_table *t, const c
  * as CREATE TABLE declares it: plan_ddl.c's shard_ddl). */
 static void emit_decl(mur_buf *b, mur_type ty)
 {
-	mur_buf_printf(b, " %s%s", mur_type_sqlite_decl(ty),
-		       ty == MT_NUMERIC ? " COLLATE " MUR_NUM_COLLATION : "");
+	mur_buf_printf(b, " %s%s", mur_type_sqlite_decl(ty), sql_column_collate(ty));
 }
 
 /* The old values of column ci kept in side table `side`: CREATE ... AS. */

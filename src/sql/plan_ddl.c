@@ -50,6 +50,7 @@
 #include "sql/sqlInt.h"
 
 #include "catalog/catalog_fkey.h"
+#include "common/bpchar.h"
 #include "common/numeric.h"
 
 #include <stdio.h>
@@ -97,6 +98,27 @@ static int unsupported(sql_ctx *c, int loc, const char *what)
 		       what);
 }
 
+/* A constant default of a char(n) column, padded as stored: the rows
+ * ALTER TABLE ... ADD COLUMN gives it read SQLite's default as written.
+ * One that does not fit stays as it is (the write fails with 22001, as in
+ * PostgreSQL). */
+static sql_expr *padded_default(sql_ctx *c, const cat_column *col, sql_expr *e)
+{
+	mur_buf b;
+	sql_expr *p = e;
+	if (col->type != MT_BPCHAR || col->typmod <= 0 || e->kind != SE_CONST ||
+	    e->val.kind != MV_TEXT)
+		return e;
+	mur_buf_init(&b);
+	if (mur_bpchar_fit(e->val.s, e->val.len, col->typmod, 1, 0, &b) == MUR_OK &&
+	    mur_buf_ok(&b)) {
+		mur_buf_put_u8(&b, 0);
+		p = mur_buf_ok(&b) ? sql_make_const_text(c, b.data) : NULL;
+	}
+	mur_buf_free(&b);
+	return p;
+}
+
 static int column_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw)
 {
 	sql_query *saved = c->q;
@@ -129,7 +151,7 @@ static int column_default(sql_ctx *c, cat_column *col, PgQuery__Node *raw)
 		e = sql_make_cast(c, e, col->type, e->loc);
 	else
 		e = sql_coerce(c, e, col->type, col->name);
-	if (!e)
+	if (!e || !(e = padded_default(c, col, e)))
 		return MUR_ERR;
 	mur_buf_init(&b);
 	sql_emit_expr(&em, e);
@@ -660,8 +682,8 @@ static const char *shard_ddl(sql_ctx *c, const table_build *tb)
 		mur_buf_printf(&b, i ? ", " : "");
 		sql_emit_ident(&b, t->cols[i].name);
 		mur_buf_printf(&b, " %s%s%s", mur_type_sqlite_decl(t->cols[i].type),
-			       /* keys and GROUP BY by value: 1.0 = 1.00 */
-			       t->cols[i].type == MT_NUMERIC ? " COLLATE " MUR_NUM_COLLATION : "",
+			       /* keys and GROUP BY by value: 1.0 = 1.00, 'a' = 'a  ' */
+			       sql_column_collate(t->cols[i].type),
 			       t->cols[i].not_null ? " NOT NULL" : "");
 	}
 	emit_key(&b, t, tb->has_pk ? &tb->pk : &tb->shard_key, "PRIMARY KEY");

@@ -73,6 +73,7 @@ static int uf_add(uf *u, const sql_expr *e)
 
 static void equalities(uf *u, const sql_expr *e)
 {
+	const sql_expr *l, *r;
 	if (!e)
 		return;
 	if (e->kind == SE_BOOL && !strcmp(e->op, "AND")) {
@@ -81,9 +82,9 @@ static void equalities(uf *u, const sql_expr *e)
 		return;
 	}
 	if (e->kind == SE_OP && e->nargs == 2 && !strcmp(e->op, "=") &&
-	    e->args[0]->kind == SE_COLUMN && e->args[1]->kind == SE_COLUMN &&
-	    e->args[0]->rte != e->args[1]->rte) {
-		int a = uf_add(u, e->args[0]), b = uf_add(u, e->args[1]);
+	    (l = sql_equated_column(e->args[0])) && (r = sql_equated_column(e->args[1])) &&
+	    l->rte != r->rte) {
+		int a = uf_add(u, l), b = uf_add(u, r);
 		if (a >= 0 && b >= 0)
 			u->parent[uf_find(u, a)] = uf_find(u, b);
 	}
@@ -490,6 +491,8 @@ static int shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const i
 			ps->join_keys = (exec_key_cols){.iv = 1};
 		else if (!ps->join_keys.num && mur_key_kind_of(kt) == MUR_KEY_JSONB)
 			ps->join_keys = (exec_key_cols){.jsonb = 1};
+		else if (!ps->join_keys.num && kt == MT_BPCHAR) /* 'a' = 'a  ' */
+			ps->join_keys = (exec_key_cols){.bpchar = 1};
 	}
 	ps->join_broadcast_ok = !any_right;
 	for (int t = 0; t < q->nrte; t++)

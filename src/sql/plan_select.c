@@ -141,9 +141,10 @@ static int is_split_col(const sql_query *q, const sql_expr *e)
 
 static int is_dist_equality(const sql_query *q, const sql_expr *e)
 {
+	const sql_expr *l, *r;
 	return e->kind == SE_OP && e->nargs == 2 && !strcmp(e->op, "=") &&
-	       is_dist_col(q, e->args[0]) && is_dist_col(q, e->args[1]) &&
-	       e->args[0]->rte != e->args[1]->rte;
+	       (l = sql_equated_column(e->args[0])) && (r = sql_equated_column(e->args[1])) &&
+	       is_dist_col(q, l) && is_dist_col(q, r) && l->rte != r->rte;
 }
 
 /* Whether rtes [from, to) hold a hash-distributed table. */
@@ -206,8 +207,8 @@ static void link_by_dist(const sql_query *q, int d, int linked[PLAN_TABLES_MAX])
 			int a, b;
 			if (!is_dist_equality(q, eqs[i]))
 				continue;
-			a = eqs[i]->args[0]->rte;
-			b = eqs[i]->args[1]->rte;
+			a = sql_equated_column(eqs[i]->args[0])->rte;
+			b = sql_equated_column(eqs[i]->args[1])->rte;
 			if (linked[a] != linked[b]) {
 				linked[a] = linked[b] = 1;
 				changed = 1;
@@ -555,6 +556,9 @@ static void mark_key(exec_key_cols *k, mur_type t, int i)
 	case MUR_KEY_JSONB:
 		k->jsonb |= bit;
 		break;
+	case MUR_KEY_BPCHAR:
+		k->bpchar |= bit;
+		break;
 	default:
 		break;
 	}
@@ -564,7 +568,7 @@ static void mark_key(exec_key_cols *k, mur_type t, int i)
  * value (exec_agg_spec.keys). */
 static exec_key_cols key_cols(sql_expr *const *cols, int n)
 {
-	exec_key_cols k = {0, 0, 0};
+	exec_key_cols k = {0, 0, 0, 0};
 	for (int i = 0; i < n; i++)
 		mark_key(&k, cols[i]->type, i);
 	return k;
@@ -642,6 +646,7 @@ typedef struct agg_plan {
 	sql_expr *dx;                     /* mixed: the DISTINCT argument */
 	int final_pos[EXEC_AGGS_MAX];     /* mixed: final output index (after groups) */
 	sql_expr *squares[EXEC_AGGS_MAX]; /* a variance's argument squared (float8) */
+	sql_expr *numx[EXEC_NUMX_MAX];    /* the arguments partial_agg.exprs compute */
 } agg_plan;
 
 static int collect_aggs(sql_ctx *c, agg_plan *ap, sql_expr *e)
@@ -730,13 +735,48 @@ static int numeric_fn(int fn)
 	}
 }
 
+/* The input of a sum or avg of a numeric + - * expression a: one of the
+ * follower aggregate's expressions (EXEC_AGG_COL_EXPR | i, plan_numx.c)
+ * over its operands' shard columns, so no numeric text is printed per row;
+ * -1 when a is not one, or the spec or the shard columns are full (every
+ * aggregate may still add two columns). */
+static int numx_column(agg_plan *ap, exec_agg_spec *pa, const sql_expr *a, int k)
+{
+	sql_expr *leaves[EXEC_NUMX_OPS_MAX], *x = a->args[0];
+	exec_numx *nx;
+	int nleaves;
+	if ((a->agg != SQL_AGG_SUM && a->agg != SQL_AGG_AVG) || a->distinct ||
+	    x->type != MT_NUMERIC)
+		return -1;
+	for (uint32_t i = 0; i < pa->nexprs; i++)
+		if (sql_expr_equal(ap->numx[i], x))
+			return (int)(EXEC_AGG_COL_EXPR | i);
+	if (pa->nexprs >= EXEC_NUMX_MAX)
+		return -1;
+	nx = &pa->exprs[pa->nexprs];
+	if (!sql_numx_compile(x, nx, leaves, &nleaves) ||
+	    ap->nargcol + nleaves + 2 * ap->nagg > EXEC_AGGS_MAX)
+		return -1;
+	for (uint32_t s = 0; s < nx->nops; s++)
+		if (nx->ops[s].op == EXEC_NUMX_COL)
+			nx->ops[s].arg = k + arg_column(ap, leaves[nx->ops[s].arg]);
+	ap->numx[pa->nexprs] = x;
+	return (int)(EXEC_AGG_COL_EXPR | pa->nexprs++);
+}
+
+/* Is partial input col one of the follower aggregate's expressions? */
+static int is_numx_col(int col) { return ((uint32_t)col & EXEC_AGG_COL_EXPR) != 0; }
+
 /* The partials aggregate i needs (fns[], over shard output columns cols[]
- * after the k groups): one for most, SUM and COUNT for avg, SUM, SUM of
- * squares and COUNT for a variance.  Returns how many. */
-static int partials_of(agg_plan *ap, int i, int k, int fns[3], int cols[3])
+ * after the k groups, or expressions over them): one for most, SUM and
+ * COUNT for avg, SUM, SUM of squares and COUNT for a variance.  Returns
+ * how many. */
+static int partials_of(agg_plan *ap, exec_agg_spec *pa, int i, int k, int fns[3], int cols[3])
 {
 	sql_expr *a = ap->aggs[i];
-	int col = a->nargs ? k + arg_column(ap, a->args[0]) : 0;
+	int col = !a->nargs ? 0 : numx_column(ap, pa, a, k);
+	if (a->nargs && col == -1)
+		col = k + arg_column(ap, a->args[0]);
 	fns[0] = a->distinct ? EXEC_AGG_COUNT_DISTINCT : fn_of[a->agg];
 	if (a->nargs && !a->distinct &&
 	    (a->args[0]->type == MT_NUMERIC ||
@@ -788,9 +828,10 @@ static void build_specs(const sql_query *q, agg_plan *ap, plan_select *ps)
 	int k = q->ngroup;
 	pa->ngroup = fa->ngroup = (uint32_t)k;
 	for (int i = 0; i < ap->nagg; i++) {
-		int fns[3], cols[3], n = partials_of(ap, i, k, fns, cols);
+		int fns[3], cols[3], n = partials_of(ap, pa, i, k, fns, cols);
 		for (int j = 0; j < n; j++) {
-			if (fns[j] == EXEC_AGG_COUNT && counts_rows(q, ap->argcols[cols[j] - k]))
+			if (fns[j] == EXEC_AGG_COUNT && !is_numx_col(cols[j]) &&
+			    counts_rows(q, ap->argcols[cols[j] - k]))
 				fns[j] = EXEC_AGG_COUNT_STAR, cols[j] = 0;
 			ap->partial_pos[i][j] = shared_partial(pa, fns[j], cols[j]);
 		}
@@ -1127,7 +1168,7 @@ static void build_mixed_specs(sql_ctx *c, const sql_query *q, agg_plan *ap, plan
 			add_agg(&ps->leader_agg, EXEC_AGG_SUM_COUNT, k + (int)ps->leader_agg.naggs);
 			continue;
 		}
-		int fns[3], cols[3], n = partials_of(ap, i, k, fns, cols);
+		int fns[3], cols[3], n = partials_of(ap, pa, i, k, fns, cols);
 		for (int j = 0; j < n; j++) {
 			int fn = fns[j];
 			int in = k + 1 + (int)pa->naggs;

@@ -88,43 +88,63 @@ static void emit_cols(mur_buf *b, int ncols)
 		mur_buf_printf(b, "%sc%d", i ? ", " : "", i);
 }
 
-static void emit_node(mur_buf *b, const sql_setop *n, int ncols);
+static void emit_node(mur_buf *b, const sql_setop *n, const sql_setop *top);
 
 /* One side of INTERSECT ALL / EXCEPT ALL: its rows, each numbered among
  * its equals. */
-static void emit_numbered(mur_buf *b, const sql_setop *n, int ncols)
+static void emit_numbered(mur_buf *b, const sql_setop *n, const sql_setop *top)
 {
 	mur_buf_printf(b, "SELECT *, row_number() OVER (PARTITION BY ");
-	emit_cols(b, ncols);
+	emit_cols(b, top->ntarget);
 	mur_buf_printf(b, ") FROM (");
-	emit_node(b, n, ncols);
+	emit_node(b, n, top);
 	mur_buf_printf(b, ")");
 }
 
-static void emit_node(mur_buf *b, const sql_setop *n, int ncols)
+/* A branch's rows; a character(n) column compared without its trailing
+ * spaces, 'a   ' = 'a     ' (SQLite keeps a column's collation through
+ * the compound and the subqueries around it). */
+static void emit_leaf(mur_buf *b, const sql_setop *n, const sql_setop *top)
 {
-	if (n->kind == SQL_SETOP_LEAF) {
+	int any = 0;
+	for (int i = 0; i < top->ntarget; i++)
+		any |= top->targets[i].e->type == MT_BPCHAR;
+	if (!any) {
 		mur_buf_printf(b, "SELECT * FROM main.\"murphy__sub%d\"", n->sub);
+		return;
+	}
+	mur_buf_printf(b, "SELECT ");
+	for (int i = 0; i < top->ntarget; i++)
+		mur_buf_printf(b, "%sc%d%s AS c%d", i ? ", " : "", i,
+			       sql_key_collate(top->targets[i].e->type), i);
+	mur_buf_printf(b, " FROM main.\"murphy__sub%d\"", n->sub);
+}
+
+static void emit_node(mur_buf *b, const sql_setop *n, const sql_setop *top)
+{
+	int ncols = top->ntarget;
+	if (n->kind == SQL_SETOP_LEAF) {
+		emit_leaf(b, n, top);
 		return;
 	}
 	if (n->all && n->kind != SQL_SETOP_UNION) {
 		mur_buf_printf(b, "SELECT ");
 		emit_cols(b, ncols);
 		mur_buf_printf(b, " FROM (");
-		emit_numbered(b, n->l, ncols);
+		emit_numbered(b, n->l, top);
 		mur_buf_printf(b, " %s ", op_sql(n));
-		emit_numbered(b, n->r, ncols);
+		emit_numbered(b, n->r, top);
 		mur_buf_printf(b, ")");
 		return;
 	}
-	emit_node(b, n->l, ncols);
+	emit_node(b, n->l, top);
 	mur_buf_printf(b, " %s%s ", op_sql(n), n->all ? " ALL" : "");
 	if (n->r->kind == SQL_SETOP_LEAF) {
-		emit_node(b, n->r, ncols);
+		emit_node(b, n->r, top);
 		return;
 	}
 	mur_buf_printf(b, "SELECT * FROM (");
-	emit_node(b, n->r, ncols);
+	emit_node(b, n->r, top);
 	mur_buf_printf(b, ")");
 }
 
@@ -145,7 +165,7 @@ static int plan_setop(sql_ctx *c, const sql_setop *so, plan *p)
 		return MUR_ERR;
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "SELECT * FROM (");
-	emit_node(&b, so, so->ntarget);
+	emit_node(&b, so, so);
 	mur_buf_printf(&b, ")");
 	for (int i = 0; i < so->nsort; i++) {
 		sql_expr slot = {.kind = SE_SLOT, .slot = so->sorts[i].target};

@@ -94,8 +94,12 @@ int sql_join_key_of(const sql_query *q, int t);
 int sql_plan_shuffle_keys(sql_ctx *c, const sql_query *q, plan_select *ps, const int *keys);
 void sql_emit_sort(sql_emit *e, const sql_expr *x, int desc, int nulls_first);
 /* " COLLATE x" making SQLite's GROUP BY / DISTINCT / = of a column of type
- * t compare by value (numeric, interval, jsonb: common/valkey.h), or "". */
+ * t compare by value (numeric, interval, jsonb, bpchar: common/valkey.h),
+ * or "". */
 const char *sql_key_collate(mur_type t);
+/* " COLLATE x" of a shard column of type t as CREATE TABLE declares it:
+ * numeric by value, character(n) without trailing spaces (RTRIM), or "". */
+const char *sql_column_collate(mur_type t);
 /* The leader's sort key <prefix><col> (c3, x3) of type t, after " ORDER BY "
  * when first else ", "; a numeric sorts by value (COLLATE). */
 void sql_emit_sort_col(mur_buf *b, int first, char prefix, int col, mur_type t, int desc,
@@ -163,6 +167,14 @@ int sql_plan_grouping_sets(sql_ctx *c, const sql_query *q, plan_select *ps);
 /* 1 when q has string_agg, percentile_cont/disc or mode: planned as one
  * grouping set over gathered rows (sql_plan_grouping_sets). */
 int sql_has_collecting_agg(const sql_query *q);
+
+/* ---- plan_numx.c ---- */
+/* x, a numeric + - * tree, as a program for the follower's hash aggregate
+ * into out: 1 when it compiles, its operands that are not constants in
+ * leaves[0 .. *nleaves) (EXEC_NUMX_OPS_MAX room), which its COL steps
+ * number; the caller renumbers them to the shard output columns.  0 when x
+ * is no such tree (not an operator at the top, division, too many steps). */
+int sql_numx_compile(sql_expr *x, exec_numx *out, sql_expr **leaves, int *nleaves);
 
 /* ---- plan_dml.c, plan_copy.c, plan_ddl.c, plan_misc.c ---- */
 int sql_plan_insert(sql_ctx *c, PgQuery__InsertStmt *s, plan *p);

@@ -10,7 +10,8 @@
  *                                folds a chain into one call)
  *   mur_cast(x, from, to)        PostgreSQL casts through value.c's text I/O
  *   mur_like, mur_ilike          LIKE is case-sensitive; '\' escapes
- *   mur_greatest, mur_least      ignore NULLs like PostgreSQL
+ *   mur_greatest, mur_least      ignore NULLs like PostgreSQL (the _bpchar
+ *                                pair: character(n), trailing spaces aside)
  *   text functions (substr, lpad, md5, ...)  sqlfn_text.c
  *   math functions (abs, round, ln, ...)     sqlfn_math.c
  *   regular expressions (~, regexp_replace)  sqlfn_regex.c
@@ -30,8 +31,10 @@
  * stor_map_sqlite_error (errmap.c) turns the prefix back into a SQLSTATE.
  */
 #include "storage/storage_int.h"
+
 #include "storage/sqlrow.h"
 
+#include "common/bpchar.h"
 #include "common/buf.h"
 #include "common/clock.h"
 #include "common/numeric.h"
@@ -472,13 +475,29 @@ static int value_cmp(sqlite3_value *a, sqlite3_value *b)
 	}
 }
 
-static void extreme(sqlite3_context *cx, int argc, sqlite3_value **v, int sign)
+/* character(n) order: the texts without their trailing spaces. */
+static int bpchar_cmp(sqlite3_value *a, sqlite3_value *b)
+{
+	const char *x = (const char *)sqlite3_value_text(a),
+		   *y = (const char *)sqlite3_value_text(b);
+	size_t la, lb;
+	int r;
+	if (!x || !y)
+		return value_cmp(a, b);
+	la = mur_bpchar_trimmed_len(x, (size_t)sqlite3_value_bytes(a));
+	lb = mur_bpchar_trimmed_len(y, (size_t)sqlite3_value_bytes(b));
+	r = memcmp(x, y, la < lb ? la : lb);
+	return r ? r : (la > lb) - (la < lb);
+}
+
+static void extreme(sqlite3_context *cx, int argc, sqlite3_value **v, int sign,
+		    int (*cmp)(sqlite3_value *, sqlite3_value *))
 {
 	sqlite3_value *best = NULL;
 	for (int i = 0; i < argc; i++) {
 		if (sqlite3_value_type(v[i]) == SQLITE_NULL)
 			continue;
-		if (!best || value_cmp(v[i], best) * sign > 0)
+		if (!best || cmp(v[i], best) * sign > 0)
 			best = v[i];
 	}
 	if (best)
@@ -487,9 +506,20 @@ static void extreme(sqlite3_context *cx, int argc, sqlite3_value **v, int sign)
 
 static void fn_greatest(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
-	extreme(cx, argc, v, 1);
+	extreme(cx, argc, v, 1, value_cmp);
 }
-static void fn_least(sqlite3_context *cx, int argc, sqlite3_value **v) { extreme(cx, argc, v, -1); }
+static void fn_least(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	extreme(cx, argc, v, -1, value_cmp);
+}
+static void fn_greatest_bpchar(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	extreme(cx, argc, v, 1, bpchar_cmp);
+}
+static void fn_least_bpchar(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	extreme(cx, argc, v, -1, bpchar_cmp);
+}
 
 /* ---- approx_count_distinct ---- */
 
@@ -544,12 +574,20 @@ static void sketch_final(sqlite3_context *cx)
 /* ---- registration ---- */
 
 static const stor_fn_def sqlfns[] = {
-	{"mur_div", -1, 1, fn_div},           {"mur_fdiv", -1, 1, fn_fdiv},
-	{"mur_mod", -1, 1, fn_mod},           {"mur_avg", 2, 1, fn_avg},
-	{"mur_random", 0, 0, fn_random},      {"mur_cast", 3, 1, fn_cast},
-	{"mur_like", 2, 1, fn_like},          {"mur_like", 3, 1, fn_like},
-	{"mur_ilike", 2, 1, fn_ilike},        {"mur_ilike", 3, 1, fn_ilike},
-	{"mur_greatest", -1, 1, fn_greatest}, {"mur_least", -1, 1, fn_least},
+	{"mur_div", -1, 1, fn_div},
+	{"mur_fdiv", -1, 1, fn_fdiv},
+	{"mur_mod", -1, 1, fn_mod},
+	{"mur_avg", 2, 1, fn_avg},
+	{"mur_random", 0, 0, fn_random},
+	{"mur_cast", 3, 1, fn_cast},
+	{"mur_like", 2, 1, fn_like},
+	{"mur_like", 3, 1, fn_like},
+	{"mur_ilike", 2, 1, fn_ilike},
+	{"mur_ilike", 3, 1, fn_ilike},
+	{"mur_greatest", -1, 1, fn_greatest},
+	{"mur_least", -1, 1, fn_least},
+	{"mur_greatest_bpchar", -1, 1, fn_greatest_bpchar},
+	{"mur_least_bpchar", -1, 1, fn_least_bpchar},
 };
 
 int stor_fn_register(sqlite3 *db, const stor_fn_def *defs, size_t n)

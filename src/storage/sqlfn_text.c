@@ -19,9 +19,16 @@
  *   mur_octet_length             bytes of the UTF-8 text
  *   mur_bool_out                 a boolean as its output function writes it
  *                                ('t'/'f'): concat's arguments
- *   mur_varchar_fit(x, n)        x stored into varchar(n): 22001 when longer
- *                                than n characters (trailing spaces past n are
- *                                cut, as PostgreSQL's assignment does)
+ *   mur_varchar_fit(x, n [, is_char [, explicit]])  x stored into
+ *                                varchar(n), or char(n) when is_char (padded
+ *                                with spaces to n: common/bpchar.h): 22001
+ *                                when longer than n characters (trailing
+ *                                spaces past n are cut, as PostgreSQL's
+ *                                assignment does); an explicit cast cuts
+ *                                whatever is past n
+ *   mur_bpchar_key(x, n)         x without trailing spaces, padded to n
+ *                                characters: a char(n) column's bytes for
+ *                                a value equal to x (parser/analyze_bpchar.c)
  *   mur_raise_if(cond, state, msg)  fails with SQLSTATE state and msg when
  *                                cond is true, else NULL: a check inside a
  *                                DDL entry's SQL (sql/plan_alter_type.c)
@@ -31,6 +38,7 @@
  */
 #include "storage/storage_int.h"
 
+#include "common/bpchar.h"
 #include "common/buf.h"
 #include "common/md5.h"
 #include "common/utf8.h"
@@ -491,20 +499,56 @@ static void fn_bool_out(sqlite3_context *cx, int argc, sqlite3_value **v)
 	sqlite3_result_text(cx, sqlite3_value_int64(v[0]) ? "t" : "f", 1, SQLITE_STATIC);
 }
 
-/* mur_varchar_fit(x, n [, is_char]): x stored into varchar(n), or char(n)
- * when is_char (the message names the type). */
+/* mur_varchar_fit(x, n [, is_char [, explicit]]): x stored into
+ * varchar(n), or char(n) when is_char (padded; the message names the
+ * type); an explicit cast (x::char(n)) cuts instead of failing. */
 static void fn_varchar_fit(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	const char *s = (const char *)sqlite3_value_text(v[0]);
 	int max = sqlite3_value_int(v[1]);
-	long end;
+	int is_char = argc > 2 && sqlite3_value_int(v[2]);
+	int explicit_cast = argc > 3 && sqlite3_value_int(v[3]);
+	mur_buf out;
 	if (sqlite3_value_type(v[0]) == SQLITE_NULL || !s)
 		return;
-	end = mur_utf8_fit(s, (size_t)sqlite3_value_bytes(v[0]), (size_t)(max > 0 ? max : 0));
-	if (end < 0)
+	mur_buf_init(&out);
+	if (mur_bpchar_fit(s, (size_t)sqlite3_value_bytes(v[0]), max > 0 ? max : 0, is_char,
+			   explicit_cast, &out) != MUR_OK) {
+		mur_buf_free(&out);
 		return stor_fn_fail(cx, "22001", "value too long for type character%s(%d)",
-				    argc > 2 && sqlite3_value_int(v[2]) ? "" : " varying", max);
-	sqlite3_result_text(cx, s, (int)end, SQLITE_TRANSIENT);
+				    is_char ? "" : " varying", max);
+	}
+	if (!mur_buf_ok(&out))
+		sqlite3_result_error_nomem(cx);
+	else
+		sqlite3_result_text(cx, out.data ? (const char *)out.data : "", (int)out.len,
+				    SQLITE_TRANSIENT);
+	mur_buf_free(&out);
+}
+
+/* mur_bpchar_key(x, n): x without its trailing spaces, padded with spaces
+ * to n characters (left longer when it is): what a char(n) column holds
+ * for a value equal to x. */
+static void fn_bpchar_key(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	const char *s = (const char *)sqlite3_value_text(v[0]);
+	size_t n;
+	mur_buf out;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL || !s)
+		return;
+	n = mur_bpchar_trimmed_len(s, (size_t)sqlite3_value_bytes(v[0]));
+	mur_buf_init(&out);
+	if (mur_bpchar_fit(s, n, sqlite3_value_int(v[1]), 1, 0, &out) != MUR_OK) {
+		mur_buf_reset(&out);
+		mur_buf_put(&out, s, n);
+	}
+	if (!mur_buf_ok(&out))
+		sqlite3_result_error_nomem(cx);
+	else
+		sqlite3_result_text(cx, out.data ? (const char *)out.data : "", (int)out.len,
+				    SQLITE_TRANSIENT);
+	mur_buf_free(&out);
 }
 
 static void fn_raise_if(sqlite3_context *cx, int argc, sqlite3_value **v)
@@ -522,6 +566,7 @@ static void fn_raise_if(sqlite3_context *cx, int argc, sqlite3_value **v)
 static const stor_fn_def text_fns[] = {
 	{"mur_raise_if", 3, 0, fn_raise_if},
 	{"mur_varchar_fit", -1, 1, fn_varchar_fit},
+	{"mur_bpchar_key", 2, 1, fn_bpchar_key},
 	{"mur_substr", 2, 1, fn_substr},
 	{"mur_substr", 3, 1, fn_substr},
 	{"mur_left", 2, 1, fn_left},

@@ -7,7 +7,8 @@
  *   u8 version | u64 id | u8 kind | u8 nplacements | nplacements × (u32 len + name)
  *   | sql bytes + NUL | u32 nparams | nparams × row value (value.h)
  *   | u32 ncols | u64 nrows | u64 rows_len | rows bytes
- *   | u8 has_agg [ | u32 ngroup | u32 naggs | keys | naggs × (u8 fn | u32 col) ]
+ *   | u8 has_agg [ | u32 ngroup | u32 naggs | keys | naggs × (u8 fn | u32 col)
+ *                | u32 nexprs | nexprs × (u32 nops | nops × (u8 op | u8 scale | u64 arg)) ]
  *   | u64 lsn | u64 entry_id | u8 capture | u64 txn_id | u8 entry_kind
  *   | u64 blob_len | blob | u32 len + peer addr | u64 epoch
  *   | u8 quick | u64 shuffle_id | u32 shuffle_source | u32 shuffle_inputs
@@ -78,12 +79,29 @@ static int rows_valid(const char *p, size_t len, uint64_t nrows, uint32_t ncols)
  * beyond its SQL, rows and blob (more only costs a regrowth). */
 #define EXEC_TASK_ENCODE_SLACK_BYTES 4096
 
-/* keys: u32 num | u32 iv | u32 jsonb (exec_key_cols). */
+/* keys: u32 num | u32 iv | u32 jsonb | u32 bpchar (exec_key_cols). */
 static void put_keys(mur_buf *b, const exec_key_cols *k)
 {
 	mur_buf_put_u32(b, k->num);
 	mur_buf_put_u32(b, k->iv);
 	mur_buf_put_u32(b, k->jsonb);
+	mur_buf_put_u32(b, k->bpchar);
+}
+
+static void put_exprs(mur_buf *b, const exec_agg_spec *a)
+{
+	uint32_t n = a->nexprs < EXEC_NUMX_MAX ? a->nexprs : EXEC_NUMX_MAX;
+	mur_buf_put_u32(b, n);
+	for (uint32_t i = 0; i < n; i++) {
+		const exec_numx *x = &a->exprs[i];
+		uint32_t nops = x->nops < EXEC_NUMX_OPS_MAX ? x->nops : EXEC_NUMX_OPS_MAX;
+		mur_buf_put_u32(b, nops);
+		for (uint32_t k = 0; k < nops; k++) {
+			mur_buf_put_u8(b, x->ops[k].op);
+			mur_buf_put_u8(b, x->ops[k].scale);
+			mur_buf_put_u64(b, (uint64_t)x->ops[k].arg);
+		}
+	}
 }
 
 static void get_keys(mur_rd *r, exec_key_cols *k)
@@ -91,6 +109,7 @@ static void get_keys(mur_rd *r, exec_key_cols *k)
 	k->num = mur_rd_u32(r);
 	k->iv = mur_rd_u32(r);
 	k->jsonb = mur_rd_u32(r);
+	k->bpchar = mur_rd_u32(r);
 }
 
 void exec_task_encode(const exec_task *t, mur_buf *b)
@@ -124,6 +143,7 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 			mur_buf_put_u8(b, t->agg.aggs[i].fn);
 			mur_buf_put_u32(b, t->agg.aggs[i].col);
 		}
+		put_exprs(b, &t->agg);
 	}
 	mur_buf_put_u64(b, t->lsn);
 	mur_buf_put_u64(b, t->entry_id);
@@ -156,6 +176,30 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 		mur_buf_put_u64(b, t->attached_bound[i]);
 }
 
+/* The expressions' shapes (columns against the input, stack depth) are
+ * checked where the input is known: exec_hashagg_validate. */
+static int decode_exprs(mur_rd *r, exec_agg_spec *a)
+{
+	a->nexprs = mur_rd_u32(r);
+	if (!mur_rd_ok(r) || a->nexprs > EXEC_NUMX_MAX)
+		return MUR_EPROTO;
+	for (uint32_t i = 0; i < a->nexprs; i++) {
+		exec_numx *x = &a->exprs[i];
+		x->nops = mur_rd_u32(r);
+		if (!mur_rd_ok(r) || x->nops > EXEC_NUMX_OPS_MAX)
+			return MUR_EPROTO;
+		for (uint32_t k = 0; k < x->nops; k++) {
+			x->ops[k].op = mur_rd_u8(r);
+			x->ops[k].scale = mur_rd_u8(r);
+			x->ops[k].arg = (int64_t)mur_rd_u64(r);
+			if (x->ops[k].op < EXEC_NUMX_COL || x->ops[k].op > EXEC_NUMX_OP_MAX ||
+			    x->ops[k].scale > EXEC_NUMX_SCALE_MAX)
+				return MUR_EPROTO;
+		}
+	}
+	return mur_rd_ok(r) ? MUR_OK : MUR_EPROTO;
+}
+
 static int decode_agg(mur_rd *r, exec_agg_spec *a)
 {
 	a->ngroup = mur_rd_u32(r);
@@ -169,7 +213,7 @@ static int decode_agg(mur_rd *r, exec_agg_spec *a)
 		if (a->aggs[i].fn < EXEC_AGG_COUNT_STAR || a->aggs[i].fn > EXEC_AGG_FN_MAX)
 			return MUR_EPROTO;
 	}
-	return mur_rd_ok(r) ? MUR_OK : MUR_EPROTO;
+	return mur_rd_ok(r) ? decode_exprs(r, a) : MUR_EPROTO;
 }
 
 static int decode_task(mur_rd *r, exec_task *t)

@@ -54,7 +54,7 @@
  * are shorter (CAT_NAME_MAX); this only bounds what the wire accepts. */
 #define EXEC_TASK_IDENT_MAX 256
 /* First byte of an encoded task or result; bumped on layout changes. */
-#define EXEC_WIRE_VERSION 13
+#define EXEC_WIRE_VERSION 15
 
 typedef enum exec_task_kind {
 	EXEC_TASK_QUERY = 1,
@@ -149,9 +149,10 @@ typedef struct exec_agg {
  * (common/valkey.h: 1.0 = 1.00, '1 day' = '24 hours', {"a": 1.0} =
  * {"a": 1}); the rest by their bytes. */
 typedef struct exec_key_cols {
-	uint32_t num;   /* numeric text (or SQLite integers in a numeric column) */
-	uint32_t iv;    /* stored intervals */
-	uint32_t jsonb; /* stored jsonb */
+	uint32_t num;    /* numeric text (or SQLite integers in a numeric column) */
+	uint32_t iv;     /* stored intervals */
+	uint32_t jsonb;  /* stored jsonb */
+	uint32_t bpchar; /* character(n): without trailing spaces */
 } exec_key_cols;
 
 /* The key kind of column c (MUR_KEY_BYTES when unmarked or c >= 32). */
@@ -159,11 +160,45 @@ static inline mur_key_kind exec_key_kind(const exec_key_cols *k, uint32_t c)
 {
 	if (c >= 32)
 		return MUR_KEY_BYTES;
-	return (k->num >> c & 1u)     ? MUR_KEY_NUMERIC
-	       : (k->iv >> c & 1u)    ? MUR_KEY_INTERVAL
-	       : (k->jsonb >> c & 1u) ? MUR_KEY_JSONB
-				      : MUR_KEY_BYTES;
+	return (k->num >> c & 1u)      ? MUR_KEY_NUMERIC
+	       : (k->iv >> c & 1u)     ? MUR_KEY_INTERVAL
+	       : (k->jsonb >> c & 1u)  ? MUR_KEY_JSONB
+	       : (k->bpchar >> c & 1u) ? MUR_KEY_BPCHAR
+				       : MUR_KEY_BYTES;
 }
+
+/* A numeric expression the hash aggregate evaluates per row (ops/numx.h):
+ * + - * and unary minus over input columns and integer constants scaled
+ * by 10^-scale, in postfix order, with PostgreSQL's numeric result scales.
+ * An aggregate reads expression i as its column EXEC_AGG_COL_EXPR | i, so
+ * sum(l_extendedprice * (1 - l_discount)) adds the product in fixed point
+ * instead of SQLite computing and printing it as text per row (TPC-H's
+ * Q1).  Only NUM_SUM and COUNT read expressions. */
+typedef enum exec_numx_opcode {
+	EXEC_NUMX_COL = 1,   /* push input column arg (numeric TEXT or an INT) */
+	EXEC_NUMX_CONST = 2, /* push arg * 10^-scale */
+	EXEC_NUMX_ADD = 3,   /* pop b, pop a, push a + b */
+	EXEC_NUMX_SUB = 4,   /* a - b */
+	EXEC_NUMX_MUL = 5,   /* a * b */
+	EXEC_NUMX_NEG = 6,   /* pop a, push -a */
+	EXEC_NUMX_OP_MAX = 6,
+} exec_numx_opcode;
+
+#define EXEC_NUMX_MAX 8               /* expressions per spec: Q1 has two */
+#define EXEC_NUMX_OPS_MAX 16          /* steps of one: Q1's longest has nine */
+#define EXEC_NUMX_SCALE_MAX 18        /* a constant's scale (its mantissa is an int64) */
+#define EXEC_AGG_COL_EXPR 0x80000000u /* exec_agg.col: expression (col & ~it) */
+
+typedef struct exec_numx_op {
+	uint8_t op;    /* exec_numx_opcode */
+	uint8_t scale; /* CONST */
+	int64_t arg;   /* COL: the column; CONST: the mantissa */
+} exec_numx_op;
+
+typedef struct exec_numx {
+	uint32_t nops;
+	exec_numx_op ops[EXEC_NUMX_OPS_MAX];
+} exec_numx;
 
 /* Hash aggregation: group input rows by their first `ngroup` columns and
  * compute `naggs` aggregates.  Output rows: the ngroup key values, then one
@@ -177,6 +212,8 @@ typedef struct exec_agg_spec {
 	 * which shows the first spelling it saw) */
 	exec_key_cols keys;
 	exec_agg aggs[EXEC_AGGS_MAX];
+	uint32_t nexprs; /* numeric expressions the aggregates read (exec_numx) */
+	exec_numx exprs[EXEC_NUMX_MAX];
 } exec_agg_spec;
 
 /* Owners of one shuffle (parts of shuffle_to). */

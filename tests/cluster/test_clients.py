@@ -124,10 +124,7 @@ SQLA_KEYS = ("select_1", "tables", "columns", "pk", "indexes", "unique", "foreig
 # Steps where murphy differs, compared apart and marked xfail(strict): a
 # fix turns them into failures that say to remove the entry.
 GAPS = {
-    "sqla": {
-        "alter_in_block": "ALTER TABLE inside a transaction block is 0A000 (docs/decisions.md):"
-                          " Alembic's transactional migrations fail",
-    },
+    "sqla": {},
     "jdbc": {},
 }
 

@@ -2,8 +2,9 @@
 commit path it took, which changes with the shards it touched (issue 16,
 "Visible"; docs/transactions.md): an autocommit statement on one shard is
 its own decision; on several, a two-phase commit with one participant per
-shard written, the decision recorded, one marker per participant, each
-phase timed; in a block the commit waits for COMMIT, and the plan says
+shard written: by default staged at quorum (parallel commits), with
+`murphy.parallel_commits = off` the decision recorded and one marker per
+participant, each phase timed; in a block the commit waits for COMMIT, and the plan says
 which path a COMMIT would take now.  Read through psycopg2 and psql.
 """
 import re
@@ -58,6 +59,19 @@ def test_explain_analyze_of_writes_names_the_commit_path(cluster):
     assert "two-phase" not in text, text
     assert scalar(conn, "SELECT v FROM xc WHERE id = %d" % one) == 1  # it ran
 
+    # by default (murphy.parallel_commits on) a multi-shard statement
+    # commits by staging markers; off, by a recorded decision and markers
+    for ids in ((one, two), (one, two, three)):
+        text = explain(conn, "UPDATE xc SET v = v + 1 WHERE id IN (%s)"
+                       % ",".join(map(str, ids)))
+        m = re.search(r"Commit: two-phase: (\d+) participants, staged at quorum "
+                      r"\([\d.]+ ms, 1 round, no decision fsync\): committed; no commit "
+                      r"markers", text)
+        assert m and int(m.group(1)) == len(ids), text
+        assert re.search(r"Writes: %d rows changed, each shard's entry at its write quorum "
+                         r"\(prepared\) in 2 rounds" % len(ids), text), text
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.parallel_commits = off")
     for ids in ((one, two), (one, two, three)):
         text = explain(conn, "UPDATE xc SET v = v + 1 WHERE id IN (%s)"
                        % ",".join(map(str, ids)))
@@ -68,6 +82,8 @@ def test_explain_analyze_of_writes_names_the_commit_path(cluster):
         assert int(m.group(1)) == len(ids) and int(m.group(3)) == len(ids), text
         assert re.search(r"Writes: %d rows changed, each shard's entry at its write quorum "
                          r"\(prepared\) in 2 rounds" % len(ids), text), text
+    with conn.cursor() as cur:
+        cur.execute("RESET murphy.parallel_commits")
 
     text = explain(conn, "INSERT INTO xc VALUES (1001, 0)")
     assert "Commit: autocommit: entry is its own decision" in text, text
@@ -90,7 +106,7 @@ def test_explain_analyze_of_writes_names_the_commit_path(cluster):
     assert ("logged on its primary (pipelined: COMMIT waits for its write quorum) in 1 round "
             "(the rows go to every copy at once)") in text, text
     blk.rollback()
-    assert scalar(conn, "SELECT v FROM xc WHERE id = %d" % one) == 3  # the block's undone
+    assert scalar(conn, "SELECT v FROM xc WHERE id = %d" % one) == 5  # the block's undone
     conn.close()
 
 
@@ -101,8 +117,8 @@ def test_psql_shows_the_commit_path(cluster):
                         "EXPLAIN ANALYZE UPDATE xc SET v = v + 1"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
-    assert re.search(r"Commit: two-phase: %d participants, decision recorded .*, %d markers"
-                     % (SHARDS, SHARDS), r.stdout), r.stdout
+    assert re.search(r"Commit: two-phase: %d participants, staged at quorum .*: committed"
+                     % SHARDS, r.stdout), r.stdout
     conn.close()
 
 

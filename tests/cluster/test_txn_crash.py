@@ -26,13 +26,30 @@ SUSPECT_MS = 1000
 DEAD_MS = 30000  # nobody is declared dead (and rebuilt) during these tests
 
 
+# murphy.parallel_commits: "on" (the default: a multi-shard COMMIT by
+# staging markers) and "off" (every entry at its quorum, a recorded
+# decision, then commit markers).  Crash-table rows that hold for both
+# paths are parametrized over MODES (docs/transactions.md, "Crash table").
+MODES = ("on", "off")
+
+
+def mode_connect(cluster, mode, autocommit=False):
+    """A connection whose multi-shard commits go by `mode`."""
+    conn = cluster.connect()
+    with conn.cursor() as cur:
+        cur.execute("SET murphy.parallel_commits = %s" % mode)
+    conn.autocommit = autocommit
+    return conn
+
+
 @pytest.fixture
 def cc(request):
     yield from owned_cluster(request, 3, timer_args(SUSPECT_MS, DEAD_MS))
 
 
-def setup_table(cluster, name):
-    conn = cluster.connect()
+def setup_table(cluster, name, mode=None):
+    """20 rows over 4 shards; mode: the INSERT's murphy.parallel_commits."""
+    conn = mode_connect(cluster, mode, autocommit=True) if mode else cluster.connect()
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int NOT NULL) "
                     "WITH (shards = 4, replicas = 3)" % name)
@@ -64,10 +81,11 @@ def restart_and_check(cluster, table, v_after=(0,)):
     conn.close()
 
 
-def test_leader_killed_before_commit_the_block_is_undone(cc):
+@pytest.mark.parametrize("mode", MODES)
+def test_leader_killed_before_commit_the_block_is_undone(cc, mode):
     """Every entry of the block at its quorum, no decision: presumed abort."""
     setup_table(cc, "crash_blk")
-    blk = cc.connect(autocommit=False)
+    blk = mode_connect(cc, mode)
     with blk.cursor() as cur:
         cur.execute("INSERT INTO crash_blk " + rows(100, 140, 1))
         cur.execute("UPDATE crash_blk SET v = 5 WHERE id <= 20")
@@ -76,11 +94,12 @@ def test_leader_killed_before_commit_the_block_is_undone(cc):
     restart_and_check(cc, "crash_blk")
 
 
-def test_leader_killed_during_a_multi_shard_statement_it_is_undone(cc):
+@pytest.mark.parametrize("mode", MODES)
+def test_leader_killed_during_a_multi_shard_statement_it_is_undone(cc, mode):
     """An autocommit statement over every shard, killed while its parts are
     in flight: none of it stays (some parts may have reached their quorum)."""
     setup_table(cc, "crash_stmt")
-    conn = cc.connect()
+    conn = mode_connect(cc, mode, autocommit=True)
     errors = []
 
     def big_update():
@@ -115,19 +134,40 @@ def with_fault_point(cluster, name):
         del os.environ["MURPHY_FAULT_POINT"]
 
 
-def two_shard_commit_dies_at(cluster, table, point):
-    """A block updating ids on two shards; its COMMIT kills the leader at
-    `point`; the leader is started again (unarmed)."""
-    setup_table(cluster, table)
+def wait_fault_reached(cluster, point, timeout=15):
+    """Until the leader's log says it died at `point`."""
+    path = os.path.join(cluster.dir, "leader", "murphy.log")
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with open(path, errors="replace") as f:
+            if "fault point %s reached" % point in f.read():
+                return
+        time.sleep(0.1)
+    raise AssertionError("the leader never reached fault point %s" % point)
+
+
+def two_shard_commit_dies_at(cluster, table, point, mode="off"):
+    """A block updating ids on two shards; its COMMIT (by `mode`) kills the
+    leader at `point`; the leader is started again (unarmed).  By parallel
+    commits txn_after_first_marker is after the COMMIT was answered: the
+    tick's lazy markers (the shards stay idle a second) kill it then."""
+    lazy = mode == "on" and point == "txn_after_first_marker"
+    # the setup's own markers must not be the ones that reach the point (a
+    # restart appends those of a staged INSERT): it commits with markers
+    setup_table(cluster, table, "off" if point == "txn_after_first_marker" else None)
     conn = cluster.connect()
     a_id, b_id = two_shard_ids(conn, table)
     conn.close()
     with_fault_point(cluster, point)
-    blk = cluster.connect(autocommit=False)
+    blk = mode_connect(cluster, mode)
     with blk.cursor() as cur:
         cur.execute("UPDATE %s SET v = 7 WHERE id IN (%d, %d)" % (table, a_id, b_id))
-    with pytest.raises(psycopg2.Error):
-        blk.commit()  # the leader died inside COMMIT
+    if lazy:
+        blk.commit()  # committed by its staging markers: no marker on its path
+        wait_fault_reached(cluster, point)
+    else:
+        with pytest.raises(psycopg2.Error):
+            blk.commit()  # the leader died inside COMMIT
     blk.close()
     assert "fault point %s reached" % point in cluster.logs(), "the leader died elsewhere"
     kill_leader(cluster)  # already gone: this only waits for the pid to vanish
@@ -151,31 +191,38 @@ def check_outcome(cluster, conn, table, ids, committed):
     conn.close()
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("point, committed", [
-    ("txn_after_prepare", False),      # all entries at quorum, no decision: presumed abort
-    ("txn_after_decision", True),      # decision recorded, no marker: markers appended
-    ("txn_after_first_marker", True),  # one marker at quorum: the other appended
+    # no decision, nothing staged (off: every entry at its quorum; on:
+    # entries maybe in flight): presumed abort
+    ("txn_after_prepare", False),
+    # off: decision recorded, no marker; on: every staging marker at its
+    # quorum, no row, no marker: committed, markers appended
+    ("txn_after_decision", True),
+    # one marker at quorum (on: the tick's lazy markers): the other appended
+    ("txn_after_first_marker", True),
 ])
-def test_leader_killed_at_each_step_of_a_two_shard_commit(cc, point, committed):
-    table = "c_" + point
-    conn, a_id, b_id = two_shard_commit_dies_at(cc, table, point)
+def test_leader_killed_at_each_step_of_a_two_shard_commit(cc, point, committed, mode):
+    table = "c_%s_%s" % (point, mode)
+    conn, a_id, b_id = two_shard_commit_dies_at(cc, table, point, mode)
     check_outcome(cc, conn, table, (a_id, b_id), committed)
 
 
-def test_writes_queued_during_a_restart_run_after_its_markers(cc):
+@pytest.mark.parametrize("mode", MODES)
+def test_writes_queued_during_a_restart_run_after_its_markers(cc, mode):
     """The leader dies with a two-shard decision recorded and no marker
     sent; it restarts while the followers are stopped, so the writes of
     its first clients queue until the copies report.  Every copy holds
     the transaction open at the end of its log: the restart's marker must
     be appended before those writes, which every copy would refuse (25000)
     while it is open (found by the bank nemesis)."""
-    table = "c_queued"
+    table = "c_queued_" + mode
     setup_table(cc, table)
     conn = cc.connect()
     a_id, b_id = two_shard_ids(conn, table)
     conn.close()
     with_fault_point(cc, "txn_after_decision")
-    blk = cc.connect(autocommit=False)
+    blk = mode_connect(cc, mode)
     with blk.cursor() as cur:
         cur.execute("UPDATE %s SET v = 7 WHERE id IN (%d, %d)" % (table, a_id, b_id))
     with pytest.raises(psycopg2.Error):

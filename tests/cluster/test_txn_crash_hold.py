@@ -27,7 +27,7 @@ import checker
 from conftest import owned_cluster, timer_args
 from test_leader_crash import kill_leader
 from test_txn_atomic import scalar, two_shard_ids
-from test_txn_crash import check_outcome, setup_table
+from test_txn_crash import MODES, check_outcome, mode_connect, setup_table
 
 SUSPECT_MS = 1000
 DEAD_MS = 30000  # the killed follower is not rebuilt elsewhere meanwhile
@@ -78,15 +78,16 @@ def outcome_of(conn, txid):
     return row[0] if row else None
 
 
-def test_participant_primary_killed_after_the_decision(hc):
-    table = "h_primary"
+@pytest.mark.parametrize("mode", MODES)
+def test_participant_primary_killed_after_the_decision(hc, mode):
+    table = "h_primary_" + mode
     setup_table(hc, table)
     conn = hc.connect()
     a_id, b_id = two_shard_ids(conn, table)
     victim = primary_node(conn, table, a_id)
     conn.close()
     start_leader_holding(hc)
-    blk = hc.connect(autocommit=False)
+    blk = mode_connect(hc, mode)
     txid = scalar(blk, "SELECT txid_current()")
     with blk.cursor() as cur:
         cur.execute("UPDATE %s SET v = 7 WHERE id IN (%d, %d)" % (table, a_id, b_id))
@@ -121,6 +122,7 @@ CLIENT = textwrap.dedent("""
     import sys, psycopg2
     conn = psycopg2.connect(sys.argv[1])
     cur = conn.cursor()
+    cur.execute("SET murphy.parallel_commits = %s" % sys.argv[5])
     cur.execute("SELECT txid_current()")
     print(cur.fetchone()[0], flush=True)
     cur.execute("UPDATE %s SET v = 7 WHERE id IN (%s, %s)" % tuple(sys.argv[2:5]))
@@ -129,14 +131,16 @@ CLIENT = textwrap.dedent("""
 """)
 
 
-def test_client_killed_during_commit(hc):
-    table = "h_client"
+@pytest.mark.parametrize("mode", MODES)
+def test_client_killed_during_commit(hc, mode):
+    table = "h_client_" + mode
     setup_table(hc, table)
     conn = hc.connect()
     a_id, b_id = two_shard_ids(conn, table)
     conn.close()
     start_leader_holding(hc)
-    child = subprocess.Popen([sys.executable, "-c", CLIENT, hc.dsn(), table, str(a_id), str(b_id)],
+    child = subprocess.Popen([sys.executable, "-c", CLIENT, hc.dsn(), table, str(a_id), str(b_id),
+                              mode],
                              stdout=subprocess.PIPE, text=True)
     try:
         txid = int(child.stdout.readline())

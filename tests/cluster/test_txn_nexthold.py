@@ -15,6 +15,11 @@ answered there, before the marker is at its quorum.
   its COMMIT fails (40000), and once the copies are back every copy holds
   A and nothing of B.
 - the copies are let go on (SIGCONT): both commit, B after A.
+
+A commits with `murphy.parallel_commits = off`: only a recorded decision
+sends commit markers on the COMMIT's path.  By parallel commits (the
+default) A hands its locks on at its staging markers' send and sends no
+marker: the same step is test_txn_stagehold.py's.
 """
 import os
 import signal
@@ -27,7 +32,7 @@ import pytest
 import checker
 from conftest import owned_cluster, timer_args
 from test_txn_atomic import ids_on_copies, scalar, two_shard_ids
-from test_txn_crash import setup_table
+from test_txn_crash import mode_connect, setup_table
 from test_txn_crash_hold import outcome_of, primary_node, start_leader_holding, wait_held
 
 # the stopped copies must not be suspected while the test holds them (a
@@ -84,7 +89,7 @@ def a_out_b_behind(nc, table):
     others = [n for n in nc.node_names() if n not in ("leader", primary)]
     assert len(others) == 2, others
     start_leader_holding(nc)
-    a = nc.connect(autocommit=False)
+    a = mode_connect(nc, "off")  # the recorded decision's markers (module doc)
     txid = scalar(a, "SELECT txid_current()")
     with a.cursor() as cur:
         cur.execute("UPDATE %s SET v = 7 WHERE id IN (%d, %d)" % (table, a_id, b_id))

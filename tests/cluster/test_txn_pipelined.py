@@ -32,6 +32,7 @@ import pytest
 
 from conftest import fault, owned_cluster
 from test_txn_atomic import nothing_anywhere, scalar
+from test_txn_crash import MODES, mode_connect
 
 TIMERS = ["--suspect-timeout-ms", "3000", "--dead-timeout-ms", "10000"]
 DELAY_MS = 300  # each way: a quorum round to a replica takes 2 × DELAY_MS
@@ -164,6 +165,51 @@ def test_replicas_lost_before_commit_make_it_fail_and_leave_nothing(fc):
     conn.close()
 
 
+@pytest.mark.parametrize("mode", MODES)
+def test_replicas_lost_before_a_two_shard_commit_make_it_fail_and_leave_nothing(fc, mode):
+    """The same over two shards, COMMIT sent before the copies die: on, the
+    staging markers go behind the entries in flight and are queued again
+    when those fail (before the fix the leader aborted: the requeued
+    staging marker took the lock it had handed on); off, the entries'
+    quorum fails before any decision.  Either way COMMIT fails, rolled
+    back, and nothing remains once the copies return."""
+    conn = fc.connect()
+    slow, other = "pm_" + mode, "pq_" + mode
+    one_shard_table(conn, other)
+    replicas = slow_table(conn, slow, 1000)
+    blk = mode_connect(fc, mode)
+    heard = {}
+
+    def commit():
+        try:
+            blk.commit()
+            heard["ok"] = True
+        except psycopg2.Error as e:
+            heard["error"] = e
+
+    with blk.cursor() as cur:
+        cur.execute("UPDATE %s SET v = 7 WHERE id = 1" % other)
+        took = timed(cur, "UPDATE %s SET v = 7 WHERE id = 1" % slow)
+        assert took < 0.5, "the UPDATE in a block waited %.3f s for its quorum" % took
+    th = threading.Thread(target=commit)
+    th.start()
+    time.sleep(0.3)  # COMMIT is in: the slow entry's quorum is still 1.7 s away
+    for node in replicas:
+        os.kill(fc.pid(node), signal.SIGKILL)
+    fault(conn, "heal")
+    th.join(30)
+    assert "error" in heard, heard
+    e = heard["error"]
+    assert "rolled back" in str(e), e
+    assert e.pgcode in ("40000", "08006"), (e.pgcode, str(e))
+    blk.close()
+    assert scalar(conn, "SELECT v FROM %s WHERE id = 1" % slow) == 0
+    fc.start()
+    nothing_anywhere(fc, conn, slow, "v = 7")
+    nothing_anywhere(fc, conn, other, "v = 7")
+    conn.close()
+
+
 def test_replicas_lost_before_commit_undo_a_pipelined_insert(fc):
     conn = fc.connect()
     replicas = slow_table(conn, "pn", 1000)
@@ -185,35 +231,41 @@ def test_replicas_lost_before_commit_undo_a_pipelined_insert(fc):
     conn.close()
 
 
-def test_two_shard_commit_releases_a_shard_once_its_marker_is_in(fc):
+@pytest.mark.parametrize("mode", MODES)
+def test_two_shard_commit_releases_a_shard_once_its_marker_is_in(fc, mode):
+    """off: fa's lock goes with fa's marker, before sb's marker round ends.
+    on: fa's lock goes when fa's staging marker is sent; the waiter (then
+    a block: an autocommit write waits for the decision) is answered
+    before sb's staging round ends, and commits after it."""
+    fa, sb = "fa_" + mode, "sb_" + mode
     conn = fc.connect()
     with conn.cursor() as cur:
-        cur.execute("CREATE TABLE fa (id int PRIMARY KEY, v int NOT NULL) "
-                    "WITH (shards = 1, replicas = 1)")
-        cur.execute("CREATE TABLE sb (id int PRIMARY KEY, v int NOT NULL) "
-                    "WITH (shards = 1, replicas = 3)")
-        cur.execute("INSERT INTO fa VALUES (1, 0)")
-        cur.execute("INSERT INTO sb VALUES (1, 0)")
+        cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int NOT NULL) "
+                    "WITH (shards = 1, replicas = 1)" % fa)
+        cur.execute("CREATE TABLE %s (id int PRIMARY KEY, v int NOT NULL) "
+                    "WITH (shards = 1, replicas = 3)" % sb)
+        cur.execute("INSERT INTO %s VALUES (1, 0)" % fa)
+        cur.execute("INSERT INTO %s VALUES (1, 0)" % sb)
         time.sleep(0.2)
-        cur.execute("SELECT node FROM murphy.placements WHERE table_name = 'fa'")
+        cur.execute("SELECT node FROM murphy.placements WHERE table_name = %s", (fa,))
         fast = cur.fetchone()[0]
-        cur.execute("SELECT node FROM murphy.placements WHERE table_name = 'sb' "
-                    "AND node <> %s", (fast,))
+        cur.execute("SELECT node FROM murphy.placements WHERE table_name = %s "
+                    "AND node <> %s", (sb, fast))
         slow = [r[0] for r in cur.fetchall()]
     assert len(slow) == 2, slow
     for node in slow:  # sb's quorum needs one of them; fa's copy is not delayed
         fault(conn, "delay %s %d" % (node, DELAY_MS))
     done = {}
     try:
-        blk = fc.connect(autocommit=False)
+        blk = mode_connect(fc, mode)
         with blk.cursor() as cur:
-            cur.execute("UPDATE fa SET v = 1 WHERE id = 1")
-            cur.execute("UPDATE sb SET v = 1 WHERE id = 1")
-        waiter = fc.connect()
+            cur.execute("UPDATE %s SET v = 1 WHERE id = 1" % fa)
+            cur.execute("UPDATE %s SET v = 1 WHERE id = 1" % sb)
+        waiter = mode_connect(fc, mode, autocommit=mode == "off")
 
         def write_fa():
             with waiter.cursor() as cur:
-                cur.execute("UPDATE fa SET v = v + 10 WHERE id = 1")  # waits for blk's lock
+                cur.execute("UPDATE %s SET v = v + 10 WHERE id = 1" % fa)  # waits for blk
             done["fa"] = time.monotonic()
 
         t = threading.Thread(target=write_fa)
@@ -227,10 +279,12 @@ def test_two_shard_commit_releases_a_shard_once_its_marker_is_in(fc):
         assert done["fa"] < done["commit"] - DELAY_MS / 1000, \
             "the waiter on fa finished %.3f s before COMMIT returned" % (
                 done["commit"] - done["fa"])
+        if mode == "on":
+            waiter.commit()  # after blk's decision: it followed blk's staging marker
         blk.close()
         waiter.close()
     finally:
         fault(conn, "heal")
-    assert scalar(conn, "SELECT v FROM fa WHERE id = 1") == 11
-    assert scalar(conn, "SELECT v FROM sb WHERE id = 1") == 1
+    assert scalar(conn, "SELECT v FROM %s WHERE id = 1" % fa) == 11
+    assert scalar(conn, "SELECT v FROM %s WHERE id = 1" % sb) == 1
     conn.close()

@@ -21,7 +21,7 @@ import pytest
 import checker
 from conftest import owned_cluster, timer_args
 from test_leader_crash import kill_leader
-from test_txn_crash import with_fault_point
+from test_txn_crash import MODES, mode_connect, with_fault_point
 
 SHARDS = 4
 
@@ -190,11 +190,12 @@ def crashy(request):
     yield from owned_cluster(request, 3, timer_args(1000, 30000))
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("point, outcome", [
     ("txn_after_decision", "committed"),  # decided: the client's answer was lost
     ("txn_after_prepare", None),          # no decision: presumed abort, no row
 ])
-def test_client_that_lost_its_commit_looks_its_txid_up(crashy, point, outcome):
+def test_client_that_lost_its_commit_looks_its_txid_up(crashy, point, outcome, mode):
     """The leader dies inside a two-shard COMMIT (fault point), so the
     client hears no answer.  With the txid it read in the block
     (txid_current()) it asks murphy.transaction_outcomes after the
@@ -205,7 +206,7 @@ def test_client_that_lost_its_commit_looks_its_txid_up(crashy, point, outcome):
         cur.execute("INSERT INTO amb VALUES " + ",".join("(%d, 0)" % i for i in range(1, 21)))
     conn.close()
     with_fault_point(crashy, point)
-    blk = crashy.connect(autocommit=False)
+    blk = mode_connect(crashy, mode)
     txid = scalar(blk, "SELECT txid_current()")
     with blk.cursor() as cur:
         cur.execute("UPDATE amb SET v = 7")

@@ -98,9 +98,9 @@ class Transfer:
 class Clients:
     """Transfer and reader threads; transfers and reads kept in lists."""
 
-    def __init__(self, cluster, clock, seed, parallel=False):
+    def __init__(self, cluster, clock, seed, parallel=None):
         self.cluster, self.clock, self.seed = cluster, clock, seed
-        self.parallel = parallel  # SET murphy.parallel_commits = on in each session
+        self.parallel = parallel  # SET murphy.parallel_commits = <it> in each session
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.txids = True  # txid_current() exists
@@ -127,7 +127,7 @@ class Clients:
                 conn = self.cluster.connect(autocommit=True)
                 if self.parallel:
                     with conn.cursor() as cur:
-                        cur.execute("SET murphy.parallel_commits = on")
+                        cur.execute("SET murphy.parallel_commits = %s" % self.parallel)
                 conn.autocommit = autocommit
                 return conn
             except psycopg2.Error:
@@ -437,12 +437,12 @@ def run(args, out, settle, join_s, final_read_s, timers):
               "reproduce: tests/nemesis/run.py --workload bank --seed %d --seconds %g "
               "--followers %d%s%s" % (args.seed, args.seconds, args.followers,
                                       " --no-leader-kills" if args.no_leader_kills else "",
-                                      " --parallel-commits"
-                                      if getattr(args, "parallel_commits", False) else "")]
+                                      " --parallel-commits %s" % args.parallel_commits
+                                      if getattr(args, "parallel_commits", None) else "")]
     try:
         cluster.start()
         create_tables(cluster, replicas)
-        clients = Clients(cluster, clock, args.seed, getattr(args, "parallel_commits", False))
+        clients = Clients(cluster, clock, args.seed, getattr(args, "parallel_commits", None))
         steps = nem.schedule(args.seed, args.followers, not args.no_leader_kills, TABLES)
         nemesis = nem.Nemesis(cluster, history, steps, threading.Event())
         t0[0] = time.time()

@@ -285,8 +285,9 @@ def parse_args(argv):
                    help="insert: writers and readers of unique ids (default); bank: transfers "
                    "in BEGIN ... COMMIT and readers summing (bank.py)")
     p.add_argument("--keep", action="store_true", help="keep the cluster directory")
-    p.add_argument("--parallel-commits", action="store_true",
-                   help="bank: every client session SETs murphy.parallel_commits = on")
+    p.add_argument("--parallel-commits", choices=("on", "off"), default=None,
+                   help="bank: every client session SETs murphy.parallel_commits to this "
+                   "(default: the server's, on)")
     args = p.parse_args(argv)
     if args.seed is None:
         args.seed = random.SystemRandom().randrange(1, 1 << 31)

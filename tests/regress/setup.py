@@ -76,9 +76,9 @@ def statements():
     s.append("INSERT INTO float8_tbl VALUES (0.0), (-34.84), (-1004.30), "
              "(-1.2345678901234e+200), (-1.2345678901234e-200)")
     s.append("CREATE TABLE char_tbl (f1 char(4))")
-    s.append("INSERT INTO char_tbl VALUES ('a'), ('ab'), ('abcd'), ('ab  ')")
+    s.append("INSERT INTO char_tbl VALUES ('a'), ('ab'), ('abcd'), ('abcd    ')")
     s.append("CREATE TABLE varchar_tbl (f1 varchar(4))")
-    s.append("INSERT INTO varchar_tbl VALUES ('a'), ('ab'), ('abcd'), ('ab  ')")
+    s.append("INSERT INTO varchar_tbl VALUES ('a'), ('ab'), ('abcd'), ('abcd    ')")
     s.append("CREATE TABLE text_tbl (f1 text)")
     s.append("INSERT INTO text_tbl VALUES ('doh!'), ('hi de ho neighbor')")
     s.append("CREATE TABLE aggtest (a int2, b float4)")

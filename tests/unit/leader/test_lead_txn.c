@@ -823,6 +823,8 @@ static void test_view_state_follows_the_commit(void **state)
 {
 	(void)state;
 	lf_fixture *fx = lf_new(3);
+	/* the recorded decision's steps (parallel commits: test_repl.c) */
+	lf_ok(fx, "SET murphy.parallel_commits = off");
 	lf_ok(fx, "CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 2, replicas = 3)");
 	lf_ok(fx, "INSERT INTO t VALUES (1, 'a'), (2, 'a'), (3, 'a'), (4, 'a'), (5, 'a'), "
 		  "(6, 'a')");
@@ -830,6 +832,7 @@ static void test_view_state_follows_the_commit(void **state)
 	uint64_t lsn0 = lf_committed_lsn(fx, "t", 0), lsn1 = lf_committed_lsn(fx, "t", 1);
 	assert_true(lsn0 > 0 && lsn1 > 0); /* both shards hold rows */
 	void *a = lf_session(fx);
+	settled_ok(fx, lf_exec(fx, a, "SET murphy.parallel_commits = off"));
 	settled_ok(fx, lf_exec(fx, a, "BEGIN"));
 	settled_ok(fx, lf_exec(fx, a, "UPDATE t SET v = 'b'"));
 	assert_string_equal(view_state(fx), "active");
@@ -926,6 +929,9 @@ static void test_recorded_decision_trimmed_only_when_no_copy_needs_it(void **sta
 	lf_fixture *fx = lf_new(3);
 	repl_ctx *repl = lf_engine(fx)->repl;
 	outcome_seen o = {0};
+	/* markers on the COMMIT's path (parallel commits' lazy markers come
+	 * from the tick: test_txn_outcomes.py) */
+	lf_ok(fx, "SET murphy.parallel_commits = off");
 	lf_ok(fx, "CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 2, replicas = 3)");
 	lf_ok(fx, "INSERT INTO t VALUES (1, 'a'), (2, 'a'), (3, 'a'), (4, 'a'), (5, 'a'), "
 		  "(6, 'a')");

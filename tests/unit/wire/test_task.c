@@ -48,6 +48,11 @@ static void make_task(exec_task *t, mur_value *params, mur_buf *rows)
 	t->agg.aggs[0].fn = EXEC_AGG_COUNT_STAR;
 	t->agg.aggs[1].fn = EXEC_AGG_SUM;
 	t->agg.aggs[1].col = 2;
+	t->agg.nexprs = 1; /* c1 * -0.05 */
+	t->agg.exprs[0].nops = 3;
+	t->agg.exprs[0].ops[0] = (exec_numx_op){.op = EXEC_NUMX_COL, .arg = 1};
+	t->agg.exprs[0].ops[1] = (exec_numx_op){.op = EXEC_NUMX_CONST, .scale = 2, .arg = -5};
+	t->agg.exprs[0].ops[2] = (exec_numx_op){.op = EXEC_NUMX_MUL};
 }
 
 static void test_task_roundtrip(void **state)
@@ -91,6 +96,14 @@ static void test_task_roundtrip(void **state)
 	assert_int_equal(d.agg.naggs, 2);
 	assert_int_equal(d.agg.aggs[1].fn, EXEC_AGG_SUM);
 	assert_int_equal(d.agg.aggs[1].col, 2);
+	assert_int_equal(d.agg.nexprs, 1);
+	assert_int_equal(d.agg.exprs[0].nops, 3);
+	assert_int_equal(d.agg.exprs[0].ops[0].op, EXEC_NUMX_COL);
+	assert_int_equal(d.agg.exprs[0].ops[0].arg, 1);
+	assert_int_equal(d.agg.exprs[0].ops[1].op, EXEC_NUMX_CONST);
+	assert_int_equal(d.agg.exprs[0].ops[1].scale, 2);
+	assert_int_equal(d.agg.exprs[0].ops[1].arg, -5);
+	assert_int_equal(d.agg.exprs[0].ops[2].op, EXEC_NUMX_MUL);
 	assert_string_equal(d.scan_table, "t1");
 	assert_string_equal(d.scan_column, "c \"q\"");
 	assert_int_equal(d.lsn, 41);
@@ -203,6 +216,12 @@ static void test_task_malformed(void **state)
 	t.agg.aggs[0].fn = 42;
 	expect_bad(&t);
 	t.agg.aggs[0].fn = EXEC_AGG_COUNT;
+	t.agg.exprs[0].ops[2].op = EXEC_NUMX_OP_MAX + 1; /* unknown expression step */
+	expect_bad(&t);
+	t.agg.exprs[0].ops[2].op = EXEC_NUMX_MUL;
+	t.agg.exprs[0].ops[1].scale = EXEC_NUMX_SCALE_MAX + 1;
+	expect_bad(&t);
+	t.agg.exprs[0].ops[1].scale = 2;
 	t.nrows = 3; /* rows hold 2 */
 	expect_bad(&t);
 	t.nrows = 2;
