@@ -673,8 +673,9 @@ typedef struct cat_index {
 	uint8_t desc[CAT_INDEX_COLS_MAX];            /* 1: DESC */
 } cat_index;
 
-/* The index named name, NULL when none. */
-const cat_index *cat_index_lookup(const catalog *c, const char *name);
+/* The index named name in schema (its table's; NULL: any schema, the
+ * first found), NULL when none. */
+const cat_index *cat_index_lookup(const catalog *c, const char *schema, const char *name);
 int cat_index_count(const catalog *c);
 const cat_index *cat_index_at(const catalog *c, int i);
 /* 42P07 when a relation (table, view, sequence, index, primary key's
@@ -683,8 +684,9 @@ int cat_index_check_name(const catalog *c, const cat_index *def, mur_error *err)
 /* Record def (copied) durably: 42P07 as cat_index_check_name, 54000
  * past CAT_INDEXES_MAX. */
 int cat_index_add(catalog *c, const cat_index *def, mur_error *err);
-/* Forget the index named name (durably); MUR_OK when there is none. */
-int cat_index_drop(catalog *c, const char *name, mur_error *err);
+/* Forget the index named name in schema (NULL: any; durably); MUR_OK
+ * when there is none. */
+int cat_index_drop(catalog *c, const char *schema, const char *name, mur_error *err);
 /* The reshape of table old into def (ALTER TABLE, same column count):
  * index columns renamed with theirs. */
 int cat_index_rename_columns(catalog *c, const cat_table *old, const cat_table *def,
@@ -875,6 +877,11 @@ int cat_grant_apply(catalog *c, const cat_grant_change *g, int superuser, mur_er
  * privs on t, itself or through PUBLIC. */
 int cat_allowed(const catalog *c, const char *role, int superuser, const cat_table *t,
 		unsigned privs);
+/* The grants on the table or view with id, in the order they were made
+ * (catalog order): calls each(arg, role, privs) for each role holding a
+ * privilege (CAT_ROLE_PUBLIC for PUBLIC); returns how many. */
+int cat_grants_each(const catalog *c, uint32_t id,
+		    void (*each)(void *arg, const char *role, unsigned privs), void *arg);
 /* cat_allowed for the table or view with id (views share the ids' space:
  * a GRANT on a view is a row under its id). */
 int cat_allowed_id(const catalog *c, const char *role, int superuser, uint32_t id, unsigned privs);

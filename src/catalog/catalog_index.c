@@ -4,9 +4,11 @@
  * The index itself lives in every copy of its table's shards (each
  * shard's SQLite file: leader/lead_ddl.c sends the DDL); the catalog
  * keeps what names and describes it, so that
- *   - an index name is one relation's (42P07 when a table, view,
- *     sequence or index already has it, as PostgreSQL), and DROP INDEX
- *     finds the one table whose copies hold it (42704 when none does);
+ *   - an index lives in its table's schema and its name is one
+ *     relation's there (42P07 when a table, view, sequence or index of
+ *     that schema already has it, as PostgreSQL; another schema may have
+ *     an index of the same name), and DROP INDEX [schema.]name finds the
+ *     one table whose copies hold it (42704 when none does);
  *   - pg_class / pg_index / pg_get_indexdef, psql's \d and \di, pg_dump
  *     and the drivers' metadata calls see it (src/pgcatalog).
  * The primary key's index is not here: it is the table's (cat_column
@@ -35,18 +37,70 @@
 int cat_index_count(const catalog *c) { return c->nindexes; }
 const cat_index *cat_index_at(const catalog *c, int i) { return c->indexes[i]; }
 
-static int find(const catalog *c, const char *name)
+/* An index lives in its table's schema, as PostgreSQL's: "public" for
+ * a table of none; NULL when the table is gone. */
+static const char *index_schema(const catalog *c, const cat_index *x)
 {
-	for (int i = 0; i < c->nindexes; i++)
-		if (!strcmp(c->indexes[i]->name, name))
+	const cat_table *t = cat_table_by_id((catalog *)c, x->table_id);
+	return !t ? NULL : t->schema[0] ? t->schema : "public";
+}
+
+/* The index called name in schema (NULL: in any schema, the first). */
+static int find(const catalog *c, const char *schema, const char *name)
+{
+	for (int i = 0; i < c->nindexes; i++) {
+		const char *in;
+		if (strcmp(c->indexes[i]->name, name))
+			continue;
+		if (!schema || ((in = index_schema(c, c->indexes[i])) && !strcmp(in, schema)))
 			return i;
+	}
 	return -1;
 }
 
-const cat_index *cat_index_lookup(const catalog *c, const char *name)
+const cat_index *cat_index_lookup(const catalog *c, const char *schema, const char *name)
 {
-	int i = find(c, name);
+	int i = find(c, schema, name);
 	return i < 0 ? NULL : c->indexes[i];
+}
+
+int cat_indexes_upgrade(catalog *c, mur_error *err)
+{
+	sqlite3_stmt *st;
+	int unique_names = 0;
+	if (sqlite3_prepare_v2(c->store,
+			       "SELECT sql LIKE '%name TEXT UNIQUE%' FROM sqlite_master WHERE "
+			       "type = 'table' AND name = 'indexes'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return mur_error_set(err, SQLSTATE_IO_ERROR, "catalog store: %s",
+				     sqlite3_errmsg(c->store));
+	if (sqlite3_step(st) == SQLITE_ROW)
+		unique_names = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (!unique_names)
+		return MUR_OK;
+	/* names were unique across schemas: the table again without it, in
+	 * one transaction (a crash leaves the old table or the new one) */
+	char *msg = NULL;
+	if (sqlite3_exec(c->store,
+			 "SAVEPOINT index_names;"
+			 "CREATE TABLE indexes_v2(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+			 " table_id INTEGER NOT NULL, columns TEXT NOT NULL,"
+			 " is_unique INTEGER NOT NULL);"
+			 "INSERT INTO indexes_v2 SELECT id, name, table_id, columns, is_unique"
+			 " FROM indexes;"
+			 "DROP TABLE indexes;"
+			 "ALTER TABLE indexes_v2 RENAME TO indexes;"
+			 "RELEASE index_names;",
+			 NULL, NULL, &msg) != SQLITE_OK) {
+		mur_error_set(err, SQLSTATE_IO_ERROR, "catalog store: index names: %s",
+			      msg ? msg : "?");
+		sqlite3_free(msg);
+		sqlite3_exec(c->store, "ROLLBACK TO index_names; RELEASE index_names;", NULL, NULL,
+			     NULL);
+		return MUR_ERR;
+	}
+	return MUR_OK;
 }
 
 void cat_indexes_free(catalog *c)
@@ -119,27 +173,29 @@ int cat_indexes_load(catalog *c, mur_error *err)
 
 /* ---- CREATE INDEX / DROP INDEX ---- */
 
-/* Is name t's primary key's index (<table>_pkey)? */
-static int is_pkey_name(const cat_table *t, const char *name)
+/* Is name t's primary key's index (<table>_pkey), in schema? */
+static int is_pkey_name(const cat_table *t, const char *schema, const char *name)
 {
 	size_t n = strlen(t->name);
 	int has_key = 0;
+	if (strcmp(t->schema[0] ? t->schema : "public", schema ? schema : "public"))
+		return 0;
 	for (int i = 0; i < t->ncols && !has_key; i++)
 		has_key = t->cols[i].primary_key;
 	return has_key && !strncmp(name, t->name, n) && !strcmp(name + n, "_pkey");
 }
 
-/* 42P07 when a relation already has def's name: a table or view of its
- * table's schema, a sequence, another index or a primary key's index. */
+/* 42P07 when a relation of its table's schema already has def's name: a
+ * table, view, sequence, another index or a primary key's index. */
 static int name_taken(const catalog *c, const cat_index *def, mur_error *err)
 {
-	const cat_table *t = cat_table_by_id((catalog *)c, def->table_id);
-	const char *schema = t ? t->schema : NULL;
-	int taken = find(c, def->name) >= 0 || cat_table_lookup(c, schema, def->name) ||
+	const char *schema = index_schema(c, def);
+	int taken = find(c, schema ? schema : "public", def->name) >= 0 ||
+		    cat_table_lookup(c, schema, def->name) ||
 		    cat_view_lookup(c, schema, def->name) ||
 		    cat_seq_lookup_in(c, schema, def->name);
 	for (int i = 0; !taken && i < cat_table_count(c); i++)
-		taken = is_pkey_name(cat_table_at(c, i), def->name);
+		taken = is_pkey_name(cat_table_at(c, i), schema, def->name);
 	if (!taken)
 		return MUR_OK;
 	return mur_error_set(err, SQLSTATE_DUPLICATE_TABLE, "relation \"%s\" already exists",
@@ -182,13 +238,13 @@ static void forget_at(catalog *c, int i)
 	c->version++;
 }
 
-int cat_index_drop(catalog *c, const char *name, mur_error *err)
+int cat_index_drop(catalog *c, const char *schema, const char *name, mur_error *err)
 {
-	int i = find(c, name);
+	int i = find(c, schema, name);
 	if (i < 0)
 		return MUR_OK;
-	if (c->store &&
-	    cat_store_run(c, "DELETE FROM indexes WHERE name = ?", "s", err, name) != MUR_OK)
+	if (c->store && cat_store_run(c, "DELETE FROM indexes WHERE id = ?", "i", err,
+				      (int64_t)c->indexes[i]->id) != MUR_OK)
 		return MUR_ERR;
 	forget_at(c, i);
 	return MUR_OK;

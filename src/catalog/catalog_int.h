@@ -127,6 +127,9 @@ int cat_views_load(catalog *c, mur_error *err);
 void cat_views_free(catalog *c);
 /* catalog_index.c: load the indexes table at open; free them at close;
  * forget a dropped table's (its store rows go with the table's). */
+/* A catalog file from before index names were per schema: its indexes
+ * table again without the UNIQUE name (catalog_index.c). */
+int cat_indexes_upgrade(catalog *c, mur_error *err);
 int cat_indexes_load(catalog *c, mur_error *err);
 void cat_indexes_free(catalog *c);
 void cat_indexes_forget_table(catalog *c, uint32_t table_id);

@@ -337,6 +337,18 @@ int cat_allowed(const catalog *c, const char *role, int superuser, const cat_tab
 	return t->kind == CAT_TABLE_VIRTUAL || cat_allowed_id(c, role, superuser, t->id, privs);
 }
 
+int cat_grants_each(const catalog *c, uint32_t id,
+		    void (*each)(void *arg, const char *role, unsigned privs), void *arg)
+{
+	int n = 0;
+	for (int i = 0; i < c->ngrants; i++)
+		if (c->grants[i].table_id == id && c->grants[i].privs) {
+			each(arg, c->grants[i].role, c->grants[i].privs);
+			n++;
+		}
+	return n;
+}
+
 int cat_allowed_id(const catalog *c, const char *role, int superuser, uint32_t id, unsigned privs)
 {
 	int mine, pub;

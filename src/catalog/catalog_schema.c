@@ -238,7 +238,7 @@ int cat_search_path(const catalog *c, const char *path, const char *user, char o
 static int holds(const catalog *c, const char *schema, const char *name)
 {
 	return cat_table_lookup(c, schema, name) || cat_view_lookup(c, schema, name) ||
-	       cat_seq_lookup_in(c, schema, name);
+	       cat_seq_lookup_in(c, schema, name) || cat_index_lookup(c, schema, name);
 }
 
 int cat_relation_schema(const catalog *c, const char *path, const char *user, const char *name,

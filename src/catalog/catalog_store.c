@@ -139,7 +139,8 @@ static const char *const schema_sql =
 	" schema TEXT NOT NULL, sql TEXT NOT NULL, columns TEXT NOT NULL, deps TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS schemas(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL);"
 	/* catalog_index.c: columns as "name[ DESC]" lines */
-	"CREATE TABLE IF NOT EXISTS indexes(id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+	/* (a name is unique per schema, its table's: catalog_index.c checks) */
+	"CREATE TABLE IF NOT EXISTS indexes(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 	" table_id INTEGER NOT NULL, columns TEXT NOT NULL, is_unique INTEGER NOT NULL);"
 	/* catalog_fkey.c */
 	"CREATE TABLE IF NOT EXISTS fkeys(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
@@ -293,6 +294,8 @@ static int upgrade(catalog *c, mur_error *err)
 	if (!has_column(c, "shards", "gen") &&
 	    exec_sql(c, "ALTER TABLE shards ADD COLUMN gen INTEGER NOT NULL DEFAULT 0", err) !=
 		    MUR_OK)
+		return MUR_ERR;
+	if (cat_indexes_upgrade(c, err) != MUR_OK) /* index names unique per schema */
 		return MUR_ERR;
 	return MUR_OK;
 }

@@ -348,8 +348,8 @@ static void index_done(lead_run *r)
 		index_undo(r, t, drop);
 		return;
 	}
-	if (!r->failed && r->p->kind == PLAN_DROP_INDEX &&
-	    cat_index_drop(r->e->cat, pi->index_name, &err) != MUR_OK)
+	if (!r->failed && r->p->kind == PLAN_DROP_INDEX && pi->index_schema &&
+	    cat_index_drop(r->e->cat, pi->index_schema, pi->index_name, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	if (!r->failed && t && r->p->kind == PLAN_CREATE_INDEX)
 		lead_ddltxn_record(r, LEAD_DDL_CREATED_INDEX, t, pi->index_name);

@@ -402,6 +402,13 @@ static void job_start(ddl_job *j)
 
 static void job_resume(void *arg) { job_start(arg); }
 
+/* The schema of the table with id (its indexes'), NULL when it is gone. */
+static const char *ddl_table_schema(lead_session *s, uint32_t id)
+{
+	const cat_table *t = cat_table_by_id(s->e->cat, id);
+	return !t ? NULL : t->schema[0] ? t->schema : "public";
+}
+
 /* Apply records [from, s->nddl) for a block that committed (commit), was
  * undone, or rolled back to a savepoint (to_savepoint): the catalog's part
  * now, the copies' part into j.  Only DOOMED records stay. */
@@ -431,7 +438,10 @@ static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_j
 					     d->index, err.message);
 				free(d->def);
 				d->def = NULL;
-			} else if (drop && cat_index_drop(s->e->cat, d->index, &err) != MUR_OK) {
+			} else if (drop &&
+				   ddl_table_schema(s, d->table_id) && /* else gone with it */
+				   cat_index_drop(s->e->cat, ddl_table_schema(s, d->table_id),
+						  d->index, &err) != MUR_OK) {
 				MLOG(ERROR, "ddl", "catalog: forgetting index %s: %s", d->index,
 				     err.message);
 			}
@@ -449,7 +459,9 @@ static void apply(lead_session *s, int from, int commit, int to_savepoint, ddl_j
 			break;
 		case LEAD_DDL_DROPPED_INDEX:
 			drop = commit;
-			if (drop && cat_index_drop(s->e->cat, d->index, &err) != MUR_OK)
+			if (drop && ddl_table_schema(s, d->table_id) &&
+			    cat_index_drop(s->e->cat, ddl_table_schema(s, d->table_id), d->index,
+					   &err) != MUR_OK)
 				MLOG(ERROR, "ddl", "catalog: forgetting index %s: %s", d->index,
 				     err.message);
 			break;

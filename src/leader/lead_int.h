@@ -154,6 +154,7 @@ typedef struct lead_setting {
 
 typedef struct lead_copy lead_copy;
 typedef struct lead_copyto lead_copyto;
+typedef struct lead_stream lead_stream;
 typedef struct lead_run lead_run;
 
 /* A session's transaction (the diagram above). */
@@ -230,6 +231,7 @@ typedef struct lead_session {
 	char reported[LEAD_REPORTED][256];
 	lead_copy *copy;     /* COPY FROM STDIN in progress */
 	lead_copyto *copyto; /* COPY TO STDOUT in progress (lead_copyto.c) */
+	int portal_stream;   /* the next execute() feeds a portal: it may stream (lead_stream.c) */
 	int closed;
 	int refs; /* session + pending runs; freed at 0 */
 	/* the statement in progress (lead_cancel.c): its done() is wrapped,
@@ -348,7 +350,8 @@ struct lead_run {
 	lead_engine *e;
 	const plan *p; /* borrowed from the statement (or owned: own_plan) */
 	plan *own_plan;
-	uint32_t only_shard; /* > 0: a scan reads shard only_shard - 1 alone (COPY TO) */
+	uint32_t only_shard; /* > 0: a scan reads shard only_shard - 1 alone (COPY TO, cursors) */
+	lead_stream *stream; /* a portal's batch (lead_stream.c): its task SQL, its last key */
 	int nparams;
 	mur_value *params; /* bound parameters, coerced to plan->param_types */
 	mur_buf param_scratch;
@@ -798,6 +801,31 @@ void lead_copy_abort(lead_session *s);
 void lead_copyto_start(lead_session *s, plan *p, const char *sql, pgw_done_cb done, void *arg);
 void lead_copyto_next(void *esess, int stop, pgw_done_cb done, void *arg);
 void lead_copyto_abort(lead_session *s);
+/* lead_stream.c: a portal reads a plain scan a batch at a time, the
+ * leader holding one batch (its DataRows and the follower's frame)
+ * whatever the table's size.  A batch is sized by the rows' width seen so
+ * far to about LEAD_STREAM_BATCH_BYTES of encoded rows, between _MIN and
+ * _MAX rows (the first: _FIRST): wide rows keep the leader's memory
+ * bounded in bytes, narrow ones cost fewer task round trips
+ * (docs/decisions.md: measured). */
+#define LEAD_STREAM_BATCH_BYTES ((uint64_t)1 << 20)
+#define LEAD_STREAM_BATCH_FIRST 256
+#define LEAD_STREAM_BATCH_MIN 16
+#define LEAD_STREAM_BATCH_MAX 20000
+/* 1 when p may be read in batches (sql/plan_batch.c planned it so). */
+int lead_stream_wanted(const plan *p);
+/* Make first (bound, not started) the first batch of a stream of its
+ * statement (text sql): MUR_OK, then start first as usual — its answer
+ * is the batch's rows with pgw_result.stream set while more follow;
+ * MUR_ERR (the plan cannot stream) or MUR_ENOMEM: first is unchanged. */
+int lead_stream_start(lead_run *first, const char *sql);
+/* pgw_engine_ops.portal_next and portal_close. */
+void lead_stream_next(void *esess, void *stream, pgw_done_cb done, void *arg);
+void lead_stream_close(void *esess, void *stream);
+/* The task SQL of r's batch (r->stream set). */
+const char *lead_stream_task_sql(const lead_run *r);
+/* r's batch answered (r->rows): remember its last key for the next one. */
+int lead_stream_rows(lead_run *r, mur_error *err);
 
 /* lead_cancel.c: cancel a statement (design at the top of the file) */
 /* End run r early with err (57014, or a lock wait's 55P03 / 40P01): see

@@ -241,7 +241,7 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 	for (int i = 0; i < ps->ntables; i++)
 		cat_placement_file(ps->tables[i], lead_shard_of(ps, i, shard), t->placements[i],
 				   sizeof t->placements[i]);
-	t->sql = ps->shard_sql;
+	t->sql = r->stream ? lead_stream_task_sql(r) : ps->shard_sql;
 	t->nparams = (uint32_t)r->nparams;
 	t->params = r->params;
 	if (ps->has_partial_agg) {
@@ -249,7 +249,7 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 		t->agg = ps->partial_agg;
 	}
 	t->quick = ps->router && ps->prune.active && ps->ntables == 1 && point_key(ps->tables[0]);
-	if (ps->scan_column) {
+	if (ps->scan_column && !r->stream) {
 		t->scan_table = ps->tables[0]->name;
 		t->scan_column = ps->scan_column;
 	}
@@ -570,6 +570,8 @@ void lead_select_finish(lead_run *r)
 	mur_error err;
 
 	if (!r->failed && final_stage(r, &err) != MUR_OK)
+		lead_run_fail(r, &err);
+	if (!r->failed && r->stream && lead_stream_rows(r, &err) != MUR_OK)
 		lead_run_fail(r, &err);
 	lead_stale_report(r);
 	if (r->parent) {

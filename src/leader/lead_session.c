@@ -1011,6 +1011,8 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 {
 	lead_run *r;
 	mur_error err;
+	int stream = s->portal_stream;
+	s->portal_stream = 0;
 	if (st->p->kind == PLAN_LOCK) {
 		lead_txn_lock(s, st->p, st->sql, done, arg);
 		return;
@@ -1055,6 +1057,8 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 		lead_run_finish(r);
 		return;
 	}
+	if (stream && lead_stream_wanted(st->p))
+		(void)lead_stream_start(r, st->sql); /* else the result is whole */
 	lead_run_start(r);
 }
 
@@ -1363,7 +1367,9 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	lead_session *s = esess;
 	lead_stmt *st = stmt;
 	mur_error err;
+	int stream = s->portal_stream;
 
+	s->portal_stream = 0;            /* execute_planned takes it, whenever it runs */
 	lead_stmt_begin(s, &done, &arg); /* cancel, statement_timeout: lead_cancel.c */
 	if (lead_txn_implicit_start(s, st->p, &err) != MUR_OK) {
 		done_with_error(done, arg, &err);
@@ -1383,6 +1389,7 @@ static void op_execute(void *esess, void *stmt, int nparams, const char *const *
 	 * no plan may point at a dropped table; murphy.count_distinct decides
 	 * the aggregates).  A long one is parsed on the pool, with a copy of
 	 * the parameters (theirs live only during this call). */
+	s->portal_stream = stream;
 	if (!st->p || stmt_stale(s, st)) {
 		if (stmt_offloop(s, st) && plan_job_start(s, st, 1, nparams, values, lengths,
 							  nformats, formats, done, arg) == MUR_OK)
@@ -1405,6 +1412,8 @@ static void op_copy_done(void *esess, int failed, const char *msg, pgw_done_cb d
 	lead_copy_done(esess, failed, msg, done, arg);
 }
 
+static void op_portal_stream(void *esess) { ((lead_session *)esess)->portal_stream = 1; }
+
 static char op_txn_status(void *esess) { return lead_txn_status(esess); }
 
 static void op_statement_failed(void *esess) { lead_txn_statement_failed(esess); }
@@ -1423,6 +1432,9 @@ const pgw_engine_ops lead_engine_ops = {
 	.copy_data = op_copy_data,
 	.copy_done = op_copy_done,
 	.copy_out_next = lead_copyto_next,
+	.portal_stream = op_portal_stream,
+	.portal_next = lead_stream_next,
+	.portal_close = lead_stream_close,
 	.txn_status = op_txn_status,
 	.statement_failed = op_statement_failed,
 	.cancel = lead_session_cancel_request,

@@ -311,17 +311,35 @@ static void fn_array_json(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	mur_buf_free(&b);
 }
 
-/* Elements of an array text: n, and the i-th (1-based) into out. */
+/* A quoted element at p ('"'): its text unescaped into out when keep;
+ * returns where it ends (past the closing quote). */
+static const char *array_quoted(const char *p, int keep, mur_buf *out)
+{
+	for (p++; *p && *p != '"'; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		if (keep)
+			mur_buf_put_u8(out, (uint8_t)*p);
+	}
+	return *p ? p + 1 : p;
+}
+
+/* Elements of an array text (array_out's quoting, or an int2vector's
+ * spaces): n, and the i-th (1-based) into out. */
 static int array_element(const char *arr, int want, mur_buf *out)
 {
 	int n = 0;
 	const char *p = arr + (*arr == '{');
 	while (*p && *p != '}') {
 		const char *e = p;
-		while (*e && *e != ',' && *e != ' ' && *e != '}')
-			e++;
-		if (++n == want)
-			mur_buf_put(out, p, (size_t)(e - p));
+		if (*p == '"') {
+			e = array_quoted(p, ++n == want, out);
+		} else {
+			while (*e && *e != ',' && *e != ' ' && *e != '}')
+				e++;
+			if (++n == want)
+				mur_buf_put(out, p, (size_t)(e - p));
+		}
 		p = *e == ',' || *e == ' ' ? e + 1 : e;
 	}
 	return n;
@@ -529,10 +547,12 @@ static void fn_regclass_in(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		sqlite3_result_int64(ctx, pgc_view_oid(cat_view_lookup(cat_of(ctx), NULL, name)));
 		return;
 	}
-	if (cat_of(ctx) && cat_index_lookup(cat_of(ctx), name) &&
-	    pgc_index_table(cat_of(ctx), cat_index_lookup(cat_of(ctx), name))) {
-		sqlite3_result_int64(ctx, pgc_index_oid(cat_index_lookup(cat_of(ctx), name)));
-		return;
+	if (cat_of(ctx)) { /* an index of schema (else the first of the name) */
+		const cat_index *x = cat_index_lookup(cat_of(ctx), schema[0] ? schema : NULL, name);
+		if (x && pgc_index_table(cat_of(ctx), x)) {
+			sqlite3_result_int64(ctx, pgc_index_oid(x));
+			return;
+		}
 	}
 	if (!schema[0] || !strcmp(schema, "pg_catalog") || !strcmp(schema, "information_schema")) {
 		const pgc_rel *r = pgc_rel_find(schema[0] ? schema : "pg_catalog", name);

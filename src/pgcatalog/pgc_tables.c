@@ -151,10 +151,29 @@ static int visible_columns(const cat_table *t)
 	return n;
 }
 
+static const char *user_of(const pgc_fill_ctx *f);
+
+/* pg_class rows of tables and views carry their grants (relacl). */
+static void class_row_acl(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char *name, uint32_t ns,
+			  const char *kind, int natts, int has_index, uint32_t am,
+			  uint32_t grants_id);
+
 static void class_row(pgc_row *r, uint32_t oid, const char *name, uint32_t ns, const char *kind,
 		      int natts, int has_index, uint32_t am)
 {
+	class_row_acl(NULL, r, oid, name, ns, kind, natts, has_index, am, 0);
+}
+
+static void class_row_acl(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char *name, uint32_t ns,
+			  const char *kind, int natts, int has_index, uint32_t am,
+			  uint32_t grants_id)
+{
+	mur_buf acl;
+	mur_buf_init(&acl);
 	row_begin(r);
+	if (f && pgc_acl_text(f->cat, grants_id, user_of(f), &acl))
+		put_text(r, "relacl", acl.data);
+	mur_buf_free(&acl);
 	put_int(r, "oid", oid);
 	put_text(r, "relname", name);
 	put_int(r, "relnamespace", ns);
@@ -213,11 +232,11 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		uint32_t oid = pgc_table_oid(t);
 		int virt = t->kind == CAT_TABLE_VIRTUAL;
 		int haspk = pgc_pkey_columns(t, cols, sizeof cols) > 0;
-		class_row(r, oid, t->name, pgc_namespace_oid(f->cat, pgc_schema_of(t)),
-			  virt ? "v" : "r", visible_columns(t),
-			  (haspk || has_index(f->cat, t)) |
-				  (has_fkeys(f->cat, t->id) ? CLASS_HAS_TRIGGERS : 0),
-			  virt ? 0 : PGC_OID_AM_HEAP);
+		class_row_acl(f, r, oid, t->name, pgc_namespace_oid(f->cat, pgc_schema_of(t)),
+			      virt ? "v" : "r", visible_columns(t),
+			      (haspk || has_index(f->cat, t)) |
+				      (has_fkeys(f->cat, t->id) ? CLASS_HAS_TRIGGERS : 0),
+			      virt ? 0 : PGC_OID_AM_HEAP, t->id);
 		if (!haspk)
 			continue;
 		pgc_pkey_name(t, pk, sizeof pk);
@@ -233,8 +252,8 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 	}
 	for (int i = 0; i < cat_view_count(f->cat); i++) {
 		const cat_view *v = cat_view_at(f->cat, i);
-		class_row(r, pgc_view_oid(v), v->name, pgc_namespace_oid(f->cat, v->schema), "v",
-			  v->ncols, 0, 0);
+		class_row_acl(f, r, pgc_view_oid(v), v->name, pgc_namespace_oid(f->cat, v->schema),
+			      "v", v->ncols, 0, 0, v->id);
 	}
 	for (int i = 0; i < cat_index_count(f->cat); i++) {
 		const cat_index *x = cat_index_at(f->cat, i);

@@ -355,6 +355,16 @@ void pgw_conn_execute(pgw_conn *c, pgw_wait wait, void *estmt, const pgw_bind *b
 		c->ops->execute(c->esess, estmt, 0, NULL, NULL, 0, NULL, conn_done_cb, c);
 }
 
+void pgw_portal_next(pgw_conn *c, pgw_portal *p, int fetch)
+{
+	void *stream = p->stream;
+	p->stream = NULL; /* the engine holds it until it answers */
+	c->next_portal = p;
+	c->next_fetch = fetch;
+	conn_begin_wait(c, PGW_WAIT_PORTAL_NEXT);
+	c->ops->portal_next(c->esess, stream, conn_done_cb, c);
+}
+
 void pgw_conn_prepare_finish(pgw_conn *c, void *estmt)
 {
 	conn_begin_wait(c, PGW_WAIT_PARSE);
@@ -386,6 +396,9 @@ static void conn_on_result(pgw_conn *c, pgw_result *r)
 	c->wait = PGW_WAIT_NONE;
 	if (c->state == PGW_CONN_CLOSED) { /* client gone: only free */
 		int more = r->kind == PGW_RESULT_COPY_OUT && r->more;
+		if (r->kind == PGW_RESULT_ROWS && r->stream) /* a portal's: let it go */
+			c->ops->portal_close(c->esess, r->stream);
+		c->next_portal = NULL;
 		pgw_result_free(r);
 		if (more) { /* the engine still holds a COPY TO: end it */
 			c->copy_out_wait = wait;
@@ -402,6 +415,10 @@ static void conn_on_result(pgw_conn *c, pgw_result *r)
 	c->state = PGW_CONN_READY;
 	if (r->kind == PGW_RESULT_COPY_OUT || c->copy_out) {
 		pgw_copy_out_result(c, wait, r); /* rows, or the COPY TO's end */
+		return;
+	}
+	if (wait == PGW_WAIT_PORTAL_NEXT) {
+		pgw_portal_refilled(c, r);
 		return;
 	}
 	if (wait == PGW_WAIT_CURSOR) {

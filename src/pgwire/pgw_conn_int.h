@@ -40,12 +40,13 @@
 /* What the pending engine callback completes. */
 typedef enum pgw_wait {
 	PGW_WAIT_NONE = 0,
-	PGW_WAIT_SIMPLE,    /* execute() of a simple-query statement */
-	PGW_WAIT_EXECUTE,   /* execute() of an extended-protocol portal */
-	PGW_WAIT_COPY_DONE, /* copy_done() */
-	PGW_WAIT_PARSE,     /* prepare_finish() of an extended-protocol Parse */
-	PGW_WAIT_QUERY_END, /* query_end() of a multi-statement simple query */
-	PGW_WAIT_CURSOR,    /* execute() of DECLARE's query or EXECUTE's statement */
+	PGW_WAIT_SIMPLE,      /* execute() of a simple-query statement */
+	PGW_WAIT_EXECUTE,     /* execute() of an extended-protocol portal */
+	PGW_WAIT_COPY_DONE,   /* copy_done() */
+	PGW_WAIT_PARSE,       /* prepare_finish() of an extended-protocol Parse */
+	PGW_WAIT_QUERY_END,   /* query_end() of a multi-statement simple query */
+	PGW_WAIT_CURSOR,      /* execute() of DECLARE's query or EXECUTE's statement */
+	PGW_WAIT_PORTAL_NEXT, /* portal_next() of a streaming portal (pgw_portal_next) */
 } pgw_wait;
 
 /* EXECUTE name (args): arguments at most (PostgreSQL's limit on a
@@ -74,6 +75,11 @@ typedef struct pgw_portal {
 	size_t row_off;  /* next DataRow to send in res->rows */
 	uint64_t rows_sent;
 	int done; /* CommandComplete has been sent */
+	/* A portal that streams (pgw_engine.h portal_stream): res holds the
+	 * part being sent; stream (non-NULL) brings the next one. */
+	void *stream;
+	int streamed;       /* it came from a stream: tags count what was sent */
+	uint64_t exec_rows; /* rows sent by the Execute in progress */
 } pgw_portal;
 
 struct pgw_session {
@@ -131,6 +137,17 @@ struct pgw_session {
 	pgw_wait cursor_wait;      /* what the statement waits as (SIMPLE / EXECUTE) */
 	pgw_portal *cursor_portal; /* DECLARE: the cursor being filled; NULL: EXECUTE */
 	pgw_result *cursor_answer; /* the statement's result, kept for its answer */
+	/* FETCH / MOVE in progress over parts of a streaming portal */
+	pgw_wait fetch_wait;      /* what the statement waits as (SIMPLE / EXECUTE) */
+	pgw_result *fetch_answer; /* its result, growing; NULL: none */
+	int fetch_move;
+	int64_t fetch_count; /* rows asked for */
+	uint64_t fetch_rows; /* rows taken so far */
+	char fetch_tag[8];   /* "FETCH" or "MOVE" */
+
+	/* portal_next() in progress (pgw_portal_next) */
+	pgw_portal *next_portal;
+	int next_fetch; /* 1: for a FETCH / MOVE; 0: for an Execute of the portal */
 
 	/* COPY TO STDOUT (pgw_copy_out.c). */
 	int copy_out;           /* CopyOutResponse sent, CopyDone not yet */
@@ -223,9 +240,21 @@ size_t pgw_datarow_size(const char *p, size_t left);
  * started (PGW_WAIT_CURSOR) answered. */
 void pgw_cursor_result(pgw_conn *c, pgw_wait wait, pgw_result *r);
 void pgw_cursor_on_result(pgw_conn *c, pgw_result *r);
-/* Send the portal's rows (up to max_rows when > 0) and PortalSuspended or
- * CommandComplete. */
+/* Send the portal's rows (up to max_rows when > 0, counted in
+ * p->exec_rows) and PortalSuspended or CommandComplete; a streaming
+ * portal whose part ran out first asks for the next one and goes on
+ * when it arrives. */
 void pgw_portal_send(pgw_conn *c, pgw_portal *p, int32_t max_rows);
+/* Take r's stream into p (a result just stored in p->res). */
+void pgw_portal_take_stream(pgw_portal *p, pgw_result *r);
+/* Ask the engine for p's next part (p->stream set); fetch: for a FETCH /
+ * MOVE (pgw_cursor_fetch_more continues), else for an Execute. */
+void pgw_portal_next(pgw_conn *c, pgw_portal *p, int fetch);
+/* The part portal_next() asked for arrived (or its error). */
+void pgw_portal_refilled(pgw_conn *c, pgw_result *r);
+/* pgw_cursor.c: a FETCH / MOVE goes on over p's new part, or ends with err. */
+void pgw_cursor_fetch_more(pgw_conn *c, pgw_portal *p);
+void pgw_cursor_fetch_failed(pgw_conn *c, const mur_error *err);
 
 /* pgw_copy_out.c: a PGW_RESULT_COPY_OUT arrived for wait; in COPY_OUT ask
  * the engine for the next one (or, stop, end it: the client is gone). */

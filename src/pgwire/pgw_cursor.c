@@ -9,12 +9,16 @@
  * through its usual path (simple or extended) with the tag PostgreSQL
  * gives.  Two of them run something first:
  *   DECLARE  prepare() the query, execute() it into a new portal
- *            (PGW_WAIT_CURSOR); FETCH and MOVE then send its rows from
+ *            (PGW_WAIT_CURSOR) with the parameters bound to the DECLARE
+ *            (extended protocol); FETCH and MOVE then send its rows from
  *            where the last one stopped, without running it again;
  *   EXECUTE  execute() the prepared statement with the arguments as text
  *            parameters; its result is the statement's.
  * Cursors go forward only; they end with the transaction block: pgwire
  * drops every portal when the session is idle again (ReadyForQuery 'I').
+ * A cursor whose query the engine streams (portal_stream, pgw_engine.h)
+ * holds one part of its rows: a FETCH that runs past it asks for the next
+ * (pgw_portal_next) and goes on in pgw_cursor_fetch_more when it arrives.
  */
 #include "pgwire/pgw_conn_int.h"
 
@@ -55,8 +59,19 @@ static void cursor_command(pgw_conn *c, pgw_wait wait, pgw_result *r, const char
 	cursor_answer(c, wait, r);
 }
 
+/* The parameters a DECLARE's query takes: those bound to the DECLARE
+ * itself (an extended-protocol Execute of `DECLARE c CURSOR FOR ... $1`,
+ * as psycopg 3's server cursors send it); NULL: none. */
+static const pgw_bind *declare_params(pgw_conn *c, pgw_wait wait)
+{
+	if (wait != PGW_WAIT_EXECUTE || !c->exec_portal || c->exec_portal->bind.nparams <= 0)
+		return NULL;
+	return &c->exec_portal->bind;
+}
+
 static void cursor_declare(pgw_conn *c, pgw_wait wait, pgw_result *r, const pgw_portal_op *op)
 {
+	const pgw_bind *params = declare_params(c, wait);
 	mur_error err;
 	pgw_stmt *s;
 	pgw_portal *p;
@@ -90,17 +105,62 @@ static void cursor_declare(pgw_conn *c, pgw_wait wait, pgw_result *r, const pgw_
 	}
 	c->cursor_wait = wait;
 	c->cursor_portal = p;
-	c->cursor_answer = r; /* kept for the DECLARE's answer */
-	pgw_conn_execute(c, PGW_WAIT_CURSOR, estmt, NULL);
+	c->cursor_answer = r;      /* kept for the DECLARE's answer */
+	if (c->ops->portal_stream) /* FETCH takes the rows a part at a time */
+		c->ops->portal_stream(c->esess);
+	/* the engine copies the values it keeps: the DECLARE's portal may go */
+	pgw_conn_execute(c, PGW_WAIT_CURSOR, estmt, params);
+}
+
+/* The FETCH / MOVE in progress takes rows of p's part until it has its
+ * count or p has no more; a streaming portal whose part ran out asks for
+ * the next (pgw_portal_next) and comes back here when it arrives. */
+void pgw_cursor_fetch_more(pgw_conn *c, pgw_portal *p)
+{
+	pgw_result *r = c->fetch_answer;
+	size_t start = p->row_off, n;
+	char tag[48];
+	while (p->row_off < p->res->rows.len && c->fetch_rows < (uint64_t)c->fetch_count) {
+		if (!(n = pgw_datarow_size(p->res->rows.data + p->row_off,
+					   p->res->rows.len - p->row_off))) {
+			mur_error e;
+			mur_error_set(&e, SQLSTATE_INTERNAL_ERROR, "malformed row in cursor \"%s\"",
+				      p->name);
+			pgw_cursor_fetch_failed(c, &e);
+			return;
+		}
+		p->row_off += n;
+		c->fetch_rows++;
+	}
+	if (!c->fetch_move)
+		mur_buf_put(&r->rows, p->res->rows.data + start, p->row_off - start);
+	if (c->fetch_rows < (uint64_t)c->fetch_count && p->stream) {
+		pgw_portal_next(c, p, 1); /* rows the leader has not read yet */
+		return;
+	}
+	c->fetch_answer = NULL;
+	snprintf(tag, sizeof tag, "%s %llu", c->fetch_tag, (unsigned long long)c->fetch_rows);
+	if (c->fetch_move) {
+		cursor_command(c, c->fetch_wait, r, tag);
+		return;
+	}
+	r->nrows = c->fetch_rows;
+	snprintf(r->tag, sizeof r->tag, "%s", tag);
+	cursor_answer(c, c->fetch_wait, r);
+}
+
+void pgw_cursor_fetch_failed(pgw_conn *c, const mur_error *err)
+{
+	pgw_result *r = c->fetch_answer;
+	c->fetch_answer = NULL;
+	pgw_result_set_error(r, err);
+	cursor_answer(c, c->fetch_wait, r);
 }
 
 /* FETCH / MOVE: up to op->count rows of the cursor, from where it stopped. */
 static void cursor_fetch(pgw_conn *c, pgw_wait wait, pgw_result *r, const pgw_portal_op *op)
 {
 	pgw_portal *p = pgw_portal_find(c, op->name);
-	size_t start, n;
-	uint64_t rows = 0;
-	char tag[48];
 	if (!p || !p->res) {
 		cursor_fail(c, wait, r, SQLSTATE_INVALID_CURSOR_NAME,
 			    "cursor \"%s\" does not exist", op->name);
@@ -110,31 +170,18 @@ static void cursor_fetch(pgw_conn *c, pgw_wait wait, pgw_result *r, const pgw_po
 		cursor_fail(c, wait, r, "42809", "cursor \"%s\" does not return rows", op->name);
 		return;
 	}
-	start = p->row_off;
-	while (p->row_off < p->res->rows.len && rows < (uint64_t)op->count) {
-		if (!(n = pgw_datarow_size(p->res->rows.data + p->row_off,
-					   p->res->rows.len - p->row_off))) {
-			cursor_fail(c, wait, r, SQLSTATE_INTERNAL_ERROR,
-				    "malformed row in cursor \"%s\"", op->name);
-			return;
-		}
-		p->row_off += n;
-		rows++;
-	}
-	snprintf(tag, sizeof tag, "%s %llu", op->verb == PGW_PORTAL_MOVE ? "MOVE" : "FETCH",
-		 (unsigned long long)rows);
-	if (op->verb == PGW_PORTAL_MOVE) {
-		cursor_command(c, wait, r, tag);
-		return;
-	}
-	if (pgw_result_set_columns(r, p->res->ncols, p->res->cols) != MUR_OK) {
+	if (op->verb != PGW_PORTAL_MOVE &&
+	    pgw_result_set_columns(r, p->res->ncols, p->res->cols) != MUR_OK) {
 		cursor_fail(c, wait, r, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		return;
 	}
-	mur_buf_put(&r->rows, p->res->rows.data + start, p->row_off - start);
-	r->nrows = rows;
-	snprintf(r->tag, sizeof r->tag, "%s", tag);
-	cursor_answer(c, wait, r);
+	c->fetch_answer = r;
+	c->fetch_wait = wait;
+	c->fetch_move = op->verb == PGW_PORTAL_MOVE;
+	c->fetch_count = op->count;
+	c->fetch_rows = 0;
+	snprintf(c->fetch_tag, sizeof c->fetch_tag, "%s", c->fetch_move ? "MOVE" : "FETCH");
+	pgw_cursor_fetch_more(c, p);
 }
 
 static void cursor_close(pgw_conn *c, pgw_wait wait, pgw_result *r, const pgw_portal_op *op)
@@ -302,5 +349,6 @@ void pgw_cursor_on_result(pgw_conn *c, pgw_result *r)
 		return;
 	}
 	p->res = r; /* FETCH sends from here */
+	pgw_portal_take_stream(p, r);
 	cursor_command(c, wait, answer, "DECLARE CURSOR");
 }

@@ -121,6 +121,11 @@ typedef struct pgw_result {
 	pgw_copy_format copy;      /* PGW_RESULT_COPY_OUT */
 	int more;                  /* PGW_RESULT_COPY_OUT: copy_out_next() brings more rows */
 	pgw_portal_op *portal;     /* PGW_RESULT_PORTAL: malloc'd, freed with the result */
+	/* PGW_RESULT_ROWS of a portal that streams (portal_stream): non-NULL
+	 * while more rows may follow, from portal_next(stream); pgwire owns
+	 * it until it calls portal_next or portal_close.  Its tag is then
+	 * "SELECT": pgwire counts the rows it sends. */
+	void *stream;
 } pgw_result;
 
 /* malloc + zero; kind COMMAND.  NULL on allocation failure. */
@@ -227,6 +232,18 @@ typedef struct pgw_engine_ops {
 	 * client reads them: the engine holds one result's rows at a time. */
 	void (*copy_out_next)(void *esess, int stop, pgw_done_cb done, void *arg);
 
+	/* Optional, all three or none: portals that stream (a cursor over a
+	 * table larger than the leader's memory).  portal_stream(): the next
+	 * execute() feeds a portal that hands its rows out a part at a time
+	 * (DECLARE's query, an Execute with max rows); the engine may then
+	 * answer with the first part's rows and pgw_result.stream set.
+	 * portal_next(stream): the next part (ROWS, stream set again while
+	 * more may follow, NULL after the last part) or an ERROR (the stream
+	 * is over); done() is called exactly once.  portal_close(stream): the
+	 * portal is dropped before its end (no done()). */
+	void (*portal_stream)(void *esess);
+	void (*portal_next)(void *esess, void *stream, pgw_done_cb done, void *arg);
+	void (*portal_close)(void *esess, void *stream);
 	/* Transaction status for ReadyForQuery: 'I' idle, 'T' in a block, 'E' failed block. */
 	char (*txn_status)(void *esess);
 	/* Called when a statement failed inside an extended-protocol batch or a

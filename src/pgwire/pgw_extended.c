@@ -12,8 +12,11 @@
  * A portal is executed once: the first Execute runs the engine and keeps
  * the pgw_result in the portal; that Execute and later ones send DataRows
  * from where the previous one stopped (max_rows > 0 → PortalSuspended
- * while rows remain).  Portals end when the implicit transaction ends: at
- * Sync with the engine idle ('I').
+ * while rows remain).  An Execute with max rows asks the engine for a
+ * streaming portal (portal_stream): the result then holds one part of the
+ * rows and pgw_portal_send asks for the next (pgw_portal_next) when it
+ * has sent them, so pgwire holds a part, not the result.  Portals end
+ * when the implicit transaction ends: at Sync with the engine idle ('I').
  *
  * Binary format (pgw_binary.h): parameters sent in binary are turned into
  * their text form at Bind (the portal keeps it in params), so the engine
@@ -118,6 +121,8 @@ void pgw_portal_drop(pgw_conn *c, pgw_portal *p)
 	c->nportals--;
 	if (c->exec_portal == p)
 		c->exec_portal = NULL;
+	if (p->stream && c->esess) /* dropped before its end: the engine lets go */
+		c->ops->portal_close(c->esess, p->stream);
 	pgw_stmt_unref(c, p->stmt);
 	pgw_bind_free(&p->bind);
 	mur_buf_free(&p->params);
@@ -151,6 +156,8 @@ void pgw_extended_clear(pgw_conn *c)
 {
 	pgw_result_free(c->cursor_answer); /* the client left while a cursor ran */
 	c->cursor_answer = NULL;
+	pgw_result_free(c->fetch_answer);
+	c->fetch_answer = NULL;
 	c->cursor_portal = NULL;
 	portals_drop_all(c, NULL);
 	while (c->stmts)
@@ -506,12 +513,15 @@ static void ext_execute(pgw_conn *c, const char *body, size_t len)
 			       name);
 		return;
 	}
+	p->exec_rows = 0;
+	c->exec_max_rows = max_rows;
 	if (p->res) { /* executed before: continue from where it stopped */
 		pgw_portal_send(c, p, max_rows);
 		return;
 	}
 	c->exec_portal = p;
-	c->exec_max_rows = max_rows;
+	if (max_rows > 0 && c->ops->portal_stream) /* rows a part at a time */
+		c->ops->portal_stream(c->esess);
 	pgw_conn_execute(c, PGW_WAIT_EXECUTE, p->stmt->estmt, &p->bind);
 }
 
@@ -600,7 +610,7 @@ static void portal_complete(pgw_conn *c, pgw_portal *p, size_t start, uint64_t b
 	pgw_result *r = p->res;
 	char tag[sizeof r->tag + 24];
 	r->tag[sizeof r->tag - 1] = '\0';
-	if (start == 0 || strncmp(r->tag, "SELECT", 6) != 0)
+	if ((start == 0 && !p->streamed) || strncmp(r->tag, "SELECT", 6) != 0)
 		snprintf(tag, sizeof tag, "%s", r->tag);
 	else /* a resumed portal reports the rows of this Execute, as PostgreSQL does */
 		snprintf(tag, sizeof tag, "SELECT %llu", (unsigned long long)batch);
@@ -626,21 +636,69 @@ void pgw_portal_send(pgw_conn *c, pgw_portal *p, int32_t max_rows)
 		pgw_conn_failf(c, SQLSTATE_INTERNAL_ERROR, "portal \"%s\" cannot be run", p->name);
 		return;
 	}
-	while (p->row_off < r->rows.len && (max_rows <= 0 || batch < (uint64_t)max_rows)) {
+	while (p->row_off < r->rows.len && (max_rows <= 0 || p->exec_rows < (uint64_t)max_rows)) {
 		n = pgw_datarow_size(r->rows.data + p->row_off, r->rows.len - p->row_off);
 		if (n == 0) {
 			pgw_conn_failf(c, SQLSTATE_INTERNAL_ERROR, "malformed row in result");
 			return;
 		}
 		p->row_off += n;
+		p->exec_rows++;
 		batch++;
 	}
 	mur_buf_put(&c->out, r->rows.data + start, p->row_off - start);
 	p->rows_sent += batch;
-	if (p->row_off < r->rows.len)
+	if (p->row_off < r->rows.len ||
+	    (p->stream && max_rows > 0 && p->exec_rows >= (uint64_t)max_rows))
 		pgw_put_empty(&c->out, PGW_BE_PORTAL_SUSPENDED);
+	else if (p->stream) /* this part is sent: the next one, then on */
+		pgw_portal_next(c, p, 0);
 	else
-		portal_complete(c, p, start, batch);
+		portal_complete(c, p, start, p->exec_rows);
+}
+
+void pgw_portal_take_stream(pgw_portal *p, pgw_result *r)
+{
+	p->stream = r->stream;
+	r->stream = NULL;
+	p->streamed |= p->stream != NULL;
+}
+
+void pgw_portal_refilled(pgw_conn *c, pgw_result *r)
+{
+	pgw_portal *p = c->next_portal;
+	int fetch = c->next_fetch;
+	mur_error e;
+	c->next_portal = NULL;
+	pgw_conn_send_notices(c, r);
+	pgw_portal_take_stream(p, r);
+	if (r->kind == PGW_RESULT_ROWS && !fetch &&
+	    pgw_binary_result(r, p->bind.nresult_formats, p->bind.result_formats, &r->err) !=
+		    MUR_OK)
+		r->kind = PGW_RESULT_ERROR;
+	if (r->kind != PGW_RESULT_ROWS) {
+		if (r->kind == PGW_RESULT_ERROR)
+			e = r->err;
+		else
+			mur_error_set(&e, SQLSTATE_INTERNAL_ERROR, "portal \"%s\" lost its rows",
+				      p->name);
+		pgw_result_free(r);
+		if (fetch) {
+			pgw_portal_drop(c, p);
+			pgw_cursor_fetch_failed(c, &e);
+		} else {
+			pgw_portal_drop(c, p);
+			pgw_conn_fail(c, &e);
+		}
+		return;
+	}
+	pgw_result_free(p->res); /* the part sent: the leader holds one at a time */
+	p->res = r;
+	p->row_off = 0;
+	if (fetch)
+		pgw_cursor_fetch_more(c, p);
+	else
+		pgw_portal_send(c, p, c->exec_max_rows);
 }
 
 /* The result of the portal's first Execute, or of the COPY it started. */
@@ -675,6 +733,7 @@ void pgw_extended_on_result(pgw_conn *c, pgw_result *r)
 	}
 	pgw_result_free(p->res); /* the COPY_IN result after a COPY */
 	p->res = r;
+	pgw_portal_take_stream(p, r);
 	if (r->kind == PGW_RESULT_ROWS &&
 	    pgw_binary_result(r, p->bind.nresult_formats, p->bind.result_formats, &r->err) !=
 		    MUR_OK)

@@ -135,6 +135,10 @@ typedef struct plan_prune {
 
 typedef struct plan plan;
 
+/* Key columns a batched scan orders by (plan_select.batch_keys): a
+ * PRIMARY KEY of more is read whole. */
+#define PLAN_BATCH_KEYS_MAX 8
+
 typedef struct plan_select {
 	int ntables;
 	const cat_table *tables[PLAN_TABLES_MAX]; /* co-located: same shard count */
@@ -195,6 +199,16 @@ typedef struct plan_select {
 		*join_side_sql[PLAN_TABLES_MAX]; /* per table: key first, then the columns used */
 	const char *join_ddl, *join_load, *join_post;
 	const char *join_key_desc; /* for EXPLAIN: "a"."x" = "b"."y" */
+	/* A plain scan of one table (no ORDER BY, LIMIT, DISTINCT, window,
+	 * locking clause) that a portal may read a batch at a time
+	 * (sql/plan_batch.c, leader/lead_stream.c): batch_head is shard_sql
+	 * with the table's key columns appended to the output; the executor
+	 * adds the keyset condition, ORDER BY the key and LIMIT
+	 * (sql_batch_sql).  NULL: the plan cannot be read in batches. */
+	const char *batch_head;
+	const char *batch_keys; /* "alias"."k1", "alias"."k2" */
+	int batch_nkeys;        /* key columns appended after the plan's outputs */
+	int batch_where;        /* batch_head has a WHERE clause */
 } plan_select;
 
 typedef struct plan_insert {
@@ -292,8 +306,9 @@ typedef struct plan_drop_table {
 typedef struct plan_index {
 	const cat_table *table; /* CREATE INDEX: the indexed table; DROP INDEX: NULL */
 	char index_name[64];
-	int if_not_exists;     /* or if_exists for DROP */
-	const char *shard_ddl; /* CREATE [UNIQUE] INDEX ... ON main."t"(...) / DROP INDEX ... */
+	const char *index_schema; /* DROP INDEX: the schema holding it (NULL: none does) */
+	int if_not_exists;        /* or if_exists for DROP */
+	const char *shard_ddl;    /* CREATE [UNIQUE] INDEX ... ON main."t"(...) / DROP INDEX ... */
 	/* ALTER TABLE ADD PRIMARY KEY / UNIQUE (tag ALTER TABLE): undo_ddl drops
 	 * the index from every placement when a placement failed to build it
 	 * (23505: duplicates); npk > 0: pk_cols become the table's primary key

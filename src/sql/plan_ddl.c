@@ -853,7 +853,12 @@ static int drop_index(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 	pi->if_not_exists = s->missing_ok;
 	/* the catalog's index: only its table's copies hold it (an index made
 	 * before the catalog kept indexes: IF EXISTS still reaches them all) */
-	if (c->cat && (x = cat_index_lookup(c->cat, pi->index_name)))
+	/* NULL: none holds it; a copy: the parse tree goes before the plan runs */
+	if ((pi->index_schema = sql_object_schema(c, s->objects[0])) &&
+	    !(pi->index_schema = sql_strdup(c, pi->index_schema)))
+		return MUR_ERR;
+	if (c->cat && pi->index_schema &&
+	    (x = cat_index_lookup(c->cat, pi->index_schema, pi->index_name)))
 		pi->table = cat_table_by_id((catalog *)c->cat, x->table_id);
 	else if (c->cat && !s->missing_ok)
 		return sql_err(c, SQLSTATE_UNDEFINED_OBJECT, -1, "index \"%s\" does not exist",

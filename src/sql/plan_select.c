@@ -621,7 +621,7 @@ static int plan_scatter(sql_ctx *c, const sql_query *q, plan_select *ps)
 	ps->merge_desc = "concatenate shard rows";
 	offer_distinct_rows_repartition(c, q, ps, nhidden);
 	if (!q->nsort && !q->limit && !q->offset && !q->distinct)
-		return MUR_OK;
+		return sql_plan_batch(c, q, ps);
 	mur_buf_init(&b);
 	e.q = NULL;
 	mur_buf_printf(&b, q->distinct ? "SELECT DISTINCT " : "SELECT ");

@@ -139,6 +139,9 @@ const char *sql_gather_shard_sql(sql_ctx *c, const sql_query *q, const sql_gathe
 /* 1 when every window function of q partitions by the driver's
  * distribution column (each partition in one shard). */
 int sql_window_pushable(const sql_query *q);
+/* ps->batch_* when q is a plain scan a portal may read in batches
+ * (plan_batch.c); MUR_ERR only when out of memory. */
+int sql_plan_batch(sql_ctx *c, const sql_query *q, plan_select *ps);
 /* Windows without aggregates over rows gathered to the leader. */
 int sql_plan_window_leader(sql_ctx *c, const sql_query *q, plan_select *ps);
 /* *planned = 1 when q's windows run on owners after its rows are

@@ -110,3 +110,55 @@ def test_indexes_survive_a_leader_restart(cluster, both):
         assert ("ix_restart",) not in [(n,) for n, _ in indexes(conn, "ix2")]
     finally:
         conn.close()
+
+
+def schema_indexes(conn, name):
+    """pg_indexes and pg_class's namespace of the indexes called name."""
+    with conn.cursor() as cur:
+        cur.execute("SELECT schemaname, tablename, indexdef FROM pg_indexes"
+                    " WHERE indexname = %s ORDER BY schemaname", (name,))
+        rows = cur.fetchall()
+        cur.execute("SELECT n.nspname FROM pg_class c JOIN pg_namespace n"
+                    " ON n.oid = c.relnamespace WHERE c.relname = %s AND c.relkind = 'i'"
+                    " ORDER BY 1", (name,))
+        return rows, cur.fetchall()
+
+
+def test_index_names_are_per_schema(cluster, both):
+    """An index lives in its table's schema: the same name in two schemas,
+    DROP INDEX s.i drops that one, an unqualified name follows search_path,
+    and the catalogs show each in its namespace -- across a restart (the
+    catalog store keeps two rows of one name)."""
+    both = (cluster.connect(), both[1])  # the module's connection saw a restart
+    for sql in ("CREATE SCHEMA ixs",
+                "CREATE TABLE ixs.t (id int PRIMARY KEY, x int)",
+                "CREATE TABLE ixp (id int PRIMARY KEY, x int)",
+                "CREATE INDEX ix_same ON ixs.t (x)",
+                "CREATE INDEX ix_same ON ixp (x)"):
+        assert same(both, sql) == (None, []), sql
+    assert same(both, "CREATE INDEX ix_same ON ixs.t (id, x)")[0] == "42P07"
+    assert same(both, "CREATE INDEX t ON ixs.t (x)")[0] == "42P07"  # a table of ixs
+    assert same(both, "CREATE INDEX t_pkey ON ixs.t (x)")[0] == "42P07"
+    assert same(both, "CREATE INDEX t_pkey ON ixp (x)") == (None, [])  # public has no t
+    m, p = both
+    assert schema_indexes(m, "ix_same") == schema_indexes(p, "ix_same")
+    assert schema_indexes(m, "ix_same")[1] == [("ixs",), ("public",)]
+    assert same(both, "DROP INDEX ixs.ix_same") == (None, [])
+    assert same(both, "DROP INDEX ixs.ix_same")[0] == "42704"
+    assert schema_indexes(m, "ix_same") == schema_indexes(p, "ix_same")
+    assert same(both, "CREATE INDEX ix_same ON ixs.t (x)") == (None, [])
+    cluster.kill9("leader")
+    cluster.start()
+    m2 = cluster.connect()
+    try:
+        assert schema_indexes(m2, "ix_same") == schema_indexes(p, "ix_same")
+        for conn in (m2, p):  # an unqualified name: the search_path's schema
+            assert run(conn, "SET search_path = ixs, public") == (None, [])
+            assert run(conn, "DROP INDEX ix_same") == (None, [])
+            assert run(conn, "RESET search_path") == (None, [])
+        assert schema_indexes(m2, "ix_same") == schema_indexes(p, "ix_same")
+        assert schema_indexes(m2, "ix_same")[1] == [("public",)]
+        assert run(m2, "DROP INDEX ix_same") == (None, [])
+        assert schema_indexes(m2, "ix_same") == ([], [])
+    finally:
+        m2.close()

@@ -133,10 +133,10 @@ static void test_commit_takes_the_shape_and_renames_indexes(void **state)
 	assert_int_equal(cat_table_block_shape_set(c, id, 7, d1, &err), MUR_OK);
 	assert_int_equal(cat_alter_intent_put(c, id, 7, d2, &err), MUR_OK);
 	assert_int_equal(cat_table_block_shape_set(c, id, 7, d2, &err), MUR_OK);
-	assert_string_equal(cat_index_lookup(c, "t_a")->cols[0], "a"); /* not before COMMIT */
+	assert_string_equal(cat_index_lookup(c, NULL, "t_a")->cols[0], "a"); /* not before COMMIT */
 	assert_int_equal(cat_table_block_shape_commit(c, id, &err), MUR_OK);
 	assert_false(cat_block_shape_held(c, 7));
-	assert_string_equal(cat_index_lookup(c, "t_a")->cols[0], "b");
+	assert_string_equal(cat_index_lookup(c, NULL, "t_a")->cols[0], "b");
 	assert_string_equal(cat_table_lookup(c, NULL, "t")->cols[1].name, "b");
 	cat_close(c);
 	/* durable: the shape and the index after a reopen, no intent left */
@@ -144,7 +144,7 @@ static void test_commit_takes_the_shape_and_renames_indexes(void **state)
 	assert_non_null(c);
 	assert_int_equal(cat_table_lookup(c, NULL, "t")->ncols, 3);
 	assert_string_equal(cat_table_lookup(c, NULL, "t")->cols[1].name, "b");
-	assert_string_equal(cat_index_lookup(c, "t_a")->cols[0], "b");
+	assert_string_equal(cat_index_lookup(c, NULL, "t_a")->cols[0], "b");
 	cat_close(c);
 	free(d1);
 	free(d2);

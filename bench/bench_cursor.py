@@ -1,0 +1,158 @@
+#!/usr/bin/python3
+"""What a cursor costs the leader (issue 20; not a test): a table of --rows
+rows (id int PRIMARY KEY, k int, pad text of ~66 bytes) read to the end
+through `DECLARE c CURSOR FOR SELECT * FROM t` + `FETCH 1000` and by the
+same SELECT fetched whole, against murphy builds (--murphy, default the
+session's base binary and build/murphy) and PostgreSQL 15 in the same run.
+
+For each: the peak RSS growth of the process that holds the rows (murphy's
+leader, PostgreSQL's backend: /proc/<pid>/status VmHWM after clearing it
+through /proc/<pid>/clear_refs) and the wall time, with murphy's times as a
+ratio to PostgreSQL's.  Writes bench/results/<date>-cursor-<rows>rows.md.
+
+    /usr/bin/python3 bench/bench_cursor.py --rows 1000000
+"""
+import argparse
+import contextlib
+import datetime
+import io
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import psycopg2
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "tests", "cluster"))
+
+from bench import log, postgres_server  # noqa: E402
+from pgserver import free_port  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(HERE, ".."))
+PAD = "p" * 60
+
+
+@contextlib.contextmanager
+def murphy_cluster(binary, tmp, followers=3):
+    d = os.path.join(tmp, "murphy-%d" % int(time.time() * 1000))
+    port = free_port(count=followers + 2)
+    r = subprocess.run([binary, "local", "start", "--dir", d, "--followers", str(followers),
+                        "--pg-port", str(port)], capture_output=True, text=True, timeout=120)
+    if r.returncode != 0:
+        raise RuntimeError("murphy local start failed:\n" + r.stdout + r.stderr)
+    try:
+        pw_file = os.path.join(d, "password")
+        password = open(pw_file).read().strip() if os.path.exists(pw_file) else None
+        conn = psycopg2.connect(host="127.0.0.1", port=port, user="murphy", dbname="murphy",
+                                password=password)
+        conn.autocommit = True
+        pid = int(open(os.path.join(d, "leader", "murphy.pid")).read().strip())
+        yield conn, pid
+        conn.close()
+    finally:
+        subprocess.run([binary, "local", "stop", "--dir", d], capture_output=True, timeout=60)
+
+
+def hwm_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def clear_hwm(pid):
+    with open("/proc/%d/clear_refs" % pid, "w") as f:
+        f.write("5")
+
+
+def load(conn, rows):
+    data = "".join("%d\t%d\t%s%d\n" % (i, i % 1000, PAD, i) for i in range(rows))
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS t")
+        cur.execute("CREATE TABLE t (id int PRIMARY KEY, k int, pad text)")
+        cur.copy_expert("COPY t FROM STDIN", io.StringIO(data), size=1 << 16)
+
+
+def measure(conn, pid, how):
+    """(rows, seconds, peak RSS growth in kB) of reading t to the end."""
+    clear_hwm(pid)
+    before = hwm_kb(pid)
+    t0 = time.perf_counter()
+    n = 0
+    with conn.cursor() as cur:
+        if how == "cursor":
+            conn.autocommit = False
+            cur.execute("DECLARE c CURSOR FOR SELECT * FROM t")
+            while True:
+                cur.execute("FETCH 1000 FROM c")
+                got = len(cur.fetchall())
+                n += got
+                if got < 1000:
+                    break
+            conn.rollback()
+            conn.autocommit = True
+        else:
+            cur.execute("SELECT * FROM t")
+            n = len(cur.fetchall())
+    return n, time.perf_counter() - t0, hwm_kb(pid) - before
+
+
+def run(name, conn, pid, rows):
+    load(conn, rows)
+    out = {}
+    for how in ("cursor", "whole"):
+        n, s, kb = measure(conn, pid, how)
+        assert n == rows, (name, how, n)
+        log("[%s] %s: %.2f s, peak RSS +%d kB" % (name, how, s, kb))
+        out[how] = (s, kb)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=1000000)
+    ap.add_argument("--murphy", action="append",
+                    help="label=binary (default base=/work/base/murphy-s16, "
+                         "new=build/murphy)")
+    args = ap.parse_args()
+    builds = args.murphy or ["base=/work/base/murphy-s16",
+                             "new=" + os.path.join(ROOT, "build", "murphy")]
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        with postgres_server() as (conn, server):
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                pid = cur.fetchone()[0]
+            results["postgres"] = run("postgres", conn, pid, args.rows)
+        for b in builds:
+            label, binary = b.split("=", 1)
+            with murphy_cluster(binary, tmp) as (conn, pid):
+                results["murphy " + label] = run("murphy " + label, conn, pid, args.rows)
+    pg = results["postgres"]
+    lines = ["# Cursor memory and time, %d rows (%s)" % (args.rows, datetime.date.today()),
+             "",
+             "`DECLARE c CURSOR FOR SELECT * FROM t` + `FETCH 1000` to the end, and the same "
+             "SELECT fetched whole; peak RSS growth of murphy's leader / PostgreSQL's "
+             "backend (VmHWM after clear_refs); time ratio to PostgreSQL's.",
+             "",
+             "| system | cursor s | ×PG | cursor peak +MB | whole s | ×PG | whole peak +MB |",
+             "|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        lines.append("| %s | %.2f | %.2f | %.1f | %.2f | %.2f | %.1f |" % (
+            name, r["cursor"][0], r["cursor"][0] / pg["cursor"][0], r["cursor"][1] / 1024,
+            r["whole"][0], r["whole"][0] / pg["whole"][0], r["whole"][1] / 1024))
+    text = "\n".join(lines) + "\n"
+    print(text)
+    path = os.path.join(HERE, "results", "%s-cursor-%drows.md" % (datetime.date.today(),
+                                                                  args.rows))
+    with open(path, "w") as f:
+        f.write(text)
+    log("wrote " + path)
+
+
+if __name__ == "__main__":
+    main()
