@@ -697,10 +697,43 @@ static int fkey_def(sqlite3_context *ctx, uint32_t oid)
 	return 0;
 }
 
+/* A CHECK's definition, pretty or not; 0 when oid is none. */
+static int check_def(sqlite3_context *ctx, uint32_t oid, int pretty)
+{
+	const catalog *cat = cat_of(ctx);
+	const cat_table *t;
+	mur_buf b;
+	if (!cat || oid < PGC_OID_CHECK_BASE)
+		return 0;
+	t = cat_table_by_id((catalog *)cat, (oid - PGC_OID_CHECK_BASE) / CAT_CHECKS_MAX);
+	for (int i = 0; t && i < t->nchecks; i++) {
+		if (pgc_check_oid(t, &t->checks[i]) != oid)
+			continue;
+		mur_buf_init(&b);
+		mur_buf_printf(&b, "CHECK (");
+		if (pgc_check_reprint(t, t->checks[i].expr, pretty, NULL, NULL, &b) != MUR_OK) {
+			b.len = 7;
+			mur_buf_printf(&b, "%s", t->checks[i].expr);
+		}
+		mur_buf_printf(&b, ")");
+		if (mur_buf_ok(&b))
+			sqlite3_result_text(ctx, (const char *)b.data, (int)b.len,
+					    SQLITE_TRANSIENT);
+		else
+			sqlite3_result_error_nomem(ctx);
+		mur_buf_free(&b);
+		return 1;
+	}
+	return 0;
+}
+
 static void fn_get_constraintdef(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	int part = 0;
 	if (fkey_def(ctx, (uint32_t)sqlite3_value_int64(argv[0])))
+		return;
+	if (check_def(ctx, (uint32_t)sqlite3_value_int64(argv[0]),
+		      argc > 1 && sqlite3_value_int(argv[1])))
 		return;
 	char cols[1024], out[1100];
 	const cat_table *t = pgc_table_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]),

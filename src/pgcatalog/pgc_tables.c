@@ -151,8 +151,17 @@ static int visible_columns(const cat_table *t)
 	return n;
 }
 
+static void class_row_checks(pgc_row *r, uint32_t oid, const char *name, uint32_t ns,
+			     const char *kind, int natts, int has_index, uint32_t am, int nchecks);
+
 static void class_row(pgc_row *r, uint32_t oid, const char *name, uint32_t ns, const char *kind,
 		      int natts, int has_index, uint32_t am)
+{
+	class_row_checks(r, oid, name, ns, kind, natts, has_index, am, 0);
+}
+
+static void class_row_checks(pgc_row *r, uint32_t oid, const char *name, uint32_t ns,
+			     const char *kind, int natts, int has_index, uint32_t am, int nchecks)
 {
 	row_begin(r);
 	put_int(r, "oid", oid);
@@ -166,6 +175,7 @@ static void class_row(pgc_row *r, uint32_t oid, const char *name, uint32_t ns, c
 	put_int(r, "relnatts", natts);
 	put_int(r, "relhasindex", has_index & 1);
 	put_int(r, "relhastriggers", (has_index & 2) != 0); /* CLASS_HAS_TRIGGERS */
+	put_int(r, "relchecks", nchecks);
 	put_int(r, "relispopulated", 1);
 	put_int(r, "reltuples", -1);
 	row_end(r);
@@ -213,11 +223,11 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		uint32_t oid = pgc_table_oid(t);
 		int virt = t->kind == CAT_TABLE_VIRTUAL;
 		int haspk = pgc_pkey_columns(t, cols, sizeof cols) > 0;
-		class_row(r, oid, t->name, pgc_namespace_oid(f->cat, pgc_schema_of(t)),
-			  virt ? "v" : "r", visible_columns(t),
-			  (haspk || has_index(f->cat, t)) |
-				  (has_fkeys(f->cat, t->id) ? CLASS_HAS_TRIGGERS : 0),
-			  virt ? 0 : PGC_OID_AM_HEAP);
+		class_row_checks(r, oid, t->name, pgc_namespace_oid(f->cat, pgc_schema_of(t)),
+				 virt ? "v" : "r", visible_columns(t),
+				 (haspk || has_index(f->cat, t)) |
+					 (has_fkeys(f->cat, t->id) ? CLASS_HAS_TRIGGERS : 0),
+				 virt ? 0 : PGC_OID_AM_HEAP, t->nchecks);
 		if (!haspk)
 			continue;
 		pgc_pkey_name(t, pk, sizeof pk);
@@ -540,6 +550,46 @@ static void fill_fkeys(pgc_fill_ctx *f, pgc_row *r)
 	}
 }
 
+/* "{1,3}": the attnums of the columns a CHECK's text names. */
+static void check_conkey(const cat_table *t, const cat_check *k, char *out, size_t n)
+{
+	uint8_t used[CAT_COLUMNS_MAX];
+	size_t len = (size_t)snprintf(out, n, "{");
+	if (pgc_check_columns(t, k->expr, used) != MUR_OK)
+		memset(used, 0, sizeof used);
+	for (int rank = 1; rank <= t->ncols && len < n; rank++) /* in order of appearance */
+		for (int c = 0; c < t->ncols && len < n; c++)
+			if (used[c] == rank)
+				len += (size_t)snprintf(out + len, n - len, "%s%d",
+							len > 1 ? "," : "", attnum_of(t, c));
+	if (len < n)
+		snprintf(out + len, n - len, "}");
+}
+
+/* pg_constraint: a table's CHECK constraints (contype 'c'). */
+static void fill_checks(pgc_fill_ctx *f, pgc_row *r)
+{
+	const cat_table *t;
+	char key[CAT_COLUMNS_MAX * 4 + 4];
+	EACH_TABLE(f, t)
+	{
+		for (int i = 0; i < t->nchecks; i++) {
+			check_conkey(t, &t->checks[i], key, sizeof key);
+			row_begin(r);
+			put_int(r, "oid", pgc_check_oid(t, &t->checks[i]));
+			put_text(r, "conname", t->checks[i].name);
+			put_int(r, "connamespace", pgc_namespace_oid(f->cat, pgc_schema_of(t)));
+			put_text(r, "contype", "c");
+			put_int(r, "convalidated", 1);
+			put_int(r, "conrelid", pgc_table_oid(t));
+			put_int(r, "conislocal", 1);
+			put_text(r, "conkey", key);
+			put_text(r, "conbin", t->checks[i].expr);
+			row_end(r);
+		}
+	}
+}
+
 static void fill_constraint(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
@@ -567,6 +617,7 @@ static void fill_constraint(pgc_fill_ctx *f, pgc_row *r)
 		row_end(r);
 	}
 	fill_fkeys(f, r);
+	fill_checks(f, r);
 }
 
 static void fill_type(pgc_fill_ctx *f, pgc_row *r)
@@ -1060,6 +1111,8 @@ static void fill_is_columns(pgc_fill_ctx *f, pgc_row *r)
 	}
 }
 
+static void table_constraints_checks(pgc_fill_ctx *f, pgc_row *r);
+
 static void fill_is_table_constraints(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
@@ -1096,6 +1149,49 @@ static void fill_is_table_constraints(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "initially_deferred", "NO");
 		put_text(r, "enforced", "YES");
 		row_end(r);
+	}
+	table_constraints_checks(f, r);
+}
+
+/* information_schema.table_constraints' CHECK rows. */
+static void table_constraints_checks(pgc_fill_ctx *f, pgc_row *r)
+{
+	const cat_table *t;
+	EACH_TABLE(f, t)
+	{
+		for (int i = 0; i < t->nchecks; i++) {
+			row_begin(r);
+			put_text(r, "constraint_catalog", database_of(f));
+			put_text(r, "constraint_schema", pgc_schema_of(t));
+			put_text(r, "constraint_name", t->checks[i].name);
+			put_text(r, "table_catalog", database_of(f));
+			put_text(r, "table_schema", pgc_schema_of(t));
+			put_text(r, "table_name", t->name);
+			put_text(r, "constraint_type", "CHECK");
+			put_text(r, "is_deferrable", "NO");
+			put_text(r, "initially_deferred", "NO");
+			put_text(r, "enforced", "YES");
+			row_end(r);
+		}
+	}
+}
+
+/* information_schema.check_constraints: check_clause is "(" expr ")". */
+static void fill_is_check_constraints(pgc_fill_ctx *f, pgc_row *r)
+{
+	const cat_table *t;
+	char clause[CAT_CHECK_EXPR_MAX + 2];
+	EACH_TABLE(f, t)
+	{
+		for (int i = 0; i < t->nchecks; i++) {
+			snprintf(clause, sizeof clause, "(%s)", t->checks[i].expr);
+			row_begin(r);
+			put_text(r, "constraint_catalog", database_of(f));
+			put_text(r, "constraint_schema", pgc_schema_of(t));
+			put_text(r, "constraint_name", t->checks[i].name);
+			put_text(r, "check_clause", clause);
+			row_end(r);
+		}
 	}
 }
 
@@ -1379,6 +1475,9 @@ static const pgc_rel rels[] = {
 	 "table_schema t,table_name t,constraint_type t,is_deferrable t,"
 	 "initially_deferred t,enforced t,nulls_distinct t",
 	 fill_is_table_constraints, 0},
+	{ISC, "check_constraints",
+	 "constraint_catalog t,constraint_schema t,constraint_name t,check_clause t",
+	 fill_is_check_constraints, 0},
 	{ISC, "key_column_usage",
 	 "constraint_catalog t,constraint_schema t,constraint_name t,table_catalog t,"
 	 "table_schema t,table_name t,column_name t,ordinal_position i,"

@@ -89,7 +89,19 @@ typedef struct table_build {
 	int nfk;           /* FOREIGN KEY constraints, checked once the table is whole */
 	PgQuery__Constraint *fk[SQL_FKEYS_MAX];
 	int fk_col[SQL_FKEYS_MAX]; /* the column it is declared on, -1: a table constraint */
+	int nck;                   /* CHECK constraints, defined once the table is whole */
+	PgQuery__Constraint *ck[CAT_CHECKS_MAX];
 } table_build;
+
+static int add_check(sql_ctx *c, table_build *tb, PgQuery__Constraint *k)
+{
+	if (tb->nck >= CAT_CHECKS_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, k->location,
+			       "murphy keeps at most %d CHECK constraints per table",
+			       CAT_CHECKS_MAX);
+	tb->ck[tb->nck++] = k;
+	return MUR_OK;
+}
 
 static int unsupported(sql_ctx *c, int loc, const char *what)
 {
@@ -216,7 +228,7 @@ static int column_constraint(sql_ctx *c, table_build *tb, int ci, PgQuery__Const
 	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
 		return add_unique(c, tb, &kd);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-		return unsupported(c, k->location, "CHECK constraints");
+		return add_check(c, tb, k);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
 		return add_fk(c, tb, ci, k);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
@@ -277,7 +289,7 @@ static int table_constraint(sql_ctx *c, table_build *tb, PgQuery__Constraint *k)
 		return key_from_names(c, tb->t, k->keys, k->n_keys, &kd, k->location)
 			       ?: add_unique(c, tb, &kd);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-		return unsupported(c, k->location, "CHECK constraints");
+		return add_check(c, tb, k);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
 		return add_fk(c, tb, -1, k);
 	default:
@@ -298,6 +310,11 @@ int sql_ddl_add_column(sql_ctx *c, cat_table *t, PgQuery__ColumnDef *cd)
 		return unsupported(c, cd->location,
 				   "ALTER TABLE ... ADD COLUMN with PRIMARY KEY or UNIQUE (add the "
 				   "column, then ADD CONSTRAINT)");
+	if (tb.nck > 0)
+		return unsupported(c, cd->location,
+				   "ALTER TABLE ... ADD COLUMN with CHECK (add the column, then "
+				   "ADD "
+				   "CONSTRAINT ... CHECK)");
 	if (t->nnew_seqs > 0)
 		return unsupported(c, cd->location,
 				   "ALTER TABLE ... ADD COLUMN of a serial or identity column");
@@ -736,6 +753,10 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 		int rc;
 		if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
 			rc = column_def(c, tb, n->column_def);
+		else if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+			 n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK)
+			rc = add_check(c, tb,
+				       n->constraint); /* in order, as PostgreSQL names them */
 		else if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
 			continue; /* after all columns are known */
 		else
@@ -745,6 +766,7 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 	}
 	for (size_t i = 0; i < s->n_table_elts; i++)
 		if (s->table_elts[i]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+		    s->table_elts[i]->constraint->contype != PG_QUERY__CONSTR_TYPE__CONSTR_CHECK &&
 		    table_constraint(c, tb, s->table_elts[i]->constraint) != MUR_OK)
 			return MUR_ERR;
 	for (size_t i = 0; i < s->n_constraints; i++)
@@ -757,7 +779,11 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 		return MUR_ERR;
 	pc->def = tb->t;
 	pc->if_not_exists = s->if_not_exists;
-	return (pc->shard_ddl = shard_ddl(c, tb)) ? MUR_OK : MUR_ERR;
+	if (!(pc->shard_ddl = shard_ddl(c, tb)))
+		return MUR_ERR;
+	return tb->nck ? sql_check_create_ddl(c, tb->ck, tb->nck, tb->t, pc->shard_ddl,
+					      &pc->shard_ddl)
+		       : MUR_OK;
 }
 
 /* ---- DROP ---- */

@@ -1077,13 +1077,13 @@ int sql_table_value_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *n, co
 	return MUR_OK;
 }
 
-int sql_check_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *w, mur_buf *b)
+int sql_check_expr(sql_ctx *c, const cat_table *t, PgQuery__Node *w, mur_buf *b)
 {
-	sql_query *q = single_table_scope(c, rv, "alter", CAT_PRIV_UPDATE);
+	sql_query *q = sql_alloc(c, sizeof *q);
 	int nparams = *c->nparams;
 	sql_expr *e;
 	mur_buf tmp;
-	if (!q)
+	if (!q || sql_add_rte(c, q, t, t->name, -1) != MUR_OK)
 		return MUR_ERR;
 	mur_buf_init(&tmp);
 	if (where_expr(c, q, w, &tmp, &e) != MUR_OK) {
