@@ -638,11 +638,13 @@ const cat_view *cat_view_at(const catalog *c, int i);
 /* CREATE [UNIQUE] INDEX name ON table (cols): the index is in every copy
  * of the table's shards; the catalog names and describes it.  Durable:
  * the store's indexes row. */
+#define CAT_INDEX_UNIQUE_CONSTRAINT 2
 typedef struct cat_index {
 	uint32_t id; /* from 1, never reused while the catalog is open (pg_class OIDs) */
 	uint32_t table_id;
 	char name[CAT_NAME_MAX];
-	int unique;
+	int unique; /* 0; 1: UNIQUE; CAT_INDEX_UNIQUE_CONSTRAINT: a UNIQUE constraint's index
+		       (ALTER TABLE ADD UNIQUE: pg_constraint lists it, DROP CONSTRAINT drops it) */
 	int ncols;
 	char cols[CAT_INDEX_COLS_MAX][CAT_NAME_MAX]; /* the table's column names */
 	uint8_t desc[CAT_INDEX_COLS_MAX];            /* 1: DESC */

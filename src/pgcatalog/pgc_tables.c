@@ -496,7 +496,7 @@ static void fill_index(pgc_fill_ctx *f, pgc_row *r)
 		put_int(r, "indrelid", pgc_table_oid(t));
 		put_int(r, "indnatts", x->ncols);
 		put_int(r, "indnkeyatts", x->ncols);
-		put_int(r, "indisunique", x->unique);
+		put_int(r, "indisunique", x->unique != 0);
 		put_int(r, "indimmediate", 1);
 		put_int(r, "indisvalid", 1);
 		put_int(r, "indisready", 1);
@@ -590,6 +590,35 @@ static void fill_checks(pgc_fill_ctx *f, pgc_row *r)
 	}
 }
 
+/* pg_constraint: the UNIQUE constraints ADD UNIQUE made (contype 'u'). */
+static void fill_uniques(pgc_fill_ctx *f, pgc_row *r)
+{
+	char keys[CAT_INDEX_COLS_MAX * 4 + 4], opts[CAT_INDEX_COLS_MAX * 3],
+		arr[CAT_INDEX_COLS_MAX * 4 + 8];
+	for (int i = 0; i < cat_index_count(f->cat); i++) {
+		const cat_index *x = cat_index_at(f->cat, i);
+		const cat_table *t = pgc_index_table(f->cat, x);
+		if (!t || x->unique != CAT_INDEX_UNIQUE_CONSTRAINT)
+			continue;
+		pgc_index_keys(t, x, keys, sizeof keys, opts, sizeof opts);
+		snprintf(arr, sizeof arr, "{%s}", keys);
+		for (char *p = arr; *p; p++)
+			*p = *p == ' ' ? ',' : *p;
+		row_begin(r);
+		put_int(r, "oid", PGC_OID_UNIQUE_BASE + x->id);
+		put_text(r, "conname", x->name);
+		put_int(r, "connamespace", pgc_namespace_oid(f->cat, pgc_schema_of(t)));
+		put_text(r, "contype", "u");
+		put_int(r, "convalidated", 1);
+		put_int(r, "conrelid", pgc_table_oid(t));
+		put_int(r, "conindid", pgc_index_oid(x));
+		put_int(r, "conislocal", 1);
+		put_int(r, "connoinherit", 1);
+		put_text(r, "conkey", arr);
+		row_end(r);
+	}
+}
+
 static void fill_constraint(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
@@ -618,6 +647,7 @@ static void fill_constraint(pgc_fill_ctx *f, pgc_row *r)
 	}
 	fill_fkeys(f, r);
 	fill_checks(f, r);
+	fill_uniques(f, r);
 }
 
 static void fill_type(pgc_fill_ctx *f, pgc_row *r)
@@ -1157,6 +1187,23 @@ static void fill_is_table_constraints(pgc_fill_ctx *f, pgc_row *r)
 static void table_constraints_checks(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
+	for (int i = 0; i < cat_index_count(f->cat); i++) {
+		const cat_index *x = cat_index_at(f->cat, i);
+		if (!(t = pgc_index_table(f->cat, x)) || x->unique != CAT_INDEX_UNIQUE_CONSTRAINT)
+			continue;
+		row_begin(r);
+		put_text(r, "constraint_catalog", database_of(f));
+		put_text(r, "constraint_schema", pgc_schema_of(t));
+		put_text(r, "constraint_name", x->name);
+		put_text(r, "table_catalog", database_of(f));
+		put_text(r, "table_schema", pgc_schema_of(t));
+		put_text(r, "table_name", t->name);
+		put_text(r, "constraint_type", "UNIQUE");
+		put_text(r, "is_deferrable", "NO");
+		put_text(r, "initially_deferred", "NO");
+		put_text(r, "enforced", "YES");
+		row_end(r);
+	}
 	EACH_TABLE(f, t)
 	{
 		for (int i = 0; i < t->nchecks; i++) {

@@ -154,6 +154,8 @@ int pgc_check_print(const cat_table *t, const PgQuery__Node *expr, mur_buf *b);
 int pgc_check_reprint(const cat_table *t, const char *text, int pretty, const char *from,
 		      const char *to, mur_buf *b);
 int pgc_check_columns(const cat_table *t, const char *text, uint8_t *used);
+/* A UNIQUE constraint's pg_constraint OID (its index: pgc_index_oid). */
+#define PGC_OID_UNIQUE_BASE 0xF0000000u
 /* A CHECK's pg_constraint OID. */
 #define PGC_OID_CHECK_BASE 0xE0000000u
 uint32_t pgc_check_oid(const cat_table *t, const cat_check *k);

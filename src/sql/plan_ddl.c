@@ -1141,12 +1141,16 @@ static int alter_add_key(sql_ctx *c, PgQuery__Constraint *k, plan *p)
 {
 	plan_index *pi = &p->u.index;
 	key_def *kd = sql_alloc(c, sizeof *kd);
-	int *cols;
+	int *cols, skip;
 	mur_buf b;
 	if (!kd || alter_key(c, pi->table, k, kd) != MUR_OK)
 		return MUR_ERR;
 	constraint_name(pi->table, kd, k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY,
 			k->conname, pi->index_name, sizeof pi->index_name);
+	/* a UNIQUE constraint is the catalog's (pg_constraint, DROP CONSTRAINT) */
+	if (k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY &&
+	    index_def(c, pi, kd, NULL, CAT_INDEX_UNIQUE_CONSTRAINT, &skip) != MUR_OK)
+		return MUR_ERR;
 	if (!(pi->shard_ddl = index_ddl(c, pi, kd, NULL, 1)) ||
 	    !(pi->shard_ddl = dup_check(c, pi->table, kd, pi->shard_ddl)))
 		return MUR_ERR;
@@ -1165,10 +1169,26 @@ static int alter_add_key(sql_ctx *c, PgQuery__Constraint *k, plan *p)
 	return MUR_OK;
 }
 
+/* DROP CONSTRAINT of a UNIQUE constraint (ADD UNIQUE's index, in the
+ * catalog): its index dropped from every copy of t, as DROP INDEX. */
+static int drop_unique(sql_ctx *c, const cat_table *t, const cat_index *x, plan *p)
+{
+	plan_index *pi = &p->u.index;
+	mur_buf b;
+	p->kind = PLAN_DROP_INDEX;
+	pi->table = t;
+	snprintf(pi->index_name, sizeof pi->index_name, "%s", x->name);
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "DROP INDEX main.");
+	sql_emit_ident(&b, pi->index_name);
+	return (pi->shard_ddl = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}
+
 int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 {
 	PgQuery__AlterTableCmd *cmd;
 	PgQuery__Constraint *k;
+	const cat_index *x;
 	p->kind = PLAN_CREATE_INDEX;
 	p->tag = "ALTER TABLE";
 	if (s->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
@@ -1190,6 +1210,10 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint && c->cat &&
 	    cat_fkey_find(c->cat, p->u.index.table->id, cmd->name))
 		return sql_fkey_alter_drop(c, p->u.index.table, cmd, p);
+	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint && c->cat && cmd->name &&
+	    (x = cat_index_lookup(c->cat, cmd->name)) && x->table_id == p->u.index.table->id &&
+	    x->unique == CAT_INDEX_UNIQUE_CONSTRAINT)
+		return drop_unique(c, p->u.index.table, x, p);
 	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn &&
 	    sql_fkey_referencing(c, p->u.index.table, 0))
 		return unsupported(c, -1,

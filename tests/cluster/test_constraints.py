@@ -55,7 +55,7 @@ CREATE_MANY = """CREATE TABLE ck_many (id int PRIMARY KEY, a int, b bigint, c nu
 CREATE_MORE = """CREATE TABLE ck_more (id int PRIMARY KEY, a int, b bigint, c numeric,
     d text, i int2,
     CHECK (a + b > 0), CHECK (i > 0), CHECK (a > 0 OR b IS NULL), CHECK (c <> -1.5),
-    CHECK (d LIKE 'a%%'), CHECK (a * 2 < 100), CHECK (upper(d) = d), CHECK (a <> b),
+    CHECK (d LIKE 'a%'), CHECK (a * 2 < 100), CHECK (upper(d) = d), CHECK (a <> b),
     CHECK ((a + b) * 2 > a - 1), CHECK (a NOT IN (7, 8)), CHECK (a NOT BETWEEN 50 AND 60))"""
 
 
@@ -188,21 +188,6 @@ def test_drop_and_rename_column_carry_checks(db, cluster):
                         for t in trig.values())
 
 
-def test_checks_survive_a_leader_restart(cluster):
-    conn = cluster.connect()
-    run(conn, "DROP TABLE IF EXISTS rs")
-    run(conn, "CREATE TABLE rs (id int PRIMARY KEY, a int CHECK (a > 0))")
-    run(conn, "ALTER TABLE rs ADD CONSTRAINT rs_small CHECK (a < 100)")
-    conn.close()
-    cluster.kill9("leader")
-    cluster.start()
-    conn = cluster.connect()
-    assert run(conn, "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint "
-                     "WHERE conrelid = 'rs'::regclass AND contype = 'c' ORDER BY 1") == [
-        ("rs_a_check", "CHECK ((a > 0))"), ("rs_small", "CHECK ((a < 100))")]
-    conn.close()
-
-
 @pytest.mark.parametrize("sql, words", [
     ("ALTER TABLE rf ADD CONSTRAINT c CHECK (b > 0) NOT VALID", "NOT VALID"),
     ("CREATE TABLE rf2 (a int CHECK (a > 0) NO INHERIT)", "NO INHERIT"),
@@ -216,4 +201,69 @@ def test_what_murphy_refuses_is_0A000(cluster, sql, words):
     with pytest.raises(psycopg2.Error) as e:
         run(conn, sql)
     assert e.value.pgcode == "0A000" and words in str(e.value), str(e.value)
+    conn.close()
+
+
+def copy_indexes(cl, table):
+    """{(shard, node): set of index names} of every copy of table (SQLite's own
+    automatic indexes left out)."""
+    out = {}
+    for (t, shard, node), v in placement_files(cl).items():
+        if t != table:
+            continue
+        db = sqlite3.connect("file:%s?mode=ro" % v[0], uri=True, timeout=5)
+        try:
+            out[(shard, node)] = {r[0] for r in db.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'index' "
+                "AND name NOT LIKE 'sqlite_autoindex%'")}
+        finally:
+            db.close()
+    return out
+
+
+def test_unique_constraint_added_listed_and_dropped(db, cluster):
+    db.exec_both("DROP TABLE IF EXISTS uk")
+    db.exec_both("CREATE TABLE uk (id int NOT NULL, a int, b text)")
+    db.exec_both("INSERT INTO uk SELECT g, g % 7, 'x' FROM generate_series(1, 40) g")
+    db.exec_both("INSERT INTO uk VALUES (3, 3, 'dup')")
+    db.both_error("ALTER TABLE uk ADD UNIQUE (id, a)", "23505")  # nothing changed
+    db.both("SELECT conname::text FROM pg_constraint WHERE conrelid = 'uk'::regclass")
+    db.exec_both("DELETE FROM uk WHERE b = 'dup'")
+    db.both("ALTER TABLE uk ADD UNIQUE (id, a)")
+    db.both("ALTER TABLE uk ADD CONSTRAINT uk_id_b UNIQUE (id, b)")
+    db.both("SELECT conname::text, contype::text, conkey::text, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE conrelid = 'uk'::regclass ORDER BY 1")
+    db.both("SELECT constraint_name::text, constraint_type::text "
+            "FROM information_schema.table_constraints WHERE table_name::text = 'uk' "
+            "AND constraint_type::text = 'UNIQUE' ORDER BY 1")
+    db.both_error("INSERT INTO uk VALUES (3, 3, 'again')", "23505")
+    wait_consistent(cluster, db.m, tables=["uk"])
+    assert all(ix == {"uk_id_a_key", "uk_id_b"} for ix in copy_indexes(cluster, "uk").values())
+    db.both("ALTER TABLE uk DROP CONSTRAINT uk_id_a_key")
+    db.both("INSERT INTO uk VALUES (3, 3, 'again')")  # no longer unique
+    db.both_error("ALTER TABLE uk DROP CONSTRAINT uk_id_a_key", "42704")
+    db.both("SELECT conname::text, contype::text FROM pg_constraint "
+            "WHERE conrelid = 'uk'::regclass ORDER BY 1")
+    db.both("SELECT indexname::text FROM pg_indexes WHERE tablename = 'uk' ORDER BY 1")
+    wait_consistent(cluster, db.m, tables=["uk"])
+    assert all(ix == {"uk_id_b"} for ix in copy_indexes(cluster, "uk").values())
+
+
+def test_checks_survive_a_leader_restart(cluster):
+    conn = cluster.connect()
+    run(conn, "DROP TABLE IF EXISTS rs")
+    run(conn, "CREATE TABLE rs (id int PRIMARY KEY, a int CHECK (a > 0))")
+    run(conn, "ALTER TABLE rs ADD CONSTRAINT rs_small CHECK (a < 100)")
+    run(conn, "ALTER TABLE rs ADD UNIQUE (id, a)")
+    conn.close()
+    cluster.kill9("leader")
+    cluster.start()
+    conn = cluster.connect()
+    assert run(conn, "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint "
+                     "WHERE conrelid = 'rs'::regclass AND contype = 'c' ORDER BY 1") == [
+        ("rs_a_check", "CHECK ((a > 0))"), ("rs_small", "CHECK ((a < 100))")]
+    assert run(conn, "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint "
+                     "WHERE conrelid = 'rs'::regclass AND contype = 'u'") == [
+        ("rs_id_a_key", "UNIQUE (id, a)")]
+    run(conn, "ALTER TABLE rs DROP CONSTRAINT rs_id_a_key")
     conn.close()
