@@ -267,3 +267,49 @@ def test_checks_survive_a_leader_restart(cluster):
         ("rs_id_a_key", "UNIQUE (id, a)")]
     run(conn, "ALTER TABLE rs DROP CONSTRAINT rs_id_a_key")
     conn.close()
+
+
+def index_columns(cl, table):
+    """{(shard, node): {index: [columns]}} of every copy (SQLite's own left out)."""
+    out = {}
+    for (t, shard, node), v in placement_files(cl).items():
+        if t != table:
+            continue
+        db = sqlite3.connect("file:%s?mode=ro" % v[0], uri=True, timeout=5)
+        try:
+            names = [r[0] for r in db.execute(
+                "SELECT name FROM sqlite_schema WHERE type = 'index' "
+                "AND name NOT LIKE 'sqlite_autoindex%'")]
+            out[(shard, node)] = {n: [r[2] for r in db.execute('PRAGMA index_info("%s")' % n)]
+                                  for n in names}
+        finally:
+            db.close()
+    return out
+
+
+def test_alter_type_of_an_indexed_column_rebuilds_its_indexes(db, cluster):
+    db.exec_both("DROP TABLE IF EXISTS ai")
+    db.exec_both("CREATE TABLE ai (id int PRIMARY KEY, a int, b text)")
+    db.exec_both("INSERT INTO ai SELECT g, g % 9, g::text FROM generate_series(1, 60) g")
+    db.exec_both("CREATE INDEX ai_a ON ai (a)")
+    db.exec_both("CREATE UNIQUE INDEX ai_id_a ON ai (id, a DESC)")
+    db.exec_both("CREATE INDEX ai_b ON ai (b)")
+    db.both("ALTER TABLE ai ALTER COLUMN a TYPE text")       # integer -> text: a new column
+    db.both("ALTER TABLE ai ALTER COLUMN b TYPE bigint USING b::bigint")
+    db.both("SELECT id, a, b FROM ai WHERE a = '5' ORDER BY id")
+    db.both("SELECT count(*) FROM ai WHERE b BETWEEN 10 AND 20")
+    db.both_error("INSERT INTO ai VALUES (7, '7', 1)", "23505")  # the key is enforced
+    db.both("SELECT indexname::text, indexdef::text FROM pg_indexes WHERE tablename = 'ai' "
+            "ORDER BY 1")
+    db.both("SELECT column_name::text, data_type::text FROM information_schema.columns "
+            "WHERE table_name = 'ai' ORDER BY ordinal_position")
+    wait_consistent(cluster, db.m, tables=["ai"])
+    for ix in index_columns(cluster, "ai").values():
+        assert ix == {"ai_a": ["a"], "ai_id_a": ["id", "a"], "ai_b": ["b"]}, ix
+    # a conversion that fails keeps the old column and its index on every copy
+    db.exec_both("UPDATE ai SET a = 'x' WHERE id = 3")
+    db.both_error("ALTER TABLE ai ALTER COLUMN a TYPE int USING a::int", "22P02")
+    db.both("SELECT id, a FROM ai WHERE a = 'x'")
+    wait_consistent(cluster, db.m, tables=["ai"])
+    for ix in index_columns(cluster, "ai").values():
+        assert ix == {"ai_a": ["a"], "ai_id_a": ["id", "a"], "ai_b": ["b"]}, ix
