@@ -100,6 +100,8 @@ static sql_expr *assign(sql_ctx *c, sql_expr *e, const cat_column *col)
 		e = sql_coerce(c, e, col->type, col->name);
 	if (e && col->type == MT_NUMERIC && col->typmod >= 0) /* numeric(p,s): round, 22003 */
 		return sql_numeric_typmod(c, e, col->typmod, e->loc);
+	if (e && col->type == MT_NUMERIC_ARRAY && col->typmod >= 0) /* numeric(p,s)[] */
+		return sql_numeric_array_typmod(c, e, col->typmod, e->loc);
 	if (e && (col->type == MT_VARCHAR || col->type == MT_BPCHAR) && col->typmod > 0)
 		return sql_make_call(c, "mur_varchar_fit", col->type, e->loc, 3, e, /* 22001 */
 				     sql_make_const_int(c, col->typmod, MT_INT4),
