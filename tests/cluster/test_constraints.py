@@ -15,6 +15,8 @@ import psycopg2
 import pytest
 
 from checker import placement_files, wait_consistent
+from conftest import owned_cluster, timer_args
+from test_alter_crash import leader_dies_in_alter
 
 
 def run(conn, sql, params=None):
@@ -313,3 +315,54 @@ def test_alter_type_of_an_indexed_column_rebuilds_its_indexes(db, cluster):
     wait_consistent(cluster, db.m, tables=["ai"])
     for ix in index_columns(cluster, "ai").values():
         assert ix == {"ai_a": ["a"], "ai_id_a": ["id", "a"], "ai_b": ["b"]}, ix
+
+
+# ---- a leader killed inside the ALTER: catalog and copies agree ----------
+
+@pytest.fixture(scope="module")
+def cc(request):
+    yield from owned_cluster(request, 3, timer_args(1000, 30000))
+
+
+def catalog_checks(conn, table):
+    return run(conn, "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint "
+                     "WHERE conrelid = '%s'::regclass AND contype = 'c' ORDER BY 1" % table)
+
+
+def every_shard_refuses(conn, table, row_sql, n=20):
+    for i in range(n):  # 4 shards: every one is asked
+        with pytest.raises(psycopg2.Error) as e:
+            run(conn, row_sql % (1000 + i))
+        assert e.value.pgcode == "23514"
+
+
+def make_big(conn, table, extra=""):
+    run(conn, "CREATE TABLE %s (id int PRIMARY KEY, a int, b int%s) "
+              "WITH (shards = 4, replicas = 3)" % (table, extra))
+    run(conn, "INSERT INTO %s SELECT g, g, g FROM generate_series(1, 100) g" % table)
+
+
+def test_leader_killed_after_the_decision_keeps_the_new_check(cc):
+    conn = cc.connect()
+    make_big(conn, "ka")
+    conn.close()
+    conn = leader_dies_in_alter(cc, "txn_after_decision", "ka",
+                                "ALTER TABLE ka ADD CONSTRAINT ka_pos CHECK (a > 0)")
+    assert catalog_checks(conn, "ka") == [("ka_pos", "CHECK ((a > 0))")]
+    trig = copy_triggers(cc, "ka")
+    assert len(trig) == 12 and all(len(t) == 2 for t in trig.values())
+    every_shard_refuses(conn, "ka", "INSERT INTO ka VALUES (%d, -1, 0)")
+
+
+def test_leader_killed_before_the_decision_keeps_column_and_check(cc):
+    conn = cc.connect()
+    make_big(conn, "kb", ", CONSTRAINT kb_pos CHECK (a > 0)")
+    conn.close()
+    conn = leader_dies_in_alter(cc, "txn_after_prepare", "kb", "ALTER TABLE kb DROP COLUMN a")
+    assert catalog_checks(conn, "kb") == [("kb_pos", "CHECK ((a > 0))")]
+    trig = copy_triggers(cc, "kb")
+    assert len(trig) == 12 and all(len(t) == 2 for t in trig.values())
+    every_shard_refuses(conn, "kb", "INSERT INTO kb VALUES (%d, -1, 0)")
+    run(conn, "ALTER TABLE kb DROP COLUMN a")  # and it can run again
+    assert catalog_checks(conn, "kb") == []
+    run(conn, "INSERT INTO kb VALUES (2000, -1)")
