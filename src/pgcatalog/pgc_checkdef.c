@@ -55,6 +55,7 @@ typedef struct printer {
 	mur_buf *b;
 	uint8_t *used; /* pgc_check_columns: per column, or NULL */
 	int nused;
+	int unknown; /* a node this printer does not know was met */
 } printer;
 
 static void out(printer *p, const char *s) { mur_buf_put(p->b, s, strlen(s)); }
@@ -529,7 +530,17 @@ static void expr(printer *p, const PgQuery__Node *n, parent_kind parent, int fir
 	case PG_QUERY__NODE__NODE_TYPE_CAST:
 		cast_to(p, n->type_cast->arg, cast_type(n->type_cast), parent);
 		return;
+	case PG_QUERY__NODE__NODE_COALESCE_EXPR:
+		out(p, "COALESCE(");
+		for (size_t i = 0; i < n->coalesce_expr->n_args; i++) {
+			if (i)
+				out(p, ", ");
+			expr(p, n->coalesce_expr->args[i], P_FUNC, 0, MT_UNKNOWN);
+		}
+		out(p, ")");
+		return;
 	default:
+		p->unknown = 1;
 		out(p, "?");
 	}
 }
@@ -541,6 +552,8 @@ int pgc_check_print(const cat_table *t, const PgQuery__Node *n, mur_buf *b)
 {
 	printer p = {.t = t, .b = b};
 	top(&p, n);
+	if (p.unknown)
+		return MUR_EAGAIN;
 	return mur_buf_ok(b) ? MUR_OK : MUR_ENOMEM;
 }
 
@@ -572,7 +585,7 @@ static int with_parsed(printer *p, const char *text)
 		n = tree->stmts[0]->stmt->select_stmt->target_list[0]->res_target->val;
 	if (n) {
 		top(p, n);
-		rc = mur_buf_ok(p->b) ? MUR_OK : MUR_ENOMEM;
+		rc = p->unknown ? MUR_ERR : mur_buf_ok(p->b) ? MUR_OK : MUR_ENOMEM;
 	}
 	if (tree)
 		pg_query__parse_result__free_unpacked(tree, NULL);

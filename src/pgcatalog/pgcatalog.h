@@ -144,7 +144,9 @@ int pgc_materialize(sqlite3 *db, const catalog *cat, const pgc_session_hooks *ho
 
 /* CHECK constraints' text (pgc_checkdef.c): what PostgreSQL's
  * pg_get_constraintdef prints inside CHECK (...).  print: a raw expression
- * over t's columns → that text, not pretty (cat_check.expr).  reprint: the
+ * over t's columns → that text, not pretty (cat_check.expr); MUR_EAGAIN
+ * when it holds a construct the printer does not know (the caller keeps
+ * the text as written instead).  reprint: the
  * stored text again, pretty or not, column from named to when from is not
  * NULL; MUR_ERR when it does not parse.  columns: used[i] > 0 for each
  * column i the text names, its rank in the order they first appear (1, 2,

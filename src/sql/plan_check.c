@@ -60,10 +60,37 @@ static void default_name(const cat_table *d, const char *expr, char *out, size_t
 		snprintf(out, n, "%.*s%d", CAT_NAME_MAX - 5, base, k);
 }
 
+/* The CHECK's expression as the statement wrote it, in parentheses: the
+ * text from the '(' after the CHECK keyword to its match (quotes skipped),
+ * for an expression the printer does not know.  MUR_ERR when not found. */
+static int as_written(sql_ctx *c, const PgQuery__Constraint *k, mur_buf *out)
+{
+	const char *s = c->sql && k->location >= 0 ? c->sql + k->location : NULL;
+	const char *open = s ? strchr(s, '(') : NULL;
+	int depth = 0;
+	char quote = 0;
+	for (const char *p = open; p && *p; p++) {
+		if (quote) {
+			quote = *p == quote ? 0 : quote;
+			continue;
+		}
+		if (*p == '\'' || *p == '"')
+			quote = *p;
+		else if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0) {
+			mur_buf_put(out, open, (size_t)(p - open + 1));
+			return MUR_OK;
+		}
+	}
+	return MUR_ERR;
+}
+
 int sql_check_define(sql_ctx *c, cat_table *d, PgQuery__Constraint *k, const char **sqlite_expr)
 {
 	cat_check *ck;
 	mur_buf e, pg;
+	int rc;
 	if (k->is_no_inherit)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, k->location,
 			       "murphy does not support CHECK ... NO INHERIT (murphy has no table "
@@ -89,7 +116,11 @@ int sql_check_define(sql_ctx *c, cat_table *d, PgQuery__Constraint *k, const cha
 	ck = &d->checks[d->nchecks];
 	memset(ck, 0, sizeof *ck);
 	mur_buf_init(&pg);
-	if (pgc_check_print(d, k->raw_expr, &pg) != MUR_OK || pg.len >= sizeof ck->expr) {
+	if ((rc = pgc_check_print(d, k->raw_expr, &pg)) == MUR_EAGAIN) {
+		mur_buf_reset(&pg);
+		rc = as_written(c, k, &pg);
+	}
+	if (rc != MUR_OK || !mur_buf_ok(&pg) || pg.len >= sizeof ck->expr) {
 		mur_buf_free(&pg);
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, k->location,
 			       "murphy keeps a CHECK expression of at most %d bytes",
@@ -131,11 +162,17 @@ int sql_check_rename_column(sql_ctx *c, cat_table *d, const char *from, const ch
 	for (int i = 0; i < d->nchecks; i++) {
 		mur_buf b;
 		mur_buf_init(&b);
-		if (pgc_check_reprint(d, d->checks[i].expr, 0, from, to, &b) != MUR_OK ||
-		    b.len >= sizeof d->checks[i].expr) {
+		int rc = pgc_check_reprint(d, d->checks[i].expr, 0, from, to, &b);
+		if (rc != MUR_OK && !strstr(d->checks[i].expr, from)) {
+			mur_buf_free(&b); /* kept as written, and not naming it */
+			continue;
+		}
+		if (rc != MUR_OK || b.len >= sizeof d->checks[i].expr) {
 			mur_buf_free(&b);
-			return sql_err(c, "XX000", -1,
-				       "cannot rename column \"%s\" in check constraint \"%s\"",
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+				       "murphy cannot rename column \"%s\": check constraint "
+				       "\"%s\" "
+				       "uses a construct murphy keeps as written",
 				       from, d->checks[i].name);
 		}
 		memcpy(d->checks[i].expr, b.data, b.len);
@@ -148,7 +185,9 @@ int sql_check_rename_column(sql_ctx *c, cat_table *d, const char *from, const ch
 int sql_check_using(const cat_table *d, int i, int col)
 {
 	uint8_t used[CAT_COLUMNS_MAX];
-	return pgc_check_columns(d, d->checks[i].expr, used) == MUR_OK && used[col];
+	if (pgc_check_columns(d, d->checks[i].expr, used) == MUR_OK)
+		return used[col] != 0;
+	return strstr(d->checks[i].expr, d->cols[col].name) != NULL; /* kept as written */
 }
 
 void sql_check_forget(cat_table *d, int i)

@@ -251,26 +251,6 @@ def test_unique_constraint_added_listed_and_dropped(db, cluster):
     assert all(ix == {"uk_id_b"} for ix in copy_indexes(cluster, "uk").values())
 
 
-def test_checks_survive_a_leader_restart(cluster):
-    conn = cluster.connect()
-    run(conn, "DROP TABLE IF EXISTS rs")
-    run(conn, "CREATE TABLE rs (id int PRIMARY KEY, a int CHECK (a > 0))")
-    run(conn, "ALTER TABLE rs ADD CONSTRAINT rs_small CHECK (a < 100)")
-    run(conn, "ALTER TABLE rs ADD UNIQUE (id, a)")
-    conn.close()
-    cluster.kill9("leader")
-    cluster.start()
-    conn = cluster.connect()
-    assert run(conn, "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint "
-                     "WHERE conrelid = 'rs'::regclass AND contype = 'c' ORDER BY 1") == [
-        ("rs_a_check", "CHECK ((a > 0))"), ("rs_small", "CHECK ((a < 100))")]
-    assert run(conn, "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint "
-                     "WHERE conrelid = 'rs'::regclass AND contype = 'u'") == [
-        ("rs_id_a_key", "UNIQUE (id, a)")]
-    run(conn, "ALTER TABLE rs DROP CONSTRAINT rs_id_a_key")
-    conn.close()
-
-
 def index_columns(cl, table):
     """{(shard, node): {index: [columns]}} of every copy (SQLite's own left out)."""
     out = {}
@@ -315,6 +295,48 @@ def test_alter_type_of_an_indexed_column_rebuilds_its_indexes(db, cluster):
     wait_consistent(cluster, db.m, tables=["ai"])
     for ix in index_columns(cluster, "ai").values():
         assert ix == {"ai_a": ["a"], "ai_id_a": ["id", "a"], "ai_b": ["b"]}, ix
+
+
+def test_a_construct_the_printer_does_not_know_is_kept_as_written(db):
+    db.exec_both("DROP TABLE IF EXISTS kw")
+    db.exec_both("CREATE TABLE kw (id int PRIMARY KEY, a int, b int, "
+                 "CONSTRAINT kw_case CHECK (CASE WHEN a > 0 THEN b > 0 ELSE true END), "
+                 "CHECK (COALESCE(b, 0) < 100))")
+    db.both("SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = 'kw'::regclass AND conname::text = 'kw_b_check'")
+    assert db.murphy("SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                     "WHERE conrelid = 'kw'::regclass AND conname::text = 'kw_case'")[1] == [
+        ("CHECK ((CASE WHEN a > 0 THEN b > 0 ELSE true END))",)]
+    db.both_error("INSERT INTO kw VALUES (1, 1, -1)", "23514")
+    db.both("INSERT INTO kw VALUES (1, -1, -1)")
+    db.both("ALTER TABLE kw RENAME COLUMN id TO ident")  # a column it does not name
+    with pytest.raises(psycopg2.Error) as e:
+        run(db.m, "ALTER TABLE kw RENAME COLUMN a TO aa")
+    assert e.value.pgcode == "0A000" and "kw_case" in str(e.value)
+    db.both("ALTER TABLE kw DROP COLUMN a")  # drops kw_case with it
+    db.both("SELECT conname::text FROM pg_constraint WHERE conrelid = 'kw'::regclass "
+            "AND contype = 'c' ORDER BY 1")
+    db.both("INSERT INTO kw VALUES (2, -5)")
+
+
+def test_checks_survive_a_leader_restart(cluster):
+    conn = cluster.connect()
+    run(conn, "DROP TABLE IF EXISTS rs")
+    run(conn, "CREATE TABLE rs (id int PRIMARY KEY, a int CHECK (a > 0))")
+    run(conn, "ALTER TABLE rs ADD CONSTRAINT rs_small CHECK (a < 100)")
+    run(conn, "ALTER TABLE rs ADD UNIQUE (id, a)")
+    conn.close()
+    cluster.kill9("leader")
+    cluster.start()
+    conn = cluster.connect()
+    assert run(conn, "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint "
+                     "WHERE conrelid = 'rs'::regclass AND contype = 'c' ORDER BY 1") == [
+        ("rs_a_check", "CHECK ((a > 0))"), ("rs_small", "CHECK ((a < 100))")]
+    assert run(conn, "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint "
+                     "WHERE conrelid = 'rs'::regclass AND contype = 'u'") == [
+        ("rs_id_a_key", "UNIQUE (id, a)")]
+    run(conn, "ALTER TABLE rs DROP CONSTRAINT rs_id_a_key")
+    conn.close()
 
 
 # ---- a leader killed inside the ALTER: catalog and copies agree ----------
