@@ -722,6 +722,11 @@ void sql_alter_check_triggers(mur_buf *b, const cat_table *t, const char *name, 
 {
 	new_row_triggers(b, t, name, expr);
 }
+void sql_alter_check_drop_triggers(mur_buf *b, const cat_table *t, const char *name)
+{
+	check_drop(b, t, name, "INSERT");
+	check_drop(b, t, name, "UPDATE");
+}
 
 /* ---- ALTER TABLE ... RENAME [COLUMN] ---------------------------------- */
 
@@ -775,10 +780,21 @@ static int rename_table(sql_ctx *c, plan_alter *pa, PgQuery__RenameStmt *s)
 	alter_prefix(&b, pa->table->name);
 	mur_buf_printf(&b, "RENAME TO ");
 	sql_emit_ident(&b, s->newname);
+	/* the CHECKs' messages name the table: made again with the new name */
+	mur_buf_printf(&b, "; ");
+	if (sql_check_retrigger(c, d, &b) != MUR_OK) {
+		mur_buf_free(&b);
+		return MUR_ERR;
+	}
 	sep(&b);
 	alter_prefix(&b, s->newname);
 	mur_buf_printf(&b, "RENAME TO ");
 	sql_emit_ident(&b, pa->table->name);
+	mur_buf_printf(&b, "; ");
+	if (sql_check_retrigger(c, pa->table, &b) != MUR_OK) {
+		mur_buf_free(&b);
+		return MUR_ERR;
+	}
 	return finish(c, pa, &b);
 }
 

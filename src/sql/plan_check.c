@@ -21,6 +21,7 @@
  */
 #include "sql/sqlInt.h"
 
+#include "parser/parser.h"
 #include "pgcatalog/pgcatalog.h"
 
 #include <stdio.h>
@@ -195,4 +196,48 @@ void sql_check_forget(cat_table *d, int i)
 	memmove(&d->checks[i], &d->checks[i + 1],
 		sizeof d->checks[0] * (size_t)(d->nchecks - i - 1));
 	d->nchecks--;
+}
+
+/* A stored CHECK's SQLite expression again: its text parsed back
+ * ("SELECT text") and analyzed over d. */
+static int sqlite_expr_of(sql_ctx *c, const cat_table *d, const cat_check *k, const char **expr)
+{
+	PgQuery__ParseResult *r;
+	sql_tree *tree = NULL;
+	mur_buf q, b;
+	int rc = MUR_ERR;
+	mur_buf_init(&q);
+	mur_buf_printf(&q, "SELECT %s", k->expr);
+	mur_buf_put_u8(&q, 0);
+	if (!mur_buf_ok(&q) || sql_parse(q.data, &tree, c->err) != MUR_OK) {
+		mur_buf_free(&q);
+		return MUR_ERR;
+	}
+	mur_buf_free(&q);
+	r = sql_tree_result(tree);
+	mur_buf_init(&b);
+	if (r && r->n_stmts == 1 && r->stmts[0]->stmt &&
+	    r->stmts[0]->stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT &&
+	    r->stmts[0]->stmt->select_stmt->n_target_list == 1 &&
+	    r->stmts[0]->stmt->select_stmt->target_list[0]->node_case ==
+		    PG_QUERY__NODE__NODE_RES_TARGET &&
+	    sql_check_expr(c, d, r->stmts[0]->stmt->select_stmt->target_list[0]->res_target->val,
+			   &b) == MUR_OK)
+		rc = (*expr = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+	else
+		mur_buf_free(&b);
+	sql_tree_free(tree);
+	return rc;
+}
+
+int sql_check_retrigger(sql_ctx *c, const cat_table *t, mur_buf *b)
+{
+	for (int i = 0; i < t->nchecks; i++) {
+		const char *expr;
+		if (sqlite_expr_of(c, t, &t->checks[i], &expr) != MUR_OK)
+			return MUR_ERR;
+		sql_alter_check_drop_triggers(b, t, t->checks[i].name);
+		sql_alter_check_triggers(b, t, t->checks[i].name, expr);
+	}
+	return MUR_OK;
 }

@@ -243,6 +243,7 @@ void sql_alter_drop_trigger(mur_buf *b, const cat_table *t, const char *cn, cons
 /* The INSERT and UPDATE triggers of CHECK name (SQLite expression expr)
  * on t, raising 23514 "new row ... violates check constraint". */
 void sql_alter_check_triggers(mur_buf *b, const cat_table *t, const char *name, const char *expr);
+void sql_alter_check_drop_triggers(mur_buf *b, const cat_table *t, const char *name);
 /* plan_dml.c: expression n over table rv's columns (no parameters, no
  * subqueries), analyzed in *q's scope: emit it with bare column names. */
 int sql_table_value_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *n, const sql_query **q,
@@ -264,6 +265,10 @@ int sql_check_create_ddl(sql_ctx *c, PgQuery__Constraint **ks, int n, cat_table 
 int sql_check_rename_column(sql_ctx *c, cat_table *d, const char *from, const char *to);
 int sql_check_using(const cat_table *d, int i, int col);
 void sql_check_forget(cat_table *d, int i);
+/* Every CHECK's triggers of t dropped and made again (t's name in their
+ * messages, its columns read from NEW), the SQLite expression analyzed
+ * again from the catalog's text: after RENAME TO. */
+int sql_check_retrigger(sql_ctx *c, const cat_table *t, mur_buf *b);
 
 /* Foreign keys (plan_fkey.c): one FOREIGN KEY / REFERENCES constraint of
  * table t (col: the column it is declared on, -1 for a table constraint)

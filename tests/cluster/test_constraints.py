@@ -107,6 +107,7 @@ def test_psql_describe_lists_check_constraints(db):
 
 def test_violations_answer_as_postgres(db):
     db.exec_both("DROP TABLE IF EXISTS vi")
+    db.exec_both("DROP TABLE IF EXISTS vi_renamed")
     db.exec_both("CREATE TABLE vi (id int PRIMARY KEY, qty int CHECK (qty >= 0), "
                  "name text, CHECK (length(name) < 5))")
     db.exec_both("INSERT INTO vi SELECT g, g, 'n' FROM generate_series(1, 40) g")
@@ -129,6 +130,16 @@ def test_violations_answer_as_postgres(db):
         assert e.value.pgcode == "23514"
         assert 'violates check constraint "vi_qty_check"' in e.value.diag.message_primary
     db.both("SELECT count(*), sum(qty) FROM vi")
+    # RENAME TO: the message names the table by its new name
+    db.both("ALTER TABLE vi RENAME TO vi_renamed")
+    errs = []
+    for conn in (db.m, db.p):
+        with pytest.raises(psycopg2.Error) as e:
+            run(conn, "UPDATE vi_renamed SET qty = -1 WHERE id = 5")
+        errs.append(e.value)
+    assert errs[0].pgcode == errs[1].pgcode == "23514"
+    assert errs[0].diag.message_primary == errs[1].diag.message_primary
+    checks_of(db, "vi_renamed")
 
 
 def test_add_check_validates_every_shard(db, cluster):
