@@ -399,3 +399,22 @@ def test_leader_killed_before_the_decision_keeps_column_and_check(cc):
     run(conn, "ALTER TABLE kb DROP COLUMN a")  # and it can run again
     assert catalog_checks(conn, "kb") == []
     run(conn, "INSERT INTO kb VALUES (2000, -1)")
+
+
+def test_leader_killed_before_the_decision_keeps_the_index_on_the_old_column(cc):
+    conn = cc.connect()
+    make_big(conn, "kc")
+    run(conn, "CREATE INDEX kc_a ON kc (a)")
+    conn.close()
+    conn = leader_dies_in_alter(cc, "txn_after_prepare", "kc",
+                                "ALTER TABLE kc ALTER COLUMN a TYPE text")
+    assert run(conn, "SELECT data_type::text FROM information_schema.columns "
+                     "WHERE table_name = 'kc' AND column_name = 'a'") == [("integer",)]
+    ix = index_columns(cc, "kc")
+    assert len(ix) == 12 and all(v == {"kc_a": ["a"]} for v in ix.values()), ix
+    assert run(conn, "SELECT count(*) FROM kc WHERE a < 50") == [(49,)]
+    run(conn, "ALTER TABLE kc ALTER COLUMN a TYPE text")  # and it can run again
+    wait_consistent(cc, conn, tables=["kc"], replicas=3, timeout=40)
+    ix = index_columns(cc, "kc")
+    assert len(ix) == 12 and all(v == {"kc_a": ["a"]} for v in ix.values()), ix
+    assert run(conn, "SELECT count(*) FROM kc WHERE a = '7'") == [(1,)]
