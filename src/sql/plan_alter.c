@@ -48,14 +48,18 @@
  *       by some row"), then INSERT / UPDATE triggers raising 23514 when
  *       expr is false for the new row (NULL passes), the row's columns that
  *       expr names read from NEW through a one-row subquery.  Undo: drop
- *       the triggers.  The constraint lives in the shards only: the
- *       catalog does not list it (psql's \d does not show it); a second
- *       constraint of the same name fails on the shards.
+ *       the triggers.  The CHECK is the catalog's too: defined on def by
+ *       plan_check.c (name, PostgreSQL's text; 42710 for a name the table
+ *       has), taken with the shape (docs/constraints.md).
  *   DROP CONSTRAINT name
  *       of a CHECK: its triggers dropped, their text kept in a side table
- *       for the undo (drop_check); a name the shards do not know is 42704,
- *       a UNIQUE / PRIMARY KEY 0A000.  A column a NOT NULL or CHECK trigger names
- *       cannot be dropped (SQLite refuses while a trigger uses it).
+ *       for the undo (drop_check), the catalog's entry gone with the
+ *       shape; a name neither the catalog nor the shards know is 42704
+ *       (IF EXISTS: a NOTICE), the primary key 0A000 (a UNIQUE of ADD
+ *       CONSTRAINT is plan_ddl.c's drop_unique).  DROP COLUMN drops the
+ *       CHECKs naming the column the same way first (checks_dropped);
+ *       RENAME COLUMN reprints their text, RENAME TO makes their triggers
+ *       again (the messages name the table).
  *   SET / DROP DEFAULT
  *       catalog only: defaults are evaluated by the leader at INSERT.
  *

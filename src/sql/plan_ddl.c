@@ -5,7 +5,11 @@
  * CREATE TABLE builds the catalog definition (plan_create_table.def) and
  * the DDL every placement runs (shard_ddl: a STRICT SQLite table with
  * murphy's storage classes, NOT NULL and key constraints; defaults are not
- * there because the leader evaluates them at INSERT).
+ * there because the leader evaluates them at INSERT), followed by the
+ * triggers of its CHECK constraints (plan_check.c, defined in the order
+ * written, as PostgreSQL names them).  ALTER TABLE ADD UNIQUE's index is
+ * the catalog's, marked as a constraint's, which DROP CONSTRAINT drops
+ * (drop_unique).
  *
  * Distribution column: PARTITION BY HASH (col), else the first PRIMARY KEY
  * column, else the first column when it is an integer declared NOT NULL
