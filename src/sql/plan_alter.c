@@ -544,10 +544,30 @@ static void new_row_triggers(mur_buf *b, const cat_table *t, const char *name, c
 
 /* The CHECK is defined on the table's new shape (plan_check.c: its
  * name, its text for the catalog, the SQLite expression). */
+/* The existing rows of t checked against CHECK name (expr): a trigger
+ * fired by updating the failing ones to themselves raises 23514 "is
+ * violated by some row", then goes. */
+static void check_rows(mur_buf *b, const cat_table *t, const char *name, const char *expr)
+{
+	char msg[CAT_NAME_MAX * 3 + 128];
+	snprintf(msg, sizeof msg,
+		 "SQLSTATE:23514:check constraint \"%s\" of relation \"%s\" is violated by "
+		 "some row",
+		 name, t->name);
+	check_trigger(b, t, name, "UPDATE", expr, msg);
+	mur_buf_printf(b, "UPDATE main.");
+	sql_emit_ident(b, t->name);
+	mur_buf_printf(b, " SET ");
+	sql_emit_ident(b, t->cols[t->dist_col].name);
+	mur_buf_printf(b, " = ");
+	sql_emit_ident(b, t->cols[t->dist_col].name);
+	mur_buf_printf(b, " WHERE NOT (%s); ", expr);
+	check_drop(b, t, name, "UPDATE");
+}
+
 static int add_check(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv, PgQuery__Constraint *k)
 {
 	cat_table *t = pa->def;
-	char msg[CAT_NAME_MAX * 3 + 128];
 	const char *expr, *name;
 	mur_buf b;
 	(void)rv;
@@ -555,19 +575,7 @@ static int add_check(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv, PgQuery_
 		return MUR_ERR;
 	name = t->checks[t->nchecks - 1].name;
 	mur_buf_init(&b);
-	snprintf(msg, sizeof msg,
-		 "SQLSTATE:23514:check constraint \"%s\" of relation \"%s\" is violated by "
-		 "some row",
-		 name, t->name);
-	check_trigger(&b, t, name, "UPDATE", expr, msg);
-	mur_buf_printf(&b, "UPDATE main.");
-	sql_emit_ident(&b, t->name);
-	mur_buf_printf(&b, " SET ");
-	sql_emit_ident(&b, t->cols[t->dist_col].name);
-	mur_buf_printf(&b, " = ");
-	sql_emit_ident(&b, t->cols[t->dist_col].name);
-	mur_buf_printf(&b, " WHERE NOT (%s); ", expr);
-	check_drop(&b, t, name, "UPDATE");
+	check_rows(&b, t, name, expr);
 	new_row_triggers(&b, t, name, expr);
 	sep(&b);
 	check_drop(&b, t, name, "INSERT");
@@ -725,6 +733,10 @@ void sql_alter_drop_trigger(mur_buf *b, const cat_table *t, const char *cn, cons
 void sql_alter_check_triggers(mur_buf *b, const cat_table *t, const char *name, const char *expr)
 {
 	new_row_triggers(b, t, name, expr);
+}
+void sql_alter_check_rows(mur_buf *b, const cat_table *t, const char *name, const char *expr)
+{
+	check_rows(b, t, name, expr);
 }
 void sql_alter_check_drop_triggers(mur_buf *b, const cat_table *t, const char *name)
 {

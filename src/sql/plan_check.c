@@ -241,3 +241,32 @@ int sql_check_retrigger(sql_ctx *c, const cat_table *t, mur_buf *b)
 	}
 	return MUR_OK;
 }
+
+int sql_check_retype(sql_ctx *c, const cat_table *old, cat_table *d, int ci, mur_buf *drop,
+		     mur_buf *make, mur_buf *undo_drop, mur_buf *undo_make)
+{
+	for (int i = 0; i < d->nchecks; i++) {
+		cat_check *k = &d->checks[i];
+		const char *expr_new, *expr_old;
+		mur_buf b;
+		if (!sql_check_using(old, i, ci))
+			continue;
+		if (sqlite_expr_of(c, old, &old->checks[i], &expr_old) != MUR_OK)
+			return MUR_ERR;
+		mur_buf_init(&b); /* PostgreSQL parses the text again over the new type */
+		if (pgc_check_reprint(d, k->expr, 0, NULL, NULL, &b) == MUR_OK &&
+		    b.len < sizeof k->expr) {
+			memcpy(k->expr, b.data, b.len);
+			k->expr[b.len] = '\0';
+		}
+		mur_buf_free(&b);
+		if (sqlite_expr_of(c, d, k, &expr_new) != MUR_OK)
+			return MUR_ERR;
+		sql_alter_check_drop_triggers(drop, old, k->name);
+		sql_alter_check_rows(make, d, k->name, expr_new);
+		sql_alter_check_triggers(make, d, k->name, expr_new);
+		sql_alter_check_drop_triggers(undo_drop, d, k->name);
+		sql_alter_check_triggers(undo_make, old, k->name, expr_old);
+	}
+	return MUR_OK;
+}

@@ -244,6 +244,8 @@ void sql_alter_drop_trigger(mur_buf *b, const cat_table *t, const char *cn, cons
  * on t, raising 23514 "new row ... violates check constraint". */
 void sql_alter_check_triggers(mur_buf *b, const cat_table *t, const char *name, const char *expr);
 void sql_alter_check_drop_triggers(mur_buf *b, const cat_table *t, const char *name);
+/* t's rows checked against CHECK name (expr): 23514 "is violated by some row". */
+void sql_alter_check_rows(mur_buf *b, const cat_table *t, const char *name, const char *expr);
 /* plan_dml.c: expression n over table rv's columns (no parameters, no
  * subqueries), analyzed in *q's scope: emit it with bare column names. */
 int sql_table_value_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *n, const sql_query **q,
@@ -269,6 +271,13 @@ void sql_check_forget(cat_table *d, int i);
  * messages, its columns read from NEW), the SQLite expression analyzed
  * again from the catalog's text: after RENAME TO. */
 int sql_check_retrigger(sql_ctx *c, const cat_table *t, mur_buf *b);
+/* ALTER COLUMN TYPE of column ci (RECREATE): the CHECKs of d (the new
+ * shape) naming it get PostgreSQL's text again over the new type; their
+ * triggers are dropped into drop (before the column moves), made again
+ * over d with the rows checked into make (after), and into undo_drop /
+ * undo_make the same over old (the shape before). */
+int sql_check_retype(sql_ctx *c, const cat_table *old, cat_table *d, int ci, mur_buf *drop,
+		     mur_buf *make, mur_buf *undo_drop, mur_buf *undo_make);
 
 /* Foreign keys (plan_fkey.c): one FOREIGN KEY / REFERENCES constraint of
  * table t (col: the column it is declared on, -1 for a table constraint)

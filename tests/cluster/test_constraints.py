@@ -308,6 +308,31 @@ def test_alter_type_of_an_indexed_column_rebuilds_its_indexes(db, cluster):
         assert ix == {"ai_a": ["a"], "ai_id_a": ["id", "a"], "ai_b": ["b"]}, ix
 
 
+def test_alter_type_of_a_checked_column_checks_again(db, cluster):
+    db.exec_both("DROP TABLE IF EXISTS ct")
+    db.exec_both("CREATE TABLE ct (id int PRIMARY KEY, a int CHECK (a > 0), b int, "
+                 "CHECK (a < b), c numeric CONSTRAINT c_not_two CHECK (c <> 2))")
+    db.exec_both("INSERT INTO ct SELECT g, g, g + 1, 1.4 FROM generate_series(1, 30) g")
+    db.exec_both("UPDATE ct SET c = 1.6 WHERE id = 17")
+    db.both("ALTER TABLE ct ALTER COLUMN a TYPE numeric")   # integer -> numeric: a new column
+    checks_of(db, "ct")
+    db.both_error("INSERT INTO ct VALUES (100, 0.5, 0, 1)", "23514")
+    db.both("INSERT INTO ct VALUES (100, 0.5, 1, 1)")
+    # 1.6 becomes 2: the rows are checked again, nothing changes
+    errs = []
+    for conn in (db.m, db.p):
+        with pytest.raises(psycopg2.Error) as e:
+            run(conn, "ALTER TABLE ct ALTER COLUMN c TYPE int")
+        errs.append(e.value)
+    assert errs[0].pgcode == errs[1].pgcode == "23514"
+    assert errs[0].diag.message_primary == errs[1].diag.message_primary
+    checks_of(db, "ct")
+    db.both("SELECT id, a, b, c FROM ct WHERE id IN (17, 100) ORDER BY id")
+    wait_consistent(cluster, db.m, tables=["ct"])
+    trig = copy_triggers(cluster, "ct")
+    assert trig and all(len(t) == 6 for t in trig.values())
+
+
 def test_a_construct_the_printer_does_not_know_is_kept_as_written(db):
     db.exec_both("DROP TABLE IF EXISTS kw")
     db.exec_both("CREATE TABLE kw (id int PRIMARY KEY, a int, b int, "
