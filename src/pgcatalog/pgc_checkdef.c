@@ -459,7 +459,7 @@ static void func_call(printer *p, const PgQuery__FuncCall *f)
 }
 
 /* n brought to type want: a typed constant, or (n)::want. */
-static void cast_to(printer *p, const PgQuery__Node *n, mur_type want, parent_kind parent)
+static void cast_to(printer *p, const PgQuery__Node *n, mur_type want)
 {
 	char ty[64], num[32];
 	const char *v;
@@ -479,7 +479,6 @@ static void cast_to(printer *p, const PgQuery__Node *n, mur_type want, parent_ki
 		out(p, ")");
 	out(p, "::");
 	out(p, type_spelling(want, ty, sizeof ty));
-	(void)parent;
 }
 
 static void expr(printer *p, const PgQuery__Node *n, parent_kind parent, int first, mur_type want)
@@ -491,7 +490,7 @@ static void expr(printer *p, const PgQuery__Node *n, parent_kind parent, int fir
 		return;
 	if (want != MT_UNKNOWN && needs_cast(type_of(p, n), want) &&
 	    (type_of(p, n) != MT_UNKNOWN || n->node_case == PG_QUERY__NODE__NODE_A_CONST)) {
-		cast_to(p, n, want, parent);
+		cast_to(p, n, want);
 		return;
 	}
 	switch (n->node_case) {
@@ -528,7 +527,7 @@ static void expr(printer *p, const PgQuery__Node *n, parent_kind parent, int fir
 		func_call(p, n->func_call);
 		return;
 	case PG_QUERY__NODE__NODE_TYPE_CAST:
-		cast_to(p, n->type_cast->arg, cast_type(n->type_cast), parent);
+		cast_to(p, n->type_cast->arg, cast_type(n->type_cast));
 		return;
 	case PG_QUERY__NODE__NODE_COALESCE_EXPR:
 		out(p, "COALESCE(");

@@ -114,6 +114,10 @@ int sql_check_define(sql_ctx *c, cat_table *d, PgQuery__Constraint *k, const cha
 	}
 	if (!(*sqlite_expr = sql_buf_finish(c, &e)))
 		return MUR_ERR;
+	if (strchr(*sqlite_expr, EXEC_DDL_SEP)) /* it would split the DDL entry's text */
+		return sql_err(c, "42602", k->location,
+			       "murphy cannot keep a CHECK expression holding character %d",
+			       EXEC_DDL_SEP);
 	ck = &d->checks[d->nchecks];
 	memset(ck, 0, sizeof *ck);
 	mur_buf_init(&pg);
