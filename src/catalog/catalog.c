@@ -381,6 +381,14 @@ int cat_column_index(const cat_table *t, const char *name)
 	return -1;
 }
 
+int cat_check_index(const cat_table *t, const char *name)
+{
+	for (int i = 0; i < t->nchecks; i++)
+		if (strcmp(t->checks[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
 uint32_t cat_shard_for_hash32(uint32_t nshards, uint32_t hash32)
 {
 	return (uint32_t)(((uint64_t)hash32 * nshards) >> 32);

@@ -170,6 +170,19 @@ typedef enum cat_table_kind {
 	CAT_TABLE_VIRTUAL = 1, /* murphy.nodes, murphy.shards: materialized by the leader */
 } cat_table_kind;
 
+/* A CHECK constraint (docs/constraints.md): its name and its expression
+ * as PostgreSQL's pg_get_constraintdef prints it inside CHECK (...), not
+ * pretty (pgcatalog/pgc_checkdef.c writes and reads it).  The rows are
+ * enforced by triggers in every shard (sql/plan_alter.c); the catalog
+ * names them.  Inline, so a cat_table copies whole (ALTER's def). */
+#define CAT_CHECKS_MAX 16       /* per table */
+#define CAT_CHECK_EXPR_MAX 1024 /* bytes of its text, NUL included */
+typedef struct cat_check {
+	char name[CAT_NAME_MAX];
+	char expr[CAT_CHECK_EXPR_MAX];
+	uint8_t num; /* < CAT_CHECKS_MAX, unique in the table: its pg_constraint OID */
+} cat_check;
+
 typedef struct cat_table {
 	uint32_t id;
 	char name[CAT_NAME_MAX];   /* lower-case, unqualified */
@@ -187,13 +200,15 @@ typedef struct cat_table {
 				       range_min (malloc'd; rebuilt from the bounds at load).
 				       A hash table split into uneven hash ranges: by
 				       ascending hash_min; NULL while they are even */
-	int64_t analyzed_ms;           /* last ANALYZE, ms since epoch; 0: never (durable: stats) */
-	int64_t *col_analyzed_ms;      /* per column (ncols): the last ANALYZE that measured it;
+	int nchecks;                   /* CHECK constraints (durable: checks) */
+	cat_check checks[CAT_CHECKS_MAX];
+	int64_t analyzed_ms;      /* last ANALYZE, ms since epoch; 0: never (durable: stats) */
+	int64_t *col_analyzed_ms; /* per column (ncols): the last ANALYZE that measured it;
 				       malloc'd, NULL: never analyzed */
-	uint64_t pending_txid;         /* created by this open transaction block: seen by it
+	uint64_t pending_txid;    /* created by this open transaction block: seen by it
 					  alone until its COMMIT (durable: ddl_pending, dropped
 					  at open); 0: committed */
-	int dropped;                   /* dropped by an open block: seen by nobody, dropped
+	int dropped;              /* dropped by an open block: seen by nobody, dropped
 					  at its COMMIT, seen again after its ROLLBACK */
 	/* catalog_blockshape.c: the shape an open block's ALTER gave the table,
 	 * seen by that block's planner alone until its COMMIT (shape_txid 0:
@@ -261,6 +276,8 @@ int cat_table_visible_to(const cat_table *t, uint64_t txid);
 void cat_set_viewer(catalog *c, int viewing, uint64_t txid);
 /* Column index by name, -1 when absent. */
 int cat_column_index(const cat_table *t, const char *name);
+/* The index in t->checks of the CHECK named name, -1 when none. */
+int cat_check_index(const cat_table *t, const char *name);
 /* Which shard holds a distribution value (already coerced to the column's
  * storage class).  Hash tables hash it; range tables binary-search the
  * range order (a NULL, which writes refuse for range tables, would go to
@@ -663,11 +680,13 @@ const cat_view *cat_view_at(const catalog *c, int i);
 /* CREATE [UNIQUE] INDEX name ON table (cols): the index is in every copy
  * of the table's shards; the catalog names and describes it.  Durable:
  * the store's indexes row. */
+#define CAT_INDEX_UNIQUE_CONSTRAINT 2
 typedef struct cat_index {
 	uint32_t id; /* from 1, never reused while the catalog is open (pg_class OIDs) */
 	uint32_t table_id;
 	char name[CAT_NAME_MAX];
-	int unique;
+	int unique; /* 0; 1: UNIQUE; CAT_INDEX_UNIQUE_CONSTRAINT: a UNIQUE constraint's index
+		       (ALTER TABLE ADD UNIQUE: pg_constraint lists it, DROP CONSTRAINT drops it) */
 	int ncols;
 	char cols[CAT_INDEX_COLS_MAX][CAT_NAME_MAX]; /* the table's column names */
 	uint8_t desc[CAT_INDEX_COLS_MAX];            /* 1: DESC */

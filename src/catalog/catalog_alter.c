@@ -24,7 +24,7 @@
  * commit is exactly a recorded decision.
  *
  * A reshape keeps the table's id, shards and placements; it replaces the
- * name, the columns and the distribution column's index, and forgets the
+ * name, the columns, the CHECK constraints and the distribution column's index, and forgets the
  * per-column statistics when columns moved (ANALYZE measures them again).
  */
 #include "catalog/catalog_int.h"
@@ -60,7 +60,7 @@ static int columns_moved(const cat_table *t, const cat_table *def)
 	return 0;
 }
 
-/* t takes def's name, columns and dist_col (default_sql copied). */
+/* t takes def's name, columns, checks and dist_col (default_sql copied). */
 static int take_shape(cat_table *t, const cat_table *def, int moved)
 {
 	cat_column cols[CAT_COLUMNS_MAX];
@@ -81,6 +81,8 @@ static int take_shape(cat_table *t, const cat_table *def, int moved)
 		memset(&t->cols[def->ncols], 0, sizeof cols[0] * (size_t)(t->ncols - def->ncols));
 	t->ncols = def->ncols;
 	t->dist_col = def->dist_col;
+	t->nchecks = def->nchecks;
+	memcpy(t->checks, def->checks, sizeof t->checks[0] * (size_t)def->nchecks);
 	snprintf(t->name, sizeof t->name, "%s", def->name);
 	if (moved)
 		cat_stats_free(t);

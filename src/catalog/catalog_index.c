@@ -161,7 +161,7 @@ int cat_indexes_load(catalog *c, mur_error *err)
 		}
 		snprintf(x->name, sizeof x->name, "%s", name);
 		x->table_id = (uint32_t)sqlite3_column_int64(st, 1);
-		x->unique = sqlite3_column_int(st, 3) != 0;
+		x->unique = sqlite3_column_int(st, 3);
 		x->id = (uint32_t)sqlite3_column_int64(st, 4);
 		if (x->id >= c->next_index_id)
 			c->next_index_id = x->id + 1;

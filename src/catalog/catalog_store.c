@@ -50,6 +50,10 @@
  *   schemas(id, name)   CREATE SCHEMA (catalog_schema.c)
  *   indexes(id, name, table_id, columns, is_unique)   CREATE INDEX
  *       (catalog_index.c): its columns as "name[ DESC]" lines
+ *   checks(table_id, idx, name, expr, num)   CHECK constraints (cat_check),
+ *       written, read and deleted with the table's columns rows (the
+ *       ALTER intent's under CAT_ALTER_COLUMNS_ID too), so they change
+ *       shape in the same store transactions
  *   stats(table_id, shard, col, value, analyzed_ms)   ANALYZE (catalog_stats.c):
  *       col -1: the shard's row count; col >= 0: that column's distinct
  *       estimate in the shard; analyzed_ms: when, ms since epoch
@@ -143,6 +147,9 @@ static const char *const schema_sql =
 	"CREATE TABLE IF NOT EXISTS indexes(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 	" table_id INTEGER NOT NULL, columns TEXT NOT NULL, is_unique INTEGER NOT NULL);"
 	/* catalog_fkey.c */
+	"CREATE TABLE IF NOT EXISTS checks(table_id INTEGER NOT NULL, idx INTEGER NOT NULL,"
+	" name TEXT NOT NULL, expr TEXT NOT NULL, num INTEGER NOT NULL,"
+	" PRIMARY KEY(table_id, idx));"
 	"CREATE TABLE IF NOT EXISTS fkeys(id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
 	" table_id INTEGER NOT NULL, col INTEGER NOT NULL, ref_table_id INTEGER NOT NULL,"
 	" ref_col INTEGER NOT NULL, on_delete TEXT NOT NULL, on_update TEXT NOT NULL);";
@@ -369,6 +376,26 @@ static int load_nodes(catalog *c, mur_error *err)
 	return MUR_OK;
 }
 
+/* The checks rows under store_id into t->checks. */
+static int load_checks(catalog *c, int64_t store_id, cat_table *t)
+{
+	sqlite3_stmt *st;
+	t->nchecks = 0;
+	if (sqlite3_prepare_v2(c->store,
+			       "SELECT name, expr, num FROM checks WHERE table_id = ? ORDER BY idx",
+			       -1, &st, NULL) != SQLITE_OK)
+		return MUR_ERR;
+	sqlite3_bind_int64(st, 1, store_id);
+	while (sqlite3_step(st) == SQLITE_ROW && t->nchecks < CAT_CHECKS_MAX) {
+		cat_check *k = &t->checks[t->nchecks++];
+		snprintf(k->name, sizeof k->name, "%s", (const char *)sqlite3_column_text(st, 0));
+		snprintf(k->expr, sizeof k->expr, "%s", (const char *)sqlite3_column_text(st, 1));
+		k->num = (uint8_t)sqlite3_column_int(st, 2);
+	}
+	sqlite3_finalize(st);
+	return MUR_OK;
+}
+
 int cat_store_load_columns(catalog *c, int64_t store_id, cat_table *t)
 {
 	sqlite3_stmt *st;
@@ -394,7 +421,7 @@ int cat_store_load_columns(catalog *c, int64_t store_id, cat_table *t)
 		col->identity = (char)sqlite3_column_int(st, 8);
 	}
 	sqlite3_finalize(st);
-	return MUR_OK;
+	return load_checks(c, store_id, t);
 }
 
 static int load_table_children(catalog *c, cat_table *t)
@@ -760,7 +787,20 @@ static int put_columns(catalog *c, int64_t store_id, const cat_table *t, mur_err
 			(int64_t)col->hidden, col->default_sql, (int64_t)col->identity) != MUR_OK)
 			return MUR_ERR;
 	}
+	for (int i = 0; i < t->nchecks; i++)
+		if (run(c, "INSERT INTO checks VALUES (?,?,?,?,?)", "iissi", err, store_id,
+			(int64_t)i, t->checks[i].name, t->checks[i].expr,
+			(int64_t)t->checks[i].num) != MUR_OK)
+			return MUR_ERR;
 	return MUR_OK;
+}
+
+/* store_id's columns and checks rows gone (inside a transaction). */
+static int delete_columns(catalog *c, int64_t store_id, mur_error *err)
+{
+	if (run(c, "DELETE FROM columns WHERE table_id = ?", "i", err, store_id) != MUR_OK)
+		return MUR_ERR;
+	return run(c, "DELETE FROM checks WHERE table_id = ?", "i", err, store_id);
 }
 
 /* Forget table_id's ALTER intent (inside a transaction). */
@@ -769,8 +809,7 @@ static int drop_intent(catalog *c, uint32_t table_id, mur_error *err)
 	if (run(c, "DELETE FROM alter_pending WHERE table_id = ?", "i", err, (int64_t)table_id) !=
 	    MUR_OK)
 		return MUR_ERR;
-	return run(c, "DELETE FROM columns WHERE table_id = ?", "i", err,
-		   CAT_ALTER_COLUMNS_ID(table_id));
+	return delete_columns(c, CAT_ALTER_COLUMNS_ID(table_id), err);
 }
 
 int cat_store_put_alter_intent(catalog *c, uint32_t table_id, uint64_t txid, const cat_table *def,
@@ -806,8 +845,7 @@ int cat_store_put_shape(catalog *c, uint32_t table_id, const cat_table *def, int
 		return MUR_ERR;
 	if (run(c, "UPDATE tables SET name = ?, dist_col = ? WHERE id = ?", "sii", err, def->name,
 		(int64_t)def->dist_col, (int64_t)table_id) != MUR_OK ||
-	    run(c, "DELETE FROM columns WHERE table_id = ?", "i", err, (int64_t)table_id) !=
-		    MUR_OK ||
+	    delete_columns(c, table_id, err) != MUR_OK ||
 	    put_columns(c, table_id, def, err) != MUR_OK ||
 	    (drop_stats && run(c, "DELETE FROM stats WHERE table_id = ? AND col >= 0", "i", err,
 			       (int64_t)table_id) != MUR_OK) ||
@@ -922,6 +960,7 @@ int cat_store_delete_table(catalog *c, uint32_t table_id, mur_error *err)
 {
 	static const char *const sqls[] = {"DELETE FROM tables WHERE id = ?",
 					   "DELETE FROM columns WHERE table_id = ?",
+					   "DELETE FROM checks WHERE table_id = ?",
 					   "DELETE FROM shards WHERE table_id = ?",
 					   "DELETE FROM placements WHERE table_id = ?",
 					   "DELETE FROM stats WHERE table_id = ?",

@@ -62,6 +62,10 @@ static inline const char *mur_arr_s(const mur_arr *a, int i)
 	return a->text.data ? a->text.data + a->e[i].off : "";
 }
 
+/* A numeric[] (text, len bytes) stored into numeric(p,s)[] (typmod as
+ * common/numeric.h's): every element rounded to the scale, appended to out
+ * as the array's text; 22003 when one does not fit, 22P02 malformed. */
+int mur_arr_num_typmod(const char *text, size_t len, int32_t typmod, mur_buf *out, mur_error *err);
 /* Write a as PostgreSQL prints it to out. */
 void mur_arr_out(const mur_arr *a, mur_buf *out);
 /* Array input: text as an array of type t, every element parsed as its

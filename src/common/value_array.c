@@ -302,3 +302,32 @@ int mur_arr_cmp(mur_type elem, const mur_arr *a, const mur_arr *b)
 	}
 	return (a->n > b->n) - (a->n < b->n);
 }
+
+int mur_arr_num_typmod(const char *text, size_t len, int32_t typmod, mur_buf *out, mur_error *err)
+{
+	mur_arr a, r;
+	mur_buf one;
+	mur_num n;
+	int rc;
+	mur_arr_init(&a);
+	mur_arr_init(&r);
+	mur_buf_init(&one);
+	mur_num_init(&n);
+	rc = mur_arr_parse(&a, MT_NUMERIC_ARRAY, text, len, err);
+	for (int i = 0; rc == MUR_OK && i < a.n; i++) {
+		mur_buf_reset(&one);
+		if (!a.e[i].null &&
+		    (rc = mur_num_parse(&n, mur_arr_s(&a, i), a.e[i].len, err)) == MUR_OK &&
+		    (rc = mur_num_apply_typmod(&n, typmod, err)) == MUR_OK)
+			mur_num_to_text(&n, &one);
+		if (rc == MUR_OK)
+			rc = mur_arr_push(&r, one.data ? one.data : "", one.len, a.e[i].null, err);
+	}
+	if (rc == MUR_OK)
+		mur_arr_out(&r, out);
+	mur_num_clear(&n);
+	mur_buf_free(&one);
+	mur_arr_free(&r);
+	mur_arr_free(&a);
+	return rc;
+}

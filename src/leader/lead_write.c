@@ -35,6 +35,7 @@
  */
 #include "leader/lead_int.h"
 
+#include "common/array.h"
 #include "common/bpchar.h"
 #include "common/utf8.h"
 
@@ -59,6 +60,28 @@ static int row_fits(const cat_table *t, const mur_buf *out, size_t start, mur_er
 	mur_error_hint(err, "a row travels whole to every copy of its shard; store larger "
 			    "values outside the database or split them over rows");
 	return MUR_ERR;
+}
+
+/* numeric(p,s)[]: *v's elements rounded into scratch, where *v points
+ * afterwards (COPY's and the fast path's values; plan_dml.c's assign
+ * rounds INSERT's expressions).  v may point into scratch. */
+static int num_array_typmod(const cat_column *col, mur_buf *scratch, mur_value *v, mur_error *err)
+{
+	mur_buf in;
+	int rc = MUR_OK;
+	mur_buf_init(&in);
+	mur_buf_put(&in, v->s, v->len);
+	mur_buf_reset(scratch);
+	if (!mur_buf_ok(&in))
+		rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	else if (mur_arr_num_typmod(in.data, in.len, col->typmod, scratch, err) != MUR_OK)
+		rc = MUR_ERR;
+	else if (!mur_buf_ok(scratch))
+		rc = mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	mur_buf_free(&in);
+	if (rc == MUR_OK)
+		*v = mur_v_text(scratch->data, scratch->len);
+	return rc;
 }
 
 /* *v stored into varchar(n) / char(n) (PostgreSQL's rule: spaces past the
@@ -108,6 +131,10 @@ static int encode_row(lead_engine *e, const cat_table *t, const mur_value *vals,
 				     ? mur_value_coerce_numeric(&v, col->typmod, scratch, &cv, err)
 				     : mur_value_coerce(col->type, &v, scratch, &cv, err)) !=
 			    MUR_OK)
+				return MUR_ERR;
+			if (col->type == MT_NUMERIC_ARRAY && col->typmod >= 0 &&
+			    cv.kind == MV_TEXT &&
+			    num_array_typmod(col, scratch, &cv, err) != MUR_OK)
 				return MUR_ERR;
 			if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR) &&
 			    col->typmod > 0 && cv.kind == MV_TEXT &&

@@ -492,6 +492,9 @@ sql_expr *sql_analyze_bool(sql_ctx *c, PgQuery__Node *n, const char *what);
 /* a (numeric) rounded to numeric(p,s)'s typmod (common/numeric.h): a
  * constant now, anything else by mur_num_typmod when it runs; 22003. */
 sql_expr *sql_numeric_typmod(sql_ctx *c, sql_expr *a, int32_t typmod, int loc);
+/* a (numeric[]) into numeric(p,s)[]: every element rounded when it runs
+ * (storage's mur_array_num_typmod; 22003). */
+sql_expr *sql_numeric_array_typmod(sql_ctx *c, sql_expr *a, int32_t typmod, int loc);
 /* x op y where one side is numeric and y is a subquery's column the set
  * functions (storage/sqlfn_subq.c) compare with mur_value_cmp/hash: both
  * sides as normalized numeric text for = and <> (7 = 7.00), as float8 for

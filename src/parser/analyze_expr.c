@@ -1089,6 +1089,18 @@ sql_expr *sql_numeric_typmod(sql_ctx *c, sql_expr *a, int32_t typmod, int loc)
 	return e;
 }
 
+sql_expr *sql_numeric_array_typmod(sql_ctx *c, sql_expr *a, int32_t typmod, int loc)
+{
+	sql_expr *e;
+	if (a->kind == SE_CONST && a->val.kind == MV_NULL)
+		return a;
+	if (!(e = sql_make_call(c, "mur_array_num_typmod", MT_NUMERIC_ARRAY, loc, 2, a,
+				sql_make_const_int(c, typmod, MT_INT4))))
+		return NULL;
+	e->typmod = typmod;
+	return e;
+}
+
 static sql_expr *analyze_typecast(sql_ctx *c, PgQuery__TypeCast *tc)
 {
 	int32_t typmod;
@@ -1101,6 +1113,8 @@ static sql_expr *analyze_typecast(sql_ctx *c, PgQuery__TypeCast *tc)
 	a = sql_make_cast(c, a, t, tc->location);
 	if (a && t == MT_NUMERIC && typmod >= 0)
 		return sql_numeric_typmod(c, a, typmod, tc->location);
+	if (a && t == MT_NUMERIC_ARRAY && typmod >= 0)
+		return sql_numeric_array_typmod(c, a, typmod, tc->location);
 	if (a && (t == MT_BPCHAR || t == MT_VARCHAR) && typmod > 0 &&
 	    !(a->kind == SE_CONST && a->val.kind == MV_NULL)) /* cut; char(n) padded */
 		a = sql_make_call(c, "mur_varchar_fit", t, tc->location, 4, a,

@@ -212,8 +212,14 @@ mur_type sql_type_from_typename(sql_ctx *c, const PgQuery__TypeName *tn, int32_t
 	if (typmod)
 		*typmod = -1;
 	if (tn->n_array_bounds > 0 ||
-	    (name[0] == '_' && mur_type_from_name(name + 1) != MT_UNKNOWN))
-		return sql_array_type_from_typename(c, tn, name);
+	    (name[0] == '_' && mur_type_from_name(name + 1) != MT_UNKNOWN)) {
+		t = sql_array_type_from_typename(c, tn, name);
+		/* numeric(p,s)[]: its elements are rounded (sql_numeric_array_typmod) */
+		if (t == MT_NUMERIC_ARRAY && tn->n_typmods > 0 &&
+		    numeric_typmod(c, tn, typmod) != MUR_OK)
+			return MT_UNKNOWN;
+		return t;
+	}
 	if (!strcmp(name, "serial") || !strcmp(name, "bigserial") || !strcmp(name, "smallserial") ||
 	    !strcmp(name, "serial4") || !strcmp(name, "serial8")) {
 		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, tn->location,

@@ -722,10 +722,67 @@ static int fkey_def(sqlite3_context *ctx, uint32_t oid)
 	return 0;
 }
 
+/* A CHECK's definition, pretty or not; 0 when oid is none. */
+static int check_def(sqlite3_context *ctx, uint32_t oid, int pretty)
+{
+	const catalog *cat = cat_of(ctx);
+	const cat_table *t;
+	mur_buf b;
+	if (!cat || oid < PGC_OID_CHECK_BASE || oid >= PGC_OID_UNIQUE_BASE)
+		return 0;
+	t = cat_table_by_id((catalog *)cat, (oid - PGC_OID_CHECK_BASE) / CAT_CHECKS_MAX);
+	for (int i = 0; t && i < t->nchecks; i++) {
+		if (pgc_check_oid(t, &t->checks[i]) != oid)
+			continue;
+		mur_buf_init(&b);
+		mur_buf_printf(&b, "CHECK (");
+		if (pgc_check_reprint(t, t->checks[i].expr, pretty, NULL, NULL, &b) != MUR_OK) {
+			b.len = 7;
+			mur_buf_printf(&b, "%s", t->checks[i].expr);
+		}
+		mur_buf_printf(&b, ")");
+		if (mur_buf_ok(&b))
+			sqlite3_result_text(ctx, (const char *)b.data, (int)b.len,
+					    SQLITE_TRANSIENT);
+		else
+			sqlite3_result_error_nomem(ctx);
+		mur_buf_free(&b);
+		return 1;
+	}
+	return 0;
+}
+
+/* A UNIQUE constraint's definition; 0 when oid is none. */
+static int unique_def(sqlite3_context *ctx, uint32_t oid)
+{
+	const catalog *cat = cat_of(ctx);
+	const cat_table *t;
+	char out[CAT_INDEX_COLS_MAX * (CAT_NAME_MAX + 2) + 16];
+	size_t len;
+	for (int i = 0; cat && oid > PGC_OID_UNIQUE_BASE && i < cat_index_count(cat); i++) {
+		const cat_index *x = cat_index_at(cat, i);
+		if (PGC_OID_UNIQUE_BASE + x->id != oid || !(t = pgc_index_table(cat, x)))
+			continue;
+		len = (size_t)snprintf(out, sizeof out, "UNIQUE (");
+		for (int k = 0; k < x->ncols && len < sizeof out; k++)
+			len += (size_t)snprintf(out + len, sizeof out - len, "%s%s", k ? ", " : "",
+						x->cols[k]);
+		if (len < sizeof out)
+			snprintf(out + len, sizeof out - len, ")");
+		sqlite3_result_text(ctx, out, -1, SQLITE_TRANSIENT);
+		return 1;
+	}
+	return 0;
+}
+
 static void fn_get_constraintdef(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	int part = 0;
 	if (fkey_def(ctx, (uint32_t)sqlite3_value_int64(argv[0])))
+		return;
+	if (check_def(ctx, (uint32_t)sqlite3_value_int64(argv[0]),
+		      argc > 1 && sqlite3_value_int(argv[1])) ||
+	    unique_def(ctx, (uint32_t)sqlite3_value_int64(argv[0])))
 		return;
 	char cols[1024], out[1100];
 	const cat_table *t = pgc_table_by_oid(cat_of(ctx), (uint32_t)sqlite3_value_int64(argv[0]),

@@ -88,7 +88,8 @@ char pgc_type_storage(uint32_t oid)
 
 int32_t pgc_typmod(const cat_column *col)
 {
-	if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR || col->type == MT_NUMERIC) &&
+	if ((col->type == MT_VARCHAR || col->type == MT_BPCHAR || col->type == MT_NUMERIC ||
+	     col->type == MT_NUMERIC_ARRAY) &&
 	    col->typmod >= 0)
 		return col->typmod + 4; /* PostgreSQL's VARHDRSZ; numeric's is (p << 16 | s) + 4 */
 	return -1;
@@ -115,9 +116,9 @@ void pgc_format_type(uint32_t oid, int32_t typmod, char *out, size_t n)
 	}
 	if (typmod > 4 && (t->mtype == MT_VARCHAR || t->mtype == MT_BPCHAR))
 		snprintf(out, n, "%s(%d)", mur_type_name(t->mtype), typmod - 4);
-	else if (typmod >= 4 && t->mtype == MT_NUMERIC)
-		snprintf(out, n, "numeric(%d,%d)", MUR_NUM_TYPMOD_P(typmod - 4),
-			 MUR_NUM_TYPMOD_S(typmod - 4));
+	else if (typmod >= 4 && (t->mtype == MT_NUMERIC || t->mtype == MT_NUMERIC_ARRAY))
+		snprintf(out, n, "numeric(%d,%d)%s", MUR_NUM_TYPMOD_P(typmod - 4),
+			 MUR_NUM_TYPMOD_S(typmod - 4), t->mtype == MT_NUMERIC_ARRAY ? "[]" : "");
 	else
 		snprintf(out, n, "%s", mur_type_name(t->mtype));
 }

@@ -153,23 +153,25 @@ static int visible_columns(const cat_table *t)
 
 static const char *user_of(const pgc_fill_ctx *f);
 
-/* pg_class rows of tables and views carry their grants (relacl). */
-static void class_row_acl(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char *name, uint32_t ns,
-			  const char *kind, int natts, int has_index, uint32_t am,
-			  uint32_t grants_id);
+/* pg_class rows of tables and views carry their grants (relacl) and
+ * their CHECK constraints' count (relchecks). */
+static void class_row_full(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char *name, uint32_t ns,
+			   const char *kind, int natts, int has_index, uint32_t am,
+			   uint32_t grants_id, int nchecks);
 
 static void class_row(pgc_row *r, uint32_t oid, const char *name, uint32_t ns, const char *kind,
 		      int natts, int has_index, uint32_t am)
 {
-	class_row_acl(NULL, r, oid, name, ns, kind, natts, has_index, am, 0);
+	class_row_full(NULL, r, oid, name, ns, kind, natts, has_index, am, 0, 0);
 }
 
-static void class_row_acl(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char *name, uint32_t ns,
-			  const char *kind, int natts, int has_index, uint32_t am,
-			  uint32_t grants_id)
+static void class_row_full(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char *name, uint32_t ns,
+			   const char *kind, int natts, int has_index, uint32_t am,
+			   uint32_t grants_id, int nchecks)
 {
 	mur_buf acl;
 	mur_buf_init(&acl);
+
 	row_begin(r);
 	if (f && pgc_acl_text(f->cat, grants_id, user_of(f), &acl))
 		put_text(r, "relacl", acl.data);
@@ -185,6 +187,7 @@ static void class_row_acl(pgc_fill_ctx *f, pgc_row *r, uint32_t oid, const char 
 	put_int(r, "relnatts", natts);
 	put_int(r, "relhasindex", has_index & 1);
 	put_int(r, "relhastriggers", (has_index & 2) != 0); /* CLASS_HAS_TRIGGERS */
+	put_int(r, "relchecks", nchecks);
 	put_int(r, "relispopulated", 1);
 	put_int(r, "reltuples", -1);
 	row_end(r);
@@ -232,11 +235,11 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 		uint32_t oid = pgc_table_oid(t);
 		int virt = t->kind == CAT_TABLE_VIRTUAL;
 		int haspk = pgc_pkey_columns(t, cols, sizeof cols) > 0;
-		class_row_acl(f, r, oid, t->name, pgc_namespace_oid(f->cat, pgc_schema_of(t)),
-			      virt ? "v" : "r", visible_columns(t),
-			      (haspk || has_index(f->cat, t)) |
-				      (has_fkeys(f->cat, t->id) ? CLASS_HAS_TRIGGERS : 0),
-			      virt ? 0 : PGC_OID_AM_HEAP, t->id);
+		class_row_full(f, r, oid, t->name, pgc_namespace_oid(f->cat, pgc_schema_of(t)),
+			       virt ? "v" : "r", visible_columns(t),
+			       (haspk || has_index(f->cat, t)) |
+				       (has_fkeys(f->cat, t->id) ? CLASS_HAS_TRIGGERS : 0),
+			       virt ? 0 : PGC_OID_AM_HEAP, t->id, t->nchecks);
 		if (!haspk)
 			continue;
 		pgc_pkey_name(t, pk, sizeof pk);
@@ -252,8 +255,8 @@ static void fill_class(pgc_fill_ctx *f, pgc_row *r)
 	}
 	for (int i = 0; i < cat_view_count(f->cat); i++) {
 		const cat_view *v = cat_view_at(f->cat, i);
-		class_row_acl(f, r, pgc_view_oid(v), v->name, pgc_namespace_oid(f->cat, v->schema),
-			      "v", v->ncols, 0, 0, v->id);
+		class_row_full(f, r, pgc_view_oid(v), v->name, pgc_namespace_oid(f->cat, v->schema),
+			       "v", v->ncols, 0, 0, v->id, 0);
 	}
 	for (int i = 0; i < cat_index_count(f->cat); i++) {
 		const cat_index *x = cat_index_at(f->cat, i);
@@ -505,7 +508,7 @@ static void fill_index(pgc_fill_ctx *f, pgc_row *r)
 		put_int(r, "indrelid", pgc_table_oid(t));
 		put_int(r, "indnatts", x->ncols);
 		put_int(r, "indnkeyatts", x->ncols);
-		put_int(r, "indisunique", x->unique);
+		put_int(r, "indisunique", x->unique != 0);
 		put_int(r, "indimmediate", 1);
 		put_int(r, "indisvalid", 1);
 		put_int(r, "indisready", 1);
@@ -559,6 +562,75 @@ static void fill_fkeys(pgc_fill_ctx *f, pgc_row *r)
 	}
 }
 
+/* "{1,3}": the attnums of the columns a CHECK's text names. */
+static void check_conkey(const cat_table *t, const cat_check *k, char *out, size_t n)
+{
+	uint8_t used[CAT_COLUMNS_MAX];
+	size_t len = (size_t)snprintf(out, n, "{");
+	if (pgc_check_columns(t, k->expr, used) != MUR_OK)
+		memset(used, 0, sizeof used);
+	for (int rank = 1; rank <= t->ncols && len < n; rank++) /* in order of appearance */
+		for (int c = 0; c < t->ncols && len < n; c++)
+			if (used[c] == rank)
+				len += (size_t)snprintf(out + len, n - len, "%s%d",
+							len > 1 ? "," : "", attnum_of(t, c));
+	if (len < n)
+		snprintf(out + len, n - len, "}");
+}
+
+/* pg_constraint: a table's CHECK constraints (contype 'c'). */
+static void fill_checks(pgc_fill_ctx *f, pgc_row *r)
+{
+	const cat_table *t;
+	char key[CAT_COLUMNS_MAX * 4 + 4];
+	EACH_TABLE(f, t)
+	{
+		for (int i = 0; i < t->nchecks; i++) {
+			check_conkey(t, &t->checks[i], key, sizeof key);
+			row_begin(r);
+			put_int(r, "oid", pgc_check_oid(t, &t->checks[i]));
+			put_text(r, "conname", t->checks[i].name);
+			put_int(r, "connamespace", pgc_namespace_oid(f->cat, pgc_schema_of(t)));
+			put_text(r, "contype", "c");
+			put_int(r, "convalidated", 1);
+			put_int(r, "conrelid", pgc_table_oid(t));
+			put_int(r, "conislocal", 1);
+			put_text(r, "conkey", key);
+			put_text(r, "conbin", t->checks[i].expr);
+			row_end(r);
+		}
+	}
+}
+
+/* pg_constraint: the UNIQUE constraints ADD UNIQUE made (contype 'u'). */
+static void fill_uniques(pgc_fill_ctx *f, pgc_row *r)
+{
+	char keys[CAT_INDEX_COLS_MAX * 4 + 4], opts[CAT_INDEX_COLS_MAX * 3],
+		arr[CAT_INDEX_COLS_MAX * 4 + 8];
+	for (int i = 0; i < cat_index_count(f->cat); i++) {
+		const cat_index *x = cat_index_at(f->cat, i);
+		const cat_table *t = pgc_index_table(f->cat, x);
+		if (!t || x->unique != CAT_INDEX_UNIQUE_CONSTRAINT)
+			continue;
+		pgc_index_keys(t, x, keys, sizeof keys, opts, sizeof opts);
+		snprintf(arr, sizeof arr, "{%s}", keys);
+		for (char *p = arr; *p; p++)
+			*p = *p == ' ' ? ',' : *p;
+		row_begin(r);
+		put_int(r, "oid", PGC_OID_UNIQUE_BASE + x->id);
+		put_text(r, "conname", x->name);
+		put_int(r, "connamespace", pgc_namespace_oid(f->cat, pgc_schema_of(t)));
+		put_text(r, "contype", "u");
+		put_int(r, "convalidated", 1);
+		put_int(r, "conrelid", pgc_table_oid(t));
+		put_int(r, "conindid", pgc_index_oid(x));
+		put_int(r, "conislocal", 1);
+		put_int(r, "connoinherit", 1);
+		put_text(r, "conkey", arr);
+		row_end(r);
+	}
+}
+
 static void fill_constraint(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
@@ -586,6 +658,8 @@ static void fill_constraint(pgc_fill_ctx *f, pgc_row *r)
 		row_end(r);
 	}
 	fill_fkeys(f, r);
+	fill_checks(f, r);
+	fill_uniques(f, r);
 }
 
 static void fill_type(pgc_fill_ctx *f, pgc_row *r)
@@ -1082,6 +1156,8 @@ static void fill_is_columns(pgc_fill_ctx *f, pgc_row *r)
 	}
 }
 
+static void table_constraints_checks(pgc_fill_ctx *f, pgc_row *r);
+
 static void fill_is_table_constraints(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
@@ -1118,6 +1194,66 @@ static void fill_is_table_constraints(pgc_fill_ctx *f, pgc_row *r)
 		put_text(r, "initially_deferred", "NO");
 		put_text(r, "enforced", "YES");
 		row_end(r);
+	}
+	table_constraints_checks(f, r);
+}
+
+/* information_schema.table_constraints' CHECK rows. */
+static void table_constraints_checks(pgc_fill_ctx *f, pgc_row *r)
+{
+	const cat_table *t;
+	for (int i = 0; i < cat_index_count(f->cat); i++) {
+		const cat_index *x = cat_index_at(f->cat, i);
+		if (!(t = pgc_index_table(f->cat, x)) || x->unique != CAT_INDEX_UNIQUE_CONSTRAINT)
+			continue;
+		row_begin(r);
+		put_text(r, "constraint_catalog", database_of(f));
+		put_text(r, "constraint_schema", pgc_schema_of(t));
+		put_text(r, "constraint_name", x->name);
+		put_text(r, "table_catalog", database_of(f));
+		put_text(r, "table_schema", pgc_schema_of(t));
+		put_text(r, "table_name", t->name);
+		put_text(r, "constraint_type", "UNIQUE");
+		put_text(r, "is_deferrable", "NO");
+		put_text(r, "initially_deferred", "NO");
+		put_text(r, "enforced", "YES");
+		row_end(r);
+	}
+	EACH_TABLE(f, t)
+	{
+		for (int i = 0; i < t->nchecks; i++) {
+			row_begin(r);
+			put_text(r, "constraint_catalog", database_of(f));
+			put_text(r, "constraint_schema", pgc_schema_of(t));
+			put_text(r, "constraint_name", t->checks[i].name);
+			put_text(r, "table_catalog", database_of(f));
+			put_text(r, "table_schema", pgc_schema_of(t));
+			put_text(r, "table_name", t->name);
+			put_text(r, "constraint_type", "CHECK");
+			put_text(r, "is_deferrable", "NO");
+			put_text(r, "initially_deferred", "NO");
+			put_text(r, "enforced", "YES");
+			row_end(r);
+		}
+	}
+}
+
+/* information_schema.check_constraints: check_clause is "(" expr ")". */
+static void fill_is_check_constraints(pgc_fill_ctx *f, pgc_row *r)
+{
+	const cat_table *t;
+	char clause[CAT_CHECK_EXPR_MAX + 2];
+	EACH_TABLE(f, t)
+	{
+		for (int i = 0; i < t->nchecks; i++) {
+			snprintf(clause, sizeof clause, "(%s)", t->checks[i].expr);
+			row_begin(r);
+			put_text(r, "constraint_catalog", database_of(f));
+			put_text(r, "constraint_schema", pgc_schema_of(t));
+			put_text(r, "constraint_name", t->checks[i].name);
+			put_text(r, "check_clause", clause);
+			row_end(r);
+		}
 	}
 }
 
@@ -1401,6 +1537,9 @@ static const pgc_rel rels[] = {
 	 "table_schema t,table_name t,constraint_type t,is_deferrable t,"
 	 "initially_deferred t,enforced t,nulls_distinct t",
 	 fill_is_table_constraints, 0},
+	{ISC, "check_constraints",
+	 "constraint_catalog t,constraint_schema t,constraint_name t,check_clause t",
+	 fill_is_check_constraints, 0},
 	{ISC, "key_column_usage",
 	 "constraint_catalog t,constraint_schema t,constraint_name t,table_catalog t,"
 	 "table_schema t,table_name t,column_name t,ordinal_position i,"

@@ -142,4 +142,24 @@ typedef struct pgc_activity {
 int pgc_materialize(sqlite3 *db, const catalog *cat, const pgc_session_hooks *hooks,
 		    const pgc_activity *acts, int nacts, const char *sql, mur_error *err);
 
+/* CHECK constraints' text (pgc_checkdef.c): what PostgreSQL's
+ * pg_get_constraintdef prints inside CHECK (...).  print: a raw expression
+ * over t's columns → that text, not pretty (cat_check.expr); MUR_EAGAIN
+ * when it holds a construct the printer does not know (the caller keeps
+ * the text as written instead).  reprint: the
+ * stored text again, pretty or not, column from named to when from is not
+ * NULL; MUR_ERR when it does not parse.  columns: used[i] > 0 for each
+ * column i the text names, its rank in the order they first appear (1, 2,
+ * ...; used has t->ncols entries).  Output appended
+ * to b. */
+int pgc_check_print(const cat_table *t, const PgQuery__Node *expr, mur_buf *b);
+int pgc_check_reprint(const cat_table *t, const char *text, int pretty, const char *from,
+		      const char *to, mur_buf *b);
+int pgc_check_columns(const cat_table *t, const char *text, uint8_t *used);
+/* A UNIQUE constraint's pg_constraint OID (its index: pgc_index_oid). */
+#define PGC_OID_UNIQUE_BASE 0xF0000000u
+/* A CHECK's pg_constraint OID. */
+#define PGC_OID_CHECK_BASE 0xE0000000u
+uint32_t pgc_check_oid(const cat_table *t, const cat_check *k);
+
 #endif

@@ -48,14 +48,18 @@
  *       by some row"), then INSERT / UPDATE triggers raising 23514 when
  *       expr is false for the new row (NULL passes), the row's columns that
  *       expr names read from NEW through a one-row subquery.  Undo: drop
- *       the triggers.  The constraint lives in the shards only: the
- *       catalog does not list it (psql's \d does not show it); a second
- *       constraint of the same name fails on the shards.
+ *       the triggers.  The CHECK is the catalog's too: defined on def by
+ *       plan_check.c (name, PostgreSQL's text; 42710 for a name the table
+ *       has), taken with the shape (docs/constraints.md).
  *   DROP CONSTRAINT name
  *       of a CHECK: its triggers dropped, their text kept in a side table
- *       for the undo (drop_check); a name the shards do not know is 42704,
- *       a UNIQUE / PRIMARY KEY 0A000.  A column a NOT NULL or CHECK trigger names
- *       cannot be dropped (SQLite refuses while a trigger uses it).
+ *       for the undo (drop_check), the catalog's entry gone with the
+ *       shape; a name neither the catalog nor the shards know is 42704
+ *       (IF EXISTS: a NOTICE), the primary key 0A000 (a UNIQUE of ADD
+ *       CONSTRAINT is plan_ddl.c's drop_unique).  DROP COLUMN drops the
+ *       CHECKs naming the column the same way first (checks_dropped);
+ *       RENAME COLUMN reprints their text, RENAME TO makes their triggers
+ *       again (the messages name the table).
  *   SET / DROP DEFAULT
  *       catalog only: defaults are evaluated by the leader at INSERT.
  *
@@ -302,10 +306,35 @@ static int rename_refused(sql_ctx *c, const cat_table *t, const char *col)
 	return MUR_ERR;
 }
 
+static void trigger_save(mur_buf *b, const cat_table *t, const char *name, const char *side,
+			 int legacy);
+static void trigger_restore(mur_buf *b, const char *side);
+
+typedef struct check_gone {
+	char side[CAT_NAME_MAX * 2 + 48];
+} check_gone;
+
+/* DROP COLUMN drops the CHECKs that name the column, as PostgreSQL's:
+ * their triggers saved and dropped first (the undo restores them after
+ * the column is back).  Their side tables' names into gone; the count. */
+static int checks_dropped(cat_table *d, int ci, mur_buf *b, check_gone *gone)
+{
+	int n = 0;
+	for (int i = d->nchecks - 1; i >= 0; i--) {
+		if (!sql_check_using(d, i, ci))
+			continue;
+		side_table(d, d->checks[i].name, gone[n].side, sizeof gone[n].side);
+		trigger_save(b, d, d->checks[i].name, gone[n++].side, 0);
+		sql_check_forget(d, i);
+	}
+	return n;
+}
+
 static int drop_column(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 {
 	cat_table *d = pa->def;
-	int ci = cat_column_index(d, cmd->name);
+	int ci = cat_column_index(d, cmd->name), dropped;
+	check_gone gone[CAT_CHECKS_MAX];
 	char side[CAT_NAME_MAX * 2 + 48];
 	mur_buf b;
 	if (ci < 0 && cmd->missing_ok) {
@@ -332,7 +361,12 @@ static int drop_column(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 		return unsupported(c, -1, "dropping a table's last column", NULL);
 	side_table(d, cmd->name, side, sizeof side);
 	mur_buf_init(&b);
+	dropped = checks_dropped(d, ci, &b, gone);
 	drop_sql(&b, d, ci, side);
+	for (int i = 0; i < dropped; i++) {
+		mur_buf_printf(&b, "; ");
+		trigger_restore(&b, gone[i].side);
+	}
 	memmove(&d->cols[ci], &d->cols[ci + 1], sizeof d->cols[0] * (size_t)(d->ncols - ci - 1));
 	d->ncols--;
 	if (d->dist_col > ci)
@@ -441,11 +475,24 @@ static int set_not_null(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
  * PostgreSQL), its columns read from NEW through a one-row subquery; the
  * existing rows are checked first by a trigger fired on updating the
  * failing ones to themselves (file comment). */
+/* A CHECK's trigger: "_murphy_check_<name>_<op>" (a shard's file holds
+ * one table, whose CHECK names are its own); legacy: the name ADD
+ * CONSTRAINT gave before the catalog kept CHECKs, with the table's id
+ * (CREATE TABLE plans before the table has one). */
+static void ck_trigger_name(const cat_table *t, const char *name, const char *op, int legacy,
+			    char *out, size_t n)
+{
+	if (legacy)
+		snprintf(out, n, "_murphy_ck_%u_%s_%s", t->id, name, op);
+	else
+		snprintf(out, n, "_murphy_check_%s_%s", name, op);
+}
+
 static void check_trigger(mur_buf *b, const cat_table *t, const char *name, const char *op,
 			  const char *expr, const char *msg)
 {
 	char tn[SQL_TRIGGER_NAME_MAX];
-	snprintf(tn, sizeof tn, "_murphy_ck_%u_%s_%s", t->id, name, op);
+	ck_trigger_name(t, name, op, 0, tn, sizeof tn);
 	mur_buf_printf(b, "CREATE TRIGGER main.");
 	sql_emit_ident(b, tn);
 	mur_buf_printf(b, " BEFORE %s ON ", op);
@@ -472,83 +519,133 @@ static void check_trigger(mur_buf *b, const cat_table *t, const char *name, cons
 	mur_buf_printf(b, "); END; ");
 }
 
-static void check_drop(mur_buf *b, const cat_table *t, const char *name, const char *op)
+static void check_drop_named(mur_buf *b, const cat_table *t, const char *name, const char *op,
+			     int legacy)
 {
 	char tn[SQL_TRIGGER_NAME_MAX];
-	snprintf(tn, sizeof tn, "_murphy_ck_%u_%s_%s", t->id, name, op);
+	ck_trigger_name(t, name, op, legacy, tn, sizeof tn);
 	mur_buf_printf(b, "DROP TRIGGER IF EXISTS main.");
 	sql_emit_ident(b, tn);
 	mur_buf_printf(b, "; ");
 }
 
-static int add_check(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv, PgQuery__Constraint *k)
+static void check_drop(mur_buf *b, const cat_table *t, const char *name, const char *op)
 {
-	const cat_table *t = pa->def;
-	char name[CAT_NAME_MAX + 8], msg[CAT_NAME_MAX * 3 + 128];
-	const char *expr;
-	mur_buf e, b;
-	if (k->conname && *k->conname)
-		snprintf(name, sizeof name, "%s", k->conname);
-	else
-		snprintf(name, sizeof name, "%s_check", t->name);
-	if (name_ok(c, name) != MUR_OK)
-		return MUR_ERR;
-	mur_buf_init(&e);
-	if (sql_check_expr(c, rv, k->raw_expr, &e) != MUR_OK) {
-		mur_buf_free(&e);
-		return MUR_ERR;
-	}
-	if (!(expr = sql_buf_finish(c, &e)))
-		return MUR_ERR;
-	mur_buf_init(&b);
+	check_drop_named(b, t, name, op, 0);
+}
+
+static void new_row_triggers(mur_buf *b, const cat_table *t, const char *name, const char *expr)
+{
+	char msg[CAT_NAME_MAX * 3 + 128];
+	snprintf(msg, sizeof msg,
+		 "SQLSTATE:23514:new row for relation \"%s\" violates check constraint \"%s\"",
+		 t->name, name);
+	check_trigger(b, t, name, "INSERT", expr, msg);
+	check_trigger(b, t, name, "UPDATE", expr, msg);
+}
+
+/* The CHECK is defined on the table's new shape (plan_check.c: its
+ * name, its text for the catalog, the SQLite expression). */
+/* The existing rows of t checked against CHECK name (expr): a trigger
+ * fired by updating the failing ones to themselves raises 23514 "is
+ * violated by some row", then goes. */
+static void check_rows(mur_buf *b, const cat_table *t, const char *name, const char *expr)
+{
+	char msg[CAT_NAME_MAX * 3 + 128];
 	snprintf(msg, sizeof msg,
 		 "SQLSTATE:23514:check constraint \"%s\" of relation \"%s\" is violated by "
 		 "some row",
 		 name, t->name);
-	check_trigger(&b, t, name, "UPDATE", expr, msg);
-	mur_buf_printf(&b, "UPDATE main.");
-	sql_emit_ident(&b, t->name);
-	mur_buf_printf(&b, " SET ");
-	sql_emit_ident(&b, t->cols[t->dist_col].name);
-	mur_buf_printf(&b, " = ");
-	sql_emit_ident(&b, t->cols[t->dist_col].name);
-	mur_buf_printf(&b, " WHERE NOT (%s); ", expr);
-	check_drop(&b, t, name, "UPDATE");
-	snprintf(msg, sizeof msg,
-		 "SQLSTATE:23514:new row for relation \"%s\" violates check constraint \"%s\"",
-		 t->name, name);
-	check_trigger(&b, t, name, "INSERT", expr, msg);
-	check_trigger(&b, t, name, "UPDATE", expr, msg);
+	check_trigger(b, t, name, "UPDATE", expr, msg);
+	mur_buf_printf(b, "UPDATE main.");
+	sql_emit_ident(b, t->name);
+	mur_buf_printf(b, " SET ");
+	sql_emit_ident(b, t->cols[t->dist_col].name);
+	mur_buf_printf(b, " = ");
+	sql_emit_ident(b, t->cols[t->dist_col].name);
+	mur_buf_printf(b, " WHERE NOT (%s); ", expr);
+	check_drop(b, t, name, "UPDATE");
+}
+
+static int add_check(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv, PgQuery__Constraint *k)
+{
+	cat_table *t = pa->def;
+	const char *expr, *name;
+	mur_buf b;
+	(void)rv;
+	if (sql_check_define(c, t, k, &expr) != MUR_OK)
+		return MUR_ERR;
+	name = t->checks[t->nchecks - 1].name;
+	mur_buf_init(&b);
+	check_rows(&b, t, name, expr);
+	new_row_triggers(&b, t, name, expr);
 	sep(&b);
 	check_drop(&b, t, name, "INSERT");
 	check_drop(&b, t, name, "UPDATE");
 	return finish(c, pa, &b);
 }
 
-/* DROP CONSTRAINT name of a CHECK (its two triggers).  The catalog does
- * not list CHECKs, so the shards find it: a missing one is 42704 from
- * every shard, a UNIQUE / PRIMARY KEY (an index of that name) 0A000.  The
- * triggers' text is kept in a side table first; undo writes it back into
- * sqlite_schema (writable_schema, then RESET) and drops the side table,
- * which also bumps the schema cookie for the placement's other
- * connections. */
+/* Forward: CHECK name's two triggers kept in side table side, then
+ * dropped.  Undo (trigger_restore): written back into sqlite_schema
+ * (writable_schema, then RESET) and the side table dropped, which also
+ * bumps the schema cookie for the placement's other connections. */
+static void trigger_save(mur_buf *b, const cat_table *t, const char *name, const char *side,
+			 int legacy)
+{
+	char ins[SQL_TRIGGER_NAME_MAX], upd[SQL_TRIGGER_NAME_MAX];
+	ck_trigger_name(t, name, "INSERT", legacy, ins, sizeof ins);
+	ck_trigger_name(t, name, "UPDATE", legacy, upd, sizeof upd);
+	mur_buf_printf(b, "CREATE TABLE main.");
+	sql_emit_ident(b, side);
+	mur_buf_printf(b, " AS SELECT type, name, tbl_name, rootpage, sql FROM main.sqlite_schema "
+			  "WHERE type = 'trigger' AND name IN (");
+	sql_emit_string(b, ins, strlen(ins));
+	mur_buf_printf(b, ", ");
+	sql_emit_string(b, upd, strlen(upd));
+	mur_buf_printf(b, "); ");
+	check_drop_named(b, t, name, "INSERT", legacy);
+	check_drop_named(b, t, name, "UPDATE", legacy);
+}
+
+static void trigger_restore(mur_buf *b, const char *side)
+{
+	mur_buf_printf(b, "PRAGMA writable_schema = ON; INSERT INTO main.sqlite_schema (type, "
+			  "name, tbl_name, rootpage, sql) SELECT type, name, tbl_name, rootpage, "
+			  "sql FROM main.");
+	sql_emit_ident(b, side);
+	mur_buf_printf(b, "; PRAGMA writable_schema = RESET; DROP TABLE main.");
+	sql_emit_ident(b, side);
+	mur_buf_printf(b, "; ");
+}
+
+/* DROP CONSTRAINT name of a CHECK (its two triggers): the catalog's
+ * (cat_table.checks), or one an ADD CONSTRAINT made before the catalog
+ * kept them, which the shards find: a missing one is 42704 from every
+ * shard, a UNIQUE / PRIMARY KEY (an index of that name) 0A000.  IF EXISTS
+ * of a name the catalog does not know: a NOTICE, as PostgreSQL's. */
 static int drop_check(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 {
-	const cat_table *t = pa->def;
-	char ins[SQL_TRIGGER_NAME_MAX], upd[SQL_TRIGGER_NAME_MAX], side[CAT_NAME_MAX * 2 + 48];
+	cat_table *t = pa->def;
+	char ins[SQL_TRIGGER_NAME_MAX], side[CAT_NAME_MAX * 2 + 48];
 	char msg[CAT_NAME_MAX * 2 + 128];
+	int ki;
 	mur_buf b;
 	if (!cmd->name || name_ok(c, cmd->name) != MUR_OK)
 		return MUR_ERR;
-	if (cmd->missing_ok)
-		return unsupported(c, -1, "ALTER TABLE ... DROP CONSTRAINT IF EXISTS", NULL);
 	snprintf(msg, sizeof msg, "%s_pkey", t->name);
 	for (int i = 0; i < t->ncols; i++)
 		if (t->cols[i].primary_key && !t->cols[i].hidden && !strcmp(cmd->name, msg))
 			return unsupported(c, -1, "dropping a PRIMARY KEY constraint",
-					   "The key identifies each row on every copy of a shard.");
-	snprintf(ins, sizeof ins, "_murphy_ck_%u_%s_INSERT", t->id, cmd->name);
-	snprintf(upd, sizeof upd, "_murphy_ck_%u_%s_UPDATE", t->id, cmd->name);
+					   "The key identifies each row on every copy of a shard, "
+					   "and holds the distribution column.");
+	ki = cat_check_index(t, cmd->name);
+	if (ki < 0 && cmd->missing_ok) {
+		pa->noop_notice = "constraint does not exist, skipping";
+		return MUR_OK;
+	}
+	if (ki >= 0)
+		sql_check_forget(t, ki);
+	ck_trigger_name(t, cmd->name, "INSERT", ki < 0, ins, sizeof ins);
 	side_table(t, cmd->name, side, sizeof side);
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "SELECT mur_raise_if(EXISTS (SELECT 1 FROM main.sqlite_schema WHERE "
@@ -566,23 +663,10 @@ static int drop_check(sql_ctx *c, plan_alter *pa, PgQuery__AlterTableCmd *cmd)
 		 t->name);
 	mur_buf_printf(&b, "), '42704', ");
 	sql_emit_string(&b, msg, strlen(msg));
-	mur_buf_printf(&b, "); CREATE TABLE main.");
-	sql_emit_ident(&b, side);
-	mur_buf_printf(&b, " AS SELECT type, name, tbl_name, rootpage, sql FROM main.sqlite_schema "
-			   "WHERE type = 'trigger' AND name IN (");
-	sql_emit_string(&b, ins, strlen(ins));
-	mur_buf_printf(&b, ", ");
-	sql_emit_string(&b, upd, strlen(upd));
 	mur_buf_printf(&b, "); ");
-	check_drop(&b, t, cmd->name, "INSERT");
-	check_drop(&b, t, cmd->name, "UPDATE");
+	trigger_save(&b, t, cmd->name, side, ki < 0);
 	sep(&b);
-	mur_buf_printf(&b, "PRAGMA writable_schema = ON; INSERT INTO main.sqlite_schema (type, "
-			   "name, tbl_name, rootpage, sql) SELECT type, name, tbl_name, rootpage, "
-			   "sql FROM main.");
-	sql_emit_ident(&b, side);
-	mur_buf_printf(&b, "; PRAGMA writable_schema = RESET; DROP TABLE main.");
-	sql_emit_ident(&b, side);
+	trigger_restore(&b, side);
 	return finish(c, pa, &b);
 }
 
@@ -648,6 +732,19 @@ void sql_alter_drop_trigger(mur_buf *b, const cat_table *t, const char *cn, cons
 {
 	drop_trigger(b, t, cn, op);
 }
+void sql_alter_check_triggers(mur_buf *b, const cat_table *t, const char *name, const char *expr)
+{
+	new_row_triggers(b, t, name, expr);
+}
+void sql_alter_check_rows(mur_buf *b, const cat_table *t, const char *name, const char *expr)
+{
+	check_rows(b, t, name, expr);
+}
+void sql_alter_check_drop_triggers(mur_buf *b, const cat_table *t, const char *name)
+{
+	check_drop(b, t, name, "INSERT");
+	check_drop(b, t, name, "UPDATE");
+}
 
 /* ---- ALTER TABLE ... RENAME [COLUMN] ---------------------------------- */
 
@@ -666,6 +763,8 @@ static int rename_column(sql_ctx *c, plan_alter *pa, PgQuery__RenameStmt *s)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
 			       "column name \"%s\" is too long", s->newname);
 	snprintf(d->cols[ci].name, sizeof d->cols[ci].name, "%s", s->newname);
+	if (sql_check_rename_column(c, d, s->subname, s->newname) != MUR_OK)
+		return MUR_ERR;
 	mur_buf_init(&b);
 	alter_prefix(&b, d->name);
 	mur_buf_printf(&b, "RENAME COLUMN ");
@@ -699,10 +798,21 @@ static int rename_table(sql_ctx *c, plan_alter *pa, PgQuery__RenameStmt *s)
 	alter_prefix(&b, pa->table->name);
 	mur_buf_printf(&b, "RENAME TO ");
 	sql_emit_ident(&b, s->newname);
+	/* the CHECKs' messages name the table: made again with the new name */
+	mur_buf_printf(&b, "; ");
+	if (sql_check_retrigger(c, d, &b) != MUR_OK) {
+		mur_buf_free(&b);
+		return MUR_ERR;
+	}
 	sep(&b);
 	alter_prefix(&b, s->newname);
 	mur_buf_printf(&b, "RENAME TO ");
 	sql_emit_ident(&b, pa->table->name);
+	mur_buf_printf(&b, "; ");
+	if (sql_check_retrigger(c, pa->table, &b) != MUR_OK) {
+		mur_buf_free(&b);
+		return MUR_ERR;
+	}
 	return finish(c, pa, &b);
 }
 

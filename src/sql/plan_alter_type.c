@@ -25,10 +25,19 @@
  *              filled with conv, the old one renamed out of the way
  *              (_murphy_old_*: kept, never read) and the new one renamed
  *              to c; undo drops the new one and renames the old one back.
+ *              The catalog's indexes on c (CREATE INDEX, ADD UNIQUE) are
+ *              dropped first and built again on the new column (a UNIQUE
+ *              one fails with 23505 when the new values collide); undo
+ *              drops them and builds them on the old values again.  So
+ *              are the CHECKs naming c (checks_naming, plan_check.c's
+ *              sql_check_retype): text reprinted over the new type,
+ *              triggers made again, every row checked again (23514).
  *              So SQLite's column order is the same on a copy that
  *              applied and undid the entry and on one that never had it:
  *              changesets are positional.  The shard first checks
- *              (mur_raise_if, 0A000) that no index or CHECK trigger names
+ *              (mur_raise_if, 0A000) that no other index (a UNIQUE of
+ *              CREATE TABLE is SQLite's own, which it cannot drop) or
+ *              trigger (a CHECK made before the catalog kept them) names
  *              c (the rename would take it along to the old values).  A
  *              NOT NULL is kept as triggers on the new column (as SET NOT
  *              NULL makes them); SQLite's own, declared at CREATE TABLE, is
@@ -59,6 +68,8 @@
 
 #include <stdio.h>
 #include <string.h>
+
+#define SQL_ALTER_INDEXES_MAX 64 /* the catalog's indexes one column's RECREATE rebuilds */
 
 typedef enum change_kind {
 	CHANGE_CATALOG,
@@ -368,18 +379,95 @@ static void guards(mur_buf *b, const cat_table *t, int ci, int renames)
 	mur_buf_free(&cond);
 }
 
+/* The catalog's indexes that name column cn of t (catalog_index.c), at
+ * most SQL_ALTER_INDEXES_MAX (past them, the shard's guard refuses). */
+typedef struct col_indexes {
+	int n;
+	const cat_index *x[SQL_ALTER_INDEXES_MAX];
+} col_indexes;
+
+static void indexes_naming(sql_ctx *c, const cat_table *t, const char *cn, col_indexes *out)
+{
+	out->n = 0;
+	for (int i = 0; c->cat && i < cat_index_count(c->cat); i++) {
+		const cat_index *x = cat_index_at(c->cat, i);
+		int names = 0;
+		for (int k = 0; x->table_id == t->id && k < x->ncols; k++)
+			names |= !strcmp(x->cols[k], cn);
+		if (names && out->n < SQL_ALTER_INDEXES_MAX)
+			out->x[out->n++] = x;
+	}
+}
+
+static void index_drop(mur_buf *b, const col_indexes *ix)
+{
+	for (int i = 0; i < ix->n; i++) {
+		mur_buf_printf(b, "DROP INDEX IF EXISTS main.");
+		sql_emit_ident(b, ix->x[i]->name);
+		mur_buf_printf(b, "; ");
+	}
+}
+
+static void index_create(mur_buf *b, const cat_table *t, const col_indexes *ix)
+{
+	for (int i = 0; i < ix->n; i++) {
+		const cat_index *x = ix->x[i];
+		mur_buf_printf(b, "CREATE %sINDEX main.", x->unique ? "UNIQUE " : "");
+		sql_emit_ident(b, x->name);
+		mur_buf_printf(b, " ON "); /* SQLite: the index's schema, not the table's */
+		sql_emit_ident(b, t->name);
+		mur_buf_printf(b, " (");
+		for (int k = 0; k < x->ncols; k++) {
+			mur_buf_printf(b, k ? ", " : "");
+			sql_emit_ident(b, x->cols[k]);
+			mur_buf_printf(b, x->desc[k] ? " DESC" : "");
+		}
+		mur_buf_printf(b, "); ");
+	}
+}
+
 /* RECREATE (file comment): old is the column as it is (t's ci), nw as it
  * will be; conv its new value over t's columns.  The old column is kept,
  * renamed to `stash` (its values stay there, as PostgreSQL keeps a
  * rewritten column's old bytes until VACUUM FULL), and undo renames it
  * back: every copy keeps SQLite's column order whether it applied and
  * undid the entry or never had it (changesets are positional). */
+/* The CHECKs naming the column: their triggers' SQL around the change
+ * (plan_check.c's sql_check_retype). */
+typedef struct col_checks {
+	const char *drop, *make, *undo_drop, *undo_make;
+} col_checks;
+
+static int checks_naming(sql_ctx *c, const cat_table *t, cat_table *d, int ci, col_checks *ck)
+{
+	mur_buf drop, make, undo_drop, undo_make;
+	int rc;
+	mur_buf_init(&drop);
+	mur_buf_init(&make);
+	mur_buf_init(&undo_drop);
+	mur_buf_init(&undo_make);
+	rc = sql_check_retype(c, t, d, ci, &drop, &make, &undo_drop, &undo_make);
+	if (rc == MUR_OK &&
+	    (!(ck->drop = sql_buf_finish(c, &drop)) || !(ck->make = sql_buf_finish(c, &make)) ||
+	     !(ck->undo_drop = sql_buf_finish(c, &undo_drop)) ||
+	     !(ck->undo_make = sql_buf_finish(c, &undo_make))))
+		rc = MUR_ERR;
+	mur_buf_free(&drop); /* those sql_buf_finish did not take ("" when none) */
+	mur_buf_free(&make);
+	mur_buf_free(&undo_drop);
+	mur_buf_free(&undo_make);
+	return rc;
+}
+
 static void recreate_sql(mur_buf *b, const cat_table *t, int ci, const cat_column *nw,
-			 const char *conv, const char *stash)
+			 const char *conv, const char *stash, const col_indexes *ix,
+			 const col_checks *ck)
 {
 	const cat_column *old = &t->cols[ci];
 	char tmp[CAT_NAME_MAX + 16];
 	snprintf(tmp, sizeof tmp, "_murphy_ty_%s", old->name);
+	index_drop(b, ix); /* built again on the new column below */
+	mur_buf_printf(b, "%s", ck->drop);
 	guards(b, t, ci, 1);
 	nn_drop(b, t, old->name);
 	emit_table(b, "ALTER TABLE", t, " ADD COLUMN ");
@@ -399,7 +487,11 @@ static void recreate_sql(mur_buf *b, const cat_table *t, int ci, const cat_colum
 	mur_buf_printf(b, "; ");
 	if (nw->not_null)
 		nn_triggers(b, t, old->name);
+	index_create(b, t, ix);
+	mur_buf_printf(b, "%s", ck->make);
 	mur_buf_put_u8(b, (uint8_t)EXEC_DDL_SEP);
+	index_drop(b, ix);
+	mur_buf_printf(b, "%s", ck->undo_drop);
 	nn_drop(b, t, old->name);
 	emit_table(b, "ALTER TABLE", t, " DROP COLUMN ");
 	sql_emit_ident(b, old->name);
@@ -410,6 +502,8 @@ static void recreate_sql(mur_buf *b, const cat_table *t, int ci, const cat_colum
 	mur_buf_printf(b, "; ");
 	if (old->not_null)
 		nn_triggers(b, t, old->name);
+	index_create(b, t, ix);
+	mur_buf_printf(b, "%s", ck->undo_make);
 }
 
 /* IN_PLACE: keep, UPDATE SET c = conv; undo restores. */
@@ -496,8 +590,17 @@ int sql_alter_column_type(sql_ctx *c, plan_alter *pa, PgQuery__RangeVar *rv,
 		in_place_sql(&b, t, ci, (const char *)conv.data, side);
 	} else {
 		char stash[sizeof side];
+		col_indexes ix;
+		col_checks ck;
 		snprintf(stash, sizeof stash, "_murphy_old_%s", side + strlen("_murphy_drop_"));
-		recreate_sql(&b, t, ci, &pa->def->cols[ci], (const char *)conv.data, stash);
+		indexes_naming(c, t, cmd->name, &ix);
+		if (checks_naming(c, t, pa->def, ci, &ck) != MUR_OK) {
+			mur_buf_free(&conv);
+			mur_buf_free(&b);
+			return MUR_ERR;
+		}
+		recreate_sql(&b, t, ci, &pa->def->cols[ci], (const char *)conv.data, stash, &ix,
+			     &ck);
 	}
 	mur_buf_free(&conv);
 	return (pa->shard_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;

@@ -5,7 +5,11 @@
  * CREATE TABLE builds the catalog definition (plan_create_table.def) and
  * the DDL every placement runs (shard_ddl: a STRICT SQLite table with
  * murphy's storage classes, NOT NULL and key constraints; defaults are not
- * there because the leader evaluates them at INSERT).
+ * there because the leader evaluates them at INSERT), followed by the
+ * triggers of its CHECK constraints (plan_check.c, defined in the order
+ * written, as PostgreSQL names them).  ALTER TABLE ADD UNIQUE's index is
+ * the catalog's, marked as a constraint's, which DROP CONSTRAINT drops
+ * (drop_unique).
  *
  * Distribution column: PARTITION BY HASH (col), else the first PRIMARY KEY
  * column, else the first column when it is an integer declared NOT NULL
@@ -90,7 +94,19 @@ typedef struct table_build {
 	int nfk;           /* FOREIGN KEY constraints, checked once the table is whole */
 	PgQuery__Constraint *fk[SQL_FKEYS_MAX];
 	int fk_col[SQL_FKEYS_MAX]; /* the column it is declared on, -1: a table constraint */
+	int nck;                   /* CHECK constraints, defined once the table is whole */
+	PgQuery__Constraint *ck[CAT_CHECKS_MAX];
 } table_build;
+
+static int add_check(sql_ctx *c, table_build *tb, PgQuery__Constraint *k)
+{
+	if (tb->nck >= CAT_CHECKS_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, k->location,
+			       "murphy keeps at most %d CHECK constraints per table",
+			       CAT_CHECKS_MAX);
+	tb->ck[tb->nck++] = k;
+	return MUR_OK;
+}
 
 static int unsupported(sql_ctx *c, int loc, const char *what)
 {
@@ -238,7 +254,7 @@ static int column_constraint(sql_ctx *c, table_build *tb, int ci, PgQuery__Const
 	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
 		return add_unique(c, tb, &kd);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-		return unsupported(c, k->location, "CHECK constraints");
+		return add_check(c, tb, k);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
 		return add_fk(c, tb, ci, k);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
@@ -299,7 +315,7 @@ static int table_constraint(sql_ctx *c, table_build *tb, PgQuery__Constraint *k)
 		return key_from_names(c, tb->t, k->keys, k->n_keys, &kd, k->location)
 			       ?: add_unique(c, tb, &kd);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
-		return unsupported(c, k->location, "CHECK constraints");
+		return add_check(c, tb, k);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
 		return add_fk(c, tb, -1, k);
 	default:
@@ -320,6 +336,11 @@ int sql_ddl_add_column(sql_ctx *c, cat_table *t, PgQuery__ColumnDef *cd)
 		return unsupported(c, cd->location,
 				   "ALTER TABLE ... ADD COLUMN with PRIMARY KEY or UNIQUE (add the "
 				   "column, then ADD CONSTRAINT)");
+	if (tb.nck > 0)
+		return unsupported(c, cd->location,
+				   "ALTER TABLE ... ADD COLUMN with CHECK (add the column, then "
+				   "ADD "
+				   "CONSTRAINT ... CHECK)");
 	if (t->nnew_seqs > 0)
 		return unsupported(c, cd->location,
 				   "ALTER TABLE ... ADD COLUMN of a serial or identity column");
@@ -758,6 +779,10 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 		int rc;
 		if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF)
 			rc = column_def(c, tb, n->column_def);
+		else if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+			 n->constraint->contype == PG_QUERY__CONSTR_TYPE__CONSTR_CHECK)
+			rc = add_check(c, tb,
+				       n->constraint); /* in order, as PostgreSQL names them */
 		else if (n->node_case == PG_QUERY__NODE__NODE_CONSTRAINT)
 			continue; /* after all columns are known */
 		else
@@ -767,6 +792,7 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 	}
 	for (size_t i = 0; i < s->n_table_elts; i++)
 		if (s->table_elts[i]->node_case == PG_QUERY__NODE__NODE_CONSTRAINT &&
+		    s->table_elts[i]->constraint->contype != PG_QUERY__CONSTR_TYPE__CONSTR_CHECK &&
 		    table_constraint(c, tb, s->table_elts[i]->constraint) != MUR_OK)
 			return MUR_ERR;
 	for (size_t i = 0; i < s->n_constraints; i++)
@@ -779,7 +805,11 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 		return MUR_ERR;
 	pc->def = tb->t;
 	pc->if_not_exists = s->if_not_exists;
-	return (pc->shard_ddl = shard_ddl(c, tb)) ? MUR_OK : MUR_ERR;
+	if (!(pc->shard_ddl = shard_ddl(c, tb)))
+		return MUR_ERR;
+	return tb->nck ? sql_check_create_ddl(c, tb->ck, tb->nck, tb->t, pc->shard_ddl,
+					      &pc->shard_ddl)
+		       : MUR_OK;
 }
 
 /* ---- DROP ---- */
@@ -1142,12 +1172,16 @@ static int alter_add_key(sql_ctx *c, PgQuery__Constraint *k, plan *p)
 {
 	plan_index *pi = &p->u.index;
 	key_def *kd = sql_alloc(c, sizeof *kd);
-	int *cols;
+	int *cols, skip;
 	mur_buf b;
 	if (!kd || alter_key(c, pi->table, k, kd) != MUR_OK)
 		return MUR_ERR;
 	constraint_name(pi->table, kd, k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY,
 			k->conname, pi->index_name, sizeof pi->index_name);
+	/* a UNIQUE constraint is the catalog's (pg_constraint, DROP CONSTRAINT) */
+	if (k->contype != PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY &&
+	    index_def(c, pi, kd, NULL, CAT_INDEX_UNIQUE_CONSTRAINT, &skip) != MUR_OK)
+		return MUR_ERR;
 	if (!(pi->shard_ddl = index_ddl(c, pi, kd, NULL, 1)) ||
 	    !(pi->shard_ddl = dup_check(c, pi->table, kd, pi->shard_ddl)))
 		return MUR_ERR;
@@ -1166,10 +1200,26 @@ static int alter_add_key(sql_ctx *c, PgQuery__Constraint *k, plan *p)
 	return MUR_OK;
 }
 
+/* DROP CONSTRAINT of a UNIQUE constraint (ADD UNIQUE's index, in the
+ * catalog): its index dropped from every copy of t, as DROP INDEX. */
+static int drop_unique(sql_ctx *c, const cat_table *t, const cat_index *x, plan *p)
+{
+	plan_index *pi = &p->u.index;
+	mur_buf b;
+	p->kind = PLAN_DROP_INDEX;
+	pi->table = t;
+	snprintf(pi->index_name, sizeof pi->index_name, "%s", x->name);
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "DROP INDEX main.");
+	sql_emit_ident(&b, pi->index_name);
+	return (pi->shard_ddl = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+}
+
 int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 {
 	PgQuery__AlterTableCmd *cmd;
 	PgQuery__Constraint *k;
+	const cat_index *x;
 	p->kind = PLAN_CREATE_INDEX;
 	p->tag = "ALTER TABLE";
 	if (s->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE)
@@ -1191,6 +1241,10 @@ int sql_plan_alter_table(sql_ctx *c, PgQuery__AlterTableStmt *s, plan *p)
 	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint && c->cat &&
 	    cat_fkey_find(c->cat, p->u.index.table->id, cmd->name))
 		return sql_fkey_alter_drop(c, p->u.index.table, cmd, p);
+	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint && c->cat && cmd->name &&
+	    (x = cat_index_lookup(c->cat, p->u.index.table->schema, cmd->name)) &&
+	    x->table_id == p->u.index.table->id && x->unique == CAT_INDEX_UNIQUE_CONSTRAINT)
+		return drop_unique(c, p->u.index.table, x, p);
 	if (cmd->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn &&
 	    sql_fkey_referencing(c, p->u.index.table, 0))
 		return unsupported(c, -1,

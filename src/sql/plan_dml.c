@@ -100,6 +100,8 @@ static sql_expr *assign(sql_ctx *c, sql_expr *e, const cat_column *col)
 		e = sql_coerce(c, e, col->type, col->name);
 	if (e && col->type == MT_NUMERIC && col->typmod >= 0) /* numeric(p,s): round, 22003 */
 		return sql_numeric_typmod(c, e, col->typmod, e->loc);
+	if (e && col->type == MT_NUMERIC_ARRAY && col->typmod >= 0) /* numeric(p,s)[] */
+		return sql_numeric_array_typmod(c, e, col->typmod, e->loc);
 	if (e && (col->type == MT_VARCHAR || col->type == MT_BPCHAR) && col->typmod > 0)
 		return sql_make_call(c, "mur_varchar_fit", col->type, e->loc, 3, e, /* 22001 */
 				     sql_make_const_int(c, col->typmod, MT_INT4),
@@ -1077,13 +1079,13 @@ int sql_table_value_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *n, co
 	return MUR_OK;
 }
 
-int sql_check_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *w, mur_buf *b)
+int sql_check_expr(sql_ctx *c, const cat_table *t, PgQuery__Node *w, mur_buf *b)
 {
-	sql_query *q = single_table_scope(c, rv, "alter", CAT_PRIV_UPDATE);
+	sql_query *q = sql_alloc(c, sizeof *q);
 	int nparams = *c->nparams;
 	sql_expr *e;
 	mur_buf tmp;
-	if (!q)
+	if (!q || sql_add_rte(c, q, t, t->name, -1) != MUR_OK)
 		return MUR_ERR;
 	mur_buf_init(&tmp);
 	if (where_expr(c, q, w, &tmp, &e) != MUR_OK) {

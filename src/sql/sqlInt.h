@@ -260,14 +260,44 @@ const cat_view *sql_alter_view_reading(sql_ctx *c, const cat_table *t, const cha
 void sql_alter_null_trigger(mur_buf *b, const cat_table *t, const char *cn, const char *op,
 			    const char *msg);
 void sql_alter_drop_trigger(mur_buf *b, const cat_table *t, const char *cn, const char *op);
+/* The INSERT and UPDATE triggers of CHECK name (SQLite expression expr)
+ * on t, raising 23514 "new row ... violates check constraint". */
+void sql_alter_check_triggers(mur_buf *b, const cat_table *t, const char *name, const char *expr);
+void sql_alter_check_drop_triggers(mur_buf *b, const cat_table *t, const char *name);
+/* t's rows checked against CHECK name (expr): 23514 "is violated by some row". */
+void sql_alter_check_rows(mur_buf *b, const cat_table *t, const char *name, const char *expr);
 /* plan_dml.c: expression n over table rv's columns (no parameters, no
  * subqueries), analyzed in *q's scope: emit it with bare column names. */
 int sql_table_value_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *n, const sql_query **q,
 			 sql_expr **e);
-/* plan_dml.c: a CHECK constraint's expression over table rv's columns,
- * boolean, emitted with bare column names into b (no parameters, no
- * subqueries). */
-int sql_check_expr(sql_ctx *c, PgQuery__RangeVar *rv, PgQuery__Node *w, mur_buf *b);
+/* plan_dml.c: a CHECK constraint's expression over table t's columns
+ * (t: the catalog's, or a CREATE TABLE's definition), boolean, emitted
+ * with bare column names into b (no parameters, no subqueries). */
+int sql_check_expr(sql_ctx *c, const cat_table *t, PgQuery__Node *w, mur_buf *b);
+
+/* CHECK constraints (plan_check.c).  define: k added to d->checks (name,
+ * PostgreSQL's text, slot), *sqlite_expr the expression the shards'
+ * triggers test (arena).  create_ddl: table_ddl followed by the triggers
+ * of the n CHECKs ks, each defined on d, into *ddl.  rename_column: every
+ * CHECK's text with column from named to (d already renamed).  using: 1
+ * when d's i-th CHECK names column col.  forget: the i-th CHECK removed. */
+int sql_check_define(sql_ctx *c, cat_table *d, PgQuery__Constraint *k, const char **sqlite_expr);
+int sql_check_create_ddl(sql_ctx *c, PgQuery__Constraint **ks, int n, cat_table *d,
+			 const char *table_ddl, const char **ddl);
+int sql_check_rename_column(sql_ctx *c, cat_table *d, const char *from, const char *to);
+int sql_check_using(const cat_table *d, int i, int col);
+void sql_check_forget(cat_table *d, int i);
+/* Every CHECK's triggers of t dropped and made again (t's name in their
+ * messages, its columns read from NEW), the SQLite expression analyzed
+ * again from the catalog's text: after RENAME TO. */
+int sql_check_retrigger(sql_ctx *c, const cat_table *t, mur_buf *b);
+/* ALTER COLUMN TYPE of column ci (RECREATE): the CHECKs of d (the new
+ * shape) naming it get PostgreSQL's text again over the new type; their
+ * triggers are dropped into drop (before the column moves), made again
+ * over d with the rows checked into make (after), and into undo_drop /
+ * undo_make the same over old (the shape before). */
+int sql_check_retype(sql_ctx *c, const cat_table *old, cat_table *d, int ci, mur_buf *drop,
+		     mur_buf *make, mur_buf *undo_drop, mur_buf *undo_make);
 
 /* Foreign keys (plan_fkey.c): one FOREIGN KEY / REFERENCES constraint of
  * table t (col: the column it is declared on, -1 for a table constraint)

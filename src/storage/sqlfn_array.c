@@ -18,6 +18,9 @@
  *                                       and nulls (unnest in a select list
  *                                       reads it with json_each)
  *   mur_array_elem(text, elem)          one element's text as a storage value
+ *   mur_array_num_typmod(a, typmod)     a numeric[] stored into numeric(p,s)[]:
+ *                                       each element rounded to the scale,
+ *                                       22003 when one does not fit
  *   collations mur_arr_num, mur_arr_float, mur_arr_text (array.h)
  *
  * Strictness follows PostgreSQL: the comparisons, subscripts and bounds
@@ -604,7 +607,27 @@ static int collate_arr(void *arg, int la, const void *pa, int lb, const void *pb
 	return c;
 }
 
+static void fn_num_typmod(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_buf out;
+	mur_error err;
+	(void)argc;
+	if (sqlite3_value_type(v[0]) == SQLITE_NULL)
+		return;
+	memset(&err, 0, sizeof err);
+	mur_buf_init(&out);
+	if (mur_arr_num_typmod((const char *)sqlite3_value_text(v[0]),
+			       (size_t)sqlite3_value_bytes(v[0]), sqlite3_value_int(v[1]), &out,
+			       &err) != MUR_OK) {
+		mur_buf_free(&out);
+		stor_fn_fail(cx, err.sqlstate[0] ? err.sqlstate : "XX000", "%s", err.message);
+		return;
+	}
+	stor_fn_result_buf(cx, &out);
+}
+
 static const stor_fn_def arrayfns[] = {
+	{"mur_array_num_typmod", 2, 1, fn_num_typmod},
 	{"mur_array", -1, 1, fn_array},
 	{"mur_array_cmp", 3, 1, fn_cmp},
 	{"mur_array_any", 5, 1, fn_any},

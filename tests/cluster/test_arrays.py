@@ -349,3 +349,32 @@ def test_unnest_in_a_view(db):
     exact(db, "SELECT tag, count(*) FROM arr_tags WHERE tag IS NOT NULL GROUP BY tag ORDER BY tag")
     exact(db, "SELECT id, tag FROM arr_tags WHERE id < 4 ORDER BY id, tag")
     db.exec_both("DROP VIEW arr_tags")
+
+
+def test_numeric_typmod_arrays_round_their_elements(db):
+    """numeric(p,s)[]: every element rounded to the scale on the way in
+    (INSERT, UPDATE, COPY, INSERT ... SELECT, a cast), 22003 when one does
+    not fit, so arrays of equal values group and DISTINCT together."""
+    import io
+    for conn in (db.m, db.p):
+        with conn.cursor() as cur:
+            cur.execute("DROP TABLE IF EXISTS arr_nt")
+            cur.execute("CREATE TABLE arr_nt (id int PRIMARY KEY, a numeric(10,2)[], "
+                        "b numeric(6,1)[])")
+            cur.copy_expert("COPY arr_nt FROM STDIN",
+                            io.StringIO("1\t{1.005,2}\t{1.25,NULL,3}\n2\t{1.01,2.0}\t{1.3}\n"))
+    db.exec_both("INSERT INTO arr_nt VALUES (3, '{1.01,2.00}', ARRAY[1.34]), "
+                 "(4, ARRAY[1.009, 1.999], NULL), (5, NULL, '{}')")
+    db.exec_both("INSERT INTO arr_nt SELECT id + 10, b::numeric[], a::numeric[] FROM arr_nt")
+    db.exec_both("UPDATE arr_nt SET b = b || 7.77 WHERE id = 2")
+    exact(db, "SELECT id, a, b FROM arr_nt ORDER BY id")
+    exact(db, "SELECT a, count(*) FROM arr_nt GROUP BY a ORDER BY 1")
+    exact(db, "SELECT DISTINCT b FROM arr_nt ORDER BY 1")
+    exact(db, "SELECT count(DISTINCT a) FROM arr_nt")
+    exact(db, "SELECT '{1.005, -2.5}'::numeric(10,2)[], ARRAY[0.05]::numeric(3,1)[]")
+    exact(db, "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute "
+              "WHERE attrelid = 'arr_nt'::regclass AND attnum > 0 ORDER BY attnum")
+    for sql in ["INSERT INTO arr_nt VALUES (20, ARRAY[123456789.5], NULL)",
+                "UPDATE arr_nt SET b = '{99999.99}' WHERE id = 1",
+                "SELECT '{1000}'::numeric(3,1)[]"]:
+        same_error(db, sql, "22003")
