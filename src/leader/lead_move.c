@@ -14,7 +14,9 @@
  *      as a NOTICE.
  * A cancel (statement_timeout, pg_cancel) stops the waiting, not the move:
  * murphy.moves keeps showing it.  The throttle is the session's
- * murphy.move_max_mbps.
+ * murphy.move_max_mbps.  Moving, splitting and rebalancing change where
+ * every user's data lives: a superuser's to do (42501 otherwise), as
+ * murphy.fault and ALTER SYSTEM are.
  */
 #include "leader/lead_int.h"
 #include "storage/storage.h"
@@ -31,6 +33,19 @@ static void fn_error(sqlite3_context *ctx, const mur_error *err)
 	snprintf(msg, sizeof msg, "SQLSTATE:%s:%s%s%s", err->sqlstate, err->message,
 		 err->hint[0] ? STOR_ERROR_HINT_SEP : "", err->hint);
 	sqlite3_result_error(ctx, msg, -1);
+}
+
+/* 1 (and the statement failed with 42501) unless r's role is a superuser. */
+static int not_superuser(sqlite3_context *ctx, const lead_run *r, const char *fn)
+{
+	mur_error err;
+	if (!r || !r->s || r->s->superuser)
+		return 0;
+	mur_error_clear(&err);
+	mur_error_set(&err, SQLSTATE_INSUFFICIENT_PRIVILEGE,
+		      "permission denied: murphy.%s() needs a superuser", fn);
+	fn_error(ctx, &err);
+	return 1;
 }
 
 static void fn_move_placement(sqlite3_context *ctx, int argc, sqlite3_value **argv)
@@ -57,6 +72,8 @@ static void fn_move_placement(sqlite3_context *ctx, int argc, sqlite3_value **ar
 			      "one murphy.move_placement() call per statement");
 		return fn_error(ctx, &err);
 	}
+	if (not_superuser(ctx, r, "move_placement"))
+		return;
 	for (int i = 0; i < 4; i++)
 		if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
 			return sqlite3_result_null(ctx); /* strict, as PostgreSQL's functions */
@@ -92,6 +109,8 @@ static void fn_split_shard(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			      "murphy.split_shard() runs on the leader, once per statement");
 		return fn_error(ctx, &err);
 	}
+	if (not_superuser(ctx, r, "split_shard"))
+		return;
 	for (int i = 0; i < argc; i++)
 		if (sqlite3_value_type(argv[i]) == SQLITE_NULL)
 			return sqlite3_result_null(ctx); /* strict, as PostgreSQL's functions */
@@ -125,6 +144,8 @@ static void fn_rebalance(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 			      "murphy.rebalance() runs on the leader, once per statement");
 		return fn_error(ctx, &err);
 	}
+	if (not_superuser(ctx, r, "rebalance"))
+		return;
 	repl_move_rate_parse(lead_session_get(r->s, "murphy.move_max_mbps"), &max_bps);
 	if (repl_rebalance_start(e->repl, max_bps, &r->move_group, skipped, sizeof skipped, &err) !=
 	    MUR_OK)

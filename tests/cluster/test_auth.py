@@ -229,6 +229,43 @@ def test_fault_injection_needs_a_superuser(cluster, admin):
     assert one(admin, "SELECT murphy.fault('heal')")[0]
 
 
+def test_moves_splits_and_rebalance_need_a_superuser(cluster, admin):
+    """murphy.move_placement, split_shard and rebalance change where every
+    user's data lives: 42501 for another role, even one granted the table
+    (before, any role could move, split and rebalance)."""
+    with admin.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS placed")
+        cur.execute("CREATE TABLE placed (id int PRIMARY KEY) WITH (shards = 2, replicas = 1)")
+        cur.execute("DROP ROLE IF EXISTS irene")
+        cur.execute("CREATE USER irene PASSWORD 'i'")
+        cur.execute("GRANT SELECT, INSERT, UPDATE, DELETE ON placed TO irene")
+        cur.execute("SELECT node FROM murphy.placements WHERE table_name = 'placed' "
+                    "AND shard = 0")
+        src = cur.fetchone()[0]
+        cur.execute("SELECT name FROM murphy.nodes WHERE role = 'follower' AND name <> %s "
+                    "ORDER BY name LIMIT 1", (src,))
+        dst = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM murphy.shards WHERE table_name = 'placed'")
+        nshards = cur.fetchone()[0]
+    conn = connect(cluster, "irene", "i")
+    for sql in ("SELECT murphy.move_placement('placed', 0, '%s', '%s')" % (src, dst),
+                "SELECT murphy.split_shard('placed', 0)",
+                "SELECT murphy.rebalance()"):
+        with pytest.raises(psycopg2.Error) as e:
+            one(conn, sql)
+        assert e.value.pgcode == "42501", (sql, e.value)
+        assert "needs a superuser" in str(e.value), e.value
+    conn.close()
+    with admin.cursor() as cur:  # nothing moved or split
+        cur.execute("SELECT node FROM murphy.placements WHERE table_name = 'placed' "
+                    "AND shard = 0")
+        assert cur.fetchone()[0] == src
+        cur.execute("SELECT count(*) FROM murphy.shards WHERE table_name = 'placed'")
+        assert cur.fetchone()[0] == nshards
+    assert "moved" in one(admin, "SELECT murphy.move_placement('placed', 0, '%s', '%s')"
+                          % (src, dst))[0]
+
+
 def test_grant_and_revoke_table_privileges(cluster, admin):
     with admin.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS ledger")
