@@ -1209,6 +1209,8 @@ static int drop_unique(sql_ctx *c, const cat_table *t, const cat_index *x, plan 
 	p->kind = PLAN_DROP_INDEX;
 	pi->table = t;
 	snprintf(pi->index_name, sizeof pi->index_name, "%s", x->name);
+	if (!(pi->index_schema = sql_strdup(c, t->schema))) /* an index lives in its table's */
+		return MUR_ERR;
 	mur_buf_init(&b);
 	mur_buf_printf(&b, "DROP INDEX main.");
 	sql_emit_ident(&b, pi->index_name);
