@@ -678,6 +678,9 @@ int sql_using_star(sql_ctx *c, sql_query *q);
 sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl);
 /* FROM (SELECT ...) [AS] alias [(cols)]: one more rte over a ROWS sub. */
 int sql_analyze_from_subselect(sql_ctx *c, sql_query *q, PgQuery__RangeSubselect *rs);
+/* FROM t AS a (x, y) (a table, view or WITH query): as FROM (SELECT *
+ * FROM t) AS a (x, y). */
+int sql_analyze_from_renamed(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
 
 /* ---- analyze_view.c ---- */
 /* FROM v, v a view: its text analyzed as FROM (SELECT ...) AS v (cols),

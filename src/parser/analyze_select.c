@@ -117,6 +117,8 @@ int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
 
 int sql_analyze_from_table_for(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, unsigned privs)
 {
+	if (rv->alias && rv->alias->n_colnames && privs == CAT_PRIV_SELECT)
+		return sql_analyze_from_renamed(c, q, rv); /* analyze_from_subq.c */
 	int cte = sql_analyze_from_cte(c, q, rv);
 	const char *schema = cte || !c->cat ? NULL : sql_rv_schema(c, rv);
 	const cat_view *v = schema ? cat_view_lookup(c->cat, schema, rv->relname) : NULL;
@@ -129,13 +131,9 @@ int sql_analyze_from_table_for(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, 
 		return view_refused(c, rv, privs), MUR_ERR;
 	if (!t)
 		return MUR_ERR;
-	if (rv->alias && rv->alias->n_colnames) { /* not taken and ignored */
-		unsupported(c, "column aliases on a table in FROM (t AS a (x, y))", rv->location);
-		mur_error_hint(c->err,
-			       "Alias a subquery instead: FROM (SELECT * FROM %s) AS %s (...).",
-			       t->name, rv->alias->aliasname ? rv->alias->aliasname : t->name);
-		return MUR_ERR;
-	}
+	if (rv->alias && rv->alias->n_colnames) /* not taken and ignored */
+		return unsupported(c, "column aliases on the table of this statement",
+				   rv->location);
 	return sql_add_rte(c, q, t,
 			   (rv->alias && rv->alias->aliasname) ? rv->alias->aliasname : t->name,
 			   rv->location);

@@ -72,8 +72,6 @@ UNSUPPORTED = [
     ("SELECT id, count(*) OVER (ORDER BY id ROWS BETWEEN 1 + 1 PRECEDING AND CURRENT ROW) "
      "FROM errs", "frame"),
     ("CREATE TEMP VIEW v AS SELECT id FROM errs", "temporary view"),
-    # was taken and ignored: NATURAL JOIN on the table's names, the alias's unknown
-    ("SELECT * FROM errs AS e (a, b)", "column aliases on a table"),
     ("SELECT * FROM errs JOIN errs e2 USING (id) AS j", "alias on join ... using"),
     ("SELECT * FROM (errs JOIN errs e2 USING (id)) AS j", "alias on a join"),
 ]

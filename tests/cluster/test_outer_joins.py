@@ -149,6 +149,33 @@ def test_using_errors_match_postgres(db):
     db.both_error("SELECT * FROM a JOIN b USING (id, id)", "42701")
 
 
+# t AS x (c1, c2): the alias renames the first columns (the others keep
+# theirs); joins, USING and NATURAL see the new names (murphy refused them,
+# and before that joined on the table's own names)
+RENAMED = [
+    "SELECT * FROM a AS x (x1, x2, x3) ORDER BY x1 LIMIT 5",
+    "SELECT x.*, p FROM a x (p) WHERE p < 5 ORDER BY p",
+    "SELECT * FROM a x (id, k2) NATURAL JOIN b y (id)",
+    "SELECT * FROM a x (k, id) NATURAL JOIN b y (k, i2)",
+    "SELECT x.k2, y.bk, id FROM a x (id, k2) JOIN b y (id, bk) USING (id) WHERE k2 > 50",
+    "SELECT * FROM a x (i) LEFT JOIN c z (ci, k) ON x.k = z.k",
+    "SELECT k2, count(*) FROM a x (i, k2) GROUP BY k2 ORDER BY k2 NULLS FIRST",
+    "WITH t AS (SELECT id, k FROM b) SELECT * FROM a JOIN t AS u (id, bk) USING (id)",
+    "SELECT * FROM r AS s (rk, rname) JOIN a ON a.k = s.rk",
+]
+
+
+@pytest.mark.parametrize("sql", RENAMED)
+def test_table_column_aliases_match_postgres(db, sql):
+    assert db.both(sql) is not None
+
+
+def test_table_column_alias_errors_match_postgres(db):
+    db.both_error("SELECT * FROM a x (p, q, r, s)", "42P10")
+    db.both_error("SELECT a.id FROM a x (p)", "42P01")
+    db.both_error("SELECT id FROM a x (p)", "42703")
+
+
 def explain(db, sql):
     _, rows = db.murphy("EXPLAIN " + sql)
     return "\n".join(r[0] for r in rows)
