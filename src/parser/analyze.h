@@ -628,6 +628,11 @@ int sql_group_index(const sql_query *q, const sql_expr *e);
 /* GROUPING(...) e in the grouping set `set`: bit 1 for each argument not in it. */
 int sql_grouping_value(const sql_query *q, const sql_expr *e, uint64_t set);
 
+/* ---- analyze_sortby.c ---- */
+/* One ORDER BY item's *desc and *nulls_first, PostgreSQL's defaults, USING
+ * < / > as ASC / DESC; 0A000 for another USING operator. */
+int sql_sort_order(sql_ctx *c, const PgQuery__SortBy *sb, int *desc, int *nulls_first);
+
 /* ---- analyze_select.c ---- */
 sql_expr *sql_analyze_group_item(sql_ctx *c, sql_query *q, PgQuery__Node *n);
 int sql_analyze_sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sort *out);

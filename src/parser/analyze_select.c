@@ -478,12 +478,8 @@ int sql_analyze_sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sor
 {
 	int pos = position_ref(sb->node), t = -1;
 	const char *name = bare_name(sb->node);
-	if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
-		return unsupported(c, "ORDER BY ... USING", sb->location);
-	out->desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
-	out->nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-			   (out->desc &&
-			    sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST);
+	if (sql_sort_order(c, sb, &out->desc, &out->nulls_first) != MUR_OK)
+		return MUR_ERR;
 	if (pos) {
 		if (pos < 1 || pos > q->ntarget)
 			return sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE,

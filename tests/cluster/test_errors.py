@@ -73,6 +73,7 @@ UNSUPPORTED = [
      "FROM errs", "frame"),
     ("CREATE TEMP VIEW v AS SELECT id FROM errs", "temporary view"),
     ("SELECT * FROM errs JOIN errs e2 USING (id) AS j", "alias on join ... using"),
+    ("SELECT * FROM errs ORDER BY id USING ~<~", "using ~<~"),
     ("SELECT * FROM (errs JOIN errs e2 USING (id)) AS j", "alias on a join"),
 ]
 
