@@ -143,14 +143,19 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n);
 
 /* RIGHT and FULL JOIN null-extend every table before them: those must
  * be the join's own left side, with no subquery merged into the query
- * (its WHERE would then filter the null-extended rows). */
+ * (its WHERE would then filter the null-extended rows; analyze_from reads
+ * FROM again with the subqueries gathered, which serves joins of
+ * subqueries only). */
 static int check_right_join(sql_ctx *c, const sql_query *q, int first)
 {
 	if (first > 0)
 		return unsupported(c, "RIGHT or FULL JOIN after a comma in FROM", -1);
 	for (int i = 0; i < q->nrte; i++)
 		if (q->rtes[i].merged)
-			return unsupported(c, "RIGHT or FULL JOIN with a subquery in FROM", -1);
+			return unsupported(c,
+					   "RIGHT or FULL JOIN between a subquery in FROM and a "
+					   "distributed table",
+					   -1);
 	return MUR_OK;
 }
 
@@ -261,7 +266,8 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 
 /* Subqueries in FROM that run shard by shard merge into q
  * (analyze_subq.c); when another one's rows must be gathered to the
- * leader, q runs there, so FROM is read again with every one gathered. */
+ * leader (or a RIGHT / FULL JOIN would null-extend a merged one), q runs
+ * there, so FROM is read again with every one gathered. */
 static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
 	int nsubs = c->nsubs, nmerged = 0, rc, distinct = q->distinct, locks = q->locks_rows;
@@ -275,8 +281,11 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		return rc;
 	}
 	rc = analyze_from_items(c, q, s, &nmerged);
+	for (int i = 0; rc != MUR_OK && i < q->nrte; i++) /* refused before it counted */
+		nmerged += q->rtes[i].merged;
 	if (rc == MUR_OK || !nmerged || c->no_merge)
 		return rc;
+	mur_error first = *c->err;
 	mur_error_clear(c->err);
 	sql_subq_rollback(c, nsubs);
 	memset(q, 0, sizeof *q);
@@ -286,6 +295,9 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	c->no_merge++;
 	rc = analyze_from_items(c, q, s, &nmerged);
 	c->no_merge--;
+	if (rc != MUR_OK && !strcmp(first.sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED) &&
+	    !strcmp(c->err->sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED))
+		*c->err = first; /* why it was read again: the construct the user wrote */
 	return rc;
 }
 

@@ -112,6 +112,14 @@ QUERIES = [
     "WITH t AS (SELECT id, k FROM b WHERE k > 60) SELECT * FROM a JOIN t USING (id)",
     "WITH t AS (SELECT id, k AS bk FROM b) SELECT * FROM a NATURAL LEFT JOIN t",
     "SELECT * FROM (SELECT id, v FROM a WHERE id < 200) s NATURAL JOIN b",
+    # RIGHT / FULL JOIN of subqueries (or renamed tables): gathered, joined on
+    # the leader (murphy refused them: a merged subquery before a RIGHT JOIN)
+    "SELECT * FROM (SELECT id, k FROM a) s FULL JOIN (SELECT id, w FROM b) t USING (id)",
+    "SELECT * FROM (SELECT id, 1 AS one FROM a WHERE id < 200) s NATURAL FULL JOIN "
+    "(SELECT id, 2 AS two FROM b) t",
+    "SELECT s.id, t.id FROM (SELECT id FROM a) s RIGHT JOIN (SELECT id FROM b WHERE id > 400) t"
+    " ON s.id = t.id",
+    "SELECT * FROM a x (id, ak) FULL JOIN b y (id, bk) USING (id)",
     # the null-extended side's distribution column no longer splits rows by shard
     "SELECT a.id, count(*) FROM a RIGHT JOIN b ON a.id = b.id GROUP BY a.id",
     "SELECT count(DISTINCT a.id), count(*) FROM a FULL JOIN b ON a.id = b.id",
@@ -199,6 +207,11 @@ def test_unplannable_outer_join_refused_clearly(db):
     with pytest.raises(psycopg2.Error) as e:
         db.murphy("SELECT count(*) FROM r, a RIGHT JOIN b ON a.id = b.id")
     assert e.value.pgcode == "0A000" and "RIGHT or FULL JOIN" in str(e.value), e.value
+    # a subquery gathered to the leader cannot be joined with a distributed table
+    with pytest.raises(psycopg2.Error) as e:
+        db.murphy("SELECT * FROM (SELECT id FROM a) s RIGHT JOIN b ON s.id = b.id")
+    assert e.value.pgcode == "0A000" and "RIGHT or FULL JOIN between a subquery" in str(
+        e.value), e.value
     # not co-located and no join key: only broadcast, which would repeat rows
     with pytest.raises(psycopg2.Error) as e:
         db.murphy("SELECT count(*) FROM a FULL JOIN c ON a.k < c.k")
