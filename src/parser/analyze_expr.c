@@ -427,7 +427,14 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 			return sql_json_row(c, r, loc); /* to_json(t), json_agg(t) */
 	}
 	if (found_rte < 0) {
-		if (sql_check_outer_column(c, NULL, name, loc) == MUR_OK)
+		if (sql_check_outer_column(c, NULL, name, loc) != MUR_OK)
+			return NULL;
+		if (c->q && (find_rte(c, name) >= 0 || sql_view_find(c->q, name) >= 0))
+			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
+				"murphy does not support whole-row references (FROM item \"%s\" "
+				"as a value) yet",
+				name);
+		else
 			sql_err(c, SQLSTATE_UNDEFINED_COLUMN, loc, "column \"%s\" does not exist",
 				name);
 		return NULL;
@@ -440,7 +447,12 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 	const char *tbl, *col;
 	int rte, ci;
 	if (r->fields[r->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
-		sql_err(c, SQLSTATE_SYNTAX_ERROR, r->location, "\"*\" is not allowed here");
+		if (r->n_fields > 1) /* (t.*)::text, f(t.*): t's row as one value */
+			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, r->location,
+				"murphy does not support whole-row references (t.* as a value) "
+				"yet");
+		else
+			sql_err(c, SQLSTATE_SYNTAX_ERROR, r->location, "\"*\" is not allowed here");
 		return NULL;
 	}
 	col = str_field(r->fields[r->n_fields - 1]);

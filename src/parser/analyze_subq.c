@@ -242,6 +242,12 @@ sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl)
 		return sql_unsupported(c, "subqueries in this statement", sl->location), NULL;
 	if (sublink_kind(c, sl, &kind, &all) || mur_error_is_set(c->err))
 		return NULL;
+	if (kind == SQL_SUB_SET && sl->testexpr &&
+	    sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
+		return sql_unsupported(c,
+				       "row comparisons with a subquery ((a, b) IN (SELECT ...))",
+				       sl->location),
+		       NULL;
 	if (kind != SQL_SUB_SET || !strcmp(sublink_op(sl), all ? "<>" : "=")) {
 		/* correlated by equalities: a semi-join (analyze_semijoin.c) */
 		sql_expr *semi = kind == SQL_SUB_EXISTS   ? sql_exists_semijoin(c, sl)

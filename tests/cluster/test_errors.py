@@ -74,6 +74,10 @@ UNSUPPORTED = [
     ("CREATE TEMP VIEW v AS SELECT id FROM errs", "temporary view"),
     ("SELECT * FROM errs JOIN errs e2 USING (id) AS j", "alias on join ... using"),
     ("SELECT * FROM errs ORDER BY id USING ~<~", "using ~<~"),
+    # were 42703 / 42601 / 42601, as if the statement were wrong
+    ("SELECT e FROM errs e", "whole-row references"),
+    ("SELECT (e.*)::text FROM errs e", "whole-row references"),
+    ("SELECT id FROM errs WHERE (id, id) IN (SELECT id, id FROM errs)", "row comparisons"),
     ("SELECT * FROM (errs JOIN errs e2 USING (id)) AS j", "alias on a join"),
 ]
 
