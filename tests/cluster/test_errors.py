@@ -74,6 +74,9 @@ UNSUPPORTED = [
     ("CREATE TEMP VIEW v AS SELECT id FROM errs", "temporary view"),
     ("SELECT * FROM errs JOIN errs e2 USING (id) AS j", "alias on join ... using"),
     ("SELECT * FROM errs ORDER BY id USING ~<~", "using ~<~"),
+    # were 42704, as if PostgreSQL had no such setting
+    ("SET enable_sort = off", 'planner setting "enable_sort"'),
+    ("RESET random_page_cost", 'planner setting "random_page_cost"'),
     # were 42703 / 42601 / 42601, as if the statement were wrong
     ("SELECT e FROM errs e", "whole-row references"),
     ("SELECT (e.*)::text FROM errs e", "whole-row references"),
