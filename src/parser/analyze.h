@@ -686,6 +686,9 @@ int sql_analyze_from_subselect(sql_ctx *c, sql_query *q, PgQuery__RangeSubselect
 /* FROM t AS a (x, y) (a table, view or WITH query): as FROM (SELECT *
  * FROM t) AS a (x, y). */
 int sql_analyze_from_renamed(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
+/* FROM (a JOIN b ...) AS x [(cols)]: as FROM (SELECT * FROM a JOIN b ...)
+ * AS x [(cols)]. */
+int sql_analyze_from_join_alias(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j);
 
 /* ---- analyze_view.c ---- */
 /* FROM v, v a view: its text analyzed as FROM (SELECT ...) AS v (cols),
@@ -706,8 +709,8 @@ void sql_with_pop(sql_ctx *c, int saved);
  * ROWS subs. */
 sql_setop *sql_analyze_setop(sql_ctx *c, PgQuery__SelectStmt *s);
 /* Names a merged subquery in FROM gives (sql_view): the expression of
- * column col of view tbl (tbl NULL: of any view, *n counting the views
- * that have one); NULL when none. */
+ * column col of view tbl (tbl NULL: of any view), *n counting the columns
+ * of that name (more than one: ambiguous); NULL when none. */
 sql_expr *sql_view_column(const sql_query *q, const char *tbl, const char *col, int *n);
 int sql_view_find(const sql_query *q, const char *alias); /* index or -1 */
 int sql_view_at(const sql_query *q, int rte);             /* the view starting at rte, or -1 */

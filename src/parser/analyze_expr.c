@@ -466,10 +466,15 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 	}
 	rte = find_rte(c, tbl);
 	if (rte < 0 && c->q && sql_view_find(c->q, tbl) >= 0) {
-		sql_expr *v = sql_view_column(c->q, tbl, col, NULL);
+		int nfound = 0;
+		sql_expr *v = sql_view_column(c->q, tbl, col, &nfound);
 		if (!v)
 			sql_err(c, SQLSTATE_UNDEFINED_COLUMN, r->location,
 				"column %s.%s does not exist", tbl, col);
+		else if (nfound > 1)
+			return sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, r->location,
+				       "column reference \"%s\" is ambiguous", col),
+			       NULL;
 		return v;
 	}
 	if (rte < 0 && sql_check_outer_column(c, tbl, col, r->location) != MUR_OK)

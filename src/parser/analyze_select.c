@@ -165,8 +165,8 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 	int first = q->nrte;
 	if (j->join_using_alias) /* not taken and ignored */
 		return unsupported(c, "an alias on JOIN ... USING (JOIN ... USING (c) AS x)", -1);
-	if (j->alias)
-		return unsupported(c, "an alias on a join in FROM ((a JOIN b ...) AS x)", -1);
+	if (j->alias) /* analyze_from_subq.c */
+		return sql_analyze_from_join_alias(c, q, j);
 	if (from_item(c, q, j->larg) != MUR_OK)
 		return MUR_ERR;
 	if (j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_VAR &&

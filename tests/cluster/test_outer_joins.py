@@ -170,6 +170,11 @@ RENAMED = [
     "SELECT k2, count(*) FROM a x (i, k2) GROUP BY k2 ORDER BY k2 NULLS FIRST",
     "WITH t AS (SELECT id, k FROM b) SELECT * FROM a JOIN t AS u (id, bk) USING (id)",
     "SELECT * FROM r AS s (rk, rname) JOIN a ON a.k = s.rk",
+    # (a JOIN b ...) AS x (cols): the join's columns under x's names
+    "SELECT x1, x3, x5 FROM (a CROSS JOIN r) AS x (x1, x2, x3, x4, x5) WHERE x2 = x4",
+    "SELECT x.id, x.w FROM (a JOIN b USING (id)) AS x WHERE x.v > 'a5'",
+    "SELECT * FROM (a x (p) JOIN b y (q) ON p = q) AS j (i1, k1, v1, i2) ORDER BY i1 LIMIT 5",
+    "SELECT j.v, r.name FROM (a JOIN b USING (id)) AS j JOIN r ON r.k = j.id",
 ]
 
 
@@ -182,6 +187,10 @@ def test_table_column_alias_errors_match_postgres(db):
     db.both_error("SELECT * FROM a x (p, q, r, s)", "42P10")
     db.both_error("SELECT a.id FROM a x (p)", "42P01")
     db.both_error("SELECT id FROM a x (p)", "42703")
+    # a join's alias hides its tables; a name both sides have is ambiguous
+    db.both_error("SELECT a.v FROM (a JOIN b USING (id)) AS x", "42P01")
+    db.both_error("SELECT x.k FROM (a JOIN b ON a.id = b.id) AS x", "42702")
+    db.both_error("SELECT k FROM (SELECT * FROM a JOIN b ON a.id = b.id) AS x", "42702")
 
 
 def explain(db, sql):
