@@ -725,5 +725,8 @@ sql_expr *sql_and(sql_ctx *c, sql_expr *a, sql_expr *b);
 /* A column of an enclosing query: the 0A000 of a correlated subquery
  * (MUR_ERR), or MUR_OK when no enclosing query has it. */
 int sql_check_outer_column(sql_ctx *c, const char *tbl, const char *col, int loc);
+/* 1 when name is a FROM item (table or merged subquery) of a query around
+ * c's. */
+int sql_outer_from_item(const sql_ctx *c, const char *name);
 
 #endif

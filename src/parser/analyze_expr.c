@@ -429,7 +429,8 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 	if (found_rte < 0) {
 		if (sql_check_outer_column(c, NULL, name, loc) != MUR_OK)
 			return NULL;
-		if (c->q && (find_rte(c, name) >= 0 || sql_view_find(c->q, name) >= 0))
+		if ((c->q && (find_rte(c, name) >= 0 || sql_view_find(c->q, name) >= 0)) ||
+		    sql_outer_from_item(c, name))
 			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
 				"murphy does not support whole-row references (FROM item \"%s\" "
 				"as a value) yet",

@@ -80,6 +80,9 @@ UNSUPPORTED = [
     # were 42703 / 42601 / 42601, as if the statement were wrong
     ("SELECT e FROM errs e", "whole-row references"),
     ("SELECT (e.*)::text FROM errs e", "whole-row references"),
+    ("SELECT (SELECT e) FROM errs e", "whole-row references"),
+    # was 42P01: the column of a subquery in FROM around it
+    ("SELECT (SELECT s.m) FROM (SELECT n AS m FROM errs) s", "correlated subqueries"),
     ("SELECT id FROM errs WHERE (id, id) IN (SELECT id, id FROM errs)", "row comparisons"),
 ]
 
