@@ -74,6 +74,13 @@ UNSUPPORTED = [
     ("CREATE TEMP VIEW v AS SELECT id FROM errs", "temporary view"),
     ("SELECT * FROM errs JOIN errs e2 USING (id) AS j", "alias on join ... using"),
     ("SELECT * FROM errs ORDER BY id USING ~<~", "using ~<~"),
+    # were "this statement" / "this DROP statement"
+    ("CREATE RULE r AS ON INSERT TO errs DO INSTEAD NOTHING", "create rule"),
+    ("CREATE TRIGGER tg BEFORE INSERT ON errs FOR EACH ROW EXECUTE FUNCTION f()",
+     "create trigger"),
+    ("DROP FUNCTION IF EXISTS f(int)", "drop function"),
+    ("DROP MATERIALIZED VIEW IF EXISTS mv", "drop materialized view"),
+    ("DROP FOREIGN TABLE IF EXISTS ft", "drop foreign table"),
     # were 42704, as if PostgreSQL had no such setting
     ("SET enable_sort = off", 'planner setting "enable_sort"'),
     ("RESET random_page_cost", 'planner setting "random_page_cost"'),
