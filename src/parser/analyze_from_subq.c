@@ -89,8 +89,8 @@ sql_expr *sql_view_column(const sql_query *q, const char *tbl, const char *col, 
 	sql_expr *found = NULL;
 	for (int v = 0; v < q->nview; v++) {
 		const sql_view *w = &q->views[v];
-		if (tbl && strcmp(w->alias, tbl))
-			continue;
+		if ((tbl && strcmp(w->alias, tbl)) || (!tbl && w->first_rte < 0))
+			continue; /* JOIN ... USING (c) AS x: only x.c names it */
 		for (int k = 0; k < w->ncols; k++) {
 			if (strcmp(w->cols[k].name, col))
 				continue;

@@ -163,8 +163,6 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 {
 	sql_rte *r;
 	int first = q->nrte;
-	if (j->join_using_alias) /* not taken and ignored */
-		return unsupported(c, "an alias on JOIN ... USING (JOIN ... USING (c) AS x)", -1);
 	if (j->alias) /* analyze_from_subq.c */
 		return sql_analyze_from_join_alias(c, q, j);
 	if (from_item(c, q, j->larg) != MUR_OK)
@@ -333,6 +331,14 @@ static int expand_star(sql_ctx *c, sql_query *q, PgQuery__ColumnRef *r)
 				return MUR_ERR;
 		return MUR_OK;
 	}
+	if (only && (found = sql_view_find(q, only)) >= 0 && q->views[found].first_rte < 0) {
+		const sql_view *w = &q->views[found]; /* JOIN ... USING (c) AS only */
+		for (int k = 0; k < w->ncols; k++)
+			if (add_target(c, q, w->cols[k].e, w->cols[k].name, r->location) != MUR_OK)
+				return MUR_ERR;
+		return MUR_OK;
+	}
+	found = 0;
 	for (int i = 0; i < q->nrte; i++) {
 		const cat_table *t = q->rtes[i].table;
 		int v = sql_view_at(q, i);

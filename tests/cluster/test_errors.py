@@ -72,7 +72,6 @@ UNSUPPORTED = [
     ("SELECT id, count(*) OVER (ORDER BY id ROWS BETWEEN 1 + 1 PRECEDING AND CURRENT ROW) "
      "FROM errs", "frame"),
     ("CREATE TEMP VIEW v AS SELECT id FROM errs", "temporary view"),
-    ("SELECT * FROM errs JOIN errs e2 USING (id) AS j", "alias on join ... using"),
     ("SELECT * FROM errs ORDER BY id USING ~<~", "using ~<~"),
     # were "this statement" / "this DROP statement"
     ("CREATE RULE r AS ON INSERT TO errs DO INSTEAD NOTHING", "create rule"),

@@ -175,6 +175,11 @@ RENAMED = [
     "SELECT x.id, x.w FROM (a JOIN b USING (id)) AS x WHERE x.v > 'a5'",
     "SELECT * FROM (a x (p) JOIN b y (q) ON p = q) AS j (i1, k1, v1, i2) ORDER BY i1 LIMIT 5",
     "SELECT j.v, r.name FROM (a JOIN b USING (id)) AS j JOIN r ON r.k = j.id",
+    # JOIN ... USING (c) AS x: x names the merged columns only, a and b stay
+    "SELECT * FROM a JOIN b USING (id) AS x WHERE x.id < 160",
+    "SELECT x.*, a.v FROM a JOIN b USING (id, k) AS x ORDER BY x.id",
+    "SELECT x.id, a.id, b.id FROM a FULL JOIN b USING (id) AS x WHERE x.id % 50 = 0",
+    "SELECT x.k, count(*) FROM a JOIN c USING (k) AS x GROUP BY x.k ORDER BY 1",
 ]
 
 
@@ -191,6 +196,8 @@ def test_table_column_alias_errors_match_postgres(db):
     db.both_error("SELECT a.v FROM (a JOIN b USING (id)) AS x", "42P01")
     db.both_error("SELECT x.k FROM (a JOIN b ON a.id = b.id) AS x", "42702")
     db.both_error("SELECT k FROM (SELECT * FROM a JOIN b ON a.id = b.id) AS x", "42702")
+    db.both_error("SELECT x.v FROM a JOIN b USING (id) AS x", "42703")
+    db.both_error("SELECT * FROM a JOIN b USING (id) AS a", "42712")
 
 
 def explain(db, sql):
