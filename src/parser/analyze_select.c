@@ -643,6 +643,38 @@ static const char *locking_name(const PgQuery__SelectStmt *s)
 	}
 }
 
+/* FOR UPDATE OF name, ...: each name a table or subquery of FROM (42P01
+ * otherwise, as PostgreSQL; murphy locks every row the statement reads,
+ * so the list only has to name what is there); a JOIN ... USING alias is
+ * a join (0A000, as PostgreSQL). */
+static int check_locked_rels(sql_ctx *c, const sql_query *q, const PgQuery__SelectStmt *s)
+{
+	for (size_t i = 0; i < s->n_locking_clause; i++) {
+		const PgQuery__Node *n = s->locking_clause[i];
+		if (n->node_case != PG_QUERY__NODE__NODE_LOCKING_CLAUSE)
+			continue;
+		for (size_t k = 0; k < n->locking_clause->n_locked_rels; k++) {
+			const PgQuery__Node *r = n->locking_clause->locked_rels[k];
+			const char *name = r->node_case == PG_QUERY__NODE__NODE_RANGE_VAR
+						   ? r->range_var->relname
+						   : NULL;
+			int v = name ? sql_view_find(q, name) : -1, found = v >= 0;
+			for (int t = 0; name && t < q->nrte && !found; t++)
+				found = !q->rtes[t].merged && !strcmp(q->rtes[t].alias, name);
+			if (!name || !found)
+				return sql_err(c, SQLSTATE_UNDEFINED_TABLE, -1,
+					       "relation \"%s\" in %s clause not found in FROM "
+					       "clause",
+					       name ? name : "?", locking_name(s) + 7);
+			if (v >= 0 && q->views[v].first_rte < 0)
+				return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+					       "%s cannot be applied to a join",
+					       locking_name(s) + 7);
+		}
+	}
+	return MUR_OK;
+}
+
 /* The strongest of s's locking clauses (sql_lock_rows). */
 static sql_lock_rows locking_strength(const PgQuery__SelectStmt *s)
 {
@@ -683,6 +715,8 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	rc = sql_analyze_window_clause(c);
 	if (rc == MUR_OK)
 		rc = analyze_from(c, q, s);
+	if (rc == MUR_OK && s->n_locking_clause)
+		rc = check_locked_rels(c, q, s);
 	if (rc == MUR_OK)
 		rc = analyze_where(c, q, s->where_clause);
 	c->win_ok = 1; /* window functions: select list and ORDER BY only */

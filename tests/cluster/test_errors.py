@@ -124,3 +124,12 @@ def test_many_errors_in_a_row(db, other):
         with pytest.raises(psycopg2.Error):
             cur.execute("SELECT * FROM errs WHERE id = 'bad%d'" % i)
     still_works(db, other)
+
+
+def test_for_update_of_names_what_from_has(db):
+    # was accepted whatever OF named
+    db.both_error("SELECT * FROM errs FOR UPDATE OF nosuch", "42P01")
+    db.both_error("SELECT * FROM errs e FOR SHARE OF errs", "42P01")
+    db.both_error("SELECT * FROM errs JOIN errs e2 USING (id) AS j FOR UPDATE OF j", "0A000")
+    db.both("SELECT id FROM errs e FOR SHARE OF e")
+    db.both("SELECT s.id FROM (SELECT id FROM errs) s, errs e WHERE s.id = e.id FOR UPDATE OF s, e")
