@@ -222,6 +222,7 @@ typedef struct sql_sort {
 typedef struct sql_view {
 	char alias[CAT_NAME_MAX];
 	int first_rte; /* its first table: SELECT * puts its columns there */
+	int join;      /* a join's alias ((a JOIN b) AS x): FOR UPDATE OF x is 0A000 */
 	int ncols;
 	sql_target *cols;
 } sql_view;

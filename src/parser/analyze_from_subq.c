@@ -315,7 +315,12 @@ int sql_analyze_from_join_alias(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 	*inner = *j;
 	inner->alias = NULL;
 	*n = (PgQuery__Node){.node_case = PG_QUERY__NODE__NODE_JOIN_EXPR, .join_expr = inner};
-	return from_as_subquery(c, q, n, j->alias, -1);
+	int nview = q->nview;
+	if (from_as_subquery(c, q, n, j->alias, -1) != MUR_OK)
+		return MUR_ERR;
+	if (q->nview > nview)
+		q->views[q->nview - 1].join = 1;
+	return MUR_OK;
 }
 
 int sql_with_push(sql_ctx *c, PgQuery__WithClause *w, int *saved)

@@ -645,8 +645,8 @@ static const char *locking_name(const PgQuery__SelectStmt *s)
 
 /* FOR UPDATE OF name, ...: each name a table or subquery of FROM (42P01
  * otherwise, as PostgreSQL; murphy locks every row the statement reads,
- * so the list only has to name what is there); a JOIN ... USING alias is
- * a join (0A000, as PostgreSQL). */
+ * so the list only has to name what is there); a join's alias, (a JOIN b)
+ * AS x or JOIN ... USING (c) AS x, is 0A000, as in PostgreSQL. */
 static int check_locked_rels(sql_ctx *c, const sql_query *q, const PgQuery__SelectStmt *s)
 {
 	for (size_t i = 0; i < s->n_locking_clause; i++) {
@@ -666,7 +666,7 @@ static int check_locked_rels(sql_ctx *c, const sql_query *q, const PgQuery__Sele
 					       "relation \"%s\" in %s clause not found in FROM "
 					       "clause",
 					       name ? name : "?", locking_name(s) + 7);
-			if (v >= 0 && q->views[v].first_rte < 0)
+			if (v >= 0 && (q->views[v].first_rte < 0 || q->views[v].join))
 				return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 					       "%s cannot be applied to a join",
 					       locking_name(s) + 7);

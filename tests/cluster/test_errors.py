@@ -131,5 +131,6 @@ def test_for_update_of_names_what_from_has(db):
     db.both_error("SELECT * FROM errs FOR UPDATE OF nosuch", "42P01")
     db.both_error("SELECT * FROM errs e FOR SHARE OF errs", "42P01")
     db.both_error("SELECT * FROM errs JOIN errs e2 USING (id) AS j FOR UPDATE OF j", "0A000")
+    db.both_error("SELECT * FROM (errs JOIN errs e2 USING (id)) AS j FOR UPDATE OF j", "0A000")
     db.both("SELECT id FROM errs e FOR SHARE OF e")
     db.both("SELECT s.id FROM (SELECT id FROM errs) s, errs e WHERE s.id = e.id FOR UPDATE OF s, e")
