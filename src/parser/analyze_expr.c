@@ -393,6 +393,17 @@ static int find_rte(sql_ctx *c, const char *alias)
 	return -1;
 }
 
+/* Column name of t: its index, -1 when none, -2 when t (a subquery's
+ * gathered rows: two of its outputs may share a name) has it twice. */
+static int rte_column(const cat_table *t, const char *name)
+{
+	int col = cat_column_index(t, name);
+	for (int k = col + 1; col >= 0 && t->kind == CAT_TABLE_VIRTUAL && k < t->ncols; k++)
+		if (!strcmp(t->cols[k].name, name))
+			return -2;
+	return col;
+}
+
 static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 {
 	int found_rte = -1, found_col = -1, nview = 0, merged = 0;
@@ -401,10 +412,10 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 		return m;
 	sql_expr *view = c->q ? sql_view_column(c->q, NULL, name, &nview) : NULL;
 	for (int i = 0; c->q && i < c->q->nrte; i++) {
-		int col = c->q->rtes[i].merged ? -1 : cat_column_index(c->q->rtes[i].table, name);
-		if (col < 0)
+		int col = c->q->rtes[i].merged ? -1 : rte_column(c->q->rtes[i].table, name);
+		if (col == -1)
 			continue;
-		if (found_rte >= 0 || nview) {
+		if (found_rte >= 0 || nview || col == -2) {
 			sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, loc,
 				"column reference \"%s\" is ambiguous", name);
 			return NULL;
@@ -485,7 +496,11 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 			"missing FROM-clause entry for table \"%s\"", tbl);
 		return NULL;
 	}
-	ci = cat_column_index(c->q->rtes[rte].table, col);
+	ci = rte_column(c->q->rtes[rte].table, col);
+	if (ci == -2)
+		return sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, r->location,
+			       "column reference \"%s\" is ambiguous", col),
+		       NULL;
 	if (ci < 0) {
 		sql_err(c, SQLSTATE_UNDEFINED_COLUMN, r->location, "column %s.%s does not exist",
 			tbl, col);

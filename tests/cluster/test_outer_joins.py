@@ -196,6 +196,11 @@ def test_table_column_alias_errors_match_postgres(db):
     db.both_error("SELECT a.v FROM (a JOIN b USING (id)) AS x", "42P01")
     db.both_error("SELECT x.k FROM (a JOIN b ON a.id = b.id) AS x", "42702")
     db.both_error("SELECT k FROM (SELECT * FROM a JOIN b ON a.id = b.id) AS x", "42702")
+    # the same for a subquery whose rows are gathered (DISTINCT): murphy took the first
+    db.both_error("SELECT x.k FROM (SELECT DISTINCT * FROM a JOIN b ON a.id = b.id) AS x",
+                  "42702")
+    db.both_error("SELECT k FROM (SELECT DISTINCT * FROM a JOIN b ON a.id = b.id) AS x", "42702")
+    db.both("SELECT x.v, x.* FROM (SELECT DISTINCT * FROM a JOIN b USING (id)) AS x")
     db.both_error("SELECT x.v FROM a JOIN b USING (id) AS x", "42703")
     db.both_error("SELECT * FROM a JOIN b USING (id) AS a", "42712")
 
