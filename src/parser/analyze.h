@@ -231,6 +231,7 @@ typedef struct sql_sort {
 typedef struct sql_view {
 	char alias[CAT_NAME_MAX];
 	int first_rte; /* its first table: SELECT * puts its columns there */
+	int join;      /* a join's alias ((a JOIN b) AS x): FOR UPDATE OF x is 0A000 */
 	int ncols;
 	sql_target *cols;
 } sql_view;
@@ -698,6 +699,11 @@ int sql_group_index(const sql_query *q, const sql_expr *e);
 /* GROUPING(...) e in the grouping set `set`: bit 1 for each argument not in it. */
 int sql_grouping_value(const sql_query *q, const sql_expr *e, uint64_t set);
 
+/* ---- analyze_sortby.c ---- */
+/* One ORDER BY item's *desc and *nulls_first, PostgreSQL's defaults, USING
+ * < / > as ASC / DESC; 0A000 for another USING operator. */
+int sql_sort_order(sql_ctx *c, const PgQuery__SortBy *sb, int *desc, int *nulls_first);
+
 /* ---- analyze_select.c ---- */
 sql_expr *sql_analyze_group_item(sql_ctx *c, sql_query *q, PgQuery__Node *n);
 int sql_analyze_sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sort *out);
@@ -748,6 +754,12 @@ int sql_using_star(sql_ctx *c, sql_query *q);
 sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl);
 /* FROM (SELECT ...) [AS] alias [(cols)]: one more rte over a ROWS sub. */
 int sql_analyze_from_subselect(sql_ctx *c, sql_query *q, PgQuery__RangeSubselect *rs);
+/* FROM t AS a (x, y) (a table, view or WITH query): as FROM (SELECT *
+ * FROM t) AS a (x, y). */
+int sql_analyze_from_renamed(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv);
+/* FROM (a JOIN b ...) AS x [(cols)]: as FROM (SELECT * FROM a JOIN b ...)
+ * AS x [(cols)]. */
+int sql_analyze_from_join_alias(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j);
 
 /* ---- analyze_view.c ---- */
 /* FROM v, v a view: its text analyzed as FROM (SELECT ...) AS v (cols),
@@ -791,8 +803,8 @@ int sql_recursive_from(sql_ctx *c, sql_query *q, int k, PgQuery__RangeVar *rv);
  * ROWS subs. */
 sql_setop *sql_analyze_setop(sql_ctx *c, PgQuery__SelectStmt *s);
 /* Names a merged subquery in FROM gives (sql_view): the expression of
- * column col of view tbl (tbl NULL: of any view, *n counting the views
- * that have one); NULL when none. */
+ * column col of view tbl (tbl NULL: of any view), *n counting the columns
+ * of that name (more than one: ambiguous); NULL when none. */
 sql_expr *sql_view_column(const sql_query *q, const char *tbl, const char *col, int *n);
 int sql_view_find(const sql_query *q, const char *alias); /* index or -1 */
 int sql_view_at(const sql_query *q, int rte);             /* the view starting at rte, or -1 */
@@ -807,5 +819,8 @@ sql_expr *sql_and(sql_ctx *c, sql_expr *a, sql_expr *b);
 /* A column of an enclosing query: the 0A000 of a correlated subquery
  * (MUR_ERR), or MUR_OK when no enclosing query has it. */
 int sql_check_outer_column(sql_ctx *c, const char *tbl, const char *col, int loc);
+/* 1 when name is a FROM item (table or merged subquery) of a query around
+ * c's. */
+int sql_outer_from_item(const sql_ctx *c, const char *name);
 
 #endif

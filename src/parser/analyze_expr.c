@@ -395,6 +395,17 @@ static int find_rte(sql_ctx *c, const char *alias)
 	return -1;
 }
 
+/* Column name of t: its index, -1 when none, -2 when t (a subquery's
+ * gathered rows: two of its outputs may share a name) has it twice. */
+static int rte_column(const cat_table *t, const char *name)
+{
+	int col = cat_column_index(t, name);
+	for (int k = col + 1; col >= 0 && t->kind == CAT_TABLE_VIRTUAL && k < t->ncols; k++)
+		if (!strcmp(t->cols[k].name, name))
+			return -2;
+	return col;
+}
+
 static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 {
 	int found_rte = -1, found_col = -1, nview = 0, merged = 0;
@@ -403,10 +414,10 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 		return m;
 	sql_expr *view = c->q ? sql_view_column(c->q, NULL, name, &nview) : NULL;
 	for (int i = 0; c->q && i < c->q->nrte; i++) {
-		int col = c->q->rtes[i].merged ? -1 : cat_column_index(c->q->rtes[i].table, name);
-		if (col < 0)
+		int col = c->q->rtes[i].merged ? -1 : rte_column(c->q->rtes[i].table, name);
+		if (col == -1)
 			continue;
-		if (found_rte >= 0 || nview) {
+		if (found_rte >= 0 || nview || col == -2) {
 			sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, loc,
 				"column reference \"%s\" is ambiguous", name);
 			return NULL;
@@ -429,7 +440,15 @@ static sql_expr *unqualified_column(sql_ctx *c, const char *name, int loc)
 			return sql_json_row(c, r, loc); /* to_json(t), json_agg(t) */
 	}
 	if (found_rte < 0) {
-		if (sql_check_outer_column(c, NULL, name, loc) == MUR_OK)
+		if (sql_check_outer_column(c, NULL, name, loc) != MUR_OK)
+			return NULL;
+		if ((c->q && (find_rte(c, name) >= 0 || sql_view_find(c->q, name) >= 0)) ||
+		    sql_outer_from_item(c, name))
+			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
+				"murphy does not support whole-row references (FROM item \"%s\" "
+				"as a value) yet",
+				name);
+		else
 			sql_err(c, SQLSTATE_UNDEFINED_COLUMN, loc, "column \"%s\" does not exist",
 				name);
 		return NULL;
@@ -442,7 +461,12 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 	const char *tbl, *col;
 	int rte, ci;
 	if (r->fields[r->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
-		sql_err(c, SQLSTATE_SYNTAX_ERROR, r->location, "\"*\" is not allowed here");
+		if (r->n_fields > 1) /* (t.*)::text, f(t.*): t's row as one value */
+			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, r->location,
+				"murphy does not support whole-row references (t.* as a value) "
+				"yet");
+		else
+			sql_err(c, SQLSTATE_SYNTAX_ERROR, r->location, "\"*\" is not allowed here");
 		return NULL;
 	}
 	col = str_field(r->fields[r->n_fields - 1]);
@@ -456,10 +480,15 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 	}
 	rte = find_rte(c, tbl);
 	if (rte < 0 && c->q && sql_view_find(c->q, tbl) >= 0) {
-		sql_expr *v = sql_view_column(c->q, tbl, col, NULL);
+		int nfound = 0;
+		sql_expr *v = sql_view_column(c->q, tbl, col, &nfound);
 		if (!v)
 			sql_err(c, SQLSTATE_UNDEFINED_COLUMN, r->location,
 				"column %s.%s does not exist", tbl, col);
+		else if (nfound > 1)
+			return sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, r->location,
+				       "column reference \"%s\" is ambiguous", col),
+			       NULL;
 		return v;
 	}
 	if (rte < 0 && sql_check_outer_column(c, tbl, col, r->location) != MUR_OK)
@@ -469,7 +498,11 @@ static sql_expr *analyze_colref(sql_ctx *c, PgQuery__ColumnRef *r)
 			"missing FROM-clause entry for table \"%s\"", tbl);
 		return NULL;
 	}
-	ci = cat_column_index(c->q->rtes[rte].table, col);
+	ci = rte_column(c->q->rtes[rte].table, col);
+	if (ci == -2)
+		return sql_err(c, SQLSTATE_AMBIGUOUS_COLUMN, r->location,
+			       "column reference \"%s\" is ambiguous", col),
+		       NULL;
 	if (ci < 0) {
 		sql_err(c, SQLSTATE_UNDEFINED_COLUMN, r->location, "column %s.%s does not exist",
 			tbl, col);

@@ -293,6 +293,22 @@ static sql_expr *to_char(sql_ctx *c, sql_expr **args, int loc)
 			     sql_make_const_int(c, args[0]->type == MT_TIMESTAMPTZ, MT_INT4));
 }
 
+/* float8(x), int4(x), text(x) ...: PostgreSQL's function-style cast, for
+ * a call of no function whose name is a type's own name (pg_type's, not
+ * a keyword spelling such as integer, which does not parse as a call). */
+static sql_expr *cast_call(sql_ctx *c, const char *name, sql_expr *arg, int loc)
+{
+	static const char *const typnames[] = {"bool",    "int2",      "int4",    "int8",
+					       "float4",  "float8",    "numeric", "text",
+					       "date",    "timestamp", "bytea",   "timestamptz",
+					       "uuid",    "json",      "jsonb",   "bpchar",
+					       "varchar", "interval"};
+	for (size_t i = 0; i < sizeof typnames / sizeof typnames[0]; i++)
+		if (!strcmp(name, typnames[i]))
+			return sql_make_cast(c, arg, mur_type_from_name(name), loc);
+	return no_function(c, name, &arg, 1, loc);
+}
+
 static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, int loc)
 {
 	sql_expr *out = NULL;
@@ -333,6 +349,8 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 			return out;
 	}
 	(void)named;
+	if (n == 1 && !mur_error_is_set(c->err))
+		return cast_call(c, name, args[0], loc);
 	return no_function(c, name, args, n, loc);
 }
 

@@ -64,16 +64,13 @@ static int sort_keys(sql_ctx *c, PgQuery__FuncCall *f, const char *name, sql_exp
 			return sql_err(c, SQLSTATE_SYNTAX_ERROR, f->location, "bad ORDER BY in %s",
 				       name);
 		sb = f->agg_order[k]->sort_by;
-		if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
-			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
-				       "murphy does not support ORDER BY ... USING");
-		if (!(keys[k] = arg_of(c, sb->node)))
+		int desc, nulls_first;
+		if (sql_sort_order(c, sb, &desc, &nulls_first) != MUR_OK ||
+		    !(keys[k] = arg_of(c, sb->node)))
 			return MUR_ERR;
-		int desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
 		if (desc)
 			*flags |= SQL_AGG_ORDER_DESC(k);
-		if (sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-		    (sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST && desc))
+		if (nulls_first)
 			*flags |= SQL_AGG_ORDER_NULLS_FIRST(k);
 	}
 	*nkeys = (int)f->n_agg_order;

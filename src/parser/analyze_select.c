@@ -115,6 +115,8 @@ int sql_analyze_from_table(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv)
 
 int sql_analyze_from_table_for(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, unsigned privs)
 {
+	if (rv->alias && rv->alias->n_colnames && privs == CAT_PRIV_SELECT)
+		return sql_analyze_from_renamed(c, q, rv); /* analyze_from_subq.c */
 	int cte = sql_analyze_from_cte(c, q, rv);
 	const char *schema = cte || !c->cat ? NULL : sql_rv_schema(c, rv);
 	const cat_view *v = schema ? cat_view_lookup(c->cat, schema, rv->relname) : NULL;
@@ -127,13 +129,9 @@ int sql_analyze_from_table_for(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, 
 		return view_refused(c, rv, privs), MUR_ERR;
 	if (!t)
 		return MUR_ERR;
-	if (rv->alias && rv->alias->n_colnames) { /* not taken and ignored */
-		unsupported(c, "column aliases on a table in FROM (t AS a (x, y))", rv->location);
-		mur_error_hint(c->err,
-			       "Alias a subquery instead: FROM (SELECT * FROM %s) AS %s (...).",
-			       t->name, rv->alias->aliasname ? rv->alias->aliasname : t->name);
-		return MUR_ERR;
-	}
+	if (rv->alias && rv->alias->n_colnames) /* not taken and ignored */
+		return unsupported(c, "column aliases on the table of this statement",
+				   rv->location);
 	return sql_add_rte(c, q, t,
 			   (rv->alias && rv->alias->aliasname) ? rv->alias->aliasname : t->name,
 			   rv->location);
@@ -143,14 +141,19 @@ static int from_item(sql_ctx *c, sql_query *q, PgQuery__Node *n);
 
 /* RIGHT and FULL JOIN null-extend every table before them: those must
  * be the join's own left side, with no subquery merged into the query
- * (its WHERE would then filter the null-extended rows). */
+ * (its WHERE would then filter the null-extended rows; analyze_from reads
+ * FROM again with the subqueries gathered, which serves joins of
+ * subqueries only). */
 static int check_right_join(sql_ctx *c, const sql_query *q, int first)
 {
 	if (first > 0)
 		return unsupported(c, "RIGHT or FULL JOIN after a comma in FROM", -1);
 	for (int i = 0; i < q->nrte; i++)
 		if (q->rtes[i].merged)
-			return unsupported(c, "RIGHT or FULL JOIN with a subquery in FROM", -1);
+			return unsupported(c,
+					   "RIGHT or FULL JOIN between a subquery in FROM and a "
+					   "distributed table",
+					   -1);
 	return MUR_OK;
 }
 
@@ -158,10 +161,8 @@ static int join_item(sql_ctx *c, sql_query *q, PgQuery__JoinExpr *j)
 {
 	sql_rte *r;
 	int first = q->nrte;
-	if (j->join_using_alias) /* not taken and ignored */
-		return unsupported(c, "an alias on JOIN ... USING (JOIN ... USING (c) AS x)", -1);
-	if (j->alias)
-		return unsupported(c, "an alias on a join in FROM ((a JOIN b ...) AS x)", -1);
+	if (j->alias) /* analyze_from_subq.c */
+		return sql_analyze_from_join_alias(c, q, j);
 	if (from_item(c, q, j->larg) != MUR_OK)
 		return MUR_ERR;
 	if (j->rarg->node_case != PG_QUERY__NODE__NODE_RANGE_VAR &&
@@ -275,7 +276,8 @@ static int analyze_from_items(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s, 
 
 /* Subqueries in FROM that run shard by shard merge into q
  * (analyze_subq.c); when another one's rows must be gathered to the
- * leader, q runs there, so FROM is read again with every one gathered. */
+ * leader (or a RIGHT / FULL JOIN would null-extend a merged one), q runs
+ * there, so FROM is read again with every one gathered. */
 static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 {
 	int nsubs = c->nsubs, nmerged = 0, rc, distinct = q->distinct, locks = q->locks_rows;
@@ -300,8 +302,11 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 		return rc;
 	}
 	rc = analyze_from_items(c, q, s, &nmerged);
+	for (int i = 0; rc != MUR_OK && i < q->nrte; i++) /* refused before it counted */
+		nmerged += q->rtes[i].merged;
 	if (rc == MUR_OK || !nmerged || c->no_merge)
 		return rc;
+	mur_error first = *c->err;
 	mur_error_clear(c->err);
 	sql_subq_rollback(c, nsubs);
 	memset(q, 0, sizeof *q);
@@ -311,6 +316,9 @@ static int analyze_from(sql_ctx *c, sql_query *q, PgQuery__SelectStmt *s)
 	c->no_merge++;
 	rc = analyze_from_items(c, q, s, &nmerged);
 	c->no_merge--;
+	if (rc != MUR_OK && !strcmp(first.sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED) &&
+	    !strcmp(c->err->sqlstate, SQLSTATE_FEATURE_NOT_SUPPORTED))
+		*c->err = first; /* why it was read again: the construct the user wrote */
 	return rc;
 }
 
@@ -346,6 +354,14 @@ static int expand_star(sql_ctx *c, sql_query *q, PgQuery__ColumnRef *r)
 				return MUR_ERR;
 		return MUR_OK;
 	}
+	if (only && (found = sql_view_find(q, only)) >= 0 && q->views[found].first_rte < 0) {
+		const sql_view *w = &q->views[found]; /* JOIN ... USING (c) AS only */
+		for (int k = 0; k < w->ncols; k++)
+			if (add_target(c, q, w->cols[k].e, w->cols[k].name, r->location) != MUR_OK)
+				return MUR_ERR;
+		return MUR_OK;
+	}
+	found = 0;
 	for (int i = 0; i < q->nrte; i++) {
 		const cat_table *t = q->rtes[i].table;
 		int v = sql_view_at(q, i);
@@ -505,12 +521,8 @@ int sql_analyze_sort_item(sql_ctx *c, sql_query *q, PgQuery__SortBy *sb, sql_sor
 {
 	int pos = position_ref(sb->node), t = -1;
 	const char *name = bare_name(sb->node);
-	if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
-		return unsupported(c, "ORDER BY ... USING", sb->location);
-	out->desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
-	out->nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-			   (out->desc &&
-			    sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST);
+	if (sql_sort_order(c, sb, &out->desc, &out->nulls_first) != MUR_OK)
+		return MUR_ERR;
 	if (pos) {
 		if (pos < 1 || pos > q->ntarget)
 			return sql_err(c, SQLSTATE_INVALID_COLUMN_REFERENCE,
@@ -656,6 +668,38 @@ static const char *locking_name(const PgQuery__SelectStmt *s)
 	}
 }
 
+/* FOR UPDATE OF name, ...: each name a table or subquery of FROM (42P01
+ * otherwise, as PostgreSQL; murphy locks every row the statement reads,
+ * so the list only has to name what is there); a join's alias, (a JOIN b)
+ * AS x or JOIN ... USING (c) AS x, is 0A000, as in PostgreSQL. */
+static int check_locked_rels(sql_ctx *c, const sql_query *q, const PgQuery__SelectStmt *s)
+{
+	for (size_t i = 0; i < s->n_locking_clause; i++) {
+		const PgQuery__Node *n = s->locking_clause[i];
+		if (n->node_case != PG_QUERY__NODE__NODE_LOCKING_CLAUSE)
+			continue;
+		for (size_t k = 0; k < n->locking_clause->n_locked_rels; k++) {
+			const PgQuery__Node *r = n->locking_clause->locked_rels[k];
+			const char *name = r->node_case == PG_QUERY__NODE__NODE_RANGE_VAR
+						   ? r->range_var->relname
+						   : NULL;
+			int v = name ? sql_view_find(q, name) : -1, found = v >= 0;
+			for (int t = 0; name && t < q->nrte && !found; t++)
+				found = !q->rtes[t].merged && !strcmp(q->rtes[t].alias, name);
+			if (!name || !found)
+				return sql_err(c, SQLSTATE_UNDEFINED_TABLE, -1,
+					       "relation \"%s\" in %s clause not found in FROM "
+					       "clause",
+					       name ? name : "?", locking_name(s) + 7);
+			if (v >= 0 && (q->views[v].first_rte < 0 || q->views[v].join))
+				return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+					       "%s cannot be applied to a join",
+					       locking_name(s) + 7);
+		}
+	}
+	return MUR_OK;
+}
+
 /* The strongest of s's locking clauses (sql_lock_rows). */
 static sql_lock_rows locking_strength(const PgQuery__SelectStmt *s)
 {
@@ -697,6 +741,8 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	rc = sql_analyze_window_clause(c);
 	if (rc == MUR_OK)
 		rc = analyze_from(c, q, s);
+	if (rc == MUR_OK && s->n_locking_clause)
+		rc = check_locked_rels(c, q, s);
 	if (rc == MUR_OK)
 		rc = analyze_where(c, q, s->where_clause);
 	c->win_ok = 1; /* window functions: select list and ORDER BY only */

@@ -98,10 +98,8 @@ static const sql_query *first_leaf(sql_ctx *c, const sql_setop *n)
 static int setop_sort(sql_ctx *c, sql_setop *top, PgQuery__SortBy *sb, sql_sort *out)
 {
 	PgQuery__Node *n = sb->node;
-	out->desc = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
-	out->nulls_first = sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-			   (out->desc &&
-			    sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST);
+	if (sql_sort_order(c, sb, &out->desc, &out->nulls_first) != MUR_OK)
+		return MUR_ERR;
 	out->target = -1;
 	if (n->node_case == PG_QUERY__NODE__NODE_A_CONST &&
 	    n->a_const->val_case == PG_QUERY__A__CONST__VAL_IVAL) {

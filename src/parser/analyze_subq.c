@@ -67,6 +67,19 @@ void sql_scope_leave(sql_ctx *c, const sql_scope_save *sv)
 	c->agg_where = sv->agg_where;
 }
 
+static int correlated(sql_ctx *c, const char *col, const char *tbl, int loc)
+{
+	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
+		"murphy does not support correlated subqueries yet");
+	mur_error_detail(c->err,
+			 "The subquery refers to column \"%s\" of the query around it (table "
+			 "\"%s\").",
+			 col, tbl);
+	mur_error_hint(c->err, "Write it as a join, or as an uncorrelated subquery (IN, EXISTS "
+			       "over the whole table).");
+	return MUR_ERR;
+}
+
 int sql_check_outer_column(sql_ctx *c, const char *tbl, const char *col, int loc)
 {
 	for (int k = c->nouter - 1; k >= 0; k--) {
@@ -76,18 +89,27 @@ int sql_check_outer_column(sql_ctx *c, const char *tbl, const char *col, int loc
 				continue;
 			if (cat_column_index(q->rtes[i].table, col) < 0)
 				continue;
-			sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
-				"murphy does not support correlated subqueries yet");
-			mur_error_detail(c->err,
-					 "The subquery refers to column \"%s\" of the query "
-					 "around it (table \"%s\").",
-					 col, q->rtes[i].alias);
-			mur_error_hint(c->err, "Write it as a join, or as an uncorrelated "
-					       "subquery (IN, EXISTS over the whole table).");
-			return MUR_ERR;
+			return correlated(c, col, q->rtes[i].alias, loc);
 		}
+		for (int v = 0; v < q->nview; v++) /* a merged subquery's names */
+			if ((!tbl || !strcmp(q->views[v].alias, tbl)) &&
+			    sql_view_column(q, q->views[v].alias, col, NULL))
+				return correlated(c, col, q->views[v].alias, loc);
 	}
 	return MUR_OK;
+}
+
+int sql_outer_from_item(const sql_ctx *c, const char *name)
+{
+	for (int k = c->nouter - 1; k >= 0; k--) {
+		const sql_query *q = c->outer[k];
+		for (int i = 0; i < q->nrte; i++)
+			if (!q->rtes[i].merged && !strcmp(q->rtes[i].alias, name))
+				return 1;
+		if (sql_view_find(q, name) >= 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* A nested SELECT (or set operation) analyzed in its own scope: *q, or
@@ -243,6 +265,12 @@ sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl)
 		return sql_unsupported(c, "subqueries in this statement", sl->location), NULL;
 	if (sublink_kind(c, sl, &kind, &all) || mur_error_is_set(c->err))
 		return NULL;
+	if (kind == SQL_SUB_SET && sl->testexpr &&
+	    sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
+		return sql_unsupported(c,
+				       "row comparisons with a subquery ((a, b) IN (SELECT ...))",
+				       sl->location),
+		       NULL;
 	if (kind != SQL_SUB_SET || !strcmp(sublink_op(sl), all ? "<>" : "=")) {
 		/* correlated by equalities: a semi-join (analyze_semijoin.c) */
 		sql_expr *semi = kind == SQL_SUB_EXISTS   ? sql_exists_semijoin(c, sl)

@@ -184,10 +184,38 @@ static int using_names(sql_ctx *c, PgQuery__JoinExpr *j, const char **names, int
 	return MUR_OK;
 }
 
+/* JOIN ... USING (cols) AS alias: a name scope (sql_view without tables of
+ * its own, first_rte -1) holding only the merged columns, reached only as
+ * alias.col or alias.*; the joined tables stay visible (PostgreSQL 14). */
+static int using_alias(sql_ctx *c, sql_query *q, int from, const char *alias)
+{
+	sql_view *v;
+	for (int i = 0; i < q->nrte; i++)
+		if ((!q->rtes[i].merged && !strcmp(q->rtes[i].alias, alias)) ||
+		    sql_view_find(q, alias) >= 0)
+			return sql_err(c, "42712", -1, "table name \"%s\" specified more than once",
+				       alias);
+	if (q->nview >= SQL_RTES_MAX)
+		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
+			       "murphy joins at most %d tables", SQL_RTES_MAX);
+	v = &q->views[q->nview];
+	if (!(v->cols = sql_alloc(c, sizeof(sql_target) * (size_t)(q->nusing - from + 1))))
+		return MUR_ERR;
+	snprintf(v->alias, sizeof v->alias, "%s", alias);
+	v->first_rte = -1;
+	v->ncols = q->nusing - from;
+	for (int k = 0; k < v->ncols; k++) {
+		snprintf(v->cols[k].name, sizeof v->cols[k].name, "%s", q->usings[from + k].name);
+		v->cols[k].e = q->usings[from + k].e;
+	}
+	q->nview++;
+	return MUR_OK;
+}
+
 int sql_analyze_using(sql_ctx *c, sql_query *q, int first, int right, PgQuery__JoinExpr *j)
 {
 	const char *names[CAT_COLUMNS_MAX];
-	int n = 0, r = q->nrte - 1;
+	int n = 0, r = q->nrte - 1, from = q->nusing;
 	sql_star_col *old;
 	uint8_t *taken;
 	sides s = {.first = first};
@@ -224,7 +252,11 @@ int sql_analyze_using(sql_ctx *c, sql_query *q, int first, int right, PgQuery__J
 			return MUR_ERR;
 	if (!q->rtes[r].on)
 		q->rtes[r].on = sql_make_const_int(c, 1, MT_BOOL); /* NATURAL with nothing shared */
-	return q->rtes[r].on ? MUR_OK : MUR_ERR;
+	if (!q->rtes[r].on)
+		return MUR_ERR;
+	if (j->join_using_alias && j->join_using_alias->aliasname)
+		return using_alias(c, q, from, j->join_using_alias->aliasname);
+	return MUR_OK;
 }
 
 int sql_using_star(sql_ctx *c, sql_query *q)

@@ -250,14 +250,11 @@ static int analyze_window_exprs(sql_ctx *c, const win_def *d, sql_expr *x, sql_w
 			return MUR_ERR;
 	for (size_t i = 0; i < d->norder; i++, n++) {
 		PgQuery__SortBy *sb = d->order[i]->sort_by;
-		if (sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_USING)
-			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, sb->location,
-				       "murphy does not support ORDER BY ... USING yet");
-		w->desc[i] = sb->sortby_dir == PG_QUERY__SORT_BY_DIR__SORTBY_DESC;
-		w->nulls_first[i] =
-			sb->sortby_nulls == PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_FIRST ||
-			(w->desc[i] &&
-			 sb->sortby_nulls != PG_QUERY__SORT_BY_NULLS__SORTBY_NULLS_LAST);
+		int desc, nulls_first;
+		if (sql_sort_order(c, sb, &desc, &nulls_first) != MUR_OK)
+			return MUR_ERR;
+		w->desc[i] = (uint8_t)desc;
+		w->nulls_first[i] = (uint8_t)nulls_first;
 		if (!(x->args[n] = sql_resolve_unknown(c, sql_analyze_expr(c, sb->node))))
 			return MUR_ERR;
 	}

@@ -912,8 +912,20 @@ int sql_plan_drop(sql_ctx *c, PgQuery__DropStmt *s, plan *p)
 		return sql_plan_drop_schema(c, s, p);
 	case PG_QUERY__OBJECT_TYPE__OBJECT_SEQUENCE:
 		return sql_plan_drop_sequence(c, s, p);
-	default:
-		return unsupported(c, -1, "this DROP statement");
+	default: { /* named by its object type: OBJECT_FUNCTION is DROP FUNCTION */
+		const ProtobufCEnumValue *v =
+			protobuf_c_enum_descriptor_get_value(&pg_query__object_type__descriptor,
+							     (int)s->remove_type);
+		char what[64] = "?";
+		if (v && !strncmp(v->name, "OBJECT_", 7))
+			snprintf(what, sizeof what, "%s",
+				 !strcmp(v->name, "OBJECT_MATVIEW") ? "MATERIALIZED VIEW"
+								    : v->name + 7);
+		for (char *u = what; (u = strchr(u, '_')); u++)
+			*u = ' '; /* OBJECT_FOREIGN_TABLE: DROP FOREIGN TABLE */
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support DROP %s yet", what);
+	}
 	}
 }
 

@@ -210,6 +210,35 @@ static int set_value(sql_ctx *c, PgQuery__VariableSetStmt *s, plan_set *ps)
 	return MUR_OK;
 }
 
+/* PostgreSQL's planner method and cost settings (its "Query Tuning"
+ * group), which murphy's planner does not read: SET / RESET of one the
+ * leader does not already take (lead_session.c's known settings) is 0A000
+ * naming it, not 42704 as if PostgreSQL had no such setting. */
+static int pg_planner_setting(const char *name)
+{
+	static const char *const others[] = {"constraint_exclusion",
+					     "cursor_tuple_fraction",
+					     "default_statistics_target",
+					     "effective_cache_size",
+					     "force_parallel_mode",
+					     "from_collapse_limit",
+					     "join_collapse_limit",
+					     "min_parallel_index_scan_size",
+					     "min_parallel_table_scan_size",
+					     "parallel_leader_participation",
+					     "plan_cache_mode",
+					     "recursive_worktuple_fraction",
+					     NULL};
+	size_t n = strlen(name);
+	if (!strncmp(name, "enable_", 7) || !strncmp(name, "geqo_", 5) ||
+	    (n > 5 && !strcmp(name + n - 5, "_cost")))
+		return 1;
+	for (int i = 0; others[i]; i++)
+		if (!strcmp(name, others[i]))
+			return 1;
+	return 0;
+}
+
 int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p)
 {
 	plan_set *ps = &p->u.set;
@@ -217,6 +246,13 @@ int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p)
 	p->tag = "SET";
 	lower_copy(ps->name, sizeof ps->name, s->name);
 	ps->is_local = s->is_local;
+	if (pg_planner_setting(ps->name) &&
+	    strcmp(ps->name, "enable_seqscan")) /* taken: leader/lead_session.c */
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support PostgreSQL's planner setting \"%s\" (its "
+			       "own planner has murphy.join_strategy and "
+			       "murphy.shuffle_strategy)",
+			       ps->name);
 	switch (s->kind) {
 	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE:
 		if (set_value(c, s, ps) != MUR_OK)

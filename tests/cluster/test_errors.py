@@ -72,10 +72,24 @@ UNSUPPORTED = [
     ("SELECT id, count(*) OVER (ORDER BY id ROWS BETWEEN 1 + 1 PRECEDING AND CURRENT ROW) "
      "FROM errs", "frame"),
     ("CREATE TEMP VIEW v AS SELECT id FROM errs", "temporary view"),
-    # was taken and ignored: NATURAL JOIN on the table's names, the alias's unknown
-    ("SELECT * FROM errs AS e (a, b)", "column aliases on a table"),
-    ("SELECT * FROM errs JOIN errs e2 USING (id) AS j", "alias on join ... using"),
-    ("SELECT * FROM (errs JOIN errs e2 USING (id)) AS j", "alias on a join"),
+    ("SELECT * FROM errs ORDER BY id USING ~<~", "using ~<~"),
+    # were "this statement" / "this DROP statement"
+    ("CREATE RULE r AS ON INSERT TO errs DO INSTEAD NOTHING", "create rule"),
+    ("CREATE TRIGGER tg BEFORE INSERT ON errs FOR EACH ROW EXECUTE FUNCTION f()",
+     "create trigger"),
+    ("DROP FUNCTION IF EXISTS f(int)", "drop function"),
+    ("DROP MATERIALIZED VIEW IF EXISTS mv", "drop materialized view"),
+    ("DROP FOREIGN TABLE IF EXISTS ft", "drop foreign table"),
+    # were 42704, as if PostgreSQL had no such setting
+    ("SET enable_sort = off", 'planner setting "enable_sort"'),
+    ("RESET random_page_cost", 'planner setting "random_page_cost"'),
+    # were 42703 / 42601 / 42601, as if the statement were wrong
+    ("SELECT e FROM errs e", "whole-row references"),
+    ("SELECT (e.*)::text FROM errs e", "whole-row references"),
+    ("SELECT (SELECT e) FROM errs e", "whole-row references"),
+    # was 42P01: the column of a subquery in FROM around it
+    ("SELECT (SELECT s.m) FROM (SELECT n AS m FROM errs) s", "correlated subqueries"),
+    ("SELECT id FROM errs WHERE (id, id) IN (SELECT id, id FROM errs)", "row comparisons"),
 ]
 
 
@@ -110,3 +124,13 @@ def test_many_errors_in_a_row(db, other):
         with pytest.raises(psycopg2.Error):
             cur.execute("SELECT * FROM errs WHERE id = 'bad%d'" % i)
     still_works(db, other)
+
+
+def test_for_update_of_names_what_from_has(db):
+    # was accepted whatever OF named
+    db.both_error("SELECT * FROM errs FOR UPDATE OF nosuch", "42P01")
+    db.both_error("SELECT * FROM errs e FOR SHARE OF errs", "42P01")
+    db.both_error("SELECT * FROM errs JOIN errs e2 USING (id) AS j FOR UPDATE OF j", "0A000")
+    db.both_error("SELECT * FROM (errs JOIN errs e2 USING (id)) AS j FOR UPDATE OF j", "0A000")
+    db.both("SELECT id FROM errs e FOR SHARE OF e")
+    db.both("SELECT s.id FROM (SELECT id FROM errs) s, errs e WHERE s.id = e.id FOR UPDATE OF s, e")

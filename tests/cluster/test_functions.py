@@ -107,6 +107,10 @@ MATH = [
     "SELECT id, degrees(f), radians(i), radians(n) FROM nums",
     "SELECT pi(), degrees(pi()), ln(2.0), log(2, 1024), exp(1), sign(-0.0), log10(1000)",
     "SELECT id FROM nums WHERE ln(n) > 2 ORDER BY id",
+    # function-style casts: a type's own name called as a function
+    "SELECT id, float8(i) / 4, int8(i) * 3, text(i) || '!', int4(f), numeric(i) FROM nums",
+    "SELECT float8(count(*)) / (SELECT count(*) FROM nums) FROM nums GROUP BY i > 0",
+    "SELECT bool('t'), int2('7'), date('2024-02-29'), float4(n) FROM nums WHERE id = 2",
 ]
 
 
@@ -124,6 +128,8 @@ def test_math_function(nums, sql):
     ("SELECT exp(1000.0::float8)", "22003"),
     ("SELECT pi(1)", "42883"),
     ("SELECT ln('x'::text)", "42883"),
+    ("SELECT int4('x')", "22P02"),
+    ("SELECT float8(i, 2) FROM nums", "42883"),
 ])
 def test_math_function_error(nums, sql, sqlstate):
     nums.both_error(sql, sqlstate)

@@ -112,6 +112,14 @@ QUERIES = [
     "WITH t AS (SELECT id, k FROM b WHERE k > 60) SELECT * FROM a JOIN t USING (id)",
     "WITH t AS (SELECT id, k AS bk FROM b) SELECT * FROM a NATURAL LEFT JOIN t",
     "SELECT * FROM (SELECT id, v FROM a WHERE id < 200) s NATURAL JOIN b",
+    # RIGHT / FULL JOIN of subqueries (or renamed tables): gathered, joined on
+    # the leader (murphy refused them: a merged subquery before a RIGHT JOIN)
+    "SELECT * FROM (SELECT id, k FROM a) s FULL JOIN (SELECT id, w FROM b) t USING (id)",
+    "SELECT * FROM (SELECT id, 1 AS one FROM a WHERE id < 200) s NATURAL FULL JOIN "
+    "(SELECT id, 2 AS two FROM b) t",
+    "SELECT s.id, t.id FROM (SELECT id FROM a) s RIGHT JOIN (SELECT id FROM b WHERE id > 400) t"
+    " ON s.id = t.id",
+    "SELECT * FROM a x (id, ak) FULL JOIN b y (id, bk) USING (id)",
     # the null-extended side's distribution column no longer splits rows by shard
     "SELECT a.id, count(*) FROM a RIGHT JOIN b ON a.id = b.id GROUP BY a.id",
     "SELECT count(DISTINCT a.id), count(*) FROM a FULL JOIN b ON a.id = b.id",
@@ -149,6 +157,54 @@ def test_using_errors_match_postgres(db):
     db.both_error("SELECT * FROM a JOIN b USING (id, id)", "42701")
 
 
+# t AS x (c1, c2): the alias renames the first columns (the others keep
+# theirs); joins, USING and NATURAL see the new names (murphy refused them,
+# and before that joined on the table's own names)
+RENAMED = [
+    "SELECT * FROM a AS x (x1, x2, x3) ORDER BY x1 LIMIT 5",
+    "SELECT x.*, p FROM a x (p) WHERE p < 5 ORDER BY p",
+    "SELECT * FROM a x (id, k2) NATURAL JOIN b y (id)",
+    "SELECT * FROM a x (k, id) NATURAL JOIN b y (k, i2)",
+    "SELECT x.k2, y.bk, id FROM a x (id, k2) JOIN b y (id, bk) USING (id) WHERE k2 > 50",
+    "SELECT * FROM a x (i) LEFT JOIN c z (ci, k) ON x.k = z.k",
+    "SELECT k2, count(*) FROM a x (i, k2) GROUP BY k2 ORDER BY k2 NULLS FIRST",
+    "WITH t AS (SELECT id, k FROM b) SELECT * FROM a JOIN t AS u (id, bk) USING (id)",
+    "SELECT * FROM r AS s (rk, rname) JOIN a ON a.k = s.rk",
+    # (a JOIN b ...) AS x (cols): the join's columns under x's names
+    "SELECT x1, x3, x5 FROM (a CROSS JOIN r) AS x (x1, x2, x3, x4, x5) WHERE x2 = x4",
+    "SELECT x.id, x.w FROM (a JOIN b USING (id)) AS x WHERE x.v > 'a5'",
+    "SELECT * FROM (a x (p) JOIN b y (q) ON p = q) AS j (i1, k1, v1, i2) ORDER BY i1 LIMIT 5",
+    "SELECT j.v, r.name FROM (a JOIN b USING (id)) AS j JOIN r ON r.k = j.id",
+    # JOIN ... USING (c) AS x: x names the merged columns only, a and b stay
+    "SELECT * FROM a JOIN b USING (id) AS x WHERE x.id < 160",
+    "SELECT x.*, a.v FROM a JOIN b USING (id, k) AS x ORDER BY x.id",
+    "SELECT x.id, a.id, b.id FROM a FULL JOIN b USING (id) AS x WHERE x.id % 50 = 0",
+    "SELECT x.k, count(*) FROM a JOIN c USING (k) AS x GROUP BY x.k ORDER BY 1",
+]
+
+
+@pytest.mark.parametrize("sql", RENAMED)
+def test_table_column_aliases_match_postgres(db, sql):
+    assert db.both(sql) is not None
+
+
+def test_table_column_alias_errors_match_postgres(db):
+    db.both_error("SELECT * FROM a x (p, q, r, s)", "42P10")
+    db.both_error("SELECT a.id FROM a x (p)", "42P01")
+    db.both_error("SELECT id FROM a x (p)", "42703")
+    # a join's alias hides its tables; a name both sides have is ambiguous
+    db.both_error("SELECT a.v FROM (a JOIN b USING (id)) AS x", "42P01")
+    db.both_error("SELECT x.k FROM (a JOIN b ON a.id = b.id) AS x", "42702")
+    db.both_error("SELECT k FROM (SELECT * FROM a JOIN b ON a.id = b.id) AS x", "42702")
+    # the same for a subquery whose rows are gathered (DISTINCT): murphy took the first
+    db.both_error("SELECT x.k FROM (SELECT DISTINCT * FROM a JOIN b ON a.id = b.id) AS x",
+                  "42702")
+    db.both_error("SELECT k FROM (SELECT DISTINCT * FROM a JOIN b ON a.id = b.id) AS x", "42702")
+    db.both("SELECT x.v, x.* FROM (SELECT DISTINCT * FROM a JOIN b USING (id)) AS x")
+    db.both_error("SELECT x.v FROM a JOIN b USING (id) AS x", "42703")
+    db.both_error("SELECT * FROM a JOIN b USING (id) AS a", "42712")
+
+
 def explain(db, sql):
     _, rows = db.murphy("EXPLAIN " + sql)
     return "\n".join(r[0] for r in rows)
@@ -172,6 +228,11 @@ def test_unplannable_outer_join_refused_clearly(db):
     with pytest.raises(psycopg2.Error) as e:
         db.murphy("SELECT count(*) FROM r, a RIGHT JOIN b ON a.id = b.id")
     assert e.value.pgcode == "0A000" and "RIGHT or FULL JOIN" in str(e.value), e.value
+    # a subquery gathered to the leader cannot be joined with a distributed table
+    with pytest.raises(psycopg2.Error) as e:
+        db.murphy("SELECT * FROM (SELECT id FROM a) s RIGHT JOIN b ON s.id = b.id")
+    assert e.value.pgcode == "0A000" and "RIGHT or FULL JOIN between a subquery" in str(
+        e.value), e.value
     # not co-located and no join key: only broadcast, which would repeat rows
     with pytest.raises(psycopg2.Error) as e:
         db.murphy("SELECT count(*) FROM a FULL JOIN c ON a.k < c.k")

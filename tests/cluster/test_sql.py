@@ -100,6 +100,15 @@ QUERIES = [
     "SELECT id, score FROM users ORDER BY score DESC, id LIMIT 7",
     "SELECT id, created_at FROM orders ORDER BY created_at, id LIMIT 15",
     "SELECT id FROM users ORDER BY 1 LIMIT 0",
+    # ORDER BY ... USING < / > (as ASC / DESC, NULLS FIRST after >): queries,
+    # windows, ordered aggregates, set operations (which took it as ASC)
+    "SELECT id, age FROM users ORDER BY age USING >, id",
+    "SELECT id, age FROM users ORDER BY age USING <, id USING > LIMIT 20",
+    "SELECT id, age FROM users ORDER BY age USING > NULLS LAST, id LIMIT 10",
+    "SELECT id, rank() OVER (ORDER BY age USING >) FROM users ORDER BY id",
+    "SELECT state, string_agg(name, ',' ORDER BY id USING >) FROM users GROUP BY state "
+    "ORDER BY state",
+    "SELECT age FROM users UNION SELECT qty FROM orders ORDER BY 1 USING >",
     # DISTINCT
     "SELECT DISTINCT state FROM users",
     "SELECT DISTINCT state, active FROM users",

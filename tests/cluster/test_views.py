@@ -48,6 +48,9 @@ def test_view_answers_as_postgres(vdb):
     db.exec_both("CREATE VIEW big_north AS SELECT o.id, o.amount FROM big_orders o "
                  "WHERE o.cust IN (SELECT id FROM custs WHERE region = 'north')")
     db.both("SELECT * FROM big_north ORDER BY id")
+    # an alias's column list renames the view's first columns (was ignored)
+    db.both("SELECT * FROM per_cust AS p (c) WHERE c = 1")
+    db.both("SELECT p.n, p.t, tag FROM per_cust p (n, t) ORDER BY n")
     # a WITH query of the outer statement does not shadow the view's tables
     db.both("WITH orders AS (SELECT 1 AS id) SELECT count(*) FROM big_orders")
 
