@@ -211,12 +211,14 @@ static int set_value(sql_ctx *c, PgQuery__VariableSetStmt *s, plan_set *ps)
 }
 
 /* PostgreSQL's planner method and cost settings (its "Query Tuning"
- * group), which murphy's planner does not read: SET / RESET of one the
- * leader does not already take (lead_session.c's known settings) is 0A000
- * naming it, not 42704 as if PostgreSQL had no such setting. */
+ * group), which murphy's planner does not read: SET / RESET of one is
+ * 0A000 naming it, not 42704 as if PostgreSQL had no such setting, and
+ * never taken and ignored. */
 static int pg_planner_setting(const char *name)
 {
 	static const char *const others[] = {"constraint_exclusion",
+					     "geqo",
+					     "jit",
 					     "cursor_tuple_fraction",
 					     "default_statistics_target",
 					     "effective_cache_size",
@@ -246,12 +248,17 @@ int sql_plan_set(sql_ctx *c, PgQuery__VariableSetStmt *s, plan *p)
 	p->tag = "SET";
 	lower_copy(ps->name, sizeof ps->name, s->name);
 	ps->is_local = s->is_local;
-	if (pg_planner_setting(ps->name) &&
-	    strcmp(ps->name, "enable_seqscan")) /* taken: leader/lead_session.c */
+	if (pg_planner_setting(ps->name))
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy does not support PostgreSQL's planner setting \"%s\" (its "
 			       "own planner has murphy.join_strategy and "
 			       "murphy.shuffle_strategy)",
+			       ps->name);
+	if (!strcmp(ps->name, "work_mem") || !strcmp(ps->name, "max_parallel_workers_per_gather"))
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support PostgreSQL's resource setting \"%s\" (its "
+			       "followers run each shard's part in SQLite, which has no such "
+			       "limit)",
 			       ps->name);
 	switch (s->kind) {
 	case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE:

@@ -83,6 +83,13 @@ UNSUPPORTED = [
     # were 42704, as if PostgreSQL had no such setting
     ("SET enable_sort = off", 'planner setting "enable_sort"'),
     ("RESET random_page_cost", 'planner setting "random_page_cost"'),
+    # once taken and ignored (leader/lead_session.c's known settings)
+    ("SET enable_seqscan = off", 'planner setting "enable_seqscan"'),
+    ("SET jit = off", 'planner setting "jit"'),
+    ("SET geqo = off", 'planner setting "geqo"'),
+    ("SET work_mem = '64MB'", 'resource setting "work_mem"'),
+    ("SET max_parallel_workers_per_gather = 0",
+     'resource setting "max_parallel_workers_per_gather"'),
     # were 42703 / 42601 / 42601, as if the statement were wrong
     ("SELECT e FROM errs e", "whole-row references"),
     ("SELECT (e.*)::text FROM errs e", "whole-row references"),
