@@ -784,6 +784,14 @@ void cat_table_qualified(const cat_table *t, char *out, size_t outsz);
 /* A schema a table or view may be created in: 3F000 when absent, 0A000
  * for pg_catalog, information_schema and murphy. */
 int cat_schema_check_usable(const catalog *c, const char *name, mur_error *err);
+/* The id of created schema name; 0 for a built-in one or none. */
+uint32_t cat_schema_id(const catalog *c, const char *name);
+/* 1 when role (superuser: whether it is one) may look objects up in
+ * schema name: a superuser, a built-in schema (public keeps USAGE for
+ * every role, as PostgreSQL's default), a schema that does not exist (the
+ * lookup reports it), or a created one the role holds USAGE on, itself or
+ * through PUBLIC (GRANT USAGE ON SCHEMA: a grants row under its id). */
+int cat_schema_usage(const catalog *c, const char *role, int superuser, const char *name);
 
 /* Bumped by every table create/drop: prepared plans older than this are
  * re-planned (they may point at a dropped table). */
@@ -874,6 +882,7 @@ int cat_role_change_apply(catalog *c, const cat_role_change *ch, const char *by,
 #define CAT_PRIV_UPDATE 4u
 #define CAT_PRIV_DELETE 8u
 #define CAT_PRIV_ALL 15u
+#define CAT_PRIV_USAGE 16u       /* on a created schema (its id), not a table */
 #define CAT_ROLE_PUBLIC "public" /* the grantee PUBLIC: every role */
 /* (table, role) pairs holding a privilege: a linear look-up per table a
  * statement names, while planning. */
