@@ -366,6 +366,7 @@ def test_schema_usage_as_postgres(cluster, admin, pgconn):
              "CREATE TABLE vault.gold (id int PRIMARY KEY, v int)",
              "INSERT INTO vault.gold VALUES (1, 10), (2, 20)",
              "CREATE VIEW vault.gold_ids AS SELECT id FROM vault.gold",
+             "CREATE SEQUENCE vault.tick",
              "DROP ROLE IF EXISTS sam"]
     with admin.cursor() as cur, pgconn.cursor() as pcur:
         for sql in setup:
@@ -408,8 +409,23 @@ def test_schema_usage_as_postgres(cluster, admin, pgconn):
         return got, want and want.replace(pg_owner, "murphy")
 
     both("GRANT SELECT, INSERT ON vault.gold, vault.gold_ids TO sam")
+    with pgconn.cursor() as pcur:  # murphy's sequences carry no grants
+        pcur.execute("GRANT ALL ON SEQUENCE vault.tick TO sam")
     denied = ("42501", "permission denied for schema vault")
-    for sql in ("SELECT v FROM vault.gold ORDER BY id",
+    privileges = ("SELECT has_schema_privilege('vault', 'USAGE'), "
+                  "has_schema_privilege('sam', 'vault', 'usage'), "
+                  "has_schema_privilege('sam', 'vault', 'CREATE, USAGE'), "
+                  "has_schema_privilege('sam', 'vault', 'CREATE'), "
+                  "has_schema_privilege('sam', 'public', 'USAGE')")
+    m, p = as_sam(privileges)
+    assert m == p == ([(False, False, False, False, True)], None), (m, p)
+    for sql in ("SELECT has_schema_privilege('sam', 'nowhere', 'USAGE')",
+                "SELECT has_schema_privilege('sam', 'vault', 'SELECT')",
+                "SELECT has_schema_privilege('nobody_here', 'vault', 'USAGE')"):
+        m, p = as_sam(sql)
+        assert p[1] and m[1][:2] == p[1][:2], (sql, m, p)
+    for sql in ("SELECT nextval('vault.tick')", "SELECT * FROM vault.tick",
+                "SELECT v FROM vault.gold ORDER BY id",
                 "SELECT * FROM vault.gold_ids ORDER BY id",
                 "SELECT 1 FROM (SELECT 1) x JOIN vault.gold g ON true",
                 "INSERT INTO vault.gold VALUES (3, 30)",
@@ -420,7 +436,8 @@ def test_schema_usage_as_postgres(cluster, admin, pgconn):
     assert nspacl() == (None, None)
 
     both("GRANT USAGE ON SCHEMA vault TO sam")
-    for sql in ("SELECT v FROM vault.gold ORDER BY id", "SELECT * FROM vault.gold_ids ORDER BY id"):
+    for sql in ("SELECT v FROM vault.gold ORDER BY id", "SELECT * FROM vault.gold_ids ORDER BY id",
+                "SELECT nextval('vault.tick')", privileges):
         m, p = as_sam(sql)
         assert p[0] and m == p, (sql, m, p)
     got, want = nspacl()
