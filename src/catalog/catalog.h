@@ -757,8 +757,10 @@ int cat_schema_drop(catalog *c, const char *name, int cascade, mur_error *err);
 
 #define CAT_SEARCH_PATH_DEFAULT "\"$user\", public"
 #define CAT_SEARCH_PATH_MAX 32 /* schemas of a search_path that are looked in */
-/* The schemas of search_path text path (NULL: the default) that exist, in
- * order, each once, pg_catalog left out ("$user": user, NULL "murphy"),
+/* The schemas of search_path text path (NULL: the default) that exist and
+ * role user holds USAGE on (cat_schema_usage; a superuser, or a name with
+ * no role, every one), in order, each once, pg_catalog left out ("$user":
+ * user, NULL "murphy"),
  * into out (room for max); returns how many. */
 int cat_search_path(const catalog *c, const char *path, const char *user, char out[][CAT_NAME_MAX],
 		    int max);

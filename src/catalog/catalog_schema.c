@@ -23,7 +23,7 @@
  * done and says why (not atomic).
  *
  * search_path: cat_search_path turns a setting's text into the schemas
- * that exist, in order ("$user" is the role's name); cat_relation_schema
+ * that exist and the role may use (USAGE, as PostgreSQL's), in order ("$user" is the role's name); cat_relation_schema
  * answers where an unqualified name resolves (the first schema holding a
  * relation of that name, murphy's virtual tables last), and
  * cat_creation_schema where CREATE puts one (the first existing schema,
@@ -221,6 +221,15 @@ static const char *path_next(const char *p, char *out, size_t outsz)
 	return p;
 }
 
+/* 1 when user may use schema name on its search path: PostgreSQL leaves
+ * out the schemas the role lacks USAGE on.  A name without a role is
+ * --auth trust's session, a superuser. */
+static int path_usable(const catalog *c, const char *user, const char *name)
+{
+	const cat_role *r = user ? cat_role_get(c, user) : NULL;
+	return !r || r->superuser || cat_schema_usage(c, user, 0, name);
+}
+
 int cat_search_path(const catalog *c, const char *path, const char *user, char out[][CAT_NAME_MAX],
 		    int max)
 {
@@ -236,7 +245,7 @@ int cat_search_path(const catalog *c, const char *path, const char *user, char o
 		/* "$user" names a created schema only: the built-in murphy schema
 		 * is not the murphy role's */
 		if (!seen && (is_user ? find(c, s) >= 0 : cat_schema_exists(c, s)) &&
-		    strcmp(s, "pg_catalog"))
+		    strcmp(s, "pg_catalog") && path_usable(c, user, s))
 			snprintf(out[n++], CAT_NAME_MAX, "%s", s);
 	}
 	return n;

@@ -12,9 +12,9 @@
  *
  * A role without USAGE on a created schema (GRANT USAGE ON SCHEMA) gets
  * 42501 for any relation it names there (sql_schema_denied, called where
- * tables and views are looked up), qualified or found through the path;
- * PostgreSQL would rather leave such a schema out of the path, so an
- * unqualified name there answers 42501 here where PostgreSQL says 42P01.
+ * tables, views and sequences are looked up) when it names the schema;
+ * the search path leaves such a schema out (cat_search_path), so an
+ * unqualified name there is 42P01, as in PostgreSQL.
  *
  * c->search_path is the session's setting text (sql_options; NULL: the
  * default "$user", public), c->user the role "$user" names.  Answers are

@@ -434,10 +434,13 @@ def test_schema_usage_as_postgres(cluster, admin, pgconn):
         assert p[1] and p[1][:2] == denied, (sql, p)
         assert m == p, sql
     assert nspacl() == (None, None)
+    as_sam("SET search_path = vault, public")  # a schema without USAGE is left out
+    m, p = as_sam("SELECT v FROM gold")
+    assert p[1] and p[1][0] == "42P01" and m == p, (m, p)
 
     both("GRANT USAGE ON SCHEMA vault TO sam")
     for sql in ("SELECT v FROM vault.gold ORDER BY id", "SELECT * FROM vault.gold_ids ORDER BY id",
-                "SELECT nextval('vault.tick')", privileges):
+                "SELECT nextval('vault.tick')", privileges, "SELECT v FROM gold ORDER BY id"):
         m, p = as_sam(sql)
         assert p[0] and m == p, (sql, m, p)
     got, want = nspacl()
