@@ -876,7 +876,8 @@ int cat_role_change_apply(catalog *c, const cat_role_change *ch, const char *by,
 			  int *skipped, mur_error *err);
 /* ---- Table privileges (catalog_role.c) ------------------------------------
  * GRANT / REVOKE SELECT, INSERT, UPDATE, DELETE ON tables TO roles or
- * PUBLIC; a superuser holds every privilege, murphy.* views are readable
+ * PUBLIC (and USAGE ON SCHEMA: a created schema's id, CAT_PRIV_USAGE, in
+ * table_ids); a superuser holds every privilege, murphy.* views are readable
  * by all.  A change bumps cat_version, so prepared statements are checked
  * again. */
 #define CAT_PRIV_SELECT 1u

@@ -110,9 +110,10 @@ static int seq_schema_denied(sql_ctx *c, const sql_expr *a, const PgQuery__Node 
 	char text[CAT_NAME_MAX * 2 + 8];
 	mur_error scratch = {0};
 	const cat_sequence *s;
-	int loc = n->node_case == PG_QUERY__NODE__NODE_A_CONST     ? n->a_const->location
-		  : n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST ? n->type_cast->location
-								   : -1;
+	int loc;
+	if (n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST && n->type_cast->arg)
+		n = n->type_cast->arg; /* 'x'::regclass: the literal's position */
+	loc = n->node_case == PG_QUERY__NODE__NODE_A_CONST ? n->a_const->location : -1;
 	if (!c->cat || a->kind != SE_CONST || a->val.kind != MV_TEXT || a->val.len >= sizeof text)
 		return 0;
 	memcpy(text, a->val.s, a->val.len);

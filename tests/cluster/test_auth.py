@@ -424,7 +424,8 @@ def test_schema_usage_as_postgres(cluster, admin, pgconn):
                 "SELECT has_schema_privilege('nobody_here', 'vault', 'USAGE')"):
         m, p = as_sam(sql)
         assert p[1] and m[1][:2] == p[1][:2], (sql, m, p)
-    for sql in ("SELECT nextval('vault.tick')", "SELECT * FROM vault.tick",
+    for sql in ("SELECT nextval('vault.tick')", "SELECT currval('vault.tick'::regclass)",
+                "SELECT * FROM vault.tick",
                 "SELECT v FROM vault.gold ORDER BY id",
                 "SELECT * FROM vault.gold_ids ORDER BY id",
                 "SELECT 1 FROM (SELECT 1) x JOIN vault.gold g ON true",
@@ -433,6 +434,9 @@ def test_schema_usage_as_postgres(cluster, admin, pgconn):
         m, p = as_sam(sql)
         assert p[1] and p[1][:2] == denied, (sql, p)
         assert m == p, sql
+    for sql in ("COPY vault.gold TO STDOUT", "TRUNCATE vault.gold"):  # PostgreSQL: no position
+        m, p = as_sam(sql)
+        assert p[1][:2] == denied and m[1][:2] == denied, (sql, m, p)
     assert nspacl() == (None, None)
     as_sam("SET search_path = vault, public")  # a schema without USAGE is left out
     m, p = as_sam("SELECT v FROM gold")
