@@ -491,7 +491,9 @@ def test_schema_usage_as_postgres(cluster, admin, pgconn):
 def test_schema_usage_survives_a_restart():
     """GRANT USAGE ON SCHEMA is kept in catalog.db: after the leader
     restarts the granted role still reads the schema's table and another
-    role still may not (before: GRANT USAGE ON SCHEMA was 0A000)."""
+    role still may not; a dropped schema's grants are gone from the file
+    too, so a schema created again later (the same id) starts closed
+    (before: GRANT USAGE ON SCHEMA was 0A000)."""
     c = Cluster(followers=1)
     try:
         c.start()
@@ -500,19 +502,30 @@ def test_schema_usage_survives_a_restart():
             for sql in ("CREATE SCHEMA keep", "CREATE TABLE keep.t (id int PRIMARY KEY)",
                         "INSERT INTO keep.t VALUES (7)", "CREATE USER kim PASSWORD 'k'",
                         "CREATE USER ken PASSWORD 'k'", "GRANT SELECT ON keep.t TO kim, ken",
-                        "GRANT USAGE ON SCHEMA keep TO kim"):
+                        "GRANT USAGE ON SCHEMA keep TO kim",
+                        # the last schema's id comes back after a restart: its grants must not
+                        "CREATE SCHEMA gone", "GRANT USAGE ON SCHEMA gone TO ken",
+                        "DROP SCHEMA gone"):
                 cur.execute(sql)
         conn.close()
         c.stop()
         c.start()
+        conn = connect(c, "murphy", murphy_auth.PASSWORD)
+        with conn.cursor() as cur:
+            cur.execute("CREATE SCHEMA gone")
+            cur.execute("CREATE TABLE gone.t (id int PRIMARY KEY)")
+            cur.execute("GRANT SELECT ON gone.t TO ken")
+        assert one(conn, "SELECT nspacl FROM pg_namespace WHERE nspname = 'gone'") == (None,)
+        conn.close()
         kim = connect(c, "kim", "k")
         assert one(kim, "SELECT id FROM keep.t") == (7,)
         kim.close()
         ken = connect(c, "ken", "k")
-        with pytest.raises(psycopg2.Error) as e:
-            one(ken, "SELECT id FROM keep.t")
-        assert (e.value.pgcode, e.value.diag.message_primary) == (
-            "42501", "permission denied for schema keep")
+        for schema in ("keep", "gone"):
+            with pytest.raises(psycopg2.Error) as e:
+                one(ken, "SELECT id FROM %s.t" % schema)
+            assert (e.value.pgcode, e.value.diag.message_primary) == (
+                "42501", "permission denied for schema " + schema)
         ken.close()
     finally:
         c.cleanup()
