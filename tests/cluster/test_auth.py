@@ -450,9 +450,13 @@ def test_schema_usage_as_postgres(cluster, admin, pgconn):
     got, want = nspacl()
     assert got == want and "sam=U/" in got, (got, want)
 
+    m, p = as_sam("PREPARE gold_q AS SELECT v FROM vault.gold ORDER BY id")
+    assert m == p == (None, None), (m, p)
     both("REVOKE USAGE ON SCHEMA vault FROM sam")
     m, p = as_sam("SELECT v FROM vault.gold")
     assert m == p and p[1][:2] == denied, (m, p)
+    m, p = as_sam("EXECUTE gold_q")  # a prepared one is checked again
+    assert m[1][:2] == p[1][:2] == denied, (m, p)  # the position: the PREPARE's in PostgreSQL
     both("GRANT USAGE ON SCHEMA vault TO PUBLIC")
     m, p = as_sam("SELECT v FROM vault.gold ORDER BY id")
     assert p[0] and m == p, (m, p)
