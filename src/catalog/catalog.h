@@ -757,8 +757,10 @@ int cat_schema_drop(catalog *c, const char *name, int cascade, mur_error *err);
 
 #define CAT_SEARCH_PATH_DEFAULT "\"$user\", public"
 #define CAT_SEARCH_PATH_MAX 32 /* schemas of a search_path that are looked in */
-/* The schemas of search_path text path (NULL: the default) that exist, in
- * order, each once, pg_catalog left out ("$user": user, NULL "murphy"),
+/* The schemas of search_path text path (NULL: the default) that exist and
+ * role user holds USAGE on (cat_schema_usage; a superuser, or a name with
+ * no role, every one), in order, each once, pg_catalog left out ("$user":
+ * user, NULL "murphy"),
  * into out (room for max); returns how many. */
 int cat_search_path(const catalog *c, const char *path, const char *user, char out[][CAT_NAME_MAX],
 		    int max);
@@ -784,6 +786,14 @@ void cat_table_qualified(const cat_table *t, char *out, size_t outsz);
 /* A schema a table or view may be created in: 3F000 when absent, 0A000
  * for pg_catalog, information_schema and murphy. */
 int cat_schema_check_usable(const catalog *c, const char *name, mur_error *err);
+/* The id of created schema name; 0 for a built-in one or none. */
+uint32_t cat_schema_id(const catalog *c, const char *name);
+/* 1 when role (superuser: whether it is one) may look objects up in
+ * schema name: a superuser, a built-in schema (public keeps USAGE for
+ * every role, as PostgreSQL's default), a schema that does not exist (the
+ * lookup reports it), or a created one the role holds USAGE on, itself or
+ * through PUBLIC (GRANT USAGE ON SCHEMA: a grants row under its id). */
+int cat_schema_usage(const catalog *c, const char *role, int superuser, const char *name);
 
 /* Bumped by every table create/drop: prepared plans older than this are
  * re-planned (they may point at a dropped table). */
@@ -866,7 +876,8 @@ int cat_role_change_apply(catalog *c, const cat_role_change *ch, const char *by,
 			  int *skipped, mur_error *err);
 /* ---- Table privileges (catalog_role.c) ------------------------------------
  * GRANT / REVOKE SELECT, INSERT, UPDATE, DELETE ON tables TO roles or
- * PUBLIC; a superuser holds every privilege, murphy.* views are readable
+ * PUBLIC (and USAGE ON SCHEMA: a created schema's id, CAT_PRIV_USAGE, in
+ * table_ids); a superuser holds every privilege, murphy.* views are readable
  * by all.  A change bumps cat_version, so prepared statements are checked
  * again. */
 #define CAT_PRIV_SELECT 1u
@@ -874,6 +885,7 @@ int cat_role_change_apply(catalog *c, const cat_role_change *ch, const char *by,
 #define CAT_PRIV_UPDATE 4u
 #define CAT_PRIV_DELETE 8u
 #define CAT_PRIV_ALL 15u
+#define CAT_PRIV_USAGE 16u       /* on a created schema (its id), not a table */
 #define CAT_ROLE_PUBLIC "public" /* the grantee PUBLIC: every role */
 /* (table, role) pairs holding a privilege: a linear look-up per table a
  * statement names, while planning. */

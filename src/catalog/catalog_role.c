@@ -11,7 +11,9 @@
  *
  * Table privileges (GRANT / REVOKE) live beside them: an array of (table
  * id, role, privilege bits) in memory and the store's grants table, the
- * same write-first rule; a dropped role's grants go with it.
+ * same write-first rule; a dropped role's grants go with it.  USAGE on a
+ * created schema is a row of the same kind under the schema's id
+ * (CAT_PRIV_USAGE; catalog_schema.c, cat_schema_usage).
  *
  * Only verifiers are kept: cat_role_change_apply turns a statement's
  * password into its SCRAM-SHA-256 verifier (common/scram.h) before

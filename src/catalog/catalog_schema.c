@@ -11,6 +11,11 @@
  * sequences live in its schema), so the catalog is keyed by (schema,
  * name).
  *
+ * USAGE (GRANT USAGE ON SCHEMA, catalog_role.c) is a grants row under a
+ * created schema's id (CAT_PRIV_USAGE; the ids never meet a table's);
+ * cat_schema_usage answers whether a role may look names up in a schema,
+ * and a dropped schema's grants go with it.
+ *
  * DROP SCHEMA refuses a schema that holds a table, view or sequence
  * (2BP01, as PostgreSQL's).  CASCADE: the leader drops its tables (their
  * placements first, lead_ddl.c), then cat_schema_drop its sequences and
@@ -18,7 +23,7 @@
  * done and says why (not atomic).
  *
  * search_path: cat_search_path turns a setting's text into the schemas
- * that exist, in order ("$user" is the role's name); cat_relation_schema
+ * that exist and the role may use (USAGE, as PostgreSQL's), in order ("$user" is the role's name); cat_relation_schema
  * answers where an unqualified name resolves (the first schema holding a
  * relation of that name, murphy's virtual tables last), and
  * cat_creation_schema where CREATE puts one (the first existing schema,
@@ -169,9 +174,12 @@ int cat_schema_drop(catalog *c, const char *name, int cascade, mur_error *err)
 				     "schema \"%s\" does not exist", name);
 	if ((cascade && drop_views(c, name, err) != MUR_OK) || check_empty(c, name, err) != MUR_OK)
 		return MUR_ERR;
-	if (c->store && cat_store_run(c, "DELETE FROM schemas WHERE id = ?", "i", err,
-				      (int64_t)c->schemas[i].id) != MUR_OK)
+	if (c->store && (cat_store_run(c, "DELETE FROM schemas WHERE id = ?", "i", err,
+				       (int64_t)c->schemas[i].id) != MUR_OK ||
+			 cat_store_run(c, "DELETE FROM grants WHERE table_id = ?", "i", err,
+				       (int64_t)c->schemas[i].id) != MUR_OK))
 		return MUR_ERR;
+	cat_grants_forget_table(c, c->schemas[i].id);
 	memmove(&c->schemas[i], &c->schemas[i + 1],
 		(size_t)(c->nschemas - i - 1) * sizeof c->schemas[0]);
 	c->nschemas--;
@@ -213,6 +221,15 @@ static const char *path_next(const char *p, char *out, size_t outsz)
 	return p;
 }
 
+/* 1 when user may use schema name on its search path: PostgreSQL leaves
+ * out the schemas the role lacks USAGE on.  A name without a role is
+ * --auth trust's session, a superuser. */
+static int path_usable(const catalog *c, const char *user, const char *name)
+{
+	const cat_role *r = user ? cat_role_get(c, user) : NULL;
+	return !r || r->superuser || cat_schema_usage(c, user, 0, name);
+}
+
 int cat_search_path(const catalog *c, const char *path, const char *user, char out[][CAT_NAME_MAX],
 		    int max)
 {
@@ -228,7 +245,7 @@ int cat_search_path(const catalog *c, const char *path, const char *user, char o
 		/* "$user" names a created schema only: the built-in murphy schema
 		 * is not the murphy role's */
 		if (!seen && (is_user ? find(c, s) >= 0 : cat_schema_exists(c, s)) &&
-		    strcmp(s, "pg_catalog"))
+		    strcmp(s, "pg_catalog") && path_usable(c, user, s))
 			snprintf(out[n++], CAT_NAME_MAX, "%s", s);
 	}
 	return n;
@@ -282,6 +299,18 @@ int cat_schema_check_usable(const catalog *c, const char *name, mur_error *err)
 				     "in",
 				     name);
 	return MUR_OK;
+}
+
+uint32_t cat_schema_id(const catalog *c, const char *name)
+{
+	int i = find(c, name);
+	return i < 0 || is_builtin(name) ? 0 : c->schemas[i].id;
+}
+
+int cat_schema_usage(const catalog *c, const char *role, int superuser, const char *name)
+{
+	uint32_t id = superuser || !role ? 0 : cat_schema_id(c, name);
+	return !id || cat_allowed_id(c, role, 0, id, CAT_PRIV_USAGE);
 }
 
 const cat_table *cat_table_lookup_text(const catalog *c, const char *text)

@@ -725,6 +725,10 @@ const char *sql_rv_schema(sql_ctx *c, const PgQuery__RangeVar *rv);
 const char *sql_name_schema(sql_ctx *c, const char *schema, const char *name);
 /* The same for a DROP's object ([schema.]name as a List of Strings). */
 const char *sql_object_schema(sql_ctx *c, PgQuery__Node *n);
+/* 1 after 42501 "permission denied for schema s" (PostgreSQL's, at loc)
+ * when the session's role lacks USAGE on schema (cat_schema_usage);
+ * 0 when it may look names up there (or no role is checked). */
+int sql_schema_denied(sql_ctx *c, const char *schema, int loc);
 /* The table rv names (sql_rv_schema), NULL when none: no error set. */
 const cat_table *sql_rv_table(sql_ctx *c, const PgQuery__RangeVar *rv);
 /* analyze_view.c: the search path a view's text resolves names with

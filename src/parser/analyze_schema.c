@@ -10,6 +10,12 @@
  * exist (3F000) and be a user schema (0A000 for pg_catalog,
  * information_schema and murphy).
  *
+ * A role without USAGE on a created schema (GRANT USAGE ON SCHEMA) gets
+ * 42501 for any relation it names there (sql_schema_denied, called where
+ * tables, views and sequences are looked up) when it names the schema;
+ * the search path leaves such a schema out (cat_search_path), so an
+ * unqualified name there is 42P01, as in PostgreSQL.
+ *
  * c->search_path is the session's setting text (sql_options; NULL: the
  * default "$user", public), c->user the role "$user" names.  Answers are
  * copied into the statement's arena.
@@ -26,6 +32,15 @@ const char *sql_name_schema(sql_ctx *c, const char *schema, const char *name)
 	if (!c->cat || !cat_relation_schema(c->cat, c->search_path, c->user, name, out, sizeof out))
 		return NULL;
 	return sql_strdup(c, out);
+}
+
+int sql_schema_denied(sql_ctx *c, const char *schema, int loc)
+{
+	if (!c->cat || !c->user || !schema ||
+	    cat_schema_usage(c->cat, c->user, c->superuser, schema))
+		return 0;
+	sql_err(c, SQLSTATE_INSUFFICIENT_PRIVILEGE, loc, "permission denied for schema %s", schema);
+	return 1;
 }
 
 const char *sql_rv_schema(sql_ctx *c, const PgQuery__RangeVar *rv)

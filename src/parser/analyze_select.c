@@ -72,6 +72,8 @@ const cat_table *sql_lookup_table_for(sql_ctx *c, PgQuery__RangeVar *rv, unsigne
 	const char *schema = sql_rv_schema(c, rv);
 	const cat_table *t = c->cat && schema ? cat_table_lookup(c->cat, schema, rv->relname)
 					      : NULL;
+	if (sql_schema_denied(c, schema, rv->location))
+		return NULL;
 	if (!t && c->cat && schema && cat_view_lookup(c->cat, schema, rv->relname))
 		return view_refused(c, rv, privs), NULL;
 	if (!t) {

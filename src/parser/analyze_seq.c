@@ -102,6 +102,26 @@ static sql_expr *path_bound(sql_ctx *c, sql_expr *a)
 	return sql_make_const_text(c, out);
 }
 
+/* 1 after 42501 when a constant name resolves to a sequence in a schema
+ * the session's role lacks USAGE on (sql_schema_denied), at the name's
+ * position as PostgreSQL; a sequence not found is left to the call. */
+static int seq_schema_denied(sql_ctx *c, const sql_expr *a, const PgQuery__Node *n)
+{
+	char text[CAT_NAME_MAX * 2 + 8];
+	mur_error scratch = {0};
+	const cat_sequence *s;
+	int loc;
+	if (n->node_case == PG_QUERY__NODE__NODE_TYPE_CAST && n->type_cast->arg)
+		n = n->type_cast->arg; /* 'x'::regclass: the literal's position */
+	loc = n->node_case == PG_QUERY__NODE__NODE_A_CONST ? n->a_const->location : -1;
+	if (!c->cat || a->kind != SE_CONST || a->val.kind != MV_TEXT || a->val.len >= sizeof text)
+		return 0;
+	memcpy(text, a->val.s, a->val.len);
+	text[a->val.len] = '\0';
+	s = cat_seq_resolve(c->cat, text, &scratch);
+	return s && sql_schema_denied(c, s->schema, loc);
+}
+
 sql_expr *sql_analyze_seq_func(sql_ctx *c, PgQuery__FuncCall *f, const char *name)
 {
 	const seq_fn *d = seq_fn_named(name);
@@ -127,6 +147,8 @@ sql_expr *sql_analyze_seq_func(sql_ctx *c, PgQuery__FuncCall *f, const char *nam
 		if (!(args[i] = seq_arg(c, f, i, name)))
 			return NULL;
 	if (f->n_args && !(args[0] = path_bound(c, args[0])))
+		return NULL;
+	if (f->n_args && seq_schema_denied(c, args[0], f->args[0]))
 		return NULL;
 	return sql_make_call(c, d->impl, MT_INT8, f->location, (int)f->n_args, args[0], args[1],
 			     args[2]);

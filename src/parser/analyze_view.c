@@ -108,7 +108,7 @@ int sql_analyze_from_view(sql_ctx *c, sql_query *q, PgQuery__RangeVar *rv, const
 	PgQuery__RangeSubselect rs = {0};
 	const char *sql = c->sql, *path = c->search_path;
 	int cte_base = c->cte_base, superuser = c->superuser, rc;
-	if (sql_view_dep(c, v->id) != MUR_OK)
+	if (sql_view_dep(c, v->id) != MUR_OK || sql_schema_denied(c, v->schema, rv->location))
 		return MUR_ERR;
 	if (c->user && !cat_allowed_id(c->cat, c->user, c->superuser, v->id, CAT_PRIV_SELECT))
 		return sql_err(c, SQLSTATE_INSUFFICIENT_PRIVILEGE, rv->location,

@@ -11,6 +11,9 @@
  * are the role pg_class.relowner names (the session's user, oid 10), and
  * a table whose every grant was revoked has no entry left, so its relacl
  * is NULL again (PostgreSQL's would still list the owner).
+ *
+ * pg_namespace.nspacl of a created schema is the same text for its
+ * USAGE grants (GRANT USAGE ON SCHEMA): owner=UC/owner, then role=U/owner.
  */
 #include "pgcatalog/pgc_int.h"
 
@@ -85,6 +88,8 @@ static void acl_grant(void *arg, const char *role, unsigned privs)
 		letters[n++] = 'w';
 	if (privs & CAT_PRIV_DELETE)
 		letters[n++] = 'd';
+	if (privs & CAT_PRIV_USAGE)
+		letters[n++] = 'U';
 	letters[n] = '\0';
 	acl_item(a, role, letters);
 }
@@ -93,7 +98,7 @@ int pgc_acl_text(const catalog *cat, uint32_t id, const char *owner, mur_buf *ou
 {
 	acl_ctx a = {out, owner};
 	mur_buf_reset(out);
-	acl_item(&a, owner, "arwdDxt");
+	acl_item(&a, owner, id >= CAT_SCHEMA_ID_BASE ? "UC" : "arwdDxt");
 	if (cat_grants_each(cat, id, acl_grant, &a) == 0) {
 		mur_buf_reset(out);
 		return 0;

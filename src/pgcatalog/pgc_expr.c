@@ -46,7 +46,7 @@ static const dp_func funcs[] = {
 	{"pg_database_size", "pgc_null", MT_INT8},
 	{"pg_tablespace_location", "pgc_null", MT_TEXT},
 	{"has_table_privilege", "pgc_true", MT_BOOL},
-	{"has_schema_privilege", "pgc_true", MT_BOOL},
+	{"has_schema_privilege", "pgc_has_schema_privilege", MT_BOOL},
 	{"has_database_privilege", "pgc_true", MT_BOOL},
 	{"has_column_privilege", "pgc_true", MT_BOOL},
 	{"has_any_column_privilege", "pgc_true", MT_BOOL},

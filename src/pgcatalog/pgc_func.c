@@ -857,6 +857,7 @@ typedef struct pgc_fn {
 
 static const pgc_fn fns[] = {
 	{"pgc_true", -1, fn_true},
+	{"pgc_has_schema_privilege", -1, pgc_fn_has_schema_privilege},
 	{"pgc_false", -1, fn_false},
 	{"pgc_null", -1, fn_null},
 	{"pgc_format_type", 2, fn_format_type},

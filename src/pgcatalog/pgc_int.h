@@ -78,8 +78,10 @@ void pgc_index_def(const cat_table *t, const cat_index *x, int col, char *out, s
 const cat_table *pgc_table_by_oid(const catalog *cat, uint32_t oid, int *part);
 /* Its primary key's index / constraint name: "<table>_pkey". */
 void pgc_pkey_name(const cat_table *t, char *out, size_t n);
-/* pg_class.relacl of the table or view id (pgc_acl.c): its grants as
- * aclitem[] text, NUL-terminated in out, owner's entry first; 0 (out
+/* pgc_priv.c: has_schema_privilege([role,] schema, privilege). */
+void pgc_fn_has_schema_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+/* pg_class.relacl of the table or view id, pg_namespace.nspacl of the
+ * created schema id (pgc_acl.c): its grants as aclitem[] text, NUL-terminated in out, owner's entry first; 0 (out
  * empty) when it has none: relacl is NULL. */
 int pgc_acl_text(const catalog *cat, uint32_t id, const char *owner, mur_buf *out);
 /* Column list "(a, b)" of the primary key, or 0 when it has none. */

@@ -117,9 +117,14 @@ static void row_end(pgc_row *r)
 
 /* ---- fills ---- */
 
+static const char *user_of(const pgc_fill_ctx *f);
+
+/* Created schemas carry their USAGE grants (nspacl). */
 static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
 {
 	static const char *const names[] = {"pg_catalog", "public", "information_schema", "murphy"};
+	mur_buf acl;
+	mur_buf_init(&acl);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		row_begin(r);
 		put_int(r, "oid", pgc_namespace_oid(NULL, names[i]));
@@ -134,8 +139,11 @@ static void fill_namespace(pgc_fill_ctx *f, pgc_row *r)
 		put_int(r, "oid", pgc_schema_oid(sc));
 		put_text(r, "nspname", sc->name);
 		put_int(r, "nspowner", PGC_OID_ROLE);
+		if (pgc_acl_text(f->cat, sc->id, user_of(f), &acl))
+			put_text(r, "nspacl", acl.data);
 		row_end(r);
 	}
+	mur_buf_free(&acl);
 }
 
 /* The tables psql and drivers see, in catalog order. */
@@ -150,8 +158,6 @@ static int visible_columns(const cat_table *t)
 		n += !t->cols[c].hidden;
 	return n;
 }
-
-static const char *user_of(const pgc_fill_ctx *f);
 
 /* pg_class rows of tables and views carry their grants (relacl) and
  * their CHECK constraints' count (relchecks). */

@@ -13,9 +13,11 @@
  * RENAME likewise.
  *
  * GRANT / REVOKE (PLAN_GRANT, cat_grant_change): the four table
- * privileges, or ALL, on named tables, to roles or PUBLIC; WITH GRANT
- * OPTION, column lists, other objects and ALL TABLES IN SCHEMA are
- * refused with 0A000.
+ * privileges, or ALL, on named tables, to roles or PUBLIC; USAGE on
+ * created schemas (their ids, CAT_PRIV_USAGE).  WITH GRANT OPTION, column
+ * lists, CREATE ON SCHEMA (table DDL needs a superuser), the built-in
+ * schemas (public keeps USAGE for every role), other objects and ALL
+ * TABLES IN SCHEMA are refused with 0A000.
  */
 #include "sql/sqlInt.h"
 
@@ -149,22 +151,63 @@ static int grant_role(sql_ctx *c, const PgQuery__RoleSpec *rs, char *out)
 	return role_name(c, rs, out);
 }
 
+/* ON SCHEMA s, …: USAGE only (ALL would grant CREATE too), on created
+ * schemas; the ids go where a table's would. */
+static int grant_schemas(sql_ctx *c, PgQuery__GrantStmt *s, cat_grant_change *g)
+{
+	g->privs = CAT_PRIV_USAGE;
+	for (size_t i = 0; i < s->n_privileges; i++) {
+		const PgQuery__AccessPriv *ap = s->privileges[i]->access_priv;
+		if (strcmp(ap->priv_name, "usage") != 0)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+				       "murphy does not support GRANT / REVOKE %s ON SCHEMA: "
+				       "only USAGE (creating tables needs a superuser)",
+				       ap->priv_name);
+	}
+	if (!s->n_privileges)
+		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+			       "murphy does not support GRANT / REVOKE ALL ON SCHEMA: only USAGE "
+			       "(creating tables needs a superuser)");
+	for (size_t i = 0; i < s->n_objects; i++) {
+		const char *name = s->objects[i]->string->sval;
+		uint32_t id = c->cat ? cat_schema_id(c->cat, name) : 0;
+		if (!id && (!c->cat || !cat_schema_exists(c->cat, name)))
+			return sql_err(c, SQLSTATE_INVALID_SCHEMA_NAME, -1,
+				       "schema \"%s\" does not exist", name);
+		if (!id)
+			return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
+				       "murphy does not support GRANT / REVOKE on built-in schema "
+				       "\"%s\" (every role keeps USAGE on it)",
+				       name);
+		g->table_ids[g->ntables++] = id;
+	}
+	return MUR_OK;
+}
+
 int sql_plan_grant(sql_ctx *c, PgQuery__GrantStmt *s, plan *p)
 {
 	cat_grant_change *g = &p->u.grant;
+	int schemas = s->objtype == PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA;
 	p->kind = PLAN_GRANT;
 	p->tag = s->is_grant ? "GRANT" : "REVOKE";
 	memset(g, 0, sizeof *g);
 	g->is_grant = s->is_grant;
-	if (s->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE ||
+	if ((s->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE && !schemas) ||
 	    s->targtype != PG_QUERY__GRANT_TARGET_TYPE__ACL_TARGET_OBJECT || s->grant_option)
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy supports only GRANT / REVOKE of table privileges on "
-			       "named tables, without GRANT OPTION");
+			       "named tables and of USAGE on schemas, without GRANT OPTION");
 	if (s->n_objects > CAT_GRANT_ITEMS_MAX || s->n_grantees > CAT_GRANT_ITEMS_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, -1,
 			       "murphy grants on at most %d tables to at most %d roles at once",
 			       CAT_GRANT_ITEMS_MAX, CAT_GRANT_ITEMS_MAX);
+	if (schemas && grant_schemas(c, s, g) != MUR_OK)
+		return MUR_ERR;
+	for (size_t i = 0; i < s->n_grantees; i++)
+		if (grant_role(c, s->grantees[i]->role_spec, g->roles[g->nroles++]) != MUR_OK)
+			return MUR_ERR;
+	if (schemas)
+		return MUR_OK;
 	g->privs = s->n_privileges ? 0 : CAT_PRIV_ALL; /* none listed: ALL */
 	for (size_t i = 0; i < s->n_privileges; i++)
 		if (grant_priv(c, s->privileges[i]->access_priv, &g->privs) != MUR_OK)
@@ -178,8 +221,5 @@ int sql_plan_grant(sql_ctx *c, PgQuery__GrantStmt *s, plan *p)
 			return MUR_ERR;
 		g->table_ids[g->ntables++] = v ? v->id : t->id; /* a view's: analyze_view.c */
 	}
-	for (size_t i = 0; i < s->n_grantees; i++)
-		if (grant_role(c, s->grantees[i]->role_spec, g->roles[g->nroles++]) != MUR_OK)
-			return MUR_ERR;
 	return MUR_OK;
 }

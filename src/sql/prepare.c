@@ -141,16 +141,24 @@ static int reads_sequence(sql_ctx *c, const PgQuery__SelectStmt *s)
 		return 0;
 	rv = s->from_clause[0]->range_var;
 	schema = sql_rv_schema(c, rv);
-	return schema && cat_seq_lookup_in(c->cat, schema, rv->relname) != NULL &&
-	       !cat_table_lookup(c->cat, schema, rv->relname);
+	if (!schema || !cat_seq_lookup_in(c->cat, schema, rv->relname) ||
+	    cat_table_lookup(c->cat, schema, rv->relname))
+		return 0;
+	return sql_schema_denied(c, schema, rv->location) ? -1 : 1;
 }
 
 int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 {
 	switch (n->node_case) {
 	case PG_QUERY__NODE__NODE_SELECT_STMT:
-		if (pgc_wants(n) || reads_sequence(c, n->select_stmt))
+		if (pgc_wants(n))
 			return sql_plan_catalog(c, n, p);
+		switch (reads_sequence(c, n->select_stmt)) {
+		case -1:
+			return MUR_ERR; /* 42501: no USAGE on its schema */
+		case 1:
+			return sql_plan_catalog(c, n, p);
+		}
 		return sql_plan_select(c, n->select_stmt, p);
 	case PG_QUERY__NODE__NODE_INSERT_STMT:
 		return sql_plan_insert(c, n->insert_stmt, p);

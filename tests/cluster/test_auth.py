@@ -352,3 +352,184 @@ def test_view_privileges_as_postgres(cluster, admin):
         cur.execute("CREATE VIEW payroll_names AS SELECT id, salary FROM payroll")
     assert code("SELECT * FROM payroll_names")[0] == "42501"
     conn.close()
+
+
+def test_schema_usage_as_postgres(cluster, admin, pgconn):
+    """GRANT / REVOKE USAGE ON SCHEMA (issue 20), compared with PostgreSQL
+    15: a role without USAGE on schema vault gets 42501 "permission denied
+    for schema vault" at the name's position for a table or view there, even
+    holding SELECT on it; after the GRANT it reads, after the REVOKE not
+    again; pg_namespace.nspacl lists the grants as PostgreSQL's aclitem[].
+    Before, GRANT USAGE ON SCHEMA was 0A000 and schemas gated nothing."""
+    setup = ["DROP SCHEMA IF EXISTS vault CASCADE",
+             "CREATE SCHEMA vault",
+             "CREATE TABLE vault.gold (id int PRIMARY KEY, v int)",
+             "INSERT INTO vault.gold VALUES (1, 10), (2, 20)",
+             "CREATE VIEW vault.gold_ids AS SELECT id FROM vault.gold",
+             "CREATE SEQUENCE vault.tick",
+             "DROP ROLE IF EXISTS sam"]
+    with admin.cursor() as cur, pgconn.cursor() as pcur:
+        for sql in setup:
+            cur.execute(sql)
+            pcur.execute(sql)
+        cur.execute("CREATE USER sam PASSWORD 's'")
+        pcur.execute("CREATE ROLE sam")
+        pcur.execute("SELECT current_user")
+        pg_owner = pcur.fetchone()[0]
+    conn = connect(cluster, "sam", "s")
+
+    def both(sql):
+        """Run sql as a superuser on murphy and on PostgreSQL."""
+        with admin.cursor() as cur, pgconn.cursor() as pcur:
+            cur.execute(sql)
+            pcur.execute(sql)
+
+    def as_sam(sql):
+        """(rows or None, error (SQLSTATE, message, position)) on murphy, on
+        PostgreSQL (SET ROLE sam there)."""
+        out = []
+        for c, pg_side in ((conn, False), (pgconn, True)):
+            with c.cursor() as cur:
+                try:
+                    if pg_side:
+                        cur.execute("SET ROLE sam")
+                    cur.execute(sql)
+                    out.append((cur.fetchall() if cur.description else None, None))
+                except psycopg2.Error as e:
+                    out.append((None, (e.pgcode, e.diag.message_primary,
+                                       e.diag.statement_position)))
+                finally:
+                    if pg_side:
+                        cur.execute("RESET ROLE")
+        return out
+
+    def nspacl():
+        got = one(admin, "SELECT nspacl::text FROM pg_namespace WHERE nspname = 'vault'")[0]
+        want = one(pgconn, "SELECT nspacl::text FROM pg_namespace WHERE nspname = 'vault'")[0]
+        return got, want and want.replace(pg_owner, "murphy")
+
+    both("GRANT SELECT, INSERT ON vault.gold, vault.gold_ids TO sam")
+    with pgconn.cursor() as pcur:  # murphy's sequences carry no grants
+        pcur.execute("GRANT ALL ON SEQUENCE vault.tick TO sam")
+    denied = ("42501", "permission denied for schema vault")
+    privileges = ("SELECT has_schema_privilege('vault', 'USAGE'), "
+                  "has_schema_privilege('sam', 'vault', 'usage'), "
+                  "has_schema_privilege('sam', 'vault', 'CREATE, USAGE'), "
+                  "has_schema_privilege('sam', 'vault', 'CREATE'), "
+                  "has_schema_privilege('sam', 'public', 'USAGE')")
+    m, p = as_sam(privileges)
+    assert m == p == ([(False, False, False, False, True)], None), (m, p)
+    for sql in ("SELECT has_schema_privilege('sam', 'nowhere', 'USAGE')",
+                "SELECT has_schema_privilege('sam', 'vault', 'SELECT')",
+                "SELECT has_schema_privilege('nobody_here', 'vault', 'USAGE')"):
+        m, p = as_sam(sql)
+        assert p[1] and m[1][:2] == p[1][:2], (sql, m, p)
+    for sql in ("SELECT nextval('vault.tick')", "SELECT currval('vault.tick'::regclass)",
+                "SELECT * FROM vault.tick",
+                "SELECT v FROM vault.gold ORDER BY id",
+                "SELECT * FROM vault.gold_ids ORDER BY id",
+                "SELECT 1 FROM (SELECT 1) x JOIN vault.gold g ON true",
+                "INSERT INTO vault.gold VALUES (3, 30)",
+                "SELECT * FROM vault.nothing"):
+        m, p = as_sam(sql)
+        assert p[1] and p[1][:2] == denied, (sql, p)
+        assert m == p, sql
+    for sql in ("COPY vault.gold TO STDOUT", "TRUNCATE vault.gold"):  # PostgreSQL: no position
+        m, p = as_sam(sql)
+        assert p[1][:2] == denied and m[1][:2] == denied, (sql, m, p)
+    assert nspacl() == (None, None)
+    as_sam("SET search_path = vault, public")  # a schema without USAGE is left out
+    m, p = as_sam("SELECT v FROM gold")
+    assert p[1] and p[1][0] == "42P01" and m == p, (m, p)
+
+    both("GRANT USAGE ON SCHEMA vault TO sam")
+    for sql in ("SELECT v FROM vault.gold ORDER BY id", "SELECT * FROM vault.gold_ids ORDER BY id",
+                "SELECT nextval('vault.tick')", privileges, "SELECT v FROM gold ORDER BY id"):
+        m, p = as_sam(sql)
+        assert p[0] and m == p, (sql, m, p)
+    got, want = nspacl()
+    assert got == want and "sam=U/" in got, (got, want)
+
+    m, p = as_sam("PREPARE gold_q AS SELECT v FROM vault.gold ORDER BY id")
+    assert m == p == (None, None), (m, p)
+    both("REVOKE USAGE ON SCHEMA vault FROM sam")
+    m, p = as_sam("SELECT v FROM vault.gold")
+    assert m == p and p[1][:2] == denied, (m, p)
+    m, p = as_sam("EXECUTE gold_q")  # a prepared one is checked again
+    assert m[1][:2] == p[1][:2] == denied, (m, p)  # the position: the PREPARE's in PostgreSQL
+    both("GRANT USAGE ON SCHEMA vault TO PUBLIC")
+    m, p = as_sam("SELECT v FROM vault.gold ORDER BY id")
+    assert p[0] and m == p, (m, p)
+    got, want = nspacl()
+    assert got == want and ",=U/" in got, (got, want)
+    both("REVOKE USAGE ON SCHEMA vault FROM PUBLIC")
+    m, p = as_sam("SELECT v FROM vault.gold")
+    assert m == p and p[1][:2] == denied, (m, p)
+
+    with pytest.raises(psycopg2.Error) as e:  # only a superuser grants
+        one(conn, "GRANT USAGE ON SCHEMA vault TO sam")
+    assert e.value.pgcode == "42501"
+    for sql, code in (("GRANT USAGE ON SCHEMA nowhere TO sam", "3F000"),
+                      ("GRANT CREATE ON SCHEMA vault TO sam", "0A000"),
+                      ("GRANT ALL ON SCHEMA vault TO sam", "0A000"),
+                      ("REVOKE USAGE ON SCHEMA public FROM PUBLIC", "0A000")):
+        with pytest.raises(psycopg2.Error) as e:
+            one(admin, sql)
+        assert e.value.pgcode == code, (sql, e.value)
+
+    # a dropped schema's grants go with it: a new vault starts closed
+    both("GRANT USAGE ON SCHEMA vault TO sam")
+    both("DROP SCHEMA vault CASCADE")
+    both("CREATE SCHEMA vault")
+    both("CREATE TABLE vault.gold (id int PRIMARY KEY, v int)")
+    both("GRANT SELECT ON vault.gold TO sam")
+    assert nspacl() == (None, None)
+    m, p = as_sam("SELECT v FROM vault.gold")
+    assert m == p and p[1][:2] == denied, (m, p)
+    conn.close()
+    both("DROP SCHEMA vault CASCADE")
+    with pgconn.cursor() as pcur:
+        pcur.execute("DROP ROLE sam")
+
+
+def test_schema_usage_survives_a_restart():
+    """GRANT USAGE ON SCHEMA is kept in catalog.db: after the leader
+    restarts the granted role still reads the schema's table and another
+    role still may not; a dropped schema's grants are gone from the file
+    too, so a schema created again later (the same id) starts closed
+    (before: GRANT USAGE ON SCHEMA was 0A000)."""
+    c = Cluster(followers=1)
+    try:
+        c.start()
+        conn = connect(c, "murphy", murphy_auth.PASSWORD)
+        with conn.cursor() as cur:
+            for sql in ("CREATE SCHEMA keep", "CREATE TABLE keep.t (id int PRIMARY KEY)",
+                        "INSERT INTO keep.t VALUES (7)", "CREATE USER kim PASSWORD 'k'",
+                        "CREATE USER ken PASSWORD 'k'", "GRANT SELECT ON keep.t TO kim, ken",
+                        "GRANT USAGE ON SCHEMA keep TO kim",
+                        # the last schema's id comes back after a restart: its grants must not
+                        "CREATE SCHEMA gone", "GRANT USAGE ON SCHEMA gone TO ken",
+                        "DROP SCHEMA gone"):
+                cur.execute(sql)
+        conn.close()
+        c.stop()
+        c.start()
+        conn = connect(c, "murphy", murphy_auth.PASSWORD)
+        with conn.cursor() as cur:
+            cur.execute("CREATE SCHEMA gone")
+            cur.execute("CREATE TABLE gone.t (id int PRIMARY KEY)")
+            cur.execute("GRANT SELECT ON gone.t TO ken")
+        assert one(conn, "SELECT nspacl FROM pg_namespace WHERE nspname = 'gone'") == (None,)
+        conn.close()
+        kim = connect(c, "kim", "k")
+        assert one(kim, "SELECT id FROM keep.t") == (7,)
+        kim.close()
+        ken = connect(c, "ken", "k")
+        for schema in ("keep", "gone"):
+            with pytest.raises(psycopg2.Error) as e:
+                one(ken, "SELECT id FROM %s.t" % schema)
+            assert (e.value.pgcode, e.value.diag.message_primary) == (
+                "42501", "permission denied for schema " + schema)
+        ken.close()
+    finally:
+        c.cleanup()
