@@ -1164,6 +1164,25 @@ static void fill_is_columns(pgc_fill_ctx *f, pgc_row *r)
 
 static void table_constraints_checks(pgc_fill_ctx *f, pgc_row *r);
 
+/* One row of information_schema.table_constraints: constraint name of
+ * table t, of type PRIMARY KEY, FOREIGN KEY, UNIQUE or CHECK. */
+static void constraint_row(pgc_fill_ctx *f, pgc_row *r, const cat_table *t, const char *name,
+			   const char *type)
+{
+	row_begin(r);
+	put_text(r, "constraint_catalog", database_of(f));
+	put_text(r, "constraint_schema", pgc_schema_of(t));
+	put_text(r, "constraint_name", name);
+	put_text(r, "table_catalog", database_of(f));
+	put_text(r, "table_schema", pgc_schema_of(t));
+	put_text(r, "table_name", t->name);
+	put_text(r, "constraint_type", type);
+	put_text(r, "is_deferrable", "NO");
+	put_text(r, "initially_deferred", "NO");
+	put_text(r, "enforced", "YES");
+	row_end(r);
+}
+
 static void fill_is_table_constraints(pgc_fill_ctx *f, pgc_row *r)
 {
 	const cat_table *t;
@@ -1173,34 +1192,9 @@ static void fill_is_table_constraints(pgc_fill_ctx *f, pgc_row *r)
 		if (t->kind == CAT_TABLE_VIRTUAL || !pgc_pkey_columns(t, cols, sizeof cols))
 			continue;
 		pgc_pkey_name(t, pk, sizeof pk);
-		row_begin(r);
-		put_text(r, "constraint_catalog", database_of(f));
-		put_text(r, "constraint_schema", pgc_schema_of(t));
-		put_text(r, "constraint_name", pk);
-		put_text(r, "table_catalog", database_of(f));
-		put_text(r, "table_schema", pgc_schema_of(t));
-		put_text(r, "table_name", t->name);
-		put_text(r, "constraint_type", "PRIMARY KEY");
-		put_text(r, "is_deferrable", "NO");
-		put_text(r, "initially_deferred", "NO");
-		put_text(r, "enforced", "YES");
-		row_end(r);
+		constraint_row(f, r, t, pk, "PRIMARY KEY");
 	}
-	EACH_FKEY(f, k, t, p)
-	{
-		row_begin(r);
-		put_text(r, "constraint_catalog", database_of(f));
-		put_text(r, "constraint_schema", pgc_schema_of(t));
-		put_text(r, "constraint_name", k->name);
-		put_text(r, "table_catalog", database_of(f));
-		put_text(r, "table_schema", pgc_schema_of(t));
-		put_text(r, "table_name", t->name);
-		put_text(r, "constraint_type", "FOREIGN KEY");
-		put_text(r, "is_deferrable", "NO");
-		put_text(r, "initially_deferred", "NO");
-		put_text(r, "enforced", "YES");
-		row_end(r);
-	}
+	EACH_FKEY(f, k, t, p) { constraint_row(f, r, t, k->name, "FOREIGN KEY"); }
 	table_constraints_checks(f, r);
 }
 
@@ -1212,34 +1206,12 @@ static void table_constraints_checks(pgc_fill_ctx *f, pgc_row *r)
 		const cat_index *x = cat_index_at(f->cat, i);
 		if (!(t = pgc_index_table(f->cat, x)) || x->unique != CAT_INDEX_UNIQUE_CONSTRAINT)
 			continue;
-		row_begin(r);
-		put_text(r, "constraint_catalog", database_of(f));
-		put_text(r, "constraint_schema", pgc_schema_of(t));
-		put_text(r, "constraint_name", x->name);
-		put_text(r, "table_catalog", database_of(f));
-		put_text(r, "table_schema", pgc_schema_of(t));
-		put_text(r, "table_name", t->name);
-		put_text(r, "constraint_type", "UNIQUE");
-		put_text(r, "is_deferrable", "NO");
-		put_text(r, "initially_deferred", "NO");
-		put_text(r, "enforced", "YES");
-		row_end(r);
+		constraint_row(f, r, t, x->name, "UNIQUE");
 	}
 	EACH_TABLE(f, t)
 	{
 		for (int i = 0; i < t->nchecks; i++) {
-			row_begin(r);
-			put_text(r, "constraint_catalog", database_of(f));
-			put_text(r, "constraint_schema", pgc_schema_of(t));
-			put_text(r, "constraint_name", t->checks[i].name);
-			put_text(r, "table_catalog", database_of(f));
-			put_text(r, "table_schema", pgc_schema_of(t));
-			put_text(r, "table_name", t->name);
-			put_text(r, "constraint_type", "CHECK");
-			put_text(r, "is_deferrable", "NO");
-			put_text(r, "initially_deferred", "NO");
-			put_text(r, "enforced", "YES");
-			row_end(r);
+			constraint_row(f, r, t, t->checks[i].name, "CHECK");
 		}
 	}
 }

@@ -245,17 +245,6 @@ static int owned_name(sql_ctx *c, const cat_table *t, const char *col, char *out
 	return MUR_OK;
 }
 
-static void quoted_ident(mur_buf *b, const char *name)
-{
-	mur_buf_put_u8(b, '"');
-	for (const char *p = name; *p; p++) {
-		if (*p == '"')
-			mur_buf_put_u8(b, '"');
-		mur_buf_put_u8(b, (uint8_t)*p);
-	}
-	mur_buf_put_u8(b, '"');
-}
-
 /* A sequence as a regclass text literal: '"name"' in public, else
  * '"schema"."name"' (quoted, so a name with capitals resolves to itself:
  * catalog_seq.c reads it as PostgreSQL). */
@@ -264,10 +253,10 @@ static void regclass_text(mur_buf *b, const char *schema, const char *name)
 	mur_buf quoted;
 	mur_buf_init(&quoted);
 	if (schema[0] && strcmp(schema, "public")) {
-		quoted_ident(&quoted, schema);
+		sql_emit_ident(&quoted, schema);
 		mur_buf_put_u8(&quoted, '.');
 	}
-	quoted_ident(&quoted, name);
+	sql_emit_ident(&quoted, name);
 	sql_emit_string(b, quoted.data, quoted.len);
 	mur_buf_free(&quoted);
 }
