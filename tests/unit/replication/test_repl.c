@@ -28,7 +28,9 @@
  *     else an upper bound from the copy's last entry id; which copies a
  *     stale read may use (repl_copy_committed_prefix);
  *   - a STATUS answer taken before a write's answer (a follower runs tasks
- *     on several threads) does not set the copy's LSN back.
+ *     on several threads) does not set the copy's LSN back;
+ *   - a CURRENT copy the catalog puts behind the committed entry while no
+ *     write is in flight is asked where it is (the tick's catch-up).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1144,6 +1146,40 @@ static void test_stale_status_does_not_set_the_lsn_back(void **state)
 	assert_int_not_equal(p->state, CAT_PL_CURRENT);
 }
 
+/* The bookkeeping's last line of defence: with the shard idle, a CURRENT
+ * copy recorded behind the committed entry goes LAGGING at the tick and
+ * its catch-up records where it really is. */
+static void test_current_copy_behind_is_caught_up(void **state)
+{
+	cat_placement *p;
+	int n0;
+	(void)state;
+	assert_int_equal(write_one(), MUR_OK);
+	answer(0, 1, 1, NULL);
+	answer(1, 1, 0, NULL);
+	answer(2, 1, 0, NULL);
+	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
+	for (int k = 0; k < 3; k++) { /* every follower reports: recovery may act */
+		uint32_t node = fx.t->shards[0].placements[k].node_id;
+		repl_node_changed(fx.c, node);
+		answer_status(nsends - 1, 1, sends[0].entry_id);
+	}
+	p = &fx.t->shards[0].placements[2];
+	assert_int_equal(p->state, CAT_PL_CURRENT);
+	repl_tick(fx.c); /* consistent: nothing to do */
+	assert_int_equal(p->state, CAT_PL_CURRENT);
+	p->applied_lsn = 0; /* an answer the bookkeeping missed */
+	n0 = nsends;
+	repl_tick(fx.c);
+	assert_int_not_equal(p->state, CAT_PL_CURRENT);
+	assert_true(nsends > n0);
+	assert_int_equal(sends[nsends - 1].kind, EXEC_TASK_CATCHUP);
+	assert_int_equal(sends[nsends - 1].node_id, p->node_id);
+	answer(nsends - 1, 1, 0, NULL); /* it holds entry 1 */
+	assert_int_equal(p->applied_lsn, 1);
+	assert_int_equal(p->state, CAT_PL_CURRENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1179,6 +1215,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test(test_staged_decide),
 		cmocka_unit_test_setup_teardown(test_stale_status_does_not_set_the_lsn_back, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_current_copy_behind_is_caught_up, setup,
 						teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
