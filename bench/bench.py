@@ -37,8 +37,11 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "cluster"))
 # clients (psycopg2, pgbench: libpq's sslmode=prefer) must not encrypt
 # either, or murphy pays TLS on every message (~7 % of the leader's CPU
 # under TPC-B, bench/results/2026-12-07-tpcb.md).  tests/cluster/test_tls.py
-# covers TLS; a run that wants it sets PGSSLMODE itself.
-os.environ.setdefault("PGSSLMODE", "disable")
+# covers TLS; a run that wants it sets PGSSLMODE itself.  Only for a
+# script run from bench/: a test that imports this module (test_tpch.py)
+# must not change how every later test connects.
+if os.path.dirname(os.path.abspath(sys.argv[0] if sys.argv and sys.argv[0] else "")) == HERE:
+    os.environ.setdefault("PGSSLMODE", "disable")
 
 import psycopg2  # noqa: E402
 
