@@ -375,6 +375,13 @@ int repl_lock_blocks(const repl_shard *rt, const repl_txn *tx, int shared);
  * exclusive (its entries are undecided until it ends), or a decided
  * transaction's marker is pending there. */
 int repl_lock_gates(const repl_shard *rt, const repl_txn *tx);
+/* The id of the decided transaction whose commit marker is all that holds
+ * rt's lock, or is pending there with nobody holding the lock (its outcome
+ * is durable: every entry of it on rt is committed, and the marker changes
+ * no rows); 0 when another holder, a staging marker or an undo is there.
+ * repl_write.c lets reads past it (docs/transactions.md, "Reads behind a
+ * decided transaction's marker"). */
+uint64_t repl_lock_decided_marker(const repl_shard *rt);
 /* An op of tx asking for rt's lock in that mode starts (the shard is idle,
  * nothing conflicts): tx takes it (or upgrades its shared hold), with the
  * shard's committed entry as its base.  MUR_ENOMEM: not taken. */

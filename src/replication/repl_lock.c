@@ -219,6 +219,16 @@ int repl_lock_gates(const repl_shard *rt, const repl_txn *tx)
 	return (rt->lock && rt->lock != tx) || rt->pend_txid;
 }
 
+uint64_t repl_lock_decided_marker(const repl_shard *rt)
+{
+	if (rt->txn_undos || (rt->pend_txid && rt->pend_staged))
+		return 0; /* an abort's undo; a staging marker (not decided) */
+	if (rt->lock)     /* it appends its marker: a lazy one, a restart's, or not sent yet */
+		return !rt->pend_txid && rt->lock->decided && rt->lock->committing ? rt->lock->id
+										   : 0;
+	return rt->pend_txid; /* handed on to nobody: its marker is out or retried */
+}
+
 static int part_index(const repl_txn *tx, uint32_t table_id, uint32_t shard);
 static int part_wrote(repl_ctx *c, const repl_txn_part *pt);
 static int staged_fits(repl_ctx *c, const repl_txn *tx);

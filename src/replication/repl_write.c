@@ -426,11 +426,32 @@ uint64_t repl_shard_tip(const repl_ctx *c, uint32_t table_id, const cat_shard *s
 	return lsn;
 }
 
+/* 1 when all that keeps a read of rt back is the commit marker of a
+ * decided transaction (repl_lock_decided_marker): every op in flight is
+ * committed or that marker (whatever its state: out, failed and queued
+ * again, being undone), and no exclusive op runs.  The transaction is
+ * committed; its entries are at or below the committed entry, which every
+ * copy a read may pick holds (docs/transactions.md, "Reads behind a decided
+ * transaction's marker"). */
+static int only_decided_marker(const repl_shard *rt)
+{
+	uint64_t txid = repl_lock_decided_marker(rt);
+	int n = 0;
+	if (!txid)
+		return 0;
+	for (const repl_wop *x = rt->fhead; x; x = x->fnext, n++)
+		if (x->state != REPL_WOP_COMMITTED &&
+		    !(x->marker && !x->staged && x->txn_id == txid))
+			return 0;
+	return n == rt->busy;
+}
+
 uint64_t repl_read_lsn(repl_ctx *c, const cat_table *t, uint32_t shard)
 {
 	const repl_shard *rt = repl_shard_find(c, t->id, shard);
 	const cat_shard *s = &t->shards[shard];
-	return rt && rt->lock ? repl_shard_tip(c, t->id, s, NULL) : s->committed_lsn;
+	return rt && rt->lock && !only_decided_marker(rt) ? repl_shard_tip(c, t->id, s, NULL)
+							  : s->committed_lsn;
 }
 
 /* May the lock holder read its shard while its pipelined writes are in
@@ -511,6 +532,8 @@ int repl_read_gated_txn(repl_ctx *c, const cat_table *t, uint32_t shard, const m
 	repl_shard *rt = repl_shard_find(c, t->id, shard); /* none yet: no write ever gated it */
 	if (!rt || (!rt->gated && !repl_lock_gates(rt, tx)))
 		return 0;
+	if (only_decided_marker(rt))
+		return 0; /* a committed transaction's marker: it changes no rows */
 	if (tx && rt->lock == tx && holder_reads(c, t, rt))
 		return 0; /* it reads its own pipelined writes on the primary */
 	/* another transaction's entries are undecided until it ends, whatever
