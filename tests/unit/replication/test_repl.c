@@ -517,11 +517,15 @@ static void test_marker_failure_dooms_the_next_holder(void **state)
 	assert_true(commit_failed);
 	assert_string_equal(commit_sqlstate, SQLSTATE_TRANSACTION_ROLLBACK);
 	assert_int_equal(fx.t->shards[0].committed_lsn, 1);
-	/* until the marker is out again nothing else starts, and reads wait */
+	/* until the marker is out again nothing else starts; reads go on at
+	 * the committed entry, A's last (A is committed: its marker changes no
+	 * rows; docs/transactions.md, "Reads behind a decided transaction's
+	 * marker") */
 	c3 = repl_txn_begin(fx.c, 52, &err);
 	assert_int_equal(txn_update(fx.t, c3), MUR_OK);
 	clock_moves_on(); /* the read comes after C's write */
-	assert_int_equal(parked(), 1);
+	assert_int_equal(parked(), 0);
+	assert_int_equal(repl_read_lsn(fx.c, fx.t, 0), 1);
 	assert_int_equal(nsends, 16);
 	for (int i = 0; i < 3; i++) { /* the copies are back */
 		cat_placement *p = &fx.t->shards[0].placements[i];
@@ -536,7 +540,8 @@ static void test_marker_failure_dooms_the_next_holder(void **state)
 	for (int i = 16; i < 19; i++)
 		answer(i, 2, 0, NULL);
 	assert_int_equal(fx.t->shards[0].committed_lsn, 2);
-	assert_int_equal(resumed, 0); /* C holds the lock now */
+	assert_int_equal(parked(), 1); /* C holds the lock now: a read waits */
+	assert_int_equal(resumed, 0);
 	answer_early(19, 3);
 	answer(20, 3, 0, NULL);
 	answer(21, 3, 0, NULL);
@@ -654,6 +659,11 @@ static void test_staged_commit_sends_no_marker(void **state)
 		assert_int_equal(sends[i].kind, EXEC_TASK_WRITE);
 		assert_int_equal(sends[i].lsn, 3);
 	}
+	/* a read does not wait for the lazy marker out: A is committed, and it
+	 * reads A's STAGED entry, the committed one (docs/transactions.md,
+	 * "Reads behind a decided transaction's marker") */
+	assert_int_equal(parked(), 0);
+	assert_int_equal(repl_read_lsn(fx.c, fx.t, 0), 2);
 	assert_int_equal(answer_kind(from, 3, EXEC_ENTRY_COMMIT), 6);
 	assert_int_equal(fx.t->shards[0].committed_lsn, 3);
 	assert_int_equal(t2->shards[0].committed_lsn, 3);
