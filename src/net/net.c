@@ -123,10 +123,9 @@ typedef struct net_turn {
 	uv_loop_t *loop;
 	uv_prepare_t prepare; /* poll phase begins: gather */
 	uv_check_t check;     /* poll phase ended: write what was gathered */
-	uv_idle_t nowait;     /* active: the next poll does not block */
 	int gathering;
 	int nconns;        /* conns on loop; the handles close with the last */
-	int handles_open;  /* freed when its three handles closed */
+	int handles_open;  /* freed when both handles closed */
 	net_conn *pending; /* conns with gathered frames */
 } net_turn;
 
@@ -821,13 +820,6 @@ static int write_block(net_conn *c, net_wreq *w, mur_error *err)
  * net_flush_pending writes everything gathered now: call it before
  * blocking the loop thread (an fsync) so the frames are not held behind it.
  *
- * net_gather_through_poll, called outside the poll phase (after a blocking
- * fsync in an idle callback), gathers from then on and starts `nowait`:
- * the poll that follows does not block, it only takes what arrived
- * meanwhile, and what its I/O callbacks send leaves in the same write as
- * the frames sent before it (a follower's durable answers and the read
- * that came in during the fsync).  The check stops `nowait`.
- *
  * One net_turn per thread, for the loop of its first conn (a conn of a
  * second loop on the same thread is never gathered); its handles are
  * unreferenced (they never keep a loop alive) and closed with the loop's
@@ -839,19 +831,7 @@ static void turn_check_cb(uv_check_t *h)
 {
 	net_turn *t = h->data;
 	t->gathering = 0;
-	uv_idle_stop(&t->nowait);
 	net_flush_pending();
-}
-
-static void turn_nowait_cb(uv_idle_t *h) { (void)h; }
-
-void net_gather_through_poll(void)
-{
-	net_turn *t = net_turn_cur;
-	if (!t || t->gathering)
-		return;
-	t->gathering = 1;
-	uv_idle_start(&t->nowait, turn_nowait_cb);
 }
 
 static void turn_closed_cb(uv_handle_t *h)
@@ -872,14 +852,12 @@ static net_turn *turn_join(uv_loop_t *loop)
 		t->loop = loop;
 		uv_prepare_init(loop, &t->prepare);
 		uv_check_init(loop, &t->check);
-		uv_idle_init(loop, &t->nowait);
-		t->prepare.data = t->check.data = t->nowait.data = t;
-		t->handles_open = 3;
+		t->prepare.data = t->check.data = t;
+		t->handles_open = 2;
 		uv_prepare_start(&t->prepare, turn_prepare_cb);
 		uv_check_start(&t->check, turn_check_cb);
 		uv_unref((uv_handle_t *)&t->prepare);
 		uv_unref((uv_handle_t *)&t->check);
-		uv_unref((uv_handle_t *)&t->nowait);
 		net_turn_cur = t;
 	}
 	if (t->loop != loop)
@@ -916,7 +894,6 @@ static void turn_leave(net_conn *c)
 		net_turn_cur = NULL;
 	uv_close((uv_handle_t *)&t->prepare, turn_closed_cb);
 	uv_close((uv_handle_t *)&t->check, turn_closed_cb);
-	uv_close((uv_handle_t *)&t->nowait, turn_closed_cb);
 }
 
 /* 1 when a frame of len payload bytes sent on c now is gathered. */

@@ -196,12 +196,6 @@ void net_conn_uncork(net_conn *c);
  * the loop thread (fsync, a synchronous SQLite commit) inside an I/O
  * callback, so frames already sent do not wait for it. */
 void net_flush_pending(void);
-/* Called outside the poll phase (an idle or timer callback, after the loop
- * thread blocked in an fsync): gather the frames sent from now on as the
- * poll phase does, and make the next poll not block, so that they leave
- * together with what that poll's callbacks send (the answers to frames
- * that arrived meanwhile), at the end of that same poll phase. */
-void net_gather_through_poll(void);
 /* Begin closing (idempotent).  reason is copied and passed to on_close.
  * Frames still queued may be lost: use net_conn_shutdown for a last word. */
 void net_conn_close(net_conn *c, const char *reason);

@@ -353,17 +353,12 @@ static void task_done(uv_work_t *w, int status)
 
 /* ---- write batches (follower/write_batch.h) ------------------------------- */
 
-/* A batch is durable: answer its items, in one socket write.  The loop
- * thread may have slept in the batch's fsync: the write leaves after one
- * more poll that does not block, together with the answers to what
- * arrived meanwhile (a read of the transaction that waited behind the
- * fsync: one write and one wakeup of the leader instead of two). */
+/* A batch is durable: answer its items, in one socket write. */
 static void batch_done(void *arg, node_wb_item *list)
 {
 	follower *f = arg;
 	net_conn *leader = clu_member_conn(f->member);
 	node_wb_item *it, *next;
-	net_gather_through_poll();
 	if (leader)
 		net_conn_cork(leader); /* the group's results: one write */
 	for (it = list; it; it = next) {

@@ -399,86 +399,6 @@ static void test_turn_flush_and_close(void **state)
 	mur_buf_free(&b);
 }
 
-/* net_gather_through_poll from an idle callback (as a follower's durable
- * answers after its fsync): the frame sent there waits for the poll that
- * follows, which does not block, and leaves in one write with the echo of
- * a frame that arrived meanwhile; with nothing arriving, the same uv_run
- * still writes it. */
-static int gtp_nwrites;
-static void gtp_idle(uv_idle_t *h)
-{
-	uv_idle_stop(h);
-	int before = nwrites;
-	net_gather_through_poll();
-	assert_int_equal(net_conn_send(T.conns[0], NET_MSG_RESULT, "durable", 7, NULL), MUR_OK);
-	assert_int_equal(nwrites, before); /* gathered, not written */
-	gtp_nwrites = nwrites;
-}
-
-static void gtp_guard(uv_timer_t *h) { (void)h; }
-
-static void test_gather_through_poll(void **state)
-{
-	mur_buf b;
-	char got[256];
-	size_t want, have = 0;
-	uv_idle_t idle;
-	int fd;
-
-	mur_buf_init(&b);
-	put_frame(&b, NET_MSG_HEARTBEAT, "ping", 4);
-	T.echo = 1;
-	fd = raw_connect();
-	run_until(&T.accepted, 1);
-	uv_idle_init(&T.loop, &idle);
-
-	/* a frame is waiting when the idle callback runs: one write for both */
-	assert_int_equal(write(fd, b.data, b.len), (ssize_t)b.len);
-	usleep(20000); /* it reached the server's socket */
-	uv_idle_start(&idle, gtp_idle);
-	uv_run(&T.loop, UV_RUN_ONCE);
-	assert_int_equal(T.nframes, 1);
-	assert_int_equal(nwrites - gtp_nwrites, 1);
-	mur_buf_reset(&b);
-	put_frame(&b, NET_MSG_RESULT, "durable", 7);
-	put_frame(&b, NET_MSG_HEARTBEAT, "ping", 4);
-	want = b.len;
-	for (ssize_t n;
-	     have < want && (n = recv(fd, got + have, sizeof got - have, MSG_DONTWAIT)) > 0;)
-		have += (size_t)n;
-	assert_int_equal(have, want);
-	assert_memory_equal(got, b.data, want);
-
-	/* nothing arrives: the poll does not block, the frame leaves in this
-	 * uv_run (a 2 s timer would end a blocking one) */
-	uv_timer_t guard;
-	uv_timer_init(&T.loop, &guard);
-	uv_timer_start(&guard, gtp_guard, 2000, 0);
-	uv_update_time(&T.loop);
-	uint64_t t0 = uv_now(&T.loop);
-	uv_idle_start(&idle, gtp_idle);
-	uv_run(&T.loop, UV_RUN_ONCE);
-	uv_update_time(&T.loop);
-	assert_true(uv_now(&T.loop) - t0 < 1000);
-	assert_int_equal(nwrites - gtp_nwrites, 1);
-	have = 0;
-	for (int i = 0; i < 100 && have < 12; i++) {
-		ssize_t n = recv(fd, got + have, sizeof got - have, MSG_DONTWAIT);
-		if (n > 0)
-			have += (size_t)n;
-		else
-			usleep(1000);
-	}
-	assert_int_equal(have, 12);
-	assert_memory_equal(got, b.data, 12);
-
-	uv_close((uv_handle_t *)&guard, NULL);
-	uv_close((uv_handle_t *)&idle, NULL);
-	close(fd);
-	run_until(&T.closed, 1);
-	mur_buf_free(&b);
-}
-
 /* A frame gathered for a peer that reset its connection in the same loop
  * turn: its read fails (ECONNRESET; libuv marks the stream not writable),
  * the close flushes the gathered frame, that write fails at once (EPIPE)
@@ -810,7 +730,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cork_gathers_frames, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_turn_gathers_echoes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_turn_flush_and_close, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_gather_through_poll, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reset_peer_with_gathered_frames, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_split_across_reads, setup, teardown),
