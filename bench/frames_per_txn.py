@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Parse `strace -f -xx -s 4096` of one murphy process (bench/frames_per_txn.sh):
+"""Parse `strace -f -xx -s 65536` of one murphy process (bench/frames_per_txn.sh):
 per transaction, its socket reads and writes by peer, the node-protocol
 frames in them by type (TASK by task kind, RESULT early or final), the
 pgwire messages written to clients, and how many events each epoll_wait

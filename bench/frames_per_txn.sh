@@ -43,7 +43,7 @@ ss -tnpH | grep "pid=$PID," | while read st rq sq loc rem proc; do
 	else echo "$fd client"; fi
 done >$D/fdmap
 h0=$($PSQL -c "SELECT count(*) FROM pgbench_history")
-timeout $S strace -f -qq -xx -s 4096 -e trace=read,write,writev,epoll_wait,futex,fdatasync,pread64,pwrite64 \
+timeout $S strace -f -qq -xx -s 65536 -e trace=read,write,writev,epoll_wait,futex,fdatasync,pread64,pwrite64 \
 	-p $PID -o $D/st 2>/dev/null || true
 h1=$($PSQL -c "SELECT count(*) FROM pgbench_history")
 wait $PB
