@@ -4,32 +4,24 @@
  *
  * Invariants (loop thread only): queued and held items have not run; an
  * item that ran is answered (finally) only after its records are durable
- * (its group's stor_fwal_ticket_wait returned), early (early()) only after
+ * (its batch's stor_fwal_ticket_wait returned), early (early()) only after
  * every item of its batch ran; items are answered in the order they ran;
  * items of one placement run in the order they arrived (the leader
  * pipelines a shard's writes: entry n+1 may arrive while n waits for its
  * placement's lock).
  *
- * The fsync of a group with early answers runs off the loop thread: the
- * leader goes on with those transactions at once (their next statement,
- * a read, the COMMIT's marker) and they must not wait behind the fsync.
- * At most one group syncing (a pool job waiting for its ticket) and one
- * filling (the batches that ran meanwhile, `filling`; their records form
- * the fwal's next group), the classic pair.  A group without early
- * answers (APPLYs, markers, plain inserts: nothing comes back for them
- * before their durable answer) with none syncing ahead of it is synced
- * on the loop as before: a pool job costs two thread wakeups, measured
- * to cost more follower CPU than the overlap saves (docs/decisions.md).  More groups in flight would gain nothing: the fwal
- * syncs one group at a time (its leader takes every record appended so
- * far), and answers must leave in the order items ran anyway.
- * While one syncs the loop goes on reading: reads, early answers and the
- * next batches no longer wait behind the fsync.  A batch whose records
- * are already durable (or that logged none) with no group ahead of it is
- * answered at once, with no thread handoff.
+ * Every batch's fsync runs on the loop thread, a batch with early answers
+ * too (they leave in one socket write before it): the frames that arrive
+ * meanwhile wait in the socket and form the next batch.  A pool thread
+ * for the fsync of a batch with early answers (so that the transaction's
+ * next statement, a read or its COMMIT's marker need not wait behind it)
+ * cost two thread wakeups and an eventfd round per batch: measured, more
+ * CPU per TPC-B transaction than the overlap saved (docs/decisions.md,
+ * "Follower writes run on the loop thread").  A batch whose records are
+ * already durable (or that logged none) is answered at once.
  *
  * Memory: node_wbatch is malloc'd by node_wbatch_new and freed once both
- * handles are closed and no sync job is in flight; items belong to the
- * owner.
+ * handles are closed; items belong to the owner.
  */
 #include "follower/write_batch.h"
 
@@ -49,7 +41,6 @@ typedef struct item_list {
 } item_list;
 
 struct node_wbatch {
-	uv_loop_t *loop;
 	stor_dir *stor;
 	node_wb_done_fn done;
 	node_wb_early_fn early;
@@ -61,14 +52,6 @@ struct node_wbatch {
 	int nhandles;     /* open handles: freed when both are closed */
 	item_list queued;
 	item_list held; /* their placement was locked; oldest first */
-	/* the group syncing on a pool thread (syncing) and the one filling */
-	uv_work_t sync;
-	int syncing;
-	item_list sync_items, filling;
-	stor_fwal_ticket sync_ticket, filling_ticket;
-	int filling_early; /* a batch of the filling group answered early */
-	int sync_rc;
-	mur_error sync_err;
 };
 
 static void list_add(item_list *l, node_wb_item *it)
@@ -122,7 +105,7 @@ static int placement_held(const item_list *l, const node_wb_item *it)
 
 static void free_if_closed(node_wbatch *b)
 {
-	if (b->nhandles == 0 && !b->syncing)
+	if (b->nhandles == 0)
 		free(b);
 }
 
@@ -140,67 +123,11 @@ static void answer(node_wbatch *b, node_wb_item *list, int rc, const mur_error *
 		b->done(b->arg, list);
 }
 
-static void sync_work(uv_work_t *w)
-{
-	node_wbatch *b = w->data;
-	b->sync_rc = stor_fwal_ticket_wait(&b->sync_ticket, &b->sync_err);
-}
-
-static void sync_done(uv_work_t *w, int status);
-
-/* The filling group becomes the syncing one (none is syncing): answered
- * at once when already durable, synced here when it answered nothing
- * early, else its fsync goes to a pool thread. */
-static void sync_filling(node_wbatch *b)
-{
-	while (!b->syncing && b->filling.head) {
-		item_list items = b->filling;
-		stor_fwal_ticket t = b->filling_ticket;
-		int early = b->filling_early;
-		b->filling.head = b->filling.tail = NULL;
-		b->filling_ticket.w = NULL;
-		b->filling_ticket.upto = 0;
-		b->filling_early = 0;
-		if (stor_fwal_ticket_durable(&t)) {
-			answer(b, items.head, MUR_OK, NULL);
-			continue;
-		}
-		if (!early) {
-			b->sync_rc = stor_fwal_ticket_wait(&t, &b->sync_err);
-			answer(b, items.head, b->sync_rc, &b->sync_err);
-			continue;
-		}
-		b->sync_items = items;
-		b->sync_ticket = t;
-		b->sync.data = b;
-		int rc = uv_queue_work(b->loop, &b->sync, sync_work, sync_done);
-		if (rc != 0) { /* cannot happen with a live loop: sync here */
-			MLOG(ERROR, "wbatch", "cannot queue the fsync: %s", uv_strerror(rc));
-			b->sync_rc = stor_fwal_ticket_wait(&t, &b->sync_err);
-			answer(b, items.head, b->sync_rc, &b->sync_err);
-			continue;
-		}
-		b->syncing = 1;
-	}
-}
-
-static void sync_done(uv_work_t *w, int status)
-{
-	node_wbatch *b = w->data;
-	node_wb_item *list = b->sync_items.head;
-	(void)status; /* never cancelled */
-	b->syncing = 0;
-	b->sync_items.head = b->sync_items.tail = NULL;
-	answer(b, list, b->sync_rc, &b->sync_err);
-	sync_filling(b);
-	free_if_closed(b);
-}
-
 /* Run every held, then every queued item, one after another, all on the
- * loop thread, then hand their records' fsync (one for all, shared with
- * the batches that run while it is in progress) to a pool thread.  An
- * item whose placement is locked, that the owner's wait holds, or behind
- * one of those, is held for the next try. */
+ * loop thread, answer early what the owner answers early, then make their
+ * records durable (one fdatasync for all) and answer them.  An item whose
+ * placement is locked, that the owner's wait holds, or behind one of
+ * those, is held for the next try. */
 static void run_items(node_wbatch *b)
 {
 	item_list ran = {0}, held = {0};
@@ -232,16 +159,11 @@ static void run_items(node_wbatch *b)
 		uv_timer_start(&b->retry, retry_held, WRITE_BATCH_RETRY_MS, 0);
 	if (!ran.head)
 		return;
-	if (b->early && b->early(b->arg, ran.head) > 0) /* committed, not yet durable */
-		b->filling_early = 1;
-	/* the group filling: after the one syncing, if any */
-	if (b->filling.tail)
-		b->filling.tail->next = ran.head;
-	else
-		b->filling.head = ran.head;
-	b->filling.tail = ran.tail;
-	stor_fwal_ticket_merge(&b->filling_ticket, &t);
-	sync_filling(b);
+	if (b->early)
+		b->early(b->arg, ran.head); /* committed, not yet durable */
+	mur_error err;
+	int rc = stor_fwal_ticket_wait(&t, &err); /* at once when already durable */
+	answer(b, ran.head, rc, &err);
 }
 
 static void run_queued(uv_idle_t *h)
@@ -265,7 +187,6 @@ node_wbatch *node_wbatch_new(uv_loop_t *loop, stor_dir *stor, node_wb_done_fn do
 	node_wbatch *b = calloc(1, sizeof *b);
 	if (!b)
 		return NULL;
-	b->loop = loop;
 	b->stor = stor;
 	b->done = done;
 	b->early = early;

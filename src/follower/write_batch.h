@@ -16,28 +16,24 @@
  *                          │                            │                    │
  *                          └──── placement locked, a read that ◄┘        ran (or failed)
  *                                came first not yet locked on it,            ▼
- *                                or behind an item of its           early(), then the group
- *                                placement that is                  filling (one syncing at
- *                                                                   most): one fdatasync for
- *                                                                   all their WAL records on
- *                                                                   a pool thread if any was
- *                                                                   answered early, else here
+ *                                or behind an item of its           early(), then one
+ *                                placement that is                  fdatasync for all their
+ *                                                                   WAL records, here on the
+ *                                                                   loop thread
  *                                                                   (stor_fwal_ticket_wait),
- *                                                                   then done() on the loop:
- *                                                                   the owner answers each,
- *                                                                   in order
+ *                                                                   then done(): the owner
+ *                                                                   answers each, in order
  *
  * Items of one placement run in the order they arrived: the leader sends
  * a shard's row inserts without waiting for the previous one's answers
  * (replication/repl.h), and each carries the LSN it must get.
  *
- * Writes that arrive during a batch wait in the socket and form the next
- * batch; batches that run while a group's fsync is in progress form the
- * next group, so groups grow with the load, as PostgreSQL's WAL flush does
- * with concurrent commits.  When a batch answered early, the loop does not
- * wait for its fsync: reads, markers and the next batches (and their
- * early answers) go on meanwhile; other groups sync on the loop (a pool
- * job's two thread wakeups cost more than they save there).
+ * Writes that arrive during a batch or its fsync wait in the socket and
+ * form the next batch, so batches grow with the load, as PostgreSQL's WAL
+ * flush does with concurrent commits.  A batch that answered early syncs
+ * on the loop too: a pool thread for its fsync (so that reads and the next
+ * batches went on meanwhile) cost two thread wakeups per batch, more CPU
+ * than the overlap saved (docs/decisions.md).
  * An item that ran is not answered before its record is durable, nor
  * before the items that ran before it; if the WAL fails, every item of the
  * group that committed fails with 58030.  (docs/decisions.md, "Follower
@@ -68,10 +64,9 @@ typedef struct node_wb_item {
 typedef void (*node_wb_done_fn)(void *arg, node_wb_item *list);
 
 /* Called on the loop thread with the items that ran, in order, after
- * they committed in SQLite and before their records are durable; returns
- * how many it answered early (the leader then goes on with their
- * transactions: their fsync moves off the loop thread). */
-typedef int (*node_wb_early_fn)(void *arg, node_wb_item *list);
+ * they committed in SQLite and before their records are durable (the
+ * owner answers early those whose leader asked for it). */
+typedef void (*node_wb_early_fn)(void *arg, node_wb_item *list);
 
 /* Called on the loop thread before an item runs: 1 holds it (and the
  * items of its placement behind it) for the next try, 0 lets it run.  The

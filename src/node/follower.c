@@ -375,14 +375,14 @@ static void batch_done(void *arg, node_wb_item *list)
  * frame each, in one socket write; their final answers (after the fsync,
  * batch_done) then carry no rows and no changeset.  With the follower WAL
  * off or broken a write was durable when it committed: one answer. */
-static int batch_early(void *arg, node_wb_item *list)
+static void batch_early(void *arg, node_wb_item *list)
 {
 	follower *f = arg;
 	net_conn *leader = clu_member_conn(f->member);
 	int corked = 0;
 	mur_error err;
 	if (f->stopping || !leader || !stor_fwal_on(f->stor))
-		return 0;
+		return;
 	for (node_wb_item *it = list; it; it = it->next) {
 		follower_task *ft = (follower_task *)((char *)it - offsetof(follower_task, witem));
 		if (!ft->task.early || ft->task.kind != EXEC_TASK_WRITE || ft->res.failed)
@@ -399,7 +399,6 @@ static int batch_early(void *arg, node_wb_item *list)
 	}
 	if (corked)
 		net_conn_uncork(leader);
-	return corked;
 }
 
 /* Answer a task we will not run (too many in flight). */

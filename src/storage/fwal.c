@@ -772,26 +772,6 @@ void stor_fwal_defer_take(stor_fwal_ticket *t)
 	defer.w = NULL;
 }
 
-void stor_fwal_ticket_merge(stor_fwal_ticket *t, const stor_fwal_ticket *more)
-{
-	if (!more->w)
-		return;
-	assert(!t->w || t->w == more->w);
-	t->w = more->w;
-	if (more->upto > t->upto)
-		t->upto = more->upto;
-}
-
-int stor_fwal_ticket_durable(const stor_fwal_ticket *t)
-{
-	if (!t->w)
-		return 1;
-	pthread_mutex_lock(&t->w->mu);
-	int done = t->w->durable >= t->upto;
-	pthread_mutex_unlock(&t->w->mu);
-	return done;
-}
-
 int stor_fwal_ticket_wait(const stor_fwal_ticket *t, mur_error *err)
 {
 	stor_fwal *w = t->w;

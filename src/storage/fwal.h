@@ -199,8 +199,8 @@ int stor_fwal_log_undo(stor_db *db, uint64_t target, mur_error *err);
 void stor_fwal_defer_begin(void);
 int stor_fwal_defer_end(mur_error *err);
 /* A deferred batch's records, to wait for later, maybe on another thread
- * (follower/write_batch.c syncs off its loop thread): w NULL when the
- * batch appended nothing. */
+ * (follower/write_batch.c waits after the batch's early answers): w NULL
+ * when the batch appended nothing. */
 typedef struct stor_fwal_ticket {
 	stor_fwal *w;
 	uint64_t upto; /* the batch's last record */
@@ -208,10 +208,6 @@ typedef struct stor_fwal_ticket {
 /* End the deferred batch without waiting: its records, for
  * stor_fwal_ticket_wait.  Thread-local, like defer_begin. */
 void stor_fwal_defer_take(stor_fwal_ticket *t);
-/* t then more: one ticket that covers both batches' records. */
-void stor_fwal_ticket_merge(stor_fwal_ticket *t, const stor_fwal_ticket *more);
-/* 1 when every record of t is durable (or t is empty), without waiting. */
-int stor_fwal_ticket_durable(const stor_fwal_ticket *t);
 /* Wait until t's records are durable, leading the group's write and
  * fdatasync when no other thread does; 58030 as defer_end.  Any thread. */
 int stor_fwal_ticket_wait(const stor_fwal_ticket *t, mur_error *err);

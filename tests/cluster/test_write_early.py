@@ -11,8 +11,9 @@ fsync is slow and one that does not is fast:
 - a pipelined UPDATE in a block is answered before the primary's fsync
   ends, COMMIT still waits for a durable quorum, and a statement that fails
   on the primary (a constraint) is answered once, as an error;
-- a read after a pipelined UPDATE, on the same primary, is answered while
-  that UPDATE's fsync is still in progress (the fsync is off the loop);
+- a read after a pipelined UPDATE, on the same primary, sees it (the
+  primary syncs on its loop thread, so the read is served once that fsync
+  ends: docs/decisions.md, "Follower writes run on the loop thread");
 - an autocommit UPDATE is decided by the replicas' fsyncs while the
   primary's is slow (one fsync latency, not two in series);
 - the primary killed (SIGKILL) between its two answers: nothing
@@ -25,8 +26,8 @@ fsync is slow and one that does not is fast:
 A row INSERT in a block (every copy runs it at once: the parallel path) is
 answered at its primary's early answer too:
 
-- answered before the primary's fsync ends, its own read served at once,
-  and COMMIT still waits for a durable quorum;
+- answered before the primary's fsync ends, its own read sees it, and
+  COMMIT still waits for a durable quorum;
 - the primary's fsync failing after that answer: at write_quorum 'all' the
   COMMIT is not a success and no copy keeps the row;
 - the primary killed (SIGKILL) after that answer: COMMIT succeeds or fails
@@ -133,10 +134,12 @@ def test_block_write_answered_before_the_primary_fsync_commit_waits_for_quorum(f
     conn.close()
 
 
-def test_read_after_a_block_write_does_not_wait_for_the_primary_fsync(fc):
-    """The primary's group fsync runs off its loop thread: the next
-    statement of the transaction (a read of the row it wrote, on the same
-    follower) is answered while the write's fsync is still in progress."""
+def test_read_after_a_block_write_sees_it_on_the_primary(fc):
+    """The next statement of the transaction, a read of the row it wrote,
+    goes to the primary and sees the write.  It is served once the write's
+    fsync ends: the primary syncs on its loop thread (a pool thread for
+    that fsync cost two thread wakeups per batch, more CPU per TPC-B
+    transaction than the overlap saved: docs/decisions.md)."""
     conn = fc.connect()
     primary, replicas = one_shard_table(conn, "ec")
     for node in [primary] + replicas:
@@ -145,9 +148,8 @@ def test_read_after_a_block_write_does_not_wait_for_the_primary_fsync(fc):
         with conn.cursor() as cur:
             cur.execute("BEGIN")
             assert timed(cur, "UPDATE ec SET v = 5 WHERE id = 1") < FAST_S
-            took = timed(cur, "SELECT v FROM ec WHERE id = 1")
+            cur.execute("SELECT v FROM ec WHERE id = 1")
             assert cur.fetchone()[0] == 5
-            assert took < FAST_S, "the SELECT waited %.3f s (the write's fsync)" % took
             took = timed(cur, "COMMIT")
             assert took >= FSYNC_MS / 1000, "COMMIT took %.3f s: no durable quorum" % took
     finally:
@@ -250,9 +252,8 @@ def test_block_insert_answered_before_the_primary_fsync_commit_waits_for_quorum(
             took = timed(cur, "INSERT INTO ei VALUES (2, 20)")
             assert cur.rowcount == 1
             assert took < FAST_S, "the INSERT in a block waited %.3f s (an fsync)" % took
-            took = timed(cur, "SELECT v FROM ei WHERE id = 2")
+            cur.execute("SELECT v FROM ei WHERE id = 2")
             assert cur.fetchone()[0] == 20  # its own row, on the primary
-            assert took < FAST_S, "the SELECT waited %.3f s (the insert's fsync)" % took
             took = timed(cur, "COMMIT")
             assert took >= FSYNC_MS / 1000, "COMMIT took %.3f s: no durable quorum" % took
             # a duplicate key fails on the primary: its only answer, an error
