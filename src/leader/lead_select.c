@@ -569,7 +569,7 @@ void lead_select_finish(lead_run *r)
 {
 	mur_error err;
 
-	if (!r->failed && final_stage(r, &err) != MUR_OK)
+	if (!r->failed && !r->stream && final_stage(r, &err) != MUR_OK) /* a stream merges */
 		lead_run_fail(r, &err);
 	if (!r->failed && r->stream && lead_stream_rows(r, &err) != MUR_OK)
 		lead_run_fail(r, &err);
