@@ -181,18 +181,51 @@ static int advance(mur_rowmerge *m, uint32_t i)
 int mur_rowmerge_put(mur_rowmerge *m, uint32_t src, const char *rows, size_t len, uint64_t nrows,
 		     int last)
 {
-	rm_src *s = &m->src[src];
-	if (src >= m->nsrc || s->has_cur || s->last || s->left)
-		return MUR_ERR; /* not dry */
-	mur_buf_reset(&s->batch);
-	mur_buf_put(&s->batch, rows, len);
-	if (!mur_buf_ok(&s->batch))
+	rm_src *s;
+	mur_buf nb;
+	if (src >= m->nsrc || m->src[src].last)
+		return MUR_ERR; /* no batch follows its last */
+	s = &m->src[src];
+	if (!s->has_cur) { /* dry */
+		mur_buf_reset(&s->batch);
+		mur_buf_put(&s->batch, rows, len);
+		if (!mur_buf_ok(&s->batch))
+			return MUR_ENOMEM;
+		mur_rd_init(&s->rd, s->batch.data, s->batch.len);
+		s->left = nrows;
+		s->last = last;
+		m->ndry--;
+		return advance(m, src);
+	}
+	/* rows still held: the new batch goes after them, the current row is
+	 * decoded again from the new bytes (the same values: the heap holds) */
+	mur_buf_init(&nb);
+	mur_buf_put(&nb, s->batch.data + s->cur_start, s->batch.len - s->cur_start);
+	mur_buf_put(&nb, rows, len);
+	if (!mur_buf_ok(&nb)) {
+		mur_buf_free(&nb);
 		return MUR_ENOMEM;
+	}
+	mur_buf_free(&s->batch);
+	s->batch = nb;
 	mur_rd_init(&s->rd, s->batch.data, s->batch.len);
-	s->left = nrows;
+	s->cur_start = 0;
+	for (uint32_t c = 0; c < m->ncols; c++)
+		if (mur_row_get_value(&s->rd, &s->cur[c]) != MUR_OK)
+			return MUR_ERR;
+	s->left += nrows;
 	s->last = last;
-	m->ndry--;
-	return advance(m, src);
+	return MUR_OK;
+}
+
+uint64_t mur_rowmerge_held(const mur_rowmerge *m, uint32_t src)
+{
+	return src < m->nsrc ? m->src[src].left + (uint64_t)m->src[src].has_cur : 0;
+}
+
+int mur_rowmerge_more(const mur_rowmerge *m, uint32_t src)
+{
+	return src < m->nsrc && !m->src[src].last;
 }
 
 int mur_rowmerge_dry(const mur_rowmerge *m)

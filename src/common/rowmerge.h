@@ -45,10 +45,18 @@ typedef struct mur_rowmerge mur_rowmerge;
 mur_rowmerge *mur_rowmerge_new(uint32_t nsrc, uint32_t ncols, const mur_sortkey *keys, int nkeys);
 void mur_rowmerge_free(mur_rowmerge *m);
 
-/* Source src's next batch (src dry): nrows rows in rows[0..len), copied;
- * last: no batch follows.  MUR_OK, MUR_ENOMEM, MUR_ERR (malformed). */
+/* Source src's next batch: nrows rows in rows[0..len), copied, after
+ * the rows src still holds (a batch may come before src runs dry); last:
+ * no batch follows.  MUR_OK, MUR_ENOMEM, MUR_ERR (malformed, or src had
+ * its last). */
 int mur_rowmerge_put(mur_rowmerge *m, uint32_t src, const char *rows, size_t len, uint64_t nrows,
 		     int last);
+
+/* Rows src holds (not yet moved out). */
+uint64_t mur_rowmerge_held(const mur_rowmerge *m, uint32_t src);
+
+/* Whether a batch may follow src's rows (its last has not come). */
+int mur_rowmerge_more(const mur_rowmerge *m, uint32_t src);
 
 /* A dry source (its next batch is wanted), or -1: none. */
 int mur_rowmerge_dry(const mur_rowmerge *m);

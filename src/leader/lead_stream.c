@@ -55,7 +55,7 @@ struct lead_stream {
 	mur_buf param_buf;
 	/* a sorted stream (p->u.select.batch_nsort > 0): */
 	mur_rowmerge *merge;       /* NULL until the first batches answer */
-	int dry;                   /* the shard the running batch refills; -1: every shard */
+	int dry;                   /* a shard whose batch is used up, -1: none */
 	struct stream_last *lasts; /* per shard: its last row's sort values and key */
 	int64_t skip, left;        /* OFFSET still to skip; LIMIT still to send (-1: none) */
 	mur_buf out;               /* merged rows being handed out */
@@ -71,13 +71,17 @@ struct stream_last {
 	int has;
 	mur_value v[PLAN_BATCH_SORT_MAX + PLAN_BATCH_KEYS_MAX];
 	mur_buf buf;
+	int want;    /* the running batch reads this shard */
+	mur_buf sql; /* its task SQL */
 };
 
 static void stream_free(lead_stream *st)
 {
 	if (st->lasts)
-		for (uint32_t i = 0; i < st->nshards; i++)
+		for (uint32_t i = 0; i < st->nshards; i++) {
 			mur_buf_free(&st->lasts[i].buf);
+			mur_buf_free(&st->lasts[i].sql);
+		}
 	free(st->lasts);
 	mur_rowmerge_free(st->merge);
 	mur_buf_free(&st->out);
@@ -122,6 +126,19 @@ int lead_stream_wanted(const plan *p)
 }
 
 static void stream_batch(lead_stream *st);
+static uint32_t stream_limit(const lead_stream *st);
+
+/* The shards the next batch reads: the dry one, and those with less than
+ * half a batch left (they would run dry soon after: one round trip reads
+ * them all). */
+static void refill_set(lead_stream *st)
+{
+	uint32_t half = stream_limit(st) / 2;
+	for (uint32_t sh = 0; sh < st->nshards; sh++)
+		st->lasts[sh].want = mur_rowmerge_more(st->merge, sh) &&
+				     ((int)sh == st->dry ||
+				      mur_rowmerge_held(st->merge, sh) < half);
+}
 
 /* A sorted stream's batches answered (in the merge): res (no rows, its
  * columns set) gets the rows the merge hands out, past OFFSET and within
@@ -136,6 +153,7 @@ static void stream_merged(lead_stream *st, pgw_result *res)
 		int rc = MUR_OK;
 		if ((st->dry = mur_rowmerge_dry(st->merge)) >= 0) {
 			pgw_result_free(res);
+			refill_set(st);
 			stream_batch(st);
 			return;
 		}
@@ -273,23 +291,40 @@ static uint32_t stream_limit(const lead_stream *st)
 					   : (uint32_t)n;
 }
 
+/* A sorted stream's next batch size and each wanted shard's task SQL
+ * (after its last row read). */
+static int sorted_arm(lead_stream *st)
+{
+	uint64_t want = (uint64_t)st->skip + (uint64_t)st->left;
+	if (st->left >= 0 && want < st->limit)
+		st->limit = want ? (uint32_t)want : 1; /* no shard owes more */
+	for (uint32_t sh = 0; sh < st->nshards; sh++) {
+		struct stream_last *l = &st->lasts[sh];
+		if (l->want && sql_batch_sql(&st->p->u.select, l->has ? l->v : NULL, st->limit,
+					     &l->sql) != MUR_OK)
+			return MUR_ENOMEM;
+	}
+	return MUR_OK;
+}
+
 /* r reads st's next batch: its task SQL, its shard, its answer. */
 static int stream_arm(lead_stream *st, lead_run *r)
 {
-	const mur_value *last = st->has_last ? st->last : NULL;
-	uint32_t shard = st->shard;
 	st->limit = stream_limit(st);
-	if (st->p->u.select.batch_nsort) { /* the dry shard's, or every shard's first */
-		uint64_t want = (uint64_t)st->skip + (uint64_t)st->left;
-		if (st->left >= 0 && want < st->limit)
-			st->limit = want ? (uint32_t)want : 1;
-		shard = st->dry < 0 ? 0 : (uint32_t)st->dry;
-		last = st->dry >= 0 && st->lasts[shard].has ? st->lasts[shard].v : NULL;
+	if (st->p->u.select.batch_nsort) {
+		if (sorted_arm(st) != MUR_OK)
+			return MUR_ENOMEM;
+		snprintf(r->sql_text, sizeof r->sql_text, "%.200s (cursor, sorted batches)",
+			 st->sql);
+		r->only_shard = 0; /* the wanted shards: lead_stream_reads */
+	} else {
+		if (sql_batch_sql(&st->p->u.select, st->has_last ? st->last : NULL, st->limit,
+				  &st->batch_sql) != MUR_OK)
+			return MUR_ENOMEM;
+		snprintf(r->sql_text, sizeof r->sql_text, "%.200s (cursor, shard %u)", st->sql,
+			 st->shard);
+		r->only_shard = st->shard + 1;
 	}
-	if (sql_batch_sql(&st->p->u.select, last, st->limit, &st->batch_sql) != MUR_OK)
-		return MUR_ENOMEM;
-	snprintf(r->sql_text, sizeof r->sql_text, "%.200s (cursor, shard %u)", st->sql, shard);
-	r->only_shard = st->p->u.select.batch_nsort && st->dry < 0 ? 0 : shard + 1;
 	r->stream = st;
 	r->done = stream_rows;
 	r->done_arg = st;
@@ -365,8 +400,11 @@ static int sorted_start(lead_stream *st)
 		st->skip = 0;
 	if (!(st->lasts = calloc(st->nshards ? st->nshards : 1, sizeof *st->lasts)))
 		return MUR_ERR;
-	for (uint32_t i = 0; i < st->nshards; i++)
+	for (uint32_t i = 0; i < st->nshards; i++) {
 		mur_buf_init(&st->lasts[i].buf);
+		mur_buf_init(&st->lasts[i].sql);
+		st->lasts[i].want = 1; /* the first batches: every shard's */
+	}
 	return MUR_OK;
 }
 
@@ -463,7 +501,23 @@ void lead_stream_close(void *esess, void *stream)
 		stream_free(st);
 }
 
-const char *lead_stream_task_sql(const lead_run *r) { return r->stream->batch_sql.data; }
+const char *lead_stream_task_sql(const lead_run *r, uint32_t shard)
+{
+	const lead_stream *st = r->stream;
+	return st->lasts && shard < st->nshards ? st->lasts[shard].sql.data : st->batch_sql.data;
+}
+
+int lead_stream_shards(const lead_run *r, uint32_t *shards, int n)
+{
+	const lead_stream *st = r->stream;
+	int k = 0;
+	if (!st->lasts)
+		return n;
+	for (int i = 0; i < n; i++)
+		if (shards[i] < st->nshards && st->lasts[shards[i]].want)
+			shards[k++] = shards[i];
+	return k;
+}
 
 /* Shard sh's batch (nrows rows of st->merge_ncols in rows[0..len)) into
  * the merge; its last row's sort values and key kept for the next. */
@@ -502,9 +556,9 @@ static int merge_batch(lead_stream *st, uint32_t sh, const mur_buf *rows, uint64
 					    "malformed rows from a follower");
 }
 
-/* A sorted stream's batch: every shard's first (dry < 0) or the dry
- * shard's next, into the merge; r keeps no rows (stream_merged hands
- * them out). */
+/* A sorted stream's batch: the wanted shards' rows into the merge (a
+ * wanted shard with no task was pruned: nothing to read); r keeps no rows
+ * (stream_merged hands them out). */
 static int sorted_rows(lead_stream *st, lead_run *r, mur_error *err)
 {
 	mur_buf none;
@@ -516,37 +570,24 @@ static int sorted_rows(lead_stream *st, lead_run *r, mur_error *err)
 						   st->p->u.select.batch_nsort)))
 			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	}
-	if (st->dry >= 0) {
-		if (merge_batch(st, (uint32_t)st->dry, &r->rows, r->nrows, err) != MUR_OK)
+	for (int i = 0; i < r->ntasks; i++) {
+		lead_task_slot *sl = &r->tasks[i];
+		if (sl->stats_only || sl->shard >= st->nshards || !st->lasts[sl->shard].want)
+			continue;
+		st->lasts[sl->shard].want = 0;
+		if (sl->res.nrows && sl->res.ncols != st->merge_ncols)
+			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+					     "batch rows of unequal width");
+		if (merge_batch(st, sl->shard, &sl->res.rows, sl->res.nrows, err) != MUR_OK)
 			return MUR_ERR;
-	} else {
-		uint8_t *read = calloc(st->nshards, 1);
-		if (!read)
-			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
-		for (int i = 0; i < r->ntasks; i++) {
-			lead_task_slot *sl = &r->tasks[i];
-			if (sl->stats_only || sl->shard >= st->nshards || read[sl->shard])
-				continue;
-			read[sl->shard] = 1;
-			if (sl->res.nrows && sl->res.ncols != st->merge_ncols) {
-				free(read);
-				return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
-						     "batch rows of unequal width");
-			}
-			if (merge_batch(st, sl->shard, &sl->res.rows, sl->res.nrows, err) !=
-			    MUR_OK) {
-				free(read);
-				return MUR_ERR;
-			}
-		}
-		mur_buf_init(&none);
-		for (uint32_t sh = 0; sh < st->nshards; sh++) /* pruned: nothing to read */
-			if (!read[sh] && merge_batch(st, sh, &none, 0, err) != MUR_OK) {
-				free(read);
-				return MUR_ERR;
-			}
-		free(read);
 	}
+	mur_buf_init(&none);
+	for (uint32_t sh = 0; sh < st->nshards; sh++)
+		if (st->lasts[sh].want) {
+			st->lasts[sh].want = 0;
+			if (merge_batch(st, sh, &none, 0, err) != MUR_OK)
+				return MUR_ERR;
+		}
 	mur_buf_reset(&r->rows);
 	r->nrows = 0;
 	return MUR_OK;
