@@ -224,7 +224,9 @@ int sql_batch_sql(const plan_select *ps, const mur_value *last, uint32_t limit, 
 	mur_buf_reset(out);
 	mur_buf_printf(out, "%s", ps->batch_head);
 	if (last) {
-		mur_buf_printf(out, ps->batch_where ? " AND (" : " WHERE (");
+		mur_buf_printf(out, ps->batch_where ? " AND " : " WHERE ");
+		if (ps->batch_nsort)
+			mur_buf_put_u8(out, '(');
 		for (int i = 0; i < ps->batch_nsort; i++) {
 			emit_after(out, &ps->batch_sort[i], ps->batch_sort_sql[i], &last[i]);
 			mur_buf_printf(out, " OR (");
@@ -239,7 +241,8 @@ int sql_batch_sql(const plan_select *ps, const mur_value *last, uint32_t limit, 
 		mur_buf_put_u8(out, ')');
 		for (int i = 0; i < ps->batch_nsort; i++)
 			mur_buf_printf(out, "))");
-		mur_buf_put_u8(out, ')');
+		if (ps->batch_nsort)
+			mur_buf_put_u8(out, ')');
 	}
 	mur_buf_printf(out, " ORDER BY %s LIMIT %u",
 		       ps->batch_nsort ? ps->batch_order : ps->batch_keys, limit);
