@@ -178,19 +178,17 @@ static int advance(mur_rowmerge *m, uint32_t i)
 	return MUR_OK;
 }
 
-int mur_rowmerge_put(mur_rowmerge *m, uint32_t src, const char *rows, size_t len, uint64_t nrows,
-		     int last)
+int mur_rowmerge_put(mur_rowmerge *m, uint32_t src, mur_buf *rows, uint64_t nrows, int last)
 {
 	rm_src *s;
 	mur_buf nb;
 	if (src >= m->nsrc || m->src[src].last)
 		return MUR_ERR; /* no batch follows its last */
 	s = &m->src[src];
-	if (!s->has_cur) { /* dry */
-		mur_buf_reset(&s->batch);
-		mur_buf_put(&s->batch, rows, len);
-		if (!mur_buf_ok(&s->batch))
-			return MUR_ENOMEM;
+	if (!s->has_cur) { /* dry: its old batch's buffer goes back in *rows */
+		nb = s->batch;
+		s->batch = *rows;
+		*rows = nb;
 		mur_rd_init(&s->rd, s->batch.data, s->batch.len);
 		s->left = nrows;
 		s->last = last;
@@ -201,7 +199,7 @@ int mur_rowmerge_put(mur_rowmerge *m, uint32_t src, const char *rows, size_t len
 	 * decoded again from the new bytes (the same values: the heap holds) */
 	mur_buf_init(&nb);
 	mur_buf_put(&nb, s->batch.data + s->cur_start, s->batch.len - s->cur_start);
-	mur_buf_put(&nb, rows, len);
+	mur_buf_put(&nb, rows->data, rows->len);
 	if (!mur_buf_ok(&nb)) {
 		mur_buf_free(&nb);
 		return MUR_ENOMEM;

@@ -45,12 +45,12 @@ typedef struct mur_rowmerge mur_rowmerge;
 mur_rowmerge *mur_rowmerge_new(uint32_t nsrc, uint32_t ncols, const mur_sortkey *keys, int nkeys);
 void mur_rowmerge_free(mur_rowmerge *m);
 
-/* Source src's next batch: nrows rows in rows[0..len), copied, after
- * the rows src still holds (a batch may come before src runs dry); last:
- * no batch follows.  MUR_OK, MUR_ENOMEM, MUR_ERR (malformed, or src had
- * its last). */
-int mur_rowmerge_put(mur_rowmerge *m, uint32_t src, const char *rows, size_t len, uint64_t nrows,
-		     int last);
+/* Source src's next batch: the nrows rows in *rows, after the rows src
+ * still holds (a batch may come before src runs dry); last: no batch
+ * follows.  The merge takes the bytes of a dry source's batch (*rows is
+ * then another buffer, to reset or free), else copies them.  MUR_OK,
+ * MUR_ENOMEM, MUR_ERR (malformed, or src had its last). */
+int mur_rowmerge_put(mur_rowmerge *m, uint32_t src, mur_buf *rows, uint64_t nrows, int last);
 
 /* Rows src holds (not yet moved out). */
 uint64_t mur_rowmerge_held(const mur_rowmerge *m, uint32_t src);

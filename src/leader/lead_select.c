@@ -518,8 +518,8 @@ static int merge_rows(lead_run *r, mur_error *err)
 	r->nrows = 0;
 	for (int i = 0; i < r->ntasks; i++) {
 		lead_task_slot *sl = &r->tasks[i];
-		if (sl->stats_only)
-			continue;
+		if (sl->stats_only || (r->stream && ps->batch_nsort))
+			continue; /* a sorted cursor merges the tasks' rows (lead_stream.c) */
 		mur_buf_put(&r->rows, sl->res.rows.data, sl->res.rows.len);
 		r->nrows += sl->res.nrows;
 	}

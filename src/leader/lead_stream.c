@@ -519,10 +519,10 @@ int lead_stream_shards(const lead_run *r, uint32_t *shards, int n)
 	return k;
 }
 
-/* Shard sh's batch (nrows rows of st->merge_ncols in rows[0..len)) into
- * the merge; its last row's sort values and key kept for the next. */
-static int merge_batch(lead_stream *st, uint32_t sh, const mur_buf *rows, uint64_t nrows,
-		       mur_error *err)
+/* Shard sh's batch (nrows rows of st->merge_ncols in *rows) into the
+ * merge (which may take its bytes: mur_rowmerge_put); its last row's
+ * sort values and key kept for the next. */
+static int merge_batch(lead_stream *st, uint32_t sh, mur_buf *rows, uint64_t nrows, mur_error *err)
 {
 	const plan_select *ps = &st->p->u.select;
 	struct stream_last *l = &st->lasts[sh];
@@ -548,7 +548,7 @@ static int merge_batch(lead_stream *st, uint32_t sh, const mur_buf *rows, uint64
 			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		l->has = 1;
 	}
-	rc = mur_rowmerge_put(st->merge, sh, rows->data, rows->len, nrows, nrows < st->limit);
+	rc = mur_rowmerge_put(st->merge, sh, rows, nrows, nrows < st->limit);
 	if (rc == MUR_ENOMEM)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	return rc == MUR_OK ? MUR_OK
@@ -584,8 +584,11 @@ static int sorted_rows(lead_stream *st, lead_run *r, mur_error *err)
 	mur_buf_init(&none);
 	for (uint32_t sh = 0; sh < st->nshards; sh++)
 		if (st->lasts[sh].want) {
+			int rc;
 			st->lasts[sh].want = 0;
-			if (merge_batch(st, sh, &none, 0, err) != MUR_OK)
+			rc = merge_batch(st, sh, &none, 0, err);
+			mur_buf_free(&none); /* the batch the shard held before */
+			if (rc != MUR_OK)
 				return MUR_ERR;
 		}
 	mur_buf_reset(&r->rows);

@@ -104,20 +104,20 @@ static void test_merge(void **state)
 	assert_non_null(m);
 	assert_int_equal(mur_rowmerge_dry(m), 0);
 	rows(&b, a1, 2);
-	assert_int_equal(mur_rowmerge_put(m, 0, b.data, b.len, 2, 0), MUR_OK);
+	assert_int_equal(mur_rowmerge_put(m, 0, &b, 2, 0), MUR_OK);
 	rows(&b, b1, 3);
-	assert_int_equal(mur_rowmerge_put(m, 1, b.data, b.len, 3, 1), MUR_OK);
+	assert_int_equal(mur_rowmerge_put(m, 1, &b, 3, 1), MUR_OK);
 	take_all(m, out, &n); /* source 2 dry: nothing yet */
 	assert_int_equal(n, 0);
 	rows(&b, c1, 1);
-	assert_int_equal(mur_rowmerge_put(m, 2, b.data, b.len, 1, 1), MUR_OK);
+	assert_int_equal(mur_rowmerge_put(m, 2, &b, 1, 1), MUR_OK);
 	take_all(m, out, &n); /* 1 2 3 4, then source 0 runs dry */
 	assert_int_equal(n, 4);
 	assert_int_equal(mur_rowmerge_dry(m), 0);
 	assert_int_equal(mur_rowmerge_held(m, 1), 1);
 	rows(&b, a2, 2);
-	assert_int_equal(mur_rowmerge_put(m, 0, b.data, b.len, 2, 1), MUR_OK);
-	assert_int_equal(mur_rowmerge_put(m, 0, b.data, b.len, 2, 1), MUR_ERR); /* had its last */
+	assert_int_equal(mur_rowmerge_put(m, 0, &b, 2, 1), MUR_OK);
+	assert_int_equal(mur_rowmerge_put(m, 0, &b, 2, 1), MUR_ERR); /* had its last */
 	take_all(m, out, &n);
 	assert_int_equal(n, 8);
 	static const int64_t want[] = {1, 2, 3, 4, 5, 7, 8, 9};
@@ -138,16 +138,16 @@ static void test_append_to_held(void **state)
 	(void)state;
 	mur_buf_init(&b);
 	rows(&b, a1, 3);
-	assert_int_equal(mur_rowmerge_put(m, 0, b.data, b.len, 3, 0), MUR_OK);
+	assert_int_equal(mur_rowmerge_put(m, 0, &b, 3, 0), MUR_OK);
 	rows(&b, b1, 1);
-	assert_int_equal(mur_rowmerge_put(m, 1, b.data, b.len, 1, 0), MUR_OK);
+	assert_int_equal(mur_rowmerge_put(m, 1, &b, 1, 0), MUR_OK);
 	take_all(m, out, &n); /* 9 8, then source 1 dry */
 	assert_int_equal(n, 2);
 	rows(&b, a2, 2); /* source 0 still holds 6 5: its next batch goes after them */
-	assert_int_equal(mur_rowmerge_put(m, 0, b.data, b.len, 2, 1), MUR_OK);
+	assert_int_equal(mur_rowmerge_put(m, 0, &b, 2, 1), MUR_OK);
 	assert_int_equal(mur_rowmerge_held(m, 0), 4);
 	rows(&b, a2, 0);
-	assert_int_equal(mur_rowmerge_put(m, 1, b.data, b.len, 0, 1), MUR_OK);
+	assert_int_equal(mur_rowmerge_put(m, 1, &b, 0, 1), MUR_OK);
 	take_all(m, out, &n);
 	assert_int_equal(n, 6);
 	static const int64_t want[] = {9, 8, 6, 5, 3, 1};
