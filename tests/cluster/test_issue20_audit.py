@@ -1,5 +1,16 @@
 """Gaps found walking issue 20 as a new user (docs/issue20-audit.md), each
-fixed and checked here against PostgreSQL 15."""
+fixed and checked here against PostgreSQL 15, and items no test covered."""
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+
+import psycopg2
+import pytest
+
+from conftest import MURPHY
+from pgserver import free_port
 
 
 def values(conn, sql):
@@ -34,3 +45,31 @@ def test_pg_settings_names_are_postgres_spelling(db):
         names = [r[0] for r in values(conn, "SHOW ALL")]
         assert "TimeZone" in names and "timezone" not in names
         assert names == sorted(names, key=str.lower)
+
+
+def test_local_start_without_a_password_generates_and_prints_one():
+    """No $MURPHY_PASSWORD: the first `murphy local start` makes the
+    superuser's password, writes it 0600 to DIR/password, prints it, and
+    SCRAM takes it (and refuses a wrong one with 28P01)."""
+    d = tempfile.mkdtemp(prefix="murphy-pw-")
+    port = free_port(count=5)
+    env = {k: v for k, v in os.environ.items() if k not in ("MURPHY_PASSWORD", "PGPASSWORD")}
+    try:
+        r = subprocess.run([MURPHY, "local", "start", "--dir", d, "--pg-port", str(port)],
+                           capture_output=True, text=True, timeout=120, env=env)
+        assert r.returncode == 0, r.stdout + r.stderr
+        path = os.path.join(d, "password")
+        assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+        pw = open(path).read().strip()
+        assert len(pw) >= 16 and ("password: " + pw) in r.stdout
+        conn = psycopg2.connect(host="127.0.0.1", port=port, user="murphy", dbname="murphy",
+                                password=pw)
+        assert values(conn, "SELECT current_user") == [("murphy",)]
+        conn.close()
+        with pytest.raises(psycopg2.OperationalError) as e:
+            psycopg2.connect(host="127.0.0.1", port=port, user="murphy", dbname="murphy",
+                             password=pw + "x")
+        assert "28P01" in str(e.value) or "password authentication failed" in str(e.value)
+    finally:
+        subprocess.run([MURPHY, "local", "stop", "--dir", d], capture_output=True, timeout=60)
+        shutil.rmtree(d, ignore_errors=True)
