@@ -222,7 +222,8 @@ typedef struct plan_select {
 	mur_sortkey batch_sort[PLAN_BATCH_SORT_MAX];     /* .col: the batch row's column */
 	const char *batch_sort_sql[PLAN_BATCH_SORT_MAX]; /* each sort expression, parenthesised */
 	const char *batch_order;                         /* "<sort>, <keys>" for ORDER BY */
-	int64_t batch_limit, batch_offset;               /* -1: none */
+	int batch_first_notnull; /* the first sort column is NOT NULL: a range on it leads */
+	int64_t batch_limit, batch_offset; /* -1: none */
 	int batch_limit_param, batch_offset_param;
 } plan_select;
 

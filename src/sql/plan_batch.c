@@ -31,7 +31,9 @@
  *
  * (s after NULL is "s IS NOT NULL" with NULLS FIRST, nothing with NULLS
  * LAST; s after v is "s > v" or "s < v" DESC, OR s IS NULL when NULLs
- * come last).  The leader merges the shards' batches (common/rowmerge.h)
+ * come last).  When s1 is a NOT NULL column, "s1 >= v1 AND" (<= DESC)
+ * leads: redundant, but a range an index on s1 serves in order, so such
+ * a batch reads its rows rather than sorting what is left of the shard.  The leader merges the shards' batches (common/rowmerge.h)
  * in that same order and applies OFFSET and LIMIT.  A sort expression
  * other than a column (its value is computed again each batch: random()
  * would break the keyset), jsonb and array columns (collations the merge
@@ -144,6 +146,11 @@ static int plan_sort(sql_ctx *c, const sql_query *q, plan_select *ps, mur_buf *b
 		sql_emit_sort(&e, so->e, so->desc, so->nulls_first);
 	}
 	mur_buf_printf(&order, ", %s", keys);
+	{
+		const sql_expr *x = q->sorts[0].e;
+		const cat_column *col = &q->rtes[x->rte].table->cols[x->col];
+		ps->batch_first_notnull = col->not_null || col->primary_key;
+	}
 	if (!(ps->batch_order = sql_buf_finish(c, &order)))
 		return MUR_ERR;
 	ps->batch_nsort = q->nsort;
@@ -225,6 +232,13 @@ int sql_batch_sql(const plan_select *ps, const mur_value *last, uint32_t limit, 
 	mur_buf_printf(out, "%s", ps->batch_head);
 	if (last) {
 		mur_buf_printf(out, ps->batch_where ? " AND " : " WHERE ");
+		if (ps->batch_nsort && ps->batch_first_notnull && last[0].kind != MV_NULL) {
+			/* redundant, but a range SQLite reads an index on s1 by */
+			mur_buf_printf(out, "%s %s ", ps->batch_sort_sql[0],
+				       ps->batch_sort[0].desc ? "<=" : ">=");
+			sql_emit_value(out, &last[0]);
+			mur_buf_printf(out, " AND ");
+		}
 		if (ps->batch_nsort)
 			mur_buf_put_u8(out, '(');
 		for (int i = 0; i < ps->batch_nsort; i++) {

@@ -26,6 +26,9 @@ def tables(db):
     db.exec_both("CREATE TABLE s (id int PRIMARY KEY, k int, t text, n numeric, "
                  "c char(6), f float8, d date)")
     db.exec_both("CREATE TABLE snokey (a int, b text)")  # the hidden row id breaks ties
+    # an indexed NOT NULL sort column: batches lead with a range on it
+    db.exec_both("CREATE TABLE sidx (id int PRIMARY KEY, k int NOT NULL, v text)")
+    db.exec_both("CREATE INDEX sidx_k ON sidx (k)")
     rnd = random.Random(20)
     lines = []
     for i in range(NSORT):
@@ -43,6 +46,8 @@ def tables(db):
         with conn.cursor() as cur:
             cur.copy_expert("COPY s FROM STDIN", io.StringIO("".join(lines)))
             cur.copy_expert("COPY snokey FROM STDIN", io.StringIO(nk))
+            cur.copy_expert("COPY sidx FROM STDIN", io.StringIO(
+                "".join("%d\t%d\tv%d\n" % (i, (i * 37) % 501, i) for i in range(NSORT))))
     return db
 
 
@@ -84,6 +89,9 @@ def check(db, sql, nkeys, params=None, fetches=(7, 1000)):
     ("SELECT f, k, * FROM s WHERE k < %s ORDER BY f NULLS FIRST, k", 2, (30,)),
     ("SELECT id FROM s ORDER BY id DESC", None, None),
     ("SELECT a, b FROM snokey ORDER BY b, a", 2, None),
+    ("SELECT k, id, v FROM sidx ORDER BY k", 1, None),
+    ("SELECT k, id FROM sidx ORDER BY k DESC, id", None, None),
+    ("SELECT k, v FROM sidx WHERE k > %s ORDER BY k, v", 2, (17,)),
 ])
 def test_sorted_cursor_rows_are_the_whole_selects(tables, sql, nkeys, params):
     if nkeys is None and "ORDER BY n" in sql:

@@ -109,7 +109,22 @@ static void test_sorted_batches(void **state)
 	last[1] = mur_v_int(9);
 	assert_string_equal(batch(p, last, 5), "1.5|a|7;2.5|B|2");
 	plan_free(p);
+	p = P("SELECT kind FROM events ORDER BY id DESC"); /* NOT NULL: a range leads */
+	assert_true(p->u.select.batch_first_notnull);
+	last[0] = mur_v_int(7);
+	last[1] = mur_v_int(7);
+	assert_string_equal(batch(p, last, 5), "N|3|3;B|2|2");
+	{
+		mur_buf b;
+		mur_buf_init(&b);
+		assert_int_equal(sql_batch_sql(&p->u.select, last, 5, &b), MUR_OK);
+		mur_buf_put_u8(&b, 0);
+		assert_non_null(strstr(b.data, " WHERE (\"events\".\"id\") <= 7 AND ("));
+		mur_buf_free(&b);
+	}
+	plan_free(p);
 	p = P("SELECT id FROM events ORDER BY flag NULLS FIRST, amount DESC LIMIT 2 OFFSET 1");
+	assert_false(p->u.select.batch_first_notnull);
 	assert_int_equal(p->u.select.batch_nsort, 2);
 	assert_int_equal(p->u.select.batch_limit, 2);
 	assert_int_equal(p->u.select.batch_offset, 1);
