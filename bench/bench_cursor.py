@@ -75,12 +75,15 @@ def clear_hwm(pid):
         f.write("5")
 
 
-def load(conn, rows):
+def load(conn, rows, index=False):
     data = "".join("%d\t%d\t%s%d\n" % (i, i % 1000, PAD, i) for i in range(rows))
     with conn.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS t")
-        cur.execute("CREATE TABLE t (id int PRIMARY KEY, k int, pad text)")
+        cur.execute("CREATE TABLE t (id int PRIMARY KEY, k int%s, pad text)"
+                    % (" NOT NULL" if index else ""))
         cur.copy_expert("COPY t FROM STDIN", io.StringIO(data), size=1 << 16)
+        if index:
+            cur.execute("CREATE INDEX t_k ON t (k)")
 
 
 def cpu_s(pid):
@@ -118,8 +121,8 @@ def measure(conn, pid, how, sql):
     return n, time.perf_counter() - t0, hwm_kb(pid) - before, first, cpu_s(pid) - cpu0
 
 
-def run(name, conn, pid, rows, sql):
-    load(conn, rows)
+def run(name, conn, pid, rows, sql, index=False):
+    load(conn, rows, index)
     out = {}
     for how in ("cursor", "whole"):
         n, s, kb, first, cpu = measure(conn, pid, how, sql)
@@ -134,6 +137,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1000000)
     ap.add_argument("--order", help="ORDER BY of the query read (default none)")
+    ap.add_argument("--index", action="store_true",
+                    help="k NOT NULL with an index on it (file: ...-cursor-order-index-...)")
     ap.add_argument("--murphy", action="append",
                     help="label=binary (default base=/work/base/murphy-s17, "
                          "new=build/murphy)")
@@ -147,11 +152,12 @@ def main():
             with conn.cursor() as cur:
                 cur.execute("SELECT pg_backend_pid()")
                 pid = cur.fetchone()[0]
-            results["postgres"] = run("postgres", conn, pid, args.rows, sql)
+            results["postgres"] = run("postgres", conn, pid, args.rows, sql, args.index)
         for b in builds:
             label, binary = b.split("=", 1)
             with murphy_cluster(binary, tmp) as (conn, pid):
-                results["murphy " + label] = run("murphy " + label, conn, pid, args.rows, sql)
+                results["murphy " + label] = run("murphy " + label, conn, pid, args.rows, sql,
+                                                 args.index)
     pg = results["postgres"]
     lines = ["# Cursor memory and time, %d rows (%s)" % (args.rows, datetime.date.today()),
              "",
@@ -159,7 +165,8 @@ def main():
              "SELECT fetched whole; peak RSS growth of murphy's leader / PostgreSQL's "
              "backend (VmHWM after clear_refs); time ratio to PostgreSQL's; first: "
              "seconds to the first FETCH's rows (whole: to the whole result); CPU: "
-             "seconds of the leader / backend process." % sql,
+             "seconds of the leader / backend process.%s" % (
+                 sql, " k is NOT NULL with an index on it." if args.index else ""),
              "",
              "| system | cursor s | ×PG | first s | CPU s | peak +MB | whole s | ×PG | "
              "first s | CPU s | peak +MB |",
@@ -172,7 +179,8 @@ def main():
     text = "\n".join(lines) + "\n"
     print(text)
     path = os.path.join(HERE, "results", "%s-cursor-%s%drows.md" % (
-        datetime.date.today(), "order-" if args.order else "", args.rows))
+        datetime.date.today(), ("order-" if args.order else "") + ("index-" if args.index else ""),
+        args.rows))
     with open(path, "w") as f:
         f.write(text)
     log("wrote " + path)
