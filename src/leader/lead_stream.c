@@ -575,6 +575,8 @@ static int sorted_rows(lead_stream *st, lead_run *r, mur_error *err)
 		if (sl->stats_only || sl->shard >= st->nshards || !st->lasts[sl->shard].want)
 			continue;
 		st->lasts[sl->shard].want = 0;
+		st->seen_rows += sl->res.nrows; /* the rows' width sizes the next batches */
+		st->seen_bytes += sl->res.rows.len;
 		if (sl->res.nrows && sl->res.ncols != st->merge_ncols)
 			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
 					     "batch rows of unequal width");
@@ -599,12 +601,8 @@ static int sorted_rows(lead_stream *st, lead_run *r, mur_error *err)
 int lead_stream_rows(lead_run *r, mur_error *err)
 {
 	lead_stream *st = r->stream;
-	if (st->p->u.select.batch_nsort) {
-		st->batch_rows = r->nrows;
-		st->seen_rows += r->nrows;
-		st->seen_bytes += r->rows.len;
-		return sorted_rows(st, r, err);
-	}
+	if (st->p->u.select.batch_nsort)
+		return sorted_rows(st, r, err); /* its tasks' rows: r->rows is empty */
 	int nk = st->p->u.select.batch_nkeys;
 	mur_value keys[PLAN_BATCH_KEYS_MAX];
 	mur_rd rd;

@@ -197,3 +197,33 @@ def test_sorted_cursor_memory_is_bounded(cluster, db):
     print("leader VmHWM growth: sorted cursor %d kB, whole SELECT %d kB" % (cursor_kb, whole_kb))
     assert whole_kb > 20000, whole_kb
     assert cursor_kb * 8 < whole_kb, (cursor_kb, whole_kb)
+
+
+def test_sorted_cursor_batches_follow_the_rows_width(cluster, db):
+    """Wide rows (20 kB): a shard's batches are sized in bytes, not rows, so
+    the leader still holds about a MiB per shard, not the result."""
+    db.m.cursor().execute("CREATE TABLE swide (id int PRIMARY KEY, k int, pad text)")
+    with db.m.cursor() as cur:
+        cur.copy_expert("COPY swide FROM STDIN", io.StringIO(
+            "".join("%d\t%d\t%s\n" % (i, (i * 13) % 97, "w" * 20000) for i in range(2500))))
+    pid = cluster.pid("leader")
+    conn = cluster.connect()
+    if not reset_hwm(pid):
+        pytest.skip("cannot reset VmHWM (/proc/pid/clear_refs)")
+    before = vm_hwm_kb(pid)
+    rows, _ = cursor_rows(conn, "SELECT k, id, pad FROM swide ORDER BY k, id", 50)
+    cursor_kb = vm_hwm_kb(pid) - before
+    assert [r[:2] for r in rows] == sorted(r[:2] for r in rows) and len(rows) == 2500
+    del rows
+    reset_hwm(pid)
+    before = vm_hwm_kb(pid)
+    with conn.cursor() as cur:
+        cur.execute("SELECT k, id, pad FROM swide ORDER BY k, id")
+        n = len(cur.fetchall())
+    whole_kb = vm_hwm_kb(pid) - before
+    conn.close()
+    assert n == 2500
+    print("wide rows, leader VmHWM growth: sorted cursor %d kB, whole SELECT %d kB"
+          % (cursor_kb, whole_kb))
+    assert whole_kb > 40000, whole_kb
+    assert cursor_kb * 4 < whole_kb, (cursor_kb, whole_kb)
