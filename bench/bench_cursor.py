@@ -11,6 +11,12 @@ through /proc/<pid>/clear_refs) and the wall time, with murphy's times as a
 ratio to PostgreSQL's.  Writes bench/results/<date>-cursor-<rows>rows.md.
 
     /usr/bin/python3 bench/bench_cursor.py --rows 1000000
+    /usr/bin/python3 bench/bench_cursor.py --rows 1000000 --order "k DESC, id"
+
+--order reads `SELECT * FROM t ORDER BY <order>` instead (k has ties and
+no index: each shard sorts), and the file is <date>-cursor-order-<rows>rows.md.
+Beside each time: the time to the first FETCH's rows, and the CPU seconds
+of the process that holds the rows (leader / backend, /proc/<pid>/stat).
 """
 import argparse
 import contextlib
@@ -69,57 +75,76 @@ def clear_hwm(pid):
         f.write("5")
 
 
-def load(conn, rows):
+def load(conn, rows, index=False):
     data = "".join("%d\t%d\t%s%d\n" % (i, i % 1000, PAD, i) for i in range(rows))
     with conn.cursor() as cur:
         cur.execute("DROP TABLE IF EXISTS t")
-        cur.execute("CREATE TABLE t (id int PRIMARY KEY, k int, pad text)")
+        cur.execute("CREATE TABLE t (id int PRIMARY KEY, k int%s, pad text)"
+                    % (" NOT NULL" if index else ""))
         cur.copy_expert("COPY t FROM STDIN", io.StringIO(data), size=1 << 16)
+        if index:
+            cur.execute("CREATE INDEX t_k ON t (k)")
 
 
-def measure(conn, pid, how):
-    """(rows, seconds, peak RSS growth in kB) of reading t to the end."""
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(conn, pid, how, sql):
+    """(rows, seconds, peak RSS growth in kB, seconds to the first rows,
+    CPU seconds of pid) of reading sql to the end."""
     clear_hwm(pid)
     before = hwm_kb(pid)
+    cpu0 = cpu_s(pid)
     t0 = time.perf_counter()
-    n = 0
+    n, first = 0, None
     with conn.cursor() as cur:
         if how == "cursor":
             conn.autocommit = False
-            cur.execute("DECLARE c CURSOR FOR SELECT * FROM t")
+            cur.execute("DECLARE c CURSOR FOR " + sql)
             while True:
                 cur.execute("FETCH 1000 FROM c")
                 got = len(cur.fetchall())
+                if first is None:
+                    first = time.perf_counter() - t0
                 n += got
                 if got < 1000:
                     break
             conn.rollback()
             conn.autocommit = True
         else:
-            cur.execute("SELECT * FROM t")
+            cur.execute(sql)
             n = len(cur.fetchall())
-    return n, time.perf_counter() - t0, hwm_kb(pid) - before
+            first = time.perf_counter() - t0
+    return n, time.perf_counter() - t0, hwm_kb(pid) - before, first, cpu_s(pid) - cpu0
 
 
-def run(name, conn, pid, rows):
-    load(conn, rows)
+def run(name, conn, pid, rows, sql, index=False):
+    load(conn, rows, index)
     out = {}
     for how in ("cursor", "whole"):
-        n, s, kb = measure(conn, pid, how)
+        n, s, kb, first, cpu = measure(conn, pid, how, sql)
         assert n == rows, (name, how, n)
-        log("[%s] %s: %.2f s, peak RSS +%d kB" % (name, how, s, kb))
-        out[how] = (s, kb)
+        log("[%s] %s: %.2f s (first rows %.3f s, CPU %.2f s), peak RSS +%d kB" % (
+            name, how, s, first, cpu, kb))
+        out[how] = (s, kb, first, cpu)
     return out
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1000000)
+    ap.add_argument("--order", help="ORDER BY of the query read (default none)")
+    ap.add_argument("--index", action="store_true",
+                    help="k NOT NULL with an index on it (file: ...-cursor-order-index-...)")
     ap.add_argument("--murphy", action="append",
-                    help="label=binary (default base=/work/base/murphy-s16, "
+                    help="label=binary (default base=/work/base/murphy-s17, "
                          "new=build/murphy)")
     args = ap.parse_args()
-    builds = args.murphy or ["base=/work/base/murphy-s16",
+    sql = "SELECT * FROM t" + (" ORDER BY " + args.order if args.order else "")
+    builds = args.murphy or ["base=/work/base/murphy-s17",
                              "new=" + os.path.join(ROOT, "build", "murphy")]
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -127,28 +152,35 @@ def main():
             with conn.cursor() as cur:
                 cur.execute("SELECT pg_backend_pid()")
                 pid = cur.fetchone()[0]
-            results["postgres"] = run("postgres", conn, pid, args.rows)
+            results["postgres"] = run("postgres", conn, pid, args.rows, sql, args.index)
         for b in builds:
             label, binary = b.split("=", 1)
             with murphy_cluster(binary, tmp) as (conn, pid):
-                results["murphy " + label] = run("murphy " + label, conn, pid, args.rows)
+                results["murphy " + label] = run("murphy " + label, conn, pid, args.rows, sql,
+                                                 args.index)
     pg = results["postgres"]
     lines = ["# Cursor memory and time, %d rows (%s)" % (args.rows, datetime.date.today()),
              "",
-             "`DECLARE c CURSOR FOR SELECT * FROM t` + `FETCH 1000` to the end, and the same "
+             "`DECLARE c CURSOR FOR %s` + `FETCH 1000` to the end, and the same "
              "SELECT fetched whole; peak RSS growth of murphy's leader / PostgreSQL's "
-             "backend (VmHWM after clear_refs); time ratio to PostgreSQL's.",
+             "backend (VmHWM after clear_refs); time ratio to PostgreSQL's; first: "
+             "seconds to the first FETCH's rows (whole: to the whole result); CPU: "
+             "seconds of the leader / backend process.%s" % (
+                 sql, " k is NOT NULL with an index on it." if args.index else ""),
              "",
-             "| system | cursor s | ×PG | cursor peak +MB | whole s | ×PG | whole peak +MB |",
-             "|---|---|---|---|---|---|---|"]
+             "| system | cursor s | ×PG | first s | CPU s | peak +MB | whole s | ×PG | "
+             "first s | CPU s | peak +MB |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in results.items():
-        lines.append("| %s | %.2f | %.2f | %.1f | %.2f | %.2f | %.1f |" % (
-            name, r["cursor"][0], r["cursor"][0] / pg["cursor"][0], r["cursor"][1] / 1024,
-            r["whole"][0], r["whole"][0] / pg["whole"][0], r["whole"][1] / 1024))
+        c, w = r["cursor"], r["whole"]
+        lines.append("| %s | %.2f | %.2f | %.3f | %.2f | %.1f | %.2f | %.2f | %.3f | %.2f "
+                     "| %.1f |" % (name, c[0], c[0] / pg["cursor"][0], c[2], c[3], c[1] / 1024,
+                                   w[0], w[0] / pg["whole"][0], w[2], w[3], w[1] / 1024))
     text = "\n".join(lines) + "\n"
     print(text)
-    path = os.path.join(HERE, "results", "%s-cursor-%drows.md" % (datetime.date.today(),
-                                                                  args.rows))
+    path = os.path.join(HERE, "results", "%s-cursor-%s%drows.md" % (
+        datetime.date.today(), ("order-" if args.order else "") + ("index-" if args.index else ""),
+        args.rows))
     with open(path, "w") as f:
         f.write(text)
     log("wrote " + path)

@@ -251,6 +251,10 @@ static void explain_select(lead_run *r, const plan *p)
 		line(r->res, "  Window functions: %s", ps->window_desc);
 	if (ps->final_sql)
 		line(r->res, "  Leader final: %s", ps->final_sql);
+	line(r->res, "  Cursor: %s", /* DECLARE, Execute with max rows (lead_stream.c) */
+	     !lead_stream_wanted(p) ? "the result is computed whole first"
+	     : ps->batch_nsort      ? "streams: sorted batches per shard, merged on the leader"
+				    : "streams: batches per shard in key order");
 }
 
 static void explain_plan(lead_run *r, const plan *p);

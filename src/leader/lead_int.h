@@ -822,8 +822,11 @@ int lead_stream_start(lead_run *first, const char *sql);
 /* pgw_engine_ops.portal_next and portal_close. */
 void lead_stream_next(void *esess, void *stream, pgw_done_cb done, void *arg);
 void lead_stream_close(void *esess, void *stream);
-/* The task SQL of r's batch (r->stream set). */
-const char *lead_stream_task_sql(const lead_run *r);
+/* The task SQL of r's batch of shard (r->stream set). */
+const char *lead_stream_task_sql(const lead_run *r, uint32_t shard);
+/* Of shards[0..n), those r's batch reads (a sorted stream's wanted
+ * shards), kept in place; their count. */
+int lead_stream_shards(const lead_run *r, uint32_t *shards, int n);
 /* r's batch answered (r->rows): remember its last key for the next one. */
 int lead_stream_rows(lead_run *r, mur_error *err);
 

@@ -241,7 +241,7 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 	for (int i = 0; i < ps->ntables; i++)
 		cat_placement_file(ps->tables[i], lead_shard_of(ps, i, shard), t->placements[i],
 				   sizeof t->placements[i]);
-	t->sql = r->stream ? lead_stream_task_sql(r) : ps->shard_sql;
+	t->sql = r->stream ? lead_stream_task_sql(r, shard) : ps->shard_sql;
 	t->nparams = (uint32_t)r->nparams;
 	t->params = r->params;
 	if (ps->has_partial_agg) {
@@ -388,6 +388,8 @@ void lead_select_start(lead_run *r)
 	if (r->only_shard && n > 0) { /* COPY TO, a shard at a time (lead_copyto.c) */
 		shards[0] = r->only_shard - 1;
 		n = 1;
+	} else if (r->stream) { /* a sorted cursor's next batches (lead_stream.c) */
+		n = lead_stream_shards(r, shards, n);
 	}
 	/* bounded and available: committed data from a copy now, no gate */
 	if (!r->failed && lead_stale_now(r, ps, shards, n))
@@ -516,8 +518,8 @@ static int merge_rows(lead_run *r, mur_error *err)
 	r->nrows = 0;
 	for (int i = 0; i < r->ntasks; i++) {
 		lead_task_slot *sl = &r->tasks[i];
-		if (sl->stats_only)
-			continue;
+		if (sl->stats_only || (r->stream && ps->batch_nsort))
+			continue; /* a sorted cursor merges the tasks' rows (lead_stream.c) */
 		mur_buf_put(&r->rows, sl->res.rows.data, sl->res.rows.len);
 		r->nrows += sl->res.nrows;
 	}
@@ -569,7 +571,7 @@ void lead_select_finish(lead_run *r)
 {
 	mur_error err;
 
-	if (!r->failed && final_stage(r, &err) != MUR_OK)
+	if (!r->failed && !r->stream && final_stage(r, &err) != MUR_OK) /* a stream merges */
 		lead_run_fail(r, &err);
 	if (!r->failed && r->stream && lead_stream_rows(r, &err) != MUR_OK)
 		lead_run_fail(r, &err);

@@ -20,6 +20,14 @@
  * states what a cursor sees).  The statement's parameters are copied at
  * the start; a catalog change between batches plans the text again, and
  * a table gone or changed shape ends the cursor with an error.
+ *
+ * ORDER BY (plan_select.batch_nsort) streams as a merge: the first run
+ * reads every shard's first batch at once, in sort order; the batches go
+ * to a k-way merge (common/rowmerge.h) that hands rows out until a
+ * shard's batch is used up while it may hold more (dry); that shard's
+ * next batch (after its last sort values and key) is read alone, and the
+ * merge goes on.  OFFSET is skipped and LIMIT counted here.  The leader
+ * holds at most a batch per shard.
  */
 #include "leader/lead_int.h"
 
@@ -45,14 +53,39 @@ struct lead_stream {
 	int nparams;
 	mur_value *params; /* the statement's, copied; bytes in param_buf */
 	mur_buf param_buf;
-	int running; /* a batch is out */
-	int closed;  /* portal_close came while it was */
+	/* a sorted stream (p->u.select.batch_nsort > 0): */
+	mur_rowmerge *merge;       /* NULL until the first batches answer */
+	int dry;                   /* a shard whose batch is used up, -1: none */
+	struct stream_last *lasts; /* per shard: its last row's sort values and key */
+	int64_t skip, left;        /* OFFSET still to skip; LIMIT still to send (-1: none) */
+	mur_buf out;               /* merged rows being handed out */
+	uint32_t merge_ncols;      /* a batch row's columns */
+	mur_value *row;            /* merge_ncols values: a batch's last row */
+	int running;               /* a batch is out */
+	int closed;                /* portal_close came while it was */
 	pgw_done_cb done;
 	void *arg;
 };
 
+struct stream_last {
+	int has;
+	mur_value v[PLAN_BATCH_SORT_MAX + PLAN_BATCH_KEYS_MAX];
+	mur_buf buf;
+	int want;    /* the running batch reads this shard */
+	mur_buf sql; /* its task SQL */
+};
+
 static void stream_free(lead_stream *st)
 {
+	if (st->lasts)
+		for (uint32_t i = 0; i < st->nshards; i++) {
+			mur_buf_free(&st->lasts[i].buf);
+			mur_buf_free(&st->lasts[i].sql);
+		}
+	free(st->lasts);
+	mur_rowmerge_free(st->merge);
+	mur_buf_free(&st->out);
+	free(st->row);
 	plan_free(st->p);
 	free(st->sql);
 	free(st->params);
@@ -87,11 +120,83 @@ int lead_stream_wanted(const plan *p)
 {
 	const plan_select *ps = &p->u.select;
 	return p->kind == PLAN_SELECT && !p->nsubs && ps->ntables == 1 && ps->batch_head &&
-	       !ps->router && !ps->has_partial_agg && !ps->has_final_agg && !ps->final_sql &&
-	       !ps->join_shuffle && !ps->locks_rows && ps->tables[0]->kind == CAT_TABLE_DISTRIBUTED;
+	       !ps->router && !ps->has_partial_agg && !ps->has_final_agg &&
+	       (!ps->final_sql || ps->batch_nsort) && !ps->join_shuffle && !ps->locks_rows &&
+	       ps->tables[0]->kind == CAT_TABLE_DISTRIBUTED;
 }
 
 static void stream_batch(lead_stream *st);
+static uint32_t stream_limit(const lead_stream *st);
+
+/* The shards the next batch reads: the dry one, and those with less than
+ * half a batch left (they would run dry soon after: one round trip reads
+ * them all). */
+static void refill_set(lead_stream *st)
+{
+	uint32_t half = stream_limit(st) / 2;
+	for (uint32_t sh = 0; sh < st->nshards; sh++)
+		st->lasts[sh].want = mur_rowmerge_more(st->merge, sh) &&
+				     ((int)sh == st->dry ||
+				      mur_rowmerge_held(st->merge, sh) < half);
+}
+
+/* A sorted stream's batches answered (in the merge): res (no rows, its
+ * columns set) gets the rows the merge hands out, past OFFSET and within
+ * LIMIT; or a dry shard's next batch is read first (res dropped). */
+static void stream_merged(lead_stream *st, pgw_result *res)
+{
+	pgw_done_cb done = st->done;
+	void *done_arg = st->arg;
+	uint64_t n = 0;
+	mur_error err;
+	while (st->left != 0 && !mur_rowmerge_done(st->merge)) {
+		int rc = MUR_OK;
+		if ((st->dry = mur_rowmerge_dry(st->merge)) >= 0) {
+			pgw_result_free(res);
+			refill_set(st);
+			stream_batch(st);
+			return;
+		}
+		if (st->skip > 0 &&
+		    (rc = mur_rowmerge_take(st->merge, (uint64_t)st->skip, NULL, &n)) == MUR_OK)
+			st->skip -= (int64_t)n;
+		mur_buf_reset(&st->out);
+		if (rc == MUR_OK && st->skip == 0)
+			rc = mur_rowmerge_take(st->merge,
+					       st->left < 0 ? UINT64_MAX : (uint64_t)st->left,
+					       &st->out, &n);
+		else
+			n = 0;
+		if (rc != MUR_OK) {
+			mur_error_set(&err, SQLSTATE_INTERNAL_ERROR,
+				      "malformed rows from a follower");
+			pgw_result_set_error(res, &err);
+			stream_free(st);
+			done(done_arg, res);
+			return;
+		}
+		if (n == 0)
+			continue; /* a shard ran dry */
+		if (st->left > 0)
+			st->left -= (int64_t)n;
+		if (lead_format_rows(st->s, res, st->p, &st->out, n, st->merge_ncols, &err) !=
+		    MUR_OK) {
+			pgw_result_set_error(res, &err);
+			stream_free(st);
+			done(done_arg, res);
+			return;
+		}
+		break;
+	}
+	if (st->left == 0 || mur_rowmerge_done(st->merge)) {
+		stream_free(st);
+		res->stream = NULL;
+	} else {
+		res->stream = st;
+	}
+	snprintf(res->tag, sizeof res->tag, "SELECT");
+	done(done_arg, res);
+}
 
 /* A batch answered: its rows (lead_stream_rows took the last key). */
 static void stream_rows(void *arg, pgw_result *res)
@@ -108,6 +213,10 @@ static void stream_rows(void *arg, pgw_result *res)
 	if (!res || res->kind != PGW_RESULT_ROWS) {
 		stream_free(st); /* an error ends the portal: pgwire drops it */
 		done(done_arg, res);
+		return;
+	}
+	if (st->merge) {
+		stream_merged(st, res);
 		return;
 	}
 	if (st->batch_rows < st->limit) { /* the shard is read to its end */
@@ -156,7 +265,8 @@ static int stream_replan(lead_stream *st, mur_error *err)
 		return MUR_ERR;
 	if (!lead_stream_wanted(p) || p->u.select.tables[0]->id != st->table_id ||
 	    p->u.select.tables[0]->nshards != st->nshards ||
-	    p->u.select.batch_nkeys != st->p->u.select.batch_nkeys) {
+	    p->u.select.batch_nkeys != st->p->u.select.batch_nkeys ||
+	    p->u.select.batch_nsort != st->p->u.select.batch_nsort) {
 		plan_free(p);
 		return mur_error_set(err, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE,
 				     "the table of this cursor changed while it was read");
@@ -181,15 +291,40 @@ static uint32_t stream_limit(const lead_stream *st)
 					   : (uint32_t)n;
 }
 
+/* A sorted stream's next batch size and each wanted shard's task SQL
+ * (after its last row read). */
+static int sorted_arm(lead_stream *st)
+{
+	uint64_t want = (uint64_t)st->skip + (uint64_t)st->left;
+	if (st->left >= 0 && want < st->limit)
+		st->limit = want ? (uint32_t)want : 1; /* no shard owes more */
+	for (uint32_t sh = 0; sh < st->nshards; sh++) {
+		struct stream_last *l = &st->lasts[sh];
+		if (l->want && sql_batch_sql(&st->p->u.select, l->has ? l->v : NULL, st->limit,
+					     &l->sql) != MUR_OK)
+			return MUR_ENOMEM;
+	}
+	return MUR_OK;
+}
+
 /* r reads st's next batch: its task SQL, its shard, its answer. */
 static int stream_arm(lead_stream *st, lead_run *r)
 {
 	st->limit = stream_limit(st);
-	if (sql_batch_sql(&st->p->u.select, st->has_last ? st->last : NULL, st->limit,
-			  &st->batch_sql) != MUR_OK)
-		return MUR_ENOMEM;
-	snprintf(r->sql_text, sizeof r->sql_text, "%.200s (cursor, shard %u)", st->sql, st->shard);
-	r->only_shard = st->shard + 1;
+	if (st->p->u.select.batch_nsort) {
+		if (sorted_arm(st) != MUR_OK)
+			return MUR_ENOMEM;
+		snprintf(r->sql_text, sizeof r->sql_text, "%.200s (cursor, sorted batches)",
+			 st->sql);
+		r->only_shard = 0; /* the wanted shards: lead_stream_reads */
+	} else {
+		if (sql_batch_sql(&st->p->u.select, st->has_last ? st->last : NULL, st->limit,
+				  &st->batch_sql) != MUR_OK)
+			return MUR_ENOMEM;
+		snprintf(r->sql_text, sizeof r->sql_text, "%.200s (cursor, shard %u)", st->sql,
+			 st->shard);
+		r->only_shard = st->shard + 1;
+	}
 	r->stream = st;
 	r->done = stream_rows;
 	r->done_arg = st;
@@ -233,6 +368,46 @@ static void stream_batch(lead_stream *st)
 		lead_run_start(r);
 }
 
+/* A LIMIT / OFFSET of a sorted stream: the plan's constant, or its
+ * parameter's value (NULL: none).  MUR_ERR: not a count (negative, not
+ * an integer): the statement runs whole and says so. */
+static int count_value(const lead_stream *st, int64_t constant, int param, int64_t *out)
+{
+	const mur_value *v;
+	*out = constant;
+	if (param <= 0)
+		return MUR_OK;
+	if (param > st->nparams)
+		return MUR_ERR;
+	v = &st->params[param - 1];
+	if (v->kind == MV_NULL) {
+		*out = -1;
+		return MUR_OK;
+	}
+	if (v->kind != MV_INT || v->i < 0)
+		return MUR_ERR;
+	*out = v->i;
+	return MUR_OK;
+}
+
+static int sorted_start(lead_stream *st)
+{
+	const plan_select *ps = &st->p->u.select;
+	if (count_value(st, ps->batch_limit, ps->batch_limit_param, &st->left) != MUR_OK ||
+	    count_value(st, ps->batch_offset, ps->batch_offset_param, &st->skip) != MUR_OK)
+		return MUR_ERR;
+	if (st->skip < 0)
+		st->skip = 0;
+	if (!(st->lasts = calloc(st->nshards ? st->nshards : 1, sizeof *st->lasts)))
+		return MUR_ERR;
+	for (uint32_t i = 0; i < st->nshards; i++) {
+		mur_buf_init(&st->lasts[i].buf);
+		mur_buf_init(&st->lasts[i].sql);
+		st->lasts[i].want = 1; /* the first batches: every shard's */
+	}
+	return MUR_OK;
+}
+
 int lead_stream_start(lead_run *first, const char *sql)
 {
 	lead_stream *st = calloc(1, sizeof *st);
@@ -246,6 +421,7 @@ int lead_stream_start(lead_run *first, const char *sql)
 	mur_buf_init(&st->last_buf);
 	mur_buf_init(&st->batch_sql);
 	mur_buf_init(&st->param_buf);
+	mur_buf_init(&st->out);
 	st->s = s;
 	st->nparams = first->nparams;
 	if (!(st->sql = strdup(sql ? sql : "")) ||
@@ -267,6 +443,13 @@ int lead_stream_start(lead_run *first, const char *sql)
 	st->version = cat_version(s->e->cat);
 	st->table_id = st->p->u.select.tables[0]->id;
 	st->nshards = st->p->u.select.tables[0]->nshards;
+	st->dry = -1;
+	st->skip = 0;
+	st->left = -1;
+	if (st->p->u.select.batch_nsort && sorted_start(st) != MUR_OK) {
+		stream_free(st);
+		return MUR_ERR; /* a LIMIT / OFFSET it cannot count: whole */
+	}
 	st->done = first->done;
 	st->arg = first->done_arg;
 	if (stream_arm(st, first) != MUR_OK) {
@@ -294,6 +477,17 @@ void lead_stream_next(void *esess, void *stream, pgw_done_cb done, void *arg)
 		stream_fail(st, &err);
 		return;
 	}
+	if (st->merge && (st->dry = mur_rowmerge_dry(st->merge)) < 0) {
+		pgw_result *res = pgw_result_new(); /* rows buffered: no batch to read */
+		if (!res || lead_result_columns(res, st->p) != MUR_OK) {
+			pgw_result_free(res);
+			mur_error_set(&err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+			stream_fail(st, &err);
+			return;
+		}
+		stream_merged(st, res);
+		return;
+	}
 	stream_batch(st);
 }
 
@@ -307,11 +501,108 @@ void lead_stream_close(void *esess, void *stream)
 		stream_free(st);
 }
 
-const char *lead_stream_task_sql(const lead_run *r) { return r->stream->batch_sql.data; }
+const char *lead_stream_task_sql(const lead_run *r, uint32_t shard)
+{
+	const lead_stream *st = r->stream;
+	return st->lasts && shard < st->nshards ? st->lasts[shard].sql.data : st->batch_sql.data;
+}
+
+int lead_stream_shards(const lead_run *r, uint32_t *shards, int n)
+{
+	const lead_stream *st = r->stream;
+	int k = 0;
+	if (!st->lasts)
+		return n;
+	for (int i = 0; i < n; i++)
+		if (shards[i] < st->nshards && st->lasts[shards[i]].want)
+			shards[k++] = shards[i];
+	return k;
+}
+
+/* Shard sh's batch (nrows rows of st->merge_ncols in *rows) into the
+ * merge (which may take its bytes: mur_rowmerge_put); its last row's
+ * sort values and key kept for the next. */
+static int merge_batch(lead_stream *st, uint32_t sh, mur_buf *rows, uint64_t nrows, mur_error *err)
+{
+	const plan_select *ps = &st->p->u.select;
+	struct stream_last *l = &st->lasts[sh];
+	mur_value *row = st->row, keys[PLAN_BATCH_SORT_MAX + PLAN_BATCH_KEYS_MAX];
+	uint32_t nc = st->merge_ncols;
+	mur_rd rd;
+	int rc;
+	if (nrows && nc < (uint32_t)ps->batch_nkeys)
+		return mur_error_set(err, SQLSTATE_INTERNAL_ERROR, "batch rows lack their key");
+	mur_rd_init(&rd, rows->data, rows->len);
+	for (uint64_t i = 0; i < nrows; i++)
+		for (uint32_t c = 0; c < nc; c++)
+			if (mur_row_get_value(&rd, &row[c]) != MUR_OK)
+				return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+						     "malformed rows from a follower");
+	if (nrows) {
+		for (int i = 0; i < ps->batch_nsort; i++)
+			keys[i] = row[ps->batch_sort[i].col];
+		for (int i = 0; i < ps->batch_nkeys; i++)
+			keys[ps->batch_nsort + i] =
+				row[nc - (uint32_t)ps->batch_nkeys + (uint32_t)i];
+		if (values_copy(keys, ps->batch_nsort + ps->batch_nkeys, l->v, &l->buf) != MUR_OK)
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		l->has = 1;
+	}
+	rc = mur_rowmerge_put(st->merge, sh, rows, nrows, nrows < st->limit);
+	if (rc == MUR_ENOMEM)
+		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	return rc == MUR_OK ? MUR_OK
+			    : mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+					    "malformed rows from a follower");
+}
+
+/* A sorted stream's batch: the wanted shards' rows into the merge (a
+ * wanted shard with no task was pruned: nothing to read); r keeps no rows
+ * (stream_merged hands them out). */
+static int sorted_rows(lead_stream *st, lead_run *r, mur_error *err)
+{
+	mur_buf none;
+	if (!st->merge) {
+		st->merge_ncols = r->ncols;
+		if (!(st->row = calloc(r->ncols + 1u, sizeof *st->row)) ||
+		    !(st->merge = mur_rowmerge_new(st->nshards, r->ncols,
+						   st->p->u.select.batch_sort,
+						   st->p->u.select.batch_nsort)))
+			return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+	}
+	for (int i = 0; i < r->ntasks; i++) {
+		lead_task_slot *sl = &r->tasks[i];
+		if (sl->stats_only || sl->shard >= st->nshards || !st->lasts[sl->shard].want)
+			continue;
+		st->lasts[sl->shard].want = 0;
+		st->seen_rows += sl->res.nrows; /* the rows' width sizes the next batches */
+		st->seen_bytes += sl->res.rows.len;
+		if (sl->res.nrows && sl->res.ncols != st->merge_ncols)
+			return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+					     "batch rows of unequal width");
+		if (merge_batch(st, sl->shard, &sl->res.rows, sl->res.nrows, err) != MUR_OK)
+			return MUR_ERR;
+	}
+	mur_buf_init(&none);
+	for (uint32_t sh = 0; sh < st->nshards; sh++)
+		if (st->lasts[sh].want) {
+			int rc;
+			st->lasts[sh].want = 0;
+			rc = merge_batch(st, sh, &none, 0, err);
+			mur_buf_free(&none); /* the batch the shard held before */
+			if (rc != MUR_OK)
+				return MUR_ERR;
+		}
+	mur_buf_reset(&r->rows);
+	r->nrows = 0;
+	return MUR_OK;
+}
 
 int lead_stream_rows(lead_run *r, mur_error *err)
 {
 	lead_stream *st = r->stream;
+	if (st->p->u.select.batch_nsort)
+		return sorted_rows(st, r, err); /* its tasks' rows: r->rows is empty */
 	int nk = st->p->u.select.batch_nkeys;
 	mur_value keys[PLAN_BATCH_KEYS_MAX];
 	mur_rd rd;

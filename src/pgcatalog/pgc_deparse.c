@@ -391,6 +391,25 @@ static int is_star(const PgQuery__Node *v)
 		       PG_QUERY__NODE__NODE_A_STAR;
 }
 
+/* 'name'::regclass (regtype, regnamespace) as a result column: an OID
+ * in expressions (pgc_expr.c), but PostgreSQL prints it as the name. */
+static const char *reg_literal(const PgQuery__Node *n)
+{
+	const PgQuery__TypeCast *tc;
+	const char *ty;
+	if (n->node_case != PG_QUERY__NODE__NODE_TYPE_CAST)
+		return NULL;
+	tc = n->type_cast;
+	ty = pgc_dp_last_name(tc->type_name->names, tc->type_name->n_names);
+	if (!ty || tc->type_name->n_array_bounds || !tc->arg ||
+	    tc->arg->node_case != PG_QUERY__NODE__NODE_A_CONST || tc->arg->a_const->isnull ||
+	    tc->arg->a_const->val_case != PG_QUERY__A__CONST__VAL_SVAL)
+		return NULL;
+	return !strcmp(ty, "regclass") || !strcmp(ty, "regtype") || !strcmp(ty, "regnamespace")
+		       ? ty
+		       : NULL;
+}
+
 static void target_list(pgc_dp *d, const PgQuery__SelectStmt *s, int first_scope, pgc_column *cols,
 			int *ncols, int first_as)
 {
@@ -403,7 +422,14 @@ static void target_list(pgc_dp *d, const PgQuery__SelectStmt *s, int first_scope
 			star(d, rt->val->column_ref, first_scope, cols, ncols);
 			continue;
 		}
-		t = pgc_dp_expr(d, rt->val);
+		if (reg_literal(rt->val)) {
+			mur_buf_printf(d->b, "pgc_%s_out(", reg_literal(rt->val));
+			pgc_dp_expr(d, rt->val);
+			pgc_dp_out(d, ")");
+			t = MT_TEXT;
+		} else {
+			t = pgc_dp_expr(d, rt->val);
+		}
 		if (i == 0 && first_as)
 			pgc_dp_out(d, " AS pgc_v");
 		else {

@@ -796,6 +796,16 @@ static void fill_tablespace(pgc_fill_ctx *f, pgc_row *r)
 	row_end(r);
 }
 
+/* A setting's name as PostgreSQL's pg_settings spells it (murphy's are
+ * lower case: WHERE name = 'TimeZone' must find it). */
+static const char *setting_display(const char *name)
+{
+	return !strcmp(name, "timezone")        ? "TimeZone"
+	       : !strcmp(name, "datestyle")     ? "DateStyle"
+	       : !strcmp(name, "intervalstyle") ? "IntervalStyle"
+						: name;
+}
+
 static void fill_settings(pgc_fill_ctx *f, pgc_row *r)
 {
 	const pgc_session_hooks *h = f->hooks;
@@ -806,7 +816,7 @@ static void fill_settings(pgc_fill_ctx *f, pgc_row *r)
 		const char *v = h->get(h->ctx, name);
 		int internal = h->setting_internal && h->setting_internal(name);
 		row_begin(r);
-		put_text(r, "name", name);
+		put_text(r, "name", setting_display(name));
 		put_text(r, "setting", v ? v : "");
 		put_text(r, "category", strncmp(name, "murphy.", 7) == 0 ? "murphy" : "Client");
 		put_text(r, "context", internal ? "internal" : "user");

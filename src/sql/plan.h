@@ -37,6 +37,7 @@
 #define SQL_PLAN_H
 
 #include "catalog/catalog.h"
+#include "common/rowmerge.h"
 #include "common/value.h"
 #include "wire/task.h"
 
@@ -138,6 +139,8 @@ typedef struct plan plan;
 /* Key columns a batched scan orders by (plan_select.batch_keys): a
  * PRIMARY KEY of more is read whole. */
 #define PLAN_BATCH_KEYS_MAX 8
+/* ORDER BY keys a batched scan merges by (more: read whole) */
+#define PLAN_BATCH_SORT_MAX 16
 
 typedef struct plan_select {
 	int ntables;
@@ -209,6 +212,19 @@ typedef struct plan_select {
 	const char *batch_keys; /* "alias"."k1", "alias"."k2" */
 	int batch_nkeys;        /* key columns appended after the plan's outputs */
 	int batch_where;        /* batch_head has a WHERE clause */
+	/* ORDER BY read in batches (batch_nsort > 0): batch_head's outputs
+	 * are the plan's, then the sort expressions not among them, then the
+	 * key; a shard's batch is ordered by batch_order (the sort, then the
+	 * key) after the last (sort values, key) read, and the leader merges
+	 * the shards' batches by batch_sort (common/rowmerge.h), then skips
+	 * OFFSET and stops at LIMIT (a constant, or $n when _param > 0). */
+	int batch_nsort;
+	mur_sortkey batch_sort[PLAN_BATCH_SORT_MAX];     /* .col: the batch row's column */
+	const char *batch_sort_sql[PLAN_BATCH_SORT_MAX]; /* each sort expression, parenthesised */
+	const char *batch_order;                         /* "<sort>, <keys>" for ORDER BY */
+	int batch_first_notnull; /* the first sort column is NOT NULL: a range on it leads */
+	int64_t batch_limit, batch_offset; /* -1: none */
+	int batch_limit_param, batch_offset_param;
 } plan_select;
 
 typedef struct plan_insert {

@@ -45,7 +45,7 @@ int sql_plan_catalog(sql_ctx *c, PgQuery__Node *stmt, plan *p)
 int sql_plan_show_all(sql_ctx *c, plan *p)
 {
 	static const char *const show_all = "SELECT name, setting, short_desc AS description "
-					    "FROM pg_catalog.pg_settings ORDER BY name";
+					    "FROM pg_catalog.pg_settings ORDER BY lower(name)";
 	sql_tree *tree = NULL;
 	int rc = sql_parse(show_all, &tree, c->err);
 	if (rc == MUR_OK)

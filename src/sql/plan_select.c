@@ -637,7 +637,9 @@ static int plan_scatter(sql_ctx *c, const sql_query *q, plan_select *ps)
 	emit_limit(&e, q, 0);
 	ps->merge_desc = topn ? "per-shard top-N, then sort and limit on the leader"
 			      : "sort / distinct / limit on the leader";
-	return (ps->final_sql = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
+	if (!(ps->final_sql = sql_buf_finish(c, &b)))
+		return MUR_ERR;
+	return q->nsort ? sql_plan_batch(c, q, ps) : MUR_OK; /* a cursor may merge batches */
 }
 
 /* ---- aggregates ---- */

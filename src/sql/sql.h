@@ -70,8 +70,9 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
 		     int nparam_types, const mur_type *param_types, plan **out, mur_error *err);
 
 /* The SQL of one batch of a batched scan (plan_select.batch_head, set):
- * its rows after the key last (batch_nkeys values; NULL: from the
- * first), in key order, at most limit of them (sql/plan_batch.c).  Into
+ * its rows after last (batch_nsort sort values then batch_nkeys key
+ * values; NULL: from the first), in sort then key order, at most limit
+ * of them (sql/plan_batch.c).  Into
  * out (reset first); MUR_OK, MUR_ENOMEM, or MUR_ERR when ps is not
  * batched. */
 int sql_batch_sql(const plan_select *ps, const mur_value *last, uint32_t limit, mur_buf *out);

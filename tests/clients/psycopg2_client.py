@@ -1,6 +1,6 @@
 """psycopg2 (Debian's python3-psycopg2) as an application uses it:
 Decimal, date, datetime (naive and aware), bytes, bool and None
-parameters; copy_expert both ways (CSV in, text and CSV out of a table and
+parameters; uuid, interval (timedelta), json and jsonb (Json) both ways; copy_expert both ways (CSV in, text and CSV out of a table and
 of a query); a named (server-side) cursor read in itersize batches;
 cursor.description's table OID and column number; a transaction rolled
 back after an error.
@@ -15,7 +15,10 @@ import json
 import sys
 from decimal import Decimal
 
+import uuid
+
 import psycopg2
+import psycopg2.extras
 
 UTC = datetime.timezone.utc
 ROWS = [
@@ -45,6 +48,31 @@ def params(conn):
     conn.commit()
     back = [tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in got]
     return {"equal_to_sent": back == ROWS[:2], "rows": [repr(r) for r in back]}
+
+
+def uuid_interval_json(conn):
+    """uuid.UUID (register_uuid), timedelta and Json parameters, read back
+    as the same Python values."""
+    psycopg2.extras.register_uuid(conn_or_curs=conn)
+    rows = [(1, uuid.UUID("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"),
+             datetime.timedelta(days=3, hours=4, microseconds=5), {"a": [1, 2.5, None]},
+             {"k": "v", "n": {"x": True}}),
+            (2, None, datetime.timedelta(seconds=-90), [1, "two"], None)]
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE p2_u (id int PRIMARY KEY, u uuid, iv interval, j json,"
+                    " jb jsonb)")
+        for r in rows:
+            cur.execute("INSERT INTO p2_u VALUES (%s, %s, %s, %s, %s)",
+                        r[:3] + tuple(None if v is None else psycopg2.extras.Json(v)
+                                      for v in r[3:]))
+        cur.execute("SELECT * FROM p2_u WHERE u = %s OR iv < %s ORDER BY id",
+                    (rows[0][1], datetime.timedelta(0)))
+        got = cur.fetchall()
+        cur.execute("SELECT jb -> 'n' ->> 'x', u::text FROM p2_u WHERE id = 1")
+        more = list(cur.fetchone())
+        cur.execute("DROP TABLE p2_u")
+    conn.commit()
+    return {"equal_to_sent": got == rows, "rows": [repr(r) for r in got], "more": more}
 
 
 def copy_in(conn):
@@ -127,7 +155,8 @@ def main():
                     " at timestamp, atz timestamptz, data bytea, ok bool, note text)")
     conn.commit()
     out = {}
-    for fn in (params, copy_in, copy_out, named_cursor, description, rollback_after_failure):
+    for fn in (params, uuid_interval_json, copy_in, copy_out, named_cursor, description,
+               rollback_after_failure):
         step(out, fn.__name__, fn, conn)
     with conn.cursor() as cur:
         cur.execute("DROP TABLE p2_t")

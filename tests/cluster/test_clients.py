@@ -168,14 +168,15 @@ def test_pandas_to_sql_read_sql(envs):
 
 
 def test_psycopg2_params_copy_named_cursor(envs):
-    """Decimal/date/datetime/bytes parameters, copy_expert in and out,
-    named cursors, cursor.description's table_oid/table_column, rollback
-    after an error."""
+    """Decimal/date/datetime/bytes parameters, uuid/interval/json(b) both
+    ways, copy_expert in and out, named cursors, cursor.description's
+    table_oid/table_column, rollback after an error."""
     need_python("psycopg2")
     out = matrix(envs, [PYTHON, "psycopg2_client.py"],
-                 keys=("params", "copy_in", "copy_out", "named_cursor", "description",
-                       "rollback_after_failure"))
+                 keys=("params", "uuid_interval_json", "copy_in", "copy_out", "named_cursor",
+                       "description", "rollback_after_failure"))
     assert out["params"]["equal_to_sent"] is True and out["named_cursor"][0] == 200
+    assert out["uuid_interval_json"]["equal_to_sent"] is True
 
 
 def node_env(envs):

@@ -64,8 +64,9 @@ static void test_batches_follow_the_key(void **state)
 static void test_only_plain_scans_are_batched(void **state)
 {
 	static const char *const whole[] = {
-		"SELECT kind FROM events ORDER BY kind",
 		"SELECT kind FROM events LIMIT 3",
+		"SELECT kind FROM events ORDER BY lower(kind)", /* an expression: whole */
+		"SELECT DISTINCT kind FROM events ORDER BY kind",
 		"SELECT DISTINCT kind FROM events",
 		"SELECT count(*) FROM events",
 		"SELECT kind, count(*) FROM events GROUP BY kind",
@@ -80,6 +81,54 @@ static void test_only_plain_scans_are_batched(void **state)
 		assert_true(p->kind != PLAN_SELECT || !p->u.select.batch_head);
 		plan_free(p);
 	}
+}
+
+/* ORDER BY: batches in the sort's order, then the key's, each after
+ * the last (sort value, key) read, NULLs where the sort puts them. */
+static void test_sorted_batches(void **state)
+{
+	plan *p = P("SELECT kind FROM events ORDER BY kind");
+	mur_value last[2];
+	(void)state;
+	assert_non_null(p->u.select.batch_head);
+	assert_int_equal(p->u.select.batch_nsort, 1);
+	assert_string_equal(batch(p, NULL, 2), "B|2;a|7");
+	last[0] = mur_v_text("a", 1);
+	last[1] = mur_v_int(7);
+	assert_string_equal(batch(p, last, 2), "c|9;N|3"); /* NULLS LAST */
+	last[0] = mur_v_null();
+	last[1] = mur_v_int(3);
+	assert_string_equal(batch(p, last, 2), "");
+	plan_free(p);
+	p = P("SELECT amount FROM events ORDER BY kind DESC"); /* NULLS FIRST; kind hidden */
+	assert_string_equal(batch(p, NULL, 2), "N|N|3;0.5|c|9");
+	last[0] = mur_v_null();
+	last[1] = mur_v_int(3);
+	assert_string_equal(batch(p, last, 1), "0.5|c|9");
+	last[0] = mur_v_text("c", 1);
+	last[1] = mur_v_int(9);
+	assert_string_equal(batch(p, last, 5), "1.5|a|7;2.5|B|2");
+	plan_free(p);
+	p = P("SELECT kind FROM events ORDER BY id DESC"); /* NOT NULL: a range leads */
+	assert_true(p->u.select.batch_first_notnull);
+	last[0] = mur_v_int(7);
+	last[1] = mur_v_int(7);
+	assert_string_equal(batch(p, last, 5), "N|3|3;B|2|2");
+	{
+		mur_buf b;
+		mur_buf_init(&b);
+		assert_int_equal(sql_batch_sql(&p->u.select, last, 5, &b), MUR_OK);
+		mur_buf_put_u8(&b, 0);
+		assert_non_null(strstr(b.data, " WHERE (\"events\".\"id\") <= 7 AND ("));
+		mur_buf_free(&b);
+	}
+	plan_free(p);
+	p = P("SELECT id FROM events ORDER BY flag NULLS FIRST, amount DESC LIMIT 2 OFFSET 1");
+	assert_false(p->u.select.batch_first_notnull);
+	assert_int_equal(p->u.select.batch_nsort, 2);
+	assert_int_equal(p->u.select.batch_limit, 2);
+	assert_int_equal(p->u.select.batch_offset, 1);
+	plan_free(p);
 }
 
 static void test_text_key_is_a_quoted_literal(void **state)
@@ -104,6 +153,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batches_follow_the_key),
 		cmocka_unit_test(test_only_plain_scans_are_batched),
+		cmocka_unit_test(test_sorted_batches),
 		cmocka_unit_test(test_text_key_is_a_quoted_literal),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
