@@ -363,8 +363,51 @@ static void emit_array_in(sql_emit *e, const sql_expr *x)
 	mur_buf_printf(e->b, "))))");
 }
 
+/* Column col of t leads t's PRIMARY KEY (as far as the flags tell: the
+ * first key column in table order), so a shard's SQLite index starts
+ * with it. */
+static int leads_primary_key(const cat_table *t, int col)
+{
+	if (!t || col < 0 || col >= t->ncols || !t->cols[col].primary_key)
+		return 0;
+	for (int i = 0; i < col; i++)
+		if (t->cols[i].primary_key)
+			return 0;
+	return 1;
+}
+
+/* mur_subq_in(col, ?n) of an integer column leading its table's primary
+ * key: SQLite cannot look a function's argument up in an index, so an IN
+ * over the set's values (storage/subq_values.c) comes first and SQLite
+ * seeks the keys instead of scanning.  For integers SQLite's IN and
+ * mur_subq_in agree, NULLs included; the call stays as the exact test.
+ * A column without an index keeps the call alone (its hash probe is
+ * cheaper than SQLite's ephemeral index: TPC-H Q3's o_custkey). */
+static int is_indexable_subq_in(const sql_emit *e, const sql_expr *x)
+{
+	const sql_expr *c = x->nargs == 2 ? x->args[0] : NULL;
+	return !strcmp(x->op, "mur_subq_in") && c && c->kind == SE_COLUMN &&
+	       x->args[1]->kind == SE_SUBQ && mur_type_storage(c->type) == MV_INT && e->q &&
+	       c->rte >= 0 && c->rte < e->q->nrte &&
+	       leads_primary_key(e->q->rtes[c->rte].table, c->col);
+}
+
+static void emit_subq_in(sql_emit *e, const sql_expr *x)
+{
+	mur_buf_put_u8(e->b, '(');
+	sql_emit_expr(e, x->args[0]);
+	mur_buf_printf(e->b, " IN (SELECT v FROM mur_subq_values(?%d)) AND mur_subq_in(",
+		       x->args[1]->param);
+	emit_args(e, x, 0, ", ");
+	mur_buf_printf(e->b, "))");
+}
+
 static void emit_call(sql_emit *e, const sql_expr *x)
 {
+	if (is_indexable_subq_in(e, x)) {
+		emit_subq_in(e, x);
+		return;
+	}
 	if (!strcmp(x->op, SQL_ARRAY_IN_FN)) {
 		emit_array_in(e, x);
 		return;
