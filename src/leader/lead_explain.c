@@ -225,6 +225,8 @@ static void explain_select(lead_run *r, const plan *p)
 	line(r->res, "  Shard query: %s", ps->shard_sql);
 	if (ps->has_partial_agg)
 		describe_agg(r->res, "Follower aggregate", &ps->partial_agg);
+	if (ps->shard_having && !repartition)
+		line(r->res, "  Follower HAVING (groups whole on a shard): %s", ps->shard_having);
 	if (repartition) {
 		line(r->res,
 		     "  Shuffle: each shard's rows go to owner hash(first %u column%s) "

@@ -84,3 +84,44 @@ def test_in_on_a_leading_key_column_seeks(db):
         q = shard_sql(db, sql)
         assert not any("mur_subq_values" in ln for ln in q), q
         assert any("mur_subq_in(" in ln for ln in q), q
+
+
+# HAVING on the shards: GROUP BY holding the distribution column keeps
+# every group whole on one shard, so the follower drops the groups the
+# HAVING rejects before sending (the leader applies it again).
+HAVING = [
+    "SELECT l_orderkey FROM lineitem GROUP BY l_orderkey HAVING sum(l_quantity) > 250",
+    "SELECT l_orderkey, count(*), avg(l_quantity) FROM lineitem GROUP BY l_orderkey "
+    "HAVING avg(l_quantity) > 40 AND count(*) >= 3",
+    "SELECT o_orderkey, o_custkey FROM orders GROUP BY o_orderkey, o_custkey "
+    "HAVING o_custkey < 20 OR max(o_totalprice) > 400000",
+    "SELECT l_orderkey, sum(l_extendedprice * (1 - l_discount)) FROM lineitem "
+    "GROUP BY l_orderkey HAVING sum(l_extendedprice * (1 - l_discount)) > 350000 "
+    "ORDER BY 2 DESC LIMIT 5",
+    "SELECT l_orderkey, count(*) FROM lineitem GROUP BY l_orderkey "
+    "HAVING count(*) > (SELECT max(n) FROM picks) ORDER BY l_orderkey LIMIT 7",
+    "SELECT l_orderkey FROM lineitem GROUP BY l_orderkey HAVING sum(l_quantity) > 9999",
+    "SELECT l_orderkey, min(l_shipdate) FROM lineitem WHERE l_orderkey < 50 "
+    "GROUP BY l_orderkey HAVING min(l_shipdate) < date '1993-01-01'",
+    "SELECT o_orderkey FROM orders WHERE o_orderkey IN (SELECT l_orderkey FROM lineitem "
+    "GROUP BY l_orderkey HAVING count(*) = 7 AND sum(l_quantity) < 100)",
+]
+
+
+@pytest.mark.parametrize("sql", HAVING)
+def test_having_on_the_shards(db, sql):
+    exact(db, sql)
+
+
+def test_having_on_the_shards_plan(db):
+    sql = "SELECT l_orderkey FROM lineitem GROUP BY l_orderkey HAVING sum(l_quantity) > 250"
+    plan = "\n".join(r[0] for r in run(db.m, "EXPLAIN ANALYZE " + sql).rows)
+    assert "Follower HAVING (groups whole on a shard)" in plan, plan
+    into = [ln for ln in plan.splitlines() if "Into leader:" in ln]
+    result = run(db.m, sql).rows
+    assert into and ("Into leader: %d rows" % len(result)) in into[0], (into, len(result))
+    # a volatile HAVING stays on the leader alone; groups not whole on a shard too
+    for sql in ("SELECT l_orderkey FROM lineitem GROUP BY l_orderkey HAVING random() < 2",
+                "SELECT l_linenumber FROM lineitem GROUP BY l_linenumber HAVING count(*) > 1"):
+        plan = "\n".join(r[0] for r in run(db.m, "EXPLAIN " + sql).rows)
+        assert "Follower HAVING" not in plan, plan
