@@ -167,6 +167,10 @@ static void explain_join(lead_run *r, const plan_select *ps)
 				     ? (i == 0 ? "stays on its followers" : "copied to every owner")
 				     : "each row to owner hash(join key)");
 		line(r->res, "    Sent: %s", ps->join_side_sql[i]);
+		if (ps->join_side_agg[i])
+			describe_agg(r->res,
+				     "  Sender aggregate (by the join key, before the join)",
+				     ps->join_side_agg[i]);
 	}
 	line(r->res, "  Owner query (over the rows received, as a shard would): %s", ps->shard_sql);
 	if (ps->has_partial_agg)

@@ -202,6 +202,9 @@ typedef struct plan_select {
 	uint8_t join_stays[PLAN_TABLES_MAX];
 	const char
 		*join_side_sql[PLAN_TABLES_MAX]; /* per table: key first, then the columns used */
+	/* per table: its senders group their side rows by the key and count
+	 * (sql/plan_join_preagg.c), NULL: rows sent as they are */
+	const exec_agg_spec *join_side_agg[PLAN_TABLES_MAX];
 	const char *join_ddl, *join_load, *join_post;
 	const char *join_key_desc; /* for EXPLAIN: "a"."x" = "b"."y" */
 	/* A plain scan of one table (no ORDER BY, LIMIT, DISTINCT, window,

@@ -1311,6 +1311,7 @@ static int plan_aggregate(sql_ctx *c, const sql_query *q, plan_select *ps)
 		build_specs(q, ap, ps);
 		offer_group_repartition(c, q, ps);
 		skip_colocated_merge(q, ps);
+		sql_join_preaggregate(c, q, ps, ap->aggs, ap->nagg);
 	}
 	mark_value_keys(q, ap, ps);
 	ps->merge_desc = ap->gather           ? "shards return distinct values; leader counts them"

@@ -93,6 +93,13 @@ int sql_plan_join_shuffle(sql_ctx *c, sql_query *q, plan_select *ps);
 /* The column of table t in the join key every table is repartitioned by,
  * -1 when the join has none. */
 int sql_join_key_of(const sql_query *q, int t);
+/* plan_join_preagg.c: when one table of a two-table shuffled join is read
+ * only through its key equality and count(x) aggregates (aggs, nagg: the
+ * query's), its senders count by key (ps->join_side_agg) and the owners
+ * add the counts (partial_agg's COUNTs become SUM_COUNTs).  The table's
+ * slot, or -1 when the join does not qualify (nothing changed). */
+int sql_join_preaggregate(sql_ctx *c, const sql_query *q, plan_select *ps, sql_expr *const *aggs,
+			  int nagg);
 /* The same with the key given: keys[t] is the column of table t every
  * table's rows are repartitioned by (NULL: none, broadcast only).  One
  * table repartitioned by a window's partition column is plan_window.c's. */

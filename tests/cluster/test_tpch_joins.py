@@ -13,6 +13,15 @@ by the order key, customer by its key), plus a small table with NULLs.
                       NULLs on either side, NOT IN, empty sets, in the
                       SELECT list, on composite keys, on a column without
                       an index (the call alone)
+  HAVING on shards    GROUP BY holding the distribution column: each
+                      follower drops the groups its HAVING rejects
+  counts before join  a shuffled join's table read only through the key
+                      equality and count(x) is counted by key on its
+                      senders, the owners add the counts (Q13): outer and
+                      inner joins, duplicate keys on the other side, NULLs
+                      counted, groups off the key (merged on the leader),
+                      and the shapes that must not (count(*), sums of the
+                      other side, a WHERE on the table, RIGHT JOIN)
 """
 import os
 import shutil
@@ -125,3 +134,58 @@ def test_having_on_the_shards_plan(db):
                 "SELECT l_linenumber FROM lineitem GROUP BY l_linenumber HAVING count(*) > 1"):
         plan = "\n".join(r[0] for r in run(db.m, "EXPLAIN " + sql).rows)
         assert "Follower HAVING" not in plan, plan
+
+
+# counted by key before the join (plan_join_preagg.c)
+PREAGG = [
+    "SELECT c_custkey, count(o_orderkey) FROM customer LEFT JOIN orders "
+    "ON c_custkey = o_custkey AND o_comment NOT LIKE '%special%requests%' GROUP BY c_custkey",
+    "SELECT c_nationkey, count(o_orderkey), count(o_totalprice) FROM customer LEFT JOIN orders "
+    "ON c_custkey = o_custkey GROUP BY c_nationkey",
+    "SELECT c_custkey, count(o_orderkey) AS n FROM customer LEFT JOIN orders "
+    "ON c_custkey = o_custkey WHERE c_nationkey < 5 GROUP BY c_custkey "
+    "HAVING count(o_orderkey) > 12 ORDER BY n DESC, c_custkey LIMIT 20",
+    "SELECT c_count, count(*) FROM (SELECT c_custkey, count(o_orderkey) AS c_count "
+    "FROM customer LEFT JOIN orders ON c_custkey = o_custkey AND o_orderpriority = '1-URGENT' "
+    "GROUP BY c_custkey) AS x GROUP BY c_count ORDER BY 2 DESC, 1 DESC",
+    # the other side's keys repeat (5 twice) and miss (NULL, 9999 absent)
+    "SELECT p.n, count(o.o_custkey) FROM picks p LEFT JOIN orders o ON o.o_orderkey = p.k "
+    "GROUP BY p.n",
+    "SELECT p.k, count(o.o_custkey) FROM picks p LEFT JOIN orders o ON o.o_orderkey = p.k "
+    "GROUP BY p.k",
+    # NULLs counted: picks.n holds one
+    "SELECT o_custkey, count(p.n) FROM orders JOIN picks p ON p.k = o_orderkey GROUP BY o_custkey",
+    "SELECT o_custkey, count(p.n), count(p.id) FROM orders LEFT JOIN picks p ON p.k = o_orderkey "
+    "WHERE o_orderkey < 60 GROUP BY o_custkey",
+    # not eligible: still right
+    "SELECT c_custkey, count(*) FROM customer LEFT JOIN orders ON c_custkey = o_custkey "
+    "GROUP BY c_custkey",
+    "SELECT c_custkey, count(o_orderkey), sum(c_acctbal) FROM customer LEFT JOIN orders "
+    "ON c_custkey = o_custkey GROUP BY c_custkey",
+    "SELECT c_custkey, count(o_orderkey) FROM customer LEFT JOIN orders ON c_custkey = o_custkey "
+    "WHERE o_orderdate IS NULL OR o_orderdate > date '1996-01-01' GROUP BY c_custkey",
+    "SELECT c_custkey, count(o_orderkey) FROM orders RIGHT JOIN customer ON c_custkey = o_custkey "
+    "GROUP BY c_custkey",
+    "SELECT c_custkey, count(DISTINCT o_orderpriority) FROM customer LEFT JOIN orders "
+    "ON c_custkey = o_custkey GROUP BY c_custkey",
+]
+
+
+@pytest.mark.parametrize("strategy", ["auto", "broadcast"])
+@pytest.mark.parametrize("sql", PREAGG)
+def test_counts_before_the_join(db, sql, strategy):
+    run(db.m, "SET murphy.join_strategy = '%s'" % strategy)
+    try:
+        exact(db, sql)
+    finally:
+        run(db.m, "RESET murphy.join_strategy")
+
+
+def test_counts_before_the_join_plan(db):
+    def plan(sql):
+        return "\n".join(r[0] for r in run(db.m, "EXPLAIN " + sql).rows)
+    p = plan(PREAGG[0])
+    assert "Sender aggregate (by the join key, before the join)" in p, p
+    assert "sum of counts" in p, p
+    for sql in PREAGG[8:12]:
+        assert "Sender aggregate" not in plan(sql), sql
