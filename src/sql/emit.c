@@ -812,6 +812,17 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 	if (q->nrte == 0)
 		return;
 	mur_buf_printf(e->b, " FROM ");
+	if (q->join_outer && q->nrte == 2) { /* the planner's loop order (plan_join_order.c) */
+		int outer = q->join_outer - 1, inner = 1 - outer;
+		emit_table(e, q, outer);
+		mur_buf_printf(e->b, " CROSS JOIN ");
+		emit_table(e, q, inner);
+		if (q->rtes[1].on) {
+			mur_buf_printf(e->b, " ON ");
+			sql_emit_expr(e, q->rtes[1].on);
+		}
+		return;
+	}
 	for (int i = 0; i < q->nrte; i++) {
 		const sql_rte *r = &q->rtes[i];
 		if (i > 0)

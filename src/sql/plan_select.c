@@ -1432,6 +1432,7 @@ static int plan_distributed(sql_ctx *c, sql_query *q, plan *p)
 			return sql_plan_window_leader(c, q, ps);
 		return q->has_agg ? plan_aggregate(c, q, ps) : plan_scatter(c, q, ps);
 	}
+	sql_colocated_join_order(q); /* which table the shard SQL loops over first */
 	if (sql_find_prune(c, q, q->where, &ps->prune) != MUR_OK)
 		return MUR_ERR;
 	if (q->ngsets) /* plan_grouping.c */

@@ -98,6 +98,10 @@ int sql_join_key_of(const sql_query *q, int t);
  * query's), its senders count by key (ps->join_side_agg) and the owners
  * add the counts (partial_agg's COUNTs become SUM_COUNTs).  The table's
  * slot, or -1 when the join does not qualify (nothing changed). */
+/* plan_join_order.c: sets q->join_outer for a co-located two-table inner
+ * join when the catalog's row counts and the filters make one loop order
+ * clearly cheaper (0: SQLite picks). */
+void sql_colocated_join_order(sql_query *q);
 int sql_join_preaggregate(sql_ctx *c, const sql_query *q, plan_select *ps, sql_expr *const *aggs,
 			  int nagg);
 /* The same with the key given: keys[t] is the column of table t every

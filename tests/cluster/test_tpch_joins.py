@@ -22,6 +22,9 @@ by the order key, customer by its key), plus a small table with NULLs.
                       counted, groups off the key (merged on the leader),
                       and the shapes that must not (count(*), sums of the
                       other side, a WHERE on the table, RIGHT JOIN)
+  loop order          a co-located two-table join's shard SQL loops over
+                      the table the row counts and filters make cheaper
+                      (FROM a CROSS JOIN b) when one order is clearly so
 """
 import os
 import shutil
@@ -189,3 +192,35 @@ def test_counts_before_the_join_plan(db):
     assert "sum of counts" in p, p
     for sql in PREAGG[8:12]:
         assert "Sender aggregate" not in plan(sql), sql
+
+
+# the loop order of a co-located join (plan_join_order.c)
+ORDER = [
+    # orders filtered twice, lineitem once: orders first
+    "SELECT l_orderkey, sum(l_extendedprice * (1 - l_discount)) AS revenue, o_orderdate "
+    "FROM orders, lineitem WHERE l_orderkey = o_orderkey AND o_orderdate < date '1995-03-15' "
+    "AND l_shipdate > date '1995-03-15' AND o_custkey IN (SELECT k FROM picks) "
+    "GROUP BY l_orderkey, o_orderdate ORDER BY revenue DESC, l_orderkey",
+    "SELECT o_orderkey, l_linenumber FROM orders JOIN lineitem ON l_orderkey = o_orderkey "
+    "AND o_orderpriority = '1-URGENT' WHERE o_orderdate BETWEEN date '1994-01-01' "
+    "AND date '1994-03-01' ORDER BY 1, 2",
+    # a line filter that picks few: lineitem first
+    "SELECT o_orderkey, o_custkey, l_quantity FROM lineitem, orders WHERE l_orderkey = o_orderkey "
+    "AND l_shipdate = date '1995-03-15' ORDER BY 1, 3",
+    # no filter: SQLite picks
+    "SELECT count(*), sum(l_quantity) FROM orders, lineitem WHERE l_orderkey = o_orderkey",
+]
+
+
+@pytest.mark.parametrize("sql", ORDER)
+def test_colocated_loop_order(db, sql):
+    exact(db, sql)
+
+
+def test_colocated_loop_order_plan(db):
+    q = shard_sql(db, ORDER[0])
+    assert any('FROM main."orders" AS "orders" CROSS JOIN m1."lineitem"' in ln for ln in q), q
+    q = shard_sql(db, ORDER[2])
+    assert any('AS "lineitem" CROSS JOIN' in ln for ln in q), q
+    q = shard_sql(db, ORDER[3])
+    assert not any("CROSS JOIN" in ln for ln in q), q
