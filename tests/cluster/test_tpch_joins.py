@@ -224,3 +224,22 @@ def test_colocated_loop_order_plan(db):
     assert any('AS "lineitem" CROSS JOIN' in ln for ln in q), q
     q = shard_sql(db, ORDER[3])
     assert not any("CROSS JOIN" in ln for ln in q), q
+
+
+# the hash aggregate: a row whose key repeats the previous row's joins its
+# group without a probe (lineitem arrives by order key); numeric sums that
+# never left 128 bits print without GMP: negative, zero, under one
+SUMS = [
+    "SELECT l_orderkey, sum(l_discount - 0.05), sum(l_tax - 0.08), sum(l_quantity * 0) "
+    "FROM lineitem WHERE l_orderkey < 300 GROUP BY l_orderkey",
+    "SELECT l_orderkey, count(*), sum(l_quantity), min(l_linenumber) FROM lineitem "
+    "GROUP BY l_orderkey ORDER BY 3 DESC, 1 LIMIT 20",
+    "SELECT l_linenumber, l_orderkey % 3, sum(-l_extendedprice), avg(l_discount) FROM lineitem "
+    "GROUP BY 1, 2",
+    "SELECT sum(l_discount - 0.05) FROM lineitem WHERE l_orderkey BETWEEN 10 AND 11",
+]
+
+
+@pytest.mark.parametrize("sql", SUMS)
+def test_hash_aggregate_sums(db, sql):
+    exact(db, sql)
