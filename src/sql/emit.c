@@ -363,10 +363,7 @@ static void emit_array_in(sql_emit *e, const sql_expr *x)
 	mur_buf_printf(e->b, "))))");
 }
 
-/* Column col of t leads t's PRIMARY KEY (as far as the flags tell: the
- * first key column in table order), so a shard's SQLite index starts
- * with it. */
-static int leads_primary_key(const cat_table *t, int col)
+int sql_leads_primary_key(const cat_table *t, int col)
 {
 	if (!t || col < 0 || col >= t->ncols || !t->cols[col].primary_key)
 		return 0;
@@ -389,7 +386,7 @@ static int is_indexable_subq_in(const sql_emit *e, const sql_expr *x)
 	return !strcmp(x->op, "mur_subq_in") && c && c->kind == SE_COLUMN &&
 	       x->args[1]->kind == SE_SUBQ && mur_type_storage(c->type) == MV_INT && e->q &&
 	       c->rte >= 0 && c->rte < e->q->nrte &&
-	       leads_primary_key(e->q->rtes[c->rte].table, c->col);
+	       sql_leads_primary_key(e->q->rtes[c->rte].table, c->col);
 }
 
 static void emit_subq_in(sql_emit *e, const sql_expr *x)

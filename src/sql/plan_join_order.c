@@ -55,17 +55,6 @@ static double selectivity(const sql_expr *e, int t)
 	return 0.5;
 }
 
-/* The column leads t's primary key: SQLite seeks it. */
-static int leads_key(const cat_table *t, int col)
-{
-	if (col < 0 || !t->cols[col].primary_key)
-		return 0;
-	for (int i = 0; i < col; i++)
-		if (t->cols[i].primary_key)
-			return 0;
-	return 1;
-}
-
 static int rowid_key(const cat_table *t, int col)
 {
 	int npk = 0;
@@ -97,7 +86,8 @@ void sql_colocated_join_order(sql_query *q)
 		    sql_is_sub_table(r->table))
 			return;
 		key[t] = sql_join_key_of(q, t);
-		if (!leads_key(r->table, key[t]) || (rows[t] = shard_rows(r->table)) < 1)
+		if (!sql_leads_primary_key(r->table, key[t]) ||
+		    (rows[t] = shard_rows(r->table)) < 1)
 			return;
 	}
 	n = sql_conjuncts(q->where, conj, 0, ORDER_CONJUNCTS_MAX + 1);

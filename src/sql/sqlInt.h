@@ -53,6 +53,10 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x);
 #define SQL_EMIT_FOLD_ARGS_MAX 100
 void sql_emit_bool_list(sql_emit *e, const char *op, sql_expr *const *args, int n);
 void sql_emit_ident(mur_buf *b, const char *name);
+/* Column col of t leads t's PRIMARY KEY (as far as the flags tell: the
+ * first key column in table order), so a shard's SQLite index starts with
+ * it and SQLite can seek it (emit.c). */
+int sql_leads_primary_key(const cat_table *t, int col);
 /* A json set-returning function's rte (sql_rte.series) as a subquery
  * (emit_json_srf.c); 0, nothing written, for generate_series. */
 int sql_emit_json_srf(sql_emit *e, const sql_rte *r);
