@@ -378,6 +378,9 @@ int sql_leads_primary_key(const cat_table *t, int col)
  * over the set's values (storage/subq_values.c) comes first and SQLite
  * seeks the keys instead of scanning.  For integers SQLite's IN and
  * mur_subq_in agree, NULLs included; the call stays as the exact test.
+ * The seek form sits between SQL_SEEK_MARK and SQL_SEEK_END comments: for
+ * a large set the executor cuts it out (sql_seek_choose), since seeking
+ * 60,000 keys costs three times a scan with the hash probe.
  * A column without an index keeps the call alone (its hash probe is
  * cheaper than SQLite's ephemeral index: TPC-H Q3's o_custkey). */
 static int is_indexable_subq_in(const sql_emit *e, const sql_expr *x)
@@ -391,12 +394,40 @@ static int is_indexable_subq_in(const sql_emit *e, const sql_expr *x)
 
 static void emit_subq_in(sql_emit *e, const sql_expr *x)
 {
-	mur_buf_put_u8(e->b, '(');
+	mur_buf_printf(e->b, "(" SQL_SEEK_MARK "%d*/", x->args[1]->param);
 	sql_emit_expr(e, x->args[0]);
-	mur_buf_printf(e->b, " IN (SELECT v FROM mur_subq_values(?%d)) AND mur_subq_in(",
+	mur_buf_printf(e->b,
+		       " IN (SELECT v FROM mur_subq_values(?%d)) AND " SQL_SEEK_END "mur_subq_in(",
 		       x->args[1]->param);
 	emit_args(e, x, 0, ", ");
 	mur_buf_printf(e->b, "))");
+}
+
+char *sql_seek_choose(const char *sql, const mur_value *params, int nparams, size_t max_bytes)
+{
+	const char *p = sql, *m, *end;
+	mur_buf b;
+	int cut = 0;
+	mur_buf_init(&b);
+	while ((m = strstr(p, SQL_SEEK_MARK)) && (end = strstr(m, SQL_SEEK_END))) {
+		int n = atoi(m + strlen(SQL_SEEK_MARK));
+		const mur_value *v = n >= 1 && n <= nparams ? &params[n - 1] : NULL;
+		int keep = v && (v->kind == MV_NULL || (v->kind == MV_BLOB && v->len <= max_bytes));
+		end += strlen(SQL_SEEK_END);
+		mur_buf_put(&b, p, (size_t)((keep ? end : m) - p));
+		cut |= !keep;
+		p = end;
+	}
+	if (!cut) {
+		mur_buf_free(&b);
+		return NULL;
+	}
+	mur_buf_put(&b, p, strlen(p) + 1);
+	if (!mur_buf_ok(&b)) {
+		mur_buf_free(&b);
+		return NULL;
+	}
+	return b.data; /* the caller frees it */
 }
 
 static void emit_call(sql_emit *e, const sql_expr *x)

@@ -74,6 +74,10 @@ IN_SEEK = [
     "SELECT id FROM picks WHERE id IN (SELECT n FROM picks)",
     "SELECT c_custkey FROM customer WHERE c_custkey IN (SELECT o_custkey FROM orders "
     "WHERE o_orderkey IN (SELECT k FROM picks))",
+    # sets past 16 KiB: the executor cuts the seek form, the hash probe answers
+    "SELECT count(*), sum(l_quantity) FROM lineitem WHERE l_orderkey IN (SELECT o_orderkey FROM orders)",
+    "SELECT count(*) FROM lineitem WHERE l_orderkey NOT IN (SELECT o_orderkey FROM orders "
+    "WHERE o_orderkey % 7 <> 0)",
 ]
 
 
