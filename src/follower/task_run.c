@@ -12,7 +12,9 @@
  * copies what it keeps); past that, rows are encoded into a small batch
  * buffer and handed to the hash aggregate RUN_AGG_BATCH_ROWS at a time:
  * that copies SQLite's transient text (valid only until the next step)
- * and lets the aggregate prefetch.  One
+ * and lets the aggregate prefetch.  A QUERY whose groups are whole on the
+ * shard may carry its HAVING (exec_task.having_sql): the groups failing it
+ * are dropped before the answer (storage/rowfilter.c).  One
  * aggregate skips the row copies: approx_count_distinct(x) alone
  * (query_sketch) is sketched from the table's pages when the leader marked
  * the task a bare scan of one column (exec_task.scan_column;
@@ -506,6 +508,12 @@ static int query_agg(run_ctx *c, sqlite3_stmt *st)
 	}
 	c->res->ncols = c->t->agg.ngroup + c->t->agg.naggs;
 	c->res->nrows = groups;
+	if (c->t->kind == EXEC_TASK_QUERY && c->t->having_sql && c->t->having_sql[0] &&
+	    stor_rows_filter(c->t->having_sql, c->t->params, c->t->nparams, c->res->ncols,
+			     &c->res->rows, &c->res->nrows, &c->res->err) != MUR_OK) {
+		out = fail(c, MUR_ERR);
+		goto done;
+	}
 	out = check_size(c, &c->res->rows);
 done:
 	free(vals);

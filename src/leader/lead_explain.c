@@ -167,6 +167,10 @@ static void explain_join(lead_run *r, const plan_select *ps)
 				     ? (i == 0 ? "stays on its followers" : "copied to every owner")
 				     : "each row to owner hash(join key)");
 		line(r->res, "    Sent: %s", ps->join_side_sql[i]);
+		if (ps->join_side_agg[i])
+			describe_agg(r->res,
+				     "  Sender aggregate (by the join key, before the join)",
+				     ps->join_side_agg[i]);
 	}
 	line(r->res, "  Owner query (over the rows received, as a shard would): %s", ps->shard_sql);
 	if (ps->has_partial_agg)
@@ -225,6 +229,8 @@ static void explain_select(lead_run *r, const plan *p)
 	line(r->res, "  Shard query: %s", ps->shard_sql);
 	if (ps->has_partial_agg)
 		describe_agg(r->res, "Follower aggregate", &ps->partial_agg);
+	if (ps->shard_having && !repartition)
+		line(r->res, "  Follower HAVING (groups whole on a shard): %s", ps->shard_having);
 	if (repartition) {
 		line(r->res,
 		     "  Shuffle: each shard's rows go to owner hash(first %u column%s) "

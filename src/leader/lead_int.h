@@ -355,6 +355,9 @@ struct lead_run {
 	int nparams;
 	mur_value *params; /* bound parameters, coerced to plan->param_types */
 	mur_buf param_scratch;
+	char **seek_sql; /* task SQL with a large set's seek form cut (lead_run_send) */
+	int nseek_sql;
+	const char *seek_src; /* the text seek_sql[nseek_sql - 1] was made from */
 	pgw_done_cb done;
 	void *done_arg;
 	pgw_result *res; /* being built */

@@ -234,6 +234,10 @@ void lead_join_start(lead_run *r)
 			cat_placement_file(ps->tables[i], s, t.placements[0],
 					   sizeof t.placements[0]);
 			t.sql = ps->join_side_sql[i];
+			if (ps->join_side_agg[i]) { /* counted by key before it moves */
+				t.has_agg = 1;
+				t.agg = *ps->join_side_agg[i];
+			}
 			t.nparams = (uint32_t)r->nparams;
 			t.params = r->params;
 			t.shuffle_id = sh->id;

@@ -86,6 +86,9 @@ static void run_free(lead_run *r)
 	free(r->tasks);
 	free(r->params);
 	mur_buf_free(&r->param_scratch);
+	for (int i = 0; i < r->nseek_sql; i++)
+		free(r->seek_sql[i]);
+	free(r->seek_sql);
 	mur_buf_free(&r->rows);
 	if (r->own_plan)
 		plan_free(r->own_plan);
@@ -153,11 +156,41 @@ typedef struct lead_task_ref {
 	int slot;
 } task_ref;
 
+/* Seek a subquery's set in an index only while it is small (sql.h,
+ * SQL_SEEK_MARK): past this many bytes (~1,800 integers) a scan with the
+ * hash probe costs less than the seeks. */
+#define LEAD_SEEK_SET_BYTES_MAX 16384
+
+/* t->sql with the seek forms of large sets cut, kept until the run ends
+ * (the tasks of one statement share their SQL: made once per text). */
+static void choose_seeks(lead_run *r, exec_task *t)
+{
+	char *s, **grown;
+	if (!t->sql || !strstr(t->sql, SQL_SEEK_MARK))
+		return;
+	if (r->nseek_sql && t->sql == r->seek_src) { /* the previous task's text */
+		t->sql = r->seek_sql[r->nseek_sql - 1];
+		return;
+	}
+	if (!(s = sql_seek_choose(t->sql, r->params, r->nparams, LEAD_SEEK_SET_BYTES_MAX)))
+		return;
+	if (!(grown = realloc(r->seek_sql, (size_t)(r->nseek_sql + 1) * sizeof *grown))) {
+		free(s);
+		return; /* the seek form stays: right, only slower */
+	}
+	r->seek_sql = grown;
+	r->seek_sql[r->nseek_sql++] = s;
+	r->seek_src = t->sql;
+	t->sql = s;
+}
+
 int lead_run_send(lead_run *r, uint32_t node_id, uint32_t shard, int primary, exec_task *t)
 {
 	mur_error err;
 	lead_task_slot *slot;
 	task_ref *ref;
+
+	choose_seeks(r, t);
 
 	if (r->ntasks >= LEAD_TASKS_MAX) {
 		mur_error_set(&err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,

@@ -247,6 +247,8 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 	if (ps->has_partial_agg) {
 		t->has_agg = 1;
 		t->agg = ps->partial_agg;
+		if (!r->stream)
+			t->having_sql = ps->shard_having;
 	}
 	t->quick = ps->router && ps->prune.active && ps->ntables == 1 && point_key(ps->tables[0]);
 	if (ps->scan_column && !r->stream) {

@@ -280,6 +280,9 @@ typedef struct sql_query {
 	 * the first hash-distributed table; its file is schema main and rte 0's
 	 * is m<driver> (sql_rte_slot).  0 unless a reference table comes first. */
 	int driver;
+	/* sql/plan_join_order.c: 1 + the rte a co-located two-table join's
+	 * shard SQL loops over first (emitted as CROSS JOIN); 0: SQLite picks */
+	int join_outer;
 	int nwindow;      /* window functions in the select list or ORDER BY */
 	int ndistinct_on; /* SELECT DISTINCT ON (distinct_on[0..n)) */
 	int ngsets;       /* GROUPING SETS / ROLLUP / CUBE: masks over group[] */

@@ -363,8 +363,79 @@ static void emit_array_in(sql_emit *e, const sql_expr *x)
 	mur_buf_printf(e->b, "))))");
 }
 
+int sql_leads_primary_key(const cat_table *t, int col)
+{
+	if (!t || col < 0 || col >= t->ncols || !t->cols[col].primary_key)
+		return 0;
+	for (int i = 0; i < col; i++)
+		if (t->cols[i].primary_key)
+			return 0;
+	return 1;
+}
+
+/* mur_subq_in(col, ?n) of an integer column leading its table's primary
+ * key: SQLite cannot look a function's argument up in an index, so an IN
+ * over the set's values (storage/subq_values.c) comes first and SQLite
+ * seeks the keys instead of scanning.  For integers SQLite's IN and
+ * mur_subq_in agree, NULLs included; the call stays as the exact test.
+ * The seek form sits between SQL_SEEK_MARK and SQL_SEEK_END comments: for
+ * a large set the executor cuts it out (sql_seek_choose), since seeking
+ * 60,000 keys costs three times a scan with the hash probe.
+ * A column without an index keeps the call alone (its hash probe is
+ * cheaper than SQLite's ephemeral index: TPC-H Q3's o_custkey). */
+static int is_indexable_subq_in(const sql_emit *e, const sql_expr *x)
+{
+	const sql_expr *c = x->nargs == 2 ? x->args[0] : NULL;
+	return !strcmp(x->op, "mur_subq_in") && c && c->kind == SE_COLUMN &&
+	       x->args[1]->kind == SE_SUBQ && mur_type_storage(c->type) == MV_INT && e->q &&
+	       c->rte >= 0 && c->rte < e->q->nrte &&
+	       sql_leads_primary_key(e->q->rtes[c->rte].table, c->col);
+}
+
+static void emit_subq_in(sql_emit *e, const sql_expr *x)
+{
+	mur_buf_printf(e->b, "(" SQL_SEEK_MARK "%d*/", x->args[1]->param);
+	sql_emit_expr(e, x->args[0]);
+	mur_buf_printf(e->b,
+		       " IN (SELECT v FROM mur_subq_values(?%d)) AND " SQL_SEEK_END "mur_subq_in(",
+		       x->args[1]->param);
+	emit_args(e, x, 0, ", ");
+	mur_buf_printf(e->b, "))");
+}
+
+char *sql_seek_choose(const char *sql, const mur_value *params, int nparams, size_t max_bytes)
+{
+	const char *p = sql, *m, *end;
+	mur_buf b;
+	int cut = 0;
+	mur_buf_init(&b);
+	while ((m = strstr(p, SQL_SEEK_MARK)) && (end = strstr(m, SQL_SEEK_END))) {
+		int n = atoi(m + strlen(SQL_SEEK_MARK));
+		const mur_value *v = n >= 1 && n <= nparams ? &params[n - 1] : NULL;
+		int keep = v && (v->kind == MV_NULL || (v->kind == MV_BLOB && v->len <= max_bytes));
+		end += strlen(SQL_SEEK_END);
+		mur_buf_put(&b, p, (size_t)((keep ? end : m) - p));
+		cut |= !keep;
+		p = end;
+	}
+	if (!cut) {
+		mur_buf_free(&b);
+		return NULL;
+	}
+	mur_buf_put(&b, p, strlen(p) + 1);
+	if (!mur_buf_ok(&b)) {
+		mur_buf_free(&b);
+		return NULL;
+	}
+	return b.data; /* the caller frees it */
+}
+
 static void emit_call(sql_emit *e, const sql_expr *x)
 {
+	if (is_indexable_subq_in(e, x)) {
+		emit_subq_in(e, x);
+		return;
+	}
 	if (!strcmp(x->op, SQL_ARRAY_IN_FN)) {
 		emit_array_in(e, x);
 		return;
@@ -769,6 +840,17 @@ void sql_emit_from(sql_emit *e, const sql_query *q)
 	if (q->nrte == 0)
 		return;
 	mur_buf_printf(e->b, " FROM ");
+	if (q->join_outer && q->nrte == 2) { /* the planner's loop order (plan_join_order.c) */
+		int outer = q->join_outer - 1, inner = 1 - outer;
+		emit_table(e, q, outer);
+		mur_buf_printf(e->b, " CROSS JOIN ");
+		emit_table(e, q, inner);
+		if (q->rtes[1].on) {
+			mur_buf_printf(e->b, " ON ");
+			sql_emit_expr(e, q->rtes[1].on);
+		}
+		return;
+	}
 	for (int i = 0; i < q->nrte; i++) {
 		const sql_rte *r = &q->rtes[i];
 		if (i > 0)

@@ -156,7 +156,12 @@ typedef struct plan_select {
 	exec_agg_spec partial_agg;
 	int has_final_agg;
 	exec_agg_spec final_agg;
-	const char *final_sql;  /* NULL: output = concatenated (merged) rows */
+	const char *final_sql; /* NULL: output = concatenated (merged) rows */
+	/* Groups whole on one shard (no final_agg) and a HAVING: SQL over table
+	 * r of one shard's partial_agg rows keeping the groups final_sql's
+	 * HAVING keeps, which a QUERY task's follower applies before sending
+	 * (exec_task.having_sql); final_sql still applies it.  NULL: none. */
+	const char *shard_having;
 	int locks_rows;         /* SELECT … FOR UPDATE / SHARE: in a block, the executor
 				   takes the lock of every shard read (docs/transactions.md):
 				   PLAN_LOCK_ROWS_SHARE or _UPDATE; 0: none */
@@ -200,6 +205,9 @@ typedef struct plan_select {
 	uint8_t join_stays[PLAN_TABLES_MAX];
 	const char
 		*join_side_sql[PLAN_TABLES_MAX]; /* per table: key first, then the columns used */
+	/* per table: its senders group their side rows by the key and count
+	 * (sql/plan_join_preagg.c), NULL: rows sent as they are */
+	const exec_agg_spec *join_side_agg[PLAN_TABLES_MAX];
 	const char *join_ddl, *join_load, *join_post;
 	const char *join_key_desc; /* for EXPLAIN: "a"."x" = "b"."y" */
 	/* A plain scan of one table (no ORDER BY, LIMIT, DISTINCT, window,

@@ -77,4 +77,14 @@ int sql_prepare_tree(const catalog *cat, const char *sql, sql_tree *tree, const 
  * batched. */
 int sql_batch_sql(const plan_select *ps, const mur_value *last, uint32_t limit, mur_buf *out);
 
+/* `x IN (uncorrelated subquery)` on a key column is emitted with a seek
+ * form between these comments (sql/emit.c); the set is known only when
+ * the statement runs.  sql_seek_choose: sql with the seek form cut out
+ * wherever its set (parameter ?n of params) is a blob longer than
+ * max_bytes — malloc'd, the caller frees it — or NULL when sql stays as
+ * it is. */
+#define SQL_SEEK_MARK "/*murphy_seek:"
+#define SQL_SEEK_END "/*murphy_seek_end*/"
+char *sql_seek_choose(const char *sql, const mur_value *params, int nparams, size_t max_bytes);
+
 #endif

@@ -53,6 +53,10 @@ void sql_emit_expr(sql_emit *e, const sql_expr *x);
 #define SQL_EMIT_FOLD_ARGS_MAX 100
 void sql_emit_bool_list(sql_emit *e, const char *op, sql_expr *const *args, int n);
 void sql_emit_ident(mur_buf *b, const char *name);
+/* Column col of t leads t's PRIMARY KEY (as far as the flags tell: the
+ * first key column in table order), so a shard's SQLite index starts with
+ * it and SQLite can seek it (emit.c). */
+int sql_leads_primary_key(const cat_table *t, int col);
 /* A json set-returning function's rte (sql_rte.series) as a subquery
  * (emit_json_srf.c); 0, nothing written, for generate_series. */
 int sql_emit_json_srf(sql_emit *e, const sql_rte *r);
@@ -93,6 +97,17 @@ int sql_plan_join_shuffle(sql_ctx *c, sql_query *q, plan_select *ps);
 /* The column of table t in the join key every table is repartitioned by,
  * -1 when the join has none. */
 int sql_join_key_of(const sql_query *q, int t);
+/* plan_join_preagg.c: when one table of a two-table shuffled join is read
+ * only through its key equality and count(x) aggregates (aggs, nagg: the
+ * query's), its senders count by key (ps->join_side_agg) and the owners
+ * add the counts (partial_agg's COUNTs become SUM_COUNTs).  The table's
+ * slot, or -1 when the join does not qualify (nothing changed). */
+/* plan_join_order.c: sets q->join_outer for a co-located two-table inner
+ * join when the catalog's row counts and the filters make one loop order
+ * clearly cheaper (0: SQLite picks). */
+void sql_colocated_join_order(sql_query *q);
+int sql_join_preaggregate(sql_ctx *c, const sql_query *q, plan_select *ps, sql_expr *const *aggs,
+			  int nagg);
 /* The same with the key given: keys[t] is the column of table t every
  * table's rows are repartitioned by (NULL: none, broadcast only).  One
  * table repartitioned by a window's partition column is plan_window.c's. */

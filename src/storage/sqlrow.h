@@ -40,4 +40,17 @@ int stor_rowtab_create(sqlite3 *db, const char *name, const char *rows, size_t l
 		       uint32_t ncols, mur_error *err);
 int stor_rowtab_register(sqlite3 *db); /* SQLITE_OK or SQLite's rc */
 
+/* subq_values.c: the table-valued function mur_subq_values(set), one row
+ * (column v) per value of a subquery's result blob (sqlfn_subq.c), for
+ * `x IN (SELECT v FROM mur_subq_values(?n))` that SQLite can answer from
+ * x's index.  Registered by stor_register_functions. */
+int stor_subq_values_register(sqlite3 *db); /* SQLITE_OK or SQLite's rc */
+
+/* rowfilter.c: run sql (a SELECT over table r, ncols columns out) over
+ * rows (nrows × ncols, mur_row encoding) as table r, in a fresh in-memory
+ * database, params bound to ?1..; rows and *nrows become its result.
+ * MUR_OK, or MUR_ERR with err set (rows unchanged). */
+int stor_rows_filter(const char *sql, const mur_value *params, uint32_t nparams, uint32_t ncols,
+		     mur_buf *rows, uint64_t *nrows, mur_error *err);
+
 #endif

@@ -16,6 +16,7 @@
  *   | shuffle_ddl + NUL | shuffle_load + NUL | shuffle_post + NUL
  *   | scan_table + NUL | scan_column + NUL | u64 target_id | u8 early
  *   | u64 fetch_max_bps | (nplacements - 1) × u64 attached_bound (placements 1..)
+ *   | having_sql + NUL
  *
  * A result:
  *
@@ -174,6 +175,7 @@ void exec_task_encode(const exec_task *t, mur_buf *b)
 	mur_buf_put_u64(b, t->fetch_max_bps);
 	for (uint32_t i = 1; i < t->nplacements && i < EXEC_TASK_PLACEMENTS_MAX; i++)
 		mur_buf_put_u64(b, t->attached_bound[i]);
+	mur_buf_put_cstr(b, t->having_sql ? t->having_sql : "");
 }
 
 /* The expressions' shapes (columns against the input, stack depth) are
@@ -313,6 +315,9 @@ static int decode_task(mur_rd *r, exec_task *t)
 	t->fetch_max_bps = mur_rd_u64(r);
 	for (uint32_t i = 1; i < t->nplacements; i++)
 		t->attached_bound[i] = mur_rd_u64(r);
+	t->having_sql = mur_rd_cstr(r);
+	if (!t->having_sql || strlen(t->having_sql) > EXEC_TASK_SQL_BYTES_MAX)
+		return MUR_EPROTO;
 	if (!t->shuffle_ddl || !t->shuffle_load || !t->shuffle_post ||
 	    strlen(t->shuffle_ddl) > EXEC_TASK_SQL_BYTES_MAX ||
 	    strlen(t->shuffle_load) > EXEC_TASK_SQL_BYTES_MAX ||

@@ -346,6 +346,11 @@ typedef struct exec_task {
 	 * the text of sql). */
 	const char *scan_table;
 	const char *scan_column;
+	/* QUERY with an aggregate whose groups are whole on this shard: SQL
+	 * over table r, the aggregate's output rows (columns c0, c1, ...),
+	 * keeping those that pass the query's HAVING; the follower answers
+	 * its rows instead (storage/rowfilter.c).  "" when none. */
+	const char *having_sql;
 	uint64_t target_id; /* QUERY_CANCEL: the id of the QUERY to interrupt; SPLIT:
 			       EXEC_SPLIT_ROUND or 0 */
 	uint8_t early;      /* WRITE with capture: answer twice (docs/transactions.md,

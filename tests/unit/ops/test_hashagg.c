@@ -559,6 +559,48 @@ static void test_many_groups(void **state)
 	exec_hashagg_destroy(h);
 }
 
+/* Batched rows whose key repeats the previous row's (as lineitem arrives
+ * by order key) join that group without a probe, a key seen again later
+ * still finds its group, and numeric sums that stayed in 128 bits print
+ * as GMP would: negative, zero at the sum's scale, under one. */
+static void test_runs_of_one_key_and_sum_text(void **state)
+{
+	(void)state;
+	exec_agg a[] = {{EXEC_AGG_NUM_SUM, 1}, {EXEC_AGG_COUNT_STAR, 0}};
+	exec_agg_spec s = spec_of(1, 2, a);
+	exec_hashagg *h = exec_hashagg_create(&s, 2);
+	const char *rows[][2] = {{"1", "-0.05"},  {"1", "0.02"},
+				 {"2", "0.00"},   {"3", "12.5"},
+				 {"3", "-12.50"}, {"1", "0.01"},
+				 {"4", "-7"},     {"4", "-7"},
+				 {"4", "0.001"},  {"5", "123456789012345678.90"}};
+	mur_buf b;
+	mur_buf_init(&b);
+	for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+		mur_value k = mur_v_int(atoi(rows[i][0])),
+			  v = mur_v_text(rows[i][1], strlen(rows[i][1]));
+		mur_row_put_value(&b, &k);
+		mur_row_put_value(&b, &v);
+	}
+	assert_int_equal(exec_hashagg_add_rows(h, b.data, b.len, sizeof rows / sizeof rows[0]),
+			 MUR_OK);
+	out_rows o;
+	finish(h, 3, &o);
+	assert_int_equal(o.nrows, 5);
+	const char *want[] = {"-0.02", "0.00", "0.00", "-13.999", "123456789012345678.90"};
+	const int64_t count[] = {3, 1, 2, 3, 1};
+	for (uint64_t r = 0; r < o.nrows; r++) {
+		int64_t k = cell(&o, r, 0)->i;
+		assert_true(k >= 1 && k <= 5);
+		assert_int_equal(cell(&o, r, 1)->len, strlen(want[k - 1]));
+		assert_memory_equal(cell(&o, r, 1)->s, want[k - 1], strlen(want[k - 1]));
+		expect_int(cell(&o, r, 2), count[k - 1]);
+	}
+	out_free(&o);
+	mur_buf_free(&b);
+	exec_hashagg_destroy(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_many_groups),
 		cmocka_unit_test(test_numeric_keys_by_value),
 		cmocka_unit_test(test_interval_jsonb_keys_by_value),
+		cmocka_unit_test(test_runs_of_one_key_and_sum_text),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

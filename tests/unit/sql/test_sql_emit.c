@@ -163,6 +163,37 @@ static void test_shuffle_join_pushed_where_is_balanced(void **state)
 	free(s);
 }
 
+/* sql_seek_choose: a seek form stays for a small or empty set, is cut
+ * for a large one or an unknown parameter, and the rest of the text is
+ * kept byte for byte. */
+static void test_seek_form_cut_for_large_sets(void **state)
+{
+	(void)state;
+	const char *sql = "SELECT 1 FROM t WHERE (" SQL_SEEK_MARK
+			  "1*/\"t\".\"k\" IN (SELECT v FROM "
+			  "mur_subq_values(?1)) AND " SQL_SEEK_END
+			  "mur_subq_in(\"t\".\"k\", ?1)) AND (" SQL_SEEK_MARK
+			  "2*/\"t\".\"j\" IN (SELECT v FROM mur_subq_values(?2)) AND " SQL_SEEK_END
+			  "mur_subq_in(\"t\".\"j\", ?2))";
+	char big[20000];
+	memset(big, 7, sizeof big);
+	mur_value small_big[2] = {mur_v_blob("\x01", 1), mur_v_blob(big, sizeof big)};
+	mur_value both_small[2] = {mur_v_null(), mur_v_blob("\x01", 1)};
+	assert_null(sql_seek_choose(sql, both_small, 2, 16384));
+	char *out = sql_seek_choose(sql, small_big, 2, 16384);
+	assert_non_null(out);
+	assert_string_equal(out, "SELECT 1 FROM t WHERE (" SQL_SEEK_MARK
+				 "1*/\"t\".\"k\" IN (SELECT v FROM "
+				 "mur_subq_values(?1)) AND " SQL_SEEK_END
+				 "mur_subq_in(\"t\".\"k\", ?1)) AND "
+				 "(mur_subq_in(\"t\".\"j\", ?2))");
+	free(out);
+	out = sql_seek_choose(sql, small_big, 1, 16384); /* ?2 unknown: cut */
+	assert_non_null(out);
+	assert_non_null(strstr(out, "(mur_subq_in(\"t\".\"j\", ?2))"));
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -170,6 +201,7 @@ int main(void)
 		cmocka_unit_test(test_long_chains_run_in_sqlite),
 		cmocka_unit_test(test_bool_lists_are_balanced),
 		cmocka_unit_test(test_shuffle_join_pushed_where_is_balanced),
+		cmocka_unit_test(test_seek_form_cut_for_large_sets),
 	};
 	return cmocka_run_group_tests(tests, setup_catalog, teardown_catalog);
 }
