@@ -42,6 +42,7 @@
 #include "ops/hll.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -331,6 +332,7 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_value in = stor_fn_value(v[0]), out;
 	mur_buf scratch;
 	mur_error err;
+	char f4text[32];
 	if (in.kind == MV_NULL || from <= MT_UNKNOWN || from >= MT_TYPE_COUNT || to <= MT_UNKNOWN ||
 	    to >= MT_TYPE_COUNT)
 		return;
@@ -359,6 +361,12 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 		}
 		if (from != MT_DATE && to == MT_DATE && in.kind == MV_TEXT && in.len > 10)
 			in.len = 10; /* timestamp → date */
+		if (from == MT_FLOAT4 && to == MT_NUMERIC && in.kind == MV_FLOAT) {
+			/* float4_numeric: FLT_DIG significant digits, so 0.1::real is
+			 * 0.1 (its double, 0.100000001490116, is what SQLite holds) */
+			int n = snprintf(f4text, sizeof f4text, "%.*g", FLT_DIG, in.f);
+			in = mur_v_text(f4text, (size_t)n);
+		}
 		if (mur_value_coerce(to, &in, &scratch, &out, &err) != MUR_OK) {
 			mur_buf_free(&scratch);
 			return stor_fn_fail(cx, err.sqlstate, "%s", err.message);
