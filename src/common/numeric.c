@@ -91,6 +91,10 @@ static int ndigits(const mpz_t m)
 	return (int)n;
 }
 
+int mur_num_mpz_digits(const mpz_t m) { return ndigits(m); }
+
+void mur_num_mpz_shift(mpz_t r, const mpz_t a, int k) { div_pow10(r, a, -k, 1); }
+
 int mur_num_check(const mur_num *a, mur_error *err)
 {
 	if (a->scale > MUR_NUM_SCALE_MAX || ndigits(a->m) - a->scale > MUR_NUM_INT_DIGITS_MAX)

@@ -93,6 +93,25 @@ int mur_num_sqrt(mur_num *r, const mur_num *a, int scale, mur_error *err);
 int mur_num_variance(mur_num *r, const mur_num *sumx, const mur_num *sumx2, int64_t n, int pop,
 		     int stddev, mur_error *err);
 
+/* Decimal digits of |m| (0 for 0); r = a * 10^k, k < 0 dividing with
+ * rounding half away from zero (numeric_trans.c's fixed point). */
+int mur_num_mpz_digits(const mpz_t m);
+void mur_num_mpz_shift(mpz_t r, const mpz_t a, int k);
+
+/* sqrt, exp, ln, log(b, x) and power(x, y) of numerics exactly as
+ * PostgreSQL's numeric functions: their result scales (at least 16
+ * significant digits, at least the inputs' scales, numeric_sqrt /
+ * numeric_exp / numeric_ln / log_var / power_var), computed on GMP fixed
+ * point with guard digits and rounded half away from zero
+ * (numeric_trans.c).  Errors as PostgreSQL's: 2201F (sqrt of a negative,
+ * 0 ^ negative, negative ^ non-integer), 2201E (log of 0 or a negative),
+ * 22012 (log base 1), 22003 beyond numeric's limits. */
+int mur_num_sqrt_pg(mur_num *r, const mur_num *a, mur_error *err);
+int mur_num_exp(mur_num *r, const mur_num *a, mur_error *err);
+int mur_num_ln(mur_num *r, const mur_num *a, mur_error *err);
+int mur_num_log(mur_num *r, const mur_num *base, const mur_num *a, mur_error *err);
+int mur_num_power(mur_num *r, const mur_num *a, const mur_num *b, mur_error *err);
+
 /* Compare two numerics in text form by value without GMP (sorting and
  * collation): [-]digits[.digits]; any other spelling (exponent, blanks)
  * goes through mur_num_parse.  Unparsable text sorts after numbers, by

@@ -383,10 +383,58 @@ void stor_num_math(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_fn
 		case STOR_NUM_SIGN:
 			mur_num_set_int(&r, mpz_sgn(a.m));
 			break;
+		default: /* stor_num_trans's */
+			mur_num_set(&r, &a);
+			break;
 		}
 		result_num(cx, &r);
 	}
 	mur_num_clear(&a);
+	mur_num_clear(&r);
+}
+
+void stor_num_trans(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_fn fn)
+{
+	mur_num a, b, r;
+	mur_error err;
+	int rc = MUR_OK;
+	if (stor_fn_any_null(argc, v))
+		return;
+	mur_num_init(&a);
+	mur_num_init(&b);
+	mur_num_init(&r);
+	if (!arg_num(cx, v[0], &a) && (argc < 2 || !arg_num(cx, v[1], &b))) {
+		switch (fn) {
+		case STOR_NUM_SQRT:
+			rc = mur_num_sqrt_pg(&r, &a, &err);
+			break;
+		case STOR_NUM_EXP:
+			rc = mur_num_exp(&r, &a, &err);
+			break;
+		case STOR_NUM_LN:
+			rc = mur_num_ln(&r, &a, &err);
+			break;
+		case STOR_NUM_LOG10: /* PostgreSQL's log(x) is log(10, x) */
+			mur_num_set_int(&b, 10);
+			rc = mur_num_log(&r, &b, &a, &err);
+			break;
+		case STOR_NUM_LOG:
+			rc = mur_num_log(&r, &a, &b, &err);
+			break;
+		case STOR_NUM_POWER:
+			rc = mur_num_power(&r, &a, &b, &err);
+			break;
+		default:
+			rc = mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "bad numeric function");
+			break;
+		}
+		if (rc != MUR_OK)
+			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+		else
+			result_num(cx, &r);
+	}
+	mur_num_clear(&a);
+	mur_num_clear(&b);
 	mur_num_clear(&r);
 }
 

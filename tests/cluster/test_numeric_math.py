@@ -1,0 +1,65 @@
+"""sqrt, exp, ln, log, log10 and power of numeric (issue 19), compared
+EXACTLY with PostgreSQL 15: the digits and the result scale (at least 16
+significant digits, at least the inputs' scales), on constants and on a
+distributed table's rows, and PostgreSQL's errors (2201E, 2201F, 22012,
+22003).  Before 2026-12-07 murphy computed them as doubles and printed 15
+significant digits (sqrt(2.0) was 1.4142135623731, PostgreSQL's
+1.414213562373095)."""
+import pytest
+
+from compare import exact
+
+VALUES = ["2.0", "0.5", "10", "1.000001", "0.9", "1.1", "123456789.123", "0.0001",
+          "7799461.4119", "16397.038491", "4.31", "93901.57763026", "1e-20", "3e50",
+          "0.99999999999", "2.718281828459045235"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def loaded(db):
+    db.exec_both("DROP TABLE IF EXISTS nm_vals")
+    db.exec_both("CREATE TABLE nm_vals (id int PRIMARY KEY, v numeric, w numeric(12,4))")
+    for i, v in enumerate(VALUES):
+        db.exec_both("INSERT INTO nm_vals VALUES (%d, %s, %s)" % (i, v, i - 7.5))
+    return db
+
+
+CONSTANTS = [
+    "SELECT sqrt(2.0) AS a, sqrt(0.0) AS b, sqrt(123456789.123) AS c, sqrt(1e-30) AS d,"
+    " sqrt(4.000) AS e, sqrt(1e100) AS f",
+    "SELECT exp(1.0) AS a, exp(0.0) AS b, exp(-10.5) AS c, exp(100.0) AS d, exp(1e-10) AS e,"
+    " exp(-0.5) AS f",
+    "SELECT ln(2.0) AS a, ln(0.0001) AS b, ln(1.0000001) AS c, ln(1.0) AS d, ln(1e100) AS e,"
+    " ln(0.95) AS f",
+    "SELECT log(100.0) AS a, log(2.0, 64.0) AS b, log10(1000.0) AS c, log(2.0) AS d,"
+    " log(10, 0.001) AS e, log(1.5, 2.25) AS f",
+    "SELECT power(2.0, 10) AS a, power(1.5, 2.5) AS b, power(2.0, -2) AS c, power(1.5, 3) AS d,"
+    " power(0.0, 0) AS e, power(0.0, 1.5) AS f, power(-2.0, 3) AS g, power(10::numeric, 0.5) AS h,"
+    " power(1.000001, 1000000) AS i, pow(3.0, 0.25) AS j",
+    "SELECT power(2.0, 0.5::float8) AS a, sqrt(2::int) AS b, exp(1::float8) AS c",
+]
+
+
+@pytest.mark.parametrize("sql", CONSTANTS)
+def test_constants(db, sql):
+    exact(db, sql)
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT id, sqrt(v), exp(w), ln(v), log(v), log(4.0, v) FROM nm_vals WHERE v < 1e10",
+    "SELECT id, power(v, 2), power(v, 0.5), power(1.1, w), power(v, w) FROM nm_vals WHERE v < 1e6",
+    "SELECT id, sqrt(w * w), ln(v) * 2 FROM nm_vals",
+])
+def test_rows(db, sql):
+    exact(db, sql)
+
+
+@pytest.mark.parametrize("sql,state", [
+    ("SELECT sqrt(-1.0)", "2201F"),
+    ("SELECT ln(0.0)", "2201E"),
+    ("SELECT ln(-1.5)", "2201E"),
+    ("SELECT log(1.0, 5.0)", "22012"),
+    ("SELECT power(0.0, -1)", "2201F"),
+    ("SELECT power(-2.0, 0.5)", "2201F"),
+])
+def test_errors(db, sql, state):
+    db.both_error(sql, state)
