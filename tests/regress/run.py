@@ -49,7 +49,7 @@ sys.path.insert(0, HERE)
 import psycopg2  # noqa: E402
 
 from pgserver import PgServer, free_port  # noqa: E402
-from compare import values_equal, _sort_key  # noqa: E402
+from compare import values_equal, _sort_key as _float_sort_key  # noqa: E402
 import setup  # noqa: E402
 from split import split_statements  # noqa: E402
 
@@ -180,6 +180,12 @@ def same_value(a, b):
         except (TypeError, ValueError):
             return False
     return a is not None and b is not None and str(a) == str(b)
+
+
+def _sort_key(row):
+    # numerics that are equal as floats (1 and 1.000000000000000000001)
+    # still sort apart: they are compared exactly (same_value)
+    return (_float_sort_key(row), str(row))
 
 
 def same_rows(m, p):
