@@ -16,8 +16,10 @@
  *
  * Limits (documented in docs/decisions.md): MUR_NUM_INT_DIGITS_MAX digits
  * before the point and MUR_NUM_SCALE_MAX after it; beyond them 22003
- * "value overflows numeric format".  NaN and the infinities are refused
- * with 0A000.
+ * "value overflows numeric format".  NaN is PostgreSQL's (since
+ * 2026-12-07): equal to itself and above every number, NaN out of any
+ * arithmetic with a NaN operand (NaN / 0 too), printed "NaN", allowed in
+ * any numeric(p,s); the infinities are refused with 0A000.
  */
 #ifndef MUR_NUMERIC_H
 #define MUR_NUMERIC_H
@@ -47,6 +49,7 @@
 typedef struct mur_num {
 	mpz_t m;
 	int32_t scale;
+	uint8_t nan; /* NaN (m 0, scale 0): PostgreSQL's numeric NaN */
 } mur_num;
 
 void mur_num_init(mur_num *a);
@@ -54,8 +57,9 @@ void mur_num_clear(mur_num *a);
 void mur_num_set(mur_num *r, const mur_num *a);
 void mur_num_set_int(mur_num *r, int64_t i);
 
-/* numeric_in: blanks, sign, digits with an optional point, exponent.
- * 22P02 on bad syntax, 22003 beyond the limits, 0A000 for NaN/Infinity. */
+/* numeric_in: blanks, sign, digits with an optional point, exponent, or
+ * NaN (any case).  22P02 on bad syntax, 22003 beyond the limits, 0A000
+ * for Infinity. */
 int mur_num_parse(mur_num *r, const char *text, size_t len, mur_error *err);
 /* A storage value as numeric: INT exactly, FLOAT as PostgreSQL's
  * float8::numeric (15 significant digits), TEXT parsed.  NULL is the

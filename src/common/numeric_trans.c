@@ -201,10 +201,21 @@ int mur_num_sqrt_pg(mur_num *r, const mur_num *a, mur_error *err)
 	return mur_num_sqrt(r, a, rscale, err);
 }
 
+/* r = NaN when a is: 1 (PostgreSQL's special-value rules). */
+static int nan_in(mur_num *r, const mur_num *a)
+{
+	if (!a->nan)
+		return 0;
+	mur_num_set(r, a);
+	return 1;
+}
+
 int mur_num_exp(mur_num *r, const mur_num *a, mur_error *err)
 {
 	double x = to_double(a), val = x * 0.434294481903252;
 	int rscale;
+	if (nan_in(r, a))
+		return MUR_OK;
 	val = val > 2000 ? 2000 : val < -2000 ? -2000 : val;
 	rscale = clamp_scale(max3(MIN_SIG - (int)val, a->scale, 0));
 	return exp_to(r, a->m, a->scale, x, rscale, err);
@@ -223,6 +234,8 @@ int mur_num_ln(mur_num *r, const mur_num *a, mur_error *err)
 {
 	int rscale;
 	mpz_t L;
+	if (nan_in(r, a))
+		return MUR_OK;
 	if (ln_arg(a, err) != MUR_OK)
 		return MUR_ERR;
 	rscale = clamp_scale(max3(MIN_SIG - ln_dweight(a), a->scale, 0));
@@ -237,6 +250,8 @@ int mur_num_log(mur_num *r, const mur_num *base, const mur_num *a, mur_error *er
 {
 	int wb, wx, rscale, P, rc;
 	mur_num lb, lx;
+	if (nan_in(r, base) || nan_in(r, a))
+		return MUR_OK;
 	if (ln_arg(base, err) != MUR_OK || ln_arg(a, err) != MUR_OK)
 		return MUR_ERR;
 	wb = ln_dweight(base);
@@ -339,7 +354,17 @@ int mur_num_power(mur_num *r, const mur_num *x, const mur_num *y, mur_error *err
 	long n;
 	int rscale, P, rc;
 	double val;
-	mur_num lnx, t;
+	mur_num lnx, t, one;
+	if (x->nan || y->nan) { /* NaN ^ 0 = 1 ^ NaN = 1, else NaN */
+		mur_num_init(&one);
+		mur_num_set_int(&one, y->nan ? 1 : 0);
+		if (!(x->nan ? y : x)->nan && !mur_num_cmp(x->nan ? y : x, &one))
+			mur_num_set_int(r, 1);
+		else
+			nan_in(r, x->nan ? x : y);
+		mur_num_clear(&one);
+		return MUR_OK;
+	}
 	if (int_exponent(y, &n))
 		return power_int(r, x, n, err);
 	if (mpz_sgn(x->m) == 0) {

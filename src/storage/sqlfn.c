@@ -294,6 +294,14 @@ static int numeric_to_number(mur_value *in, mur_type to, mur_error *err)
 	mur_num_init(&a);
 	if (mur_num_parse(&a, in->s, in->len, err) != MUR_OK)
 		rc = MUR_ERR;
+	else if (a.nan && mur_type_is_integer(to)) /* PostgreSQL's words */
+		rc = mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "cannot convert NaN to %s",
+				   to == MT_INT2   ? "smallint"
+				   : to == MT_INT4 ? "integer"
+						   : "bigint");
+	else if (a.nan) /* SQLite keeps no NaN: it would read back as NULL */
+		rc = mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				   "murphy does not support NaN in double precision yet");
 	else if (!mur_type_is_integer(to))
 		*in = mur_v_float(mur_num_to_double(&a));
 	else if (mur_num_to_int64(&a, &i) == 0)

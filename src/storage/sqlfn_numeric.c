@@ -380,8 +380,11 @@ void stor_num_math(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_fn
 			mur_num_set(&r, &a);
 			mpz_abs(r.m, r.m);
 			break;
-		case STOR_NUM_SIGN:
-			mur_num_set_int(&r, mpz_sgn(a.m));
+		case STOR_NUM_SIGN: /* sign(NaN) is NaN */
+			if (a.nan)
+				mur_num_set(&r, &a);
+			else
+				mur_num_set_int(&r, mpz_sgn(a.m));
 			break;
 		default: /* stor_num_trans's */
 			mur_num_set(&r, &a);
