@@ -184,8 +184,11 @@ def same_value(a, b):
 
 def _sort_key(row):
     # numerics that are equal as floats (1 and 1.000000000000000000001)
-    # still sort apart: they are compared exactly (same_value)
-    return (_float_sort_key(row), str(row))
+    # still sort apart: they are compared exactly (same_value); a row with
+    # a NaN (which compares false with everything) sorts by its text
+    k = _float_sort_key(row)
+    nan = "nan" in repr(k).lower()
+    return (nan, () if nan else k, str(row))
 
 
 def same_rows(m, p):
