@@ -100,6 +100,7 @@ static const fn_def fn_defs[] = {
 	{"pow", 2, 2, "NN", R_NUMERIC_IF, "mur_power"},
 	{"sqrt", 1, 1, "N", R_NUMERIC_IF, "mur_sqrt"},
 	{"cbrt", 1, 1, "N", R_FLOAT8, "mur_cbrt"},
+	{"width_bucket", 4, 4, "NNNI", R_INT4, "mur_width_bucket"},
 	{"exp", 1, 1, "N", R_ROUND, "mur_exp"},
 	{"ln", 1, 1, "N", R_ROUND, "mur_ln"},
 	{"log", 1, 1, "N", R_ROUND, "mur_log"},

@@ -441,6 +441,81 @@ void stor_num_trans(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_f
 	mur_num_clear(&r);
 }
 
+/* floor(a / b) of numerics, b > 0 and a >= 0 here (width_bucket). */
+static int64_t num_floor_div(const mur_num *a, const mur_num *b)
+{
+	mur_num x, y;
+	mpz_t q;
+	int64_t r;
+	int s = a->scale > b->scale ? a->scale : b->scale;
+	mur_num_init(&x);
+	mur_num_init(&y);
+	mpz_init(q);
+	mur_num_round(&x, a, s); /* exact: only more digits */
+	mur_num_round(&y, b, s);
+	mpz_fdiv_q(q, x.m, y.m);
+	r = mpz_fits_slong_p(q) ? mpz_get_si(q) : INT64_MAX;
+	mpz_clear(q);
+	mur_num_clear(&x);
+	mur_num_clear(&y);
+	return r;
+}
+
+/* width_bucket(operand, low, high, count) of numerics, PostgreSQL's
+ * width_bucket_numeric: 0 below the range, count + 1 at or past its end,
+ * else 1 + floor((operand - low) * count / (high - low)), the bounds
+ * possibly reversed; 2201G for count <= 0, equal bounds or a NaN. */
+static void fn_width_bucket(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_num op, lo, hi, n, d, cnt;
+	int64_t count, r = 0;
+	int rev;
+	if (stor_fn_any_null(argc, v))
+		return;
+	count = sqlite3_value_int64(v[3]);
+	if (count <= 0)
+		return stor_fn_fail(cx, "2201G", "count must be greater than zero");
+	mur_num_init(&op);
+	mur_num_init(&lo);
+	mur_num_init(&hi);
+	mur_num_init(&n);
+	mur_num_init(&d);
+	mur_num_init(&cnt);
+	if (arg_num(cx, v[0], &op) || arg_num(cx, v[1], &lo) || arg_num(cx, v[2], &hi))
+		goto done;
+	if (op.nan || lo.nan || hi.nan) {
+		stor_fn_fail(cx, "2201G", "operand, lower bound, and upper bound cannot be NaN");
+		goto done;
+	}
+	if (mur_num_cmp(&lo, &hi) == 0) {
+		stor_fn_fail(cx, "2201G", "lower bound cannot equal upper bound");
+		goto done;
+	}
+	rev = mur_num_cmp(&lo, &hi) > 0;
+	if (rev ? mur_num_cmp(&op, &lo) > 0 : mur_num_cmp(&op, &lo) < 0)
+		r = 0;
+	else if (rev ? mur_num_cmp(&op, &hi) <= 0 : mur_num_cmp(&op, &hi) >= 0)
+		r = count + 1;
+	else {
+		mur_num_sub(&n, rev ? &lo : &op, rev ? &op : &lo);
+		mur_num_sub(&d, rev ? &lo : &hi, rev ? &hi : &lo);
+		mur_num_set_int(&cnt, count);
+		mur_num_mul(&n, &n, &cnt);
+		r = num_floor_div(&n, &d) + 1;
+	}
+	if (r > INT32_MAX)
+		stor_fn_fail(cx, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE, "integer out of range");
+	else
+		sqlite3_result_int64(cx, r);
+done:
+	mur_num_clear(&op);
+	mur_num_clear(&lo);
+	mur_num_clear(&hi);
+	mur_num_clear(&n);
+	mur_num_clear(&d);
+	mur_num_clear(&cnt);
+}
+
 /* ---- aggregates ---- */
 
 typedef struct num_agg {
@@ -725,11 +800,17 @@ static int collate_numeric(void *arg, int la, const void *a, int lb, const void 
 }
 
 static const stor_fn_def num_fns[] = {
-	{"mur_num_add", -1, 1, fn_add},      {"mur_num_sub", -1, 1, fn_sub},
-	{"mur_num_mul", -1, 1, fn_mul},      {"mur_num_div", -1, 1, fn_div},
-	{"mur_num_mod", -1, 1, fn_mod},      {"mur_num_neg", 1, 1, fn_neg},
-	{"mur_num_norm", 1, 1, fn_norm},     {"mur_num_cmp", 2, 1, fn_cmp},
-	{"mur_num_typmod", 2, 1, fn_typmod}, {"mur_num_variance", 4, 1, fn_variance},
+	{"mur_num_add", -1, 1, fn_add},
+	{"mur_num_sub", -1, 1, fn_sub},
+	{"mur_num_mul", -1, 1, fn_mul},
+	{"mur_num_div", -1, 1, fn_div},
+	{"mur_num_mod", -1, 1, fn_mod},
+	{"mur_num_neg", 1, 1, fn_neg},
+	{"mur_num_norm", 1, 1, fn_norm},
+	{"mur_num_cmp", 2, 1, fn_cmp},
+	{"mur_num_typmod", 2, 1, fn_typmod},
+	{"mur_num_variance", 4, 1, fn_variance},
+	{"mur_width_bucket", 4, 1, fn_width_bucket},
 };
 
 int stor_register_numeric_functions(sqlite3 *db)

@@ -1,4 +1,4 @@
-"""sqrt, exp, ln, log, log10 and power of numeric (issue 19), compared
+"""sqrt, exp, ln, log, log10, power and width_bucket of numeric (issue 19), compared
 EXACTLY with PostgreSQL 15: the digits and the result scale (at least 16
 significant digits, at least the inputs' scales), on constants and on a
 distributed table's rows, and PostgreSQL's errors (2201E, 2201F, 22012,
@@ -36,6 +36,10 @@ CONSTANTS = [
     " power(0.0, 0) AS e, power(0.0, 1.5) AS f, power(-2.0, 3) AS g, power(10::numeric, 0.5) AS h,"
     " power(1.000001, 1000000) AS i, pow(3.0, 0.25) AS j",
     "SELECT power(2.0, 0.5::float8) AS a, sqrt(2::int) AS b, exp(1::float8) AS c",
+    "SELECT width_bucket(5.35, 0.024, 10.06, 5) AS a, width_bucket(-1, 0, 10, 5) AS b,"
+    " width_bucket(10, 0, 10, 5) AS c, width_bucket(5.0, 10, 0, 4) AS d, width_bucket(0, 10, 0, 4) AS e,"
+    " width_bucket(10.0000000000001, 10, 0, 4) AS f, width_bucket(NULL, 1, 2, 3) AS g,"
+    " width_bucket(9.99999999999999, 0, 10, 5) AS h, width_bucket(2.00000000000001, 2, 8, 4) AS i",
 ]
 
 
@@ -48,6 +52,8 @@ def test_constants(db, sql):
     "SELECT id, sqrt(v), exp(w), ln(v), log(v), log(4.0, v) FROM nm_vals WHERE v < 1e10",
     "SELECT id, power(v, 2), power(v, 0.5), power(1.1, w), power(v, w) FROM nm_vals WHERE v < 1e6",
     "SELECT id, sqrt(w * w), ln(v) * 2 FROM nm_vals",
+    "SELECT id, width_bucket(w, -10, 10, 7), width_bucket(w, 5.5, -5.5, 3),"
+    " width_bucket(v, 0, 100000, 1000) FROM nm_vals",
 ])
 def test_rows(db, sql):
     exact(db, sql)
@@ -60,6 +66,9 @@ def test_rows(db, sql):
     ("SELECT log(1.0, 5.0)", "22012"),
     ("SELECT power(0.0, -1)", "2201F"),
     ("SELECT power(-2.0, 0.5)", "2201F"),
+    ("SELECT width_bucket(5.0, 3.0, 4.0, 0)", "2201G"),
+    ("SELECT width_bucket(3.0, 3.0, 3.0, 888)", "2201G"),
+    ("SELECT width_bucket('NaN'::numeric, 3.0, 4.0, 8)", "2201G"),
 ])
 def test_errors(db, sql, state):
     db.both_error(sql, state)
