@@ -1272,6 +1272,8 @@ static sql_expr *analyze_minmax(sql_ctx *c, PgQuery__MinMaxExpr *k)
 				      k->location);
 	if (e && e->type == MT_BPCHAR) /* bpcharcmp: trailing spaces aside */
 		e->op = greatest ? "mur_greatest_bpchar" : "mur_least_bpchar";
+	if (e && e->type == MT_NUMERIC) /* by value, each value's own text kept */
+		e->op = greatest ? "mur_greatest_num" : "mur_least_num";
 	return e;
 }
 

@@ -520,6 +520,32 @@ static void extreme(sqlite3_context *cx, int argc, sqlite3_value **v, int sign,
 		sqlite3_result_value(cx, best);
 }
 
+/* numeric order, exact, without converting the arguments: SQLite's
+ * numeric_type would turn '2.50' into the double 2.5 in place (the
+ * result then lost its scale, and digits past a double's). */
+static int num_cmp(sqlite3_value *a, sqlite3_value *b)
+{
+	char da[24], db[24];
+	const char *ta = (const char *)sqlite3_value_text(a), *tb;
+	int la = sqlite3_value_bytes(a), lb;
+	if (sqlite3_value_type(a) == SQLITE_INTEGER)
+		la = snprintf(da, sizeof da, "%lld", (long long)sqlite3_value_int64(a)), ta = da;
+	tb = (const char *)sqlite3_value_text(b);
+	lb = sqlite3_value_bytes(b);
+	if (sqlite3_value_type(b) == SQLITE_INTEGER)
+		lb = snprintf(db, sizeof db, "%lld", (long long)sqlite3_value_int64(b)), tb = db;
+	return mur_num_text_cmp(ta ? ta : "", (size_t)la, tb ? tb : "", (size_t)lb);
+}
+
+static void fn_greatest_num(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	extreme(cx, argc, v, 1, num_cmp);
+}
+static void fn_least_num(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	extreme(cx, argc, v, -1, num_cmp);
+}
+
 static void fn_greatest(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	extreme(cx, argc, v, 1, value_cmp);
@@ -604,6 +630,8 @@ static const stor_fn_def sqlfns[] = {
 	{"mur_least", -1, 1, fn_least},
 	{"mur_greatest_bpchar", -1, 1, fn_greatest_bpchar},
 	{"mur_least_bpchar", -1, 1, fn_least_bpchar},
+	{"mur_greatest_num", -1, 1, fn_greatest_num},
+	{"mur_least_num", -1, 1, fn_least_num},
 };
 
 int stor_fn_register(sqlite3 *db, const stor_fn_def *defs, size_t n)

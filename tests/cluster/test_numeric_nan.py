@@ -42,7 +42,10 @@ def loaded(db):
     " 'NaN'::numeric::text AS d, 'nan'::numeric(3,1) AS e, 'NaN'::numeric = 'NaN' AS f,"
     " 'NaN'::numeric > 1e100 AS g",
     "SELECT count(*) FROM (SELECT x FROM nan_t UNION SELECT y FROM nan_t) u",
-    "SELECT id, greatest(x, 1), least(x, 1), coalesce(y, x) FROM nan_t WHERE id <> 7",
+    # greatest/least keep each numeric's text (2.50, not 2.5) and its digits
+    "SELECT id, greatest(x, 1), least(x, 1), coalesce(y, x), greatest(y, x, 2) FROM nan_t",
+    "SELECT greatest(12345678901234567890.1, 12345678901234567890.2) AS a,"
+    " least(1.50, 2, NULL) AS b, greatest(1.0, 1.00) AS c",
 ])
 def test_nan(db, sql):
     exact(db, sql)
