@@ -441,6 +441,75 @@ void stor_num_trans(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_f
 	mur_num_clear(&r);
 }
 
+/* scale(x), min_scale(x) (NULL for NaN), trim_scale(x), div(a, b):
+ * PostgreSQL's numeric_scale, numeric_min_scale, numeric_trim_scale and
+ * numeric_div_trunc (the quotient truncated to an integer, scale 0). */
+static void fn_scale(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_num a;
+	if (stor_fn_any_null(argc, v))
+		return;
+	mur_num_init(&a);
+	if (!arg_num(cx, v[0], &a) && !a.nan)
+		sqlite3_result_int(cx, a.scale);
+	mur_num_clear(&a);
+}
+
+static void fn_min_scale(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_num a;
+	if (stor_fn_any_null(argc, v))
+		return;
+	mur_num_init(&a);
+	if (!arg_num(cx, v[0], &a) && !a.nan) {
+		mur_num_normalize(&a);
+		sqlite3_result_int(cx, a.scale);
+	}
+	mur_num_clear(&a);
+}
+
+static void fn_trim_scale(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_num a;
+	if (stor_fn_any_null(argc, v))
+		return;
+	mur_num_init(&a);
+	if (!arg_num(cx, v[0], &a)) {
+		mur_num_normalize(&a);
+		result_num(cx, &a);
+	}
+	mur_num_clear(&a);
+}
+
+static void fn_idiv(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_num a, b, r;
+	mur_error err;
+	if (stor_fn_any_null(argc, v))
+		return;
+	mur_num_init(&a);
+	mur_num_init(&b);
+	mur_num_init(&r);
+	if (!arg_num(cx, v[0], &a) && !arg_num(cx, v[1], &b)) {
+		int s = a.scale > b.scale ? a.scale : b.scale;
+		if (a.nan || b.nan) {
+			mur_num_div(&r, &a, &b, &err); /* NaN */
+			result_num(cx, &r);
+		} else if (mpz_sgn(b.m) == 0) {
+			stor_fn_fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
+		} else { /* both at one scale (exact), the integer quotient truncated */
+			mur_num_round(&a, &a, s);
+			mur_num_round(&b, &b, s);
+			mpz_tdiv_q(r.m, a.m, b.m);
+			r.scale = 0;
+			result_num(cx, &r);
+		}
+	}
+	mur_num_clear(&a);
+	mur_num_clear(&b);
+	mur_num_clear(&r);
+}
+
 /* floor(a / b) of numerics, b > 0 and a >= 0 here (width_bucket). */
 static int64_t num_floor_div(const mur_num *a, const mur_num *b)
 {
@@ -811,6 +880,10 @@ static const stor_fn_def num_fns[] = {
 	{"mur_num_typmod", 2, 1, fn_typmod},
 	{"mur_num_variance", 4, 1, fn_variance},
 	{"mur_width_bucket", 4, 1, fn_width_bucket},
+	{"mur_num_scale", 1, 1, fn_scale},
+	{"mur_num_min_scale", 1, 1, fn_min_scale},
+	{"mur_num_trim_scale", 1, 1, fn_trim_scale},
+	{"mur_num_idiv", 2, 1, fn_idiv},
 };
 
 int stor_register_numeric_functions(sqlite3 *db)

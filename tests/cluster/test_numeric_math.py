@@ -1,4 +1,5 @@
-"""sqrt, exp, ln, log, log10, power and width_bucket of numeric (issue 19), compared
+"""sqrt, exp, ln, log, log10, power (and ^, |/, ||/), width_bucket, scale,
+min_scale, trim_scale and div of numeric (issue 19), compared
 EXACTLY with PostgreSQL 15: the digits and the result scale (at least 16
 significant digits, at least the inputs' scales), on constants and on a
 distributed table's rows, and PostgreSQL's errors (2201E, 2201F, 22012,
@@ -40,6 +41,13 @@ CONSTANTS = [
     " width_bucket(10, 0, 10, 5) AS c, width_bucket(5.0, 10, 0, 4) AS d, width_bucket(0, 10, 0, 4) AS e,"
     " width_bucket(10.0000000000001, 10, 0, 4) AS f, width_bucket(NULL, 1, 2, 3) AS g,"
     " width_bucket(9.99999999999999, 0, 10, 5) AS h, width_bucket(2.00000000000001, 2, 8, 4) AS i",
+    "SELECT scale(1.500) AS a, scale(7) AS b, min_scale(1.500) AS c, min_scale(0.000) AS d,"
+    " trim_scale(1.500) AS e, trim_scale(-0.00) AS f, trim_scale(120.0) AS g, scale('NaN'::numeric) AS h,"
+    " min_scale('NaN'::numeric) AS i, trim_scale('NaN'::numeric) AS j",
+    "SELECT div(7.5, 2) AS a, div(-7.5, 2) AS b, div(9, 4.5) AS c, div(1, 3.0) AS d,"
+    " div(123456789012345678901234567890, 7) AS e, div('NaN'::numeric, 2) AS f, div(0.3, 0.1) AS g",
+    "SELECT 2.0 ^ 3 AS a, 2 ^ 10 AS b, 1.5 ^ 2.5 AS c, 2.0 ^ -2 AS d, |/ 16.0 AS e, ||/ 27 AS f,"
+    " 2 ^ 0.5 AS g, (-8.0) ^ 3 AS h",
 ]
 
 
@@ -54,6 +62,8 @@ def test_constants(db, sql):
     "SELECT id, sqrt(w * w), ln(v) * 2 FROM nm_vals",
     "SELECT id, width_bucket(w, -10, 10, 7), width_bucket(w, 5.5, -5.5, 3),"
     " width_bucket(v, 0, 100000, 1000) FROM nm_vals",
+    "SELECT id, scale(v), min_scale(v), trim_scale(w), div(v, 0.7), div(w, -3), v ^ 2 FROM nm_vals"
+    " WHERE v < 1e6",
 ])
 def test_rows(db, sql):
     exact(db, sql)
@@ -69,6 +79,7 @@ def test_rows(db, sql):
     ("SELECT width_bucket(5.0, 3.0, 4.0, 0)", "2201G"),
     ("SELECT width_bucket(3.0, 3.0, 3.0, 888)", "2201G"),
     ("SELECT width_bucket('NaN'::numeric, 3.0, 4.0, 8)", "2201G"),
+    ("SELECT div(1.5, 0.0)", "22012"),
 ])
 def test_errors(db, sql, state):
     db.both_error(sql, state)
