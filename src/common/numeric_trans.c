@@ -308,9 +308,17 @@ static int power_int(mur_num *r, const mur_num *x, long n, mur_error *err)
 		r->scale = rscale;
 		return MUR_OK;
 	}
-	if (n > 0 && digits > MUR_NUM_INT_DIGITS_MAX + 1)
+	if (n < 0)
+		digits = -digits; /* 1 / x^|n| */
+	if (digits > MUR_NUM_INT_DIGITS_MAX + 1)
 		return mur_error_set(err, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE,
 				     "value overflows numeric format");
+	if (digits < -(double)rscale - 4) { /* below 10^-(rscale + 4): rounds to 0 */
+		mpz_set_ui(r->m, 0);
+		r->scale = rscale;
+		r->nan = 0;
+		return MUR_OK;
+	}
 	mur_num_init(&p);
 	mur_num_init(&one);
 	if ((double)x->scale * an <= 4 * MUR_NUM_SCALE_MAX) {
