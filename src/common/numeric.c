@@ -10,6 +10,7 @@
 #include "common/numeric.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,20 @@ void mur_num_init(mur_num *a)
 {
 	mpz_init(a->m);
 	a->scale = 0;
+	a->nan = 0;
+}
+
+/* r = NaN when a or b (NULL: none) is one: 1, and the caller is done. */
+static int nan_of(mur_num *r, const mur_num *a, const mur_num *b)
+{
+	if (!a->nan && !(b && b->nan)) {
+		r->nan = 0;
+		return 0;
+	}
+	mpz_set_ui(r->m, 0);
+	r->scale = 0;
+	r->nan = 1;
+	return 1;
 }
 
 void mur_num_clear(mur_num *a) { mpz_clear(a->m); }
@@ -27,6 +42,7 @@ void mur_num_set(mur_num *r, const mur_num *a)
 {
 	mpz_set(r->m, a->m);
 	r->scale = a->scale;
+	r->nan = a->nan;
 }
 
 void mur_num_set_int(mur_num *r, int64_t i)
@@ -35,6 +51,7 @@ void mur_num_set_int(mur_num *r, int64_t i)
 	snprintf(tmp, sizeof tmp, "%lld", (long long)i);
 	mpz_set_str(r->m, tmp, 10);
 	r->scale = 0;
+	r->nan = 0;
 }
 
 /* m *= 10^k (k >= 0). */
@@ -91,8 +108,14 @@ static int ndigits(const mpz_t m)
 	return (int)n;
 }
 
+int mur_num_mpz_digits(const mpz_t m) { return ndigits(m); }
+
+void mur_num_mpz_shift(mpz_t r, const mpz_t a, int k) { div_pow10(r, a, -k, 1); }
+
 int mur_num_check(const mur_num *a, mur_error *err)
 {
+	if (a->nan)
+		return MUR_OK;
 	if (a->scale > MUR_NUM_SCALE_MAX || ndigits(a->m) - a->scale > MUR_NUM_INT_DIGITS_MAX)
 		return mur_error_set(err, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE,
 				     "value overflows numeric format");
@@ -106,10 +129,10 @@ static int syntax(mur_error *err, const char *text, size_t len)
 			     (int)(len > 200 ? 200 : len), text);
 }
 
-static int is_special(const char *p, size_t n)
+static int is_infinity(const char *p, size_t n)
 {
-	static const char *const names[] = {"nan", "infinity", "+infinity", "-infinity",
-					    "inf", "+inf",     "-inf"};
+	static const char *const names[] = {"infinity", "+infinity", "-infinity",
+					    "inf",      "+inf",      "-inf"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strlen(names[i]) == n && !strncasecmp(p, names[i], n))
 			return 1;
@@ -125,9 +148,16 @@ int mur_num_parse(mur_num *r, const char *text, size_t len, mur_error *err)
 		p++;
 	while (end > p && isspace((unsigned char)end[-1]))
 		end--;
-	if (is_special(p, (size_t)(end - p)))
+	r->nan = 0;
+	if (end - p == 3 && !strncasecmp(p, "nan", 3)) {
+		mpz_set_ui(r->m, 0);
+		r->scale = 0;
+		r->nan = 1;
+		return MUR_OK;
+	}
+	if (is_infinity(p, (size_t)(end - p)))
 		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-				     "murphy's numeric does not support NaN or infinity");
+				     "murphy's numeric does not support infinity");
 	if (p < end && (*p == '+' || *p == '-'))
 		neg = *p++ == '-';
 	char stack[128], *buf = (size_t)(end - p) < sizeof stack ? stack : malloc(len + 2);
@@ -185,8 +215,10 @@ int mur_num_from_value(mur_num *r, const mur_value *v, mur_error *err)
 		mur_num_set_int(r, v->i);
 		return MUR_OK;
 	case MV_FLOAT:
-		if (v->f != v->f || v->f - v->f != 0)
+		if (v->f != v->f)
 			return mur_num_parse(r, "NaN", 3, err);
+		if (v->f - v->f != 0)
+			return mur_num_parse(r, "Infinity", 8, err);
 		snprintf(tmp, sizeof tmp, "%.15g", v->f); /* float8_numeric: DBL_DIG digits */
 		return mur_num_parse(r, tmp, strlen(tmp), err);
 	case MV_TEXT:
@@ -202,6 +234,10 @@ void mur_num_to_text(const mur_num *a, mur_buf *out)
 {
 	char stack[256], *s = stack;
 	size_t n = mpz_sizeinbase(a->m, 10) + 2;
+	if (a->nan) {
+		mur_buf_put(out, "NaN", 3);
+		return;
+	}
 	if (n > sizeof stack)
 		s = malloc(n);
 	if (!s)
@@ -235,6 +271,8 @@ void mur_num_to_text(const mur_num *a, mur_buf *out)
 double mur_num_to_double(const mur_num *a)
 {
 	mur_buf b;
+	if (a->nan)
+		return NAN;
 	mur_buf_init(&b);
 	mur_num_to_text(a, &b);
 	mur_buf_put_u8(&b, '\0');
@@ -247,6 +285,8 @@ int mur_num_to_int64(const mur_num *a, int64_t *out)
 {
 	mpz_t q;
 	int rc = -1;
+	if (a->nan)
+		return -1;
 	mpz_init(q);
 	div_pow10(q, a->m, a->scale, 1);
 	if (mpz_sizeinbase(q, 2) <= 63) {
@@ -261,6 +301,8 @@ int mur_num_to_int64(const mur_num *a, int64_t *out)
 
 int mur_num_cmp(const mur_num *a, const mur_num *b)
 {
+	if (a->nan || b->nan) /* NaN = NaN, above every number (cmp_numerics) */
+		return a->nan - b->nan;
 	if (a->scale == b->scale)
 		return mpz_cmp(a->m, b->m);
 	int s = a->scale > b->scale ? a->scale : b->scale, c;
@@ -277,6 +319,8 @@ static void addsub(mur_num *r, const mur_num *a, const mur_num *b, int sub)
 {
 	int s = a->scale > b->scale ? a->scale : b->scale;
 	mpz_t x, y;
+	if (nan_of(r, a, b))
+		return;
 	mpz_inits(x, y, NULL);
 	aligned(x, a, s);
 	aligned(y, b, s);
@@ -293,6 +337,8 @@ void mur_num_sub(mur_num *r, const mur_num *a, const mur_num *b) { addsub(r, a, 
 
 void mur_num_mul(mur_num *r, const mur_num *a, const mur_num *b)
 {
+	if (nan_of(r, a, b))
+		return;
 	mpz_mul(r->m, a->m, b->m);
 	r->scale = a->scale + b->scale;
 	if (r->scale > MUR_NUM_SCALE_MAX) { /* mul_var's rscale is capped the same way */
@@ -354,6 +400,8 @@ static int div_zero(mur_error *err)
 int mur_num_div_scale(mur_num *r, const mur_num *a, const mur_num *b, int scale, mur_error *err)
 {
 	mpz_t n, d, rem;
+	if (nan_of(r, a, b))
+		return MUR_OK;
 	if (mpz_sgn(b->m) == 0)
 		return div_zero(err);
 	mpz_inits(n, d, rem, NULL);
@@ -374,6 +422,8 @@ int mur_num_div_scale(mur_num *r, const mur_num *a, const mur_num *b, int scale,
 
 int mur_num_div(mur_num *r, const mur_num *a, const mur_num *b, mur_error *err)
 {
+	if (nan_of(r, a, b))
+		return MUR_OK;
 	if (mpz_sgn(b->m) == 0)
 		return div_zero(err);
 	return mur_num_div_scale(r, a, b, select_div_scale(a, b), err);
@@ -382,6 +432,8 @@ int mur_num_div(mur_num *r, const mur_num *a, const mur_num *b, mur_error *err)
 int mur_num_sqrt(mur_num *r, const mur_num *a, int scale, mur_error *err)
 {
 	mpz_t t;
+	if (nan_of(r, a, NULL))
+		return MUR_OK;
 	if (mpz_sgn(a->m) < 0)
 		return mur_error_set(err, SQLSTATE_INVALID_ARGUMENT_FOR_POWER_FUNCTION,
 				     "cannot take square root of a negative number");
@@ -403,6 +455,8 @@ int mur_num_variance(mur_num *r, const mur_num *sumx, const mur_num *sumx2, int6
 {
 	mur_num sq, num, den, nn;
 	int rc = MUR_OK;
+	if (nan_of(r, sumx, sumx2))
+		return MUR_OK;
 	mur_num_init(&sq);
 	mur_num_init(&num);
 	mur_num_init(&den);
@@ -433,6 +487,8 @@ int mur_num_variance(mur_num *r, const mur_num *sumx, const mur_num *sumx2, int6
 
 int mur_num_mod(mur_num *r, const mur_num *a, const mur_num *b, mur_error *err)
 {
+	if (nan_of(r, a, b))
+		return MUR_OK;
 	if (mpz_sgn(b->m) == 0)
 		return div_zero(err);
 	int s = a->scale > b->scale ? a->scale : b->scale;
@@ -448,6 +504,8 @@ int mur_num_mod(mur_num *r, const mur_num *a, const mur_num *b, mur_error *err)
 
 static void rescale(mur_num *r, const mur_num *a, int s, int round)
 {
+	if (nan_of(r, a, NULL))
+		return;
 	if (s < -MUR_NUM_INT_DIGITS_MAX - 1)
 		s = -MUR_NUM_INT_DIGITS_MAX - 1;
 	if (s >= a->scale) {
@@ -467,6 +525,8 @@ void mur_num_trunc(mur_num *r, const mur_num *a, int s) { rescale(r, a, s, 0); }
 void mur_num_floor(mur_num *r, const mur_num *a)
 {
 	mpz_t p;
+	if (nan_of(r, a, NULL))
+		return;
 	mpz_init(p);
 	mpz_ui_pow_ui(p, 10, (unsigned long)a->scale);
 	mpz_fdiv_q(r->m, a->m, p);
@@ -477,6 +537,8 @@ void mur_num_floor(mur_num *r, const mur_num *a)
 void mur_num_ceil(mur_num *r, const mur_num *a)
 {
 	mpz_t p;
+	if (nan_of(r, a, NULL))
+		return;
 	mpz_init(p);
 	mpz_ui_pow_ui(p, 10, (unsigned long)a->scale);
 	mpz_cdiv_q(r->m, a->m, p);
@@ -496,7 +558,7 @@ void mur_num_normalize(mur_num *a)
 
 int mur_num_apply_typmod(mur_num *a, int32_t typmod, mur_error *err)
 {
-	if (typmod < 0)
+	if (typmod < 0 || a->nan) /* NaN fits any numeric(p,s) */
 		return mur_num_check(a, err);
 	int p = MUR_NUM_TYPMOD_P(typmod), s = MUR_NUM_TYPMOD_S(typmod);
 	mur_num_round(a, a, s);

@@ -16,8 +16,10 @@
  *
  * Limits (documented in docs/decisions.md): MUR_NUM_INT_DIGITS_MAX digits
  * before the point and MUR_NUM_SCALE_MAX after it; beyond them 22003
- * "value overflows numeric format".  NaN and the infinities are refused
- * with 0A000.
+ * "value overflows numeric format".  NaN is PostgreSQL's (since
+ * 2026-12-07): equal to itself and above every number, NaN out of any
+ * arithmetic with a NaN operand (NaN / 0 too), printed "NaN", allowed in
+ * any numeric(p,s); the infinities are refused with 0A000.
  */
 #ifndef MUR_NUMERIC_H
 #define MUR_NUMERIC_H
@@ -47,6 +49,7 @@
 typedef struct mur_num {
 	mpz_t m;
 	int32_t scale;
+	uint8_t nan; /* NaN (m 0, scale 0): PostgreSQL's numeric NaN */
 } mur_num;
 
 void mur_num_init(mur_num *a);
@@ -54,8 +57,9 @@ void mur_num_clear(mur_num *a);
 void mur_num_set(mur_num *r, const mur_num *a);
 void mur_num_set_int(mur_num *r, int64_t i);
 
-/* numeric_in: blanks, sign, digits with an optional point, exponent.
- * 22P02 on bad syntax, 22003 beyond the limits, 0A000 for NaN/Infinity. */
+/* numeric_in: blanks, sign, digits with an optional point, exponent, or
+ * NaN (any case).  22P02 on bad syntax, 22003 beyond the limits, 0A000
+ * for Infinity. */
 int mur_num_parse(mur_num *r, const char *text, size_t len, mur_error *err);
 /* A storage value as numeric: INT exactly, FLOAT as PostgreSQL's
  * float8::numeric (15 significant digits), TEXT parsed.  NULL is the
@@ -92,6 +96,25 @@ int mur_num_sqrt(mur_num *r, const mur_num *a, int scale, mur_error *err);
  * or n = 1 without pop). */
 int mur_num_variance(mur_num *r, const mur_num *sumx, const mur_num *sumx2, int64_t n, int pop,
 		     int stddev, mur_error *err);
+
+/* Decimal digits of |m| (0 for 0); r = a * 10^k, k < 0 dividing with
+ * rounding half away from zero (numeric_trans.c's fixed point). */
+int mur_num_mpz_digits(const mpz_t m);
+void mur_num_mpz_shift(mpz_t r, const mpz_t a, int k);
+
+/* sqrt, exp, ln, log(b, x) and power(x, y) of numerics exactly as
+ * PostgreSQL's numeric functions: their result scales (at least 16
+ * significant digits, at least the inputs' scales, numeric_sqrt /
+ * numeric_exp / numeric_ln / log_var / power_var), computed on GMP fixed
+ * point with guard digits and rounded half away from zero
+ * (numeric_trans.c).  Errors as PostgreSQL's: 2201F (sqrt of a negative,
+ * 0 ^ negative, negative ^ non-integer), 2201E (log of 0 or a negative),
+ * 22012 (log base 1), 22003 beyond numeric's limits. */
+int mur_num_sqrt_pg(mur_num *r, const mur_num *a, mur_error *err);
+int mur_num_exp(mur_num *r, const mur_num *a, mur_error *err);
+int mur_num_ln(mur_num *r, const mur_num *a, mur_error *err);
+int mur_num_log(mur_num *r, const mur_num *base, const mur_num *a, mur_error *err);
+int mur_num_power(mur_num *r, const mur_num *a, const mur_num *b, mur_error *err);
 
 /* Compare two numerics in text form by value without GMP (sorting and
  * collation): [-]digits[.digits]; any other spelling (exponent, blanks)

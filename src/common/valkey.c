@@ -20,6 +20,7 @@ mur_key_kind mur_key_kind_of(mur_type t)
 {
 	switch (t) {
 	case MT_NUMERIC:
+	case MT_NUMERIC_ARRAY: /* element by element (num_array_canon) */
 		return MUR_KEY_NUMERIC;
 	case MT_INTERVAL:
 		return MUR_KEY_INTERVAL;
@@ -87,6 +88,24 @@ static void jsonb_canon(const char *s, size_t n, mur_buf *out)
 	mur_json_doc_free(d);
 }
 
+/* numeric[] text ('{1.0,{2,NULL}}': braces, commas, NULL and plain
+ * numbers, never quoted): every element canonical, so {1.0,2} and
+ * {1,2.00} are one key as they are one value in PostgreSQL. */
+static void num_array_canon(const char *s, size_t n, mur_buf *out)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && s[j] != '{' && s[j] != '}' && s[j] != ',')
+			j++;
+		if (j > i)
+			mur_num_text_canon(s + i, j - i, out); /* NULL: no number, as is */
+		if (j < n)
+			mur_buf_put_u8(out, (uint8_t)s[j]);
+		i = j + 1;
+	}
+}
+
 void mur_key_canon(mur_key_kind kind, const mur_value *v, mur_buf *out)
 {
 	char digits[24];
@@ -101,7 +120,10 @@ void mur_key_canon(mur_key_kind kind, const mur_value *v, mur_buf *out)
 	}
 	switch (kind) {
 	case MUR_KEY_NUMERIC:
-		mur_num_text_canon(v->s, v->len, out);
+		if (v->len && v->s[0] == '{')
+			num_array_canon(v->s, v->len, out);
+		else
+			mur_num_text_canon(v->s, v->len, out);
 		return;
 	case MUR_KEY_INTERVAL:
 		mur_buf_put(out, v->s, v->len > MUR_IV_KEY_LEN ? MUR_IV_KEY_LEN : v->len);

@@ -6,6 +6,7 @@
  *
  *   numeric   1.0, 1.00 and 01 are 1 (mur_num_text_canon); an INT input
  *             (a numeric column may hold SQLite integers) is its digits.
+ *             numeric[] the same, element by element ({1.0,2} = {1,2.00}).
  *   interval  '1 day' = '24 hours' = '1440 minutes', and '1 mon' = '30
  *             days' (interval_cmp_value): the stored form's span key, its
  *             first MUR_IV_KEY_LEN bytes (common/interval.h).

@@ -179,6 +179,11 @@ void lead_create_table_start(lead_run *r)
 		if (cat_fkey_add(r->e->cat, &pc->fkeys[i], &err) != MUR_OK)
 			lead_run_fail(r, &err);
 	}
+	for (int i = 0; i < pc->nuniques && !r->failed; i++) {
+		pc->uniques[i].table_id = t->id; /* its UNIQUE constraints: dropped with it */
+		if (cat_index_add(r->e->cat, &pc->uniques[i], &err) != MUR_OK)
+			lead_run_fail(r, &err);
+	}
 	if (r->failed || lead_check_writable(r, t, all, (int)t->nshards) != MUR_OK) {
 		lead_run_wait(r, create_done);
 		return;

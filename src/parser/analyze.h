@@ -570,6 +570,9 @@ void sql_param_note(sql_ctx *c, int n);
 
 /* ---- analyze_func.c ---- */
 sql_expr *sql_analyze_func(sql_ctx *c, PgQuery__FuncCall *f);
+/* The built-in scalar function name over analyzed args, as a call of it
+ * would resolve (operators that are functions: x ^ y is power(x, y)). */
+sql_expr *sql_builtin_call(sql_ctx *c, const char *name, sql_expr **args, int n, int loc);
 /* analyze_seq.c: nextval / currval / setval / lastval (sql_is_seq_func
  * says whether name is one), leader-only calls. */
 int sql_is_seq_func(const char *name);

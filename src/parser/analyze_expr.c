@@ -724,6 +724,9 @@ static sql_expr *negate_numeric_const(sql_ctx *c, const sql_expr *r)
 
 static sql_expr *unary(sql_ctx *c, const char *op, sql_expr *r, int loc)
 {
+	if (!strcmp(op, "|/") || !strcmp(op, "||/")) /* PostgreSQL's float8 roots */
+		return sql_builtin_call(c, op[1] == '/' ? "sqrt" : "cbrt",
+					(sql_expr *[]){sql_coerce(c, r, MT_FLOAT8, NULL)}, 1, loc);
 	if (r->type == MT_UNKNOWN)
 		r = sql_coerce(c, r, MT_NUMERIC, NULL);
 	if (!r)
@@ -792,6 +795,8 @@ static sql_expr *binary_op(sql_ctx *c, PgQuery__AExpr *a)
 		return concat_op(c, l, r, a->location);
 	if (!strcmp(op, "~") || !strcmp(op, "~*") || !strcmp(op, "!~") || !strcmp(op, "!~*"))
 		return regex_op(c, op, l, r, a->location);
+	if (!strcmp(op, "^")) /* power(l, r): numeric or float8 as the arguments */
+		return sql_builtin_call(c, "power", (sql_expr *[]){l, r}, 2, a->location);
 	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, a->location,
 		"murphy does not support operator %s yet", op);
 	return NULL;
@@ -1272,6 +1277,8 @@ static sql_expr *analyze_minmax(sql_ctx *c, PgQuery__MinMaxExpr *k)
 				      k->location);
 	if (e && e->type == MT_BPCHAR) /* bpcharcmp: trailing spaces aside */
 		e->op = greatest ? "mur_greatest_bpchar" : "mur_least_bpchar";
+	if (e && e->type == MT_NUMERIC) /* by value, each value's own text kept */
+		e->op = greatest ? "mur_greatest_num" : "mur_least_num";
 	return e;
 }
 

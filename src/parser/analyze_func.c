@@ -100,6 +100,11 @@ static const fn_def fn_defs[] = {
 	{"pow", 2, 2, "NN", R_NUMERIC_IF, "mur_power"},
 	{"sqrt", 1, 1, "N", R_NUMERIC_IF, "mur_sqrt"},
 	{"cbrt", 1, 1, "N", R_FLOAT8, "mur_cbrt"},
+	{"width_bucket", 4, 4, "NNNI", R_INT4, "mur_width_bucket"},
+	{"scale", 1, 1, "N", R_INT4, "mur_num_scale"},
+	{"min_scale", 1, 1, "N", R_INT4, "mur_num_min_scale"},
+	{"trim_scale", 1, 1, "N", R_NUMERIC, "mur_num_trim_scale"},
+	{"div", 2, 2, "NN", R_NUMERIC, "mur_num_idiv"},
 	{"exp", 1, 1, "N", R_ROUND, "mur_exp"},
 	{"ln", 1, 1, "N", R_ROUND, "mur_ln"},
 	{"log", 1, 1, "N", R_ROUND, "mur_log"},
@@ -352,6 +357,11 @@ static sql_expr *scalar(sql_ctx *c, const char *name, sql_expr **args, int n, in
 	if (n == 1 && !mur_error_is_set(c->err))
 		return cast_call(c, name, args[0], loc);
 	return no_function(c, name, args, n, loc);
+}
+
+sql_expr *sql_builtin_call(sql_ctx *c, const char *name, sql_expr **args, int n, int loc)
+{
+	return scalar(c, name, args, n, loc);
 }
 
 /* ---- aggregates ---- */

@@ -1299,6 +1299,23 @@ static void fill_is_key_column_usage(pgc_fill_ctx *f, pgc_row *r)
 			row_end(r);
 		}
 	}
+	for (int i = 0; i < cat_index_count(f->cat); i++) { /* UNIQUE constraints, key order */
+		const cat_index *x = cat_index_at(f->cat, i);
+		if (!(t = pgc_index_table(f->cat, x)) || x->unique != CAT_INDEX_UNIQUE_CONSTRAINT)
+			continue;
+		for (int j = 0; j < x->ncols; j++) {
+			row_begin(r);
+			put_text(r, "constraint_catalog", database_of(f));
+			put_text(r, "constraint_schema", pgc_schema_of(t));
+			put_text(r, "constraint_name", x->name);
+			put_text(r, "table_catalog", database_of(f));
+			put_text(r, "table_schema", pgc_schema_of(t));
+			put_text(r, "table_name", t->name);
+			put_text(r, "column_name", x->cols[j]);
+			put_int(r, "ordinal_position", j + 1);
+			row_end(r);
+		}
+	}
 	EACH_FKEY(f, k, t, p)
 	{
 		row_begin(r);

@@ -898,6 +898,8 @@ const char *sql_column_collate(mur_type t)
 
 const char *sql_key_collate(mur_type t)
 {
+	if (t == MT_NUMERIC_ARRAY) /* element by element, by value */
+		return " COLLATE " MUR_ARR_COLLATION_NUM;
 	switch (mur_key_kind_of(t)) {
 	case MUR_KEY_NUMERIC:
 		return " COLLATE " MUR_NUM_COLLATION;

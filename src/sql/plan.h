@@ -318,6 +318,10 @@ typedef struct plan_create_table {
 	const char *shard_ddl;  /* CREATE TABLE main."t" (...) for each placement */
 	struct cat_fkey *fkeys; /* its FOREIGN KEYs (table_id 0: the leader fills it in) */
 	int nfkeys;
+	/* its UNIQUE constraints' indexes, as the catalog records them (table_id
+	 * 0: the leader fills it in); shard_ddl builds them by these names */
+	struct cat_index *uniques;
+	int nuniques;
 } plan_create_table;
 
 typedef struct plan_drop_table {

@@ -9,7 +9,8 @@
  * triggers of its CHECK constraints (plan_check.c, defined in the order
  * written, as PostgreSQL names them).  ALTER TABLE ADD UNIQUE's index is
  * the catalog's, marked as a constraint's, which DROP CONSTRAINT drops
- * (drop_unique).
+ * (drop_unique); so are CREATE TABLE's UNIQUE constraints (unique_defs:
+ * PostgreSQL's names; each shard's DDL builds them after the table).
  *
  * Distribution column: PARTITION BY HASH (col), else the first PRIMARY KEY
  * column, else the first column when it is an integer declared NOT NULL
@@ -81,6 +82,7 @@ typedef struct table_build {
 	int has_pk;
 	int nunique;
 	key_def unique[SQL_UNIQUE_MAX];
+	const char *unique_name[SQL_UNIQUE_MAX]; /* CONSTRAINT name, or NULL */
 	const char *dist_name;
 	int dist_loc;
 	int shards_loc,
@@ -192,12 +194,13 @@ static int key_from_names(sql_ctx *c, const cat_table *t, PgQuery__Node **keys, 
 	return MUR_OK;
 }
 
-static int add_unique(sql_ctx *c, table_build *tb, key_def *k)
+static int add_unique(sql_ctx *c, table_build *tb, key_def *k, const char *conname)
 {
 	if (tb->nunique >= SQL_UNIQUE_MAX)
 		return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, k->loc,
 			       "murphy supports at most %d UNIQUE constraints per table",
 			       SQL_UNIQUE_MAX);
+	tb->unique_name[tb->nunique] = conname && *conname ? conname : NULL;
 	tb->unique[tb->nunique++] = *k;
 	return MUR_OK;
 }
@@ -252,7 +255,7 @@ static int column_constraint(sql_ctx *c, table_build *tb, int ci, PgQuery__Const
 	case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
 		return set_pk(c, tb, &kd);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
-		return add_unique(c, tb, &kd);
+		return add_unique(c, tb, &kd, k->conname);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
 		return add_check(c, tb, k);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
@@ -313,7 +316,7 @@ static int table_constraint(sql_ctx *c, table_build *tb, PgQuery__Constraint *k)
 			       ?: set_pk(c, tb, &kd);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE:
 		return key_from_names(c, tb->t, k->keys, k->n_keys, &kd, k->location)
-			       ?: add_unique(c, tb, &kd);
+			       ?: add_unique(c, tb, &kd, k->conname);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_CHECK:
 		return add_check(c, tb, k);
 	case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
@@ -691,7 +694,91 @@ static void emit_key(mur_buf *b, const cat_table *t, const key_def *k, const cha
 	mur_buf_put_u8(b, ')');
 }
 
-static const char *shard_ddl(sql_ctx *c, const table_build *tb)
+static void constraint_name(const cat_table *t, const key_def *k, int pk, const char *given,
+			    char *out, size_t n);
+
+/* Is name taken by a relation, or by an earlier key of this CREATE TABLE
+ * (the first n of pc->uniques)? */
+static int unique_name_taken(sql_ctx *c, const plan_create_table *pc, int n, const cat_index *x)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(pc->uniques[i].name, x->name))
+			return 1;
+	if (c->cat && cat_index_check_name(c->cat, x, c->err) != MUR_OK) {
+		mur_error_clear(c->err);
+		return 1;
+	}
+	return 0;
+}
+
+static int same_key(const key_def *a, const key_def *b)
+{
+	return a->ncols == b->ncols &&
+	       !memcmp(a->cols, b->cols, sizeof a->cols[0] * (size_t)a->ncols);
+}
+
+/* Which of tb's UNIQUE constraints get an index: PostgreSQL's
+ * transformIndexConstraints keeps one of the keys with the same columns,
+ * the primary key first (UNIQUE PRIMARY KEY is one index); a dropped
+ * named one lends its name to an unnamed earlier one.  keep[i]: unique i
+ * stays; names[i]: its CONSTRAINT name or NULL. */
+static void unique_keep(const table_build *tb, int *keep, const char **names)
+{
+	for (int i = 0; i < tb->nunique; i++) {
+		keep[i] = !(tb->has_pk && same_key(&tb->unique[i], &tb->pk));
+		names[i] = tb->unique_name[i];
+		for (int j = 0; keep[i] && j < i; j++)
+			if (keep[j] && same_key(&tb->unique[i], &tb->unique[j])) {
+				keep[i] = 0;
+				if (!names[j])
+					names[j] = names[i];
+			}
+	}
+}
+
+/* CREATE TABLE's UNIQUE constraints as the catalog's constraint indexes
+ * (pg_constraint, information_schema, \d and DROP CONSTRAINT see them as
+ * ALTER TABLE ADD UNIQUE's), named as PostgreSQL names them: CONSTRAINT
+ * name, else <table>_<cols>_key, then <table>_<cols>_key1, 2 ... when a
+ * relation or an earlier key has it (ChooseRelationName).  Table id 0:
+ * the leader fills it in (lead_ddl.c). */
+static int unique_defs(sql_ctx *c, const table_build *tb, plan_create_table *pc)
+{
+	int keep[SQL_UNIQUE_MAX];
+	const char *names[SQL_UNIQUE_MAX];
+	if (!tb->nunique)
+		return MUR_OK;
+	if (!(pc->uniques = sql_alloc(c, sizeof *pc->uniques * (size_t)tb->nunique)))
+		return MUR_ERR;
+	unique_keep(tb, keep, names);
+	for (int i = 0; i < tb->nunique; i++) {
+		cat_index *x = &pc->uniques[pc->nuniques];
+		const key_def *k = &tb->unique[i];
+		char base[CAT_NAME_MAX];
+		if (!keep[i])
+			continue;
+		memset(x, 0, sizeof *x);
+		x->unique = CAT_INDEX_UNIQUE_CONSTRAINT;
+		if (k->ncols > CAT_INDEX_COLS_MAX)
+			return sql_err(c, SQLSTATE_PROGRAM_LIMIT_EXCEEDED, k->loc,
+				       "cannot use more than %d columns in an index",
+				       CAT_INDEX_COLS_MAX);
+		for (int j = 0; j < k->ncols; j++)
+			snprintf(x->cols[j], CAT_NAME_MAX, "%s", tb->t->cols[k->cols[j]].name);
+		x->ncols = k->ncols;
+		constraint_name(tb->t, k, 0, names[i], base, sizeof base);
+		snprintf(x->name, sizeof x->name, "%s", base);
+		if (names[i] && unique_name_taken(c, pc, pc->nuniques, x))
+			return sql_err(c, SQLSTATE_DUPLICATE_TABLE, k->loc,
+				       "relation \"%s\" already exists", x->name);
+		for (int pass = 1; !names[i] && unique_name_taken(c, pc, pc->nuniques, x); pass++)
+			snprintf(x->name, sizeof x->name, "%.*s%d", CAT_NAME_MAX - 12, base, pass);
+		pc->nuniques++;
+	}
+	return MUR_OK;
+}
+
+static const char *shard_ddl(sql_ctx *c, const table_build *tb, const plan_create_table *pc)
 {
 	const cat_table *t = tb->t;
 	mur_buf b;
@@ -708,9 +795,18 @@ static const char *shard_ddl(sql_ctx *c, const table_build *tb)
 			       t->cols[i].not_null ? " NOT NULL" : "");
 	}
 	emit_key(&b, t, tb->has_pk ? &tb->pk : &tb->shard_key, "PRIMARY KEY");
-	for (int i = 0; i < tb->nunique; i++)
-		emit_key(&b, t, &tb->unique[i], "UNIQUE");
 	mur_buf_printf(&b, ") STRICT");
+	for (int i = 0; i < pc->nuniques; i++) { /* the catalog's, by name (unique_defs) */
+		mur_buf_printf(&b, "; CREATE UNIQUE INDEX IF NOT EXISTS main.");
+		sql_emit_ident(&b, pc->uniques[i].name);
+		mur_buf_printf(&b, " ON ");
+		sql_emit_ident(&b, t->name);
+		for (int j = 0; j < pc->uniques[i].ncols; j++) {
+			mur_buf_printf(&b, j ? ", " : " (");
+			sql_emit_ident(&b, pc->uniques[i].cols[j]);
+		}
+		mur_buf_put_u8(&b, ')');
+	}
 	return sql_buf_finish(c, &b);
 }
 
@@ -801,11 +897,11 @@ int sql_plan_create_table(sql_ctx *c, PgQuery__CreateStmt *s, plan *p)
 	if (table_options(c, tb, s) != MUR_OK || reference_checks(c, tb, s) != MUR_OK ||
 	    partition_spec(c, tb, s->partspec) != MUR_OK || range_checks(c, tb) != MUR_OK ||
 	    choose_distribution(c, tb) != MUR_OK || range_shards(c, tb) != MUR_OK ||
-	    build_fkeys(c, tb, pc) != MUR_OK)
+	    build_fkeys(c, tb, pc) != MUR_OK || unique_defs(c, tb, pc) != MUR_OK)
 		return MUR_ERR;
 	pc->def = tb->t;
 	pc->if_not_exists = s->if_not_exists;
-	if (!(pc->shard_ddl = shard_ddl(c, tb)))
+	if (!(pc->shard_ddl = shard_ddl(c, tb, pc)))
 		return MUR_ERR;
 	return tb->nck ? sql_check_create_ddl(c, tb->ck, tb->nck, tb->t, pc->shard_ddl,
 					      &pc->shard_ddl)

@@ -101,14 +101,16 @@ static void emit_numbered(mur_buf *b, const sql_setop *n, const sql_setop *top)
 	mur_buf_printf(b, ")");
 }
 
-/* A branch's rows; a character(n) column compared without its trailing
- * spaces, 'a   ' = 'a     ' (SQLite keeps a column's collation through
- * the compound and the subqueries around it). */
+/* A branch's rows; a column whose equal values have other spellings
+ * compared by value (sql_key_collate): character(n) without its trailing
+ * spaces, 'a   ' = 'a     ', numeric 1.0 = 1, numeric[] {1.0} = {1},
+ * interval, jsonb (SQLite keeps a column's collation through the compound
+ * and the subqueries around it). */
 static void emit_leaf(mur_buf *b, const sql_setop *n, const sql_setop *top)
 {
 	int any = 0;
 	for (int i = 0; i < top->ntarget; i++)
-		any |= top->targets[i].e->type == MT_BPCHAR;
+		any |= *sql_key_collate(top->targets[i].e->type) != '\0';
 	if (!any) {
 		mur_buf_printf(b, "SELECT * FROM main.\"murphy__sub%d\"", n->sub);
 		return;

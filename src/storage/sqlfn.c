@@ -42,6 +42,7 @@
 #include "ops/hll.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <sqlite3.h>
 #include <stdint.h>
@@ -293,6 +294,14 @@ static int numeric_to_number(mur_value *in, mur_type to, mur_error *err)
 	mur_num_init(&a);
 	if (mur_num_parse(&a, in->s, in->len, err) != MUR_OK)
 		rc = MUR_ERR;
+	else if (a.nan && mur_type_is_integer(to)) /* PostgreSQL's words */
+		rc = mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED, "cannot convert NaN to %s",
+				   to == MT_INT2   ? "smallint"
+				   : to == MT_INT4 ? "integer"
+						   : "bigint");
+	else if (a.nan) /* SQLite keeps no NaN: it would read back as NULL */
+		rc = mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
+				   "murphy does not support NaN in double precision yet");
 	else if (!mur_type_is_integer(to))
 		*in = mur_v_float(mur_num_to_double(&a));
 	else if (mur_num_to_int64(&a, &i) == 0)
@@ -331,6 +340,7 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 	mur_value in = stor_fn_value(v[0]), out;
 	mur_buf scratch;
 	mur_error err;
+	char f4text[32];
 	if (in.kind == MV_NULL || from <= MT_UNKNOWN || from >= MT_TYPE_COUNT || to <= MT_UNKNOWN ||
 	    to >= MT_TYPE_COUNT)
 		return;
@@ -359,6 +369,12 @@ static void fn_cast(sqlite3_context *cx, int argc, sqlite3_value **v)
 		}
 		if (from != MT_DATE && to == MT_DATE && in.kind == MV_TEXT && in.len > 10)
 			in.len = 10; /* timestamp → date */
+		if (from == MT_FLOAT4 && to == MT_NUMERIC && in.kind == MV_FLOAT) {
+			/* float4_numeric: FLT_DIG significant digits, so 0.1::real is
+			 * 0.1 (its double, 0.100000001490116, is what SQLite holds) */
+			int n = snprintf(f4text, sizeof f4text, "%.*g", FLT_DIG, in.f);
+			in = mur_v_text(f4text, (size_t)n);
+		}
 		if (mur_value_coerce(to, &in, &scratch, &out, &err) != MUR_OK) {
 			mur_buf_free(&scratch);
 			return stor_fn_fail(cx, err.sqlstate, "%s", err.message);
@@ -504,6 +520,32 @@ static void extreme(sqlite3_context *cx, int argc, sqlite3_value **v, int sign,
 		sqlite3_result_value(cx, best);
 }
 
+/* numeric order, exact, without converting the arguments: SQLite's
+ * numeric_type would turn '2.50' into the double 2.5 in place (the
+ * result then lost its scale, and digits past a double's). */
+static int num_cmp(sqlite3_value *a, sqlite3_value *b)
+{
+	char da[24], db[24];
+	const char *ta = (const char *)sqlite3_value_text(a), *tb;
+	int la = sqlite3_value_bytes(a), lb;
+	if (sqlite3_value_type(a) == SQLITE_INTEGER)
+		la = snprintf(da, sizeof da, "%lld", (long long)sqlite3_value_int64(a)), ta = da;
+	tb = (const char *)sqlite3_value_text(b);
+	lb = sqlite3_value_bytes(b);
+	if (sqlite3_value_type(b) == SQLITE_INTEGER)
+		lb = snprintf(db, sizeof db, "%lld", (long long)sqlite3_value_int64(b)), tb = db;
+	return mur_num_text_cmp(ta ? ta : "", (size_t)la, tb ? tb : "", (size_t)lb);
+}
+
+static void fn_greatest_num(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	extreme(cx, argc, v, 1, num_cmp);
+}
+static void fn_least_num(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	extreme(cx, argc, v, -1, num_cmp);
+}
+
 static void fn_greatest(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	extreme(cx, argc, v, 1, value_cmp);
@@ -588,6 +630,8 @@ static const stor_fn_def sqlfns[] = {
 	{"mur_least", -1, 1, fn_least},
 	{"mur_greatest_bpchar", -1, 1, fn_greatest_bpchar},
 	{"mur_least_bpchar", -1, 1, fn_least_bpchar},
+	{"mur_greatest_num", -1, 1, fn_greatest_num},
+	{"mur_least_num", -1, 1, fn_least_num},
 };
 
 int stor_fn_register(sqlite3 *db, const stor_fn_def *defs, size_t n)

@@ -1,7 +1,9 @@
 /*
- * sqlfn_math.c — PostgreSQL's math functions as SQLite functions (numeric
- * is a double in murphy: docs/decisions.md).  Strict (NULL in, NULL out);
- * PostgreSQL's errors for what it refuses.
+ * sqlfn_math.c — PostgreSQL's math functions as SQLite functions.  Strict
+ * (NULL in, NULL out); PostgreSQL's errors for what it refuses.  A numeric
+ * argument (TEXT) takes the exact numeric path: round/trunc/ceil/floor/abs
+ * (stor_num_math), sqrt/exp/ln/log/power when no argument is a double
+ * (stor_num_trans, common/numeric_trans.c); the others compute on doubles.
  *
  *   mur_abs                      bigint out of range for the smallest bigint
  *   mur_round, mur_rint, mur_ceil, mur_floor, mur_trunc   (x[, digits]);
@@ -108,11 +110,28 @@ static void fn_trunc(sqlite3_context *cx, int argc, sqlite3_value **v)
 	round_like(cx, argc, v, trunc);
 }
 
+/* One numeric argument (TEXT, murphy's numeric) and no double makes the
+ * function numeric's, as PostgreSQL resolves power(numeric, int) to the
+ * numeric one and power(numeric, float8) to float8's (analyze_func.c:
+ * R_NUMERIC_IF). */
+static int any_numeric(int argc, sqlite3_value **v)
+{
+	int num = 0;
+	for (int i = 0; i < argc; i++) {
+		if (sqlite3_value_type(v[i]) == SQLITE_FLOAT)
+			return 0;
+		num |= is_numeric(v[i]);
+	}
+	return num;
+}
+
 static void fn_power(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	double a, b;
 	if (stor_fn_any_null(argc, v))
 		return;
+	if (any_numeric(argc, v))
+		return stor_num_trans(cx, argc, v, STOR_NUM_POWER);
 	a = sqlite3_value_double(v[0]);
 	b = sqlite3_value_double(v[1]);
 	if (a == 0 && b < 0)
@@ -130,6 +149,8 @@ static void fn_sqrt(sqlite3_context *cx, int argc, sqlite3_value **v)
 	double a;
 	if (stor_fn_any_null(argc, v))
 		return;
+	if (is_numeric(v[0]))
+		return stor_num_trans(cx, argc, v, STOR_NUM_SQRT);
 	a = sqlite3_value_double(v[0]);
 	if (a < 0)
 		return stor_fn_fail(cx, "2201F", "cannot take square root of a negative number");
@@ -159,6 +180,8 @@ static void fn_ln(sqlite3_context *cx, int argc, sqlite3_value **v)
 	double x;
 	if (stor_fn_any_null(argc, v))
 		return;
+	if (is_numeric(v[0]))
+		return stor_num_trans(cx, argc, v, STOR_NUM_LN);
 	x = sqlite3_value_double(v[0]);
 	if (log_arg_ok(cx, x))
 		sqlite3_result_double(cx, log(x));
@@ -170,6 +193,8 @@ static void fn_log(sqlite3_context *cx, int argc, sqlite3_value **v)
 	double b, x;
 	if (stor_fn_any_null(argc, v))
 		return;
+	if (any_numeric(argc, v))
+		return stor_num_trans(cx, argc, v, argc == 1 ? STOR_NUM_LOG10 : STOR_NUM_LOG);
 	if (argc == 1) {
 		x = sqlite3_value_double(v[0]);
 		if (log_arg_ok(cx, x))
@@ -189,6 +214,8 @@ static void fn_exp(sqlite3_context *cx, int argc, sqlite3_value **v)
 {
 	if (stor_fn_any_null(argc, v))
 		return;
+	if (is_numeric(v[0]))
+		return stor_num_trans(cx, argc, v, STOR_NUM_EXP);
 	result_finite(cx, exp(sqlite3_value_double(v[0])));
 }
 

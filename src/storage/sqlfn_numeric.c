@@ -380,14 +380,209 @@ void stor_num_math(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_fn
 			mur_num_set(&r, &a);
 			mpz_abs(r.m, r.m);
 			break;
-		case STOR_NUM_SIGN:
-			mur_num_set_int(&r, mpz_sgn(a.m));
+		case STOR_NUM_SIGN: /* sign(NaN) is NaN */
+			if (a.nan)
+				mur_num_set(&r, &a);
+			else
+				mur_num_set_int(&r, mpz_sgn(a.m));
+			break;
+		default: /* stor_num_trans's */
+			mur_num_set(&r, &a);
 			break;
 		}
 		result_num(cx, &r);
 	}
 	mur_num_clear(&a);
 	mur_num_clear(&r);
+}
+
+void stor_num_trans(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_fn fn)
+{
+	mur_num a, b, r;
+	mur_error err;
+	int rc = MUR_OK;
+	if (stor_fn_any_null(argc, v))
+		return;
+	mur_num_init(&a);
+	mur_num_init(&b);
+	mur_num_init(&r);
+	if (!arg_num(cx, v[0], &a) && (argc < 2 || !arg_num(cx, v[1], &b))) {
+		switch (fn) {
+		case STOR_NUM_SQRT:
+			rc = mur_num_sqrt_pg(&r, &a, &err);
+			break;
+		case STOR_NUM_EXP:
+			rc = mur_num_exp(&r, &a, &err);
+			break;
+		case STOR_NUM_LN:
+			rc = mur_num_ln(&r, &a, &err);
+			break;
+		case STOR_NUM_LOG10: /* PostgreSQL's log(x) is log(10, x) */
+			mur_num_set_int(&b, 10);
+			rc = mur_num_log(&r, &b, &a, &err);
+			break;
+		case STOR_NUM_LOG:
+			rc = mur_num_log(&r, &a, &b, &err);
+			break;
+		case STOR_NUM_POWER:
+			rc = mur_num_power(&r, &a, &b, &err);
+			break;
+		default:
+			rc = mur_error_set(&err, SQLSTATE_INTERNAL_ERROR, "bad numeric function");
+			break;
+		}
+		if (rc != MUR_OK)
+			stor_fn_fail(cx, err.sqlstate, "%s", err.message);
+		else
+			result_num(cx, &r);
+	}
+	mur_num_clear(&a);
+	mur_num_clear(&b);
+	mur_num_clear(&r);
+}
+
+/* scale(x), min_scale(x) (NULL for NaN), trim_scale(x), div(a, b):
+ * PostgreSQL's numeric_scale, numeric_min_scale, numeric_trim_scale and
+ * numeric_div_trunc (the quotient truncated to an integer, scale 0). */
+static void fn_scale(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_num a;
+	if (stor_fn_any_null(argc, v))
+		return;
+	mur_num_init(&a);
+	if (!arg_num(cx, v[0], &a) && !a.nan)
+		sqlite3_result_int(cx, a.scale);
+	mur_num_clear(&a);
+}
+
+static void fn_min_scale(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_num a;
+	if (stor_fn_any_null(argc, v))
+		return;
+	mur_num_init(&a);
+	if (!arg_num(cx, v[0], &a) && !a.nan) {
+		mur_num_normalize(&a);
+		sqlite3_result_int(cx, a.scale);
+	}
+	mur_num_clear(&a);
+}
+
+static void fn_trim_scale(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_num a;
+	if (stor_fn_any_null(argc, v))
+		return;
+	mur_num_init(&a);
+	if (!arg_num(cx, v[0], &a)) {
+		mur_num_normalize(&a);
+		result_num(cx, &a);
+	}
+	mur_num_clear(&a);
+}
+
+static void fn_idiv(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_num a, b, r;
+	mur_error err;
+	if (stor_fn_any_null(argc, v))
+		return;
+	mur_num_init(&a);
+	mur_num_init(&b);
+	mur_num_init(&r);
+	if (!arg_num(cx, v[0], &a) && !arg_num(cx, v[1], &b)) {
+		int s = a.scale > b.scale ? a.scale : b.scale;
+		if (a.nan || b.nan) {
+			mur_num_div(&r, &a, &b, &err); /* NaN */
+			result_num(cx, &r);
+		} else if (mpz_sgn(b.m) == 0) {
+			stor_fn_fail(cx, SQLSTATE_DIVISION_BY_ZERO, "division by zero");
+		} else { /* both at one scale (exact), the integer quotient truncated */
+			mur_num_round(&a, &a, s);
+			mur_num_round(&b, &b, s);
+			mpz_tdiv_q(r.m, a.m, b.m);
+			r.scale = 0;
+			result_num(cx, &r);
+		}
+	}
+	mur_num_clear(&a);
+	mur_num_clear(&b);
+	mur_num_clear(&r);
+}
+
+/* floor(a / b) of numerics, b > 0 and a >= 0 here (width_bucket). */
+static int64_t num_floor_div(const mur_num *a, const mur_num *b)
+{
+	mur_num x, y;
+	mpz_t q;
+	int64_t r;
+	int s = a->scale > b->scale ? a->scale : b->scale;
+	mur_num_init(&x);
+	mur_num_init(&y);
+	mpz_init(q);
+	mur_num_round(&x, a, s); /* exact: only more digits */
+	mur_num_round(&y, b, s);
+	mpz_fdiv_q(q, x.m, y.m);
+	r = mpz_fits_slong_p(q) ? mpz_get_si(q) : INT64_MAX;
+	mpz_clear(q);
+	mur_num_clear(&x);
+	mur_num_clear(&y);
+	return r;
+}
+
+/* width_bucket(operand, low, high, count) of numerics, PostgreSQL's
+ * width_bucket_numeric: 0 below the range, count + 1 at or past its end,
+ * else 1 + floor((operand - low) * count / (high - low)), the bounds
+ * possibly reversed; 2201G for count <= 0, equal bounds or a NaN. */
+static void fn_width_bucket(sqlite3_context *cx, int argc, sqlite3_value **v)
+{
+	mur_num op, lo, hi, n, d, cnt;
+	int64_t count, r = 0;
+	int rev;
+	if (stor_fn_any_null(argc, v))
+		return;
+	count = sqlite3_value_int64(v[3]);
+	if (count <= 0)
+		return stor_fn_fail(cx, "2201G", "count must be greater than zero");
+	mur_num_init(&op);
+	mur_num_init(&lo);
+	mur_num_init(&hi);
+	mur_num_init(&n);
+	mur_num_init(&d);
+	mur_num_init(&cnt);
+	if (arg_num(cx, v[0], &op) || arg_num(cx, v[1], &lo) || arg_num(cx, v[2], &hi))
+		goto done;
+	if (op.nan || lo.nan || hi.nan) {
+		stor_fn_fail(cx, "2201G", "operand, lower bound, and upper bound cannot be NaN");
+		goto done;
+	}
+	if (mur_num_cmp(&lo, &hi) == 0) {
+		stor_fn_fail(cx, "2201G", "lower bound cannot equal upper bound");
+		goto done;
+	}
+	rev = mur_num_cmp(&lo, &hi) > 0;
+	if (rev ? mur_num_cmp(&op, &lo) > 0 : mur_num_cmp(&op, &lo) < 0)
+		r = 0;
+	else if (rev ? mur_num_cmp(&op, &hi) <= 0 : mur_num_cmp(&op, &hi) >= 0)
+		r = count + 1;
+	else {
+		mur_num_sub(&n, rev ? &lo : &op, rev ? &op : &lo);
+		mur_num_sub(&d, rev ? &lo : &hi, rev ? &hi : &lo);
+		mur_num_set_int(&cnt, count);
+		mur_num_mul(&n, &n, &cnt);
+		r = num_floor_div(&n, &d) + 1;
+	}
+	if (r > INT32_MAX)
+		stor_fn_fail(cx, SQLSTATE_NUMERIC_VALUE_OUT_OF_RANGE, "integer out of range");
+	else
+		sqlite3_result_int64(cx, r);
+done:
+	mur_num_clear(&op);
+	mur_num_clear(&lo);
+	mur_num_clear(&hi);
+	mur_num_clear(&n);
+	mur_num_clear(&d);
+	mur_num_clear(&cnt);
 }
 
 /* ---- aggregates ---- */
@@ -674,11 +869,21 @@ static int collate_numeric(void *arg, int la, const void *a, int lb, const void 
 }
 
 static const stor_fn_def num_fns[] = {
-	{"mur_num_add", -1, 1, fn_add},      {"mur_num_sub", -1, 1, fn_sub},
-	{"mur_num_mul", -1, 1, fn_mul},      {"mur_num_div", -1, 1, fn_div},
-	{"mur_num_mod", -1, 1, fn_mod},      {"mur_num_neg", 1, 1, fn_neg},
-	{"mur_num_norm", 1, 1, fn_norm},     {"mur_num_cmp", 2, 1, fn_cmp},
-	{"mur_num_typmod", 2, 1, fn_typmod}, {"mur_num_variance", 4, 1, fn_variance},
+	{"mur_num_add", -1, 1, fn_add},
+	{"mur_num_sub", -1, 1, fn_sub},
+	{"mur_num_mul", -1, 1, fn_mul},
+	{"mur_num_div", -1, 1, fn_div},
+	{"mur_num_mod", -1, 1, fn_mod},
+	{"mur_num_neg", 1, 1, fn_neg},
+	{"mur_num_norm", 1, 1, fn_norm},
+	{"mur_num_cmp", 2, 1, fn_cmp},
+	{"mur_num_typmod", 2, 1, fn_typmod},
+	{"mur_num_variance", 4, 1, fn_variance},
+	{"mur_width_bucket", 4, 1, fn_width_bucket},
+	{"mur_num_scale", 1, 1, fn_scale},
+	{"mur_num_min_scale", 1, 1, fn_min_scale},
+	{"mur_num_trim_scale", 1, 1, fn_trim_scale},
+	{"mur_num_idiv", 2, 1, fn_idiv},
 };
 
 int stor_register_numeric_functions(sqlite3 *db)

@@ -232,8 +232,17 @@ typedef enum stor_num_fn {
 	STOR_NUM_FLOOR,
 	STOR_NUM_ABS,
 	STOR_NUM_SIGN,
+	STOR_NUM_SQRT, /* the rest: stor_num_trans (common/numeric_trans.c) */
+	STOR_NUM_EXP,
+	STOR_NUM_LN,
+	STOR_NUM_LOG10,
+	STOR_NUM_LOG, /* log(b, x) */
+	STOR_NUM_POWER,
 } stor_num_fn;
 void stor_num_math(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_fn fn);
+/* sqrt, exp, ln, log, power of numeric arguments (one TEXT argument at
+ * least: murphy's numeric) with PostgreSQL's numeric results. */
+void stor_num_trans(sqlite3_context *cx, int argc, sqlite3_value **v, stor_num_fn fn);
 /* An SQLite value as a murphy value (text and blobs point into SQLite's
  * memory: valid for the call). */
 mur_value stor_fn_value(sqlite3_value *v);

@@ -262,6 +262,49 @@ def test_unique_constraint_added_listed_and_dropped(db, cluster):
     assert all(ix == {"uk_id_b"} for ix in copy_indexes(cluster, "uk").values())
 
 
+def test_unique_constraints_of_create_table_listed(db, cluster):
+    """CREATE TABLE's UNIQUE constraints (column and table ones, named and
+    not, one key twice) are in pg_constraint, information_schema and
+    pg_indexes under PostgreSQL's names, as ALTER TABLE ADD UNIQUE's are;
+    DROP CONSTRAINT drops one; a rolled-back CREATE TABLE leaves none."""
+    for t in ("cu", "cu_ref"):
+        db.exec_both("DROP TABLE IF EXISTS %s" % t)
+    db.both("CREATE TABLE cu (id int PRIMARY KEY, a int, b text, UNIQUE (id, a), "
+            "UNIQUE (a, id), CONSTRAINT cu_named UNIQUE (id, b), UNIQUE (id, a))")
+    ref = "CREATE TABLE cu_ref (id int PRIMARY KEY, a int CONSTRAINT cu_ref_a_u UNIQUE, b int)"
+    run(db.m, ref + " WITH (distribution = 'reference')")  # one shard: any key enforced
+    run(db.p, ref)
+    where = "conrelid IN ('cu'::regclass, 'cu_ref'::regclass)"
+    db.both("SELECT conrelid::regclass::text AS tbl, conname::text, contype::text, conkey::text, "
+            "pg_get_constraintdef(oid) FROM pg_constraint WHERE %s ORDER BY 1, 2" % where)
+    db.both("SELECT table_name::text, constraint_name::text, constraint_type::text "
+            "FROM information_schema.table_constraints WHERE table_name::text IN "
+            "('cu', 'cu_ref') AND constraint_type::text IN ('UNIQUE', 'PRIMARY KEY') ORDER BY 1, 2")
+    db.both("SELECT table_name::text, constraint_name::text, column_name::text, "
+            "ordinal_position FROM information_schema.key_column_usage WHERE table_name::text "
+            "IN ('cu', 'cu_ref') ORDER BY 1, 2, 4")
+    db.both("SELECT tablename::text, indexname::text, indexdef FROM pg_indexes "
+            "WHERE tablename IN ('cu', 'cu_ref') ORDER BY 1, 2")
+    db.exec_both("INSERT INTO cu VALUES (1, 1, 'x')")
+    db.both("ALTER TABLE cu DROP CONSTRAINT cu_id_a_key1")
+    db.both("ALTER TABLE cu DROP CONSTRAINT cu_named")
+    db.both("INSERT INTO cu_ref VALUES (1, 1, 1), (2, NULL, 1)")
+    db.both_error("INSERT INTO cu_ref VALUES (3, 1, 1)", "23505")
+    db.both("SELECT conname::text FROM pg_constraint WHERE %s ORDER BY 1" % where)
+    wait_consistent(cluster, db.m, tables=["cu"])
+    assert all(ix == {"cu_id_a_key", "cu_a_id_key"} for ix in copy_indexes(cluster, "cu").values())
+    db.both_error("CREATE TABLE cu2 (id int PRIMARY KEY, a int, CONSTRAINT cu UNIQUE (id, a))", "42P07")
+    for conn in (db.m, db.p):
+        run(conn, "BEGIN")
+        run(conn, "CREATE TABLE cu3 (id int PRIMARY KEY, UNIQUE (id))")
+        run(conn, "ROLLBACK")
+    db.both("SELECT count(*) FROM pg_constraint WHERE conname::text LIKE 'cu3%'")
+    db.both("CREATE TABLE cu3 (id int PRIMARY KEY, UNIQUE (id))")
+    db.both("SELECT conname::text FROM pg_constraint WHERE conname::text LIKE 'cu3%' ORDER BY 1")
+    db.both("DROP TABLE cu3")
+    db.both("SELECT count(*) FROM pg_constraint WHERE conname::text LIKE 'cu3%'")
+
+
 def index_columns(cl, table):
     """{(shard, node): {index: [columns]}} of every copy (SQLite's own left out)."""
     out = {}

@@ -65,6 +65,11 @@ CONSTANTS = [
     " 1.0000000000000001::numeric NOT IN (1.0::float8, 2.5) AS b, 0.1::float4 IN (0.1) AS c",
     "SELECT count(*) FROM num_money WHERE amt + 0.000000000000000000001 IN"
     " (SELECT amt::float8 FROM num_money WHERE id < 300)",
+    # float4::numeric keeps FLT_DIG (6) significant digits, as float4_numeric
+    "SELECT 0.1::float4::numeric AS a, 1234.5678::real::numeric AS b, (-3.3e-5)::real::numeric AS c,"
+    " 1e-40::real::numeric AS d, 123.456::real::numeric(10,4) AS e, 16777217::real::numeric AS f",
+    "SELECT sum(x::real::numeric) AS a, var_pop(x::real::numeric) AS b FROM (VALUES (0.1), (2.7),"
+    " (1234.5678)) v(x)",
 ]
 
 

@@ -98,8 +98,13 @@ static void test_text_io(void **state)
 	assert_string_equal(err.sqlstate, "22P02");
 	assert_int_equal(mur_num_parse(&a, "1e2000", 6, &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "22003");
-	assert_int_equal(mur_num_parse(&a, "NaN", 3, &err), MUR_ERR);
+	assert_int_equal(mur_num_parse(&a, "Infinity", 8, &err), MUR_ERR);
 	assert_string_equal(err.sqlstate, "0A000");
+	assert_int_equal(mur_num_parse(&a, " nan ", 5, &err), MUR_OK);
+	assert_true(a.nan);
+	assert_string_equal(text_of(&a), "NaN");
+	assert_int_equal(mur_num_parse(&a, "12.5", 4, &err), MUR_OK);
+	assert_false(a.nan);
 	mur_num_clear(&a);
 }
 

@@ -37,7 +37,11 @@ static void test_create_reference(void **state)
 	assert_int_equal(d->nshards, 1);
 	assert_string_equal(d->cols[d->dist_col].name, CAT_HIDDEN_ROWID);
 	/* one shard: a unique key without the distribution column is enforceable */
-	assert_non_null(strstr(p->u.create_table.shard_ddl, "UNIQUE (\"b\")"));
+	assert_non_null(
+		strstr(p->u.create_table.shard_ddl,
+		       "CREATE UNIQUE INDEX IF NOT EXISTS main.\"r1_b_key\" ON \"r1\" (\"b\")"));
+	assert_int_equal(p->u.create_table.nuniques, 1);
+	assert_string_equal(p->u.create_table.uniques[0].name, "r1_b_key");
 	plan_free(p);
 	p = P("CREATE TABLE r2 (a int, b int, PRIMARY KEY (b)) WITH (distribution = reference, "
 	      "shards = 1)");

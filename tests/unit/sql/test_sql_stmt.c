@@ -231,11 +231,12 @@ static void test_create_table(void **state)
 	assert_string_equal(ct->def->cols[1].default_sql, "'x'");
 	assert_string_equal(ct->def->cols[2].default_sql, "mur_now()");
 	assert_int_equal(ct->def->cols[3].type, MT_NUMERIC);
-	assert_string_equal(ct->shard_ddl, "CREATE TABLE IF NOT EXISTS main.\"t\" (\"a\" INTEGER "
-					   "NOT NULL, \"b\" TEXT NOT "
-					   "NULL, \"c\" TEXT, \"d\" TEXT COLLATE mur_numeric, "
-					   "PRIMARY KEY (\"a\"), "
-					   "UNIQUE (\"a\", \"b\")) STRICT");
+	assert_string_equal(ct->shard_ddl,
+			    "CREATE TABLE IF NOT EXISTS main.\"t\" (\"a\" INTEGER "
+			    "NOT NULL, \"b\" TEXT NOT "
+			    "NULL, \"c\" TEXT, \"d\" TEXT COLLATE mur_numeric, "
+			    "PRIMARY KEY (\"a\")) STRICT; CREATE UNIQUE INDEX IF NOT "
+			    "EXISTS main.\"t_a_b_key\" ON \"t\" (\"a\", \"b\")");
 	plan_free(p);
 	p = P("CREATE TABLE t2 (a int, b text, PRIMARY KEY (a, b)) PARTITION BY HASH (b)");
 	assert_int_equal(p->u.create_table.def->dist_col, 1);
