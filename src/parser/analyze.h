@@ -756,6 +756,9 @@ int sql_using_star(sql_ctx *c, sql_query *q);
 /* ---- analyze_subq.c ---- */
 /* A subquery in an expression (SubLink): SE_SUBQ, or an expression over it. */
 sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl);
+/* analyze_rowcmp.c: (a, b) op (c, d) and (a, b) [NOT] IN ((..), ..) as
+ * element comparisons (PostgreSQL's row semantics); NULL on error. */
+sql_expr *sql_row_aexpr(sql_ctx *c, PgQuery__AExpr *a);
 /* FROM (SELECT ...) [AS] alias [(cols)]: one more rte over a ROWS sub. */
 int sql_analyze_from_subselect(sql_ctx *c, sql_query *q, PgQuery__RangeSubselect *rs);
 /* FROM t AS a (x, y) (a table, view or WITH query): as FROM (SELECT *

@@ -11,6 +11,8 @@
  *   x [NOT] IN (SELECT y ...),  SQL_SUB_SET: mur_subq_in(x, set) or
  *   x op ANY / ALL (SELECT y)   mur_subq_cmp(x, set, op, all) over an SE_SUBQ
  *                               holding the distinct values (storage/sqlfn_subq.c)
+ *   (a, b) [NOT] IN / op        rows compared: analyze_rowcmp.c
+ *   (SELECT x, y ...)
  *   FROM (SELECT ...), WITH     merged into the query, or SQL_SUB_ROWS
  *                               (analyze_from_subq.c)
  *   UNION / INTERSECT / EXCEPT  each branch SQL_SUB_ROWS (analyze_setop.c)
@@ -248,6 +250,9 @@ static sql_expr *sublink_kind(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind *ki
 	case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
 		*kind = SQL_SUB_SET;
 		return NULL;
+	case PG_QUERY__SUB_LINK_TYPE__ROWCOMPARE_SUBLINK: /* (a, b) op (SELECT x, y) */
+		*kind = SQL_SUB_SCALAR;
+		return NULL;
 	case PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK:
 		return sql_unsupported(c, "ARRAY (subquery)", sl->location), NULL;
 	default:
@@ -265,12 +270,10 @@ sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl)
 		return sql_unsupported(c, "subqueries in this statement", sl->location), NULL;
 	if (sublink_kind(c, sl, &kind, &all) || mur_error_is_set(c->err))
 		return NULL;
-	if (kind == SQL_SUB_SET && sl->testexpr &&
-	    sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
-		return sql_unsupported(c,
-				       "row comparisons with a subquery ((a, b) IN (SELECT ...))",
-				       sl->location),
-		       NULL;
+	if (sl->testexpr && sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR &&
+	    (kind == SQL_SUB_SET ||
+	     sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ROWCOMPARE_SUBLINK))
+		return sql_row_sublink(c, sl, kind == SQL_SUB_SET, all); /* analyze_rowcmp.c */
 	if (kind != SQL_SUB_SET || !strcmp(sublink_op(sl), all ? "<>" : "=")) {
 		/* correlated by equalities: a semi-join (analyze_semijoin.c) */
 		sql_expr *semi = kind == SQL_SUB_EXISTS   ? sql_exists_semijoin(c, sl)

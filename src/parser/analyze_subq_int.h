@@ -49,6 +49,10 @@ sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate);
  * pairs (grouped by k when t aggregates), t over no row). */
 sql_expr *sql_scalar_semijoin(sql_ctx *c, PgQuery__SubLink *sl);
 
+/* analyze_rowcmp.c: (a, b) [NOT] IN (SELECT x, y ...) (in: 1, all: NOT
+ * IN) or (a, b) op (SELECT x, y ...) (in: 0), the subquery uncorrelated. */
+sql_expr *sql_row_sublink(sql_ctx *c, PgQuery__SubLink *sl, int in, int all);
+
 /* analyze_semifrom.c: s with each FROM table that only filters the others
  * through its primary key turned into an IN subquery (a copy), or s. */
 PgQuery__SelectStmt *sql_semifrom_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
