@@ -344,6 +344,7 @@ typedef struct sql_setop {
 #define SQL_VIEW_TREES_MAX 64
 #define SQL_VIEW_DEPTH_MAX 16
 
+#define SQL_SEMIJOIN_OUTER_KEY 2
 typedef struct sql_sub {
 	sql_sub_kind kind;
 	sql_query *q; /* the subquery, or NULL when it is a set operation: */
@@ -351,7 +352,8 @@ typedef struct sql_sub {
 	sql_expr *ref;    /* SCALAR / SET / EXISTS: the SE_SUBQ standing for it */
 	cat_table *table; /* ROWS: the leader table its rows fill (virtual, "_sub<k>") */
 	int loc;
-	int semijoin; /* SET: the keys of a correlated EXISTS (a semi-join) */
+	int semijoin; /* SET: the keys of a correlated EXISTS (a semi-join); 2
+			 (SQL_SEMIJOIN_OUTER_KEY): the outer table's keys, analyze_outerkey.c */
 } sql_sub;
 
 /* A WITH RECURSIVE query that reads itself (analyze_recursive.c): its

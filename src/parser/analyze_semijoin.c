@@ -32,11 +32,11 @@
 /* Does a FROM item list of the subquery (tables and joins of tables only)
  * give col?  1 yes, 0 no, -1 when it holds something else (a subquery, a
  * WITH query): then nothing is decided. */
-static int from_has(sql_ctx *c, PgQuery__Node *n, const char *tbl, const char *col)
+int sql_subq_from_has(sql_ctx *c, PgQuery__Node *n, const char *tbl, const char *col)
 {
 	if (n->node_case == PG_QUERY__NODE__NODE_JOIN_EXPR) {
-		int l = from_has(c, n->join_expr->larg, tbl, col);
-		int r = l < 0 ? -1 : from_has(c, n->join_expr->rarg, tbl, col);
+		int l = sql_subq_from_has(c, n->join_expr->larg, tbl, col);
+		int r = l < 0 ? -1 : sql_subq_from_has(c, n->join_expr->rarg, tbl, col);
 		return l < 0 || r < 0 ? -1 : l || r;
 	}
 	if (n->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
@@ -71,7 +71,7 @@ static int colref_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node *n)
 	if (r->n_fields == 2 && !(tbl = sql_node_str(r->fields[0])))
 		return 0;
 	for (size_t i = 0; i < s->n_from_clause; i++) {
-		int has = from_has(c, s->from_clause[i], tbl, col);
+		int has = sql_subq_from_has(c, s->from_clause[i], tbl, col);
 		if (has)
 			return has < 0 ? 0 : 1;
 	}
@@ -119,6 +119,8 @@ static PgQuery__Node *res_target(sql_ctx *c, PgQuery__Node *val)
 	PgQuery__ResTarget *rt = sql_alloc(c, sizeof *rt);
 	if (!n || !rt)
 		return NULL;
+	pg_query__node__init(n); /* walkers read descriptors (analyze_semifrom.c) */
+	pg_query__res_target__init(rt);
 	rt->val = val;
 	rt->location = -1;
 	n->node_case = PG_QUERY__NODE__NODE_RES_TARGET;
@@ -135,8 +137,12 @@ static PgQuery__Node *semi_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Nod
 	PgQuery__SelectStmt *copy = sql_alloc(c, sizeof *copy);
 	PgQuery__BoolExpr *be = sql_alloc(c, sizeof *be);
 	PgQuery__Node **tl = sql_alloc(c, sizeof *tl * (size_t)ntarget);
-	if (!node || !b || !copy || !be || !tl ||
-	    !(be->args = sql_alloc(c, sizeof(PgQuery__Node *) * (size_t)n)))
+	if (!node || !b || !copy || !be || !tl)
+		return NULL;
+	pg_query__node__init(node);
+	pg_query__node__init(b);
+	pg_query__bool_expr__init(be);
+	if (!(be->args = sql_alloc(c, sizeof(PgQuery__Node *) * (size_t)n)))
 		return NULL;
 	for (int i = 0; i < n; i++) {
 		int skip = 0;
@@ -280,6 +286,9 @@ static PgQuery__Node *false_node(sql_ctx *c)
 	PgQuery__Boolean *b = sql_alloc(c, sizeof *b);
 	if (!n || !k || !b)
 		return NULL;
+	pg_query__node__init(n);
+	pg_query__a__const__init(k);
+	pg_query__boolean__init(b);
 	k->val_case = PG_QUERY__A__CONST__VAL_BOOLVAL;
 	k->boolval = b;
 	k->location = -1;

@@ -7,7 +7,8 @@
  *   (SELECT x ...)              SQL_SUB_SCALAR: an SE_SUBQ of x's type
  *   EXISTS (SELECT ...)         SQL_SUB_EXISTS: an SE_SUBQ of type boolean
  *                               (correlated by one equality: a semi-join,
- *                               analyze_semijoin.c)
+ *                               analyze_semijoin.c; otherwise by the outer
+ *                               table's key: analyze_outerkey.c)
  *   x [NOT] IN (SELECT y ...),  SQL_SUB_SET: mur_subq_in(x, set) or
  *   x op ANY / ALL (SELECT y)   mur_subq_cmp(x, set, op, all) over an SE_SUBQ
  *                               holding the distinct values (storage/sqlfn_subq.c)
@@ -275,10 +276,15 @@ sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl)
 	     sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ROWCOMPARE_SUBLINK))
 		return sql_row_sublink(c, sl, kind == SQL_SUB_SET, all); /* analyze_rowcmp.c */
 	if (kind != SQL_SUB_SET || !strcmp(sublink_op(sl), all ? "<>" : "=")) {
-		/* correlated by equalities: a semi-join (analyze_semijoin.c) */
-		sql_expr *semi = kind == SQL_SUB_EXISTS   ? sql_exists_semijoin(c, sl)
-				 : kind == SQL_SUB_SCALAR ? sql_scalar_semijoin(c, sl)
-							  : sql_in_semijoin(c, sl, all);
+		/* correlated by equalities: a semi-join (analyze_semijoin.c); by
+		 * anything else: by the outer table's key (analyze_outerkey.c) */
+		sql_expr *semi = sql_outerkey_semijoin(c, sl, kind, all, 0);
+		if (!semi && !mur_error_is_set(c->err))
+			semi = kind == SQL_SUB_EXISTS   ? sql_exists_semijoin(c, sl)
+			       : kind == SQL_SUB_SCALAR ? sql_scalar_semijoin(c, sl)
+							: sql_in_semijoin(c, sl, all);
+		if (!semi && !mur_error_is_set(c->err))
+			semi = sql_outerkey_semijoin(c, sl, kind, all, 1);
 		if (semi || mur_error_is_set(c->err))
 			return semi;
 	}

@@ -49,6 +49,17 @@ sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate);
  * pairs (grouped by k when t aggregates), t over no row). */
 sql_expr *sql_scalar_semijoin(sql_ctx *c, PgQuery__SubLink *sl);
 
+/* analyze_semijoin.c: does FROM item n give column col (of table tbl
+ * when tbl)?  1 yes, 0 no, -1 when it holds something else than tables
+ * (a subquery, a WITH query): undecided. */
+int sql_subq_from_has(sql_ctx *c, PgQuery__Node *n, const char *tbl, const char *col);
+/* analyze_outerkey.c: a correlated EXISTS / [NOT] IN / scalar subquery
+ * over one outer table with a primary key, decorrelated by that key (its
+ * outer columns read from a copy of the table joined in); NULL when not
+ * taken (c->err untouched) or on error.  Unless after_keys, not taken
+ * when the key-set rewrite (analyze_semijoin.c) may take it. */
+sql_expr *sql_outerkey_semijoin(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind kind, int all,
+				int after_keys);
 /* analyze_rowcmp.c: (a, b) [NOT] IN (SELECT x, y ...) (in: 1, all: NOT
  * IN) or (a, b) op (SELECT x, y ...) (in: 0), the subquery uncorrelated. */
 sql_expr *sql_row_sublink(sql_ctx *c, PgQuery__SubLink *sl, int in, int all);
