@@ -269,6 +269,7 @@ typedef struct sql_query {
 	sql_expr *limit, *offset;
 	int distinct;
 	int has_agg;            /* aggregates or GROUP BY present */
+	int grouped_written;    /* GROUP BY or HAVING written: known before the select list */
 	int is_virtual;         /* FROM names only murphy.* virtual tables (or nothing) */
 	int locks_rows;         /* sql_lock_rows: FOR UPDATE / NO KEY UPDATE / SHARE / KEY
 			   SHARE: in a transaction block its shards' locks are

@@ -24,7 +24,7 @@
  * Taken only when every name is sure (resolved as SQL scopes them, from
  * the innermost FROM out): all outer columns of one table of the query
  * around it (not a merged subquery, not on the null-extended side of an
- * outer join), that table with a primary key (one column; two for
+ * outer join, the query not grouped: GROUP BY or HAVING), that table with a primary key (one column; two for
  * EXISTS), no FROM item of the subquery named as it, no WITH, subquery or
  * function in the subquery's FROM, no aggregate over outer columns only
  * (PostgreSQL's outer aggregate).  Otherwise nothing is rewritten and the
@@ -428,6 +428,8 @@ static int primary_key(const cat_table *t, int *cols)
 static int outer_table_ok(const sql_query *q, int t)
 {
 	const sql_rte *rt = &q->rtes[t];
+	if (q->grouped_written) /* its rows are groups: no key stands for one */
+		return 0;
 	if (rt->merged || rt->join_left || rt->series || rt->rec || rt->rec_work || rt->values)
 		return 0;
 	for (int i = t + 1; i < q->nrte; i++)

@@ -738,6 +738,7 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	c->n_window_clause = s->n_window_clause;
 	q->distinct = s->n_distinct_clause > 0 &&
 		      s->distinct_clause[0]->node_case == PG_QUERY__NODE__NODE__NOT_SET;
+	q->grouped_written = s->n_group_clause > 0 || s->having_clause;
 	q->locks_rows = locking_strength(s);
 	q->locks_name = locking_name(s);
 	rc = sql_analyze_window_clause(c);

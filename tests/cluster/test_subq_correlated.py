@@ -72,6 +72,19 @@ CORRELATED = [
     "SELECT id, (SELECT count(DISTINCT f.v) FROM cf f WHERE f.oid >= o.a) AS d FROM co o",
     "SELECT count(*) FROM co o WHERE EXISTS (SELECT 1 FROM cf f WHERE f.v > o.a) "
     "AND o.b IS NOT NULL",
+    # the outer table again inside, names unqualified (each must stay the inner one's)
+    "SELECT id FROM co o WHERE b >= (SELECT avg(b) FROM co WHERE a <= o.a)",
+    "SELECT id, (SELECT count(*) FROM co WHERE a < o.a AND b = o.b) AS n FROM co o",
+    "SELECT id FROM co WHERE EXISTS (SELECT 1 FROM cf JOIN cr ON cr.id = cf.oid WHERE w > a)",
+    "SELECT id FROM co o WHERE EXISTS (SELECT 1 FROM cf f JOIN cf g USING (oid) WHERE g.v > o.a)",
+    # in a JOIN's ON, beside another table
+    "SELECT o.id, f.fid FROM co o JOIN cf f ON f.oid = o.id "
+    "AND EXISTS (SELECT 1 FROM cf g WHERE g.v > o.a)",
+    "SELECT o.id, r.tag FROM co o, cr r WHERE r.id = o.id "
+    "AND NOT EXISTS (SELECT 1 FROM cf g WHERE g.v > o.a)",
+    # two levels, NOT EXISTS both
+    "SELECT id FROM co o WHERE NOT EXISTS (SELECT 1 FROM cf f WHERE f.oid = o.id AND "
+    "NOT EXISTS (SELECT 1 FROM co o2 WHERE o2.id = f.v AND o2.b = o.b))",
 ]
 
 
@@ -93,6 +106,16 @@ def test_explain_names_the_strategy(db):
     assert "correlated subquery as a semi-join" in text, text
 
 
+def test_parameters_and_repeats(db):
+    """Parameters reach the rewritten subquery; the statement run again
+    (its parse tree cached, other numbers) answers anew."""
+    sql = "SELECT id FROM co o WHERE EXISTS (SELECT 1 FROM cf f WHERE f.v > o.a + %s)"
+    for k in (0, 3, 0, -1):
+        db.both(sql, (k,))
+    for k in (1, 4, 2):
+        db.both("SELECT id, (SELECT count(*) FROM cf f WHERE f.v < o.a + %d) AS n FROM co o" % k)
+
+
 @pytest.mark.parametrize("sql, sqlstate", [
     ("SELECT id, (SELECT f.v FROM cf f WHERE f.oid < o.id) FROM co o", "21000"),
 ])
@@ -108,6 +131,11 @@ def test_correlated_errors_like_postgres(db, sql, sqlstate):
     ("SELECT id, (SELECT max(o.a) FROM cf f WHERE f.v > 1) FROM co o", "correlated subqueries"),
     # outer columns of two tables
     ("SELECT o.id FROM co o, cr r WHERE EXISTS (SELECT 1 FROM cf f WHERE f.v > o.a AND f.v < r.w)",
+     "correlated subqueries"),
+    # a grouped query: its rows are groups, not the table's rows
+    ("SELECT b, count(*) FROM co o GROUP BY b HAVING EXISTS (SELECT 1 FROM cf f WHERE f.v > o.b)",
+     "correlated subqueries"),
+    ("SELECT b, (SELECT count(*) FROM cf f WHERE f.v < o.b) FROM co o GROUP BY b",
      "correlated subqueries"),
     # on the null-extended side of an outer join
     ("SELECT r.id FROM cr r LEFT JOIN co o ON o.id = r.id WHERE EXISTS "
