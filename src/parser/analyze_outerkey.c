@@ -24,8 +24,9 @@
  * Taken only when every name is sure (resolved as SQL scopes them, from
  * the innermost FROM out): all outer columns of one table of the query
  * around it (not a merged subquery, not on the null-extended side of an
- * outer join, the query not grouped: GROUP BY or HAVING), that table with a primary key (one column; two for
- * EXISTS), no FROM item of the subquery named as it, no WITH, subquery or
+ * outer join, the query not grouped: GROUP BY or HAVING), that table with
+ * a primary key of one column (two for EXISTS) or none (murphy's hidden
+ * row id then stands for its rows), no FROM item of the subquery named as it, no WITH, subquery or
  * function in the subquery's FROM, no aggregate over outer columns only
  * (PostgreSQL's outer aggregate).  Otherwise nothing is rewritten and the
  * subquery is refused with 0A000 as before.  The original parse tree (the
@@ -410,16 +411,23 @@ static PgQuery__Node *table_again(sql_ctx *c, const cat_table *t, const char *al
 }
 
 /* The outer table's primary key columns (at most 2): how many, 0 when
- * it has none or more. */
+ * it has more.  A table without one has murphy's hidden row id, unique
+ * (its shards' SQLite key, drawn from the leader's time ids:
+ * leader/lead_write.c): that one column. */
 static int primary_key(const cat_table *t, int *cols)
 {
-	int n = 0;
-	for (int i = 0; i < t->ncols; i++)
+	int n = 0, hidden = -1;
+	for (int i = 0; i < t->ncols; i++) {
+		if (t->cols[i].hidden && !strcmp(t->cols[i].name, CAT_HIDDEN_ROWID))
+			hidden = i;
 		if (t->cols[i].primary_key) {
 			if (n == 2)
 				return 0;
 			cols[n++] = i;
 		}
+	}
+	if (n == 0 && hidden >= 0)
+		cols[n++] = hidden;
 	return n;
 }
 

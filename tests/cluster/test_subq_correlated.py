@@ -19,12 +19,14 @@ R = [(1, "a", 3), (2, "b", None), (3, "c", 8)]
 
 @pytest.fixture(scope="module", autouse=True)
 def loaded(db):
-    for t in ("co", "cf", "cr", "cempty", "cnopk"):
+    for t in ("co", "cf", "cr", "cempty", "cnopk", "ck"):
         db.exec_both("DROP TABLE IF EXISTS %s" % t)
     db.exec_both("CREATE TABLE co (id int PRIMARY KEY, a int, b int)")
     db.exec_both("CREATE TABLE cf (fid int PRIMARY KEY, oid int, v int)")
     db.exec_both("CREATE TABLE cempty (id int PRIMARY KEY, v int)")
     db.exec_both("CREATE TABLE cnopk (a int, b int)")
+    db.exec_both("CREATE TABLE ck (k1 int, k2 int, x int, PRIMARY KEY (k1, k2))")
+    db.exec_both("INSERT INTO ck VALUES (1, 1, 2), (1, 2, 9), (2, 1, NULL), (5, 5, 0)")
     db.murphy("CREATE TABLE cr (id int PRIMARY KEY, tag text, w int)" + REF)
     db.p.cursor().execute("CREATE TABLE cr (id int PRIMARY KEY, tag text, w int)")
     for row in O:
@@ -33,7 +35,7 @@ def loaded(db):
         db.exec_both("INSERT INTO cf VALUES (%s, %s, %s)", row)
     for row in R:
         db.exec_both("INSERT INTO cr VALUES (%s, %s, %s)", row)
-    db.exec_both("INSERT INTO cnopk VALUES (1, 2), (1, 2), (NULL, 3)")
+    db.exec_both("INSERT INTO cnopk VALUES (1, 2), (1, 2), (NULL, 3), (5, NULL), (8, 1)")
     return db
 
 
@@ -82,6 +84,13 @@ CORRELATED = [
     "AND EXISTS (SELECT 1 FROM cf g WHERE g.v > o.a)",
     "SELECT o.id, r.tag FROM co o, cr r WHERE r.id = o.id "
     "AND NOT EXISTS (SELECT 1 FROM cf g WHERE g.v > o.a)",
+    # no primary key: murphy's hidden row id stands for each row (duplicates kept)
+    "SELECT a, b FROM cnopk n WHERE EXISTS (SELECT 1 FROM cf f WHERE f.v > n.a)",
+    "SELECT a, (SELECT count(*) FROM cf f WHERE f.v > n.a) AS c FROM cnopk n",
+    "SELECT a, b FROM cnopk n WHERE a NOT IN (SELECT f.oid FROM cf f WHERE f.v > n.b)",
+    # a key of two columns
+    "SELECT k1, k2 FROM ck WHERE EXISTS (SELECT 1 FROM cf f WHERE f.v > ck.x AND f.oid = ck.k1)",
+    "SELECT k1, k2 FROM ck WHERE NOT EXISTS (SELECT 1 FROM cf f WHERE f.v BETWEEN ck.k2 AND ck.x)",
     # two levels, NOT EXISTS both
     "SELECT id FROM co o WHERE NOT EXISTS (SELECT 1 FROM cf f WHERE f.oid = o.id AND "
     "NOT EXISTS (SELECT 1 FROM co o2 WHERE o2.id = f.v AND o2.b = o.b))",
@@ -124,8 +133,8 @@ def test_correlated_errors_like_postgres(db, sql, sqlstate):
 
 
 @pytest.mark.parametrize("sql, words", [
-    # no primary key to stand for the outer row
-    ("SELECT a FROM cnopk n WHERE EXISTS (SELECT 1 FROM cf f WHERE f.v > n.a)",
+    # a key of two columns: EXISTS only
+    ("SELECT k1 FROM ck WHERE x > (SELECT count(*) FROM cf f WHERE f.v > ck.k2)",
      "correlated subqueries"),
     # an aggregate of the outer query's columns
     ("SELECT id, (SELECT max(o.a) FROM cf f WHERE f.v > 1) FROM co o", "correlated subqueries"),
