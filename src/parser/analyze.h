@@ -436,6 +436,8 @@ typedef struct sql_ctx {
 	int subq_ok;
 	sql_sub *subs; /* SQL_SUBS_MAX, allocated at the first */
 	int nsubs;
+	const char *corr_why;           /* why the last correlated subquery was not decorrelated
+				 (analyze_outerkey.c; the 0A000's hint), or NULL */
 	sql_query *outer[SQL_NEST_MAX]; /* the enclosing queries' scopes, innermost last */
 	int nouter;
 	sql_cte ctes[SQL_CTES_MAX]; /* WITH queries in scope, innermost last */

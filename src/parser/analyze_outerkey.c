@@ -42,8 +42,9 @@
 
 typedef struct okey {
 	sql_ctx *c;
-	int t;      /* the outer table: an rte of c->q, -1 none yet */
-	int unsure; /* a name not surely resolved: no rewrite */
+	int t;           /* the outer table: an rte of c->q, -1 none yet */
+	int unsure;      /* a name not surely resolved: no rewrite */
+	const char *why; /* for the 0A000's hint (sql_ctx.corr_why) */
 	int nrefs;
 	int ninner; /* names resolved inside the subquery */
 	const PgQuery__ColumnRef *refs[OKEY_REFS_MAX];
@@ -100,6 +101,18 @@ static int is_aggregate(const PgQuery__FuncCall *f)
 	return 0;
 }
 
+static int aggregate_call(const ProtobufCMessage *m, const void *arg)
+{
+	(void)arg;
+	return m->descriptor == &pg_query__func_call__descriptor &&
+	       (is_aggregate((const PgQuery__FuncCall *)m) || ((const PgQuery__FuncCall *)m)->over);
+}
+
+int sql_tree_has_aggregate(const PgQuery__Node *n)
+{
+	return n && sql_tree_any(&n->base, aggregate_call, NULL);
+}
+
 /* Is the name an output column of scope s (ORDER BY may name one)? */
 static int target_named(const PgQuery__SelectStmt *s, const char *col)
 {
@@ -140,6 +153,8 @@ static void own_name(okey *k, const PgQuery__ColumnRef *r, PgQuery__Node *n, con
 	const char *alias = alias_with(k->c, n, col);
 	if (!alias || k->nown == OKEY_REFS_MAX) {
 		k->unsure = 1;
+		k->why = "a column it names unqualified comes from a join with USING, NATURAL or "
+			 "an alias";
 		return;
 	}
 	k->own[k->nown] = r;
@@ -174,6 +189,7 @@ static void resolve(okey *k, const PgQuery__ColumnRef *r)
 	if (r->n_fields > 2 || !(col = sql_node_str(r->fields[r->n_fields - 1])) ||
 	    (r->n_fields == 2 && !(tbl = sql_node_str(r->fields[0])))) {
 		k->unsure = 1;
+		k->why = "it names a whole row or a column by schema";
 		return;
 	}
 	for (int s = k->nscopes - 1; s >= 0; s--) {
@@ -184,8 +200,10 @@ static void resolve(okey *k, const PgQuery__ColumnRef *r)
 		}
 		for (size_t i = 0; i < sc->n_from_clause; i++) {
 			int has = sql_subq_from_has(k->c, sc->from_clause[i], tbl, col);
-			if (has < 0)
+			if (has < 0) {
 				k->unsure = 1;
+				k->why = "its FROM holds a subquery, a WITH query or a function";
+			}
 			if (has) {
 				k->ninner++;
 				if (has > 0 && !tbl && s == 0)
@@ -197,6 +215,10 @@ static void resolve(okey *k, const PgQuery__ColumnRef *r)
 	t = outer_rte(k, tbl, col);
 	if (t < 0 || (k->t >= 0 && k->t != t) || k->nrefs == OKEY_REFS_MAX) {
 		k->unsure = 1; /* another level's, two tables', unknown: not ours */
+		k->why = t >= 0 && k->t >= 0 && k->t != t
+				 ? "it reads columns of two tables of the query around it"
+				 : "it reads a column of a query further out, or of a subquery in "
+				   "FROM merged into the query around it";
 		return;
 	}
 	k->t = t;
@@ -240,6 +262,7 @@ static void walk(okey *k, const ProtobufCMessage *m)
 		const PgQuery__SelectStmt *s = (const PgQuery__SelectStmt *)m;
 		if (k->nscopes == OKEY_SCOPES_MAX || s->with_clause) {
 			k->unsure = 1;
+			k->why = "it holds a WITH clause or nests too deep";
 			return;
 		}
 		k->scopes[k->nscopes++] = s;
@@ -249,13 +272,17 @@ static void walk(okey *k, const ProtobufCMessage *m)
 		   d == &pg_query__range_function__descriptor ||
 		   d == &pg_query__common_table_expr__descriptor) {
 		k->unsure = 1;
+		k->why = "its FROM holds a subquery, a WITH query or a function";
 	} else if (d == &pg_query__func_call__descriptor) {
 		int nrefs = k->nrefs, ninner = k->ninner;
 		walk_fields(k, m);
 		/* an aggregate of outer columns alone is the outer query's */
 		if (k->nrefs > nrefs && k->ninner == ninner &&
-		    is_aggregate((const PgQuery__FuncCall *)m))
+		    is_aggregate((const PgQuery__FuncCall *)m)) {
 			k->unsure = 1;
+			k->why = "it aggregates columns of the query around it only (an aggregate "
+				 "of that query)";
+		}
 	} else {
 		walk_fields(k, m);
 	}
@@ -495,8 +522,23 @@ static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectS
 	PgQuery__Node *sub, **from;
 	PgQuery__SubLink *sl2;
 	const char *alias;
-	if (npk == 0 || npk > npk_max || !outer_table_ok(c->q, k->t) || from_names(c, s, rt->alias))
+	if (npk == 0 || npk > npk_max) {
+		k->why = "the table around it has a primary key of more than one column (two "
+			 "for EXISTS)";
 		return NULL;
+	}
+	if (!outer_table_ok(c->q, k->t)) {
+		k->why =
+			c->q->grouped_written
+				? "the query around it is grouped (GROUP BY or HAVING)"
+				: "the table around it is null-extended by an outer join, or not a "
+				  "table";
+		return NULL;
+	}
+	if (from_names(c, s, rt->alias)) {
+		k->why = "a FROM item of the subquery has the name of the table around it";
+		return NULL;
+	}
 	snprintf(name, sizeof name, "murphy_outer%d_%d", c->nouter, c->nsubs);
 	if (!(alias = sql_strdup(c, name)) ||
 	    !(sub = new_node(c, PG_QUERY__NODE__NODE_SELECT_STMT)) ||
@@ -557,16 +599,27 @@ sql_expr *sql_outerkey_semijoin(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind k
 	PgQuery__SubLink *sl2;
 	sql_expr *e;
 	int oom = 0, nsubs = c->nsubs;
-	if (!s || !c->q || s->op != PG_QUERY__SET_OPERATION__SETOP_NONE)
+	c->corr_why = NULL;
+	if (!s || !c->q || s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) {
+		c->corr_why = s ? "it is a set operation (UNION, INTERSECT, EXCEPT)" : NULL;
 		return NULL;
+	}
 	walk(&k, &s->base);
-	if (k.unsure || k.nrefs == 0 || (!after_keys && refs_all_keys(&k, s)))
+	if (k.unsure || k.nrefs == 0 || (!after_keys && refs_all_keys(&k, s))) {
+		c->corr_why = k.unsure ? k.why : NULL;
 		return NULL; /* not correlated, unsure, or the key-set rewrite's */
-	if (!(sl2 = rewrite(&k, sl, s, kind == SQL_SUB_EXISTS ? 2 : 1, &oom)))
+	}
+	if (!(sl2 = rewrite(&k, sl, s, kind == SQL_SUB_EXISTS ? 2 : 1, &oom))) {
+		c->corr_why = k.why;
 		return NULL; /* on OOM sql_alloc has set c->err */
+	}
 	e = kind == SQL_SUB_EXISTS   ? sql_exists_semijoin(c, sl2)
 	    : kind == SQL_SUB_SCALAR ? sql_scalar_semijoin(c, sl2)
 				     : sql_in_semijoin(c, sl2, all);
+	if (!e && !mur_error_is_set(c->err))
+		c->corr_why =
+			"the subquery has GROUP BY, HAVING, LIMIT, OFFSET, DISTINCT, a window "
+			"or WITH, or EXISTS / IN over an aggregate";
 	for (int i = nsubs; e && i < c->nsubs; i++)
 		if (c->subs[i].semijoin)
 			c->subs[i].semijoin = SQL_SEMIJOIN_OUTER_KEY;

@@ -230,6 +230,7 @@ sql_expr *sql_row_sublink(sql_ctx *c, PgQuery__SubLink *sl, int in, int all)
 	for (int i = 0; i < n; i++)
 		if (!(x[i] = sql_analyze_expr(c, row->args[i])))
 			return NULL;
+	c->corr_why = "a row comparison with a subquery is taken only uncorrelated";
 	if (sql_analyze_nested(c, sl->subselect, &q, &so, sl->location) != MUR_OK)
 		return NULL;
 	if (!q)

@@ -215,9 +215,13 @@ static sql_expr *semi_keys(sql_ctx *c, PgQuery__SubLink *sl, PgQuery__SelectStmt
 	PgQuery__Node *sub = semi_side(c, s, cj, n, at, ncorr, inner, nkeys);
 	sql_query *q;
 	sql_setop *so;
-	int k;
+	int k, nsubs = c->nsubs;
 	if (!sub || sql_analyze_nested(c, sub, &q, &so, sl->location) != MUR_OK)
 		return NULL;
+	if (q->has_agg || q->nwindow) { /* an IN's value computed over rows: not this shape */
+		sql_subq_rollback(c, nsubs);
+		return NULL;
+	}
 	sql_sub_set_shape(q);
 	for (int i = 0; i < nkeys; i++)
 		if (sql_unify_compare(c, "=", &x[i], &q->targets[i].e, sl->location) != MUR_OK ||
@@ -265,9 +269,10 @@ sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate)
 	PgQuery__SelectStmt *s;
 	sql_expr *x[SEMI_KEYS_MAX], *set, *in;
 	int n = 0, at[SEMI_KEYS_MAX];
-	if (!(s = semi_candidate(c, sl, one, &cj, &n, 1)) || s->n_target_list != 1 ||
+	if (!(s = semi_candidate(c, sl, one, &cj, &n, 0)) || s->n_target_list != 1 ||
+	    sql_tree_has_aggregate(s->target_list[0]) ||
 	    correlations(c, s, cj, n, at, inner, outer) != 1)
-		return NULL;
+		return NULL; /* any value but an aggregate's */
 	inner[1] = inner[0];
 	inner[0] = s->target_list[0]->res_target->val;
 	if (!(x[0] = sql_analyze_expr(c, sl->testexpr)) ||

@@ -78,8 +78,14 @@ static int correlated(sql_ctx *c, const char *col, const char *tbl, int loc)
 			 "The subquery refers to column \"%s\" of the query around it (table "
 			 "\"%s\").",
 			 col, tbl);
-	mur_error_hint(c->err, "Write it as a join, or as an uncorrelated subquery (IN, EXISTS "
-			       "over the whole table).");
+	if (c->corr_why)
+		mur_error_hint(c->err,
+			       "It is not decorrelated: %s. Write it as a join, or as an "
+			       "uncorrelated subquery.",
+			       c->corr_why);
+	else
+		mur_error_hint(c->err, "Write it as a join, or as an uncorrelated subquery (IN, "
+				       "EXISTS over the whole table).");
 	return MUR_ERR;
 }
 
@@ -275,6 +281,7 @@ sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl)
 	    (kind == SQL_SUB_SET ||
 	     sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ROWCOMPARE_SUBLINK))
 		return sql_row_sublink(c, sl, kind == SQL_SUB_SET, all); /* analyze_rowcmp.c */
+	c->corr_why = "it is compared by ANY / ALL with another operator than IN's";
 	if (kind != SQL_SUB_SET || !strcmp(sublink_op(sl), all ? "<>" : "=")) {
 		/* correlated by equalities: a semi-join (analyze_semijoin.c); by
 		 * anything else: by the outer table's key (analyze_outerkey.c) */

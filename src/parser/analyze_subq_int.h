@@ -60,6 +60,9 @@ int sql_subq_from_has(sql_ctx *c, PgQuery__Node *n, const char *tbl, const char 
  * when the key-set rewrite (analyze_semijoin.c) may take it. */
 sql_expr *sql_outerkey_semijoin(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind kind, int all,
 				int after_keys);
+/* analyze_outerkey.c: does n call an aggregate (by PostgreSQL's names)
+ * or a window function? */
+int sql_tree_has_aggregate(const PgQuery__Node *n);
 /* analyze_rowcmp.c: (a, b) [NOT] IN (SELECT x, y ...) (in: 1, all: NOT
  * IN) or (a, b) op (SELECT x, y ...) (in: 0), the subquery uncorrelated. */
 sql_expr *sql_row_sublink(sql_ctx *c, PgQuery__SubLink *sl, int in, int all);

@@ -62,6 +62,10 @@ CORRELATED = [
     "SELECT id, o.a NOT IN (SELECT f.v FROM cf f WHERE f.fid > o.id) AS n FROM co o",
     "SELECT id FROM co o WHERE o.a NOT IN (SELECT f.v FROM cf f WHERE f.v IS NOT NULL "
     "AND f.oid <> o.id)",
+    "SELECT id FROM co o WHERE o.b IN (SELECT f.v * 10 FROM cf f WHERE f.oid = o.id)",
+    "SELECT id, o.b NOT IN (SELECT f.v + o.a FROM cf f WHERE f.fid <> o.id) AS n FROM co o",
+    "SELECT id FROM co o WHERE o.a + 1 IN (SELECT coalesce(f.v, 0) + 1 FROM cf f "
+    "WHERE f.oid <= o.id)",
     # scalar subqueries: aggregates over no row, NULLs, in WHERE and HAVING-free lists
     "SELECT id, (SELECT sum(f.v) FROM cf f WHERE f.oid <= o.a) AS s, "
     "(SELECT max(f.fid) FROM cf f WHERE f.v > o.a) AS m FROM co o",
@@ -141,6 +145,9 @@ def test_correlated_errors_like_postgres(db, sql, sqlstate):
     # outer columns of two tables
     ("SELECT o.id FROM co o, cr r WHERE EXISTS (SELECT 1 FROM cf f WHERE f.v > o.a AND f.v < r.w)",
      "correlated subqueries"),
+    # IN over an aggregate
+    ("SELECT id FROM co o WHERE o.a IN (SELECT max(f.v) FROM cf f WHERE f.oid = o.id)",
+     "correlated subqueries"),
     # a grouped query: its rows are groups, not the table's rows
     ("SELECT b, count(*) FROM co o GROUP BY b HAVING EXISTS (SELECT 1 FROM cf f WHERE f.v > o.b)",
      "correlated subqueries"),
@@ -158,3 +165,5 @@ def test_still_refused_is_0a000(db, sql, words):
         err = e
     assert err is not None and err.pgcode == "0A000", "%s: %r" % (sql, err)
     assert words in str(err), str(err)
+    assert err.diag.message_hint and "It is not decorrelated: " in err.diag.message_hint, \
+        err.diag.message_hint
