@@ -523,8 +523,10 @@ static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectS
 	PgQuery__SubLink *sl2;
 	const char *alias;
 	if (npk == 0 || npk > npk_max) {
-		k->why = "the table around it has a primary key of more than one column (two "
-			 "for EXISTS)";
+		k->why = npk ? "the table around it has a primary key of more than one column "
+			       "(two for EXISTS)"
+			     : "the rows around it (a subquery's or WITH query's) have no key "
+			       "that stands for each";
 		return NULL;
 	}
 	if (!outer_table_ok(c->q, k->t)) {
