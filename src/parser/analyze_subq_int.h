@@ -67,6 +67,10 @@ int sql_tree_has_aggregate(const PgQuery__Node *n);
  * IN) or (a, b) op (SELECT x, y ...) (in: 0), the subquery uncorrelated. */
 sql_expr *sql_row_sublink(sql_ctx *c, PgQuery__SubLink *sl, int in, int all);
 
+/* analyze_lateral.c: s with its one LATERAL subquery that only filters
+ * and projects flattened into it (a copy), or s. */
+PgQuery__SelectStmt *sql_lateral_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
+
 /* analyze_semifrom.c: s with each FROM table that only filters the others
  * through its primary key turned into an IN subquery (a copy), or s. */
 PgQuery__SelectStmt *sql_semifrom_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
