@@ -46,28 +46,6 @@ typedef struct lateral {
 	int unsure;
 } lateral;
 
-static PgQuery__Node *new_node(sql_ctx *c, PgQuery__Node__NodeCase kind)
-{
-	PgQuery__Node *n = sql_alloc(c, sizeof *n);
-	if (!n)
-		return NULL;
-	pg_query__node__init(n);
-	n->node_case = kind;
-	return n;
-}
-
-static PgQuery__Node *string_node(sql_ctx *c, const char *s)
-{
-	PgQuery__Node *n = new_node(c, PG_QUERY__NODE__NODE_STRING);
-	PgQuery__String *str = sql_alloc(c, sizeof *str);
-	if (!n || !str)
-		return NULL;
-	pg_query__string__init(str);
-	str->sval = (char *)s;
-	n->string = str;
-	return n;
-}
-
 static const char *rv_name(const PgQuery__Node *n)
 {
 	const PgQuery__RangeVar *rv = n->range_var;
@@ -141,11 +119,12 @@ static int plain_sub(lateral *l)
 
 /* A copy of column reference r with an unqualified name of one of the
  * subquery's tables qualified; NULL (l->unsure) when two have it. */
-static PgQuery__Node *qualified(lateral *l, PgQuery__Node *n)
+static PgQuery__Node *qualified(void *arg, PgQuery__Node *n)
 {
-	PgQuery__ColumnRef *r = n->column_ref, *nr;
+	lateral *l = arg;
+	PgQuery__ColumnRef *r = n->column_ref;
 	const char *col = r->n_fields == 1 ? sql_node_str(r->fields[0]) : NULL, *tbl = NULL;
-	PgQuery__Node *copy, **f;
+	PgQuery__Node *copy;
 	if (!col)
 		return n; /* qualified, or a star (refused by the caller) */
 	for (size_t i = 0; i < l->sub->n_from_clause; i++) {
@@ -159,81 +138,9 @@ static PgQuery__Node *qualified(lateral *l, PgQuery__Node *n)
 	}
 	if (!tbl)
 		return n; /* the outer query's */
-	if (!(copy = new_node(l->c, PG_QUERY__NODE__NODE_COLUMN_REF)) ||
-	    !(nr = sql_alloc(l->c, sizeof *nr)) || !(f = sql_alloc(l->c, 2 * sizeof *f)) ||
-	    !(f[0] = string_node(l->c, tbl)))
-		return NULL;
-	*nr = *r;
-	f[1] = r->fields[0];
-	nr->fields = f;
-	nr->n_fields = 2;
-	copy->column_ref = nr;
+	if ((copy = sql_pt_colref(l->c, tbl, r->fields[0])))
+		copy->column_ref->location = r->location;
 	return copy;
-}
-
-typedef PgQuery__Node *(*lateral_fn)(lateral *l, PgQuery__Node *n);
-
-/* A copy of tree n with every column reference given to fn (which
- * answers it or its replacement); NULL on OOM or when l->unsure. */
-static PgQuery__Node *map_tree(lateral *l, PgQuery__Node *n, lateral_fn fn);
-
-static ProtobufCMessage *map_msg(lateral *l, const ProtobufCMessage *m, lateral_fn fn);
-
-/* A child message: a Node through map_tree, any other copied. */
-static ProtobufCMessage *map_child(lateral *l, ProtobufCMessage *m, lateral_fn fn)
-{
-	if (m && m->descriptor == &pg_query__node__descriptor)
-		return (ProtobufCMessage *)map_tree(l, (PgQuery__Node *)m, fn);
-	return map_msg(l, m, fn);
-}
-
-/* A copy of message m, its Node children through map_tree. */
-static ProtobufCMessage *map_msg(lateral *l, const ProtobufCMessage *m, lateral_fn fn)
-{
-	const ProtobufCMessageDescriptor *d;
-	ProtobufCMessage *cp;
-	char *base;
-	if (!m || !m->descriptor)
-		return (ProtobufCMessage *)m;
-	d = m->descriptor;
-	if (!(cp = sql_alloc(l->c, d->sizeof_message)))
-		return NULL;
-	memcpy(cp, m, d->sizeof_message);
-	base = (char *)cp;
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-			continue;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t cnt = *(const size_t *)(base + f->quantifier_offset);
-			ProtobufCMessage **v = *(ProtobufCMessage ***)(base + f->offset), **nv;
-			if (!cnt)
-				continue;
-			if (!(nv = sql_alloc(l->c, cnt * sizeof *nv)))
-				return NULL;
-			for (size_t j = 0; j < cnt; j++)
-				if (!(nv[j] = map_child(l, v[j], fn)) && v[j])
-					return NULL;
-			*(ProtobufCMessage ***)(base + f->offset) = nv;
-		} else {
-			ProtobufCMessage **p = (ProtobufCMessage **)(base + f->offset);
-			if (*p && !(*p = map_child(l, *p, fn)))
-				return NULL;
-		}
-	}
-	return cp;
-}
-
-static PgQuery__Node *map_tree(lateral *l, PgQuery__Node *n, lateral_fn fn)
-{
-	if (!n || l->unsure)
-		return l->unsure ? NULL : n;
-	if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF)
-		return fn(l, n);
-	return (PgQuery__Node *)map_msg(l, &n->base, fn);
 }
 
 /* The subquery's select list: names and qualified expressions. */
@@ -249,7 +156,7 @@ static int sub_columns(lateral *l)
 		    !strcmp(name, "?column?"))
 			return 0;
 		l->names[l->ncols] = name;
-		if (!(l->exprs[l->ncols++] = map_tree(l, rt->val, qualified)))
+		if (!(l->exprs[l->ncols++] = sql_pt_map(l->c, rt->val, qualified, l)))
 			return 0;
 	}
 	return 1;
@@ -276,8 +183,9 @@ static int names_sub(lateral *l, const PgQuery__ColumnRef *r)
 	return found;
 }
 
-static PgQuery__Node *outer_ref(lateral *l, PgQuery__Node *n)
+static PgQuery__Node *outer_ref(void *arg, PgQuery__Node *n)
 {
+	lateral *l = arg;
 	const PgQuery__ColumnRef *r = n->column_ref;
 	int i;
 	if (r->fields[r->n_fields - 1]->node_case == PG_QUERY__NODE__NODE_A_STAR) {
@@ -287,12 +195,12 @@ static PgQuery__Node *outer_ref(lateral *l, PgQuery__Node *n)
 	i = names_sub(l, r);
 	if (l->unsure)
 		return NULL;
-	return i < 0 ? n : map_tree(l, l->exprs[i], qualified);
+	return i < 0 ? n : sql_pt_map(l->c, l->exprs[i], qualified, l);
 }
 
 static PgQuery__Node *res_target(sql_ctx *c, PgQuery__Node *val, const char *name)
 {
-	PgQuery__Node *n = new_node(c, PG_QUERY__NODE__NODE_RES_TARGET);
+	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_RES_TARGET);
 	PgQuery__ResTarget *rt = sql_alloc(c, sizeof *rt);
 	if (!n || !rt)
 		return NULL;
@@ -306,22 +214,13 @@ static PgQuery__Node *res_target(sql_ctx *c, PgQuery__Node *val, const char *nam
 
 static PgQuery__Node *star_of(sql_ctx *c, const char *alias)
 {
-	PgQuery__Node *n = new_node(c, PG_QUERY__NODE__NODE_COLUMN_REF),
-		      *star = new_node(c, PG_QUERY__NODE__NODE_A_STAR);
-	PgQuery__ColumnRef *r = sql_alloc(c, sizeof *r);
+	PgQuery__Node *star = sql_pt_node(c, PG_QUERY__NODE__NODE_A_STAR);
 	PgQuery__AStar *a = sql_alloc(c, sizeof *a);
-	PgQuery__Node **f = sql_alloc(c, 2 * sizeof *f);
-	if (!n || !star || !r || !a || !f || !(f[0] = string_node(c, alias)))
+	if (!star || !a)
 		return NULL;
-	pg_query__column_ref__init(r);
 	pg_query__a__star__init(a);
 	star->a_star = a;
-	f[1] = star;
-	r->fields = f;
-	r->n_fields = 2;
-	r->location = -1;
-	n->column_ref = r;
-	return n;
+	return sql_pt_colref(c, alias, star);
 }
 
 /* The select list with `*` / `s.*` expanded and the subquery's columns
@@ -364,7 +263,7 @@ static int outer_targets(lateral *l, PgQuery__SelectStmt *out)
 			tl[n++] = l->s->target_list[i];
 		} else if (!star) {
 			const char *name = rt->name && *rt->name ? rt->name : sql_colname(rt->val);
-			if (!(v = map_tree(l, rt->val, outer_ref)) ||
+			if (!(v = sql_pt_map(l->c, rt->val, outer_ref, l)) ||
 			    !(tl[n++] = res_target(l->c, v, name)))
 				return 0;
 			tl[n - 1]->res_target->location = rt->location;
@@ -377,32 +276,12 @@ static int outer_targets(lateral *l, PgQuery__SelectStmt *out)
 	return 1;
 }
 
-static PgQuery__Node *and_of(sql_ctx *c, PgQuery__Node *a, PgQuery__Node *b)
-{
-	PgQuery__Node *n, **args;
-	PgQuery__BoolExpr *be;
-	if (!a || !b)
-		return a ? a : b;
-	if (!(n = new_node(c, PG_QUERY__NODE__NODE_BOOL_EXPR)) ||
-	    !(be = sql_alloc(c, sizeof *be)) || !(args = sql_alloc(c, 2 * sizeof *args)))
-		return NULL;
-	pg_query__bool_expr__init(be);
-	be->boolop = PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
-	args[0] = a;
-	args[1] = b;
-	be->args = args;
-	be->n_args = 2;
-	be->location = -1;
-	n->bool_expr = be;
-	return n;
-}
-
 /* A copy of list v[0..n) mapped by outer_ref; NULL on failure. */
 static PgQuery__Node **map_list(lateral *l, PgQuery__Node **v, size_t n)
 {
 	PgQuery__Node **out = sql_alloc(l->c, (n ? n : 1) * sizeof *out);
 	for (size_t i = 0; out && i < n; i++)
-		if (!(out[i] = map_tree(l, v[i], outer_ref)))
+		if (!(out[i] = sql_pt_map(l->c, v[i], outer_ref, l)))
 			return NULL;
 	return out;
 }
@@ -428,19 +307,20 @@ static PgQuery__SelectStmt *flatten(lateral *l)
 	out->n_from_clause = nfrom;
 	if (!outer_targets(l, out))
 		return NULL;
-	if (l->sub->where_clause && !(sw = map_tree(l, l->sub->where_clause, qualified)))
+	if (l->sub->where_clause && !(sw = sql_pt_map(l->c, l->sub->where_clause, qualified, l)))
 		return NULL;
-	w = s->where_clause ? map_tree(l, s->where_clause, outer_ref) : NULL;
+	w = s->where_clause ? sql_pt_map(l->c, s->where_clause, outer_ref, l) : NULL;
 	if ((s->where_clause && !w) || l->unsure)
 		return NULL;
-	out->where_clause = and_of(l->c, w, sw);
+	out->where_clause = w && sw ? sql_pt_bool(l->c, 1, w, sw) : w ? w : sw;
 	if ((s->n_group_clause &&
 	     !(out->group_clause = map_list(l, s->group_clause, s->n_group_clause))) ||
 	    (s->n_sort_clause &&
 	     !(out->sort_clause = map_list(l, s->sort_clause, s->n_sort_clause))) ||
 	    (s->n_distinct_clause &&
 	     !(out->distinct_clause = map_list(l, s->distinct_clause, s->n_distinct_clause))) ||
-	    (s->having_clause && !(out->having_clause = map_tree(l, s->having_clause, outer_ref))))
+	    (s->having_clause &&
+	     !(out->having_clause = sql_pt_map(l->c, s->having_clause, outer_ref, l))))
 		return NULL;
 	return l->unsure ? NULL : out;
 }

@@ -307,119 +307,29 @@ static const char *own_alias(const okey *k, const ProtobufCMessage *m)
 	return NULL;
 }
 
-static PgQuery__Node *new_node(sql_ctx *c, PgQuery__Node__NodeCase kind)
-{
-	PgQuery__Node *n = sql_alloc(c, sizeof *n);
-	if (!n)
-		return NULL;
-	pg_query__node__init(n);
-	n->node_case = kind;
-	return n;
-}
+/* The copy's column references: an outer one read from the copy of the
+ * outer table (alias), an unqualified one of the subquery's own FROM
+ * qualified. */
+typedef struct okey_copy {
+	const okey *k;
+	const char *alias;
+} okey_copy;
 
-static PgQuery__Node *string_node(sql_ctx *c, const char *s)
+static PgQuery__Node *renamed(void *arg, PgQuery__Node *n)
 {
-	PgQuery__Node *n = new_node(c, PG_QUERY__NODE__NODE_STRING);
-	PgQuery__String *str = sql_alloc(c, sizeof *str);
-	if (!n || !str)
-		return NULL;
-	pg_query__string__init(str);
-	str->sval = (char *)s;
-	n->string = str;
-	return n;
-}
-
-/* m copied, each outer reference renamed alias.col; NULL on OOM (*oom). */
-static ProtobufCMessage *copy(okey *k, const ProtobufCMessage *m, const char *alias, int *oom)
-{
-	const ProtobufCMessageDescriptor *d;
-	ProtobufCMessage *n;
-	char *base;
-	if (!m || !m->descriptor)
-		return (ProtobufCMessage *)m;
-	d = m->descriptor;
-	if (!(n = sql_alloc(k->c, d->sizeof_message)))
-		return *oom = 1, NULL;
-	memcpy(n, m, d->sizeof_message);
-	base = (char *)n;
-	if (d == &pg_query__column_ref__descriptor && (is_ref(k, m) || own_alias(k, m))) {
-		PgQuery__ColumnRef *r = (PgQuery__ColumnRef *)n;
-		PgQuery__Node **f = sql_alloc(k->c, 2 * sizeof *f);
-		const char *q = is_ref(k, m) ? alias : own_alias(k, m);
-		if (!f || !(f[0] = string_node(k->c, q)))
-			return *oom = 1, NULL;
-		f[1] = r->fields[r->n_fields - 1];
-		r->fields = f;
-		r->n_fields = 2;
-		return n;
-	}
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
-			continue;
-		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
-		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
-			continue;
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t cnt = *(const size_t *)(base + f->quantifier_offset);
-			ProtobufCMessage **v = *(ProtobufCMessage ***)(base + f->offset), **nv;
-			if (!cnt)
-				continue;
-			if (!(nv = sql_alloc(k->c, cnt * sizeof *nv)))
-				return *oom = 1, NULL;
-			for (size_t j = 0; j < cnt; j++)
-				if (!(nv[j] = copy(k, v[j], alias, oom)) && *oom)
-					return NULL;
-			*(ProtobufCMessage ***)(base + f->offset) = nv;
-		} else {
-			ProtobufCMessage **p = (ProtobufCMessage **)(base + f->offset);
-			if (!(*p = copy(k, *p, alias, oom)) && *oom)
-				return NULL;
-		}
-	}
-	return n;
+	const okey_copy *kc = arg;
+	const ProtobufCMessage *m = &n->column_ref->base;
+	const PgQuery__ColumnRef *r = n->column_ref;
+	const char *q = is_ref(kc->k, m) ? kc->alias : own_alias(kc->k, m);
+	return q ? sql_pt_colref(kc->k->c, q, r->fields[r->n_fields - 1]) : n;
 }
 
 /* ---- the rewrite ---- */
 
-static PgQuery__Node *colref(sql_ctx *c, const char *tbl, const char *col)
-{
-	PgQuery__Node *n = new_node(c, PG_QUERY__NODE__NODE_COLUMN_REF);
-	PgQuery__ColumnRef *r = sql_alloc(c, sizeof *r);
-	PgQuery__Node **f = sql_alloc(c, 2 * sizeof *f);
-	if (!n || !r || !f || !(f[0] = string_node(c, tbl)) || !(f[1] = string_node(c, col)))
-		return NULL;
-	pg_query__column_ref__init(r);
-	r->fields = f;
-	r->n_fields = 2;
-	r->location = -1;
-	n->column_ref = r;
-	return n;
-}
-
-/* l = r, a parse tree. */
-static PgQuery__Node *equals(sql_ctx *c, PgQuery__Node *l, PgQuery__Node *r)
-{
-	PgQuery__Node *n = new_node(c, PG_QUERY__NODE__NODE_A_EXPR),
-		      **name = sql_alloc(c, sizeof *name);
-	PgQuery__AExpr *a = sql_alloc(c, sizeof *a);
-	if (!n || !name || !a || !l || !r || !(name[0] = string_node(c, "=")))
-		return NULL;
-	pg_query__a__expr__init(a);
-	a->kind = PG_QUERY__A__EXPR__KIND__AEXPR_OP;
-	a->name = name;
-	a->n_name = 1;
-	a->lexpr = l;
-	a->rexpr = r;
-	a->location = -1;
-	n->a_expr = a;
-	return n;
-}
-
 /* The outer table again, as alias. */
 static PgQuery__Node *table_again(sql_ctx *c, const cat_table *t, const char *alias)
 {
-	PgQuery__Node *n = new_node(c, PG_QUERY__NODE__NODE_RANGE_VAR);
+	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_RANGE_VAR);
 	PgQuery__RangeVar *rv = sql_alloc(c, sizeof *rv);
 	PgQuery__Alias *al = sql_alloc(c, sizeof *al);
 	if (!n || !rv || !al)
@@ -486,7 +396,7 @@ static int from_names(sql_ctx *c, const PgQuery__SelectStmt *s, const char *alia
 static PgQuery__Node *where_with_keys(sql_ctx *c, PgQuery__Node *where, const sql_rte *rt,
 				      const char *alias, const int *pk, int npk)
 {
-	PgQuery__Node *n = new_node(c, PG_QUERY__NODE__NODE_BOOL_EXPR), **args;
+	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_BOOL_EXPR), **args;
 	PgQuery__BoolExpr *b = sql_alloc(c, sizeof *b);
 	int nargs = 0;
 	if (!n || !b || !(args = sql_alloc(c, (size_t)(npk + 1) * sizeof *args)))
@@ -495,7 +405,9 @@ static PgQuery__Node *where_with_keys(sql_ctx *c, PgQuery__Node *where, const sq
 		args[nargs++] = where;
 	for (int i = 0; i < npk; i++) {
 		const char *col = rt->table->cols[pk[i]].name;
-		if (!(args[nargs++] = equals(c, colref(c, alias, col), colref(c, rt->alias, col))))
+		if (!(args[nargs++] =
+			      sql_pt_op(c, "=", sql_pt_colref(c, alias, sql_pt_string(c, col)),
+					sql_pt_colref(c, rt->alias, sql_pt_string(c, col)), -1)))
 			return NULL;
 	}
 	if (nargs == 1)
@@ -519,7 +431,8 @@ static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectS
 	char name[CAT_NAME_MAX];
 	int pk[2], npk = primary_key(rt->table, pk);
 	PgQuery__SelectStmt *s2;
-	PgQuery__Node *sub, **from;
+	PgQuery__Node *sub, **from, wrap, *cp;
+	okey_copy kc = {k, NULL};
 	PgQuery__SubLink *sl2;
 	const char *alias;
 	if (npk == 0 || npk > npk_max) {
@@ -542,9 +455,12 @@ static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectS
 		return NULL;
 	}
 	snprintf(name, sizeof name, "murphy_outer%d_%d", c->nouter, c->nsubs);
-	if (!(alias = sql_strdup(c, name)) ||
-	    !(sub = new_node(c, PG_QUERY__NODE__NODE_SELECT_STMT)) ||
-	    !(s2 = (PgQuery__SelectStmt *)copy(k, &s->base, alias, oom)) ||
+	pg_query__node__init(&wrap);
+	wrap.node_case = PG_QUERY__NODE__NODE_SELECT_STMT;
+	wrap.select_stmt = s;
+	if (!(kc.alias = alias = sql_strdup(c, name)) ||
+	    !(sub = sql_pt_node(c, PG_QUERY__NODE__NODE_SELECT_STMT)) ||
+	    !(cp = sql_pt_map(c, &wrap, renamed, &kc)) || !(s2 = cp->select_stmt) ||
 	    !(from = sql_alloc(c, (s->n_from_clause + 1) * sizeof *from)) ||
 	    !(sl2 = sql_alloc(c, sizeof *sl2)))
 		return *oom = 1, NULL;

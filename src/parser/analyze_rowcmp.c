@@ -29,61 +29,6 @@
 
 #define ROWCMP_COLS_MAX 64 /* storage/sqlfn_subq_row.c's ROW_COLS_MAX */
 
-static PgQuery__Node *new_node(sql_ctx *c, PgQuery__Node__NodeCase kind)
-{
-	PgQuery__Node *n = sql_alloc(c, sizeof *n);
-	if (!n)
-		return NULL;
-	pg_query__node__init(n);
-	n->node_case = kind;
-	return n;
-}
-
-/* l op r, a parse tree. */
-static PgQuery__Node *op_node(sql_ctx *c, const char *op, PgQuery__Node *l, PgQuery__Node *r,
-			      int loc)
-{
-	PgQuery__Node *n = new_node(c, PG_QUERY__NODE__NODE_A_EXPR),
-		      *name = new_node(c, PG_QUERY__NODE__NODE_STRING);
-	PgQuery__AExpr *a = sql_alloc(c, sizeof *a);
-	PgQuery__String *s = sql_alloc(c, sizeof *s);
-	PgQuery__Node **names = sql_alloc(c, sizeof *names);
-	if (!n || !name || !a || !s || !names || !l || !r)
-		return NULL;
-	pg_query__a__expr__init(a);
-	pg_query__string__init(s);
-	s->sval = (char *)op;
-	name->string = s;
-	names[0] = name;
-	a->kind = PG_QUERY__A__EXPR__KIND__AEXPR_OP;
-	a->name = names;
-	a->n_name = 1;
-	a->lexpr = l;
-	a->rexpr = r;
-	a->location = loc;
-	n->a_expr = a;
-	return n;
-}
-
-/* l AND r / l OR r, a parse tree. */
-static PgQuery__Node *bool_node(sql_ctx *c, int and, PgQuery__Node *l, PgQuery__Node *r)
-{
-	PgQuery__Node *n = new_node(c, PG_QUERY__NODE__NODE_BOOL_EXPR);
-	PgQuery__BoolExpr *b = sql_alloc(c, sizeof *b);
-	PgQuery__Node **args = sql_alloc(c, 2 * sizeof *args);
-	if (!n || !b || !args || !l || !r)
-		return NULL;
-	pg_query__bool_expr__init(b);
-	b->boolop = and? PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR : PG_QUERY__BOOL_EXPR_TYPE__OR_EXPR;
-	args[0] = l;
-	args[1] = r;
-	b->args = args;
-	b->n_args = 2;
-	b->location = -1;
-	n->bool_expr = b;
-	return n;
-}
-
 static int is_row(const PgQuery__Node *n)
 {
 	return n && n->node_case == PG_QUERY__NODE__NODE_ROW_EXPR;
@@ -120,14 +65,14 @@ static PgQuery__Node *row_op(sql_ctx *c, const char *op, PgQuery__RowExpr *l, Pg
 					       "comparison",
 					       loc),
 			       NULL;
-	acc = op_node(c, op, l->args[n - 1], r->args[n - 1], loc);
+	acc = sql_pt_op(c, op, l->args[n - 1], r->args[n - 1], loc);
 	for (int i = n - 2; acc && i >= 0; i--) {
 		PgQuery__Node *x = l->args[i], *y = r->args[i];
 		if (eq || ne)
-			acc = bool_node(c, eq, op_node(c, op, x, y, loc), acc);
+			acc = sql_pt_bool(c, eq, sql_pt_op(c, op, x, y, loc), acc);
 		else
-			acc = bool_node(c, 0, op_node(c, strict, x, y, loc),
-					bool_node(c, 1, op_node(c, "=", x, y, loc), acc));
+			acc = sql_pt_bool(c, 0, sql_pt_op(c, strict, x, y, loc),
+					  sql_pt_bool(c, 1, sql_pt_op(c, "=", x, y, loc), acc));
 	}
 	return acc;
 }
@@ -151,7 +96,7 @@ static PgQuery__Node *row_in_list(sql_ctx *c, PgQuery__AExpr *a, int negate)
 			     a->location);
 		if (!one)
 			return NULL;
-		acc = acc ? bool_node(c, negate, acc, one) : one;
+		acc = acc ? sql_pt_bool(c, negate, acc, one) : one;
 		if (!acc)
 			return NULL;
 	}

@@ -49,6 +49,19 @@ sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate);
  * pairs (grouped by k when t aggregates), t over no row). */
 sql_expr *sql_scalar_semijoin(sql_ctx *c, PgQuery__SubLink *sl);
 
+/* analyze_ptree.c: parse-tree pieces for the rewrites before analysis, in
+ * the statement arena (NULL on OOM, c->err set, or when an argument is
+ * NULL): a node of a kind, a String, l op r, l AND r / l OR r (and: 1 /
+ * 0), tbl.col (col a String or A_Star node). */
+PgQuery__Node *sql_pt_node(sql_ctx *c, PgQuery__Node__NodeCase kind);
+PgQuery__Node *sql_pt_string(sql_ctx *c, const char *s);
+PgQuery__Node *sql_pt_op(sql_ctx *c, const char *op, PgQuery__Node *l, PgQuery__Node *r, int loc);
+PgQuery__Node *sql_pt_bool(sql_ctx *c, int and, PgQuery__Node *l, PgQuery__Node *r);
+PgQuery__Node *sql_pt_colref(sql_ctx *c, const char *tbl, PgQuery__Node *col);
+/* A copy of tree n, each column reference node given to fn, which answers
+ * it (shared), a replacement, or NULL to fail the copy (NULL then). */
+typedef PgQuery__Node *(*sql_pt_colref_fn)(void *arg, PgQuery__Node *n);
+PgQuery__Node *sql_pt_map(sql_ctx *c, PgQuery__Node *n, sql_pt_colref_fn fn, void *arg);
 /* analyze_semijoin.c: does FROM item n give column col (of table tbl
  * when tbl)?  1 yes, 0 no, -1 when it holds something else than tables
  * (a subquery, a WITH query): undecided. */
