@@ -47,6 +47,9 @@ typedef struct okey {
 	const char *why; /* for the 0A000's hint (sql_ctx.corr_why) */
 	int nrefs;
 	int ninner; /* names resolved inside the subquery */
+	/* names resolved at scope s (scopes[s]) so far: PostgreSQL gives an
+	 * aggregate to the nearest query whose columns its arguments name */
+	int at_scope[OKEY_SCOPES_MAX];
 	const PgQuery__ColumnRef *refs[OKEY_REFS_MAX];
 	/* unqualified names of the subquery's own FROM: qualified in the copy
 	 * (the outer table joined in may have the same column) */
@@ -196,6 +199,7 @@ static void resolve(okey *k, const PgQuery__ColumnRef *r)
 		const PgQuery__SelectStmt *sc = k->scopes[s];
 		if (!tbl && target_named(sc, col)) {
 			k->ninner++;
+			k->at_scope[s]++;
 			return;
 		}
 		for (size_t i = 0; i < sc->n_from_clause; i++) {
@@ -206,6 +210,7 @@ static void resolve(okey *k, const PgQuery__ColumnRef *r)
 			}
 			if (has) {
 				k->ninner++;
+				k->at_scope[s]++;
 				if (has > 0 && !tbl && s == 0)
 					own_name(k, r, sc->from_clause[i], col);
 				return;
@@ -274,11 +279,15 @@ static void walk(okey *k, const ProtobufCMessage *m)
 		k->unsure = 1;
 		k->why = "its FROM holds a subquery, a WITH query or a function";
 	} else if (d == &pg_query__func_call__descriptor) {
-		int nrefs = k->nrefs, ninner = k->ninner;
+		int nrefs = k->nrefs, level = k->nscopes - 1, mine = 0;
+		int before[OKEY_SCOPES_MAX];
+		memcpy(before, k->at_scope, sizeof before);
 		walk_fields(k, m);
-		/* an aggregate of outer columns alone is the outer query's */
-		if (k->nrefs > nrefs && k->ninner == ninner &&
-		    is_aggregate((const PgQuery__FuncCall *)m)) {
+		for (int s = 0; s <= level; s++) /* its scope's names or shallower ones */
+			mine += k->at_scope[s] - before[s];
+		/* names of the outer query alone (a nested subquery's own do not
+		 * count): an aggregate of the outer query */
+		if (k->nrefs > nrefs && !mine && is_aggregate((const PgQuery__FuncCall *)m)) {
 			k->unsure = 1;
 			k->why = "it aggregates columns of the query around it only (an aggregate "
 				 "of that query)";

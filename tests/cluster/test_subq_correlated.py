@@ -142,6 +142,10 @@ def test_correlated_errors_like_postgres(db, sql, sqlstate):
      "correlated subqueries"),
     # an aggregate of the outer query's columns
     ("SELECT id, (SELECT max(o.a) FROM cf f WHERE f.v > 1) FROM co o", "correlated subqueries"),
+    # the same, the outer columns inside a subquery within the aggregate (PostgreSQL's
+    # aggregates.sql:141 answers one row: max over the outer rows)
+    ("SELECT (SELECT max((SELECT f.v FROM cf f WHERE f.fid = o.id))) FROM co o",
+     "correlated subqueries"),
     # outer columns of two tables
     ("SELECT o.id FROM co o, cr r WHERE EXISTS (SELECT 1 FROM cf f WHERE f.v > o.a AND f.v < r.w)",
      "correlated subqueries"),
