@@ -273,6 +273,13 @@ static void walk(okey *k, const ProtobufCMessage *m)
 		k->scopes[k->nscopes++] = s;
 		walk_fields(k, m);
 		k->nscopes--;
+	} else if (d == &pg_query__join_expr__descriptor) {
+		int nrefs = k->nrefs;
+		walk_fields(k, m);
+		if (k->nrefs > nrefs) { /* the copy joins in later than the join's ON reads */
+			k->unsure = 1;
+			k->why = "a JOIN's ON in its FROM names the query around it";
+		}
 	} else if (d == &pg_query__range_subselect__descriptor ||
 		   d == &pg_query__range_function__descriptor ||
 		   d == &pg_query__common_table_expr__descriptor) {

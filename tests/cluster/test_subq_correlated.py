@@ -146,6 +146,9 @@ def test_correlated_errors_like_postgres(db, sql, sqlstate):
     # aggregates.sql:141 answers one row: max over the outer rows)
     ("SELECT (SELECT max((SELECT f.v FROM cf f WHERE f.fid = o.id))) FROM co o",
      "correlated subqueries"),
+    # an outer column in a JOIN's ON inside the subquery
+    ("SELECT id FROM co o WHERE EXISTS (SELECT 1 FROM cf f JOIN cr r ON r.w > o.a)",
+     "correlated subqueries"),
     # outer columns of two tables
     ("SELECT o.id FROM co o, cr r WHERE EXISTS (SELECT 1 FROM cf f WHERE f.v > o.a AND f.v < r.w)",
      "correlated subqueries"),
