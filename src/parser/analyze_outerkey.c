@@ -437,10 +437,9 @@ static PgQuery__Node *where_with_keys(sql_ctx *c, PgQuery__Node *where, const sq
 	return n;
 }
 
-/* The sublink with its subquery rewritten; NULL when not taken (*oom 0)
- * or out of memory. */
-static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectStmt *s, int npk_max,
-				 int *oom)
+/* The sublink with its subquery rewritten; NULL when not taken (k->why
+ * says why) or out of memory (c->err set). */
+static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectStmt *s, int npk_max)
 {
 	sql_ctx *c = k->c;
 	const sql_rte *rt = &c->q->rtes[k->t];
@@ -479,11 +478,11 @@ static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectS
 	    !(cp = sql_pt_map(c, &wrap, renamed, &kc)) || !(s2 = cp->select_stmt) ||
 	    !(from = sql_alloc(c, (s->n_from_clause + 1) * sizeof *from)) ||
 	    !(sl2 = sql_alloc(c, sizeof *sl2)))
-		return *oom = 1, NULL;
+		return NULL;
 	memcpy(from, s2->from_clause, s->n_from_clause * sizeof *from);
 	if (!(from[s->n_from_clause] = table_again(c, rt->table, alias)) ||
 	    !(s2->where_clause = where_with_keys(c, s2->where_clause, rt, alias, pk, npk)))
-		return *oom = 1, NULL;
+		return NULL;
 	s2->from_clause = from;
 	s2->n_from_clause = s->n_from_clause + 1;
 	sub->select_stmt = s2;
@@ -532,7 +531,7 @@ sql_expr *sql_outerkey_semijoin(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind k
 					 : NULL;
 	PgQuery__SubLink *sl2;
 	sql_expr *e;
-	int oom = 0, nsubs = c->nsubs;
+	int nsubs = c->nsubs;
 	c->corr_why = NULL;
 	if (!s || !c->q || s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) {
 		c->corr_why = s ? "it is a set operation (UNION, INTERSECT, EXCEPT)" : NULL;
@@ -543,7 +542,7 @@ sql_expr *sql_outerkey_semijoin(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind k
 		c->corr_why = k.unsure ? k.why : NULL;
 		return NULL; /* not correlated, unsure, or the key-set rewrite's */
 	}
-	if (!(sl2 = rewrite(&k, sl, s, kind == SQL_SUB_EXISTS ? 2 : 1, &oom))) {
+	if (!(sl2 = rewrite(&k, sl, s, kind == SQL_SUB_EXISTS ? 2 : 1))) {
 		c->corr_why = k.why;
 		return NULL; /* on OOM sql_alloc has set c->err */
 	}
