@@ -269,6 +269,7 @@ typedef struct sql_query {
 	sql_expr *limit, *offset;
 	int distinct;
 	int has_agg;            /* aggregates or GROUP BY present */
+	int grouped_written;    /* GROUP BY or HAVING written: known before the select list */
 	int is_virtual;         /* FROM names only murphy.* virtual tables (or nothing) */
 	int locks_rows;         /* sql_lock_rows: FOR UPDATE / NO KEY UPDATE / SHARE / KEY
 			   SHARE: in a transaction block its shards' locks are
@@ -347,6 +348,7 @@ typedef struct sql_setop {
 #define SQL_VIEW_TREES_MAX 64
 #define SQL_VIEW_DEPTH_MAX 16
 
+#define SQL_SEMIJOIN_OUTER_KEY 2
 typedef struct sql_sub {
 	sql_sub_kind kind;
 	sql_query *q; /* the subquery, or NULL when it is a set operation: */
@@ -354,7 +356,8 @@ typedef struct sql_sub {
 	sql_expr *ref;    /* SCALAR / SET / EXISTS: the SE_SUBQ standing for it */
 	cat_table *table; /* ROWS: the leader table its rows fill (virtual, "_sub<k>") */
 	int loc;
-	int semijoin; /* SET: the keys of a correlated EXISTS (a semi-join) */
+	int semijoin; /* SET: the keys of a correlated EXISTS (a semi-join); 2
+			 (SQL_SEMIJOIN_OUTER_KEY): the outer table's keys, analyze_outerkey.c */
 } sql_sub;
 
 /* A WITH RECURSIVE query that reads itself (analyze_recursive.c): its
@@ -436,6 +439,8 @@ typedef struct sql_ctx {
 	int subq_ok;
 	sql_sub *subs; /* SQL_SUBS_MAX, allocated at the first */
 	int nsubs;
+	const char *corr_why;           /* why the last correlated subquery was not decorrelated
+				 (analyze_outerkey.c; the 0A000's hint), or NULL */
 	sql_query *outer[SQL_NEST_MAX]; /* the enclosing queries' scopes, innermost last */
 	int nouter;
 	sql_cte ctes[SQL_CTES_MAX]; /* WITH queries in scope, innermost last */
@@ -762,6 +767,9 @@ int sql_using_star(sql_ctx *c, sql_query *q);
 /* ---- analyze_subq.c ---- */
 /* A subquery in an expression (SubLink): SE_SUBQ, or an expression over it. */
 sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl);
+/* analyze_rowcmp.c: (a, b) op (c, d) and (a, b) [NOT] IN ((..), ..) as
+ * element comparisons (PostgreSQL's row semantics); NULL on error. */
+sql_expr *sql_row_aexpr(sql_ctx *c, PgQuery__AExpr *a);
 /* FROM (SELECT ...) [AS] alias [(cols)]: one more rte over a ROWS sub. */
 int sql_analyze_from_subselect(sql_ctx *c, sql_query *q, PgQuery__RangeSubselect *rs);
 /* FROM t AS a (x, y) (a table, view or WITH query): as FROM (SELECT *

@@ -991,6 +991,9 @@ static sql_expr *between_op(sql_ctx *c, PgQuery__AExpr *a)
 static sql_expr *analyze_aexpr(sql_ctx *c, PgQuery__AExpr *a)
 {
 	sql_expr *l, *r;
+	if ((a->lexpr && a->lexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR) ||
+	    (a->rexpr && a->rexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR))
+		return sql_row_aexpr(c, a); /* analyze_rowcmp.c */
 	switch (a->kind) {
 	case PG_QUERY__A__EXPR__KIND__AEXPR_OP:
 		return binary_op(c, a);

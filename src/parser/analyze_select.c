@@ -730,6 +730,7 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 		return NULL;
 	if (s->with_clause && sql_with_push(c, s->with_clause, &ctes) != MUR_OK)
 		return NULL;
+	s = sql_lateral_rewrite(c, s);      /* a plain LATERAL subquery: flattened */
 	s = sql_semifrom_rewrite(c, s);     /* a table that only filters: an IN set */
 	s = sql_distinct_agg_rewrite(c, s); /* sum(DISTINCT x): FROM (SELECT * ...) */
 	c->q = q;
@@ -738,6 +739,7 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	c->n_window_clause = s->n_window_clause;
 	q->distinct = s->n_distinct_clause > 0 &&
 		      s->distinct_clause[0]->node_case == PG_QUERY__NODE__NODE__NOT_SET;
+	q->grouped_written = s->n_group_clause > 0 || s->having_clause;
 	q->locks_rows = locking_strength(s);
 	q->locks_name = locking_name(s);
 	rc = sql_analyze_window_clause(c);

@@ -32,11 +32,11 @@
 /* Does a FROM item list of the subquery (tables and joins of tables only)
  * give col?  1 yes, 0 no, -1 when it holds something else (a subquery, a
  * WITH query): then nothing is decided. */
-static int from_has(sql_ctx *c, PgQuery__Node *n, const char *tbl, const char *col)
+int sql_subq_from_has(sql_ctx *c, PgQuery__Node *n, const char *tbl, const char *col)
 {
 	if (n->node_case == PG_QUERY__NODE__NODE_JOIN_EXPR) {
-		int l = from_has(c, n->join_expr->larg, tbl, col);
-		int r = l < 0 ? -1 : from_has(c, n->join_expr->rarg, tbl, col);
+		int l = sql_subq_from_has(c, n->join_expr->larg, tbl, col);
+		int r = l < 0 ? -1 : sql_subq_from_has(c, n->join_expr->rarg, tbl, col);
 		return l < 0 || r < 0 ? -1 : l || r;
 	}
 	if (n->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
@@ -71,7 +71,7 @@ static int colref_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node *n)
 	if (r->n_fields == 2 && !(tbl = sql_node_str(r->fields[0])))
 		return 0;
 	for (size_t i = 0; i < s->n_from_clause; i++) {
-		int has = from_has(c, s->from_clause[i], tbl, col);
+		int has = sql_subq_from_has(c, s->from_clause[i], tbl, col);
 		if (has)
 			return has < 0 ? 0 : 1;
 	}
@@ -119,6 +119,8 @@ static PgQuery__Node *res_target(sql_ctx *c, PgQuery__Node *val)
 	PgQuery__ResTarget *rt = sql_alloc(c, sizeof *rt);
 	if (!n || !rt)
 		return NULL;
+	pg_query__node__init(n); /* walkers read descriptors (analyze_semifrom.c) */
+	pg_query__res_target__init(rt);
 	rt->val = val;
 	rt->location = -1;
 	n->node_case = PG_QUERY__NODE__NODE_RES_TARGET;
@@ -135,8 +137,12 @@ static PgQuery__Node *semi_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Nod
 	PgQuery__SelectStmt *copy = sql_alloc(c, sizeof *copy);
 	PgQuery__BoolExpr *be = sql_alloc(c, sizeof *be);
 	PgQuery__Node **tl = sql_alloc(c, sizeof *tl * (size_t)ntarget);
-	if (!node || !b || !copy || !be || !tl ||
-	    !(be->args = sql_alloc(c, sizeof(PgQuery__Node *) * (size_t)n)))
+	if (!node || !b || !copy || !be || !tl)
+		return NULL;
+	pg_query__node__init(node);
+	pg_query__node__init(b);
+	pg_query__bool_expr__init(be);
+	if (!(be->args = sql_alloc(c, sizeof(PgQuery__Node *) * (size_t)n)))
 		return NULL;
 	for (int i = 0; i < n; i++) {
 		int skip = 0;
@@ -209,9 +215,13 @@ static sql_expr *semi_keys(sql_ctx *c, PgQuery__SubLink *sl, PgQuery__SelectStmt
 	PgQuery__Node *sub = semi_side(c, s, cj, n, at, ncorr, inner, nkeys);
 	sql_query *q;
 	sql_setop *so;
-	int k;
+	int k, nsubs = c->nsubs;
 	if (!sub || sql_analyze_nested(c, sub, &q, &so, sl->location) != MUR_OK)
 		return NULL;
+	if (q->has_agg || q->nwindow) { /* an IN's value computed over rows: not this shape */
+		sql_subq_rollback(c, nsubs);
+		return NULL;
+	}
 	sql_sub_set_shape(q);
 	for (int i = 0; i < nkeys; i++)
 		if (sql_unify_compare(c, "=", &x[i], &q->targets[i].e, sl->location) != MUR_OK ||
@@ -259,9 +269,10 @@ sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate)
 	PgQuery__SelectStmt *s;
 	sql_expr *x[SEMI_KEYS_MAX], *set, *in;
 	int n = 0, at[SEMI_KEYS_MAX];
-	if (!(s = semi_candidate(c, sl, one, &cj, &n, 1)) || s->n_target_list != 1 ||
+	if (!(s = semi_candidate(c, sl, one, &cj, &n, 0)) || s->n_target_list != 1 ||
+	    sql_tree_has_aggregate(s->target_list[0]) ||
 	    correlations(c, s, cj, n, at, inner, outer) != 1)
-		return NULL;
+		return NULL; /* any value but an aggregate's */
 	inner[1] = inner[0];
 	inner[0] = s->target_list[0]->res_target->val;
 	if (!(x[0] = sql_analyze_expr(c, sl->testexpr)) ||
@@ -280,6 +291,9 @@ static PgQuery__Node *false_node(sql_ctx *c)
 	PgQuery__Boolean *b = sql_alloc(c, sizeof *b);
 	if (!n || !k || !b)
 		return NULL;
+	pg_query__node__init(n);
+	pg_query__a__const__init(k);
+	pg_query__boolean__init(b);
 	k->val_case = PG_QUERY__A__CONST__VAL_BOOLVAL;
 	k->boolval = b;
 	k->location = -1;

@@ -7,10 +7,13 @@
  *   (SELECT x ...)              SQL_SUB_SCALAR: an SE_SUBQ of x's type
  *   EXISTS (SELECT ...)         SQL_SUB_EXISTS: an SE_SUBQ of type boolean
  *                               (correlated by one equality: a semi-join,
- *                               analyze_semijoin.c)
+ *                               analyze_semijoin.c; otherwise by the outer
+ *                               table's key: analyze_outerkey.c)
  *   x [NOT] IN (SELECT y ...),  SQL_SUB_SET: mur_subq_in(x, set) or
  *   x op ANY / ALL (SELECT y)   mur_subq_cmp(x, set, op, all) over an SE_SUBQ
  *                               holding the distinct values (storage/sqlfn_subq.c)
+ *   (a, b) [NOT] IN / op        rows compared: analyze_rowcmp.c
+ *   (SELECT x, y ...)
  *   FROM (SELECT ...), WITH     merged into the query, or SQL_SUB_ROWS
  *                               (analyze_from_subq.c)
  *   UNION / INTERSECT / EXCEPT  each branch SQL_SUB_ROWS (analyze_setop.c)
@@ -75,8 +78,14 @@ static int correlated(sql_ctx *c, const char *col, const char *tbl, int loc)
 			 "The subquery refers to column \"%s\" of the query around it (table "
 			 "\"%s\").",
 			 col, tbl);
-	mur_error_hint(c->err, "Write it as a join, or as an uncorrelated subquery (IN, EXISTS "
-			       "over the whole table).");
+	if (c->corr_why)
+		mur_error_hint(c->err,
+			       "It is not decorrelated: %s. Write it as a join, or as an "
+			       "uncorrelated subquery.",
+			       c->corr_why);
+	else
+		mur_error_hint(c->err, "Write it as a join, or as an uncorrelated subquery (IN, "
+				       "EXISTS over the whole table).");
 	return MUR_ERR;
 }
 
@@ -248,6 +257,9 @@ static sql_expr *sublink_kind(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind *ki
 	case PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK:
 		*kind = SQL_SUB_SET;
 		return NULL;
+	case PG_QUERY__SUB_LINK_TYPE__ROWCOMPARE_SUBLINK: /* (a, b) op (SELECT x, y) */
+		*kind = SQL_SUB_SCALAR;
+		return NULL;
 	case PG_QUERY__SUB_LINK_TYPE__ARRAY_SUBLINK:
 		return sql_unsupported(c, "ARRAY (subquery)", sl->location), NULL;
 	default:
@@ -265,17 +277,21 @@ sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl)
 		return sql_unsupported(c, "subqueries in this statement", sl->location), NULL;
 	if (sublink_kind(c, sl, &kind, &all) || mur_error_is_set(c->err))
 		return NULL;
-	if (kind == SQL_SUB_SET && sl->testexpr &&
-	    sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR)
-		return sql_unsupported(c,
-				       "row comparisons with a subquery ((a, b) IN (SELECT ...))",
-				       sl->location),
-		       NULL;
+	if (sl->testexpr && sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR &&
+	    (kind == SQL_SUB_SET ||
+	     sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__ROWCOMPARE_SUBLINK))
+		return sql_row_sublink(c, sl, kind == SQL_SUB_SET, all); /* analyze_rowcmp.c */
+	c->corr_why = "it is compared by ANY / ALL with another operator than IN's";
 	if (kind != SQL_SUB_SET || !strcmp(sublink_op(sl), all ? "<>" : "=")) {
-		/* correlated by equalities: a semi-join (analyze_semijoin.c) */
-		sql_expr *semi = kind == SQL_SUB_EXISTS   ? sql_exists_semijoin(c, sl)
-				 : kind == SQL_SUB_SCALAR ? sql_scalar_semijoin(c, sl)
-							  : sql_in_semijoin(c, sl, all);
+		/* correlated by equalities: a semi-join (analyze_semijoin.c); by
+		 * anything else: by the outer table's key (analyze_outerkey.c) */
+		sql_expr *semi = sql_outerkey_semijoin(c, sl, kind, all, 0);
+		if (!semi && !mur_error_is_set(c->err))
+			semi = kind == SQL_SUB_EXISTS   ? sql_exists_semijoin(c, sl)
+			       : kind == SQL_SUB_SCALAR ? sql_scalar_semijoin(c, sl)
+							: sql_in_semijoin(c, sl, all);
+		if (!semi && !mur_error_is_set(c->err))
+			semi = sql_outerkey_semijoin(c, sl, kind, all, 1);
 		if (semi || mur_error_is_set(c->err))
 			return semi;
 	}

@@ -49,6 +49,41 @@ sql_expr *sql_in_semijoin(sql_ctx *c, PgQuery__SubLink *sl, int negate);
  * pairs (grouped by k when t aggregates), t over no row). */
 sql_expr *sql_scalar_semijoin(sql_ctx *c, PgQuery__SubLink *sl);
 
+/* analyze_ptree.c: parse-tree pieces for the rewrites before analysis, in
+ * the statement arena (NULL on OOM, c->err set, or when an argument is
+ * NULL): a node of a kind, a String, l op r, l AND r / l OR r (and: 1 /
+ * 0), tbl.col (col a String or A_Star node). */
+PgQuery__Node *sql_pt_node(sql_ctx *c, PgQuery__Node__NodeCase kind);
+PgQuery__Node *sql_pt_string(sql_ctx *c, const char *s);
+PgQuery__Node *sql_pt_op(sql_ctx *c, const char *op, PgQuery__Node *l, PgQuery__Node *r, int loc);
+PgQuery__Node *sql_pt_bool(sql_ctx *c, int and, PgQuery__Node *l, PgQuery__Node *r);
+PgQuery__Node *sql_pt_colref(sql_ctx *c, const char *tbl, PgQuery__Node *col);
+/* A copy of tree n, each column reference node given to fn, which answers
+ * it (shared), a replacement, or NULL to fail the copy (NULL then). */
+typedef PgQuery__Node *(*sql_pt_colref_fn)(void *arg, PgQuery__Node *n);
+PgQuery__Node *sql_pt_map(sql_ctx *c, PgQuery__Node *n, sql_pt_colref_fn fn, void *arg);
+/* analyze_semijoin.c: does FROM item n give column col (of table tbl
+ * when tbl)?  1 yes, 0 no, -1 when it holds something else than tables
+ * (a subquery, a WITH query): undecided. */
+int sql_subq_from_has(sql_ctx *c, PgQuery__Node *n, const char *tbl, const char *col);
+/* analyze_outerkey.c: a correlated EXISTS / [NOT] IN / scalar subquery
+ * over one outer table with a primary key, decorrelated by that key (its
+ * outer columns read from a copy of the table joined in); NULL when not
+ * taken (c->err untouched) or on error.  Unless after_keys, not taken
+ * when the key-set rewrite (analyze_semijoin.c) may take it. */
+sql_expr *sql_outerkey_semijoin(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind kind, int all,
+				int after_keys);
+/* analyze_outerkey.c: does n call an aggregate (by PostgreSQL's names)
+ * or a window function? */
+int sql_tree_has_aggregate(const PgQuery__Node *n);
+/* analyze_rowcmp.c: (a, b) [NOT] IN (SELECT x, y ...) (in: 1, all: NOT
+ * IN) or (a, b) op (SELECT x, y ...) (in: 0), the subquery uncorrelated. */
+sql_expr *sql_row_sublink(sql_ctx *c, PgQuery__SubLink *sl, int in, int all);
+
+/* analyze_lateral.c: s with its one LATERAL subquery that only filters
+ * and projects flattened into it (a copy), or s. */
+PgQuery__SelectStmt *sql_lateral_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
+
 /* analyze_semifrom.c: s with each FROM table that only filters the others
  * through its primary key turned into an IN subquery (a copy), or s. */
 PgQuery__SelectStmt *sql_semifrom_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);

@@ -370,5 +370,6 @@ static const stor_fn_def subq_fns[] = {
 
 int stor_register_subq_functions(sqlite3 *db)
 {
-	return stor_fn_register(db, subq_fns, sizeof subq_fns / sizeof subq_fns[0]);
+	int rc = stor_fn_register(db, subq_fns, sizeof subq_fns / sizeof subq_fns[0]);
+	return rc == SQLITE_OK ? stor_register_subq_row_functions(db) : rc;
 }

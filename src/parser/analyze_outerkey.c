@@ -1,0 +1,560 @@
+/*
+ * analyze_outerkey.c — a correlated subquery that the key-set rewrite
+ * (analyze_semijoin.c) cannot take, decorrelated by the primary key of
+ * the one outer table it reads (docs/decisions.md, "Correlated subqueries:
+ * decorrelated by the outer table's key"):
+ *
+ *   SELECT ... FROM o WHERE EXISTS (SELECT 1 FROM f WHERE f.oid = o.id AND f.v > o.a)
+ *     ==> ... WHERE EXISTS (SELECT 1 FROM f, o AS m WHERE f.oid = m.id AND f.v > m.a
+ *                           AND m.pk = o.pk)
+ *
+ * The subquery gets its own copy m of the outer table o (each outer
+ * column it names becomes m's), and the only correlation left is o's
+ * primary key, m.pk = o.pk: an equality the key-set rewrite turns into a
+ * set of keys that runs once, distributed (the join of f and o as any
+ * join: co-located, shuffled, with a reference table), and that the
+ * shards probe.  For each o row the rows of the rewritten subquery with
+ * m.pk = o.pk are exactly the original's rows for that o row (m is that
+ * row, the key being unique), so EXISTS, [NOT] IN and scalar subqueries
+ * (aggregates grouped by m.pk, their value over no row otherwise) answer
+ * as PostgreSQL.  Subqueries nested in the subquery are copied with it:
+ * one two levels down that names o then names m, one level up, which the
+ * nested analysis decorrelates in turn.
+ *
+ * Taken only when every name is sure (resolved as SQL scopes them, from
+ * the innermost FROM out): all outer columns of one table of the query
+ * around it (not a merged subquery, not on the null-extended side of an
+ * outer join, the query not grouped: GROUP BY or HAVING), that table with
+ * a primary key of one column (two for EXISTS) or none (murphy's hidden
+ * row id then stands for its rows), no FROM item of the subquery named as it, no WITH, subquery or
+ * function in the subquery's FROM, no aggregate over outer columns only
+ * (PostgreSQL's outer aggregate).  Otherwise nothing is rewritten and the
+ * subquery is refused with 0A000 as before.  The original parse tree (the
+ * parse cache keeps it) is never changed: the rewrite is a copy.
+ */
+#include "parser/analyze_subq_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define OKEY_REFS_MAX 64  /* outer column references looked at */
+#define OKEY_SCOPES_MAX 8 /* nested SELECTs of the subquery looked into */
+
+typedef struct okey {
+	sql_ctx *c;
+	int t;           /* the outer table: an rte of c->q, -1 none yet */
+	int unsure;      /* a name not surely resolved: no rewrite */
+	const char *why; /* for the 0A000's hint (sql_ctx.corr_why) */
+	int nrefs;
+	int ninner; /* names resolved inside the subquery */
+	/* names resolved at scope s (scopes[s]) so far: PostgreSQL gives an
+	 * aggregate to the nearest query whose columns its arguments name */
+	int at_scope[OKEY_SCOPES_MAX];
+	const PgQuery__ColumnRef *refs[OKEY_REFS_MAX];
+	/* unqualified names of the subquery's own FROM: qualified in the copy
+	 * (the outer table joined in may have the same column) */
+	int nown;
+	const PgQuery__ColumnRef *own[OKEY_REFS_MAX];
+	const char *own_alias[OKEY_REFS_MAX];
+	const PgQuery__SelectStmt *scopes[OKEY_SCOPES_MAX];
+	int nscopes;
+} okey;
+
+static const char *const aggregates[] = {
+	"count",
+	"sum",
+	"avg",
+	"min",
+	"max",
+	"bool_and",
+	"bool_or",
+	"every",
+	"string_agg",
+	"array_agg",
+	"stddev",
+	"stddev_pop",
+	"stddev_samp",
+	"variance",
+	"var_pop",
+	"var_samp",
+	"json_agg",
+	"jsonb_agg",
+	"bit_and",
+	"bit_or",
+	"corr",
+	"covar_pop",
+	"covar_samp",
+	"mode",
+	"percentile_cont",
+	"percentile_disc",
+	"json_object_agg",
+	"jsonb_object_agg",
+};
+
+static int is_aggregate(const PgQuery__FuncCall *f)
+{
+	const char *name;
+	if (f->agg_star || f->agg_distinct || f->agg_filter || f->n_agg_order)
+		return 1;
+	if (f->n_funcname < 1 || !(name = sql_node_str(f->funcname[f->n_funcname - 1])))
+		return 1; /* unsure: count it as one */
+	for (size_t i = 0; i < sizeof aggregates / sizeof aggregates[0]; i++)
+		if (!strcmp(name, aggregates[i]))
+			return 1;
+	return 0;
+}
+
+static int aggregate_call(const ProtobufCMessage *m, const void *arg)
+{
+	(void)arg;
+	return m->descriptor == &pg_query__func_call__descriptor &&
+	       (is_aggregate((const PgQuery__FuncCall *)m) || ((const PgQuery__FuncCall *)m)->over);
+}
+
+int sql_tree_has_aggregate(const PgQuery__Node *n)
+{
+	return n && sql_tree_any(&n->base, aggregate_call, NULL);
+}
+
+/* Is the name an output column of scope s (ORDER BY may name one)? */
+static int target_named(const PgQuery__SelectStmt *s, const char *col)
+{
+	for (size_t i = 0; i < s->n_target_list; i++) {
+		const PgQuery__ResTarget *rt = s->target_list[i]->res_target;
+		if (rt && rt->name && !strcmp(rt->name, col))
+			return 1;
+	}
+	return 0;
+}
+
+/* The alias of the table of FROM item n that has col; NULL when unsure
+ * (a join that merges columns or has an alias of its own). */
+static const char *alias_with(sql_ctx *c, PgQuery__Node *n, const char *col)
+{
+	if (n->node_case == PG_QUERY__NODE__NODE_JOIN_EXPR) {
+		const PgQuery__JoinExpr *j = n->join_expr;
+		const char *l, *r;
+		if (j->n_using_clause || j->is_natural || j->alias)
+			return NULL;
+		l = sql_subq_from_has(c, j->larg, NULL, col) > 0 ? alias_with(c, j->larg, col)
+								 : NULL;
+		r = sql_subq_from_has(c, j->rarg, NULL, col) > 0 ? alias_with(c, j->rarg, col)
+								 : NULL;
+		return l && r ? NULL : l ? l : r; /* both: ambiguous already */
+	}
+	if (n->node_case != PG_QUERY__NODE__NODE_RANGE_VAR)
+		return NULL;
+	return n->range_var->alias && n->range_var->alias->aliasname
+		       ? n->range_var->alias->aliasname
+		       : n->range_var->relname;
+}
+
+/* An unqualified name of the subquery's own FROM (item n), to qualify in
+ * the copy. */
+static void own_name(okey *k, const PgQuery__ColumnRef *r, PgQuery__Node *n, const char *col)
+{
+	const char *alias = alias_with(k->c, n, col);
+	if (!alias || k->nown == OKEY_REFS_MAX) {
+		k->unsure = 1;
+		k->why = "a column it names unqualified comes from a join with USING, NATURAL or "
+			 "an alias";
+		return;
+	}
+	k->own[k->nown] = r;
+	k->own_alias[k->nown++] = alias;
+}
+
+/* The outer table's rte a name resolves to, -1 none, -2 unsure. */
+static int outer_rte(okey *k, const char *tbl, const char *col)
+{
+	const sql_query *q = k->c->q;
+	int found = -1, nview = 0;
+	for (int i = 0; i < q->nrte; i++) {
+		const sql_rte *rt = &q->rtes[i];
+		if (rt->merged || (tbl && strcmp(rt->alias, tbl)) ||
+		    cat_column_index(rt->table, col) < 0)
+			continue;
+		if (found >= 0)
+			return -2; /* ambiguous */
+		found = i;
+	}
+	if (sql_view_column(q, tbl, col, &nview))
+		return -2; /* a merged subquery's name */
+	return found;
+}
+
+static void resolve(okey *k, const PgQuery__ColumnRef *r)
+{
+	const char *tbl = NULL, *col;
+	int t;
+	if (r->n_fields == 1 && r->fields[0]->node_case == PG_QUERY__NODE__NODE_A_STAR)
+		return; /* SELECT *: the subquery's own */
+	if (r->n_fields > 2 || !(col = sql_node_str(r->fields[r->n_fields - 1])) ||
+	    (r->n_fields == 2 && !(tbl = sql_node_str(r->fields[0])))) {
+		k->unsure = 1;
+		k->why = "it names a whole row or a column by schema";
+		return;
+	}
+	for (int s = k->nscopes - 1; s >= 0; s--) {
+		const PgQuery__SelectStmt *sc = k->scopes[s];
+		if (!tbl && target_named(sc, col)) {
+			k->ninner++;
+			k->at_scope[s]++;
+			return;
+		}
+		for (size_t i = 0; i < sc->n_from_clause; i++) {
+			int has = sql_subq_from_has(k->c, sc->from_clause[i], tbl, col);
+			if (has < 0) {
+				k->unsure = 1;
+				k->why = "its FROM holds a subquery, a WITH query or a function";
+			}
+			if (has) {
+				k->ninner++;
+				k->at_scope[s]++;
+				if (has > 0 && !tbl && s == 0)
+					own_name(k, r, sc->from_clause[i], col);
+				return;
+			}
+		}
+	}
+	t = outer_rte(k, tbl, col);
+	if (t < 0 || (k->t >= 0 && k->t != t) || k->nrefs == OKEY_REFS_MAX) {
+		k->unsure = 1; /* another level's, two tables', unknown: not ours */
+		k->why = t >= 0 && k->t >= 0 && k->t != t
+				 ? "it reads columns of two tables of the query around it"
+				 : "it reads a column of a query further out, or of a subquery in "
+				   "FROM merged into the query around it";
+		return;
+	}
+	k->t = t;
+	k->refs[k->nrefs++] = r;
+}
+
+static void walk(okey *k, const ProtobufCMessage *m);
+
+static void walk_fields(okey *k, const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *base = (const char *)m;
+	for (unsigned i = 0; i < d->n_fields && !k->unsure; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t n = *(const size_t *)(base + f->quantifier_offset);
+			ProtobufCMessage *const *v = *(ProtobufCMessage *const *const *)(base +
+											 f->offset);
+			for (size_t j = 0; j < n; j++)
+				walk(k, v[j]);
+		} else {
+			walk(k, *(ProtobufCMessage *const *)(base + f->offset));
+		}
+	}
+}
+
+static void walk(okey *k, const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d;
+	if (!m || !m->descriptor || k->unsure)
+		return;
+	d = m->descriptor;
+	if (d == &pg_query__column_ref__descriptor) {
+		resolve(k, (const PgQuery__ColumnRef *)m);
+	} else if (d == &pg_query__select_stmt__descriptor) {
+		const PgQuery__SelectStmt *s = (const PgQuery__SelectStmt *)m;
+		if (k->nscopes == OKEY_SCOPES_MAX || s->with_clause) {
+			k->unsure = 1;
+			k->why = "it holds a WITH clause or nests too deep";
+			return;
+		}
+		k->scopes[k->nscopes++] = s;
+		walk_fields(k, m);
+		k->nscopes--;
+	} else if (d == &pg_query__join_expr__descriptor) {
+		int nrefs = k->nrefs;
+		walk_fields(k, m);
+		if (k->nrefs > nrefs) { /* the copy joins in later than the join's ON reads */
+			k->unsure = 1;
+			k->why = "a JOIN's ON in its FROM names the query around it";
+		}
+	} else if (d == &pg_query__range_subselect__descriptor ||
+		   d == &pg_query__range_function__descriptor ||
+		   d == &pg_query__common_table_expr__descriptor) {
+		k->unsure = 1;
+		k->why = "its FROM holds a subquery, a WITH query or a function";
+	} else if (d == &pg_query__func_call__descriptor) {
+		int nrefs = k->nrefs, level = k->nscopes - 1, mine = 0;
+		int before[OKEY_SCOPES_MAX];
+		memcpy(before, k->at_scope, sizeof before);
+		walk_fields(k, m);
+		for (int s = 0; s <= level; s++) /* its scope's names or shallower ones */
+			mine += k->at_scope[s] - before[s];
+		/* names of the outer query alone (a nested subquery's own do not
+		 * count): an aggregate of the outer query */
+		if (k->nrefs > nrefs && !mine && is_aggregate((const PgQuery__FuncCall *)m)) {
+			k->unsure = 1;
+			k->why = "it aggregates columns of the query around it only (an aggregate "
+				 "of that query)";
+		}
+	} else {
+		walk_fields(k, m);
+	}
+}
+
+/* ---- the copy ---- */
+
+static int is_ref(const okey *k, const ProtobufCMessage *m)
+{
+	for (int i = 0; i < k->nrefs; i++)
+		if ((const ProtobufCMessage *)k->refs[i] == m)
+			return 1;
+	return 0;
+}
+
+/* The alias an unqualified name of the subquery's own gets, or NULL. */
+static const char *own_alias(const okey *k, const ProtobufCMessage *m)
+{
+	for (int i = 0; i < k->nown; i++)
+		if ((const ProtobufCMessage *)k->own[i] == m)
+			return k->own_alias[i];
+	return NULL;
+}
+
+/* The copy's column references: an outer one read from the copy of the
+ * outer table (alias), an unqualified one of the subquery's own FROM
+ * qualified. */
+typedef struct okey_copy {
+	const okey *k;
+	const char *alias;
+} okey_copy;
+
+static PgQuery__Node *renamed(void *arg, PgQuery__Node *n)
+{
+	const okey_copy *kc = arg;
+	const ProtobufCMessage *m = &n->column_ref->base;
+	const PgQuery__ColumnRef *r = n->column_ref;
+	const char *q = is_ref(kc->k, m) ? kc->alias : own_alias(kc->k, m);
+	return q ? sql_pt_colref(kc->k->c, q, r->fields[r->n_fields - 1]) : n;
+}
+
+/* ---- the rewrite ---- */
+
+/* The outer table again, as alias. */
+static PgQuery__Node *table_again(sql_ctx *c, const cat_table *t, const char *alias)
+{
+	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_RANGE_VAR);
+	PgQuery__RangeVar *rv = sql_alloc(c, sizeof *rv);
+	PgQuery__Alias *al = sql_alloc(c, sizeof *al);
+	if (!n || !rv || !al)
+		return NULL;
+	pg_query__range_var__init(rv);
+	pg_query__alias__init(al);
+	al->aliasname = (char *)alias;
+	rv->relname = (char *)t->name;
+	rv->schemaname = (char *)t->schema;
+	rv->inh = 1;
+	rv->relpersistence = "p";
+	rv->alias = al;
+	rv->location = -1;
+	n->range_var = rv;
+	return n;
+}
+
+/* The outer table's primary key columns (at most 2): how many, 0 when
+ * it has more.  A table without one has murphy's hidden row id, unique
+ * (its shards' SQLite key, drawn from the leader's time ids:
+ * leader/lead_write.c): that one column. */
+static int primary_key(const cat_table *t, int *cols)
+{
+	int n = 0, hidden = -1;
+	for (int i = 0; i < t->ncols; i++) {
+		if (t->cols[i].hidden && !strcmp(t->cols[i].name, CAT_HIDDEN_ROWID))
+			hidden = i;
+		if (t->cols[i].primary_key) {
+			if (n == 2)
+				return 0;
+			cols[n++] = i;
+		}
+	}
+	if (n == 0 && hidden >= 0)
+		cols[n++] = hidden;
+	return n;
+}
+
+/* May rte t stand for the subquery's outer rows: a table of the query
+ * itself, never null-extended by an outer join. */
+static int outer_table_ok(const sql_query *q, int t)
+{
+	const sql_rte *rt = &q->rtes[t];
+	if (q->grouped_written) /* its rows are groups: no key stands for one */
+		return 0;
+	if (rt->merged || rt->join_left || rt->series || rt->rec || rt->rec_work || rt->values)
+		return 0;
+	for (int i = t + 1; i < q->nrte; i++)
+		if (q->rtes[i].join_right)
+			return 0;
+	return 1;
+}
+
+/* Does a FROM item of s itself carry the name alias? */
+static int from_names(sql_ctx *c, const PgQuery__SelectStmt *s, const char *alias)
+{
+	for (size_t i = 0; i < s->n_from_clause; i++)
+		if (sql_subq_from_has(c, s->from_clause[i], alias, "") != 0)
+			return 1;
+	return 0;
+}
+
+/* s's WHERE with the key equalities m.pk = o.pk ANDed in. */
+static PgQuery__Node *where_with_keys(sql_ctx *c, PgQuery__Node *where, const sql_rte *rt,
+				      const char *alias, const int *pk, int npk)
+{
+	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_BOOL_EXPR), **args;
+	PgQuery__BoolExpr *b = sql_alloc(c, sizeof *b);
+	int nargs = 0;
+	if (!n || !b || !(args = sql_alloc(c, (size_t)(npk + 1) * sizeof *args)))
+		return NULL;
+	if (where)
+		args[nargs++] = where;
+	for (int i = 0; i < npk; i++) {
+		const char *col = rt->table->cols[pk[i]].name;
+		if (!(args[nargs++] =
+			      sql_pt_op(c, "=", sql_pt_colref(c, alias, sql_pt_string(c, col)),
+					sql_pt_colref(c, rt->alias, sql_pt_string(c, col)), -1)))
+			return NULL;
+	}
+	if (nargs == 1)
+		return args[0];
+	pg_query__bool_expr__init(b);
+	b->boolop = PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
+	b->args = args;
+	b->n_args = (size_t)nargs;
+	b->location = -1;
+	n->bool_expr = b;
+	return n;
+}
+
+/* The sublink with its subquery rewritten; NULL when not taken (k->why
+ * says why) or out of memory (c->err set). */
+static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectStmt *s, int npk_max)
+{
+	sql_ctx *c = k->c;
+	const sql_rte *rt = &c->q->rtes[k->t];
+	char name[CAT_NAME_MAX];
+	int pk[2], npk = primary_key(rt->table, pk);
+	PgQuery__SelectStmt *s2;
+	PgQuery__Node *sub, **from, wrap, *cp;
+	okey_copy kc = {k, NULL};
+	PgQuery__SubLink *sl2;
+	const char *alias;
+	if (npk == 0 || npk > npk_max) {
+		k->why = npk ? "the table around it has a primary key of more than one column "
+			       "(two for EXISTS)"
+			     : "the rows around it (a subquery's or WITH query's) have no key "
+			       "that stands for each";
+		return NULL;
+	}
+	if (!outer_table_ok(c->q, k->t)) {
+		k->why =
+			c->q->grouped_written
+				? "the query around it is grouped (GROUP BY or HAVING)"
+				: "the table around it is null-extended by an outer join, or not a "
+				  "table";
+		return NULL;
+	}
+	if (from_names(c, s, rt->alias)) {
+		k->why = "a FROM item of the subquery has the name of the table around it";
+		return NULL;
+	}
+	snprintf(name, sizeof name, "murphy_outer%d_%d", c->nouter, c->nsubs);
+	pg_query__node__init(&wrap);
+	wrap.node_case = PG_QUERY__NODE__NODE_SELECT_STMT;
+	wrap.select_stmt = s;
+	if (!(kc.alias = alias = sql_strdup(c, name)) ||
+	    !(sub = sql_pt_node(c, PG_QUERY__NODE__NODE_SELECT_STMT)) ||
+	    !(cp = sql_pt_map(c, &wrap, renamed, &kc)) || !(s2 = cp->select_stmt) ||
+	    !(from = sql_alloc(c, (s->n_from_clause + 1) * sizeof *from)) ||
+	    !(sl2 = sql_alloc(c, sizeof *sl2)))
+		return NULL;
+	memcpy(from, s2->from_clause, s->n_from_clause * sizeof *from);
+	if (!(from[s->n_from_clause] = table_again(c, rt->table, alias)) ||
+	    !(s2->where_clause = where_with_keys(c, s2->where_clause, rt, alias, pk, npk)))
+		return NULL;
+	s2->from_clause = from;
+	s2->n_from_clause = s->n_from_clause + 1;
+	sub->select_stmt = s2;
+	*sl2 = *sl;
+	sl2->subselect = sub;
+	return sl2;
+}
+
+/* Are all outer references operands of a top-level conjunct inner = outer
+ * (the key-set rewrite's shape)? */
+static int refs_all_keys(const okey *k, const PgQuery__SelectStmt *s)
+{
+	PgQuery__Node *one[1] = {s->where_clause}, **cj = one;
+	int n = 1, keys = 0;
+	if (!s->where_clause)
+		return 0;
+	if (s->where_clause->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
+	    s->where_clause->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR) {
+		cj = s->where_clause->bool_expr->args;
+		n = (int)s->where_clause->bool_expr->n_args;
+	}
+	for (int i = 0; i < n; i++) {
+		const PgQuery__AExpr *a = cj[i]->node_case == PG_QUERY__NODE__NODE_A_EXPR
+						  ? cj[i]->a_expr
+						  : NULL;
+		const char *op = a && a->n_name == 1 ? sql_node_str(a->name[0]) : NULL;
+		if (!op || strcmp(op, "=") || a->kind != PG_QUERY__A__EXPR__KIND__AEXPR_OP ||
+		    !a->lexpr || !a->rexpr ||
+		    a->lexpr->node_case != PG_QUERY__NODE__NODE_COLUMN_REF ||
+		    a->rexpr->node_case != PG_QUERY__NODE__NODE_COLUMN_REF)
+			continue;
+		int l = is_ref(k, &a->lexpr->column_ref->base),
+		    r = is_ref(k, &a->rexpr->column_ref->base);
+		keys += l != r; /* one side outer, the other the subquery's */
+	}
+	return keys == k->nrefs;
+}
+
+sql_expr *sql_outerkey_semijoin(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind kind, int all,
+				int after_keys)
+{
+	okey k = {.c = c, .t = -1};
+	PgQuery__SelectStmt *s = sl->subselect && sl->subselect->node_case ==
+							  PG_QUERY__NODE__NODE_SELECT_STMT
+					 ? sl->subselect->select_stmt
+					 : NULL;
+	PgQuery__SubLink *sl2;
+	sql_expr *e;
+	int nsubs = c->nsubs;
+	c->corr_why = NULL;
+	if (!s || !c->q || s->op != PG_QUERY__SET_OPERATION__SETOP_NONE) {
+		c->corr_why = s ? "it is a set operation (UNION, INTERSECT, EXCEPT)" : NULL;
+		return NULL;
+	}
+	walk(&k, &s->base);
+	if (k.unsure || k.nrefs == 0 || (!after_keys && refs_all_keys(&k, s))) {
+		c->corr_why = k.unsure ? k.why : NULL;
+		return NULL; /* not correlated, unsure, or the key-set rewrite's */
+	}
+	if (!(sl2 = rewrite(&k, sl, s, kind == SQL_SUB_EXISTS ? 2 : 1))) {
+		c->corr_why = k.why;
+		return NULL; /* on OOM sql_alloc has set c->err */
+	}
+	e = kind == SQL_SUB_EXISTS   ? sql_exists_semijoin(c, sl2)
+	    : kind == SQL_SUB_SCALAR ? sql_scalar_semijoin(c, sl2)
+				     : sql_in_semijoin(c, sl2, all);
+	if (!e && !mur_error_is_set(c->err))
+		c->corr_why =
+			"the subquery has GROUP BY, HAVING, LIMIT, OFFSET, DISTINCT, a window "
+			"or WITH, or EXISTS / IN over an aggregate";
+	for (int i = nsubs; e && i < c->nsubs; i++)
+		if (c->subs[i].semijoin)
+			c->subs[i].semijoin = SQL_SEMIJOIN_OUTER_KEY;
+	return e;
+}

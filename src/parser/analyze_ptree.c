@@ -1,0 +1,162 @@
+/*
+ * analyze_ptree.c — parse-tree pieces for the rewrites made before
+ * analysis (analyze_rowcmp.c, analyze_outerkey.c, analyze_lateral.c):
+ * nodes built in the statement arena, initialized as protobuf-c messages
+ * (the walkers read their descriptors), and a copy of a tree whose
+ * column references a callback may replace.  The original tree (the parse
+ * cache keeps it) is never changed.
+ */
+#include "parser/analyze_subq_int.h"
+
+#include <string.h>
+
+PgQuery__Node *sql_pt_node(sql_ctx *c, PgQuery__Node__NodeCase kind)
+{
+	PgQuery__Node *n = sql_alloc(c, sizeof *n);
+	if (!n)
+		return NULL;
+	pg_query__node__init(n);
+	n->node_case = kind;
+	return n;
+}
+
+PgQuery__Node *sql_pt_string(sql_ctx *c, const char *s)
+{
+	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_STRING);
+	PgQuery__String *str = sql_alloc(c, sizeof *str);
+	if (!n || !str)
+		return NULL;
+	pg_query__string__init(str);
+	str->sval = (char *)s;
+	n->string = str;
+	return n;
+}
+
+PgQuery__Node *sql_pt_op(sql_ctx *c, const char *op, PgQuery__Node *l, PgQuery__Node *r, int loc)
+{
+	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_A_EXPR),
+		      **name = sql_alloc(c, sizeof *name);
+	PgQuery__AExpr *a = sql_alloc(c, sizeof *a);
+	if (!n || !name || !a || !l || !r || !(name[0] = sql_pt_string(c, op)))
+		return NULL;
+	pg_query__a__expr__init(a);
+	a->kind = PG_QUERY__A__EXPR__KIND__AEXPR_OP;
+	a->name = name;
+	a->n_name = 1;
+	a->lexpr = l;
+	a->rexpr = r;
+	a->location = loc;
+	n->a_expr = a;
+	return n;
+}
+
+PgQuery__Node *sql_pt_bool(sql_ctx *c, int and, PgQuery__Node *l, PgQuery__Node *r)
+{
+	PgQuery__Node *n, **args;
+	PgQuery__BoolExpr *b;
+	if (!l || !r)
+		return NULL;
+	if (!(n = sql_pt_node(c, PG_QUERY__NODE__NODE_BOOL_EXPR)) ||
+	    !(b = sql_alloc(c, sizeof *b)) || !(args = sql_alloc(c, 2 * sizeof *args)))
+		return NULL;
+	pg_query__bool_expr__init(b);
+	b->boolop = and? PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR : PG_QUERY__BOOL_EXPR_TYPE__OR_EXPR;
+	args[0] = l;
+	args[1] = r;
+	b->args = args;
+	b->n_args = 2;
+	b->location = -1;
+	n->bool_expr = b;
+	return n;
+}
+
+PgQuery__Node *sql_pt_colref(sql_ctx *c, const char *tbl, PgQuery__Node *col)
+{
+	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_COLUMN_REF);
+	PgQuery__ColumnRef *r = sql_alloc(c, sizeof *r);
+	PgQuery__Node **f = sql_alloc(c, 2 * sizeof *f);
+	if (!n || !r || !f || !col || !(f[0] = sql_pt_string(c, tbl)))
+		return NULL;
+	pg_query__column_ref__init(r);
+	f[1] = col;
+	r->fields = f;
+	r->n_fields = 2;
+	r->location = -1;
+	n->column_ref = r;
+	return n;
+}
+
+/* ---- the copy ---- */
+
+typedef struct pt_map {
+	sql_ctx *c;
+	sql_pt_colref_fn fn;
+	void *arg;
+} pt_map;
+
+static PgQuery__Node *map_node(const pt_map *m, PgQuery__Node *n);
+
+/* A child message: a Node through map_node, any other copied. */
+static ProtobufCMessage *map_msg(const pt_map *m, const ProtobufCMessage *msg);
+
+static ProtobufCMessage *map_child(const pt_map *m, ProtobufCMessage *msg)
+{
+	if (msg && msg->descriptor == &pg_query__node__descriptor)
+		return (ProtobufCMessage *)map_node(m, (PgQuery__Node *)msg);
+	return map_msg(m, msg);
+}
+
+/* A copy of msg, its children mapped; NULL on failure. */
+static ProtobufCMessage *map_msg(const pt_map *m, const ProtobufCMessage *msg)
+{
+	const ProtobufCMessageDescriptor *d;
+	ProtobufCMessage *cp;
+	char *base;
+	if (!msg || !msg->descriptor)
+		return (ProtobufCMessage *)msg;
+	d = msg->descriptor;
+	if (!(cp = sql_alloc(m->c, d->sizeof_message)))
+		return NULL;
+	memcpy(cp, msg, d->sizeof_message);
+	base = (char *)cp;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		if (f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) &&
+		    *(const uint32_t *)(base + f->quantifier_offset) != f->id)
+			continue;
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			size_t cnt = *(const size_t *)(base + f->quantifier_offset);
+			ProtobufCMessage **v = *(ProtobufCMessage ***)(base + f->offset), **nv;
+			if (!cnt)
+				continue;
+			if (!(nv = sql_alloc(m->c, cnt * sizeof *nv)))
+				return NULL;
+			for (size_t j = 0; j < cnt; j++)
+				if (!(nv[j] = map_child(m, v[j])) && v[j])
+					return NULL;
+			*(ProtobufCMessage ***)(base + f->offset) = nv;
+		} else {
+			ProtobufCMessage **p = (ProtobufCMessage **)(base + f->offset);
+			if (*p && !(*p = map_child(m, *p)))
+				return NULL;
+		}
+	}
+	return cp;
+}
+
+static PgQuery__Node *map_node(const pt_map *m, PgQuery__Node *n)
+{
+	if (!n)
+		return NULL;
+	if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF)
+		return m->fn(m->arg, n);
+	return (PgQuery__Node *)map_msg(m, &n->base);
+}
+
+PgQuery__Node *sql_pt_map(sql_ctx *c, PgQuery__Node *n, sql_pt_colref_fn fn, void *arg)
+{
+	pt_map m = {c, fn, arg};
+	return map_node(&m, n);
+}
