@@ -12,7 +12,7 @@
  *       decision queued by a timer callback, before the poll)
  *   on_check (same turn)
  *       up to LEAD_DECIDE_GROUP_MAX queued decisions form a group:
- *       cat_decisions_put — one write and one fdatasync of the decision
+ *       cat_decisions_put — one durable write (RWF_DSYNC) of the decision
  *       log for all of them (catalog_decision.c) — then each decision's
  *       done(arg, rc): the commit sends its markers (or, rc != MUR_OK,
  *       none of the group is durable and it is undone).  The rows reach
