@@ -176,6 +176,11 @@ def test_levels_with_the_only_current_copy_lost(cl):
     (the acknowledged row 2 missing), with a WARNING and a staleness at
     least the real one; bounded: the replica within a wide bound, the
     strong error past a narrow one."""
+    c0 = cl.connect()  # a table whose copies stay current, read at the end
+    with c0.cursor() as cur:
+        cur.execute("CREATE TABLE curt (id int PRIMARY KEY) WITH (shards = 1, replicas = 3)")
+        cur.execute("INSERT INTO curt VALUES (1)")
+    c0.close()
     conn, rep, acked = lose_the_fresh_copy(cl, "lostt")
     err = read_err(conn, "SELECT count(*) FROM lostt")
     assert err.pgcode == "08006"
@@ -220,7 +225,7 @@ def test_levels_with_the_only_current_copy_lost(cl):
         cur.execute("ROLLBACK")
     # a read of a current copy reports no staleness
     with conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM lagt")
+        cur.execute("SELECT count(*) FROM curt")
     assert rows(conn, "SHOW murphy.last_read_staleness") == [("0",)]
 
 
