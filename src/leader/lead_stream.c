@@ -278,12 +278,19 @@ static int stream_replan(lead_stream *st, mur_error *err)
 }
 
 /* The next batch's LIMIT: about LEAD_STREAM_BATCH_BYTES of rows as wide
- * as those read so far, within [_MIN, _MAX]. */
+ * as those read so far, within [_MIN, _MAX].  Before any row is seen the
+ * width is unknown: LEAD_STREAM_BATCH_FIRST rows in all, which a sorted
+ * stream's first round shares among its shards (it reads every shard at
+ * once: 256 rows of 20 kB from each of 8 shards held 40 MB). */
 static uint32_t stream_limit(const lead_stream *st)
 {
 	uint64_t width, n;
-	if (st->seen_rows == 0)
-		return LEAD_STREAM_BATCH_FIRST;
+	if (st->seen_rows == 0) {
+		n = st->p->u.select.batch_nsort && st->nshards
+			    ? LEAD_STREAM_BATCH_FIRST / st->nshards
+			    : LEAD_STREAM_BATCH_FIRST;
+		return n < LEAD_STREAM_BATCH_MIN ? LEAD_STREAM_BATCH_MIN : (uint32_t)n;
+	}
 	width = st->seen_bytes / st->seen_rows + 1;
 	n = LEAD_STREAM_BATCH_BYTES / width;
 	return n < LEAD_STREAM_BATCH_MIN   ? LEAD_STREAM_BATCH_MIN
