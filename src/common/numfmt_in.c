@@ -7,8 +7,8 @@
  * characters, whether they match or not.  These are PostgreSQL's rules
  * (formatting.c's NUM_processor in its reading direction); the digits
  * read become a numeric with the fraction digits actually read as its
- * scale.  Refused (0A000, as PostgreSQL): RN and EEEE; V (its scaling
- * is not done here).
+ * scale (V: then divided by 10 per 9 after it).  Refused (0A000, as
+ * PostgreSQL 15): RN and EEEE.
  */
 #include "common/numfmt.h"
 
@@ -132,17 +132,34 @@ static int node_in(nf_in *r, const mur_numfmt_node *n)
 	}
 }
 
+/* V: the number read times power(10, -multi), with numeric power's
+ * result scale (as PostgreSQL: '1234' with 99V99 is 12.3400000000000000). */
+static int scale_back(mur_num *res, int multi, mur_error *err)
+{
+	mur_num ten, e, p;
+	int rc;
+	mur_num_init(&ten);
+	mur_num_init(&e);
+	mur_num_init(&p);
+	mur_num_set_int(&ten, 10);
+	mur_num_set_int(&e, -multi);
+	rc = mur_num_power(&p, &ten, &e, err);
+	if (rc == MUR_OK)
+		mur_num_mul(res, res, &p);
+	mur_num_clear(&ten);
+	mur_num_clear(&e);
+	mur_num_clear(&p);
+	return rc;
+}
+
 int mur_numfmt_to_number(const mur_numfmt *f, const char *text, size_t len, mur_num *res,
 			 mur_error *err)
 {
 	nf_in r;
 	int rc;
-	if (f->roman || f->eeee || f->multi_seen)
+	if (f->roman || f->eeee)
 		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-				     "\"%s\" not supported for input",
-				     f->roman  ? "RN"
-				     : f->eeee ? "EEEE"
-					       : "V");
+				     "\"%s\" not supported for input", f->roman ? "RN" : "EEEE");
 	memset(&r, 0, sizeof r);
 	r.f = f;
 	r.in = r.p = text;
@@ -161,6 +178,8 @@ int mur_numfmt_to_number(const mur_numfmt *f, const char *text, size_t len, mur_
 	rc = mur_num_parse(res, r.number, strlen(r.number), err);
 	if (rc == MUR_OK && !res->nan)
 		mur_num_round(res, res, r.read_post);
+	if (rc == MUR_OK && f->multi_seen)
+		rc = scale_back(res, f->multi, err);
 	free(r.number);
 	return rc;
 }
