@@ -77,6 +77,7 @@ static void aligned(mpz_t out, const mur_num *a, int s)
 static void div_pow10(mpz_t r, const mpz_t a, int k, int round)
 {
 	mpz_t p, rem;
+	int neg = mpz_sgn(a) < 0; /* before r is written: r may be a */
 	if (k <= 0) {
 		mpz_set(r, a);
 		mul_pow10(r, -k);
@@ -88,7 +89,7 @@ static void div_pow10(mpz_t r, const mpz_t a, int k, int round)
 	if (round) {
 		mpz_mul_2exp(rem, rem, 1);
 		if (mpz_cmpabs(rem, p) >= 0)
-			mpz_sgn(a) < 0 ? mpz_sub_ui(r, r, 1) : mpz_add_ui(r, r, 1);
+			neg ? mpz_sub_ui(r, r, 1) : mpz_add_ui(r, r, 1);
 	}
 	mpz_clears(p, rem, NULL);
 }

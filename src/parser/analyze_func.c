@@ -79,6 +79,7 @@ static const fn_def fn_defs[] = {
 	{"repeat", 2, 2, "SI", R_TEXT, "mur_repeat"},
 	{"reverse", 1, 1, "S", R_TEXT, "mur_reverse"},
 	{"initcap", 1, 1, "S", R_TEXT, "mur_initcap"},
+	{"to_number", 2, 2, "SS", R_NUMERIC, "mur_to_number"},
 	{"translate", 3, 3, "SSS", R_TEXT, "mur_translate"},
 	{"starts_with", 2, 2, "SS", R_BOOL, "mur_starts_with"},
 	{"md5", 1, 1, "S", R_TEXT, "mur_md5"},
@@ -275,17 +276,24 @@ static int try_def(sql_ctx *c, const fn_def *d, sql_expr **args, int n, int loc,
 }
 
 /* to_char(timestamp[tz] or date, text): mur_to_char with a third argument
- * saying whether the value has a time zone (its TZ pattern prints UTC). */
+ * saying whether the value has a time zone (its TZ pattern prints UTC);
+ * to_char(number, text): mur_to_char_num with the number's type, which
+ * decides its rounding (storage/sqlfn_numfmt.c). */
 static sql_expr *to_char(sql_ctx *c, sql_expr **args, int loc)
 {
 	sql_expr *ts, *fmt;
 	if (mur_type_is_numeric(args[0]->type)) {
-		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, loc,
-			"murphy does not support to_char of numbers yet");
-		mur_error_hint(c->err,
-			       "Format numbers with round(), lpad() and ||, or cast them to "
-			       "text.");
-		return NULL;
+		mur_type t = args[0]->type;
+		const char *kind = t == MT_NUMERIC  ? "n"
+				   : t == MT_INT8   ? "8"
+				   : t == MT_FLOAT8 ? "d"
+				   : t == MT_FLOAT4 ? "f"
+						    : "4";
+		if (!(fmt = fit_arg(c, args[1], 'S')))
+			return mur_error_is_set(c->err) ? NULL
+							: no_function(c, "to_char", args, 2, loc);
+		return sql_make_call(c, "mur_to_char_num", MT_TEXT, loc, 3, args[0], fmt,
+				     sql_make_const_text(c, kind));
 	}
 	ts = fit_arg(c, args[0], 'T');
 	fmt = ts ? fit_arg(c, args[1], 'S') : NULL;
