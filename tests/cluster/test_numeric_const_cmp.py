@@ -1,8 +1,9 @@
 """A numeric column compared with a constant number (issue 19, TPC-H Q6's
-`l_quantity < 24`), compared EXACTLY with PostgreSQL 15.  The shard SQL
-compares such a column by its collation, `col < '24' COLLATE
-mur_numeric` (sql/emit.c numeric_column_const), instead of calling
-mur_num_cmp per row; these cases check the answers stay PostgreSQL's:
+`l_quantity < 24`) or with another numeric column, compared EXACTLY with
+PostgreSQL 15.  The shard SQL compares such a column by its collation,
+`col < '24' COLLATE mur_numeric` (sql/emit.c numeric_by_collation),
+instead of calling mur_num_cmp per row; these cases check the answers
+stay PostgreSQL's:
 integer, decimal, negative, NaN and long constants on either side, every
 operator, NULLs, NaNs, -0.00, trailing zeros, numbers past 18 digits, a
 numeric(p,s) column, a column added by ALTER TABLE, and the plan's shard
@@ -55,13 +56,20 @@ def loaded(db):
     "SELECT id, x < 24 AS lt, q >= 0.05 AS ge, 1 = x AS eq FROM ncc",
     "SELECT count(*), sum(q) FROM ncc WHERE q < 24",
     "SELECT a.id, b.id FROM ncc a JOIN ncc b ON a.id = b.id + 1 WHERE a.x > 0 AND b.q < 24",
+    "SELECT id FROM ncc WHERE x < q",
+    "SELECT id FROM ncc WHERE x = q",
+    "SELECT id FROM ncc WHERE q >= x",
+    "SELECT id FROM ncc WHERE z <> x",
+    "SELECT id, x = q AS eq, x > q AS gt FROM ncc",
+    "SELECT a.id, b.id FROM ncc a JOIN ncc b ON a.id = b.id WHERE a.x < b.q",
 ])
 def test_numeric_column_vs_constant(db, sql):
     exact(db, sql)
 
 
 def test_shard_query_compares_by_collation(db):
-    plan = "\n".join(r[0] for r in db.murphy("EXPLAIN VERBOSE SELECT id FROM ncc WHERE q < 24 AND 0.5 <= x")[1])
+    plan = "\n".join(r[0] for r in db.murphy(
+        "EXPLAIN VERBOSE SELECT id FROM ncc WHERE q < 24 AND 0.5 <= x AND x <> q")[1])
     assert "COLLATE mur_numeric" in plan, plan
     assert "mur_num_cmp" not in plan, plan
     # an expression is not a column: still by value through mur_num_cmp
