@@ -75,3 +75,32 @@ def test_shard_query_compares_by_collation(db):
     # an expression is not a column: still by value through mur_num_cmp
     plan = "\n".join(r[0] for r in db.murphy("EXPLAIN VERBOSE SELECT id FROM ncc WHERE x + 1 < 24")[1])
     assert "mur_num_cmp" in plan, plan
+
+
+@pytest.fixture(scope="module")
+def keyed(db):
+    # a numeric key: its shard index is in mur_numeric order, which the
+    # compare by collation can seek (mur_num_cmp(k, 5) = 0 scanned)
+    db.exec_both("DROP TABLE IF EXISTS ncc_k")
+    db.exec_both("CREATE TABLE ncc_k (k numeric PRIMARY KEY, v int)")
+    db.exec_both("INSERT INTO ncc_k SELECT g * 1.5, g FROM generate_series(-20, 40) g")
+    db.exec_both("INSERT INTO ncc_k VALUES ('NaN', 1000), (0.001, 1001), (123456789012345678901.25, 1002)")
+    return db
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT v FROM ncc_k WHERE k = 3",
+    "SELECT v FROM ncc_k WHERE k = 3.0",
+    "SELECT v FROM ncc_k WHERE k = 4.50",
+    "SELECT v FROM ncc_k WHERE k = -30",
+    "SELECT v FROM ncc_k WHERE k = 'NaN'",
+    "SELECT v FROM ncc_k WHERE k = 123456789012345678901.250",
+    "SELECT v FROM ncc_k WHERE k < 2",
+    "SELECT v FROM ncc_k WHERE k > 50",
+    "SELECT v FROM ncc_k WHERE k >= 58.5",
+    "SELECT v FROM ncc_k WHERE k BETWEEN -3 AND 3",
+    "SELECT v FROM ncc_k WHERE k > 0 AND k <= 0.5",
+    "SELECT v FROM ncc_k WHERE 10 > k AND k > -1.5",
+])
+def test_numeric_key_vs_constant(keyed, sql):
+    exact(keyed, sql)
