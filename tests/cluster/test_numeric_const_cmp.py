@@ -104,3 +104,18 @@ def keyed(db):
 ])
 def test_numeric_key_vs_constant(keyed, sql):
     exact(keyed, sql)
+
+
+def test_column_altered_to_numeric(db):
+    # a column that held integers, floats or text before ALTER ... TYPE numeric:
+    # its shard values must be numeric TEXT for the collation to compare them
+    db.exec_both("DROP TABLE IF EXISTS ncc_alt")
+    db.exec_both("CREATE TABLE ncc_alt (id int PRIMARY KEY, x int, y float8, z text)")
+    db.exec_both("INSERT INTO ncc_alt VALUES (1, 5, 2.5, '7'), (2, 30, 40.25, '1.5'), (3, NULL, -1, 'NaN')")
+    db.exec_both("ALTER TABLE ncc_alt ALTER COLUMN x TYPE numeric")
+    db.exec_both("ALTER TABLE ncc_alt ALTER COLUMN y TYPE numeric")
+    db.exec_both("ALTER TABLE ncc_alt ALTER COLUMN z TYPE numeric USING z::numeric")
+    for sql in ("SELECT id FROM ncc_alt WHERE x < 24", "SELECT id FROM ncc_alt WHERE y < 24",
+                "SELECT id FROM ncc_alt WHERE z < 2", "SELECT id FROM ncc_alt WHERE z > 2",
+                "SELECT id FROM ncc_alt WHERE x > y", "SELECT id FROM ncc_alt WHERE y <= z"):
+        exact(db, sql)
