@@ -113,8 +113,8 @@ static void test_join_distributed_first(void **state)
 			    "SELECT \"e\".\"id\", \"n\".\"name\" FROM main.\"events\" AS \"e\" "
 			    "JOIN "
 			    "m1.\"nation\" AS \"n\" ON (\"e\".\"kind\" = \"n\".\"code\") WHERE "
-			    "((\"n\".\"region\" = 2) AND (mur_num_cmp(\"e\".\"amount\", 1) > "
-			    "0))"); /* numeric: by value */
+			    "((\"n\".\"region\" = 2) AND (\"e\".\"amount\" > '1' COLLATE "
+			    "mur_numeric))"); /* numeric: by value, the column's collation */
 	plan_free(p);
 	p = P("SELECT e.id FROM events e LEFT JOIN nation n ON e.kind = n.code");
 	assert_non_null(strstr(p->u.select.shard_sql, "LEFT JOIN m1.\"nation\""));
