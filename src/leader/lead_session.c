@@ -588,6 +588,12 @@ void lead_utility_start(lead_run *r)
 		else
 			snprintf(r->res->tag, sizeof r->res->tag, "%s", p->tag);
 		break;
+	case PLAN_COMMENT:
+		if (cat_comment_set(s->e->cat, &p->u.comment, &err) != MUR_OK)
+			lead_run_fail(r, &err);
+		else
+			snprintf(r->res->tag, sizeof r->res->tag, "COMMENT");
+		break;
 	case PLAN_EMPTY:
 		r->res->kind = PGW_RESULT_EMPTY;
 		break;

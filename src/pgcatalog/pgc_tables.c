@@ -748,14 +748,21 @@ static void fill_roles(pgc_fill_ctx *f, pgc_row *r)
 }
 
 /* The one comment murphy has: public's, PostgreSQL's (pg_dump compares). */
+static void description_row(void *arg, uint32_t objoid, uint32_t classoid, int subid,
+			    const char *text)
+{
+	pgc_row *r = arg;
+	row_begin(r);
+	put_int(r, "objoid", objoid);
+	put_int(r, "classoid", classoid);
+	put_int(r, "objsubid", subid);
+	put_text(r, "description", text);
+	row_end(r);
+}
+
 static void fill_description(pgc_fill_ctx *f, pgc_row *r)
 {
-	(void)f;
-	row_begin(r);
-	put_int(r, "objoid", PGC_OID_NS_PUBLIC);
-	put_int(r, "classoid", 2615);
-	put_text(r, "description", "standard public schema");
-	row_end(r);
+	pgc_description_each(f->cat, description_row, r); /* pgc_comment.c */
 }
 
 static void fill_user(pgc_fill_ctx *f, pgc_row *r)
