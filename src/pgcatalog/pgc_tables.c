@@ -822,15 +822,19 @@ static void fill_settings(pgc_fill_ctx *f, pgc_row *r)
 		const char *name = h->setting_at(i);
 		const char *v = h->get(h->ctx, name);
 		int internal = h->setting_internal && h->setting_internal(name);
+		pgc_guc_info g;
+		pgc_guc_describe(name, v, &g); /* pgc_guc.c */
 		row_begin(r);
 		put_text(r, "name", setting_display(name));
-		put_text(r, "setting", v ? v : "");
+		put_text(r, "setting", g.setting);
+		put_text(r, "unit", g.unit);
+		put_text(r, "short_desc", g.short_desc);
 		put_text(r, "category", strncmp(name, "murphy.", 7) == 0 ? "murphy" : "Client");
-		put_text(r, "context", internal ? "internal" : "user");
-		put_text(r, "vartype", "string");
+		put_text(r, "context", g.context ? g.context : internal ? "internal" : "user");
+		put_text(r, "vartype", g.vartype);
 		put_text(r, "source", internal ? "default" : "session");
-		put_text(r, "boot_val", v ? v : "");
-		put_text(r, "reset_val", v ? v : "");
+		put_text(r, "boot_val", g.setting);
+		put_text(r, "reset_val", g.setting);
 		row_end(r);
 	}
 }
