@@ -1003,7 +1003,11 @@ static int activity(lead_engine *e, pgc_activity *acts, int max)
 					   .state = s == e->local_session ? "active"
 						    : s->txid             ? "idle in transaction"
 									  : "idle",
-					   .query = "",
+					   /* the calling session's running statement (cut at
+					      LEAD_QUERY_TEXT_MAX); others' are not kept */
+					   .query = s == e->local_session && e->local_run
+							    ? e->local_run->sql_text
+							    : "",
 					   .ssl = ssl,
 					   .ssl_version = ssl ? tls.version : NULL,
 					   .ssl_cipher = ssl ? tls.cipher : NULL,

@@ -80,8 +80,9 @@ typedef struct pgc_column {
 	char name[PGC_NAME_MAX];
 	mur_type type;
 } pgc_column;
-/* Result columns of one catalog query: psql's widest reads 15. */
-#define PGC_COLUMNS_MAX 64
+/* Result columns of one catalog query: psql's widest reads 15, SELECT * of
+ * information_schema.routines 82. */
+#define PGC_COLUMNS_MAX 96
 
 /* 1 when stmt (a SelectStmt node) reads a pg_catalog or information_schema
  * relation, calls a function only this folder answers, or casts to
