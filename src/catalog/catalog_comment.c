@@ -7,9 +7,9 @@
  * A comment names its object by kind and catalog id (tables and views
  * share one id space, indexes and schemas have their own) and, for a
  * column, by the column's name: pg_attribute's numbers shift when a column
- * is dropped, the name is what the comment was written on.  (RENAME
- * COLUMN leaves a column's comment under the old name: it is not shown
- * until a column of that name exists again.)
+ * is dropped, the name is what the comment was written on.  RENAME COLUMN
+ * renames it (cat_comments_rename_columns), DROP COLUMN drops it
+ * (cat_comments_drop_missing), both from ALTER TABLE's reshape.
  *
  * Invariant: every comment names an object that exists.  Dropping a
  * table, view, index or schema forgets its comments (cat_comments_forget,
@@ -163,6 +163,50 @@ void cat_comments_forget(catalog *c, char kind, uint32_t id)
 	if (had && c->store)
 		(void)cat_store_run(c, "DELETE FROM comments WHERE kind = ? AND id = ?", "si", &err,
 				    k, (int64_t)id);
+}
+
+int cat_comments_rename_columns(catalog *c, const cat_table *old, const cat_table *def,
+				mur_error *err)
+{
+	char kind[2] = {CAT_COMMENT_RELATION, 0};
+	if (old->ncols != def->ncols)
+		return MUR_OK; /* ADD / DROP COLUMN: names unchanged */
+	for (int i = 0; i < c->ncomments; i++) {
+		cat_comment *cm = &c->comments[i];
+		int k = cm->kind == CAT_COMMENT_RELATION && cm->id == old->id && cm->col[0]
+				? cat_column_index(old, cm->col)
+				: -1;
+		if (k < 0 || !strcmp(old->cols[k].name, def->cols[k].name))
+			continue;
+		if (c->store &&
+		    cat_store_run(c,
+				  "UPDATE comments SET col = ? WHERE kind = ? AND id = ? "
+				  "AND col = ?",
+				  "ssis", err, def->cols[k].name, kind, (int64_t)cm->id,
+				  cm->col) != MUR_OK)
+			return MUR_ERR;
+		snprintf(cm->col, sizeof cm->col, "%s", def->cols[k].name);
+		c->version++;
+	}
+	return MUR_OK;
+}
+
+int cat_comments_drop_missing(catalog *c, uint32_t table_id, const cat_table *def, mur_error *err)
+{
+	char kind[2] = {CAT_COMMENT_RELATION, 0};
+	for (int i = c->ncomments - 1; i >= 0; i--) {
+		cat_comment *cm = &c->comments[i];
+		if (cm->kind != CAT_COMMENT_RELATION || cm->id != table_id || !cm->col[0] ||
+		    cat_column_index(def, cm->col) >= 0)
+			continue;
+		if (c->store &&
+		    cat_store_run(c, "DELETE FROM comments WHERE kind = ? AND id = ? AND col = ?",
+				  "sis", err, kind, (int64_t)cm->id, cm->col) != MUR_OK)
+			return MUR_ERR;
+		forget_at(c, i);
+		c->version++;
+	}
+	return MUR_OK;
 }
 
 int cat_comments_load(catalog *c, mur_error *err)

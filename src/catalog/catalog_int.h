@@ -145,6 +145,12 @@ int cat_schemas_load(catalog *c, mur_error *err);
 int cat_comments_load(catalog *c, mur_error *err);
 void cat_comments_free(catalog *c);
 void cat_comments_forget(catalog *c, char kind, uint32_t id);
+/* ALTER TABLE: column comments follow RENAME COLUMN (old and def the same
+ * columns by position, as cat_index_rename_columns), and go with DROP
+ * COLUMN (cat_comments_drop_missing: those naming no column of def). */
+int cat_comments_rename_columns(catalog *c, const cat_table *old, const cat_table *def,
+				mur_error *err);
+int cat_comments_drop_missing(catalog *c, uint32_t table_id, const cat_table *def, mur_error *err);
 
 /* catalog_role.c: load the roles table at open; free them at close. */
 int cat_roles_load(catalog *c, mur_error *err);
