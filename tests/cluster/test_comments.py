@@ -179,3 +179,34 @@ def test_column_comment_follows_rename_and_goes_with_drop(both):
     assert both.both("SELECT attname::text, col_description(attrelid, attnum) FROM pg_attribute"
                      " WHERE attrelid = 'cm_a'::regclass AND attnum > 0 AND NOT attisdropped"
                      " ORDER BY 1") == [("a2", None), ("b", "b"), ("k", None)]
+
+
+def test_comment_needs_a_superuser_and_no_block(cluster, both):
+    """Tables have no owners in murphy: COMMENT, like other DDL, needs a
+    superuser (42501, as PostgreSQL's for a non-owner); inside a block it is
+    0A000 (a rollback could not take it back)."""
+    import psycopg2
+    with both.m.cursor() as cur:
+        cur.execute("CREATE USER cm_user PASSWORD 'cm-secret'")
+    try:
+        conn = psycopg2.connect(cluster.dsn(user="cm_user") + " password=cm-secret")
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            with pytest.raises(psycopg2.Error) as e:
+                cur.execute("COMMENT ON TABLE cm_t IS 'not mine'")
+            assert e.value.pgcode == "42501", e.value
+        conn.close()
+        both.m.autocommit = False
+        try:
+            with both.m.cursor() as cur:
+                with pytest.raises(psycopg2.Error) as e:
+                    cur.execute("COMMENT ON TABLE cm_t IS 'in a block'")
+                assert e.value.pgcode == "0A000", e.value
+        finally:
+            both.m.rollback()
+            both.m.autocommit = True
+        assert both.murphy("SELECT obj_description('cm_t'::regclass, 'pg_class')")[1] == \
+            [("the table's comment",)]
+    finally:
+        with both.m.cursor() as cur:
+            cur.execute("DROP USER cm_user")
