@@ -1549,7 +1549,8 @@ static const pgc_rel rels[] = {
 	 "unique_constraint_catalog t,unique_constraint_schema t,unique_constraint_name t,"
 	 "match_option t,update_rule t,delete_rule t",
 	 fill_is_referential_constraints, 0},
-	/* PostgreSQL's columns; no rows: murphy has no user functions */
+	/* routines and their parameters: PostgreSQL's columns, no rows (murphy
+	 * has no user functions) */
 	{ISC, "routines",
 	 "specific_catalog t,specific_schema t,specific_name t,routine_catalog t,"
 	 "routine_schema t,routine_name t,routine_type t,module_catalog t,module_schema t,"
@@ -1577,6 +1578,16 @@ static const pgc_rel rels[] = {
 	 "result_cast_type_udt_name t,result_cast_scope_catalog t,result_cast_scope_schema t,"
 	 "result_cast_scope_name t,result_cast_maximum_cardinality i,"
 	 "result_cast_dtd_identifier t",
+	 NULL, 0},
+	{ISC, "parameters",
+	 "specific_catalog t,specific_schema t,specific_name t,ordinal_position i,"
+	 "parameter_mode t,is_result t,as_locator t,parameter_name t,data_type t,"
+	 "character_maximum_length i,character_octet_length i,character_set_catalog t,"
+	 "character_set_schema t,character_set_name t,collation_catalog t,collation_schema t,"
+	 "collation_name t,numeric_precision i,numeric_precision_radix i,numeric_scale i,"
+	 "datetime_precision i,interval_type t,interval_precision i,udt_catalog t,udt_schema t,"
+	 "udt_name t,scope_catalog t,scope_schema t,scope_name t,maximum_cardinality i,"
+	 "dtd_identifier t,parameter_default t",
 	 NULL, 0},
 };
 

@@ -53,3 +53,10 @@ def test_information_schema_routines(db):
     # domains (as in murphy's other information_schema relations)
     assert columns(db.m, sql) == columns(db.p, sql)
     assert one(db.m, sql) == one(db.p, sql) == []
+
+
+def test_information_schema_parameters(db):
+    sql = ("SELECT * FROM information_schema.parameters WHERE specific_schema = 'public' "
+           "ORDER BY specific_name, ordinal_position")
+    assert columns(db.m, sql) == columns(db.p, sql)
+    assert one(db.m, sql) == one(db.p, sql) == []
