@@ -63,6 +63,22 @@ static int target(const catalog *cat, const cat_comment *cm, uint32_t *oid, uint
 	return *oid != 0;
 }
 
+/* cm's OID from its kind and id alone (no look-up: obj_description runs
+ * once per row of pg_class); target() checks the object is there. */
+static uint32_t quick_oid(const cat_comment *cm)
+{
+	if (cm->kind == CAT_COMMENT_INDEX) {
+		cat_index x = {.id = cm->id};
+		return pgc_index_oid(&x);
+	}
+	if (cm->kind == CAT_COMMENT_SCHEMA) {
+		cat_schema sc = {.id = cm->id};
+		return pgc_schema_oid(&sc);
+	}
+	cat_view v = {.id = cm->id}; /* tables and views share ids and OIDs */
+	return pgc_view_oid(&v);
+}
+
 int pgc_description_each(const catalog *cat, pgc_description_fn each, void *arg)
 {
 	int n = 1;
@@ -87,7 +103,8 @@ static const char *description(const catalog *cat, uint32_t oid, uint32_t classo
 	if (oid == PGC_OID_NS_PUBLIC && (!classoid || classoid == PGC_CLASS_PG_NAMESPACE) && !subid)
 		return PGC_PUBLIC_DESCRIPTION;
 	for (int i = 0; cat && i < cat_comment_count(cat); i++)
-		if (target(cat, cat_comment_at(cat, i), &o, &k, &s) && o == oid && s == subid &&
+		if (quick_oid(cat_comment_at(cat, i)) == oid &&
+		    target(cat, cat_comment_at(cat, i), &o, &k, &s) && o == oid && s == subid &&
 		    (!classoid || k == classoid))
 			return cat_comment_at(cat, i)->text;
 	return NULL;
