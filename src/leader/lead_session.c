@@ -1042,6 +1042,7 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 		return;
 	}
 	snprintf(r->sql_text, sizeof r->sql_text, "%s", st->sql ? st->sql : "");
+	memcpy(s->last_query, r->sql_text, sizeof s->last_query);
 	r->stmt = st;
 	if (lead_bind_params(r, nparams, values, lengths, nformats, formats) != MUR_OK) {
 		lead_run_finish(r);

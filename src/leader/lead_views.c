@@ -1003,11 +1003,9 @@ static int activity(lead_engine *e, pgc_activity *acts, int max)
 					   .state = s == e->local_session ? "active"
 						    : s->txid             ? "idle in transaction"
 									  : "idle",
-					   /* the calling session's running statement (cut at
-					      LEAD_QUERY_TEXT_MAX); others' are not kept */
-					   .query = s == e->local_session && e->local_run
-							    ? e->local_run->sql_text
-							    : "",
+					   /* the running or latest statement (cut at
+					      LEAD_QUERY_TEXT_MAX), as PostgreSQL's */
+					   .query = s->last_query,
 					   .ssl = ssl,
 					   .ssl_version = ssl ? tls.version : NULL,
 					   .ssl_cipher = ssl ? tls.cipher : NULL,

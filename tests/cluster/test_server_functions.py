@@ -60,3 +60,24 @@ def test_information_schema_parameters(db):
            "ORDER BY specific_name, ordinal_position")
     assert columns(db.m, sql) == columns(db.p, sql)
     assert one(db.m, sql) == one(db.p, sql) == []
+
+
+def test_pg_stat_activity_shows_an_idle_sessions_last_statement(cluster, db):
+    import psycopg2
+    p = db.p.get_dsn_parameters()
+    others = [cluster.connect(),
+              psycopg2.connect(host=p["host"], port=p["port"], user=p["user"],
+                               dbname=p["dbname"])]
+    try:
+        got = []
+        for other, conn in zip(others, (db.m, db.p)):
+            other.autocommit = True
+            with other.cursor() as cur:
+                cur.execute("SELECT 41 + 1")
+                pid = other.get_backend_pid()
+            got.append(one(conn, "SELECT state, query FROM pg_stat_activity WHERE pid = %d"
+                           % pid))
+        assert got[0] == got[1] == [("idle", "SELECT 41 + 1")]
+    finally:
+        for other in others:
+            other.close()
