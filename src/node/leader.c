@@ -350,6 +350,11 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 		fprintf(stderr, "murphy leader: --tls-cert and --tls-key go together\n");
 		return MUR_ERR;
 	}
+	if (co->password_file && !co->auth_scram) {
+		fprintf(stderr, "murphy leader: --password-file needs --auth scram (trust takes no "
+				"password)\n");
+		return MUR_ERR;
+	}
 	if (!*dir || !*listen || !*pg) {
 		fprintf(stderr, "murphy leader: --dir, --listen and --pg are required\n");
 		usage(stderr);

@@ -137,3 +137,17 @@ def test_local_start_with_a_password_file():
         subprocess.run([MURPHY, "local", "stop", "--dir", d], capture_output=True, timeout=60)
         shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree(os.path.dirname(pw_file), ignore_errors=True)
+
+
+def test_password_file_with_auth_trust_is_refused():
+    d = tempfile.mkdtemp(prefix="murphy-pwfile-")
+    pw_file = os.path.join(d, "pw")
+    write(pw_file, PASSWORD)
+    try:
+        r = subprocess.run([MURPHY, "leader", "--dir", os.path.join(d, "leader"), "--listen",
+                            "127.0.0.1:1", "--pg", "127.0.0.1:2", "--auth", "trust",
+                            "--password-file", pw_file], capture_output=True, text=True,
+                           timeout=30)
+        assert r.returncode != 0 and "--password-file needs --auth scram" in r.stderr, r.stderr
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
