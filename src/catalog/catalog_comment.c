@@ -77,6 +77,8 @@ static int object_exists(catalog *c, char kind, uint32_t id, const char *col)
 				return !*col;
 		return 0;
 	case CAT_COMMENT_SCHEMA:
+		if (id == CAT_COMMENT_PUBLIC_ID)
+			return !*col;
 		for (int i = 0; i < c->nschemas; i++)
 			if (c->schemas[i].id == id)
 				return !*col;
@@ -123,10 +125,15 @@ int cat_comment_set(catalog *c, const cat_comment *cm, mur_error *err)
 {
 	char kind[2] = {cm->kind, 0};
 	int drop = !cm->text || !*cm->text, i = find(c, cm->kind, cm->id, cm->col);
+	/* public's "none" is a row: without one it shows PostgreSQL's text */
+	int public = cm->kind == CAT_COMMENT_SCHEMA && cm->id == CAT_COMMENT_PUBLIC_ID;
+	const char *text = drop && public ? "" : cm->text;
+	if (public)
+		drop = 0;
 	if (!object_exists(c, cm->kind, cm->id, cm->col))
 		return mur_error_set(err, SQLSTATE_UNDEFINED_OBJECT,
 				     "the object of the comment no longer exists");
-	if (!drop && strlen(cm->text) > CAT_COMMENT_TEXT_MAX)
+	if (!drop && strlen(text) > CAT_COMMENT_TEXT_MAX)
 		return mur_error_set(err, SQLSTATE_PROGRAM_LIMIT_EXCEEDED,
 				     "murphy keeps comments of at most %d bytes",
 				     CAT_COMMENT_TEXT_MAX);
@@ -137,12 +144,12 @@ int cat_comment_set(catalog *c, const cat_comment *cm, mur_error *err)
 	    (drop ? cat_store_run(c, "DELETE FROM comments WHERE kind = ? AND id = ? AND col = ?",
 				  "sis", err, kind, (int64_t)cm->id, cm->col)
 		  : cat_store_run(c, "INSERT OR REPLACE INTO comments VALUES (?, ?, ?, ?)", "siss",
-				  err, kind, (int64_t)cm->id, cm->col, cm->text)) != MUR_OK)
+				  err, kind, (int64_t)cm->id, cm->col, text)) != MUR_OK)
 		return MUR_ERR;
 	if (drop) {
 		if (i >= 0)
 			forget_at(c, i);
-	} else if (put_memory(c, cm->kind, cm->id, cm->col, cm->text) != MUR_OK) {
+	} else if (put_memory(c, cm->kind, cm->id, cm->col, text) != MUR_OK) {
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	}
 	c->version++;

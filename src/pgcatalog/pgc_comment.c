@@ -8,7 +8,8 @@
  * id becomes the object's OID (pgc_oid.c, as pg_class and pg_namespace
  * give it) and the column's name its pg_attribute number (a table's
  * hidden columns are not counted, as fill_attribute skips them).  The
- * public schema keeps PostgreSQL's own description.
+ * public schema has PostgreSQL's own description until COMMENT ON SCHEMA
+ * public changes it (IS NULL: a row with "", none shown).
  */
 #include "pgcatalog/pgc_int.h"
 
@@ -56,6 +57,8 @@ static int target(const catalog *cat, const cat_comment *cm, uint32_t *oid, uint
 				*oid = pgc_index_oid(cat_index_at(cat, i));
 	} else if (cm->kind == CAT_COMMENT_SCHEMA) {
 		*classoid = PGC_CLASS_PG_NAMESPACE;
+		if (cm->id == CAT_COMMENT_PUBLIC_ID)
+			*oid = PGC_OID_NS_PUBLIC;
 		for (int i = 0; i < cat_schema_count(cat); i++)
 			if (cat_schema_at(cat, i)->id == cm->id)
 				*oid = pgc_schema_oid(cat_schema_at(cat, i));
@@ -84,9 +87,16 @@ int pgc_description_each(const catalog *cat, pgc_description_fn each, void *arg)
 	int n = 1;
 	uint32_t oid, classoid;
 	int subid;
-	each(arg, PGC_OID_NS_PUBLIC, PGC_CLASS_PG_NAMESPACE, 0, PGC_PUBLIC_DESCRIPTION);
+	const char *pub = cat ? cat_comment_get(cat, CAT_COMMENT_SCHEMA, CAT_COMMENT_PUBLIC_ID, "")
+			      : NULL;
+	if (!pub)
+		each(arg, PGC_OID_NS_PUBLIC, PGC_CLASS_PG_NAMESPACE, 0, PGC_PUBLIC_DESCRIPTION);
+	else
+		n = 0;
 	for (int i = 0; cat && i < cat_comment_count(cat); i++) {
 		const cat_comment *cm = cat_comment_at(cat, i);
+		if (!*cm->text)
+			continue; /* public's, removed */
 		if (target(cat, cm, &oid, &classoid, &subid)) {
 			each(arg, oid, classoid, subid, cm->text);
 			n++;
@@ -100,8 +110,13 @@ static const char *description(const catalog *cat, uint32_t oid, uint32_t classo
 {
 	uint32_t o, k;
 	int s;
-	if (oid == PGC_OID_NS_PUBLIC && (!classoid || classoid == PGC_CLASS_PG_NAMESPACE) && !subid)
-		return PGC_PUBLIC_DESCRIPTION;
+	if (oid == PGC_OID_NS_PUBLIC && (!classoid || classoid == PGC_CLASS_PG_NAMESPACE) &&
+	    !subid) {
+		const char *pub = cat ? cat_comment_get(cat, CAT_COMMENT_SCHEMA,
+							CAT_COMMENT_PUBLIC_ID, "")
+				      : NULL;
+		return !pub ? PGC_PUBLIC_DESCRIPTION : *pub ? pub : NULL;
+	}
 	for (int i = 0; cat && i < cat_comment_count(cat); i++)
 		if (quick_oid(cat_comment_at(cat, i)) == oid &&
 		    target(cat, cat_comment_at(cat, i), &o, &k, &s) && o == oid && s == subid &&

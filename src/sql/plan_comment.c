@@ -8,8 +8,8 @@
  * 42P01 for a missing relation or index, 42703 a missing column, 3F000 a
  * missing schema, 42809 a table named as a view or the reverse.  Other
  * objects (sequences, constraints, functions, ...), murphy.* catalog
- * views, a primary key's index and built-in schemas are 0A000 naming
- * them.  '' drops the comment as NULL does (PostgreSQL's rule).
+ * views, a primary key's index and built-in schemas but public are 0A000
+ * naming them.  '' drops the comment as NULL does (PostgreSQL's rule).
  */
 #include "sql/sqlInt.h"
 
@@ -112,7 +112,7 @@ static int schema_named(sql_ctx *c, PgQuery__Node *n, cat_comment *cm)
 	if (c->cat && !cat_schema_exists(c->cat, name))
 		return sql_err(c, SQLSTATE_INVALID_SCHEMA_NAME, -1, "schema \"%s\" does not exist",
 			       name);
-	if (c->cat && !(cm->id = cat_schema_id(c->cat, name)))
+	if (c->cat && !(cm->id = cat_schema_id(c->cat, name)) && strcmp(name, "public"))
 		return sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, -1,
 			       "murphy cannot comment on schema \"%s\": it is built in", name);
 	cm->kind = CAT_COMMENT_SCHEMA;

@@ -210,3 +210,20 @@ def test_comment_needs_a_superuser_and_no_block(cluster, both):
     finally:
         with both.m.cursor() as cur:
             cur.execute("DROP USER cm_user")
+
+
+def test_public_schema_comment(both):
+    sql = ("SELECT obj_description(oid, 'pg_namespace'), (SELECT count(*) FROM pg_description"
+           " WHERE objoid = n.oid) AS c FROM pg_namespace n WHERE nspname = 'public'")
+    assert both.both(sql) == [("standard public schema", 1)]
+    try:
+        both.exec_both("COMMENT ON SCHEMA public IS 'changed'")
+        assert both.both(sql) == [("changed", 1)]
+        both.exec_both("COMMENT ON SCHEMA public IS NULL")
+        assert both.both(sql) == [(None, 0)]
+    finally:
+        both.exec_both("COMMENT ON SCHEMA public IS 'standard public schema'")
+    with both.m.cursor() as cur:
+        with pytest.raises(Exception) as e:
+            cur.execute("COMMENT ON SCHEMA murphy IS 'x'")
+        assert e.value.pgcode == "0A000"
