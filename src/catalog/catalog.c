@@ -332,6 +332,7 @@ void cat_close(catalog *c)
 	cat_store_close(c);
 	cat_seq_free_all(c);
 	cat_views_free(c);
+	cat_comments_free(c);
 	cat_indexes_free(c);
 	cat_roles_free(c);
 	free(c->fkeys);
@@ -639,6 +640,7 @@ static int drop_at(catalog *c, int i, mur_error *err)
 	cat_seq_forget_owned(c, t->id); /* the store dropped their rows with the table's */
 	cat_grants_forget_table(c, t->id);
 	cat_indexes_forget_table(c, t->id);
+	cat_comments_forget(c, CAT_COMMENT_RELATION, t->id);
 	table_free(t);
 	memmove(&c->tables[i], &c->tables[i + 1],
 		(size_t)(c->ntables - i - 1) * sizeof c->tables[0]);

@@ -923,4 +923,33 @@ int cat_allowed_id(const catalog *c, const char *role, int superuser, uint32_t i
 int cat_role_bootstrap(catalog *c, const char *name, const char *password, int *created,
 		       mur_error *err);
 
+/* ---- comments (catalog_comment.c) ---- */
+/* COMMENT ON ... IS: at most this many comments, each at most this long
+ * (a description, not a document: PostgreSQL's limit is 1 GB). */
+#define CAT_COMMENTS_MAX 100000
+#define CAT_COMMENT_TEXT_MAX 65536
+#define CAT_COMMENT_RELATION 'r' /* a table or view (their ids share one space) */
+#define CAT_COMMENT_INDEX 'i'
+#define CAT_COMMENT_SCHEMA                                                                         \
+	'n' /* a created schema, or public as id 0 (the other built-in
+				  ones take none) */
+#define CAT_COMMENT_PUBLIC_ID 0
+
+typedef struct cat_comment {
+	char kind;              /* CAT_COMMENT_* */
+	uint32_t id;            /* the object's catalog id */
+	char col[CAT_NAME_MAX]; /* "": the object itself; else one of its columns, by name */
+	const char *text;       /* NULL or "": no comment (COMMENT ... IS NULL drops it) */
+} cat_comment;
+
+/* Set (or, text NULL or "", drop) the comment on cm's object, durably;
+ * 42704 when the object is gone, 54000 past the limits above. */
+int cat_comment_set(catalog *c, const cat_comment *cm, mur_error *err);
+/* The comment on (kind, id, col) ("" col: the object), NULL when none.
+ * Public's is "" after COMMENT ... IS NULL (PostgreSQL's own description,
+ * shown while it has no row, removed). */
+const char *cat_comment_get(const catalog *c, char kind, uint32_t id, const char *col);
+int cat_comment_count(const catalog *c);
+const cat_comment *cat_comment_at(const catalog *c, int i);
+
 #endif

@@ -99,7 +99,9 @@ int cat_table_reshape(catalog *c, uint32_t table_id, const cat_table *def, mur_e
 	moved = columns_moved(t, def);
 	if (c->store && cat_store_put_shape(c, table_id, def, moved, err) != MUR_OK)
 		return MUR_ERR;
-	if (cat_index_rename_columns(c, t, def, err) != MUR_OK)
+	if (cat_index_rename_columns(c, t, def, err) != MUR_OK ||
+	    cat_comments_rename_columns(c, t, def, err) != MUR_OK ||
+	    cat_comments_drop_missing(c, table_id, def, err) != MUR_OK)
 		return MUR_ERR;
 	if (take_shape(t, def, moved) != MUR_OK)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");

@@ -145,6 +145,8 @@ int cat_table_block_shape_commit(catalog *c, uint32_t table_id, mur_error *err)
 		memcpy(from->cols[0].name, t->shape_renames[i][0], CAT_NAME_MAX);
 		memcpy(to->cols[0].name, t->shape_renames[i][1], CAT_NAME_MAX);
 		rc = cat_index_rename_columns(c, from, to, err);
+		if (rc == MUR_OK)
+			rc = cat_comments_rename_columns(c, from, to, err);
 	}
 	free(from);
 	free(to);

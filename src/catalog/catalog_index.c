@@ -231,6 +231,7 @@ int cat_index_add(catalog *c, const cat_index *def, mur_error *err)
 
 static void forget_at(catalog *c, int i)
 {
+	cat_comments_forget(c, CAT_COMMENT_INDEX, c->indexes[i]->id);
 	free(c->indexes[i]);
 	memmove(&c->indexes[i], &c->indexes[i + 1],
 		(size_t)(c->nindexes - i - 1) * sizeof c->indexes[0]);

@@ -58,6 +58,8 @@ struct catalog {
 	uint32_t next_fkey_id;
 	int viewing; /* cat_set_viewer */
 	uint64_t viewer;
+	struct cat_comment *comments; /* catalog_comment.c: ncomments, room for comments_cap */
+	int ncomments, comments_cap;
 	uint64_t shape_seen; /* a look-up while viewing found a table another open block
 				altered: that block (cat_viewer_blocked_by) */
 };
@@ -136,6 +138,19 @@ void cat_indexes_forget_table(catalog *c, uint32_t table_id);
 
 /* catalog_schema.c: load the schemas table at open. */
 int cat_schemas_load(catalog *c, mur_error *err);
+
+/* catalog_comment.c: load the comments table at open (after every object
+ * it may name: a row whose object is gone is dropped); free them at
+ * close; forget (memory and store) those on a dropped object. */
+int cat_comments_load(catalog *c, mur_error *err);
+void cat_comments_free(catalog *c);
+void cat_comments_forget(catalog *c, char kind, uint32_t id);
+/* ALTER TABLE: column comments follow RENAME COLUMN (old and def the same
+ * columns by position, as cat_index_rename_columns), and go with DROP
+ * COLUMN (cat_comments_drop_missing: those naming no column of def). */
+int cat_comments_rename_columns(catalog *c, const cat_table *old, const cat_table *def,
+				mur_error *err);
+int cat_comments_drop_missing(catalog *c, uint32_t table_id, const cat_table *def, mur_error *err);
 
 /* catalog_role.c: load the roles table at open; free them at close. */
 int cat_roles_load(catalog *c, mur_error *err);

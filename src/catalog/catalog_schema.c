@@ -180,6 +180,7 @@ int cat_schema_drop(catalog *c, const char *name, int cascade, mur_error *err)
 				       (int64_t)c->schemas[i].id) != MUR_OK))
 		return MUR_ERR;
 	cat_grants_forget_table(c, c->schemas[i].id);
+	cat_comments_forget(c, CAT_COMMENT_SCHEMA, c->schemas[i].id);
 	memmove(&c->schemas[i], &c->schemas[i + 1],
 		(size_t)(c->nschemas - i - 1) * sizeof c->schemas[0]);
 	c->nschemas--;

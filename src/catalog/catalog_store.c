@@ -740,6 +740,7 @@ int cat_store_open(catalog *c, const char *path, const char *vfs, mur_error *err
 	    cat_roles_load(c, err) != MUR_OK || load_sequences(c, err) != MUR_OK ||
 	    cat_views_load(c, err) != MUR_OK || cat_schemas_load(c, err) != MUR_OK ||
 	    cat_fkeys_load(c, err) != MUR_OK || cat_indexes_load(c, err) != MUR_OK ||
+	    cat_comments_load(c, err) != MUR_OK ||
 	    exec_sql(c, "PRAGMA locking_mode=EXCLUSIVE", err) != MUR_OK)
 		return MUR_ERR;
 	return MUR_OK;

@@ -329,6 +329,7 @@ static int drop_at(catalog *c, int i, mur_error *err)
 	memmove(&c->views[i], &c->views[i + 1], (size_t)(c->nviews - i - 1) * sizeof c->views[0]);
 	c->nviews--;
 	cat_grants_forget_table(c, v->id);
+	cat_comments_forget(c, CAT_COMMENT_RELATION, v->id);
 	view_free(v);
 	c->version++;
 	return MUR_OK;

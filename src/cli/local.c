@@ -245,7 +245,10 @@ void cli_local_print_password(const char *dir)
 {
 	char pw[2 * MUR_DATADIR_PASSWORD_BYTES + 8];
 	mur_error err;
-	if (cli_local_password_given())
+	if (cli_local_password_file_given())
+		printf("  password: the first line of %s (user murphy)\n",
+		       cli_local_password_file_given());
+	else if (cli_local_password_given())
 		printf("  password: the one $%s gives (user murphy)\n", MUR_PASSWORD_ENV);
 	else if (mur_datadir_read_password(dir, pw, sizeof pw, &err) == MUR_OK)
 		printf("  password: %s (user murphy; kept in %s/%s)\n", pw, dir,

@@ -56,8 +56,15 @@ void cli_local_node_path(const cli_local_opts *o, int i, const char *file, char 
  * DIR/password, made there first when create.  0, or 1 (message on
  * stderr). */
 int cli_local_password(const char *dir, int create);
-/* 1 when $MURPHY_PASSWORD came from the user's environment. */
+/* 1 when $MURPHY_PASSWORD came from the user's environment or
+ * --password-file. */
 int cli_local_password_given(void);
+/* --password-file path: its first line (mur_password_file_read) becomes
+ * $MURPHY_PASSWORD for this process and the nodes it starts.  0, or 1
+ * (message on stderr). */
+int cli_local_password_file(const char *path);
+/* The --password-file given, NULL when none. */
+const char *cli_local_password_file_given(void);
 /* Create the node directories, write local.conf, share the secret, and
  * the password (cli_local_password).  0 or 1. */
 int cli_local_prepare(const cli_local_opts *o);

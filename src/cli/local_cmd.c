@@ -20,7 +20,7 @@ static const char local_usage[] =
 	"                           [--write-pipeline N] [--startup-timeout-ms MS]\n"
 	"                           [--txn-outcomes-keep-ms MS]\n"
 	"                           [--idle-in-transaction-timeout-ms MS]\n"
-	"                           [--no-faults | --allow-faults]\n"
+	"                           [--no-faults | --allow-faults] [--password-file FILE]\n"
 	"       murphy local stop   --dir DIR\n"
 	"       murphy local status --dir DIR\n"
 	"\n"
@@ -41,6 +41,11 @@ static const char local_usage[] =
 	"  --followers N    number of followers (default 3; remembered in DIR/local.conf)\n"
 	"  --pg-port P      PostgreSQL port of the leader (default 5433; nodes use P+1..P+1+N)\n"
 	"  --timeout S      seconds to wait for the cluster (default 30)\n"
+	"  --password-file FILE\n"
+	"                   the superuser's password is the first line of FILE (mode 0600;\n"
+	"                   used at the first start, over $MURPHY_PASSWORD).  A file, not\n"
+	"                   the password itself: a command line is readable by every\n"
+	"                   user of the host (ps, /proc)\n"
 	"  --suspect-timeout-ms MS, --dead-timeout-ms MS\n"
 	"                   the leader's failure-detector timers (murphy leader --help;\n"
 	"                   docs/failures.md); remembered in DIR/local.conf\n"
@@ -100,7 +105,10 @@ static int parse_opts(int argc, char **argv, cli_local_opts *o)
 			o->followers = atoi(v);
 		else if (strcmp(a, "--pg-port") == 0)
 			o->pg_port = atoi(v);
-		else if (strcmp(a, "--timeout") == 0)
+		else if (strcmp(a, "--password-file") == 0) {
+			if (cli_local_password_file(v) != 0)
+				return 2;
+		} else if (strcmp(a, "--timeout") == 0)
 			o->timeout_s = atoi(v);
 		else if (strcmp(a, "--suspect-timeout-ms") == 0)
 			o->suspect_timeout_ms = atol(v);

@@ -209,6 +209,25 @@ static int password_given = -1;
 
 int cli_local_password_given(void) { return password_given == 1; }
 
+static const char *password_file;
+
+const char *cli_local_password_file_given(void) { return password_file; }
+
+int cli_local_password_file(const char *path)
+{
+	char pw[MUR_PASSWORD_FILE_MAX + 1];
+	mur_error err;
+	if (mur_password_file_read(path, pw, sizeof pw, &err) != MUR_OK) {
+		fprintf(stderr, "murphy local: --password-file: %s\n", err.message);
+		return 1;
+	}
+	if (setenv(MUR_PASSWORD_ENV, pw, 1) != 0)
+		return 1;
+	password_given = 1;
+	password_file = path;
+	return 0;
+}
+
 int cli_local_password(const char *dir, int create)
 {
 	char pw[2 * MUR_DATADIR_PASSWORD_BYTES + 8];

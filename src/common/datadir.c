@@ -158,6 +158,39 @@ static int read_private(const char *dir, const char *name, char *out, size_t out
 	return MUR_OK;
 }
 
+int mur_password_file_read(const char *path, char *out, size_t outsz, mur_error *err)
+{
+	char buf[MUR_PASSWORD_FILE_MAX + 2];
+	struct stat st;
+	ssize_t n;
+	size_t len;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return mur_error_set(err, SQLSTATE_UNDEFINED_FILE, "cannot read \"%s\": %s", path,
+				     strerror(errno));
+	if (fstat(fd, &st) != 0 || (st.st_mode & (S_IRWXG | S_IRWXO))) {
+		close(fd);
+		return mur_error_set(err, SQLSTATE_CONFIG_FILE_ERROR,
+				     "password file \"%s\" has group or world access: run chmod "
+				     "600 on it",
+				     path);
+	}
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	len = strcspn(buf, "\r\n");
+	buf[len] = '\0';
+	if (!len)
+		return mur_error_set(err, SQLSTATE_CONFIG_FILE_ERROR,
+				     "password file \"%s\" is empty", path);
+	if (len > MUR_PASSWORD_FILE_MAX || len >= outsz)
+		return mur_error_set(err, SQLSTATE_CONFIG_FILE_ERROR,
+				     "password file \"%s\": the password is longer than %d bytes",
+				     path, MUR_PASSWORD_FILE_MAX);
+	memcpy(out, buf, len + 1);
+	return MUR_OK;
+}
+
 int mur_datadir_read_secret(const char *dir, char *out, size_t outsz, mur_error *err)
 {
 	return read_private(dir, "cluster.secret", out, outsz, err);

@@ -50,5 +50,13 @@ int mur_datadir_ensure_secret(const char *dir, char *out, size_t outsz, mur_erro
 /* The same for dir/password (MUR_DATADIR_PASSWORD_BYTES random bytes). */
 int mur_datadir_read_password(const char *dir, char *out, size_t outsz, mur_error *err);
 int mur_datadir_ensure_password(const char *dir, char *out, size_t outsz, mur_error *err);
+/* The initial superuser's password from a file the user names (murphy
+ * leader / local start --password-file): its first line, without the line
+ * end (blanks inside and around are the password's, as initdb --pwfile
+ * reads it).  MUR_ERR (58P01 unreadable, F0000 empty, longer than
+ * MUR_PASSWORD_FILE_MAX, or with group or world access: a password file
+ * others can read is refused, as libpq ignores such a ~/.pgpass). */
+#define MUR_PASSWORD_FILE_MAX 1024
+int mur_password_file_read(const char *path, char *out, size_t outsz, mur_error *err);
 
 #endif

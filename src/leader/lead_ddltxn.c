@@ -190,6 +190,8 @@ int lead_ddltxn_refused(lead_run *r)
 		return refuse(r, "a rollback could not take a view back");
 	case PLAN_SCHEMA:
 		return refuse(r, "a rollback could not take a schema back");
+	case PLAN_COMMENT:
+		return refuse(r, "a rollback could not take a comment back");
 	case PLAN_ALTER:
 		/* a table the block created goes with the block: its shards'
 		 * DDL entries join the block's transaction, a rollback drops

@@ -212,6 +212,7 @@ typedef struct lead_read_floor {
 typedef struct lead_session {
 	lead_engine *e;
 	pgw_session *ps;
+	char last_query[LEAD_QUERY_TEXT_MAX]; /* its latest statement: pg_stat_activity.query */
 	lead_txn_state txn;
 	uint64_t txid;              /* the open block's transaction id (0 when IDLE) */
 	uint64_t shape_waiting;     /* the block whose ALTER a statement of it waits for

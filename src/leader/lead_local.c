@@ -91,6 +91,56 @@ static void fn_backend_pid(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 	sqlite3_result_int64(ctx, e->local_session ? e->local_session->pid : 0);
 }
 
+/* murphy_server_port() / murphy_server_addr(): inet_server_port() and
+ * inet_server_addr() of the session's connection (NULL when not known, as
+ * PostgreSQL's over a Unix socket). */
+static void fn_server_addr(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	lead_engine *e = sqlite3_user_data(ctx);
+	const char *addr;
+	int port;
+	(void)argc;
+	(void)argv;
+	if (!e->local_session || !e->local_session->ps ||
+	    !pgw_session_local_addr(e->local_session->ps, &addr, &port)) {
+		sqlite3_result_null(ctx);
+		return;
+	}
+	sqlite3_result_text(ctx, addr, -1, SQLITE_TRANSIENT);
+}
+
+static void fn_server_port(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	lead_engine *e = sqlite3_user_data(ctx);
+	const char *addr;
+	int port;
+	(void)argc;
+	(void)argv;
+	if (!e->local_session || !e->local_session->ps ||
+	    !pgw_session_local_addr(e->local_session->ps, &addr, &port))
+		sqlite3_result_null(ctx);
+	else
+		sqlite3_result_int(ctx, port);
+}
+
+/* murphy_start_time(): pg_postmaster_start_time(), when this leader's
+ * engine opened, as timestamptz text in UTC. */
+static int64_t started_us;
+
+static void fn_start_time(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	time_t sec = (time_t)(started_us / 1000000);
+	struct tm tm;
+	char buf[64];
+	(void)argc;
+	(void)argv;
+	gmtime_r(&sec, &tm);
+	snprintf(buf, sizeof buf, "%04d-%02d-%02d %02d:%02d:%02d.%06lld", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (long long)(started_us % 1000000));
+	sqlite3_result_text(ctx, buf, -1, SQLITE_TRANSIENT);
+}
+
 /* murphy_nextval / _currval / _setval / _lastval: the sequence functions
  * (parser/analyze_seq.c) on the session running the statement. */
 static void seq_call(sqlite3_context *ctx, int argc, sqlite3_value **argv, int next)
@@ -181,6 +231,13 @@ int lead_local_open(lead_engine *e, mur_error *err)
 	sqlite3_create_function(e->mem, "murphy_txid_current", 0, SQLITE_UTF8, e, fn_txid_current,
 				NULL, NULL);
 	sqlite3_create_function(e->mem, "murphy_backend_pid", 0, SQLITE_UTF8, e, fn_backend_pid,
+				NULL, NULL);
+	started_us = (int64_t)mur_wall_us();
+	sqlite3_create_function(e->mem, "murphy_start_time", 0, SQLITE_UTF8, e, fn_start_time, NULL,
+				NULL);
+	sqlite3_create_function(e->mem, "murphy_server_addr", 0, SQLITE_UTF8, e, fn_server_addr,
+				NULL, NULL);
+	sqlite3_create_function(e->mem, "murphy_server_port", 0, SQLITE_UTF8, e, fn_server_port,
 				NULL, NULL);
 	lead_move_register(e);
 	sqlite3_create_function(e->mem, "murphy_nextval", 1, SQLITE_UTF8, e, fn_nextval, NULL,

@@ -29,7 +29,12 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "pgcatalog/pgcatalog.h"
+#include "pgwire/pgw_server.h"
 #include "sql/sql.h"
+
+#define LEAD_STR_(x) #x
+#define LEAD_STR(x) LEAD_STR_(x)
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +159,7 @@ static const char *const internal_settings[] = {"server_version",
 						"segment_size",
 						"wal_block_size",
 						"data_checksums",
+						"max_connections",
 						NULL};
 
 /* Settings SET and SHOW know; internal_settings (below) SHOW only. */
@@ -243,12 +249,13 @@ static const char *default_setting(const char *name)
 		{"murphy.max_staleness", "5s"},
 		{"murphy.last_read_staleness", "0"}, /* lead_stale.c sets it after a read */
 		{"murphy.allow_partial_results", "off"},
-		{"murphy.move_max_mbps", "0"}, /* replication/repl_move.c */
+		{"murphy.move_max_mbps", "0"},                      /* replication/repl_move.c */
+		{"max_connections", LEAD_STR(PGW_CONNECTIONS_MAX)}, /* the clients pgwire takes */
 	};
 	for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++)
 		if (strcmp(defaults[i][0], name) == 0)
 			return defaults[i][1];
-	return NULL;
+	return pgc_guc_constant(name); /* PostgreSQL's read-only ones (pgc_guc.c) */
 }
 
 int lead_setting_internal(const char *name)
@@ -256,7 +263,7 @@ int lead_setting_internal(const char *name)
 	for (int i = 0; internal_settings[i]; i++)
 		if (strcmp(internal_settings[i], name) == 0)
 			return 1;
-	return 0;
+	return pgc_guc_constant(name) != NULL;
 }
 
 /* SET session_authorization / role: murphy has no identity switch, so
@@ -376,7 +383,9 @@ const char *lead_setting_name(int i)
 	const int ninternal = (int)(sizeof internal_settings / sizeof internal_settings[0]) - 1;
 	if (i >= 0 && i < nknown)
 		return known_settings[i];
-	return i >= nknown && i < nknown + ninternal ? internal_settings[i - nknown] : NULL;
+	if (i >= nknown && i < nknown + ninternal)
+		return internal_settings[i - nknown];
+	return i >= 0 ? pgc_guc_constant_name(i - nknown - ninternal) : NULL;
 }
 
 static int setting_known(const char *name)
@@ -587,6 +596,12 @@ void lead_utility_start(lead_run *r)
 			lead_run_fail(r, &err);
 		else
 			snprintf(r->res->tag, sizeof r->res->tag, "%s", p->tag);
+		break;
+	case PLAN_COMMENT:
+		if (cat_comment_set(s->e->cat, &p->u.comment, &err) != MUR_OK)
+			lead_run_fail(r, &err);
+		else
+			snprintf(r->res->tag, sizeof r->res->tag, "COMMENT");
 		break;
 	case PLAN_EMPTY:
 		r->res->kind = PGW_RESULT_EMPTY;
@@ -1027,6 +1042,7 @@ static void execute_planned(lead_session *s, lead_stmt *st, int nparams, const c
 		return;
 	}
 	snprintf(r->sql_text, sizeof r->sql_text, "%s", st->sql ? st->sql : "");
+	memcpy(s->last_query, r->sql_text, sizeof s->last_query);
 	r->stmt = st;
 	if (lead_bind_params(r, nparams, values, lengths, nformats, formats) != MUR_OK) {
 		lead_run_finish(r);

@@ -1003,7 +1003,9 @@ static int activity(lead_engine *e, pgc_activity *acts, int max)
 					   .state = s == e->local_session ? "active"
 						    : s->txid             ? "idle in transaction"
 									  : "idle",
-					   .query = "",
+					   /* the running or latest statement (cut at
+					      LEAD_QUERY_TEXT_MAX), as PostgreSQL's */
+					   .query = s->last_query,
 					   .ssl = ssl,
 					   .ssl_version = ssl ? tls.version : NULL,
 					   .ssl_cipher = ssl ? tls.cipher : NULL,

@@ -108,10 +108,16 @@ static void usage(FILE *f)
 		"  --auth scram|trust        scram (default): clients prove their role's password\n"
 		"                            (SCRAM-SHA-256); at the first start the superuser\n"
 		"                            murphy is created with the password of\n"
-		"                            $MURPHY_PASSWORD, else a new one written to\n"
-		"                            DIR/password (0600).  trust: any user name is taken\n"
+		"                            --password-file, else $MURPHY_PASSWORD, else a new\n"
+		"                            one written to DIR/password (0600).  trust: any user\n"
+		"                            name is taken\n"
 		"                            as given, without a password (tests; "
 		"docs/decisions.md)\n"
+		"  --password-file FILE      the first line of FILE (mode 0600) is the password "
+		"of\n"
+		"                            the superuser murphy made at the first start.  A\n"
+		"                            file, not the password itself: a command line is\n"
+		"                            readable by every user of the host (ps, /proc)\n"
 		"  --tls-cert FILE --tls-key FILE   PEM certificate (chain) and private key:\n"
 		"                            clients may connect with TLS (sslmode=require,\n"
 		"                            verify-full).  Without them DIR/" PGW_TLS_CERT_FILE
@@ -214,6 +220,7 @@ typedef struct client_opts {
 	int auth_scram;                 /* --auth scram (the default) or trust */
 	const char *tls_cert, *tls_key; /* --tls-cert/--tls-key; NULL: DIR's files if any */
 	int tls_required;               /* --tls-required */
+	const char *password_file;      /* --password-file: the first start's superuser password */
 } client_opts;
 
 /* v as a whole number in lo..hi into *out; MUR_ERR (said on stderr)
@@ -291,6 +298,8 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 			co->tls_cert = v;
 		else if (strcmp(a, "--tls-key") == 0)
 			co->tls_key = v;
+		else if (strcmp(a, "--password-file") == 0)
+			co->password_file = v;
 		else if (strcmp(a, "--dir") == 0)
 			*dir = v;
 		else if (strcmp(a, "--listen") == 0)
@@ -341,6 +350,11 @@ static int parse_args(int argc, char **argv, const char **dir, const char **list
 		fprintf(stderr, "murphy leader: --tls-cert and --tls-key go together\n");
 		return MUR_ERR;
 	}
+	if (co->password_file && !co->auth_scram) {
+		fprintf(stderr, "murphy leader: --password-file needs --auth scram (trust takes no "
+				"password)\n");
+		return MUR_ERR;
+	}
 	if (!*dir || !*listen || !*pg) {
 		fprintf(stderr, "murphy leader: --dir, --listen and --pg are required\n");
 		usage(stderr);
@@ -383,16 +397,31 @@ static int load_tls(const char *dir, const client_opts *co, pgw_tls_ctx **ctx)
 }
 
 /* --auth scram, first start (no role yet): the superuser MUR_SUPERUSER_NAME
- * with the password of $MURPHY_PASSWORD, else DIR/password (made now,
- * 0600, and said in the log). */
-static int bootstrap_superuser(const char *dir, catalog *cat)
+ * with the password of --password-file, else $MURPHY_PASSWORD, else
+ * DIR/password (made now, 0600, and said in the log).  A later start
+ * still reads the file (a bad one is an error) and says it is not used. */
+static int bootstrap_superuser(const char *dir, const char *password_file, catalog *cat)
 {
-	char made[2 * MUR_DATADIR_PASSWORD_BYTES + 8];
-	const char *pw = getenv(MUR_PASSWORD_ENV);
+	char made[2 * MUR_DATADIR_PASSWORD_BYTES + 8], given[MUR_PASSWORD_FILE_MAX + 1];
+	const char *pw = getenv(MUR_PASSWORD_ENV), *from = "$" MUR_PASSWORD_ENV;
 	mur_error err;
 	int created;
-	if (cat_role_count(cat) > 0)
+	if (password_file) {
+		if (mur_password_file_read(password_file, given, sizeof given, &err) != MUR_OK) {
+			MLOG(ERROR, "leader", "--password-file: %s", err.message);
+			return MUR_ERR;
+		}
+		pw = given;
+		from = "from --password-file";
+	}
+	if (cat_role_count(cat) > 0) {
+		if (password_file)
+			MLOG(INFO, "leader",
+			     "--password-file not used: the superuser was made at the first start "
+			     "(ALTER ROLE %s PASSWORD changes it)",
+			     MUR_SUPERUSER_NAME);
 		return MUR_OK;
+	}
 	if ((!pw || !pw[0]) &&
 	    mur_datadir_ensure_password(dir, made, sizeof made, &err) != MUR_OK) {
 		MLOG(ERROR, "leader", "%s", err.message);
@@ -404,7 +433,7 @@ static int bootstrap_superuser(const char *dir, catalog *cat)
 		return MUR_ERR;
 	}
 	MLOG(INFO, "leader", "created the superuser %s; its password is %s", MUR_SUPERUSER_NAME,
-	     pw && pw[0] ? "$" MUR_PASSWORD_ENV : "in " MUR_DATADIR_PASSWORD_FILE);
+	     pw && pw[0] ? from : "in " MUR_DATADIR_PASSWORD_FILE);
 	return MUR_OK;
 }
 
@@ -416,7 +445,7 @@ int node_leader_main(int argc, char **argv)
 	long long keep_ms = REPL_OUTCOMES_KEEP_MS_DEFAULT;
 	pgw_server_limits pg_limits = pgw_server_limits_default();
 	client_opts co =
-		{LEAD_IDLE_IN_TXN_TIMEOUT_MS_DEFAULT, pg_limits.keepalive, 1, NULL, NULL, 0};
+		{LEAD_IDLE_IN_TXN_TIMEOUT_MS_DEFAULT, pg_limits.keepalive, 1, NULL, NULL, 0, NULL};
 	pgw_tls_ctx *tls = NULL;
 	char secret[256], path[4096], host[256];
 	int port, rc = 1, allow_faults = 0;
@@ -447,7 +476,7 @@ int node_leader_main(int argc, char **argv)
 		goto out;
 	}
 	cat_set_write_hook(l.cat, flush_frames, NULL);
-	if (co.auth_scram && bootstrap_superuser(dir, l.cat) != MUR_OK)
+	if (co.auth_scram && bootstrap_superuser(dir, co.password_file, l.cat) != MUR_OK)
 		goto out;
 	if (load_tls(dir, &co, &tls) != MUR_OK)
 		goto out;

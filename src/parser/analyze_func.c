@@ -681,6 +681,37 @@ static sql_expr *backend_pid(sql_ctx *c, PgQuery__FuncCall *f)
 	return sql_make_call(c, "murphy_backend_pid", MT_INT4, f->location, 0);
 }
 
+/* Functions of the server or the session's connection the leader answers
+ * (leader/lead_local.c), leader-only as pg_backend_pid.  inet_server_addr
+ * is text: murphy has no inet type. */
+static const struct {
+	const char *name, *sqlite;
+	mur_type type;
+} leader_fns[] = {
+	{"pg_postmaster_start_time", "murphy_start_time", MT_TIMESTAMPTZ},
+	{"inet_server_port", "murphy_server_port", MT_INT4},
+	{"inet_server_addr", "murphy_server_addr", MT_TEXT},
+};
+
+/* One of leader_fns, or NULL (no error) when f is none of them. */
+static sql_expr *leader_fn(sql_ctx *c, PgQuery__FuncCall *f, const char *name, int *is)
+{
+	for (size_t i = 0; i < sizeof leader_fns / sizeof leader_fns[0]; i++) {
+		if (strcmp(name, leader_fns[i].name) || f->n_funcname != 1)
+			continue;
+		*is = 1;
+		if (f->n_args != 0 || f->agg_star || f->agg_distinct || f->over)
+			return no_function(c, name, NULL, 0, f->location);
+		if (!c->q || !c->q->is_virtual || c->in_agg)
+			return (sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, f->location,
+					"%s() runs on the leader only: call it as SELECT %s()",
+					name, name),
+				NULL);
+		return sql_make_call(c, leader_fns[i].sqlite, leader_fns[i].type, f->location, 0);
+	}
+	return NULL;
+}
+
 static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f);
 
 /* A bare table name in the one argument of to_json, to_jsonb,
@@ -712,6 +743,12 @@ static sql_expr *analyze_func(sql_ctx *c, PgQuery__FuncCall *f)
 		return txid_current(c, f);
 	if (!strcmp(name, "pg_backend_pid") && f->n_funcname == 1)
 		return backend_pid(c, f);
+	{
+		int is = 0;
+		sql_expr *e = leader_fn(c, f, name, &is);
+		if (is)
+			return e;
+	}
 	if (f == c->srf_call)
 		return sql_srf_column(c, f);
 	if (!strcmp(name, "unnest"))

@@ -860,6 +860,8 @@ static const pgc_fn fns[] = {
 	{"pgc_has_schema_privilege", -1, pgc_fn_has_schema_privilege},
 	{"pgc_false", -1, fn_false},
 	{"pgc_null", -1, fn_null},
+	{"pgc_obj_description", -1, pgc_fn_obj_description},
+	{"pgc_col_description", -1, pgc_fn_col_description},
 	{"pgc_format_type", 2, fn_format_type},
 	{"pgc_get_userbyid", 1, fn_get_userbyid},
 	{"pgc_current_user", 0, fn_current_user},

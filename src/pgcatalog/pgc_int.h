@@ -79,6 +79,13 @@ const cat_table *pgc_table_by_oid(const catalog *cat, uint32_t oid, int *part);
 /* Its primary key's index / constraint name: "<table>_pkey". */
 void pgc_pkey_name(const cat_table *t, char *out, size_t n);
 /* pgc_priv.c: has_schema_privilege([role,] schema, privilege). */
+/* pgc_comment.c: pg_description's rows (the public schema's first), each
+ * given to each(); returns how many.  obj_description, col_description. */
+typedef void (*pgc_description_fn)(void *arg, uint32_t objoid, uint32_t classoid, int subid,
+				   const char *text);
+int pgc_description_each(const catalog *cat, pgc_description_fn each, void *arg);
+void pgc_fn_obj_description(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void pgc_fn_col_description(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void pgc_fn_has_schema_privilege(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 /* pg_class.relacl of the table or view id, pg_namespace.nspacl of the
  * created schema id (pgc_acl.c): its grants as aclitem[] text, NUL-terminated in out, owner's entry first; 0 (out

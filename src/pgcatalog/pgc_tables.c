@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define PGC_REL_COLUMNS_MAX 40 /* pg_class's 33 is the widest */
+#define PGC_REL_COLUMNS_MAX 96 /* information_schema.routines's 82 is the widest */
 _Static_assert(PGC_OID_REL_BASE + 200 < PGC_OID_VIEW_BASE, "catalog OIDs below the views'");
 
 /* A relation's spec taken apart once: its columns' names and letters. */
@@ -748,14 +748,21 @@ static void fill_roles(pgc_fill_ctx *f, pgc_row *r)
 }
 
 /* The one comment murphy has: public's, PostgreSQL's (pg_dump compares). */
+static void description_row(void *arg, uint32_t objoid, uint32_t classoid, int subid,
+			    const char *text)
+{
+	pgc_row *r = arg;
+	row_begin(r);
+	put_int(r, "objoid", objoid);
+	put_int(r, "classoid", classoid);
+	put_int(r, "objsubid", subid);
+	put_text(r, "description", text);
+	row_end(r);
+}
+
 static void fill_description(pgc_fill_ctx *f, pgc_row *r)
 {
-	(void)f;
-	row_begin(r);
-	put_int(r, "objoid", PGC_OID_NS_PUBLIC);
-	put_int(r, "classoid", 2615);
-	put_text(r, "description", "standard public schema");
-	row_end(r);
+	pgc_description_each(f->cat, description_row, r); /* pgc_comment.c */
 }
 
 static void fill_user(pgc_fill_ctx *f, pgc_row *r)
@@ -815,15 +822,19 @@ static void fill_settings(pgc_fill_ctx *f, pgc_row *r)
 		const char *name = h->setting_at(i);
 		const char *v = h->get(h->ctx, name);
 		int internal = h->setting_internal && h->setting_internal(name);
+		pgc_guc_info g;
+		pgc_guc_describe(name, v, &g); /* pgc_guc.c */
 		row_begin(r);
 		put_text(r, "name", setting_display(name));
-		put_text(r, "setting", v ? v : "");
+		put_text(r, "setting", g.setting);
+		put_text(r, "unit", g.unit);
+		put_text(r, "short_desc", g.short_desc);
 		put_text(r, "category", strncmp(name, "murphy.", 7) == 0 ? "murphy" : "Client");
-		put_text(r, "context", internal ? "internal" : "user");
-		put_text(r, "vartype", "string");
+		put_text(r, "context", g.context ? g.context : internal ? "internal" : "user");
+		put_text(r, "vartype", g.vartype);
 		put_text(r, "source", internal ? "default" : "session");
-		put_text(r, "boot_val", v ? v : "");
-		put_text(r, "reset_val", v ? v : "");
+		put_text(r, "boot_val", g.setting);
+		put_text(r, "reset_val", g.setting);
 		row_end(r);
 	}
 }
@@ -1555,6 +1566,46 @@ static const pgc_rel rels[] = {
 	 "unique_constraint_catalog t,unique_constraint_schema t,unique_constraint_name t,"
 	 "match_option t,update_rule t,delete_rule t",
 	 fill_is_referential_constraints, 0},
+	/* routines and their parameters: PostgreSQL's columns, no rows (murphy
+	 * has no user functions) */
+	{ISC, "routines",
+	 "specific_catalog t,specific_schema t,specific_name t,routine_catalog t,"
+	 "routine_schema t,routine_name t,routine_type t,module_catalog t,module_schema t,"
+	 "module_name t,udt_catalog t,udt_schema t,udt_name t,data_type t,"
+	 "character_maximum_length i,character_octet_length i,character_set_catalog t,"
+	 "character_set_schema t,character_set_name t,collation_catalog t,collation_schema t,"
+	 "collation_name t,numeric_precision i,numeric_precision_radix i,numeric_scale i,"
+	 "datetime_precision i,interval_type t,interval_precision i,type_udt_catalog t,"
+	 "type_udt_schema t,type_udt_name t,scope_catalog t,scope_schema t,scope_name t,"
+	 "maximum_cardinality i,dtd_identifier t,routine_body t,routine_definition t,"
+	 "external_name t,external_language t,parameter_style t,is_deterministic t,"
+	 "sql_data_access t,is_null_call t,sql_path t,schema_level_routine t,"
+	 "max_dynamic_result_sets i,is_user_defined_cast t,is_implicitly_invocable t,"
+	 "security_type t,to_sql_specific_catalog t,to_sql_specific_schema t,"
+	 "to_sql_specific_name t,as_locator t,created t,last_altered t,new_savepoint_level t,"
+	 "is_udt_dependent t,result_cast_from_data_type t,result_cast_as_locator t,"
+	 "result_cast_char_max_length i,result_cast_char_octet_length i,"
+	 "result_cast_char_set_catalog t,result_cast_char_set_schema t,"
+	 "result_cast_char_set_name t,result_cast_collation_catalog t,"
+	 "result_cast_collation_schema t,result_cast_collation_name t,"
+	 "result_cast_numeric_precision i,result_cast_numeric_precision_radix i,"
+	 "result_cast_numeric_scale i,result_cast_datetime_precision i,"
+	 "result_cast_interval_type t,result_cast_interval_precision i,"
+	 "result_cast_type_udt_catalog t,result_cast_type_udt_schema t,"
+	 "result_cast_type_udt_name t,result_cast_scope_catalog t,result_cast_scope_schema t,"
+	 "result_cast_scope_name t,result_cast_maximum_cardinality i,"
+	 "result_cast_dtd_identifier t",
+	 NULL, 0},
+	{ISC, "parameters",
+	 "specific_catalog t,specific_schema t,specific_name t,ordinal_position i,"
+	 "parameter_mode t,is_result t,as_locator t,parameter_name t,data_type t,"
+	 "character_maximum_length i,character_octet_length i,character_set_catalog t,"
+	 "character_set_schema t,character_set_name t,collation_catalog t,collation_schema t,"
+	 "collation_name t,numeric_precision i,numeric_precision_radix i,numeric_scale i,"
+	 "datetime_precision i,interval_type t,interval_precision i,udt_catalog t,udt_schema t,"
+	 "udt_name t,scope_catalog t,scope_schema t,scope_name t,maximum_cardinality i,"
+	 "dtd_identifier t,parameter_default t",
+	 NULL, 0},
 };
 
 #define NRELS (sizeof rels / sizeof rels[0])

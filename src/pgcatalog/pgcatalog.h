@@ -80,8 +80,9 @@ typedef struct pgc_column {
 	char name[PGC_NAME_MAX];
 	mur_type type;
 } pgc_column;
-/* Result columns of one catalog query: psql's widest reads 15. */
-#define PGC_COLUMNS_MAX 64
+/* Result columns of one catalog query: psql's widest reads 15, SELECT * of
+ * information_schema.routines 82. */
+#define PGC_COLUMNS_MAX 96
 
 /* 1 when stmt (a SelectStmt node) reads a pg_catalog or information_schema
  * relation, calls a function only this folder answers, or casts to
@@ -161,5 +162,19 @@ int pgc_check_columns(const cat_table *t, const char *text, uint8_t *used);
 /* A CHECK's pg_constraint OID. */
 #define PGC_OID_CHECK_BASE 0xE0000000u
 uint32_t pgc_check_oid(const cat_table *t, const cat_check *k);
+
+/* pgc_guc.c: pg_settings' description of a setting (vartype, unit,
+ * setting in that unit: shown "1s" is 1000 ms), and PostgreSQL's read-only
+ * settings murphy shows (value, NULL when name is none; names by index,
+ * NULL past the last).  pgc_guc_refused: 1 for those a PostgreSQL session
+ * may SET, which murphy refuses with 0A000 (the others are 55P02). */
+typedef struct pgc_guc_info {
+	const char *vartype, *unit, *context, *short_desc; /* NULL: none / not said */
+	char setting[64];
+} pgc_guc_info;
+void pgc_guc_describe(const char *name, const char *shown, pgc_guc_info *out);
+const char *pgc_guc_constant(const char *name);
+const char *pgc_guc_constant_name(int i);
+int pgc_guc_refused(const char *name);
 
 #endif

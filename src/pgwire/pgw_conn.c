@@ -109,6 +109,21 @@ int pgw_conn_take_tls_start(pgw_conn *c)
 
 void pgw_conn_set_tls_info(pgw_conn *c, const pgw_tls_info *info) { c->tls_info = *info; }
 
+void pgw_conn_set_local_addr(pgw_conn *c, const char *addr, int port)
+{
+	snprintf(c->local_addr, sizeof c->local_addr, "%s", addr);
+	c->local_port = port;
+}
+
+int pgw_session_local_addr(const pgw_session *ps, const char **addr, int *port)
+{
+	if (!ps->local_addr[0])
+		return 0;
+	*addr = ps->local_addr;
+	*port = ps->local_port;
+	return 1;
+}
+
 int pgw_session_tls(const pgw_session *ps, pgw_tls_info *info)
 {
 	if (!ps->tls_active)

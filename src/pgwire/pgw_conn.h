@@ -137,6 +137,9 @@ void pgw_conn_set_tls(pgw_conn *c, int offer, int required);
 int pgw_conn_take_tls_start(pgw_conn *c);
 /* The TLS version and cipher the handshake chose (pgw_session_tls). */
 void pgw_conn_set_tls_info(pgw_conn *c, const pgw_tls_info *info);
+/* The server's address and port of the connection (inet_server_addr(),
+ * inet_server_port(): pgw_session_local_addr). */
+void pgw_conn_set_local_addr(pgw_conn *c, const char *addr, int port);
 
 /* Returns 1 when pid and key are c's BackendKeyData (key compared in
  * constant time), 0 otherwise.  On a match, if a statement is running

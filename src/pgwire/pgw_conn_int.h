@@ -160,6 +160,8 @@ struct pgw_session {
 	int tls_start;         /* 'S' sent: the owner must start TLS (pgw_conn_take_tls_start) */
 	int tls_active;        /* everything after the 'S' arrives and leaves through TLS */
 	pgw_tls_info tls_info; /* the owner's pgw_conn_set_tls_info once the handshake is done */
+	char local_addr[64];   /* the server's end of the connection (pgw_conn_set_local_addr); */
+	int local_port;        /* "" and 0 when not known */
 	char user[PGW_NAME_BYTES]; /* the StartupMessage's user and database */
 	char db[PGW_NAME_BYTES];
 	struct pgw_scram_server *auth;        /* AUTH: the exchange (pgw_auth.c); else NULL */

@@ -321,6 +321,9 @@ typedef struct pgw_tls_info {
 } pgw_tls_info;
 /* 1 with *info when the session's connection is TLS, else 0. */
 int pgw_session_tls(const pgw_session *ps, pgw_tls_info *info);
+/* The server's address (text, as inet_server_addr() prints it) and port
+ * of the session's connection: 1, or 0 when not known. */
+int pgw_session_local_addr(const pgw_session *ps, const char **addr, int *port);
 
 /* Change the connection's TCP keepalive (SET tcp_keepalives_idle …); the
  * owner applies it to the socket on its next sync.  Not after

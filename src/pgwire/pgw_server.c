@@ -90,6 +90,8 @@ typedef struct pgw_client {
 	struct pgw_client *sprev, *snext; /* startup queue, oldest first */
 } pgw_client;
 
+static void client_local_addr(pgw_client *cl);
+
 typedef struct pgw_write {
 	uv_write_t req;
 	pgw_client *cl;
@@ -613,6 +615,7 @@ static void connection_cb(uv_stream_t *listener, int status)
 	pgw_conn_set_admit(cl->conn, client_admit);
 	pgw_conn_set_cancel(cl->conn, client_cancel);
 	pgw_conn_set_tls(cl->conn, s->tls != NULL, s->tls_required);
+	client_local_addr(cl);
 	startup_push(s, cl);
 	client_sync(cl);
 }
@@ -643,6 +646,24 @@ static int resolve(const char *host, int port, struct sockaddr_storage *ss)
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
 	freeaddrinfo(res);
 	return 0;
+}
+
+/* The server's end of cl's connection, for inet_server_addr/port. */
+static void client_local_addr(pgw_client *cl)
+{
+	struct sockaddr_storage ss;
+	char text[INET6_ADDRSTRLEN] = "";
+	int len = sizeof ss, port;
+	if (uv_tcp_getsockname(&cl->tcp, (struct sockaddr *)&ss, &len) != 0)
+		return;
+	if (ss.ss_family == AF_INET6) {
+		uv_ip6_name((struct sockaddr_in6 *)&ss, text, sizeof text);
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	} else {
+		uv_ip4_name((struct sockaddr_in *)&ss, text, sizeof text);
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	}
+	pgw_conn_set_local_addr(cl->conn, text, port);
 }
 
 static int listener_port(uv_tcp_t *t)

@@ -84,6 +84,7 @@ typedef enum plan_kind {
 	PLAN_GRANT,       /* GRANT / REVOKE on tables (u.grant, plan_role.c) */
 	PLAN_PORTAL,      /* DECLARE / FETCH / MOVE / CLOSE, PREPARE / EXECUTE /
 			     DEALLOCATE (u.portal, plan_portal.c) */
+	PLAN_COMMENT,     /* COMMENT ON ... IS: the catalog only (u.comment, plan_comment.c) */
 	PLAN_LOCK,        /* LOCK TABLE t IN ACCESS SHARE MODE: u.lock.query reads
 			     every shard of t, returning nothing (plan_lock.c) */
 } plan_kind;
@@ -531,6 +532,7 @@ struct plan {
 		plan_schema schema;
 		plan_role role;
 		cat_grant_change grant;
+		cat_comment comment; /* text in the plan's arena */
 		plan_portal portal;
 		struct {
 			char name[64]; /* as given (PostgreSQL folds it like any identifier) */

@@ -212,6 +212,8 @@ int sql_plan_statement(sql_ctx *c, PgQuery__Node *n, plan *p)
 		return sql_plan_drop_role(c, n->drop_role_stmt, p);
 	case PG_QUERY__NODE__NODE_GRANT_STMT:
 		return sql_plan_grant(c, n->grant_stmt, p);
+	case PG_QUERY__NODE__NODE_COMMENT_STMT:
+		return sql_plan_comment(c, n->comment_stmt, p);
 	case PG_QUERY__NODE__NODE_DECLARE_CURSOR_STMT:
 	case PG_QUERY__NODE__NODE_FETCH_STMT:
 	case PG_QUERY__NODE__NODE_CLOSE_PORTAL_STMT:
@@ -278,6 +280,7 @@ static int ddl_allowed(sql_ctx *c, const plan *p)
 	case PLAN_VIEW:
 	case PLAN_SCHEMA:
 	case PLAN_ALTER:
+	case PLAN_COMMENT:
 		return sql_err(c, SQLSTATE_INSUFFICIENT_PRIVILEGE, -1,
 			       "permission denied: %s needs a superuser in murphy", p->tag);
 	default:

@@ -223,6 +223,9 @@ int sql_plan_drop_sequence(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
 /* plan_view.c: CREATE [OR REPLACE] VIEW, DROP VIEW (PLAN_VIEW). */
 int sql_plan_create_view(sql_ctx *c, PgQuery__ViewStmt *s, plan *p);
 int sql_plan_drop_view(sql_ctx *c, PgQuery__DropStmt *s, plan *p);
+/* plan_comment.c: COMMENT ON TABLE / VIEW / COLUMN / INDEX / SCHEMA ... IS
+ * (PLAN_COMMENT). */
+int sql_plan_comment(sql_ctx *c, PgQuery__CommentStmt *s, plan *p);
 /* plan_schema.c: CREATE SCHEMA, DROP SCHEMA (PLAN_SCHEMA). */
 int sql_plan_create_schema(sql_ctx *c, PgQuery__CreateSchemaStmt *s, plan *p);
 int sql_plan_drop_schema(sql_ctx *c, PgQuery__DropStmt *s, plan *p);

@@ -36,6 +36,10 @@ SCHEMA = [
     "CREATE INDEX countries_name_idx ON countries (name)",
     # CHECK and UNIQUE constraints: in the catalog (plan_check.c, ADD UNIQUE), so dumped
     "ALTER TABLE items ADD CONSTRAINT items_id_name UNIQUE (id, name)",
+    # comments (catalog_comment.c): dumped as COMMENT ON statements
+    "COMMENT ON TABLE items IS 'what we sell'",
+    "COMMENT ON COLUMN items.price IS 'in euros, it''s net'",
+    "COMMENT ON INDEX items_name_idx IS 'by name'",
 ]
 
 DATA = [
@@ -159,6 +163,13 @@ def test_plain_dump_restores_schema_data_and_sequences(cluster, source, target):
              " USING btree (name)"),
             ("items_name_idx", "CREATE INDEX items_name_idx ON public.items"
              " USING btree (name, price DESC)")]
+    # and so do the comments
+    assert "COMMENT ON TABLE public.items IS 'what we sell';" in dump, dump
+    with conn.cursor() as cur:
+        cur.execute("SELECT obj_description('items'::regclass, 'pg_class'),"
+                    " col_description('items'::regclass, 3),"
+                    " obj_description('items_name_idx'::regclass, 'pg_class')")
+        assert cur.fetchall() == [("what we sell", "in euros, it's net", "by name")]
 
 
 def test_custom_format_with_pg_restore(cluster, source, target):
