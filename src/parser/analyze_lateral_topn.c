@@ -312,9 +312,9 @@ static int conjunct(topn *t, PgQuery__Node *n)
 
 static PgQuery__Node *res_target(sql_ctx *c, PgQuery__Node *val, const char *name, int loc)
 {
-	PgQuery__ResTarget *rt = sql_alloc(c, sizeof *rt);
+	PgQuery__ResTarget *rt = val ? sql_alloc(c, sizeof *rt) : NULL;
 	if (!rt)
-		return NULL;
+		return NULL; /* no value: a failed copy or out of memory */
 	pg_query__res_target__init(rt);
 	rt->val = val;
 	rt->name = (char *)name;
@@ -379,8 +379,6 @@ static PgQuery__Node *row_number(topn *t)
 						   e->column_ref->n_fields == 1
 					   ? sql_node_str(e->column_ref->fields[0])
 					   : NULL;
-		if (sides_of(t, e) & 6)
-			return NULL; /* reads an outer column */
 		if (pos > 0 && pos <= (long)t->sub->n_target_list)
 			e = t->sub->target_list[pos - 1]->res_target->val;
 		else if (pos >= 0)
@@ -388,6 +386,8 @@ static PgQuery__Node *row_number(topn *t)
 		for (int k = 0; name && k < t->ncols; k++)
 			if (!strcmp(t->names[k], name))
 				e = t->sub->target_list[k]->res_target->val;
+		if (sides_of(t, e) & 6)
+			return NULL; /* reads an outer column */
 		if (!(copy = sql_alloc(t->c, sizeof *copy)))
 			return NULL;
 		*copy = *sb;
@@ -407,7 +407,7 @@ static PgQuery__Node *derived(topn *t, int numbered)
 {
 	PgQuery__SelectStmt *d = sql_alloc(t->c, sizeof *d);
 	size_t n = 0, cap = t->sub->n_target_list + (size_t)t->nkeys + 1;
-	PgQuery__Node **tl = sql_alloc(t->c, cap * sizeof *tl), *w = NULL;
+	PgQuery__Node **tl = sql_alloc(t->c, cap * sizeof *tl), *w = NULL, *rn;
 	if (!d || !tl)
 		return NULL;
 	*d = *t->sub;
@@ -421,7 +421,7 @@ static PgQuery__Node *derived(topn *t, int numbered)
 	for (int k = 0; k < t->nkeys; k++)
 		if (!(tl[n++] = res_target(t->c, t->inner[k], key_name(t, k), -1)))
 			return NULL;
-	if (numbered && !(tl[n++] = res_target(t->c, row_number(t), "_lat_rn", -1)))
+	if (numbered && (!(rn = row_number(t)) || !(tl[n++] = res_target(t->c, rn, "_lat_rn", -1))))
 		return NULL;
 	for (int k = 0; k < t->nkeep; k++)
 		w = w ? sql_pt_bool(t->c, 1, w, t->keep[k]) : t->keep[k];
