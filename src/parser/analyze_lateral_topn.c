@@ -270,6 +270,20 @@ static int sides_of(topn *t, PgQuery__Node *n)
 	return sd.mask;
 }
 
+/* A column reference of the outer side of a key: in the join form only
+ * the join's left table is in scope (PostgreSQL's 42P01 otherwise). */
+static PgQuery__Node *of_left(void *arg, PgQuery__Node *n)
+{
+	topn *t = arg;
+	const PgQuery__ColumnRef *r = n->column_ref;
+	const char *tbl = r->n_fields == 2 ? sql_node_str(r->fields[0]) : NULL;
+	const char *col = sql_node_str(r->fields[r->n_fields - 1]);
+	if (tbl ? strcmp(tbl, rv_name(t->join->larg)) != 0
+		: !col || sql_subq_from_has(t->c, t->join->larg, NULL, col) <= 0)
+		t->unsure = 1;
+	return n;
+}
+
 /* One conjunct of the subquery's WHERE: its own, or a key. */
 static int conjunct(topn *t, PgQuery__Node *n)
 {
@@ -307,7 +321,9 @@ static int conjunct(topn *t, PgQuery__Node *n)
 	} else {
 		return 0;
 	}
-	return 1;
+	if (t->join && !sql_pt_map(t->c, t->outer[t->nkeys - 1], of_left, t))
+		return 0;
+	return !t->unsure;
 }
 
 static PgQuery__Node *res_target(sql_ctx *c, PgQuery__Node *val, const char *name, int loc)
@@ -503,8 +519,13 @@ static PgQuery__Node *counted(void *arg, PgQuery__Node *n)
 		return n;
 	for (int i = 0; i < t->ncols; i++)
 		if (t->is_count[i] && !strcmp(t->names[i], name)) {
-			if (!tbl && names_table(t->s->from_clause, t->s->n_from_clause, name, -1))
-				t->unsure = 1;
+			for (size_t j = 0; !tbl && j < t->s->n_from_clause; j++) {
+				PgQuery__Node *f = t->s->from_clause[j];
+				if (f->node_case == PG_QUERY__NODE__NODE_JOIN_EXPR)
+					f = f->join_expr->larg;
+				if (is_table(f) && sql_subq_from_has(t->c, f, NULL, name))
+					t->unsure = 1; /* also an outer column: 42702 */
+			}
 			if (!(ce = sql_alloc(t->c, sizeof *ce)) ||
 			    !(ce->args = sql_alloc(t->c, 2 * sizeof *ce->args)))
 				return NULL;
