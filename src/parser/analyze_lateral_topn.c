@@ -29,8 +29,12 @@
  * A subquery with a window or aggregate is gathered; the query's tables
  * are then read as `(SELECT * FROM t) t` so that the query runs on the
  * leader over gathered rows (a gathered subquery joined with a
- * distributed table is not planned yet); `*` and `s.*` are expanded so
- * the key and row number columns stay hidden.
+ * distributed table is not planned yet), each with the query's WHERE
+ * conjuncts that read only it; `*` and `s.*` are expanded so the key and
+ * row number columns stay hidden.  With one outer table, `o.id = 5` (or
+ * `$1`) in the query's WHERE on a key's outer column adds `inner = 5` to
+ * the subquery: one key read, one shard when it is the distribution
+ * column.
  *
  * Taken only when sure: FROM is plain tables and the one LATERAL (by a
  * comma, or as the right side of [LEFT] JOIN with a table on the left;
@@ -476,7 +480,97 @@ static PgQuery__Node *join_cond(topn *t, int numbered)
 	return cond;
 }
 
-/* (SELECT * FROM tbl) tbl: read as a gathered subquery. */
+/* Does every column reference of the tree name table tbl (qualified)? */
+typedef struct only_of {
+	const char *tbl;
+	int other;
+} only_of;
+
+static PgQuery__Node *ref_of(void *arg, PgQuery__Node *n)
+{
+	only_of *o = arg;
+	const PgQuery__ColumnRef *r = n->column_ref;
+	const char *tbl = r->n_fields == 2 ? sql_node_str(r->fields[0]) : NULL;
+	if (!tbl || strcmp(tbl, o->tbl) || r->fields[1]->node_case == PG_QUERY__NODE__NODE_A_STAR)
+		o->other = 1;
+	return n;
+}
+
+static int reads_only(topn *t, PgQuery__Node *n, const char *tbl)
+{
+	only_of o = {tbl, 0};
+	return sql_pt_map(t->c, n, ref_of, &o) && !o.other;
+}
+
+/* The query's WHERE conjunct i (an AND tree walked in order). */
+static int conjuncts(PgQuery__Node *n, PgQuery__Node **v, int max, int k)
+{
+	if (n && n->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
+	    n->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR) {
+		for (size_t i = 0; i < n->bool_expr->n_args; i++)
+			k = conjuncts(n->bool_expr->args[i], v, max, k);
+		return k;
+	}
+	if (n && k < max)
+		v[k++] = n;
+	return k;
+}
+
+/* The conjuncts of the query's WHERE that read only table tbl (by
+ * qualified names): the same filter on its gathered rows (kept in the
+ * query too; tbl is never the nullable side). */
+static PgQuery__Node *own_conds(topn *t, const char *tbl)
+{
+	PgQuery__Node *v[TOPN_MAX], *w = NULL;
+	int n = conjuncts(t->s->where_clause, v, TOPN_MAX, 0);
+	for (int i = 0; i < n; i++)
+		if (reads_only(t, v[i], tbl))
+			w = w ? sql_pt_bool(t->c, 1, w, v[i]) : v[i];
+	return w;
+}
+
+/* A key whose outer side is a column the query's WHERE sets to a
+ * constant or parameter (o.id = 5): the subquery reads that key only
+ * (inner = 5; the join on the key keeps the same rows, and a partition
+ * or group is filtered whole). */
+static void keys_fixed(topn *t)
+{
+	PgQuery__Node *v[TOPN_MAX];
+	int n = conjuncts(t->s->where_clause, v, TOPN_MAX, 0), nkeys = t->nkeys;
+	for (int i = 0; i < n; i++) {
+		PgQuery__AExpr *e = v[i]->node_case == PG_QUERY__NODE__NODE_A_EXPR ? v[i]->a_expr
+										   : NULL;
+		PgQuery__Node *colref, *k;
+		if (!e || e->kind != PG_QUERY__A__EXPR__KIND__AEXPR_OP || e->n_name != 1 ||
+		    strcmp(sql_node_str(e->name[0]) ?: "", "=") || !e->lexpr || !e->rexpr)
+			continue;
+		colref = e->lexpr->node_case == PG_QUERY__NODE__NODE_COLUMN_REF ? e->lexpr
+										: e->rexpr;
+		k = colref == e->lexpr ? e->rexpr : e->lexpr;
+		if (colref->node_case != PG_QUERY__NODE__NODE_COLUMN_REF ||
+		    colref->column_ref->n_fields != 2 ||
+		    (k->node_case != PG_QUERY__NODE__NODE_A_CONST &&
+		     k->node_case != PG_QUERY__NODE__NODE_PARAM_REF))
+			continue;
+		for (int j = 0; j < nkeys && t->nkeep < TOPN_MAX; j++) {
+			PgQuery__ColumnRef *o = t->outer[j]->node_case ==
+								PG_QUERY__NODE__NODE_COLUMN_REF
+							? t->outer[j]->column_ref
+							: NULL;
+			const char *a = sql_node_str(colref->column_ref->fields[0]),
+				   *b = sql_node_str(colref->column_ref->fields[1]);
+			if (o && o->n_fields == 2 && a && b &&
+			    !strcmp(sql_node_str(o->fields[0]) ?: "", a) &&
+			    !strcmp(sql_node_str(o->fields[1]) ?: "", b) &&
+			    t->s->n_from_clause == 1 + !t->join && (t->join || t->at == 1) &&
+			    !strcmp(a, rv_name(t->join ? t->join->larg : t->s->from_clause[0])))
+				t->keep[t->nkeep++] = sql_pt_op(t->c, "=", t->inner[j], k, -1);
+		}
+	}
+}
+
+/* (SELECT * FROM tbl WHERE its own conditions) tbl: read as a gathered
+ * subquery. */
 static PgQuery__Node *gathered(topn *t, PgQuery__Node *tbl)
 {
 	PgQuery__SelectStmt *d = sql_alloc(t->c, sizeof *d);
@@ -499,6 +593,7 @@ static PgQuery__Node *gathered(topn *t, PgQuery__Node *tbl)
 	d->n_target_list = 1;
 	d->from_clause = from;
 	d->n_from_clause = 1;
+	d->where_clause = own_conds(t, rv_name(tbl));
 	pg_query__range_subselect__init(rs);
 	pg_query__alias__init(a);
 	a->aliasname = (char *)rv_name(tbl);
@@ -629,6 +724,8 @@ static PgQuery__SelectStmt *rewrite(topn *t)
 	PgQuery__Node **from = sql_alloc(t->c, s->n_from_clause * sizeof *from), *cond, *d;
 	PgQuery__RangeSubselect *rs = sql_alloc(t->c, sizeof *rs);
 	PgQuery__JoinExpr *j = sql_alloc(t->c, sizeof *j);
+	if (gather)
+		keys_fixed(t);
 	if (!out || !from || !rs || !j || !(d = derived(t, numbered)) ||
 	    !(cond = join_cond(t, numbered)))
 		return NULL;

@@ -126,6 +126,17 @@ TOPN = [
     "WHERE h.oid = o.id AND h.v IS NOT NULL) s WHERE s.n < 2",
     "SELECT s.n, count(*) FROM lo o, LATERAL (SELECT count(v) AS n FROM lf f "
     "WHERE f.oid = o.id) s GROUP BY s.n",
+    # the query's own filters of o read into o's rows and, for o.id = const, the key
+    "SELECT o.id, s.v FROM lo o, LATERAL (SELECT v, k FROM lh h WHERE h.oid = o.id "
+    "ORDER BY v DESC NULLS LAST, k LIMIT 1) s WHERE o.id = 1",
+    "SELECT o.id, s.v FROM lo o, LATERAL (SELECT v, k FROM lh h WHERE h.oid = o.id "
+    "ORDER BY v DESC NULLS LAST, k LIMIT 1) s WHERE 3 = o.id",
+    "SELECT o.id, s.v FROM lo o LEFT JOIN LATERAL (SELECT v, fid FROM lf f WHERE f.oid = o.id "
+    + TOP + ") s ON true WHERE o.id = 4",
+    "SELECT o.id, s.n, s.m FROM lo o, LATERAL (SELECT count(*) AS n, min(v) AS m FROM lf f "
+    "WHERE f.oid = o.id) s WHERE o.id = 2 OR o.id = 5",
+    "SELECT o.id, s.n FROM lo o LEFT JOIN LATERAL (SELECT count(*) AS n FROM lh h "
+    "WHERE h.oid = o.id) s ON true WHERE o.a > 1 AND s.n = 0",
 ]
 
 
@@ -148,6 +159,14 @@ def test_explain_shows_the_rewrite(db):
                         "(SELECT v FROM lh h WHERE h.oid = o.id) s ON true")
     text = "\n".join(r[0] for r in rows)
     assert "LEFT JOIN" in text and "Subquery" not in text, text
+
+
+def test_explain_one_key_reads_one_shard(db):
+    """latest row for one key: o.id = 1 filters o's rows and the key h.oid."""
+    _, rows = db.murphy("EXPLAIN SELECT o.id, s.v FROM lo o, LATERAL (SELECT v, k FROM lh h "
+                        "WHERE h.oid = o.id ORDER BY k DESC LIMIT 1) s WHERE o.id = 1")
+    text = "\n".join(r[0] for r in rows)
+    assert text.count("Shards: 1 of") == 2 and '("h"."oid" = 1)' in text, text
 
 
 @pytest.mark.parametrize("sql", [
