@@ -221,6 +221,8 @@ static int sub_shape(topn *t)
 	}
 	if (t->agg && (sub->n_sort_clause || sub->limit_count || sub->limit_offset))
 		return 0;
+	if (int_const(sub->limit_offset) + int_const(sub->limit_count) > 2147483645L)
+		return 0; /* rn <= OFFSET + LIMIT past an int */
 	if (t->agg && (t->join ? !is_true(t->join->quals) : t->s->n_from_clause != 2 || t->at != 1))
 		return 0;
 	/* a plain comma LATERAL is analyze_lateral.c's */
