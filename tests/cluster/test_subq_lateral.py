@@ -161,6 +161,16 @@ def test_explain_shows_the_rewrite(db):
     assert "LEFT JOIN" in text and "Subquery" not in text, text
 
 
+def test_prepared_key_parameter(db):
+    """o.id = $1 (a server-side parameter) filters the key too."""
+    sql = ("SELECT o.id, s.v FROM lo o, LATERAL (SELECT v, fid FROM lf f WHERE f.oid = o.id "
+           "ORDER BY v, fid LIMIT 1) s WHERE o.id = $1")
+    db.exec_both("PREPARE lat_p(int) AS " + sql)
+    for k in (1, 2, 4, 9):
+        db.both("EXECUTE lat_p(%d)" % k)
+    db.exec_both("DEALLOCATE lat_p")
+
+
 def test_explain_one_key_reads_one_shard(db):
     """latest row for one key: o.id = 1 filters o's rows and the key h.oid."""
     _, rows = db.murphy("EXPLAIN SELECT o.id, s.v FROM lo o, LATERAL (SELECT v, k FROM lh h "
