@@ -126,6 +126,15 @@ TOPN = [
     "WHERE h.oid = o.id AND h.v IS NOT NULL) s WHERE s.n < 2",
     "SELECT s.n, count(*) FROM lo o, LATERAL (SELECT count(v) AS n FROM lf f "
     "WHERE f.oid = o.id) s GROUP BY s.n",
+    # a reference table, the same table, two tables inside
+    "SELECT o.id, s.tag FROM lo o, LATERAL (SELECT r.tag FROM lr r WHERE r.k = o.b "
+    "ORDER BY r.tag DESC LIMIT 1) s",
+    "SELECT o.id, s.id2 FROM lo o, LATERAL (SELECT o2.id AS id2 FROM lo o2 WHERE o2.b = o.b "
+    "AND o2.id <> 3 ORDER BY o2.id LIMIT 2) s",
+    "SELECT o.id, s.v, s.w FROM lo o, LATERAL (SELECT f.v, g.w FROM lf f, lg g "
+    "WHERE f.oid = o.id AND g.oid = f.oid ORDER BY f.v NULLS FIRST, f.fid LIMIT 1) s",
+    "SELECT o.id, s.n FROM lo o LEFT JOIN LATERAL (SELECT sum(f.v * g.w) AS n FROM lf f, lg g "
+    "WHERE f.oid = o.id AND g.oid = f.oid) s ON true",
     # the query's own filters of o read into o's rows and, for o.id = const, the key
     "SELECT o.id, s.v FROM lo o, LATERAL (SELECT v, k FROM lh h WHERE h.oid = o.id "
     "ORDER BY v DESC NULLS LAST, k LIMIT 1) s WHERE o.id = 1",
