@@ -485,7 +485,7 @@ static PgQuery__Node *join_cond(topn *t, int numbered)
 /* Does every column reference of the tree name table tbl (qualified)? */
 typedef struct only_of {
 	const char *tbl;
-	int other;
+	int other, refs;
 } only_of;
 
 static PgQuery__Node *ref_of(void *arg, PgQuery__Node *n)
@@ -495,13 +495,23 @@ static PgQuery__Node *ref_of(void *arg, PgQuery__Node *n)
 	const char *tbl = r->n_fields == 2 ? sql_node_str(r->fields[0]) : NULL;
 	if (!tbl || strcmp(tbl, o->tbl) || r->fields[1]->node_case == PG_QUERY__NODE__NODE_A_STAR)
 		o->other = 1;
+	o->refs++;
 	return n;
 }
 
+static int is_call(const ProtobufCMessage *m, const void *arg)
+{
+	(void)arg;
+	return m->descriptor == &pg_query__func_call__descriptor;
+}
+
+/* Reads tbl's columns and nothing else, and calls no function (a
+ * volatile one would be evaluated twice). */
 static int reads_only(topn *t, PgQuery__Node *n, const char *tbl)
 {
-	only_of o = {tbl, 0};
-	return sql_pt_map(t->c, n, ref_of, &o) && !o.other;
+	only_of o = {tbl, 0, 0};
+	return sql_pt_map(t->c, n, ref_of, &o) && !o.other && o.refs &&
+	       !sql_tree_any((const ProtobufCMessage *)n, is_call, NULL);
 }
 
 /* The query's WHERE conjunct i (an AND tree walked in order). */
