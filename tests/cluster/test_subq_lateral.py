@@ -113,6 +113,9 @@ TOPN = [
     "SELECT o.id, s.v FROM lo o JOIN LATERAL (SELECT v, fid FROM lf f WHERE f.oid = o.id "
     + TOP + ") s ON true",
     "SELECT * FROM lo o LEFT JOIN LATERAL (SELECT v FROM lf f WHERE f.oid = o.id) s ON true",
+    # ON filters the top-N rows (numbered before it)
+    "SELECT o.id, s.v FROM lo o LEFT JOIN LATERAL (SELECT v, fid FROM lf f WHERE f.oid = o.id "
+    + TOP + ") s ON s.v > 2 OR o.a > 4",
     "SELECT o.id, s.v FROM lo o LEFT JOIN LATERAL (SELECT v FROM lh h WHERE h.oid = o.id) s "
     "ON s.v > 4",
     "SELECT o.id, s.w FROM lo o LEFT JOIN LATERAL (SELECT g.w FROM lg g WHERE g.oid = o.id) s "
