@@ -246,7 +246,11 @@ int sql_analyze_from_subselect(sql_ctx *c, sql_query *q, PgQuery__RangeSubselect
 	if (!c->subq_ok)
 		return sql_unsupported(c, "subqueries in FROM in this statement", -1);
 	if (rs->lateral)
-		return sql_unsupported(c, "LATERAL", -1);
+		return sql_unsupported(c,
+				       "this LATERAL subquery (done: correlated only by inner = "
+				       "outer equalities in its WHERE over plain tables, with "
+				       "constant LIMIT / OFFSET or only bare aggregates)",
+				       -1);
 	return from_nested(c, q, rs->subquery, rs->alias ? rs->alias->colnames : NULL,
 			   rs->alias ? rs->alias->n_colnames : 0, alias, -1, NULL);
 }

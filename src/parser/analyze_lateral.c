@@ -22,9 +22,10 @@
  * it that one of its tables has is qualified with that table (so the flat
  * query cannot read it as the outer table's); a name of the outer query
  * that is both a column of its tables and of the subquery is left (an
- * ambiguity PostgreSQL reports too).  Otherwise the LATERAL subquery stays
- * 0A000 (analyze_from_subq.c), with ORDER BY / LIMIT / aggregates inside
- * (a top-N per outer row) not done yet.  The original tree is never
+ * ambiguity PostgreSQL reports too).  Otherwise the LATERAL subquery is left
+ * for analyze_lateral_topn.c (ORDER BY / LIMIT / aggregates inside, LEFT
+ * JOIN LATERAL: a subquery joined by its keys) or 0A000
+ * (analyze_from_subq.c).  The original tree is never
  * changed (the parse cache keeps it): the rewrite is a copy.
  */
 #include "parser/analyze_subq_int.h"

@@ -731,6 +731,7 @@ sql_query *sql_analyze_select(sql_ctx *c, PgQuery__SelectStmt *s)
 	if (s->with_clause && sql_with_push(c, s->with_clause, &ctes) != MUR_OK)
 		return NULL;
 	s = sql_lateral_rewrite(c, s);      /* a plain LATERAL subquery: flattened */
+	s = sql_lateral_topn_rewrite(c, s); /* LATERAL top-N, aggregates, LEFT JOIN */
 	s = sql_semifrom_rewrite(c, s);     /* a table that only filters: an IN set */
 	s = sql_distinct_agg_rewrite(c, s); /* sum(DISTINCT x): FROM (SELECT * ...) */
 	c->q = q;

@@ -83,6 +83,9 @@ sql_expr *sql_row_sublink(sql_ctx *c, PgQuery__SubLink *sl, int in, int all);
 /* analyze_lateral.c: s with its one LATERAL subquery that only filters
  * and projects flattened into it (a copy), or s. */
 PgQuery__SelectStmt *sql_lateral_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
+/* analyze_lateral_topn.c: s with its one LATERAL subquery with ORDER BY /
+ * LIMIT, aggregates, or in LEFT JOIN LATERAL joined by its keys (a copy). */
+PgQuery__SelectStmt *sql_lateral_topn_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
 
 /* analyze_semifrom.c: s with each FROM table that only filters the others
  * through its primary key turned into an IN subquery (a copy), or s. */
