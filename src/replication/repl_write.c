@@ -1621,7 +1621,11 @@ static void primary_done(void *arg, exec_result *res)
 		return;
 	}
 	if (op->primary.blob.len == 0 && !op->marker) {
-		/* no row changed: nothing to replicate */
+		/* no row changed: nothing to replicate, and no entry that the
+		 * base of an op started behind it may count (pipeline_base: a
+		 * staging marker started in this same turn, while op is still in
+		 * flight, was sent one LSN ahead and every copy refused it) */
+		op->noop = 1;
 		wop_set_state(op, REPL_WOP_COMMITTED);
 		ungate(op);
 		op_done(op);
@@ -1697,12 +1701,13 @@ uint32_t repl_ensure_primary(repl_ctx *c, cat_table *t, uint32_t shard)
 
 /* The LSN the shard's log will be at once every op in flight commits: the
  * entry a new op builds on.  (An op later in flight may be done before one
- * ahead of it: its entry is then committed.) */
+ * ahead of it: its entry is then committed.)  An op whose primary changed
+ * nothing (noop) logs no entry and is not counted. */
 static uint64_t pipeline_base(const cat_shard *s, const repl_shard *rt, const repl_wop *op)
 {
 	uint64_t base = s->committed_lsn;
 	for (const repl_wop *x = rt->fhead; x; x = x->fnext)
-		if (x != op && !x->failed && !wop_abandoned(x) && x->base + 1 > base)
+		if (x != op && !x->failed && !x->noop && !wop_abandoned(x) && x->base + 1 > base)
 			base = x->base + 1;
 	return base;
 }

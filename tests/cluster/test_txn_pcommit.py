@@ -1,7 +1,7 @@
 """Parallel commits: a leader killed -9 at each step of a two-shard COMMIT
 (docs/transactions.md, "Parallel commits" and "Crash table"), in sessions
 with `SET murphy.parallel_commits = on` (off by default: docs/transactions.md,
-"Why parallel commits stay opt-in").
+"Parallel commits by default").
 
 A multi-shard COMMIT sends STAGED(X, participants) to every participant at
 once, with no catalog write first; X is committed iff every participant's
