@@ -164,7 +164,7 @@ static int rt_eof(sqlite3_vtab_cursor *cur)
 	return c->row >= ((rowtab *)cur->pVtab)->src.nrows;
 }
 
-/* As stor_fn_result_value, but text and blobs SQLITE_STATIC: they stay in
+/* exec_sql_result_value with text and blobs SQLITE_STATIC: they stay in
  * the borrowed rows, no copy per read. */
 static int rt_column(sqlite3_vtab_cursor *cur, sqlite3_context *cx, int i)
 {
@@ -175,22 +175,7 @@ static int rt_column(sqlite3_vtab_cursor *cur, sqlite3_context *cx, int i)
 		return SQLITE_OK;
 	}
 	v = &c->vals[i];
-	switch (v->kind) {
-	case MV_INT:
-		sqlite3_result_int64(cx, v->i);
-		break;
-	case MV_FLOAT:
-		sqlite3_result_double(cx, v->f);
-		break;
-	case MV_TEXT:
-		sqlite3_result_text64(cx, v->s ? v->s : "", v->len, SQLITE_STATIC, SQLITE_UTF8);
-		break;
-	case MV_BLOB:
-		sqlite3_result_blob64(cx, v->s ? v->s : "", v->len, SQLITE_STATIC);
-		break;
-	default:
-		sqlite3_result_null(cx);
-	}
+	exec_sql_result_value(cx, v, SQLITE_STATIC);
 	return SQLITE_OK;
 }
 

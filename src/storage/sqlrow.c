@@ -85,3 +85,23 @@ int exec_sql_load_rows(sqlite3 *db, sqlite3_stmt *insert, const char *rows, size
 	}
 	return MUR_OK;
 }
+
+void exec_sql_result_value(sqlite3_context *cx, const mur_value *v, sqlite3_destructor_type d)
+{
+	switch (v->kind) {
+	case MV_INT:
+		sqlite3_result_int64(cx, v->i);
+		break;
+	case MV_FLOAT:
+		sqlite3_result_double(cx, v->f);
+		break;
+	case MV_TEXT:
+		sqlite3_result_text64(cx, v->s ? v->s : "", v->len, d, SQLITE_UTF8);
+		break;
+	case MV_BLOB:
+		sqlite3_result_blob64(cx, v->s ? v->s : "", v->len, d);
+		break;
+	default:
+		sqlite3_result_null(cx);
+	}
+}

@@ -20,6 +20,10 @@
 
 int exec_sql_bind_value(sqlite3_stmt *st, int i, const mur_value *v); /* SQLITE_OK or an error */
 mur_value exec_sql_column_value(sqlite3_stmt *st, int i);
+/* Set a function's or virtual table column's result to v (text and blobs
+ * with destructor d: SQLITE_STATIC when v's bytes outlive the statement's
+ * use of them, else SQLITE_TRANSIENT; a text without bytes is ''). */
+void exec_sql_result_value(sqlite3_context *cx, const mur_value *v, sqlite3_destructor_type d);
 /* Append the current row's ncols columns to out (mur_row encoding). */
 void exec_sql_put_row(sqlite3_stmt *st, int ncols, mur_buf *out);
 /* Step `insert` (ncols parameters) once per row of rows (nrows × ncols,

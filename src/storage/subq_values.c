@@ -150,22 +150,7 @@ static int sv_column(sqlite3_vtab_cursor *cur, sqlite3_context *cx, int i)
 		sqlite3_result_null(cx);
 		return SQLITE_OK;
 	}
-	switch (v->kind) {
-	case MV_INT:
-		sqlite3_result_int64(cx, v->i);
-		break;
-	case MV_FLOAT:
-		sqlite3_result_double(cx, v->f);
-		break;
-	case MV_TEXT:
-		sqlite3_result_text64(cx, v->s ? v->s : "", v->len, SQLITE_TRANSIENT, SQLITE_UTF8);
-		break;
-	case MV_BLOB:
-		sqlite3_result_blob64(cx, v->s ? v->s : "", v->len, SQLITE_TRANSIENT);
-		break;
-	default:
-		sqlite3_result_null(cx);
-	}
+	exec_sql_result_value(cx, v, SQLITE_TRANSIENT);
 	return SQLITE_OK;
 }
 
