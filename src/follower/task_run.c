@@ -1050,6 +1050,19 @@ static int run_drop(run_ctx *c)
 }
 
 /* murphy.split_shard's local copy (wire/task.h, EXEC_TASK_SPLIT). */
+/* A SPLIT task's kind (its sql): "" a range split; "hash <oid>" a hash
+ * split whose trim hashes by the column's type OID (numeric normalized,
+ * char(n) without trailing spaces, as the leader places rows); "hash"
+ * alone (an older leader): by the stored value, 1. */
+static int split_hash_kind(const char *kind)
+{
+	long oid;
+	if (!kind || strncmp(kind, "hash", 4) != 0)
+		return 0;
+	oid = kind[4] == ' ' ? strtol(kind + 5, NULL, 10) : 0;
+	return oid > 1 && oid < INT32_MAX ? (int)oid : 1;
+}
+
 static int run_split(run_ctx *c)
 {
 	char tmp_dir[STOR_PATH_MAX];
@@ -1068,7 +1081,7 @@ static int run_split(run_ctx *c)
 			      .table = t->scan_table,
 			      .col = t->scan_column,
 			      .at = t->params[0],
-			      .by_hash = t->sql && strcmp(t->sql, "hash") == 0};
+			      .by_hash = split_hash_kind(t->sql)};
 	if (t->lsn == EXEC_SPLIT_DISCARD) {
 		stor_split_discard(&rq);
 		return MUR_OK;

@@ -304,15 +304,12 @@ static void hold(struct repl_autosplit *as, uint32_t table_id, int64_t until_ms)
 }
 
 /* t may split by itself: a distributed table's shards (not a reference
- * table's), not a hash table distributed by a numeric column (repl_split.c
- * refuses those), found by its name as murphy.split_shard finds it
+ * table's), found by its name as murphy.split_shard finds it
  * (cat_table_qualified). */
 static int splittable(const repl_ctx *c, const cat_table *t)
 {
-	if (t->kind != CAT_TABLE_DISTRIBUTED || cat_table_is_reference(t) || t->dist_col < 0 ||
-	    cat_table_lookup(c->cat, t->schema, t->name) != t)
-		return 0;
-	return cat_table_is_range(t) || t->cols[t->dist_col].type != MT_NUMERIC;
+	return t->kind == CAT_TABLE_DISTRIBUTED && !cat_table_is_reference(t) && t->dist_col >= 0 &&
+	       cat_table_lookup(c->cat, t->schema, t->name) == t;
 }
 
 /* The hottest shard of a range table above the share and the floor. */

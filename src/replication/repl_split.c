@@ -419,6 +419,7 @@ static int send_task(repl_split_job *j, split_copy *cp, uint64_t lsn, int round,
 	cat_table *t = cat_table_by_id(c->cat, j->ids[cp->table]);
 	mur_error ignored;
 	exec_task task;
+	char kind[24] = "";
 	if (!t)
 		return mur_error_set(err ? err : &ignored, SQLSTATE_UNDEFINED_TABLE,
 				     "the table was dropped");
@@ -430,7 +431,9 @@ static int send_task(repl_split_job *j, split_copy *cp, uint64_t lsn, int round,
 	snprintf(task.placements[0], sizeof task.placements[0], "%s", cp->old_file);
 	snprintf(task.placements[1], sizeof task.placements[1], "%s", cp->lo_file);
 	snprintf(task.placements[2], sizeof task.placements[2], "%s", cp->hi_file);
-	task.sql = cat_table_is_range(t) ? "" : "hash";
+	if (!cat_table_is_range(t)) /* the followers hash as the leader: by the column's type */
+		snprintf(kind, sizeof kind, "hash %u", mur_type_oid(t->cols[t->dist_col].type));
+	task.sql = kind;
 	task.scan_table = t->name;
 	task.scan_column = t->cols[t->dist_col].name;
 	task.params = &j->at;
@@ -709,15 +712,6 @@ static cat_table *check_table(repl_ctx *c, const repl_split_req *rq, mur_error *
 		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
 				     "%s is a reference table: it has one shard, copied to every "
 				     "follower, and is not split",
-				     t->name),
-		       NULL;
-	if (!cat_table_is_range(t) && t->dist_col >= 0 && t->cols[t->dist_col].type == MT_NUMERIC)
-		/* the followers' trim (murphy_split_hash) hashes a value as
-		 * stored, the leader a numeric by its normalized value */
-		return mur_error_set(err, SQLSTATE_FEATURE_NOT_SUPPORTED,
-				     "murphy cannot split a hash shard of %s yet: it is "
-				     "distributed "
-				     "by a numeric column",
 				     t->name),
 		       NULL;
 	if (rq->shard < 0 || rq->shard >= (int64_t)t->nshards)

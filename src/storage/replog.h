@@ -336,7 +336,8 @@ typedef struct stor_split_req {
 	const char *file, *lo_file, *hi_file, *tmp_dir;
 	const char *table, *col;
 	mur_value at;
-	int by_hash; /* a hash shard: at is a hash bound (catalog.h's hash32 of col) */
+	int by_hash; /* a hash shard: at is a hash bound (catalog.h's hash32 of col,
+		      * hashed by the column's type OID when > 1); 0: a range */
 } stor_split_req;
 int stor_split_prepare(stor_dir *d, const stor_split_req *rq, uint64_t *lsn, mur_error *err);
 int stor_split_catch_up(stor_dir *d, const stor_split_req *rq, uint64_t target, uint64_t *reached,

@@ -276,13 +276,17 @@ int stor_status(stor_dir *d, mur_buf *rows, uint64_t *nrows, mur_error *err)
 
 /* ---- split (murphy.split_shard) ---------------------------------- */
 
-/* murphy_split_hash(x): the 32 bits of mur_value_hash that place x in a
- * hash table's shard (catalog.h), as the leader computes them. */
+/* murphy_split_hash(x [, oid]): the 32 bits of mur_value_hash_typed that
+ * place x in a hash table's shard (catalog.h), as the leader computes
+ * them for a column of type oid (a numeric by its normalized value, a
+ * char(n) without trailing spaces; no oid, or one not murphy's: as
+ * stored). */
 static void fn_split_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 {
 	sqlite3_value *x = argv[0];
+	mur_type t = argc > 1 ? mur_type_from_oid((uint32_t)sqlite3_value_int64(argv[1]))
+			      : MT_UNKNOWN;
 	mur_value v;
-	(void)argc;
 	switch (sqlite3_value_type(x)) {
 	case SQLITE_INTEGER:
 		v = mur_v_int(sqlite3_value_int64(x));
@@ -300,23 +304,27 @@ static void fn_split_hash(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 		v = mur_v_null();
 		break;
 	}
-	sqlite3_result_int64(ctx, (sqlite3_int64)(uint32_t)(mur_value_hash(&v) >> 32));
+	sqlite3_result_int64(ctx, (sqlite3_int64)(uint32_t)(mur_value_hash_typed(t, &v) >> 32));
 }
 
 /* The test that puts a row on the other side of the bound than half hi
  * (0: the lower half, which drops col >= at; 1: the upper, col < at), on
  * the column named by row ("NEW." in a trigger, "" in a DELETE): by_hash
- * compares the column's hash (murphy_split_hash). */
+ * compares the column's hash (murphy_split_hash, typed by the OID when
+ * by_hash > 1). */
 static void other_side(char *out, size_t outsz, const char *row, const char *col, int hi,
 		       int by_hash, const char *at)
 {
-	snprintf(out, outsz, "%s%s\"%s\"%s %s %s", by_hash ? "murphy_split_hash(" : "", row, col,
-		 by_hash ? ")" : "", hi ? "<" : ">=", at);
+	char oid[16] = "";
+	if (by_hash > 1)
+		snprintf(oid, sizeof oid, ", %d", by_hash);
+	snprintf(out, outsz, "%s%s\"%s\"%s%s %s %s", by_hash ? "murphy_split_hash(" : "", row, col,
+		 oid, by_hash ? ")" : "", hi ? "<" : ">=", at);
 }
 
 static int register_split_hash(sqlite3 *db)
 {
-	return sqlite3_create_function(db, "murphy_split_hash", 1,
+	return sqlite3_create_function(db, "murphy_split_hash", -1,
 				       SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, fn_split_hash,
 				       NULL, NULL);
 }

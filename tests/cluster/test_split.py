@@ -432,3 +432,41 @@ def test_leader_killed_mid_split_keeps_one_shard(sc):
     assert split(conn, "t", 0, "-1000").startswith("shard 0 of t split at '-1000'")
     assert rows(conn, "SELECT count(*) FROM t WHERE id < -1000") == [(1000,)]
     checker.wait_consistent(sc, conn, replicas=2, timeout=30)
+
+
+@pytest.mark.parametrize("keytype, key, partner", [
+    ("numeric", "(g * 1.5)::numeric", "text"),   # stored as text, placed by its normalized value
+    ("char(8)", "('k' || g)::char(8)", "char(8)"),  # placed without its trailing spaces
+])
+def test_hash_split_trims_by_the_leaders_hash(sc, keytype, key, partner):
+    """A hash shard whose key the leader hashes by type, not as stored
+    (numeric: normalized, '3.0' and '3' one value; char(n): without its
+    padding), splits with a co-located table like any other: the
+    followers' trim hashes each row as the leader placed it, so every row
+    is found by a point read on the one shard its hash names, and the
+    copies agree.  Before: the numeric table's own call was refused, and
+    a split of its co-located text table split it anyway by the stored
+    value (120 of 1,000 rows then unreachable by key); a char(8) table
+    lost 236 of 1,000 the same way."""
+    conn = sc.connect()
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE h (id %s PRIMARY KEY, v int) WITH (shards = 2, replicas = 2)"
+                    % keytype)
+        cur.execute("INSERT INTO h SELECT %s, g FROM generate_series(1, 1000) g" % key)
+        cur.execute("CREATE TABLE ht (id %s PRIMARY KEY, v int) WITH (shards = 2, replicas = 2)"
+                    % partner)
+        cur.execute("INSERT INTO ht SELECT g::text, g FROM generate_series(1, 1000) g")
+    keys = rows(conn, "SELECT id, v FROM h")
+    assert len(keys) == 1000
+    result = split(conn, "ht", 0)
+    assert "shard 0 of h split at hash" in result, result   # co-located: split with ht
+    assert hash_ranges(conn, "h") == hash_ranges(conn, "ht")
+    assert len(hash_ranges(conn, "h")) == 3
+    result = split(conn, "h", 1)          # and by its own call
+    assert result.startswith("shard 1 of h split at hash"), result
+    missing = [k for k, v in keys if rows(conn, "SELECT v FROM h WHERE id = %s", (k,)) != [(v,)]]
+    assert not missing, "%d rows not found by key, e.g. %s" % (len(missing), missing[:5])
+    assert rows(conn, "SELECT count(*), sum(v) FROM h") == [(1000, 500500)]
+    counts = dict(rows(conn, "SELECT shard, rows FROM murphy.shards WHERE table_name = 'h'"))
+    assert len(counts) == 4 and min(counts.values()) > 100, counts  # each half got rows
+    checker.wait_consistent(sc, conn, replicas=2)
