@@ -205,3 +205,55 @@ def test_leader_killed_mid_automatic_split(slow):
     assert rows(conn, "SELECT count(DISTINCT id), count(*) FROM t") == [(PRELOAD, PRELOAD)]
     checker.wait_consistent(slow, conn, replicas=2, timeout=30)
     check_files_in_range(slow, conn, "t")
+
+
+def test_hot_range_shard_splits_by_load(ac):
+    """The creation-date case without waiting minutes: a range table
+    whose reads all go to one shard splits that shard by load
+    (murphy.split_load_share), not by size (off here).  The load window
+    is the time since the table's last split — a manual split of the cold
+    shard starts it — so the 5 %-of-a-core floor is a fraction of a second
+    of CPU; two reader threads on the hot shard pass it within seconds.
+    The split says why (murphy.moves.reason), cuts the hot shard (not the
+    cold one), and every row is still there once, the copies identical."""
+    conn = ac.connect()
+    fast_splitter(conn, split_max_bytes=0, split_load_share=0.3, split_cooldown_ms=1000)
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE t (id bigint PRIMARY KEY, w int, pad text) "
+                    "PARTITION BY RANGE (id) WITH (range_bounds = '0', replicas = 2)")
+        data = "".join("%d\t0\t%s\n" % (-i, "p" * PAD) for i in range(1, PRELOAD + 1))
+        cur.copy_from(io.StringIO(data), "t", columns=("id", "w", "pad"))
+        cur.execute("INSERT INTO t SELECT g, 1, 'cold' FROM generate_series(1, 100) g")
+    # the cold shard (ids >= 0) split by hand: the table's window starts now
+    assert rows(conn, "SELECT murphy.split_shard('t', 1, '50')")[0][0].startswith(
+        "shard 1 of t split at '50'")
+    stop_at = time.time() + 40
+
+    def hot_reads():
+        c = ac.connect()
+        with c.cursor() as cur:
+            while time.time() < stop_at and not auto_split_done(c):
+                cur.execute("SELECT count(*), sum(length(pad)) FROM t WHERE id < 0")
+                assert cur.fetchone() == (PRELOAD, PRELOAD * PAD)
+        c.close()
+
+    def auto_split_done(c):
+        return any(s[2] == "done" and s[3] for s in splits(c))
+
+    import threading
+    ths = [threading.Thread(target=hot_reads, daemon=True) for _ in range(2)]
+    for th in ths:
+        th.start()
+    for th in ths:
+        th.join()
+    auto = [s for s in splits(conn) if s[3]]
+    print(splits(conn), shard_ranges(conn, "t"))
+    assert auto and auto[0][2] == "done", splits(conn)
+    assert auto[0][0] == 0, auto                       # the hot shard (ids < 0)
+    assert auto[0][3].startswith("automatic split by load: "), auto
+    assert "murphy.split_load_share 0.3" in auto[0][3], auto
+    ranges = shard_ranges(conn, "t")
+    assert len(ranges) >= 4 and ranges[0][0] is None and -PRELOAD < ranges[0][1] < 0, ranges
+    assert rows(conn, "SELECT count(*), count(DISTINCT id) FROM t") == [(PRELOAD + 100,) * 2]
+    checker.wait_consistent(ac, conn, replicas=2)
+    check_files_in_range(ac, conn, "t")

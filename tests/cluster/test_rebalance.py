@@ -260,3 +260,31 @@ def test_load_plan_moves_the_hot_copy(rc):
     assert max(per.values()) - min(per.values()) <= 1, per
     assert [r for r in rows(conn, "SELECT reason FROM murphy.rebalance_plan")] == []
     checker.wait_consistent(rc, conn, replicas=2)
+
+
+def test_auto_rebalancer_waits_for_its_threshold(rc3):
+    """murphy.rebalance_threshold is honoured: 16 copies on 3 followers
+    (6, 5, 5) and a fourth added empty is 1.5 times the mean of 4 on the
+    fullest; at a threshold of 0.6 (1.6 times) nothing moves, though the
+    plan shows moves; at 0.4 the rebalancer starts them."""
+    conn = rc3.connect()
+    alter_system(conn, "murphy.rebalance_interval_ms", 300)
+    alter_system(conn, "murphy.rebalance_threshold", 0.6)
+    small_table(conn, "t", shards=8)
+    assert sorted(copies_per_node(conn).values()) == [5, 5, 6], copies_per_node(conn)
+    p = add_f4(rc3, conn)
+    try:
+        deadline = time.time() + 10
+        while not rows(conn, "SELECT * FROM murphy.rebalance_plan") and time.time() < deadline:
+            time.sleep(0.2)   # f4 reported its (no) copies: there is a plan
+        assert rows(conn, "SELECT * FROM murphy.rebalance_plan")
+        time.sleep(3)        # ten looks
+        assert "f4" not in copies_per_node(conn)
+        assert move_rows(conn) == []
+        alter_system(conn, "murphy.rebalance_threshold", 0.4)
+        deadline = time.time() + 20
+        while not move_rows(conn) and time.time() < deadline:
+            time.sleep(0.2)
+        assert move_rows(conn), "no move at a threshold of 0.4"
+    finally:
+        stop(p)

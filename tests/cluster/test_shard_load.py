@@ -11,6 +11,8 @@ reads and primaries without moving data.
   replica is delayed (`murphy.fault('delay fN MS')`) or its writes are
   slow (`fsync fN MS`: it lags, but answers reads fast), and reads of the
   shard go to any copy at the committed entry whenever the shard is quiet;
+- `murphy status` shows the heat bars and the hottest copies (the hot
+  shard's three);
 - kill/restart cycles on a 4-follower cluster leave the primaries spread:
   no follower leads two shards more than another.
 
@@ -118,6 +120,16 @@ def test_recent_reads_spread_over_current_copies(cl):
     for f in holders:
         assert node[f][0] >= n / 5 and node[f][1] > 0 and node[f][2] > 0, node
         assert node[f][3] == 4, node  # RF 3 of 4 shards on 3 followers: every copy
+
+    # murphy status: a heat bar per follower (CPU over the last 10 s,
+    # scaled to the busiest) and the hottest copies: the hot shard's
+    status = cl.run("status", "--dir", cl.dir).stdout
+    heat = status.split("\nload (last 10 s", 1)[1]
+    bars = dict(re.findall(r"\n  (f\d) +\[([#-]+)\]", heat))
+    assert sorted(bars) == ["f1", "f2", "f3"], status
+    assert all(bars[f].count("#") >= len(bars[f]) // 3 for f in holders), bars
+    hottest = heat.split("hottest copies:\n", 1)[1].splitlines()[:3]
+    assert all(re.match(r" +events\.%d on f\d " % hot, line) for line in hottest), heat
 
     # disk: every follower holds a copy of the 20,000 rows (measured every
     # 5 s, sent with its heartbeats)
