@@ -288,3 +288,75 @@ def test_auto_rebalancer_waits_for_its_threshold(rc3):
         assert move_rows(conn), "no move at a threshold of 0.4"
     finally:
         stop(p)
+
+
+def wait_until(what, fn, timeout):
+    deadline = time.time() + timeout
+    while not fn():
+        if time.time() > deadline:
+            raise AssertionError("no %s after %d s" % (what, timeout))
+        time.sleep(0.2)
+
+
+def test_under_replicated_shards_are_healed_before_rebalancing(rc3):
+    """a (1 shard, RF 3) is on every follower; b (6 shards, RF 1) is moved
+    by hand onto f1, so f1 holds 7 copies and f2, f3 one each.  f3 dies:
+    a is under-replicated and no follower is free to heal it.  The
+    automatic rebalancer, switched on and looking every 300 ms, must not
+    move b's copies meanwhile (healing first); once f3 is back and a at
+    its replication factor, it evens the copies out (3, 3, 3)."""
+    conn = rc3.connect()
+    alter_system(conn, "murphy.auto_rebalance", "off")
+    alter_system(conn, "murphy.rebalance_interval_ms", 300)
+    small_table(conn, "a", shards=1, replicas=3)
+    small_table(conn, "b", shards=6, replicas=1)
+    for shard, nodes in holders_of(conn, "b").items():
+        (node,) = nodes
+        if node != "f1":
+            move(conn, "b", shard, node, "f1")
+    assert copies_per_node(conn) == {"f1": 7, "f2": 1, "f3": 1}, copies_per_node(conn)
+    done_by_hand = len(move_rows(conn))
+    rc3.kill9("f3")
+    wait_state(conn, "f3", ("dead",), DEAD_MS / 1000 + 5)
+    alter_system(conn, "murphy.auto_rebalance", "on")
+    plan = rows(conn, "SELECT table_name, source, target FROM murphy.rebalance_plan")
+    assert plan and all(p == ("b", "f1", "f2") for p in plan), plan  # the plan would move
+    time.sleep(3)                              # ten looks
+    assert len(move_rows(conn)) == done_by_hand, move_rows(conn)[done_by_hand:]
+    assert copies_per_node(conn)["f1"] == 7
+    rc3.start()                                # f3 back: a at its RF again
+    wait_state(conn, "f3", ("alive",), 20)
+    wait_until("balanced", lambda: sorted(copies_per_node(conn).values()) == [3, 3, 3] and
+               all(m[10] == "done" for m in move_rows(conn)), 40)
+    auto = move_rows(conn)[done_by_hand:]
+    print(copies_per_node(conn), auto)
+    assert auto and all(m[0] == "b" and m[2] == "f1" for m in auto), auto
+    assert rows(conn, "SELECT count(*) FROM b") == [(400,)]
+    checker.wait_consistent(rc3, conn)
+
+
+def test_follower_back_empty_gets_copies(rc):
+    """f4 is killed and stays away past the dead timeout: its 4 copies are
+    rebuilt on f1-f3 (healing), so it comes back holding nothing.  The
+    automatic rebalancer moves copies back to it until every follower
+    holds 4 again: only f4 receives, every row is there, the copies
+    identical."""
+    conn = rc.connect()
+    alter_system(conn, "murphy.rebalance_interval_ms", 300)
+    small_table(conn, "t", shards=8, replicas=2)
+    assert copies_per_node(conn) == {"f1": 4, "f2": 4, "f3": 4, "f4": 4}
+    rc.kill9("f4")
+    wait_state(conn, "f4", ("dead",), DEAD_MS / 1000 + 5)
+    wait_until("f4's copies rebuilt elsewhere", lambda: "f4" not in copies_per_node(conn) and rows(
+        conn, "SELECT count(*) FROM murphy.placements WHERE state = 'current'") == [(16,)], 30)
+    assert move_rows(conn) == []              # healed by rebuilds, not moves
+    rc.start()                                # f4 returns, empty in the catalog
+    wait_state(conn, "f4", ("alive",), 20)
+    wait_until("f4 refilled", lambda: copies_per_node(conn).get("f4") == 4 and
+               all(m[10] == "done" for m in move_rows(conn)), 40)
+    moved = move_rows(conn)
+    print(copies_per_node(conn), moved)
+    assert copies_per_node(conn) == {"f1": 4, "f2": 4, "f3": 4, "f4": 4}
+    assert len(moved) == 4 and all(m[3] == "f4" for m in moved), moved
+    assert rows(conn, "SELECT count(*) FROM t") == [(400,)]
+    checker.wait_consistent(rc, conn, replicas=2)
