@@ -174,6 +174,11 @@ def test_alter_system_errors(rc3):
         for sql, code in (("ALTER SYSTEM SET murphy.auto_rebalance = maybe", "22023"),
                           ("ALTER SYSTEM SET murphy.rebalance_threshold = -1", "22023"),
                           ("ALTER SYSTEM SET murphy.rebalance_interval_ms = 5", "22023"),
+                          # the background moves' throttle: MB/s, 0 or 0.1 to 1000000
+                          ("ALTER SYSTEM SET murphy.move_max_mbps = 'fast'", "22023"),
+                          ("ALTER SYSTEM SET murphy.move_max_mbps = -1", "22023"),
+                          ("ALTER SYSTEM SET murphy.move_max_mbps = 0.01", "22023"),
+                          ("ALTER SYSTEM SET murphy.move_max_mbps = 1e9", "22023"),
                           # PostgreSQL's, which murphy does not honour
                           ("ALTER SYSTEM SET work_mem = '4MB'", "0A000"),
                           ("ALTER SYSTEM SET no_such_setting = 1", "42704")):
