@@ -898,8 +898,21 @@ void repl_move_estimate(const repl_ctx *c, uint64_t group, char *out, size_t out
 			max_bps = ms->rows[i].max_bps;
 			n++;
 		}
-	if (!n)
-		return; /* a split: no estimate */
+	if (!n) { /* a split: its first table's row has the estimate (repl_split.c) */
+		for (int i = 0; ms && i < ms->nrows; i++)
+			if (ms->rows[i].group == group && ms->rows[i].split &&
+			    ms->rows[i].estimate_ms) {
+				snprintf(out, outsz,
+					 "splitting shard %u of %s, %.2f MB: estimated %.1f s "
+					 "(every "
+					 "copy is split where it lives, not throttled)",
+					 ms->rows[i].shard, ms->rows[i].table_name,
+					 (double)ms->rows[i].estimate_bytes / (1024 * 1024),
+					 (double)ms->rows[i].estimate_ms / 1000.0);
+				break;
+			}
+		return;
+	}
 	if (max_bps)
 		snprintf(out, outsz,
 			 "moving %d shard%s, %.2f MB: estimated %.1f s at murphy.move_max_mbps = "

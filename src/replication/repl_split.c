@@ -102,6 +102,14 @@
  * on the 2-core test machine a round took 10-40 ms. */
 #define REPL_SPLIT_FINAL_ENTRIES 16
 #define REPL_SPLIT_ROUNDS_MAX 8
+/* The estimate a split states before it copies (murphy.moves.estimate_ms,
+ * the call's NOTICE): a fixed part — the ticks between its phases, about
+ * 0.5-1 s for a shard of kilobytes on the test machine — and the shard's
+ * bytes at the rate a copy's two VACUUM INTOs and trims reach (12.6 MB
+ * split in 1.0 s in bench/results/2026-12-06-hot-final.md): errs long,
+ * as a move's does. */
+#define REPL_SPLIT_FIXED_MS 1000
+#define REPL_SPLIT_RATE_GUESS_BPS (20.0 * 1024 * 1024)
 /* A bound longer than this is refused: it becomes a catalog row and the
  * text of messages (as CREATE TABLE's range_bounds, SQL_RANGE_BOUND_BYTES_MAX). */
 #define REPL_SPLIT_BOUND_BYTES_MAX 1024
@@ -621,6 +629,10 @@ static void sized(void *arg, exec_result *res)
 						  : "the primary did not say what the shard holds");
 	for (int i = 0; i < j->n; i++)
 		j->rows[i]->bytes_total = i == 0 && v[2].kind == MV_INT ? (uint64_t)v[2].i : 0;
+	j->rows[0]->estimate_bytes = j->rows[0]->bytes_total;
+	j->rows[0]->estimate_ms = REPL_SPLIT_FIXED_MS +
+				  (uint64_t)((double)j->rows[0]->bytes_total * 1000.0 /
+					     REPL_SPLIT_RATE_GUESS_BPS);
 	if (j->by_hash) /* the bound is the hash range's middle: known already */
 		return bound_known(j, 0);
 	if (v[1].kind != MV_INT || v[1].i < 2 || v[0].kind == MV_NULL)

@@ -133,6 +133,11 @@ def test_split_range_shard_at_median_under_writes_and_reads(sc):
     row = split_rows(conn)[-1]
     assert row[:5] == ("t", 0, 2, "done", "done"), row
     assert row[5] is not None and 0 <= row[5] < 1000, row   # the pause, measured
+    # how slow, said before it copies: murphy.moves.estimate_ms, and a NOTICE
+    (est,) = rows(conn, "SELECT estimate_ms FROM murphy.moves WHERE kind = 'split'")[-1]
+    assert est >= 1000, est
+    notice = [n for n in conn.notices if "splitting shard 0 of t" in n]
+    assert notice and re.search(r", [\d.]+ MB: estimated [\d.]+ s", notice[0]), conn.notices
     assert not readers.errors, readers.errors[:5]
     assert readers.reads > 0
     check_rows(conn, writers)
