@@ -621,3 +621,22 @@ def test_primary_killed_mid_split_under_writes(sc):
             if time.time() > deadline:
                 raise
             time.sleep(0.3)
+
+
+def test_colocated_split_refused_with_a_reason(sc):
+    """Co-located tables split together or the call refuses, saying why:
+    33 range tables with the same bounds are more than one split takes
+    (CAT_SPLIT_TABLES_MAX, 32): 54000 naming the table and the limit, and
+    nothing split."""
+    conn = sc.connect()
+    with conn.cursor() as cur:
+        for i in range(33):
+            cur.execute("CREATE TABLE c%d (id bigint PRIMARY KEY) PARTITION BY RANGE (id) "
+                        "WITH (range_bounds = '100', replicas = 2)" % i)
+        cur.execute("INSERT INTO c0 SELECT g FROM generate_series(1, 50) g")
+    with pytest.raises(psycopg2.Error) as e:
+        split(conn, "c0", 0)
+    assert e.value.pgcode == "54000", (e.value.pgcode, str(e.value))
+    assert "c0 has more than 31 co-located tables" in str(e.value), str(e.value)
+    assert len(shard_ranges(conn, "c0")) == 2 and len(shard_ranges(conn, "c32")) == 2
+    assert split_rows(conn) == []
