@@ -354,6 +354,10 @@ def test_move_errors(mc):
 
     code, msg = err("nope", 0, src, free[0])
     assert code == "42P01" and "HINT" in msg, msg
+    with conn.cursor() as cur:   # a reference table is on every follower: nothing to move
+        cur.execute("CREATE TABLE r (id int PRIMARY KEY) WITH (distribution = 'reference')")
+    code, msg = err("r", 0, src, free[0])
+    assert code == "0A000" and "reference" in msg, msg
     assert err("t", 7, src, free[0])[0] == "22023"
     assert err("t", 0, "f9", free[0])[0] == "42704"
     assert err("t", 0, src, "f9")[0] == "42704"
