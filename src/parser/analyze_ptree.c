@@ -91,6 +91,7 @@ PgQuery__Node *sql_pt_colref(sql_ctx *c, const char *tbl, PgQuery__Node *col)
 typedef struct pt_map {
 	sql_ctx *c;
 	sql_pt_colref_fn fn;
+	sql_pt_colref_fn call_fn; /* FuncCall nodes, or NULL */
 	void *arg;
 } pt_map;
 
@@ -152,11 +153,23 @@ static PgQuery__Node *map_node(const pt_map *m, PgQuery__Node *n)
 		return NULL;
 	if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF)
 		return m->fn(m->arg, n);
+	if (n->node_case == PG_QUERY__NODE__NODE_FUNC_CALL && m->call_fn) {
+		PgQuery__Node *r = m->call_fn(m->arg, n);
+		if (r != n)
+			return r; /* replaced (or NULL: failed) */
+	}
 	return (PgQuery__Node *)map_msg(m, &n->base);
 }
 
 PgQuery__Node *sql_pt_map(sql_ctx *c, PgQuery__Node *n, sql_pt_colref_fn fn, void *arg)
 {
-	pt_map m = {c, fn, arg};
+	pt_map m = {c, fn, NULL, arg};
+	return map_node(&m, n);
+}
+
+PgQuery__Node *sql_pt_map_calls(sql_ctx *c, PgQuery__Node *n, sql_pt_colref_fn fn,
+				sql_pt_colref_fn call_fn, void *arg)
+{
+	pt_map m = {c, fn, call_fn, arg};
 	return map_node(&m, n);
 }

@@ -62,6 +62,11 @@ PgQuery__Node *sql_pt_colref(sql_ctx *c, const char *tbl, PgQuery__Node *col);
  * it (shared), a replacement, or NULL to fail the copy (NULL then). */
 typedef PgQuery__Node *(*sql_pt_colref_fn)(void *arg, PgQuery__Node *n);
 PgQuery__Node *sql_pt_map(sql_ctx *c, PgQuery__Node *n, sql_pt_colref_fn fn, void *arg);
+/* The same, each function call node first given to call_fn, which answers
+ * it (then copied with its arguments mapped), a replacement (not looked
+ * into), or NULL to fail the copy. */
+PgQuery__Node *sql_pt_map_calls(sql_ctx *c, PgQuery__Node *n, sql_pt_colref_fn fn,
+				sql_pt_colref_fn call_fn, void *arg);
 /* analyze_semijoin.c: does FROM item n give column col (of table tbl
  * when tbl)?  1 yes, 0 no, -1 when it holds something else than tables
  * (a subquery, a WITH query): undecided. */
