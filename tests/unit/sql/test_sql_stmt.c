@@ -341,7 +341,13 @@ static void test_create_table_errors(void **state)
 	E("CREATE TABLE t12 (a int) PARTITION BY LIST (a)", "0A000");
 	E("CREATE TABLE t13 (a int DEFAULT 'zz')", "22P02");
 	e = E("CREATE TABLE t14 (a int, b text UNIQUE)", "0A000");
-	assert_string_equal(e.hint, "Distribute the table by a key column: PARTITION BY HASH (b).");
+	assert_string_equal(e.hint, "Create the table distributed by a key column: PARTITION BY "
+				    "HASH (b), or as a reference table: WITH (distribution = "
+				    "'reference').");
+	assert_string_equal(e.message,
+			    "murphy cannot enforce UNIQUE (b) on \"t14\": the table has "
+			    "no distribution column (its rows are spread over the shards "
+			    "by a hidden row id)");
 }
 
 static void test_drop_and_index(void **state)
