@@ -94,7 +94,7 @@ static int colref_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node *n)
 /* The side of an expression that is not a bare column: every column it
  * names on one side (the other side's keys are then an expression of
  * the outer row: a key set of the inner expression's values), no
- * subquery or aggregate in it; 0 otherwise. */
+ * subquery or window in it, no aggregate on the inner side; 0 otherwise. */
 typedef struct expr_sides {
 	sql_ctx *c;
 	PgQuery__SelectStmt *s;
@@ -112,7 +112,9 @@ static PgQuery__Node *side_of_ref(void *arg, PgQuery__Node *n)
 static int has_sublink(const ProtobufCMessage *m, const void *arg)
 {
 	(void)arg;
-	return m->descriptor == &pg_query__sub_link__descriptor;
+	return m->descriptor == &pg_query__sub_link__descriptor ||
+	       (m->descriptor == &pg_query__func_call__descriptor &&
+		((const PgQuery__FuncCall *)m)->over);
 }
 
 static int expr_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node *n)
@@ -120,8 +122,12 @@ static int expr_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node *n)
 	expr_sides es = {c, s, 0};
 	if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF)
 		return colref_side(c, s, n);
-	if (sql_tree_any(&n->base, has_sublink, NULL) || sql_tree_has_aggregate(n) ||
-	    !sql_pt_map(c, n, side_of_ref, &es))
+	if (sql_tree_any(&n->base, has_sublink, NULL) || !sql_pt_map(c, n, side_of_ref, &es))
+		return 0;
+	/* an aggregate of outer columns only is the outer query's (PostgreSQL's
+	 * outer aggregate): its value per group is probed, in HAVING or a
+	 * grouped select list (42803 elsewhere, as PostgreSQL) */
+	if (es.mask == 1 && sql_tree_has_aggregate(n))
 		return 0;
 	return es.mask == 1 || es.mask == 2 ? es.mask : 0;
 }

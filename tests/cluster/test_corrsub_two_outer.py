@@ -121,6 +121,12 @@ GROUPED = [
     "SELECT r.b, (SELECT count(*) FROM cu u WHERE u.b > r.b) FROM cr r WHERE r.x > 1 "
     "GROUP BY r.b",
     "SELECT t.a, (SELECT max(e.v) FROM ce e WHERE e.v < t.a) FROM ct t GROUP BY t.a",
+    # an aggregate of the query's columns inside the subquery is the query's
+    # (PostgreSQL's outer aggregate, aggregates.sql:129): its value per group probed
+    "SELECT t.g, count(*) FROM ct t GROUP BY t.g HAVING EXISTS (SELECT 1 FROM cu u "
+    "WHERE u.b * 10 = min(t.a))",
+    "SELECT t.g, (SELECT count(*) FROM cu u WHERE u.k = count(t.a)) FROM ct t GROUP BY t.g",
+    "SELECT count(*) FROM ct t HAVING EXISTS (SELECT 1 FROM cu u WHERE u.k = count(t.g))",
 ]
 
 
@@ -129,9 +135,17 @@ def test_grouped_outer_query(db, sql):
     db.both(sql, ordered=False)
 
 
-def test_ungrouped_column_is_42803_as_postgresql(db):
-    db.both_error("SELECT t.a, (SELECT count(*) FROM cu u WHERE u.b < t.k) FROM ct t "
-                  "GROUP BY t.a", "42803")
+@pytest.mark.parametrize("sql", [
+    # an ungrouped column of the query around it
+    "SELECT t.a, (SELECT count(*) FROM cu u WHERE u.b < t.k) FROM ct t GROUP BY t.a",
+    # the query's aggregate in its WHERE
+    "SELECT t.k FROM ct t WHERE EXISTS (SELECT 1 FROM cu u WHERE u.b = max(t.a))",
+    # the subquery's own aggregate in its WHERE
+    "SELECT t.g FROM ct t GROUP BY t.g HAVING EXISTS (SELECT 1 FROM cu u "
+    "WHERE u.b = sum(t.a + u.b))",
+])
+def test_42803_as_postgresql(db, sql):
+    db.both_error(sql, "42803")
 
 
 def test_explain_shows_the_key_set(db):
