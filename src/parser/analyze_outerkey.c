@@ -867,6 +867,7 @@ sql_expr *sql_outerkey_semijoin(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind k
 			"or WITH, or EXISTS / IN over an aggregate";
 	for (int i = nsubs; e && i < c->nsubs; i++)
 		if (c->subs[i].semijoin)
-			c->subs[i].semijoin = SQL_SEMIJOIN_OUTER_KEY;
+			c->subs[i].semijoin = c->q->grouped_written ? SQL_SEMIJOIN_GROUP_KEY
+								    : SQL_SEMIJOIN_OUTER_KEY;
 	return e;
 }

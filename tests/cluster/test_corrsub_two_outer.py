@@ -153,6 +153,11 @@ def test_explain_shows_the_key_set(db):
                         "(SELECT 1 FROM cu u WHERE u.b < t.a AND u.id > s.x)")
     text = "\n".join(r[0] for r in rows)
     assert "mur_subq_in2" in text, text
+    _, rows = db.murphy("EXPLAIN SELECT t.a, (SELECT count(*) FROM cu u WHERE u.b < t.a) "
+                        "FROM ct t GROUP BY t.a")
+    text = "\n".join(r[0] for r in rows)
+    assert "decorrelated by the group value of the grouped query" in text, text
+    assert "mur_subq_get(" in text, text
 
 
 @pytest.mark.parametrize("sql", [
