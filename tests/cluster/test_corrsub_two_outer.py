@@ -127,6 +127,12 @@ GROUPED = [
     "WHERE u.b * 10 = min(t.a))",
     "SELECT t.g, (SELECT count(*) FROM cu u WHERE u.k = count(t.a)) FROM ct t GROUP BY t.g",
     "SELECT count(*) FROM ct t HAVING EXISTS (SELECT 1 FROM cu u WHERE u.k = count(t.g))",
+    "SELECT (SELECT count(*) FROM cu u WHERE u.k = count(t.a)) FROM ct t",
+    # in the WHERE of a grouped query the subquery reads rows, keyed by the value too
+    "SELECT t.g, count(*) FROM ct t WHERE EXISTS (SELECT 1 FROM cu u WHERE u.b < t.a) "
+    "GROUP BY t.g",
+    "SELECT t.a, count(*) FROM ct t WHERE (SELECT count(*) FROM cu u WHERE u.id > t.k) > 2 "
+    "GROUP BY t.a",
 ]
 
 
@@ -138,6 +144,7 @@ def test_grouped_outer_query(db, sql):
 @pytest.mark.parametrize("sql", [
     # an ungrouped column of the query around it
     "SELECT t.a, (SELECT count(*) FROM cu u WHERE u.b < t.k) FROM ct t GROUP BY t.a",
+    "SELECT t.k, (SELECT 1 FROM cu u WHERE u.k = max(t.a)) FROM ct t",
     # the query's aggregate in its WHERE
     "SELECT t.k FROM ct t WHERE EXISTS (SELECT 1 FROM cu u WHERE u.b = max(t.a))",
     # the subquery's own aggregate in its WHERE
