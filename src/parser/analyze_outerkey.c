@@ -27,7 +27,7 @@
  * scalar or IN subquery, whose key set takes one key (pair_key: the first
  * key an integer, so the text is one pair's only).  A grouped query
  * around it (GROUP BY or HAVING): its rows are groups, keyed by the one
- * grouped column the subquery reads (grouped(): a copy of that column's
+ * grouped column the subquery reads (sql_okey_grouped(): a copy of that column's
  * table with one row per value).
  *
  * Taken only when every name is sure (resolved as SQL scopes them, from
@@ -42,36 +42,10 @@
  * with 0A000 as before, its hint saying why.  The original parse tree (the
  * parse cache keeps it) is never changed: the rewrite is a copy.
  */
-#include "parser/analyze_subq_int.h"
+#include "parser/analyze_outerkey_int.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#define OKEY_REFS_MAX 64  /* outer column references looked at */
-#define OKEY_SCOPES_MAX 8 /* nested SELECTs of the subquery looked into */
-
-#define OKEY_TABLES_MAX 2 /* outer tables copied in (EXISTS probes key pairs) */
-
-typedef struct okey {
-	sql_ctx *c;
-	int t[OKEY_TABLES_MAX]; /* the outer tables: rtes of c->q, -1 none yet */
-	int unsure;             /* a name not surely resolved: no rewrite */
-	const char *why;        /* for the 0A000's hint (sql_ctx.corr_why) */
-	int nrefs;
-	int ninner; /* names resolved inside the subquery */
-	/* names resolved at scope s (scopes[s]) so far: PostgreSQL gives an
-	 * aggregate to the nearest query whose columns its arguments name */
-	int at_scope[OKEY_SCOPES_MAX];
-	const PgQuery__ColumnRef *refs[OKEY_REFS_MAX];
-	int ref_t[OKEY_REFS_MAX]; /* refs[i] names table t[ref_t[i]] */
-	/* unqualified names of the subquery's own FROM: qualified in the copy
-	 * (the outer table joined in may have the same column) */
-	int nown;
-	const PgQuery__ColumnRef *own[OKEY_REFS_MAX];
-	const char *own_alias[OKEY_REFS_MAX];
-	const PgQuery__SelectStmt *scopes[OKEY_SCOPES_MAX];
-	int nscopes;
-} okey;
 
 static const char *const aggregates[] = {
 	"count",
@@ -343,15 +317,7 @@ static const char *own_alias(const okey *k, const ProtobufCMessage *m)
 	return NULL;
 }
 
-/* The copy's column references: an outer one read from the copy of the
- * outer table (alias), an unqualified one of the subquery's own FROM
- * qualified. */
-typedef struct okey_copy {
-	const okey *k;
-	const char *alias[OKEY_TABLES_MAX];
-} okey_copy;
-
-static PgQuery__Node *renamed(void *arg, PgQuery__Node *n)
+PgQuery__Node *sql_okey_renamed(void *arg, PgQuery__Node *n)
 {
 	const okey_copy *kc = arg;
 	const ProtobufCMessage *m = &n->column_ref->base;
@@ -364,7 +330,7 @@ static PgQuery__Node *renamed(void *arg, PgQuery__Node *n)
 /* ---- the rewrite ---- */
 
 /* The outer table again, as alias. */
-static PgQuery__Node *table_again(sql_ctx *c, const cat_table *t, const char *alias)
+PgQuery__Node *sql_okey_table_again(sql_ctx *c, const cat_table *t, const char *alias)
 {
 	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_RANGE_VAR);
 	PgQuery__RangeVar *rv = sql_alloc(c, sizeof *rv);
@@ -388,7 +354,7 @@ static PgQuery__Node *table_again(sql_ctx *c, const cat_table *t, const char *al
  * it has more.  A table without one has murphy's hidden row id, unique
  * (its shards' SQLite key, drawn from the leader's time ids:
  * leader/lead_write.c): that one column. */
-static int primary_key(const cat_table *t, int *cols)
+int sql_okey_primary_key(const cat_table *t, int *cols)
 {
 	int n = 0, hidden = -1;
 	for (int i = 0; i < t->ncols; i++) {
@@ -407,7 +373,7 @@ static int primary_key(const cat_table *t, int *cols)
 
 /* Is rte t a table of the query itself, never null-extended by an outer
  * join? */
-static int table_rows_ok(const sql_query *q, int t)
+int sql_okey_table_rows_ok(const sql_query *q, int t)
 {
 	const sql_rte *rt = &q->rtes[t];
 	if (rt->merged || rt->join_left || rt->series || rt->rec || rt->rec_work || rt->values)
@@ -424,11 +390,11 @@ static int outer_table_ok(const sql_query *q, int t)
 {
 	if (q->grouped_written) /* its rows are groups: no key stands for one */
 		return 0;
-	return table_rows_ok(q, t);
+	return sql_okey_table_rows_ok(q, t);
 }
 
 /* Does a FROM item of s itself carry the name alias? */
-static int from_names(sql_ctx *c, const PgQuery__SelectStmt *s, const char *alias)
+int sql_okey_from_names(sql_ctx *c, const PgQuery__SelectStmt *s, const char *alias)
 {
 	for (size_t i = 0; i < s->n_from_clause; i++)
 		if (sql_subq_from_has(c, s->from_clause[i], alias, "") != 0)
@@ -475,7 +441,7 @@ static const sql_rte *outer_keyed(okey *k, const PgQuery__SelectStmt *s, int i, 
 {
 	sql_ctx *c = k->c;
 	const sql_rte *rt = &c->q->rtes[k->t[i]];
-	*npk = primary_key(rt->table, pk);
+	*npk = sql_okey_primary_key(rt->table, pk);
 	if (*npk == 0 || *npk > npk_max) {
 		k->why = *npk ? k->t[1] >= 0
 					 ? "a table around it has a primary key of more than one "
@@ -494,230 +460,11 @@ static const sql_rte *outer_keyed(okey *k, const PgQuery__SelectStmt *s, int i, 
 				  "table";
 		return NULL;
 	}
-	if (from_names(c, s, rt->alias)) {
+	if (sql_okey_from_names(c, s, rt->alias)) {
 		k->why = "a FROM item of the subquery has the name of the table around it";
 		return NULL;
 	}
 	return rt;
-}
-
-/* ---- a grouped query around it: decorrelated by the group's value ----
- *
- * The rows around a subquery in HAVING or in a grouped select list are
- * groups, which no table key stands for; the subquery can only read the
- * grouped columns (PostgreSQL's 42803 otherwise, which the probe in the
- * grouped query gives too).  With one such column g of table o, the
- * subquery gets a copy m of o with `m.pk IN (SELECT min(pk) FROM o GROUP
- * BY g)` (one row of each value, so a scalar subquery's aggregates count
- * each inner row once; an uncorrelated set, run once) and the key m.g =
- * o.g; a nullable g is keyed by concat(g IS NULL, ',', g) instead,
- * so the NULL group meets the subquery's rows for a NULL g (for the types
- * whose text is one per value). */
-
-/* Types whose values and texts are one to one (1.0 and 1.00 are one
- * numeric of two texts; -0 and 0 one double). */
-static int text_is_value(mur_type t)
-{
-	return mur_type_is_integer(t) || t == MT_BOOL || t == MT_TEXT || t == MT_VARCHAR ||
-	       t == MT_DATE || t == MT_UUID;
-}
-
-static PgQuery__Node *is_null(sql_ctx *c, PgQuery__Node *arg)
-{
-	PgQuery__NullTest *nt = sql_alloc(c, sizeof *nt);
-	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_NULL_TEST);
-	if (!nt || !n || !arg)
-		return NULL;
-	pg_query__null_test__init(nt);
-	nt->arg = arg;
-	nt->nulltesttype = PG_QUERY__NULL_TEST_TYPE__IS_NULL;
-	nt->location = -1;
-	n->null_test = nt;
-	return n;
-}
-
-/* concat(x, ',', y) */
-static PgQuery__Node *concat3(sql_ctx *c, PgQuery__Node *x, PgQuery__Node *y)
-{
-	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_FUNC_CALL), *comma;
-	PgQuery__FuncCall *f = sql_alloc(c, sizeof *f);
-	PgQuery__AConst *k = sql_alloc(c, sizeof *k);
-	PgQuery__String *str = sql_alloc(c, sizeof *str);
-	if (!n || !f || !k || !str || !x || !y ||
-	    !(comma = sql_pt_node(c, PG_QUERY__NODE__NODE_A_CONST)))
-		return NULL;
-	pg_query__func_call__init(f);
-	pg_query__a__const__init(k);
-	pg_query__string__init(str);
-	str->sval = ",";
-	k->val_case = PG_QUERY__A__CONST__VAL_SVAL;
-	k->sval = str;
-	k->location = -1;
-	comma->a_const = k;
-	if (!(f->funcname = sql_alloc(c, sizeof *f->funcname)) ||
-	    !(f->funcname[0] = sql_pt_string(c, "concat")) ||
-	    !(f->args = sql_alloc(c, 3 * sizeof *f->args)))
-		return NULL;
-	f->n_funcname = 1;
-	f->args[0] = x;
-	f->args[1] = comma;
-	f->args[2] = y;
-	f->n_args = 3;
-	f->location = -1;
-	n->func_call = f;
-	return n;
-}
-
-/* alias.col = tbl.col, or its NULL-safe form over the texts. */
-static PgQuery__Node *group_key(sql_ctx *c, const char *alias, const char *tbl, const char *col,
-				int nullable)
-{
-	PgQuery__Node *in = sql_pt_colref(c, alias, sql_pt_string(c, col));
-	PgQuery__Node *out = sql_pt_colref(c, tbl, sql_pt_string(c, col));
-	if (nullable) {
-		in = concat3(c, is_null(c, in), in);
-		out = concat3(c, is_null(c, out), out);
-	}
-	return sql_pt_op(c, "=", in, out, -1);
-}
-
-/* alias.pk IN (SELECT min(t.pk) FROM t GROUP BY t.col): one row of the
- * copy for each value of col (an uncorrelated IN set, run once,
- * distributed) */
-static PgQuery__Node *one_per_value(sql_ctx *c, const cat_table *t, const char *pk, const char *col,
-				    const char *alias)
-{
-	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_SUB_LINK);
-	PgQuery__Node *sel = sql_pt_node(c, PG_QUERY__NODE__NODE_SELECT_STMT);
-	PgQuery__Node *tl = sql_pt_node(c, PG_QUERY__NODE__NODE_RES_TARGET);
-	PgQuery__Node *min = sql_pt_node(c, PG_QUERY__NODE__NODE_FUNC_CALL);
-	PgQuery__SubLink *sl = sql_alloc(c, sizeof *sl);
-	PgQuery__SelectStmt *st = sql_alloc(c, sizeof *st);
-	PgQuery__ResTarget *rt = sql_alloc(c, sizeof *rt);
-	PgQuery__FuncCall *f = sql_alloc(c, sizeof *f);
-	PgQuery__Node **from = sql_alloc(c, sizeof *from), **tls = sql_alloc(c, sizeof *tls),
-		      **grp = sql_alloc(c, sizeof *grp);
-	if (!n || !sel || !tl || !min || !sl || !st || !rt || !f || !from || !tls || !grp)
-		return NULL;
-	pg_query__sub_link__init(sl);
-	pg_query__select_stmt__init(st);
-	pg_query__res_target__init(rt);
-	pg_query__func_call__init(f);
-	if (!(f->funcname = sql_alloc(c, sizeof *f->funcname)) ||
-	    !(f->funcname[0] = sql_pt_string(c, "min")) ||
-	    !(f->args = sql_alloc(c, sizeof *f->args)) ||
-	    !(f->args[0] = sql_pt_colref(c, t->name, sql_pt_string(c, pk))) ||
-	    !(grp[0] = sql_pt_colref(c, t->name, sql_pt_string(c, col))) ||
-	    !(from[0] = table_again(c, t, t->name)) ||
-	    !(sl->testexpr = sql_pt_colref(c, alias, sql_pt_string(c, pk))))
-		return NULL;
-	f->n_funcname = 1;
-	f->n_args = 1;
-	f->location = -1;
-	min->func_call = f;
-	st->op = PG_QUERY__SET_OPERATION__SETOP_NONE;
-	st->limit_option = PG_QUERY__LIMIT_OPTION__LIMIT_OPTION_DEFAULT;
-	rt->val = min;
-	rt->location = -1;
-	tl->res_target = rt;
-	tls[0] = tl;
-	st->target_list = tls;
-	st->n_target_list = 1;
-	st->from_clause = from;
-	st->n_from_clause = 1;
-	st->group_clause = grp;
-	st->n_group_clause = 1;
-	sel->select_stmt = st;
-	sl->sub_link_type = PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK; /* IN */
-	sl->subselect = sel;
-	sl->location = -1;
-	n->sub_link = sl;
-	return n;
-}
-
-/* where AND cond, one flat AND (the key-set rewrite reads its top-level
- * conjuncts). */
-static PgQuery__Node *where_with(sql_ctx *c, PgQuery__Node *where, PgQuery__Node *cond)
-{
-	PgQuery__Node *n;
-	PgQuery__BoolExpr *b;
-	if (!where || where->node_case != PG_QUERY__NODE__NODE_BOOL_EXPR ||
-	    where->bool_expr->boolop != PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR)
-		return where ? sql_pt_bool(c, 1, where, cond) : cond;
-	if (!(n = sql_pt_node(c, PG_QUERY__NODE__NODE_BOOL_EXPR)) || !(b = sql_alloc(c, sizeof *b)))
-		return NULL;
-	*b = *where->bool_expr;
-	if (!(b->args = sql_alloc(c, (b->n_args + 1) * sizeof *b->args)))
-		return NULL;
-	memcpy(b->args, where->bool_expr->args, b->n_args * sizeof *b->args);
-	b->args[b->n_args++] = cond;
-	n->bool_expr = b;
-	return n;
-}
-
-static PgQuery__SubLink *grouped(okey *k, PgQuery__SubLink *sl, PgQuery__SelectStmt *s)
-{
-	sql_ctx *c = k->c;
-	const sql_rte *rt = &c->q->rtes[k->t[0]];
-	const char *col = NULL;
-	char name[CAT_NAME_MAX];
-	int ci, nullable, pk[2];
-	okey_copy kc = {k, {NULL, NULL}};
-	PgQuery__Node *sub, **from, wrap, *cp, *key, *one;
-	PgQuery__SelectStmt *s2;
-	PgQuery__SubLink *sl2;
-	k->why = "it reads columns of two tables, or two columns, of the grouped query around it";
-	if (k->t[1] >= 0)
-		return NULL;
-	for (int i = 0; i < k->nrefs; i++) {
-		const char *n = sql_node_str(k->refs[i]->fields[k->refs[i]->n_fields - 1]);
-		if (!n || (col && strcmp(col, n)))
-			return NULL;
-		col = n;
-	}
-	if (!col || (ci = cat_column_index(rt->table, col)) < 0 || rt->merged || rt->series ||
-	    rt->rec || rt->rec_work || rt->values) {
-		k->why = "the grouped query around it reads it from a subquery or function";
-		return NULL;
-	}
-	nullable = !rt->table->cols[ci].not_null || !table_rows_ok(c->q, k->t[0]);
-	if (nullable && !text_is_value(rt->table->cols[ci].type)) {
-		k->why = "the grouped query around it groups by a nullable column of a type whose "
-			 "values have several texts (numeric, float, timestamp ...)";
-		return NULL;
-	}
-	if (from_names(c, s, rt->alias)) {
-		k->why = "a FROM item of the subquery has the name of the table around it";
-		return NULL;
-	}
-	if (primary_key(rt->table, pk) != 1) {
-		k->why = "the table of the grouped query around it has a primary key of more than "
-			 "one column";
-		return NULL;
-	}
-	snprintf(name, sizeof name, "murphy_group%d_%d", c->nouter, c->nsubs);
-	pg_query__node__init(&wrap);
-	wrap.node_case = PG_QUERY__NODE__NODE_SELECT_STMT;
-	wrap.select_stmt = s;
-	if (!(kc.alias[0] = sql_strdup(c, name)) ||
-	    !(sub = sql_pt_node(c, PG_QUERY__NODE__NODE_SELECT_STMT)) ||
-	    !(cp = sql_pt_map(c, &wrap, renamed, &kc)) || !(s2 = cp->select_stmt) ||
-	    !(from = sql_alloc(c, (s->n_from_clause + 1) * sizeof *from)) ||
-	    !(sl2 = sql_alloc(c, sizeof *sl2)) ||
-	    !(key = group_key(c, kc.alias[0], rt->alias, col, nullable)) ||
-	    !(one = one_per_value(c, rt->table, rt->table->cols[pk[0]].name, col, kc.alias[0])) ||
-	    !(from[s->n_from_clause] = table_again(c, rt->table, kc.alias[0])))
-		return NULL;
-	memcpy(from, s2->from_clause, s->n_from_clause * sizeof *from);
-	s2->from_clause = from;
-	s2->n_from_clause = s->n_from_clause + 1;
-	if (!(s2->where_clause = where_with(c, s2->where_clause, key)) ||
-	    !(s2->where_clause = where_with(c, s2->where_clause, one)))
-		return NULL;
-	sub->select_stmt = s2;
-	*sl2 = *sl;
-	sl2->subselect = sub;
-	return sl2;
 }
 
 /* concat(a.pk, ',', b.pk): one value for a pair of rows of two tables,
@@ -726,8 +473,11 @@ static PgQuery__SubLink *grouped(okey *k, PgQuery__SubLink *sl, PgQuery__SelectS
 static PgQuery__Node *pair_key(sql_ctx *c, const sql_rte *const *rt, const int (*pk)[2],
 			       const char *a, const char *b)
 {
-	return concat3(c, sql_pt_colref(c, a, sql_pt_string(c, rt[0]->table->cols[pk[0][0]].name)),
-		       sql_pt_colref(c, b, sql_pt_string(c, rt[1]->table->cols[pk[1][0]].name)));
+	return sql_pt_concat3(c,
+			      sql_pt_colref(c, a,
+					    sql_pt_string(c, rt[0]->table->cols[pk[0][0]].name)),
+			      sql_pt_colref(c, b,
+					    sql_pt_string(c, rt[1]->table->cols[pk[1][0]].name)));
 }
 
 /* The sublink with its subquery rewritten: each outer table (one, or two
@@ -746,7 +496,7 @@ static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectS
 	okey_copy kc = {k, {NULL, NULL}};
 	PgQuery__SubLink *sl2;
 	if (c->q->grouped_written)
-		return grouped(k, sl, s);
+		return sql_okey_grouped(k, sl, s);
 	for (int i = 0; i < nt; i++)
 		if (!(rt[i] = outer_keyed(k, s, i, pk[i], &npk[i], nt == 2 ? 1 : npk_max)))
 			return NULL;
@@ -775,14 +525,14 @@ static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectS
 	wrap.node_case = PG_QUERY__NODE__NODE_SELECT_STMT;
 	wrap.select_stmt = s;
 	if (!(sub = sql_pt_node(c, PG_QUERY__NODE__NODE_SELECT_STMT)) ||
-	    !(cp = sql_pt_map(c, &wrap, renamed, &kc)) || !(s2 = cp->select_stmt) ||
+	    !(cp = sql_pt_map(c, &wrap, sql_okey_renamed, &kc)) || !(s2 = cp->select_stmt) ||
 	    !(from = sql_alloc(c, (s->n_from_clause + (size_t)nt) * sizeof *from)) ||
 	    !(sl2 = sql_alloc(c, sizeof *sl2)))
 		return NULL;
 	memcpy(from, s2->from_clause, s->n_from_clause * sizeof *from);
 	for (int i = 0; i < nt; i++)
-		if (!(from[s->n_from_clause + (size_t)i] = table_again(c, rt[i]->table,
-								       kc.alias[i])) ||
+		if (!(from[s->n_from_clause + (size_t)i] = sql_okey_table_again(c, rt[i]->table,
+										kc.alias[i])) ||
 		    (!(nt == 2 && npk_max < 2) &&
 		     !(s2->where_clause = where_with_keys(c, s2->where_clause, rt[i], kc.alias[i],
 							  pk[i], npk[i]))))

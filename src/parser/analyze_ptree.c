@@ -173,3 +173,35 @@ PgQuery__Node *sql_pt_map_calls(sql_ctx *c, PgQuery__Node *n, sql_pt_colref_fn f
 	pt_map m = {c, fn, call_fn, arg};
 	return map_node(&m, n);
 }
+
+/* concat(x, ',', y) */
+PgQuery__Node *sql_pt_concat3(sql_ctx *c, PgQuery__Node *x, PgQuery__Node *y)
+{
+	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_FUNC_CALL), *comma;
+	PgQuery__FuncCall *f = sql_alloc(c, sizeof *f);
+	PgQuery__AConst *k = sql_alloc(c, sizeof *k);
+	PgQuery__String *str = sql_alloc(c, sizeof *str);
+	if (!n || !f || !k || !str || !x || !y ||
+	    !(comma = sql_pt_node(c, PG_QUERY__NODE__NODE_A_CONST)))
+		return NULL;
+	pg_query__func_call__init(f);
+	pg_query__a__const__init(k);
+	pg_query__string__init(str);
+	str->sval = ",";
+	k->val_case = PG_QUERY__A__CONST__VAL_SVAL;
+	k->sval = str;
+	k->location = -1;
+	comma->a_const = k;
+	if (!(f->funcname = sql_alloc(c, sizeof *f->funcname)) ||
+	    !(f->funcname[0] = sql_pt_string(c, "concat")) ||
+	    !(f->args = sql_alloc(c, 3 * sizeof *f->args)))
+		return NULL;
+	f->n_funcname = 1;
+	f->args[0] = x;
+	f->args[1] = comma;
+	f->args[2] = y;
+	f->n_args = 3;
+	f->location = -1;
+	n->func_call = f;
+	return n;
+}

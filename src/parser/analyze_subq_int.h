@@ -58,6 +58,8 @@ PgQuery__Node *sql_pt_string(sql_ctx *c, const char *s);
 PgQuery__Node *sql_pt_op(sql_ctx *c, const char *op, PgQuery__Node *l, PgQuery__Node *r, int loc);
 PgQuery__Node *sql_pt_bool(sql_ctx *c, int and, PgQuery__Node *l, PgQuery__Node *r);
 PgQuery__Node *sql_pt_colref(sql_ctx *c, const char *tbl, PgQuery__Node *col);
+/* concat(x, ',', y) */
+PgQuery__Node *sql_pt_concat3(sql_ctx *c, PgQuery__Node *x, PgQuery__Node *y);
 /* A copy of tree n, each column reference node given to fn, which answers
  * it (shared), a replacement, or NULL to fail the copy (NULL then). */
 typedef PgQuery__Node *(*sql_pt_colref_fn)(void *arg, PgQuery__Node *n);
