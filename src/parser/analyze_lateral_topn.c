@@ -955,18 +955,16 @@ static PgQuery__SelectStmt *rewrite(topn *t)
 	return t->unsure ? NULL : out;
 }
 
-PgQuery__SelectStmt *sql_lateral_topn_rewrite(sql_ctx *c, PgQuery__SelectStmt *s)
+static PgQuery__SelectStmt *topn_rewrite(sql_ctx *c, PgQuery__SelectStmt *s, int keyed)
 {
 	topn *t = sql_alloc(c, sizeof *t);
-	PgQuery__SelectStmt *out;
+	PgQuery__SelectStmt *out = NULL, *k;
 	if (!t)
 		return s;
 	memset(t, 0, sizeof *t);
 	t->c = c;
 	t->s = s;
-	if (!find(t) || !sub_shape(t) ||
-	    (t->sub->where_clause && !conjunct(t, t->sub->where_clause)) || t->nkeys == 0 ||
-	    !lift_items(t))
+	if (!find(t) || !sub_shape(t))
 		return s;
 	for (size_t i = 0; i < s->n_target_list; i++)
 		if (sql_tree_any(&s->target_list[i]->base, has_sublink, NULL))
@@ -974,8 +972,24 @@ PgQuery__SelectStmt *sql_lateral_topn_rewrite(sql_ctx *c, PgQuery__SelectStmt *s
 	if (sql_tree_any((const ProtobufCMessage *)s->where_clause, has_sublink, NULL) ||
 	    sql_tree_any((const ProtobufCMessage *)s->having_clause, has_sublink, NULL))
 		return s;
-	out = rewrite(t);
+	if ((!t->sub->where_clause || conjunct(t, t->sub->where_clause)) && t->nkeys > 0 &&
+	    lift_items(t))
+		out = rewrite(t);
 	if (mur_error_is_set(c->err)) /* out of memory: the refusal will do */
 		mur_error_clear(c->err);
-	return out ? out : s;
+	if (out)
+		return out;
+	/* not tied by equalities alone: the outer table copied in, tied by its
+	 * key (analyze_lateral_keyed.c), once */
+	if (!keyed && (k = sql_lateral_keyed(c, s, t->at, t->join, t->rs)) &&
+	    (out = topn_rewrite(c, k, 1)) != k)
+		return out;
+	if (mur_error_is_set(c->err))
+		mur_error_clear(c->err);
+	return s;
+}
+
+PgQuery__SelectStmt *sql_lateral_topn_rewrite(sql_ctx *c, PgQuery__SelectStmt *s)
+{
+	return topn_rewrite(c, s, 0);
 }

@@ -93,6 +93,11 @@ PgQuery__SelectStmt *sql_lateral_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
 /* analyze_lateral_topn.c: s with its one LATERAL subquery with ORDER BY /
  * LIMIT, aggregates, or in LEFT JOIN LATERAL joined by its keys (a copy). */
 PgQuery__SelectStmt *sql_lateral_topn_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
+/* analyze_lateral_keyed.c: s with the LATERAL subquery rs (FROM item at,
+ * or join's right side) given a copy of the one outer table it reads, tied
+ * by that table's key (a copy of s), or NULL when not sure. */
+PgQuery__SelectStmt *sql_lateral_keyed(sql_ctx *c, PgQuery__SelectStmt *s, int at,
+				       PgQuery__JoinExpr *join, PgQuery__RangeSubselect *rs);
 
 /* analyze_semifrom.c: s with each FROM table that only filters the others
  * through its primary key turned into an IN subquery (a copy), or s. */

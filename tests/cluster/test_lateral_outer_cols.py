@@ -11,7 +11,10 @@ takes an unnamed item (`?column?`).  Each query is compared with a real
 PostgreSQL on the same rows: tables co-located on the key (lh by oid) and
 not (lf by fid), a reference table, NULLs in keys, values and outer
 columns, duplicates, outer rows with no inner row, an empty inner table.
-murphy-s18 (main at the session's start) refused each of them with 0A000.
+A LATERAL correlated by other than equalities, or ordered by an outer
+column, gets a copy of the outer table tied by its key
+(parser/analyze_lateral_keyed.c).  murphy-s18 (main at the session's
+start) refused each of them with 0A000.
 """
 import pytest
 
@@ -25,12 +28,15 @@ R = [(1, 100), (2, 200), (7, None), (20, 5)]
 
 @pytest.fixture(scope="module", autouse=True)
 def loaded(db):
-    for t in ("xo", "xf", "xh", "xr", "xe"):
+    for t in ("xo", "xf", "xh", "xr", "xe", "xn"):
         db.exec_both("DROP TABLE IF EXISTS %s" % t)
     db.exec_both("CREATE TABLE xo (id int PRIMARY KEY, a int, b int)")
     db.exec_both("CREATE TABLE xf (fid int PRIMARY KEY, oid int, v int)")
     db.exec_both("CREATE TABLE xh (oid int, k int, v int, PRIMARY KEY (oid, k))")
     db.exec_both("CREATE TABLE xe (oid int PRIMARY KEY, v int)")
+    db.exec_both("CREATE TABLE xn (a int, b int)")
+    for row in [(1, 3), (1, 3), (2, None), (None, 5), (7, 9)]:
+        db.exec_both("INSERT INTO xn VALUES (%s, %s)", row)
     db.murphy("CREATE TABLE xr (k int PRIMARY KEY, w int)" + REF)
     db.p.cursor().execute("CREATE TABLE xr (k int PRIMARY KEY, w int)")
     for row in O:
@@ -89,6 +95,34 @@ def test_lateral_reading_outer_columns(db, sql):
     db.both(sql, ordered=False)
 
 
+# Correlated by other than `inner = outer` equalities, or ORDER BY an outer
+# column: the outer table copied into the subquery, tied by its key
+# (parser/analyze_lateral_keyed.c); xo's key is id.
+KEYED = [
+    # the latest row at or before the outer row's value (an as-of join)
+    "SELECT t.id, s.v FROM xo t, LATERAL (SELECT u.v, u.fid FROM xf u WHERE u.v <= t.a "
+    "ORDER BY u.v DESC, u.fid LIMIT 1) s",
+    "SELECT t.id, s.v FROM xo t LEFT JOIN LATERAL (SELECT u.v FROM xf u WHERE u.v <= t.a "
+    "ORDER BY u.v DESC NULLS LAST, u.fid LIMIT 1) s ON true",
+    "SELECT t.id, s.n, s.m FROM xo t, LATERAL (SELECT count(*) AS n, max(u.v) AS m FROM xf u "
+    "WHERE u.v < t.b) s",
+    "SELECT t.id, s.n FROM xo t LEFT JOIN LATERAL (SELECT count(u.v) + t.a AS n FROM xh u "
+    "WHERE u.oid <> t.id) s ON true",
+    # ORDER BY an expression of the outer row: the nearest values
+    "SELECT t.id, s.v FROM xo t, LATERAL (SELECT u.v FROM xf u WHERE u.v IS NOT NULL "
+    "ORDER BY abs(u.v - t.a), u.fid LIMIT 2) s",
+    "SELECT t.id, s.w FROM xo t, LATERAL (SELECT r.w FROM xr r WHERE r.k > t.b "
+    "ORDER BY r.k LIMIT 1) s",
+    "SELECT t.id, s.c FROM xo t LEFT JOIN LATERAL (SELECT count(*) AS c FROM xf u "
+    "WHERE u.v BETWEEN t.b AND t.a) s ON true",
+]
+
+
+@pytest.mark.parametrize("sql", KEYED)
+def test_lateral_tied_by_the_outer_key(db, sql):
+    db.both(sql, ordered=False)
+
+
 def test_explain_co_located_lateral_runs_on_the_shards(db):
     _, rows = db.murphy("EXPLAIN SELECT t.id, s.y FROM xo t JOIN LATERAL "
                         "(SELECT u.v + t.b AS y FROM xh u WHERE u.oid = t.id) s ON true")
@@ -99,9 +133,12 @@ def test_explain_co_located_lateral_runs_on_the_shards(db):
 @pytest.mark.parametrize("sql", [
     # an aggregate of the query's columns inside the LATERAL (PostgreSQL: 42803)
     "SELECT * FROM xo t, LATERAL (SELECT sum(t.a + u.v) AS x FROM xf u WHERE u.oid = t.id) s",
-    # ORDER BY an outer column's expression
-    "SELECT * FROM xo t, LATERAL (SELECT u.v FROM xf u WHERE u.oid = t.id "
-    "ORDER BY u.v * t.a LIMIT 1) s",
+    # a table without a key (no column stands for its rows in the query)
+    "SELECT n.a, s.w FROM xn n, LATERAL (SELECT r.w FROM xr r WHERE r.k > n.a "
+    "ORDER BY r.k LIMIT 1) s",
+    # outer columns of two tables
+    "SELECT * FROM xo t, xh h, LATERAL (SELECT u.v FROM xf u WHERE u.v < t.a "
+    "AND u.fid > h.k ORDER BY u.v LIMIT 1) s",
 ])
 def test_still_refused_0a000_naming_lateral(db, sql):
     err = None
