@@ -527,6 +527,8 @@ static int lift_items(topn *t)
 			return 0;
 		if (t->agg ? t->bare[i] && !(m & 2) : !(m & 2))
 			continue; /* computed in the subquery */
+		if (sql_tree_any(&v->base, sql_pt_volatile_call, NULL))
+			return 0; /* each reference would draw its own value */
 		if (!(t->lifted[i] = sql_pt_map_calls(t->c, v, lift_col, t->agg ? lift_call : NULL,
 						      t)) ||
 		    t->unsure)

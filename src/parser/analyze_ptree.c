@@ -205,3 +205,22 @@ PgQuery__Node *sql_pt_concat3(sql_ctx *c, PgQuery__Node *x, PgQuery__Node *y)
 	n->func_call = f;
 	return n;
 }
+
+int sql_pt_volatile_call(const ProtobufCMessage *m, const void *arg)
+{
+	static const char *const volatile_fns[] = {"random",          "nextval",
+						   "setval",          "clock_timestamp",
+						   "gen_random_uuid", "timeofday",
+						   "txid_current",    "currval",
+						   "lastval"};
+	const PgQuery__FuncCall *f = (const PgQuery__FuncCall *)m;
+	const char *name;
+	(void)arg;
+	if (m->descriptor != &pg_query__func_call__descriptor || !f->n_funcname)
+		return 0;
+	name = sql_node_str(f->funcname[f->n_funcname - 1]);
+	for (size_t i = 0; name && i < sizeof volatile_fns / sizeof volatile_fns[0]; i++)
+		if (!strcmp(name, volatile_fns[i]))
+			return 1;
+	return 0;
+}

@@ -60,6 +60,10 @@ PgQuery__Node *sql_pt_bool(sql_ctx *c, int and, PgQuery__Node *l, PgQuery__Node 
 PgQuery__Node *sql_pt_colref(sql_ctx *c, const char *tbl, PgQuery__Node *col);
 /* concat(x, ',', y) */
 PgQuery__Node *sql_pt_concat3(sql_ctx *c, PgQuery__Node *x, PgQuery__Node *y);
+/* Is m a call of a volatile function (random, nextval, clock_timestamp ...)?
+ * (an sql_tree_any predicate: a copy of an expression holding one would
+ * draw a value of its own) */
+int sql_pt_volatile_call(const ProtobufCMessage *m, const void *arg);
 /* A copy of tree n, each column reference node given to fn, which answers
  * it (shared), a replacement, or NULL to fail the copy (NULL then). */
 typedef PgQuery__Node *(*sql_pt_colref_fn)(void *arg, PgQuery__Node *n);

@@ -133,6 +133,9 @@ def test_explain_co_located_lateral_runs_on_the_shards(db):
 @pytest.mark.parametrize("sql", [
     # an aggregate of the query's columns inside the LATERAL (PostgreSQL: 42803)
     "SELECT * FROM xo t, LATERAL (SELECT sum(t.a + u.v) AS x FROM xf u WHERE u.oid = t.id) s",
+    # a volatile function in an item the query would compute at each reference
+    "SELECT s.x, s.x FROM xo t, LATERAL (SELECT t.a + random() AS x FROM xf u "
+    "WHERE u.oid = t.id ORDER BY u.fid LIMIT 1) s",
     # a table without a key (no column stands for its rows in the query)
     "SELECT n.a, s.w FROM xn n, LATERAL (SELECT r.w FROM xr r WHERE r.k > n.a "
     "ORDER BY r.k LIMIT 1) s",
