@@ -275,6 +275,12 @@ static void explain_subs(lead_run *r, const plan *p)
 			line(r->res,
 			     "Subquery %d (%s, run once first, gathered into leader table %s):",
 			     k + 1, kinds[s->kind], s->table);
+		else if (s->semijoin == 3) /* SQL_SEMIJOIN_GROUP_KEY */
+			line(r->res,
+			     "Subquery %d (correlated subquery decorrelated by the group value of "
+			     "the grouped query around it: the values it holds for, a join run "
+			     "once first, bound as ?%d):",
+			     k + 1, s->param);
 		else if (s->semijoin == 2) /* SQL_SEMIJOIN_OUTER_KEY */
 			line(r->res,
 			     "Subquery %d (correlated subquery decorrelated by the outer table's "

@@ -349,6 +349,7 @@ typedef struct sql_setop {
 #define SQL_VIEW_DEPTH_MAX 16
 
 #define SQL_SEMIJOIN_OUTER_KEY 2
+#define SQL_SEMIJOIN_GROUP_KEY 3
 typedef struct sql_sub {
 	sql_sub_kind kind;
 	sql_query *q; /* the subquery, or NULL when it is a set operation: */
@@ -357,7 +358,9 @@ typedef struct sql_sub {
 	cat_table *table; /* ROWS: the leader table its rows fill (virtual, "_sub<k>") */
 	int loc;
 	int semijoin; /* SET: the keys of a correlated EXISTS (a semi-join); 2
-			 (SQL_SEMIJOIN_OUTER_KEY): the outer table's keys, analyze_outerkey.c */
+			 (SQL_SEMIJOIN_OUTER_KEY): the outer tables' keys, 3
+			 (SQL_SEMIJOIN_GROUP_KEY): a grouped query's group values,
+			 analyze_outerkey.c */
 } sql_sub;
 
 /* A WITH RECURSIVE query that reads itself (analyze_recursive.c): its

@@ -19,11 +19,6 @@
 
 static int foreign(const ProtobufCMessage *m, const void *alias)
 {
-	static const char *const volatile_fns[] = {"random",          "nextval",
-						   "setval",          "clock_timestamp",
-						   "gen_random_uuid", "timeofday",
-						   "txid_current",    "currval",
-						   "lastval"};
 	if (m->descriptor == &pg_query__column_ref__descriptor) {
 		const PgQuery__ColumnRef *r = (const PgQuery__ColumnRef *)m;
 		const char *t = r->n_fields == 2 ? sql_node_str(r->fields[0]) : NULL;
@@ -33,11 +28,8 @@ static int foreign(const ProtobufCMessage *m, const void *alias)
 		return 1;
 	if (m->descriptor == &pg_query__func_call__descriptor) {
 		const PgQuery__FuncCall *f = (const PgQuery__FuncCall *)m;
-		const char *name = f->n_funcname ? sql_node_str(f->funcname[f->n_funcname - 1])
-						 : NULL;
-		for (size_t i = 0; name && i < sizeof volatile_fns / sizeof volatile_fns[0]; i++)
-			if (!strcmp(name, volatile_fns[i]))
-				return 1;
+		if (sql_pt_volatile_call(m, NULL))
+			return 1;
 		return f->agg_star || f->over; /* count(*), windows: not row conditions */
 	}
 	return 0;

@@ -153,8 +153,7 @@ static int sub_columns(lateral *l)
 		if (!rt->val ||
 		    (rt->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
 		     rt->val->column_ref->fields[rt->val->column_ref->n_fields - 1]->node_case ==
-			     PG_QUERY__NODE__NODE_A_STAR) ||
-		    !strcmp(name, "?column?"))
+			     PG_QUERY__NODE__NODE_A_STAR))
 			return 0;
 		l->names[l->ncols] = name;
 		if (!(l->exprs[l->ncols++] = sql_pt_map(l->c, rt->val, qualified, l)))

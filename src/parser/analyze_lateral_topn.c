@@ -43,8 +43,11 @@
  * GROUP BY, HAVING, WITH, window or WITH TIES; LIMIT / OFFSET integer
  * constants; its WHERE an AND of conditions on its own tables and of
  * `inner expression = outer expression` (the keys, at least one); its
- * select list and ORDER BY read no outer column; the aggregate form's
- * select list bare aggregate calls.  Otherwise the LATERAL stays 0A000.
+ * ORDER BY reads no outer column; a select list item that reads outer
+ * columns (or, in the aggregate form, is not a bare aggregate call) is
+ * computed in the query (lift_items), unless an aggregate in it reads an
+ * outer column or, in the aggregate form, a column is outside any
+ * aggregate.  Otherwise the LATERAL stays 0A000.
  */
 #include "parser/analyze_subq_int.h"
 
@@ -61,10 +64,17 @@ typedef struct topn {
 	PgQuery__RangeSubselect *rs; /* the LATERAL item */
 	PgQuery__SelectStmt *sub;    /* its subquery */
 	const char *alias;           /* its name */
-	int agg;                     /* aggregates only */
+	int agg;                     /* aggregates (no GROUP BY): one row per outer row */
 	int ncols;
 	const char *names[TOPN_MAX]; /* its columns */
 	int is_count[TOPN_MAX];      /* count(): 0 over no row */
+	int bare[TOPN_MAX];          /* a bare aggregate call */
+	/* column i read by the query as this expression over outer columns
+	 * and hidden columns (lift_items), or NULL: alias.name */
+	PgQuery__Node *lifted[TOPN_MAX];
+	int nhid;
+	const char *hid_name[TOPN_MAX]; /* the hidden columns lifted ones read */
+	PgQuery__Node *hid_val[TOPN_MAX];
 	int nkeys;
 	PgQuery__Node *inner[TOPN_MAX]; /* key i: inner expression */
 	PgQuery__Node *outer[TOPN_MAX]; /* = outer expression */
@@ -119,6 +129,19 @@ static long int_const(const PgQuery__Node *n)
 	    n->a_const->val_case != PG_QUERY__A__CONST__VAL_IVAL)
 		return -1;
 	return n->a_const->ival ? n->a_const->ival->ival : 0;
+}
+
+static int is_window(const ProtobufCMessage *m, const void *arg)
+{
+	(void)arg;
+	return m->descriptor == &pg_query__func_call__descriptor &&
+	       ((const PgQuery__FuncCall *)m)->over;
+}
+
+static int is_count(const PgQuery__FuncCall *f)
+{
+	return f->n_funcname &&
+	       !strcmp(sql_node_str(f->funcname[f->n_funcname - 1]) ?: "", "count");
 }
 
 /* The one LATERAL item and the shape of the FROM around it. */
@@ -199,21 +222,18 @@ static int sub_shape(topn *t)
 							       PG_QUERY__NODE__NODE_FUNC_CALL
 					       ? rt->val->func_call
 					       : NULL;
-		if (!rt->val || !name || !strcmp(name, "?column?") || !strncmp(name, "_lat_", 5) ||
+		if (!rt->val || !name || !strncmp(name, "_lat_", 5) ||
 		    (rt->val->node_case == PG_QUERY__NODE__NODE_COLUMN_REF &&
 		     rt->val->column_ref->fields[rt->val->column_ref->n_fields - 1]->node_case ==
-			     PG_QUERY__NODE__NODE_A_STAR))
+			     PG_QUERY__NODE__NODE_A_STAR) ||
+		    sql_tree_any(&rt->val->base, is_window, NULL))
 			return 0;
-		if (i == 0)
-			t->agg = agg;
-		if (agg != t->agg || (agg && (!f || f->over)))
-			return 0; /* aggregates mixed with columns, or not bare calls */
-		for (size_t a = 0; f && a < f->n_args; a++)
+		t->agg |= agg;
+		t->bare[i] = agg && f && !f->over;
+		for (size_t a = 0; t->bare[i] && a < f->n_args; a++)
 			if (sql_tree_has_aggregate(f->args[a]))
-				return 0;
-		t->is_count[i] = agg && f->n_funcname &&
-				 !strcmp(sql_node_str(f->funcname[f->n_funcname - 1]) ?: "",
-					 "count");
+				t->bare[i] = 0; /* nested: PostgreSQL's 42803 */
+		t->is_count[i] = t->bare[i] && is_count(f);
 		for (int k = 0; k < t->ncols; k++)
 			if (!strcmp(t->names[k], name))
 				return 0; /* two columns of one name */
@@ -372,6 +392,154 @@ static const char *key_name(topn *t, int i)
 	return s;
 }
 
+/* COALESCE(n, 0): a count over no row. */
+static PgQuery__Node *coalesce0(topn *t, PgQuery__Node *n)
+{
+	PgQuery__CoalesceExpr *ce = sql_alloc(t->c, sizeof *ce);
+	if (!n || !ce || !(ce->args = sql_alloc(t->c, 2 * sizeof *ce->args)))
+		return NULL;
+	pg_query__coalesce_expr__init(ce);
+	if (!(ce->args = sql_alloc(t->c, 2 * sizeof *ce->args)) ||
+	    !(ce->args[1] = int_node(t->c, 0)))
+		return NULL;
+	ce->args[0] = n;
+	ce->n_args = 2;
+	ce->location = -1;
+	return wrap(t->c, PG_QUERY__NODE__NODE_COALESCE_EXPR, ce);
+}
+
+/* CASE WHEN alias._lat_k0 IS NOT NULL THEN e END: e on a row the LEFT
+ * JOIN matched, NULL on a null-extended one (as the subquery's column). */
+static PgQuery__Node *if_matched(topn *t, PgQuery__Node *e)
+{
+	PgQuery__CaseExpr *ce = sql_alloc(t->c, sizeof *ce);
+	PgQuery__CaseWhen *w = sql_alloc(t->c, sizeof *w);
+	PgQuery__NullTest *nt = sql_alloc(t->c, sizeof *nt);
+	PgQuery__Node **args = sql_alloc(t->c, sizeof *args);
+	if (!e || !ce || !w || !nt || !args)
+		return NULL;
+	pg_query__case_expr__init(ce);
+	pg_query__case_when__init(w);
+	pg_query__null_test__init(nt);
+	nt->arg = col(t->c, t->alias, key_name(t, 0));
+	nt->nulltesttype = PG_QUERY__NULL_TEST_TYPE__IS_NOT_NULL;
+	nt->location = -1;
+	if (!nt->arg || !(w->expr = wrap(t->c, PG_QUERY__NODE__NODE_NULL_TEST, nt)))
+		return NULL;
+	w->result = e;
+	w->location = -1;
+	if (!(args[0] = wrap(t->c, PG_QUERY__NODE__NODE_CASE_WHEN, w)))
+		return NULL;
+	ce->args = args;
+	ce->n_args = 1;
+	ce->location = -1;
+	return wrap(t->c, PG_QUERY__NODE__NODE_CASE_EXPR, ce);
+}
+
+/* ---- select list items that read outer columns, lifted ----
+ *
+ * An item that reads the query's columns cannot be computed inside the
+ * uncorrelated subquery; it is computed in the query instead, over the
+ * outer columns it names and hidden columns of the subquery holding what
+ * it reads of the subquery's tables (an inner column, or in the aggregate
+ * form an aggregate call over them):
+ *
+ *   LATERAL (SELECT o.a + f.v AS w FROM f WHERE f.oid = o.id ...) s
+ *     ==> (SELECT f.v AS _lat_c0, f.oid AS _lat_k0 ... ) s, w read as o.a + s._lat_c0
+ *   LATERAL (SELECT o.a + sum(f.v) AS w FROM f WHERE f.oid = o.id) s
+ *     ==> (SELECT sum(f.v) AS _lat_c0, f.oid AS _lat_k0 ... GROUP BY f.oid) s,
+ *         w read as o.a + s._lat_c0 (count: COALESCE(s._lat_c0, 0))
+ *
+ * On a LEFT JOIN's null-extended row the item is NULL, as the
+ * subquery's column (if_matched); the aggregate form has a row for every
+ * outer row, its expression computed over the aggregates over no row.
+ * An outer column must be one PostgreSQL lets the LATERAL see: of the
+ * FROM items before it, of the join's left table in the join form. */
+
+/* Is outer column r in the LATERAL's scope (one table of it has it)? */
+static int in_scope(topn *t, const PgQuery__ColumnRef *r)
+{
+	const char *tbl = r->n_fields == 2 ? sql_node_str(r->fields[0]) : NULL;
+	const char *c = sql_node_str(r->fields[r->n_fields - 1]);
+	int found = 0, n = t->join ? 1 : t->at;
+	for (int i = 0; c && i < n; i++) {
+		PgQuery__Node *f = t->join ? t->join->larg : t->s->from_clause[i];
+		if (!is_table(f))
+			return 0;
+		found += tbl ? !strcmp(tbl, rv_name(f)) : sql_subq_from_has(t->c, f, NULL, c) > 0;
+	}
+	return found == 1;
+}
+
+/* A hidden column of the subquery holding val: read as alias.name. */
+static PgQuery__Node *hidden(topn *t, PgQuery__Node *val, int count)
+{
+	char *name = sql_alloc(t->c, 24);
+	if (!name || t->nhid >= TOPN_MAX) {
+		t->unsure = 1;
+		return NULL;
+	}
+	snprintf(name, 24, "_lat_c%d", t->nhid);
+	t->hid_name[t->nhid] = name;
+	t->hid_val[t->nhid++] = val;
+	return count ? coalesce0(t, col(t->c, t->alias, name)) : col(t->c, t->alias, name);
+}
+
+static PgQuery__Node *lift_col(void *arg, PgQuery__Node *n)
+{
+	topn *t = arg;
+	int side = ref_side(t, n->column_ref);
+	if (side == 2 && in_scope(t, n->column_ref))
+		return n; /* the query's own column */
+	if (side != 1 || t->agg) {
+		t->unsure = 1; /* unsure, or a column outside an aggregate (42803) */
+		return NULL;
+	}
+	return hidden(t, n, 0);
+}
+
+/* An aggregate call (one whose arguments hold none: nested ones are
+ * PostgreSQL's 42803) over the subquery's columns only: a hidden column. */
+static PgQuery__Node *lift_call(void *arg, PgQuery__Node *n)
+{
+	topn *t = arg;
+	PgQuery__FuncCall *f = n->func_call;
+	if (!sql_tree_has_aggregate(n))
+		return n; /* a function of the row: its arguments are looked into */
+	for (size_t a = 0; a < f->n_args; a++)
+		if (sql_tree_has_aggregate(f->args[a]))
+			return n; /* not an aggregate itself */
+	if (f->over || (sides_of(t, n) & 6)) {
+		t->unsure = 1; /* an aggregate of the query's columns: the query's own */
+		return NULL;
+	}
+	return hidden(t, n, is_count(f));
+}
+
+/* Each item that reads an outer column (or, in the aggregate form, is
+ * not a bare aggregate call) lifted; 0 when one cannot be. */
+static int lift_items(topn *t)
+{
+	for (int i = 0; i < t->ncols; i++) {
+		PgQuery__Node *v = t->sub->target_list[i]->res_target->val;
+		int m = sides_of(t, v);
+		if (m & 4)
+			return 0;
+		if (t->agg ? t->bare[i] && !(m & 2) : !(m & 2))
+			continue; /* computed in the subquery */
+		if (sql_tree_any(&v->base, sql_pt_volatile_call, NULL))
+			return 0; /* each reference would draw its own value */
+		if (!(t->lifted[i] = sql_pt_map_calls(t->c, v, lift_col, t->agg ? lift_call : NULL,
+						      t)) ||
+		    t->unsure)
+			return 0;
+		if (t->join && t->join->jointype == PG_QUERY__JOIN_TYPE__JOIN_LEFT && !t->agg &&
+		    !(t->lifted[i] = if_matched(t, t->lifted[i])))
+			return 0;
+	}
+	return 1;
+}
+
 /* row_number() OVER (PARTITION BY keys ORDER BY the subquery's order),
  * an ORDER BY name or position of the select list read as its item. */
 static PgQuery__Node *row_number(topn *t)
@@ -428,12 +596,14 @@ static PgQuery__Node *row_number(topn *t)
 static PgQuery__Node *derived(topn *t, int numbered)
 {
 	PgQuery__SelectStmt *d = sql_alloc(t->c, sizeof *d);
-	size_t n = 0, cap = t->sub->n_target_list + (size_t)t->nkeys + 1;
+	size_t n = 0, cap = t->sub->n_target_list + (size_t)t->nkeys + (size_t)t->nhid + 1;
 	PgQuery__Node **tl = sql_alloc(t->c, cap * sizeof *tl), *w = NULL, *rn;
 	if (!d || !tl)
 		return NULL;
 	*d = *t->sub;
 	for (size_t i = 0; i < t->sub->n_target_list; i++) {
+		if (t->lifted[i])
+			continue; /* computed in the query */
 		if (sides_of(t, t->sub->target_list[i]->res_target->val) & 6)
 			return NULL; /* reads an outer column */
 		if (!(tl[n++] = res_target(t->c, t->sub->target_list[i]->res_target->val,
@@ -442,6 +612,9 @@ static PgQuery__Node *derived(topn *t, int numbered)
 	}
 	for (int k = 0; k < t->nkeys; k++)
 		if (!(tl[n++] = res_target(t->c, t->inner[k], key_name(t, k), -1)))
+			return NULL;
+	for (int h = 0; h < t->nhid; h++)
+		if (!(tl[n++] = res_target(t->c, t->hid_val[h], t->hid_name[h], -1)))
 			return NULL;
 	if (numbered && (!(rn = row_number(t)) || !(tl[n++] = res_target(t->c, rn, "_lat_rn", -1))))
 		return NULL;
@@ -621,11 +794,10 @@ static PgQuery__Node *counted(void *arg, PgQuery__Node *n)
 	PgQuery__ColumnRef *r = n->column_ref;
 	const char *tbl = r->n_fields == 2 ? sql_node_str(r->fields[0]) : NULL;
 	const char *name = sql_node_str(r->fields[r->n_fields - 1]);
-	PgQuery__CoalesceExpr *ce;
 	if (!name || (tbl && strcmp(tbl, t->alias)) || r->n_fields > 2)
 		return n;
 	for (int i = 0; i < t->ncols; i++)
-		if (t->is_count[i] && !strcmp(t->names[i], name)) {
+		if ((t->is_count[i] || t->lifted[i]) && !strcmp(t->names[i], name)) {
 			for (size_t j = 0; !tbl && j < t->s->n_from_clause; j++) {
 				PgQuery__Node *f = t->s->from_clause[j];
 				if (f->node_case == PG_QUERY__NODE__NODE_JOIN_EXPR)
@@ -633,17 +805,8 @@ static PgQuery__Node *counted(void *arg, PgQuery__Node *n)
 				if (is_table(f) && sql_subq_from_has(t->c, f, NULL, name))
 					t->unsure = 1; /* also an outer column: 42702 */
 			}
-			if (!(ce = sql_alloc(t->c, sizeof *ce)) ||
-			    !(ce->args = sql_alloc(t->c, 2 * sizeof *ce->args)))
-				return NULL;
-			pg_query__coalesce_expr__init(ce);
-			ce->args = sql_alloc(t->c, 2 * sizeof *ce->args);
-			if (!ce->args || !(ce->args[0] = col(t->c, t->alias, name)) ||
-			    !(ce->args[1] = int_node(t->c, 0)))
-				return NULL;
-			ce->n_args = 2;
-			ce->location = -1;
-			return wrap(t->c, PG_QUERY__NODE__NODE_COALESCE_EXPR, ce);
+			return t->lifted[i] ? t->lifted[i]
+					    : coalesce0(t, col(t->c, t->alias, name));
 		}
 	return n;
 }
@@ -760,8 +923,10 @@ static PgQuery__SelectStmt *rewrite(topn *t)
 			if (t->agg)
 				j->jointype = PG_QUERY__JOIN_TYPE__JOIN_LEFT;
 			j->rarg = wrap(t->c, PG_QUERY__NODE__NODE_RANGE_SUBSELECT, rs);
-			j->quals = t->join && !t->agg ? sql_pt_bool(t->c, 1, t->join->quals, cond)
-						      : cond;
+			j->quals = t->join && !t->agg && t->join->quals
+					   ? sql_pt_bool(t->c, 1, map_counted(t, t->join->quals),
+							 cond)
+					   : cond;
 			from[i] = wrap(t->c, PG_QUERY__NODE__NODE_JOIN_EXPR, j);
 		} else {
 			from[i] = wrap(t->c, PG_QUERY__NODE__NODE_RANGE_SUBSELECT, rs);
@@ -792,17 +957,16 @@ static PgQuery__SelectStmt *rewrite(topn *t)
 	return t->unsure ? NULL : out;
 }
 
-PgQuery__SelectStmt *sql_lateral_topn_rewrite(sql_ctx *c, PgQuery__SelectStmt *s)
+static PgQuery__SelectStmt *topn_rewrite(sql_ctx *c, PgQuery__SelectStmt *s, int keyed)
 {
 	topn *t = sql_alloc(c, sizeof *t);
-	PgQuery__SelectStmt *out;
+	PgQuery__SelectStmt *out = NULL, *k;
 	if (!t)
 		return s;
 	memset(t, 0, sizeof *t);
 	t->c = c;
 	t->s = s;
-	if (!find(t) || !sub_shape(t) ||
-	    (t->sub->where_clause && !conjunct(t, t->sub->where_clause)) || t->nkeys == 0)
+	if (!find(t) || !sub_shape(t))
 		return s;
 	for (size_t i = 0; i < s->n_target_list; i++)
 		if (sql_tree_any(&s->target_list[i]->base, has_sublink, NULL))
@@ -810,8 +974,24 @@ PgQuery__SelectStmt *sql_lateral_topn_rewrite(sql_ctx *c, PgQuery__SelectStmt *s
 	if (sql_tree_any((const ProtobufCMessage *)s->where_clause, has_sublink, NULL) ||
 	    sql_tree_any((const ProtobufCMessage *)s->having_clause, has_sublink, NULL))
 		return s;
-	out = rewrite(t);
+	if ((!t->sub->where_clause || conjunct(t, t->sub->where_clause)) && t->nkeys > 0 &&
+	    lift_items(t))
+		out = rewrite(t);
 	if (mur_error_is_set(c->err)) /* out of memory: the refusal will do */
 		mur_error_clear(c->err);
-	return out ? out : s;
+	if (out)
+		return out;
+	/* not tied by equalities alone: the outer table copied in, tied by its
+	 * key (analyze_lateral_keyed.c), once */
+	if (!keyed && (k = sql_lateral_keyed(c, s, t->at, t->join, t->rs)) &&
+	    (out = topn_rewrite(c, k, 1)) != k)
+		return out;
+	if (mur_error_is_set(c->err))
+		mur_error_clear(c->err);
+	return s;
+}
+
+PgQuery__SelectStmt *sql_lateral_topn_rewrite(sql_ctx *c, PgQuery__SelectStmt *s)
+{
+	return topn_rewrite(c, s, 0);
 }

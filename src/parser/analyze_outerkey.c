@@ -21,44 +21,31 @@
  * one two levels down that names o then names m, one level up, which the
  * nested analysis decorrelates in turn.
  *
+ * Outer columns of two tables a and b (each with a one-column key): both
+ * copied in, m.pk = a.pk AND n.pk = b.pk for EXISTS (key pairs probed by
+ * mur_subq_in2), concat(m.pk, ',', n.pk) = concat(a.pk, ',', b.pk) for a
+ * scalar or IN subquery, whose key set takes one key (pair_key: the first
+ * key an integer, so the text is one pair's only).  A grouped query
+ * around it (GROUP BY or HAVING): its rows are groups, keyed by the one
+ * grouped column the subquery reads (sql_okey_grouped(): a copy of that column's
+ * table with one row per value).
+ *
  * Taken only when every name is sure (resolved as SQL scopes them, from
- * the innermost FROM out): all outer columns of one table of the query
- * around it (not a merged subquery, not on the null-extended side of an
- * outer join, the query not grouped: GROUP BY or HAVING), that table with
- * a primary key of one column (two for EXISTS) or none (murphy's hidden
- * row id then stands for its rows), no FROM item of the subquery named as it, no WITH, subquery or
- * function in the subquery's FROM, no aggregate over outer columns only
- * (PostgreSQL's outer aggregate).  Otherwise nothing is rewritten and the
- * subquery is refused with 0A000 as before.  The original parse tree (the
+ * the innermost FROM out): all outer columns of one or two tables of the
+ * query around it (not a merged subquery, not on the null-extended side
+ * of an outer join unless the query is grouped), each table with a
+ * primary key of one column (a lone table's of two for EXISTS) or none
+ * (murphy's hidden row id then stands for its rows), no FROM item of the
+ * subquery named as it, no WITH, subquery or function in the subquery's
+ * FROM, no aggregate over outer columns only (PostgreSQL's outer
+ * aggregate).  Otherwise nothing is rewritten and the subquery is refused
+ * with 0A000 as before, its hint saying why.  The original parse tree (the
  * parse cache keeps it) is never changed: the rewrite is a copy.
  */
-#include "parser/analyze_subq_int.h"
+#include "parser/analyze_outerkey_int.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#define OKEY_REFS_MAX 64  /* outer column references looked at */
-#define OKEY_SCOPES_MAX 8 /* nested SELECTs of the subquery looked into */
-
-typedef struct okey {
-	sql_ctx *c;
-	int t;           /* the outer table: an rte of c->q, -1 none yet */
-	int unsure;      /* a name not surely resolved: no rewrite */
-	const char *why; /* for the 0A000's hint (sql_ctx.corr_why) */
-	int nrefs;
-	int ninner; /* names resolved inside the subquery */
-	/* names resolved at scope s (scopes[s]) so far: PostgreSQL gives an
-	 * aggregate to the nearest query whose columns its arguments name */
-	int at_scope[OKEY_SCOPES_MAX];
-	const PgQuery__ColumnRef *refs[OKEY_REFS_MAX];
-	/* unqualified names of the subquery's own FROM: qualified in the copy
-	 * (the outer table joined in may have the same column) */
-	int nown;
-	const PgQuery__ColumnRef *own[OKEY_REFS_MAX];
-	const char *own_alias[OKEY_REFS_MAX];
-	const PgQuery__SelectStmt *scopes[OKEY_SCOPES_MAX];
-	int nscopes;
-} okey;
 
 static const char *const aggregates[] = {
 	"count",
@@ -186,7 +173,7 @@ static int outer_rte(okey *k, const char *tbl, const char *col)
 static void resolve(okey *k, const PgQuery__ColumnRef *r)
 {
 	const char *tbl = NULL, *col;
-	int t;
+	int t, i;
 	if (r->n_fields == 1 && r->fields[0]->node_case == PG_QUERY__NODE__NODE_A_STAR)
 		return; /* SELECT *: the subquery's own */
 	if (r->n_fields > 2 || !(col = sql_node_str(r->fields[r->n_fields - 1])) ||
@@ -218,15 +205,21 @@ static void resolve(okey *k, const PgQuery__ColumnRef *r)
 		}
 	}
 	t = outer_rte(k, tbl, col);
-	if (t < 0 || (k->t >= 0 && k->t != t) || k->nrefs == OKEY_REFS_MAX) {
-		k->unsure = 1; /* another level's, two tables', unknown: not ours */
-		k->why = t >= 0 && k->t >= 0 && k->t != t
-				 ? "it reads columns of two tables of the query around it"
-				 : "it reads a column of a query further out, or of a subquery in "
-				   "FROM merged into the query around it";
+	if (t < 0 || k->nrefs == OKEY_REFS_MAX) {
+		k->unsure = 1; /* another level's, unknown: not ours */
+		k->why = "it reads a column of a query further out, or of a subquery in FROM "
+			 "merged into the query around it";
 		return;
 	}
-	k->t = t;
+	for (i = 0; i < OKEY_TABLES_MAX && k->t[i] >= 0 && k->t[i] != t; i++)
+		;
+	if (i == OKEY_TABLES_MAX) {
+		k->unsure = 1;
+		k->why = "it reads columns of more than two tables of the query around it";
+		return;
+	}
+	k->t[i] = t;
+	k->ref_t[k->nrefs] = i;
 	k->refs[k->nrefs++] = r;
 }
 
@@ -306,11 +299,12 @@ static void walk(okey *k, const ProtobufCMessage *m)
 
 /* ---- the copy ---- */
 
+/* 1 + the outer table refs[i] names when m is an outer reference, else 0. */
 static int is_ref(const okey *k, const ProtobufCMessage *m)
 {
 	for (int i = 0; i < k->nrefs; i++)
 		if ((const ProtobufCMessage *)k->refs[i] == m)
-			return 1;
+			return 1 + k->ref_t[i];
 	return 0;
 }
 
@@ -323,27 +317,20 @@ static const char *own_alias(const okey *k, const ProtobufCMessage *m)
 	return NULL;
 }
 
-/* The copy's column references: an outer one read from the copy of the
- * outer table (alias), an unqualified one of the subquery's own FROM
- * qualified. */
-typedef struct okey_copy {
-	const okey *k;
-	const char *alias;
-} okey_copy;
-
-static PgQuery__Node *renamed(void *arg, PgQuery__Node *n)
+PgQuery__Node *sql_okey_renamed(void *arg, PgQuery__Node *n)
 {
 	const okey_copy *kc = arg;
 	const ProtobufCMessage *m = &n->column_ref->base;
 	const PgQuery__ColumnRef *r = n->column_ref;
-	const char *q = is_ref(kc->k, m) ? kc->alias : own_alias(kc->k, m);
+	int t = is_ref(kc->k, m);
+	const char *q = t ? kc->alias[t - 1] : own_alias(kc->k, m);
 	return q ? sql_pt_colref(kc->k->c, q, r->fields[r->n_fields - 1]) : n;
 }
 
 /* ---- the rewrite ---- */
 
 /* The outer table again, as alias. */
-static PgQuery__Node *table_again(sql_ctx *c, const cat_table *t, const char *alias)
+PgQuery__Node *sql_okey_table_again(sql_ctx *c, const cat_table *t, const char *alias)
 {
 	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_RANGE_VAR);
 	PgQuery__RangeVar *rv = sql_alloc(c, sizeof *rv);
@@ -367,7 +354,7 @@ static PgQuery__Node *table_again(sql_ctx *c, const cat_table *t, const char *al
  * it has more.  A table without one has murphy's hidden row id, unique
  * (its shards' SQLite key, drawn from the leader's time ids:
  * leader/lead_write.c): that one column. */
-static int primary_key(const cat_table *t, int *cols)
+int sql_okey_primary_key(const cat_table *t, int *cols)
 {
 	int n = 0, hidden = -1;
 	for (int i = 0; i < t->ncols; i++) {
@@ -384,13 +371,11 @@ static int primary_key(const cat_table *t, int *cols)
 	return n;
 }
 
-/* May rte t stand for the subquery's outer rows: a table of the query
- * itself, never null-extended by an outer join. */
-static int outer_table_ok(const sql_query *q, int t)
+/* Is rte t a table of the query itself, never null-extended by an outer
+ * join? */
+int sql_okey_table_rows_ok(const sql_query *q, int t)
 {
 	const sql_rte *rt = &q->rtes[t];
-	if (q->grouped_written) /* its rows are groups: no key stands for one */
-		return 0;
 	if (rt->merged || rt->join_left || rt->series || rt->rec || rt->rec_work || rt->values)
 		return 0;
 	for (int i = t + 1; i < q->nrte; i++)
@@ -399,8 +384,17 @@ static int outer_table_ok(const sql_query *q, int t)
 	return 1;
 }
 
+/* May rte t stand for the subquery's outer rows: table_rows_ok, and the
+ * query not grouped. */
+static int outer_table_ok(const sql_query *q, int t)
+{
+	if (q->grouped_written) /* its rows are groups: no key stands for one */
+		return 0;
+	return sql_okey_table_rows_ok(q, t);
+}
+
 /* Does a FROM item of s itself carry the name alias? */
-static int from_names(sql_ctx *c, const PgQuery__SelectStmt *s, const char *alias)
+int sql_okey_from_names(sql_ctx *c, const PgQuery__SelectStmt *s, const char *alias)
 {
 	for (size_t i = 0; i < s->n_from_clause; i++)
 		if (sql_subq_from_has(c, s->from_clause[i], alias, "") != 0)
@@ -414,11 +408,14 @@ static PgQuery__Node *where_with_keys(sql_ctx *c, PgQuery__Node *where, const sq
 {
 	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_BOOL_EXPR), **args;
 	PgQuery__BoolExpr *b = sql_alloc(c, sizeof *b);
-	int nargs = 0;
-	if (!n || !b || !(args = sql_alloc(c, (size_t)(npk + 1) * sizeof *args)))
+	int nargs = 0, and = where && where->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR &&
+			     where->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR;
+	size_t nw = and? where->bool_expr->n_args : where != NULL;
+	if (!n || !b || !(args = sql_alloc(c, ((size_t)npk + nw) * sizeof *args)))
 		return NULL;
-	if (where)
-		args[nargs++] = where;
+	/* one flat AND: the key-set rewrite reads its top-level conjuncts */
+	for (size_t i = 0; i < nw; i++)
+		args[nargs++] = and? where->bool_expr->args[i] : where;
 	for (int i = 0; i < npk; i++) {
 		const char *col = rt->table->cols[pk[i]].name;
 		if (!(args[nargs++] =
@@ -437,27 +434,25 @@ static PgQuery__Node *where_with_keys(sql_ctx *c, PgQuery__Node *where, const sq
 	return n;
 }
 
-/* The sublink with its subquery rewritten; NULL when not taken (k->why
- * says why) or out of memory (c->err set). */
-static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectStmt *s, int npk_max)
+/* Outer table i's key columns (pk, *npk) and whether it may stand for the
+ * subquery's outer rows; NULL when not (k->why says why). */
+static const sql_rte *outer_keyed(okey *k, const PgQuery__SelectStmt *s, int i, int *pk, int *npk,
+				  int npk_max)
 {
 	sql_ctx *c = k->c;
-	const sql_rte *rt = &c->q->rtes[k->t];
-	char name[CAT_NAME_MAX];
-	int pk[2], npk = primary_key(rt->table, pk);
-	PgQuery__SelectStmt *s2;
-	PgQuery__Node *sub, **from, wrap, *cp;
-	okey_copy kc = {k, NULL};
-	PgQuery__SubLink *sl2;
-	const char *alias;
-	if (npk == 0 || npk > npk_max) {
-		k->why = npk ? "the table around it has a primary key of more than one column "
-			       "(two for EXISTS)"
-			     : "the rows around it (a subquery's or WITH query's) have no key "
-			       "that stands for each";
+	const sql_rte *rt = &c->q->rtes[k->t[i]];
+	*npk = sql_okey_primary_key(rt->table, pk);
+	if (*npk == 0 || *npk > npk_max) {
+		k->why = *npk ? k->t[1] >= 0
+					 ? "a table around it has a primary key of more than one "
+					   "column (it reads two tables)"
+					 : "the table around it has a primary key of more than one "
+					   "column (two for EXISTS)"
+			      : "the rows around it (a subquery's or WITH query's) have no key "
+				"that stands for each";
 		return NULL;
 	}
-	if (!outer_table_ok(c->q, k->t)) {
+	if (!outer_table_ok(c->q, k->t[i])) {
 		k->why =
 			c->q->grouped_written
 				? "the query around it is grouped (GROUP BY or HAVING)"
@@ -465,26 +460,93 @@ static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectS
 				  "table";
 		return NULL;
 	}
-	if (from_names(c, s, rt->alias)) {
+	if (sql_okey_from_names(c, s, rt->alias)) {
 		k->why = "a FROM item of the subquery has the name of the table around it";
 		return NULL;
 	}
-	snprintf(name, sizeof name, "murphy_outer%d_%d", c->nouter, c->nsubs);
+	return rt;
+}
+
+/* concat(a.pk, ',', b.pk): one value for a pair of rows of two tables,
+ * each with a one-column key, a's an integer (no comma in its text, so
+ * the pair's text is one pair's only). */
+static PgQuery__Node *pair_key(sql_ctx *c, const sql_rte *const *rt, const int (*pk)[2],
+			       const char *a, const char *b)
+{
+	return sql_pt_concat3(c,
+			      sql_pt_colref(c, a,
+					    sql_pt_string(c, rt[0]->table->cols[pk[0][0]].name)),
+			      sql_pt_colref(c, b,
+					    sql_pt_string(c, rt[1]->table->cols[pk[1][0]].name)));
+}
+
+/* The sublink with its subquery rewritten: each outer table (one, or two
+ * each with a one-column key) copied in, its key equal to the outer
+ * row's (two tables for a scalar or IN subquery: their keys as one,
+ * pair_key); NULL when not taken (k->why says why) or out of memory
+ * (c->err set). */
+static PgQuery__SubLink *rewrite(okey *k, PgQuery__SubLink *sl, PgQuery__SelectStmt *s, int npk_max)
+{
+	sql_ctx *c = k->c;
+	const sql_rte *rt[OKEY_TABLES_MAX];
+	char name[CAT_NAME_MAX];
+	int pk[OKEY_TABLES_MAX][2], npk[OKEY_TABLES_MAX], nt = k->t[1] >= 0 ? 2 : 1;
+	PgQuery__SelectStmt *s2;
+	PgQuery__Node *sub, **from, wrap, *cp;
+	okey_copy kc = {k, {NULL, NULL}};
+	PgQuery__SubLink *sl2;
+	if (c->q->grouped_written)
+		return sql_okey_grouped(k, sl, s);
+	for (int i = 0; i < nt; i++)
+		if (!(rt[i] = outer_keyed(k, s, i, pk[i], &npk[i], nt == 2 ? 1 : npk_max)))
+			return NULL;
+	if (nt == 2 && npk_max < 2) { /* one key: the pair's (the first an integer) */
+		if (!mur_type_is_integer(rt[0]->table->cols[pk[0][0]].type)) {
+			const sql_rte *r = rt[0];
+			int p = pk[0][0], t = k->t[0];
+			rt[0] = rt[1], pk[0][0] = pk[1][0], k->t[0] = k->t[1];
+			rt[1] = r, pk[1][0] = p, k->t[1] = t;
+			for (int i = 0; i < k->nrefs; i++)
+				k->ref_t[i] = !k->ref_t[i];
+		}
+		if (!mur_type_is_integer(rt[0]->table->cols[pk[0][0]].type)) {
+			k->why = "it reads two tables of the query around it, neither with an "
+				 "integer key";
+			return NULL;
+		}
+	}
+	for (int i = 0; i < nt; i++) {
+		snprintf(name, sizeof name, "murphy_outer%d_%d%s", c->nouter, c->nsubs,
+			 i ? "_b" : "");
+		if (!(kc.alias[i] = sql_strdup(c, name)))
+			return NULL;
+	}
 	pg_query__node__init(&wrap);
 	wrap.node_case = PG_QUERY__NODE__NODE_SELECT_STMT;
 	wrap.select_stmt = s;
-	if (!(kc.alias = alias = sql_strdup(c, name)) ||
-	    !(sub = sql_pt_node(c, PG_QUERY__NODE__NODE_SELECT_STMT)) ||
-	    !(cp = sql_pt_map(c, &wrap, renamed, &kc)) || !(s2 = cp->select_stmt) ||
-	    !(from = sql_alloc(c, (s->n_from_clause + 1) * sizeof *from)) ||
+	if (!(sub = sql_pt_node(c, PG_QUERY__NODE__NODE_SELECT_STMT)) ||
+	    !(cp = sql_pt_map(c, &wrap, sql_okey_renamed, &kc)) || !(s2 = cp->select_stmt) ||
+	    !(from = sql_alloc(c, (s->n_from_clause + (size_t)nt) * sizeof *from)) ||
 	    !(sl2 = sql_alloc(c, sizeof *sl2)))
 		return NULL;
 	memcpy(from, s2->from_clause, s->n_from_clause * sizeof *from);
-	if (!(from[s->n_from_clause] = table_again(c, rt->table, alias)) ||
-	    !(s2->where_clause = where_with_keys(c, s2->where_clause, rt, alias, pk, npk)))
-		return NULL;
+	for (int i = 0; i < nt; i++)
+		if (!(from[s->n_from_clause + (size_t)i] = sql_okey_table_again(c, rt[i]->table,
+										kc.alias[i])) ||
+		    (!(nt == 2 && npk_max < 2) &&
+		     !(s2->where_clause = where_with_keys(c, s2->where_clause, rt[i], kc.alias[i],
+							  pk[i], npk[i]))))
+			return NULL;
+	if (nt == 2 && npk_max < 2) {
+		PgQuery__Node *eq = sql_pt_op(c, "=", pair_key(c, rt, pk, kc.alias[0], kc.alias[1]),
+					      pair_key(c, rt, pk, rt[0]->alias, rt[1]->alias), -1);
+		if (!eq ||
+		    !(s2->where_clause = s2->where_clause ? sql_pt_bool(c, 1, s2->where_clause, eq)
+							  : eq))
+			return NULL;
+	}
 	s2->from_clause = from;
-	s2->n_from_clause = s->n_from_clause + 1;
+	s2->n_from_clause = s->n_from_clause + (size_t)nt;
 	sub->select_stmt = s2;
 	*sl2 = *sl;
 	sl2->subselect = sub;
@@ -516,7 +578,7 @@ static int refs_all_keys(const okey *k, const PgQuery__SelectStmt *s)
 			continue;
 		int l = is_ref(k, &a->lexpr->column_ref->base),
 		    r = is_ref(k, &a->rexpr->column_ref->base);
-		keys += l != r; /* one side outer, the other the subquery's */
+		keys += !l != !r; /* one side outer, the other the subquery's */
 	}
 	return keys == k->nrefs;
 }
@@ -524,7 +586,7 @@ static int refs_all_keys(const okey *k, const PgQuery__SelectStmt *s)
 sql_expr *sql_outerkey_semijoin(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind kind, int all,
 				int after_keys)
 {
-	okey k = {.c = c, .t = -1};
+	okey k = {.c = c, .t = {-1, -1}};
 	PgQuery__SelectStmt *s = sl->subselect && sl->subselect->node_case ==
 							  PG_QUERY__NODE__NODE_SELECT_STMT
 					 ? sl->subselect->select_stmt
@@ -555,6 +617,7 @@ sql_expr *sql_outerkey_semijoin(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind k
 			"or WITH, or EXISTS / IN over an aggregate";
 	for (int i = nsubs; e && i < c->nsubs; i++)
 		if (c->subs[i].semijoin)
-			c->subs[i].semijoin = SQL_SEMIJOIN_OUTER_KEY;
+			c->subs[i].semijoin = c->q->grouped_written ? SQL_SEMIJOIN_GROUP_KEY
+								    : SQL_SEMIJOIN_OUTER_KEY;
 	return e;
 }

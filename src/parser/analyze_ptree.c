@@ -91,6 +91,7 @@ PgQuery__Node *sql_pt_colref(sql_ctx *c, const char *tbl, PgQuery__Node *col)
 typedef struct pt_map {
 	sql_ctx *c;
 	sql_pt_colref_fn fn;
+	sql_pt_colref_fn call_fn; /* FuncCall nodes, or NULL */
 	void *arg;
 } pt_map;
 
@@ -152,11 +153,74 @@ static PgQuery__Node *map_node(const pt_map *m, PgQuery__Node *n)
 		return NULL;
 	if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF)
 		return m->fn(m->arg, n);
+	if (n->node_case == PG_QUERY__NODE__NODE_FUNC_CALL && m->call_fn) {
+		PgQuery__Node *r = m->call_fn(m->arg, n);
+		if (r != n)
+			return r; /* replaced (or NULL: failed) */
+	}
 	return (PgQuery__Node *)map_msg(m, &n->base);
 }
 
 PgQuery__Node *sql_pt_map(sql_ctx *c, PgQuery__Node *n, sql_pt_colref_fn fn, void *arg)
 {
-	pt_map m = {c, fn, arg};
+	pt_map m = {c, fn, NULL, arg};
 	return map_node(&m, n);
+}
+
+PgQuery__Node *sql_pt_map_calls(sql_ctx *c, PgQuery__Node *n, sql_pt_colref_fn fn,
+				sql_pt_colref_fn call_fn, void *arg)
+{
+	pt_map m = {c, fn, call_fn, arg};
+	return map_node(&m, n);
+}
+
+/* concat(x, ',', y) */
+PgQuery__Node *sql_pt_concat3(sql_ctx *c, PgQuery__Node *x, PgQuery__Node *y)
+{
+	PgQuery__Node *n = sql_pt_node(c, PG_QUERY__NODE__NODE_FUNC_CALL), *comma;
+	PgQuery__FuncCall *f = sql_alloc(c, sizeof *f);
+	PgQuery__AConst *k = sql_alloc(c, sizeof *k);
+	PgQuery__String *str = sql_alloc(c, sizeof *str);
+	if (!n || !f || !k || !str || !x || !y ||
+	    !(comma = sql_pt_node(c, PG_QUERY__NODE__NODE_A_CONST)))
+		return NULL;
+	pg_query__func_call__init(f);
+	pg_query__a__const__init(k);
+	pg_query__string__init(str);
+	str->sval = ",";
+	k->val_case = PG_QUERY__A__CONST__VAL_SVAL;
+	k->sval = str;
+	k->location = -1;
+	comma->a_const = k;
+	if (!(f->funcname = sql_alloc(c, sizeof *f->funcname)) ||
+	    !(f->funcname[0] = sql_pt_string(c, "concat")) ||
+	    !(f->args = sql_alloc(c, 3 * sizeof *f->args)))
+		return NULL;
+	f->n_funcname = 1;
+	f->args[0] = x;
+	f->args[1] = comma;
+	f->args[2] = y;
+	f->n_args = 3;
+	f->location = -1;
+	n->func_call = f;
+	return n;
+}
+
+int sql_pt_volatile_call(const ProtobufCMessage *m, const void *arg)
+{
+	static const char *const volatile_fns[] = {"random",          "nextval",
+						   "setval",          "clock_timestamp",
+						   "gen_random_uuid", "timeofday",
+						   "txid_current",    "currval",
+						   "lastval"};
+	const PgQuery__FuncCall *f = (const PgQuery__FuncCall *)m;
+	const char *name;
+	(void)arg;
+	if (m->descriptor != &pg_query__func_call__descriptor || !f->n_funcname)
+		return 0;
+	name = sql_node_str(f->funcname[f->n_funcname - 1]);
+	for (size_t i = 0; name && i < sizeof volatile_fns / sizeof volatile_fns[0]; i++)
+		if (!strcmp(name, volatile_fns[i]))
+			return 1;
+	return 0;
 }

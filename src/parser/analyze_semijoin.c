@@ -71,8 +71,15 @@ static int colref_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node *n)
 	if (r->n_fields == 2 && !(tbl = sql_node_str(r->fields[0])))
 		return 0;
 	for (size_t i = 0; i < s->n_from_clause; i++) {
-		int has = sql_subq_from_has(c, s->from_clause[i], tbl, col);
-		if (has)
+		PgQuery__Node *f = s->from_clause[i];
+		int has;
+		if (tbl && f->node_case == PG_QUERY__NODE__NODE_RANGE_SUBSELECT &&
+		    f->range_subselect->alias && f->range_subselect->alias->aliasname) {
+			if (!strcmp(f->range_subselect->alias->aliasname, tbl))
+				return 1; /* a subquery in its FROM, by its name */
+			continue;
+		}
+		if ((has = sql_subq_from_has(c, f, tbl, col)))
 			return has < 0 ? 0 : 1;
 	}
 	for (int i = 0; c->q && i < c->q->nrte; i++) {
@@ -82,6 +89,47 @@ static int colref_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node *n)
 			return 2;
 	}
 	return c->q && sql_view_column(c->q, tbl, col, &nview) ? 2 : 0;
+}
+
+/* The side of an expression that is not a bare column: every column it
+ * names on one side (the other side's keys are then an expression of
+ * the outer row: a key set of the inner expression's values), no
+ * subquery or window in it, no aggregate on the inner side; 0 otherwise. */
+typedef struct expr_sides {
+	sql_ctx *c;
+	PgQuery__SelectStmt *s;
+	int mask; /* 1 inner, 2 outer, 4 undecided */
+} expr_sides;
+
+static PgQuery__Node *side_of_ref(void *arg, PgQuery__Node *n)
+{
+	expr_sides *es = arg;
+	int side = colref_side(es->c, es->s, n);
+	es->mask |= side ? side : 4;
+	return n;
+}
+
+static int has_sublink(const ProtobufCMessage *m, const void *arg)
+{
+	(void)arg;
+	return m->descriptor == &pg_query__sub_link__descriptor ||
+	       (m->descriptor == &pg_query__func_call__descriptor &&
+		((const PgQuery__FuncCall *)m)->over);
+}
+
+static int expr_side(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node *n)
+{
+	expr_sides es = {c, s, 0};
+	if (n->node_case == PG_QUERY__NODE__NODE_COLUMN_REF)
+		return colref_side(c, s, n);
+	if (sql_tree_any(&n->base, has_sublink, NULL) || !sql_pt_map(c, n, side_of_ref, &es))
+		return 0;
+	/* an aggregate of outer columns only is the outer query's (PostgreSQL's
+	 * outer aggregate): its value per group is probed, in HAVING or a
+	 * grouped select list (42803 elsewhere, as PostgreSQL) */
+	if (es.mask == 1 && sql_tree_has_aggregate(n))
+		return 0;
+	return es.mask == 1 || es.mask == 2 ? es.mask : 0;
 }
 
 /* The conjuncts of s's WHERE `inner = outer` (either way round), at most
@@ -100,8 +148,8 @@ static int correlations(sql_ctx *c, PgQuery__SelectStmt *s, PgQuery__Node **cj, 
 		    strcmp(sql_node_str(a->name[0]) ? sql_node_str(a->name[0]) : "", "=") ||
 		    !a->lexpr || !a->rexpr)
 			continue;
-		l = colref_side(c, s, a->lexpr);
-		r = colref_side(c, s, a->rexpr);
+		l = expr_side(c, s, a->lexpr);
+		r = expr_side(c, s, a->rexpr);
 		if (!((l == 1 && r == 2) || (l == 2 && r == 1)))
 			continue;
 		if (found == SEMI_KEYS_MAX)

@@ -267,14 +267,95 @@ static sql_expr *sublink_kind(sql_ctx *c, PgQuery__SubLink *sl, sql_sub_kind *ki
 	}
 }
 
+/* ---- (SELECT e) without FROM, reading the query's columns ----
+ *
+ * A subquery without FROM (nor WHERE, GROUP BY, aggregate, window,
+ * DISTINCT, ORDER BY, LIMIT, set operation) is one row of its select list;
+ * a column it names can only be the query's own.  Correlated so, it is
+ * that row read in place: (SELECT e) is e, x op ANY / ALL (SELECT e) is
+ * x op e, ROW(a, b) op (SELECT e, f) is ROW(a, b) op ROW(e, f) (and
+ * EXISTS is left: true, uncorrelated or not).  NULL when it is not such a
+ * subquery (c->err untouched). */
+static int names_column(const ProtobufCMessage *m, const void *arg)
+{
+	(void)arg;
+	return m->descriptor == &pg_query__column_ref__descriptor;
+}
+
+static int is_sublink(const ProtobufCMessage *m, const void *arg)
+{
+	(void)arg;
+	return m->descriptor == &pg_query__sub_link__descriptor ||
+	       m->descriptor == &pg_query__a__star__descriptor;
+}
+
+static sql_expr *fromless_inline(sql_ctx *c, PgQuery__SubLink *sl)
+{
+	PgQuery__SelectStmt *s = sl->subselect && sl->subselect->node_case ==
+							  PG_QUERY__NODE__NODE_SELECT_STMT
+					 ? sl->subselect->select_stmt
+					 : NULL;
+	PgQuery__Node *row, **args, *e;
+	PgQuery__RowExpr *r;
+	int reads = 0;
+	if (!s || s->op != PG_QUERY__SET_OPERATION__SETOP_NONE || s->n_from_clause ||
+	    s->where_clause || s->n_group_clause || s->having_clause || s->n_distinct_clause ||
+	    s->n_window_clause || s->n_sort_clause || s->limit_count || s->limit_offset ||
+	    s->with_clause || s->n_values_lists || s->into_clause || s->n_locking_clause ||
+	    s->n_target_list == 0 || sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXISTS_SUBLINK)
+		return NULL;
+	for (size_t i = 0; i < s->n_target_list; i++) {
+		PgQuery__Node *v = s->target_list[i]->res_target->val;
+		if (!v || sql_tree_has_aggregate(v) || sql_tree_any(&v->base, is_sublink, NULL))
+			return NULL; /* an outer aggregate, a nested subquery, a star */
+		reads |= sql_tree_any(&v->base, names_column, NULL);
+	}
+	if (!reads)
+		return NULL; /* uncorrelated: run once as any other */
+	if (sl->sub_link_type == PG_QUERY__SUB_LINK_TYPE__EXPR_SUBLINK)
+		return s->n_target_list == 1
+			       ? sql_analyze_expr(c, s->target_list[0]->res_target->val)
+			       : (sql_err(c, SQLSTATE_SYNTAX_ERROR, sl->location,
+					  "subquery must return only one column"),
+				  NULL);
+	if (sl->sub_link_type != PG_QUERY__SUB_LINK_TYPE__ANY_SUBLINK &&
+	    sl->sub_link_type != PG_QUERY__SUB_LINK_TYPE__ALL_SUBLINK &&
+	    sl->sub_link_type != PG_QUERY__SUB_LINK_TYPE__ROWCOMPARE_SUBLINK)
+		return NULL;
+	if (!sl->testexpr)
+		return NULL;
+	if (s->n_target_list == 1 && sl->testexpr->node_case != PG_QUERY__NODE__NODE_ROW_EXPR) {
+		row = s->target_list[0]->res_target->val;
+	} else {
+		if (!(row = sql_pt_node(c, PG_QUERY__NODE__NODE_ROW_EXPR)) ||
+		    !(r = sql_alloc(c, sizeof *r)) ||
+		    !(args = sql_alloc(c, s->n_target_list * sizeof *args)))
+			return NULL;
+		pg_query__row_expr__init(r);
+		for (size_t i = 0; i < s->n_target_list; i++)
+			args[i] = s->target_list[i]->res_target->val;
+		r->args = args;
+		r->n_args = s->n_target_list;
+		r->row_format = PG_QUERY__COERCION_FORM__COERCE_EXPLICIT_CALL;
+		r->location = sl->location;
+		row->row_expr = r;
+	}
+	if (!(e = sql_pt_op(c, sublink_op(sl), sl->testexpr, row, sl->location)))
+		return NULL;
+	return sql_analyze_expr(c, e);
+}
+
 sql_expr *sql_analyze_sublink(sql_ctx *c, PgQuery__SubLink *sl)
 {
 	sql_sub_kind kind = SQL_SUB_SCALAR;
 	sql_query *q;
 	sql_setop *so;
+	sql_expr *in;
 	int all, k;
 	if (!c->subq_ok)
 		return sql_unsupported(c, "subqueries in this statement", sl->location), NULL;
+	if ((in = fromless_inline(c, sl)) || mur_error_is_set(c->err))
+		return in;
 	if (sublink_kind(c, sl, &kind, &all) || mur_error_is_set(c->err))
 		return NULL;
 	if (sl->testexpr && sl->testexpr->node_case == PG_QUERY__NODE__NODE_ROW_EXPR &&

@@ -58,10 +58,21 @@ PgQuery__Node *sql_pt_string(sql_ctx *c, const char *s);
 PgQuery__Node *sql_pt_op(sql_ctx *c, const char *op, PgQuery__Node *l, PgQuery__Node *r, int loc);
 PgQuery__Node *sql_pt_bool(sql_ctx *c, int and, PgQuery__Node *l, PgQuery__Node *r);
 PgQuery__Node *sql_pt_colref(sql_ctx *c, const char *tbl, PgQuery__Node *col);
+/* concat(x, ',', y) */
+PgQuery__Node *sql_pt_concat3(sql_ctx *c, PgQuery__Node *x, PgQuery__Node *y);
+/* Is m a call of a volatile function (random, nextval, clock_timestamp ...)?
+ * (an sql_tree_any predicate: a copy of an expression holding one would
+ * draw a value of its own) */
+int sql_pt_volatile_call(const ProtobufCMessage *m, const void *arg);
 /* A copy of tree n, each column reference node given to fn, which answers
  * it (shared), a replacement, or NULL to fail the copy (NULL then). */
 typedef PgQuery__Node *(*sql_pt_colref_fn)(void *arg, PgQuery__Node *n);
 PgQuery__Node *sql_pt_map(sql_ctx *c, PgQuery__Node *n, sql_pt_colref_fn fn, void *arg);
+/* The same, each function call node first given to call_fn, which answers
+ * it (then copied with its arguments mapped), a replacement (not looked
+ * into), or NULL to fail the copy. */
+PgQuery__Node *sql_pt_map_calls(sql_ctx *c, PgQuery__Node *n, sql_pt_colref_fn fn,
+				sql_pt_colref_fn call_fn, void *arg);
 /* analyze_semijoin.c: does FROM item n give column col (of table tbl
  * when tbl)?  1 yes, 0 no, -1 when it holds something else than tables
  * (a subquery, a WITH query): undecided. */
@@ -86,6 +97,11 @@ PgQuery__SelectStmt *sql_lateral_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
 /* analyze_lateral_topn.c: s with its one LATERAL subquery with ORDER BY /
  * LIMIT, aggregates, or in LEFT JOIN LATERAL joined by its keys (a copy). */
 PgQuery__SelectStmt *sql_lateral_topn_rewrite(sql_ctx *c, PgQuery__SelectStmt *s);
+/* analyze_lateral_keyed.c: s with the LATERAL subquery rs (FROM item at,
+ * or join's right side) given a copy of the one outer table it reads, tied
+ * by that table's key (a copy of s), or NULL when not sure. */
+PgQuery__SelectStmt *sql_lateral_keyed(sql_ctx *c, PgQuery__SelectStmt *s, int at,
+				       PgQuery__JoinExpr *join, PgQuery__RangeSubselect *rs);
 
 /* analyze_semifrom.c: s with each FROM table that only filters the others
  * through its primary key turned into an IN subquery (a copy), or s. */

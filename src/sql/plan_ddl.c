@@ -583,15 +583,23 @@ static int key_error(sql_ctx *c, const cat_table *t, const key_def *k, const cha
 	for (int i = 0; i < k->ncols && n < sizeof cols - 70; i++)
 		n += (size_t)snprintf(cols + n, sizeof cols - n, "%s%s", i ? ", " : "",
 				      t->cols[k->cols[i]].name);
-	sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, k->loc,
-		"murphy cannot enforce %s (%s) on \"%s\": it does not contain the distribution "
-		"column \"%s\"",
-		what, cols, t->name, t->cols[t->dist_col].name);
+	if (t->cols[t->dist_col].hidden) /* no key: spread by the hidden row id */
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, k->loc,
+			"murphy cannot enforce %s (%s) on \"%s\": the table has no distribution "
+			"column (its rows are spread over the shards by a hidden row id)",
+			what, cols, t->name);
+	else
+		sql_err(c, SQLSTATE_FEATURE_NOT_SUPPORTED, k->loc,
+			"murphy cannot enforce %s (%s) on \"%s\": it does not contain the "
+			"distribution column \"%s\"",
+			what, cols, t->name, t->cols[t->dist_col].name);
 	mur_error_detail(c->err, "murphy enforces uniqueness inside each shard, so a unique key "
 				 "must include the column rows are distributed by.");
 	if (t->cols[t->dist_col].hidden)
 		mur_error_hint(c->err,
-			       "Distribute the table by a key column: PARTITION BY HASH (%s).",
+			       "Create the table distributed by a key column: PARTITION BY HASH "
+			       "(%s), or as a reference table: WITH (distribution = "
+			       "'reference').",
 			       t->cols[k->cols[0]].name);
 	else
 		mur_error_hint(c->err,
