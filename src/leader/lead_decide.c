@@ -46,7 +46,8 @@
  * Fault points (tests, --allow-faults): MURPHY_FAULT_POINT=
  * txn_decision_group_unwritten | txn_decision_group_written exit (137)
  * when a group of at least two decisions is about to be written / is
- * durable in the log, before any of their markers (and rows).
+ * durable in the log (a group of outcome rows: written), before any of
+ * their markers (and rows).
  * txn_outcome_unsynced exits (137) when `sync` fires with outcome rows
  * written and not synced (their COMMITs answered: a leader killed -9
  * before the sync); txn_outcome_lost first zeroes those slots and deletes
@@ -250,8 +251,8 @@ static void write_group(lead_decider *d)
 	group_fault(d, "txn_decision_group_unwritten"); /* none durable, no marker */
 	d->rc = outcomes_only ? cat_outcomes_put(d->w, d->rows, d->nrows, &d->err)
 			      : cat_decisions_put(d->w, d->rows, d->nrows, &d->err);
-	if (d->rc == MUR_OK && !outcomes_only)
-		group_fault(d, "txn_decision_group_written"); /* all durable, no marker */
+	if (d->rc == MUR_OK) /* all durable (outcome rows: written), no marker */
+		group_fault(d, "txn_decision_group_written");
 	if (!cat_decisions_unsynced(d->w))
 		uv_timer_stop(&d->sync); /* a durable group covered them */
 	else if (!uv_is_active((uv_handle_t *)&d->sync))
