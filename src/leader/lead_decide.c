@@ -13,7 +13,8 @@
  *   on_check (same turn)
  *       up to LEAD_DECIDE_GROUP_MAX queued decisions form a group:
  *       cat_decisions_put — one durable write (RWF_DSYNC) of the decision
- *       log for all of them (catalog_decision.c) — then each decision's
+ *       log for all of them (catalog_decision.c), or for a group of outcome
+ *       rows only cat_outcomes_put (a write; `sync` later) — then each decision's
  *       done(arg, rc): the commit sends its markers (or, rc != MUR_OK,
  *       none of the group is durable and it is undone).  The rows reach
  *       txn_outcomes at the table's next read (cat_decisions_flush)
