@@ -26,8 +26,9 @@
  *
  * Outcome rows (cat_decision.outcome_only: a parallel commit's, decided by
  * its staging markers; nothing waits for them) are not synced per group: a
- * group of outcome rows only is written (cat_outcomes_put: a pwrite, in the
- * page cache before the turn's frames — the COMMIT's answer — leave) and
+ * group of outcome rows only is written (cat_outcomes_put: a pwrite into
+ * the page cache, right after the turn's frames — the COMMIT's answer —
+ * left, as a durable group's write was) and
  * made durable by the next durable group (it covers them) or by `sync`, a
  * timer LEAD_OUTCOME_SYNC_MS after the first unsynced row: one fdatasync
  * for every row of that window instead of one per TPC-B transaction.  A
