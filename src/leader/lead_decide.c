@@ -13,8 +13,8 @@
  *   on_check (same turn)
  *       up to LEAD_DECIDE_GROUP_MAX queued decisions form a group:
  *       cat_decisions_put — one durable write (RWF_DSYNC) of the decision
- *       log for all of them (catalog_decision.c), or for a group of outcome
- *       rows only cat_outcomes_put (a write; `sync` later) — then each decision's
+ *       log for all of them (catalog_decision.c; outcome rows, written by
+ *       lead_decide already, are not written again) — then each decision's
  *       done(arg, rc): the commit sends its markers (or, rc != MUR_OK,
  *       none of the group is durable and it is undone).  The rows reach
  *       txn_outcomes at the table's next read (cat_decisions_flush)
@@ -25,19 +25,19 @@
  * (recovery, murphy.transaction_outcomes, the trim) sees it.
  *
  * Outcome rows (cat_decision.outcome_only: a parallel commit's, decided by
- * its staging markers; nothing waits for them) are not synced per group: a
- * group of outcome rows only is written (cat_outcomes_put: a pwrite into
- * the page cache, right after the turn's frames — the COMMIT's answer —
- * left, as a durable group's write was) and
+ * its staging markers; nothing waits for them) are not synced per group:
+ * lead_decide writes each at once (cat_outcomes_put: a pwrite into the page
+ * cache, before the caller answers the COMMIT — record_outcome comes
+ * before decided_go in repl_lock.c) and the group only calls its done; it is
  * made durable by the next durable group (it covers them) or by `sync`, a
  * timer LEAD_OUTCOME_SYNC_MS after the first unsynced row: one fdatasync
  * for every row of that window instead of one per TPC-B transaction.  A
  * leader *process* killed meanwhile keeps them (cat_open replays the page
  * cache's slots); a *machine* crash loses them, and a restart then finds a
  * parallel commit from its staging markers while a copy holds it open
- * (docs/transactions.md, "A parallel commit's outcome row: its crash
- * window", says what is decided in each case and why nothing committed is
- * undone).
+ * (docs/transactions.md, "A parallel commit's outcome row: written,
+ * synced later", says what is decided in each case and why nothing
+ * committed is undone).
  *
  * Why on the loop and not on a pool thread (tried first): on this 2-core
  * machine the thread's wake-up and the loop's after-work callback cost more
@@ -48,8 +48,8 @@
  * Fault points (tests, --allow-faults): MURPHY_FAULT_POINT=
  * txn_decision_group_unwritten | txn_decision_group_written exit (137)
  * when a group of at least two decisions is about to be written / is
- * durable in the log (a group of outcome rows: written), before any of
- * their markers (and rows).
+ * durable in the log, before any of their markers (and rows); a group's
+ * outcome rows are written already at both.
  * txn_outcome_unsynced exits (137) when `sync` fires with outcome rows
  * written and not synced (their COMMITs answered: a leader killed -9
  * before the sync); txn_outcome_lost first zeroes those slots and deletes
@@ -90,6 +90,9 @@ typedef struct lead_decision {
 	cat_decision d;
 	repl_decided_cb done;
 	void *arg;
+	int written; /* an outcome row, written by lead_decide: rc, err */
+	int rc;
+	mur_error err;
 	struct lead_decision *next;
 } lead_decision;
 
@@ -204,6 +207,18 @@ static void group_fault(const lead_decider *d, const char *name)
 	}
 }
 
+static void on_sync(uv_timer_t *h);
+
+/* `sync` armed while outcome rows are written and not synced (a durable
+ * group covers them: then it stops). */
+static void sync_arm(lead_decider *d)
+{
+	if (!cat_decisions_unsynced(d->w))
+		uv_timer_stop(&d->sync);
+	else if (!uv_is_active((uv_handle_t *)&d->sync))
+		uv_timer_start(&d->sync, on_sync, d->sync_ms, 0);
+}
+
 /* The outcome rows written since the last sync made durable (their
  * COMMITs were answered long ago: nothing waits). */
 static void on_sync(uv_timer_t *h)
@@ -233,7 +248,7 @@ static void take_group(lead_decider *d)
 		lead_decision *x = d->pending;
 		d->pending = x->next;
 		x->next = NULL;
-		d->rows[d->nrows++] = x->d;
+		d->nrows++;
 		*tail = x;
 		tail = &x->next;
 	}
@@ -247,23 +262,23 @@ static void write_group(lead_decider *d)
 {
 	lead_decision *g = d->group;
 	uint64_t t0 = mur_now_us();
-	int outcomes_only = 1;
-	for (int i = 0; i < d->nrows && outcomes_only; i++)
-		outcomes_only = d->rows[i].outcome_only;
+	int n = 0; /* the group's rows not written yet: recorded decisions */
+	for (lead_decision *x = g; x; x = x->next)
+		if (!x->written)
+			d->rows[n++] = x->d;
 	group_fault(d, "txn_decision_group_unwritten"); /* none durable, no marker */
-	d->rc = outcomes_only ? cat_outcomes_put(d->w, d->rows, d->nrows, &d->err)
-			      : cat_decisions_put(d->w, d->rows, d->nrows, &d->err);
+	d->rc = n ? cat_decisions_put(d->w, d->rows, n, &d->err) : MUR_OK;
 	if (d->rc == MUR_OK) /* all durable (outcome rows: written), no marker */
 		group_fault(d, "txn_decision_group_written");
-	if (!cat_decisions_unsynced(d->w))
-		uv_timer_stop(&d->sync); /* a durable group covered them */
-	else if (!uv_is_active((uv_handle_t *)&d->sync))
-		uv_timer_start(&d->sync, on_sync, d->sync_ms, 0);
+	sync_arm(d);
 	group_count(d, mur_now_us() - t0);
 	d->group = NULL;
 	while (g) { /* a callback may queue a new decision: it goes in the next group */
 		lead_decision *next = g->next;
-		g->done(g->arg, d->rc, &d->err);
+		if (g->written)
+			g->done(g->arg, g->rc, &g->err);
+		else
+			g->done(g->arg, d->rc, &d->err);
 		free(g);
 		g = next;
 	}
@@ -291,6 +306,11 @@ int lead_decide(void *ctx, const cat_decision *dec, repl_decided_cb done, void *
 	x->done = done;
 	x->arg = arg;
 	x->next = NULL;
+	x->written = dec->outcome_only;
+	if (x->written) { /* now: in the page cache before its COMMIT is answered */
+		x->rc = cat_outcomes_put(d->w, dec, 1, &x->err);
+		sync_arm(d);
+	}
 	*d->pending_tail = x;
 	d->pending_tail = &x->next;
 	uv_check_start(&d->check, on_check);
