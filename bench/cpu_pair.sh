@@ -5,11 +5,19 @@
 # machine load.  pgbench logs in with each cluster's password (DIR/c/password: SCRAM).  Prints, per binary and process, CPU ms per transaction of its own cluster:
 # user + system, then system alone; and the totals with tps.
 S=${3:-15}
+# PARALLEL_COMMITS=on|off: pgbench runs the built-in TPC-B script with `SET murphy.parallel_commits`
+# first (bench/bench_txn.py's TPCB_PARALLEL: one more round trip per transaction, both builds);
+# unset: the built-in script, the server's default.
+SCRIPT=()
+if [ -n "$PARALLEL_COMMITS" ]; then
+	SCRIPT=(-f $(mktemp /tmp/cpupair-script.XXXXXX))
+	/usr/bin/python3 -c "import sys; sys.path.insert(0, '$(dirname $0)'); import bench_txn; print(bench_txn.TPCB_PARALLEL % '$PARALLEL_COMMITS', end='')" > ${SCRIPT[1]}
+fi
 export PGSSLMODE=${PGSSLMODE:-disable} # as the PostgreSQL control: no TLS (bench/bench.py)
 declare -a B D P
 B[0]=$(readlink -f ${1:?binary A}); B[1]=$(readlink -f ${2:?binary B})
 cleanup(){ for i in 0 1; do [ -n "${D[$i]}" ] && { ${B[$i]} local stop --dir ${D[$i]}/c >/dev/null 2>&1; rm -rf ${D[$i]}; }; done; }
-trap cleanup EXIT
+trap 'cleanup; [ -n "${SCRIPT[1]}" ] && rm -f ${SCRIPT[1]}' EXIT
 for i in 0 1; do
 	D[$i]=$(mktemp -d /tmp/cpupair.XXXXXX)
 	for t in 1 2 3; do # a random port may be taken: try another
@@ -20,7 +28,7 @@ for i in 0 1; do
 done
 snap(){ for n in leader f1 f2 f3; do awk -v n=$n '{print n, $14, $15}' /proc/$(cat $1/c/$n/murphy.pid)/stat; done; }
 for i in 0 1; do snap ${D[$i]} > ${D[$i]}/before; done
-for i in 0 1; do PGPASSWORD=$(cat ${D[$i]}/c/password) pgbench -c 8 -j 2 -T $S -h 127.0.0.1 -p ${P[$i]} -U murphy murphy > ${D[$i]}/pgb 2>&1 & done
+for i in 0 1; do PGPASSWORD=$(cat ${D[$i]}/c/password) pgbench -c 8 -j 2 -T $S "${SCRIPT[@]}" -h 127.0.0.1 -p ${P[$i]} -U murphy murphy > ${D[$i]}/pgb 2>&1 & done
 wait
 for i in 0 1; do snap ${D[$i]} > ${D[$i]}/after; done
 for i in 0 1; do

@@ -478,6 +478,8 @@ int cat_txn_outcome_put(catalog *c, uint64_t txid, const char *outcome, const ch
 typedef struct cat_decision {
 	uint64_t txid;
 	int64_t decided_ms;
+	int outcome_only; /* a parallel commit's row, nothing waits for it: the
+			     decision writer may put it by cat_outcomes_put (not kept in the log) */
 	char participants[CAT_DECISION_PARTS_BYTES];
 } cat_decision;
 typedef struct cat_decision_writer cat_decision_writer;
@@ -492,6 +494,19 @@ void cat_decision_writer_close(cat_decision_writer *w);
  * table is next read through this catalog (cat_txn_outcome_get, _each,
  * _scan, _count, _delete flush them first).  Loop thread (the catalog's). */
 int cat_decisions_put(cat_decision_writer *w, const cat_decision *d, int n, mur_error *err);
+/* Outcome rows nothing waits for (a parallel commit's): d[0..n) written to
+ * the log without a sync — kept if the process dies (the page cache; cat_open
+ * replays them), durable at the next cat_decisions_put, cat_decisions_sync,
+ * wrap or close.  MUR_ERR: the log broke, d is not recorded (err). */
+int cat_outcomes_put(cat_decision_writer *w, const cat_decision *d, int n, mur_error *err);
+/* How many rows are written and not yet durable (cat_outcomes_put). */
+int cat_decisions_unsynced(const cat_decision_writer *w);
+/* Make them durable (one fdatasync; the turn's frames leave first).  A
+ * failure breaks the log, those rows go into SQLite synchronous=FULL. */
+int cat_decisions_sync(cat_decision_writer *w, mur_error *err);
+/* Tests (a fault point): what a machine crash leaves — the unsynced rows
+ * zeroed in the log and deleted from txn_outcomes. */
+void cat_decisions_drop_unsynced(cat_decision_writer *w);
 /* 1 and outcome filled when txid's outcome is recorded; 0 otherwise. */
 int cat_txn_outcome_get(catalog *c, uint64_t txid, char *outcome, size_t n);
 /* Call fn for the newest `max` recorded outcomes (murphy.transaction_outcomes);

@@ -20,6 +20,17 @@
  * table in catalog_store.c calls first (the trim reads it every tick), so
  * nobody reading through this catalog misses a durable decision.
  *
+ * Outcome rows (cat_outcomes_put: a parallel commit's row, which nothing
+ * waits for; docs/transactions.md, "A parallel commit's outcome row")
+ * are written to the next slots with a plain pwrite and no sync: in the
+ * page cache they survive a leader *process* that dies (cat_open replays
+ * them), and they are made durable by the next sync that comes anyway —
+ * the next durable group's write covers them (one RWF_DSYNC write from the
+ * first unsynced slot through its own), the wrap's FULL commit, the
+ * writer's periodic cat_decisions_sync (the leader's decision writer, a
+ * few tens of ms later), or its close.  Only a *machine* crash in between
+ * loses them: what the restart does then is in the doc.
+ *
  * The log, <catalog>-decisions: CAT_DLOG_SLOTS slots of CAT_DLOG_SLOT_BYTES,
  * zero-filled and synced when the writer opens it.  Slot (little-endian):
  *     u32 magic "MDL1" | u32 crc32 of bytes 8..SLOT_BYTES | u64 txid
@@ -31,8 +42,11 @@
  *
  * Invariants:
  *   1. A decision is durable once cat_decisions_put returned MUR_OK: in
- *      the log (slots 0..next-1 of this round, written durably), or in SQLite
+ *      the log (slots 0..synced-1 of this round, written durably), or in SQLite
  *      by a synchronous=FULL commit (the round's wrap, a broken log).
+ *      An outcome row (cat_outcomes_put) is in slots synced..next-1
+ *      until then: written, not synced; never zeroed while only there (a
+ *      broken log puts those rows in SQLite, FULL, first).
  *   2. Every decision of a round is durable in SQLite before the round's
  *      slots are overwritten: the wrap (the group that does not fit)
  *      writes the round's rows and its own in one synchronous=FULL
@@ -89,6 +103,7 @@ struct cat_decision_writer {
 	sqlite3_stmt *put;
 	int fd;              /* the log; -1: none (memory-only) or broken */
 	int next;            /* the next free slot of this round */
+	int synced;          /* slots 0..synced-1 are durable; synced..next-1 only written */
 	unsigned char *log;  /* the log's image: slots 0..next-1 are this round's */
 	cat_decision *round; /* the round's decisions (the wrap writes them) */
 	int shown;           /* round[0..shown) are in txn_outcomes; the rest only in the log */
@@ -326,8 +341,11 @@ void cat_decision_writer_close(cat_decision_writer *w)
 		return;
 	if (w->cat && w->cat->dwriter == w)
 		w->cat->dwriter = NULL; /* rows not flushed are in the log: replayed at open */
-	if (w->fd >= 0)
+	if (w->fd >= 0) {
+		if (w->synced < w->next)
+			(void)fdatasync(w->fd); /* outcome rows written, not synced: now */
 		close(w->fd);
+	}
 	sqlite3_finalize(w->put);
 	free(w->round);
 	free(w->log);
@@ -349,26 +367,49 @@ static int pwrite_durable(int fd, const unsigned char *buf, size_t len, off_t of
 	return pwrite(fd, buf, len, off) == (ssize_t)len && fdatasync(fd) == 0 ? 0 : -1;
 }
 
-/* Write slots from..to of the image, durable (pwrite_durable).  A failure
- * breaks the log: the slots are zeroed (best effort: none of them may be
- * read back as decided) and the fd closed. */
-static int log_write(cat_decision_writer *w, int from, int to, mur_error *err)
+/* The log broken (a write or a sync failed: an fsync error cannot be
+ * retried safely): the outcome rows of slots synced..next-1, written but
+ * maybe not durable, go into SQLite by a synchronous=FULL commit (they are
+ * committed transactions), the fd is closed, and later groups commit FULL
+ * in SQLite.  MUR_ERR with err naming e. */
+static int log_break(cat_decision_writer *w, int e, mur_error *err)
 {
-	size_t off = (size_t)from * CAT_DLOG_SLOT_BYTES,
-	       len = (size_t)(to - from) * CAT_DLOG_SLOT_BYTES;
-	int e;
-	if (pwrite_durable(w->fd, w->log + off, len, (off_t)off) == 0)
-		return MUR_OK;
-	e = errno;
-	memset(w->log + off, 0, len);
-	if (pwrite(w->fd, w->log + off, len, (off_t)off) == (ssize_t)len)
-		(void)fdatasync(w->fd);
+	mur_error why;
 	close(w->fd);
 	w->fd = -1;
+	if (w->synced < w->next && (set_full(w, 1, &why) != MUR_OK ||
+				    put_rows(w->db, w->put, w->round + w->synced,
+					     w->next - w->synced, NULL, 0, &why) != MUR_OK))
+		MLOG(ERROR, "catalog", "%d committed outcome rows may not be durable: %s",
+		     w->next - w->synced, why.message);
+	w->synced = w->next;
 	return mur_error_set(err, SQLSTATE_IO_ERROR,
 			     "the decision log failed (%s): decisions are recorded in the catalog "
 			     "from now on",
 			     strerror(e));
+}
+
+/* Slots fresh..to of the image written after synced..fresh-1 (outcome
+ * rows written before, rewritten as they are), durable when MUR_OK
+ * (pwrite_durable), or, when !durable, written only.  A failure breaks
+ * the log: the fresh slots are zeroed (best effort: none of them may be
+ * read back as decided), the earlier ones go into SQLite (log_break). */
+static int log_write(cat_decision_writer *w, int fresh, int to, int durable, mur_error *err)
+{
+	int from = durable ? w->synced : fresh;
+	size_t off = (size_t)from * CAT_DLOG_SLOT_BYTES,
+	       len = (size_t)(to - from) * CAT_DLOG_SLOT_BYTES;
+	size_t foff = (size_t)fresh * CAT_DLOG_SLOT_BYTES,
+	       flen = (size_t)(to - fresh) * CAT_DLOG_SLOT_BYTES;
+	int e;
+	if (durable ? pwrite_durable(w->fd, w->log + off, len, (off_t)off) == 0
+		    : pwrite(w->fd, w->log + off, len, (off_t)off) == (ssize_t)len)
+		return MUR_OK;
+	e = errno ? errno : EIO;
+	memset(w->log + foff, 0, flen);
+	if (pwrite(w->fd, w->log + foff, flen, (off_t)foff) == (ssize_t)flen)
+		(void)fdatasync(w->fd);
+	return log_break(w, e, err);
 }
 
 /* The wrap (invariant 2): this round's decisions and d[0..n) durable in
@@ -383,18 +424,23 @@ static int log_wrap(cat_decision_writer *w, const cat_decision *d, int n, mur_er
 	    put_rows(w->db, w->put, w->round + w->shown, w->next - w->shown, d, n, err) != MUR_OK)
 		return MUR_ERR;
 	w->next = 0;
+	w->synced = 0;
 	w->shown = 0;
 	return MUR_OK;
 }
 
-int cat_decisions_put(cat_decision_writer *w, const cat_decision *d, int n, mur_error *err)
+/* Put d[0..n): durable (a recorded decision: the slots written before it
+ * made durable with it) or only written (outcome rows). */
+static int decisions_put(cat_decision_writer *w, const cat_decision *d, int n, int durable,
+			 mur_error *err)
 {
 	if (!w->db)
 		return MUR_OK;
 	/* The loop thread is about to block in a write and an fsync (1-3 ms
 	 * on a loaded disk): the frames its turn gathered (other sessions'
-	 * answers, APPLYs) leave first, as before any catalog write. */
-	if (w->cat && w->cat->write_hook)
+	 * answers, APPLYs) leave first, as before any catalog write.  A plain
+	 * write does not block: they leave after it, at the turn's end. */
+	if ((durable || w->fd < 0 || w->next + n > CAT_DLOG_SLOTS) && w->cat && w->cat->write_hook)
 		w->cat->write_hook(w->cat->write_hook_arg);
 	if (w->fd < 0) /* broken log: each group durable in SQLite itself */
 		return set_full(w, 1, err) == MUR_OK ? put_rows(w->db, w->put, d, n, NULL, 0, err)
@@ -405,10 +451,62 @@ int cat_decisions_put(cat_decision_writer *w, const cat_decision *d, int n, mur_
 		slot_fill(w->log + (size_t)(w->next + i) * CAT_DLOG_SLOT_BYTES, &d[i]);
 		w->round[w->next + i] = d[i];
 	}
-	if (log_write(w, w->next, w->next + n, err) != MUR_OK)
+	if (log_write(w, w->next, w->next + n, durable, err) != MUR_OK)
 		return MUR_ERR;
-	w->next += n; /* durable (1); in txn_outcomes at the next cat_decisions_flush */
+	w->next += n; /* written (durable: 1); in txn_outcomes at the next cat_decisions_flush */
+	if (durable)
+		w->synced = w->next;
 	return MUR_OK;
+}
+
+int cat_decisions_put(cat_decision_writer *w, const cat_decision *d, int n, mur_error *err)
+{
+	return decisions_put(w, d, n, 1, err);
+}
+
+int cat_outcomes_put(cat_decision_writer *w, const cat_decision *d, int n, mur_error *err)
+{
+	return decisions_put(w, d, n, 0, err);
+}
+
+int cat_decisions_unsynced(const cat_decision_writer *w)
+{
+	return w->db && w->fd >= 0 ? w->next - w->synced : 0;
+}
+
+int cat_decisions_sync(cat_decision_writer *w, mur_error *err)
+{
+	if (!cat_decisions_unsynced(w))
+		return MUR_OK;
+	if (w->cat && w->cat->write_hook) /* the loop blocks in the sync: frames first */
+		w->cat->write_hook(w->cat->write_hook_arg);
+	if (fdatasync(w->fd) != 0)
+		return log_break(w, errno, err);
+	w->synced = w->next;
+	return MUR_OK;
+}
+
+void cat_decisions_drop_unsynced(cat_decision_writer *w)
+{
+	size_t off, len;
+	if (!cat_decisions_unsynced(w))
+		return;
+	off = (size_t)w->synced * CAT_DLOG_SLOT_BYTES;
+	len = (size_t)(w->next - w->synced) * CAT_DLOG_SLOT_BYTES;
+	memset(w->log + off, 0, len);
+	if (pwrite(w->fd, w->log + off, len, (off_t)off) == (ssize_t)len)
+		(void)fdatasync(w->fd);
+	uint64_t ids[CAT_DLOG_SLOTS];
+	int n = 0;
+	mur_error ignored;
+	for (int i = w->synced; i < w->next; i++)
+		ids[n++] = w->round[i].txid;
+	w->next = w->synced;
+	if (w->shown > w->next)
+		w->shown = w->next;
+	/* a synchronous=NORMAL commit that put them in txn_outcomes is lost too */
+	if (w->cat)
+		(void)cat_txn_outcomes_delete(w->cat, ids, n, &ignored);
 }
 
 void cat_decisions_flush(catalog *c)

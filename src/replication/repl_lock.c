@@ -732,7 +732,7 @@ static void record_outcome(repl_ctx *c, const repl_txn *tx)
 		return;
 	}
 	row->c = c;
-	row->d = (cat_decision){.txid = tx->id, .decided_ms = mur_wall_ms()};
+	row->d = (cat_decision){.txid = tx->id, .decided_ms = mur_wall_ms(), .outcome_only = 1};
 	decision_parts(c, tx, row->d.participants, sizeof row->d.participants);
 	mur_error_set(&why, SQLSTATE_INTERNAL_ERROR, "no decision log");
 	if (!c->decide) {

@@ -5,7 +5,10 @@
  * lost (a synchronous=NORMAL commit rolled back by a power loss, simulated
  * by deleting the row) comes back from the log when the catalog opens
  * again; more decisions than the log holds wrap (the round is made durable
- * in the catalog) and every one of them stays; a torn slot is ignored.
+ * in the catalog) and every one of them stays; a torn slot is ignored;
+ * outcome rows written without a sync (cat_outcomes_put) come back after
+ * the process dies (a child that _exits), are made durable by the next
+ * durable group, and are what a machine crash can lose until then.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* More than the log's slots (1024): the put wraps at least once. */
@@ -168,6 +172,67 @@ static void test_a_torn_slot_is_ignored(void **state)
 	cat_close(c);
 }
 
+/* A child writes outcome rows (no sync) and dies without closing
+ * anything, as a leader killed -9: the parent's cat_open replays them. */
+static void test_unsynced_outcome_rows_survive_a_killed_process(void **state)
+{
+	mur_error err;
+	catalog *c;
+	pid_t pid;
+	int status;
+	(void)state;
+	if ((pid = fork()) == 0) {
+		cat_decision g[2] = {decision(601), decision(602)};
+		catalog *cc = cat_open(path, &err);
+		cat_decision_writer *w = cc ? cat_decision_writer_open(cc, &err) : NULL;
+		int ok = w && cat_outcomes_put(w, g, 2, &err) == 0 &&
+			 cat_decisions_unsynced(w) == 2;
+		_exit(ok ? 0 : 1);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_false(in_file(601)); /* only in the log */
+	assert_non_null(c = cat_open(path, &err));
+	assert_true(decided(c, 601));
+	assert_true(decided(c, 602));
+	cat_close(c);
+}
+
+/* Outcome rows are durable once a durable group follows them (or a sync):
+ * what drop_unsynced (a machine crash) loses is only what came after. */
+static void test_a_durable_group_covers_the_outcome_rows_before_it(void **state)
+{
+	mur_error err;
+	catalog *c = cat_open(path, &err);
+	cat_decision_writer *w;
+	cat_decision o[2] = {decision(701), decision(702)}, g = decision(703),
+		     late[2] = {decision(704), decision(705)};
+	(void)state;
+	assert_non_null(c);
+	assert_non_null(w = cat_decision_writer_open(c, &err));
+	assert_int_equal(cat_outcomes_put(w, o, 2, &err), 0);
+	assert_int_equal(cat_decisions_unsynced(w), 2);
+	assert_true(decided(c, 701)); /* visible at once to the catalog's readers */
+	assert_int_equal(cat_decisions_put(w, &g, 1, &err), 0);
+	assert_int_equal(cat_decisions_unsynced(w), 0);
+	assert_int_equal(cat_outcomes_put(w, late, 1, &err), 0);
+	assert_int_equal(cat_decisions_sync(w, &err), 0);
+	assert_int_equal(cat_decisions_unsynced(w), 0);
+	assert_int_equal(cat_outcomes_put(w, late + 1, 1, &err), 0);
+	assert_true(decided(c, 705));
+	cat_decisions_drop_unsynced(w); /* a machine crash now */
+	assert_false(decided(c, 705));
+	assert_int_equal(cat_decisions_unsynced(w), 0);
+	cat_decision_writer_close(w); /* nothing left to sync */
+	cat_close(c);
+	assert_non_null(c = cat_open(path, &err));
+	for (uint64_t t = 701; t <= 704; t++)
+		assert_true(decided(c, t));
+	assert_false(decided(c, 705));
+	cat_close(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +241,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_more_than_the_log_holds_wraps_and_keeps_all,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_a_torn_slot_is_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsynced_outcome_rows_survive_a_killed_process,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_a_durable_group_covers_the_outcome_rows_before_it, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
