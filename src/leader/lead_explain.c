@@ -257,10 +257,16 @@ static void explain_select(lead_run *r, const plan *p)
 		line(r->res, "  Window functions: %s", ps->window_desc);
 	if (ps->final_sql)
 		line(r->res, "  Leader final: %s", ps->final_sql);
-	line(r->res, "  Cursor: %s", /* DECLARE, Execute with max rows (lead_stream.c) */
-	     !lead_stream_wanted(p) ? "the result is computed whole first"
-	     : ps->batch_nsort      ? "streams: sorted batches per shard, merged on the leader"
-				    : "streams: batches per shard in key order");
+	if (!lead_stream_wanted(p)) /* DECLARE, Execute with max rows (lead_stream.c) */
+		line(r->res, "  Cursor: the result is computed whole first%s%s",
+		     ps->batch_why ? ": " : "", ps->batch_why ? ps->batch_why : "");
+	else if (ps->batch_whole)
+		line(r->res, "  Cursor: streams: the query per shard in batches by %s%s",
+		     ps->batch_unique, ps->batch_nsort ? ", merged on the leader" : "");
+	else
+		line(r->res, "  Cursor: %s",
+		     ps->batch_nsort ? "streams: sorted batches per shard, merged on the leader"
+				     : "streams: batches per shard in key order");
 }
 
 static void explain_plan(lead_run *r, const plan *p);

@@ -244,7 +244,7 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 	t->sql = r->stream ? lead_stream_task_sql(r, shard) : ps->shard_sql;
 	t->nparams = (uint32_t)r->nparams;
 	t->params = r->params;
-	if (ps->has_partial_agg) {
+	if (ps->has_partial_agg && !(r->stream && ps->batch_whole)) {
 		t->has_agg = 1;
 		t->agg = ps->partial_agg;
 		if (!r->stream)
@@ -421,7 +421,7 @@ void lead_select_start(lead_run *r)
 		}
 	mur_buf_free(&key_scratch);
 	read_unreserve(r);
-	if (!r->failed && lead_shuffle_chosen(r, ps, n)) {
+	if (!r->failed && !r->stream && lead_shuffle_chosen(r, ps, n)) {
 		lead_shuffle_start(r, shards, n);
 		return;
 	}
@@ -488,7 +488,7 @@ static int merge_rows(lead_run *r, mur_error *err)
 	for (int i = 0; i < r->ntasks; i++)
 		if (r->tasks[i].res.ncols && !r->tasks[i].stats_only)
 			ncols = r->tasks[i].res.ncols;
-	if (ps->has_final_agg) {
+	if (ps->has_final_agg && !r->stream) { /* a stream's batches are whole */
 		exec_hashagg *h;
 		if (ncols == 0)
 			ncols = ps->final_agg.ngroup + ps->partial_agg.naggs;

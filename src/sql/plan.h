@@ -234,6 +234,16 @@ typedef struct plan_select {
 	int batch_first_notnull; /* the first sort column is NOT NULL: a range on it leads */
 	int64_t batch_limit, batch_offset; /* -1: none */
 	int batch_limit_param, batch_offset_param;
+	/* batch_head runs the whole query on each shard (a join, GROUP BY,
+	 * DISTINCT or window whose result is complete per shard:
+	 * sql/plan_batch_whole.c): partial_agg, the leader's merge and
+	 * final_sql do not apply to its batches.  Its keys are output
+	 * columns, each in batch_key_sql, compared one by one NULLs first
+	 * (a LEFT JOIN's key, a group's value may be NULL). */
+	int batch_whole;
+	const char *batch_key_sql[PLAN_BATCH_KEYS_MAX];
+	const char *batch_unique; /* for EXPLAIN: "the group values", ... */
+	const char *batch_why;    /* for EXPLAIN: why a portal gets the result whole */
 } plan_select;
 
 typedef struct plan_insert {
