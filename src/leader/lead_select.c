@@ -526,8 +526,9 @@ static int merge_rows(lead_run *r, mur_error *err)
 		r->nrows += sl->res.nrows;
 	}
 	if (!ncols) /* no shard said: its partials (groups colocated) or the outputs */
-		ncols = ps->has_partial_agg ? ps->partial_agg.ngroup + ps->partial_agg.naggs
-					    : (uint32_t)r->p->nout;
+		ncols = ps->has_partial_agg && !r->stream /* a stream's batch: the outputs */
+				? ps->partial_agg.ngroup + ps->partial_agg.naggs
+				: (uint32_t)r->p->nout;
 	r->ncols = ncols;
 	if (!mur_buf_ok(&r->rows))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory merging rows");
