@@ -387,9 +387,12 @@ void lead_select_start(lead_run *r)
 		return;
 	}
 	n = lead_prune(r, t0, &ps->prune, shards);
-	if (r->only_shard && n > 0) { /* COPY TO, a shard at a time (lead_copyto.c) */
+	if (r->only_shard && n > 0) {           /* COPY TO, a cursor: a shard at a time */
+		int pruned = r->stream != NULL; /* a cursor reads none the plan prunes */
+		for (int i = 0; i < n; i++)
+			pruned &= shards[i] != r->only_shard - 1;
 		shards[0] = r->only_shard - 1;
-		n = 1;
+		n = !pruned;
 	} else if (r->stream) { /* a sorted cursor's next batches (lead_stream.c) */
 		n = lead_stream_shards(r, shards, n);
 	}

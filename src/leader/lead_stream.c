@@ -119,11 +119,10 @@ static int values_copy(const mur_value *vals, int n, mur_value *out, mur_buf *bu
 int lead_stream_wanted(const plan *p)
 {
 	const plan_select *ps = &p->u.select;
-	return p->kind == PLAN_SELECT && !p->nsubs && ps->batch_head && !ps->router &&
-	       !ps->join_shuffle && !ps->locks_rows &&
-	       ps->tables[0]->kind == CAT_TABLE_DISTRIBUTED &&
+	return p->kind == PLAN_SELECT && !p->nsubs && ps->batch_head && !ps->join_shuffle &&
+	       !ps->locks_rows && ps->tables[0]->kind == CAT_TABLE_DISTRIBUTED &&
 	       (ps->batch_whole || /* the whole query per shard: sql/plan_batch_whole.c */
-		(ps->ntables == 1 && !ps->has_partial_agg && !ps->has_final_agg &&
+		(ps->ntables == 1 && !ps->router && !ps->has_partial_agg && !ps->has_final_agg &&
 		 (!ps->final_sql || ps->batch_nsort)));
 }
 

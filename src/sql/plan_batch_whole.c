@@ -88,8 +88,6 @@ static int stable(const sql_expr *x)
 static const char *whole_why(const sql_query *q, const plan_select *ps)
 {
 	int per_shard = 0;
-	if (ps->router)
-		return "a router query reads its one shard whole";
 	if (ps->join_shuffle)
 		return "a join not on the distribution columns is shuffled and joined whole";
 	if (ps->locks_rows || q->locks_rows)

@@ -129,6 +129,20 @@ def test_whole_query_sorted_cursor(tables, sql, params):
     assert len(check(tables, sql, params, ordered=True, fetches=(1, 333, 10000))) > 100
 
 
+@pytest.mark.parametrize("sql", [
+    "SELECT o.id, li.ln, li.qty FROM o JOIN li ON o.id = li.oid WHERE o.id = %s",
+    "SELECT oid, t, count(*) FROM li WHERE oid = %s GROUP BY oid, t ORDER BY count(*) DESC, t",
+    "SELECT o.id, nk.v, nk.w FROM o LEFT JOIN nk ON o.id = nk.oid WHERE o.id = %s",
+])
+def test_router_cursor_streams(tables, sql):
+    """A query pinned to one shard streams from that shard alone."""
+    assert cursor_line(tables, sql, (5,)).startswith("Cursor: streams: the query per shard")
+    n = 0
+    for key in list(range(0, 90, 7)) + [NO // 2 + 1, NO // 2 + 8, NO + 7]:
+        n += len(check(tables, sql, (key,), ordered="ORDER BY" in sql, fetches=(1, 2, 100)))
+    assert n > 10
+
+
 def test_sorted_ties_come_in_sort_order(tables):
     """ORDER BY a value with ties: the sort values' sequence is exact."""
     sql = "SELECT oid, count(*) FROM li GROUP BY oid ORDER BY count(*)"
@@ -146,7 +160,7 @@ def test_sorted_ties_come_in_sort_order(tables):
     ("SELECT oid, rank() OVER (PARTITION BY t ORDER BY qty) FROM li", "not partitioned"),
     ("SELECT DISTINCT ON (oid) oid, qty FROM li ORDER BY oid, qty", "DISTINCT ON"),
     ("SELECT o.id, li.ln FROM o JOIN li ON o.id = li.oid LIMIT 5", "LIMIT / OFFSET without"),
-    ("SELECT oid, count(*) FROM li WHERE oid = 7 GROUP BY oid", "router"),
+    ("SELECT oid, t, count(*) FROM li GROUP BY ROLLUP (oid, t)", "grouping sets"),
     ("SELECT id FROM o ORDER BY random()", "volatile"),
     ("SELECT id FROM o WHERE note IN (SELECT t FROM li WHERE qty > 98)", "subquery"),
 ])
