@@ -28,6 +28,13 @@
  * next batch (after its last sort values and key) is read alone, and the
  * merge goes on.  OFFSET is skipped and LIMIT counted here.  The leader
  * holds at most a batch per shard.
+ *
+ * A join, GROUP BY, DISTINCT or window complete per shard
+ * (plan_select.batch_whole: sql/plan_batch_whole.c) streams the same
+ * way: its batch runs the whole query on the shard, its key is a unique
+ * order of that shard's result; the plan's partial aggregate, leader
+ * merge and final SQL do not apply to its batches (lead_select.c), and a
+ * shard the plan prunes (a router query's others) reads nothing.
  */
 #include "leader/lead_int.h"
 

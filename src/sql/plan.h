@@ -212,7 +212,7 @@ typedef struct plan_select {
 	const char *join_ddl, *join_load, *join_post;
 	const char *join_key_desc; /* for EXPLAIN: "a"."x" = "b"."y" */
 	/* A plain scan of one table (no ORDER BY, LIMIT, DISTINCT, window,
-	 * locking clause) that a portal may read a batch at a time
+	 * locking clause; others: batch_whole below) that a portal may read a batch at a time
 	 * (sql/plan_batch.c, leader/lead_stream.c): batch_head is shard_sql
 	 * with the table's key columns appended to the output; the executor
 	 * adds the keyset condition, ORDER BY the key and LIMIT

@@ -39,9 +39,12 @@
  * would break the keyset), jsonb and array columns (collations the merge
  * does not reproduce) and DISTINCT keep the whole-result path.
  *
- * Anything else the leader computes whole: aggregates, joins, windows,
- * DISTINCT, unnest and locking clauses assemble the whole result as the
- * SELECT's is (EXPLAIN's merge line says so).
+ * Joins, aggregates, DISTINCT and windows whose result is complete per
+ * shard, and ORDER BY of expressions, stream through plan_batch_whole.c
+ * (the whole query per shard, in batches over a unique order of its
+ * result; the keys then compared one by one, NULLs first:
+ * emit_keys_after).  The rest the leader computes whole (EXPLAIN's
+ * Cursor line says why).
  */
 #include "sql/sqlInt.h"
 
