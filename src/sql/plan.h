@@ -242,6 +242,7 @@ typedef struct plan_select {
 	 * (a LEFT JOIN's key, a group's value may be NULL). */
 	int batch_whole;
 	const char *batch_key_sql[PLAN_BATCH_KEYS_MAX];
+	const char *batch_mark;   /* non-NULL: where in batch_head the keyset condition goes */
 	const char *batch_unique; /* for EXPLAIN: "the group values", ... */
 	const char *batch_why;    /* for EXPLAIN: why a portal gets the result whole */
 } plan_select;

@@ -245,44 +245,63 @@ static void emit_keys_after(mur_buf *out, const plan_select *ps, const mur_value
 	mur_buf_put_u8(out, ')');
 }
 
+/* "after the last (sort values,) key read" */
+static void emit_condition(mur_buf *out, const plan_select *ps, const mur_value *last)
+{
+	const mur_value *key = last + ps->batch_nsort;
+	if (ps->batch_nsort && ps->batch_first_notnull && last[0].kind != MV_NULL) {
+		/* redundant, but a range SQLite reads an index on s1 by */
+		mur_buf_printf(out, "%s %s ", ps->batch_sort_sql[0],
+			       ps->batch_sort[0].desc ? "<=" : ">=");
+		sql_emit_value(out, &last[0]);
+		mur_buf_printf(out, " AND ");
+	}
+	if (ps->batch_nsort)
+		mur_buf_put_u8(out, '(');
+	for (int i = 0; i < ps->batch_nsort; i++) {
+		emit_after(out, &ps->batch_sort[i], ps->batch_sort_sql[i], &last[i]);
+		mur_buf_printf(out, " OR (");
+		emit_equal(out, ps->batch_sort_sql[i], &last[i]);
+		mur_buf_printf(out, " AND (");
+	}
+	if (ps->batch_whole)
+		emit_keys_after(out, ps, key);
+	else {
+		mur_buf_printf(out, "(%s) > (", ps->batch_keys);
+		for (int i = 0; i < ps->batch_nkeys; i++) {
+			mur_buf_printf(out, i ? ", " : "");
+			sql_emit_value(out, &key[i]);
+		}
+		mur_buf_put_u8(out, ')');
+	}
+	for (int i = 0; i < ps->batch_nsort; i++)
+		mur_buf_printf(out, "))");
+	if (ps->batch_nsort)
+		mur_buf_put_u8(out, ')');
+}
+
 int sql_batch_sql(const plan_select *ps, const mur_value *last, uint32_t limit, mur_buf *out)
 {
-	const mur_value *key = last ? last + ps->batch_nsort : NULL;
+	const char *mark = NULL;
 	if (!ps->batch_head)
 		return MUR_ERR;
 	mur_buf_reset(out);
-	mur_buf_printf(out, "%s", ps->batch_head);
-	if (last) {
-		mur_buf_printf(out, ps->batch_where ? " AND " : " WHERE ");
-		if (ps->batch_nsort && ps->batch_first_notnull && last[0].kind != MV_NULL) {
-			/* redundant, but a range SQLite reads an index on s1 by */
-			mur_buf_printf(out, "%s %s ", ps->batch_sort_sql[0],
-				       ps->batch_sort[0].desc ? "<=" : ">=");
-			sql_emit_value(out, &last[0]);
-			mur_buf_printf(out, " AND ");
+	for (const char *m = ps->batch_mark ? strstr(ps->batch_head, ps->batch_mark) : NULL; m;
+	     m = strstr(m + 1, ps->batch_mark))
+		mark = m; /* the last: the query's own text comes before it */
+	if (mark) {       /* the condition in the query's place for it (plan_batch_whole.c) */
+		mur_buf_put(out, ps->batch_head, (size_t)(mark - ps->batch_head));
+		if (last)
+			emit_condition(out, ps, last);
+		else
+			mur_buf_put_u8(out, '1');
+		mur_buf_printf(out, "%s", mark + strlen(ps->batch_mark));
+	} else {
+		mur_buf_printf(out, "%s", ps->batch_head);
+		if (last) {
+			mur_buf_printf(out, ps->batch_where ? " AND " : " WHERE ");
+			emit_condition(out, ps, last);
 		}
-		if (ps->batch_nsort)
-			mur_buf_put_u8(out, '(');
-		for (int i = 0; i < ps->batch_nsort; i++) {
-			emit_after(out, &ps->batch_sort[i], ps->batch_sort_sql[i], &last[i]);
-			mur_buf_printf(out, " OR (");
-			emit_equal(out, ps->batch_sort_sql[i], &last[i]);
-			mur_buf_printf(out, " AND (");
-		}
-		if (ps->batch_whole)
-			emit_keys_after(out, ps, key);
-		else {
-			mur_buf_printf(out, "(%s) > (", ps->batch_keys);
-			for (int i = 0; i < ps->batch_nkeys; i++) {
-				mur_buf_printf(out, i ? ", " : "");
-				sql_emit_value(out, &key[i]);
-			}
-			mur_buf_put_u8(out, ')');
-		}
-		for (int i = 0; i < ps->batch_nsort; i++)
-			mur_buf_printf(out, "))");
-		if (ps->batch_nsort)
-			mur_buf_put_u8(out, ')');
 	}
 	mur_buf_printf(out, " ORDER BY %s LIMIT %u",
 		       ps->batch_nsort ? ps->batch_order : ps->batch_keys, limit);

@@ -26,15 +26,21 @@
  *     [WHERE <after the last (sort values,) keys read>]
  *     ORDER BY [<sort>,] <keys> LIMIT n
  *
+ * A GROUP BY's batch is the query itself, without the WITH: the
+ * condition goes into its HAVING (WHOLE_MARK, which sql_batch_sql
+ * replaces), the ORDER BY and LIMIT after it, so SQLite moves a
+ * condition on binary group values to WHERE and, when an index leads
+ * with the group values, reads the groups in its order and stops after n
+ * (through the WITH it computes every group left and sorts them).
+ *
  * The keys are compared one at a time, NULLs first (plan_batch.c's
  * emit_keys_after), not as a row value: a LEFT JOIN's key or a group's
- * value may be NULL.  SQLite pushes the condition into the query where
- * it may (a join's WHERE; a GROUP BY's HAVING, and on to its WHERE when
- * the groups compare binary), so a batch whose first key is indexed (the
+ * value may be NULL.  SQLite pushes the condition into the WITH where it
+ * may (a join's WHERE), so a batch whose first key is indexed (the
  * distribution column is usually the first PRIMARY KEY column) reads
- * from the last key on; otherwise each batch computes what is left of
- * its shard and keeps n rows (time, not memory: the leader holds a batch
- * per shard either way).  Why this rather than OFFSET or a follower-side
+ * from the last key on; otherwise, and for windows, each batch computes
+ * what is left of its shard and keeps n rows (time, not memory: the
+ * leader holds a batch per shard either way).  Why this rather than OFFSET or a follower-side
  * cursor: docs/decisions.md ("Cursors over joins, GROUP BY ...").
  *
  * Not streamed (the result computed whole first, EXPLAIN's Cursor line
@@ -51,6 +57,7 @@
 #include <string.h>
 
 #define WHOLE_CTE "_mb"
+#define WHOLE_MARK "/*murphy_keyset*/1" /* a GROUP BY's HAVING: plan_grouped */
 
 /* x is a distribution column of a hash or range table whose rows no outer
  * join makes up: its values, hence its groups, live in one shard. */
@@ -193,9 +200,8 @@ static int unique_keys(sql_ctx *c, const sql_query *q, sql_target *t, int *nt, i
 
 /* ps->batch_sort*, batch_limit/offset: the ORDER BY over w's columns
  * (sorts not in the select list appended to t first).  0: not streamed. */
-static int whole_sort(sql_ctx *c, const sql_query *q, plan_select *ps, sql_target *t, int *nt)
+static int whole_sort(const sql_query *q, plan_select *ps, sql_target *t, int *nt)
 {
-	mur_buf x;
 	if (!sql_batch_count_of(q->limit, &ps->batch_limit, &ps->batch_limit_param) ||
 	    !sql_batch_count_of(q->offset, &ps->batch_offset, &ps->batch_offset_param))
 		return 0;
@@ -213,12 +219,95 @@ static int whole_sort(sql_ctx *c, const sql_query *q, plan_select *ps, sql_targe
 						     : MUR_SORT_BINARY;
 		k->desc = (uint8_t)so->desc;
 		k->nulls_first = (uint8_t)so->nulls_first;
-		mur_buf_init(&x);
-		mur_buf_printf(&x, "(c%d)%s", col, sql_column_collate(so->e->type));
-		if (!(ps->batch_sort_sql[i] = sql_buf_finish(c, &x)))
-			return -1;
 	}
 	return 1;
+}
+
+/* "(x)<coll>" over w's tables */
+static const char *expr_sql(sql_ctx *c, const sql_query *w, const sql_expr *x, const char *coll)
+{
+	mur_buf b;
+	sql_emit e = {&b, w, 0};
+	mur_buf_init(&b);
+	mur_buf_put_u8(&b, '(');
+	sql_emit_expr(&e, x);
+	mur_buf_printf(&b, ")%s", coll);
+	return sql_buf_finish(c, &b);
+}
+
+/* A GROUP BY's batch: w itself, its HAVING ANDed with WHOLE_MARK (where
+ * sql_batch_sql puts the keyset condition), the keys and sort values as
+ * w's expressions: SQLite moves a condition on binary group values to
+ * WHERE and reads the groups in the order of an index that leads with
+ * them, stopping after n (through a WITH, it would compute every group
+ * left and sort them each batch). */
+static int plan_grouped(sql_ctx *c, const sql_query *q, plan_select *ps, sql_query *w,
+			const int *keys, const char **coll, int nk)
+{
+	sql_expr *mark = sql_expr_new(c, SE_RAW, MT_BOOL, -1), *and;
+	mur_buf b;
+	sql_emit e = {&b, w, 0};
+	if (!mark)
+		return MUR_ERR;
+	mark->op = WHOLE_MARK;
+	if (q->having) {
+		if (!(and = sql_expr_new(c, SE_BOOL, MT_BOOL, -1)) ||
+		    !(and->args = sql_alloc(c, 2 * sizeof *and->args)))
+			return MUR_ERR;
+		and->op = "AND";
+		and->nargs = 2;
+		and->args[0] = q->having;
+		and->args[1] = mark;
+		w->having = and;
+	} else
+		w->having = mark;
+	for (int i = 0; i < nk; i++)
+		if (!(ps->batch_key_sql[i] = expr_sql(c, w, w->targets[keys[i]].e, coll[i])))
+			return MUR_ERR;
+	for (int i = 0; i < q->nsort; i++)
+		if (!(ps->batch_sort_sql[i] = expr_sql(c, w, q->sorts[i].e,
+						       sql_column_collate(q->sorts[i].e->type))))
+			return MUR_ERR;
+	mur_buf_init(&b);
+	sql_emit_select(&e);
+	if (!(ps->batch_head = sql_buf_finish(c, &b)))
+		return MUR_ERR;
+	ps->batch_mark = WHOLE_MARK;
+	return MUR_OK;
+}
+
+/* WITH _mb(c0, ...) AS (<w>) SELECT <outputs, sort values>, <keys> FROM _mb */
+static int plan_wrapped(sql_ctx *c, const sql_query *q, plan_select *ps, const sql_query *w,
+			int nout, const int *keys, const char **coll, int nk)
+{
+	mur_buf b;
+	sql_emit e = {&b, w, 0};
+	for (int i = 0; i < nk; i++) {
+		mur_buf_init(&b);
+		mur_buf_printf(&b, "c%d%s", keys[i], coll[i]);
+		if (!(ps->batch_key_sql[i] = sql_buf_finish(c, &b)))
+			return MUR_ERR;
+	}
+	for (int i = 0; i < q->nsort; i++) {
+		mur_buf_init(&b);
+		mur_buf_printf(&b, "(c%u)%s", ps->batch_sort[i].col,
+			       sql_column_collate(q->sorts[i].e->type));
+		if (!(ps->batch_sort_sql[i] = sql_buf_finish(c, &b)))
+			return MUR_ERR;
+	}
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "WITH " WHOLE_CTE "(");
+	for (int i = 0; i < w->ntarget; i++)
+		mur_buf_printf(&b, "%sc%d", i ? ", " : "", i);
+	mur_buf_printf(&b, ") AS (");
+	sql_emit_select(&e);
+	mur_buf_printf(&b, ") SELECT ");
+	for (int i = 0; i < nout; i++)
+		mur_buf_printf(&b, "c%d, ", i);
+	for (int i = 0; i < nk; i++)
+		mur_buf_printf(&b, "%sc%d", i ? ", " : "", keys[i]);
+	mur_buf_printf(&b, " FROM " WHOLE_CTE);
+	return (ps->batch_head = sql_buf_finish(c, &b)) ? MUR_OK : MUR_ERR;
 }
 
 int sql_plan_batch_whole(sql_ctx *c, const sql_query *q, plan *p)
@@ -228,8 +317,7 @@ int sql_plan_batch_whole(sql_ctx *c, const sql_query *q, plan *p)
 	const char *coll[PLAN_BATCH_KEYS_MAX];
 	sql_query *w;
 	sql_target *t;
-	mur_buf b, order;
-	sql_emit e;
+	mur_buf order;
 	if (p->nsubs)
 		ps->batch_why = "a subquery runs first and its rows are the statement's";
 	if (p->nsubs || ps->batch_head)
@@ -242,9 +330,7 @@ int sql_plan_batch_whole(sql_ctx *c, const sql_query *q, plan *p)
 	*w = *q;
 	memcpy(t, q->targets, sizeof *t * (size_t)q->ntarget);
 	nt = q->ntarget;
-	rc = q->nsort ? whole_sort(c, q, ps, t, &nt) : 1;
-	if (rc < 0)
-		return MUR_ERR;
+	rc = q->nsort ? whole_sort(q, ps, t, &nt) : 1;
 	nout = nt;
 	if (rc == 0 || (nk = unique_keys(c, q, t, &nt, keys, coll)) == 0) {
 		ps->batch_limit = ps->batch_offset = -1;
@@ -257,31 +343,13 @@ int sql_plan_batch_whole(sql_ctx *c, const sql_query *q, plan *p)
 	w->ntarget = nt;
 	w->nsort = 0;
 	w->limit = w->offset = NULL;
-	for (int i = 0; i < nk; i++) {
-		mur_buf_init(&b);
-		mur_buf_printf(&b, "c%d%s", keys[i], coll[i]);
-		if (!(ps->batch_key_sql[i] = sql_buf_finish(c, &b)))
-			return MUR_ERR;
-	}
-	/* WITH _mb(c0, ...) AS (<w>) SELECT <outputs, sort values>, <keys> FROM _mb */
-	mur_buf_init(&b);
-	mur_buf_printf(&b, "WITH " WHOLE_CTE "(");
-	for (int i = 0; i < nt; i++)
-		mur_buf_printf(&b, "%sc%d", i ? ", " : "", i);
-	mur_buf_printf(&b, ") AS (");
-	e = (sql_emit){&b, w, 0};
-	sql_emit_select(&e);
-	mur_buf_printf(&b, ") SELECT ");
-	for (int i = 0; i < nout; i++)
-		mur_buf_printf(&b, "c%d, ", i);
+	if ((q->has_agg ? plan_grouped(c, q, ps, w, keys, coll, nk)
+			: plan_wrapped(c, q, ps, w, nout, keys, coll, nk)) != MUR_OK)
+		return MUR_ERR;
 	mur_buf_init(&order);
-	for (int i = 0; i < nk; i++) {
-		mur_buf_printf(&b, "%sc%d", i ? ", " : "", keys[i]);
+	for (int i = 0; i < nk; i++)
 		mur_buf_printf(&order, "%s%s", i ? ", " : "", ps->batch_key_sql[i]);
-	}
-	mur_buf_printf(&b, " FROM " WHOLE_CTE);
-	if (!(ps->batch_keys = sql_buf_finish(c, &order)) ||
-	    !(ps->batch_head = sql_buf_finish(c, &b)))
+	if (!(ps->batch_keys = sql_buf_finish(c, &order)))
 		return MUR_ERR;
 	if (q->nsort) { /* ORDER BY <sort>, <keys> */
 		mur_buf_init(&order);
