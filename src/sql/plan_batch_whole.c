@@ -150,13 +150,29 @@ static const char *whole_why(const sql_query *q, const plan_select *ps)
 	return NULL;
 }
 
+/* Where rte r's key goes in a join's unique order: 0 first (the table
+ * the shard SQL loops over first, q->join_outer), 1 a table with several
+ * rows per distribution value, 2 one (its key is the distribution
+ * column) or a reference table. */
+static int key_rank(const sql_query *q, int r)
+{
+	const cat_table *t = q->rtes[r].table;
+	int cols[PLAN_BATCH_KEYS_MAX];
+	if (r + 1 == q->join_outer)
+		return 0;
+	return cat_table_is_reference(t) ||
+			       (sql_batch_key_cols(t, cols) == 1 && cols[0] == t->dist_col)
+		       ? 2
+		       : 1;
+}
+
 /* The unique order's values appended to w's select list (*nt grows):
  * out[i] its column, coll[i] its collation.  The number, 0 when more
  * than PLAN_BATCH_KEYS_MAX. */
 static int unique_keys(sql_ctx *c, const sql_query *q, sql_target *t, int *nt, int *out,
 		       const char **coll)
 {
-	int n = 0;
+	int n = 0, order[SQL_RTES_MAX];
 	if (q->distinct) {
 		if (q->ntarget > PLAN_BATCH_KEYS_MAX)
 			return 0;
@@ -169,27 +185,45 @@ static int unique_keys(sql_ctx *c, const sql_query *q, sql_target *t, int *nt, i
 	if (q->has_agg) {
 		if (q->ngroup > PLAN_BATCH_KEYS_MAX)
 			return 0;
-		for (int i = 0; i < q->ngroup; i++) {
-			t[*nt].e = q->group[i];
-			out[n] = (*nt)++;
-			coll[n++] = sql_key_collate(q->group[i]->type);
-		}
+		/* the distribution column first: an index that leads with it
+		 * serves the order */
+		for (int pass = 0; pass < 2; pass++)
+			for (int i = 0; i < q->ngroup; i++) {
+				if (is_dist_col(q, q->group[i]) != !pass)
+					continue;
+				t[*nt].e = q->group[i];
+				out[n] = (*nt)++;
+				coll[n++] = sql_key_collate(q->group[i]->type);
+			}
 		return n;
 	}
-	for (int r = 0; r < q->nrte; r++) {
+	/* the table SQLite loops over first leads (q->join_outer), else those
+	 * with several rows per distribution value (a key longer than it):
+	 * read by their key's index, a batch's order is then the loop's, the
+	 * others' keys sorted within a value (a partial sort that stops at n) */
+	for (int i = 0; i < q->nrte; i++)
+		order[i] = i;
+	for (int i = 1; i < q->nrte; i++) /* insertion sort by rank, stable */
+		for (int j = i; j > 0 && key_rank(q, order[j - 1]) > key_rank(q, order[j]); j--) {
+			int x = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = x;
+		}
+	for (int i = 0; i < q->nrte; i++) {
+		int r = order[i];
 		const cat_table *tab = q->rtes[r].table;
 		int cols[PLAN_BATCH_KEYS_MAX], k = sql_batch_key_cols(tab, cols);
 		if (k == 0 || n + k > PLAN_BATCH_KEYS_MAX)
 			return 0;
-		for (int i = 0; i < k; i++) {
+		for (int j = 0; j < k; j++) {
 			sql_expr *x = sql_alloc(c, sizeof *x);
 			if (!x)
 				return 0;
 			x->kind = SE_COLUMN;
-			x->type = tab->cols[cols[i]].type;
+			x->type = tab->cols[cols[j]].type;
 			x->loc = -1;
 			x->rte = r;
-			x->col = cols[i];
+			x->col = cols[j];
 			t[*nt].e = x;
 			out[n] = (*nt)++;
 			coll[n++] = "";
