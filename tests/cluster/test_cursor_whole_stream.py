@@ -19,7 +19,7 @@ import random
 
 import pytest
 
-from test_cursor_stream import cursor_rows, reset_hwm, vm_hwm_kb
+from test_cursor_stream import cursor_rows, raw_execute_max_rows, reset_hwm, vm_hwm_kb
 
 NO = 3000  # orders; li has 0..6 lines each, nk duplicates and NULLs
 
@@ -153,6 +153,23 @@ def test_router_cursor_streams(tables, sql):
     for key in list(range(0, 90, 7)) + [NO // 2 + 1, NO // 2 + 8, NO + 7]:
         n += len(check(tables, sql, (key,), ordered="ORDER BY" in sql, fetches=(1, 2, 100)))
     assert n > 10
+
+
+@pytest.mark.parametrize("sql,ordered", [
+    ("SELECT oid, count(*), sum(qty) FROM li WHERE qty <> $1 GROUP BY oid "
+     "ORDER BY sum(qty) DESC, oid", True),
+    ("SELECT o.id, li.ln, li.t FROM o JOIN li ON o.id = li.oid WHERE li.qty <> $1", False),
+])
+def test_raw_execute_max_rows_streams(cluster, pg, pgconn, tables, sql, ordered):
+    """Execute with max rows (JDBC's fetch size) over a GROUP BY and a join:
+    PostgreSQL's rows, PortalSuspended count and final tag."""
+    assert cursor_line(tables, sql.replace("$1", "3")).startswith("Cursor: streams")
+    m = raw_execute_max_rows(cluster.port, b"murphy", sql, ["3"], 100)
+    p = raw_execute_max_rows(pg.port, pgconn.info.dbname.encode(), sql, ["3"], 100,
+                             user=b"postgres")
+    assert len(m[0]) == len(p[0]) > 1000
+    assert (m[0] if ordered else sorted(m[0])) == (p[0] if ordered else sorted(p[0]))
+    assert (m[1], m[2]) == (p[1], p[2]), (m[1:], p[1:])
 
 
 def test_sorted_ties_come_in_sort_order(tables):
