@@ -45,9 +45,9 @@
  *
  * Not streamed (the result computed whole first, EXPLAIN's Cursor line
  * says so): aggregates over other groups, shuffled joins, windows over
- * other partitions, DISTINCT ON, grouping sets, LIMIT / OFFSET without
- * ORDER BY, an ORDER BY of a jsonb or array value or of a volatile
- * function, more than PLAN_BATCH_KEYS_MAX key values, subqueries run
+ * other partitions, DISTINCT ON, grouping sets, a LIMIT / OFFSET that is
+ * not a constant or parameter, an ORDER BY of a jsonb or array value or of
+ * a volatile function, more than PLAN_BATCH_KEYS_MAX key values, subqueries run
  * before the statement, locking clauses, router plans (one shard: the
  * query is read whole there).
  */
@@ -103,8 +103,6 @@ static const char *whole_why(const sql_query *q, const plan_select *ps)
 		return "grouping sets are grouped on the leader";
 	if (q->unnest)
 		return "a set-returning function in the select list";
-	if (!q->nsort && (q->limit || q->offset))
-		return "LIMIT / OFFSET without ORDER BY";
 	if (q->nrte < 1 || q->nrte > PLAN_TABLES_MAX || q->nsort > PLAN_BATCH_SORT_MAX)
 		return "too many tables or sort keys";
 	for (int i = 0; i < q->nrte; i++) {
@@ -236,9 +234,6 @@ static int unique_keys(sql_ctx *c, const sql_query *q, sql_target *t, int *nt, i
  * (sorts not in the select list appended to t first).  0: not streamed. */
 static int whole_sort(const sql_query *q, plan_select *ps, sql_target *t, int *nt)
 {
-	if (!sql_batch_count_of(q->limit, &ps->batch_limit, &ps->batch_limit_param) ||
-	    !sql_batch_count_of(q->offset, &ps->batch_offset, &ps->batch_offset_param))
-		return 0;
 	for (int i = 0; i < q->nsort; i++) {
 		const sql_sort *so = &q->sorts[i];
 		mur_sortkey *k = &ps->batch_sort[i];
@@ -364,7 +359,10 @@ int sql_plan_batch_whole(sql_ctx *c, const sql_query *q, plan *p)
 	*w = *q;
 	memcpy(t, q->targets, sizeof *t * (size_t)q->ntarget);
 	nt = q->ntarget;
-	rc = q->nsort ? whole_sort(q, ps, t, &nt) : 1;
+	/* LIMIT / OFFSET: counted on the leader, with or without ORDER BY */
+	rc = sql_batch_count_of(q->limit, &ps->batch_limit, &ps->batch_limit_param) &&
+	     sql_batch_count_of(q->offset, &ps->batch_offset, &ps->batch_offset_param) &&
+	     (!q->nsort || whole_sort(q, ps, t, &nt));
 	nout = nt;
 	if (rc == 0 || (nk = unique_keys(c, q, t, &nt, keys, coll)) == 0) {
 		ps->batch_limit = ps->batch_offset = -1;

@@ -172,6 +172,26 @@ def test_raw_execute_max_rows_streams(cluster, pg, pgconn, tables, sql, ordered)
     assert (m[1], m[2]) == (p[1], p[2]), (m[1:], p[1:])
 
 
+@pytest.mark.parametrize("sql,params", [
+    ("SELECT o.id, li.ln FROM o JOIN li ON o.id = li.oid LIMIT 5", None),
+    ("SELECT oid, count(*) FROM li GROUP BY oid LIMIT %s OFFSET %s", (1500, 700)),
+    ("SELECT id, note FROM o OFFSET 2990", None),
+    ("SELECT DISTINCT oid, t FROM li LIMIT 0", None),
+    ("SELECT id FROM o LIMIT %s", (None,)),
+])
+def test_limit_without_order_by_streams(tables, sql, params):
+    """LIMIT / OFFSET without ORDER BY: any rows of the query, as many as
+    PostgreSQL's; each one of the query's rows, once."""
+    assert cursor_line(tables, sql, params).startswith("Cursor: streams")
+    want = whole(tables.p, sql, params)
+    full = norm(whole(tables.m, sql.split(" LIMIT")[0].split(" OFFSET")[0]))
+    for n in (1, 7, 1000):
+        got, _ = cursor_rows(tables.m, sql, n, params)
+        assert len(got) == len(want), (sql, n)
+        got = norm(got)
+        assert len(set(got)) == len(got) and set(got) <= set(full), (sql, n)
+
+
 def test_sorted_ties_come_in_sort_order(tables):
     """ORDER BY a value with ties: the sort values' sequence is exact."""
     sql = "SELECT oid, count(*) FROM li GROUP BY oid ORDER BY count(*)"
@@ -188,7 +208,6 @@ def test_sorted_ties_come_in_sort_order(tables):
     ("SELECT DISTINCT t FROM li", "DISTINCT without the distribution column"),
     ("SELECT oid, rank() OVER (PARTITION BY t ORDER BY qty) FROM li", "not partitioned"),
     ("SELECT DISTINCT ON (oid) oid, qty FROM li ORDER BY oid, qty", "DISTINCT ON"),
-    ("SELECT o.id, li.ln FROM o JOIN li ON o.id = li.oid LIMIT 5", "LIMIT / OFFSET without"),
     ("SELECT oid, t, count(*) FROM li GROUP BY ROLLUP (oid, t)", "grouping sets"),
     ("SELECT id FROM o ORDER BY random()", "volatile"),
     ("SELECT id FROM o WHERE note IN (SELECT t FROM li WHERE qty > 98)", "subquery"),
