@@ -15,6 +15,14 @@ ratio to PostgreSQL's.  Writes bench/results/<date>-cursor-<rows>rows.md.
 
 --order reads `SELECT * FROM t ORDER BY <order>` instead (k has ties and
 no index: each shard sorts), and the file is <date>-cursor-order-<rows>rows.md.
+
+    /usr/bin/python3 bench/bench_cursor.py --rows 500000 --query join --query group
+
+--query join reads a co-located join, t (--rows / 2 rows) JOIN l (--rows
+rows, two per id of t) on the distribution column: --rows rows; --query
+group a GROUP BY of l's distribution column: --rows / 2 groups (both
+streamed per shard since sql/plan_batch_whole.c).  One table per query in
+<date>-cursor-join.md.
 Beside each time: the time to the first FETCH's rows, and the CPU seconds
 of the process that holds the rows (leader / backend, /proc/<pid>/stat).
 """
@@ -86,6 +94,23 @@ def load(conn, rows, index=False):
             cur.execute("CREATE INDEX t_k ON t (k)")
 
 
+def load_join(conn, rows):
+    """t: rows / 2 ids; l: two lines per id of t (PRIMARY KEY (id, ln): l is
+    distributed by id, co-located with t)."""
+    load(conn, rows // 2)
+    data = "".join("%d\t%d\t%s%d\n" % (i // 2, i % 2, PAD, i) for i in range(rows))
+    with conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS l")
+        cur.execute("CREATE TABLE l (id int, ln int, pad text, PRIMARY KEY (id, ln))")
+        cur.copy_expert("COPY l FROM STDIN", io.StringIO(data), size=1 << 16)
+
+
+QUERIES = {  # name: (SQL, rows it returns of --rows)
+    "join": ("SELECT t.id, t.k, l.ln, l.pad FROM t JOIN l ON t.id = l.id", 1),
+    "group": ("SELECT id, count(*), min(pad), max(pad) FROM l GROUP BY id", 2),
+}
+
+
 def cpu_s(pid):
     with open("/proc/%d/stat" % pid) as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -121,8 +146,18 @@ def measure(conn, pid, how, sql):
     return n, time.perf_counter() - t0, hwm_kb(pid) - before, first, cpu_s(pid) - cpu0
 
 
-def run(name, conn, pid, rows, sql, index=False):
+def run(name, conn, pid, rows, sql, index=False, queries=None):
+    if queries:
+        load_join(conn, rows)
+        out = {}
+        for q in queries:
+            out[q] = run_one(name + " " + q, conn, pid, rows // QUERIES[q][1], QUERIES[q][0])
+        return out
     load(conn, rows, index)
+    return run_one(name, conn, pid, rows, sql)
+
+
+def run_one(name, conn, pid, rows, sql):
     out = {}
     for how in ("cursor", "whole"):
         n, s, kb, first, cpu = measure(conn, pid, how, sql)
@@ -142,7 +177,11 @@ def main():
     ap.add_argument("--murphy", action="append",
                     help="label=binary (default base=/work/base/murphy-s17, "
                          "new=build/murphy)")
+    ap.add_argument("--query", action="append", choices=sorted(QUERIES),
+                    help="a join or GROUP BY instead of the plain scan (repeatable)")
     args = ap.parse_args()
+    if args.query:
+        return main_queries(args)
     sql = "SELECT * FROM t" + (" ORDER BY " + args.order if args.order else "")
     builds = args.murphy or ["base=/work/base/murphy-s17",
                              "new=" + os.path.join(ROOT, "build", "murphy")]
@@ -181,6 +220,51 @@ def main():
     path = os.path.join(HERE, "results", "%s-cursor-%s%drows.md" % (
         datetime.date.today(), ("order-" if args.order else "") + ("index-" if args.index else ""),
         args.rows))
+    with open(path, "w") as f:
+        f.write(text)
+    log("wrote " + path)
+
+
+def main_queries(args):
+    builds = args.murphy or ["base=/work/base/murphy-s18",
+                             "new=" + os.path.join(ROOT, "build", "murphy")]
+    results = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        with postgres_server() as (conn, server):
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                pid = cur.fetchone()[0]
+            results["postgres"] = run("postgres", conn, pid, args.rows, None,
+                                      queries=args.query)
+        for b in builds:
+            label, binary = b.split("=", 1)
+            with murphy_cluster(binary, tmp) as (conn, pid):
+                results["murphy " + label] = run("murphy " + label, conn, pid, args.rows,
+                                                 None, queries=args.query)
+    lines = ["# Cursor memory and time over a join and a GROUP BY (%s)" % datetime.date.today(),
+             "",
+             "t: %d rows (id int PRIMARY KEY, k int, pad text), l: %d rows (id int, ln int, "
+             "pad text, PRIMARY KEY (id, ln)), two per id of t, co-located; 3 followers, "
+             "8 shards.  `DECLARE c CURSOR FOR <query>` + `FETCH 1000` to the end, and "
+             "the same SELECT fetched whole; peak RSS growth of murphy's leader / "
+             "PostgreSQL's backend (VmHWM after clear_refs); time ratio to PostgreSQL's; "
+             "first: seconds to the first FETCH's rows (whole: to the whole result); "
+             "CPU: seconds of the leader / backend process." % (args.rows // 2, args.rows)]
+    for q in args.query:
+        pg = results["postgres"][q]
+        lines += ["", "## %s: `%s`" % (q, QUERIES[q][0]), "",
+                  "| system | cursor s | ×PG | first s | CPU s | peak +MB | whole s | ×PG | "
+                  "first s | CPU s | peak +MB |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|"]
+        for name, r in results.items():
+            c, w = r[q]["cursor"], r[q]["whole"]
+            lines.append("| %s | %.2f | %.2f | %.3f | %.2f | %.1f | %.2f | %.2f | %.3f | %.2f "
+                         "| %.1f |" % (name, c[0], c[0] / pg["cursor"][0], c[2], c[3],
+                                       c[1] / 1024, w[0], w[0] / pg["whole"][0], w[2], w[3],
+                                       w[1] / 1024))
+    text = "\n".join(lines) + "\n"
+    print(text)
+    path = os.path.join(HERE, "results", "%s-cursor-join.md" % datetime.date.today())
     with open(path, "w") as f:
         f.write(text)
     log("wrote " + path)

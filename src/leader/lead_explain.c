@@ -185,6 +185,23 @@ static void explain_join(lead_run *r, const plan_select *ps)
 		line(r->res, "  Leader final: %s", ps->final_sql);
 }
 
+/* What a cursor over the plan does (DECLARE, Execute with max rows:
+ * lead_stream.c), and why when it computes the result whole. */
+static void explain_cursor(lead_run *r, const plan *p)
+{
+	const plan_select *ps = &p->u.select;
+	if (!lead_stream_wanted(p)) /* DECLARE, Execute with max rows (lead_stream.c) */
+		line(r->res, "  Cursor: the result is computed whole first%s%s",
+		     ps->batch_why ? ": " : "", ps->batch_why ? ps->batch_why : "");
+	else if (ps->batch_whole)
+		line(r->res, "  Cursor: streams: the query per shard in batches by %s%s",
+		     ps->batch_unique, ps->batch_nsort ? ", merged on the leader" : "");
+	else
+		line(r->res, "  Cursor: %s",
+		     ps->batch_nsort ? "streams: sorted batches per shard, merged on the leader"
+				     : "streams: batches per shard in key order");
+}
+
 static void explain_select(lead_run *r, const plan *p)
 {
 	const plan_select *ps = &p->u.select;
@@ -197,6 +214,7 @@ static void explain_select(lead_run *r, const plan *p)
 		return;
 	if (ps->join_shuffle) {
 		explain_join(r, ps);
+		explain_cursor(r, p);
 		return;
 	}
 	node_list(r->e, t0, shards, n, nodes, sizeof nodes);
@@ -245,6 +263,7 @@ static void explain_select(lead_run *r, const plan *p)
 			line(r->res, "  Window functions: %s", ps->window_desc);
 		if (ps->final_sql)
 			line(r->res, "  Leader final: %s", ps->final_sql);
+		explain_cursor(r, p);
 		return;
 	}
 	if (ps->has_final_agg)
@@ -257,10 +276,7 @@ static void explain_select(lead_run *r, const plan *p)
 		line(r->res, "  Window functions: %s", ps->window_desc);
 	if (ps->final_sql)
 		line(r->res, "  Leader final: %s", ps->final_sql);
-	line(r->res, "  Cursor: %s", /* DECLARE, Execute with max rows (lead_stream.c) */
-	     !lead_stream_wanted(p) ? "the result is computed whole first"
-	     : ps->batch_nsort      ? "streams: sorted batches per shard, merged on the leader"
-				    : "streams: batches per shard in key order");
+	explain_cursor(r, p);
 }
 
 static void explain_plan(lead_run *r, const plan *p);

@@ -244,7 +244,7 @@ static void fill_query_task(lead_run *r, const plan_select *ps, uint32_t shard, 
 	t->sql = r->stream ? lead_stream_task_sql(r, shard) : ps->shard_sql;
 	t->nparams = (uint32_t)r->nparams;
 	t->params = r->params;
-	if (ps->has_partial_agg) {
+	if (ps->has_partial_agg && !(r->stream && ps->batch_whole)) {
 		t->has_agg = 1;
 		t->agg = ps->partial_agg;
 		if (!r->stream)
@@ -387,9 +387,12 @@ void lead_select_start(lead_run *r)
 		return;
 	}
 	n = lead_prune(r, t0, &ps->prune, shards);
-	if (r->only_shard && n > 0) { /* COPY TO, a shard at a time (lead_copyto.c) */
+	if (r->only_shard && n > 0) {           /* COPY TO, a cursor: a shard at a time */
+		int pruned = r->stream != NULL; /* a cursor reads none the plan prunes */
+		for (int i = 0; i < n; i++)
+			pruned &= shards[i] != r->only_shard - 1;
 		shards[0] = r->only_shard - 1;
-		n = 1;
+		n = !pruned;
 	} else if (r->stream) { /* a sorted cursor's next batches (lead_stream.c) */
 		n = lead_stream_shards(r, shards, n);
 	}
@@ -421,7 +424,7 @@ void lead_select_start(lead_run *r)
 		}
 	mur_buf_free(&key_scratch);
 	read_unreserve(r);
-	if (!r->failed && lead_shuffle_chosen(r, ps, n)) {
+	if (!r->failed && !r->stream && lead_shuffle_chosen(r, ps, n)) {
 		lead_shuffle_start(r, shards, n);
 		return;
 	}
@@ -488,7 +491,7 @@ static int merge_rows(lead_run *r, mur_error *err)
 	for (int i = 0; i < r->ntasks; i++)
 		if (r->tasks[i].res.ncols && !r->tasks[i].stats_only)
 			ncols = r->tasks[i].res.ncols;
-	if (ps->has_final_agg) {
+	if (ps->has_final_agg && !r->stream) { /* a stream's batches are whole */
 		exec_hashagg *h;
 		if (ncols == 0)
 			ncols = ps->final_agg.ngroup + ps->partial_agg.naggs;
@@ -526,8 +529,9 @@ static int merge_rows(lead_run *r, mur_error *err)
 		r->nrows += sl->res.nrows;
 	}
 	if (!ncols) /* no shard said: its partials (groups colocated) or the outputs */
-		ncols = ps->has_partial_agg ? ps->partial_agg.ngroup + ps->partial_agg.naggs
-					    : (uint32_t)r->p->nout;
+		ncols = ps->has_partial_agg && !r->stream /* a stream's batch: the outputs */
+				? ps->partial_agg.ngroup + ps->partial_agg.naggs
+				: (uint32_t)r->p->nout;
 	r->ncols = ncols;
 	if (!mur_buf_ok(&r->rows))
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory merging rows");

@@ -28,6 +28,13 @@
  * next batch (after its last sort values and key) is read alone, and the
  * merge goes on.  OFFSET is skipped and LIMIT counted here.  The leader
  * holds at most a batch per shard.
+ *
+ * A join, GROUP BY, DISTINCT or window complete per shard
+ * (plan_select.batch_whole: sql/plan_batch_whole.c) streams the same
+ * way: its batch runs the whole query on the shard, its key is a unique
+ * order of that shard's result; the plan's partial aggregate, leader
+ * merge and final SQL do not apply to its batches (lead_select.c), and a
+ * shard the plan prunes (a router query's others) reads nothing.
  */
 #include "leader/lead_int.h"
 
@@ -119,10 +126,11 @@ static int values_copy(const mur_value *vals, int n, mur_value *out, mur_buf *bu
 int lead_stream_wanted(const plan *p)
 {
 	const plan_select *ps = &p->u.select;
-	return p->kind == PLAN_SELECT && !p->nsubs && ps->ntables == 1 && ps->batch_head &&
-	       !ps->router && !ps->has_partial_agg && !ps->has_final_agg &&
-	       (!ps->final_sql || ps->batch_nsort) && !ps->join_shuffle && !ps->locks_rows &&
-	       ps->tables[0]->kind == CAT_TABLE_DISTRIBUTED;
+	return p->kind == PLAN_SELECT && !p->nsubs && ps->batch_head && !ps->join_shuffle &&
+	       !ps->locks_rows && ps->tables[0]->kind == CAT_TABLE_DISTRIBUTED &&
+	       (ps->batch_whole || /* the whole query per shard: sql/plan_batch_whole.c */
+		(ps->ntables == 1 && !ps->router && !ps->has_partial_agg && !ps->has_final_agg &&
+		 (!ps->final_sql || ps->batch_nsort)));
 }
 
 static void stream_batch(lead_stream *st);
@@ -325,6 +333,9 @@ static int stream_arm(lead_stream *st, lead_run *r)
 			 st->sql);
 		r->only_shard = 0; /* the wanted shards: lead_stream_reads */
 	} else {
+		uint64_t want = (uint64_t)st->skip + (uint64_t)st->left;
+		if (st->left >= 0 && want < st->limit)
+			st->limit = want ? (uint32_t)want : 1; /* no shard owes more */
 		if (sql_batch_sql(&st->p->u.select, st->has_last ? st->last : NULL, st->limit,
 				  &st->batch_sql) != MUR_OK)
 			return MUR_ENOMEM;
@@ -397,7 +408,9 @@ static int count_value(const lead_stream *st, int64_t constant, int param, int64
 	return MUR_OK;
 }
 
-static int sorted_start(lead_stream *st)
+/* LIMIT / OFFSET of a stream (the sorted merge's, or an unsorted whole
+ * query's: plan_select.batch_whole) */
+static int counts_start(lead_stream *st)
 {
 	const plan_select *ps = &st->p->u.select;
 	if (count_value(st, ps->batch_limit, ps->batch_limit_param, &st->left) != MUR_OK ||
@@ -405,6 +418,13 @@ static int sorted_start(lead_stream *st)
 		return MUR_ERR;
 	if (st->skip < 0)
 		st->skip = 0;
+	return MUR_OK;
+}
+
+static int sorted_start(lead_stream *st)
+{
+	if (counts_start(st) != MUR_OK)
+		return MUR_ERR;
 	if (!(st->lasts = calloc(st->nshards ? st->nshards : 1, sizeof *st->lasts)))
 		return MUR_ERR;
 	for (uint32_t i = 0; i < st->nshards; i++) {
@@ -453,7 +473,9 @@ int lead_stream_start(lead_run *first, const char *sql)
 	st->dry = -1;
 	st->skip = 0;
 	st->left = -1;
-	if (st->p->u.select.batch_nsort && sorted_start(st) != MUR_OK) {
+	if (st->p->u.select.batch_nsort
+		    ? sorted_start(st) != MUR_OK
+		    : st->p->u.select.batch_whole && counts_start(st) != MUR_OK) {
 		stream_free(st);
 		return MUR_ERR; /* a LIMIT / OFFSET it cannot count: whole */
 	}
@@ -605,6 +627,40 @@ static int sorted_rows(lead_stream *st, lead_run *r, mur_error *err)
 	return MUR_OK;
 }
 
+/* An unsorted stream's OFFSET and LIMIT over batch r's rows: the first
+ * st->skip dropped, at most st->left kept; none left ends the stream. */
+static int count_rows(lead_stream *st, lead_run *r, mur_error *err)
+{
+	uint64_t drop = (uint64_t)st->skip < r->nrows ? (uint64_t)st->skip : r->nrows;
+	uint64_t keep = r->nrows - drop;
+	size_t from = 0, to;
+	mur_rd rd;
+	mur_value v;
+	if (st->left >= 0 && (uint64_t)st->left < keep)
+		keep = (uint64_t)st->left;
+	mur_rd_init(&rd, r->rows.data, r->rows.len);
+	for (uint64_t i = 0; i < drop + keep; i++) {
+		if (i == drop)
+			from = rd.off;
+		for (uint32_t c = 0; c < r->ncols; c++)
+			if (mur_row_get_value(&rd, &v) != MUR_OK)
+				return mur_error_set(err, SQLSTATE_INTERNAL_ERROR,
+						     "malformed rows from a follower");
+	}
+	to = rd.off;
+	if (keep == 0)
+		from = to = 0;
+	memmove(r->rows.data, r->rows.data + from, to - from);
+	r->rows.len = to - from;
+	r->nrows = keep;
+	st->skip -= (int64_t)drop;
+	if (st->left >= 0 && (st->left -= (int64_t)keep) == 0) {
+		st->shard = st->nshards - 1; /* as if the last shard ended: done */
+		st->batch_rows = 0;
+	}
+	return MUR_OK;
+}
+
 int lead_stream_rows(lead_run *r, mur_error *err)
 {
 	lead_stream *st = r->stream;
@@ -633,5 +689,5 @@ int lead_stream_rows(lead_run *r, mur_error *err)
 	if (values_copy(keys, nk, st->last, &st->last_buf) != MUR_OK)
 		return mur_error_set(err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 	st->has_last = 1;
-	return MUR_OK;
+	return st->skip > 0 || st->left >= 0 ? count_rows(st, r, err) : MUR_OK;
 }

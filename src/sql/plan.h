@@ -212,7 +212,7 @@ typedef struct plan_select {
 	const char *join_ddl, *join_load, *join_post;
 	const char *join_key_desc; /* for EXPLAIN: "a"."x" = "b"."y" */
 	/* A plain scan of one table (no ORDER BY, LIMIT, DISTINCT, window,
-	 * locking clause) that a portal may read a batch at a time
+	 * locking clause; others: batch_whole below) that a portal may read a batch at a time
 	 * (sql/plan_batch.c, leader/lead_stream.c): batch_head is shard_sql
 	 * with the table's key columns appended to the output; the executor
 	 * adds the keyset condition, ORDER BY the key and LIMIT
@@ -234,6 +234,17 @@ typedef struct plan_select {
 	int batch_first_notnull; /* the first sort column is NOT NULL: a range on it leads */
 	int64_t batch_limit, batch_offset; /* -1: none */
 	int batch_limit_param, batch_offset_param;
+	/* batch_head runs the whole query on each shard (a join, GROUP BY,
+	 * DISTINCT or window whose result is complete per shard:
+	 * sql/plan_batch_whole.c): partial_agg, the leader's merge and
+	 * final_sql do not apply to its batches.  Its keys are output
+	 * columns, each in batch_key_sql, compared one by one NULLs first
+	 * (a LEFT JOIN's key, a group's value may be NULL). */
+	int batch_whole;
+	const char *batch_key_sql[PLAN_BATCH_KEYS_MAX];
+	const char *batch_mark;   /* non-NULL: where in batch_head the keyset condition goes */
+	const char *batch_unique; /* for EXPLAIN: "the group values", ... */
+	const char *batch_why;    /* for EXPLAIN: why a portal gets the result whole */
 } plan_select;
 
 typedef struct plan_insert {

@@ -39,9 +39,12 @@
  * would break the keyset), jsonb and array columns (collations the merge
  * does not reproduce) and DISTINCT keep the whole-result path.
  *
- * Anything else the leader computes whole: aggregates, joins, windows,
- * DISTINCT, unnest and locking clauses assemble the whole result as the
- * SELECT's is (EXPLAIN's merge line says so).
+ * Joins, aggregates, DISTINCT and windows whose result is complete per
+ * shard, and ORDER BY of expressions, stream through plan_batch_whole.c
+ * (the whole query per shard, in batches over a unique order of its
+ * result; the keys then compared one by one, NULLs first:
+ * emit_keys_after).  The rest the leader computes whole (EXPLAIN's
+ * Cursor line says why).
  */
 #include "sql/sqlInt.h"
 
@@ -50,7 +53,7 @@
 
 /* The columns of t that make the shard table's PRIMARY KEY (plan_ddl.c's
  * shard_ddl): the declared key, else the hidden row id.  0 when neither. */
-static int key_cols(const cat_table *t, int *cols)
+int sql_batch_key_cols(const cat_table *t, int *cols)
 {
 	int n = 0;
 	for (int i = 0; i < t->ncols && n < PLAN_BATCH_KEYS_MAX; i++)
@@ -66,7 +69,7 @@ static int key_cols(const cat_table *t, int *cols)
 
 /* The value of a LIMIT / OFFSET for a stream: a constant (NULL: none,
  * -1) or a parameter ($n: *param = n).  0 when neither. */
-static int count_of(const sql_expr *x, int64_t *v, int *param)
+int sql_batch_count_of(const sql_expr *x, int64_t *v, int *param)
 {
 	*v = -1;
 	*param = 0;
@@ -115,8 +118,8 @@ static int plan_sort(sql_ctx *c, const sql_query *q, plan_select *ps, mur_buf *b
 	sql_emit e = {NULL, q, 0};
 	mur_buf order, x;
 	int nhidden = 0;
-	if (!count_of(q->limit, &ps->batch_limit, &ps->batch_limit_param) ||
-	    !count_of(q->offset, &ps->batch_offset, &ps->batch_offset_param))
+	if (!sql_batch_count_of(q->limit, &ps->batch_limit, &ps->batch_limit_param) ||
+	    !sql_batch_count_of(q->offset, &ps->batch_offset, &ps->batch_offset_param))
 		return MUR_OK; /* not streamed */
 	mur_buf_init(&order);
 	for (int i = 0; i < q->nsort; i++) {
@@ -162,7 +165,7 @@ int sql_plan_batch(sql_ctx *c, const sql_query *q, plan_select *ps)
 	int cols[PLAN_BATCH_KEYS_MAX], n;
 	mur_buf b, k;
 	sql_emit e = {&b, q, 0};
-	if (!batchable(q) || (n = key_cols(q->rtes[0].table, cols)) == 0)
+	if (!batchable(q) || (n = sql_batch_key_cols(q->rtes[0].table, cols)) == 0)
 		return MUR_OK; /* not batched: the portal gets the whole result */
 	mur_buf_init(&k);
 	for (int i = 0; i < n; i++) {
@@ -223,40 +226,82 @@ static void emit_equal(mur_buf *out, const char *s, const mur_value *v)
 	sql_emit_value(out, v);
 }
 
-int sql_batch_sql(const plan_select *ps, const mur_value *last, uint32_t limit, mur_buf *out)
+/* "(keys) after (key)" one key at a time, ascending, NULLs first (a
+ * row value comparison is NULL when a key is: batch_whole's may be) */
+static void emit_keys_after(mur_buf *out, const plan_select *ps, const mur_value *key)
 {
-	const mur_value *key = last ? last + ps->batch_nsort : NULL;
-	if (!ps->batch_head)
-		return MUR_ERR;
-	mur_buf_reset(out);
-	mur_buf_printf(out, "%s", ps->batch_head);
-	if (last) {
-		mur_buf_printf(out, ps->batch_where ? " AND " : " WHERE ");
-		if (ps->batch_nsort && ps->batch_first_notnull && last[0].kind != MV_NULL) {
-			/* redundant, but a range SQLite reads an index on s1 by */
-			mur_buf_printf(out, "%s %s ", ps->batch_sort_sql[0],
-				       ps->batch_sort[0].desc ? "<=" : ">=");
-			sql_emit_value(out, &last[0]);
-			mur_buf_printf(out, " AND ");
-		}
-		if (ps->batch_nsort)
-			mur_buf_put_u8(out, '(');
-		for (int i = 0; i < ps->batch_nsort; i++) {
-			emit_after(out, &ps->batch_sort[i], ps->batch_sort_sql[i], &last[i]);
+	static const mur_sortkey asc = {0, 0, 0, 1}; /* SQLite's ascending order */
+	mur_buf_put_u8(out, '(');
+	for (int i = 0; i < ps->batch_nkeys; i++) {
+		emit_after(out, &asc, ps->batch_key_sql[i], &key[i]);
+		if (i + 1 < ps->batch_nkeys) {
 			mur_buf_printf(out, " OR (");
-			emit_equal(out, ps->batch_sort_sql[i], &last[i]);
+			emit_equal(out, ps->batch_key_sql[i], &key[i]);
 			mur_buf_printf(out, " AND (");
 		}
+	}
+	for (int i = 0; i + 1 < ps->batch_nkeys; i++)
+		mur_buf_printf(out, "))");
+	mur_buf_put_u8(out, ')');
+}
+
+/* "after the last (sort values,) key read" */
+static void emit_condition(mur_buf *out, const plan_select *ps, const mur_value *last)
+{
+	const mur_value *key = last + ps->batch_nsort;
+	if (ps->batch_nsort && ps->batch_first_notnull && last[0].kind != MV_NULL) {
+		/* redundant, but a range SQLite reads an index on s1 by */
+		mur_buf_printf(out, "%s %s ", ps->batch_sort_sql[0],
+			       ps->batch_sort[0].desc ? "<=" : ">=");
+		sql_emit_value(out, &last[0]);
+		mur_buf_printf(out, " AND ");
+	}
+	if (ps->batch_nsort)
+		mur_buf_put_u8(out, '(');
+	for (int i = 0; i < ps->batch_nsort; i++) {
+		emit_after(out, &ps->batch_sort[i], ps->batch_sort_sql[i], &last[i]);
+		mur_buf_printf(out, " OR (");
+		emit_equal(out, ps->batch_sort_sql[i], &last[i]);
+		mur_buf_printf(out, " AND (");
+	}
+	if (ps->batch_whole)
+		emit_keys_after(out, ps, key);
+	else {
 		mur_buf_printf(out, "(%s) > (", ps->batch_keys);
 		for (int i = 0; i < ps->batch_nkeys; i++) {
 			mur_buf_printf(out, i ? ", " : "");
 			sql_emit_value(out, &key[i]);
 		}
 		mur_buf_put_u8(out, ')');
-		for (int i = 0; i < ps->batch_nsort; i++)
-			mur_buf_printf(out, "))");
-		if (ps->batch_nsort)
-			mur_buf_put_u8(out, ')');
+	}
+	for (int i = 0; i < ps->batch_nsort; i++)
+		mur_buf_printf(out, "))");
+	if (ps->batch_nsort)
+		mur_buf_put_u8(out, ')');
+}
+
+int sql_batch_sql(const plan_select *ps, const mur_value *last, uint32_t limit, mur_buf *out)
+{
+	const char *mark = NULL;
+	if (!ps->batch_head)
+		return MUR_ERR;
+	mur_buf_reset(out);
+	for (const char *m = ps->batch_mark ? strstr(ps->batch_head, ps->batch_mark) : NULL; m;
+	     m = strstr(m + 1, ps->batch_mark))
+		mark = m; /* the last: the query's own text comes before it */
+	if (mark) {       /* the condition in the query's place for it (plan_batch_whole.c) */
+		mur_buf_put(out, ps->batch_head, (size_t)(mark - ps->batch_head));
+		if (last)
+			emit_condition(out, ps, last);
+		else
+			mur_buf_put_u8(out, '1');
+		mur_buf_printf(out, "%s", mark + strlen(ps->batch_mark));
+	} else {
+		mur_buf_printf(out, "%s", ps->batch_head);
+		if (last) {
+			mur_buf_printf(out, ps->batch_where ? " AND " : " WHERE ");
+			emit_condition(out, ps, last);
+		}
 	}
 	mur_buf_printf(out, " ORDER BY %s LIMIT %u",
 		       ps->batch_nsort ? ps->batch_order : ps->batch_keys, limit);

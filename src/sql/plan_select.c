@@ -1511,6 +1511,10 @@ int sql_plan_query(sql_ctx *c, sql_query *q, plan *p)
 	if (sql_plan_outputs(c, q, p) != MUR_OK || sql_distinct_on_split(c, q, &on) != MUR_OK ||
 	    plan_query(c, q, p) != MUR_OK)
 		return MUR_ERR;
+	if (p->kind == PLAN_SELECT && on.active)
+		p->u.select.batch_why = "DISTINCT ON picks its rows on the leader";
+	else if (p->kind == PLAN_SELECT && sql_plan_batch_whole(c, q, p) != MUR_OK)
+		return MUR_ERR;                 /* a cursor may read it in batches */
 	return sql_distinct_on_wrap(c, &on, p); /* plan_window.c */
 }
 

@@ -157,6 +157,15 @@ int sql_window_pushable(const sql_query *q);
 /* ps->batch_* when q is a plain scan a portal may read in batches
  * (plan_batch.c); MUR_ERR only when out of memory. */
 int sql_plan_batch(sql_ctx *c, const sql_query *q, plan_select *ps);
+/* plan_batch.c's helpers for plan_batch_whole.c: the shard table's key
+ * columns of t (0: none), and a LIMIT / OFFSET a stream counts (0: not
+ * a constant count or integer parameter). */
+int sql_batch_key_cols(const cat_table *t, int *cols);
+int sql_batch_count_of(const sql_expr *x, int64_t *v, int *param);
+/* p's batch_* (batch_whole) when q's result is complete per shard and
+ * the plan has no batches yet, else batch_why (plan_batch_whole.c);
+ * MUR_ERR: out of memory. */
+int sql_plan_batch_whole(sql_ctx *c, const sql_query *q, plan *p);
 /* Windows without aggregates over rows gathered to the leader. */
 int sql_plan_window_leader(sql_ctx *c, const sql_query *q, plan_select *ps);
 /* *planned = 1 when q's windows run on owners after its rows are

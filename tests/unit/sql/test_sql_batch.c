@@ -61,11 +61,12 @@ static void test_batches_follow_the_key(void **state)
 	plan_free(p);
 }
 
+/* Only plain scans get plan_batch.c's form (the others complete per
+ * shard get plan_batch_whole.c's: test_whole_query_batches). */
 static void test_only_plain_scans_are_batched(void **state)
 {
 	static const char *const whole[] = {
 		"SELECT kind FROM events LIMIT 3",
-		"SELECT kind FROM events ORDER BY lower(kind)", /* an expression: whole */
 		"SELECT DISTINCT kind FROM events ORDER BY kind",
 		"SELECT DISTINCT kind FROM events",
 		"SELECT count(*) FROM events",
@@ -78,7 +79,8 @@ static void test_only_plain_scans_are_batched(void **state)
 		plan *p = P(whole[i]);
 		if (p->kind == PLAN_SELECT && p->u.select.batch_head)
 			print_error("batched: %s\n", whole[i]);
-		assert_true(p->kind != PLAN_SELECT || !p->u.select.batch_head);
+		assert_true(p->kind != PLAN_SELECT || !p->u.select.batch_head ||
+			    p->u.select.batch_whole);
 		plan_free(p);
 	}
 }
@@ -131,6 +133,40 @@ static void test_sorted_batches(void **state)
 	plan_free(p);
 }
 
+/* Complete per shard (sql/plan_batch_whole.c): the whole query on the
+ * shard, in batches after the last of a unique order of its result. */
+static void test_whole_query_batches(void **state)
+{
+	plan *p = P("SELECT id, count(*) FROM events GROUP BY id");
+	mur_value k, last[2];
+	(void)state;
+	assert_true(p->u.select.batch_whole);
+	assert_non_null(p->u.select.batch_mark); /* the condition in its HAVING */
+	assert_string_equal(batch(p, NULL, 2), "2|1|2;3|1|3");
+	k = mur_v_int(3);
+	assert_string_equal(batch(p, &k, 5), "7|1|7;9|1|9");
+	plan_free(p);
+	p = P("SELECT kind FROM events ORDER BY lower(kind)"); /* an expression */
+	assert_true(p->u.select.batch_whole);
+	assert_int_equal(p->u.select.batch_nsort, 1);
+	assert_string_equal(batch(p, NULL, 2), "a|a|7;B|b|2");
+	last[0] = mur_v_text("b", 1);
+	last[1] = mur_v_int(2);
+	assert_string_equal(batch(p, last, 5), "c|c|9;N|N|3");
+	plan_free(p);
+	p = P("SELECT DISTINCT user_id, kind FROM events"); /* not per shard */
+	assert_null(p->u.select.batch_head);
+	assert_non_null(strstr(p->u.select.batch_why, "DISTINCT without"));
+	plan_free(p);
+	p = P("SELECT DISTINCT id, kind FROM events");
+	assert_true(p->u.select.batch_whole);
+	assert_null(p->u.select.batch_mark); /* wrapped in a WITH */
+	last[0] = mur_v_int(3);              /* the keys are the select list, NULLs first */
+	last[1] = mur_v_null();
+	assert_string_equal(batch(p, last, 1), "7|a|7|a");
+	plan_free(p);
+}
+
 static void test_text_key_is_a_quoted_literal(void **state)
 {
 	plan *p = P("SELECT id FROM events");
@@ -155,6 +191,7 @@ int main(void)
 		cmocka_unit_test(test_only_plain_scans_are_batched),
 		cmocka_unit_test(test_sorted_batches),
 		cmocka_unit_test(test_text_key_is_a_quoted_literal),
+		cmocka_unit_test(test_whole_query_batches),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
