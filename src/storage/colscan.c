@@ -47,9 +47,12 @@
 #include "storage/colscan.h"
 #include "storage/storage_int.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+static atomic_uint_fast64_t scans_done; /* stor_colscan_count */
 
 /* Deepest b-tree walked: SQLite's own cursors stop at 20 levels
  * (BTCURSOR_MAX_DEPTH); deeper means a corrupt file. */
@@ -398,7 +401,14 @@ int stor_colscan_cols(stor_db *db, const char *table, int ncols, const char *con
 	}
 	if (rc != MUR_OK)
 		*done = 0;
+	if (*done)
+		atomic_fetch_add_explicit(&scans_done, 1, memory_order_relaxed);
 	return rc;
+}
+
+uint64_t stor_colscan_count(void)
+{
+	return atomic_load_explicit(&scans_done, memory_order_relaxed);
 }
 
 int stor_colscan(stor_db *db, const char *table, const char *column, stor_colscan_fn fn, void *ctx,
