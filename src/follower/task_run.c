@@ -20,7 +20,12 @@
  * the task a bare scan of one column (exec_task.scan_column;
  * storage/colscan.h), else by SQLite itself, the
  * task's SELECT wrapped in mur_hll_sketch(); either way the blob is the
- * hash aggregate's.
+ * hash aggregate's.  A filtered aggregate whose SELECT storage/
+ * scanfilter.h recognizes (plain columns of one table, a conjunction of
+ * column-vs-literal comparisons: TPC-H's Q1 and Q6) is read from the
+ * table's pages too (query_agg_pages): the filter runs on the decoded
+ * values and the rows it keeps go to the hash aggregate; when the scan
+ * declines, nothing was added and SQLite runs the SELECT.
  *
  * Writes are all-or-nothing: one BEGIN IMMEDIATE … COMMIT; with capture
  * the same transaction records the row changes (sqlite3session), appends

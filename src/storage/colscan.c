@@ -1,6 +1,8 @@
 /*
- * colscan.c — one column of a rowid table from its b-tree pages
- * (colscan.h).
+ * colscan.c — columns of a rowid table from its b-tree pages
+ * (colscan.h): one for a sketch, several for a filtered aggregate
+ * (scanfilter.h).  A record's header is walked once per row up to the
+ * last column asked, and only the asked columns are decoded.
  *
  * Why.  A whole-shard approx_count_distinct is bound by SQLite's cost per
  * row: even with the sketch computed inside SQLite (OP_Column, OP_AggStep,
@@ -33,7 +35,8 @@
  *
  * Declines (the caller reads through SQLite instead): a transaction open;
  * WAL frames not checkpointed; not UTF-8; no such rowid table (WITHOUT
- * ROWID, virtual tables and views have no table b-tree); the column is
+ * ROWID, virtual tables and views have no table b-tree); a column asked
+ * twice or past STOR_COLSCAN_COLS_MAX; a column that is
  * part of the primary key (an INTEGER PRIMARY KEY is the rowid and stored
  * as NULL) or the table has hidden or generated columns (record positions
  * then differ from column numbers); a record without the column (added by
