@@ -520,7 +520,7 @@ static int query_agg_pages(run_ctx *c, int ncols, int *done)
 	int rc, out = MUR_OK;
 	*done = 0;
 	if (c->mem || c->nattached || c->t->nplacements != 1 || c->t->nparams ||
-	    !stor_scanfilter_parse(stor_handle(c->db), c->t->sql, &f))
+	    !stor_scanfilter_parse(c->db, c->t->sql, &f))
 		return MUR_OK;
 	if (f.nout != ncols)
 		goto end;

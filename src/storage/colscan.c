@@ -18,7 +18,11 @@
  *      connection's cache only);
  *   2. committed pages may still be in the WAL: a passive checkpoint runs
  *      first, and unless every WAL frame is then in the file
- *      (log == checkpointed) the scan declines;
+ *      (log == checkpointed) the scan declines; after writes (the
+ *      placement's log position moved since a scan last found it clean)
+ *      a scan checkpoints at most once a second, declining in between,
+ *      so a shard written all the time is read by SQLite, not held up by
+ *      a checkpoint per read;
  *   3. pages come from the VFS (xFetch: SQLite's own read-only mapping,
  *      else xRead into a buffer), so the file is read as SQLite reads it.
  *
@@ -50,6 +54,8 @@
 #include "storage/colscan.h"
 #include "storage/storage_int.h"
 
+#include "common/clock.h"
+
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +67,9 @@ static atomic_uint_fast64_t scans_done; /* stor_colscan_count */
  * (BTCURSOR_MAX_DEPTH); deeper means a corrupt file. */
 #define COLSCAN_DEPTH_MAX 20
 #define HDR_PAGE1 100 /* the database header before page 1's b-tree header */
+/* A placement written since a scan last found its WAL checkpointed is
+ * checkpointed by a scan at most this often (checkpointed()). */
+#define COLSCAN_CKPT_EVERY_US 1000000
 enum { PAGE_TABLE_INTERIOR = 5, PAGE_TABLE_LEAF = 13 };
 
 typedef struct level {
@@ -377,21 +386,44 @@ static int read_header(scan *s)
 	return 1;
 }
 
+/* Is every committed frame of db's WAL in the file (a passive checkpoint
+ * first)?  Written since the last scan found it so, the checkpoint copies
+ * pages and syncs under the placement's lock, which a write of the shard
+ * then waits for: that happens at most every COLSCAN_CKPT_EVERY_US, and
+ * in between the scan declines (SQLite reads the WAL itself). */
+static int checkpointed(stor_db *db)
+{
+	uint64_t now = mur_now_us();
+	int log = -1, ckpt = -1;
+	if (!(db->scan_clean && db->scan_lsn == db->lsn)) {
+		if (db->scan_ckpt_us && now - db->scan_ckpt_us < COLSCAN_CKPT_EVERY_US)
+			return 0;
+		db->scan_ckpt_us = now;
+	}
+	if (sqlite3_wal_checkpoint_v2(db->db, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &ckpt) !=
+		    SQLITE_OK ||
+	    log != ckpt) {
+		db->scan_clean = 0;
+		return 0;
+	}
+	db->scan_clean = 1;
+	db->scan_lsn = db->lsn;
+	return 1;
+}
+
 int stor_colscan_cols(stor_db *db, const char *table, int ncols, const char *const *columns,
 		      stor_colscan_fn fn, void *ctx, int *done)
 {
 	scan s = {.fn = fn, .ctx = ctx, .ncols = ncols};
 	uint32_t root;
-	int log = -1, ckpt = -1, rc = MUR_OK;
+	int rc = MUR_OK;
 	*done = 0;
 	if (ncols < 1 || ncols > STOR_COLSCAN_COLS_MAX || db->in_txn ||
 	    !sqlite3_get_autocommit(db->db))
 		return MUR_OK;
 	for (int i = 0; i < STOR_COLSCAN_COLS_MAX; i++)
 		s.want[i] = -1;
-	if (sqlite3_wal_checkpoint_v2(db->db, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &ckpt) !=
-		    SQLITE_OK ||
-	    log != ckpt)
+	if (!checkpointed(db))
 		return MUR_OK;
 	if (sqlite3_file_control(db->db, "main", SQLITE_FCNTL_FILE_POINTER, &s.f) != SQLITE_OK ||
 	    !s.f || !s.f->pMethods || !read_header(&s) || !find_columns(db->db, table, columns, &s))

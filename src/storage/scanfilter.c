@@ -14,6 +14,7 @@
  */
 #include "storage/scanfilter.h"
 
+#include "common/buf.h"
 #include "common/numeric.h"
 
 #include <ctype.h>
@@ -352,8 +353,35 @@ static int statement(parser *ps, sel_col *sel)
 	return ps->t.kind == T_END;
 }
 
-int stor_scanfilter_parse(sqlite3 *db, const char *sql, stor_scanfilter *f)
+/* Would SQLite itself read every row of the table (its plan one step,
+ * "SCAN <alias>")?  Not when it seeks an index (a filter on a key or an
+ * indexed column) or scans a covering index: that is cheaper than the
+ * pages of the table. */
+static int sqlite_scans_table(stor_db *sdb, const char *sql, const char *alias)
 {
+	mur_buf b;
+	mur_error err;
+	sqlite3_stmt *st = NULL;
+	int steps = 0, scan = 0, rc;
+	mur_buf_init(&b);
+	mur_buf_printf(&b, "EXPLAIN QUERY PLAN %s", sql);
+	if (!mur_buf_ok(&b) || stor_prepare(sdb, mur_buf_cstr(&b), &st, &err) != MUR_OK) {
+		mur_buf_free(&b);
+		return 0;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(st, 3);
+		steps++;
+		scan = detail && !strncmp(detail, "SCAN ", 5) && !strcmp(detail + 5, alias);
+	}
+	stor_release(sdb, st);
+	mur_buf_free(&b);
+	return rc == SQLITE_DONE && steps == 1 && scan;
+}
+
+int stor_scanfilter_parse(stor_db *sdb, const char *sql, stor_scanfilter *f)
+{
+	sqlite3 *db = stor_handle(sdb);
 	/* every name and literal is shorter than the text, plus its NUL */
 	size_t cap = strlen(sql) * 2 + 16;
 	sel_col *sel = malloc(sizeof *sel * STOR_COLSCAN_COLS_MAX);
@@ -365,7 +393,7 @@ int stor_scanfilter_parse(sqlite3 *db, const char *sql, stor_scanfilter *f)
 		return 0;
 	}
 	ps.buf = f->buf;
-	ok = statement(&ps, sel) && f->nout > 0;
+	ok = statement(&ps, sel) && f->nout > 0 && sqlite_scans_table(sdb, sql, ps.alias);
 	free(sel);
 	if (!ok)
 		stor_scanfilter_free(f);

@@ -36,6 +36,7 @@
 
 #include "common/value.h"
 #include "storage/colscan.h"
+#include "storage/storage.h"
 
 #include <sqlite3.h>
 #include <stddef.h>
@@ -78,9 +79,11 @@ typedef struct stor_scanfilter {
 } stor_scanfilter;
 
 /* Recognize sql, reading column types and collations from db's main
- * schema: 1 and *f filled (stor_scanfilter_free it), or 0 (nothing to
- * free): not recognized, run it through SQLite. */
-int stor_scanfilter_parse(sqlite3 *db, const char *sql, stor_scanfilter *f);
+ * schema, and only when SQLite's own plan for it is a scan of the table
+ * (not an index seek, not a covering index): 1 and *f filled
+ * (stor_scanfilter_free it), or 0 (nothing to free): not recognized, run
+ * it through SQLite.  Under stor_lock. */
+int stor_scanfilter_parse(stor_db *db, const char *sql, stor_scanfilter *f);
 
 /* Does the row (values of f->cols, in that order) pass every predicate?
  * 1 yes, 0 no, -1 a value of a storage class the comparison does not

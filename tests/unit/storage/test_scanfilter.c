@@ -6,8 +6,9 @@
  * integers with negative literals, '' in a string, NULLs, repeated and
  * filter-only columns, nested parentheses; every shape it must not take
  * (OR, NOT, parameters, functions, LIMIT, a literal first, a literal of
- * the other kind, other collations, aliases, reals, IS NULL); a key column
- * (the scan declines) and a value of an unexpected storage class in a
+ * the other kind, other collations, aliases, reals, IS NULL), and what
+ * SQLite runs through an index; a key column in the select list (the scan
+ * declines) and a value of an unexpected storage class in a
  * table that is not STRICT (the filter answers -1).
  */
 #include <setjmp.h>
@@ -55,6 +56,10 @@ static int setup(void **state)
 	     "CASE WHEN x % 19 = 0 THEN NULL ELSE (x * 31) % 1000 - 500 END FROM n;"
 	     "CREATE TABLE ns (s TEXT, i INTEGER);"
 	     "INSERT INTO ns VALUES ('a', 1), (x'61', 2);"
+	     "CREATE TABLE ix (a INTEGER, b TEXT, c TEXT);"
+	     "CREATE INDEX ix_a ON ix (a);"
+	     "INSERT INTO ix SELECT k, s, q FROM li;"
+	     "ANALYZE;"
 	     "PRAGMA wal_checkpoint(TRUNCATE);");
 	return 0;
 }
@@ -97,7 +102,7 @@ static int paged(const char *sql, kept *k)
 	int done = -1, rc;
 	memset(k, 0, sizeof *k);
 	mur_buf_init(&k->rows);
-	if (!stor_scanfilter_parse(stor_handle(db), sql, &f))
+	if (!stor_scanfilter_parse(db, sql, &f))
 		return -1;
 	k->f = &f;
 	rc = stor_colscan_cols(db, f.table, f.ncols, f.cols, keep_row, k, &done);
@@ -188,6 +193,11 @@ static void test_not_recognized(void **state)
 		"SELECT \"t\".\"i\" + 1 FROM main.\"li\" AS \"t\"",
 		"SELECT \"t\".\"i\" FROM main.\"li\" AS \"t\" WHERE (\"t\".\"s\" < 'x''",
 		"",
+		/* SQLite seeks an index (the key, a secondary index) or scans a
+		 * covering one: cheaper than the table's pages */
+		SEL " WHERE (\"t\".\"k\" > 19990)",
+		"SELECT \"x\".\"b\" FROM main.\"ix\" AS \"x\" WHERE (\"x\".\"a\" = 5)",
+		"SELECT \"x\".\"a\" FROM main.\"ix\" AS \"x\"",
 	};
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		kept got;
@@ -203,7 +213,10 @@ static void test_declines(void **state)
 	(void)state;
 	kept got;
 	/* a key column (the scan reads none: one could be the rowid) */
-	assert_int_equal(paged(SEL " WHERE (\"t\".\"k\" > 5)", &got), 0);
+	assert_int_equal(paged("SELECT \"t\".\"k\" FROM main.\"li\" AS \"t\" WHERE (\"t\".\"i\" > "
+			       "5)",
+			       &got),
+			 0);
 	mur_buf_free(&got.rows);
 	/* a BLOB in a TEXT column of a table that is not STRICT */
 	assert_int_equal(paged("SELECT \"n\".\"i\" FROM main.\"ns\" AS \"n\" WHERE (\"n\".\"s\" = "
