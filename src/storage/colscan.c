@@ -321,24 +321,27 @@ static int real_affinity(const char *type)
 
 /* Root page of rowid table `table`, and the record position and affinity
  * of each asked column (s->want, s->real, s->maxpos); 0: decline. */
-static int find_columns(sqlite3 *db, const char *table, const char *const *columns, scan *s)
+static int find_columns(stor_db *db, const char *table, const char *const *columns, scan *s)
 {
 	sqlite3_stmt *st;
+	mur_error err;
 	uint32_t root = 0;
 	int ok = 0, found = 0;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT rootpage FROM main.sqlite_schema WHERE type = 'table' AND "
-			       "name = ?1 COLLATE NOCASE",
-			       -1, &st, NULL) != SQLITE_OK)
+	/* prepared once per placement (stor_prepare's cache): a scan of a
+	 * small shard is not to pay two statements' compilation */
+	if (stor_prepare(db,
+			 "SELECT rootpage FROM main.sqlite_schema WHERE type = 'table' AND "
+			 "name = ?1 COLLATE NOCASE",
+			 &st, &err) != MUR_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
 		root = (uint32_t)sqlite3_column_int64(st, 0), ok = 1;
-	sqlite3_finalize(st);
-	if (!ok || sqlite3_prepare_v2(db,
-				      "SELECT cid, name, type, pk, hidden FROM "
-				      "pragma_table_xinfo(?1, 'main')",
-				      -1, &st, NULL) != SQLITE_OK)
+	stor_release(db, st);
+	if (!ok || stor_prepare(db,
+				"SELECT cid, name, type, pk, hidden FROM "
+				"pragma_table_xinfo(?1, 'main')",
+				&st, &err) != MUR_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
 	s->maxpos = -1;
@@ -365,7 +368,7 @@ static int find_columns(sqlite3 *db, const char *table, const char *const *colum
 			found++;
 		}
 	}
-	sqlite3_finalize(st);
+	stor_release(db, st);
 	s->lv[0].pgno = root;
 	return ok && found == s->ncols;
 }
@@ -426,7 +429,7 @@ int stor_colscan_cols(stor_db *db, const char *table, int ncols, const char *con
 	if (!checkpointed(db))
 		return MUR_OK;
 	if (sqlite3_file_control(db->db, "main", SQLITE_FCNTL_FILE_POINTER, &s.f) != SQLITE_OK ||
-	    !s.f || !s.f->pMethods || !read_header(&s) || !find_columns(db->db, table, columns, &s))
+	    !s.f || !s.f->pMethods || !read_header(&s) || !find_columns(db, table, columns, &s))
 		return MUR_OK;
 	root = s.lv[0].pgno;
 	*done = walk(&s, root, &rc);
