@@ -40,9 +40,10 @@
  * Declines (the caller reads through SQLite instead): a transaction open;
  * WAL frames not checkpointed; not UTF-8; no such rowid table (WITHOUT
  * ROWID, virtual tables and views have no table b-tree); a column asked
- * twice or past STOR_COLSCAN_COLS_MAX; a column that is
- * part of the primary key (an INTEGER PRIMARY KEY is the rowid and stored
- * as NULL) or the table has hidden or generated columns (record positions
+ * twice or past STOR_COLSCAN_COLS_MAX; a column that may be the rowid
+ * (an INTEGER PRIMARY KEY is the rowid and stored as NULL; the columns of
+ * a key of several are in the record) or the table has hidden or
+ * generated columns (record positions
  * then differ from column numbers); a record without the column (added by
  * ALTER TABLE: the value is the column's default); the value or the
  * record header not on the page (overflow); anything malformed (page type,
@@ -326,7 +327,7 @@ static int find_columns(stor_db *db, const char *table, const char *const *colum
 	sqlite3_stmt *st;
 	mur_error err;
 	uint32_t root = 0;
-	int ok = 0, found = 0;
+	int ok = 0, found = 0, npk = 0, int_key = 0;
 	/* prepared once per placement (stor_prepare's cache): a scan of a
 	 * small shard is not to pay two statements' compilation */
 	if (stor_prepare(db,
@@ -347,21 +348,26 @@ static int find_columns(stor_db *db, const char *table, const char *const *colum
 	s->maxpos = -1;
 	while (ok && sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 1);
-		int pos = sqlite3_column_int(st, 0);
+		const char *type = (const char *)sqlite3_column_text(st, 2);
+		int pos = sqlite3_column_int(st, 0), pk = sqlite3_column_int(st, 3);
 		if (sqlite3_column_int(st, 4) != 0 || pos < 0) {
 			ok = 0; /* hidden or generated: positions shift */
 			continue;
 		}
+		npk += pk > 0;
 		for (int k = 0; k < s->ncols && name; k++) {
 			if (strcasecmp(name, columns[k]) != 0)
 				continue;
-			/* a key column may be the rowid (stored as NULL); a column
-			 * asked twice, or past the positions kept, is not read here */
-			if (sqlite3_column_int(st, 3) != 0 || pos >= STOR_COLSCAN_COLS_MAX ||
-			    s->want[pos] >= 0) {
+			/* a column asked twice, or past the positions kept, is not
+			 * read here */
+			if (pos >= STOR_COLSCAN_COLS_MAX || s->want[pos] >= 0) {
 				ok = 0;
 				break;
 			}
+			/* a key column of type INTEGER may be the rowid, stored as
+			 * NULL (when it is the whole key): decided after the loop */
+			if (pk > 0 && type && !strcasecmp(type, "INTEGER"))
+				int_key = 1;
 			s->want[pos] = k;
 			s->real[k] = real_affinity((const char *)sqlite3_column_text(st, 2));
 			s->maxpos = pos > s->maxpos ? pos : s->maxpos;
@@ -370,7 +376,9 @@ static int find_columns(stor_db *db, const char *table, const char *const *colum
 	}
 	stor_release(db, st);
 	s->lv[0].pgno = root;
-	return ok && found == s->ncols;
+	/* the rowid alias: a one-column key of type INTEGER (SQLite's rule; a
+	 * DESC one is not an alias, and is declined too) */
+	return ok && found == s->ncols && !(int_key && npk == 1);
 }
 
 /* Page size, usable size and page count from the header; 0: decline. */

@@ -38,8 +38,8 @@ typedef int (*stor_colscan_fn)(void *ctx, const mur_value *v);
 int stor_colscan(stor_db *db, const char *table, const char *column, stor_colscan_fn fn, void *ctx,
 		 int *done);
 
-/* The same for ncols distinct columns at once (each not part of the
- * primary key, among the table's first STOR_COLSCAN_COLS_MAX): fn gets
+/* The same for ncols distinct columns at once (none an INTEGER PRIMARY
+ * KEY, the rowid; all among the table's first STOR_COLSCAN_COLS_MAX): fn gets
  * their values in the order of `columns`.  Declines as stor_colscan, and
  * when a column is asked twice. */
 int stor_colscan_cols(stor_db *db, const char *table, int ncols, const char *const *columns,

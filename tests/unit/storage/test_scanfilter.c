@@ -7,8 +7,8 @@
  * filter-only columns, nested parentheses; every shape it must not take
  * (OR, NOT, parameters, functions, LIMIT, a literal first, a literal of
  * the other kind, other collations, aliases, reals, IS NULL), and what
- * SQLite runs through an index; a key column in the select list (the scan
- * declines) and a value of an unexpected storage class in a
+ * SQLite runs through an index; the rowid in the select list (the scan
+ * declines; the columns of a key of two are read) and a value of an unexpected storage class in a
  * table that is not STRICT (the filter answers -1).
  */
 #include <setjmp.h>
@@ -56,6 +56,8 @@ static int setup(void **state)
 	     "CASE WHEN x % 19 = 0 THEN NULL ELSE (x * 31) % 1000 - 500 END FROM n;"
 	     "CREATE TABLE ns (s TEXT, i INTEGER);"
 	     "INSERT INTO ns VALUES ('a', 1), (x'61', 2);"
+	     "CREATE TABLE ip (id INTEGER PRIMARY KEY, v TEXT);"
+	     "INSERT INTO ip VALUES (3, 'a'), (4, 'b');"
 	     "CREATE TABLE ix (a INTEGER, b TEXT, c TEXT);"
 	     "CREATE INDEX ix_a ON ix (a);"
 	     "INSERT INTO ix SELECT k, s, q FROM li;"
@@ -212,12 +214,15 @@ static void test_declines(void **state)
 {
 	(void)state;
 	kept got;
-	/* a key column (the scan reads none: one could be the rowid) */
-	assert_int_equal(paged("SELECT \"t\".\"k\" FROM main.\"li\" AS \"t\" WHERE (\"t\".\"i\" > "
-			       "5)",
+	/* the rowid (an INTEGER PRIMARY KEY, stored as NULL) */
+	assert_int_equal(paged("SELECT \"p\".\"id\" FROM main.\"ip\" AS \"p\" WHERE (\"p\".\"v\" = "
+			       "'a')",
 			       &got),
 			 0);
 	mur_buf_free(&got.rows);
+	/* the columns of a key of two are in the record */
+	assert_same("SELECT \"t\".\"k\", \"t\".\"ln\" FROM main.\"li\" AS \"t\" WHERE (\"t\".\"i\" "
+		    "> 5)");
 	/* a BLOB in a TEXT column of a table that is not STRICT */
 	assert_int_equal(paged("SELECT \"n\".\"i\" FROM main.\"ns\" AS \"n\" WHERE (\"n\".\"s\" = "
 			       "'a')",
