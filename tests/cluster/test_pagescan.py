@@ -90,3 +90,16 @@ def test_column_added_later(db):
     exact(db, "SELECT count(*), sum(q) FROM psc WHERE z < 3 AND s >= date '1993-01-01'")
     out = run(db.m, "SELECT count(*) FROM psc")
     assert out.error is None and out.rows[0][0] == N
+
+
+def test_key_of_two_columns(db):
+    # the columns of a composite key are in the record (only an INTEGER
+    # PRIMARY KEY is SQLite's rowid): TPC-H Q18's GROUP BY l_orderkey
+    db.exec_both("DROP TABLE IF EXISTS psk")
+    db.exec_both("CREATE TABLE psk (a int NOT NULL, b int NOT NULL, v numeric(15,2), "
+                 "PRIMARY KEY (a, b))")
+    db.exec_both("INSERT INTO psk VALUES " + ", ".join(
+        "(%d, %d, %s)" % (a, b, "NULL" if (a + b) % 9 == 0 else "%d.%02d" % (a % 40, b))
+        for a in range(1, 400) for b in range(1, 1 + a % 5)))
+    exact(db, "SELECT a, sum(v) FROM psk GROUP BY a HAVING sum(v) > 60 ORDER BY a")
+    exact(db, "SELECT count(*), sum(b), min(a), max(a) FROM psk WHERE b >= 2 AND v < 20")
