@@ -23,9 +23,10 @@
  * hash aggregate's.  A filtered aggregate whose SELECT storage/
  * scanfilter.h recognizes (plain columns of one table, a conjunction of
  * column-vs-literal comparisons: TPC-H's Q1 and Q6) is read from the
- * table's pages too (query_agg_pages): the filter runs on the decoded
- * values and the rows it keeps go to the hash aggregate; when the scan
- * declines, nothing was added and SQLite runs the SELECT.
+ * table's pages too (query_pages): the filter runs on the decoded values
+ * and the rows it keeps go to the hash aggregate (or, without one, to the
+ * result); when the scan declines, nothing was added and SQLite runs the
+ * SELECT.
  *
  * Writes are all-or-nothing: one BEGIN IMMEDIATE … COMMIT; with capture
  * the same transaction records the row changes (sqlite3session), appends
@@ -280,9 +281,13 @@ static int attach_others(run_ctx *c)
 
 /* ---- QUERY ------------------------------------------------------------ */
 
+static int query_pages(run_ctx *c, int ncols, int agg, int *done);
+
 static int query_plain(run_ctx *c, sqlite3_stmt *st)
 {
-	int ncols = sqlite3_column_count(st), rc;
+	int ncols = sqlite3_column_count(st), rc, paged;
+	if ((rc = query_pages(c, ncols, 0, &paged)) != MUR_OK || paged)
+		return rc;
 	c->res->ncols = (uint32_t)ncols;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		exec_sql_put_row(st, ncols, &c->res->rows);
@@ -476,22 +481,23 @@ static int agg_result(run_ctx *c, exec_hashagg *h)
 }
 
 /* A page scan's rows (storage/scanfilter.h) on their way into the hash
- * aggregate. */
-typedef struct page_agg {
+ * aggregate, or into the result. */
+typedef struct page_scan {
 	run_ctx *c;
 	const stor_scanfilter *f;
-	exec_hashagg *h;
+	exec_hashagg *h; /* NULL: rows go to the result */
 	mur_value out[STOR_COLSCAN_COLS_MAX];
 	uint64_t n;
-	int agg_failed, cancelled;
-} page_agg;
+	int agg_failed, failed, cancelled; /* failed: the result's error is set */
+} page_scan;
 
 /* Rows between two looks at a page scan's cancel flag (~0.1 ms). */
 #define RUN_PAGE_CANCEL_ROWS 4096
 
 static int page_row(void *ctx, const mur_value *v)
 {
-	page_agg *p = ctx;
+	page_scan *p = ctx;
+	exec_result *res = p->c->res;
 	int keep;
 	if (++p->n % RUN_PAGE_CANCEL_ROWS == 0 && p->c->cancel &&
 	    atomic_load_explicit(p->c->cancel, memory_order_relaxed)) {
@@ -502,42 +508,54 @@ static int page_row(void *ctx, const mur_value *v)
 		return keep < 0 ? MUR_EAGAIN : MUR_OK; /* -1: let SQLite judge it */
 	for (int i = 0; i < p->f->nout; i++)
 		p->out[i] = v[p->f->out[i]];
-	if (exec_hashagg_add_row(p->h, p->out) != MUR_OK) {
+	if (p->h && exec_hashagg_add_row(p->h, p->out) != MUR_OK) {
 		p->agg_failed = 1;
+		return MUR_ERR;
+	}
+	if (p->h)
+		return MUR_OK;
+	for (int i = 0; i < p->f->nout; i++)
+		mur_row_put_value(&res->rows, &p->out[i]);
+	res->nrows++;
+	if (check_size(p->c, &res->rows) != MUR_OK) {
+		p->failed = 1;
 		return MUR_ERR;
 	}
 	return MUR_OK;
 }
 
-/* The aggregate of a task whose SELECT the page scan can run
- * (stor_scanfilter_parse) on one placement, from the table's pages;
- * *done = 0 when it does not apply or the scan declined (then nothing was
- * added to the result, and SQLite runs it). */
-static int query_agg_pages(run_ctx *c, int ncols, int *done)
+/* The rows (agg 0) or the aggregate (agg 1) of a task whose SELECT the
+ * page scan can run (stor_scanfilter_parse) on one placement, from the
+ * table's pages; *done = 0 when it does not apply or the scan declined
+ * (then nothing is in the result, and SQLite runs it). */
+static int query_pages(run_ctx *c, int ncols, int agg, int *done)
 {
 	stor_scanfilter f;
-	page_agg p = {.c = c, .f = &f};
+	page_scan p = {.c = c, .f = &f};
 	int rc, out = MUR_OK;
 	*done = 0;
-	if (c->mem || c->nattached || c->t->nplacements != 1 || c->t->nparams ||
+	if (c->mem || c->nattached || c->t->nplacements != 1 || c->t->nparams || c->res->rows.len ||
 	    !stor_scanfilter_parse(c->db, c->t->sql, &f))
 		return MUR_OK;
 	if (f.nout != ncols)
 		goto end;
-	if (!(p.h = exec_hashagg_create(&c->t->agg, (uint32_t)ncols))) {
+	if (agg && !(p.h = exec_hashagg_create(&c->t->agg, (uint32_t)ncols))) {
 		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
 		*done = 1;
 		out = fail(c, MUR_ENOMEM);
 		goto end;
 	}
+	c->res->ncols = (uint32_t)ncols;
 	rc = stor_colscan_cols(c->db, f.table, f.ncols, f.cols, page_row, &p, done);
-	if (p.agg_failed || p.cancelled) {
+	if (p.agg_failed || p.failed || p.cancelled) {
 		*done = 1;
 		out = p.agg_failed ? agg_fail(c, p.h) : fail(c, MUR_ERR);
 	} else if (*done && rc == MUR_OK) {
-		out = agg_result(c, p.h);
+		out = agg ? agg_result(c, p.h) : MUR_OK;
 	} else {
 		*done = 0; /* declined, or a value the filter could not judge */
+		mur_buf_reset(&c->res->rows);
+		c->res->nrows = 0;
 	}
 end:
 	exec_hashagg_destroy(p.h);
@@ -555,7 +573,7 @@ static int query_agg(run_ctx *c, sqlite3_stmt *st)
 		return fail(c, MUR_ERR);
 	if (only_sketch(&c->t->agg))
 		return query_sketch(c, st);
-	if (!adaptive && ((rc = query_agg_pages(c, ncols, &paged)) != MUR_OK || paged))
+	if (!adaptive && ((rc = query_pages(c, ncols, 1, &paged)) != MUR_OK || paged))
 		return rc;
 	exec_hashagg *h = exec_hashagg_create(&c->t->agg, (uint32_t)ncols);
 	if (!h) {

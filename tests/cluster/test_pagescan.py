@@ -1,6 +1,6 @@
-"""Filtered aggregates a follower reads from the table's pages (issue 19,
+"""Filtered aggregates and rows a follower reads from the table's pages (issue 19,
 TPC-H's Q1 and Q6: storage/scanfilter.c recognizes the shard SELECT,
-follower/task_run.c query_agg_pages), compared EXACTLY with PostgreSQL 15:
+follower/task_run.c query_pages), compared EXACTLY with PostgreSQL 15:
 dates, numerics by value (10.00 > 9, BETWEEN), integers with negative
 bounds, text with a quote, NULLs in every column, groups, no rows; then
 the same reads where the pages cannot answer and SQLite does — rows still
@@ -52,6 +52,10 @@ QUERIES = [
     "SELECT count(q), count(*), sum(d) FROM psc WHERE s > date '1998-12-31'",
     "SELECT count(*), sum(d) FROM psc",
     "SELECT count(*), max(q) FROM psc WHERE s = date '1994-03-05' OR i = 7",
+    # rows, no aggregate (k is the rowid: that one through SQLite)
+    "SELECT q, s, t FROM psc WHERE s >= date '1994-01-01' AND s < date '1994-03-01' AND q < 24",
+    "SELECT t, i, f FROM psc WHERE i BETWEEN -5 AND 5",
+    "SELECT k, q FROM psc WHERE d = 0.05 AND q > 40",
 ]
 
 

@@ -518,6 +518,38 @@ static void test_query_agg_pages(void **state)
 	exec_result_free(&want);
 }
 
+/* The same SELECT without an aggregate: its rows from the pages, equal to
+ * SQLite's; and the result bound holds there too (54000). */
+static void test_query_plain_pages(void **state)
+{
+	(void)state;
+	tb b;
+	exec_result res, want;
+	static const char *const paged =
+		"SELECT \"p\".\"g\", \"p\".\"q\", \"p\".\"s\" FROM main.\"pg\" AS \"p\" "
+		"WHERE (\"p\".\"s\" >= '1996-01-01') AND (\"p\".\"q\" BETWEEN '1' AND '9.5')";
+	char unpaged[512];
+	uint64_t scans;
+	snprintf(unpaged, sizeof unpaged, "%s AND (1 = 1)", paged);
+	for (int k = 0; k < 2; k++) {
+		tb_init(&b, EXEC_TASK_QUERY, k ? paged : unpaged, "pg_s0.db", NULL);
+		scans = stor_colscan_count();
+		run_ok(&b, k ? &res : &want);
+		assert_int_equal(stor_colscan_count() - scans, (uint64_t)k);
+	}
+	assert_true(want.nrows > 10);
+	assert_int_equal(res.nrows, want.nrows);
+	assert_int_equal(res.ncols, 3);
+	assert_int_equal(res.rows.len, want.rows.len);
+	assert_memory_equal(res.rows.data, want.rows.data, want.rows.len);
+	exec_result_free(&res);
+	exec_result_free(&want);
+	tb_init(&b, EXEC_TASK_QUERY, paged, "pg_s0.db", NULL);
+	assert_int_equal(run(&b, &res, 200), MUR_ERR);
+	assert_string_equal(res.err.sqlstate, "54000");
+	exec_result_free(&res);
+}
+
 static void test_attach_join(void **state)
 {
 	(void)state;
@@ -887,17 +919,12 @@ static void test_read_bound_attached(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_query_cancel_flag),
-		cmocka_unit_test(test_ddl_write_query),
-		cmocka_unit_test(test_query_agg),
-		cmocka_unit_test(test_query_agg_many),
-		cmocka_unit_test(test_query_sketch),
-		cmocka_unit_test(test_query_agg_pages),
-		cmocka_unit_test(test_attach_join),
-		cmocka_unit_test(test_failing_write),
-		cmocka_unit_test(test_drop),
-		cmocka_unit_test(test_fenced_write),
-		cmocka_unit_test(test_read_bound),
+		cmocka_unit_test(test_query_cancel_flag),   cmocka_unit_test(test_ddl_write_query),
+		cmocka_unit_test(test_query_agg),           cmocka_unit_test(test_query_agg_many),
+		cmocka_unit_test(test_query_sketch),        cmocka_unit_test(test_query_agg_pages),
+		cmocka_unit_test(test_query_plain_pages),   cmocka_unit_test(test_attach_join),
+		cmocka_unit_test(test_failing_write),       cmocka_unit_test(test_drop),
+		cmocka_unit_test(test_fenced_write),        cmocka_unit_test(test_read_bound),
 		cmocka_unit_test(test_read_bound_attached),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
