@@ -209,8 +209,9 @@ static int pred_kind(parser *ps, int col, tok_kind lit, const char *coll)
 	int notnull, pk, autoinc;
 	if (sqlite3_table_column_metadata(ps->db, "main", ps->f->table, ps->f->cols[col], &type,
 					  &colcoll, &notnull, &pk, &autoinc) != SQLITE_OK ||
-	    !type)
-		return 0;
+	    !type || pk)
+		return 0; /* a key column: SQLite may seek it (a point read), so not
+			     worth asking its plan (sqlite_scans_table) */
 	if (!strcasecmp(type, "TEXT") && lit == T_STR) {
 		/* the literal's COLLATE wins, else the column's */
 		const char *use = coll ? coll : colcoll ? colcoll : "BINARY";

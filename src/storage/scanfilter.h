@@ -24,7 +24,9 @@
  * BINARY (bytes, then length) or mur_numeric (mur_num_text_cmp, the
  * collation's own function); an INTEGER column against an integer
  * literal compares the integers.  A NULL fails the comparison (and so the
- * row).  Anything else — parameters, OR, NOT, functions, other
+ * row).  Anything else — a comparison of a primary key column (SQLite
+ * may seek it: point reads are not to pay for the question), parameters,
+ * OR, NOT, functions, other
  * collations or column types, a literal of the other kind, ORDER BY,
  * LIMIT — is not recognized and the task runs through SQLite.  While
  * scanning, a value whose storage class the comparison does not expect
