@@ -452,6 +452,16 @@ int stor_colscan_cols(stor_db *db, const char *table, int ncols, const char *con
 	return rc;
 }
 
+int stor_colscan_can_read(stor_db *db, const char *table, int ncols, const char *const *columns)
+{
+	scan s = {.ncols = ncols};
+	if (ncols < 1 || ncols > STOR_COLSCAN_COLS_MAX)
+		return 0;
+	for (int i = 0; i < STOR_COLSCAN_COLS_MAX; i++)
+		s.want[i] = -1;
+	return find_columns(db, table, columns, &s);
+}
+
 uint64_t stor_colscan_count(void)
 {
 	return atomic_load_explicit(&scans_done, memory_order_relaxed);

@@ -45,6 +45,12 @@ int stor_colscan(stor_db *db, const char *table, const char *column, stor_colsca
 int stor_colscan_cols(stor_db *db, const char *table, int ncols, const char *const *columns,
 		      stor_colscan_fn fn, void *ctx, int *done);
 
+/* Could stor_colscan_cols read these columns of table (the schema's
+ * part of its declines: no such rowid table or column, the rowid, hidden
+ * columns, a column asked twice)?  1 yes, 0 no.  Cheap: the placement's
+ * cached statements. */
+int stor_colscan_can_read(stor_db *db, const char *table, int ncols, const char *const *columns);
+
 /* Scans that saw every row (done = 1) in this process so far: tests tell
  * by it that a task was read from the pages. */
 uint64_t stor_colscan_count(void);

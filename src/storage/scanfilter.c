@@ -394,7 +394,10 @@ int stor_scanfilter_parse(stor_db *sdb, const char *sql, stor_scanfilter *f)
 		return 0;
 	}
 	ps.buf = f->buf;
-	ok = statement(&ps, sel) && f->nout > 0 && sqlite_scans_table(sdb, sql, ps.alias);
+	/* cheapest first: the text, the columns' schema, then SQLite's plan */
+	ok = statement(&ps, sel) && f->nout > 0 &&
+	     stor_colscan_can_read(sdb, f->table, f->ncols, f->cols) &&
+	     sqlite_scans_table(sdb, sql, ps.alias);
 	free(sel);
 	if (!ok)
 		stor_scanfilter_free(f);
