@@ -20,7 +20,13 @@
  * the task a bare scan of one column (exec_task.scan_column;
  * storage/colscan.h), else by SQLite itself, the
  * task's SELECT wrapped in mur_hll_sketch(); either way the blob is the
- * hash aggregate's.
+ * hash aggregate's.  A filtered aggregate whose SELECT storage/
+ * scanfilter.h recognizes (plain columns of one table, a conjunction of
+ * column-vs-literal comparisons: TPC-H's Q1 and Q6) is read from the
+ * table's pages too (query_pages): the filter runs on the decoded values
+ * and the rows it keeps go to the hash aggregate (or, without one, to the
+ * result); when the scan declines, nothing was added and SQLite runs the
+ * SELECT.
  *
  * Writes are all-or-nothing: one BEGIN IMMEDIATE … COMMIT; with capture
  * the same transaction records the row changes (sqlite3session), appends
@@ -48,6 +54,7 @@
 #include "storage/colscan.h"
 #include "storage/fwal.h"
 #include "storage/replog.h"
+#include "storage/scanfilter.h"
 
 #include <ctype.h>
 #include <stdatomic.h>
@@ -274,9 +281,13 @@ static int attach_others(run_ctx *c)
 
 /* ---- QUERY ------------------------------------------------------------ */
 
+static int query_pages(run_ctx *c, int ncols, int agg, int *done);
+
 static int query_plain(run_ctx *c, sqlite3_stmt *st)
 {
-	int ncols = sqlite3_column_count(st), rc;
+	int ncols = sqlite3_column_count(st), rc, paged;
+	if ((rc = query_pages(c, ncols, 0, &paged)) != MUR_OK || paged)
+		return rc;
 	c->res->ncols = (uint32_t)ncols;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		exec_sql_put_row(st, ncols, &c->res->rows);
@@ -454,16 +465,116 @@ static int query_sketch(run_ctx *c, sqlite3_stmt *st)
 	return query_sketch_sql(c, st);
 }
 
+/* The aggregate's groups into the result, HAVING applied. */
+static int agg_result(run_ctx *c, exec_hashagg *h)
+{
+	uint64_t groups;
+	if (exec_hashagg_finish(h, &c->res->rows, &groups) != MUR_OK)
+		return agg_fail(c, h);
+	c->res->ncols = c->t->agg.ngroup + c->t->agg.naggs;
+	c->res->nrows = groups;
+	if (c->t->kind == EXEC_TASK_QUERY && c->t->having_sql && c->t->having_sql[0] &&
+	    stor_rows_filter(c->t->having_sql, c->t->params, c->t->nparams, c->res->ncols,
+			     &c->res->rows, &c->res->nrows, &c->res->err) != MUR_OK)
+		return fail(c, MUR_ERR);
+	return check_size(c, &c->res->rows);
+}
+
+/* A page scan's rows (storage/scanfilter.h) on their way into the hash
+ * aggregate, or into the result. */
+typedef struct page_scan {
+	run_ctx *c;
+	const stor_scanfilter *f;
+	exec_hashagg *h; /* NULL: rows go to the result */
+	mur_value out[STOR_COLSCAN_COLS_MAX];
+	uint64_t n;
+	int agg_failed, failed, cancelled; /* failed: the result's error is set */
+} page_scan;
+
+/* Rows between two looks at a page scan's cancel flag (~0.1 ms). */
+#define RUN_PAGE_CANCEL_ROWS 4096
+
+static int page_row(void *ctx, const mur_value *v)
+{
+	page_scan *p = ctx;
+	exec_result *res = p->c->res;
+	int keep;
+	if (++p->n % RUN_PAGE_CANCEL_ROWS == 0 && p->c->cancel &&
+	    atomic_load_explicit(p->c->cancel, memory_order_relaxed)) {
+		p->cancelled = 1;
+		return MUR_ERR;
+	}
+	if ((keep = stor_scanfilter_keep(p->f, v)) <= 0)
+		return keep < 0 ? MUR_EAGAIN : MUR_OK; /* -1: let SQLite judge it */
+	for (int i = 0; i < p->f->nout; i++)
+		p->out[i] = v[p->f->out[i]];
+	if (p->h && exec_hashagg_add_row(p->h, p->out) != MUR_OK) {
+		p->agg_failed = 1;
+		return MUR_ERR;
+	}
+	if (p->h)
+		return MUR_OK;
+	for (int i = 0; i < p->f->nout; i++)
+		mur_row_put_value(&res->rows, &p->out[i]);
+	res->nrows++;
+	if (check_size(p->c, &res->rows) != MUR_OK) {
+		p->failed = 1;
+		return MUR_ERR;
+	}
+	return MUR_OK;
+}
+
+/* The rows (agg 0) or the aggregate (agg 1) of a task whose SELECT the
+ * page scan can run (stor_scanfilter_parse) on one placement, from the
+ * table's pages; *done = 0 when it does not apply or the scan declined
+ * (then nothing is in the result, and SQLite runs it). */
+static int query_pages(run_ctx *c, int ncols, int agg, int *done)
+{
+	stor_scanfilter f;
+	page_scan p = {.c = c, .f = &f};
+	int rc, out = MUR_OK;
+	*done = 0;
+	if (c->mem || c->nattached || c->t->nplacements != 1 || c->t->nparams || c->res->rows.len ||
+	    !stor_scanfilter_parse(c->db, c->t->sql, &f))
+		return MUR_OK;
+	if (f.nout != ncols)
+		goto end;
+	if (agg && !(p.h = exec_hashagg_create(&c->t->agg, (uint32_t)ncols))) {
+		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
+		*done = 1;
+		out = fail(c, MUR_ENOMEM);
+		goto end;
+	}
+	c->res->ncols = (uint32_t)ncols;
+	rc = stor_colscan_cols(c->db, f.table, f.ncols, f.cols, page_row, &p, done);
+	if (p.agg_failed || p.failed || p.cancelled) {
+		*done = 1;
+		out = p.agg_failed ? agg_fail(c, p.h) : fail(c, MUR_ERR);
+	} else if (*done && rc == MUR_OK) {
+		out = agg ? agg_result(c, p.h) : MUR_OK;
+	} else {
+		*done = 0; /* declined, or a value the filter could not judge */
+		mur_buf_reset(&c->res->rows);
+		c->res->nrows = 0;
+	}
+end:
+	exec_hashagg_destroy(p.h);
+	stor_scanfilter_free(&f);
+	return out;
+}
+
 static int query_agg(run_ctx *c, sqlite3_stmt *st)
 {
-	int ncols = sqlite3_column_count(st), rc, out = MUR_OK;
-	uint64_t n = 0, groups, seen = 0;
+	int ncols = sqlite3_column_count(st), rc, out = MUR_OK, paged;
+	uint64_t n = 0, seen = 0;
 	int adaptive = adaptive_distinct(c, ncols);
 	mur_buf batch;
 	if (exec_hashagg_validate(&c->t->agg, (uint32_t)ncols, &c->res->err) != MUR_OK)
 		return fail(c, MUR_ERR);
 	if (only_sketch(&c->t->agg))
 		return query_sketch(c, st);
+	if (!adaptive && ((rc = query_pages(c, ncols, 1, &paged)) != MUR_OK || paged))
+		return rc;
 	exec_hashagg *h = exec_hashagg_create(&c->t->agg, (uint32_t)ncols);
 	if (!h) {
 		mur_error_set(&c->res->err, SQLSTATE_OUT_OF_MEMORY, "out of memory");
@@ -501,20 +612,11 @@ static int query_agg(run_ctx *c, sqlite3_stmt *st)
 		out = sqlite_fail(c, rc);
 		goto done;
 	}
-	if (!mur_buf_ok(&batch) || exec_hashagg_add_rows(h, batch.data, batch.len, n) ||
-	    exec_hashagg_finish(h, &c->res->rows, &groups)) {
+	if (!mur_buf_ok(&batch) || exec_hashagg_add_rows(h, batch.data, batch.len, n)) {
 		out = agg_fail(c, h);
 		goto done;
 	}
-	c->res->ncols = c->t->agg.ngroup + c->t->agg.naggs;
-	c->res->nrows = groups;
-	if (c->t->kind == EXEC_TASK_QUERY && c->t->having_sql && c->t->having_sql[0] &&
-	    stor_rows_filter(c->t->having_sql, c->t->params, c->t->nparams, c->res->ncols,
-			     &c->res->rows, &c->res->nrows, &c->res->err) != MUR_OK) {
-		out = fail(c, MUR_ERR);
-		goto done;
-	}
-	out = check_size(c, &c->res->rows);
+	out = agg_result(c, h);
 done:
 	free(vals);
 	mur_buf_free(&batch);

@@ -1,6 +1,8 @@
 /*
- * colscan.c — one column of a rowid table from its b-tree pages
- * (colscan.h).
+ * colscan.c — columns of a rowid table from its b-tree pages
+ * (colscan.h): one for a sketch, several for a filtered aggregate
+ * (scanfilter.h).  A record's header is walked once per row up to the
+ * last column asked, and only the asked columns are decoded.
  *
  * Why.  A whole-shard approx_count_distinct is bound by SQLite's cost per
  * row: even with the sketch computed inside SQLite (OP_Column, OP_AggStep,
@@ -16,7 +18,11 @@
  *      connection's cache only);
  *   2. committed pages may still be in the WAL: a passive checkpoint runs
  *      first, and unless every WAL frame is then in the file
- *      (log == checkpointed) the scan declines;
+ *      (log == checkpointed) the scan declines; after writes (the
+ *      placement's log position moved since a scan last found it clean)
+ *      a scan checkpoints at most once a second, declining in between,
+ *      so a shard written all the time is read by SQLite, not held up by
+ *      a checkpoint per read;
  *   3. pages come from the VFS (xFetch: SQLite's own read-only mapping,
  *      else xRead into a buffer), so the file is read as SQLite reads it.
  *
@@ -33,9 +39,11 @@
  *
  * Declines (the caller reads through SQLite instead): a transaction open;
  * WAL frames not checkpointed; not UTF-8; no such rowid table (WITHOUT
- * ROWID, virtual tables and views have no table b-tree); the column is
- * part of the primary key (an INTEGER PRIMARY KEY is the rowid and stored
- * as NULL) or the table has hidden or generated columns (record positions
+ * ROWID, virtual tables and views have no table b-tree); a column asked
+ * twice or past STOR_COLSCAN_COLS_MAX; a column that may be the rowid
+ * (an INTEGER PRIMARY KEY is the rowid and stored as NULL; the columns of
+ * a key of several are in the record) or the table has hidden or
+ * generated columns (record positions
  * then differ from column numbers); a record without the column (added by
  * ALTER TABLE: the value is the column's default); the value or the
  * record header not on the page (overflow); anything malformed (page type,
@@ -47,14 +55,22 @@
 #include "storage/colscan.h"
 #include "storage/storage_int.h"
 
+#include "common/clock.h"
+
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+static atomic_uint_fast64_t scans_done; /* stor_colscan_count */
 
 /* Deepest b-tree walked: SQLite's own cursors stop at 20 levels
  * (BTCURSOR_MAX_DEPTH); deeper means a corrupt file. */
 #define COLSCAN_DEPTH_MAX 20
 #define HDR_PAGE1 100 /* the database header before page 1's b-tree header */
+/* A placement written since a scan last found its WAL checkpointed is
+ * checkpointed by a scan at most this often (checkpointed()). */
+#define COLSCAN_CKPT_EVERY_US 1000000
 enum { PAGE_TABLE_INTERIOR = 5, PAGE_TABLE_LEAF = 13 };
 
 typedef struct level {
@@ -69,8 +85,12 @@ typedef struct level {
 typedef struct scan {
 	sqlite3_file *f;
 	uint32_t psz, usable, npages;
-	int pos;  /* the column's position in the record */
-	int real; /* REAL affinity: stored integers are floats */
+	int ncols;
+	int maxpos;                      /* the last record position read */
+	int want[STOR_COLSCAN_COLS_MAX]; /* column asked at each position up to maxpos, or -1 */
+	int real[STOR_COLSCAN_COLS_MAX]; /* asked column i has REAL affinity: stored
+					    integers are floats */
+	mur_value vals[STOR_COLSCAN_COLS_MAX];
 	level lv[COLSCAN_DEPTH_MAX];
 	stor_colscan_fn fn;
 	void *ctx;
@@ -155,43 +175,57 @@ static uint64_t local_len(uint64_t P, uint32_t U)
 	return K <= X ? K : M;
 }
 
-/* The value at position s->pos of the record rec[0 .. len); 0: decline. */
-static int record_value(const scan *s, const uint8_t *rec, uint64_t len, mur_value *v)
+/* Value of serial type t (not 10, 11) at d, for asked column k. */
+static mur_value value_of(const scan *s, int k, uint64_t t, const uint8_t *d)
 {
-	const uint8_t *end = rec + len, *h;
-	uint64_t hlen, t = 0, off;
-	if (!(h = varint(rec, end, &hlen)) || hlen > len)
-		return 0;
-	off = hlen;
-	for (int i = 0; i <= s->pos; i++) {
-		if (h >= rec + hlen)
-			return 0; /* record from before ALTER TABLE ADD COLUMN */
-		if (!(h = varint(h, rec + hlen, &t)) || t == 10 || t == 11)
-			return 0;
-		if (i < s->pos)
-			off += serial_len(t);
-	}
-	if (off + serial_len(t) > len)
-		return 0; /* in an overflow page */
-	const uint8_t *d = rec + off;
-	if (t == 0) {
-		*v = mur_v_null();
-	} else if (t <= 6) {
+	if (t == 0)
+		return mur_v_null();
+	if (t <= 6) {
 		int64_t x = (int8_t)d[0];
-		for (uint64_t k = 1; k < serial_len(t); k++)
-			x = (int64_t)((uint64_t)x << 8 | d[k]);
-		*v = s->real ? mur_v_float((double)x) : mur_v_int(x);
-	} else if (t == 7) {
+		for (uint64_t i = 1; i < serial_len(t); i++)
+			x = (int64_t)((uint64_t)x << 8 | d[i]);
+		return s->real[k] ? mur_v_float((double)x) : mur_v_int(x);
+	}
+	if (t == 7) {
 		uint64_t bits = (uint64_t)get4(d) << 32 | get4(d + 4);
 		double f;
 		memcpy(&f, &bits, 8);
-		*v = mur_v_float(f);
-	} else if (t <= 9) {
-		*v = s->real ? mur_v_float((double)(t - 8)) : mur_v_int((int64_t)(t - 8));
-	} else if (t & 1) {
-		*v = mur_v_text((const char *)d, serial_len(t));
-	} else {
-		*v = mur_v_blob((const char *)d, serial_len(t));
+		return mur_v_float(f);
+	}
+	if (t <= 9)
+		return s->real[k] ? mur_v_float((double)(t - 8)) : mur_v_int((int64_t)(t - 8));
+	if (t & 1)
+		return mur_v_text((const char *)d, serial_len(t));
+	return mur_v_blob((const char *)d, serial_len(t));
+}
+
+/* The asked columns' values of the record rec[0 .. len) into s->vals;
+ * 0: decline. */
+static int record_values(scan *s, const uint8_t *rec, uint64_t len)
+{
+	const uint8_t *end = rec + len, *h, *hend;
+	uint64_t hlen, t = 0, off;
+	if (!(h = varint(rec, end, &hlen)) || hlen > len)
+		return 0;
+	hend = rec + hlen;
+	off = hlen;
+	for (int i = 0; i <= s->maxpos; i++) {
+		uint64_t n;
+		if (h >= hend)
+			return 0; /* record from before ALTER TABLE ADD COLUMN */
+		if (*h < 0x80)
+			t = *h++; /* the usual one-byte type */
+		else if (!(h = varint(h, hend, &t)))
+			return 0;
+		if (t == 10 || t == 11)
+			return 0;
+		n = serial_len(t);
+		if (s->want[i] >= 0) {
+			if (off + n > len)
+				return 0; /* in an overflow page */
+			s->vals[s->want[i]] = value_of(s, s->want[i], t, rec + off);
+		}
+		off += n;
 	}
 	return 1;
 }
@@ -207,14 +241,13 @@ static int leaf(scan *s, const uint8_t *page, const uint8_t *hdr, int *rc)
 		uint32_t at = get2(cp + 2 * i);
 		uint64_t P, rowid, local;
 		const uint8_t *c = page + at;
-		mur_value v;
 		if (c < cp + 2 * n || c >= end || !(c = varint(c, end, &P)) ||
 		    !(c = varint(c, end, &rowid)))
 			return 0;
 		local = local_len(P, s->usable);
-		if (local > (uint64_t)(end - c) || !record_value(s, c, local, &v))
+		if (local > (uint64_t)(end - c) || !record_values(s, c, local))
 			return 0;
-		if ((*rc = s->fn(s->ctx, &v)) != MUR_OK)
+		if ((*rc = s->fn(s->ctx, s->vals)) != MUR_OK)
 			return 1;
 	}
 	return 1;
@@ -278,46 +311,74 @@ static int walk(scan *s, uint32_t root, int *rc)
 
 /* ---- setup -------------------------------------------------------------- */
 
-/* Root page of rowid table `table` and the record position and affinity
- * of `column`; 0: decline. */
-static int find_column(sqlite3 *db, const char *table, const char *column, uint32_t *root, scan *s)
+/* SQLite's affinity rules, in order: INT, CHAR/CLOB/TEXT, BLOB, REAL. */
+static int real_affinity(const char *type)
+{
+	return type && !strcasestr(type, "INT") && !strcasestr(type, "CHAR") &&
+	       !strcasestr(type, "CLOB") && !strcasestr(type, "TEXT") &&
+	       !strcasestr(type, "BLOB") &&
+	       (strcasestr(type, "REAL") || strcasestr(type, "FLOA") || strcasestr(type, "DOUB"));
+}
+
+/* Root page of rowid table `table`, and the record position and affinity
+ * of each asked column (s->want, s->real, s->maxpos); 0: decline. */
+static int find_columns(stor_db *db, const char *table, const char *const *columns, scan *s)
 {
 	sqlite3_stmt *st;
-	int ok = 0, found = 0;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT rootpage FROM main.sqlite_schema WHERE type = 'table' AND "
-			       "name = ?1 COLLATE NOCASE",
-			       -1, &st, NULL) != SQLITE_OK)
+	mur_error err;
+	uint32_t root = 0;
+	int ok = 0, found = 0, npk = 0, int_key = 0;
+	/* prepared once per placement (stor_prepare's cache): a scan of a
+	 * small shard is not to pay two statements' compilation */
+	if (stor_prepare(db,
+			 "SELECT rootpage FROM main.sqlite_schema WHERE type = 'table' AND "
+			 "name = ?1 COLLATE NOCASE",
+			 &st, &err) != MUR_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) > 0)
-		*root = (uint32_t)sqlite3_column_int64(st, 0), ok = 1;
-	sqlite3_finalize(st);
-	if (!ok || sqlite3_prepare_v2(db,
-				      "SELECT cid, name, type, pk, hidden FROM "
-				      "pragma_table_xinfo(?1, 'main')",
-				      -1, &st, NULL) != SQLITE_OK)
+		root = (uint32_t)sqlite3_column_int64(st, 0), ok = 1;
+	stor_release(db, st);
+	if (!ok || stor_prepare(db,
+				"SELECT cid, name, type, pk, hidden FROM "
+				"pragma_table_xinfo(?1, 'main')",
+				&st, &err) != MUR_OK)
 		return 0;
 	sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+	s->maxpos = -1;
 	while (ok && sqlite3_step(st) == SQLITE_ROW) {
 		const char *name = (const char *)sqlite3_column_text(st, 1);
 		const char *type = (const char *)sqlite3_column_text(st, 2);
-		if (sqlite3_column_int(st, 4) != 0)
+		int pos = sqlite3_column_int(st, 0), pk = sqlite3_column_int(st, 3);
+		if (sqlite3_column_int(st, 4) != 0 || pos < 0) {
 			ok = 0; /* hidden or generated: positions shift */
-		else if (name && strcasecmp(name, column) == 0) {
-			ok = sqlite3_column_int(st, 3) == 0;
-			found = 1;
-			s->pos = sqlite3_column_int(st, 0);
-			/* SQLite's affinity rules, in order: INT, CHAR/CLOB/TEXT, BLOB, REAL */
-			s->real = type && !strcasestr(type, "INT") && !strcasestr(type, "CHAR") &&
-				  !strcasestr(type, "CLOB") && !strcasestr(type, "TEXT") &&
-				  !strcasestr(type, "BLOB") &&
-				  (strcasestr(type, "REAL") || strcasestr(type, "FLOA") ||
-				   strcasestr(type, "DOUB"));
+			continue;
+		}
+		npk += pk > 0;
+		for (int k = 0; k < s->ncols && name; k++) {
+			if (strcasecmp(name, columns[k]) != 0)
+				continue;
+			/* a column asked twice, or past the positions kept, is not
+			 * read here */
+			if (pos >= STOR_COLSCAN_COLS_MAX || s->want[pos] >= 0) {
+				ok = 0;
+				break;
+			}
+			/* a key column of type INTEGER may be the rowid, stored as
+			 * NULL (when it is the whole key): decided after the loop */
+			if (pk > 0 && type && !strcasecmp(type, "INTEGER"))
+				int_key = 1;
+			s->want[pos] = k;
+			s->real[k] = real_affinity((const char *)sqlite3_column_text(st, 2));
+			s->maxpos = pos > s->maxpos ? pos : s->maxpos;
+			found++;
 		}
 	}
-	sqlite3_finalize(st);
-	return ok && found;
+	stor_release(db, st);
+	s->lv[0].pgno = root;
+	/* the rowid alias: a one-column key of type INTEGER (SQLite's rule; a
+	 * DESC one is not an alias, and is declined too) */
+	return ok && found == s->ncols && !(int_key && npk == 1);
 }
 
 /* Page size, usable size and page count from the header; 0: decline. */
@@ -336,23 +397,49 @@ static int read_header(scan *s)
 	return 1;
 }
 
-int stor_colscan(stor_db *db, const char *table, const char *column, stor_colscan_fn fn, void *ctx,
-		 int *done)
+/* Is every committed frame of db's WAL in the file (a passive checkpoint
+ * first)?  Written since the last scan found it so, the checkpoint copies
+ * pages and syncs under the placement's lock, which a write of the shard
+ * then waits for: that happens at most every COLSCAN_CKPT_EVERY_US, and
+ * in between the scan declines (SQLite reads the WAL itself). */
+static int checkpointed(stor_db *db)
 {
-	scan s = {.fn = fn, .ctx = ctx};
-	uint32_t root;
-	int log = -1, ckpt = -1, rc = MUR_OK;
-	*done = 0;
-	if (db->in_txn || !sqlite3_get_autocommit(db->db))
-		return MUR_OK;
+	uint64_t now = mur_now_us();
+	int log = -1, ckpt = -1;
+	if (!(db->scan_clean && db->scan_lsn == db->lsn)) {
+		if (db->scan_ckpt_us && now - db->scan_ckpt_us < COLSCAN_CKPT_EVERY_US)
+			return 0;
+		db->scan_ckpt_us = now;
+	}
 	if (sqlite3_wal_checkpoint_v2(db->db, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &ckpt) !=
 		    SQLITE_OK ||
-	    log != ckpt)
+	    log != ckpt) {
+		db->scan_clean = 0;
+		return 0;
+	}
+	db->scan_clean = 1;
+	db->scan_lsn = db->lsn;
+	return 1;
+}
+
+int stor_colscan_cols(stor_db *db, const char *table, int ncols, const char *const *columns,
+		      stor_colscan_fn fn, void *ctx, int *done)
+{
+	scan s = {.fn = fn, .ctx = ctx, .ncols = ncols};
+	uint32_t root;
+	int rc = MUR_OK;
+	*done = 0;
+	if (ncols < 1 || ncols > STOR_COLSCAN_COLS_MAX || db->in_txn ||
+	    !sqlite3_get_autocommit(db->db))
+		return MUR_OK;
+	for (int i = 0; i < STOR_COLSCAN_COLS_MAX; i++)
+		s.want[i] = -1;
+	if (!checkpointed(db))
 		return MUR_OK;
 	if (sqlite3_file_control(db->db, "main", SQLITE_FCNTL_FILE_POINTER, &s.f) != SQLITE_OK ||
-	    !s.f || !s.f->pMethods || !read_header(&s) ||
-	    !find_column(db->db, table, column, &root, &s))
+	    !s.f || !s.f->pMethods || !read_header(&s) || !find_columns(db, table, columns, &s))
 		return MUR_OK;
+	root = s.lv[0].pgno;
 	*done = walk(&s, root, &rc);
 	for (int d = 0; d < COLSCAN_DEPTH_MAX; d++) {
 		page_drop(&s, &s.lv[d]);
@@ -360,5 +447,28 @@ int stor_colscan(stor_db *db, const char *table, const char *column, stor_colsca
 	}
 	if (rc != MUR_OK)
 		*done = 0;
+	if (*done)
+		atomic_fetch_add_explicit(&scans_done, 1, memory_order_relaxed);
 	return rc;
+}
+
+int stor_colscan_can_read(stor_db *db, const char *table, int ncols, const char *const *columns)
+{
+	scan s = {.ncols = ncols};
+	if (ncols < 1 || ncols > STOR_COLSCAN_COLS_MAX)
+		return 0;
+	for (int i = 0; i < STOR_COLSCAN_COLS_MAX; i++)
+		s.want[i] = -1;
+	return find_columns(db, table, columns, &s);
+}
+
+uint64_t stor_colscan_count(void)
+{
+	return atomic_load_explicit(&scans_done, memory_order_relaxed);
+}
+
+int stor_colscan(stor_db *db, const char *table, const char *column, stor_colscan_fn fn, void *ctx,
+		 int *done)
+{
+	return stor_colscan_cols(db, table, 1, &column, fn, ctx, done);
 }

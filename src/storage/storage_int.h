@@ -81,6 +81,12 @@ struct stor_db {
 	uint64_t excl_used_ms;
 	stor_stmt stmts[STOR_STMT_CACHE_MAX];
 	uint64_t clock;
+	/* colscan.c: the position a scan last found every WAL frame
+	 * checkpointed at (valid: scan_clean), and when (mur_now_us) a scan
+	 * last had to checkpoint after writes */
+	uint64_t scan_lsn;
+	int scan_clean;
+	uint64_t scan_ckpt_us;
 	/* replog.c's apply: the columns of the table it last applied to (NULL:
 	 * none), valid while the schema is at the version they were read at */
 	struct stor_apply_tab *apply_tab;

@@ -3,7 +3,7 @@
  * (src/storage/colscan.c) against SQLite's own SELECT of it: every serial
  * type, REAL affinity, multi-level trees, rows still in the WAL, values
  * beside overflow pages; and every case where the scan must decline
- * (overflowing value, ALTER TABLE ADD COLUMN, WITHOUT ROWID, primary key
+ * (overflowing value, ALTER TABLE ADD COLUMN, WITHOUT ROWID, the rowid
  * column, generated column, open transaction, no such table or column,
  * a corrupted page) — never a wrong value, never a crash.
  */
@@ -15,6 +15,7 @@
 
 #include "storage/sqlrow.h"
 #include "storage/colscan.h"
+#include "storage/storage_int.h"
 #include "test_loop.h"
 
 #include <stdio.h>
@@ -175,6 +176,15 @@ static void test_declines(void **state)
 	exec("INSERT INTO pk VALUES (5, 6)");
 	assert_declines("pk", "id"); /* the rowid, stored as NULL */
 	assert_same_as_sqlite("pk", "v");
+	/* a key of two columns: both in the record; a DESC one is no rowid
+	 * but declined all the same */
+	exec("CREATE TABLE ck (a INTEGER, b TEXT, v, PRIMARY KEY (a, b))");
+	exec("INSERT INTO ck VALUES (5, 'x', 1), (-7, 'y', NULL), (5, 'z', 'w')");
+	assert_same_as_sqlite("ck", "a");
+	assert_same_as_sqlite("ck", "b");
+	exec("CREATE TABLE kd (id INTEGER PRIMARY KEY DESC, v)");
+	exec("INSERT INTO kd VALUES (5, 6)");
+	assert_declines("kd", "id");
 	exec("CREATE TABLE g (a, b AS (a * 2), c)");
 	exec("INSERT INTO g (a, c) VALUES (1, 2)");
 	assert_declines("g", "c");
@@ -236,12 +246,47 @@ static void test_corrupt_page(void **state)
 	}
 }
 
+/* A write that moves the placement's log position (as the shard log's
+ * do) and sleep_us: after writes a scan checkpoints at most once a
+ * second. */
+static void write_moving(int64_t x, unsigned sleep_us)
+{
+	mur_error err;
+	char sql[64];
+	assert_int_equal(stor_begin(db, &err), MUR_OK);
+	snprintf(sql, sizeof sql, "INSERT INTO cw VALUES (%lld)", (long long)x);
+	exec(sql);
+	assert_int_equal(stor_set_position(db, stor_lsn(db) + 1, (uint64_t)x, &err), MUR_OK);
+	assert_int_equal(stor_commit(db, &err), MUR_OK);
+	usleep(sleep_us);
+}
+
+/* Written since a scan found the WAL checkpointed, a scan checkpoints
+ * (and reads) at most once a second and declines in between, leaving
+ * the rows in the WAL to SQLite; unwritten, it reads every time. */
+static void test_checkpoint_after_writes(void **state)
+{
+	(void)state;
+	exec("CREATE TABLE cw (x)");
+	write_moving(1, 1100000);
+	assert_same_as_sqlite("cw", "x"); /* the checkpoint a second allows */
+	assert_same_as_sqlite("cw", "x"); /* clean: no checkpoint needed */
+	write_moving(2, 0);
+	assert_declines("cw", "x"); /* within the second: SQLite reads the WAL */
+	write_moving(3, 1100000);
+	assert_same_as_sqlite("cw", "x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_every_serial_type), cmocka_unit_test(test_rows_in_wal),
-		cmocka_unit_test(test_overflow),          cmocka_unit_test(test_declines),
-		cmocka_unit_test(test_callback_error),    cmocka_unit_test(test_corrupt_page),
+		cmocka_unit_test(test_every_serial_type),
+		cmocka_unit_test(test_rows_in_wal),
+		cmocka_unit_test(test_overflow),
+		cmocka_unit_test(test_declines),
+		cmocka_unit_test(test_callback_error),
+		cmocka_unit_test(test_corrupt_page),
+		cmocka_unit_test(test_checkpoint_after_writes),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
