@@ -287,9 +287,10 @@ static int stream_replan(lead_stream *st, mur_error *err)
 
 /* The next batch's LIMIT: about LEAD_STREAM_BATCH_BYTES of rows as wide
  * as those read so far, within [_MIN, _MAX].  Before any row is seen the
- * width is unknown: LEAD_STREAM_BATCH_FIRST rows in all, which a sorted
- * stream's first round shares among its shards (it reads every shard at
- * once: 256 rows of 20 kB from each of 8 shards held 40 MB). */
+ * width is unknown: LEAD_STREAM_BATCH_FIRST rows in all.  A sorted stream
+ * holds a batch of every shard at once (256 rows of 20 kB from each of 8
+ * shards held 40 MB; 1 MiB batches of 8 shards ~20 MB decoded), so its
+ * shards share the rows and the bytes. */
 static uint32_t stream_limit(const lead_stream *st)
 {
 	uint64_t width, n;
@@ -301,6 +302,8 @@ static uint32_t stream_limit(const lead_stream *st)
 	}
 	width = st->seen_bytes / st->seen_rows + 1;
 	n = LEAD_STREAM_BATCH_BYTES / width;
+	if (st->p->u.select.batch_nsort && st->nshards)
+		n /= st->nshards; /* a merge holds a batch of every shard at once */
 	return n < LEAD_STREAM_BATCH_MIN   ? LEAD_STREAM_BATCH_MIN
 	       : n > LEAD_STREAM_BATCH_MAX ? LEAD_STREAM_BATCH_MAX
 					   : (uint32_t)n;
