@@ -863,13 +863,17 @@ static void log_refusal(repl_wop *op, uint32_t node_id, const exec_result *res)
 		return;
 	}
 	c->refusals_logged++;
+	char left_out[64] = "";
+	if (c->refusals_unlogged)
+		snprintf(left_out, sizeof left_out,
+			 " (%u more refusals not logged before this one)", c->refusals_unlogged);
 	MLOG(WARN, "repl",
 	     "%s refused the %s of table %s shard %u (txn %llu): sent as lsn %llu on top of %llu, "
-	     "the copy is at %llu: %s (%u refusals not logged before this one)",
+	     "the copy is at %llu: %s%s",
 	     cat_node_name(c->cat, node_id), wop_kind(op), t ? t->name : "?", op->shard,
 	     (unsigned long long)op->txn_id, (unsigned long long)(op->base + 1),
 	     (unsigned long long)op->base, (unsigned long long)res->lsn, res->err.message,
-	     c->refusals_unlogged);
+	     left_out);
 	c->refusals_unlogged = 0;
 }
 

@@ -16,8 +16,12 @@
 
 #include "lead_fixture.h"
 
+#include "common/clock.h"
+#include "common/log.h"
+
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define T_CREATE "CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 1, replicas = 3)"
 #define NINSERTS 4 /* under the pipeline depth (LEAD_WRITE_PIPELINE_DEFAULT) */
@@ -184,6 +188,56 @@ static void test_failed_entry_requeues_the_inserts_behind_it(void **state)
 	lf_free(fx);
 }
 
+/* Every refusal of test_failed_entry_requeues_the_inserts_behind_it (3
+ * entries refused by 3 copies: 9) is logged at WARN naming the copy, the
+ * table, the shard and both LSNs, at most 5 lines a second
+ * (repl_write.c, log_refusal). */
+static void test_refusals_are_logged_rate_limited(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_query *q[NINSERTS];
+	char line[1024];
+	int nlines = 0, named = 0;
+	FILE *log = tmpfile();
+	int saved = dup(fileno(stderr));
+	assert_non_null(log);
+	fflush(stderr);
+	dup2(fileno(log), fileno(stderr));
+	mur_log_threshold = MUR_LOG_WARN;
+	uint64_t start_ms = mur_now_ms();
+	lf_ok(fx, T_CREATE);
+	int first = lf_ntasks(fx);
+	start_inserts(fx, q);
+	for (int n = 1; n <= 3; n++)
+		lf_fail(fx, entry_write(fx, lf_node(fx, n), 1), "23505");
+	int resent_from = lf_ntasks(fx);
+	while (lf_find(fx, LF_ANY_NODE, EXEC_TASK_WRITE, first) &&
+	       lf_find(fx, LF_ANY_NODE, EXEC_TASK_WRITE, first)->seq < resent_from)
+		lf_reply(fx, lf_find(fx, LF_ANY_NODE, EXEC_TASK_WRITE, first));
+	uint64_t took_ms = mur_now_ms() - start_ms;
+	mur_log_threshold = MUR_LOG_ERROR;
+	fflush(stderr);
+	dup2(saved, fileno(stderr));
+	close(saved);
+	rewind(log);
+	while (fgets(line, sizeof line, log)) {
+		if (!strstr(line, " WARN repl: ") ||
+		    !strstr(line, " refused the entry of table t "))
+			continue;
+		nlines++;
+		named += strstr(line, "shard 0 (txn 0): sent as lsn 2 on top of 1, the copy is at "
+				      "0") != NULL;
+	}
+	fclose(log);
+	assert_true(named >= 1); /* entry 2 refused by a copy at lsn 0 */
+	if (took_ms < 1000)
+		assert_int_equal(nlines, 5); /* 9 refusals, 5 lines in one second */
+	assert_true(nlines >= 5);
+	lf_settle(fx);
+	lf_free(fx);
+}
+
 /* The primary applies entries 1..4; both replicas fail entry 1 (a disk
  * error) and refuse the rest.  Entry 1's quorum is impossible: once every
  * answer of the entries behind it is in, the primary is undone to lsn 0
@@ -267,6 +321,7 @@ int main(void)
 		cmocka_unit_test(test_entries_decided_in_lsn_order),
 		cmocka_unit_test(test_refusing_copy_is_lagging_once_committed),
 		cmocka_unit_test(test_failed_entry_requeues_the_inserts_behind_it),
+		cmocka_unit_test(test_refusals_are_logged_rate_limited),
 		cmocka_unit_test(test_failed_entry_undoes_the_entries_behind_it),
 		cmocka_unit_test(test_depth_one_waits_for_every_copy),
 	};
