@@ -242,7 +242,7 @@ static const char *default_setting(const char *name)
 		{"password_encryption", "scram-sha-256"}, /* what libpq's \password asks */
 		{"murphy.count_distinct", "exact"},
 		{"murphy.write_quorum", "majority"},
-		{"murphy.parallel_commits", "off"}, /* docs/transactions.md */
+		{"murphy.parallel_commits", "on"}, /* docs/transactions.md */
 		{"murphy.shuffle_strategy", "auto"},
 		{"murphy.join_strategy", "auto"},
 		{"murphy.read_consistency", "strong"}, /* docs/consistency.md */

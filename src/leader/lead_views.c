@@ -449,7 +449,7 @@ static void fill_settings(lead_engine *e)
 		 "copies that must hold a write before it is acknowledged: one, majority, all (SET "
 		 "per "
 		 "session)"},
-		{"murphy.parallel_commits", "off", NULL,
+		{"murphy.parallel_commits", "on", NULL,
 		 "on: a multi-shard COMMIT goes by staging markers on every participant at once, "
 		 "no decision fsync first, answered at their quorum; off: every entry at its "
 		 "quorum, then a recorded decision (one decision-log fsync), then commit markers "

@@ -137,6 +137,9 @@ struct repl_ctx {
 	struct repl_rebalancer *rebal;    /* repl_rebalance.c; NULL until first used */
 	struct repl_split_job *splits;    /* repl_split.c: the splits running */
 	struct repl_autosplit *autosplit; /* repl_autosplit.c; NULL until first used */
+	uint64_t refusal_window_ms;       /* repl_write.c: refusal WARNs are rate-limited per */
+	uint32_t refusals_logged;         /* second: lines in this window, and those */
+	uint32_t refusals_unlogged;       /* left out since the last line */
 };
 
 /* repl_ctx.c: the per-shard runtime table.  repl_shard_get creates the

@@ -830,12 +830,70 @@ static int refused(const exec_result *res)
 	       strcmp(res->err.sqlstate, SQLSTATE_OBJECT_NOT_IN_PREREQUISITE_STATE) == 0;
 }
 
+#define REPL_REFUSAL_LOGS_PER_S 5 /* a refusal can repeat in a retry loop */
+
+/* What op's entry is, for a log line. */
+static const char *wop_kind(const repl_wop *op)
+{
+	if (op->staged)
+		return "staging marker";
+	if (op->marker)
+		return "commit marker";
+	if (op->lock_only)
+		return "lock";
+	return op->txn_id ? "transaction entry" : "entry";
+}
+
+static repl_wop *open_ahead(repl_wop *op);
+
+/* Log why a copy refused op's entry (table, shard, node, the LSN the
+ * WRITE asked for and the one the copy was at, the copy's message).  A
+ * copy behind op's base while an entry ahead of op is still in flight is
+ * expected (that entry may fail there: a duplicate key in a pipelined
+ * insert; the ops behind it go back to the queue): DEBUG.  Any other
+ * refusal means a copy missed a committed entry, diverged, or the leader
+ * sent an entry out of the shard's order: WARN.  At most
+ * REPL_REFUSAL_LOGS_PER_S lines written a second; the next line counts
+ * those left out. */
+static void log_refusal(repl_wop *op, uint32_t node_id, const exec_result *res)
+{
+	repl_ctx *c = op->c;
+	int expected = res->lsn <= op->base && open_ahead(op) != NULL;
+	mur_log_level level = expected ? MUR_LOG_DEBUG : MUR_LOG_WARN;
+	if (level < mur_log_threshold)
+		return;
+	uint64_t now_ms = mur_now_ms();
+	if (now_ms - c->refusal_window_ms >= 1000) {
+		c->refusal_window_ms = now_ms;
+		c->refusals_logged = 0;
+	}
+	if (c->refusals_logged >= REPL_REFUSAL_LOGS_PER_S) {
+		c->refusals_unlogged++;
+		return;
+	}
+	c->refusals_logged++;
+	char left_out[64] = "";
+	if (c->refusals_unlogged)
+		snprintf(left_out, sizeof left_out,
+			 " (%u more refusals not logged before this one)", c->refusals_unlogged);
+	cat_table *t = cat_table_by_id(c->cat, op->table_id);
+	mur_log_write(level, "repl",
+		      "%s refused the %s of table %s shard %u (txn %llu): sent as lsn %llu on top "
+		      "of %llu, the copy is at %llu: %s%s%s",
+		      cat_node_name(c->cat, node_id), wop_kind(op), t ? t->name : "?", op->shard,
+		      (unsigned long long)op->txn_id, (unsigned long long)(op->base + 1),
+		      (unsigned long long)op->base, (unsigned long long)res->lsn, res->err.message,
+		      expected ? " (an entry ahead of it is in flight)" : "", left_out);
+	c->refusals_unlogged = 0;
+}
+
 /* A copy refused op: ahead of the shard, its history differs; behind, it
  * lacks an entry before op's.  Which entry, and whether that one was
  * committed, is known when op is decided: the copy missed a committed
  * entry exactly when op commits (mark_refusers). */
 static void note_refusal(repl_wop *op, cat_placement *p, uint32_t node_id, const exec_result *res)
 {
+	log_refusal(op, node_id, res);
 	add_missing(op, cat_node_name(op->c->cat, node_id));
 	if (!p)
 		return;

@@ -2,8 +2,8 @@
 commit path it took, which changes with the shards it touched (issue 16,
 "Visible"; docs/transactions.md): an autocommit statement on one shard is
 its own decision; on several, a two-phase commit with one participant per
-shard written: with `murphy.parallel_commits = on` staged at quorum
-(parallel commits), by default the decision recorded and one marker per
+shard written: by default staged at quorum (parallel commits), with
+`murphy.parallel_commits = off` the decision recorded and one marker per
 participant, each phase timed; in a block the commit waits for COMMIT, and the plan says
 which path a COMMIT would take now.  Read through psycopg2 and psql.
 """
@@ -59,10 +59,8 @@ def test_explain_analyze_of_writes_names_the_commit_path(cluster):
     assert "two-phase" not in text, text
     assert scalar(conn, "SELECT v FROM xc WHERE id = %d" % one) == 1  # it ran
 
-    # with murphy.parallel_commits on a multi-shard statement commits by
-    # staging markers; off (the default), by a recorded decision and markers
-    with conn.cursor() as cur:
-        cur.execute("SET murphy.parallel_commits = on")
+    # by default (murphy.parallel_commits on) a multi-shard statement
+    # commits by staging markers; off, by a recorded decision and markers
     for ids in ((one, two), (one, two, three)):
         text = explain(conn, "UPDATE xc SET v = v + 1 WHERE id IN (%s)"
                        % ",".join(map(str, ids)))
@@ -119,8 +117,8 @@ def test_psql_shows_the_commit_path(cluster):
                         "EXPLAIN ANALYZE UPDATE xc SET v = v + 1"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
-    assert re.search(r"Commit: two-phase: %d participants, decision recorded .*, %d markers"
-                     % (SHARDS, SHARDS), r.stdout), r.stdout
+    assert re.search(r"Commit: two-phase: %d participants, staged at quorum .*: committed"
+                     % SHARDS, r.stdout), r.stdout
     conn.close()
 
 

@@ -26,9 +26,9 @@ SUSPECT_MS = 1000
 DEAD_MS = 30000  # nobody is declared dead (and rebuilt) during these tests
 
 
-# murphy.parallel_commits: "on" (a multi-shard COMMIT by staging markers)
-# and "off" (the default: every entry at its quorum, a recorded decision,
-# then commit markers).  Crash-table rows that hold for both
+# murphy.parallel_commits: "on" (the default: a multi-shard COMMIT by
+# staging markers) and "off" (every entry at its quorum, a recorded
+# decision, then commit markers).  Crash-table rows that hold for both
 # paths are parametrized over MODES (docs/transactions.md, "Crash table").
 MODES = ("on", "off")
 

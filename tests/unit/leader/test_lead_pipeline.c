@@ -16,8 +16,12 @@
 
 #include "lead_fixture.h"
 
+#include "common/clock.h"
+#include "common/log.h"
+
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define T_CREATE "CREATE TABLE t (id int PRIMARY KEY, v text) WITH (shards = 1, replicas = 3)"
 #define NINSERTS 4 /* under the pipeline depth (LEAD_WRITE_PIPELINE_DEFAULT) */
@@ -184,6 +188,106 @@ static void test_failed_entry_requeues_the_inserts_behind_it(void **state)
 	lf_free(fx);
 }
 
+/* Log lines (stderr) written while a test runs, captured in a file. */
+typedef struct log_capture {
+	FILE *file;
+	int saved_fd;
+} log_capture;
+
+static void capture_start(log_capture *lc, mur_log_level level)
+{
+	lc->file = tmpfile();
+	assert_non_null(lc->file);
+	fflush(stderr);
+	lc->saved_fd = dup(fileno(stderr));
+	dup2(fileno(lc->file), fileno(stderr));
+	mur_log_threshold = level;
+}
+
+/* Stop capturing (the lines stay in lc->file until capture_free). */
+static void capture_stop(log_capture *lc)
+{
+	mur_log_threshold = MUR_LOG_ERROR;
+	fflush(stderr);
+	dup2(lc->saved_fd, fileno(stderr));
+	close(lc->saved_fd);
+}
+
+/* The number of captured lines holding both a and b. */
+static int capture_count(log_capture *lc, const char *a, const char *b)
+{
+	char line[1024];
+	int n = 0;
+	rewind(lc->file);
+	while (fgets(line, sizeof line, lc->file))
+		n += strstr(line, a) && strstr(line, b);
+	return n;
+}
+
+/* Every refusal of test_failed_entry_requeues_the_inserts_behind_it (3
+ * entries refused by 3 copies: 9) is expected: entry 1, ahead of them, is
+ * in flight (it fails).  Each is logged at DEBUG only, naming the copy,
+ * the table, the shard and both LSNs, at most 5 lines a second
+ * (repl_write.c, log_refusal). */
+static void test_refusals_behind_an_entry_in_flight_are_debug(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	lf_query *q[NINSERTS];
+	log_capture lc;
+	lf_ok(fx, T_CREATE);
+	capture_start(&lc, MUR_LOG_DEBUG);
+	uint64_t start_ms = mur_now_ms();
+	int first = lf_ntasks(fx);
+	start_inserts(fx, q);
+	for (int n = 1; n <= 3; n++)
+		lf_fail(fx, entry_write(fx, lf_node(fx, n), 1), "23505");
+	int resent_from = lf_ntasks(fx);
+	while (lf_find(fx, LF_ANY_NODE, EXEC_TASK_WRITE, first) &&
+	       lf_find(fx, LF_ANY_NODE, EXEC_TASK_WRITE, first)->seq < resent_from)
+		lf_reply(fx, lf_find(fx, LF_ANY_NODE, EXEC_TASK_WRITE, first));
+	uint64_t took_ms = mur_now_ms() - start_ms;
+	capture_stop(&lc);
+	int lines = capture_count(&lc, " DEBUG repl: ", " refused the entry of table t shard 0 ");
+	assert_int_equal(capture_count(&lc, " DEBUG repl: ",
+				       "sent as lsn 2 on top of 1, the copy "
+				       "is at 0: "),
+			 capture_count(&lc, "sent as lsn 2 on top of 1, the copy is at 0: ",
+				       "(an entry ahead of it is in flight)"));
+	assert_int_equal(capture_count(&lc, " refused ", " WARN "), 0); /* none at WARN */
+	fclose(lc.file);
+	lf_settle(fx);
+	lf_free(fx);
+	if (took_ms < 1000)
+		assert_int_equal(lines, 5); /* 9 refusals, 5 lines in one second */
+	assert_true(lines >= 5);
+}
+
+/* A copy that lost a committed entry (f3 back at lsn 0 while the shard is
+ * at 1) refuses entry 2 with nothing in flight ahead of it: a WARN naming
+ * the copy, the table, the shard and both LSNs (repl_write.c,
+ * log_refusal: the staging-marker bug of 7ba9fb8 was such a refusal). */
+static void test_unexplained_refusal_is_a_warning(void **state)
+{
+	(void)state;
+	lf_fixture *fx = lf_new(3);
+	log_capture lc;
+	lf_ok(fx, T_CREATE);
+	lf_ok(fx, "INSERT INTO t VALUES (1, 'v')");
+	lf_copy_set(fx, lf_node(fx, 3), lf_file(fx, "t", 0), 0, NULL);
+	capture_start(&lc, MUR_LOG_WARN);
+	lf_query *q = lf_exec(fx, lf_session(fx), "INSERT INTO t VALUES (2, 'v')");
+	lf_settle(fx);
+	capture_stop(&lc);
+	assert_int_equal(capture_count(&lc, " WARN repl: f3 refused the entry of table t shard 0 ",
+				       "sent as lsn 2 on top of 1, the copy is at 0: "),
+			 1);
+	fclose(lc.file);
+	assert_true(lf_done(q));
+	assert_string_equal(lf_sqlstate(q), "");
+	lf_free(fx);
+}
+
 /* The primary applies entries 1..4; both replicas fail entry 1 (a disk
  * error) and refuse the rest.  Entry 1's quorum is impossible: once every
  * answer of the entries behind it is in, the primary is undone to lsn 0
@@ -267,6 +371,8 @@ int main(void)
 		cmocka_unit_test(test_entries_decided_in_lsn_order),
 		cmocka_unit_test(test_refusing_copy_is_lagging_once_committed),
 		cmocka_unit_test(test_failed_entry_requeues_the_inserts_behind_it),
+		cmocka_unit_test(test_refusals_behind_an_entry_in_flight_are_debug),
+		cmocka_unit_test(test_unexplained_refusal_is_a_warning),
 		cmocka_unit_test(test_failed_entry_undoes_the_entries_behind_it),
 		cmocka_unit_test(test_depth_one_waits_for_every_copy),
 	};
