@@ -42,7 +42,9 @@
  *                      LEAD_OUTCOMES_SHOWN decisions recorded in the catalog
  *   murphy.shard_load  table_name, shard, node, role, period ('10s', '5min',
  *                      'total'), reads, writes, rows_read, rows_written, bytes_read,
- *                      bytes_written, cpu_ms: what each copy did (lead_load.c)
+ *                      bytes_written, cpu_ms: what each copy did (lead_load.c);
+ *                      disk_bytes: its files' size as its follower last reported
+ *                      (cat_placement.file_bytes; NULL: not yet)
  *   murphy.node_load   node, period, the same counters summed per follower, cpu_pct
  *                      (of one core over the period), placements, primaries,
  *                      disk_bytes
@@ -815,7 +817,7 @@ static void fill_shard_load(lead_engine *e)
 {
 	uint64_t now_s = mur_now_ms() / 1000;
 	sqlite3_stmt *st;
-	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shard_load VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+	sqlite3_prepare_v2(e->mem, "INSERT INTO murphy_shard_load VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
 			   -1, &st, NULL);
 	for (int i = 0; i < cat_table_count(e->cat) && e->copy_load; i++) {
 		const cat_table *t = cat_table_at(e->cat, i);
@@ -833,6 +835,11 @@ static void fill_shard_load(lead_engine *e)
 					bind_text(st, 4,
 						  p->role == CAT_PRIMARY ? "primary" : "replica");
 					bind_load(st, 5, (load_window)w, &c);
+					if (p->file_bytes)
+						sqlite3_bind_int64(st, 13,
+								   (sqlite3_int64)p->file_bytes);
+					else
+						sqlite3_bind_null(st, 13);
 					step(st);
 				}
 			}
@@ -964,7 +971,7 @@ static const lead_view lead_views[] = {
 	{"murphy_shard_load", NULL,
 	 "DROP TABLE IF EXISTS murphy_shard_load;"
 	 "CREATE TABLE murphy_shard_load(table_name, shard, node, role, period, reads, writes,"
-	 " rows_read, rows_written, bytes_read, bytes_written, cpu_ms);",
+	 " rows_read, rows_written, bytes_read, bytes_written, cpu_ms, disk_bytes);",
 	 fill_shard_load},
 	{"murphy_node_load", NULL,
 	 "DROP TABLE IF EXISTS murphy_node_load;"
