@@ -808,7 +808,7 @@ void cat_node_file_bytes(catalog *c, uint32_t node_id, const char *file, uint64_
 		return;
 	memcpy(db, file, n + 1);
 	if (n > 4 && strcmp(db + n - 4, "-wal") == 0)
-		db[n - 4] = '\0';
+		db[n - 4] = '\0'; /* its SQLite WAL: rows not yet checkpointed */
 	if (cat_placement_parse(db, &tid, &sh, &gen) != MUR_OK || !(t = table_by_id(c, tid)) ||
 	    !t->shards || sh >= t->nshards || t->shards[sh].gen != gen ||
 	    !(p = cat_placement_on(&t->shards[sh], node_id)))

@@ -149,8 +149,7 @@ int net_refused_decode(const char *p, size_t len, char *out, mur_error *err)
 	return MUR_OK;
 }
 
-void net_heartbeat_encode(int64_t wall_ms, uint64_t disk_bytes, const mur_buf *files,
-			  mur_buf *b)
+void net_heartbeat_encode(int64_t wall_ms, uint64_t disk_bytes, const mur_buf *files, mur_buf *b)
 {
 	mur_buf_put_i64(b, wall_ms);
 	mur_buf_put_u64(b, disk_bytes);

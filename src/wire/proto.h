@@ -200,8 +200,7 @@ int net_refused_decode(const char *p, size_t len, char *out, mur_error *err);
  * measurement of every file.  decode: *files NULL when the heartbeat
  * carries none, else the entries (all checked) to read with
  * net_heartbeat_file_next. */
-void net_heartbeat_encode(int64_t wall_ms, uint64_t disk_bytes, const mur_buf *files,
-			  mur_buf *b);
+void net_heartbeat_encode(int64_t wall_ms, uint64_t disk_bytes, const mur_buf *files, mur_buf *b);
 int net_heartbeat_decode(const char *p, size_t len, int64_t *wall_ms, uint64_t *disk_bytes,
 			 const char **files, size_t *files_len, mur_error *err);
 /* One file of a HEARTBEAT's list (its name: at most NET_NAME_MAX - 1

@@ -727,9 +727,9 @@ static void test_proto_codecs(void **state)
 		net_heartbeat_file_put(&fl, "t3_s1.db-wal", 7);
 		mur_buf_reset(&b);
 		net_heartbeat_encode(9, 4103, &fl, &b);
-		assert_int_equal(
-			net_heartbeat_decode(b.data, b.len, &ms, &disk, &hb_files, &hb_len, &err),
-			MUR_OK);
+		assert_int_equal(net_heartbeat_decode(b.data, b.len, &ms, &disk, &hb_files, &hb_len,
+						      &err),
+				 MUR_OK);
 		mur_rd_init(&rd, hb_files, hb_len);
 		assert_int_equal(net_heartbeat_file_next(&rd, file, &fb), 1);
 		assert_string_equal(file, "t3_s1.db");
