@@ -799,21 +799,14 @@ void cat_node_files_begin(catalog *c, uint32_t node_id)
 
 void cat_node_file_bytes(catalog *c, uint32_t node_id, const char *file, uint64_t bytes)
 {
-	char db[CAT_NAME_MAX + 16];
-	size_t n = strlen(file);
 	uint32_t tid, sh, gen;
 	cat_table *t;
 	cat_placement *p;
-	if (n >= sizeof db)
-		return;
-	memcpy(db, file, n + 1);
-	if (n > 4 && strcmp(db + n - 4, "-wal") == 0)
-		db[n - 4] = '\0'; /* its SQLite WAL: rows not yet checkpointed */
-	if (cat_placement_parse(db, &tid, &sh, &gen) != MUR_OK || !(t = table_by_id(c, tid)) ||
+	if (cat_placement_parse(file, &tid, &sh, &gen) != MUR_OK || !(t = table_by_id(c, tid)) ||
 	    !t->shards || sh >= t->nshards || t->shards[sh].gen != gen ||
 	    !(p = cat_placement_on(&t->shards[sh], node_id)))
 		return;
-	p->file_bytes += bytes;
+	p->file_bytes = bytes;
 }
 
 cat_table *cat_table_by_id(catalog *c, uint32_t id) { return table_by_id(c, id); }
