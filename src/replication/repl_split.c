@@ -21,7 +21,9 @@
  *                │           every copy current; co-located tables join)
  *                │  no bound given: QUERY to the primary for its median
  *                ▼  key, row count and bytes (a hash shard: its bytes;
- *                   the bound is the middle of its hash range)
+ *                   the bound is the middle of its hash range); each
+ *                   co-located table's bytes: its file's as its follower
+ *                   last reported (partner_bytes, heartbeats)
  *             SIZING ───────────────────────────────────┐
  *                │ the bound is known                   │
  *                ▼                                      │
@@ -610,6 +612,24 @@ static void bound_known(repl_split_job *j, uint64_t rows_hi)
 	send_all(j, STEP_PREPARE);
 }
 
+/* The bytes of a co-located table's shard sh: its primary's file as its
+ * follower last reported it (cat_placement.file_bytes, heartbeats), else
+ * its largest reported copy's; 0 before any report. */
+static uint64_t partner_bytes(repl_ctx *c, uint32_t table_id, uint32_t sh)
+{
+	const cat_table *u = cat_table_by_id(c->cat, table_id);
+	uint64_t best = 0;
+	if (!u || sh >= u->nshards)
+		return 0;
+	for (int k = 0; k < u->shards[sh].nplacements; k++) {
+		const cat_placement *p = &u->shards[sh].placements[k];
+		if (p->role == CAT_PRIMARY && p->file_bytes)
+			return p->file_bytes;
+		best = p->file_bytes > best ? p->file_bytes : best;
+	}
+	return best;
+}
+
 static void sized(void *arg, exec_result *res)
 {
 	repl_split_job *j = arg;
@@ -627,11 +647,14 @@ static void sized(void *arg, exec_result *res)
 	if (!ok)
 		return split_abort(j, res->failed ? res->err.message
 						  : "the primary did not say what the shard holds");
-	for (int i = 0; i < j->n; i++)
-		j->rows[i]->bytes_total = i == 0 && v[2].kind == MV_INT ? (uint64_t)v[2].i : 0;
+	j->rows[0]->bytes_total = v[2].kind == MV_INT ? (uint64_t)v[2].i : 0;
 	j->rows[0]->estimate_bytes = j->rows[0]->bytes_total;
+	for (int i = 1; i < j->n; i++) { /* its co-located tables' files, as reported */
+		j->rows[i]->bytes_total = partner_bytes(j->c, j->ids[i], j->shard);
+		j->rows[0]->estimate_bytes += j->rows[i]->bytes_total;
+	}
 	j->rows[0]->estimate_ms = REPL_SPLIT_FIXED_MS +
-				  (uint64_t)((double)j->rows[0]->bytes_total * 1000.0 /
+				  (uint64_t)((double)j->rows[0]->estimate_bytes * 1000.0 /
 					     REPL_SPLIT_RATE_GUESS_BPS);
 	if (j->by_hash) /* the bound is the hash range's middle: known already */
 		return bound_known(j, 0);
