@@ -738,10 +738,15 @@ static void test_proto_codecs(void **state)
 		assert_string_equal(file, "t3_s1.db-wal");
 		assert_int_equal(fb, 7);
 		assert_int_equal(net_heartbeat_file_next(&rd, file, &fb), 0);
+		/* cut inside an entry: malformed (17 + 20 bytes: the first entry whole) */
 		for (size_t n = 18; n < b.len; n++)
 			assert_int_equal(net_heartbeat_decode(b.data, n, &ms, &disk, &hb_files,
 							      &hb_len, &err),
-					 MUR_EPROTO);
+					 n == 17 + 4 + 8 + 8 ? MUR_OK : MUR_EPROTO);
+		b.data[16] = 2; /* not a list */
+		assert_int_equal(net_heartbeat_decode(b.data, b.len, &ms, &disk, &hb_files, &hb_len,
+						      &err),
+				 MUR_EPROTO);
 		mur_buf_free(&fl);
 	}
 	mur_buf_reset(&b);
