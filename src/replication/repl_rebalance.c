@@ -3,7 +3,8 @@
  * murphy.rebalance(), which carries the plan out with moves (repl_move.c),
  * and the automatic rebalancer that does the same in the background.
  *
- * The plan has two parts, both greedy, both preferring few moves:
+ * The plan has three parts, in this order, all greedy, all preferring few
+ * moves (docs/decisions.md, "The rebalancer"):
  *
  *  By copies.  Balance is counted in copies: every placement of a
  *  distributed table on each follower that is alive, connected and
@@ -13,8 +14,20 @@
  *  move from a to b the shard whose move lowers the gap the most — a shard
  *  moves with its co-located tables' same shard (repl_move_group_check),
  *  so a move of w copies is taken only when w < count(a) - count(b); among
- *  equal ones the coldest copy (least load, below), a replica before a
- *  primary (the primary spreader, repl_spread.c, need not follow).
+ *  equal ones one that keeps the bytes and the load in balance (keeps),
+ *  then the coldest copy (least load, below), a replica before a primary
+ *  (the primary spreader, repl_spread.c, need not follow).
+ *
+ *  By size.  A copy's size is its file's bytes as its follower last
+ *  reported them (heartbeats: cat_placement.file_bytes, the numbers of
+ *  murphy.shard_load.disk_bytes) plus murphy.rebalance_base_bytes (100 MB:
+ *  small shards are sized by their count); a follower's, the sum of its
+ *  copies'.  While the largest follower (a) holds more than (1 +
+ *  murphy.rebalance_threshold) times the mean, move the copy group of a
+ *  that lowers max(size(a), size(b)) the most, by 5 % at least, to the
+ *  smallest follower (b) — swapped with b's smallest group of as many
+ *  tables when the move alone would leave the copy counts uneven
+ *  (counts_even), and only when it keeps the loads in balance.
  *
  *  By load.  A shard's load is its followers' CPU time over the last 5 min
  *  (murphy.shard_load, through repl_set_shard_load), every copy's
@@ -25,15 +38,17 @@
  *  (1 + murphy.rebalance_threshold) times the mean, move the copy of a
  *  that lowers max(load(a), load(b)) the most to the least busy follower
  *  (b) — swapped with b's coldest copy when a holds no more copies than b,
- *  so the counts stay even and the two parts do not undo each other.  Only
+ *  so the counts stay even, and only when it keeps the sizes in balance:
+ *  no part undoes another (keeps).  Only
  *  shards without co-located partners on a move by load.  Loads are per
  *  shard, not per copy, so a move does not make its shard look cold.
  *
  * Each shard is planned once; the counts and loads are updated as if each
  * planned move were done.  At most REPL_REBALANCE_MOVES_MAX moves a plan.
- * The bytes of a move are an estimate: the source's data directory size
- * (heartbeats, murphy.node_load.disk_bytes) over its copies, times the
- * copies that move.  Nothing is queried to plan: the view answers at once.
+ * The bytes of a move are its copies' files as the source reported them
+ * (before its first report: its data directory over its copies, times the
+ * copies that move).  Nothing is queried to plan: the view answers at
+ * once.
  *
  * murphy.rebalance() starts the planned moves in one group (at most
  * REPL_MOVE_PARALLEL_MAX copying at once, each at most the session's
@@ -50,7 +65,7 @@
  * under-replicated shards, and the rebalancer waits for it.  A follower
  * that joins or comes back empty holds the fewest copies: the plan moves
  * copies to it.  Copies move only when the follower with the most holds at
- * least (1 + threshold) times the mean, or by load as above.
+ * least (1 + threshold) times the mean, or by size or load as above.
  */
 #include "replication/repl_int.h"
 
