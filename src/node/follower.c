@@ -627,9 +627,13 @@ static void on_welcome(void *arg, uint32_t node_id)
  * stat per file, so not every 500 ms heartbeat. */
 #define FOLLOWER_DISK_EVERY_MS 5000
 
+/* Placement files only (their SQLite -wal and -shm, the follower WAL: the
+ * leader counts none of them per copy). */
 static void put_file(void *arg, const char *file, uint64_t bytes)
 {
-	net_heartbeat_file_put(arg, file, bytes);
+	size_t n = strlen(file);
+	if (n > 3 && strcmp(file + n - 3, ".db") == 0)
+		net_heartbeat_file_put(arg, file, bytes);
 }
 
 /* clu_member_cbs.disk_bytes: the data directory's bytes, measured at most

@@ -284,11 +284,18 @@ static double copy_load(repl_ctx *c, const cat_table *t, uint32_t sh)
 }
 
 /* The bytes of the copy of shard sh of t on node_id, as its follower last
- * reported them (0: none). */
+ * reported them; a copy not reported yet (moved in less than 5 s ago)
+ * holds what its shard's other copies hold: the largest of theirs. */
 static double copy_bytes(const cat_table *t, uint32_t sh, uint32_t node_id)
 {
-	const cat_placement *p = cat_placement_on((cat_shard *)&t->shards[sh], node_id);
-	return p ? (double)p->file_bytes : 0;
+	const cat_shard *s = &t->shards[sh];
+	const cat_placement *p = cat_placement_on((cat_shard *)s, node_id);
+	uint64_t most = 0;
+	if (!p || p->file_bytes)
+		return p ? (double)p->file_bytes : 0;
+	for (int k = 0; k < s->nplacements; k++)
+		most = s->placements[k].file_bytes > most ? s->placements[k].file_bytes : most;
+	return (double)most;
 }
 
 static void node_totals(repl_ctx *c, uint32_t node_id, int *count, double *load, double *bytes)
@@ -811,12 +818,16 @@ void repl_rebalance_tick(repl_ctx *c)
 		     steps[i].shard, err.message);
 		return;
 	}
-	snprintf(reason, sizeof reason,
-		 "automatic rebalance %s: %d and %d copies, copy load %.0f ms over 5 min",
-		 steps[i].by == REPL_REBALANCE_BY_LOAD   ? "by load"
-		 : steps[i].by == REPL_REBALANCE_BY_SIZE ? "by size"
-							 : "by copies",
-		 steps[i].source_copies, steps[i].target_copies, steps[i].load_ms);
+	if (steps[i].by == REPL_REBALANCE_BY_SIZE)
+		snprintf(reason, sizeof reason,
+			 "automatic rebalance by size: %.0f kB, %d and %d copies",
+			 (double)steps[i].bytes_estimate / 1024, steps[i].source_copies,
+			 steps[i].target_copies);
+	else
+		snprintf(reason, sizeof reason,
+			 "automatic rebalance %s: %d and %d copies, copy load %.0f ms over 5 min",
+			 steps[i].by == REPL_REBALANCE_BY_LOAD ? "by load" : "by copies",
+			 steps[i].source_copies, steps[i].target_copies, steps[i].load_ms);
 	repl_move_group_reason(c, group, reason);
 	MLOG(INFO, "rebalance", "moving shard %u of table %u from %s to %s (%s)", steps[i].shard,
 	     steps[i].table_id, cat_node_name(c->cat, steps[i].source),

@@ -138,6 +138,50 @@ def test_plan_by_size_evens_the_bytes(rc):
     checker.wait_consistent(rc, conn, replicas=2)
 
 
+def test_auto_rebalancer_moves_by_size(rc):
+    """The same layout with the automatic rebalancer on (looking every
+    300 ms): it moves by size by itself, one move at a time, until max/mean
+    bytes is under 1.1 with the counts even; each move says why."""
+    conn = rc.connect()
+    with conn.cursor() as cur:
+        cur.execute("ALTER SYSTEM SET murphy.rebalance_base_bytes = 0")
+        cur.execute("ALTER SYSTEM SET murphy.rebalance_interval_ms = 300")
+    load(conn, "big", 2, BIG_ROWS, PAD)
+    load(conn, "small", 6, SMALL_ROWS, 10)
+    arrange(conn, "big", {0: {"f1", "f2"}, 1: {"f1", "f2"}})
+    arrange(conn, "small", {0: {"f1", "f3"}, 1: {"f1", "f4"}, 2: {"f2", "f3"},
+                            3: {"f2", "f4"}, 4: {"f3", "f4"}, 5: {"f3", "f4"}})
+    _, _, per_node = wait_sizes(conn, big_in_files)
+    assert max_over_mean(per_node) > 1.5, per_node
+    by_hand = len(move_rows(conn))
+    with conn.cursor() as cur:
+        cur.execute("ALTER SYSTEM SET murphy.auto_rebalance = on")
+
+    def balanced():
+        sizes = copy_bytes(conn)
+        if not all(sizes.values()) or any(m[10] != "done" for m in move_rows(conn)):
+            return False
+        per, counts = {}, {}
+        for (_, _, node), b in sizes.items():
+            per[node] = per.get(node, 0) + b
+            counts[node] = counts.get(node, 0) + 1
+        return max_over_mean(per) < 1.1 and max(counts.values()) - min(counts.values()) <= 1
+
+    deadline = time.time() + 60
+    while not balanced():
+        assert time.time() < deadline, (copy_bytes(conn), move_rows(conn)[by_hand:])
+        time.sleep(0.3)
+    reasons = [r[0] for r in rows(conn, "SELECT reason FROM murphy.moves ORDER BY started_at")]
+    print(reasons[by_hand:])
+    auto = reasons[by_hand:]
+    assert auto and any(r.startswith("automatic rebalance by size: ") for r in auto), auto
+    assert len(auto) <= 6, auto            # few moves: 4 make it even
+    time.sleep(2)                          # seven looks: balanced, nothing more moves
+    assert len(move_rows(conn)) == by_hand + len(auto), move_rows(conn)[by_hand:]
+    assert rows(conn, "SELECT count(*) FROM big") == [(BIG_ROWS,)]
+    checker.wait_consistent(rc, conn, replicas=2)
+
+
 def test_base_bytes_keeps_small_tables_planned_by_copies(rc):
     """At the default murphy.rebalance_base_bytes (100 MB a copy, as
     Citus's base cost), the same layout of megabytes is even: no move by
