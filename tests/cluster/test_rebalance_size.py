@@ -19,7 +19,7 @@ from test_move import manual_only, move, move_rows, rows
 SUSPECT_MS = 1000
 DEAD_MS = 2500
 PAD = 500
-BIG_ROWS = 12000  # about 3.3 MB in each of big's 2 shards
+BIG_ROWS = 12000  # about 6.5 MB in each of big's 2 shards (files)
 SMALL_ROWS = 600  # about 10 kB in each of small's 6 shards
 
 
@@ -88,7 +88,7 @@ def max_over_mean(per_node):
 
 
 def test_plan_by_size_evens_the_bytes(rc):
-    """big's two shards (3 MB each) have both their copies on f1 and f2;
+    """big's two shards (6.5 MB files each) have both their copies on f1 and f2;
     f3 and f4 hold only small's copies: 4 copies each, bytes 2x the mean
     on f1 and f2.  The plan by copies is empty; the plan by size moves a
     copy of big to f3 and one to f4, each swapped with a small copy (the
